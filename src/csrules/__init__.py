@@ -1,0 +1,1 @@
+"""csrules: customer-service house rules as typed, tested, documented policies."""
