@@ -1,0 +1,212 @@
+"""Durations as policies write them: ``"20min"``, ``"24h"``, ``"3 business days"``, ``"PT20M"``.
+
+Two kinds, kept apart on purpose: a :class:`WallDuration` is clock time (24 h is 24 h,
+whatever the calendar says); a :class:`BusinessDuration` counts working days or working
+hours and only means something together with a business calendar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from csrules.exceptions import DurationError
+
+__all__ = [
+    "BusinessDuration",
+    "Duration",
+    "DurationField",
+    "WallDuration",
+    "parse_duration",
+]
+
+ACCEPTED_FORMS = (
+    '"20min", "90s", "24h", "3d", "1 week", "2 weeks 3 days", '
+    '"3 business days", "2 working hours", ISO 8601 such as "PT20M" or "P3D"'
+)
+
+_WALL_UNITS: dict[str, timedelta] = {}
+for _names, _delta in (
+    (("s", "sec", "secs", "second", "seconds"), timedelta(seconds=1)),
+    (("m", "min", "mins", "minute", "minutes"), timedelta(minutes=1)),
+    (("h", "hr", "hrs", "hour", "hours"), timedelta(hours=1)),
+    (("d", "day", "days"), timedelta(days=1)),
+    (("w", "wk", "week", "weeks"), timedelta(weeks=1)),
+):
+    for _name in _names:
+        _WALL_UNITS[_name] = _delta
+
+_BUSINESS_UNITS: dict[str, Literal["days", "hours"]] = {
+    "day": "days",
+    "days": "days",
+    "hour": "hours",
+    "hours": "hours",
+}
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_WALL_PART = re.compile(rf"\s*{_NUMBER}\s*([a-z]+)\s*")
+_BUSINESS = re.compile(rf"^\s*{_NUMBER}\s+(?:business|working)\s+([a-z]+)\s*$")
+_ISO = re.compile(
+    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WallDuration:
+    """A span of clock time, such as ``24h``.
+
+    .. versionadded:: 0.1
+    """
+
+    delta: timedelta
+
+    def __post_init__(self) -> None:
+        if self.delta < timedelta(0):
+            raise DurationError(f"a duration cannot be negative (got {self.delta})", text=None)
+
+    def __str__(self) -> str:
+        return format_timedelta(self.delta)
+
+    def describe(self, lang: Literal["en", "zh"] = "en") -> str:
+        """The duration in words for documents (``1 day``, ``1天``)."""
+        return describe_timedelta(self.delta, lang)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDuration:
+    """A number of working days or working hours, counted in a business calendar.
+
+    .. versionadded:: 0.1
+    """
+
+    amount: float
+    unit: Literal["days", "hours"]
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise DurationError(f"a duration cannot be negative (got {self.amount})", text=None)
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+        unit = self.unit if amount != 1 else self.unit[:-1]
+        return f"{amount} business {unit}"
+
+    def describe(self, lang: Literal["en", "zh"] = "en") -> str:
+        """The duration in words for documents (``3 business days``, ``3个工作日``)."""
+        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+        if lang == "zh":
+            return f"{amount}个工作日" if self.unit == "days" else f"{amount}个工作小时"
+        return str(self)
+
+
+Duration = WallDuration | BusinessDuration
+"""Either kind of duration."""
+
+
+def parse_duration(text: str | timedelta | Duration) -> Duration:
+    """Parse a duration as policies write it.
+
+    >>> parse_duration("24h")
+    WallDuration(delta=datetime.timedelta(days=1))
+    >>> parse_duration("3 business days")
+    BusinessDuration(amount=3.0, unit='days')
+
+    A string no form accepts raises :class:`~csrules.exceptions.DurationError` quoting it
+    and listing the accepted forms.
+    """
+    if isinstance(text, WallDuration | BusinessDuration):
+        return text
+    if isinstance(text, timedelta):
+        return WallDuration(text)
+    if not isinstance(text, str):
+        raise DurationError(
+            f"a duration must be a string such as \"24h\" (got {type(text).__name__} {text!r})",
+            text=None,
+        )
+    lowered = text.strip().lower()
+    business = _BUSINESS.match(lowered)
+    if business:
+        unit = _BUSINESS_UNITS.get(business.group(2))
+        if unit is not None:
+            return BusinessDuration(float(business.group(1)), unit)
+    iso = _ISO.match(text.strip().upper())
+    if iso and any(iso.groupdict().values()):
+        parts = {k: float(v) for k, v in iso.groupdict().items() if v}
+        return WallDuration(
+            timedelta(
+                weeks=parts.get("w", 0),
+                days=parts.get("d", 0),
+                hours=parts.get("h", 0),
+                minutes=parts.get("m", 0),
+                seconds=parts.get("s", 0),
+            )
+        )
+    total = _parse_wall_parts(lowered)
+    if total is not None:
+        return WallDuration(total)
+    raise DurationError(
+        f"cannot read {text!r} as a duration; accepted forms: {ACCEPTED_FORMS}", text=text
+    )
+
+
+def _parse_wall_parts(text: str) -> timedelta | None:
+    """``"1 week 2 days"`` -> timedelta, or None when any part is not a known unit."""
+    position, total, parts = 0, timedelta(0), 0
+    while position < len(text):
+        match = _WALL_PART.match(text, position)
+        if not match or match.group(2) not in _WALL_UNITS:
+            return None
+        total += float(match.group(1)) * _WALL_UNITS[match.group(2)]
+        position, parts = match.end(), parts + 1
+    return total if parts else None
+
+
+def format_timedelta(delta: timedelta) -> str:
+    """The shortest round-trippable spelling of ``delta`` (``"1d"``, ``"20min"``, ``"90s"``)."""
+    seconds = delta.total_seconds()
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s" if float(seconds).is_integer() else f"{seconds}s"
+
+
+_WORDS = {
+    "en": (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)),
+    "zh": (("周", 604800), ("天", 86400), ("小时", 3600), ("分钟", 60), ("秒", 1)),
+}
+
+
+def describe_timedelta(delta: timedelta, lang: Literal["en", "zh"] = "en") -> str:
+    """``timedelta(days=1)`` -> ``"1 day"`` / ``"1天"`` for generated documents."""
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0 seconds" if lang == "en" else "0秒"
+    for word, size in _WORDS[lang]:
+        if seconds % size == 0:
+            count = seconds // size
+            if lang == "zh":
+                return f"{count}{word}"
+            return f"{count} {word}" + ("s" if count != 1 else "")
+    return f"{seconds} seconds"
+
+
+def _validate_duration(value: Any) -> Duration:
+    try:
+        return parse_duration(value)
+    except DurationError as exc:
+        # pydantic turns ValueError into a located validation error; keep our message.
+        raise ValueError(str(exc)) from None
+
+
+DurationField = Annotated[
+    Duration,
+    BeforeValidator(_validate_duration),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": f"A duration: {ACCEPTED_FORMS}"}),
+]
+"""A pydantic field type that reads and writes durations as strings."""
