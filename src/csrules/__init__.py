@@ -1,1 +1,133 @@
-"""csrules: customer-service house rules as typed, tested, documented policies."""
+"""csrules: customer-service house rules as typed, tested, documented policies.
+
+Build or load a :class:`Policy`, compile it into an :class:`Engine`, and evaluate facts
+into :class:`Decision` objects that say what holds, why, who approves and what is due.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from csrules._conditions import (
+    All,
+    Any_,
+    Compare,
+    Contains,
+    Elapsed,
+    In,
+    IsMissing,
+    IsSet,
+    Not,
+    NotIn,
+)
+from csrules._decision import (
+    Approval,
+    Decision,
+    ErrorMode,
+    Escalation,
+    Obligation,
+    Outcome,
+    PolicyRef,
+    Recommendation,
+    RuleError,
+    Violation,
+)
+from csrules._durations import BusinessDuration, WallDuration, parse_duration
+from csrules._engine import Engine
+from csrules._facts import get_fact_type, register_fact_type, registered_fact_types
+from csrules._loader import dump_policy, load_policy, loads_policy, policy_schema
+from csrules._model import (
+    Approve,
+    Citation,
+    Condition,
+    Due,
+    Escalate,
+    Example,
+    Oblige,
+    Parameter,
+    Policy,
+    Recommend,
+    Rule,
+    Source,
+    Text,
+    Violate,
+)
+from csrules._trace import RuleTrace, Trace, TraceNode
+from csrules.exceptions import (
+    CsrulesError,
+    DefinitionError,
+    EvaluationError,
+    FactError,
+    PolicyError,
+)
+
+try:
+    __version__ = version("csrules")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0"
+
+__all__ = [
+    "All",
+    "Any_",
+    "Approval",
+    "Approve",
+    "BusinessDuration",
+    "Citation",
+    "Compare",
+    "Condition",
+    "Contains",
+    "CsrulesError",
+    "Decision",
+    "DefinitionError",
+    "Due",
+    "Elapsed",
+    "Engine",
+    "ErrorMode",
+    "Escalate",
+    "Escalation",
+    "EvaluationError",
+    "Example",
+    "FactError",
+    "In",
+    "IsMissing",
+    "IsSet",
+    "Not",
+    "NotIn",
+    "Obligation",
+    "Oblige",
+    "Outcome",
+    "Parameter",
+    "Policy",
+    "PolicyError",
+    "PolicyRef",
+    "Recommend",
+    "Recommendation",
+    "Rule",
+    "RuleError",
+    "RuleTrace",
+    "Source",
+    "Text",
+    "Trace",
+    "TraceNode",
+    "Violate",
+    "Violation",
+    "WallDuration",
+    "__version__",
+    "dump_policy",
+    "get_fact_type",
+    "load_policy",
+    "loads_policy",
+    "parse_duration",
+    "policy_schema",
+    "register_fact_type",
+    "registered_fact_types",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__.startswith("csrules."):
+        try:
+            _obj.__module__ = "csrules"
+        except (AttributeError, TypeError):  # some builtins-backed types refuse
+            pass
+del _name, _obj

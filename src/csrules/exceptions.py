@@ -66,9 +66,11 @@ class PolicyError(DefinitionError):
         path: str | None = None,
         file: str | None = None,
         line: int | None = None,
+        loc: tuple[str | int, ...] = (),
         problems: Sequence[str] = (),
     ) -> None:
         self.message = message
+        self.loc = loc
         self.policy_id = policy_id
         self.rule_id = rule_id
         self.path = path
@@ -87,6 +89,8 @@ class PolicyError(DefinitionError):
             where.append(f"rule {self.rule_id!r}")
         if self.path is not None:
             where.append(f"at {self.path}")
+        elif self.loc:
+            where.append(f"at {_readable(self.loc)}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 
@@ -98,11 +102,19 @@ class PolicyError(DefinitionError):
             "path": self.path,
             "file": self.file,
             "line": self.line,
+            "loc": self.loc,
         }
         for key, value in context.items():
-            if merged.get(key) is None:
+            if not merged.get(key):
                 merged[key] = value
         return PolicyError(self.message, problems=self.problems, **merged)
+
+
+def _readable(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 class DurationError(DefinitionError):

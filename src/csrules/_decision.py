@@ -1,0 +1,372 @@
+"""What an evaluation returns: the effects that hold, the outcome, and a trace on demand."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from csrules._model import Text
+
+if TYPE_CHECKING:
+    from csrules._trace import Trace
+
+__all__ = [
+    "Approval",
+    "Decision",
+    "ErrorMode",
+    "Escalation",
+    "Obligation",
+    "Outcome",
+    "PolicyRef",
+    "Recommendation",
+    "RuleError",
+    "Violation",
+]
+
+
+class Outcome(enum.Enum):
+    """The overall result of a decision, from best to worst.
+
+    - ``CLEAN``: nothing to do (recommendations may still be shown);
+    - ``ACTION_REQUIRED``: an obligation or escalation applies, but nothing is wrong;
+    - ``NEEDS_APPROVAL``: the fact stands only once a role approves it;
+    - ``VIOLATION``: a rule is broken.
+
+    Combining outcomes keeps the worst: a violation always outranks a clean result.
+
+    .. versionadded:: 0.1
+    """
+
+    CLEAN = "clean"
+    ACTION_REQUIRED = "action_required"
+    NEEDS_APPROVAL = "needs_approval"
+    VIOLATION = "violation"
+
+    @property
+    def rank(self) -> int:
+        """0 for clean up to 3 for violation."""
+        return _RANK[self]
+
+    @classmethod
+    def worst(cls, outcomes: Sequence[Outcome]) -> Outcome:
+        """The worst of ``outcomes`` (``CLEAN`` for none)."""
+        return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
+
+
+_RANK = {Outcome.CLEAN: 0, Outcome.ACTION_REQUIRED: 1, Outcome.NEEDS_APPROVAL: 2, Outcome.VIOLATION: 3}
+
+
+class ErrorMode(enum.Enum):
+    """What happens when a rule fails while being evaluated.
+
+    ``SKIP``: the rule counts as not matched and the failure is recorded in
+    :attr:`Decision.errors`; other rules still decide. It is the only mode.
+
+    .. versionadded:: 0.1
+    """
+
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """A policy's id and version, as recorded in a decision."""
+
+    id: str
+    version: str
+
+
+def _text_dict(text: Text | None) -> dict[str, str] | None:
+    return None if text is None else {"en": text.en, "zh": text.zh}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A rule is broken. ``consequence`` says what follows (for instance 曠工).
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    code: str
+    severity: str
+    message: Text
+    consequence: Text | None = None
+
+    outcome = Outcome.VIOLATION
+
+    @property
+    def key(self) -> str:
+        """``violation:<code>``."""
+        return f"violation:{self.code}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"type": "violation", "policy": self.policy_id, "rule": self.rule_id, "code": self.code,
+                "severity": self.severity, "message": _text_dict(self.message),
+                "consequence": _text_dict(self.consequence)}
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    """Someone (``who``, a role) must do ``action``, by ``due`` when there is a deadline.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    action: Text
+    who: str
+    due: datetime | None = None
+
+    outcome = Outcome.ACTION_REQUIRED
+
+    @property
+    def key(self) -> str:
+        """``obligation:<who>``."""
+        return f"obligation:{self.who}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"type": "obligation", "policy": self.policy_id, "rule": self.rule_id,
+                "action": _text_dict(self.action), "who": self.who,
+                "due": self.due.isoformat() if self.due else None}
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The fact needs approval by ``role``.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    role: str
+    reason: Text | None = None
+
+    outcome = Outcome.NEEDS_APPROVAL
+
+    @property
+    def key(self) -> str:
+        """``approval:<role>``."""
+        return f"approval:{self.role}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"type": "approval", "policy": self.policy_id, "rule": self.rule_id,
+                "role": self.role, "reason": _text_dict(self.reason)}
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """The matter goes up to ``to`` (a role).
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    to: str
+    reason: Text | None = None
+
+    outcome = Outcome.ACTION_REQUIRED
+
+    @property
+    def key(self) -> str:
+        """``escalation:<role>``."""
+        return f"escalation:{self.to}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"type": "escalation", "policy": self.policy_id, "rule": self.rule_id,
+                "to": self.to, "reason": _text_dict(self.reason)}
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """Advice to show, such as the phrase to use instead of a forbidden one.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    text: Text
+
+    outcome = Outcome.CLEAN
+
+    @property
+    def key(self) -> str:
+        """``recommendation``."""
+        return "recommendation"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"type": "recommendation", "policy": self.policy_id, "rule": self.rule_id,
+                "text": _text_dict(self.text)}
+
+
+EffectResult = Violation | Obligation | Approval | Escalation | Recommendation
+
+
+@dataclass(frozen=True, slots=True)
+class RuleError:
+    """A rule that failed while being evaluated (it counts as not matched).
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form."""
+        return {"policy": self.policy_id, "rule": self.rule_id, "message": self.message}
+
+
+class Decision:
+    """The answer for one fact: effects, outcome, the rules that decided, and a trace.
+
+    Decisions are cheap to make: effects and outcome are worked out when first read, and the
+    trace is computed only when :attr:`trace` is read (by re-running the explaining
+    interpreter on the same fact and ``now``, which gives the same answer by construction).
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("_effects", "_matched", "_plan", "_trace", "errors", "fact", "now")
+
+    error_mode = ErrorMode.SKIP
+
+    def __init__(
+        self,
+        plan: Any,
+        fact: Any,
+        now: datetime | None,
+        matched: list[int],
+        errors: tuple[RuleError, ...] = (),
+    ) -> None:
+        self._plan = plan
+        self.fact = fact
+        self.now = now
+        self._matched = matched
+        self.errors = errors
+        self._effects: tuple[EffectResult, ...] | None = None
+        self._trace: Trace | None = None
+
+    @property
+    def policies(self) -> tuple[PolicyRef, ...]:
+        """The ids and versions of the policies that judged the fact."""
+        return self._plan.policy_refs  # type: ignore[no-any-return]
+
+    @property
+    def matches(self) -> tuple[tuple[str, str], ...]:
+        """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
+        rules = self._plan.rules
+        return tuple((rules[i].policy_id, rules[i].rule_id) for i in self._selected())
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules whose effects apply, in order."""
+        rules = self._plan.rules
+        return tuple(rules[i].rule_id for i in self._selected())
+
+    def _selected(self) -> list[int]:
+        select: Callable[[list[int]], list[int]] | None = self._plan.select
+        return self._matched if select is None else select(self._matched)
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in rule order."""
+        if self._effects is None:
+            rules = self._plan.rules
+            effects: list[EffectResult] = []
+            for index in self._selected():
+                effects.extend(rules[index].resolve(self.fact, self.now))
+            self._effects = tuple(effects)
+        return self._effects
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return Outcome.worst([effect.outcome for effect in self.effects])
+
+    @property
+    def is_clean(self) -> bool:
+        """True when no violation, approval, obligation or escalation applies."""
+        return self.outcome is Outcome.CLEAN
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return tuple(e for e in self.effects if isinstance(e, Violation))
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return tuple(e for e in self.effects if isinstance(e, Obligation))
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return tuple(e for e in self.effects if isinstance(e, Approval))
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return tuple(e for e in self.effects if isinstance(e, Escalation))
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return tuple(e for e in self.effects if isinstance(e, Recommendation))
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return tuple(dict.fromkeys(a.role for a in self.approvals))
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return tuple(effect.key for effect in self.effects)
+
+    @property
+    def trace(self) -> Trace:
+        """For every rule: matched or not, the conditions that decided it, the values seen."""
+        if self._trace is None:
+            self._trace = self._plan.explain(self.fact, self.now, set(self._selected()))
+        return self._trace
+
+    def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
+        """A JSON-ready form (add ``trace=True`` for the full trace)."""
+        out: dict[str, Any] = {
+            "outcome": self.outcome.value,
+            "policies": [{"id": p.id, "version": p.version} for p in self.policies],
+            "rules": [rule for _, rule in self.matches],
+            "effects": [effect.to_dict() for effect in self.effects],
+        }
+        if self.errors:
+            out["errors"] = [error.to_dict() for error in self.errors]
+        if trace:
+            out["trace"] = self.trace.to_dict()
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return (self.policies, self.matches, self.effects, self.errors) == (
+            other.policies, other.matches, other.effects, other.errors,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}>"

@@ -1,0 +1,348 @@
+"""The engine: policies compiled once into plain Python, evaluated many times.
+
+For each fact type the engine generates one function that tests every rule in order and
+returns the indices of the rules that matched (the way fastjsonschema compiles a schema).
+Constants (literals, parameter values, phrase matchers) are bound as names in the generated
+module; no value is ever spliced into the source. The explaining interpreter in
+:mod:`csrules._kinds` produces traces on demand and is held to the same answers by tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from csrules._decision import (
+    Approval,
+    Decision,
+    EffectResult,
+    Escalation,
+    Obligation,
+    PolicyRef,
+    Recommendation,
+    RuleError,
+    Violation,
+)
+from csrules._durations import WallDuration
+from csrules._facts import fact_type_name, get_fact_type, validate_fact
+from csrules._kinds import CompileContext, DescribeContext, Env, handler_for, show_value
+from csrules._model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
+from csrules._trace import RuleTrace, Trace
+from csrules.exceptions import FactError, PolicyError, TimeError
+
+__all__ = ["Engine"]
+
+_BUILTINS = {"bool": bool}
+
+
+def render_text(text: Text | None, params: dict[str, Any]) -> Text | None:
+    """``text`` with ``{param}`` placeholders replaced by the values in force, per language."""
+    if text is None or not text.placeholders():
+        return text
+    return Text(
+        en=text.en.format_map({k: show_value(v, "en").strip("“”") for k, v in params.items()}),
+        zh=text.zh.format_map({k: show_value(v, "zh").strip("“”") for k, v in params.items()}),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _DueRule:
+    """How to compute one obligation's due time from the fact and ``now``."""
+
+    template: Obligation
+    since: str | None
+    delta: timedelta
+
+    def resolve(self, fact: Any, now: datetime | None) -> Obligation:
+        start = now
+        if self.since is not None:
+            start = fact
+            for part in self.since.split("."):
+                start = None if start is None else getattr(start, part)
+        due = None if start is None else start + self.delta
+        return Obligation(self.template.policy_id, self.template.rule_id, self.template.action,
+                          self.template.who, due)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule ready to run: its effects pre-rendered with the parameter values in force."""
+
+    policy_id: str
+    rule_id: str
+    priority: int
+    rule: Rule
+    static_effects: tuple[EffectResult | _DueRule, ...]
+
+    def resolve(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
+        """The rule's effects for this fact (due times filled in)."""
+        return tuple(
+            e.resolve(fact, now) if isinstance(e, _DueRule) else e for e in self.static_effects
+        )
+
+
+def _compile_effects(policy: Policy, rule: Rule) -> tuple[EffectResult | _DueRule, ...]:
+    params = policy.param_values
+    out: list[EffectResult | _DueRule] = []
+    for effect in rule.then:
+        if isinstance(effect, Violate):
+            out.append(Violation(policy.id, rule.id, effect.code, effect.severity,
+                                 render_text(effect.message, params) or effect.message,
+                                 render_text(effect.consequence, params)))
+        elif isinstance(effect, Approve):
+            out.append(Approval(policy.id, rule.id, effect.role, render_text(effect.reason, params)))
+        elif isinstance(effect, Escalate):
+            out.append(Escalation(policy.id, rule.id, effect.to, render_text(effect.reason, params)))
+        elif isinstance(effect, Recommend):
+            out.append(Recommendation(policy.id, rule.id, render_text(effect.text, params) or effect.text))
+        elif isinstance(effect, Oblige):
+            template = Obligation(policy.id, rule.id, render_text(effect.action, params) or effect.action, effect.who)
+            if effect.due is None:
+                out.append(template)
+            else:
+                duration = effect.due.after if effect.due.param is None else params[effect.due.param]
+                if not isinstance(duration, WallDuration):
+                    raise PolicyError(
+                        f"due time {duration} is business time and needs a calendar",
+                        policy_id=policy.id, rule_id=rule.id,
+                    )
+                out.append(_DueRule(template, effect.due.since, duration.delta))
+    return tuple(out)
+
+
+def _effects_read_now(rule: Rule) -> bool:
+    return any(isinstance(e, Oblige) and e.due is not None and e.due.since is None for e in rule.then)
+
+
+@dataclass
+class Plan:
+    """Everything compiled for one fact type."""
+
+    model: type[BaseModel]
+    fact_type: str
+    policies: tuple[Policy, ...]
+    rules: tuple[CompiledRule, ...]
+    decide: Callable[[Any, datetime | None], list[int]]
+    rule_checks: tuple[Callable[[Any, datetime | None], bool], ...]
+    reads_now: bool
+    source: str
+    select: Callable[[list[int]], list[int]] | None = None
+    policy_refs: tuple[PolicyRef, ...] = field(default=())
+
+    def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
+        """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
+        matched: list[int] = []
+        errors: list[RuleError] = []
+        stopped: set[str] = set()
+        for index, (rule, check) in enumerate(zip(self.rules, self.rule_checks, strict=True)):
+            if rule.policy_id in stopped:
+                continue
+            try:
+                hit = check(fact, now)
+            except Exception as exc:  # recorded as data: ErrorMode.SKIP
+                errors.append(RuleError(rule.policy_id, rule.rule_id, f"{type(exc).__name__}: {exc}"))
+                continue
+            if hit:
+                matched.append(index)
+                if self._policy(rule.policy_id).hit_policy == "first":
+                    stopped.add(rule.policy_id)
+        return Decision(self, fact, now, matched, tuple(errors))
+
+    def _policy(self, policy_id: str) -> Policy:
+        return next(p for p in self.policies if p.id == policy_id)
+
+    def explain(self, fact: Any, now: datetime | None, selected: set[int]) -> Trace:
+        """The trace for ``fact``: each rule's condition tree, interpreted with values."""
+        traces = []
+        contexts = {
+            p.id: DescribeContext(self.model, p.param_values) for p in self.policies
+        }
+        for index, rule in enumerate(self.rules):
+            policy = self._policy(rule.policy_id)
+            env = Env(fact, now, policy.param_values, self.model, contexts[policy.id])
+            node = env.evaluate(rule.rule.when)
+            traces.append(RuleTrace(rule.policy_id, rule.rule_id, node.result is True, index in selected, node))
+        return Trace(tuple(traces))
+
+
+def _select_by_priority(plan_rules: tuple[CompiledRule, ...], priority_policies: frozenset[str]) -> Callable[[list[int]], list[int]]:
+    def select(matched: list[int]) -> list[int]:
+        best: dict[str, int] = {}
+        for index in matched:
+            rule = plan_rules[index]
+            if rule.policy_id in priority_policies:
+                best[rule.policy_id] = max(best.get(rule.policy_id, rule.priority), rule.priority)
+        return [
+            i for i in matched
+            if plan_rules[i].policy_id not in priority_policies
+            or plan_rules[i].priority == best[plan_rules[i].policy_id]
+        ]
+
+    return select
+
+
+def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...]) -> Plan:
+    """Generate, compile and bind the decision function for one fact type."""
+    rules: list[CompiledRule] = []
+    body = ["def _decide(f, now):", "    m = []"]
+    checks = []
+    reads_now = False
+    constants: dict[str, Any] = {}
+    counter = itertools.count()
+    for policy in policies:
+        ctx = CompileContext(model, policy.param_values, constants=constants, counter=counter)
+        first = policy.hit_policy == "first"
+        for position, rule in enumerate(policy.rules):
+            index = len(rules)
+            handler = handler_for(rule.when)
+            expression = handler.source(rule.when, ctx)
+            reads_now = reads_now or handler.reads_now(rule.when) or _effects_read_now(rule)
+            keyword = "elif" if first and position else "if"
+            body.append(f"    {keyword} {expression}:")
+            body.append(f"        m.append({index})")
+            checks.append(f"def _r{index}(f, now):\n    return bool({expression})")
+            rules.append(CompiledRule(policy.id, rule.id, rule.priority, rule, _compile_effects(policy, rule)))
+    body.append("    return m")
+    source = "\n".join(body) + "\n\n" + "\n\n".join(checks) + "\n"
+    namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **constants}
+    exec(compile(source, f"<csrules plan {fact_type}>", "exec"), namespace)  # noqa: S102 - generated from checked ASTs; values bound as names
+    priority = frozenset(p.id for p in policies if p.hit_policy == "priority")
+    plan_rules = tuple(rules)
+    return Plan(
+        model=model,
+        fact_type=fact_type,
+        policies=policies,
+        rules=plan_rules,
+        decide=namespace["_decide"],
+        rule_checks=tuple(namespace[f"_r{i}"] for i in range(len(plan_rules))),
+        reads_now=reads_now,
+        source=source,
+        select=_select_by_priority(plan_rules, priority) if priority else None,
+        policy_refs=tuple(PolicyRef(p.id, p.version) for p in policies),
+    )
+
+
+class Engine:
+    """Policies compiled for evaluation. Immutable, and safe to share between threads.
+
+    >>> engine = Engine([policy])                              # doctest: +SKIP
+    >>> decision = engine.evaluate(fact, now=now)              # doctest: +SKIP
+    >>> decision.outcome, decision.approvers, decision.trace   # doctest: +SKIP
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("_by_class", "_plans", "policies")
+
+    def __init__(self, policies: Policy | Iterable[Policy]) -> None:
+        if isinstance(policies, Policy):
+            policies = [policies]
+        policies = tuple(policies)
+        if not policies:
+            raise PolicyError("an engine needs at least one policy")
+        for policy in policies:
+            if not isinstance(policy, Policy):
+                raise PolicyError(f"expected Policy objects, got {type(policy).__name__}")
+        ids = [p.id for p in policies]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise PolicyError(f"policy ids must be unique in an engine (repeated: {', '.join(duplicated)})")
+        self.policies: tuple[Policy, ...] = policies
+        grouped: dict[str, list[Policy]] = {}
+        for policy in policies:
+            grouped.setdefault(policy.fact_type, []).append(policy)
+        self._plans: dict[str, Plan] = {}
+        for fact_type, group in grouped.items():
+            model = get_fact_type(fact_type)
+            self._plans[fact_type] = compile_plan(model, fact_type, tuple(group))
+        self._by_class: dict[type, Plan] = {plan.model: plan for plan in self._plans.values()}
+
+    @property
+    def fact_types(self) -> tuple[str, ...]:
+        """The fact types this engine judges."""
+        return tuple(self._plans)
+
+    def _plan_for(self, fact: Any, fact_type: str | None, index: int | None) -> tuple[Plan, Any]:
+        if fact_type is not None:
+            plan = self._plans.get(fact_type)
+            if plan is None:
+                raise FactError(
+                    f"no policy in this engine judges {fact_type!r} facts "
+                    f"(it judges: {', '.join(self._plans)})", fact_type=fact_type, index=index,
+                )
+            return plan, validate_fact(plan.model, fact, index=index)
+        if isinstance(fact, BaseModel):
+            for cls in type(fact).__mro__:
+                plan = self._by_class.get(cls)
+                if plan is not None:
+                    return plan, fact
+            name = fact_type_name(type(fact)) or type(fact).__name__
+            raise FactError(
+                f"no policy in this engine judges {name} facts (it judges: {', '.join(self._plans)})",
+                fact_type=name, index=index,
+            )
+        if len(self._plans) == 1:
+            plan = next(iter(self._plans.values()))
+            return plan, validate_fact(plan.model, fact, index=index)
+        raise FactError(
+            f"this engine judges several fact types ({', '.join(self._plans)}); "
+            "pass fact_type= with a dict fact", index=index,
+        )
+
+    def evaluate(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> Decision:
+        """Judge one fact (a model instance, or a dict that is validated first).
+
+        ``now`` is required, and must carry a time zone, when a rule reads the current
+        time; nothing reads the clock. A bad fact raises :class:`FactError` listing every
+        problem. A rule that fails while running is recorded in ``decision.errors``.
+        """
+        plan = self._by_class.get(type(fact))
+        if plan is None:
+            plan, fact = self._plan_for(fact, fact_type, None)
+        if now is not None:
+            if now.utcoffset() is None:
+                raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+        elif plan.reads_now:
+            raise TimeError(f"a rule judging {plan.fact_type} facts reads the current time; pass now=")
+        try:
+            return Decision(plan, fact, now, plan.decide(fact, now))
+        except Exception:  # a rule failed: find which, record it, keep the others
+            return plan.decide_safely(fact, now)
+
+    def evaluate_many(
+        self, facts: Iterable[Any], *, now: datetime | None = None, fact_type: str | None = None
+    ) -> Iterator[Decision]:
+        """Judge facts one by one, yielding decisions as they come (bounded memory).
+
+        A bad fact raises :class:`FactError` whose ``index`` is its position in ``facts``.
+        """
+        if now is not None and now.utcoffset() is None:
+            raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+        by_class = self._by_class
+        for index, fact in enumerate(facts):
+            plan = by_class.get(type(fact))
+            if plan is None:
+                plan, fact = self._plan_for(fact, fact_type, index)
+            if now is None and plan.reads_now:
+                raise TimeError(f"a rule judging {plan.fact_type} facts reads the current time; pass now=")
+            try:
+                decision = Decision(plan, fact, now, plan.decide(fact, now))
+            except Exception:
+                decision = plan.decide_safely(fact, now)
+            yield decision
+
+    def explain(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> str:
+        """The readable trace of one fact's decision."""
+        return self.evaluate(fact, now=now, fact_type=fact_type).trace.render()
+
+    def source(self, fact_type: str) -> str:
+        """The generated Python for ``fact_type`` (for the curious and for debugging)."""
+        return self._plans[fact_type].source
+
+    def __repr__(self) -> str:
+        return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"

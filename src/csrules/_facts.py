@@ -1,0 +1,269 @@
+"""The registry of fact types, and the static view of their fields that policies are checked against.
+
+A policy names the fact type it judges (``fact_type: leave_request``). The name resolves here
+to a pydantic model; :func:`field_info` walks a dotted path through that model and tells the
+checker and the compiler what kind of value lives there and whether it may be missing.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+import pydantic
+from pydantic import BaseModel, ValidationError
+
+from csrules.exceptions import FactError, PolicyError
+
+__all__ = [
+    "FieldInfo",
+    "ValueKind",
+    "field_info",
+    "get_fact_type",
+    "register_fact_type",
+    "registered_fact_types",
+    "validate_fact",
+]
+
+ValueKind = Literal["bool", "number", "text", "datetime", "date", "time", "duration", "model", "other"]
+
+_REGISTRY: dict[str, type[BaseModel]] = {}
+_NAMES: dict[type[BaseModel], str] = {}
+
+ModelT = TypeVar("ModelT", bound=type[BaseModel])
+
+
+def register_fact_type(model: ModelT | None = None, *, name: str | None = None) -> Any:
+    """Register a pydantic model as a fact type policies can name.
+
+    Use as a decorator (``@register_fact_type`` or ``@register_fact_type(name="ticket")``)
+    or call directly. The name defaults to the model's ``__fact_type__`` attribute, else its
+    class name in snake_case. Registering a different model under a taken name is an error;
+    registering the same model again is a no-op.
+
+    .. versionadded:: 0.1
+    """
+
+    def register(cls: ModelT) -> ModelT:
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            raise TypeError(f"a fact type must be a pydantic model class (got {cls!r})")
+        key = name or getattr(cls, "__fact_type__", None) or _snake(cls.__name__)
+        existing = _REGISTRY.get(key)
+        if existing is not None and existing is not cls:
+            raise ValueError(
+                f"fact type {key!r} is already registered to {existing.__module__}."
+                f"{existing.__qualname__}"
+            )
+        _REGISTRY[key] = cls
+        _NAMES[cls] = key
+        return cls
+
+    if model is None:
+        return register
+    return register(model)
+
+
+def get_fact_type(name: str) -> type[BaseModel]:
+    """The model registered under ``name``; a :class:`PolicyError` lists the known names."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none registered"
+        raise PolicyError(f"unknown fact type {name!r} (known: {known})", path="fact_type") from None
+
+
+def fact_type_name(model: type[BaseModel]) -> str | None:
+    """The registered name of ``model``, or None."""
+    return _NAMES.get(model)
+
+
+def registered_fact_types() -> Mapping[str, type[BaseModel]]:
+    """A read-only view of every registered fact type by name."""
+    return types.MappingProxyType(_REGISTRY)
+
+
+def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None) -> BaseModel:
+    """Return ``fact`` as an instance of ``model``, validating dicts.
+
+    An instance of ``model`` passes through untouched (it was validated when built). A
+    mapping is validated; every problem is listed in the :class:`FactError`.
+    """
+    if isinstance(fact, model):
+        return fact
+    name = _NAMES.get(model, model.__name__)
+    if isinstance(fact, BaseModel):
+        raise FactError(
+            f"expected a {name} fact, got a {type(fact).__name__}",
+            fact_type=name,
+            problems=[("", f"wrong fact type {type(fact).__name__}")],
+            index=index,
+        )
+    if not isinstance(fact, Mapping):
+        raise FactError(
+            f"a {name} fact must be a mapping or a {model.__name__} (got {type(fact).__name__})",
+            fact_type=name,
+            problems=[("", f"not a mapping: {type(fact).__name__}")],
+            index=index,
+        )
+    try:
+        return model.model_validate(fact)
+    except ValidationError as exc:
+        problems = [
+            (".".join(str(p) for p in err["loc"]) or "(fact)", err["msg"]) for err in exc.errors()
+        ]
+        listed = "; ".join(f"{loc}: {msg}" for loc, msg in problems)
+        where = f"fact #{index}: " if index is not None else ""
+        raise FactError(
+            f"{where}invalid {name} fact: {listed}", fact_type=name, problems=problems, index=index
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """What the checker knows about a field path: its value kind, choices and optionality."""
+
+    path: str
+    kind: ValueKind
+    optional: bool
+    annotation: Any
+    choices: frozenset[Any] | None = None
+    is_collection: bool = False
+    model: type[BaseModel] | None = None
+    optional_steps: tuple[bool, ...] = ()
+
+    def describe(self) -> str:
+        """A short human name for the type, used in error messages."""
+        base = self.kind
+        if self.choices is not None:
+            base = "one of " + ", ".join(sorted(repr(c) for c in self.choices))
+        if self.is_collection:
+            base = f"list of {base}"
+        return f"optional {base}" if self.optional else base
+
+
+def field_info(model: type[BaseModel], path: str) -> FieldInfo:
+    """Resolve a dotted ``path`` through ``model``; unknown segments raise :class:`PolicyError`."""
+    if not path or any(not part for part in path.split(".")):
+        raise PolicyError(f"{path!r} is not a field path (use dotted names such as 'shift.start')")
+    current: type[BaseModel] = model
+    optional_steps: list[bool] = []
+    parts = path.split(".")
+    annotation: Any = None
+    for position, part in enumerate(parts):
+        fields = current.model_fields
+        if part not in fields:
+            known = ", ".join(sorted(fields))
+            prefix = ".".join(parts[:position])
+            owner = f"{current.__name__}" + (f" (at {prefix})" if prefix else "")
+            raise PolicyError(f"unknown field {part!r} in {owner}; known fields: {known}", path=path)
+        annotation = fields[part].annotation
+        inner, optional = _strip_optional(annotation)
+        optional_steps.append(optional)
+        if position < len(parts) - 1:
+            if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+                raise PolicyError(
+                    f"{'.'.join(parts[: position + 1])!r} is not a model, so it has no field "
+                    f"{parts[position + 1]!r}",
+                    path=path,
+                )
+            current = inner
+    inner, optional = _strip_optional(annotation)
+    kind, choices, collection, sub_model = _classify(inner)
+    return FieldInfo(
+        path=path,
+        kind=kind,
+        optional=any(optional_steps),
+        annotation=annotation,
+        choices=choices,
+        is_collection=collection,
+        model=sub_model,
+        optional_steps=tuple(optional_steps),
+    )
+
+
+def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+    """``Optional[X]`` / ``X | None`` -> (X, True); Annotated wrappers are removed."""
+    annotation = _strip_annotated(annotation)
+    origin = get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) != len(get_args(annotation))
+        if len(args) == 1:
+            return _strip_annotated(args[0]), optional
+        return annotation, optional
+    return annotation, False
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _classify(tp: Any) -> tuple[ValueKind, frozenset[Any] | None, bool, type[BaseModel] | None]:
+    origin = get_origin(tp)
+    if origin in (list, tuple, set, frozenset):
+        args = [a for a in get_args(tp) if a is not Ellipsis]
+        item = _strip_optional(args[0])[0] if args else Any
+        kind, choices, _, sub = _classify(item)
+        return kind, choices, True, sub
+    if origin is Literal:
+        values = get_args(tp)
+        if all(isinstance(v, str) for v in values):
+            return "text", frozenset(values), False, None
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            return "number", frozenset(values), False, None
+        return "other", frozenset(values), False, None
+    if tp in _PYDANTIC_TEMPORAL:
+        return _PYDANTIC_TEMPORAL[tp], None, False, None
+    if isinstance(tp, type):
+        if issubclass(tp, enum.Enum):
+            values = frozenset(m.value for m in tp)
+            kind: ValueKind = "text" if all(isinstance(v, str) for v in values) else "other"
+            return kind, values, False, None
+        for py_type, value_kind in _SIMPLE_KINDS:
+            if issubclass(tp, py_type):
+                return value_kind, None, False, None
+        if issubclass(tp, BaseModel):
+            return "model", None, False, tp
+    return "other", None, False, None
+
+
+# Order matters: bool before int (bool is an int), datetime before date (likewise).
+_SIMPLE_KINDS: tuple[tuple[type, ValueKind], ...] = (
+    (bool, "bool"),
+    (int, "number"),
+    (float, "number"),
+    (Decimal, "number"),
+    (str, "text"),
+    (datetime, "datetime"),
+    (date, "date"),
+    (time, "time"),
+    (timedelta, "duration"),
+)
+
+
+# pydantic's constrained temporal types are marker classes, not datetime subclasses.
+_PYDANTIC_TEMPORAL: dict[Any, ValueKind] = {
+    pydantic.AwareDatetime: "datetime",
+    pydantic.NaiveDatetime: "datetime",
+    pydantic.PastDatetime: "datetime",
+    pydantic.FutureDatetime: "datetime",
+    pydantic.PastDate: "date",
+    pydantic.FutureDate: "date",
+}
+
+
+def _snake(name: str) -> str:
+    out: list[str] = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and not name[index - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)

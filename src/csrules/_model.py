@@ -1,0 +1,482 @@
+"""Policy objects: :class:`Policy`, :class:`Rule`, parameters, effects, citations, examples.
+
+Every class is a frozen, closed pydantic model. Building one validates its structure and,
+for a :class:`Policy`, type-checks every condition against the fact model it names, so a
+policy that exists is a policy that can run. Errors are :class:`~csrules.exceptions.PolicyError`
+naming the policy, the rule and the path; callers never need to import pydantic.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
+
+from csrules import _conditions as conditions
+from csrules._durations import Duration, DurationField, format_timedelta, parse_duration
+from csrules._durations import WallDuration as _Wall
+from csrules._errors import policy_error_from_validation
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "Approve",
+    "Citation",
+    "Condition",
+    "Due",
+    "Effect",
+    "Escalate",
+    "Example",
+    "HitPolicy",
+    "Oblige",
+    "Parameter",
+    "ParameterType",
+    "Policy",
+    "Recommend",
+    "Rule",
+    "Severity",
+    "Source",
+    "Text",
+    "Violate",
+]
+
+MAX_CONDITION_DEPTH = 64
+"""Deepest nesting of conditions a policy may have; deeper input is refused, not recursed."""
+
+
+class PolicyModel(BaseModel):
+    """Base of the policy classes: frozen, closed, and raising :class:`PolicyError`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise policy_error_from_validation(exc, data=data) from None
+
+
+def _text_from_str(value: Any) -> Any:
+    # A bare string is accepted where a bilingual text is expected and serves both languages.
+    if isinstance(value, str):
+        return {"en": value, "zh": value}
+    return value
+
+
+class Text(PolicyModel):
+    """A text in English and Chinese. A bare string in a file means the same in both.
+
+    .. versionadded:: 0.1
+    """
+
+    en: str
+    zh: str
+
+    def get(self, lang: Literal["en", "zh"]) -> str:
+        """The text in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+    def placeholders(self) -> set[str]:
+        """The ``{name}`` parameter placeholders used in either language."""
+        names: set[str] = set()
+        for text in (self.en, self.zh):
+            for _, name, _, _ in string.Formatter().parse(text):
+                if name is not None:
+                    names.add(name)
+        return names
+
+
+BiText = Annotated[Text, BeforeValidator(_text_from_str)]
+
+
+class Source(PolicyModel):
+    """A source document a policy encodes (``id`` is what citations refer to).
+
+    .. versionadded:: 0.1
+    """
+
+    id: str
+    title: BiText
+    file: str | None = None
+
+
+class Citation(PolicyModel):
+    """Where a rule comes from: the source document and its section, optionally the quote.
+
+    .. versionadded:: 0.1
+    """
+
+    source: str
+    section: str
+    quote: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source} § {self.section}"
+
+
+ParameterType = Literal["int", "float", "str", "bool", "duration", "time", "str_list"]
+"""The types a policy parameter can have."""
+
+_PARAM_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "int": TypeAdapter(int),
+    "float": TypeAdapter(float),
+    "str": TypeAdapter(str),
+    "bool": TypeAdapter(bool),
+    "duration": TypeAdapter(DurationField),
+    "time": TypeAdapter(time),
+    "str_list": TypeAdapter(tuple[str, ...]),
+}
+
+
+class Parameter(PolicyModel):
+    """A number (or duration, time, phrase list ...) a company may tune, with the source's default.
+
+    ``{type: duration, default: 24h, min: 1h, description: ...}``. Bounds apply to ``int``,
+    ``float`` and ``duration`` parameters.
+
+    .. versionadded:: 0.1
+    """
+
+    type: ParameterType
+    default: Any
+    min: Any = None
+    max: Any = None
+    unit: str | None = None
+    description: BiText | None = None
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> Parameter:
+        # Validate (and normalise) default and bounds once, so every later use is typed.
+        default = self.coerce(self.default, name="default", check_bounds=False)
+        bounds = {}
+        for bound in ("min", "max"):
+            value = getattr(self, bound)
+            if value is not None:
+                if self.type not in ("int", "float", "duration"):
+                    raise ValueError(f"{bound} is only allowed on int, float and duration parameters")
+                bounds[bound] = self.coerce(value, name=bound, check_bounds=False)
+        object.__setattr__(self, "default", default)
+        for bound, value in bounds.items():
+            object.__setattr__(self, bound, value)
+        if self.min is not None and self.max is not None and _order(self.min) > _order(self.max):
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        self.coerce(default, name="default")
+        return self
+
+    @field_serializer("default", "min", "max")
+    def _written(self, value: Any) -> Any:
+        return show_param(value)
+
+    def coerce(self, value: Any, *, name: str = "value", check_bounds: bool = True) -> Any:
+        """Validate ``value`` against this parameter's type and bounds; return it typed."""
+        if self.type in ("int", "float") and isinstance(value, bool):
+            raise ValueError(f"{name} must be {self.type} (got bool {value!r})")
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"{name} must be int (got float {value!r})")
+        try:
+            typed = _PARAM_ADAPTERS[self.type].validate_python(value)
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            raise ValueError(f"{name} must be {self.type} (got {value!r}: {reason})") from None
+        if check_bounds:
+            if self.min is not None and _order(typed) < _order(self.min):
+                raise ValueError(f"{name} {_show(typed)} is below the minimum {_show(self.min)}")
+            if self.max is not None and _order(typed) > _order(self.max):
+                raise ValueError(f"{name} {_show(typed)} is above the maximum {_show(self.max)}")
+        return typed
+
+
+def _order(value: Any) -> Any:
+    """A comparable form of a parameter value (durations compare by their length)."""
+    if isinstance(value, _Wall):
+        return value.delta
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, _Wall):
+        return format_timedelta(value.delta)
+    return str(value)
+
+
+def show_param(value: Any) -> Any:
+    """A parameter value as it is written in a policy file (durations as ``"24h"``)."""
+    if isinstance(value, _Wall):
+        return format_timedelta(value.delta)
+    if isinstance(value, time):
+        return value.strftime("%H:%M") if not value.second else value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "unit") and hasattr(value, "amount"):
+        return str(value)
+    return value
+
+
+Severity = Literal["notice", "minor", "major", "critical"]
+"""How serious a violation is, least to most."""
+
+
+class Violate(PolicyModel):
+    """Effect: the fact breaks the rule. ``code`` identifies the breach in reports.
+
+    ``{type: violation, code: ATT-7, severity: major, message: "late {max_late}"}``;
+    ``consequence`` says what follows (``counts as absence without leave (曠工)``).
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["violation"] = "violation"
+    code: str
+    severity: Severity = "major"
+    message: BiText
+    consequence: BiText | None = None
+
+
+class Due(PolicyModel):
+    """When an obligation falls due: ``after`` a duration (or duration parameter) from ``since``
+    (a datetime field of the fact; omitted means ``now``).
+
+    .. versionadded:: 0.1
+    """
+
+    after: DurationField | None = None
+    param: str | None = None
+    since: str | None = None
+
+    @model_validator(mode="after")
+    def _one_duration(self) -> Due:
+        if (self.after is None) == (self.param is None):
+            raise ValueError("due needs exactly one of 'after' or 'param'")
+        return self
+
+
+class Oblige(PolicyModel):
+    """Effect: someone (a role) must do something, optionally by a due time.
+
+    ``{type: obligation, action: "reply to the customer", who: agent, due: {after: 3d, since: received_at}}``
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["obligation"] = "obligation"
+    action: BiText
+    who: str
+    due: Due | None = None
+
+
+class Approve(PolicyModel):
+    """Effect: the fact needs approval by ``role`` before it stands.
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["approval"] = "approval"
+    role: str
+    reason: BiText | None = None
+
+
+class Escalate(PolicyModel):
+    """Effect: the matter goes up to ``to`` (a role).
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["escalation"] = "escalation"
+    to: str
+    reason: BiText | None = None
+
+
+class Recommend(PolicyModel):
+    """Effect: advice to show, for instance the phrase to say instead of a forbidden one.
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["recommendation"] = "recommendation"
+    text: BiText
+
+
+Effect = Annotated[Violate | Oblige | Approve | Escalate | Recommend, Field(discriminator="type")]
+"""Any effect a rule can have, tagged by ``type``."""
+
+
+def effect_key(effect: Violate | Oblige | Approve | Escalate | Recommend) -> str:
+    """The short name worked examples use to expect an effect (``violation:ATT-7``)."""
+    if isinstance(effect, Violate):
+        return f"violation:{effect.code}"
+    if isinstance(effect, Oblige):
+        return f"obligation:{effect.who}"
+    if isinstance(effect, Approve):
+        return f"approval:{effect.role}"
+    if isinstance(effect, Escalate):
+        return f"escalation:{effect.to}"
+    return "recommendation"
+
+
+class Example(PolicyModel):
+    """A worked example: a fact, an optional ``now``, and the effect keys the rule must give.
+
+    ``expect: []`` says the rule does not hold for this fact; ``expect: [violation:ATT-7]``
+    says it holds with that effect. Keys: ``violation:<code>``, ``obligation:<who>``,
+    ``approval:<role>``, ``escalation:<role>``, ``recommendation``.
+
+    .. versionadded:: 0.1
+    """
+
+    name: str | None = None
+    fact: dict[str, Any]
+    now: datetime | None = None
+    expect: list[str]
+
+
+def _conditions_union() -> Any:
+    """Assemble the discriminated union of every registered condition kind."""
+    from csrules._kinds import condition_classes
+
+    classes = tuple(condition_classes())
+    return Annotated[
+        classes[0] if len(classes) == 1 else _union(classes), Field(discriminator="kind")
+    ]
+
+
+def _union(classes: tuple[type, ...]) -> Any:
+    from functools import reduce
+    from operator import or_
+
+    return reduce(or_, classes)
+
+
+Condition: Any = _conditions_union()
+"""Any condition, tagged by ``kind``."""
+
+for _recursive in (conditions.All, conditions.Any_, conditions.Not):
+    _recursive.model_rebuild(_types_namespace={"Condition": Condition})
+
+
+class Rule(PolicyModel):
+    """One rule: when its condition holds, its effects apply.
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+    title: BiText
+    description: BiText | None = None
+    when: Condition
+    then: list[Effect] = Field(min_length=1)
+    citation: Citation | None = None
+    priority: int = 0
+    examples: list[Example] = Field(default_factory=list)
+
+
+HitPolicy = Literal["collect", "first", "priority"]
+"""Which matching rules' effects a decision keeps: all of them (``collect``), the first in
+order (``first``), or those with the highest ``priority`` (``priority``)."""
+
+
+class Policy(PolicyModel):
+    """A versioned set of rules judging one fact type, with tunable parameters.
+
+    Building a policy checks it completely: structure, duplicate rule ids, parameter defaults
+    and overrides, citations, and every condition against the fact model (unknown field,
+    text compared with a number, unknown parameter ...).
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+    version: str
+    title: BiText
+    description: BiText | None = None
+    fact_type: str
+    hit_policy: HitPolicy = "collect"
+    params: dict[str, Parameter] = Field(default_factory=dict)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)
+    rules: list[Rule]
+
+    @field_serializer("overrides")
+    def _overrides_written(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {name: show_param(v) for name, v in value.items()}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_depth(cls, data: Any) -> Any:
+        # Refuse deep nesting before pydantic recurses into it.
+        check_depth(data)
+        return data
+
+    @model_validator(mode="after")
+    def _checked(self) -> Policy:
+        from csrules._check import check_policy
+
+        check_policy(self)
+        return self
+
+    @property
+    def param_values(self) -> dict[str, Any]:
+        """Every parameter's value in force: the override where there is one, else the default."""
+        return {
+            name: self.overrides.get(name, param.default) for name, param in self.params.items()
+        }
+
+    def with_params(self, **overrides: Any) -> Policy:
+        """A copy with parameter overrides, each validated against its type and bounds.
+
+        >>> policy.with_params(max_swaps_per_month=3)  # doctest: +SKIP
+        """
+        merged = {**self.overrides, **overrides}
+        return Policy(**{**self.model_dump(mode="python", exclude={"overrides"}), "overrides": merged})
+
+    def with_rules(self, *rules: Rule, version: str | None = None) -> Policy:
+        """A copy with ``rules`` appended (a host extending a built-in policy)."""
+        data = self.model_dump(mode="python")
+        data["rules"] = [*self.rules, *rules]
+        if version is not None:
+            data["version"] = version
+        return Policy(**data)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with ``rule_id``; a :class:`KeyError` names the known ids."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"policy {self.id!r} has no rule {rule_id!r}; rules: {[r.id for r in self.rules]}")
+
+    def duration_param(self, name: str) -> Duration:
+        """The duration parameter ``name`` in force."""
+        return parse_duration(self.param_values[name])
+
+
+def check_depth(data: Any) -> None:
+    """Raise :class:`PolicyError` when ``data`` nests deeper than any sane policy.
+
+    Iterative, so a 10,000-level bomb is measured without recursion.
+    """
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    limit = MAX_CONDITION_DEPTH * 4  # a condition level costs a mapping and a list in raw data
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise PolicyError(
+                f"nested more than {MAX_CONDITION_DEPTH} conditions deep; "
+                "flatten it with all/any lists"
+            )
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend((value, depth + 1) for value in node)
+        elif isinstance(node, BaseModel):
+            stack.extend(
+                (getattr(node, name), depth + 1) for name in type(node).model_fields
+            )

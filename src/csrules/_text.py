@@ -1,0 +1,66 @@
+"""Phrase matching for text rules, folding case and Chinese script.
+
+Service transcripts mix simplified and traditional Chinese (这不是我应该做的 / 這不是我應該做的);
+a rule written in one script must catch the other. Folding converts both the phrases and the
+text to simplified Chinese with OpenCC's maintained dictionaries, then case-folds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Literal
+
+__all__ = ["TextMatcher", "fold_text"]
+
+Fold = Literal["none", "case", "zh"]
+
+
+@cache
+def _to_simplified() -> Callable[[str], str]:
+    # Imported lazily: policies without Chinese folding never load the converter.
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    return converter.convert  # type: ignore[no-any-return]
+
+
+def fold_text(text: str, fold: Fold) -> str:
+    """``text`` as matching sees it under ``fold``."""
+    if fold == "none":
+        return text
+    if fold == "zh" and not text.isascii():
+        text = _to_simplified()(text)
+    return text.casefold()
+
+
+class TextMatcher:
+    """Finds the first of several phrases in a text or in any line of a list of texts.
+
+    >>> TextMatcher(("这不是我应该做的",), "zh")("客服：這不是我應該做的")
+    True
+    """
+
+    __slots__ = ("_pattern", "fold", "phrases")
+
+    def __init__(self, phrases: tuple[str, ...], fold: Fold) -> None:
+        self.phrases = phrases
+        self.fold = fold
+        folded = sorted({fold_text(p, fold) for p in phrases}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(p) for p in folded))
+
+    def __call__(self, value: Any) -> bool:
+        return self.find(value) is not None
+
+    def find(self, value: Any) -> str | None:
+        """The first phrase found (as written in the policy, folded), or None."""
+        texts = (value,) if isinstance(value, str) else value
+        for text in texts:
+            match = self._pattern.search(fold_text(text, self.fold))
+            if match:
+                return match.group(0)
+        return None
+
+    def __repr__(self) -> str:
+        return f"TextMatcher({self.phrases!r}, fold={self.fold!r})"
