@@ -709,3 +709,8 @@ register_kind(c.Contains, _ContainsHandler())
 register_kind(c.IsSet, _PresenceHandler(want_set=True))
 register_kind(c.IsMissing, _PresenceHandler(want_set=False))
 register_kind(c.Elapsed, _ElapsedHandler())
+
+# Extension kinds register themselves on import; the union of kinds is built after this.
+from csrules import _time_kinds, _window_kinds  # noqa: E402
+
+del _time_kinds, _window_kinds

@@ -266,7 +266,10 @@ class ShiftPattern(BaseModel):
         """Precompute lookup tables (the model is frozen, so they never go stale)."""
         self._zone = load_zone(self.timezone)
         self._by_name = {shift.name: shift for shift in self.shifts}
-        self._days = tuple(tuple(self._by_name[n] for n in day) for day in self.cycle)
+        # Runs before the after-validators, so tolerate unknown names they will reject.
+        self._days = tuple(
+            tuple(self._by_name[n] for n in day if n in self._by_name) for day in self.cycle
+        )
 
     # ------------------------------------------------------------------ constructors
 
@@ -434,7 +437,7 @@ class ShiftPattern(BaseModel):
         out: list[tuple[str, rrule]] = []
         for index, day in enumerate(self.cycle):
             first = self.anchor + timedelta(days=offset + index)
-            first -= timedelta(days=((first - base).days // length + 1) * length)
+            first = base - timedelta(days=(base - first).days % length)
             for name in day:
                 start = datetime.combine(first, self._by_name[name].start)
                 out.append((name, rrule(DAILY, interval=length, dtstart=start)))
