@@ -6,6 +6,7 @@ into :class:`Decision` objects that say what holds, why, who approves and what i
 
 from __future__ import annotations
 
+import contextlib
 from importlib.metadata import PackageNotFoundError, version
 
 from csrules._conditions import (
@@ -126,8 +127,6 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type) and _obj.__module__.startswith("csrules."):
-        try:
+        with contextlib.suppress(AttributeError, TypeError):  # some types refuse
             _obj.__module__ = "csrules"
-        except (AttributeError, TypeError):  # some builtins-backed types refuse
-            pass
 del _name, _obj

@@ -37,7 +37,9 @@ def check_policy(policy: Policy) -> set[str]:
         if rule.id in seen:
             raise PolicyError(
                 f"duplicate rule id (first used by rule #{seen[rule.id]})",
-                policy_id=policy.id, rule_id=rule.id, loc=(*at, "id"),
+                policy_id=policy.id,
+                rule_id=rule.id,
+                loc=(*at, "id"),
             )
         seen[rule.id] = index
         ctx = CheckContext(model, dict(policy.params), loc=at, used_params=used)
@@ -55,7 +57,8 @@ def _check_overrides(policy: Policy) -> None:
             known = ", ".join(sorted(policy.params)) or "none declared"
             raise PolicyError(
                 f"override of unknown parameter {name!r} (declared: {known})",
-                policy_id=policy.id, loc=("overrides", name),
+                policy_id=policy.id,
+                loc=("overrides", name),
             )
         try:
             typed[name] = policy.params[name].coerce(value, name=f"parameter {name!r}")
@@ -65,7 +68,9 @@ def _check_overrides(policy: Policy) -> None:
     policy.overrides.update(typed)
 
 
-def _check_rule(rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]) -> None:
+def _check_rule(
+    rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
+) -> None:
     handler_for(rule.when).check(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
         _check_effect(effect, ctx.at("then", index))
@@ -97,7 +102,10 @@ def _check_effect(effect: Effect, ctx: CheckContext) -> None:
         if due.since is not None:
             info = ctx.field(due.since, at="due")
             if info.kind != "datetime" or info.is_collection:
-                raise ctx.fail(f"due.since needs a datetime field; {due.since} is {info.describe()}", at=("due", "since"))
+                raise ctx.fail(
+                    f"due.since needs a datetime field; {due.since} is {info.describe()}",
+                    at=("due", "since"),
+                )
         if due.param is not None:
             ctx.param(due.param, "duration", at="due")
 

@@ -15,7 +15,7 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -54,10 +54,16 @@ class ConditionBase(BaseModel):
         return ()
 
 
+if TYPE_CHECKING:
+    # At run time the union of every registered kind is bound by csrules._model.
+    Condition = ConditionBase
+
+
 class All(ConditionBase):
     """Holds when every condition in ``of`` holds (an empty list holds).
 
-    ``{kind: all, of: [{kind: is_set, path: approver}, {kind: compare, path: days, op: ">", value: 1}]}``
+    ``{kind: all, of: [{kind: is_set, path: approver},
+    {kind: compare, path: days, op: ">", value: 1}]}``
     holds for ``{approver: "lead", days: 2}``, not for ``{approver: null, days: 2}``.
     """
 

@@ -56,7 +56,12 @@ class Outcome(enum.Enum):
         return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
 
 
-_RANK = {Outcome.CLEAN: 0, Outcome.ACTION_REQUIRED: 1, Outcome.NEEDS_APPROVAL: 2, Outcome.VIOLATION: 3}
+_RANK = {
+    Outcome.CLEAN: 0,
+    Outcome.ACTION_REQUIRED: 1,
+    Outcome.NEEDS_APPROVAL: 2,
+    Outcome.VIOLATION: 3,
+}
 
 
 class ErrorMode(enum.Enum):
@@ -106,9 +111,15 @@ class Violation:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"type": "violation", "policy": self.policy_id, "rule": self.rule_id, "code": self.code,
-                "severity": self.severity, "message": _text_dict(self.message),
-                "consequence": _text_dict(self.consequence)}
+        return {
+            "type": "violation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "code": self.code,
+            "severity": self.severity,
+            "message": _text_dict(self.message),
+            "consequence": _text_dict(self.consequence),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +144,14 @@ class Obligation:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"type": "obligation", "policy": self.policy_id, "rule": self.rule_id,
-                "action": _text_dict(self.action), "who": self.who,
-                "due": self.due.isoformat() if self.due else None}
+        return {
+            "type": "obligation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "action": _text_dict(self.action),
+            "who": self.who,
+            "due": self.due.isoformat() if self.due else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +175,13 @@ class Approval:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"type": "approval", "policy": self.policy_id, "rule": self.rule_id,
-                "role": self.role, "reason": _text_dict(self.reason)}
+        return {
+            "type": "approval",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "role": self.role,
+            "reason": _text_dict(self.reason),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +205,13 @@ class Escalation:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"type": "escalation", "policy": self.policy_id, "rule": self.rule_id,
-                "to": self.to, "reason": _text_dict(self.reason)}
+        return {
+            "type": "escalation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "to": self.to,
+            "reason": _text_dict(self.reason),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +234,12 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"type": "recommendation", "policy": self.policy_id, "rule": self.rule_id,
-                "text": _text_dict(self.text)}
+        return {
+            "type": "recommendation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "text": _text_dict(self.text),
+        }
 
 
 EffectResult = Violation | Obligation | Approval | Escalation | Recommendation
@@ -363,7 +393,10 @@ class Decision:
         if not isinstance(other, Decision):
             return NotImplemented
         return (self.policies, self.matches, self.effects, self.errors) == (
-            other.policies, other.matches, other.effects, other.errors,
+            other.policies,
+            other.matches,
+            other.effects,
+            other.errors,
         )
 
     __hash__ = None  # type: ignore[assignment]

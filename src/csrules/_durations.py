@@ -125,7 +125,7 @@ def parse_duration(text: str | timedelta | Duration) -> Duration:
         return WallDuration(text)
     if not isinstance(text, str):
         raise DurationError(
-            f"a duration must be a string such as \"24h\" (got {type(text).__name__} {text!r})",
+            f'a duration must be a string such as "24h" (got {type(text).__name__} {text!r})',
             text=None,
         )
     lowered = text.strip().lower()

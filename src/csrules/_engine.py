@@ -65,8 +65,13 @@ class _DueRule:
             for part in self.since.split("."):
                 start = None if start is None else getattr(start, part)
         due = None if start is None else start + self.delta
-        return Obligation(self.template.policy_id, self.template.rule_id, self.template.action,
-                          self.template.who, due)
+        return Obligation(
+            self.template.policy_id,
+            self.template.rule_id,
+            self.template.action,
+            self.template.who,
+            due,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +96,52 @@ def _compile_effects(policy: Policy, rule: Rule) -> tuple[EffectResult | _DueRul
     out: list[EffectResult | _DueRule] = []
     for effect in rule.then:
         if isinstance(effect, Violate):
-            out.append(Violation(policy.id, rule.id, effect.code, effect.severity,
-                                 render_text(effect.message, params) or effect.message,
-                                 render_text(effect.consequence, params)))
+            out.append(
+                Violation(
+                    policy.id,
+                    rule.id,
+                    effect.code,
+                    effect.severity,
+                    render_text(effect.message, params) or effect.message,
+                    render_text(effect.consequence, params),
+                )
+            )
         elif isinstance(effect, Approve):
-            out.append(Approval(policy.id, rule.id, effect.role, render_text(effect.reason, params)))
+            out.append(
+                Approval(policy.id, rule.id, effect.role, render_text(effect.reason, params))
+            )
         elif isinstance(effect, Escalate):
-            out.append(Escalation(policy.id, rule.id, effect.to, render_text(effect.reason, params)))
+            out.append(
+                Escalation(policy.id, rule.id, effect.to, render_text(effect.reason, params))
+            )
         elif isinstance(effect, Recommend):
-            out.append(Recommendation(policy.id, rule.id, render_text(effect.text, params) or effect.text))
+            out.append(
+                Recommendation(policy.id, rule.id, render_text(effect.text, params) or effect.text)
+            )
         elif isinstance(effect, Oblige):
-            template = Obligation(policy.id, rule.id, render_text(effect.action, params) or effect.action, effect.who)
+            template = Obligation(
+                policy.id, rule.id, render_text(effect.action, params) or effect.action, effect.who
+            )
             if effect.due is None:
                 out.append(template)
             else:
-                duration = effect.due.after if effect.due.param is None else params[effect.due.param]
+                duration = (
+                    effect.due.after if effect.due.param is None else params[effect.due.param]
+                )
                 if not isinstance(duration, WallDuration):
                     raise PolicyError(
                         f"due time {duration} is business time and needs a calendar",
-                        policy_id=policy.id, rule_id=rule.id,
+                        policy_id=policy.id,
+                        rule_id=rule.id,
                     )
                 out.append(_DueRule(template, effect.due.since, duration.delta))
     return tuple(out)
 
 
 def _effects_read_now(rule: Rule) -> bool:
-    return any(isinstance(e, Oblige) and e.due is not None and e.due.since is None for e in rule.then)
+    return any(
+        isinstance(e, Oblige) and e.due is not None and e.due.since is None for e in rule.then
+    )
 
 
 @dataclass
@@ -145,7 +170,9 @@ class Plan:
             try:
                 hit = check(fact, now)
             except Exception as exc:  # recorded as data: ErrorMode.SKIP
-                errors.append(RuleError(rule.policy_id, rule.rule_id, f"{type(exc).__name__}: {exc}"))
+                errors.append(
+                    RuleError(rule.policy_id, rule.rule_id, f"{type(exc).__name__}: {exc}")
+                )
                 continue
             if hit:
                 matched.append(index)
@@ -159,18 +186,22 @@ class Plan:
     def explain(self, fact: Any, now: datetime | None, selected: set[int]) -> Trace:
         """The trace for ``fact``: each rule's condition tree, interpreted with values."""
         traces = []
-        contexts = {
-            p.id: DescribeContext(self.model, p.param_values) for p in self.policies
-        }
+        contexts = {p.id: DescribeContext(self.model, p.param_values) for p in self.policies}
         for index, rule in enumerate(self.rules):
             policy = self._policy(rule.policy_id)
             env = Env(fact, now, policy.param_values, self.model, contexts[policy.id])
             node = env.evaluate(rule.rule.when)
-            traces.append(RuleTrace(rule.policy_id, rule.rule_id, node.result is True, index in selected, node))
+            traces.append(
+                RuleTrace(
+                    rule.policy_id, rule.rule_id, node.result is True, index in selected, node
+                )
+            )
         return Trace(tuple(traces))
 
 
-def _select_by_priority(plan_rules: tuple[CompiledRule, ...], priority_policies: frozenset[str]) -> Callable[[list[int]], list[int]]:
+def _select_by_priority(
+    plan_rules: tuple[CompiledRule, ...], priority_policies: frozenset[str]
+) -> Callable[[list[int]], list[int]]:
     def select(matched: list[int]) -> list[int]:
         best: dict[str, int] = {}
         for index in matched:
@@ -178,7 +209,8 @@ def _select_by_priority(plan_rules: tuple[CompiledRule, ...], priority_policies:
             if rule.policy_id in priority_policies:
                 best[rule.policy_id] = max(best.get(rule.policy_id, rule.priority), rule.priority)
         return [
-            i for i in matched
+            i
+            for i in matched
             if plan_rules[i].policy_id not in priority_policies
             or plan_rules[i].priority == best[plan_rules[i].policy_id]
         ]
@@ -206,11 +238,15 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
             body.append(f"    {keyword} {expression}:")
             body.append(f"        m.append({index})")
             checks.append(f"def _r{index}(f, now):\n    return bool({expression})")
-            rules.append(CompiledRule(policy.id, rule.id, rule.priority, rule, _compile_effects(policy, rule)))
+            rules.append(
+                CompiledRule(
+                    policy.id, rule.id, rule.priority, rule, _compile_effects(policy, rule)
+                )
+            )
     body.append("    return m")
     source = "\n".join(body) + "\n\n" + "\n\n".join(checks) + "\n"
     namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **constants}
-    exec(compile(source, f"<csrules plan {fact_type}>", "exec"), namespace)  # noqa: S102 - generated from checked ASTs; values bound as names
+    exec(compile(source, f"<csrules plan {fact_type}>", "exec"), namespace)
     priority = frozenset(p.id for p in policies if p.hit_policy == "priority")
     plan_rules = tuple(rules)
     return Plan(
@@ -251,7 +287,9 @@ class Engine:
         ids = [p.id for p in policies]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
-            raise PolicyError(f"policy ids must be unique in an engine (repeated: {', '.join(duplicated)})")
+            raise PolicyError(
+                f"policy ids must be unique in an engine (repeated: {', '.join(duplicated)})"
+            )
         self.policies: tuple[Policy, ...] = policies
         grouped: dict[str, list[Policy]] = {}
         for policy in policies:
@@ -273,7 +311,9 @@ class Engine:
             if plan is None:
                 raise FactError(
                     f"no policy in this engine judges {fact_type!r} facts "
-                    f"(it judges: {', '.join(self._plans)})", fact_type=fact_type, index=index,
+                    f"(it judges: {', '.join(self._plans)})",
+                    fact_type=fact_type,
+                    index=index,
                 )
             return plan, validate_fact(plan.model, fact, index=index)
         if isinstance(fact, BaseModel):
@@ -283,18 +323,23 @@ class Engine:
                     return plan, fact
             name = fact_type_name(type(fact)) or type(fact).__name__
             raise FactError(
-                f"no policy in this engine judges {name} facts (it judges: {', '.join(self._plans)})",
-                fact_type=name, index=index,
+                f"no policy in this engine judges {name} facts "
+                f"(it judges: {', '.join(self._plans)})",
+                fact_type=name,
+                index=index,
             )
         if len(self._plans) == 1:
             plan = next(iter(self._plans.values()))
             return plan, validate_fact(plan.model, fact, index=index)
         raise FactError(
             f"this engine judges several fact types ({', '.join(self._plans)}); "
-            "pass fact_type= with a dict fact", index=index,
+            "pass fact_type= with a dict fact",
+            index=index,
         )
 
-    def evaluate(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> Decision:
+    def evaluate(
+        self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None
+    ) -> Decision:
         """Judge one fact (a model instance, or a dict that is validated first).
 
         ``now`` is required, and must carry a time zone, when a rule reads the current
@@ -308,7 +353,9 @@ class Engine:
             if now.utcoffset() is None:
                 raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
         elif plan.reads_now:
-            raise TimeError(f"a rule judging {plan.fact_type} facts reads the current time; pass now=")
+            raise TimeError(
+                f"a rule judging {plan.fact_type} facts reads the current time; pass now="
+            )
         try:
             return Decision(plan, fact, now, plan.decide(fact, now))
         except Exception:  # a rule failed: find which, record it, keep the others
@@ -329,14 +376,18 @@ class Engine:
             if plan is None:
                 plan, fact = self._plan_for(fact, fact_type, index)
             if now is None and plan.reads_now:
-                raise TimeError(f"a rule judging {plan.fact_type} facts reads the current time; pass now=")
+                raise TimeError(
+                    f"a rule judging {plan.fact_type} facts reads the current time; pass now="
+                )
             try:
                 decision = Decision(plan, fact, now, plan.decide(fact, now))
             except Exception:
                 decision = plan.decide_safely(fact, now)
             yield decision
 
-    def explain(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> str:
+    def explain(
+        self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None
+    ) -> str:
         """The readable trace of one fact's decision."""
         return self.evaluate(fact, now=now, fact_type=fact_type).trace.render()
 

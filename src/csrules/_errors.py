@@ -6,8 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from csrules.exceptions import PolicyError
-from csrules.exceptions import _readable
+from csrules.exceptions import PolicyError, _readable
 
 __all__ = ["policy_error_from_validation", "readable_loc"]
 
@@ -64,7 +63,11 @@ def _get(data: Any, loc: tuple[Any, ...]) -> Any:
     for part in loc:
         if isinstance(data, dict):
             data = data.get(part)
-        elif isinstance(data, list | tuple) and isinstance(part, int) and -len(data) <= part < len(data):
+        elif (
+            isinstance(data, list | tuple)
+            and isinstance(part, int)
+            and -len(data) <= part < len(data)
+        ):
             data = data[part]
         elif hasattr(data, "model_fields") and isinstance(part, str):
             data = getattr(data, part, None)

@@ -1,4 +1,4 @@
-"""The registry of fact types, and the static view of their fields that policies are checked against.
+"""The registry of fact types, and the static view of their fields that policies check against.
 
 A policy names the fact type it judges (``fact_type: leave_request``). The name resolves here
 to a pydantic model; :func:`field_info` walks a dotted path through that model and tells the
@@ -31,7 +31,9 @@ __all__ = [
     "validate_fact",
 ]
 
-ValueKind = Literal["bool", "number", "text", "datetime", "date", "time", "duration", "model", "other"]
+ValueKind = Literal[
+    "bool", "number", "text", "datetime", "date", "time", "duration", "model", "other"
+]
 
 _REGISTRY: dict[str, type[BaseModel]] = {}
 _NAMES: dict[type[BaseModel], str] = {}
@@ -75,7 +77,9 @@ def get_fact_type(name: str) -> type[BaseModel]:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none registered"
-        raise PolicyError(f"unknown fact type {name!r} (known: {known})", path="fact_type") from None
+        raise PolicyError(
+            f"unknown fact type {name!r} (known: {known})", path="fact_type"
+        ) from None
 
 
 def fact_type_name(model: type[BaseModel]) -> str | None:
@@ -139,7 +143,7 @@ class FieldInfo:
 
     def describe(self) -> str:
         """A short human name for the type, used in error messages."""
-        base = self.kind
+        base: str = self.kind
         if self.choices is not None:
             base = "one of " + ", ".join(sorted(repr(c) for c in self.choices))
         if self.is_collection:
@@ -161,7 +165,9 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
             known = ", ".join(sorted(fields))
             prefix = ".".join(parts[:position])
             owner = f"{current.__name__}" + (f" (at {prefix})" if prefix else "")
-            raise PolicyError(f"unknown field {part!r} in {owner}; known fields: {known}", path=path)
+            raise PolicyError(
+                f"unknown field {part!r} in {owner}; known fields: {known}", path=path
+            )
         annotation = fields[part].annotation
         inner, optional = _strip_optional(annotation)
         optional_steps.append(optional)
@@ -214,19 +220,19 @@ def _classify(tp: Any) -> tuple[ValueKind, frozenset[Any] | None, bool, type[Bas
         kind, choices, _, sub = _classify(item)
         return kind, choices, True, sub
     if origin is Literal:
-        values = get_args(tp)
-        if all(isinstance(v, str) for v in values):
-            return "text", frozenset(values), False, None
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-            return "number", frozenset(values), False, None
-        return "other", frozenset(values), False, None
+        literals = frozenset(get_args(tp))
+        if all(isinstance(v, str) for v in literals):
+            return "text", literals, False, None
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in literals):
+            return "number", literals, False, None
+        return "other", literals, False, None
     if tp in _PYDANTIC_TEMPORAL:
         return _PYDANTIC_TEMPORAL[tp], None, False, None
     if isinstance(tp, type):
         if issubclass(tp, enum.Enum):
-            values = frozenset(m.value for m in tp)
-            kind: ValueKind = "text" if all(isinstance(v, str) for v in values) else "other"
-            return kind, values, False, None
+            members = frozenset(m.value for m in tp)
+            enum_kind: ValueKind = "text" if all(isinstance(v, str) for v in members) else "other"
+            return enum_kind, members, False, None
         for py_type, value_kind in _SIMPLE_KINDS:
             if issubclass(tp, py_type):
                 return value_kind, None, False, None

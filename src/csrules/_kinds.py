@@ -65,7 +65,9 @@ class CheckContext:
         """The same context one level deeper (for error locations)."""
         return CheckContext(self.model, self.params, self.loc + parts, self.used_params)
 
-    def fail(self, message: str, *, path: str | None = None, at: tuple[str | int, ...] = ()) -> PolicyError:
+    def fail(
+        self, message: str, *, path: str | None = None, at: tuple[str | int, ...] = ()
+    ) -> PolicyError:
         """A located :class:`PolicyError` for the caller to raise."""
         return PolicyError(message, path=path, loc=self.loc + at)
 
@@ -74,7 +76,7 @@ class CheckContext:
         try:
             return field_info(self.model, path)
         except PolicyError as exc:
-            raise exc.located(loc=self.loc + (at,), path=path) from None
+            raise exc.located(loc=(*self.loc, at), path=path) from None
 
     def param(self, name: str, *types: str, at: str = "param") -> Parameter:
         """The parameter ``name``, which must have one of ``types``."""
@@ -187,7 +189,7 @@ class DescribeContext:
                 if lang == "zh" and isinstance(extra.get("zh"), str):
                     return str(extra["zh"])
                 if info.title:
-                    return info.title
+                    return str(info.title)
         return path.replace("_", " ").replace(".", " › ")
 
     def param(self, name: str, lang: Lang) -> str:
@@ -281,11 +283,23 @@ def walk(cond: c.ConditionBase) -> Iterator[c.ConditionBase]:
 
 # --------------------------------------------------------------------------- wording
 
-_OPS_EN = {"==": "is", "!=": "is not", "<": "is less than", "<=": "is at most",
-           ">": "is more than", ">=": "is at least"}
+_OPS_EN = {
+    "==": "is",
+    "!=": "is not",
+    "<": "is less than",
+    "<=": "is at most",
+    ">": "is more than",
+    ">=": "is at least",
+}
 _OPS_ZH = {"==": "等于", "!=": "不等于", "<": "小于", "<=": "不超过", ">": "大于", ">=": "不少于"}
-_SPAN_EN = {"==": "exactly", "!=": "other than", "<": "less than", "<=": "at most",
-            ">": "more than", ">=": "at least"}
+_SPAN_EN = {
+    "==": "exactly",
+    "!=": "other than",
+    "<": "less than",
+    "<=": "at most",
+    ">": "more than",
+    ">=": "at least",
+}
 _SPAN_ZH = {"==": "恰好", "!=": "不是", "<": "不足", "<=": "不超过", ">": "超过", ">=": "至少"}
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _PY_OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -323,7 +337,9 @@ class _AllHandler:
             node = env.evaluate(child)
             children.append(node)
             result = node.result is True
-        return TraceNode("all", self.describe(cond, "en", env.describe), result, children=tuple(children))
+        return TraceNode(
+            "all", self.describe(cond, "en", env.describe), result, children=tuple(children)
+        )
 
     def describe(self, cond: c.All, lang: Lang, ctx: DescribeContext) -> str:
         if not cond.of:
@@ -351,7 +367,9 @@ class _AnyHandler:
             node = env.evaluate(child)
             children.append(node)
             result = node.result is True
-        return TraceNode("any", self.describe(cond, "en", env.describe), result, children=tuple(children))
+        return TraceNode(
+            "any", self.describe(cond, "en", env.describe), result, children=tuple(children)
+        )
 
     def describe(self, cond: c.Any_, lang: Lang, ctx: DescribeContext) -> str:
         if not cond.of:
@@ -419,13 +437,17 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
         except DurationError as exc:
             raise PolicyError(str(exc), path=info.path) from None
         if not isinstance(duration, WallDuration):
-            raise PolicyError(f"{info.path} holds clock time; {value!r} is business time", path=info.path)
+            raise PolicyError(
+                f"{info.path} holds clock time; {value!r} is business time", path=info.path
+            )
         return duration.delta
     elif kind in _LITERAL_ADAPTERS:
         try:
             value = _LITERAL_ADAPTERS[kind].validate_python(value)
         except ValidationError:
-            raise PolicyError(f"{info.path} is a {kind}, compared with {got}", path=info.path) from None
+            raise PolicyError(
+                f"{info.path} is a {kind}, compared with {got}", path=info.path
+            ) from None
         if kind == "datetime" and value.tzinfo is None:
             raise PolicyError(
                 f"{info.path}: the datetime literal {value.isoformat()} has no time zone; "
@@ -433,10 +455,14 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
                 path=info.path,
             )
     elif kind in ("model", "other"):
-        raise PolicyError(f"{info.path} ({info.describe()}) cannot be compared with a literal", path=info.path)
+        raise PolicyError(
+            f"{info.path} ({info.describe()}) cannot be compared with a literal", path=info.path
+        )
     if info.choices is not None and value not in info.choices:
         options = ", ".join(sorted(repr(x) for x in info.choices))
-        raise PolicyError(f"{value!r} is not a possible value of {info.path} (one of {options})", path=info.path)
+        raise PolicyError(
+            f"{value!r} is not a possible value of {info.path} (one of {options})", path=info.path
+        )
     return value
 
 
@@ -449,13 +475,23 @@ _PARAM_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _check_comparable(left: FieldInfo, right_kind: str, op: str, ctx: CheckContext, what: str) -> None:
+def _check_comparable(
+    left: FieldInfo, right_kind: str, op: str, ctx: CheckContext, what: str
+) -> None:
     if left.is_collection:
-        raise ctx.fail(f"{left.path} is a list; compare one of its values with 'in' or 'contains'", path=left.path)
+        raise ctx.fail(
+            f"{left.path} is a list; compare one of its values with 'in' or 'contains'",
+            path=left.path,
+        )
     if left.kind != right_kind:
-        raise ctx.fail(f"cannot compare {left.path} ({left.describe()}) with {what} ({right_kind})", path=left.path)
+        raise ctx.fail(
+            f"cannot compare {left.path} ({left.describe()}) with {what} ({right_kind})",
+            path=left.path,
+        )
     if op not in ("==", "!=") and left.kind not in _ORDERED:
-        raise ctx.fail(f"{left.path} is {left.kind}; only == and != apply to it (got {op})", path=left.path)
+        raise ctx.fail(
+            f"{left.path} is {left.kind}; only == and != apply to it (got {op})", path=left.path
+        )
 
 
 class _CompareHandler:
@@ -476,7 +512,7 @@ class _CompareHandler:
             try:
                 coerce_literal(left, cond.value)
             except PolicyError as exc:
-                raise exc.located(loc=ctx.loc + ("value",)) from None
+                raise exc.located(loc=(*ctx.loc, "value")) from None
             _check_comparable(left, left.kind, cond.op, ctx, "a literal")
 
     def _rhs(self, cond: c.Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
@@ -495,7 +531,11 @@ class _CompareHandler:
 
     def evaluate(self, cond: c.Compare, env: Env) -> TraceNode:
         left = env.get(cond.path)
-        right = env.get(cond.field) if cond.field is not None else self._rhs(cond, env.params, env.model)
+        right = (
+            env.get(cond.field)
+            if cond.field is not None
+            else self._rhs(cond, env.params, env.model)
+        )
         values = {cond.path: left}
         if cond.field is not None:
             values[cond.field] = right
@@ -535,21 +575,30 @@ class _MembershipHandler:
     def check(self, cond: c.In | c.NotIn, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
         if info.is_collection or info.kind not in ("text", "number"):
-            raise ctx.fail(f"{cond.kind} needs a text or number field; {cond.path} is {info.describe()}", path=cond.path)
+            raise ctx.fail(
+                f"{cond.kind} needs a text or number field; {cond.path} is {info.describe()}",
+                path=cond.path,
+            )
         if cond.field is not None:
-            raise ctx.fail(f"{cond.kind} takes a list 'value' or a list 'param', not a field", at=("field",))
+            raise ctx.fail(
+                f"{cond.kind} takes a list 'value' or a list 'param', not a field", at=("field",)
+            )
         if cond.param is not None:
             ctx.param(cond.param, "str_list")
             if info.kind != "text":
-                raise ctx.fail(f"{cond.path} is a number; a str_list parameter cannot hold it", at=("param",))
+                raise ctx.fail(
+                    f"{cond.path} is a number; a str_list parameter cannot hold it", at=("param",)
+                )
             return
         if not isinstance(cond.value, list) or not cond.value:
-            raise ctx.fail(f"{cond.kind} needs a non-empty list of values (got {cond.value!r})", at=("value",))
+            raise ctx.fail(
+                f"{cond.kind} needs a non-empty list of values (got {cond.value!r})", at=("value",)
+            )
         for index, item in enumerate(cond.value):
             try:
                 coerce_literal(info, item)
             except PolicyError as exc:
-                raise exc.located(loc=ctx.loc + ("value", index)) from None
+                raise exc.located(loc=(*ctx.loc, "value", index)) from None
 
     def _values(self, cond: c.In | c.NotIn, params: dict[str, Any]) -> frozenset[Any]:
         return frozenset(params[cond.param] if cond.param is not None else cond.value)
@@ -565,11 +614,15 @@ class _MembershipHandler:
         value = env.get(cond.path)
         values = self._values(cond, env.params)
         result = value is not None and ((value not in values) if self.negate else (value in values))
-        return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value})
+        return TraceNode(
+            cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
+        )
 
     def describe(self, cond: c.In | c.NotIn, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
-        listed = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.value, lang)
+        listed = (
+            ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.value, lang)
+        )
         if lang == "zh":
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
@@ -582,16 +635,19 @@ class _ContainsHandler:
     def check(self, cond: c.Contains, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
         if info.kind != "text":
-            raise ctx.fail(f"contains needs a text field (or list of texts); {cond.path} is {info.describe()}", path=cond.path)
+            raise ctx.fail(
+                f"contains needs a text field (or list of texts); {cond.path} is {info.describe()}",
+                path=cond.path,
+            )
         if cond.param is not None:
             ctx.param(cond.param, "str_list", "str")
 
     def matcher(self, cond: c.Contains, params: dict[str, Any]) -> TextMatcher:
         """The compiled matcher for ``cond`` with these parameter values."""
-        phrases = cond.phrases if cond.param is None else params[cond.param]
+        phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
-        return TextMatcher(tuple(phrases), cond.fold)
+        return TextMatcher(tuple(str(p) for p in phrases), cond.fold)
 
     def source(self, cond: c.Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -604,11 +660,17 @@ class _ContainsHandler:
         values: dict[str, Any] = {cond.path: value}
         if found is not None:
             values["found"] = found
-        return TraceNode("contains", self.describe(cond, "en", env.describe), found is not None, values)
+        return TraceNode(
+            "contains", self.describe(cond, "en", env.describe), found is not None, values
+        )
 
     def describe(self, cond: c.Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
-        listed = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.phrases, lang)
+        listed = (
+            ctx.param(cond.param, lang)
+            if cond.param is not None
+            else show_value(cond.phrases, lang)
+        )
         if lang == "zh":
             return f"{label}包含以下任一用语：{listed}"
         return f"{label} contains any of {listed}"
@@ -633,7 +695,9 @@ class _PresenceHandler:
     def evaluate(self, cond: c.IsSet | c.IsMissing, env: Env) -> TraceNode:
         value = env.get(cond.path)
         result = (value is not None) == self.want_set
-        return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value})
+        return TraceNode(
+            cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
+        )
 
     def describe(self, cond: c.IsSet | c.IsMissing, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
@@ -652,7 +716,11 @@ class _ElapsedHandler:
                 continue
             info = ctx.field(path, at=name)
             if info.kind != "datetime" or info.is_collection:
-                raise ctx.fail(f"elapsed needs datetime fields; {path} is {info.describe()}", path=path, at=(name,))
+                raise ctx.fail(
+                    f"elapsed needs datetime fields; {path} is {info.describe()}",
+                    path=path,
+                    at=(name,),
+                )
         if cond.param is not None:
             ctx.param(cond.param, "duration")
         duration = self._duration(cond, {n: p.default for n, p in ctx.params.items()})
@@ -685,12 +753,25 @@ class _ElapsedHandler:
             return TraceNode("elapsed", self.describe(cond, "en", env.describe), False, values)
         span = end - start
         values["elapsed"] = span
-        return TraceNode("elapsed", self.describe(cond, "en", env.describe), _PY_OPS[cond.op](span, limit), values)
+        return TraceNode(
+            "elapsed",
+            self.describe(cond, "en", env.describe),
+            _PY_OPS[cond.op](span, limit),
+            values,
+        )
 
     def describe(self, cond: c.Elapsed, lang: Lang, ctx: DescribeContext) -> str:
         since = ctx.label(cond.since, lang)
-        until = ctx.label(cond.until, lang) if cond.until is not None else ("now" if lang == "en" else "当前时间")
-        amount = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.duration, lang)
+        until = (
+            ctx.label(cond.until, lang)
+            if cond.until is not None
+            else ("now" if lang == "en" else "当前时间")
+        )
+        amount = (
+            ctx.param(cond.param, lang)
+            if cond.param is not None
+            else show_value(cond.duration, lang)
+        )
         if lang == "zh":
             return f"从{since}到{until}{_SPAN_ZH[cond.op]}{amount}"
         return f"{_SPAN_EN[cond.op]} {amount} from {since} to {until}"

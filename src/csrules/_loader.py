@@ -39,14 +39,14 @@ class _PolicyLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise PolicyError(
                 "YAML aliases (*name) are not allowed in policy files; write the value out",
                 line=mark.line + 1,
             )
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise PolicyError(f"nested more than {MAX_YAML_DEPTH} levels deep", line=mark.line + 1)
         try:
             return super().compose_node(parent, index)
@@ -139,12 +139,11 @@ def line_for(lines: Lines, data: Any, loc: tuple[Any, ...]) -> int | None:
     matched: tuple[Any, ...] = ()
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
-            continue
+        in_mapping = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if not (in_mapping or in_list):
+            continue  # a union tag or a name that is not in the raw document
+        current = current[part]
         matched = (*matched, part)
         best = lines.get(matched, best)
     return best
@@ -160,7 +159,11 @@ def policy_from_data(data: Any, *, lines: Lines | None = None, name: str | None 
     """Build a :class:`Policy` from parsed data, locating errors with ``lines``."""
     lines = lines or {}
     if not isinstance(data, dict):
-        raise PolicyError(f"a policy file holds a mapping, not {type(data).__name__}", file=name, line=lines.get(()))
+        raise PolicyError(
+            f"a policy file holds a mapping, not {type(data).__name__}",
+            file=name,
+            line=lines.get(()),
+        )
     policy_id = data.get("id") if isinstance(data.get("id"), str) else None
     try:
         check_depth(data)

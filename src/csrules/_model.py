@@ -163,7 +163,9 @@ class Parameter(PolicyModel):
             value = getattr(self, bound)
             if value is not None:
                 if self.type not in ("int", "float", "duration"):
-                    raise ValueError(f"{bound} is only allowed on int, float and duration parameters")
+                    raise ValueError(
+                        f"{bound} is only allowed on int, float and duration parameters"
+                    )
                 bounds[bound] = self.coerce(value, name=bound, check_bounds=False)
         object.__setattr__(self, "default", default)
         for bound, value in bounds.items():
@@ -263,7 +265,8 @@ class Due(PolicyModel):
 class Oblige(PolicyModel):
     """Effect: someone (a role) must do something, optionally by a due time.
 
-    ``{type: obligation, action: "reply to the customer", who: agent, due: {after: 3d, since: received_at}}``
+    ``{type: obligation, action: "reply to the customer", who: agent,
+    due: {after: 3d, since: received_at}}``
 
     .. versionadded:: 0.1
     """
@@ -436,7 +439,9 @@ class Policy(PolicyModel):
         >>> policy.with_params(max_swaps_per_month=3)  # doctest: +SKIP
         """
         merged = {**self.overrides, **overrides}
-        return Policy(**{**self.model_dump(mode="python", exclude={"overrides"}), "overrides": merged})
+        return Policy(
+            **{**self.model_dump(mode="python", exclude={"overrides"}), "overrides": merged}
+        )
 
     def with_rules(self, *rules: Rule, version: str | None = None) -> Policy:
         """A copy with ``rules`` appended (a host extending a built-in policy)."""
@@ -451,7 +456,9 @@ class Policy(PolicyModel):
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule
-        raise KeyError(f"policy {self.id!r} has no rule {rule_id!r}; rules: {[r.id for r in self.rules]}")
+        raise KeyError(
+            f"policy {self.id!r} has no rule {rule_id!r}; rules: {[r.id for r in self.rules]}"
+        )
 
     def duration_param(self, name: str) -> Duration:
         """The duration parameter ``name`` in force."""
@@ -477,6 +484,4 @@ def check_depth(data: Any) -> None:
         elif isinstance(node, list | tuple):
             stack.extend((value, depth + 1) for value in node)
         elif isinstance(node, BaseModel):
-            stack.extend(
-                (getattr(node, name), depth + 1) for name in type(node).model_fields
-            )
+            stack.extend((getattr(node, name), depth + 1) for name in type(node).model_fields)

@@ -23,7 +23,8 @@ def _to_simplified() -> Callable[[str], str]:
     import opencc
 
     converter = opencc.OpenCC("t2s")
-    return converter.convert  # type: ignore[no-any-return]
+    convert: Callable[[str], str] = converter.convert
+    return convert
 
 
 def fold_text(text: str, fold: Fold) -> str:

@@ -96,7 +96,7 @@ class PolicyError(DefinitionError):
 
     def located(self, **context: Any) -> PolicyError:
         """A copy with missing context (file, line, policy_id, ...) filled in."""
-        merged = {
+        merged: dict[str, Any] = {
             "policy_id": self.policy_id,
             "rule_id": self.rule_id,
             "path": self.path,
