@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -219,20 +220,16 @@ class TimeSpan:
         start: object
         end: object
         if isinstance(value, str):
-            parts = re.split(r"\s*[-–~]\s*", value.strip())
+            parts = re.split(r"\s*[-\u2013~]\s*", value.strip())
             if len(parts) != 2:
-                raise CalendarError(
-                    f"working hours must look like '09:00-18:00' (got {value!r})"
-                )
+                raise CalendarError(f"working hours must look like '09:00-18:00' (got {value!r})")
             start, end = parts
         elif isinstance(value, Mapping) and set(value) == {"start", "end"}:
             start, end = value["start"], value["end"]
         elif isinstance(value, list | tuple) and len(value) == 2:
             start, end = value
         else:
-            raise CalendarError(
-                f"working hours must look like '09:00-18:00' (got {value!r})"
-            )
+            raise CalendarError(f"working hours must look like '09:00-18:00' (got {value!r})")
         return cls(_span_end(start, allow_24=False), _span_end(end, allow_24=True))
 
     def __str__(self) -> str:
@@ -276,12 +273,14 @@ Spans = Annotated[
     tuple[TimeSpan, ...],
     BeforeValidator(_validate_spans),
     PlainSerializer(lambda spans: [str(s) for s in spans], return_type=list[str]),
-    WithJsonSchema({"type": "array", "items": {"type": "string", "pattern": r"^\d\d:\d\d-\d\d:\d\d$"}}),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "string", "pattern": r"^\d\d:\d\d-\d\d:\d\d$"}}
+    ),
 ]
 
 
 def _check_overlaps(spans: tuple[TimeSpan, ...], where: str) -> None:
-    for before, after in zip(spans, spans[1:], strict=False):
+    for before, after in pairwise(spans):
         if after.start < before.end:
             raise CalendarError(f"{where}: working hours {before} and {after} overlap")
 

@@ -25,7 +25,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-import holidays
+from holidays.countries.china import China
 
 from csrules._calendar import BusinessCalendar
 from csrules.exceptions import CalendarError
@@ -44,7 +44,7 @@ def china_official_years() -> frozenset[int]:
     True
     """
     try:
-        from holidays.countries.china import ChinaStaticHolidays  # noqa: PLC0415
+        from holidays.countries.china import ChinaStaticHolidays
 
         years = frozenset(int(y) for y in ChinaStaticHolidays.special_public_holidays)
     except (ImportError, AttributeError):  # layout changed: fall back to what 0.109 has
@@ -55,7 +55,8 @@ def china_official_years() -> frozenset[int]:
 @cache
 def _china(year: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
     """(holidays, adjusted working days) listed under ``year``."""
-    table = holidays.China(years=year, language="en_US")
+    factory: Any = China  # the package's constructor is untyped
+    table: Mapping[date, str] = factory(years=year, language="en_US")
     days_off: list[date] = []
     working: list[date] = []
     for day, name in sorted(table.items()):

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, rrule
 from pydantic import (
@@ -28,7 +30,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from zoneinfo import ZoneInfo
 
 from csrules._calendar import (
     WEEKDAYS,
@@ -250,11 +251,9 @@ class ShiftPattern(BaseModel):
             today = [(_seconds(by_name[n].start), by_name[n]) for n in day]
             spans = [(s, s + int(shift.length.total_seconds()), shift, 0) for s, shift in today]
             following = self.cycle[(index + 1) % length]
-            spans += [
-                (_seconds(by_name[n].start) + 86400, 0, by_name[n], 1) for n in following
-            ]
+            spans += [(_seconds(by_name[n].start) + 86400, 0, by_name[n], 1) for n in following]
             spans.sort(key=lambda item: item[0])
-            for first, second in zip(spans, spans[1:], strict=False):
+            for first, second in pairwise(spans):
                 if first[3] == 0 and second[0] < first[1]:
                     where = "the same day" if second[3] == 0 else "the next cycle day"
                     raise CalendarError(
