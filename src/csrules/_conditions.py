@@ -15,9 +15,10 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csrules._durations import DurationField
 
@@ -109,6 +110,17 @@ class _Operand(ConditionBase):
     value: Any = None
     param: str | None = None
     field: str | None = None
+
+    @field_validator("value", mode="after")
+    @classmethod
+    def _as_written(cls, value: Any) -> Any:
+        # Keep literals as a file spells them, so save -> load gives an equal policy;
+        # the checker types them against the field when the policy is built.
+        if isinstance(value, datetime | date | time):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return list(value)
+        return value
 
     @model_validator(mode="after")
     def _one_operand(self) -> _Operand:
