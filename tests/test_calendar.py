@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -120,7 +120,9 @@ class TestConstruction:
 
     def test_weekday_names(self):
         """Weekdays accept short, long, Chinese and range spellings."""
-        cal = BusinessCalendar(timezone="UTC", hours={"Monday": "09:00-12:00", "fri-sun": "10:00-11:00"})
+        cal = BusinessCalendar(
+            timezone="UTC", hours={"Monday": "09:00-12:00", "fri-sun": "10:00-11:00"}
+        )
         assert set(cal.hours) == {"mon", "fri", "sat", "sun"}
         assert parse_weekday("周五") == "fri"
         with pytest.raises(CalendarError, match="'Funday'"):
@@ -156,7 +158,7 @@ class TestInstants:
 
     def test_results_are_in_calendar_zone(self, office: BusinessCalendar):
         """Instants come back in the calendar's zone whatever zone went in."""
-        result = office.add(datetime(2026, 1, 5, 2, tzinfo=timezone.utc), "1 business hour")
+        result = office.add(datetime(2026, 1, 5, 2, tzinfo=UTC), "1 business hour")
         assert result.tzinfo == SH
         assert result == sh(2026, 1, 5, 11)
 
@@ -274,9 +276,7 @@ class TestAdd:
 
     def test_no_working_time_left(self):
         """A calendar with only special days stops instead of looping forever."""
-        cal = BusinessCalendar(
-            timezone="UTC", hours={}, special_days={"2026-01-05": "09:00-10:00"}
-        )
+        cal = BusinessCalendar(timezone="UTC", hours={}, special_days={"2026-01-05": "09:00-10:00"})
         start = datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("UTC"))
         assert cal.add(start, "30min") == start + timedelta(minutes=30)
         with pytest.raises(CalendarError, match="no working time after"):
@@ -394,7 +394,9 @@ class TestChina:
         """Hours and zone can be replaced; adjusted days use Monday's hours."""
         cal = china_calendar(years=2025, hours={"mon-fri": ["08:30-12:00", "13:00-17:30"]})
         spans = cal.working_hours(date(2025, 1, 26))
-        assert [(a.time().isoformat("minutes"), b.time().isoformat("minutes")) for a, b in spans] == [
+        assert [
+            (a.time().isoformat("minutes"), b.time().isoformat("minutes")) for a, b in spans
+        ] == [
             ("08:30", "12:00"),
             ("13:00", "17:30"),
         ]

@@ -361,6 +361,15 @@ class BusinessCalendar(BaseModel):
         except ValidationError as exc:
             raise _wrap_validation("business calendar", exc) from exc
 
+    def __eq__(self, other: object) -> bool:
+        # Compare fields only: the private lookup caches differ with use.
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -24,7 +24,7 @@ the methods. Time conventions follow :mod:`csrules._calendar`.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final, Literal
 
 from dateutil.rrule import (
@@ -453,17 +453,21 @@ class Duty(BaseModel):
         True
         """
         current = ensure_aware(now, "now")
-        if last_done_at is not None and ensure_aware(last_done_at, "last_done_at") > current:
-            raise TimeError(
-                f"last_done_at is after now (got last_done_at={last_done_at.isoformat()},"
-                f" now={now.isoformat()})"
-            )
+        done = None
+        if last_done_at is not None:
+            done = ensure_aware(last_done_at, "last_done_at")
+            if done > current:
+                raise TimeError(
+                    f"last_done_at is after now (got last_done_at={last_done_at.isoformat()},"
+                    f" now={now.isoformat()})"
+                )
         previous, due = self.last_two_due(now, shifts=shifts, agent=agent)
         if due is None:
             return False
-        if last_done_at is None:
+        if done is None:
             return True
-        return previous is not None and last_done_at <= previous
+        # Compare in UTC: same-zone datetimes compare by wall clock (wrong in a DST fold).
+        return previous is not None and done <= previous.astimezone(UTC)
 
     def _pattern(self, shifts: ShiftPattern | None) -> ShiftPattern:
         if shifts is None:

@@ -33,10 +33,10 @@ from pydantic import (
 
 from csrules._calendar import (
     WEEKDAYS,
+    _weekday_range,
     _wrap_validation,
     ensure_aware,
     load_zone,
-    parse_weekday,
     wall_to_utc,
 )
 from csrules.exceptions import CalendarError
@@ -204,6 +204,15 @@ class ShiftPattern(BaseModel):
         except ValidationError as exc:
             raise _wrap_validation("shift pattern", exc) from exc
 
+    def __eq__(self, other: object) -> bool:
+        # Compare fields only: the private lookup caches differ with use.
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -319,9 +328,13 @@ class ShiftPattern(BaseModel):
         ('early',)
         """
         cycle: list[tuple[str, ...]] = [() for _ in WEEKDAYS]
+        seen: set[str] = set()
         for key, worked in days.items():
-            index = WEEKDAYS.index(parse_weekday(key))
-            cycle[index] = (worked,) if isinstance(worked, str) else tuple(worked)
+            for day in _weekday_range(key):
+                if day in seen:
+                    raise CalendarError(f"days: {day} is given twice (in {key!r})")
+                seen.add(day)
+                cycle[WEEKDAYS.index(day)] = (worked,) if isinstance(worked, str) else tuple(worked)
         return cls(
             timezone=timezone,
             shifts=tuple(shifts),
@@ -361,7 +374,7 @@ class ShiftPattern(BaseModel):
                 end = wall_to_utc(start_wall + shift.length, self._zone)
                 if start < end:
                     out.append((start, end, shift))
-            cached = tuple(out)
+            cached = tuple(sorted(out, key=lambda item: item[0]))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = cached
