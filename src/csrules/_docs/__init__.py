@@ -1,0 +1,88 @@
+"""Documents for compliance reviewers: Markdown and one self-contained HTML file.
+
+:func:`render_docs` renders a :class:`~csrules._docs.subject.Subject` (a pack or policy
+files); :func:`render_diff` renders what changed between two versions. Both build one list
+of blocks and render it twice, so the Markdown and the HTML always agree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from csrules._docs.diff import PolicyDiff, build_diff
+from csrules._docs.document import build_document
+from csrules._docs.html import render_html
+from csrules._docs.markdown import render_markdown
+from csrules._docs.plain import Lang, condition_words, rule_sentence
+from csrules._docs.subject import Subject, content_hash, subject_from_pack, subject_from_policies
+
+__all__ = [
+    "Lang",
+    "Rendered",
+    "condition_words",
+    "content_hash",
+    "generated_date",
+    "langs_for",
+    "render_diff",
+    "render_docs",
+    "rule_sentence",
+    "subject_from_pack",
+    "subject_from_policies",
+]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One document in both formats."""
+
+    markdown: str
+    html: str
+
+
+def langs_for(option: str) -> tuple[Lang, ...]:
+    """``en`` / ``zh`` / ``both`` as the languages to render."""
+    if option == "en":
+        return ("en",)
+    if option == "zh":
+        return ("zh",)
+    if option == "both":
+        return ("en", "zh")
+    raise ValueError(f"--lang must be en, zh or both (got {option!r})")
+
+
+def generated_date(option: str | None = None) -> date:
+    """The "date generated": ``option`` (YYYY-MM-DD), else ``SOURCE_DATE_EPOCH``, else today (UTC).
+
+    Fixing it makes generated documents reproducible byte for byte.
+    """
+    if option:
+        try:
+            return date.fromisoformat(option)
+        except ValueError:
+            raise ValueError(f"--date must be YYYY-MM-DD (got {option!r})") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC).date()
+        except ValueError:
+            raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds (got {epoch!r})") from None
+    return datetime.now(UTC).date()
+
+
+def render_docs(subject: Subject, langs: Sequence[Lang], generated: date) -> Rendered:
+    """The reviewer's document for ``subject``."""
+    blocks = build_document(subject, langs, generated)
+    title = " / ".join(dict.fromkeys(subject.title.get(lang) for lang in langs))
+    return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0]))
+
+
+def render_diff(
+    old: Subject, new: Subject, langs: Sequence[Lang], generated: date
+) -> tuple[Rendered, PolicyDiff]:
+    """The change document between two versions, and the raw differences."""
+    blocks, diff = build_diff(old, new, langs, generated)
+    title = f"{old.name} {old.version} → {new.name} {new.version}"
+    return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0])), diff

@@ -1,0 +1,479 @@
+"""The reviewer's document for a pack or policy file, as blocks (see :mod:`csrules._docs.blocks`).
+
+Sections: overview (version, content hash, date generated), roles and the reporting chain,
+every rule in plain words with effects, citation and worked examples, the parameters in
+force, escalation ladders and lifecycles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Section, Table
+from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
+from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
+from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
+from csrules._kinds import show_value
+from csrules._model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
+
+__all__ = ["build_document", "words"]
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "overview": ("Overview", "概览"),
+    "pack": ("Pack", "规则包"),
+    "policy": ("Policy", "政策"),
+    "version": ("Version", "版本"),
+    "hash": ("Content hash", "内容哈希"),
+    "generated": ("Generated", "生成日期"),
+    "policies": ("Policies", "政策"),
+    "fact_type": ("Fact type", "事实类型"),
+    "rules": ("Rules", "规则"),
+    "hit_policy": ("Hit policy", "命中策略"),
+    "sources": ("Sources", "来源文件"),
+    "roles": ("Roles and reporting chain", "角色与汇报关系"),
+    "role": ("Role", "角色"),
+    "reports_to": ("Reports to", "上级"),
+    "duties": ("Duties", "职责"),
+    "authority": ("Approval authority", "审批权限"),
+    "in_rules": ("Approves / receives under the rules", "依规则审批或承接"),
+    "when": ("When", "条件"),
+    "then": ("Then", "结果"),
+    "citation": ("Citation", "出处"),
+    "examples": ("Worked examples", "示例"),
+    "example": ("Example", "示例"),
+    "fact": ("Fact", "事实"),
+    "now": ("Now", "当前时间"),
+    "expect": ("Expected effects", "预期结果"),
+    "none": ("none", "无"),
+    "no_citation": ("no citation", "未注明出处"),
+    "parameters": ("Parameters in force", "现行参数"),
+    "parameter": ("Parameter", "参数"),
+    "type": ("Type", "类型"),
+    "default": ("Default", "默认值"),
+    "override": ("Override", "覆盖值"),
+    "in_force": ("In force", "现行值"),
+    "bounds": ("Bounds", "范围"),
+    "description": ("Description", "说明"),
+    "ladders": ("Escalation ladder", "升级阶梯"),
+    "no_ladder": ("No rule escalates.", "没有升级规则。"),
+    "lifecycles": ("Lifecycles", "流程"),
+    "no_lifecycle": ("No lifecycle is defined here.", "此处未定义流程。"),
+    "transitions": ("Transitions", "状态转换"),
+    "from": ("From", "从"),
+    "event": ("Event", "事件"),
+    "to": ("To", "到"),
+    "no_params": ("This policy has no parameters.", "该政策没有参数。"),
+    "no_roles": (
+        "No role catalogue; the roles below are those the rules name.",
+        "未提供角色目录；下列为规则中出现的角色。",
+    ),
+    "chain_caption": (
+        "Reporting chain: each arrow points to the role reported to.",
+        "汇报关系：箭头指向上级。",
+    ),
+}
+
+
+def words(key: str, langs: Sequence[Lang]) -> str:
+    """A label in the languages asked for (``Rules / 规则`` for both)."""
+    en, zh = _LABELS[key]
+    return " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs))
+
+
+def _bi(text: Text | None, langs: Sequence[Lang]) -> str:
+    if text is None:
+        return ""
+    return " / ".join(dict.fromkeys(text.get(lang) for lang in langs))
+
+
+def _slug(*parts: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else "-" for ch in p.lower()) for p in parts).strip(
+        "-"
+    )
+
+
+def build_document(
+    subject: Subject, langs: Sequence[Lang], generated: date | datetime
+) -> list[Block]:
+    """Every block of the document for ``subject``."""
+    blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
+    blocks.extend(_overview(subject, langs, generated))
+    blocks.extend(_roles(subject, langs))
+    blocks.extend(_rules(subject, langs))
+    blocks.extend(_parameters(subject, langs))
+    blocks.extend(_ladders(subject, langs))
+    blocks.extend(_lifecycles(subject, langs))
+    return blocks
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def _overview(subject: Subject, langs: Sequence[Lang], generated: date | datetime) -> list[Block]:
+    blocks: list[Block] = [Heading(2, words("overview", langs), "overview")]
+    if subject.description is not None:
+        for lang in langs:
+            blocks.append(Para(subject.description.get(lang), lang=lang, cls="lead"))
+    kind = "pack" if subject.is_pack else "policy"
+    blocks.append(
+        Table(
+            (
+                words(kind, langs),
+                words("version", langs),
+                words("hash", langs),
+                words("generated", langs),
+            ),
+            ((subject.name, subject.version, subject.hash, generated.isoformat()),),
+            cls="facts",
+        )
+    )
+    rows = tuple(
+        (f"{p.id}", _bi(p.title, langs), p.version, p.fact_type, str(len(p.rules)), p.hit_policy)
+        for p in subject.policies
+    )
+    blocks.append(
+        Table(
+            (
+                words("policy", langs),
+                "",
+                words("version", langs),
+                words("fact_type", langs),
+                words("rules", langs),
+                words("hit_policy", langs),
+            ),
+            rows,
+        )
+    )
+    sources = [
+        (s.id, _bi(s.title, langs), s.file or "") for p in subject.policies for s in p.sources
+    ]
+    if sources:
+        blocks.append(Para(words("sources", langs), cls="label"))
+        blocks.append(Table(("id", "", "file"), tuple(dict.fromkeys(sources))))
+    return blocks
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def _rule_roles(subject: Subject, langs: Sequence[Lang]) -> dict[str, list[str]]:
+    """For each role the rules name: what the rules give it (approve X, receive escalation Y)."""
+    found: dict[str, list[str]] = {}
+    for policy in subject.policies:
+        for rule in policy.rules:
+            title = _bi(rule.title, langs)
+            for effect in rule.then:
+                if isinstance(effect, Approve):
+                    found.setdefault(effect.role, []).append(f"✔ {title} ({rule.id})")
+                elif isinstance(effect, Escalate):
+                    found.setdefault(effect.to, []).append(f"⇧ {title} ({rule.id})")
+                elif isinstance(effect, Oblige):
+                    found.setdefault(effect.who, []).append(f"• {title} ({rule.id})")
+    return found
+
+
+def _roles(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, words("roles", langs), "roles")]
+    in_rules = _rule_roles(subject, langs)
+    roles = list(subject.roles)
+    if not roles:
+        blocks.append(Para(words("no_roles", langs), cls="note"))
+        roles = [
+            RoleDoc(r, Text(en=r.replace("_", " "), zh=r.replace("_", " ")))
+            for r in sorted(in_rules)
+        ]
+    if not roles:
+        return blocks
+    names = subject.role_names
+    if subject.roles:
+        blocks.append(
+            Diagram(
+                org_svg(roles, langs), _org_mermaid(roles, langs), words("chain_caption", langs)
+            )
+        )
+    rows = []
+    for role in roles:
+        superior = (
+            " / ".join(dict.fromkeys(names(role.reports_to, lang) for lang in langs))
+            if role.reports_to
+            else "—"
+        )
+        rows.append(
+            (
+                f"{_bi(role.title, langs)} ({role.id})",
+                superior,
+                "\n".join(_bi(d, langs) for d in role.duties) or "—",
+                "\n".join(_bi(a, langs) for a in role.approves) or "—",
+                "\n".join(in_rules.get(role.id, [])) or "—",
+            )
+        )
+    blocks.append(
+        Table(
+            (
+                words("role", langs),
+                words("reports_to", langs),
+                words("duties", langs),
+                words("authority", langs),
+                words("in_rules", langs),
+            ),
+            tuple(rows),
+            cls="roles",
+        )
+    )
+    return blocks
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "'")
+
+
+def _org_mermaid(roles: Sequence[RoleDoc], langs: Sequence[Lang]) -> str:
+    lines = ["flowchart BT"]
+    ids = {role.id for role in roles}
+    for role in roles:
+        label = "<br/>".join(dict.fromkeys(_mermaid_label(role.title.get(lang)) for lang in langs))
+        lines.append(f'  {_node(role.id)}["{label}"]')
+    for role in roles:
+        if role.reports_to in ids:
+            lines.append(f"  {_node(role.id)} --> {_node(role.reports_to)}")
+    return "\n".join(lines)
+
+
+def _node(name: str) -> str:
+    return "n_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, words("rules", langs), "rules")]
+    names = subject.role_names
+    for policy in subject.policies:
+        blocks.append(
+            Heading(
+                3,
+                f"{_bi(policy.title, langs)} — {policy.id} v{policy.version}",
+                _slug("policy", policy.id),
+            )
+        )
+        if policy.description is not None:
+            for lang in langs:
+                blocks.append(Para(policy.description.get(lang), lang=lang, cls="lead"))
+        ctx = describe_context(policy)
+        for rule in policy.rules:
+            blocks.append(_rule_section(policy, rule, langs, names, ctx))
+    return blocks
+
+
+def _rule_section(
+    policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any
+) -> Section:
+    inner: list[Block] = [
+        Heading(4, f"{rule.id} — {_bi(rule.title, langs)}", _slug("rule", policy.id, rule.id))
+    ]
+    for lang in langs:
+        inner.append(Para(rule_sentence(rule, lang, ctx), lang=lang, cls="when"))
+    if rule.description is not None:
+        for lang in langs:
+            inner.append(Para(rule.description.get(lang), lang=lang, cls="note"))
+    effects = [
+        " / ".join(dict.fromkeys(effect_words(effect, lang, policy, names, ctx) for lang in langs))
+        for effect in rule.then
+    ]
+    inner.append(Para(words("then", langs), cls="label"))
+    inner.append(Items(tuple(effects), cls="effects"))
+    if rule.citation is not None:
+        cite = str(rule.citation) + (f" — “{rule.citation.quote}”" if rule.citation.quote else "")
+    else:
+        cite = words("no_citation", langs)
+    inner.append(Para(cite, cls="cite", label=words("citation", langs)))
+    if rule.examples:
+        inner.append(Para(words("examples", langs), cls="label"))
+        inner.append(
+            Table(
+                (
+                    words("example", langs),
+                    words("fact", langs),
+                    words("now", langs),
+                    words("expect", langs),
+                ),
+                tuple(
+                    (
+                        example.name or f"#{index + 1}",
+                        _compact(example.fact),
+                        example.now.isoformat() if example.now else "—",
+                        ", ".join(example.expect) or words("none", langs),
+                    )
+                    for index, example in enumerate(rule.examples)
+                ),
+                cls="examples",
+            )
+        )
+    return Section(tuple(inner), anchor=None, data={"rule": f"{policy.id}/{rule.id}"})
+
+
+def _compact(fact: dict[str, Any]) -> str:
+    return json.dumps(fact, ensure_ascii=False, default=str, separators=(", ", ": "))
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _bounds(param: Parameter, lang: Lang) -> str:
+    low = show_param(param.min) if param.min is not None else None
+    high = show_param(param.max) if param.max is not None else None
+    if low is None and high is None:
+        return "—"
+    return f"{low if low is not None else '…'} – {high if high is not None else '…'}"
+
+
+def _shown(value: Any, lang: Lang) -> str:
+    return show_value(value, lang).strip("“”") if not isinstance(value, str) else value
+
+
+def _parameters(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, words("parameters", langs), "parameters")]
+    for policy in subject.policies:
+        blocks.append(
+            Heading(3, f"{_bi(policy.title, langs)} — {policy.id}", _slug("params", policy.id))
+        )
+        if not policy.params:
+            blocks.append(Para(words("no_params", langs), cls="note"))
+            continue
+        rows = []
+        values = policy.param_values
+        for name, param in policy.params.items():
+            override = policy.overrides.get(name)
+            in_force = " / ".join(dict.fromkeys(_shown(values[name], lang) for lang in langs))
+            rows.append(
+                (
+                    name,
+                    param.type + (f" ({param.unit})" if param.unit else ""),
+                    _plain_param(param.default),
+                    _plain_param(override) if name in policy.overrides else "—",
+                    in_force + (" ★" if name in policy.overrides else ""),
+                    _bounds(param, "en"),
+                    _bi(param.description, langs) or "—",
+                )
+            )
+        blocks.append(
+            Table(
+                (
+                    words("parameter", langs),
+                    words("type", langs),
+                    words("default", langs),
+                    words("override", langs),
+                    words("in_force", langs),
+                    words("bounds", langs),
+                    words("description", langs),
+                ),
+                tuple(rows),
+                cls="params",
+            )
+        )
+    return blocks
+
+
+def _plain_param(value: Any) -> str:
+    shown = show_param(value)
+    if isinstance(shown, list):
+        return ", ".join(str(v) for v in shown)
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return str(shown)
+
+
+# --------------------------------------------------------------------------- ladders, lifecycles
+
+
+def _ladders(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, words("ladders", langs), "escalation")]
+    ladders = subject.ladders
+    if not ladders:
+        blocks.append(Para(words("no_ladder", langs), cls="note"))
+    for ladder in ladders:
+        blocks.append(
+            Heading(
+                3,
+                f"{_bi(ladder.title, langs)} — {ladder.policy_id}",
+                _slug("ladder", ladder.policy_id),
+            )
+        )
+        blocks.append(
+            Diagram(
+                ladder_svg(ladder, subject.role_names, langs),
+                _ladder_mermaid(ladder, subject, langs),
+                words("ladders", langs),
+            )
+        )
+        blocks.append(
+            Items(
+                tuple(
+                    f"{index + 1}. → "
+                    + " / ".join(dict.fromkeys(subject.role_names(s.to, lang) for lang in langs))
+                    + f" ({s.rule_id}): "
+                    + _bi(s.when, langs)
+                    for index, s in enumerate(ladder.steps)
+                )
+            )
+        )
+    return blocks
+
+
+def _ladder_mermaid(ladder: Ladder, subject: Subject, langs: Sequence[Lang]) -> str:
+    lines = ["flowchart TB"]
+    for index, step in enumerate(ladder.steps):
+        role = "<br/>".join(
+            dict.fromkeys(_mermaid_label(subject.role_names(step.to, lang)) for lang in langs)
+        )
+        lines.append(f'  s{index}["{index + 1}. {role}"]')
+        if index:
+            lines.append(f"  s{index - 1} --> s{index}")
+    return "\n".join(lines)
+
+
+def _lifecycles(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, words("lifecycles", langs), "lifecycles")]
+    if not subject.lifecycles:
+        blocks.append(Para(words("no_lifecycle", langs), cls="note"))
+    for lifecycle in subject.lifecycles:
+        blocks.append(Heading(3, _bi(lifecycle.title, langs), _slug("lifecycle", lifecycle.name)))
+        blocks.append(
+            Diagram(
+                lifecycle_svg(lifecycle, langs),
+                _lifecycle_mermaid(lifecycle, langs),
+                _bi(lifecycle.title, langs),
+            )
+        )
+        blocks.append(
+            Table(
+                (words("from", langs), words("event", langs), words("to", langs)),
+                tuple(
+                    (_state(lifecycle, s, langs), event, _state(lifecycle, t, langs))
+                    for s, event, t in lifecycle.transitions
+                ),
+                cls="transitions",
+            )
+        )
+    return blocks
+
+
+def _state(lifecycle: Lifecycle, state: str, langs: Sequence[Lang]) -> str:
+    return " / ".join(dict.fromkeys(lifecycle.state_name(state, lang) for lang in langs))
+
+
+def _lifecycle_mermaid(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
+    lines = ["stateDiagram-v2"]
+    for state in lifecycle.states:
+        lines.append(f"  {_node(state)} : {_mermaid_label(_state(lifecycle, state, langs))}")
+    if lifecycle.initial:
+        lines.append(f"  [*] --> {_node(lifecycle.initial)}")
+    for source, event, target in lifecycle.transitions:
+        lines.append(f"  {_node(source)} --> {_node(target)} : {_mermaid_label(event)}")
+    for state in lifecycle.final:
+        lines.append(f"  {_node(state)} --> [*]")
+    return "\n".join(lines)

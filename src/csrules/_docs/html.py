@@ -1,0 +1,91 @@
+"""Blocks as one self-contained HTML file: inline CSS and SVG, no script, no network.
+
+It opens from disk and prints on A4 (``@page`` size, rules kept whole across pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Table
+
+__all__ = ["render_html"]
+
+_CSS = """
+:root{color-scheme:light}
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC",
+"Microsoft YaHei",sans-serif;font-size:14px;line-height:1.5;color:#1b2631;max-width:960px;
+margin:0 auto;padding:24px}
+h1{font-size:26px;border-bottom:3px solid #34495e;padding-bottom:6px}
+h2{font-size:20px;border-bottom:1px solid #bdc3c7;margin-top:32px}
+h3{font-size:16px;margin-top:22px}h4{font-size:14px;margin:0 0 6px}
+table{border-collapse:collapse;margin:8px 0 14px;width:100%;font-size:12.5px}
+th,td{border:1px solid #d5d8dc;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#eef2f5}td{white-space:pre-line;word-break:break-word}
+table.examples td:nth-child(2){font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px}
+section.rule{border:1px solid #d5d8dc;border-left:4px solid #2e86c1;border-radius:4px;
+padding:10px 14px;margin:12px 0;break-inside:avoid;page-break-inside:avoid}
+p.when{margin:2px 0;font-size:14.5px}p.label{font-weight:600;margin:8px 0 2px}
+p.note{color:#566573;font-style:italic}p.cite{color:#566573;font-size:12.5px}
+p.lead{margin:4px 0}ul.effects{margin:2px 0 6px}
+figure{margin:10px 0 16px;break-inside:avoid;page-break-inside:avoid}
+figcaption{font-size:12px;color:#566573}
+nav{font-size:13px}nav a{margin-right:12px}
+@page{size:A4;margin:16mm 14mm}
+@media print{body{max-width:none;padding:0;font-size:11px}nav{display:none}
+h2{break-before:page;page-break-before:always}h2#overview{break-before:auto;page-break-before:auto}
+table{font-size:10px}a{color:inherit;text-decoration:none}}
+"""
+
+
+def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str:
+    """The document as a complete HTML page."""
+    body: list[str] = []
+    nav = [b for b in blocks if isinstance(b, Heading) and b.level == 2 and b.anchor]
+    for index, block in enumerate(blocks):
+        body.append(_render(block))
+        if index == 0 and nav:
+            links = "".join(
+                f'<a href="#{escape(b.anchor or "")}">{escape(b.text)}</a>' for b in nav
+            )
+            body.append(f"<nav>{links}</nav>")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _text(text: str) -> str:
+    return escape(text)
+
+
+def _render(block: Block) -> str:
+    if isinstance(block, Heading):
+        anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
+        return f"<h{block.level}{anchor}>{_text(block.text)}</h{block.level}>"
+    if isinstance(block, Para):
+        attrs = f' lang="{block.lang}"' if block.lang else ""
+        attrs += f' class="{block.cls}"' if block.cls else ""
+        label = f"<strong>{_text(block.label)}:</strong> " if block.label else ""
+        return f"<p{attrs}>{label}{_text(block.text)}</p>"
+    if isinstance(block, Items):
+        cls = f' class="{block.cls}"' if block.cls else ""
+        return f"<ul{cls}>" + "".join(f"<li>{_text(item)}</li>" for item in block.items) + "</ul>"
+    if isinstance(block, Table):
+        cls = f' class="{block.cls}"' if block.cls else ""
+        head = "".join(f"<th>{_text(h)}</th>" for h in block.headers)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{_text(c)}</td>" for c in row) + "</tr>" for row in block.rows
+        )
+        return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    if isinstance(block, Diagram):
+        return f"<figure>{block.svg}<figcaption>{_text(block.caption)}</figcaption></figure>"
+    data = "".join(f' data-{escape(k)}="{escape(v)}"' for k, v in block.data.items())
+    inner = "\n".join(_render(b) for b in block.blocks)
+    return f'<section class="{escape(block.cls)}"{data}>\n{inner}\n</section>'

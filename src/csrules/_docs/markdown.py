@@ -1,0 +1,58 @@
+"""Blocks as Markdown (GitHub flavoured: tables, Mermaid diagrams)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Table
+
+__all__ = ["render_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
+
+
+def _inline(text: str) -> str:
+    # Keep plain text plain: neutralise the characters Markdown would read as markup.
+    out = text
+    for ch in ("\\", "*", "_", "`", "<", ">", "[", "]"):
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def render_markdown(blocks: Sequence[Block]) -> str:
+    """The document as Markdown text ending in one newline."""
+    parts: list[str] = []
+    for block in blocks:
+        parts.extend(_render(block))
+    return "\n\n".join(parts).rstrip() + "\n"
+
+
+def _render(block: Block) -> list[str]:
+    if isinstance(block, Heading):
+        return ["#" * block.level + " " + block.text]
+    if isinstance(block, Para):
+        text = _inline(block.text)
+        if block.label:
+            text = f"**{_inline(block.label)}:** {text}"
+        elif block.cls == "label":
+            text = f"**{text}**"
+        elif block.cls == "note":
+            text = f"*{text}*"
+        return [text]
+    if isinstance(block, Items):
+        return ["\n".join(f"- {_inline(item)}" for item in block.items)]
+    if isinstance(block, Table):
+        lines = [
+            "| " + " | ".join(_cell(h) for h in block.headers) + " |",
+            "|" + "|".join("---" for _ in block.headers) + "|",
+        ]
+        lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows)
+        return ["\n".join(lines)]
+    if isinstance(block, Diagram):
+        return [f"```mermaid\n{block.mermaid}\n```", f"*{_inline(block.caption)}*"]
+    out: list[str] = []
+    for inner in block.blocks:
+        out.extend(_render(inner))
+    return out

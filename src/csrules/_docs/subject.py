@@ -1,0 +1,365 @@
+"""What a document is about: a pack or a set of policies, normalised for the renderers.
+
+Built-in packs (:mod:`csrules.policies`) carry roles, duties and lifecycles besides their
+policies; a bare policy file carries only rules. :func:`subject_from_pack` reads a pack by
+duck typing (so the renderers depend on no pack internals) and :func:`subject_from_policies`
+wraps plain policies. Escalation ladders are derived from the escalation rules themselves,
+so a document never shows a ladder the engine does not apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from csrules import _conditions as c
+from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
+from csrules._kinds import walk
+from csrules._model import Escalate, Policy, Text
+
+__all__ = [
+    "Ladder",
+    "LadderStep",
+    "Lifecycle",
+    "RoleDoc",
+    "Subject",
+    "content_hash",
+    "subject_from_pack",
+    "subject_from_policies",
+]
+
+
+@dataclass(frozen=True)
+class RoleDoc:
+    """A role: its name, its superior, its duties and what it may approve."""
+
+    id: str
+    title: Text
+    reports_to: str | None = None
+    duties: tuple[Text, ...] = ()
+    approves: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    """One rung of an escalation ladder: when it applies and to whom the matter goes."""
+
+    when: Text
+    to: str
+    rule_id: str
+    order: float
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The escalation rules of one policy, in the order they fire."""
+
+    policy_id: str
+    title: Text
+    steps: tuple[LadderStep, ...]
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A lifecycle (such as a complaint's) as states and labelled transitions."""
+
+    name: str
+    title: Text
+    states: tuple[str, ...]
+    transitions: tuple[tuple[str, str, str], ...]  # (from, event, to)
+    initial: str | None = None
+    final: tuple[str, ...] = ()
+    state_titles: Mapping[str, Text] = field(default_factory=dict)
+
+    def state_name(self, state: str, lang: Lang) -> str:
+        """A state's display name."""
+        title = self.state_titles.get(state)
+        return title.get(lang) if title is not None else state.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Everything a document shows, normalised."""
+
+    name: str
+    title: Text
+    version: str
+    description: Text | None
+    policies: tuple[Policy, ...]
+    roles: tuple[RoleDoc, ...] = ()
+    lifecycles: tuple[Lifecycle, ...] = ()
+    is_pack: bool = False
+
+    @property
+    def role_names(self) -> RoleNames:
+        """Display names of the roles this subject defines."""
+        return RoleNames({role.id: role.title for role in self.roles})
+
+    @property
+    def ladders(self) -> tuple[Ladder, ...]:
+        """The escalation ladder of every policy that escalates."""
+        out = []
+        for policy in self.policies:
+            ladder = ladder_of(policy)
+            if ladder is not None:
+                out.append(ladder)
+        return tuple(out)
+
+    @property
+    def hash(self) -> str:
+        """The content hash of the policies (see :func:`content_hash`)."""
+        return content_hash(self.policies)
+
+
+def content_hash(policies: Iterable[Policy]) -> str:
+    """A short SHA-256 of the policies' canonical JSON: equal content, equal hash."""
+    digest = hashlib.sha256()
+    for policy in policies:
+        data = policy.model_dump(mode="json", exclude_none=True)
+        digest.update(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ladder_of(policy: Policy) -> Ladder | None:
+    """The escalation rules of ``policy`` ordered by the time their condition waits."""
+    ctx = describe_context(policy)
+    steps = []
+    for position, rule in enumerate(policy.rules):
+        for effect in rule.then:
+            if isinstance(effect, Escalate):
+                when = Text(
+                    en=condition_words(rule.when, "en", ctx),
+                    zh=condition_words(rule.when, "zh", ctx),
+                )
+                steps.append(
+                    LadderStep(when, effect.to, rule.id, _wait(rule.when, policy, position))
+                )
+    if not steps:
+        return None
+    steps.sort(key=lambda step: step.order)
+    return Ladder(policy.id, policy.title, tuple(steps))
+
+
+def _wait(cond: c.ConditionBase, policy: Policy, position: int) -> float:
+    """Seconds an escalation waits (its longest elapsed threshold); rule order breaks ties."""
+    longest = 0.0
+    for node in walk(cond):
+        if isinstance(node, c.Elapsed):
+            amount = node.duration if node.param is None else policy.param_values.get(node.param)
+            delta = getattr(amount, "delta", None)
+            if delta is not None:
+                longest = max(longest, delta.total_seconds())
+    return longest + position * 1e-6
+
+
+def subject_from_policies(policies: Sequence[Policy], *, name: str | None = None) -> Subject:
+    """A subject for plain policies (one policy file, or several)."""
+    if len(policies) == 1:
+        policy = policies[0]
+        return Subject(policy.id, policy.title, policy.version, policy.description, tuple(policies))
+    title = Text(
+        en=", ".join(p.title.en for p in policies), zh="、".join(p.title.zh for p in policies)
+    )
+    version = "+".join(f"{p.id}@{p.version}" for p in policies)
+    return Subject(name or "policies", title, version, None, tuple(policies))
+
+
+# --------------------------------------------------------------------------- packs, by duck typing
+
+
+def _text(value: Any) -> Text | None:
+    """A :class:`Text` from a Text, a pydantic model with en/zh, a mapping or a string."""
+    if value is None:
+        return None
+    if isinstance(value, Text):
+        return value
+    if isinstance(value, str):
+        return Text(en=value, zh=value)
+    if isinstance(value, Mapping):
+        en, zh = value.get("en"), value.get("zh")
+    else:
+        en, zh = getattr(value, "en", None), getattr(value, "zh", None)
+    if isinstance(en, str) or isinstance(zh, str):
+        return Text(en=str(en or zh), zh=str(zh or en))
+    title = getattr(value, "title", None)
+    if title is not None and title is not value:
+        return _text(title)
+    return Text(en=str(value), zh=str(value))
+
+
+def _first(obj: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(obj, Mapping) and name in obj:
+            return obj[name]
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _items(value: Any) -> list[Any]:
+    """A list from a sequence, a mapping's values or a catalogue exposing one of those."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.values())
+    if isinstance(value, str):
+        return [value]
+    for name in ("roles", "all", "values"):
+        inner = getattr(value, name, None)
+        if inner is not None and inner is not value:
+            inner = inner() if callable(inner) else inner
+            return _items(inner)
+    try:
+        return list(value)
+    except TypeError:
+        return []
+
+
+def _texts(value: Any) -> tuple[Text, ...]:
+    out = []
+    for item in _items(value):
+        text = _text(
+            _first(item, "title", "text", "description") if not isinstance(item, str) else item
+        )
+        if text is not None:
+            recurrence = _first(item, "recurrence") if not isinstance(item, str) else None
+            if recurrence is not None:
+                when = recurrence.describe() if hasattr(recurrence, "describe") else str(recurrence)
+                text = Text(en=f"{text.en} ({when})", zh=f"{text.zh}（{when}）")
+            out.append(text)
+    return tuple(out)
+
+
+def _roles(pack: Any) -> tuple[RoleDoc, ...]:
+    roles = []
+    for item in _items(_first(pack, "roles")):
+        role_id = _first(item, "id", "name", "key")
+        if not isinstance(role_id, str):
+            continue
+        title = _text(_first(item, "title", "label")) or Text(en=role_id, zh=role_id)
+        superior = _first(item, "reports_to", "superior", "parent")
+        if superior is not None and not isinstance(superior, str):
+            superior = _first(superior, "id", "name")
+        roles.append(
+            RoleDoc(
+                id=role_id,
+                title=title,
+                reports_to=superior if isinstance(superior, str) else None,
+                duties=_texts(_first(item, "duties", "responsibilities")),
+                approves=_texts(
+                    _first(item, "approval_authority", "approves", "authority", "approval")
+                ),
+            )
+        )
+    # Recurring duties listed on the pack (owner + recurrence) join their owner's duties.
+    extra: dict[str, list[Text]] = {}
+    for duty in _items(_first(pack, "duties")):
+        owner = _first(duty, "owner", "role")
+        if isinstance(owner, str):
+            extra.setdefault(owner, []).extend(_texts([duty]))
+    if extra:
+        roles = [
+            RoleDoc(
+                r.id,
+                r.title,
+                r.reports_to,
+                r.duties + tuple(t for t in extra.get(r.id, []) if t not in r.duties),
+                r.approves,
+            )
+            for r in roles
+        ]
+    return tuple(roles)
+
+
+def _lifecycles(pack: Any) -> tuple[Lifecycle, ...]:
+    found = _first(pack, "lifecycles", "lifecycle", "complaint_lifecycle")
+    if found is None:
+        return ()
+    items = [found] if _first(found, "transitions") is not None else _items(found)
+    out = []
+    for index, item in enumerate(items):
+        lifecycle = _lifecycle(item, index)
+        if lifecycle is not None:
+            out.append(lifecycle)
+    return tuple(out)
+
+
+def _lifecycle(item: Any, index: int) -> Lifecycle | None:
+    raw = _first(item, "transitions")
+    if raw is None:
+        return None
+    transitions: list[tuple[str, str, str]] = []
+    if isinstance(raw, Mapping):
+        # {state: {event: next}} or {(state, event): next}
+        for key, value in raw.items():
+            if isinstance(key, tuple) and len(key) == 2:
+                transitions.append((str(key[0]), str(key[1]), _state_id(value)))
+            elif isinstance(value, Mapping):
+                transitions.extend(
+                    (str(key), str(event), _state_id(to)) for event, to in value.items()
+                )
+    else:
+        for entry in _items(raw):
+            if isinstance(entry, tuple | list) and len(entry) == 3:
+                transitions.append((_state_id(entry[0]), str(entry[1]), _state_id(entry[2])))
+            else:
+                source = _first(entry, "source", "from_", "from_state", "src")
+                event = _first(entry, "event", "name", "trigger")
+                target = _first(entry, "target", "to", "to_state", "dst")
+                if source is not None and target is not None:
+                    transitions.append((_state_id(source), str(event or ""), _state_id(target)))
+    states_raw = _items(_first(item, "states"))
+    titles: dict[str, Text] = {}
+    states: list[str] = []
+    for state in states_raw:
+        state_id = _state_id(state)
+        states.append(state_id)
+        title = None if isinstance(state, str) else _text(_first(state, "title", "label"))
+        if title is not None:
+            titles[state_id] = title
+    for source, _, target in transitions:
+        for state in (source, target):
+            if state not in states:
+                states.append(state)
+    initial = _first(item, "initial", "start")
+    final = _first(item, "final", "terminal", "finals")
+    name = _first(item, "name", "id") or f"lifecycle-{index + 1}"
+    title = _text(_first(item, "title")) or Text(en=str(name), zh=str(name))
+    return Lifecycle(
+        name=str(name),
+        title=title,
+        states=tuple(states),
+        transitions=tuple(transitions),
+        initial=_state_id(initial) if initial is not None else (states[0] if states else None),
+        final=tuple(_state_id(s) for s in _items(final)),
+        state_titles=titles,
+    )
+
+
+def _state_id(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    found = _first(value, "id", "name", "value")
+    return str(found if found is not None else value)
+
+
+def subject_from_pack(pack: Any) -> Subject:
+    """A subject for a built-in (or host) pack, read by duck typing."""
+    policies = tuple(_first(pack, "policies") or ())
+    name = str(_first(pack, "name", "id") or "pack")
+    title = _text(_first(pack, "title")) or Text(en=name, zh=name)
+    return Subject(
+        name=name,
+        title=title,
+        version=str(_first(pack, "version") or "+".join(p.version for p in policies)),
+        description=_text(_first(pack, "description")),
+        policies=policies,
+        roles=_roles(pack),
+        lifecycles=_lifecycles(pack),
+        is_pack=True,
+    )
