@@ -7,7 +7,8 @@ into :class:`Decision` objects that say what holds, why, who approves and what i
 from __future__ import annotations
 
 import contextlib
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from csrules._conditions import (
     All,
@@ -63,8 +64,8 @@ from csrules.exceptions import (
 )
 
 try:
-    __version__ = version("csrules")
-except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = _version("csrules")
+except _PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [

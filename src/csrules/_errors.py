@@ -16,7 +16,9 @@ def readable_loc(loc: tuple[str | int, ...]) -> str:
     return _readable(loc)
 
 
-def policy_error_from_validation(exc: ValidationError, *, data: Any = None) -> PolicyError:
+def policy_error_from_validation(
+    exc: ValidationError, *, data: Any = None, scope: str = "Policy"
+) -> PolicyError:
     """One :class:`PolicyError` for a failed validation, listing every problem.
 
     ``data`` is the raw input: the policy id and the rule id are read from it so the
@@ -24,31 +26,44 @@ def policy_error_from_validation(exc: ValidationError, *, data: Any = None) -> P
     arrives wrapped as a ``value_error``; it is unwrapped so its context survives.
     """
     errors = exc.errors()
-    policy_id = _get(data, ("id",))
-    if not isinstance(policy_id, str):
-        policy_id = None
+    own_id = _get(data, ("id",))
+    own_id = own_id if isinstance(own_id, str) else None
+    policy_id = own_id if scope == "Policy" else None
     for error in errors:
         inner = (error.get("ctx") or {}).get("error")
         if isinstance(inner, PolicyError):
-            loc = tuple(error["loc"]) + inner.loc
-            return inner.located(policy_id=policy_id, rule_id=rule_id_at(data, loc), loc=loc)
-    problems = []
-    for error in errors:
-        message = error["msg"]
-        if error["type"] == "missing":
-            message = "required field is missing"
-        elif error["type"] == "extra_forbidden":
-            message = f"unknown field (got {error['input']!r})"
-        problems.append(f"{readable_loc(tuple(error['loc'])) or '(top)'}: {message}")
+            loc = (*error["loc"], *inner.loc)
+            rule_id = own_id if scope == "Rule" else rule_id_at(data, loc)
+            return PolicyError(
+                inner.message,
+                policy_id=inner.policy_id or policy_id,
+                rule_id=inner.rule_id or rule_id,
+                path=inner.path,
+                file=inner.file,
+                line=inner.line,
+                loc=loc,
+                problems=inner.problems,
+            )
+    problems = [
+        f"{readable_loc(tuple(error['loc'])) or '(top)'}: {_message(error)}" for error in errors
+    ]
     loc = tuple(errors[0]["loc"])
     return PolicyError(
-        "; ".join(problems),
+        _message(errors[0]) if len(errors) == 1 else "; ".join(problems),
         policy_id=policy_id,
-        rule_id=rule_id_at(data, loc),
-        path=readable_loc(loc) or None,
+        rule_id=own_id if scope == "Rule" else rule_id_at(data, loc),
         loc=loc,
         problems=problems,
     )
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "missing":
+        return "required field is missing"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field (got {error['input']!r})"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
 
 
 def rule_id_at(data: Any, loc: tuple[Any, ...]) -> str | None:

@@ -63,7 +63,10 @@ class PolicyModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise policy_error_from_validation(exc, data=data) from None
+            # pydantic runs this __init__ for nested models too, so each level adds only the
+            # id it owns: a policy its id, a rule its id; the outer level adds the location.
+            scope = type(self).__name__
+            raise policy_error_from_validation(exc, data=data, scope=scope) from None
 
 
 def _text_from_str(value: Any) -> Any:
