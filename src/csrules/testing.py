@@ -1,0 +1,448 @@
+"""Helpers for proving, in a host's own test suite, what its policies decide.
+
+Four tools, each usable alone:
+
+- **strategies**: :func:`facts` and :func:`facts_for` draw valid facts from any registered
+  fact model (the library's and the host's), derived from the pydantic model and its
+  constraints; :func:`boundary_facts` draws facts on both sides of every threshold of a
+  policy's rules, where policies break; :func:`explore` runs them and reports what it found.
+- **assertions**: :func:`assert_decision` checks violations, approvers, obligations ... and
+  fails with the expected and actual effects and the trace of the rules that decided;
+  :func:`assert_effects_after` does the same for a session after a series of events.
+- **test files**: :func:`load_test_file`, :func:`run_cases` and :func:`run_test_file` read
+  and run YAML files of named cases; the pytest plugin collects the same files.
+- **rule coverage**: :func:`collect_coverage` records which rules and conditions a run made
+  true and false.
+
+>>> from csrules.testing import assert_decision, facts_for
+>>> from hypothesis import given
+>>> @given(facts_for(policy))                                      # doctest: +SKIP
+... def test_long_leave_needs_the_director(fact):
+...     if fact.days > 1:
+...         assert_decision(engine, fact, approver="centre_director")
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from csrules._boundaries import (
+    BoundaryContext,
+    Filler,
+    Probe,
+    Target,
+    boundary_facts,
+    register_boundaries,
+    targeted_facts,
+)
+from csrules._coverage import (
+    BranchCoverage,
+    Coverage,
+    CoverageReport,
+    RuleCoverage,
+    collect_coverage,
+)
+from csrules._decision import Decision, Outcome
+from csrules._engine import Engine
+from csrules._model import Policy
+from csrules._strategies import facts
+from csrules._testfiles import (
+    CaseResult,
+    TestCase,
+    TestFileError,
+    describe_mismatch,
+    load_test_file,
+    run_cases,
+    run_test_file,
+)
+
+__all__ = [
+    "BoundaryContext",
+    "BranchCoverage",
+    "CaseResult",
+    "Coverage",
+    "CoverageReport",
+    "DecisionMismatch",
+    "EventSink",
+    "Exploration",
+    "Filler",
+    "Finding",
+    "Probe",
+    "RuleCoverage",
+    "Target",
+    "TestCase",
+    "TestFileError",
+    "assert_decision",
+    "assert_effects_after",
+    "boundary_facts",
+    "collect_coverage",
+    "explore",
+    "facts",
+    "facts_for",
+    "load_test_file",
+    "register_boundaries",
+    "run_cases",
+    "run_test_file",
+]
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+def facts_for(policy: Policy) -> st.SearchStrategy[BaseModel]:
+    """Valid facts of the type ``policy`` judges (random; see :func:`boundary_facts`).
+
+    >>> @given(facts_for(policy))                     # doctest: +SKIP
+    ... def test_every_fact_is_judged(fact):
+    ...     engine.evaluate(fact)
+    """
+    return facts(policy.fact_type)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A fact on which a policy went wrong, shrunk to a small example.
+
+    ``kind`` is ``"error"`` (a rule raised), ``"disagreement"`` (the compiled engine and
+    the explaining interpreter differ) or ``"oracle"`` (the effects differ from what the
+    oracle expects). ``example`` is the 1-based number of the first failing example drawn.
+    """
+
+    kind: Literal["error", "disagreement", "oracle"]
+    message: str
+    fact: BaseModel
+    now: datetime | None
+    target: str | None
+    example: int
+
+    def render(self) -> str:
+        """The finding in readable lines."""
+        lines = [f"{self.kind} at example {self.example}: {self.message}"]
+        if self.target:
+            lines.append(f"  probing {self.target}")
+        lines.append(f"  fact: {self.fact.model_dump(mode='json')}")
+        if self.now is not None:
+            lines.append(f"  now: {self.now.isoformat()}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """What :func:`explore` found: at most one (shrunk) finding, and the coverage reached."""
+
+    examples: int
+    finding: Finding | None
+    coverage: CoverageReport
+    boundaries: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing went wrong."""
+        return self.finding is None
+
+    def render(self) -> str:
+        """A readable report: the finding (if any) and which rules were never made true."""
+        how = "boundary" if self.boundaries else "random"
+        lines = [
+            f"explored {self.examples} {how} facts: "
+            + ("no problem found" if self.ok else "found a problem")
+        ]
+        if self.finding is not None:
+            lines.append(self.finding.render())
+        unreached = self.coverage.never_true
+        if unreached:
+            names = ", ".join(f"{r.policy_id}/{r.rule_id}" for r in unreached)
+            lines.append(
+                f"never made true (contradictory, or out of reach of generated facts?): {names}"
+            )
+        return "\n".join(lines)
+
+
+class _Found(Exception):
+    """Raised inside the exploring test so Hypothesis shrinks the fact."""
+
+
+Oracle = Callable[[BaseModel], Iterable[str]]
+
+
+def explore(
+    policies: Policy | Sequence[Policy],
+    *,
+    now: datetime | None = None,
+    oracle: Oracle | None = None,
+    boundaries: bool = True,
+    max_examples: int = 200,
+    seed_value: int = 0,
+) -> Exploration:
+    """Judge generated facts and report the first problem, shrunk to a readable fact.
+
+    A problem is a rule that raises, the compiled engine and the explaining interpreter
+    disagreeing, or, given an ``oracle`` (a function from a fact to the effect keys it
+    should get), a decision that differs from it. Facts come from :func:`boundary_facts`
+    (the default, as in ``csrules test --explore``) or, with ``boundaries=False``, from
+    :func:`facts_for`. Runs are deterministic for a given ``seed_value``.
+
+    >>> def oracle(fact):                                            # doctest: +SKIP
+    ...     return ["violation:ATT-7"] if fact.late_minutes >= 20 else []
+    >>> result = explore(policy, oracle=oracle)                      # doctest: +SKIP
+    >>> print(result.render())                                       # doctest: +SKIP
+    """
+    group = (policies,) if isinstance(policies, Policy) else tuple(policies)
+    engine = Engine(group)
+    if boundaries:
+        strategy: st.SearchStrategy[tuple[Target | None, BaseModel]] = targeted_facts(
+            group, now=now
+        )
+    else:
+        strategy = facts(group[0].fact_type).map(lambda fact: (None, fact))
+    coverage = Coverage().include(engine)
+    state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
+
+    def check(pair: tuple[Target | None, BaseModel]) -> None:
+        target, fact = pair
+        decision = engine.evaluate(fact, now=now)
+        if state["first"] is None:  # count and cover the search, not the shrinking
+            state["runs"] += 1
+            coverage.record(decision)
+        problem = _problem(decision, engine, oracle)
+        if problem is not None:
+            if state["first"] is None:
+                state["first"] = state["runs"]
+            state["last"] = (problem, fact, target)
+            raise _Found(problem[1])
+
+    run = settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate, Phase.shrink),
+    )(seed(seed_value)(given(strategy)(check)))
+    with contextlib.suppress(_Found):  # the shrunk finding is in `state`
+        run()
+    finding = None
+    if state["last"] is not None:
+        (kind, message), fact, target = state["last"]
+        finding = Finding(
+            kind, message, fact, now, target.label if target else None, state["first"]
+        )
+    return Exploration(state["runs"], finding, coverage.report(), boundaries)
+
+
+def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
+    if decision.errors:
+        error = decision.errors[0]
+        return "error", f"rule {error.policy_id}/{error.rule_id} failed: {error.message}"
+    hit = {policy.id: policy.hit_policy for policy in engine.policies}
+    for rule in decision.trace:
+        # under "collect" the compiled engine keeps exactly the rules the interpreter matches
+        if (rule.selected and not rule.matched) or (
+            hit[rule.policy_id] == "collect" and rule.matched and not rule.selected
+        ):
+            return "disagreement", (
+                f"rule {rule.policy_id}/{rule.rule_id}: the compiled engine says "
+                f"{'match' if rule.selected else 'no match'}, the interpreter "
+                f"{'match' if rule.matched else 'no match'}"
+            )
+    if oracle is not None:
+        expected = sorted(set(oracle(decision.fact)))
+        got = sorted(set(decision.effect_keys))
+        if expected != got:
+            return "oracle", f"expected {expected}, got {got}"
+    return None
+
+
+# --------------------------------------------------------------------------- assertions
+
+
+class DecisionMismatch(AssertionError):
+    """A decision differs from what a test expected.
+
+    ``problems`` lists each difference; ``decision`` is the decision itself. The message
+    adds the effects that hold and the trace of the rules that decided.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[str], decision: Decision) -> None:
+        self.problems = tuple(problems)
+        self.decision = decision
+        super().__init__(message)
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+_UNSET = _Unset.UNSET
+Expected = str | Iterable[str] | None | _Unset
+
+
+def _as_set(value: str | Iterable[str] | None) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, str):
+        return {value}
+    return set(value)
+
+
+_CHECKS: tuple[tuple[str, str, Callable[[Decision], Iterable[str]]], ...] = (
+    ("violates", "violation", lambda d: (v.code for v in d.violations)),
+    ("approver", "approval", lambda d: d.approvers),
+    ("obligations", "obligation", lambda d: (o.who for o in d.obligations)),
+    ("escalates", "escalation", lambda d: (e.to for e in d.escalations)),
+)
+
+
+def _engine(target: Engine | Policy) -> Engine:
+    if isinstance(target, Engine):
+        return target
+    cached = _ENGINES.get(id(target))
+    if cached is None or cached[0] is not target:
+        cached = _ENGINES[id(target)] = (target, Engine(target))
+        while len(_ENGINES) > 64:  # keep the policies alive that the ids refer to, a few
+            _ENGINES.pop(next(iter(_ENGINES)))
+    return cached[1]
+
+
+_ENGINES: dict[int, tuple[Policy, Engine]] = {}
+
+
+def assert_decision(
+    engine: Engine | Policy,
+    fact: Any,
+    *,
+    now: datetime | None = None,
+    fact_type: str | None = None,
+    expect: Expected = _UNSET,
+    violates: Expected = _UNSET,
+    approver: Expected = _UNSET,
+    obligations: Expected = _UNSET,
+    escalates: Expected = _UNSET,
+    outcome: Outcome | str | None = None,
+) -> Decision:
+    """Evaluate ``fact`` and check the decision; return it for further checks.
+
+    Each keyword given is checked exactly, as a set: ``violates`` the violation codes,
+    ``approver`` the approving roles, ``obligations`` the roles obliged, ``escalates`` the
+    roles escalated to, ``expect`` every effect key (``violation:ATT-7``, ``approval:<role>``
+    ...). A single string means one; ``None`` or ``()`` means none. A rule that fails while
+    evaluating fails the assertion too. The failure message shows expected and actual
+    effects and the trace of the rules that decided.
+
+    >>> assert_decision(engine, fact, violates="ATT-1", approver="head")  # doctest: +SKIP
+    >>> assert_decision(engine, fact, expect=[])                          # doctest: +SKIP
+    """
+    engine = _engine(engine)
+    decision = engine.evaluate(fact, now=now, fact_type=fact_type)
+    problems: list[str] = []
+    keys: set[str] = set()
+    given_values = {
+        "violates": violates,
+        "approver": approver,
+        "obligations": obligations,
+        "escalates": escalates,
+    }
+    for name, prefix, read in _CHECKS:
+        wanted = given_values[name]
+        if wanted is _UNSET:
+            continue
+        expected, got = _as_set(wanted), set(read(decision))
+        if expected != got:
+            problems.append(f"{name}: expected {sorted(expected)}, got {sorted(got)}")
+            keys |= {f"{prefix}:{x}" for x in expected ^ got}
+    if expect is not _UNSET:
+        expected, got = _as_set(expect), set(decision.effect_keys)
+        if expected != got:
+            problems.append(f"effects: expected {sorted(expected)}, got {sorted(got)}")
+            keys |= expected ^ got
+    if outcome is not None:
+        wanted_outcome = Outcome(outcome)
+        if decision.outcome is not wanted_outcome:
+            problems.append(
+                f"outcome: expected {wanted_outcome.value}, got {decision.outcome.value}"
+            )
+    if decision.errors:
+        problems.append(f"{len(decision.errors)} rule(s) failed while evaluating")
+    if problems:
+        detail = describe_mismatch(decision, problems, keys, engine)
+        raise DecisionMismatch(
+            f"the decision differs from what was expected:\n{detail}",
+            problems=problems,
+            decision=decision,
+        )
+    return decision
+
+
+class EventSink(Protocol):
+    """Anything that takes one event and returns what it caused: a session's event method.
+
+    It may return a :class:`Decision`, effects (objects with a ``key``) or effect keys.
+    """
+
+    def __call__(self, event: Any, /) -> Any:
+        """Process ``event``; return its decision, effects or effect keys."""
+
+
+def _keys(result: Any) -> list[str]:
+    if result is None:
+        return []
+    if isinstance(result, Decision):
+        return list(result.effect_keys)
+    effects = getattr(result, "effects", result)
+    return [item if isinstance(item, str) else item.key for item in effects]
+
+
+def assert_effects_after(
+    send: EventSink,
+    events: Iterable[Any],
+    *,
+    expect: Expected = _UNSET,
+    violates: Expected = _UNSET,
+    over: Literal["last", "all"] = "last",
+) -> list[list[str]]:
+    """Feed ``events`` one by one to ``send`` and check the effects they caused.
+
+    ``over="last"`` (the default) checks the effect keys the last event caused; ``"all"``
+    checks the union over every event. ``expect`` is the exact set of effect keys,
+    ``violates`` the exact set of violation codes. Returns every event's keys, in order.
+
+    >>> assert_effects_after(session.process, [offence, offence, offence],   # doctest: +SKIP
+    ...                      violates="ATT-9")
+    """
+    history = [_keys(send(event)) for event in events]
+    if not history:
+        raise ValueError("assert_effects_after needs at least one event")
+    seen = set(history[-1]) if over == "last" else {k for keys in history for k in keys}
+    problems = []
+    if expect is not _UNSET and _as_set(expect) != seen:
+        problems.append(f"effects: expected {sorted(_as_set(expect))}, got {sorted(seen)}")
+    if violates is not _UNSET:
+        codes = {k.split(":", 1)[1] for k in seen if k.startswith("violation:")}
+        if _as_set(violates) != codes:
+            problems.append(f"violates: expected {sorted(_as_set(violates))}, got {sorted(codes)}")
+    if problems:
+        steps = "\n".join(f"  event {i + 1}: {keys or 'nothing'}" for i, keys in enumerate(history))
+        raise AssertionError(
+            f"after {len(history)} events ({over}):\n  " + "\n  ".join(problems) + f"\n{steps}"
+        )
+    return history
+
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__.startswith("csrules."):
+        _obj.__module__ = "csrules.testing"
+del _name, _obj
