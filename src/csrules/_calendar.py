@@ -76,6 +76,7 @@ for _index, _names in enumerate(
         _WEEKDAY_NAMES[_name] = _index
 
 _DAY: Final = timedelta(days=1)
+_BACK: Final = timedelta(days=-1)
 _ZERO: Final = timedelta(0)
 _CACHE_LIMIT: Final = 20_000
 
@@ -345,15 +346,7 @@ class BusinessCalendar(BaseModel):
     closures: tuple[date, ...] = ()
     special_days: dict[date, Spans] = Field(default_factory=dict)
 
-    _zone: ZoneInfo = PrivateAttr()
-    _week: tuple[tuple[TimeSpan, ...], ...] = PrivateAttr()
-    _holiday_set: frozenset[date] = PrivateAttr()
-    _adjusted_set: frozenset[date] = PrivateAttr()
-    _closed_set: frozenset[date] = PrivateAttr()
-    _has_weekly: bool = PrivateAttr()
-    _first_day: date = PrivateAttr()
-    _last_day: date = PrivateAttr()
-    _cache: dict[date, tuple[_Interval, ...]] = PrivateAttr(default_factory=dict)
+    _core: _Core = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -434,99 +427,35 @@ class BusinessCalendar(BaseModel):
 
     def model_post_init(self, context: Any, /) -> None:
         """Precompute lookup tables (the model is frozen, so they never go stale)."""
-        self._zone = load_zone(self.timezone)
-        self._week = tuple(self.hours.get(day, ()) for day in WEEKDAYS)
-        self._holiday_set = frozenset(self.holidays)
-        self._adjusted_set = frozenset(self.adjusted_working_days)
-        self._closed_set = frozenset(self.closures)
-        self._has_weekly = any(self._week)
-        explicit = [
-            *self.holidays,
-            *self.adjusted_working_days,
-            *self.closures,
-            *self.special_days,
-        ]
-        self._first_day = min(explicit, default=date(2000, 1, 1))
-        self._last_day = max(explicit, default=date(2000, 1, 1))
-
-    # ------------------------------------------------------------------ lookups
+        # One private attribute: pydantic private lookups are slow, so hot paths fetch
+        # the core once per call and work on its plain attributes.
+        self._core = _Core(self)
 
     @property
     def zone(self) -> ZoneInfo:
         """The calendar's time zone."""
-        return self._zone
-
-    def _local_spans(self, day: date) -> tuple[TimeSpan, ...]:
-        special = self.special_days.get(day)
-        if special is not None:
-            return special
-        if day in self._closed_set or day in self._holiday_set:
-            return ()
-        own = self._week[day.weekday()]
-        if day in self._adjusted_set and not own:
-            return self._week[WEEKDAYS.index(self.adjusted_hours_from)]
-        return own
-
-    def _spans(self, day: date) -> tuple[_Interval, ...]:
-        """The working intervals (UTC) of local date ``day``, sorted; cached."""
-        cached = self._cache.get(day)
-        if cached is None:
-            midnight = datetime(day.year, day.month, day.day)
-            out = []
-            for span in self._local_spans(day):
-                start = wall_to_utc(midnight + timedelta(seconds=span.start), self._zone)
-                end = wall_to_utc(midnight + timedelta(seconds=span.end), self._zone)
-                if start < end:
-                    out.append((start, end))
-            cached = tuple(out)
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[day] = cached
-        return cached
-
-    def _local_date(self, utc: datetime) -> date:
-        return utc.astimezone(self._zone).date()
-
-    def _step(self, day: date, step: int) -> date:
-        """The next (or previous) date, refusing to walk past any possible working time."""
-        if not self._has_weekly and (
-            (step > 0 and day >= self._last_day) or (step < 0 and day <= self._first_day)
-        ):
-            edge = "after" if step > 0 else "before"
-            raise CalendarError(
-                f"the calendar has no working time {edge} {day.isoformat()}: it has no weekly"
-                " hours, only special days"
-            )
-        try:
-            return day + timedelta(days=step)
-        except OverflowError:
-            raise TimeError(f"ran out of dates looking for working time from {day}") from None
-
-    def _as_day(self, day: object, name: str = "day") -> date:
-        if isinstance(day, datetime):
-            return self._local_date(ensure_aware(day, name))
-        if isinstance(day, date):
-            return day
-        raise TimeError(f"{name} must be a date (got {type(day).__name__} {day!r})")
+        return self._core.zone
 
     # ------------------------------------------------------------------ questions
 
     def is_working_time(self, instant: datetime) -> bool:
-        """Whether the desk is open at ``instant`` (aware).
+        """Whether the desk is open at ``instant`` (aware). ``cal`` as in the class example.
 
         >>> cal.is_working_time(datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
         True
         """
+        core = self._core
         utc = ensure_aware(instant)
-        return any(start <= utc < end for start, end in self._spans(self._local_date(utc)))
+        return any(start <= utc < end for start, end in core.spans(core.local_date(utc)))
 
     def is_working_day(self, day: date) -> bool:
-        """Whether local date ``day`` has any working hours (an aware datetime: its local date).
+        """Whether local date ``day`` has working hours (for an aware datetime: its local date).
 
         >>> cal.is_working_day(date(2026, 1, 1))  # a holiday
         False
         """
-        return bool(self._spans(self._as_day(day)))
+        core = self._core
+        return bool(core.spans(core.as_day(day)))
 
     def is_holiday(self, day: date) -> bool:
         """Whether ``day`` is listed as a public holiday (closures are not holidays).
@@ -534,7 +463,8 @@ class BusinessCalendar(BaseModel):
         >>> cal.is_holiday(date(2026, 1, 1))
         True
         """
-        return self._as_day(day) in self._holiday_set
+        core = self._core
+        return core.as_day(day) in core.holidays
 
     def working_hours(self, day: date) -> list[tuple[datetime, datetime]]:
         """The open intervals ``[start, end)`` of local date ``day``, as aware datetimes.
@@ -542,8 +472,9 @@ class BusinessCalendar(BaseModel):
         >>> [(a.hour, b.hour) for a, b in cal.working_hours(date(2026, 1, 5))]
         [(9, 18)]
         """
-        zone = self._zone
-        return [(a.astimezone(zone), b.astimezone(zone)) for a, b in self._spans(self._as_day(day))]
+        core = self._core
+        zone = core.zone
+        return [(a.astimezone(zone), b.astimezone(zone)) for a, b in core.spans(core.as_day(day))]
 
     def next_working_instant(self, instant: datetime) -> datetime:
         """``instant`` itself when the desk is open then, else the next opening.
@@ -552,15 +483,8 @@ class BusinessCalendar(BaseModel):
         >>> cal.next_working_instant(t).isoformat()
         '2026-01-05T09:00:00+08:00'
         """
-        return self._next_working(ensure_aware(instant)).astimezone(self._zone)
-
-    def _next_working(self, utc: datetime) -> datetime:
-        day = self._local_date(utc)
-        while True:
-            for start, end in self._spans(day):
-                if utc < end:
-                    return max(start, utc)
-            day = self._step(day, 1)
+        core = self._core
+        return core.next_working(ensure_aware(instant)).astimezone(core.zone)
 
     def add_working_days(self, day: date, n: int) -> date:
         """The ``n``-th working day after local date ``day`` (``n < 0``: before it).
@@ -574,14 +498,8 @@ class BusinessCalendar(BaseModel):
         """
         if not isinstance(n, int) or isinstance(n, bool):
             raise TimeError(f"n must be a whole number of days (got {n!r})")
-        current = self._as_day(day)
-        step = 1 if n > 0 else -1
-        remaining = abs(n)
-        while remaining:
-            current = self._step(current, step)
-            if self._spans(current):
-                remaining -= 1
-        return current
+        core = self._core
+        return core.add_working_days(core.as_day(day), n)
 
     def add(self, instant: datetime, duration: Duration | str) -> datetime:
         """The instant ``duration`` after ``instant``, in the calendar's zone.
@@ -608,41 +526,14 @@ class BusinessCalendar(BaseModel):
         Results always lie in working time (business durations), never loop forever, and
         raise :class:`~csrules.exceptions.CalendarError` when no working time follows.
         """
+        core = self._core
         utc = ensure_aware(instant)
         parsed = parse_duration(duration)
         if isinstance(parsed, WallDuration):
-            return (utc + parsed.delta).astimezone(self._zone)
+            return (utc + parsed.delta).astimezone(core.zone)
         if parsed.unit == "hours":
-            return self._add_working_time(utc, timedelta(hours=parsed.amount))
-        return self._add_business_days(utc, _whole_days(parsed))
-
-    def _add_working_time(self, utc: datetime, amount: timedelta) -> datetime:
-        remaining = amount
-        day = self._local_date(utc)
-        while True:
-            spans = self._spans(day)
-            if spans and spans[0][0] >= utc:
-                # The whole day lies ahead: skip it in one step when it is not enough.
-                total = sum((end - start for start, end in spans), _ZERO)
-                if total < remaining:
-                    remaining -= total
-                    day = self._step(day, 1)
-                    continue
-            for start, end in spans:
-                if end <= utc:
-                    continue
-                begin = max(start, utc)
-                available = end - begin
-                if remaining < available:
-                    return (begin + remaining).astimezone(self._zone)
-                remaining -= available
-            day = self._step(day, 1)
-
-    def _add_business_days(self, utc: datetime, days: int) -> datetime:
-        begin = self._next_working(utc).astimezone(self._zone)
-        target = self.add_working_days(begin.date(), days)
-        wall = datetime.combine(target, begin.time())
-        return self._next_working(wall_to_utc(wall, self._zone)).astimezone(self._zone)
+            return core.add_working_time(utc, timedelta(hours=parsed.amount))
+        return core.add_business_days(utc, _whole_days(parsed))
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (``start <= end``), as a timedelta.
@@ -660,15 +551,7 @@ class BusinessCalendar(BaseModel):
                 f"elapsed() needs start <= end (got start={start.isoformat()},"
                 f" end={end.isoformat()})"
             )
-        total = _ZERO
-        day, last = self._local_date(low), self._local_date(high)
-        while day <= last:
-            for span_start, span_end in self._spans(day):
-                begin, finish = max(span_start, low), min(span_end, high)
-                if begin < finish:
-                    total += finish - begin
-            day += _DAY
-        return total
+        return self._core.elapsed(low, high)
 
     def deadline(self, instant: datetime, n_days: int) -> datetime:
         """Close of business on the ``n_days``-th working day counted from ``instant``.
@@ -684,9 +567,155 @@ class BusinessCalendar(BaseModel):
         """
         if not isinstance(n_days, int) or isinstance(n_days, bool) or n_days < 0:
             raise TimeError(f"n_days must be a whole number >= 0 (got {n_days!r})")
-        begin = self._next_working(ensure_aware(instant))
-        target = self.add_working_days(self._local_date(begin), n_days)
-        return self._spans(target)[-1][1].astimezone(self._zone)
+        core = self._core
+        begin = core.next_working(ensure_aware(instant))
+        target = core.add_working_days(core.local_date(begin), n_days)
+        return core.spans(target)[-1][1].astimezone(core.zone)
+
+
+class _Core:
+    """A calendar's lookup tables and algorithms, on plain attributes (all UTC inside)."""
+
+    __slots__ = (
+        "adjusted",
+        "adjusted_hours",
+        "cache",
+        "closed",
+        "first_day",
+        "has_weekly",
+        "holidays",
+        "last_day",
+        "special",
+        "week",
+        "zone",
+    )
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.zone = load_zone(calendar.timezone)
+        self.week = tuple(calendar.hours.get(day, ()) for day in WEEKDAYS)
+        self.adjusted_hours = calendar.hours.get(calendar.adjusted_hours_from, ())
+        self.holidays = frozenset(calendar.holidays)
+        self.adjusted = frozenset(calendar.adjusted_working_days)
+        self.closed = frozenset(calendar.closures)
+        self.special = dict(calendar.special_days)
+        self.has_weekly = any(self.week)
+        explicit = [*self.holidays, *self.adjusted, *self.closed, *self.special]
+        self.first_day = min(explicit, default=date(2000, 1, 1))
+        self.last_day = max(explicit, default=date(2000, 1, 1))
+        self.cache: dict[date, tuple[_Interval, ...]] = {}
+
+    def local_spans(self, day: date) -> tuple[TimeSpan, ...]:
+        special = self.special.get(day)
+        if special is not None:
+            return special
+        if day in self.closed or day in self.holidays:
+            return ()
+        own = self.week[day.weekday()]
+        if not own and day in self.adjusted:
+            return self.adjusted_hours
+        return own
+
+    def spans(self, day: date) -> tuple[_Interval, ...]:
+        """The working intervals (UTC) of local date ``day``, sorted; cached."""
+        cached = self.cache.get(day)
+        if cached is None:
+            midnight = datetime(day.year, day.month, day.day)
+            out = []
+            for span in self.local_spans(day):
+                start = wall_to_utc(midnight + timedelta(seconds=span.start), self.zone)
+                end = wall_to_utc(midnight + timedelta(seconds=span.end), self.zone)
+                if start < end:
+                    out.append((start, end))
+            cached = tuple(out)
+            if len(self.cache) >= _CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[day] = cached
+        return cached
+
+    def local_date(self, utc: datetime) -> date:
+        return utc.astimezone(self.zone).date()
+
+    def as_day(self, day: object, name: str = "day") -> date:
+        if isinstance(day, datetime):
+            return self.local_date(ensure_aware(day, name))
+        if isinstance(day, date):
+            return day
+        raise TimeError(f"{name} must be a date (got {type(day).__name__} {day!r})")
+
+    def step(self, day: date, step: int) -> date:
+        """The next (or previous) date, refusing to walk past any possible working time."""
+        if not self.has_weekly and (
+            (step > 0 and day >= self.last_day) or (step < 0 and day <= self.first_day)
+        ):
+            edge = "after" if step > 0 else "before"
+            raise CalendarError(
+                f"the calendar has no working time {edge} {day.isoformat()}: it has no weekly"
+                " hours, only special days"
+            )
+        try:
+            return day + (_DAY if step > 0 else _BACK)
+        except OverflowError:
+            raise TimeError(f"ran out of dates looking for working time from {day}") from None
+
+    def next_working(self, utc: datetime, day: date | None = None) -> datetime:
+        """The first working instant at or after ``utc``; ``day``: a local date to start
+        the search from, no later than ``utc``'s own (saves a zone conversion)."""
+        if day is None:
+            day = self.local_date(utc)
+        while True:
+            for start, end in self.spans(day):
+                if utc < end:
+                    return max(start, utc)
+            day = self.step(day, 1)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        step = 1 if n > 0 else -1
+        remaining = abs(n)
+        while remaining:
+            day = self.step(day, step)
+            if self.spans(day):
+                remaining -= 1
+        return day
+
+    def add_working_time(self, utc: datetime, amount: timedelta) -> datetime:
+        remaining = amount
+        day = self.local_date(utc)
+        while True:
+            spans = self.spans(day)
+            if spans and spans[0][0] >= utc:
+                # The whole day lies ahead: skip it in one step when it is not enough.
+                total = sum((end - start for start, end in spans), _ZERO)
+                if total < remaining:
+                    remaining -= total
+                    day = self.step(day, 1)
+                    continue
+            for start, end in spans:
+                if end <= utc:
+                    continue
+                begin = max(start, utc)
+                available = end - begin
+                if remaining < available:
+                    return (begin + remaining).astimezone(self.zone)
+                remaining -= available
+            day = self.step(day, 1)
+
+    def add_business_days(self, utc: datetime, days: int) -> datetime:
+        begin = self.next_working(utc).astimezone(self.zone)
+        target = self.add_working_days(begin.date(), days)
+        wall = datetime.combine(target, begin.time())
+        # wall_to_utc only moves forward, so ``target`` is a safe first day to search.
+        return self.next_working(wall_to_utc(wall, self.zone), target).astimezone(self.zone)
+
+    def elapsed(self, low: datetime, high: datetime) -> timedelta:
+        total = _ZERO
+        day, last = self.local_date(low), self.local_date(high)
+        while day <= last:
+            for span_start, span_end in self.spans(day):
+                begin, finish = max(span_start, low), min(span_end, high)
+                if begin < finish:
+                    total += finish - begin
+            day += _DAY
+        return total
 
 
 def _whole_days(duration: BusinessDuration) -> int:

@@ -193,10 +193,7 @@ class ShiftPattern(BaseModel):
     anchor: date
     agents: dict[str, int] = Field(default_factory=dict)
 
-    _zone: ZoneInfo = PrivateAttr()
-    _by_name: dict[str, Shift] = PrivateAttr()
-    _days: tuple[tuple[Shift, ...], ...] = PrivateAttr()
-    _cache: dict[tuple[date, int], tuple[_Occurrence, ...]] = PrivateAttr(default_factory=dict)
+    _core: _PatternCore = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -272,12 +269,8 @@ class ShiftPattern(BaseModel):
 
     def model_post_init(self, context: Any, /) -> None:
         """Precompute lookup tables (the model is frozen, so they never go stale)."""
-        self._zone = load_zone(self.timezone)
-        self._by_name = {shift.name: shift for shift in self.shifts}
-        # Runs before the after-validators, so tolerate unknown names they will reject.
-        self._days = tuple(
-            tuple(self._by_name[n] for n in day if n in self._by_name) for day in self.cycle
-        )
+        # One private attribute: pydantic private lookups are slow on hot paths.
+        self._core = _PatternCore(self)
 
     # ------------------------------------------------------------------ constructors
 
@@ -348,7 +341,7 @@ class ShiftPattern(BaseModel):
     @property
     def zone(self) -> ZoneInfo:
         """The pattern's time zone."""
-        return self._zone
+        return self._core.zone
 
     def _offset(self, agent: str | int) -> int:
         if isinstance(agent, bool):
@@ -359,31 +352,6 @@ class ShiftPattern(BaseModel):
             return self.agents[agent]
         raise CalendarError(f"unknown agent {agent!r}; known agents: {sorted(self.agents)}")
 
-    def _position(self, day: date, offset: int) -> int:
-        return ((day - self.anchor).days - offset) % len(self.cycle)
-
-    def _day(self, day: date, position: int) -> tuple[_Occurrence, ...]:
-        """The shifts started on local date ``day`` at cycle ``position``; cached."""
-        key = (day, position)
-        cached = self._cache.get(key)
-        if cached is None:
-            out: list[_Occurrence] = []
-            for shift in self._days[position]:
-                start_wall = datetime.combine(day, shift.start)
-                start = wall_to_utc(start_wall, self._zone)
-                end = wall_to_utc(start_wall + shift.length, self._zone)
-                if start < end:
-                    out.append((start, end, shift))
-            cached = tuple(sorted(out, key=lambda item: item[0]))
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = cached
-        return cached
-
-    def _occurrence(self, day: date, item: _Occurrence) -> ShiftOccurrence:
-        start, end, shift = item
-        return ShiftOccurrence(shift, day, start.astimezone(self._zone), end.astimezone(self._zone))
-
     def shift_at(self, instant: datetime, agent: str | int = 0) -> ShiftOccurrence | None:
         """The shift ``agent`` (name or day offset) is working at ``instant``, if any.
 
@@ -392,12 +360,13 @@ class ShiftPattern(BaseModel):
         """
         utc = ensure_aware(instant)
         offset = self._offset(agent)
-        today = utc.astimezone(self._zone).date()
+        core = self._core
+        today = utc.astimezone(core.zone).date()
         # A shift running at ``instant`` started today or (crossing midnight) yesterday.
         for day in (today, today - _DAY):
-            for item in self._day(day, self._position(day, offset)):
+            for item in core.day(day, offset):
                 if item[0] <= utc < item[1]:
-                    return self._occurrence(day, item)
+                    return core.occurrence(day, item)
         return None
 
     def is_night_shift(self, instant: datetime, agent: str | int = 0) -> bool:
@@ -417,12 +386,13 @@ class ShiftPattern(BaseModel):
         """
         utc = ensure_aware(after)
         offset = self._offset(agent)
-        day = utc.astimezone(self._zone).date() - _DAY
+        core = self._core
+        day = utc.astimezone(core.zone).date() - _DAY
         # Every cycle has a shift, so one cycle (plus the day before) is enough.
         for _ in range(len(self.cycle) + 3):
-            for item in self._day(day, self._position(day, offset)):
+            for item in core.day(day, offset):
                 if item[0] > utc:
-                    return self._occurrence(day, item)
+                    return core.occurrence(day, item)
             day += _DAY
         raise CalendarError(f"no shift found after {after.isoformat()}")  # pragma: no cover
 
@@ -446,12 +416,13 @@ class ShiftPattern(BaseModel):
         offset = self._offset(agent)
         length = len(self.cycle)
         base = around or self.anchor
+        by_name = self._core.by_name
         out: list[tuple[str, rrule]] = []
         for index, day in enumerate(self.cycle):
             first = self.anchor + timedelta(days=offset + index)
             first = base - timedelta(days=(base - first).days % length)
             for name in day:
-                start = datetime.combine(first, self._by_name[name].start)
+                start = datetime.combine(first, by_name[name].start)
                 out.append((name, rrule(DAILY, interval=length, dtstart=start)))
         return out
 
@@ -465,17 +436,58 @@ class ShiftPattern(BaseModel):
         """
         low = ensure_aware(start, "start")
         high = ensure_aware(end, "end")
-        first_day = low.astimezone(self._zone).date() - _DAY
-        last_day = high.astimezone(self._zone).date()
+        core = self._core
+        first_day = low.astimezone(core.zone).date() - _DAY
+        last_day = high.astimezone(core.zone).date()
         window_low = datetime.combine(first_day, time(0))
         window_high = datetime.combine(last_day, time.max)
         found: list[ShiftOccurrence] = []
         for name, rule in self.rules(agent, around=first_day):
-            shift = self._by_name[name]
+            shift = core.by_name[name]
             for wall in rule.between(window_low, window_high, inc=True):
-                begin = wall_to_utc(wall, self._zone)
-                finish = wall_to_utc(wall + shift.length, self._zone)
+                begin = wall_to_utc(wall, core.zone)
+                finish = wall_to_utc(wall + shift.length, core.zone)
                 if begin < finish and begin < high and finish > low:
-                    found.append(self._occurrence(wall.date(), (begin, finish, shift)))
+                    found.append(core.occurrence(wall.date(), (begin, finish, shift)))
         found.sort(key=lambda occ: occ.start)
         return found
+
+
+class _PatternCore:
+    """A pattern's lookup tables on plain attributes, for the hot paths."""
+
+    __slots__ = ("anchor", "by_name", "cache", "days", "length", "zone")
+
+    def __init__(self, pattern: ShiftPattern) -> None:
+        self.zone = load_zone(pattern.timezone)
+        self.anchor = pattern.anchor
+        self.length = len(pattern.cycle)
+        self.by_name = {shift.name: shift for shift in pattern.shifts}
+        # Built before the after-validators run: tolerate unknown names they will reject.
+        self.days = tuple(
+            tuple(self.by_name[n] for n in day if n in self.by_name) for day in pattern.cycle
+        )
+        self.cache: dict[tuple[date, int], tuple[_Occurrence, ...]] = {}
+
+    def day(self, day: date, offset: int) -> tuple[_Occurrence, ...]:
+        """The shifts an agent with ``offset`` starts on local date ``day``, by start; cached."""
+        position = ((day - self.anchor).days - offset) % self.length
+        key = (day, position)
+        cached = self.cache.get(key)
+        if cached is None:
+            out: list[_Occurrence] = []
+            for shift in self.days[position]:
+                start_wall = datetime.combine(day, shift.start)
+                start = wall_to_utc(start_wall, self.zone)
+                end = wall_to_utc(start_wall + shift.length, self.zone)
+                if start < end:
+                    out.append((start, end, shift))
+            cached = tuple(sorted(out, key=lambda item: item[0]))
+            if len(self.cache) >= _CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = cached
+        return cached
+
+    def occurrence(self, day: date, item: _Occurrence) -> ShiftOccurrence:
+        start, end, shift = item
+        return ShiftOccurrence(shift, day, start.astimezone(self.zone), end.astimezone(self.zone))

@@ -1,0 +1,163 @@
+"""Time layer benchmark: csrules vs a hand-written loop over dates, in the same run.
+
+Two workloads over the same 100,000 random instants (2025-2026, Asia/Shanghai):
+
+* ``add 3 business days``: China's 2025/2026 calendar, Mon-Fri 09:00-18:00, with 调休.
+* ``which shift``: a six-on-one-off rotation of a 16:00-00:50 shift (crossing midnight).
+
+Results of both implementations are checked equal before anything is timed. Each timing is
+the best of ``--repeat`` runs, each on a freshly built calendar or pattern (cold caches).
+
+    PYTHONPATH=src python benchmarks/bench_time.py [--n 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time as clock
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from csrules._china import china_adjusted_working_days, china_calendar
+from csrules._durations import BusinessDuration
+from csrules._shifts import Shift, ShiftPattern
+
+ZONE = ZoneInfo("Asia/Shanghai")
+YEARS = (2025, 2026)
+OPEN, CLOSE = time(9), time(18)
+THREE_DAYS = BusinessDuration(3, "days")
+ANCHOR = date(2025, 1, 6)
+LATE = Shift(name="late", start="16:00", end="00:50", night=True)
+
+
+def make_instants(n: int, seed: int = 20260101) -> list[datetime]:
+    rng = random.Random(seed)
+    first = datetime(2025, 1, 1, tzinfo=ZONE).timestamp()
+    last = datetime(2026, 11, 30, tzinfo=ZONE).timestamp()
+    return [datetime.fromtimestamp(rng.uniform(first, last), ZONE) for _ in range(n)]
+
+
+# ----------------------------------------------------------------- hand-written versions
+
+
+def hand_add_three_days(instants: list[datetime]) -> list[datetime]:
+    """Walk dates by hand: weekday/holiday/adjusted sets, one 09:00-18:00 span a day."""
+    from csrules._china import _china  # the same holiday data, read directly
+
+    holidays: set[date] = set()
+    adjusted: set[date] = set()
+    for year in YEARS:
+        holidays.update(_china(year)[0])
+        adjusted.update(china_adjusted_working_days(year))
+
+    def working(day: date) -> bool:
+        if day in holidays:
+            return False
+        return day.weekday() < 5 or day in adjusted
+
+    out = []
+    one = timedelta(days=1)
+    for instant in instants:
+        local = instant.astimezone(ZONE)
+        day, at = local.date(), local.time().replace(tzinfo=None)
+        # next working instant
+        if not working(day) or at >= CLOSE:
+            day += one
+            while not working(day):
+                day += one
+            at = OPEN
+        elif at < OPEN:
+            at = OPEN
+        # three working days later, same clock time
+        for _ in range(3):
+            day += one
+            while not working(day):
+                day += one
+        out.append(datetime.combine(day, at, tzinfo=ZONE))
+    return out
+
+
+def hand_which_shift(instants: list[datetime]) -> list[tuple[str, date] | None]:
+    """Look at today's and yesterday's dates by hand: on for 6 days of every 7."""
+    out: list[tuple[str, date] | None] = []
+    length = timedelta(hours=8, minutes=50)
+    for instant in instants:
+        local = instant.astimezone(ZONE)
+        found = None
+        for day in (local.date(), local.date() - timedelta(days=1)):
+            if (day - ANCHOR).days % 7 < 6:
+                start = datetime.combine(day, time(16), tzinfo=ZONE)
+                if start <= local < start + length:
+                    found = ("late", day)
+                    break
+        out.append(found)
+    return out
+
+
+# ----------------------------------------------------------------- csrules versions
+
+
+def lib_add_three_days(instants: list[datetime]) -> list[datetime]:
+    cal = china_calendar(years=YEARS)
+    return [cal.add(instant, THREE_DAYS) for instant in instants]
+
+
+def lib_which_shift(instants: list[datetime]) -> list[tuple[str, date] | None]:
+    pattern = ShiftPattern.on_off(
+        timezone="Asia/Shanghai", shifts=[LATE], shift="late", on=6, off=1, anchor=ANCHOR
+    )
+    out: list[tuple[str, date] | None] = []
+    for instant in instants:
+        occurrence = pattern.shift_at(instant)
+        out.append(None if occurrence is None else (occurrence.name, occurrence.shift_date))
+    return out
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = clock.perf_counter()
+        run()
+        times.append(clock.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    instants = make_instants(args.n)
+
+    workloads = [
+        ("add 3 business days", lib_add_three_days, hand_add_three_days),
+        ("which shift", lib_which_shift, hand_which_shift),
+    ]
+    rows = []
+    for name, lib, hand in workloads:
+        ours, theirs = lib(instants), hand(instants)
+        if ours != theirs:
+            bad = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
+            raise SystemExit(
+                f"{name}: results differ at {instants[bad]}: csrules {ours[bad]}, hand {theirs[bad]}"
+            )
+        lib_time = best_of(args.repeat, lambda lib=lib: lib(instants))
+        hand_time = best_of(args.repeat, lambda hand=hand: hand(instants))
+        rows.append((name, lib_time, hand_time))
+
+    print(f"{args.n:,} instants, best of {args.repeat}; results checked equal first")
+    header = f"{'operation':<22} {'csrules s':>10} {'hand loop s':>12} {'ratio':>7} {'µs/call':>8}"
+    print(header)
+    print("-" * len(header))
+    for name, lib_time, hand_time in rows:
+        print(
+            f"{name:<22} {lib_time:>10.3f} {hand_time:>12.3f} {lib_time / hand_time:>6.2f}x"
+            f" {lib_time / args.n * 1e6:>8.2f}"
+        )
+    print("ratio = csrules time / hand-written time (lower is better)")
+
+
+if __name__ == "__main__":
+    main()
