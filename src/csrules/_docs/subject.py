@@ -221,18 +221,37 @@ def _items(value: Any) -> list[Any]:
 
 
 def _texts(value: Any) -> tuple[Text, ...]:
+    """Display texts for duty or authority entries of any of the shapes packs use."""
     out = []
     for item in _items(value):
-        text = _text(
-            _first(item, "title", "text", "description") if not isinstance(item, str) else item
-        )
-        if text is not None:
-            recurrence = _first(item, "recurrence") if not isinstance(item, str) else None
-            if recurrence is not None:
-                when = recurrence.describe() if hasattr(recurrence, "describe") else str(recurrence)
-                text = Text(en=f"{text.en} ({when})", zh=f"{text.zh}（{when}）")
-            out.append(text)
+        item = getattr(item, "duty", item)  # a pack duty wraps the time layer's Duty
+        if isinstance(item, str):
+            out.append(Text(en=item, zh=item))
+            continue
+        matter = _first(item, "matter")
+        if isinstance(matter, str):
+            out.append(_authority(item, matter))
+            continue
+        text = _text(_first(item, "title", "text", "description") or item)
+        if text is None:
+            continue
+        recurrence = _first(item, "recurrence")
+        if recurrence is not None:
+            when = recurrence.describe() if hasattr(recurrence, "describe") else str(recurrence)
+            text = Text(en=f"{text.en} ({when})", zh=f"{text.zh}（{when}）")
+        out.append(text)
     return tuple(out)
+
+
+def _authority(item: Any, matter: str) -> Text:
+    """An approval authority (``matter`` up to an amount) in words."""
+    name = matter.replace("_", " ")
+    limit = _first(item, "up_to")
+    if limit is None:
+        return Text(en=name, zh=name)
+    unit = _first(item, "unit") or ""
+    amount = f"{limit:g}" if isinstance(limit, float) else str(limit)
+    return Text(en=f"{name} up to {amount} {unit}".strip(), zh=f"{name}：不超过{amount}{unit}")
 
 
 def _roles(pack: Any) -> tuple[RoleDoc, ...]:
@@ -259,7 +278,7 @@ def _roles(pack: Any) -> tuple[RoleDoc, ...]:
     # Recurring duties listed on the pack (owner + recurrence) join their owner's duties.
     extra: dict[str, list[Text]] = {}
     for duty in _items(_first(pack, "duties")):
-        owner = _first(duty, "owner", "role")
+        owner = _first(getattr(duty, "duty", duty), "owner", "role")
         if isinstance(owner, str):
             extra.setdefault(owner, []).extend(_texts([duty]))
     if extra:
@@ -309,7 +328,7 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
                 transitions.append((_state_id(entry[0]), str(entry[1]), _state_id(entry[2])))
             else:
                 source = _first(entry, "source", "from_", "from_state", "src")
-                event = _first(entry, "event", "name", "trigger")
+                event = _first(entry, "on", "event", "name", "trigger")
                 target = _first(entry, "target", "to", "to_state", "dst")
                 if source is not None and target is not None:
                     transitions.append((_state_id(source), str(event or ""), _state_id(target)))

@@ -18,6 +18,7 @@ from csrules._docs.subject import Subject, subject_from_pack, subject_from_polic
 from csrules._engine import Engine
 from csrules._loader import load_policy
 from csrules._model import Policy
+from csrules.exceptions import CsrulesError
 
 __all__ = [
     "CliError",
@@ -75,7 +76,10 @@ def import_modules(names: Sequence[str]) -> None:
                 path = Path(name)
                 if not path.is_file():
                     raise CliError(f"--import {name}: no such file")
-                spec = importlib.util.spec_from_file_location(f"csrules_user_{path.stem}", path)
+                module_name = f"csrules_user_{path.resolve().stem}"
+                if module_name in sys.modules:  # imported once per process, like any module
+                    continue
+                spec = importlib.util.spec_from_file_location(module_name, path)
                 if spec is None or spec.loader is None:
                     raise CliError(f"--import {name}: cannot import this file")
                 module = importlib.util.module_from_spec(spec)
@@ -110,7 +114,14 @@ def pack_infos() -> list[Any]:
     lister: Callable[[], Any] | None = getattr(module, "list_packs", None)
     if lister is None:
         return []
-    return list(lister())
+    try:
+        return list(lister())
+    except CsrulesError:
+        raise
+    except Exception as exc:  # a broken installation: say so in one line
+        raise CliError(
+            f"the built-in packs cannot be listed: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def load_pack_named(name: str) -> Any:
@@ -123,6 +134,8 @@ def load_pack_named(name: str) -> Any:
         raise CliError(f"{name!r} is neither a policy file nor a built-in pack (packs: {listed})")
     try:
         return loader(name)
+    except CsrulesError:
+        raise
     except KeyError:
         raise CliError(f"unknown pack {name!r} (packs: {', '.join(known) or 'none'})") from None
 
