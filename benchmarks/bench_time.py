@@ -141,7 +141,8 @@ def main() -> None:
         if ours != theirs:
             bad = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
             raise SystemExit(
-                f"{name}: results differ at {instants[bad]}: csrules {ours[bad]}, hand {theirs[bad]}"
+                f"{name}: results differ at {instants[bad]}:"
+                f" csrules {ours[bad]}, hand {theirs[bad]}"
             )
         lib_time = best_of(args.repeat, lambda lib=lib: lib(instants))
         hand_time = best_of(args.repeat, lambda hand=hand: hand(instants))

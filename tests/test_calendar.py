@@ -21,7 +21,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH)  # type: ignore[misc]
+    return datetime(*args, tzinfo=SH)
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +400,44 @@ class TestChina:
             ("08:30", "12:00"),
             ("13:00", "17:30"),
         ]
+
+
+class TestDocExamples:
+    def test_time_layer_docstrings(self):
+        """Every docstring example in the time layer runs and prints what it claims."""
+        import doctest
+        import importlib
+
+        from csrules._duties import Duty
+        from csrules._shifts import Shift, ShiftPattern
+
+        shared = {
+            "date": date,
+            "datetime": datetime,
+            "timedelta": timedelta,
+            "ZoneInfo": ZoneInfo,
+            "cal": BusinessCalendar(
+                timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"}, holidays=["2026-01-01"]
+            ),
+            "pattern": ShiftPattern.on_off(
+                timezone="Asia/Shanghai",
+                shifts=[Shift(name="late", start="16:00", end="00:50", night=True)],
+                shift="late",
+                on=6,
+                off=1,
+                anchor=date(2026, 1, 5),
+            ),
+            "duty": Duty(
+                owner="team_lead",
+                title={"en": "Quality report", "zh": "质检报告"},
+                recurrence="monthly by the 22nd",
+                timezone="Asia/Shanghai",
+            ),
+        }
+        attempted = 0
+        for name in ("csrules._calendar", "csrules._china", "csrules._shifts", "csrules._duties"):
+            module = importlib.import_module(name)
+            result = doctest.testmod(module, extraglobs=shared, optionflags=doctest.ELLIPSIS)
+            assert result.failed == 0, name
+            attempted += result.attempted
+        assert attempted > 50

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.rrule import FR, MONTHLY, rrule
 
-from csrules._duties import Duty, Recurrence, Title, parse_recurrence
+from csrules._duties import Duty, DutyTitle, Recurrence, parse_recurrence
 from csrules._shifts import Shift, ShiftPattern
 from csrules.exceptions import CalendarError, TimeError
 
@@ -17,7 +17,7 @@ TITLE = {"en": "Quality report", "zh": "质检报告"}
 
 
 def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH)  # type: ignore[misc]
+    return datetime(*args, tzinfo=SH)
 
 
 def duty(recurrence: str | Recurrence) -> Duty:
@@ -100,7 +100,7 @@ class TestStructured:
     def test_incomplete(self, fields: dict[str, object], message: str):
         """Recurrences that depend on a start date or are out of range are refused."""
         with pytest.raises(CalendarError, match=message):
-            Recurrence(**fields)  # type: ignore[arg-type]
+            Recurrence(**fields)
 
     def test_round_trip(self):
         """A duty survives a JSON round trip."""
@@ -109,7 +109,9 @@ class TestStructured:
 
     def test_title(self):
         """Titles need both languages."""
-        assert Title(en="Report", zh="报告").en == "Report"
+        assert DutyTitle(en="Report", zh="报告").en == "Report"
+        with pytest.raises(CalendarError, match="zh"):
+            DutyTitle(en="Report")
         with pytest.raises(CalendarError, match="zh"):
             Duty(owner="lead", title={"en": "Report"}, recurrence="daily")
 

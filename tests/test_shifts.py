@@ -14,7 +14,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH)  # type: ignore[misc]
+    return datetime(*args, tzinfo=SH)
 
 
 EARLY = Shift(name="early", start="07:00", end="11:50")
@@ -151,6 +151,13 @@ class TestNightShift:
         assert two_shift.next_shift_start(sh(2026, 3, 7, 19)) == sh(2026, 3, 9, 7)
         assert six_one.next_shift_start(sh(2026, 3, 7, 12)) == sh(2026, 3, 9, 11, 50)
         assert six_one.next_shift_start(sh(2026, 3, 7, 12), "wang") == sh(2026, 3, 8, 11, 50)
+
+    def test_weekly_day_given_twice(self):
+        """A weekday named twice (directly and in a range) is refused."""
+        with pytest.raises(CalendarError, match="mon is given twice"):
+            ShiftPattern.weekly(
+                timezone="UTC", shifts=[EARLY], days={"mon-fri": "early", "mon": "early"}
+            )
 
     def test_weekly_overlap(self):
         """Two overlapping shifts on the same weekday are refused."""

@@ -64,7 +64,7 @@ from csrules._calendar import (
 from csrules._shifts import ShiftPattern
 from csrules.exceptions import CalendarError, TimeError
 
-__all__ = ["Duty", "Recurrence", "Title", "parse_recurrence"]
+__all__ = ["Duty", "DutyTitle", "Recurrence", "parse_recurrence"]
 
 Frequency = Literal["shift", "daily", "weekly", "monthly", "yearly"]
 
@@ -320,10 +320,10 @@ def _validate_recurrence(value: object) -> object:
     return parse_recurrence(value) if isinstance(value, str) else value
 
 
-class Title(BaseModel):
+class DutyTitle(BaseModel):
     """A duty's title in English and Chinese.
 
-    >>> Title(en="Monthly report", zh="月度报告").zh
+    >>> DutyTitle(en="Monthly report", zh="月度报告").zh
     '月度报告'
     """
 
@@ -331,6 +331,12 @@ class Title(BaseModel):
 
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _wrap_validation("duty title", exc) from exc
 
 
 class Duty(BaseModel):
@@ -353,7 +359,7 @@ class Duty(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     owner: str = Field(min_length=1)
-    title: Title
+    title: DutyTitle
     recurrence: Annotated[Recurrence, BeforeValidator(_validate_recurrence)]
     timezone: str = "UTC"
 

@@ -121,8 +121,10 @@ class ShiftOccurrence:
 
     ``shift_date`` is the local date the shift started, also for the part after midnight.
 
+    With ``pattern`` from the :class:`ShiftPattern` example:
+
     >>> occ = pattern.shift_at(datetime(2026, 1, 6, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")))
-    >>> occ.name, occ.shift_date  # doctest: +SKIP
+    >>> occ.name, occ.shift_date
     ('late', datetime.date(2026, 1, 5))
 
     .. versionadded:: 0.1
@@ -150,7 +152,8 @@ class ShiftOccurrence:
     def at(self, clock: time) -> datetime:
         """``clock`` local time on the shift date, e.g. "before 12:00 on the day".
 
-        >>> occ.at(time(12)).isoformat()  # doctest: +SKIP
+        >>> night = datetime(2026, 1, 6, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+        >>> pattern.shift_at(night).at(time(12)).isoformat()
         '2026-01-05T12:00:00+08:00'
         """
         zone = self.start.tzinfo
@@ -355,7 +358,9 @@ class ShiftPattern(BaseModel):
     def shift_at(self, instant: datetime, agent: str | int = 0) -> ShiftOccurrence | None:
         """The shift ``agent`` (name or day offset) is working at ``instant``, if any.
 
-        >>> pattern.shift_at(datetime(2026, 1, 5, 12, tzinfo=ZoneInfo("UTC"))) is None
+        ``pattern`` as in the class example (16:00-00:50, six days on from Monday 5 Jan):
+
+        >>> pattern.shift_at(datetime(2026, 1, 5, 12, tzinfo=ZoneInfo("Asia/Shanghai"))) is None
         True
         """
         utc = ensure_aware(instant)
@@ -399,8 +404,8 @@ class ShiftPattern(BaseModel):
     def next_shift_start(self, after: datetime, agent: str | int = 0) -> datetime:
         """When ``agent``'s next shift starts (strictly after ``after``).
 
-        >>> pattern.next_shift_start(datetime(2026, 1, 5, 17, tzinfo=ZoneInfo("UTC")))
-        ... # doctest: +SKIP
+        >>> pattern.next_shift_start(datetime(2026, 1, 10, 17, tzinfo=ZoneInfo("Asia/Shanghai")))
+        datetime.datetime(2026, 1, 12, 16, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Shanghai'))
         """
         return self.next_shift(after, agent).start
 
@@ -431,7 +436,8 @@ class ShiftPattern(BaseModel):
     ) -> list[ShiftOccurrence]:
         """Shifts of ``agent`` that overlap ``[start, end)``, in order (via rrule).
 
-        >>> len(pattern.occurrences(a, a + timedelta(days=7)))  # doctest: +SKIP
+        >>> a = datetime(2026, 1, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+        >>> len(pattern.occurrences(a, a + timedelta(days=7)))
         6
         """
         low = ensure_aware(start, "start")
