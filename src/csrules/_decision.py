@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -271,25 +271,37 @@ class Decision:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_effects", "_matched", "_plan", "_trace", "errors", "fact", "now")
+    __slots__ = ("_effects", "_errors", "_mask", "_plan", "_trace", "fact", "now")
 
     error_mode = ErrorMode.SKIP
+    _effects: tuple[EffectResult, ...]
+    _errors: tuple[RuleError, ...]
+    _trace: Trace
 
     def __init__(
         self,
         plan: Any,
         fact: Any,
         now: datetime | None,
-        matched: list[int],
+        mask: int,
         errors: tuple[RuleError, ...] = (),
     ) -> None:
+        # The hot path sets four slots; everything else is derived from the match mask
+        # (bit i = rule i matched) when first read.
         self._plan = plan
         self.fact = fact
         self.now = now
-        self._matched = matched
-        self.errors = errors
-        self._effects: tuple[EffectResult, ...] | None = None
-        self._trace: Trace | None = None
+        self._mask = mask
+        if errors:
+            self._errors = errors
+
+    @property
+    def errors(self) -> tuple[RuleError, ...]:
+        """Rules that failed while being evaluated (each counts as not matched)."""
+        try:
+            return self._errors
+        except AttributeError:
+            return ()
 
     @property
     def policies(self) -> tuple[PolicyRef, ...]:
@@ -299,29 +311,21 @@ class Decision:
     @property
     def matches(self) -> tuple[tuple[str, str], ...]:
         """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
-        rules = self._plan.rules
-        return tuple((rules[i].policy_id, rules[i].rule_id) for i in self._selected())
+        return self._plan.view(self._mask).matches  # type: ignore[no-any-return]
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
         """Ids of the rules whose effects apply, in order."""
-        rules = self._plan.rules
-        return tuple(rules[i].rule_id for i in self._selected())
-
-    def _selected(self) -> list[int]:
-        select: Callable[[list[int]], list[int]] | None = self._plan.select
-        return self._matched if select is None else select(self._matched)
+        return self._plan.view(self._mask).rule_ids  # type: ignore[no-any-return]
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
-        """Every effect that holds, in rule order."""
-        if self._effects is None:
-            rules = self._plan.rules
-            effects: list[EffectResult] = []
-            for index in self._selected():
-                effects.extend(rules[index].resolve(self.fact, self.now))
-            self._effects = tuple(effects)
-        return self._effects
+        """Every effect that holds, in rule order (due times computed for this fact)."""
+        try:
+            return self._effects
+        except AttributeError:
+            self._effects = self._plan.view(self._mask).effects_for(self.fact, self.now)
+            return self._effects
 
     @property
     def outcome(self) -> Outcome:
@@ -371,9 +375,12 @@ class Decision:
     @property
     def trace(self) -> Trace:
         """For every rule: matched or not, the conditions that decided it, the values seen."""
-        if self._trace is None:
-            self._trace = self._plan.explain(self.fact, self.now, set(self._selected()))
-        return self._trace
+        try:
+            return self._trace
+        except AttributeError:
+            selected = set(self._plan.view(self._mask).selected)
+            self._trace = self._plan.explain(self.fact, self.now, selected)
+            return self._trace
 
     def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
         """A JSON-ready form (add ``trace=True`` for the full trace)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from csrules._decision import (
     Approval,
@@ -144,6 +144,31 @@ def _effects_read_now(rule: Rule) -> bool:
     )
 
 
+_MAX_VIEWS = 4096
+
+
+class MatchView:
+    """The rules a match mask selects, with their ids and (when fixed) their effects."""
+
+    __slots__ = ("_static", "matches", "rule_ids", "rules", "selected")
+
+    def __init__(self, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
+        self.rules = rules
+        self.selected = selected
+        self.rule_ids = tuple(rule.rule_id for rule in rules)
+        self.matches = tuple((rule.policy_id, rule.rule_id) for rule in rules)
+        dynamic = any(isinstance(e, _DueRule) for rule in rules for e in rule.static_effects)
+        self._static: tuple[EffectResult, ...] | None = (
+            None if dynamic else tuple(e for rule in rules for e in rule.resolve(None, None))
+        )
+
+    def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
+        """The effects for this fact: shared when fixed, computed when a due time depends on it."""
+        if self._static is not None:
+            return self._static
+        return tuple(e for rule in self.rules for e in rule.resolve(fact, now))
+
+
 @dataclass
 class Plan:
     """Everything compiled for one fact type."""
@@ -152,16 +177,32 @@ class Plan:
     fact_type: str
     policies: tuple[Policy, ...]
     rules: tuple[CompiledRule, ...]
-    decide: Callable[[Any, datetime | None], list[int]]
+    decide: Callable[[Any, datetime | None], int]
     rule_checks: tuple[Callable[[Any, datetime | None], bool], ...]
     reads_now: bool
     source: str
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
+    _views: dict[int, MatchView] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # model_validate minus its Python wrapper: the same core validator, one call less.
+        self.validate: Callable[[Any], Any] = self.model.__pydantic_validator__.validate_python
+
+    def view(self, mask: int) -> MatchView:
+        """What a match mask means (rule ids, effects), worked out once per distinct mask."""
+        view = self._views.get(mask)
+        if view is None:
+            matched = [i for i in range(len(self.rules)) if mask >> i & 1]
+            selected = matched if self.select is None else self.select(matched)
+            view = MatchView(tuple(self.rules[i] for i in selected), tuple(selected))
+            if len(self._views) < _MAX_VIEWS:  # bounded: masks seen in practice are few
+                self._views[mask] = view
+        return view
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
-        matched: list[int] = []
+        mask = 0
         errors: list[RuleError] = []
         stopped: set[str] = set()
         for index, (rule, check) in enumerate(zip(self.rules, self.rule_checks, strict=True)):
@@ -175,10 +216,10 @@ class Plan:
                 )
                 continue
             if hit:
-                matched.append(index)
+                mask |= 1 << index
                 if self._policy(rule.policy_id).hit_policy == "first":
                     stopped.add(rule.policy_id)
-        return Decision(self, fact, now, matched, tuple(errors))
+        return Decision(self, fact, now, mask, tuple(errors))
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
@@ -221,7 +262,7 @@ def _select_by_priority(
 def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...]) -> Plan:
     """Generate, compile and bind the decision function for one fact type."""
     rules: list[CompiledRule] = []
-    body = ["def _decide(f, now):", "    m = []"]
+    body = ["def _decide(f, now):", "    m = 0"]
     checks = []
     reads_now = False
     constants: dict[str, Any] = {}
@@ -236,7 +277,7 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
             reads_now = reads_now or handler.reads_now(rule.when) or _effects_read_now(rule)
             keyword = "elif" if first and position else "if"
             body.append(f"    {keyword} {expression}:")
-            body.append(f"        m.append({index})")
+            body.append(f"        m |= {1 << index}")
             checks.append(f"def _r{index}(f, now):\n    return bool({expression})")
             rules.append(
                 CompiledRule(
@@ -273,7 +314,7 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_plans", "policies")
+    __slots__ = ("_by_class", "_only", "_plans", "policies")
 
     def __init__(self, policies: Policy | Iterable[Policy]) -> None:
         if isinstance(policies, Policy):
@@ -299,6 +340,9 @@ class Engine:
             model = get_fact_type(fact_type)
             self._plans[fact_type] = compile_plan(model, fact_type, tuple(group))
         self._by_class: dict[type, Plan] = {plan.model: plan for plan in self._plans.values()}
+        # With one fact type, a dict fact needs no dispatch: validate it straight away.
+        only = next(iter(self._plans.values())) if len(self._plans) == 1 else None
+        self._only: Plan | None = only
 
     @property
     def fact_types(self) -> tuple[str, ...]:
@@ -306,6 +350,12 @@ class Engine:
         return tuple(self._plans)
 
     def _plan_for(self, fact: Any, fact_type: str | None, index: int | None) -> tuple[Plan, Any]:
+        only = self._only
+        if only is not None and fact_type is None and type(fact) is dict:
+            try:
+                return only, only.validate(fact)
+            except ValidationError:
+                pass  # validate_fact below turns the error into a FactError with every problem
         if fact_type is not None:
             plan = self._plans.get(fact_type)
             if plan is None:
