@@ -1,0 +1,108 @@
+"""The work-order time ladder (001 第二篇 §二 首問負責,限時辦結): who holds an open order when.
+
+An order opened at ``t`` is the first handler's; unresolved after 24 h it goes to the shift
+lead (值班長), who must act at once; still unresolved, to the department manager (部門經理).
+:class:`EscalationLadder` answers, for any ``now``, which role holds the order and when the
+next step falls due. Build it from the pack's work-order policy so tuned parameters apply::
+
+    ladder = EscalationLadder.from_policy(pack.policy("call_centre.work_order"))
+    ladder.position(opened_at, now)   # LadderPosition(owner_role='shift_lead', next_at=...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from csrules._durations import WallDuration
+from csrules._model import Policy
+from csrules.exceptions import PolicyError, TimeError
+
+__all__ = ["EscalationLadder", "LadderPosition", "LadderStep"]
+
+
+@dataclass(frozen=True, slots=True)
+class LadderStep:
+    """After ``after`` unresolved, the order goes to ``role``.
+
+    .. versionadded:: 0.1
+    """
+
+    after: timedelta
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class LadderPosition:
+    """Where an order stands on the ladder at one instant.
+
+    ``owner_role`` holds it since ``since``; ``next_role`` takes over at ``next_at`` (both
+    None on the top step).
+
+    .. versionadded:: 0.1
+    """
+
+    owner_role: str
+    since: datetime
+    next_role: str | None
+    next_at: datetime | None
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLadder:
+    """Roles an unresolved order climbs through, each after a time from opening.
+
+    .. versionadded:: 0.1
+    """
+
+    first_role: str
+    steps: tuple[LadderStep, ...]
+
+    def __post_init__(self) -> None:
+        afters = [step.after for step in self.steps]
+        if any(a <= timedelta(0) for a in afters) or afters != sorted(set(afters)):
+            raise PolicyError("ladder steps must come after opening, strictly increasing")
+
+    @classmethod
+    def from_policy(
+        cls,
+        policy: Policy,
+        *,
+        first_role: str = "agent",
+        steps: tuple[tuple[str, str], ...] = (
+            ("shift_lead_after", "shift_lead"),
+            ("manager_after", "department_head"),
+        ),
+    ) -> EscalationLadder:
+        """The ladder whose step times are the policy's duration parameters in force."""
+        built = []
+        for param, role in steps:
+            duration = policy.duration_param(param)
+            if not isinstance(duration, WallDuration):
+                raise PolicyError(f"parameter {param!r} must be clock time", policy_id=policy.id)
+            built.append(LadderStep(duration.delta, role))
+        return cls(first_role, tuple(built))
+
+    def position(self, opened_at: datetime, now: datetime, *, resolved_at: datetime | None = None) -> LadderPosition:
+        """The role holding an order opened at ``opened_at``, at ``now``, and the next step.
+
+        A resolved order stays where it was when it was resolved and has no next step.
+        """
+        if opened_at.utcoffset() is None or now.utcoffset() is None:
+            raise TimeError("opened_at and now must carry a time zone")
+        if now < opened_at:
+            raise TimeError(f"now ({now.isoformat()}) is before the order opened ({opened_at.isoformat()})")
+        at = now if resolved_at is None else min(now, resolved_at)
+        owner, since, index = self.first_role, opened_at, 0
+        for number, step in enumerate(self.steps, start=1):
+            if at - opened_at >= step.after:
+                owner, since, index = step.role, opened_at + step.after, number
+        if (resolved_at is not None and resolved_at <= now) or index == len(self.steps):
+            return LadderPosition(owner, since, None, None, index)
+        upcoming = self.steps[index]
+        return LadderPosition(owner, since, upcoming.role, opened_at + upcoming.after, index)
+
+    def owner_at(self, opened_at: datetime, now: datetime) -> str:
+        """The role holding an unresolved order at ``now``."""
+        return self.position(opened_at, now).owner_role

@@ -1,0 +1,792 @@
+"""The fact models of customer service: who works, who asks for leave, what was said on a call.
+
+Every model is a frozen, closed pydantic model registered as a fact type, so a policy file
+names it (``fact_type: leave_request``) and every condition is checked against its fields.
+Each field documents its meaning in English with the Chinese term of the source documents
+(the Chinese term is also the field's ``zh`` label, used when a trace is shown in Chinese).
+
+Some fields are *derived*: the model computes them from the others when it is built (a
+leave request's ``days``, a call's ``opening_line``). Derived fields exist so rules can
+test them; a value passed for one is replaced by the computed value.
+
+Facts that would need history (the third 喂 in a month, the third swap in a month) carry
+the count the host already knows (``prior_greeting_offences``, ``swaps_this_month``), so
+every rule is checkable on one fact; sessions can fill these counts in.
+
+Bad input raises :class:`csrules.FactError` when a dict is evaluated (the engine wraps
+pydantic's ``ValidationError``), or pydantic's ``ValidationError`` when a model is built
+directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from csrules._facts import register_fact_type, validate_fact
+
+__all__ = [
+    "Agent",
+    "AttendanceRecord",
+    "CallRecord",
+    "CallbackTask",
+    "ChatChange",
+    "ClockEvent",
+    "DutyRecord",
+    "EscalationStep",
+    "Fact",
+    "HandoverRecord",
+    "LeaveRequest",
+    "Order",
+    "QAReview",
+    "ReportRequest",
+    "ShiftAssignment",
+    "ShiftRef",
+    "ShiftSwapRequest",
+    "TrainingRecord",
+    "WorkOrder",
+    "build_fact",
+]
+
+FactT = TypeVar("FactT", bound=BaseModel)
+
+
+def _field(title: str, zh: str, description: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A documented field: English title, Chinese term, and a one-line description."""
+    return Field(
+        default,
+        title=title,
+        description=f"{description} ({zh})",
+        json_schema_extra={"zh": zh},
+        **kwargs,
+    )
+
+
+def _derived(title: str, zh: str, description: str, default: Any = None) -> Any:
+    return _field(title, zh, f"Derived: {description}", default)
+
+
+class Fact(BaseModel):
+    """Base of the fact models: frozen, closed to unknown fields.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def _set(self, **values: Any) -> None:
+        # Derived fields are filled while the model is built; it is frozen afterwards.
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+
+def build_fact(model: type[FactT], data: Any) -> FactT:
+    """Build ``model`` from ``data``; invalid data raises :class:`csrules.FactError`.
+
+    >>> build_fact(CallRecord, {"rings_before_pickup": -1, ...})  # doctest: +SKIP
+    Traceback (most recent call last):
+    csrules.exceptions.FactError: invalid call_record fact: rings_before_pickup: ...
+    """
+    fact = validate_fact(model, data)
+    assert isinstance(fact, model)
+    return fact
+
+
+# --------------------------------------------------------------------------- people and shifts
+
+Emotion = Literal["calm", "angry", "anxious", "sad", "loud"]
+"""Customer emotions at intake (001 第四篇 客戶投訴及安撫情緒): 平靜, 憤怒, 焦急, 悲傷, 喧嘩."""
+
+
+@register_fact_type(name="agent")
+class Agent(Fact):
+    """A customer-service employee (客服人員) as rosters and swap rules see them.
+
+    .. versionadded:: 0.1
+    """
+
+    agent_id: str = _field("agent id", "工號", "The employee's staff number", min_length=1)
+    name: str | None = _field("name", "姓名", "The employee's name", None)
+    role: str = _field(
+        "role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent"
+    )
+    job_type: str = _field(
+        "job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent"
+    )
+    skill_level: int = _field(
+        "skill level",
+        "技術業務水平",
+        "Skill grade, 1 (new) to 5 (expert); swaps need comparable levels",
+        1,
+        ge=1,
+        le=5,
+    )
+    typing_speed: int | None = _field(
+        "typing speed", "打字速度", "Chinese characters typed per minute", None, ge=0
+    )
+
+
+class ShiftRef(Fact):
+    """One shift occurrence as a swap request refers to it (班次).
+
+    .. versionadded:: 0.1
+    """
+
+    start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
+    end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
+    night: bool = _field("night shift", "夜班", "The shift is a night shift", False)
+    on_holiday: bool = _field("holiday shift", "節假日當班", "The shift falls on a public holiday", False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShiftRef:
+        if self.end <= self.start:
+            raise ValueError(
+                f"a shift must end after it starts (got start {self.start.isoformat()}, "
+                f"end {self.end.isoformat()})"
+            )
+        return self
+
+
+@register_fact_type(name="shift_assignment")
+class ShiftAssignment(Fact):
+    """An agent rostered on one shift (排班), with what happened at its end.
+
+    .. versionadded:: 0.1
+    """
+
+    agent_id: str = _field("agent id", "工號", "Who works the shift", min_length=1)
+    shift: str = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
+    start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
+    end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
+    night: bool = _field("night shift", "夜班", "The shift is a night shift", False)
+    on_holiday: bool = _field("holiday shift", "節假日當班", "The shift falls on a public holiday", False)
+    swapped: bool = _field("swapped shift", "換班/還班", "Worked because of a swap or a pay-back", False)
+    consecutive_days_worked: int = _field(
+        "consecutive days worked", "連續上班天數", "Days worked in a row, this one included", 1, ge=0
+    )
+    left_at: AwareDatetime | None = _field("left at", "實際下班時間", "When the agent actually left", None)
+    customer_in_service_at_end: bool = _field(
+        "customer still served at end",
+        "仍有客戶在諮詢",
+        "A customer was still being served when the shift ended",
+        False,
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShiftAssignment:
+        if self.end <= self.start:
+            raise ValueError("a shift must end after it starts")
+        return self
+
+
+# --------------------------------------------------------------------------- leave
+
+LeaveKind = Literal["personal", "special_personal", "sick", "business_trip", "training"]
+"""Kinds of leave (001 請假制度): 一般事假, 特殊事假, 病假, 因公外出, 外出學習."""
+
+
+@register_fact_type(name="leave_request")
+class LeaveRequest(Fact):
+    """A request for leave (請假申請) as filed, with the facts the leave rules need.
+
+    .. versionadded:: 0.1
+    """
+
+    agent_id: str = _field("agent id", "請假人", "The employee taking leave", min_length=1)
+    kind: LeaveKind = _field("leave kind", "假別", "personal, special_personal, sick, business_trip or training")
+    start: AwareDatetime = _field("leave start", "請假開始", "When the leave starts")
+    end: AwareDatetime = _field("leave end", "請假結束", "When the leave ends")
+    requested_at: AwareDatetime = _field("requested at", "提出時間", "When the request was made")
+    requested_by: str = _field(
+        "requested by", "申請人", "Staff number of whoever filed the request", min_length=1
+    )
+    shift_start: AwareDatetime | None = _field(
+        "shift start", "班前", "Start of the first shift missed (defaults to the leave start)", None
+    )
+    submitted_to: str | None = _field(
+        "submitted to", "提交給", "Role the request was first handed to (level by level)", None
+    )
+    certificate: bool = _field("medical certificate", "醫療單位證明", "A medical certificate is attached", False)
+    certificate_continuous: bool = _field(
+        "certificate continuous", "證明時間連續", "The certificates cover the sick days without gaps", True
+    )
+    certificate_handed_at: AwareDatetime | None = _field(
+        "certificate handed in at", "假條交班長時間", "When the sick note reached the shift lead", None
+    )
+    emergency: bool = _field("emergency", "急診", "Emergency (urgent care) sick leave", False)
+    phoned_shift_lead_at: AwareDatetime | None = _field(
+        "phoned shift lead at", "電話通知班長", "When the shift lead was phoned (may be by someone else)", None
+    )
+    night_shift: bool = _field("night shift", "夜班", "The leave falls on a night shift", False)
+    on_holiday: bool = _field("on a holiday", "節假日", "The leave falls on a public holiday", False)
+    on_swapped_shift: bool = _field(
+        "on a swapped shift", "換班和還班", "The leave falls on a swapped or paid-back shift", False
+    )
+    manager_approved: bool = _field(
+        "manager approved",
+        "經管理人員批准",
+        "A manager approved the request despite short notice or a night/holiday shift",
+        False,
+    )
+    approver: str | None = _field("approver", "批准人", "Role that approved the leave, once approved", None)
+    days: float = _derived("leave days", "請假天數", "local calendar days touched by the leave", 0.0)
+    in_person: bool = _derived("in person", "本人辦理", "requested_by is the employee", True)
+    requested_clock: time = _derived(
+        "time of request", "提出時刻", "local time of day of requested_at", time(0)
+    )
+    request_lead_days: int = _derived(
+        "days ahead", "提前天數", "local dates from the request to the shift start", 0
+    )
+    returned_at: AwareDatetime | None = _derived("back at work", "病假到期後第一天", "= end", None)
+
+    @model_validator(mode="after")
+    def _derive(self) -> LeaveRequest:
+        if self.end <= self.start:
+            raise ValueError(
+                f"leave must end after it starts (got start {self.start.isoformat()}, "
+                f"end {self.end.isoformat()})"
+            )
+        zone = self.start.tzinfo
+        first = self.start.astimezone(zone).date()
+        last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
+        shift_start = self.shift_start or self.start
+        requested = self.requested_at.astimezone(shift_start.tzinfo)
+        self._set(
+            days=float((last - first).days + 1),
+            in_person=self.requested_by == self.agent_id,
+            requested_clock=requested.time().replace(tzinfo=None),
+            request_lead_days=(shift_start.date() - requested.date()).days,
+            shift_start=shift_start,
+            returned_at=self.end,
+        )
+        return self
+
+
+# --------------------------------------------------------------------------- attendance
+
+ClockKind = Literal["clock_in", "clock_out", "leave_post", "return_post"]
+
+
+@register_fact_type(name="clock_event")
+class ClockEvent(Fact):
+    """One clock or desk event (打卡): in, out, leaving the post, coming back.
+
+    .. versionadded:: 0.1
+    """
+
+    agent_id: str = _field("agent id", "工號", "Whose event", min_length=1)
+    kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
+    at: AwareDatetime = _field("at", "時間", "When it happened")
+    approved_by: str | None = _field(
+        "approved by", "批准人", "Role that allowed leaving the post (leave_post only)", None
+    )
+
+
+@register_fact_type(name="attendance_record")
+class AttendanceRecord(Fact):
+    """One agent's attendance on one shift (考勤記錄): lateness and time away from the post.
+
+    Build it from raw clock events with :meth:`from_events`.
+
+    .. versionadded:: 0.1
+    """
+
+    agent_id: str = _field("agent id", "工號", "Whose attendance", min_length=1)
+    shift_start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
+    shift_end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
+    arrived_at: AwareDatetime | None = _field("arrived at", "到崗時間", "Clock-in time; none: did not come", None)
+    left_at: AwareDatetime | None = _field("left at", "離崗下班時間", "Clock-out time", None)
+    leave_approved: bool = _field("leave approved", "已請假", "Leave covering the lateness or absence was approved", False)
+    away_minutes: int = _field(
+        "minutes away from the post", "脫崗分鐘", "Minutes away from the desk during the shift", 0, ge=0
+    )
+    away_approved: bool = _field(
+        "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
+    )
+    switched_post: bool = _field("switched post", "串崗", "Worked at another post without leave", False)
+    late_minutes: int = _derived("minutes late", "遲到分鐘", "minutes from shift start to arrival", 0)
+    early_leave_minutes: int = _derived("minutes left early", "早退分鐘", "minutes from leaving to shift end", 0)
+    absent: bool = _derived("absent", "曠工(未到崗)", "no arrival recorded", False)
+
+    @model_validator(mode="after")
+    def _derive(self) -> AttendanceRecord:
+        if self.shift_end <= self.shift_start:
+            raise ValueError("a shift must end after it starts")
+        late = early = 0
+        if self.arrived_at is not None:
+            late = max(0, int((self.arrived_at - self.shift_start).total_seconds() // 60))
+        if self.left_at is not None:
+            early = max(0, int((self.shift_end - self.left_at).total_seconds() // 60))
+        self._set(late_minutes=late, early_leave_minutes=early, absent=self.arrived_at is None)
+        return self
+
+    @classmethod
+    def from_events(
+        cls,
+        events: list[ClockEvent],
+        *,
+        shift_start: datetime,
+        shift_end: datetime,
+        leave_approved: bool = False,
+    ) -> AttendanceRecord:
+        """Fold one agent's clock events of one shift into a record.
+
+        Arrival is the first ``clock_in``, departure the last ``clock_out``; minutes away sum
+        every ``leave_post`` to the following ``return_post`` (or the shift end); time away
+        counts as approved only when every ``leave_post`` names an approver.
+        """
+        ordered = sorted(events, key=lambda e: e.at)
+        agents = {e.agent_id for e in ordered}
+        if len(agents) > 1:
+            raise ValueError(f"events of several agents: {sorted(agents)}")
+        arrived = next((e.at for e in ordered if e.kind == "clock_in"), None)
+        left = next((e.at for e in reversed(ordered) if e.kind == "clock_out"), None)
+        away = timedelta(0)
+        approved = True
+        left_post: datetime | None = None
+        for event in ordered:
+            if event.kind == "leave_post" and left_post is None:
+                left_post = event.at
+                approved = approved and event.approved_by is not None
+            elif event.kind == "return_post" and left_post is not None:
+                away += event.at - left_post
+                left_post = None
+        if left_post is not None:
+            away += max(timedelta(0), shift_end - left_post)
+        minutes = int(away.total_seconds() // 60)
+        return cls(
+            agent_id=next(iter(agents)) if agents else "unknown",
+            shift_start=shift_start,
+            shift_end=shift_end,
+            arrived_at=arrived,
+            left_at=left,
+            leave_approved=leave_approved,
+            away_minutes=minutes,
+            away_approved=approved if minutes else False,
+        )
+
+
+@register_fact_type(name="shift_swap")
+class ShiftSwapRequest(Fact):
+    """A request to swap shifts between two agents (換班申請).
+
+    .. versionadded:: 0.1
+    """
+
+    requester: Agent = _field("requester", "換班者", "The agent asking to swap")
+    partner: Agent = _field("partner", "還班者", "The agent taking the shift")
+    requester_shift: ShiftRef = _field("requester's shift", "換出班次", "The shift the requester gives away")
+    partner_shift: ShiftRef = _field("partner's shift", "換回班次", "The shift the requester takes in return")
+    requested_at: AwareDatetime = _field("requested at", "申請時間", "When the swap was requested")
+    is_payback: bool = _field("pay-back", "還班", "This swap pays back an earlier one", False)
+    swaps_this_month: int = _field(
+        "requester's earlier swaps this month", "本月已換班次數", "Swaps the requester already made this month", 0, ge=0
+    )
+    partner_swaps_this_month: int = _field(
+        "partner's earlier swaps this month", "對方本月已換班次數", "Swaps the partner already made this month", 0, ge=0
+    )
+    previous_was_swap: bool = _field(
+        "previous shift was a swap", "連續換班", "The requester's previous shift was itself a swap", False
+    )
+    creates_back_to_back: bool = _field(
+        "creates back-to-back shifts", "連班", "Either agent would work two shifts back to back", False
+    )
+    requester_lead_approved: bool = _field(
+        "requester's shift lead agreed", "換班者班長同意", "The requester's shift lead agreed", False
+    )
+    partner_lead_approved: bool = _field(
+        "partner's shift lead agreed", "還班者班長同意", "The partner's shift lead agreed", False
+    )
+    form_filed: bool = _field("swap form filed", "換班登記表", "The swap register form was filled in", False)
+    handover_clear: bool = _field(
+        "handover clear", "交待清楚", "Both sides agreed who works when; false once a shift went uncovered", True
+    )
+    swap_number: int = _derived("this swap's number this month", "本月第幾次換班", "swaps_this_month + 1", 1)
+    partner_swap_number: int = _derived(
+        "partner's swap number this month", "對方本月第幾次換班", "partner_swaps_this_month + 1", 1
+    )
+    skill_gap: int = _derived("skill gap", "技術水平差距", "difference of the two skill levels", 0)
+    on_holiday: bool = _derived("holiday shift involved", "節假日當班", "either shift falls on a holiday", False)
+
+    @model_validator(mode="after")
+    def _derive(self) -> ShiftSwapRequest:
+        if self.requester.agent_id == self.partner.agent_id:
+            raise ValueError(
+                f"an agent cannot swap with themself (both sides are {self.requester.agent_id!r})"
+            )
+        self._set(
+            swap_number=self.swaps_this_month + 1,
+            partner_swap_number=self.partner_swaps_this_month + 1,
+            skill_gap=abs(self.requester.skill_level - self.partner.skill_level),
+            on_holiday=self.requester_shift.on_holiday or self.partner_shift.on_holiday,
+        )
+        return self
+
+
+@register_fact_type(name="handover")
+class HandoverRecord(Fact):
+    """A shift handover (交接班) and its log (交接日誌).
+
+    .. versionadded:: 0.1
+    """
+
+    shift_start: AwareDatetime = _field("incoming shift start", "接班時間", "When the incoming shift starts")
+    outgoing_agent: str = _field("outgoing agent", "交班人", "Who hands over", min_length=1)
+    incoming_agent: str = _field("incoming agent", "接班人", "Who takes over", min_length=1)
+    incoming_arrived_at: AwareDatetime | None = _field(
+        "incoming agent arrived at", "到崗時間", "When the incoming agent arrived for roll call", None
+    )
+    incoming_seated_at: AwareDatetime | None = _field(
+        "incoming agent at the desk at", "接班人到機台", "When the incoming agent sat at the desk", None
+    )
+    outgoing_left_at: AwareDatetime | None = _field(
+        "outgoing agent left at", "交班人離台", "When the outgoing agent left the desk", None
+    )
+    equipment_state: str | None = _field("equipment state", "設備情況", "Logged state of the equipment", None)
+    open_cases: str | None = _field("open hard cases", "疑難問題", "Logged open hard cases ('none' if none)", None)
+    staffing_changes: str | None = _field(
+        "staffing changes", "人員調班情況", "Logged staffing changes ('none' if none)", None
+    )
+    notices_read: bool = _field("latest notices read", "閱讀最新通告", "The incoming agent read the latest notices", False)
+
+
+# --------------------------------------------------------------------------- work orders
+
+Severity = Literal["minor", "normal", "serious", "critical"]
+"""How serious a complaint is (情節輕重)."""
+
+QuestionTopic = Literal[
+    "higher_discount_elsewhere",
+    "cross_region_goods",
+    "delivery_time",
+    "short_shipment",
+    "extra_shipment",
+    "damaged_goods",
+    "other",
+]
+"""What a customer asks about (003 篇19): sensitive (折扣比別人高, 被串貨) or not (到貨時間, 少發, 多發, 殘書)."""
+
+WorkOrderStatus = Literal[
+    "intake", "judged", "proposals", "approved", "handling", "follow_up", "closed", "archived"
+]
+"""Stages of the complaint lifecycle (001 第四篇 投訴處理流程)."""
+
+
+class EscalationStep(Fact):
+    """One hand-off of a work order up the ladder (工單流轉), with its chase record (催單).
+
+    .. versionadded:: 0.1
+    """
+
+    at: AwareDatetime = _field("at", "時間", "When the order was handed up")
+    to_role: str = _field("to role", "匯集至", "Role the order went to")
+    chase_record: str | None = _field("chase record", "催單痕跡", "The system trace of the chase", None)
+
+
+@register_fact_type(name="work_order")
+class WorkOrder(Fact):
+    """A work order (工單), usually a complaint (投訴), from intake to archive.
+
+    .. versionadded:: 0.1
+    """
+
+    order_id: str = _field("work order id", "工單號", "The work order's number", min_length=1)
+    opened_at: AwareDatetime = _field("opened at", "受理時間", "When the complaint was taken")
+    complainant: str | None = _field("complainant", "投訴人", "Who complains", None)
+    content: str | None = _field("content", "投訴內容", "What the complaint says", None)
+    place: str | None = _field("place", "地點", "Where it happened (case record)", None)
+    phone: str | None = _field("contact phone", "聯繫電話", "Customer's phone (case record)", None)
+    first_handler: str = _field("first handler", "首問責任人", "Who first took the order", min_length=1)
+    owner: str = _field("owner", "當前處理人", "Who holds the order now", min_length=1)
+    owner_role: str = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
+    escalations: list[EscalationStep] = _field(
+        "escalation history", "流轉記錄", "Hand-offs up the ladder, oldest first", default_factory=list
+    )
+    status: WorkOrderStatus = _field("status", "處理階段", "Lifecycle stage", "intake")
+    founded: bool | None = _field("founded", "投訴成立", "Whether the complaint is founded (none: not judged)", None)
+    answered_unfounded: bool = _field(
+        "unfounded answered", "婉轉答復", "An unfounded complaint was answered politely", False
+    )
+    responsible_department: str | None = _field(
+        "responsible department", "責任部門", "Department the complaint is against", None
+    )
+    customer_asked_for_time: bool = _field(
+        "customer asked for time", "請顧客給予時間", "The customer was asked for time to investigate", False
+    )
+    emotion: Emotion = _field("customer emotion", "客戶情緒", "calm, angry, anxious, sad or loud", "calm")
+    emotion_recorded: bool = _field("emotion recorded", "詳細記錄", "The conversation was recorded in detail", False)
+    severity: Severity = _field("severity", "情節輕重", "minor, normal, serious or critical", "normal")
+    reported_to: str | None = _field("reported to", "上報", "Role the complaint was reported to", None)
+    proposals: list[str] = _field("solution proposals", "處理方案", "Solutions proposed", default_factory=list)
+    approved_proposal: int | None = _field(
+        "approved proposal", "批示方案", "Index of the proposal the supervising leader chose", None, ge=0
+    )
+    approved_by: str | None = _field("approved by", "主管領導批示", "Role that approved the proposal", None)
+    answer_deferred: bool = _field(
+        "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
+    )
+    solution_at: AwareDatetime | None = _field("solution found at", "獲取解決方案", "When a solution became available", None)
+    replied_at: AwareDatetime | None = _field("replied at", "回復客戶", "When the customer got the answer", None)
+    resolved_at: AwareDatetime | None = _field("resolved at", "完結時間", "When the order was resolved", None)
+    follow_up_at: AwareDatetime | None = _field("follow-up at", "回訪時間", "When the follow-up call was made", None)
+    question_topic: QuestionTopic = _field("question topic", "問題類型", "What the customer asks about", "other")
+    answered_directly: bool = _field(
+        "answered directly", "正面回答", "The agent gave a direct answer on the spot", False
+    )
+    details_recorded: bool = _field("details recorded", "做記錄", "Details were recorded", False)
+    result_told: bool = _field("result told", "告知客戶結果", "The customer was told the result", False)
+    untraced_handoffs: int = _derived("hand-offs without trace", "無催單痕跡", "escalations without chase record", 0)
+    proposal_count: int = _derived("number of proposals", "方案數", "len(proposals)", 0)
+    escalation_count: int = _derived("number of hand-offs", "流轉次數", "len(escalations)", 0)
+
+    @model_validator(mode="after")
+    def _derive(self) -> WorkOrder:
+        if self.approved_proposal is not None and self.approved_proposal >= len(self.proposals):
+            raise ValueError(
+                f"approved_proposal {self.approved_proposal} does not exist "
+                f"({len(self.proposals)} proposals)"
+            )
+        self._set(
+            untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
+            proposal_count=len(self.proposals),
+            escalation_count=len(self.escalations),
+        )
+        return self
+
+
+# --------------------------------------------------------------------------- calls
+
+ScriptStep = Literal["verify_identity", "introduce", "ask_convenience", "give_solution", "other"]
+"""Steps of the outbound script (003 篇17 (2)3): 核實身份, 報讀公司部門工號, 詢問是否方便, 提供方案."""
+
+_SCRIPT_ORDER: tuple[str, ...] = ("verify_identity", "introduce", "ask_convenience", "give_solution")
+
+
+@register_fact_type(name="call_record")
+class CallRecord(Fact):
+    """One phone or chat conversation (通話記錄) with what the agent said.
+
+    .. versionadded:: 0.1
+    """
+
+    call_id: str = _field("call id", "通話編號", "The call's id", min_length=1)
+    agent_id: str = _field("agent id", "工號", "Who took the call", min_length=1)
+    direction: Literal["inbound", "outbound"] = _field("direction", "呼入/呼出", "inbound or outbound", "inbound")
+    started_at: AwareDatetime = _field("started at", "開始時間", "When the call started")
+    rings_before_pickup: int = _field("rings before pick-up", "鈴響聲數", "Rings before the agent answered", 0, ge=0)
+    duration: timedelta = _field("duration", "通話時長", "How long the call lasted")
+    agent_lines: list[str] = _field("agent's lines", "客服話術", "What the agent said, in order", default_factory=list)
+    customer_lines: list[str] = _field("customer's lines", "客戶話語", "What the customer said", default_factory=list)
+    script_steps: list[ScriptStep] = _field(
+        "outbound script steps", "呼出流程", "Script steps in the order performed", default_factory=list
+    )
+    prior_greeting_offences: int = _field(
+        "earlier greeting offences", "此前說「喂」次數", "Earlier calls this month opened with 喂", 0, ge=0
+    )
+    greeting: str = _derived("opening line", "開頭語", "the agent's first line", "")
+    closing_line: str = _derived("closing line", "結束語", "the agent's last line", "")
+    greeting_offence_number: int = _derived(
+        "greeting offence number", "第幾次說「喂」", "prior_greeting_offences + 1", 1
+    )
+    script_in_order: bool = _derived(
+        "script followed in order", "按流程呼出", "outbound steps in the prescribed order, none missing", True
+    )
+
+    @model_validator(mode="after")
+    def _derive(self) -> CallRecord:
+        if self.duration < timedelta(0):
+            raise ValueError(f"a call cannot last a negative time (got {self.duration})")
+        done = [step for step in self.script_steps if step in _SCRIPT_ORDER]
+        self._set(
+            greeting=self.agent_lines[0] if self.agent_lines else "",
+            closing_line=self.agent_lines[-1] if self.agent_lines else "",
+            greeting_offence_number=self.prior_greeting_offences + 1,
+            script_in_order=tuple(dict.fromkeys(done)) == _SCRIPT_ORDER,
+        )
+        return self
+
+
+@register_fact_type(name="callback_task")
+class CallbackTask(Fact):
+    """A follow-up call to make (回訪任務) or a newly assigned customer to contact.
+
+    .. versionadded:: 0.1
+    """
+
+    customer: str = _field("customer", "客戶", "Who to call", min_length=1)
+    kind: Literal["callback", "assigned_customer"] = _field(
+        "task kind", "任務類型", "callback (回訪) or first contact with an assigned customer (分配客戶)", "callback"
+    )
+    key_customer: bool = _field("key customer", "重點客戶", "The customer is a key customer", False)
+    created_at: AwareDatetime = _field("created at", "建立/分配時間", "When the task arose or the customer was assigned")
+    due_at: AwareDatetime | None = _field("due", "約定時間", "A time agreed with the customer, if any", None)
+    called_at: AwareDatetime | None = _field("called at", "回訪時間", "When the call was made", None)
+    rest_from: time | None = _field("rest from", "客戶休息開始", "Start of the customer's rest hours (local)", None)
+    rest_to: time | None = _field("rest to", "客戶休息結束", "End of the customer's rest hours (local)", None)
+    record_complete: bool = _field("record complete", "回訪記錄完整", "The callback was recorded completely", False)
+    duration: timedelta | None = _field("call duration", "回訪時長", "How long the call lasted", None)
+    during_rest: bool = _derived("called during rest hours", "客戶休息時打擾", "called_at falls in rest hours", False)
+
+    @model_validator(mode="after")
+    def _derive(self) -> CallbackTask:
+        during = False
+        if self.called_at is not None and self.rest_from is not None and self.rest_to is not None:
+            clock = self.called_at.time().replace(tzinfo=None)
+            if self.rest_from <= self.rest_to:
+                during = self.rest_from <= clock < self.rest_to
+            else:  # rest across midnight, e.g. 22:00-08:00
+                during = clock >= self.rest_from or clock < self.rest_to
+        self._set(during_rest=during)
+        return self
+
+
+# --------------------------------------------------------------------------- orders
+
+OrderStatus = Literal["unpaid", "paid", "shipping", "sent", "completed", "cancelled"]
+"""Order states: 未付款, 已付款, 發貨中, 已發送, 交易成功, 已取消."""
+
+
+class ChatChange(Fact):
+    """A change agreed in chat (買家要求變動) that must be noted on the order.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["quantity", "courier", "address", "other"] = _field("what changed", "變動", "quantity, courier, address or other")
+    noted: bool = _field("noted on the order", "已備注", "The change is written in the order notes", False)
+
+
+@register_fact_type(name="order")
+class Order(Fact):
+    """A customer order (訂單) in a shop or mall.
+
+    .. versionadded:: 0.1
+    """
+
+    order_no: str = _field("order number", "訂單編號", "The order's number", min_length=1)
+    placed_at: AwareDatetime = _field("placed at", "下單時間", "When the customer placed (拍下) the order")
+    paid_at: AwareDatetime | None = _field("paid at", "付款時間", "When it was paid", None)
+    status: OrderStatus = _field("status", "訂單狀態", "unpaid, paid, shipping, sent, completed or cancelled", "unpaid")
+    amount: float = _field("amount", "金額", "Order amount in yuan", ge=0)
+    out_of_stock: bool = _field("out of stock", "沒有貨", "Logistics reported the goods out of stock", False)
+    in_delivery_area: bool = _field("in delivery area", "配送範圍", "The address lies in the delivery area", True)
+    self_pickup: bool = _field("self pick-up", "自取", "The customer collects at the pick-up point", False)
+    customer_notified: bool = _field("customer informed", "已通知顧客", "The customer was phoned about it", False)
+    logistics_contacted: bool = _field("logistics contacted", "與物流部交涉", "Logistics was contacted about the delay", False)
+    auto_confirm_at: AwareDatetime | None = _field(
+        "confirmation deadline", "確認收貨期限", "When the platform expects the trade confirmed", None
+    )
+    finance_contacted: bool = _field("finance contacted", "聯絡財務部", "Finance was contacted", False)
+    payment_reminded: bool = _field("payment reminded", "催單", "The customer was reminded to pay", False)
+    chat_changes: list[ChatChange] = _field(
+        "changes agreed in chat", "溝通變動", "Changes the customer asked for in chat", default_factory=list
+    )
+    remote_area_checked: bool = _field(
+        "remote area checked", "核對偏遠地區", "The address was checked for remote areas", False
+    )
+    problem: Literal["none", "problem", "returned"] = _field(
+        "problem parcel", "問題件/退回件", "none, problem (問題件) or returned (退回件)", "none"
+    )
+    product: str | None = _field("product", "購買產品", "Product bought", None)
+    quantity: int | None = _field("quantity", "購買數量", "Quantity bought", None, ge=0)
+    waybill_no: str | None = _field("waybill number", "快遞運單號", "Courier waybill number", None)
+    problem_note: str | None = _field("problem note", "備注詳情", "Details of the problem", None)
+    unnoted_changes: int = _derived("changes not noted", "未備注變動", "chat changes not noted on the order", 0)
+
+    @model_validator(mode="after")
+    def _derive(self) -> Order:
+        if self.paid_at is not None and self.paid_at < self.placed_at:
+            raise ValueError("an order cannot be paid before it is placed")
+        self._set(unnoted_changes=sum(1 for change in self.chat_changes if not change.noted))
+        return self
+
+
+# --------------------------------------------------------------------------- supervision
+
+@register_fact_type(name="qa_review")
+class QAReview(Fact):
+    """A quality-inspection review of one agent's service (質檢) and what it observed.
+
+    .. versionadded:: 0.1
+    """
+
+    reviewer: str = _field("reviewer", "質檢員", "Who reviewed", min_length=1)
+    agent_id: str = _field("agent id", "被檢人", "Whose service was reviewed", min_length=1)
+    reviewed_at: AwareDatetime = _field("reviewed at", "檢查時間", "When")
+    recorded: bool = _field("recorded on the form", "服務質量綜合考評表", "The review was written on the appraisal form", True)
+    argued: bool = _field("argued", "爭論", "Argued with the customer", False)
+    harsh_words: bool = _field("harsh words", "惡言", "Used harsh words", False)
+    angry: bool = _field("lost temper", "動怒", "Showed anger", False)
+    rash_promise: bool = _field("rash promise", "輕易承諾", "Made a promise that cannot be kept", False)
+    shifted_blame: bool = _field("shifted blame", "推卸責任", "Shifted responsibility", False)
+    raised_voice: bool = _field("raised voice", "提高音調", "Raised the voice", False)
+    doubted_honesty: bool = _field("doubted honesty", "懷疑顧客誠實", "Doubted the customer's honesty", False)
+    chatted: bool = _field("idle chat", "閒聊", "Chatted with customers or neighbours", False)
+    private_call: bool = _field("private call", "私掛電話", "Made a private call at the desk", False)
+    phone_in_room: bool = _field("phone in the machine room", "手機帶入機房", "Brought a mobile phone in", False)
+    games: bool = _field("games on work PC", "上網玩遊戲", "Played games on a work computer", False)
+    unrelated_work: bool = _field("unrelated work", "與工作無關的事", "Did things unrelated to work", False)
+    second_job: bool = _field("second job", "第二職業", "Worked a second job during work time", False)
+    disclosed_customer_data: bool = _field("disclosed customer data", "泄露客戶資料", "Disclosed customer data", False)
+
+
+RequestTopic = Literal[
+    "secret_leak",
+    "major_error",
+    "safety",
+    "beyond_remit",
+    "difficult_customer",
+    "cannot_handle",
+    "discount_request",
+    "other",
+]
+"""What a request or report (請示報告) is about (001 請示報告制度 1-5; 業務代表 3; 002 §10)."""
+
+
+@register_fact_type(name="report")
+class ReportRequest(Fact):
+    """A request or report sent up the line (請示報告), with how many levels it went up.
+
+    Use :meth:`csrules.domain.RoleCatalogue.report` to fill ``levels_up`` from a catalogue.
+
+    .. versionadded:: 0.1
+    """
+
+    raised_by: str = _field("raised by role", "報告人崗位", "Role of whoever reports")
+    addressed_to: str | None = _field("addressed to role", "報告對象", "Role reported to; none: not yet reported", None)
+    topic: RequestTopic = _field("topic", "事項", "What the matter is")
+    at: AwareDatetime = _field("at", "時間", "When the matter arose or was reported")
+    levels_up: int = _field("levels up", "越過層級", "1: the direct superior; 2 or more: levels were skipped", 1, ge=0)
+    emergency: bool = _field("emergency", "緊急情況", "The matter is an emergency", False)
+    skipped_superior_informed: bool = _field(
+        "skipped superior informed", "事後向上級匯報", "The skipped superior was told afterwards", False
+    )
+
+
+@register_fact_type(name="duty_record")
+class DutyRecord(Fact):
+    """One occurrence of a recurring duty (職責) and whether and when it was done.
+
+    .. versionadded:: 0.1
+    """
+
+    duty: str = _field("duty id", "職責", "Duty id in the pack (e.g. DUTY-2.quality-report)")
+    owner: str = _field("owner role", "負責崗位", "Role that owns the duty")
+    due_at: AwareDatetime = _field("due at", "期限", "When this occurrence is due")
+    done_at: AwareDatetime | None = _field("done at", "完成時間", "When it was done", None)
+    count: int = _field("times done", "次數", "Times done in the period (e.g. reviews of one agent)", 0, ge=0)
+
+
+@register_fact_type(name="training_record")
+class TrainingRecord(Fact):
+    """Whether an agent learned a new product before it went on sale (新產品培訓).
+
+    .. versionadded:: 0.1
+    """
+
+    agent_id: str = _field("agent id", "工號", "The agent", min_length=1)
+    product: str = _field("product", "新產品", "The new product", min_length=1)
+    on_sale_at: AwareDatetime = _field("on sale at", "上架時間", "When the product goes on sale")
+    trained_at: AwareDatetime | None = _field("trained at", "培訓時間", "When the agent was trained", None)

@@ -1,0 +1,226 @@
+"""Role catalogues: who reports to whom, who approves what, and each role's duty list.
+
+A pack ships its catalogue as ``roles.yaml``. Roles form a reporting tree (``reports_to``);
+authority is listed per matter with an optional upper bound (leave of *up to one day* is
+approved by the department head, longer leave by the centre director, 001 請假制度 三)::
+
+    - id: department_head
+      title: {en: CS department head, zh: 客服部主任}
+      reports_to: centre_director
+      authority: [{matter: leave, up_to: 1, unit: days}]
+      duties: [{zh: 協助客服中心主任抓管理 ..., en: Assists the centre director ...}]
+
+>>> roles.chain_above("agent")                      # doctest: +SKIP
+(shift_lead, department_head, centre_director)
+>>> roles.approver_for("leave", 2).id               # doctest: +SKIP
+'centre_director'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from csrules._model import Text
+from csrules.domain.facts import ReportRequest, RequestTopic
+from csrules.exceptions import CsrulesError, PolicyError
+
+__all__ = ["Authority", "DutyItem", "Role", "RoleCatalogue", "UnknownRoleError"]
+
+
+class UnknownRoleError(CsrulesError, LookupError):
+    """A role id, or an approver for a matter, is not in the catalogue.
+
+    .. versionadded:: 0.1
+    """
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Authority(_Frozen):
+    """What a role may approve: a ``matter`` (``leave``, ``business_trip``, ``discount``),
+    up to an optional amount in ``unit``.
+
+    .. versionadded:: 0.1
+    """
+
+    matter: str
+    up_to: float | None = None
+    unit: str | None = None
+    citation: str | None = None
+
+    def covers(self, matter: str, amount: float | None) -> bool:
+        """Whether this authority covers ``amount`` of ``matter``."""
+        if matter != self.matter:
+            return False
+        return self.up_to is None or amount is None or amount <= self.up_to
+
+
+class DutyItem(_Frozen):
+    """One line of a role's duty list, as the source writes it (``zh``) and in English.
+
+    .. versionadded:: 0.1
+    """
+
+    zh: str
+    en: str
+
+
+class Role(_Frozen):
+    """A role: its titles, its superior, its authority and its duties.
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Text
+    reports_to: str | None = None
+    aliases: tuple[str, ...] = ()
+    authority: tuple[Authority, ...] = ()
+    duties: tuple[DutyItem, ...] = ()
+    citation: str | None = None
+    regulation: str | None = None
+
+    def __str__(self) -> str:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"Role({self.id!r}, {self.title.zh})"
+
+
+class RoleCatalogue(_Frozen):
+    """The roles of one pack, forming a reporting tree.
+
+    Building a catalogue checks it: unique ids, every ``reports_to`` known, no cycles.
+
+    .. versionadded:: 0.1
+    """
+
+    roles: tuple[Role, ...]
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise PolicyError(f"invalid role catalogue: {exc.errors()[0]['msg']}") from None
+
+    @model_validator(mode="after")
+    def _tree(self) -> RoleCatalogue:
+        ids = [role.id for role in self.roles]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"role ids must be unique (repeated: {', '.join(repeated)})")
+        known = set(ids)
+        for role in self.roles:
+            if role.reports_to is not None and role.reports_to not in known:
+                raise ValueError(f"role {role.id!r} reports to unknown role {role.reports_to!r}")
+        for role in self.roles:
+            seen = {role.id}
+            current = role
+            while current.reports_to is not None:
+                if current.reports_to in seen:
+                    raise ValueError(f"reporting cycle through {role.id!r}")
+                seen.add(current.reports_to)
+                current = self._lookup(current.reports_to)
+        return self
+
+    def _lookup(self, role_id: str) -> Role:
+        for role in self.roles:
+            if role.id == role_id or role_id in role.aliases:
+                return role
+        raise UnknownRoleError(
+            f"unknown role {role_id!r} (roles: {', '.join(r.id for r in self.roles)})"
+        )
+
+    def __iter__(self) -> Iterator[Role]:  # type: ignore[override]
+        return iter(self.roles)
+
+    def __len__(self) -> int:
+        return len(self.roles)
+
+    def __contains__(self, role_id: object) -> bool:
+        return any(role.id == role_id or role_id in role.aliases for role in self.roles)
+
+    def role(self, role_id: str) -> Role:
+        """The role with ``role_id`` (or an alias such as ``值班長``)."""
+        return self._lookup(role_id)
+
+    def chain_above(self, role_id: str) -> tuple[Role, ...]:
+        """The superiors of ``role_id``, nearest first, up to the top of the tree."""
+        chain: list[Role] = []
+        current = self._lookup(role_id)
+        while current.reports_to is not None:
+            current = self._lookup(current.reports_to)
+            chain.append(current)
+        return tuple(chain)
+
+    def superior(self, role_id: str) -> Role | None:
+        """The direct superior of ``role_id`` (None at the top)."""
+        chain = self.chain_above(role_id)
+        return chain[0] if chain else None
+
+    def levels_between(self, lower: str, upper: str) -> int:
+        """How many levels ``upper`` is above ``lower`` (1: the direct superior).
+
+        Raises :class:`UnknownRoleError` when ``upper`` is not above ``lower``: a request
+        sent sideways is a cross request (交叉請假), which no level count describes.
+        """
+        target = self._lookup(upper).id
+        for index, role in enumerate(self.chain_above(lower), start=1):
+            if role.id == target:
+                return index
+        raise UnknownRoleError(f"{upper!r} is not above {lower!r} in the reporting chain")
+
+    def skipped_between(self, lower: str, upper: str) -> tuple[Role, ...]:
+        """The superiors a report from ``lower`` straight to ``upper`` skips."""
+        levels = self.levels_between(lower, upper)
+        return self.chain_above(lower)[: levels - 1]
+
+    def approver_for(self, matter: str, amount: float | None = None, *, requester: str | None = None) -> Role:
+        """The lowest role whose authority covers ``amount`` of ``matter``.
+
+        With ``requester``, only that role's superiors are considered (leave is approved up
+        the requester's own chain). Among several, the one with the smallest bound wins,
+        then the one nearest the requester.
+
+        >>> catalogue.approver_for("leave", 1).id     # doctest: +SKIP
+        'department_head'
+        """
+        candidates = list(self.chain_above(requester)) if requester is not None else list(self.roles)
+        found: list[tuple[float, int, Role]] = []
+        for position, role in enumerate(candidates):
+            for authority in role.authority:
+                if authority.covers(matter, amount):
+                    bound = authority.up_to if authority.up_to is not None else float("inf")
+                    found.append((bound, position, role))
+        if not found:
+            shown = matter if amount is None else f"{amount:g} of {matter}"
+            raise UnknownRoleError(f"no role can approve {shown}")
+        return min(found, key=lambda item: (item[0], item[1]))[2]
+
+    def report(
+        self,
+        *,
+        raised_by: str,
+        addressed_to: str | None,
+        topic: RequestTopic,
+        at: datetime,
+        emergency: bool = False,
+        skipped_superior_informed: bool = False,
+    ) -> ReportRequest:
+        """A :class:`ReportRequest` fact with ``levels_up`` counted in this catalogue."""
+        levels = 0 if addressed_to is None else self.levels_between(raised_by, addressed_to)
+        return ReportRequest(
+            raised_by=self._lookup(raised_by).id,
+            addressed_to=None if addressed_to is None else self._lookup(addressed_to).id,
+            topic=topic,
+            at=at,
+            levels_up=levels,
+            emergency=emergency,
+            skipped_superior_informed=skipped_superior_informed,
+        )
