@@ -114,23 +114,13 @@ def run_rule_example(
         decision = engine.evaluate(example.fact, now=now, fact_type=policy.fact_type)
     except CsrulesError as exc:
         return ExampleResult(name, False, expected, (), f"could not evaluate: {exc}", error=True)
-    got = tuple(
-        sorted(
-            {e.key for e in decision.effects if e.policy_id == policy.id and e.rule_id == rule.id}
-        )
-    )
-    errors = [
-        e.message for e in decision.errors if e.rule_id == rule.id and e.policy_id == policy.id
-    ]
+    got = tuple(sorted({e.key for e in decision.effects if e.policy_id == policy.id and e.rule_id == rule.id}))
+    errors = [e.message for e in decision.errors if e.rule_id == rule.id and e.policy_id == policy.id]
     if errors:
-        return ExampleResult(
-            name, False, expected, got, f"the rule failed: {errors[0]}", error=True
-        )
+        return ExampleResult(name, False, expected, got, f"the rule failed: {errors[0]}", error=True)
     if got == expected:
         return ExampleResult(name, True, expected, got)
-    trace = next(
-        (t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None
-    )
+    trace = next((t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None)
     why = ""
     if trace is not None:
         verdict = "matched" if trace.matched else "did not match"
@@ -141,9 +131,7 @@ def run_rule_example(
     return ExampleResult(name, False, expected, got, message)
 
 
-def run_examples(
-    policies: Iterable[Policy], *, default_now: datetime | None = None
-) -> Iterator[ExampleResult]:
+def run_examples(policies: Iterable[Policy], *, default_now: datetime | None = None) -> Iterator[ExampleResult]:
     """Every worked example of every rule, each policy judged by its own engine."""
     for policy in policies:
         if not any(rule.examples for rule in policy.rules):
@@ -155,9 +143,7 @@ def run_examples(
             continue
         for rule in policy.rules:
             for index, example in enumerate(rule.examples):
-                yield run_rule_example(
-                    engine, policy, rule, index, example, default_now=default_now
-                )
+                yield run_rule_example(engine, policy, rule, index, example, default_now=default_now)
 
 
 TEST_FILE_PATTERNS = ("test_*.yaml", "test_*.yml", "*.test.yaml", "*.test.yml")
@@ -196,8 +182,7 @@ def run_test_files(
             yield ExampleResult(
                 str(path),
                 False,
-                message="no test-file runner is installed "
-                "(csrules.testing.run_test_file is missing)",
+                message="no test-file runner is installed (csrules.testing.run_test_file is missing)",
                 error=True,
             )
             continue

@@ -10,6 +10,7 @@ worked examples, and conditions that can never hold (``x < 5 and x > 10``).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -76,16 +77,14 @@ def lint_file(path: str | Path) -> tuple[Policy | None, list[Finding]]:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        return None, [
-            Finding(name, None, "error", "unreadable", f"cannot read the file: {exc.strerror}")
-        ]
+        return None, [Finding(name, None, "error", "unreadable", f"cannot read the file: {exc.strerror}")]
     except UnicodeDecodeError:
         return None, [Finding(name, None, "error", "unreadable", "the file is not UTF-8 text")]
     try:
         data, lines = read_document(text, fmt=fmt, name=name)
     except PolicyError as exc:
         return None, [Finding(name, exc.line, "error", "syntax", exc.message)]
-    findings = list(_validate(data, lines, name))
+    findings = sorted(_validate(data, lines, name), key=lambda f: f.line or 0)
     if findings:
         return None, findings
     try:
@@ -95,25 +94,46 @@ def lint_file(path: str | Path) -> tuple[Policy | None, list[Finding]]:
     return policy, lint_policy(policy, file=name, lines=lines)
 
 
+MAX_PASSES = 50
+"""Most validation passes :func:`_validate` makes (each removes the unknown fields it found)."""
+
+
 def _validate(data: Any, lines: Lines, name: str) -> Iterator[Finding]:
-    """Every validation problem of ``data`` as a located finding."""
+    """Every validation problem of ``data`` as a located finding.
+
+    Validation stops at the first failing part of a policy, so unknown fields are reported,
+    removed from a copy, and validation runs again: a file with three misspelt keys gets
+    three findings at once. Any other problem ends the passes.
+    """
     if not isinstance(data, dict):
         yield Finding(
-            name,
-            lines.get(()),
-            "error",
-            "invalid",
-            f"a policy file holds a mapping, not {type(data).__name__}",
+            name, lines.get(()), "error", "invalid", f"a policy file holds a mapping, not {type(data).__name__}"
         )
         return
-    policy_id = data.get("id") if isinstance(data.get("id"), str) else None
+    current = copy.deepcopy(data)
+    for _ in range(MAX_PASSES):
+        problems = list(_problems(current))
+        for loc, message, _ in problems:
+            yield Finding(
+                name, line_for(lines, data, loc), "error", "invalid", message, _policy_id(data), rule_id_at(data, loc)
+            )
+        unknown = [loc for loc, _, is_unknown in problems if is_unknown]
+        if not problems or len(unknown) != len(problems) or not all(_drop(current, loc) for loc in unknown):
+            return
+
+
+def _policy_id(data: dict[str, Any]) -> str | None:
+    value = data.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
+    """``(loc, message, is_unknown_field)`` for each problem one validation pass reports."""
     try:
         check_depth(data)
         Policy.model_validate(data)
     except PolicyError as exc:
-        yield Finding(
-            name, line_for(lines, data, exc.loc), "error", "invalid", exc.message, policy_id
-        )
+        yield exc.loc, exc.message, False
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
@@ -121,28 +141,39 @@ def _validate(data: Any, lines: Lines, name: str) -> Iterator[Finding]:
             if isinstance(inner, PolicyError):
                 loc = loc + inner.loc
                 message = inner.message
-                if inner.path and inner.path not in message:
+                unknown = message.startswith("unknown field") or (
+                    len(inner.problems) == 1 and "unknown field" in inner.problems[0]
+                )
+                if unknown:
+                    message = f"unknown field {readable_loc(loc)}"
+                elif inner.path and inner.path not in message:
                     message = f"at {inner.path}: {message}"
+                yield loc, message, unknown
             elif error["type"] == "extra_forbidden":
-                message = f"unknown field {readable_loc(loc)}"
+                yield loc, f"unknown field {readable_loc(loc)}", True
             elif error["type"] == "missing":
-                message = f"required field {readable_loc(loc)} is missing"
+                yield loc, f"required field {readable_loc(loc)} is missing", False
             else:
-                message = f"{readable_loc(loc) or '(top)'}: {error['msg']}"
-            yield Finding(
-                name,
-                line_for(lines, data, loc),
-                "error",
-                "invalid",
-                message,
-                policy_id,
-                rule_id_at(data, loc),
-            )
+                yield loc, f"{readable_loc(loc) or '(top)'}: {error['msg']}", False
 
 
-def lint_policy(
-    policy: Policy, *, file: str = "<policy>", lines: Lines | None = None
-) -> list[Finding]:
+def _drop(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Remove the key at ``loc`` (skipping union tags not in the data); False when absent."""
+    parent: Any = None
+    key: Any = None
+    current = data
+    for part in loc:
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
+            parent, key, current = current, part, current[part]
+    if isinstance(parent, dict) and key == loc[-1]:
+        del parent[key]
+        return True
+    return False
+
+
+def lint_policy(policy: Policy, *, file: str = "<policy>", lines: Lines | None = None) -> list[Finding]:
     """Lint a loaded policy; ``lines`` (from :func:`read_document`) locates the findings."""
     lines = lines or {}
     findings: list[Finding] = []
@@ -275,9 +306,7 @@ _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 def _orderable(value: Any) -> bool:
-    return isinstance(value, int | float | str) and not (
-        isinstance(value, float) and math.isnan(value)
-    )
+    return isinstance(value, int | float | str) and not (isinstance(value, float) and math.isnan(value))
 
 
 def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
@@ -292,9 +321,7 @@ def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
             return "an empty 'any' never holds"
         reasons = [never_holds(child, params) for child in cond.of]
         if all(reasons):
-            return (
-                "every branch of 'any' can never hold (" + "; ".join(r for r in reasons if r) + ")"
-            )
+            return "every branch of 'any' can never hold (" + "; ".join(r for r in reasons if r) + ")"
         return None
     if isinstance(cond, c.All):
         for child in cond.of:

@@ -79,9 +79,7 @@ def render_docs(subject: Subject, langs: Sequence[Lang], generated: date) -> Ren
     return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0]))
 
 
-def render_diff(
-    old: Subject, new: Subject, langs: Sequence[Lang], generated: date
-) -> tuple[Rendered, PolicyDiff]:
+def render_diff(old: Subject, new: Subject, langs: Sequence[Lang], generated: date) -> tuple[Rendered, PolicyDiff]:
     """The change document between two versions, and the raw differences."""
     blocks, diff = build_diff(old, new, langs, generated)
     title = f"{old.name} {old.version} → {new.name} {new.version}"

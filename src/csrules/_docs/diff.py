@@ -43,9 +43,7 @@ class PolicyDiff:
     added: list[tuple[Policy, Rule]] = field(default_factory=list)
     removed: list[tuple[Policy, Rule]] = field(default_factory=list)
     changed: list[RuleChange] = field(default_factory=list)
-    params: list[tuple[str, str, str, str, str]] = field(
-        default_factory=list
-    )  # policy, name, what, old, new
+    params: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # policy, name, what, old, new
 
     @property
     def empty(self) -> bool:
@@ -162,11 +160,7 @@ def _rule_lines(policy: Policy, rule: Rule, langs: Sequence[Lang], subject: Subj
     for effect in rule.then:
         lines.append(
             "→ "
-            + " / ".join(
-                dict.fromkeys(
-                    effect_words(effect, lang, policy, subject.role_names, ctx) for lang in langs
-                )
-            )
+            + " / ".join(dict.fromkeys(effect_words(effect, lang, policy, subject.role_names, ctx) for lang in langs))
         )
     if rule.citation is not None:
         lines.append(f"§ {rule.citation}")
@@ -182,9 +176,7 @@ def build_diff(
 
     def w(en: str, zh: str) -> str:
         return (
-            " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs))
-            if both or langs[0] == "en"
-            else zh
+            " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs)) if both or langs[0] == "en" else zh
         )
 
     blocks: list[Block] = [

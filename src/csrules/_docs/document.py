@@ -90,14 +90,10 @@ def _bi(text: Text | None, langs: Sequence[Lang]) -> str:
 
 
 def _slug(*parts: str) -> str:
-    return "-".join("".join(ch if ch.isalnum() else "-" for ch in p.lower()) for p in parts).strip(
-        "-"
-    )
+    return "-".join("".join(ch if ch.isalnum() else "-" for ch in p.lower()) for p in parts).strip("-")
 
 
-def build_document(
-    subject: Subject, langs: Sequence[Lang], generated: date | datetime
-) -> list[Block]:
+def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime) -> list[Block]:
     """Every block of the document for ``subject``."""
     blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
     blocks.extend(_overview(subject, langs, generated))
@@ -147,9 +143,7 @@ def _overview(subject: Subject, langs: Sequence[Lang], generated: date | datetim
             rows,
         )
     )
-    sources = [
-        (s.id, _bi(s.title, langs), s.file or "") for p in subject.policies for s in p.sources
-    ]
+    sources = [(s.id, _bi(s.title, langs), s.file or "") for p in subject.policies for s in p.sources]
     if sources:
         blocks.append(Para(words("sources", langs), cls="label"))
         blocks.append(Table(("id", "", "file"), tuple(dict.fromkeys(sources))))
@@ -181,26 +175,15 @@ def _roles(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
     roles = list(subject.roles)
     if not roles:
         blocks.append(Para(words("no_roles", langs), cls="note"))
-        roles = [
-            RoleDoc(r, Text(en=r.replace("_", " "), zh=r.replace("_", " ")))
-            for r in sorted(in_rules)
-        ]
+        roles = [RoleDoc(r, Text(en=r.replace("_", " "), zh=r.replace("_", " "))) for r in sorted(in_rules)]
     if not roles:
         return blocks
     names = subject.role_names
     if subject.roles:
-        blocks.append(
-            Diagram(
-                org_svg(roles, langs), _org_mermaid(roles, langs), words("chain_caption", langs)
-            )
-        )
+        blocks.append(Diagram(org_svg(roles, langs), _org_mermaid(roles, langs), words("chain_caption", langs)))
     rows = []
     for role in roles:
-        superior = (
-            " / ".join(dict.fromkeys(names(role.reports_to, lang) for lang in langs))
-            if role.reports_to
-            else "—"
-        )
+        superior = " / ".join(dict.fromkeys(names(role.reports_to, lang) for lang in langs)) if role.reports_to else "—"
         rows.append(
             (
                 f"{_bi(role.title, langs)} ({role.id})",
@@ -269,12 +252,8 @@ def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
     return blocks
 
 
-def _rule_section(
-    policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any
-) -> Section:
-    inner: list[Block] = [
-        Heading(4, f"{rule.id} — {_bi(rule.title, langs)}", _slug("rule", policy.id, rule.id))
-    ]
+def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any) -> Section:
+    inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule.title, langs)}", _slug("rule", policy.id, rule.id))]
     for lang in langs:
         inner.append(Para(rule_sentence(rule, lang, ctx), lang=lang, cls="when"))
     if rule.description is not None:
@@ -338,9 +317,7 @@ def _shown(value: Any, lang: Lang) -> str:
 def _parameters(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
     blocks: list[Block] = [Heading(2, words("parameters", langs), "parameters")]
     for policy in subject.policies:
-        blocks.append(
-            Heading(3, f"{_bi(policy.title, langs)} — {policy.id}", _slug("params", policy.id))
-        )
+        blocks.append(Heading(3, f"{_bi(policy.title, langs)} — {policy.id}", _slug("params", policy.id)))
         if not policy.params:
             blocks.append(Para(words("no_params", langs), cls="note"))
             continue
@@ -427,9 +404,7 @@ def _ladders(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
 def _ladder_mermaid(ladder: Ladder, subject: Subject, langs: Sequence[Lang]) -> str:
     lines = ["flowchart TB"]
     for index, step in enumerate(ladder.steps):
-        role = "<br/>".join(
-            dict.fromkeys(_mermaid_label(subject.role_names(step.to, lang)) for lang in langs)
-        )
+        role = "<br/>".join(dict.fromkeys(_mermaid_label(subject.role_names(step.to, lang)) for lang in langs))
         lines.append(f'  s{index}["{index + 1}. {role}"]')
         if index:
             lines.append(f"  s{index - 1} --> s{index}")

@@ -46,9 +46,7 @@ def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str
     for index, block in enumerate(blocks):
         body.append(_render(block))
         if index == 0 and nav:
-            links = "".join(
-                f'<a href="#{escape(b.anchor or "")}">{escape(b.text)}</a>' for b in nav
-            )
+            links = "".join(f'<a href="#{escape(b.anchor or "")}">{escape(b.text)}</a>' for b in nav)
             body.append(f"<nav>{links}</nav>")
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
@@ -80,9 +78,7 @@ def _render(block: Block) -> str:
     if isinstance(block, Table):
         cls = f' class="{block.cls}"' if block.cls else ""
         head = "".join(f"<th>{_text(h)}</th>" for h in block.headers)
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{_text(c)}</td>" for c in row) + "</tr>" for row in block.rows
-        )
+        rows = "".join("<tr>" + "".join(f"<td>{_text(c)}</td>" for c in row) + "</tr>" for row in block.rows)
         return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     if isinstance(block, Diagram):
         return f"<figure>{block.svg}<figcaption>{_text(block.caption)}</figcaption></figure>"

@@ -66,9 +66,7 @@ def _negated(cond: c.ConditionBase) -> c.ConditionBase | None:
     return None
 
 
-def condition_words(
-    cond: c.ConditionBase, lang: Lang, ctx: DescribeContext, *, nested: bool = False
-) -> str:
+def condition_words(cond: c.ConditionBase, lang: Lang, ctx: DescribeContext, *, nested: bool = False) -> str:
     """``cond`` as one phrase; ``nested`` bracketing keeps "a and (b or c)" unambiguous."""
     if isinstance(cond, c.All | c.Any_):
         if not cond.of:
@@ -121,11 +119,7 @@ def effect_words(
             else f"Violation {effect.code} ({severity}): {text(effect.message)}"
         )
         if effect.consequence is not None:
-            out += (
-                f"；后果：{text(effect.consequence)}"
-                if zh
-                else f"; consequence: {text(effect.consequence)}"
-            )
+            out += f"；后果：{text(effect.consequence)}" if zh else f"; consequence: {text(effect.consequence)}"
         return out
     if isinstance(effect, Oblige):
         who = roles(effect.who, lang)
@@ -136,19 +130,11 @@ def effect_words(
                 if effect.due.param is not None
                 else show_value(effect.due.after, lang)
             )
-            since = (
-                ctx.label(effect.due.since, lang)
-                if effect.due.since is not None
-                else ("当前时间" if zh else "now")
-            )
+            since = ctx.label(effect.due.since, lang) if effect.due.since is not None else ("当前时间" if zh else "now")
             out += f"，期限为自{since}起{amount}内" if zh else f", within {amount} of {since}"
         return out
     if isinstance(effect, Approve):
-        out = (
-            f"须经{roles(effect.role, lang)}批准"
-            if zh
-            else f"Needs approval by {roles(effect.role, lang)}"
-        )
+        out = f"须经{roles(effect.role, lang)}批准" if zh else f"Needs approval by {roles(effect.role, lang)}"
         if effect.reason is not None:
             out += f"（{text(effect.reason)}）" if zh else f" ({text(effect.reason)})"
         return out

@@ -135,9 +135,7 @@ def ladder_of(policy: Policy) -> Ladder | None:
                     en=condition_words(rule.when, "en", ctx),
                     zh=condition_words(rule.when, "zh", ctx),
                 )
-                steps.append(
-                    LadderStep(when, effect.to, rule.id, _wait(rule.when, policy, position))
-                )
+                steps.append(LadderStep(when, effect.to, rule.id, _wait(rule.when, policy, position)))
     if not steps:
         return None
     steps.sort(key=lambda step: step.order)
@@ -161,9 +159,7 @@ def subject_from_policies(policies: Sequence[Policy], *, name: str | None = None
     if len(policies) == 1:
         policy = policies[0]
         return Subject(policy.id, policy.title, policy.version, policy.description, tuple(policies))
-    title = Text(
-        en=", ".join(p.title.en for p in policies), zh="、".join(p.title.zh for p in policies)
-    )
+    title = Text(en=", ".join(p.title.en for p in policies), zh="、".join(p.title.zh for p in policies))
     version = "+".join(f"{p.id}@{p.version}" for p in policies)
     return Subject(name or "policies", title, version, None, tuple(policies))
 
@@ -270,9 +266,7 @@ def _roles(pack: Any) -> tuple[RoleDoc, ...]:
                 title=title,
                 reports_to=superior if isinstance(superior, str) else None,
                 duties=_texts(_first(item, "duties", "responsibilities")),
-                approves=_texts(
-                    _first(item, "approval_authority", "approves", "authority", "approval")
-                ),
+                approves=_texts(_first(item, "approval_authority", "approves", "authority", "approval")),
             )
         )
     # Recurring duties listed on the pack (owner + recurrence) join their owner's duties.
@@ -319,9 +313,7 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
             if isinstance(key, tuple) and len(key) == 2:
                 transitions.append((str(key[0]), str(key[1]), _state_id(value)))
             elif isinstance(value, Mapping):
-                transitions.extend(
-                    (str(key), str(event), _state_id(to)) for event, to in value.items()
-                )
+                transitions.extend((str(key), str(event), _state_id(to)) for event, to in value.items())
     else:
         for entry in _items(raw):
             if isinstance(entry, tuple | list) and len(entry) == 3:

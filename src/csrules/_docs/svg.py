@@ -153,8 +153,7 @@ def org_svg(roles: Sequence[RoleDoc], langs: Sequence[Lang]) -> str:
         if role.reports_to in positions:
             px, ptop = positions[role.reports_to]
             body.append(
-                f'<path class="e" d="M{x + box_w / 2:.1f},{top:.1f} '
-                f'L{px + box_w / 2:.1f},{ptop + box_h:.1f}"/>'
+                f'<path class="e" d="M{x + box_w / 2:.1f},{top:.1f} L{px + box_w / 2:.1f},{ptop + box_h:.1f}"/>'
             )
     height = y - gap_y + 10 if roles else 20
     return _svg(MAX_WIDTH, height, body, "reporting chain")
@@ -177,11 +176,7 @@ def ladder_svg(ladder: Ladder, roles: RoleNames, langs: Sequence[Lang]) -> str:
         heading = " / ".join(lines)
         detail: list[str] = []
         for lang in langs:
-            detail.extend(
-                wrap(
-                    ("when " if lang == "en" else "条件：") + step.when.get(lang), box_w - 16, 10.5
-                )
-            )
+            detail.extend(wrap(("when " if lang == "en" else "条件：") + step.when.get(lang), box_w - 16, 10.5))
         all_lines = [heading, *detail]
         h = 12.0 + LINE * len(all_lines)
         indent = 20.0 * min(index, 2)
@@ -196,10 +191,7 @@ def ladder_svg(ladder: Ladder, roles: RoleNames, langs: Sequence[Lang]) -> str:
             )
         )
         if index:
-            body.append(
-                f'<path class="e" d="M{MAX_WIDTH / 2:.1f},{y - 18:.1f} '
-                f'L{MAX_WIDTH / 2:.1f},{y:.1f}"/>'
-            )
+            body.append(f'<path class="e" d="M{MAX_WIDTH / 2:.1f},{y - 18:.1f} L{MAX_WIDTH / 2:.1f},{y:.1f}"/>')
         y += h + 18
     return _svg(MAX_WIDTH, y - 8, body, f"escalation ladder {ladder.policy_id}")
 
@@ -235,10 +227,7 @@ def lifecycle_svg(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
         label = escape(event.replace("_", " "))
         if b == a + 1:
             body.append(f'<path class="e" d="M{cx:.1f},{ya + box_h:.1f} L{cx:.1f},{yb:.1f}"/>')
-            body.append(
-                f'<text class="t s" x="{cx + 6:.1f}" '
-                f'y="{ya + box_h + gap / 2 + 4:.1f}">{label}</text>'
-            )
+            body.append(f'<text class="t s" x="{cx + 6:.1f}" y="{ya + box_h + gap / 2 + 4:.1f}">{label}</text>')
         elif b > a:
             lanes_right += 1
             off = 14.0 * lanes_right
@@ -247,20 +236,16 @@ def lifecycle_svg(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
                 f'<path class="e" d="M{right_lane:.1f},{ya + box_h / 2:.1f} H{x:.1f} '
                 f'V{yb + box_h / 2:.1f} H{right_lane:.1f}"/>'
             )
-            body.append(
-                f'<text class="t s" x="{x + 4:.1f}" y="{(ya + yb + box_h) / 2:.1f}">{label}</text>'
-            )
+            body.append(f'<text class="t s" x="{x + 4:.1f}" y="{(ya + yb + box_h) / 2:.1f}">{label}</text>')
         else:
             lanes_left += 1
             off = 14.0 * lanes_left
             x = left - off
             body.append(
-                f'<path class="e k" d="M{left:.1f},{ya + box_h / 2:.1f} H{x:.1f} '
-                f'V{yb + box_h / 2:.1f} H{left:.1f}"/>'
+                f'<path class="e k" d="M{left:.1f},{ya + box_h / 2:.1f} H{x:.1f} V{yb + box_h / 2:.1f} H{left:.1f}"/>'
             )
             body.append(
-                f'<text class="t s" x="{x - 4:.1f}" y="{(ya + yb + box_h) / 2:.1f}" '
-                f'text-anchor="end">{label}</text>'
+                f'<text class="t s" x="{x - 4:.1f}" y="{(ya + yb + box_h) / 2:.1f}" text-anchor="end">{label}</text>'
             )
     height = 10 + len(order) * (box_h + gap) - gap + 10
     return _svg(MAX_WIDTH, height, body, f"lifecycle {lifecycle.name}")

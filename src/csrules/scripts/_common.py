@@ -55,9 +55,7 @@ class Parser(argparse.ArgumentParser):
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every command takes."""
-    parser.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors"
-    )
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
     parser.add_argument(
         "--import",
         dest="imports",
@@ -119,9 +117,7 @@ def pack_infos() -> list[Any]:
     except CsrulesError:
         raise
     except Exception as exc:  # a broken installation: say so in one line
-        raise CliError(
-            f"the built-in packs cannot be listed: {type(exc).__name__}: {exc}"
-        ) from None
+        raise CliError(f"the built-in packs cannot be listed: {type(exc).__name__}: {exc}") from None
 
 
 def load_pack_named(name: str) -> Any:
@@ -146,9 +142,7 @@ def policy_files(directory: Path) -> list[Path]:
 
     tests = set(find_test_files(directory))
     return sorted(
-        p
-        for p in directory.rglob("*")
-        if p.suffix.lower() in POLICY_SUFFIXES and p.is_file() and p not in tests
+        p for p in directory.rglob("*") if p.suffix.lower() in POLICY_SUFFIXES and p.is_file() and p not in tests
     )
 
 

@@ -64,9 +64,7 @@ def detect_format(name: str, fmt: Format) -> Format:
     return "auto"
 
 
-def read_records(
-    stream: Any, fmt: Format, *, name: str = "<stdin>"
-) -> Iterator[Record | BadRecord]:
+def read_records(stream: Any, fmt: Format, *, name: str = "<stdin>") -> Iterator[Record | BadRecord]:
     """Records from ``stream`` in ``fmt`` (``auto`` sniffs the first line)."""
     if fmt == "auto":
         first = stream.readline()
@@ -126,9 +124,7 @@ def _record(index: int, line: int, data: Any) -> Record | BadRecord:
             try:
                 parsed = datetime.fromisoformat(str(now))
             except ValueError:
-                return BadRecord(
-                    index, line, f"envelope 'now' is not an ISO 8601 date-time (got {now!r})"
-                )
+                return BadRecord(index, line, f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
             if parsed.utcoffset() is None:
                 return BadRecord(index, line, f"envelope 'now' needs a time zone (got {now!r})")
         fact_type = data.get("fact_type")

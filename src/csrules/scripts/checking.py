@@ -58,9 +58,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="validate and lint policy files",
         description="Validate policy files and lint them; every finding has FILE:LINE.",
     )
-    ck.add_argument(
-        "targets", metavar="POLICY", nargs="+", help="policy files, directories, or built-in packs"
-    )
+    ck.add_argument("targets", metavar="POLICY", nargs="+", help="policy files, directories, or built-in packs")
     ck.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
     ck.set_defaults(run=run_check)
 
@@ -73,12 +71,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Run every rule's worked examples (and test files in a directory).",
     )
     ts.add_argument("target", metavar="POLICY|PACK|DIR")
-    ts.add_argument(
-        "--now", help="now for examples that need one and give none (ISO 8601 with zone)"
-    )
-    ts.add_argument(
-        "-v", "--verbose", action="store_true", help="list every example, not just failures"
-    )
+    ts.add_argument("--now", help="now for examples that need one and give none (ISO 8601 with zone)")
+    ts.add_argument("-v", "--verbose", action="store_true", help="list every example, not just failures")
     ts.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
     ts.set_defaults(run=run_test)
 
@@ -115,9 +109,7 @@ def run_check(args: argparse.Namespace) -> int:
             checked += 1
             findings.extend(lint_file(path)[1])
     if args.out_format == "json":
-        dump_json(
-            {"checked": checked, "findings": [f.to_dict() for f in findings]}, sys.stdout, indent=2
-        )
+        dump_json({"checked": checked, "findings": [f.to_dict() for f in findings]}, sys.stdout, indent=2)
     else:
         for finding in findings:
             sys.stdout.write(finding.render() + "\n")

@@ -42,8 +42,7 @@ def build_parser() -> Parser:
     parser = Parser(
         prog="csrules",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Customer-service house rules: judge facts, check and test "
-        "policies, write reviewers' documents.",
+        description="Customer-service house rules: judge facts, check and test policies, write reviewers' documents.",
         epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=_version())

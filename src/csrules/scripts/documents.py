@@ -44,12 +44,8 @@ examples:
 
 
 def _lang_date(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--lang", choices=("en", "zh", "both"), default="both", help="language (default: both)"
-    )
-    parser.add_argument(
-        "--date", help="the date generated, YYYY-MM-DD (default: $SOURCE_DATE_EPOCH or today)"
-    )
+    parser.add_argument("--lang", choices=("en", "zh", "both"), default="both", help="language (default: both)")
+    parser.add_argument("--date", help="the date generated, YYYY-MM-DD (default: $SOURCE_DATE_EPOCH or today)")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -63,12 +59,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="write the reviewer's documents (Markdown and HTML)",
         description="Write Markdown and one self-contained HTML file per pack or policy.",
     )
-    dc.add_argument(
-        "targets", metavar="POLICY|PACK", nargs="*", help="default: every built-in pack"
-    )
-    dc.add_argument(
-        "--out", default="csrules-docs", help="output directory (default: ./csrules-docs)"
-    )
+    dc.add_argument("targets", metavar="POLICY|PACK", nargs="*", help="default: every built-in pack")
+    dc.add_argument("--out", default="csrules-docs", help="output directory (default: ./csrules-docs)")
     dc.add_argument("--format", dest="out_format", choices=("md", "html", "both"), default="both")
     _lang_date(dc)
     dc.set_defaults(run=run_docs)
@@ -119,16 +111,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="For every built-in pack: judge its worked examples, print each "
         "decision briefly, and write its documents.",
     )
-    dm.add_argument(
-        "--out", default="csrules-out", help="output directory (default: ./csrules-out)"
-    )
+    dm.add_argument("--out", default="csrules-out", help="output directory (default: ./csrules-out)")
     _lang_date(dm)
     dm.set_defaults(run=run_demo)
 
 
-def write_docs(
-    subject: Subject, out: Path, *, lang: str, date: str | None, fmt: str = "both"
-) -> list[Path]:
+def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt: str = "both") -> list[Path]:
     """Render ``subject`` into ``out``; return the files written."""
     try:
         langs = langs_for(lang)
@@ -286,15 +274,11 @@ def run_demo(args: argparse.Namespace) -> int:
 def _demo_line(engine: Engine, policy: Any, rule: Any, index: int, example: Any, ctx: Any) -> str:
     label = f"  {policy.id}/{rule.id}#{index + 1}"
     try:
-        decision = engine.evaluate(
-            example.fact, now=example.now or DEMO_NOW, fact_type=policy.fact_type
-        )
+        decision = engine.evaluate(example.fact, now=example.now or DEMO_NOW, fact_type=policy.fact_type)
     except CsrulesError as exc:
         return f"{label}: cannot evaluate: {exc}"
     keys = ", ".join(decision.effect_keys) or "no effect"
-    mine = next(
-        (t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None
-    )
+    mine = next((t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None)
     why = ""
     if mine is not None:
         why = ("applies: " if mine.matched else "does not apply: ") + "; ".join(mine.decided_by)

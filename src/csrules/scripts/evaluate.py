@@ -80,12 +80,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         default="auto",
         help="input format (default: from the file suffix, else sniffed)",
     )
-    ev.add_argument(
-        "--fact-type", help="the fact type of plain facts when the target judges several"
-    )
-    ev.add_argument(
-        "--trace", action="store_true", help="include each decision's full trace (slow)"
-    )
+    ev.add_argument("--fact-type", help="the fact type of plain facts when the target judges several")
+    ev.add_argument("--trace", action="store_true", help="include each decision's full trace (slow)")
     ev.add_argument("--keep-going", action="store_true", help="report bad facts and carry on")
     ev.add_argument("--summary", action="store_true", help="print counts on stderr at the end")
     ev.add_argument("--no-progress", action="store_true", help="never show the progress bar")
@@ -202,9 +198,7 @@ def run_eval(args: argparse.Namespace) -> int:
     table = args.out_format == "table"
     if table:
         write(_TABLE.format("#", "line", "outcome", "rules", "effects") + "\n")
-    progress = Progress(
-        sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty()
-    )
+    progress = Progress(sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty())
     try:
         for name in args.facts or ["-"]:
             with _open(name) as (handle, size):
@@ -244,24 +238,18 @@ def run_eval(args: argparse.Namespace) -> int:
     out.flush()
     if args.summary or (table and sys.stderr.isatty()):
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
-        sys.stderr.write(
-            f"{count:,} facts: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n"
-        )
+        sys.stderr.write(f"{count:,} facts: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n")
     if bad:
         return 2
     return 1 if violations else 0
 
 
 def _decide(engine: Any, record: Record, now: Any, fact_type: str | None) -> Decision:
-    decision: Decision = engine.evaluate(
-        record.fact, now=record.now or now, fact_type=record.fact_type or fact_type
-    )
+    decision: Decision = engine.evaluate(record.fact, now=record.now or now, fact_type=record.fact_type or fact_type)
     return decision
 
 
-def _bad(
-    label: str, line: int | None, message: str, index: int, keep_going: bool, out: TextIO
-) -> None:
+def _bad(label: str, line: int | None, message: str, index: int, keep_going: bool, out: TextIO) -> None:
     where = f"{label}:{line}" if line is not None else label
     message = message.replace("\n", " ")
     if not keep_going:
@@ -296,10 +284,7 @@ def _read_one(name: str) -> Record:
         where = f"{name}:{first.line}" if first.line else name
         raise CliError(f"{where}: {first.message}")
     if len(text_records) > 1:
-        raise CliError(
-            f"{name}: holds {len(text_records)} facts; "
-            "explain takes one (use eval --trace for many)"
-        )
+        raise CliError(f"{name}: holds {len(text_records)} facts; explain takes one (use eval --trace for many)")
     return first
 
 
@@ -312,9 +297,7 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:
-        raise CliError(
-            f"{Path(args.fact).name if args.fact != '-' else '<stdin>'}: {exc}"
-        ) from None
+        raise CliError(f"{Path(args.fact).name if args.fact != '-' else '<stdin>'}: {exc}") from None
     if args.json:
         dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)
         return 0
