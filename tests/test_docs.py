@@ -119,7 +119,8 @@ class TestDocument:
         """Each rule appears with its sentence in English and Chinese, citation and example table."""
         out = render_docs(subject_from_policies([leave]), langs_for("both"), DAY)
         for rule in leave.rules:
-            assert rule.id in out.markdown and f'data-rule="cli-leave/{rule.id}"' in out.html
+            assert rule.id in out.markdown
+            assert f'data-rule="cli-leave/{rule.id}"' in out.html
         assert "When the leave is “personal” and less than 1 day (notice)" in out.markdown
         assert "当假别等于“personal”，且从申请时间到班次开始时间不足1天 (notice)" in out.markdown
         assert "001 § 請假制度 2" in out.markdown
@@ -130,8 +131,10 @@ class TestDocument:
         """--lang en leaves Chinese rule text out, --lang zh English."""
         en = render_docs(subject_from_policies([leave]), langs_for("en"), DAY).markdown
         zh = render_docs(subject_from_policies([leave]), langs_for("zh"), DAY).markdown
-        assert "当假别" not in en and "When the leave" in en
-        assert "When the leave" not in zh and "当假别" in zh
+        assert "当假别" not in en
+        assert "When the leave" in en
+        assert "When the leave" not in zh
+        assert "当假别" in zh
 
     def test_parameters_show_defaults_overrides_and_values_in_force(self, orders):
         """The overridden parameter shows default, override and value in force."""
@@ -142,19 +145,23 @@ class TestDocument:
     def test_html_is_self_contained(self, leave, orders):
         """No script, no external reference, an A4 page rule, inline SVG diagrams."""
         html = render_docs(subject_from_pack(_pack([leave, orders])), langs_for("both"), DAY).html
-        assert "<script" not in html.lower() and "<link" not in html.lower()
+        assert "<script" not in html.lower()
+        assert "<link" not in html.lower()
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
-        assert "url(http" not in html and "@import" not in html
+        assert "url(http" not in html
+        assert "@import" not in html
         assert "@page{size:A4" in html
         assert html.count("<svg") == 3  # reporting chain, ladder, lifecycle
 
     def test_pack_roles_duties_authority_ladder_lifecycle(self, leave, orders):
         """Roles with duties and authority, the ladder in time order, the lifecycle's moves."""
         md = render_docs(subject_from_pack(_pack([leave, orders])), langs_for("en"), DAY).markdown
-        assert "Centre director (centre_director)" in md and "Runs the centre" in md
+        assert "Centre director (centre_director)" in md
+        assert "Runs the centre" in md
         assert "leave up to 30 days" in md
         assert "Duty log (every shift)" in md
-        assert "flowchart BT" in md and "n_shift_lead --> n_centre_director" in md
+        assert "flowchart BT" in md
+        assert "n_shift_lead --> n_centre_director" in md
         ladder = md[md.index("## Escalation ladder") : md.index("## Lifecycles")]
         assert ladder.index("Shift lead") < ladder.index("department manager")
         assert "| judged | reopen | intake |" in md
@@ -184,7 +191,8 @@ class TestDocument:
         data = leave.model_dump(mode="python")
         data["title"] = {"en": "<b>x</b> | y", "zh": "<i>z</i>"}
         html = render_docs(subject_from_policies([type(leave)(**data)]), langs_for("both"), DAY).html
-        assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+        assert "<b>x</b>" not in html
+        assert "&lt;b&gt;x&lt;/b&gt;" in html
 
 
 class TestSvg:
@@ -192,7 +200,8 @@ class TestSvg:
         """CJK characters count one em; wrapped lines stay within the width."""
         assert text_width("主任") > text_width("ab")
         lines = wrap("when the work order has been open for more than twenty-four hours", 120)
-        assert len(lines) > 1 and all(text_width(line) <= 120 for line in lines)
+        assert len(lines) > 1
+        assert all(text_width(line) <= 120 for line in lines)
 
 
 class TestDiff:
@@ -213,7 +222,9 @@ class TestDiff:
         assert ("cli-leave", "notice", "default", "1d", "2d") in diff.params
         assert ("cli-leave", "1.0", "1.1") in diff.versions
         md = rendered.markdown
-        assert "## Rules added" in md and "## Rules removed" in md and "## Parameters changed" in md
+        assert "## Rules added" in md
+        assert "## Rules removed" in md
+        assert "## Parameters changed" in md
         assert "| cli-leave | notice | default | 1d | 2d |" in md
         assert "Short leave: the department head approves" in md
         assert "<script" not in rendered.html
@@ -223,4 +234,5 @@ class TestDiff:
         rendered, diff = render_diff(
             subject_from_policies([leave]), subject_from_policies([leave]), langs_for("both"), DAY
         )
-        assert diff.empty and "No differences." in rendered.markdown
+        assert diff.empty
+        assert "No differences." in rendered.markdown

@@ -28,7 +28,8 @@ class TestRunExamples:
     def test_all_pass(self):
         """The test policies' examples pass, one result per example, with stable ids."""
         results = list(run_examples([load_policy(DATA / "leave.yaml"), load_policy(DATA / "escalation.yaml")]))
-        assert len(results) == 10 and all(r.passed for r in results)
+        assert len(results) == 10
+        assert all(r.passed for r in results)
         assert results[0].id == "cli-leave/personal-notice#1 (same day)"
         assert summarise(results).line == "10 passed, 0 failed"
 
@@ -47,8 +48,10 @@ class TestRunExamples:
         )
         failed = [r for r in run_examples([policy]) if not r.passed]
         assert len(failed) == 1
-        assert failed[0].expected == ("approval:department_head",) and failed[0].got == ()
-        assert "did not match" in failed[0].message and "days is more than" not in failed[0].message
+        assert failed[0].expected == ("approval:department_head",)
+        assert failed[0].got == ()
+        assert "did not match" in failed[0].message
+        assert "days is more than" not in failed[0].message
         assert "days is at most 1.0 (head_max_days)" in failed[0].message
 
     def test_example_needing_now_without_one_is_an_error(self):
@@ -57,7 +60,9 @@ class TestRunExamples:
             load_policy(DATA / "escalation.yaml"), 0, fact={"opened_at": "2026-01-01T08:00:00+08:00"}, expect=[]
         )
         bad = [r for r in run_examples([policy]) if not r.passed]
-        assert len(bad) == 1 and bad[0].error and "now" in bad[0].message
+        assert len(bad) == 1
+        assert bad[0].error
+        assert "now" in bad[0].message
 
     def test_default_now_is_used(self):
         """default_now serves examples that give none."""
@@ -96,4 +101,6 @@ class TestTestFiles:
         monkeypatch.setattr(ex, "_toolkit_runner", lambda: None)
         (tmp_path / "test_x.yaml").write_text("cases: []\n")
         results = list(run_test_files(find_test_files(tmp_path), []))
-        assert len(results) == 1 and not results[0].passed and "runner" in results[0].message
+        assert len(results) == 1
+        assert not results[0].passed
+        assert "runner" in results[0].message

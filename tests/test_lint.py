@@ -53,7 +53,8 @@ rules:
         )
         assert [(f.code, f.line) for f in findings] == [("invalid", 5), ("invalid", 11)]
         assert "unknown field colour" in findings[0].message
-        assert "priorty" in findings[1].message and findings[1].rule_id == "r"
+        assert "priorty" in findings[1].message
+        assert findings[1].rule_id == "r"
 
     def test_type_error_in_condition(self, tmp_path):
         """Text compared with a number is located at the condition's line."""
@@ -72,8 +73,10 @@ rules:
     then: [{type: approval, role: x}]
 """,
         )
-        assert len(findings) == 1 and findings[0].severity == "error"
-        assert findings[0].line == 12 and "note is text" in findings[0].message
+        assert len(findings) == 1
+        assert findings[0].severity == "error"
+        assert findings[0].line == 12
+        assert "note is text" in findings[0].message
 
     def test_duplicate_rule_ids(self, tmp_path):
         """A repeated rule id is an error at the second rule."""
@@ -90,7 +93,8 @@ rules:
     def test_yaml_syntax_error(self, tmp_path):
         """Broken YAML is reported with its line."""
         findings = _lint(tmp_path, HEAD + "rules: [\n  - {id: r\n")
-        assert findings[0].code == "syntax" and findings[0].line is not None
+        assert findings[0].code == "syntax"
+        assert findings[0].line is not None
 
 
 class TestLint:
@@ -167,4 +171,5 @@ class TestNeverHolds:
 def test_loaded_policy_lints_the_same(tmp_path):
     """lint_file returns the loaded policy too."""
     policy, findings = lint_file(DATA / "escalation.yaml")
-    assert policy == load_policy(DATA / "escalation.yaml") and findings == []
+    assert policy == load_policy(DATA / "escalation.yaml")
+    assert findings == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,9 @@ def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool
         for error in exc.errors():
             loc = tuple(error["loc"])
             inner = (error.get("ctx") or {}).get("error")
-            if isinstance(inner, PolicyError):
+            if isinstance(inner, PolicyError) and len(inner.problems) > 1:
+                yield from _split(loc + inner.loc, inner.problems)
+            elif isinstance(inner, PolicyError):
                 loc = loc + inner.loc
                 message = inner.message
                 unknown = message.startswith("unknown field") or (
@@ -155,6 +158,33 @@ def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool
                 yield loc, f"required field {readable_loc(loc)} is missing", False
             else:
                 yield loc, f"{readable_loc(loc) or '(top)'}: {error['msg']}", False
+
+
+_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _parts(readable: str) -> tuple[Any, ...]:
+    """``rules[0].when`` -> ``("rules", 0, "when")``."""
+    return tuple(int(index) if index else name for index, name in _PART.findall(readable))
+
+
+def _split(full: tuple[Any, ...], problems: tuple[str, ...]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
+    """One problem per entry of a nested model's problem list, each at its own location.
+
+    The entries are ``"relative.loc: message"``; the error's ``loc`` is the first entry's
+    location inside the policy, so the prefix they share is ``loc`` minus that entry's part.
+    """
+    first, _, _ = problems[0].partition(": ")
+    base = full[: max(len(full) - len(_parts(first)), 0)]
+    for problem in problems:
+        where, _, message = problem.partition(": ")
+        loc = base + _parts(where)
+        if "unknown field" in message:
+            yield loc, f"unknown field {readable_loc(loc)}", True
+        elif "required field is missing" in message:
+            yield loc, f"required field {readable_loc(loc)} is missing", False
+        else:
+            yield loc, f"{readable_loc(loc)}: {message}", False
 
 
 def _drop(data: Any, loc: tuple[Any, ...]) -> bool:

@@ -82,9 +82,7 @@ class DevTools:
         self.events: list[dict[str, Any]] = []
         self.session: str | None = None
 
-    def send(
-        self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 30
-    ) -> dict[str, Any]:
+    def send(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 30) -> dict[str, Any]:
         """Send a command and wait for its result, collecting events meanwhile."""
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -124,9 +122,7 @@ class DevTools:
     def close(self) -> None:
         """Close the browser."""
         try:
-            os.write(
-                self._to_browser, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0"
-            )
+            os.write(self._to_browser, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
             self.process.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
@@ -144,9 +140,7 @@ def _builtin_subjects() -> list[Any]:
 def _test_subject() -> Any:
     """The test policies as a small pack with roles and a lifecycle."""
     import_modules([str(DATA / "cli_facts.py")])
-    policies = [
-        p for f in ("leave.yaml", "escalation.yaml") for p in load_target(str(DATA / f)).policies
-    ]
+    policies = [p for f in ("leave.yaml", "escalation.yaml") for p in load_target(str(DATA / f)).policies]
     pack = SimpleNamespace(
         name="test_pack",
         title={"en": "Test pack", "zh": "测试规则包"},
@@ -192,9 +186,7 @@ def _test_subject() -> Any:
 
 
 def _artifacts() -> Path:
-    folder = Path(
-        os.environ.get("CSRULES_ARTIFACTS") or Path(tempfile.gettempdir()) / "csrules-e2e"
-    )
+    folder = Path(os.environ.get("CSRULES_ARTIFACTS") or Path(tempfile.gettempdir()) / "csrules-e2e")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -236,9 +228,7 @@ def _check_in_browser(browser: DevTools, subject: Any, tmp_path: Path) -> None:
     page.write_text(html, encoding="utf-8")
 
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
-        "sessionId"
-    ]
+    browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Runtime", "Log", "Network", "Page"):
         browser.send(f"{domain}.enable")
     browser.events.clear()
@@ -266,10 +256,7 @@ def _check_in_browser(browser: DevTools, subject: Any, tmp_path: Path) -> None:
         e
         for e in browser.events
         if (
-            (
-                e["method"] == "Runtime.consoleAPICalled"
-                and e["params"]["type"] in ("error", "assert")
-            )
+            (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
             or e["method"] == "Runtime.exceptionThrown"
             or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
         )
