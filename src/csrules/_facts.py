@@ -8,6 +8,7 @@ checker and the compiler what kind of value lives there and whether it may be mi
 from __future__ import annotations
 
 import enum
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -168,7 +169,13 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
             raise PolicyError(
                 f"unknown field {part!r} in {owner}; known fields: {known}", path=path
             )
-        annotation = fields[part].annotation
+        annotation = _resolved(current, part, fields[part].annotation)
+        if isinstance(annotation, str | typing.ForwardRef):
+            raise PolicyError(
+                f"the type of {current.__name__}.{part} ({annotation}) cannot be resolved; "
+                "define the model in a module, with its imports, so policies can be checked",
+                path=path,
+            )
         inner, optional = _strip_optional(annotation)
         optional_steps.append(optional)
         if position < len(parts) - 1:
@@ -191,6 +198,23 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
         model=sub_model,
         optional_steps=tuple(optional_steps),
     )
+
+
+def _resolved(model: type[BaseModel], name: str, annotation: Any) -> Any:
+    """The field's annotation with forward references resolved.
+
+    pydantic may keep ``ForwardRef`` annotations (postponed evaluation) on a field while
+    validating fine; resolve them the way pydantic did, from the model's module and the
+    namespace it was defined in.
+    """
+    if not isinstance(annotation, str | typing.ForwardRef):
+        return annotation
+    namespace = dict(vars(sys.modules.get(model.__module__, typing)))
+    namespace.update(getattr(model, "__pydantic_parent_namespace__", None) or {})
+    try:
+        return typing.get_type_hints(model, globalns=namespace, include_extras=True)[name]
+    except Exception:  # unresolvable: the checker then reports the field as of unknown type
+        return annotation
 
 
 def _strip_optional(annotation: Any) -> tuple[Any, bool]:
