@@ -152,7 +152,7 @@ class TestEvalErrors:
 
     def test_debug_shows_the_traceback(self, capsys):
         """--debug lets the exception through."""
-        with pytest.raises(Exception, match="no_such_file.yaml"):
+        with pytest.raises(Exception, match=r"no_such_file\.yaml"):
             cli.main(["eval", "no_such_file.yaml", "--debug"])
 
 

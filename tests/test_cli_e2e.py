@@ -68,7 +68,8 @@ def test_version_and_help():
     assert result.stdout.startswith("csrules ")
     for command in ("eval", "explain", "check", "test", "docs", "diff", "schema", "packs", "demo"):
         result = csrules(command, "--help", imports=False)
-        assert result.returncode == 0 and "example" in result.stdout, command
+        assert result.returncode == 0, command
+        assert "example" in result.stdout, command
 
 
 def test_eval(tmp_path):
@@ -139,7 +140,7 @@ def test_docs(tmp_path):
     result = csrules("docs", LEAVE, "--out", str(out), "--date", "2026-01-01")
     assert result.returncode == 0
     assert (out / "cli-leave.md").read_text(encoding="utf-8").count("2026-01-01") >= 1
-    assert "<svg" not in (out / "cli-leave.html").read_text(encoding="utf-8") or True
+    assert "<section class=\"rule\"" in (out / "cli-leave.html").read_text(encoding="utf-8")
     result = csrules("docs", LEAVE, "--lang", "fr")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
