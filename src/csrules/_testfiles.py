@@ -43,6 +43,7 @@ __all__ = [
     "CaseResult",
     "TestCase",
     "TestFileError",
+    "case_engine",
     "describe_mismatch",
     "load_test_file",
     "run_cases",
@@ -311,22 +312,28 @@ def _import_near(module: str, path: Path) -> None:
         raise
 
 
-def _engine_for(case: TestCase, given: Sequence[Policy], cache: dict[Any, Engine]) -> Engine:
-    key: tuple[Any, ...] = (case.policy_files, case.pack)
+def case_engine(case: TestCase, cache: dict[Any, Engine] | None = None) -> Engine:
+    """The engine of the policies ``case``'s file names (``cache`` shares it between cases).
+
+    A policy file that fails to load raises its own located :class:`PolicyError`; a file
+    naming no policy raises :class:`TestFileError`.
+    """
+    key = (case.policy_files, case.pack)
+    if cache is not None and key in cache:
+        return cache[key]
     if key == ((), None):
-        key = ("given",)
-        if key not in cache and not given:
-            raise TestFileError(
-                "the test file names no policy (policy:, policies: or pack:) and none was given",
-                file=case.file,
-                line=case.line,
-            )
-    if key not in cache:
-        policies: list[Policy] = [load_policy(p) for p in case.policy_files]
-        if case.pack is not None:
-            policies.extend(_pack(case))
-        cache[key] = Engine(policies or list(given))
-    return cache[key]
+        raise TestFileError(
+            "the test file names no policy (policy:, policies: or pack:) and none was given",
+            file=case.file,
+            line=case.line,
+        )
+    policies: list[Policy] = [load_policy(p) for p in case.policy_files]
+    if case.pack is not None:
+        policies.extend(_pack(case))
+    engine = Engine(policies)
+    if cache is not None:
+        cache[key] = engine
+    return engine
 
 
 def _pack(case: TestCase) -> list[Policy]:
@@ -347,24 +354,23 @@ def run_cases(
 ) -> list[CaseResult]:
     """Run ``cases`` against ``target``; ``None`` uses the policies each case's file names.
 
+    ``target`` is an engine, a policy or policies; given, it judges every case.
+
     A fact that does not validate, or a rule that fails, is a failed case (``error=True``),
     never an exception; only a file naming no usable policy raises :class:`TestFileError`.
 
     >>> [r.passed for r in run_cases(policy, load_test_file("leave.test.yaml"))]  # doctest: +SKIP
     [True, True]
     """
-    given: tuple[Policy, ...] = ()
     cache: dict[Any, Engine] = {}
+    fixed: Engine | None = None
     if isinstance(target, Engine):
-        cache[("given",)] = target
-        given = target.policies
-    elif isinstance(target, Policy):
-        given = (target,)
+        fixed = target
     elif target is not None:
-        given = tuple(target)
+        fixed = Engine(target)
     results = []
     for case in cases:
-        engine = _engine_for(case, given, cache)
+        engine = fixed if fixed is not None else case_engine(case, cache)
         try:
             decision = engine.evaluate(dict(case.fact), now=case.now, fact_type=case.fact_type)
         except FactError as exc:
@@ -420,7 +426,9 @@ def run_test_file(path: str | Path, policies: Sequence[Policy] = ()) -> list[Cas
 
     This is what ``csrules test`` calls for each file, and what the pytest plugin runs.
     """
-    return run_cases(list(policies) or None, load_test_file(path))
+    cases = load_test_file(path)
+    names_policies = cases[0].policy_files or cases[0].pack is not None
+    return run_cases(None if names_policies or not policies else list(policies), cases)
 
 
 def describe_mismatch(

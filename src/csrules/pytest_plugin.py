@@ -1,3 +1,189 @@
-"""pytest plugin: collects csrules policy test files and reports rule coverage."""
+"""pytest plugin: collects csrules policy test files and reports rule coverage.
+
+Registered through the ``pytest11`` entry point, so installing csrules enables it:
+
+- files named ``*.test.yaml`` (or ``.yml``), and ``test_*.yaml`` files holding a top-level
+  ``cases:`` list, are collected; each case is one test item, reported with its file and
+  line (the file patterns are the ini option ``csrules_test_files``);
+- ``--csrules-coverage`` records every decision made during the run, by test files and by
+  ordinary tests alike, and prints which rules and conditions were made true and false;
+  ``--csrules-coverage-fail-under=90`` (or the ini option ``csrules_coverage_fail_under``)
+  fails the run below that percentage of condition outcomes.
+
+.. versionadded:: 0.1
+"""
 
 from __future__ import annotations
+
+import contextlib
+import fnmatch
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csrules._coverage import Coverage, collect_coverage
+from csrules._engine import Engine
+from csrules._testfiles import TestCase, TestFileError, case_engine, load_test_file, run_cases
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "CaseItem",
+    "PolicyTestFile",
+    "pytest_addoption",
+    "pytest_collect_file",
+    "pytest_configure",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_unconfigure",
+]
+
+_PATTERNS = ["*.test.yaml", "*.test.yml", "test_*.yaml", "test_*.yml"]
+_SNIFFED = ("test_*.yaml", "test_*.yml")  # common names: collected only when they hold cases
+_CASES = re.compile(r"^cases\s*:", re.MULTILINE)
+_COVERAGE = pytest.StashKey[Coverage]()
+_STACK = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The coverage options and the test-file patterns."""
+    group = parser.getgroup("csrules", "csrules policy tests and rule coverage")
+    group.addoption(
+        "--csrules-coverage",
+        action="store_true",
+        default=False,
+        help="report which rules and conditions the run made true and false",
+    )
+    group.addoption(
+        "--csrules-coverage-fail-under",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="fail when rule coverage is below PERCENT (implies --csrules-coverage)",
+    )
+    parser.addini(
+        "csrules_test_files",
+        type="linelist",
+        default=_PATTERNS,
+        help="glob patterns of csrules policy test files",
+    )
+    parser.addini(
+        "csrules_coverage_fail_under",
+        type="string",
+        default="",
+        help="fail when rule coverage is below this percentage",
+    )
+
+
+def _threshold(config: pytest.Config) -> float | None:
+    option = config.getoption("--csrules-coverage-fail-under")
+    if option is not None:
+        return float(option)
+    ini = str(config.getini("csrules_coverage_fail_under")).strip()
+    return float(ini) if ini else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start recording decisions when coverage is asked for."""
+    if config.getoption("--csrules-coverage") or _threshold(config) is not None:
+        stack = contextlib.ExitStack()
+        config.stash[_COVERAGE] = stack.enter_context(collect_coverage())
+        config.stash[_STACK] = stack
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop recording (the engine is restored)."""
+    stack = config.stash.get(_STACK, None)
+    if stack is not None:
+        stack.close()
+        del config.stash[_STACK]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when coverage is below the threshold."""
+    coverage = session.config.stash.get(_COVERAGE, None)
+    threshold = _threshold(session.config)
+    if coverage is None or threshold is None:
+        return
+    if coverage.report().fails_under(threshold) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the rule coverage table."""
+    coverage = config.stash.get(_COVERAGE, None)
+    if coverage is None:
+        return
+    report = coverage.report()
+    terminalreporter.section("csrules rule coverage")
+    terminalreporter.write_line(report.render())
+    threshold = _threshold(config)
+    if threshold is not None and report.fails_under(threshold):
+        terminalreporter.write_line(
+            f"FAIL: rule coverage {report.percent}% is below {threshold:g}%", red=True
+        )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect policy test files."""
+    name = file_path.name
+    patterns = parent.config.getini("csrules_test_files")
+    if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
+        return None
+    if any(fnmatch.fnmatch(name, pattern) for pattern in _SNIFFED):
+        try:
+            text = file_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not _CASES.search(text):
+            return None  # some other YAML file that happens to be named test_*
+    return PolicyTestFile.from_parent(parent, path=file_path)
+
+
+class PolicyTestFile(pytest.File):
+    """A policy test file; each of its cases is a test item."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        """One :class:`CaseItem` per case; a malformed file fails collection with file:line."""
+        try:
+            cases = load_test_file(self.path)
+        except TestFileError as exc:
+            raise self.CollectError(str(exc)) from None
+        engines: dict[Any, Engine] = {}
+        for case in cases:
+            yield CaseItem.from_parent(self, name=case.name, case=case, engines=engines)
+
+
+class CaseFailed(Exception):
+    """A case's decision differed from what it expects (the message says how)."""
+
+
+class CaseItem(pytest.Item):
+    """One named case of a policy test file."""
+
+    def __init__(self, *, case: TestCase, engines: dict[Any, Engine], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self._engines = engines
+
+    def runtest(self) -> None:
+        """Evaluate the case's fact and compare the effect keys."""
+        engine = case_engine(self.case, self._engines)  # one per file: compiling is slow
+        (result,) = run_cases(engine, [self.case])
+        if not result.passed:
+            raise CaseFailed(result.message)
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        """The case's own message for a mismatch or a file problem; a traceback otherwise."""
+        if isinstance(excinfo.value, CaseFailed | PolicyError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """Where the case is: its file and (0-based) line."""
+        line = None if self.case.line is None else self.case.line - 1
+        return self.path, line, f"csrules case: {self.case.name}"
