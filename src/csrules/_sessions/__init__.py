@@ -1,0 +1,49 @@
+"""Stateful sessions for csrules: counts, windows, ticks and lifecycles.
+
+Policies that remember earlier events (the third 喂 in a month, two swaps in a row, a work
+order still open after 24 hours) and lifecycles (the complaint flow) run in sessions::
+
+    engine = SessionEngine([con1, att9, esc2], lifecycles=[complaint_lifecycle()])
+    agent = engine.session("agent-7")
+    result = agent.send(event, now=t)       # effects, with a trace
+    agent.tick(t + timedelta(hours=25))     # deadlines reached fire once, in due order
+    text = agent.export_json()              # restore with engine.restore(text)
+
+Rules run on durable-rules' Rete engine where it is installed, else on a pure-Python
+backend with the same semantics (``backend="python"`` selects it by hand). Nothing here
+imports durable-rules until a durable backend is built.
+"""
+
+from __future__ import annotations
+
+from csrules._sessions.backends import available_backends
+from csrules._sessions.complaint import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
+from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
+from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
+from csrules._sessions.session import Session, SessionEngine
+from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore
+from csrules._window_kinds import Count, InARow, Nth, StillOpen, Window
+
+__all__ = [
+    "COMPLAINT_STATES",
+    "ComplaintStep",
+    "Count",
+    "Firing",
+    "InARow",
+    "Lifecycle",
+    "MemoryStore",
+    "Nth",
+    "SQLiteStore",
+    "Session",
+    "SessionEngine",
+    "SessionStore",
+    "SessionTrace",
+    "StepDeadline",
+    "StepResult",
+    "StillOpen",
+    "Transition",
+    "TransitionRecord",
+    "Window",
+    "available_backends",
+    "complaint_lifecycle",
+]

@@ -1,0 +1,102 @@
+"""The complaint lifecycle of CMP-1, with the reply deadline of CMP-4 and the callback
+deadline of CB-1, ready to run in a session whose subject is one complaint.
+
+Source: 001 第四篇 §三 投訴處理流程 (intake → judgement → proposals → approval → handling →
+follow-up → archive; unfounded complaints are answered politely and closed), 003 篇17
+第一條(1)3 (reply at most 3 days after the case is opened), 001 第四篇 §二 (callback within
+3 days).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from csrules._facts import register_fact_type
+from csrules._sessions.lifecycle import Lifecycle
+
+__all__ = ["COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"]
+
+ComplaintEvent = Literal[
+    "register", "judge", "propose", "approve", "handle", "follow_up", "archive", "close",
+]
+
+COMPLAINT_STATES = (
+    "new", "intake", "founded", "unfounded", "proposed", "approved", "handled",
+    "followed_up", "archived",
+)
+"""The states of the complaint lifecycle, in the order the flow visits them."""
+
+
+@register_fact_type(name="complaint_step")
+class ComplaintStep(BaseModel):
+    """One step of a complaint: the ``event`` and what the step records.
+
+    ``judge`` carries ``founded``; ``approve`` carries ``approved_by`` (the supervising
+    leader); ``register`` carries the complainant.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: ComplaintEvent
+    at: AwareDatetime | None = None
+    complainant: str | None = None
+    founded: bool | None = None
+    demand_reasonable: bool | None = None
+    approved_by: str | None = None
+    note: str | None = None
+
+
+def complaint_lifecycle(*, reply_within: str = "3d", callback_within: str = "3d") -> Lifecycle:
+    """The CMP-1 complaint flow as a :class:`Lifecycle` over :class:`ComplaintStep` events.
+
+    No step may be skipped: ``close`` is accepted only for an unfounded complaint, and a
+    founded one goes through proposal, approval, handling and follow-up before ``archive``.
+
+    .. versionadded:: 0.1
+    """
+
+    def founded(value: bool) -> dict[str, object]:
+        return {"kind": "compare", "path": "founded", "op": "==", "value": value}
+
+    return Lifecycle(
+        id="cmp-1",
+        version="1.0",
+        title={"en": "Complaint handling flow", "zh": "投訴處理流程"},
+        fact_type="complaint_step",
+        initial="new",
+        states=list(COMPLAINT_STATES),
+        final=["archived"],
+        citation={"source": "001", "section": "第四篇 §三 投訴處理流程"},
+        transitions=[
+            {"from": "new", "on": "register", "to": "intake"},
+            {"from": "intake", "on": "judge", "to": "founded", "guard": founded(True)},
+            {"from": "intake", "on": "judge", "to": "unfounded", "guard": founded(False)},
+            {"from": "unfounded", "on": "close", "to": "archived"},
+            {"from": "founded", "on": "propose", "to": "proposed"},
+            {"from": "proposed", "on": "approve", "to": "approved",
+             "guard": {"kind": "is_set", "path": "approved_by"}},
+            {"from": "approved", "on": "handle", "to": "handled"},
+            {"from": "handled", "on": "follow_up", "to": "followed_up"},
+            {"from": "followed_up", "on": "archive", "to": "archived"},
+        ],
+        deadlines=[
+            {"id": "reply", "start": "intake", "met": ["handled", "archived"],
+             "within": reply_within, "who": "agent",
+             "action": {"en": "reply to the customer with a solution", "zh": "答覆客戶處理結果"},
+             "breach": {"code": "CMP-4", "severity": "major",
+                        "message": {"en": "no reply to the complaint within the deadline",
+                                    "zh": "投訴未在期限內答覆"}},
+             "citation": {"source": "003", "section": "篇17 第一條(1)3"}},
+            {"id": "callback", "start": "handled", "met": ["followed_up", "archived"],
+             "within": callback_within, "who": "agent",
+             "action": {"en": "call the customer back", "zh": "回訪客戶"},
+             "breach": {"code": "CB-1", "severity": "minor",
+                        "message": {"en": "no follow-up call within the deadline",
+                                    "zh": "未在期限內回訪"}},
+             "citation": {"source": "001", "section": "第四篇 §二"}},
+        ],
+    )

@@ -1,0 +1,424 @@
+"""The durable-rules session backend: the program compiled to one dict ruleset, matched by
+durable's Rete engine on a private host (:mod:`csrules._sessions.host`).
+
+Mapping (see ``DURABLE-NOTES``):
+
+- an event is one transient fact ``{t: e<k>, u_<field>: ..., w<i>: <window value>,
+  p<n>: <probe>}``; each rule is one pattern over it, so durable maps csrules' numbers
+  (counts, occurrences, runs) to outcomes and never counts itself;
+- a lifecycle event is a transient fact carrying the current status (``st``) and event
+  (``ev``); each transition is one pattern, so an event the state does not accept matches
+  nothing and leaves nothing behind;
+- a tick asserts each open item and lifecycle deadline as a fact, then the tick itself;
+  deadline rules join item and tick (``now >= since + after``), and everything is
+  retracted before the call returns; "already fired" markers live in csrules' state and
+  enter as ``f<rule>`` fields tested with ``$nex``;
+- field names are prefixed (``u_id``), so a user field called ``id`` or ``sid`` is safe;
+- text is sent hex-encoded: a non-ASCII string literal in a ruleset with a join crashed
+  durable-rules 2.0.28 (segmentation fault), and equality is all text needs;
+- conditions durable cannot express exactly (``contains``, field-to-field comparisons,
+  elapsed time, calendars ...) become probes: booleans computed by csrules' compiled
+  evaluator and tested by durable. No regex ever reaches ``$mt``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from csrules._conditions import (
+    All,
+    Any_,
+    Compare,
+    ConditionBase,
+    In,
+    IsMissing,
+    IsSet,
+    Not,
+    NotIn,
+)
+from csrules._durations import WallDuration
+from csrules._facts import _strip_optional, field_info
+from csrules._kinds import coerce_literal
+from csrules._sessions.backends import Match, TickItem
+from csrules._sessions.host import DurableHost, open_host
+from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
+from csrules._window_kinds import Count, InARow, Nth, StillOpen
+
+__all__ = ["DurableBackend", "compile_ruleset"]
+
+_TRUE: dict[str, Any] = {"$true": 1}
+_FALSE: dict[str, Any] = {"$false": 1}
+_OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_counter = itertools.count()
+
+
+def text(value: str) -> str:
+    """Text as durable sees it: ASCII-only and injective (``s`` + UTF-8 hex)."""
+    return "s" + value.encode("utf-8").hex()
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, str):
+        return text(value)
+    return value
+
+
+def _test(key: str, op: str, value: Any) -> dict[str, Any]:
+    name = _OPS[op]
+    return {key: value} if name is None else {name: {key: value}}
+
+
+def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    if any(p is _FALSE for p in parts):
+        return _FALSE
+    parts = [p for p in parts if p is not _TRUE]
+    if not parts:
+        return _TRUE
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _or(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    if any(p is _TRUE for p in parts):
+        return _TRUE
+    parts = [p for p in parts if p is not _FALSE]
+    if not parts:
+        return _FALSE
+    return parts[0] if len(parts) == 1 else {"$or": parts}
+
+
+def _native(model: type[BaseModel], path: str) -> bool:
+    """True when the field's values reach durable exactly (plain str, int, float, bool)."""
+    info = field_info(model, path)
+    if info.is_collection or info.kind not in ("text", "number", "bool"):
+        return False
+    inner, _ = _strip_optional(info.annotation)
+    if inner in (str, int, float, bool):
+        return True
+    if get_origin(inner) is Literal:
+        return all(isinstance(v, str | int | float) for v in get_args(inner))
+    return False
+
+
+def _key(path: str) -> str:
+    return "u_" + path.replace(".", "__")
+
+
+@dataclass
+class _Encoding:
+    """What messages of one kind carry: fields, window values and probes."""
+
+    fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    probes: list[tuple[str, Any, Callable[[Any, datetime | None], bool]]] = field(default_factory=list)
+
+    def field(self, path: str) -> str:
+        key = _key(path)
+        if key not in self.fields:
+            parts = path.split(".")
+
+            def get(fact: Any, parts: list[str] = parts) -> Any:
+                value = fact
+                for part in parts:
+                    if value is None:
+                        return None
+                    value = getattr(value, part)
+                return value
+
+            self.fields[key] = get
+        return key
+
+    def message(self, base: dict[str, Any], fact: Any, now: datetime | None,
+                failed: set[Any]) -> dict[str, Any]:
+        msg = base
+        for key, get in self.fields.items():
+            value = get(fact)
+            if value is not None:
+                msg[key] = text(value) if isinstance(value, str) else value
+        for name, owner, probe in self.probes:
+            try:
+                msg[name] = bool(probe(fact, now))
+            except Exception:  # the owner is then decided by csrules' evaluator
+                failed.add(owner)
+        return msg
+
+
+class _PatternCompiler:
+    """Translates one condition tree into a durable pattern, adding probes as needed."""
+
+    def __init__(self, model: type[BaseModel], params: dict[str, Any], compiler: _Compiler,
+                 encoding: _Encoding, owner: Any, slots: dict[int, str]) -> None:
+        self.model = model
+        self.params = params
+        self.compiler = compiler
+        self.encoding = encoding
+        self.owner = owner
+        self.slots = slots
+
+    def pattern(self, cond: ConditionBase, negate: bool = False) -> dict[str, Any]:
+        if isinstance(cond, All):
+            parts = [self.pattern(c, negate) for c in cond.of]
+            return _or(parts) if negate else _and(parts)
+        if isinstance(cond, Any_):
+            parts = [self.pattern(c, negate) for c in cond.of]
+            return _and(parts) if negate else _or(parts)
+        if isinstance(cond, Not):
+            return self.pattern(cond.condition, not negate)
+        native = self._native(cond, negate)
+        return native if native is not None else self._probe(cond, negate)
+
+    def _native(self, cond: ConditionBase, negate: bool) -> dict[str, Any] | None:
+        if isinstance(cond, StillOpen):
+            return _TRUE  # the join with the tick decides it
+        if isinstance(cond, Count | Nth | InARow):
+            key = self.slots[id(cond)]
+            if isinstance(cond, Count):
+                op, limit = cond.op, cond.value if cond.param is None else self.params[cond.param]
+            elif isinstance(cond, Nth):
+                op = ">=" if cond.or_later else "=="
+                limit = cond.n if cond.param is None else self.params[cond.param]
+            else:
+                op, limit = ">=", cond.times if cond.param is None else self.params[cond.param]
+            return _test(key, _NEGATE[op] if negate else op, limit)
+        if isinstance(cond, Compare) and cond.field is None and _native(self.model, cond.path):
+            info = field_info(self.model, cond.path)
+            value = (self.params[cond.param] if cond.param is not None
+                     else coerce_literal(info, cond.value))
+            if isinstance(value, WallDuration) or value is None:
+                return None
+            key = self.encoding.field(cond.path)
+            value = _encode(value)
+            if negate:
+                return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
+            return _test(key, cond.op, value)
+        if isinstance(cond, In | NotIn) and cond.field is None and _native(self.model, cond.path):
+            values = sorted(self.params[cond.param] if cond.param is not None else cond.value,
+                            key=repr)
+            key = self.encoding.field(cond.path)
+            hits = [{key: _encode(v)} for v in values]
+            misses = [{"$neq": {key: _encode(v)}} for v in values]
+            inside = isinstance(cond, In) != negate
+            if inside:
+                return _or(hits)
+            missing_ok = negate  # not(in) holds for a missing value; not_in does not
+            return _or([{"$nex": {key: 1}}, _and(misses)]) if missing_ok else _and(misses)
+        if isinstance(cond, IsSet | IsMissing) and _native(self.model, cond.path):
+            key = self.encoding.field(cond.path)
+            present = isinstance(cond, IsSet) != negate
+            return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
+        return None
+
+    def _probe(self, cond: ConditionBase, negate: bool) -> dict[str, Any]:
+        tree = Not(condition=cond) if negate else cond
+        function = self.compiler.function(tree, self.params, {}, with_w=False)[0]
+        name = f"p{next(_counter)}"
+        self.encoding.probes.append((name, self.owner, function))
+        return {name: True}
+
+
+def _rule(patterns: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return {"all": [{alias: p} for alias, p in patterns], "run": "csrules"}
+
+
+@dataclass
+class CompiledRuleset:
+    """The durable ruleset of a program and how to build its messages."""
+
+    ruleset: dict[str, Any]
+    events: dict[str, tuple[str, _Encoding, list[str]]]
+    commands: dict[int, tuple[str, _Encoding]]
+    items: dict[int, tuple[str, _Encoding]]
+    names: dict[str, tuple[str, int]]
+
+
+def compile_ruleset(program: Program) -> CompiledRuleset:
+    """Compile every rule, transition and deadline of ``program`` into one dict ruleset."""
+    ruleset: dict[str, Any] = {}
+    names: dict[str, tuple[str, int]] = {}
+    events: dict[str, tuple[str, _Encoding, list[str]]] = {}
+    commands: dict[int, tuple[str, _Encoding]] = {}
+    items: dict[int, tuple[str, _Encoding]] = {}
+    for index, fp in enumerate(program.facts.values()):
+        compiler = _Compiler(fp.model)
+        kind = f"e{index}"
+        encoding = _Encoding()
+        slot_keys = {id(s.cond): f"w{s.index}" for s in fp.slots}
+        # equal nodes shared by one rule map to the same slot id; cover every node object
+        for rule in fp.rules:
+            for slot in rule.slots:
+                slot_keys.setdefault(id(slot.cond), f"w{slot.index}")
+            pc = _PatternCompiler(fp.model, rule.policy.param_values, compiler, encoding,
+                                  rule.position, slot_keys)
+            pattern = _and([{"t": kind}, pc.pattern(rule.rule.when)])
+            if pattern is _FALSE:
+                continue
+            name = f"r{index}_{rule.position}"
+            ruleset[name] = _rule([("m", pattern)])
+            names[name] = ("event", rule.position)
+        events[fp.fact_type] = (kind, encoding, [f"w{i}" for i in range(len(fp.slots))])
+        for lp in fp.lifecycles:
+            ckind = f"c{lp.position}"
+            cencoding = _Encoding()
+            for position, move in enumerate(lp.lifecycle.transitions):
+                guard = _TRUE
+                if move.guard is not None:
+                    pc = _PatternCompiler(fp.model, {}, compiler, cencoding, position, {})
+                    guard = pc.pattern(move.guard)
+                pattern = _and([{"t": ckind}, {"st": text(move.from_)}, {"ev": text(move.on)}, guard])
+                if pattern is _FALSE:
+                    continue
+                name = f"t{lp.position}_{position}"
+                ruleset[name] = _rule([("m", pattern)])
+                names[name] = ("transition", position)
+            commands[lp.position] = (ckind, cencoding)
+            for position in range(len(lp.lifecycle.deadlines)):
+                lkind = f"l{lp.position}_{position}"
+                name = lkind
+                ruleset[name] = _rule([
+                    ("o", {"t": lkind}),
+                    ("k", {"$and": [{"t": "tick"}, {"$gte": {"now": {"o": "due"}}}]}),
+                ])
+                names[name] = ("lifecycle", position)
+        for tracker in fp.trackers:
+            ikind = f"i{tracker.position}"
+            iencoding = _Encoding()
+            for rule in tracker.rules:
+                pc = _PatternCompiler(fp.model, rule.policy.param_values, compiler, iencoding,
+                                      rule.position, {})
+                rest = pc.pattern(rule.rule.when)
+                pattern = _and([{"t": ikind}, rest, {"$nex": {f"f{rule.position}": 1}}])
+                if pattern is _FALSE:
+                    continue
+                name = f"d{rule.position}"
+                ruleset[name] = _rule([
+                    ("o", pattern),
+                    ("k", {"$and": [{"t": "tick"}, {"$gte": {"now": {"$add": {
+                        "$l": {"o": "since"}, "$r": rule.after_us}}}}]}),
+                ])
+                names[name] = ("deadline", rule.position)
+            items[tracker.position] = (ikind, iencoding)
+    if not ruleset:  # durable refuses an empty ruleset; keep one rule that never matches
+        ruleset["never"] = _rule([("m", {"t": "never"})])
+    return CompiledRuleset(ruleset, events, commands, items, names)
+
+
+class DurableBackend:
+    """Matches rules with durable-rules' Rete engine (see the module docstring)."""
+
+    name = "durable"
+    _hosts = itertools.count()
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.compiled = compile_ruleset(program)
+        self.host: DurableHost = open_host(f"csrules{next(self._hosts)}", self.compiled.ruleset)
+        self._eid = itertools.count()
+
+    def _names(self, fired: list[dict[str, Any]], kind: str) -> list[tuple[int, dict[str, Any]]]:
+        out = []
+        for action in fired:
+            for name, messages in action.items():
+                what, position = self.compiled.names[name]
+                if what == kind or (kind == "tick" and what in ("deadline", "lifecycle")):
+                    out.append((position, messages))
+        return out
+
+    def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
+                    w: Sequence[Any]) -> Match:
+        """Assert the event as a transient fact; the rules that fire are the matches."""
+        kind, encoding, w_keys = self.compiled.events[fp.fact_type]
+        failed: set[Any] = set()
+        base: dict[str, Any] = {"t": kind, "eid": next(self._eid)}
+        for key, value in zip(w_keys, w, strict=True):
+            base[key] = value
+        message = encoding.message(base, fact, now, failed)
+        fired = self.host.fire([message])
+        matched = sorted({position for position, _ in self._names(fired, "event")} - failed)
+        errors: dict[Any, str] = {}
+        for position in sorted(failed):  # a probe failed: csrules' evaluator decides
+            try:
+                if fp.rules[position].check(fact, now, w):
+                    matched.append(position)
+            except Exception as exc:
+                errors[position] = f"{type(exc).__name__}: {exc}"
+        return Match(sorted(matched), errors)
+
+    def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
+                         now: datetime | None) -> Match:
+        """Assert the lifecycle event with its current status; matching transitions fire."""
+        kind, encoding = self.compiled.commands[lp.position]
+        failed: set[Any] = set()
+        base = {"t": kind, "eid": next(self._eid), "st": text(state), "ev": text(event)}
+        message = encoding.message(base, fact, now, failed)
+        fired = self.host.fire([message])
+        matched = sorted({p for p, _ in self._names(fired, "transition")} - failed)
+        errors: dict[Any, str] = {}
+        for position in sorted(failed):
+            move = lp.lifecycle.transitions[position]
+            guard = lp.guards[position]
+            if move.from_ != state or move.on != event or guard is None:
+                continue
+            try:
+                if guard(fact, now):
+                    matched.append(position)
+            except Exception as exc:
+                errors[position] = f"{type(exc).__name__}: {exc}"
+        return Match(sorted(matched), errors)
+
+    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+        """Assert the open items and lifecycle deadlines, then the tick; joins fire."""
+        messages: list[dict[str, Any]] = []
+        by_eid: dict[int, int] = {}
+        failed: dict[int, set[Any]] = {}
+        for index, item in enumerate(items):
+            eid = next(self._eid)
+            by_eid[eid] = index
+            if item.lifecycle is not None:
+                messages.append({"t": f"l{item.lifecycle.position}_{item.deadline}", "eid": eid,
+                                 "due": item.due_us})
+                continue
+            assert item.tracker is not None
+            kind, encoding = self.compiled.items[item.tracker.position]
+            base: dict[str, Any] = {"t": kind, "eid": eid, "since": item.since_us}
+            for position in item.fired:
+                base[f"f{position}"] = 1
+            bad: set[Any] = set()
+            messages.append(encoding.message(base, item.fact, now, bad))
+            failed[index] = bad
+        messages.append({"t": "tick", "eid": next(self._eid), "now": now_us})
+        fired = self.host.fire(messages)
+        matched: set[tuple[int, int]] = set()
+        for position, aliases in self._names(fired, "tick"):
+            index = by_eid[aliases["o"]["eid"]]
+            item = items[index]
+            matched.add((index, -1 if item.lifecycle is not None else position))
+        errors: dict[Any, str] = {}
+        for index, bad in failed.items():
+            item = items[index]
+            assert item.tracker is not None
+            for rule in item.tracker.rules:
+                if rule.position not in bad:
+                    continue
+                matched.discard((index, rule.position))
+                if rule.position in item.fired or now_us < item.since_us + rule.after_us:
+                    continue
+                try:
+                    if rule.check(item.fact, now, (True,)):
+                        matched.add((index, rule.position))
+                except Exception as exc:
+                    errors[(index, rule.position)] = f"{type(exc).__name__}: {exc}"
+        return Match(sorted(matched), errors)
+
+    def close(self) -> None:
+        """Free the ruleset in durable."""
+        self.host.close()
+
+    def ruleset(self) -> dict[str, Any]:
+        """The compiled dict ruleset (for reading and debugging)."""
+        return json.loads(json.dumps(self.compiled.ruleset))

@@ -1,0 +1,175 @@
+"""Lifecycles: a transition table csrules owns, with guards and step deadlines.
+
+A lifecycle (the complaint flow of CMP-1) is data: states, the events that move between
+them, an optional guard on each move (a condition over the event, evaluated by the session's
+engine), and deadlines that start when a state is entered and are met when one of a set of
+states is reached (reply within 3 days, CMP-4). A session refuses an event the current state
+does not accept with a :class:`~csrules.exceptions.TransitionError` naming the state and the
+events it allows, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from csrules._durations import WallDuration, parse_duration
+from csrules._facts import get_fact_type
+from csrules._kinds import CheckContext, handler_for, walk
+from csrules._model import BiText, Citation, PolicyModel, Violate
+from csrules._window_kinds import WINDOW_KINDS, NestedCondition
+from csrules.exceptions import PolicyError
+
+__all__ = ["Lifecycle", "StepDeadline", "Transition"]
+
+_ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
+
+
+def _duration(value: Any) -> Any:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# Not csrules' DurationField: its dataclass schema is resolved in the module named by
+# WallDuration.__module__, which the package rewrites to "csrules" after import, so a model
+# using it that is built later cannot resolve ``timedelta``. Validating as Any avoids that.
+StepDuration = Annotated[
+    Any,
+    BeforeValidator(_duration),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "a clock duration such as 3d or 24h"}),
+]
+
+
+class Transition(PolicyModel):
+    """One allowed move: in state ``from``, the event ``on`` moves to ``to`` when ``guard``
+    (a condition over the event fact) holds. Moves are tried in table order; the first whose
+    guard holds is taken.
+
+    ``{from: intake, on: judge, to: founded, guard: {kind: compare, path: founded, op: "==",
+    value: true}}``
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    on: str
+    to: str
+    guard: NestedCondition | None = None
+    title: BiText | None = None
+
+
+class StepDeadline(PolicyModel):
+    """A deadline that starts when ``start`` is entered and is met when any state in ``met``
+    is reached. Entering ``start`` raises an obligation for ``who`` due ``within`` later; a
+    tick at or after the due time with the deadline unmet raises ``breach`` once.
+
+    ``{id: reply, start: intake, met: [handled, archived], within: 3d, who: agent,
+    action: reply to the customer, breach: {code: CMP-4, message: no reply within 3 days}}``
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=_ID)
+    start: str
+    met: list[str] = Field(min_length=1)
+    within: StepDuration
+    who: str
+    action: BiText
+    breach: Violate
+    citation: Citation | None = None
+
+
+class Lifecycle(PolicyModel):
+    """A transition table for one fact type: each fact is an event named by ``event_field``.
+
+    Building one checks it: states are unique, every transition and deadline names known
+    states, the event field exists, and every guard type-checks against the fact model.
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=_ID)
+    version: str
+    title: BiText
+    fact_type: str
+    event_field: str = "event"
+    states: list[str] = Field(min_length=1)
+    initial: str
+    final: list[str] = Field(default_factory=list)
+    transitions: list[Transition]
+    deadlines: list[StepDeadline] = Field(default_factory=list)
+    citation: Citation | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> Lifecycle:
+        where = {"policy_id": self.id}
+        known = set(self.states)
+        if len(known) != len(self.states):
+            repeated = sorted({s for s in self.states if self.states.count(s) > 1})
+            raise PolicyError(f"states are repeated: {', '.join(repeated)}", **where)
+
+        def need(state: str, loc: tuple[str | int, ...]) -> None:
+            if state not in known:
+                raise PolicyError(
+                    f"unknown state {state!r} (states: {', '.join(self.states)})",
+                    loc=loc, **where,
+                )
+
+        need(self.initial, ("initial",))
+        for index, state in enumerate(self.final):
+            need(state, ("final", index))
+        model = get_fact_type(self.fact_type)
+        ctx = CheckContext(model, {})
+        info = ctx.field(self.event_field, at="event_field")
+        if info.kind != "text" or info.is_collection:
+            raise PolicyError(
+                f"event_field {self.event_field!r} must be a text field (is {info.describe()})",
+                loc=("event_field",), **where,
+            )
+        for index, move in enumerate(self.transitions):
+            need(move.from_, ("transitions", index, "from"))
+            need(move.to, ("transitions", index, "to"))
+            if move.from_ in self.final:
+                raise PolicyError(f"final state {move.from_!r} cannot have transitions",
+                                  loc=("transitions", index, "from"), **where)
+            if info.choices is not None and move.on not in info.choices:
+                raise PolicyError(
+                    f"event {move.on!r} is not a possible value of {self.event_field}",
+                    loc=("transitions", index, "on"), **where,
+                )
+            if move.guard is not None:
+                for node in walk(move.guard):
+                    if node.kind in WINDOW_KINDS:
+                        raise PolicyError(f"a guard cannot use {node.kind}",
+                                          loc=("transitions", index, "guard"), **where)
+                try:
+                    handler_for(move.guard).check(move.guard, ctx.at("transitions", index, "guard"))
+                except PolicyError as exc:
+                    raise exc.located(policy_id=self.id) from None
+        ids: set[str] = set()
+        for index, deadline in enumerate(self.deadlines):
+            if deadline.id in ids:
+                raise PolicyError(f"duplicate deadline id {deadline.id!r}",
+                                  loc=("deadlines", index, "id"), **where)
+            ids.add(deadline.id)
+            need(deadline.start, ("deadlines", index, "start"))
+            for position, state in enumerate(deadline.met):
+                need(state, ("deadlines", index, "met", position))
+            if not isinstance(deadline.within, WallDuration):
+                raise PolicyError(f"deadline {deadline.id!r}: {deadline.within} is business time; "
+                                  "use clock time", loc=("deadlines", index, "within"), **where)
+        return self
+
+    def allowed(self, state: str) -> tuple[str, ...]:
+        """The events state ``state`` accepts, in table order, without repeats."""
+        return tuple(dict.fromkeys(t.on for t in self.transitions if t.from_ == state))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The lifecycle as plain data (``from`` keys as written in files)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

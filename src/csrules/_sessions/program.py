@@ -1,0 +1,487 @@
+"""Compile policies and lifecycles into a session program, shared by every backend.
+
+The program says, per fact type, which window values an event needs (counters, runs),
+which rules judge it, which items (work orders) it opens or closes, and which lifecycles it
+drives. Counting, windows, deadlines and lifecycle status are csrules' own state; a backend
+only decides which rules match, given the values the program computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from csrules._conditions import All, ConditionBase
+from csrules._decision import EffectResult, Obligation, Violation
+from csrules._durations import WallDuration
+from csrules._engine import CompiledRule, _compile_effects
+from csrules._facts import get_fact_type
+from csrules._kinds import handler_for, walk
+from csrules._model import Policy, Rule
+from csrules._sessions.lifecycle import Lifecycle, StepDeadline
+from csrules._window_kinds import (
+    WINDOW_KINDS,
+    Count,
+    InARow,
+    Nth,
+    SessionCompileContext,
+    StillOpen,
+    Window,
+)
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "Counter",
+    "DeadlineRule",
+    "EventRule",
+    "FactProgram",
+    "LifecycleProgram",
+    "Program",
+    "RunTracker",
+    "Slot",
+    "Tracker",
+    "from_us",
+    "to_us",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+Check = Callable[[Any, "datetime | None", Sequence[Any]], bool]
+Predicate = Callable[[Any, "datetime | None"], bool]
+
+
+def to_us(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch (exact, comparable)."""
+    return (moment - _EPOCH) // _US
+
+
+def from_us(value: int) -> datetime:
+    """Microseconds since the epoch as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def signature(*parts: Any) -> str:
+    """A short stable key for state shared by equal window definitions."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _getter(path: str) -> Callable[[Any], Any]:
+    parts = path.split(".")
+    if len(parts) == 1:
+        name = parts[0]
+        return lambda fact: getattr(fact, name)
+
+    def get(fact: Any) -> Any:
+        value = fact
+        for part in parts:
+            if value is None:
+                return None
+            value = getattr(value, part)
+        return value
+
+    return get
+
+
+class _Compiler:
+    """Generates the Python functions of one fact type, as the stateless engine does."""
+
+    _BUILTINS = {"bool": bool}
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+        self.counter = itertools.count()
+
+    def function(
+        self, cond: ConditionBase, params: dict[str, Any], slots: dict[int, str], with_w: bool
+    ) -> tuple[Callable[..., bool], str]:
+        constants: dict[str, Any] = {}
+        ctx = SessionCompileContext(self.model, params, constants=constants,
+                                    counter=self.counter, slots=slots)
+        expression = handler_for(cond).source(cond, ctx)
+        args = "f, now, w" if with_w else "f, now"
+        source = f"def _fn({args}):\n    return bool({expression})\n"
+        namespace: dict[str, Any] = {"__builtins__": self._BUILTINS, **constants}
+        exec(compile(source, "<csrules session rule>", "exec"), namespace)
+        return namespace["_fn"], source
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+@dataclass(eq=False)
+class Counter:
+    """Counts the events matching ``match`` per window; nodes with equal definitions share it."""
+
+    key: str
+    match: Predicate
+    at: Callable[[Any], Any]
+    calendar: str | None
+    tz: ZoneInfo | None
+    rolling_us: int | None
+
+    def period(self, moment: datetime) -> str:
+        """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``)."""
+        local = moment.astimezone(self.tz) if self.tz is not None else moment
+        if self.calendar == "month":
+            return f"{local.year:04d}-{local.month:02d}"
+        if self.calendar == "day":
+            return local.date().isoformat()
+        if self.calendar == "week":
+            year, week, _ = local.isocalendar()
+            return f"{year:04d}-W{week:02d}"
+        return f"{local.year:04d}"
+
+
+@dataclass(eq=False)
+class RunTracker:
+    """Counts consecutive events matching ``match`` (a run), for ``in_a_row``."""
+
+    key: str
+    match: Predicate
+
+
+@dataclass(eq=False)
+class Slot:
+    """One window node of one rule: where its value comes from."""
+
+    index: int
+    cond: ConditionBase
+    counter: Counter | None = None
+    run: RunTracker | None = None
+
+    @property
+    def is_nth(self) -> bool:
+        """True for ``nth`` (the value is 0 unless the current event matches)."""
+        return isinstance(self.cond, Nth)
+
+
+@dataclass(eq=False)
+class EventRule:
+    """A rule judged when an event of its fact type arrives."""
+
+    position: int
+    key: str
+    policy: Policy
+    rule: Rule
+    compiled: CompiledRule
+    check: Check
+    source: str
+    slots: tuple[Slot, ...]
+
+
+@dataclass(eq=False)
+class DeadlineRule:
+    """A rule judged at ticks for each open item of its tracker (``still_open``)."""
+
+    position: int
+    key: str
+    policy: Policy
+    rule: Rule
+    compiled: CompiledRule
+    node: StillOpen
+    after_us: int
+    check: Check
+    source: str
+    tracker: Tracker | None = None
+
+
+@dataclass(eq=False)
+class Tracker:
+    """Open items (work orders) of one fact type, keyed by a field; shared by equal
+    ``still_open`` definitions."""
+
+    position: int
+    key: str
+    fact_type: str
+    model: type[BaseModel]
+    item_key: Callable[[Any], Any] | None
+    since: Callable[[Any], Any]
+    closed: Predicate
+    rules: list[DeadlineRule] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class LifecycleProgram:
+    """A lifecycle ready to run: guards compiled, deadlines in microseconds."""
+
+    position: int
+    lifecycle: Lifecycle
+    model: type[BaseModel]
+    event: Callable[[Any], Any]
+    guards: tuple[Predicate | None, ...]
+    deadline_us: tuple[int, ...]
+    obligations: tuple[Obligation, ...]
+    breaches: tuple[Violation, ...]
+
+    @property
+    def id(self) -> str:
+        """The lifecycle id."""
+        return self.lifecycle.id
+
+    def deadline(self, index: int) -> StepDeadline:
+        """The deadline at ``index``."""
+        return self.lifecycle.deadlines[index]
+
+
+@dataclass(eq=False)
+class FactProgram:
+    """Everything a session does with one fact type."""
+
+    fact_type: str
+    model: type[BaseModel]
+    counters: list[Counter] = field(default_factory=list)
+    runs: list[RunTracker] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+    rules: list[EventRule] = field(default_factory=list)
+    trackers: list[Tracker] = field(default_factory=list)
+    lifecycles: list[LifecycleProgram] = field(default_factory=list)
+    hit: dict[str, str] = field(default_factory=dict)
+    reads_now: bool = False
+
+    def select(self, matched: list[int]) -> list[int]:
+        """Apply each policy's hit policy to the matched rule positions (in rule order)."""
+        if not any(h != "collect" for h in self.hit.values()):
+            return matched
+        out: list[int] = []
+        first_done: set[str] = set()
+        best: dict[str, int] = {}
+        for position in matched:
+            rule = self.rules[position]
+            if self.hit[rule.policy.id] == "priority":
+                best[rule.policy.id] = max(best.get(rule.policy.id, rule.rule.priority),
+                                           rule.rule.priority)
+        for position in matched:
+            rule = self.rules[position]
+            mode = self.hit[rule.policy.id]
+            if mode == "first":
+                if rule.policy.id in first_done:
+                    continue
+                first_done.add(rule.policy.id)
+            elif mode == "priority" and rule.rule.priority != best[rule.policy.id]:
+                continue
+            out.append(position)
+        return out
+
+
+@dataclass(eq=False)
+class Program:
+    """Policies and lifecycles compiled for sessions."""
+
+    policies: tuple[Policy, ...]
+    lifecycles: tuple[LifecycleProgram, ...]
+    facts: dict[str, FactProgram]
+    by_class: dict[type, FactProgram]
+    trackers: tuple[Tracker, ...]
+    deadline_rules: tuple[DeadlineRule, ...]
+    fingerprint: str
+
+    def fact_program(self, model: type) -> FactProgram | None:
+        """The fact program for a fact class (or one of its bases)."""
+        for cls in model.__mro__:
+            found = self.by_class.get(cls)
+            if found is not None:
+                return found
+        return None
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _window_parts(window: Window | None, params: dict[str, Any]) -> tuple[str | None, ZoneInfo | None, int | None]:
+    if window is None:
+        return None, None, None
+    if window.calendar is not None:
+        return window.calendar, ZoneInfo(window.tz) if window.tz else None, None
+    span = window.rolling if window.param is None else params[window.param]
+    if not isinstance(span, WallDuration):
+        raise PolicyError(f"window {span} must be clock time")
+    return None, None, span.delta // _US
+
+
+def _deadline_node(rule: Rule, policy: Policy) -> StillOpen | None:
+    """The rule's ``still_open`` node, checked to sit in a chain of ``all`` from the top."""
+    nodes = [n for n in walk(rule.when) if isinstance(n, StillOpen)]
+    if not nodes:
+        return None
+    where = {"policy_id": policy.id, "rule_id": rule.id}
+    if len(nodes) > 1:
+        raise PolicyError("a rule can have only one still_open condition", **where)
+    others = [n.kind for n in walk(rule.when) if n.kind in WINDOW_KINDS and n is not nodes[0]]
+    if others:
+        raise PolicyError(f"still_open cannot be combined with {', '.join(others)} in one rule",
+                          **where)
+    node: ConditionBase = rule.when
+    while node is not nodes[0]:
+        if not isinstance(node, All) or not any(_contains(child, nodes[0]) for child in node.of):
+            raise PolicyError(
+                "still_open must be the condition itself or part of an 'all' (not under "
+                "'any' or 'not'): a deadline fires once when reached", **where)
+        node = next(child for child in node.of if _contains(child, nodes[0]))
+    return nodes[0]
+
+
+def _contains(tree: ConditionBase, target: ConditionBase) -> bool:
+    return any(n is target for n in walk(tree))
+
+
+def compile_program(
+    policies: Iterable[Policy], lifecycles: Iterable[Lifecycle] = ()
+) -> Program:
+    """Compile ``policies`` and ``lifecycles`` into a :class:`Program`."""
+    policies = tuple(policies)
+    lifecycles = tuple(lifecycles)
+    if not policies and not lifecycles:
+        raise PolicyError("a session engine needs at least one policy or lifecycle")
+    ids = [p.id for p in policies] + [lc.id for lc in lifecycles]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise PolicyError(f"policy and lifecycle ids must be unique (repeated: {', '.join(repeated)})")
+    facts: dict[str, FactProgram] = {}
+    compilers: dict[str, _Compiler] = {}
+    counters: dict[str, Counter] = {}
+    runs: dict[str, RunTracker] = {}
+    trackers: dict[str, Tracker] = {}
+    deadline_rules: list[DeadlineRule] = []
+
+    def fact_program(fact_type: str) -> FactProgram:
+        if fact_type not in facts:
+            model = get_fact_type(fact_type)
+            facts[fact_type] = FactProgram(fact_type, model)
+            compilers[fact_type] = _Compiler(model)
+        return facts[fact_type]
+
+    for policy in policies:
+        if not isinstance(policy, Policy):
+            raise PolicyError(f"expected Policy objects, got {type(policy).__name__}")
+        fp = fact_program(policy.fact_type)
+        compiler = compilers[policy.fact_type]
+        params = policy.param_values
+        fp.hit[policy.id] = policy.hit_policy
+        for rule in policy.rules:
+            try:
+                _add_rule(policy, rule, params, fp, compiler, counters, runs, trackers,
+                          deadline_rules)
+            except PolicyError as exc:
+                raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
+    lc_programs = []
+    for lifecycle in lifecycles:
+        if not isinstance(lifecycle, Lifecycle):
+            raise PolicyError(f"expected Lifecycle objects, got {type(lifecycle).__name__}")
+        fp = fact_program(lifecycle.fact_type)
+        compiler = compilers[lifecycle.fact_type]
+        guards = tuple(
+            None if move.guard is None else compiler.function(move.guard, {}, {}, with_w=False)[0]
+            for move in lifecycle.transitions
+        )
+        lp = LifecycleProgram(
+            position=len(lc_programs),
+            lifecycle=lifecycle,
+            model=fp.model,
+            event=_getter(lifecycle.event_field),
+            guards=guards,
+            deadline_us=tuple(
+                d.within.delta // _US for d in lifecycle.deadlines if isinstance(d.within, WallDuration)
+            ),
+            obligations=tuple(
+                Obligation(lifecycle.id, d.id, d.action, d.who) for d in lifecycle.deadlines
+            ),
+            breaches=tuple(
+                Violation(lifecycle.id, d.id, d.breach.code, d.breach.severity, d.breach.message,
+                          d.breach.consequence)
+                for d in lifecycle.deadlines
+            ),
+        )
+        fp.lifecycles.append(lp)
+        lc_programs.append(lp)
+    for fp in facts.values():
+        fp.counters = [c for c in counters.values() if any(s.counter is c for s in fp.slots)]
+        fp.runs = [r for r in runs.values() if any(s.run is r for s in fp.slots)]
+        fp.reads_now = any(handler_for(r.rule.when).reads_now(r.rule.when) for r in fp.rules)
+    fingerprint = signature(
+        [p.model_dump(mode="json") for p in policies],
+        [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],
+    )
+    return Program(
+        policies=policies,
+        lifecycles=tuple(lc_programs),
+        facts=facts,
+        by_class={fp.model: fp for fp in facts.values()},
+        trackers=tuple(trackers.values()),
+        deadline_rules=tuple(deadline_rules),
+        fingerprint=fingerprint,
+    )
+
+
+def _add_rule(
+    policy: Policy,
+    rule: Rule,
+    params: dict[str, Any],
+    fp: FactProgram,
+    compiler: _Compiler,
+    counters: dict[str, Counter],
+    runs: dict[str, RunTracker],
+    trackers: dict[str, Tracker],
+    deadline_rules: list[DeadlineRule],
+) -> None:
+    compiled = CompiledRule(policy.id, rule.id, rule.priority, rule, _compile_effects(policy, rule))
+    key = f"{policy.id}/{rule.id}"
+    node = _deadline_node(rule, policy)
+    if node is not None:
+        after = node.after if node.param is None else params[node.param]
+        if not isinstance(after, WallDuration):
+            raise PolicyError(f"still_open needs clock time (got {after})")
+        check, source = compiler.function(rule.when, params, {id(node): "w[0]"}, with_w=True)
+        closed = compiler.function(node.closed, params, {}, with_w=False)[0]
+        tracker_key = signature("item", fp.fact_type, node.key, node.since,
+                                node.closed.model_dump(mode="json"))
+        tracker = trackers.get(tracker_key)
+        if tracker is None:
+            tracker = Tracker(len(trackers), tracker_key, fp.fact_type, fp.model,
+                              _getter(node.key) if node.key else None, _getter(node.since), closed)
+            trackers[tracker_key] = tracker
+            fp.trackers.append(tracker)
+        deadline = DeadlineRule(len(deadline_rules), key, policy, rule, compiled, node,
+                                after.delta // _US, check, source, tracker)
+        tracker.rules.append(deadline)
+        deadline_rules.append(deadline)
+        return
+    slots: dict[int, str] = {}
+    rule_slots: list[Slot] = []
+    for cond in walk(rule.when):
+        if not isinstance(cond, Count | Nth | InARow) or id(cond) in slots:
+            continue
+        match = compiler.function(cond.match, params, {}, with_w=False)[0]
+        slot = Slot(len(fp.slots), cond)
+        if isinstance(cond, InARow):
+            run_key = signature("run", fp.fact_type, cond.match.model_dump(mode="json"))
+            slot.run = runs.setdefault(run_key, RunTracker(run_key, match))
+        else:
+            calendar, tz, rolling = _window_parts(cond.window, params)
+            counter_key = signature(
+                "count", fp.fact_type, cond.match.model_dump(mode="json"), cond.at,
+                None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
+            )
+            slot.counter = counters.setdefault(
+                counter_key, Counter(counter_key, match, _getter(cond.at), calendar, tz, rolling)
+            )
+        fp.slots.append(slot)
+        rule_slots.append(slot)
+        slots[id(cond)] = f"w[{slot.index}]"
+    check, source = compiler.function(rule.when, params, slots, with_w=True)
+    fp.rules.append(EventRule(len(fp.rules), key, policy, rule, compiled, check, source,
+                              tuple(rule_slots)))
+
+
+def resolve_effects(rule: CompiledRule, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
+    """A rule's effects for ``fact`` (due times filled in)."""
+    return rule.resolve(fact, now)

@@ -1,0 +1,190 @@
+"""What a session call returns: the effects it triggered, why, and a trace on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from csrules._decision import (
+    EffectResult,
+    Escalation,
+    Obligation,
+    Outcome,
+    RuleError,
+    Violation,
+)
+from csrules._trace import RuleTrace
+
+__all__ = ["Firing", "SessionTrace", "StepResult", "TransitionRecord"]
+
+Cause = Literal["event", "tick", "transition"]
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """One rule (or lifecycle deadline) that fired, its cause, and its effects.
+
+    ``item`` is the open item's key for a deadline rule (``None`` when the subject is the
+    item); ``due`` is when a deadline was due.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    cause: Cause
+    effects: tuple[EffectResult, ...]
+    item: Any = None
+    due: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"policy": self.policy_id, "rule": self.rule_id, "cause": self.cause,
+                "item": self.item, "due": self.due.isoformat() if self.due else None,
+                "effects": [e.to_dict() for e in self.effects]}
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """A lifecycle moved: ``lifecycle_id`` went from ``source`` to ``target`` on ``event``.
+
+    .. versionadded:: 0.1
+    """
+
+    lifecycle_id: str
+    event: str
+    source: str
+    target: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form."""
+        return {"lifecycle": self.lifecycle_id, "event": self.event, "from": self.source,
+                "to": self.target}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTrace:
+    """Why a call did what it did: the time, window values, transitions, and for an event
+    every rule's condition tree with the values seen (window values included).
+
+    .. versionadded:: 0.1
+    """
+
+    subject: str
+    kind: Literal["event", "tick"]
+    now: datetime | None
+    backend: str
+    notes: tuple[str, ...]
+    rules: tuple[RuleTrace, ...] = ()
+
+    def render(self) -> str:
+        """Readable text."""
+        when = self.now.isoformat() if self.now else "no time given"
+        lines = [f"session {self.subject!r}: {self.kind} at {when} (backend {self.backend})"]
+        lines.extend(f"  {note}" for note in self.notes)
+        for rule in self.rules:
+            verdict = "MATCHED" if rule.matched else "no match"
+            if rule.matched and not rule.selected:
+                verdict += " (not selected by the hit policy)"
+            lines.append(f"{rule.policy_id}/{rule.rule_id}: {verdict}")
+            lines.extend(rule.condition.render(1))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"subject": self.subject, "kind": self.kind,
+                "now": self.now.isoformat() if self.now else None, "backend": self.backend,
+                "notes": list(self.notes), "rules": [r.to_dict() for r in self.rules]}
+
+
+@dataclass(slots=True, eq=False)
+class StepResult:
+    """The answer to one session call (an event or a tick).
+
+    ``effects`` are in firing order: a tick's deadlines by due time, then an event's
+    transition obligations, then its rules in policy and rule order. Equality compares what
+    happened (firings, transitions, errors), not the trace.
+
+    .. versionadded:: 0.1
+    """
+
+    subject: str
+    kind: Literal["event", "tick"]
+    now: datetime | None
+    firings: tuple[Firing, ...]
+    transitions: tuple[TransitionRecord, ...] = ()
+    errors: tuple[RuleError, ...] = ()
+    _explain: Callable[[], SessionTrace] | None = field(default=None, repr=False)
+    _trace: SessionTrace | None = field(default=None, repr=False)
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect the call triggered, in firing order."""
+        return tuple(e for f in self.firings for e in f.effects)
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:CON-1``, ``escalation:shift_lead``)."""
+        return tuple(e.key for e in self.effects)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules (and lifecycle deadlines) that fired, in order."""
+        return tuple(f.rule_id for f in self.firings)
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return Outcome.worst([e.outcome for e in self.effects])
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations triggered."""
+        return tuple(e for e in self.effects if isinstance(e, Violation))
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations raised, with due times."""
+        return tuple(e for e in self.effects if isinstance(e, Obligation))
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations triggered."""
+        return tuple(e for e in self.effects if isinstance(e, Escalation))
+
+    @property
+    def trace(self) -> SessionTrace:
+        """The trace of this call (computed when first read)."""
+        if self._trace is None:
+            if self._explain is None:
+                raise ValueError("this result carries no trace")
+            self._trace = self._explain()
+        return self._trace
+
+    def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
+        """A JSON-ready form (add ``trace=True`` for the trace)."""
+        out: dict[str, Any] = {
+            "subject": self.subject, "kind": self.kind,
+            "now": self.now.isoformat() if self.now else None,
+            "outcome": self.outcome.value,
+            "firings": [f.to_dict() for f in self.firings],
+            "transitions": [t.to_dict() for t in self.transitions],
+        }
+        if self.errors:
+            out["errors"] = [e.to_dict() for e in self.errors]
+        if trace:
+            out["trace"] = self.trace.to_dict()
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StepResult):
+            return NotImplemented
+        return (self.subject, self.kind, self.firings, self.transitions, self.errors) == (
+            other.subject, other.kind, other.firings, other.transitions, other.errors)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<StepResult {self.kind} {self.subject!r} effects={list(self.effect_keys)}>"

@@ -1,0 +1,640 @@
+"""Stateful sessions: events, ticks, windows, deadlines and lifecycles, per subject.
+
+:class:`SessionEngine` compiles policies (window kinds allowed) and lifecycles once, picks a
+backend (durable-rules where installed, else pure Python), and keeps each subject's state
+of record in a store. :meth:`SessionEngine.session` hands out a :class:`Session` for one
+subject (an agent, a work order, a complaint). Every call is all-or-nothing: it works on a
+transaction and commits only when everything succeeded, so an error leaves the session
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from pydantic import BaseModel
+
+from csrules._decision import EffectResult, Obligation, RuleError
+from csrules._facts import fact_type_name, validate_fact
+from csrules._kinds import DescribeContext, Env
+from csrules._model import Policy
+from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
+from csrules._sessions.lifecycle import Lifecycle
+from csrules._sessions.program import (
+    FactProgram,
+    LifecycleProgram,
+    Program,
+    compile_program,
+    from_us,
+    to_us,
+)
+from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
+from csrules._sessions.state import Txn, document, new_state, validate_document
+from csrules._sessions.store import MemoryStore, SessionStore
+from csrules._trace import RuleTrace
+from csrules._window_kinds import window_values
+from csrules.exceptions import FactError, SessionError, StateError, TimeError, TransitionError
+
+__all__ = ["Session", "SessionEngine"]
+
+
+def _aware(now: datetime | None, what: str = "now") -> datetime | None:
+    if now is None:
+        return None
+    if not isinstance(now, datetime):
+        raise TimeError(f"{what} must be a datetime (got {type(now).__name__})")
+    if now.utcoffset() is None:
+        raise TimeError(f"{what} must carry a time zone (got naive {now.isoformat()})")
+    return now
+
+
+class SessionEngine:
+    """Policies and lifecycles compiled for stateful sessions.
+
+    >>> engine = SessionEngine([con1_policy], backend="auto")        # doctest: +SKIP
+    >>> agent = engine.session("agent-7")                            # doctest: +SKIP
+    >>> agent.send(greeting, now=t).effect_keys                      # doctest: +SKIP
+    >>> agent.tick(t + timedelta(hours=25)).escalations              # doctest: +SKIP
+
+    ``backend`` is ``"auto"`` (durable-rules where installed, else Python), ``"durable"``
+    or ``"python"``; both give identical results. ``store`` keeps each subject's state of
+    record (a :class:`MemoryStore` by default; :class:`SQLiteStore` survives restarts).
+    Calls are serialised by a lock, so an engine may be shared between threads.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        policies: Policy | Iterable[Policy] = (),
+        *,
+        lifecycles: Lifecycle | Iterable[Lifecycle] = (),
+        backend: BackendName = "auto",
+        store: SessionStore | None = None,
+    ) -> None:
+        if isinstance(policies, Policy):
+            policies = [policies]
+        if isinstance(lifecycles, Lifecycle):
+            lifecycles = [lifecycles]
+        self.program: Program = compile_program(policies, lifecycles)
+        self._backend: Backend = make_backend(backend, self.program)
+        self.store: SessionStore = store if store is not None else MemoryStore()
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend in use (``durable`` or ``python``)."""
+        return self._backend.name
+
+    @property
+    def fact_types(self) -> tuple[str, ...]:
+        """The fact types sessions of this engine accept."""
+        return tuple(self.program.facts)
+
+    def session(self, subject_id: str) -> Session:
+        """The session of ``subject_id`` (new, or continuing from the store)."""
+        _subject(subject_id)
+        return Session(self, subject_id)
+
+    def tick_due(self, now: datetime) -> dict[str, StepResult]:
+        """Tick every stored subject with a deadline at or before ``now``.
+
+        Returns the results by subject, for subjects where something was due.
+        """
+        moment = _aware(now)
+        assert moment is not None
+        out: dict[str, StepResult] = {}
+        for subject in self.store.due(to_us(moment)):
+            out[subject] = self.tick(subject, moment)
+        return out
+
+    def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
+             fact_type: str | None = None) -> StepResult:
+        """Process one event for ``subject_id``; see :meth:`Session.send`."""
+        with self._lock:
+            self._check_open()
+            fp, fact = self._fact(event, fact_type)
+            moment = _aware(now)
+            doc, state = self._load(subject_id)
+            txn = Txn(state)
+            tick_firings: list[Firing] = []
+            tick_errors: list[RuleError] = []
+            if moment is not None:
+                self._advance(txn, moment)
+                tick_firings, tick_errors = self._tick(txn, moment)
+            if moment is None and txn.clock is not None:
+                moment = from_us(txn.clock)  # the session's clock, in UTC
+            result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
+            txn.seq += 1
+            self._commit(subject_id, doc, txn)
+            return result
+
+    def tick(self, subject_id: str, now: datetime) -> StepResult:
+        """Move ``subject_id``'s clock to ``now``; see :meth:`Session.tick`."""
+        moment = _aware(now)
+        if moment is None:
+            raise TimeError("a tick needs now")
+        with self._lock:
+            self._check_open()
+            doc, state = self._load(subject_id)
+            txn = Txn(state)
+            self._advance(txn, moment)
+            firings, errors = self._tick(txn, moment)
+            self._commit(subject_id, doc, txn)
+            notes = tuple(_firing_note(f) for f in firings) or ("nothing due",)
+            backend = self.backend
+            return StepResult(
+                subject_id, "tick", moment, tuple(firings), (), tuple(errors),
+                _explain=lambda: SessionTrace(subject_id, "tick", moment, backend, notes),
+            )
+
+    def export(self, subject_id: str) -> dict[str, Any]:
+        """The state of ``subject_id`` as a JSON-ready document (a deep copy)."""
+        with self._lock:
+            doc, _ = self._load(subject_id)
+            exported: dict[str, Any] = json.loads(json.dumps(doc))
+            return exported
+
+    def export_json(self, subject_id: str) -> str:
+        """The state of ``subject_id`` as JSON text."""
+        return json.dumps(self.export(subject_id), ensure_ascii=False, sort_keys=True)
+
+    def restore(self, data: str | bytes | Mapping[str, Any], *, subject_id: str | None = None) -> Session:
+        """Load an exported document (text or mapping) into this engine's store.
+
+        The document must come from an engine with the same policies and lifecycles; a
+        corrupt, foreign or truncated one raises :class:`StateError` and changes nothing.
+        """
+        with self._lock:
+            self._check_open()
+            subject, state = validate_document(data, self.program, subject=subject_id)
+            self.store.save(subject, document(self.program, subject, state))
+            return Session(self, subject)
+
+    def forget(self, subject_id: str) -> None:
+        """Delete ``subject_id``'s state from the store (a closed complaint, a departed agent)."""
+        with self._lock:
+            self.store.delete(subject_id)
+
+    def close(self) -> None:
+        """Free the backend (durable's ruleset); the store stays open for its owner."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._backend.close()
+
+    def __enter__(self) -> SessionEngine:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        ids = [p.id for p in self.program.policies] + [lp.id for lp in self.program.lifecycles]
+        return f"<SessionEngine backend={self.backend} policies={ids}>"
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SessionError("this session engine is closed")
+
+    def _fact(self, event: Any, fact_type: str | None) -> tuple[FactProgram, BaseModel]:
+        if fact_type is not None:
+            fp = self.program.facts.get(fact_type)
+            if fp is None:
+                raise FactError(
+                    f"sessions of this engine do not accept {fact_type!r} events "
+                    f"(they accept: {', '.join(self.program.facts)})", fact_type=fact_type)
+            return fp, validate_fact(fp.model, event)
+        if isinstance(event, BaseModel):
+            found = self.program.fact_program(type(event))
+            if found is None:
+                name = fact_type_name(type(event)) or type(event).__name__
+                raise FactError(
+                    f"sessions of this engine do not accept {name} events "
+                    f"(they accept: {', '.join(self.program.facts)})", fact_type=name)
+            return found, event
+        if len(self.program.facts) == 1:
+            fp = next(iter(self.program.facts.values()))
+            return fp, validate_fact(fp.model, event)
+        raise FactError(
+            f"this engine accepts several event types ({', '.join(self.program.facts)}); "
+            "pass fact_type= with a dict event")
+
+    def _load(self, subject: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        _subject(subject)
+        doc = self.store.load(subject)
+        if doc is None:
+            doc = document(self.program, subject, new_state())
+        elif not self.store.trusted:
+            _, state = validate_document(doc, self.program, subject=subject)
+            doc = document(self.program, subject, state)
+        elif doc.get("engine") != self.program.fingerprint:
+            raise StateError(f"the stored state of {subject!r} belongs to an engine with other "
+                             "policies or lifecycles")
+        return doc, doc["state"]
+
+    def _commit(self, subject: str, doc: dict[str, Any], txn: Txn) -> None:
+        txn.commit(self.program)
+        self.store.save(subject, doc)
+
+    @staticmethod
+    def _advance(txn: Txn, moment: datetime) -> None:
+        now_us = to_us(moment)
+        if txn.clock is not None and now_us < txn.clock:
+            raise TimeError(
+                f"time went backwards: {moment.isoformat()} is before this session's clock "
+                f"{from_us(txn.clock).isoformat()}")
+        txn.clock = now_us
+
+    # ------------------------------------------------------------------ ticks
+
+    def _tick(self, txn: Txn, moment: datetime) -> tuple[list[Firing], list[RuleError]]:
+        now_us = to_us(moment)
+        items: list[TickItem] = []
+        where: list[tuple[Any, ...]] = []
+        for tracker in self.program.trackers:
+            for item_id, item in txn.items(tracker.key).items():
+                fired = set(item["x"])
+                pending = [r for r in tracker.rules if r.key not in fired]
+                if not pending or min(item["s"] + r.after_us for r in pending) > now_us:
+                    continue
+                fact = tracker.model.model_validate(item["f"])
+                positions = frozenset(r.position for r in tracker.rules if r.key in fired)
+                items.append(TickItem(tracker=tracker, fact=fact, since_us=item["s"],
+                                      fired=positions))
+                where.append(("item", tracker, item_id, item))
+        for lp in self.program.lifecycles:
+            status = txn.lifecycle(lp.id)
+            if status is None:
+                continue
+            for index, deadline in enumerate(lp.lifecycle.deadlines):
+                entry = status["d"].get(deadline.id)
+                if entry is None or entry["b"] or entry["due"] > now_us:
+                    continue
+                items.append(TickItem(lifecycle=lp, deadline=index, due_us=entry["due"]))
+                where.append(("deadline", lp, deadline.id, entry))
+        if not items:
+            return [], []
+        match = self._backend.match_tick(now_us, moment, items)
+        ordered: list[tuple[tuple[int, int, int, int], Firing, tuple[Any, ...], int]] = []
+        for index, position in match.matched:
+            kind = where[index]
+            if kind[0] == "item":
+                _, tracker, item_id, item = kind
+                rule = self.program.deadline_rules[position]
+                due_us = item["s"] + rule.after_us
+                effects = rule.compiled.resolve(items[index].fact, moment)
+                firing = Firing(rule.policy.id, rule.rule.id, "tick", effects, item["k"],
+                                from_us(due_us).astimezone(moment.tzinfo))
+                ordered.append(((due_us, 0, position, item["o"]), firing, kind, position))
+            else:
+                _, lp, deadline_id, entry = kind
+                deadline_index = items[index].deadline
+                firing = Firing(lp.id, deadline_id, "tick", (lp.breaches[deadline_index],), None,
+                                from_us(entry["due"]).astimezone(moment.tzinfo))
+                ordered.append(((entry["due"], 1, lp.position, deadline_index), firing, kind, -1))
+        ordered.sort(key=lambda entry: entry[0])
+        firings = []
+        for _, firing, kind, position in ordered:
+            firings.append(firing)
+            if kind[0] == "item":
+                _, tracker, item_id, _item = kind
+                current = txn.item(tracker.key, item_id)
+                assert current is not None
+                rule_key = self.program.deadline_rules[position].key
+                txn.set_item(tracker.key, item_id, {**current, "x": [*current["x"], rule_key]})
+            else:
+                _, lp, deadline_id, _entry = kind
+                status = txn.lifecycle(lp.id)
+                assert status is not None
+                deadlines = dict(status["d"])
+                deadlines[deadline_id] = {**deadlines[deadline_id], "b": True}
+                txn.l[lp.id] = {**status, "d": deadlines}
+        errors = []
+        for (index, position), message in sorted(match.errors.items()):
+            rule = self.program.deadline_rules[position]
+            errors.append(RuleError(rule.policy.id, rule.rule.id, message))
+        return firings, errors
+
+    # ------------------------------------------------------------------ events
+
+    def _event(
+        self,
+        subject: str,
+        txn: Txn,
+        fp: FactProgram,
+        fact: BaseModel,
+        now: datetime | None,
+        firings: list[Firing],
+        errors: list[RuleError],
+    ) -> StepResult:
+        if now is None and fp.reads_now:
+            raise TimeError(f"a rule judging {fp.fact_type} events reads the current time; "
+                            "pass now= (or tick the session first)")
+        transitions = [self._transition(txn, lp, fact, now, firings) for lp in fp.lifecycles]
+        w, failed_slots = self._windows(txn, fp, fact, now)
+        self._items(txn, fp, fact, now)
+        match = self._backend.match_event(fp, fact, now, w)
+        rule_errors = dict(match.errors)
+        matched = []
+        for position in match.matched:
+            rule = fp.rules[position]
+            bad = [s for s in rule.slots if s.index in failed_slots]
+            if bad:
+                rule_errors.setdefault(position, failed_slots[bad[0].index])
+                continue
+            matched.append(position)
+        for position, rule in enumerate(fp.rules):
+            bad = [s for s in rule.slots if s.index in failed_slots]
+            if bad and position not in rule_errors:
+                rule_errors[position] = failed_slots[bad[0].index]
+        selected = fp.select(matched)
+        for position in selected:
+            rule = fp.rules[position]
+            firings.append(Firing(rule.policy.id, rule.rule.id, "event",
+                                  rule.compiled.resolve(fact, now)))
+        for position, message in sorted(rule_errors.items()):
+            rule = fp.rules[position]
+            errors.append(RuleError(rule.policy.id, rule.rule.id, message))
+        backend = self.backend
+        seq = txn.seq
+        done = [t for t in transitions if t is not None]
+        return StepResult(
+            subject, "event", now, tuple(firings), tuple(done), tuple(errors),
+            _explain=lambda: _explain_event(subject, backend, fp, fact, now, w, seq, matched,
+                                            selected, done, firings),
+        )
+
+    def _windows(self, txn: Txn, fp: FactProgram, fact: BaseModel,
+                 now: datetime | None) -> tuple[list[Any], dict[int, str]]:
+        counts: dict[str, tuple[bool, int]] = {}
+        failed: dict[str, str] = {}
+        for counter in fp.counters:
+            try:
+                matched = bool(counter.match(fact, now))
+            except Exception as exc:  # recorded against every rule that reads this counter
+                failed[counter.key] = f"window condition failed: {type(exc).__name__}: {exc}"
+                continue
+            counts[counter.key] = _count(txn, counter, fact, matched)
+        runs: dict[str, tuple[bool, int]] = {}
+        for run in fp.runs:
+            try:
+                matched = bool(run.match(fact, now))
+            except Exception as exc:
+                failed[run.key] = f"window condition failed: {type(exc).__name__}: {exc}"
+                continue
+            length = txn.run(run.key) + 1 if matched else 0
+            txn.r[run.key] = length
+            runs[run.key] = (matched, length)
+        w: list[Any] = []
+        failed_slots: dict[int, str] = {}
+        for slot in fp.slots:
+            if slot.counter is not None:
+                key = slot.counter.key
+                matched, count = counts.get(key, (False, 0))
+                w.append((count if matched else 0) if slot.is_nth else count)
+            else:
+                assert slot.run is not None
+                key = slot.run.key
+                w.append(runs.get(key, (False, 0))[1])
+            if key in failed:
+                failed_slots[slot.index] = failed[key]
+        return w, failed_slots
+
+    def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
+        for tracker in fp.trackers:
+            key = tracker.item_key(fact) if tracker.item_key is not None else None
+            if tracker.item_key is not None and key is None:
+                continue
+            item_id = json.dumps(key)
+            try:
+                closed = bool(tracker.closed(fact, now))
+            except Exception as exc:
+                raise SessionError(
+                    f"cannot tell whether item {key!r} is closed: {type(exc).__name__}: {exc}"
+                ) from exc
+            current = txn.item(tracker.key, item_id)
+            if closed:
+                if current is not None:
+                    txn.set_item(tracker.key, item_id, None)
+                continue
+            since = tracker.since(fact)
+            if since is None:
+                continue
+            if since.utcoffset() is None:
+                raise TimeError(f"{fact_type_name(type(fact))} item {key!r}: the opening time "
+                                f"{since.isoformat()} has no time zone")
+            body = fact.model_dump(mode="json")
+            if current is None:
+                txn.set_item(tracker.key, item_id, {"k": key, "s": to_us(since), "f": body,
+                                                    "x": [], "o": txn.seq})
+            else:
+                txn.set_item(tracker.key, item_id, {**current, "s": to_us(since), "f": body})
+
+    def _transition(self, txn: Txn, lp: LifecycleProgram, fact: BaseModel, now: datetime | None,
+                    firings: list[Firing]) -> TransitionRecord | None:
+        lifecycle = lp.lifecycle
+        status = txn.lifecycle(lp.id) or {"st": lifecycle.initial, "at": None, "d": {}}
+        state = status["st"]
+        event = lp.event(fact)
+        allowed = lifecycle.allowed(state)
+        if event not in allowed:
+            shown = ", ".join(allowed) if allowed else "none: it is final"
+            raise TransitionError(
+                f"lifecycle {lp.id!r} is in state {state!r}, which does not accept {event!r} "
+                f"(allowed: {shown}); the session is unchanged",
+                state=state, event=str(event), allowed=allowed)
+        match = self._backend.match_transition(lp, state, event, fact, now)
+        if not match.matched:
+            guards = [t for t in lifecycle.transitions if t.from_ == state and t.on == event]
+            detail = "; ".join(f"{p}: {m}" for p, m in sorted(match.errors.items()))
+            raise TransitionError(
+                f"lifecycle {lp.id!r} is in state {state!r}: {event!r} is allowed there, but "
+                f"no guard held (targets: {', '.join(t.to for t in guards)})"
+                + (f"; guard errors: {detail}" if detail else "") + "; the session is unchanged",
+                state=state, event=str(event), allowed=allowed)
+        move = lifecycle.transitions[min(match.matched)]
+        needs_time = any(d.start == move.to or move.to in d.met for d in lifecycle.deadlines)
+        if now is None and needs_time:
+            raise TimeError(f"lifecycle {lp.id!r} has deadlines; pass now= with its events")
+        now_us = to_us(now) if now is not None else None
+        deadlines = dict(status["d"])
+        for deadline in lifecycle.deadlines:
+            if move.to in deadline.met:
+                deadlines.pop(deadline.id, None)
+        for index, deadline in enumerate(lifecycle.deadlines):
+            if deadline.start == move.to and now is not None and now_us is not None:
+                due = now_us + lp.deadline_us[index]
+                deadlines[deadline.id] = {"due": due, "b": False}
+                template = lp.obligations[index]
+                obligation: EffectResult = Obligation(
+                    template.policy_id, template.rule_id, template.action, template.who,
+                    from_us(due).astimezone(now.tzinfo))
+                firings.append(Firing(lp.id, deadline.id, "transition", (obligation,)))
+        txn.l[lp.id] = {"st": move.to, "at": now_us, "d": deadlines}
+        return TransitionRecord(lp.id, str(event), state, move.to)
+
+
+def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool, int]:
+    """Update ``counter`` for this event; return (matched, count in the event's window)."""
+    if counter.calendar is None and counter.rolling_us is None:
+        total = int(txn.counter(counter.key) or 0) + (1 if matched else 0)
+        if matched:
+            txn.c[counter.key] = total
+        return matched, total
+    at = counter.at(fact)
+    if at is None:
+        return False, 0
+    if at.utcoffset() is None:
+        raise TimeError(f"window time {at.isoformat()} has no time zone")
+    if counter.calendar is not None:
+        period = counter.period(at)
+        periods = [list(p) for p in (txn.counter(counter.key) or [])]
+        found = next((p for p in periods if p[0] == period), None)
+        count = (found[1] if found else 0) + (1 if matched else 0)
+        if matched:
+            if found:
+                found[1] = count
+            else:
+                periods.append([period, count])
+                periods.sort()
+                periods = periods[-3:]  # a late event may still reach the two before
+            txn.c[counter.key] = periods
+        return matched, count
+    at_us = to_us(at)
+    times = list(txn.counter(counter.key) or [])
+    span = counter.rolling_us
+    count = sum(1 for t in times if at_us - span < t <= at_us) + (1 if matched else 0)
+    if matched:
+        bisect.insort(times, at_us)
+        cutoff = times[-1] - span
+        times = [t for t in times if t > cutoff]
+        txn.c[counter.key] = times
+    return matched, count
+
+
+def _subject(subject: Any) -> None:
+    if not isinstance(subject, str) or not subject:
+        raise SessionError(f"a subject id must be a non-empty string (got {subject!r})")
+
+
+def _firing_note(firing: Firing) -> str:
+    item = f" item {firing.item!r}" if firing.item is not None else ""
+    due = f" (due {firing.due.isoformat()})" if firing.due else ""
+    keys = ", ".join(e.key for e in firing.effects)
+    return f"{firing.policy_id}/{firing.rule_id}{item}{due} -> {keys}"
+
+
+def _explain_event(subject: str, backend: str, fp: FactProgram, fact: BaseModel,
+                   now: datetime | None, w: list[Any], seq: int, matched: list[int],
+                   selected: list[int], transitions: list[TransitionRecord],
+                   firings: list[Firing]) -> SessionTrace:
+    notes = [f"event #{seq + 1} of type {fp.fact_type}"]
+    for t in transitions:
+        notes.append(f"lifecycle {t.lifecycle_id}: {t.source} --{t.event}--> {t.target}")
+    for slot in fp.slots:
+        rule = next(r for r in fp.rules if slot in r.slots)
+        notes.append(f"{rule.key}: {slot.cond.kind} value {w[slot.index]}")
+    notes.extend(_firing_note(f) for f in firings if f.cause != "event")
+    values = {id(slot.cond): w[slot.index] for slot in fp.slots}
+    traces = []
+    with window_values(values):
+        for position, rule in enumerate(fp.rules):
+            params = rule.policy.param_values
+            env = Env(fact, now, params, fp.model, DescribeContext(fp.model, params))
+            node = env.evaluate(rule.rule.when)
+            traces.append(RuleTrace(rule.policy.id, rule.rule.id, position in matched,
+                                    position in selected, node))
+    return SessionTrace(subject, "event", now, backend, tuple(notes), tuple(traces))
+
+
+class Session:
+    """One subject's session: send events, tick time, export. A light handle; the state of
+    record lives in the engine's store, so any number of handles may exist.
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("_closed", "engine", "subject_id")
+
+    def __init__(self, engine: SessionEngine, subject_id: str) -> None:
+        self.engine = engine
+        self.subject_id = subject_id
+        self._closed = False
+
+    def send(self, event: Any, *, now: datetime | None = None,
+             fact_type: str | None = None) -> StepResult:
+        """Process ``event`` (a fact model instance, or a dict with ``fact_type=``).
+
+        With ``now`` the clock first moves there (deadlines due by then fire first, and
+        ``now`` may not be earlier than the clock); without it the clock stays. Window
+        conditions place the event by its own time field. Raises :class:`FactError` for an
+        event of a type the engine does not accept, :class:`TransitionError` for a move the
+        lifecycle does not allow, :class:`TimeError` for time going backwards; in each case
+        nothing changes.
+        """
+        self._check()
+        return self.engine.send(self.subject_id, event, now=now, fact_type=fact_type)
+
+    def tick(self, now: datetime) -> StepResult:
+        """Move the clock to ``now`` and fire every deadline reached, once each, in due order.
+
+        A tick earlier than the clock raises :class:`TimeError` and changes nothing.
+        """
+        self._check()
+        return self.engine.tick(self.subject_id, now)
+
+    def export(self) -> dict[str, Any]:
+        """The session's state as a JSON-ready document."""
+        self._check()
+        return self.engine.export(self.subject_id)
+
+    def export_json(self) -> str:
+        """The session's state as JSON text."""
+        self._check()
+        return self.engine.export_json(self.subject_id)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A copy of the state of record (see :mod:`csrules._sessions.state`)."""
+        state: dict[str, Any] = self.export()["state"]
+        return state
+
+    def lifecycle_state(self, lifecycle_id: str) -> str:
+        """The current state of lifecycle ``lifecycle_id`` (its initial state before any event)."""
+        for lp in self.engine.program.lifecycles:
+            if lp.id == lifecycle_id:
+                status = self.state["l"].get(lifecycle_id)
+                return lp.lifecycle.initial if status is None else str(status["st"])
+        raise KeyError(f"no lifecycle {lifecycle_id!r} in this engine")
+
+    def close(self) -> None:
+        """Stop using this handle (the state stays in the store; see
+        :meth:`SessionEngine.forget` to delete it)."""
+        self._closed = True
+
+    def _check(self) -> None:
+        if self._closed:
+            raise SessionError(f"the session handle for {self.subject_id!r} is closed")
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Session {self.subject_id!r} backend={self.engine.backend}>"
