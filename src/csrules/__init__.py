@@ -10,6 +10,8 @@ import contextlib
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from csrules._calendar import BusinessCalendar, TimeSpan
+from csrules._china import china_adjusted_working_days, china_calendar, china_official_years
 from csrules._conditions import (
     All,
     Any_,
@@ -35,6 +37,7 @@ from csrules._decision import (
     Violation,
 )
 from csrules._durations import BusinessDuration, WallDuration, parse_duration
+from csrules._duties import Duty, DutyTitle, Recurrence, parse_recurrence
 from csrules._engine import Engine
 from csrules._facts import get_fact_type, register_fact_type, registered_fact_types
 from csrules._loader import dump_policy, load_policy, loads_policy, policy_schema
@@ -54,13 +57,20 @@ from csrules._model import (
     Text,
     Violate,
 )
+from csrules._shifts import Shift, ShiftOccurrence, ShiftPattern
 from csrules._trace import RuleTrace, Trace, TraceNode
 from csrules.exceptions import (
+    CalendarError,
     CsrulesError,
     DefinitionError,
+    DurationError,
     EvaluationError,
     FactError,
     PolicyError,
+    SessionError,
+    StateError,
+    TimeError,
+    TransitionError,
 )
 
 try:
@@ -73,7 +83,9 @@ __all__ = [
     "Any_",
     "Approval",
     "Approve",
+    "BusinessCalendar",
     "BusinessDuration",
+    "CalendarError",
     "Citation",
     "Compare",
     "Condition",
@@ -82,6 +94,9 @@ __all__ = [
     "Decision",
     "DefinitionError",
     "Due",
+    "DurationError",
+    "Duty",
+    "DutyTitle",
     "Elapsed",
     "Engine",
     "ErrorMode",
@@ -104,22 +119,35 @@ __all__ = [
     "PolicyRef",
     "Recommend",
     "Recommendation",
+    "Recurrence",
     "Rule",
     "RuleError",
     "RuleTrace",
+    "SessionError",
+    "Shift",
+    "ShiftOccurrence",
+    "ShiftPattern",
     "Source",
+    "StateError",
     "Text",
+    "TimeError",
+    "TimeSpan",
     "Trace",
     "TraceNode",
+    "TransitionError",
     "Violate",
     "Violation",
     "WallDuration",
     "__version__",
+    "china_adjusted_working_days",
+    "china_calendar",
+    "china_official_years",
     "dump_policy",
     "get_fact_type",
     "load_policy",
     "loads_policy",
     "parse_duration",
+    "parse_recurrence",
     "policy_schema",
     "register_fact_type",
     "registered_fact_types",
