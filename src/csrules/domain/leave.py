@@ -1,0 +1,86 @@
+"""Reading a leave decision the way an attendance clerk needs it.
+
+A leave request judged by a pack's leave policy yields effects from several rules. The
+clerk wants three answers: who approves (by role), which notice rule applied, and whether
+the absence counts as absence without leave (曠工). :func:`assess_leave` reads them off a
+:class:`~csrules.Decision`::
+
+    decision = pack.engine().evaluate(request)
+    assess_leave(decision).approvers            # ('department_head',)
+    assess_leave(decision).notice_rule           # 'ATT-1.personal-notice'
+    assess_leave(decision).absence_without_leave # True while a late request is unapproved
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from csrules._decision import Decision, Violation
+from csrules.domain.facts import LeaveRequest
+
+__all__ = ["LeaveAssessment", "assess_leave", "notice_rule_for"]
+
+ABSENCE_MARK = "曠工"
+"""The word every violation consequence that makes an absence count as 曠工 contains."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveAssessment:
+    """Approvers, the notice rule that applied, and whether the absence counts as 曠工.
+
+    .. versionadded:: 0.1
+    """
+
+    approvers: tuple[str, ...]
+    notice_rule: str | None
+    notice_met: bool
+    absence_without_leave: bool
+    violations: tuple[Violation, ...]
+
+    @property
+    def approver(self) -> str | None:
+        """The highest approver required (the last one in rule order), if any."""
+        return self.approvers[-1] if self.approvers else None
+
+
+def notice_rule_for(request: LeaveRequest) -> str | None:
+    """The id of the notice rule that governs ``request`` (None when none applies).
+
+    Night shifts (ATT-5) and holidays (ATT-6) have their own notice rules, which take
+    precedence over the kind of leave; an emergency sick leave is governed by the phone call
+    before the shift (ATT-4).
+    """
+    if request.night_shift:
+        return "ATT-5.night-deadline"
+    if request.on_holiday:
+        return "ATT-6.holiday-notice"
+    if request.kind == "personal":
+        return "ATT-1.personal-notice"
+    if request.kind == "special_personal":
+        return "ATT-1.special-notice"
+    if request.kind == "sick" and request.emergency:
+        return "ATT-4.emergency-phone"
+    return None
+
+
+def assess_leave(decision: Decision) -> LeaveAssessment:
+    """Summarise a leave decision (see the module docstring).
+
+    ``decision.fact`` must be a :class:`LeaveRequest`.
+    """
+    request = decision.fact
+    if not isinstance(request, LeaveRequest):
+        raise TypeError(f"assess_leave needs a leave_request decision (got {type(request).__name__})")
+    rule = notice_rule_for(request)
+    violations = decision.violations
+    notice_met = rule is None or all(v.rule_id != rule for v in violations)
+    absence = any(
+        v.consequence is not None and ABSENCE_MARK in v.consequence.zh for v in violations
+    )
+    return LeaveAssessment(
+        approvers=decision.approvers,
+        notice_rule=rule,
+        notice_met=notice_met,
+        absence_without_leave=absence,
+        violations=violations,
+    )

@@ -1,0 +1,363 @@
+"""Service-level targets the way help desks define them, plus early warnings.
+
+Zendesk and Jira Service Management measure three clocks per ticket: **first reply** (from
+creation to the first agent reply), **next reply** (from the customer's oldest unanswered
+message after an agent reply to the next agent reply) and **resolution** (from creation to
+solved). Targets differ by priority, run in calendar or business hours, and pause while the
+ticket waits on the customer (``pending``). What those tools lack is a warning before the
+breach; here every clock also reports when it crosses chosen fractions of its target (50 %
+and 80 % by default), so escalation starts before the breach, not after::
+
+    policy = SlaPolicy(
+        targets={"urgent": {"first_reply": "1h", "resolution": "8h"},
+                 "normal": {"first_reply": "8 business hours", "resolution": "3 business days"}},
+        calendar=china_calendar(...),            # needed for business-time targets
+        warn_at=(0.5, 0.8),
+    )
+    for clock in policy.clocks(ticket, now=now):
+        clock.metric, clock.fraction, clock.breach_at, clock.next_warning_at
+
+Each clock turns into an :class:`SlaClockFact` (fact type ``sla_clock``) that policies judge,
+for instance "escalate to the shift lead at 80 % of any target".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+
+from csrules._calendar import BusinessCalendar
+from csrules._durations import BusinessDuration, Duration, WallDuration, parse_duration
+from csrules._facts import register_fact_type
+from csrules.domain.facts import Fact, _field
+from csrules.exceptions import CalendarError, PolicyError, TimeError
+
+__all__ = [
+    "Metric",
+    "Pause",
+    "SlaClock",
+    "SlaClockFact",
+    "SlaPolicy",
+    "SlaTicket",
+    "SlaWarning",
+]
+
+Metric = Literal["first_reply", "next_reply", "resolution"]
+"""The three service-level clocks of a ticket."""
+
+_METRICS: tuple[Metric, ...] = ("first_reply", "next_reply", "resolution")
+_ZERO = timedelta(0)
+
+
+class Pause(BaseModel):
+    """A span while the ticket waited on the customer (``pending``); ``end`` None: still waiting.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Pause:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("a pause cannot end before it starts")
+        return self
+
+
+class SlaTicket(BaseModel):
+    """What the SLA clocks read from a ticket.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    priority: str
+    created_at: AwareDatetime
+    agent_replies: tuple[AwareDatetime, ...] = ()
+    customer_messages: tuple[AwareDatetime, ...] = ()
+    resolved_at: AwareDatetime | None = None
+    pauses: tuple[Pause, ...] = ()
+
+    @field_validator("agent_replies", "customer_messages")
+    @classmethod
+    def _sorted(cls, value: tuple[datetime, ...]) -> tuple[datetime, ...]:
+        return tuple(sorted(value))
+
+
+@dataclass(frozen=True, slots=True)
+class SlaWarning:
+    """A warning threshold of a clock: ``fraction`` of the target, reached or due ``at``.
+
+    ``at`` is None when the threshold was already reached, or the clock is paused or stopped.
+
+    .. versionadded:: 0.1
+    """
+
+    fraction: float
+    reached: bool
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaClock:
+    """One metric's clock for one ticket at one instant.
+
+    ``running`` is False when the clock has stopped (target met or missed for good) or is
+    paused; ``breach_at`` and the warnings' ``at`` are given only for a running clock.
+
+    .. versionadded:: 0.1
+    """
+
+    ticket_id: str
+    metric: Metric
+    priority: str
+    target: Duration
+    started_at: datetime
+    stopped_at: datetime | None
+    elapsed: timedelta
+    target_span: timedelta
+    running: bool
+    paused: bool
+    breach_at: datetime | None
+    warnings: tuple[SlaWarning, ...]
+
+    @property
+    def fraction(self) -> float:
+        """Elapsed time as a fraction of the target (1.0 and above: breached)."""
+        if self.target_span <= _ZERO:
+            return float("inf")
+        return self.elapsed / self.target_span
+
+    @property
+    def breached(self) -> bool:
+        """Whether the target was exceeded."""
+        return self.elapsed > self.target_span
+
+    @property
+    def remaining(self) -> timedelta:
+        """Target time left (negative once breached)."""
+        return self.target_span - self.elapsed
+
+    @property
+    def next_warning_at(self) -> datetime | None:
+        """When the next unreached warning falls due (None when none is ahead)."""
+        ahead = [w.at for w in self.warnings if not w.reached and w.at is not None]
+        return min(ahead) if ahead else None
+
+    @property
+    def warning_level(self) -> float:
+        """The highest warning fraction reached (0.0 when none)."""
+        return max((w.fraction for w in self.warnings if w.reached), default=0.0)
+
+    def fact(self) -> SlaClockFact:
+        """This clock as an ``sla_clock`` fact for policies."""
+        return SlaClockFact(
+            ticket_id=self.ticket_id,
+            metric=self.metric,
+            priority=self.priority,
+            fraction=round(self.fraction, 6),
+            warning_level=self.warning_level,
+            breached=self.breached,
+            running=self.running,
+            breach_at=self.breach_at,
+        )
+
+
+@register_fact_type(name="sla_clock")
+class SlaClockFact(Fact):
+    """An SLA clock as policies see it (服務水平時鐘).
+
+    .. versionadded:: 0.1
+    """
+
+    ticket_id: str = _field("ticket id", "工單號", "The ticket")
+    metric: Metric = _field("metric", "指標", "first_reply, next_reply or resolution")
+    priority: str = _field("priority", "優先級", "The ticket's priority")
+    fraction: float = _field("fraction of target used", "已用比例", "Elapsed time / target", ge=0)
+    warning_level: float = _field("warning level", "預警級別", "Highest warning fraction reached", 0.0, ge=0)
+    breached: bool = _field("breached", "已超時", "The target was exceeded", False)
+    running: bool = _field("running", "計時中", "The clock is running (not paused or stopped)", True)
+    breach_at: AwareDatetime | None = _field("breach at", "超時時間", "When the target will be breached", None)
+
+
+class SlaPolicy(BaseModel):
+    """Targets per priority and metric, in calendar or business time, with warning fractions.
+
+    ``targets`` maps a priority to ``{metric: duration}``; a duration is clock time
+    (``"4h"``) or business time (``"8 business hours"``, which needs ``calendar``).
+    ``pause_metrics`` lists the clocks that stop while the ticket waits on the customer.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    targets: dict[str, dict[Metric, Any]]
+    calendar: BusinessCalendar | None = None
+    warn_at: tuple[float, ...] = (0.5, 0.8)
+    pause_metrics: tuple[Metric, ...] = _METRICS
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except (ValueError, TypeError) as exc:
+            if isinstance(exc, PolicyError):
+                raise
+            raise PolicyError(f"invalid SLA policy: {exc}") from None
+
+    @model_validator(mode="after")
+    def _checked(self) -> SlaPolicy:
+        if any(not 0 < f < 1 for f in self.warn_at):
+            raise ValueError(f"warning fractions must lie strictly between 0 and 1 (got {self.warn_at})")
+        parsed: dict[str, dict[Metric, Duration]] = {}
+        for priority, metrics in self.targets.items():
+            parsed[priority] = {}
+            for metric, value in metrics.items():
+                duration = parse_duration(value)
+                if isinstance(duration, BusinessDuration):
+                    if self.calendar is None:
+                        raise ValueError(f"{priority}/{metric} target {duration} needs a calendar")
+                    if duration.unit == "days" and not float(duration.amount).is_integer():
+                        raise ValueError(f"{priority}/{metric}: business days must be whole")
+                parsed[priority][metric] = duration
+        object.__setattr__(self, "targets", parsed)
+        object.__setattr__(self, "warn_at", tuple(sorted(set(self.warn_at))))
+        return self
+
+    # ------------------------------------------------------------------ time arithmetic
+
+    def _span(self, start: datetime, end: datetime, pauses: tuple[Pause, ...]) -> timedelta:
+        """Counted time from ``start`` to ``end`` with ``pauses`` removed."""
+        if end <= start:
+            return _ZERO
+        total = self._measure(start, end)
+        for pause in pauses:
+            low = max(pause.start, start)
+            high = min(pause.end or end, end)
+            if low < high:
+                total -= self._measure(low, high)
+        return total
+
+    def _measure(self, start: datetime, end: datetime) -> timedelta:
+        if self.calendar is None:
+            return end - start
+        return self.calendar.elapsed(start, end)
+
+    def _target_span(self, target: Duration, start: datetime) -> timedelta:
+        """The target as counted time (business days measured from ``start``)."""
+        if isinstance(target, WallDuration):
+            return target.delta
+        if target.unit == "hours":
+            return timedelta(hours=target.amount)
+        assert self.calendar is not None
+        finish = self.calendar.add(start, target)
+        return self.calendar.elapsed(start, finish)
+
+    def _advance(self, now: datetime, amount: timedelta, business: bool) -> datetime:
+        """The instant when ``amount`` more counted time has passed after ``now``."""
+        if not business or self.calendar is None:
+            return now + amount
+        hours = amount.total_seconds() / 3600
+        return self.calendar.add(now, BusinessDuration(hours, "hours"))
+
+    # ------------------------------------------------------------------ clocks
+
+    def clocks(self, ticket: SlaTicket, *, now: datetime) -> list[SlaClock]:
+        """Every clock of ``ticket`` that has a target for its priority, at ``now``."""
+        if now.utcoffset() is None:
+            raise TimeError("now must carry a time zone")
+        if now < ticket.created_at:
+            raise TimeError("now is before the ticket was created")
+        targets = self.targets.get(ticket.priority)
+        if targets is None:
+            known = ", ".join(self.targets)
+            raise PolicyError(f"no SLA targets for priority {ticket.priority!r} (priorities: {known})")
+        out: list[SlaClock] = []
+        for metric in _METRICS:
+            if metric not in targets:
+                continue
+            window = _window(metric, ticket, now)
+            if window is not None:
+                out.append(self._clock(ticket, metric, targets[metric], window[0], window[1], now))
+        return out
+
+    def _clock(
+        self,
+        ticket: SlaTicket,
+        metric: Metric,
+        target: Duration,
+        start: datetime,
+        stop: datetime | None,
+        now: datetime,
+    ) -> SlaClock:
+        pauses = ticket.pauses if metric in self.pause_metrics else ()
+        end = stop if stop is not None and stop <= now else now
+        elapsed = self._span(start, end, pauses)
+        span = self._target_span(target, start)
+        paused = stop is None and any(
+            p.start <= now and (p.end is None or now < p.end) for p in pauses
+        )
+        running = stop is None and not paused
+        business = isinstance(target, BusinessDuration)
+        if running and business and self.calendar is not None:
+            try:
+                self.calendar.next_working_instant(now)
+            except CalendarError:  # no working time ahead: the clock cannot move
+                running = False
+
+        def due(amount: timedelta) -> datetime | None:
+            if not running:
+                return None
+            return self._advance(now, amount - elapsed, business)
+
+        warnings = tuple(
+            SlaWarning(f, elapsed >= span * f, None if elapsed >= span * f else due(span * f))
+            for f in self.warn_at
+        )
+        breach_at = None if elapsed > span else due(span)
+        return SlaClock(
+            ticket_id=ticket.ticket_id,
+            metric=metric,
+            priority=ticket.priority,
+            target=target,
+            started_at=start,
+            stopped_at=stop if stop is not None and stop <= now else None,
+            elapsed=elapsed,
+            target_span=span,
+            running=running,
+            paused=paused,
+            breach_at=breach_at,
+            warnings=warnings,
+        )
+
+
+def _window(metric: Metric, ticket: SlaTicket, now: datetime) -> tuple[datetime, datetime | None] | None:
+    """When ``metric``'s clock started and stopped (None: not started)."""
+    replies = [r for r in ticket.agent_replies if r <= now]
+    if metric == "first_reply":
+        return ticket.created_at, replies[0] if replies else None
+    if metric == "resolution":
+        resolved = ticket.resolved_at if ticket.resolved_at is not None and ticket.resolved_at <= now else None
+        return ticket.created_at, resolved
+    if not replies:
+        return None  # next reply measures only after a first reply
+    messages = [m for m in ticket.customer_messages if m <= now]
+    last_reply = replies[-1]
+    waiting = [m for m in messages if m > last_reply]
+    if waiting:
+        return waiting[0], None
+    # the most recent customer message answered after a previous reply: a finished cycle
+    for index in range(len(replies) - 1, 0, -1):
+        asked = [m for m in messages if replies[index - 1] < m <= replies[index]]
+        if asked:
+            return asked[0], replies[index]
+    return None
+
