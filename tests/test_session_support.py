@@ -114,7 +114,9 @@ def policies() -> list[csrules.Policy]:
     return [csrules.Policy(**CON1), csrules.Policy(**ATT9), csrules.Policy(**ESC2)]
 
 
-BACKENDS = ["durable", "python"]
+from csrules._sessions import available_backends  # noqa: E402
+
+BACKENDS = [b for b in ("durable", "python") if b in available_backends()]
 
 
 def engine(backend: str, **kwargs: Any) -> SessionEngine:

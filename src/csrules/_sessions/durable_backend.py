@@ -288,20 +288,20 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
             iencoding = _Encoding()
-            for rule in tracker.rules:
-                pc = _PatternCompiler(fp.model, rule.policy.param_values, compiler, iencoding,
-                                      rule.position, {})
-                rest = pc.pattern(rule.rule.when)
-                pattern = _and([{"t": ikind}, rest, {"$nex": {f"f{rule.position}": 1}}])
+            for drule in tracker.rules:
+                pc = _PatternCompiler(fp.model, drule.policy.param_values, compiler, iencoding,
+                                      drule.position, {})
+                rest = pc.pattern(drule.rule.when)
+                pattern = _and([{"t": ikind}, rest, {"$nex": {f"f{drule.position}": 1}}])
                 if pattern is _FALSE:
                     continue
-                name = f"d{rule.position}"
+                name = f"d{drule.position}"
                 ruleset[name] = _rule([
                     ("o", pattern),
                     ("k", {"$and": [{"t": "tick"}, {"$gte": {"now": {"$add": {
-                        "$l": {"o": "since"}, "$r": rule.after_us}}}}]}),
+                        "$l": {"o": "since"}, "$r": drule.after_us}}}}]}),
                 ])
-                names[name] = ("deadline", rule.position)
+                names[name] = ("deadline", drule.position)
             items[tracker.position] = (ikind, iencoding)
     if not ruleset:  # durable refuses an empty ruleset; keep one rule that never matches
         ruleset["never"] = _rule([("m", {"t": "never"})])
@@ -421,4 +421,5 @@ class DurableBackend:
 
     def ruleset(self) -> dict[str, Any]:
         """The compiled dict ruleset (for reading and debugging)."""
-        return json.loads(json.dumps(self.compiled.ruleset))
+        copied: dict[str, Any] = json.loads(json.dumps(self.compiled.ruleset))
+        return copied

@@ -20,6 +20,7 @@ Every call follows the same discipline, which closes the hazards measured in
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from collections.abc import Iterable
@@ -128,10 +129,8 @@ class DurableHost:
 
     def wipe(self) -> None:
         """Delete the host's session state (facts, events, state) in durable."""
-        try:
+        with contextlib.suppress(Exception):
             self._c.delete_state(self._handle, SID)
-        except Exception:
-            pass
 
     def inject(self, fact: dict[str, Any], *, event: bool = False) -> None:
         """Leave a message in durable on purpose (tests of the clean check use it)."""
@@ -151,10 +150,8 @@ class DurableHost:
         self._host._ruleset_directory.pop(self.name, None)
         if self._ruleset in self._host._ruleset_list:
             self._host._ruleset_list.remove(self._ruleset)
-        try:
+        with contextlib.suppress(Exception):
             self._c.delete_ruleset(self._handle)
-        except Exception:
-            pass
 
 
 _HOST_CLASS: list[type] = []
@@ -164,7 +161,7 @@ def _host_class(engine: Any) -> type:
     """``engine.Host`` without its timer threads (built once, after durable is imported)."""
     if not _HOST_CLASS:
 
-        class PrivateHost(engine.Host):  # type: ignore[misc,name-defined]
+        class PrivateHost(engine.Host):  # type: ignore[misc]
             """A durable host that starts no threads and resolves no named actions."""
 
             def _run(self) -> None:

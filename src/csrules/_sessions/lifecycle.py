@@ -108,17 +108,17 @@ class Lifecycle(PolicyModel):
 
     @model_validator(mode="after")
     def _checked(self) -> Lifecycle:
-        where = {"policy_id": self.id}
+        pid = self.id
         known = set(self.states)
         if len(known) != len(self.states):
             repeated = sorted({s for s in self.states if self.states.count(s) > 1})
-            raise PolicyError(f"states are repeated: {', '.join(repeated)}", **where)
+            raise PolicyError(f"states are repeated: {', '.join(repeated)}", policy_id=pid)
 
         def need(state: str, loc: tuple[str | int, ...]) -> None:
             if state not in known:
                 raise PolicyError(
                     f"unknown state {state!r} (states: {', '.join(self.states)})",
-                    loc=loc, **where,
+                    loc=loc, policy_id=pid,
                 )
 
         need(self.initial, ("initial",))
@@ -130,24 +130,24 @@ class Lifecycle(PolicyModel):
         if info.kind != "text" or info.is_collection:
             raise PolicyError(
                 f"event_field {self.event_field!r} must be a text field (is {info.describe()})",
-                loc=("event_field",), **where,
+                loc=("event_field",), policy_id=pid,
             )
         for index, move in enumerate(self.transitions):
             need(move.from_, ("transitions", index, "from"))
             need(move.to, ("transitions", index, "to"))
             if move.from_ in self.final:
                 raise PolicyError(f"final state {move.from_!r} cannot have transitions",
-                                  loc=("transitions", index, "from"), **where)
+                                  loc=("transitions", index, "from"), policy_id=pid)
             if info.choices is not None and move.on not in info.choices:
                 raise PolicyError(
                     f"event {move.on!r} is not a possible value of {self.event_field}",
-                    loc=("transitions", index, "on"), **where,
+                    loc=("transitions", index, "on"), policy_id=pid,
                 )
             if move.guard is not None:
                 for node in walk(move.guard):
                     if node.kind in WINDOW_KINDS:
                         raise PolicyError(f"a guard cannot use {node.kind}",
-                                          loc=("transitions", index, "guard"), **where)
+                                          loc=("transitions", index, "guard"), policy_id=pid)
                 try:
                     handler_for(move.guard).check(move.guard, ctx.at("transitions", index, "guard"))
                 except PolicyError as exc:
@@ -156,14 +156,14 @@ class Lifecycle(PolicyModel):
         for index, deadline in enumerate(self.deadlines):
             if deadline.id in ids:
                 raise PolicyError(f"duplicate deadline id {deadline.id!r}",
-                                  loc=("deadlines", index, "id"), **where)
+                                  loc=("deadlines", index, "id"), policy_id=pid)
             ids.add(deadline.id)
             need(deadline.start, ("deadlines", index, "start"))
             for position, state in enumerate(deadline.met):
                 need(state, ("deadlines", index, "met", position))
             if not isinstance(deadline.within, WallDuration):
                 raise PolicyError(f"deadline {deadline.id!r}: {deadline.within} is business time; "
-                                  "use clock time", loc=("deadlines", index, "within"), **where)
+                                  "use clock time", loc=("deadlines", index, "within"), policy_id=pid)
         return self
 
     def allowed(self, state: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -95,7 +95,7 @@ def _getter(path: str) -> Callable[[Any], Any]:
 class _Compiler:
     """Generates the Python functions of one fact type, as the stateless engine does."""
 
-    _BUILTINS = {"bool": bool}
+    _BUILTINS: ClassVar[dict[str, Any]] = {"bool": bool}
 
     def __init__(self, model: type[BaseModel]) -> None:
         self.model = model
@@ -313,19 +313,19 @@ def _deadline_node(rule: Rule, policy: Policy) -> StillOpen | None:
     nodes = [n for n in walk(rule.when) if isinstance(n, StillOpen)]
     if not nodes:
         return None
-    where = {"policy_id": policy.id, "rule_id": rule.id}
+    pid, rid = policy.id, rule.id
     if len(nodes) > 1:
-        raise PolicyError("a rule can have only one still_open condition", **where)
+        raise PolicyError("a rule can have only one still_open condition", policy_id=pid, rule_id=rid)
     others = [n.kind for n in walk(rule.when) if n.kind in WINDOW_KINDS and n is not nodes[0]]
     if others:
         raise PolicyError(f"still_open cannot be combined with {', '.join(others)} in one rule",
-                          **where)
+                          policy_id=pid, rule_id=rid)
     node: ConditionBase = rule.when
     while node is not nodes[0]:
         if not isinstance(node, All) or not any(_contains(child, nodes[0]) for child in node.of):
             raise PolicyError(
                 "still_open must be the condition itself or part of an 'all' (not under "
-                "'any' or 'not'): a deadline fires once when reached", **where)
+                "'any' or 'not'): a deadline fires once when reached", policy_id=pid, rule_id=rid)
         node = next(child for child in node.of if _contains(child, nodes[0]))
     return nodes[0]
 
@@ -373,7 +373,7 @@ def compile_program(
                           deadline_rules)
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
-    lc_programs = []
+    lc_programs: list[LifecycleProgram] = []
     for lifecycle in lifecycles:
         if not isinstance(lifecycle, Lifecycle):
             raise PolicyError(f"expected Lifecycle objects, got {type(lifecycle).__name__}")

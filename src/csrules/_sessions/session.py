@@ -13,7 +13,8 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -39,7 +40,7 @@ from csrules._sessions.state import Txn, document, new_state, validate_document
 from csrules._sessions.store import MemoryStore, SessionStore
 from csrules._trace import RuleTrace
 from csrules._window_kinds import window_values
-from csrules.exceptions import FactError, SessionError, StateError, TimeError, TransitionError
+from csrules.exceptions import CsrulesError, FactError, SessionError, StateError, TimeError, TransitionError
 
 __all__ = ["Session", "SessionEngine"]
 
@@ -120,7 +121,7 @@ class SessionEngine:
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
-        with self._lock:
+        with self._lock, _guarded("an event"):
             self._check_open()
             fp, fact = self._fact(event, fact_type)
             moment = _aware(now)
@@ -143,7 +144,7 @@ class SessionEngine:
         moment = _aware(now)
         if moment is None:
             raise TimeError("a tick needs now")
-        with self._lock:
+        with self._lock, _guarded("a tick"):
             self._check_open()
             doc, state = self._load(subject_id)
             txn = Txn(state)
@@ -323,7 +324,7 @@ class SessionEngine:
                 deadlines[deadline_id] = {**deadlines[deadline_id], "b": True}
                 txn.l[lp.id] = {**status, "d": deadlines}
         errors = []
-        for (index, position), message in sorted(match.errors.items()):
+        for (_index, position), message in sorted(match.errors.items()):
             rule = self.program.deadline_rules[position]
             errors.append(RuleError(rule.policy.id, rule.rule.id, message))
         return firings, errors
@@ -485,6 +486,21 @@ class SessionEngine:
                 firings.append(Firing(lp.id, deadline.id, "transition", (obligation,)))
         txn.l[lp.id] = {"st": move.to, "at": now_us, "d": deadlines}
         return TransitionRecord(lp.id, str(event), state, move.to)
+
+
+@contextmanager
+def _guarded(what: str) -> Iterator[None]:
+    """Let csrules' own errors through; turn anything else into a :class:`SessionError`.
+
+    The call works on a transaction, so whatever failed, nothing was committed.
+    """
+    try:
+        yield
+    except CsrulesError:
+        raise
+    except Exception as exc:
+        raise SessionError(f"{what} could not be processed, and the session is unchanged: "
+                           f"{type(exc).__name__}: {exc}") from exc
 
 
 def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool, int]:
