@@ -67,9 +67,7 @@ class Filler:
     first, so ``set("shift.start", ...)`` works on a fact whose shift was ``None``.
     """
 
-    def __init__(
-        self, draw: st.DrawFn, data: dict[str, Any], model: type[BaseModel], now: datetime | None
-    ) -> None:
+    def __init__(self, draw: st.DrawFn, data: dict[str, Any], model: type[BaseModel], now: datetime | None) -> None:
         self.draw = draw
         self.data = data
         self.model = model
@@ -295,11 +293,7 @@ def _compare(cond: Any, ctx: BoundaryContext) -> list[Probe]:
     probes = _missing(ctx, path, getattr(cond, "field", None))
     if getattr(cond, "field", None) is not None:
         return probes + _compare_fields(path, op, cond.field, info, ctx)
-    rhs = (
-        ctx.params[cond.param]
-        if getattr(cond, "param", None) is not None
-        else coerce_literal(info, cond.value)
-    )
+    rhs = ctx.params[cond.param] if getattr(cond, "param", None) is not None else coerce_literal(info, cond.value)
     if isinstance(rhs, WallDuration):
         rhs = rhs.delta
     if info.kind in _ORDERED:
@@ -319,9 +313,7 @@ def _compare(cond: Any, ctx: BoundaryContext) -> list[Probe]:
     return probes
 
 
-def _compare_fields(
-    path: str, op: str, other: str, info: FieldInfo, ctx: BoundaryContext
-) -> list[Probe]:
+def _compare_fields(path: str, op: str, other: str, info: FieldInfo, ctx: BoundaryContext) -> list[Probe]:
     probes = []
     if info.kind in _ORDERED:
         step = _step(info.kind)
@@ -330,9 +322,7 @@ def _compare_fields(
             label = f"{path} = {other}" + (f" {shown} {_show(step)}" if sign else "")
             probes.append(Probe(label, _relative(path, other, delta), OPS[op](sign, 0)))
     else:
-        probes.append(
-            Probe(f"{path} = {other}", lambda f: f.set(path, f.get(other)), OPS[op](0, 0))
-        )
+        probes.append(Probe(f"{path} = {other}", lambda f: f.set(path, f.get(other)), OPS[op](0, 0)))
         probes.append(Probe(f"{path} ≠ {other}", _unequal(ctx, path, other), OPS[op](0, 1)))
     return probes
 
@@ -358,16 +348,12 @@ def _membership(cond: c.In | c.NotIn, ctx: BoundaryContext) -> list[Probe]:
     probes = _missing(ctx, cond.path)
     for value in listed[:_MAX_LISTED]:
         if ctx.valid(cond.path, value):
-            probes.append(
-                Probe(f"{cond.path} = {_show(value)}", _set(cond.path, value), not negate)
-            )
+            probes.append(Probe(f"{cond.path} = {_show(value)}", _set(cond.path, value), not negate))
     if info.choices is not None:
         outside = sorted((v for v in info.choices if v not in listed), key=str)[:2]
         probes += [Probe(f"{cond.path} = {_show(v)}", _set(cond.path, v), negate) for v in outside]
     else:
-        probes.append(
-            Probe(f"{cond.path} not listed", _other_value(ctx, cond.path, listed), negate)
-        )
+        probes.append(Probe(f"{cond.path} not listed", _other_value(ctx, cond.path, listed), negate))
     return probes
 
 
@@ -376,9 +362,7 @@ def _contains(cond: c.Contains, ctx: BoundaryContext) -> list[Probe]:
     given: Any = cond.phrases if cond.param is None else ctx.params[cond.param]
     phrases: list[str] = [given] if isinstance(given, str) else list(given)
     matcher = TextMatcher(tuple(phrases), cond.fold)
-    texts = st.text(
-        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn")), max_size=8
-    )
+    texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn")), max_size=8)
     clean = texts.filter(lambda s: not matcher(s))
 
     def saying(phrase: str) -> Setter:
@@ -488,9 +472,7 @@ def _steer(cond: c.ConditionBase, want: bool, ctx: BoundaryContext) -> Setter | 
     return lambda f: f.choose(setters)(f)
 
 
-def _leaves(
-    cond: c.ConditionBase, at: tuple[int, ...] = ()
-) -> Iterable[tuple[tuple[int, ...], list[c.ConditionBase]]]:
+def _leaves(cond: c.ConditionBase, at: tuple[int, ...] = ()) -> Iterable[tuple[tuple[int, ...], list[c.ConditionBase]]]:
     """Every leaf's node path with its chain of conditions from the root."""
     stack: list[tuple[tuple[int, ...], list[c.ConditionBase]]] = [(at, [cond])]
     while stack:
@@ -539,8 +521,7 @@ def boundary_targets(
             for rule in policy.rules:
                 if handler_for(rule.when).reads_now(rule.when):
                     raise TimeError(
-                        f"rule {rule.id!r} of {policy.id!r} reads the current time; "
-                        "pass now= to place its thresholds"
+                        f"rule {rule.id!r} of {policy.id!r} reads the current time; pass now= to place its thresholds"
                     )
         for index in range(len(policy.rules)):
             targets.extend(_targets_of_rule(policy, index, ctx))
@@ -555,9 +536,7 @@ def _policies(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...
         raise PolicyError("boundary facts need at least one policy")
     kinds = sorted({p.fact_type for p in group})
     if len(kinds) > 1:
-        raise PolicyError(
-            f"boundary facts are for one fact type; these policies judge {', '.join(kinds)}"
-        )
+        raise PolicyError(f"boundary facts are for one fact type; these policies judge {', '.join(kinds)}")
     return group
 
 

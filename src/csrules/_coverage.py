@@ -142,10 +142,7 @@ class CoverageReport:
                 policy = rule.policy_id
                 lines.append(f"{rule.policy_id}@{rule.policy_version}")
             note = "  NEVER TRUE" if not rule.made_true else ""
-            lines.append(
-                f"  {rule.rule_id:<{width}}  true {rule.made_true:>4}"
-                f"  false {rule.made_false:>4}{note}"
-            )
+            lines.append(f"  {rule.rule_id:<{width}}  true {rule.made_true:>4}  false {rule.made_false:>4}{note}")
             if not details:
                 continue
             for branch in rule.branches.values():
@@ -243,9 +240,7 @@ class Coverage:
         rules = []
         for entry in self._rules.values():
             ordered = dict(sorted(entry.branches.items()))
-            rules.append(
-                RuleCoverage(entry.policy_id, entry.policy_version, entry.rule_id, ordered)
-            )
+            rules.append(RuleCoverage(entry.policy_id, entry.policy_version, entry.rule_id, ordered))
         return CoverageReport(tuple(rules), self.decisions)
 
 
@@ -268,9 +263,7 @@ def _record(engine: Engine, decision: Decision) -> None:
         coverage.record(decision)
 
 
-def _evaluate(
-    self: Engine, fact: Any, *, now: datetime | None = None, fact_type: str | None = None
-) -> Decision:
+def _evaluate(self: Engine, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> Decision:
     decision: Decision = _ORIGINAL["evaluate"](self, fact, now=now, fact_type=fact_type)
     _record(self, decision)
     return decision

@@ -77,9 +77,7 @@ def resolve_fact_type(fact_type: str | type[BaseModel]) -> tuple[str, type[BaseM
     if isinstance(fact_type, str):
         return fact_type, get_fact_type(fact_type)
     if not (isinstance(fact_type, type) and issubclass(fact_type, BaseModel)):
-        raise PolicyError(
-            f"a fact type is a registered name or a pydantic model class (got {fact_type!r})"
-        )
+        raise PolicyError(f"a fact type is a registered name or a pydantic model class (got {fact_type!r})")
     name = fact_type_name(fact_type)
     if name is None:
         raise PolicyError(
@@ -111,9 +109,7 @@ def facts(fact_type: str | type[BaseModel], **fields: Any) -> st.SearchStrategy[
     return validated(model, fact_dicts(model, **fields))
 
 
-def validated(
-    model: type[BaseModel], dicts: st.SearchStrategy[dict[str, Any]]
-) -> st.SearchStrategy[BaseModel]:
+def validated(model: type[BaseModel], dicts: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[BaseModel]:
     """Facts validated from ``dicts``; dictionaries the model refuses are filtered out."""
 
     def build(data: dict[str, Any]) -> BaseModel | None:
@@ -140,8 +136,7 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
     unknown = sorted(set(fields) - set(model.model_fields))
     if unknown:
         raise PolicyError(
-            f"{model.__name__} has no field {unknown[0]!r}; "
-            f"known fields: {', '.join(sorted(model.model_fields))}",
+            f"{model.__name__} has no field {unknown[0]!r}; known fields: {', '.join(sorted(model.model_fields))}",
             path=unknown[0],
         )
     return st.fixed_dictionaries(parts)
@@ -149,10 +144,7 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
 
 @cache
 def _model_dicts(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
-    parts = {
-        _input_name(name, info): _field_strategy(model, name, info)
-        for name, info in model.model_fields.items()
-    }
+    parts = {_input_name(name, info): _field_strategy(model, name, info) for name, info in model.model_fields.items()}
     return st.fixed_dictionaries(parts)
 
 
@@ -160,22 +152,17 @@ def _input_name(name: str, info: pydantic.fields.FieldInfo) -> str:
     return info.alias if isinstance(info.alias, str) else name
 
 
-def _field_strategy(
-    model: type[BaseModel], name: str, info: pydantic.fields.FieldInfo
-) -> st.SearchStrategy[Any]:
+def _field_strategy(model: type[BaseModel], name: str, info: pydantic.fields.FieldInfo) -> st.SearchStrategy[Any]:
     try:
         return strategy_for_annotation(info.annotation, tuple(info.metadata))
     except TypeError as exc:
         raise PolicyError(
-            f"cannot draw {model.__name__}.{name} ({exc}); pass a strategy for it: "
-            f"facts(..., {name}=st....)",
+            f"cannot draw {model.__name__}.{name} ({exc}); pass a strategy for it: facts(..., {name}=st....)",
             path=name,
         ) from None
 
 
-def strategy_for_annotation(
-    annotation: Any, metadata: tuple[Any, ...] = ()
-) -> st.SearchStrategy[Any]:
+def strategy_for_annotation(annotation: Any, metadata: tuple[Any, ...] = ()) -> st.SearchStrategy[Any]:
     """A strategy for values of ``annotation`` honouring constraint ``metadata``.
 
     ``metadata`` holds ``annotated_types`` constraints (``Ge``, ``Lt``, ``MinLen`` ...) as
@@ -338,13 +325,11 @@ def _aware(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
     return aware_datetimes(EARLIEST, LATEST)
 
 
-def aware_datetimes(
-    earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATEST
-) -> st.SearchStrategy[dt.datetime]:
+def aware_datetimes(earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATEST) -> st.SearchStrategy[dt.datetime]:
     """Aware datetimes between two wall-clock bounds, whole seconds, in one of :data:`ZONES`."""
-    return st.datetimes(
-        earliest, latest, timezones=st.sampled_from(ZONES), allow_imaginary=False
-    ).map(lambda d: d.replace(microsecond=0))
+    return st.datetimes(earliest, latest, timezones=st.sampled_from(ZONES), allow_imaginary=False).map(
+        lambda d: d.replace(microsecond=0)
+    )
 
 
 def _naive(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:

@@ -151,9 +151,7 @@ def load_test_file(path: str | Path) -> list[TestCase]:
     except UnicodeDecodeError:
         raise TestFileError("the test file is not UTF-8 text", file=name) from None
     try:
-        data, lines = read_document(
-            text, fmt="json" if path.suffix == ".json" else "yaml", name=name
-        )
+        data, lines = read_document(text, fmt="json" if path.suffix == ".json" else "yaml", name=name)
     except PolicyError as exc:
         raise TestFileError(exc.message, file=exc.file or name, line=exc.line) from None
 
@@ -164,9 +162,7 @@ def load_test_file(path: str | Path) -> list[TestCase]:
         raise fail(f"a test file holds a mapping with 'cases', not {type(data).__name__}")
     unknown = sorted(set(data) - _FILE_KEYS, key=str)
     if unknown:
-        raise fail(
-            f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_FILE_KEYS))})", unknown[0]
-        )
+        raise fail(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_FILE_KEYS))})", unknown[0])
     policy_files = _policy_files(data, path, fail)
     pack = data.get("pack")
     if pack is not None and not isinstance(pack, str):
@@ -277,8 +273,7 @@ def _now(value: Any, fail: Any, *at: Any) -> datetime | None:
         return _NOW.validate_python(value)
     except ValidationError:
         raise fail(
-            "now must be a date and time with a time zone, "
-            f"such as 2026-03-02T09:00:00+08:00 (got {value!r})",
+            f"now must be a date and time with a time zone, such as 2026-03-02T09:00:00+08:00 (got {value!r})",
             *at,
         ) from None
 
@@ -349,9 +344,7 @@ def _pack(case: TestCase) -> list[Policy]:
         raise TestFileError(f"pack {case.pack!r}: {exc}", file=case.file, line=case.line) from None
 
 
-def run_cases(
-    target: Engine | Policy | Sequence[Policy] | None, cases: Iterable[TestCase]
-) -> list[CaseResult]:
+def run_cases(target: Engine | Policy | Sequence[Policy] | None, cases: Iterable[TestCase]) -> list[CaseResult]:
     """Run ``cases`` against ``target``; ``None`` uses the policies each case's file names.
 
     ``target`` is an engine, a policy or policies; given, it judges every case.
@@ -431,9 +424,7 @@ def run_test_file(path: str | Path, policies: Sequence[Policy] = ()) -> list[Cas
     return run_cases(None if names_policies or not policies else list(policies), cases)
 
 
-def describe_mismatch(
-    decision: Decision, problems: Sequence[str], keys: set[str], engine: Engine | None
-) -> str:
+def describe_mismatch(decision: Decision, problems: Sequence[str], keys: set[str], engine: Engine | None) -> str:
     """A readable failure: what differed, the effects, and the trace of the rules that decided.
 
     The rules shown are those that matched and those whose effects (``keys``) were expected
@@ -455,9 +446,7 @@ def describe_mismatch(
     lines.append("the rules that decided:")
     lines += ["  " + line for line in shown.render().splitlines()] or ["  (no rule matched)"]
     fact = decision.fact
-    shown_fact = (
-        fact.model_dump(mode="json", exclude_defaults=True) if hasattr(fact, "model_dump") else fact
-    )
+    shown_fact = fact.model_dump(mode="json", exclude_defaults=True) if hasattr(fact, "model_dump") else fact
     lines.append(f"fact: {shown_fact}")
     if decision.now is not None:
         lines.append(f"now: {decision.now.isoformat()}")

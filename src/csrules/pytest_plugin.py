@@ -121,9 +121,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(report.render())
     threshold = _threshold(config)
     if threshold is not None and report.fails_under(threshold):
-        terminalreporter.write_line(
-            f"FAIL: rule coverage {report.percent}% is below {threshold:g}%", red=True
-        )
+        terminalreporter.write_line(f"FAIL: rule coverage {report.percent}% is below {threshold:g}%", red=True)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -175,9 +173,7 @@ class CaseItem(pytest.Item):
         if not result.passed:
             raise CaseFailed(result.message)
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str | Any:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         """The case's own message for a mismatch or a file problem; a traceback otherwise."""
         if isinstance(excinfo.value, CaseFailed | PolicyError):
             return str(excinfo.value)

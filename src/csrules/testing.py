@@ -44,7 +44,9 @@ from csrules._boundaries import (
     Target,
     boundary_facts,
     register_boundaries,
-    targeted_facts,
+)
+from csrules._boundaries import (
+    targeted_facts as _targeted_facts,
 )
 from csrules._coverage import (
     BranchCoverage,
@@ -61,10 +63,12 @@ from csrules._testfiles import (
     CaseResult,
     TestCase,
     TestFileError,
-    describe_mismatch,
     load_test_file,
     run_cases,
     run_test_file,
+)
+from csrules._testfiles import (
+    describe_mismatch as _describe_mismatch,
 )
 
 __all__ = [
@@ -83,6 +87,7 @@ __all__ = [
     "Target",
     "TestCase",
     "TestFileError",
+    "Tick",
     "assert_decision",
     "assert_effects_after",
     "boundary_facts",
@@ -154,18 +159,13 @@ class Exploration:
     def render(self) -> str:
         """A readable report: the finding (if any) and which rules were never made true."""
         how = "boundary" if self.boundaries else "random"
-        lines = [
-            f"explored {self.examples} {how} facts: "
-            + ("no problem found" if self.ok else "found a problem")
-        ]
+        lines = [f"explored {self.examples} {how} facts: " + ("no problem found" if self.ok else "found a problem")]
         if self.finding is not None:
             lines.append(self.finding.render())
         unreached = self.coverage.never_true
         if unreached:
             names = ", ".join(f"{r.policy_id}/{r.rule_id}" for r in unreached)
-            lines.append(
-                f"never made true (contradictory, or out of reach of generated facts?): {names}"
-            )
+            lines.append(f"never made true (contradictory, or out of reach of generated facts?): {names}")
         return "\n".join(lines)
 
 
@@ -201,9 +201,7 @@ def explore(
     group = (policies,) if isinstance(policies, Policy) else tuple(policies)
     engine = Engine(group)
     if boundaries:
-        strategy: st.SearchStrategy[tuple[Target | None, BaseModel]] = targeted_facts(
-            group, now=now
-        )
+        strategy: st.SearchStrategy[tuple[Target | None, BaseModel]] = _targeted_facts(group, now=now)
     else:
         strategy = facts(group[0].fact_type).map(lambda fact: (None, fact))
     coverage = Coverage().include(engine)
@@ -235,9 +233,7 @@ def explore(
     finding = None
     if state["last"] is not None:
         (kind, message), fact, target = state["last"]
-        finding = Finding(
-            kind, message, fact, now, target.label if target else None, state["first"]
-        )
+        finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
     return Exploration(state["runs"], finding, coverage.report(), boundaries)
 
 
@@ -371,13 +367,11 @@ def assert_decision(
     if outcome is not None:
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:
-            problems.append(
-                f"outcome: expected {wanted_outcome.value}, got {decision.outcome.value}"
-            )
+            problems.append(f"outcome: expected {wanted_outcome.value}, got {decision.outcome.value}")
     if decision.errors:
         problems.append(f"{len(decision.errors)} rule(s) failed while evaluating")
     if problems:
-        detail = describe_mismatch(decision, problems, keys, engine)
+        detail = _describe_mismatch(decision, problems, keys, engine)
         raise DecisionMismatch(
             f"the decision differs from what was expected:\n{detail}",
             problems=problems,
@@ -387,44 +381,72 @@ def assert_decision(
 
 
 class EventSink(Protocol):
-    """Anything that takes one event and returns what it caused: a session's event method.
+    """Anything that takes one event and returns what it caused.
 
-    It may return a :class:`Decision`, effects (objects with a ``key``) or effect keys.
+    A csrules session (an object with ``send(event, now=...)`` and ``tick(now)``) is used
+    through those methods; any other callable is called with each event. What comes back
+    may be a step result or :class:`Decision` (read through ``effect_keys``), effects
+    (objects with a ``key``) or effect keys.
     """
 
     def __call__(self, event: Any, /) -> Any:
-        """Process ``event``; return its decision, effects or effect keys."""
+        """Process ``event``; return its result, effects or effect keys."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    """An item of :func:`assert_effects_after`'s events: move the session's clock to ``now``.
+
+    >>> assert_effects_after(session, [opened, Tick(t + timedelta(hours=25))],  # doctest: +SKIP
+    ...                      expect=["escalation:shift_lead"])
+    """
+
+    now: datetime
 
 
 def _keys(result: Any) -> list[str]:
     if result is None:
         return []
-    if isinstance(result, Decision):
-        return list(result.effect_keys)
+    keys = getattr(result, "effect_keys", None)
+    if keys is not None:
+        return list(keys)
     effects = getattr(result, "effects", result)
     return [item if isinstance(item, str) else item.key for item in effects]
 
 
+def _step(session: Any, item: Any) -> Any:
+    if isinstance(item, Tick):
+        return session.tick(item.now)
+    event, now = item if isinstance(item, tuple) else (item, None)
+    send = getattr(session, "send", None)
+    if callable(send):
+        return send(event, now=now) if now is not None else send(event)
+    return session(event)
+
+
 def assert_effects_after(
-    send: EventSink,
+    session: Any,
     events: Iterable[Any],
     *,
     expect: Expected = _UNSET,
     violates: Expected = _UNSET,
     over: Literal["last", "all"] = "last",
-) -> list[list[str]]:
-    """Feed ``events`` one by one to ``send`` and check the effects they caused.
+) -> list[Any]:
+    """Feed ``events`` to ``session`` one by one and check the effects they caused.
 
-    ``over="last"`` (the default) checks the effect keys the last event caused; ``"all"``
-    checks the union over every event. ``expect`` is the exact set of effect keys,
-    ``violates`` the exact set of violation codes. Returns every event's keys, in order.
+    Each item is an event, an ``(event, now)`` pair, or a :class:`Tick`. ``session`` is a
+    session (``send``/``tick``) or any :class:`EventSink`. ``over="last"`` (the default)
+    checks the effect keys of the last step; ``"all"`` checks the union over every step.
+    ``expect`` is the exact set of effect keys, ``violates`` the exact set of violation
+    codes. Returns what each step returned, in order.
 
-    >>> assert_effects_after(session.process, [offence, offence, offence],   # doctest: +SKIP
-    ...                      violates="ATT-9")
+    >>> assert_effects_after(session, [(greeting, t1), (greeting, t2), (greeting, t3)],
+    ...                      violates="CON-1")                          # doctest: +SKIP
     """
-    history = [_keys(send(event)) for event in events]
-    if not history:
+    results = [_step(session, item) for item in events]
+    if not results:
         raise ValueError("assert_effects_after needs at least one event")
+    history = [_keys(result) for result in results]
     seen = set(history[-1]) if over == "last" else {k for keys in history for k in keys}
     problems = []
     if expect is not _UNSET and _as_set(expect) != seen:
@@ -434,15 +456,15 @@ def assert_effects_after(
         if _as_set(violates) != codes:
             problems.append(f"violates: expected {sorted(_as_set(violates))}, got {sorted(codes)}")
     if problems:
-        steps = "\n".join(f"  event {i + 1}: {keys or 'nothing'}" for i, keys in enumerate(history))
+        steps = "\n".join(f"  step {i + 1}: {keys or 'nothing'}" for i, keys in enumerate(history))
         raise AssertionError(
-            f"after {len(history)} events ({over}):\n  " + "\n  ".join(problems) + f"\n{steps}"
+            f"after {len(history)} steps (checking {over}):\n  " + "\n  ".join(problems) + f"\n{steps}"
         )
-    return history
+    return results
 
 
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("csrules."):
+    if getattr(_obj, "__module__", "").startswith("csrules._"):
         _obj.__module__ = "csrules.testing"
 del _name, _obj
