@@ -48,6 +48,8 @@ class CliError(Exception):
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line naming the command and pointing to --help."""
 
+    commands: dict[str, argparse.ArgumentParser]
+
     def error(self, message: str) -> NoReturn:
         """Print ``prog: error: message`` and exit 2."""
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -53,13 +53,36 @@ def build_parser() -> Parser:
     evaluate.register(sub, common)
     checking.register(sub, common)
     documents.register(sub, common)
+    parser.commands = dict(sub.choices)
     return parser
+
+
+def parse(parser: Parser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``, letting positionals and options mix freely after the command.
+
+    ``csrules eval leave.yaml --now ... facts.jsonl`` must work: argparse alone gives a
+    ``nargs="*"`` positional only the arguments before the first option, so the command's
+    own arguments are parsed again, intermixed.
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, _ = parser.parse_known_args(words)
+    command = getattr(args, "command", None)
+    if not command:
+        return parser.parse_args(words)
+    position = words.index(command)
+    own = parser.commands[command].parse_intermixed_args(words[position + 1 :])
+    for name, value in vars(args).items():
+        if not hasattr(own, name):
+            setattr(own, name, value)
+    own.imports = [*getattr(args, "imports", []), *getattr(own, "imports", [])]
+    own.debug = bool(getattr(args, "debug", False) or getattr(own, "debug", False))
+    return own
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     debug = bool(getattr(args, "debug", False))
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)

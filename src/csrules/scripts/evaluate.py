@@ -182,6 +182,60 @@ def _open(name: str) -> Iterator[tuple[TextIO, int | None]]:
         raise CliError(f"{name}: not UTF-8 text") from None
 
 
+class _Writer:
+    """Output for ``eval``: lines written in batches, and the JSON of repeated decisions reused.
+
+    Most facts end in one of a few decisions; a decision's JSON depends only on which rules
+    matched unless an effect carries a due time (or a trace is asked for), so the JSON of
+    those is cached by the rules matched. Memory stays bounded: the batch and the cache have
+    fixed limits.
+    """
+
+    BATCH = 512
+    CACHE = 4096
+
+    def __init__(self, out: TextIO, *, trace: bool) -> None:
+        self.out = out
+        self.trace = trace
+        self.lines: list[str] = []
+        self.cache: dict[tuple[tuple[str, str], ...], tuple[Outcome, str]] = {}
+
+    def add(self, line: str) -> None:
+        """Queue one output line."""
+        self.lines.append(line)
+        if len(self.lines) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued lines."""
+        if self.lines:
+            self.out.write("".join(self.lines))
+            self.lines.clear()
+        self.out.flush()
+
+    def decision(self, record: Record, decision: Decision, file: str | None) -> Outcome:
+        """Queue one decision as a JSON line; return its outcome."""
+        head = f'{{"index": {record.index}, "line": {record.line}, '
+        if file is not None:
+            head += f'"file": {json.dumps(file, ensure_ascii=False)}, '
+        if record.id is not None:
+            head += f'"id": {json.dumps(record.id, ensure_ascii=False, default=str)}, '
+        key = decision.matches
+        cached = None if decision.errors else self.cache.get(key)
+        if cached is None:
+            outcome = decision.outcome
+            body = json.dumps(decision.to_dict(trace=self.trace), ensure_ascii=False, default=str)[1:]
+            static = not any(getattr(e, "due", None) for e in decision.effects)
+            if static and not (self.trace or decision.errors):
+                if len(self.cache) >= self.CACHE:
+                    self.cache.clear()
+                self.cache[key] = (outcome, body)
+        else:
+            outcome, body = cached
+        self.add(head + body + "\n")
+        return outcome
+
+
 _TABLE = "{:>7}  {:>6}  {:<15}  {:<28}  {}"
 
 
@@ -190,14 +244,13 @@ def run_eval(args: argparse.Namespace) -> int:
     target = load_target(args.target)
     engine = target.engine()
     now = parse_now(args.now) or now_default()
-    out = sys.stdout
-    write = out.write
-    dumps = json.dumps
+    writer = _Writer(sys.stdout, trace=args.trace)
+    several = len(args.facts) > 1
     violations = bad = count = 0
     outcomes: dict[str, int] = {}
     table = args.out_format == "table"
     if table:
-        write(_TABLE.format("#", "line", "outcome", "rules", "effects") + "\n")
+        writer.add(_TABLE.format("#", "line", "outcome", "rules", "effects") + "\n")
     progress = Progress(sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty())
     try:
         for name in args.facts or ["-"]:
@@ -210,32 +263,26 @@ def run_eval(args: argparse.Namespace) -> int:
                     count += 1
                     if isinstance(record, BadRecord):
                         bad += 1
-                        _bad(label, record.line, record.message, record.index, args.keep_going, out)
+                        _bad(label, record.line, record.message, record.index, args.keep_going, writer)
                         continue
                     try:
                         decision = _decide(engine, record, now, args.fact_type)
                     except EvaluationError as exc:
                         bad += 1
-                        _bad(label, record.line, str(exc), record.index, args.keep_going, out)
+                        _bad(label, record.line, str(exc), record.index, args.keep_going, writer)
                         continue
-                    outcome = decision.outcome
+                    if table:
+                        outcome = decision.outcome
+                        writer.add(_row(record, decision, label) + "\n")
+                    else:
+                        outcome = writer.decision(record, decision, label if several else None)
                     if outcome is Outcome.VIOLATION:
                         violations += 1
                     outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
-                    if table:
-                        write(_row(record, decision, label) + "\n")
-                    else:
-                        data: dict[str, Any] = {"index": record.index, "line": record.line}
-                        if len(args.facts) > 1:
-                            data["file"] = label
-                        if record.id is not None:
-                            data["id"] = record.id
-                        data.update(decision.to_dict(trace=args.trace))
-                        write(dumps(data, ensure_ascii=False, default=str) + "\n")
                     progress.update(count, counting.count)
     finally:
+        writer.flush()
         progress.close()
-    out.flush()
     if args.summary or (table and sys.stderr.isatty()):
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
         sys.stderr.write(f"{count:,} facts: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n")
@@ -249,7 +296,7 @@ def _decide(engine: Any, record: Record, now: Any, fact_type: str | None) -> Dec
     return decision
 
 
-def _bad(label: str, line: int | None, message: str, index: int, keep_going: bool, out: TextIO) -> None:
+def _bad(label: str, line: int | None, message: str, index: int, keep_going: bool, out: _Writer) -> None:
     where = f"{label}:{line}" if line is not None else label
     message = message.replace("\n", " ")
     if not keep_going:
