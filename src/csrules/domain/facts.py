@@ -109,12 +109,8 @@ class Agent(Fact):
 
     agent_id: str = _field("agent id", "工號", "The employee's staff number", min_length=1)
     name: str | None = _field("name", "姓名", "The employee's name", None)
-    role: str = _field(
-        "role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent"
-    )
-    job_type: str = _field(
-        "job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent"
-    )
+    role: str = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
+    job_type: str = _field("job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent")
     skill_level: int = _field(
         "skill level",
         "技術業務水平",
@@ -123,9 +119,7 @@ class Agent(Fact):
         ge=1,
         le=5,
     )
-    typing_speed: int | None = _field(
-        "typing speed", "打字速度", "Chinese characters typed per minute", None, ge=0
-    )
+    typing_speed: int | None = _field("typing speed", "打字速度", "Chinese characters typed per minute", None, ge=0)
 
 
 class ShiftRef(Fact):
@@ -143,8 +137,7 @@ class ShiftRef(Fact):
     def _ordered(self) -> ShiftRef:
         if self.end <= self.start:
             raise ValueError(
-                f"a shift must end after it starts (got start {self.start.isoformat()}, "
-                f"end {self.end.isoformat()})"
+                f"a shift must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
             )
         return self
 
@@ -199,9 +192,7 @@ class LeaveRequest(Fact):
     start: AwareDatetime = _field("leave start", "請假開始", "When the leave starts")
     end: AwareDatetime = _field("leave end", "請假結束", "When the leave ends")
     requested_at: AwareDatetime = _field("requested at", "提出時間", "When the request was made")
-    requested_by: str = _field(
-        "requested by", "申請人", "Staff number of whoever filed the request", min_length=1
-    )
+    requested_by: str = _field("requested by", "申請人", "Staff number of whoever filed the request", min_length=1)
     shift_start: AwareDatetime | None = _field(
         "shift start", "班前", "Start of the first shift missed (defaults to the leave start)", None
     )
@@ -231,30 +222,32 @@ class LeaveRequest(Fact):
         False,
     )
     approver: str | None = _field("approver", "批准人", "Role that approved the leave, once approved", None)
-    days: float = _derived("leave days", "請假天數", "local calendar days touched by the leave", 0.0)
+    days: float = _field(
+        "leave days",
+        "請假天數",
+        "Leave days; when not given, the local calendar days the leave touches",
+        0.0,
+        ge=0,
+    )
     in_person: bool = _derived("in person", "本人辦理", "requested_by is the employee", True)
-    requested_clock: time = _derived(
-        "time of request", "提出時刻", "local time of day of requested_at", time(0)
-    )
-    request_lead_days: int = _derived(
-        "days ahead", "提前天數", "local dates from the request to the shift start", 0
-    )
+    requested_clock: time = _derived("time of request", "提出時刻", "local time of day of requested_at", time(0))
+    request_lead_days: int = _derived("days ahead", "提前天數", "local dates from the request to the shift start", 0)
     returned_at: AwareDatetime | None = _derived("back at work", "病假到期後第一天", "= end", None)
 
     @model_validator(mode="after")
     def _derive(self) -> LeaveRequest:
         if self.end <= self.start:
             raise ValueError(
-                f"leave must end after it starts (got start {self.start.isoformat()}, "
-                f"end {self.end.isoformat()})"
+                f"leave must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
             )
         zone = self.start.tzinfo
         first = self.start.astimezone(zone).date()
         last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(shift_start.tzinfo)
+        days = self.days if "days" in self.model_fields_set else float((last - first).days + 1)
         self._set(
-            days=float((last - first).days + 1),
+            days=days,
             in_person=self.requested_by == self.agent_id,
             requested_clock=requested.time().replace(tzinfo=None),
             request_lead_days=(shift_start.date() - requested.date()).days,
@@ -298,7 +291,9 @@ class AttendanceRecord(Fact):
     shift_end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
     arrived_at: AwareDatetime | None = _field("arrived at", "到崗時間", "Clock-in time; none: did not come", None)
     left_at: AwareDatetime | None = _field("left at", "離崗下班時間", "Clock-out time", None)
-    leave_approved: bool = _field("leave approved", "已請假", "Leave covering the lateness or absence was approved", False)
+    leave_approved: bool = _field(
+        "leave approved", "已請假", "Leave covering the lateness or absence was approved", False
+    )
     away_minutes: int = _field(
         "minutes away from the post", "脫崗分鐘", "Minutes away from the desk during the shift", 0, ge=0
     )
@@ -413,9 +408,7 @@ class ShiftSwapRequest(Fact):
     @model_validator(mode="after")
     def _derive(self) -> ShiftSwapRequest:
         if self.requester.agent_id == self.partner.agent_id:
-            raise ValueError(
-                f"an agent cannot swap with themself (both sides are {self.requester.agent_id!r})"
-            )
+            raise ValueError(f"an agent cannot swap with themself (both sides are {self.requester.agent_id!r})")
         self._set(
             swap_number=self.swaps_this_month + 1,
             partner_swap_number=self.partner_swaps_this_month + 1,
@@ -449,7 +442,9 @@ class HandoverRecord(Fact):
     staffing_changes: str | None = _field(
         "staffing changes", "人員調班情況", "Logged staffing changes ('none' if none)", None
     )
-    notices_read: bool = _field("latest notices read", "閱讀最新通告", "The incoming agent read the latest notices", False)
+    notices_read: bool = _field(
+        "latest notices read", "閱讀最新通告", "The incoming agent read the latest notices", False
+    )
 
 
 # --------------------------------------------------------------------------- work orders
@@ -468,9 +463,7 @@ QuestionTopic = Literal[
 ]
 """What a customer asks about (003 篇19): sensitive (折扣比別人高, 被串貨) or not (到貨時間, 少發, 多發, 殘書)."""
 
-WorkOrderStatus = Literal[
-    "intake", "judged", "proposals", "approved", "handling", "follow_up", "closed", "archived"
-]
+WorkOrderStatus = Literal["intake", "judged", "proposals", "approved", "handling", "follow_up", "closed", "archived"]
 """Stages of the complaint lifecycle (001 第四篇 投訴處理流程)."""
 
 
@@ -527,7 +520,9 @@ class WorkOrder(Fact):
     answer_deferred: bool = _field(
         "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
     )
-    solution_at: AwareDatetime | None = _field("solution found at", "獲取解決方案", "When a solution became available", None)
+    solution_at: AwareDatetime | None = _field(
+        "solution found at", "獲取解決方案", "When a solution became available", None
+    )
     replied_at: AwareDatetime | None = _field("replied at", "回復客戶", "When the customer got the answer", None)
     resolved_at: AwareDatetime | None = _field("resolved at", "完結時間", "When the order was resolved", None)
     follow_up_at: AwareDatetime | None = _field("follow-up at", "回訪時間", "When the follow-up call was made", None)
@@ -545,8 +540,7 @@ class WorkOrder(Fact):
     def _derive(self) -> WorkOrder:
         if self.approved_proposal is not None and self.approved_proposal >= len(self.proposals):
             raise ValueError(
-                f"approved_proposal {self.approved_proposal} does not exist "
-                f"({len(self.proposals)} proposals)"
+                f"approved_proposal {self.approved_proposal} does not exist ({len(self.proposals)} proposals)"
             )
         self._set(
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
@@ -620,7 +614,9 @@ class CallbackTask(Fact):
         "task kind", "任務類型", "callback (回訪) or first contact with an assigned customer (分配客戶)", "callback"
     )
     key_customer: bool = _field("key customer", "重點客戶", "The customer is a key customer", False)
-    created_at: AwareDatetime = _field("created at", "建立/分配時間", "When the task arose or the customer was assigned")
+    created_at: AwareDatetime = _field(
+        "created at", "建立/分配時間", "When the task arose or the customer was assigned"
+    )
     due_at: AwareDatetime | None = _field("due", "約定時間", "A time agreed with the customer, if any", None)
     called_at: AwareDatetime | None = _field("called at", "回訪時間", "When the call was made", None)
     rest_from: time | None = _field("rest from", "客戶休息開始", "Start of the customer's rest hours (local)", None)
@@ -654,7 +650,9 @@ class ChatChange(Fact):
     .. versionadded:: 0.1
     """
 
-    kind: Literal["quantity", "courier", "address", "other"] = _field("what changed", "變動", "quantity, courier, address or other")
+    kind: Literal["quantity", "courier", "address", "other"] = _field(
+        "what changed", "變動", "quantity, courier, address or other"
+    )
     noted: bool = _field("noted on the order", "已備注", "The change is written in the order notes", False)
 
 
@@ -674,7 +672,9 @@ class Order(Fact):
     in_delivery_area: bool = _field("in delivery area", "配送範圍", "The address lies in the delivery area", True)
     self_pickup: bool = _field("self pick-up", "自取", "The customer collects at the pick-up point", False)
     customer_notified: bool = _field("customer informed", "已通知顧客", "The customer was phoned about it", False)
-    logistics_contacted: bool = _field("logistics contacted", "與物流部交涉", "Logistics was contacted about the delay", False)
+    logistics_contacted: bool = _field(
+        "logistics contacted", "與物流部交涉", "Logistics was contacted about the delay", False
+    )
     auto_confirm_at: AwareDatetime | None = _field(
         "confirmation deadline", "確認收貨期限", "When the platform expects the trade confirmed", None
     )
@@ -705,6 +705,7 @@ class Order(Fact):
 
 # --------------------------------------------------------------------------- supervision
 
+
 @register_fact_type(name="qa_review")
 class QAReview(Fact):
     """A quality-inspection review of one agent's service (質檢) and what it observed.
@@ -715,7 +716,9 @@ class QAReview(Fact):
     reviewer: str = _field("reviewer", "質檢員", "Who reviewed", min_length=1)
     agent_id: str = _field("agent id", "被檢人", "Whose service was reviewed", min_length=1)
     reviewed_at: AwareDatetime = _field("reviewed at", "檢查時間", "When")
-    recorded: bool = _field("recorded on the form", "服務質量綜合考評表", "The review was written on the appraisal form", True)
+    recorded: bool = _field(
+        "recorded on the form", "服務質量綜合考評表", "The review was written on the appraisal form", True
+    )
     argued: bool = _field("argued", "爭論", "Argued with the customer", False)
     harsh_words: bool = _field("harsh words", "惡言", "Used harsh words", False)
     angry: bool = _field("lost temper", "動怒", "Showed anger", False)

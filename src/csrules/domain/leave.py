@@ -74,9 +74,7 @@ def assess_leave(decision: Decision) -> LeaveAssessment:
     rule = notice_rule_for(request)
     violations = decision.violations
     notice_met = rule is None or all(v.rule_id != rule for v in violations)
-    absence = any(
-        v.consequence is not None and ABSENCE_MARK in v.consequence.zh for v in violations
-    )
+    absence = any(v.consequence is not None and ABSENCE_MARK in v.consequence.zh for v in violations)
     return LeaveAssessment(
         approvers=decision.approvers,
         notice_rule=rule,

@@ -133,9 +133,7 @@ class RoleCatalogue(_Frozen):
         for role in self.roles:
             if role.id == role_id or role_id in role.aliases:
                 return role
-        raise UnknownRoleError(
-            f"unknown role {role_id!r} (roles: {', '.join(r.id for r in self.roles)})"
-        )
+        raise UnknownRoleError(f"unknown role {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
 
     def __iter__(self) -> Iterator[Role]:  # type: ignore[override]
         return iter(self.roles)

@@ -302,9 +302,7 @@ class SlaPolicy(BaseModel):
         end = stop if stop is not None and stop <= now else now
         elapsed = self._span(start, end, pauses)
         span = self._target_span(target, start)
-        paused = stop is None and any(
-            p.start <= now and (p.end is None or now < p.end) for p in pauses
-        )
+        paused = stop is None and any(p.start <= now and (p.end is None or now < p.end) for p in pauses)
         running = stop is None and not paused
         business = isinstance(target, BusinessDuration)
         if running and business and self.calendar is not None:
@@ -319,8 +317,7 @@ class SlaPolicy(BaseModel):
             return self._advance(now, amount - elapsed, business)
 
         warnings = tuple(
-            SlaWarning(f, elapsed >= span * f, None if elapsed >= span * f else due(span * f))
-            for f in self.warn_at
+            SlaWarning(f, elapsed >= span * f, None if elapsed >= span * f else due(span * f)) for f in self.warn_at
         )
         breach_at = None if elapsed > span else due(span)
         return SlaClock(
@@ -360,4 +357,3 @@ def _window(metric: Metric, ticket: SlaTicket, now: datetime) -> tuple[datetime,
         if asked:
             return asked[0], replies[index]
     return None
-

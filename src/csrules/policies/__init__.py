@@ -203,13 +203,14 @@ class Pack:
         for policy, rule in self.rules():
             for index, example in enumerate(rule.examples):
                 decision = engine.evaluate(example.fact, now=example.now, fact_type=policy.fact_type)
-                got = sorted({
-                    effect.key for effect in decision.effects
-                    if effect.policy_id == policy.id and effect.rule_id == rule.id
-                })
-                checks.append(
-                    ExampleCheck(policy.id, rule.id, index, tuple(sorted(set(example.expect))), tuple(got))
+                got = sorted(
+                    {
+                        effect.key
+                        for effect in decision.effects
+                        if effect.policy_id == policy.id and effect.rule_id == rule.id
+                    }
                 )
+                checks.append(ExampleCheck(policy.id, rule.id, index, tuple(sorted(set(example.expect))), tuple(got)))
         return checks
 
 
@@ -301,8 +302,7 @@ def _load(name: str) -> Pack:
             for item in data.get("duties", ())
         )
         patterns = {
-            str(key): ShiftPattern(timezone=zone, **value)
-            for key, value in (data.get("shift_patterns") or {}).items()
+            str(key): ShiftPattern(timezone=zone, **value) for key, value in (data.get("shift_patterns") or {}).items()
         }
     except CsrulesError as exc:
         raise PolicyError(f"pack {name!r}: {exc}") from None
@@ -334,9 +334,6 @@ def _apply_overrides(
     for key, params in overrides.items():
         policy_id = key if key in by_id else f"{pack}.{key}"
         if policy_id not in by_id:
-            raise PolicyError(
-                f"override for unknown policy {key!r} in pack {pack!r} "
-                f"(policies: {', '.join(by_id)})"
-            )
+            raise PolicyError(f"override for unknown policy {key!r} in pack {pack!r} (policies: {', '.join(by_id)})")
         updated[policy_id] = updated[policy_id].with_params(**dict(params))
     return tuple(updated[p.id] for p in policies)
