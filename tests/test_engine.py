@@ -183,3 +183,9 @@ class TestEngine:
         engine = Engine(policy([rule("a", {"type": "approval", "role": "head"},
                                      when={"kind": "compare", "path": "kind", "op": "==", "value": "personal"})]))
         assert "personal" not in engine.source("core_leave")
+
+    def test_engine_is_immutable(self):
+        """An engine's attributes cannot be reassigned after it is built."""
+        engine = Engine(policy([rule("a", {"type": "approval", "role": "head"})]))
+        with pytest.raises(AttributeError, match="immutable"):
+            engine.policies = ()

@@ -331,18 +331,27 @@ class Engine:
             raise PolicyError(
                 f"policy ids must be unique in an engine (repeated: {', '.join(duplicated)})"
             )
-        self.policies: tuple[Policy, ...] = policies
+        _set = object.__setattr__  # the engine is frozen; only __init__ writes its slots
+        _set(self, "policies", policies)
         grouped: dict[str, list[Policy]] = {}
         for policy in policies:
             grouped.setdefault(policy.fact_type, []).append(policy)
-        self._plans: dict[str, Plan] = {}
-        for fact_type, group in grouped.items():
-            model = get_fact_type(fact_type)
-            self._plans[fact_type] = compile_plan(model, fact_type, tuple(group))
-        self._by_class: dict[type, Plan] = {plan.model: plan for plan in self._plans.values()}
+        plans = {
+            fact_type: compile_plan(get_fact_type(fact_type), fact_type, tuple(group))
+            for fact_type, group in grouped.items()
+        }
+        _set(self, "_plans", plans)
+        _set(self, "_by_class", {plan.model: plan for plan in plans.values()})
         # With one fact type, a dict fact needs no dispatch: validate it straight away.
-        only = next(iter(self._plans.values())) if len(self._plans) == 1 else None
-        self._only: Plan | None = only
+        _set(self, "_only", next(iter(plans.values())) if len(plans) == 1 else None)
+
+    policies: tuple[Policy, ...]
+    _plans: dict[str, Plan]
+    _by_class: dict[type, Plan]
+    _only: Plan | None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Engine is immutable; build a new one to change {name!r}")
 
     @property
     def fact_types(self) -> tuple[str, ...]:
