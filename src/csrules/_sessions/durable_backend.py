@@ -9,13 +9,15 @@ Mapping (see ``DURABLE-NOTES``):
 - a lifecycle event is a transient fact carrying the current status (``st``) and event
   (``ev``); each transition is one pattern, so an event the state does not accept matches
   nothing and leaves nothing behind;
-- a tick asserts each open item and lifecycle deadline as a fact, then the tick itself;
-  deadline rules join item and tick (``now >= since + after``), and everything is
-  retracted before the call returns; "already fired" markers live in csrules' state and
-  enter as ``f<rule>`` fields tested with ``$nex``;
+- a tick asserts each open item (and each open lifecycle deadline) as a transient fact
+  carrying its age at the tick; each deadline rule is one pattern (``age >= 24h`` and the
+  rest of its condition, ``$nex`` its "already fired" marker ``f<rule>``, which lives in
+  csrules' state). There are no joins: a join of item and tick facts, asserted and
+  retracted, crashed durable-rules 2.0.28 (segmentation fault) when a later tick failed the
+  join test, and single patterns cannot leave a partial match behind;
 - field names are prefixed (``u_id``), so a user field called ``id`` or ``sid`` is safe;
-- text is sent hex-encoded: a non-ASCII string literal in a ruleset with a join crashed
-  durable-rules 2.0.28 (segmentation fault), and equality is all text needs;
+- text is sent hex-encoded (ASCII only, equality is all text needs): durable's text
+  handling is the least tested part of its engine;
 - conditions durable cannot express exactly (``contains``, field-to-field comparisons,
   elapsed time, calendars ...) become probes: booleans computed by csrules' compiled
   evaluator and tested by durable. No regex ever reaches ``$mt``.
@@ -175,7 +177,7 @@ class _PatternCompiler:
 
     def _native(self, cond: ConditionBase, negate: bool) -> dict[str, Any] | None:
         if isinstance(cond, StillOpen):
-            return _TRUE  # the join with the tick decides it
+            return _TRUE  # the item's age at the tick decides it (see compile_ruleset)
         if isinstance(cond, Count | Nth | InARow):
             key = self.slots[id(cond)]
             if isinstance(cond, Count):
@@ -279,12 +281,8 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
             commands[lp.position] = (ckind, cencoding)
             for position in range(len(lp.lifecycle.deadlines)):
                 lkind = f"l{lp.position}_{position}"
-                name = lkind
-                ruleset[name] = _rule([
-                    ("o", {"t": lkind}),
-                    ("k", {"$and": [{"t": "tick"}, {"$gte": {"now": {"o": "due"}}}]}),
-                ])
-                names[name] = ("lifecycle", position)
+                ruleset[lkind] = _rule([("m", {"$and": [{"t": lkind}, {"$gte": {"late": 0}}]})])
+                names[lkind] = ("lifecycle", position)
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
             iencoding = _Encoding()
@@ -292,15 +290,12 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 pc = _PatternCompiler(fp.model, drule.policy.param_values, compiler, iencoding,
                                       drule.position, {})
                 rest = pc.pattern(drule.rule.when)
-                pattern = _and([{"t": ikind}, rest, {"$nex": {f"f{drule.position}": 1}}])
+                pattern = _and([{"t": ikind}, {"$gte": {"age": drule.after_us}}, rest,
+                                {"$nex": {f"f{drule.position}": 1}}])
                 if pattern is _FALSE:
                     continue
                 name = f"d{drule.position}"
-                ruleset[name] = _rule([
-                    ("o", pattern),
-                    ("k", {"$and": [{"t": "tick"}, {"$gte": {"now": {"$add": {
-                        "$l": {"o": "since"}, "$r": drule.after_us}}}}]}),
-                ])
+                ruleset[name] = _rule([("m", pattern)])
                 names[name] = ("deadline", drule.position)
             items[tracker.position] = (ikind, iencoding)
     if not ruleset:  # durable refuses an empty ruleset; keep one rule that never matches
@@ -372,7 +367,8 @@ class DurableBackend:
         return Match(sorted(matched), errors)
 
     def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
-        """Assert the open items and lifecycle deadlines, then the tick; joins fire."""
+        """Assert each open item and lifecycle deadline with its age at the tick; deadline
+        rules (single patterns) fire."""
         messages: list[dict[str, Any]] = []
         by_eid: dict[int, int] = {}
         failed: dict[int, set[Any]] = {}
@@ -381,21 +377,20 @@ class DurableBackend:
             by_eid[eid] = index
             if item.lifecycle is not None:
                 messages.append({"t": f"l{item.lifecycle.position}_{item.deadline}", "eid": eid,
-                                 "due": item.due_us})
+                                 "late": now_us - item.due_us})
                 continue
             assert item.tracker is not None
             kind, encoding = self.compiled.items[item.tracker.position]
-            base: dict[str, Any] = {"t": kind, "eid": eid, "since": item.since_us}
+            base: dict[str, Any] = {"t": kind, "eid": eid, "age": now_us - item.since_us}
             for position in item.fired:
                 base[f"f{position}"] = 1
             bad: set[Any] = set()
             messages.append(encoding.message(base, item.fact, now, bad))
             failed[index] = bad
-        messages.append({"t": "tick", "eid": next(self._eid), "now": now_us})
         fired = self.host.fire(messages)
         matched: set[tuple[int, int]] = set()
         for position, aliases in self._names(fired, "tick"):
-            index = by_eid[aliases["o"]["eid"]]
+            index = by_eid[aliases["m"]["eid"]]
             item = items[index]
             matched.add((index, -1 if item.lifecycle is not None else position))
         errors: dict[Any, str] = {}

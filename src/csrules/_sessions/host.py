@@ -55,6 +55,7 @@ class DurableHost:
         self._handle = self._ruleset._handle
         self._dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
         self.closed = False
+        self.sid = SID
 
     # ------------------------------------------------------------------ calls
 
@@ -72,7 +73,7 @@ class DurableHost:
         asserted: list[str] = []
         try:
             for fact in facts:
-                fact["sid"] = SID
+                fact["sid"] = self.sid
                 text = self._dumps(fact)
                 code, state = c.assert_fact(handle, text)
                 if code == _OBSERVED:
@@ -109,9 +110,9 @@ class DurableHost:
         a fact, a pending event, or an exception swallowed into the state."""
         c = self._c
         try:
-            facts = c.get_facts(self._handle, SID)
-            events = c.get_events(self._handle, SID)
-            state = c.get_state(self._handle, SID)
+            facts = c.get_facts(self._handle, self.sid)
+            events = c.get_events(self._handle, self.sid)
+            state = c.get_state(self._handle, self.sid)
         except c.error as exc:
             if "309" in str(exc):  # no state for the id at all: nothing was ever kept
                 return
@@ -130,11 +131,11 @@ class DurableHost:
     def wipe(self) -> None:
         """Delete the host's session state (facts, events, state) in durable."""
         with contextlib.suppress(Exception):
-            self._c.delete_state(self._handle, SID)
+            self._c.delete_state(self._handle, self.sid)
 
     def inject(self, fact: dict[str, Any], *, event: bool = False) -> None:
         """Leave a message in durable on purpose (tests of the clean check use it)."""
-        fact["sid"] = SID
+        fact["sid"] = self.sid
         text = self._dumps(fact)
         if event:
             self._c.assert_event(self._handle, text)

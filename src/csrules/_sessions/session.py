@@ -256,7 +256,7 @@ class SessionEngine:
         if txn.clock is not None and now_us < txn.clock:
             raise TimeError(
                 f"time went backwards: {moment.isoformat()} is before this session's clock "
-                f"{from_us(txn.clock).isoformat()}")
+                f"{from_us(txn.clock).astimezone(moment.tzinfo).isoformat()}")
         txn.clock = now_us
 
     # ------------------------------------------------------------------ ticks
