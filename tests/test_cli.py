@@ -276,7 +276,7 @@ class TestDocuments:
         code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--date", "2026-01-01")
         assert code == 0
         assert "cli-leave/personal-notice#1: violation [violation:ATT-1, approval:department_head]" in out
-        assert "applies: the leave is “personal”" in out
+        assert "applies: ✓ the leave is “personal”" in out
         assert (tmp_path / "mini.md").exists()
         assert (tmp_path / "mini.html").exists()
 

@@ -164,7 +164,7 @@ class TestDocument:
         assert "n_shift_lead --> n_centre_director" in md
         ladder = md[md.index("## Escalation ladder") : md.index("## Lifecycles")]
         assert ladder.index("Shift lead") < ladder.index("department manager")
-        assert "| judged | reopen | intake |" in md
+        assert "| judged | reopen | — | intake |" in md
 
     def test_content_hash_follows_content(self, leave):
         """The hash is stable for equal policies and changes with a parameter."""

@@ -65,6 +65,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "from": ("From", "从"),
     "event": ("Event", "事件"),
     "to": ("To", "到"),
+    "guard": ("Only when", "条件"),
+    "deadlines": ("Deadlines", "时限"),
     "no_params": ("This policy has no parameters.", "该政策没有参数。"),
     "no_roles": (
         "No role catalogue; the roles below are those the rules name.",
@@ -390,7 +392,7 @@ def _ladders(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
         blocks.append(
             Items(
                 tuple(
-                    f"{index + 1}. → "
+                    f"Step {index + 1} → "
                     + " / ".join(dict.fromkeys(subject.role_names(s.to, lang) for lang in langs))
                     + f" ({s.rule_id}): "
                     + _bi(s.when, langs)
@@ -426,14 +428,22 @@ def _lifecycles(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
         )
         blocks.append(
             Table(
-                (words("from", langs), words("event", langs), words("to", langs)),
+                (words("from", langs), words("event", langs), words("guard", langs), words("to", langs)),
                 tuple(
-                    (_state(lifecycle, s, langs), event, _state(lifecycle, t, langs))
-                    for s, event, t in lifecycle.transitions
+                    (
+                        _state(lifecycle, s, langs),
+                        event,
+                        _bi(lifecycle.guards.get(index), langs) or "—",
+                        _state(lifecycle, t, langs),
+                    )
+                    for index, (s, event, t) in enumerate(lifecycle.transitions)
                 ),
                 cls="transitions",
             )
         )
+        if lifecycle.deadlines:
+            blocks.append(Para(words("deadlines", langs), cls="label"))
+            blocks.append(Items(tuple(_bi(d, langs) for d in lifecycle.deadlines)))
     return blocks
 
 

@@ -73,6 +73,8 @@ class Lifecycle:
     initial: str | None = None
     final: tuple[str, ...] = ()
     state_titles: Mapping[str, Text] = field(default_factory=dict)
+    guards: Mapping[int, Text] = field(default_factory=dict)  # transition index -> condition
+    deadlines: tuple[Text, ...] = ()
 
     def state_name(self, state: str, lang: Lang) -> str:
         """A state's display name."""
@@ -307,6 +309,7 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
     if raw is None:
         return None
     transitions: list[tuple[str, str, str]] = []
+    guards: dict[int, Text] = {}
     if isinstance(raw, Mapping):
         # {state: {event: next}} or {(state, event): next}
         for key, value in raw.items():
@@ -319,6 +322,9 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
             if isinstance(entry, tuple | list) and len(entry) == 3:
                 transitions.append((_state_id(entry[0]), str(entry[1]), _state_id(entry[2])))
             else:
+                guard = _first(entry, "guard")
+                if guard is not None and hasattr(guard, "kind"):
+                    guards[len(transitions)] = _guard_words(guard, _first(item, "fact_type"))
                 source = _first(entry, "source", "from_", "from_state", "src")
                 event = _first(entry, "on", "event", "name", "trigger")
                 target = _first(entry, "target", "to", "to_state", "dst")
@@ -349,7 +355,41 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
         initial=_state_id(initial) if initial is not None else (states[0] if states else None),
         final=tuple(_state_id(s) for s in _items(final)),
         state_titles=titles,
+        guards=guards,
+        deadlines=tuple(_deadline_words(d) for d in _items(_first(item, "deadlines"))),
     )
+
+
+def _guard_words(guard: Any, fact_type: Any) -> Text:
+    from csrules._facts import get_fact_type
+    from csrules._kinds import DescribeContext
+    from csrules.exceptions import PolicyError
+
+    try:
+        model: Any = get_fact_type(str(fact_type)) if fact_type else None
+    except PolicyError:
+        model = None
+    ctx = DescribeContext(model)
+    return Text(en=condition_words(guard, "en", ctx), zh=condition_words(guard, "zh", ctx))
+
+
+def _deadline_words(deadline: Any) -> Text:
+    """A lifecycle deadline in words: who must do what, within how long of which state."""
+    from csrules._kinds import show_value
+
+    who = str(_first(deadline, "who") or "")
+    action = _text(_first(deadline, "action")) or Text(en="act", zh="处理")
+    start = str(_first(deadline, "start") or "")
+    within = _first(deadline, "within")
+    met = ", ".join(str(m) for m in _items(_first(deadline, "met")))
+    breach = _first(deadline, "breach")
+    code = str(_first(breach, "code") or "") if breach is not None else ""
+    en = (
+        f"{who.replace('_', ' ')} must {action.en} within {show_value(within, 'en')} of entering "
+        f"{start} (met by: {met}; otherwise {code})"
+    )
+    zh = f"进入{start}后{show_value(within, 'zh')}内，{who.replace('_', ' ')}须{action.zh}（达到：{met}；否则 {code}）"
+    return Text(en=en, zh=zh)
 
 
 def _state_id(value: Any) -> str:
@@ -357,6 +397,27 @@ def _state_id(value: Any) -> str:
         return value
     found = _first(value, "id", "name", "value")
     return str(found if found is not None else value)
+
+
+def _builtin_lifecycles(policies: Sequence[Policy]) -> tuple[Lifecycle, ...]:
+    """The library's own lifecycles that cite a source these policies list.
+
+    Packs that carry no ``lifecycles`` still show the complaint flow when they encode the
+    document it comes from.
+    """
+    try:
+        from csrules._sessions import complaint_lifecycle
+    except ImportError:
+        return ()
+    sources = {source.id for policy in policies for source in policy.sources}
+    out = []
+    for lifecycle in (complaint_lifecycle(),):
+        citation = getattr(lifecycle, "citation", None)
+        if citation is not None and citation.source in sources:
+            found = _lifecycle(lifecycle, 0)
+            if found is not None:
+                out.append(found)
+    return tuple(out)
 
 
 def subject_from_pack(pack: Any) -> Subject:
@@ -371,6 +432,6 @@ def subject_from_pack(pack: Any) -> Subject:
         description=_text(_first(pack, "description")),
         policies=policies,
         roles=_roles(pack),
-        lifecycles=_lifecycles(pack),
+        lifecycles=_lifecycles(pack) or _builtin_lifecycles(policies),
         is_pack=True,
     )

@@ -281,6 +281,8 @@ def _demo_line(engine: Engine, policy: Any, rule: Any, index: int, example: Any,
     mine = next((t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None)
     why = ""
     if mine is not None:
-        why = ("applies: " if mine.matched else "does not apply: ") + "; ".join(mine.decided_by)
+        marks = {True: "✓", False: "✗", None: "·"}
+        deciding = "; ".join(f"{marks[node.result]} {node.text}" for node in mine.condition.deciding())
+        why = ("applies: " if mine.matched else "does not apply: ") + deciding
     sentence = rule_sentence(rule, "en", ctx)
     return f"{label}: {decision.outcome.value} [{keys}]\n      rule: {sentence}\n      {why}"
