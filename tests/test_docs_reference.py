@@ -35,7 +35,8 @@ def _committed_date(markdown: str) -> date:
 def test_reference_is_current(pack):
     """docs/reference/<pack>.md and .html equal what csrules docs renders now."""
     md_path, html_path = REFERENCE / f"{pack}.md", REFERENCE / f"{pack}.html"
-    assert md_path.exists() and html_path.exists(), f"no committed reference for {pack}; {REGENERATE}"
+    assert md_path.exists(), f"no committed reference for {pack}; {REGENERATE}"
+    assert html_path.exists(), f"no committed reference for {pack}; {REGENERATE}"
     committed_md = md_path.read_text(encoding="utf-8")
     rendered = render_docs(load_target(pack).subject(), langs_for("both"), _committed_date(committed_md))
     assert committed_md == rendered.markdown, f"docs/reference/{pack}.md is stale; {REGENERATE}"
