@@ -188,3 +188,31 @@ class TestStaticChecks:
         assert message in str(caught.value)
         assert caught.value.policy_id == "p"
         assert caught.value.rule_id == "r"
+
+
+class TestComputedFields:
+    def test_a_computed_field_is_a_checked_path(self):
+        """Policies may test a pydantic computed_field, typed by its return annotation."""
+        from pydantic import BaseModel, computed_field
+
+        from csrules import register_fact_type
+
+        @register_fact_type(name="core_span")
+        class Span(BaseModel):
+            start: int
+            end: int
+
+            @computed_field  # type: ignore[prop-decorator]
+            @property
+            def length(self) -> int:
+                return self.end - self.start
+
+        engine = Engine(Policy(id="s", version="1", title="t", fact_type="core_span", rules=[
+            {"id": "long", "title": "long", "when": {"kind": "compare", "path": "length", "op": ">", "value": 3},
+             "then": [{"type": "approval", "role": "lead"}]}]))
+        assert engine.evaluate({"start": 1, "end": 9}).rule_ids == ("long",)
+        assert engine.evaluate({"start": 1, "end": 2}).rule_ids == ()
+        with pytest.raises(PolicyError, match="is a number, compared with str"):
+            Policy(id="s", version="1", title="t", fact_type="core_span", rules=[
+                {"id": "x", "title": "x", "when": {"kind": "compare", "path": "length", "op": ">", "value": "3"},
+                 "then": [{"type": "approval", "role": "lead"}]}])

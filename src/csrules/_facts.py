@@ -162,14 +162,18 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
     annotation: Any = None
     for position, part in enumerate(parts):
         fields = current.model_fields
-        if part not in fields:
-            known = ", ".join(sorted(fields))
+        computed = current.model_computed_fields
+        if part not in fields and part not in computed:
+            known = ", ".join(sorted([*fields, *computed]))
             prefix = ".".join(parts[:position])
             owner = f"{current.__name__}" + (f" (at {prefix})" if prefix else "")
             raise PolicyError(
                 f"unknown field {part!r} in {owner}; known fields: {known}", path=path
             )
-        annotation = _resolved(current, part, fields[part].annotation)
+        if part in fields:
+            annotation = _resolved(current, part, fields[part].annotation)
+        else:  # a pydantic computed_field: typed by its return annotation
+            annotation = computed[part].return_type
         if isinstance(annotation, str | typing.ForwardRef):
             raise PolicyError(
                 f"the type of {current.__name__}.{part} ({annotation}) cannot be resolved; "
