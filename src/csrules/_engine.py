@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from csrules._calendar import BusinessCalendar
 from csrules._decision import (
     Approval,
     Decision,
@@ -28,10 +29,11 @@ from csrules._decision import (
     RuleError,
     Violation,
 )
-from csrules._durations import WallDuration
+from csrules._durations import BusinessDuration, WallDuration
 from csrules._facts import fact_type_name, get_fact_type, validate_fact
 from csrules._kinds import CompileContext, DescribeContext, Env, handler_for, show_value
 from csrules._model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
+from csrules._time_registry import get_calendar
 from csrules._trace import RuleTrace, Trace
 from csrules.exceptions import FactError, PolicyError, TimeError
 
@@ -57,6 +59,8 @@ class _DueRule:
     template: Obligation
     since: str | None
     delta: timedelta
+    calendar: BusinessCalendar | None = None
+    business: BusinessDuration | None = None
 
     def resolve(self, fact: Any, now: datetime | None) -> Obligation:
         start = now
@@ -64,7 +68,12 @@ class _DueRule:
             start = fact
             for part in self.since.split("."):
                 start = None if start is None else getattr(start, part)
-        due = None if start is None else start + self.delta
+        if start is None:
+            due = None
+        elif self.calendar is not None and self.business is not None:
+            due = self.calendar.add(start, self.business)
+        else:
+            due = start + self.delta
         return Obligation(
             self.template.policy_id,
             self.template.rule_id,
@@ -128,9 +137,14 @@ def _compile_effects(policy: Policy, rule: Rule) -> tuple[EffectResult | _DueRul
                 duration = (
                     effect.due.after if effect.due.param is None else params[effect.due.param]
                 )
+                if isinstance(duration, BusinessDuration) and effect.due.calendar is not None:
+                    calendar = get_calendar(effect.due.calendar)
+                    out.append(_DueRule(template, effect.due.since, timedelta(0), calendar, duration))
+                    continue
                 if not isinstance(duration, WallDuration):
                     raise PolicyError(
-                        f"due time {duration} is business time and needs a calendar",
+                        f"due time {duration} is business time and needs a calendar "
+                        "(add calendar: <name> to due)",
                         policy_id=policy.id,
                         rule_id=rule.id,
                     )

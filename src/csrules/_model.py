@@ -249,7 +249,8 @@ class Violate(PolicyModel):
 
 class Due(PolicyModel):
     """When an obligation falls due: ``after`` a duration (or duration parameter) from ``since``
-    (a datetime field of the fact; omitted means ``now``).
+    (a datetime field of the fact; omitted means ``now``). Business time (``3 business days``)
+    is counted in ``calendar``, a name registered with :func:`csrules.register_calendar`.
 
     .. versionadded:: 0.1
     """
@@ -257,11 +258,18 @@ class Due(PolicyModel):
     after: DurationField | None = None
     param: str | None = None
     since: str | None = None
+    calendar: str | None = None
 
     @model_validator(mode="after")
     def _one_duration(self) -> Due:
         if (self.after is None) == (self.param is None):
             raise ValueError("due needs exactly one of 'after' or 'param'")
+        if self.calendar is not None:
+            from csrules._time_registry import get_calendar
+
+            get_calendar(self.calendar)  # an unknown name raises, listing the known ones
+        elif self.after is not None and not isinstance(self.after, _Wall):
+            raise ValueError(f"due after {self.after} counts business time: add calendar: <name>")
         return self
 
 

@@ -31,11 +31,20 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from csrules._calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
 from csrules._conditions import CompareOp, ConditionBase
 from csrules._durations import BusinessDuration, DurationField, WallDuration
+from csrules._duties import Recurrence, parse_recurrence
 from csrules._kinds import (
     _PY_OPS,
     _SPAN_EN,
@@ -52,7 +61,7 @@ from csrules._kinds import (
 from csrules._shifts import ShiftPattern
 from csrules._time_registry import get_calendar, get_shift_pattern
 from csrules._trace import TraceNode
-from csrules.exceptions import PolicyError
+from csrules.exceptions import PolicyError, TimeError
 
 __all__ = [
     "TIME_KINDS",
@@ -63,6 +72,7 @@ __all__ = [
     "OnDayOff",
     "OnHoliday",
     "OutsideWorkingHours",
+    "Recurring",
     "TimeOfDay",
     "WithinHours",
 ]
@@ -546,7 +556,8 @@ class _TimeOfDayHandler:
         day, _ = test.day(on, agent)
         cutoff = test.cutoff(instant, on, clock, agent)
         values["date"] = day
-        values["cutoff"] = cutoff.astimezone(test.zone) if test.zone is not None else cutoff
+        shown = test.zone or (on.tzinfo if isinstance(on, datetime) else instant.tzinfo)
+        values["cutoff"] = cutoff.astimezone(shown)
         result = _INSTANT_OPS[cond.op](_aware(instant, cond.path), cutoff)
         return TraceNode("time_of_day", text, result, values)
 
@@ -569,7 +580,9 @@ class _TimeOfDayHandler:
             if shift:
                 base = f"{base}{'前' if shift < 0 else '后'}{abs(shift)}{unit_zh}"
             return f"{label}{_BEFORE_ZH[cond.op]}{base}的{clock}{where}"
-        if shift:
+        if shift in (-1, 1) and cond.days:
+            base = f"the day {'before' if shift < 0 else 'after'} {base}"
+        elif shift:
             plural = "s" if abs(shift) != 1 else ""
             base = f"{abs(shift)} {unit_en}{plural} {'before' if shift < 0 else 'after'} {base}"
         return f"{label} is {_BEFORE_EN[cond.op]} {clock} on {base}{where}"
@@ -873,8 +886,8 @@ class _WindowTest:
 
     def local(self, instant: datetime) -> time:
         """The instant's local time of day (in the zone, else in its own offset)."""
-        moment = ensure_aware(instant, "path")
-        return (moment if self.zone is None else moment.astimezone(self.zone)).time()
+        moment = ensure_aware(instant, "path")  # in UTC: the check, not the reading
+        return (instant if self.zone is None else moment.astimezone(self.zone)).time()
 
     def __call__(self, instant: datetime, start: time, end: time) -> bool:
         clock = self.local(instant)
@@ -929,6 +942,161 @@ class _WithinHandler:
         return False
 
 
+# --------------------------------------------------------------------------- recurring dates
+
+
+def _recurrence_input(value: Any) -> Any:
+    return parse_recurrence(value) if isinstance(value, str) else value
+
+
+def _recurrence_output(value: Recurrence) -> Any:
+    return value.text if value.text else value.model_dump(mode="json", exclude_defaults=True)
+
+
+RecurrenceField = Annotated[
+    Recurrence,
+    BeforeValidator(_recurrence_input),
+    PlainSerializer(_recurrence_output),
+]
+"""A recurrence written as a phrase (``"monthly by the 22nd"``) or in structured form."""
+
+
+class Recurring(_TimeKind):
+    """Compares the instant at ``path`` with the next due time of a ``recurrence``: the first
+    due date on or after the local date of ``period_start`` (a date or datetime field;
+    omitted: of ``path`` itself), at the recurrence's ``at`` time or else the end of that day.
+
+    ``==`` / ``!=`` compare local dates: ``{kind: recurring, path: held_at, op: "==",
+    recurrence: "monthly on the Friday before the 25th", tz: Asia/Shanghai}`` holds for a
+    meeting on Friday 2026-01-23, not for one on Friday 2026-01-16. The ordering operators
+    compare instants: ``{kind: recurring, path: submitted_at, op: ">", recurrence: "monthly
+    by the 22nd", period_start: month}`` (a late report) holds for 2026-01-23 00:00 when
+    ``month`` is 2026-01-01, not for 2026-01-22 23:59.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["recurring"] = "recurring"
+    path: str
+    op: CompareOp
+    recurrence: RecurrenceField
+    period_start: str | None = None
+    tz: str | None = None
+    calendar: str | None = None
+
+    @model_validator(mode="after")
+    def _not_per_shift(self) -> Recurring:
+        if self.recurrence.freq == "shift":
+            raise ValueError("a per-shift recurrence has no dates; use night_shift or a Duty")
+        return self
+
+
+class _RecurringTest:
+    """The instant compared with the next due time of a recurrence; compiled-code callable."""
+
+    __slots__ = ("cache", "clock", "op", "recurrence", "same_day", "zone")
+
+    def __init__(self, cond: Recurring) -> None:
+        self.recurrence = cond.recurrence
+        self.zone = _zone(cond.tz, cond.calendar)
+        self.clock = cond.recurrence.at or time.max
+        self.same_day = cond.op in ("==", "!=")
+        self.op = _PY_OPS[cond.op]
+        self.cache: dict[date, date] = {}
+
+    def due_date(self, day: date) -> date:
+        """The first due date on or after ``day``."""
+        due = self.cache.get(day)
+        if due is None:
+            midnight = datetime.combine(day, time(0))
+            found = self.recurrence.rule(midnight).after(midnight, inc=True)
+            if found is None:
+                raise TimeError(f"{self.recurrence.describe()} never falls due on or after {day}")
+            due = found.date()
+            if len(self.cache) >= 10_000:
+                self.cache.clear()
+            self.cache[day] = due
+        return due
+
+    def local(self, value: date, instant: datetime) -> tuple[date, tzinfo]:
+        """A field's local date, and the zone due times are read in."""
+        zone: tzinfo = self.zone or instant.tzinfo or UTC
+        if isinstance(value, datetime):
+            return ensure_aware(value, "period_start").astimezone(zone).date(), zone
+        return value, zone
+
+    def __call__(self, instant: datetime, start: date) -> bool:
+        moment = ensure_aware(instant, "path")
+        day, zone = self.local(start, instant)
+        due = self.due_date(day)
+        if self.same_day:
+            return self.op(self.local(instant, instant)[0], due)
+        return self.op(moment, _at(due, self.clock, zone))
+
+    def __repr__(self) -> str:
+        return f"<recurring {self.recurrence.describe()!r}>"
+
+
+class _RecurringHandler:
+    def check(self, cond: Recurring, ctx: CheckContext) -> None:
+        _instant_field(ctx, "recurring", cond.path, "path")
+        if cond.period_start is not None:
+            _instant_field(ctx, "recurring", cond.period_start, "period_start", dates=True)
+        if cond.calendar is not None:
+            _calendar(ctx, cond.calendar)
+
+    def source(self, cond: Recurring, ctx: CompileContext) -> str:
+        guards, instant = ctx.access(cond.path)
+        start = instant
+        if cond.period_start is not None:
+            more, start = ctx.access(cond.period_start)
+            guards = guards + more
+        test = ctx.const(_RecurringTest(cond))
+        return _join([*guards, f"{test}({instant}, {start})"], "and")
+
+    def evaluate(self, cond: Recurring, env: Env) -> TraceNode:
+        instant = env.get(cond.path)
+        start = instant if cond.period_start is None else env.get(cond.period_start)
+        values: dict[str, Any] = {cond.path: instant}
+        if cond.period_start is not None:
+            values[cond.period_start] = start
+        text = self.describe(cond, "en", env.describe)
+        if instant is None or start is None:
+            return TraceNode("recurring", text, False, values)
+        test = _RecurringTest(cond)
+        day, zone = test.local(start, instant)
+        due = test.due_date(day)
+        values["due date"] = due
+        if test.same_day:
+            local = test.local(instant, instant)[0]
+            values["local date"] = local
+            result = _PY_OPS[cond.op](local, due)
+        else:
+            deadline = _at(due, test.clock, zone).astimezone(zone)
+            values["due"] = deadline
+            result = _PY_OPS[cond.op](_aware(instant, cond.path), deadline)
+        return TraceNode("recurring", text, result, values)
+
+    def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        phrase = f"“{cond.recurrence.describe()}”"
+        where = _in_zone(cond.tz, cond.calendar, lang)
+        start = None if cond.period_start is None else ctx.label(cond.period_start, lang)
+        if lang == "zh":
+            base = f"{start}起" if start else ""
+            if cond.op in ("==", "!="):
+                return f"{label}{'是' if cond.op == '==' else '不是'}{base}{phrase}的到期日{where}"
+            return f"{label}{_BEFORE_ZH[cond.op]}{base}{phrase}的到期时间{where}"
+        base = f" from {start}" if start else ""
+        if cond.op in ("==", "!="):
+            verb = "falls" if cond.op == "==" else "does not fall"
+            return f"{label} {verb} on the next due date of {phrase}{base}{where}"
+        return f"{label} is {_BEFORE_EN[cond.op]} the next due time of {phrase}{base}{where}"
+
+    def reads_now(self, cond: Recurring) -> bool:
+        return False
+
+
 _DAY_MICROS = 86_400_000_000
 
 
@@ -949,6 +1117,7 @@ TIME_KINDS: tuple[type[ConditionBase], ...] = (
     OutsideWorkingHours,
     NightShift,
     WithinHours,
+    Recurring,
 )
 """The condition classes this module adds to the kinds table."""
 
@@ -960,3 +1129,4 @@ register_kind(InWorkingHours, _HoursHandler(inside=True))
 register_kind(OutsideWorkingHours, _HoursHandler(inside=False))
 register_kind(NightShift, _NightHandler())
 register_kind(WithinHours, _WithinHandler())
+register_kind(Recurring, _RecurringHandler())
