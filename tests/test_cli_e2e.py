@@ -62,11 +62,12 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_version_and_help():
-    """--version names the version; every command's --help shows an example."""
+    """--version names the version; the installed command's --help shows examples."""
     result = csrules("--version", imports=False)
     assert result.returncode == 0
     assert result.stdout.startswith("csrules ")
-    for command in ("eval", "explain", "check", "test", "docs", "diff", "schema", "packs", "demo"):
+    # every command's --help is checked in-process (tests/test_cli.py); two here, installed
+    for command in ("eval", "docs"):
         result = csrules(command, "--help", imports=False)
         assert result.returncode == 0, command
         assert "example" in result.stdout, command
