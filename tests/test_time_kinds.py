@@ -252,7 +252,8 @@ class TestNotice:
 
 
 class TestTimeOfDay:
-    NOON: ClassVar[dict[str, Any]] = {"kind": "time_of_day", "path": "at", "op": "<", "time": "12:00", "on": "other"}
+    NOON: ClassVar[dict[str, Any]] = {
+        "kind": "time_of_day", "path": "at", "op": "<", "time": "12:00", "day_of": "other"}
 
     def test_before_noon_on_the_related_date(self):
         """Before 12:00 on the date of another instant, to the second."""
@@ -261,7 +262,7 @@ class TestTimeOfDay:
         assert holds(self.NOON, at=sh(2026, 1, 7, 20), other=sh(2026, 1, 8, 22))
 
     def test_own_date_when_on_is_omitted(self):
-        """Without on, the time of day is read on the instant's own date."""
+        """Without day_of, the time of day is read on the instant's own date."""
         when = {"kind": "time_of_day", "path": "at", "op": ">=", "time": "18:00"}
         assert holds(when, at=sh(2026, 1, 8, 18))
         assert not holds(when, at=sh(2026, 1, 8, 17, 59))
@@ -300,7 +301,7 @@ class TestTimeOfDay:
 
     def test_date_field(self):
         """A date field gives the date directly."""
-        when = {**self.NOON, "on": "day", "tz": "Asia/Shanghai"}
+        when = {**self.NOON, "day_of": "day", "tz": "Asia/Shanghai"}
         assert holds(when, at=sh(2026, 1, 8, 11), day=date(2026, 1, 8))
         assert not holds(when, at=sh(2026, 1, 8, 12), day=date(2026, 1, 8))
 
@@ -320,26 +321,26 @@ class TestTimeOfDay:
 
     def test_describe(self):
         """It reads as a time of day on a named date."""
-        cond = TimeOfDay(path="requested_at", op="<", time="12:00", on="shift_start", shifts="rota")
+        cond = TimeOfDay(path="requested_at", op="<", time="12:00", day_of="shift_start", shifts="rota")
         assert words(cond, "en") == "requested at is before 12:00 on the shift date of shift start"
         assert words(cond, "zh") == "requested at早于shift start所在班次的日期的12:00"
-        cond = TimeOfDay(path="a", op="<=", time="18:00", on="b", working_days=-2, calendar="china")
+        cond = TimeOfDay(path="a", op="<=", time="18:00", day_of="b", working_days=-2, calendar="china")
         assert words(cond, "en") == (
             "a is no later than 18:00 on 2 working days before the date of b (in the china calendar)")
         assert words(cond, "zh") == "a不晚于b当天前2个工作日的18:00（按china日历）"
-        cond = TimeOfDay(path="a", op=">", time="09:00", on="b", days=-1)
+        cond = TimeOfDay(path="a", op=">", time="09:00", day_of="b", days=-1)
         assert words(cond, "en") == "a is after 09:00 on the day before the date of b"
 
     @pytest.mark.parametrize(("change", "match"), [
         ({"op": "=="}, "Input should be"),
         ({"path": "day"}, "time_of_day needs a datetime field; day is optional date"),
-        ({"on": "n"}, "needs a datetime or date field; n is number"),
+        ({"day_of": "n"}, "needs a datetime or date field; n is number"),
         ({"time": "25:00"}, "a time of day must read like"),
         ({"time": {"field": "agent"}}, "must be a time-of-day field; it is optional text"),
         ({"time": {"param": "nope"}}, "unknown parameter 'nope'"),
         ({"working_days": -1}, "'working_days' counts in a calendar"),
         ({"days": 1, "working_days": 1, "calendar": "tk-office"}, "'days' or 'working_days', not both"),
-        ({"on": "day", "shifts": "tk-rota"}, "'shifts' finds the shift running at an instant"),
+        ({"day_of": "day", "shifts": "tk-rota"}, "'shifts' finds the shift running at an instant"),
         ({"shifts": "nope"}, "unknown shift pattern 'nope'"),
         ({"tz": "Mars/Base"}, "unknown time zone"),
     ])
@@ -625,8 +626,8 @@ PROPERTY_RULES: list[dict[str, Any]] = [
      "calendar": "tk-office"},
     {"kind": "notice", "since": "at", "op": "<", "duration": "4 business hours", "calendar": "tk-office"},
     {"kind": "notice", "since": "at", "until": "other", "op": ">", "duration": "36h"},
-    {"kind": "time_of_day", "path": "at", "op": "<", "time": "12:00", "on": "other", "shifts": "tk-rota"},
-    {"kind": "time_of_day", "path": "at", "op": ">=", "time": "18:00", "on": "other", "working_days": -1,
+    {"kind": "time_of_day", "path": "at", "op": "<", "time": "12:00", "day_of": "other", "shifts": "tk-rota"},
+    {"kind": "time_of_day", "path": "at", "op": ">=", "time": "18:00", "day_of": "other", "working_days": -1,
      "calendar": "tk-office"},
     {"kind": "on_holiday", "path": "at", "calendar": "tk-office"},
     {"kind": "on_day_off", "path": "other", "calendar": "tk-office"},

@@ -10,7 +10,7 @@ fact model when the policy is built. In a policy file::
       of:
         - {kind: night_shift, path: leave_starts_at, shifts: call-centre}
         - {kind: time_of_day, path: requested_at, op: ">=", time: "12:00",
-           on: leave_starts_at, shifts: call-centre}
+           day_of: leave_starts_at, shifts: call-centre}
 
 Conventions (as in :mod:`csrules._calendar`): instants must be time-zone aware (a naive one
 is a :class:`~csrules.exceptions.TimeError`, recorded as the rule's error); a missing value
@@ -421,13 +421,14 @@ def _check_business(duration: Any, calendar: str | None, ctx: CheckContext | Non
 
 class TimeOfDay(_TimeKind):
     """Compares the instant at ``path`` with a time of day on a related date: the local date
-    of ``on`` (a datetime or date field; omitted: of ``path`` itself), moved by ``days``
+    of ``day_of`` (a datetime or date field; omitted: of ``path`` itself), moved by ``days``
     calendar days or ``working_days`` working days of ``calendar``.
 
-    ``{kind: time_of_day, path: requested_at, op: "<", time: "12:00", on: shift_starts_at}``
+    ``{kind: time_of_day, path: requested_at, op: "<", time: "12:00", day_of: shift_starts_at}``
     ("asked before 12:00 on the shift date") holds for a request at 11:59 on the day of a
     22:00 shift, not for one at 12:00. With ``shifts: <pattern>``, the date is that of the
-    shift running at ``on``, so a night shift keeps its start date after midnight.
+    shift running at ``day_of``, so a night shift keeps its start date after midnight.
+    (The field is not called ``on``: YAML 1.1 reads a bare ``on`` key as ``true``.)
     ``time`` is a literal, ``{param: name}`` (a ``time`` parameter) or ``{field: path}``.
 
     .. versionadded:: 0.1
@@ -437,7 +438,7 @@ class TimeOfDay(_TimeKind):
     path: str
     op: Literal["<", "<=", ">", ">="]
     time: ClockField
-    on: str | None = None
+    day_of: str | None = None
     days: int = 0
     working_days: int = 0
     calendar: str | None = None
@@ -472,7 +473,7 @@ class _TimeOfDayTest:
     def day(self, on: date, agent: Any) -> tuple[date, tzinfo]:
         """The local date the time of day is read on, and the zone it is read in."""
         if isinstance(on, datetime):
-            moment = ensure_aware(on, "on")
+            moment = ensure_aware(on, "day_of")
             zone: tzinfo | None = self.zone or on.tzinfo
             assert zone is not None
             occurrence = None
@@ -504,8 +505,8 @@ class _TimeOfDayHandler:
     def check(self, cond: TimeOfDay, ctx: CheckContext) -> None:
         _instant_field(ctx, "time_of_day", cond.path, "path")
         on_kind = "datetime"
-        if cond.on is not None:
-            on_kind = _instant_field(ctx, "time_of_day", cond.on, "on", dates=True)
+        if cond.day_of is not None:
+            on_kind = _instant_field(ctx, "time_of_day", cond.day_of, "day_of", dates=True)
         cond.time.check(ctx, "time")
         if cond.calendar is not None:
             _calendar(ctx, cond.calendar)
@@ -513,7 +514,7 @@ class _TimeOfDayHandler:
             _pattern(ctx, cond.shifts)
             if on_kind == "date":
                 raise ctx.fail(
-                    f"{cond.on} is a date; 'shifts' finds the shift running at an instant",
+                    f"{cond.day_of} is a date; 'shifts' finds the shift running at an instant",
                     at=("shifts",),
                 )
         if cond.agent is not None:
@@ -527,8 +528,8 @@ class _TimeOfDayHandler:
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
         guards, instant = ctx.access(cond.path)
         on = instant
-        if cond.on is not None:
-            more, on = ctx.access(cond.on)
+        if cond.day_of is not None:
+            more, on = ctx.access(cond.day_of)
             guards += more
         more, clock = cond.time.source(ctx)
         guards += more
@@ -541,12 +542,12 @@ class _TimeOfDayHandler:
 
     def evaluate(self, cond: TimeOfDay, env: Env) -> TraceNode:
         instant = env.get(cond.path)
-        on = instant if cond.on is None else env.get(cond.on)
+        on = instant if cond.day_of is None else env.get(cond.day_of)
         clock = cond.time.read(env)
         agent = None if cond.agent is None else env.get(cond.agent)
         values: dict[str, Any] = {cond.path: instant}
-        if cond.on is not None:
-            values[cond.on] = on
+        if cond.day_of is not None:
+            values[cond.day_of] = on
         if cond.time.field is not None or cond.time.param is not None:
             values[cond.time.field or cond.time.param or "time"] = clock
         text = self.describe(cond, "en", env.describe)
@@ -564,10 +565,10 @@ class _TimeOfDayHandler:
     def describe(self, cond: TimeOfDay, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         clock = cond.time.describe(lang, ctx)
-        if cond.on is None:
+        if cond.day_of is None:
             base = "当天" if lang == "zh" else "the same day"
         else:
-            on = ctx.label(cond.on, lang)
+            on = ctx.label(cond.day_of, lang)
             if cond.shifts is not None:
                 base = f"{on}所在班次的日期" if lang == "zh" else f"the shift date of {on}"
             else:
