@@ -401,3 +401,35 @@ def test_policies_round_trip():
     for text in (LEAVE, WORK_ORDERS, REPLIES, CALLBACKS, DUTIES, MEETINGS):
         policy = loads_policy(text)
         assert loads_policy(dump_policy(policy)) == policy
+
+
+def _doc_blocks() -> list[object]:
+    """The YAML blocks of docs/time.md, parsed."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).parent.parent / "docs" / "time.md").read_text(encoding="utf-8")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def test_docs_examples_are_the_tested_rules():
+    """Every condition in docs/time.md parses, and every rule it shows is the tested one."""
+    from pydantic import TypeAdapter
+
+    from csrules import Condition, Rule
+
+    tested = {rule.id: rule for text in (LEAVE, WORK_ORDERS, REPLIES, CALLBACKS, DUTIES, MEETINGS)
+              for rule in loads_policy(text).rules}
+    shown = 0
+    for block in _doc_blocks():
+        assert isinstance(block, dict)
+        if "when" in block:
+            TypeAdapter(Condition).validate_python(block["when"])
+        for data in block.get("rules", []):
+            rule = Rule(**data)
+            assert rule.when == tested[rule.id].when, rule.id
+            assert [e.type for e in rule.then] == [e.type for e in tested[rule.id].then]
+            shown += 1
+    assert shown == len(tested)
