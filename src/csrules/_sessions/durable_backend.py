@@ -205,11 +205,11 @@ class _PatternCompiler:
             key = self.encoding.field(cond.path)
             hits = [{key: _encode(v)} for v in values]
             misses = [{"$neq": {key: _encode(v)}} for v in values]
-            inside = isinstance(cond, In) != negate
-            if inside:
-                return _or(hits)
-            missing_ok = negate  # not(in) holds for a missing value; not_in does not
-            return _or([{"$nex": {key: 1}}, _and(misses)]) if missing_ok else _and(misses)
+            positive = _or(hits) if isinstance(cond, In) else _and(misses)
+            if not negate:
+                return positive  # a missing value is in nothing and not_in nothing
+            opposite = _and(misses) if isinstance(cond, In) else _or(hits)
+            return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
         if isinstance(cond, IsSet | IsMissing) and _native(self.model, cond.path):
             key = self.encoding.field(cond.path)
             present = isinstance(cond, IsSet) != negate

@@ -12,10 +12,12 @@ Every call follows the same discipline, which closes the hazards measured in
 - actions are not run by durable: the host reads which rules matched from the engine and
   completes them itself, so no exception is swallowed into durable's state;
 - after every call the session's facts, pending events and state are checked to be empty
-  and clean; anything left over is an integrity error, and the slot is wiped;
-- one session id per host, wiped rather than accumulated, so the 1,024-live-state limit is
-  never approached; ``MessageNotHandledException``/``MessageObservedException`` never
-  arise, because the engine's return codes are read directly.
+  and clean; anything left over is an integrity error, and the ruleset is replaced by a
+  fresh copy;
+- one session id per host, empty between calls, so the 1,024-live-state limit is never
+  approached (and ``delete_state``, which crashed durable in long runs, is never needed);
+- ``MessageNotHandledException`` and ``MessageObservedException`` never arise, because
+  the engine's return codes are read directly.
 """
 
 from __future__ import annotations
@@ -46,16 +48,23 @@ class DurableHost:
 
         self._c = durable_rules_engine
         self._host = _host_class(engine)()
-        self.name = name
-        try:
-            self._host.register_rulesets({name: copy.deepcopy(ruleset)})
-        except Exception as exc:  # an invalid ruleset is our compiler's fault: say so
-            raise SessionError(f"durable-rules refused the compiled ruleset {name!r}: {exc}") from exc
-        self._ruleset = self._host.get_ruleset(name)
-        self._handle = self._ruleset._handle
+        self._definition = copy.deepcopy(ruleset)
+        self._base = name
+        self._generation = 0
         self._dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
         self.closed = False
         self.sid = SID
+        self._register()
+
+    def _register(self) -> None:
+        self.name = self._base if not self._generation else f"{self._base}_{self._generation}"
+        try:
+            self._host.register_rulesets({self.name: copy.deepcopy(self._definition)})
+        except Exception as exc:  # an invalid ruleset is our compiler's fault: say so
+            raise SessionError(
+                f"durable-rules refused the compiled ruleset {self.name!r}: {exc}") from exc
+        self._ruleset = self._host.get_ruleset(self.name)
+        self._handle = self._ruleset._handle
 
     # ------------------------------------------------------------------ calls
 
@@ -129,9 +138,22 @@ class DurableHost:
             raise SessionError("durable-rules is not clean after a call; " + "; ".join(problems))
 
     def wipe(self) -> None:
-        """Delete the host's session state (facts, events, state) in durable."""
+        """Drop everything durable holds by replacing the ruleset with a fresh copy.
+
+        durable's ``delete_state`` is not used: after long runs of asserted and retracted
+        facts it crashed the process (segmentation fault) in this suite, while deleting and
+        re-creating a ruleset did not.
+        """
+        self._free()
+        self._generation += 1
+        self._register()
+
+    def _free(self) -> None:
+        self._host._ruleset_directory.pop(self.name, None)
+        if self._ruleset in self._host._ruleset_list:
+            self._host._ruleset_list.remove(self._ruleset)
         with contextlib.suppress(Exception):
-            self._c.delete_state(self._handle, self.sid)
+            self._c.delete_ruleset(self._handle)
 
     def inject(self, fact: dict[str, Any], *, event: bool = False) -> None:
         """Leave a message in durable on purpose (tests of the clean check use it)."""
@@ -147,12 +169,7 @@ class DurableHost:
         if self.closed:
             return
         self.closed = True
-        self.wipe()
-        self._host._ruleset_directory.pop(self.name, None)
-        if self._ruleset in self._host._ruleset_list:
-            self._host._ruleset_list.remove(self._ruleset)
-        with contextlib.suppress(Exception):
-            self._c.delete_ruleset(self._handle)
+        self._free()
 
 
 _HOST_CLASS: list[type] = []
