@@ -22,7 +22,7 @@ from csrules import (
     policy_schema,
 )
 from csrules.exceptions import TimeError
-from tests import core_models  # noqa: F401 - registers the fact types
+from tests import core_models
 
 CST = timezone(timedelta(hours=8))
 

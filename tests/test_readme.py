@@ -33,10 +33,10 @@ class TestReadme:
         monkeypatch.chdir(tmp_path)
         namespace: dict[str, object] = {}
         # compiled as a user's own module would be, without this file's __future__ flags
-        exec(compile(model_code, "quickstart", "exec", dont_inherit=True), namespace)  # noqa: S102
+        exec(compile(model_code, "quickstart", "exec", dont_inherit=True), namespace)
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            exec(compile(run_code, "quickstart", "exec", dont_inherit=True), namespace)  # noqa: S102
+            exec(compile(run_code, "quickstart", "exec", dont_inherit=True), namespace)
         lines = output.getvalue().splitlines()
         for line, code in zip(lines, run_code.splitlines()[-4:], strict=False):
             claimed = code.partition("# ")[2].split("  ")[0].strip()
