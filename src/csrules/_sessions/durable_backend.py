@@ -333,8 +333,8 @@ class DurableBackend:
         for key, value in zip(w_keys, w, strict=True):
             base[key] = value
         message = encoding.message(base, fact, now, failed)
-        fired = self.host.fire([message])
-        matched = sorted({position for position, _ in self._names(fired, "event")} - failed)
+        names = self.compiled.names
+        matched = sorted({names[name][1] for name in self.host.fire_names(message)} - failed)
         errors: dict[Any, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides
             try:

@@ -68,17 +68,25 @@ class DurableHost:
 
     # ------------------------------------------------------------------ calls
 
+    def fire_names(self, fact: dict[str, Any]) -> list[str]:
+        """Assert one fact, return the names of the rules that fire, retract it (the fast
+        path for events: only rule names are needed, not the matched messages)."""
+        return [text[2:text.index('"', 2)] for text in self._fire([fact])]
+
     def fire(self, facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Assert ``facts`` one by one, collect every rule that fires, then retract them all.
 
         Returns the fired actions as ``{rule name: {alias: message}}`` mappings, in firing
         order. The host is checked clean afterwards.
         """
+        return [json.loads(text) for text in self._fire(facts)]
+
+    def _fire(self, facts: Iterable[dict[str, Any]]) -> list[str]:
         if self.closed:
             raise SessionError("this session engine is closed")
         c = self._c
         handle = self._handle
-        fired: list[dict[str, Any]] = []
+        fired: list[str] = []
         asserted: list[str] = []
         try:
             for fact in facts:
@@ -87,9 +95,9 @@ class DurableHost:
                 code, state = c.assert_fact(handle, text)
                 if code == _OBSERVED:
                     raise SessionError(f"durable-rules saw a message twice: {text}")
-                asserted.append(text)
                 if code == _NOT_HANDLED:
                     continue  # matches no pattern: not stored, nothing to retract or fire
+                asserted.append(text)
                 self._drain(state, fired)
             for text in reversed(asserted):
                 code, state = c.retract_fact(handle, text)
@@ -104,11 +112,11 @@ class DurableHost:
         self.check_clean()
         return fired
 
-    def _drain(self, state: int, fired: list[dict[str, Any]], *, on_retract: bool = False) -> None:
+    def _drain(self, state: int, fired: list[str], *, on_retract: bool = False) -> None:
         c = self._c
         result = c.start_action_for_state(self._handle, state)
         while result:
-            message = json.loads(result[1] if isinstance(result, tuple | list) else result)
+            message: str = result[1] if isinstance(result, tuple | list) else result
             if on_retract:
                 raise SessionError(f"a retraction fired rules, which csrules never compiles: {message}")
             fired.append(message)

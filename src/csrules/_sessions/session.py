@@ -13,8 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -88,6 +87,7 @@ class SessionEngine:
         self.store: SessionStore = store if store is not None else MemoryStore()
         self._lock = threading.RLock()
         self._closed = False
+        self._deadlines = bool(self.program.trackers or self.program.lifecycles)
 
     # ------------------------------------------------------------------ public
 
@@ -121,42 +121,60 @@ class SessionEngine:
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
-        with self._lock, _guarded("an event"):
-            self._check_open()
-            fp, fact = self._fact(event, fact_type)
-            moment = _aware(now)
-            doc, state = self._load(subject_id)
-            txn = Txn(state)
-            tick_firings: list[Firing] = []
-            tick_errors: list[RuleError] = []
-            if moment is not None:
-                self._advance(txn, moment)
+        with self._lock:
+            try:
+                return self._send(subject_id, event, now, fact_type)
+            except CsrulesError:
+                raise
+            except Exception as exc:  # the transaction was not committed: nothing changed
+                raise _unexpected("an event", exc) from exc
+
+    def _send(self, subject_id: str, event: Any, now: datetime | None,
+              fact_type: str | None) -> StepResult:
+        self._check_open()
+        fp, fact = self._fact(event, fact_type)
+        moment = _aware(now)
+        doc, state = self._load(subject_id)
+        txn = Txn(state)
+        tick_firings: list[Firing] = []
+        tick_errors: list[RuleError] = []
+        if moment is not None:
+            self._advance(txn, moment)
+            if self._deadlines:
                 tick_firings, tick_errors = self._tick(txn, moment)
-            if moment is None and txn.clock is not None:
-                moment = from_us(txn.clock)  # the session's clock, in UTC
-            result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
-            txn.seq += 1
-            self._commit(subject_id, doc, txn)
-            return result
+        if moment is None and txn.clock is not None:
+            moment = from_us(txn.clock)  # the session's clock, in UTC
+        result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
+        txn.seq += 1
+        self._commit(subject_id, doc, txn)
+        return result
 
     def tick(self, subject_id: str, now: datetime) -> StepResult:
         """Move ``subject_id``'s clock to ``now``; see :meth:`Session.tick`."""
         moment = _aware(now)
         if moment is None:
             raise TimeError("a tick needs now")
-        with self._lock, _guarded("a tick"):
-            self._check_open()
-            doc, state = self._load(subject_id)
-            txn = Txn(state)
-            self._advance(txn, moment)
-            firings, errors = self._tick(txn, moment)
-            self._commit(subject_id, doc, txn)
-            notes = tuple(_firing_note(f) for f in firings) or ("nothing due",)
-            backend = self.backend
-            return StepResult(
-                subject_id, "tick", moment, tuple(firings), (), tuple(errors),
-                _explain=lambda: SessionTrace(subject_id, "tick", moment, backend, notes),
-            )
+        with self._lock:
+            try:
+                return self._tick_call(subject_id, moment)
+            except CsrulesError:
+                raise
+            except Exception as exc:  # the transaction was not committed: nothing changed
+                raise _unexpected("a tick", exc) from exc
+
+    def _tick_call(self, subject_id: str, moment: datetime) -> StepResult:
+        self._check_open()
+        doc, state = self._load(subject_id)
+        txn = Txn(state)
+        self._advance(txn, moment)
+        firings, errors = self._tick(txn, moment)
+        self._commit(subject_id, doc, txn)
+        notes = tuple(_firing_note(f) for f in firings) or ("nothing due",)
+        backend = self.backend
+        return StepResult(
+            subject_id, "tick", moment, tuple(firings), (), tuple(errors),
+            _explain=lambda: SessionTrace(subject_id, "tick", moment, backend, notes),
+        )
 
     def export(self, subject_id: str) -> dict[str, Any]:
         """The state of ``subject_id`` as a JSON-ready document (a deep copy)."""
@@ -349,18 +367,15 @@ class SessionEngine:
         self._items(txn, fp, fact, now)
         match = self._backend.match_event(fp, fact, now, w)
         rule_errors = dict(match.errors)
-        matched = []
-        for position in match.matched:
-            rule = fp.rules[position]
-            bad = [s for s in rule.slots if s.index in failed_slots]
-            if bad:
-                rule_errors.setdefault(position, failed_slots[bad[0].index])
-                continue
-            matched.append(position)
-        for position, rule in enumerate(fp.rules):
-            bad = [s for s in rule.slots if s.index in failed_slots]
-            if bad and position not in rule_errors:
-                rule_errors[position] = failed_slots[bad[0].index]
+        matched = match.matched
+        if failed_slots:  # a window condition failed: the rules reading it are errors
+            matched = []
+            for position, rule in enumerate(fp.rules):
+                bad = [s for s in rule.slots if s.index in failed_slots]
+                if bad:
+                    rule_errors.setdefault(position, failed_slots[bad[0].index])
+                elif position in match.matched:
+                    matched.append(position)
         selected = fp.select(matched)
         for position in selected:
             rule = fp.rules[position]
@@ -488,19 +503,10 @@ class SessionEngine:
         return TransitionRecord(lp.id, str(event), state, move.to)
 
 
-@contextmanager
-def _guarded(what: str) -> Iterator[None]:
-    """Let csrules' own errors through; turn anything else into a :class:`SessionError`.
-
-    The call works on a transaction, so whatever failed, nothing was committed.
-    """
-    try:
-        yield
-    except CsrulesError:
-        raise
-    except Exception as exc:
-        raise SessionError(f"{what} could not be processed, and the session is unchanged: "
-                           f"{type(exc).__name__}: {exc}") from exc
+def _unexpected(what: str, exc: Exception) -> SessionError:
+    """A :class:`SessionError` for a failure that is not csrules' own error."""
+    return SessionError(f"{what} could not be processed, and the session is unchanged: "
+                        f"{type(exc).__name__}: {exc}")
 
 
 def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool, int]:
@@ -517,16 +523,12 @@ def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool
         raise TimeError(f"window time {at.isoformat()} has no time zone")
     if counter.calendar is not None:
         period = counter.period(at)
-        periods = [list(p) for p in (txn.counter(counter.key) or [])]
-        found = next((p for p in periods if p[0] == period), None)
-        count = (found[1] if found else 0) + (1 if matched else 0)
+        periods = txn.counter(counter.key) or {}
+        count = periods.get(period, 0) + (1 if matched else 0)
         if matched:
-            if found:
-                found[1] = count
-            else:
-                periods.append([period, count])
-                periods.sort()
-                periods = periods[-3:]  # a late event may still reach the two before
+            periods = {**periods, period: count}
+            if len(periods) > 3:  # a late event may still reach the two periods before
+                periods = {p: periods[p] for p in sorted(periods)[-3:]}
             txn.c[counter.key] = periods
         return matched, count
     at_us = to_us(at)

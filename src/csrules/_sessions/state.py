@@ -4,8 +4,8 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
 
     clock  the latest ``now`` the session has seen (ticks never go back), or null
     seq    how many events the session accepted
-    c      counter key -> per-window counts: [[period, n], ...] (calendar), [t, ...]
-           (rolling) or n (no window)
+    c      counter key -> per-window counts: {period: n} (calendar, latest 3 periods),
+           [t, ...] (rolling) or n (no window)
     r      run key -> length of the current run (in_a_row)
     i      tracker key -> item id -> {k: key, s: since, f: fact (JSON), x: [fired rule keys],
            o: seq when opened}
@@ -218,12 +218,10 @@ def _check_counters(counters: dict[str, Any], program: Program) -> None:
         if counter is None:
             raise _fail(f"unknown counter {key!r}")
         if counter.calendar is not None:
-            if not isinstance(value, list) or not all(
-                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
-                and isinstance(p[1], int) and not isinstance(p[1], bool) and p[1] > 0
-                for p in value
+            if not isinstance(value, dict) or len(value) > 3 or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value.values()
             ):
-                raise _fail(f"counter {key!r} must be [[period, count], ...]")
+                raise _fail(f"counter {key!r} must map up to 3 periods to counts")
         elif counter.rolling_us is not None:
             if not isinstance(value, list) or not all(
                 isinstance(t, int) and not isinstance(t, bool) for t in value
