@@ -299,3 +299,34 @@ TestInterruptedSession = InterruptedSession.TestCase
 def test_available_backends_listed():
     """The backends this interpreter can run are listed, Python always among them."""
     assert "python" in available_backends()
+
+
+def test_durable_imported_lazily():
+    """Importing csrules and running a Python-backend session never imports durable-rules;
+    choosing the durable backend by hand where it is missing is a clear SessionError."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys\n"
+        "import csrules, csrules._sessions\n"
+        "from tests.test_session_support import engine, Greeting, at\n"
+        "e = engine('python')\n"
+        "e.session('a').send(Greeting(agent='a', at=at(2), opening='喂'), now=at(2))\n"
+        "assert 'durable' not in sys.modules and 'durable_rules_engine' not in sys.modules\n"
+        "sys.modules['durable'] = None  # as if durable-rules were not installed\n"
+        "import csrules._sessions.backends as b\n"
+        "b.durable_available = lambda: False\n"
+        "assert b.available_backends() == ('python',)\n"
+        "assert engine('auto').backend == 'python'\n"
+        "try:\n"
+        "    engine('durable')\n"
+        "except csrules.exceptions.SessionError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    env = {"PYTHONPATH": f"{root / 'src'}:{root}", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=str(root), env=env)
+    assert "refused: backend 'durable' needs durable-rules" in out.stdout
