@@ -206,7 +206,8 @@ def _field_definition(model: type[BaseModel], path: str) -> Any:
         if inner is None:
             return None
         model = inner
-    return model.model_fields[parts[-1]]
+    name = parts[-1]
+    return model.model_fields.get(name) or model.model_computed_fields[name]
 
 
 def show_value(value: Any, lang: Lang = "en") -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from csrules._coverage import collect_coverage
 from csrules._examples import (
     ExampleResult,
     find_test_files,
@@ -15,6 +17,7 @@ from csrules._examples import (
     summarise,
 )
 from csrules._lint import Finding, lint_file, lint_policy
+from csrules.exceptions import CsrulesError
 from csrules.scripts._common import (
     CliError,
     dump_json,
@@ -42,6 +45,13 @@ examples:
   csrules test leave.yaml
   csrules test call_centre -v
   csrules test policies/          (also runs test_*.yaml files found there)
+  csrules test call_centre --coverage --fail-under 90
+  csrules test leave.yaml --explore --now 2026-03-02T09:00:00+08:00
+
+--coverage prints which rules (and which branches of their conditions) the examples made
+true and false. --explore then judges generated facts placed on both sides of every
+threshold the rules test (--random for plain random facts) and reports the first fact on
+which a rule raised or the compiled engine and the explaining interpreter disagree.
 
 exit status: 0 all passed, 1 something failed, 2 bad usage.
 """
@@ -74,6 +84,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ts.add_argument("--now", help="now for examples that need one and give none (ISO 8601 with zone)")
     ts.add_argument("-v", "--verbose", action="store_true", help="list every example, not just failures")
     ts.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
+    ts.add_argument("--coverage", action="store_true", help="report rule and branch coverage of the run")
+    ts.add_argument("--fail-under", type=float, metavar="PERCENT", help="with --coverage: fail below this")
+    ts.add_argument("--explore", action="store_true", help="also judge generated boundary facts")
+    ts.add_argument("--random", action="store_true", help="with --explore: plain random facts instead")
+    ts.add_argument("--max-examples", type=int, default=200, metavar="N", help="with --explore (default 200)")
     ts.set_defaults(run=run_test)
 
 
@@ -123,24 +138,43 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     """Run the worked examples, and test files when the target is a directory."""
+    if args.fail_under is not None and not args.coverage:
+        raise CliError("--fail-under goes with --coverage")
+    if (args.random or args.max_examples != 200) and not args.explore:
+        raise CliError("--random and --max-examples go with --explore")
     target = load_target(args.target)
     default_now = parse_now(args.now)
-    results: list[ExampleResult] = list(run_examples(target.policies, default_now=default_now))
-    path = Path(args.target)
-    if path.is_dir():
-        results.extend(run_test_files(find_test_files(path), target.policies))
+    with ExitStack() as stack:
+        coverage = stack.enter_context(collect_coverage()) if args.coverage else None
+        results: list[ExampleResult] = list(run_examples(target.policies, default_now=default_now))
+        path = Path(args.target)
+        if path.is_dir():
+            results.extend(run_test_files(find_test_files(path), target.policies))
     summary = summarise(results)
+    failed = bool(summary.failed)
+    extra: list[str] = []
+    if coverage is not None:
+        report = coverage.report()
+        extra.append(report.render())
+        if args.fail_under is not None and report.fails_under(args.fail_under):
+            extra.append(f"coverage {report.percent}% is under {args.fail_under:g}%")
+            failed = True
+    if args.explore:
+        explored, ok = _explore(tuple(target.policies), default_now, args)
+        extra.extend(explored)
+        failed = failed or not ok
     if args.out_format == "json":
         dump_json(
             {
                 "passed": summary.passed,
                 "failed": summary.failed,
                 "results": [r.to_dict() for r in results],
+                "reports": extra,
             },
             sys.stdout,
             indent=2,
         )
-        return 1 if summary.failed else 0
+        return 1 if failed else 0
     for result in results:
         if not result.passed:
             sys.stdout.write(f"FAIL {result.id}: {result.message}\n")
@@ -148,5 +182,25 @@ def run_test(args: argparse.Namespace) -> int:
             sys.stdout.write(f"ok   {result.id}\n")
     if not results:
         sys.stdout.write("no worked examples or test files found\n")
+    for block in extra:
+        sys.stdout.write(block + "\n")
     sys.stdout.write(summary.line + "\n")
-    return 1 if summary.failed else 0
+    return 1 if failed else 0
+
+
+def _explore(policies: tuple[Any, ...], now: Any, args: argparse.Namespace) -> tuple[list[str], bool]:
+    """Explore each fact type's policies with generated facts; readable blocks and overall ok."""
+    from csrules.testing import explore
+
+    groups: dict[str, list[Any]] = {}
+    for policy in policies:
+        groups.setdefault(policy.fact_type, []).append(policy)
+    blocks, ok = [], True
+    for fact_type, group in groups.items():
+        try:
+            result = explore(group, now=now, boundaries=not args.random, max_examples=args.max_examples)
+        except CsrulesError as exc:
+            raise CliError(f"--explore {fact_type}: {exc}") from None
+        blocks.append(f"[{fact_type}] {result.render()}")
+        ok = ok and result.ok
+    return blocks, ok
