@@ -7,8 +7,11 @@ into :class:`Decision` objects that say what holds, why, who approves and what i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
+
+from pydantic import BaseModel as _BaseModel
 
 from csrules._calendar import BusinessCalendar, TimeSpan
 from csrules._china import china_adjusted_working_days, china_calendar, china_official_years
@@ -57,6 +60,29 @@ from csrules._model import (
     Text,
     Violate,
 )
+from csrules._sessions import (
+    COMPLAINT_STATES,
+    ComplaintStep,
+    Count,
+    Firing,
+    InARow,
+    Lifecycle,
+    MemoryStore,
+    Nth,
+    Session,
+    SessionEngine,
+    SessionStore,
+    SessionTrace,
+    SQLiteStore,
+    StepDeadline,
+    StepResult,
+    StillOpen,
+    Transition,
+    TransitionRecord,
+    Window,
+    available_backends,
+    complaint_lifecycle,
+)
 from csrules._shifts import Shift, ShiftOccurrence, ShiftPattern
 from csrules._time_kinds import (
     ClockRef,
@@ -100,6 +126,7 @@ except _PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [
+    "COMPLAINT_STATES",
     "All",
     "Any_",
     "Approval",
@@ -110,8 +137,10 @@ __all__ = [
     "Citation",
     "ClockRef",
     "Compare",
+    "ComplaintStep",
     "Condition",
     "Contains",
+    "Count",
     "CsrulesError",
     "Decision",
     "DefinitionError",
@@ -127,14 +156,19 @@ __all__ = [
     "EvaluationError",
     "Example",
     "FactError",
+    "Firing",
     "In",
+    "InARow",
     "InWorkingHours",
     "IsMissing",
     "IsSet",
+    "Lifecycle",
+    "MemoryStore",
     "NightShift",
     "Not",
     "NotIn",
     "Notice",
+    "Nth",
     "Obligation",
     "Oblige",
     "OnDayOff",
@@ -152,28 +186,41 @@ __all__ = [
     "Rule",
     "RuleError",
     "RuleTrace",
+    "SQLiteStore",
+    "Session",
+    "SessionEngine",
     "SessionError",
+    "SessionStore",
+    "SessionTrace",
     "Shift",
     "ShiftOccurrence",
     "ShiftPattern",
     "Source",
     "StateError",
+    "StepDeadline",
+    "StepResult",
+    "StillOpen",
     "Text",
     "TimeError",
     "TimeOfDay",
     "TimeSpan",
     "Trace",
     "TraceNode",
+    "Transition",
     "TransitionError",
+    "TransitionRecord",
     "Violate",
     "Violation",
     "WallDuration",
+    "Window",
     "WithinHours",
     "__version__",
+    "available_backends",
     "calendar_names",
     "china_adjusted_working_days",
     "china_calendar",
     "china_official_years",
+    "complaint_lifecycle",
     "dump_policy",
     "get_calendar",
     "get_fact_type",
@@ -191,9 +238,16 @@ __all__ = [
     "shift_pattern_names",
 ]
 
+# Show exported classes as ``csrules.X``. Pydantic models and dataclasses keep their real
+# module: pydantic resolves their postponed annotations in that module's namespace.
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("csrules."):
+    if (
+        isinstance(_obj, type)
+        and _obj.__module__.startswith("csrules.")
+        and not issubclass(_obj, _BaseModel)
+        and not dataclasses.is_dataclass(_obj)
+    ):
         with contextlib.suppress(AttributeError, TypeError):  # some types refuse
             _obj.__module__ = "csrules"
 del _name, _obj
