@@ -95,7 +95,10 @@ LEAVES: st.SearchStrategy[Any] = st.one_of(
     st.builds(IsSet, path=st.sampled_from(["x", "sub", "sub.label", "until"])),
     st.builds(IsMissing, path=st.sampled_from(["x", "sub", "sub.label", "until"])),
     st.builds(
-        Elapsed, since=st.just("at"), until=st.just("until"), op=OPS,
+        Elapsed,
+        since=st.just("at"),
+        until=st.just("until"),
+        op=OPS,
         duration=st.sampled_from(["1h", "20min", "1d", "PT90M"]),
     ),
     st.builds(Elapsed, since=st.just("at"), op=OPS, param=st.just("span")),
@@ -117,13 +120,15 @@ CONDITIONS: st.SearchStrategy[Any] = st.recursive(
 def effects(rule_id: str) -> st.SearchStrategy[Any]:
     """One effect of each type, with a code derived from the rule id."""
     text = Text(en=f"effect of {rule_id}", zh=f"{rule_id} 的效果")
-    return st.sampled_from([
-        Violate(code=rule_id.upper(), message=text),
-        Approve(role="lead"),
-        Escalate(to="head"),
-        Oblige(action=text, who="agent"),
-        Recommend(text=text),
-    ])
+    return st.sampled_from(
+        [
+            Violate(code=rule_id.upper(), message=text),
+            Approve(role="lead"),
+            Escalate(to="head"),
+            Oblige(action=text, who="agent"),
+            Recommend(text=text),
+        ]
+    )
 
 
 @st.composite

@@ -16,12 +16,18 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=CST)
 
 def one_rule(when: dict[str, Any], **params: Any) -> Engine:
     """An engine with one rule whose condition is ``when``."""
-    return Engine(Policy(
-        id="p", version="1", title="t", fact_type="core_thing",
-        params={name: spec for name, spec in params.items()},
-        rules=[{"id": "r", "title": "r", "when": when,
-                "then": [{"type": "violation", "code": "X", "message": "m"}]}],
-    ))
+    return Engine(
+        Policy(
+            id="p",
+            version="1",
+            title="t",
+            fact_type="core_thing",
+            params=dict(params),
+            rules=[
+                {"id": "r", "title": "r", "when": when, "then": [{"type": "violation", "code": "X", "message": "m"}]}
+            ],
+        )
+    )
 
 
 def thing(**changes: Any) -> dict[str, Any]:
@@ -39,10 +45,19 @@ def holds(engine: Engine, fact: dict[str, Any], now: datetime | None = AT) -> bo
 
 
 class TestCompare:
-    @pytest.mark.parametrize(("op", "value", "expected"), [
-        ("==", 5, True), ("!=", 5, False), ("<", 6, True), ("<", 5, False),
-        ("<=", 5, True), (">", 4, True), (">", 5, False), (">=", 5, True),
-    ])
+    @pytest.mark.parametrize(
+        ("op", "value", "expected"),
+        [
+            ("==", 5, True),
+            ("!=", 5, False),
+            ("<", 6, True),
+            ("<", 5, False),
+            ("<=", 5, True),
+            (">", 4, True),
+            (">", 5, False),
+            (">=", 5, True),
+        ],
+    )
     def test_number_with_literal(self, op, value, expected):
         """Every operator compares a number field with a literal."""
         assert holds(one_rule({"kind": "compare", "path": "n", "op": op, "value": value}), thing()) is expected
@@ -82,8 +97,9 @@ class TestMembership:
 
     def test_not_in_parameter_list_and_missing(self):
         """not_in holds for an unlisted value and is false for a missing one."""
-        engine = one_rule({"kind": "not_in", "path": "sub.label", "param": "words"},
-                          words={"type": "str_list", "default": ["x", "y"]})
+        engine = one_rule(
+            {"kind": "not_in", "path": "sub.label", "param": "words"}, words={"type": "str_list", "default": ["x", "y"]}
+        )
         assert holds(engine, thing(sub={"m": 1, "label": "z"}))
         assert not holds(engine, thing(sub={"m": 1, "label": "x"}))
         assert not holds(engine, thing(sub={"m": 1}))
@@ -117,11 +133,16 @@ class TestContains:
 
 
 class TestPresence:
-    @pytest.mark.parametrize(("path", "fact", "is_set"), [
-        ("x", {"x": 1.5}, True), ("x", {}, False),
-        ("sub.label", {"sub": {"m": 1, "label": "l"}}, True),
-        ("sub.label", {"sub": {"m": 1}}, False), ("sub.label", {}, False),
-    ])
+    @pytest.mark.parametrize(
+        ("path", "fact", "is_set"),
+        [
+            ("x", {"x": 1.5}, True),
+            ("x", {}, False),
+            ("sub.label", {"sub": {"m": 1, "label": "l"}}, True),
+            ("sub.label", {"sub": {"m": 1}}, False),
+            ("sub.label", {}, False),
+        ],
+    )
     def test_is_set_and_is_missing_are_opposites(self, path, fact, is_set):
         """is_set holds exactly when is_missing does not, through optional objects too."""
         assert holds(one_rule({"kind": "is_set", "path": path}), thing(**fact)) is is_set
@@ -138,8 +159,10 @@ class TestElapsed:
 
     def test_since_a_field_until_now(self):
         """Without until, the span ends at now, which must then be passed."""
-        engine = one_rule({"kind": "elapsed", "since": "at", "op": ">=", "param": "limit"},
-                          limit={"type": "duration", "default": "24h"})
+        engine = one_rule(
+            {"kind": "elapsed", "since": "at", "op": ">=", "param": "limit"},
+            limit={"type": "duration", "default": "24h"},
+        )
         assert holds(engine, thing(), now=AT + timedelta(days=1))
         assert not holds(engine, thing(), now=AT + timedelta(hours=2))
 
@@ -147,12 +170,22 @@ class TestElapsed:
 class TestBoolean:
     def test_all_any_not_and_the_deciding_condition(self):
         """A false all is decided by its first false part, which the trace names."""
-        engine = one_rule({"kind": "all", "of": [
-            {"kind": "compare", "path": "kind", "op": "==", "value": "a"},
-            {"kind": "not", "condition": {"kind": "compare", "path": "flag", "op": "==", "value": True}},
-            {"kind": "any", "of": [{"kind": "compare", "path": "n", "op": ">", "value": 100},
-                                    {"kind": "is_set", "path": "x"}]},
-        ]})
+        engine = one_rule(
+            {
+                "kind": "all",
+                "of": [
+                    {"kind": "compare", "path": "kind", "op": "==", "value": "a"},
+                    {"kind": "not", "condition": {"kind": "compare", "path": "flag", "op": "==", "value": True}},
+                    {
+                        "kind": "any",
+                        "of": [
+                            {"kind": "compare", "path": "n", "op": ">", "value": 100},
+                            {"kind": "is_set", "path": "x"},
+                        ],
+                    },
+                ],
+            }
+        )
         assert holds(engine, thing(x=1.0))
         decision = engine.evaluate(thing(flag=True), now=AT)
         assert decision.rule_ids == ()
@@ -165,22 +198,25 @@ class TestBoolean:
 
 
 class TestStaticChecks:
-    @pytest.mark.parametrize(("when", "message"), [
-        ({"kind": "compare", "path": "nn", "op": "==", "value": 1}, "unknown field 'nn'"),
-        ({"kind": "compare", "path": "text", "op": "==", "value": 3}, "text, compared with int 3"),
-        ({"kind": "compare", "path": "n", "op": "==", "value": "3"}, "is a number, compared with str"),
-        ({"kind": "compare", "path": "kind", "op": "==", "value": "z"}, "'z' is not a possible value of kind"),
-        ({"kind": "compare", "path": "text", "op": "<", "value": "a"}, "only == and != apply"),
-        ({"kind": "compare", "path": "n", "op": "<", "param": "nope"}, "unknown parameter 'nope'"),
-        ({"kind": "compare", "path": "n", "op": "<", "field": "text"}, "cannot compare n"),
-        ({"kind": "compare", "path": "sub.m.q", "op": "==", "value": 1}, "'sub.m' is not a model"),
-        ({"kind": "elapsed", "since": "text", "op": "<", "duration": "1h"}, "needs datetime fields"),
-        ({"kind": "elapsed", "since": "at", "op": "<", "duration": "3 business days"}, "business time"),
-        ({"kind": "contains", "path": "n", "phrases": ["x"]}, "contains needs a text field"),
-        ({"kind": "in", "path": "kind", "value": []}, "non-empty list"),
-        ({"kind": "compare", "path": "at", "op": "<", "value": "2026-01-01T00:00:00"}, "has no time zone"),
-        ({"kind": "compare", "path": "n", "op": "<", "value": 1, "param": "lim"}, "exactly one of"),
-    ])
+    @pytest.mark.parametrize(
+        ("when", "message"),
+        [
+            ({"kind": "compare", "path": "nn", "op": "==", "value": 1}, "unknown field 'nn'"),
+            ({"kind": "compare", "path": "text", "op": "==", "value": 3}, "text, compared with int 3"),
+            ({"kind": "compare", "path": "n", "op": "==", "value": "3"}, "is a number, compared with str"),
+            ({"kind": "compare", "path": "kind", "op": "==", "value": "z"}, "'z' is not a possible value of kind"),
+            ({"kind": "compare", "path": "text", "op": "<", "value": "a"}, "only == and != apply"),
+            ({"kind": "compare", "path": "n", "op": "<", "param": "nope"}, "unknown parameter 'nope'"),
+            ({"kind": "compare", "path": "n", "op": "<", "field": "text"}, "cannot compare n"),
+            ({"kind": "compare", "path": "sub.m.q", "op": "==", "value": 1}, "'sub.m' is not a model"),
+            ({"kind": "elapsed", "since": "text", "op": "<", "duration": "1h"}, "needs datetime fields"),
+            ({"kind": "elapsed", "since": "at", "op": "<", "duration": "3 business days"}, "business time"),
+            ({"kind": "contains", "path": "n", "phrases": ["x"]}, "contains needs a text field"),
+            ({"kind": "in", "path": "kind", "value": []}, "non-empty list"),
+            ({"kind": "compare", "path": "at", "op": "<", "value": "2026-01-01T00:00:00"}, "has no time zone"),
+            ({"kind": "compare", "path": "n", "op": "<", "value": 1, "param": "lim"}, "exactly one of"),
+        ],
+    )
     def test_policy_error_names_rule_and_problem(self, when, message):
         """Every static problem is a PolicyError naming the policy, the rule and the problem."""
         with pytest.raises(PolicyError) as caught:
@@ -207,12 +243,36 @@ class TestComputedFields:
             def length(self) -> int:
                 return self.end - self.start
 
-        engine = Engine(Policy(id="s", version="1", title="t", fact_type="core_span", rules=[
-            {"id": "long", "title": "long", "when": {"kind": "compare", "path": "length", "op": ">", "value": 3},
-             "then": [{"type": "approval", "role": "lead"}]}]))
+        engine = Engine(
+            Policy(
+                id="s",
+                version="1",
+                title="t",
+                fact_type="core_span",
+                rules=[
+                    {
+                        "id": "long",
+                        "title": "long",
+                        "when": {"kind": "compare", "path": "length", "op": ">", "value": 3},
+                        "then": [{"type": "approval", "role": "lead"}],
+                    }
+                ],
+            )
+        )
         assert engine.evaluate({"start": 1, "end": 9}).rule_ids == ("long",)
         assert engine.evaluate({"start": 1, "end": 2}).rule_ids == ()
         with pytest.raises(PolicyError, match="is a number, compared with str"):
-            Policy(id="s", version="1", title="t", fact_type="core_span", rules=[
-                {"id": "x", "title": "x", "when": {"kind": "compare", "path": "length", "op": ">", "value": "3"},
-                 "then": [{"type": "approval", "role": "lead"}]}])
+            Policy(
+                id="s",
+                version="1",
+                title="t",
+                fact_type="core_span",
+                rules=[
+                    {
+                        "id": "x",
+                        "title": "x",
+                        "when": {"kind": "compare", "path": "length", "op": ">", "value": "3"},
+                        "then": [{"type": "approval", "role": "lead"}],
+                    }
+                ],
+            )

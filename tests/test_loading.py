@@ -48,9 +48,11 @@ rules:
     then:
       - {type: violation, code: ATT-1, message: {en: "less than {notice} ahead", zh: "未提前{notice}"}}
     examples:
-      - fact: {kind: personal, requested_at: "2026-01-05T08:00:00+08:00", starts_at: "2026-01-05T16:00:00+08:00", days: 1}
+      - fact: {kind: personal, requested_at: "2026-01-05T08:00:00+08:00",
+               starts_at: "2026-01-05T16:00:00+08:00", days: 1}
         expect: [violation:ATT-1]
-      - fact: {kind: sick, requested_at: "2026-01-05T08:00:00+08:00", starts_at: "2026-01-05T16:00:00+08:00", days: 1}
+      - fact: {kind: sick, requested_at: "2026-01-05T08:00:00+08:00",
+               starts_at: "2026-01-05T16:00:00+08:00", days: 1}
         expect: []
   - id: head
     title: {en: Head approves, zh: 主任批准}
@@ -77,10 +79,14 @@ class TestLoadAndSave:
     def test_yaml_loads_and_evaluates(self, tmp_path):
         """A YAML policy loads, compiles and quotes the parameter in force in its message."""
         policy = load_text(POLICY, tmp_path)
-        decision = Engine(policy).evaluate({
-            "kind": "personal", "requested_at": "2026-01-05T08:00:00+08:00",
-            "starts_at": "2026-01-05T16:00:00+08:00", "days": 1,
-        })
+        decision = Engine(policy).evaluate(
+            {
+                "kind": "personal",
+                "requested_at": "2026-01-05T08:00:00+08:00",
+                "starts_at": "2026-01-05T16:00:00+08:00",
+                "days": 1,
+            }
+        )
         assert decision.effect_keys == ("violation:ATT-1", "approval:department_head")
         assert decision.violations[0].message.en == "less than 1 day ahead"
         assert decision.violations[0].message.zh == "未提前1天"
@@ -115,7 +121,7 @@ class TestParameters:
     def test_override_checked_against_type(self, tmp_path):
         """An override of the wrong type is refused."""
         policy = load_text(POLICY, tmp_path)
-        with pytest.raises(PolicyError, match="head_max_days.*must be float"):
+        with pytest.raises(PolicyError, match=r"head_max_days.*must be float"):
             policy.with_params(head_max_days="lots")
 
     def test_unknown_override(self, tmp_path):
@@ -126,8 +132,12 @@ class TestParameters:
     def test_override_changes_decisions(self, tmp_path):
         """An override is the number in force for decisions."""
         policy = load_text(POLICY, tmp_path).with_params(head_max_days=2)
-        fact = {"kind": "sick", "requested_at": "2026-01-01T08:00:00+08:00",
-                "starts_at": "2026-01-05T16:00:00+08:00", "days": 2}
+        fact = {
+            "kind": "sick",
+            "requested_at": "2026-01-01T08:00:00+08:00",
+            "starts_at": "2026-01-05T16:00:00+08:00",
+            "days": 2,
+        }
         assert Engine(policy).evaluate(fact).approvers == ("department_head",)
 
 
@@ -136,8 +146,10 @@ class TestDefinitionErrors:
         """An unknown field is reported with file:line, policy, rule and path."""
         error = error_for(POLICY.replace("path: days", "path: dayz"), tmp_path)
         assert error.file.endswith("p.yaml")
-        assert error.line == POLICY.splitlines().index(
-            "    when: {kind: compare, path: days, op: \"<=\", param: head_max_days}") + 1
+        assert (
+            error.line
+            == POLICY.splitlines().index('    when: {kind: compare, path: days, op: "<=", param: head_max_days}') + 1
+        )
         assert (error.policy_id, error.rule_id, error.path) == ("leave", "head", "dayz")
         assert "unknown field 'dayz'" in str(error)
         assert str(error).startswith(f"{error.file}:{error.line}")
@@ -185,7 +197,7 @@ class TestDefinitionErrors:
     def test_yaml_bomb_is_refused(self, tmp_path):
         """Aliases (the billion-laughs bomb) are refused before anything expands."""
         bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
-        bomb += "".join(f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip("bcdefgh", "cdefghi"))
+        bomb += "".join(f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip("bcdefgh", "cdefghi", strict=True))
         error = error_for(bomb, tmp_path)
         assert "aliases" in str(error)
         assert error.line == 2
@@ -202,8 +214,13 @@ class TestDefinitionErrors:
         for _ in range(10_000):
             condition = csrules.Not(condition=condition)
         with pytest.raises(PolicyError, match="nested"):
-            csrules.Policy(id="deep", version="1", title="t", fact_type="core_leave", rules=[
-                csrules.Rule(id="r", title="r", when=condition, then=[csrules.Approve(role="x")])])
+            csrules.Policy(
+                id="deep",
+                version="1",
+                title="t",
+                fact_type="core_leave",
+                rules=[csrules.Rule(id="r", title="r", when=condition, then=[csrules.Approve(role="x")])],
+            )
 
     def test_invalid_yaml_and_json(self, tmp_path):
         """Syntax errors carry the file and line."""
@@ -257,24 +274,36 @@ class TestEvaluationErrors:
 
     def test_naive_now(self, engine):
         """A now without a time zone is refused."""
-        fact = {"kind": "sick", "requested_at": "2026-01-05T08:00:00+08:00",
-                "starts_at": "2026-01-05T16:00:00+08:00", "days": 1}
+        fact = {
+            "kind": "sick",
+            "requested_at": "2026-01-05T08:00:00+08:00",
+            "starts_at": "2026-01-05T16:00:00+08:00",
+            "days": 1,
+        }
         with pytest.raises(TimeError, match="time zone"):
             engine.evaluate(fact, now=datetime(2026, 1, 1))
 
     def test_now_required_when_a_rule_reads_it(self):
         """A policy that reads now refuses to guess it."""
         engine = Engine(loads_policy(POLICY.replace("until: starts_at, ", "")))
-        fact = {"kind": "sick", "requested_at": "2026-01-05T08:00:00+08:00",
-                "starts_at": "2026-01-05T16:00:00+08:00", "days": 1}
+        fact = {
+            "kind": "sick",
+            "requested_at": "2026-01-05T08:00:00+08:00",
+            "starts_at": "2026-01-05T16:00:00+08:00",
+            "days": 1,
+        }
         with pytest.raises(TimeError, match="pass now="):
             engine.evaluate(fact)
         assert engine.evaluate(fact, now=datetime(2026, 1, 6, tzinfo=CST)).rule_ids == ("head",)
 
     def test_evaluate_many_names_the_bad_fact(self, engine):
         """In a stream, the FactError carries the position of the bad fact."""
-        good = {"kind": "sick", "requested_at": "2026-01-05T08:00:00+08:00",
-                "starts_at": "2026-01-05T16:00:00+08:00", "days": 1}
+        good = {
+            "kind": "sick",
+            "requested_at": "2026-01-05T08:00:00+08:00",
+            "starts_at": "2026-01-05T16:00:00+08:00",
+            "days": 1,
+        }
         stream = engine.evaluate_many([good, good, {"kind": "sick"}])
         assert next(stream).rule_ids == ("head",)
         next(stream)

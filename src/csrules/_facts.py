@@ -170,10 +170,10 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
             raise PolicyError(
                 f"unknown field {part!r} in {owner}; known fields: {known}", path=path
             )
-        if part in fields:
-            annotation = _resolved(current, part, fields[part].annotation)
-        else:  # a pydantic computed_field: typed by its return annotation
-            annotation = computed[part].return_type
+        # a pydantic computed_field is typed by its return annotation
+        annotation = (
+            _resolved(current, part, fields[part].annotation) if part in fields else computed[part].return_type
+        )
         if isinstance(annotation, str | typing.ForwardRef):
             raise PolicyError(
                 f"the type of {current.__name__}.{part} ({annotation}) cannot be resolved; "
