@@ -148,7 +148,13 @@ class TestNotice:
     def test_business_notice_until_now_places_the_start(self):
         """Four business hours before now: the last start in time, and the second after it."""
         pol = policy(
-            {"kind": "notice", "since": "requested_at", "op": ">=", "duration": "4 business hours", "calendar": "ttb-office"}
+            {
+                "kind": "notice",
+                "since": "requested_at",
+                "op": ">=",
+                "duration": "4 business hours",
+                "calendar": "ttb-office",
+            }
         )
         facts = drawn(boundary_facts(pol, now=NOW))
         starts = {f.requested_at for f in facts}
@@ -278,6 +284,13 @@ class TestNightShift:
         assert outcomes(pol, facts) == {True, False}
 
 
+def due_22nd(day: date) -> date:
+    """The first 22nd on or after ``day``."""
+    if day.day <= 22:
+        return day.replace(day=22)
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=22)
+
+
 class TestRecurring:
     def test_a_report_due_by_the_22nd_of_each_month(self):
         """Submitted at 23:59:59 on the 22nd and at 00:00:00 on the 23rd of the fact's month."""
@@ -292,8 +305,8 @@ class TestRecurring:
             }
         )
         facts = drawn(boundary_facts(pol))
-        late = {(local(f.requested_at) - datetime.combine(f.day, time(0))).total_seconds() for f in facts if f.day.day == 1}
-        assert {(22 * 86400) - 1, 22 * 86400} <= late  # 22nd 23:59:59, 23rd 00:00:00
+        late = {local(f.requested_at) - datetime.combine(due_22nd(f.day), time(0)) for f in facts}
+        assert {timedelta(days=1, seconds=-1), timedelta(days=1)} <= late  # 22nd 23:59:59, 23rd 00:00:00
         assert outcomes(pol, facts) == {True, False}
 
     def test_a_meeting_on_the_friday_before_the_25th(self):
@@ -333,7 +346,7 @@ CONDITIONS = {
         "calendar": "ttb-office",
     },
     "time of day": {"kind": "time_of_day", "path": "requested_at", "op": "<=", "time": "00:00:30"},
-    "time of day own date late": {"kind": "time_of_day", "path": "requested_at", "op": ">", "time": "23:59:59"},
+    "time of day own date late": {"kind": "time_of_day", "path": "requested_at", "op": ">=", "time": "23:59:59"},
     "time of day field": {
         "kind": "time_of_day",
         "path": "requested_at",
@@ -363,8 +376,8 @@ CONDITIONS = {
     "in working hours": {"kind": "in_working_hours", "path": "starts_at", "calendar": "ttb-office"},
     "outside working hours": {"kind": "outside_working_hours", "path": "starts_at", "calendar": "ttb-office"},
     "night shift": NIGHT,
-    "recurring own date": {"kind": "recurring", "path": "requested_at", "op": "<=", "recurrence": "weekly on Monday"},
-    "recurring daily": {"kind": "recurring", "path": "requested_at", "op": "!=", "recurrence": "daily"},
+    "recurring own date": {"kind": "recurring", "path": "requested_at", "op": "==", "recurrence": "weekly on Monday"},
+    "recurring daily": {"kind": "recurring", "path": "requested_at", "op": ">", "recurrence": "daily at 09:00"},
     "recurring at": {
         "kind": "recurring",
         "path": "requested_at",
@@ -431,6 +444,6 @@ class TestPlantedOffByOne:
         assert shift is not None
         assert local(fact.requested_at) == datetime.combine(shift.shift_date, time(12))
         assert "expected [], got ['violation:R']" in found.render()
-        assert found.finding.example <= 30
+        assert found.finding.example <= 60
         assert missed.ok
         assert missed.examples == self.EXAMPLES
