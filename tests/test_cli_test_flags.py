@@ -33,32 +33,28 @@ class TestExplore:
         assert "explored 30 boundary facts" in result.stdout or "boundary facts: no problem" in result.stdout
 
     def test_explore_finds_a_rule_that_raises(self, tmp_path: Path):
-        """A policy whose rule fails on some facts is reported, with exit status 1."""
+        """A rule that fails on the facts (naive host datetimes against an aware limit) is reported."""
         naive = tmp_path / "naive.py"
         naive.write_text(
-            "from pydantic import BaseModel, computed_field\n"
+            "from pydantic import BaseModel, NaiveDatetime\n"
             "import csrules\n"
-            "@csrules.register_fact_type(name='cli_ratio')\n"
-            "class Ratio(BaseModel):\n"
-            "    n: int\n"
-            "    @computed_field\n"
-            "    @property\n"
-            "    def inverse(self) -> float:\n"
-            "        return 1 / self.n\n",
+            "@csrules.register_fact_type(name='cli_naive')\n"
+            "class Stamp(BaseModel):\n"
+            "    at: NaiveDatetime\n",
             encoding="utf-8",
         )
-        policy = tmp_path / "ratio.yaml"
+        policy = tmp_path / "naive.yaml"
         policy.write_text(
-            "id: ratio\nversion: '1'\ntitle: t\nfact_type: cli_ratio\nrules:\n"
-            "  - id: small\n    title: s\n"
-            "    when: {kind: compare, path: inverse, op: '<', value: 0.5}\n"
+            "id: naive\nversion: '1'\ntitle: t\nfact_type: cli_naive\nrules:\n"
+            "  - id: early\n    title: e\n"
+            "    when: {kind: compare, path: at, op: '<', value: '2026-01-01T00:00:00+08:00'}\n"
             "    then: [{type: approval, role: lead}]\n",
             encoding="utf-8",
         )
         result = csrules("test", str(policy), "--explore", "--import", str(naive))
         assert result.returncode == 1, result.stdout + result.stderr
         assert "error at example" in result.stdout
-        assert "ZeroDivisionError" in result.stdout
+        assert "TypeError" in result.stdout  # naive compared with aware
 
     def test_random_needs_explore(self):
         """--random alone is bad usage."""

@@ -443,8 +443,32 @@ register_boundaries("elapsed", _elapsed)
 
 
 def probes_for(cond: c.ConditionBase, ctx: BoundaryContext) -> list[Probe]:
-    """The probes of one leaf condition (none when its kind has no deriver)."""
+    """The probes of one leaf condition (none when its kind has no deriver).
+
+    A condition reading a computed field gets none: its value follows from other fields
+    and cannot be placed on a threshold directly.
+    """
+    if any(_through_computed(ctx.model, path) for path in _paths_of(cond)):
+        return []
     return _DERIVERS.get(cond.kind, _generic)(cond, ctx)
+
+
+def _paths_of(cond: c.ConditionBase) -> list[str]:
+    return [
+        value for name in ("path", "field", "since", "until")
+        if isinstance(value := getattr(cond, name, None), str)
+    ]
+
+
+def _through_computed(model: type[BaseModel], path: str) -> bool:
+    for part in path.split("."):
+        if part not in model.model_fields:
+            return True
+        inner = _strip_optional(model.model_fields[part].annotation)[0]
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return False
+        model = inner
+    return False
 
 
 def _steer(cond: c.ConditionBase, want: bool, ctx: BoundaryContext) -> Setter | None:

@@ -136,7 +136,11 @@ class Finding:
         lines = [f"{self.kind} at example {self.example}: {self.message}"]
         if self.target:
             lines.append(f"  probing {self.target}")
-        lines.append(f"  fact: {self.fact.model_dump(mode='json')}")
+        try:
+            shown: Any = self.fact.model_dump(mode="json")
+        except Exception:  # a computed field that raises on this very fact: show the stored fields
+            shown = self.fact.model_dump(mode="json", include=set(type(self.fact).model_fields), round_trip=True)
+        lines.append(f"  fact: {shown}")
         if self.now is not None:
             lines.append(f"  now: {self.now.isoformat()}")
         return "\n".join(lines)
