@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -303,7 +303,40 @@ def _wrap_validation(kind: str, exc: ValidationError) -> CalendarError:
 _Interval = tuple[datetime, datetime]
 
 
-class BusinessCalendar(BaseModel):
+class ZonedModel(BaseModel):
+    """Shared base of calendars and shift patterns: frozen, closed, in an IANA ``timezone``,
+    with private lookup caches that equality and hashing ignore."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: str
+
+    #: How the kind of object is named in error messages.
+    _kind_name: ClassVar[str] = "time object"
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _wrap_validation(self._kind_name, exc) from exc
+
+    def __eq__(self, other: object) -> bool:
+        # Compare fields only: the private lookup caches differ with use.
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        load_zone(value)
+        return value
+
+
+class BusinessCalendar(ZonedModel):
     """Opening hours per weekday in one zone, with holidays, adjusted days and closures.
 
     >>> cal = BusinessCalendar(
@@ -336,9 +369,8 @@ class BusinessCalendar(BaseModel):
     .. versionadded:: 0.1
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    _kind_name: ClassVar[str] = "business calendar"
 
-    timezone: str
     hours: dict[Weekday, Spans]
     holidays: tuple[date, ...] = ()
     adjusted_working_days: tuple[date, ...] = ()
@@ -347,27 +379,6 @@ class BusinessCalendar(BaseModel):
     special_days: dict[date, Spans] = Field(default_factory=dict)
 
     _core: _Core = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _wrap_validation("business calendar", exc) from exc
-
-    def __eq__(self, other: object) -> bool:
-        # Compare fields only: the private lookup caches differ with use.
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash(self.model_dump_json())
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        load_zone(value)
-        return value
 
     @field_validator("hours", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, rrule
@@ -33,6 +33,7 @@ from pydantic import (
 
 from csrules._calendar import (
     WEEKDAYS,
+    ZonedModel,
     _weekday_range,
     _wrap_validation,
     ensure_aware,
@@ -166,7 +167,7 @@ class ShiftOccurrence:
 _Occurrence = tuple[datetime, datetime, Shift]  # (start UTC, end UTC, shift)
 
 
-class ShiftPattern(BaseModel):
+class ShiftPattern(ZonedModel):
     """Shifts worked in a repeating cycle of days, in one time zone.
 
     >>> pattern = ShiftPattern.on_off(
@@ -188,36 +189,14 @@ class ShiftPattern(BaseModel):
     .. versionadded:: 0.1
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    _kind_name: ClassVar[str] = "shift pattern"
 
-    timezone: str
     shifts: tuple[Shift, ...]
     cycle: tuple[tuple[str, ...], ...]
     anchor: date
     agents: dict[str, int] = Field(default_factory=dict)
 
     _core: _PatternCore = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _wrap_validation("shift pattern", exc) from exc
-
-    def __eq__(self, other: object) -> bool:
-        # Compare fields only: the private lookup caches differ with use.
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash(self.model_dump_json())
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        load_zone(value)
-        return value
 
     @field_validator("cycle", mode="before")
     @classmethod
