@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Approval",
     "Decision",
+    "EffectViews",
     "ErrorMode",
     "Escalation",
     "Obligation",
@@ -261,7 +262,67 @@ class RuleError:
         return {"policy": self.policy_id, "rule": self.rule_id, "message": self.message}
 
 
-class Decision:
+class EffectViews:
+    """The effects of a decision or a session step, viewed by kind; one implementation for both.
+
+    Subclasses provide :attr:`effects`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in order."""
+        raise NotImplementedError
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return Outcome.worst([effect.outcome for effect in self.effects])
+
+    @property
+    def is_clean(self) -> bool:
+        """True when no violation, approval, obligation or escalation applies."""
+        return self.outcome is Outcome.CLEAN
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return tuple(e for e in self.effects if isinstance(e, Violation))
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return tuple(e for e in self.effects if isinstance(e, Obligation))
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return tuple(e for e in self.effects if isinstance(e, Approval))
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return tuple(e for e in self.effects if isinstance(e, Escalation))
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return tuple(e for e in self.effects if isinstance(e, Recommendation))
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return tuple(dict.fromkeys(a.role for a in self.approvals))
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return tuple(effect.key for effect in self.effects)
+
+
+
+class Decision(EffectViews):
     """The answer for one fact: effects, outcome, the rules that decided, and a trace.
 
     Decisions are cheap to make: effects and outcome are worked out when first read, and the
@@ -326,51 +387,6 @@ class Decision:
         except AttributeError:
             self._effects = self._plan.view(self._mask).effects_for(self.fact, self.now)
             return self._effects
-
-    @property
-    def outcome(self) -> Outcome:
-        """The worst outcome among the effects (``CLEAN`` when none)."""
-        return Outcome.worst([effect.outcome for effect in self.effects])
-
-    @property
-    def is_clean(self) -> bool:
-        """True when no violation, approval, obligation or escalation applies."""
-        return self.outcome is Outcome.CLEAN
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The violations that hold."""
-        return tuple(e for e in self.effects if isinstance(e, Violation))
-
-    @property
-    def obligations(self) -> tuple[Obligation, ...]:
-        """The obligations that hold, with their due times."""
-        return tuple(e for e in self.effects if isinstance(e, Obligation))
-
-    @property
-    def approvals(self) -> tuple[Approval, ...]:
-        """The approvals required."""
-        return tuple(e for e in self.effects if isinstance(e, Approval))
-
-    @property
-    def escalations(self) -> tuple[Escalation, ...]:
-        """The escalations that apply."""
-        return tuple(e for e in self.effects if isinstance(e, Escalation))
-
-    @property
-    def recommendations(self) -> tuple[Recommendation, ...]:
-        """The recommendations to show."""
-        return tuple(e for e in self.effects if isinstance(e, Recommendation))
-
-    @property
-    def approvers(self) -> tuple[str, ...]:
-        """The roles that must approve, in rule order, without repeats."""
-        return tuple(dict.fromkeys(a.role for a in self.approvals))
-
-    @property
-    def effect_keys(self) -> tuple[str, ...]:
-        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
-        return tuple(effect.key for effect in self.effects)
 
     @property
     def trace(self) -> Trace:
