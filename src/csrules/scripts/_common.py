@@ -143,9 +143,33 @@ def policy_files(directory: Path) -> list[Path]:
     from csrules._examples import find_test_files
 
     tests = set(find_test_files(directory))
-    return sorted(
-        p for p in directory.rglob("*") if p.suffix.lower() in POLICY_SUFFIXES and p.is_file() and p not in tests
-    )
+    candidates = [p for p in directory.rglob("*") if p.suffix.lower() in POLICY_SUFFIXES and p.is_file()]
+    # A pack directory (one holding pack.yaml) contributes the policy files its manifest lists,
+    # not the manifest itself or its roles file.
+    listed: dict[Path, set[Path]] = {}
+    for manifest in (p for p in candidates if p.name == PACK_MANIFEST):
+        listed[manifest.parent] = {manifest.parent / name for name in _manifest_policies(manifest)}
+
+    def wanted(path: Path) -> bool:
+        pack = next((d for d in listed if d in path.parents), None)
+        return path not in tests and (pack is None or path in listed[pack])
+
+    return sorted(p for p in candidates if wanted(p))
+
+
+PACK_MANIFEST = "pack.yaml"
+
+
+def _manifest_policies(manifest: Path) -> list[str]:
+    """The policy files a pack manifest lists (none when it cannot be read)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    names = data.get("policies") if isinstance(data, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 @dataclass
