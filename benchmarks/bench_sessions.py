@@ -172,9 +172,11 @@ def main() -> None:
         assert out == reference, f"{name} disagrees with csrules"
         print(f"  {name:16s} {args.events / elapsed:10,.0f} events/s")
     if "durable" in backends:
-        fastest_raw = max(args.events / forms[k][0] for k in ("raw-post", "raw-facts"))
-        ours = args.events / forms["csrules-durable"][0]
-        print(f"ratio csrules-durable / fastest raw form: {ours / fastest_raw:.2f}x (target >= 0.8x)")
+        fastest = min(("raw-post", "raw-facts"), key=lambda k: forms[k][0])
+        ratio = forms[fastest][0] / forms["csrules-durable"][0]
+        verdict = "met" if ratio >= 0.8 else "NOT met"
+        print(f"ratio csrules-durable / fastest raw form ({fastest}): {ratio:.2f}x "
+              f"(target >= 0.8x: {verdict})")
 
 
 if __name__ == "__main__":

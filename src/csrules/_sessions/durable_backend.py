@@ -16,6 +16,12 @@ Mapping (see ``DURABLE-NOTES``):
   retracted, crashed durable-rules 2.0.28 (segmentation fault) when a later tick failed the
   join test, and single patterns cannot leave a partial match behind;
 - field names are prefixed (``u_id``), so a user field called ``id`` or ``sid`` is safe;
+  durable's own ``id`` (the message identity) is a number unique per backend, so durable
+  never hashes a message to name it and two messages of one call are never "observed"
+  twice, and ``sid`` is the host's one session id;
+- messages are written as JSON text directly (per kind, a template for the fixed keys and
+  precomputed pieces for fields and probes), exactly the text a JSON encoder would write
+  for the same message as a dict;
 - text is sent hex-encoded (ASCII only, equality is all text needs): durable's text
   handling is the least tested part of its engine;
 - conditions durable cannot express exactly (``contains``, field-to-field comparisons,
@@ -30,6 +36,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -49,7 +56,7 @@ from csrules._durations import WallDuration
 from csrules._facts import _strip_optional, field_info
 from csrules._kinds import coerce_literal
 from csrules._sessions.backends import Match, TickItem
-from csrules._sessions.host import DurableHost, open_host
+from csrules._sessions.host import SID, DurableHost, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
 from csrules._window_kinds import Count, InARow, Nth, StillOpen
 
@@ -71,6 +78,27 @@ def _encode(value: Any) -> Any:
     if isinstance(value, str):
         return text(value)
     return value
+
+
+_DUMPS = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+_TAIL = f',"sid":{_DUMPS(SID)}}}'
+
+
+def _json(value: Any) -> str:
+    """``value`` as JSON text, exactly as the host's encoder writes it (fast for ints)."""
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    return _DUMPS(value)
+
+
+def _json_field(value: Any) -> str:
+    """A field's value as JSON text: text hex-encoded (:func:`text`), the rest as is."""
+    if isinstance(value, str):
+        return f'"{text(value)}"'  # "s" and hex digits: nothing to escape
+    return _json(value)
 
 
 def _test(key: str, op: str, value: Any) -> dict[str, Any]:
@@ -119,11 +147,17 @@ class _Encoding:
 
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     probes: list[tuple[str, Any, Callable[[Any, datetime | None], bool]]] = field(default_factory=list)
+    _fields: list[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+    _probes: list[tuple[str, str, Any, Callable[[Any, datetime | None], bool]]] = field(
+        default_factory=list)
 
     def field(self, path: str) -> str:
         key = _key(path)
         if key not in self.fields:
             parts = path.split(".")
+            if len(parts) == 1:
+                self.fields[key] = attrgetter(path)
+                return key
 
             def get(fact: Any, parts: list[str] = parts) -> Any:
                 value = fact
@@ -136,19 +170,31 @@ class _Encoding:
             self.fields[key] = get
         return key
 
-    def message(self, base: dict[str, Any], fact: Any, now: datetime | None,
-                failed: set[Any]) -> dict[str, Any]:
-        msg = base
-        for key, get in self.fields.items():
+    def freeze(self) -> None:
+        """Precompute the JSON pieces of every field and probe (after compiling)."""
+        self._fields = [(f',"{key}":', get) for key, get in self.fields.items()]
+        self._probes = [(f',"{name}":true', f',"{name}":false', owner, probe)
+                        for name, owner, probe in self.probes]
+
+    def encode(self, head: str, fact: Any, now: datetime | None, failed: set[Any]) -> str:
+        """The message's JSON text: ``head`` (an open object with the fixed keys), then the
+        fields, the probes and the session id; owners of probes that raised go to ``failed``.
+
+        The text is what the host's JSON encoder would write for the same message as a dict
+        (same keys, order and values), built without the dict."""
+        parts = [head]
+        for prefix, get in self._fields:
             value = get(fact)
             if value is not None:
-                msg[key] = text(value) if isinstance(value, str) else value
-        for name, owner, probe in self.probes:
+                parts.append(prefix)
+                parts.append(_json_field(value))
+        for yes, no, owner, probe in self._probes:
             try:
-                msg[name] = bool(probe(fact, now))
+                parts.append(yes if probe(fact, now) else no)
             except Exception:  # the owner is then decided by csrules' evaluator
                 failed.add(owner)
-        return msg
+        parts.append(_TAIL)
+        return "".join(parts)
 
 
 class _PatternCompiler:
@@ -300,7 +346,35 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
             items[tracker.position] = (ikind, iencoding)
     if not ruleset:  # durable refuses an empty ruleset; keep one rule that never matches
         ruleset["never"] = _rule([("m", {"t": "never"})])
+    for _, encoding, _ in events.values():
+        encoding.freeze()
+    for _, encoding in (*commands.values(), *items.values()):
+        encoding.freeze()
     return CompiledRuleset(ruleset, events, commands, items, names)
+
+
+@dataclass(frozen=True)
+class _EventPlan:
+    """How one fact type's events become messages, and what their rule names mean."""
+
+    kind: str
+    w_keys: tuple[str, ...]
+    template: str  # '{"t":"e0","id":%d,"w0":%d,...' for integer window values (the usual)
+    encoding: _Encoding
+    plain: bool  # no fields and no probes: the message is the head and the tail
+    positions: dict[str, int]  # rule name -> rule position
+
+    def head(self, mid: int, w: Sequence[Any]) -> str:
+        """The message up to the fields: kind, message id and window values."""
+        if len(w) != len(self.w_keys):
+            raise ValueError(f"{len(self.w_keys)} window values expected, got {len(w)}")
+        for value in w:
+            if type(value) is not int:  # exact JSON for anything else (bool is not int here)
+                parts = [f'{{"t":{_DUMPS(self.kind)},"id":{mid}']
+                for key, item in zip(self.w_keys, w, strict=True):
+                    parts.append(f',"{key}":{_json(item)}')
+                return "".join(parts)
+        return self.template % (mid, *w)
 
 
 class DurableBackend:
@@ -313,7 +387,16 @@ class DurableBackend:
         self.program = program
         self.compiled = compile_ruleset(program)
         self.host: DurableHost = open_host(f"csrules{next(self._hosts)}", self.compiled.ruleset)
-        self._eid = itertools.count()
+        self._ids = itertools.count(1)
+        positions = {name: position for name, (what, position) in self.compiled.names.items()
+                     if what == "event"}
+        self._plans = {
+            fact_type: _EventPlan(
+                kind, tuple(w_keys),
+                f'{{"t":{_DUMPS(kind)},"id":%d' + "".join(f',"{k}":%d' for k in w_keys),
+                encoding, not encoding.fields and not encoding.probes, positions)
+            for fact_type, (kind, encoding, w_keys) in self.compiled.events.items()
+        }
 
     def _names(self, fired: list[dict[str, Any]], kind: str) -> list[tuple[int, dict[str, Any]]]:
         out = []
@@ -327,14 +410,24 @@ class DurableBackend:
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
                     w: Sequence[Any]) -> Match:
         """Assert the event as a transient fact; the rules that fire are the matches."""
-        kind, encoding, w_keys = self.compiled.events[fp.fact_type]
+        plan = self._plans[fp.fact_type]
+        for value in w:
+            if type(value) is not int:
+                head = plan.head(next(self._ids), w)
+                break
+        else:  # integer window values (the usual case): one format operation
+            if len(w) != len(plan.w_keys):
+                raise ValueError(f"{len(plan.w_keys)} window values expected, got {len(w)}")
+            head = plan.template % (next(self._ids), *w)
+        if plan.plain:
+            fired = self.host.fire_names(head + _TAIL)
+            return Match(sorted({plan.positions[name] for name in fired}) if fired else [], {})
         failed: set[Any] = set()
-        base: dict[str, Any] = {"t": kind, "eid": next(self._eid)}
-        for key, value in zip(w_keys, w, strict=True):
-            base[key] = value
-        message = encoding.message(base, fact, now, failed)
-        names = self.compiled.names
-        matched = sorted({names[name][1] for name in self.host.fire_names(message)} - failed)
+        fired = self.host.fire_names(plan.encoding.encode(head, fact, now, failed))
+        positions = plan.positions
+        if not failed:
+            return Match(sorted({positions[name] for name in fired}) if fired else [], {})
+        matched = sorted({positions[name] for name in fired} - failed)
         errors: dict[Any, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides
             try:
@@ -349,9 +442,10 @@ class DurableBackend:
         """Assert the lifecycle event with its current status; matching transitions fire."""
         kind, encoding = self.compiled.commands[lp.position]
         failed: set[Any] = set()
-        base = {"t": kind, "eid": next(self._eid), "st": text(state), "ev": text(event)}
-        message = encoding.message(base, fact, now, failed)
-        fired = self.host.fire([message])
+        head = (f'{{"t":{_DUMPS(kind)},"id":{next(self._ids)},'
+                f'"st":"{text(state)}","ev":"{text(event)}"')
+        message = encoding.encode(head, fact, now, failed)
+        fired = [json.loads(action) for action in self.host.fire_texts([message])]
         matched = sorted({p for p, _ in self._names(fired, "transition")} - failed)
         errors: dict[Any, str] = {}
         for position in sorted(failed):
@@ -369,28 +463,27 @@ class DurableBackend:
     def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
         """Assert each open item and lifecycle deadline with its age at the tick; deadline
         rules (single patterns) fire."""
-        messages: list[dict[str, Any]] = []
-        by_eid: dict[int, int] = {}
+        messages: list[str] = []
+        by_id: dict[int, int] = {}
         failed: dict[int, set[Any]] = {}
         for index, item in enumerate(items):
-            eid = next(self._eid)
-            by_eid[eid] = index
+            mid = next(self._ids)
+            by_id[mid] = index
             if item.lifecycle is not None:
-                messages.append({"t": f"l{item.lifecycle.position}_{item.deadline}", "eid": eid,
-                                 "late": now_us - item.due_us})
+                kind = f"l{item.lifecycle.position}_{item.deadline}"
+                messages.append(f'{{"t":{_DUMPS(kind)},"id":{mid},"late":{now_us - item.due_us}{_TAIL}')
                 continue
             assert item.tracker is not None
             kind, encoding = self.compiled.items[item.tracker.position]
-            base: dict[str, Any] = {"t": kind, "eid": eid, "age": now_us - item.since_us}
-            for position in item.fired:
-                base[f"f{position}"] = 1
+            head = [f'{{"t":{_DUMPS(kind)},"id":{mid},"age":{now_us - item.since_us}']
+            head.extend(f',"f{position}":1' for position in item.fired)
             bad: set[Any] = set()
-            messages.append(encoding.message(base, item.fact, now, bad))
+            messages.append(encoding.encode("".join(head), item.fact, now, bad))
             failed[index] = bad
-        fired = self.host.fire(messages)
+        fired = [json.loads(action) for action in self.host.fire_texts(messages)]
         matched: set[tuple[int, int]] = set()
         for position, aliases in self._names(fired, "tick"):
-            index = by_eid[aliases["m"]["eid"]]
+            index = by_id[int(aliases["m"]["id"])]
             item = items[index]
             matched.add((index, -1 if item.lifecycle is not None else position))
         errors: dict[Any, str] = {}

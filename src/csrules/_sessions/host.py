@@ -11,8 +11,17 @@ Every call follows the same discipline, which closes the hazards measured in
   later against facts that arrive afterwards;
 - actions are not run by durable: the host reads which rules matched from the engine and
   completes them itself, so no exception is swallowed into durable's state;
-- after every call the session's facts, pending events and state are checked to be empty
-  and clean; anything left over is an integrity error, and the ruleset is replaced by a
+- every rule durable reports must be for a message of the same call (an action's text
+  holds the message it matched); one for any other message is an integrity error;
+- after every call durable's state is checked for an exception swallowed into it (one
+  cheap C call); after every call in which durable accepted a message or reported a rule
+  (and after anything was left in durable on purpose, see :meth:`DurableHost.inject`) its
+  facts and pending events are checked to be empty too. A call whose every message durable
+  refused (``NOT_HANDLED``: it matched no pattern, so nothing was stored, nothing fired and
+  nothing needs retracting) cannot have left a fact or an event behind, and with
+  single-pattern rules a stray message could not have changed its answer; the next call that
+  durable does accept checks everything (and a rule a stray message fired is caught by the
+  check above). Anything left over is an integrity error, and the ruleset is replaced by a
   fresh copy;
 - one session id per host, empty between calls, so the 1,024-live-state limit is never
   approached (and ``delete_state``, which crashed durable in long runs, is never needed);
@@ -54,6 +63,7 @@ class DurableHost:
         self._dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
         self.closed = False
         self.sid = SID
+        self._dirty = False  # something may sit in durable outside a call: check it all
         self._register()
 
     def _register(self) -> None:
@@ -68,10 +78,54 @@ class DurableHost:
 
     # ------------------------------------------------------------------ calls
 
-    def fire_names(self, fact: dict[str, Any]) -> list[str]:
-        """Assert one fact, return the names of the rules that fire, retract it (the fast
-        path for events: only rule names are needed, not the matched messages)."""
-        return [text[2:text.index('"', 2)] for text in self._fire([fact])]
+    def encode(self, fact: dict[str, Any]) -> str:
+        """The JSON text durable receives for ``fact`` (the host's session id added)."""
+        fact["sid"] = self.sid
+        return self._dumps(fact)
+
+    def fire_names(self, text: str) -> list[str]:
+        """Assert one message (JSON text from :meth:`encode` or an encoder producing the same
+        form), return the names of the rules that fire, and retract it: the fast path for
+        events, which need rule names only, not the matched messages."""
+        if self.closed:
+            raise SessionError("this session engine is closed")
+        c = self._c
+        handle = self._handle
+        names: list[str] = []
+        strays: list[str] = []
+        try:
+            code, state = c.assert_fact(handle, text)
+            full = code != _NOT_HANDLED  # not handled: not stored, nothing fired or to retract
+            if not full:
+                # the assert created the session's state if needed, so it can be read
+                if not self._dirty and '"exception"' not in c.get_state(handle, self.sid):
+                    return names
+            else:
+                if code == _OBSERVED:
+                    raise SessionError(f"durable-rules saw a message twice: {text}")
+                mine = f':{{"m":{text}}}}}'  # an action names its rule and holds the message
+                result = c.start_action_for_state(handle, state)
+                while result:
+                    action: str = result[1] if isinstance(result, tuple | list) else result
+                    if action.endswith(mine):
+                        names.append(action[2:action.index('"', 2)])  # '{"<rule name>":{"m":...}}'
+                    else:
+                        strays.append(action)
+                    result = c.complete_and_start_action(handle, state)
+                code, state = c.retract_fact(handle, text)
+                if code == 0:
+                    result = c.start_action_for_state(handle, state)
+                    if result:
+                        raise SessionError(
+                            f"a retraction fired rules, which csrules never compiles: {result!r}")
+        except SessionError:
+            self.wipe()
+            raise
+        except Exception as exc:
+            self.wipe()
+            raise SessionError(f"durable-rules failed while matching: {exc!r}") from exc
+        self.check_clean(full=full or self._dirty, strays=strays)
+        return names
 
     def fire(self, facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Assert ``facts`` one by one, collect every rule that fires, then retract them all.
@@ -79,9 +133,10 @@ class DurableHost:
         Returns the fired actions as ``{rule name: {alias: message}}`` mappings, in firing
         order. The host is checked clean afterwards.
         """
-        return [json.loads(text) for text in self._fire(facts)]
+        return [json.loads(text) for text in self.fire_texts([self.encode(f) for f in facts])]
 
-    def _fire(self, facts: Iterable[dict[str, Any]]) -> list[str]:
+    def fire_texts(self, texts: Iterable[str]) -> list[str]:
+        """:meth:`fire` for messages already encoded; returns the fired actions' JSON texts."""
         if self.closed:
             raise SessionError("this session engine is closed")
         c = self._c
@@ -89,9 +144,7 @@ class DurableHost:
         fired: list[str] = []
         asserted: list[str] = []
         try:
-            for fact in facts:
-                fact["sid"] = self.sid
-                text = self._dumps(fact)
+            for text in texts:
                 code, state = c.assert_fact(handle, text)
                 if code == _OBSERVED:
                     raise SessionError(f"durable-rules saw a message twice: {text}")
@@ -99,6 +152,8 @@ class DurableHost:
                     continue  # matches no pattern: not stored, nothing to retract or fire
                 asserted.append(text)
                 self._drain(state, fired)
+            sent = set(asserted)
+            strays = [action for action in fired if _message(action) not in sent]
             for text in reversed(asserted):
                 code, state = c.retract_fact(handle, text)
                 if code == 0:
@@ -109,7 +164,7 @@ class DurableHost:
         except Exception as exc:
             self.wipe()
             raise SessionError(f"durable-rules failed while matching: {exc!r}") from exc
-        self.check_clean()
+        self.check_clean(full=bool(asserted or fired) or self._dirty, strays=strays)
         return fired
 
     def _drain(self, state: int, fired: list[str], *, on_retract: bool = False) -> None:
@@ -122,19 +177,32 @@ class DurableHost:
             fired.append(message)
             result = c.complete_and_start_action(self._handle, state)
 
-    def check_clean(self) -> None:
+    def check_clean(self, *, full: bool = True, strays: list[str] | None = None) -> None:
         """Raise :class:`SessionError` (after wiping) when durable holds anything after a call:
-        a fact, a pending event, or an exception swallowed into the state."""
+        an exception swallowed into the state, and (``full``) a fact or a pending event; or
+        when it reported ``strays``, rules fired for messages the call did not send.
+
+        The state is one small string and always read; facts and events take a scan of the
+        session's message index each, so calls that durable refused outright skip them (see
+        the module docstring).
+        """
         c = self._c
+        handle = self._handle
         try:
-            facts = c.get_facts(self._handle, self.sid)
-            events = c.get_events(self._handle, self.sid)
-            state = c.get_state(self._handle, self.sid)
-        except c.error as exc:
-            if "309" in str(exc):  # no state for the id at all: nothing was ever kept
+            state = c.get_state(handle, self.sid)
+            if not full and not strays and '"exception"' not in state:
                 return
+            facts = c.get_facts(handle, self.sid)
+            events = c.get_events(handle, self.sid)
+        except c.error as exc:
+            if "309" in str(exc) and not strays:  # no state for the id: nothing was ever kept
+                self._dirty = False
+                return
+            self.wipe()
             raise SessionError(f"durable-rules could not report its state: {exc}") from exc
         problems = []
+        if strays:
+            problems.append(f"rules fired for messages of no call: {', '.join(strays)}")
         if facts.strip() != "[]":
             problems.append(f"facts left behind: {facts}")
         if events.strip() != "[]":
@@ -144,6 +212,7 @@ class DurableHost:
         if problems:
             self.wipe()
             raise SessionError("durable-rules is not clean after a call; " + "; ".join(problems))
+        self._dirty = False
 
     def wipe(self) -> None:
         """Drop everything durable holds by replacing the ruleset with a fresh copy.
@@ -154,6 +223,7 @@ class DurableHost:
         """
         self._free()
         self._generation += 1
+        self._dirty = False  # a fresh ruleset holds nothing
         self._register()
 
     def _free(self) -> None:
@@ -165,8 +235,8 @@ class DurableHost:
 
     def inject(self, fact: dict[str, Any], *, event: bool = False) -> None:
         """Leave a message in durable on purpose (tests of the clean check use it)."""
-        fact["sid"] = self.sid
-        text = self._dumps(fact)
+        text = self.encode(fact)
+        self._dirty = True
         if event:
             self._c.assert_event(self._handle, text)
         else:
@@ -199,6 +269,12 @@ def _host_class(engine: Any) -> type:
 
         _HOST_CLASS.append(PrivateHost)
     return _HOST_CLASS[0]
+
+
+def _message(action: str) -> str:
+    """The message of a fired action's text, ``{"<rule name>":{"m":<message>}}``."""
+    start = action.find(':{"m":')
+    return action[start + 6:-2] if start >= 0 and action.endswith("}}") else ""
 
 
 def _no_action(c: Any) -> None:

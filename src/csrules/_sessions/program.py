@@ -133,7 +133,7 @@ class Counter:
         """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``)."""
         local = moment.astimezone(self.tz) if self.tz is not None else moment
         if self.calendar == "month":
-            return f"{local.year:04d}-{local.month:02d}"
+            return "%04d-%02d" % (local.year, local.month)  # noqa: UP031 - faster than an f-string
         if self.calendar == "day":
             return local.date().isoformat()
         if self.calendar == "week":
@@ -247,10 +247,14 @@ class FactProgram:
     lifecycles: list[LifecycleProgram] = field(default_factory=list)
     hit: dict[str, str] = field(default_factory=dict)
     reads_now: bool = False
+    window_plan: tuple[tuple[bool, str, bool], ...] = ()
+    """Per slot, in slot order: (counter or run, its key, is ``nth``), for the hot path."""
+    collect_all: bool = False
+    """True when every policy of this fact type has the ``collect`` hit policy."""
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""
-        if not any(h != "collect" for h in self.hit.values()):
+        if not matched or self.collect_all:
             return matched
         out: list[int] = []
         first_done: set[str] = set()
@@ -330,6 +334,13 @@ def _deadline_node(rule: Rule, policy: Policy) -> StillOpen | None:
     return nodes[0]
 
 
+def _plan(slot: Slot) -> tuple[bool, str, bool]:
+    if slot.counter is not None:
+        return True, slot.counter.key, slot.is_nth
+    assert slot.run is not None
+    return False, slot.run.key, False
+
+
 def _contains(tree: ConditionBase, target: ConditionBase) -> bool:
     return any(n is target for n in walk(tree))
 
@@ -407,6 +418,8 @@ def compile_program(
         fp.counters = [c for c in counters.values() if any(s.counter is c for s in fp.slots)]
         fp.runs = [r for r in runs.values() if any(s.run is r for s in fp.slots)]
         fp.reads_now = any(handler_for(r.rule.when).reads_now(r.rule.when) for r in fp.rules)
+        fp.window_plan = tuple(_plan(slot) for slot in fp.slots)
+        fp.collect_all = all(h == "collect" for h in fp.hit.values())
     fingerprint = signature(
         [p.model_dump(mode="json") for p in policies],
         [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],

@@ -132,7 +132,7 @@ class StepResult:
     @property
     def rule_ids(self) -> tuple[str, ...]:
         """Ids of the rules (and lifecycle deadlines) that fired, in order."""
-        return tuple(f.rule_id for f in self.firings)
+        return tuple([f.rule_id for f in self.firings]) if self.firings else ()
 
     @property
     def outcome(self) -> Outcome:

@@ -14,7 +14,8 @@ import bisect
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -42,6 +43,10 @@ from csrules._window_kinds import window_values
 from csrules.exceptions import CsrulesError, FactError, SessionError, StateError, TimeError, TransitionError
 
 __all__ = ["Session", "SessionEngine"]
+
+_NOT_COUNTED = (False, 0)
+_EPOCH = from_us(0)
+_US = timedelta(microseconds=1)
 
 
 def _aware(now: datetime | None, what: str = "now") -> datetime | None:
@@ -131,22 +136,36 @@ class SessionEngine:
 
     def _send(self, subject_id: str, event: Any, now: datetime | None,
               fact_type: str | None) -> StepResult:
-        self._check_open()
-        fp, fact = self._fact(event, fact_type)
-        moment = _aware(now)
-        doc, state = self._load(subject_id)
+        if self._closed:
+            raise SessionError("this session engine is closed")
+        fp = self.program.by_class.get(type(event)) if fact_type is None else None
+        if fp is not None:  # the usual case: an instance of a registered fact class
+            fact = event
+        else:
+            fp, fact = self._fact(event, fact_type)
+        moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
+        store = self.store
+        doc = store.load(subject_id) if store.trusted and type(subject_id) is str else None
+        if doc is not None and doc.get("engine") is self.program.fingerprint:
+            state = doc["state"]  # the usual case: a trusted store, this engine's document
+        else:
+            doc, state = self._load(subject_id)
         txn = Txn(state)
         tick_firings: list[Firing] = []
         tick_errors: list[RuleError] = []
         if moment is not None:
-            self._advance(txn, moment)
+            now_us = (moment - _EPOCH) // _US  # to_us, inlined
+            if txn.clock is not None and now_us < txn.clock:
+                self._advance(txn, moment)  # raises: time went backwards
+            txn.clock = now_us
             if self._deadlines:
                 tick_firings, tick_errors = self._tick(txn, moment)
         if moment is None and txn.clock is not None:
             moment = from_us(txn.clock)  # the session's clock, in UTC
         result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
         txn.seq += 1
-        self._commit(subject_id, doc, txn)
+        txn.commit(self.program)
+        self.store.save(subject_id, doc)
         return result
 
     def tick(self, subject_id: str, now: datetime) -> StepResult:
@@ -229,14 +248,18 @@ class SessionEngine:
             raise SessionError("this session engine is closed")
 
     def _fact(self, event: Any, fact_type: str | None) -> tuple[FactProgram, BaseModel]:
-        if fact_type is not None:
+        if fact_type is None:  # the usual case: an instance of a registered fact class
+            found = self.program.by_class.get(type(event))
+            if found is not None:
+                return found, event
+        else:
             fp = self.program.facts.get(fact_type)
             if fp is None:
                 raise FactError(
                     f"sessions of this engine do not accept {fact_type!r} events "
                     f"(they accept: {', '.join(self.program.facts)})", fact_type=fact_type)
             return fp, validate_fact(fp.model, event)
-        if isinstance(event, BaseModel):
+        if isinstance(event, BaseModel):  # a subclass of a fact class, or an unknown one
             found = self.program.fact_program(type(event))
             if found is None:
                 name = fact_type_name(type(event)) or type(event).__name__
@@ -252,11 +275,13 @@ class SessionEngine:
             "pass fact_type= with a dict event")
 
     def _load(self, subject: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        _subject(subject)
-        doc = self.store.load(subject)
+        if type(subject) is not str or not subject:
+            _subject(subject)
+        store = self.store
+        doc = store.load(subject)
         if doc is None:
             doc = document(self.program, subject, new_state())
-        elif not self.store.trusted:
+        elif not store.trusted:
             _, state = validate_document(doc, self.program, subject=subject)
             doc = document(self.program, subject, state)
         elif doc.get("engine") != self.program.fingerprint:
@@ -362,13 +387,16 @@ class SessionEngine:
         if now is None and fp.reads_now:
             raise TimeError(f"a rule judging {fp.fact_type} events reads the current time; "
                             "pass now= (or tick the session first)")
-        transitions = [self._transition(txn, lp, fact, now, firings) for lp in fp.lifecycles]
+        transitions = ([self._transition(txn, lp, fact, now, firings) for lp in fp.lifecycles]
+                       if fp.lifecycles else [])
         w, failed_slots = self._windows(txn, fp, fact, now)
-        self._items(txn, fp, fact, now)
+        if fp.trackers:
+            self._items(txn, fp, fact, now)
         match = self._backend.match_event(fp, fact, now, w)
-        rule_errors = dict(match.errors)
+        rule_errors = match.errors
         matched = match.matched
         if failed_slots:  # a window condition failed: the rules reading it are errors
+            rule_errors = dict(rule_errors)
             matched = []
             for position, rule in enumerate(fp.rules):
                 bad = [s for s in rule.slots if s.index in failed_slots]
@@ -377,20 +405,23 @@ class SessionEngine:
                 elif position in match.matched:
                     matched.append(position)
         selected = fp.select(matched)
+        rules = fp.rules
         for position in selected:
-            rule = fp.rules[position]
+            rule = rules[position]
             firings.append(Firing(rule.policy.id, rule.rule.id, "event",
                                   rule.compiled.resolve(fact, now)))
-        for position, message in sorted(rule_errors.items()):
-            rule = fp.rules[position]
-            errors.append(RuleError(rule.policy.id, rule.rule.id, message))
-        backend = self.backend
+        if rule_errors:
+            for position, message in sorted(rule_errors.items()):
+                rule = rules[position]
+                errors.append(RuleError(rule.policy.id, rule.rule.id, message))
+        backend = self._backend.name
         seq = txn.seq
-        done = [t for t in transitions if t is not None]
+        done = [t for t in transitions if t is not None] if transitions else []
         return StepResult(
-            subject, "event", now, tuple(firings), tuple(done), tuple(errors),
-            _explain=lambda: _explain_event(subject, backend, fp, fact, now, w, seq, matched,
-                                            selected, done, firings),
+            subject, "event", now, tuple(firings) if firings else (), tuple(done) if done else (),
+            tuple(errors) if errors else (),
+            _explain=partial(_explain_event, subject, backend, fp, fact, now, w, seq, matched,
+                             selected, done, firings),
         )
 
     def _windows(self, txn: Txn, fp: FactProgram, fact: BaseModel,
@@ -415,18 +446,18 @@ class SessionEngine:
             txn.r[run.key] = length
             runs[run.key] = (matched, length)
         w: list[Any] = []
-        failed_slots: dict[int, str] = {}
-        for slot in fp.slots:
-            if slot.counter is not None:
-                key = slot.counter.key
-                matched, count = counts.get(key, (False, 0))
-                w.append((count if matched else 0) if slot.is_nth else count)
+        for is_counter, key, is_nth in fp.window_plan:
+            if is_counter:
+                matched, count = counts.get(key, _NOT_COUNTED)
+                w.append((count if matched else 0) if is_nth else count)
             else:
-                assert slot.run is not None
-                key = slot.run.key
-                w.append(runs.get(key, (False, 0))[1])
+                w.append(runs.get(key, _NOT_COUNTED)[1])
+        if not failed:
+            return w, {}
+        failed_slots: dict[int, str] = {}
+        for index, (_, key, _) in enumerate(fp.window_plan):
             if key in failed:
-                failed_slots[slot.index] = failed[key]
+                failed_slots[index] = failed[key]
         return w, failed_slots
 
     def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
@@ -523,13 +554,14 @@ def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool
         raise TimeError(f"window time {at.isoformat()} has no time zone")
     if counter.calendar is not None:
         period = counter.period(at)
-        periods = txn.counter(counter.key) or {}
+        key = counter.key
+        periods = (txn.c[key] if key in txn.c else txn.state["c"].get(key)) or {}
         count = periods.get(period, 0) + (1 if matched else 0)
         if matched:
             periods = {**periods, period: count}
             if len(periods) > 3:  # a late event may still reach the two periods before
                 periods = {p: periods[p] for p in sorted(periods)[-3:]}
-            txn.c[counter.key] = periods
+            txn.c[key] = periods
         return matched, count
     at_us = to_us(at)
     times = list(txn.counter(counter.key) or [])
