@@ -112,6 +112,30 @@ class TestPartialMatch:
         assert s.send(Greeting(agent="a", at=at(5), opening="喂"), now=at(5)).rule_ids == ("correct",)
 
 
+    def test_leftover_is_detected_on_a_refused_call(self):
+        """A stray fact is caught even when the next event matches no rule at all."""
+        e = engine("durable")
+        s = e.session("orders-1")
+        e._backend.host.inject({"t": "e0", "w0": 1})
+        before = s.export()
+        with pytest.raises(SessionError, match="left behind"):
+            s.send(Greeting(agent="a", at=at(5), opening="您好"), now=at(5))
+        assert durable_is_empty(e)
+        assert s.export() == before
+
+    def test_a_rule_fired_for_a_message_behind_the_hosts_back_is_refused(self):
+        """A message put into durable outside the host never passes as the next call's answer."""
+        e = engine("durable")
+        s = e.session("orders-1")
+        host = e._backend.host
+        host._c.assert_event(host._handle, host.encode({"t": "e0", "w0": 1}))  # not marked dirty
+        before = s.export()
+        with pytest.raises(SessionError):
+            s.send(Greeting(agent="a", at=at(5), opening="喂"), now=at(5))
+        assert s.export() == before
+        assert s.send(Greeting(agent="a", at=at(5), opening="喂"), now=at(5)).rule_ids == ("correct",)
+
+
 class TestFirstRuleOnly:
     """An event fires only its first matching rule."""
 

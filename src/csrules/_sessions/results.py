@@ -9,11 +9,8 @@ from typing import Any, Literal
 
 from csrules._decision import (
     EffectResult,
-    Escalation,
-    Obligation,
-    Outcome,
+    EffectViews,
     RuleError,
-    Violation,
 )
 from csrules._trace import RuleTrace
 
@@ -100,7 +97,7 @@ class SessionTrace:
 
 
 @dataclass(slots=True, eq=False)
-class StepResult:
+class StepResult(EffectViews):
     """The answer to one session call (an event or a tick).
 
     ``effects`` are in firing order: a tick's deadlines by due time, then an event's
@@ -125,34 +122,9 @@ class StepResult:
         return tuple(e for f in self.firings for e in f.effects)
 
     @property
-    def effect_keys(self) -> tuple[str, ...]:
-        """Short names of the effects (``violation:CON-1``, ``escalation:shift_lead``)."""
-        return tuple(e.key for e in self.effects)
-
-    @property
     def rule_ids(self) -> tuple[str, ...]:
         """Ids of the rules (and lifecycle deadlines) that fired, in order."""
         return tuple([f.rule_id for f in self.firings]) if self.firings else ()
-
-    @property
-    def outcome(self) -> Outcome:
-        """The worst outcome among the effects (``CLEAN`` when none)."""
-        return Outcome.worst([e.outcome for e in self.effects])
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The violations triggered."""
-        return tuple(e for e in self.effects if isinstance(e, Violation))
-
-    @property
-    def obligations(self) -> tuple[Obligation, ...]:
-        """The obligations raised, with due times."""
-        return tuple(e for e in self.effects if isinstance(e, Obligation))
-
-    @property
-    def escalations(self) -> tuple[Escalation, ...]:
-        """The escalations triggered."""
-        return tuple(e for e in self.effects if isinstance(e, Escalation))
 
     @property
     def trace(self) -> SessionTrace:
