@@ -321,63 +321,36 @@ def _join(parts: list[str], word: str) -> str:
 # --------------------------------------------------------------------------- boolean kinds
 
 
-class _AllHandler:
-    def check(self, cond: c.All, ctx: CheckContext) -> None:
+class _JunctionHandler:
+    """``all`` and ``any``: one short-circuiting handler, told which result stops it."""
+
+    def __init__(self, kind: str, word: str, stops_on: bool, words: dict[Lang, tuple[str, str]]) -> None:
+        # words[lang] = (text for an empty list, heading for the parts)
+        self.kind, self.word, self.stops_on, self.words = kind, word, stops_on, words
+
+    def check(self, cond: c.All | c.Any_, ctx: CheckContext) -> None:
         for index, child in enumerate(cond.of):
             handler_for(child).check(child, ctx.at("of", index))
 
-    def source(self, cond: c.All, ctx: CompileContext) -> str:
-        return _join([handler_for(x).source(x, ctx) for x in cond.of], "and")
+    def source(self, cond: c.All | c.Any_, ctx: CompileContext) -> str:
+        return _join([handler_for(x).source(x, ctx) for x in cond.of], self.word)
 
-    def evaluate(self, cond: c.All, env: Env) -> TraceNode:
-        children, result = [], True
+    def evaluate(self, cond: c.All | c.Any_, env: Env) -> TraceNode:
+        children, result = [], not self.stops_on
         for child in cond.of:
-            if not result:
+            if result is self.stops_on:
                 children.append(_skipped(child, env))
                 continue
             node = env.evaluate(child)
             children.append(node)
             result = node.result is True
-        return TraceNode(
-            "all", self.describe(cond, "en", env.describe), result, children=tuple(children)
-        )
+        return TraceNode(self.kind, self.describe(cond, "en", env.describe), result, children=tuple(children))
 
-    def describe(self, cond: c.All, lang: Lang, ctx: DescribeContext) -> str:
-        if not cond.of:
-            return "always" if lang == "en" else "总是"
-        return ("all of:" if lang == "en" else "同时满足：") if len(cond.of) > 1 else "all of:"
+    def describe(self, cond: c.All | c.Any_, lang: Lang, ctx: DescribeContext) -> str:
+        empty, heading = self.words[lang]
+        return heading if cond.of else empty
 
-    def reads_now(self, cond: c.All) -> bool:
-        return any(handler_for(x).reads_now(x) for x in cond.of)
-
-
-class _AnyHandler:
-    def check(self, cond: c.Any_, ctx: CheckContext) -> None:
-        for index, child in enumerate(cond.of):
-            handler_for(child).check(child, ctx.at("of", index))
-
-    def source(self, cond: c.Any_, ctx: CompileContext) -> str:
-        return _join([handler_for(x).source(x, ctx) for x in cond.of], "or")
-
-    def evaluate(self, cond: c.Any_, env: Env) -> TraceNode:
-        children, result = [], False
-        for child in cond.of:
-            if result:
-                children.append(_skipped(child, env))
-                continue
-            node = env.evaluate(child)
-            children.append(node)
-            result = node.result is True
-        return TraceNode(
-            "any", self.describe(cond, "en", env.describe), result, children=tuple(children)
-        )
-
-    def describe(self, cond: c.Any_, lang: Lang, ctx: DescribeContext) -> str:
-        if not cond.of:
-            return "never" if lang == "en" else "从不"
-        return "any of:" if lang == "en" else "满足其一："
-
-    def reads_now(self, cond: c.Any_) -> bool:
+    def reads_now(self, cond: c.All | c.Any_) -> bool:
         return any(handler_for(x).reads_now(x) for x in cond.of)
 
 
@@ -781,8 +754,8 @@ class _ElapsedHandler:
         return cond.until is None
 
 
-register_kind(c.All, _AllHandler())
-register_kind(c.Any_, _AnyHandler())
+register_kind(c.All, _JunctionHandler("all", "and", False, {"en": ("always", "all of:"), "zh": ("总是", "同时满足：")}))
+register_kind(c.Any_, _JunctionHandler("any", "or", True, {"en": ("never", "any of:"), "zh": ("从不", "满足其一：")}))
 register_kind(c.Not, _NotHandler())
 register_kind(c.Compare, _CompareHandler())
 register_kind(c.In, _MembershipHandler(negate=False))
