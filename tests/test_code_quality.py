@@ -26,6 +26,12 @@ class TestCodeQuality:
         result = run(ruff, "check", "src", "tests", "benchmarks", "examples")
         assert result.returncode == 0, result.stdout + result.stderr
 
+    def test_every_public_object_has_a_docstring(self):
+        """interrogate (configured in pyproject.toml) finds no public object without a docstring."""
+        pytest.importorskip("interrogate", reason="interrogate is not installed (it comes with the test extra)")
+        result = run(sys.executable, "-m", "interrogate", "src/csrules")
+        assert result.returncode == 0, result.stdout + result.stderr
+
     def test_mypy_strict_is_clean(self):
         """mypy --strict (configured in pyproject.toml) finds nothing in the package."""
         pytest.importorskip("mypy", reason="mypy is not installed (it comes with the test extra)")
