@@ -1,10 +1,12 @@
 """What a document is about: a pack or a set of policies, normalised for the renderers.
 
-Built-in packs (:mod:`csrules.policies`) carry roles, duties and lifecycles besides their
-policies; a bare policy file carries only rules. :func:`subject_from_pack` reads a pack by
-duck typing (so the renderers depend on no pack internals) and :func:`subject_from_policies`
-wraps plain policies. Escalation ladders are derived from the escalation rules themselves,
-so a document never shows a ladder the engine does not apply.
+Built-in packs (:mod:`csrules.policies`) carry roles, duties, session policies and
+lifecycles besides their policies; a bare policy file carries only rules.
+:func:`subject_from_pack` reads a built-in :class:`~csrules.policies.Pack` through its API
+(its stateless and session policies, and ``Pack.lifecycles``) and any other pack-like object
+by duck typing; :func:`subject_from_policies` wraps plain policies. Escalation ladders are
+derived from the escalation rules themselves (elapsed thresholds and ``still_open``
+deadlines), so a document never shows a ladder the engine or a session does not apply.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csrules import _conditions as c
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
 from csrules._kinds import walk
 from csrules._model import Escalate, Policy, Text
+from csrules._window_kinds import StillOpen
+
+if TYPE_CHECKING:
+    from csrules._sessions import Lifecycle as SessionLifecycle
 
 __all__ = [
     "Ladder",
@@ -145,11 +151,16 @@ def ladder_of(policy: Policy) -> Ladder | None:
 
 
 def _wait(cond: c.ConditionBase, policy: Policy, position: int) -> float:
-    """Seconds an escalation waits (its longest elapsed threshold); rule order breaks ties."""
+    """Seconds an escalation waits (its longest elapsed or still-open threshold); rule order
+    breaks ties."""
     longest = 0.0
     for node in walk(cond):
+        amount: Any = None
         if isinstance(node, c.Elapsed):
             amount = node.duration if node.param is None else policy.param_values.get(node.param)
+        elif isinstance(node, StillOpen):
+            amount = node.after if node.param is None else policy.param_values.get(node.param)
+        if amount is not None:
             delta = getattr(amount, "delta", None)
             if delta is not None:
                 longest = max(longest, delta.total_seconds())
@@ -399,30 +410,25 @@ def _state_id(value: Any) -> str:
     return str(found if found is not None else value)
 
 
-def _builtin_lifecycles(policies: Sequence[Policy]) -> tuple[Lifecycle, ...]:
-    """The library's own lifecycles that cite a source these policies list.
-
-    Packs that carry no ``lifecycles`` still show the complaint flow when they encode the
-    document it comes from.
-    """
-    try:
-        from csrules._sessions import complaint_lifecycle
-    except ImportError:
-        return ()
-    sources = {source.id for policy in policies for source in policy.sources}
-    out = []
-    for lifecycle in (complaint_lifecycle(),):
-        citation = getattr(lifecycle, "citation", None)
-        if citation is not None and citation.source in sources:
-            found = _lifecycle(lifecycle, 0)
-            if found is not None:
-                out.append(found)
-    return tuple(out)
+def _pack_lifecycle(lifecycle: SessionLifecycle, index: int) -> Lifecycle:
+    """A session :class:`~csrules._sessions.Lifecycle` (a pack's) as a document lifecycle."""
+    found = _lifecycle(lifecycle, index)
+    assert found is not None  # a Lifecycle always has a transition table
+    return found
 
 
 def subject_from_pack(pack: Any) -> Subject:
-    """A subject for a built-in (or host) pack, read by duck typing."""
-    policies = tuple(_first(pack, "policies") or ())
+    """A subject for a built-in pack (through its API) or a host's pack-like object (by duck
+    typing). A built-in pack's document shows its stateless and session policies and the
+    lifecycles of ``Pack.lifecycles``."""
+    from csrules.policies import Pack
+
+    if isinstance(pack, Pack):
+        policies = (*pack.policies, *pack.session_policies)
+        lifecycles = tuple(_pack_lifecycle(item, index) for index, item in enumerate(pack.lifecycles))
+    else:
+        policies = tuple(_first(pack, "policies") or ())
+        lifecycles = _lifecycles(pack)
     name = str(_first(pack, "name", "id") or "pack")
     title = _text(_first(pack, "title")) or Text(en=name, zh=name)
     return Subject(
@@ -432,6 +438,6 @@ def subject_from_pack(pack: Any) -> Subject:
         description=_text(_first(pack, "description")),
         policies=policies,
         roles=_roles(pack),
-        lifecycles=_lifecycles(pack) or _builtin_lifecycles(policies),
+        lifecycles=lifecycles,
         is_pack=True,
     )
