@@ -651,18 +651,38 @@ class _DayTest:
         return f"<{'day off' if self.day_off else 'holiday'} in {self.calendar.timezone}>"
 
 
-class _DayHandler:
+class _CalendarPathHandler:
+    """What the kinds testing one field against a named calendar share: the check, the
+    compiled call of a bound test, and never reading ``now``."""
+
+    #: Whether a date field is accepted besides an instant.
+    dates = False
+
+    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
+        """The callable the compiled code binds for ``calendar``."""
+        raise NotImplementedError
+
+    def check(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CheckContext) -> None:
+        _instant_field(ctx, cond.kind, cond.path, "path", dates=self.dates)
+        _calendar(ctx, cond.calendar)
+
+    def source(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
+        guards, value = ctx.access(cond.path)
+        test = ctx.const(self.test_for(get_calendar(cond.calendar)))
+        return _join([*guards, f"{test}({value})"], "and")
+
+    def reads_now(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours) -> bool:
+        return False
+
+
+class _DayHandler(_CalendarPathHandler):
+    dates = True
+
     def __init__(self, day_off: bool) -> None:
         self.day_off = day_off
 
-    def check(self, cond: OnHoliday | OnDayOff, ctx: CheckContext) -> None:
-        _instant_field(ctx, cond.kind, cond.path, "path", dates=True)
-        _calendar(ctx, cond.calendar)
-
-    def source(self, cond: OnHoliday | OnDayOff, ctx: CompileContext) -> str:
-        guards, value = ctx.access(cond.path)
-        test = ctx.const(_DayTest(get_calendar(cond.calendar), self.day_off))
-        return _join([*guards, f"{test}({value})"], "and")
+    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
+        return _DayTest(calendar, self.day_off)
 
     def evaluate(self, cond: OnHoliday | OnDayOff, env: Env) -> TraceNode:
         value = env.get(cond.path)
@@ -684,9 +704,6 @@ class _DayHandler:
         if lang == "zh":
             return f"{label}{'是休息日' if self.day_off else '是法定节假日'}{where}"
         return f"{label} falls on {'a day off' if self.day_off else 'a public holiday'}{where}"
-
-    def reads_now(self, cond: OnHoliday | OnDayOff) -> bool:
-        return False
 
 
 class InWorkingHours(ConditionBase):
@@ -734,18 +751,12 @@ class _HoursTest:
         return f"<{'in' if self.inside else 'outside'} working hours of {self.calendar.timezone}>"
 
 
-class _HoursHandler:
+class _HoursHandler(_CalendarPathHandler):
     def __init__(self, inside: bool) -> None:
         self.inside = inside
 
-    def check(self, cond: InWorkingHours | OutsideWorkingHours, ctx: CheckContext) -> None:
-        _instant_field(ctx, cond.kind, cond.path, "path")
-        _calendar(ctx, cond.calendar)
-
-    def source(self, cond: InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
-        guards, value = ctx.access(cond.path)
-        test = ctx.const(_HoursTest(get_calendar(cond.calendar), self.inside))
-        return _join([*guards, f"{test}({value})"], "and")
+    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
+        return _HoursTest(calendar, self.inside)
 
     def evaluate(self, cond: InWorkingHours | OutsideWorkingHours, env: Env) -> TraceNode:
         value = env.get(cond.path)
@@ -767,9 +778,6 @@ class _HoursHandler:
         if lang == "zh":
             return f"{label}在工作时间{'内' if self.inside else '外'}{where}"
         return f"{label} is {'within' if self.inside else 'outside'} working hours{where}"
-
-    def reads_now(self, cond: InWorkingHours | OutsideWorkingHours) -> bool:
-        return False
 
 
 # --------------------------------------------------------------------------- shifts
