@@ -363,18 +363,29 @@ def _match_words(match: ConditionBase, lang: Lang, ctx: DescribeContext) -> str:
     return handler_for(match).describe(match, lang, ctx)
 
 
-class _CountHandler:
-    def check(self, cond: Count, ctx: CheckContext) -> None:
+class _WindowedHandler:
+    """What ``count`` and ``nth`` share: matching events, counted in a window, against a number."""
+
+    def check(self, cond: Count | Nth, ctx: CheckContext) -> None:
         _check_match(cond, cond.match, ctx, "match")
         _check_time_field(cond.at, ctx, "at")
         _check_window(cond.window, ctx)
         _int_param(cond.param, ctx)
 
-    def source(self, cond: Count, ctx: CompileContext) -> str:
+    def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:
+        """The session slot holding the window value, compared with the literal or parameter."""
         if not isinstance(ctx, SessionCompileContext):
             raise _needs_session(cond)
-        limit = ctx.const(cond.value if cond.param is None else ctx.params[cond.param])
-        return f"({ctx.slot(cond)} {cond.op} {limit})"
+        number = ctx.const(literal if cond.param is None else ctx.params[cond.param])
+        return f"({ctx.slot(cond)} {op} {number})"
+
+    def reads_now(self, cond: Count | Nth) -> bool:
+        return False
+
+
+class _CountHandler(_WindowedHandler):
+    def source(self, cond: Count, ctx: CompileContext) -> str:
+        return self.compare_slot(cond, ctx, cond.op, cond.value)
 
     def evaluate(self, cond: Count, env: Env) -> TraceNode:
         count = _value_of(cond)
@@ -391,22 +402,10 @@ class _CountHandler:
             return f"{window}满足「{match}」的事件{_OPS_ZH[cond.op]}{number}次"
         return f"{_OPS_EN[cond.op]} {number} events where {match}, {window}"
 
-    def reads_now(self, cond: Count) -> bool:
-        return False
 
-
-class _NthHandler:
-    def check(self, cond: Nth, ctx: CheckContext) -> None:
-        _check_match(cond, cond.match, ctx, "match")
-        _check_time_field(cond.at, ctx, "at")
-        _check_window(cond.window, ctx)
-        _int_param(cond.param, ctx)
-
+class _NthHandler(_WindowedHandler):
     def source(self, cond: Nth, ctx: CompileContext) -> str:
-        if not isinstance(ctx, SessionCompileContext):
-            raise _needs_session(cond)
-        n = ctx.const(cond.n if cond.param is None else ctx.params[cond.param])
-        return f"({ctx.slot(cond)} {'>=' if cond.or_later else '=='} {n})"
+        return self.compare_slot(cond, ctx, ">=" if cond.or_later else "==", cond.n)
 
     def evaluate(self, cond: Nth, env: Env) -> TraceNode:
         ordinal = _value_of(cond)
@@ -424,9 +423,6 @@ class _NthHandler:
             return f"{window}第{number}次{later}出现「{match}」"
         later = " or later" if cond.or_later else ""
         return f"occurrence #{number}{later} of: {match}, {window}"
-
-    def reads_now(self, cond: Nth) -> bool:
-        return False
 
 
 class _InARowHandler:
