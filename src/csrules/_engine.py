@@ -30,7 +30,7 @@ from csrules._decision import (
     Violation,
 )
 from csrules._durations import BusinessDuration, WallDuration
-from csrules._facts import fact_type_name, get_fact_type, validate_fact
+from csrules._facts import fact_type_name, get_fact_type, read_path, validate_fact
 from csrules._kinds import CompileContext, DescribeContext, Env, handler_for, show_value
 from csrules._model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 from csrules._time_registry import get_calendar
@@ -63,11 +63,7 @@ class _DueRule:
     business: BusinessDuration | None = None
 
     def resolve(self, fact: Any, now: datetime | None) -> Obligation:
-        start = now
-        if self.since is not None:
-            start = fact
-            for part in self.since.split("."):
-                start = None if start is None else getattr(start, part)
+        start = now if self.since is None else read_path(fact, self.since)
         if start is None:
             due = None
         elif self.calendar is not None and self.business is not None:

@@ -11,10 +11,11 @@ import enum
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import pydantic
@@ -27,6 +28,8 @@ __all__ = [
     "ValueKind",
     "field_info",
     "get_fact_type",
+    "path_getter",
+    "read_path",
     "register_fact_type",
     "registered_fact_types",
     "validate_fact",
@@ -127,6 +130,28 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
         raise FactError(
             f"{where}invalid {name} fact: {listed}", fact_type=name, problems=problems, index=index
         ) from exc
+
+
+def read_path(fact: Any, path: str) -> Any:
+    """The value at dotted ``path`` in ``fact``, or None when it or any object on the way is missing."""
+    return path_getter(path)(fact)
+
+
+def path_getter(path: str) -> Callable[[Any], Any]:
+    """A function reading dotted ``path`` from a fact; a missing object on the way gives None."""
+    parts = tuple(path.split("."))
+    if len(parts) == 1:
+        return attrgetter(path)
+
+    def get(fact: Any) -> Any:
+        value = fact
+        for part in parts:
+            if value is None:
+                return None
+            value = getattr(value, part)
+        return value
+
+    return get
 
 
 @dataclass(frozen=True, slots=True)

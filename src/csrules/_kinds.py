@@ -26,7 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csrules import _conditions as c
 from csrules._durations import BusinessDuration, WallDuration, parse_duration
-from csrules._facts import FieldInfo, field_info
+from csrules._facts import FieldInfo, field_info, read_path
 from csrules._text import TextMatcher
 from csrules._trace import TraceNode
 from csrules.exceptions import DurationError, PolicyError
@@ -152,12 +152,7 @@ class Env:
 
     def get(self, path: str) -> Any:
         """The value at ``path``, or None when it or any object on the way is missing."""
-        value = self.fact
-        for part in path.split("."):
-            if value is None:
-                return None
-            value = getattr(value, part)
-        return value
+        return read_path(self.fact, path)
 
     def evaluate(self, cond: c.ConditionBase) -> TraceNode:
         """Evaluate a nested condition, recording an error as data rather than raising."""

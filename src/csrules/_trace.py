@@ -85,6 +85,13 @@ class RuleTrace:
         """Plain-words text of the conditions that decided the result."""
         return tuple(node.text for node in self.condition.deciding())
 
+    def render(self) -> list[str]:
+        """Readable lines: the verdict, then the condition tree with the values seen."""
+        verdict = "MATCHED" if self.matched else "no match"
+        if self.matched and not self.selected:
+            verdict += " (not selected by the hit policy)"
+        return [f"{self.policy_id}/{self.rule_id}: {verdict}", *self.condition.render(1)]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
@@ -118,14 +125,7 @@ class Trace:
 
     def render(self) -> str:
         """The whole trace as readable text."""
-        lines: list[str] = []
-        for rule in self.rules:
-            verdict = "MATCHED" if rule.matched else "no match"
-            if rule.matched and not rule.selected:
-                verdict += " (not selected by the hit policy)"
-            lines.append(f"{rule.policy_id}/{rule.rule_id}: {verdict}")
-            lines.extend(rule.condition.render(1))
-        return "\n".join(lines)
+        return "\n".join(line for rule in self.rules for line in rule.render())
 
     def to_dict(self) -> list[dict[str, Any]]:
         """A JSON-ready form."""

@@ -36,7 +36,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -53,7 +52,7 @@ from csrules._conditions import (
     NotIn,
 )
 from csrules._durations import WallDuration
-from csrules._facts import _strip_optional, field_info
+from csrules._facts import _strip_optional, field_info, path_getter
 from csrules._kinds import coerce_literal
 from csrules._sessions.backends import Match, TickItem
 from csrules._sessions.host import SID, DurableHost, open_host
@@ -154,20 +153,7 @@ class _Encoding:
     def field(self, path: str) -> str:
         key = _key(path)
         if key not in self.fields:
-            parts = path.split(".")
-            if len(parts) == 1:
-                self.fields[key] = attrgetter(path)
-                return key
-
-            def get(fact: Any, parts: list[str] = parts) -> Any:
-                value = fact
-                for part in parts:
-                    if value is None:
-                        return None
-                    value = getattr(value, part)
-                return value
-
-            self.fields[key] = get
+            self.fields[key] = path_getter(path)
         return key
 
     def freeze(self) -> None:

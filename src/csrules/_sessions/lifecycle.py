@@ -10,11 +10,11 @@ events it allows, and changes nothing.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from csrules._durations import WallDuration, parse_duration
+from csrules._durations import DurationField, WallDuration
 from csrules._facts import get_fact_type
 from csrules._kinds import CheckContext, handler_for, walk
 from csrules._model import BiText, Citation, PolicyModel, Violate
@@ -24,24 +24,6 @@ from csrules.exceptions import PolicyError
 __all__ = ["Lifecycle", "StepDeadline", "Transition"]
 
 _ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
-
-
-def _duration(value: Any) -> Any:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-# Not csrules' DurationField: its dataclass schema is resolved in the module named by
-# WallDuration.__module__, which the package rewrites to "csrules" after import, so a model
-# using it that is built later cannot resolve ``timedelta``. Validating as Any avoids that.
-StepDuration = Annotated[
-    Any,
-    BeforeValidator(_duration),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "description": "a clock duration such as 3d or 24h"}),
-]
 
 
 class Transition(PolicyModel):
@@ -78,7 +60,7 @@ class StepDeadline(PolicyModel):
     id: str = Field(pattern=_ID)
     start: str
     met: list[str] = Field(min_length=1)
-    within: StepDuration
+    within: DurationField
     who: str
     action: BiText
     breach: Violate

@@ -23,7 +23,7 @@ from csrules._conditions import All, ConditionBase
 from csrules._decision import EffectResult, Obligation, Violation
 from csrules._durations import WallDuration
 from csrules._engine import CompiledRule, _compile_effects
-from csrules._facts import get_fact_type
+from csrules._facts import get_fact_type, path_getter
 from csrules._kinds import handler_for, walk
 from csrules._model import Policy, Rule
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
@@ -73,23 +73,6 @@ def signature(*parts: Any) -> str:
     """A short stable key for state shared by equal window definitions."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _getter(path: str) -> Callable[[Any], Any]:
-    parts = path.split(".")
-    if len(parts) == 1:
-        name = parts[0]
-        return lambda fact: getattr(fact, name)
-
-    def get(fact: Any) -> Any:
-        value = fact
-        for part in parts:
-            if value is None:
-                return None
-            value = getattr(value, part)
-        return value
-
-    return get
 
 
 class _Compiler:
@@ -398,7 +381,7 @@ def compile_program(
             position=len(lc_programs),
             lifecycle=lifecycle,
             model=fp.model,
-            event=_getter(lifecycle.event_field),
+            event=path_getter(lifecycle.event_field),
             guards=guards,
             deadline_us=tuple(
                 d.within.delta // _US for d in lifecycle.deadlines if isinstance(d.within, WallDuration)
@@ -460,7 +443,7 @@ def _add_rule(
         tracker = trackers.get(tracker_key)
         if tracker is None:
             tracker = Tracker(len(trackers), tracker_key, fp.fact_type, fp.model,
-                              _getter(node.key) if node.key else None, _getter(node.since), closed)
+                              path_getter(node.key) if node.key else None, path_getter(node.since), closed)
             trackers[tracker_key] = tracker
             fp.trackers.append(tracker)
         deadline = DeadlineRule(len(deadline_rules), key, policy, rule, compiled, node,
@@ -485,7 +468,7 @@ def _add_rule(
                 None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
             )
             slot.counter = counters.setdefault(
-                counter_key, Counter(counter_key, match, _getter(cond.at), calendar, tz, rolling)
+                counter_key, Counter(counter_key, match, path_getter(cond.at), calendar, tz, rolling)
             )
         fp.slots.append(slot)
         rule_slots.append(slot)

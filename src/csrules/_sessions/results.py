@@ -81,12 +81,7 @@ class SessionTrace:
         when = self.now.isoformat() if self.now else "no time given"
         lines = [f"session {self.subject!r}: {self.kind} at {when} (backend {self.backend})"]
         lines.extend(f"  {note}" for note in self.notes)
-        for rule in self.rules:
-            verdict = "MATCHED" if rule.matched else "no match"
-            if rule.matched and not rule.selected:
-                verdict += " (not selected by the hit policy)"
-            lines.append(f"{rule.policy_id}/{rule.rule_id}: {verdict}")
-            lines.extend(rule.condition.render(1))
+        lines.extend(line for rule in self.rules for line in rule.render())
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import yaml
 import csrules.domain  # noqa: F401  (registers the fact types the packs judge)
 from csrules._duties import Duty
 from csrules._engine import Engine
+from csrules._examples import run_rule_example
 from csrules._loader import loads_policy
 from csrules._model import Policy, Rule, Text
 from csrules._sessions import Lifecycle, SessionEngine, SessionStore, complaint_lifecycle
@@ -327,15 +328,8 @@ class Pack:
         checks: list[ExampleCheck] = []
         for policy, rule in self.rules():
             for index, example in enumerate(rule.examples):
-                decision = engine.evaluate(example.fact, now=example.now, fact_type=policy.fact_type)
-                got = sorted(
-                    {
-                        effect.key
-                        for effect in decision.effects
-                        if effect.policy_id == policy.id and effect.rule_id == rule.id
-                    }
-                )
-                checks.append(ExampleCheck(policy.id, rule.id, index, tuple(sorted(set(example.expect))), tuple(got)))
+                result = run_rule_example(engine, policy, rule, index, example)
+                checks.append(ExampleCheck(policy.id, rule.id, index, result.expected, result.got))
         return checks
 
 
