@@ -23,7 +23,7 @@ import re
 import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from csrules._calendar import BusinessCalendar
 from csrules._shifts import ShiftPattern
@@ -68,6 +68,18 @@ def _check_name(what: str, name: object) -> str:
     return name
 
 
+def _put(table: dict[str, Any], what: str, name: str, value: Any, cls: type, replace: bool, built_in: bool) -> None:
+    """Store ``value`` under ``name``: same object again is a no-op; a taken name needs ``replace``."""
+    _check_name(what, name)
+    if not isinstance(value, cls):
+        raise TypeError(f"{what} {name!r} must be a {cls.__name__} (got {type(value).__name__})")
+    existing = table.get(name)
+    if existing is not None and not replace and existing != value:
+        note = " (built in)" if built_in else ""
+        raise ValueError(f"{what} {name!r}{note} is already registered; pass replace=True to replace it")
+    table[name] = value
+
+
 def register_calendar(
     name: str, calendar: BusinessCalendar, *, replace: bool = False
 ) -> BusinessCalendar:
@@ -80,18 +92,7 @@ def register_calendar(
 
     .. versionadded:: 0.1
     """
-    _check_name("calendar", name)
-    if not isinstance(calendar, BusinessCalendar):
-        raise TypeError(
-            f"calendar {name!r} must be a BusinessCalendar (got {type(calendar).__name__})"
-        )
-    existing = _CALENDARS.get(name)
-    if existing is not None and not replace and existing != calendar:
-        built_in = " (built in)" if name in BUILTIN_CALENDARS else ""
-        raise ValueError(
-            f"calendar {name!r}{built_in} is already registered; pass replace=True to replace it"
-        )
-    _CALENDARS[name] = calendar
+    _put(_CALENDARS, "calendar", name, calendar, BusinessCalendar, replace, name in BUILTIN_CALENDARS)
     return calendar
 
 
@@ -132,17 +133,7 @@ def register_shift_pattern(
 
     .. versionadded:: 0.1
     """
-    _check_name("shift pattern", name)
-    if not isinstance(pattern, ShiftPattern):
-        raise TypeError(
-            f"shift pattern {name!r} must be a ShiftPattern (got {type(pattern).__name__})"
-        )
-    existing = _PATTERNS.get(name)
-    if existing is not None and not replace and existing != pattern:
-        raise ValueError(
-            f"shift pattern {name!r} is already registered; pass replace=True to replace it"
-        )
-    _PATTERNS[name] = pattern
+    _put(_PATTERNS, "shift pattern", name, pattern, ShiftPattern, replace, built_in=False)
     return pattern
 
 
