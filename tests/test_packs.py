@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +88,10 @@ class TestLoading:
             "end": "2026-03-16T16:30:00+08:00",
             "requested_at": "2026-03-01T09:00:00+08:00",
         }
-        decision = extended.engine().evaluate(fact, fact_type="leave_request")
+        now = datetime.fromisoformat("2026-03-01T09:00:00+08:00")  # leave rules read the clock (ATT-4)
+        decision = extended.engine().evaluate(fact, fact_type="leave_request", now=now)
         assert "escalation:hr" in decision.effect_keys
-        assert "escalation:hr" not in stock.engine().evaluate(fact, fact_type="leave_request").effect_keys
+        assert "escalation:hr" not in stock.engine().evaluate(fact, fact_type="leave_request", now=now).effect_keys
 
     def test_engine_judges_every_fact_type(self, pack: Pack) -> None:
         """The pack engine covers each policy's fact type and is built once."""

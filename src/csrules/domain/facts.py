@@ -233,6 +233,12 @@ class LeaveRequest(Fact):
     requested_clock: time = _derived("time of request", "提出時刻", "local time of day of requested_at", time(0))
     request_lead_days: int = _derived("days ahead", "提前天數", "local dates from the request to the shift start", 0)
     returned_at: AwareDatetime | None = _derived("back at work", "病假到期後第一天", "= end", None)
+    first_day_back: AwareDatetime | None = _derived(
+        "first day back",
+        "病假到期後第一天",
+        "local midnight starting the first calendar day after the leave's last day (end's zone)",
+        None,
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> LeaveRequest:
@@ -254,6 +260,15 @@ class LeaveRequest(Fact):
             shift_start=shift_start,
             returned_at=self.end,
         )
+        return self
+
+    @model_validator(mode="after")
+    def _first_day_back(self) -> LeaveRequest:
+        # 001 請假制度 五: the sick note is due "on the first day after the leave ends"; a leave
+        # ending at midnight ends on the previous day, hence the step back before the date.
+        last = (self.end - timedelta(microseconds=1)).astimezone(self.end.tzinfo)
+        midnight = datetime.combine(last.date() + timedelta(days=1), time(0), tzinfo=self.end.tzinfo)
+        self._set(first_day_back=midnight)
         return self
 
 

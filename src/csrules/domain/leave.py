@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from csrules._decision import Decision, Violation
 from csrules.domain.facts import LeaveRequest
 
-__all__ = ["LeaveAssessment", "assess_leave", "notice_rule_for"]
+__all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for"]
+
+NOTICE_RULES: tuple[str, ...] = (
+    "ATT-1.personal-notice",
+    "ATT-1.special-notice",
+    "ATT-4.emergency-phone",
+    "ATT-5.night-deadline",
+    "ATT-6.holiday-notice",
+)
+"""Every rule id :func:`notice_rule_for` can name: the notice deadlines of 001 請假制度."""
 
 ABSENCE_MARK = "曠工"
 """The word every violation consequence that makes an absence count as 曠工 contains."""
@@ -46,20 +55,28 @@ class LeaveAssessment:
 def notice_rule_for(request: LeaveRequest) -> str | None:
     """The id of the notice rule that governs ``request`` (None when none applies).
 
-    Night shifts (ATT-5) and holidays (ATT-6) have their own notice rules, which take
-    precedence over the kind of leave; an emergency sick leave is governed by the phone call
-    before the shift (ATT-4).
+    Exactly one deadline governs a request, and the call-centre pack's notice rules hold
+    only where it is theirs, so a decision never reports two notice breaches for one request:
+
+    1. an emergency sick leave: the phone call to the shift lead before the shift
+       (ATT-4, 請假制度 五), because an emergency cannot be announced ahead;
+    2. a public holiday: two days ahead (ATT-6, 七), which also meets the night-shift noon
+       deadline, so it governs a night shift on a holiday;
+    3. a night shift: before 12:00 that day with a manager's approval (ATT-5, 六), in place
+       of the ordinary notice of 二;
+    4. otherwise the kind of leave: a day ahead (ATT-1, 二) or an hour before the shift for
+       special personal leave.
     """
-    if request.night_shift:
-        return "ATT-5.night-deadline"
+    if request.kind == "sick" and request.emergency:
+        return "ATT-4.emergency-phone"
     if request.on_holiday:
         return "ATT-6.holiday-notice"
+    if request.night_shift:
+        return "ATT-5.night-deadline"
     if request.kind == "personal":
         return "ATT-1.personal-notice"
     if request.kind == "special_personal":
         return "ATT-1.special-notice"
-    if request.kind == "sick" and request.emergency:
-        return "ATT-4.emergency-phone"
     return None
 
 

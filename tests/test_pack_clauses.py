@@ -1,0 +1,185 @@
+"""The built-in packs read their clauses as the source text says them.
+
+Each class holds one clause whose reading is easy to get wrong: the night-shift deadline of
+001 請假制度 六, the sick note of 五, the shift leads' consent of 換班制度 二, the discount
+questions of 002 §10, the QA inspector's monthly listens (001 質檢員 3) and the customer's
+rest hours for a planned callback (001 第四篇 二).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from csrules.domain.facts import LeaveRequest
+from csrules.domain.leave import NOTICE_RULES, assess_leave, notice_rule_for
+from csrules.policies import load_pack
+from csrules.testing import boundary_facts, facts
+
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2026, 3, 10, 10, 0, tzinfo=CST)
+PROPERTY = settings(max_examples=80, deadline=None)
+
+CALL_CENTRE = load_pack("call_centre")
+CC = CALL_CENTRE.engine()
+LEAVE = CALL_CENTRE.policy("call_centre.leave")
+
+
+def at(text: str) -> datetime:
+    """``"2026-03-10 09:00"`` in Beijing time."""
+    return datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+def sick(**kw: Any) -> dict[str, Any]:
+    """A one-day sick leave on 2026-03-05 (day shift), without a certificate unless given."""
+    base: dict[str, Any] = {
+        "agent_id": "A01",
+        "kind": "sick",
+        "requested_by": "A01",
+        "start": at("2026-03-05 08:30").isoformat(),
+        "end": at("2026-03-05 16:30").isoformat(),
+        "requested_at": at("2026-03-05 07:00").isoformat(),
+    }
+    base.update(kw)
+    return base
+
+
+@st.composite
+def night_requests_before_noon(draw: st.DrawFn) -> LeaveRequest:
+    """Personal leave for a night shift (16:00-00:00), asked on the shift's own day before 12:00."""
+    day = draw(st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31)))
+    asked = draw(st.times(min_value=time(0), max_value=time(11, 59, 59)))
+    start = datetime.combine(day, time(16), tzinfo=CST)
+    return LeaveRequest(
+        agent_id="A01",
+        kind=draw(st.sampled_from(["personal", "special_personal"])),
+        requested_by="A01",
+        night_shift=True,
+        start=start,
+        end=start + timedelta(hours=8),
+        requested_at=datetime.combine(day, asked, tzinfo=CST),
+    )
+
+
+class TestNightShiftNotice:
+    def test_night_request_before_noon_is_not_a_day_short(self) -> None:
+        """Personal leave for tonight asked at 11:00 today breaks no notice rule; it needs a manager."""
+        request = LeaveRequest(
+            agent_id="A01",
+            kind="personal",
+            requested_by="A01",
+            night_shift=True,
+            start=at("2026-03-10 16:00"),
+            end=at("2026-03-11 00:00"),
+            requested_at=at("2026-03-10 11:00"),
+        )
+        decision = CC.evaluate(request, now=NOW)
+        assert decision.violations == ()
+        assert decision.approvers == ("department_head",)
+        verdict = assess_leave(decision)
+        assert (verdict.notice_rule, verdict.notice_met, verdict.absence_without_leave) == (
+            "ATT-5.night-deadline",
+            True,
+            False,
+        )
+
+    @PROPERTY
+    @given(night_requests_before_noon())
+    def test_no_night_request_before_noon_is_flagged_by_the_day_notice(self, request: LeaveRequest) -> None:
+        """Every night-shift request made before 12:00 that day is governed by 六 and meets it."""
+        decision = CC.evaluate(request, now=NOW)
+        assert notice_rule_for(request) == "ATT-5.night-deadline"
+        assert not any(v.rule_id.startswith("ATT-1.") for v in decision.violations)
+        assert assess_leave(decision).notice_met
+
+    @PROPERTY
+    @given(boundary_facts(LEAVE, now=NOW) | facts("leave_request"))
+    def test_only_the_governing_notice_rule_can_be_broken(self, request: LeaveRequest) -> None:
+        """The pack reports a notice breach only from the rule notice_rule_for names."""
+        decision = CC.evaluate(request, now=NOW)
+        broken = {v.rule_id for v in decision.violations} & set(NOTICE_RULES)
+        assert broken <= {notice_rule_for(request)}
+        assert assess_leave(decision).notice_met == (not broken)
+
+    def test_a_night_shift_on_a_holiday_needs_two_days(self) -> None:
+        """A holiday night shift asked the morning before is governed by 七 (two days), not by 六."""
+        request = LeaveRequest(
+            agent_id="A01",
+            kind="personal",
+            requested_by="A01",
+            night_shift=True,
+            on_holiday=True,
+            start=at("2026-10-01 16:00"),
+            end=at("2026-10-02 00:00"),
+            requested_at=at("2026-09-30 09:00"),
+        )
+        decision = CC.evaluate(request, now=NOW)
+        assert notice_rule_for(request) == "ATT-6.holiday-notice"
+        assert [v.rule_id for v in decision.violations] == ["ATT-6.holiday-notice"]
+
+
+class TestSickNote:
+    def test_missing_certificate_is_an_obligation_due_at_the_end_of_the_first_day_back(self) -> None:
+        """Before the first day back has passed, a missing certificate is owed, not a breach."""
+        decision = CC.evaluate(sick(), fact_type="leave_request", now=at("2026-03-05 18:00"))
+        assert decision.violations == ()
+        (owed,) = [o for o in decision.obligations if o.rule_id == "ATT-4.certificate"]
+        assert (owed.who, owed.due) == ("agent", at("2026-03-07 00:00"))
+
+    def test_violation_only_once_the_first_day_back_has_passed(self) -> None:
+        """No note by midnight ending the first day back makes the sick leave not valid."""
+        before = CC.evaluate(sick(), fact_type="leave_request", now=at("2026-03-06 23:59"))
+        after = CC.evaluate(sick(), fact_type="leave_request", now=at("2026-03-07 00:01"))
+        assert "ATT-4.certificate-missing" not in before.rule_ids
+        (late,) = [v for v in after.violations if v.rule_id == "ATT-4.certificate-missing"]
+        assert late.consequence is not None and "不生效" in late.consequence.zh
+        assert [o.rule_id for o in after.obligations] == []
+
+    def test_a_note_on_the_evening_of_the_first_day_back_is_on_time(self) -> None:
+        """A note handed in at 23:30 on the first day back is on time; at 00:30 the next day it is late."""
+        evening = sick(certificate=True, certificate_handed_at=at("2026-03-06 23:30").isoformat())
+        night = sick(certificate=True, certificate_handed_at=at("2026-03-07 00:30").isoformat())
+        now = at("2026-03-08 09:00")
+        assert CC.evaluate(evening, fact_type="leave_request", now=now).violations == ()
+        assert "ATT-4.hand-in-late" in CC.evaluate(night, fact_type="leave_request", now=now).rule_ids
+
+    def test_a_leave_ending_at_midnight_is_back_the_same_day(self) -> None:
+        """A full-day leave ending at 00:00 makes that day the first day back."""
+        request = LeaveRequest.model_validate(
+            sick(start=at("2026-03-05 00:00").isoformat(), end=at("2026-03-06 00:00").isoformat())
+        )
+        assert request.first_day_back == at("2026-03-06 00:00")
+        (owed,) = CC.evaluate(request, now=at("2026-03-06 09:00")).obligations
+        assert owed.due == at("2026-03-07 00:00")
+
+    def test_a_company_may_allow_more_days(self) -> None:
+        """certificate_hand_in counts from the start of the first day back: 2d ends the second day."""
+        pack = load_pack("call_centre", overrides={"leave": {"certificate_hand_in": "2d"}})
+        decision = pack.engine().evaluate(sick(), fact_type="leave_request", now=at("2026-03-07 12:00"))
+        assert decision.violations == ()
+        assert [o.due for o in decision.obligations] == [at("2026-03-08 00:00")]
+
+    def test_an_emergency_needs_no_certificate(self) -> None:
+        """An emergency (急診) phoned in before the shift owes no certificate."""
+        emergency = sick(emergency=True, phoned_shift_lead_at=at("2026-03-05 07:00").isoformat())
+        decision = CC.evaluate(emergency, fact_type="leave_request", now=at("2026-03-09 09:00"))
+        assert (decision.violations, decision.obligations) == ((), ())
+
+
+def _night_premise_holds(request: LeaveRequest) -> bool:
+    """Used with ``assume``: the request is a plain night shift (no holiday, no emergency)."""
+    return request.night_shift and not request.on_holiday and not request.emergency
+
+
+class TestNightShiftHelpers:
+    @PROPERTY
+    @given(facts("leave_request", night_shift=st.just(True), on_holiday=st.just(False), emergency=st.just(False)))
+    def test_the_helper_names_the_night_rule_for_plain_night_shifts(self, request: LeaveRequest) -> None:
+        """For a night shift that is neither a holiday nor an emergency, ATT-5 governs."""
+        assume(_night_premise_holds(request))
+        assert notice_rule_for(request) == "ATT-5.night-deadline"
+        decision = CC.evaluate(request, now=NOW)
+        assert not any(v.rule_id.startswith("ATT-1.") for v in decision.violations)
