@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from csrules import FactError
+from csrules.domain import facts as facts_module
 from csrules.domain.facts import LeaveRequest
 from csrules.domain.leave import NOTICE_RULES, assess_leave, notice_rule_for
 from csrules.policies import load_pack
@@ -183,3 +186,89 @@ class TestNightShiftHelpers:
         assert notice_rule_for(request) == "ATT-5.night-deadline"
         decision = CC.evaluate(request, now=NOW)
         assert not any(v.rule_id.startswith("ATT-1.") for v in decision.violations)
+
+
+def swap(**kw: Any) -> dict[str, Any]:
+    """A swap request between A01 and A02, with the given lead decisions and form."""
+    base: dict[str, Any] = {
+        "requester": {"agent_id": "A01"},
+        "partner": {"agent_id": "A02"},
+        "requester_shift": {"start": at("2026-03-10 08:30").isoformat(), "end": at("2026-03-10 16:30").isoformat()},
+        "partner_shift": {"start": at("2026-03-12 08:30").isoformat(), "end": at("2026-03-12 16:30").isoformat()},
+        "requested_at": at("2026-03-05 09:00").isoformat(),
+        "form_filed": True,
+    }
+    base.update(kw)
+    return base
+
+
+class TestSwapConsent:
+    def test_a_declining_lead_refuses_the_swap(self) -> None:
+        """A lead who declines makes the swap a violation, not a pending approval."""
+        decision = CC.evaluate(
+            swap(requester_lead_decision="agreed", partner_lead_decision="declined"), fact_type="shift_swap"
+        )
+        assert [v.rule_id for v in decision.violations] == ["ATT-9.lead-declined"]
+        assert decision.approvers == ()
+
+    def test_an_unanswered_lead_leaves_the_swap_pending(self) -> None:
+        """A lead who has not answered yet leaves the swap waiting for the shift lead."""
+        decision = CC.evaluate(swap(requester_lead_decision="agreed"), fact_type="shift_swap")
+        assert (decision.violations, decision.approvers) == ((), ("shift_lead",))
+
+    def test_both_agreed_and_filed_is_clean(self) -> None:
+        """Both leads agreed and the form filed: the swap stands."""
+        agreed = swap(requester_lead_decision="agreed", partner_lead_decision="agreed")
+        assert CC.evaluate(agreed, fact_type="shift_swap").is_clean
+
+    def test_the_yes_no_form_still_works_and_cannot_contradict(self) -> None:
+        """requester_lead_approved: true means agreed; together with declined it is refused as bad input."""
+        request = facts_module.ShiftSwapRequest.model_validate(swap(requester_lead_approved=True))
+        assert request.requester_lead_decision == "agreed"
+        with pytest.raises(FactError, match="requester_lead_decision is 'declined'"):
+            CC.evaluate(swap(requester_lead_approved=True, requester_lead_decision="declined"), fact_type="shift_swap")
+
+
+SHOP = load_pack("ecommerce").engine()
+
+
+class TestDiscountQuestions:
+    def report(self, customer_type: str) -> dict[str, Any]:
+        """A discount question of a customer of ``customer_type`` raised by a shop agent."""
+        return {
+            "raised_by": "agent",
+            "topic": "discount_request",
+            "customer_type": customer_type,
+            "at": at("2026-03-10 10:00").isoformat(),
+        }
+
+    @pytest.mark.parametrize("customer_type", ["reseller", "wholesale", "other_trade"])
+    def test_trade_customers_go_to_the_supervisor(self, customer_type: str) -> None:
+        """代理、批發等: a reseller's or wholesale buyer's discount question goes to the CS supervisor."""
+        decision = SHOP.evaluate(self.report(customer_type), fact_type="report")
+        assert [e.to for e in decision.escalations] == ["cs_supervisor"]
+        assert decision.recommendations == ()
+
+    def test_an_ordinary_buyer_is_told_politely_there_is_no_discount(self) -> None:
+        """An ordinary buyer is not transferred; the agent says kindly that there is no discount."""
+        decision = SHOP.evaluate(self.report("ordinary"), fact_type="report")
+        assert decision.escalations == ()
+        (advice,) = decision.recommendations
+        assert "不可以優惠" in advice.text.zh
+
+    def test_a_company_may_narrow_the_trade_customers(self) -> None:
+        """transfer_customer_types decides which customer types the 等 of the clause covers."""
+        pack = load_pack("ecommerce", overrides={"report": {"transfer_customer_types": ["reseller", "wholesale"]}})
+        decision = pack.engine().evaluate(self.report("other_trade"), fact_type="report")
+        assert (decision.escalations, len(decision.recommendations)) == ((), 1)
+
+    def test_an_agent_never_grants_a_discount(self) -> None:
+        """Whoever asks, an agent's line granting a discount is an ESC-5 violation."""
+        chat = {
+            "call_id": "T1",
+            "agent_id": "E01",
+            "started_at": at("2026-03-10 10:00").isoformat(),
+            "duration": "PT3M",
+            "agent_lines": ["您好", "好的，给您优惠十元"],
+        }
+        assert "ESC-5.no-discount" in SHOP.evaluate(chat, fact_type="call_record").rule_ids

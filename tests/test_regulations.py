@@ -245,7 +245,8 @@ class TestEscalation:
 
     def test_ESC_5_discounts_go_to_the_supervisor(self, shop: Pack) -> None:
         """Agents do not grant discounts; wholesale requests go to the CS supervisor."""
-        assert [e.to for e in judge(shop, "report", report(topic="discount_request")).escalations] == ["cs_supervisor"]
+        wholesale = report(topic="discount_request", customer_type="wholesale")
+        assert [e.to for e in judge(shop, "report", wholesale).escalations] == ["cs_supervisor"]
         chat = judge(shop, "call_record", call(["您好，亲", "好的，给您优惠十元"]))
         assert "ESC-5" in codes(chat)
         assert shop.roles.approver_for("discount").id == "cs_supervisor"

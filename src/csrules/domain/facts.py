@@ -378,6 +378,10 @@ class AttendanceRecord(Fact):
         )
 
 
+LeadDecision = Literal["pending", "agreed", "declined"]
+"""A shift lead's answer to a swap request (001 換班制度 二): 未答覆, 同意, 不同意."""
+
+
 @register_fact_type(name="shift_swap")
 class ShiftSwapRequest(Fact):
     """A request to swap shifts between two agents (換班申請).
@@ -409,6 +413,18 @@ class ShiftSwapRequest(Fact):
     partner_lead_approved: bool = _field(
         "partner's shift lead agreed", "還班者班長同意", "The partner's shift lead agreed", False
     )
+    requester_lead_decision: LeadDecision = _field(
+        "requester's shift lead decision",
+        "換班者班長意見",
+        "pending, agreed or declined; requester_lead_approved: true is the same as agreed",
+        "pending",
+    )
+    partner_lead_decision: LeadDecision = _field(
+        "partner's shift lead decision",
+        "還班者班長意見",
+        "pending, agreed or declined; partner_lead_approved: true is the same as agreed",
+        "pending",
+    )
     form_filed: bool = _field("swap form filed", "換班登記表", "The swap register form was filled in", False)
     handover_clear: bool = _field(
         "handover clear", "交待清楚", "Both sides agreed who works when; false once a shift went uncovered", True
@@ -430,6 +446,20 @@ class ShiftSwapRequest(Fact):
             skill_gap=abs(self.requester.skill_level - self.partner.skill_level),
             on_holiday=self.requester_shift.on_holiday or self.partner_shift.on_holiday,
         )
+        return self
+
+    @model_validator(mode="after")
+    def _lead_decisions(self) -> ShiftSwapRequest:
+        # The yes/no *_lead_approved fields and the three-way *_lead_decision say the same
+        # thing; keep them in step so rules may test either, and refuse a contradiction.
+        values: dict[str, Any] = {}
+        for side in ("requester", "partner"):
+            approved, decision = getattr(self, f"{side}_lead_approved"), getattr(self, f"{side}_lead_decision")
+            if approved and decision == "declined":
+                raise ValueError(f"{side}_lead_approved is true but {side}_lead_decision is 'declined'")
+            values[f"{side}_lead_decision"] = "agreed" if approved else decision
+            values[f"{side}_lead_approved"] = approved or decision == "agreed"
+        self._set(**values)
         return self
 
 
@@ -763,6 +793,10 @@ RequestTopic = Literal[
 """What a request or report (請示報告) is about (001 請示報告制度 1-5; 業務代表 3; 002 §10)."""
 
 
+CustomerType = Literal["ordinary", "reseller", "wholesale", "other_trade"]
+"""Kinds of customer (002 第二則 二 10): 普通買家, 代理, 批發, and other trade buyers (等)."""
+
+
 @register_fact_type(name="report")
 class ReportRequest(Fact):
     """A request or report sent up the line (請示報告), with how many levels it went up.
@@ -780,6 +814,12 @@ class ReportRequest(Fact):
     emergency: bool = _field("emergency", "緊急情況", "The matter is an emergency", False)
     skipped_superior_informed: bool = _field(
         "skipped superior informed", "事後向上級匯報", "The skipped superior was told afterwards", False
+    )
+    customer_type: CustomerType = _field(
+        "customer type",
+        "客戶類型",
+        "Who the matter concerns: ordinary (買家), reseller (代理), wholesale (批發) or other_trade",
+        "ordinary",
     )
 
 
