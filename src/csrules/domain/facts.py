@@ -21,13 +21,16 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from csrules._calendar import load_zone
 from csrules._facts import register_fact_type, validate_fact
 
 __all__ = [
+    "DEFAULT_TIME_ZONE",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -45,10 +48,15 @@ __all__ = [
     "ShiftAssignment",
     "ShiftRef",
     "ShiftSwapRequest",
+    "TimeZoneName",
     "TrainingRecord",
     "WorkOrder",
     "build_fact",
+    "in_rest_hours",
 ]
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+"""The site time zone facts read local clocks and dates in unless told otherwise."""
 
 FactT = TypeVar("FactT", bound=BaseModel)
 
@@ -65,7 +73,51 @@ def _field(title: str, zh: str, description: str, default: Any = ..., **kwargs: 
 
 
 def _derived(title: str, zh: str, description: str, default: Any = None) -> Any:
-    return _field(title, zh, f"Derived: {description}", default)
+    return Field(
+        default,
+        title=title,
+        description=f"Derived: {description} ({zh})",
+        json_schema_extra={"zh": zh, "derived": True},
+    )
+
+
+def _time_zone_field() -> Any:
+    return Field(
+        DEFAULT_TIME_ZONE,
+        title="site time zone",
+        description=(
+            "IANA time zone whose local clock and calendar the derived fields read,"
+            " whatever offset the datetimes were written with (時區)"
+        ),
+        json_schema_extra={"zh": "時區", "time_zone": True},
+    )
+
+
+def _check_zone(name: str) -> str:
+    load_zone(name)  # a CalendarError (a ValueError) names the bad zone
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
+"""An IANA time-zone name such as ``"Asia/Shanghai"``; an unknown name is refused."""
+
+
+def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | None, zone: ZoneInfo) -> bool:
+    """Whether instant ``at`` falls in the rest hours ``rest_from``-``rest_to`` read in ``zone``.
+
+    The hours are a local clock range; a range ending before it starts runs across midnight
+    (22:00-08:00). Missing values mean no rest hours are known: never during rest.
+
+    >>> from datetime import UTC
+    >>> in_rest_hours(datetime(2026, 1, 5, 5, tzinfo=UTC), time(12), time(14), ZoneInfo("Asia/Shanghai"))
+    True
+    """
+    if at is None or rest_from is None or rest_to is None:
+        return False
+    clock = at.astimezone(zone).time().replace(tzinfo=None)
+    if rest_from <= rest_to:
+        return rest_from <= clock < rest_to
+    return clock >= rest_from or clock < rest_to
 
 
 class Fact(BaseModel):
@@ -623,18 +675,24 @@ class CallbackTask(Fact):
     rest_to: time | None = _field("rest to", "客戶休息結束", "End of the customer's rest hours (local)", None)
     record_complete: bool = _field("record complete", "回訪記錄完整", "The callback was recorded completely", False)
     duration: timedelta | None = _field("call duration", "回訪時長", "How long the call lasted", None)
-    during_rest: bool = _derived("called during rest hours", "客戶休息時打擾", "called_at falls in rest hours", False)
+    planned_at: AwareDatetime | None = _field(
+        "planned callback time", "計劃回訪時間", "When the callback is planned", None
+    )
+    time_zone: TimeZoneName = _time_zone_field()
+    during_rest: bool = _derived(
+        "called during rest hours", "客戶休息時打擾", "called_at falls in rest hours, read in time_zone", False
+    )
+    planned_during_rest: bool = _derived(
+        "planned during rest hours", "計劃在客戶休息時", "planned_at falls in rest hours, read in time_zone", False
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
-        during = False
-        if self.called_at is not None and self.rest_from is not None and self.rest_to is not None:
-            clock = self.called_at.time().replace(tzinfo=None)
-            if self.rest_from <= self.rest_to:
-                during = self.rest_from <= clock < self.rest_to
-            else:  # rest across midnight, e.g. 22:00-08:00
-                during = clock >= self.rest_from or clock < self.rest_to
-        self._set(during_rest=during)
+        zone = load_zone(self.time_zone)
+        self._set(
+            during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
+            planned_during_rest=in_rest_hours(self.planned_at, self.rest_from, self.rest_to, zone),
+        )
         return self
 
 
