@@ -39,6 +39,7 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "ZONES",
+    "ZONE_NAMES",
     "fact_dicts",
     "facts",
     "resolve_fact_type",
@@ -128,6 +129,8 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
     parts: dict[str, st.SearchStrategy[Any]] = {}
     for name, info in model.model_fields.items():
         key = _input_name(name, info)
+        if name not in fields and _is_derived(info):
+            continue
         if name in fields:
             value = fields[name]
             parts[key] = value if isinstance(value, st.SearchStrategy) else st.just(value)
@@ -144,8 +147,26 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
 
 @cache
 def _model_dicts(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
-    parts = {_input_name(name, info): _field_strategy(model, name, info) for name, info in model.model_fields.items()}
+    parts = {
+        _input_name(name, info): _field_strategy(model, name, info)
+        for name, info in model.model_fields.items()
+        if not _is_derived(info)
+    }
     return st.fixed_dictionaries(parts)
+
+
+ZONE_NAMES: tuple[str, ...] = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
+"""Site time-zone names drawn for fields marked as time zones; the first is where they shrink."""
+
+
+def _extra(info: pydantic.fields.FieldInfo) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _is_derived(info: pydantic.fields.FieldInfo) -> bool:
+    # a derived field is computed by the model; drawing a value would only contradict it
+    return bool(_extra(info).get("derived"))
 
 
 def _input_name(name: str, info: pydantic.fields.FieldInfo) -> str:
@@ -153,6 +174,8 @@ def _input_name(name: str, info: pydantic.fields.FieldInfo) -> str:
 
 
 def _field_strategy(model: type[BaseModel], name: str, info: pydantic.fields.FieldInfo) -> st.SearchStrategy[Any]:
+    if _extra(info).get("time_zone"):
+        return st.sampled_from(ZONE_NAMES)
     try:
         return strategy_for_annotation(info.annotation, tuple(info.metadata))
     except TypeError as exc:

@@ -20,14 +20,17 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import Any, Literal, TypeVar
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from csrules._calendar import load_zone
 from csrules._facts import register_fact_type, validate_fact
 
 __all__ = [
+    "DEFAULT_TIME_ZONE",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -45,10 +48,15 @@ __all__ = [
     "ShiftAssignment",
     "ShiftRef",
     "ShiftSwapRequest",
+    "TimeZoneName",
     "TrainingRecord",
     "WorkOrder",
     "build_fact",
+    "in_rest_hours",
 ]
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+"""The site time zone facts read local clocks and dates in unless told otherwise."""
 
 FactT = TypeVar("FactT", bound=BaseModel)
 
@@ -64,8 +72,72 @@ def _field(title: str, zh: str, description: str, default: Any = ..., **kwargs: 
     )
 
 
-def _derived(title: str, zh: str, description: str, default: Any = None) -> Any:
-    return _field(title, zh, f"Derived: {description}", default)
+def _derived(title: str, zh: str, description: str, default: Any = None, *, source: tuple[str, ...] = ()) -> Any:
+    """A derived field: computed from the ``source`` fields (dotted paths) when the model is built."""
+    return Field(
+        default,
+        title=title,
+        description=f"Derived: {description} ({zh})",
+        json_schema_extra={"zh": zh, "derived": True, "source": list(source)},
+    )
+
+
+def _between(earlier: datetime, later: datetime) -> timedelta:
+    """Real time from ``earlier`` to ``later``: instants compared in UTC, so a DST change counts.
+
+    (Python subtracts two datetimes sharing one ``ZoneInfo`` by their wall clocks.)
+    """
+    return later.astimezone(UTC) - earlier.astimezone(UTC)
+
+
+def _shown(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime | time) else repr(value)
+
+
+def _read(fact: BaseModel, path: str) -> Any:
+    value: Any = fact
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _time_zone_field() -> Any:
+    return Field(
+        DEFAULT_TIME_ZONE,
+        title="site time zone",
+        description=(
+            "IANA time zone whose local clock and calendar the derived fields read,"
+            " whatever offset the datetimes were written with (時區)"
+        ),
+        json_schema_extra={"zh": "時區", "time_zone": True},
+    )
+
+
+def _check_zone(name: str) -> str:
+    load_zone(name)  # a CalendarError (a ValueError) names the bad zone
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
+"""An IANA time-zone name such as ``"Asia/Shanghai"``; an unknown name is refused."""
+
+
+def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | None, zone: ZoneInfo) -> bool:
+    """Whether instant ``at`` falls in the rest hours ``rest_from``-``rest_to`` read in ``zone``.
+
+    The hours are a local clock range; a range ending before it starts runs across midnight
+    (22:00-08:00). Missing values mean no rest hours are known: never during rest.
+
+    >>> from datetime import UTC
+    >>> in_rest_hours(datetime(2026, 1, 5, 5, tzinfo=UTC), time(12), time(14), ZoneInfo("Asia/Shanghai"))
+    True
+    """
+    if at is None or rest_from is None or rest_to is None:
+        return False
+    clock = at.astimezone(zone).time().replace(tzinfo=None)
+    if rest_from <= rest_to:
+        return rest_from <= clock < rest_to
+    return clock >= rest_from or clock < rest_to
 
 
 class Fact(BaseModel):
@@ -79,7 +151,24 @@ class Fact(BaseModel):
     def _set(self, **values: Any) -> None:
         # Derived fields are filled while the model is built; it is frozen afterwards.
         for name, value in values.items():
+            self._agrees(name, value)
             object.__setattr__(self, name, value)
+
+    def _agrees(self, name: str, value: Any) -> None:
+        """A derived field the caller gave must equal what it derives from; else ValueError."""
+        extra = type(self).model_fields[name].json_schema_extra
+        if not isinstance(extra, dict) or not extra.get("derived") or name not in self.model_fields_set:
+            return
+        given = getattr(self, name)
+        if given == value:
+            return
+        sources = extra.get("source") or []
+        said = ", ".join(f"{path} {_shown(_read(self, str(path)))}" for path in sources)
+        because = f" ({said})" if said else ""
+        raise ValueError(
+            f"{name} was given as {_shown(given)}, but it derives {_shown(value)} from the other fields{because};"
+            f" leave {name} out or make it agree"
+        )
 
 
 def build_fact(model: type[FactT], data: Any) -> FactT:
@@ -135,7 +224,7 @@ class ShiftRef(Fact):
 
     @model_validator(mode="after")
     def _ordered(self) -> ShiftRef:
-        if self.end <= self.start:
+        if _between(self.start, self.end) <= timedelta(0):
             raise ValueError(
                 f"a shift must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
             )
@@ -169,7 +258,7 @@ class ShiftAssignment(Fact):
 
     @model_validator(mode="after")
     def _ordered(self) -> ShiftAssignment:
-        if self.end <= self.start:
+        if _between(self.start, self.end) <= timedelta(0):
             raise ValueError("a shift must end after it starts")
         return self
 
@@ -225,38 +314,54 @@ class LeaveRequest(Fact):
     days: float = _field(
         "leave days",
         "請假天數",
-        "Leave days; when not given, the local calendar days the leave touches",
+        "Leave days; when not given, the local calendar days (in time_zone) the leave touches",
         0.0,
         ge=0,
     )
-    in_person: bool = _derived("in person", "本人辦理", "requested_by is the employee", True)
-    requested_clock: time = _derived("time of request", "提出時刻", "local time of day of requested_at", time(0))
-    request_lead_days: int = _derived("days ahead", "提前天數", "local dates from the request to the shift start", 0)
-    returned_at: AwareDatetime | None = _derived("back at work", "病假到期後第一天", "= end", None)
+    time_zone: TimeZoneName = _time_zone_field()
+    in_person: bool = _derived(
+        "in person", "本人辦理", "requested_by is the employee", True, source=("requested_by", "agent_id")
+    )
+    requested_clock: time = _derived(
+        "time of request",
+        "提出時刻",
+        "local time of day of requested_at, read in time_zone",
+        time(0),
+        source=("requested_at", "time_zone"),
+    )
+    request_lead_days: int = _derived(
+        "days ahead",
+        "提前天數",
+        "local dates from the request to the shift start, read in time_zone",
+        0,
+        source=("requested_at", "shift_start", "time_zone"),
+    )
+    returned_at: AwareDatetime | None = _derived("back at work", "病假到期後第一天", "= end", None, source=("end",))
     first_day_back: AwareDatetime | None = _derived(
         "first day back",
         "病假到期後第一天",
-        "local midnight starting the first calendar day after the leave's last day (end's zone)",
+        "local midnight starting the first calendar day after the leave's last day, read in time_zone",
         None,
+        source=("end", "time_zone"),
     )
 
     @model_validator(mode="after")
     def _derive(self) -> LeaveRequest:
-        if self.end <= self.start:
+        if _between(self.start, self.end) <= timedelta(0):
             raise ValueError(
                 f"leave must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
             )
-        zone = self.start.tzinfo
+        zone = load_zone(self.time_zone)
         first = self.start.astimezone(zone).date()
         last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
         shift_start = self.shift_start or self.start
-        requested = self.requested_at.astimezone(shift_start.tzinfo)
+        requested = self.requested_at.astimezone(zone)
         days = self.days if "days" in self.model_fields_set else float((last - first).days + 1)
         self._set(
             days=days,
             in_person=self.requested_by == self.agent_id,
             requested_clock=requested.time().replace(tzinfo=None),
-            request_lead_days=(shift_start.date() - requested.date()).days,
+            request_lead_days=(shift_start.astimezone(zone).date() - requested.date()).days,
             shift_start=shift_start,
             returned_at=self.end,
         )
@@ -266,8 +371,9 @@ class LeaveRequest(Fact):
     def _first_day_back(self) -> LeaveRequest:
         # 001 請假制度 五: the sick note is due "on the first day after the leave ends"; a leave
         # ending at midnight ends on the previous day, hence the step back before the date.
-        last = (self.end - timedelta(microseconds=1)).astimezone(self.end.tzinfo)
-        midnight = datetime.combine(last.date() + timedelta(days=1), time(0), tzinfo=self.end.tzinfo)
+        zone = load_zone(self.time_zone)
+        last = (self.end - timedelta(microseconds=1)).astimezone(zone)
+        midnight = datetime.combine(last.date() + timedelta(days=1), time(0), tzinfo=zone)
         self._set(first_day_back=midnight)
         return self
 
@@ -316,19 +422,23 @@ class AttendanceRecord(Fact):
         "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
     )
     switched_post: bool = _field("switched post", "串崗", "Worked at another post without leave", False)
-    late_minutes: int = _derived("minutes late", "遲到分鐘", "minutes from shift start to arrival", 0)
-    early_leave_minutes: int = _derived("minutes left early", "早退分鐘", "minutes from leaving to shift end", 0)
-    absent: bool = _derived("absent", "曠工(未到崗)", "no arrival recorded", False)
+    late_minutes: int = _derived(
+        "minutes late", "遲到分鐘", "minutes from shift start to arrival", 0, source=("shift_start", "arrived_at")
+    )
+    early_leave_minutes: int = _derived(
+        "minutes left early", "早退分鐘", "minutes from leaving to shift end", 0, source=("left_at", "shift_end")
+    )
+    absent: bool = _derived("absent", "曠工(未到崗)", "no arrival recorded", False, source=("arrived_at",))
 
     @model_validator(mode="after")
     def _derive(self) -> AttendanceRecord:
-        if self.shift_end <= self.shift_start:
+        if _between(self.shift_start, self.shift_end) <= timedelta(0):
             raise ValueError("a shift must end after it starts")
         late = early = 0
         if self.arrived_at is not None:
-            late = max(0, int((self.arrived_at - self.shift_start).total_seconds() // 60))
+            late = max(0, int(_between(self.shift_start, self.arrived_at).total_seconds() // 60))
         if self.left_at is not None:
-            early = max(0, int((self.shift_end - self.left_at).total_seconds() // 60))
+            early = max(0, int(_between(self.left_at, self.shift_end).total_seconds() // 60))
         self._set(late_minutes=late, early_leave_minutes=early, absent=self.arrived_at is None)
         return self
 
@@ -347,7 +457,7 @@ class AttendanceRecord(Fact):
         every ``leave_post`` to the following ``return_post`` (or the shift end); time away
         counts as approved only when every ``leave_post`` names an approver.
         """
-        ordered = sorted(events, key=lambda e: e.at)
+        ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
         if len(agents) > 1:
             raise ValueError(f"events of several agents: {sorted(agents)}")
@@ -361,10 +471,10 @@ class AttendanceRecord(Fact):
                 left_post = event.at
                 approved = approved and event.approved_by is not None
             elif event.kind == "return_post" and left_post is not None:
-                away += event.at - left_post
+                away += _between(left_post, event.at)
                 left_post = None
         if left_post is not None:
-            away += max(timedelta(0), shift_end - left_post)
+            away += max(timedelta(0), _between(left_post, shift_end))
         minutes = int(away.total_seconds() // 60)
         return cls(
             agent_id=next(iter(agents)) if agents else "unknown",
@@ -429,12 +539,30 @@ class ShiftSwapRequest(Fact):
     handover_clear: bool = _field(
         "handover clear", "交待清楚", "Both sides agreed who works when; false once a shift went uncovered", True
     )
-    swap_number: int = _derived("this swap's number this month", "本月第幾次換班", "swaps_this_month + 1", 1)
-    partner_swap_number: int = _derived(
-        "partner's swap number this month", "對方本月第幾次換班", "partner_swaps_this_month + 1", 1
+    swap_number: int = _derived(
+        "this swap's number this month", "本月第幾次換班", "swaps_this_month + 1", 1, source=("swaps_this_month",)
     )
-    skill_gap: int = _derived("skill gap", "技術水平差距", "difference of the two skill levels", 0)
-    on_holiday: bool = _derived("holiday shift involved", "節假日當班", "either shift falls on a holiday", False)
+    partner_swap_number: int = _derived(
+        "partner's swap number this month",
+        "對方本月第幾次換班",
+        "partner_swaps_this_month + 1",
+        1,
+        source=("partner_swaps_this_month",),
+    )
+    skill_gap: int = _derived(
+        "skill gap",
+        "技術水平差距",
+        "difference of the two skill levels",
+        0,
+        source=("requester.skill_level", "partner.skill_level"),
+    )
+    on_holiday: bool = _derived(
+        "holiday shift involved",
+        "節假日當班",
+        "either shift falls on a holiday",
+        False,
+        source=("requester_shift.on_holiday", "partner_shift.on_holiday"),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> ShiftSwapRequest:
@@ -577,9 +705,11 @@ class WorkOrder(Fact):
     )
     details_recorded: bool = _field("details recorded", "做記錄", "Details were recorded", False)
     result_told: bool = _field("result told", "告知客戶結果", "The customer was told the result", False)
-    untraced_handoffs: int = _derived("hand-offs without trace", "無催單痕跡", "escalations without chase record", 0)
-    proposal_count: int = _derived("number of proposals", "方案數", "len(proposals)", 0)
-    escalation_count: int = _derived("number of hand-offs", "流轉次數", "len(escalations)", 0)
+    untraced_handoffs: int = _derived(
+        "hand-offs without trace", "無催單痕跡", "escalations without chase record", 0, source=("escalations",)
+    )
+    proposal_count: int = _derived("number of proposals", "方案數", "len(proposals)", 0, source=("proposals",))
+    escalation_count: int = _derived("number of hand-offs", "流轉次數", "len(escalations)", 0, source=("escalations",))
 
     @model_validator(mode="after")
     def _derive(self) -> WorkOrder:
@@ -624,13 +754,21 @@ class CallRecord(Fact):
     prior_greeting_offences: int = _field(
         "earlier greeting offences", "此前說「喂」次數", "Earlier calls this month opened with 喂", 0, ge=0
     )
-    greeting: str = _derived("opening line", "開頭語", "the agent's first line", "")
-    closing_line: str = _derived("closing line", "結束語", "the agent's last line", "")
+    greeting: str = _derived("opening line", "開頭語", "the agent's first line", "", source=("agent_lines",))
+    closing_line: str = _derived("closing line", "結束語", "the agent's last line", "", source=("agent_lines",))
     greeting_offence_number: int = _derived(
-        "greeting offence number", "第幾次說「喂」", "prior_greeting_offences + 1", 1
+        "greeting offence number",
+        "第幾次說「喂」",
+        "prior_greeting_offences + 1",
+        1,
+        source=("prior_greeting_offences",),
     )
     script_in_order: bool = _derived(
-        "script followed in order", "按流程呼出", "outbound steps in the prescribed order, none missing", True
+        "script followed in order",
+        "按流程呼出",
+        "outbound steps in the prescribed order, none missing",
+        True,
+        source=("script_steps",),
     )
 
     @model_validator(mode="after")
@@ -668,18 +806,32 @@ class CallbackTask(Fact):
     rest_to: time | None = _field("rest to", "客戶休息結束", "End of the customer's rest hours (local)", None)
     record_complete: bool = _field("record complete", "回訪記錄完整", "The callback was recorded completely", False)
     duration: timedelta | None = _field("call duration", "回訪時長", "How long the call lasted", None)
-    during_rest: bool = _derived("called during rest hours", "客戶休息時打擾", "called_at falls in rest hours", False)
+    planned_at: AwareDatetime | None = _field(
+        "planned callback time", "計劃回訪時間", "When the callback is planned", None
+    )
+    time_zone: TimeZoneName = _time_zone_field()
+    during_rest: bool = _derived(
+        "called during rest hours",
+        "客戶休息時打擾",
+        "called_at falls in rest hours, read in time_zone",
+        False,
+        source=("called_at", "rest_from", "rest_to", "time_zone"),
+    )
+    planned_during_rest: bool = _derived(
+        "planned during rest hours",
+        "計劃在客戶休息時",
+        "planned_at falls in rest hours, read in time_zone",
+        False,
+        source=("planned_at", "rest_from", "rest_to", "time_zone"),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
-        during = False
-        if self.called_at is not None and self.rest_from is not None and self.rest_to is not None:
-            clock = self.called_at.time().replace(tzinfo=None)
-            if self.rest_from <= self.rest_to:
-                during = self.rest_from <= clock < self.rest_to
-            else:  # rest across midnight, e.g. 22:00-08:00
-                during = clock >= self.rest_from or clock < self.rest_to
-        self._set(during_rest=during)
+        zone = load_zone(self.time_zone)
+        self._set(
+            during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
+            planned_during_rest=in_rest_hours(self.planned_at, self.rest_from, self.rest_to, zone),
+        )
         return self
 
 
@@ -738,11 +890,13 @@ class Order(Fact):
     quantity: int | None = _field("quantity", "購買數量", "Quantity bought", None, ge=0)
     waybill_no: str | None = _field("waybill number", "快遞運單號", "Courier waybill number", None)
     problem_note: str | None = _field("problem note", "備注詳情", "Details of the problem", None)
-    unnoted_changes: int = _derived("changes not noted", "未備注變動", "chat changes not noted on the order", 0)
+    unnoted_changes: int = _derived(
+        "changes not noted", "未備注變動", "chat changes not noted on the order", 0, source=("chat_changes",)
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> Order:
-        if self.paid_at is not None and self.paid_at < self.placed_at:
+        if self.paid_at is not None and _between(self.placed_at, self.paid_at) < timedelta(0):
             raise ValueError("an order cannot be paid before it is placed")
         self._set(unnoted_changes=sum(1 for change in self.chat_changes if not change.noted))
         return self
