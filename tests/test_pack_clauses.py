@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from csrules import FactError
+from csrules import FactError, PolicyError
 from csrules.domain import facts as facts_module
 from csrules.domain.facts import LeaveRequest
 from csrules.domain.leave import NOTICE_RULES, assess_leave, notice_rule_for
@@ -272,3 +272,85 @@ class TestDiscountQuestions:
             "agent_lines": ["您好", "好的，给您优惠十元"],
         }
         assert "ESC-5.no-discount" in SHOP.evaluate(chat, fact_type="call_record").rule_ids
+
+
+class TestPlannedCallbacks:
+    def task(self, **kw: Any) -> dict[str, Any]:
+        """A callback task for Ms Li, whose rest hours are 12:00-14:00 Beijing time."""
+        base: dict[str, Any] = {
+            "customer": "Ms Li",
+            "created_at": at("2026-03-10 10:00").isoformat(),
+            "rest_from": "12:00",
+            "rest_to": "14:00",
+        }
+        base.update(kw)
+        return base
+
+    def test_a_callback_planned_in_rest_hours_is_refused_before_it_happens(self) -> None:
+        """Scheduling a callback at 13:30, inside the rest hours, is a violation while nobody has called yet."""
+        decision = CC.evaluate(
+            self.task(planned_at=at("2026-03-10 13:30").isoformat()), fact_type="callback_task", now=NOW
+        )
+        (refused,) = [v for v in decision.violations if v.rule_id == "CB-1.planned-in-rest-hours"]
+        assert refused.consequence is not None and "refused" in refused.consequence.en
+
+    def test_a_plan_is_read_in_the_customer_zone(self) -> None:
+        """05:30 UTC is 13:30 in Beijing, inside the rest hours; 06:00 UTC is 14:00, outside."""
+        inside = CC.evaluate(self.task(planned_at="2026-03-10T05:30:00+00:00"), fact_type="callback_task", now=NOW)
+        outside = CC.evaluate(self.task(planned_at="2026-03-10T06:00:00+00:00"), fact_type="callback_task", now=NOW)
+        assert "CB-1.planned-in-rest-hours" in inside.rule_ids
+        assert "CB-1.planned-in-rest-hours" not in outside.rule_ids
+
+    def test_a_call_made_is_judged_by_the_call_not_the_plan(self) -> None:
+        """Once the call is made, only the time of the call counts (CB-1.rest-hours)."""
+        made = self.task(
+            planned_at=at("2026-03-10 13:00").isoformat(),
+            called_at=at("2026-03-10 15:00").isoformat(),
+            record_complete=True,
+        )
+        decision = CC.evaluate(made, fact_type="callback_task", now=at("2026-03-10 16:00"))
+        assert decision.violations == ()
+
+
+class TestMonthlyListens:
+    def record(self, count: int, now: datetime = at("2026-04-01 09:00")) -> tuple[dict[str, Any], datetime]:
+        """March's DUTY-3.listening record for agent A01 with ``count`` listens."""
+        fact = {
+            "duty": "DUTY-3.listening",
+            "owner": "qa_inspector",
+            "due_at": at("2026-03-31 23:59:59").isoformat(),
+            "subject": "A01",
+            "count": count,
+        }
+        return fact, now
+
+    def codes(self, engine: Any, count: int) -> list[str]:
+        """The rule ids of the violations for a month with ``count`` listens."""
+        fact, now = self.record(count)
+        return [v.rule_id for v in engine.evaluate(fact, fact_type="duty_record", now=now).violations]
+
+    def test_the_floor_is_checked(self) -> None:
+        """Fewer listens than the floor at month end is a DUTY-3 violation; the floor itself is enough."""
+        assert self.codes(CC, 0) == ["DUTY-3.listening"]
+        assert self.codes(CC, 1) == []
+
+    def test_no_maximum_unless_the_company_sets_one(self) -> None:
+        """The source sets only a floor, so by default any number of listens is fine."""
+        assert self.codes(CC, 40) == []
+
+    def test_a_company_maximum_is_checked(self) -> None:
+        """With a maximum of 5, a sixth listen breaks DUTY-3.listening-cap and a fifth does not."""
+        pack = load_pack("call_centre", overrides={"duties": {"max_listens_per_agent": 5}})
+        engine = pack.engine()
+        assert self.codes(engine, 5) == []
+        assert self.codes(engine, 6) == ["DUTY-3.listening-cap"]
+        fact, now = self.record(6)
+        (over,) = engine.evaluate(fact, fact_type="duty_record", now=now).violations
+        assert "maximum" in over.message.en
+
+    def test_a_company_picks_its_floor_within_one_to_five(self) -> None:
+        """不少于1-5次: a floor of 3 makes two listens too few; a floor outside 1-5 is refused."""
+        pack = load_pack("call_centre", overrides={"duties": {"min_listens_per_agent": 3}})
+        assert self.codes(pack.engine(), 2) == ["DUTY-3.listening"]
+        with pytest.raises(PolicyError):
+            load_pack("call_centre", overrides={"duties": {"min_listens_per_agent": 6}})

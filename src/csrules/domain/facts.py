@@ -989,6 +989,9 @@ class DutyRecord(Fact):
     due_at: AwareDatetime = _field("due at", "期限", "When this occurrence is due")
     done_at: AwareDatetime | None = _field("done at", "完成時間", "When it was done", None)
     count: int = _field("times done", "次數", "Times done in the period (e.g. reviews of one agent)", 0, ge=0)
+    subject: str | None = _field(
+        "subject", "對象", "Whom the occurrence concerns (e.g. the agent listened to, for DUTY-3.listening)", None
+    )
 
 
 @register_fact_type(name="training_record")
