@@ -138,7 +138,8 @@ class TestSickNote:
         after = CC.evaluate(sick(), fact_type="leave_request", now=at("2026-03-07 00:01"))
         assert "ATT-4.certificate-missing" not in before.rule_ids
         (late,) = [v for v in after.violations if v.rule_id == "ATT-4.certificate-missing"]
-        assert late.consequence is not None and "不生效" in late.consequence.zh
+        assert late.consequence is not None
+        assert "不生效" in late.consequence.zh
         assert [o.rule_id for o in after.obligations] == []
 
     def test_a_note_on_the_evening_of_the_first_day_back_is_on_time(self) -> None:
@@ -292,7 +293,8 @@ class TestPlannedCallbacks:
             self.task(planned_at=at("2026-03-10 13:30").isoformat()), fact_type="callback_task", now=NOW
         )
         (refused,) = [v for v in decision.violations if v.rule_id == "CB-1.planned-in-rest-hours"]
-        assert refused.consequence is not None and "refused" in refused.consequence.en
+        assert refused.consequence is not None
+        assert "refused" in refused.consequence.en
 
     def test_a_plan_is_read_in_the_customer_zone(self) -> None:
         """05:30 UTC is 13:30 in Beijing, inside the rest hours; 06:00 UTC is 14:00, outside."""
@@ -313,8 +315,8 @@ class TestPlannedCallbacks:
 
 
 class TestMonthlyListens:
-    def record(self, count: int, now: datetime = at("2026-04-01 09:00")) -> tuple[dict[str, Any], datetime]:
-        """March's DUTY-3.listening record for agent A01 with ``count`` listens."""
+    def record(self, count: int) -> tuple[dict[str, Any], datetime]:
+        """March's DUTY-3.listening record for agent A01 with ``count`` listens, judged on April 1."""
         fact = {
             "duty": "DUTY-3.listening",
             "owner": "qa_inspector",
@@ -322,7 +324,7 @@ class TestMonthlyListens:
             "subject": "A01",
             "count": count,
         }
-        return fact, now
+        return fact, at("2026-04-01 09:00")
 
     def codes(self, engine: Any, count: int) -> list[str]:
         """The rule ids of the violations for a month with ``count`` listens."""
