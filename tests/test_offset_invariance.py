@@ -88,7 +88,7 @@ class TestDrawnFacts:
 
 def worked_examples() -> list[tuple[str, str, str, int]]:
     """Every worked example of every pack: (pack, policy id, rule id, index)."""
-    found = []
+    found: list[tuple[str, str, str, int]] = []
     for name in pack_names():
         for policy, rule in load_pack(name).rules():
             found.extend((name, policy.id, rule.id, index) for index in range(len(rule.examples)))

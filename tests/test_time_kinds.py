@@ -513,12 +513,13 @@ class TestWithinHours:
         assert holds(engine, at=sh(2026, 1, 8, 8, 30))
 
     def test_zone(self):
-        """With tz, the instant's local time is read there; without, in its own offset."""
+        """With tz, the instant's local time is read there; without, in the default zone, never its own offset."""
         utc = datetime(2026, 1, 8, 15, tzinfo=UTC)  # 23:00 in Shanghai
         assert holds(self.REST, at=utc)
         own = {k: v for k, v in self.REST.items() if k != "tz"}
-        assert not holds(own, at=utc)
+        assert holds(own, at=utc)
         assert holds(own, at=utc.astimezone(SH))
+        assert not holds({**self.REST, "tz": "Europe/London"}, at=utc)
 
     def test_trace_and_describe(self):
         """The trace shows the window and the local time."""

@@ -62,6 +62,7 @@ from csrules._calendar import (
     wall_to_utc,
 )
 from csrules._shifts import ShiftPattern
+from csrules._time_registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import CalendarError, TimeError
 
 __all__ = ["Duty", "DutyTitle", "Recurrence", "parse_recurrence"]
@@ -351,7 +352,8 @@ class Duty(BaseModel):
 
     ``recurrence`` accepts a phrase or a structured :class:`Recurrence`. Each due instant
     ``D`` closes a window that opened at the previous due instant ``P``; the duty for ``D`` is
-    done by any completion after ``P`` (late if after ``D``).
+    done by any completion after ``P`` (late if after ``D``). Dates are read in ``timezone``
+    (default ``Asia/Shanghai``), never in the offset a datetime was written with.
 
     .. versionadded:: 0.1
     """
@@ -361,7 +363,7 @@ class Duty(BaseModel):
     owner: str = Field(min_length=1)
     title: DutyTitle
     recurrence: Annotated[Recurrence, BeforeValidator(_validate_recurrence)]
-    timezone: str = "UTC"
+    timezone: str = DEFAULT_TIME_ZONE
 
     def __init__(self, **data: Any) -> None:
         try:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csrules import _conditions as c
+from csrules._calendar import ensure_aware
 from csrules._durations import BusinessDuration, WallDuration, parse_duration
 from csrules._facts import FieldInfo, field_info, read_path
 from csrules._text import TextMatcher
@@ -711,7 +712,8 @@ class _ElapsedHandler:
             end_guards, end = ctx.access(cond.until)
             guards = guards + end_guards
         limit = ctx.const(_plain(self._duration(cond, ctx.params)))
-        return _join([*guards, f"({end} - {start}) {cond.op} {limit}"], "and")
+        utc = ctx.const(ensure_aware)  # instants in UTC: 24 h is 24 h across a DST change
+        return _join([*guards, f"({utc}({end}) - {utc}({start})) {cond.op} {limit}"], "and")
 
     def evaluate(self, cond: c.Elapsed, env: Env) -> TraceNode:
         start = env.get(cond.since)
@@ -720,7 +722,7 @@ class _ElapsedHandler:
         values: dict[str, Any] = {cond.since: start, cond.until or "now": end}
         if start is None or end is None:
             return TraceNode("elapsed", self.describe(cond, "en", env.describe), False, values)
-        span = end - start
+        span = ensure_aware(end) - ensure_aware(start)
         values["elapsed"] = span
         return TraceNode(
             "elapsed",

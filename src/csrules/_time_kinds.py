@@ -15,8 +15,9 @@ fact model when the policy is built. In a policy file::
 Conventions (as in :mod:`csrules._calendar`): instants must be time-zone aware (a naive one
 is a :class:`~csrules.exceptions.TimeError`, recorded as the rule's error); a missing value
 makes a condition false; local dates and clock times are read in ``tz``, else in the zone
-of ``calendar`` (or ``shifts``), else in the instant's own UTC offset. With a zone given,
-the answer depends only on the instant, never on the offset it was written with.
+of ``calendar`` (or ``shifts``), else in :data:`~csrules._time_registry.DEFAULT_TIME_ZONE`
+(``Asia/Shanghai``). The answer depends only on the instant, never on the offset it was
+written with.
 
 The compiled path calls one small callable per condition, bound as a constant of the
 generated module; :meth:`evaluate` recomputes the answer step by step for the trace.
@@ -59,7 +60,7 @@ from csrules._kinds import (
     show_value,
 )
 from csrules._shifts import ShiftPattern
-from csrules._time_registry import get_calendar, get_shift_pattern
+from csrules._time_registry import DEFAULT_TIME_ZONE, get_calendar, get_shift_pattern
 from csrules._trace import TraceNode
 from csrules.exceptions import PolicyError, TimeError
 
@@ -243,16 +244,16 @@ def _instant_field(ctx: CheckContext, kind: str, path: str, at: str, *, dates: b
     return info.kind
 
 
-def _zone(tz: str | None, calendar: str | None, shifts: str | None = None) -> ZoneInfo | None:
-    """The zone local times are read in: ``tz``, the calendar's, the pattern's, or None
-    (each instant's own offset)."""
+def _zone(tz: str | None, calendar: str | None, shifts: str | None = None) -> ZoneInfo:
+    """The zone local times are read in: ``tz``, the calendar's, the pattern's, else the
+    default zone (never a value's own offset)."""
     if tz is not None:
         return load_zone(tz)
     if calendar is not None:
         return get_calendar(calendar).zone
     if shifts is not None:
         return get_shift_pattern(shifts).zone
-    return None
+    return load_zone(DEFAULT_TIME_ZONE)
 
 
 def _in_zone(tz: str | None, calendar: str | None, lang: Lang) -> str:
@@ -474,24 +475,20 @@ class _TimeOfDayTest:
         """The local date the time of day is read on, and the zone it is read in."""
         if isinstance(on, datetime):
             moment = ensure_aware(on, "day_of")
-            zone: tzinfo | None = self.zone or on.tzinfo
-            assert zone is not None
             occurrence = None
             if self.pattern is not None:
                 occurrence = self.pattern.shift_at(moment, 0 if agent is None else agent)
-            day = occurrence.shift_date if occurrence is not None else moment.astimezone(zone).date()
+            day = occurrence.shift_date if occurrence is not None else moment.astimezone(self.zone).date()
         else:
-            zone, day = self.zone, on
+            day = on
         if self.working_days:
             assert self.calendar is not None
             day = self.calendar.add_working_days(day, self.working_days)
-        return day + self.days, zone or UTC
+        return day + self.days, self.zone
 
     def cutoff(self, instant: datetime, on: date, clock: time, agent: Any) -> datetime:
         """The instant the condition compares with."""
         day, zone = self.day(on, agent)
-        if self.zone is None and not isinstance(on, datetime):
-            zone = instant.tzinfo or UTC  # a date field without a zone: the instant's offset
         return _at(day, clock, zone)
 
     def __call__(self, instant: datetime, on: date, clock: time, agent: Any) -> bool:
@@ -557,8 +554,7 @@ class _TimeOfDayHandler:
         day, _ = test.day(on, agent)
         cutoff = test.cutoff(instant, on, clock, agent)
         values["date"] = day
-        shown = test.zone or (on.tzinfo if isinstance(on, datetime) else instant.tzinfo)
-        values["cutoff"] = cutoff.astimezone(shown)
+        values["cutoff"] = cutoff.astimezone(test.zone)
         result = _INSTANT_OPS[cond.op](_aware(instant, cond.path), cutoff)
         return TraceNode("time_of_day", text, result, values)
 
@@ -890,13 +886,12 @@ class _WindowTest:
 
     __slots__ = ("zone",)
 
-    def __init__(self, zone: ZoneInfo | None) -> None:
+    def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
 
     def local(self, instant: datetime) -> time:
-        """The instant's local time of day (in the zone, else in its own offset)."""
-        moment = ensure_aware(instant, "path")  # in UTC: the check, not the reading
-        return (instant if self.zone is None else moment.astimezone(self.zone)).time()
+        """The instant's local time of day in the zone."""
+        return ensure_aware(instant, "path").astimezone(self.zone).time()
 
     def __call__(self, instant: datetime, start: time, end: time) -> bool:
         clock = self.local(instant)
@@ -905,7 +900,7 @@ class _WindowTest:
         return clock >= start or clock < end
 
     def __repr__(self) -> str:
-        return f"<daily window in {self.zone or 'own offset'}>"
+        return f"<daily window in {self.zone}>"
 
 
 class _WithinHandler:
@@ -1029,10 +1024,10 @@ class _RecurringTest:
 
     def local(self, value: date, instant: datetime) -> tuple[date, tzinfo]:
         """A field's local date, and the zone due times are read in."""
-        zone: tzinfo = self.zone or instant.tzinfo or UTC
+        del instant  # read in the rule's zone, never in the value's own offset
         if isinstance(value, datetime):
-            return ensure_aware(value, "period_start").astimezone(zone).date(), zone
-        return value, zone
+            return ensure_aware(value, "period_start").astimezone(self.zone).date(), self.zone
+        return value, self.zone
 
     def __call__(self, instant: datetime, start: date) -> bool:
         moment = ensure_aware(instant, "path")

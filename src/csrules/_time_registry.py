@@ -31,6 +31,7 @@ from csrules.exceptions import PolicyError
 
 __all__ = [
     "BUILTIN_CALENDARS",
+    "DEFAULT_TIME_ZONE",
     "calendar_names",
     "get_calendar",
     "get_shift_pattern",
@@ -39,6 +40,10 @@ __all__ = [
     "registered_time",
     "shift_pattern_names",
 ]
+
+DEFAULT_TIME_ZONE: Final = "Asia/Shanghai"
+"""The zone local clocks and dates are read in when a rule names no ``tz``, calendar or shift
+pattern, and a fact names no ``time_zone``: never the offset a value was written with."""
 
 _NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 

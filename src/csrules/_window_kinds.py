@@ -65,8 +65,9 @@ class Window(BaseModel):
     (``{calendar: month}``), or those within a rolling span before it (``{rolling: 30d}``,
     or ``{param: swap_window}`` naming a duration parameter).
 
-    ``tz`` names the time zone calendar periods are read in (``Asia/Shanghai``); without it
-    the event time's own offset decides, so ``2026-01-31T23:30+08:00`` is in January.
+    ``tz`` names the time zone calendar periods are read in; without it they are read in
+    the default zone (``Asia/Shanghai``), never in the offset an event time was written
+    with: ``2026-01-31T23:30+08:00`` and ``2026-01-31T15:30+00:00`` are both in January.
 
     .. versionadded:: 0.1
     """

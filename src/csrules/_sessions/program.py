@@ -36,6 +36,7 @@ from csrules._window_kinds import (
     StillOpen,
     Window,
 )
+from csrules._time_registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError
 
 __all__ = [
@@ -288,7 +289,7 @@ def _window_parts(window: Window | None, params: dict[str, Any]) -> tuple[str | 
     if window is None:
         return None, None, None
     if window.calendar is not None:
-        return window.calendar, ZoneInfo(window.tz) if window.tz else None, None
+        return window.calendar, ZoneInfo(window.tz or DEFAULT_TIME_ZONE), None
     span = window.rolling if window.param is None else params[window.param]
     if not isinstance(span, WallDuration):
         raise PolicyError(f"window {span} must be clock time")

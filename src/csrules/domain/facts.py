@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from csrules._calendar import load_zone
+from csrules._calendar import ensure_aware, load_zone
 from csrules._facts import register_fact_type, validate_fact
 
 __all__ = [
@@ -87,7 +87,7 @@ def _between(earlier: datetime, later: datetime) -> timedelta:
 
     (Python subtracts two datetimes sharing one ``ZoneInfo`` by their wall clocks.)
     """
-    return later.astimezone(UTC) - earlier.astimezone(UTC)
+    return ensure_aware(later) - ensure_aware(earlier)
 
 
 def _shown(value: Any) -> str:
@@ -162,7 +162,8 @@ class Fact(BaseModel):
         given = getattr(self, name)
         if given == value:
             return
-        sources = extra.get("source") or []
+        sources = extra.get("source")
+        sources = sources if isinstance(sources, list) else []
         said = ", ".join(f"{path} {_shown(_read(self, str(path)))}" for path in sources)
         because = f" ({said})" if said else ""
         raise ValueError(

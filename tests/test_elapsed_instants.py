@@ -1,0 +1,43 @@
+"""elapsed measures real time between instants, also across a daylight-saving change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.test_conditions import holds, one_rule, thing
+
+NEW_YORK = ZoneInfo("America/New_York")
+# 2026-03-08 02:00 New York clocks jump to 03:00: this wall-clock day lasts 23 real hours.
+BEFORE = datetime(2026, 3, 7, 12, tzinfo=NEW_YORK)
+AFTER = datetime(2026, 3, 8, 12, tzinfo=NEW_YORK)
+
+
+class TestElapsedAcrossDst:
+    """Two datetimes sharing one ZoneInfo are compared as instants, not wall clocks."""
+
+    def test_spring_forward_day_is_23_hours(self) -> None:
+        """Noon to noon over the spring-forward night is less than 24 h, on both paths."""
+        engine = one_rule({"kind": "elapsed", "since": "at", "until": "until", "op": "<", "duration": "24h"})
+        assert holds(engine, thing(at=BEFORE, until=AFTER)) is True
+
+    def test_real_24_hours_is_24_hours(self) -> None:
+        """Exactly 24 real hours later (13:00 wall clock) is not less than 24 h."""
+        engine = one_rule({"kind": "elapsed", "since": "at", "until": "until", "op": "<", "duration": "24h"})
+        later = (BEFORE.astimezone(UTC) + timedelta(hours=24)).astimezone(NEW_YORK)
+        assert later.hour == 13
+        assert holds(engine, thing(at=BEFORE, until=later)) is False
+
+    @pytest.mark.parametrize("now_zone", [NEW_YORK, UTC])
+    def test_since_until_now(self, now_zone: ZoneInfo) -> None:
+        """Against now, the span is real time too, whichever zone now is written in."""
+        engine = one_rule({"kind": "elapsed", "since": "at", "op": ">=", "duration": "24h"})
+        assert holds(engine, thing(at=BEFORE), now=AFTER.astimezone(now_zone)) is False
+
+    def test_trace_shows_the_real_span(self) -> None:
+        """The explaining trace records 23 hours as the elapsed time."""
+        engine = one_rule({"kind": "elapsed", "since": "at", "until": "until", "op": "<", "duration": "24h"})
+        node = engine.evaluate(thing(at=BEFORE, until=AFTER), now=AFTER).trace.for_rule("r").condition
+        assert node.values["elapsed"] == timedelta(hours=23)
