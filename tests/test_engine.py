@@ -211,7 +211,7 @@ class TestFailingRules:
         decision = engine.evaluate(Naive(a=datetime(2026, 1, 1), b=datetime(2026, 1, 2, tzinfo=CST), n=5))
         assert decision.rule_ids == ("big",)
         assert decision.errors[0].rule_id == "span"
-        assert "TypeError" in decision.errors[0].message
+        assert "TimeError: instant must be timezone-aware" in decision.errors[0].message
         assert decision.error_mode is csrules.ErrorMode.SKIP
         assert decision.trace.for_rule("span").condition.error is not None
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from hypothesis import find, given, settings
 from pydantic import ValidationError
 
-from csrules.domain import CallbackTask
+from csrules import Duty
+from csrules._strategies import ZONE_NAMES, fact_dicts
+from csrules._time_registry import DEFAULT_TIME_ZONE
+from csrules.domain import CallbackTask, LeaveRequest
+from csrules.domain.facts import in_rest_hours
+from csrules.policies import pack_names
+from csrules.testing import facts
 
 MINUS_FIVE = timezone(timedelta(hours=-5))
 
@@ -66,3 +76,71 @@ class TestCallbackZone:
         """An unknown zone name is refused with a message naming it."""
         with pytest.raises(ValidationError, match="Mars/Base"):
             callback(time_zone="Mars/Base")
+
+
+class TestLeaveZone:
+    """Leave requests read the request's clock and dates in the site zone."""
+
+    def leave(self, requested_at: datetime, **fields: Any) -> LeaveRequest:
+        """A night-shift leave request starting 22:00 Beijing on 10 March."""
+        return LeaveRequest(
+            agent_id="A01",
+            kind="personal",
+            requested_by="A01",
+            start=datetime(2026, 3, 10, 14, tzinfo=UTC),
+            end=datetime(2026, 3, 10, 22, tzinfo=UTC),
+            requested_at=requested_at,
+            **fields,
+        )
+
+    @pytest.mark.parametrize(
+        "offset", [UTC, MINUS_FIVE, timezone(timedelta(hours=8))], ids=["utc", "minus-5", "plus-8"]
+    )
+    def test_clock_and_lead_days_ignore_the_offset(self, offset: timezone) -> None:
+        """13:00 Beijing on the shift day is 13:00, zero days ahead, and the shift touches two dates."""
+        fact = self.leave(datetime(2026, 3, 10, 5, tzinfo=UTC).astimezone(offset))
+        assert fact.requested_clock == time(13)
+        assert fact.request_lead_days == 0
+        assert fact.days == 2.0  # 22:00-06:00 Beijing: 10 and 11 March
+
+    def test_site_zone_changes_the_reading(self) -> None:
+        """On London clocks the same request is at 05:00 on the same date."""
+        fact = self.leave(datetime(2026, 3, 10, 5, tzinfo=UTC), time_zone="Europe/London")
+        assert fact.requested_clock == time(5)
+
+
+class TestDefaultsAgree:
+    """The default zone is the zone of the built-in packs and of duties."""
+
+    def test_packs_declare_the_default_zone(self) -> None:
+        """Every built-in pack's timezone is the zone facts and rules default to."""
+        for name in pack_names():
+            manifest = yaml.safe_load(
+                resources.files("csrules.policies").joinpath(name, "pack.yaml").read_text(encoding="utf-8")
+            )
+            assert manifest["timezone"] == DEFAULT_TIME_ZONE, name
+
+    def test_duty_dates_default_to_beijing(self) -> None:
+        """A duty naming no zone falls due at the end of the 22nd in Beijing."""
+        duty = Duty(owner="lead", title={"en": "Report", "zh": "報告"}, recurrence="monthly by the 22nd")
+        due = duty.next_due(datetime(2026, 1, 1, tzinfo=UTC))
+        assert due.astimezone(ZoneInfo("Asia/Shanghai")).date() == date(2026, 1, 22)
+        assert due.utcoffset() == timedelta(hours=8)
+
+
+class TestStrategies:
+    """The shipped strategies draw valid zoned facts and never draw derived fields."""
+
+    def test_no_derived_field_is_drawn(self) -> None:
+        """Dictionaries drawn for a fact leave its derived fields to the model."""
+        data = find(fact_dicts(CallbackTask), lambda d: True, settings=settings(database=None))
+        assert "during_rest" not in data
+        assert "planned_during_rest" not in data
+        assert data["time_zone"] in ZONE_NAMES
+
+    @settings(max_examples=20, deadline=None, database=None, derandomize=True)
+    @given(facts("callback_task"))
+    def test_drawn_facts_are_valid(self, fact: Any) -> None:
+        """Every drawn callback task names a known zone and agrees with its derived fields."""
+        assert fact.time_zone in ZONE_NAMES
+        assert fact.during_rest == in_rest_hours(fact.called_at, fact.rest_from, fact.rest_to, ZoneInfo(fact.time_zone))

@@ -125,7 +125,7 @@ class TestAssertDecision:
 
     def test_rule_errors_fail_the_assertion(self):
         """A rule that fails while evaluating fails the assertion, named in the message."""
-        with pytest.raises(DecisionMismatch, match=r"rule stamp/stale failed: TypeError"):
+        with pytest.raises(DecisionMismatch, match=r"rule stamp/stale failed: TimeError"):
             assert_decision(STAMPS, {"at": datetime(2026, 3, 2, 7)}, now=NOW)
 
     @settings(max_examples=30, deadline=None)

@@ -27,6 +27,7 @@ from csrules._facts import get_fact_type, path_getter
 from csrules._kinds import handler_for, walk
 from csrules._model import Policy, Rule
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
+from csrules._time_registry import DEFAULT_TIME_ZONE
 from csrules._window_kinds import (
     WINDOW_KINDS,
     Count,
@@ -36,7 +37,6 @@ from csrules._window_kinds import (
     StillOpen,
     Window,
 )
-from csrules._time_registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError
 
 __all__ = [

@@ -6,8 +6,16 @@ Each field documents its meaning in English with the Chinese term of the source 
 (the Chinese term is also the field's ``zh`` label, used when a trace is shown in Chinese).
 
 Some fields are *derived*: the model computes them from the others when it is built (a
-leave request's ``days``, a call's ``opening_line``). Derived fields exist so rules can
-test them; a value passed for one is replaced by the computed value.
+leave request's ``requested_clock``, a call's ``greeting``). Derived fields exist so rules
+can test them. A value passed for one is never overwritten: it must equal the computed value,
+else the fact is refused with an error naming the field, both values and the fields it
+derives from (``late_minutes was given as 25, but it derives 0 ...``).
+
+Local clock times and calendar dates (a leave request's ``requested_clock`` and
+``request_lead_days``, a callback's ``during_rest``) are read in the fact's ``time_zone``
+(an IANA name, default ``Asia/Shanghai``), never in the offset a datetime was written with:
+``13:00+08:00`` and ``05:00Z`` are the same instant and give the same fact. Spans (lateness,
+minutes away) are measured between instants, so a daylight-saving change counts.
 
 Facts that would need history (the third 喂 in a month, the third swap in a month) carry
 the count the host already knows (``prior_greeting_offences``, ``swaps_this_month``), so
@@ -273,6 +281,9 @@ LeaveKind = Literal["personal", "special_personal", "sick", "business_trip", "tr
 @register_fact_type(name="leave_request")
 class LeaveRequest(Fact):
     """A request for leave (請假申請) as filed, with the facts the leave rules need.
+
+    ``requested_clock``, ``request_lead_days`` and the default ``days`` read clocks and dates
+    in ``time_zone`` (default ``Asia/Shanghai``), whatever offset the datetimes carry.
 
     .. versionadded:: 0.1
     """
@@ -789,6 +800,10 @@ class CallRecord(Fact):
 @register_fact_type(name="callback_task")
 class CallbackTask(Fact):
     """A follow-up call to make (回訪任務) or a newly assigned customer to contact.
+
+    ``rest_from``-``rest_to`` are the customer's rest hours on the clocks of ``time_zone``
+    (default ``Asia/Shanghai``); ``during_rest`` and ``planned_during_rest`` say whether
+    ``called_at`` and ``planned_at`` fall in them, whatever offset they are written with.
 
     .. versionadded:: 0.1
     """
