@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csrules.domain import SlaPolicy, SlaTicket
 from tests.test_conditions import holds, one_rule, thing
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -41,3 +42,15 @@ class TestElapsedAcrossDst:
         engine = one_rule({"kind": "elapsed", "since": "at", "until": "until", "op": "<", "duration": "24h"})
         node = engine.evaluate(thing(at=BEFORE, until=AFTER), now=AFTER).trace.for_rule("r").condition
         assert node.values["elapsed"] == timedelta(hours=23)
+
+
+class TestSlaClockAcrossDst:
+    """SLA clock time without a calendar is real time between instants."""
+
+    def test_spring_forward_night_lasts_seven_hours(self) -> None:
+        """Midnight to 08:00 New York on 8 March 2026 is 7 real hours of resolution time."""
+        policy = SlaPolicy(targets={"urgent": {"resolution": "8h"}})
+        ticket = SlaTicket(ticket_id="T", priority="urgent", created_at=datetime(2026, 3, 8, tzinfo=NEW_YORK))
+        (clock,) = policy.clocks(ticket, now=datetime(2026, 3, 8, 8, tzinfo=NEW_YORK))
+        assert clock.elapsed == timedelta(hours=7)
+        assert not clock.breached
