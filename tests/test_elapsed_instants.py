@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csrules import Engine, Policy
 from csrules.domain import SlaPolicy, SlaTicket
 from tests.test_conditions import holds, one_rule, thing
 
@@ -54,3 +55,37 @@ class TestSlaClockAcrossDst:
         (clock,) = policy.clocks(ticket, now=datetime(2026, 3, 8, 8, tzinfo=NEW_YORK))
         assert clock.elapsed == timedelta(hours=7)
         assert not clock.breached
+
+
+class TestDueTimesAcrossDst:
+    """An obligation due a clock duration after a field is due that much real time later."""
+
+    def test_due_24_hours_after_is_24_real_hours(self) -> None:
+        """24 h after noon before the spring-forward night is 13:00 the next day in New York."""
+        engine = Engine(
+            Policy(
+                id="p",
+                version="1",
+                title="t",
+                fact_type="core_thing",
+                rules=[
+                    {
+                        "id": "r",
+                        "title": "r",
+                        "when": {"kind": "is_set", "path": "at"},
+                        "then": [
+                            {
+                                "type": "obligation",
+                                "action": "reply",
+                                "who": "agent",
+                                "due": {"after": "24h", "since": "at"},
+                            }
+                        ],
+                    }
+                ],
+            )
+        )
+        (obligation,) = engine.evaluate(thing(at=BEFORE), now=BEFORE).obligations
+        assert obligation.due is not None
+        assert obligation.due.astimezone(UTC) - BEFORE.astimezone(UTC) == timedelta(hours=24)
+        assert obligation.due.astimezone(NEW_YORK).hour == 13
