@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csrules import Engine, Policy
-from csrules.domain import SlaPolicy, SlaTicket
+from csrules.domain import EscalationLadder, LadderStep, SlaPolicy, SlaTicket
 from tests.test_conditions import holds, one_rule, thing
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -89,3 +89,24 @@ class TestDueTimesAcrossDst:
         assert obligation.due is not None
         assert obligation.due.astimezone(UTC) - BEFORE.astimezone(UTC) == timedelta(hours=24)
         assert obligation.due.astimezone(NEW_YORK).hour == 13
+
+
+class TestDomainClocksAcrossDst:
+    """The escalation ladder and SLA warnings count real hours."""
+
+    def test_ladder_step_after_24_real_hours(self) -> None:
+        """Noon to noon over the spring-forward night is 23 h: the 24 h step is not yet reached."""
+        ladder = EscalationLadder("agent", (LadderStep(timedelta(hours=24), "shift_lead"),))
+        position = ladder.position(BEFORE, AFTER)
+        assert position.owner_role == "agent"
+        assert position.next_at is not None
+        assert position.next_at.astimezone(UTC) - BEFORE.astimezone(UTC) == timedelta(hours=24)
+
+    def test_sla_breach_is_real_hours_after_now(self) -> None:
+        """An 8 h target from midnight before the jump breaches at 09:00 New York, 8 real hours on."""
+        policy = SlaPolicy(targets={"urgent": {"resolution": "8h"}})
+        created = datetime(2026, 3, 8, tzinfo=NEW_YORK)
+        ticket = SlaTicket(ticket_id="T", priority="urgent", created_at=created)
+        (clock,) = policy.clocks(ticket, now=created)
+        assert clock.breach_at is not None
+        assert clock.breach_at.astimezone(UTC) - created.astimezone(UTC) == timedelta(hours=8)

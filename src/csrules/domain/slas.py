@@ -264,7 +264,7 @@ class SlaPolicy(BaseModel):
     def _advance(self, now: datetime, amount: timedelta, business: bool) -> datetime:
         """The instant when ``amount`` more counted time has passed after ``now``."""
         if not business or self.calendar is None:
-            return now + amount
+            return (ensure_aware(now) + amount).astimezone(now.tzinfo)  # real time, shown in now's zone
         hours = amount.total_seconds() / 3600
         return self.calendar.add(now, BusinessDuration(hours, "hours"))
 
