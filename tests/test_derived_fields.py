@@ -6,13 +6,16 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 from pydantic import BaseModel, ValidationError
 
-from csrules import FactError
+from csrules import FactError, PolicyError
 from csrules._facts import get_fact_type
+from csrules._strategies import fact_dicts
 from csrules.domain import AttendanceRecord, CallRecord, LeaveRequest, build_fact
 from csrules.domain import facts as domain
 from csrules.policies import load_pack, pack_names
+from csrules.testing import boundary_facts
 
 
 def derived_fields(model: type[BaseModel]) -> list[str]:
@@ -154,3 +157,24 @@ class TestNamedContradictions:
                 arrived_at=datetime.fromisoformat(SHIFT["shift_start"]),
                 absent=True,
             )
+
+
+class TestGenerators:
+    """Fact generators leave derived fields to the model, so they never draw contradictions."""
+
+    def test_narrowing_a_derived_field_is_refused(self) -> None:
+        """facts(..., late_minutes=...) names the fields to narrow instead."""
+        with pytest.raises(PolicyError, match="late_minutes is derived from shift_start, arrived_at"):
+            fact_dicts(AttendanceRecord, late_minutes=25)
+
+    def test_boundary_facts_probing_a_derived_field_stay_valid(self) -> None:
+        """The mall's 喂 rules probe greeting; drawn facts are still built, not filtered away."""
+        policies = [p for p in load_pack("mall").policies if p.fact_type == "call_record"]
+
+        @settings(max_examples=30, database=None, derandomize=True, deadline=None)
+        @given(boundary_facts(policies))
+        def check(fact: BaseModel) -> None:
+            assert isinstance(fact, CallRecord)
+            assert fact.greeting == (fact.agent_lines[0] if fact.agent_lines else "")
+
+        check()

@@ -34,7 +34,7 @@ from csrules._engine import Engine
 from csrules._facts import FieldInfo, _strip_optional, field_info
 from csrules._kinds import coerce_literal, handler_for, show_value
 from csrules._model import Policy
-from csrules._strategies import _model_dicts, fact_dicts, resolve_fact_type, strategy_for_annotation
+from csrules._strategies import _model_dicts, fact_dicts, resolve_fact_type, strategy_for_annotation, without_derived
 from csrules._text import TextMatcher
 from csrules.exceptions import PolicyError, TimeError
 
@@ -587,7 +587,7 @@ def targeted_facts(
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:
         try:
-            return pair[0], model.model_validate(pair[1])
+            return pair[0], model.model_validate(without_derived(model, pair[1]))
         except ValidationError:
             return None
 

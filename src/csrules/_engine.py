@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from csrules._calendar import BusinessCalendar
+from csrules._calendar import BusinessCalendar, ensure_aware
 from csrules._decision import (
     Approval,
     Decision,
@@ -68,8 +68,8 @@ class _DueRule:
             due = None
         elif self.calendar is not None and self.business is not None:
             due = self.calendar.add(start, self.business)
-        else:
-            due = start + self.delta
+        else:  # added to the instant, shown in start's zone: 24 h is 24 h across a DST change
+            due = (ensure_aware(start) + self.delta).astimezone(start.tzinfo)
         return Obligation(
             self.template.policy_id,
             self.template.rule_id,

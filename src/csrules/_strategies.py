@@ -40,10 +40,12 @@ __all__ = [
     "LATEST",
     "ZONES",
     "ZONE_NAMES",
+    "derived_fields",
     "fact_dicts",
     "facts",
     "resolve_fact_type",
     "strategy_for_annotation",
+    "without_derived",
 ]
 
 EARLIEST = dt.datetime(2026, 1, 1)
@@ -136,6 +138,14 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
             parts[key] = value if isinstance(value, st.SearchStrategy) else st.just(value)
         else:
             parts[key] = _field_strategy(model, name, info)
+    derived = sorted(set(fields) & derived_fields(model))
+    if derived:
+        sources = _extra(model.model_fields[derived[0]]).get("source") or []
+        raise PolicyError(
+            f"{model.__name__}.{derived[0]} is derived from {', '.join(sources) or 'other fields'};"
+            " narrow those instead",
+            path=derived[0],
+        )
     unknown = sorted(set(fields) - set(model.model_fields))
     if unknown:
         raise PolicyError(
@@ -167,6 +177,22 @@ def _extra(info: pydantic.fields.FieldInfo) -> dict[str, Any]:
 def _is_derived(info: pydantic.fields.FieldInfo) -> bool:
     # a derived field is computed by the model; drawing a value would only contradict it
     return bool(_extra(info).get("derived"))
+
+
+@cache
+def derived_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s derived fields (computed by the model, checked when given)."""
+    return frozenset(name for name, info in model.model_fields.items() if _is_derived(info))
+
+
+def without_derived(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` less ``model``'s derived fields, so the model computes them from their sources.
+
+    Probes written straight into a derived field (``greeting``, ``late_minutes``) cannot
+    steer it; leaving them out keeps the drawn fact valid instead of refused.
+    """
+    derived = derived_fields(model)
+    return {key: value for key, value in data.items() if key not in derived}
 
 
 def _input_name(name: str, info: pydantic.fields.FieldInfo) -> str:

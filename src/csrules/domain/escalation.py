@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csrules._calendar import ensure_aware
 from csrules._durations import WallDuration
 from csrules._model import Policy
 from csrules.exceptions import PolicyError, TimeError
@@ -94,14 +95,16 @@ class EscalationLadder:
         if now < opened_at:
             raise TimeError(f"now ({now.isoformat()}) is before the order opened ({opened_at.isoformat()})")
         at = now if resolved_at is None else min(now, resolved_at)
+        opened = ensure_aware(opened_at)  # real time: a step after 24 h is 24 h across a DST change
         owner, since, index = self.first_role, opened_at, 0
         for number, step in enumerate(self.steps, start=1):
-            if at - opened_at >= step.after:
-                owner, since, index = step.role, opened_at + step.after, number
+            if ensure_aware(at) - opened >= step.after:
+                owner, since, index = step.role, (opened + step.after).astimezone(opened_at.tzinfo), number
         if (resolved_at is not None and resolved_at <= now) or index == len(self.steps):
             return LadderPosition(owner, since, None, None, index)
         upcoming = self.steps[index]
-        return LadderPosition(owner, since, upcoming.role, opened_at + upcoming.after, index)
+        due = (opened + upcoming.after).astimezone(opened_at.tzinfo)
+        return LadderPosition(owner, since, upcoming.role, due, index)
 
     def owner_at(self, opened_at: datetime, now: datetime) -> str:
         """The role holding an unresolved order at ``now``."""

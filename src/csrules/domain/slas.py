@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
 
-from csrules._calendar import BusinessCalendar
+from csrules._calendar import BusinessCalendar, ensure_aware
 from csrules._durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules._facts import register_fact_type
 from csrules.domain.facts import Fact, _field
@@ -248,7 +248,7 @@ class SlaPolicy(BaseModel):
 
     def _measure(self, start: datetime, end: datetime) -> timedelta:
         if self.calendar is None:
-            return end - start
+            return ensure_aware(end) - ensure_aware(start)  # instants: a DST change counts
         return self.calendar.elapsed(start, end)
 
     def _target_span(self, target: Duration, start: datetime) -> timedelta:
@@ -264,7 +264,7 @@ class SlaPolicy(BaseModel):
     def _advance(self, now: datetime, amount: timedelta, business: bool) -> datetime:
         """The instant when ``amount`` more counted time has passed after ``now``."""
         if not business or self.calendar is None:
-            return now + amount
+            return (ensure_aware(now) + amount).astimezone(now.tzinfo)  # real time, shown in now's zone
         hours = amount.total_seconds() / 3600
         return self.calendar.add(now, BusinessDuration(hours, "hours"))
 
