@@ -331,6 +331,7 @@ def assert_decision(
     approver: Expected = _UNSET,
     obligations: Expected = _UNSET,
     escalates: Expected = _UNSET,
+    rules: Expected = _UNSET,
     outcome: Outcome | str | None = None,
 ) -> Decision:
     """Evaluate ``fact`` and check the decision; return it for further checks.
@@ -338,7 +339,8 @@ def assert_decision(
     Each keyword given is checked exactly, as a set: ``violates`` the violation codes,
     ``approver`` the approving roles, ``obligations`` the roles obliged, ``escalates`` the
     roles escalated to, ``expect`` every effect key (``violation:ATT-7``, ``approval:<role>``
-    ...). A single string means one; ``None`` or ``()`` means none. A rule that fails while
+    ...), ``rules`` the ids of the rules that apply (telling apart rules that share a code,
+    such as the eight ATT-9 rules). A single string means one; ``None`` or ``()`` means none. A rule that fails while
     evaluating fails the assertion too. The failure message shows expected and actual
     effects and the trace of the rules that decided.
 
@@ -368,6 +370,8 @@ def assert_decision(
         if expected != got:
             problems.append(f"effects: expected {sorted(expected)}, got {sorted(got)}")
             keys |= expected ^ got
+    if rules is not _UNSET and _as_set(rules) != set(decision.rule_ids):
+        problems.append(f"rules: expected {sorted(_as_set(rules))}, got {sorted(set(decision.rule_ids))}")
     if outcome is not None:
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:
