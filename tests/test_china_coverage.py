@@ -227,7 +227,7 @@ class TestDocs:
         assert len(blocks) == 1
         with registered_time():
             namespace: dict[str, object] = {}
-            exec(blocks[0], namespace)  # noqa: S102
+            exec(blocks[0], namespace)
             from csrules import get_calendar
 
             assert get_calendar("china").is_holiday(date(2027, 10, 7))
