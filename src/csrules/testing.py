@@ -46,7 +46,10 @@ from csrules._boundaries import (
     register_boundaries,
 )
 from csrules._boundaries import (
-    targeted_facts as _targeted_facts,
+    boundary_targets as _boundary_targets,
+)
+from csrules._boundaries import (
+    facts_for_targets as _facts_for_targets,
 )
 from csrules._coverage import (
     BranchCoverage,
@@ -195,7 +198,10 @@ def explore(
     disagreeing, or, given an ``oracle`` (a function from a fact to the effect keys it
     should get), a decision that differs from it. Facts come from :func:`boundary_facts`
     (the default, as in ``csrules test --explore``) or, with ``boundaries=False``, from
-    :func:`facts_for`. Runs are deterministic for a given ``seed_value``.
+    :func:`facts_for`. With boundaries every probe is tried first, in order, with its share
+    of the examples (at least one each, the rest of its rule steered), so a wrong threshold
+    is found whatever else is drawn; the remaining examples draw probes at random. Runs are
+    deterministic for a given ``seed_value``.
 
     >>> def oracle(fact):                                            # doctest: +SKIP
     ...     return ["violation:ATT-7"] if fact.late_minutes >= 20 else []
@@ -204,10 +210,6 @@ def explore(
     """
     group = (policies,) if isinstance(policies, Policy) else tuple(policies)
     engine = Engine(group)
-    if boundaries:
-        strategy: st.SearchStrategy[tuple[Target | None, BaseModel]] = _targeted_facts(group, now=now)
-    else:
-        strategy = facts(group[0].fact_type).map(lambda fact: (None, fact))
     coverage = Coverage().include(engine)
     state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
 
@@ -224,21 +226,47 @@ def explore(
             state["last"] = (problem, fact, target)
             raise _Found(problem[1])
 
-    run = settings(
-        max_examples=max_examples,
-        database=None,
-        deadline=None,
-        verbosity=Verbosity.quiet,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.generate, Phase.shrink),
-    )(seed(seed_value)(given(strategy)(check)))
-    with contextlib.suppress(_Found):  # the shrunk finding is in `state`
-        run()
+    for strategy, examples in _search_plan(group, now, boundaries, max_examples):
+        run = settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate, Phase.shrink),
+        )(seed(seed_value)(given(strategy)(check)))
+        with contextlib.suppress(_Found):  # the shrunk finding is in `state`
+            run()
+        if state["last"] is not None:
+            break
     finding = None
     if state["last"] is not None:
         (kind, message), fact, target = state["last"]
         finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
     return Exploration(state["runs"], finding, coverage.report(), boundaries)
+
+
+_Pairs = st.SearchStrategy[tuple[Target | None, BaseModel]]
+
+
+def _search_plan(
+    group: tuple[Policy, ...], now: datetime | None, boundaries: bool, max_examples: int
+) -> list[tuple[_Pairs, int]]:
+    """The searches :func:`explore` runs, in order, each with its number of examples.
+
+    With boundaries, every probe first gets its own share of steered facts (at least one),
+    so each threshold is tried by construction; the rest of the budget draws freely.
+    """
+    if not boundaries:
+        return [(facts(group[0].fact_type).map(lambda fact: (None, fact)), max_examples)]
+    model, targets = _boundary_targets(group, now=now)
+    mixed = _facts_for_targets(model, targets, now=now, always_steer=False)
+    if not targets:
+        return [(mixed, max_examples)]
+    share = max(1, max_examples // (2 * len(targets)))
+    plan = [(_facts_for_targets(model, [t], now=now, always_steer=True), share) for t in targets]
+    rest = max_examples - share * len(targets)
+    return plan + ([(mixed, rest)] if rest > 0 else [])
 
 
 def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
