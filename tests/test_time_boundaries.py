@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from csrules import BusinessCalendar, Engine, Policy, Shift, ShiftPattern, register_fact_type
 from csrules._boundaries import Target, boundary_targets, facts_for_targets
 from csrules._time_registry import registered_time
-from csrules.testing import explore
+from csrules.testing import explore, probe_examples
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -77,29 +77,13 @@ def policy(when: dict[str, Any], **params: Any) -> Policy:
     )
 
 
-def drawn(strategy: Any, n: int = 120) -> list[Any]:
-    """``n`` examples of ``strategy``, the same on every run."""
-    out: list[Any] = []
-
-    @settings(max_examples=n, database=None, deadline=None, derandomize=True)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        out.append(value)
-
-    collect()
-    return out
-
-
-def probe_pairs(pol: Policy, now: datetime | None = None, per: int = 2) -> list[tuple[Target, Any]]:
-    """Every probe of ``pol`` in order, each with up to ``per`` facts drawn for it (at least one),
-    the rest of its rule steered: which probes are tried never depends on the draws."""
-    model, targets = boundary_targets(pol, now=now)
-    out: list[tuple[Target, Any]] = []
-    for target in targets:
-        got = drawn(facts_for_targets(model, [target], now=now, always_steer=True), per)
-        assert got, f"no valid fact for {target.label}"
-        out += got
-    return out
+def probe_pairs(pol: Policy, now: datetime | None = None) -> list[tuple[Target, Any]]:
+    """Every probe of ``pol`` in order with facts drawn for it (each probe gets at least one):
+    which probes are tried never depends on the draws."""
+    pairs = probe_examples(pol, now=now)
+    _, targets = boundary_targets(pol, now=now)
+    assert [t.label for t in targets] == list(dict.fromkeys(t.label for t, _ in pairs))
+    return pairs
 
 
 def probe_facts(pol: Policy, now: datetime | None = None) -> list[Any]:
@@ -279,7 +263,7 @@ class TestWorkingHours:
         pol = policy({"kind": kind, "path": "starts_at", "calendar": "ttb-office"})
         _, targets = boundary_targets(pol)
         placed = {t.probe.fixed[1]: t.probe.holds for t in targets if t.probe.fixed is not None}
-        sunday = {local(instant): holds for instant, holds in placed.items() if local(instant).date() == date(2026, 1, 4)}
+        sunday = {local(at): holds for at, holds in placed.items() if local(at).date() == date(2026, 1, 4)}
         wanted = {time(8, 59, 59), time(9), time(11, 59, 59), time(12), time(12, 59, 59), time(13), time(17, 59, 59)}
         assert {datetime.combine(date(2026, 1, 4), t) for t in wanted | {time(18)}} <= set(sunday)
         inside = kind == "in_working_hours"
@@ -471,7 +455,8 @@ class TestPlantedOffByOne:
         def every_fact_shows_it(pair: tuple[Target, Fact]) -> None:
             fact = pair[1]
             shift = ROTA.shift_at(fact.starts_at)
-            assert shift is not None and shift.night
+            assert shift is not None
+            assert shift.night
             assert local(fact.requested_at) == datetime.combine(shift.shift_date, time(12))
             assert self.oracle(fact) == []
             assert engine.evaluate(fact).effect_keys == ("violation:R",)

@@ -5,7 +5,8 @@ Four tools, each usable alone:
 - **strategies**: :func:`facts` and :func:`facts_for` draw valid facts from any registered
   fact model (the library's and the host's), derived from the pydantic model and its
   constraints; :func:`boundary_facts` draws facts on both sides of every threshold of a
-  policy's rules, where policies break; :func:`explore` runs them and reports what it found.
+  policy's rules, where policies break; :func:`probe_examples` lists every probe with facts
+  for it; :func:`explore` runs them and reports what it found.
 - **assertions**: :func:`assert_decision` checks violations, approvers, obligations ... and
   fails with the expected and actual effects and the trace of the rules that decided;
   :func:`assert_effects_after` does the same for a session after a series of events.
@@ -35,6 +36,7 @@ from typing import Any, Literal, Protocol
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from pydantic import BaseModel
 
 from csrules._boundaries import (
@@ -99,6 +101,7 @@ __all__ = [
     "facts",
     "facts_for",
     "load_test_file",
+    "probe_examples",
     "register_boundaries",
     "run_cases",
     "run_test_file",
@@ -247,6 +250,46 @@ def explore(
 
 
 _Pairs = st.SearchStrategy[tuple[Target | None, BaseModel]]
+
+
+def probe_examples(
+    policies: Policy | Engine | Sequence[Policy],
+    *,
+    now: datetime | None = None,
+    per: int = 2,
+    seed_value: int = 0,
+) -> list[tuple[Target, BaseModel]]:
+    """Every probe of ``policies``' rules, in order, each with up to ``per`` facts drawn for it.
+
+    Unlike a sample of :func:`boundary_facts`, which probes appear never depends on the
+    draws: each target is tried in turn, the rest of its rule steered, so a test can check
+    that a threshold is probed, and what the engine decides there. A probe whose facts the
+    model always refuses gets none.
+
+    >>> pairs = probe_examples(policy, now=now)                      # doctest: +SKIP
+    >>> {fact.late_minutes for _, fact in pairs} >= {19, 20, 21}      # doctest: +SKIP
+    True
+    """
+    model, targets = _boundary_targets(policies, now=now)
+    out: list[tuple[Target, BaseModel]] = []
+
+    def keep(pair: tuple[Target | None, BaseModel]) -> None:
+        target, fact = pair
+        assert target is not None
+        out.append((target, fact))
+
+    for target in targets:
+        run = settings(
+            max_examples=per,
+            database=None,
+            deadline=None,
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate,),
+        )(seed(seed_value)(given(_facts_for_targets(model, [target], now=now, always_steer=True))(keep)))
+        with contextlib.suppress(Unsatisfiable):  # the model refuses every fact for this probe
+            run()
+    return out
 
 
 def _search_plan(
