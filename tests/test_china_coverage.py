@@ -216,6 +216,22 @@ class TestDuringEvaluation:
             decision.effects  # noqa: B018
 
 
+class TestInSessions:
+    @pytest.mark.parametrize("backend", ["python", "durable"])
+    def test_a_session_step_on_an_uncovered_date_is_an_error_not_clean(self, backend):
+        """In a session the rule's CalendarError is the step's error, and the step is not clean."""
+        from csrules import SessionEngine
+
+        with registered_time(calendars={"cov-cn": china_calendar(years=2026)}):
+            policy = Policy(id="cov", version="1", title="t", fact_type="cov_ticket", rules=[HOLIDAY_RULE])
+            session = SessionEngine([policy], backend=backend).session("desk")
+        at = datetime(2027, 1, 1, 10, tzinfo=SH)
+        step = session.send(Ticket(received_at=at), now=at)
+        assert [e.rule_id for e in step.errors] == ["holiday-ticket"]
+        assert "2027" in step.errors[0].message
+        assert not step.is_clean
+
+
 class TestDocs:
     def test_next_years_holidays_example_runs(self):
         """The worked example in docs/time.md ('Next year's holidays') runs as written."""

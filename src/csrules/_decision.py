@@ -319,8 +319,12 @@ class EffectViews:
 
     @property
     def is_clean(self) -> bool:
-        """True when no violation, approval, obligation or escalation applies."""
-        return self.outcome is Outcome.CLEAN
+        """True when no violation, approval, obligation or escalation applies and no rule failed.
+
+        A rule that failed (``errors``, for instance on a date its calendar does not cover)
+        could not say whether it holds, so the result is not clean.
+        """
+        return self.outcome is Outcome.CLEAN and not getattr(self, "errors", ())
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -452,14 +456,6 @@ class Decision(EffectViews):
                 ) from exc
         return out
 
-    @property
-    def is_clean(self) -> bool:
-        """True when no effect other than a recommendation applies and no rule failed.
-
-        A rule that failed (:attr:`errors`, for instance on a date its calendar does not
-        cover) could not say whether it holds, so the decision is not clean.
-        """
-        return self.outcome is Outcome.CLEAN and not self.errors
 
     @property
     def trace(self) -> Trace:
