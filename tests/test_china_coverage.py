@@ -216,6 +216,31 @@ class TestDuringEvaluation:
             decision.effects  # noqa: B018
 
 
+class TestBoundaryProbes:
+    def test_probes_stay_inside_the_years_held(self):
+        """A calendar holding 2026 only: day probes are all in 2026, none dropped for it."""
+        from csrules._boundaries import boundary_targets
+
+        when = {"kind": "on_holiday", "path": "received_at", "calendar": "cov-cn"}
+        with registered_time(calendars={"cov-cn": china_calendar(years=2026)}):
+            rule = {**HOLIDAY_RULE, "when": when}
+            policy = Policy(id="cov", version="1", title="t", fact_type="cov_ticket", rules=[rule])
+            _, targets = boundary_targets(policy)
+        placed = [t.probe.fixed[1] for t in targets if t.probe.fixed is not None]
+        assert len(placed) >= 4
+        assert {instant.astimezone(SH).year for instant in placed} == {2026}
+        assert {True, False} <= {t.probe.holds for t in targets}
+
+    def test_now_in_a_year_not_held_names_the_rule(self):
+        """Probing around a now the calendar cannot answer for raises naming the rule and the year."""
+        from csrules._boundaries import boundary_targets
+
+        with registered_time(calendars={"cov-cn": china_calendar(years=2026)}):
+            policy = Policy(id="cov", version="1", title="t", fact_type="cov_ticket", rules=[HOLIDAY_RULE])
+            with pytest.raises(CalendarError, match=r"rule cov/holiday-ticket: .*in 2027"):
+                boundary_targets(policy, now=datetime(2027, 3, 1, 9, tzinfo=SH))
+
+
 class TestInSessions:
     @pytest.mark.parametrize("backend", ["python", "durable"])
     def test_a_session_step_on_an_uncovered_date_is_an_error_not_clean(self, backend):

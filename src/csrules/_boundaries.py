@@ -36,7 +36,7 @@ from csrules._kinds import coerce_literal, handler_for, show_value
 from csrules._model import Policy
 from csrules._strategies import _model_dicts, fact_dicts, resolve_fact_type, strategy_for_annotation
 from csrules._text import TextMatcher
-from csrules.exceptions import PolicyError, TimeError
+from csrules.exceptions import CalendarError, PolicyError, TimeError
 
 __all__ = [
     "BoundaryContext",
@@ -552,7 +552,9 @@ def boundary_targets(
 ) -> tuple[type[BaseModel], list[Target]]:
     """The fact model and every probe of every rule of ``policies`` (one fact type).
 
-    Raises :class:`TimeError` when a rule reads the current time and ``now`` is missing.
+    Raises :class:`TimeError` when a rule reads the current time and ``now`` is missing, and
+    :class:`CalendarError` naming the rule when its calendar cannot answer for the dates
+    probed (``now`` in a year whose holidays it does not hold).
     """
     group = _policies(policies)
     _, model = resolve_fact_type(group[0].fact_type)
@@ -567,8 +569,11 @@ def boundary_targets(
                     raise TimeError(
                         f"rule {rule.id!r} of {policy.id!r} reads the current time; pass now= to place its thresholds"
                     )
-        for index in range(len(policy.rules)):
-            targets.extend(_targets_of_rule(policy, index, ctx))
+        for index, rule in enumerate(policy.rules):
+            try:
+                targets.extend(_targets_of_rule(policy, index, ctx))
+            except CalendarError as exc:  # say which rule, e.g. a date its calendar does not hold
+                raise CalendarError(f"rule {policy.id}/{rule.id}: its boundaries cannot be placed: {exc}") from exc
     return model, targets
 
 
