@@ -48,6 +48,21 @@ class TestOfficialYears:
         }
         assert china_official_years() == listed
 
+    def test_without_the_static_table_the_data_is_asked_year_by_year(self, monkeypatch):
+        """If the package's table moves, the same years are found by reading its data."""
+        import csrules._china as china
+
+        def moved() -> frozenset[int]:
+            raise AttributeError("no special_public_holidays here")
+
+        expected = china_official_years()
+        monkeypatch.setattr(china, "_static_years", moved)
+        china_official_years.cache_clear()
+        try:
+            assert china_official_years() == expected
+        finally:
+            china_official_years.cache_clear()
+
     def test_default_calendar_holds_every_official_year(self):
         """china_calendar() holds every year the installed package has official data for."""
         assert set(china_calendar().holiday_years or ()) == set(china_official_years())

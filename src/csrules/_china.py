@@ -52,11 +52,17 @@ def china_official_years() -> frozenset[int]:
     True
     """
     try:
-        from holidays.countries.china import ChinaStaticHolidays
-
-        return frozenset(int(y) for y in ChinaStaticHolidays.special_public_holidays)
+        return _static_years()
     except (ImportError, AttributeError):  # another layout: ask the data year by year
-        return frozenset(y for y in range(China.start_year, date.today().year + 3) if _china(y)[1])
+        last = getattr(China, "end_year", 2100)
+        return frozenset(y for y in range(China.start_year, last + 1) if _china(y)[1])
+
+
+def _static_years() -> frozenset[int]:
+    """The years of the package's table of official arrangements (where 0.109 keeps it)."""
+    from holidays.countries.china import ChinaStaticHolidays
+
+    return frozenset(int(y) for y in ChinaStaticHolidays.special_public_holidays)
 
 
 @cache
