@@ -74,14 +74,17 @@ class TestCollectInvariants:
         assert set(before.effect_keys) <= set(after.effect_keys)
         assert after.outcome.rank >= before.outcome.rank
 
-    @given(st.lists(st.sampled_from(list(Outcome))))
-    def test_violation_outranks_everything(self, outcomes):
-        """Combining outcomes keeps the worst; a violation always wins."""
-        combined = Outcome.worst(outcomes)
-        if Outcome.VIOLATION in outcomes:
-            assert combined is Outcome.VIOLATION
-        if not outcomes:
-            assert combined is Outcome.CLEAN
+    @given(st.lists(st.sampled_from(list(Outcome))), st.integers(min_value=0))
+    def test_violation_outranks_everything(self, outcomes, at):
+        """Combining outcomes keeps the worst; a violation added anywhere always wins."""
+        assert Outcome.worst(outcomes).rank == max((o.rank for o in outcomes), default=0)
+        with_violation = [*outcomes]
+        with_violation.insert(at % (len(outcomes) + 1), Outcome.VIOLATION)
+        assert Outcome.worst(with_violation) is Outcome.VIOLATION
+
+    def test_no_outcome_is_clean(self):
+        """Combining no outcomes gives a clean result."""
+        assert Outcome.worst([]) is Outcome.CLEAN
 
 
 class TestDeterminism:

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from pydantic import AwareDatetime, BaseModel, Field
 
 from csrules import BusinessCalendar, Engine, Policy, Shift, ShiftPattern, register_fact_type
-from csrules._boundaries import targeted_facts
+from csrules._boundaries import Target, boundary_targets, facts_for_targets
 from csrules._time_registry import registered_time
-from csrules.testing import boundary_facts, explore
+from csrules.testing import explore, probe_examples
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -77,17 +77,18 @@ def policy(when: dict[str, Any], **params: Any) -> Policy:
     )
 
 
-def drawn(strategy: Any, n: int = 120) -> list[Any]:
-    """``n`` examples of ``strategy``, the same on every run."""
-    out: list[Any] = []
+def probe_pairs(pol: Policy, now: datetime | None = None) -> list[tuple[Target, Any]]:
+    """Every probe of ``pol`` in order with facts drawn for it (each probe gets at least one):
+    which probes are tried never depends on the draws."""
+    pairs = probe_examples(pol, now=now)
+    _, targets = boundary_targets(pol, now=now)
+    assert [t.label for t in targets] == list(dict.fromkeys(t.label for t, _ in pairs))
+    return pairs
 
-    @settings(max_examples=n, database=None, deadline=None, derandomize=True)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        out.append(value)
 
-    collect()
-    return out
+def probe_facts(pol: Policy, now: datetime | None = None) -> list[Any]:
+    """The facts of :func:`probe_pairs`."""
+    return [fact for _, fact in probe_pairs(pol, now)]
 
 
 def outcomes(pol: Policy, facts: list[Fact], now: datetime | None = None) -> set[bool]:
@@ -121,7 +122,7 @@ class TestNotice:
     def test_wall_notice_of_exactly_the_duration_and_one_second_less(self):
         """A 24 h notice draws requests exactly 24 h, 24 h - 1 s and 24 h + 1 s ahead."""
         pol = policy({"kind": "notice", "since": "requested_at", "until": "starts_at", "op": "<", "duration": "24h"})
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         day = timedelta(hours=24)
         assert {day - timedelta(seconds=1), day, day + timedelta(seconds=1)} <= {
             f.starts_at - f.requested_at for f in facts
@@ -140,7 +141,7 @@ class TestNotice:
                 "calendar": "ttb-office",
             }
         )
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         offsets = {f.starts_at - OFFICE.add(f.requested_at, "2 business days") for f in facts}
         assert {timedelta(seconds=-1), timedelta(0), timedelta(seconds=1)} <= offsets
         assert outcomes(pol, facts) == {True, False}
@@ -156,7 +157,7 @@ class TestNotice:
                 "calendar": "ttb-office",
             }
         )
-        facts = drawn(boundary_facts(pol, now=NOW))
+        facts = probe_facts(pol, now=NOW)
         starts = {f.requested_at for f in facts}
         last = max(s for s in starts if OFFICE.add(s, "4 business hours") <= NOW)
         assert last + timedelta(seconds=1) in starts
@@ -169,7 +170,7 @@ class TestTimeOfDay:
     def test_night_shift_leave_requested_at_11_59_59_and_at_12_00_00(self):
         """Leave from a night shift asked at 11:59:59 and at 12:00:00 on the shift date (after midnight too)."""
         pol = policy({"kind": "all", "of": [NIGHT, NIGHT_CUTOFF]})
-        facts = drawn(boundary_facts(pol), 150)
+        facts = probe_facts(pol)
         asked: set[time] = set()
         for fact in facts:
             shift = ROTA.shift_at(fact.starts_at)
@@ -191,7 +192,7 @@ class TestTimeOfDay:
                 "tz": "Europe/Berlin",
             }
         )
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         cutoffs = {local(f.requested_at, BERLIN) - datetime.combine(f.day - timedelta(days=1), time(12)) for f in facts}
         assert {timedelta(seconds=-1), timedelta(0)} <= cutoffs
         assert outcomes(pol, facts) == {True, False}
@@ -211,7 +212,7 @@ class TestWithinHours:
             quiet_from={"type": "time", "default": "21:00"},
             quiet_until={"type": "time", "default": "09:00"},
         )
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         clocks = {local(f.requested_at).time() for f in facts}
         assert {time(20, 59, 59), time(21), time(21, 0, 1), time(8, 59, 59), time(9), time(9, 0, 1)} <= clocks
         assert outcomes(pol, facts) == {True, False}
@@ -227,7 +228,7 @@ class TestWithinHours:
                 "tz": "Asia/Shanghai",
             }
         )
-        facts = [f for f in drawn(boundary_facts(pol)) if f.rest_from is not None and f.rest_until is not None]
+        facts = [f for f in probe_facts(pol) if f.rest_from is not None and f.rest_until is not None]
         edges = set()
         for fact in facts:
             clock = datetime.combine(date(2026, 1, 1), local(fact.requested_at).time())
@@ -242,14 +243,14 @@ class TestDays:
     def test_a_holiday_and_the_working_day_next_to_it(self):
         """The first holiday, the working day before it and the working day after it (a Sunday worked)."""
         pol = policy({"kind": "on_holiday", "path": "day", "calendar": "ttb-office"})
-        facts = drawn(boundary_facts(pol), 80)
+        facts = probe_facts(pol)
         assert {date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 4)} <= {f.day for f in facts}
         assert outcomes(pol, facts) == {True, False}
 
     def test_a_day_off_to_the_second(self):
         """The last second before a holiday and its first second, in the calendar's zone."""
         pol = policy({"kind": "on_day_off", "path": "starts_at", "calendar": "ttb-office"})
-        facts = drawn(boundary_facts(pol), 80)
+        facts = probe_facts(pol)
         instants = {local(f.starts_at) for f in facts}
         assert {datetime(2025, 12, 31, 23, 59, 59), datetime(2026, 1, 1), datetime(2026, 1, 3)} <= instants
         assert outcomes(pol, facts) == {True, False}
@@ -260,18 +261,23 @@ class TestWorkingHours:
     def test_opening_and_closing_to_the_second(self, kind):
         """Each opening and closing of the first working day (the Sunday worked), one second either side."""
         pol = policy({"kind": kind, "path": "starts_at", "calendar": "ttb-office"})
-        facts = drawn(boundary_facts(pol))
-        clocks = {local(f.starts_at) for f in facts if local(f.starts_at).date() == date(2026, 1, 4)}
+        _, targets = boundary_targets(pol)
+        placed = {t.probe.fixed[1]: t.probe.holds for t in targets if t.probe.fixed is not None}
+        sunday = {local(at): holds for at, holds in placed.items() if local(at).date() == date(2026, 1, 4)}
         wanted = {time(8, 59, 59), time(9), time(11, 59, 59), time(12), time(12, 59, 59), time(13), time(17, 59, 59)}
-        assert {datetime.combine(date(2026, 1, 4), t) for t in wanted | {time(18)}} <= clocks
-        assert outcomes(pol, facts) == {True, False}
+        assert {datetime.combine(date(2026, 1, 4), t) for t in wanted | {time(18)}} <= set(sunday)
+        inside = kind == "in_working_hours"
+        for instant, holds in placed.items():
+            assert holds is (OFFICE.is_working_time(instant) is inside), instant
+        assert set(sunday.values()) == {True, False}
+        assert outcomes(pol, probe_facts(pol)) == {True, False}
 
 
 class TestNightShift:
     def test_shift_start_and_end_to_the_second(self):
         """15:59:59, 16:00:00, 00:49:59 and 00:50:00 around the first night shift."""
         pol = policy(NIGHT)
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         clocks = {local(f.starts_at).time() for f in facts}
         assert {time(15, 59, 59), time(16), time(0, 49, 59), time(0, 50)} <= clocks
         assert outcomes(pol, facts) == {True, False}
@@ -279,7 +285,7 @@ class TestNightShift:
     def test_a_named_agent_is_used(self):
         """With an agent field, probes name an agent the rota knows, on that agent's shifts."""
         pol = policy({**NIGHT, "agent": "agent"})
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         assert {f.agent for f in facts} <= {"li", "wang", None}
         assert outcomes(pol, facts) == {True, False}
 
@@ -304,7 +310,7 @@ class TestRecurring:
                 "tz": "Asia/Shanghai",
             }
         )
-        facts = drawn(boundary_facts(pol))
+        facts = probe_facts(pol)
         late = {local(f.requested_at) - datetime.combine(due_22nd(f.day), time(0)) for f in facts}
         assert {timedelta(days=1, seconds=-1), timedelta(days=1)} <= late  # 22nd 23:59:59, 23rd 00:00:00
         assert outcomes(pol, facts) == {True, False}
@@ -320,7 +326,7 @@ class TestRecurring:
                 "tz": "Asia/Shanghai",
             }
         )
-        facts = drawn(boundary_facts(pol), 80)
+        facts = probe_facts(pol)
         instants = {local(f.requested_at) for f in facts}
         friday = datetime(2026, 1, 23)  # the first such Friday from 2026-01-01
         second = timedelta(seconds=1)
@@ -394,7 +400,7 @@ class TestProbesTellTheTruth:
         """For every fact drawn for a probe, the rule matches exactly when the probe says it holds."""
         pol = policy(CONDITIONS[name])
         engine = Engine(pol)
-        pairs = drawn(targeted_facts(pol, now=NOW), 60)
+        pairs = probe_pairs(pol, now=NOW)
         checked = 0
         for target, fact in pairs:
             assert target is not None
@@ -433,17 +439,47 @@ class TestPlantedOffByOne:
         assert result.ok
         assert result.examples == self.EXAMPLES
 
+    def test_the_noon_probe_exposes_the_planted_bug(self):
+        """The probes of the planted rule include 12:00:00 on the shift date, and every fact drawn
+        for that probe (its night shift steered) gets a violation the oracle says is wrong."""
+        planted = self.rule("<=")
+        model, targets = boundary_targets(planted)
+        labels = [t.label for t in targets]
+        noon = "r: requested_at = 12:00:00 on the shift date of starts_at"
+        assert noon in labels
+        target = targets[labels.index(noon)]
+        engine = Engine(planted)
+
+        @settings(max_examples=30, database=None, deadline=None, derandomize=True)
+        @given(facts_for_targets(model, [target], now=None, always_steer=True))
+        def every_fact_shows_it(pair: tuple[Target, Fact]) -> None:
+            fact = pair[1]
+            shift = ROTA.shift_at(fact.starts_at)
+            assert shift is not None
+            assert shift.night
+            assert local(fact.requested_at) == datetime.combine(shift.shift_date, time(12))
+            assert self.oracle(fact) == []
+            assert engine.evaluate(fact).effect_keys == ("violation:R",)
+
+        every_fact_shows_it()
+
     def test_at_most_instead_of_before_noon(self):
-        """'<=' for '<' on 12:00: found at exactly 12:00:00 on the shift date, missed by random facts."""
+        """'<=' for '<' on 12:00: explore tries every probe first, so it finds the bug (only a
+        request at exactly 12:00:00 on the shift date shows it) by the noon probe's first
+        example at the latest; random facts miss it."""
         planted = self.rule("<=")
         found = explore(planted, oracle=self.oracle, max_examples=self.EXAMPLES)
-        missed = explore(planted, oracle=self.oracle, boundaries=False, max_examples=self.EXAMPLES)
         assert found.finding is not None
         fact = found.finding.fact
         shift = ROTA.shift_at(fact.starts_at)
         assert shift is not None
         assert local(fact.requested_at) == datetime.combine(shift.shift_date, time(12))
         assert "expected [], got ['violation:R']" in found.render()
-        assert found.finding.example <= 60
+        _, targets = boundary_targets(planted)
+        share = self.EXAMPLES // (2 * len(targets))
+        noon = [t.label for t in targets].index("r: requested_at = 12:00:00 on the shift date of starts_at")
+        assert found.finding.example <= noon * share + 1
+        # A random fact would need a night shift and a request at exactly 12:00:00 on its date.
+        missed = explore(planted, oracle=self.oracle, boundaries=False, max_examples=self.EXAMPLES)
         assert missed.ok
         assert missed.examples == self.EXAMPLES

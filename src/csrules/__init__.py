@@ -6,15 +6,15 @@ into :class:`Decision` objects that say what holds, why, who approves and what i
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
+import contextlib as _contextlib
+import dataclasses as _dataclasses
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
 from pydantic import BaseModel as _BaseModel
 
 from csrules._calendar import BusinessCalendar, TimeSpan
-from csrules._china import china_adjusted_working_days, china_calendar, china_official_years
+from csrules._china import ChinaYear, china_adjusted_working_days, china_calendar, china_official_years
 from csrules._conditions import (
     All,
     Any_,
@@ -134,6 +134,7 @@ __all__ = [
     "BusinessCalendar",
     "BusinessDuration",
     "CalendarError",
+    "ChinaYear",
     "Citation",
     "ClockRef",
     "Compare",
@@ -246,8 +247,8 @@ for _name in __all__:
         isinstance(_obj, type)
         and _obj.__module__.startswith("csrules.")
         and not issubclass(_obj, _BaseModel)
-        and not dataclasses.is_dataclass(_obj)
+        and not _dataclasses.is_dataclass(_obj)
     ):
-        with contextlib.suppress(AttributeError, TypeError):  # some types refuse
+        with _contextlib.suppress(AttributeError, TypeError):  # some types refuse
             _obj.__module__ = "csrules"
 del _name, _obj

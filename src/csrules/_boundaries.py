@@ -36,12 +36,13 @@ from csrules._kinds import coerce_literal, handler_for, show_value
 from csrules._model import Policy
 from csrules._strategies import _model_dicts, fact_dicts, resolve_fact_type, strategy_for_annotation, without_derived
 from csrules._text import TextMatcher
-from csrules.exceptions import PolicyError, TimeError
+from csrules.exceptions import CalendarError, PolicyError, TimeError
 
 __all__ = [
     "BoundaryContext",
     "Filler",
     "Probe",
+    "SetValue",
     "Target",
     "boundary_facts",
     "boundary_targets",
@@ -130,6 +131,13 @@ class Probe:
     label: str
     apply: Setter = field(repr=False, compare=False)
     holds: bool | None
+
+    @property
+    def fixed(self) -> tuple[str, Any] | None:
+        """``(path, value)`` when the probe writes one fixed value; None for a probe placed
+        relative to other fields (a value drawn first, such as the date of ``day_of``)."""
+        apply = self.apply
+        return (apply.path, apply.value) if isinstance(apply, SetValue) else None
 
 
 @dataclass(frozen=True)
@@ -261,8 +269,20 @@ def _show(value: Any) -> str:
     return show_value(value)
 
 
+@dataclass(frozen=True)
+class SetValue:
+    """A setter writing one fixed ``value`` at ``path`` (readable back from the probe)."""
+
+    path: str
+    value: Any
+
+    def __call__(self, f: Filler) -> None:
+        """Write the value into the fact being drawn."""
+        f.set(self.path, self.value)
+
+
 def _set(path: str, value: Any) -> Setter:
-    return lambda f: f.set(path, value)
+    return SetValue(path, value)
 
 
 def _missing(ctx: BoundaryContext, *paths: str | None) -> list[Probe]:
@@ -532,7 +552,9 @@ def boundary_targets(
 ) -> tuple[type[BaseModel], list[Target]]:
     """The fact model and every probe of every rule of ``policies`` (one fact type).
 
-    Raises :class:`TimeError` when a rule reads the current time and ``now`` is missing.
+    Raises :class:`TimeError` when a rule reads the current time and ``now`` is missing, and
+    :class:`CalendarError` naming the rule when its calendar cannot answer for the dates
+    probed (``now`` in a year whose holidays it does not hold).
     """
     group = _policies(policies)
     _, model = resolve_fact_type(group[0].fact_type)
@@ -547,8 +569,11 @@ def boundary_targets(
                     raise TimeError(
                         f"rule {rule.id!r} of {policy.id!r} reads the current time; pass now= to place its thresholds"
                     )
-        for index in range(len(policy.rules)):
-            targets.extend(_targets_of_rule(policy, index, ctx))
+        for index, rule in enumerate(policy.rules):
+            try:
+                targets.extend(_targets_of_rule(policy, index, ctx))
+            except CalendarError as exc:  # say which rule, e.g. a date its calendar does not hold
+                raise CalendarError(f"rule {policy.id}/{rule.id}: its boundaries cannot be placed: {exc}") from exc
     return model, targets
 
 
@@ -565,21 +590,39 @@ def _policies(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...
 
 
 def targeted_facts(
-    policies: Policy | Engine | Sequence[Policy], *, now: datetime | None = None
+    policies: Policy | Engine | Sequence[Policy],
+    *,
+    now: datetime | None = None,
+    targets: Sequence[Target] | None = None,
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
-    """Pairs of the probe targeted and the fact drawn for it (for reports)."""
-    model, targets = boundary_targets(policies, now=now)
+    """Pairs of the probe targeted and the fact drawn for it (for reports).
+
+    Every target of ``policies`` is drawn from, and the rest of its rule is mostly steered
+    (sometimes not, so other paths still occur). Given ``targets`` (from
+    :func:`boundary_targets`), only those are drawn, always steered: every fact drawn for a
+    target then has the target's probe decide its rule as far as the derivers can tell.
+    """
+    model, every = boundary_targets(policies, now=now)
+    if targets is None:
+        return facts_for_targets(model, every, now=now, always_steer=False)
+    return facts_for_targets(model, targets, now=now, always_steer=True)
+
+
+def facts_for_targets(
+    model: type[BaseModel], targets: Sequence[Target], *, now: datetime | None, always_steer: bool
+) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
+    """Facts of ``model`` for one of ``targets`` each (as :func:`targeted_facts`)."""
+    chosen = list(targets)
     base = fact_dicts(model)
 
     @st.composite
     def draw(draw: st.DrawFn) -> tuple[Target | None, dict[str, Any]]:
         data = draw(base)
-        if not targets:
+        if not chosen:
             return None, data
-        target = draw(st.sampled_from(targets))
+        target = draw(st.sampled_from(chosen))
         filler = Filler(draw, data, model, now)
-        # Mostly steer the rest of the rule; sometimes not, so other paths still occur.
-        if draw(st.integers(0, 3)) < 3:
+        if always_steer or draw(st.integers(0, 3)) < 3:
             for setter in target.steering:
                 setter(filler)
         target.probe.apply(filler)

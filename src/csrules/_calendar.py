@@ -360,6 +360,12 @@ class BusinessCalendar(ZonedModel):
       closed (China's 调休); they use the hours of ``adjusted_hours_from`` (Monday).
     * ``closures``: dates the host closes the desk (beats everything but ``special_days``).
     * ``special_days``: dates with their own hours (beat holidays and closures).
+    * ``holiday_years``: the years whose holidays and adjusted working days are listed in
+      full. A question about a date in another year raises
+      :class:`~csrules.exceptions.CalendarError` naming the year instead of treating the date
+      as an ordinary weekday (special days and closures still answer: they are explicit).
+      ``None`` (the default) means the lists hold for every year.
+    * ``holiday_source``: where the lists come from (named in that error, with what to do).
 
     Precedence on a date: ``special_days`` > ``closures`` > ``holidays`` >
     ``adjusted_working_days`` > weekday hours. A calendar with no working hours at all,
@@ -377,6 +383,8 @@ class BusinessCalendar(ZonedModel):
     adjusted_hours_from: Weekday = "mon"
     closures: tuple[date, ...] = ()
     special_days: dict[date, Spans] = Field(default_factory=dict)
+    holiday_years: tuple[int, ...] | None = None
+    holiday_source: str | None = None
 
     _core: _Core = PrivateAttr()
 
@@ -404,6 +412,15 @@ class BusinessCalendar(ZonedModel):
     @field_validator("holidays", "adjusted_working_days", "closures")
     @classmethod
     def _sorted_dates(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        return tuple(sorted(set(value)))
+
+    @field_validator("holiday_years")
+    @classmethod
+    def _sorted_years(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if not value:
+            raise CalendarError("holiday_years must list at least one year (or be None: every year)")
         return tuple(sorted(set(value)))
 
     @model_validator(mode="after")
@@ -473,9 +490,13 @@ class BusinessCalendar(ZonedModel):
 
         >>> cal.is_holiday(date(2026, 1, 1))
         True
+
+        Every question about a date (this one, :meth:`is_working_day`, :meth:`add` ...)
+        raises :class:`~csrules.exceptions.CalendarError` for a date outside
+        ``holiday_years``, rather than guess that it is an ordinary day.
         """
         core = self._core
-        return core.as_day(day) in core.holidays
+        return core.is_holiday(core.as_day(day))
 
     def working_hours(self, day: date) -> list[tuple[datetime, datetime]]:
         """The open intervals ``[start, end)`` of local date ``day``, as aware datetimes.
@@ -592,10 +613,12 @@ class _Core:
         "adjusted_hours",
         "cache",
         "closed",
+        "covered",
         "first_day",
         "has_weekly",
         "holidays",
         "last_day",
+        "source",
         "special",
         "week",
         "zone",
@@ -609,6 +632,9 @@ class _Core:
         self.adjusted = frozenset(calendar.adjusted_working_days)
         self.closed = frozenset(calendar.closures)
         self.special = dict(calendar.special_days)
+        years = calendar.holiday_years
+        self.covered = None if years is None else frozenset(years)
+        self.source = calendar.holiday_source
         self.has_weekly = any(self.week)
         explicit = [*self.holidays, *self.adjusted, *self.closed, *self.special]
         self.first_day = min(explicit, default=date(2000, 1, 1))
@@ -619,12 +645,42 @@ class _Core:
         special = self.special.get(day)
         if special is not None:
             return special
-        if day in self.closed or day in self.holidays:
+        if day in self.closed:
+            return ()
+        if self.is_holiday(day):
             return ()
         own = self.week[day.weekday()]
         if not own and day in self.adjusted:
             return self.adjusted_hours
         return own
+
+    def is_holiday(self, day: date) -> bool:
+        """Whether ``day`` is a listed holiday; a year the lists do not cover raises."""
+        if self.covered is not None and day.year not in self.covered:
+            raise CalendarError(self.uncovered(day))
+        return day in self.holidays
+
+    def uncovered(self, day: date) -> str:
+        """Why ``day`` cannot be answered, and what to do about it."""
+        year = day.year
+        listed = _year_ranges(sorted(self.covered or ()))
+        where = f" (from {self.source})" if self.source else ""
+        message = (
+            f"the calendar lists holidays and adjusted working days only for {listed}{where};"
+            f" {day.isoformat()} is in {year}, which it does not cover, so whether it is a"
+            " working day is unknown. "
+        )
+        if self.source:
+            return message + (
+                f"Upgrade the holidays package once it carries {year}'s official schedule, build the"
+                " calendar with allow_estimated=True to accept an estimate without adjusted"
+                f" working days, or add {year}'s holidays and adjusted working days (调休) by"
+                " hand with extra_years= (see 'Next year's holidays' in docs/time.md)"
+            )
+        return message + (
+            f"Add {year}'s holidays and adjusted working days to the calendar and list {year}"
+            " in holiday_years"
+        )
 
     def spans(self, day: date) -> tuple[_Interval, ...]:
         """The working intervals (UTC) of local date ``day``, sorted; cached."""
@@ -727,6 +783,17 @@ class _Core:
                     total += finish - begin
             day += _DAY
         return total
+
+
+def _year_ranges(years: list[int]) -> str:
+    """``[2001, 2002, 2003, 2027]`` -> ``"2001-2003, 2027"``."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def _whole_days(duration: BusinessDuration) -> int:

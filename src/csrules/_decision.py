@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from csrules._model import Text
+from csrules.exceptions import CalendarError, TimeError
 
 if TYPE_CHECKING:
     from csrules._trace import Trace
@@ -159,6 +160,10 @@ class Obligation:
 class Approval:
     """The fact needs approval by ``role``.
 
+    One approval per role in a :class:`Decision`: when several rules require the same role,
+    ``rules`` lists every one of them in rule order (``rule_id`` and ``reason`` are the
+    first's); a single rule's approval has ``rules == (rule_id,)``.
+
     .. versionadded:: 0.1
     """
 
@@ -166,8 +171,13 @@ class Approval:
     rule_id: str
     role: str
     reason: Text | None = None
+    rules: tuple[str, ...] = ()
 
     outcome = Outcome.NEEDS_APPROVAL
+
+    def __post_init__(self) -> None:
+        if not self.rules:
+            object.__setattr__(self, "rules", (self.rule_id,))
 
     @property
     def key(self) -> str:
@@ -180,6 +190,7 @@ class Approval:
             "type": "approval",
             "policy": self.policy_id,
             "rule": self.rule_id,
+            "rules": list(self.rules),
             "role": self.role,
             "reason": _text_dict(self.reason),
         }
@@ -246,6 +257,32 @@ class Recommendation:
 EffectResult = Violation | Obligation | Approval | Escalation | Recommendation
 
 
+def merge_approvals(effects: Sequence[EffectResult]) -> tuple[EffectResult, ...]:
+    """``effects`` with the approvals of one role merged into the first, listing every rule.
+
+    >>> a = Approval("p", "r1", "head")
+    >>> merged = merge_approvals([a, Approval("p", "r2", "head")])
+    >>> [(e.role, e.rules) for e in merged]
+    [('head', ('r1', 'r2'))]
+    """
+    first: dict[str, int] = {}
+    out: list[EffectResult] = []
+    for effect in effects:
+        if not isinstance(effect, Approval):
+            out.append(effect)
+            continue
+        at = first.get(effect.role)
+        if at is None:
+            first[effect.role] = len(out)
+            out.append(effect)
+            continue
+        kept = out[at]
+        assert isinstance(kept, Approval)
+        rules = (*kept.rules, *(r for r in effect.rules if r not in kept.rules))
+        out[at] = Approval(kept.policy_id, kept.rule_id, kept.role, kept.reason, rules)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleError:
     """A rule that failed while being evaluated (it counts as not matched).
@@ -282,8 +319,12 @@ class EffectViews:
 
     @property
     def is_clean(self) -> bool:
-        """True when no violation, approval, obligation or escalation applies."""
-        return self.outcome is Outcome.CLEAN
+        """True when no violation, approval, obligation or escalation applies and no rule failed.
+
+        A rule that failed (``errors``, for instance on a date its calendar does not cover)
+        could not say whether it holds, so the result is not clean.
+        """
+        return self.outcome is Outcome.CLEAN and not getattr(self, "errors", ())
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -381,12 +422,40 @@ class Decision(EffectViews):
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
-        """Every effect that holds, in rule order (due times computed for this fact)."""
+        """Every effect that holds, in rule order (due times computed for this fact).
+
+        Approvals of one role are merged into one that lists every rule requiring it
+        (:attr:`Approval.rules`); :attr:`rule_effects` keeps each rule's own effects.
+        A due time that cannot be computed (a date the calendar does not cover) raises the
+        csrules error with the rule's id in its message.
+        """
         try:
             return self._effects
         except AttributeError:
-            self._effects = self._plan.view(self._mask).effects_for(self.fact, self.now)
+            try:
+                effects = self._plan.view(self._mask).effects_for(self.fact, self.now)
+            except (CalendarError, TimeError):  # name the rule that failed
+                effects = tuple(e for rule_effects in self.rule_effects.values() for e in rule_effects)
+            self._effects = merge_approvals(effects)
             return self._effects
+
+    @property
+    def rule_effects(self) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
+        """``(policy_id, rule_id)`` -> that rule's own effects, for every rule that applies.
+
+        Tells apart rules that share a regulation code (``violation:ATT-9`` from any of
+        eight rules) or an approver, in rule order.
+        """
+        out: dict[tuple[str, str], tuple[EffectResult, ...]] = {}
+        for rule in self._plan.view(self._mask).rules:
+            try:
+                out[(rule.policy_id, rule.rule_id)] = rule.resolve(self.fact, self.now)
+            except (CalendarError, TimeError) as exc:
+                raise type(exc)(
+                    f"rule {rule.policy_id}/{rule.rule_id}: its effects cannot be worked out: {exc}"
+                ) from exc
+        return out
+
 
     @property
     def trace(self) -> Trace:
@@ -425,4 +494,5 @@ class Decision(EffectViews):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}>"
+        failed = f" errors={[e.rule_id for e in self.errors]}" if self.errors else ""
+        return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}{failed}>"

@@ -114,7 +114,7 @@ def run_rule_example(
         decision = engine.evaluate(example.fact, now=now, fact_type=policy.fact_type)
     except CsrulesError as exc:
         return ExampleResult(name, False, expected, (), f"could not evaluate: {exc}", error=True)
-    got = tuple(sorted({e.key for e in decision.effects if e.policy_id == policy.id and e.rule_id == rule.id}))
+    got = tuple(sorted({e.key for e in decision.rule_effects.get((policy.id, rule.id), ())}))
     errors = [e.message for e in decision.errors if e.rule_id == rule.id and e.policy_id == policy.id]
     if errors:
         return ExampleResult(name, False, expected, got, f"the rule failed: {errors[0]}", error=True)

@@ -21,6 +21,7 @@ Either way each probe says whether the condition then holds. Imported at the bot
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
@@ -362,7 +363,7 @@ def _window_setter(
 def _holiday_blocks(calendar: BusinessCalendar, near: date) -> list[tuple[date, date]]:
     """Runs of consecutive holidays, the nearest to ``near`` first."""
     blocks: list[tuple[date, date]] = []
-    for day in calendar.holidays:
+    for day in (d for d in calendar.holidays if _covered(calendar, d)):
         if blocks and day - blocks[-1][1] == _DAY:
             blocks[-1] = (blocks[-1][0], day)
         else:
@@ -370,10 +371,19 @@ def _holiday_blocks(calendar: BusinessCalendar, near: date) -> list[tuple[date, 
     return sorted(blocks, key=lambda block: (abs((block[0] - near).days), block[0]))
 
 
-def _first_day(start: date, test: Callable[[date], bool]) -> date | None:
-    """The first date from ``start`` on that passes ``test`` (None: none within a year or so)."""
+def _covered(calendar: BusinessCalendar, day: date) -> bool:
+    """Whether ``calendar`` can answer for ``day`` (it holds the holidays of its year)."""
+    years = calendar.holiday_years
+    return years is None or day.year in years
+
+
+def _first_day(calendar: BusinessCalendar, start: date, test: Callable[[date], bool]) -> date | None:
+    """The first date from ``start`` on that passes ``test`` (None: none within a year or so,
+    or none before the calendar's holiday lists end)."""
     for ahead in range(_SEARCH_DAYS):
         day = start + ahead * _DAY
+        if not _covered(calendar, day):
+            return None
         if test(day):
             return day
     return None
@@ -381,7 +391,7 @@ def _first_day(start: date, test: Callable[[date], bool]) -> date | None:
 
 def _days_near(calendar: BusinessCalendar, near: date) -> list[tuple[date, str, str]]:
     """Days to probe near ``near``: each with the second of it to use (``start``/``end``) and
-    what it is."""
+    what it is; only days the calendar can answer for."""
     chosen: list[tuple[date, str, str]] = []
     for first, last in _holiday_blocks(calendar, near)[:_MAX_BLOCKS]:
         chosen += [
@@ -390,18 +400,22 @@ def _days_near(calendar: BusinessCalendar, near: date) -> list[tuple[date, str, 
             (last, "end", "last day of a holiday"),
             (last + _DAY, "start", "day after a holiday"),
         ]
-        before, after = calendar.add_working_days(first, -1), calendar.add_working_days(last, 1)
-        if before != first - _DAY:
-            chosen.append((before, "end", "working day before a holiday"))
-        if after != last + _DAY:
-            chosen.append((after, "start", "working day after a holiday"))
-    weekend = _first_day(near, lambda d: not calendar.is_working_day(d) and not calendar.is_holiday(d))
+        with contextlib.suppress(*_FAILED):  # no working day within the calendar's reach
+            before = calendar.add_working_days(first, -1)
+            if before != first - _DAY:
+                chosen.append((before, "end", "working day before a holiday"))
+        with contextlib.suppress(*_FAILED):
+            after = calendar.add_working_days(last, 1)
+            if after != last + _DAY:
+                chosen.append((after, "start", "working day after a holiday"))
+    weekend = _first_day(calendar, near, lambda d: not calendar.is_working_day(d) and not calendar.is_holiday(d))
     if weekend is not None:
-        back = calendar.add_working_days(weekend, 1)
-        chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
+        with contextlib.suppress(*_FAILED):
+            back = calendar.add_working_days(weekend, 1)
+            chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
     worked = sorted(calendar.adjusted_working_days, key=lambda d: (abs((d - near).days), d))[:1]
     chosen += [(day, "start", "a day off worked in exchange") for day in worked]
-    return chosen
+    return [entry for entry in chosen if _covered(calendar, entry[0])]
 
 
 def _day_kind(cond: OnHoliday | OnDayOff, ctx: BoundaryContext) -> list[Probe]:
@@ -415,10 +429,8 @@ def _day_kind(cond: OnHoliday | OnDayOff, ctx: BoundaryContext) -> list[Probe]:
     day_off = isinstance(cond, OnDayOff)
     zone = calendar.zone
     near = _reference(ctx, zone)
-    try:
-        chosen = _days_near(calendar, near)
-    except _FAILED:  # a calendar with only special days runs out of working days
-        chosen = []
+    calendar.is_holiday(near)  # a reference date the calendar does not hold raises, naming the year
+    chosen = _days_near(calendar, near)
     is_date = ctx.field(cond.path).kind == "date"
     probes = _missing(ctx, cond.path)
     seen: set[date] = set()
@@ -440,8 +452,9 @@ def _working_hours(cond: InWorkingHours | OutsideWorkingHours, ctx: BoundaryCont
     inside = isinstance(cond, InWorkingHours)
     zone = calendar.zone
     near = _reference(ctx, zone)
+    calendar.is_holiday(near)  # a reference date the calendar does not hold raises, naming the year
     probes = _missing(ctx, cond.path)
-    day = _first_day(near, calendar.is_working_day)
+    day = _first_day(calendar, near, calendar.is_working_day)
     if day is None:
         return probes
     spans = calendar.working_hours(day)

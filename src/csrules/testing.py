@@ -5,7 +5,8 @@ Four tools, each usable alone:
 - **strategies**: :func:`facts` and :func:`facts_for` draw valid facts from any registered
   fact model (the library's and the host's), derived from the pydantic model and its
   constraints; :func:`boundary_facts` draws facts on both sides of every threshold of a
-  policy's rules, where policies break; :func:`explore` runs them and reports what it found.
+  policy's rules, where policies break; :func:`probe_examples` lists every probe with facts
+  for it; :func:`explore` runs them and reports what it found.
 - **assertions**: :func:`assert_decision` checks violations, approvers, obligations ... and
   fails with the expected and actual effects and the trace of the rules that decided;
   :func:`assert_effects_after` does the same for a session after a series of events.
@@ -35,6 +36,7 @@ from typing import Any, Literal, Protocol
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from pydantic import BaseModel
 
 from csrules._boundaries import (
@@ -46,7 +48,10 @@ from csrules._boundaries import (
     register_boundaries,
 )
 from csrules._boundaries import (
-    targeted_facts as _targeted_facts,
+    boundary_targets as _boundary_targets,
+)
+from csrules._boundaries import (
+    facts_for_targets as _facts_for_targets,
 )
 from csrules._coverage import (
     BranchCoverage,
@@ -96,6 +101,7 @@ __all__ = [
     "facts",
     "facts_for",
     "load_test_file",
+    "probe_examples",
     "register_boundaries",
     "run_cases",
     "run_test_file",
@@ -195,7 +201,10 @@ def explore(
     disagreeing, or, given an ``oracle`` (a function from a fact to the effect keys it
     should get), a decision that differs from it. Facts come from :func:`boundary_facts`
     (the default, as in ``csrules test --explore``) or, with ``boundaries=False``, from
-    :func:`facts_for`. Runs are deterministic for a given ``seed_value``.
+    :func:`facts_for`. With boundaries every probe is tried first, in order, with its share
+    of the examples (at least one each, the rest of its rule steered), so a wrong threshold
+    is found whatever else is drawn; the remaining examples draw probes at random. Runs are
+    deterministic for a given ``seed_value``.
 
     >>> def oracle(fact):                                            # doctest: +SKIP
     ...     return ["violation:ATT-7"] if fact.late_minutes >= 20 else []
@@ -204,10 +213,6 @@ def explore(
     """
     group = (policies,) if isinstance(policies, Policy) else tuple(policies)
     engine = Engine(group)
-    if boundaries:
-        strategy: st.SearchStrategy[tuple[Target | None, BaseModel]] = _targeted_facts(group, now=now)
-    else:
-        strategy = facts(group[0].fact_type).map(lambda fact: (None, fact))
     coverage = Coverage().include(engine)
     state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
 
@@ -224,21 +229,87 @@ def explore(
             state["last"] = (problem, fact, target)
             raise _Found(problem[1])
 
-    run = settings(
-        max_examples=max_examples,
-        database=None,
-        deadline=None,
-        verbosity=Verbosity.quiet,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.generate, Phase.shrink),
-    )(seed(seed_value)(given(strategy)(check)))
-    with contextlib.suppress(_Found):  # the shrunk finding is in `state`
-        run()
+    for strategy, examples in _search_plan(group, now, boundaries, max_examples):
+        run = settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate, Phase.shrink),
+        )(seed(seed_value)(given(strategy)(check)))
+        with contextlib.suppress(_Found):  # the shrunk finding is in `state`
+            run()
+        if state["last"] is not None:
+            break
     finding = None
     if state["last"] is not None:
         (kind, message), fact, target = state["last"]
         finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
     return Exploration(state["runs"], finding, coverage.report(), boundaries)
+
+
+_Pairs = st.SearchStrategy[tuple[Target | None, BaseModel]]
+
+
+def probe_examples(
+    policies: Policy | Engine | Sequence[Policy],
+    *,
+    now: datetime | None = None,
+    per: int = 2,
+    seed_value: int = 0,
+) -> list[tuple[Target, BaseModel]]:
+    """Every probe of ``policies``' rules, in order, each with up to ``per`` facts drawn for it.
+
+    Unlike a sample of :func:`boundary_facts`, which probes appear never depends on the
+    draws: each target is tried in turn, the rest of its rule steered, so a test can check
+    that a threshold is probed, and what the engine decides there. A probe whose facts the
+    model always refuses gets none.
+
+    >>> pairs = probe_examples(policy, now=now)                      # doctest: +SKIP
+    >>> {fact.late_minutes for _, fact in pairs} >= {19, 20, 21}      # doctest: +SKIP
+    True
+    """
+    model, targets = _boundary_targets(policies, now=now)
+    out: list[tuple[Target, BaseModel]] = []
+
+    def keep(pair: tuple[Target | None, BaseModel]) -> None:
+        target, fact = pair
+        assert target is not None
+        out.append((target, fact))
+
+    for target in targets:
+        run = settings(
+            max_examples=per,
+            database=None,
+            deadline=None,
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate,),
+        )(seed(seed_value)(given(_facts_for_targets(model, [target], now=now, always_steer=True))(keep)))
+        with contextlib.suppress(Unsatisfiable):  # the model refuses every fact for this probe
+            run()
+    return out
+
+
+def _search_plan(
+    group: tuple[Policy, ...], now: datetime | None, boundaries: bool, max_examples: int
+) -> list[tuple[_Pairs, int]]:
+    """The searches :func:`explore` runs, in order, each with its number of examples.
+
+    With boundaries, every probe first gets its own share of steered facts (at least one),
+    so each threshold is tried by construction; the rest of the budget draws freely.
+    """
+    if not boundaries:
+        return [(facts(group[0].fact_type).map(lambda fact: (None, fact)), max_examples)]
+    model, targets = _boundary_targets(group, now=now)
+    mixed = _facts_for_targets(model, targets, now=now, always_steer=False)
+    if not targets:
+        return [(mixed, max_examples)]
+    share = max(1, max_examples // (2 * len(targets)))
+    plan = [(_facts_for_targets(model, [t], now=now, always_steer=True), share) for t in targets]
+    rest = max_examples - share * len(targets)
+    return plan + ([(mixed, rest)] if rest > 0 else [])
 
 
 def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
@@ -331,6 +402,7 @@ def assert_decision(
     approver: Expected = _UNSET,
     obligations: Expected = _UNSET,
     escalates: Expected = _UNSET,
+    rules: Expected = _UNSET,
     outcome: Outcome | str | None = None,
 ) -> Decision:
     """Evaluate ``fact`` and check the decision; return it for further checks.
@@ -338,7 +410,8 @@ def assert_decision(
     Each keyword given is checked exactly, as a set: ``violates`` the violation codes,
     ``approver`` the approving roles, ``obligations`` the roles obliged, ``escalates`` the
     roles escalated to, ``expect`` every effect key (``violation:ATT-7``, ``approval:<role>``
-    ...). A single string means one; ``None`` or ``()`` means none. A rule that fails while
+    ...), ``rules`` the ids of the rules that apply (telling apart rules that share a code,
+    such as the eight ATT-9 rules). A single string means one; ``None`` or ``()`` means none. A rule that fails while
     evaluating fails the assertion too. The failure message shows expected and actual
     effects and the trace of the rules that decided.
 
@@ -368,6 +441,8 @@ def assert_decision(
         if expected != got:
             problems.append(f"effects: expected {sorted(expected)}, got {sorted(got)}")
             keys |= expected ^ got
+    if rules is not _UNSET and _as_set(rules) != set(decision.rule_ids):
+        problems.append(f"rules: expected {sorted(_as_set(rules))}, got {sorted(set(decision.rule_ids))}")
     if outcome is not None:
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:

@@ -372,4 +372,5 @@ def _effect_line(effect: Any) -> str:
             break
     due = getattr(effect, "due", None)
     extra = f" (due {due.isoformat()})" if due is not None else ""
-    return f"{effect.key} [{effect.rule_id}]" + (f": {text}" if text else "") + extra
+    rules = ", ".join(getattr(effect, "rules", (effect.rule_id,)))  # a merged approval names every rule
+    return f"{effect.key} [{rules}]" + (f": {text}" if text else "") + extra
