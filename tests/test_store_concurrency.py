@@ -124,5 +124,5 @@ class TestSQLiteTransactions:
         db = sqlite3.connect(path)
         db.execute("UPDATE csrules_meta SET value = 'csrules.sessions/9'")
         db.commit()
-        with pytest.raises(StateError, match="format 'csrules.sessions/9'"):
+        with pytest.raises(StateError, match=r"format 'csrules\.sessions/9'"):
             SQLiteStore(path)
