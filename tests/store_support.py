@@ -153,7 +153,8 @@ def postgres_cluster() -> Iterator[str]:
     user = _server_user()
     if user is None:
         raise PostgresUnavailable("running as root with no 'postgres' or 'nobody' user to run the server")
-    base = Path(tempfile.mkdtemp(prefix="csrules-pg-"))
+    # /tmp rather than $TMPDIR: the server's user must be able to reach its directory.
+    base = Path(tempfile.mkdtemp(prefix="csrules-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
     os.chown(base, user.pw_uid, user.pw_gid)
     data, log = base / "data", base / "server.log"
 
