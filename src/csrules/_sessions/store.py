@@ -25,9 +25,9 @@ from csrules.exceptions import SessionError, StateError
 
 __all__ = ["MemoryStore", "SQLStore", "SQLiteStore", "SessionStore"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
-Change = Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, R]]
+Change = Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, _R]]
 """What :meth:`SessionStore.update` runs: the current document (or None) to (the new
 document or None to leave it, the caller's result)."""
 
@@ -50,7 +50,7 @@ class SessionStore(Protocol):
     def save(self, subject: str, doc: dict[str, Any]) -> None:
         """Store (replace) the document of ``subject``."""
 
-    def update(self, subject: str, change: Change[R]) -> R:
+    def update(self, subject: str, change: Change[_R]) -> _R:
         """Read, change and write ``subject``'s document as one transaction.
 
         ``change`` gets the document as stored now (or None) while no other caller can
@@ -96,7 +96,7 @@ class MemoryStore:
         with self._lock:
             self._docs[subject] = doc
 
-    def update(self, subject: str, change: Change[R]) -> R:
+    def update(self, subject: str, change: Change[_R]) -> _R:
         """Run ``change`` on the document of ``subject`` under the store's lock."""
         with self._lock:
             doc, result = change(self._docs.get(subject))
@@ -190,8 +190,8 @@ class SQLStore(ABC):
     @contextmanager
     def _transaction(self, subject: str | None) -> Iterator[None]:
         with self._lock, self._errors():
-            self._begin(subject)
             try:
+                self._begin(subject)
                 yield
                 self._run("COMMIT")
             except BaseException:
@@ -238,7 +238,7 @@ class SQLStore(ABC):
         with self._transaction(subject):
             self._write(subject, doc)
 
-    def update(self, subject: str, change: Change[R]) -> R:
+    def update(self, subject: str, change: Change[_R]) -> _R:
         """Read, change and write ``subject``'s document in one transaction holding its lock."""
         with self._transaction(subject):
             doc, result = change(self._read(subject, self._run(_DOC, (subject,))))
