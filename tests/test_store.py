@@ -113,17 +113,26 @@ class TestCorruption:
             "SELECT name FROM sqlite_master WHERE type='table'")}
         assert tables == {"invoices"}
 
-    def test_tampered_row(self, backend, tmp_path):
-        """A row edited by hand is refused when loaded; the row stays as it was."""
+    @pytest.mark.parametrize(("reseal", "message"), [
+        (False, "checksum does not match"),
+        (True, "unknown counter"),
+    ])
+    def test_tampered_row(self, backend, tmp_path, reseal, message):
+        """A row edited by hand is refused when loaded (by its checksum, or by its content when
+        the checksum was recomputed); the row stays as it was."""
+        from csrules._sessions.state import seal
+
         path = tmp_path / "s.db"
         e = engine(backend, store=SQLiteStore(path))
         greet(e.session("agent-1"), at(2))
         db = sqlite3.connect(path)
         doc = json.loads(db.execute("SELECT doc FROM csrules_sessions").fetchone()[0])
         doc["state"]["c"] = {"not-a-counter": 3}
+        if reseal:
+            doc = seal(doc)
         db.execute("UPDATE csrules_sessions SET doc = ?", (json.dumps(doc),))
         db.commit()
-        with pytest.raises(StateError, match="unknown counter"):
+        with pytest.raises(StateError, match=message):
             greet(e.session("agent-1"), at(3))
         row = db.execute("SELECT doc FROM csrules_sessions").fetchone()[0]
         assert json.loads(row) == doc

@@ -11,7 +11,8 @@ order still open after 24 hours) and lifecycles (the complaint flow) run in sess
 
 Rules run on durable-rules' Rete engine where it is installed, else on a pure-Python
 backend with the same semantics (``backend="python"`` selects it by hand). Nothing here
-imports durable-rules until a durable backend is built.
+imports durable-rules until a durable backend is built, nor psycopg until a
+:class:`PostgresStore` is.
 """
 
 from __future__ import annotations
@@ -19,20 +20,24 @@ from __future__ import annotations
 from csrules._sessions.backends import available_backends
 from csrules._sessions.complaint import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
+from csrules._sessions.postgres import PostgresStore
 from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
-from csrules._sessions.session import Session, SessionEngine
-from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore
+from csrules._sessions.session import DueTicks, Session, SessionEngine
+from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore, SQLStore
 from csrules._window_kinds import Count, InARow, Nth, StillOpen, Window
 
 __all__ = [
     "COMPLAINT_STATES",
     "ComplaintStep",
     "Count",
+    "DueTicks",
     "Firing",
     "InARow",
     "Lifecycle",
     "MemoryStore",
     "Nth",
+    "PostgresStore",
+    "SQLStore",
     "SQLiteStore",
     "Session",
     "SessionEngine",

@@ -13,11 +13,11 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -36,14 +36,15 @@ from csrules._sessions.program import (
     to_us,
 )
 from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
-from csrules._sessions.state import Txn, document, new_state, validate_document
+from csrules._sessions.state import MAX_US, MIN_US, Txn, document, new_state, seal, validate_document
 from csrules._sessions.store import MemoryStore, SessionStore
 from csrules._trace import RuleTrace
 from csrules._window_kinds import window_values
 from csrules.exceptions import CsrulesError, FactError, SessionError, StateError, TimeError, TransitionError
 
-__all__ = ["Session", "SessionEngine"]
+__all__ = ["DueTicks", "Session", "SessionEngine"]
 
+_R = TypeVar("_R")
 _NOT_COUNTED = (False, 0)
 _EPOCH = from_us(0)
 _US = timedelta(microseconds=1)
@@ -56,7 +57,28 @@ def _aware(now: datetime | None, what: str = "now") -> datetime | None:
         raise TimeError(f"{what} must be a datetime (got {type(now).__name__})")
     if now.utcoffset() is None:
         raise TimeError(f"{what} must carry a time zone (got naive {now.isoformat()})")
+    _carried(to_us(now), now, what)
     return now
+
+
+def _carried(value_us: int, moment: datetime, what: str = "now") -> None:
+    """Refuse an instant outside what a session clock carries (its UTC form must exist)."""
+    if not MIN_US <= value_us <= MAX_US:
+        raise TimeError(f"{what} {moment.isoformat()} is outside the instants a session clock "
+                        "carries (0001-01-01 to 9999-12-31 in UTC)")
+
+
+class DueTicks(dict[str, StepResult]):
+    """What :meth:`SessionEngine.tick_due` did: the results by subject ticked, and in
+    ``skipped`` the due subjects it left alone because their clock is already later than
+    ``now`` (subject -> that clock), so a tick there would go back in time.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: dict[str, datetime] = {}
 
 
 class SessionEngine:
@@ -70,7 +92,10 @@ class SessionEngine:
     ``backend`` is ``"auto"`` (durable-rules where installed, else Python), ``"durable"``
     or ``"python"``; both give identical results. ``store`` keeps each subject's state of
     record (a :class:`MemoryStore` by default; :class:`SQLiteStore` survives restarts).
-    Calls are serialised by a lock, so an engine may be shared between threads.
+    Calls are serialised by a lock, so an engine may be shared between threads; every call
+    that changes a session is one store transaction, so engines in other threads or
+    processes may share the store. ``state_key`` (bytes) signs exported and stored
+    documents (HMAC-SHA256) and makes :meth:`restore` refuse documents not signed with it.
 
     .. versionadded:: 0.1
     """
@@ -82,7 +107,10 @@ class SessionEngine:
         lifecycles: Lifecycle | Iterable[Lifecycle] = (),
         backend: BackendName = "auto",
         store: SessionStore | None = None,
+        state_key: bytes | None = None,
     ) -> None:
+        if state_key is not None and (not isinstance(state_key, bytes) or not state_key):
+            raise SessionError(f"state_key must be non-empty bytes (got {type(state_key).__name__})")
         if isinstance(policies, Policy):
             policies = [policies]
         if isinstance(lifecycles, Lifecycle):
@@ -93,6 +121,7 @@ class SessionEngine:
         self._lock = threading.RLock()
         self._closed = False
         self._deadlines = bool(self.program.trackers or self.program.lifecycles)
+        self._key = state_key
 
     # ------------------------------------------------------------------ public
 
@@ -111,50 +140,68 @@ class SessionEngine:
         _subject(subject_id)
         return Session(self, subject_id)
 
-    def tick_due(self, now: datetime) -> dict[str, StepResult]:
+    def tick_due(self, now: datetime) -> DueTicks:
         """Tick every stored subject with a deadline at or before ``now``.
 
-        Returns the results by subject, for subjects where something was due.
+        Returns the results by subject, for subjects where something was due. A due subject
+        whose clock is already later than ``now`` (another worker ticked it further) is
+        not ticked; it is listed in the result's ``skipped``.
         """
         moment = _aware(now)
-        assert moment is not None
-        out: dict[str, StepResult] = {}
+        if moment is None:
+            raise TimeError("tick_due needs now")
+        out = DueTicks()
         for subject in self.store.due(to_us(moment)):
-            out[subject] = self.tick(subject, moment)
+            with self._lock:
+                result = self._guarded("a tick", self._tick_call, subject, moment, True)
+            if isinstance(result, StepResult):
+                out[subject] = result
+            elif result is not None:
+                out.skipped[subject] = result
         return out
 
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
         with self._lock:
-            try:
-                return self._send(subject_id, event, now, fact_type)
-            except CsrulesError:
-                raise
-            except Exception as exc:  # the transaction was not committed: nothing changed
-                raise _unexpected("an event", exc) from exc
+            return self._guarded("an event", self._send, subject_id, event, now, fact_type)
+
+    def _guarded(self, what: str, call: Callable[..., _R], *args: Any) -> _R:
+        """``call(*args)``, with any failure that is not csrules' own as a SessionError."""
+        try:
+            return call(*args)
+        except CsrulesError:
+            raise
+        except Exception as exc:  # the transaction was not committed: nothing changed
+            raise _unexpected(what, exc) from exc
 
     def _send(self, subject_id: str, event: Any, now: datetime | None,
               fact_type: str | None) -> StepResult:
         if self._closed:
             raise SessionError("this session engine is closed")
+        if type(subject_id) is not str or not subject_id:
+            _subject(subject_id)
         fp = self.program.by_class.get(type(event)) if fact_type is None else None
         if fp is not None:  # the usual case: an instance of a registered fact class
             fact = event
         else:
             fp, fact = self._fact(event, fact_type)
         moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
-        store = self.store
-        doc = store.load(subject_id) if store.trusted and type(subject_id) is str else None
-        if doc is not None and doc.get("engine") is self.program.fingerprint:
-            state = doc["state"]  # the usual case: a trusted store, this engine's document
-        else:
-            doc, state = self._load(subject_id)
-        txn = Txn(state)
+        # The state is read, changed and written in one store transaction: no other engine,
+        # thread or process can change this subject in between (nothing is cached here).
+        change = partial(self._send_change, subject_id, fp, fact, moment)
+        return self.store.update(subject_id, change)
+
+    def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
+                     moment: datetime | None,
+                     doc: dict[str, Any] | None) -> tuple[dict[str, Any], StepResult]:
+        txn = Txn(self._state_of(subject_id, doc))
         tick_firings: list[Firing] = []
         tick_errors: list[RuleError] = []
         if moment is not None:
             now_us = (moment - _EPOCH) // _US  # to_us, inlined
+            if not MIN_US <= now_us <= MAX_US:
+                _carried(now_us, moment)
             if txn.clock is not None and now_us < txn.clock:
                 self._advance(txn, moment)  # raises: time went backwards
             txn.clock = now_us
@@ -164,9 +211,7 @@ class SessionEngine:
             moment = from_us(txn.clock)  # the session's clock, in UTC
         result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
         txn.seq += 1
-        txn.commit(self.program)
-        self.store.save(subject_id, doc)
-        return result
+        return self._document(subject_id, txn.commit(self.program)), result
 
     def tick(self, subject_id: str, now: datetime) -> StepResult:
         """Move ``subject_id``'s clock to ``now``; see :meth:`Session.tick`."""
@@ -174,32 +219,43 @@ class SessionEngine:
         if moment is None:
             raise TimeError("a tick needs now")
         with self._lock:
-            try:
-                return self._tick_call(subject_id, moment)
-            except CsrulesError:
-                raise
-            except Exception as exc:  # the transaction was not committed: nothing changed
-                raise _unexpected("a tick", exc) from exc
+            result = self._guarded("a tick", self._tick_call, subject_id, moment, False)
+        assert isinstance(result, StepResult)  # only tick_due skips
+        return result
 
-    def _tick_call(self, subject_id: str, moment: datetime) -> StepResult:
+    def _tick_call(self, subject_id: str, moment: datetime, due_only: bool) -> StepResult | datetime | None:
+        """Tick one subject in one store transaction. With ``due_only`` (tick_due), a subject
+        that is gone is left alone (None), and so is one whose clock is later than ``moment``
+        (its clock is returned)."""
         self._check_open()
-        doc, state = self._load(subject_id)
-        txn = Txn(state)
+        _subject(subject_id)
+        return self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
+
+    def _tick_change(self, subject_id: str, moment: datetime, due_only: bool,
+                     doc: dict[str, Any] | None) -> tuple[dict[str, Any] | None, StepResult | datetime | None]:
+        if due_only and doc is None:
+            return None, None  # forgotten since it was found due
+        txn = Txn(self._state_of(subject_id, doc))
+        if due_only and txn.clock is not None and to_us(moment) < txn.clock:
+            return None, from_us(txn.clock).astimezone(moment.tzinfo)
         self._advance(txn, moment)
         firings, errors = self._tick(txn, moment)
-        self._commit(subject_id, doc, txn)
         notes = tuple(_firing_note(f) for f in firings) or ("nothing due",)
         backend = self.backend
-        return StepResult(
+        result = StepResult(
             subject_id, "tick", moment, tuple(firings), (), tuple(errors),
             _explain=lambda: SessionTrace(subject_id, "tick", moment, backend, notes),
         )
+        return self._document(subject_id, txn.commit(self.program)), result
 
     def export(self, subject_id: str) -> dict[str, Any]:
-        """The state of ``subject_id`` as a JSON-ready document (a deep copy)."""
+        """The state of ``subject_id`` as a JSON-ready document (a deep copy), with its
+        checksum (and, with a state key, its signature)."""
         with self._lock:
-            doc, _ = self._load(subject_id)
-            exported: dict[str, Any] = json.loads(json.dumps(doc))
+            _subject(subject_id)
+            state = self._state_of(subject_id, self.store.load(subject_id))
+            exported: dict[str, Any] = json.loads(json.dumps(
+                seal(document(self.program, subject_id, state), self._key)))
             return exported
 
     def export_json(self, subject_id: str) -> str:
@@ -209,13 +265,15 @@ class SessionEngine:
     def restore(self, data: str | bytes | Mapping[str, Any], *, subject_id: str | None = None) -> Session:
         """Load an exported document (text or mapping) into this engine's store.
 
-        The document must come from an engine with the same policies and lifecycles; a
-        corrupt, foreign or truncated one raises :class:`StateError` and changes nothing.
+        The document must come from an engine with the same policies and lifecycles and
+        carry its checksum (and, when this engine has a state key, a signature made with
+        it); a corrupt, changed, unsigned, foreign or truncated one raises
+        :class:`StateError` and changes nothing.
         """
         with self._lock:
             self._check_open()
-            subject, state = validate_document(data, self.program, subject=subject_id)
-            self.store.save(subject, document(self.program, subject, state))
+            subject, state = validate_document(data, self.program, subject=subject_id, key=self._key)
+            self.store.save(subject, self._document(subject, state))
             return Session(self, subject)
 
     def forget(self, subject_id: str) -> None:
@@ -274,24 +332,24 @@ class SessionEngine:
             f"this engine accepts several event types ({', '.join(self.program.facts)}); "
             "pass fact_type= with a dict event")
 
-    def _load(self, subject: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        if type(subject) is not str or not subject:
-            _subject(subject)
-        store = self.store
-        doc = store.load(subject)
+    def _state_of(self, subject: str, doc: dict[str, Any] | None) -> dict[str, Any]:
+        """The state in ``doc`` as read from the store (a new state for None), checked."""
         if doc is None:
-            doc = document(self.program, subject, new_state())
-        elif not store.trusted:
-            _, state = validate_document(doc, self.program, subject=subject)
-            doc = document(self.program, subject, state)
-        elif doc.get("engine") != self.program.fingerprint:
-            raise StateError(f"the stored state of {subject!r} belongs to an engine with other "
-                             "policies or lifecycles")
-        return doc, doc["state"]
+            return new_state()
+        if self.store.trusted:
+            engine = doc.get("engine")
+            if engine is not self.program.fingerprint and engine != self.program.fingerprint:
+                raise StateError(f"the stored state of {subject!r} belongs to an engine with other "
+                                 "policies or lifecycles")
+            state: dict[str, Any] = doc["state"]
+            return state
+        _, state = validate_document(doc, self.program, subject=subject, key=self._key)
+        return state
 
-    def _commit(self, subject: str, doc: dict[str, Any], txn: Txn) -> None:
-        txn.commit(self.program)
-        self.store.save(subject, doc)
+    def _document(self, subject: str, state: dict[str, Any]) -> dict[str, Any]:
+        """The document to store for ``state``: sealed for stores outside this process."""
+        doc = document(self.program, subject, state)
+        return doc if self.store.trusted else seal(doc, self._key)
 
     @staticmethod
     def _advance(txn: Txn, moment: datetime) -> None:
@@ -483,6 +541,7 @@ class SessionEngine:
             if since.utcoffset() is None:
                 raise TimeError(f"{fact_type_name(type(fact))} item {key!r}: the opening time "
                                 f"{since.isoformat()} has no time zone")
+            _carried(to_us(since), since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
             body = fact.model_dump(mode="json")
             if current is None:
                 txn.set_item(tracker.key, item_id, {"k": key, "s": to_us(since), "f": body,
@@ -564,6 +623,7 @@ def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool
             txn.c[key] = periods
         return matched, count
     at_us = to_us(at)
+    _carried(at_us, at, "window time")
     times = list(txn.counter(counter.key) or [])
     span = counter.rolling_us
     count = sum(1 for t in times if at_us - span < t <= at_us) + (1 if matched else 0)

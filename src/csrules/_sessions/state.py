@@ -12,27 +12,56 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
     l      lifecycle id -> {st: state, at: entered, d: {deadline id: {due, b: breached}}}
     nd     the next time a tick could fire anything, or null (indexed by stores)
 
+An exported or stored document also carries ``checksum`` (SHA-256 of the canonical JSON of
+everything else) and, when the engine has a state key, ``mac`` (HMAC-SHA256 under that key).
+
 Values are never changed in place: a call builds replacements in a :class:`Txn` and commits
 them only when the whole call succeeded, so a refused or failed call changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from csrules._sessions.program import Program
+from csrules._sessions.program import Program, to_us
 from csrules.exceptions import StateError
 
-__all__ = ["FORMAT", "VERSION", "Txn", "document", "new_state", "next_due", "validate_document"]
+__all__ = [
+    "FORMAT",
+    "MAX_US",
+    "MIN_US",
+    "VERSION",
+    "Txn",
+    "document",
+    "new_state",
+    "next_due",
+    "seal",
+    "validate_document",
+]
 
 FORMAT = "csrules.session"
 """The ``format`` marker of an exported session."""
 
-VERSION = 1
-"""The version of the export layout."""
+VERSION = 2
+"""The version of the export layout (2: every document carries a checksum)."""
+
+MIN_US = to_us(datetime.min.replace(tzinfo=UTC))
+"""The earliest instant a session clock carries (0001-01-01 UTC), in microseconds."""
+
+MAX_US = to_us(datetime.max.replace(tzinfo=UTC))
+"""The latest instant a session clock carries (9999-12-31 UTC), in microseconds."""
+
+_INT64 = 2**63 - 1  # what every store's integer columns hold
+_SEALED = ("format", "version", "engine", "subject", "state")
+_CHECKSUM = "sha256:"
+_MAC = "hmac-sha256:"
 
 
 def new_state() -> dict[str, Any]:
@@ -97,28 +126,37 @@ class Txn:
         found: dict[str, Any] | None = self.state["l"].get(lifecycle_id)
         return found
 
-    def commit(self, program: Program) -> None:
-        """Write the changes into the state."""
-        state = self.state
-        state["clock"] = self.clock
-        state["seq"] = self.seq
+    def commit(self, program: Program) -> dict[str, Any]:
+        """The state with this call's changes applied, as a new object.
+
+        The state the call started from is left as it was: a reader holding it (an export,
+        another engine sharing a memory store) keeps seeing one consistent snapshot.
+        """
+        old = self.state
+        state = {**old, "clock": self.clock, "seq": self.seq}
         if self.c:
-            state["c"].update(self.c)
+            state["c"] = {**old["c"], **self.c}
         if self.r:
-            state["r"].update(self.r)
-        for tracker, changes in self.i.items():
-            items = state["i"].setdefault(tracker, {})
-            for item_id, item in changes.items():
-                if item is None:
-                    items.pop(item_id, None)
+            state["r"] = {**old["r"], **self.r}
+        if self.i:
+            trackers = dict(old["i"])
+            for tracker, changes in self.i.items():
+                items = dict(trackers.get(tracker, {}))
+                for item_id, item in changes.items():
+                    if item is None:
+                        items.pop(item_id, None)
+                    else:
+                        items[item_id] = item
+                if items:
+                    trackers[tracker] = items
                 else:
-                    items[item_id] = item
-            if not items:
-                del state["i"][tracker]
+                    trackers.pop(tracker, None)
+            state["i"] = trackers
         if self.l:
-            state["l"].update(self.l)
+            state["l"] = {**old["l"], **self.l}
         if self.i or self.l:
             state["nd"] = next_due(program, state)
+        return state
 
 
 def next_due(program: Program, state: dict[str, Any]) -> int | None:
@@ -135,6 +173,48 @@ def next_due(program: Program, state: dict[str, Any]) -> int | None:
     return min(due) if due else None
 
 
+# --------------------------------------------------------------------------- sealing
+
+
+def _canonical(doc: dict[str, Any]) -> bytes:
+    """The bytes the checksum and the signature cover: the sealed fields, canonical JSON."""
+    body = {name: doc[name] for name in _SEALED}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode()
+
+
+def seal(doc: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
+    """``doc`` with its ``checksum`` (and, given ``key``, its ``mac``) set, as a new object."""
+    body = _canonical(doc)
+    sealed = {name: doc[name] for name in _SEALED}
+    sealed["checksum"] = _CHECKSUM + hashlib.sha256(body).hexdigest()
+    if key is not None:
+        sealed["mac"] = _MAC + hmac.new(key, body, hashlib.sha256).hexdigest()
+    return sealed
+
+
+def _same(found: Any, expected: str) -> bool:
+    return isinstance(found, str) and hmac.compare_digest(found.encode(), expected.encode())
+
+
+def _check_seal(doc: dict[str, Any], key: bytes | None) -> None:
+    try:
+        body = _canonical(doc)
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"the document is not plain JSON data ({exc})") from None
+    if not _same(doc["checksum"], _CHECKSUM + hashlib.sha256(body).hexdigest()):
+        raise _fail("the checksum does not match the content: the document was changed or "
+                    "damaged after it was written")
+    if key is None:
+        return  # a signature cannot be checked without the key; the checksum still holds
+    if "mac" not in doc:
+        raise StateError("the session document is not signed (no mac), and this engine only "
+                         "accepts documents signed with its state key")
+    if not _same(doc["mac"], _MAC + hmac.new(key, body, hashlib.sha256).hexdigest()):
+        raise StateError("the session document's signature (mac) does not match: it was "
+                         "changed, or signed with another state key")
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -142,17 +222,36 @@ def _fail(message: str) -> StateError:
     return StateError(f"session state is corrupt or foreign: {message}")
 
 
-def _int(value: Any, what: str, *, optional: bool = False) -> None:
+def _int(value: Any, what: str, *, optional: bool = False, low: int = -_INT64, high: int = _INT64) -> None:
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(f"{what} must be an integer (got {value!r})")
+        raise _fail(f"{what} must be an integer (got {_short(value)})")
+    if not low <= value <= high:
+        raise _fail(f"{what} must be between {low} and {high} (got {_short(value)})")
+
+
+def _time(value: Any, what: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_US <= value <= MAX_US:
+        raise _fail(f"{what} must be an instant between 0001-01-01 and 9999-12-31 UTC in "
+                    f"microseconds (got {_short(value)})")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _dict(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _fail(f"{what} must be an object (got {type(value).__name__})")
     return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def parse_document(data: Any) -> dict[str, Any]:
@@ -164,74 +263,126 @@ def parse_document(data: Any) -> dict[str, Any]:
             raise _fail(f"not UTF-8 text ({exc.reason})") from None
     if isinstance(data, str):
         try:
-            data = json.loads(data)
+            data = json.loads(data, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise _fail(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        except ValueError as exc:
+            raise _fail(f"not JSON ({exc})") from None
     return _dict(data, "the document")
 
 
-def validate_document(data: Any, program: Program, *, subject: str | None = None) -> tuple[str, dict[str, Any]]:
+def validate_document(data: Any, program: Program, *, subject: str | None = None,
+                      key: bytes | None = None) -> tuple[str, dict[str, Any]]:
     """Check an exported session completely against ``program``; return (subject, state).
 
-    Raises :class:`StateError` naming the first problem: not JSON, another format or
-    version, another engine (policies differ), another subject, or any malformed value.
+    Raises :class:`StateError` naming the first problem: not JSON (or nested too deeply),
+    another format or version, a checksum that does not match (a changed or damaged
+    document), a missing or wrong signature when ``key`` is given, another engine (policies
+    differ), another subject, or any malformed, out-of-range or inconsistent value.
     """
+    try:
+        return _validate(data, program, subject, key)
+    except RecursionError:
+        raise _fail("the document is nested too deeply") from None
+
+
+def _validate(data: Any, program: Program, subject: str | None,
+              key: bytes | None) -> tuple[str, dict[str, Any]]:
     doc = parse_document(data)
     if doc.get("format") != FORMAT:
-        raise _fail(f"format is {doc.get('format')!r}, expected {FORMAT!r}")
+        raise _fail(f"format is {_short(doc.get('format'))}, expected {FORMAT!r}")
     if doc.get("version") != VERSION:
-        raise _fail(f"version is {doc.get('version')!r}, this csrules reads {VERSION}")
-    if doc.get("engine") != program.fingerprint:
+        raise _fail(f"version is {_short(doc.get('version'))}, this csrules reads {VERSION}")
+    expected = {*_SEALED, "checksum", *({"mac"} & set(doc))}
+    if set(doc) != expected:
+        raise _fail(f"document keys are {sorted(doc, key=str)}, expected {sorted(expected)}")
+    _check_seal(doc, key)
+    if doc["engine"] != program.fingerprint:
         raise StateError(
             "the session was exported by an engine with other policies or lifecycles "
-            f"(fingerprint {doc.get('engine')!r}, this engine {program.fingerprint!r})"
+            f"(fingerprint {_short(doc['engine'])}, this engine {program.fingerprint!r})"
         )
-    found = doc.get("subject")
+    found = doc["subject"]
     if not isinstance(found, str) or not found:
-        raise _fail(f"subject must be a non-empty string (got {found!r})")
+        raise _fail(f"subject must be a non-empty string (got {_short(found)})")
     if subject is not None and found != subject:
         raise StateError(f"the state belongs to subject {found!r}, not {subject!r}")
-    state = _dict(doc.get("state"), "state")
+    state = _dict(doc["state"], "state")
+    _check_state(state, program)
+    return found, json.loads(json.dumps(state))
+
+
+def _check_state(state: dict[str, Any], program: Program) -> None:
     expected = set(new_state())
     if set(state) != expected:
-        raise _fail(f"state keys are {sorted(state)}, expected {sorted(expected)}")
-    _int(state["clock"], "clock", optional=True)
-    _int(state["seq"], "seq")
+        raise _fail(f"state keys are {sorted(state, key=str)}, expected {sorted(expected)}")
+    _time(state["clock"], "clock", optional=True)
+    _int(state["seq"], "seq", low=0)
     _int(state["nd"], "nd", optional=True)
-    _check_counters(_dict(state["c"], "c"), program)
+    seq: int = state["seq"]
+    _check_counters(_dict(state["c"], "c"), program, seq)
     runs = {r.key for fp in program.facts.values() for r in fp.runs}
     for key, value in _dict(state["r"], "r").items():
         if key not in runs:
             raise _fail(f"unknown run {key!r}")
-        _int(value, f"run {key}")
-    _check_items(_dict(state["i"], "i"), program)
-    _check_lifecycles(_dict(state["l"], "l"), program)
+        _int(value, f"run {key}", low=0, high=seq)
+    _check_items(_dict(state["i"], "i"), program, seq)
+    _check_lifecycles(_dict(state["l"], "l"), program, state["clock"])
     if state["nd"] != next_due(program, state):
         raise _fail("nd does not agree with the open items and deadlines")
-    return found, json.loads(json.dumps(state))
 
 
-def _check_counters(counters: dict[str, Any], program: Program) -> None:
+# A calendar period as Counter.period writes it; the date checks below refuse 2026-13.
+_PERIOD = {
+    "day": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    "week": re.compile(r"[0-9]{4}-W[0-9]{2}"),
+    "month": re.compile(r"[0-9]{4}-[0-9]{2}"),
+    "year": re.compile(r"[0-9]{4}"),
+}
+
+
+def _is_period(calendar: str, period: Any) -> bool:
+    pattern = _PERIOD.get(calendar)
+    if not isinstance(period, str) or pattern is None or not pattern.fullmatch(period):
+        return False
+    try:
+        if calendar == "day":
+            date.fromisoformat(period)
+        elif calendar == "week":
+            date.fromisocalendar(int(period[:4]), int(period[6:]), 1)
+        else:
+            date(int(period[:4]), int(period[5:]) if calendar == "month" else 1, 1)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> None:
     known = {c.key: c for fp in program.facts.values() for c in fp.counters}
     for key, value in counters.items():
         counter = known.get(key)
         if counter is None:
             raise _fail(f"unknown counter {key!r}")
         if counter.calendar is not None:
-            if not isinstance(value, dict) or len(value) > 3 or not all(
-                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value.values()
-            ):
+            if not isinstance(value, dict) or len(value) > 3:
                 raise _fail(f"counter {key!r} must map up to 3 periods to counts")
+            for period, count in value.items():
+                if not _is_period(counter.calendar, period):
+                    raise _fail(f"counter {key!r} has {_short(period)}, which is not a "
+                                f"{counter.calendar} period")
+                _int(count, f"counter {key} in {period}", low=1, high=seq)
         elif counter.rolling_us is not None:
-            if not isinstance(value, list) or not all(
-                isinstance(t, int) and not isinstance(t, bool) for t in value
-            ) or value != sorted(value):
+            if not isinstance(value, list) or len(value) > seq:
+                raise _fail(f"counter {key!r} must be a list of at most seq ({seq}) times")
+            for t in value:
+                _time(t, f"a time of counter {key}")
+            if value != sorted(value):
                 raise _fail(f"counter {key!r} must be a sorted list of times")
         else:
-            _int(value, f"counter {key}")
+            _int(value, f"counter {key}", low=0, high=seq)
 
 
-def _check_items(trackers: dict[str, Any], program: Program) -> None:
+def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
     known = {t.key: t for t in program.trackers}
     for key, items in trackers.items():
         tracker = known.get(key)
@@ -241,18 +392,22 @@ def _check_items(trackers: dict[str, Any], program: Program) -> None:
         for item_id, item in _dict(items, f"items of {key}").items():
             item = _dict(item, f"item {item_id}")
             if set(item) != {"k", "s", "f", "x", "o"}:
-                raise _fail(f"item {item_id!r} has keys {sorted(item)}")
-            _int(item["s"], f"item {item_id} since")
-            _int(item["o"], f"item {item_id} order")
-            if not isinstance(item["x"], list) or not set(item["x"]) <= rule_keys:
-                raise _fail(f"item {item_id!r} lists unknown fired rules {item['x']!r}")
+                raise _fail(f"item {item_id!r} has keys {sorted(item, key=str)}")
+            if json.dumps(item["k"]) != item_id:
+                raise _fail(f"item {item_id!r} holds the key {_short(item['k'])}")
+            _time(item["s"], f"item {item_id} since")
+            _int(item["o"], f"item {item_id} order", low=0, high=seq - 1)
+            fired = item["x"]
+            if (not isinstance(fired, list) or not all(isinstance(x, str) for x in fired)
+                    or len(set(fired)) != len(fired) or not set(fired) <= rule_keys):
+                raise _fail(f"item {item_id!r} lists unknown or repeated fired rules {_short(fired)}")
             try:
                 tracker.model.model_validate(item["f"])
             except ValidationError as exc:
                 raise _fail(f"item {item_id!r} holds an invalid fact: {exc.errors()[0]['msg']}") from None
 
 
-def _check_lifecycles(statuses: dict[str, Any], program: Program) -> None:
+def _check_lifecycles(statuses: dict[str, Any], program: Program, clock: int | None) -> None:
     known = {lp.id: lp for lp in program.lifecycles}
     for key, status in statuses.items():
         lp = known.get(key)
@@ -260,10 +415,12 @@ def _check_lifecycles(statuses: dict[str, Any], program: Program) -> None:
             raise _fail(f"unknown lifecycle {key!r}")
         status = _dict(status, f"lifecycle {key}")
         if set(status) != {"st", "at", "d"}:
-            raise _fail(f"lifecycle {key!r} has keys {sorted(status)}")
-        if status["st"] not in lp.lifecycle.states:
-            raise _fail(f"lifecycle {key!r} is in unknown state {status['st']!r}")
-        _int(status["at"], f"lifecycle {key} entered", optional=True)
+            raise _fail(f"lifecycle {key!r} has keys {sorted(status, key=str)}")
+        if not isinstance(status["st"], str) or status["st"] not in lp.lifecycle.states:
+            raise _fail(f"lifecycle {key!r} is in unknown state {_short(status['st'])}")
+        _time(status["at"], f"lifecycle {key} entered", optional=True)
+        if status["at"] is not None and clock is not None and status["at"] > clock:
+            raise _fail(f"lifecycle {key!r} entered its state after the session's clock")
         deadline_ids = {d.id for d in lp.lifecycle.deadlines}
         for deadline_id, deadline in _dict(status["d"], f"deadlines of {key}").items():
             if deadline_id not in deadline_ids:

@@ -1,10 +1,13 @@
-"""Where session state of record lives between calls: in memory, or in one SQLite file.
+"""Where session state of record lives between calls: in memory, in SQLite, or in PostgreSQL.
 
 A store keeps one document per subject (the exported form: format, version, engine
-fingerprint, subject, state) and indexes the next time a tick could fire anything for it,
-so a host can tick only the subjects with work due. With :class:`SQLiteStore` every call
-that changes a session is committed before the call returns, so a host restart loses no
-count and no open work order.
+fingerprint, subject, state, checksum) and indexes the next time a tick could fire anything
+for it, so a host can tick only the subjects with work due. Every call that changes a
+session is one store transaction: the subject's document is read, the call computed and the
+result written while the subject is locked, so any number of engines, threads and processes
+can share one store and lose nothing. With :class:`SQLiteStore` (and the PostgreSQL store)
+every such call is committed before it returns, so a host restart loses no count and no open
+work order.
 """
 
 from __future__ import annotations
@@ -12,13 +15,21 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
-from csrules.exceptions import StateError
+from csrules.exceptions import SessionError, StateError
 
-__all__ = ["MemoryStore", "SQLiteStore", "SessionStore"]
+__all__ = ["MemoryStore", "SQLStore", "SQLiteStore", "SessionStore"]
+
+_R = TypeVar("_R")
+
+Change = Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, _R]]
+"""What :meth:`SessionStore.update` runs: the current document (or None) to (the new
+document or None to leave it, the caller's result)."""
 
 
 @runtime_checkable
@@ -39,6 +50,15 @@ class SessionStore(Protocol):
     def save(self, subject: str, doc: dict[str, Any]) -> None:
         """Store (replace) the document of ``subject``."""
 
+    def update(self, subject: str, change: Change[_R]) -> _R:
+        """Read, change and write ``subject``'s document as one transaction.
+
+        ``change`` gets the document as stored now (or None) while no other caller can
+        change it, and returns the new document (None: leave it) and a result, which
+        ``update`` returns after the write is committed. If ``change`` raises, nothing is
+        written.
+        """
+
     def delete(self, subject: str) -> None:
         """Forget ``subject`` (no error when unknown)."""
 
@@ -55,6 +75,9 @@ class SessionStore(Protocol):
 class MemoryStore:
     """Documents in a dict, in this process (the default). Fast; lost when the process ends.
 
+    Documents are kept as given and never changed in place: each call stores a new one.
+    A lock makes :meth:`update` one transaction, so several engines may share the store.
+
     .. versionadded:: 0.1
     """
 
@@ -62,6 +85,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._docs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
     def load(self, subject: str) -> dict[str, Any] | None:
         """The document of ``subject``, or None."""
@@ -69,21 +93,33 @@ class MemoryStore:
 
     def save(self, subject: str, doc: dict[str, Any]) -> None:
         """Keep ``doc`` (the object itself)."""
-        self._docs[subject] = doc
+        with self._lock:
+            self._docs[subject] = doc
+
+    def update(self, subject: str, change: Change[_R]) -> _R:
+        """Run ``change`` on the document of ``subject`` under the store's lock."""
+        with self._lock:
+            doc, result = change(self._docs.get(subject))
+            if doc is not None:
+                self._docs[subject] = doc
+            return result
 
     def delete(self, subject: str) -> None:
         """Forget ``subject``."""
-        self._docs.pop(subject, None)
+        with self._lock:
+            self._docs.pop(subject, None)
 
     def due(self, now_us: int) -> list[str]:
         """Subjects with a deadline at or before ``now_us``, earliest first."""
-        due = [(d["state"]["nd"], s) for s, d in self._docs.items()
-               if d["state"]["nd"] is not None and d["state"]["nd"] <= now_us]
+        with self._lock:
+            due = [(d["state"]["nd"], s) for s, d in self._docs.items()
+                   if d["state"]["nd"] is not None and d["state"]["nd"] <= now_us]
         return [s for _, s in sorted(due)]
 
     def subjects(self) -> Iterator[str]:
         """Every stored subject."""
-        return iter(list(self._docs))
+        with self._lock:
+            return iter(list(self._docs))
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -92,21 +128,168 @@ class MemoryStore:
         """Nothing to release."""
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS csrules_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS csrules_sessions (
-    subject TEXT PRIMARY KEY,
-    doc TEXT NOT NULL,
-    next_due INTEGER
-);
-CREATE INDEX IF NOT EXISTS csrules_sessions_due ON csrules_sessions (next_due)
-    WHERE next_due IS NOT NULL;
-"""
 _MARK = "csrules.sessions/1"
+_DOC = "SELECT doc FROM csrules_sessions WHERE subject = ?"
+_UPSERT = ("INSERT INTO csrules_sessions (subject, doc, next_due) VALUES (?, ?, ?) "
+           "ON CONFLICT (subject) DO UPDATE SET doc = excluded.doc, next_due = excluded.next_due")
 
 
-class SQLiteStore:
-    """Documents in one SQLite file (stdlib :mod:`sqlite3`), committed on every save.
+class SQLStore(ABC):
+    """What the SQL stores share: the tables, the queries and one transaction per update.
+
+    A subclass connects (in autocommit mode, so every transaction here is explicit), and
+    says how a transaction starts while holding one subject's lock (:meth:`_begin`), how a
+    statement runs (:meth:`_run`, with ``?`` placeholders) and which driver errors it raises.
+    Documents are stored as JSON text, validated (checksum included) by the engine on load.
+
+    .. versionadded:: 0.1
+    """
+
+    trusted = False
+    _schema: ClassVar[tuple[str, ...]]
+    _driver_errors: tuple[type[Exception], ...]  # the driver's base error(s), known once it is imported
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ what a subclass says
+
+    @abstractmethod
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Execute one statement; its rows (empty for statements without rows)."""
+
+    @abstractmethod
+    def _begin(self, subject: str | None) -> None:
+        """Start a transaction that holds ``subject``'s lock (None: the schema's lock) until
+        it ends, so concurrent transactions on the same subject run one after another."""
+
+    @abstractmethod
+    def _disconnect(self) -> None:
+        """Close the connection."""
+
+    def _check_foreign(self) -> None:
+        """Raise :class:`StateError` when the database belongs to something else."""
+        return  # a server database is shared with other applications: nothing to refuse
+
+    # ------------------------------------------------------------------ shared
+
+    def _setup(self) -> None:
+        """Create the tables (once) and check the format mark, as one transaction."""
+        with self._transaction(None):
+            self._check_foreign()
+            for statement in self._schema:
+                self._run(statement)
+            rows = self._run("SELECT value FROM csrules_meta WHERE key = 'format'")
+            if not rows:
+                self._run("INSERT INTO csrules_meta (key, value) VALUES ('format', ?)", (_MARK,))
+            elif rows[0][0] != _MARK:
+                raise StateError(f"{self.where} is a session store of format {rows[0][0]!r}, "
+                                 f"this csrules reads {_MARK!r}")
+
+    @contextmanager
+    def _transaction(self, subject: str | None) -> Iterator[None]:
+        with self._lock, self._errors():
+            try:
+                self._begin(subject)
+                yield
+                self._run("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        # When the connection failed the transaction is already gone: the error that ended
+        # it is the one raised.
+        with suppress(*self._driver_errors):
+            self._run("ROLLBACK")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Driver errors as a :class:`SessionError` naming the store."""
+        try:
+            yield
+        except self._driver_errors as exc:
+            raise SessionError(f"session store {self.where} failed: {type(exc).__name__}: {exc}") from exc
+
+    def _read(self, subject: str, rows: list[tuple[Any, ...]]) -> dict[str, Any] | None:
+        if not rows:
+            return None
+        try:
+            doc = json.loads(rows[0][0])
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise StateError(f"stored state of {subject!r} is not JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise StateError(f"stored state of {subject!r} is not an object")
+        return doc
+
+    def _write(self, subject: str, doc: dict[str, Any]) -> None:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        self._run(_UPSERT, (subject, text, doc["state"]["nd"]))
+
+    def load(self, subject: str) -> dict[str, Any] | None:
+        """The stored document of ``subject`` (parsed JSON), or None."""
+        with self._lock, self._errors():
+            rows = self._run(_DOC, (subject,))
+        return self._read(subject, rows)
+
+    def save(self, subject: str, doc: dict[str, Any]) -> None:
+        """Write ``doc`` and commit."""
+        with self._transaction(subject):
+            self._write(subject, doc)
+
+    def update(self, subject: str, change: Change[_R]) -> _R:
+        """Read, change and write ``subject``'s document in one transaction holding its lock."""
+        with self._transaction(subject):
+            doc, result = change(self._read(subject, self._run(_DOC, (subject,))))
+            if doc is not None:
+                self._write(subject, doc)
+        return result
+
+    def delete(self, subject: str) -> None:
+        """Forget ``subject``."""
+        with self._transaction(subject):
+            self._run("DELETE FROM csrules_sessions WHERE subject = ?", (subject,))
+
+    def due(self, now_us: int) -> list[str]:
+        """Subjects with a deadline at or before ``now_us``, earliest first (indexed)."""
+        with self._lock, self._errors():
+            rows = self._run(
+                "SELECT subject FROM csrules_sessions WHERE next_due IS NOT NULL AND next_due <= ? "
+                "ORDER BY next_due, subject", (now_us,))
+        return [r[0] for r in rows]
+
+    def subjects(self) -> Iterator[str]:
+        """Every stored subject."""
+        with self._lock, self._errors():
+            rows = self._run("SELECT subject FROM csrules_sessions ORDER BY subject")
+        return iter([r[0] for r in rows])
+
+    def __len__(self) -> int:
+        with self._lock, self._errors():
+            return int(self._run("SELECT COUNT(*) FROM csrules_sessions")[0][0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._disconnect()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.where}>"
+
+
+Synchronous = Literal["NORMAL", "FULL"]
+"""SQLite's durability setting for a store (see :class:`SQLiteStore`)."""
+
+
+class SQLiteStore(SQLStore):
+    """Documents in one SQLite file (stdlib :mod:`sqlite3`, WAL), committed on every save.
+
+    Any number of engines, threads and processes on one machine may share the file: each
+    call that changes a session runs in one ``BEGIN IMMEDIATE`` transaction, waiting up to
+    ``timeout`` seconds for another writer to finish. ``synchronous="NORMAL"`` (the default)
+    survives a crash of the process; ``"FULL"`` also survives a power loss or an operating
+    system crash, at the price of one disk flush per call.
 
     The file is marked as a csrules session store; opening any other SQLite file (or a
     file that is not SQLite) raises :class:`StateError` and changes nothing.
@@ -114,89 +297,51 @@ class SQLiteStore:
     .. versionadded:: 0.1
     """
 
-    trusted = False
+    _schema = (
+        "CREATE TABLE IF NOT EXISTS csrules_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS csrules_sessions "
+        "(subject TEXT PRIMARY KEY, doc TEXT NOT NULL, next_due INTEGER)",
+        "CREATE INDEX IF NOT EXISTS csrules_sessions_due ON csrules_sessions (next_due) "
+        "WHERE next_due IS NOT NULL",
+    )
+    _driver_errors = (sqlite3.Error,)
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL",
+                 timeout: float = 60.0) -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise SessionError(f"synchronous must be 'NORMAL' or 'FULL' (got {synchronous!r})")
         self.path = Path(path)
-        self._lock = threading.Lock()
+        super().__init__(str(self.path))
         try:
-            self._db = sqlite3.connect(str(self.path), isolation_level=None,
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout,
                                        check_same_thread=False)
-            tables = {row[0] for row in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if tables and "csrules_meta" not in tables:
-                raise StateError(f"{self.path} is an SQLite file of something else "
-                                 f"(tables: {', '.join(sorted(tables))})")
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT value FROM csrules_meta WHERE key = 'format'").fetchone()
-            if row is None:
-                self._db.execute("INSERT INTO csrules_meta VALUES ('format', ?)", (_MARK,))
-            elif row[0] != _MARK:
-                raise StateError(f"{self.path} is a session store of format {row[0]!r}, "
-                                 f"this csrules reads {_MARK!r}")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._setup()
         except sqlite3.DatabaseError as exc:
-            self._close_quietly()
+            self._disconnect()
+            raise StateError(f"{self.path} is not a usable SQLite session store: {exc}") from None
+        except SessionError as exc:
+            self._disconnect()
             raise StateError(f"{self.path} is not a usable SQLite session store: {exc}") from None
         except StateError:
-            self._close_quietly()
+            self._disconnect()
             raise
 
-    def _close_quietly(self) -> None:
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _begin(self, subject: str | None) -> None:
+        del subject  # SQLite has one writer at a time: the write lock covers every subject
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _check_foreign(self) -> None:
+        tables = {row[0] for row in self._run("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "csrules_meta" not in tables:
+            raise StateError(f"{self.path} is an SQLite file of something else "
+                             f"(tables: {', '.join(sorted(tables))})")
+
+    def _disconnect(self) -> None:
         db = getattr(self, "_db", None)
         if db is not None:
             db.close()
-
-    def load(self, subject: str) -> dict[str, Any] | None:
-        """The stored document of ``subject`` (parsed JSON), or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT doc FROM csrules_sessions WHERE subject = ?", (subject,)).fetchone()
-        if row is None:
-            return None
-        try:
-            doc = json.loads(row[0])
-        except json.JSONDecodeError as exc:
-            raise StateError(f"stored state of {subject!r} is not JSON: {exc.msg}") from None
-        if not isinstance(doc, dict):
-            raise StateError(f"stored state of {subject!r} is not an object")
-        return doc
-
-    def save(self, subject: str, doc: dict[str, Any]) -> None:
-        """Write ``doc`` and commit."""
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO csrules_sessions (subject, doc, next_due) VALUES (?, ?, ?) "
-                "ON CONFLICT(subject) DO UPDATE SET doc = excluded.doc, next_due = excluded.next_due",
-                (subject, text, doc["state"]["nd"]),
-            )
-
-    def delete(self, subject: str) -> None:
-        """Forget ``subject``."""
-        with self._lock:
-            self._db.execute("DELETE FROM csrules_sessions WHERE subject = ?", (subject,))
-
-    def due(self, now_us: int) -> list[str]:
-        """Subjects with a deadline at or before ``now_us``, earliest first (indexed)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT subject FROM csrules_sessions WHERE next_due IS NOT NULL AND next_due <= ? "
-                "ORDER BY next_due, subject", (now_us,)).fetchall()
-        return [r[0] for r in rows]
-
-    def subjects(self) -> Iterator[str]:
-        """Every stored subject."""
-        with self._lock:
-            rows = self._db.execute("SELECT subject FROM csrules_sessions ORDER BY subject").fetchall()
-        return iter([r[0] for r in rows])
-
-    def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM csrules_sessions").fetchone()[0])
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._db.close()
