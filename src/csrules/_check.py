@@ -71,6 +71,15 @@ def _check_overrides(policy: Policy) -> None:
 def _check_rule(
     rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
 ) -> None:
+    from csrules._model import MAX_CONDITION_DEPTH, condition_depth
+
+    depth = condition_depth(rule.when)
+    if depth > MAX_CONDITION_DEPTH:
+        raise ctx.fail(
+            f"its condition nests {depth} levels deep, more than the limit of "
+            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
+            at=("when",),
+        )
     handler_for(rule.when).check(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
         _check_effect(effect, ctx.at("then", index))
@@ -89,7 +98,11 @@ def _check_effect(effect: Effect, ctx: CheckContext) -> None:
     for name in type(effect).model_fields:
         text = getattr(effect, name)
         if hasattr(text, "placeholders"):
-            for placeholder in sorted(text.placeholders()):
+            try:
+                placeholders = text.placeholders()
+            except ValueError as exc:
+                raise ctx.fail(str(exc), at=(name,)) from None
+            for placeholder in sorted(placeholders):
                 if placeholder not in ctx.params:
                     raise ctx.fail(
                         f"text quotes {{{placeholder}}}, which is not a parameter "

@@ -8,6 +8,7 @@ bounded, and every error located as ``file:line``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +19,15 @@ from csrules._errors import policy_error_from_validation, rule_id_at
 from csrules._model import Policy, check_depth
 from csrules.exceptions import PolicyError
 
-__all__ = ["dump_policy", "load_policy", "loads_policy", "policy_schema", "read_document"]
+__all__ = [
+    "dump_policy",
+    "format_of",
+    "load_policy",
+    "loads_policy",
+    "policy_schema",
+    "read_document",
+    "read_policy_text",
+]
 
 MAX_FILE_BYTES = 5_000_000
 """Largest policy file accepted; a policy is text a person reviews, not a data dump."""
@@ -62,12 +71,7 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name)
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
-        except RecursionError:
-            raise PolicyError("JSON nested too deep", file=name) from None
+        data = _read_json(text, name)
         lines: Lines = {}
         try:  # JSON is (nearly) YAML: borrow the YAML composer for line numbers
             _, lines = _read_yaml(text, name)
@@ -77,8 +81,88 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
     return _read_yaml(text, name)
 
 
+def _read_json(text: str, name: str | None) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
+    except RecursionError:
+        raise PolicyError(
+            f"JSON nested too deep (the limit is {MAX_YAML_DEPTH} levels)", file=name
+        ) from None
+    except _DuplicateKey as exc:
+        raise _duplicate_json_key(text, exc.key).located(file=name) from None
+
+
+class _DuplicateKey(Exception):
+    """A JSON object gave ``key`` twice (located afterwards: the hook has no positions)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def _duplicate_json_key(text: str, key: str) -> PolicyError:
+    """The error for a key given twice in one JSON object, with both positions."""
+    for first, second in _json_key_pairs(text):
+        if first[0] == key:
+            line, col = _position(text, first[1])
+            again_line, again_col = _position(text, second[1])
+            return PolicyError(
+                f"duplicate key {key!r} at {again_line}:{again_col} (first at {line}:{col})",
+                line=again_line,
+            )
+    return PolicyError(f"duplicate key {key!r}")
+
+
+def _json_key_pairs(text: str) -> Iterator[tuple[tuple[str, int], tuple[str, int]]]:
+    """``((key, offset), (key, offset))`` for each key repeated in one object of ``text``.
+
+    A small iterative scan (the text already parsed up to the duplicate), so depth costs nothing.
+    """
+    frames: list[dict[str, int] | None] = []  # an object's keys, or None for an array
+    expect_key = False
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == '"':
+            value, end = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
+            keys = frames[-1] if frames else None
+            if expect_key and keys is not None:
+                if value in keys:
+                    yield (value, keys[value]), (value, position)
+                keys.setdefault(value, position)
+                expect_key = False
+            position = end
+            continue
+        if char in "{[":
+            frames.append({} if char == "{" else None)
+            expect_key = char == "{"
+        elif char in "}]" and frames:
+            frames.pop()
+        elif char == ",":
+            expect_key = bool(frames) and frames[-1] is not None
+        position += 1
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based ``(line, column)`` of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
 def _read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
-    loader = _PolicyLoader(text)
+    try:
+        loader = _PolicyLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc).located(file=name) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -92,11 +176,23 @@ def _read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise PolicyError(f"invalid YAML: {exc.problem or exc}", file=name, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc).located(file=name) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"invalid YAML: {exc}", file=name) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> PolicyError:
+    """A located error for a character YAML refuses (control characters, U+FFFE ...)."""
+    line, col = _position(text, exc.position)
+    return PolicyError(
+        f"unacceptable character U+{exc.character:04X} at {line}:{col}: control characters "
+        "and non-characters are not allowed",
+        line=line,
+    )
 
 
 def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | None) -> None:
@@ -183,14 +279,29 @@ def load_policy(path: str | Path) -> Policy:
     .. versionadded:: 0.1
     """
     path = Path(path)
-    fmt: Format = "json" if path.suffix.lower() == ".json" else "yaml"
+    return loads_policy(read_policy_text(path), fmt=format_of(path), name=str(path))
+
+
+def format_of(path: Path) -> Format:
+    """The format of a policy file, from its suffix."""
+    return "json" if path.suffix.lower() == ".json" else "yaml"
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a policy file; unreadable or non-UTF-8 files raise a located error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise PolicyError("the policy file is not UTF-8 text", file=str(path)) from None
-    return loads_policy(text, fmt=fmt, name=str(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(
+            f"the policy file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            file=str(path),
+            line=line,
+        ) from None
 
 
 def dump_policy(policy: Policy, *, fmt: Format = "yaml") -> str:

@@ -8,11 +8,14 @@ naming the policy, the rule and the path; callers never need to import pydantic.
 
 from __future__ import annotations
 
-import string
+import math
+import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -51,7 +54,20 @@ __all__ = [
 ]
 
 MAX_CONDITION_DEPTH = 64
-"""Deepest nesting of conditions a policy may have; deeper input is refused, not recursed."""
+"""Deepest nesting of conditions a rule may have (``not`` inside ``all`` inside ... counts one
+level each, a leaf counts one); deeper rules are refused when the policy is built."""
+
+MAX_DATA_DEPTH = 256
+"""Deepest nesting of raw policy data (mappings and lists) measured before validation recurses."""
+
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+"""What a parameter name looks like: an ASCII identifier (``max_late_minutes``)."""
+
+_PARAM_NAME = re.compile(PARAM_NAME)
+_TEMPLATE_PART = re.compile(r"\{\{|\}\}|\{[^{}]*\}?|\}")
+# Characters a policy may not contain: the C0/C1 controls except tab and newlines, surrogates
+# and the non-characters U+FFFE/U+FFFF, exactly what the YAML reader refuses in a file.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class PolicyModel(BaseModel):
@@ -90,13 +106,40 @@ class Text(PolicyModel):
         return self.zh if lang == "zh" else self.en
 
     def placeholders(self) -> set[str]:
-        """The ``{name}`` parameter placeholders used in either language."""
-        names: set[str] = set()
-        for text in (self.en, self.zh):
-            for _, name, _, _ in string.Formatter().parse(text):
-                if name is not None:
-                    names.add(name)
-        return names
+        """The ``{name}`` parameter placeholders used in either language.
+
+        A malformed template (``{n:>9}``, ``{n!r}``, a lone brace) raises :class:`ValueError`.
+        """
+        return {name for text in (self.en, self.zh) for kind, name in _template(text) if kind}
+
+    def fill(self, en: Mapping[str, str], zh: Mapping[str, str]) -> Text:
+        """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces."""
+        if not any(brace in self.en + self.zh for brace in "{}"):
+            return self
+        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh))
+
+
+def _template(text: str) -> Iterator[tuple[bool, str]]:
+    """``(is_placeholder, text)`` pieces of a template: only ``{name}``, ``{{`` and ``}}``."""
+    position = 0
+    for match in _TEMPLATE_PART.finditer(text):
+        yield False, text[position : match.start()]
+        piece = match.group()
+        position = match.end()
+        if piece in ("{{", "}}"):
+            yield False, piece[0]
+        elif piece.endswith("}") and piece != "}" and _PARAM_NAME.match(piece[1:-1]):
+            yield True, piece[1:-1]
+        else:
+            raise ValueError(
+                f"{piece!r} is not a placeholder: write {{name}} with a parameter name, "
+                "and {{ or }} for a literal brace"
+            )
+    yield False, text[position:]
+
+
+def _filled(text: str, values: Mapping[str, str]) -> str:
+    return "".join(values[piece] if is_name else piece for is_name, piece in _template(text))
 
 
 BiText = Annotated[Text, BeforeValidator(_text_from_str)]
@@ -191,8 +234,12 @@ class Parameter(PolicyModel):
         try:
             typed = _PARAM_ADAPTERS[self.type].validate_python(value)
         except ValidationError as exc:
-            reason = exc.errors()[0]["msg"]
-            raise ValueError(f"{name} must be {self.type} (got {value!r}: {reason})") from None
+            error = exc.errors()[0]
+            if error["type"] == "value_error":  # our own validator's message already quotes it
+                raise ValueError(f"{name}: {error['msg'].removeprefix('Value error, ')}") from None
+            raise ValueError(f"{name} must be {self.type} (got {value!r}: {error['msg']})") from None
+        if isinstance(typed, float) and not math.isfinite(typed):
+            raise ValueError(f"{name} must be a finite number (got {value!r})")
         if check_bounds:
             if self.min is not None and _order(typed) < _order(self.min):
                 raise ValueError(f"{name} {_show(typed)} is below the minimum {_show(self.min)}")
@@ -393,6 +440,18 @@ class Rule(PolicyModel):
     examples: list[Example] = Field(default_factory=list)
 
 
+def _param_name(name: str) -> str:
+    if not _PARAM_NAME.match(name):
+        raise ValueError(
+            f"parameter name {name!r} is not an identifier: use ASCII letters, digits and _, "
+            "not starting with a digit"
+        )
+    return name
+
+
+ParamName = Annotated[str, AfterValidator(_param_name)]
+"""A parameter name, matching :data:`PARAM_NAME`."""
+
 HitPolicy = Literal["collect", "first", "priority"]
 """Which matching rules' effects a decision keeps: all of them (``collect``), the first in
 order (``first``), or those with the highest ``priority`` (``priority``)."""
@@ -414,7 +473,7 @@ class Policy(PolicyModel):
     description: BiText | None = None
     fact_type: str
     hit_policy: HitPolicy = "collect"
-    params: dict[str, Parameter] = Field(default_factory=dict)
+    params: dict[ParamName, Parameter] = Field(default_factory=dict)
     overrides: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
     rules: list[Rule]
@@ -426,7 +485,7 @@ class Policy(PolicyModel):
     @model_validator(mode="before")
     @classmethod
     def _bounded_depth(cls, data: Any) -> Any:
-        # Refuse deep nesting before pydantic recurses into it.
+        # Refuse deep nesting, NaN and control characters before pydantic recurses into it.
         check_depth(data)
         return data
 
@@ -477,22 +536,63 @@ class Policy(PolicyModel):
 
 
 def check_depth(data: Any) -> None:
-    """Raise :class:`PolicyError` when ``data`` nests deeper than any sane policy.
+    """Raise :class:`PolicyError` when raw policy ``data`` cannot be a sane policy.
 
-    Iterative, so a 10,000-level bomb is measured without recursion.
+    Refused, each located (``loc``): nesting deeper than :data:`MAX_DATA_DEPTH` (measured
+    iteratively, so a 10,000-level bomb costs nothing), a non-finite number (NaN passes
+    every bound), and control characters in text. Worked-example facts are left to their
+    fact model.
     """
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    limit = MAX_CONDITION_DEPTH * 4  # a condition level costs a mapping and a list in raw data
+    stack: list[tuple[Any, tuple[Any, ...], bool]] = [(data, (), False)]
+    while stack:
+        node, loc, in_fact = stack.pop()
+        if len(loc) > MAX_DATA_DEPTH:
+            raise PolicyError(
+                f"nested more than {MAX_DATA_DEPTH} levels deep; flatten it with all/any lists",
+                loc=loc[:8],
+            )
+        in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] == "examples")
+        if not in_fact:
+            _check_value(node, loc)
+        stack.extend((child, where, in_fact) for child, where in _children(node, loc))
+
+
+def _children(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    if isinstance(node, dict):
+        yield from ((value, (*loc, key)) for key, value in node.items())
+    elif isinstance(node, list | tuple):
+        yield from ((value, (*loc, i)) for i, value in enumerate(node))
+    elif isinstance(node, BaseModel):
+        yield from ((getattr(node, name), (*loc, name)) for name in type(node).model_fields)
+
+
+def _check_value(node: Any, loc: tuple[Any, ...]) -> None:
+    if isinstance(node, float) and not math.isfinite(node):
+        raise PolicyError(f"numbers must be finite (got {node!r})", loc=loc)
+    if isinstance(node, str):
+        _check_text(node, loc)
+    elif isinstance(node, dict):
+        for key in node:
+            if isinstance(key, str):
+                _check_text(key, loc)
+
+
+def _check_text(text: str, loc: tuple[Any, ...]) -> None:
+    bad = _CONTROL.search(text)
+    if bad:
+        raise PolicyError(
+            f"text holds the control character U+{ord(bad.group()):04X} "
+            f"at position {bad.start()}: {text[:40]!r}",
+            loc=loc,
+        )
+
+
+def condition_depth(cond: Any) -> int:
+    """How deeply ``cond`` nests (a leaf is 1), measured without recursion."""
+    deepest = 0
+    stack = [(cond, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > limit:
-            raise PolicyError(
-                f"nested more than {MAX_CONDITION_DEPTH} conditions deep; "
-                "flatten it with all/any lists"
-            )
-        if isinstance(node, dict):
-            stack.extend((value, depth + 1) for value in node.values())
-        elif isinstance(node, list | tuple):
-            stack.extend((value, depth + 1) for value in node)
-        elif isinstance(node, BaseModel):
-            stack.extend((getattr(node, name), depth + 1) for name in type(node).model_fields)
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    return deepest

@@ -12,19 +12,24 @@ an id echoed in the output.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
-__all__ = ["BadRecord", "Format", "Record", "detect_format", "read_records"]
+from csrules.scripts._common import CliError
+
+__all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
 
 Format = Literal["auto", "json", "jsonl", "yaml"]
 
 CHUNK = 1 << 16
 MAX_RECORD_CHARS = 5_000_000
 """Largest single fact accepted in a JSON stream; anything longer is reported, not buffered."""
+
+TOO_DEEP = "invalid JSON: nested too deep to read"
 
 _ENVELOPE_KEYS = frozenset({"fact", "fact_type", "now", "id"})
 
@@ -48,6 +53,56 @@ class BadRecord:
     index: int
     line: int | None
     message: str
+
+
+class Utf8Text:
+    """A binary stream read as UTF-8 text (a leading BOM is skipped).
+
+    Bytes that are not UTF-8 (binary data, UTF-16) raise a one-line :class:`CliError`
+    naming the input, the line and the byte offset, instead of a decoding traceback.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        self._raw = raw
+        self._name = name
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._offset = 0
+        self._line = 1
+
+    def _decode(self, data: bytes) -> str:
+        pending = self._decoder.getstate()[0]
+        try:
+            text: str = self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            seen = pending + data
+            where = self._offset - len(pending) + exc.start
+            line = self._line + seen.count(b"\n", 0, exc.start)
+            raise CliError(
+                f"{self._name}:{line}: not UTF-8 text (byte 0x{seen[exc.start]:02x} at offset {where})"
+            ) from None
+        self._offset += len(data)
+        self._line += text.count("\n")
+        return text
+
+    def read(self, size: int = -1) -> str:
+        """Up to ``size`` characters' worth of input (all of it when negative)."""
+        while True:
+            data = self._raw.read(size)
+            text = self._decode(data)
+            if text or not data:
+                return text
+
+    def readline(self) -> str:
+        """One line, with its newline."""
+        while True:
+            data = self._raw.readline()
+            text = self._decode(data)
+            if text or not data:
+                return text
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.readline():
+            yield line
 
 
 def detect_format(name: str, fmt: Format) -> Format:
@@ -142,10 +197,16 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
+        if len(text) > MAX_RECORD_CHARS:
+            yield BadRecord(index, number, _too_large())
+            index += 1
+            continue
         try:
             data = loads(text)
         except ValueError as exc:
             yield BadRecord(index, number, f"invalid JSON: {getattr(exc, 'msg', exc)}")
+        except RecursionError:
+            yield BadRecord(index, number, TOO_DEEP)
         else:
             yield _record(index, number, data)
         index += 1
@@ -203,10 +264,16 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
             try:
                 data, end = decoder.raw_decode(buffer, pos)
             except json.JSONDecodeError as exc:
-                if not eof and len(buffer) - pos < MAX_RECORD_CHARS and fill():
+                # More input may complete a record cut at the end of the buffer.
+                cut = exc.msg.startswith("Unterminated string") or len(buffer) - exc.pos < 64
+                too_large = cut and not eof and len(buffer) - pos >= MAX_RECORD_CHARS
+                if cut and not eof and not too_large and fill():
                     continue
                 where = line + buffer.count("\n", pos, exc.pos)
-                yield BadRecord(index, where, f"invalid JSON: {exc.msg}")
+                yield BadRecord(index, where, _too_large() if too_large else f"invalid JSON: {exc.msg}")
+                return
+            except RecursionError:
+                yield BadRecord(index, line, TOO_DEEP)
                 return
             break
         yield _record(index, line, data)
@@ -215,11 +282,15 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
         index += 1
 
 
+def _too_large() -> str:
+    return f"the record is too large (limit {MAX_RECORD_CHARS:,} characters)"
+
+
 def _read_yaml(stream: Any, name: str) -> Iterator[Record | BadRecord]:
-    from csrules._loader import read_document
+    from csrules._loader import MAX_FILE_BYTES, read_document
     from csrules.exceptions import PolicyError
 
-    text = stream.read()
+    text = stream.read(MAX_FILE_BYTES + 1)  # read_document refuses more; never buffer it all
     try:
         data, lines = read_document(text, fmt="yaml", name=name)
     except PolicyError as exc:
