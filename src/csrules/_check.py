@@ -29,7 +29,13 @@ def check_policy(policy: Policy) -> set[str]:
     except PolicyError as exc:
         raise exc.located(policy_id=policy.id, loc=("fact_type",)) from None
     _check_overrides(policy)
-    source_ids = {source.id for source in policy.sources}
+    source_ids: set[str] = set()
+    for index, source in enumerate(policy.sources):
+        if source.id in source_ids:
+            raise PolicyError(
+                f"duplicate source id {source.id!r}", policy_id=policy.id, loc=("sources", index, "id")
+            )
+        source_ids.add(source.id)
     seen: dict[str, int] = {}
     used: set[str] = set()
     for index, rule in enumerate(policy.rules):
@@ -71,15 +77,9 @@ def _check_overrides(policy: Policy) -> None:
 def _check_rule(
     rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
 ) -> None:
-    from csrules._model import MAX_CONDITION_DEPTH, condition_depth
+    from csrules._model import check_condition_depth
 
-    depth = condition_depth(rule.when)
-    if depth > MAX_CONDITION_DEPTH:
-        raise ctx.fail(
-            f"its condition nests {depth} levels deep, more than the limit of "
-            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
-            at=("when",),
-        )
+    check_condition_depth(rule.when, (*ctx.loc, "when"))
     handler_for(rule.when).check(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
         _check_effect(effect, ctx.at("then", index))

@@ -8,6 +8,7 @@ bounded, and every error located as ``file:line``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from csrules._errors import policy_error_from_validation, rule_id_at
-from csrules._model import Policy, check_depth
+from csrules._model import MAX_DATA_DEPTH, Policy, check_depth
 from csrules.exceptions import PolicyError
 
 __all__ = [
@@ -39,12 +40,34 @@ Format = Literal["yaml", "json"]
 Lines = dict[tuple[Any, ...], int]
 
 
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+MAX_INT_DIGITS = 30
+"""Longest integer literal read; longer ones are refused (policies bound numbers far below)."""
+
+
 class _PolicyLoader(yaml.SafeLoader):
-    """The safe loader, minus aliases, with a depth limit."""
+    """The safe loader, minus aliases, with a depth limit.
+
+    ``12:30`` stays text (YAML 1.1 would read it as the base-60 number 750, silently turning
+    a time of day into a count); over-long integers are refused where they stand.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and _SEXAGESIMAL.match(value):
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        if len(node.value) > MAX_INT_DIGITS:
+            raise PolicyError(
+                f"the number {node.value[:20]}... is too long ({len(node.value)} digits)",
+                line=node.start_mark.line + 1,
+            )
+        return super().construct_yaml_int(node)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -61,6 +84,9 @@ class _PolicyLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
 
 
 def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -> tuple[Any, Lines]:
@@ -83,15 +109,21 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
 
 def _read_json(text: str, name: str | None) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
     except RecursionError:
-        raise PolicyError(
-            f"JSON nested too deep (the limit is {MAX_YAML_DEPTH} levels)", file=name
-        ) from None
+        raise PolicyError(f"nested more than {MAX_DATA_DEPTH} levels deep", file=name) from None
     except _DuplicateKey as exc:
         raise _duplicate_json_key(text, exc.key).located(file=name) from None
+    except PolicyError as exc:
+        raise exc.located(file=name) from None
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise PolicyError(f"the number {text[:20]}... is too long ({len(text)} digits)")
+    return int(text)
 
 
 class _DuplicateKey(Exception):

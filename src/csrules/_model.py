@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     TypeAdapter,
     ValidationError,
     field_serializer,
@@ -63,11 +64,18 @@ MAX_DATA_DEPTH = 256
 PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 """What a parameter name looks like: an ASCII identifier (``max_late_minutes``)."""
 
+MAX_INT = 2**63 - 1
+"""Largest whole number (in size) a policy may hold; beyond it a number is a typo, not a rule."""
+
 _PARAM_NAME = re.compile(PARAM_NAME)
 _TEMPLATE_PART = re.compile(r"\{\{|\}\}|\{[^{}]*\}?|\}")
 # Characters a policy may not contain: the C0/C1 controls except tab and newlines, surrogates
 # and the non-characters U+FFFE/U+FFFF, exactly what the YAML reader refuses in a file.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+"""Text that must say something: ids, codes, roles, versions, messages."""
 
 
 class PolicyModel(BaseModel):
@@ -98,8 +106,8 @@ class Text(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    en: str
-    zh: str
+    en: NonEmpty
+    zh: NonEmpty
 
     def get(self, lang: Literal["en", "zh"]) -> str:
         """The text in ``lang``."""
@@ -151,7 +159,7 @@ class Source(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    id: str
+    id: NonEmpty
     title: BiText
     file: str | None = None
 
@@ -162,8 +170,8 @@ class Citation(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    source: str
-    section: str
+    source: NonEmpty
+    section: NonEmpty
     quote: str | None = None
 
     def __str__(self) -> str:
@@ -229,6 +237,8 @@ class Parameter(PolicyModel):
         """Validate ``value`` against this parameter's type and bounds; return it typed."""
         if self.type in ("int", "float") and isinstance(value, bool):
             raise ValueError(f"{name} must be {self.type} (got bool {value!r})")
+        if self.type == "time" and isinstance(value, int | float):
+            raise ValueError(f'{name} must be a time such as "09:30" (got {value!r})')
         if self.type == "int" and isinstance(value, float) and not value.is_integer():
             raise ValueError(f"{name} must be int (got float {value!r})")
         try:
@@ -288,7 +298,7 @@ class Violate(PolicyModel):
     """
 
     type: Literal["violation"] = "violation"
-    code: str
+    code: NonEmpty
     severity: Severity = "major"
     message: BiText
     consequence: BiText | None = None
@@ -331,7 +341,7 @@ class Oblige(PolicyModel):
 
     type: Literal["obligation"] = "obligation"
     action: BiText
-    who: str
+    who: NonEmpty
     due: Due | None = None
 
 
@@ -342,7 +352,7 @@ class Approve(PolicyModel):
     """
 
     type: Literal["approval"] = "approval"
-    role: str
+    role: NonEmpty
     reason: BiText | None = None
 
 
@@ -353,7 +363,7 @@ class Escalate(PolicyModel):
     """
 
     type: Literal["escalation"] = "escalation"
-    to: str
+    to: NonEmpty
     reason: BiText | None = None
 
 
@@ -436,7 +446,7 @@ class Rule(PolicyModel):
     when: Condition
     then: list[Effect] = Field(min_length=1)
     citation: Citation | None = None
-    priority: int = 0
+    priority: StrictInt = 0
     examples: list[Example] = Field(default_factory=list)
 
 
@@ -468,7 +478,7 @@ class Policy(PolicyModel):
     """
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-    version: str
+    version: NonEmpty
     title: BiText
     description: BiText | None = None
     fact_type: str
@@ -569,6 +579,8 @@ def _children(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, tuple[Any,
 def _check_value(node: Any, loc: tuple[Any, ...]) -> None:
     if isinstance(node, float) and not math.isfinite(node):
         raise PolicyError(f"numbers must be finite (got {node!r})", loc=loc)
+    if isinstance(node, int) and not -MAX_INT <= node <= MAX_INT:
+        raise PolicyError(f"numbers must be within ±{MAX_INT:,}", loc=loc)
     if isinstance(node, str):
         _check_text(node, loc)
     elif isinstance(node, dict):
@@ -587,12 +599,22 @@ def _check_text(text: str, loc: tuple[Any, ...]) -> None:
         )
 
 
-def condition_depth(cond: Any) -> int:
-    """How deeply ``cond`` nests (a leaf is 1), measured without recursion."""
+def check_condition_depth(cond: Any, loc: tuple[str | int, ...]) -> None:
+    """Raise a :class:`PolicyError` at ``loc`` when ``cond`` nests deeper than
+    :data:`MAX_CONDITION_DEPTH` (a leaf is one level), measured without recursion.
+
+    Each nesting level costs the generated code one pair of parentheses, so this bound keeps
+    every compiler (engine and sessions) far from Python's limit of 200.
+    """
     deepest = 0
     stack = [(cond, 1)]
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in node.children())
-    return deepest
+    if deepest > MAX_CONDITION_DEPTH:
+        raise PolicyError(
+            f"the condition nests {deepest} levels deep, more than the limit of "
+            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
+            loc=loc,
+        )

@@ -30,6 +30,7 @@ MAX_RECORD_CHARS = 5_000_000
 """Largest single fact accepted in a JSON stream; anything longer is reported, not buffered."""
 
 TOO_DEEP = "invalid JSON: nested too deep to read"
+TOO_LONG_NUMBER = "invalid JSON: a number has too many digits to read"
 
 _ENVELOPE_KEYS = frozenset({"fact", "fact_type", "now", "id"})
 
@@ -203,8 +204,10 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
             continue
         try:
             data = loads(text)
-        except ValueError as exc:
-            yield BadRecord(index, number, f"invalid JSON: {getattr(exc, 'msg', exc)}")
+        except json.JSONDecodeError as exc:
+            yield BadRecord(index, number, f"invalid JSON: {exc.msg}")
+        except ValueError:
+            yield BadRecord(index, number, TOO_LONG_NUMBER)
         except RecursionError:
             yield BadRecord(index, number, TOO_DEEP)
         else:
@@ -274,6 +277,9 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
                 return
             except RecursionError:
                 yield BadRecord(index, line, TOO_DEEP)
+                return
+            except ValueError:  # only int() fails this way: a number of thousands of digits
+                yield BadRecord(index, line, TOO_LONG_NUMBER)
                 return
             break
         yield _record(index, line, data)
