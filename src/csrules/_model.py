@@ -558,7 +558,8 @@ def check_depth(data: Any) -> None:
         node, loc, in_fact = stack.pop()
         if len(loc) > MAX_DATA_DEPTH:
             raise PolicyError(
-                f"nested more than {MAX_DATA_DEPTH} levels deep; flatten it with all/any lists",
+                f"nested more than {MAX_DATA_DEPTH} levels deep (conditions: limit of "
+                f"{MAX_CONDITION_DEPTH} levels); flatten it with all/any lists",
                 loc=loc[:8],
             )
         in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] == "examples")

@@ -1,0 +1,484 @@
+"""Bad policy and fact input: each class gets a clear csrules error, never a crash or a silent accept.
+
+Every test states one class of fault a campaign found (or probed) and checks both the Python API
+(``load_policy``, ``Policy(...)``, ``Engine(...)``) and, where a file is involved, the command line
+(``csrules check`` / ``csrules eval``: exit status 2 or a finding, one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import csrules
+from csrules import DurationError, Engine, PolicyError, load_policy, loads_policy, parse_duration
+from csrules._durations import MAX_DURATION
+from csrules._model import MAX_CONDITION_DEPTH
+from csrules._sessions import SessionEngine, available_backends
+from csrules.scripts import _input, cli
+from tests import core_models
+
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=CST)
+
+BASE: dict[str, Any] = {
+    "id": "p",
+    "version": "1",
+    "title": "t",
+    "fact_type": "core_leave",
+    "params": {
+        "lim": {"type": "float", "default": 1, "min": 0, "max": 10},
+        "notice": {"type": "duration", "default": "1d"},
+        "start": {"type": "time", "default": "09:00"},
+    },
+    "sources": [{"id": "s", "title": "S"}],
+    "rules": [
+        {
+            "id": "r",
+            "title": "r",
+            "when": {"kind": "compare", "path": "days", "op": ">", "param": "lim"},
+            "then": [{"type": "violation", "code": "X", "message": "over {lim}"}],
+        }
+    ],
+}
+FACT = {
+    "kind": "personal",
+    "requested_at": "2026-01-05T08:00:00+08:00",
+    "starts_at": "2026-01-05T16:00:00+08:00",
+    "days": 2,
+}
+
+
+def changed(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A copy of BASE with the item at ``path`` replaced by ``value``."""
+    data = copy.deepcopy(BASE)
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return data
+
+
+def refused(data: dict[str, Any]) -> PolicyError:
+    """The PolicyError building a policy from ``data`` raises."""
+    with pytest.raises(PolicyError) as caught:
+        csrules.Policy(**data)
+    return caught.value
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8) to ``tmp_path/name``."""
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the command line in-process; exit status, stdout, stderr."""
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str, command: str) -> str:
+    """The single error line of ``err`` (asserting there is no traceback)."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"csrules {command}: error: ")
+    return lines[0]
+
+
+def stdin_bytes(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    """Make stdin a text stream over ``data`` with the usual binary ``buffer`` below it."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def good_policy(tmp_path: Path) -> Path:
+    """BASE as a JSON policy file."""
+    return write(tmp_path, "p.json", json.dumps(BASE))
+
+
+class TestJsonDuplicateKeys:
+    def test_top_level_key_twice_names_both_positions(self):
+        """A JSON policy giving "rules" twice is refused with the key and both line:col positions."""
+        text = '{"id": "p",\n "rules": [],\n  "rules": []}'
+        with pytest.raises(PolicyError) as caught:
+            loads_policy(text, fmt="json", name="p.json")
+        message = str(caught.value)
+        assert "duplicate key 'rules'" in message
+        assert "3:3" in message and "2:2" in message
+        assert caught.value.file == "p.json" and caught.value.line == 3
+
+    def test_nested_key_twice(self, tmp_path):
+        """An "op" given twice inside a condition is refused, not last-one-wins."""
+        text = json.dumps(BASE).replace('"op": ">"', '"op": ">", "op": "<"')
+        path = write(tmp_path, "p.json", text)
+        with pytest.raises(PolicyError, match="duplicate key 'op'"):
+            load_policy(path)
+
+    def test_cli_check_and_eval(self, capsys, tmp_path):
+        """csrules check reports the duplicate as a finding; eval exits 2 with one line."""
+        path = write(tmp_path, "p.json", '{"id": "p", "id": "q"}')
+        code, out, _ = run(capsys, "check", str(path))
+        assert code == 1 and "duplicate key 'id'" in out
+        code, _, err = run(capsys, "eval", str(path), str(path))
+        assert code == 2 and "duplicate key 'id'" in one_line_error(err, "eval")
+
+
+class TestNonFiniteNumbers:
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("params", "lim", "default"), float("nan")),
+            (("params", "lim", "default"), float("inf")),
+            (("params", "lim", "min"), float("nan")),
+            (("overrides",), {"lim": float("nan")}),
+            (("rules", 0, "when"), {"kind": "compare", "path": "days", "op": ">", "value": float("nan")}),
+            (("rules", 0, "when"), {"kind": "in", "path": "days", "value": [1.0, float("-inf")]}),
+        ],
+    )
+    def test_refused_in_policies(self, path, value):
+        """NaN or infinity anywhere in a policy (default, bound, override, literal) is refused there."""
+        error = refused(changed(path, value))
+        assert "finite" in str(error)
+        assert error.loc[: len(path)] == path
+
+    def test_nan_bound_in_yaml(self):
+        """``min: .nan`` no longer disables the bound: the file is refused with its line."""
+        text = json.dumps(changed(("params", "lim", "min"), 0)).replace('"min": 0', '"min": .nan')
+        with pytest.raises(PolicyError, match="finite") as caught:
+            loads_policy(text, name="p.yaml")
+        assert caught.value.line == 1
+
+    def test_with_params(self):
+        """``with_params(lim=nan)`` is refused naming the override."""
+        with pytest.raises(PolicyError, match="finite") as caught:
+            csrules.Policy(**BASE).with_params(lim=float("nan"))
+        assert caught.value.loc == ("overrides", "lim")
+
+    def test_standalone_parameter(self):
+        """A Parameter built alone refuses a non-finite default too."""
+        with pytest.raises(PolicyError, match="finite"):
+            csrules.Parameter(type="float", default=float("inf"))
+
+    def test_facts_are_left_to_the_model(self):
+        """A NaN in a fact is the host model's business: this model accepts it, so it is judged."""
+        engine = Engine([csrules.Policy(**BASE)])
+        assert engine.evaluate({**FACT, "days": float("nan")}).effects == ()
+
+
+class TestTextPlaceholders:
+    @pytest.mark.parametrize(
+        "message",
+        ["{lim:>50000000}", "{lim:{lim}}", "{lim:d}", "{lim!x}", "{lim!r}", "{lim.real}", "{lim[0]}", "{}", "{0}"],
+    )
+    def test_only_plain_names_load(self, message):
+        """Format specs, conversions, attributes, indexes and positional fields are refused at load."""
+        error = refused(changed(("rules", 0, "then", 0, "message"), message))
+        assert "not a placeholder" in str(error)
+        assert error.rule_id == "r"
+        assert error.loc == ("rules", 0, "then", 0, "message")
+
+    def test_cli_check_reports_a_format_spec(self, capsys, tmp_path):
+        """``csrules check`` reports ``{lim:d}`` as invalid instead of passing it to Engine()."""
+        path = write(tmp_path, "p.json", json.dumps(changed(("rules", 0, "then", 0, "message"), "{lim:d}")))
+        code, out, _ = run(capsys, "check", str(path))
+        assert code == 1 and "[invalid]" in out and "not a placeholder" in out
+
+    @pytest.mark.parametrize(("message", "shown"), [("{{lim}}", "{lim}"), ("{{lim}} is {lim}", "{lim} is 1.0")])
+    def test_doubled_braces_are_literal_braces_always(self, message, shown):
+        """``{{``/``}}`` render as one brace whether or not the text also quotes a parameter."""
+        policy = csrules.Policy(**changed(("rules", 0, "then", 0, "message"), message))
+        (effect,) = Engine([policy]).evaluate(FACT).effects
+        assert effect.message.en == shown
+
+
+class TestParameterNames:
+    @pytest.mark.parametrize("name", ["0", "a.b", "a[0]", "", "a b", "é", "1st"])
+    def test_non_identifiers_are_refused(self, name):
+        """A parameter name that is not an ASCII identifier is refused, quoting it."""
+        data = changed(("params",), {name: {"type": "int", "default": 1}})
+        data["rules"][0]["then"][0]["message"] = "over"
+        error = refused(data)
+        assert f"parameter name {name!r}" in str(error)
+
+    def test_identifiers_load(self):
+        """Identifier-like names, with underscores, still load."""
+        data = changed(("params",), {"_x": {"type": "float", "default": 1}, "max_2": {"type": "int", "default": 1}})
+        data["rules"][0]["when"]["param"] = "_x"
+        data["rules"][0]["then"][0]["message"] = "over {_x} {max_2}"
+        assert Engine([csrules.Policy(**data)]).evaluate(FACT).effects[0].message.en == "over 1.0 1"
+
+    def test_cli_check(self, capsys, tmp_path):
+        """``csrules check`` reports a dotted parameter name at its line."""
+        data = changed(("params",), {"a.b": {"type": "int", "default": 1}})
+        data["rules"][0]["then"][0]["message"] = "over"
+        path = write(tmp_path, "p.json", json.dumps(data, indent=1))
+        code, out, _ = run(capsys, "check", str(path))
+        assert code == 1 and "parameter name 'a.b'" in out
+
+
+class TestControlCharacters:
+    @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\ufffe"])
+    def test_raw_in_a_yaml_policy(self, tmp_path, char):
+        """A control character in a YAML policy file is a PolicyError with file, line and column."""
+        path = write(tmp_path, "p.yaml", f"id: p\ntitle: a{char}b\n")
+        with pytest.raises(PolicyError, match="unacceptable character") as caught:
+            load_policy(path)
+        assert caught.value.file == str(path) and caught.value.line == 2
+        assert "2:9" in str(caught.value)
+
+    def test_escaped_in_a_policy_string(self):
+        """An escape sequence producing a control character (YAML ``"\\e"``) is refused too."""
+        with pytest.raises(PolicyError, match="control character U[+]001B"):
+            loads_policy(json.dumps(BASE).replace('"title": "t"', '"title": "\\u001b[31mt"'), fmt="json")
+
+    def test_cli_check_policy(self, capsys, tmp_path):
+        """``csrules check`` reports the character as a syntax finding, no traceback."""
+        path = write(tmp_path, "p.yaml", "id: p\x07\n")
+        code, out, err = run(capsys, "check", str(path))
+        assert code == 1 and "[syntax] unacceptable character U+0007" in out and not err
+
+    def test_yaml_fact_file(self, capsys, tmp_path):
+        """A YAML fact file with a control character is a bad fact located by file and line."""
+        facts = write(tmp_path, "facts.yaml", "kind: personal\ndays: 2\x07\n")
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
+        assert code == 2 and f"{facts}:2" in one_line_error(err, "eval")
+
+    @pytest.mark.parametrize("data", ["{}".encode("utf-16"), b"\x7fELF\x02\x01\x01\x00\xff\xfe\xfd"])
+    def test_binary_or_utf16_on_stdin(self, capsys, monkeypatch, tmp_path, data):
+        """UTF-16 or binary bytes on stdin are 'not UTF-8 text' with the byte offset."""
+        stdin_bytes(monkeypatch, data)
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)))
+        line = one_line_error(err, "eval")
+        assert code == 2 and "<stdin>:1: not UTF-8 text" in line and "at offset" in line
+
+    def test_non_utf8_fact_file(self, capsys, tmp_path):
+        """A fact file that stops being UTF-8 on line 2 is reported at line 2."""
+        facts = write(tmp_path, "facts.jsonl", json.dumps(FACT).encode() + b"\n\xff\n")
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
+        assert code == 2 and f"{facts}:2: not UTF-8 text" in one_line_error(err, "eval")
+
+    def test_non_utf8_policy_file(self, tmp_path):
+        """A policy file that is not UTF-8 names the line and the byte offset."""
+        path = write(tmp_path, "p.yaml", b"id: p\ntitle: \xff\n")
+        with pytest.raises(PolicyError, match="not UTF-8 text .byte 0xff at offset 13") as caught:
+            load_policy(path)
+        assert caught.value.line == 2
+
+
+def chain(depth: int, leaf: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A condition ``depth`` levels deep (not/all/any in turn around ``leaf``); True when negated."""
+    cond, negated = leaf, False
+    for level in range(depth - 1):
+        kind = ("not", "all", "any")[level % 3]
+        if kind == "not":
+            cond, negated = {"kind": "not", "condition": cond}, not negated
+        else:
+            cond = {"kind": kind, "of": [cond]}
+    return cond, negated
+
+
+# The leaf with the most guards: a nested optional field compared with another field.
+DEEP_LEAF = {"kind": "compare", "path": "sub.m", "op": ">", "field": "n"}
+THING = {"n": 1, "kind": "a", "flag": True, "text": "t", "at": NOW.isoformat(), "sub": {"m": 2}}
+
+
+def deep_policy(depth: int) -> tuple[dict[str, Any], bool]:
+    """A core_thing policy whose one rule nests ``depth`` levels deep."""
+    when, negated = chain(depth, DEEP_LEAF)
+    rule = {"id": "deep-rule", "title": "d", "when": when, "then": [{"type": "approval", "role": "x"}]}
+    return {"id": "deep", "version": "1", "title": "d", "fact_type": "core_thing", "rules": [rule]}, negated
+
+
+class TestConditionDepth:
+    def test_at_the_limit_compiles_and_agrees_with_the_trace(self):
+        """A rule exactly MAX_CONDITION_DEPTH deep compiles, and the compiled engine and the trace agree."""
+        data, negated = deep_policy(MAX_CONDITION_DEPTH)
+        engine = Engine([csrules.Policy(**data)])
+        decision = engine.evaluate(THING, now=NOW)
+        expected = not negated  # the leaf holds: sub.m 2 > n 1
+        assert bool(decision.effects) is expected
+        (rule,) = decision.trace.rules
+        assert rule.matched is expected and rule.condition.result is expected
+
+    def test_generated_code_stays_far_from_the_parser_limit(self):
+        """Each level costs one pair of parentheses: at the limit the source nests well under 200."""
+        data, _ = deep_policy(MAX_CONDITION_DEPTH)
+        source = Engine([csrules.Policy(**data)]).source("core_thing")
+        depth = deepest = 0
+        for char in source:
+            depth += (char in "([{") - (char in ")]}")
+            deepest = max(deepest, depth)
+        assert MAX_CONDITION_DEPTH <= deepest <= MAX_CONDITION_DEPTH + 8
+
+    @pytest.mark.parametrize("backend", available_backends())
+    def test_at_the_limit_in_sessions(self, backend):
+        """The session program compiler (every backend) handles a rule at the limit."""
+        data, negated = deep_policy(MAX_CONDITION_DEPTH)
+        session = SessionEngine([csrules.Policy(**data)], backend=backend).session("a")
+        result = session.send(core_models.Thing(**THING), now=NOW)
+        assert bool(result.effects) is not negated
+
+    @pytest.mark.parametrize("depth", [MAX_CONDITION_DEPTH + 1, 199, 254])
+    def test_over_the_limit_is_refused_with_the_rule(self, depth):
+        """One level over the limit (and the depths that used to crash compile) is refused naming the rule."""
+        data, _ = deep_policy(depth)
+        error = refused(data)
+        assert error.rule_id == "deep-rule" and "limit of 64" in str(error)
+
+    def test_over_the_limit_built_in_python(self):
+        """Python-built conditions are measured by the Policy model too."""
+        cond: Any = csrules.IsSet(path="certificate")
+        for _ in range(MAX_CONDITION_DEPTH):
+            cond = csrules.Not(condition=cond)
+        rule = csrules.Rule(id="py", title="p", when=cond, then=[csrules.Approve(role="x")])
+        with pytest.raises(PolicyError, match="limit of 64") as caught:
+            csrules.Policy(id="p", version="1", title="t", fact_type="core_leave", rules=[rule])
+        assert caught.value.rule_id == "py"
+
+    @pytest.mark.parametrize("depth", [100, 200])
+    def test_over_the_limit_in_a_file(self, tmp_path, depth):
+        """From a file, the refusal carries the file and the rule (and the line, within YAML's depth)."""
+        data, _ = deep_policy(depth)
+        text = json.dumps(data, indent=1)
+        path = write(tmp_path, "deep.json", text)
+        with pytest.raises(PolicyError, match="limit of 64") as caught:
+            load_policy(path)
+        assert caught.value.rule_id == "deep-rule" and caught.value.file == str(path)
+        when_line = next(n for n, line in enumerate(text.splitlines(), 1) if '"when"' in line)
+        assert depth > 100 or caught.value.line == when_line
+
+    def test_lifecycle_guard_over_the_limit(self):
+        """A lifecycle guard deeper than the limit is refused like a rule's condition."""
+        from csrules._sessions.complaint import complaint_lifecycle
+
+        data = complaint_lifecycle().model_dump(mode="json", by_alias=True, exclude_none=True)
+        data["transitions"][1]["guard"], _ = chain(MAX_CONDITION_DEPTH + 1, data["transitions"][1]["guard"])
+        with pytest.raises(PolicyError, match="limit of 64"):
+            type(complaint_lifecycle())(**data)
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+class TestDeepJson:
+    @pytest.mark.parametrize(("name", "flags"), [("facts.json", []), ("facts.jsonl", []), ("-", [])])
+    def test_eval_input(self, capsys, monkeypatch, tmp_path, name, flags):
+        """100,000-deep arrays in eval input (file or sniffed stdin) are a located bad fact."""
+        if name == "-":
+            stdin_bytes(monkeypatch, DEEP_JSON.encode())
+            source = "<stdin>"
+        else:
+            source = str(write(tmp_path, name, DEEP_JSON))
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), source if name != "-" else "-", *flags)
+        assert code == 2 and "nested too deep" in one_line_error(err, "eval")
+
+    def test_policy_file(self, capsys, tmp_path):
+        """A deep JSON policy is a PolicyError (API) and a syntax finding (check)."""
+        path = write(tmp_path, "p.json", '{"id": "p", "rules": ' + DEEP_JSON + "}")
+        with pytest.raises(PolicyError, match="nested more than"):
+            load_policy(path)
+        code, out, _ = run(capsys, "check", str(path))
+        assert code == 1 and "nested more than" in out
+
+
+class TestDurationLimits:
+    @pytest.mark.parametrize("text", ["99999999999999999999d", "P99999999999999999999D", "1" + "0" * 400 + "s"])
+    def test_overflow_is_a_duration_error(self, text):
+        """A duration too large for date arithmetic is a DurationError naming the value and limit."""
+        with pytest.raises(DurationError, match="longer than the limit of 36500 days"):
+            parse_duration(text)
+
+    def test_limit_is_inclusive(self):
+        """The limit itself is accepted; one day more is not."""
+        assert parse_duration("36500d") == csrules.WallDuration(MAX_DURATION)
+        with pytest.raises(DurationError, match="'36501d'"):
+            parse_duration("36501d")
+        with pytest.raises(DurationError):
+            parse_duration("36501 business days")
+
+    def test_parameter_default(self):
+        """A duration parameter default past the limit is a PolicyError at the parameter."""
+        error = refused(changed(("params", "notice", "default"), "99999999999999999999d"))
+        assert error.loc[:2] == ("params", "notice") and "99999999999999999999d" in str(error)
+
+    def test_cli_check_has_no_traceback(self, capsys, tmp_path):
+        """``csrules check`` reports the overlong default as a finding, not a traceback."""
+        data = changed(("params", "notice", "default"), "99999999999999999999d")
+        path = write(tmp_path, "p.json", json.dumps(data))
+        code, out, err = run(capsys, "check", str(path))
+        assert code == 1 and "limit of 36500 days" in out and not err
+
+
+class TestRecordSize:
+    @pytest.mark.parametrize("name", ["big.json", "big.jsonl"])
+    def test_valid_record_over_the_limit(self, capsys, tmp_path, name):
+        """A valid 6 MB record is 'too large (limit N)', not 'invalid JSON: Unterminated string'."""
+        facts = write(tmp_path, name, json.dumps({**FACT, "pad": "a" * 6_000_000}) + "\n")
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
+        line = one_line_error(err, "eval")
+        assert code == 2 and f"too large (limit {_input.MAX_RECORD_CHARS:,} characters)" in line
+
+    def test_syntax_error_is_still_reported_as_such(self, capsys, tmp_path):
+        """A broken record before lots of input is an invalid JSON error, not a size error."""
+        facts = write(tmp_path, "f.json", '{"kind": }\n' + json.dumps(FACT) * 100_000)
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
+        assert code == 2 and "invalid JSON: Expecting value" in one_line_error(err, "eval")
+
+
+class TestOddValues:
+    @pytest.mark.parametrize(
+        ("path", "value", "says"),
+        [
+            (("version",), "", "at least 1 character"),
+            (("title",), "", "at least 1 character"),
+            (("rules", 0, "then", 0, "code"), "", "at least 1 character"),
+            (("rules", 0, "then", 0, "message"), "", "at least 1 character"),
+            (("rules", 0, "priority"), True, "valid integer"),
+            (("rules", 0, "priority"), "2", "valid integer"),
+            (("rules", 0, "priority"), 10**400, "within"),
+            (("params", "lim", "default"), 10**400, "within"),
+            (("rules", 0, "when"), {"kind": "compare", "path": "days", "op": ">", "value": 10**30}, "within"),
+            (("params", "start", "default"), 900, "a time such as"),
+            (("sources",), [{"id": "s", "title": "S"}, {"id": "s", "title": "T"}], "duplicate source id"),
+        ],
+    )
+    def test_refused(self, path, value, says):
+        """Empty ids and texts, bools or strings as numbers, huge numbers, numeric times, repeated sources."""
+        assert says in str(refused(changed(path, value)))
+
+    def test_with_params_huge_int(self):
+        """``with_params`` refuses a whole number beyond 64 bits."""
+        data = changed(("params", "lim"), {"type": "int", "default": 1})
+        with pytest.raises(PolicyError, match="within"):
+            csrules.Policy(**data).with_params(lim=10**400)
+
+    def test_yaml_clock_time_stays_text(self):
+        """``default: 12:30`` is the time 12:30, not YAML 1.1's base-60 number 750."""
+        text = json.dumps(changed(("params", "start", "default"), "X")).replace('"X"', "12:30")
+        assert loads_policy(text).params["start"].default.isoformat() == "12:30:00"
+
+    @pytest.mark.parametrize("fmt", ["yaml", "json"])
+    def test_thousands_of_digits(self, fmt):
+        """An integer of 5,000 digits is a PolicyError, not Python's int-conversion ValueError."""
+        with pytest.raises(PolicyError, match="too long .5000 digits"):
+            loads_policy('{"id": ' + "9" * 5000 + "}", fmt=fmt)
+
+    def test_thousands_of_digits_in_facts(self, capsys, tmp_path):
+        """The same number in a JSON fact stream is a bad fact, one line."""
+        facts = write(tmp_path, "f.json", '{"days": ' + "9" * 5000 + "}")
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
+        assert code == 2 and "too many digits" in one_line_error(err, "eval")
+
+    def test_path_in_errors_is_never_blank(self):
+        """An empty field path is quoted in the message, not rendered as a dangling 'at '."""
+        error = refused(changed(("rules", 0, "when", "path"), ""))
+        assert "at :" not in str(error) and "'' is not a field path" in str(error)
