@@ -113,8 +113,10 @@ class TestJsonDuplicateKeys:
             loads_policy(text, fmt="json", name="p.json")
         message = str(caught.value)
         assert "duplicate key 'rules'" in message
-        assert "3:3" in message and "2:2" in message
-        assert caught.value.file == "p.json" and caught.value.line == 3
+        assert "3:3" in message
+        assert "2:2" in message
+        assert caught.value.file == "p.json"
+        assert caught.value.line == 3
 
     def test_nested_key_twice(self, tmp_path):
         """An "op" given twice inside a condition is refused, not last-one-wins."""
@@ -127,9 +129,11 @@ class TestJsonDuplicateKeys:
         """csrules check reports the duplicate as a finding; eval exits 2 with one line."""
         path = write(tmp_path, "p.json", '{"id": "p", "id": "q"}')
         code, out, _ = run(capsys, "check", str(path))
-        assert code == 1 and "duplicate key 'id'" in out
+        assert code == 1
+        assert "duplicate key 'id'" in out
         code, _, err = run(capsys, "eval", str(path), str(path))
-        assert code == 2 and "duplicate key 'id'" in one_line_error(err, "eval")
+        assert code == 2
+        assert "duplicate key 'id'" in one_line_error(err, "eval")
 
 
 class TestNonFiniteNumbers:
@@ -190,7 +194,9 @@ class TestTextPlaceholders:
         """``csrules check`` reports ``{lim:d}`` as invalid instead of passing it to Engine()."""
         path = write(tmp_path, "p.json", json.dumps(changed(("rules", 0, "then", 0, "message"), "{lim:d}")))
         code, out, _ = run(capsys, "check", str(path))
-        assert code == 1 and "[invalid]" in out and "not a placeholder" in out
+        assert code == 1
+        assert "[invalid]" in out
+        assert "not a placeholder" in out
 
     @pytest.mark.parametrize(("message", "shown"), [("{{lim}}", "{lim}"), ("{{lim}} is {lim}", "{lim} is 1.0")])
     def test_doubled_braces_are_literal_braces_always(self, message, shown):
@@ -222,7 +228,8 @@ class TestParameterNames:
         data["rules"][0]["then"][0]["message"] = "over"
         path = write(tmp_path, "p.json", json.dumps(data, indent=1))
         code, out, _ = run(capsys, "check", str(path))
-        assert code == 1 and "parameter name 'a.b'" in out
+        assert code == 1
+        assert "parameter name 'a.b'" in out
 
 
 class TestControlCharacters:
@@ -232,25 +239,29 @@ class TestControlCharacters:
         path = write(tmp_path, "p.yaml", f"id: p\ntitle: a{char}b\n")
         with pytest.raises(PolicyError, match="unacceptable character") as caught:
             load_policy(path)
-        assert caught.value.file == str(path) and caught.value.line == 2
+        assert caught.value.file == str(path)
+        assert caught.value.line == 2
         assert "2:9" in str(caught.value)
 
     def test_escaped_in_a_policy_string(self):
         """An escape sequence producing a control character (YAML ``"\\e"``) is refused too."""
-        with pytest.raises(PolicyError, match="control character U[+]001B"):
+        with pytest.raises(PolicyError, match=r"control character U\+001B"):
             loads_policy(json.dumps(BASE).replace('"title": "t"', '"title": "\\u001b[31mt"'), fmt="json")
 
     def test_cli_check_policy(self, capsys, tmp_path):
         """``csrules check`` reports the character as a syntax finding, no traceback."""
         path = write(tmp_path, "p.yaml", "id: p\x07\n")
         code, out, err = run(capsys, "check", str(path))
-        assert code == 1 and "[syntax] unacceptable character U+0007" in out and not err
+        assert code == 1
+        assert "[syntax] unacceptable character U+0007" in out
+        assert not err
 
     def test_yaml_fact_file(self, capsys, tmp_path):
         """A YAML fact file with a control character is a bad fact located by file and line."""
         facts = write(tmp_path, "facts.yaml", "kind: personal\ndays: 2\x07\n")
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
-        assert code == 2 and f"{facts}:2" in one_line_error(err, "eval")
+        assert code == 2
+        assert f"{facts}:2" in one_line_error(err, "eval")
 
     @pytest.mark.parametrize("data", ["{}".encode("utf-16"), b"\x7fELF\x02\x01\x01\x00\xff\xfe\xfd"])
     def test_binary_or_utf16_on_stdin(self, capsys, monkeypatch, tmp_path, data):
@@ -258,18 +269,21 @@ class TestControlCharacters:
         stdin_bytes(monkeypatch, data)
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)))
         line = one_line_error(err, "eval")
-        assert code == 2 and "<stdin>:1: not UTF-8 text" in line and "at offset" in line
+        assert code == 2
+        assert "<stdin>:1: not UTF-8 text" in line
+        assert "at offset" in line
 
     def test_non_utf8_fact_file(self, capsys, tmp_path):
         """A fact file that stops being UTF-8 on line 2 is reported at line 2."""
         facts = write(tmp_path, "facts.jsonl", json.dumps(FACT).encode() + b"\n\xff\n")
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
-        assert code == 2 and f"{facts}:2: not UTF-8 text" in one_line_error(err, "eval")
+        assert code == 2
+        assert f"{facts}:2: not UTF-8 text" in one_line_error(err, "eval")
 
     def test_non_utf8_policy_file(self, tmp_path):
         """A policy file that is not UTF-8 names the line and the byte offset."""
         path = write(tmp_path, "p.yaml", b"id: p\ntitle: \xff\n")
-        with pytest.raises(PolicyError, match="not UTF-8 text .byte 0xff at offset 13") as caught:
+        with pytest.raises(PolicyError, match=r"not UTF-8 text \(byte 0xff at offset 13\)") as caught:
             load_policy(path)
         assert caught.value.line == 2
 
@@ -307,7 +321,8 @@ class TestConditionDepth:
         expected = not negated  # the leaf holds: sub.m 2 > n 1
         assert bool(decision.effects) is expected
         (rule,) = decision.trace.rules
-        assert rule.matched is expected and rule.condition.result is expected
+        assert rule.matched is expected
+        assert rule.condition.result is expected
 
     def test_generated_code_stays_far_from_the_parser_limit(self):
         """Each level costs one pair of parentheses: at the limit the source nests well under 200."""
@@ -332,7 +347,8 @@ class TestConditionDepth:
         """One level over the limit (and the depths that used to crash compile) is refused naming the rule."""
         data, _ = deep_policy(depth)
         error = refused(data)
-        assert error.rule_id == "deep-rule" and "limit of 64" in str(error)
+        assert error.rule_id == "deep-rule"
+        assert "limit of 64" in str(error)
 
     def test_over_the_limit_built_in_python(self):
         """Python-built conditions are measured by the Policy model too."""
@@ -352,7 +368,8 @@ class TestConditionDepth:
         path = write(tmp_path, "deep.json", text)
         with pytest.raises(PolicyError, match="limit of 64") as caught:
             load_policy(path)
-        assert caught.value.rule_id == "deep-rule" and caught.value.file == str(path)
+        assert caught.value.rule_id == "deep-rule"
+        assert caught.value.file == str(path)
         when_line = next(n for n, line in enumerate(text.splitlines(), 1) if '"when"' in line)
         assert depth > 100 or caught.value.line == when_line
 
@@ -379,7 +396,8 @@ class TestDeepJson:
         else:
             source = str(write(tmp_path, name, DEEP_JSON))
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), source if name != "-" else "-", *flags)
-        assert code == 2 and "nested too deep" in one_line_error(err, "eval")
+        assert code == 2
+        assert "nested too deep" in one_line_error(err, "eval")
 
     def test_policy_file(self, capsys, tmp_path):
         """A deep JSON policy is a PolicyError (API) and a syntax finding (check)."""
@@ -387,7 +405,8 @@ class TestDeepJson:
         with pytest.raises(PolicyError, match="nested more than"):
             load_policy(path)
         code, out, _ = run(capsys, "check", str(path))
-        assert code == 1 and "nested more than" in out
+        assert code == 1
+        assert "nested more than" in out
 
 
 class TestDurationLimits:
@@ -408,14 +427,17 @@ class TestDurationLimits:
     def test_parameter_default(self):
         """A duration parameter default past the limit is a PolicyError at the parameter."""
         error = refused(changed(("params", "notice", "default"), "99999999999999999999d"))
-        assert error.loc[:2] == ("params", "notice") and "99999999999999999999d" in str(error)
+        assert error.loc[:2] == ("params", "notice")
+        assert "99999999999999999999d" in str(error)
 
     def test_cli_check_has_no_traceback(self, capsys, tmp_path):
         """``csrules check`` reports the overlong default as a finding, not a traceback."""
         data = changed(("params", "notice", "default"), "99999999999999999999d")
         path = write(tmp_path, "p.json", json.dumps(data))
         code, out, err = run(capsys, "check", str(path))
-        assert code == 1 and "limit of 36500 days" in out and not err
+        assert code == 1
+        assert "limit of 36500 days" in out
+        assert not err
 
 
 class TestRecordSize:
@@ -425,13 +447,15 @@ class TestRecordSize:
         facts = write(tmp_path, name, json.dumps({**FACT, "pad": "a" * 6_000_000}) + "\n")
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
         line = one_line_error(err, "eval")
-        assert code == 2 and f"too large (limit {_input.MAX_RECORD_CHARS:,} characters)" in line
+        assert code == 2
+        assert f"too large (limit {_input.MAX_RECORD_CHARS:,} characters)" in line
 
     def test_syntax_error_is_still_reported_as_such(self, capsys, tmp_path):
         """A broken record before lots of input is an invalid JSON error, not a size error."""
         facts = write(tmp_path, "f.json", '{"kind": }\n' + json.dumps(FACT) * 100_000)
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
-        assert code == 2 and "invalid JSON: Expecting value" in one_line_error(err, "eval")
+        assert code == 2
+        assert "invalid JSON: Expecting value" in one_line_error(err, "eval")
 
 
 class TestOddValues:
@@ -469,16 +493,18 @@ class TestOddValues:
     @pytest.mark.parametrize("fmt", ["yaml", "json"])
     def test_thousands_of_digits(self, fmt):
         """An integer of 5,000 digits is a PolicyError, not Python's int-conversion ValueError."""
-        with pytest.raises(PolicyError, match="too long .5000 digits"):
+        with pytest.raises(PolicyError, match=r"too long \(5000 digits\)"):
             loads_policy('{"id": ' + "9" * 5000 + "}", fmt=fmt)
 
     def test_thousands_of_digits_in_facts(self, capsys, tmp_path):
         """The same number in a JSON fact stream is a bad fact, one line."""
         facts = write(tmp_path, "f.json", '{"days": ' + "9" * 5000 + "}")
         code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), str(facts))
-        assert code == 2 and "too many digits" in one_line_error(err, "eval")
+        assert code == 2
+        assert "too many digits" in one_line_error(err, "eval")
 
     def test_path_in_errors_is_never_blank(self):
         """An empty field path is quoted in the message, not rendered as a dangling 'at '."""
         error = refused(changed(("rules", 0, "when", "path"), ""))
-        assert "at :" not in str(error) and "'' is not a field path" in str(error)
+        assert "at :" not in str(error)
+        assert "'' is not a field path" in str(error)
