@@ -508,3 +508,36 @@ class TestOddValues:
         error = refused(changed(("rules", 0, "when", "path"), ""))
         assert "at :" not in str(error)
         assert "'' is not a field path" in str(error)
+
+
+class TestOddCommandLineInput:
+    @pytest.mark.parametrize(
+        ("text", "fmt"), [('{"days": 1, "days": 5}\n', "jsonl"), ('[{"days": 1,\n "days": 5}]', "json")]
+    )
+    def test_fact_with_a_duplicate_key(self, capsys, monkeypatch, tmp_path, text, fmt):
+        """A JSON fact giving a key twice is a bad fact, as in YAML, not last-one-wins."""
+        stdin_bytes(monkeypatch, text.encode())
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)), "--input-format", fmt)
+        assert code == 2
+        assert "duplicate key 'days'" in one_line_error(err, "eval")
+
+    def test_sniffing_a_deep_first_line(self, capsys, monkeypatch, tmp_path):
+        """Sniffing stdin whose first line is an object 100,000 levels deep does not crash."""
+        stdin_bytes(monkeypatch, ('{"a": ' + DEEP_JSON + "}\n").encode())
+        code, _, err = run(capsys, "eval", str(good_policy(tmp_path)))
+        assert code == 2
+        assert "nested too deep" in one_line_error(err, "eval")
+
+    def test_explain_names_an_inline_fact_briefly(self, capsys, tmp_path):
+        """A bad inline fact is reported as <argument>, not by echoing the whole argument."""
+        code, _, err = run(capsys, "explain", str(good_policy(tmp_path)), '{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+        line = one_line_error(err, "explain")
+        assert code == 2
+        assert line.startswith("csrules explain: error: <argument>:1: invalid JSON: nested too deep")
+
+    @pytest.mark.parametrize("command", ["eval", "check", "test", "docs"])
+    def test_empty_target_is_not_the_current_directory(self, capsys, command):
+        """An empty target name is refused instead of silently meaning the current directory."""
+        code, _, err = run(capsys, command, "")
+        assert code == 2
+        assert "an empty name was given" in one_line_error(err, command)

@@ -21,6 +21,7 @@ from csrules._model import MAX_DATA_DEPTH, Policy, check_depth
 from csrules.exceptions import PolicyError
 
 __all__ = [
+    "DuplicateKey",
     "dump_policy",
     "format_of",
     "load_policy",
@@ -28,6 +29,7 @@ __all__ = [
     "policy_schema",
     "read_document",
     "read_policy_text",
+    "unique_keys",
 ]
 
 MAX_FILE_BYTES = 5_000_000
@@ -109,12 +111,12 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
 
 def _read_json(text: str, name: str | None) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int)
+        return json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
     except RecursionError:
         raise PolicyError(f"nested more than {MAX_DATA_DEPTH} levels deep", file=name) from None
-    except _DuplicateKey as exc:
+    except DuplicateKey as exc:
         raise _duplicate_json_key(text, exc.key).located(file=name) from None
     except PolicyError as exc:
         raise exc.located(file=name) from None
@@ -126,18 +128,19 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
-class _DuplicateKey(Exception):
-    """A JSON object gave ``key`` twice (located afterwards: the hook has no positions)."""
+class DuplicateKey(Exception):
+    """A JSON object gave ``key`` twice (located by the caller: the hook knows no positions)."""
 
     def __init__(self, key: str) -> None:
         self.key = key
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object hook that refuses a key given twice (``json`` keeps the last silently)."""
     data: dict[str, Any] = {}
     for key, value in pairs:
         if key in data:
-            raise _DuplicateKey(key)
+            raise DuplicateKey(key)
         data[key] = value
     return data
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Literal, TextIO
 
+from csrules._loader import DuplicateKey, unique_keys
 from csrules.scripts._common import CliError
 
 __all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
@@ -137,6 +138,8 @@ def _sniff(first: str) -> Format:
             json.loads(text)
         except ValueError:
             return "json"  # an object over several lines
+        except RecursionError:
+            return "jsonl"  # one line, too deep: reported by the JSON Lines reader
         return "jsonl"
     if text.startswith("[") or not text:
         return "json"
@@ -192,9 +195,13 @@ def _record(index: int, line: int, data: Any) -> Record | BadRecord:
     return Record(index, line, data)
 
 
+def _duplicate(exc: DuplicateKey) -> str:
+    return f"invalid JSON: duplicate key {exc.key!r} in one object"
+
+
 def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
     index = 0
-    loads = json.loads
+    loads = json.JSONDecoder(object_pairs_hook=unique_keys).decode
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
@@ -208,6 +215,8 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
             yield BadRecord(index, number, f"invalid JSON: {exc.msg}")
         except ValueError:
             yield BadRecord(index, number, TOO_LONG_NUMBER)
+        except DuplicateKey as exc:
+            yield BadRecord(index, number, _duplicate(exc))
         except RecursionError:
             yield BadRecord(index, number, TOO_DEEP)
         else:
@@ -217,7 +226,7 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
 
 def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
     """Objects from a JSON document that is an object, an array, or objects one after another."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=unique_keys)
     buffer = ""
     pos = 0
     line = 1
@@ -280,6 +289,9 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
                 return
             except ValueError:  # only int() fails this way: a number of thousands of digits
                 yield BadRecord(index, line, TOO_LONG_NUMBER)
+                return
+            except DuplicateKey as exc:
+                yield BadRecord(index, line, _duplicate(exc))
                 return
             break
         yield _record(index, line, data)

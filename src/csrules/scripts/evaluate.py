@@ -321,19 +321,20 @@ def _read_one(name: str) -> Record:
     from csrules.scripts._input import read_records as read
 
     if name.lstrip().startswith("{"):
-        text_records = list(read(io.StringIO(name), "json", name="<argument>"))
+        label = "<argument>"
+        text_records = list(read(io.StringIO(name), "json", name=label))
     else:
+        label = "<stdin>" if name == "-" else name
         with _open(name) as (handle, _):
-            label = "<stdin>" if name == "-" else name
             text_records = list(read(handle, detect_format(label, "auto"), name=label))
     if not text_records:
-        raise CliError(f"{name}: holds no fact")
+        raise CliError(f"{label}: holds no fact")
     first = text_records[0]
     if isinstance(first, BadRecord):
-        where = f"{name}:{first.line}" if first.line else name
+        where = f"{label}:{first.line}" if first.line else label
         raise CliError(f"{where}: {first.message}")
     if len(text_records) > 1:
-        raise CliError(f"{name}: holds {len(text_records)} facts; explain takes one (use eval --trace for many)")
+        raise CliError(f"{label}: holds {len(text_records)} facts; explain takes one (use eval --trace for many)")
     return first
 
 
