@@ -541,3 +541,28 @@ class TestOddCommandLineInput:
         code, _, err = run(capsys, command, "")
         assert code == 2
         assert "an empty name was given" in one_line_error(err, command)
+
+
+class TestApiMisuse:
+    @pytest.mark.parametrize("text", [b"id: p", None])
+    def test_loads_policy_needs_text(self, text):
+        """``loads_policy`` given bytes or None is a PolicyError, not an AttributeError."""
+        with pytest.raises(PolicyError, match="policy text must be str"):
+            loads_policy(text)
+
+    def test_loads_policy_unknown_format(self):
+        """An unknown ``fmt`` is refused instead of being read as YAML."""
+        with pytest.raises(PolicyError, match="unknown format 'toml'"):
+            loads_policy("id: p", fmt="toml")  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("path", [123, None])
+    def test_load_policy_needs_a_path(self, path):
+        """``load_policy`` given a number or None is a PolicyError, not a TypeError."""
+        with pytest.raises(PolicyError, match="named by a path"):
+            load_policy(path)
+
+    @pytest.mark.parametrize("key", ["~", "2026-01-01", "yes", "5"])
+    def test_non_text_keys(self, key):
+        """YAML null, date, bool or number keys in a policy are located errors, not TypeErrors."""
+        with pytest.raises(PolicyError, match="keys must be text"):
+            loads_policy(f"{key}: x\nid: p\n", name="p.yaml")

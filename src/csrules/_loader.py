@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,10 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
 
     Used for policy files and for fact files, so every file error carries ``file:line``.
     """
+    if not isinstance(text, str):
+        raise PolicyError(f"policy text must be str, not {type(text).__name__}", file=name)
+    if fmt not in ("yaml", "json"):
+        raise PolicyError(f"unknown format {fmt!r} (formats: yaml, json)", file=name)
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name)
     if fmt == "json":
@@ -313,6 +318,8 @@ def load_policy(path: str | Path) -> Policy:
 
     .. versionadded:: 0.1
     """
+    if not isinstance(path, str | PathLike):
+        raise PolicyError(f"a policy file is named by a path, not {type(path).__name__}")
     path = Path(path)
     return loads_policy(read_policy_text(path), fmt=format_of(path), name=str(path))
 

@@ -586,8 +586,9 @@ def _check_value(node: Any, loc: tuple[Any, ...]) -> None:
         _check_text(node, loc)
     elif isinstance(node, dict):
         for key in node:
-            if isinstance(key, str):
-                _check_text(key, loc)
+            if not isinstance(key, str):  # YAML allows null, bool, number and date keys
+                raise PolicyError(f"keys must be text (got {type(key).__name__} {key!r})", loc=loc)
+            _check_text(key, loc)
 
 
 def _check_text(text: str, loc: tuple[Any, ...]) -> None:
