@@ -566,3 +566,34 @@ class TestApiMisuse:
         """YAML null, date, bool or number keys in a policy are located errors, not TypeErrors."""
         with pytest.raises(PolicyError, match="keys must be text"):
             loads_policy(f"{key}: x\nid: p\n", name="p.yaml")
+
+
+def _with_when(when: dict[str, Any], fact_type: str = "core_leave") -> dict[str, Any]:
+    """BASE judging ``fact_type`` with one rule whose condition is ``when``."""
+    data = changed(("rules", 0, "when"), when)
+    data["fact_type"] = fact_type
+    return data
+
+
+class TestWholeNumbersInConditions:
+    @pytest.mark.parametrize(
+        "when",
+        [
+            {"kind": "count", "match": {"kind": "is_set", "path": "swapped"}, "op": ">", "value": True},
+            {"kind": "nth", "match": {"kind": "is_set", "path": "swapped"}, "n": True},
+            {"kind": "in_a_row", "match": {"kind": "is_set", "path": "swapped"}, "times": True},
+        ],
+    )
+    def test_window_counts_refuse_bools(self, when):
+        """``true`` is not the number 1 in a window count."""
+        from tests import test_session_support  # noqa: F401  (registers sess_shift)
+
+        with pytest.raises(PolicyError, match="valid integer"):
+            csrules.Policy(**_with_when(when, "sess_shift"))
+
+    @pytest.mark.parametrize(("days", "says"), [(10**9, "less than or equal to 36500"), (True, "valid integer")])
+    def test_time_of_day_day_shift(self, days, says):
+        """A ``days`` shift beyond the duration limit (or a bool) is refused at load, not overflowing in Engine()."""
+        when = {"kind": "time_of_day", "path": "requested_at", "op": "<", "time": "09:00", "day_of": "starts_at"}
+        with pytest.raises(PolicyError, match=says):
+            csrules.Policy(**_with_when({**when, "days": days}))
