@@ -597,3 +597,18 @@ class TestWholeNumbersInConditions:
         when = {"kind": "time_of_day", "path": "requested_at", "op": "<", "time": "09:00", "day_of": "starts_at"}
         with pytest.raises(PolicyError, match=says):
             csrules.Policy(**_with_when({**when, "days": days}))
+
+
+class TestUtf8Input:
+    def test_lines_and_characters_split_across_chunks(self):
+        """Lines and multi-byte characters cut by the chunk size are read back whole."""
+        lines = [("请假" * (_input.CHUNK // 5 + i)) + "\n" for i in range(3)]
+        data = "\ufeff".encode() + "".join(lines).encode()
+        assert list(_input.Utf8Text(io.BytesIO(data), "f")) == lines
+
+    def test_offset_counts_bytes_before_the_bad_one(self):
+        """The reported offset and line point at the first byte that is not UTF-8."""
+        data = ("é\n" * 40_000).encode() + b"\xc3("
+        reader = _input.Utf8Text(io.BytesIO(data), "f")
+        with pytest.raises(cli.CliError, match=r"^f:40001: not UTF-8 text \(byte 0xc3 at offset 120000\)"):
+            list(reader)

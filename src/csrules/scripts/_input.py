@@ -103,8 +103,14 @@ class Utf8Text:
                 return text
 
     def __iter__(self) -> Iterator[str]:
-        while line := self.readline():
-            yield line
+        # Lines cut from large chunks: far cheaper than a decode call per line.
+        rest = ""
+        while chunk := self.read(CHUNK):
+            *lines, rest = (rest + chunk).split("\n")
+            for line in lines:
+                yield line + "\n"
+        if rest:
+            yield rest
 
 
 def detect_format(name: str, fmt: Format) -> Format:
