@@ -174,7 +174,10 @@ def _json_key_pairs(text: str) -> Iterator[tuple[tuple[str, int], tuple[str, int
     while position < len(text):
         char = text[position]
         if char == '"':
-            value, end = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
+            try:
+                value, end = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
+            except ValueError:  # past the duplicate the text may be broken: stop looking
+                return
             keys = frames[-1] if frames else None
             if expect_key and keys is not None:
                 if value in keys:

@@ -565,7 +565,8 @@ def check_depth(data: Any) -> None:
         in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] == "examples")
         if not in_fact:
             _check_value(node, loc)
-        stack.extend((child, where, in_fact) for child, where in _children(node, loc))
+        # reversed: the stack then yields document order, so the first problem is reported
+        stack.extend(reversed([(child, where, in_fact) for child, where in _children(node, loc)]))
 
 
 def _children(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
