@@ -612,3 +612,10 @@ class TestUtf8Input:
         reader = _input.Utf8Text(io.BytesIO(data), "f")
         with pytest.raises(cli.CliError, match=r"^f:40001: not UTF-8 text \(byte 0xc3 at offset 120000\)"):
             list(reader)
+
+
+class TestYamlDuplicateKeys:
+    def test_both_positions_like_json(self):
+        """YAML duplicate keys are reported with both line:column positions, as JSON ones are."""
+        with pytest.raises(PolicyError, match=r"duplicate key 'rules' at 3:1 \(first at 2:1\)"):
+            loads_policy("id: p\nrules: []\nrules: []\n", name="p.yaml")

@@ -244,15 +244,18 @@ def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | No
         current, where = stack.pop()
         lines[where] = current.start_mark.line + 1
         if isinstance(current, yaml.MappingNode):
-            seen: dict[Any, int] = {}
+            seen: dict[Any, Any] = {}
             for key_node, value_node in current.value:
                 key = _scalar_key(key_node)
+                mark = key_node.start_mark
                 if key in seen:
+                    first = seen[key]
                     raise PolicyError(
-                        f"duplicate key {key!r} (first at line {seen[key]})",
-                        line=key_node.start_mark.line + 1,
+                        f"duplicate key {key!r} at {mark.line + 1}:{mark.column + 1} "
+                        f"(first at {first.line + 1}:{first.column + 1})",
+                        line=mark.line + 1,
                     )
-                seen[key] = key_node.start_mark.line + 1
+                seen[key] = mark
                 stack.append((value_node, (*where, key)))
         elif isinstance(current, yaml.SequenceNode):
             stack.extend((item, (*where, i)) for i, item in enumerate(current.value))
