@@ -619,3 +619,14 @@ class TestYamlDuplicateKeys:
         """YAML duplicate keys are reported with both line:column positions, as JSON ones are."""
         with pytest.raises(PolicyError, match=r"duplicate key 'rules' at 3:1 \(first at 2:1\)"):
             loads_policy("id: p\nrules: []\nrules: []\n", name="p.yaml")
+
+
+class TestPhraseParameters:
+    @pytest.mark.parametrize("phrases", [[""], [], ["ok", ""]])
+    def test_contains_refuses_empty_phrases_from_a_parameter(self, phrases):
+        """An empty phrase list or phrase from a parameter is refused, as a literal one is (it matches every text)."""
+        data = _with_when({"kind": "contains", "path": "certificate", "param": "words"})
+        data["params"]["words"] = {"type": "str_list", "default": ["ok"]}
+        policy = csrules.Policy(**data)
+        with pytest.raises(PolicyError, match="parameter 'words' gives contains no phrase or an empty one"):
+            policy.with_params(words=phrases)

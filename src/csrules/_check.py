@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from csrules._facts import get_fact_type, validate_fact
-from csrules._kinds import CheckContext, handler_for
+from csrules._kinds import CheckContext, handler_for, walk
 from csrules.exceptions import FactError, PolicyError
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def check_policy(policy: Policy) -> set[str]:
         ctx = CheckContext(model, dict(policy.params), loc=at, used_params=used)
         try:
             _check_rule(rule, ctx, model, source_ids)
+            _check_phrase_params(rule, policy.param_values, ctx)
         except PolicyError as exc:
             raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
     return used
@@ -90,6 +91,22 @@ def _check_rule(
             at=("citation", "source"),
         )
     _check_examples(rule, ctx, model)
+
+
+def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) -> None:
+    """A ``contains`` reading its phrases from a parameter needs them non-empty, as literal
+    phrases must be: an empty phrase is in every text, so the rule would always hold."""
+    from csrules._conditions import Contains
+
+    for node in walk(rule.when):
+        if isinstance(node, Contains) and node.param is not None:
+            phrases = values.get(node.param, ())
+            if not phrases or any(not phrase for phrase in phrases):
+                raise ctx.fail(
+                    f"parameter {node.param!r} gives contains no phrase or an empty one "
+                    f"(value in force: {list(phrases)!r})",
+                    at=("when",),
+                )
 
 
 def _check_effect(effect: Effect, ctx: CheckContext) -> None:
