@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from csrules._facts import get_fact_type, validate_fact
-from csrules._kinds import CheckContext, handler_for
+from csrules._kinds import CheckContext, handler_for, walk
 from csrules.exceptions import FactError, PolicyError
 
 if TYPE_CHECKING:
@@ -29,7 +29,13 @@ def check_policy(policy: Policy) -> set[str]:
     except PolicyError as exc:
         raise exc.located(policy_id=policy.id, loc=("fact_type",)) from None
     _check_overrides(policy)
-    source_ids = {source.id for source in policy.sources}
+    source_ids: set[str] = set()
+    for index, source in enumerate(policy.sources):
+        if source.id in source_ids:
+            raise PolicyError(
+                f"duplicate source id {source.id!r}", policy_id=policy.id, loc=("sources", index, "id")
+            )
+        source_ids.add(source.id)
     seen: dict[str, int] = {}
     used: set[str] = set()
     for index, rule in enumerate(policy.rules):
@@ -45,6 +51,7 @@ def check_policy(policy: Policy) -> set[str]:
         ctx = CheckContext(model, dict(policy.params), loc=at, used_params=used)
         try:
             _check_rule(rule, ctx, model, source_ids)
+            _check_phrase_params(rule, policy.param_values, ctx)
         except PolicyError as exc:
             raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
     return used
@@ -71,6 +78,9 @@ def _check_overrides(policy: Policy) -> None:
 def _check_rule(
     rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
 ) -> None:
+    from csrules._model import check_condition_depth
+
+    check_condition_depth(rule.when, (*ctx.loc, "when"))
     handler_for(rule.when).check(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
         _check_effect(effect, ctx.at("then", index))
@@ -83,13 +93,33 @@ def _check_rule(
     _check_examples(rule, ctx, model)
 
 
+def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) -> None:
+    """A ``contains`` reading its phrases from a parameter needs them non-empty, as literal
+    phrases must be: an empty phrase is in every text, so the rule would always hold."""
+    from csrules._conditions import Contains
+
+    for node in walk(rule.when):
+        if isinstance(node, Contains) and node.param is not None:
+            phrases = values.get(node.param, ())
+            if not phrases or any(not phrase for phrase in phrases):
+                raise ctx.fail(
+                    f"parameter {node.param!r} gives contains no phrase or an empty one "
+                    f"(value in force: {list(phrases)!r})",
+                    at=("when",),
+                )
+
+
 def _check_effect(effect: Effect, ctx: CheckContext) -> None:
     from csrules._model import Oblige
 
     for name in type(effect).model_fields:
         text = getattr(effect, name)
         if hasattr(text, "placeholders"):
-            for placeholder in sorted(text.placeholders()):
+            try:
+                placeholders = text.placeholders()
+            except ValueError as exc:
+                raise ctx.fail(str(exc), at=(name,)) from None
+            for placeholder in sorted(placeholders):
                 if placeholder not in ctx.params:
                     raise ctx.fail(
                         f"text quotes {{{placeholder}}}, which is not a parameter "

@@ -47,6 +47,10 @@ _BUSINESS_UNITS: dict[str, Literal["days", "hours"]] = {
     "hours": "hours",
 }
 
+MAX_DURATION = timedelta(days=36_500)
+"""Longest duration a policy may give (100 years of 365 days): any later instant is nonsense,
+and a longer one would overflow date arithmetic when a rule runs."""
+
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _WALL_PART = re.compile(rf"\s*{_NUMBER}\s*([a-z]+)\s*")
 _BUSINESS = re.compile(rf"^\s*{_NUMBER}\s+(?:business|working)\s+([a-z]+)\s*$")
@@ -120,14 +124,43 @@ def parse_duration(text: str | timedelta | Duration) -> Duration:
     and listing the accepted forms.
     """
     if isinstance(text, WallDuration | BusinessDuration):
-        return text
+        return _within_limit(text, text)
     if isinstance(text, timedelta):
-        return WallDuration(text)
+        return _within_limit(WallDuration(text), text)
     if not isinstance(text, str):
         raise DurationError(
             f'a duration must be a string such as "24h" (got {type(text).__name__} {text!r})',
             text=None,
         )
+    try:
+        parsed = _parse_text(text)
+    except OverflowError:  # a number too big for a timedelta
+        parsed = WallDuration(timedelta.max)
+    if parsed is None:
+        raise DurationError(
+            f"cannot read {text!r} as a duration; accepted forms: {ACCEPTED_FORMS}", text=text
+        )
+    return _within_limit(parsed, text)
+
+
+def _within_limit(duration: Duration, given: object) -> Duration:
+    """``duration``, unless it is longer than :data:`MAX_DURATION` (business time too)."""
+    if isinstance(duration, WallDuration):
+        length = duration.delta.total_seconds()
+    else:
+        length = duration.amount * (86400 if duration.unit == "days" else 3600)
+    if not length <= MAX_DURATION.total_seconds():  # also refuses a NaN amount
+        shown = str(given)
+        shown = repr(shown) if len(shown) <= 40 else repr(shown[:37] + "...")
+        raise DurationError(
+            f"cannot use {shown} as a duration: it is longer than the limit of "
+            f"{describe_timedelta(MAX_DURATION)}",
+            text=given if isinstance(given, str) else None,
+        )
+    return duration
+
+
+def _parse_text(text: str) -> Duration | None:
     lowered = text.strip().lower()
     business = _BUSINESS.match(lowered)
     if business:
@@ -147,11 +180,7 @@ def parse_duration(text: str | timedelta | Duration) -> Duration:
             )
         )
     total = _parse_wall_parts(lowered)
-    if total is not None:
-        return WallDuration(total)
-    raise DurationError(
-        f"cannot read {text!r} as a duration; accepted forms: {ACCEPTED_FORMS}", text=text
-    )
+    return None if total is None else WallDuration(total)
 
 
 def _parse_wall_parts(text: str) -> timedelta | None:

@@ -44,11 +44,11 @@ _BUILTINS = {"bool": bool}
 
 def render_text(text: Text | None, params: dict[str, Any]) -> Text | None:
     """``text`` with ``{param}`` placeholders replaced by the values in force, per language."""
-    if text is None or not text.placeholders():
+    if text is None:
         return text
-    return Text(
-        en=text.en.format_map({k: show_value(v, "en").strip("“”") for k, v in params.items()}),
-        zh=text.zh.format_map({k: show_value(v, "zh").strip("“”") for k, v in params.items()}),
+    return text.fill(
+        {k: show_value(v, "en").strip("“”") for k, v in params.items()},
+        {k: show_value(v, "zh").strip("“”") for k, v in params.items()},
     )
 
 

@@ -84,7 +84,7 @@ def _get(data: Any, loc: tuple[Any, ...]) -> Any:
             and -len(data) <= part < len(data)
         ):
             data = data[part]
-        elif hasattr(data, "model_fields") and isinstance(part, str):
+        elif hasattr(type(data), "model_fields") and isinstance(part, str):
             data = getattr(data, part, None)
         else:
             return None

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from csrules import _conditions as c
 from csrules._check import check_policy
 from csrules._errors import readable_loc, rule_id_at
-from csrules._loader import Lines, line_for, read_document
+from csrules._loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._model import Policy, check_depth
 from csrules.exceptions import PolicyError
 
@@ -74,15 +74,12 @@ def lint_file(path: str | Path) -> tuple[Policy | None, list[Finding]]:
     """Load and lint one policy file; the policy is None when it does not load."""
     name = str(path)
     file = Path(path)
-    fmt: Literal["yaml", "json"] = "json" if file.suffix.lower() == ".json" else "yaml"
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [Finding(name, None, "error", "unreadable", f"cannot read the file: {exc.strerror}")]
-    except UnicodeDecodeError:
-        return None, [Finding(name, None, "error", "unreadable", "the file is not UTF-8 text")]
+        text = read_policy_text(file)
+    except PolicyError as exc:
+        return None, [Finding(name, exc.line, "error", "unreadable", exc.message)]
     try:
-        data, lines = read_document(text, fmt=fmt, name=name)
+        data, lines = read_document(text, fmt=format_of(file), name=name)
     except PolicyError as exc:
         return None, [Finding(name, exc.line, "error", "syntax", exc.message)]
     findings = sorted(_validate(data, lines, name), key=lambda f: f.line or 0)

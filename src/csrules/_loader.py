@@ -8,6 +8,9 @@ bounded, and every error located as ``file:line``.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,10 +18,20 @@ import yaml
 from pydantic import ValidationError
 
 from csrules._errors import policy_error_from_validation, rule_id_at
-from csrules._model import Policy, check_depth
+from csrules._model import MAX_DATA_DEPTH, Policy, check_depth
 from csrules.exceptions import PolicyError
 
-__all__ = ["dump_policy", "load_policy", "loads_policy", "policy_schema", "read_document"]
+__all__ = [
+    "DuplicateKey",
+    "dump_policy",
+    "format_of",
+    "load_policy",
+    "loads_policy",
+    "policy_schema",
+    "read_document",
+    "read_policy_text",
+    "unique_keys",
+]
 
 MAX_FILE_BYTES = 5_000_000
 """Largest policy file accepted; a policy is text a person reviews, not a data dump."""
@@ -30,12 +43,34 @@ Format = Literal["yaml", "json"]
 Lines = dict[tuple[Any, ...], int]
 
 
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+MAX_INT_DIGITS = 30
+"""Longest integer literal read; longer ones are refused (policies bound numbers far below)."""
+
+
 class _PolicyLoader(yaml.SafeLoader):
-    """The safe loader, minus aliases, with a depth limit."""
+    """The safe loader, minus aliases, with a depth limit.
+
+    ``12:30`` stays text (YAML 1.1 would read it as the base-60 number 750, silently turning
+    a time of day into a count); over-long integers are refused where they stand.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and _SEXAGESIMAL.match(value):
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        if len(node.value) > MAX_INT_DIGITS:
+            raise PolicyError(
+                f"the number {node.value[:20]}... is too long ({len(node.value)} digits)",
+                line=node.start_mark.line + 1,
+            )
+        return super().construct_yaml_int(node)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -54,20 +89,22 @@ class _PolicyLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
+
+
 def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -> tuple[Any, Lines]:
     """Parse ``text`` into plain data and a map from locations to 1-based line numbers.
 
     Used for policy files and for fact files, so every file error carries ``file:line``.
     """
+    if not isinstance(text, str):
+        raise PolicyError(f"policy text must be str, not {type(text).__name__}", file=name)
+    if fmt not in ("yaml", "json"):
+        raise PolicyError(f"unknown format {fmt!r} (formats: yaml, json)", file=name)
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name)
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
-        except RecursionError:
-            raise PolicyError("JSON nested too deep", file=name) from None
+        data = _read_json(text, name)
         lines: Lines = {}
         try:  # JSON is (nearly) YAML: borrow the YAML composer for line numbers
             _, lines = _read_yaml(text, name)
@@ -77,8 +114,98 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
     return _read_yaml(text, name)
 
 
+def _read_json(text: str, name: str | None) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
+    except RecursionError:
+        raise PolicyError(f"nested more than {MAX_DATA_DEPTH} levels deep", file=name) from None
+    except DuplicateKey as exc:
+        raise _duplicate_json_key(text, exc.key).located(file=name) from None
+    except PolicyError as exc:
+        raise exc.located(file=name) from None
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise PolicyError(f"the number {text[:20]}... is too long ({len(text)} digits)")
+    return int(text)
+
+
+class DuplicateKey(Exception):
+    """A JSON object gave ``key`` twice (located by the caller: the hook knows no positions)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object hook that refuses a key given twice (``json`` keeps the last silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def _duplicate_json_key(text: str, key: str) -> PolicyError:
+    """The error for a key given twice in one JSON object, with both positions."""
+    for first, second in _json_key_pairs(text):
+        if first[0] == key:
+            line, col = _position(text, first[1])
+            again_line, again_col = _position(text, second[1])
+            return PolicyError(
+                f"duplicate key {key!r} at {again_line}:{again_col} (first at {line}:{col})",
+                line=again_line,
+            )
+    return PolicyError(f"duplicate key {key!r}")
+
+
+def _json_key_pairs(text: str) -> Iterator[tuple[tuple[str, int], tuple[str, int]]]:
+    """``((key, offset), (key, offset))`` for each key repeated in one object of ``text``.
+
+    A small iterative scan (the text already parsed up to the duplicate), so depth costs nothing.
+    """
+    frames: list[dict[str, int] | None] = []  # an object's keys, or None for an array
+    expect_key = False
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == '"':
+            try:
+                value, end = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
+            except ValueError:  # past the duplicate the text may be broken: stop looking
+                return
+            keys = frames[-1] if frames else None
+            if expect_key and keys is not None:
+                if value in keys:
+                    yield (value, keys[value]), (value, position)
+                keys.setdefault(value, position)
+                expect_key = False
+            position = end
+            continue
+        if char in "{[":
+            frames.append({} if char == "{" else None)
+            expect_key = char == "{"
+        elif char in "}]" and frames:
+            frames.pop()
+        elif char == ",":
+            expect_key = bool(frames) and frames[-1] is not None
+        position += 1
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based ``(line, column)`` of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
 def _read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
-    loader = _PolicyLoader(text)
+    try:
+        loader = _PolicyLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc).located(file=name) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -92,11 +219,23 @@ def _read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise PolicyError(f"invalid YAML: {exc.problem or exc}", file=name, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc).located(file=name) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"invalid YAML: {exc}", file=name) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> PolicyError:
+    """A located error for a character YAML refuses (control characters, U+FFFE ...)."""
+    line, col = _position(text, exc.position)
+    return PolicyError(
+        f"unacceptable character U+{exc.character:04X} at {line}:{col}: control characters "
+        "and non-characters are not allowed",
+        line=line,
+    )
 
 
 def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | None) -> None:
@@ -105,15 +244,18 @@ def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | No
         current, where = stack.pop()
         lines[where] = current.start_mark.line + 1
         if isinstance(current, yaml.MappingNode):
-            seen: dict[Any, int] = {}
+            seen: dict[Any, Any] = {}
             for key_node, value_node in current.value:
                 key = _scalar_key(key_node)
+                mark = key_node.start_mark
                 if key in seen:
+                    first = seen[key]
                     raise PolicyError(
-                        f"duplicate key {key!r} (first at line {seen[key]})",
-                        line=key_node.start_mark.line + 1,
+                        f"duplicate key {key!r} at {mark.line + 1}:{mark.column + 1} "
+                        f"(first at {first.line + 1}:{first.column + 1})",
+                        line=mark.line + 1,
                     )
-                seen[key] = key_node.start_mark.line + 1
+                seen[key] = mark
                 stack.append((value_node, (*where, key)))
         elif isinstance(current, yaml.SequenceNode):
             stack.extend((item, (*where, i)) for i, item in enumerate(current.value))
@@ -182,15 +324,32 @@ def load_policy(path: str | Path) -> Policy:
 
     .. versionadded:: 0.1
     """
+    if not isinstance(path, str | PathLike):
+        raise PolicyError(f"a policy file is named by a path, not {type(path).__name__}")
     path = Path(path)
-    fmt: Format = "json" if path.suffix.lower() == ".json" else "yaml"
+    return loads_policy(read_policy_text(path), fmt=format_of(path), name=str(path))
+
+
+def format_of(path: Path) -> Format:
+    """The format of a policy file, from its suffix."""
+    return "json" if path.suffix.lower() == ".json" else "yaml"
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a policy file; unreadable or non-UTF-8 files raise a located error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise PolicyError("the policy file is not UTF-8 text", file=str(path)) from None
-    return loads_policy(text, fmt=fmt, name=str(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(
+            f"the policy file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            file=str(path),
+            line=line,
+        ) from None
 
 
 def dump_policy(policy: Policy, *, fmt: Format = "yaml") -> str:

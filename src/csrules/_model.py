@@ -8,15 +8,19 @@ naming the policy, the rule and the path; callers never need to import pydantic.
 
 from __future__ import annotations
 
-import string
+import math
+import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     TypeAdapter,
     ValidationError,
     field_serializer,
@@ -51,7 +55,27 @@ __all__ = [
 ]
 
 MAX_CONDITION_DEPTH = 64
-"""Deepest nesting of conditions a policy may have; deeper input is refused, not recursed."""
+"""Deepest nesting of conditions a rule may have (``not`` inside ``all`` inside ... counts one
+level each, a leaf counts one); deeper rules are refused when the policy is built."""
+
+MAX_DATA_DEPTH = 256
+"""Deepest nesting of raw policy data (mappings and lists) measured before validation recurses."""
+
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+"""What a parameter name looks like: an ASCII identifier (``max_late_minutes``)."""
+
+MAX_INT = 2**63 - 1
+"""Largest whole number (in size) a policy may hold; beyond it a number is a typo, not a rule."""
+
+_PARAM_NAME = re.compile(PARAM_NAME)
+_TEMPLATE_PART = re.compile(r"\{\{|\}\}|\{[^{}]*\}?|\}")
+# Characters a policy may not contain: the C0/C1 controls except tab and newlines, surrogates
+# and the non-characters U+FFFE/U+FFFF, exactly what the YAML reader refuses in a file.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+"""Text that must say something: ids, codes, roles, versions, messages."""
 
 
 class PolicyModel(BaseModel):
@@ -82,21 +106,48 @@ class Text(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    en: str
-    zh: str
+    en: NonEmpty
+    zh: NonEmpty
 
     def get(self, lang: Literal["en", "zh"]) -> str:
         """The text in ``lang``."""
         return self.zh if lang == "zh" else self.en
 
     def placeholders(self) -> set[str]:
-        """The ``{name}`` parameter placeholders used in either language."""
-        names: set[str] = set()
-        for text in (self.en, self.zh):
-            for _, name, _, _ in string.Formatter().parse(text):
-                if name is not None:
-                    names.add(name)
-        return names
+        """The ``{name}`` parameter placeholders used in either language.
+
+        A malformed template (``{n:>9}``, ``{n!r}``, a lone brace) raises :class:`ValueError`.
+        """
+        return {name for text in (self.en, self.zh) for kind, name in _template(text) if kind}
+
+    def fill(self, en: Mapping[str, str], zh: Mapping[str, str]) -> Text:
+        """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces."""
+        if not any(brace in self.en + self.zh for brace in "{}"):
+            return self
+        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh))
+
+
+def _template(text: str) -> Iterator[tuple[bool, str]]:
+    """``(is_placeholder, text)`` pieces of a template: only ``{name}``, ``{{`` and ``}}``."""
+    position = 0
+    for match in _TEMPLATE_PART.finditer(text):
+        yield False, text[position : match.start()]
+        piece = match.group()
+        position = match.end()
+        if piece in ("{{", "}}"):
+            yield False, piece[0]
+        elif piece.endswith("}") and piece != "}" and _PARAM_NAME.match(piece[1:-1]):
+            yield True, piece[1:-1]
+        else:
+            raise ValueError(
+                f"{piece!r} is not a placeholder: write {{name}} with a parameter name, "
+                "and {{ or }} for a literal brace"
+            )
+    yield False, text[position:]
+
+
+def _filled(text: str, values: Mapping[str, str]) -> str:
+    return "".join(values[piece] if is_name else piece for is_name, piece in _template(text))
 
 
 BiText = Annotated[Text, BeforeValidator(_text_from_str)]
@@ -108,7 +159,7 @@ class Source(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    id: str
+    id: NonEmpty
     title: BiText
     file: str | None = None
 
@@ -119,8 +170,8 @@ class Citation(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    source: str
-    section: str
+    source: NonEmpty
+    section: NonEmpty
     quote: str | None = None
 
     def __str__(self) -> str:
@@ -186,13 +237,19 @@ class Parameter(PolicyModel):
         """Validate ``value`` against this parameter's type and bounds; return it typed."""
         if self.type in ("int", "float") and isinstance(value, bool):
             raise ValueError(f"{name} must be {self.type} (got bool {value!r})")
+        if self.type == "time" and isinstance(value, int | float):
+            raise ValueError(f'{name} must be a time such as "09:30" (got {value!r})')
         if self.type == "int" and isinstance(value, float) and not value.is_integer():
             raise ValueError(f"{name} must be int (got float {value!r})")
         try:
             typed = _PARAM_ADAPTERS[self.type].validate_python(value)
         except ValidationError as exc:
-            reason = exc.errors()[0]["msg"]
-            raise ValueError(f"{name} must be {self.type} (got {value!r}: {reason})") from None
+            error = exc.errors()[0]
+            if error["type"] == "value_error":  # our own validator's message already quotes it
+                raise ValueError(f"{name}: {error['msg'].removeprefix('Value error, ')}") from None
+            raise ValueError(f"{name} must be {self.type} (got {value!r}: {error['msg']})") from None
+        if isinstance(typed, float) and not math.isfinite(typed):
+            raise ValueError(f"{name} must be a finite number (got {value!r})")
         if check_bounds:
             if self.min is not None and _order(typed) < _order(self.min):
                 raise ValueError(f"{name} {_show(typed)} is below the minimum {_show(self.min)}")
@@ -241,7 +298,7 @@ class Violate(PolicyModel):
     """
 
     type: Literal["violation"] = "violation"
-    code: str
+    code: NonEmpty
     severity: Severity = "major"
     message: BiText
     consequence: BiText | None = None
@@ -284,7 +341,7 @@ class Oblige(PolicyModel):
 
     type: Literal["obligation"] = "obligation"
     action: BiText
-    who: str
+    who: NonEmpty
     due: Due | None = None
 
 
@@ -295,7 +352,7 @@ class Approve(PolicyModel):
     """
 
     type: Literal["approval"] = "approval"
-    role: str
+    role: NonEmpty
     reason: BiText | None = None
 
 
@@ -306,7 +363,7 @@ class Escalate(PolicyModel):
     """
 
     type: Literal["escalation"] = "escalation"
-    to: str
+    to: NonEmpty
     reason: BiText | None = None
 
 
@@ -389,9 +446,21 @@ class Rule(PolicyModel):
     when: Condition
     then: list[Effect] = Field(min_length=1)
     citation: Citation | None = None
-    priority: int = 0
+    priority: StrictInt = 0
     examples: list[Example] = Field(default_factory=list)
 
+
+def _param_name(name: str) -> str:
+    if not _PARAM_NAME.match(name):
+        raise ValueError(
+            f"parameter name {name!r} is not an identifier: use ASCII letters, digits and _, "
+            "not starting with a digit"
+        )
+    return name
+
+
+ParamName = Annotated[str, AfterValidator(_param_name)]
+"""A parameter name, matching :data:`PARAM_NAME`."""
 
 HitPolicy = Literal["collect", "first", "priority"]
 """Which matching rules' effects a decision keeps: all of them (``collect``), the first in
@@ -409,12 +478,12 @@ class Policy(PolicyModel):
     """
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-    version: str
+    version: NonEmpty
     title: BiText
     description: BiText | None = None
     fact_type: str
     hit_policy: HitPolicy = "collect"
-    params: dict[str, Parameter] = Field(default_factory=dict)
+    params: dict[ParamName, Parameter] = Field(default_factory=dict)
     overrides: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
     rules: list[Rule]
@@ -426,7 +495,7 @@ class Policy(PolicyModel):
     @model_validator(mode="before")
     @classmethod
     def _bounded_depth(cls, data: Any) -> Any:
-        # Refuse deep nesting before pydantic recurses into it.
+        # Refuse deep nesting, NaN and control characters before pydantic recurses into it.
         check_depth(data)
         return data
 
@@ -477,22 +546,78 @@ class Policy(PolicyModel):
 
 
 def check_depth(data: Any) -> None:
-    """Raise :class:`PolicyError` when ``data`` nests deeper than any sane policy.
+    """Raise :class:`PolicyError` when raw policy ``data`` cannot be a sane policy.
 
-    Iterative, so a 10,000-level bomb is measured without recursion.
+    Refused, each located (``loc``): nesting deeper than :data:`MAX_DATA_DEPTH` (measured
+    iteratively, so a 10,000-level bomb costs nothing), a non-finite number (NaN passes
+    every bound), and control characters in text. Worked-example facts are left to their
+    fact model.
     """
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    limit = MAX_CONDITION_DEPTH * 4  # a condition level costs a mapping and a list in raw data
+    stack: list[tuple[Any, tuple[Any, ...], bool]] = [(data, (), False)]
+    while stack:
+        node, loc, in_fact = stack.pop()
+        if len(loc) > MAX_DATA_DEPTH:
+            raise PolicyError(
+                f"nested more than {MAX_DATA_DEPTH} levels deep (conditions: limit of "
+                f"{MAX_CONDITION_DEPTH} levels); flatten it with all/any lists",
+                loc=loc[:8],
+            )
+        in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] == "examples")
+        if not in_fact:
+            _check_value(node, loc)
+        # reversed: the stack then yields document order, so the first problem is reported
+        stack.extend(reversed([(child, where, in_fact) for child, where in _children(node, loc)]))
+
+
+def _children(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    if isinstance(node, dict):
+        yield from ((value, (*loc, key)) for key, value in node.items())
+    elif isinstance(node, list | tuple):
+        yield from ((value, (*loc, i)) for i, value in enumerate(node))
+    elif isinstance(node, BaseModel):
+        yield from ((getattr(node, name), (*loc, name)) for name in type(node).model_fields)
+
+
+def _check_value(node: Any, loc: tuple[Any, ...]) -> None:
+    if isinstance(node, float) and not math.isfinite(node):
+        raise PolicyError(f"numbers must be finite (got {node!r})", loc=loc)
+    if isinstance(node, int) and not -MAX_INT <= node <= MAX_INT:
+        raise PolicyError(f"numbers must be within ±{MAX_INT:,}", loc=loc)
+    if isinstance(node, str):
+        _check_text(node, loc)
+    elif isinstance(node, dict):
+        for key in node:
+            if not isinstance(key, str):  # YAML allows null, bool, number and date keys
+                raise PolicyError(f"keys must be text (got {type(key).__name__} {key!r})", loc=loc)
+            _check_text(key, loc)
+
+
+def _check_text(text: str, loc: tuple[Any, ...]) -> None:
+    bad = _CONTROL.search(text)
+    if bad:
+        raise PolicyError(
+            f"text holds the control character U+{ord(bad.group()):04X} "
+            f"at position {bad.start()}: {text[:40]!r}",
+            loc=loc,
+        )
+
+
+def check_condition_depth(cond: Any, loc: tuple[str | int, ...]) -> None:
+    """Raise a :class:`PolicyError` at ``loc`` when ``cond`` nests deeper than
+    :data:`MAX_CONDITION_DEPTH` (a leaf is one level), measured without recursion.
+
+    Each nesting level costs the generated code one pair of parentheses, so this bound keeps
+    every compiler (engine and sessions) far from Python's limit of 200.
+    """
+    deepest = 0
+    stack = [(cond, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > limit:
-            raise PolicyError(
-                f"nested more than {MAX_CONDITION_DEPTH} conditions deep; "
-                "flatten it with all/any lists"
-            )
-        if isinstance(node, dict):
-            stack.extend((value, depth + 1) for value in node.values())
-        elif isinstance(node, list | tuple):
-            stack.extend((value, depth + 1) for value in node)
-        elif isinstance(node, BaseModel):
-            stack.extend((getattr(node, name), depth + 1) for name in type(node).model_fields)
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    if deepest > MAX_CONDITION_DEPTH:
+        raise PolicyError(
+            f"the condition nests {deepest} levels deep, more than the limit of "
+            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
+            loc=loc,
+        )

@@ -36,7 +36,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
+    StrictInt,
     field_validator,
     model_serializer,
     model_validator,
@@ -44,7 +46,7 @@ from pydantic import (
 
 from csrules._calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
 from csrules._conditions import CompareOp, ConditionBase
-from csrules._durations import BusinessDuration, DurationField, WallDuration
+from csrules._durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
 from csrules._duties import Recurrence, parse_recurrence
 from csrules._kinds import (
     _PY_OPS,
@@ -113,6 +115,10 @@ def _clock_input(value: Any) -> Any:
     if isinstance(value, str | time):
         return {"value": value}
     return value
+
+
+DayShift = Annotated[StrictInt, Field(ge=-MAX_DURATION.days, le=MAX_DURATION.days)]
+"""A whole number of days to move a date by, within the longest duration a policy may give."""
 
 
 class ClockRef(BaseModel):
@@ -440,8 +446,8 @@ class TimeOfDay(_TimeKind):
     op: Literal["<", "<=", ">", ">="]
     time: ClockField
     day_of: str | None = None
-    days: int = 0
-    working_days: int = 0
+    days: DayShift = 0
+    working_days: DayShift = 0
     calendar: str | None = None
     shifts: str | None = None
     agent: str | None = None

@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    StrictInt,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -153,7 +154,7 @@ class Count(_Windowed):
 
     kind: Literal["count"] = "count"
     op: Literal["==", "!=", "<", "<=", ">", ">="]
-    value: int | None = None
+    value: StrictInt | None = None
     param: str | None = None
 
     @model_validator(mode="after")
@@ -175,7 +176,7 @@ class Nth(_Windowed):
     """
 
     kind: Literal["nth"] = "nth"
-    n: int | None = None
+    n: StrictInt | None = None
     param: str | None = None
     or_later: bool = False
 
@@ -202,7 +203,7 @@ class InARow(ConditionBase):
 
     kind: Literal["in_a_row"] = "in_a_row"
     match: NestedCondition
-    times: int | None = 2
+    times: StrictInt | None = 2
     param: str | None = None
 
     @model_validator(mode="after")

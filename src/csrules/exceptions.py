@@ -87,7 +87,7 @@ class PolicyError(DefinitionError):
             where.append(f"policy {self.policy_id!r}")
         if self.rule_id is not None:
             where.append(f"rule {self.rule_id!r}")
-        if self.path is not None:
+        if self.path:
             where.append(f"at {self.path}")
         elif self.loc:
             where.append(f"at {_readable(self.loc)}")

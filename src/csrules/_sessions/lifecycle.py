@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, model_validator
 from csrules._durations import DurationField, WallDuration
 from csrules._facts import get_fact_type
 from csrules._kinds import CheckContext, handler_for, walk
-from csrules._model import BiText, Citation, PolicyModel, Violate
+from csrules._model import BiText, Citation, PolicyModel, Violate, check_condition_depth
 from csrules._window_kinds import WINDOW_KINDS, NestedCondition
 from csrules.exceptions import PolicyError
 
@@ -131,6 +131,7 @@ class Lifecycle(PolicyModel):
                         raise PolicyError(f"a guard cannot use {node.kind}",
                                           loc=("transitions", index, "guard"), policy_id=pid)
                 try:
+                    check_condition_depth(move.guard, ("transitions", index, "guard"))
                     handler_for(move.guard).check(move.guard, ctx.at("transitions", index, "guard"))
                 except PolicyError as exc:
                     raise exc.located(policy_id=self.id) from None

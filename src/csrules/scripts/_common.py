@@ -25,6 +25,7 @@ __all__ = [
     "Parser",
     "Target",
     "add_common",
+    "checked_spec",
     "dump_json",
     "import_modules",
     "load_pack_named",
@@ -196,10 +197,17 @@ class Target:
         return subject_from_policies(self.policies, name=Path(self.spec).stem or self.spec)
 
 
+def checked_spec(spec: str) -> Path:
+    """``spec`` as a path; an empty one is refused (``Path("")`` would mean the current directory)."""
+    if not spec.strip():
+        raise CliError("an empty name was given: name a policy file, a directory or a built-in pack")
+    return Path(spec)
+
+
 def load_target(spec: str) -> Target:
     """A policy file, a directory of policy files, or a built-in pack's name."""
     _builtin_domain()
-    path = Path(spec)
+    path = checked_spec(spec)
     if path.is_dir():
         files = policy_files(path)
         if not files:

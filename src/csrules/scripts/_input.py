@@ -12,19 +12,26 @@ an id echoed in the output.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
-__all__ = ["BadRecord", "Format", "Record", "detect_format", "read_records"]
+from csrules._loader import DuplicateKey, unique_keys
+from csrules.scripts._common import CliError
+
+__all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
 
 Format = Literal["auto", "json", "jsonl", "yaml"]
 
 CHUNK = 1 << 16
 MAX_RECORD_CHARS = 5_000_000
 """Largest single fact accepted in a JSON stream; anything longer is reported, not buffered."""
+
+TOO_DEEP = "invalid JSON: nested too deep to read"
+TOO_LONG_NUMBER = "invalid JSON: a number has too many digits to read"
 
 _ENVELOPE_KEYS = frozenset({"fact", "fact_type", "now", "id"})
 
@@ -48,6 +55,62 @@ class BadRecord:
     index: int
     line: int | None
     message: str
+
+
+class Utf8Text:
+    """A binary stream read as UTF-8 text (a leading BOM is skipped).
+
+    Bytes that are not UTF-8 (binary data, UTF-16) raise a one-line :class:`CliError`
+    naming the input, the line and the byte offset, instead of a decoding traceback.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        self._raw = raw
+        self._name = name
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._offset = 0
+        self._line = 1
+
+    def _decode(self, data: bytes) -> str:
+        pending = self._decoder.getstate()[0]
+        try:
+            text: str = self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            seen = pending + data
+            where = self._offset - len(pending) + exc.start
+            line = self._line + seen.count(b"\n", 0, exc.start)
+            raise CliError(
+                f"{self._name}:{line}: not UTF-8 text (byte 0x{seen[exc.start]:02x} at offset {where})"
+            ) from None
+        self._offset += len(data)
+        self._line += text.count("\n")
+        return text
+
+    def read(self, size: int = -1) -> str:
+        """Up to ``size`` characters' worth of input (all of it when negative)."""
+        while True:
+            data = self._raw.read(size)
+            text = self._decode(data)
+            if text or not data:
+                return text
+
+    def readline(self) -> str:
+        """One line, with its newline."""
+        while True:
+            data = self._raw.readline()
+            text = self._decode(data)
+            if text or not data:
+                return text
+
+    def __iter__(self) -> Iterator[str]:
+        # Lines cut from large chunks: far cheaper than a decode call per line.
+        rest = ""
+        while chunk := self.read(CHUNK):
+            *lines, rest = (rest + chunk).split("\n")
+            for line in lines:
+                yield line + "\n"
+        if rest:
+            yield rest
 
 
 def detect_format(name: str, fmt: Format) -> Format:
@@ -81,6 +144,8 @@ def _sniff(first: str) -> Format:
             json.loads(text)
         except ValueError:
             return "json"  # an object over several lines
+        except RecursionError:
+            return "jsonl"  # one line, too deep: reported by the JSON Lines reader
         return "jsonl"
     if text.startswith("[") or not text:
         return "json"
@@ -136,16 +201,30 @@ def _record(index: int, line: int, data: Any) -> Record | BadRecord:
     return Record(index, line, data)
 
 
+def _duplicate(exc: DuplicateKey) -> str:
+    return f"invalid JSON: duplicate key {exc.key!r} in one object"
+
+
 def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
     index = 0
-    loads = json.loads
+    loads = json.JSONDecoder(object_pairs_hook=unique_keys).decode
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
+        if len(text) > MAX_RECORD_CHARS:
+            yield BadRecord(index, number, _too_large())
+            index += 1
+            continue
         try:
             data = loads(text)
-        except ValueError as exc:
-            yield BadRecord(index, number, f"invalid JSON: {getattr(exc, 'msg', exc)}")
+        except json.JSONDecodeError as exc:
+            yield BadRecord(index, number, f"invalid JSON: {exc.msg}")
+        except ValueError:
+            yield BadRecord(index, number, TOO_LONG_NUMBER)
+        except DuplicateKey as exc:
+            yield BadRecord(index, number, _duplicate(exc))
+        except RecursionError:
+            yield BadRecord(index, number, TOO_DEEP)
         else:
             yield _record(index, number, data)
         index += 1
@@ -153,7 +232,7 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
 
 def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
     """Objects from a JSON document that is an object, an array, or objects one after another."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=unique_keys)
     buffer = ""
     pos = 0
     line = 1
@@ -203,10 +282,22 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
             try:
                 data, end = decoder.raw_decode(buffer, pos)
             except json.JSONDecodeError as exc:
-                if not eof and len(buffer) - pos < MAX_RECORD_CHARS and fill():
+                # More input may complete a record cut at the end of the buffer.
+                cut = exc.msg.startswith("Unterminated string") or len(buffer) - exc.pos < 64
+                too_large = cut and not eof and len(buffer) - pos >= MAX_RECORD_CHARS
+                if cut and not eof and not too_large and fill():
                     continue
                 where = line + buffer.count("\n", pos, exc.pos)
-                yield BadRecord(index, where, f"invalid JSON: {exc.msg}")
+                yield BadRecord(index, where, _too_large() if too_large else f"invalid JSON: {exc.msg}")
+                return
+            except RecursionError:
+                yield BadRecord(index, line, TOO_DEEP)
+                return
+            except ValueError:  # only int() fails this way: a number of thousands of digits
+                yield BadRecord(index, line, TOO_LONG_NUMBER)
+                return
+            except DuplicateKey as exc:
+                yield BadRecord(index, line, _duplicate(exc))
                 return
             break
         yield _record(index, line, data)
@@ -215,11 +306,15 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
         index += 1
 
 
+def _too_large() -> str:
+    return f"the record is too large (limit {MAX_RECORD_CHARS:,} characters)"
+
+
 def _read_yaml(stream: Any, name: str) -> Iterator[Record | BadRecord]:
-    from csrules._loader import read_document
+    from csrules._loader import MAX_FILE_BYTES, read_document
     from csrules.exceptions import PolicyError
 
-    text = stream.read()
+    text = stream.read(MAX_FILE_BYTES + 1)  # read_document refuses more; never buffer it all
     try:
         data, lines = read_document(text, fmt="yaml", name=name)
     except PolicyError as exc:

@@ -20,6 +20,7 @@ from csrules._lint import Finding, lint_file, lint_policy
 from csrules.exceptions import CsrulesError
 from csrules.scripts._common import (
     CliError,
+    checked_spec,
     dump_json,
     load_pack_named,
     load_target,
@@ -93,7 +94,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _check_paths(spec: str) -> list[Path] | None:
-    path = Path(spec)
+    path = checked_spec(spec)
     if path.is_dir():
         return policy_files(path)
     if path.exists():

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from csrules._decision import Decision, Outcome
 from csrules.exceptions import EvaluationError
 from csrules.scripts._common import CliError, Target, dump_json, load_target, now_default, parse_now
-from csrules.scripts._input import BadRecord, Format, Record, detect_format, read_records
+from csrules.scripts._input import BadRecord, Format, Record, Utf8Text, detect_format, read_records
 
 __all__ = ["Progress", "register"]
 
@@ -146,7 +146,7 @@ class Progress:
 class _Counting:
     """Wraps a text stream, counting characters read (for the progress bar's share)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | Utf8Text) -> None:
         self._stream = stream
         self.count = 0
 
@@ -167,19 +167,21 @@ class _Counting:
 
 
 @contextmanager
-def _open(name: str) -> Iterator[tuple[TextIO, int | None]]:
+def _open(name: str) -> Iterator[tuple[TextIO | Utf8Text, int | None]]:
+    # Input is read as bytes and decoded here, so bytes that are not UTF-8 are one located error.
     if name == "-":
-        yield sys.stdin, None
+        raw = getattr(sys.stdin, "buffer", None)
+        yield (sys.stdin if raw is None else Utf8Text(raw, "<stdin>")), None
         return
     try:
-        with open(name, encoding="utf-8", newline="") as handle:
-            yield handle, os.fstat(handle.fileno()).st_size
+        with open(name, "rb") as handle:
+            yield Utf8Text(handle, name), os.fstat(handle.fileno()).st_size
     except FileNotFoundError:
         raise CliError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise CliError(f"{name}: is a directory, expected a fact file") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{name}: not UTF-8 text") from None
+    except PermissionError:
+        raise CliError(f"{name}: permission denied") from None
 
 
 class _Writer:
@@ -319,19 +321,20 @@ def _read_one(name: str) -> Record:
     from csrules.scripts._input import read_records as read
 
     if name.lstrip().startswith("{"):
-        text_records = list(read(io.StringIO(name), "json", name="<argument>"))
+        label = "<argument>"
+        text_records = list(read(io.StringIO(name), "json", name=label))
     else:
+        label = "<stdin>" if name == "-" else name
         with _open(name) as (handle, _):
-            label = "<stdin>" if name == "-" else name
             text_records = list(read(handle, detect_format(label, "auto"), name=label))
     if not text_records:
-        raise CliError(f"{name}: holds no fact")
+        raise CliError(f"{label}: holds no fact")
     first = text_records[0]
     if isinstance(first, BadRecord):
-        where = f"{name}:{first.line}" if first.line else name
+        where = f"{label}:{first.line}" if first.line else label
         raise CliError(f"{where}: {first.message}")
     if len(text_records) > 1:
-        raise CliError(f"{name}: holds {len(text_records)} facts; explain takes one (use eval --trace for many)")
+        raise CliError(f"{label}: holds {len(text_records)} facts; explain takes one (use eval --trace for many)")
     return first
 
 
