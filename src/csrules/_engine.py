@@ -157,6 +157,18 @@ def _effects_read_now(rule: Rule) -> bool:
 _MAX_VIEWS = 4096
 
 
+def check_now(now: Any) -> None:
+    """Refuse a ``now`` that is not an aware datetime (None passes: no rule may need it)."""
+    if now is None:
+        return
+    if not isinstance(now, datetime):
+        raise TimeError(
+            f"now must be a datetime with a time zone (got {type(now).__name__} {now!r})"
+        )
+    if now.utcoffset() is None:
+        raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+
+
 class MatchView:
     """The rules a match mask selects, with their ids and (when fixed) their effects."""
 
@@ -419,8 +431,7 @@ class Engine:
         if plan is None:
             plan, fact = self._plan_for(fact, fact_type, None)
         if now is not None:
-            if now.utcoffset() is None:
-                raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+            check_now(now)
         elif plan.reads_now:
             raise TimeError(
                 f"a rule judging {plan.fact_type} facts reads the current time; pass now="
@@ -437,8 +448,7 @@ class Engine:
 
         A bad fact raises :class:`FactError` whose ``index`` is its position in ``facts``.
         """
-        if now is not None and now.utcoffset() is None:
-            raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+        check_now(now)
         by_class = self._by_class
         for index, fact in enumerate(facts):
             plan = by_class.get(type(fact))
