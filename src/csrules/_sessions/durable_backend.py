@@ -15,7 +15,14 @@ Mapping (see ``DURABLE-NOTES``):
   csrules' state). There are no joins: a join of item and tick facts, asserted and
   retracted, crashed durable-rules 2.0.28 (segmentation fault) when a later tick failed the
   join test, and single patterns cannot leave a partial match behind;
-- field names are prefixed (``u_id``), so a user field called ``id`` or ``sid`` is safe;
+- field names are prefixed (``u_id``), so a user field called ``id`` or ``sid`` is safe,
+  and escaped (:func:`field_key`) so that distinct paths never share a key; durable tells
+  keys apart by a 32-bit hash only, so every key of a message kind is also checked to have
+  its own hash (a colliding key is salted);
+- values durable cannot hold exactly (ints beyond 2**53, where it rounds or saturates;
+  inf and nan; anything but text, numbers and flags) are never sent: a literal of that kind
+  becomes a probe, and a rule that reads such a field value is decided by csrules'
+  evaluator for that message, as when a probe fails;
   durable's own ``id`` (the message identity) is a number unique per backend, so durable
   never hashes a message to name it and two messages of one call are never "observed"
   twice, and ``sid`` is the host's one session id;
@@ -33,7 +40,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Sequence
+import math
+import string
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args, get_origin
@@ -51,13 +60,13 @@ from csrules._conditions import (
     Not,
     NotIn,
 )
-from csrules._durations import WallDuration
 from csrules._facts import _strip_optional, field_info, path_getter
 from csrules._kinds import coerce_literal
 from csrules._sessions.backends import Match, TickItem
 from csrules._sessions.host import SID, DurableHost, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
 from csrules._window_kinds import Count, InARow, Nth, StillOpen
+from csrules.exceptions import SessionError
 
 __all__ = ["DurableBackend", "compile_ruleset"]
 
@@ -65,18 +74,66 @@ _TRUE: dict[str, Any] = {"$true": 1}
 _FALSE: dict[str, Any] = {"$false": 1}
 _OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-_counter = itertools.count()
+_EXACT_INT = 2**53  # beyond it durable compares ints with floats as doubles, and saturates at 2**63
+_PLAIN = frozenset(string.ascii_letters + string.digits)
 
 
 def text(value: str) -> str:
-    """Text as durable sees it: ASCII-only and injective (``s`` + UTF-8 hex)."""
-    return "s" + value.encode("utf-8").hex()
+    """Text as durable sees it: ASCII-only and injective (``s`` + UTF-8 hex; a lone
+    surrogate, which a Python str may hold, is encoded as such)."""
+    return "s" + value.encode("utf-8", "surrogatepass").hex()
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, str):
-        return text(value)
+def field_key(path: str) -> str:
+    """The durable key of a field path: ``u_`` and the path escaped, injectively.
+
+    Letters and digits stand for themselves; ``_`` is ``__``, ``.`` is ``_d`` and any other
+    character ``_x`` and six hex digits. Each escape starts with ``_`` and has a fixed
+    length after its second character, so a key reads back as exactly one path.
+    """
+    return "u_" + "".join(
+        c if c in _PLAIN else "__" if c == "_" else "_d" if c == "." else f"_x{ord(c):06x}"
+        for c in path
+    )
+
+
+def durable_hash(key: str) -> int:
+    """The 32-bit FNV-1 hash by which durable-rules identifies a message key."""
+    value = 0x811C9DC5
+    for byte in key.encode():
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
     return value
+
+
+def _float_text(value: float) -> str:
+    """A finite float as JSON text durable reads exactly (it refuses ``1e+16``: no point)."""
+    shown = repr(value)
+    mantissa, e, exponent = shown.partition("e")
+    return shown if not e or "." in mantissa else f"{mantissa}.0e{exponent}"
+
+
+def value_text(value: Any) -> str | None:
+    """``value`` as the JSON text durable holds exactly, or None when it cannot."""
+    if isinstance(value, str):
+        return f'"{text(value)}"'  # "s" and hex digits: nothing to escape
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value) if -_EXACT_INT <= value <= _EXACT_INT else None
+    if isinstance(value, float) and math.isfinite(value):
+        return _float_text(value)
+    return None
+
+
+def _literal(value: Any) -> Any:
+    """A literal as the ruleset holds it, or None when durable cannot hold it exactly.
+
+    The ruleset goes to durable as ``json.dumps`` writes it, so a float whose ``repr`` has
+    an exponent but no point is refused too."""
+    shown = value_text(value)
+    if shown is None or (isinstance(value, float) and shown != repr(value)):
+        return None
+    return text(value) if isinstance(value, str) else value
 
 
 _DUMPS = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
@@ -91,13 +148,6 @@ def _json(value: Any) -> str:
     if kind is bool:
         return "true" if value else "false"
     return _DUMPS(value)
-
-
-def _json_field(value: Any) -> str:
-    """A field's value as JSON text: text hex-encoded (:func:`text`), the rest as is."""
-    if isinstance(value, str):
-        return f'"{text(value)}"'  # "s" and hex digits: nothing to escape
-    return _json(value)
 
 
 def _test(key: str, op: str, value: Any) -> dict[str, Any]:
@@ -136,29 +186,62 @@ def _native(model: type[BaseModel], path: str) -> bool:
     return False
 
 
-def _key(path: str) -> str:
-    return "u_" + path.replace(".", "__")
-
-
 @dataclass
 class _Encoding:
-    """What messages of one kind carry: fields, window values and probes."""
+    """What messages of one kind carry: fields, window values and probes.
 
+    ``fixed`` are the kind's own keys (``t``, ``id``, window values ...); every key added
+    gets a durable hash no other key of the kind has (see :meth:`_claim`).
+    """
+
+    fixed: tuple[str, ...] = ()
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    owners: dict[str, set[Any]] = field(default_factory=dict)
     probes: list[tuple[str, Any, Callable[[Any, datetime | None], bool]]] = field(default_factory=list)
-    _fields: list[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+    _paths: dict[str, str] = field(default_factory=dict)
+    _hashes: set[int] = field(default_factory=set)
+    _fields: list[tuple[str, Callable[[Any], Any], frozenset[Any]]] = field(default_factory=list)
     _probes: list[tuple[str, str, Any, Callable[[Any, datetime | None], bool]]] = field(
         default_factory=list)
 
-    def field(self, path: str) -> str:
-        key = _key(path)
-        if key not in self.fields:
+    def __post_init__(self) -> None:
+        for key in ("t", "id", "sid", *self.fixed):
+            if durable_hash(key) in self._hashes:
+                raise SessionError(f"durable-rules cannot tell message key {key!r} apart")
+            self._hashes.add(durable_hash(key))
+
+    def _claim(self, candidates: Iterable[str]) -> str:
+        """The first candidate whose durable hash no key of this kind has yet."""
+        for key in candidates:
+            if durable_hash(key) not in self._hashes:
+                self._hashes.add(durable_hash(key))
+                return key
+        raise AssertionError("unreachable: the candidates are endless")
+
+    def field(self, path: str, owner: Any) -> str:
+        """The key carrying ``path``, read by ``owner`` (whom a value durable cannot hold
+        hands to csrules' evaluator)."""
+        key = self._paths.get(path)
+        if key is None:
+            escaped = field_key(path)[2:]
+            key = self._claim(itertools.chain(
+                [f"u_{escaped}"], (f"u{salt}_{escaped}" for salt in itertools.count(1))))
+            self._paths[path] = key
             self.fields[key] = path_getter(path)
+            self.owners[key] = set()
+        self.owners[key].add(owner)
         return key
+
+    def probe(self, owner: Any, function: Callable[[Any, datetime | None], bool]) -> str:
+        """The key of a new probe: ``function``'s result, computed for ``owner``."""
+        name = self._claim(f"p{n}" for n in itertools.count(len(self.probes)))
+        self.probes.append((name, owner, function))
+        return name
 
     def freeze(self) -> None:
         """Precompute the JSON pieces of every field and probe (after compiling)."""
-        self._fields = [(f',"{key}":', get) for key, get in self.fields.items()]
+        self._fields = [(f',"{key}":', get, frozenset(self.owners[key]))
+                        for key, get in self.fields.items()]
         self._probes = [(f',"{name}":true', f',"{name}":false', owner, probe)
                         for name, owner, probe in self.probes]
 
@@ -169,11 +252,15 @@ class _Encoding:
         The text is what the host's JSON encoder would write for the same message as a dict
         (same keys, order and values), built without the dict."""
         parts = [head]
-        for prefix, get in self._fields:
+        for prefix, get, owners in self._fields:
             value = get(fact)
             if value is not None:
+                shown = value_text(value)
+                if shown is None:  # durable cannot hold it: its readers are decided in Python
+                    failed.update(owners)
+                    continue
                 parts.append(prefix)
-                parts.append(_json_field(value))
+                parts.append(shown)
         for yes, no, owner, probe in self._probes:
             try:
                 parts.append(yes if probe(fact, now) else no)
@@ -222,28 +309,29 @@ class _PatternCompiler:
             return _test(key, _NEGATE[op] if negate else op, limit)
         if isinstance(cond, Compare) and cond.field is None and _native(self.model, cond.path):
             info = field_info(self.model, cond.path)
-            value = (self.params[cond.param] if cond.param is not None
-                     else coerce_literal(info, cond.value))
-            if isinstance(value, WallDuration) or value is None:
+            value = _literal(self.params[cond.param] if cond.param is not None
+                             else coerce_literal(info, cond.value))
+            if value is None:  # durable cannot hold it exactly: a probe decides
                 return None
-            key = self.encoding.field(cond.path)
-            value = _encode(value)
+            key = self.encoding.field(cond.path, self.owner)
             if negate:
                 return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
             return _test(key, cond.op, value)
         if isinstance(cond, In | NotIn) and cond.field is None and _native(self.model, cond.path):
-            values = sorted(self.params[cond.param] if cond.param is not None else cond.value,
-                            key=repr)
-            key = self.encoding.field(cond.path)
-            hits = [{key: _encode(v)} for v in values]
-            misses = [{"$neq": {key: _encode(v)}} for v in values]
+            values = [_literal(v) for v in sorted(
+                self.params[cond.param] if cond.param is not None else cond.value, key=repr)]
+            if any(v is None for v in values):
+                return None
+            key = self.encoding.field(cond.path, self.owner)
+            hits = [{key: v} for v in values]
+            misses = [{"$neq": {key: v}} for v in values]
             positive = _or(hits) if isinstance(cond, In) else _and(misses)
             if not negate:
                 return positive  # a missing value is in nothing and not_in nothing
             opposite = _and(misses) if isinstance(cond, In) else _or(hits)
             return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
         if isinstance(cond, IsSet | IsMissing) and _native(self.model, cond.path):
-            key = self.encoding.field(cond.path)
+            key = self.encoding.field(cond.path, self.owner)
             present = isinstance(cond, IsSet) != negate
             return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
         return None
@@ -251,9 +339,7 @@ class _PatternCompiler:
     def _probe(self, cond: ConditionBase, negate: bool) -> dict[str, Any]:
         tree = Not(condition=cond) if negate else cond
         function = self.compiler.function(tree, self.params, {}, with_w=False)[0]
-        name = f"p{next(_counter)}"
-        self.encoding.probes.append((name, self.owner, function))
-        return {name: True}
+        return {self.encoding.probe(self.owner, function): True}
 
 
 def _rule(patterns: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -281,7 +367,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
     for index, fp in enumerate(program.facts.values()):
         compiler = _Compiler(fp.model)
         kind = f"e{index}"
-        encoding = _Encoding()
+        encoding = _Encoding(tuple(f"w{i}" for i in range(len(fp.slots))))
         slot_keys = {id(s.cond): f"w{s.index}" for s in fp.slots}
         # equal nodes shared by one rule map to the same slot id; cover every node object
         for rule in fp.rules:
@@ -298,7 +384,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
         events[fp.fact_type] = (kind, encoding, [f"w{i}" for i in range(len(fp.slots))])
         for lp in fp.lifecycles:
             ckind = f"c{lp.position}"
-            cencoding = _Encoding()
+            cencoding = _Encoding(("st", "ev"))
             for position, move in enumerate(lp.lifecycle.transitions):
                 guard = _TRUE
                 if move.guard is not None:
@@ -317,7 +403,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 names[lkind] = ("lifecycle", position)
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
-            iencoding = _Encoding()
+            iencoding = _Encoding(("age", *(f"f{rule.position}" for rule in tracker.rules)))
             for drule in tracker.rules:
                 pc = _PatternCompiler(fp.model, drule.policy.param_values, compiler, iencoding,
                                       drule.position, {})
