@@ -173,17 +173,21 @@ def _or(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {"$or": parts}
 
 
-def _native(model: type[BaseModel], path: str) -> bool:
-    """True when the field's values reach durable exactly (plain str, int, float, bool)."""
+def _native(model: type[BaseModel], path: str) -> frozenset[type]:
+    """The value types of a field durable may test (plain str, int, float, bool); empty
+    when the field is not one durable can test. A value of another type (a fact built
+    without validation) is judged by csrules' evaluator instead."""
     info = field_info(model, path)
     if info.is_collection or info.kind not in ("text", "number", "bool"):
-        return False
+        return frozenset()
     inner, _ = _strip_optional(info.annotation)
-    if inner in (str, int, float, bool):
-        return True
-    if get_origin(inner) is Literal:
-        return all(isinstance(v, str | int | float) for v in get_args(inner))
-    return False
+    if inner in (int, float):
+        return frozenset((int, float))
+    if inner in (str, bool):
+        return frozenset((inner,))
+    if get_origin(inner) is Literal and all(isinstance(v, str | int | float) for v in get_args(inner)):
+        return frozenset(type(v) for v in get_args(inner))
+    return frozenset()
 
 
 @dataclass
@@ -196,11 +200,13 @@ class _Encoding:
 
     fixed: tuple[str, ...] = ()
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    types: dict[str, frozenset[type]] = field(default_factory=dict)
     owners: dict[str, set[Any]] = field(default_factory=dict)
     probes: list[tuple[str, Any, Callable[[Any, datetime | None], bool]]] = field(default_factory=list)
     _paths: dict[str, str] = field(default_factory=dict)
     _hashes: set[int] = field(default_factory=set)
-    _fields: list[tuple[str, Callable[[Any], Any], frozenset[Any]]] = field(default_factory=list)
+    _fields: list[tuple[str, Callable[[Any], Any], frozenset[type], frozenset[Any]]] = field(
+        default_factory=list)
     _probes: list[tuple[str, str, Any, Callable[[Any, datetime | None], bool]]] = field(
         default_factory=list)
 
@@ -218,9 +224,9 @@ class _Encoding:
                 return key
         raise AssertionError("unreachable: the candidates are endless")
 
-    def field(self, path: str, owner: Any) -> str:
-        """The key carrying ``path``, read by ``owner`` (whom a value durable cannot hold
-        hands to csrules' evaluator)."""
+    def field(self, path: str, owner: Any, types: frozenset[type]) -> str:
+        """The key carrying ``path``, read by ``owner``; a value not of ``types`` or that
+        durable cannot hold hands ``owner`` to csrules' evaluator."""
         key = self._paths.get(path)
         if key is None:
             escaped = field_key(path)[2:]
@@ -228,6 +234,7 @@ class _Encoding:
                 [f"u_{escaped}"], (f"u{salt}_{escaped}" for salt in itertools.count(1))))
             self._paths[path] = key
             self.fields[key] = path_getter(path)
+            self.types[key] = types
             self.owners[key] = set()
         self.owners[key].add(owner)
         return key
@@ -240,7 +247,7 @@ class _Encoding:
 
     def freeze(self) -> None:
         """Precompute the JSON pieces of every field and probe (after compiling)."""
-        self._fields = [(f',"{key}":', get, frozenset(self.owners[key]))
+        self._fields = [(f',"{key}":', get, self.types[key], frozenset(self.owners[key]))
                         for key, get in self.fields.items()]
         self._probes = [(f',"{name}":true', f',"{name}":false', owner, probe)
                         for name, owner, probe in self.probes]
@@ -252,10 +259,10 @@ class _Encoding:
         The text is what the host's JSON encoder would write for the same message as a dict
         (same keys, order and values), built without the dict."""
         parts = [head]
-        for prefix, get, owners in self._fields:
+        for prefix, get, types, owners in self._fields:
             value = get(fact)
             if value is not None:
-                shown = value_text(value)
+                shown = value_text(value) if type(value) in types else None
                 if shown is None:  # durable cannot hold it: its readers are decided in Python
                     failed.update(owners)
                     continue
@@ -307,22 +314,27 @@ class _PatternCompiler:
             else:
                 op, limit = ">=", cond.times if cond.param is None else self.params[cond.param]
             return _test(key, _NEGATE[op] if negate else op, limit)
-        if isinstance(cond, Compare) and cond.field is None and _native(self.model, cond.path):
+        if not isinstance(cond, Compare | In | NotIn | IsSet | IsMissing):
+            return None
+        types = _native(self.model, cond.path)
+        if not types:
+            return None
+        if isinstance(cond, Compare) and cond.field is None:
             info = field_info(self.model, cond.path)
             value = _literal(self.params[cond.param] if cond.param is not None
                              else coerce_literal(info, cond.value))
             if value is None:  # durable cannot hold it exactly: a probe decides
                 return None
-            key = self.encoding.field(cond.path, self.owner)
+            key = self.encoding.field(cond.path, self.owner, types)
             if negate:
                 return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
             return _test(key, cond.op, value)
-        if isinstance(cond, In | NotIn) and cond.field is None and _native(self.model, cond.path):
+        if isinstance(cond, In | NotIn) and cond.field is None:
             values = [_literal(v) for v in sorted(
                 self.params[cond.param] if cond.param is not None else cond.value, key=repr)]
             if any(v is None for v in values):
                 return None
-            key = self.encoding.field(cond.path, self.owner)
+            key = self.encoding.field(cond.path, self.owner, types)
             hits = [{key: v} for v in values]
             misses = [{"$neq": {key: v}} for v in values]
             positive = _or(hits) if isinstance(cond, In) else _and(misses)
@@ -330,8 +342,8 @@ class _PatternCompiler:
                 return positive  # a missing value is in nothing and not_in nothing
             opposite = _and(misses) if isinstance(cond, In) else _or(hits)
             return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
-        if isinstance(cond, IsSet | IsMissing) and _native(self.model, cond.path):
-            key = self.encoding.field(cond.path, self.owner)
+        if isinstance(cond, IsSet | IsMissing):
+            key = self.encoding.field(cond.path, self.owner, types)
             present = isinstance(cond, IsSet) != negate
             return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
         return None
