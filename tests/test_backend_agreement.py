@@ -146,7 +146,7 @@ INFINITE = case((("x", "float"),), [{"kind": "compare", "path": "x", "op": ">=",
                                     {"kind": "compare", "path": "x", "op": "!=", "value": 1e16}],
                 [{"x": math.inf}, {"x": 1e308}, {"x": math.nan}, {"x": -math.inf}, {"x": 1e16}])
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
