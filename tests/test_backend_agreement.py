@@ -234,3 +234,29 @@ class TestFieldKeys:
         for _, encoding, w_keys in compiled.events.values():
             keys = ["t", "id", "sid", *w_keys, *encoding.fields, *(p[0] for p in encoding.probes)]
             assert len({durable_hash(k) for k in keys}) == len(keys)
+
+
+@pytest.mark.skipif(not BOTH, reason="durable-rules is not installed")
+class TestDurableLimits:
+    """Policies beyond durable's fixed limits are judged as the Python backend judges them."""
+
+    def test_more_fields_than_a_message_holds(self) -> None:
+        """300 rules over 300 fields (durable holds about 250 keys a message) agree."""
+        spec = tuple((f"f{i}", "int") for i in range(300))
+        fact_type, model = host_model(spec)
+        policy = policy_over(fact_type, [
+            {"kind": "compare", "path": f"f{i}", "op": "==", "value": 1} for i in range(300)])
+        facts = [model.model_validate({f"f{i}": i % 2 for i in range(300)})]
+        durable = results(policy, facts, "durable")
+        assert durable == results(policy, facts, "python")
+        assert len(durable[0].effects) == 150
+
+    def test_more_tests_passing_at_once_than_durable_stacks(self) -> None:
+        """70 rules whose distinct tests all pass for one event (durable stacks 64) agree."""
+        fact_type, model = host_model((("n", "int"),))
+        policy = policy_over(fact_type, [
+            {"kind": "compare", "path": "n", "op": "!=", "value": i} for i in range(1, 71)])
+        facts = [model.model_validate({"n": 0}), model.model_validate({"n": 5})]
+        durable = results(policy, facts, "durable")
+        assert durable == results(policy, facts, "python")
+        assert [len(r.effects) for r in durable] == [70, 69]

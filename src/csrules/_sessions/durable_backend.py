@@ -31,6 +31,10 @@ Mapping (see ``DURABLE-NOTES``):
   for the same message as a dict;
 - text is sent hex-encoded (ASCII only, equality is all text needs): durable's text
   handling is the least tested part of its engine;
+- a message kind carries at most ``_MAX_KEYS`` keys (durable refuses more); a rule whose
+  condition finds no room is decided by csrules' evaluator; a message durable still refuses
+  for one of its limits (more than 64 tests passing at once overflow its stack) is judged
+  by the compiled functions, as the Python backend judges it;
 - conditions durable cannot express exactly (``contains``, field-to-field comparisons,
   elapsed time, calendars ...) become probes: booleans computed by csrules' compiled
   evaluator and tested by durable. No regex ever reaches ``$mt``.
@@ -63,8 +67,9 @@ from csrules._conditions import (
 from csrules._facts import _strip_optional, field_info, path_getter
 from csrules._kinds import coerce_literal
 from csrules._sessions.backends import Match, TickItem
-from csrules._sessions.host import SID, DurableHost, open_host
+from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
+from csrules._sessions.python_backend import PythonBackend
 from csrules._window_kinds import Count, InARow, Nth, StillOpen
 from csrules.exceptions import SessionError
 
@@ -76,6 +81,11 @@ _OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _EXACT_INT = 2**53  # beyond it durable compares ints with floats as doubles, and saturates at 2**63
 _PLAIN = frozenset(string.ascii_letters + string.digits)
+_MAX_KEYS = 240  # durable refuses a message of more than 252 keys (error 302)
+
+
+class _Full(Exception):
+    """A message kind has no room for another key."""
 
 
 def text(value: str) -> str:
@@ -200,6 +210,8 @@ class _Encoding:
 
     fixed: tuple[str, ...] = ()
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    python: set[Any] = field(default_factory=set)
+    """Owners always decided by csrules' evaluator (their condition did not fit)."""
     types: dict[str, frozenset[type]] = field(default_factory=dict)
     owners: dict[str, set[Any]] = field(default_factory=dict)
     probes: list[tuple[str, Any, Callable[[Any, datetime | None], bool]]] = field(default_factory=list)
@@ -218,6 +230,8 @@ class _Encoding:
 
     def _claim(self, candidates: Iterable[str]) -> str:
         """The first candidate whose durable hash no key of this kind has yet."""
+        if len(self._hashes) >= _MAX_KEYS:
+            raise _Full
         for key in candidates:
             if durable_hash(key) not in self._hashes:
                 self._hashes.add(durable_hash(key))
@@ -259,6 +273,7 @@ class _Encoding:
         The text is what the host's JSON encoder would write for the same message as a dict
         (same keys, order and values), built without the dict."""
         parts = [head]
+        failed.update(self.python)
         for prefix, get, types, owners in self._fields:
             value = get(fact)
             if value is not None:
@@ -275,6 +290,16 @@ class _Encoding:
                 failed.add(owner)
         parts.append(_TAIL)
         return "".join(parts)
+
+
+def _owned_pattern(pc: _PatternCompiler, cond: ConditionBase) -> dict[str, Any]:
+    """``cond``'s pattern; when the message has no room left for its keys, a pattern that
+    always holds, its owner then being decided by csrules' evaluator for every message."""
+    try:
+        return pc.pattern(cond)
+    except _Full:
+        pc.encoding.python.add(pc.owner)
+        return _TRUE
 
 
 class _PatternCompiler:
@@ -387,7 +412,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 slot_keys.setdefault(id(slot.cond), f"w{slot.index}")
             pc = _PatternCompiler(fp.model, rule.policy.param_values, compiler, encoding,
                                   rule.position, slot_keys)
-            pattern = _and([{"t": kind}, pc.pattern(rule.rule.when)])
+            pattern = _and([{"t": kind}, _owned_pattern(pc, rule.rule.when)])
             if pattern is _FALSE:
                 continue
             name = f"r{index}_{rule.position}"
@@ -401,7 +426,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 guard = _TRUE
                 if move.guard is not None:
                     pc = _PatternCompiler(fp.model, {}, compiler, cencoding, position, {})
-                    guard = pc.pattern(move.guard)
+                    guard = _owned_pattern(pc, move.guard)
                 pattern = _and([{"t": ckind}, {"st": text(move.from_)}, {"ev": text(move.on)}, guard])
                 if pattern is _FALSE:
                     continue
@@ -419,7 +444,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
             for drule in tracker.rules:
                 pc = _PatternCompiler(fp.model, drule.policy.param_values, compiler, iencoding,
                                       drule.position, {})
-                rest = pc.pattern(drule.rule.when)
+                rest = _owned_pattern(pc, drule.rule.when)
                 pattern = _and([{"t": ikind}, {"$gte": {"age": drule.after_us}}, rest,
                                 {"$nex": {f"f{drule.position}": 1}}])
                 if pattern is _FALSE:
@@ -472,13 +497,14 @@ class DurableBackend:
         self.compiled = compile_ruleset(program)
         self.host: DurableHost = open_host(f"csrules{next(self._hosts)}", self.compiled.ruleset)
         self._ids = itertools.count(1)
+        self._python = PythonBackend(program)  # for a message beyond durable's limits
         positions = {name: position for name, (what, position) in self.compiled.names.items()
                      if what == "event"}
         self._plans = {
             fact_type: _EventPlan(
                 kind, tuple(w_keys),
                 f'{{"t":{_DUMPS(kind)},"id":%d' + "".join(f',"{k}":%d' for k in w_keys),
-                encoding, not encoding.fields and not encoding.probes, positions)
+                encoding, not (encoding.fields or encoding.probes or encoding.python), positions)
             for fact_type, (kind, encoding, w_keys) in self.compiled.events.items()
         }
 
@@ -493,7 +519,15 @@ class DurableBackend:
 
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
                     w: Sequence[Any]) -> Match:
-        """Assert the event as a transient fact; the rules that fire are the matches."""
+        """Assert the event as a transient fact; the rules that fire are the matches (an
+        event beyond durable's limits is judged by the compiled functions)."""
+        try:
+            return self._match_event(fp, fact, now, w)
+        except DurableLimitError:
+            return self._python.match_event(fp, fact, now, w)
+
+    def _match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
+                     w: Sequence[Any]) -> Match:
         plan = self._plans[fp.fact_type]
         for value in w:
             if type(value) is not int:
@@ -524,6 +558,13 @@ class DurableBackend:
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
                          now: datetime | None) -> Match:
         """Assert the lifecycle event with its current status; matching transitions fire."""
+        try:
+            return self._match_transition(lp, state, event, fact, now)
+        except DurableLimitError:
+            return self._python.match_transition(lp, state, event, fact, now)
+
+    def _match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
+                          now: datetime | None) -> Match:
         kind, encoding = self.compiled.commands[lp.position]
         failed: set[Any] = set()
         head = (f'{{"t":{_DUMPS(kind)},"id":{next(self._ids)},'
@@ -547,6 +588,12 @@ class DurableBackend:
     def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
         """Assert each open item and lifecycle deadline with its age at the tick; deadline
         rules (single patterns) fire."""
+        try:
+            return self._match_tick(now_us, now, items)
+        except DurableLimitError:
+            return self._python.match_tick(now_us, now, items)
+
+    def _match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
         messages: list[str] = []
         by_id: dict[int, int] = {}
         failed: dict[int, set[Any]] = {}
