@@ -380,6 +380,21 @@ class Engine:
         """The fact types this engine judges."""
         return tuple(self._plans)
 
+    def _plan_named(self, fact_type: Any, index: int | None) -> Plan:
+        """The plan for ``fact_type``; a :class:`FactError` lists the types judged here."""
+        plan = self._plans.get(fact_type)
+        if plan is None:
+            raise self._unjudged(fact_type, index)
+        return plan
+
+    def _unjudged(self, fact_type: Any, index: int | None) -> FactError:
+        return FactError(
+            f"no policy in this engine judges {fact_type!r} facts "
+            f"(it judges: {', '.join(self._plans)})",
+            fact_type=str(fact_type),
+            index=index,
+        )
+
     def _plan_for(self, fact: Any, fact_type: str | None, index: int | None) -> tuple[Plan, Any]:
         only = self._only
         if only is not None and fact_type is None and type(fact) is dict:
@@ -388,27 +403,14 @@ class Engine:
             except ValidationError:
                 pass  # validate_fact below turns the error into a FactError with every problem
         if fact_type is not None:
-            plan = self._plans.get(fact_type)
-            if plan is None:
-                raise FactError(
-                    f"no policy in this engine judges {fact_type!r} facts "
-                    f"(it judges: {', '.join(self._plans)})",
-                    fact_type=fact_type,
-                    index=index,
-                )
-            return plan, validate_fact(plan.model, fact, index=index)
+            named = self._plan_named(fact_type, index)
+            return named, validate_fact(named.model, fact, index=index)
         if isinstance(fact, BaseModel):
             for cls in type(fact).__mro__:
                 plan = self._by_class.get(cls)
                 if plan is not None:
                     return plan, fact
-            name = fact_type_name(type(fact)) or type(fact).__name__
-            raise FactError(
-                f"no policy in this engine judges {name} facts "
-                f"(it judges: {', '.join(self._plans)})",
-                fact_type=name,
-                index=index,
-            )
+            raise self._unjudged(fact_type_name(type(fact)) or type(fact).__name__, index)
         if len(self._plans) == 1:
             plan = next(iter(self._plans.values()))
             return plan, validate_fact(plan.model, fact, index=index)
@@ -472,7 +474,7 @@ class Engine:
 
     def source(self, fact_type: str) -> str:
         """The generated Python for ``fact_type`` (for the curious and for debugging)."""
-        return self._plans[fact_type].source
+        return self._plan_named(fact_type, None).source
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
