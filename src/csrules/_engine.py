@@ -433,7 +433,8 @@ class Engine:
         if plan is None:
             plan, fact = self._plan_for(fact, fact_type, None)
         if now is not None:
-            check_now(now)
+            if type(now) is not datetime or now.utcoffset() is None:
+                check_now(now)  # refuses anything but an aware datetime (or subclass)
         elif plan.reads_now:
             raise TimeError(
                 f"a rule judging {plan.fact_type} facts reads the current time; pass now="
