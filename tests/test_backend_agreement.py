@@ -30,7 +30,8 @@ NAMES = ["a__b", "if", "None", "True", "lambda", "await", "class", "ﬁx", "fix"
 INTS = [0, 1, -1, 2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, 2**63, -(2**63) - 1, 2**64, 10**30]
 FLOATS = [0.0, -0.0, 0.1, 1.5, 1e16, 1e308, -1e308, 5e-324, math.inf, -math.inf, math.nan,
           9007199254740992.0]
-TEXTS = ["", "a", "名字", "ﬁx", "fix", "\ud800", "s61", "\x00", "x" * 50]
+LONG = "y" * 32767  # durable compares text by its first 65,535 hex digits only
+TEXTS = ["", "a", "名字", "ﬁx", "fix", "\ud800", "s61", "\x00", "x" * 50, LONG + "y", LONG + "z"]
 TYPES: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
 VALUES: dict[str, list[Any]] = {"int": INTS, "float": FLOATS, "str": TEXTS, "bool": [True, False]}
 
@@ -145,6 +146,9 @@ HUGE = case((("n", "int"),), [{"kind": "compare", "path": "n", "op": ">", "value
 INFINITE = case((("x", "float"),), [{"kind": "compare", "path": "x", "op": ">=", "value": 1e308},
                                     {"kind": "compare", "path": "x", "op": "!=", "value": 1e16}],
                 [{"x": math.inf}, {"x": 1e308}, {"x": math.nan}, {"x": -math.inf}, {"x": 1e16}])
+LONG_TEXT = case((("s", "str"),), [{"kind": "compare", "path": "s", "op": "==", "value": LONG + "y"},
+                                  {"kind": "in", "path": "s", "value": [LONG + "z"]}],
+                 [{"s": LONG + "y"}, {"s": LONG + "z"}, {"s": LONG}])
 
 SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -158,6 +162,7 @@ class TestBackendsAgreeOnOddInput:
     @example(case=DOTTED)
     @example(case=HUGE)
     @example(case=INFINITE)
+    @example(case=LONG_TEXT)
     @given(case=cases())
     def test_every_draw_agrees(self, case: tuple[csrules.Policy, list[BaseModel]]) -> None:
         """Every fact gets the same result (or the same csrules error) from both backends."""
@@ -172,7 +177,8 @@ class TestBackendsAgreeOnOddInput:
 class TestDurableFindings:
     """Each input the fault campaign found, judged alike by both backends."""
 
-    @pytest.mark.parametrize("found", [DOTTED, HUGE, INFINITE], ids=["dotted", "huge", "infinite"])
+    @pytest.mark.parametrize("found", [DOTTED, HUGE, INFINITE, LONG_TEXT],
+                             ids=["dotted", "huge", "infinite", "long-text"])
     def test_finding(self, found: tuple[csrules.Policy, list[BaseModel]]) -> None:
         """The durable backend gives the Python backend's answers, with no error."""
         policy, facts = found

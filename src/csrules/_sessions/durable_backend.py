@@ -20,7 +20,8 @@ Mapping (see ``DURABLE-NOTES``):
   keys apart by a 32-bit hash only, so every key of a message kind is also checked to have
   its own hash (a colliding key is salted);
 - values durable cannot hold exactly (ints beyond 2**53, where it rounds or saturates;
-  inf and nan; anything but text, numbers and flags) are never sent: a literal of that kind
+  inf and nan; text over 32,767 bytes, which it truncates; anything but text, numbers and
+  flags) are never sent: a literal of that kind
   becomes a probe, and a rule that reads such a field value is decided by csrules'
   evaluator for that message, as when a probe fails;
   durable's own ``id`` (the message identity) is a number unique per backend, so durable
@@ -82,6 +83,7 @@ _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _EXACT_INT = 2**53  # beyond it durable compares ints with floats as doubles, and saturates at 2**63
 _PLAIN = frozenset(string.ascii_letters + string.digits)
 _MAX_KEYS = 240  # durable refuses a message of more than 252 keys (error 302)
+_MAX_TEXT = 65535  # durable compares longer text by its first 65,535 characters only
 
 
 class _Full(Exception):
@@ -125,7 +127,8 @@ def _float_text(value: float) -> str:
 def value_text(value: Any) -> str | None:
     """``value`` as the JSON text durable holds exactly, or None when it cannot."""
     if isinstance(value, str):
-        return f'"{text(value)}"'  # "s" and hex digits: nothing to escape
+        encoded = text(value)
+        return f'"{encoded}"' if len(encoded) <= _MAX_TEXT else None  # no escapes: hex
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
