@@ -206,3 +206,31 @@ class TestFactsAndLookups:
         """An empty field path is refused when the policy is built."""
         with pytest.raises(PolicyError):
             Engine(policy(fact_type("if"), equals("")))
+
+
+class TestLargePolicies:
+    """Policies with thousands of rules compile (no deep elif chain, no huge literals)."""
+
+    @pytest.mark.parametrize("hit", ["first", "collect"])
+    def test_thousands_of_rules(self, hit: str) -> None:
+        """3,000 rules under 'first' and 'collect' compile and select the last rule."""
+        whens = [equals("if", i) for i in range(3000)]
+        p = Policy(**{**policy(fact_type("if"), *whens).model_dump(), "hit_policy": hit})
+        decision = Engine(p).evaluate({"if": 2999})
+        assert [r.rule_id for r in decision.trace.rules if r.selected] == ["r2999"]
+
+    def test_first_stops_at_the_first_match(self) -> None:
+        """Under 'first', a later matching rule is neither selected nor does it add effects."""
+        p = Policy(**{**policy(fact_type("if"), equals("if"), equals("if"),
+                               {"kind": "is_set", "path": "if"}).model_dump(),
+                      "hit_policy": "first"})
+        decision = Engine(p).evaluate({"if": 1})
+        assert [v.code for v in decision.violations] == ["X0"]
+        assert [r.rule_id for r in decision.trace.rules if r.selected] == ["r0"]
+        assert [r.rule_id for r in decision.trace.rules if r.matched] == ["r0", "r1", "r2"]
+
+    def test_rule_index_beyond_the_int_digit_limit(self) -> None:
+        """A match mask bit past 2**14000 (over 4,300 decimal digits) is never written out."""
+        whens = [equals("if", i) for i in range(14500)]
+        decision = Engine(policy(fact_type("if"), *whens)).evaluate({"if": 14499})
+        assert [v.code for v in decision.violations] == ["X14499"]

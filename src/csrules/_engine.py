@@ -291,15 +291,22 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
     counter = itertools.count()
     for policy in policies:
         ctx = CompileContext(model, policy.param_values, constants=constants, counter=counter)
-        first = policy.hit_policy == "first"
-        for position, rule in enumerate(policy.rules):
+        # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
+        # rules is too deep for Python's compiler)
+        done = f"_d{next(counter)}" if policy.hit_policy == "first" else None
+        if done is not None:
+            body.append(f"    {done} = False")
+        for rule in policy.rules:
             index = len(rules)
             handler = handler_for(rule.when)
             expression = handler.source(rule.when, ctx)
             reads_now = reads_now or handler.reads_now(rule.when) or _effects_read_now(rule)
-            keyword = "elif" if first and position else "if"
-            body.append(f"    {keyword} {expression}:")
-            body.append(f"        m |= {1 << index}")
+            # 1 << index, not its value: a mask of thousands of rules has too many digits
+            if done is None:
+                body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
+            else:
+                body.extend((f"    if not {done} and ({expression}):",
+                             f"        m |= 1 << {index}", f"        {done} = True"))
             checks.append(f"def _r{index}(f, now):\n    return bool({expression})")
             rules.append(
                 CompiledRule(
