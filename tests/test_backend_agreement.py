@@ -266,3 +266,18 @@ class TestDurableLimits:
         durable = results(policy, facts, "durable")
         assert durable == results(policy, facts, "python")
         assert [len(r.effects) for r in durable] == [70, 69]
+
+    def test_more_rules_than_durable_builds(self) -> None:
+        """600 rules over one fact type (durable hangs past 512 alternatives under one test)
+        compile within the limit, and agree."""
+        from csrules._sessions.program import compile_program
+
+        fact_type, model = host_model((("n", "int"),))
+        policy = policy_over(fact_type, [
+            {"kind": "compare", "path": "n", "op": "==", "value": i} for i in range(600)])
+        compiled = compile_ruleset(compile_program([policy]))
+        assert 0 < len(compiled.ruleset) <= 512
+        facts = [model.model_validate({"n": v}) for v in (0, 599, 600)]
+        durable = results(policy, facts, "durable")
+        assert durable == results(policy, facts, "python")
+        assert [len(r.effects) for r in durable] == [1, 1, 0]

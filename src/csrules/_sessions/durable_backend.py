@@ -83,6 +83,7 @@ _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _EXACT_INT = 2**53  # beyond it durable compares ints with floats as doubles, and saturates at 2**63
 _PLAIN = frozenset(string.ascii_letters + string.digits)
 _MAX_KEYS = 240  # durable refuses a message of more than 252 keys (error 302)
+_MAX_PATHS = 500  # durable hangs building a node of more than 512 children (a kind's paths)
 _MAX_TEXT = 65535  # durable compares longer text by its first 65,535 characters only
 
 
@@ -215,6 +216,8 @@ class _Encoding:
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     python: set[Any] = field(default_factory=set)
     """Owners always decided by csrules' evaluator (their condition did not fit)."""
+    room: int = _MAX_PATHS
+    """How many more pattern paths (alternatives) the kind's rules may add."""
     types: dict[str, frozenset[type]] = field(default_factory=dict)
     owners: dict[str, set[Any]] = field(default_factory=dict)
     probes: list[tuple[str, Any, Callable[[Any, datetime | None], bool]]] = field(default_factory=list)
@@ -262,6 +265,19 @@ class _Encoding:
         self.probes.append((name, owner, function))
         return name
 
+    def admit(self, pattern: dict[str, Any], owner: Any) -> bool:
+        """Whether ``owner``'s ``pattern`` goes into the ruleset: not when it never holds,
+        nor when the kind has no room left for its paths (``owner`` is then decided by
+        csrules' evaluator for every message)."""
+        if pattern is _FALSE:
+            return False
+        paths = _paths(pattern, self.room + 1)
+        if paths > self.room:
+            self.python.add(owner)
+            return False
+        self.room -= paths
+        return True
+
     def freeze(self) -> None:
         """Precompute the JSON pieces of every field and probe (after compiling)."""
         self._fields = [(f',"{key}":', get, self.types[key], frozenset(self.owners[key]))
@@ -293,6 +309,20 @@ class _Encoding:
                 failed.add(owner)
         parts.append(_TAIL)
         return "".join(parts)
+
+
+def _paths(pattern: dict[str, Any], cap: int) -> int:
+    """The alternatives durable builds for ``pattern`` (``$or`` adds, ``$and`` multiplies),
+    counted up to ``cap``."""
+    both = "$and" in pattern
+    parts: list[dict[str, Any]] = pattern["$and"] if both else pattern.get("$or", [])
+    if len(pattern) != 1 or not parts:
+        return 1
+    total = 1 if both else 0
+    for part in parts:
+        count = _paths(part, cap)
+        total = min(total * count if both else total + count, cap)
+    return total
 
 
 def _owned_pattern(pc: _PatternCompiler, cond: ConditionBase) -> dict[str, Any]:
@@ -416,7 +446,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
             pc = _PatternCompiler(fp.model, rule.policy.param_values, compiler, encoding,
                                   rule.position, slot_keys)
             pattern = _and([{"t": kind}, _owned_pattern(pc, rule.rule.when)])
-            if pattern is _FALSE:
+            if not encoding.admit(pattern, rule.position):
                 continue
             name = f"r{index}_{rule.position}"
             ruleset[name] = _rule([("m", pattern)])
@@ -431,7 +461,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                     pc = _PatternCompiler(fp.model, {}, compiler, cencoding, position, {})
                     guard = _owned_pattern(pc, move.guard)
                 pattern = _and([{"t": ckind}, {"st": text(move.from_)}, {"ev": text(move.on)}, guard])
-                if pattern is _FALSE:
+                if not cencoding.admit(pattern, position):
                     continue
                 name = f"t{lp.position}_{position}"
                 ruleset[name] = _rule([("m", pattern)])
@@ -450,7 +480,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 rest = _owned_pattern(pc, drule.rule.when)
                 pattern = _and([{"t": ikind}, {"$gte": {"age": drule.after_us}}, rest,
                                 {"$nex": {f"f{drule.position}": 1}}])
-                if pattern is _FALSE:
+                if not iencoding.admit(pattern, drule.position):
                     continue
                 name = f"d{drule.position}"
                 ruleset[name] = _rule([("m", pattern)])
