@@ -32,8 +32,9 @@ Mapping (see ``DURABLE-NOTES``):
   for the same message as a dict;
 - text is sent hex-encoded (ASCII only, equality is all text needs): durable's text
   handling is the least tested part of its engine;
-- a message kind carries at most ``_MAX_KEYS`` keys (durable refuses more); a rule whose
-  condition finds no room is decided by csrules' evaluator; a message durable still refuses
+- a message kind carries at most ``_MAX_KEYS`` keys (durable refuses more) and its rules at
+  most ``_MAX_PATHS`` alternatives (durable hangs building more than 512 under one test); a
+  rule that finds no room is decided by csrules' evaluator; a message durable still refuses
   for one of its limits (more than 64 tests passing at once overflow its stack) is judged
   by the compiled functions, as the Python backend judges it;
 - conditions durable cannot express exactly (``contains``, field-to-field comparisons,
