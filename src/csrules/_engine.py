@@ -157,6 +157,18 @@ def _effects_read_now(rule: Rule) -> bool:
 _MAX_VIEWS = 4096
 
 
+def check_now(now: Any) -> None:
+    """Refuse a ``now`` that is not an aware datetime (None passes: no rule may need it)."""
+    if now is None:
+        return
+    if not isinstance(now, datetime):
+        raise TimeError(
+            f"now must be a datetime with a time zone (got {type(now).__name__} {now!r})"
+        )
+    if now.utcoffset() is None:
+        raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+
+
 class MatchView:
     """The rules a match mask selects, with their ids and (when fixed) their effects."""
 
@@ -279,15 +291,22 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
     counter = itertools.count()
     for policy in policies:
         ctx = CompileContext(model, policy.param_values, constants=constants, counter=counter)
-        first = policy.hit_policy == "first"
-        for position, rule in enumerate(policy.rules):
+        # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
+        # rules is too deep for Python's compiler)
+        done = f"_d{next(counter)}" if policy.hit_policy == "first" else None
+        if done is not None:
+            body.append(f"    {done} = False")
+        for rule in policy.rules:
             index = len(rules)
             handler = handler_for(rule.when)
             expression = handler.source(rule.when, ctx)
             reads_now = reads_now or handler.reads_now(rule.when) or _effects_read_now(rule)
-            keyword = "elif" if first and position else "if"
-            body.append(f"    {keyword} {expression}:")
-            body.append(f"        m |= {1 << index}")
+            # 1 << index, not its value: a mask of thousands of rules has too many digits
+            if done is None:
+                body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
+            else:
+                body.extend((f"    if not {done} and ({expression}):",
+                             f"        m |= 1 << {index}", f"        {done} = True"))
             checks.append(f"def _r{index}(f, now):\n    return bool({expression})")
             rules.append(
                 CompiledRule(
@@ -368,6 +387,21 @@ class Engine:
         """The fact types this engine judges."""
         return tuple(self._plans)
 
+    def _plan_named(self, fact_type: Any, index: int | None) -> Plan:
+        """The plan for ``fact_type``; a :class:`FactError` lists the types judged here."""
+        plan = self._plans.get(fact_type)
+        if plan is None:
+            raise self._unjudged(fact_type, index)
+        return plan
+
+    def _unjudged(self, fact_type: Any, index: int | None) -> FactError:
+        return FactError(
+            f"no policy in this engine judges {fact_type!r} facts "
+            f"(it judges: {', '.join(self._plans)})",
+            fact_type=str(fact_type),
+            index=index,
+        )
+
     def _plan_for(self, fact: Any, fact_type: str | None, index: int | None) -> tuple[Plan, Any]:
         only = self._only
         if only is not None and fact_type is None and type(fact) is dict:
@@ -376,27 +410,14 @@ class Engine:
             except ValidationError:
                 pass  # validate_fact below turns the error into a FactError with every problem
         if fact_type is not None:
-            plan = self._plans.get(fact_type)
-            if plan is None:
-                raise FactError(
-                    f"no policy in this engine judges {fact_type!r} facts "
-                    f"(it judges: {', '.join(self._plans)})",
-                    fact_type=fact_type,
-                    index=index,
-                )
-            return plan, validate_fact(plan.model, fact, index=index)
+            named = self._plan_named(fact_type, index)
+            return named, validate_fact(named.model, fact, index=index)
         if isinstance(fact, BaseModel):
             for cls in type(fact).__mro__:
                 plan = self._by_class.get(cls)
                 if plan is not None:
                     return plan, fact
-            name = fact_type_name(type(fact)) or type(fact).__name__
-            raise FactError(
-                f"no policy in this engine judges {name} facts "
-                f"(it judges: {', '.join(self._plans)})",
-                fact_type=name,
-                index=index,
-            )
+            raise self._unjudged(fact_type_name(type(fact)) or type(fact).__name__, index)
         if len(self._plans) == 1:
             plan = next(iter(self._plans.values()))
             return plan, validate_fact(plan.model, fact, index=index)
@@ -419,8 +440,8 @@ class Engine:
         if plan is None:
             plan, fact = self._plan_for(fact, fact_type, None)
         if now is not None:
-            if now.utcoffset() is None:
-                raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+            if type(now) is not datetime or now.utcoffset() is None:
+                check_now(now)  # refuses anything but an aware datetime (or subclass)
         elif plan.reads_now:
             raise TimeError(
                 f"a rule judging {plan.fact_type} facts reads the current time; pass now="
@@ -437,8 +458,7 @@ class Engine:
 
         A bad fact raises :class:`FactError` whose ``index`` is its position in ``facts``.
         """
-        if now is not None and now.utcoffset() is None:
-            raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
+        check_now(now)
         by_class = self._by_class
         for index, fact in enumerate(facts):
             plan = by_class.get(type(fact))
@@ -462,7 +482,7 @@ class Engine:
 
     def source(self, fact_type: str) -> str:
         """The generated Python for ``fact_type`` (for the curious and for debugging)."""
-        return self._plans[fact_type].source
+        return self._plan_named(fact_type, None).source
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"

@@ -17,9 +17,11 @@ New kinds register with :func:`register_kind`; nothing here changes.
 from __future__ import annotations
 
 import itertools
+import keyword
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -110,6 +112,7 @@ class CompileContext:
         self.params = params
         self.constants: dict[str, Any] = {} if constants is None else constants
         self._counter = itertools.count() if counter is None else counter
+        self._getters: dict[str, str] = {}
 
     def const(self, value: Any) -> str:
         """Bind ``value`` to a fresh name in the generated module and return the name."""
@@ -125,20 +128,32 @@ class CompileContext:
         """Guards and the expression that reads ``path`` from the fact ``f``.
 
         Optional steps become ``(_t := f.a) is not None`` guards so that a missing object
-        on the way makes the whole condition false instead of raising. Path parts are model
-        field names, checked to be identifiers before compiling.
+        on the way makes the whole condition false instead of raising. This is the one place
+        a field name meets source text: see :meth:`attribute`.
         """
         info = field_info(self.model, path)
         expr, guards = "f", []
         for part, optional in zip(path.split("."), info.optional_steps, strict=True):
-            if not part.isidentifier():
-                raise PolicyError(f"{part!r} is not an identifier", path=path)
-            expr = f"{expr}.{part}"
+            expr = self.attribute(expr, part)
             if optional:
                 name = self.temp()
                 guards.append(f"({name} := {expr}) is not None")
                 expr = name
         return guards, expr
+
+    def attribute(self, expr: str, name: str) -> str:
+        """The expression reading attribute ``name`` of ``expr``.
+
+        Plain ``expr.name`` only for ASCII identifiers that are not keywords: Python reads
+        any other identifier NFKC-normalised (``ﬁx`` as ``fix``) and a keyword not at all.
+        Every other name is read by an ``attrgetter`` bound as a constant, exactly as spelt.
+        """
+        if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
+            return f"{expr}.{name}"
+        getter = self._getters.get(name)
+        if getter is None:
+            getter = self._getters[name] = self.const(attrgetter(name))
+        return f"{getter}({expr})"
 
 
 @dataclass

@@ -39,13 +39,26 @@ from typing import Any
 
 from csrules.exceptions import SessionError
 
-__all__ = ["SID", "DurableHost", "open_host"]
+__all__ = ["SID", "DurableHost", "DurableLimitError", "open_host"]
 
 SID = "csrules"
 """The one durable session id a host uses; it holds nothing between calls."""
 
 _NOT_HANDLED = 1
 _OBSERVED = 2
+_LIMITS = ("error code: 302", "error code: 303")  # too many keys; too many tests passing at once
+
+
+class DurableLimitError(SessionError):
+    """durable-rules refused a message for one of its fixed limits (the number of keys in a
+    message, or of tests one message passes at once); the caller may judge it otherwise."""
+
+
+def _failure(exc: Exception) -> SessionError:
+    """The csrules error for an exception durable-rules raised while matching."""
+    limit = any(code in str(exc) for code in _LIMITS)
+    return (DurableLimitError if limit else SessionError)(
+        f"durable-rules failed while matching: {exc!r}")
 
 
 class DurableHost:
@@ -123,7 +136,7 @@ class DurableHost:
             raise
         except Exception as exc:
             self.wipe()
-            raise SessionError(f"durable-rules failed while matching: {exc!r}") from exc
+            raise _failure(exc) from exc
         self.check_clean(full=full or self._dirty, strays=strays)
         return names
 
@@ -163,7 +176,7 @@ class DurableHost:
             raise
         except Exception as exc:
             self.wipe()
-            raise SessionError(f"durable-rules failed while matching: {exc!r}") from exc
+            raise _failure(exc) from exc
         self.check_clean(full=bool(asserted or fired) or self._dirty, strays=strays)
         return fired
 

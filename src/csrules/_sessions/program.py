@@ -73,7 +73,7 @@ def from_us(value: int) -> datetime:
 def signature(*parts: Any) -> str:
     """A short stable key for state shared by equal window definitions."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class _Compiler:
