@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from pydantic import BaseModel
 
 import csrules
+from csrules._model import check_depth
 from csrules._sessions import SessionEngine
 from csrules._sessions.durable_backend import compile_ruleset, durable_hash, field_key
 from csrules.exceptions import CsrulesError
@@ -34,6 +35,15 @@ LONG = "y" * 32767  # durable compares text by its first 65,535 hex digits only
 TEXTS = ["", "a", "名字", "ﬁx", "fix", "\ud800", "s61", "\x00", "x" * 50, LONG + "y", LONG + "z"]
 TYPES: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
 VALUES: dict[str, list[Any]] = {"int": INTS, "float": FLOATS, "str": TEXTS, "bool": [True, False]}
+
+
+def policy_accepts(value: Any) -> bool:
+    """Whether a policy may hold ``value`` as a literal (facts may carry any of them)."""
+    try:
+        check_depth(value)
+    except csrules.PolicyError:  # non-finite, beyond 64 bits, control characters
+        return False
+    return True
 
 
 class Inner(BaseModel):
@@ -91,7 +101,7 @@ def leaves(draw: Any, paths: dict[str, str]) -> dict[str, Any]:
                                  else ["compare", "presence"]))
     if shape == "presence":
         return {"kind": draw(st.sampled_from(["is_set", "is_missing"])), "path": path}
-    pool = INTS + FLOATS if kind in ("int", "float") else VALUES[kind]
+    pool = [v for v in (INTS + FLOATS if kind in ("int", "float") else VALUES[kind]) if policy_accepts(v)]
     if shape == "member":
         values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2))
         return {"kind": draw(st.sampled_from(["in", "not_in"])), "path": path, "value": values}
