@@ -230,14 +230,7 @@ def explore(
             raise _Found(problem[1])
 
     for strategy, examples in _search_plan(group, now, boundaries, max_examples):
-        run = settings(
-            max_examples=examples,
-            database=None,
-            deadline=None,
-            verbosity=Verbosity.quiet,
-            suppress_health_check=list(HealthCheck),
-            phases=(Phase.generate, Phase.shrink),
-        )(seed(seed_value)(given(strategy)(check)))
+        run = _quiet(examples, Phase.generate, Phase.shrink)(seed(seed_value)(given(strategy)(check)))
         with contextlib.suppress(_Found):  # the shrunk finding is in `state`
             run()
         if state["last"] is not None:
@@ -279,17 +272,23 @@ def probe_examples(
         out.append((target, fact))
 
     for target in targets:
-        run = settings(
-            max_examples=per,
-            database=None,
-            deadline=None,
-            verbosity=Verbosity.quiet,
-            suppress_health_check=list(HealthCheck),
-            phases=(Phase.generate,),
-        )(seed(seed_value)(given(_facts_for_targets(model, [target], now=now, always_steer=True))(keep)))
+        steered = _facts_for_targets(model, [target], now=now, always_steer=True)
+        run = _quiet(per, Phase.generate)(seed(seed_value)(given(steered)(keep)))
         with contextlib.suppress(Unsatisfiable):  # the model refuses every fact for this probe
             run()
     return out
+
+
+def _quiet(examples: int, *phases: Phase) -> settings:
+    """Settings for a search run inside a call: quiet, no database, no deadline, no health checks."""
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+    )
 
 
 def _search_plan(
