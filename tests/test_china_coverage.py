@@ -70,22 +70,32 @@ class TestOfficialYears:
 
 class TestNeverGuesses:
     def test_new_year_2027_is_never_an_ordinary_friday(self):
-        """2027-01-01 is a holiday when 2027 is loaded, and an error naming 2027 when not."""
+        """2027-01-01 is a holiday: by the year's schedule when loaded, by law when not."""
         cal = china_calendar()
-        if 2027 in china_official_years():  # a newer holidays package
-            assert cal.is_holiday(date(2027, 1, 1))
-        else:
-            with pytest.raises(CalendarError, match=r"2027-01-01 is in 2027"):
-                cal.is_working_day(date(2027, 1, 1))
+        assert cal.is_holiday(date(2027, 1, 1))
+        assert not cal.is_working_day(date(2027, 1, 1))
+        assert cal.is_holiday(date(2027, 10, 1))
+
+    def test_statutory_days_are_certain_the_rest_of_the_year_is_not(self):
+        """In a year without a schedule, the statutory days answer; any other date raises."""
+        year = first_year_not_covered()
+        cal = china_calendar()
+        assert cal.is_holiday(date(year, 1, 1))  # New Year's Day, fixed by law
+        with pytest.raises(CalendarError, match=rf"in {year}, which it does not cover"):
+            cal.is_working_day(date(year, 1, 4))
+        statutory = {d for d in cal.fixed_holidays if d.year == year}
+        assert {date(year, 1, 1), date(year, 5, 1), date(year, 10, 1)} <= statutory
+        observed = {d for d, name in China(years=year, language="en_US").items() if "observed" in name.lower()}
+        assert not statutory & observed  # the package's guesses at the arrangement stay out
 
     def test_every_question_about_an_uncovered_year_raises(self):
         """Working day, holiday, working time, adding days and elapsed time all refuse."""
         cal = china_calendar(years=[2025, 2026])
         year = 2027
         checks = [
-            lambda: cal.is_holiday(date(year, 10, 1)),
-            lambda: cal.is_working_day(date(year, 10, 1)),
-            lambda: cal.is_working_time(datetime(year, 10, 1, 10, tzinfo=SH)),
+            lambda: cal.is_holiday(date(year, 10, 11)),
+            lambda: cal.is_working_day(date(year, 10, 11)),
+            lambda: cal.is_working_time(datetime(year, 10, 11, 10, tzinfo=SH)),
             lambda: cal.add_working_days(date(2026, 12, 30), 3),
             lambda: cal.add(datetime(2026, 12, 31, 17, tzinfo=SH), "2 business days"),
             lambda: cal.elapsed(datetime(2026, 12, 31, tzinfo=SH), datetime(year, 1, 5, tzinfo=SH)),
@@ -98,7 +108,7 @@ class TestNeverGuesses:
         """The message names the year, the package and the three ways out."""
         year = first_year_not_covered()
         with pytest.raises(CalendarError) as caught:
-            china_calendar().is_holiday(date(year, 5, 1))
+            china_calendar().is_holiday(date(year, 5, 10))
         message = str(caught.value)
         assert str(year) in message
         assert "holidays.China" in message
@@ -218,7 +228,7 @@ def engine(rule: dict) -> Engine:
 class TestDuringEvaluation:
     def test_a_condition_on_an_uncovered_date_is_an_error_not_clean(self):
         """The rule's CalendarError is in decision.errors with its id, and the decision is not clean."""
-        decision = engine(HOLIDAY_RULE).evaluate({"received_at": datetime(2027, 1, 1, 10, tzinfo=SH)})
+        decision = engine(HOLIDAY_RULE).evaluate({"received_at": datetime(2027, 1, 4, 10, tzinfo=SH)})
         assert [e.rule_id for e in decision.errors] == ["holiday-ticket"]
         assert "CalendarError" in decision.errors[0].message
         assert "2027" in decision.errors[0].message
@@ -265,7 +275,7 @@ class TestInSessions:
         with registered_time(calendars={"cov-cn": china_calendar(years=2026)}):
             policy = Policy(id="cov", version="1", title="t", fact_type="cov_ticket", rules=[HOLIDAY_RULE])
             session = SessionEngine([policy], backend=backend).session("desk")
-        at = datetime(2027, 1, 1, 10, tzinfo=SH)
+        at = datetime(2027, 1, 4, 10, tzinfo=SH)
         step = session.send(Ticket(received_at=at), now=at)
         assert [e.rule_id for e in step.errors] == ["holiday-ticket"]
         assert "2027" in step.errors[0].message

@@ -366,6 +366,9 @@ class BusinessCalendar(ZonedModel):
       as an ordinary weekday (special days and closures still answer: they are explicit).
       ``None`` (the default) means the lists hold for every year.
     * ``holiday_source``: where the lists come from (named in that error, with what to do).
+    * ``fixed_holidays``: holidays certain in years outside ``holiday_years`` (fixed by law,
+      such as China's New Year's Day): such a date answers as a holiday; every other date of
+      those years still raises, since the year's schedule may move days around it.
 
     Precedence on a date: ``special_days`` > ``closures`` > ``holidays`` >
     ``adjusted_working_days`` > weekday hours. A calendar with no working hours at all,
@@ -385,6 +388,7 @@ class BusinessCalendar(ZonedModel):
     special_days: dict[date, Spans] = Field(default_factory=dict)
     holiday_years: tuple[int, ...] | None = None
     holiday_source: str | None = None
+    fixed_holidays: tuple[date, ...] = ()
 
     _core: _Core = PrivateAttr()
 
@@ -615,6 +619,7 @@ class _Core:
         "closed",
         "covered",
         "first_day",
+        "fixed",
         "has_weekly",
         "holidays",
         "last_day",
@@ -635,6 +640,7 @@ class _Core:
         years = calendar.holiday_years
         self.covered = None if years is None else frozenset(years)
         self.source = calendar.holiday_source
+        self.fixed = frozenset(calendar.fixed_holidays)
         self.has_weekly = any(self.week)
         explicit = [*self.holidays, *self.adjusted, *self.closed, *self.special]
         self.first_day = min(explicit, default=date(2000, 1, 1))
@@ -657,6 +663,8 @@ class _Core:
     def is_holiday(self, day: date) -> bool:
         """Whether ``day`` is a listed holiday; a year the lists do not cover raises."""
         if self.covered is not None and day.year not in self.covered:
+            if day in self.fixed:  # certain whatever the year's schedule says
+                return True
             raise CalendarError(self.uncovered(day))
         return day in self.holidays
 

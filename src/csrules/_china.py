@@ -197,7 +197,29 @@ def china_calendar(
         special_days=dict(special_days or {}),
         holiday_years=tuple(wanted),
         holiday_source=f"holidays.China {version('holidays')}",
+        fixed_holidays=_statutory_days(set(wanted)),
     )
+
+
+# How many years past the last official one the statutory days are listed for.
+_STATUTORY_HORIZON = 10
+
+
+def _statutory_days(held: set[int]) -> tuple[date, ...]:
+    """The statutory days off (全国年节及纪念日放假办法) of the years after the official ones.
+
+    They are law, not estimates: New Year's Day, the Spring Festival days, Qingming, Labour
+    Day, the Dragon Boat and Mid-Autumn festivals and National Day fall on these dates
+    whatever the year's arrangement adds around them. The package's "observed" entries (its
+    guess at the arrangement) are left out.
+    """
+    start = max(china_official_years() | held) + 1
+    factory: Any = China  # the package's constructor is untyped
+    days: list[date] = []
+    for year in range(start, start + _STATUTORY_HORIZON):
+        table: Mapping[date, str] = factory(years=year, language="en_US")
+        days.extend(day for day, name in table.items() if "observed" not in str(name).lower())
+    return tuple(sorted(days))
 
 
 def _wanted_years(years: int | Iterable[int] | None, known: frozenset[int]) -> list[int]:
