@@ -651,9 +651,7 @@ class _Core:
         special = self.special.get(day)
         if special is not None:
             return special
-        if day in self.closed:
-            return ()
-        if self.is_holiday(day):
+        if day in self.closed or self.is_holiday(day):
             return ()
         own = self.week[day.weekday()]
         if not own and day in self.adjusted:

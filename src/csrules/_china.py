@@ -66,15 +66,21 @@ def _static_years() -> frozenset[int]:
 
 
 @cache
-def _china(year: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
-    """(holidays, adjusted working days) listed under ``year``."""
+def _table(year: int) -> tuple[tuple[date, str], ...]:
+    """The package's entries for ``year`` (date, English name), sorted; built once per year."""
     factory: Any = China  # the package's constructor is untyped
     table: Mapping[date, str] = factory(years=year, language="en_US")
+    return tuple(sorted((day, str(name)) for day, name in table.items()))
+
+
+@cache
+def _china(year: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """(holidays, adjusted working days) listed under ``year``."""
     days_off: list[date] = []
     working: list[date] = []
-    for day, name in sorted(table.items()):
+    for day, name in _table(year):
         days_off.append(day)
-        for label in str(name).split(";"):
+        for label in name.split(";"):
             match = _SUBSTITUTED.search(label)
             if match:
                 month, dom, yyyy = (int(part) for part in match.groups())
@@ -213,13 +219,18 @@ def _statutory_days(held: set[int]) -> tuple[date, ...]:
     whatever the year's arrangement adds around them. The package's "observed" entries (its
     guess at the arrangement) are left out.
     """
-    start = max(china_official_years() | held) + 1
-    factory: Any = China  # the package's constructor is untyped
-    days: list[date] = []
-    for year in range(start, start + _STATUTORY_HORIZON):
-        table: Mapping[date, str] = factory(years=year, language="en_US")
-        days.extend(day for day, name in table.items() if "observed" not in str(name).lower())
-    return tuple(sorted(days))
+    return _statutory_from(max(china_official_years() | held) + 1)
+
+
+@cache
+def _statutory_from(start: int) -> tuple[date, ...]:
+    """The statutory days off of the ``_STATUTORY_HORIZON`` years from ``start`` on."""
+    return tuple(
+        day
+        for year in range(start, start + _STATUTORY_HORIZON)
+        for day, name in _table(year)
+        if "observed" not in name.lower()
+    )
 
 
 def _wanted_years(years: int | Iterable[int] | None, known: frozenset[int]) -> list[int]:

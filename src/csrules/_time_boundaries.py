@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from csrules._boundaries import (
@@ -104,12 +104,6 @@ def _local(day: date, clock: time, zone: tzinfo) -> datetime | None:
         if instant.time() == clock:
             return instant
     return None
-
-
-def _own_offset(instant: datetime) -> tzinfo:
-    """The fixed UTC offset ``instant`` is written with (UTC for a naive one)."""
-    offset = instant.utcoffset()
-    return UTC if offset is None else timezone(offset)
 
 
 def _reference(ctx: BoundaryContext, zone: tzinfo) -> date:
@@ -331,7 +325,7 @@ def _clock_of(f: Filler, ref: ClockRef, fixed: time | None) -> time:
 
 
 def _window_setter(
-    cond: WithinHours, zone: tzinfo | None, start: time | None, end: time | None, edge: str, sign: int
+    cond: WithinHours, zone: tzinfo, start: time | None, end: time | None, edge: str, sign: int
 ) -> Setter:
     def apply(f: Filler) -> None:
         low = _clock_of(f, cond.start, start)
@@ -346,10 +340,6 @@ def _window_setter(
                 f.set(cond.start.field, low)
         clock = _shift(low if edge == "start" else high, sign * _SECOND)
         instant = f.get(cond.path)
-        if zone is None:
-            own = _own_offset(instant)
-            f.set(cond.path, datetime.combine(instant.astimezone(own).date(), clock, tzinfo=own))
-            return
         placed = _local(instant.astimezone(zone).date(), clock, zone)
         if placed is not None:
             f.set(cond.path, placed)
@@ -545,7 +535,7 @@ def _recurring(cond: Recurring, ctx: BoundaryContext) -> list[Probe]:
             holds = OPS[cond.op](moved[0], 0)
             probes.append(Probe(f"{cond.path} = {label}", _due_setter(cond, test, moved), holds))
         return probes
-    zone = test.zone or UTC  # without a zone: wall times, placed in each fact's own offset
+    zone = test.zone
     try:
         due = test.due_date(_reference(ctx, zone))
     except _FAILED:
@@ -554,8 +544,7 @@ def _recurring(cond: Recurring, ctx: BoundaryContext) -> list[Probe]:
         point = _due_instant(test, due, moved, zone)
         if ctx.valid(cond.path, point):
             holds = test(point, point)
-            shown = _show(point) if test.zone is not None else _show(point.replace(tzinfo=None))
-            probes.append(Probe(f"{cond.path} = {shown} ({label})", _fixed_due_setter(cond.path, point, test), holds))
+            probes.append(Probe(f"{cond.path} = {_show(point)} ({label})", _set(cond.path, point), holds))
     return probes
 
 
@@ -591,22 +580,13 @@ def _due_instant(test: _RecurringTest, due: date, moved: _Moved, zone: tzinfo) -
 def _due_setter(cond: Recurring, test: _RecurringTest, moved: _Moved) -> Setter:
     def apply(f: Filler) -> None:
         assert cond.period_start is not None
-        instant = f.get(cond.path)
         try:
-            day, zone = test.local(f.get(cond.period_start), instant)
-            point = _due_instant(test, test.due_date(day), moved, zone)
+            point = _due_instant(test, test.due_date(test.local(f.get(cond.period_start))), moved, test.zone)
         except _FAILED:
             return
         f.set(cond.path, point)
 
     return apply
-
-
-def _fixed_due_setter(path: str, point: datetime, test: _RecurringTest) -> Setter:
-    if test.zone is not None:
-        return _set(path, point)
-    wall = point.replace(tzinfo=None)
-    return lambda f: f.set(path, wall.replace(tzinfo=_own_offset(f.get(path))))
 
 
 register_boundaries("notice", _notice)

@@ -1028,20 +1028,18 @@ class _RecurringTest:
             self.cache[day] = due
         return due
 
-    def local(self, value: date, instant: datetime) -> tuple[date, tzinfo]:
-        """A field's local date, and the zone due times are read in."""
-        del instant  # read in the rule's zone, never in the value's own offset
+    def local(self, value: date) -> date:
+        """A field's local date in the rule's zone (never in the value's own offset)."""
         if isinstance(value, datetime):
-            return ensure_aware(value, "period_start").astimezone(self.zone).date(), self.zone
-        return value, self.zone
+            return ensure_aware(value, "period_start").astimezone(self.zone).date()
+        return value
 
     def __call__(self, instant: datetime, start: date) -> bool:
         moment = ensure_aware(instant, "path")
-        day, zone = self.local(start, instant)
-        due = self.due_date(day)
+        due = self.due_date(self.local(start))
         if self.same_day:
-            return self.op(self.local(instant, instant)[0], due)
-        return self.op(moment, _at(due, self.clock, zone))
+            return self.op(self.local(instant), due)
+        return self.op(moment, _at(due, self.clock, self.zone))
 
     def __repr__(self) -> str:
         return f"<recurring {self.recurrence.describe()!r}>"
@@ -1074,15 +1072,14 @@ class _RecurringHandler:
         if instant is None or start is None:
             return TraceNode("recurring", text, False, values)
         test = _RecurringTest(cond)
-        day, zone = test.local(start, instant)
-        due = test.due_date(day)
+        due = test.due_date(test.local(start))
         values["due date"] = due
         if test.same_day:
-            local = test.local(instant, instant)[0]
+            local = test.local(instant)
             values["local date"] = local
             result = _PY_OPS[cond.op](local, due)
         else:
-            deadline = _at(due, test.clock, zone).astimezone(zone)
+            deadline = _at(due, test.clock, test.zone).astimezone(test.zone)
             values["due"] = deadline
             result = _PY_OPS[cond.op](_aware(instant, cond.path), deadline)
         return TraceNode("recurring", text, result, values)
