@@ -255,7 +255,7 @@ def _cutoff_setter(
             f.set(cond.time.field, clock)
         agent = None if cond.agent is None else _known_agent(f, ctx, cond.agent, test.pattern)
         try:
-            cutoff = test.cutoff(instant, on, clock, agent)
+            cutoff = test.cutoff(on, clock, agent)
         except _FAILED:
             return
         f.set(cond.path, _plus(cutoff, sign * _SECOND).astimezone(instant.tzinfo or UTC))

@@ -477,8 +477,8 @@ class _TimeOfDayTest:
         self.days = timedelta(days=cond.days)
         self.working_days = cond.working_days
 
-    def day(self, on: date, agent: Any) -> tuple[date, tzinfo]:
-        """The local date the time of day is read on, and the zone it is read in."""
+    def day(self, on: date, agent: Any) -> date:
+        """The local date (in the condition's zone) the time of day is read on."""
         if isinstance(on, datetime):
             moment = ensure_aware(on, "day_of")
             occurrence = None
@@ -490,15 +490,14 @@ class _TimeOfDayTest:
         if self.working_days:
             assert self.calendar is not None
             day = self.calendar.add_working_days(day, self.working_days)
-        return day + self.days, self.zone
+        return day + self.days
 
-    def cutoff(self, instant: datetime, on: date, clock: time, agent: Any) -> datetime:
+    def cutoff(self, on: date, clock: time, agent: Any) -> datetime:
         """The instant the condition compares with."""
-        day, zone = self.day(on, agent)
-        return _at(day, clock, zone)
+        return _at(self.day(on, agent), clock, self.zone)
 
     def __call__(self, instant: datetime, on: date, clock: time, agent: Any) -> bool:
-        return self.op(ensure_aware(instant, "path"), self.cutoff(instant, on, clock, agent))
+        return self.op(ensure_aware(instant, "path"), self.cutoff(on, clock, agent))
 
     def __repr__(self) -> str:
         return f"<time_of_day {self.zone}>"
@@ -557,9 +556,8 @@ class _TimeOfDayHandler:
         if instant is None or on is None or clock is None or (cond.agent is not None and agent is None):
             return TraceNode("time_of_day", text, False, values)
         test = _TimeOfDayTest(cond)
-        day, _ = test.day(on, agent)
-        cutoff = test.cutoff(instant, on, clock, agent)
-        values["date"] = day
+        cutoff = test.cutoff(on, clock, agent)
+        values["date"] = test.day(on, agent)
         values["cutoff"] = cutoff.astimezone(test.zone)
         result = _INSTANT_OPS[cond.op](_aware(instant, cond.path), cutoff)
         return TraceNode("time_of_day", text, result, values)
