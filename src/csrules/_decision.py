@@ -432,11 +432,12 @@ class Decision(EffectViews):
         try:
             return self._effects
         except AttributeError:
+            view = self._plan.view(self._mask)
             try:
-                effects = self._plan.view(self._mask).effects_for(self.fact, self.now)
-            except (CalendarError, TimeError):  # name the rule that failed
-                effects = tuple(e for rule_effects in self.rule_effects.values() for e in rule_effects)
-            self._effects = merge_approvals(effects)
+                self._effects = view.effects_for(self.fact, self.now)
+            except (CalendarError, TimeError):  # raised again naming the rule that failed
+                view.rule_effects_for(self.fact, self.now)
+                raise
             return self._effects
 
     @property
@@ -446,16 +447,7 @@ class Decision(EffectViews):
         Tells apart rules that share a regulation code (``violation:ATT-9`` from any of
         eight rules) or an approver, in rule order.
         """
-        out: dict[tuple[str, str], tuple[EffectResult, ...]] = {}
-        for rule in self._plan.view(self._mask).rules:
-            try:
-                out[(rule.policy_id, rule.rule_id)] = rule.resolve(self.fact, self.now)
-            except (CalendarError, TimeError) as exc:
-                raise type(exc)(
-                    f"rule {rule.policy_id}/{rule.rule_id}: its effects cannot be worked out: {exc}"
-                ) from exc
-        return out
-
+        return self._plan.view(self._mask).rule_effects_for(self.fact, self.now)  # type: ignore[no-any-return]
 
     @property
     def trace(self) -> Trace:

@@ -28,6 +28,7 @@ from csrules._decision import (
     Recommendation,
     RuleError,
     Violation,
+    merge_approvals,
 )
 from csrules._durations import BusinessDuration, WallDuration
 from csrules._facts import fact_type_name, get_fact_type, read_path, validate_fact
@@ -35,7 +36,7 @@ from csrules._kinds import CompileContext, DescribeContext, Env, handler_for, sh
 from csrules._model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 from csrules._time_registry import get_calendar
 from csrules._trace import RuleTrace, Trace
-from csrules.exceptions import FactError, PolicyError, TimeError
+from csrules.exceptions import CalendarError, FactError, PolicyError, TimeError
 
 __all__ = ["Engine"]
 
@@ -172,7 +173,7 @@ def check_now(now: Any) -> None:
 class MatchView:
     """The rules a match mask selects, with their ids and (when fixed) their effects."""
 
-    __slots__ = ("_static", "matches", "rule_ids", "rules", "selected")
+    __slots__ = ("_static", "_static_by_rule", "matches", "rule_ids", "rules", "selected")
 
     def __init__(self, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
         self.rules = rules
@@ -180,15 +181,38 @@ class MatchView:
         self.rule_ids = tuple(rule.rule_id for rule in rules)
         self.matches = tuple((rule.policy_id, rule.rule_id) for rule in rules)
         dynamic = any(isinstance(e, _DueRule) for rule in rules for e in rule.static_effects)
+        self._static_by_rule: tuple[tuple[EffectResult, ...], ...] | None = (
+            None if dynamic else tuple(rule.resolve(None, None) for rule in rules)
+        )
         self._static: tuple[EffectResult, ...] | None = (
-            None if dynamic else tuple(e for rule in rules for e in rule.resolve(None, None))
+            None
+            if self._static_by_rule is None
+            else merge_approvals([e for effects in self._static_by_rule for e in effects])
         )
 
     def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
-        """The effects for this fact: shared when fixed, computed when a due time depends on it."""
+        """The effects for this fact, approvals of one role merged (:func:`merge_approvals`):
+        shared when fixed, computed when a due time depends on it."""
         if self._static is not None:
             return self._static
-        return tuple(e for rule in self.rules for e in rule.resolve(fact, now))
+        return merge_approvals([e for rule in self.rules for e in rule.resolve(fact, now)])
+
+    def rule_effects_for(
+        self, fact: Any, now: datetime | None
+    ) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
+        """``(policy_id, rule_id)`` -> that rule's own effects; a due time that cannot be
+        computed raises the csrules error with the rule's id in its message."""
+        if self._static_by_rule is not None:
+            return dict(zip(self.matches, self._static_by_rule, strict=True))
+        out: dict[tuple[str, str], tuple[EffectResult, ...]] = {}
+        for rule in self.rules:
+            try:
+                out[(rule.policy_id, rule.rule_id)] = rule.resolve(fact, now)
+            except (CalendarError, TimeError) as exc:
+                raise type(exc)(
+                    f"rule {rule.policy_id}/{rule.rule_id}: its effects cannot be worked out: {exc}"
+                ) from exc
+        return out
 
 
 @dataclass

@@ -24,7 +24,7 @@ from csrules import _conditions as c
 from csrules._check import check_policy
 from csrules._errors import readable_loc, rule_id_at
 from csrules._loader import Lines, format_of, line_for, read_document, read_policy_text
-from csrules._model import Policy, check_depth
+from csrules._model import CHECKED_CONTEXT, Policy, check_depth
 from csrules.exceptions import PolicyError
 
 __all__ = ["MIN_EXAMPLES", "Finding", "lint_file", "lint_policy", "never_holds"]
@@ -129,7 +129,7 @@ def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool
     """``(loc, message, is_unknown_field)`` for each problem one validation pass reports."""
     try:
         check_depth(data)
-        Policy.model_validate(data)
+        Policy.model_validate(data, context=CHECKED_CONTEXT)
     except PolicyError as exc:
         yield exc.loc, exc.message, False
     except ValidationError as exc:

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from csrules._errors import policy_error_from_validation, rule_id_at
-from csrules._model import MAX_DATA_DEPTH, Policy, check_depth
+from csrules._model import CHECKED_CONTEXT, MAX_DATA_DEPTH, Policy, check_depth
 from csrules.exceptions import PolicyError
 
 __all__ = [
@@ -309,7 +309,7 @@ def policy_from_data(data: Any, *, lines: Lines | None = None, name: str | None 
     policy_id = data.get("id") if isinstance(data.get("id"), str) else None
     try:
         check_depth(data)
-        return Policy.model_validate(data)
+        return Policy.model_validate(data, context=CHECKED_CONTEXT)
     except ValidationError as exc:
         error = policy_error_from_validation(exc, data=data)
     except PolicyError as exc:

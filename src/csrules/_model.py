@@ -23,6 +23,7 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     model_validator,
 )
@@ -72,6 +73,10 @@ _TEMPLATE_PART = re.compile(r"\{\{|\}\}|\{[^{}]*\}?|\}")
 # Characters a policy may not contain: the C0/C1 controls except tab and newlines, surrogates
 # and the non-characters U+FFFE/U+FFFF, exactly what the YAML reader refuses in a file.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+CHECKED_CONTEXT = {"depth_checked": True}
+"""Validation context for ``Policy.model_validate`` after :func:`check_depth` ran on the data."""
 
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -494,9 +499,11 @@ class Policy(PolicyModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _bounded_depth(cls, data: Any) -> Any:
-        # Refuse deep nesting, NaN and control characters before pydantic recurses into it.
-        check_depth(data)
+    def _bounded_depth(cls, data: Any, info: ValidationInfo) -> Any:
+        # Refuse deep nesting, NaN and control characters before pydantic recurses into it,
+        # unless the caller already ran check_depth on this data (CHECKED_CONTEXT).
+        if not (info.context and info.context.get("depth_checked")):
+            check_depth(data)
         return data
 
     @model_validator(mode="after")
