@@ -154,7 +154,7 @@ def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | N
 
 
 @cache
-def _derived_sources(model: type[BaseModel]) -> dict[str, tuple[str, ...]]:
+def derived_sources(model: type[BaseModel]) -> dict[str, tuple[str, ...]]:
     """``model``'s derived fields, each with the paths it derives from (once per class)."""
     found: dict[str, tuple[str, ...]] = {}
     for name, info in model.model_fields.items():
@@ -181,7 +181,7 @@ class Fact(BaseModel):
 
     def _agrees(self, name: str, value: Any) -> None:
         """A derived field the caller gave must equal what it derives from; else ValueError."""
-        sources = _derived_sources(type(self)).get(name)
+        sources = derived_sources(type(self)).get(name)
         if sources is None or name not in self.model_fields_set:
             return
         given = getattr(self, name)
