@@ -590,22 +590,16 @@ def _policies(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...
 
 
 def targeted_facts(
-    policies: Policy | Engine | Sequence[Policy],
-    *,
-    now: datetime | None = None,
-    targets: Sequence[Target] | None = None,
+    policies: Policy | Engine | Sequence[Policy], *, now: datetime | None = None
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
     """Pairs of the probe targeted and the fact drawn for it (for reports).
 
     Every target of ``policies`` is drawn from, and the rest of its rule is mostly steered
-    (sometimes not, so other paths still occur). Given ``targets`` (from
-    :func:`boundary_targets`), only those are drawn, always steered: every fact drawn for a
-    target then has the target's probe decide its rule as far as the derivers can tell.
+    (sometimes not, so other paths still occur); :func:`facts_for_targets` draws for chosen
+    targets, optionally always steered.
     """
-    model, every = boundary_targets(policies, now=now)
-    if targets is None:
-        return facts_for_targets(model, every, now=now, always_steer=False)
-    return facts_for_targets(model, targets, now=now, always_steer=True)
+    model, targets = boundary_targets(policies, now=now)
+    return facts_for_targets(model, targets, now=now, always_steer=False)
 
 
 def facts_for_targets(

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from csrules._facts import fact_type_name, get_fact_type
+from csrules.domain.facts import derived_sources
 from csrules.exceptions import PolicyError
 
 __all__ = [
@@ -128,24 +129,22 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
     """Dictionaries of field values for ``model`` (not yet validated), keyed by input name."""
     if not fields:
         return _model_dicts(model)
-    parts: dict[str, st.SearchStrategy[Any]] = {}
-    for name, info in model.model_fields.items():
-        key = _input_name(name, info)
-        if name not in fields and _is_derived(info):
-            continue
-        if name in fields:
-            value = fields[name]
-            parts[key] = value if isinstance(value, st.SearchStrategy) else st.just(value)
-        else:
-            parts[key] = _field_strategy(model, name, info)
-    derived = sorted(set(fields) & derived_fields(model))
+    sources = derived_sources(model)
+    derived = sorted(set(fields) & set(sources))
     if derived:
-        sources = _extra(model.model_fields[derived[0]]).get("source") or []
         raise PolicyError(
-            f"{model.__name__}.{derived[0]} is derived from {', '.join(sources) or 'other fields'};"
+            f"{model.__name__}.{derived[0]} is derived from {', '.join(sources[derived[0]]) or 'other fields'};"
             " narrow those instead",
             path=derived[0],
         )
+    parts: dict[str, st.SearchStrategy[Any]] = {}
+    for name, info in model.model_fields.items():
+        key = _input_name(name, info)
+        if name in fields:
+            value = fields[name]
+            parts[key] = value if isinstance(value, st.SearchStrategy) else st.just(value)
+        elif name not in sources:  # a derived field is left to the model: a drawn value would contradict it
+            parts[key] = _field_strategy(model, name, info)
     unknown = sorted(set(fields) - set(model.model_fields))
     if unknown:
         raise PolicyError(
@@ -157,10 +156,11 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
 
 @cache
 def _model_dicts(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
+    derived = derived_fields(model)
     parts = {
         _input_name(name, info): _field_strategy(model, name, info)
         for name, info in model.model_fields.items()
-        if not _is_derived(info)
+        if name not in derived
     }
     return st.fixed_dictionaries(parts)
 
@@ -174,15 +174,10 @@ def _extra(info: pydantic.fields.FieldInfo) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
-def _is_derived(info: pydantic.fields.FieldInfo) -> bool:
-    # a derived field is computed by the model; drawing a value would only contradict it
-    return bool(_extra(info).get("derived"))
-
-
 @cache
 def derived_fields(model: type[BaseModel]) -> frozenset[str]:
     """The names of ``model``'s derived fields (computed by the model, checked when given)."""
-    return frozenset(name for name, info in model.model_fields.items() if _is_derived(info))
+    return frozenset(derived_sources(model))
 
 
 def without_derived(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:

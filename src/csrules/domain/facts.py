@@ -29,6 +29,7 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from csrules._calendar import ensure_aware, load_zone
 from csrules._facts import register_fact_type, validate_fact
+from csrules._time_registry import DEFAULT_TIME_ZONE
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
@@ -62,9 +64,6 @@ __all__ = [
     "build_fact",
     "in_rest_hours",
 ]
-
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
-"""The site time zone facts read local clocks and dates in unless told otherwise."""
 
 FactT = TypeVar("FactT", bound=BaseModel)
 
@@ -121,8 +120,14 @@ def _time_zone_field() -> Any:
     )
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """The zone of a fact's ``time_zone``, loaded once per name."""
+    return load_zone(name)  # a CalendarError (a ValueError) names the bad zone
+
+
 def _check_zone(name: str) -> str:
-    load_zone(name)  # a CalendarError (a ValueError) names the bad zone
+    _zone(name)
     return name
 
 
@@ -148,6 +153,18 @@ def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | N
     return clock >= rest_from or clock < rest_to
 
 
+@cache
+def derived_sources(model: type[BaseModel]) -> dict[str, tuple[str, ...]]:
+    """``model``'s derived fields, each with the paths it derives from (once per class)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get("derived"):
+            sources = extra.get("source")
+            found[name] = tuple(str(path) for path in sources) if isinstance(sources, list) else ()
+    return found
+
+
 class Fact(BaseModel):
     """Base of the fact models: frozen, closed to unknown fields.
 
@@ -164,15 +181,13 @@ class Fact(BaseModel):
 
     def _agrees(self, name: str, value: Any) -> None:
         """A derived field the caller gave must equal what it derives from; else ValueError."""
-        extra = type(self).model_fields[name].json_schema_extra
-        if not isinstance(extra, dict) or not extra.get("derived") or name not in self.model_fields_set:
+        sources = derived_sources(type(self)).get(name)
+        if sources is None or name not in self.model_fields_set:
             return
         given = getattr(self, name)
         if given == value:
             return
-        sources = extra.get("source")
-        sources = sources if isinstance(sources, list) else []
-        said = ", ".join(f"{path} {_shown(_read(self, str(path)))}" for path in sources)
+        said = ", ".join(f"{path} {_shown(_read(self, path))}" for path in sources)
         because = f" ({said})" if said else ""
         raise ValueError(
             f"{name} was given as {_shown(given)}, but it derives {_shown(value)} from the other fields{because};"
@@ -363,8 +378,9 @@ class LeaveRequest(Fact):
             raise ValueError(
                 f"leave must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
             )
-        zone = load_zone(self.time_zone)
+        zone = _zone(self.time_zone)
         first = self.start.astimezone(zone).date()
+        # A leave ending at midnight ends on the previous day, hence the step back.
         last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
@@ -376,17 +392,9 @@ class LeaveRequest(Fact):
             request_lead_days=(shift_start.astimezone(zone).date() - requested.date()).days,
             shift_start=shift_start,
             returned_at=self.end,
+            # 001 請假制度 五: the sick note is due "on the first day after the leave ends".
+            first_day_back=datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone),
         )
-        return self
-
-    @model_validator(mode="after")
-    def _first_day_back(self) -> LeaveRequest:
-        # 001 請假制度 五: the sick note is due "on the first day after the leave ends"; a leave
-        # ending at midnight ends on the previous day, hence the step back before the date.
-        zone = load_zone(self.time_zone)
-        last = (self.end - timedelta(microseconds=1)).astimezone(zone)
-        midnight = datetime.combine(last.date() + timedelta(days=1), time(0), tzinfo=zone)
-        self._set(first_day_back=midnight)
         return self
 
 
@@ -843,7 +851,7 @@ class CallbackTask(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
-        zone = load_zone(self.time_zone)
+        zone = _zone(self.time_zone)
         self._set(
             during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
             planned_during_rest=in_rest_hours(self.planned_at, self.rest_from, self.rest_to, zone),
