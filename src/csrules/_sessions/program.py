@@ -114,8 +114,9 @@ class Counter:
     rolling_us: int | None
 
     def period(self, moment: datetime) -> str:
-        """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``)."""
-        local = moment.astimezone(self.tz) if self.tz is not None else moment
+        """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``), in the
+        counter's zone (a calendar window always has one), whatever ``moment``'s offset."""
+        local = moment.astimezone(self.tz)
         if self.calendar == "month":
             return "%04d-%02d" % (local.year, local.month)  # noqa: UP031 - faster than an f-string
         if self.calendar == "day":

@@ -272,8 +272,11 @@ def parse_document(data: Any) -> dict[str, Any]:
 
 
 def validate_document(data: Any, program: Program, *, subject: str | None = None,
-                      key: bytes | None = None) -> tuple[str, dict[str, Any]]:
+                      key: bytes | None = None, copy: bool = True) -> tuple[str, dict[str, Any]]:
     """Check an exported session completely against ``program``; return (subject, state).
+
+    The state returned is a deep copy of the one in ``data``; ``copy=False`` returns it
+    as it is, for a document nobody else holds (one a store just parsed for this call).
 
     Raises :class:`StateError` naming the first problem: not JSON (or nested too deeply),
     another format or version, a checksum that does not match (a changed or damaged
@@ -281,7 +284,8 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
     differ), another subject, or any malformed, out-of-range or inconsistent value.
     """
     try:
-        return _validate(data, program, subject, key)
+        found, state = _validate(data, program, subject, key)
+        return found, json.loads(json.dumps(state)) if copy else state
     except RecursionError:
         raise _fail("the document is nested too deeply") from None
 
@@ -309,7 +313,7 @@ def _validate(data: Any, program: Program, subject: str | None,
         raise StateError(f"the state belongs to subject {found!r}, not {subject!r}")
     state = _dict(doc["state"], "state")
     _check_state(state, program)
-    return found, json.loads(json.dumps(state))
+    return found, state
 
 
 def _check_state(state: dict[str, Any], program: Program) -> None:
