@@ -325,7 +325,7 @@ def _check_state(state: dict[str, Any], program: Program) -> None:
     _int(state["nd"], "nd", optional=True)
     seq: int = state["seq"]
     _check_counters(_dict(state["c"], "c"), program, seq)
-    runs = {r.key for fp in program.facts.values() for r in fp.runs}
+    runs = program.run_keys
     for key, value in _dict(state["r"], "r").items():
         if key not in runs:
             raise _fail(f"unknown run {key!r}")
@@ -362,7 +362,7 @@ def _is_period(calendar: str, period: Any) -> bool:
 
 
 def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> None:
-    known = {c.key: c for fp in program.facts.values() for c in fp.counters}
+    known = program.counter_index
     for key, value in counters.items():
         counter = known.get(key)
         if counter is None:
@@ -387,7 +387,7 @@ def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> Non
 
 
 def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
-    known = {t.key: t for t in program.trackers}
+    known = program.tracker_index
     for key, items in trackers.items():
         tracker = known.get(key)
         if tracker is None:
@@ -412,7 +412,7 @@ def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
 
 
 def _check_lifecycles(statuses: dict[str, Any], program: Program, clock: int | None) -> None:
-    known = {lp.id: lp for lp in program.lifecycles}
+    known = program.lifecycle_index
     for key, status in statuses.items():
         lp = known.get(key)
         if lp is None:
