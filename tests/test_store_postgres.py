@@ -125,7 +125,7 @@ class TestPostgresProcesses:
 
 
 def python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=str(ROOT), env=env, check=False)
 
