@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_session_support import Greeting, WorkOrder, at, engine
 
 # A store is named by a picklable spec, so each worker process opens its own connection.
@@ -102,6 +104,23 @@ def check_due_ticks_once(spec: StoreSpec, orders: int = 20) -> None:
         store.close()
     fired = run_workers(tick_due_escalations, [(spec, at(4, 10))] * PROCESSES)
     assert sum(fired) == orders
+
+
+def check_failed_change_writes_nothing(store: Any) -> None:
+    """A change that raises leaves the row as it was (rolled back), and the subject's lock
+    is released: the next send proceeds."""
+    sessions = engine("python", store=store)
+    sessions.send("a", greeting())
+    before = store.load("a")
+
+    def broken(doc: Any) -> Any:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        store.update("a", broken)
+    assert store.load("a") == before
+    sessions.send("a", greeting())
+    assert sessions.session("a").state["seq"] == 2
 
 
 # --------------------------------------------------------------------------- PostgreSQL

@@ -60,7 +60,7 @@ class TestSQLiteStore:
             "for d in (2, 3):\n"
             "    s.send(Greeting(agent='a', at=at(d), opening='喂'), now=at(d))\n"
         )
-        env = {"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"}
+        env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
         subprocess.run([sys.executable, "-c", code], check=True, cwd=str(ROOT), env=env)
         e = engine(backend, store=SQLiteStore(path))
         assert greet(e.session("agent-1"), at(4)).rule_ids == ("fine",)

@@ -10,7 +10,12 @@ import pytest
 
 from csrules._sessions import MemoryStore, SQLiteStore
 from csrules.exceptions import SessionError, StateError
-from tests.store_support import check_due_ticks_once, check_exact_counts, greeting
+from tests.store_support import (
+    check_due_ticks_once,
+    check_exact_counts,
+    check_failed_change_writes_nothing,
+    greeting,
+)
 from tests.test_session_support import engine
 
 
@@ -76,19 +81,7 @@ class TestSQLiteTransactions:
 
     def test_failed_change_writes_nothing(self, tmp_path):
         """A change that raises leaves the row as it was, and the next update proceeds."""
-        store = SQLiteStore(tmp_path / "s.db")
-        sessions = engine("python", store=store)
-        sessions.send("a", greeting())
-        before = store.load("a")
-
-        def broken(doc):
-            raise RuntimeError("boom")
-
-        with pytest.raises(RuntimeError, match="boom"):
-            store.update("a", broken)
-        assert store.load("a") == before
-        sessions.send("a", greeting())
-        assert sessions.session("a").state["seq"] == 2
+        check_failed_change_writes_nothing(SQLiteStore(tmp_path / "s.db"))
 
     def test_locked_store_is_a_session_error(self, tmp_path):
         """A writer that holds the file past the timeout makes the call fail clearly; nothing changes."""

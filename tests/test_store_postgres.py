@@ -16,6 +16,7 @@ from tests.store_support import (
     PostgresUnavailable,
     check_due_ticks_once,
     check_exact_counts,
+    check_failed_change_writes_nothing,
     fresh_schema,
     greeting,
     postgres_cluster,
@@ -78,19 +79,7 @@ class TestPostgresStore:
 
     def test_failed_change_writes_nothing(self, pg):
         """A change that raises is rolled back, and the subject's lock is released."""
-        s = store(pg)
-        sessions = engine("python", store=s)
-        sessions.send("a", greeting())
-        before = s.load("a")
-
-        def broken(doc):
-            raise RuntimeError("boom")
-
-        with pytest.raises(RuntimeError, match="boom"):
-            s.update("a", broken)
-        assert s.load("a") == before
-        sessions.send("a", greeting())
-        assert sessions.session("a").state["seq"] == 2
+        check_failed_change_writes_nothing(store(pg))
 
     def test_tampered_row_refused(self, pg):
         """A row edited in the database fails its checksum when loaded; the row stays."""
@@ -136,7 +125,7 @@ class TestPostgresProcesses:
 
 
 def python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=str(ROOT), env=env, check=False)
 

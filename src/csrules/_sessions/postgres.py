@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from csrules._sessions.store import SQLStore
+from csrules._sessions.store import SQLStore, schema
 from csrules.exceptions import SessionError, StateError
 
 if TYPE_CHECKING:
@@ -38,13 +38,7 @@ class PostgresStore(SQLStore):
     .. versionadded:: 0.1
     """
 
-    _schema = (
-        "CREATE TABLE IF NOT EXISTS csrules_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS csrules_sessions "
-        "(subject TEXT PRIMARY KEY, doc TEXT NOT NULL, next_due BIGINT)",
-        "CREATE INDEX IF NOT EXISTS csrules_sessions_due ON csrules_sessions (next_due) "
-        "WHERE next_due IS NOT NULL",
-    )
+    _schema = schema("BIGINT")
 
     def __init__(self, conninfo: str = "", **options: Any) -> None:
         try:
@@ -79,8 +73,3 @@ class PostgresStore(SQLStore):
             self._db.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_SCHEMA_LOCK,))
         else:
             self._db.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_SUBJECT_LOCKS, subject))
-
-    def _disconnect(self) -> None:
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()

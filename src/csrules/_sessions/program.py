@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -114,8 +115,9 @@ class Counter:
     rolling_us: int | None
 
     def period(self, moment: datetime) -> str:
-        """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``)."""
-        local = moment.astimezone(self.tz) if self.tz is not None else moment
+        """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``), in the
+        counter's zone (a calendar window always has one), whatever ``moment``'s offset."""
+        local = moment.astimezone(self.tz)
         if self.calendar == "month":
             return "%04d-%02d" % (local.year, local.month)  # noqa: UP031 - faster than an f-string
         if self.calendar == "day":
@@ -272,6 +274,26 @@ class Program:
     trackers: tuple[Tracker, ...]
     deadline_rules: tuple[DeadlineRule, ...]
     fingerprint: str
+
+    @cached_property
+    def counter_index(self) -> dict[str, Counter]:
+        """Every counter by key (for checking a stored state)."""
+        return {c.key: c for fp in self.facts.values() for c in fp.counters}
+
+    @cached_property
+    def run_keys(self) -> frozenset[str]:
+        """The keys of every run (for checking a stored state)."""
+        return frozenset(r.key for fp in self.facts.values() for r in fp.runs)
+
+    @cached_property
+    def tracker_index(self) -> dict[str, Tracker]:
+        """Every item tracker by key (for checking a stored state)."""
+        return {t.key: t for t in self.trackers}
+
+    @cached_property
+    def lifecycle_index(self) -> dict[str, LifecycleProgram]:
+        """Every lifecycle by id (for checking a stored state)."""
+        return {lp.id: lp for lp in self.lifecycles}
 
     def fact_program(self, model: type) -> FactProgram | None:
         """The fact program for a fact class (or one of its bases)."""

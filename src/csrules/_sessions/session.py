@@ -343,7 +343,8 @@ class SessionEngine:
                                  "policies or lifecycles")
             state: dict[str, Any] = doc["state"]
             return state
-        _, state = validate_document(doc, self.program, subject=subject, key=self._key)
+        # The store parsed ``doc`` for this call alone: its state needs no copy.
+        _, state = validate_document(doc, self.program, subject=subject, key=self._key, copy=False)
         return state
 
     def _document(self, subject: str, state: dict[str, Any]) -> dict[str, Any]:

@@ -272,8 +272,11 @@ def parse_document(data: Any) -> dict[str, Any]:
 
 
 def validate_document(data: Any, program: Program, *, subject: str | None = None,
-                      key: bytes | None = None) -> tuple[str, dict[str, Any]]:
+                      key: bytes | None = None, copy: bool = True) -> tuple[str, dict[str, Any]]:
     """Check an exported session completely against ``program``; return (subject, state).
+
+    The state returned is a deep copy of the one in ``data``; ``copy=False`` returns it
+    as it is, for a document nobody else holds (one a store just parsed for this call).
 
     Raises :class:`StateError` naming the first problem: not JSON (or nested too deeply),
     another format or version, a checksum that does not match (a changed or damaged
@@ -281,7 +284,8 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
     differ), another subject, or any malformed, out-of-range or inconsistent value.
     """
     try:
-        return _validate(data, program, subject, key)
+        found, state = _validate(data, program, subject, key)
+        return found, json.loads(json.dumps(state)) if copy else state
     except RecursionError:
         raise _fail("the document is nested too deeply") from None
 
@@ -309,7 +313,7 @@ def _validate(data: Any, program: Program, subject: str | None,
         raise StateError(f"the state belongs to subject {found!r}, not {subject!r}")
     state = _dict(doc["state"], "state")
     _check_state(state, program)
-    return found, json.loads(json.dumps(state))
+    return found, state
 
 
 def _check_state(state: dict[str, Any], program: Program) -> None:
@@ -321,7 +325,7 @@ def _check_state(state: dict[str, Any], program: Program) -> None:
     _int(state["nd"], "nd", optional=True)
     seq: int = state["seq"]
     _check_counters(_dict(state["c"], "c"), program, seq)
-    runs = {r.key for fp in program.facts.values() for r in fp.runs}
+    runs = program.run_keys
     for key, value in _dict(state["r"], "r").items():
         if key not in runs:
             raise _fail(f"unknown run {key!r}")
@@ -358,7 +362,7 @@ def _is_period(calendar: str, period: Any) -> bool:
 
 
 def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> None:
-    known = {c.key: c for fp in program.facts.values() for c in fp.counters}
+    known = program.counter_index
     for key, value in counters.items():
         counter = known.get(key)
         if counter is None:
@@ -383,7 +387,7 @@ def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> Non
 
 
 def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
-    known = {t.key: t for t in program.trackers}
+    known = program.tracker_index
     for key, items in trackers.items():
         tracker = known.get(key)
         if tracker is None:
@@ -408,7 +412,7 @@ def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
 
 
 def _check_lifecycles(statuses: dict[str, Any], program: Program, clock: int | None) -> None:
-    known = {lp.id: lp for lp in program.lifecycles}
+    known = program.lifecycle_index
     for key, status in statuses.items():
         lp = known.get(key)
         if lp is None:

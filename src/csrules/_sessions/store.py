@@ -129,6 +129,19 @@ class MemoryStore:
 
 
 _MARK = "csrules.sessions/1"
+
+
+def schema(integer: str) -> tuple[str, ...]:
+    """The statements that create a store's tables, with ``integer`` the database's name
+    of a 64-bit integer column (what ``next_due`` needs)."""
+    return (
+        "CREATE TABLE IF NOT EXISTS csrules_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS csrules_sessions "
+        f"(subject TEXT PRIMARY KEY, doc TEXT NOT NULL, next_due {integer})",
+        "CREATE INDEX IF NOT EXISTS csrules_sessions_due ON csrules_sessions (next_due) "
+        "WHERE next_due IS NOT NULL",
+    )
+
 _DOC = "SELECT doc FROM csrules_sessions WHERE subject = ?"
 _UPSERT = ("INSERT INTO csrules_sessions (subject, doc, next_due) VALUES (?, ?, ?) "
            "ON CONFLICT (subject) DO UPDATE SET doc = excluded.doc, next_due = excluded.next_due")
@@ -164,9 +177,11 @@ class SQLStore(ABC):
         """Start a transaction that holds ``subject``'s lock (None: the schema's lock) until
         it ends, so concurrent transactions on the same subject run one after another."""
 
-    @abstractmethod
     def _disconnect(self) -> None:
-        """Close the connection."""
+        """Close the connection (when there is one: a failed constructor calls this too)."""
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
 
     def _check_foreign(self) -> None:
         """Raise :class:`StateError` when the database belongs to something else."""
@@ -297,13 +312,7 @@ class SQLiteStore(SQLStore):
     .. versionadded:: 0.1
     """
 
-    _schema = (
-        "CREATE TABLE IF NOT EXISTS csrules_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS csrules_sessions "
-        "(subject TEXT PRIMARY KEY, doc TEXT NOT NULL, next_due INTEGER)",
-        "CREATE INDEX IF NOT EXISTS csrules_sessions_due ON csrules_sessions (next_due) "
-        "WHERE next_due IS NOT NULL",
-    )
+    _schema = schema("INTEGER")
     _driver_errors = (sqlite3.Error,)
 
     def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL",
@@ -318,10 +327,7 @@ class SQLiteStore(SQLStore):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._setup()
-        except sqlite3.DatabaseError as exc:
-            self._disconnect()
-            raise StateError(f"{self.path} is not a usable SQLite session store: {exc}") from None
-        except SessionError as exc:
+        except (sqlite3.DatabaseError, SessionError) as exc:
             self._disconnect()
             raise StateError(f"{self.path} is not a usable SQLite session store: {exc}") from None
         except StateError:
@@ -341,7 +347,3 @@ class SQLiteStore(SQLStore):
             raise StateError(f"{self.path} is an SQLite file of something else "
                              f"(tables: {', '.join(sorted(tables))})")
 
-    def _disconnect(self) -> None:
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()
