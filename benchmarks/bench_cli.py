@@ -31,7 +31,7 @@ FACTS_MODULE = DATA / "cli_facts.py"
 
 LIBRARY_RUN = """
 import json, sys
-from csrules.scripts._common import import_modules
+from csrules._cli._common import import_modules
 import_modules([sys.argv[1]])
 import csrules
 engine = csrules.Engine(csrules.load_policy(sys.argv[2]))

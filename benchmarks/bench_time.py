@@ -20,9 +20,9 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from csrules._china import china_adjusted_working_days, china_calendar
-from csrules._durations import BusinessDuration
-from csrules._shifts import Shift, ShiftPattern
+from csrules._time.durations import BusinessDuration
+from csrules._time.shifts import Shift, ShiftPattern
+from csrules.domain.china import china_adjusted_working_days, china_calendar
 
 ZONE = ZoneInfo("Asia/Shanghai")
 YEARS = (2025, 2026)
@@ -44,7 +44,7 @@ def make_instants(n: int, seed: int = 20260101) -> list[datetime]:
 
 def hand_add_three_days(instants: list[datetime]) -> list[datetime]:
     """Walk dates by hand: weekday/holiday/adjusted sets, one 09:00-18:00 span a day."""
-    from csrules._china import _china  # the same holiday data, read directly
+    from csrules.domain.china import _china  # the same holiday data, read directly
 
     holidays: set[date] = set()
     adjusted: set[date] = set()

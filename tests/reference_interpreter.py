@@ -12,7 +12,7 @@ from typing import Any
 import opencc
 
 from csrules import All, Any_, Compare, Contains, Elapsed, In, IsMissing, IsSet, Not, NotIn, Policy
-from csrules._durations import WallDuration, parse_duration
+from csrules._time.durations import WallDuration, parse_duration
 
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _T2S = opencc.OpenCC("t2s")

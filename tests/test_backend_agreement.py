@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from pydantic import BaseModel
 
 import csrules
-from csrules._model import check_depth
+from csrules._policy.model import check_depth
 from csrules._sessions import SessionEngine
-from csrules._sessions.durable_backend import compile_ruleset, durable_hash, field_key
+from csrules._sessions.backends.durable import compile_ruleset, durable_hash, field_key
 from csrules.exceptions import CsrulesError
 from tests.test_session_support import BACKENDS
 

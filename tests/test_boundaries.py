@@ -9,7 +9,7 @@ import pytest
 from pydantic import AwareDatetime, BaseModel, Field
 
 from csrules import Engine, Policy, TimeError, register_fact_type
-from csrules._boundaries import around, boundary_targets
+from csrules._testing.boundaries.core import around, boundary_targets
 from csrules.testing import Probe, boundary_facts, explore, probe_examples, register_boundaries
 
 CST = timezone(timedelta(hours=8))
@@ -178,7 +178,7 @@ class TestBoundaryFacts:
 
     def test_registered_derivers_are_used(self):
         """A deriver registered for a kind replaces the built-in one."""
-        from csrules._boundaries import _DERIVERS
+        from csrules._testing.boundaries.core import _DERIVERS
 
         original = _DERIVERS["is_set"]
         register_boundaries(

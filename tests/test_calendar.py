@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules._calendar import BusinessCalendar, TimeSpan, ensure_aware, parse_weekday
-from csrules._china import (
+from csrules._time.calendar import BusinessCalendar, TimeSpan, ensure_aware, parse_weekday
+from csrules._time.durations import BusinessDuration, WallDuration
+from csrules.domain.china import (
     china_adjusted_working_days,
     china_calendar,
     china_official_years,
 )
-from csrules._durations import BusinessDuration, WallDuration
 from csrules.exceptions import CalendarError, DurationError, TimeError
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -409,8 +409,8 @@ class TestDocExamples:
         import importlib
         import inspect
 
-        from csrules._duties import Duty
-        from csrules._shifts import Shift, ShiftPattern
+        from csrules._time.duties import Duty
+        from csrules._time.shifts import Shift, ShiftPattern
 
         shared = {
             "date": date,
@@ -438,7 +438,7 @@ class TestDocExamples:
         attempted = 0
         finder = doctest.DocTestFinder()
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-        for name in ("csrules._calendar", "csrules._china", "csrules._shifts", "csrules._duties"):
+        for name in ("csrules._time.calendar", "csrules.domain.china", "csrules._time.shifts", "csrules._time.duties"):
             module = importlib.import_module(name)
             # Exported classes report ``csrules`` as their module, which testmod would skip:
             # collect the docstrings of everything defined in this file explicitly.

@@ -19,7 +19,7 @@ from csrules import (
     china_official_years,
     register_fact_type,
 )
-from csrules._time_registry import registered_time
+from csrules._time.registry import registered_time
 from csrules.exceptions import CalendarError
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,7 +50,7 @@ class TestOfficialYears:
 
     def test_without_the_static_table_the_data_is_asked_year_by_year(self, monkeypatch):
         """If the package's table moves, the same years are found by reading its data."""
-        import csrules._china as china
+        import csrules.domain.china as china
 
         def moved() -> frozenset[int]:
             raise AttributeError("no special_public_holidays here")
@@ -244,7 +244,7 @@ class TestDuringEvaluation:
 class TestBoundaryProbes:
     def test_probes_stay_inside_the_years_held(self):
         """A calendar holding 2026 only: day probes are all in 2026, none dropped for it."""
-        from csrules._boundaries import boundary_targets
+        from csrules._testing.boundaries.core import boundary_targets
 
         when = {"kind": "on_holiday", "path": "received_at", "calendar": "cov-cn"}
         with registered_time(calendars={"cov-cn": china_calendar(years=2026)}):
@@ -258,7 +258,7 @@ class TestBoundaryProbes:
 
     def test_now_in_a_year_not_held_names_the_rule(self):
         """Probing around a now the calendar cannot answer for raises naming the rule and the year."""
-        from csrules._boundaries import boundary_targets
+        from csrules._testing.boundaries.core import boundary_targets
 
         with registered_time(calendars={"cov-cn": china_calendar(years=2026)}):
             policy = Policy(id="cov", version="1", title="t", fact_type="cov_ticket", rules=[HOLIDAY_RULE])

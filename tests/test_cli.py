@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from csrules.scripts import _input, cli, documents
-from csrules.scripts._common import import_modules
-from csrules.scripts.evaluate import PROGRESS_THRESHOLD, Progress
+from csrules._cli import _input, cli, documents
+from csrules._cli._common import import_modules
+from csrules._cli.evaluate import PROGRESS_THRESHOLD, Progress
 
 DATA = Path(__file__).parent / "e2e" / "data"
 IMPORT = ["--import", str(DATA / "cli_facts.py")]
@@ -272,7 +272,7 @@ class TestDocuments:
         )
         monkeypatch.setattr(documents, "pack_infos", lambda: [SimpleNamespace(name="mini")])
         monkeypatch.setattr(documents, "load_pack_named", lambda name: pack)
-        monkeypatch.setattr("csrules.scripts._common.load_pack_named", lambda name: pack)
+        monkeypatch.setattr("csrules._cli._common.load_pack_named", lambda name: pack)
         code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--date", "2026-01-01")
         assert code == 0
         assert "cli-leave/personal-notice#1: violation [violation:ATT-1, approval:department_head]" in out

@@ -33,7 +33,7 @@ def _command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("csrules")
-    return [found] if found else [sys.executable, "-m", "csrules.scripts.cli"]
+    return [found] if found else [sys.executable, "-m", "csrules._cli.cli"]
 
 
 CSRULES = _command()

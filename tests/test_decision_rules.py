@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from csrules import Approval, Decision, Violation
-from csrules._decision import merge_approvals
+from csrules._engine.decision import merge_approvals
 from csrules.policies import load_pack
 from csrules.testing import DecisionMismatch, assert_decision
 

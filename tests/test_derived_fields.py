@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from pydantic import BaseModel, ValidationError
 
 from csrules import FactError, PolicyError
-from csrules._facts import get_fact_type
-from csrules._strategies import derived_fields, fact_dicts
+from csrules._policy.facts import get_fact_type
+from csrules._testing.strategies import derived_fields, fact_dicts
 from csrules.domain import AttendanceRecord, CallRecord, LeaveRequest, build_fact
 from csrules.domain import facts as domain
 from csrules.policies import load_pack, pack_names

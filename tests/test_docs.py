@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from csrules import All, Any_, Compare, Elapsed, IsSet, Not, load_policy
+from csrules._cli._common import import_modules
 from csrules._docs import (
     generated_date,
     langs_for,
@@ -20,7 +21,6 @@ from csrules._docs import (
 )
 from csrules._docs.plain import condition_words, describe_context
 from csrules._docs.svg import text_width, wrap
-from csrules.scripts._common import import_modules
 
 DATA = Path(__file__).parent / "e2e" / "data"
 import_modules([str(DATA / "cli_facts.py")])

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from csrules._cli._common import load_target, pack_infos
+from csrules._cli.documents import _index
 from csrules._docs import langs_for, render_docs
-from csrules.scripts._common import load_target, pack_infos
-from csrules.scripts.documents import _index
 
 REFERENCE = Path(__file__).parents[1] / "docs" / "reference"
 REGENERATE = "regenerate with: csrules docs --out docs/reference --date YYYY-MM-DD"

@@ -228,7 +228,7 @@ class TestSla:
 
     def test_business_hours(self) -> None:
         """Business-hour targets count only opening hours of the calendar."""
-        from csrules._calendar import BusinessCalendar
+        from csrules._time.calendar import BusinessCalendar
 
         calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"})
         policy = SlaPolicy(targets={"normal": {"first_reply": "4 business hours"}}, calendar=calendar)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.rrule import FR, MONTHLY, rrule
 
-from csrules._duties import Duty, DutyTitle, Recurrence, parse_recurrence
-from csrules._shifts import Shift, ShiftPattern
+from csrules._time.duties import Duty, DutyTitle, Recurrence, parse_recurrence
+from csrules._time.shifts import Shift, ShiftPattern
 from csrules.exceptions import CalendarError, TimeError
 
 SH = ZoneInfo("Asia/Shanghai")

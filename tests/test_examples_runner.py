@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from csrules import load_policy
-from csrules._examples import (
+from csrules._cli._common import import_modules
+from csrules._engine.examples import (
     ExampleResult,
     find_test_files,
     run_examples,
     run_test_files,
     summarise,
 )
-from csrules.scripts._common import import_modules
 
 DATA = Path(__file__).parent / "e2e" / "data"
 import_modules([str(DATA / "cli_facts.py")])
@@ -96,7 +96,7 @@ class TestTestFiles:
 
     def test_without_a_runner_files_are_failures(self, tmp_path, monkeypatch):
         """Test files are never silently skipped when no runner is installed."""
-        import csrules._examples as ex
+        import csrules._engine.examples as ex
 
         monkeypatch.setattr(ex, "_toolkit_runner", lambda: None)
         (tmp_path / "test_x.yaml").write_text("cases: []\n")

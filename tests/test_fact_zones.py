@@ -13,8 +13,8 @@ from hypothesis import find, given, settings
 from pydantic import ValidationError
 
 from csrules import Duty
-from csrules._strategies import ZONE_NAMES, fact_dicts
-from csrules._time_registry import DEFAULT_TIME_ZONE
+from csrules._testing.strategies import ZONE_NAMES, fact_dicts
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.domain import CallbackTask, LeaveRequest
 from csrules.domain.facts import in_rest_hours
 from csrules.policies import pack_names

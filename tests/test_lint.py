@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from csrules import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, load_policy
-from csrules._lint import lint_file, never_holds
-from csrules.scripts._common import import_modules
+from csrules._cli._common import import_modules
+from csrules._policy.lint import lint_file, never_holds
 
 DATA = Path(__file__).parent / "e2e" / "data"
 import_modules([str(DATA / "cli_facts.py")])

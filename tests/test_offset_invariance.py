@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from pydantic import BaseModel
 
 from csrules import Decision
-from csrules._strategies import aware_datetimes
+from csrules._testing.strategies import aware_datetimes
 from csrules.policies import Pack, load_pack, pack_names
 from csrules.testing import facts
 

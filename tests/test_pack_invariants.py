@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel
 
 from csrules import Policy, register_fact_type
-from csrules._strategies import without_derived
+from csrules._testing.strategies import without_derived
 from csrules.testing import assert_effects_after, boundary_facts, facts
 
 policies = pytest.importorskip("csrules.policies")

@@ -12,7 +12,7 @@ import pytest
 
 import csrules
 from csrules import Compare, Elapsed, PolicyError, Rule
-from csrules._kinds import walk
+from csrules._policy.kinds.core import walk
 from csrules.policies import PACK_NAMES, Pack, list_packs, load_pack
 from csrules.policies._coverage import REGULATION_IDS, render_coverage
 
@@ -199,7 +199,7 @@ def test_duties_recur(pack: Pack) -> None:
     for duty in pack.duties:
         shifts = None
         if duty.duty.recurrence.freq == "shift":
-            from csrules._shifts import Shift, ShiftPattern
+            from csrules._time.shifts import Shift, ShiftPattern
 
             shifts = patterns.get("day_agents") or ShiftPattern.on_off(
                 timezone="Asia/Shanghai",

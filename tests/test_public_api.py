@@ -44,7 +44,7 @@ class TestExports:
         """A host model using csrules' duration type still builds after ``import csrules``."""
         from pydantic import BaseModel
 
-        from csrules._durations import DurationField
+        from csrules._time.durations import DurationField
 
         class HostSettings(BaseModel):
             grace: DurationField

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules._shifts import Shift, ShiftPattern
+from csrules._time.shifts import Shift, ShiftPattern
 from csrules.exceptions import CalendarError, TimeError
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 import csrules
 from csrules import PolicyError, register_fact_type
-from csrules._strategies import fact_dicts, strategy_for_annotation
+from csrules._testing.strategies import fact_dicts, strategy_for_annotation
 from csrules.testing import facts, facts_for
 
 SOME = settings(max_examples=40, deadline=None)

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from pydantic import AwareDatetime, BaseModel, Field
 
 from csrules import BusinessCalendar, Engine, Policy, Shift, ShiftPattern, register_fact_type
-from csrules._boundaries import Target, boundary_targets, facts_for_targets
-from csrules._time_registry import registered_time
+from csrules._testing.boundaries.core import Target, boundary_targets, facts_for_targets
+from csrules._time.registry import registered_time
 from csrules.testing import explore, probe_examples
 
 SH = ZoneInfo("Asia/Shanghai")

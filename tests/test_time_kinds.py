@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel
 
 from csrules import BusinessCalendar, Engine, Policy, PolicyError, Shift, ShiftPattern, register_fact_type
-from csrules._kinds import DescribeContext, handler_for
-from csrules._time_kinds import (
+from csrules._policy.kinds.core import DescribeContext, handler_for
+from csrules._policy.kinds.time import (
     InWorkingHours,
     NightShift,
     Notice,
@@ -26,7 +26,7 @@ from csrules._time_kinds import (
     WithinHours,
     parse_clock,
 )
-from csrules._time_registry import (
+from csrules._time.registry import (
     calendar_names,
     get_calendar,
     get_shift_pattern,

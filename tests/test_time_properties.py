@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from csrules._calendar import WEEKDAYS, BusinessCalendar
-from csrules._durations import BusinessDuration
-from csrules._shifts import Shift, ShiftPattern
+from csrules._time.calendar import WEEKDAYS, BusinessCalendar
+from csrules._time.durations import BusinessDuration
+from csrules._time.shifts import Shift, ShiftPattern
 from csrules.exceptions import CalendarError
 
 ZONES = ["UTC", "Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]

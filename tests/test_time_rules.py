@@ -15,7 +15,7 @@ import pytest
 from pydantic import AwareDatetime, BaseModel, Field
 
 from csrules import Engine, PolicyError, Shift, ShiftPattern, loads_policy, register_fact_type
-from csrules._time_registry import registered_time
+from csrules._time.registry import registered_time
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -13,21 +13,7 @@ from importlib.metadata import version as _version
 
 from pydantic import BaseModel as _BaseModel
 
-from csrules._calendar import BusinessCalendar, TimeSpan
-from csrules._china import ChinaYear, china_adjusted_working_days, china_calendar, china_official_years
-from csrules._conditions import (
-    All,
-    Any_,
-    Compare,
-    Contains,
-    Elapsed,
-    In,
-    IsMissing,
-    IsSet,
-    Not,
-    NotIn,
-)
-from csrules._decision import (
+from csrules._engine.decision import (
     Approval,
     Decision,
     ErrorMode,
@@ -39,12 +25,34 @@ from csrules._decision import (
     RuleError,
     Violation,
 )
-from csrules._durations import BusinessDuration, WallDuration, parse_duration
-from csrules._duties import Duty, DutyTitle, Recurrence, parse_recurrence
-from csrules._engine import Engine
-from csrules._facts import get_fact_type, register_fact_type, registered_fact_types
-from csrules._loader import dump_policy, load_policy, loads_policy, policy_schema
-from csrules._model import (
+from csrules._engine.engine import Engine
+from csrules._policy.facts import get_fact_type, register_fact_type, registered_fact_types
+from csrules._policy.kinds.nodes import (
+    All,
+    Any_,
+    Compare,
+    Contains,
+    Elapsed,
+    In,
+    IsMissing,
+    IsSet,
+    Not,
+    NotIn,
+)
+from csrules._policy.kinds.time import (
+    ClockRef,
+    InWorkingHours,
+    NightShift,
+    Notice,
+    OnDayOff,
+    OnHoliday,
+    OutsideWorkingHours,
+    Recurring,
+    TimeOfDay,
+    WithinHours,
+)
+from csrules._policy.loader import dump_policy, load_policy, loads_policy, policy_schema
+from csrules._policy.model import (
     Approve,
     Citation,
     Condition,
@@ -60,6 +68,7 @@ from csrules._model import (
     Text,
     Violate,
 )
+from csrules._policy.trace import RuleTrace, Trace, TraceNode
 from csrules._sessions import (
     COMPLAINT_STATES,
     ComplaintStep,
@@ -85,20 +94,10 @@ from csrules._sessions import (
     available_backends,
     complaint_lifecycle,
 )
-from csrules._shifts import Shift, ShiftOccurrence, ShiftPattern
-from csrules._time_kinds import (
-    ClockRef,
-    InWorkingHours,
-    NightShift,
-    Notice,
-    OnDayOff,
-    OnHoliday,
-    OutsideWorkingHours,
-    Recurring,
-    TimeOfDay,
-    WithinHours,
-)
-from csrules._time_registry import (
+from csrules._time.calendar import BusinessCalendar, TimeSpan
+from csrules._time.durations import BusinessDuration, WallDuration, parse_duration
+from csrules._time.duties import Duty, DutyTitle, Recurrence, parse_recurrence
+from csrules._time.registry import (
     calendar_names,
     get_calendar,
     get_shift_pattern,
@@ -107,7 +106,8 @@ from csrules._time_registry import (
     registered_time,
     shift_pattern_names,
 )
-from csrules._trace import RuleTrace, Trace, TraceNode
+from csrules._time.shifts import Shift, ShiftOccurrence, ShiftPattern
+from csrules.domain.china import ChinaYear, china_adjusted_working_days, china_calendar, china_official_years
 from csrules.exceptions import (
     CalendarError,
     CsrulesError,

@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from csrules._coverage import Coverage, collect_coverage
-from csrules._engine import Engine
-from csrules._testfiles import TestCase, TestFileError, case_engine, load_test_file, run_cases
+from csrules._engine.engine import Engine
+from csrules._testing.coverage import Coverage, collect_coverage
+from csrules._testing.testfiles import TestCase, TestFileError, case_engine, load_test_file, run_cases
 from csrules.exceptions import PolicyError
 
 __all__ = [

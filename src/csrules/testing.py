@@ -39,7 +39,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from pydantic import BaseModel
 
-from csrules._boundaries import (
+from csrules._engine.decision import Decision, Outcome
+from csrules._engine.engine import Engine
+from csrules._policy.model import Policy
+from csrules._testing.boundaries.core import (
     BoundaryContext,
     Filler,
     Probe,
@@ -47,24 +50,21 @@ from csrules._boundaries import (
     boundary_facts,
     register_boundaries,
 )
-from csrules._boundaries import (
+from csrules._testing.boundaries.core import (
     boundary_targets as _boundary_targets,
 )
-from csrules._boundaries import (
+from csrules._testing.boundaries.core import (
     facts_for_targets as _facts_for_targets,
 )
-from csrules._coverage import (
+from csrules._testing.coverage import (
     BranchCoverage,
     Coverage,
     CoverageReport,
     RuleCoverage,
     collect_coverage,
 )
-from csrules._decision import Decision, Outcome
-from csrules._engine import Engine
-from csrules._model import Policy
-from csrules._strategies import facts
-from csrules._testfiles import (
+from csrules._testing.strategies import facts
+from csrules._testing.testfiles import (
     CaseResult,
     TestCase,
     TestFileError,
@@ -72,7 +72,7 @@ from csrules._testfiles import (
     run_cases,
     run_test_file,
 )
-from csrules._testfiles import (
+from csrules._testing.testfiles import (
     describe_mismatch as _describe_mismatch,
 )
 

@@ -10,10 +10,10 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel
 
-from csrules._calendar import Weekday
-from csrules._conditions import CompareOp, TextFold
-from csrules._durations import Duration
-from csrules._model import HitPolicy, ParameterType, Severity
+from csrules._policy.kinds.nodes import CompareOp, TextFold
+from csrules._policy.model import HitPolicy, ParameterType, Severity
+from csrules._time.calendar import Weekday
+from csrules._time.durations import Duration
 
 __all__ = [
     "CompareOp",

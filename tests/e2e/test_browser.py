@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
+from csrules._cli._common import import_modules, load_target, pack_infos
 from csrules._docs import langs_for, render_docs, subject_from_pack
-from csrules.scripts._common import import_modules, load_target, pack_infos
 
 DATA = Path(__file__).parent / "data"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")

@@ -17,7 +17,7 @@ from csrules._docs.blocks import Block, Heading, Items, Para, Section, Table
 from csrules._docs.document import _bi, _plain_param
 from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
 from csrules._docs.subject import Subject
-from csrules._model import Policy, Rule
+from csrules._policy.model import Policy, Rule
 
 __all__ = ["PolicyDiff", "build_diff", "diff_subjects"]
 

@@ -1,6 +1,6 @@
 """Plain words for rules: conditions as sentences, effects as instructions, in English or Chinese.
 
-The condition kinds' own ``describe`` (in :mod:`csrules._kinds`) words each node; this module
+The condition kinds' own ``describe`` (in :mod:`csrules._policy.kinds.core`) words each node; this module
 walks the tree and joins the nodes into one sentence ("when the leave is personal and less
 than 1 day from requested at to starts at"). A negated leaf is worded by its positive
 opposite where one exists (``not is_set`` reads "is missing", ``not ==`` reads "is not").
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from csrules import _conditions as c
-from csrules._engine import render_text
-from csrules._kinds import DescribeContext, handler_for, show_value
-from csrules._model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
+from csrules._engine.engine import render_text
+from csrules._policy.kinds import nodes as c
+from csrules._policy.kinds.core import DescribeContext, handler_for, show_value
+from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 
 __all__ = ["Lang", "RoleNames", "condition_words", "effect_words", "rule_sentence"]
 
@@ -38,7 +38,7 @@ class RoleNames:
 
 def describe_context(policy: Policy) -> DescribeContext:
     """The context that names ``policy``'s fields and shows its parameter values in force."""
-    from csrules._facts import get_fact_type
+    from csrules._policy.facts import get_fact_type
     from csrules.exceptions import PolicyError
 
     try:

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from csrules import _conditions as c
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
-from csrules._kinds import walk
-from csrules._model import Escalate, Policy, Text
-from csrules._window_kinds import StillOpen
+from csrules._policy.kinds import nodes as c
+from csrules._policy.kinds.core import walk
+from csrules._policy.kinds.window import StillOpen
+from csrules._policy.model import Escalate, Policy, Text
 
 if TYPE_CHECKING:
     from csrules._sessions import Lifecycle as SessionLifecycle
@@ -372,8 +372,8 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
 
 
 def _guard_words(guard: Any, fact_type: Any) -> Text:
-    from csrules._facts import get_fact_type
-    from csrules._kinds import DescribeContext
+    from csrules._policy.facts import get_fact_type
+    from csrules._policy.kinds.core import DescribeContext
     from csrules.exceptions import PolicyError
 
     try:
@@ -386,7 +386,7 @@ def _guard_words(guard: Any, fact_type: Any) -> Text:
 
 def _deadline_words(deadline: Any) -> Text:
     """A lifecycle deadline in words: who must do what, within how long of which state."""
-    from csrules._kinds import show_value
+    from csrules._policy.kinds.core import show_value
 
     who = str(_first(deadline, "who") or "")
     action = _text(_first(deadline, "action")) or Text(en="act", zh="处理")

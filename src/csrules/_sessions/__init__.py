@@ -17,14 +17,14 @@ imports durable-rules until a durable backend is built, nor psycopg until a
 
 from __future__ import annotations
 
-from csrules._sessions.backends import available_backends
+from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
+from csrules._sessions.backends.base import available_backends
 from csrules._sessions.complaint import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
 from csrules._sessions.postgres import PostgresStore
 from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
 from csrules._sessions.session import DueTicks, Session, SessionEngine
 from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore, SQLStore
-from csrules._window_kinds import Count, InARow, Nth, StillOpen, Window
 
 __all__ = [
     "COMPLAINT_STATES",

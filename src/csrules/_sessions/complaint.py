@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from csrules._facts import register_fact_type
+from csrules._policy.facts import register_fact_type
 from csrules._sessions.lifecycle import Lifecycle
 
 __all__ = ["COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"]

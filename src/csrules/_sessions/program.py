@@ -20,16 +20,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules._conditions import All, ConditionBase
-from csrules._decision import EffectResult, Obligation, Violation
-from csrules._durations import WallDuration
-from csrules._engine import CompiledRule, _compile_effects
-from csrules._facts import get_fact_type, path_getter
-from csrules._kinds import handler_for, walk
-from csrules._model import Policy, Rule
-from csrules._sessions.lifecycle import Lifecycle, StepDeadline
-from csrules._time_registry import DEFAULT_TIME_ZONE
-from csrules._window_kinds import (
+from csrules._engine.decision import EffectResult, Obligation, Violation
+from csrules._engine.engine import CompiledRule, _compile_effects
+from csrules._policy.facts import get_fact_type, path_getter
+from csrules._policy.kinds.core import handler_for, walk
+from csrules._policy.kinds.nodes import All, ConditionBase
+from csrules._policy.kinds.window import (
     WINDOW_KINDS,
     Count,
     InARow,
@@ -38,6 +34,10 @@ from csrules._window_kinds import (
     StillOpen,
     Window,
 )
+from csrules._policy.model import Policy, Rule
+from csrules._sessions.lifecycle import Lifecycle, StepDeadline
+from csrules._time.durations import WallDuration
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError
 
 __all__ = [

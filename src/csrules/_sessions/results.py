@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from csrules._decision import (
+from csrules._engine.decision import (
     EffectResult,
     EffectViews,
     RuleError,
 )
-from csrules._trace import RuleTrace
+from csrules._policy.trace import RuleTrace
 
 __all__ = ["Firing", "SessionTrace", "StepResult", "TransitionRecord"]
 

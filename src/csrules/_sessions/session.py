@@ -21,11 +21,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from csrules._decision import EffectResult, Obligation, RuleError
-from csrules._facts import fact_type_name, validate_fact
-from csrules._kinds import DescribeContext, Env
-from csrules._model import Policy
-from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
+from csrules._engine.decision import EffectResult, Obligation, RuleError
+from csrules._policy.facts import fact_type_name, validate_fact
+from csrules._policy.kinds.core import DescribeContext, Env
+from csrules._policy.kinds.window import window_values
+from csrules._policy.model import Policy
+from csrules._policy.trace import RuleTrace
+from csrules._sessions.backends.base import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.program import (
     FactProgram,
@@ -38,8 +40,6 @@ from csrules._sessions.program import (
 from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
 from csrules._sessions.state import MAX_US, MIN_US, Txn, document, new_state, seal, validate_document
 from csrules._sessions.store import MemoryStore, SessionStore
-from csrules._trace import RuleTrace
-from csrules._window_kinds import window_values
 from csrules.exceptions import CsrulesError, FactError, SessionError, StateError, TimeError, TransitionError
 
 __all__ = ["DueTicks", "Session", "SessionEngine"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from csrules._calendar import ensure_aware
-from csrules._durations import WallDuration
-from csrules._model import Policy
+from csrules._policy.model import Policy
+from csrules._time.calendar import ensure_aware
+from csrules._time.durations import WallDuration
 from csrules.exceptions import PolicyError, TimeError
 
 __all__ = ["EscalationLadder", "LadderPosition", "LadderStep"]

@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from csrules._calendar import ensure_aware, load_zone
-from csrules._facts import register_fact_type, validate_fact
-from csrules._time_registry import DEFAULT_TIME_ZONE
+from csrules._policy.facts import register_fact_type, validate_fact
+from csrules._time.calendar import ensure_aware, load_zone
+from csrules._time.registry import DEFAULT_TIME_ZONE
 
 __all__ = [
     "DEFAULT_TIME_ZONE",

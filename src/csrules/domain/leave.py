@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from csrules._decision import Decision, Violation
+from csrules._engine.decision import Decision, Violation
 from csrules.domain.facts import LeaveRequest
 
 __all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for"]

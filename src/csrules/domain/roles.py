@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from csrules._model import Text
+from csrules._policy.model import Text
 from csrules.domain.facts import ReportRequest, RequestTopic
 from csrules.exceptions import CsrulesError, PolicyError
 

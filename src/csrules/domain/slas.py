@@ -29,9 +29,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
 
-from csrules._calendar import BusinessCalendar, ensure_aware
-from csrules._durations import BusinessDuration, Duration, WallDuration, parse_duration
-from csrules._facts import register_fact_type
+from csrules._policy.facts import register_fact_type
+from csrules._time.calendar import BusinessCalendar, ensure_aware
+from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules.domain.facts import Fact, _field
 from csrules.exceptions import CalendarError, PolicyError, TimeError
 

@@ -38,14 +38,14 @@ from typing import Any
 import yaml
 
 import csrules.domain  # noqa: F401  (registers the fact types the packs judge)
-from csrules._duties import Duty
-from csrules._engine import Engine
-from csrules._examples import run_rule_example
-from csrules._loader import loads_policy
-from csrules._model import Policy, Rule, Text
+from csrules._engine.engine import Engine
+from csrules._engine.examples import run_rule_example
+from csrules._policy.loader import loads_policy
+from csrules._policy.model import Policy, Rule, Text
 from csrules._sessions import Lifecycle, SessionEngine, SessionStore, complaint_lifecycle
-from csrules._sessions.backends import BackendName
-from csrules._shifts import ShiftPattern
+from csrules._sessions.backends.base import BackendName
+from csrules._time.duties import Duty
+from csrules._time.shifts import ShiftPattern
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
 
@@ -105,7 +105,7 @@ class Unencoded:
 class PackDuty:
     """A recurring duty of the pack (DUTY-n), with the regulation and clause it encodes.
 
-    ``duty`` is the time layer's :class:`~csrules._duties.Duty`, which gives due instants.
+    ``duty`` is the time layer's :class:`~csrules._time.duties.Duty`, which gives due instants.
 
     .. versionadded:: 0.1
     """

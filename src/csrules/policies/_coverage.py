@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from csrules._kinds import walk
-from csrules._model import Oblige, Policy, Rule, show_param
+from csrules._policy.kinds.core import walk
+from csrules._policy.model import Oblige, Policy, Rule, show_param
 from csrules.policies import PACK_NAMES, Pack, lifecycle_defaults, lifecycle_regulation, load_pack, regulation_of
 
 __all__ = ["REGULATION_IDS", "CoverageRow", "coverage_rows", "render_coverage", "rule_params"]

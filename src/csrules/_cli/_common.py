@@ -1,0 +1,247 @@
+"""What every command shares: loading policies or packs, errors, ``now``, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from csrules._docs.subject import Subject, subject_from_pack, subject_from_policies
+from csrules._engine.engine import Engine
+from csrules._policy.loader import load_policy
+from csrules._policy.model import Policy
+from csrules.exceptions import CsrulesError
+
+__all__ = [
+    "CliError",
+    "Parser",
+    "Target",
+    "add_common",
+    "checked_spec",
+    "dump_json",
+    "import_modules",
+    "load_pack_named",
+    "load_target",
+    "pack_infos",
+    "parse_now",
+    "policy_files",
+]
+
+POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class CliError(Exception):
+    """A one-line error for the user; ``code`` is the exit status (2: bad usage or input)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line naming the command and pointing to --help."""
+
+    commands: dict[str, argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: error: message`` and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="MODULE",
+        help="import a module or .py file first (it registers your fact types); repeatable",
+    )
+
+
+def import_modules(names: Sequence[str]) -> None:
+    """Import host modules (by dotted name or ``.py`` path) that register fact types."""
+    for name in names:
+        try:
+            if name.endswith(".py") or "/" in name:
+                path = Path(name)
+                if not path.is_file():
+                    raise CliError(f"--import {name}: no such file")
+                module_name = f"csrules_user_{path.resolve().stem}"
+                if module_name in sys.modules:  # imported once per process, like any module
+                    continue
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                if spec is None or spec.loader is None:
+                    raise CliError(f"--import {name}: cannot import this file")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(name)
+        except CliError:
+            raise
+        except ImportError as exc:
+            raise CliError(f"--import {name}: {exc}") from None
+        except Exception as exc:
+            raise CliError(f"--import {name} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _builtin_domain() -> None:
+    # The built-in fact models register themselves on import; absent until they ship.
+    with contextlib.suppress(ImportError):
+        importlib.import_module("csrules.domain")
+
+
+def _packs_module() -> Any:
+    try:
+        return importlib.import_module("csrules.policies")
+    except ImportError:
+        return None
+
+
+def pack_infos() -> list[Any]:
+    """The built-in packs' infos (empty when no pack ships)."""
+    module = _packs_module()
+    lister: Callable[[], Any] | None = getattr(module, "list_packs", None)
+    if lister is None:
+        return []
+    try:
+        return list(lister())
+    except CsrulesError:
+        raise
+    except Exception as exc:  # a broken installation: say so in one line
+        raise CliError(f"the built-in packs cannot be listed: {type(exc).__name__}: {exc}") from None
+
+
+def load_pack_named(name: str) -> Any:
+    """The built-in pack ``name``; an unknown name lists the known ones."""
+    module = _packs_module()
+    loader = getattr(module, "load_pack", None)
+    known = [str(getattr(info, "name", info)) for info in pack_infos()]
+    if loader is None or (known and name not in known):
+        listed = ", ".join(known) or "no built-in packs are installed"
+        raise CliError(f"{name!r} is neither a policy file nor a built-in pack (packs: {listed})")
+    try:
+        return loader(name)
+    except CsrulesError:
+        raise
+    except KeyError:
+        raise CliError(f"unknown pack {name!r} (packs: {', '.join(known) or 'none'})") from None
+
+
+def policy_files(directory: Path) -> list[Path]:
+    """Policy files in ``directory`` and below (test files excluded), sorted."""
+    from csrules._engine.examples import find_test_files
+
+    tests = set(find_test_files(directory))
+    candidates = [p for p in directory.rglob("*") if p.suffix.lower() in POLICY_SUFFIXES and p.is_file()]
+    # A pack directory (one holding pack.yaml) contributes the policy files its manifest lists,
+    # not the manifest itself or its roles file.
+    listed: dict[Path, set[Path]] = {}
+    for manifest in (p for p in candidates if p.name == PACK_MANIFEST):
+        listed[manifest.parent] = {manifest.parent / name for name in _manifest_policies(manifest)}
+
+    def wanted(path: Path) -> bool:
+        pack = next((d for d in listed if d in path.parents), None)
+        return path not in tests and (pack is None or path in listed[pack])
+
+    return sorted(p for p in candidates if wanted(p))
+
+
+PACK_MANIFEST = "pack.yaml"
+
+
+def _manifest_policies(manifest: Path) -> list[str]:
+    """The policy files a pack manifest lists (none when it cannot be read)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    names = data.get("policies") if isinstance(data, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+@dataclass
+class Target:
+    """What a command works on: policies from files, or a built-in pack."""
+
+    spec: str
+    policies: tuple[Policy, ...]
+    pack: Any = None
+    files: tuple[Path, ...] = ()
+
+    def engine(self) -> Engine:
+        """The engine judging facts: the pack's own, or one over the policies."""
+        if self.pack is not None and callable(getattr(self.pack, "engine", None)):
+            engine = self.pack.engine()
+            if isinstance(engine, Engine):
+                return engine
+        return Engine(self.policies)
+
+    def subject(self) -> Subject:
+        """The document subject."""
+        if self.pack is not None:
+            return subject_from_pack(self.pack)
+        return subject_from_policies(self.policies, name=Path(self.spec).stem or self.spec)
+
+
+def checked_spec(spec: str) -> Path:
+    """``spec`` as a path; an empty one is refused (``Path("")`` would mean the current directory)."""
+    if not spec.strip():
+        raise CliError("an empty name was given: name a policy file, a directory or a built-in pack")
+    return Path(spec)
+
+
+def load_target(spec: str) -> Target:
+    """A policy file, a directory of policy files, or a built-in pack's name."""
+    _builtin_domain()
+    path = checked_spec(spec)
+    if path.is_dir():
+        files = policy_files(path)
+        if not files:
+            raise CliError(f"{spec}: no policy files (.yaml, .yml, .json) in this directory")
+        return Target(spec, tuple(load_policy(f) for f in files), files=tuple(files))
+    if path.exists() or path.suffix.lower() in POLICY_SUFFIXES or "/" in spec:
+        if not path.exists():
+            raise CliError(f"{spec}: no such file")
+        return Target(spec, (load_policy(path),), files=(path,))
+    pack = load_pack_named(spec)
+    return Target(spec, tuple(getattr(pack, "policies", ())), pack=pack)
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 instant with a time zone (``Z`` allowed)."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise CliError(
+            f"--now must be an ISO 8601 date-time such as 2026-03-01T09:00:00+08:00 (got {text!r})"
+        ) from None
+    if value.utcoffset() is None:
+        raise CliError(f"--now needs a time zone, e.g. {text}+08:00 or {text}Z")
+    return value
+
+
+def now_default() -> datetime:
+    """The instant a command uses when ``--now`` is not given: the clock, read once."""
+    return datetime.now(UTC)
+
+
+def dump_json(data: Any, out: TextIO, *, indent: int | None = None) -> None:
+    """Write ``data`` as JSON (non-ASCII kept) and a newline."""
+    out.write(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
+    out.write("\n")

@@ -1,0 +1,207 @@
+"""``csrules check`` (validate and lint) and ``csrules test`` (worked examples and test files)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from csrules._cli._common import (
+    CliError,
+    checked_spec,
+    dump_json,
+    load_pack_named,
+    load_target,
+    parse_now,
+    policy_files,
+)
+from csrules._engine.examples import (
+    ExampleResult,
+    find_test_files,
+    run_examples,
+    run_test_files,
+    summarise,
+)
+from csrules._policy.lint import Finding, lint_file, lint_policy
+from csrules._testing.coverage import collect_coverage
+from csrules.exceptions import CsrulesError
+
+__all__ = ["register"]
+
+CHECK_EXAMPLE = """\
+examples:
+  csrules check leave.yaml
+  csrules check policies/ --format json
+
+Reports every problem as FILE:LINE: severity [code] message. Codes: syntax, invalid
+(unknown field, type error, duplicate id, a condition the fact model cannot satisfy),
+unused-parameter, no-citation, few-examples, never-holds.
+exit status: 0 no findings, 1 findings, 2 bad usage.
+"""
+
+TEST_EXAMPLE = """\
+examples:
+  csrules test leave.yaml
+  csrules test call_centre -v
+  csrules test policies/          (also runs test_*.yaml files found there)
+  csrules test call_centre --coverage --fail-under 90
+  csrules test leave.yaml --explore --now 2026-03-02T09:00:00+08:00
+
+--coverage prints which rules (and which branches of their conditions) the examples made
+true and false. --explore then judges generated facts placed on both sides of every
+threshold the rules test (--random for plain random facts) and reports the first fact on
+which a rule raised or the compiled engine and the explaining interpreter disagree.
+
+exit status: 0 all passed, 1 something failed, 2 bad usage.
+"""
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``check`` and ``test``."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    ck = sub.add_parser(
+        "check",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=CHECK_EXAMPLE,
+        help="validate and lint policy files",
+        description="Validate policy files and lint them; every finding has FILE:LINE.",
+    )
+    ck.add_argument("targets", metavar="POLICY", nargs="+", help="policy files, directories, or built-in packs")
+    ck.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
+    ck.set_defaults(run=run_check)
+
+    ts = sub.add_parser(
+        "test",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=TEST_EXAMPLE,
+        help="run worked examples and test files",
+        description="Run every rule's worked examples (and test files in a directory).",
+    )
+    ts.add_argument("target", metavar="POLICY|PACK|DIR")
+    ts.add_argument("--now", help="now for examples that need one and give none (ISO 8601 with zone)")
+    ts.add_argument("-v", "--verbose", action="store_true", help="list every example, not just failures")
+    ts.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
+    ts.add_argument("--coverage", action="store_true", help="report rule and branch coverage of the run")
+    ts.add_argument("--fail-under", type=float, metavar="PERCENT", help="with --coverage: fail below this")
+    ts.add_argument("--explore", action="store_true", help="also judge generated boundary facts")
+    ts.add_argument("--random", action="store_true", help="with --explore: plain random facts instead")
+    ts.add_argument("--max-examples", type=int, default=200, metavar="N", help="with --explore (default 200)")
+    ts.set_defaults(run=run_test)
+
+
+def _check_paths(spec: str) -> list[Path] | None:
+    path = checked_spec(spec)
+    if path.is_dir():
+        return policy_files(path)
+    if path.exists():
+        return [path]
+    return None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Lint every target; exit 1 when anything is found."""
+    from csrules._cli._common import _builtin_domain
+
+    _builtin_domain()
+    findings: list[Finding] = []
+    checked = 0
+    for spec in args.targets:
+        paths = _check_paths(spec)
+        if paths is None:
+            if "/" in spec or spec.endswith((".yaml", ".yml", ".json")):
+                raise CliError(f"{spec}: no such file")
+            pack = load_pack_named(spec)
+            for policy in getattr(pack, "policies", ()):
+                checked += 1
+                findings.extend(lint_policy(policy, file=f"{spec}:{policy.id}"))
+            continue
+        if not paths:
+            raise CliError(f"{spec}: no policy files in this directory")
+        for path in paths:
+            checked += 1
+            findings.extend(lint_file(path)[1])
+    if args.out_format == "json":
+        dump_json({"checked": checked, "findings": [f.to_dict() for f in findings]}, sys.stdout, indent=2)
+    else:
+        for finding in findings:
+            sys.stdout.write(finding.render() + "\n")
+        errors = sum(1 for f in findings if f.severity == "error")
+        sys.stdout.write(
+            f"{checked} polic{'y' if checked == 1 else 'ies'} checked: "
+            f"{errors} error(s), {len(findings) - errors} warning(s)\n"
+        )
+    return 1 if findings else 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Run the worked examples, and test files when the target is a directory."""
+    if args.fail_under is not None and not args.coverage:
+        raise CliError("--fail-under goes with --coverage")
+    if (args.random or args.max_examples != 200) and not args.explore:
+        raise CliError("--random and --max-examples go with --explore")
+    target = load_target(args.target)
+    default_now = parse_now(args.now)
+    with ExitStack() as stack:
+        coverage = stack.enter_context(collect_coverage()) if args.coverage else None
+        results: list[ExampleResult] = list(run_examples(target.policies, default_now=default_now))
+        path = Path(args.target)
+        if path.is_dir():
+            results.extend(run_test_files(find_test_files(path), target.policies))
+    summary = summarise(results)
+    failed = bool(summary.failed)
+    extra: list[str] = []
+    if coverage is not None:
+        report = coverage.report()
+        extra.append(report.render())
+        if args.fail_under is not None and report.fails_under(args.fail_under):
+            extra.append(f"coverage {report.percent}% is under {args.fail_under:g}%")
+            failed = True
+    if args.explore:
+        explored, ok = _explore(tuple(target.policies), default_now, args)
+        extra.extend(explored)
+        failed = failed or not ok
+    if args.out_format == "json":
+        dump_json(
+            {
+                "passed": summary.passed,
+                "failed": summary.failed,
+                "results": [r.to_dict() for r in results],
+                "reports": extra,
+            },
+            sys.stdout,
+            indent=2,
+        )
+        return 1 if failed else 0
+    for result in results:
+        if not result.passed:
+            sys.stdout.write(f"FAIL {result.id}: {result.message}\n")
+        elif args.verbose:
+            sys.stdout.write(f"ok   {result.id}\n")
+    if not results:
+        sys.stdout.write("no worked examples or test files found\n")
+    for block in extra:
+        sys.stdout.write(block + "\n")
+    sys.stdout.write(summary.line + "\n")
+    return 1 if failed else 0
+
+
+def _explore(policies: tuple[Any, ...], now: Any, args: argparse.Namespace) -> tuple[list[str], bool]:
+    """Explore each fact type's policies with generated facts; readable blocks and overall ok."""
+    from csrules.testing import explore
+
+    groups: dict[str, list[Any]] = {}
+    for policy in policies:
+        groups.setdefault(policy.fact_type, []).append(policy)
+    blocks, ok = [], True
+    for fact_type, group in groups.items():
+        try:
+            result = explore(group, now=now, boundaries=not args.random, max_examples=args.max_examples)
+        except CsrulesError as exc:
+            raise CliError(f"--explore {fact_type}: {exc}") from None
+        blocks.append(f"[{fact_type}] {result.render()}")
+        ok = ok and result.ok
+    return blocks, ok

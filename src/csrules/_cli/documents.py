@@ -1,0 +1,288 @@
+"""``csrules docs``, ``diff``, ``schema``, ``packs`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from csrules._cli._common import CliError, dump_json, load_pack_named, load_target, pack_infos
+from csrules._docs import generated_date, langs_for, render_diff, render_docs
+from csrules._docs.plain import describe_context, rule_sentence
+from csrules._docs.subject import Subject
+from csrules._engine.engine import Engine
+from csrules._policy.loader import policy_schema
+from csrules.exceptions import CsrulesError
+
+__all__ = ["register", "write_docs"]
+
+DOCS_EXAMPLE = """\
+examples:
+  csrules docs call_centre --out review/              (review/call_centre.md and .html)
+  csrules docs leave.yaml --lang zh --format html --out review/
+  csrules docs --out docs/reference --date 2026-01-01  (every built-in pack, plus index.md)
+
+The date generated is --date, else $SOURCE_DATE_EPOCH, else today: fix it for
+reproducible output.
+"""
+
+DIFF_EXAMPLE = """\
+examples:
+  csrules diff old/leave.yaml leave.yaml                   (Markdown on stdout)
+  csrules diff old/leave.yaml leave.yaml --format html --out change.html
+
+exit status: 0 no differences, 1 differences, 2 bad usage (like diff(1)).
+"""
+
+DEMO_EXAMPLE = """\
+examples:
+  csrules demo                  (writes ./csrules-out)
+  csrules demo --out /tmp/csrules-demo
+"""
+
+
+def _lang_date(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("en", "zh", "both"), default="both", help="language (default: both)")
+    parser.add_argument("--date", help="the date generated, YYYY-MM-DD (default: $SOURCE_DATE_EPOCH or today)")
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the document and information commands."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    dc = sub.add_parser(
+        "docs",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=DOCS_EXAMPLE,
+        help="write the reviewer's documents (Markdown and HTML)",
+        description="Write Markdown and one self-contained HTML file per pack or policy.",
+    )
+    dc.add_argument("targets", metavar="POLICY|PACK", nargs="*", help="default: every built-in pack")
+    dc.add_argument("--out", default="csrules-docs", help="output directory (default: ./csrules-docs)")
+    dc.add_argument("--format", dest="out_format", choices=("md", "html", "both"), default="both")
+    _lang_date(dc)
+    dc.set_defaults(run=run_docs)
+
+    df = sub.add_parser(
+        "diff",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=DIFF_EXAMPLE,
+        help="what changed between two versions of a policy or pack",
+        description="Show rules added, removed, reworded or changed, and parameters changed.",
+    )
+    df.add_argument("old", metavar="OLD")
+    df.add_argument("new", metavar="NEW")
+    df.add_argument("--format", dest="out_format", choices=("md", "html"), default="md")
+    df.add_argument("--out", help="write to this file instead of stdout")
+    _lang_date(df)
+    df.set_defaults(run=run_diff)
+
+    sc = sub.add_parser(
+        "schema",
+        parents=[common],
+        formatter_class=fmt,
+        epilog="example:\n  csrules schema > policy.schema.json\n",
+        help="print the JSON Schema of policy files",
+        description="Print the JSON Schema of the policy file format (for editors).",
+    )
+    sc.add_argument("--out", help="write to this file instead of stdout")
+    sc.set_defaults(run=run_schema)
+
+    pk = sub.add_parser(
+        "packs",
+        parents=[common],
+        formatter_class=fmt,
+        epilog="example:\n  csrules packs --json\n",
+        help="list the built-in policy packs",
+        description="List the built-in policy packs.",
+    )
+    pk.add_argument("--json", action="store_true")
+    pk.set_defaults(run=run_packs)
+
+    dm = sub.add_parser(
+        "demo",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=DEMO_EXAMPLE,
+        help="judge every pack's worked examples and write its documents",
+        description="For every built-in pack: judge its worked examples, print each "
+        "decision briefly, and write its documents.",
+    )
+    dm.add_argument("--out", default="csrules-out", help="output directory (default: ./csrules-out)")
+    _lang_date(dm)
+    dm.set_defaults(run=run_demo)
+
+
+def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt: str = "both") -> list[Path]:
+    """Render ``subject`` into ``out``; return the files written."""
+    try:
+        langs = langs_for(lang)
+        generated = generated_date(date)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    rendered = render_docs(subject, langs, generated)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in subject.name)
+    if fmt in ("md", "both"):
+        path = out / f"{stem}.md"
+        path.write_text(rendered.markdown, encoding="utf-8")
+        written.append(path)
+    if fmt in ("html", "both"):
+        path = out / f"{stem}.html"
+        path.write_text(rendered.html, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _index(subjects: list[Subject], out: Path) -> Path:
+    lines = [
+        "# Built-in policy packs: generated reference",
+        "",
+        "Generated by `csrules docs --out docs/reference`; do not edit by hand "
+        "(a test compares these files with what `csrules docs` produces now).",
+        "",
+        "| Pack | Title | Version | Content hash | Documents |",
+        "|---|---|---|---|---|",
+    ]
+    for s in subjects:
+        lines.append(
+            f"| {s.name} | {s.title.en} / {s.title.zh} | {s.version} | {s.hash} | "
+            f"[Markdown]({s.name}.md) · [HTML]({s.name}.html) |"
+        )
+    path = out / "index.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_docs(args: argparse.Namespace) -> int:
+    """Write documents for each target (every built-in pack when none is given)."""
+    out = Path(args.out)
+    subjects: list[Subject] = []
+    if args.targets:
+        subjects = [load_target(spec).subject() for spec in args.targets]
+    else:
+        infos = pack_infos()
+        if not infos:
+            raise CliError("no target given and no built-in packs are installed")
+        subjects = [load_target(str(getattr(info, "name", info))).subject() for info in infos]
+    for subject in subjects:
+        for path in write_docs(subject, out, lang=args.lang, date=args.date, fmt=args.out_format):
+            sys.stdout.write(f"wrote {path}\n")
+    if not args.targets:
+        sys.stdout.write(f"wrote {_index(subjects, out)}\n")
+    return 0
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Print the change document; exit 1 when the versions differ."""
+    old = load_target(args.old).subject()
+    new = load_target(args.new).subject()
+    try:
+        rendered, diff = render_diff(old, new, langs_for(args.lang), generated_date(args.date))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    text = rendered.markdown if args.out_format == "md" else rendered.html
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        sys.stdout.write(f"wrote {args.out}\n")
+    else:
+        sys.stdout.write(text)
+    return 0 if diff.empty else 1
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print (or write) the policy JSON Schema."""
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            dump_json(policy_schema(), handle, indent=2)
+        sys.stdout.write(f"wrote {args.out}\n")
+    else:
+        dump_json(policy_schema(), sys.stdout, indent=2)
+    return 0
+
+
+def _info_dict(info: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("name", "title", "version", "description", "policies"):
+        value = getattr(info, name, None)
+        if value is None:
+            continue
+        if hasattr(value, "en") and hasattr(value, "zh"):
+            value = {"en": value.en, "zh": value.zh}
+        elif isinstance(value, list | tuple):
+            value = [getattr(v, "id", str(v)) for v in value]
+        out[name] = value
+    return out
+
+
+def run_packs(args: argparse.Namespace) -> int:
+    """List the built-in packs."""
+    infos = [_info_dict(info) for info in pack_infos()]
+    if args.json:
+        dump_json(infos, sys.stdout, indent=2)
+        return 0
+    if not infos:
+        sys.stdout.write("no built-in packs are installed\n")
+        return 0
+    for info in infos:
+        title = info.get("title")
+        shown = f"{title['en']} / {title['zh']}" if isinstance(title, dict) else str(title or "")
+        sys.stdout.write(f"{info.get('name', ''):<16} {info.get('version', ''):<10} {shown}\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+
+
+DEMO_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+"""The ``now`` of demo examples that give none (a fixed instant: the demo is reproducible)."""
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Judge every pack's worked examples, print the decisions, write the documents."""
+    infos = pack_infos()
+    out = Path(args.out)
+    if not infos:
+        sys.stdout.write("no built-in packs are installed yet; nothing to demonstrate\n")
+        return 0
+    for info in infos:
+        name = str(getattr(info, "name", info))
+        try:
+            pack = load_pack_named(name)
+            target = load_target(name)
+            engine = target.engine()
+        except (CsrulesError, CliError) as exc:
+            sys.stdout.write(f"== {name}: cannot load: {exc}\n")
+            continue
+        subject = target.subject()
+        sys.stdout.write(f"== {name} {subject.version}: {subject.title.en} / {subject.title.zh}\n")
+        for policy in target.policies:
+            ctx = describe_context(policy)
+            for rule in policy.rules:
+                for index, example in enumerate(rule.examples):
+                    sys.stdout.write(_demo_line(engine, policy, rule, index, example, ctx) + "\n")
+        for path in write_docs(subject, out, lang=args.lang, date=args.date):
+            sys.stdout.write(f"wrote {path}\n")
+        del pack
+    return 0
+
+
+def _demo_line(engine: Engine, policy: Any, rule: Any, index: int, example: Any, ctx: Any) -> str:
+    label = f"  {policy.id}/{rule.id}#{index + 1}"
+    try:
+        decision = engine.evaluate(example.fact, now=example.now or DEMO_NOW, fact_type=policy.fact_type)
+    except CsrulesError as exc:
+        return f"{label}: cannot evaluate: {exc}"
+    keys = ", ".join(decision.effect_keys) or "no effect"
+    mine = next((t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None)
+    why = ""
+    if mine is not None:
+        marks = {True: "✓", False: "✗", None: "·"}
+        deciding = "; ".join(f"{marks[node.result]} {node.text}" for node in mine.condition.deciding())
+        why = ("applies: " if mine.matched else "does not apply: ") + deciding
+    sentence = rule_sentence(rule, "en", ctx)
+    return f"{label}: {decision.outcome.value} [{keys}]\n      rule: {sentence}\n      {why}"

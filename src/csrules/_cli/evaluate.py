@@ -1,0 +1,379 @@
+"""``csrules eval`` and ``csrules explain``: judge facts, and show why."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from csrules._cli._common import CliError, Target, dump_json, load_target, now_default, parse_now
+from csrules._cli._input import BadRecord, Format, Record, Utf8Text, detect_format, read_records
+from csrules._engine.decision import Decision, Outcome
+from csrules.exceptions import EvaluationError
+
+__all__ = ["Progress", "register"]
+
+PROGRESS_THRESHOLD = 5000
+"""Inputs with more facts than this show a progress bar (when stderr is a terminal)."""
+
+EVAL_EXAMPLE = """\
+examples:
+  csrules eval leave.yaml facts.jsonl --now 2026-03-01T09:00:00+08:00
+  cat facts.json | csrules eval call_centre --fact-type leave_request --format table
+  csrules eval policies/ facts.yaml --keep-going > decisions.jsonl
+
+exit status: 0 every fact clean or not a violation, 1 a violation was found,
+2 bad usage or a bad fact (reported with its line; --keep-going reports it and carries on,
+and still exits 2 at the end).
+"""
+
+EXPLAIN_EXAMPLE = """\
+examples:
+  csrules explain leave.yaml fact.json --now 2026-03-01T09:00:00+08:00
+  echo '{"kind": "personal", ...}' | csrules explain leave.yaml -
+"""
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``eval`` and ``explain`` to the command parser."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=EVAL_EXAMPLE,
+        help="judge facts; decisions as JSON Lines or a table",
+        description="Judge every fact in FACTS (or stdin) and print one decision per fact.",
+    )
+    ev.add_argument(
+        "target",
+        metavar="POLICY|PACK",
+        help="a policy file, a directory of them, or a built-in pack",
+    )
+    ev.add_argument(
+        "facts",
+        metavar="FACTS",
+        nargs="*",
+        help="fact files (JSON, JSON Lines, YAML); '-' or none: stdin",
+    )
+    ev.add_argument(
+        "--now",
+        help="the current time for rules that read it (ISO 8601 with zone); default: the clock",
+    )
+    ev.add_argument(
+        "--format",
+        dest="out_format",
+        choices=("jsonl", "table"),
+        default="jsonl",
+        help="output: JSON Lines (default) or a readable table",
+    )
+    ev.add_argument(
+        "--input-format",
+        choices=("auto", "json", "jsonl", "yaml"),
+        default="auto",
+        help="input format (default: from the file suffix, else sniffed)",
+    )
+    ev.add_argument("--fact-type", help="the fact type of plain facts when the target judges several")
+    ev.add_argument("--trace", action="store_true", help="include each decision's full trace (slow)")
+    ev.add_argument("--keep-going", action="store_true", help="report bad facts and carry on")
+    ev.add_argument("--summary", action="store_true", help="print counts on stderr at the end")
+    ev.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    ev.set_defaults(run=run_eval)
+
+    ex = sub.add_parser(
+        "explain",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=EXPLAIN_EXAMPLE,
+        help="show the trace for one fact, readable",
+        description="Judge one fact and show, rule by rule, what matched and why.",
+    )
+    ex.add_argument("target", metavar="POLICY|PACK")
+    ex.add_argument(
+        "fact",
+        metavar="FACT",
+        help="a JSON or YAML file holding one fact (or envelope); '-' for stdin",
+    )
+    ex.add_argument("--now", help="the current time (ISO 8601 with zone); default: the clock")
+    ex.add_argument("--fact-type", help="the fact type when the target judges several")
+    ex.add_argument("--json", action="store_true", help="print the decision and trace as JSON")
+    ex.set_defaults(run=run_explain)
+
+
+class Progress:
+    """A one-line progress bar on stderr: shown past a threshold, only on a terminal."""
+
+    def __init__(self, stream: TextIO, *, total_bytes: int | None, enabled: bool) -> None:
+        self.stream = stream
+        self.total = total_bytes
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, count: int, done_bytes: int | None = None) -> None:
+        """Redraw at most five times a second once ``count`` passes the threshold."""
+        if not self.enabled or count < PROGRESS_THRESHOLD:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        rate = count / max(now - self.started, 1e-9)
+        line = f"csrules eval: {count:,} facts  {rate:,.0f}/s"
+        if self.total and done_bytes is not None:
+            share = min(done_bytes / self.total, 1.0)
+            filled = int(share * 30)
+            line = f"[{'#' * filled}{'.' * (30 - filled)}] {share:5.1%}  " + line
+        self.stream.write("\r" + line + "\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """Clear the bar."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+class _Counting:
+    """Wraps a text stream, counting characters read (for the progress bar's share)."""
+
+    def __init__(self, stream: TextIO | Utf8Text) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> str:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+    def readline(self) -> str:
+        data = self._stream.readline()
+        self.count += len(data)
+        return data
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._stream:
+            self.count += len(line)
+            yield line
+
+
+@contextmanager
+def _open(name: str) -> Iterator[tuple[TextIO | Utf8Text, int | None]]:
+    # Input is read as bytes and decoded here, so bytes that are not UTF-8 are one located error.
+    if name == "-":
+        raw = getattr(sys.stdin, "buffer", None)
+        yield (sys.stdin if raw is None else Utf8Text(raw, "<stdin>")), None
+        return
+    try:
+        with open(name, "rb") as handle:
+            yield Utf8Text(handle, name), os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        raise CliError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{name}: is a directory, expected a fact file") from None
+    except PermissionError:
+        raise CliError(f"{name}: permission denied") from None
+
+
+class _Writer:
+    """Output for ``eval``: lines written in batches, and the JSON of repeated decisions reused.
+
+    Most facts end in one of a few decisions; a decision's JSON depends only on which rules
+    matched unless an effect carries a due time (or a trace is asked for), so the JSON of
+    those is cached by the rules matched. Memory stays bounded: the batch and the cache have
+    fixed limits.
+    """
+
+    BATCH = 512
+    CACHE = 4096
+
+    def __init__(self, out: TextIO, *, trace: bool) -> None:
+        self.out = out
+        self.trace = trace
+        self.lines: list[str] = []
+        self.cache: dict[tuple[tuple[str, str], ...], tuple[Outcome, str]] = {}
+
+    def add(self, line: str) -> None:
+        """Queue one output line."""
+        self.lines.append(line)
+        if len(self.lines) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued lines."""
+        if self.lines:
+            self.out.write("".join(self.lines))
+            self.lines.clear()
+        self.out.flush()
+
+    def decision(self, record: Record, decision: Decision, file: str | None) -> Outcome:
+        """Queue one decision as a JSON line; return its outcome."""
+        head = f'{{"index": {record.index}, "line": {record.line}, '
+        if file is not None:
+            head += f'"file": {json.dumps(file, ensure_ascii=False)}, '
+        if record.id is not None:
+            head += f'"id": {json.dumps(record.id, ensure_ascii=False, default=str)}, '
+        key = decision.matches
+        cached = None if decision.errors else self.cache.get(key)
+        if cached is None:
+            outcome = decision.outcome
+            body = json.dumps(decision.to_dict(trace=self.trace), ensure_ascii=False, default=str)[1:]
+            static = not any(getattr(e, "due", None) for e in decision.effects)
+            if static and not (self.trace or decision.errors):
+                if len(self.cache) >= self.CACHE:
+                    self.cache.clear()
+                self.cache[key] = (outcome, body)
+        else:
+            outcome, body = cached
+        self.add(head + body + "\n")
+        return outcome
+
+
+_TABLE = "{:>7}  {:>6}  {:<15}  {:<28}  {}"
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Judge every fact; exit 0 clean, 1 on a violation, 2 on bad input."""
+    target = load_target(args.target)
+    engine = target.engine()
+    now = parse_now(args.now) or now_default()
+    writer = _Writer(sys.stdout, trace=args.trace)
+    several = len(args.facts) > 1
+    violations = bad = count = 0
+    outcomes: dict[str, int] = {}
+    table = args.out_format == "table"
+    if table:
+        writer.add(_TABLE.format("#", "line", "outcome", "rules", "effects") + "\n")
+    progress = Progress(sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty())
+    try:
+        for name in args.facts or ["-"]:
+            with _open(name) as (handle, size):
+                counting = _Counting(handle)
+                progress.total = size
+                label = "<stdin>" if name == "-" else name
+                fmt: Format = detect_format(label, args.input_format)
+                for record in read_records(counting, fmt, name=label):
+                    count += 1
+                    if isinstance(record, BadRecord):
+                        bad += 1
+                        _bad(label, record.line, record.message, record.index, args.keep_going, writer)
+                        continue
+                    try:
+                        decision = _decide(engine, record, now, args.fact_type)
+                    except EvaluationError as exc:
+                        bad += 1
+                        _bad(label, record.line, str(exc), record.index, args.keep_going, writer)
+                        continue
+                    if table:
+                        outcome = decision.outcome
+                        writer.add(_row(record, decision, label) + "\n")
+                    else:
+                        outcome = writer.decision(record, decision, label if several else None)
+                    if outcome is Outcome.VIOLATION:
+                        violations += 1
+                    outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
+                    progress.update(count, counting.count)
+    finally:
+        writer.flush()
+        progress.close()
+    if args.summary or (table and sys.stderr.isatty()):
+        parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
+        sys.stderr.write(f"{count:,} facts: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n")
+    if bad:
+        return 2
+    return 1 if violations else 0
+
+
+def _decide(engine: Any, record: Record, now: Any, fact_type: str | None) -> Decision:
+    decision: Decision = engine.evaluate(record.fact, now=record.now or now, fact_type=record.fact_type or fact_type)
+    return decision
+
+
+def _bad(label: str, line: int | None, message: str, index: int, keep_going: bool, out: _Writer) -> None:
+    where = f"{label}:{line}" if line is not None else label
+    message = message.replace("\n", " ")
+    if not keep_going:
+        raise CliError(f"{where}: bad fact #{index}: {message}")
+    out.flush()
+    sys.stderr.write(f"csrules eval: {where}: bad fact #{index}: {message}\n")
+
+
+def _row(record: Record, decision: Decision, label: str) -> str:
+    rules = ",".join(decision.rule_ids) or "-"
+    keys = ", ".join(decision.effect_keys) or "-"
+    del label
+    return _TABLE.format(record.index, record.line, decision.outcome.value, rules[:28], keys)
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def _read_one(name: str) -> Record:
+    from csrules._cli._input import read_records as read
+
+    if name.lstrip().startswith("{"):
+        label = "<argument>"
+        text_records = list(read(io.StringIO(name), "json", name=label))
+    else:
+        label = "<stdin>" if name == "-" else name
+        with _open(name) as (handle, _):
+            text_records = list(read(handle, detect_format(label, "auto"), name=label))
+    if not text_records:
+        raise CliError(f"{label}: holds no fact")
+    first = text_records[0]
+    if isinstance(first, BadRecord):
+        where = f"{label}:{first.line}" if first.line else label
+        raise CliError(f"{where}: {first.message}")
+    if len(text_records) > 1:
+        raise CliError(f"{label}: holds {len(text_records)} facts; explain takes one (use eval --trace for many)")
+    return first
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Print the decision for one fact and every rule's trace."""
+    target: Target = load_target(args.target)
+    engine = target.engine()
+    record = _read_one(args.fact)
+    now = record.now or parse_now(args.now) or now_default()
+    try:
+        decision = _decide(engine, record, now, args.fact_type)
+    except EvaluationError as exc:
+        raise CliError(f"{Path(args.fact).name if args.fact != '-' else '<stdin>'}: {exc}") from None
+    if args.json:
+        dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)
+        return 0
+    out = sys.stdout
+    out.write(f"outcome: {decision.outcome.value}\n")
+    out.write("policies: " + ", ".join(f"{p.id}@{p.version}" for p in decision.policies) + "\n")
+    if decision.now is not None:
+        out.write(f"now: {decision.now.isoformat()}\n")
+    for effect in decision.effects:
+        out.write(f"  → {_effect_line(effect)}\n")
+    if not decision.effects:
+        out.write("  → no rule applies\n")
+    for error in decision.errors:
+        out.write(f"  ! {error.policy_id}/{error.rule_id} failed: {error.message}\n")
+    out.write("\n" + decision.trace.render() + "\n")
+    return 0
+
+
+def _effect_line(effect: Any) -> str:
+    text = None
+    for name in ("message", "action", "reason", "text"):
+        value = getattr(effect, name, None)
+        if value is not None:
+            text = value.en
+            break
+    due = getattr(effect, "due", None)
+    extra = f" (due {due.isoformat()})" if due is not None else ""
+    rules = ", ".join(getattr(effect, "rules", (effect.rule_id,)))  # a merged approval names every rule
+    return f"{effect.key} [{rules}]" + (f": {text}" if text else "") + extra

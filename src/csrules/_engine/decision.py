@@ -1,0 +1,490 @@
+"""What an evaluation returns: the effects that hold, the outcome, and a trace on demand."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from csrules._policy.model import Text
+from csrules.exceptions import CalendarError, TimeError
+
+if TYPE_CHECKING:
+    from csrules._policy.trace import Trace
+
+__all__ = [
+    "Approval",
+    "Decision",
+    "EffectViews",
+    "ErrorMode",
+    "Escalation",
+    "Obligation",
+    "Outcome",
+    "PolicyRef",
+    "Recommendation",
+    "RuleError",
+    "Violation",
+]
+
+
+class Outcome(enum.Enum):
+    """The overall result of a decision, from best to worst.
+
+    - ``CLEAN``: nothing to do (recommendations may still be shown);
+    - ``ACTION_REQUIRED``: an obligation or escalation applies, but nothing is wrong;
+    - ``NEEDS_APPROVAL``: the fact stands only once a role approves it;
+    - ``VIOLATION``: a rule is broken.
+
+    Combining outcomes keeps the worst: a violation always outranks a clean result.
+
+    .. versionadded:: 0.1
+    """
+
+    CLEAN = "clean"
+    ACTION_REQUIRED = "action_required"
+    NEEDS_APPROVAL = "needs_approval"
+    VIOLATION = "violation"
+
+    @property
+    def rank(self) -> int:
+        """0 for clean up to 3 for violation."""
+        return _RANK[self]
+
+    @classmethod
+    def worst(cls, outcomes: Sequence[Outcome]) -> Outcome:
+        """The worst of ``outcomes`` (``CLEAN`` for none)."""
+        return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
+
+
+_RANK = {
+    Outcome.CLEAN: 0,
+    Outcome.ACTION_REQUIRED: 1,
+    Outcome.NEEDS_APPROVAL: 2,
+    Outcome.VIOLATION: 3,
+}
+
+
+class ErrorMode(enum.Enum):
+    """What happens when a rule fails while being evaluated.
+
+    ``SKIP``: the rule counts as not matched and the failure is recorded in
+    :attr:`Decision.errors`; other rules still decide. It is the only mode.
+
+    .. versionadded:: 0.1
+    """
+
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """A policy's id and version, as recorded in a decision."""
+
+    id: str
+    version: str
+
+
+def _text_dict(text: Text | None) -> dict[str, str] | None:
+    return None if text is None else {"en": text.en, "zh": text.zh}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A rule is broken. ``consequence`` says what follows (for instance 曠工).
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    code: str
+    severity: str
+    message: Text
+    consequence: Text | None = None
+
+    outcome = Outcome.VIOLATION
+
+    @property
+    def key(self) -> str:
+        """``violation:<code>``."""
+        return f"violation:{self.code}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "type": "violation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "code": self.code,
+            "severity": self.severity,
+            "message": _text_dict(self.message),
+            "consequence": _text_dict(self.consequence),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    """Someone (``who``, a role) must do ``action``, by ``due`` when there is a deadline.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    action: Text
+    who: str
+    due: datetime | None = None
+
+    outcome = Outcome.ACTION_REQUIRED
+
+    @property
+    def key(self) -> str:
+        """``obligation:<who>``."""
+        return f"obligation:{self.who}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "type": "obligation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "action": _text_dict(self.action),
+            "who": self.who,
+            "due": self.due.isoformat() if self.due else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The fact needs approval by ``role``.
+
+    One approval per role in a :class:`Decision`: when several rules require the same role,
+    ``rules`` lists every one of them in rule order (``rule_id`` and ``reason`` are the
+    first's); a single rule's approval has ``rules == (rule_id,)``.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    role: str
+    reason: Text | None = None
+    rules: tuple[str, ...] = ()
+
+    outcome = Outcome.NEEDS_APPROVAL
+
+    def __post_init__(self) -> None:
+        if not self.rules:
+            object.__setattr__(self, "rules", (self.rule_id,))
+
+    @property
+    def key(self) -> str:
+        """``approval:<role>``."""
+        return f"approval:{self.role}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "type": "approval",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "rules": list(self.rules),
+            "role": self.role,
+            "reason": _text_dict(self.reason),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """The matter goes up to ``to`` (a role).
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    to: str
+    reason: Text | None = None
+
+    outcome = Outcome.ACTION_REQUIRED
+
+    @property
+    def key(self) -> str:
+        """``escalation:<role>``."""
+        return f"escalation:{self.to}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "type": "escalation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "to": self.to,
+            "reason": _text_dict(self.reason),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """Advice to show, such as the phrase to use instead of a forbidden one.
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    text: Text
+
+    outcome = Outcome.CLEAN
+
+    @property
+    def key(self) -> str:
+        """``recommendation``."""
+        return "recommendation"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "type": "recommendation",
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+            "text": _text_dict(self.text),
+        }
+
+
+EffectResult = Violation | Obligation | Approval | Escalation | Recommendation
+
+
+def merge_approvals(effects: Sequence[EffectResult]) -> tuple[EffectResult, ...]:
+    """``effects`` with the approvals of one role merged into the first, listing every rule.
+
+    >>> a = Approval("p", "r1", "head")
+    >>> merged = merge_approvals([a, Approval("p", "r2", "head")])
+    >>> [(e.role, e.rules) for e in merged]
+    [('head', ('r1', 'r2'))]
+    """
+    first: dict[str, int] = {}
+    out: list[EffectResult] = []
+    for effect in effects:
+        if not isinstance(effect, Approval):
+            out.append(effect)
+            continue
+        at = first.get(effect.role)
+        if at is None:
+            first[effect.role] = len(out)
+            out.append(effect)
+            continue
+        kept = out[at]
+        assert isinstance(kept, Approval)
+        rules = (*kept.rules, *(r for r in effect.rules if r not in kept.rules))
+        out[at] = Approval(kept.policy_id, kept.rule_id, kept.role, kept.reason, rules)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleError:
+    """A rule that failed while being evaluated (it counts as not matched).
+
+    .. versionadded:: 0.1
+    """
+
+    policy_id: str
+    rule_id: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form."""
+        return {"policy": self.policy_id, "rule": self.rule_id, "message": self.message}
+
+
+class EffectViews:
+    """The effects of a decision or a session step, viewed by kind; one implementation for both.
+
+    Subclasses provide :attr:`effects`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in order."""
+        raise NotImplementedError
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return Outcome.worst([effect.outcome for effect in self.effects])
+
+    @property
+    def is_clean(self) -> bool:
+        """True when no violation, approval, obligation or escalation applies and no rule failed.
+
+        A rule that failed (``errors``, for instance on a date its calendar does not cover)
+        could not say whether it holds, so the result is not clean.
+        """
+        return self.outcome is Outcome.CLEAN and not getattr(self, "errors", ())
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return tuple(e for e in self.effects if isinstance(e, Violation))
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return tuple(e for e in self.effects if isinstance(e, Obligation))
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return tuple(e for e in self.effects if isinstance(e, Approval))
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return tuple(e for e in self.effects if isinstance(e, Escalation))
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return tuple(e for e in self.effects if isinstance(e, Recommendation))
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return tuple(dict.fromkeys(a.role for a in self.approvals))
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return tuple(effect.key for effect in self.effects)
+
+
+
+class Decision(EffectViews):
+    """The answer for one fact: effects, outcome, the rules that decided, and a trace.
+
+    Decisions are cheap to make: effects and outcome are worked out when first read, and the
+    trace is computed only when :attr:`trace` is read (by re-running the explaining
+    interpreter on the same fact and ``now``, which gives the same answer by construction).
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("_effects", "_errors", "_mask", "_plan", "_trace", "fact", "now")
+
+    error_mode = ErrorMode.SKIP
+    _effects: tuple[EffectResult, ...]
+    _errors: tuple[RuleError, ...]
+    _trace: Trace
+
+    def __init__(
+        self,
+        plan: Any,
+        fact: Any,
+        now: datetime | None,
+        mask: int,
+        errors: tuple[RuleError, ...] = (),
+    ) -> None:
+        # The hot path sets four slots; everything else is derived from the match mask
+        # (bit i = rule i matched) when first read.
+        self._plan = plan
+        self.fact = fact
+        self.now = now
+        self._mask = mask
+        if errors:
+            self._errors = errors
+
+    @property
+    def errors(self) -> tuple[RuleError, ...]:
+        """Rules that failed while being evaluated (each counts as not matched)."""
+        try:
+            return self._errors
+        except AttributeError:
+            return ()
+
+    @property
+    def policies(self) -> tuple[PolicyRef, ...]:
+        """The ids and versions of the policies that judged the fact."""
+        return self._plan.policy_refs  # type: ignore[no-any-return]
+
+    @property
+    def matches(self) -> tuple[tuple[str, str], ...]:
+        """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
+        return self._plan.view(self._mask).matches  # type: ignore[no-any-return]
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules whose effects apply, in order."""
+        return self._plan.view(self._mask).rule_ids  # type: ignore[no-any-return]
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in rule order (due times computed for this fact).
+
+        Approvals of one role are merged into one that lists every rule requiring it
+        (:attr:`Approval.rules`); :attr:`rule_effects` keeps each rule's own effects.
+        A due time that cannot be computed (a date the calendar does not cover) raises the
+        csrules error with the rule's id in its message.
+        """
+        try:
+            return self._effects
+        except AttributeError:
+            view = self._plan.view(self._mask)
+            try:
+                self._effects = view.effects_for(self.fact, self.now)
+            except (CalendarError, TimeError):  # raised again naming the rule that failed
+                view.rule_effects_for(self.fact, self.now)
+                raise
+            return self._effects
+
+    @property
+    def rule_effects(self) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
+        """``(policy_id, rule_id)`` -> that rule's own effects, for every rule that applies.
+
+        Tells apart rules that share a regulation code (``violation:ATT-9`` from any of
+        eight rules) or an approver, in rule order.
+        """
+        return self._plan.view(self._mask).rule_effects_for(self.fact, self.now)  # type: ignore[no-any-return]
+
+    @property
+    def trace(self) -> Trace:
+        """For every rule: matched or not, the conditions that decided it, the values seen."""
+        try:
+            return self._trace
+        except AttributeError:
+            selected = set(self._plan.view(self._mask).selected)
+            self._trace = self._plan.explain(self.fact, self.now, selected)
+            return self._trace
+
+    def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
+        """A JSON-ready form (add ``trace=True`` for the full trace)."""
+        out: dict[str, Any] = {
+            "outcome": self.outcome.value,
+            "policies": [{"id": p.id, "version": p.version} for p in self.policies],
+            "rules": [rule for _, rule in self.matches],
+            "effects": [effect.to_dict() for effect in self.effects],
+        }
+        if self.errors:
+            out["errors"] = [error.to_dict() for error in self.errors]
+        if trace:
+            out["trace"] = self.trace.to_dict()
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return (self.policies, self.matches, self.effects, self.errors) == (
+            other.policies,
+            other.matches,
+            other.effects,
+            other.errors,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        failed = f" errors={[e.rule_id for e in self.errors]}" if self.errors else ""
+        return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}{failed}>"

@@ -1,0 +1,1137 @@
+"""Time condition kinds (business-time notice, time of day on a related date, holidays,
+night shifts, working hours, daily windows), registered in the kinds table.
+
+Each kind names the calendar or shift pattern it needs (``calendar: china``,
+``shifts: call-centre``; see :mod:`csrules._time.registry`) and is checked against the
+fact model when the policy is built. In a policy file::
+
+    when:
+      kind: all
+      of:
+        - {kind: night_shift, path: leave_starts_at, shifts: call-centre}
+        - {kind: time_of_day, path: requested_at, op: ">=", time: "12:00",
+           day_of: leave_starts_at, shifts: call-centre}
+
+Conventions (as in :mod:`csrules._time.calendar`): instants must be time-zone aware (a naive one
+is a :class:`~csrules.exceptions.TimeError`, recorded as the rule's error); a missing value
+makes a condition false; local dates and clock times are read in ``tz``, else in the zone
+of ``calendar`` (or ``shifts``), else in :data:`~csrules._time.registry.DEFAULT_TIME_ZONE`
+(``Asia/Shanghai``). The answer depends only on the instant, never on the offset it was
+written with.
+
+The compiled path calls one small callable per condition, bound as a constant of the
+generated module; :meth:`evaluate` recomputes the answer step by step for the trace.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from csrules._policy.kinds.core import (
+    _PY_OPS,
+    _SPAN_EN,
+    _SPAN_ZH,
+    CheckContext,
+    CompileContext,
+    DescribeContext,
+    Env,
+    Lang,
+    _join,
+    register_kind,
+    show_value,
+)
+from csrules._policy.kinds.nodes import CompareOp, ConditionBase
+from csrules._policy.trace import TraceNode
+from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
+from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
+from csrules._time.duties import Recurrence, parse_recurrence
+from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar, get_shift_pattern
+from csrules._time.shifts import ShiftPattern
+from csrules.exceptions import PolicyError, TimeError
+
+__all__ = [
+    "TIME_KINDS",
+    "ClockRef",
+    "InWorkingHours",
+    "NightShift",
+    "Notice",
+    "OnDayOff",
+    "OnHoliday",
+    "OutsideWorkingHours",
+    "Recurring",
+    "TimeOfDay",
+    "WithinHours",
+]
+
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+_INSTANT_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_BEFORE_EN = {"<": "before", "<=": "no later than", ">": "after", ">=": "at or after"}
+_BEFORE_ZH = {"<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"}
+
+
+# --------------------------------------------------------------------------- shared parts
+
+
+def parse_clock(value: object) -> time:
+    """A local clock time from ``"12:00"``, ``"9:30"``, ``"23:59:59"`` or a :class:`time`.
+
+    >>> parse_clock("9:30")
+    datetime.time(9, 30)
+    """
+    if isinstance(value, time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        match = _CLOCK.match(value)
+        if match:
+            hour, minute, second = (int(part or 0) for part in match.groups())
+            if hour < 24 and minute < 60 and second < 60:
+                return time(hour, minute, second)
+    raise ValueError(f'a time of day must read like "12:00" or "09:30:15" (got {value!r})')
+
+
+def _clock_input(value: Any) -> Any:
+    if isinstance(value, str | time):
+        return {"value": value}
+    return value
+
+
+DayShift = Annotated[StrictInt, Field(ge=-MAX_DURATION.days, le=MAX_DURATION.days)]
+"""A whole number of days to move a date by, within the longest duration a policy may give."""
+
+
+class ClockRef(BaseModel):
+    """A time of day: a literal (``"12:00"``), a ``time`` parameter (``{param: cutoff}``) or a
+    ``time`` field of the fact (``{field: customer.rest_from}``).
+
+    A bare string in a policy file is a literal, and a literal is written back as one.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: time | None = None
+    param: str | None = None
+    field: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> time | None:
+        return None if value is None else parse_clock(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ClockRef:
+        given = [n for n in ("value", "param", "field") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a time of day needs exactly one of a literal (\"12:00\"), 'param' or 'field' "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+    @model_serializer(mode="plain")
+    def _written(self) -> Any:
+        if self.value is not None:
+            return _show_clock(self.value)
+        return {"param": self.param} if self.param is not None else {"field": self.field}
+
+    def check(self, ctx: CheckContext, at: str) -> None:
+        """Raise when the parameter or field is unknown or not a time of day."""
+        if self.param is not None:
+            ctx.param(self.param, "time", at=at)
+        elif self.field is not None:
+            info = ctx.field(self.field, at=at)
+            if info.kind != "time" or info.is_collection:
+                raise ctx.fail(
+                    f"{self.field} must be a time-of-day field; it is {info.describe()}",
+                    path=self.field,
+                    at=(at,),
+                )
+
+    def fixed(self, params: dict[str, Any]) -> time | None:
+        """The clock time when it does not depend on the fact (literal or parameter)."""
+        if self.value is not None:
+            return self.value
+        if self.param is not None:
+            return parse_clock(params[self.param])
+        return None
+
+    def read(self, env: Env) -> time | None:
+        """The clock time for this fact (None when a field is missing)."""
+        fixed = self.fixed(env.params)
+        if fixed is not None or self.field is None:
+            return fixed
+        value = env.get(self.field)
+        return None if value is None else parse_clock(value)
+
+    def source(self, ctx: CompileContext) -> tuple[list[str], str]:
+        """Guards and the expression of the clock time in compiled code."""
+        fixed = self.fixed(ctx.params)
+        if fixed is not None:
+            return [], ctx.const(fixed)
+        assert self.field is not None  # one of the three is set
+        return ctx.access(self.field)
+
+    def describe(self, lang: Lang, ctx: DescribeContext) -> str:
+        """The time in words: ``12:00``, ``12:00 (cutoff)`` or the field's label."""
+        if self.value is not None:
+            return _show_clock(self.value)
+        if self.param is not None:
+            return ctx.param(self.param, lang)
+        assert self.field is not None
+        return ctx.label(self.field, lang)
+
+
+ClockField = Annotated[ClockRef, BeforeValidator(_clock_input)]
+"""A pydantic field type for :class:`ClockRef` that also reads a bare ``"12:00"``."""
+
+
+def _show_clock(clock: time) -> str:
+    return clock.strftime("%H:%M") if not clock.second else clock.isoformat()
+
+
+class _TimeKind(ConditionBase):
+    """Shared checks of the time kinds' optional ``tz``."""
+
+    @field_validator("tz", mode="after", check_fields=False)
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            load_zone(value)
+        return value
+
+
+def _calendar(ctx: CheckContext, name: str) -> BusinessCalendar:
+    try:
+        return get_calendar(name)
+    except PolicyError as exc:
+        raise ctx.fail(str(exc), at=("calendar",)) from None
+
+
+def _pattern(ctx: CheckContext, name: str) -> ShiftPattern:
+    try:
+        return get_shift_pattern(name)
+    except PolicyError as exc:
+        raise ctx.fail(str(exc), at=("shifts",)) from None
+
+
+def _instant_field(ctx: CheckContext, kind: str, path: str, at: str, *, dates: bool = False) -> str:
+    """Check that ``path`` is one datetime (or, with ``dates``, date) field; return its kind."""
+    info = ctx.field(path, at=at)
+    allowed = ("datetime", "date") if dates else ("datetime",)
+    if info.kind not in allowed or info.is_collection:
+        raise ctx.fail(
+            f"{kind} needs a {' or '.join(allowed)} field; {path} is {info.describe()}",
+            path=path,
+            at=(at,),
+        )
+    return info.kind
+
+
+def _zone(tz: str | None, calendar: str | None, shifts: str | None = None) -> ZoneInfo:
+    """The zone local times are read in: ``tz``, the calendar's, the pattern's, else the
+    default zone (never a value's own offset)."""
+    if tz is not None:
+        return load_zone(tz)
+    if calendar is not None:
+        return get_calendar(calendar).zone
+    if shifts is not None:
+        return get_shift_pattern(shifts).zone
+    return load_zone(DEFAULT_TIME_ZONE)
+
+
+def _in_zone(tz: str | None, calendar: str | None, lang: Lang) -> str:
+    if tz is not None:
+        return f"（{tz}时间）" if lang == "zh" else f" ({tz} time)"
+    if calendar is not None:
+        return f"（按{calendar}日历）" if lang == "zh" else f" (in the {calendar} calendar)"
+    return ""
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    return ensure_aware(value, name)
+
+
+def _at(day: date, clock: time, zone: tzinfo) -> datetime:
+    """The instant of local ``clock`` on ``day`` in ``zone`` (a gap time: when clocks jump)."""
+    wall = datetime.combine(day, clock)
+    if isinstance(zone, ZoneInfo):
+        return wall_to_utc(wall, zone)
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- notice
+
+
+class Notice(ConditionBase):
+    """Compares the time from ``since`` to ``until`` (a datetime field, or ``now`` when
+    omitted) with a clock duration or, counted in a named ``calendar``, a business one.
+
+    ``{kind: notice, since: requested_at, until: starts_at, op: ">=",
+    duration: 2 business days, calendar: china}`` holds for a request on Monday 2026-01-05
+    10:00 for leave starting Wednesday 10:00, not for leave starting Tuesday 17:00.
+
+    A business duration ``D`` is met when ``until`` is at or after ``calendar.add(since, D)``
+    (so ``>=`` reads "at least D ahead", ``<`` "less than D ahead"); a clock duration compares
+    real elapsed time. Without ``until`` it measures the time passed since ``since`` at ``now``.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["notice"] = "notice"
+    since: str
+    until: str | None = None
+    op: CompareOp
+    duration: DurationField | None = None
+    param: str | None = None
+    calendar: str | None = None
+
+    @model_validator(mode="after")
+    def _one_duration(self) -> Notice:
+        if (self.duration is None) == (self.param is None):
+            raise ValueError("notice needs exactly one of 'duration' or 'param'")
+        return self
+
+
+class _NoticeTest:
+    """``since`` -> ``until`` compared with a duration; bound into compiled code."""
+
+    __slots__ = ("calendar", "delta", "duration", "op")
+
+    def __init__(
+        self, op: str, duration: WallDuration | BusinessDuration, calendar: BusinessCalendar | None
+    ) -> None:
+        self.op = _PY_OPS[op]
+        self.duration = duration
+        self.delta = duration.delta if isinstance(duration, WallDuration) else None
+        self.calendar = calendar
+
+    def __call__(self, start: datetime, end: datetime) -> bool:
+        begin, finish = ensure_aware(start, "since"), ensure_aware(end, "until")
+        if self.delta is not None:
+            return self.op(finish - begin, self.delta)
+        assert self.calendar is not None
+        return self.op(finish, self.calendar.add(begin, self.duration).astimezone(UTC))
+
+    def __repr__(self) -> str:
+        where = "" if self.calendar is None else f" in {self.calendar.timezone}"
+        return f"<notice {self.duration}{where}>"
+
+
+class _NoticeHandler:
+    def check(self, cond: Notice, ctx: CheckContext) -> None:
+        _instant_field(ctx, "notice", cond.since, "since")
+        if cond.until is not None:
+            _instant_field(ctx, "notice", cond.until, "until")
+        if cond.param is not None:
+            ctx.param(cond.param, "duration")
+        if cond.calendar is not None:
+            _calendar(ctx, cond.calendar)
+        duration = cond.duration if cond.param is None else ctx.params[cond.param].default
+        _check_business(duration, cond.calendar, ctx, "duration" if cond.param is None else "param")
+
+    def _test(self, cond: Notice, params: dict[str, Any]) -> _NoticeTest:
+        duration = cond.duration if cond.param is None else params[cond.param]
+        if not isinstance(duration, WallDuration | BusinessDuration):
+            raise PolicyError(f"notice needs a duration (got {duration!r})")
+        _check_business(duration, cond.calendar, None, "param")
+        calendar = None if cond.calendar is None else get_calendar(cond.calendar)
+        return _NoticeTest(cond.op, duration, calendar)
+
+    def source(self, cond: Notice, ctx: CompileContext) -> str:
+        guards, start = ctx.access(cond.since)
+        end = "now"
+        if cond.until is not None:
+            more, end = ctx.access(cond.until)
+            guards = guards + more
+        test = ctx.const(self._test(cond, ctx.params))
+        return _join([*guards, f"{test}({start}, {end})"], "and")
+
+    def evaluate(self, cond: Notice, env: Env) -> TraceNode:
+        start = env.get(cond.since)
+        end = env.now if cond.until is None else env.get(cond.until)
+        values: dict[str, Any] = {cond.since: start, cond.until or "now": end}
+        text = self.describe(cond, "en", env.describe)
+        if start is None or end is None:
+            return TraceNode("notice", text, False, values)
+        test = self._test(cond, env.params)
+        begin, finish = _aware(start, cond.since), _aware(end, cond.until or "now")
+        if test.delta is not None:
+            span = finish - begin
+            values["elapsed"] = span
+            result = _PY_OPS[cond.op](span, test.delta)
+        else:
+            assert test.calendar is not None
+            reached = test.calendar.add(begin, test.duration)
+            values[f"{test.duration} after {cond.since}"] = reached
+            if begin <= finish:
+                values["working time"] = test.calendar.elapsed(begin, finish)
+            result = _PY_OPS[cond.op](finish, reached)
+        return TraceNode("notice", text, result, values)
+
+    def describe(self, cond: Notice, lang: Lang, ctx: DescribeContext) -> str:
+        since = ctx.label(cond.since, lang)
+        amount = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.duration, lang)
+        where = "" if cond.calendar is None else _in_zone(None, cond.calendar, lang)
+        if cond.until is None:
+            if lang == "zh":
+                return f"自{since}起已过{_SPAN_ZH[cond.op]}{amount}{where}"
+            return f"{_SPAN_EN[cond.op]} {amount} have passed since {since}{where}"
+        until = ctx.label(cond.until, lang)
+        if lang == "zh":
+            return f"{since}比{until}提前{_SPAN_ZH[cond.op]}{amount}{where}"
+        return f"{since} is {_SPAN_EN[cond.op]} {amount} ahead of {until}{where}"
+
+    def reads_now(self, cond: Notice) -> bool:
+        return cond.until is None
+
+
+def _check_business(duration: Any, calendar: str | None, ctx: CheckContext | None, at: str) -> None:
+    if not isinstance(duration, BusinessDuration):
+        return
+    problem = None
+    if calendar is None:
+        problem = f"{duration} is business time; name the calendar to count it in (calendar: china)"
+    elif duration.unit == "days" and not float(duration.amount).is_integer():
+        problem = f"business days must be whole (got {duration}); use business hours"
+    if problem is None:
+        return
+    if ctx is None:
+        raise PolicyError(problem)
+    raise ctx.fail(problem, at=(at,))
+
+
+# --------------------------------------------------------------------------- time of day
+
+
+class TimeOfDay(_TimeKind):
+    """Compares the instant at ``path`` with a time of day on a related date: the local date
+    of ``day_of`` (a datetime or date field; omitted: of ``path`` itself), moved by ``days``
+    calendar days or ``working_days`` working days of ``calendar``.
+
+    ``{kind: time_of_day, path: requested_at, op: "<", time: "12:00", day_of: shift_starts_at}``
+    ("asked before 12:00 on the shift date") holds for a request at 11:59 on the day of a
+    22:00 shift, not for one at 12:00. With ``shifts: <pattern>``, the date is that of the
+    shift running at ``day_of``, so a night shift keeps its start date after midnight.
+    (The field is not called ``on``: YAML 1.1 reads a bare ``on`` key as ``true``.)
+    ``time`` is a literal, ``{param: name}`` (a ``time`` parameter) or ``{field: path}``.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["time_of_day"] = "time_of_day"
+    path: str
+    op: Literal["<", "<=", ">", ">="]
+    time: ClockField
+    day_of: str | None = None
+    days: DayShift = 0
+    working_days: DayShift = 0
+    calendar: str | None = None
+    shifts: str | None = None
+    agent: str | None = None
+    tz: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TimeOfDay:
+        if self.days and self.working_days:
+            raise ValueError("time_of_day takes 'days' or 'working_days', not both")
+        if self.working_days and self.calendar is None:
+            raise ValueError("'working_days' counts in a calendar: add calendar: <name>")
+        if self.agent is not None and self.shifts is None:
+            raise ValueError("'agent' picks a rota in 'shifts'; add shifts: <name>")
+        return self
+
+
+class _TimeOfDayTest:
+    """The instant compared with a clock time on a related date; bound into compiled code."""
+
+    __slots__ = ("calendar", "days", "op", "pattern", "working_days", "zone")
+
+    def __init__(self, cond: TimeOfDay) -> None:
+        self.op = _INSTANT_OPS[cond.op]
+        self.zone = _zone(cond.tz, cond.calendar, cond.shifts)
+        self.calendar = None if cond.calendar is None else get_calendar(cond.calendar)
+        self.pattern = None if cond.shifts is None else get_shift_pattern(cond.shifts)
+        self.days = timedelta(days=cond.days)
+        self.working_days = cond.working_days
+
+    def day(self, on: date, agent: Any) -> date:
+        """The local date (in the condition's zone) the time of day is read on."""
+        if isinstance(on, datetime):
+            moment = ensure_aware(on, "day_of")
+            occurrence = None
+            if self.pattern is not None:
+                occurrence = self.pattern.shift_at(moment, 0 if agent is None else agent)
+            day = occurrence.shift_date if occurrence is not None else moment.astimezone(self.zone).date()
+        else:
+            day = on
+        if self.working_days:
+            assert self.calendar is not None
+            day = self.calendar.add_working_days(day, self.working_days)
+        return day + self.days
+
+    def cutoff(self, on: date, clock: time, agent: Any) -> datetime:
+        """The instant the condition compares with."""
+        return _at(self.day(on, agent), clock, self.zone)
+
+    def __call__(self, instant: datetime, on: date, clock: time, agent: Any) -> bool:
+        return self.op(ensure_aware(instant, "path"), self.cutoff(on, clock, agent))
+
+    def __repr__(self) -> str:
+        return f"<time_of_day {self.zone}>"
+
+
+class _TimeOfDayHandler:
+    def check(self, cond: TimeOfDay, ctx: CheckContext) -> None:
+        _instant_field(ctx, "time_of_day", cond.path, "path")
+        on_kind = "datetime"
+        if cond.day_of is not None:
+            on_kind = _instant_field(ctx, "time_of_day", cond.day_of, "day_of", dates=True)
+        cond.time.check(ctx, "time")
+        if cond.calendar is not None:
+            _calendar(ctx, cond.calendar)
+        if cond.shifts is not None:
+            _pattern(ctx, cond.shifts)
+            if on_kind == "date":
+                raise ctx.fail(
+                    f"{cond.day_of} is a date; 'shifts' finds the shift running at an instant",
+                    at=("shifts",),
+                )
+        if cond.agent is not None:
+            info = ctx.field(cond.agent, at="agent")
+            if info.kind not in ("text", "number") or info.is_collection:
+                raise ctx.fail(
+                    f"agent must be a text or number field; {cond.agent} is {info.describe()}",
+                    at=("agent",),
+                )
+
+    def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
+        guards, instant = ctx.access(cond.path)
+        on = instant
+        if cond.day_of is not None:
+            more, on = ctx.access(cond.day_of)
+            guards += more
+        more, clock = cond.time.source(ctx)
+        guards += more
+        agent = "None"
+        if cond.agent is not None:
+            more, agent = ctx.access(cond.agent)
+            guards += more
+        test = ctx.const(_TimeOfDayTest(cond))
+        return _join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
+
+    def evaluate(self, cond: TimeOfDay, env: Env) -> TraceNode:
+        instant = env.get(cond.path)
+        on = instant if cond.day_of is None else env.get(cond.day_of)
+        clock = cond.time.read(env)
+        agent = None if cond.agent is None else env.get(cond.agent)
+        values: dict[str, Any] = {cond.path: instant}
+        if cond.day_of is not None:
+            values[cond.day_of] = on
+        if cond.time.field is not None or cond.time.param is not None:
+            values[cond.time.field or cond.time.param or "time"] = clock
+        text = self.describe(cond, "en", env.describe)
+        if instant is None or on is None or clock is None or (cond.agent is not None and agent is None):
+            return TraceNode("time_of_day", text, False, values)
+        test = _TimeOfDayTest(cond)
+        cutoff = test.cutoff(on, clock, agent)
+        values["date"] = test.day(on, agent)
+        values["cutoff"] = cutoff.astimezone(test.zone)
+        result = _INSTANT_OPS[cond.op](_aware(instant, cond.path), cutoff)
+        return TraceNode("time_of_day", text, result, values)
+
+    def describe(self, cond: TimeOfDay, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        clock = cond.time.describe(lang, ctx)
+        if cond.day_of is None:
+            base = "当天" if lang == "zh" else "the same day"
+        else:
+            on = ctx.label(cond.day_of, lang)
+            if cond.shifts is not None:
+                base = f"{on}所在班次的日期" if lang == "zh" else f"the shift date of {on}"
+            else:
+                base = f"{on}当天" if lang == "zh" else f"the date of {on}"
+        shift = cond.days or cond.working_days
+        unit_zh = "个工作日" if cond.working_days else "天"
+        unit_en = "working day" if cond.working_days else "day"
+        where = _in_zone(cond.tz, cond.calendar, lang)
+        if lang == "zh":
+            if shift:
+                base = f"{base}{'前' if shift < 0 else '后'}{abs(shift)}{unit_zh}"
+            return f"{label}{_BEFORE_ZH[cond.op]}{base}的{clock}{where}"
+        if shift in (-1, 1) and cond.days:
+            base = f"the day {'before' if shift < 0 else 'after'} {base}"
+        elif shift:
+            plural = "s" if abs(shift) != 1 else ""
+            base = f"{abs(shift)} {unit_en}{plural} {'before' if shift < 0 else 'after'} {base}"
+        return f"{label} is {_BEFORE_EN[cond.op]} {clock} on {base}{where}"
+
+    def reads_now(self, cond: TimeOfDay) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------- days and hours
+
+
+class OnHoliday(ConditionBase):
+    """Holds when the date at ``path`` (a date, or an instant's local date in the calendar's
+    zone) is a public holiday of ``calendar``.
+
+    ``{kind: on_holiday, path: starts_at, calendar: china}`` holds for 2025-10-01 (National
+    Day), not for 2025-09-28 (a Sunday worked in exchange, 调休).
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["on_holiday"] = "on_holiday"
+    path: str
+    calendar: str
+
+
+class OnDayOff(ConditionBase):
+    """Holds when the date at ``path`` has no working hours in ``calendar``: a weekend, a
+    public holiday or a closure, but not a weekend made a working day (调休).
+
+    ``{kind: on_day_off, path: starts_at, calendar: china}`` holds for Saturday 2026-01-10,
+    not for Sunday 2025-09-28 (worked in exchange for the National Day holiday).
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["on_day_off"] = "on_day_off"
+    path: str
+    calendar: str
+
+
+class _DayTest:
+    """Whether a date (or instant's local date) is a holiday / a day off; compiled-code callable."""
+
+    __slots__ = ("calendar", "day_off", "zone")
+
+    def __init__(self, calendar: BusinessCalendar, day_off: bool) -> None:
+        self.calendar = calendar
+        self.zone = calendar.zone
+        self.day_off = day_off
+
+    def local_date(self, value: date) -> date:
+        """``value`` itself, or an instant's local date in the calendar's zone."""
+        if isinstance(value, datetime):
+            return ensure_aware(value, "path").astimezone(self.zone).date()
+        return value
+
+    def __call__(self, value: date) -> bool:
+        day = self.local_date(value)
+        if self.day_off:
+            return not self.calendar.is_working_day(day)
+        return self.calendar.is_holiday(day)
+
+    def __repr__(self) -> str:
+        return f"<{'day off' if self.day_off else 'holiday'} in {self.calendar.timezone}>"
+
+
+class _CalendarPathHandler:
+    """What the kinds testing one field against a named calendar share: the check, the
+    compiled call of a bound test, and never reading ``now``."""
+
+    #: Whether a date field is accepted besides an instant.
+    dates = False
+
+    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
+        """The callable the compiled code binds for ``calendar``."""
+        raise NotImplementedError
+
+    def check(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CheckContext) -> None:
+        _instant_field(ctx, cond.kind, cond.path, "path", dates=self.dates)
+        _calendar(ctx, cond.calendar)
+
+    def source(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
+        guards, value = ctx.access(cond.path)
+        test = ctx.const(self.test_for(get_calendar(cond.calendar)))
+        return _join([*guards, f"{test}({value})"], "and")
+
+    def reads_now(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours) -> bool:
+        return False
+
+
+class _DayHandler(_CalendarPathHandler):
+    dates = True
+
+    def __init__(self, day_off: bool) -> None:
+        self.day_off = day_off
+
+    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
+        return _DayTest(calendar, self.day_off)
+
+    def evaluate(self, cond: OnHoliday | OnDayOff, env: Env) -> TraceNode:
+        value = env.get(cond.path)
+        values: dict[str, Any] = {cond.path: value}
+        text = self.describe(cond, "en", env.describe)
+        if value is None:
+            return TraceNode(cond.kind, text, False, values)
+        calendar = get_calendar(cond.calendar)
+        day = _DayTest(calendar, self.day_off).local_date(value)
+        values["date"] = day
+        values["holiday"] = calendar.is_holiday(day)
+        values["working day"] = calendar.is_working_day(day)
+        result = not values["working day"] if self.day_off else values["holiday"]
+        return TraceNode(cond.kind, text, result, values)
+
+    def describe(self, cond: OnHoliday | OnDayOff, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        where = _in_zone(None, cond.calendar, lang)
+        if lang == "zh":
+            return f"{label}{'是休息日' if self.day_off else '是法定节假日'}{where}"
+        return f"{label} falls on {'a day off' if self.day_off else 'a public holiday'}{where}"
+
+
+class InWorkingHours(ConditionBase):
+    """Holds when the instant at ``path`` lies in the working hours of ``calendar``.
+
+    ``{kind: in_working_hours, path: called_at, calendar: china}`` holds for Monday
+    2026-01-05 10:00 (Shanghai), not for 19:00 that day nor for 2026-01-01 (New Year).
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["in_working_hours"] = "in_working_hours"
+    path: str
+    calendar: str
+
+
+class OutsideWorkingHours(ConditionBase):
+    """Holds when the instant at ``path`` lies outside the working hours of ``calendar``
+    (a missing instant is neither inside nor outside: the condition is false).
+
+    ``{kind: outside_working_hours, path: called_at, calendar: china}`` holds for Monday
+    2026-01-05 19:00 (Shanghai), not for 10:00 that day.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["outside_working_hours"] = "outside_working_hours"
+    path: str
+    calendar: str
+
+
+class _HoursTest:
+    """Whether an instant is (or is not) in working time; compiled-code callable."""
+
+    __slots__ = ("calendar", "inside")
+
+    def __init__(self, calendar: BusinessCalendar, inside: bool) -> None:
+        self.calendar = calendar
+        self.inside = inside
+
+    def __call__(self, instant: datetime) -> bool:
+        return self.calendar.is_working_time(instant) is self.inside
+
+    def __repr__(self) -> str:
+        return f"<{'in' if self.inside else 'outside'} working hours of {self.calendar.timezone}>"
+
+
+class _HoursHandler(_CalendarPathHandler):
+    def __init__(self, inside: bool) -> None:
+        self.inside = inside
+
+    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
+        return _HoursTest(calendar, self.inside)
+
+    def evaluate(self, cond: InWorkingHours | OutsideWorkingHours, env: Env) -> TraceNode:
+        value = env.get(cond.path)
+        values: dict[str, Any] = {cond.path: value}
+        text = self.describe(cond, "en", env.describe)
+        if value is None:
+            return TraceNode(cond.kind, text, False, values)
+        calendar = get_calendar(cond.calendar)
+        local = _aware(value, cond.path).astimezone(calendar.zone)
+        values["local time"] = local
+        hours = calendar.working_hours(local.date())
+        values["hours that day"] = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in hours) or "closed"
+        working = any(start <= local < end for start, end in hours)
+        return TraceNode(cond.kind, text, working is self.inside, values)
+
+    def describe(self, cond: InWorkingHours | OutsideWorkingHours, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        where = _in_zone(None, cond.calendar, lang)
+        if lang == "zh":
+            return f"{label}在工作时间{'内' if self.inside else '外'}{where}"
+        return f"{label} is {'within' if self.inside else 'outside'} working hours{where}"
+
+
+# --------------------------------------------------------------------------- shifts
+
+
+class NightShift(ConditionBase):
+    """Holds when the instant at ``path`` falls in a shift flagged ``night`` of the registered
+    shift pattern ``shifts`` (for the agent named by the field ``agent``, else offset 0).
+
+    With a 16:00-00:50 night shift worked six days on from Monday 2026-01-05,
+    ``{kind: night_shift, path: starts_at, shifts: call-centre}`` holds for 2026-01-06 00:30
+    (Monday's shift, after midnight), not for 2026-01-05 12:00.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["night_shift"] = "night_shift"
+    path: str
+    shifts: str
+    agent: str | None = None
+
+
+class _NightTest:
+    """Whether an instant is in a night shift; compiled-code callable."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: ShiftPattern) -> None:
+        self.pattern = pattern
+
+    def __call__(self, instant: datetime, agent: Any) -> bool:
+        return self.pattern.is_night_shift(instant, 0 if agent is None else agent)
+
+    def __repr__(self) -> str:
+        return f"<night shift of {self.pattern.timezone} pattern>"
+
+
+class _NightHandler:
+    def check(self, cond: NightShift, ctx: CheckContext) -> None:
+        _instant_field(ctx, "night_shift", cond.path, "path")
+        _pattern(ctx, cond.shifts)
+        if cond.agent is not None:
+            info = ctx.field(cond.agent, at="agent")
+            if info.kind not in ("text", "number") or info.is_collection:
+                raise ctx.fail(
+                    f"agent must be a text or number field; {cond.agent} is {info.describe()}",
+                    at=("agent",),
+                )
+
+    def source(self, cond: NightShift, ctx: CompileContext) -> str:
+        guards, value = ctx.access(cond.path)
+        agent = "None"
+        if cond.agent is not None:
+            more, agent = ctx.access(cond.agent)
+            guards = guards + more
+        test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
+        return _join([*guards, f"{test}({value}, {agent})"], "and")
+
+    def evaluate(self, cond: NightShift, env: Env) -> TraceNode:
+        value = env.get(cond.path)
+        agent = None if cond.agent is None else env.get(cond.agent)
+        values: dict[str, Any] = {cond.path: value}
+        if cond.agent is not None:
+            values[cond.agent] = agent
+        text = self.describe(cond, "en", env.describe)
+        if value is None or (cond.agent is not None and agent is None):
+            return TraceNode("night_shift", text, False, values)
+        occurrence = get_shift_pattern(cond.shifts).shift_at(value, 0 if agent is None else agent)
+        values["shift"] = "none" if occurrence is None else str(occurrence.shift)
+        if occurrence is not None:
+            values["shift date"] = occurrence.shift_date
+        result = occurrence is not None and occurrence.night
+        return TraceNode("night_shift", text, result, values)
+
+    def describe(self, cond: NightShift, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        if lang == "zh":
+            return f"{label}处于夜班（{cond.shifts}排班）"
+        return f"{label} falls in a night shift ({cond.shifts} rota)"
+
+    def reads_now(self, cond: NightShift) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------- daily windows
+
+
+class WithinHours(_TimeKind):
+    """Holds when the local time of day of the instant at ``path`` lies in the daily window
+    ``[start, end)``; a window with ``end`` before ``start`` crosses midnight, and one with
+    ``end`` equal to ``start`` is empty.
+
+    ``{kind: within_hours, path: callback_at, start: {field: customer.rest_from},
+    end: {field: customer.rest_until}, tz: Asia/Shanghai}`` holds for a callback at 23:00
+    when the customer rests 22:00-08:00, not for one at 08:00.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["within_hours"] = "within_hours"
+    path: str
+    start: ClockField
+    end: ClockField
+    tz: str | None = None
+    calendar: str | None = None
+
+
+class _WindowTest:
+    """Whether an instant's local time lies in a daily window; compiled-code callable."""
+
+    __slots__ = ("zone",)
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+
+    def local(self, instant: datetime) -> time:
+        """The instant's local time of day in the zone."""
+        return ensure_aware(instant, "path").astimezone(self.zone).time()
+
+    def __call__(self, instant: datetime, start: time, end: time) -> bool:
+        clock = self.local(instant)
+        if start <= end:
+            return start <= clock < end
+        return clock >= start or clock < end
+
+    def __repr__(self) -> str:
+        return f"<daily window in {self.zone}>"
+
+
+class _WithinHandler:
+    def check(self, cond: WithinHours, ctx: CheckContext) -> None:
+        _instant_field(ctx, "within_hours", cond.path, "path")
+        cond.start.check(ctx, "start")
+        cond.end.check(ctx, "end")
+        if cond.calendar is not None:
+            _calendar(ctx, cond.calendar)
+
+    def source(self, cond: WithinHours, ctx: CompileContext) -> str:
+        guards, value = ctx.access(cond.path)
+        more, start = cond.start.source(ctx)
+        guards += more
+        more, end = cond.end.source(ctx)
+        guards += more
+        test = ctx.const(_WindowTest(_zone(cond.tz, cond.calendar)))
+        return _join([*guards, f"{test}({value}, {start}, {end})"], "and")
+
+    def evaluate(self, cond: WithinHours, env: Env) -> TraceNode:
+        value = env.get(cond.path)
+        start, end = cond.start.read(env), cond.end.read(env)
+        values: dict[str, Any] = {cond.path: value, "window": f"{_clock_or(start)}-{_clock_or(end)}"}
+        text = self.describe(cond, "en", env.describe)
+        if value is None or start is None or end is None:
+            return TraceNode("within_hours", text, False, values)
+        local = _WindowTest(_zone(cond.tz, cond.calendar)).local(value)
+        values["local time"] = local
+        # Interpreted independently of the compiled test: time since the window opened.
+        length = (_micros(end) - _micros(start)) % _DAY_MICROS
+        result = (_micros(local) - _micros(start)) % _DAY_MICROS < length
+        return TraceNode("within_hours", text, result, values)
+
+    def describe(self, cond: WithinHours, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        start, end = cond.start.describe(lang, ctx), cond.end.describe(lang, ctx)
+        where = _in_zone(cond.tz, cond.calendar, lang)
+        if lang == "zh":
+            return f"{label}的当地时间在{start}至{end}之间{where}"
+        return f"{label} is between {start} and {end} local time{where}"
+
+    def reads_now(self, cond: WithinHours) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------- recurring dates
+
+
+def _recurrence_input(value: Any) -> Any:
+    return parse_recurrence(value) if isinstance(value, str) else value
+
+
+def _recurrence_output(value: Recurrence) -> Any:
+    return value.text if value.text else value.model_dump(mode="json", exclude_defaults=True)
+
+
+RecurrenceField = Annotated[
+    Recurrence,
+    BeforeValidator(_recurrence_input),
+    PlainSerializer(_recurrence_output),
+]
+"""A recurrence written as a phrase (``"monthly by the 22nd"``) or in structured form."""
+
+
+class Recurring(_TimeKind):
+    """Compares the instant at ``path`` with the next due time of a ``recurrence``: the first
+    due date on or after the local date of ``period_start`` (a date or datetime field;
+    omitted: of ``path`` itself), at the recurrence's ``at`` time or else the end of that day.
+
+    ``==`` / ``!=`` compare local dates: ``{kind: recurring, path: held_at, op: "==",
+    recurrence: "monthly on the Friday before the 25th", tz: Asia/Shanghai}`` holds for a
+    meeting on Friday 2026-01-23, not for one on Friday 2026-01-16. The ordering operators
+    compare instants: ``{kind: recurring, path: submitted_at, op: ">", recurrence: "monthly
+    by the 22nd", period_start: month}`` (a late report) holds for 2026-01-23 00:00 when
+    ``month`` is 2026-01-01, not for 2026-01-22 23:59.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["recurring"] = "recurring"
+    path: str
+    op: CompareOp
+    recurrence: RecurrenceField
+    period_start: str | None = None
+    tz: str | None = None
+    calendar: str | None = None
+
+    @model_validator(mode="after")
+    def _not_per_shift(self) -> Recurring:
+        if self.recurrence.freq == "shift":
+            raise ValueError("a per-shift recurrence has no dates; use night_shift or a Duty")
+        return self
+
+
+class _RecurringTest:
+    """The instant compared with the next due time of a recurrence; compiled-code callable."""
+
+    __slots__ = ("cache", "clock", "op", "recurrence", "same_day", "zone")
+
+    def __init__(self, cond: Recurring) -> None:
+        self.recurrence = cond.recurrence
+        self.zone = _zone(cond.tz, cond.calendar)
+        self.clock = cond.recurrence.at or time.max
+        self.same_day = cond.op in ("==", "!=")
+        self.op = _PY_OPS[cond.op]
+        self.cache: dict[date, date] = {}
+
+    def due_date(self, day: date) -> date:
+        """The first due date on or after ``day``."""
+        due = self.cache.get(day)
+        if due is None:
+            midnight = datetime.combine(day, time(0))
+            found = self.recurrence.rule(midnight).after(midnight, inc=True)
+            if found is None:
+                raise TimeError(f"{self.recurrence.describe()} never falls due on or after {day}")
+            due = found.date()
+            if len(self.cache) >= 10_000:
+                self.cache.clear()
+            self.cache[day] = due
+        return due
+
+    def local(self, value: date) -> date:
+        """A field's local date in the rule's zone (never in the value's own offset)."""
+        if isinstance(value, datetime):
+            return ensure_aware(value, "period_start").astimezone(self.zone).date()
+        return value
+
+    def __call__(self, instant: datetime, start: date) -> bool:
+        moment = ensure_aware(instant, "path")
+        due = self.due_date(self.local(start))
+        if self.same_day:
+            return self.op(self.local(instant), due)
+        return self.op(moment, _at(due, self.clock, self.zone))
+
+    def __repr__(self) -> str:
+        return f"<recurring {self.recurrence.describe()!r}>"
+
+
+class _RecurringHandler:
+    def check(self, cond: Recurring, ctx: CheckContext) -> None:
+        _instant_field(ctx, "recurring", cond.path, "path")
+        if cond.period_start is not None:
+            _instant_field(ctx, "recurring", cond.period_start, "period_start", dates=True)
+        if cond.calendar is not None:
+            _calendar(ctx, cond.calendar)
+
+    def source(self, cond: Recurring, ctx: CompileContext) -> str:
+        guards, instant = ctx.access(cond.path)
+        start = instant
+        if cond.period_start is not None:
+            more, start = ctx.access(cond.period_start)
+            guards = guards + more
+        test = ctx.const(_RecurringTest(cond))
+        return _join([*guards, f"{test}({instant}, {start})"], "and")
+
+    def evaluate(self, cond: Recurring, env: Env) -> TraceNode:
+        instant = env.get(cond.path)
+        start = instant if cond.period_start is None else env.get(cond.period_start)
+        values: dict[str, Any] = {cond.path: instant}
+        if cond.period_start is not None:
+            values[cond.period_start] = start
+        text = self.describe(cond, "en", env.describe)
+        if instant is None or start is None:
+            return TraceNode("recurring", text, False, values)
+        test = _RecurringTest(cond)
+        due = test.due_date(test.local(start))
+        values["due date"] = due
+        if test.same_day:
+            local = test.local(instant)
+            values["local date"] = local
+            result = _PY_OPS[cond.op](local, due)
+        else:
+            deadline = _at(due, test.clock, test.zone).astimezone(test.zone)
+            values["due"] = deadline
+            result = _PY_OPS[cond.op](_aware(instant, cond.path), deadline)
+        return TraceNode("recurring", text, result, values)
+
+    def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        phrase = f"“{cond.recurrence.describe()}”"
+        where = _in_zone(cond.tz, cond.calendar, lang)
+        start = None if cond.period_start is None else ctx.label(cond.period_start, lang)
+        if lang == "zh":
+            base = f"{start}起" if start else ""
+            if cond.op in ("==", "!="):
+                return f"{label}{'是' if cond.op == '==' else '不是'}{base}{phrase}的到期日{where}"
+            return f"{label}{_BEFORE_ZH[cond.op]}{base}{phrase}的到期时间{where}"
+        base = f" from {start}" if start else ""
+        if cond.op in ("==", "!="):
+            verb = "falls" if cond.op == "==" else "does not fall"
+            return f"{label} {verb} on the next due date of {phrase}{base}{where}"
+        return f"{label} is {_BEFORE_EN[cond.op]} the next due time of {phrase}{base}{where}"
+
+    def reads_now(self, cond: Recurring) -> bool:
+        return False
+
+
+_DAY_MICROS = 86_400_000_000
+
+
+def _micros(clock: time) -> int:
+    return ((clock.hour * 60 + clock.minute) * 60 + clock.second) * 1_000_000 + clock.microsecond
+
+
+def _clock_or(clock: time | None) -> str:
+    return "?" if clock is None else _show_clock(clock)
+
+
+TIME_KINDS: tuple[type[ConditionBase], ...] = (
+    Notice,
+    TimeOfDay,
+    OnHoliday,
+    OnDayOff,
+    InWorkingHours,
+    OutsideWorkingHours,
+    NightShift,
+    WithinHours,
+    Recurring,
+)
+"""The condition classes this module adds to the kinds table."""
+
+register_kind(Notice, _NoticeHandler())
+register_kind(TimeOfDay, _TimeOfDayHandler())
+register_kind(OnHoliday, _DayHandler(day_off=False))
+register_kind(OnDayOff, _DayHandler(day_off=True))
+register_kind(InWorkingHours, _HoursHandler(inside=True))
+register_kind(OutsideWorkingHours, _HoursHandler(inside=False))
+register_kind(NightShift, _NightHandler())
+register_kind(WithinHours, _WithinHandler())
+register_kind(Recurring, _RecurringHandler())

@@ -1,0 +1,503 @@
+"""Window and sequence condition kinds for sessions (counts per window, the Nth occurrence,
+no two in a row, still open at a deadline), registered in the kinds table.
+
+These kinds remember earlier events, so only a session (:mod:`csrules._sessions`) can run
+them: the session keeps the counts, runs and open items in state it owns and hands each
+rule the values for the current event. A stateless :class:`~csrules.Engine` refuses them
+with a :class:`~csrules.exceptions.PolicyError` saying so when it compiles.
+
+In a policy file::
+
+    when: {kind: nth, match: {kind: contains, path: greeting, phrases: [喂]},
+           at: occurred_at, window: {calendar: month}, n: 3, or_later: true}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from csrules._policy.kinds.core import (
+    CheckContext,
+    CompileContext,
+    DescribeContext,
+    Env,
+    Lang,
+    handler_for,
+    register_kind,
+    show_value,
+    walk,
+)
+from csrules._policy.kinds.nodes import ConditionBase
+from csrules._policy.trace import TraceNode
+from csrules._time.durations import BusinessDuration, DurationField, WallDuration
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "WINDOW_KINDS",
+    "Count",
+    "InARow",
+    "Nth",
+    "SessionCompileContext",
+    "StillOpen",
+    "Window",
+    "window_values",
+]
+
+CalendarUnit = Literal["day", "week", "month", "year"]
+"""The calendar periods a window can follow."""
+
+
+class Window(BaseModel):
+    """Which earlier events count: those in the same calendar period as the current event
+    (``{calendar: month}``), or those within a rolling span before it (``{rolling: 30d}``,
+    or ``{param: swap_window}`` naming a duration parameter).
+
+    ``tz`` names the time zone calendar periods are read in; without it they are read in
+    the default zone (``Asia/Shanghai``), never in the offset an event time was written
+    with: ``2026-01-31T23:30+08:00`` and ``2026-01-31T15:30+00:00`` are both in January.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    calendar: CalendarUnit | None = None
+    rolling: DurationField | None = None
+    param: str | None = None
+    tz: str | None = None
+
+    @model_validator(mode="after")
+    def _one_span(self) -> Window:
+        given = [n for n in ("calendar", "rolling", "param") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a window needs exactly one of 'calendar', 'rolling' or 'param' "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        if self.tz is not None and self.calendar is None:
+            raise ValueError("'tz' only applies to a calendar window")
+        return self
+
+    def describe(self, lang: Lang, ctx: DescribeContext) -> str:
+        """The window in words (``in the same calendar month``, ``同一自然月内``)."""
+        if self.calendar is not None:
+            if lang == "zh":
+                return {"day": "同一天内", "week": "同一周内", "month": "同一自然月内",
+                        "year": "同一年内"}[self.calendar]
+            return f"in the same calendar {self.calendar}"
+        span = ctx.param(self.param, lang) if self.param is not None else show_value(
+            self.rolling, lang
+        )
+        return f"{span}内" if lang == "zh" else f"within {span}"
+
+
+_ADAPTER: list[TypeAdapter[Any]] = []
+
+
+def _condition(value: Any) -> Any:
+    """Parse a nested condition with the full union of kinds (built after this module)."""
+    if isinstance(value, ConditionBase):
+        return value
+    if not _ADAPTER:
+        from csrules._policy.model import Condition
+
+        _ADAPTER.append(TypeAdapter(Condition))
+    try:
+        return _ADAPTER[0].validate_python(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(condition)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"invalid nested condition: {problems}") from None
+
+
+NestedCondition = Annotated[Any, BeforeValidator(_condition)]
+"""A condition inside a window kind (any registered kind)."""
+
+
+class _Windowed(ConditionBase):
+    """Shared fields: the events that count (``match``) and their time field (``at``)."""
+
+    match: NestedCondition
+    at: str = "at"
+    window: Window | None = None
+
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The condition an event must meet to count."""
+        return (self.match,)
+
+
+class Count(_Windowed):
+    """Compares how many events of this subject match ``match`` in the window (the current
+    event included when it matches) with a number or an ``int`` parameter.
+
+    ``{kind: count, match: {kind: compare, path: swapped, op: "==", value: true},
+    window: {calendar: month}, op: ">", param: max_swaps}`` holds for the third swap in a
+    month when ``max_swaps`` is 2, not for the second, and not for a swap in the next month.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["count"] = "count"
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    value: StrictInt | None = None
+    param: str | None = None
+
+    @model_validator(mode="after")
+    def _one_number(self) -> Count:
+        if (self.value is None) == (self.param is None):
+            raise ValueError("count needs exactly one of 'value' or 'param'")
+        return self
+
+
+class Nth(_Windowed):
+    """Holds when the current event matches ``match`` and is the ``n``-th such event of this
+    subject in the window (or any later one, with ``or_later: true``).
+
+    Progressive discipline is one rule per step: ``n: 1`` corrects, ``n: 2`` warns and
+    ``{n: 3, or_later: true}`` fines. ``{kind: nth, match: ..., window: {calendar: month},
+    n: 2}`` holds for the second 喂 of January, not the first, and not the first of February.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Literal["nth"] = "nth"
+    n: StrictInt | None = None
+    param: str | None = None
+    or_later: bool = False
+
+    @model_validator(mode="after")
+    def _one_number(self) -> Nth:
+        if (self.n is None) == (self.param is None):
+            raise ValueError("nth needs exactly one of 'n' or 'param'")
+        if self.n is not None and self.n < 1:
+            raise ValueError(f"nth counts from 1 (got n={self.n})")
+        return self
+
+
+class InARow(ConditionBase):
+    """Holds when the current event and the ``times - 1`` events of this subject (and this
+    fact type) just before it all match ``match``: "never twice in a row".
+
+    ``{kind: in_a_row, match: {kind: compare, path: swapped, op: "==", value: true},
+    times: 2}`` holds for a swapped shift right after a swapped shift, not after a worked one.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["in_a_row"] = "in_a_row"
+    match: NestedCondition
+    times: StrictInt | None = 2
+    param: str | None = None
+
+    @model_validator(mode="after")
+    def _one_number(self) -> InARow:
+        if self.param is not None:
+            object.__setattr__(self, "times", None)
+        if (self.times is None) == (self.param is None):
+            raise ValueError("in_a_row needs exactly one of 'times' or 'param'")
+        if self.times is not None and self.times < 1:
+            raise ValueError(f"in_a_row needs times >= 1 (got {self.times})")
+        return self
+
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The condition each event in the run must meet."""
+        return (self.match,)
+
+
+class StillOpen(ConditionBase):
+    """Holds, at a tick, for an item (a work order) that is still open when ``now`` reaches
+    ``since + after``. Each rule fires once per item; closing the item (an event that meets
+    ``closed``) stops it. ``key`` names the field identifying the item within the subject
+    (omit it when the subject is the item).
+
+    ``{kind: still_open, key: order_id, since: opened_at, after: 24h,
+    closed: {kind: compare, path: status, op: "==", value: closed}}`` fires at the first
+    tick at or after 24 hours for an order opened and not closed, never for a closed one.
+
+    .. versionadded:: 0.1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["still_open"] = "still_open"
+    key: str | None = None
+    since: str
+    after: DurationField | None = None
+    param: str | None = None
+    closed: NestedCondition
+
+    @model_validator(mode="after")
+    def _one_duration(self) -> StillOpen:
+        if (self.after is None) == (self.param is None):
+            raise ValueError("still_open needs exactly one of 'after' or 'param'")
+        return self
+
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The condition that closes an item."""
+        return (self.closed,)
+
+
+WINDOW_KINDS = frozenset({"count", "nth", "in_a_row", "still_open"})
+"""The kinds that only a session can run."""
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+class SessionCompileContext(CompileContext):
+    """A compile context that knows where each window node's value lives.
+
+    ``slots`` maps ``id(node)`` to the Python expression holding that node's value for the
+    current event (``w[0]``); the session computes the values before the rule runs.
+    """
+
+    def __init__(self, *args: Any, slots: Mapping[int, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = slots
+
+    def slot(self, cond: ConditionBase) -> str:
+        """The expression of ``cond``'s value; a node the session did not plan is an error."""
+        try:
+            return self.slots[id(cond)]
+        except KeyError:
+            raise PolicyError(f"{cond.kind} is not allowed here (nested in another window)") from None
+
+
+_VALUES: ContextVar[Mapping[int, Any] | None] = ContextVar("csrules_window_values", default=None)
+
+
+@contextmanager
+def window_values(values: Mapping[int, Any]) -> Iterator[None]:
+    """Let the explaining interpreter see the session's window values (by ``id(node)``)."""
+    token = _VALUES.set(values)
+    try:
+        yield
+    finally:
+        _VALUES.reset(token)
+
+
+def _value_of(cond: ConditionBase) -> Any:
+    values = _VALUES.get()
+    if values is None or id(cond) not in values:
+        raise PolicyError(f"{cond.kind} needs a session: its value depends on earlier events")
+    return values[id(cond)]
+
+
+def _needs_session(cond: ConditionBase) -> PolicyError:
+    return PolicyError(
+        f"condition kind {cond.kind!r} counts or remembers events across calls and needs a "
+        "session; run this policy with csrules' SessionEngine, not a stateless Engine"
+    )
+
+
+def _check_match(cond: ConditionBase, match: Any, ctx: CheckContext, at: str) -> None:
+    if not isinstance(match, ConditionBase):
+        raise ctx.fail(f"{cond.kind}.{at} must be a condition (got {type(match).__name__})", at=(at,))
+    for node in walk(match):
+        if node.kind in WINDOW_KINDS:
+            raise ctx.fail(f"{node.kind} cannot be nested inside {cond.kind}.{at}", at=(at,))
+    handler_for(match).check(match, ctx.at(at))
+
+
+def _check_time_field(path: str, ctx: CheckContext, at: str) -> None:
+    info = ctx.field(path, at=at)
+    if info.kind != "datetime" or info.is_collection:
+        raise ctx.fail(f"{at} needs a datetime field; {path} is {info.describe()}", path=path, at=(at,))
+
+
+def _check_wall(value: Any, ctx: CheckContext, at: str) -> None:
+    if isinstance(value, BusinessDuration):
+        raise ctx.fail(f"{value} is business time; windows and deadlines use clock time", at=(at,))
+    if isinstance(value, WallDuration) and value.delta <= timedelta(0):
+        raise ctx.fail(f"{at} must be longer than zero (got {value})", at=(at,))
+
+
+def _check_window(window: Window | None, ctx: CheckContext) -> None:
+    if window is None:
+        return
+    if window.param is not None:
+        param = ctx.param(window.param, "duration", at="window")
+        _check_wall(param.default, ctx, "window")
+    elif window.rolling is not None:
+        _check_wall(window.rolling, ctx, "window")
+    if window.tz is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(window.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ctx.fail(f"unknown time zone {window.tz!r} (use an IANA name such as "
+                           "Asia/Shanghai)", at=("window", "tz")) from None
+
+
+def _int_param(name: str | None, ctx: CheckContext, at: str = "param") -> None:
+    if name is not None:
+        ctx.param(name, "int", at=at)
+
+
+_OPS_EN = {"==": "exactly", "!=": "other than", "<": "fewer than", "<=": "at most",
+           ">": "more than", ">=": "at least"}
+_OPS_ZH = {"==": "恰好", "!=": "不是", "<": "少于", "<=": "不超过", ">": "超过", ">=": "至少"}
+
+
+def _number(value: int | None, param: str | None, lang: Lang, ctx: DescribeContext) -> str:
+    return ctx.param(param, lang) if param is not None else str(value)
+
+
+def _match_words(match: ConditionBase, lang: Lang, ctx: DescribeContext) -> str:
+    return handler_for(match).describe(match, lang, ctx)
+
+
+class _WindowedHandler:
+    """What ``count`` and ``nth`` share: matching events, counted in a window, against a number."""
+
+    def check(self, cond: Count | Nth, ctx: CheckContext) -> None:
+        _check_match(cond, cond.match, ctx, "match")
+        _check_time_field(cond.at, ctx, "at")
+        _check_window(cond.window, ctx)
+        _int_param(cond.param, ctx)
+
+    def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:
+        """The session slot holding the window value, compared with the literal or parameter."""
+        if not isinstance(ctx, SessionCompileContext):
+            raise _needs_session(cond)
+        number = ctx.const(literal if cond.param is None else ctx.params[cond.param])
+        return f"({ctx.slot(cond)} {op} {number})"
+
+    def reads_now(self, cond: Count | Nth) -> bool:
+        return False
+
+
+class _CountHandler(_WindowedHandler):
+    def source(self, cond: Count, ctx: CompileContext) -> str:
+        return self.compare_slot(cond, ctx, cond.op, cond.value)
+
+    def evaluate(self, cond: Count, env: Env) -> TraceNode:
+        count = _value_of(cond)
+        limit = cond.value if cond.param is None else env.params[cond.param]
+        result = bool(_OPS[cond.op](count, limit))
+        return TraceNode("count", self.describe(cond, "en", env.describe), result,
+                         {"count": count, "limit": limit})
+
+    def describe(self, cond: Count, lang: Lang, ctx: DescribeContext) -> str:
+        window = cond.window.describe(lang, ctx) if cond.window else ("ever" if lang == "en" else "累计")
+        number = _number(cond.value, cond.param, lang, ctx)
+        match = _match_words(cond.match, lang, ctx)
+        if lang == "zh":
+            return f"{window}满足「{match}」的事件{_OPS_ZH[cond.op]}{number}次"
+        return f"{_OPS_EN[cond.op]} {number} events where {match}, {window}"
+
+
+class _NthHandler(_WindowedHandler):
+    def source(self, cond: Nth, ctx: CompileContext) -> str:
+        return self.compare_slot(cond, ctx, ">=" if cond.or_later else "==", cond.n)
+
+    def evaluate(self, cond: Nth, env: Env) -> TraceNode:
+        ordinal = _value_of(cond)
+        n = cond.n if cond.param is None else env.params[cond.param]
+        result = ordinal >= n if cond.or_later else ordinal == n
+        return TraceNode("nth", self.describe(cond, "en", env.describe), bool(result),
+                         {"occurrence": ordinal or None, "n": n})
+
+    def describe(self, cond: Nth, lang: Lang, ctx: DescribeContext) -> str:
+        window = cond.window.describe(lang, ctx) if cond.window else ("ever" if lang == "en" else "累计")
+        number = _number(cond.n, cond.param, lang, ctx)
+        match = _match_words(cond.match, lang, ctx)
+        if lang == "zh":
+            later = "及以后" if cond.or_later else ""
+            return f"{window}第{number}次{later}出现「{match}」"
+        later = " or later" if cond.or_later else ""
+        return f"occurrence #{number}{later} of: {match}, {window}"
+
+
+class _InARowHandler:
+    def check(self, cond: InARow, ctx: CheckContext) -> None:
+        _check_match(cond, cond.match, ctx, "match")
+        _int_param(cond.param, ctx)
+
+    def source(self, cond: InARow, ctx: CompileContext) -> str:
+        if not isinstance(ctx, SessionCompileContext):
+            raise _needs_session(cond)
+        times = ctx.const(cond.times if cond.param is None else ctx.params[cond.param])
+        return f"({ctx.slot(cond)} >= {times})"
+
+    def evaluate(self, cond: InARow, env: Env) -> TraceNode:
+        run = _value_of(cond)
+        times = cond.times if cond.param is None else env.params[cond.param]
+        return TraceNode("in_a_row", self.describe(cond, "en", env.describe), run >= times,
+                         {"run": run, "times": times})
+
+    def describe(self, cond: InARow, lang: Lang, ctx: DescribeContext) -> str:
+        number = _number(cond.times, cond.param, lang, ctx)
+        match = _match_words(cond.match, lang, ctx)
+        if lang == "zh":
+            return f"连续{number}次出现「{match}」"
+        return f"{number} in a row of: {match}"
+
+    def reads_now(self, cond: InARow) -> bool:
+        return False
+
+
+class _StillOpenHandler:
+    def check(self, cond: StillOpen, ctx: CheckContext) -> None:
+        _check_match(cond, cond.closed, ctx, "closed")
+        _check_time_field(cond.since, ctx, "since")
+        if cond.key is not None:
+            info = ctx.field(cond.key, at="key")
+            if info.is_collection or info.kind not in ("text", "number"):
+                raise ctx.fail(f"key needs a text or number field; {cond.key} is {info.describe()}",
+                               path=cond.key, at=("key",))
+        if cond.param is not None:
+            param = ctx.param(cond.param, "duration")
+            _check_wall(param.default, ctx, "param")
+        else:
+            _check_wall(cond.after, ctx, "after")
+
+    def source(self, cond: StillOpen, ctx: CompileContext) -> str:
+        if not isinstance(ctx, SessionCompileContext):
+            raise _needs_session(cond)
+        return f"({ctx.slot(cond)})"
+
+    def evaluate(self, cond: StillOpen, env: Env) -> TraceNode:
+        due = _value_of(cond)
+        return TraceNode("still_open", self.describe(cond, "en", env.describe),
+                         env.now is not None and due is not None and env.now >= due,
+                         {"due": due, "now": env.now})
+
+    def describe(self, cond: StillOpen, lang: Lang, ctx: DescribeContext) -> str:
+        after = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.after, lang)
+        since = ctx.label(cond.since, lang)
+        if lang == "zh":
+            return f"自{since}起{after}后仍未结案"
+        return f"still open {after} after {since}"
+
+    def reads_now(self, cond: StillOpen) -> bool:
+        return True
+
+
+_OPS: dict[str, Any] = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+register_kind(Count, _CountHandler())
+register_kind(Nth, _NthHandler())
+register_kind(InARow, _InARowHandler())
+register_kind(StillOpen, _StillOpenHandler())

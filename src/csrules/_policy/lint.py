@@ -1,0 +1,426 @@
+"""``csrules check``: validate policy files and lint them, with ``file:line`` locations.
+
+Validation reports every problem the loader finds (unknown fields, type errors, duplicate
+ids, a condition that does not fit the fact model). Lint then reports what loads but is
+probably wrong: parameters no rule uses, rules without a citation or with fewer than two
+worked examples, and conditions that can never hold (``x < 5 and x > 10``).
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from csrules._policy.check import check_policy
+from csrules._policy.errors import readable_loc, rule_id_at
+from csrules._policy.kinds import nodes as c
+from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
+from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth
+from csrules.exceptions import PolicyError
+
+__all__ = ["MIN_EXAMPLES", "Finding", "lint_file", "lint_policy", "never_holds"]
+
+MIN_EXAMPLES = 2
+"""Fewer worked examples than this on a rule is a finding: one example cannot show both sides."""
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem, located. ``code`` is stable for filtering (``unused-parameter`` ...)."""
+
+    file: str
+    line: int | None
+    severity: Severity
+    code: str
+    message: str
+    policy_id: str | None = None
+    rule_id: str | None = None
+
+    def render(self) -> str:
+        """``file:line: severity [code] message`` on one line."""
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        context = ""
+        if self.rule_id:
+            context = f"rule {self.rule_id!r}: "
+        elif self.policy_id:
+            context = f"policy {self.policy_id!r}: "
+        return f"{where}: {self.severity} [{self.code}] {context}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "policy": self.policy_id,
+            "rule": self.rule_id,
+        }
+
+
+def lint_file(path: str | Path) -> tuple[Policy | None, list[Finding]]:
+    """Load and lint one policy file; the policy is None when it does not load."""
+    name = str(path)
+    file = Path(path)
+    try:
+        text = read_policy_text(file)
+    except PolicyError as exc:
+        return None, [Finding(name, exc.line, "error", "unreadable", exc.message)]
+    try:
+        data, lines = read_document(text, fmt=format_of(file), name=name)
+    except PolicyError as exc:
+        return None, [Finding(name, exc.line, "error", "syntax", exc.message)]
+    findings = sorted(_validate(data, lines, name), key=lambda f: f.line or 0)
+    if findings:
+        return None, findings
+    try:
+        policy = Policy.model_validate(data)
+    except (ValidationError, PolicyError):  # reported by _validate; defensive
+        return None, findings
+    return policy, lint_policy(policy, file=name, lines=lines)
+
+
+MAX_PASSES = 50
+"""Most validation passes :func:`_validate` makes (each removes the unknown fields it found)."""
+
+
+def _validate(data: Any, lines: Lines, name: str) -> Iterator[Finding]:
+    """Every validation problem of ``data`` as a located finding.
+
+    Validation stops at the first failing part of a policy, so unknown fields are reported,
+    removed from a copy, and validation runs again: a file with three misspelt keys gets
+    three findings at once. Any other problem ends the passes.
+    """
+    if not isinstance(data, dict):
+        yield Finding(
+            name, lines.get(()), "error", "invalid", f"a policy file holds a mapping, not {type(data).__name__}"
+        )
+        return
+    current = copy.deepcopy(data)
+    for _ in range(MAX_PASSES):
+        problems = list(_problems(current))
+        for loc, message, _ in problems:
+            yield Finding(
+                name, line_for(lines, data, loc), "error", "invalid", message, _policy_id(data), rule_id_at(data, loc)
+            )
+        unknown = [loc for loc, _, is_unknown in problems if is_unknown]
+        if not problems or len(unknown) != len(problems) or not all(_drop(current, loc) for loc in unknown):
+            return
+
+
+def _policy_id(data: dict[str, Any]) -> str | None:
+    value = data.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
+    """``(loc, message, is_unknown_field)`` for each problem one validation pass reports."""
+    try:
+        check_depth(data)
+        Policy.model_validate(data, context=CHECKED_CONTEXT)
+    except PolicyError as exc:
+        yield exc.loc, exc.message, False
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            inner = (error.get("ctx") or {}).get("error")
+            if isinstance(inner, PolicyError) and len(inner.problems) > 1:
+                yield from _split(loc + inner.loc, inner.problems)
+            elif isinstance(inner, PolicyError):
+                loc = loc + inner.loc
+                message = inner.message
+                unknown = message.startswith("unknown field") or (
+                    len(inner.problems) == 1 and "unknown field" in inner.problems[0]
+                )
+                if unknown:
+                    message = f"unknown field {readable_loc(loc)}"
+                elif inner.path and inner.path not in message:
+                    message = f"at {inner.path}: {message}"
+                yield loc, message, unknown
+            elif error["type"] == "extra_forbidden":
+                yield loc, f"unknown field {readable_loc(loc)}", True
+            elif error["type"] == "missing":
+                yield loc, f"required field {readable_loc(loc)} is missing", False
+            else:
+                yield loc, f"{readable_loc(loc) or '(top)'}: {error['msg']}", False
+
+
+_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _parts(readable: str) -> tuple[Any, ...]:
+    """``rules[0].when`` -> ``("rules", 0, "when")``."""
+    return tuple(int(index) if index else name for index, name in _PART.findall(readable))
+
+
+def _split(full: tuple[Any, ...], problems: tuple[str, ...]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
+    """One problem per entry of a nested model's problem list, each at its own location.
+
+    The entries are ``"relative.loc: message"``; the error's ``loc`` is the first entry's
+    location inside the policy, so the prefix they share is ``loc`` minus that entry's part.
+    """
+    first, _, _ = problems[0].partition(": ")
+    base = full[: max(len(full) - len(_parts(first)), 0)]
+    for problem in problems:
+        where, _, message = problem.partition(": ")
+        loc = base + _parts(where)
+        if "unknown field" in message:
+            yield loc, f"unknown field {readable_loc(loc)}", True
+        elif "required field is missing" in message:
+            yield loc, f"required field {readable_loc(loc)} is missing", False
+        else:
+            yield loc, f"{readable_loc(loc)}: {message}", False
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Remove the key at ``loc`` (skipping union tags not in the data); False when absent."""
+    parent: Any = None
+    key: Any = None
+    current = data
+    for part in loc:
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
+            parent, key, current = current, part, current[part]
+    if isinstance(parent, dict) and key == loc[-1]:
+        del parent[key]
+        return True
+    return False
+
+
+def lint_policy(policy: Policy, *, file: str = "<policy>", lines: Lines | None = None) -> list[Finding]:
+    """Lint a loaded policy; ``lines`` (from :func:`read_document`) locates the findings."""
+    lines = lines or {}
+    findings: list[Finding] = []
+    used = check_policy(policy)
+    for name in policy.params:
+        if name not in used:
+            findings.append(
+                Finding(
+                    file,
+                    lines.get(("params", name)),
+                    "warning",
+                    "unused-parameter",
+                    f"parameter {name!r} is never used by a rule",
+                    policy.id,
+                )
+            )
+    for index, rule in enumerate(policy.rules):
+        at = lines.get(("rules", index))
+        if rule.citation is None:
+            findings.append(
+                Finding(
+                    file,
+                    at,
+                    "warning",
+                    "no-citation",
+                    "has no citation (which clause does it encode?)",
+                    policy.id,
+                    rule.id,
+                )
+            )
+        if len(rule.examples) < MIN_EXAMPLES:
+            findings.append(
+                Finding(
+                    file,
+                    lines.get(("rules", index, "examples"), at),
+                    "warning",
+                    "few-examples",
+                    f"has {len(rule.examples)} worked example(s); give at least "
+                    f"{MIN_EXAMPLES} (one that applies, one that does not)",
+                    policy.id,
+                    rule.id,
+                )
+            )
+        reason = never_holds(rule.when, policy.param_values)
+        if reason is not None:
+            findings.append(
+                Finding(
+                    file,
+                    lines.get(("rules", index, "when"), at),
+                    "warning",
+                    "never-holds",
+                    f"its condition can never hold: {reason}",
+                    policy.id,
+                    rule.id,
+                )
+            )
+    return findings
+
+
+# --------------------------------------------------------------------------- satisfiability
+
+
+@dataclass
+class _Range:
+    """What an ``all`` says about one value: bounds, equalities, exclusions, allowed set."""
+
+    low: tuple[Any, bool] | None = None  # (value, inclusive)
+    high: tuple[Any, bool] | None = None
+    equal: list[Any] = field(default_factory=list)
+    excluded: list[Any] = field(default_factory=list)
+    allowed: set[Any] | None = None
+    said: list[str] = field(default_factory=list)
+
+    def add(self, op: str, value: Any) -> None:
+        if op == "==":
+            self.equal.append(value)
+        elif op == "!=":
+            self.excluded.append(value)
+        elif op in (">", ">="):
+            bound = (value, op == ">=")
+            if self.low is None or _tighter_low(bound, self.low):
+                self.low = bound
+        else:
+            bound = (value, op == "<=")
+            if self.high is None or _tighter_high(bound, self.high):
+                self.high = bound
+
+    def contradiction(self) -> bool:
+        values = list(dict.fromkeys(map(_key, self.equal)))
+        if len(values) > 1:
+            return True
+        for value in self.equal:
+            if any(_key(value) == _key(x) for x in self.excluded):
+                return True
+            if self.allowed is not None and _key(value) not in self.allowed:
+                return True
+            if not _within(value, self.low, self.high):
+                return True
+        if self.allowed is not None and not (self.allowed - {_key(x) for x in self.excluded}):
+            return True
+        if self.low is not None and self.high is not None:
+            (lo, lo_in), (hi, hi_in) = self.low, self.high
+            if lo > hi or (lo == hi and not (lo_in and hi_in)):
+                return True
+        return False
+
+
+def _key(value: Any) -> Any:
+    return getattr(value, "delta", value)
+
+
+def _tighter_low(new: tuple[Any, bool], old: tuple[Any, bool]) -> bool:
+    return bool(new[0] > old[0] or (new[0] == old[0] and not new[1]))
+
+
+def _tighter_high(new: tuple[Any, bool], old: tuple[Any, bool]) -> bool:
+    return bool(new[0] < old[0] or (new[0] == old[0] and not new[1]))
+
+
+def _within(value: Any, low: tuple[Any, bool] | None, high: tuple[Any, bool] | None) -> bool:
+    try:
+        if low is not None and (value < low[0] or (value == low[0] and not low[1])):
+            return False
+        return not (high is not None and (value > high[0] or (value == high[0] and not high[1])))
+    except TypeError:
+        return True
+
+
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
+def _orderable(value: Any) -> bool:
+    return isinstance(value, int | float | str) and not (isinstance(value, float) and math.isnan(value))
+
+
+def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
+    """Why ``cond`` can never hold, or None when it may (or this cannot tell).
+
+    Finds contradictory comparisons of one field inside an ``all`` (including negated
+    leaves), ``is_set`` with ``is_missing`` on one field, an empty ``any``, and an ``any``
+    whose every branch can never hold.
+    """
+    if isinstance(cond, c.Any_):
+        if not cond.of:
+            return "an empty 'any' never holds"
+        reasons = [never_holds(child, params) for child in cond.of]
+        if all(reasons):
+            return "every branch of 'any' can never hold (" + "; ".join(r for r in reasons if r) + ")"
+        return None
+    if isinstance(cond, c.All):
+        for child in cond.of:
+            reason = never_holds(child, params)
+            if reason:
+                return reason
+        ranges: dict[str, _Range] = {}
+        presence: dict[str, set[bool]] = {}
+        for leaf, negated in _conjuncts(cond):
+            _constrain(leaf, negated, params, ranges, presence)
+        for path, states in presence.items():
+            if states == {True, False}:
+                return f"{path} is required to be both given and missing"
+        for path, rng in ranges.items():
+            try:
+                if rng.contradiction():
+                    return f"{path}: " + " and ".join(rng.said)
+            except TypeError:
+                continue
+    return None
+
+
+def _conjuncts(cond: c.All) -> Iterator[tuple[c.ConditionBase, bool]]:
+    for child in cond.of:
+        if isinstance(child, c.All):
+            yield from _conjuncts(child)
+        elif isinstance(child, c.Not) and not isinstance(child.condition, c.All | c.Any_ | c.Not):
+            yield child.condition, True
+        else:
+            yield child, False
+
+
+def _constrain(
+    leaf: c.ConditionBase,
+    negated: bool,
+    params: dict[str, Any],
+    ranges: dict[str, _Range],
+    presence: dict[str, set[bool]],
+) -> None:
+    if isinstance(leaf, c.IsSet | c.IsMissing):
+        presence.setdefault(leaf.path, set()).add(isinstance(leaf, c.IsSet) != negated)
+        return
+    if isinstance(leaf, c.Compare) and leaf.field is None:
+        value = params.get(leaf.param) if leaf.param is not None else leaf.value
+        value = _key(value)
+        if not (_orderable(value) or hasattr(value, "total_seconds")):
+            return
+        op = _NEGATE[leaf.op] if negated else leaf.op
+        rng = ranges.setdefault(leaf.path, _Range())
+        rng.add(op, value)
+        rng.said.append(f"{op} {leaf.param or repr(leaf.value)}")
+        return
+    if isinstance(leaf, c.Elapsed):
+        value = _key(leaf.duration if leaf.param is None else params.get(leaf.param))
+        if not hasattr(value, "total_seconds"):
+            return
+        op = _NEGATE[leaf.op] if negated else leaf.op
+        key = f"elapsed from {leaf.since} to {leaf.until or 'now'}"
+        rng = ranges.setdefault(key, _Range())
+        rng.add(op, value)
+        rng.said.append(f"{op} {leaf.param or leaf.duration}")
+        return
+    if isinstance(leaf, c.In | c.NotIn) and leaf.field is None:
+        values = params.get(leaf.param) if leaf.param is not None else leaf.value
+        if not isinstance(values, list | tuple | set | frozenset):
+            return
+        is_in = isinstance(leaf, c.In) != negated
+        rng = ranges.setdefault(leaf.path, _Range())
+        if is_in:
+            allowed = {_key(v) for v in values}
+            rng.allowed = allowed if rng.allowed is None else rng.allowed & allowed
+            rng.said.append(f"in {sorted(map(str, values))}")
+        else:
+            rng.excluded.extend(values)
+            rng.said.append(f"not in {sorted(map(str, values))}")

@@ -1,0 +1,374 @@
+"""Reading and writing policy files (YAML or JSON), safely and with line numbers.
+
+Loading never runs code from a file: YAML goes through PyYAML's safe loader, with aliases
+refused (no "billion laughs"), duplicate keys refused (no silently dropped rules), nesting
+bounded, and every error located as ``file:line``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from csrules._policy.errors import policy_error_from_validation, rule_id_at
+from csrules._policy.model import CHECKED_CONTEXT, MAX_DATA_DEPTH, Policy, check_depth
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "DuplicateKey",
+    "dump_policy",
+    "format_of",
+    "load_policy",
+    "loads_policy",
+    "policy_schema",
+    "read_document",
+    "read_policy_text",
+    "unique_keys",
+]
+
+MAX_FILE_BYTES = 5_000_000
+"""Largest policy file accepted; a policy is text a person reviews, not a data dump."""
+
+MAX_YAML_DEPTH = 300
+"""Deepest YAML nesting accepted before a document is refused (conditions allow 64 levels)."""
+
+Format = Literal["yaml", "json"]
+Lines = dict[tuple[Any, ...], int]
+
+
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+MAX_INT_DIGITS = 30
+"""Longest integer literal read; longer ones are refused (policies bound numbers far below)."""
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """The safe loader, minus aliases, with a depth limit.
+
+    ``12:30`` stays text (YAML 1.1 would read it as the base-60 number 750, silently turning
+    a time of day into a count); over-long integers are refused where they stand.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and _SEXAGESIMAL.match(value):
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        if len(node.value) > MAX_INT_DIGITS:
+            raise PolicyError(
+                f"the number {node.value[:20]}... is too long ({len(node.value)} digits)",
+                line=node.start_mark.line + 1,
+            )
+        return super().construct_yaml_int(node)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise PolicyError(
+                "YAML aliases (*name) are not allowed in policy files; write the value out",
+                line=mark.line + 1,
+            )
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise PolicyError(f"nested more than {MAX_YAML_DEPTH} levels deep", line=mark.line + 1)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
+
+
+def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -> tuple[Any, Lines]:
+    """Parse ``text`` into plain data and a map from locations to 1-based line numbers.
+
+    Used for policy files and for fact files, so every file error carries ``file:line``.
+    """
+    if not isinstance(text, str):
+        raise PolicyError(f"policy text must be str, not {type(text).__name__}", file=name)
+    if fmt not in ("yaml", "json"):
+        raise PolicyError(f"unknown format {fmt!r} (formats: yaml, json)", file=name)
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name)
+    if fmt == "json":
+        data = _read_json(text, name)
+        lines: Lines = {}
+        try:  # JSON is (nearly) YAML: borrow the YAML composer for line numbers
+            _, lines = _read_yaml(text, name)
+        except (PolicyError, yaml.YAMLError):
+            lines = {}
+        return data, lines
+    return _read_yaml(text, name)
+
+
+def _read_json(text: str, name: str | None) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
+    except RecursionError:
+        raise PolicyError(f"nested more than {MAX_DATA_DEPTH} levels deep", file=name) from None
+    except DuplicateKey as exc:
+        raise _duplicate_json_key(text, exc.key).located(file=name) from None
+    except PolicyError as exc:
+        raise exc.located(file=name) from None
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise PolicyError(f"the number {text[:20]}... is too long ({len(text)} digits)")
+    return int(text)
+
+
+class DuplicateKey(Exception):
+    """A JSON object gave ``key`` twice (located by the caller: the hook knows no positions)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object hook that refuses a key given twice (``json`` keeps the last silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def _duplicate_json_key(text: str, key: str) -> PolicyError:
+    """The error for a key given twice in one JSON object, with both positions."""
+    for first, second in _json_key_pairs(text):
+        if first[0] == key:
+            line, col = _position(text, first[1])
+            again_line, again_col = _position(text, second[1])
+            return PolicyError(
+                f"duplicate key {key!r} at {again_line}:{again_col} (first at {line}:{col})",
+                line=again_line,
+            )
+    return PolicyError(f"duplicate key {key!r}")
+
+
+def _json_key_pairs(text: str) -> Iterator[tuple[tuple[str, int], tuple[str, int]]]:
+    """``((key, offset), (key, offset))`` for each key repeated in one object of ``text``.
+
+    A small iterative scan (the text already parsed up to the duplicate), so depth costs nothing.
+    """
+    frames: list[dict[str, int] | None] = []  # an object's keys, or None for an array
+    expect_key = False
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == '"':
+            try:
+                value, end = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
+            except ValueError:  # past the duplicate the text may be broken: stop looking
+                return
+            keys = frames[-1] if frames else None
+            if expect_key and keys is not None:
+                if value in keys:
+                    yield (value, keys[value]), (value, position)
+                keys.setdefault(value, position)
+                expect_key = False
+            position = end
+            continue
+        if char in "{[":
+            frames.append({} if char == "{" else None)
+            expect_key = char == "{"
+        elif char in "}]" and frames:
+            frames.pop()
+        elif char == ",":
+            expect_key = bool(frames) and frames[-1] is not None
+        position += 1
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based ``(line, column)`` of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def _read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
+    try:
+        loader = _PolicyLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc).located(file=name) from None
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise PolicyError("the file is empty", file=name, line=1)
+        lines: Lines = {}
+        _collect_lines(node, (), lines, name)
+        data = loader.construct_document(node)
+    except PolicyError as exc:
+        raise exc.located(file=name) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise PolicyError(f"invalid YAML: {exc.problem or exc}", file=name, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc).located(file=name) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", file=name) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> PolicyError:
+    """A located error for a character YAML refuses (control characters, U+FFFE ...)."""
+    line, col = _position(text, exc.position)
+    return PolicyError(
+        f"unacceptable character U+{exc.character:04X} at {line}:{col}: control characters "
+        "and non-characters are not allowed",
+        line=line,
+    )
+
+
+def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | None) -> None:
+    stack = [(node, loc)]
+    while stack:
+        current, where = stack.pop()
+        lines[where] = current.start_mark.line + 1
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, value_node in current.value:
+                key = _scalar_key(key_node)
+                mark = key_node.start_mark
+                if key in seen:
+                    first = seen[key]
+                    raise PolicyError(
+                        f"duplicate key {key!r} at {mark.line + 1}:{mark.column + 1} "
+                        f"(first at {first.line + 1}:{first.column + 1})",
+                        line=mark.line + 1,
+                    )
+                seen[key] = mark
+                stack.append((value_node, (*where, key)))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, (*where, i)) for i, item in enumerate(current.value))
+
+
+def _scalar_key(node: Any) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return f"<{node.id} key at line {node.start_mark.line + 1}>"
+    if node.tag.endswith(":int"):
+        try:
+            return int(node.value)
+        except ValueError:
+            return node.value
+    return node.value
+
+
+def line_for(lines: Lines, data: Any, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest part of ``loc`` found in the document.
+
+    Validation locations may include union tags that are not in the data; they are skipped.
+    """
+    best = lines.get(())
+    matched: tuple[Any, ...] = ()
+    current = data
+    for part in loc:
+        in_mapping = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if not (in_mapping or in_list):
+            continue  # a union tag or a name that is not in the raw document
+        current = current[part]
+        matched = (*matched, part)
+        best = lines.get(matched, best)
+    return best
+
+
+def loads_policy(text: str, *, fmt: Format = "yaml", name: str | None = None) -> Policy:
+    """Build a :class:`Policy` from YAML or JSON text; errors say ``name:line``."""
+    data, lines = read_document(text, fmt=fmt, name=name)
+    return policy_from_data(data, lines=lines, name=name)
+
+
+def policy_from_data(data: Any, *, lines: Lines | None = None, name: str | None = None) -> Policy:
+    """Build a :class:`Policy` from parsed data, locating errors with ``lines``."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise PolicyError(
+            f"a policy file holds a mapping, not {type(data).__name__}",
+            file=name,
+            line=lines.get(()),
+        )
+    policy_id = data.get("id") if isinstance(data.get("id"), str) else None
+    try:
+        check_depth(data)
+        return Policy.model_validate(data, context=CHECKED_CONTEXT)
+    except ValidationError as exc:
+        error = policy_error_from_validation(exc, data=data)
+    except PolicyError as exc:
+        error = exc.located(policy_id=policy_id, rule_id=rule_id_at(data, exc.loc))
+    except RecursionError:
+        error = PolicyError("nested too deep", policy_id=policy_id)
+    raise error.located(file=name, line=line_for(lines, data, error.loc)) from None
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load a policy file (``.yaml``, ``.yml`` or ``.json``).
+
+    .. versionadded:: 0.1
+    """
+    if not isinstance(path, str | PathLike):
+        raise PolicyError(f"a policy file is named by a path, not {type(path).__name__}")
+    path = Path(path)
+    return loads_policy(read_policy_text(path), fmt=format_of(path), name=str(path))
+
+
+def format_of(path: Path) -> Format:
+    """The format of a policy file, from its suffix."""
+    return "json" if path.suffix.lower() == ".json" else "yaml"
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a policy file; unreadable or non-UTF-8 files raise a located error."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(
+            f"the policy file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            file=str(path),
+            line=line,
+        ) from None
+
+
+def dump_policy(policy: Policy, *, fmt: Format = "yaml") -> str:
+    """The policy as YAML or JSON text that :func:`loads_policy` reads back equal.
+
+    .. versionadded:: 0.1
+    """
+    data = policy.model_dump(mode="json", exclude_none=True)
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def policy_schema() -> dict[str, Any]:
+    """The JSON Schema of the policy file format, for editors validating YAML.
+
+    .. versionadded:: 0.1
+    """
+    schema = Policy.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema.setdefault("title", "csrules policy")
+    return schema

@@ -1,0 +1,630 @@
+"""Policy objects: :class:`Policy`, :class:`Rule`, parameters, effects, citations, examples.
+
+Every class is a frozen, closed pydantic model. Building one validates its structure and,
+for a :class:`Policy`, type-checks every condition against the fact model it names, so a
+policy that exists is a policy that can run. Errors are :class:`~csrules.exceptions.PolicyError`
+naming the policy, the rule and the path; callers never need to import pydantic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    model_validator,
+)
+
+from csrules._policy.errors import policy_error_from_validation
+from csrules._policy.kinds import nodes as conditions
+from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
+from csrules._time.durations import WallDuration as _Wall
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "Approve",
+    "Citation",
+    "Condition",
+    "Due",
+    "Effect",
+    "Escalate",
+    "Example",
+    "HitPolicy",
+    "Oblige",
+    "Parameter",
+    "ParameterType",
+    "Policy",
+    "Recommend",
+    "Rule",
+    "Severity",
+    "Source",
+    "Text",
+    "Violate",
+]
+
+MAX_CONDITION_DEPTH = 64
+"""Deepest nesting of conditions a rule may have (``not`` inside ``all`` inside ... counts one
+level each, a leaf counts one); deeper rules are refused when the policy is built."""
+
+MAX_DATA_DEPTH = 256
+"""Deepest nesting of raw policy data (mappings and lists) measured before validation recurses."""
+
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+"""What a parameter name looks like: an ASCII identifier (``max_late_minutes``)."""
+
+MAX_INT = 2**63 - 1
+"""Largest whole number (in size) a policy may hold; beyond it a number is a typo, not a rule."""
+
+_PARAM_NAME = re.compile(PARAM_NAME)
+_TEMPLATE_PART = re.compile(r"\{\{|\}\}|\{[^{}]*\}?|\}")
+# Characters a policy may not contain: the C0/C1 controls except tab and newlines, surrogates
+# and the non-characters U+FFFE/U+FFFF, exactly what the YAML reader refuses in a file.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+CHECKED_CONTEXT = {"depth_checked": True}
+"""Validation context for ``Policy.model_validate`` after :func:`check_depth` ran on the data."""
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+"""Text that must say something: ids, codes, roles, versions, messages."""
+
+
+class PolicyModel(BaseModel):
+    """Base of the policy classes: frozen, closed, and raising :class:`PolicyError`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            # pydantic runs this __init__ for nested models too, so each level adds only the
+            # id it owns: a policy its id, a rule its id; the outer level adds the location.
+            scope = type(self).__name__
+            raise policy_error_from_validation(exc, data=data, scope=scope) from None
+
+
+def _text_from_str(value: Any) -> Any:
+    # A bare string is accepted where a bilingual text is expected and serves both languages.
+    if isinstance(value, str):
+        return {"en": value, "zh": value}
+    return value
+
+
+class Text(PolicyModel):
+    """A text in English and Chinese. A bare string in a file means the same in both.
+
+    .. versionadded:: 0.1
+    """
+
+    en: NonEmpty
+    zh: NonEmpty
+
+    def get(self, lang: Literal["en", "zh"]) -> str:
+        """The text in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+    def placeholders(self) -> set[str]:
+        """The ``{name}`` parameter placeholders used in either language.
+
+        A malformed template (``{n:>9}``, ``{n!r}``, a lone brace) raises :class:`ValueError`.
+        """
+        return {name for text in (self.en, self.zh) for kind, name in _template(text) if kind}
+
+    def fill(self, en: Mapping[str, str], zh: Mapping[str, str]) -> Text:
+        """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces."""
+        if not any(brace in self.en + self.zh for brace in "{}"):
+            return self
+        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh))
+
+
+def _template(text: str) -> Iterator[tuple[bool, str]]:
+    """``(is_placeholder, text)`` pieces of a template: only ``{name}``, ``{{`` and ``}}``."""
+    position = 0
+    for match in _TEMPLATE_PART.finditer(text):
+        yield False, text[position : match.start()]
+        piece = match.group()
+        position = match.end()
+        if piece in ("{{", "}}"):
+            yield False, piece[0]
+        elif piece.endswith("}") and piece != "}" and _PARAM_NAME.match(piece[1:-1]):
+            yield True, piece[1:-1]
+        else:
+            raise ValueError(
+                f"{piece!r} is not a placeholder: write {{name}} with a parameter name, "
+                "and {{ or }} for a literal brace"
+            )
+    yield False, text[position:]
+
+
+def _filled(text: str, values: Mapping[str, str]) -> str:
+    return "".join(values[piece] if is_name else piece for is_name, piece in _template(text))
+
+
+BiText = Annotated[Text, BeforeValidator(_text_from_str)]
+
+
+class Source(PolicyModel):
+    """A source document a policy encodes (``id`` is what citations refer to).
+
+    .. versionadded:: 0.1
+    """
+
+    id: NonEmpty
+    title: BiText
+    file: str | None = None
+
+
+class Citation(PolicyModel):
+    """Where a rule comes from: the source document and its section, optionally the quote.
+
+    .. versionadded:: 0.1
+    """
+
+    source: NonEmpty
+    section: NonEmpty
+    quote: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source} § {self.section}"
+
+
+ParameterType = Literal["int", "float", "str", "bool", "duration", "time", "str_list"]
+"""The types a policy parameter can have."""
+
+_PARAM_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "int": TypeAdapter(int),
+    "float": TypeAdapter(float),
+    "str": TypeAdapter(str),
+    "bool": TypeAdapter(bool),
+    "duration": TypeAdapter(DurationField),
+    "time": TypeAdapter(time),
+    "str_list": TypeAdapter(tuple[str, ...]),
+}
+
+
+class Parameter(PolicyModel):
+    """A number (or duration, time, phrase list ...) a company may tune, with the source's default.
+
+    ``{type: duration, default: 24h, min: 1h, description: ...}``. Bounds apply to ``int``,
+    ``float`` and ``duration`` parameters.
+
+    .. versionadded:: 0.1
+    """
+
+    type: ParameterType
+    default: Any
+    min: Any = None
+    max: Any = None
+    unit: str | None = None
+    description: BiText | None = None
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> Parameter:
+        # Validate (and normalise) default and bounds once, so every later use is typed.
+        default = self.coerce(self.default, name="default", check_bounds=False)
+        bounds = {}
+        for bound in ("min", "max"):
+            value = getattr(self, bound)
+            if value is not None:
+                if self.type not in ("int", "float", "duration"):
+                    raise ValueError(
+                        f"{bound} is only allowed on int, float and duration parameters"
+                    )
+                bounds[bound] = self.coerce(value, name=bound, check_bounds=False)
+        object.__setattr__(self, "default", default)
+        for bound, value in bounds.items():
+            object.__setattr__(self, bound, value)
+        if self.min is not None and self.max is not None and _order(self.min) > _order(self.max):
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        self.coerce(default, name="default")
+        return self
+
+    @field_serializer("default", "min", "max")
+    def _written(self, value: Any) -> Any:
+        return show_param(value)
+
+    def coerce(self, value: Any, *, name: str = "value", check_bounds: bool = True) -> Any:
+        """Validate ``value`` against this parameter's type and bounds; return it typed."""
+        if self.type in ("int", "float") and isinstance(value, bool):
+            raise ValueError(f"{name} must be {self.type} (got bool {value!r})")
+        if self.type == "time" and isinstance(value, int | float):
+            raise ValueError(f'{name} must be a time such as "09:30" (got {value!r})')
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"{name} must be int (got float {value!r})")
+        try:
+            typed = _PARAM_ADAPTERS[self.type].validate_python(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            if error["type"] == "value_error":  # our own validator's message already quotes it
+                raise ValueError(f"{name}: {error['msg'].removeprefix('Value error, ')}") from None
+            raise ValueError(f"{name} must be {self.type} (got {value!r}: {error['msg']})") from None
+        if isinstance(typed, float) and not math.isfinite(typed):
+            raise ValueError(f"{name} must be a finite number (got {value!r})")
+        if check_bounds:
+            if self.min is not None and _order(typed) < _order(self.min):
+                raise ValueError(f"{name} {_show(typed)} is below the minimum {_show(self.min)}")
+            if self.max is not None and _order(typed) > _order(self.max):
+                raise ValueError(f"{name} {_show(typed)} is above the maximum {_show(self.max)}")
+        return typed
+
+
+def _order(value: Any) -> Any:
+    """A comparable form of a parameter value (durations compare by their length)."""
+    if isinstance(value, _Wall):
+        return value.delta
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, _Wall):
+        return format_timedelta(value.delta)
+    return str(value)
+
+
+def show_param(value: Any) -> Any:
+    """A parameter value as it is written in a policy file (durations as ``"24h"``)."""
+    if isinstance(value, _Wall):
+        return format_timedelta(value.delta)
+    if isinstance(value, time):
+        return value.strftime("%H:%M") if not value.second else value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "unit") and hasattr(value, "amount"):
+        return str(value)
+    return value
+
+
+Severity = Literal["notice", "minor", "major", "critical"]
+"""How serious a violation is, least to most."""
+
+
+class Violate(PolicyModel):
+    """Effect: the fact breaks the rule. ``code`` identifies the breach in reports.
+
+    ``{type: violation, code: ATT-7, severity: major, message: "late {max_late}"}``;
+    ``consequence`` says what follows (``counts as absence without leave (曠工)``).
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["violation"] = "violation"
+    code: NonEmpty
+    severity: Severity = "major"
+    message: BiText
+    consequence: BiText | None = None
+
+
+class Due(PolicyModel):
+    """When an obligation falls due: ``after`` a duration (or duration parameter) from ``since``
+    (a datetime field of the fact; omitted means ``now``). Business time (``3 business days``)
+    is counted in ``calendar``, a name registered with :func:`csrules.register_calendar`.
+
+    .. versionadded:: 0.1
+    """
+
+    after: DurationField | None = None
+    param: str | None = None
+    since: str | None = None
+    calendar: str | None = None
+
+    @model_validator(mode="after")
+    def _one_duration(self) -> Due:
+        if (self.after is None) == (self.param is None):
+            raise ValueError("due needs exactly one of 'after' or 'param'")
+        if self.calendar is not None:
+            from csrules._time.registry import get_calendar
+
+            get_calendar(self.calendar)  # an unknown name raises, listing the known ones
+        elif self.after is not None and not isinstance(self.after, _Wall):
+            raise ValueError(f"due after {self.after} counts business time: add calendar: <name>")
+        return self
+
+
+class Oblige(PolicyModel):
+    """Effect: someone (a role) must do something, optionally by a due time.
+
+    ``{type: obligation, action: "reply to the customer", who: agent,
+    due: {after: 3d, since: received_at}}``
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["obligation"] = "obligation"
+    action: BiText
+    who: NonEmpty
+    due: Due | None = None
+
+
+class Approve(PolicyModel):
+    """Effect: the fact needs approval by ``role`` before it stands.
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["approval"] = "approval"
+    role: NonEmpty
+    reason: BiText | None = None
+
+
+class Escalate(PolicyModel):
+    """Effect: the matter goes up to ``to`` (a role).
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["escalation"] = "escalation"
+    to: NonEmpty
+    reason: BiText | None = None
+
+
+class Recommend(PolicyModel):
+    """Effect: advice to show, for instance the phrase to say instead of a forbidden one.
+
+    .. versionadded:: 0.1
+    """
+
+    type: Literal["recommendation"] = "recommendation"
+    text: BiText
+
+
+Effect = Annotated[Violate | Oblige | Approve | Escalate | Recommend, Field(discriminator="type")]
+"""Any effect a rule can have, tagged by ``type``."""
+
+
+def effect_key(effect: Violate | Oblige | Approve | Escalate | Recommend) -> str:
+    """The short name worked examples use to expect an effect (``violation:ATT-7``)."""
+    if isinstance(effect, Violate):
+        return f"violation:{effect.code}"
+    if isinstance(effect, Oblige):
+        return f"obligation:{effect.who}"
+    if isinstance(effect, Approve):
+        return f"approval:{effect.role}"
+    if isinstance(effect, Escalate):
+        return f"escalation:{effect.to}"
+    return "recommendation"
+
+
+class Example(PolicyModel):
+    """A worked example: a fact, an optional ``now``, and the effect keys the rule must give.
+
+    ``expect: []`` says the rule does not hold for this fact; ``expect: [violation:ATT-7]``
+    says it holds with that effect. Keys: ``violation:<code>``, ``obligation:<who>``,
+    ``approval:<role>``, ``escalation:<role>``, ``recommendation``.
+
+    .. versionadded:: 0.1
+    """
+
+    name: str | None = None
+    fact: dict[str, Any]
+    now: datetime | None = None
+    expect: list[str]
+
+
+def _conditions_union() -> Any:
+    """Assemble the discriminated union of every registered condition kind."""
+    from csrules._policy.kinds.core import condition_classes
+
+    classes = tuple(condition_classes())
+    return Annotated[
+        classes[0] if len(classes) == 1 else _union(classes), Field(discriminator="kind")
+    ]
+
+
+def _union(classes: tuple[type, ...]) -> Any:
+    from functools import reduce
+    from operator import or_
+
+    return reduce(or_, classes)
+
+
+Condition: Any = _conditions_union()
+"""Any condition, tagged by ``kind``."""
+
+for _recursive in (conditions.All, conditions.Any_, conditions.Not):
+    _recursive.model_rebuild(_types_namespace={"Condition": Condition})
+
+
+class Rule(PolicyModel):
+    """One rule: when its condition holds, its effects apply.
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+    title: BiText
+    description: BiText | None = None
+    when: Condition
+    then: list[Effect] = Field(min_length=1)
+    citation: Citation | None = None
+    priority: StrictInt = 0
+    examples: list[Example] = Field(default_factory=list)
+
+
+def _param_name(name: str) -> str:
+    if not _PARAM_NAME.match(name):
+        raise ValueError(
+            f"parameter name {name!r} is not an identifier: use ASCII letters, digits and _, "
+            "not starting with a digit"
+        )
+    return name
+
+
+ParamName = Annotated[str, AfterValidator(_param_name)]
+"""A parameter name, matching :data:`PARAM_NAME`."""
+
+HitPolicy = Literal["collect", "first", "priority"]
+"""Which matching rules' effects a decision keeps: all of them (``collect``), the first in
+order (``first``), or those with the highest ``priority`` (``priority``)."""
+
+
+class Policy(PolicyModel):
+    """A versioned set of rules judging one fact type, with tunable parameters.
+
+    Building a policy checks it completely: structure, duplicate rule ids, parameter defaults
+    and overrides, citations, and every condition against the fact model (unknown field,
+    text compared with a number, unknown parameter ...).
+
+    .. versionadded:: 0.1
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+    version: NonEmpty
+    title: BiText
+    description: BiText | None = None
+    fact_type: str
+    hit_policy: HitPolicy = "collect"
+    params: dict[ParamName, Parameter] = Field(default_factory=dict)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)
+    rules: list[Rule]
+
+    @field_serializer("overrides")
+    def _overrides_written(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {name: show_param(v) for name, v in value.items()}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_depth(cls, data: Any, info: ValidationInfo) -> Any:
+        # Refuse deep nesting, NaN and control characters before pydantic recurses into it,
+        # unless the caller already ran check_depth on this data (CHECKED_CONTEXT).
+        if not (info.context and info.context.get("depth_checked")):
+            check_depth(data)
+        return data
+
+    @model_validator(mode="after")
+    def _checked(self) -> Policy:
+        from csrules._policy.check import check_policy
+
+        check_policy(self)
+        return self
+
+    @property
+    def param_values(self) -> dict[str, Any]:
+        """Every parameter's value in force: the override where there is one, else the default."""
+        return {
+            name: self.overrides.get(name, param.default) for name, param in self.params.items()
+        }
+
+    def with_params(self, **overrides: Any) -> Policy:
+        """A copy with parameter overrides, each validated against its type and bounds.
+
+        >>> policy.with_params(max_swaps_per_month=3)  # doctest: +SKIP
+        """
+        merged = {**self.overrides, **overrides}
+        return Policy(
+            **{**self.model_dump(mode="python", exclude={"overrides"}), "overrides": merged}
+        )
+
+    def with_rules(self, *rules: Rule, version: str | None = None) -> Policy:
+        """A copy with ``rules`` appended (a host extending a built-in policy)."""
+        data = self.model_dump(mode="python")
+        data["rules"] = [*self.rules, *rules]
+        if version is not None:
+            data["version"] = version
+        return Policy(**data)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with ``rule_id``; a :class:`KeyError` names the known ids."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(
+            f"policy {self.id!r} has no rule {rule_id!r}; rules: {[r.id for r in self.rules]}"
+        )
+
+    def duration_param(self, name: str) -> Duration:
+        """The duration parameter ``name`` in force."""
+        return parse_duration(self.param_values[name])
+
+
+def check_depth(data: Any) -> None:
+    """Raise :class:`PolicyError` when raw policy ``data`` cannot be a sane policy.
+
+    Refused, each located (``loc``): nesting deeper than :data:`MAX_DATA_DEPTH` (measured
+    iteratively, so a 10,000-level bomb costs nothing), a non-finite number (NaN passes
+    every bound), and control characters in text. Worked-example facts are left to their
+    fact model.
+    """
+    stack: list[tuple[Any, tuple[Any, ...], bool]] = [(data, (), False)]
+    while stack:
+        node, loc, in_fact = stack.pop()
+        if len(loc) > MAX_DATA_DEPTH:
+            raise PolicyError(
+                f"nested more than {MAX_DATA_DEPTH} levels deep (conditions: limit of "
+                f"{MAX_CONDITION_DEPTH} levels); flatten it with all/any lists",
+                loc=loc[:8],
+            )
+        in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] == "examples")
+        if not in_fact:
+            _check_value(node, loc)
+        # reversed: the stack then yields document order, so the first problem is reported
+        stack.extend(reversed([(child, where, in_fact) for child, where in _children(node, loc)]))
+
+
+def _children(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    if isinstance(node, dict):
+        yield from ((value, (*loc, key)) for key, value in node.items())
+    elif isinstance(node, list | tuple):
+        yield from ((value, (*loc, i)) for i, value in enumerate(node))
+    elif isinstance(node, BaseModel):
+        yield from ((getattr(node, name), (*loc, name)) for name in type(node).model_fields)
+
+
+def _check_value(node: Any, loc: tuple[Any, ...]) -> None:
+    if isinstance(node, float) and not math.isfinite(node):
+        raise PolicyError(f"numbers must be finite (got {node!r})", loc=loc)
+    if isinstance(node, int) and not -MAX_INT <= node <= MAX_INT:
+        raise PolicyError(f"numbers must be within ±{MAX_INT:,}", loc=loc)
+    if isinstance(node, str):
+        _check_text(node, loc)
+    elif isinstance(node, dict):
+        for key in node:
+            if not isinstance(key, str):  # YAML allows null, bool, number and date keys
+                raise PolicyError(f"keys must be text (got {type(key).__name__} {key!r})", loc=loc)
+            _check_text(key, loc)
+
+
+def _check_text(text: str, loc: tuple[Any, ...]) -> None:
+    bad = _CONTROL.search(text)
+    if bad:
+        raise PolicyError(
+            f"text holds the control character U+{ord(bad.group()):04X} "
+            f"at position {bad.start()}: {text[:40]!r}",
+            loc=loc,
+        )
+
+
+def check_condition_depth(cond: Any, loc: tuple[str | int, ...]) -> None:
+    """Raise a :class:`PolicyError` at ``loc`` when ``cond`` nests deeper than
+    :data:`MAX_CONDITION_DEPTH` (a leaf is one level), measured without recursion.
+
+    Each nesting level costs the generated code one pair of parentheses, so this bound keeps
+    every compiler (engine and sessions) far from Python's limit of 200.
+    """
+    deepest = 0
+    stack = [(cond, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    if deepest > MAX_CONDITION_DEPTH:
+        raise PolicyError(
+            f"the condition nests {deepest} levels deep, more than the limit of "
+            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
+            loc=loc,
+        )

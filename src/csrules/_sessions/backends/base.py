@@ -1,0 +1,104 @@
+"""The matcher interface every session backend implements, and how one is chosen.
+
+A backend only answers "which rules match?" for values the session computed: the rules of
+an event (given its window values), the transitions a lifecycle event may take, and the
+deadlines a tick reaches. State, windows, ordering, effects and errors are the session's,
+so two backends that answer alike give identical sessions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from csrules._sessions.program import FactProgram, LifecycleProgram, Program, Tracker
+from csrules.exceptions import SessionError
+
+__all__ = [
+    "Backend",
+    "BackendName",
+    "Match",
+    "TickItem",
+    "available_backends",
+    "make_backend",
+]
+
+BackendName = Literal["auto", "durable", "python"]
+"""Which matcher runs a session engine: durable-rules' Rete engine, plain Python, or the
+first available (durable where installed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TickItem:
+    """Something a tick may reach: an open item of a tracker, or a lifecycle deadline."""
+
+    tracker: Tracker | None = None
+    fact: Any = None
+    since_us: int = 0
+    fired: frozenset[int] = frozenset()
+    lifecycle: LifecycleProgram | None = None
+    deadline: int = -1
+    due_us: int = 0
+
+
+@dataclass(slots=True)
+class Match:
+    """A backend's answer: matched positions (rules, transitions or ``(item, rule)`` pairs)
+    and the rules that failed while being tested, by position, with the reason."""
+
+    matched: list[Any]
+    errors: dict[Any, str]
+
+
+class Backend(Protocol):
+    """What a session backend provides."""
+
+    name: str
+
+    def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
+                    w: Sequence[Any]) -> Match:
+        """Positions (in ``fp.rules``) of the rules that hold for ``fact``."""
+
+    def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
+                         now: datetime | None) -> Match:
+        """Positions of the transitions of ``lp`` allowed from ``state`` for ``event``."""
+
+    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+        """``(item index, rule position)`` for tracker items, ``(item index, -1)`` for
+        lifecycle deadlines, that the tick at ``now`` reaches."""
+
+    def close(self) -> None:
+        """Free what the backend holds (idempotent)."""
+
+
+def durable_available() -> bool:
+    """True when durable-rules can be imported here (it does not build on Python 3.13+)."""
+    return importlib.util.find_spec("durable") is not None
+
+
+def available_backends() -> tuple[str, ...]:
+    """The backends this interpreter can run, preferred first."""
+    return ("durable", "python") if durable_available() else ("python",)
+
+
+def make_backend(name: str, program: Program) -> Backend:
+    """Build the backend ``name`` (``auto``, ``durable`` or ``python``) for ``program``."""
+    if name == "auto":
+        name = available_backends()[0]
+    if name == "python":
+        from csrules._sessions.backends.python import PythonBackend
+
+        return PythonBackend(program)
+    if name == "durable":
+        if not durable_available():
+            raise SessionError(
+                "backend 'durable' needs durable-rules, which is not installed here (it builds "
+                "only on Python < 3.13); use backend='python' or 'auto'"
+            )
+        from csrules._sessions.backends.durable import DurableBackend
+
+        return DurableBackend(program)
+    raise SessionError(f"unknown session backend {name!r} (choose auto, durable or python)")

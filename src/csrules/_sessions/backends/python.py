@@ -1,0 +1,82 @@
+"""The pure-Python session backend: the compiled rule functions, run directly.
+
+It has the durable backend's semantics by construction (the session computes every window
+value and orders every result), needs nothing beyond the standard library, and is chosen
+automatically where durable-rules is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from csrules._sessions.backends.base import Match, TickItem
+from csrules._sessions.program import FactProgram, LifecycleProgram, Program
+
+__all__ = ["PythonBackend"]
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class PythonBackend:
+    """Matches rules by calling the functions the program compiled."""
+
+    name = "python"
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+
+    def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
+                    w: Sequence[Any]) -> Match:
+        """Every rule of ``fp`` whose condition holds."""
+        matched: list[Any] = []
+        errors: dict[Any, str] = {}
+        for rule in fp.rules:
+            try:
+                if rule.check(fact, now, w):
+                    matched.append(rule.position)
+            except Exception as exc:  # recorded as data, like the stateless engine
+                errors[rule.position] = _reason(exc)
+        return Match(matched, errors)
+
+    def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
+                         now: datetime | None) -> Match:
+        """Every transition from ``state`` on ``event`` whose guard holds."""
+        matched: list[Any] = []
+        errors: dict[Any, str] = {}
+        for position, move in enumerate(lp.lifecycle.transitions):
+            if move.from_ != state or move.on != event:
+                continue
+            guard = lp.guards[position]
+            try:
+                if guard is None or guard(fact, now):
+                    matched.append(position)
+            except Exception as exc:
+                errors[position] = _reason(exc)
+        return Match(matched, errors)
+
+    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+        """Every unfired deadline rule and unbreached lifecycle deadline that ``now`` reaches."""
+        matched: list[Any] = []
+        errors: dict[Any, str] = {}
+        for index, item in enumerate(items):
+            if item.lifecycle is not None:
+                if now_us >= item.due_us:
+                    matched.append((index, -1))
+                continue
+            assert item.tracker is not None
+            for rule in item.tracker.rules:
+                if rule.position in item.fired or now_us < item.since_us + rule.after_us:
+                    continue
+                try:
+                    if rule.check(item.fact, now, (True,)):
+                        matched.append((index, rule.position))
+                except Exception as exc:
+                    errors[(index, rule.position)] = _reason(exc)
+        return Match(matched, errors)
+
+    def close(self) -> None:
+        """Nothing to free."""

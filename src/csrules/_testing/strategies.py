@@ -1,0 +1,435 @@
+"""Hypothesis strategies derived from pydantic fact models and their constraints.
+
+A fact model already says what a valid fact is: field types, ``Literal`` choices, enums,
+``Field(ge=..., le=..., min_length=...)`` bounds, optional fields, nested models. This module
+reads those declarations and builds a strategy that draws valid values by construction, so a
+host's property tests need no hand-written generators.
+
+Values are chosen to shrink to something a person can read: numbers towards 0 (or the lower
+bound), text towards ``""``, optional fields towards ``None``, datetimes towards
+2026-01-01 00:00 in UTC+08:00, without microseconds.
+
+Facts are drawn as plain dictionaries first (:func:`fact_dicts`) so that boundary generation
+can overwrite single fields before the model validates the whole; :func:`facts` validates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import importlib
+import importlib.util
+import types
+import typing
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo
+
+import annotated_types as at
+import pydantic
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from csrules._policy.facts import fact_type_name, get_fact_type
+from csrules.domain.facts import derived_sources
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "ZONES",
+    "ZONE_NAMES",
+    "derived_fields",
+    "fact_dicts",
+    "facts",
+    "resolve_fact_type",
+    "strategy_for_annotation",
+    "without_derived",
+]
+
+EARLIEST = dt.datetime(2026, 1, 1)
+"""Earliest wall-clock datetime drawn (shrinks here): a date in the packs' working years."""
+
+LATEST = dt.datetime(2027, 12, 31, 23, 59, 59)
+"""Latest wall-clock datetime drawn."""
+
+ZONES: tuple[dt.tzinfo, ...] = (
+    dt.timezone(dt.timedelta(hours=8)),
+    dt.UTC,
+    ZoneInfo("Asia/Shanghai"),
+    ZoneInfo("America/New_York"),
+)
+"""Time zones aware datetimes are drawn in; the first (UTC+08:00) is where they shrink."""
+
+_TEXT_MAX = 20
+_COLLECTION_MAX = 4
+_NUMBER_LIMIT = 10_000
+
+
+def resolve_fact_type(fact_type: str | type[BaseModel]) -> tuple[str, type[BaseModel]]:
+    """The registered name and model for ``fact_type`` (a name or a model class).
+
+    The library's own fact models are imported first, so their names always resolve.
+    A name or class that is not registered raises :class:`PolicyError` listing the names.
+
+    >>> resolve_fact_type("leave_request")[1].__name__  # doctest: +SKIP
+    'LeaveRequest'
+    """
+    _import_shipped_models()
+    if isinstance(fact_type, str):
+        return fact_type, get_fact_type(fact_type)
+    if not (isinstance(fact_type, type) and issubclass(fact_type, BaseModel)):
+        raise PolicyError(f"a fact type is a registered name or a pydantic model class (got {fact_type!r})")
+    name = fact_type_name(fact_type)
+    if name is None:
+        raise PolicyError(
+            f"{fact_type.__module__}.{fact_type.__qualname__} is not a registered fact type; "
+            "register it with csrules.register_fact_type first",
+            path="fact_type",
+        )
+    return name, fact_type
+
+
+def _import_shipped_models() -> None:
+    # The domain package registers the library's fact models when imported; it may be absent
+    # in a trimmed install, which is not an error here.
+    if importlib.util.find_spec("csrules.domain") is not None:
+        importlib.import_module("csrules.domain")
+
+
+def facts(fact_type: str | type[BaseModel], **fields: Any) -> st.SearchStrategy[BaseModel]:
+    """A strategy of valid facts of a registered fact type.
+
+    ``fields`` fix or narrow single fields: a strategy is drawn from, any other value is used
+    as is. Drawn dictionaries that the model's own validators refuse are discarded.
+
+    >>> from hypothesis import given
+    >>> @given(facts("leave_request", days=st.integers(2, 5)))  # doctest: +SKIP
+    ... def test_long_leave_needs_the_director(fact): ...
+    """
+    _, model = resolve_fact_type(fact_type)
+    return validated(model, fact_dicts(model, **fields))
+
+
+def validated(model: type[BaseModel], dicts: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[BaseModel]:
+    """Facts validated from ``dicts``; dictionaries the model refuses are filtered out."""
+
+    def build(data: dict[str, Any]) -> BaseModel | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError:
+            return None
+
+    return dicts.map(build).filter(lambda fact: fact is not None)  # type: ignore[return-value]
+
+
+def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[str, Any]]:
+    """Dictionaries of field values for ``model`` (not yet validated), keyed by input name."""
+    if not fields:
+        return _model_dicts(model)
+    sources = derived_sources(model)
+    derived = sorted(set(fields) & set(sources))
+    if derived:
+        raise PolicyError(
+            f"{model.__name__}.{derived[0]} is derived from {', '.join(sources[derived[0]]) or 'other fields'};"
+            " narrow those instead",
+            path=derived[0],
+        )
+    parts: dict[str, st.SearchStrategy[Any]] = {}
+    for name, info in model.model_fields.items():
+        key = _input_name(name, info)
+        if name in fields:
+            value = fields[name]
+            parts[key] = value if isinstance(value, st.SearchStrategy) else st.just(value)
+        elif name not in sources:  # a derived field is left to the model: a drawn value would contradict it
+            parts[key] = _field_strategy(model, name, info)
+    unknown = sorted(set(fields) - set(model.model_fields))
+    if unknown:
+        raise PolicyError(
+            f"{model.__name__} has no field {unknown[0]!r}; known fields: {', '.join(sorted(model.model_fields))}",
+            path=unknown[0],
+        )
+    return st.fixed_dictionaries(parts)
+
+
+@cache
+def _model_dicts(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
+    derived = derived_fields(model)
+    parts = {
+        _input_name(name, info): _field_strategy(model, name, info)
+        for name, info in model.model_fields.items()
+        if name not in derived
+    }
+    return st.fixed_dictionaries(parts)
+
+
+ZONE_NAMES: tuple[str, ...] = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
+"""Site time-zone names drawn for fields marked as time zones; the first is where they shrink."""
+
+
+def _extra(info: pydantic.fields.FieldInfo) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+@cache
+def derived_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s derived fields (computed by the model, checked when given)."""
+    return frozenset(derived_sources(model))
+
+
+def without_derived(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` less ``model``'s derived fields, so the model computes them from their sources.
+
+    Probes written straight into a derived field (``greeting``, ``late_minutes``) cannot
+    steer it; leaving them out keeps the drawn fact valid instead of refused.
+    """
+    derived = derived_fields(model)
+    return {key: value for key, value in data.items() if key not in derived}
+
+
+def _input_name(name: str, info: pydantic.fields.FieldInfo) -> str:
+    return info.alias if isinstance(info.alias, str) else name
+
+
+def _field_strategy(model: type[BaseModel], name: str, info: pydantic.fields.FieldInfo) -> st.SearchStrategy[Any]:
+    if _extra(info).get("time_zone"):
+        return st.sampled_from(ZONE_NAMES)
+    try:
+        return strategy_for_annotation(info.annotation, tuple(info.metadata))
+    except TypeError as exc:
+        raise PolicyError(
+            f"cannot draw {model.__name__}.{name} ({exc}); pass a strategy for it: facts(..., {name}=st....)",
+            path=name,
+        ) from None
+
+
+def strategy_for_annotation(annotation: Any, metadata: tuple[Any, ...] = ()) -> st.SearchStrategy[Any]:
+    """A strategy for values of ``annotation`` honouring constraint ``metadata``.
+
+    ``metadata`` holds ``annotated_types`` constraints (``Ge``, ``Lt``, ``MinLen`` ...) as
+    pydantic stores them on a field. A type it cannot draw raises :class:`TypeError`.
+
+    >>> strategy_for_annotation(int, (at.Ge(1), at.Le(3))).example() in (1, 2, 3)  # doctest: +SKIP
+    True
+    """
+    while get_origin(annotation) is typing.Annotated:
+        args = get_args(annotation)
+        annotation, metadata = args[0], (*metadata, *_flatten(args[1:]))
+    metadata = _flatten(metadata)
+    origin = get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        members = get_args(annotation)
+        optional = type(None) in members
+        inner = [m for m in members if m is not type(None)]
+        drawn = st.one_of(*(strategy_for_annotation(m, metadata) for m in inner))
+        # None first, so optional fields shrink to "not given"
+        return st.one_of(st.none(), drawn) if optional else drawn
+    if origin is Literal:
+        return st.sampled_from(get_args(annotation))
+    if origin in (list, tuple, set, frozenset) or annotation in (list, tuple, set, frozenset):
+        return _collection(annotation, origin or annotation, metadata)
+    if origin in (dict, Mapping) or annotation is dict:
+        key_type, value_type = get_args(annotation) or (str, int)
+        return st.dictionaries(
+            strategy_for_annotation(key_type),
+            strategy_for_annotation(value_type),
+            max_size=_COLLECTION_MAX,
+        )
+    if annotation is Any or annotation is object:
+        return st.one_of(st.none(), st.booleans(), st.integers(0, 100), _text((), ()))
+    if annotation is type(None):
+        return st.none()
+    for kind, build in _SCALARS:
+        if _is(annotation, kind):
+            return build(metadata)
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return st.sampled_from(list(annotation))
+        if issubclass(annotation, BaseModel):
+            return st.deferred(lambda: _model_dicts(annotation))
+    raise TypeError(f"no strategy for {annotation!r}")
+
+
+def _flatten(metadata: tuple[Any, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for item in metadata:
+        if isinstance(item, pydantic.fields.FieldInfo):
+            out.extend(item.metadata)
+        elif isinstance(item, at.GroupedMetadata):
+            out.extend(item)
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+def _is(annotation: Any, kind: Any) -> bool:
+    if annotation is kind:
+        return True
+    return isinstance(annotation, type) and isinstance(kind, type) and issubclass(annotation, kind)
+
+
+def _bounds(metadata: tuple[Any, ...]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for item in metadata:
+        for name in ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length"):
+            value = getattr(item, name, None)
+            if value is not None:
+                found[name] = value
+        pattern = getattr(item, "pattern", None)
+        if isinstance(pattern, str):
+            found["pattern"] = pattern
+    return found
+
+
+def _range(b: dict[str, Any], *, integral: bool) -> tuple[Any, Any]:
+    """Bounds from ``ge``/``gt``/``le``/``lt``; a missing side lies ``2 * limit`` away."""
+    nudge = 1 if integral else 0  # a strict bound on a float is excluded by the strategy
+    low: Any = b["ge"] if "ge" in b else (b["gt"] + nudge if "gt" in b else None)
+    high: Any = b["le"] if "le" in b else (b["lt"] - nudge if "lt" in b else None)
+    if low is None and high is None:
+        return -_NUMBER_LIMIT, _NUMBER_LIMIT
+    if low is None:
+        return high - 2 * _NUMBER_LIMIT, high
+    if high is None:
+        return low, low + 2 * _NUMBER_LIMIT
+    return low, high
+
+
+def _integers(metadata: tuple[Any, ...]) -> st.SearchStrategy[int]:
+    b = _bounds(metadata)
+    low, high = _range(b, integral=True)
+    step = b.get("multiple_of")
+    if step:
+        return _multiples(low, high, step).map(int)
+    return st.integers(int(low), int(high))
+
+
+def _multiples(low: Any, high: Any, step: Any) -> st.SearchStrategy[Any]:
+    first, last = -(-low // step), high // step
+    return st.integers(int(first), int(last)).map(lambda k: k * step)
+
+
+def _floats(metadata: tuple[Any, ...]) -> st.SearchStrategy[float]:
+    b = _bounds(metadata)
+    low, high = _range(b, integral=False)
+    step = b.get("multiple_of")
+    if step:
+        return (
+            _multiples(low, high, step)
+            .map(float)
+            .filter(lambda x: ("gt" not in b or x > b["gt"]) and ("lt" not in b or x < b["lt"]))
+        )
+    return st.floats(
+        float(low),
+        float(high),
+        exclude_min="gt" in b,
+        exclude_max="lt" in b,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+
+
+def _decimals(metadata: tuple[Any, ...]) -> st.SearchStrategy[decimal.Decimal]:
+    return _floats(metadata).map(lambda x: decimal.Decimal(str(round(x, 2))))
+
+
+_READABLE = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn"))
+
+
+def _text(metadata: tuple[Any, ...], _: tuple[Any, ...] = ()) -> st.SearchStrategy[str]:
+    b = _bounds(metadata)
+    low = int(b.get("min_length", 0))
+    high = int(b.get("max_length", max(low, _TEXT_MAX)))
+    if "pattern" in b:
+        return st.from_regex(b["pattern"], fullmatch=True).filter(lambda s: low <= len(s) <= high)
+    return st.text(_READABLE, min_size=low, max_size=high)
+
+
+def _collection(annotation: Any, origin: Any, metadata: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    args = [a for a in get_args(annotation) if a is not Ellipsis]
+    b = _bounds(metadata)
+    low = int(b.get("min_length", 0))
+    high = int(b.get("max_length", max(low, _COLLECTION_MAX)))
+    if origin is tuple and args and Ellipsis not in get_args(annotation):
+        return st.tuples(*(strategy_for_annotation(a) for a in args))
+    item = strategy_for_annotation(args[0]) if args else st.integers(0, 100)
+    unique = origin in (set, frozenset)
+    drawn = st.lists(item, min_size=low, max_size=high, unique_by=_hashable if unique else None)
+    return drawn.map(origin) if origin in (tuple, set, frozenset) else drawn
+
+
+def _hashable(value: Any) -> Any:
+    return repr(value)
+
+
+def _aware(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
+    return aware_datetimes(EARLIEST, LATEST)
+
+
+def aware_datetimes(earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATEST) -> st.SearchStrategy[dt.datetime]:
+    """Aware datetimes between two wall-clock bounds, whole seconds, in one of :data:`ZONES`."""
+    return st.datetimes(earliest, latest, timezones=st.sampled_from(ZONES), allow_imaginary=False).map(
+        lambda d: d.replace(microsecond=0)
+    )
+
+
+def _naive(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
+    return st.datetimes(EARLIEST, LATEST).map(lambda d: d.replace(microsecond=0))
+
+
+def _past(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
+    return aware_datetimes(dt.datetime(2000, 1, 1), dt.datetime(2020, 12, 31))
+
+
+def _future(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
+    return aware_datetimes(dt.datetime(2100, 1, 1), dt.datetime(2101, 12, 31))
+
+
+def _dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:
+    return st.dates(EARLIEST.date(), LATEST.date())
+
+
+def _past_dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:
+    return st.dates(dt.date(2000, 1, 1), dt.date(2020, 12, 31))
+
+
+def _future_dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:
+    return st.dates(dt.date(2100, 1, 1), dt.date(2101, 12, 31))
+
+
+def _times(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.time]:
+    return st.times().map(lambda t: t.replace(microsecond=0))
+
+
+def _timedeltas(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.timedelta]:
+    b = _bounds(metadata)
+    low = b.get("ge", b.get("gt", dt.timedelta(0)))
+    high = b.get("le", b.get("lt", dt.timedelta(days=30)))
+    return (
+        st.integers(int(low.total_seconds()), int(high.total_seconds()))
+        .map(lambda s: dt.timedelta(seconds=s))
+        .filter(lambda d: ("gt" not in b or d > b["gt"]) and ("lt" not in b or d < b["lt"]))
+    )
+
+
+# Order matters: bool before int, the pydantic datetime markers and datetime before date.
+_SCALARS: tuple[tuple[Any, Callable[[tuple[Any, ...]], st.SearchStrategy[Any]]], ...] = (
+    (bool, lambda _: st.booleans()),
+    (int, _integers),
+    (float, _floats),
+    (decimal.Decimal, _decimals),
+    (str, _text),
+    (pydantic.AwareDatetime, _aware),
+    (pydantic.NaiveDatetime, _naive),
+    (pydantic.PastDatetime, _past),
+    (pydantic.FutureDatetime, _future),
+    (pydantic.PastDate, _past_dates),
+    (pydantic.FutureDate, _future_dates),
+    (dt.datetime, _aware),  # plain datetime: drawn aware, since rules compare it with `now`
+    (dt.date, _dates),
+    (dt.time, _times),
+    (dt.timedelta, _timedeltas),
+)

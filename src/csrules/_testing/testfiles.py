@@ -1,0 +1,453 @@
+"""Policy test files: YAML files of named cases, run by pytest and by ``csrules test`` alike.
+
+A test file names the policies under test (or leaves it to the caller), and lists cases,
+each a fact, an optional ``now`` and the effect keys expected::
+
+    # leave.test.yaml
+    policy: leave.yaml               # or policies: [...], or pack: call_centre; optional
+    fact_type: leave_request         # optional when the policies judge one fact type
+    imports: [helpdesk.models]       # optional: modules that register host fact types
+    now: 2026-03-02T09:00:00+08:00   # optional default for every case
+    cases:
+      - name: a day's notice is enough
+        fact: {kind: personal, requested_at: ..., starts_at: ..., days: 1}
+        expect: [approval:department_head]
+
+``expect`` lists the effect keys that must hold, no more and no fewer, compared as sets
+(``violation:<code>``, ``approval:<role>``, ``obligation:<who>``, ``escalation:<role>``,
+``recommendation``); ``expect: []`` says the fact is clean. Every error names the file and
+the line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
+from csrules._engine.decision import Decision
+from csrules._engine.engine import Engine
+from csrules._policy.loader import line_for, load_policy, read_document
+from csrules._policy.model import Policy, effect_key
+from csrules._policy.trace import Trace
+from csrules.exceptions import CsrulesError, FactError, PolicyError
+
+__all__ = [
+    "CaseResult",
+    "TestCase",
+    "TestFileError",
+    "case_engine",
+    "describe_mismatch",
+    "load_test_file",
+    "run_cases",
+    "run_test_file",
+]
+
+_FILE_KEYS = {"policy", "policies", "pack", "fact_type", "imports", "now", "cases"}
+_CASE_KEYS = {"name", "fact", "now", "expect", "fact_type"}
+_KEY = re.compile(r"^(violation|approval|obligation|escalation):\S+$|^recommendation$")
+_NOW = TypeAdapter(AwareDatetime)
+
+
+class TestFileError(PolicyError):
+    """A policy test file is malformed; ``file`` and ``line`` say where.
+
+    .. versionadded:: 0.1
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One named case of a test file: a fact, ``now`` and the effect keys expected.
+
+    ``policy_files`` and ``pack`` are what the file names as the policies under test.
+
+    .. versionadded:: 0.1
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    name: str
+    fact: Mapping[str, Any]
+    expect: tuple[str, ...]
+    now: datetime | None = None
+    fact_type: str | None = None
+    file: str | None = None
+    line: int | None = None
+    policy_files: tuple[Path, ...] = ()
+    pack: str | None = None
+
+    @property
+    def id(self) -> str:
+        """``file.yaml::case name`` (just the name for a case built in code)."""
+        return f"{Path(self.file).name}::{self.name}" if self.file else self.name
+
+    @property
+    def where(self) -> str:
+        """``file:line`` of the case, for messages."""
+        if self.file is None:
+            return f"case {self.name!r}"
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The outcome of one case; ``message`` explains a failure with the deciding trace.
+
+    Carries the same fields as the CLI's example results (``id``, ``passed``, ``expected``,
+    ``got``, ``message``, ``error``), so both print alike.
+
+    .. versionadded:: 0.1
+    """
+
+    case: TestCase
+    passed: bool
+    expected: tuple[str, ...]
+    got: tuple[str, ...] = ()
+    message: str = ""
+    error: bool = False
+    decision: Decision | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        """The case's id."""
+        return self.case.id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "id": self.id,
+            "passed": self.passed,
+            "expected": list(self.expected),
+            "got": list(self.got),
+            "message": self.message,
+            "error": self.error,
+            "file": self.case.file,
+            "line": self.case.line,
+        }
+
+
+def load_test_file(path: str | Path) -> list[TestCase]:
+    """Read a test file into its cases; a malformed file raises :class:`TestFileError`.
+
+    >>> [case.name for case in load_test_file("tests/leave.test.yaml")]  # doctest: +SKIP
+    ["a day's notice is enough", ...]
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TestFileError(f"cannot read the test file: {exc.strerror}", file=name) from None
+    except UnicodeDecodeError:
+        raise TestFileError("the test file is not UTF-8 text", file=name) from None
+    try:
+        data, lines = read_document(text, fmt="json" if path.suffix == ".json" else "yaml", name=name)
+    except PolicyError as exc:
+        raise TestFileError(exc.message, file=exc.file or name, line=exc.line) from None
+
+    def fail(message: str, *loc: Any) -> TestFileError:
+        return TestFileError(message, file=name, line=line_for(lines, data, loc))
+
+    if not isinstance(data, dict):
+        raise fail(f"a test file holds a mapping with 'cases', not {type(data).__name__}")
+    unknown = sorted(set(data) - _FILE_KEYS, key=str)
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_FILE_KEYS))})", unknown[0])
+    policy_files = _policy_files(data, path, fail)
+    pack = data.get("pack")
+    if pack is not None and not isinstance(pack, str):
+        raise fail(f"pack must be a pack name (got {pack!r})", "pack")
+    fact_type = _optional_str(data, "fact_type", fail)
+    _run_imports(data.get("imports", []), path, fail)
+    default_now = _now(data.get("now"), fail, "now")
+    cases = data.get("cases")
+    if not isinstance(cases, list) or not cases:
+        raise fail("a test file needs a non-empty list of 'cases'", "cases")
+    out: list[TestCase] = []
+    seen: dict[str, int | None] = {}
+    for index, raw in enumerate(cases):
+        at = ("cases", index)
+        if not isinstance(raw, dict):
+            raise fail(f"case #{index + 1} must be a mapping with fact and expect", *at)
+        unknown = sorted(set(raw) - _CASE_KEYS, key=str)
+        if unknown:
+            raise fail(
+                f"unknown key {unknown[0]!r} in a case (allowed: {', '.join(sorted(_CASE_KEYS))})",
+                *at,
+                unknown[0],
+            )
+        case_name = raw.get("name", f"case {index + 1}")
+        if not isinstance(case_name, str) or not case_name.strip():
+            raise fail(f"a case name must be text (got {case_name!r})", *at, "name")
+        line = line_for(lines, data, at)
+        if case_name in seen:
+            raise fail(
+                f"two cases are named {case_name!r} (the first at line {seen[case_name]})",
+                *at,
+                "name",
+            )
+        seen[case_name] = line
+        fact = raw.get("fact")
+        if not isinstance(fact, dict):
+            raise fail(f"case {case_name!r} needs a fact mapping (got {fact!r})", *at, "fact")
+        expect = raw.get("expect")
+        if not isinstance(expect, list):
+            raise fail(
+                f"case {case_name!r} needs 'expect', a list of effect keys ([] for clean)",
+                *at,
+                "expect",
+            )
+        for position, key in enumerate(expect):
+            if not isinstance(key, str) or not _KEY.match(key):
+                raise fail(
+                    f"{key!r} is not an effect key (violation:<code>, approval:<role>, "
+                    "obligation:<who>, escalation:<role>, recommendation)",
+                    *at,
+                    "expect",
+                    position,
+                )
+        out.append(
+            TestCase(
+                name=case_name,
+                fact=fact,
+                expect=tuple(sorted(set(expect))),
+                now=_now(raw.get("now"), fail, *at, "now") or default_now,
+                fact_type=_optional_str(raw, "fact_type", fail, *at) or fact_type,
+                file=name,
+                line=line,
+                policy_files=policy_files,
+                pack=pack,
+            )
+        )
+    return out
+
+
+def _optional_str(data: dict[str, Any], key: str, fail: Any, *at: Any) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise fail(f"{key} must be text (got {value!r})", *at, key)
+    return value
+
+
+def _policy_files(data: dict[str, Any], path: Path, fail: Any) -> tuple[Path, ...]:
+    if "policy" in data and "policies" in data:
+        raise fail("give 'policy' or 'policies', not both", "policies")
+    named = data.get("policies", data.get("policy"))
+    key = "policies" if "policies" in data else "policy"
+    if named is None:
+        return ()
+    listed = named if isinstance(named, list) else [named]
+    out = []
+    for index, item in enumerate(listed):
+        if not isinstance(item, str):
+            raise fail(
+                f"{key} names policy files (got {item!r})",
+                key,
+                *([index] if isinstance(named, list) else []),
+            )
+        resolved = (path.parent / item).resolve()
+        if not resolved.is_file():
+            raise fail(
+                f"policy file {item} not found (looked for {resolved})",
+                key,
+                *([index] if isinstance(named, list) else []),
+            )
+        out.append(resolved)
+    return tuple(out)
+
+
+def _now(value: Any, fail: Any, *at: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return _NOW.validate_python(value)
+    except ValidationError:
+        raise fail(
+            f"now must be a date and time with a time zone, such as 2026-03-02T09:00:00+08:00 (got {value!r})",
+            *at,
+        ) from None
+
+
+def _run_imports(modules: Any, path: Path, fail: Any) -> None:
+    listed = modules if isinstance(modules, list) else [modules]
+    for index, module in enumerate(listed):
+        if not isinstance(module, str) or not all(p.isidentifier() for p in module.split(".")):
+            raise fail(f"imports lists module names (got {module!r})", "imports", index)
+        try:
+            _import_near(module, path)
+        except ImportError as exc:
+            raise fail(f"cannot import {module}: {exc}", "imports", index) from None
+
+
+def _import_near(module: str, path: Path) -> None:
+    """Import ``module``, also looking in the test file's folder and its parents."""
+    try:
+        importlib.import_module(module)
+        return
+    except ModuleNotFoundError as exc:
+        top = module.split(".")[0]
+        if exc.name is None or exc.name.split(".")[0] != top:
+            raise
+        for folder in path.resolve().parents:
+            if (folder / top / "__init__.py").is_file() or (folder / f"{top}.py").is_file():
+                # the way pytest puts a rootdir on sys.path, for the file's own project
+                sys.path.insert(0, str(folder))
+                importlib.import_module(module)
+                return
+        raise
+
+
+def case_engine(case: TestCase, cache: dict[Any, Engine] | None = None) -> Engine:
+    """The engine of the policies ``case``'s file names (``cache`` shares it between cases).
+
+    A policy file that fails to load raises its own located :class:`PolicyError`; a file
+    naming no policy raises :class:`TestFileError`.
+    """
+    key = (case.policy_files, case.pack)
+    if cache is not None and key in cache:
+        return cache[key]
+    if key == ((), None):
+        raise TestFileError(
+            "the test file names no policy (policy:, policies: or pack:) and none was given",
+            file=case.file,
+            line=case.line,
+        )
+    policies: list[Policy] = [load_policy(p) for p in case.policy_files]
+    if case.pack is not None:
+        policies.extend(_pack(case))
+    engine = Engine(policies)
+    if cache is not None:
+        cache[key] = engine
+    return engine
+
+
+def _pack(case: TestCase) -> list[Policy]:
+    try:
+        from csrules.policies import load_pack
+    except ImportError:
+        raise TestFileError(
+            "built-in packs are not available in this install", file=case.file, line=case.line
+        ) from None
+    try:
+        return list(load_pack(str(case.pack)).policies)
+    except (KeyError, LookupError, CsrulesError) as exc:
+        raise TestFileError(f"pack {case.pack!r}: {exc}", file=case.file, line=case.line) from None
+
+
+def run_cases(target: Engine | Policy | Sequence[Policy] | None, cases: Iterable[TestCase]) -> list[CaseResult]:
+    """Run ``cases`` against ``target``; ``None`` uses the policies each case's file names.
+
+    ``target`` is an engine, a policy or policies; given, it judges every case.
+
+    A fact that does not validate, or a rule that fails, is a failed case (``error=True``),
+    never an exception; only a file naming no usable policy raises :class:`TestFileError`.
+
+    >>> [r.passed for r in run_cases(policy, load_test_file("leave.test.yaml"))]  # doctest: +SKIP
+    [True, True]
+    """
+    cache: dict[Any, Engine] = {}
+    fixed: Engine | None = None
+    if isinstance(target, Engine):
+        fixed = target
+    elif target is not None:
+        fixed = Engine(target)
+    results = []
+    for case in cases:
+        engine = fixed if fixed is not None else case_engine(case, cache)
+        try:
+            decision = engine.evaluate(dict(case.fact), now=case.now, fact_type=case.fact_type)
+        except FactError as exc:
+            results.append(
+                CaseResult(
+                    case,
+                    False,
+                    case.expect,
+                    (),
+                    f"{case.where}: case {case.name!r}: the fact does not validate: {exc}",
+                    error=True,
+                )
+            )
+            continue
+        except CsrulesError as exc:
+            results.append(
+                CaseResult(
+                    case,
+                    False,
+                    case.expect,
+                    (),
+                    f"{case.where}: case {case.name!r}: could not evaluate: {exc}",
+                    error=True,
+                )
+            )
+            continue
+        got = tuple(sorted(set(decision.effect_keys)))
+        if got == case.expect and not decision.errors:
+            results.append(CaseResult(case, True, case.expect, got, decision=decision))
+            continue
+        detail = describe_mismatch(
+            decision,
+            [f"effects: expected {list(case.expect)}, got {list(got)}"],
+            set(case.expect) ^ set(got),
+            engine,
+        )
+        results.append(
+            CaseResult(
+                case,
+                False,
+                case.expect,
+                got,
+                f"{case.where}: case {case.name!r}:\n{detail}",
+                error=bool(decision.errors),
+                decision=decision,
+            )
+        )
+    return results
+
+
+def run_test_file(path: str | Path, policies: Sequence[Policy] = ()) -> list[CaseResult]:
+    """Load and run one test file; ``policies`` serve when the file names none.
+
+    This is what ``csrules test`` calls for each file, and what the pytest plugin runs.
+    """
+    cases = load_test_file(path)
+    names_policies = cases[0].policy_files or cases[0].pack is not None
+    return run_cases(None if names_policies or not policies else list(policies), cases)
+
+
+def describe_mismatch(decision: Decision, problems: Sequence[str], keys: set[str], engine: Engine | None) -> str:
+    """A readable failure: what differed, the effects, and the trace of the rules that decided.
+
+    The rules shown are those that matched and those whose effects (``keys``) were expected
+    but missing or present but unexpected, each with its condition tree and the values seen.
+    """
+    lines = [f"  {problem}" for problem in problems]
+    lines.append(f"  effects that hold: {list(decision.effect_keys) or 'none (clean)'}")
+    lines += [f"  rule {e.policy_id}/{e.rule_id} failed: {e.message}" for e in decision.errors]
+    relevant = {(p, r) for p, r in decision.matches}
+    relevant |= {(e.policy_id, e.rule_id) for e in decision.errors}
+    if engine is not None:
+        relevant |= {
+            (policy.id, rule.id)
+            for policy in engine.policies
+            for rule in policy.rules
+            if keys & {effect_key(effect) for effect in rule.then}
+        }
+    shown = Trace(tuple(t for t in decision.trace if (t.policy_id, t.rule_id) in relevant))
+    lines.append("the rules that decided:")
+    lines += ["  " + line for line in shown.render().splitlines()] or ["  (no rule matched)"]
+    fact = decision.fact
+    shown_fact = fact.model_dump(mode="json", exclude_defaults=True) if hasattr(fact, "model_dump") else fact
+    lines.append(f"fact: {shown_fact}")
+    if decision.now is not None:
+        lines.append(f"now: {decision.now.isoformat()}")
+    return "\n".join(lines)

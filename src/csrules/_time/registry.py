@@ -1,0 +1,194 @@
+"""Named business calendars and shift patterns that policies refer to.
+
+A policy file cannot hold a calendar object, so it names one: ``calendar: china`` in a time
+condition, or ``due: {after: 3 business days, since: received_at, calendar: cn-office}`` in an
+obligation. The host registers its calendars and shift patterns under those names before it
+loads the policies::
+
+    register_calendar("cn-office", china_calendar(hours={"mon-fri": "09:00-18:00"}))
+    register_shift_pattern("call-centre", ShiftPattern.on_off(...))
+
+``china`` is built in: China's public holidays and adjusted working days (调休) for every
+officially published year, Monday to Friday 09:00-18:00 in ``Asia/Shanghai``
+(:func:`~csrules.china_calendar`), built on first use.
+
+Names are checked when a policy is built; an unknown name is a
+:class:`~csrules.exceptions.PolicyError` listing the known ones. A compiled engine keeps the
+calendar it was built with, so re-registering a name later does not change running engines.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Final
+
+from csrules._time.calendar import BusinessCalendar
+from csrules._time.shifts import ShiftPattern
+from csrules.exceptions import PolicyError
+
+__all__ = [
+    "BUILTIN_CALENDARS",
+    "DEFAULT_TIME_ZONE",
+    "calendar_names",
+    "get_calendar",
+    "get_shift_pattern",
+    "register_calendar",
+    "register_shift_pattern",
+    "registered_time",
+    "shift_pattern_names",
+]
+
+DEFAULT_TIME_ZONE: Final = "Asia/Shanghai"
+"""The zone local clocks and dates are read in when a rule names no ``tz``, calendar or shift
+pattern, and a fact names no ``time_zone``: never the offset a value was written with."""
+
+_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+
+
+def _china() -> BusinessCalendar:
+    from csrules.domain.china import china_calendar
+
+    return china_calendar()
+
+
+BUILTIN_CALENDARS: Final[Mapping[str, Callable[[], BusinessCalendar]]] = types.MappingProxyType(
+    {"china": _china}
+)
+"""Calendars every process knows, by name, each built on first use."""
+
+
+_CALENDARS: dict[str, BusinessCalendar | Callable[[], BusinessCalendar]] = dict(BUILTIN_CALENDARS)
+_PATTERNS: dict[str, ShiftPattern] = {}
+
+
+def _check_name(what: str, name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"a {what} name must start with a letter and hold only letters, digits, '_', '.'"
+            f" or '-' (got {name!r})"
+        )
+    return name
+
+
+def _put(table: dict[str, Any], what: str, name: str, value: Any, cls: type, replace: bool, built_in: bool) -> None:
+    """Store ``value`` under ``name``: same object again is a no-op; a taken name needs ``replace``."""
+    _check_name(what, name)
+    if not isinstance(value, cls):
+        raise TypeError(f"{what} {name!r} must be a {cls.__name__} (got {type(value).__name__})")
+    existing = table.get(name)
+    if existing is not None and not replace and existing != value:
+        note = " (built in)" if built_in else ""
+        raise ValueError(f"{what} {name!r}{note} is already registered; pass replace=True to replace it")
+    table[name] = value
+
+
+def register_calendar(
+    name: str, calendar: BusinessCalendar, *, replace: bool = False
+) -> BusinessCalendar:
+    """Register ``calendar`` under ``name`` for policies to refer to; return it.
+
+    >>> register_calendar("cn-office", china_calendar())            # doctest: +SKIP
+
+    Registering the same calendar again is a no-op; another calendar under a taken name
+    raises :class:`ValueError` unless ``replace=True`` (the built-in ``china`` too).
+
+    .. versionadded:: 0.1
+    """
+    _put(_CALENDARS, "calendar", name, calendar, BusinessCalendar, replace, name in BUILTIN_CALENDARS)
+    return calendar
+
+
+def get_calendar(name: str) -> BusinessCalendar:
+    """The calendar registered under ``name``; a :class:`PolicyError` lists the known names.
+
+    >>> get_calendar("china").timezone
+    'Asia/Shanghai'
+
+    .. versionadded:: 0.1
+    """
+    entry = _CALENDARS.get(name)
+    if entry is None:
+        raise PolicyError(
+            f"unknown calendar {name!r} (known: {', '.join(calendar_names())}); "
+            "register it with csrules.register_calendar()"
+        )
+    if not isinstance(entry, BusinessCalendar):
+        entry = entry()
+        _CALENDARS[name] = entry
+    return entry
+
+
+def calendar_names() -> tuple[str, ...]:
+    """Every registered calendar name, sorted.
+
+    .. versionadded:: 0.1
+    """
+    return tuple(sorted(_CALENDARS))
+
+
+def register_shift_pattern(
+    name: str, pattern: ShiftPattern, *, replace: bool = False
+) -> ShiftPattern:
+    """Register ``pattern`` under ``name`` for ``night_shift`` and ``time_of_day`` conditions.
+
+    Same rules as :func:`register_calendar`.
+
+    .. versionadded:: 0.1
+    """
+    _put(_PATTERNS, "shift pattern", name, pattern, ShiftPattern, replace, built_in=False)
+    return pattern
+
+
+def get_shift_pattern(name: str) -> ShiftPattern:
+    """The shift pattern registered under ``name``; a :class:`PolicyError` lists the known names.
+
+    .. versionadded:: 0.1
+    """
+    pattern = _PATTERNS.get(name)
+    if pattern is None:
+        raise PolicyError(
+            f"unknown shift pattern {name!r} (known: {', '.join(shift_pattern_names()) or 'none'}); "
+            "register it with csrules.register_shift_pattern()"
+        )
+    return pattern
+
+
+def shift_pattern_names() -> tuple[str, ...]:
+    """Every registered shift pattern name, sorted.
+
+    .. versionadded:: 0.1
+    """
+    return tuple(sorted(_PATTERNS))
+
+
+@contextmanager
+def registered_time(
+    calendars: Mapping[str, BusinessCalendar] | None = None,
+    shift_patterns: Mapping[str, ShiftPattern] | None = None,
+) -> Iterator[None]:
+    """Register calendars and shift patterns for the duration of a ``with`` block (tests).
+
+    >>> with registered_time(calendars={"office": cal}):            # doctest: +SKIP
+    ...     policy = loads_policy(text)
+
+    Names taken before the block are replaced inside it and restored after.
+
+    .. versionadded:: 0.1
+    """
+    saved_calendars = dict(_CALENDARS)
+    saved_patterns = dict(_PATTERNS)
+    try:
+        for name, calendar in (calendars or {}).items():
+            register_calendar(name, calendar, replace=True)
+        for name, pattern in (shift_patterns or {}).items():
+            register_shift_pattern(name, pattern, replace=True)
+        yield
+    finally:
+        # Restore exactly what was there, including registrations made inside the block.
+        _CALENDARS.clear()
+        _CALENDARS.update(saved_calendars)
+        _PATTERNS.clear()
+        _PATTERNS.update(saved_patterns)
