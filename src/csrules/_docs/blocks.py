@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Block", "Diagram", "Heading", "Items", "Para", "Table"]
+__all__ = ["Block", "Diagram", "Heading", "Items", "Pair", "Para", "Table"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,18 @@ class Diagram:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """Two columns read against each other: a rule's source clause (``left``) beside its
+    reading in plain words (``right``). HTML sets them side by side (stacked on narrow
+    screens); Markdown as a two-column table."""
+
+    left_title: str
+    left: tuple[Para | Items, ...]
+    right_title: str
+    right: tuple[Para | Items, ...]
+
+
+@dataclass(frozen=True)
 class Section:
     """A group of blocks kept together when printing (a rule, for instance)."""
 
@@ -68,4 +80,4 @@ class Section:
     data: dict[str, str] = field(default_factory=dict)
 
 
-Block = Heading | Para | Items | Table | Diagram | Section
+Block = Heading | Para | Items | Table | Diagram | Pair | Section

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Section, Table
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
 from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
@@ -41,7 +41,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "in_rules": ("Approves / receives under the rules", "依规则审批或承接"),
     "when": ("When", "条件"),
     "then": ("Then", "结果"),
-    "citation": ("Citation", "出处"),
+    "clause": ("Source clause", "原文条款"),
+    "reading": ("Reading", "解读"),
     "examples": ("Worked examples", "示例"),
     "example": ("Example", "示例"),
     "fact": ("Fact", "事实"),
@@ -256,22 +257,8 @@ def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
 
 def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any) -> Section:
     inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule.title, langs)}", _slug("rule", policy.id, rule.id))]
-    for lang in langs:
-        inner.append(Para(rule_sentence(rule, lang, ctx), lang=lang, cls="when"))
-    if rule.description is not None:
-        for lang in langs:
-            inner.append(Para(rule.description.get(lang), lang=lang, cls="note"))
-    effects = [
-        " / ".join(dict.fromkeys(effect_words(effect, lang, policy, names, ctx) for lang in langs))
-        for effect in rule.then
-    ]
-    inner.append(Para(words("then", langs), cls="label"))
-    inner.append(Items(tuple(effects), cls="effects"))
-    if rule.citation is not None:
-        cite = str(rule.citation) + (f" — “{rule.citation.quote}”" if rule.citation.quote else "")
-    else:
-        cite = words("no_citation", langs)
-    inner.append(Para(cite, cls="cite", label=words("citation", langs)))
+    reading = _reading(policy, rule, langs, names, ctx)
+    inner.append(Pair(words("clause", langs), _clause(policy, rule, langs), words("reading", langs), reading))
     if rule.examples:
         inner.append(Para(words("examples", langs), cls="label"))
         inner.append(
@@ -295,6 +282,35 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
             )
         )
     return Section(tuple(inner), anchor=None, data={"rule": f"{policy.id}/{rule.id}"})
+
+
+def _clause(policy: Policy, rule: Rule, langs: Sequence[Lang]) -> tuple[Para | Items, ...]:
+    """The rule's source clause: which document (its file named, not shipped), which section,
+    and the quoted original text."""
+    citation = rule.citation
+    if citation is None:
+        return (Para(words("no_citation", langs), cls="note"),)
+    out: list[Para | Items] = [Para(str(citation), cls="source")]
+    source = next((s for s in policy.sources if s.id == citation.source), None)
+    if source is not None:
+        out.append(Para(_bi(source.title, langs) + (f" — {source.file}" if source.file else ""), cls="note"))
+    if citation.quote:
+        out.append(Para(f"“{citation.quote}”", lang="zh", cls="quote"))
+    return tuple(out)
+
+
+def _reading(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any) -> tuple[Para | Items, ...]:
+    """The rule in plain words: its condition, any description, then its effects."""
+    out: list[Para | Items] = [Para(rule_sentence(rule, lang, ctx), lang=lang, cls="when") for lang in langs]
+    if rule.description is not None:
+        out.extend(Para(rule.description.get(lang), lang=lang, cls="note") for lang in langs)
+    effects = [
+        " / ".join(dict.fromkeys(effect_words(effect, lang, policy, names, ctx) for lang in langs))
+        for effect in rule.then
+    ]
+    out.append(Para(words("then", langs), cls="label"))
+    out.append(Items(tuple(effects), cls="effects"))
+    return tuple(out)
 
 
 def _compact(fact: dict[str, Any]) -> str:

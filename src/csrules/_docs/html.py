@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Table
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Table
 
 __all__ = ["render_html"]
 
@@ -29,6 +29,13 @@ padding:10px 14px;margin:12px 0;break-inside:avoid;page-break-inside:avoid}
 p.when{margin:2px 0;font-size:14.5px}p.label{font-weight:600;margin:8px 0 2px}
 p.note{color:#566573;font-style:italic}p.cite{color:#566573;font-size:12.5px}
 p.lead{margin:4px 0}ul.effects{margin:2px 0 6px}
+div.pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 16px;margin:6px 0}
+div.pair>div{min-width:0}div.clause{border-right:1px solid #d5d8dc;padding-right:14px}
+div.pair h5{font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:#566573;margin:0 0 4px}
+p.source{font-weight:600;margin:2px 0}p.quote{margin:4px 0;padding:4px 8px;background:#fbf8ef;
+border-left:3px solid #c9a227;font-size:14.5px}
+@media (max-width:720px){div.pair{grid-template-columns:minmax(0,1fr)}
+div.clause{border-right:none;padding-right:0;border-bottom:1px solid #d5d8dc;padding-bottom:6px;margin-bottom:6px}}
 figure{margin:10px 0 16px;break-inside:avoid;page-break-inside:avoid}
 figcaption{font-size:12px;color:#566573}
 nav{font-size:13px}nav a{margin-right:12px}
@@ -80,6 +87,13 @@ def _render(block: Block) -> str:
         head = "".join(f"<th>{_text(h)}</th>" for h in block.headers)
         rows = "".join("<tr>" + "".join(f"<td>{_text(c)}</td>" for c in row) + "</tr>" for row in block.rows)
         return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    if isinstance(block, Pair):
+        left = "".join(_render(b) for b in block.left)
+        right = "".join(_render(b) for b in block.right)
+        return (
+            f'<div class="pair"><div class="clause"><h5>{_text(block.left_title)}</h5>{left}</div>'
+            f'<div class="reading"><h5>{_text(block.right_title)}</h5>{right}</div></div>'
+        )
     if isinstance(block, Diagram):
         return f"<figure>{block.svg}<figcaption>{_text(block.caption)}</figcaption></figure>"
     data = "".join(f' data-{escape(k)}="{escape(v)}"' for k, v in block.data.items())

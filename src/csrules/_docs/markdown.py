@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Table
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Table
 
 __all__ = ["render_markdown"]
 
@@ -19,6 +19,21 @@ def _inline(text: str) -> str:
     for ch in ("\\", "*", "_", "`", "<", ">", "[", "]"):
         out = out.replace(ch, "\\" + ch)
     return out
+
+
+def _lines(blocks: Sequence[Para | Items]) -> list[str]:
+    """Inline Markdown lines for the blocks of one table cell."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Para):
+            out.extend(_render(block)[0].split("\n"))
+        else:
+            out.extend(f"• {_inline(item)}" for item in block.items)
+    return out
+
+
+def _pair_cell(*lines: str) -> str:
+    return "<br>".join(line.replace("|", "\\|") for line in lines) or " "
 
 
 def render_markdown(blocks: Sequence[Block]) -> str:
@@ -50,6 +65,11 @@ def _render(block: Block) -> list[str]:
         ]
         lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows)
         return ["\n".join(lines)]
+    if isinstance(block, Pair):
+        # One table row: the clause in the left cell, its reading in the right one.
+        header = f"| {_pair_cell(block.left_title)} | {_pair_cell(block.right_title)} |"
+        row = f"| {_pair_cell(*_lines(block.left))} | {_pair_cell(*_lines(block.right))} |"
+        return [f"{header}\n|---|---|\n{row}"]
     if isinstance(block, Diagram):
         return [f"```mermaid\n{block.mermaid}\n```", f"*{_inline(block.caption)}*"]
     out: list[str] = []
