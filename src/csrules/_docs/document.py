@@ -60,6 +60,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "description": ("Description", "说明"),
     "ladders": ("Escalation ladder", "升级阶梯"),
     "no_ladder": ("No rule escalates.", "没有升级规则。"),
+    "ladder_note": (
+        "Steps side by side are alternatives, each on its own condition; a step below follows "
+        "when the matter is still unresolved after a longer wait.",
+        "并列的步骤互为选择，各按其条件适用；下方的步骤在更长时间仍未解决时接续。",
+    ),
     "lifecycles": ("Lifecycles", "流程"),
     "no_lifecycle": ("No lifecycle is defined here.", "此处未定义流程。"),
     "transitions": ("Transitions", "状态转换"),
@@ -388,8 +393,7 @@ def _plain_param(value: Any) -> str:
 def _ladders(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
     blocks: list[Block] = [Heading(2, words("ladders", langs), "escalation")]
     ladders = subject.ladders
-    if not ladders:
-        blocks.append(Para(words("no_ladder", langs), cls="note"))
+    blocks.append(Para(words("ladder_note" if ladders else "no_ladder", langs), cls="note"))
     for ladder in ladders:
         blocks.append(
             Heading(
@@ -405,27 +409,37 @@ def _ladders(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
                 words("ladders", langs),
             )
         )
-        blocks.append(
-            Items(
-                tuple(
-                    f"Step {index + 1} → "
-                    + " / ".join(dict.fromkeys(subject.role_names(s.to, lang) for lang in langs))
-                    + f" ({s.rule_id}): "
-                    + _bi(s.when, langs)
-                    for index, s in enumerate(ladder.steps)
-                )
-            )
-        )
+        blocks.append(Items(tuple(_ladder_items(ladder, subject, langs))))
     return blocks
 
 
+def _ladder_items(ladder: Ladder, subject: Subject, langs: Sequence[Lang]) -> list[str]:
+    """The ladder in words: stage by stage; alternatives of one stage lettered (1a, 1b)."""
+    items = []
+    for number, stage in enumerate(ladder.stages, start=1):
+        for index, step in enumerate(stage):
+            mark = f"{number}{chr(ord('a') + index)}" if len(stage) > 1 else str(number)
+            role = " / ".join(dict.fromkeys(subject.role_names(step.to, lang) for lang in langs))
+            items.append(f"{mark} → {role} ({step.rule_id}): {_bi(step.when, langs)}")
+    return items
+
+
 def _ladder_mermaid(ladder: Ladder, subject: Subject, langs: Sequence[Lang]) -> str:
-    lines = ["flowchart TB"]
-    for index, step in enumerate(ladder.steps):
-        role = "<br/>".join(dict.fromkeys(_mermaid_label(subject.role_names(step.to, lang)) for lang in langs))
-        lines.append(f'  s{index}["{index + 1}. {role}"]')
-        if index:
-            lines.append(f"  s{index - 1} --> s{index}")
+    """Alternatives branch from the start (or the earlier stage), each edge named by its rule."""
+    title = "<br/>".join(dict.fromkeys(_mermaid_label(ladder.title.get(lang)) for lang in langs))
+    lines = ["flowchart TB", f'  start(["{title}"])']
+    parents = ["start"]
+    count = 0
+    for stage in ladder.stages:
+        nodes = []
+        for step in stage:
+            role = "<br/>".join(dict.fromkeys(_mermaid_label(subject.role_names(step.to, lang)) for lang in langs))
+            node = f"s{count}"
+            count += 1
+            lines.append(f'  {node}["{role}"]')
+            lines.extend(f'  {parent} -->|"{_mermaid_label(step.rule_id)}"| {node}' for parent in parents)
+            nodes.append(node)
+        parents = nodes
     return "\n".join(lines)
 
 

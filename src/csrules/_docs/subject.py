@@ -57,6 +57,8 @@ class LadderStep:
     to: str
     rule_id: str
     order: float
+    wait: float = 0.0
+    """Seconds the matter waits before this step can apply (0: at once, on its condition)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,18 @@ class Ladder:
     policy_id: str
     title: Text
     steps: tuple[LadderStep, ...]
+
+    @property
+    def stages(self) -> tuple[tuple[LadderStep, ...], ...]:
+        """The steps grouped by how long they wait, shortest first.
+
+        Steps of one stage are alternatives (each applies on its own condition); a later
+        stage follows an earlier one in time (still unresolved after a longer wait).
+        """
+        stages: dict[float, list[LadderStep]] = {}
+        for step in self.steps:
+            stages.setdefault(step.wait, []).append(step)
+        return tuple(tuple(group) for _, group in sorted(stages.items()))
 
 
 @dataclass(frozen=True)
@@ -143,20 +157,22 @@ def ladder_of(policy: Policy) -> Ladder | None:
                     en=condition_words(rule.when, "en", ctx),
                     zh=condition_words(rule.when, "zh", ctx),
                 )
-                steps.append(LadderStep(when, effect.to, rule.id, _wait(rule.when, policy, position)))
+                wait = _wait(rule.when, policy)
+                steps.append(LadderStep(when, effect.to, rule.id, wait + position * 1e-6, wait))
     if not steps:
         return None
     steps.sort(key=lambda step: step.order)
     return Ladder(policy.id, policy.title, tuple(steps))
 
 
-def _wait(cond: c.ConditionBase, policy: Policy, position: int) -> float:
-    """Seconds an escalation waits (its longest elapsed or still-open threshold); rule order
-    breaks ties."""
+def _wait(cond: c.ConditionBase, policy: Policy) -> float:
+    """Seconds an escalation waits: its longest lower bound on the time elapsed until now
+    (``elapsed >= 1d``) or still-open threshold. An upper bound (``elapsed < 2d``) only ends
+    the step's window and does not delay it."""
     longest = 0.0
     for node in walk(cond):
         amount: Any = None
-        if isinstance(node, c.Elapsed):
+        if isinstance(node, c.Elapsed) and node.reads_now and node.op in (">", ">="):
             amount = node.duration if node.param is None else policy.param_values.get(node.param)
         elif isinstance(node, StillOpen):
             amount = node.after if node.param is None else policy.param_values.get(node.param)
@@ -164,7 +180,7 @@ def _wait(cond: c.ConditionBase, policy: Policy, position: int) -> float:
             delta = getattr(amount, "delta", None)
             if delta is not None:
                 longest = max(longest, delta.total_seconds())
-    return longest + position * 1e-6
+    return longest
 
 
 def subject_from_policies(policies: Sequence[Policy], *, name: str | None = None) -> Subject:
