@@ -13,8 +13,8 @@ from csrules._docs import generated_date, langs_for, render_diff, render_docs
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
-from csrules._policy.loader import policy_schema
 from csrules.exceptions import CsrulesError
+from csrules.policies.schemas import SCHEMAS, file_schema, write_schemas
 
 __all__ = ["register", "write_docs"]
 
@@ -84,10 +84,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "schema",
         parents=[common],
         formatter_class=fmt,
-        epilog="example:\n  csrules schema > policy.schema.json\n",
-        help="print the JSON Schema of policy files",
-        description="Print the JSON Schema of the policy file format (for editors).",
+        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema pack --out pack.schema.json\n",
+        help="print the JSON Schema of policy, pack.yaml or roles.yaml files",
+        description="Print the JSON Schema of a file format (for editors).",
     )
+    sc.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), default="policy", help="default: policy")
     sc.add_argument("--out", help="write to this file instead of stdout")
     sc.set_defaults(run=run_schema)
 
@@ -153,6 +154,7 @@ def _index(subjects: list[Subject], out: Path) -> Path:
             f"| {s.name} | {s.title.en} / {s.title.zh} | {s.version} | {s.hash} | "
             f"[Markdown]({s.name}.md) · [HTML]({s.name}.html) |"
         )
+    lines += ["", "JSON Schemas for editors: " + " · ".join(f"[{k}]({k}.schema.json)" for k in SCHEMAS)]
     path = out / "index.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -174,6 +176,7 @@ def run_docs(args: argparse.Namespace) -> int:
             sys.stdout.write(f"wrote {path}\n")
     if not args.targets:
         sys.stdout.write(f"wrote {_index(subjects, out)}\n")
+        sys.stdout.writelines(f"wrote {path}\n" for path in write_schemas(out))
     return 0
 
 
@@ -195,13 +198,14 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    """Print (or write) the policy JSON Schema."""
+    """Print (or write) the JSON Schema of policy, pack or roles files."""
+    schema = file_schema(args.kind)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
-            dump_json(policy_schema(), handle, indent=2)
+            dump_json(schema, handle, indent=2)
         sys.stdout.write(f"wrote {args.out}\n")
     else:
-        dump_json(policy_schema(), sys.stdout, indent=2)
+        dump_json(schema, sys.stdout, indent=2)
     return 0
 
 
