@@ -300,3 +300,47 @@ def _check_in_browser(browser: DevTools, subject: Any, tmp_path: Path) -> None:
     assert pdf_bytes.startswith(b"%PDF")
     # A4 is 595 x 842 points; the page size must come from the document's @page rule.
     assert b"/MediaBox [0 0 595" in pdf_bytes or b"/MediaBox [0 0 594" in pdf_bytes
+
+
+def _pair_boxes(browser: DevTools, width: int) -> dict[str, float]:
+    """The first rule's clause and reading columns' edges at a window ``width`` pixels wide."""
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
+    found = browser.send(
+        "Runtime.evaluate",
+        {
+            "returnByValue": True,
+            "expression": (
+                "(() => { const c = document.querySelector('div.pair > div.clause').getBoundingClientRect();"
+                " const r = document.querySelector('div.pair > div.reading').getBoundingClientRect();"
+                " return JSON.stringify({cl: c.left, cr: c.right, ct: c.top, cb: c.bottom,"
+                " rl: r.left, rt: r.top}); })()"
+            ),
+        },
+    )
+    return dict(json.loads(found["result"]["value"]))
+
+
+def test_clause_beside_reading_wide_and_stacked_narrow(browser: DevTools, tmp_path: Path) -> None:
+    """On a wide window the source clause and its reading sit side by side; on a narrow one they stack."""
+    html = render_docs(_test_subject(), langs_for("both"), date(2026, 1, 1)).html
+    page = tmp_path / "pair.html"
+    page.write_text(html, encoding="utf-8")
+    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    try:
+        browser.send("Page.enable")
+        browser.events.clear()
+        browser.send("Page.navigate", {"url": page.as_uri()})
+        browser.wait_for("Page.loadEventFired")
+        wide = _pair_boxes(browser, 1000)
+        narrow = _pair_boxes(browser, 480)
+    finally:
+        browser.send("Target.closeTarget", {"targetId": target})
+        browser.session = None
+    assert wide["cr"] <= wide["rl"]
+    assert abs(wide["ct"] - wide["rt"]) < 1
+    assert narrow["rt"] >= narrow["cb"]
+    assert abs(narrow["cl"] - narrow["rl"]) < 1
