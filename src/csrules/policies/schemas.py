@@ -94,7 +94,7 @@ class PackManifest(_Entry):
     lifecycles: tuple[NonEmpty | LifecycleEntry, ...] = ()
     duties: tuple[PackDutyEntry, ...] = ()
     shift_patterns: dict[str, ShiftPatternEntry] = Field(default_factory=dict)
-    slas: tuple[dict[str, Any], ...] = Field(default=(), description="service-level targets, checked when the pack loads")
+    slas: tuple[dict[str, Any], ...] = Field(default=(), description="service-level targets (checked on loading)")
 
 
 def _schema(model: type[BaseModel], title: str) -> dict[str, Any]:
