@@ -2,7 +2,8 @@
 
 No external fonts, scripts or styles: text uses the reader's ``sans-serif`` and widths are
 estimated (CJK characters count as one em, others as 0.58 em), so the output is the same on
-every machine and fits an A4 page (at most :data:`MAX_WIDTH` user units wide).
+every machine and fits an A4 page (at most :data:`MAX_WIDTH` user units wide; only a
+lifecycle with many branches is drawn wider, and the page scales it down).
 """
 
 from __future__ import annotations
@@ -287,7 +288,8 @@ def lifecycle_svg(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
     label_room = max((_label_size(lines)[0] for lines in labels.values()), default=0) + 20
     box_h = 10.0 + LINE * len(langs)
     gap = max(40.0, _label_size(["x"])[1] + 20)
-    box_w = min(200.0, (MAX_WIDTH - 20 - lane_room - columns * label_room) / columns)
+    # Many branches or long labels widen the drawing rather than squeeze states unreadably.
+    box_w = max(80.0, min(200.0, (MAX_WIDTH - 20 - lane_room - columns * label_room) / columns))
     pitch = box_w + label_room
     x0 = 10 + lane_room
     x0 += max(0.0, (MAX_WIDTH - 10 - x0 - columns * pitch + label_room) / 2)  # centre the states
@@ -347,7 +349,8 @@ def lifecycle_svg(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
         body.append(_edge(d, edge, source=source, target=target))
         body.append(_label(x + 5, _gap_label_top(gap_top, gap, labels[index]), labels[index], edge, anchor="start"))
     height = 10 + layers * (box_h + gap) - gap + 10
-    return _svg(MAX_WIDTH, height, body, f"lifecycle {lifecycle.name}")
+    width = max(float(MAX_WIDTH), x0 + columns * pitch + 10)
+    return _svg(width, height, body, f"lifecycle {lifecycle.name}")
 
 
 def _gap_label_top(gap_top: float, gap: float, lines: Sequence[str]) -> float:
