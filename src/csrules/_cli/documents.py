@@ -101,7 +101,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "schema",
         parents=[plain],
         formatter_class=fmt,
-        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema -o policy.schema.json\n",
+        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema -o policy.schema.json\n\n"
+        + exit_status()
+        + "\n",
         help="print the JSON Schema of policy files",
         description="Print the JSON Schema of the policy file format (for editors).",
     )
@@ -112,7 +114,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "packs",
         parents=[plain],
         formatter_class=fmt,
-        epilog="examples:\n  csrules packs\n  csrules packs --format json\n",
+        epilog="examples:\n  csrules packs\n  csrules packs --format json\n\n" + exit_status() + "\n",
         help="list the built-in policy packs",
         description="List the built-in policy packs.",
     )
