@@ -56,7 +56,7 @@ def _names_repository_path(word: str) -> bool:
         return False
     if "/" in word:
         return word.split("/", 1)[0] in TOP_FOLDERS
-    return word in ROOT_FILES or re.fullmatch(r"[A-Z][A-Z_-]+\.md", word) is not None and word not in PLACEHOLDERS
+    return word in ROOT_FILES or (re.fullmatch(r"[A-Z][A-Z_-]+\.md", word) is not None and word not in PLACEHOLDERS)
 
 
 def _exists(document: Path, target: str) -> bool:
