@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TextIO
 
 from csrules._cli._common import (
@@ -338,14 +337,20 @@ def _row(record: Record, decision: Decision, label: str) -> str:
 # --------------------------------------------------------------------------- explain
 
 
+def _fact_label(name: str) -> str:
+    """How errors name explain's FACT: the file, ``<stdin>``, or ``<argument>`` for inline JSON."""
+    if name.lstrip().startswith("{"):
+        return "<argument>"
+    return "<stdin>" if name == "-" else name
+
+
 def _read_one(name: str) -> Record:
     from csrules._cli._input import read_records as read
 
-    if name.lstrip().startswith("{"):
-        label = "<argument>"
+    label = _fact_label(name)
+    if label == "<argument>":
         text_records = list(read(io.StringIO(name), "json", name=label))
     else:
-        label = "<stdin>" if name == "-" else name
         with _open(name) as (handle, _):
             text_records = list(read(handle, detect_format(label, "auto"), name=label))
     if not text_records:
@@ -368,7 +373,7 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:
-        raise CliError(f"{Path(args.fact).name if args.fact != '-' else '<stdin>'}: {exc}") from None
+        raise CliError(f"{_fact_label(args.fact)}:{record.line}: {exc}") from None
     status = 1 if decision.outcome is Outcome.VIOLATION else 0
     if args.out_format == "json":
         dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)
