@@ -64,7 +64,6 @@ DEFAULT_OUT = "csrules-out"
 """Where commands that write files write them when ``-o/--out`` is not given."""
 
 
-
 def exit_status(one: str | None = None) -> str:
     """The exit-status line every command's help ends with; ``one`` says what status 1 means."""
     middle = f", 1 {one}" if one else ""

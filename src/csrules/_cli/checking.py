@@ -40,7 +40,6 @@ examples:
 Reports every problem as FILE:LINE: severity [code] message. Codes: syntax, invalid
 (unknown field, type error, duplicate id, a condition the fact model cannot satisfy),
 unused-parameter, no-citation, few-examples, never-holds.
-Warnings are reported but alone do not fail the check (exit 0).
 
 """ + exit_status("an error was found (warnings alone exit 0)") + "\n"
 
