@@ -89,21 +89,23 @@ def test_eval(tmp_path):
     bad.write_text(f'{json.dumps(EARLY)}\n{{"kind": "holiday"}}\n{json.dumps(LATE)}\n', encoding="utf-8")
     result = csrules("eval", LEAVE, str(bad))
     one_line_error(result)
-    assert f"{bad}:2: bad fact #1" in result.stderr
+    assert f"{bad}:2: bad fact: " in result.stderr
     result = csrules("eval", LEAVE, str(bad), "--keep-going")
     assert result.returncode == 2
     assert len(result.stdout.splitlines()) == 2
-    assert f"{bad}:2: bad fact #1" in result.stderr
+    assert f"{bad}:2: bad fact: " in result.stderr
     one_line_error(csrules("eval", LEAVE, str(tmp_path / "missing.jsonl")))
 
 
 def test_explain(tmp_path):
-    """explain prints the trace; a fact that does not validate is a one-line error."""
+    """explain prints the trace, exits 1 on a violation and 0 otherwise; a bad fact is a one-line error."""
     fact = tmp_path / "fact.json"
     fact.write_text(json.dumps(LATE), encoding="utf-8")
     result = csrules("explain", LEAVE, str(fact))
-    assert result.returncode == 0
+    assert result.returncode == 1
     assert "cli-leave/personal-notice: MATCHED" in result.stdout
+    fact.write_text(json.dumps(EARLY), encoding="utf-8")
+    assert csrules("explain", LEAVE, str(fact)).returncode == 0
     fact.write_text(json.dumps({"kind": "personal"}), encoding="utf-8")
     one_line_error(csrules("explain", LEAVE, str(fact)))
 

@@ -21,12 +21,16 @@ from csrules._policy.model import Policy
 from csrules.exceptions import CsrulesError
 
 __all__ = [
+    "DEFAULT_OUT",
     "CliError",
     "Parser",
     "Target",
     "add_common",
+    "add_format",
+    "add_out",
     "checked_spec",
     "dump_json",
+    "exit_status",
     "import_modules",
     "load_pack_named",
     "load_target",
@@ -56,17 +60,46 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """Options every command takes."""
+DEFAULT_OUT = "csrules-out"
+"""Where commands that write files write them when ``-o/--out`` is not given."""
+
+
+def exit_status(one: str | None = None) -> str:
+    """The exit-status line every command's help ends with; ``one`` says what status 1 means."""
+    middle = f", 1 {one}" if one else ""
+    return f"exit status: 0 success{middle}, 2 bad usage or bad input."
+
+
+def add_common(parser: argparse.ArgumentParser, *, imports: bool = True) -> None:
+    """Options every command takes: ``--debug``, and ``--import`` where policies are read."""
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
+    if imports:
+        parser.add_argument(
+            "--import",
+            dest="imports",
+            action="append",
+            default=argparse.SUPPRESS,
+            metavar="MODULE",
+            help="import a module or .py file first (it registers your fact types); repeatable",
+        )
+
+
+def add_format(parser: argparse.ArgumentParser, choices: Sequence[str], default: str, help: str) -> None:
+    """``--format CHOICE`` (dest ``out_format``), and ``--json`` as the alias of ``--format json``."""
+    parser.add_argument("--format", dest="out_format", choices=tuple(choices), default=default, help=help)
     parser.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=argparse.SUPPRESS,
-        metavar="MODULE",
-        help="import a module or .py file first (it registers your fact types); repeatable",
+        "--json", dest="out_format", action="store_const", const="json", help="the same as --format json"
     )
+
+
+def add_out(parser: argparse.ArgumentParser, *, directory: bool) -> None:
+    """``-o/--out``: a directory (default :data:`DEFAULT_OUT`) or a file (default: stdout)."""
+    if directory:
+        parser.add_argument(
+            "-o", "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: ./{DEFAULT_OUT})"
+        )
+    else:
+        parser.add_argument("-o", "--out", metavar="FILE", help="write to this file instead of stdout")
 
 
 def import_modules(names: Sequence[str]) -> None:

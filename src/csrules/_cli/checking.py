@@ -10,8 +10,10 @@ from typing import Any
 
 from csrules._cli._common import (
     CliError,
+    add_format,
     checked_spec,
     dump_json,
+    exit_status,
     load_pack_named,
     load_target,
     parse_now,
@@ -38,8 +40,8 @@ examples:
 Reports every problem as FILE:LINE: severity [code] message. Codes: syntax, invalid
 (unknown field, type error, duplicate id, a condition the fact model cannot satisfy),
 unused-parameter, no-citation, few-examples, never-holds.
-exit status: 0 no findings, 1 findings, 2 bad usage.
-"""
+
+""" + exit_status("an error was found (warnings alone exit 0)") + "\n"
 
 TEST_EXAMPLE = """\
 examples:
@@ -53,9 +55,9 @@ examples:
 true and false. --explore then judges generated facts placed on both sides of every
 threshold the rules test (--random for plain random facts) and reports the first fact on
 which a rule raised or the compiled engine and the explaining interpreter disagree.
+--explore needs hypothesis: pip install 'csrules[test]'.
 
-exit status: 0 all passed, 1 something failed, 2 bad usage.
-"""
+""" + exit_status("an example, test, coverage threshold or exploration failed") + "\n"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -70,7 +72,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Validate policy files and lint them; every finding has FILE:LINE.",
     )
     ck.add_argument("targets", metavar="POLICY", nargs="+", help="policy files, directories, or built-in packs")
-    ck.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
+    add_format(ck, ("text", "json"), "text", "output: FILE:LINE lines (default) or JSON")
     ck.set_defaults(run=run_check)
 
     ts = sub.add_parser(
@@ -84,7 +86,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ts.add_argument("target", metavar="POLICY|PACK|DIR")
     ts.add_argument("--now", help="now for examples that need one and give none (ISO 8601 with zone)")
     ts.add_argument("-v", "--verbose", action="store_true", help="list every example, not just failures")
-    ts.add_argument("--format", dest="out_format", choices=("text", "json"), default="text")
+    add_format(ts, ("text", "json"), "text", "output: readable text (default) or JSON")
     ts.add_argument("--coverage", action="store_true", help="report rule and branch coverage of the run")
     ts.add_argument("--fail-under", type=float, metavar="PERCENT", help="with --coverage: fail below this")
     ts.add_argument("--explore", action="store_true", help="also judge generated boundary facts")
@@ -134,7 +136,7 @@ def run_check(args: argparse.Namespace) -> int:
             f"{checked} polic{'y' if checked == 1 else 'ies'} checked: "
             f"{errors} error(s), {len(findings) - errors} warning(s)\n"
         )
-    return 1 if findings else 0
+    return 1 if any(f.severity == "error" for f in findings) else 0
 
 
 def run_test(args: argparse.Namespace) -> int:
@@ -143,6 +145,8 @@ def run_test(args: argparse.Namespace) -> int:
         raise CliError("--fail-under goes with --coverage")
     if (args.random or args.max_examples != 200) and not args.explore:
         raise CliError("--random and --max-examples go with --explore")
+    if args.explore:
+        _explorer()  # before any work: a missing dependency is a usage error, not a late crash
     target = load_target(args.target)
     default_now = parse_now(args.now)
     with ExitStack() as stack:
@@ -189,9 +193,22 @@ def run_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _explorer() -> Any:
+    """``csrules.testing.explore``; without hypothesis, a usage error saying what to install."""
+    try:
+        from csrules.testing import explore
+    except ModuleNotFoundError as exc:
+        if exc.name != "hypothesis" and not str(exc.name).startswith("hypothesis."):
+            raise
+        raise CliError(
+            "--explore needs hypothesis, which is not installed; install it with: pip install 'csrules[test]'"
+        ) from None
+    return explore
+
+
 def _explore(policies: tuple[Any, ...], now: Any, args: argparse.Namespace) -> tuple[list[str], bool]:
     """Explore each fact type's policies with generated facts; readable blocks and overall ok."""
-    from csrules.testing import explore
+    explore = _explorer()
 
     groups: dict[str, list[Any]] = {}
     for policy in policies:

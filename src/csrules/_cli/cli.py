@@ -24,10 +24,12 @@ examples:
   csrules explain call_centre fact.json --fact-type leave_request
   csrules check policies/
   csrules test policies/
-  csrules docs call_centre --out review/
+  csrules docs call_centre -o review/
   csrules diff old.yaml new.yaml
 
-Run 'csrules COMMAND --help' for a command's options and examples.
+Every command: exit status 0 success, 1 findings (a violation, an error, a failed example,
+differences), 2 bad usage or bad input; --format json (or --json) where it prints data;
+-o for --out. Run 'csrules COMMAND --help' for a command's options and examples.
 """
 
 
@@ -71,6 +73,8 @@ def parse(parser: Parser, argv: Sequence[str] | None) -> argparse.Namespace:
         return parser.parse_args(words)
     position = words.index(command)
     own = parser.commands[command].parse_intermixed_args(words[position + 1 :])
+    if getattr(args, "imports", None) and not hasattr(own, "imports"):
+        parser.commands[command].error("--import does nothing here: this command reads no policy file")
     for name, value in vars(args).items():
         if not hasattr(own, name):
             setattr(own, name, value)

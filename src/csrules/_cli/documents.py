@@ -4,43 +4,58 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from csrules._cli._common import CliError, dump_json, load_pack_named, load_target, pack_infos
+from csrules._cli._common import (
+    DEFAULT_OUT,
+    CliError,
+    add_common,
+    add_format,
+    add_out,
+    dump_json,
+    exit_status,
+    load_target,
+    pack_infos,
+)
 from csrules._docs import generated_date, langs_for, render_diff, render_docs
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
+from csrules._engine.examples import ExampleResult, run_rule_example
 from csrules.exceptions import CsrulesError
 from csrules.policies.schemas import SCHEMAS, file_schema, write_schemas
 
 __all__ = ["register", "write_docs"]
 
-DOCS_EXAMPLE = """\
+DOCS_EXAMPLE = f"""\
 examples:
-  csrules docs call_centre --out review/              (review/call_centre.md and .html)
-  csrules docs leave.yaml --lang zh --format html --out review/
-  csrules docs --out docs/reference --date 2026-01-01  (every built-in pack, plus index.md)
+  csrules docs call_centre                           (./{DEFAULT_OUT}/call_centre.md and .html)
+  csrules docs leave.yaml --lang zh --format html -o review/
+  csrules docs -o docs/reference --date 2026-01-01   (every built-in pack, plus index.md)
 
 The date generated is --date, else $SOURCE_DATE_EPOCH, else today: fix it for
 reproducible output.
-"""
+
+""" + exit_status() + "\n"
 
 DIFF_EXAMPLE = """\
 examples:
   csrules diff old/leave.yaml leave.yaml                   (Markdown on stdout)
-  csrules diff old/leave.yaml leave.yaml --format html --out change.html
+  csrules diff old/leave.yaml leave.yaml --format html -o change.html
 
-exit status: 0 no differences, 1 differences, 2 bad usage (like diff(1)).
-"""
+""" + exit_status("the versions differ (like diff(1))") + "\n"
 
-DEMO_EXAMPLE = """\
+DEMO_EXAMPLE = f"""\
 examples:
-  csrules demo                  (writes ./csrules-out)
-  csrules demo --out /tmp/csrules-demo
-"""
+  csrules demo                  (writes ./{DEFAULT_OUT})
+  csrules demo -o /tmp/csrules-demo --quiet
+
+Ends with a summary: packs, rules, worked examples checked and how many failed.
+
+""" + exit_status("a worked example failed or a pack could not be loaded") + "\n"
 
 
 def _lang_date(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +75,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Write Markdown and one self-contained HTML file per pack or policy.",
     )
     dc.add_argument("targets", metavar="POLICY|PACK", nargs="*", help="default: every built-in pack")
-    dc.add_argument("--out", default="csrules-docs", help="output directory (default: ./csrules-docs)")
+    add_out(dc, directory=True)
     dc.add_argument("--format", dest="out_format", choices=("md", "html", "both"), default="both")
     _lang_date(dc)
     dc.set_defaults(run=run_docs)
@@ -76,43 +91,48 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     df.add_argument("old", metavar="OLD")
     df.add_argument("new", metavar="NEW")
     df.add_argument("--format", dest="out_format", choices=("md", "html"), default="md")
-    df.add_argument("--out", help="write to this file instead of stdout")
+    add_out(df, directory=False)
     _lang_date(df)
     df.set_defaults(run=run_diff)
 
+    plain = argparse.ArgumentParser(add_help=False)  # no --import: these read no policy file
+    add_common(plain, imports=False)
     sc = sub.add_parser(
         "schema",
-        parents=[common],
+        parents=[plain],
         formatter_class=fmt,
-        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema pack --out pack.schema.json\n",
+        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema pack -o pack.schema.json\n\n"
+        + exit_status()
+        + "\n",
         help="print the JSON Schema of policy, pack.yaml or roles.yaml files",
         description="Print the JSON Schema of a file format (for editors).",
     )
     sc.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), default="policy", help="default: policy")
-    sc.add_argument("--out", help="write to this file instead of stdout")
+    add_out(sc, directory=False)
     sc.set_defaults(run=run_schema)
 
     pk = sub.add_parser(
         "packs",
-        parents=[common],
+        parents=[plain],
         formatter_class=fmt,
-        epilog="example:\n  csrules packs --json\n",
+        epilog="examples:\n  csrules packs\n  csrules packs --format json\n\n" + exit_status() + "\n",
         help="list the built-in policy packs",
         description="List the built-in policy packs.",
     )
-    pk.add_argument("--json", action="store_true")
+    add_format(pk, ("text", "json"), "text", "output: one line per pack (default) or JSON")
     pk.set_defaults(run=run_packs)
 
     dm = sub.add_parser(
         "demo",
-        parents=[common],
+        parents=[plain],
         formatter_class=fmt,
         epilog=DEMO_EXAMPLE,
         help="judge every pack's worked examples and write its documents",
         description="For every built-in pack: judge its worked examples, print each "
         "decision briefly, and write its documents.",
     )
-    dm.add_argument("--out", default="csrules-out", help="output directory (default: ./csrules-out)")
+    add_out(dm, directory=True)
+    dm.add_argument("-q", "--quiet", action="store_true", help="print only each pack's line and the summary")
     _lang_date(dm)
     dm.set_defaults(run=run_demo)
 
@@ -226,7 +246,7 @@ def _info_dict(info: Any) -> dict[str, Any]:
 def run_packs(args: argparse.Namespace) -> int:
     """List the built-in packs."""
     infos = [_info_dict(info) for info in pack_infos()]
-    if args.json:
+    if args.out_format == "json":
         dump_json(infos, sys.stdout, indent=2)
         return 0
     if not infos:
@@ -246,33 +266,76 @@ DEMO_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """The ``now`` of demo examples that give none (a fixed instant: the demo is reproducible)."""
 
 
+@dataclass
+class _DemoTally:
+    """What the demo's closing summary counts."""
+
+    packs: int = 0
+    rules: int = 0
+    checked: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    """Judge every pack's worked examples, print the decisions, write the documents."""
+    """Judge every pack's worked examples, print the decisions, write the documents, sum up."""
     infos = pack_infos()
     out = Path(args.out)
     if not infos:
         sys.stdout.write("no built-in packs are installed yet; nothing to demonstrate\n")
         return 0
+    tally = _DemoTally()
     for info in infos:
         name = str(getattr(info, "name", info))
         try:
-            pack = load_pack_named(name)
             target = load_target(name)
             engine = target.engine()
         except (CsrulesError, CliError) as exc:
             sys.stdout.write(f"== {name}: cannot load: {exc}\n")
+            tally.failures.append(f"{name}: cannot load: {exc}")
             continue
-        subject = target.subject()
-        sys.stdout.write(f"== {name} {subject.version}: {subject.title.en} / {subject.title.zh}\n")
-        for policy in target.policies:
-            ctx = describe_context(policy)
-            for rule in policy.rules:
-                for index, example in enumerate(rule.examples):
+        _demo_pack(name, target, engine, tally, quiet=args.quiet)
+        for path in write_docs(target.subject(), out, lang=args.lang, date=args.date):
+            if not args.quiet:
+                sys.stdout.write(f"wrote {path}\n")
+    sys.stdout.write(_demo_summary(tally, out))
+    return 1 if tally.failures else 0
+
+
+def _demo_pack(name: str, target: Any, engine: Engine, tally: _DemoTally, *, quiet: bool) -> None:
+    """Print one pack's examples (unless quiet) and check each against what it expects."""
+    subject = target.subject()
+    sys.stdout.write(f"== {name} {subject.version}: {subject.title.en} / {subject.title.zh}\n")
+    tally.packs += 1
+    checked, failed = tally.checked, tally.failed
+    for policy in target.policies:
+        ctx = describe_context(policy)
+        own = Engine(policy)  # examples are checked as `csrules test` checks them
+        tally.rules += len(policy.rules)
+        for rule in policy.rules:
+            for index, example in enumerate(rule.examples):
+                result: ExampleResult = run_rule_example(own, policy, rule, index, example, default_now=DEMO_NOW)
+                tally.checked += 1
+                if not result.passed:
+                    tally.failed += 1
+                    tally.failures.append(f"{result.id}: {result.message}")
+                if not quiet:
                     sys.stdout.write(_demo_line(engine, policy, rule, index, example, ctx) + "\n")
-        for path in write_docs(subject, out, lang=args.lang, date=args.date):
-            sys.stdout.write(f"wrote {path}\n")
-        del pack
-    return 0
+                    if not result.passed:
+                        sys.stdout.write(f"      FAIL: {result.message}\n")
+    sys.stdout.write(f"   {name}: {tally.checked - checked} worked examples checked, {tally.failed - failed} failed\n")
+
+
+def _demo_summary(tally: _DemoTally, out: Path) -> str:
+    """The closing lines: counts, each failure, and where the documents are."""
+    lines = [
+        "",
+        f"summary: {tally.packs} packs, {tally.rules} rules, {tally.checked} worked examples checked: "
+        f"{tally.checked - tally.failed} passed, {tally.failed} failed",
+        *(f"  FAIL {failure}" for failure in tally.failures),
+        f"documents: {out}/",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _demo_line(engine: Engine, policy: Any, rule: Any, index: int, example: Any, ctx: Any) -> str:

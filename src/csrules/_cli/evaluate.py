@@ -10,13 +10,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TextIO
 
-from csrules._cli._common import CliError, Target, dump_json, load_target, now_default, parse_now
+from csrules._cli._common import (
+    CliError,
+    Target,
+    add_format,
+    dump_json,
+    exit_status,
+    load_target,
+    now_default,
+    parse_now,
+)
 from csrules._cli._input import BadRecord, Format, Record, Utf8Text, detect_format, read_records
 from csrules._engine.decision import Decision, Outcome
-from csrules.exceptions import EvaluationError
+from csrules.exceptions import EvaluationError, FactError
 
 __all__ = ["Progress", "register"]
 
@@ -29,16 +37,17 @@ examples:
   cat facts.json | csrules eval call_centre --fact-type leave_request --format table
   csrules eval policies/ facts.yaml --keep-going > decisions.jsonl
 
-exit status: 0 every fact clean or not a violation, 1 a violation was found,
-2 bad usage or a bad fact (reported with its line; --keep-going reports it and carries on,
-and still exits 2 at the end).
-"""
+A bad fact is reported as FILE:LINE; --keep-going reports it, judges the rest, and still
+exits 2 at the end.
+""" + exit_status("a violation was found") + "\n"
 
 EXPLAIN_EXAMPLE = """\
 examples:
   csrules explain leave.yaml fact.json --now 2026-03-01T09:00:00+08:00
   echo '{"kind": "personal", ...}' | csrules explain leave.yaml -
-"""
+  csrules explain call_centre fact.json --fact-type leave_request --format json
+
+""" + exit_status("the fact is a violation") + "\n"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -67,12 +76,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--now",
         help="the current time for rules that read it (ISO 8601 with zone); default: the clock",
     )
-    ev.add_argument(
-        "--format",
-        dest="out_format",
-        choices=("jsonl", "table"),
-        default="jsonl",
-        help="output: JSON Lines (default) or a readable table",
+    add_format(
+        ev,
+        ("jsonl", "json", "table"),
+        "jsonl",
+        "output: one JSON decision per line (jsonl, the default; json is the same) or a readable table",
     )
     ev.add_argument(
         "--input-format",
@@ -103,7 +111,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     ex.add_argument("--now", help="the current time (ISO 8601 with zone); default: the clock")
     ex.add_argument("--fact-type", help="the fact type when the target judges several")
-    ex.add_argument("--json", action="store_true", help="print the decision and trace as JSON")
+    add_format(ex, ("text", "json"), "text", "output: readable text (default) or the decision and trace as JSON")
     ex.set_defaults(run=run_explain)
 
 
@@ -265,13 +273,13 @@ def run_eval(args: argparse.Namespace) -> int:
                     count += 1
                     if isinstance(record, BadRecord):
                         bad += 1
-                        _bad(label, record.line, record.message, record.index, args.keep_going, writer)
+                        _bad(label, record.line, record.message, args.keep_going, writer)
                         continue
                     try:
                         decision = _decide(engine, record, now, args.fact_type)
                     except EvaluationError as exc:
                         bad += 1
-                        _bad(label, record.line, str(exc), record.index, args.keep_going, writer)
+                        _bad(label, record.line, str(exc), args.keep_going, writer)
                         continue
                     if table:
                         outcome = decision.outcome
@@ -294,17 +302,29 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _decide(engine: Any, record: Record, now: Any, fact_type: str | None) -> Decision:
-    decision: Decision = engine.evaluate(record.fact, now=record.now or now, fact_type=record.fact_type or fact_type)
+    chosen = record.fact_type or fact_type
+    judged = engine.fact_types
+    if chosen is None and len(judged) > 1:
+        raise FactError(
+            f"this target judges several fact types ({', '.join(judged)}): use --fact-type NAME, "
+            'or give the fact in an envelope {"fact_type": NAME, "fact": {...}}'
+        )
+    if chosen is not None and chosen not in judged:
+        given = "the envelope's fact_type" if record.fact_type else "--fact-type"
+        raise FactError(f"{given} {chosen!r}: no policy here judges it (fact types: {', '.join(judged)})")
+    decision: Decision = engine.evaluate(record.fact, now=record.now or now, fact_type=chosen)
     return decision
 
 
-def _bad(label: str, line: int | None, message: str, index: int, keep_going: bool, out: _Writer) -> None:
+def _bad(label: str, line: int | None, message: str, keep_going: bool, out: _Writer) -> None:
+    # One numbering for the user: the fact's 1-based line in its file (its 0-based index is
+    # the output's "index" field, which a bad fact never gets).
     where = f"{label}:{line}" if line is not None else label
     message = message.replace("\n", " ")
     if not keep_going:
-        raise CliError(f"{where}: bad fact #{index}: {message}")
+        raise CliError(f"{where}: bad fact: {message}")
     out.flush()
-    sys.stderr.write(f"csrules eval: {where}: bad fact #{index}: {message}\n")
+    sys.stderr.write(f"csrules eval: {where}: bad fact: {message}\n")
 
 
 def _row(record: Record, decision: Decision, label: str) -> str:
@@ -317,14 +337,20 @@ def _row(record: Record, decision: Decision, label: str) -> str:
 # --------------------------------------------------------------------------- explain
 
 
+def _fact_label(name: str) -> str:
+    """How errors name explain's FACT: the file, ``<stdin>``, or ``<argument>`` for inline JSON."""
+    if name.lstrip().startswith("{"):
+        return "<argument>"
+    return "<stdin>" if name == "-" else name
+
+
 def _read_one(name: str) -> Record:
     from csrules._cli._input import read_records as read
 
-    if name.lstrip().startswith("{"):
-        label = "<argument>"
+    label = _fact_label(name)
+    if label == "<argument>":
         text_records = list(read(io.StringIO(name), "json", name=label))
     else:
-        label = "<stdin>" if name == "-" else name
         with _open(name) as (handle, _):
             text_records = list(read(handle, detect_format(label, "auto"), name=label))
     if not text_records:
@@ -347,10 +373,11 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:
-        raise CliError(f"{Path(args.fact).name if args.fact != '-' else '<stdin>'}: {exc}") from None
-    if args.json:
+        raise CliError(f"{_fact_label(args.fact)}:{record.line}: {exc}") from None
+    status = 1 if decision.outcome is Outcome.VIOLATION else 0
+    if args.out_format == "json":
         dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)
-        return 0
+        return status
     out = sys.stdout
     out.write(f"outcome: {decision.outcome.value}\n")
     out.write("policies: " + ", ".join(f"{p.id}@{p.version}" for p in decision.policies) + "\n")
@@ -363,7 +390,7 @@ def run_explain(args: argparse.Namespace) -> int:
     for error in decision.errors:
         out.write(f"  ! {error.policy_id}/{error.rule_id} failed: {error.message}\n")
     out.write("\n" + decision.trace.render() + "\n")
-    return 0
+    return status
 
 
 def _effect_line(effect: Any) -> str:

@@ -123,7 +123,8 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
         return model.model_validate(fact)
     except ValidationError as exc:
         problems = [
-            (".".join(str(p) for p in err["loc"]) or "(fact)", err["msg"]) for err in exc.errors()
+            (".".join(str(p) for p in err["loc"]) or "(fact)", str(err["msg"]).removeprefix("Value error, "))
+            for err in exc.errors()
         ]
         listed = "; ".join(f"{loc}: {msg}" for loc, msg in problems)
         where = f"fact #{index}: " if index is not None else ""

@@ -1,8 +1,14 @@
-"""Durations as policies write them: ``"20min"``, ``"24h"``, ``"3 business days"``, ``"PT20M"``.
+"""Durations as policies and facts write them: ``"20min"``, ``"24h"``, ``"3 business days"``, ``"PT20M"``.
 
 Two kinds, kept apart on purpose: a :class:`WallDuration` is clock time (24 h is 24 h,
 whatever the calendar says); a :class:`BusinessDuration` counts working days or working
 hours and only means something together with a business calendar.
+
+Policies (:data:`DurationField`) and facts (:data:`ClockDurationField`, a fact's
+``timedelta``) read the same text forms, so ``"3m"`` in a fact means what it means in a
+policy. One reading of ``m``: minutes, always (``"3m"`` = ``"3min"`` = ``"PT3M"``). ISO 8601
+months and years (``"P3M"``, ``"P1Y"``) have no fixed length and are refused, like
+``"3 months"``. A fact's duration is clock time, so business durations are refused there.
 """
 
 from __future__ import annotations
@@ -17,17 +23,23 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from csrules.exceptions import DurationError
 
 __all__ = [
+    "ACCEPTED_FORMS",
     "BusinessDuration",
+    "ClockDurationField",
     "Duration",
     "DurationField",
     "WallDuration",
+    "parse_clock_duration",
     "parse_duration",
 ]
 
 ACCEPTED_FORMS = (
-    '"20min", "90s", "24h", "3d", "1 week", "2 weeks 3 days", '
+    '"20min" (or "20m"), "90s", "24h", "3d", "1 week", "2 weeks 3 days", '
     '"3 business days", "2 working hours", ISO 8601 such as "PT20M" or "P3D"'
 )
+"""The duration forms policies and facts accept, as error messages and schemas list them."""
+
+_NOT_ACCEPTED = '"m" is minutes; months and years have no fixed length and are not accepted'
 
 _WALL_UNITS: dict[str, timedelta] = {}
 for _names, _delta in (
@@ -138,9 +150,37 @@ def parse_duration(text: str | timedelta | Duration) -> Duration:
         parsed = WallDuration(timedelta.max)
     if parsed is None:
         raise DurationError(
-            f"cannot read {text!r} as a duration; accepted forms: {ACCEPTED_FORMS}", text=text
+            f"cannot read {text!r} as a duration; accepted forms: {ACCEPTED_FORMS} ({_NOT_ACCEPTED})",
+            text=text,
         )
     return _within_limit(parsed, text)
+
+
+def parse_clock_duration(value: str | timedelta) -> timedelta:
+    """A fact's duration: a ``timedelta``, or text in any clock form :func:`parse_duration` reads.
+
+    >>> parse_clock_duration("3m")
+    datetime.timedelta(seconds=180)
+
+    A ``timedelta`` is returned as given (its model judges its sign). Anything else that
+    is not text, and business durations, raise :class:`~csrules.exceptions.DurationError`.
+    """
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise DurationError(
+            f"a duration is text such as \"3min\" or \"PT3M\" (got {type(value).__name__} {value!r}); "
+            f"accepted forms: {ACCEPTED_FORMS}",
+            text=None,
+        )
+    parsed = parse_duration(value)
+    if isinstance(parsed, BusinessDuration):
+        raise DurationError(
+            f"{value!r} counts working time, which needs a business calendar; a fact's duration is "
+            'clock time such as "3d" or "PT72H"',
+            text=value,
+        )
+    return parsed.delta
 
 
 def _within_limit(duration: Duration, given: object) -> Duration:
@@ -231,6 +271,16 @@ def _validate_duration(value: Any) -> Duration:
         # pydantic turns ValueError into a located validation error; keep our message.
         raise ValueError(str(exc)) from None
 
+
+def _validate_clock_duration(value: Any) -> timedelta:
+    try:
+        return parse_clock_duration(value)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+ClockDurationField = Annotated[timedelta, BeforeValidator(_validate_clock_duration)]
+"""A pydantic field type for a fact's duration: a ``timedelta`` read from the policy forms."""
 
 DurationField = Annotated[
     Duration,

@@ -37,6 +37,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._time.calendar import ensure_aware, load_zone
+from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
 
 __all__ = [
@@ -765,7 +766,7 @@ class CallRecord(Fact):
     direction: Literal["inbound", "outbound"] = _field("direction", "呼入/呼出", "inbound or outbound", "inbound")
     started_at: AwareDatetime = _field("started at", "開始時間", "When the call started")
     rings_before_pickup: int = _field("rings before pick-up", "鈴響聲數", "Rings before the agent answered", 0, ge=0)
-    duration: timedelta = _field("duration", "通話時長", "How long the call lasted")
+    duration: ClockDurationField = _field("duration", "通話時長", "How long the call lasted")
     agent_lines: list[str] = _field("agent's lines", "客服話術", "What the agent said, in order", default_factory=list)
     customer_lines: list[str] = _field("customer's lines", "客戶話語", "What the customer said", default_factory=list)
     script_steps: list[ScriptStep] = _field(
@@ -829,7 +830,7 @@ class CallbackTask(Fact):
     rest_from: time | None = _field("rest from", "客戶休息開始", "Start of the customer's rest hours (local)", None)
     rest_to: time | None = _field("rest to", "客戶休息結束", "End of the customer's rest hours (local)", None)
     record_complete: bool = _field("record complete", "回訪記錄完整", "The callback was recorded completely", False)
-    duration: timedelta | None = _field("call duration", "回訪時長", "How long the call lasted", None)
+    duration: ClockDurationField | None = _field("call duration", "回訪時長", "How long the call lasted", None)
     planned_at: AwareDatetime | None = _field(
         "planned callback time", "計劃回訪時間", "When the callback is planned", None
     )
