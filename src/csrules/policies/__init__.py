@@ -47,8 +47,8 @@ from csrules._sessions.backends.base import BackendName
 from csrules._time.duties import Duty
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.roles import RoleCatalogue
-from csrules.policies.slas import PackSlas, bind_slas, read_slas, split_overrides
 from csrules.exceptions import CsrulesError, PolicyError
+from csrules.policies.slas import PackSlas, bind_slas, read_slas, split_overrides
 
 __all__ = [
     "LIFECYCLES",

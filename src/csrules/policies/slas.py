@@ -317,15 +317,13 @@ def _message(error: Any) -> str:
 
 def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[Policy]) -> PackSla:
     """``decl`` checked against the pack's stateless ``policies`` and resolved to a target."""
-    where = {"file": f"{pack}/pack.yaml"}
-
     def fail(message: str, *key: str) -> PolicyError:
-        return PolicyError(f"SLA {decl.id!r}: {message}", loc=("slas", index, *key), **where)
+        return PolicyError(f"SLA {decl.id!r}: {message}", loc=("slas", index, *key), file=f"{pack}/pack.yaml")
 
     policy = _find_policy(pack, decl.policy, policies)
     if policy is None:
         known = ", ".join(p.id for p in policies)
-        return _raise(fail(f"unknown policy {decl.policy!r} (policies: {known})", "policy"))
+        raise fail(f"unknown policy {decl.policy!r} (policies: {known})", "policy")
     model = get_fact_type(policy.fact_type)
     ctx = CheckContext(model, {})
     for key in ("start", "stop"):
@@ -350,10 +348,6 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     return PackSla(decl, policy.id, policy.fact_type, target, code)
 
 
-def _raise(exc: PolicyError) -> Any:
-    raise exc
-
-
 def _find_policy(pack: str, name: str, policies: Sequence[Policy]) -> Policy | None:
     return next((p for p in policies if p.id in (name, f"{pack}.{name}")), None)
 
@@ -365,7 +359,7 @@ def _check_applies(decl: SlaDeclaration, model: type[BaseModel], fail: Callable[
         if info is None:
             raise fail(f"{model.__name__} has no field {name!r}", "applies", name)
         try:
-            TypeAdapter(info.annotation).validate_python(value)
+            TypeAdapter(info.annotation or object).validate_python(value)
         except ValidationError as exc:
             raise fail(f"{value!r} is not a possible value of {name}: {_message(exc.errors()[0])}",
                        "applies", name) from None
@@ -524,12 +518,14 @@ def _owner(sink: str) -> tuple[str, str]:
 def _set(pack: Pack, sla: PackSla, sink: str, build: LifecycleBuilder, loc: tuple[str | int, ...]) -> Pack:
     """``pack`` with the parameter ``sink`` (``lifecycle.param`` or ``policy.param``) set to the target."""
     owner, param = _owner(sink)
-    where = {"file": f"{pack.name}/pack.yaml", "loc": loc}
+
+    def fail(message: str) -> PolicyError:
+        return PolicyError(f"SLA {sla.id!r}: {message}", file=f"{pack.name}/pack.yaml", loc=loc)
+
     lifecycle = pack._lifecycle_key(owner) if owner else None
     if lifecycle is not None:
         if isinstance(sla.target, BusinessDuration):
-            raise PolicyError(f"SLA {sla.id!r}: a lifecycle deadline runs in clock time; {sla.target} is "
-                              "business time", **where)
+            raise fail(f"a lifecycle deadline runs in clock time; {sla.target} is business time")
         params = {name: dict(values) for name, values in pack.lifecycle_params.items()}
         if params[lifecycle].get(param) == str(sla.target):
             return pack
@@ -543,10 +539,10 @@ def _set(pack: Pack, sla: PackSla, sink: str, build: LifecycleBuilder, loc: tupl
     policy = _find_policy(pack.name, owner, others)
     if policy is None or policy.id == sla.policy_id:
         known = ", ".join([*pack.lifecycle_params, *(p.id for p in pack.session_policies)]) or "none"
-        raise PolicyError(f"SLA {sla.id!r}: {sink!r} names no lifecycle or other policy of the pack "
-                          f"(lifecycles and session policies: {known})", **where)
+        raise fail(f"{sink!r} names no lifecycle or other policy of the pack "
+                   f"(lifecycles and session policies: {known})")
     if param not in policy.params:
-        raise PolicyError(f"SLA {sla.id!r}: policy {policy.id!r} has no parameter {param!r}", **where)
+        raise fail(f"policy {policy.id!r} has no parameter {param!r}")
     if parse_duration(policy.param_values[param]) == sla.target:
         return pack
     updated = policy.with_params(**{param: str(sla.target)})
