@@ -18,7 +18,9 @@ and 80 % by default), so escalation starts before the breach, not after::
         clock.metric, clock.fraction, clock.breach_at, clock.next_warning_at
 
 Each clock turns into an :class:`SlaClockFact` (fact type ``sla_clock``) that policies judge,
-for instance "escalate to the shift lead at 80 % of any target".
+for instance "escalate to the shift lead at 80 % of any target". :meth:`SlaPolicy.measure`
+reads one span directly (a callback's ``created_at`` to ``called_at``); the built-in packs
+declare their targets that way (``slas:`` in ``pack.yaml``, :mod:`csrules.policies.slas`).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
@@ -165,8 +166,13 @@ class PackSla:
         if not self.applies(fact) or start is None:
             return None
         stop = getattr(fact, decl.stop) if decl.stop is not None else None
-        policy = SlaPolicy(targets={"": {decl.metric: self.target}}, calendar=self.calendar, warn_at=decl.warn_at)
-        return policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id)
+        return self._policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id)
+
+    @cached_property
+    def _policy(self) -> SlaPolicy:
+        """The clock arithmetic: this target alone, under the empty priority."""
+        decl = self.declaration
+        return SlaPolicy(targets={"": {decl.metric: self.target}}, calendar=self.calendar, warn_at=decl.warn_at)
 
     def due_at(self, start: datetime) -> datetime:
         """When a clock started at ``start`` misses the target (pauses aside)."""
