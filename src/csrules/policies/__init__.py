@@ -281,8 +281,7 @@ class Pack:
             lifecycles=tuple(_build_lifecycle(self.name, name, values) for name, values in params.items()),
             lifecycle_params=params,
         )
-        decls = [sla.declaration for sla in self.slas]
-        return bind_slas(tuned, decls, _build_lifecycle, sla_overrides=sla_overrides)
+        return bind_slas(tuned, _build_lifecycle, sla_overrides=sla_overrides)
 
     def _lifecycle_key(self, key: str) -> str | None:
         """The manifest name of the lifecycle ``key`` names (by name or id), if any."""
@@ -461,7 +460,7 @@ def _load(name: str) -> Pack:
         replaces=replaces,
         lifecycle_params=lifecycle_params,
     )
-    return bind_slas(pack, read_slas(name, data), _build_lifecycle)
+    return bind_slas(pack, _build_lifecycle, read_slas(name, data))
 
 
 def _sessions(

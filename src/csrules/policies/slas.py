@@ -476,16 +476,18 @@ def _forward(values: dict[str, Any], name: str, value: Any, given: str, sla: Pac
 
 def bind_slas(
     pack: Pack,
-    declarations: Sequence[SlaDeclaration],
     build_lifecycle: LifecycleBuilder,
+    declarations: Sequence[SlaDeclaration] | None = None,
     *,
     sla_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Pack:
-    """``pack`` with its SLAs resolved against its policies in force and every ``sets``
-    parameter given its SLA's target.
+    """``pack`` with its SLAs (``declarations``, else those it has) resolved against its
+    policies in force and every ``sets`` parameter given its SLA's target.
 
     ``sla_overrides`` (keyed by SLA id, see :func:`split_overrides`) tune the declarations.
     """
+    if declarations is None:
+        declarations = [sla.declaration for sla in pack.slas]
     decls = [_overridden(pack.name, decl, (sla_overrides or {}).get(decl.id)) for decl in declarations]
     slas = tuple(resolve_sla(pack.name, index, decl, pack.policies) for index, decl in enumerate(decls))
     for index, sla in enumerate(slas):
