@@ -7,10 +7,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from pydantic import AwareDatetime, BaseModel
 
-from csrules._policy.facts import get_fact_type
+from csrules._policy.facts import get_fact_type, register_fact_type
 from csrules._policy.loader import loads_policy
 from csrules._sessions.complaint import ComplaintStep
+from csrules.domain.slas import Pause
 from csrules.exceptions import PolicyError
 from csrules.policies import Pack, load_pack
 from csrules.policies.slas import PackSla, SlaDeclaration, read_slas, resolve_sla, sla_policy
@@ -327,3 +329,66 @@ class TestSessionInstant:
         at_target = T0 + timedelta(days=3)
         assert not rule_holds(pack, "CB-1.overdue", item, at_target)
         assert "violation:CB-1" not in complaint.tick(at_target).effect_keys
+
+
+@register_fact_type(name="sla_test_ticket")
+class WaitingTicket(BaseModel):
+    """A ticket that records when it waited on the customer."""
+
+    opened_at: AwareDatetime
+    answered_at: AwareDatetime | None = None
+    waiting: list[Pause] = []
+    note: str | None = None
+
+
+TICKET_POLICY = """
+id: t.tickets
+version: "1"
+title: Tickets
+fact_type: sla_test_ticket
+params:
+  answer_within: {type: duration, default: 4h}
+rules:
+  - id: TK-1.late
+    title: late
+    when: {kind: elapsed, since: opened_at, op: ">", param: answer_within}
+    then: [{type: violation, code: TK-1, message: late}]
+"""
+
+
+class TestPauses:
+    """A declaration's ``pauses`` field stops the clock while the ticket waits."""
+
+    @staticmethod
+    def sla(**change: Any) -> PackSla:
+        """The TK-1 declaration over the test ticket policy, with ``change`` applied."""
+        decl = SlaDeclaration.model_validate({
+            "id": "TK-1.answer", "title": "Answer", "policy": "tickets", "start": "opened_at",
+            "stop": "answered_at", "pauses": "waiting", "target": {"param": "answer_within"},
+            "citation": {"source": "x", "section": "y"}, **change,
+        })
+        return resolve_sla("t", 0, decl, [loads_policy(TICKET_POLICY)])
+
+    def test_waiting_time_does_not_count(self) -> None:
+        """An hour waiting on the customer moves the breach an hour later."""
+        waited = Pause(start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2))
+        ticket = WaitingTicket(opened_at=T0, waiting=[waited])
+        clock = self.sla().clock(ticket, now=T0 + timedelta(hours=4, minutes=30))
+        assert clock is not None
+        assert not clock.breached
+        assert clock.breach_at == T0 + timedelta(hours=5)
+
+    def test_open_pause_stops_the_clock(self) -> None:
+        """While the ticket still waits, the clock is paused and no breach is due."""
+        ticket = WaitingTicket(opened_at=T0, waiting=[Pause(start=T0 + timedelta(hours=1))])
+        clock = self.sla().clock(ticket, now=T0 + timedelta(hours=9))
+        assert clock is not None
+        assert clock.paused
+        assert clock.breach_at is None
+        assert not clock.breached
+
+    @pytest.mark.parametrize(("field", "message"), [("missing", "no field 'missing'"), ("note", "must list spans")])
+    def test_pauses_field_is_checked(self, field: str, message: str) -> None:
+        """``pauses`` must name a field listing start/end spans."""
+        with pytest.raises(PolicyError, match=rf"slas\[0\]\.pauses.*{message}"):
+            self.sla(pauses=field)

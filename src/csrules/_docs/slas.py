@@ -38,6 +38,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "from": ("from", "自"),
     "to": ("to", "至"),
     "while": ("while", "当"),
+    "paused": ("paused during", "暂停于"),
     "business": ("working time in the {} calendar", "按{}日历的工作时间"),
 }
 
@@ -51,6 +52,7 @@ class SlaDoc:
     within: Text
     start: str
     stop: str | None
+    pauses: str | None
     applies: tuple[tuple[str, str], ...]
     rule: str | None
     code: str
@@ -73,6 +75,7 @@ def sla_docs(slas: Iterable[PackSla]) -> tuple[SlaDoc, ...]:
                 within=Text(en=sla.target.describe("en"), zh=sla.target.describe("zh")),
                 start=decl.start,
                 stop=decl.stop,
+                pauses=decl.pauses,
                 applies=tuple((name, _shown(value)) for name, value in decl.applies.items()),
                 rule=decl.rule,
                 code=sla.code,
@@ -106,6 +109,8 @@ def _clock(doc: SlaDoc, langs: Sequence[Lang]) -> str:
         text += f" {_words('to', langs)} {doc.stop}"
     if doc.applies:
         text += f", {_words('while', langs)} " + ", ".join(f"{name} = {value}" for name, value in doc.applies)
+    if doc.pauses is not None:
+        text += f"; {_words('paused', langs)} {doc.pauses}"
     if doc.calendar is not None:
         en, zh = _LABELS["business"]
         text += "; " + " / ".join(dict.fromkeys(en.format(doc.calendar) if lang == "en" else zh.format(doc.calendar)

@@ -17,6 +17,10 @@ and the field values under which it runs), the target, and the clause it comes f
         warn_at: [0.5, 0.8]
         citation: {source: "001", section: 第四篇 二 回訪規範, quote: 必須保證在三天之內回訪}
 
+A declaration may also name ``pauses``, a field listing the spans (``{start, end}``) while
+the clock stands still (a ticket waiting on the customer), and a ``calendar`` for a target
+in business time (``3 business days``), counted in working time.
+
 One source of truth: a target read from a policy parameter follows that parameter's
 overrides; the rule named by ``rule`` must measure from the same field with the same
 parameter (else the pack does not load); and every ``sets`` entry (a lifecycle parameter or
@@ -38,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
@@ -51,7 +55,7 @@ from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
 from csrules._time.registry import get_calendar
-from csrules.domain.slas import Metric, SlaClock, SlaPolicy
+from csrules.domain.slas import Metric, Pause, SlaClock, SlaPolicy
 from csrules.exceptions import CsrulesError, PolicyError
 
 if TYPE_CHECKING:
@@ -95,6 +99,7 @@ class SlaDeclaration(BaseModel):
     metric: Metric = "resolution"
     start: str = Field(description="the datetime field the clock starts at")
     stop: str | None = Field(default=None, description="the datetime field that stops it (None: never)")
+    pauses: str | None = Field(default=None, description="a field listing the spans ({start, end}) it stands still")
     target: SlaParam | DurationField
     rule: str | None = Field(default=None, description="the rule reporting the breach")
     code: str | None = Field(default=None, description="breach code (default: the rule's, else the id's regulation)")
@@ -166,7 +171,9 @@ class PackSla:
         if not self.applies(fact) or start is None:
             return None
         stop = getattr(fact, decl.stop) if decl.stop is not None else None
-        return self._policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id)
+        spans = getattr(fact, decl.pauses) or () if decl.pauses is not None else ()
+        pauses = tuple(Pause(start=span.start, end=span.end) for span in spans)
+        return self._policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id, pauses=pauses)
 
     @cached_property
     def _policy(self) -> SlaPolicy:
@@ -343,6 +350,7 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
         if info.kind != "datetime" or info.is_collection:
             raise fail(f"{key} {path!r} must be a datetime field of {policy.fact_type} (is {info.describe()})", key)
     _check_applies(decl, model, fail)
+    _check_pauses(decl, model, fail)
     target = _target(decl, policy, fail)
     if isinstance(target, BusinessDuration) and decl.calendar is None:
         raise fail(f"the target {target} is business time; name the calendar to count it in (calendar: china)",
@@ -369,6 +377,19 @@ def _check_applies(decl: SlaDeclaration, model: type[BaseModel], fail: Callable[
         except ValidationError as exc:
             raise fail(f"{value!r} is not a possible value of {name}: {_message(exc.errors()[0])}",
                        "applies", name) from None
+
+
+def _check_pauses(decl: SlaDeclaration, model: type[BaseModel], fail: Callable[..., PolicyError]) -> None:
+    """``pauses`` names a list of spans: models with ``start`` and ``end`` fields."""
+    if decl.pauses is None:
+        return
+    info = model.model_fields.get(decl.pauses)
+    if info is None:
+        raise fail(f"{model.__name__} has no field {decl.pauses!r}", "pauses")
+    spans = [arg for arg in get_args(info.annotation) if isinstance(arg, type) and issubclass(arg, BaseModel)]
+    if not any({"start", "end"} <= set(span.model_fields) for span in spans):
+        raise fail(f"{decl.pauses!r} must list spans with start and end (such as csrules.domain.slas.Pause)",
+                   "pauses")
 
 
 def _target(decl: SlaDeclaration, policy: Policy, fail: Callable[..., PolicyError]) -> Duration:
