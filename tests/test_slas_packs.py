@@ -13,7 +13,7 @@ from csrules._policy.facts import get_fact_type, register_fact_type
 from csrules._policy.loader import loads_policy
 from csrules._sessions.complaint import ComplaintStep
 from csrules.domain.slas import Pause
-from csrules.exceptions import PolicyError
+from csrules.exceptions import FactError, PolicyError
 from csrules.policies import Pack, load_pack
 from csrules.policies.slas import PackSla, SlaDeclaration, read_slas, resolve_sla, sla_policy
 
@@ -392,3 +392,29 @@ class TestPauses:
         """``pauses`` must name a field listing start/end spans."""
         with pytest.raises(PolicyError, match=rf"slas\[0\]\.pauses.*{message}"):
             self.sla(pauses=field)
+
+
+class TestCheckInput:
+    """What ``pack.slas.check`` accepts."""
+
+    def test_fact_type_without_targets_gives_nothing(self) -> None:
+        """A fact of a type the pack sets no target for has no SLA checks."""
+        order = fact("order", **CASES[2][5])
+        assert load_pack("call_centre").slas.check(order, now=T0) == []
+        assert load_pack("ecommerce").slas.check(order, now=T0) == []
+
+    def test_mapping_needs_its_fact_type_when_ambiguous(self) -> None:
+        """A mapping is read as the only fact type with targets, else its type must be named."""
+        values = {"customer": "Ms Li", "created_at": T0.isoformat()}
+        with pytest.raises(PolicyError, match="callback_task, work_order"):
+            load_pack("call_centre").slas.check(values, now=T0)
+        (check,) = load_pack("call_centre").slas.check(values, now=T0, fact_type="callback_task")
+        assert check.clock.fraction == 0.0
+        mall = load_pack("mall").slas.check({"order_no": "O1", "placed_at": T0.isoformat(), "status": "shipping",
+                                             "amount": 1}, now=T0)
+        assert [c.sla.id for c in mall] == ["ORD-1.shipping"]
+
+    def test_bad_mapping_is_a_fact_error(self) -> None:
+        """A mapping that does not validate raises FactError listing the problem."""
+        with pytest.raises(FactError, match="placed_at"):
+            load_pack("mall").slas.check({"order_no": "O1", "status": "shipping", "amount": 1}, now=T0)

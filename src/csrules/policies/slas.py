@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
-from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.kinds.core import CheckContext, walk
 from csrules._policy.model import BiText, Citation, Policy, Rule, Violate
 from csrules._sessions.lifecycle import Lifecycle
@@ -254,8 +254,8 @@ class PackSlas:
         """Measure ``fact`` against every declaration for its fact type and judge each clock.
 
         ``fact`` is a fact model or a mapping (then ``fact_type`` names its type, unless only
-        one fact type has SLAs). Declarations that do not apply, or whose clock has not
-        started, give nothing.
+        one fact type has SLAs). A fact type without SLAs, declarations that do not apply and
+        clocks that have not started give nothing.
         """
         kind = fact_type or _fact_type_of(fact, self)
         model = get_fact_type(kind)
@@ -271,15 +271,17 @@ class PackSlas:
 
 
 def _fact_type_of(fact: Any, slas: PackSlas) -> str:
-    """The fact type of ``fact``: its registered model's name, else the only one with SLAs."""
+    """The fact type of ``fact``: its model's registered name, else (a mapping) the only fact
+    type the pack has SLAs for."""
     if isinstance(fact, BaseModel):
-        for sla in slas.items:
-            if isinstance(fact, get_fact_type(sla.fact_type)):
-                return sla.fact_type
-        raise PolicyError(f"pack {slas.pack!r} declares no SLA for {type(fact).__name__} facts")
+        name = fact_type_name(type(fact))
+        if name is None:
+            raise PolicyError(f"{type(fact).__name__} is not a registered fact type")
+        return name
     kinds = sorted({sla.fact_type for sla in slas.items})
     if len(kinds) != 1:
-        raise PolicyError(f"name the fact type of a mapping (pack {slas.pack!r} has SLAs for: {', '.join(kinds)})")
+        raise PolicyError(f"name the fact type of a mapping (fact_type=...); pack {slas.pack!r} has SLAs for "
+                          f"{', '.join(kinds) or 'no fact type'}")
     return kinds[0]
 
 
