@@ -3,7 +3,7 @@ rule, the SLA clock and the session deadline at the target's boundary."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -219,6 +219,15 @@ class TestBoundary:
         (check,) = loaded.slas.check(item, now=now)
         assert rule_holds(loaded, rule_id, item, now) == check.breached == (offset > timedelta(0))
         assert check.clock.running is False
+
+    @pytest.mark.parametrize("offset", [-SECOND, timedelta(0), SECOND])
+    def test_offsets_do_not_matter(self, offset: timedelta) -> None:
+        """A task written in UTC and read at a Beijing-time now agrees at the same instants."""
+        loaded = load_pack("call_centre")
+        item = fact("callback_task", customer="Ms Li", created_at=T0.astimezone(UTC))
+        now = T0 + timedelta(days=3) + offset
+        (check,) = loaded.slas.check(item, now=now)
+        assert rule_holds(loaded, "CB-1.overdue", item, now) == check.breached == (offset > timedelta(0))
 
     def test_fact_outside_the_clock_gives_nothing(self) -> None:
         """An order no longer shipping, or a non-deferred case, has no clock."""
