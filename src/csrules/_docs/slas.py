@@ -24,9 +24,9 @@ __all__ = ["SlaDoc", "sla_blocks", "sla_docs"]
 _LABELS: dict[str, tuple[str, str]] = {
     "slas": ("Service-level targets", "服务水平目标"),
     "lead": (
-        "Each target is checked by the stateless rule named here and sets the session deadlines listed; "
-        "warnings fall due at the fractions shown.",
-        "每个目标由所列规则检查，并设定所列会话时限；在所示比例时发出预警。",
+        "Each target is measured on the clock shown; the rule named reports a breach with the code given, "
+        "the deadlines listed follow the target, and warnings fall due at the fractions shown.",
+        "每个目标按所示计时衡量；所列规则以所示代码报告超时，所列时限随目标而定，并在所示比例时发出预警。",
     ),
     "sla": ("Target", "目标"),
     "within": ("Within", "时限"),
