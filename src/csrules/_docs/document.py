@@ -14,6 +14,7 @@ from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
 from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
+from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
 from csrules._policy.kinds.core import show_value
@@ -110,6 +111,7 @@ def build_document(subject: Subject, langs: Sequence[Lang], generated: date | da
     blocks.extend(_parameters(subject, langs))
     blocks.extend(_ladders(subject, langs))
     blocks.extend(_lifecycles(subject, langs))
+    blocks.extend(sla_blocks(subject.slas, langs))
     return blocks
 
 

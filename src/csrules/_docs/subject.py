@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
+from csrules._docs.slas import SlaDoc, sla_docs
 from csrules._policy.kinds import nodes as c
 from csrules._policy.kinds.core import walk
 from csrules._policy.kinds.window import StillOpen
@@ -114,6 +115,7 @@ class Subject:
     roles: tuple[RoleDoc, ...] = ()
     lifecycles: tuple[Lifecycle, ...] = ()
     is_pack: bool = False
+    slas: tuple[SlaDoc, ...] = ()
 
     @property
     def role_names(self) -> RoleNames:
@@ -456,4 +458,5 @@ def subject_from_pack(pack: Any) -> Subject:
         roles=_roles(pack),
         lifecycles=lifecycles,
         is_pack=True,
+        slas=sla_docs(pack.slas) if isinstance(pack, Pack) else (),
     )

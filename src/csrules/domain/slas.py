@@ -18,7 +18,9 @@ and 80 % by default), so escalation starts before the breach, not after::
         clock.metric, clock.fraction, clock.breach_at, clock.next_warning_at
 
 Each clock turns into an :class:`SlaClockFact` (fact type ``sla_clock``) that policies judge,
-for instance "escalate to the shift lead at 80 % of any target".
+for instance "escalate to the shift lead at 80 % of any target". :meth:`SlaPolicy.measure`
+reads one span directly (a callback's ``created_at`` to ``called_at``); the built-in packs
+declare their targets that way (``slas:`` in ``pack.yaml``, :mod:`csrules.policies.slas`).
 """
 
 from __future__ import annotations
@@ -157,9 +159,11 @@ class SlaClock:
         """The highest warning fraction reached (0.0 when none)."""
         return max((w.fraction for w in self.warnings if w.reached), default=0.0)
 
-    def fact(self) -> SlaClockFact:
-        """This clock as an ``sla_clock`` fact for policies."""
+    def fact(self, sla: str | None = None) -> SlaClockFact:
+        """This clock as an ``sla_clock`` fact for policies (``sla``: the declared target it
+        measures, such as a pack's ``CB-1.callback``)."""
         return SlaClockFact(
+            sla=sla,
             ticket_id=self.ticket_id,
             metric=self.metric,
             priority=self.priority,
@@ -178,6 +182,7 @@ class SlaClockFact(Fact):
     .. versionadded:: 0.1
     """
 
+    sla: str | None = _field("SLA", "服務水平目標", "The declared target this clock measures", None)
     ticket_id: str = _field("ticket id", "工單號", "The ticket")
     metric: Metric = _field("metric", "指標", "first_reply, next_reply or resolution")
     priority: str = _field("priority", "優先級", "The ticket's priority")
@@ -286,19 +291,48 @@ class SlaPolicy(BaseModel):
                 continue
             window = _window(metric, ticket, now)
             if window is not None:
-                out.append(self._clock(ticket, metric, targets[metric], window[0], window[1], now))
+                pauses = ticket.pauses if metric in self.pause_metrics else ()
+                out.append(
+                    self._clock(ticket.ticket_id, ticket.priority, metric, targets[metric], window, now, pauses)
+                )
         return out
+
+    def measure(
+        self,
+        metric: Metric,
+        start: datetime,
+        stop: datetime | None,
+        *,
+        now: datetime,
+        priority: str,
+        ticket_id: str = "",
+        pauses: tuple[Pause, ...] = (),
+    ) -> SlaClock:
+        """The ``metric`` clock of ``priority`` over one span: started at ``start``, stopped at
+        ``stop`` (None: still running), read at ``now``.
+
+        For records that carry the span themselves (a callback's ``created_at`` and
+        ``called_at``) rather than a ticket's message history.
+        """
+        if now.utcoffset() is None or start.utcoffset() is None:
+            raise TimeError("now and the start of an SLA clock must carry a time zone")
+        target = self.targets.get(priority, {}).get(metric)
+        if target is None:
+            raise PolicyError(f"no {metric} target for priority {priority!r}")
+        paused_by = pauses if metric in self.pause_metrics else ()
+        return self._clock(ticket_id, priority, metric, target, (start, stop), now, paused_by)
 
     def _clock(
         self,
-        ticket: SlaTicket,
+        ticket_id: str,
+        priority: str,
         metric: Metric,
         target: Duration,
-        start: datetime,
-        stop: datetime | None,
+        window: tuple[datetime, datetime | None],
         now: datetime,
+        pauses: tuple[Pause, ...],
     ) -> SlaClock:
-        pauses = ticket.pauses if metric in self.pause_metrics else ()
+        start, stop = window
         end = stop if stop is not None and stop <= now else now
         elapsed = self._span(start, end, pauses)
         span = self._target_span(target, start)
@@ -321,9 +355,9 @@ class SlaPolicy(BaseModel):
         )
         breach_at = None if elapsed > span else due(span)
         return SlaClock(
-            ticket_id=ticket.ticket_id,
+            ticket_id=ticket_id,
             metric=metric,
-            priority=ticket.priority,
+            priority=priority,
             target=target,
             started_at=start,
             stopped_at=stop if stop is not None and stop <= now else None,

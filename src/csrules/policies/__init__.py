@@ -48,6 +48,7 @@ from csrules._time.duties import Duty
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
+from csrules.policies.slas import PackSlas, bind_slas, read_slas, split_overrides
 
 __all__ = [
     "LIFECYCLES",
@@ -170,6 +171,8 @@ class Pack:
     replaces: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lifecycle_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """The parameters each lifecycle was built with, keyed by its manifest name, in order."""
+    slas: PackSlas = field(default_factory=PackSlas)
+    """The service-level targets of ``slas:`` in the manifest (:mod:`csrules.policies.slas`)."""
 
     @property
     def info(self) -> PackInfo:
@@ -254,7 +257,8 @@ class Pack:
 
     def with_params(self, overrides: Mapping[str, Mapping[str, Any]]) -> Pack:
         """A copy with parameter overrides, keyed by policy id (stateless or session) or
-        lifecycle name, then parameter name."""
+        lifecycle name (or SLA id, ``"CB-1.callback"``), then parameter name."""
+        sla_overrides, overrides = split_overrides(self, overrides)
         ids = {p.id for p in (*self.policies, *self.session_policies)}
         unknown = [
             key
@@ -270,13 +274,14 @@ class Pack:
             name = self._lifecycle_key(key)
             if name:
                 params[name].update(values)
-        return replace(
+        tuned = replace(
             self,
             policies=_apply_overrides(self.name, self.policies, policy_overrides, self.session_policies),
             session_policies=_apply_overrides(self.name, self.session_policies, policy_overrides, self.policies),
             lifecycles=tuple(_build_lifecycle(self.name, name, values) for name, values in params.items()),
             lifecycle_params=params,
         )
+        return bind_slas(tuned, _build_lifecycle, sla_overrides=sla_overrides)
 
     def _lifecycle_key(self, key: str) -> str | None:
         """The manifest name of the lifecycle ``key`` names (by name or id), if any."""
@@ -439,7 +444,7 @@ def _load(name: str) -> Pack:
         for m in (_UNENCODED.match(line) for line in readme.splitlines())
         if m is not None
     )
-    return Pack(
+    pack = Pack(
         name=name,
         title=Text(**data["title"]),
         version=str(data["version"]),
@@ -455,6 +460,7 @@ def _load(name: str) -> Pack:
         replaces=replaces,
         lifecycle_params=lifecycle_params,
     )
+    return bind_slas(pack, _build_lifecycle, read_slas(name, data))
 
 
 def _sessions(
