@@ -23,6 +23,7 @@ from csrules._policy.model import NonEmpty, Source, Text
 from csrules._time.duties import Recurrence
 from csrules._time.shifts import Shift
 from csrules.domain.roles import RoleCatalogue
+from csrules.policies.slas import SlaDeclaration
 
 __all__ = [
     "SCHEMAS",
@@ -94,7 +95,7 @@ class PackManifest(_Entry):
     lifecycles: tuple[NonEmpty | LifecycleEntry, ...] = ()
     duties: tuple[PackDutyEntry, ...] = ()
     shift_patterns: dict[str, ShiftPatternEntry] = Field(default_factory=dict)
-    slas: tuple[dict[str, Any], ...] = Field(default=(), description="service-level targets (checked on loading)")
+    slas: tuple[SlaDeclaration, ...] = Field(default=(), description="service-level targets")
 
 
 def _schema(model: type[BaseModel], title: str) -> dict[str, Any]:
