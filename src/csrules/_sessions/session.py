@@ -27,7 +27,7 @@ from csrules._policy.kinds.core import DescribeContext, Env
 from csrules._policy.kinds.window import window_values
 from csrules._policy.model import Policy
 from csrules._policy.trace import RuleTrace
-from csrules._sessions.backends.base import Backend, BackendName, TickItem, make_backend
+from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.program import (
     FactProgram,

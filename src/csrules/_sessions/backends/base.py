@@ -8,22 +8,18 @@ so two backends that answer alike give identical sessions.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, Tracker
-from csrules.exceptions import SessionError
 
 __all__ = [
     "Backend",
     "BackendName",
     "Match",
     "TickItem",
-    "available_backends",
-    "make_backend",
 ]
 
 BackendName = Literal["auto", "durable", "python"]
@@ -72,33 +68,3 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Free what the backend holds (idempotent)."""
-
-
-def durable_available() -> bool:
-    """True when durable-rules can be imported here (it does not build on Python 3.13+)."""
-    return importlib.util.find_spec("durable") is not None
-
-
-def available_backends() -> tuple[str, ...]:
-    """The backends this interpreter can run, preferred first."""
-    return ("durable", "python") if durable_available() else ("python",)
-
-
-def make_backend(name: str, program: Program) -> Backend:
-    """Build the backend ``name`` (``auto``, ``durable`` or ``python``) for ``program``."""
-    if name == "auto":
-        name = available_backends()[0]
-    if name == "python":
-        from csrules._sessions.backends.python import PythonBackend
-
-        return PythonBackend(program)
-    if name == "durable":
-        if not durable_available():
-            raise SessionError(
-                "backend 'durable' needs durable-rules, which is not installed here (it builds "
-                "only on Python < 3.13); use backend='python' or 'auto'"
-            )
-        from csrules._sessions.backends.durable import DurableBackend
-
-        return DurableBackend(program)
-    raise SessionError(f"unknown session backend {name!r} (choose auto, durable or python)")

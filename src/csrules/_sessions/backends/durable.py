@@ -69,8 +69,7 @@ from csrules._policy.kinds.nodes import (
     NotIn,
 )
 from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen
-from csrules._sessions.backends.base import Match, TickItem
-from csrules._sessions.backends.python import PythonBackend
+from csrules._sessions.backends.base import Backend, Match, TickItem
 from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
 from csrules.exceptions import SessionError
@@ -526,12 +525,12 @@ class DurableBackend:
     name = "durable"
     _hosts = itertools.count()
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, *, fallback: Backend) -> None:
         self.program = program
         self.compiled = compile_ruleset(program)
         self.host: DurableHost = open_host(f"csrules{next(self._hosts)}", self.compiled.ruleset)
         self._ids = itertools.count(1)
-        self._python = PythonBackend(program)  # for a message beyond durable's limits
+        self._python = fallback  # judges a message beyond durable's limits
         positions = {name: position for name, (what, position) in self.compiled.names.items()
                      if what == "event"}
         self._plans = {
