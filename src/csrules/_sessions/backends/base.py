@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from csrules._sessions.program import FactProgram, LifecycleProgram, Program, Tracker
+from csrules._sessions.program import FactProgram, LifecycleProgram, Tracker
 
 __all__ = [
     "Backend",

@@ -55,23 +55,13 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
+from csrules._engine.compile import CodeGenerator
 from csrules._policy.facts import _strip_optional, field_info, path_getter
 from csrules._policy.kinds.core import coerce_literal
-from csrules._policy.kinds.nodes import (
-    All,
-    Any_,
-    Compare,
-    ConditionBase,
-    In,
-    IsMissing,
-    IsSet,
-    Not,
-    NotIn,
-)
-from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen
+from csrules._policy.kinds.nodes import ConditionBase, Not
 from csrules._sessions.backends.base import Backend, Match, TickItem
 from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
-from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
+from csrules._sessions.program import FactProgram, LifecycleProgram, Program, session_generator
 from csrules.exceptions import SessionError
 
 __all__ = ["DurableBackend", "compile_ruleset"]
@@ -338,7 +328,7 @@ def _owned_pattern(pc: _PatternCompiler, cond: ConditionBase) -> dict[str, Any]:
 class _PatternCompiler:
     """Translates one condition tree into a durable pattern, adding probes as needed."""
 
-    def __init__(self, model: type[BaseModel], params: dict[str, Any], compiler: _Compiler,
+    def __init__(self, model: type[BaseModel], params: dict[str, Any], compiler: CodeGenerator,
                  encoding: _Encoding, owner: Any, slots: dict[int, str]) -> None:
         self.model = model
         self.params = params
@@ -348,68 +338,108 @@ class _PatternCompiler:
         self.slots = slots
 
     def pattern(self, cond: ConditionBase, negate: bool = False) -> dict[str, Any]:
-        if isinstance(cond, All):
-            parts = [self.pattern(c, negate) for c in cond.of]
-            return _or(parts) if negate else _and(parts)
-        if isinstance(cond, Any_):
-            parts = [self.pattern(c, negate) for c in cond.of]
-            return _and(parts) if negate else _or(parts)
-        if isinstance(cond, Not):
-            return self.pattern(cond.condition, not negate)
-        native = self._native(cond, negate)
+        """``cond`` (negated with ``negate``) as a durable pattern: natively when its kind
+        has a translation in :data:`PATTERNS` that applies, else as a probe."""
+        translate = PATTERNS.get(cond.kind)
+        native = None if translate is None else translate(self, cond, negate)
         return native if native is not None else self._probe(cond, negate)
 
-    def _native(self, cond: ConditionBase, negate: bool) -> dict[str, Any] | None:
-        if isinstance(cond, StillOpen):
-            return _TRUE  # the item's age at the tick decides it (see compile_ruleset)
-        if isinstance(cond, Count | Nth | InARow):
-            key = self.slots[id(cond)]
-            if isinstance(cond, Count):
-                op, limit = cond.op, cond.value if cond.param is None else self.params[cond.param]
-            elif isinstance(cond, Nth):
-                op = ">=" if cond.or_later else "=="
-                limit = cond.n if cond.param is None else self.params[cond.param]
-            else:
-                op, limit = ">=", cond.times if cond.param is None else self.params[cond.param]
-            return _test(key, _NEGATE[op] if negate else op, limit)
-        if not isinstance(cond, Compare | In | NotIn | IsSet | IsMissing):
-            return None
-        types = _native(self.model, cond.path)
-        if not types:
-            return None
-        if isinstance(cond, Compare) and cond.field is None:
-            info = field_info(self.model, cond.path)
-            value = _literal(self.params[cond.param] if cond.param is not None
-                             else coerce_literal(info, cond.value))
-            if value is None:  # durable cannot hold it exactly: a probe decides
-                return None
-            key = self.encoding.field(cond.path, self.owner, types)
-            if negate:
-                return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
-            return _test(key, cond.op, value)
-        if isinstance(cond, In | NotIn) and cond.field is None:
-            values = [_literal(v) for v in sorted(
-                self.params[cond.param] if cond.param is not None else cond.value, key=repr)]
-            if any(v is None for v in values):
-                return None
-            key = self.encoding.field(cond.path, self.owner, types)
-            hits = [{key: v} for v in values]
-            misses = [{"$neq": {key: v}} for v in values]
-            positive = _or(hits) if isinstance(cond, In) else _and(misses)
-            if not negate:
-                return positive  # a missing value is in nothing and not_in nothing
-            opposite = _and(misses) if isinstance(cond, In) else _or(hits)
-            return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
-        if isinstance(cond, IsSet | IsMissing):
-            key = self.encoding.field(cond.path, self.owner, types)
-            present = isinstance(cond, IsSet) != negate
-            return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
-        return None
+    def key(self, path: str) -> str:
+        """The message key of a field durable can test (see :func:`_native`)."""
+        return self.encoding.field(path, self.owner, _native(self.model, path))
 
     def _probe(self, cond: ConditionBase, negate: bool) -> dict[str, Any]:
         tree = Not(condition=cond) if negate else cond
-        function = self.compiler.function(tree, self.params, {}, with_w=False)[0]
+        function = self.compiler.function(tree, self.params, slots={})[0]
         return {self.encoding.probe(self.owner, function): True}
+
+
+
+Translation = Callable[[_PatternCompiler, Any, bool], "dict[str, Any] | None"]
+"""A condition of one kind (negated or not) as a durable pattern, or None for a probe."""
+
+
+def _junction(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any]:
+    """``all`` / ``any``: De Morgan under a negation."""
+    parts = [pc.pattern(c, negate) for c in cond.of]
+    conjunction = (cond.kind == "all") != negate
+    return _and(parts) if conjunction else _or(parts)
+
+
+def _negation(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any]:
+    return pc.pattern(cond.condition, not negate)
+
+
+def _window(op_of: Callable[[Any, dict[str, Any]], tuple[str, Any]]) -> Translation:
+    """A window node: its value (``w<i>``, computed by the session) against its limit."""
+
+    def translate(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any]:
+        op, limit = op_of(cond, pc.params)
+        return _test(pc.slots[id(cond)], _NEGATE[op] if negate else op, limit)
+
+    return translate
+
+
+def _number(cond: Any, params: dict[str, Any], literal: Any) -> Any:
+    return literal if cond.param is None else params[cond.param]
+
+
+def _compare(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any] | None:
+    if cond.field is not None or not _native(pc.model, cond.path):
+        return None
+    value = _literal(pc.params[cond.param] if cond.param is not None
+                     else coerce_literal(field_info(pc.model, cond.path), cond.value))
+    if value is None:  # durable cannot hold it exactly: a probe decides
+        return None
+    key = pc.key(cond.path)
+    if negate:
+        return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
+    return _test(key, cond.op, value)
+
+
+def _membership(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any] | None:
+    if cond.field is not None or not _native(pc.model, cond.path):
+        return None
+    values = [_literal(v) for v in sorted(
+        pc.params[cond.param] if cond.param is not None else cond.value, key=repr)]
+    if any(v is None for v in values):
+        return None
+    key = pc.key(cond.path)
+    hits = [{key: v} for v in values]
+    misses = [{"$neq": {key: v}} for v in values]
+    inside = cond.kind == "in"
+    positive = _or(hits) if inside else _and(misses)
+    if not negate:
+        return positive  # a missing value is in nothing and not_in nothing
+    opposite = _and(misses) if inside else _or(hits)
+    return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
+
+
+def _presence(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any] | None:
+    if not _native(pc.model, cond.path):
+        return None
+    key = pc.key(cond.path)
+    present = (cond.kind == "is_set") != negate
+    return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
+
+
+PATTERNS: dict[str, Translation] = {
+    "all": _junction,
+    "any": _junction,
+    "not": _negation,
+    # the item's age at the tick decides still_open (see compile_ruleset)
+    "still_open": lambda pc, cond, negate: _TRUE,
+    "count": _window(lambda c, p: (c.op, _number(c, p, c.value))),
+    "nth": _window(lambda c, p: (">=" if c.or_later else "==", _number(c, p, c.n))),
+    "in_a_row": _window(lambda c, p: (">=", _number(c, p, c.times))),
+    "compare": _compare,
+    "in": _membership,
+    "not_in": _membership,
+    "is_set": _presence,
+    "is_missing": _presence,
+}
+"""Condition kind -> its durable pattern. A kind without an entry (``contains``, ``elapsed``,
+time kinds ...) is a probe: a boolean csrules computes and durable tests."""
 
 
 def _rule(patterns: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -435,7 +465,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
     commands: dict[int, tuple[str, _Encoding]] = {}
     items: dict[int, tuple[str, _Encoding]] = {}
     for index, fp in enumerate(program.facts.values()):
-        compiler = _Compiler(fp.model)
+        compiler = session_generator(fp.model)
         kind = f"e{index}"
         encoding = _Encoding(tuple(f"w{i}" for i in range(len(fp.slots))))
         slot_keys = {id(s.cond): f"w{s.index}" for s in fp.slots}
