@@ -792,7 +792,7 @@ class Session:
         for lp in self.engine.program.lifecycles:
             if lp.id == lifecycle_id:
                 status = self.state["l"].get(lifecycle_id)
-                return lp.lifecycle.initial if status is None else str(status["st"])
+                return lp.lifecycle.initial if status is None else LifecycleStatus.load(status).state
         raise KeyError(f"no lifecycle {lifecycle_id!r} in this engine")
 
     def close(self) -> None:

@@ -51,7 +51,7 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -446,24 +446,51 @@ def _rule(patterns: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return {"all": [{alias: p} for alias, p in patterns], "run": "csrules"}
 
 
+RuleRole = Literal["event", "transition", "lifecycle", "deadline"]
+"""What a durable rule stands for: an event rule, a lifecycle transition, a lifecycle
+deadline or a deadline rule."""
+
+
+class RuleName(NamedTuple):
+    """What a durable rule's name means: its role and the position it decides."""
+
+    role: RuleRole
+    position: int
+
+
+class MessageKind(NamedTuple):
+    """One kind of message (``t``) and what its messages carry."""
+
+    kind: str
+    encoding: _Encoding
+
+
+class EventKind(NamedTuple):
+    """The message kind of one fact type's events, with the keys of its window values."""
+
+    kind: str
+    encoding: _Encoding
+    w_keys: list[str]
+
+
 @dataclass
 class CompiledRuleset:
     """The durable ruleset of a program and how to build its messages."""
 
     ruleset: dict[str, Any]
-    events: dict[str, tuple[str, _Encoding, list[str]]]
-    commands: dict[int, tuple[str, _Encoding]]
-    items: dict[int, tuple[str, _Encoding]]
-    names: dict[str, tuple[str, int]]
+    events: dict[str, EventKind]
+    commands: dict[int, MessageKind]
+    items: dict[int, MessageKind]
+    names: dict[str, RuleName]
 
 
 def compile_ruleset(program: Program) -> CompiledRuleset:
     """Compile every rule, transition and deadline of ``program`` into one dict ruleset."""
     ruleset: dict[str, Any] = {}
-    names: dict[str, tuple[str, int]] = {}
-    events: dict[str, tuple[str, _Encoding, list[str]]] = {}
-    commands: dict[int, tuple[str, _Encoding]] = {}
-    items: dict[int, tuple[str, _Encoding]] = {}
+    names: dict[str, RuleName] = {}
+    events: dict[str, EventKind] = {}
+    commands: dict[int, MessageKind] = {}
+    items: dict[int, MessageKind] = {}
     for index, fp in enumerate(program.facts.values()):
         compiler = session_generator(fp.model)
         kind = f"e{index}"
@@ -480,8 +507,8 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 continue
             name = f"r{index}_{rule.position}"
             ruleset[name] = _rule([("m", pattern)])
-            names[name] = ("event", rule.position)
-        events[fp.fact_type] = (kind, encoding, [f"w{i}" for i in range(len(fp.slots))])
+            names[name] = RuleName("event", rule.position)
+        events[fp.fact_type] = EventKind(kind, encoding, [f"w{i}" for i in range(len(fp.slots))])
         for lp in fp.lifecycles:
             ckind = f"c{lp.position}"
             cencoding = _Encoding(("st", "ev"))
@@ -495,12 +522,12 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                     continue
                 name = f"t{lp.position}_{position}"
                 ruleset[name] = _rule([("m", pattern)])
-                names[name] = ("transition", position)
-            commands[lp.position] = (ckind, cencoding)
+                names[name] = RuleName("transition", position)
+            commands[lp.position] = MessageKind(ckind, cencoding)
             for position in range(len(lp.lifecycle.deadlines)):
                 lkind = f"l{lp.position}_{position}"
                 ruleset[lkind] = _rule([("m", {"$and": [{"t": lkind}, {"$gte": {"late": 0}}]})])
-                names[lkind] = ("lifecycle", position)
+                names[lkind] = RuleName("lifecycle", position)
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
             iencoding = _Encoding(("age", *(f"f{rule.position}" for rule in tracker.rules)))
@@ -514,14 +541,13 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                     continue
                 name = f"d{drule.position}"
                 ruleset[name] = _rule([("m", pattern)])
-                names[name] = ("deadline", drule.position)
-            items[tracker.position] = (ikind, iencoding)
+                names[name] = RuleName("deadline", drule.position)
+            items[tracker.position] = MessageKind(ikind, iencoding)
     if not ruleset:  # durable refuses an empty ruleset; keep one rule that never matches
         ruleset["never"] = _rule([("m", {"t": "never"})])
-    for _, encoding, _ in events.values():
-        encoding.freeze()
-    for _, encoding in (*commands.values(), *items.values()):
-        encoding.freeze()
+    kinds: list[EventKind | MessageKind] = [*events.values(), *commands.values(), *items.values()]
+    for message in kinds:
+        message.encoding.freeze()
     return CompiledRuleset(ruleset, events, commands, items, names)
 
 
@@ -561,8 +587,8 @@ class DurableBackend:
         self.host: DurableHost = open_host(f"csrules{next(self._hosts)}", self.compiled.ruleset)
         self._ids = itertools.count(1)
         self._python = fallback  # judges a message beyond durable's limits
-        positions = {name: position for name, (what, position) in self.compiled.names.items()
-                     if what == "event"}
+        positions = {name: named.position for name, named in self.compiled.names.items()
+                     if named.role == "event"}
         self._plans = {
             fact_type: _EventPlan(
                 kind, tuple(w_keys),
@@ -575,8 +601,8 @@ class DurableBackend:
         out = []
         for action in fired:
             for name, messages in action.items():
-                what, position = self.compiled.names[name]
-                if what == kind or (kind == "tick" and what in ("deadline", "lifecycle")):
+                role, position = self.compiled.names[name]
+                if role == kind or (kind == "tick" and role in ("deadline", "lifecycle")):
                     out.append((position, messages))
         return out
 
