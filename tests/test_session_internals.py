@@ -40,14 +40,14 @@ class TestRecords:
 
     def test_open_item_round_trip(self) -> None:
         """An item record loads and dumps back to the same record."""
-        item = OpenItem.load(ITEM)  # type: ignore[arg-type]
+        item = OpenItem.load(ITEM)
         assert (item.key, item.since_us, item.fired, item.opened) == (
             "w1", ITEM["s"], ("esc-2/shift-lead",), 3)
         assert item.dump() == ITEM
 
     def test_lifecycle_status_round_trip(self) -> None:
         """A lifecycle record loads and dumps back to the same record."""
-        status = LifecycleStatus.load(STATUS)  # type: ignore[arg-type]
+        status = LifecycleStatus.load(STATUS)
         assert status.deadlines["reply"].breached is False
         assert status.dump() == STATUS
 

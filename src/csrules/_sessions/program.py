@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator, CompiledRule
-from csrules._engine.decision import EffectResult, Obligation, Violation
+from csrules._engine.decision import Obligation, Violation
 from csrules._policy.facts import get_fact_type, path_getter
 from csrules._policy.kinds.core import handler_for, walk
 from csrules._policy.kinds.nodes import All, ConditionBase
@@ -37,6 +37,8 @@ from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError
 
 __all__ = [
+    "DEADLINE_KINDS",
+    "WINDOW_SLOTS",
     "Counter",
     "DeadlineRule",
     "EventRule",
@@ -521,7 +523,3 @@ WINDOW_SLOTS: dict[str, SlotMaker] = {
 DEADLINE_KINDS = frozenset({"still_open"})
 """Kinds decided at ticks, per open item, rather than per event."""
 
-
-def resolve_effects(rule: CompiledRule, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
-    """A rule's effects for ``fact`` (due times filled in)."""
-    return rule.resolve(fact, now)

@@ -64,7 +64,7 @@ from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_hos
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, session_generator
 from csrules.exceptions import SessionError
 
-__all__ = ["DurableBackend", "compile_ruleset"]
+__all__ = ["PATTERNS", "DurableBackend", "compile_ruleset"]
 
 _TRUE: dict[str, Any] = {"$true": 1}
 _FALSE: dict[str, Any] = {"$false": 1}
