@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from csrules._sessions.program import FactProgram, LifecycleProgram, Tracker
 
@@ -20,6 +20,7 @@ __all__ = [
     "BackendName",
     "Match",
     "TickItem",
+    "TickPosition",
 ]
 
 BackendName = Literal["auto", "durable", "python"]
@@ -40,13 +41,21 @@ class TickItem:
     due_us: int = 0
 
 
+Position = TypeVar("Position", int, tuple[int, int])
+"""What a match names: a rule or transition position, or an ``(item index, rule position)``
+pair at a tick."""
+
+TickPosition = tuple[int, int]
+"""``(item index, rule position)``; the rule position is -1 for a lifecycle deadline."""
+
+
 @dataclass(slots=True)
-class Match:
+class Match(Generic[Position]):
     """A backend's answer: matched positions (rules, transitions or ``(item, rule)`` pairs)
     and the rules that failed while being tested, by position, with the reason."""
 
-    matched: list[Any]
-    errors: dict[Any, str]
+    matched: list[Position]
+    errors: dict[Position, str]
 
 
 class Backend(Protocol):
@@ -55,14 +64,15 @@ class Backend(Protocol):
     name: str
 
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                    w: Sequence[Any]) -> Match:
+                    w: Sequence[Any]) -> Match[int]:
         """Positions (in ``fp.rules``) of the rules that hold for ``fact``."""
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                         now: datetime | None) -> Match:
+                         now: datetime | None) -> Match[int]:
         """Positions of the transitions of ``lp`` allowed from ``state`` for ``event``."""
 
-    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def match_tick(self, now_us: int, now: datetime,
+                   items: Sequence[TickItem]) -> Match[TickPosition]:
         """``(item index, rule position)`` for tracker items, ``(item index, -1)`` for
         lifecycle deadlines, that the tick at ``now`` reaches."""
 

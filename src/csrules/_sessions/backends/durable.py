@@ -59,7 +59,7 @@ from csrules._engine.compile import CodeGenerator
 from csrules._policy.facts import _strip_optional, field_info, path_getter
 from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.kinds.nodes import ConditionBase, Not
-from csrules._sessions.backends.base import Backend, Match, TickItem
+from csrules._sessions.backends.base import Backend, Match, TickItem, TickPosition
 from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, session_generator
 from csrules.exceptions import SessionError
@@ -607,7 +607,7 @@ class DurableBackend:
         return out
 
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                    w: Sequence[Any]) -> Match:
+                    w: Sequence[Any]) -> Match[int]:
         """Assert the event as a transient fact; the rules that fire are the matches (an
         event beyond durable's limits is judged by the compiled functions)."""
         try:
@@ -616,7 +616,7 @@ class DurableBackend:
             return self._python.match_event(fp, fact, now, w)
 
     def _match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                     w: Sequence[Any]) -> Match:
+                     w: Sequence[Any]) -> Match[int]:
         plan = self._plans[fp.fact_type]
         for value in w:
             if type(value) is not int:
@@ -635,7 +635,7 @@ class DurableBackend:
         if not failed:
             return Match(sorted({positions[name] for name in fired}) if fired else [], {})
         matched = sorted({positions[name] for name in fired} - failed)
-        errors: dict[Any, str] = {}
+        errors: dict[int, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides
             try:
                 if fp.rules[position].check(fact, now, w):
@@ -645,7 +645,7 @@ class DurableBackend:
         return Match(sorted(matched), errors)
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                         now: datetime | None) -> Match:
+                         now: datetime | None) -> Match[int]:
         """Assert the lifecycle event with its current status; matching transitions fire."""
         try:
             return self._match_transition(lp, state, event, fact, now)
@@ -653,7 +653,7 @@ class DurableBackend:
             return self._python.match_transition(lp, state, event, fact, now)
 
     def _match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                          now: datetime | None) -> Match:
+                          now: datetime | None) -> Match[int]:
         kind, encoding = self.compiled.commands[lp.position]
         failed: set[Any] = set()
         head = (f'{{"t":{_DUMPS(kind)},"id":{next(self._ids)},'
@@ -661,7 +661,7 @@ class DurableBackend:
         message = encoding.encode(head, fact, now, failed)
         fired = [json.loads(action) for action in self.host.fire_texts([message])]
         matched = sorted({p for p, _ in self._names(fired, "transition")} - failed)
-        errors: dict[Any, str] = {}
+        errors: dict[int, str] = {}
         for position in sorted(failed):
             move = lp.lifecycle.transitions[position]
             guard = lp.guards[position]
@@ -674,7 +674,7 @@ class DurableBackend:
                 errors[position] = f"{type(exc).__name__}: {exc}"
         return Match(sorted(matched), errors)
 
-    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
         """Assert each open item and lifecycle deadline with its age at the tick; deadline
         rules (single patterns) fire."""
         try:
@@ -682,7 +682,7 @@ class DurableBackend:
         except DurableLimitError:
             return self._python.match_tick(now_us, now, items)
 
-    def _match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def _match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
         messages: list[str] = []
         by_id: dict[int, int] = {}
         failed: dict[int, set[Any]] = {}
@@ -706,7 +706,7 @@ class DurableBackend:
             index = by_id[int(aliases["m"]["id"])]
             item = items[index]
             matched.add((index, -1 if item.lifecycle is not None else position))
-        errors: dict[Any, str] = {}
+        errors: dict[TickPosition, str] = {}
         for index, bad in failed.items():
             item = items[index]
             assert item.tracker is not None
