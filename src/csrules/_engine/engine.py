@@ -25,7 +25,7 @@ __all__ = ["Engine"]
 def check_now(now: Any) -> None:
     """Refuse a ``now`` that is not an aware datetime (None passes: no rule may need it)."""
     if now is None or (type(now) is datetime and now.utcoffset() is not None):
-        return  # the usual case, decided without a call
+        return  # the usual case, decided by the first test
     if not isinstance(now, datetime):
         raise TimeError(
             f"now must be a datetime with a time zone (got {type(now).__name__} {now!r})"

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from pydantic import BaseModel
 
 from csrules._engine.decision import EffectResult, Obligation, RuleError
+from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
 from csrules._policy.kinds.core import DescribeContext, Env
 from csrules._policy.kinds.window import window_values
@@ -66,14 +67,11 @@ _EPOCH = from_us(0)
 _US = timedelta(microseconds=1)
 
 
-def _aware(now: datetime | None, what: str = "now") -> datetime | None:
-    if now is None:
-        return None
-    if not isinstance(now, datetime):
-        raise TimeError(f"{what} must be a datetime (got {type(now).__name__})")
-    if now.utcoffset() is None:
-        raise TimeError(f"{what} must carry a time zone (got naive {now.isoformat()})")
-    _carried(to_us(now), now, what)
+def _aware(now: datetime | None) -> datetime | None:
+    """``now`` checked as the engine checks it, and within what a session clock carries."""
+    check_now(now)
+    if now is not None:
+        _carried(to_us(now), now)
     return now
 
 
