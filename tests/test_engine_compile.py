@@ -9,7 +9,7 @@ from typing import Any, get_args
 import pytest
 
 from csrules import Engine, Policy
-from csrules._engine.compile import EFFECTS, CodeGenerator
+from csrules._engine.compile import EFFECTS, CodeGenerator, hit_selector
 from csrules._policy.kinds.nodes import Compare
 from csrules._policy.model import Effect
 from csrules._sessions.program import compile_program, session_generator
@@ -132,3 +132,33 @@ class TestOneGenerator:
         (rule,) = program.facts["core_thing"].rules
         assert "def _fn(f, now, w):" in rule.source
         assert "secret-literal" not in rule.source
+
+
+def _hit_policy(policy_id: str, hit_policy: str) -> Policy:
+    """Three always-true rules with priorities 1, 3, 3 under ``hit_policy``."""
+    return Policy(id=policy_id, version="1", title="t", fact_type="core_leave", hit_policy=hit_policy,
+                  rules=[{"id": f"r{i}", "title": "r", "priority": priority,
+                          "when": {"kind": "all", "of": []},
+                          "then": [{"type": "recommendation", "text": f"r{i}"}]}
+                         for i, priority in enumerate((1, 3, 3))])
+
+
+class TestHitPolicies:
+    """One hit-policy selection serves the engine and sessions."""
+
+    @pytest.mark.parametrize(("hit_policy", "kept"), [
+        ("collect", ("r0", "r1", "r2")), ("first", ("r0",)), ("priority", ("r1", "r2"))])
+    def test_engine_and_session_keep_the_same_rules(self, hit_policy: str, kept: tuple[str, ...]) -> None:
+        """For each hit policy, a session step fires exactly the rules a decision keeps."""
+        from csrules._sessions import SessionEngine
+
+        policies = [_hit_policy("p", hit_policy), _hit_policy("q", "first")]
+        decision = Engine(policies).evaluate(FACT)
+        step = SessionEngine(policies, backend="python").session("s").send(
+            FACT, fact_type="core_leave")
+        assert decision.matches == (*(("p", r) for r in kept), ("q", "r0"))
+        assert tuple((f.policy_id, f.rule_id) for f in step.firings) == decision.matches
+
+    def test_all_collecting_needs_no_selection(self) -> None:
+        """With every policy collecting there is no selector at all."""
+        assert hit_selector([], {"p": "collect"}) is None

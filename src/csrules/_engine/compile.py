@@ -12,7 +12,7 @@ is held to the same answers by tests.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +55,7 @@ __all__ = [
     "Plan",
     "compile_effects",
     "compile_plan",
+    "hit_selector",
     "render_text",
 ]
 
@@ -400,21 +401,34 @@ class Plan:
         return Trace(tuple(traces))
 
 
-def _select_by_priority(
-    plan_rules: tuple[CompiledRule, ...], priority_policies: frozenset[str]
-) -> Callable[[list[int]], list[int]]:
+def hit_selector(
+    rules: Sequence[CompiledRule], hit: Mapping[str, str]
+) -> Callable[[list[int]], list[int]] | None:
+    """What each policy's hit policy (``hit``: policy id -> mode) keeps of the matched rule
+    positions, in rule order: ``first`` the first, ``priority`` those of the highest
+    priority, ``collect`` all. None when every policy collects (nothing to select)."""
+    if all(mode == "collect" for mode in hit.values()):
+        return None
+
     def select(matched: list[int]) -> list[int]:
         best: dict[str, int] = {}
-        for index in matched:
-            rule = plan_rules[index]
-            if rule.policy_id in priority_policies:
+        for position in matched:
+            rule = rules[position]
+            if hit[rule.policy_id] == "priority":
                 best[rule.policy_id] = max(best.get(rule.policy_id, rule.priority), rule.priority)
-        return [
-            i
-            for i in matched
-            if plan_rules[i].policy_id not in priority_policies
-            or plan_rules[i].priority == best[plan_rules[i].policy_id]
-        ]
+        kept: list[int] = []
+        first_done: set[str] = set()
+        for position in matched:
+            rule = rules[position]
+            mode = hit[rule.policy_id]
+            if mode == "first":
+                if rule.policy_id in first_done:
+                    continue
+                first_done.add(rule.policy_id)
+            elif mode == "priority" and rule.priority != best[rule.policy_id]:
+                continue
+            kept.append(position)
+        return kept
 
     return select
 
@@ -452,7 +466,6 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
     body.append("    return m")
     source = "\n".join(body) + "\n\n" + "\n\n".join(checks) + "\n"
     namespace = generator.load(source, constants)
-    priority = frozenset(p.id for p in policies if p.hit_policy == "priority")
     plan_rules = tuple(rules)
     return Plan(
         model=model,
@@ -463,6 +476,7 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
         rule_checks=tuple(namespace[f"_r{i}"] for i in range(len(plan_rules))),
         reads_now=reads_now,
         source=source,
-        select=_select_by_priority(plan_rules, priority) if priority else None,
+        # "first" is already applied by the generated code; selecting again keeps the same
+        select=hit_selector(plan_rules, {p.id: p.hit_policy for p in policies}),
         policy_refs=tuple(PolicyRef(p.id, p.version) for p in policies),
     )

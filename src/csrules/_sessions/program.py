@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules._engine.compile import CodeGenerator, CompiledRule
+from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
 from csrules._policy.facts import get_fact_type, path_getter
 from csrules._policy.kinds.core import handler_for, walk
@@ -231,32 +231,15 @@ class FactProgram:
     reads_now: bool = False
     window_plan: tuple[WindowSlotPlan, ...] = ()
     """Per slot, in slot order: where its value comes from, for the hot path."""
-    collect_all: bool = False
-    """True when every policy of this fact type has the ``collect`` hit policy."""
+    selector: Callable[[list[int]], list[int]] | None = None
+    """Applies the hit policies (:func:`~csrules._engine.compile.hit_selector`); None when
+    every policy collects."""
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""
-        if not matched or self.collect_all:
+        if not matched or self.selector is None:
             return matched
-        out: list[int] = []
-        first_done: set[str] = set()
-        best: dict[str, int] = {}
-        for position in matched:
-            rule = self.rules[position]
-            if self.hit[rule.policy.id] == "priority":
-                best[rule.policy.id] = max(best.get(rule.policy.id, rule.rule.priority),
-                                           rule.rule.priority)
-        for position in matched:
-            rule = self.rules[position]
-            mode = self.hit[rule.policy.id]
-            if mode == "first":
-                if rule.policy.id in first_done:
-                    continue
-                first_done.add(rule.policy.id)
-            elif mode == "priority" and rule.rule.priority != best[rule.policy.id]:
-                continue
-            out.append(position)
-        return out
+        return self.selector(matched)
 
 
 @dataclass(eq=False)
@@ -414,7 +397,7 @@ def compile_program(
         fp.runs = [r for r in runs.values() if any(s.run is r for s in fp.slots)]
         fp.reads_now = any(handler_for(r.rule.when).reads_now(r.rule.when) for r in fp.rules)
         fp.window_plan = tuple(slot.plan() for slot in fp.slots)
-        fp.collect_all = all(h == "collect" for h in fp.hit.values())
+        fp.selector = hit_selector([r.compiled for r in fp.rules], fp.hit)
     fingerprint = signature(
         [p.model_dump(mode="json") for p in policies],
         [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],
