@@ -15,8 +15,11 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
 An exported or stored document also carries ``checksum`` (SHA-256 of the canonical JSON of
 everything else) and, when the engine has a state key, ``mac`` (HMAC-SHA256 under that key).
 
-Values are never changed in place: a call builds replacements in a :class:`Txn` and commits
-them only when the whole call succeeded, so a refused or failed call changes nothing.
+The short keys are the stored format (:class:`StateRecord` and the records it holds type
+them); a call reads and writes typed values (:class:`OpenItem`, :class:`LifecycleStatus`)
+through a :class:`Txn`, which translates at this boundary. Values are never changed in
+place: a call builds replacements in its :class:`Txn` and commits them only when the whole
+call succeeded, so a refused or failed call changes nothing.
 """
 
 from __future__ import annotations
