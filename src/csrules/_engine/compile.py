@@ -57,6 +57,7 @@ __all__ = [
     "compile_plan",
     "hit_selector",
     "render_text",
+    "trace_rule",
 ]
 
 _BUILTINS = {"bool": bool}
@@ -387,18 +388,31 @@ class Plan:
 
     def explain(self, fact: Any, now: datetime | None, selected: set[int]) -> Trace:
         """The trace for ``fact``: each rule's condition tree, interpreted with values."""
-        traces = []
         contexts = {p.id: DescribeContext(self.model, p.param_values) for p in self.policies}
-        for index, rule in enumerate(self.rules):
-            policy = self._policy(rule.policy_id)
-            env = Env(fact, now, policy.param_values, self.model, contexts[policy.id])
-            node = env.evaluate(rule.rule.when)
-            traces.append(
-                RuleTrace(
-                    rule.policy_id, rule.rule_id, node.result is True, index in selected, node
-                )
-            )
-        return Trace(tuple(traces))
+        return Trace(tuple(
+            trace_rule(self.model, self._policy(rule.policy_id), rule.rule, fact, now,
+                       contexts[rule.policy_id], selected=index in selected)
+            for index, rule in enumerate(self.rules)
+        ))
+
+
+def trace_rule(
+    model: type[BaseModel],
+    policy: Policy,
+    rule: Rule,
+    fact: Any,
+    now: datetime | None,
+    describe: DescribeContext,
+    *,
+    selected: bool,
+    matched: bool | None = None,
+) -> RuleTrace:
+    """One rule's trace: its condition tree interpreted with the values seen. ``matched`` is
+    what the fast path found (a session's backend); None takes the interpreter's answer."""
+    env = Env(fact, now, policy.param_values, model, describe)
+    node = env.evaluate(rule.when)
+    held = node.result is True if matched is None else matched
+    return RuleTrace(policy.id, rule.id, held, selected, node)
 
 
 def hit_selector(
