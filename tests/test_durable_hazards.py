@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("durable")
 
 import csrules
-from csrules._engine.engine import CompiledRule
+from csrules._engine.compile import CompiledRule
 from csrules._sessions import ComplaintStep, SessionEngine, complaint_lifecycle
 from csrules.exceptions import SessionError, TransitionError
 from tests.test_session_support import CON1, ESC2, Greeting, WorkOrder, at, engine

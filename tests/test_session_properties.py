@@ -317,7 +317,7 @@ def test_durable_imported_lazily():
         "e.session('a').send(Greeting(agent='a', at=at(2), opening='喂'), now=at(2))\n"
         "assert 'durable' not in sys.modules and 'durable_rules_engine' not in sys.modules\n"
         "sys.modules['durable'] = None  # as if durable-rules were not installed\n"
-        "import csrules._sessions.backends.base as b\n"
+        "import csrules._sessions.backends as b\n"
         "b.durable_available = lambda: False\n"
         "assert b.available_backends() == ('python',)\n"
         "assert engine('auto').backend == 'python'\n"

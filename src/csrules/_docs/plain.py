@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from csrules._engine.engine import render_text
+from csrules._engine.compile import render_text
 from csrules._policy.kinds import nodes as c
 from csrules._policy.kinds.core import DescribeContext, handler_for, show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate

@@ -18,7 +18,7 @@ imports durable-rules until a durable backend is built, nor psycopg until a
 from __future__ import annotations
 
 from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
-from csrules._sessions.backends.base import available_backends
+from csrules._sessions.backends import available_backends
 from csrules._sessions.complaint import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
 from csrules._sessions.postgres import PostgresStore

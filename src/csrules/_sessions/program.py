@@ -9,27 +9,23 @@ only decides which rules match, given the values the program computed.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from typing import Any, ClassVar
+from functools import cached_property, partial
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules._engine.decision import EffectResult, Obligation, Violation
-from csrules._engine.engine import CompiledRule, _compile_effects
+from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
+from csrules._engine.decision import Obligation, Violation
 from csrules._policy.facts import get_fact_type, path_getter
 from csrules._policy.kinds.core import handler_for, walk
 from csrules._policy.kinds.nodes import All, ConditionBase
 from csrules._policy.kinds.window import (
     WINDOW_KINDS,
-    Count,
-    InARow,
-    Nth,
     SessionCompileContext,
     StillOpen,
     Window,
@@ -41,6 +37,8 @@ from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError
 
 __all__ = [
+    "DEADLINE_KINDS",
+    "WINDOW_SLOTS",
     "Counter",
     "DeadlineRule",
     "EventRule",
@@ -50,7 +48,9 @@ __all__ = [
     "RunTracker",
     "Slot",
     "Tracker",
+    "WindowSlotPlan",
     "from_us",
+    "session_generator",
     "to_us",
 ]
 
@@ -77,27 +77,9 @@ def signature(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-class _Compiler:
-    """Generates the Python functions of one fact type, as the stateless engine does."""
-
-    _BUILTINS: ClassVar[dict[str, Any]] = {"bool": bool}
-
-    def __init__(self, model: type[BaseModel]) -> None:
-        self.model = model
-        self.counter = itertools.count()
-
-    def function(
-        self, cond: ConditionBase, params: dict[str, Any], slots: dict[int, str], with_w: bool
-    ) -> tuple[Callable[..., bool], str]:
-        constants: dict[str, Any] = {}
-        ctx = SessionCompileContext(self.model, params, constants=constants,
-                                    counter=self.counter, slots=slots)
-        expression = handler_for(cond).source(cond, ctx)
-        args = "f, now, w" if with_w else "f, now"
-        source = f"def _fn({args}):\n    return bool({expression})\n"
-        namespace: dict[str, Any] = {"__builtins__": self._BUILTINS, **constants}
-        exec(compile(source, "<csrules session rule>", "exec"), namespace)
-        return namespace["_fn"], source
+def session_generator(model: type[BaseModel]) -> CodeGenerator:
+    """The engine's code generator, with a context that knows where window values live."""
+    return CodeGenerator(model, "session rule", SessionCompileContext)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -144,11 +126,25 @@ class Slot:
     cond: ConditionBase
     counter: Counter | None = None
     run: RunTracker | None = None
+    nth: bool = False
+    """True for ``nth`` (the value is 0 unless the current event matches)."""
 
-    @property
-    def is_nth(self) -> bool:
-        """True for ``nth`` (the value is 0 unless the current event matches)."""
-        return isinstance(self.cond, Nth)
+    def plan(self) -> WindowSlotPlan:
+        """Where the hot path finds this slot's value."""
+        if self.counter is not None:
+            return WindowSlotPlan(True, self.counter.key, self.nth)
+        assert self.run is not None
+        return WindowSlotPlan(False, self.run.key, False)
+
+
+class WindowSlotPlan(NamedTuple):
+    """Where one slot's value comes from, for the hot path: a counter or a run, by key."""
+
+    counted: bool
+    """True for a counter, False for a run."""
+    key: str
+    nth: bool
+    """True for ``nth``: the count only when the current event matches, else 0."""
 
 
 @dataclass(eq=False)
@@ -233,34 +229,17 @@ class FactProgram:
     lifecycles: list[LifecycleProgram] = field(default_factory=list)
     hit: dict[str, str] = field(default_factory=dict)
     reads_now: bool = False
-    window_plan: tuple[tuple[bool, str, bool], ...] = ()
-    """Per slot, in slot order: (counter or run, its key, is ``nth``), for the hot path."""
-    collect_all: bool = False
-    """True when every policy of this fact type has the ``collect`` hit policy."""
+    window_plan: tuple[WindowSlotPlan, ...] = ()
+    """Per slot, in slot order: where its value comes from, for the hot path."""
+    selector: Callable[[list[int]], list[int]] | None = None
+    """Applies the hit policies (:func:`~csrules._engine.compile.hit_selector`); None when
+    every policy collects."""
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""
-        if not matched or self.collect_all:
+        if not matched or self.selector is None:
             return matched
-        out: list[int] = []
-        first_done: set[str] = set()
-        best: dict[str, int] = {}
-        for position in matched:
-            rule = self.rules[position]
-            if self.hit[rule.policy.id] == "priority":
-                best[rule.policy.id] = max(best.get(rule.policy.id, rule.rule.priority),
-                                           rule.rule.priority)
-        for position in matched:
-            rule = self.rules[position]
-            mode = self.hit[rule.policy.id]
-            if mode == "first":
-                if rule.policy.id in first_done:
-                    continue
-                first_done.add(rule.policy.id)
-            elif mode == "priority" and rule.rule.priority != best[rule.policy.id]:
-                continue
-            out.append(position)
-        return out
+        return self.selector(matched)
 
 
 @dataclass(eq=False)
@@ -320,7 +299,7 @@ def _window_parts(window: Window | None, params: dict[str, Any]) -> tuple[str | 
 
 def _deadline_node(rule: Rule, policy: Policy) -> StillOpen | None:
     """The rule's ``still_open`` node, checked to sit in a chain of ``all`` from the top."""
-    nodes = [n for n in walk(rule.when) if isinstance(n, StillOpen)]
+    nodes = [n for n in walk(rule.when) if n.kind in DEADLINE_KINDS]
     if not nodes:
         return None
     pid, rid = policy.id, rule.id
@@ -337,14 +316,7 @@ def _deadline_node(rule: Rule, policy: Policy) -> StillOpen | None:
                 "still_open must be the condition itself or part of an 'all' (not under "
                 "'any' or 'not'): a deadline fires once when reached", policy_id=pid, rule_id=rid)
         node = next(child for child in node.of if _contains(child, nodes[0]))
-    return nodes[0]
-
-
-def _plan(slot: Slot) -> tuple[bool, str, bool]:
-    if slot.counter is not None:
-        return True, slot.counter.key, slot.is_nth
-    assert slot.run is not None
-    return False, slot.run.key, False
+    return cast("StillOpen", nodes[0])
 
 
 def _contains(tree: ConditionBase, target: ConditionBase) -> bool:
@@ -364,7 +336,7 @@ def compile_program(
     if repeated:
         raise PolicyError(f"policy and lifecycle ids must be unique (repeated: {', '.join(repeated)})")
     facts: dict[str, FactProgram] = {}
-    compilers: dict[str, _Compiler] = {}
+    generators: dict[str, CodeGenerator] = {}
     counters: dict[str, Counter] = {}
     runs: dict[str, RunTracker] = {}
     trackers: dict[str, Tracker] = {}
@@ -374,14 +346,14 @@ def compile_program(
         if fact_type not in facts:
             model = get_fact_type(fact_type)
             facts[fact_type] = FactProgram(fact_type, model)
-            compilers[fact_type] = _Compiler(model)
+            generators[fact_type] = session_generator(model)
         return facts[fact_type]
 
     for policy in policies:
         if not isinstance(policy, Policy):
             raise PolicyError(f"expected Policy objects, got {type(policy).__name__}")
         fp = fact_program(policy.fact_type)
-        compiler = compilers[policy.fact_type]
+        compiler = generators[policy.fact_type]
         params = policy.param_values
         fp.hit[policy.id] = policy.hit_policy
         for rule in policy.rules:
@@ -395,9 +367,9 @@ def compile_program(
         if not isinstance(lifecycle, Lifecycle):
             raise PolicyError(f"expected Lifecycle objects, got {type(lifecycle).__name__}")
         fp = fact_program(lifecycle.fact_type)
-        compiler = compilers[lifecycle.fact_type]
+        compiler = generators[lifecycle.fact_type]
         guards = tuple(
-            None if move.guard is None else compiler.function(move.guard, {}, {}, with_w=False)[0]
+            None if move.guard is None else compiler.function(move.guard, {}, slots={})[0]
             for move in lifecycle.transitions
         )
         lp = LifecycleProgram(
@@ -424,8 +396,8 @@ def compile_program(
         fp.counters = [c for c in counters.values() if any(s.counter is c for s in fp.slots)]
         fp.runs = [r for r in runs.values() if any(s.run is r for s in fp.slots)]
         fp.reads_now = any(handler_for(r.rule.when).reads_now(r.rule.when) for r in fp.rules)
-        fp.window_plan = tuple(_plan(slot) for slot in fp.slots)
-        fp.collect_all = all(h == "collect" for h in fp.hit.values())
+        fp.window_plan = tuple(slot.plan() for slot in fp.slots)
+        fp.selector = hit_selector([r.compiled for r in fp.rules], fp.hit)
     fingerprint = signature(
         [p.model_dump(mode="json") for p in policies],
         [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],
@@ -446,21 +418,21 @@ def _add_rule(
     rule: Rule,
     params: dict[str, Any],
     fp: FactProgram,
-    compiler: _Compiler,
+    compiler: CodeGenerator,
     counters: dict[str, Counter],
     runs: dict[str, RunTracker],
     trackers: dict[str, Tracker],
     deadline_rules: list[DeadlineRule],
 ) -> None:
-    compiled = CompiledRule(policy.id, rule.id, rule.priority, rule, _compile_effects(policy, rule))
+    compiled = CompiledRule.of(policy, rule)
     key = f"{policy.id}/{rule.id}"
     node = _deadline_node(rule, policy)
     if node is not None:
         after = node.after if node.param is None else params[node.param]
         if not isinstance(after, WallDuration):
             raise PolicyError(f"still_open needs clock time (got {after})")
-        check, source = compiler.function(rule.when, params, {id(node): "w[0]"}, with_w=True)
-        closed = compiler.function(node.closed, params, {}, with_w=False)[0]
+        check, source = compiler.function(rule.when, params, slots={id(node): "w[0]"}, with_w=True)
+        closed = compiler.function(node.closed, params, slots={})[0]
         tracker_key = signature("item", fp.fact_type, node.key, node.since,
                                 node.closed.model_dump(mode="json"))
         tracker = trackers.get(tracker_key)
@@ -476,31 +448,61 @@ def _add_rule(
         return
     slots: dict[int, str] = {}
     rule_slots: list[Slot] = []
-    for cond in walk(rule.when):
-        if not isinstance(cond, Count | Nth | InARow) or id(cond) in slots:
+    for each in walk(rule.when):
+        make = WINDOW_SLOTS.get(each.kind)
+        if make is None or id(each) in slots:
             continue
-        match = compiler.function(cond.match, params, {}, with_w=False)[0]
-        slot = Slot(len(fp.slots), cond)
-        if isinstance(cond, InARow):
-            run_key = signature("run", fp.fact_type, cond.match.model_dump(mode="json"))
-            slot.run = runs.setdefault(run_key, RunTracker(run_key, match))
-        else:
-            calendar, tz, rolling = _window_parts(cond.window, params)
-            counter_key = signature(
-                "count", fp.fact_type, cond.match.model_dump(mode="json"), cond.at,
-                None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
-            )
-            slot.counter = counters.setdefault(
-                counter_key, Counter(counter_key, match, path_getter(cond.at), calendar, tz, rolling)
-            )
+        cond: Any = each  # a window kind: it has the ``match`` its events must meet
+        match = compiler.function(cond.match, params, slots={})[0]
+        slot = make(_SlotBuild(fp, params, counters, runs), cond, match)
         fp.slots.append(slot)
         rule_slots.append(slot)
         slots[id(cond)] = f"w[{slot.index}]"
-    check, source = compiler.function(rule.when, params, slots, with_w=True)
+    check, source = compiler.function(rule.when, params, slots=slots, with_w=True)
     fp.rules.append(EventRule(len(fp.rules), key, policy, rule, compiled, check, source,
                               tuple(rule_slots)))
 
 
-def resolve_effects(rule: CompiledRule, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
-    """A rule's effects for ``fact`` (due times filled in)."""
-    return rule.resolve(fact, now)
+@dataclass(frozen=True, slots=True)
+class _SlotBuild:
+    """What a window slot is built in: its fact program and the shared counters and runs."""
+
+    fp: FactProgram
+    params: dict[str, Any]
+    counters: dict[str, Counter]
+    runs: dict[str, RunTracker]
+
+
+def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) -> Slot:
+    """A slot whose value is a count in the node's window (shared by equal definitions)."""
+    fp = build.fp
+    calendar, tz, rolling = _window_parts(cond.window, build.params)
+    key = signature(
+        "count", fp.fact_type, cond.match.model_dump(mode="json"), cond.at,
+        None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
+    )
+    counter = build.counters.setdefault(
+        key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling))
+    return Slot(len(fp.slots), cond, counter=counter, nth=nth)
+
+
+def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
+    """A slot whose value is the length of the current run of matching events."""
+    fp = build.fp
+    key = signature("run", fp.fact_type, cond.match.model_dump(mode="json"))
+    return Slot(len(fp.slots), cond, run=build.runs.setdefault(key, RunTracker(key, match)))
+
+
+SlotMaker = Callable[[_SlotBuild, Any, Predicate], Slot]
+"""Builds the slot of one window node, given the compiled ``match`` of its events."""
+
+WINDOW_SLOTS: dict[str, SlotMaker] = {
+    "count": partial(_counter_slot, nth=False),
+    "nth": partial(_counter_slot, nth=True),
+    "in_a_row": _run_slot,
+}
+"""Window kind -> how its value is kept per event: a new window kind is one entry here."""
+
+DEADLINE_KINDS = frozenset({"still_open"})
+"""Kinds decided at ticks, per open item, rather than per event."""
+

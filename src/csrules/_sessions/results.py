@@ -11,6 +11,7 @@ from csrules._engine.decision import (
     EffectResult,
     EffectViews,
     RuleError,
+    merge_approvals,
 )
 from csrules._policy.trace import RuleTrace
 
@@ -96,8 +97,11 @@ class StepResult(EffectViews):
     """The answer to one session call (an event or a tick).
 
     ``effects`` are in firing order: a tick's deadlines by due time, then an event's
-    transition obligations, then its rules in policy and rule order. Equality compares what
-    happened (firings, transitions, errors), not the trace.
+    transition obligations, then its rules in policy and rule order. As in a
+    :class:`~csrules.Decision`, approvals that ask the same role are merged into the first,
+    whose :attr:`~csrules.Approval.rules` lists every rule asking it; ``firings`` keep each
+    rule's own effects. Equality compares what happened (firings, transitions, errors), not
+    the trace.
 
     .. versionadded:: 0.1
     """
@@ -113,8 +117,8 @@ class StepResult(EffectViews):
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
-        """Every effect the call triggered, in firing order."""
-        return tuple(e for f in self.firings for e in f.effects)
+        """Every effect the call triggered, in firing order, approvals of one role merged."""
+        return merge_approvals([e for f in self.firings for e in f.effects])
 
     @property
     def rule_ids(self) -> tuple[str, ...]:

@@ -14,31 +14,48 @@ import bisect
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
+from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
-from csrules._policy.kinds.core import DescribeContext, Env
+from csrules._policy.kinds.core import DescribeContext
 from csrules._policy.kinds.window import window_values
 from csrules._policy.model import Policy
-from csrules._policy.trace import RuleTrace
-from csrules._sessions.backends.base import Backend, BackendName, TickItem, make_backend
+from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.program import (
+    Counter,
+    DeadlineRule,
     FactProgram,
     LifecycleProgram,
     Program,
+    Tracker,
     compile_program,
     from_us,
     to_us,
 )
 from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
-from csrules._sessions.state import MAX_US, MIN_US, Txn, document, new_state, seal, validate_document
+from csrules._sessions.state import (
+    MAX_US,
+    MIN_US,
+    DeadlineStatus,
+    LifecycleStatus,
+    OpenItem,
+    StateRecord,
+    Txn,
+    document,
+    new_state,
+    seal,
+    validate_document,
+)
 from csrules._sessions.store import MemoryStore, SessionStore
 from csrules.exceptions import CsrulesError, FactError, SessionError, StateError, TimeError, TransitionError
 
@@ -50,14 +67,11 @@ _EPOCH = from_us(0)
 _US = timedelta(microseconds=1)
 
 
-def _aware(now: datetime | None, what: str = "now") -> datetime | None:
-    if now is None:
-        return None
-    if not isinstance(now, datetime):
-        raise TimeError(f"{what} must be a datetime (got {type(now).__name__})")
-    if now.utcoffset() is None:
-        raise TimeError(f"{what} must carry a time zone (got naive {now.isoformat()})")
-    _carried(to_us(now), now, what)
+def _aware(now: datetime | None) -> datetime | None:
+    """``now`` checked as the engine checks it, and within what a session clock carries."""
+    check_now(now)
+    if now is not None:
+        _carried(to_us(now), now)
     return now
 
 
@@ -332,7 +346,7 @@ class SessionEngine:
             f"this engine accepts several event types ({', '.join(self.program.facts)}); "
             "pass fact_type= with a dict event")
 
-    def _state_of(self, subject: str, doc: dict[str, Any] | None) -> dict[str, Any]:
+    def _state_of(self, subject: str, doc: dict[str, Any] | None) -> StateRecord:
         """The state in ``doc`` as read from the store (a new state for None), checked."""
         if doc is None:
             return new_state()
@@ -341,13 +355,13 @@ class SessionEngine:
             if engine is not self.program.fingerprint and engine != self.program.fingerprint:
                 raise StateError(f"the stored state of {subject!r} belongs to an engine with other "
                                  "policies or lifecycles")
-            state: dict[str, Any] = doc["state"]
+            state: StateRecord = doc["state"]  # this engine wrote it
             return state
         # The store parsed ``doc`` for this call alone: its state needs no copy.
         _, state = validate_document(doc, self.program, subject=subject, key=self._key, copy=False)
         return state
 
-    def _document(self, subject: str, state: dict[str, Any]) -> dict[str, Any]:
+    def _document(self, subject: str, state: StateRecord) -> dict[str, Any]:
         """The document to store for ``state``: sealed for stores outside this process."""
         doc = document(self.program, subject, state)
         return doc if self.store.trusted else seal(doc, self._key)
@@ -365,71 +379,35 @@ class SessionEngine:
 
     def _tick(self, txn: Txn, moment: datetime) -> tuple[list[Firing], list[RuleError]]:
         now_us = to_us(moment)
-        items: list[TickItem] = []
-        where: list[tuple[Any, ...]] = []
+        reached: list[_Reached] = []
         for tracker in self.program.trackers:
             for item_id, item in txn.items(tracker.key).items():
-                fired = set(item["x"])
-                pending = [r for r in tracker.rules if r.key not in fired]
-                if not pending or min(item["s"] + r.after_us for r in pending) > now_us:
+                pending = [r for r in tracker.rules if r.key not in item.fired]
+                if not pending or min(item.since_us + r.after_us for r in pending) > now_us:
                     continue
-                fact = tracker.model.model_validate(item["f"])
-                positions = frozenset(r.position for r in tracker.rules if r.key in fired)
-                items.append(TickItem(tracker=tracker, fact=fact, since_us=item["s"],
-                                      fired=positions))
-                where.append(("item", tracker, item_id, item))
+                reached.append(_ItemReached(tracker, item_id, item,
+                                            tracker.model.model_validate(item.fact)))
         for lp in self.program.lifecycles:
             status = txn.lifecycle(lp.id)
             if status is None:
                 continue
             for index, deadline in enumerate(lp.lifecycle.deadlines):
-                entry = status["d"].get(deadline.id)
-                if entry is None or entry["b"] or entry["due"] > now_us:
+                entry = status.deadlines.get(deadline.id)
+                if entry is None or entry.breached or entry.due_us > now_us:
                     continue
-                items.append(TickItem(lifecycle=lp, deadline=index, due_us=entry["due"]))
-                where.append(("deadline", lp, deadline.id, entry))
-        if not items:
+                reached.append(_DeadlineReached(lp, index, deadline.id, entry))
+        if not reached:
             return [], []
-        match = self._backend.match_tick(now_us, moment, items)
-        ordered: list[tuple[tuple[int, int, int, int], Firing, tuple[Any, ...], int]] = []
-        for index, position in match.matched:
-            kind = where[index]
-            if kind[0] == "item":
-                _, tracker, item_id, item = kind
-                rule = self.program.deadline_rules[position]
-                due_us = item["s"] + rule.after_us
-                effects = rule.compiled.resolve(items[index].fact, moment)
-                firing = Firing(rule.policy.id, rule.rule.id, "tick", effects, item["k"],
-                                from_us(due_us).astimezone(moment.tzinfo))
-                ordered.append(((due_us, 0, position, item["o"]), firing, kind, position))
-            else:
-                _, lp, deadline_id, entry = kind
-                deadline_index = items[index].deadline
-                firing = Firing(lp.id, deadline_id, "tick", (lp.breaches[deadline_index],), None,
-                                from_us(entry["due"]).astimezone(moment.tzinfo))
-                ordered.append(((entry["due"], 1, lp.position, deadline_index), firing, kind, -1))
-        ordered.sort(key=lambda entry: entry[0])
-        firings = []
-        for _, firing, kind, position in ordered:
-            firings.append(firing)
-            if kind[0] == "item":
-                _, tracker, item_id, _item = kind
-                current = txn.item(tracker.key, item_id)
-                assert current is not None
-                rule_key = self.program.deadline_rules[position].key
-                txn.set_item(tracker.key, item_id, {**current, "x": [*current["x"], rule_key]})
-            else:
-                _, lp, deadline_id, _entry = kind
-                status = txn.lifecycle(lp.id)
-                assert status is not None
-                deadlines = dict(status["d"])
-                deadlines[deadline_id] = {**deadlines[deadline_id], "b": True}
-                txn.l[lp.id] = {**status, "d": deadlines}
+        match = self._backend.match_tick(now_us, moment, [r.tick_item() for r in reached])
+        due = sorted((reached[index].fire(self.program, position, moment)
+                      for index, position in match.matched), key=lambda d: d.order)
+        for fired in due:
+            fired.reached.mark(txn, fired.position, self.program)
         errors = []
         for (_index, position), message in sorted(match.errors.items()):
             rule = self.program.deadline_rules[position]
             errors.append(RuleError(rule.policy.id, rule.rule.id, message))
-        return firings, errors
+        return [fired.firing for fired in due], errors
 
     # ------------------------------------------------------------------ events
 
@@ -502,21 +480,21 @@ class SessionEngine:
                 failed[run.key] = f"window condition failed: {type(exc).__name__}: {exc}"
                 continue
             length = txn.run(run.key) + 1 if matched else 0
-            txn.r[run.key] = length
+            txn.set_run(run.key, length)
             runs[run.key] = (matched, length)
         w: list[Any] = []
-        for is_counter, key, is_nth in fp.window_plan:
-            if is_counter:
+        for counted, key, nth in fp.window_plan:
+            if counted:
                 matched, count = counts.get(key, _NOT_COUNTED)
-                w.append((count if matched else 0) if is_nth else count)
+                w.append((count if matched else 0) if nth else count)
             else:
                 w.append(runs.get(key, _NOT_COUNTED)[1])
         if not failed:
             return w, {}
         failed_slots: dict[int, str] = {}
-        for index, (_, key, _) in enumerate(fp.window_plan):
-            if key in failed:
-                failed_slots[index] = failed[key]
+        for index, slot in enumerate(fp.window_plan):
+            if slot.key in failed:
+                failed_slots[index] = failed[slot.key]
         return w, failed_slots
 
     def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
@@ -545,16 +523,16 @@ class SessionEngine:
             _carried(to_us(since), since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
             body = fact.model_dump(mode="json")
             if current is None:
-                txn.set_item(tracker.key, item_id, {"k": key, "s": to_us(since), "f": body,
-                                                    "x": [], "o": txn.seq})
+                txn.set_item(tracker.key, item_id, OpenItem(key, to_us(since), body, (), txn.seq))
             else:
-                txn.set_item(tracker.key, item_id, {**current, "s": to_us(since), "f": body})
+                txn.set_item(tracker.key, item_id,
+                             replace(current, since_us=to_us(since), fact=body))
 
     def _transition(self, txn: Txn, lp: LifecycleProgram, fact: BaseModel, now: datetime | None,
                     firings: list[Firing]) -> TransitionRecord | None:
         lifecycle = lp.lifecycle
-        status = txn.lifecycle(lp.id) or {"st": lifecycle.initial, "at": None, "d": {}}
-        state = status["st"]
+        status = txn.lifecycle(lp.id) or LifecycleStatus(lifecycle.initial, None, {})
+        state = status.state
         event = lp.event(fact)
         allowed = lifecycle.allowed(state)
         if event not in allowed:
@@ -577,21 +555,104 @@ class SessionEngine:
         if now is None and needs_time:
             raise TimeError(f"lifecycle {lp.id!r} has deadlines; pass now= with its events")
         now_us = to_us(now) if now is not None else None
-        deadlines = dict(status["d"])
+        deadlines = dict(status.deadlines)
         for deadline in lifecycle.deadlines:
             if move.to in deadline.met:
                 deadlines.pop(deadline.id, None)
         for index, deadline in enumerate(lifecycle.deadlines):
             if deadline.start == move.to and now is not None and now_us is not None:
                 due = now_us + lp.deadline_us[index]
-                deadlines[deadline.id] = {"due": due, "b": False}
+                deadlines[deadline.id] = DeadlineStatus(due)
                 template = lp.obligations[index]
                 obligation: EffectResult = Obligation(
                     template.policy_id, template.rule_id, template.action, template.who,
                     from_us(due).astimezone(now.tzinfo))
                 firings.append(Firing(lp.id, deadline.id, "transition", (obligation,)))
-        txn.l[lp.id] = {"st": move.to, "at": now_us, "d": deadlines}
+        txn.set_lifecycle(lp.id, LifecycleStatus(move.to, now_us, deadlines))
         return TransitionRecord(lp.id, str(event), state, move.to)
+
+
+class _Due(NamedTuple):
+    """A firing a tick found due: its order, the firing, and what to mark as fired."""
+
+    order: tuple[int, int, int, int]
+    """Due time, then deadline rules before lifecycle deadlines, then position, then opening."""
+    firing: Firing
+    reached: _Reached
+    position: int
+
+
+class _Reached(Protocol):
+    """Something a tick may reach: an open item, or a lifecycle deadline."""
+
+    def tick_item(self) -> TickItem:
+        """What the backend matches."""
+
+    def fire(self, program: Program, position: int, moment: datetime) -> _Due:
+        """The firing of rule ``position`` (-1 for a lifecycle deadline) at ``moment``."""
+
+    def mark(self, txn: Txn, position: int, program: Program) -> None:
+        """Record in ``txn`` that it fired, so it never fires again."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemReached:
+    """An open item of ``tracker`` with a deadline rule due."""
+
+    tracker: Tracker
+    item_id: str
+    item: OpenItem
+    fact: BaseModel
+
+    def tick_item(self) -> TickItem:
+        """The item with its fired rules, by position."""
+        fired = frozenset(r.position for r in self.tracker.rules if r.key in self.item.fired)
+        return TickItem(tracker=self.tracker, fact=self.fact, since_us=self.item.since_us,
+                        fired=fired)
+
+    def fire(self, program: Program, position: int, moment: datetime) -> _Due:
+        """Deadline rule ``position`` fired for this item."""
+        rule: DeadlineRule = program.deadline_rules[position]
+        due_us = self.item.since_us + rule.after_us
+        firing = Firing(rule.policy.id, rule.rule.id, "tick", rule.compiled.resolve(self.fact, moment),
+                        self.item.key, from_us(due_us).astimezone(moment.tzinfo))
+        return _Due((due_us, 0, position, self.item.opened), firing, self, position)
+
+    def mark(self, txn: Txn, position: int, program: Program) -> None:
+        """Add the rule to the item's fired rules."""
+        current = txn.item(self.tracker.key, self.item_id)
+        assert current is not None
+        rule_key = program.deadline_rules[position].key
+        txn.set_item(self.tracker.key, self.item_id,
+                     replace(current, fired=(*current.fired, rule_key)))
+
+
+@dataclass(frozen=True, slots=True)
+class _DeadlineReached:
+    """A lifecycle deadline (``index`` in its lifecycle) that is due and not yet breached."""
+
+    lp: LifecycleProgram
+    index: int
+    deadline_id: str
+    entry: DeadlineStatus
+
+    def tick_item(self) -> TickItem:
+        """The deadline with its due time."""
+        return TickItem(lifecycle=self.lp, deadline=self.index, due_us=self.entry.due_us)
+
+    def fire(self, program: Program, position: int, moment: datetime) -> _Due:
+        """The deadline's breach."""
+        firing = Firing(self.lp.id, self.deadline_id, "tick", (self.lp.breaches[self.index],),
+                        None, from_us(self.entry.due_us).astimezone(moment.tzinfo))
+        return _Due((self.entry.due_us, 1, self.lp.position, self.index), firing, self, -1)
+
+    def mark(self, txn: Txn, position: int, program: Program) -> None:
+        """Mark the deadline breached."""
+        status = txn.lifecycle(self.lp.id)
+        assert status is not None
+        deadlines = dict(status.deadlines)
+        deadlines[self.deadline_id] = replace(deadlines[self.deadline_id], breached=True)
+        txn.set_lifecycle(self.lp.id, replace(status, deadlines=deadlines))
 
 
 def _unexpected(what: str, exc: Exception) -> SessionError:
@@ -600,12 +661,12 @@ def _unexpected(what: str, exc: Exception) -> SessionError:
                         f"{type(exc).__name__}: {exc}")
 
 
-def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool, int]:
+def _count(txn: Txn, counter: Counter, fact: BaseModel, matched: bool) -> tuple[bool, int]:
     """Update ``counter`` for this event; return (matched, count in the event's window)."""
     if counter.calendar is None and counter.rolling_us is None:
         total = int(txn.counter(counter.key) or 0) + (1 if matched else 0)
         if matched:
-            txn.c[counter.key] = total
+            txn.set_counter(counter.key, total)
         return matched, total
     at = counter.at(fact)
     if at is None:
@@ -615,24 +676,25 @@ def _count(txn: Txn, counter: Any, fact: BaseModel, matched: bool) -> tuple[bool
     if counter.calendar is not None:
         period = counter.period(at)
         key = counter.key
-        periods = (txn.c[key] if key in txn.c else txn.state["c"].get(key)) or {}
+        periods = txn.counter(key) or {}
         count = periods.get(period, 0) + (1 if matched else 0)
         if matched:
             periods = {**periods, period: count}
             if len(periods) > 3:  # a late event may still reach the two periods before
                 periods = {p: periods[p] for p in sorted(periods)[-3:]}
-            txn.c[key] = periods
+            txn.set_counter(key, periods)
         return matched, count
     at_us = to_us(at)
     _carried(at_us, at, "window time")
     times = list(txn.counter(counter.key) or [])
     span = counter.rolling_us
+    assert span is not None  # a counter without a calendar and no span returned above
     count = sum(1 for t in times if at_us - span < t <= at_us) + (1 if matched else 0)
     if matched:
         bisect.insort(times, at_us)
         cutoff = times[-1] - span
         times = [t for t in times if t > cutoff]
-        txn.c[counter.key] = times
+        txn.set_counter(counter.key, times)
     return matched, count
 
 
@@ -660,15 +722,13 @@ def _explain_event(subject: str, backend: str, fp: FactProgram, fact: BaseModel,
         notes.append(f"{rule.key}: {slot.cond.kind} value {w[slot.index]}")
     notes.extend(_firing_note(f) for f in firings if f.cause != "event")
     values = {id(slot.cond): w[slot.index] for slot in fp.slots}
-    traces = []
     with window_values(values):
-        for position, rule in enumerate(fp.rules):
-            params = rule.policy.param_values
-            env = Env(fact, now, params, fp.model, DescribeContext(fp.model, params))
-            node = env.evaluate(rule.rule.when)
-            traces.append(RuleTrace(rule.policy.id, rule.rule.id, position in matched,
-                                    position in selected, node))
-    return SessionTrace(subject, "event", now, backend, tuple(notes), tuple(traces))
+        traces = tuple(
+            trace_rule(fp.model, rule.policy, rule.rule, fact, now,
+                       DescribeContext(fp.model, rule.policy.param_values),
+                       selected=position in selected, matched=position in matched)
+            for position, rule in enumerate(fp.rules))
+    return SessionTrace(subject, "event", now, backend, tuple(notes), traces)
 
 
 class Session:
@@ -728,7 +788,7 @@ class Session:
         for lp in self.engine.program.lifecycles:
             if lp.id == lifecycle_id:
                 status = self.state["l"].get(lifecycle_id)
-                return lp.lifecycle.initial if status is None else str(status["st"])
+                return lp.lifecycle.initial if status is None else LifecycleStatus.load(status).state
         raise KeyError(f"no lifecycle {lifecycle_id!r} in this engine")
 
     def close(self) -> None:

@@ -15,8 +15,11 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
 An exported or stored document also carries ``checksum`` (SHA-256 of the canonical JSON of
 everything else) and, when the engine has a state key, ``mac`` (HMAC-SHA256 under that key).
 
-Values are never changed in place: a call builds replacements in a :class:`Txn` and commits
-them only when the whole call succeeded, so a refused or failed call changes nothing.
+The short keys are the stored format (:class:`StateRecord` and the records it holds type
+them); a call reads and writes typed values (:class:`OpenItem`, :class:`LifecycleStatus`)
+through a :class:`Txn`, which translates at this boundary. Values are never changed in
+place: a call builds replacements in its :class:`Txn` and commits them only when the whole
+call succeeded, so a refused or failed call changes nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from pydantic import ValidationError
 
@@ -38,6 +42,10 @@ __all__ = [
     "MAX_US",
     "MIN_US",
     "VERSION",
+    "DeadlineStatus",
+    "LifecycleStatus",
+    "OpenItem",
+    "StateRecord",
     "Txn",
     "document",
     "new_state",
@@ -64,102 +72,218 @@ _CHECKSUM = "sha256:"
 _MAC = "hmac-sha256:"
 
 
-def new_state() -> dict[str, Any]:
+class ItemRecord(TypedDict):
+    """An open item as stored (the short keys are the format)."""
+
+    k: Any
+    """The item's key (the value of the tracker's ``key`` field; None when the subject is
+    the item)."""
+    s: int
+    """Since when it is open."""
+    f: dict[str, Any]
+    """Its latest fact, as JSON."""
+    x: list[str]
+    """Keys of the deadline rules that already fired for it."""
+    o: int
+    """The event count when it opened (items are ticked in opening order)."""
+
+
+class DeadlineRecord(TypedDict):
+    """A lifecycle deadline as stored."""
+
+    due: int
+    b: bool
+    """True once breached (a breach fires once)."""
+
+
+class LifecycleRecord(TypedDict):
+    """A lifecycle's status as stored."""
+
+    st: str
+    at: int | None
+    """When the current state was entered."""
+    d: dict[str, DeadlineRecord]
+    """Running deadlines by id."""
+
+
+class StateRecord(TypedDict):
+    """A session's state of record as stored (see the module docstring)."""
+
+    clock: int | None
+    seq: int
+    c: dict[str, Any]
+    r: dict[str, int]
+    i: dict[str, dict[str, ItemRecord]]
+    l: dict[str, LifecycleRecord]  # noqa: E741 - the stored key
+    nd: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """An open item (a work order) as a session call sees it."""
+
+    key: Any
+    since_us: int
+    fact: dict[str, Any]
+    fired: tuple[str, ...]
+    """Keys of the deadline rules that already fired for this item."""
+    opened: int
+    """The event count when it opened."""
+
+    @classmethod
+    def load(cls, record: ItemRecord) -> OpenItem:
+        """The item of a stored record."""
+        return cls(record["k"], record["s"], record["f"], tuple(record["x"]), record["o"])
+
+    def dump(self) -> ItemRecord:
+        """The record to store."""
+        return {"k": self.key, "s": self.since_us, "f": self.fact, "x": list(self.fired),
+                "o": self.opened}
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineStatus:
+    """A running lifecycle deadline: when it is due, and whether its breach fired."""
+
+    due_us: int
+    breached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleStatus:
+    """A lifecycle's current state, when it was entered, and its running deadlines."""
+
+    state: str
+    entered_us: int | None
+    deadlines: dict[str, DeadlineStatus]
+
+    @classmethod
+    def load(cls, record: LifecycleRecord) -> LifecycleStatus:
+        """The status of a stored record."""
+        deadlines = {d: DeadlineStatus(e["due"], e["b"]) for d, e in record["d"].items()}
+        return cls(record["st"], record["at"], deadlines)
+
+    def dump(self) -> LifecycleRecord:
+        """The record to store."""
+        return {"st": self.state, "at": self.entered_us,
+                "d": {d: {"due": e.due_us, "b": e.breached} for d, e in self.deadlines.items()}}
+
+
+def new_state() -> StateRecord:
     """The state of a subject never seen before."""
     return {"clock": None, "seq": 0, "c": {}, "r": {}, "i": {}, "l": {}, "nd": None}
 
 
-def document(program: Program, subject: str, state: dict[str, Any]) -> dict[str, Any]:
+def document(program: Program, subject: str, state: StateRecord) -> dict[str, Any]:
     """Wrap ``state`` for export and storage (format, version, engine fingerprint, subject)."""
     return {"format": FORMAT, "version": VERSION, "engine": program.fingerprint,
             "subject": subject, "state": state}
 
 
 class Txn:
-    """Changes to one session's state, visible to the rest of the call, committed at the end."""
+    """Changes to one session's state, visible to the rest of the call, committed at the end.
 
-    __slots__ = ("c", "clock", "i", "l", "r", "seq", "state")
+    The call reads and writes typed values (:class:`OpenItem`, :class:`LifecycleStatus`);
+    the stored records are read when first needed and written back by :meth:`commit`.
+    """
 
-    def __init__(self, state: dict[str, Any]) -> None:
+    __slots__ = ("_counters", "_items", "_lifecycles", "_runs", "clock", "seq", "state")
+
+    def __init__(self, state: StateRecord) -> None:
         self.state = state
         self.clock: int | None = state["clock"]
         self.seq: int = state["seq"]
-        self.c: dict[str, Any] = {}
-        self.r: dict[str, int] = {}
-        self.i: dict[str, dict[str, dict[str, Any] | None]] = {}
-        self.l: dict[str, dict[str, Any]] = {}
+        self._counters: dict[str, Any] = {}
+        self._runs: dict[str, int] = {}
+        self._items: dict[str, dict[str, OpenItem | None]] = {}
+        self._lifecycles: dict[str, LifecycleStatus] = {}
 
     def counter(self, key: str) -> Any:
-        """The counter's value as of this call."""
-        return self.c[key] if key in self.c else self.state["c"].get(key)
+        """The counter's value as of this call (its layout: see the module docstring)."""
+        return self._counters[key] if key in self._counters else self.state["c"].get(key)
+
+    def set_counter(self, key: str, value: Any) -> None:
+        """Replace the counter's value."""
+        self._counters[key] = value
 
     def run(self, key: str) -> int:
         """The run's length as of this call."""
-        return self.r[key] if key in self.r else int(self.state["r"].get(key, 0))
+        return self._runs[key] if key in self._runs else int(self.state["r"].get(key, 0))
 
-    def items(self, tracker: str) -> dict[str, dict[str, Any]]:
+    def set_run(self, key: str, length: int) -> None:
+        """Set the run's length."""
+        self._runs[key] = length
+
+    def items(self, tracker: str) -> dict[str, OpenItem]:
         """Open items of ``tracker`` as of this call, in opening order."""
-        items = dict(self.state["i"].get(tracker, {}))
-        for item_id, item in self.i.get(tracker, {}).items():
+        items = {item_id: OpenItem.load(record)
+                 for item_id, record in self.state["i"].get(tracker, {}).items()}
+        for item_id, item in self._items.get(tracker, {}).items():
             if item is None:
                 items.pop(item_id, None)
             else:
                 items[item_id] = item
-        return dict(sorted(items.items(), key=lambda kv: kv[1]["o"]))
+        return dict(sorted(items.items(), key=lambda kv: kv[1].opened))
 
-    def item(self, tracker: str, item_id: str) -> dict[str, Any] | None:
+    def item(self, tracker: str, item_id: str) -> OpenItem | None:
         """One open item as of this call."""
-        changes = self.i.get(tracker, {})
+        changes = self._items.get(tracker, {})
         if item_id in changes:
             return changes[item_id]
-        found: dict[str, Any] | None = self.state["i"].get(tracker, {}).get(item_id)
-        return found
+        found = self.state["i"].get(tracker, {}).get(item_id)
+        return None if found is None else OpenItem.load(found)
 
-    def set_item(self, tracker: str, item_id: str, item: dict[str, Any] | None) -> None:
+    def set_item(self, tracker: str, item_id: str, item: OpenItem | None) -> None:
         """Open, replace or (with None) close an item."""
-        self.i.setdefault(tracker, {})[item_id] = item
+        self._items.setdefault(tracker, {})[item_id] = item
 
-    def lifecycle(self, lifecycle_id: str) -> dict[str, Any] | None:
+    def lifecycle(self, lifecycle_id: str) -> LifecycleStatus | None:
         """The lifecycle's status as of this call (None before its first event)."""
-        if lifecycle_id in self.l:
-            return self.l[lifecycle_id]
-        found: dict[str, Any] | None = self.state["l"].get(lifecycle_id)
-        return found
+        if lifecycle_id in self._lifecycles:
+            return self._lifecycles[lifecycle_id]
+        found = self.state["l"].get(lifecycle_id)
+        return None if found is None else LifecycleStatus.load(found)
 
-    def commit(self, program: Program) -> dict[str, Any]:
+    def set_lifecycle(self, lifecycle_id: str, status: LifecycleStatus) -> None:
+        """Replace the lifecycle's status."""
+        self._lifecycles[lifecycle_id] = status
+
+    def commit(self, program: Program) -> StateRecord:
         """The state with this call's changes applied, as a new object.
 
         The state the call started from is left as it was: a reader holding it (an export,
         another engine sharing a memory store) keeps seeing one consistent snapshot.
         """
         old = self.state
-        state = {**old, "clock": self.clock, "seq": self.seq}
-        if self.c:
-            state["c"] = {**old["c"], **self.c}
-        if self.r:
-            state["r"] = {**old["r"], **self.r}
-        if self.i:
+        state: StateRecord = {"clock": self.clock, "seq": self.seq, "c": old["c"],
+                              "r": old["r"], "i": old["i"], "l": old["l"], "nd": old["nd"]}
+        if self._counters:
+            state["c"] = {**old["c"], **self._counters}
+        if self._runs:
+            state["r"] = {**old["r"], **self._runs}
+        if self._items:
             trackers = dict(old["i"])
-            for tracker, changes in self.i.items():
+            for tracker, changes in self._items.items():
                 items = dict(trackers.get(tracker, {}))
                 for item_id, item in changes.items():
                     if item is None:
                         items.pop(item_id, None)
                     else:
-                        items[item_id] = item
+                        items[item_id] = item.dump()
                 if items:
                     trackers[tracker] = items
                 else:
                     trackers.pop(tracker, None)
             state["i"] = trackers
-        if self.l:
-            state["l"] = {**old["l"], **self.l}
-        if self.i or self.l:
+        if self._lifecycles:
+            state["l"] = {**old["l"],
+                          **{key: status.dump() for key, status in self._lifecycles.items()}}
+        if self._items or self._lifecycles:
             state["nd"] = next_due(program, state)
         return state
 
 
-def next_due(program: Program, state: dict[str, Any]) -> int | None:
+def next_due(program: Program, state: StateRecord) -> int | None:
     """The earliest time a tick could fire anything for this state, or None."""
     due: list[int] = []
     for tracker in program.trackers:
@@ -272,7 +396,7 @@ def parse_document(data: Any) -> dict[str, Any]:
 
 
 def validate_document(data: Any, program: Program, *, subject: str | None = None,
-                      key: bytes | None = None, copy: bool = True) -> tuple[str, dict[str, Any]]:
+                      key: bytes | None = None, copy: bool = True) -> tuple[str, StateRecord]:
     """Check an exported session completely against ``program``; return (subject, state).
 
     The state returned is a deep copy of the one in ``data``; ``copy=False`` returns it
@@ -285,7 +409,8 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
     """
     try:
         found, state = _validate(data, program, subject, key)
-        return found, json.loads(json.dumps(state)) if copy else state
+        checked = cast("StateRecord", state)  # _check_state proved the layout
+        return found, json.loads(json.dumps(checked)) if copy else checked
     except RecursionError:
         raise _fail("the document is nested too deeply") from None
 
@@ -332,7 +457,7 @@ def _check_state(state: dict[str, Any], program: Program) -> None:
         _int(value, f"run {key}", low=0, high=seq)
     _check_items(_dict(state["i"], "i"), program, seq)
     _check_lifecycles(_dict(state["l"], "l"), program, state["clock"])
-    if state["nd"] != next_due(program, state):
+    if state["nd"] != next_due(program, cast("StateRecord", state)):
         raise _fail("nd does not agree with the open items and deadlines")
 
 

@@ -8,22 +8,19 @@ so two backends that answer alike give identical sessions.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from csrules._sessions.program import FactProgram, LifecycleProgram, Program, Tracker
-from csrules.exceptions import SessionError
+from csrules._sessions.program import FactProgram, LifecycleProgram, Tracker
 
 __all__ = [
     "Backend",
     "BackendName",
     "Match",
     "TickItem",
-    "available_backends",
-    "make_backend",
+    "TickPosition",
 ]
 
 BackendName = Literal["auto", "durable", "python"]
@@ -44,13 +41,21 @@ class TickItem:
     due_us: int = 0
 
 
+Position = TypeVar("Position", int, tuple[int, int])
+"""What a match names: a rule or transition position, or an ``(item index, rule position)``
+pair at a tick."""
+
+TickPosition = tuple[int, int]
+"""``(item index, rule position)``; the rule position is -1 for a lifecycle deadline."""
+
+
 @dataclass(slots=True)
-class Match:
+class Match(Generic[Position]):
     """A backend's answer: matched positions (rules, transitions or ``(item, rule)`` pairs)
     and the rules that failed while being tested, by position, with the reason."""
 
-    matched: list[Any]
-    errors: dict[Any, str]
+    matched: list[Position]
+    errors: dict[Position, str]
 
 
 class Backend(Protocol):
@@ -59,46 +64,17 @@ class Backend(Protocol):
     name: str
 
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                    w: Sequence[Any]) -> Match:
+                    w: Sequence[Any]) -> Match[int]:
         """Positions (in ``fp.rules``) of the rules that hold for ``fact``."""
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                         now: datetime | None) -> Match:
+                         now: datetime | None) -> Match[int]:
         """Positions of the transitions of ``lp`` allowed from ``state`` for ``event``."""
 
-    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def match_tick(self, now_us: int, now: datetime,
+                   items: Sequence[TickItem]) -> Match[TickPosition]:
         """``(item index, rule position)`` for tracker items, ``(item index, -1)`` for
         lifecycle deadlines, that the tick at ``now`` reaches."""
 
     def close(self) -> None:
         """Free what the backend holds (idempotent)."""
-
-
-def durable_available() -> bool:
-    """True when durable-rules can be imported here (it does not build on Python 3.13+)."""
-    return importlib.util.find_spec("durable") is not None
-
-
-def available_backends() -> tuple[str, ...]:
-    """The backends this interpreter can run, preferred first."""
-    return ("durable", "python") if durable_available() else ("python",)
-
-
-def make_backend(name: str, program: Program) -> Backend:
-    """Build the backend ``name`` (``auto``, ``durable`` or ``python``) for ``program``."""
-    if name == "auto":
-        name = available_backends()[0]
-    if name == "python":
-        from csrules._sessions.backends.python import PythonBackend
-
-        return PythonBackend(program)
-    if name == "durable":
-        if not durable_available():
-            raise SessionError(
-                "backend 'durable' needs durable-rules, which is not installed here (it builds "
-                "only on Python < 3.13); use backend='python' or 'auto'"
-            )
-        from csrules._sessions.backends.durable import DurableBackend
-
-        return DurableBackend(program)
-    raise SessionError(f"unknown session backend {name!r} (choose auto, durable or python)")

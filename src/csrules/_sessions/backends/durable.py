@@ -51,31 +51,20 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 from pydantic import BaseModel
 
+from csrules._engine.compile import CodeGenerator
 from csrules._policy.facts import _strip_optional, field_info, path_getter
 from csrules._policy.kinds.core import coerce_literal
-from csrules._policy.kinds.nodes import (
-    All,
-    Any_,
-    Compare,
-    ConditionBase,
-    In,
-    IsMissing,
-    IsSet,
-    Not,
-    NotIn,
-)
-from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen
-from csrules._sessions.backends.base import Match, TickItem
-from csrules._sessions.backends.python import PythonBackend
+from csrules._policy.kinds.nodes import ConditionBase, Not
+from csrules._sessions.backends.base import Backend, Match, TickItem, TickPosition
 from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
-from csrules._sessions.program import FactProgram, LifecycleProgram, Program, _Compiler
+from csrules._sessions.program import FactProgram, LifecycleProgram, Program, session_generator
 from csrules.exceptions import SessionError
 
-__all__ = ["DurableBackend", "compile_ruleset"]
+__all__ = ["PATTERNS", "DurableBackend", "compile_ruleset"]
 
 _TRUE: dict[str, Any] = {"$true": 1}
 _FALSE: dict[str, Any] = {"$false": 1}
@@ -339,7 +328,7 @@ def _owned_pattern(pc: _PatternCompiler, cond: ConditionBase) -> dict[str, Any]:
 class _PatternCompiler:
     """Translates one condition tree into a durable pattern, adding probes as needed."""
 
-    def __init__(self, model: type[BaseModel], params: dict[str, Any], compiler: _Compiler,
+    def __init__(self, model: type[BaseModel], params: dict[str, Any], compiler: CodeGenerator,
                  encoding: _Encoding, owner: Any, slots: dict[int, str]) -> None:
         self.model = model
         self.params = params
@@ -349,72 +338,139 @@ class _PatternCompiler:
         self.slots = slots
 
     def pattern(self, cond: ConditionBase, negate: bool = False) -> dict[str, Any]:
-        if isinstance(cond, All):
-            parts = [self.pattern(c, negate) for c in cond.of]
-            return _or(parts) if negate else _and(parts)
-        if isinstance(cond, Any_):
-            parts = [self.pattern(c, negate) for c in cond.of]
-            return _and(parts) if negate else _or(parts)
-        if isinstance(cond, Not):
-            return self.pattern(cond.condition, not negate)
-        native = self._native(cond, negate)
+        """``cond`` (negated with ``negate``) as a durable pattern: natively when its kind
+        has a translation in :data:`PATTERNS` that applies, else as a probe."""
+        translate = PATTERNS.get(cond.kind)
+        native = None if translate is None else translate(self, cond, negate)
         return native if native is not None else self._probe(cond, negate)
 
-    def _native(self, cond: ConditionBase, negate: bool) -> dict[str, Any] | None:
-        if isinstance(cond, StillOpen):
-            return _TRUE  # the item's age at the tick decides it (see compile_ruleset)
-        if isinstance(cond, Count | Nth | InARow):
-            key = self.slots[id(cond)]
-            if isinstance(cond, Count):
-                op, limit = cond.op, cond.value if cond.param is None else self.params[cond.param]
-            elif isinstance(cond, Nth):
-                op = ">=" if cond.or_later else "=="
-                limit = cond.n if cond.param is None else self.params[cond.param]
-            else:
-                op, limit = ">=", cond.times if cond.param is None else self.params[cond.param]
-            return _test(key, _NEGATE[op] if negate else op, limit)
-        if not isinstance(cond, Compare | In | NotIn | IsSet | IsMissing):
-            return None
-        types = _native(self.model, cond.path)
-        if not types:
-            return None
-        if isinstance(cond, Compare) and cond.field is None:
-            info = field_info(self.model, cond.path)
-            value = _literal(self.params[cond.param] if cond.param is not None
-                             else coerce_literal(info, cond.value))
-            if value is None:  # durable cannot hold it exactly: a probe decides
-                return None
-            key = self.encoding.field(cond.path, self.owner, types)
-            if negate:
-                return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
-            return _test(key, cond.op, value)
-        if isinstance(cond, In | NotIn) and cond.field is None:
-            values = [_literal(v) for v in sorted(
-                self.params[cond.param] if cond.param is not None else cond.value, key=repr)]
-            if any(v is None for v in values):
-                return None
-            key = self.encoding.field(cond.path, self.owner, types)
-            hits = [{key: v} for v in values]
-            misses = [{"$neq": {key: v}} for v in values]
-            positive = _or(hits) if isinstance(cond, In) else _and(misses)
-            if not negate:
-                return positive  # a missing value is in nothing and not_in nothing
-            opposite = _and(misses) if isinstance(cond, In) else _or(hits)
-            return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
-        if isinstance(cond, IsSet | IsMissing):
-            key = self.encoding.field(cond.path, self.owner, types)
-            present = isinstance(cond, IsSet) != negate
-            return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
-        return None
+    def key(self, path: str) -> str:
+        """The message key of a field durable can test (see :func:`_native`)."""
+        return self.encoding.field(path, self.owner, _native(self.model, path))
 
     def _probe(self, cond: ConditionBase, negate: bool) -> dict[str, Any]:
         tree = Not(condition=cond) if negate else cond
-        function = self.compiler.function(tree, self.params, {}, with_w=False)[0]
+        function = self.compiler.function(tree, self.params, slots={})[0]
         return {self.encoding.probe(self.owner, function): True}
+
+
+
+Translation = Callable[[_PatternCompiler, Any, bool], "dict[str, Any] | None"]
+"""A condition of one kind (negated or not) as a durable pattern, or None for a probe."""
+
+
+def _junction(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any]:
+    """``all`` / ``any``: De Morgan under a negation."""
+    parts = [pc.pattern(c, negate) for c in cond.of]
+    conjunction = (cond.kind == "all") != negate
+    return _and(parts) if conjunction else _or(parts)
+
+
+def _negation(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any]:
+    return pc.pattern(cond.condition, not negate)
+
+
+def _window(op_of: Callable[[Any, dict[str, Any]], tuple[str, Any]]) -> Translation:
+    """A window node: its value (``w<i>``, computed by the session) against its limit."""
+
+    def translate(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any]:
+        op, limit = op_of(cond, pc.params)
+        return _test(pc.slots[id(cond)], _NEGATE[op] if negate else op, limit)
+
+    return translate
+
+
+def _number(cond: Any, params: dict[str, Any], literal: Any) -> Any:
+    return literal if cond.param is None else params[cond.param]
+
+
+def _compare(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any] | None:
+    if cond.field is not None or not _native(pc.model, cond.path):
+        return None
+    value = _literal(pc.params[cond.param] if cond.param is not None
+                     else coerce_literal(field_info(pc.model, cond.path), cond.value))
+    if value is None:  # durable cannot hold it exactly: a probe decides
+        return None
+    key = pc.key(cond.path)
+    if negate:
+        return _or([{"$nex": {key: 1}}, _test(key, _NEGATE[cond.op], value)])
+    return _test(key, cond.op, value)
+
+
+def _membership(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any] | None:
+    if cond.field is not None or not _native(pc.model, cond.path):
+        return None
+    values = [_literal(v) for v in sorted(
+        pc.params[cond.param] if cond.param is not None else cond.value, key=repr)]
+    if any(v is None for v in values):
+        return None
+    key = pc.key(cond.path)
+    hits = [{key: v} for v in values]
+    misses = [{"$neq": {key: v}} for v in values]
+    inside = cond.kind == "in"
+    positive = _or(hits) if inside else _and(misses)
+    if not negate:
+        return positive  # a missing value is in nothing and not_in nothing
+    opposite = _and(misses) if inside else _or(hits)
+    return _or([{"$nex": {key: 1}}, opposite])  # the negation holds when missing
+
+
+def _presence(pc: _PatternCompiler, cond: Any, negate: bool) -> dict[str, Any] | None:
+    if not _native(pc.model, cond.path):
+        return None
+    key = pc.key(cond.path)
+    present = (cond.kind == "is_set") != negate
+    return {"$ex": {key: 1}} if present else {"$nex": {key: 1}}
+
+
+PATTERNS: dict[str, Translation] = {
+    "all": _junction,
+    "any": _junction,
+    "not": _negation,
+    # the item's age at the tick decides still_open (see compile_ruleset)
+    "still_open": lambda pc, cond, negate: _TRUE,
+    "count": _window(lambda c, p: (c.op, _number(c, p, c.value))),
+    "nth": _window(lambda c, p: (">=" if c.or_later else "==", _number(c, p, c.n))),
+    "in_a_row": _window(lambda c, p: (">=", _number(c, p, c.times))),
+    "compare": _compare,
+    "in": _membership,
+    "not_in": _membership,
+    "is_set": _presence,
+    "is_missing": _presence,
+}
+"""Condition kind -> its durable pattern. A kind without an entry (``contains``, ``elapsed``,
+time kinds ...) is a probe: a boolean csrules computes and durable tests."""
 
 
 def _rule(patterns: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return {"all": [{alias: p} for alias, p in patterns], "run": "csrules"}
+
+
+RuleRole = Literal["event", "transition", "lifecycle", "deadline"]
+"""What a durable rule stands for: an event rule, a lifecycle transition, a lifecycle
+deadline or a deadline rule."""
+
+
+class RuleName(NamedTuple):
+    """What a durable rule's name means: its role and the position it decides."""
+
+    role: RuleRole
+    position: int
+
+
+class MessageKind(NamedTuple):
+    """One kind of message (``t``) and what its messages carry."""
+
+    kind: str
+    encoding: _Encoding
+
+
+class EventKind(NamedTuple):
+    """The message kind of one fact type's events, with the keys of its window values."""
+
+    kind: str
+    encoding: _Encoding
+    w_keys: list[str]
 
 
 @dataclass
@@ -422,21 +478,21 @@ class CompiledRuleset:
     """The durable ruleset of a program and how to build its messages."""
 
     ruleset: dict[str, Any]
-    events: dict[str, tuple[str, _Encoding, list[str]]]
-    commands: dict[int, tuple[str, _Encoding]]
-    items: dict[int, tuple[str, _Encoding]]
-    names: dict[str, tuple[str, int]]
+    events: dict[str, EventKind]
+    commands: dict[int, MessageKind]
+    items: dict[int, MessageKind]
+    names: dict[str, RuleName]
 
 
 def compile_ruleset(program: Program) -> CompiledRuleset:
     """Compile every rule, transition and deadline of ``program`` into one dict ruleset."""
     ruleset: dict[str, Any] = {}
-    names: dict[str, tuple[str, int]] = {}
-    events: dict[str, tuple[str, _Encoding, list[str]]] = {}
-    commands: dict[int, tuple[str, _Encoding]] = {}
-    items: dict[int, tuple[str, _Encoding]] = {}
+    names: dict[str, RuleName] = {}
+    events: dict[str, EventKind] = {}
+    commands: dict[int, MessageKind] = {}
+    items: dict[int, MessageKind] = {}
     for index, fp in enumerate(program.facts.values()):
-        compiler = _Compiler(fp.model)
+        compiler = session_generator(fp.model)
         kind = f"e{index}"
         encoding = _Encoding(tuple(f"w{i}" for i in range(len(fp.slots))))
         slot_keys = {id(s.cond): f"w{s.index}" for s in fp.slots}
@@ -451,8 +507,8 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 continue
             name = f"r{index}_{rule.position}"
             ruleset[name] = _rule([("m", pattern)])
-            names[name] = ("event", rule.position)
-        events[fp.fact_type] = (kind, encoding, [f"w{i}" for i in range(len(fp.slots))])
+            names[name] = RuleName("event", rule.position)
+        events[fp.fact_type] = EventKind(kind, encoding, [f"w{i}" for i in range(len(fp.slots))])
         for lp in fp.lifecycles:
             ckind = f"c{lp.position}"
             cencoding = _Encoding(("st", "ev"))
@@ -466,12 +522,12 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                     continue
                 name = f"t{lp.position}_{position}"
                 ruleset[name] = _rule([("m", pattern)])
-                names[name] = ("transition", position)
-            commands[lp.position] = (ckind, cencoding)
+                names[name] = RuleName("transition", position)
+            commands[lp.position] = MessageKind(ckind, cencoding)
             for position in range(len(lp.lifecycle.deadlines)):
                 lkind = f"l{lp.position}_{position}"
                 ruleset[lkind] = _rule([("m", {"$and": [{"t": lkind}, {"$gte": {"late": 0}}]})])
-                names[lkind] = ("lifecycle", position)
+                names[lkind] = RuleName("lifecycle", position)
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
             iencoding = _Encoding(("age", *(f"f{rule.position}" for rule in tracker.rules)))
@@ -485,14 +541,13 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                     continue
                 name = f"d{drule.position}"
                 ruleset[name] = _rule([("m", pattern)])
-                names[name] = ("deadline", drule.position)
-            items[tracker.position] = (ikind, iencoding)
+                names[name] = RuleName("deadline", drule.position)
+            items[tracker.position] = MessageKind(ikind, iencoding)
     if not ruleset:  # durable refuses an empty ruleset; keep one rule that never matches
         ruleset["never"] = _rule([("m", {"t": "never"})])
-    for _, encoding, _ in events.values():
-        encoding.freeze()
-    for _, encoding in (*commands.values(), *items.values()):
-        encoding.freeze()
+    kinds: list[EventKind | MessageKind] = [*events.values(), *commands.values(), *items.values()]
+    for message in kinds:
+        message.encoding.freeze()
     return CompiledRuleset(ruleset, events, commands, items, names)
 
 
@@ -526,14 +581,14 @@ class DurableBackend:
     name = "durable"
     _hosts = itertools.count()
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, *, fallback: Backend) -> None:
         self.program = program
         self.compiled = compile_ruleset(program)
         self.host: DurableHost = open_host(f"csrules{next(self._hosts)}", self.compiled.ruleset)
         self._ids = itertools.count(1)
-        self._python = PythonBackend(program)  # for a message beyond durable's limits
-        positions = {name: position for name, (what, position) in self.compiled.names.items()
-                     if what == "event"}
+        self._python = fallback  # judges a message beyond durable's limits
+        positions = {name: named.position for name, named in self.compiled.names.items()
+                     if named.role == "event"}
         self._plans = {
             fact_type: _EventPlan(
                 kind, tuple(w_keys),
@@ -546,13 +601,13 @@ class DurableBackend:
         out = []
         for action in fired:
             for name, messages in action.items():
-                what, position = self.compiled.names[name]
-                if what == kind or (kind == "tick" and what in ("deadline", "lifecycle")):
+                role, position = self.compiled.names[name]
+                if role == kind or (kind == "tick" and role in ("deadline", "lifecycle")):
                     out.append((position, messages))
         return out
 
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                    w: Sequence[Any]) -> Match:
+                    w: Sequence[Any]) -> Match[int]:
         """Assert the event as a transient fact; the rules that fire are the matches (an
         event beyond durable's limits is judged by the compiled functions)."""
         try:
@@ -561,7 +616,7 @@ class DurableBackend:
             return self._python.match_event(fp, fact, now, w)
 
     def _match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                     w: Sequence[Any]) -> Match:
+                     w: Sequence[Any]) -> Match[int]:
         plan = self._plans[fp.fact_type]
         for value in w:
             if type(value) is not int:
@@ -580,7 +635,7 @@ class DurableBackend:
         if not failed:
             return Match(sorted({positions[name] for name in fired}) if fired else [], {})
         matched = sorted({positions[name] for name in fired} - failed)
-        errors: dict[Any, str] = {}
+        errors: dict[int, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides
             try:
                 if fp.rules[position].check(fact, now, w):
@@ -590,7 +645,7 @@ class DurableBackend:
         return Match(sorted(matched), errors)
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                         now: datetime | None) -> Match:
+                         now: datetime | None) -> Match[int]:
         """Assert the lifecycle event with its current status; matching transitions fire."""
         try:
             return self._match_transition(lp, state, event, fact, now)
@@ -598,7 +653,7 @@ class DurableBackend:
             return self._python.match_transition(lp, state, event, fact, now)
 
     def _match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                          now: datetime | None) -> Match:
+                          now: datetime | None) -> Match[int]:
         kind, encoding = self.compiled.commands[lp.position]
         failed: set[Any] = set()
         head = (f'{{"t":{_DUMPS(kind)},"id":{next(self._ids)},'
@@ -606,7 +661,7 @@ class DurableBackend:
         message = encoding.encode(head, fact, now, failed)
         fired = [json.loads(action) for action in self.host.fire_texts([message])]
         matched = sorted({p for p, _ in self._names(fired, "transition")} - failed)
-        errors: dict[Any, str] = {}
+        errors: dict[int, str] = {}
         for position in sorted(failed):
             move = lp.lifecycle.transitions[position]
             guard = lp.guards[position]
@@ -619,7 +674,7 @@ class DurableBackend:
                 errors[position] = f"{type(exc).__name__}: {exc}"
         return Match(sorted(matched), errors)
 
-    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
         """Assert each open item and lifecycle deadline with its age at the tick; deadline
         rules (single patterns) fire."""
         try:
@@ -627,7 +682,7 @@ class DurableBackend:
         except DurableLimitError:
             return self._python.match_tick(now_us, now, items)
 
-    def _match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def _match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
         messages: list[str] = []
         by_id: dict[int, int] = {}
         failed: dict[int, set[Any]] = {}
@@ -651,7 +706,7 @@ class DurableBackend:
             index = by_id[int(aliases["m"]["id"])]
             item = items[index]
             matched.add((index, -1 if item.lifecycle is not None else position))
-        errors: dict[Any, str] = {}
+        errors: dict[TickPosition, str] = {}
         for index, bad in failed.items():
             item = items[index]
             assert item.tracker is not None

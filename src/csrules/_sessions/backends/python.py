@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from csrules._sessions.backends.base import Match, TickItem
+from csrules._sessions.backends.base import Match, TickItem, TickPosition
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program
 
 __all__ = ["PythonBackend"]
@@ -30,10 +30,10 @@ class PythonBackend:
         self.program = program
 
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                    w: Sequence[Any]) -> Match:
+                    w: Sequence[Any]) -> Match[int]:
         """Every rule of ``fp`` whose condition holds."""
-        matched: list[Any] = []
-        errors: dict[Any, str] = {}
+        matched: list[int] = []
+        errors: dict[int, str] = {}
         for rule in fp.rules:
             try:
                 if rule.check(fact, now, w):
@@ -43,10 +43,10 @@ class PythonBackend:
         return Match(matched, errors)
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
-                         now: datetime | None) -> Match:
+                         now: datetime | None) -> Match[int]:
         """Every transition from ``state`` on ``event`` whose guard holds."""
-        matched: list[Any] = []
-        errors: dict[Any, str] = {}
+        matched: list[int] = []
+        errors: dict[int, str] = {}
         for position, move in enumerate(lp.lifecycle.transitions):
             if move.from_ != state or move.on != event:
                 continue
@@ -58,10 +58,10 @@ class PythonBackend:
                 errors[position] = _reason(exc)
         return Match(matched, errors)
 
-    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match:
+    def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
         """Every unfired deadline rule and unbreached lifecycle deadline that ``now`` reaches."""
-        matched: list[Any] = []
-        errors: dict[Any, str] = {}
+        matched: list[TickPosition] = []
+        errors: dict[TickPosition, str] = {}
         for index, item in enumerate(items):
             if item.lifecycle is not None:
                 if now_us >= item.due_us:
