@@ -16,7 +16,7 @@ from csrules._docs.blocks import Block, Diagram, Heading, Items, Para, Section, 
 from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
-from csrules._policy.kinds.core import show_value
+from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
 
 __all__ = ["build_document", "words"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from csrules._engine.engine import render_text
-from csrules._policy.kinds import nodes as c
-from csrules._policy.kinds.core import DescribeContext, handler_for, show_value
+from csrules._policy.kinds import core as c
+from csrules._policy.kinds.base import DescribeContext, handler_for, show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 
 __all__ = ["Lang", "RoleNames", "condition_words", "effect_words", "rule_sentence"]

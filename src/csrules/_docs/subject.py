@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
-from csrules._policy.kinds import nodes as c
-from csrules._policy.kinds.core import walk
+from csrules._policy.kinds import core as c
+from csrules._policy.kinds.base import ConditionBase, walk
 from csrules._policy.kinds.window import StillOpen
 from csrules._policy.model import Escalate, Policy, Text
 
@@ -150,7 +150,7 @@ def ladder_of(policy: Policy) -> Ladder | None:
     return Ladder(policy.id, policy.title, tuple(steps))
 
 
-def _wait(cond: c.ConditionBase, policy: Policy, position: int) -> float:
+def _wait(cond: ConditionBase, policy: Policy, position: int) -> float:
     """Seconds an escalation waits (its longest elapsed or still-open threshold); rule order
     breaks ties."""
     longest = 0.0
@@ -373,7 +373,7 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
 
 def _guard_words(guard: Any, fact_type: Any) -> Text:
     from csrules._policy.facts import get_fact_type
-    from csrules._policy.kinds.core import DescribeContext
+    from csrules._policy.kinds.base import DescribeContext
     from csrules.exceptions import PolicyError
 
     try:
@@ -386,7 +386,7 @@ def _guard_words(guard: Any, fact_type: Any) -> Text:
 
 def _deadline_words(deadline: Any) -> Text:
     """A lifecycle deadline in words: who must do what, within how long of which state."""
-    from csrules._policy.kinds.core import show_value
+    from csrules._policy.kinds.base import show_value
 
     who = str(_first(deadline, "who") or "")
     action = _text(_first(deadline, "action")) or Text(en="act", zh="处理")

@@ -30,7 +30,13 @@ from csrules._engine.decision import (
     merge_approvals,
 )
 from csrules._policy.facts import fact_type_name, get_fact_type, read_path, validate_fact
-from csrules._policy.kinds.core import CompileContext, DescribeContext, Env, handler_for, show_value
+from csrules._policy.kinds.base import (
+    CompileContext,
+    DescribeContext,
+    Env,
+    handler_for,
+    show_value,
+)
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 from csrules._policy.trace import RuleTrace, Trace
 from csrules._time.calendar import BusinessCalendar, ensure_aware

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from csrules._policy.facts import get_fact_type, validate_fact
-from csrules._policy.kinds.core import CheckContext, handler_for, walk
+from csrules._policy.kinds.base import CheckContext, handler_for, walk
+from csrules._policy.kinds.core import Contains
 from csrules.exceptions import FactError, PolicyError
 
 if TYPE_CHECKING:
@@ -96,8 +97,6 @@ def _check_rule(
 def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) -> None:
     """A ``contains`` reading its phrases from a parameter needs them non-empty, as literal
     phrases must be: an empty phrase is in every text, so the rule would always hold."""
-    from csrules._policy.kinds.nodes import Contains
-
     for node in walk(rule.when):
         if isinstance(node, Contains) and node.param is not None:
             phrases = values.get(node.param, ())

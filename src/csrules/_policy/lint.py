@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from csrules._policy.check import check_policy
 from csrules._policy.errors import readable_loc, rule_id_at
-from csrules._policy.kinds import nodes as c
+from csrules._policy.kinds import core as c
 from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth
 from csrules.exceptions import PolicyError

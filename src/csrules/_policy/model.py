@@ -28,8 +28,9 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._policy.errors import policy_error_from_validation
-from csrules._policy.kinds import nodes as conditions
+from csrules._policy.errors import CheckedModel
+from csrules._policy.kinds import Condition
+from csrules._policy.kinds.base import Lang
 from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules.exceptions import PolicyError
@@ -83,19 +84,10 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 """Text that must say something: ids, codes, roles, versions, messages."""
 
 
-class PolicyModel(BaseModel):
+class PolicyModel(CheckedModel):
     """Base of the policy classes: frozen, closed, and raising :class:`PolicyError`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            # pydantic runs this __init__ for nested models too, so each level adds only the
-            # id it owns: a policy its id, a rule its id; the outer level adds the location.
-            scope = type(self).__name__
-            raise policy_error_from_validation(exc, data=data, scope=scope) from None
 
 
 def _text_from_str(value: Any) -> Any:
@@ -114,7 +106,7 @@ class Text(PolicyModel):
     en: NonEmpty
     zh: NonEmpty
 
-    def get(self, lang: Literal["en", "zh"]) -> str:
+    def get(self, lang: Lang) -> str:
         """The text in ``lang``."""
         return self.zh if lang == "zh" else self.en
 
@@ -413,30 +405,6 @@ class Example(PolicyModel):
     fact: dict[str, Any]
     now: datetime | None = None
     expect: list[str]
-
-
-def _conditions_union() -> Any:
-    """Assemble the discriminated union of every registered condition kind."""
-    from csrules._policy.kinds.core import condition_classes
-
-    classes = tuple(condition_classes())
-    return Annotated[
-        classes[0] if len(classes) == 1 else _union(classes), Field(discriminator="kind")
-    ]
-
-
-def _union(classes: tuple[type, ...]) -> Any:
-    from functools import reduce
-    from operator import or_
-
-    return reduce(or_, classes)
-
-
-Condition: Any = _conditions_union()
-"""Any condition, tagged by ``kind``."""
-
-for _recursive in (conditions.All, conditions.Any_, conditions.Not):
-    _recursive.model_rebuild(_types_namespace={"Condition": Condition})
 
 
 class Rule(PolicyModel):

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._policy.facts import fact_type_name, validate_fact
-from csrules._policy.kinds.core import DescribeContext, Env
+from csrules._policy.kinds.base import DescribeContext, Env
 from csrules._policy.kinds.window import window_values
 from csrules._policy.model import Policy
 from csrules._policy.trace import RuleTrace

@@ -44,20 +44,21 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._policy.kinds.core import (
-    _PY_OPS,
-    _SPAN_EN,
-    _SPAN_ZH,
+from csrules._policy.kinds.base import (
+    PY_OPS,
+    SPAN_EN,
+    SPAN_ZH,
     CheckContext,
+    CompareOp,
     CompileContext,
+    ConditionBase,
     DescribeContext,
     Env,
     Lang,
-    _join,
+    join,
     register_kind,
     show_value,
 )
-from csrules._policy.kinds.nodes import CompareOp, ConditionBase
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
 from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
@@ -323,7 +324,7 @@ class _NoticeTest:
     def __init__(
         self, op: str, duration: WallDuration | BusinessDuration, calendar: BusinessCalendar | None
     ) -> None:
-        self.op = _PY_OPS[op]
+        self.op = PY_OPS[op]
         self.duration = duration
         self.delta = duration.delta if isinstance(duration, WallDuration) else None
         self.calendar = calendar
@@ -367,7 +368,7 @@ class _NoticeHandler:
             more, end = ctx.access(cond.until)
             guards = guards + more
         test = ctx.const(self._test(cond, ctx.params))
-        return _join([*guards, f"{test}({start}, {end})"], "and")
+        return join([*guards, f"{test}({start}, {end})"], "and")
 
     def evaluate(self, cond: Notice, env: Env) -> TraceNode:
         start = env.get(cond.since)
@@ -381,14 +382,14 @@ class _NoticeHandler:
         if test.delta is not None:
             span = finish - begin
             values["elapsed"] = span
-            result = _PY_OPS[cond.op](span, test.delta)
+            result = PY_OPS[cond.op](span, test.delta)
         else:
             assert test.calendar is not None
             reached = test.calendar.add(begin, test.duration)
             values[f"{test.duration} after {cond.since}"] = reached
             if begin <= finish:
                 values["working time"] = test.calendar.elapsed(begin, finish)
-            result = _PY_OPS[cond.op](finish, reached)
+            result = PY_OPS[cond.op](finish, reached)
         return TraceNode("notice", text, result, values)
 
     def describe(self, cond: Notice, lang: Lang, ctx: DescribeContext) -> str:
@@ -397,12 +398,12 @@ class _NoticeHandler:
         where = "" if cond.calendar is None else _in_zone(None, cond.calendar, lang)
         if cond.until is None:
             if lang == "zh":
-                return f"自{since}起已过{_SPAN_ZH[cond.op]}{amount}{where}"
-            return f"{_SPAN_EN[cond.op]} {amount} have passed since {since}{where}"
+                return f"自{since}起已过{SPAN_ZH[cond.op]}{amount}{where}"
+            return f"{SPAN_EN[cond.op]} {amount} have passed since {since}{where}"
         until = ctx.label(cond.until, lang)
         if lang == "zh":
-            return f"{since}比{until}提前{_SPAN_ZH[cond.op]}{amount}{where}"
-        return f"{since} is {_SPAN_EN[cond.op]} {amount} ahead of {until}{where}"
+            return f"{since}比{until}提前{SPAN_ZH[cond.op]}{amount}{where}"
+        return f"{since} is {SPAN_EN[cond.op]} {amount} ahead of {until}{where}"
 
     def reads_now(self, cond: Notice) -> bool:
         return cond.until is None
@@ -540,7 +541,7 @@ class _TimeOfDayHandler:
             more, agent = ctx.access(cond.agent)
             guards += more
         test = ctx.const(_TimeOfDayTest(cond))
-        return _join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
+        return join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
 
     def evaluate(self, cond: TimeOfDay, env: Env) -> TraceNode:
         instant = env.get(cond.path)
@@ -669,7 +670,7 @@ class _CalendarPathHandler:
     def source(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
         test = ctx.const(self.test_for(get_calendar(cond.calendar)))
-        return _join([*guards, f"{test}({value})"], "and")
+        return join([*guards, f"{test}({value})"], "and")
 
     def reads_now(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours) -> bool:
         return False
@@ -834,7 +835,7 @@ class _NightHandler:
             more, agent = ctx.access(cond.agent)
             guards = guards + more
         test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
-        return _join([*guards, f"{test}({value}, {agent})"], "and")
+        return join([*guards, f"{test}({value}, {agent})"], "and")
 
     def evaluate(self, cond: NightShift, env: Env) -> TraceNode:
         value = env.get(cond.path)
@@ -922,7 +923,7 @@ class _WithinHandler:
         more, end = cond.end.source(ctx)
         guards += more
         test = ctx.const(_WindowTest(_zone(cond.tz, cond.calendar)))
-        return _join([*guards, f"{test}({value}, {start}, {end})"], "and")
+        return join([*guards, f"{test}({value}, {start}, {end})"], "and")
 
     def evaluate(self, cond: WithinHours, env: Env) -> TraceNode:
         value = env.get(cond.path)
@@ -1009,7 +1010,7 @@ class _RecurringTest:
         self.zone = _zone(cond.tz, cond.calendar)
         self.clock = cond.recurrence.at or time.max
         self.same_day = cond.op in ("==", "!=")
-        self.op = _PY_OPS[cond.op]
+        self.op = PY_OPS[cond.op]
         self.cache: dict[date, date] = {}
 
     def due_date(self, day: date) -> date:
@@ -1058,7 +1059,7 @@ class _RecurringHandler:
             more, start = ctx.access(cond.period_start)
             guards = guards + more
         test = ctx.const(_RecurringTest(cond))
-        return _join([*guards, f"{test}({instant}, {start})"], "and")
+        return join([*guards, f"{test}({instant}, {start})"], "and")
 
     def evaluate(self, cond: Recurring, env: Env) -> TraceNode:
         instant = env.get(cond.path)
@@ -1075,11 +1076,11 @@ class _RecurringHandler:
         if test.same_day:
             local = test.local(instant)
             values["local date"] = local
-            result = _PY_OPS[cond.op](local, due)
+            result = PY_OPS[cond.op](local, due)
         else:
             deadline = _at(due, test.clock, test.zone).astimezone(test.zone)
             values["due"] = deadline
-            result = _PY_OPS[cond.op](_aware(instant, cond.path), deadline)
+            result = PY_OPS[cond.op](_aware(instant, cond.path), deadline)
         return TraceNode("recurring", text, result, values)
 
     def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
