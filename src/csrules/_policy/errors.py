@@ -9,7 +9,7 @@ validating data with ``model_validate`` / ``model_validate_json``, raises a loca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +18,7 @@ from csrules.exceptions import PolicyError, _readable
 __all__ = [
     "CheckedModel",
     "Problem",
+    "ProblemKind",
     "ValidationProblems",
     "policy_error_from_validation",
     "problems_of",
@@ -31,13 +32,22 @@ def readable_loc(loc: tuple[str | int, ...]) -> str:
     return _readable(loc)
 
 
+ProblemKind = Literal["unknown", "missing", "invalid", "check"]
+"""What kind of validation problem a :class:`Problem` is."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One validation problem at ``loc``; ``unknown_key`` marks a key the model does not have."""
+    """One validation problem at ``loc``.
+
+    ``kind`` says what went wrong: a key the model does not have (``unknown``), a required
+    key that is absent (``missing``), a value pydantic refused (``invalid``), or one of
+    csrules' own checks (``check``, whose message names the problem fully).
+    """
 
     loc: tuple[str | int, ...]
     message: str
-    unknown_key: bool = False
+    kind: ProblemKind = "invalid"
     path: str | None = None
 
     def render(self) -> str:
@@ -65,12 +75,13 @@ def problems_of(exc: ValidationError) -> list[Problem]:
         inner = (error.get("ctx") or {}).get("error")
         if isinstance(inner, ValidationProblems):
             problems.extend(
-                Problem((*loc, *p.loc), p.message, p.unknown_key, p.path) for p in inner.details
+                Problem((*loc, *p.loc), p.message, p.kind, p.path) for p in inner.details
             )
         elif isinstance(inner, PolicyError):
-            problems.append(Problem((*loc, *inner.loc), inner.message, path=inner.path))
+            problems.append(Problem((*loc, *inner.loc), inner.message, "check", inner.path))
         else:
-            problems.append(Problem(loc, _message(error), error["type"] == "extra_forbidden"))
+            kind = _KINDS.get(error["type"], "invalid")
+            problems.append(Problem(loc, _message(error), kind))
     return problems
 
 
@@ -103,6 +114,9 @@ def policy_error_from_validation(
         loc=first.loc,
         problems=[p.render() for p in problems],
     )
+
+
+_KINDS: dict[str, ProblemKind] = {"extra_forbidden": "unknown", "missing": "missing"}
 
 
 def _message(error: Any) -> str:

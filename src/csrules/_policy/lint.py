@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from csrules._policy.check import check_policy
-from csrules._policy.errors import readable_loc, rule_id_at
+from csrules._policy.errors import Problem, ValidationProblems, readable_loc, rule_id_at
 from csrules._policy.kinds import core as c
 from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth
@@ -87,7 +84,7 @@ def lint_file(path: str | Path) -> tuple[Policy | None, list[Finding]]:
         return None, findings
     try:
         policy = Policy.model_validate(data)
-    except (ValidationError, PolicyError):  # reported by _validate; defensive
+    except PolicyError:  # reported by _validate; defensive
         return None, findings
     return policy, lint_policy(policy, file=name, lines=lines)
 
@@ -126,62 +123,29 @@ def _policy_id(data: dict[str, Any]) -> str | None:
 
 
 def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
-    """``(loc, message, is_unknown_field)`` for each problem one validation pass reports."""
+    """``(loc, message, is_unknown_key)`` for each problem one validation pass reports."""
     try:
         check_depth(data)
         Policy.model_validate(data, context=CHECKED_CONTEXT)
+    except ValidationProblems as exc:
+        for problem in exc.details:
+            yield problem.loc, _worded(problem), problem.kind == "unknown"
     except PolicyError as exc:
         yield exc.loc, exc.message, False
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            inner = (error.get("ctx") or {}).get("error")
-            if isinstance(inner, PolicyError) and len(inner.problems) > 1:
-                yield from _split(loc + inner.loc, inner.problems)
-            elif isinstance(inner, PolicyError):
-                loc = loc + inner.loc
-                message = inner.message
-                unknown = message.startswith("unknown field") or (
-                    len(inner.problems) == 1 and "unknown field" in inner.problems[0]
-                )
-                if unknown:
-                    message = f"unknown field {readable_loc(loc)}"
-                elif inner.path and inner.path not in message:
-                    message = f"at {inner.path}: {message}"
-                yield loc, message, unknown
-            elif error["type"] == "extra_forbidden":
-                yield loc, f"unknown field {readable_loc(loc)}", True
-            elif error["type"] == "missing":
-                yield loc, f"required field {readable_loc(loc)} is missing", False
-            else:
-                yield loc, f"{readable_loc(loc) or '(top)'}: {error['msg']}", False
 
 
-_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
-
-
-def _parts(readable: str) -> tuple[Any, ...]:
-    """``rules[0].when`` -> ``("rules", 0, "when")``."""
-    return tuple(int(index) if index else name for index, name in _PART.findall(readable))
-
-
-def _split(full: tuple[Any, ...], problems: tuple[str, ...]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
-    """One problem per entry of a nested model's problem list, each at its own location.
-
-    The entries are ``"relative.loc: message"``; the error's ``loc`` is the first entry's
-    location inside the policy, so the prefix they share is ``loc`` minus that entry's part.
-    """
-    first, _, _ = problems[0].partition(": ")
-    base = full[: max(len(full) - len(_parts(first)), 0)]
-    for problem in problems:
-        where, _, message = problem.partition(": ")
-        loc = base + _parts(where)
-        if "unknown field" in message:
-            yield loc, f"unknown field {readable_loc(loc)}", True
-        elif "required field is missing" in message:
-            yield loc, f"required field {readable_loc(loc)} is missing", False
-        else:
-            yield loc, f"{readable_loc(loc)}: {message}", False
+def _worded(problem: Problem) -> str:
+    """A problem's message, naming where it is when the message alone does not."""
+    where = readable_loc(problem.loc)
+    if problem.kind == "unknown":
+        return f"unknown field {where}"
+    if problem.kind == "missing":
+        return f"required field {where} is missing"
+    if problem.kind == "check":
+        if problem.path and problem.path not in problem.message:
+            return f"at {problem.path}: {problem.message}"
+        return problem.message
+    return f"{where or '(top)'}: {problem.message}"
 
 
 def _drop(data: Any, loc: tuple[Any, ...]) -> bool:

@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import itertools
 import keyword
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, PlainSerializer, PlainValidator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from csrules._policy.errors import CheckedModel
 from csrules._policy.facts import FieldInfo, field_info, read_path
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLIP",
+    "NEGATED_OP",
     "OPS_EN",
     "OPS_ZH",
     "ORDERED",
@@ -66,7 +69,6 @@ __all__ = [
     "KindHandler",
     "Lang",
     "condition_classes",
-    "condition_schema_defs",
     "handler_for",
     "join",
     "optional_method",
@@ -396,35 +398,41 @@ def _dump_condition(value: ConditionBase, info: SerializationInfo) -> Any:
     )
 
 
-CONDITION_REF = "#/$defs/Condition"
-"""Where the JSON Schema of :data:`Condition` lives in a policy schema."""
+_IN_SCHEMA: ContextVar[bool] = ContextVar("csrules_condition_schema", default=False)
+
+
+class _ConditionSchema:
+    """JSON Schema of :data:`Condition`: a union of the kinds registered when it is generated."""
+
+    REF = "csrules.Condition"
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        if _IN_SCHEMA.get():  # a nested condition: refer to the union being generated
+            return handler(core_schema.definition_reference_schema(self.REF))
+        token = _IN_SCHEMA.set(True)
+        try:
+            choices: dict[Hashable, CoreSchema] = {
+                kind: cls.__pydantic_core_schema__ for kind, cls in _CLASSES.items()
+            }
+            union = core_schema.tagged_union_schema(choices, "kind", ref=self.REF)
+            reference = core_schema.definition_reference_schema(self.REF)
+            return handler(core_schema.definitions_schema(reference, [union]))
+        finally:
+            _IN_SCHEMA.reset(token)
 
 Condition = Annotated[
     ConditionBase,
     PlainValidator(_validate_condition),
     PlainSerializer(_dump_condition),
-    WithJsonSchema({"$ref": CONDITION_REF}),
+    _ConditionSchema(),
 ]
 """Any registered condition, picked by its ``kind`` when it is validated.
 
 Use it as the type of a field holding a condition (``when: Condition``); a mapping is read
 as the kind its ``kind`` names, an unknown kind is an error listing the known ones.
 """
-
-
-def condition_schema_defs() -> dict[str, Any]:
-    """JSON Schema definitions of every registered kind and of ``Condition``, their union."""
-    classes = list(_CLASSES.values())
-    keys, top = models_json_schema(
-        [(cls, "validation") for cls in classes], ref_template="#/$defs/{model}"
-    )
-    defs: dict[str, Any] = dict(top.get("$defs", {}))
-    refs = {kind: keys[(cls, "validation")]["$ref"] for kind, cls in _CLASSES.items()}
-    defs["Condition"] = {
-        "oneOf": [{"$ref": ref} for ref in refs.values()],
-        "discriminator": {"propertyName": "kind", "mapping": refs},
-    }
-    return defs
 
 
 # --------------------------------------------------------------------------- wording
