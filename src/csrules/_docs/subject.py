@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
-from csrules._policy.kinds import core as c
-from csrules._policy.kinds.base import ConditionBase, walk
-from csrules._policy.kinds.window import StillOpen
+from csrules._policy.kinds.base import ConditionBase, optional_method, walk
 from csrules._policy.model import Escalate, Policy, Text
 
 if TYPE_CHECKING:
@@ -155,11 +153,8 @@ def _wait(cond: ConditionBase, policy: Policy, position: int) -> float:
     breaks ties."""
     longest = 0.0
     for node in walk(cond):
-        amount: Any = None
-        if isinstance(node, c.Elapsed):
-            amount = node.duration if node.param is None else policy.param_values.get(node.param)
-        elif isinstance(node, StillOpen):
-            amount = node.after if node.param is None else policy.param_values.get(node.param)
+        waits = optional_method(node, "waits")
+        amount: Any = None if waits is None else waits(node, policy.param_values)
         if amount is not None:
             delta = getattr(amount, "delta", None)
             if delta is not None:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from csrules._policy.check import check_policy
 from csrules._policy.errors import Problem, ValidationProblems, readable_loc, rule_id_at
-from csrules._policy.kinds import core as c
+from csrules._policy.kinds.base import ConditionBase, Constraint, optional_method
 from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth
 from csrules.exceptions import PolicyError
@@ -300,22 +300,24 @@ def _orderable(value: Any) -> bool:
     return isinstance(value, int | float | str) and not (isinstance(value, float) and math.isnan(value))
 
 
-def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
+def never_holds(cond: ConditionBase, params: dict[str, Any]) -> str | None:
     """Why ``cond`` can never hold, or None when it may (or this cannot tell).
 
     Finds contradictory comparisons of one field inside an ``all`` (including negated
     leaves), ``is_set`` with ``is_missing`` on one field, an empty ``any``, and an ``any``
-    whose every branch can never hold.
+    whose every branch can never hold. What a leaf says comes from its handler's
+    ``constraints`` method, so a kind without one is simply not analysed.
     """
-    if isinstance(cond, c.Any_):
-        if not cond.of:
+    if cond.kind == "any":
+        children = cond.children()
+        if not children:
             return "an empty 'any' never holds"
-        reasons = [never_holds(child, params) for child in cond.of]
+        reasons = [never_holds(child, params) for child in children]
         if all(reasons):
             return "every branch of 'any' can never hold (" + "; ".join(r for r in reasons if r) + ")"
         return None
-    if isinstance(cond, c.All):
-        for child in cond.of:
+    if cond.kind == "all":
+        for child in cond.children():
             reason = never_holds(child, params)
             if reason:
                 return reason
@@ -335,56 +337,49 @@ def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
     return None
 
 
-def _conjuncts(cond: c.All) -> Iterator[tuple[c.ConditionBase, bool]]:
-    for child in cond.of:
-        if isinstance(child, c.All):
+_STRUCTURE = frozenset({"all", "any", "not"})
+
+
+def _conjuncts(cond: ConditionBase) -> Iterator[tuple[ConditionBase, bool]]:
+    for child in cond.children():
+        if child.kind == "all":
             yield from _conjuncts(child)
-        elif isinstance(child, c.Not) and not isinstance(child.condition, c.All | c.Any_ | c.Not):
-            yield child.condition, True
+        elif child.kind == "not" and child.children()[0].kind not in _STRUCTURE:
+            yield child.children()[0], True
         else:
             yield child, False
 
 
 def _constrain(
-    leaf: c.ConditionBase,
+    leaf: ConditionBase,
     negated: bool,
     params: dict[str, Any],
     ranges: dict[str, _Range],
     presence: dict[str, set[bool]],
 ) -> None:
-    if isinstance(leaf, c.IsSet | c.IsMissing):
-        presence.setdefault(leaf.path, set()).add(isinstance(leaf, c.IsSet) != negated)
+    constraints = optional_method(leaf, "constraints")
+    for said in constraints(leaf, params) if constraints is not None else ():
+        _add(said, negated, ranges, presence)
+
+
+def _add(said: Constraint, negated: bool, ranges: dict[str, _Range], presence: dict[str, set[bool]]) -> None:
+    if said.op in ("given", "missing"):
+        presence.setdefault(said.subject, set()).add((said.op == "given") != negated)
         return
-    if isinstance(leaf, c.Compare) and leaf.field is None:
-        value = params.get(leaf.param) if leaf.param is not None else leaf.value
-        value = _key(value)
-        if not (_orderable(value) or hasattr(value, "total_seconds")):
-            return
-        op = _NEGATE[leaf.op] if negated else leaf.op
-        rng = ranges.setdefault(leaf.path, _Range())
-        rng.add(op, value)
-        rng.said.append(f"{op} {leaf.param or repr(leaf.value)}")
-        return
-    if isinstance(leaf, c.Elapsed):
-        value = _key(leaf.duration if leaf.param is None else params.get(leaf.param))
-        if not hasattr(value, "total_seconds"):
-            return
-        op = _NEGATE[leaf.op] if negated else leaf.op
-        key = f"elapsed from {leaf.since} to {leaf.until or 'now'}"
-        rng = ranges.setdefault(key, _Range())
-        rng.add(op, value)
-        rng.said.append(f"{op} {leaf.param or leaf.duration}")
-        return
-    if isinstance(leaf, c.In | c.NotIn) and leaf.field is None:
-        values = params.get(leaf.param) if leaf.param is not None else leaf.value
-        if not isinstance(values, list | tuple | set | frozenset):
-            return
-        is_in = isinstance(leaf, c.In) != negated
-        rng = ranges.setdefault(leaf.path, _Range())
-        if is_in:
+    rng = ranges.setdefault(said.subject, _Range())
+    if said.op in ("in", "not in"):
+        values = said.value
+        if (said.op == "in") != negated:
             allowed = {_key(v) for v in values}
             rng.allowed = allowed if rng.allowed is None else rng.allowed & allowed
             rng.said.append(f"in {sorted(map(str, values))}")
         else:
             rng.excluded.extend(values)
             rng.said.append(f"not in {sorted(map(str, values))}")
+        return
+    value = _key(said.value)
+    if not (_orderable(value) or hasattr(value, "total_seconds")):
+        return
+    op = _NEGATE[said.op] if negated else said.op
+    rng.add(op, value)
+    rng.said.append(f"{op} {said.said}")

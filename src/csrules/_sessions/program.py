@@ -23,8 +23,7 @@ from pydantic import BaseModel
 from csrules._engine.decision import EffectResult, Obligation, Violation
 from csrules._engine.engine import CompiledRule, _compile_effects
 from csrules._policy.facts import get_fact_type, path_getter
-from csrules._policy.kinds.base import handler_for, walk
-from csrules._policy.kinds.base import ConditionBase
+from csrules._policy.kinds.base import ConditionBase, handler_for, walk
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import (
     WINDOW_KINDS,

@@ -64,10 +64,12 @@ __all__ = [
     "CompileContext",
     "Condition",
     "ConditionBase",
+    "Constraint",
     "DescribeContext",
     "Env",
     "KindHandler",
     "Lang",
+    "Words",
     "condition_classes",
     "handler_for",
     "join",
@@ -362,6 +364,30 @@ def walk(cond: ConditionBase) -> Iterator[ConditionBase]:
         node = stack.pop()
         yield node
         stack.extend(reversed(node.children()))
+
+
+class Words(Protocol):
+    """The plain-words function a ``words`` handler method calls for nested conditions."""
+
+    def __call__(
+        self, cond: ConditionBase, lang: Lang, ctx: DescribeContext, *, nested: bool = False
+    ) -> str:
+        """``cond`` as one phrase."""
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """What a leaf condition says about one value, for lint's "can never hold" analysis.
+
+    ``op`` is a comparison operator, ``in`` / ``not in`` (``value`` a collection), or
+    ``given`` / ``missing``; ``subject`` names the value (a field path, or a span);
+    ``said`` is how the condition wrote the value (a parameter name or a literal).
+    """
+
+    subject: str
+    op: str
+    value: Any
+    said: str
 
 
 # --------------------------------------------------------------------------- the Condition type

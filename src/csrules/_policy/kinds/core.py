@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 
 from csrules._policy.facts import FieldInfo, field_info
 from csrules._policy.kinds.base import (
+    NEGATED_OP,
     OPS_EN,
     OPS_ZH,
     ORDERED,
@@ -30,11 +31,14 @@ from csrules._policy.kinds.base import (
     CompileContext,
     Condition,
     ConditionBase,
+    Constraint,
     DescribeContext,
     Env,
     Lang,
+    Words,
     handler_for,
     join,
+    optional_method,
     register_kind,
     show_value,
 )
@@ -45,7 +49,6 @@ from csrules._time.durations import BusinessDuration, DurationField, WallDuratio
 from csrules.exceptions import DurationError, PolicyError
 
 __all__ = [
-    "CORE_KINDS",
     "All",
     "Any_",
     "Compare",
@@ -254,9 +257,9 @@ class Elapsed(ConditionBase):
 class _JunctionHandler:
     """``all`` and ``any``: one short-circuiting handler, told which result stops it."""
 
-    def __init__(self, kind: str, word: str, stops_on: bool, words: dict[Lang, tuple[str, str]]) -> None:
-        # words[lang] = (text for an empty list, heading for the parts)
-        self.kind, self.word, self.stops_on, self.words = kind, word, stops_on, words
+    def __init__(self, kind: str, word: str, stops_on: bool, wording: dict[Lang, tuple[str, str]]) -> None:
+        # wording[lang] = (text for an empty list, heading for the parts)
+        self.kind, self.word, self.stops_on, self.wording = kind, word, stops_on, wording
 
     def check(self, cond: All | Any_, ctx: CheckContext) -> None:
         for index, child in enumerate(cond.of):
@@ -277,11 +280,22 @@ class _JunctionHandler:
         return TraceNode(self.kind, self.describe(cond, "en", env.describe), result, children=tuple(children))
 
     def describe(self, cond: All | Any_, lang: Lang, ctx: DescribeContext) -> str:
-        empty, heading = self.words[lang]
+        empty, heading = self.wording[lang]
         return heading if cond.of else empty
 
     def reads_now(self, cond: All | Any_) -> bool:
         return any(handler_for(x).reads_now(x) for x in cond.of)
+
+    def words(self, cond: All | Any_, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
+        """The parts joined into one phrase, bracketed when nested ("a and (b or c)")."""
+        if not cond.of:
+            return self.describe(cond, lang, ctx)
+        if len(cond.of) == 1:
+            return words(cond.of[0], lang, ctx, nested=nested)
+        parts = [words(child, lang, ctx, nested=True) for child in cond.of]
+        glue = {"all": {"zh": "，且", "en": " and "}, "any": {"zh": "，或", "en": " or "}}[self.kind]
+        joined = glue[lang].join(parts)
+        return f"({joined})" if nested else joined
 
 
 class _NotHandler:
@@ -301,6 +315,15 @@ class _NotHandler:
 
     def reads_now(self, cond: Not) -> bool:
         return handler_for(cond.condition).reads_now(cond.condition)
+
+    def words(self, cond: Not, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
+        """The positive opposite where the negated kind offers one ("not is_set": missing)."""
+        negated = optional_method(cond.condition, "negated")
+        positive = negated(cond.condition) if negated is not None else None
+        if positive is not None:
+            return words(positive, lang, ctx, nested=nested)
+        inner = words(cond.condition, lang, ctx, nested=True)
+        return f"并非{inner}" if lang == "zh" else f"not {inner}"
 
 
 def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
@@ -464,6 +487,19 @@ class _CompareHandler:
     def reads_now(self, cond: Compare) -> bool:
         return False
 
+    def negated(self, cond: Compare) -> Compare:
+        """The comparison meaning ``not cond`` ("not (approved is yes)": "approved is no")."""
+        if isinstance(cond.value, bool) and cond.op in ("==", "!="):
+            return cond.model_copy(update={"value": not cond.value})
+        return cond.model_copy(update={"op": NEGATED_OP[cond.op]})
+
+    def constraints(self, cond: Compare, params: dict[str, Any]) -> list[Constraint]:
+        """A bound on the field when compared with a literal or a parameter."""
+        if cond.field is not None:
+            return []
+        value = params.get(cond.param) if cond.param is not None else cond.value
+        return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
+
 
 def _plain(value: Any) -> Any:
     """Parameter values as the fast path compares them (durations as timedelta)."""
@@ -533,6 +569,19 @@ class _MembershipHandler:
 
     def reads_now(self, cond: In | NotIn) -> bool:
         return False
+
+    def negated(self, cond: In | NotIn) -> NotIn | None:
+        """``not in`` for ``in``."""
+        if self.negate:
+            return None
+        return NotIn(path=cond.path, value=cond.value, param=cond.param)
+
+    def constraints(self, cond: In | NotIn, params: dict[str, Any]) -> list[Constraint]:
+        """The values the field is allowed (``in``) or refused (``not_in``)."""
+        values = params.get(cond.param) if cond.param is not None else cond.value
+        if cond.field is not None or not isinstance(values, list | tuple | set | frozenset):
+            return []
+        return [Constraint(cond.path, "not in" if self.negate else "in", values, "")]
 
 
 class _ContainsHandler:
@@ -612,6 +661,14 @@ class _PresenceHandler:
     def reads_now(self, cond: IsSet | IsMissing) -> bool:
         return False
 
+    def negated(self, cond: IsSet | IsMissing) -> IsSet | IsMissing:
+        """``is_missing`` for ``is_set`` and back."""
+        return IsSet(path=cond.path) if not self.want_set else IsMissing(path=cond.path)
+
+    def constraints(self, cond: IsSet | IsMissing, params: dict[str, Any]) -> list[Constraint]:
+        """The field given, or missing."""
+        return [Constraint(cond.path, "given" if self.want_set else "missing", None, "")]
+
 
 class _ElapsedHandler:
     def check(self, cond: Elapsed, ctx: CheckContext) -> None:
@@ -683,6 +740,20 @@ class _ElapsedHandler:
 
     def reads_now(self, cond: Elapsed) -> bool:
         return cond.until is None
+
+    def waits(self, cond: Elapsed, params: dict[str, Any]) -> Any:
+        """The duration the rule waits for (documents order escalations by it)."""
+        return cond.duration if cond.param is None else params.get(cond.param)
+
+    def negated(self, cond: Elapsed) -> Elapsed:
+        """The opposite comparison of the same span."""
+        return cond.model_copy(update={"op": NEGATED_OP[cond.op]})
+
+    def constraints(self, cond: Elapsed, params: dict[str, Any]) -> list[Constraint]:
+        """A bound on the span from ``since`` to ``until``."""
+        value = cond.duration if cond.param is None else params.get(cond.param)
+        subject = f"elapsed from {cond.since} to {cond.until or 'now'}"
+        return [Constraint(subject, cond.op, value, cond.param or str(cond.duration))]
 
 
 register_kind(All, _JunctionHandler("all", "and", False, {"en": ("always", "all of:"), "zh": ("总是", "同时满足：")}))

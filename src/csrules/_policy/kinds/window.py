@@ -467,6 +467,10 @@ class _StillOpenHandler:
             return f"自{since}起{after}后仍未结案"
         return f"still open {after} after {since}"
 
+    def waits(self, cond: StillOpen, params: dict[str, Any]) -> Any:
+        """The duration an item may stay open (documents order escalations by it)."""
+        return cond.after if cond.param is None else params.get(cond.param)
+
     def reads_now(self, cond: StillOpen) -> bool:
         return True
 

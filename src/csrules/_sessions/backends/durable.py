@@ -56,9 +56,8 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from csrules._policy.facts import _strip_optional, field_info, path_getter
-from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.kinds.base import ConditionBase
-from csrules._policy.kinds.core import All, Any_, Compare, In, IsMissing, IsSet, Not, NotIn
+from csrules._policy.kinds.core import All, Any_, Compare, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen
 from csrules._sessions.backends.base import Match, TickItem
 from csrules._sessions.backends.python import PythonBackend
