@@ -396,7 +396,7 @@ class Constraint:
 def _validate_condition(value: Any) -> ConditionBase:
     """A condition from a mapping, dispatched on its ``kind`` through the table as it is now."""
     if isinstance(value, ConditionBase):
-        if _CLASSES.get(value.kind) is not type(value):
+        if value.kind not in _CLASSES:
             raise PolicyError(f"{type(value).__name__} is not a registered condition kind")
         return value
     if not isinstance(value, Mapping):

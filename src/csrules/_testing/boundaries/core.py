@@ -31,7 +31,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from csrules._engine.engine import Engine
 from csrules._policy.facts import FieldInfo, _strip_optional, field_info
 from csrules._policy.kinds import core as c
-from csrules._policy.kinds.base import ConditionBase, handler_for, show_value
+from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value
 from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
@@ -470,14 +470,16 @@ register_boundaries("elapsed", _elapsed)
 
 
 def probes_for(cond: ConditionBase, ctx: BoundaryContext) -> list[Probe]:
-    """The probes of one leaf condition (none when its kind has no deriver).
+    """The probes of one leaf condition: from its registered deriver, else from its kind
+    handler's ``boundaries(cond, ctx)`` method, else none.
 
     A condition reading a computed field gets none: its value follows from other fields
     and cannot be placed on a threshold directly.
     """
     if any(_through_computed(ctx.model, path) for path in _paths_of(cond)):
         return []
-    return _DERIVERS.get(cond.kind, _generic)(cond, ctx)
+    derive = _DERIVERS.get(cond.kind) or optional_method(cond, "boundaries") or _generic
+    return list(derive(cond, ctx))
 
 
 def _paths_of(cond: ConditionBase) -> list[str]:
