@@ -33,7 +33,6 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -44,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._policy.errors import CheckedModel
 from csrules._policy.kinds.base import (
     PY_OPS,
     SPAN_EN,
@@ -122,7 +122,7 @@ DayShift = Annotated[StrictInt, Field(ge=-MAX_DURATION.days, le=MAX_DURATION.day
 """A whole number of days to move a date by, within the longest duration a policy may give."""
 
 
-class ClockRef(BaseModel):
+class ClockRef(CheckedModel):
     """A time of day: a literal (``"12:00"``), a ``time`` parameter (``{param: cutoff}``) or a
     ``time`` field of the fact (``{field: customer.rest_from}``).
 

@@ -21,12 +21,12 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     StrictInt,
     model_validator,
 )
 
+from csrules._policy.errors import CheckedModel
 from csrules._policy.kinds.base import (
     PY_OPS,
     CheckContext,
@@ -60,7 +60,7 @@ CalendarUnit = Literal["day", "week", "month", "year"]
 """The calendar periods a window can follow."""
 
 
-class Window(BaseModel):
+class Window(CheckedModel):
     """Which earlier events count: those in the same calendar period as the current event
     (``{calendar: month}``), or those within a rolling span before it (``{rolling: 30d}``,
     or ``{param: swap_window}`` naming a duration parameter).
