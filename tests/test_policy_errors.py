@@ -86,7 +86,7 @@ class TestRegisterFactType:
         class Other(BaseModel):
             n: int
 
-        with pytest.raises(PolicyError, match="already registered to tests.core_models.Thing"):
+        with pytest.raises(PolicyError, match=r"already registered to tests\.core_models\.Thing"):
             register_fact_type(Other, name="core_thing")
 
     def test_registering_something_else_raises_a_csrules_error(self):

@@ -24,8 +24,8 @@ from csrules._policy.kinds.time import (
     Recurring,
     TimeOfDay,
     WithinHours,
-    parse_clock,
 )
+from csrules._time.clock import parse_clock
 from csrules._time.registry import (
     calendar_names,
     get_calendar,

@@ -26,7 +26,6 @@ generated module; :meth:`evaluate` recomputes the answer step by step for the tr
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal
@@ -61,6 +60,7 @@ from csrules._policy.kinds.base import (
 )
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
+from csrules._time.clock import in_daily_window, parse_clock
 from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
 from csrules._time.duties import Recurrence, parse_recurrence
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar, get_shift_pattern
@@ -81,7 +81,6 @@ __all__ = [
     "WithinHours",
 ]
 
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 _INSTANT_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -93,23 +92,6 @@ _BEFORE_ZH = {"<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"
 
 
 # --------------------------------------------------------------------------- shared parts
-
-
-def parse_clock(value: object) -> time:
-    """A local clock time from ``"12:00"``, ``"9:30"``, ``"23:59:59"`` or a :class:`time`.
-
-    >>> parse_clock("9:30")
-    datetime.time(9, 30)
-    """
-    if isinstance(value, time):
-        return value.replace(tzinfo=None)
-    if isinstance(value, str):
-        match = _CLOCK.match(value)
-        if match:
-            hour, minute, second = (int(part or 0) for part in match.groups())
-            if hour < 24 and minute < 60 and second < 60:
-                return time(hour, minute, second)
-    raise ValueError(f'a time of day must read like "12:00" or "09:30:15" (got {value!r})')
 
 
 def _clock_input(value: Any) -> Any:
@@ -899,10 +881,7 @@ class _WindowTest:
         return ensure_aware(instant, "path").astimezone(self.zone).time()
 
     def __call__(self, instant: datetime, start: time, end: time) -> bool:
-        clock = self.local(instant)
-        if start <= end:
-            return start <= clock < end
-        return clock >= start or clock < end
+        return in_daily_window(self.local(instant), start, end)
 
     def __repr__(self) -> str:
         return f"<daily window in {self.zone}>"
@@ -934,9 +913,7 @@ class _WithinHandler:
             return TraceNode("within_hours", text, False, values)
         local = _WindowTest(_zone(cond.tz, cond.calendar)).local(value)
         values["local time"] = local
-        # Interpreted independently of the compiled test: time since the window opened.
-        length = (_micros(end) - _micros(start)) % _DAY_MICROS
-        result = (_micros(local) - _micros(start)) % _DAY_MICROS < length
+        result = in_daily_window(local, start, end)
         return TraceNode("within_hours", text, result, values)
 
     def describe(self, cond: WithinHours, lang: Lang, ctx: DescribeContext) -> str:
@@ -1101,13 +1078,6 @@ class _RecurringHandler:
 
     def reads_now(self, cond: Recurring) -> bool:
         return False
-
-
-_DAY_MICROS = 86_400_000_000
-
-
-def _micros(clock: time) -> int:
-    return ((clock.hour * 60 + clock.minute) * 60 + clock.second) * 1_000_000 + clock.microsecond
 
 
 def _clock_or(clock: time | None) -> str:
