@@ -28,9 +28,12 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._policy.check import check_policy
 from csrules._policy.errors import CheckedModel
 from csrules._policy.kinds import Condition
+from csrules._policy.kinds.base import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
 from csrules._policy.kinds.base import Lang
+from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
 from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules.exceptions import PolicyError
@@ -55,10 +58,6 @@ __all__ = [
     "Text",
     "Violate",
 ]
-
-MAX_CONDITION_DEPTH = 64
-"""Deepest nesting of conditions a rule may have (``not`` inside ``all`` inside ... counts one
-level each, a leaf counts one); deeper rules are refused when the policy is built."""
 
 MAX_DATA_DEPTH = 256
 """Deepest nesting of raw policy data (mappings and lists) measured before validation recurses."""
@@ -476,8 +475,6 @@ class Policy(PolicyModel):
 
     @model_validator(mode="after")
     def _checked(self) -> Policy:
-        from csrules._policy.check import check_policy
-
         check_policy(self)
         return self
 
@@ -573,26 +570,5 @@ def _check_text(text: str, loc: tuple[Any, ...]) -> None:
         raise PolicyError(
             f"text holds the control character U+{ord(bad.group()):04X} "
             f"at position {bad.start()}: {text[:40]!r}",
-            loc=loc,
-        )
-
-
-def check_condition_depth(cond: Any, loc: tuple[str | int, ...]) -> None:
-    """Raise a :class:`PolicyError` at ``loc`` when ``cond`` nests deeper than
-    :data:`MAX_CONDITION_DEPTH` (a leaf is one level), measured without recursion.
-
-    Each nesting level costs the generated code one pair of parentheses, so this bound keeps
-    every compiler (engine and sessions) far from Python's limit of 200.
-    """
-    deepest = 0
-    stack = [(cond, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in node.children())
-    if deepest > MAX_CONDITION_DEPTH:
-        raise PolicyError(
-            f"the condition nests {deepest} levels deep, more than the limit of "
-            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
             loc=loc,
         )

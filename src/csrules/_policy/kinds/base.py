@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLIP",
+    "MAX_CONDITION_DEPTH",
     "NEGATED_OP",
     "OPS_EN",
     "OPS_ZH",
@@ -70,6 +71,7 @@ __all__ = [
     "KindHandler",
     "Lang",
     "Words",
+    "check_condition_depth",
     "condition_classes",
     "handler_for",
     "join",
@@ -102,6 +104,10 @@ class ConditionBase(CheckedModel):
         """Nested conditions, for walkers (checker, docs, coverage)."""
         return ()
 
+
+MAX_CONDITION_DEPTH = 64
+"""Deepest nesting of conditions a rule may have (``not`` inside ``all`` inside ... counts one
+level each, a leaf counts one); deeper rules are refused when the policy is built."""
 
 CondT = TypeVar("CondT", bound=ConditionBase, contravariant=True)
 
@@ -388,6 +394,27 @@ class Constraint:
     op: str
     value: Any
     said: str
+
+
+def check_condition_depth(cond: ConditionBase, loc: tuple[str | int, ...]) -> None:
+    """Raise a :class:`PolicyError` at ``loc`` when ``cond`` nests deeper than
+    :data:`MAX_CONDITION_DEPTH` (a leaf is one level), measured without recursion.
+
+    Each nesting level costs the generated code one pair of parentheses, so this bound keeps
+    every compiler (engine and sessions) far from Python's limit of 200.
+    """
+    deepest = 0
+    stack = [(cond, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    if deepest > MAX_CONDITION_DEPTH:
+        raise PolicyError(
+            f"the condition nests {deepest} levels deep, more than the limit of "
+            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
+            loc=loc,
+        )
 
 
 # --------------------------------------------------------------------------- the Condition type
