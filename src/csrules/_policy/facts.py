@@ -46,11 +46,13 @@ ModelT = TypeVar("ModelT", bound=type[BaseModel])
 
 
 @overload
-def register_fact_type(model: ModelT, *, name: str | None = None) -> ModelT: ...
+def register_fact_type(model: ModelT, *, name: str | None = None) -> ModelT:
+    """Called with the model: registers it and returns it."""
 
 
 @overload
-def register_fact_type(model: None = None, *, name: str | None = None) -> Callable[[ModelT], ModelT]: ...
+def register_fact_type(model: None = None, *, name: str | None = None) -> Callable[[ModelT], ModelT]:
+    """Called without a model: returns the decorator that registers one."""
 
 
 def register_fact_type(
