@@ -102,3 +102,15 @@ class TestRegisterFactType:
             n: int
 
         assert csrules.get_fact_type("errors_returned") is Returned
+
+
+class TestFactProblems:
+    def test_a_fact_is_worded_by_the_same_converter(self):
+        """A fact missing a field says so in the words a policy uses."""
+        from csrules import Engine, Policy
+
+        engine = Engine([Policy.model_validate(GOOD)])
+        with pytest.raises(csrules.FactError) as caught:
+            engine.evaluate({"kind": "a", "flag": True, "text": "x", "at": "2026-01-05T09:00:00+08:00"})
+        problems = dict(caught.value.problems)
+        assert problems["n"] == "required field is missing"

@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, overload
 import pydantic
 from pydantic import BaseModel, ValidationError
 
+from csrules._policy.errors import problems_of
 from csrules.exceptions import FactError, PolicyError
 
 __all__ = [
@@ -137,9 +138,7 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
     try:
         return model.model_validate(fact)
     except ValidationError as exc:
-        problems = [
-            (".".join(str(p) for p in err["loc"]) or "(fact)", err["msg"]) for err in exc.errors()
-        ]
+        problems = [(".".join(map(str, p.loc)) or "(fact)", p.message) for p in problems_of(exc)]
         listed = "; ".join(f"{loc}: {msg}" for loc, msg in problems)
         where = f"fact #{index}: " if index is not None else ""
         raise FactError(
