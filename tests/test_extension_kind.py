@@ -244,3 +244,26 @@ class TestWorkedExample:
         assert "✓ call length is between 20 and 40  [minutes=25" in capsys.readouterr().out
         # the documented registration replaced the handler of "between" with an equal one
         register_kind(Between, BetweenHandler())
+
+
+class TestFacade:
+    def test_every_built_in_kind_is_exported(self):
+        """csrules.conditions names every built-in kind model by its class name."""
+        import csrules.conditions as facade
+        from csrules._policy.kinds.base import condition_classes
+
+        built_in = [cls for cls in condition_classes() if cls.__module__.startswith("csrules.")]
+        assert len(built_in) >= 20
+        for cls in built_in:
+            assert getattr(facade, cls.__name__) is cls
+            assert cls.__name__ in facade.__all__
+
+    def test_a_handler_missing_a_job_is_refused(self):
+        """register_kind says which of the five jobs a handler lacks."""
+
+        class Half:
+            def check(self, cond: Any, ctx: Any) -> None:
+                """Nothing to check."""
+
+        with pytest.raises(TypeError, match="lacks source, evaluate, describe, reads_now"):
+            register_kind(Between, Half())  # type: ignore[arg-type]

@@ -25,7 +25,6 @@ generated module; :meth:`evaluate` recomputes the answer step by step for the tr
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal
@@ -81,12 +80,6 @@ __all__ = [
     "WithinHours",
 ]
 
-_INSTANT_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _BEFORE_EN = {"<": "before", "<=": "no later than", ">": "after", ">=": "at or after"}
 _BEFORE_ZH = {"<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"}
 
@@ -453,7 +446,7 @@ class _TimeOfDayTest:
     __slots__ = ("calendar", "days", "op", "pattern", "working_days", "zone")
 
     def __init__(self, cond: TimeOfDay) -> None:
-        self.op = _INSTANT_OPS[cond.op]
+        self.op = PY_OPS[cond.op]
         self.zone = _zone(cond.tz, cond.calendar, cond.shifts)
         self.calendar = None if cond.calendar is None else get_calendar(cond.calendar)
         self.pattern = None if cond.shifts is None else get_shift_pattern(cond.shifts)
@@ -542,7 +535,7 @@ class _TimeOfDayHandler:
         cutoff = test.cutoff(on, clock, agent)
         values["date"] = test.day(on, agent)
         values["cutoff"] = cutoff.astimezone(test.zone)
-        result = _INSTANT_OPS[cond.op](_aware(instant, cond.path), cutoff)
+        result = PY_OPS[cond.op](_aware(instant, cond.path), cutoff)
         return TraceNode("time_of_day", text, result, values)
 
     def describe(self, cond: TimeOfDay, lang: Lang, ctx: DescribeContext) -> str:
