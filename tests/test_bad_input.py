@@ -19,7 +19,7 @@ import pytest
 import csrules
 from csrules import DurationError, Engine, PolicyError, load_policy, loads_policy, parse_duration
 from csrules._cli import _input, cli
-from csrules._policy.model import MAX_CONDITION_DEPTH
+from csrules._policy.kinds.base import MAX_CONDITION_DEPTH
 from csrules._sessions import SessionEngine, available_backends
 from csrules._time.durations import MAX_DURATION
 from tests import core_models

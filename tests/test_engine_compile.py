@@ -10,7 +10,7 @@ import pytest
 
 from csrules import Engine, Policy
 from csrules._engine.compile import EFFECTS, CodeGenerator, hit_selector
-from csrules._policy.kinds.nodes import Compare
+from csrules._policy.kinds.core import Compare
 from csrules._policy.model import Effect
 from csrules._sessions.program import compile_program, session_generator
 from csrules.exceptions import FactError, TimeError

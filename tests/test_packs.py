@@ -12,7 +12,7 @@ import pytest
 
 import csrules
 from csrules import Compare, Elapsed, PolicyError, Rule
-from csrules._policy.kinds.core import walk
+from csrules._policy.kinds.base import walk
 from csrules.policies import PACK_NAMES, Pack, list_packs, load_pack
 from csrules.policies._coverage import REGULATION_IDS, render_coverage
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from csrules._policy.kinds.core import condition_classes
+from csrules._policy.kinds.base import condition_classes
 from csrules._policy.kinds.window import WINDOW_KINDS
 from csrules._sessions import ComplaintStep
 from csrules._sessions.backends.durable import PATTERNS

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel
 
 from csrules import BusinessCalendar, Engine, Policy, PolicyError, Shift, ShiftPattern, register_fact_type
-from csrules._policy.kinds.core import DescribeContext, handler_for
+from csrules._policy.kinds.base import DescribeContext, handler_for
 from csrules._policy.kinds.time import (
     InWorkingHours,
     NightShift,
@@ -24,8 +24,8 @@ from csrules._policy.kinds.time import (
     Recurring,
     TimeOfDay,
     WithinHours,
-    parse_clock,
 )
+from csrules._time.clock import parse_clock
 from csrules._time.registry import (
     calendar_names,
     get_calendar,

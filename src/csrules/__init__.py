@@ -27,7 +27,7 @@ from csrules._engine.decision import (
 )
 from csrules._engine.engine import Engine
 from csrules._policy.facts import get_fact_type, register_fact_type, registered_fact_types
-from csrules._policy.kinds.nodes import (
+from csrules._policy.kinds.core import (
     All,
     Any_,
     Compare,

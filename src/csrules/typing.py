@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from csrules._policy.kinds.nodes import CompareOp, TextFold
+from csrules._policy.kinds.base import CompareOp, Lang
+from csrules._policy.kinds.core import TextFold
 from csrules._policy.model import HitPolicy, ParameterType, Severity
 from csrules._time.calendar import Weekday
 from csrules._time.durations import Duration
@@ -30,5 +31,3 @@ __all__ = [
 FactLike: TypeAlias = BaseModel | Mapping[str, Any]
 """What the engine accepts as a fact: a model instance, or a mapping it validates."""
 
-Lang: TypeAlias = Literal["en", "zh"]
-"""A language of the bilingual texts and documents."""

@@ -17,7 +17,7 @@ from csrules._docs.plain import Lang, describe_context, effect_words, rule_sente
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
-from csrules._policy.kinds.core import show_value
+from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
 
 __all__ = ["build_document", "words"]

@@ -8,18 +8,13 @@ opposite where one exists (``not is_set`` reads "is missing", ``not ==`` reads "
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from csrules._engine.compile import render_text
-from csrules._policy.kinds import nodes as c
-from csrules._policy.kinds.core import DescribeContext, handler_for, show_value
+from csrules._policy.kinds.base import ConditionBase, DescribeContext, Lang, handler_for, optional_method, show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 
 __all__ = ["Lang", "RoleNames", "condition_words", "effect_words", "rule_sentence"]
-
-Lang = Literal["en", "zh"]
-
-_NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 class RoleNames:
@@ -48,43 +43,15 @@ def describe_context(policy: Policy) -> DescribeContext:
     return DescribeContext(model, policy.param_values)
 
 
-def _negated(cond: c.ConditionBase) -> c.ConditionBase | None:
-    """The positive condition meaning ``not cond``, when there is a simple one."""
-    if isinstance(cond, c.Compare):
-        if isinstance(cond.value, bool) and cond.op in ("==", "!="):
-            # "not (approved is yes)" reads best as "approved is no"
-            return cond.model_copy(update={"value": not cond.value})
-        return cond.model_copy(update={"op": _NEGATED_OP[cond.op]})
-    if isinstance(cond, c.IsSet):
-        return c.IsMissing(path=cond.path)
-    if isinstance(cond, c.IsMissing):
-        return c.IsSet(path=cond.path)
-    if isinstance(cond, c.In):
-        return c.NotIn(path=cond.path, value=cond.value, param=cond.param)
-    if isinstance(cond, c.Elapsed):
-        return cond.model_copy(update={"op": _NEGATED_OP[cond.op]})
-    return None
+def condition_words(cond: ConditionBase, lang: Lang, ctx: DescribeContext, *, nested: bool = False) -> str:
+    """``cond`` as one phrase; ``nested`` bracketing keeps "a and (b or c)" unambiguous.
 
-
-def condition_words(cond: c.ConditionBase, lang: Lang, ctx: DescribeContext, *, nested: bool = False) -> str:
-    """``cond`` as one phrase; ``nested`` bracketing keeps "a and (b or c)" unambiguous."""
-    if isinstance(cond, c.All | c.Any_):
-        if not cond.of:
-            return handler_for(cond).describe(cond, lang, ctx)
-        if len(cond.of) == 1:
-            return condition_words(cond.of[0], lang, ctx, nested=nested)
-        parts = [condition_words(child, lang, ctx, nested=True) for child in cond.of]
-        if lang == "zh":
-            joined = ("，且" if isinstance(cond, c.All) else "，或").join(parts)
-        else:
-            joined = (" and " if isinstance(cond, c.All) else " or ").join(parts)
-        return f"({joined})" if nested else joined
-    if isinstance(cond, c.Not):
-        positive = _negated(cond.condition)
-        if positive is not None:
-            return condition_words(positive, lang, ctx, nested=nested)
-        inner = condition_words(cond.condition, lang, ctx, nested=True)
-        return f"并非{inner}" if lang == "zh" else f"not {inner}"
+    A kind with children words itself through its handler's ``words`` method; any other
+    kind is its handler's ``describe``.
+    """
+    words = optional_method(cond, "words")
+    if words is not None:
+        return str(words(cond, lang, ctx, nested, condition_words))
     return handler_for(cond).describe(cond, lang, ctx)
 
 

@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
 from csrules._docs.slas import SlaDoc, sla_docs
-from csrules._policy.kinds import nodes as c
-from csrules._policy.kinds.core import walk
-from csrules._policy.kinds.window import StillOpen
+from csrules._policy.kinds.base import ConditionBase, optional_method, walk
 from csrules._policy.model import Escalate, Policy, Text
 
 if TYPE_CHECKING:
@@ -167,17 +165,13 @@ def ladder_of(policy: Policy) -> Ladder | None:
     return Ladder(policy.id, policy.title, tuple(steps))
 
 
-def _wait(cond: c.ConditionBase, policy: Policy) -> float:
+def _wait(cond: ConditionBase, policy: Policy) -> float:
     """Seconds an escalation waits: its longest lower bound on the time elapsed until now
-    (``elapsed >= 1d``) or still-open threshold. An upper bound (``elapsed < 2d``) only ends
-    the step's window and does not delay it."""
+    (``elapsed >= 1d``) or still-open threshold, as the kind's handler reports it."""
     longest = 0.0
     for node in walk(cond):
-        amount: Any = None
-        if isinstance(node, c.Elapsed) and node.reads_now and node.op in (">", ">="):
-            amount = node.duration if node.param is None else policy.param_values.get(node.param)
-        elif isinstance(node, StillOpen):
-            amount = node.after if node.param is None else policy.param_values.get(node.param)
+        waits = optional_method(node, "waits")
+        amount: Any = None if waits is None else waits(node, policy.param_values)
         if amount is not None:
             delta = getattr(amount, "delta", None)
             if delta is not None:
@@ -391,7 +385,7 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
 
 def _guard_words(guard: Any, fact_type: Any) -> Text:
     from csrules._policy.facts import get_fact_type
-    from csrules._policy.kinds.core import DescribeContext
+    from csrules._policy.kinds.base import DescribeContext
     from csrules.exceptions import PolicyError
 
     try:
@@ -404,7 +398,7 @@ def _guard_words(guard: Any, fact_type: Any) -> Text:
 
 def _deadline_words(deadline: Any) -> Text:
     """A lifecycle deadline in words: who must do what, within how long of which state."""
-    from csrules._policy.kinds.core import show_value
+    from csrules._policy.kinds.base import show_value
 
     who = str(_first(deadline, "who") or "")
     action = _text(_first(deadline, "action")) or Text(en="act", zh="处理")

@@ -32,14 +32,14 @@ from csrules._engine.decision import (
     merge_approvals,
 )
 from csrules._policy.facts import read_path
-from csrules._policy.kinds.core import (
+from csrules._policy.kinds.base import (
     CompileContext,
+    ConditionBase,
     DescribeContext,
     Env,
     handler_for,
     show_value,
 )
-from csrules._policy.kinds.nodes import ConditionBase
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
 from csrules._time.calendar import BusinessCalendar, ensure_aware

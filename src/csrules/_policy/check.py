@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from csrules._policy.facts import get_fact_type, validate_fact
-from csrules._policy.kinds.core import CheckContext, handler_for, walk
+from csrules._policy.kinds.base import CheckContext, check_condition_depth, handler_for, walk
+from csrules._policy.kinds.core import Contains
 from csrules.exceptions import FactError, PolicyError
 
 if TYPE_CHECKING:
@@ -78,8 +79,6 @@ def _check_overrides(policy: Policy) -> None:
 def _check_rule(
     rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
 ) -> None:
-    from csrules._policy.model import check_condition_depth
-
     check_condition_depth(rule.when, (*ctx.loc, "when"))
     handler_for(rule.when).check(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
@@ -96,8 +95,6 @@ def _check_rule(
 def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) -> None:
     """A ``contains`` reading its phrases from a parameter needs them non-empty, as literal
     phrases must be: an empty phrase is in every text, so the rule would always hold."""
-    from csrules._policy.kinds.nodes import Contains
-
     for node in walk(rule.when):
         if isinstance(node, Contains) and node.param is not None:
             phrases = values.get(node.param, ())
@@ -110,8 +107,6 @@ def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) 
 
 
 def _check_effect(effect: Effect, ctx: CheckContext) -> None:
-    from csrules._policy.model import Oblige
-
     for name in type(effect).model_fields:
         text = getattr(effect, name)
         if hasattr(text, "placeholders"):
@@ -127,7 +122,7 @@ def _check_effect(effect: Effect, ctx: CheckContext) -> None:
                         at=(name,),
                     )
                 ctx.used_params.add(placeholder)
-    if isinstance(effect, Oblige) and effect.due is not None:
+    if effect.type == "obligation" and effect.due is not None:
         due = effect.due
         if due.since is not None:
             info = ctx.field(due.since, at="due")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin, overload
 
 import pydantic
 from pydantic import BaseModel, ValidationError
 
+from csrules._policy.errors import problems_of
 from csrules.exceptions import FactError, PolicyError
 
 __all__ = [
@@ -45,12 +46,25 @@ _NAMES: dict[type[BaseModel], str] = {}
 ModelT = TypeVar("ModelT", bound=type[BaseModel])
 
 
-def register_fact_type(model: ModelT | None = None, *, name: str | None = None) -> Any:
-    """Register a pydantic model as a fact type policies can name.
+@overload
+def register_fact_type(model: ModelT, *, name: str | None = None) -> ModelT:
+    """Called with the model: registers it and returns it."""
+
+
+@overload
+def register_fact_type(model: None = None, *, name: str | None = None) -> Callable[[ModelT], ModelT]:
+    """Called without a model: returns the decorator that registers one."""
+
+
+def register_fact_type(
+    model: ModelT | None = None, *, name: str | None = None
+) -> ModelT | Callable[[ModelT], ModelT]:
+    """Register a pydantic model as a fact type policies can name; returns the model.
 
     Use as a decorator (``@register_fact_type`` or ``@register_fact_type(name="ticket")``)
     or call directly. The name defaults to the model's ``__fact_type__`` attribute, else its
-    class name in snake_case. Registering a different model under a taken name is an error;
+    class name in snake_case. Registering a different model under a taken name, or
+    something that is not a pydantic model class, raises :class:`PolicyError`;
     registering the same model again is a no-op.
 
     .. versionadded:: 0.1
@@ -58,11 +72,13 @@ def register_fact_type(model: ModelT | None = None, *, name: str | None = None) 
 
     def register(cls: ModelT) -> ModelT:
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            raise TypeError(f"a fact type must be a pydantic model class (got {cls!r})")
+            raise PolicyError(f"a fact type must be a pydantic model class (got {cls!r:.80})")
         key = name or getattr(cls, "__fact_type__", None) or _snake(cls.__name__)
+        if not isinstance(key, str) or not key:
+            raise PolicyError(f"a fact type name is non-empty text (got {key!r:.80})")
         existing = _REGISTRY.get(key)
         if existing is not None and existing is not cls:
-            raise ValueError(
+            raise PolicyError(
                 f"fact type {key!r} is already registered to {existing.__module__}."
                 f"{existing.__qualname__}"
             )
@@ -122,10 +138,7 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
     try:
         return model.model_validate(fact)
     except ValidationError as exc:
-        problems = [
-            (".".join(str(p) for p in err["loc"]) or "(fact)", str(err["msg"]).removeprefix("Value error, "))
-            for err in exc.errors()
-        ]
+        problems = [(".".join(map(str, p.loc)) or "(fact)", p.message) for p in problems_of(exc)]
         listed = "; ".join(f"{loc}: {msg}" for loc, msg in problems)
         where = f"fact #{index}: " if index is not None else ""
         raise FactError(

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from csrules._policy.check import check_policy
-from csrules._policy.errors import readable_loc, rule_id_at
-from csrules._policy.kinds import nodes as c
+from csrules._policy.errors import Problem, ValidationProblems, readable_loc, rule_id_at
+from csrules._policy.kinds.base import ConditionBase, Constraint, optional_method
 from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth
 from csrules.exceptions import PolicyError
@@ -87,7 +84,7 @@ def lint_file(path: str | Path) -> tuple[Policy | None, list[Finding]]:
         return None, findings
     try:
         policy = Policy.model_validate(data)
-    except (ValidationError, PolicyError):  # reported by _validate; defensive
+    except PolicyError:  # reported by _validate; defensive
         return None, findings
     return policy, lint_policy(policy, file=name, lines=lines)
 
@@ -126,62 +123,29 @@ def _policy_id(data: dict[str, Any]) -> str | None:
 
 
 def _problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
-    """``(loc, message, is_unknown_field)`` for each problem one validation pass reports."""
+    """``(loc, message, is_unknown_key)`` for each problem one validation pass reports."""
     try:
         check_depth(data)
         Policy.model_validate(data, context=CHECKED_CONTEXT)
+    except ValidationProblems as exc:
+        for problem in exc.details:
+            yield problem.loc, _worded(problem), problem.kind == "unknown"
     except PolicyError as exc:
         yield exc.loc, exc.message, False
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            inner = (error.get("ctx") or {}).get("error")
-            if isinstance(inner, PolicyError) and len(inner.problems) > 1:
-                yield from _split(loc + inner.loc, inner.problems)
-            elif isinstance(inner, PolicyError):
-                loc = loc + inner.loc
-                message = inner.message
-                unknown = message.startswith("unknown field") or (
-                    len(inner.problems) == 1 and "unknown field" in inner.problems[0]
-                )
-                if unknown:
-                    message = f"unknown field {readable_loc(loc)}"
-                elif inner.path and inner.path not in message:
-                    message = f"at {inner.path}: {message}"
-                yield loc, message, unknown
-            elif error["type"] == "extra_forbidden":
-                yield loc, f"unknown field {readable_loc(loc)}", True
-            elif error["type"] == "missing":
-                yield loc, f"required field {readable_loc(loc)} is missing", False
-            else:
-                yield loc, f"{readable_loc(loc) or '(top)'}: {error['msg']}", False
 
 
-_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
-
-
-def _parts(readable: str) -> tuple[Any, ...]:
-    """``rules[0].when`` -> ``("rules", 0, "when")``."""
-    return tuple(int(index) if index else name for index, name in _PART.findall(readable))
-
-
-def _split(full: tuple[Any, ...], problems: tuple[str, ...]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
-    """One problem per entry of a nested model's problem list, each at its own location.
-
-    The entries are ``"relative.loc: message"``; the error's ``loc`` is the first entry's
-    location inside the policy, so the prefix they share is ``loc`` minus that entry's part.
-    """
-    first, _, _ = problems[0].partition(": ")
-    base = full[: max(len(full) - len(_parts(first)), 0)]
-    for problem in problems:
-        where, _, message = problem.partition(": ")
-        loc = base + _parts(where)
-        if "unknown field" in message:
-            yield loc, f"unknown field {readable_loc(loc)}", True
-        elif "required field is missing" in message:
-            yield loc, f"required field {readable_loc(loc)} is missing", False
-        else:
-            yield loc, f"{readable_loc(loc)}: {message}", False
+def _worded(problem: Problem) -> str:
+    """A problem's message, naming where it is when the message alone does not."""
+    where = readable_loc(problem.loc)
+    if problem.kind == "unknown":
+        return f"unknown field {where}"
+    if problem.kind == "missing":
+        return f"required field {where} is missing"
+    if problem.kind == "check":
+        if problem.path and problem.path not in problem.message:
+            return f"at {problem.path}: {problem.message}"
+        return problem.message
+    return f"{where or '(top)'}: {problem.message}"
 
 
 def _drop(data: Any, loc: tuple[Any, ...]) -> bool:
@@ -336,22 +300,24 @@ def _orderable(value: Any) -> bool:
     return isinstance(value, int | float | str) and not (isinstance(value, float) and math.isnan(value))
 
 
-def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
+def never_holds(cond: ConditionBase, params: dict[str, Any]) -> str | None:
     """Why ``cond`` can never hold, or None when it may (or this cannot tell).
 
     Finds contradictory comparisons of one field inside an ``all`` (including negated
     leaves), ``is_set`` with ``is_missing`` on one field, an empty ``any``, and an ``any``
-    whose every branch can never hold.
+    whose every branch can never hold. What a leaf says comes from its handler's
+    ``constraints`` method, so a kind without one is simply not analysed.
     """
-    if isinstance(cond, c.Any_):
-        if not cond.of:
+    if cond.kind == "any":
+        children = cond.children()
+        if not children:
             return "an empty 'any' never holds"
-        reasons = [never_holds(child, params) for child in cond.of]
+        reasons = [never_holds(child, params) for child in children]
         if all(reasons):
             return "every branch of 'any' can never hold (" + "; ".join(r for r in reasons if r) + ")"
         return None
-    if isinstance(cond, c.All):
-        for child in cond.of:
+    if cond.kind == "all":
+        for child in cond.children():
             reason = never_holds(child, params)
             if reason:
                 return reason
@@ -371,56 +337,49 @@ def never_holds(cond: c.ConditionBase, params: dict[str, Any]) -> str | None:
     return None
 
 
-def _conjuncts(cond: c.All) -> Iterator[tuple[c.ConditionBase, bool]]:
-    for child in cond.of:
-        if isinstance(child, c.All):
+_STRUCTURE = frozenset({"all", "any", "not"})
+
+
+def _conjuncts(cond: ConditionBase) -> Iterator[tuple[ConditionBase, bool]]:
+    for child in cond.children():
+        if child.kind == "all":
             yield from _conjuncts(child)
-        elif isinstance(child, c.Not) and not isinstance(child.condition, c.All | c.Any_ | c.Not):
-            yield child.condition, True
+        elif child.kind == "not" and child.children()[0].kind not in _STRUCTURE:
+            yield child.children()[0], True
         else:
             yield child, False
 
 
 def _constrain(
-    leaf: c.ConditionBase,
+    leaf: ConditionBase,
     negated: bool,
     params: dict[str, Any],
     ranges: dict[str, _Range],
     presence: dict[str, set[bool]],
 ) -> None:
-    if isinstance(leaf, c.IsSet | c.IsMissing):
-        presence.setdefault(leaf.path, set()).add(isinstance(leaf, c.IsSet) != negated)
+    constraints = optional_method(leaf, "constraints")
+    for said in constraints(leaf, params) if constraints is not None else ():
+        _add(said, negated, ranges, presence)
+
+
+def _add(said: Constraint, negated: bool, ranges: dict[str, _Range], presence: dict[str, set[bool]]) -> None:
+    if said.op in ("given", "missing"):
+        presence.setdefault(said.subject, set()).add((said.op == "given") != negated)
         return
-    if isinstance(leaf, c.Compare) and leaf.field is None:
-        value = params.get(leaf.param) if leaf.param is not None else leaf.value
-        value = _key(value)
-        if not (_orderable(value) or hasattr(value, "total_seconds")):
-            return
-        op = _NEGATE[leaf.op] if negated else leaf.op
-        rng = ranges.setdefault(leaf.path, _Range())
-        rng.add(op, value)
-        rng.said.append(f"{op} {leaf.param or repr(leaf.value)}")
-        return
-    if isinstance(leaf, c.Elapsed):
-        value = _key(leaf.duration if leaf.param is None else params.get(leaf.param))
-        if not hasattr(value, "total_seconds"):
-            return
-        op = _NEGATE[leaf.op] if negated else leaf.op
-        key = f"elapsed from {leaf.since} to {leaf.until or 'now'}"
-        rng = ranges.setdefault(key, _Range())
-        rng.add(op, value)
-        rng.said.append(f"{op} {leaf.param or leaf.duration}")
-        return
-    if isinstance(leaf, c.In | c.NotIn) and leaf.field is None:
-        values = params.get(leaf.param) if leaf.param is not None else leaf.value
-        if not isinstance(values, list | tuple | set | frozenset):
-            return
-        is_in = isinstance(leaf, c.In) != negated
-        rng = ranges.setdefault(leaf.path, _Range())
-        if is_in:
+    rng = ranges.setdefault(said.subject, _Range())
+    if said.op in ("in", "not in"):
+        values = said.value
+        if (said.op == "in") != negated:
             allowed = {_key(v) for v in values}
             rng.allowed = allowed if rng.allowed is None else rng.allowed & allowed
             rng.said.append(f"in {sorted(map(str, values))}")
         else:
             rng.excluded.extend(values)
             rng.said.append(f"not in {sorted(map(str, values))}")
+        return
+    value = _key(said.value)
+    if not (_orderable(value) or hasattr(value, "total_seconds")):
+        return
+    op = _NEGATE[said.op] if negated else said.op
+    rng.add(op, value)
+    rng.said.append(f"{op} {said.said}")

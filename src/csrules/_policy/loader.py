@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError
 
-from csrules._policy.errors import policy_error_from_validation, rule_id_at
+from csrules._policy.errors import rule_id_at
 from csrules._policy.model import CHECKED_CONTEXT, MAX_DATA_DEPTH, Policy, check_depth
 from csrules.exceptions import PolicyError
 
@@ -310,8 +309,6 @@ def policy_from_data(data: Any, *, lines: Lines | None = None, name: str | None 
     try:
         check_depth(data)
         return Policy.model_validate(data, context=CHECKED_CONTEXT)
-    except ValidationError as exc:
-        error = policy_error_from_validation(exc, data=data)
     except PolicyError as exc:
         error = exc.located(policy_id=policy_id, rule_id=rule_id_at(data, exc.loc))
     except RecursionError:

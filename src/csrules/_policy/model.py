@@ -28,8 +28,12 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._policy.errors import policy_error_from_validation
-from csrules._policy.kinds import nodes as conditions
+from csrules._policy.check import check_policy
+from csrules._policy.errors import CheckedModel
+from csrules._policy.kinds import Condition
+from csrules._policy.kinds.base import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
+from csrules._policy.kinds.base import Lang
+from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
 from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules.exceptions import PolicyError
@@ -55,10 +59,6 @@ __all__ = [
     "Violate",
 ]
 
-MAX_CONDITION_DEPTH = 64
-"""Deepest nesting of conditions a rule may have (``not`` inside ``all`` inside ... counts one
-level each, a leaf counts one); deeper rules are refused when the policy is built."""
-
 MAX_DATA_DEPTH = 256
 """Deepest nesting of raw policy data (mappings and lists) measured before validation recurses."""
 
@@ -83,19 +83,10 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 """Text that must say something: ids, codes, roles, versions, messages."""
 
 
-class PolicyModel(BaseModel):
+class PolicyModel(CheckedModel):
     """Base of the policy classes: frozen, closed, and raising :class:`PolicyError`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            # pydantic runs this __init__ for nested models too, so each level adds only the
-            # id it owns: a policy its id, a rule its id; the outer level adds the location.
-            scope = type(self).__name__
-            raise policy_error_from_validation(exc, data=data, scope=scope) from None
 
 
 def _text_from_str(value: Any) -> Any:
@@ -114,7 +105,7 @@ class Text(PolicyModel):
     en: NonEmpty
     zh: NonEmpty
 
-    def get(self, lang: Literal["en", "zh"]) -> str:
+    def get(self, lang: Lang) -> str:
         """The text in ``lang``."""
         return self.zh if lang == "zh" else self.en
 
@@ -415,30 +406,6 @@ class Example(PolicyModel):
     expect: list[str]
 
 
-def _conditions_union() -> Any:
-    """Assemble the discriminated union of every registered condition kind."""
-    from csrules._policy.kinds.core import condition_classes
-
-    classes = tuple(condition_classes())
-    return Annotated[
-        classes[0] if len(classes) == 1 else _union(classes), Field(discriminator="kind")
-    ]
-
-
-def _union(classes: tuple[type, ...]) -> Any:
-    from functools import reduce
-    from operator import or_
-
-    return reduce(or_, classes)
-
-
-Condition: Any = _conditions_union()
-"""Any condition, tagged by ``kind``."""
-
-for _recursive in (conditions.All, conditions.Any_, conditions.Not):
-    _recursive.model_rebuild(_types_namespace={"Condition": Condition})
-
-
 class Rule(PolicyModel):
     """One rule: when its condition holds, its effects apply.
 
@@ -508,8 +475,6 @@ class Policy(PolicyModel):
 
     @model_validator(mode="after")
     def _checked(self) -> Policy:
-        from csrules._policy.check import check_policy
-
         check_policy(self)
         return self
 
@@ -605,26 +570,5 @@ def _check_text(text: str, loc: tuple[Any, ...]) -> None:
         raise PolicyError(
             f"text holds the control character U+{ord(bad.group()):04X} "
             f"at position {bad.start()}: {text[:40]!r}",
-            loc=loc,
-        )
-
-
-def check_condition_depth(cond: Any, loc: tuple[str | int, ...]) -> None:
-    """Raise a :class:`PolicyError` at ``loc`` when ``cond`` nests deeper than
-    :data:`MAX_CONDITION_DEPTH` (a leaf is one level), measured without recursion.
-
-    Each nesting level costs the generated code one pair of parentheses, so this bound keeps
-    every compiler (engine and sessions) far from Python's limit of 200.
-    """
-    deepest = 0
-    stack = [(cond, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in node.children())
-    if deepest > MAX_CONDITION_DEPTH:
-        raise PolicyError(
-            f"the condition nests {deepest} levels deep, more than the limit of "
-            f"{MAX_CONDITION_DEPTH}; flatten it with all/any lists",
             loc=loc,
         )

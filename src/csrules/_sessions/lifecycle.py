@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from csrules._policy.facts import get_fact_type
-from csrules._policy.kinds.core import CheckContext, handler_for, walk
+from csrules._policy.kinds.base import CheckContext, check_condition_depth, handler_for, walk
 from csrules._policy.kinds.window import WINDOW_KINDS, NestedCondition
-from csrules._policy.model import BiText, Citation, PolicyModel, Violate, check_condition_depth
+from csrules._policy.model import BiText, Citation, PolicyModel, Violate
 from csrules._time.durations import DurationField, WallDuration
 from csrules.exceptions import PolicyError
 

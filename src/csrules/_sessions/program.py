@@ -22,8 +22,8 @@ from pydantic import BaseModel
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
 from csrules._policy.facts import get_fact_type, path_getter
-from csrules._policy.kinds.core import handler_for, walk
-from csrules._policy.kinds.nodes import All, ConditionBase
+from csrules._policy.kinds.base import ConditionBase, handler_for, walk
+from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import (
     WINDOW_KINDS,
     SessionCompileContext,

@@ -26,7 +26,7 @@ from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
-from csrules._policy.kinds.core import DescribeContext
+from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.kinds.window import window_values
 from csrules._policy.model import Policy
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend

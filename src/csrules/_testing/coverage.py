@@ -21,7 +21,7 @@ from typing import Any
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._policy.facts import get_fact_type
-from csrules._policy.kinds.core import DescribeContext, handler_for
+from csrules._policy.kinds.base import DescribeContext, handler_for
 from csrules._policy.model import Policy
 from csrules._policy.trace import TraceNode
 

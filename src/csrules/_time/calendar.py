@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._time.clock import clock_seconds
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules.exceptions import CalendarError, DurationError, TimeError
 
@@ -166,20 +167,6 @@ def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
 
 # --------------------------------------------------------------------------- time spans
 
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
-
-
-def _clock_seconds(text: str, *, allow_24: bool) -> int:
-    match = _CLOCK.match(text)
-    if not match:
-        raise CalendarError(f"a clock time must look like 'HH:MM' (got {text!r})")
-    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
-    total = hours * 3600 + minutes * 60 + seconds
-    if minutes > 59 or seconds > 59 or total > 86400 or (total == 86400 and not allow_24):
-        raise CalendarError(f"a clock time must be between 00:00 and 24:00 (got {text!r})")
-    return total
-
-
 def _format_clock(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -248,7 +235,7 @@ def _span_end(value: object, *, allow_24: bool) -> int:
             raise CalendarError(f"working hours are local clock times, not aware (got {value})")
         return value.hour * 3600 + value.minute * 60 + value.second
     if isinstance(value, str):
-        return _clock_seconds(value, allow_24=allow_24)
+        return clock_seconds(value, allow_24=allow_24)
     raise CalendarError(f"a clock time must be a string 'HH:MM' (got {value!r})")
 
 

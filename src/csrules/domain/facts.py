@@ -37,6 +37,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._time.calendar import ensure_aware, load_zone
+from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
 
@@ -148,10 +149,7 @@ def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | N
     """
     if at is None or rest_from is None or rest_to is None:
         return False
-    clock = at.astimezone(zone).time().replace(tzinfo=None)
-    if rest_from <= rest_to:
-        return rest_from <= clock < rest_to
-    return clock >= rest_from or clock < rest_to
+    return in_daily_window(at.astimezone(zone).time(), rest_from, rest_to)
 
 
 @cache

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from csrules._policy.kinds.core import walk
+from csrules._policy.kinds.base import walk
 from csrules._policy.model import Oblige, Policy, Rule, show_param
 from csrules.policies import PACK_NAMES, Pack, lifecycle_defaults, lifecycle_regulation, load_pack, regulation_of
 

@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
-from csrules._policy.kinds.core import CheckContext, walk
+from csrules._policy.kinds.base import CheckContext, walk
 from csrules._policy.model import BiText, Citation, Policy, Rule, Violate
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar

@@ -1,1 +1,12 @@
-"""_policy/kinds"""
+"""The condition kinds, one module per family, all sharing :mod:`~csrules._policy.kinds.base`.
+
+Importing this package registers every built-in kind (core, time, window) in the table of
+kinds; :data:`Condition` is the type of a field holding any registered condition.
+"""
+
+from __future__ import annotations
+
+from csrules._policy.kinds import core, time, window
+from csrules._policy.kinds.base import Condition, ConditionBase, register_kind
+
+__all__ = ["Condition", "ConditionBase", "core", "register_kind", "time", "window"]

@@ -1,332 +1,254 @@
-"""The table of condition kinds: for each ``kind``, the handler that checks, compiles, traces
-and describes it.
+"""The core condition kinds: ``all``, ``any``, ``not``, comparisons, membership, text,
+presence and elapsed time, each a model next to its handler.
 
-A handler has four jobs, and each is small:
+In a policy file a condition reads::
 
-- ``check`` proves the condition can work against the fact model (fields exist, types fit);
-- ``source`` returns a Python expression for the compiled fast path, over the fact ``f`` and
-  ``now``; values enter it only as named constants (:meth:`CompileContext.const`), never as
-  code;
-- ``evaluate`` interprets the condition and returns a :class:`TraceNode` (the slow, explaining
-  path, run only when someone reads a trace);
-- ``describe`` renders it in plain words, in English or Chinese, for documents and traces.
-
-New kinds register with :func:`register_kind`; nothing here changes.
+    when:
+      kind: all
+      of:
+        - {kind: compare, path: kind, op: "==", value: personal}
+        - {kind: elapsed, since: requested_at, until: shift_start, op: "<", duration: 1d}
 """
 
 from __future__ import annotations
 
-import itertools
-import keyword
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from datetime import date, datetime, time
+from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from csrules._policy.facts import FieldInfo, field_info, read_path
-from csrules._policy.kinds import nodes as c
+from csrules._policy.facts import FieldInfo, field_info
+from csrules._policy.kinds.base import (
+    NEGATED_OP,
+    OPS_EN,
+    OPS_ZH,
+    ORDERED,
+    PY_OPS,
+    SPAN_EN,
+    SPAN_ZH,
+    CheckContext,
+    CompareOp,
+    CompileContext,
+    Condition,
+    ConditionBase,
+    Constraint,
+    DescribeContext,
+    Env,
+    Lang,
+    Words,
+    handler_for,
+    join,
+    optional_method,
+    register_kind,
+    show_value,
+)
 from csrules._policy.text import TextMatcher
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
-from csrules._time.durations import BusinessDuration, WallDuration, parse_duration
+from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
 from csrules.exceptions import DurationError, PolicyError
 
-if TYPE_CHECKING:
-    from csrules._policy.model import Parameter
-
 __all__ = [
-    "CheckContext",
-    "CompileContext",
-    "DescribeContext",
-    "Env",
-    "KindHandler",
-    "condition_classes",
-    "handler_for",
-    "register_kind",
+    "All",
+    "Any_",
+    "Compare",
+    "Contains",
+    "Elapsed",
+    "In",
+    "IsMissing",
+    "IsSet",
+    "Not",
+    "NotIn",
+    "TextFold",
+    "coerce_literal",
 ]
 
-Lang = Literal["en", "zh"]
-CondT = TypeVar("CondT", bound=c.ConditionBase, contravariant=True)
+
+class All(ConditionBase):
+    """Holds when every condition in ``of`` holds (an empty list holds).
+
+    ``{kind: all, of: [{kind: is_set, path: approver},
+    {kind: compare, path: days, op: ">", value: 1}]}``
+    holds for ``{approver: "lead", days: 2}``, not for ``{approver: null, days: 2}``.
+    """
+
+    kind: Literal["all"] = "all"
+    of: list[Condition]
+
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The conjuncts."""
+        return tuple(self.of)
 
 
-# --------------------------------------------------------------------------- contexts
+class Any_(ConditionBase):
+    """Holds when at least one condition in ``of`` holds (an empty list does not).
+
+    ``{kind: any, of: [{kind: compare, path: emotion, op: "==", value: angry}, ...]}``
+    """
+
+    kind: Literal["any"] = "any"
+    of: list[Condition]
+
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The disjuncts."""
+        return tuple(self.of)
 
 
-@dataclass
-class CheckContext:
-    """What a handler's ``check`` may ask: fields of the fact model and the policy's parameters."""
+class Not(ConditionBase):
+    """Holds when ``condition`` does not.
 
-    model: type[BaseModel]
-    params: dict[str, Parameter]
-    loc: tuple[str | int, ...] = ()
-    used_params: set[str] = field(default_factory=set)
+    ``{kind: not, condition: {kind: is_set, path: certificate}}`` holds when no certificate.
+    """
 
-    def at(self, *parts: str | int) -> CheckContext:
-        """The same context one level deeper (for error locations)."""
-        return CheckContext(self.model, self.params, self.loc + parts, self.used_params)
+    kind: Literal["not"] = "not"
+    condition: Condition
 
-    def fail(
-        self, message: str, *, path: str | None = None, at: tuple[str | int, ...] = ()
-    ) -> PolicyError:
-        """A located :class:`PolicyError` for the caller to raise."""
-        return PolicyError(message, path=path, loc=self.loc + at)
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The negated condition."""
+        return (self.condition,)
 
-    def field(self, path: str, *, at: str = "path") -> FieldInfo:
-        """The static type of ``path``; unknown fields raise a located error."""
-        try:
-            return field_info(self.model, path)
-        except PolicyError as exc:
-            raise exc.located(loc=(*self.loc, at), path=path) from None
 
-    def param(self, name: str, *types: str, at: str = "param") -> Parameter:
-        """The parameter ``name``, which must have one of ``types``."""
-        if name not in self.params:
-            known = ", ".join(sorted(self.params)) or "none declared"
-            raise self.fail(f"unknown parameter {name!r} (declared: {known})", at=(at,))
-        param = self.params[name]
-        if types and param.type not in types:
-            raise self.fail(
-                f"parameter {name!r} is {param.type}, but this needs {' or '.join(types)}",
-                at=(at,),
+class _Operand(ConditionBase):
+    """Shared right-hand side: exactly one of a literal ``value``, a ``param`` or a ``field``."""
+
+    value: Any = None
+    param: str | None = None
+    field: str | None = None
+
+    @field_validator("value", mode="after")
+    @classmethod
+    def _as_written(cls, value: Any) -> Any:
+        # Keep literals as a file spells them, so save -> load gives an equal policy;
+        # the checker types them against the field when the policy is built.
+        if isinstance(value, datetime | date | time):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_operand(self) -> _Operand:
+        given = [
+            name
+            for name in ("value", "param", "field")
+            if name in self.model_fields_set and getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                f"{self.kind} needs exactly one of 'value', 'param' or 'field' "
+                f"(got {', '.join(given) or 'none'})"
             )
-        self.used_params.add(name)
-        return param
+        return self
 
 
-class CompileContext:
-    """Collects the constants and temporaries of one generated function."""
+class Compare(_Operand):
+    """Compares the field at ``path`` with a literal, a parameter or another field.
 
-    def __init__(
-        self,
-        model: type[BaseModel],
-        params: dict[str, Any],
-        *,
-        constants: dict[str, Any] | None = None,
-        counter: Iterator[int] | None = None,
-    ) -> None:
-        # Several policies compile into one module: they share the names and the counter.
-        self.model = model
-        self.params = params
-        self.constants: dict[str, Any] = {} if constants is None else constants
-        self._counter = itertools.count() if counter is None else counter
-        self._getters: dict[str, str] = {}
+    ``{kind: compare, path: late_minutes, op: ">=", param: max_late_minutes}`` holds for
+    ``late_minutes: 20`` when the parameter is 20, not for ``19``. A missing (None) value on
+    either side makes a comparison false; test for it with ``is_missing``.
+    """
 
-    def const(self, value: Any) -> str:
-        """Bind ``value`` to a fresh name in the generated module and return the name."""
-        name = f"_k{next(self._counter)}"
-        self.constants[name] = value
-        return name
-
-    def temp(self) -> str:
-        """A fresh local name for a walrus temporary."""
-        return f"_t{next(self._counter)}"
-
-    def access(self, path: str) -> tuple[list[str], str]:
-        """Guards and the expression that reads ``path`` from the fact ``f``.
-
-        Optional steps become ``(_t := f.a) is not None`` guards so that a missing object
-        on the way makes the whole condition false instead of raising. This is the one place
-        a field name meets source text: see :meth:`attribute`.
-        """
-        info = field_info(self.model, path)
-        expr, guards = "f", []
-        for part, optional in zip(path.split("."), info.optional_steps, strict=True):
-            expr = self.attribute(expr, part)
-            if optional:
-                name = self.temp()
-                guards.append(f"({name} := {expr}) is not None")
-                expr = name
-        return guards, expr
-
-    def attribute(self, expr: str, name: str) -> str:
-        """The expression reading attribute ``name`` of ``expr``.
-
-        Plain ``expr.name`` only for ASCII identifiers that are not keywords: Python reads
-        any other identifier NFKC-normalised (``ﬁx`` as ``fix``) and a keyword not at all.
-        Every other name is read by an ``attrgetter`` bound as a constant, exactly as spelt.
-        """
-        if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
-            return f"{expr}.{name}"
-        getter = self._getters.get(name)
-        if getter is None:
-            getter = self._getters[name] = self.const(attrgetter(name))
-        return f"{getter}({expr})"
+    kind: Literal["compare"] = "compare"
+    path: str
+    op: CompareOp
 
 
-@dataclass
-class Env:
-    """What the explaining interpreter sees: the fact, ``now`` and the parameter values."""
+class In(_Operand):
+    """Holds when the field's value is one of ``value`` (a list) or the list parameter ``param``.
 
-    fact: Any
-    now: datetime | None
-    params: dict[str, Any]
-    model: type[BaseModel]
-    describe: DescribeContext
+    ``{kind: in, path: kind, value: [personal, special]}`` holds for ``kind: personal``.
+    """
 
-    def get(self, path: str) -> Any:
-        """The value at ``path``, or None when it or any object on the way is missing."""
-        return read_path(self.fact, path)
-
-    def evaluate(self, cond: c.ConditionBase) -> TraceNode:
-        """Evaluate a nested condition, recording an error as data rather than raising."""
-        handler = handler_for(cond)
-        try:
-            return handler.evaluate(cond, self)
-        except Exception as exc:  # a rule that fails is reported in its trace, not raised
-            return TraceNode(
-                cond.kind, handler.describe(cond, "en", self.describe), None, error=repr(exc)
-            )
+    kind: Literal["in"] = "in"
+    path: str
 
 
-@dataclass
-class DescribeContext:
-    """Names fields and shows parameter values for plain-words text."""
+class NotIn(_Operand):
+    """Holds when the field is set and its value is none of the listed values.
 
-    model: type[BaseModel] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    ``{kind: not_in, path: area, param: delivery_areas}`` holds for an address outside them.
+    """
 
-    def label(self, path: str, lang: Lang) -> str:
-        """A field's human name: its model ``title`` (English) or ``zh`` extra, else the path."""
-        if self.model is not None:
-            try:
-                info = _field_definition(self.model, path)
-            except (PolicyError, AttributeError, KeyError):
-                info = None
-            if info is not None:
-                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-                if lang == "zh" and isinstance(extra.get("zh"), str):
-                    return str(extra["zh"])
-                if info.title:
-                    return str(info.title)
-        return path.replace("_", " ").replace(".", " › ")
-
-    def param(self, name: str, lang: Lang) -> str:
-        """A parameter's value in force, in words, with its name for reference."""
-        value = self.params.get(name)
-        shown = show_value(value, lang) if name in self.params else name
-        return f"{shown} ({name})"
+    kind: Literal["not_in"] = "not_in"
+    path: str
 
 
-def _field_definition(model: type[BaseModel], path: str) -> Any:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        inner = field_info(model, part).model
-        if inner is None:
-            return None
-        model = inner
-    name = parts[-1]
-    return model.model_fields.get(name) or model.model_computed_fields[name]
+TextFold = Literal["none", "case", "zh"]
+"""How text is folded before matching: exactly, case-insensitively, or also across
+simplified and traditional Chinese (``zh`` implies ``case``)."""
 
 
-def show_value(value: Any, lang: Lang = "en") -> str:
-    """A literal or parameter value as a person reads it."""
-    if isinstance(value, WallDuration | BusinessDuration):
-        return value.describe(lang)
-    if isinstance(value, timedelta):
-        return WallDuration(value).describe(lang)
-    if isinstance(value, bool):
-        return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
-    if isinstance(value, list | tuple | frozenset | set):
-        items = sorted(value, key=str) if isinstance(value, frozenset | set) else value
-        return ", ".join(show_value(v, lang) for v in items)
-    if isinstance(value, str):
-        return f"“{value}”"
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    return str(value)
+class Contains(ConditionBase):
+    """Holds when the text at ``path`` (or any line of a list of texts) contains any phrase.
+
+    Phrases come from ``phrases`` or from a list parameter ``param``. With ``fold: zh`` (the
+    default) matching ignores case and the difference between simplified and traditional
+    Chinese: ``{kind: contains, path: transcript, phrases: [这不是我应该做的]}`` holds for a
+    line reading ``這不是我應該做的``.
+    """
+
+    kind: Literal["contains"] = "contains"
+    path: str
+    phrases: list[str] | None = None
+    param: str | None = None
+    fold: TextFold = "zh"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Contains:
+        if (self.phrases is None) == (self.param is None):
+            raise ValueError("contains needs exactly one of 'phrases' or 'param'")
+        if self.phrases is not None and (not self.phrases or any(not p for p in self.phrases)):
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty")
+        return self
 
 
-# --------------------------------------------------------------------------- the table
+class IsSet(ConditionBase):
+    """Holds when the field at ``path`` has a value (is not None / not missing).
+
+    ``{kind: is_set, path: certificate}`` holds for a request carrying a certificate.
+    """
+
+    kind: Literal["is_set"] = "is_set"
+    path: str
 
 
-class KindHandler(Protocol, Generic[CondT]):
-    """What every condition kind provides. See the module docstring."""
+class IsMissing(ConditionBase):
+    """Holds when the field at ``path`` (or any object on the way to it) is None.
 
-    def check(self, cond: CondT, ctx: CheckContext) -> None:
-        """Raise a located :class:`PolicyError` when the condition cannot work."""
+    ``{kind: is_missing, path: approver}`` holds for ``approver: null``.
+    """
 
-    def source(self, cond: CondT, ctx: CompileContext) -> str:
-        """A Python boolean expression over ``f`` and ``now``."""
-
-    def evaluate(self, cond: CondT, env: Env) -> TraceNode:
-        """Interpret the condition, recording the values seen."""
-
-    def describe(self, cond: CondT, lang: Lang, ctx: DescribeContext) -> str:
-        """Plain words."""
-
-    def reads_now(self, cond: CondT) -> bool:
-        """Whether the condition needs ``now``."""
+    kind: Literal["is_missing"] = "is_missing"
+    path: str
 
 
-_HANDLERS: dict[str, KindHandler[Any]] = {}
-_CLASSES: dict[str, type[c.ConditionBase]] = {}
+class Elapsed(ConditionBase):
+    """Compares the time from ``since`` to ``until`` (a datetime field, or ``now`` when omitted)
+    with a duration or a duration parameter.
 
+    ``{kind: elapsed, since: requested_at, until: shift_start, op: "<", duration: 1d}`` holds
+    for a request made 20 hours before the shift, not for one made 30 hours before.
+    """
 
-def register_kind(cls: type[c.ConditionBase], handler: KindHandler[Any]) -> None:
-    """Add a condition kind to the table (its ``kind`` literal is the key)."""
-    kind = cls.model_fields["kind"].default
-    if not isinstance(kind, str):
-        raise TypeError(f"{cls.__name__}.kind must default to its tag string")
-    _HANDLERS[kind] = handler
-    _CLASSES[kind] = cls
+    kind: Literal["elapsed"] = "elapsed"
+    since: str
+    until: str | None = Field(default=None, description="a datetime field; omitted means now")
+    op: CompareOp
+    duration: DurationField | None = None
+    param: str | None = None
 
+    @model_validator(mode="after")
+    def _one_duration(self) -> Elapsed:
+        if (self.duration is None) == (self.param is None):
+            raise ValueError("elapsed needs exactly one of 'duration' or 'param'")
+        return self
 
-def handler_for(cond: c.ConditionBase) -> KindHandler[Any]:
-    """The handler of ``cond``'s kind."""
-    return _HANDLERS[cond.kind]
+    @property
+    def reads_now(self) -> bool:
+        """True when the span ends at ``now``."""
+        return self.until is None
 
-
-def condition_classes() -> Iterator[type[c.ConditionBase]]:
-    """Every registered condition class, in registration order."""
-    return iter(_CLASSES.values())
-
-
-def walk(cond: c.ConditionBase) -> Iterator[c.ConditionBase]:
-    """Every condition in the tree, parents first (iterative)."""
-    stack = [cond]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.children()))
-
-
-# --------------------------------------------------------------------------- wording
-
-_OPS_EN = {
-    "==": "is",
-    "!=": "is not",
-    "<": "is less than",
-    "<=": "is at most",
-    ">": "is more than",
-    ">=": "is at least",
-}
-_OPS_ZH = {"==": "等于", "!=": "不等于", "<": "小于", "<=": "不超过", ">": "大于", ">=": "不少于"}
-_SPAN_EN = {
-    "==": "exactly",
-    "!=": "other than",
-    "<": "less than",
-    "<=": "at most",
-    ">": "more than",
-    ">=": "at least",
-}
-_SPAN_ZH = {"==": "恰好", "!=": "不是", "<": "不足", "<=": "不超过", ">": "超过", ">=": "至少"}
-_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_PY_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": lambda a, b: bool(a == b),
-    "!=": lambda a, b: bool(a != b),
-    "<": lambda a, b: bool(a < b),
-    "<=": lambda a, b: bool(a <= b),
-    ">": lambda a, b: bool(a > b),
-    ">=": lambda a, b: bool(a >= b),
-}
-_ORDERED = {"number", "datetime", "date", "time", "duration"}
-
-
-def _join(parts: list[str], word: str) -> str:
-    return "(" + f" {word} ".join(parts) + ")" if parts else ("True" if word == "and" else "False")
 
 
 # --------------------------------------------------------------------------- boolean kinds
@@ -335,18 +257,18 @@ def _join(parts: list[str], word: str) -> str:
 class _JunctionHandler:
     """``all`` and ``any``: one short-circuiting handler, told which result stops it."""
 
-    def __init__(self, kind: str, word: str, stops_on: bool, words: dict[Lang, tuple[str, str]]) -> None:
-        # words[lang] = (text for an empty list, heading for the parts)
-        self.kind, self.word, self.stops_on, self.words = kind, word, stops_on, words
+    def __init__(self, kind: str, word: str, stops_on: bool, wording: dict[Lang, tuple[str, str]]) -> None:
+        # wording[lang] = (text for an empty list, heading for the parts)
+        self.kind, self.word, self.stops_on, self.wording = kind, word, stops_on, wording
 
-    def check(self, cond: c.All | c.Any_, ctx: CheckContext) -> None:
+    def check(self, cond: All | Any_, ctx: CheckContext) -> None:
         for index, child in enumerate(cond.of):
             handler_for(child).check(child, ctx.at("of", index))
 
-    def source(self, cond: c.All | c.Any_, ctx: CompileContext) -> str:
-        return _join([handler_for(x).source(x, ctx) for x in cond.of], self.word)
+    def source(self, cond: All | Any_, ctx: CompileContext) -> str:
+        return join([handler_for(x).source(x, ctx) for x in cond.of], self.word)
 
-    def evaluate(self, cond: c.All | c.Any_, env: Env) -> TraceNode:
+    def evaluate(self, cond: All | Any_, env: Env) -> TraceNode:
         children, result = [], not self.stops_on
         for child in cond.of:
             if result is self.stops_on:
@@ -357,34 +279,54 @@ class _JunctionHandler:
             result = node.result is True
         return TraceNode(self.kind, self.describe(cond, "en", env.describe), result, children=tuple(children))
 
-    def describe(self, cond: c.All | c.Any_, lang: Lang, ctx: DescribeContext) -> str:
-        empty, heading = self.words[lang]
+    def describe(self, cond: All | Any_, lang: Lang, ctx: DescribeContext) -> str:
+        empty, heading = self.wording[lang]
         return heading if cond.of else empty
 
-    def reads_now(self, cond: c.All | c.Any_) -> bool:
+    def reads_now(self, cond: All | Any_) -> bool:
         return any(handler_for(x).reads_now(x) for x in cond.of)
+
+    def words(self, cond: All | Any_, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
+        """The parts joined into one phrase, bracketed when nested ("a and (b or c)")."""
+        if not cond.of:
+            return self.describe(cond, lang, ctx)
+        if len(cond.of) == 1:
+            return words(cond.of[0], lang, ctx, nested=nested)
+        parts = [words(child, lang, ctx, nested=True) for child in cond.of]
+        glue = {"all": {"zh": "，且", "en": " and "}, "any": {"zh": "，或", "en": " or "}}[self.kind]
+        joined = glue[lang].join(parts)
+        return f"({joined})" if nested else joined
 
 
 class _NotHandler:
-    def check(self, cond: c.Not, ctx: CheckContext) -> None:
+    def check(self, cond: Not, ctx: CheckContext) -> None:
         handler_for(cond.condition).check(cond.condition, ctx.at("condition"))
 
-    def source(self, cond: c.Not, ctx: CompileContext) -> str:
+    def source(self, cond: Not, ctx: CompileContext) -> str:
         return f"(not {handler_for(cond.condition).source(cond.condition, ctx)})"
 
-    def evaluate(self, cond: c.Not, env: Env) -> TraceNode:
+    def evaluate(self, cond: Not, env: Env) -> TraceNode:
         node = env.evaluate(cond.condition)
         result = None if node.result is None else not node.result
         return TraceNode("not", self.describe(cond, "en", env.describe), result, children=(node,))
 
-    def describe(self, cond: c.Not, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: Not, lang: Lang, ctx: DescribeContext) -> str:
         return "not:" if lang == "en" else "并非："
 
-    def reads_now(self, cond: c.Not) -> bool:
+    def reads_now(self, cond: Not) -> bool:
         return handler_for(cond.condition).reads_now(cond.condition)
 
+    def words(self, cond: Not, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
+        """The positive opposite where the negated kind offers one ("not is_set": missing)."""
+        negated = optional_method(cond.condition, "negated")
+        positive = negated(cond.condition) if negated is not None else None
+        if positive is not None:
+            return words(positive, lang, ctx, nested=nested)
+        inner = words(cond.condition, lang, ctx, nested=True)
+        return f"并非{inner}" if lang == "zh" else f"not {inner}"
 
-def _skipped(cond: c.ConditionBase, env: Env) -> TraceNode:
+
+def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
     return TraceNode(cond.kind, handler_for(cond).describe(cond, "en", env.describe), None)
 
 
@@ -473,14 +415,14 @@ def _check_comparable(
             f"cannot compare {left.path} ({left.describe()}) with {what} ({right_kind})",
             path=left.path,
         )
-    if op not in ("==", "!=") and left.kind not in _ORDERED:
+    if op not in ("==", "!=") and left.kind not in ORDERED:
         raise ctx.fail(
             f"{left.path} is {left.kind}; only == and != apply to it (got {op})", path=left.path
         )
 
 
 class _CompareHandler:
-    def check(self, cond: c.Compare, ctx: CheckContext) -> None:
+    def check(self, cond: Compare, ctx: CheckContext) -> None:
         left = ctx.field(cond.path)
         if cond.field is not None:
             right = ctx.field(cond.field, at="field")
@@ -500,21 +442,21 @@ class _CompareHandler:
                 raise exc.located(loc=(*ctx.loc, "value")) from None
             _check_comparable(left, left.kind, cond.op, ctx, "a literal")
 
-    def _rhs(self, cond: c.Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
+    def _rhs(self, cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
         if cond.param is not None:
             return _plain(params[cond.param])
         return coerce_literal(field_info(model, cond.path), cond.value)
 
-    def source(self, cond: c.Compare, ctx: CompileContext) -> str:
+    def source(self, cond: Compare, ctx: CompileContext) -> str:
         guards, left = ctx.access(cond.path)
         if cond.field is not None:
             right_guards, right = ctx.access(cond.field)
             guards = guards + right_guards
         else:
             right = ctx.const(self._rhs(cond, ctx.params, ctx.model))
-        return _join([*guards, f"{left} {cond.op} {right}"], "and")
+        return join([*guards, f"{left} {cond.op} {right}"], "and")
 
-    def evaluate(self, cond: c.Compare, env: Env) -> TraceNode:
+    def evaluate(self, cond: Compare, env: Env) -> TraceNode:
         left = env.get(cond.path)
         right = (
             env.get(cond.field)
@@ -526,11 +468,11 @@ class _CompareHandler:
             values[cond.field] = right
         elif cond.param is not None:
             values[cond.param] = right
-        result = left is not None and right is not None and _PY_OPS[cond.op](left, right)
+        result = left is not None and right is not None and PY_OPS[cond.op](left, right)
         return TraceNode("compare", self.describe(cond, "en", env.describe), result, values)
 
-    def describe(self, cond: c.Compare, lang: Lang, ctx: DescribeContext) -> str:
-        ops = _OPS_ZH if lang == "zh" else _OPS_EN
+    def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
+        ops = OPS_ZH if lang == "zh" else OPS_EN
         left = ctx.label(cond.path, lang)
         if cond.field is not None:
             right = ctx.label(cond.field, lang)
@@ -542,8 +484,21 @@ class _CompareHandler:
             return f"{left}{ops[cond.op]}{right}"
         return f"{left} {ops[cond.op]} {right}"
 
-    def reads_now(self, cond: c.Compare) -> bool:
+    def reads_now(self, cond: Compare) -> bool:
         return False
+
+    def negated(self, cond: Compare) -> Compare:
+        """The comparison meaning ``not cond`` ("not (approved is yes)": "approved is no")."""
+        if isinstance(cond.value, bool) and cond.op in ("==", "!="):
+            return cond.model_copy(update={"value": not cond.value})
+        return cond.model_copy(update={"op": NEGATED_OP[cond.op]})
+
+    def constraints(self, cond: Compare, params: dict[str, Any]) -> list[Constraint]:
+        """A bound on the field when compared with a literal or a parameter."""
+        if cond.field is not None:
+            return []
+        value = params.get(cond.param) if cond.param is not None else cond.value
+        return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
 
 
 def _plain(value: Any) -> Any:
@@ -557,7 +512,7 @@ class _MembershipHandler:
     def __init__(self, negate: bool) -> None:
         self.negate = negate
 
-    def check(self, cond: c.In | c.NotIn, ctx: CheckContext) -> None:
+    def check(self, cond: In | NotIn, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
         if info.is_collection or info.kind not in ("text", "number"):
             raise ctx.fail(
@@ -585,17 +540,17 @@ class _MembershipHandler:
             except PolicyError as exc:
                 raise exc.located(loc=(*ctx.loc, "value", index)) from None
 
-    def _values(self, cond: c.In | c.NotIn, params: dict[str, Any]) -> frozenset[Any]:
+    def _values(self, cond: In | NotIn, params: dict[str, Any]) -> frozenset[Any]:
         return frozenset(params[cond.param] if cond.param is not None else cond.value)
 
-    def source(self, cond: c.In | c.NotIn, ctx: CompileContext) -> str:
+    def source(self, cond: In | NotIn, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
         values = ctx.const(self._values(cond, ctx.params))
         op = "not in" if self.negate else "in"
         # an optional value has a guard, so a missing one is false for both in and not_in
-        return _join([*guards, f"{expr} {op} {values}"], "and")
+        return join([*guards, f"{expr} {op} {values}"], "and")
 
-    def evaluate(self, cond: c.In | c.NotIn, env: Env) -> TraceNode:
+    def evaluate(self, cond: In | NotIn, env: Env) -> TraceNode:
         value = env.get(cond.path)
         values = self._values(cond, env.params)
         result = value is not None and ((value not in values) if self.negate else (value in values))
@@ -603,7 +558,7 @@ class _MembershipHandler:
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
         )
 
-    def describe(self, cond: c.In | c.NotIn, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: In | NotIn, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = (
             ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.value, lang)
@@ -612,12 +567,25 @@ class _MembershipHandler:
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
 
-    def reads_now(self, cond: c.In | c.NotIn) -> bool:
+    def reads_now(self, cond: In | NotIn) -> bool:
         return False
+
+    def negated(self, cond: In | NotIn) -> NotIn | None:
+        """``not in`` for ``in``."""
+        if self.negate:
+            return None
+        return NotIn(path=cond.path, value=cond.value, param=cond.param)
+
+    def constraints(self, cond: In | NotIn, params: dict[str, Any]) -> list[Constraint]:
+        """The values the field is allowed (``in``) or refused (``not_in``)."""
+        values = params.get(cond.param) if cond.param is not None else cond.value
+        if cond.field is not None or not isinstance(values, list | tuple | set | frozenset):
+            return []
+        return [Constraint(cond.path, "not in" if self.negate else "in", values, "")]
 
 
 class _ContainsHandler:
-    def check(self, cond: c.Contains, ctx: CheckContext) -> None:
+    def check(self, cond: Contains, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
         if info.kind != "text":
             raise ctx.fail(
@@ -627,19 +595,19 @@ class _ContainsHandler:
         if cond.param is not None:
             ctx.param(cond.param, "str_list", "str")
 
-    def matcher(self, cond: c.Contains, params: dict[str, Any]) -> TextMatcher:
+    def matcher(self, cond: Contains, params: dict[str, Any]) -> TextMatcher:
         """The compiled matcher for ``cond`` with these parameter values."""
         phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
         return TextMatcher(tuple(str(p) for p in phrases), cond.fold)
 
-    def source(self, cond: c.Contains, ctx: CompileContext) -> str:
+    def source(self, cond: Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
         matcher = ctx.const(self.matcher(cond, ctx.params))
-        return _join([*guards, f"{matcher}({expr})"], "and")
+        return join([*guards, f"{matcher}({expr})"], "and")
 
-    def evaluate(self, cond: c.Contains, env: Env) -> TraceNode:
+    def evaluate(self, cond: Contains, env: Env) -> TraceNode:
         value = env.get(cond.path)
         found = self.matcher(cond, env.params).find(value) if value is not None else None
         values: dict[str, Any] = {cond.path: value}
@@ -649,7 +617,7 @@ class _ContainsHandler:
             "contains", self.describe(cond, "en", env.describe), found is not None, values
         )
 
-    def describe(self, cond: c.Contains, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = (
             ctx.param(cond.param, lang)
@@ -660,7 +628,7 @@ class _ContainsHandler:
             return f"{label}包含以下任一用语：{listed}"
         return f"{label} contains any of {listed}"
 
-    def reads_now(self, cond: c.Contains) -> bool:
+    def reads_now(self, cond: Contains) -> bool:
         return False
 
 
@@ -668,34 +636,42 @@ class _PresenceHandler:
     def __init__(self, want_set: bool) -> None:
         self.want_set = want_set
 
-    def check(self, cond: c.IsSet | c.IsMissing, ctx: CheckContext) -> None:
+    def check(self, cond: IsSet | IsMissing, ctx: CheckContext) -> None:
         ctx.field(cond.path)
 
-    def source(self, cond: c.IsSet | c.IsMissing, ctx: CompileContext) -> str:
+    def source(self, cond: IsSet | IsMissing, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
         del expr  # only the guards matter: a required field is always present
-        present = _join(guards, "and")
+        present = join(guards, "and")
         return present if self.want_set else f"(not {present})"
 
-    def evaluate(self, cond: c.IsSet | c.IsMissing, env: Env) -> TraceNode:
+    def evaluate(self, cond: IsSet | IsMissing, env: Env) -> TraceNode:
         value = env.get(cond.path)
         result = (value is not None) == self.want_set
         return TraceNode(
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
         )
 
-    def describe(self, cond: c.IsSet | c.IsMissing, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: IsSet | IsMissing, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         if lang == "zh":
             return f"{label}{'已填写' if self.want_set else '未填写'}"
         return f"{label} is {'given' if self.want_set else 'missing'}"
 
-    def reads_now(self, cond: c.IsSet | c.IsMissing) -> bool:
+    def reads_now(self, cond: IsSet | IsMissing) -> bool:
         return False
+
+    def negated(self, cond: IsSet | IsMissing) -> IsSet | IsMissing:
+        """``is_missing`` for ``is_set`` and back."""
+        return IsSet(path=cond.path) if not self.want_set else IsMissing(path=cond.path)
+
+    def constraints(self, cond: IsSet | IsMissing, params: dict[str, Any]) -> list[Constraint]:
+        """The field given, or missing."""
+        return [Constraint(cond.path, "given" if self.want_set else "missing", None, "")]
 
 
 class _ElapsedHandler:
-    def check(self, cond: c.Elapsed, ctx: CheckContext) -> None:
+    def check(self, cond: Elapsed, ctx: CheckContext) -> None:
         for name, path in (("since", cond.since), ("until", cond.until)):
             if path is None:
                 continue
@@ -716,10 +692,10 @@ class _ElapsedHandler:
                 at=("duration" if cond.param is None else "param",),
             )
 
-    def _duration(self, cond: c.Elapsed, params: dict[str, Any]) -> Any:
+    def _duration(self, cond: Elapsed, params: dict[str, Any]) -> Any:
         return cond.duration if cond.param is None else params[cond.param]
 
-    def source(self, cond: c.Elapsed, ctx: CompileContext) -> str:
+    def source(self, cond: Elapsed, ctx: CompileContext) -> str:
         guards, start = ctx.access(cond.since)
         if cond.until is None:
             end = "now"
@@ -728,9 +704,9 @@ class _ElapsedHandler:
             guards = guards + end_guards
         limit = ctx.const(_plain(self._duration(cond, ctx.params)))
         utc = ctx.const(ensure_aware)  # instants in UTC: 24 h is 24 h across a DST change
-        return _join([*guards, f"({utc}({end}) - {utc}({start})) {cond.op} {limit}"], "and")
+        return join([*guards, f"({utc}({end}) - {utc}({start})) {cond.op} {limit}"], "and")
 
-    def evaluate(self, cond: c.Elapsed, env: Env) -> TraceNode:
+    def evaluate(self, cond: Elapsed, env: Env) -> TraceNode:
         start = env.get(cond.since)
         end = env.now if cond.until is None else env.get(cond.until)
         limit = _plain(self._duration(cond, env.params))
@@ -742,11 +718,11 @@ class _ElapsedHandler:
         return TraceNode(
             "elapsed",
             self.describe(cond, "en", env.describe),
-            _PY_OPS[cond.op](span, limit),
+            PY_OPS[cond.op](span, limit),
             values,
         )
 
-    def describe(self, cond: c.Elapsed, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: Elapsed, lang: Lang, ctx: DescribeContext) -> str:
         since = ctx.label(cond.since, lang)
         until = (
             ctx.label(cond.until, lang)
@@ -759,26 +735,38 @@ class _ElapsedHandler:
             else show_value(cond.duration, lang)
         )
         if lang == "zh":
-            return f"从{since}到{until}{_SPAN_ZH[cond.op]}{amount}"
-        return f"{_SPAN_EN[cond.op]} {amount} from {since} to {until}"
+            return f"从{since}到{until}{SPAN_ZH[cond.op]}{amount}"
+        return f"{SPAN_EN[cond.op]} {amount} from {since} to {until}"
 
-    def reads_now(self, cond: c.Elapsed) -> bool:
+    def reads_now(self, cond: Elapsed) -> bool:
         return cond.until is None
 
+    def waits(self, cond: Elapsed, params: dict[str, Any]) -> Any:
+        """The duration the rule waits for (documents order escalations by it): only a lower
+        bound on the time elapsed until now delays a step; an upper bound (``< 2d``) only ends
+        the step's window."""
+        if not (cond.reads_now and cond.op in (">", ">=")):
+            return None
+        return cond.duration if cond.param is None else params.get(cond.param)
 
-register_kind(c.All, _JunctionHandler("all", "and", False, {"en": ("always", "all of:"), "zh": ("总是", "同时满足：")}))
-register_kind(c.Any_, _JunctionHandler("any", "or", True, {"en": ("never", "any of:"), "zh": ("从不", "满足其一：")}))
-register_kind(c.Not, _NotHandler())
-register_kind(c.Compare, _CompareHandler())
-register_kind(c.In, _MembershipHandler(negate=False))
-register_kind(c.NotIn, _MembershipHandler(negate=True))
-register_kind(c.Contains, _ContainsHandler())
-register_kind(c.IsSet, _PresenceHandler(want_set=True))
-register_kind(c.IsMissing, _PresenceHandler(want_set=False))
-register_kind(c.Elapsed, _ElapsedHandler())
+    def negated(self, cond: Elapsed) -> Elapsed:
+        """The opposite comparison of the same span."""
+        return cond.model_copy(update={"op": NEGATED_OP[cond.op]})
 
-# Extension kinds register themselves on import; the union of kinds is built after this.
-from csrules._policy.kinds import time as _time_kinds  # noqa: E402
-from csrules._policy.kinds import window as _window_kinds  # noqa: E402
+    def constraints(self, cond: Elapsed, params: dict[str, Any]) -> list[Constraint]:
+        """A bound on the span from ``since`` to ``until``."""
+        value = cond.duration if cond.param is None else params.get(cond.param)
+        subject = f"elapsed from {cond.since} to {cond.until or 'now'}"
+        return [Constraint(subject, cond.op, value, cond.param or str(cond.duration))]
 
-del _time_kinds, _window_kinds
+
+register_kind(All, _JunctionHandler("all", "and", False, {"en": ("always", "all of:"), "zh": ("总是", "同时满足：")}))
+register_kind(Any_, _JunctionHandler("any", "or", True, {"en": ("never", "any of:"), "zh": ("从不", "满足其一：")}))
+register_kind(Not, _NotHandler())
+register_kind(Compare, _CompareHandler())
+register_kind(In, _MembershipHandler(negate=False))
+register_kind(NotIn, _MembershipHandler(negate=True))
+register_kind(Contains, _ContainsHandler())
+register_kind(IsSet, _PresenceHandler(want_set=True))
+register_kind(IsMissing, _PresenceHandler(want_set=False))
+register_kind(Elapsed, _ElapsedHandler())

@@ -25,15 +25,12 @@ generated module; :meth:`evaluate` recomputes the answer step by step for the tr
 
 from __future__ import annotations
 
-import operator
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -44,22 +41,25 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._policy.kinds.core import (
-    _PY_OPS,
-    _SPAN_EN,
-    _SPAN_ZH,
+from csrules._policy.errors import CheckedModel
+from csrules._policy.kinds.base import (
+    PY_OPS,
+    SPAN_EN,
+    SPAN_ZH,
     CheckContext,
+    CompareOp,
     CompileContext,
+    ConditionBase,
     DescribeContext,
     Env,
     Lang,
-    _join,
+    join,
     register_kind,
     show_value,
 )
-from csrules._policy.kinds.nodes import CompareOp, ConditionBase
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
+from csrules._time.clock import in_daily_window, parse_clock
 from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
 from csrules._time.duties import Recurrence, parse_recurrence
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar, get_shift_pattern
@@ -80,35 +80,11 @@ __all__ = [
     "WithinHours",
 ]
 
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
-_INSTANT_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _BEFORE_EN = {"<": "before", "<=": "no later than", ">": "after", ">=": "at or after"}
 _BEFORE_ZH = {"<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"}
 
 
 # --------------------------------------------------------------------------- shared parts
-
-
-def parse_clock(value: object) -> time:
-    """A local clock time from ``"12:00"``, ``"9:30"``, ``"23:59:59"`` or a :class:`time`.
-
-    >>> parse_clock("9:30")
-    datetime.time(9, 30)
-    """
-    if isinstance(value, time):
-        return value.replace(tzinfo=None)
-    if isinstance(value, str):
-        match = _CLOCK.match(value)
-        if match:
-            hour, minute, second = (int(part or 0) for part in match.groups())
-            if hour < 24 and minute < 60 and second < 60:
-                return time(hour, minute, second)
-    raise ValueError(f'a time of day must read like "12:00" or "09:30:15" (got {value!r})')
 
 
 def _clock_input(value: Any) -> Any:
@@ -121,7 +97,7 @@ DayShift = Annotated[StrictInt, Field(ge=-MAX_DURATION.days, le=MAX_DURATION.day
 """A whole number of days to move a date by, within the longest duration a policy may give."""
 
 
-class ClockRef(BaseModel):
+class ClockRef(CheckedModel):
     """A time of day: a literal (``"12:00"``), a ``time`` parameter (``{param: cutoff}``) or a
     ``time`` field of the fact (``{field: customer.rest_from}``).
 
@@ -323,7 +299,7 @@ class _NoticeTest:
     def __init__(
         self, op: str, duration: WallDuration | BusinessDuration, calendar: BusinessCalendar | None
     ) -> None:
-        self.op = _PY_OPS[op]
+        self.op = PY_OPS[op]
         self.duration = duration
         self.delta = duration.delta if isinstance(duration, WallDuration) else None
         self.calendar = calendar
@@ -367,7 +343,7 @@ class _NoticeHandler:
             more, end = ctx.access(cond.until)
             guards = guards + more
         test = ctx.const(self._test(cond, ctx.params))
-        return _join([*guards, f"{test}({start}, {end})"], "and")
+        return join([*guards, f"{test}({start}, {end})"], "and")
 
     def evaluate(self, cond: Notice, env: Env) -> TraceNode:
         start = env.get(cond.since)
@@ -381,14 +357,14 @@ class _NoticeHandler:
         if test.delta is not None:
             span = finish - begin
             values["elapsed"] = span
-            result = _PY_OPS[cond.op](span, test.delta)
+            result = PY_OPS[cond.op](span, test.delta)
         else:
             assert test.calendar is not None
             reached = test.calendar.add(begin, test.duration)
             values[f"{test.duration} after {cond.since}"] = reached
             if begin <= finish:
                 values["working time"] = test.calendar.elapsed(begin, finish)
-            result = _PY_OPS[cond.op](finish, reached)
+            result = PY_OPS[cond.op](finish, reached)
         return TraceNode("notice", text, result, values)
 
     def describe(self, cond: Notice, lang: Lang, ctx: DescribeContext) -> str:
@@ -397,12 +373,12 @@ class _NoticeHandler:
         where = "" if cond.calendar is None else _in_zone(None, cond.calendar, lang)
         if cond.until is None:
             if lang == "zh":
-                return f"自{since}起已过{_SPAN_ZH[cond.op]}{amount}{where}"
-            return f"{_SPAN_EN[cond.op]} {amount} have passed since {since}{where}"
+                return f"自{since}起已过{SPAN_ZH[cond.op]}{amount}{where}"
+            return f"{SPAN_EN[cond.op]} {amount} have passed since {since}{where}"
         until = ctx.label(cond.until, lang)
         if lang == "zh":
-            return f"{since}比{until}提前{_SPAN_ZH[cond.op]}{amount}{where}"
-        return f"{since} is {_SPAN_EN[cond.op]} {amount} ahead of {until}{where}"
+            return f"{since}比{until}提前{SPAN_ZH[cond.op]}{amount}{where}"
+        return f"{since} is {SPAN_EN[cond.op]} {amount} ahead of {until}{where}"
 
     def reads_now(self, cond: Notice) -> bool:
         return cond.until is None
@@ -470,7 +446,7 @@ class _TimeOfDayTest:
     __slots__ = ("calendar", "days", "op", "pattern", "working_days", "zone")
 
     def __init__(self, cond: TimeOfDay) -> None:
-        self.op = _INSTANT_OPS[cond.op]
+        self.op = PY_OPS[cond.op]
         self.zone = _zone(cond.tz, cond.calendar, cond.shifts)
         self.calendar = None if cond.calendar is None else get_calendar(cond.calendar)
         self.pattern = None if cond.shifts is None else get_shift_pattern(cond.shifts)
@@ -540,7 +516,7 @@ class _TimeOfDayHandler:
             more, agent = ctx.access(cond.agent)
             guards += more
         test = ctx.const(_TimeOfDayTest(cond))
-        return _join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
+        return join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
 
     def evaluate(self, cond: TimeOfDay, env: Env) -> TraceNode:
         instant = env.get(cond.path)
@@ -559,7 +535,7 @@ class _TimeOfDayHandler:
         cutoff = test.cutoff(on, clock, agent)
         values["date"] = test.day(on, agent)
         values["cutoff"] = cutoff.astimezone(test.zone)
-        result = _INSTANT_OPS[cond.op](_aware(instant, cond.path), cutoff)
+        result = PY_OPS[cond.op](_aware(instant, cond.path), cutoff)
         return TraceNode("time_of_day", text, result, values)
 
     def describe(self, cond: TimeOfDay, lang: Lang, ctx: DescribeContext) -> str:
@@ -669,7 +645,7 @@ class _CalendarPathHandler:
     def source(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
         test = ctx.const(self.test_for(get_calendar(cond.calendar)))
-        return _join([*guards, f"{test}({value})"], "and")
+        return join([*guards, f"{test}({value})"], "and")
 
     def reads_now(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours) -> bool:
         return False
@@ -834,7 +810,7 @@ class _NightHandler:
             more, agent = ctx.access(cond.agent)
             guards = guards + more
         test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
-        return _join([*guards, f"{test}({value}, {agent})"], "and")
+        return join([*guards, f"{test}({value}, {agent})"], "and")
 
     def evaluate(self, cond: NightShift, env: Env) -> TraceNode:
         value = env.get(cond.path)
@@ -898,10 +874,7 @@ class _WindowTest:
         return ensure_aware(instant, "path").astimezone(self.zone).time()
 
     def __call__(self, instant: datetime, start: time, end: time) -> bool:
-        clock = self.local(instant)
-        if start <= end:
-            return start <= clock < end
-        return clock >= start or clock < end
+        return in_daily_window(self.local(instant), start, end)
 
     def __repr__(self) -> str:
         return f"<daily window in {self.zone}>"
@@ -922,7 +895,7 @@ class _WithinHandler:
         more, end = cond.end.source(ctx)
         guards += more
         test = ctx.const(_WindowTest(_zone(cond.tz, cond.calendar)))
-        return _join([*guards, f"{test}({value}, {start}, {end})"], "and")
+        return join([*guards, f"{test}({value}, {start}, {end})"], "and")
 
     def evaluate(self, cond: WithinHours, env: Env) -> TraceNode:
         value = env.get(cond.path)
@@ -933,9 +906,7 @@ class _WithinHandler:
             return TraceNode("within_hours", text, False, values)
         local = _WindowTest(_zone(cond.tz, cond.calendar)).local(value)
         values["local time"] = local
-        # Interpreted independently of the compiled test: time since the window opened.
-        length = (_micros(end) - _micros(start)) % _DAY_MICROS
-        result = (_micros(local) - _micros(start)) % _DAY_MICROS < length
+        result = in_daily_window(local, start, end)
         return TraceNode("within_hours", text, result, values)
 
     def describe(self, cond: WithinHours, lang: Lang, ctx: DescribeContext) -> str:
@@ -1009,7 +980,7 @@ class _RecurringTest:
         self.zone = _zone(cond.tz, cond.calendar)
         self.clock = cond.recurrence.at or time.max
         self.same_day = cond.op in ("==", "!=")
-        self.op = _PY_OPS[cond.op]
+        self.op = PY_OPS[cond.op]
         self.cache: dict[date, date] = {}
 
     def due_date(self, day: date) -> date:
@@ -1058,7 +1029,7 @@ class _RecurringHandler:
             more, start = ctx.access(cond.period_start)
             guards = guards + more
         test = ctx.const(_RecurringTest(cond))
-        return _join([*guards, f"{test}({instant}, {start})"], "and")
+        return join([*guards, f"{test}({instant}, {start})"], "and")
 
     def evaluate(self, cond: Recurring, env: Env) -> TraceNode:
         instant = env.get(cond.path)
@@ -1075,11 +1046,11 @@ class _RecurringHandler:
         if test.same_day:
             local = test.local(instant)
             values["local date"] = local
-            result = _PY_OPS[cond.op](local, due)
+            result = PY_OPS[cond.op](local, due)
         else:
             deadline = _at(due, test.clock, test.zone).astimezone(test.zone)
             values["due"] = deadline
-            result = _PY_OPS[cond.op](_aware(instant, cond.path), deadline)
+            result = PY_OPS[cond.op](_aware(instant, cond.path), deadline)
         return TraceNode("recurring", text, result, values)
 
     def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
@@ -1100,13 +1071,6 @@ class _RecurringHandler:
 
     def reads_now(self, cond: Recurring) -> bool:
         return False
-
-
-_DAY_MICROS = 86_400_000_000
-
-
-def _micros(clock: time) -> int:
-    return ((clock.hour * 60 + clock.minute) * 60 + clock.second) * 1_000_000 + clock.microsecond
 
 
 def _clock_or(clock: time | None) -> str:

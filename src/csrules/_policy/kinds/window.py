@@ -18,21 +18,21 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     StrictInt,
-    TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
-from csrules._policy.kinds.core import (
+from csrules._policy.errors import CheckedModel
+from csrules._policy.kinds.base import (
+    PY_OPS,
     CheckContext,
     CompileContext,
+    Condition,
+    ConditionBase,
     DescribeContext,
     Env,
     Lang,
@@ -41,7 +41,6 @@ from csrules._policy.kinds.core import (
     show_value,
     walk,
 )
-from csrules._policy.kinds.nodes import ConditionBase
 from csrules._policy.trace import TraceNode
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration
 from csrules.exceptions import PolicyError
@@ -61,7 +60,7 @@ CalendarUnit = Literal["day", "week", "month", "year"]
 """The calendar periods a window can follow."""
 
 
-class Window(BaseModel):
+class Window(CheckedModel):
     """Which earlier events count: those in the same calendar period as the current event
     (``{calendar: month}``), or those within a rolling span before it (``{rolling: 30d}``,
     or ``{param: swap_window}`` naming a duration parameter).
@@ -105,34 +104,14 @@ class Window(BaseModel):
         return f"{span}内" if lang == "zh" else f"within {span}"
 
 
-_ADAPTER: list[TypeAdapter[Any]] = []
-
-
-def _condition(value: Any) -> Any:
-    """Parse a nested condition with the full union of kinds (built after this module)."""
-    if isinstance(value, ConditionBase):
-        return value
-    if not _ADAPTER:
-        from csrules._policy.model import Condition
-
-        _ADAPTER.append(TypeAdapter(Condition))
-    try:
-        return _ADAPTER[0].validate_python(value)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(condition)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValueError(f"invalid nested condition: {problems}") from None
-
-
-NestedCondition = Annotated[Any, BeforeValidator(_condition)]
+NestedCondition = Condition
 """A condition inside a window kind (any registered kind)."""
 
 
 class _Windowed(ConditionBase):
     """Shared fields: the events that count (``match``) and their time field (``at``)."""
 
-    match: NestedCondition
+    match: Condition
     at: str = "at"
     window: Window | None = None
 
@@ -202,7 +181,7 @@ class InARow(ConditionBase):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["in_a_row"] = "in_a_row"
-    match: NestedCondition
+    match: Condition
     times: StrictInt | None = 2
     param: str | None = None
 
@@ -241,7 +220,7 @@ class StillOpen(ConditionBase):
     since: str
     after: DurationField | None = None
     param: str | None = None
-    closed: NestedCondition
+    closed: Condition
 
     @model_validator(mode="after")
     def _one_duration(self) -> StillOpen:
@@ -392,7 +371,7 @@ class _CountHandler(_WindowedHandler):
     def evaluate(self, cond: Count, env: Env) -> TraceNode:
         count = _value_of(cond)
         limit = cond.value if cond.param is None else env.params[cond.param]
-        result = bool(_OPS[cond.op](count, limit))
+        result = PY_OPS[cond.op](count, limit)
         return TraceNode("count", self.describe(cond, "en", env.describe), result,
                          {"count": count, "limit": limit})
 
@@ -488,14 +467,14 @@ class _StillOpenHandler:
             return f"自{since}起{after}后仍未结案"
         return f"still open {after} after {since}"
 
+    def waits(self, cond: StillOpen, params: dict[str, Any]) -> Any:
+        """The duration an item may stay open (documents order escalations by it)."""
+        return cond.after if cond.param is None else params.get(cond.param)
+
     def reads_now(self, cond: StillOpen) -> bool:
         return True
 
 
-_OPS: dict[str, Any] = {
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-}
 
 register_kind(Count, _CountHandler())
 register_kind(Nth, _NthHandler())

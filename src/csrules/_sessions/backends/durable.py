@@ -57,8 +57,8 @@ from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator
 from csrules._policy.facts import _strip_optional, field_info, path_getter
-from csrules._policy.kinds.core import coerce_literal
-from csrules._policy.kinds.nodes import ConditionBase, Not
+from csrules._policy.kinds.base import ConditionBase
+from csrules._policy.kinds.core import Not, coerce_literal
 from csrules._sessions.backends.base import Backend, Match, TickItem, TickPosition
 from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, session_generator

@@ -30,8 +30,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csrules._engine.engine import Engine
 from csrules._policy.facts import FieldInfo, _strip_optional, field_info
-from csrules._policy.kinds import nodes as c
-from csrules._policy.kinds.core import coerce_literal, handler_for, show_value
+from csrules._policy.kinds import core as c
+from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value
+from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
 from csrules._testing.strategies import (
@@ -468,18 +469,20 @@ register_boundaries("elapsed", _elapsed)
 # --------------------------------------------------------------------------- steering
 
 
-def probes_for(cond: c.ConditionBase, ctx: BoundaryContext) -> list[Probe]:
-    """The probes of one leaf condition (none when its kind has no deriver).
+def probes_for(cond: ConditionBase, ctx: BoundaryContext) -> list[Probe]:
+    """The probes of one leaf condition: from its registered deriver, else from its kind
+    handler's ``boundaries(cond, ctx)`` method, else none.
 
     A condition reading a computed field gets none: its value follows from other fields
     and cannot be placed on a threshold directly.
     """
     if any(_through_computed(ctx.model, path) for path in _paths_of(cond)):
         return []
-    return _DERIVERS.get(cond.kind, _generic)(cond, ctx)
+    derive = _DERIVERS.get(cond.kind) or optional_method(cond, "boundaries") or _generic
+    return list(derive(cond, ctx))
 
 
-def _paths_of(cond: c.ConditionBase) -> list[str]:
+def _paths_of(cond: ConditionBase) -> list[str]:
     return [
         value for name in ("path", "field", "since", "until")
         if isinstance(value := getattr(cond, name, None), str)
@@ -497,7 +500,7 @@ def _through_computed(model: type[BaseModel], path: str) -> bool:
     return False
 
 
-def _steer(cond: c.ConditionBase, want: bool, ctx: BoundaryContext) -> Setter | None:
+def _steer(cond: ConditionBase, want: bool, ctx: BoundaryContext) -> Setter | None:
     """A setter making ``cond`` evaluate to ``want`` as far as derivers can tell."""
     children = cond.children()
     if not children:
@@ -522,9 +525,9 @@ def _steer(cond: c.ConditionBase, want: bool, ctx: BoundaryContext) -> Setter | 
     return lambda f: f.choose(setters)(f)
 
 
-def _leaves(cond: c.ConditionBase, at: tuple[int, ...] = ()) -> Iterable[tuple[tuple[int, ...], list[c.ConditionBase]]]:
+def _leaves(cond: ConditionBase, at: tuple[int, ...] = ()) -> Iterable[tuple[tuple[int, ...], list[ConditionBase]]]:
     """Every leaf's node path with its chain of conditions from the root."""
-    stack: list[tuple[tuple[int, ...], list[c.ConditionBase]]] = [(at, [cond])]
+    stack: list[tuple[tuple[int, ...], list[ConditionBase]]] = [(at, [cond])]
     while stack:
         path, chain = stack.pop()
         children = chain[-1].children()

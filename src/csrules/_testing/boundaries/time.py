@@ -27,7 +27,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from csrules._policy.kinds.time import (
-    _DAY_MICROS,
     ClockRef,
     InWorkingHours,
     NightShift,
@@ -39,11 +38,9 @@ from csrules._policy.kinds.time import (
     TimeOfDay,
     WithinHours,
     _at,
-    _micros,
     _RecurringTest,
     _TimeOfDayTest,
     _zone,
-    parse_clock,
 )
 from csrules._testing.boundaries.core import (
     OPS,
@@ -61,6 +58,7 @@ from csrules._testing.boundaries.core import (
 )
 from csrules._testing.strategies import EARLIEST
 from csrules._time.calendar import BusinessCalendar
+from csrules._time.clock import in_daily_window, parse_clock, window_micros
 from csrules._time.durations import BusinessDuration, WallDuration
 from csrules._time.registry import get_calendar, get_shift_pattern
 from csrules._time.shifts import ShiftOccurrence, ShiftPattern
@@ -299,21 +297,12 @@ def _within_hours(cond: WithinHours, ctx: BoundaryContext) -> list[Probe]:
         for sign, shown in _SIDES:
             if start is not None and end is not None:
                 assert fixed is not None
-                holds = _in_window(_shift(fixed, sign * _SECOND), start, end)
+                holds = in_daily_window(_shift(fixed, sign * _SECOND), start, end)
             else:
                 holds = sign >= 0 if edge == "start" else sign < 0
             label = f"{cond.path} local time = {_clock_label(ref, fixed, sign, shown)} (window {edge})"
             probes.append(Probe(label, _window_setter(cond, zone, start, end, edge, sign), holds))
     return probes
-
-
-def _window_length(start: time, end: time) -> int:
-    return (_micros(end) - _micros(start)) % _DAY_MICROS
-
-
-def _in_window(clock: time, start: time, end: time) -> bool:
-    """Whether ``clock`` lies in the daily window ``[start, end)``."""
-    return (_micros(clock) - _micros(start)) % _DAY_MICROS < _window_length(start, end)
 
 
 def _clock_of(f: Filler, ref: ClockRef, fixed: time | None) -> time:
@@ -330,7 +319,7 @@ def _window_setter(
     def apply(f: Filler) -> None:
         low = _clock_of(f, cond.start, start)
         high = _clock_of(f, cond.end, end)
-        if (start is None or end is None) and not 2 <= _window_length(low, high) // 1_000_000 <= 86_398:
+        if (start is None or end is None) and not 2 <= window_micros(low, high) // 1_000_000 <= 86_398:
             if cond.end.field is not None:
                 high = _shift(low, timedelta(hours=1))
                 f.set(cond.end.field, high)
