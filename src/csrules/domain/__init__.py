@@ -1,14 +1,19 @@
 """The customer-service domain: fact models, role catalogues, the escalation ladder, leave
-assessment and service-level clocks.
+assessment, service-level clocks, the complaint lifecycle and China's official calendar.
 
-Importing this package registers every fact type the built-in packs judge (``agent``,
-``leave_request``, ``work_order``, ``call_record`` ...).
+Policies name the built-in fact types (``agent``, ``leave_request``, ``work_order``,
+``call_record`` ...) without importing this package first: the fact-type registry knows
+where each one lives. The complaint lifecycle and the China calendar load on first use (they
+bring in the session machinery and the ``holidays`` package).
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from csrules._lazy import lazy_module
 from csrules.domain.escalation import EscalationLadder, LadderPosition, LadderStep
 from csrules.domain.facts import (
     Agent,
@@ -43,14 +48,21 @@ from csrules.domain.slas import (
     SlaWarning,
 )
 
+if TYPE_CHECKING:
+    from csrules.domain.china import ChinaYear, china_adjusted_working_days, china_calendar, china_official_years
+    from csrules.domain.complaint import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
+
 __all__ = [
+    "COMPLAINT_STATES",
     "Agent",
     "AttendanceRecord",
     "Authority",
     "CallRecord",
     "CallbackTask",
     "ChatChange",
+    "ChinaYear",
     "ClockEvent",
+    "ComplaintStep",
     "DutyItem",
     "DutyRecord",
     "EscalationLadder",
@@ -80,5 +92,20 @@ __all__ = [
     "WorkOrder",
     "assess_leave",
     "build_fact",
+    "china_adjusted_working_days",
+    "china_calendar",
+    "china_official_years",
+    "complaint_lifecycle",
     "notice_rule_for",
 ]
+
+# The complaint lifecycle imports the session machinery, and the China calendar the
+# ``holidays`` package (a fifth of a second): both load when first read.
+__getattr__, __dir__ = lazy_module(
+    __name__,
+    globals(),
+    {
+        "csrules.domain.china": ("ChinaYear", "china_adjusted_working_days", "china_calendar", "china_official_years"),
+        "csrules.domain.complaint": ("COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"),
+    },
+)
