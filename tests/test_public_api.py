@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 import types
@@ -164,6 +165,13 @@ class TestLifecycleNames:
             tuned = load_pack("call_centre", overrides={"complaint": {"reply_within": "2d"}})
         assert len(caught) == 1
         assert tuned.lifecycle_params["cmp-1"]["reply_within"] == "2d"
+
+    def test_the_guide_lists_every_transition_beside_its_state(self):
+        """docs/sessions.md's table of states and events is the complaint lifecycle's transition table."""
+        guide = (Path(__file__).resolve().parent.parent / "docs" / "sessions.md").read_text(encoding="utf-8")
+        rows = re.findall(r"^\| `(\w+)`[^|]*\| `(\w+)` \| `(\w+)` \|", guide, flags=re.MULTILINE)
+        lifecycle = csrules.domain.complaint_lifecycle()
+        assert rows == [(t.from_, t.on, t.to) for t in lifecycle.transitions]
 
     def test_policy_overrides_do_not_warn(self):
         """Overrides keyed by policy ids raise no lifecycle warning."""

@@ -317,18 +317,16 @@ for _error in vars(_exceptions).values():
     _adopt(_error)
 del _error
 
-_lazy_getattr, __dir__ = _lazy_module(__name__, globals(), _SOURCES, moved=_MOVED, adopt=_adopt)
+def _version() -> str:
+    """The installed distribution's version, read on first use (the metadata costs 20 ms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("csrules")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0.0.0"
 
 
-def __getattr__(name: str) -> _typing.Any:
-    """The lazily loaded names, ``__version__`` (read from the installed metadata on first use)
-    and the moved ones (with a :class:`DeprecationWarning`)."""
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version  # 50 ms: only when asked
-
-        try:
-            globals()[name] = version("csrules")
-        except PackageNotFoundError:  # running from a source tree without installing
-            globals()[name] = "0.0.0"
-        return globals()[name]
-    return _lazy_getattr(name)
+__getattr__, __dir__ = _lazy_module(
+    __name__, globals(), _SOURCES, moved=_MOVED, adopt=_adopt, computed={"__version__": _version}
+)

@@ -24,6 +24,7 @@ def lazy_module(
     *,
     moved: Mapping[str, str] | None = None,
     adopt: Callable[[Any], None] | None = None,
+    computed: Mapping[str, Callable[[], Any]] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The ``__getattr__`` and ``__dir__`` of ``package`` (its globals are ``namespace``).
 
@@ -31,11 +32,15 @@ def lazy_module(
     part, such as ``conditions``, is the submodule itself). ``moved`` maps an old name to
     ``"new.module:name"``; reading it warns and returns the new object, uncached so that every
     use site is told. ``adopt`` is called once on each object as it is first loaded.
+    ``computed`` maps a name to the function computing it on first read (``__version__``).
     """
     where = {name: module for module, names in sources.items() for name in names}
     moved = dict(moved or {})
 
     def __getattr__(name: str) -> Any:
+        if computed is not None and name in computed:
+            namespace[name] = computed[name]()
+            return namespace[name]
         module = where.get(name)
         if module is not None:
             loaded = importlib.import_module(module)
