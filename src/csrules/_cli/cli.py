@@ -44,7 +44,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        parser.exit(message=_version() + "\n")
+        sys.stdout.write(_version() + "\n")
+        parser.exit()
 
 
 COMMANDS: dict[str, tuple[str, str]] = {
