@@ -173,6 +173,13 @@ class TestLifecycleNames:
         lifecycle = csrules.domain.complaint_lifecycle()
         assert rows == [(t.from_, t.on, t.to) for t in lifecycle.transitions]
 
+    def test_a_session_names_its_lifecycles_when_asked_for_another(self):
+        """lifecycle_state with an unknown name says which lifecycle ids the engine has."""
+        session = load_pack("call_centre").sessions(backend="python").session("complaint-1")
+        assert session.lifecycle_state("cmp-1") == "new"
+        with pytest.raises(KeyError, match=r"no lifecycle 'complaint' in this engine \(lifecycles: cmp-1\)"):
+            session.lifecycle_state("complaint")
+
     def test_policy_overrides_do_not_warn(self):
         """Overrides keyed by policy ids raise no lifecycle warning."""
         with warnings.catch_warnings():
