@@ -108,6 +108,19 @@ class TestLazyNames:
         pytest.importorskip("csrules.conditions", reason="csrules.conditions is not part of this tree")
         assert csrules.conditions.__name__ == "csrules.conditions"
 
+    def test_a_missing_module_is_an_attribute_error_and_a_missing_dependency_is_not(self, tmp_path, monkeypatch):
+        """A lazily named module that does not exist reads as a missing attribute; a module that
+        exists but lacks a dependency raises the dependency's ModuleNotFoundError."""
+        from csrules._lazy import lazy_module
+
+        (tmp_path / "needs_missing_dep.py").write_text("import no_such_dependency_xyz\n", encoding="utf-8")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        getattr_, _ = lazy_module("pkg", {}, {"no_such_module_xyz": ("gone",), "needs_missing_dep": ("thing",)})
+        with pytest.raises(AttributeError, match="'pkg' has no attribute 'gone'"):
+            getattr_("gone")
+        with pytest.raises(ModuleNotFoundError, match="no_such_dependency_xyz"):
+            getattr_("thing")
+
     def test_an_unknown_name_is_an_attribute_error(self):
         """A name csrules does not have raises AttributeError naming it."""
         with pytest.raises(AttributeError, match="no attribute 'Engin'"):

@@ -43,7 +43,12 @@ def lazy_module(
             return namespace[name]
         module = where.get(name)
         if module is not None:
-            loaded = importlib.import_module(module)
+            try:
+                loaded = importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:  # a missing dependency says so itself
+                    raise
+                raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
             value = loaded if module.rpartition(".")[2] == name else getattr(loaded, name)
             if adopt is not None:
                 adopt(value)

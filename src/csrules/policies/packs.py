@@ -185,14 +185,14 @@ class Pack:
         known = ", ".join(p.id for p in (*self.policies, *self.session_policies))
         raise PolicyError(f"pack {self.name!r} has no policy {policy_id!r} (policies: {known})")
 
-    def lifecycle(self, lifecycle_id: str) -> Lifecycle:
-        """The lifecycle ``lifecycle_id`` (``"cmp-1"``; the old name ``"complaint"`` warns)."""
-        wanted = lifecycle_id_of(lifecycle_id)
+    def lifecycle(self, name: str) -> Lifecycle:
+        """The lifecycle called ``name``: its id, ``"cmp-1"`` (the old name ``"complaint"`` warns)."""
+        wanted = lifecycle_id_of(name)
         for lifecycle in self.lifecycles:
             if lifecycle.id == wanted:
                 return lifecycle
         known = ", ".join(self.lifecycle_params) or "none"
-        raise PolicyError(f"pack {self.name!r} has no lifecycle {lifecycle_id!r} (lifecycles: {known})")
+        raise PolicyError(f"pack {self.name!r} has no lifecycle {name!r} (lifecycles: {known})")
 
     def engine(self, *, session_host: bool = False) -> Engine:
         """An engine judging every fact type the pack's stateless policies cover (built once).
