@@ -161,6 +161,19 @@ class TestMovedNames:
             assert leaked == set(), package.__name__
 
 
+class TestGuides:
+    def test_the_guides_name_only_public_modules(self):
+        """No guide in docs/ imports or names a private module (csrules._...)."""
+        docs = Path(__file__).resolve().parent.parent / "docs"
+        private = {
+            f"{path.name}:{number}"
+            for path in sorted(docs.glob("*.md"))
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if re.search(r"\bcsrules\._", line)
+        }
+        assert private == set()
+
+
 class TestLifecycleNames:
     def test_every_lifecycle_is_named_by_its_id(self):
         """A manifest name, an override key and a session all call a lifecycle by its id."""

@@ -280,8 +280,10 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "csrules._time.shifts": ("Shift", "ShiftOccurrence", "ShiftPattern"),
     # the public modules, as attributes (``csrules.time.parse_duration``)
-    **{f"csrules.{name}": (name,) for name in ("conditions", "domain", "policies", "sessions", "testing", "time")},
-    "csrules.typing": ("typing",),
+    **{
+        f"csrules.{name}": (name,)
+        for name in ("conditions", "domain", "policies", "sessions", "testing", "time", "typing")
+    },
 }
 """Where each lazily loaded name lives."""
 
@@ -316,6 +318,7 @@ def _adopt(obj: _typing.Any) -> None:
 for _error in vars(_exceptions).values():
     _adopt(_error)
 del _error
+
 
 def _version() -> str:
     """The installed distribution's version, read on first use (the metadata costs 20 ms)."""
