@@ -3,6 +3,7 @@ first use and moved names warn; ``import csrules`` and ``csrules --help`` stay l
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import re
@@ -267,6 +268,6 @@ class TestLightImports:
         from csrules._cli import cli
 
         full = cli.build_parser()
-        sub = next(a for a in full._actions if isinstance(a, type(full._subparsers._group_actions[0])))
+        sub = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
         registered = {action.dest: action.help for action in sub._choices_actions}
         assert registered == {name: help_line for name, (_, help_line) in cli.COMMANDS.items()}

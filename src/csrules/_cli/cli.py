@@ -79,14 +79,13 @@ def build_parser(command: str | None = "") -> Parser:
     add_common(common)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     wanted = {module for name, (module, _) in COMMANDS.items() if command in ("", name)}
-    for module in dict.fromkeys(module for module, _ in COMMANDS.values()):
-        if module in wanted:
-            importlib.import_module(f"{__package__}.{module}").register(sub, common)
-    for name, (module, help_line) in COMMANDS.items():
+    registered: set[str] = set()
+    for name, (module, help_line) in COMMANDS.items():  # a module's commands are adjacent here
         if module not in wanted:  # listed for --help; parses nothing itself
             sub.add_parser(name, help=help_line, add_help=False)
-    order = list(COMMANDS)  # the help lists commands in one order, whichever modules loaded
-    sub._choices_actions.sort(key=lambda action: order.index(action.dest))
+        elif module not in registered:
+            registered.add(module)
+            importlib.import_module(f"{__package__}.{module}").register(sub, common)
     parser.commands = dict(sub.choices)
     return parser
 
