@@ -153,7 +153,7 @@ class TestMovedNames:
         import csrules.sessions
         import csrules.time
 
-        for package in (csrules, csrules.domain, csrules.sessions, csrules.time):
+        for package in (csrules, csrules.domain, csrules.policies, csrules.sessions, csrules.time, csrules.typing):
             leaked = {
                 n for n, value in vars(package).items()
                 if n.isidentifier() and not n.startswith("_") and isinstance(value, types.ModuleType)
