@@ -375,7 +375,7 @@ class TestConditionDepth:
 
     def test_lifecycle_guard_over_the_limit(self):
         """A lifecycle guard deeper than the limit is refused like a rule's condition."""
-        from csrules._sessions.complaint import complaint_lifecycle
+        from csrules.domain import complaint_lifecycle
 
         data = complaint_lifecycle().model_dump(mode="json", by_alias=True, exclude_none=True)
         data["transitions"][1]["guard"], _ = chain(MAX_CONDITION_DEPTH + 1, data["transitions"][1]["guard"])

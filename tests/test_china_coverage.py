@@ -10,17 +10,10 @@ import pytest
 from holidays.countries.china import China
 from pydantic import AwareDatetime, BaseModel
 
-from csrules import (
-    BusinessCalendar,
-    ChinaYear,
-    Engine,
-    Policy,
-    china_calendar,
-    china_official_years,
-    register_fact_type,
-)
+from csrules import BusinessCalendar, Engine, Policy, register_fact_type
 from csrules._time.registry import registered_time
 from csrules.exceptions import CalendarError
+from csrules.time import ChinaYear, china_calendar, china_official_years
 
 SH = ZoneInfo("Asia/Shanghai")
 SUBSTITUTED = re.compile(r"substituted from \d{2}/\d{2}/(\d{4})")

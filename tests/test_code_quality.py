@@ -1,39 +1,29 @@
-"""The package stays mypy --strict and ruff clean (both run from the test extra)."""
+"""The code-quality checks run where CI runs them: ``.ci/run`` runs the README's lint command
+(ruff, mypy --strict and interrogate) as a step of its own, after the test suite."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
+import re
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*command: str) -> subprocess.CompletedProcess[str]:
-    """Run a checker from this environment, in the repository."""
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+def lint_command() -> str:
+    """The README's lint command (the ``sh`` block after the words "lint command")."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"lint command.*?```sh\n(.*?)```", readme, flags=re.DOTALL)
+    assert found is not None, "the README shows no lint command"
+    return found.group(1).strip()
 
 
-class TestCodeQuality:
-    def test_ruff_is_clean(self):
-        """ruff finds nothing in the package, tests, benchmarks and examples."""
-        ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-        if ruff is None:
-            pytest.skip("ruff is not installed (it comes with the test extra)")
-        result = run(ruff, "check", "src", "tests", "benchmarks", "examples")
-        assert result.returncode == 0, result.stdout + result.stderr
+class TestLintStep:
+    def test_ci_runs_the_readme_lint_command(self):
+        """.ci/run runs the README's lint command verbatim."""
+        assert lint_command() in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
-    def test_every_public_object_has_a_docstring(self):
-        """interrogate (configured in pyproject.toml) finds no public object without a docstring."""
-        pytest.importorskip("interrogate", reason="interrogate is not installed (it comes with the test extra)")
-        result = run(sys.executable, "-m", "interrogate", "src/csrules")
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    def test_mypy_strict_is_clean(self):
-        """mypy --strict (configured in pyproject.toml) finds nothing in the package."""
-        pytest.importorskip("mypy", reason="mypy is not installed (it comes with the test extra)")
-        result = run(sys.executable, "-m", "mypy", "src/csrules")
-        assert result.returncode == 0, result.stdout + result.stderr
+    def test_the_lint_command_runs_every_checker(self):
+        """The lint command runs ruff, mypy and interrogate over the package."""
+        command = lint_command()
+        for checker in ("ruff check src tests", "mypy src/csrules", "interrogate src/csrules"):
+            assert checker in command

@@ -22,8 +22,9 @@ pytest.importorskip("durable")
 
 import csrules
 from csrules._engine.compile import CompiledRule
-from csrules._sessions import ComplaintStep, SessionEngine, complaint_lifecycle
+from csrules.domain import ComplaintStep, complaint_lifecycle
 from csrules.exceptions import SessionError, TransitionError
+from csrules.sessions import SessionEngine
 from tests.test_session_support import CON1, ESC2, Greeting, WorkOrder, at, engine
 
 ROOT = Path(__file__).resolve().parent.parent

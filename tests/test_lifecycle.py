@@ -6,14 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from csrules._sessions import (
-    COMPLAINT_STATES,
-    ComplaintStep,
-    Lifecycle,
-    SessionEngine,
-    complaint_lifecycle,
-)
+from csrules.domain import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
 from csrules.exceptions import PolicyError, TimeError, TransitionError
+from csrules.sessions import Lifecycle, SessionEngine
 from tests.test_session_support import BACKENDS, at
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)

@@ -75,6 +75,22 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider", *args)
 
 
+class TestLoading:
+    def test_a_run_that_uses_no_csrules_feature_does_not_import_csrules(self, project):
+        """Without csrules options or test files, the plugin leaves the engine, sessions and docs unloaded."""
+        project.makepyfile(
+            test_plain=textwrap.dedent("""
+            import sys
+
+            def test_nothing_of_csrules_is_loaded():
+                loaded = sorted(m for m in sys.modules if m.startswith("csrules."))
+                assert loaded in ([], ["csrules._lazy", "csrules.exceptions", "csrules.pytest_plugin"])
+        """)
+        )
+        result = run(project)
+        result.assert_outcomes(passed=1)
+
+
 class TestCollection:
     def test_cases_are_test_items(self, project):
         """Each case of a *.test.yaml file is one passing test item."""

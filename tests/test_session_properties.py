@@ -13,8 +13,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from pydantic import AwareDatetime, BaseModel
 
 import csrules
-from csrules._sessions import ComplaintStep, SessionEngine, available_backends
+from csrules.domain import ComplaintStep
 from csrules.exceptions import CsrulesError
+from csrules.sessions import SessionEngine, available_backends
 from tests.test_session_support import BACKENDS, CST, Greeting, Shift, WorkOrder, engine
 
 T0 = datetime(2026, 1, 28, 8, tzinfo=CST)

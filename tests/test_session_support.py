@@ -121,6 +121,6 @@ BACKENDS = [b for b in ("durable", "python") if b in available_backends()]
 
 def engine(backend: str, **kwargs: Any) -> SessionEngine:
     """A session engine over CON-1, ATT-9 and ESC-2 (and the complaint lifecycle)."""
-    from csrules._sessions import complaint_lifecycle
+    from csrules.domain import complaint_lifecycle
 
     return SessionEngine(policies(), lifecycles=[complaint_lifecycle()], backend=backend, **kwargs)

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from csrules._policy.facts import get_fact_type, register_fact_type
 from csrules._policy.loader import loads_policy
-from csrules._sessions.complaint import ComplaintStep
+from csrules.domain import ComplaintStep
 from csrules.domain.slas import Pause
 from csrules.exceptions import FactError, PolicyError
 from csrules.policies import Pack, load_pack
@@ -66,7 +66,7 @@ class TestDeclarations:
         """The call centre's CMP-4 target has no rule of its own and sets the lifecycle deadline."""
         pack = load_pack("call_centre")
         assert str(pack.slas.get("CMP-4.reply").target) == "3d"
-        assert pack.lifecycle_params["complaint"] == {"callback_within": "3d", "reply_within": "3d"}
+        assert pack.lifecycle_params["cmp-1"] == {"callback_within": "3d", "reply_within": "3d"}
 
     def test_unknown_sla_names_the_known(self) -> None:
         """Asking for an undeclared SLA lists the declared ones."""
@@ -102,7 +102,7 @@ class TestDeclarations:
 
     def test_manifest_cannot_set_an_sla_owned_parameter(self) -> None:
         """A lifecycle parameter an SLA sets cannot also be given in the manifest."""
-        data = {"slas": [_entry()], "lifecycles": [{"name": "complaint", "params": {"callback_within": "2d"}}]}
+        data = {"slas": [_entry()], "lifecycles": [{"name": "cmp-1", "params": {"callback_within": "2d"}}]}
         with pytest.raises(PolicyError, match=r"lifecycles\[0\]\.params\.callback_within.*set by SLA 'CB-1.callback'"):
             read_slas("call_centre", data)
 
@@ -133,7 +133,7 @@ def _entry() -> dict[str, Any]:
     return {
         "id": "CB-1.callback", "title": {"en": "Callback", "zh": "回訪"}, "policy": "callback",
         "applies": {"kind": "callback"}, "start": "created_at", "stop": "called_at",
-        "target": {"param": "callback_within"}, "rule": "CB-1.overdue", "sets": ["complaint.callback_within"],
+        "target": {"param": "callback_within"}, "rule": "CB-1.overdue", "sets": ["cmp-1.callback_within"],
         "citation": {"source": "001", "section": "第四篇 二"},
     }
 
@@ -145,18 +145,18 @@ class TestOneSourceOfTruth:
         """Overriding the rule's parameter moves the SLA target and the lifecycle deadline."""
         pack = load_pack("call_centre", overrides={"callback": {"callback_within": "2d"}})
         assert str(pack.slas.get("CB-1.callback").target) == "2d"
-        assert pack.lifecycle_params["complaint"]["callback_within"] == "2d"
+        assert pack.lifecycle_params["cmp-1"]["callback_within"] == "2d"
 
     def test_lifecycle_parameter_is_forwarded_to_the_rule(self) -> None:
         """Overriding the lifecycle's deadline overrides the rule's parameter it comes from."""
-        pack = load_pack("call_centre", overrides={"complaint": {"callback_within": "1d"}})
+        pack = load_pack("call_centre", overrides={"cmp-1": {"callback_within": "1d"}})
         assert str(pack.policy("callback").param_values["callback_within"]) == "1d"
         assert str(pack.slas.get("CB-1.callback").target) == "1d"
 
     def test_literal_target_override(self) -> None:
         """A literal target is overridden by SLA id, and the lifecycle follows."""
         pack = load_pack("call_centre", overrides={"CMP-4.reply": {"target": "2d", "warn_at": [0.9]}})
-        assert pack.lifecycle_params["complaint"]["reply_within"] == "2d"
+        assert pack.lifecycle_params["cmp-1"]["reply_within"] == "2d"
         assert pack.slas.get("CMP-4.reply").declaration.warn_at == (0.9,)
 
     def test_session_policy_parameter_follows(self) -> None:
@@ -167,7 +167,7 @@ class TestOneSourceOfTruth:
     def test_two_values_for_one_source_are_refused(self) -> None:
         """The same target given two different values in one override is refused."""
         with pytest.raises(PolicyError, match="give one value"):
-            load_pack("call_centre", overrides={"complaint": {"callback_within": "1d"},
+            load_pack("call_centre", overrides={"cmp-1": {"callback_within": "1d"},
                                                 "callback": {"callback_within": "2d"}})
 
     def test_target_read_from_a_parameter_is_not_overridden_by_id(self) -> None:
@@ -183,7 +183,7 @@ class TestOneSourceOfTruth:
     def test_bad_forwarded_value_names_the_parameter(self) -> None:
         """A bad lifecycle deadline names the lifecycle parameter it was given for."""
         with pytest.raises(PolicyError, match=r"complaint\.reply_within"):
-            load_pack("call_centre", overrides={"complaint": {"reply_within": "soon"}})
+            load_pack("call_centre", overrides={"cmp-1": {"reply_within": "soon"}})
 
 
 class TestBoundary:

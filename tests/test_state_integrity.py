@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csrules._sessions import ComplaintStep
 from csrules._sessions.state import seal
+from csrules.domain import ComplaintStep
 from csrules.exceptions import SessionError, StateError
 from tests.test_session_support import Greeting, Shift, WorkOrder, at, engine
 

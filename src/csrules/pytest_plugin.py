@@ -10,6 +10,9 @@ Registered through the ``pytest11`` entry point, so installing csrules enables i
   ``--csrules-coverage-fail-under=90`` (or the ini option ``csrules_coverage_fail_under``)
   fails the run below that percentage of condition outcomes.
 
+Every pytest run on a machine with csrules installed loads this plugin, so it imports csrules
+only when a run uses it: when a csrules option is given or a policy test file is collected.
+
 .. versionadded:: 0.1
 """
 
@@ -20,14 +23,14 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from csrules._engine.engine import Engine
-from csrules._testing.coverage import Coverage, collect_coverage
-from csrules._testing.testfiles import TestCase, TestFileError, case_engine, load_test_file, run_cases
-from csrules.exceptions import PolicyError
+if TYPE_CHECKING:
+    from csrules._engine.engine import Engine
+    from csrules._testing.coverage import Coverage
+    from csrules._testing.testfiles import TestCase
 
 __all__ = [
     "CaseItem",
@@ -43,7 +46,7 @@ __all__ = [
 _PATTERNS = ["*.test.yaml", "*.test.yml", "test_*.yaml", "test_*.yml"]
 _SNIFFED = ("test_*.yaml", "test_*.yml")  # common names: collected only when they hold cases
 _CASES = re.compile(r"^cases\s*:", re.MULTILINE)
-_COVERAGE = pytest.StashKey[Coverage]()
+_COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 _STACK = pytest.StashKey[contextlib.ExitStack]()
 
 
@@ -88,6 +91,8 @@ def _threshold(config: pytest.Config) -> float | None:
 def pytest_configure(config: pytest.Config) -> None:
     """Start recording decisions when coverage is asked for."""
     if config.getoption("--csrules-coverage") or _threshold(config) is not None:
+        from csrules._testing.coverage import collect_coverage  # csrules loads only when asked for
+
         stack = contextlib.ExitStack()
         config.stash[_COVERAGE] = stack.enter_context(collect_coverage())
         config.stash[_STACK] = stack
@@ -145,6 +150,8 @@ class PolicyTestFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """One :class:`CaseItem` per case; a malformed file fails collection with file:line."""
+        from csrules._testing.testfiles import TestFileError, load_test_file  # a test file uses csrules
+
         try:
             cases = load_test_file(self.path)
         except TestFileError as exc:
@@ -168,6 +175,8 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         """Evaluate the case's fact and compare the effect keys."""
+        from csrules._testing.testfiles import case_engine, run_cases  # loaded with the file
+
         engine = case_engine(self.case, self._engines)  # one per file: compiling is slow
         (result,) = run_cases(engine, [self.case])
         if not result.passed:
@@ -175,6 +184,8 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         """The case's own message for a mismatch or a file problem; a traceback otherwise."""
+        from csrules.exceptions import PolicyError  # loaded with the file
+
         if isinstance(excinfo.value, CaseFailed | PolicyError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)

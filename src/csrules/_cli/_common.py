@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from csrules._docs.subject import Subject, subject_from_pack, subject_from_policies
-from csrules._engine.engine import Engine
-from csrules._policy.loader import load_policy
-from csrules._policy.model import Policy
 from csrules.exceptions import CsrulesError
+
+if TYPE_CHECKING:
+    from csrules._docs.subject import Subject
+    from csrules._engine.engine import Engine
+    from csrules._policy.model import Policy
 
 __all__ = [
     "DEFAULT_OUT",
@@ -217,6 +218,8 @@ class Target:
 
     def engine(self) -> Engine:
         """The engine judging facts: the pack's own, or one over the policies."""
+        from csrules._engine.engine import Engine  # not at import: `csrules --help` needs no engine
+
         if self.pack is not None and callable(getattr(self.pack, "engine", None)):
             engine = self.pack.engine()
             if isinstance(engine, Engine):
@@ -225,6 +228,8 @@ class Target:
 
     def subject(self) -> Subject:
         """The document subject."""
+        from csrules._docs.subject import subject_from_pack, subject_from_policies  # on first use, as above
+
         if self.pack is not None:
             return subject_from_pack(self.pack)
         return subject_from_policies(self.policies, name=Path(self.spec).stem or self.spec)
@@ -239,6 +244,8 @@ def checked_spec(spec: str) -> Path:
 
 def load_target(spec: str) -> Target:
     """A policy file, a directory of policy files, or a built-in pack's name."""
+    from csrules._policy.loader import load_policy  # on first use, as in Target.engine
+
     _builtin_domain()
     path = checked_spec(spec)
     if path.is_dir():

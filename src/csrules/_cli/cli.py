@@ -8,10 +8,10 @@ Errors are one line on stderr (``csrules: error: ...``) with exit status 2, unle
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from csrules._cli import checking, documents, evaluate
 from csrules._cli._common import CliError, Parser, add_common, import_modules
 from csrules.exceptions import CsrulesError
 
@@ -39,22 +39,55 @@ def _version() -> str:
     return f"csrules {__version__}"
 
 
-def build_parser() -> Parser:
-    """The argument parser with every command."""
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when asked for (it costs 20 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        sys.stdout.write(_version() + "\n")
+        parser.exit()
+
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "eval": ("evaluate", "judge facts; decisions as JSON Lines or a table"),
+    "explain": ("evaluate", "show the trace for one fact, readable"),
+    "check": ("checking", "validate and lint policy files"),
+    "test": ("checking", "run worked examples and test files"),
+    "docs": ("documents", "write the reviewer's documents (Markdown and HTML)"),
+    "diff": ("documents", "what changed between two versions of a policy or pack"),
+    "schema": ("documents", "print the JSON Schema of policy, pack.yaml or roles.yaml files"),
+    "packs": ("documents", "list the built-in policy packs"),
+    "demo": ("documents", "judge every pack's worked examples and write its documents"),
+}
+"""Each command's module in this package, and its line in ``csrules --help``. The modules
+import the engine, sessions and documents, which ``csrules --help`` never needs: a module is
+imported only when one of its commands is run (tests hold these lines to the modules' own)."""
+
+
+def build_parser(command: str | None = "") -> Parser:
+    """The argument parser with every command; with ``command``, only that command's module
+    is imported and the other commands are listed by name and help line (None: no module)."""
     parser = Parser(
         prog="csrules",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Customer-service house rules: judge facts, check and test policies, write reviewers' documents.",
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction)
     add_common(parser)
     common = argparse.ArgumentParser(add_help=False)
     add_common(common)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    evaluate.register(sub, common)
-    checking.register(sub, common)
-    documents.register(sub, common)
+    wanted = {module for name, (module, _) in COMMANDS.items() if command in ("", name)}
+    registered: set[str] = set()
+    for name, (module, help_line) in COMMANDS.items():  # a module's commands are adjacent here
+        if module not in wanted:  # listed for --help; parses nothing itself
+            sub.add_parser(name, help=help_line, add_help=False)
+        elif module not in registered:
+            registered.add(module)
+            importlib.import_module(f"{__package__}.{module}").register(sub, common)
     parser.commands = dict(sub.choices)
     return parser
 
@@ -85,7 +118,10 @@ def parse(parser: Parser, argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
+    # `csrules --help` and `--version` end in this first, light parse; a command's module
+    # is imported only once the command is known
+    chosen, _ = build_parser(None).parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(getattr(chosen, "command", None))
     args = parse(parser, argv)
     debug = bool(getattr(args, "debug", False))
     if not getattr(args, "command", None):

@@ -8,6 +8,7 @@ checker and the compiler what kind of value lives there and whether it may be mi
 from __future__ import annotations
 
 import enum
+import importlib
 import sys
 import types
 import typing
@@ -43,6 +44,28 @@ ValueKind = Literal[
 _REGISTRY: dict[str, type[BaseModel]] = {}
 _NAMES: dict[type[BaseModel], str] = {}
 
+_BUILTIN: dict[str, str] = {
+    "agent": "csrules.domain.facts:Agent",
+    "attendance_record": "csrules.domain.facts:AttendanceRecord",
+    "call_record": "csrules.domain.facts:CallRecord",
+    "callback_task": "csrules.domain.facts:CallbackTask",
+    "clock_event": "csrules.domain.facts:ClockEvent",
+    "complaint_step": "csrules.domain.complaint:ComplaintStep",
+    "duty_record": "csrules.domain.facts:DutyRecord",
+    "handover": "csrules.domain.facts:HandoverRecord",
+    "leave_request": "csrules.domain.facts:LeaveRequest",
+    "order": "csrules.domain.facts:Order",
+    "qa_review": "csrules.domain.facts:QAReview",
+    "report": "csrules.domain.facts:ReportRequest",
+    "shift_assignment": "csrules.domain.facts:ShiftAssignment",
+    "shift_swap": "csrules.domain.facts:ShiftSwapRequest",
+    "sla_clock": "csrules.domain.slas:SlaClockFact",
+    "training_record": "csrules.domain.facts:TrainingRecord",
+    "work_order": "csrules.domain.facts:WorkOrder",
+}
+"""The built-in fact types by name, as ``module:class``. ``import csrules`` imports no fact
+model (pydantic builds them slowly); a name is imported, and so registered, on first look-up."""
+
 ModelT = TypeVar("ModelT", bound=type[BaseModel])
 
 
@@ -76,6 +99,8 @@ def register_fact_type(
         key = name or getattr(cls, "__fact_type__", None) or _snake(cls.__name__)
         if not isinstance(key, str) or not key:
             raise PolicyError(f"a fact type name is non-empty text (got {key!r:.80})")
+        if _BUILTIN.get(key) != f"{cls.__module__}:{cls.__qualname__}":
+            _load_builtin(key)  # a host model taking a built-in name meets the built-in one
         existing = _REGISTRY.get(key)
         if existing is not None and existing is not cls:
             raise PolicyError(
@@ -93,10 +118,11 @@ def register_fact_type(
 
 def get_fact_type(name: str) -> type[BaseModel]:
     """The model registered under ``name``; a :class:`PolicyError` lists the known names."""
+    _load_builtin(name)
     try:
         return _REGISTRY[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none registered"
+        known = ", ".join(sorted({*_REGISTRY, *_BUILTIN})) or "none registered"
         raise PolicyError(
             f"unknown fact type {name!r} (known: {known})", path="fact_type"
         ) from None
@@ -108,8 +134,18 @@ def fact_type_name(model: type[BaseModel]) -> str | None:
 
 
 def registered_fact_types() -> Mapping[str, type[BaseModel]]:
-    """A read-only view of every registered fact type by name."""
+    """A read-only view of every registered fact type by name (the built-in ones included)."""
+    for name in _BUILTIN:
+        _load_builtin(name)
     return types.MappingProxyType(_REGISTRY)
+
+
+def _load_builtin(name: str) -> None:
+    """Import the module of the built-in fact type ``name`` (registering it), if not yet done."""
+    target = _BUILTIN.get(name)
+    if target is not None and name not in _REGISTRY:
+        # the domain is a higher floor: imported by name, on first use, never at import time
+        importlib.import_module(target.partition(":")[0])
 
 
 def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None) -> BaseModel:

@@ -12,23 +12,27 @@ order still open after 24 hours) and lifecycles (the complaint flow) run in sess
 Rules run on durable-rules' Rete engine where it is installed, else on a pure-Python
 backend with the same semantics (``backend="python"`` selects it by hand). Nothing here
 imports durable-rules until a durable backend is built, nor psycopg until a
-:class:`PostgresStore` is.
+:class:`PostgresStore` is. The public names are :mod:`csrules.sessions`; this package's own
+attributes load on first use, so that a module needing only :class:`Lifecycle` does not
+import the session engine.
 """
 
 from __future__ import annotations
 
-from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
-from csrules._sessions.backends import available_backends
-from csrules._sessions.complaint import COMPLAINT_STATES, ComplaintStep, complaint_lifecycle
-from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
-from csrules._sessions.postgres import PostgresStore
-from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
-from csrules._sessions.session import DueTicks, Session, SessionEngine
-from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore, SQLStore
+from typing import TYPE_CHECKING
+
+from csrules._lazy import lazy_module
+
+if TYPE_CHECKING:
+    from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
+    from csrules._sessions.backends import available_backends
+    from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
+    from csrules._sessions.postgres import PostgresStore
+    from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
+    from csrules._sessions.session import DueTicks, Session, SessionEngine
+    from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore, SQLStore
 
 __all__ = [
-    "COMPLAINT_STATES",
-    "ComplaintStep",
     "Count",
     "DueTicks",
     "Firing",
@@ -50,5 +54,20 @@ __all__ = [
     "TransitionRecord",
     "Window",
     "available_backends",
-    "complaint_lifecycle",
 ]
+
+__getattr__, __dir__ = lazy_module(
+    __name__,
+    globals(),
+    {
+        "csrules._policy.kinds.window": ("Count", "InARow", "Nth", "StillOpen", "Window"),
+        "csrules._sessions.backends": ("available_backends",),
+        "csrules._sessions.lifecycle": ("Lifecycle", "StepDeadline", "Transition"),
+        "csrules._sessions.postgres": ("PostgresStore",),
+        "csrules._sessions.results": ("Firing", "SessionTrace", "StepResult", "TransitionRecord"),
+        "csrules._sessions.session": ("DueTicks", "Session", "SessionEngine"),
+        "csrules._sessions.store": ("MemoryStore", "SQLStore", "SQLiteStore", "SessionStore"),
+    },
+    # the complaint lifecycle is domain content: it moved to csrules.domain
+    moved={name: f"csrules.domain:{name}" for name in ("COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle")},
+)

@@ -789,7 +789,8 @@ class Session:
             if lp.id == lifecycle_id:
                 status = self.state["l"].get(lifecycle_id)
                 return lp.lifecycle.initial if status is None else LifecycleStatus.load(status).state
-        raise KeyError(f"no lifecycle {lifecycle_id!r} in this engine")
+        known = ", ".join(lp.id for lp in self.engine.program.lifecycles) or "none"
+        raise KeyError(f"no lifecycle {lifecycle_id!r} in this engine (lifecycles: {known})")
 
     def close(self) -> None:
         """Stop using this handle (the state stays in the store; see

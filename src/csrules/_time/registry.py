@@ -10,7 +10,7 @@ loads the policies::
 
 ``china`` is built in: China's public holidays and adjusted working days (调休) for every
 officially published year, Monday to Friday 09:00-18:00 in ``Asia/Shanghai``
-(:func:`~csrules.china_calendar`), built on first use.
+(:func:`csrules.time.china_calendar`), built on first use.
 
 Names are checked when a policy is built; an unknown name is a
 :class:`~csrules.exceptions.PolicyError` listing the known ones. A compiled engine keeps the

@@ -92,7 +92,7 @@ def _pack_rows(pack: Pack) -> dict[str, CoverageRow]:
     for name, lifecycle in zip(pack.lifecycle_params, pack.lifecycles, strict=True):
         values = {**lifecycle_defaults(name), **pack.lifecycle_params[name]}
         clause = str(lifecycle.citation) if lifecycle.citation is not None else "(uncited)"
-        add(lifecycle_regulation(lifecycle), f"lifecycle {lifecycle.id} ({name})", clause)
+        add(lifecycle_regulation(lifecycle), f"lifecycle {lifecycle.id}", clause)
         for deadline in lifecycle.deadlines:
             # a lifecycle factory names each deadline's span ``<deadline id>_within``
             key = f"{deadline.id}_within"

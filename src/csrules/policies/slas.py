@@ -13,7 +13,7 @@ and the field values under which it runs), the target, and the clause it comes f
         stop: called_at
         target: {param: callback_within}    # the policy parameter: one number, one place
         rule: CB-1.overdue                  # the rule reporting the breach reads the same one
-        sets: [complaint.callback_within]   # and the complaint lifecycle's deadline follows it
+        sets: [cmp-1.callback_within]   # and the complaint lifecycle's deadline follows it
         warn_at: [0.5, 0.8]
         citation: {source: "001", section: 第四篇 二 回訪規範, quote: 必須保證在三天之內回訪}
 
@@ -445,7 +445,7 @@ def split_overrides(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """``overrides`` split into those of the SLAs (keyed by SLA id) and the rest.
 
-    An override of a parameter an SLA ``sets`` (``{"complaint": {"callback_within": "2d"}}``)
+    An override of a parameter an SLA ``sets`` (``{"cmp-1": {"callback_within": "2d"}}``)
     is forwarded to the SLA's source (the policy parameter, or the SLA's own target), so the
     rule, the SLA and the deadline move together; two different values for one source are
     refused.
@@ -541,7 +541,7 @@ def _overridden(pack: str, decl: SlaDeclaration, values: Mapping[str, Any] | Non
 
 
 def _owner(sink: str) -> tuple[str, str]:
-    """``complaint.callback_within`` -> (``complaint``, ``callback_within``)."""
+    """``cmp-1.callback_within`` -> (``cmp-1``, ``callback_within``)."""
     owner, _, param = sink.rpartition(".")
     return owner, param
 

@@ -654,7 +654,3 @@ def boundary_facts(
     ...     assert len(engine.evaluate(fact).approvers) <= 1
     """
     return targeted_facts(policies, now=now).map(lambda pair: pair[1])
-
-
-# The time kinds' derivers live with the time layer; importing them registers them.
-from csrules._testing.boundaries import time as _time_boundaries  # noqa: E402, F401
