@@ -325,7 +325,7 @@ class TestJoinCrash:
         for n in range(2):
             opened = t0 + timedelta(hours=25 * n)
             s.send(WorkOrder(order_id=f"o{n}", status="open", opened_at=opened), now=opened)
-            result = s.tick(opened + timedelta(hours=24))
+            result = s.tick(opened + timedelta(hours=24, seconds=1))
             assert (f"o{n}", "shift-lead") in [(f.item, f.rule_id) for f in result.firings]
         assert s.send(Greeting(agent="a", at=t0, opening="喂"),
                       now=t0 + timedelta(hours=60)).rule_ids == ("wei",)

@@ -193,4 +193,5 @@ class TestDefinition:
         s = SessionEngine(lifecycles=complaint_lifecycle(reply_within="1d"),
                           backend=backend).session("c")
         step(s, "register", at(5, 9))
-        assert s.tick(at(5, 9) + timedelta(days=1)).effect_keys == ("violation:CMP-4",)
+        assert s.tick(at(5, 9) + timedelta(days=1)).effect_keys == ()  # within the day
+        assert s.tick(at(5, 9) + timedelta(days=1, seconds=1)).effect_keys == ("violation:CMP-4",)

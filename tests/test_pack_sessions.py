@@ -261,7 +261,8 @@ class TestESC2:
     """Work orders still open at 24 h go to the shift lead, at 48 h to the department manager."""
 
     def test_each_step_fires_once_with_ticks(self, backend: str) -> None:
-        """Ticks every 6 hours: the shift lead at 24 h, the department head at 48 h, each once."""
+        """Ticks every 6 hours: the shift lead past 24 h, the department head past 48 h, each once;
+        the ticks at exactly 24 h and 48 h fire nothing (超過24小時)."""
         desk = load_pack("call_centre").sessions(backend=backend).session("desk-1")
         t0 = at("2026-03-10 09:00")
         desk.send(order("W1", t0), now=t0, fact_type="work_order")
@@ -270,10 +271,10 @@ class TestESC2:
             result = desk.tick(t0 + timedelta(hours=hours))
             fired.extend((hours, key) for key in result.effect_keys)
         assert fired == [
-            (24, "escalation:shift_lead"),
-            (24, "obligation:shift_lead"),
-            (48, "escalation:department_head"),
-            (48, "obligation:department_head"),
+            (30, "escalation:shift_lead"),
+            (30, "obligation:shift_lead"),
+            (54, "escalation:department_head"),
+            (54, "obligation:department_head"),
         ]
 
     def test_one_tick_past_both_steps(self, backend: str) -> None:

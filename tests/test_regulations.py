@@ -187,10 +187,11 @@ class TestEscalation:
         assert "ESC-1" not in codes(kept)
 
     def test_ESC_2_time_ladder(self, cc: Pack) -> None:
-        """24 h unresolved: the shift lead, due before the manager step; then the manager."""
-        early = judge(cc, "work_order", work_order(), now=at("2026-03-11 08:59"))
+        """More than 24 h unresolved (超過24小時): the shift lead, due before the manager step;
+        then the manager. At exactly 24 h the order is not yet over the limit."""
+        early = judge(cc, "work_order", work_order(), now=at("2026-03-11 09:00"))
         assert not early.escalations
-        day = judge(cc, "work_order", work_order(), now=at("2026-03-11 09:00"))
+        day = judge(cc, "work_order", work_order(), now=at("2026-03-11 09:01"))
         assert [e.to for e in day.escalations] == ["shift_lead"]
         (act,) = [o for o in day.obligations if o.who == "shift_lead"]
         assert act.due == at("2026-03-12 09:00")
@@ -682,10 +683,11 @@ class TestOrders:
         assert not judge(tuned, "order", order(status="paid", amount=14.9), now=now).obligations
 
     def test_ORD_5_urge_payment(self, online: Pack) -> None:
-        """Unpaid 12 hours after the order: remind the customer."""
+        """Not paid within 12 hours of the order (12小時之內沒有付款): remind the customer; at
+        exactly 12 hours the order is still within them."""
         unpaid = order(status="unpaid")
-        assert judge(online, "order", unpaid, now=at("2026-03-10 22:00")).rule_ids == ("ORD-5.urge-payment",)
-        assert not judge(online, "order", unpaid, now=at("2026-03-10 21:59")).obligations
+        assert judge(online, "order", unpaid, now=at("2026-03-10 22:01")).rule_ids == ("ORD-5.urge-payment",)
+        assert not judge(online, "order", unpaid, now=at("2026-03-10 22:00")).obligations
 
     def test_ORD_6_chat_changes_and_remote_areas(self, shop: Pack) -> None:
         """Changes agreed in chat are noted; the address is checked before shipping."""

@@ -136,7 +136,8 @@ class TestESC2:
     """Work orders open past 24 h go to the shift lead, past 48 h to the department manager."""
 
     def test_each_step_fires_once(self, backend):
-        """Ticks every 6 hours: the shift lead at 24 h, the manager at 48 h, each once."""
+        """Ticks every 6 hours: the shift lead past 24 h (超過), the manager past 48 h, each once;
+        the ticks at exactly 24 h and 48 h fire nothing."""
         s = engine(backend).session("orders-1")
         t0 = at(5)
         open_order(s, t0)
@@ -144,7 +145,7 @@ class TestESC2:
         for hours in range(6, 80, 6):
             result = s.tick(t0 + timedelta(hours=hours))
             fired.extend((hours, key) for key in result.effect_keys)
-        assert fired == [(24, "escalation:shift_lead"), (48, "escalation:department_manager")]
+        assert fired == [(30, "escalation:shift_lead"), (54, "escalation:department_manager")]
 
     def test_one_tick_past_both_deadlines(self, backend):
         """A single tick at 50 h fires both steps, in due order, and later ticks fire nothing."""
@@ -193,13 +194,13 @@ class TestESC2:
         assert result.firings[0].cause == "tick"
 
     def test_tick_due_over_many_subjects(self, backend):
-        """tick_due ticks only the subjects with something due."""
+        """tick_due ticks only the subjects with something due: past 24 h, not at exactly 24 h."""
         e = engine(backend)
         t0 = at(5)
         for n in range(5):
             open_order(e.session(f"s{n}"), t0 + timedelta(hours=n))
         results = e.tick_due(t0 + timedelta(hours=26))
-        assert sorted(results) == ["s0", "s1", "s2"]
+        assert sorted(results) == ["s0", "s1"]
         assert all(r.effect_keys == ("escalation:shift_lead",) for r in results.values())
 
 

@@ -325,7 +325,6 @@ class TestBusinessTime:
 class TestSessionInstant:
     """The session deadline at the exact target instant."""
 
-    @pytest.mark.xfail(strict=True, reason="session deadlines fire at the due instant; stateless rules after it")
     def test_lifecycle_agrees_with_the_rule_at_the_instant(self) -> None:
         """At exactly the target the rule sees no breach; the complaint session should not either."""
         pack = load_pack("call_centre")

@@ -49,7 +49,8 @@ class Transition(PolicyModel):
 class StepDeadline(PolicyModel):
     """A deadline that starts when ``start`` is entered and is met when any state in ``met``
     is reached. Entering ``start`` raises an obligation for ``who`` due ``within`` later; a
-    tick at or after the due time with the deadline unmet raises ``breach`` once.
+    tick strictly after the due time with the deadline unmet raises ``breach`` once ("within
+    3 days" is met at exactly 3 days, as the stateless rules read it).
 
     ``{id: reply, start: intake, met: [handled, archived], within: 3d, who: agent,
     action: reply to the customer, breach: {code: CMP-4, message: no reply within 3 days}}``

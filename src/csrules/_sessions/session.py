@@ -383,7 +383,7 @@ class SessionEngine:
         for tracker in self.program.trackers:
             for item_id, item in txn.items(tracker.key).items():
                 pending = [r for r in tracker.rules if r.key not in item.fired]
-                if not pending or min(item.since_us + r.after_us for r in pending) > now_us:
+                if not pending or min(item.since_us + r.after_us for r in pending) >= now_us:
                     continue
                 reached.append(_ItemReached(tracker, item_id, item,
                                             tracker.model.model_validate(item.fact)))
@@ -393,7 +393,7 @@ class SessionEngine:
                 continue
             for index, deadline in enumerate(lp.lifecycle.deadlines):
                 entry = status.deadlines.get(deadline.id)
-                if entry is None or entry.breached or entry.due_us > now_us:
+                if entry is None or entry.breached or entry.due_us >= now_us:
                     continue
                 reached.append(_DeadlineReached(lp, index, deadline.id, entry))
         if not reached:

@@ -294,7 +294,8 @@ def next_due(program: Program, state: StateRecord) -> int | None:
         status = state["l"].get(lp.id)
         if status is not None:
             due.extend(d["due"] for d in status["d"].values() if not d["b"])
-    return min(due) if due else None
+    # a deadline is breached strictly after its due time ("within 3 days" is met at 72 h)
+    return min(due) + 1 if due else None
 
 
 # --------------------------------------------------------------------------- sealing

@@ -98,7 +98,7 @@ class EscalationLadder:
         opened = ensure_aware(opened_at)  # real time: a step after 24 h is 24 h across a DST change
         owner, since, index = self.first_role, opened_at, 0
         for number, step in enumerate(self.steps, start=1):
-            if ensure_aware(at) - opened >= step.after:
+            if ensure_aware(at) - opened > step.after:  # 超過: strictly more than the step's time
                 owner, since, index = step.role, (opened + step.after).astimezone(opened_at.tzinfo), number
         if (resolved_at is not None and resolved_at <= now) or index == len(self.steps):
             return LadderPosition(owner, since, None, None, index)

@@ -208,7 +208,7 @@ class StillOpen(ConditionBase):
 
     ``{kind: still_open, key: order_id, since: opened_at, after: 24h,
     closed: {kind: compare, path: status, op: "==", value: closed}}`` fires at the first
-    tick at or after 24 hours for an order opened and not closed, never for a closed one.
+    tick after 24 hours (超過24小時: strictly more) for an order opened and not closed, never for a closed one.
 
     .. versionadded:: 0.1
     """
@@ -457,7 +457,7 @@ class _StillOpenHandler:
     def evaluate(self, cond: StillOpen, env: Env) -> TraceNode:
         due = _value_of(cond)
         return TraceNode("still_open", self.describe(cond, "en", env.describe),
-                         env.now is not None and due is not None and env.now >= due,
+                         env.now is not None and due is not None and env.now > due,
                          {"due": due, "now": env.now})
 
     def describe(self, cond: StillOpen, lang: Lang, ctx: DescribeContext) -> str:

@@ -526,7 +526,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
             commands[lp.position] = MessageKind(ckind, cencoding)
             for position in range(len(lp.lifecycle.deadlines)):
                 lkind = f"l{lp.position}_{position}"
-                ruleset[lkind] = _rule([("m", {"$and": [{"t": lkind}, {"$gte": {"late": 0}}]})])
+                ruleset[lkind] = _rule([("m", {"$and": [{"t": lkind}, {"$gt": {"late": 0}}]})])
                 names[lkind] = RuleName("lifecycle", position)
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
@@ -535,7 +535,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 pc = _PatternCompiler(fp.model, drule.policy.param_values, compiler, iencoding,
                                       drule.position, {})
                 rest = _owned_pattern(pc, drule.rule.when)
-                pattern = _and([{"t": ikind}, {"$gte": {"age": drule.after_us}}, rest,
+                pattern = _and([{"t": ikind}, {"$gt": {"age": drule.after_us}}, rest,
                                 {"$nex": {f"f{drule.position}": 1}}])
                 if not iencoding.admit(pattern, drule.position):
                     continue
@@ -714,7 +714,7 @@ class DurableBackend:
                 if rule.position not in bad:
                     continue
                 matched.discard((index, rule.position))
-                if rule.position in item.fired or now_us < item.since_us + rule.after_us:
+                if rule.position in item.fired or now_us <= item.since_us + rule.after_us:
                     continue
                 try:
                     if rule.check(item.fact, now, (True,)):

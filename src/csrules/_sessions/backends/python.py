@@ -64,12 +64,12 @@ class PythonBackend:
         errors: dict[TickPosition, str] = {}
         for index, item in enumerate(items):
             if item.lifecycle is not None:
-                if now_us >= item.due_us:
+                if now_us > item.due_us:
                     matched.append((index, -1))
                 continue
             assert item.tracker is not None
             for rule in item.tracker.rules:
-                if rule.position in item.fired or now_us < item.since_us + rule.after_us:
+                if rule.position in item.fired or now_us <= item.since_us + rule.after_us:
                     continue
                 try:
                     if rule.check(item.fact, now, (True,)):
