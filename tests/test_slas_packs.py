@@ -182,7 +182,7 @@ class TestOneSourceOfTruth:
 
     def test_bad_forwarded_value_names_the_parameter(self) -> None:
         """A bad lifecycle deadline names the lifecycle parameter it was given for."""
-        with pytest.raises(PolicyError, match=r"complaint\.reply_within"):
+        with pytest.raises(PolicyError, match=r"cmp-1\.reply_within"):
             load_pack("call_centre", overrides={"cmp-1": {"reply_within": "soon"}})
 
 
