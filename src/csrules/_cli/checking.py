@@ -17,15 +17,11 @@ from csrules._cli._common import (
     parse_now,
     policy_files,
 )
-from csrules._engine.examples import (
-    ExampleResult,
-    find_test_files,
-    run_examples,
-    run_test_files,
-    summarise,
-)
+from csrules._engine.examples import CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
 from csrules._testing.coverage import collect_coverage
+from csrules._testing.examples import run_examples
+from csrules._testing.testfiles import run_test_files
 from csrules.exceptions import CsrulesError
 
 __all__ = ["register"]
@@ -147,7 +143,7 @@ def run_test(args: argparse.Namespace) -> int:
     default_now = parse_now(args.now)
     with ExitStack() as stack:
         coverage = stack.enter_context(collect_coverage()) if args.coverage else None
-        results: list[ExampleResult] = list(run_examples(target.policies, default_now=default_now))
+        results: list[CaseResult] = list(run_examples(target.policies, default_now=default_now))
         path = Path(args.target)
         if path.is_dir():
             results.extend(run_test_files(find_test_files(path), target.policies))

@@ -264,6 +264,8 @@ def run_demo(args: argparse.Namespace) -> int:
             ctx = describe_context(policy)
             for rule in policy.rules:
                 for index, example in enumerate(rule.examples):
+                    if example.steps:  # a session sequence: csrules test runs those
+                        continue
                     sys.stdout.write(_demo_line(engine, policy, rule, index, example, ctx) + "\n")
         for path in write_docs(subject, out, lang=args.lang, date=args.date):
             sys.stdout.write(f"wrote {path}\n")
