@@ -312,12 +312,14 @@ _LADDER_WORDS: dict[str, tuple[str, str]] = {
 
 
 class Ladder(PolicyModel):
-    """A step of progressive discipline on a violation: the ``step``-th offence and what it brings.
+    """A rung of progressive discipline on a violation: which ``step`` and what it brings.
 
     ``{type: violation, code: CON-1, ladder: {step: 2, consequence: warn}, ...}`` says this
-    rule gives the second offence, and a second offence is warned. Rules sharing a code give
-    one ladder: steps 1, 2, 3 ... each once, consequences never milder than the step before.
-    The violation's ``consequence`` text, when not written, is said from the ladder.
+    rule gives the second rung of CON-1's ladder, a warning. Steps count rungs, not offences:
+    which offence reaches a rung is the rule's condition (a parameter such as ``warn_at``).
+    Rules sharing a code give one ladder: steps 1, 2, 3 ... each once, consequences never
+    milder than the step before. The violation's ``consequence`` text, when not written, is
+    said from the ladder, so documents and decisions show it.
 
     .. versionadded:: 0.1
     """
@@ -326,9 +328,9 @@ class Ladder(PolicyModel):
     consequence: LadderConsequence
 
     def text(self) -> Text:
-        """``offence 2: warning`` / ``第2次：警告``."""
+        """``warning (step 2 of the ladder)`` / ``警告（處分第2級）``."""
         en, zh = _LADDER_WORDS[self.consequence]
-        return Text(en=f"offence {self.step}: {en}", zh=f"第{self.step}次：{zh}")
+        return Text(en=f"{en} (step {self.step} of the ladder)", zh=f"{zh}（處分第{self.step}級）")
 
 
 class Violate(PolicyModel):
