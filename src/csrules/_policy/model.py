@@ -682,38 +682,43 @@ def _check_examples_fit(policy: Policy) -> None:
 
 
 def _check_ladders(policy: Policy) -> None:
-    """Rules sharing a violation code give one ladder: steps 1..n once each, never milder later."""
+    """Rules sharing a violation code give one ladder: steps 1..n without gaps, each step one
+    consequence (rules may share a step), later steps never milder than earlier ones."""
     ladders: dict[str, dict[int, tuple[int, int, Ladder]]] = {}
     for r, rule in enumerate(policy.rules):
         for t, effect in enumerate(rule.then):
             if not isinstance(effect, Violate) or effect.ladder is None:
                 continue
             steps = ladders.setdefault(effect.code, {})
-            step = effect.ladder.step
-            if step in steps:
-                first = policy.rules[steps[step][0]].id
-                raise PolicyError(
-                    f"{effect.code} ladder step {step} is given twice (first by rule {first!r})",
-                    policy_id=policy.id, rule_id=rule.id, loc=("rules", r, "then", t, "ladder", "step"),
+            first = steps.setdefault(effect.ladder.step, (r, t, effect.ladder))
+            if first[2].consequence != effect.ladder.consequence:
+                raise _ladder_error(
+                    policy, r, t, "consequence",
+                    f"{effect.code} ladder step {effect.ladder.step} is {effect.ladder.consequence} here "
+                    f"but {first[2].consequence} in rule {policy.rules[first[0]].id!r}",
                 )
-            steps[step] = (r, t, effect.ladder)
     for code, steps in ladders.items():
-        previous = 0
+        previous: Ladder | None = None
         for step in sorted(steps):
             r, t, ladder = steps[step]
-            at = ("rules", r, "then", t, "ladder")
-            if step != previous + 1:
-                raise PolicyError(
-                    f"{code} ladder skips step {previous + 1}: steps run 1, 2, 3 ... without gaps",
-                    policy_id=policy.id, rule_id=policy.rules[r].id, loc=(*at, "step"),
+            if step != (previous.step + 1 if previous else 1):
+                raise _ladder_error(
+                    policy, r, t, "step",
+                    f"{code} ladder has step {step} but no step {previous.step + 1 if previous else 1}: "
+                    "steps run 1, 2, 3 ... without gaps",
                 )
-            if previous and LADDER_ORDER.index(ladder.consequence) < LADDER_ORDER.index(steps[previous][2].consequence):
-                raise PolicyError(
+            if previous and LADDER_ORDER.index(ladder.consequence) < LADDER_ORDER.index(previous.consequence):
+                raise _ladder_error(
+                    policy, r, t, "consequence",
                     f"{code} ladder step {step} ({ladder.consequence}) is milder than step "
-                    f"{previous} ({steps[previous][2].consequence})",
-                    policy_id=policy.id, rule_id=policy.rules[r].id, loc=(*at, "consequence"),
+                    f"{previous.step} ({previous.consequence})",
                 )
-            previous = step
+            previous = ladder
+
+
+def _ladder_error(policy: Policy, r: int, t: int, where: str, message: str) -> PolicyError:
+    loc = ("rules", r, "then", t, "ladder", where)
+    return PolicyError(message, policy_id=policy.id, rule_id=policy.rules[r].id, loc=loc)
 
 
 def check_depth(data: Any) -> None:
