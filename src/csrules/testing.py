@@ -158,12 +158,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class Exploration:
-    """What :func:`explore` found: at most one (shrunk) finding, and the coverage reached."""
+    """What :func:`explore` (or :func:`explore_sessions`) found: at most one (shrunk)
+    finding, and the coverage reached over the facts or event sequences ``explored``."""
 
     examples: int
     finding: Finding | None
     coverage: CoverageReport
     boundaries: bool
+    explored: Literal["facts", "event sequences"] = "facts"
 
     @property
     def ok(self) -> bool:
@@ -173,7 +175,8 @@ class Exploration:
     def render(self) -> str:
         """A readable report: the finding (if any) and which rules were never made true."""
         how = "boundary" if self.boundaries else "random"
-        lines = [f"explored {self.examples} {how} facts: " + ("no problem found" if self.ok else "found a problem")]
+        found = "no problem found" if self.ok else "found a problem"
+        lines = [f"explored {self.examples} {how} {self.explored}: {found}"]
         if self.finding is not None:
             lines.append(self.finding.render())
         unreached = self.coverage.never_true
@@ -288,7 +291,7 @@ def explore_sessions(
     if state["last"] is not None:
         (kind, message, fact, moment), shape = state["last"]
         finding = Finding(kind, message, fact, moment, shape.title, state["first"])
-    return Exploration(state["runs"], finding, coverage.report(), True)
+    return Exploration(state["runs"], finding, coverage.report(), True, "event sequences")
 
 
 def _sequence_check(
