@@ -95,6 +95,7 @@ class TestTestFiles:
         (tmp_path / "test_x.yaml").write_text("cases: []\n")
         results = list(run_test_files(find_test_files(tmp_path), []))
         assert len(results) == 1
-        assert not results[0].passed and results[0].error
+        assert not results[0].passed
+        assert results[0].error
         assert "non-empty list of 'cases'" in results[0].message
         assert results[0].file == str(tmp_path / "test_x.yaml")
