@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import csrules
 from csrules import PolicyError
 from csrules._docs import langs_for, render_docs, subject_from_pack
 from csrules._engine.examples import CaseResult
@@ -28,6 +30,8 @@ from csrules.testing import (
     load_test_file,
     run_test_file,
 )
+
+pytest_plugins = ["pytester"]
 
 TZ = ZoneInfo("Asia/Shanghai")
 MALL = load_pack("mall")
@@ -364,6 +368,23 @@ class TestSessionCases:
         with pytest.raises(TestFileError, match=message) as info:
             load_test_file(path)
         assert (info.value.file, info.value.line) == (str(path), line)
+
+
+class TestPytestPlugin:
+    def test_sequence_cases_are_test_items(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+        """pytest collects a session policy's sequence cases, passing and failing with the step."""
+        source = str(Path(csrules.__file__).resolve().parents[1])
+        monkeypatch.setenv("PYTHONPATH", source)
+        policy = Path(csrules.__file__).parent / "policies" / "mall" / "sessions" / "call.yaml"
+        header = f"policy: {policy}\nimports: [csrules.domain]\nfact_type: call_record\n"
+        body = CASES.split("cases:\n", 1)[1].split("  - name: a clean call")[0]
+        wrong = body.replace("expect: [violation:CON-1]\n", "expect: []\n", 1).replace("March", "March, wrongly")
+        pytester.makefile(".test.yaml", mall=header + "cases:\n" + body + wrong)
+        names = {e.name for e in importlib.metadata.entry_points(group="pytest11")}
+        plugin = [] if "csrules" in names else ["-p", "csrules.pytest_plugin"]
+        result = pytester.runpytest_subprocess(*plugin, "-p", "no:cacheprovider")
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(["*step 1 (event): expected [], got [violation:CON-1]*"])
 
 
 class TestExploreSessions:
