@@ -44,6 +44,7 @@ from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult
 from csrules._policy.model import Policy
 from csrules._sessions import SessionEngine, StepResult, available_backends
+from csrules._testing.boundaries import sessions as _shapes
 from csrules._testing.boundaries.core import (
     BoundaryContext,
     Filler,
@@ -58,7 +59,6 @@ from csrules._testing.boundaries.core import (
 from csrules._testing.boundaries.core import (
     facts_for_targets as _facts_for_targets,
 )
-from csrules._testing.boundaries.sessions import Shape, sequence_shapes, shape_events
 from csrules._testing.coverage import (
     BranchCoverage,
     Coverage,
@@ -276,11 +276,11 @@ def explore_sessions(
     if "durable" in available_backends():
         engines.append(SessionEngine(group, backend="durable"))
     coverage = Coverage().include(group)
-    shapes = [(policy, shape) for policy in group for shape in sequence_shapes(policy)]
+    shapes = [(policy, shape) for policy in group for shape in _shapes.sequence_shapes(policy)]
     share = max(1, max_examples // max(len(shapes), 1))
     state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
     for policy, shape in shapes:
-        strategy = shape_events(shape, policy.fact_type, policy)
+        strategy = _shapes.shape_events(shape, policy.fact_type, policy)
         check = _sequence_check(engines, policy, shape, coverage, state)
         run = _quiet(share, Phase.generate, Phase.shrink)(seed(seed_value)(given(strategy)(check)))
         with contextlib.suppress(_Found, Unsatisfiable):
@@ -295,7 +295,7 @@ def explore_sessions(
 
 
 def _sequence_check(
-    engines: Sequence[SessionEngine], policy: Policy, shape: Shape, coverage: Coverage, state: dict[str, Any]
+    engines: Sequence[SessionEngine], policy: Policy, shape: _shapes.Shape, coverage: Coverage, state: dict[str, Any]
 ) -> Callable[[list[BaseModel | datetime]], None]:
     """The test Hypothesis runs for one shape: record the first problem and raise to shrink it."""
 
