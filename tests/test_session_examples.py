@@ -416,12 +416,25 @@ class TestExploreSessions:
         assert result.ok, result.render()
         assert result.examples >= len([s for p in policies for s in sequence_shapes(p)])
         assert "event sequences: no problem found" in result.render()
+        assert not result.coverage.never_true  # every window's boundary shape reaches its rule
 
     def test_explore_sends_session_policies_to_sequences(self) -> None:
         """explore() explores session policies with sequences and refuses a mix."""
         assert explore(SESSION, max_examples=6).explored == "event sequences"
         with pytest.raises(PolicyError, match="apart from stateless"):
             explore([SESSION, STATELESS])
+
+
+class TestCommandLine:
+    def test_csrules_test_runs_a_session_file(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """csrules test on a session policy file runs its sequences instead of finding nothing."""
+        from csrules._cli.cli import main
+
+        path = Path(csrules.__file__).parent / "policies" / "call_centre" / "sessions" / "work_order.yaml"
+        assert main(["test", str(path), "-v"]) == 0
+        out = capsys.readouterr().out
+        assert "ok   call_centre.work_order_session/ESC-2.open-shift-lead#1" in out
+        assert out.rstrip().endswith("5 passed, 0 failed")
 
 
 class TestWithoutHypothesis:
