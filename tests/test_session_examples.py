@@ -425,6 +425,17 @@ class TestExploreSessions:
             explore([SESSION, STATELESS])
 
 
+class TestDerivedSteering:
+    def test_a_probe_of_a_derived_text_reaches_its_source(self) -> None:
+        """A probe writing the derived greeting is carried into agent_lines, so the fact says it."""
+        from csrules.testing import probe_examples
+
+        now = datetime(2026, 3, 2, 9, tzinfo=TZ)
+        pairs = [(t, f) for t, f in probe_examples(STATELESS, now=now) if t.label.endswith("greeting says '喂'")]
+        assert pairs
+        assert all("喂" in fact.greeting for _, fact in pairs)
+
+
 class TestCommandLine:
     def test_csrules_test_runs_a_session_file(self, capsys: pytest.CaptureFixture[str]) -> None:
         """csrules test on a session policy file runs its sequences instead of finding nothing."""

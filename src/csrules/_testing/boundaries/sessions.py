@@ -26,10 +26,9 @@ from csrules._policy.kinds import nodes as c
 from csrules._policy.kinds.core import walk
 from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
 from csrules._policy.model import Policy
-from csrules._testing.boundaries.core import BoundaryContext, Filler, _steer
+from csrules._testing.boundaries.core import BoundaryContext, Filler, _steer, carry_into_sources, derived_values
 from csrules._testing.strategies import facts, resolve_fact_type, without_derived
 from csrules._time.durations import WallDuration, format_timedelta, parse_duration
-from csrules.domain.facts import derived_sources
 from csrules.exceptions import PolicyError
 
 __all__ = ["EventSlot", "Shape", "TickSlot", "sequence_shapes", "shape_events"]
@@ -206,10 +205,10 @@ def _event(
     draw: st.DrawFn, slot: EventSlot, steer: Any, data: dict[str, Any], model: type[BaseModel]
 ) -> BaseModel | None:
     filler = Filler(draw, data, model, None)
-    before = {name: data.get(name) for name in derived_sources(model)}
+    before = derived_values(model, data)
     if steer is not None:
         steer(filler)
-    _into_sources(data, model, before)
+    carry_into_sources(data, model, before)
     if slot.key_path is not None and slot.item is not None:
         filler.set(slot.key_path, slot.item)
     if slot.at_path is not None:
@@ -222,21 +221,6 @@ def _event(
         return model.model_validate(without_derived(model, data))
     except (ValidationError, PolicyError):
         return None
-
-
-def _into_sources(data: dict[str, Any], model: type[BaseModel], before: dict[str, Any]) -> None:
-    """Carry text steered into a derived field (``greeting``) into its one text source
-    (``agent_lines``), which the model derives it from; otherwise the steering is lost."""
-    for name, sources in derived_sources(model).items():
-        value = data.get(name)
-        if value == before.get(name) or not isinstance(value, str) or len(sources) != 1:
-            continue
-        source = sources[0]
-        current = data.get(source)
-        if isinstance(current, str):
-            data[source] = value
-        elif isinstance(current, list) and all(isinstance(item, str) for item in current):
-            data[source] = [value, *current[1:]]
 
 
 def _aware(moment: datetime) -> datetime:
