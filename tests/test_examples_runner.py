@@ -6,13 +6,9 @@ from pathlib import Path
 
 from csrules import load_policy
 from csrules._cli._common import import_modules
-from csrules._engine.examples import (
-    ExampleResult,
-    find_test_files,
-    run_examples,
-    run_test_files,
-    summarise,
-)
+from csrules._engine.examples import CaseResult, find_test_files, summarise
+from csrules._testing.examples import run_examples
+from csrules._testing.testfiles import run_test_files
 
 DATA = Path(__file__).parent / "e2e" / "data"
 import_modules([str(DATA / "cli_facts.py")])
@@ -88,19 +84,18 @@ class TestTestFiles:
 
         def runner(path, policies):
             seen.append((path.name, len(policies)))
-            yield ExampleResult(f"{path.name}::case", path.name.startswith("test_"))
+            yield CaseResult(f"{path.name}::case", path.name.startswith("test_"))
 
         results = list(run_test_files(files, [load_policy(DATA / "leave.yaml")], runner=runner))
         assert seen == [("more.test.yaml", 1), ("test_leave.yaml", 1)]
         assert summarise(results).line == "1 passed, 1 failed"
 
-    def test_without_a_runner_files_are_failures(self, tmp_path, monkeypatch):
-        """Test files are never silently skipped when no runner is installed."""
-        import csrules._engine.examples as ex
-
-        monkeypatch.setattr(ex, "_toolkit_runner", lambda: None)
+    def test_default_runner_reports_a_bad_file_as_a_failure(self, tmp_path):
+        """Without a runner given, files run through the toolkit; a malformed one is a failure naming it."""
         (tmp_path / "test_x.yaml").write_text("cases: []\n")
         results = list(run_test_files(find_test_files(tmp_path), []))
         assert len(results) == 1
         assert not results[0].passed
-        assert "runner" in results[0].message
+        assert results[0].error
+        assert "non-empty list of 'cases'" in results[0].message
+        assert results[0].file == str(tmp_path / "test_x.yaml")

@@ -203,7 +203,11 @@ class TestCON1:
             when = at(f"2026-03-0{day} 09:00")
             (violation,) = agent.send(call("M01", when, "喂"), now=when, fact_type="call_record").violations
             got.append((violation.code, violation.severity, violation.consequence.en))
-        assert got == [("CON-1", "notice", "corrected"), ("CON-1", "minor", "warning"), ("CON-1", "major", "fine")]
+        assert got == [
+            ("CON-1", "notice", "corrected (step 1 of the ladder)"),
+            ("CON-1", "minor", "warning (step 2 of the ladder)"),
+            ("CON-1", "major", "fine (step 3 of the ladder)"),
+        ]
 
     def test_overrides_move_the_steps(self, backend: str) -> None:
         """With warn_at 3 and fine_at 4 the first two are corrected, the third warned, the fourth fined."""

@@ -584,14 +584,16 @@ class TestAttendance:
 
 class TestConduct:
     def test_CON_1_greeting_discipline(self, mall: Pack) -> None:
-        """您好, never 喂: corrected, then warned, then fined."""
+        """您好, never 喂: every 喂 breaks the rule, corrected, then warned, then fined."""
         first = judge(mall, "call_record", call(["喂，您好", "請稍等，謝謝"]))
         assert first.rule_ids == ("CON-1.wei-corrected",)
-        assert not first.violations
+        assert [(v.code, v.severity, v.consequence.zh) for v in first.violations if v.consequence] == [
+            ("CON-1", "notice", "予以指正（處分第1級）")
+        ]
         second = judge(mall, "call_record", call(["喂，您好"], prior_greeting_offences=1))
-        assert [v.consequence.en for v in second.violations if v.consequence] == ["warning"]
+        assert [v.consequence.en for v in second.violations if v.consequence] == ["warning (step 2 of the ladder)"]
         third = judge(mall, "call_record", call(["喂？"], prior_greeting_offences=2))
-        assert {v.consequence.en for v in third.violations if v.consequence} == {"fine"}
+        assert {v.consequence.en for v in third.violations if v.consequence} == {"fine (step 3 of the ladder)"}
 
     def test_CON_2_pick_up(self, online: Pack) -> None:
         """Three rings; after five apologise first; announce the company."""

@@ -41,7 +41,10 @@ from pydantic import BaseModel
 
 from csrules._engine.decision import Decision, Outcome
 from csrules._engine.engine import Engine
+from csrules._engine.examples import CaseResult
 from csrules._policy.model import Policy
+from csrules._sessions import SessionEngine, StepResult, available_backends
+from csrules._testing.boundaries import sessions as _shapes
 from csrules._testing.boundaries.core import (
     BoundaryContext,
     Filler,
@@ -65,7 +68,6 @@ from csrules._testing.coverage import (
 )
 from csrules._testing.strategies import facts
 from csrules._testing.testfiles import (
-    CaseResult,
     TestCase,
     TestFileError,
     load_test_file,
@@ -75,6 +77,7 @@ from csrules._testing.testfiles import (
 from csrules._testing.testfiles import (
     describe_mismatch as _describe_mismatch,
 )
+from csrules.exceptions import CsrulesError, PolicyError
 
 __all__ = [
     "BoundaryContext",
@@ -98,6 +101,7 @@ __all__ = [
     "boundary_facts",
     "collect_coverage",
     "explore",
+    "explore_sessions",
     "facts",
     "facts_for",
     "load_test_file",
@@ -154,12 +158,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class Exploration:
-    """What :func:`explore` found: at most one (shrunk) finding, and the coverage reached."""
+    """What :func:`explore` (or :func:`explore_sessions`) found: at most one (shrunk)
+    finding, and the coverage reached over the facts or event sequences ``explored``."""
 
     examples: int
     finding: Finding | None
     coverage: CoverageReport
     boundaries: bool
+    explored: Literal["facts", "event sequences"] = "facts"
 
     @property
     def ok(self) -> bool:
@@ -169,7 +175,8 @@ class Exploration:
     def render(self) -> str:
         """A readable report: the finding (if any) and which rules were never made true."""
         how = "boundary" if self.boundaries else "random"
-        lines = [f"explored {self.examples} {how} facts: " + ("no problem found" if self.ok else "found a problem")]
+        found = "no problem found" if self.ok else "found a problem"
+        lines = [f"explored {self.examples} {how} {self.explored}: {found}"]
         if self.finding is not None:
             lines.append(self.finding.render())
         unreached = self.coverage.never_true
@@ -204,7 +211,8 @@ def explore(
     :func:`facts_for`. With boundaries every probe is tried first, in order, with its share
     of the examples (at least one each, the rest of its rule steered), so a wrong threshold
     is found whatever else is drawn; the remaining examples draw probes at random. Runs are
-    deterministic for a given ``seed_value``.
+    deterministic for a given ``seed_value``. Session policies are explored with
+    :func:`explore_sessions` (``now``, ``oracle`` and ``boundaries`` do not apply to them).
 
     >>> def oracle(fact):                                            # doctest: +SKIP
     ...     return ["violation:ATT-7"] if fact.late_minutes >= 20 else []
@@ -212,6 +220,11 @@ def explore(
     >>> print(result.render())                                       # doctest: +SKIP
     """
     group = (policies,) if isinstance(policies, Policy) else tuple(policies)
+    sessions = [policy.needs_session for policy in group]
+    if any(sessions):
+        if not all(sessions):
+            raise PolicyError("explore session policies apart from stateless ones (explore_sessions)")
+        return explore_sessions(group, max_examples=max_examples, seed_value=seed_value)
     engine = Engine(group)
     coverage = Coverage().include(engine)
     state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
@@ -240,6 +253,118 @@ def explore(
         (kind, message), fact, target = state["last"]
         finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
     return Exploration(state["runs"], finding, coverage.report(), boundaries)
+
+
+def explore_sessions(
+    policies: Policy | Sequence[Policy], *, max_examples: int = 200, seed_value: int = 0
+) -> Exploration:
+    """Run event sequences around every window of session ``policies`` and report the first
+    problem, shrunk.
+
+    Every shape of every window condition is tried, by construction (the (N-1)th, Nth and
+    (N+1)th event in one period, events just before and after the period changes, a run and
+    a broken run, ticks just before, at and after a deadline), each with its share of
+    ``max_examples``; Hypothesis only draws the events' other fields. A problem is a rule
+    that fails or a call that raises, a rule the session fired whose condition the explaining
+    interpreter finds false (or the reverse), or, where durable-rules is installed, the two
+    backends disagreeing. Deterministic for a given ``seed_value``.
+
+    >>> print(explore_sessions(load_pack("mall").session_policies).render())  # doctest: +SKIP
+    """
+    group = (policies,) if isinstance(policies, Policy) else tuple(policies)
+    engines = [SessionEngine(group, backend="python")]
+    if "durable" in available_backends():
+        engines.append(SessionEngine(group, backend="durable"))
+    coverage = Coverage().include(group)
+    shapes = [(policy, shape) for policy in group for shape in _shapes.sequence_shapes(policy)]
+    share = max(1, max_examples // max(len(shapes), 1))
+    state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
+    for policy, shape in shapes:
+        strategy = _shapes.shape_events(shape, policy.fact_type, policy)
+        check = _sequence_check(engines, policy, shape, coverage, state)
+        run = _quiet(share, Phase.generate, Phase.shrink)(seed(seed_value)(given(strategy)(check)))
+        with contextlib.suppress(_Found, Unsatisfiable):
+            run()
+        if state["last"] is not None:
+            break
+    finding = None
+    if state["last"] is not None:
+        (kind, message, fact, moment), shape = state["last"]
+        finding = Finding(kind, message, fact, moment, shape.title, state["first"])
+    return Exploration(state["runs"], finding, coverage.report(), True, "event sequences")
+
+
+def _sequence_check(
+    engines: Sequence[SessionEngine], policy: Policy, shape: _shapes.Shape, coverage: Coverage, state: dict[str, Any]
+) -> Callable[[list[BaseModel | datetime]], None]:
+    """The test Hypothesis runs for one shape: record the first problem and raise to shrink it."""
+
+    def check(items: list[BaseModel | datetime]) -> None:
+        searching = state["first"] is None  # count and cover the search, not the shrinking
+        state["runs"] += searching
+        problem = _sequence_problem(engines, policy.fact_type, items, coverage if searching else None)
+        if problem is not None:
+            if state["first"] is None:
+                state["first"] = state["runs"]
+            state["last"] = (problem, shape)
+            raise _Found(problem[1])
+
+    return check
+
+
+def _sequence_problem(
+    engines: Sequence[SessionEngine], fact_type: str, items: Sequence[BaseModel | datetime], coverage: Coverage | None
+) -> tuple[Literal["error", "disagreement"], str, BaseModel, datetime | None] | None:
+    """Feed ``items`` to a fresh session of each engine; the first problem, with the last event."""
+    runs: list[list[tuple[str, ...]]] = []
+    last: tuple[BaseModel, datetime | None] | None = None
+    for engine in engines:
+        engine.forget("explore")
+        session, keys = engine.session("explore"), []
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, datetime):
+                last = (item, None)  # an event keeps the clock: its own time places it
+            try:
+                result = session.tick(item) if isinstance(item, datetime) else session.send(item)
+            except CsrulesError as exc:
+                return "error", f"step {number} ({engine.backend}) raised: {exc}", *_shown(last, items)
+            problem = _step_problem(result)
+            if problem is not None:
+                return problem[0], f"step {number} ({engine.backend}): {problem[1]}", *_shown(last, items)
+            if coverage is not None and engine is engines[0]:
+                coverage.record_step(result, engine.program.policies)
+            keys.append(tuple(sorted(set(result.effect_keys))))
+        runs.append(keys)
+    for other in runs[1:]:
+        for number, (mine, theirs) in enumerate(zip(runs[0], other, strict=True), 1):
+            if mine != theirs:
+                message = f"step {number}: the backends disagree: python {list(mine)}, durable {list(theirs)}"
+                return "disagreement", message, *_shown(last, items)
+    return None
+
+
+def _shown(
+    last: tuple[BaseModel, datetime | None] | None, items: Sequence[BaseModel | datetime]
+) -> tuple[BaseModel, datetime | None]:
+    if last is not None:
+        return last
+    return next(i for i in items if isinstance(i, BaseModel)), None
+
+
+def _step_problem(result: StepResult) -> tuple[Literal["error", "disagreement"], str] | None:
+    if result.errors:
+        error = result.errors[0]
+        return "error", f"rule {error.policy_id}/{error.rule_id} failed: {error.message}"
+    if result.kind != "event":
+        return None
+    for rule in result.trace.rules:
+        if rule.matched != (rule.condition.result is True):
+            return "disagreement", (
+                f"rule {rule.policy_id}/{rule.rule_id}: the session says "
+                f"{'match' if rule.matched else 'no match'}, the interpreter "
+                f"{'match' if rule.condition.result else 'no match'}"
+            )
+    return None
 
 
 _Pairs = st.SearchStrategy[tuple[Target | None, BaseModel]]

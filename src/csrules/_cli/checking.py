@@ -19,15 +19,11 @@ from csrules._cli._common import (
     parse_now,
     policy_files,
 )
-from csrules._engine.examples import (
-    ExampleResult,
-    find_test_files,
-    run_examples,
-    run_test_files,
-    summarise,
-)
+from csrules._engine.examples import CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
 from csrules._testing.coverage import collect_coverage
+from csrules._testing.examples import run_examples
+from csrules._testing.testfiles import run_test_files
 from csrules.exceptions import CsrulesError
 
 __all__ = ["register"]
@@ -149,9 +145,10 @@ def run_test(args: argparse.Namespace) -> int:
         _explorer()  # before any work: a missing dependency is a usage error, not a late crash
     target = load_target(args.target)
     default_now = parse_now(args.now)
+    policies = (*target.policies, *getattr(target.pack, "session_policies", ()))  # a pack's too
     with ExitStack() as stack:
         coverage = stack.enter_context(collect_coverage()) if args.coverage else None
-        results: list[ExampleResult] = list(run_examples(target.policies, default_now=default_now))
+        results: list[CaseResult] = list(run_examples(policies, default_now=default_now))
         path = Path(args.target)
         if path.is_dir():
             results.extend(run_test_files(find_test_files(path), target.policies))
@@ -165,7 +162,7 @@ def run_test(args: argparse.Namespace) -> int:
             extra.append(f"coverage {report.percent}% is under {args.fail_under:g}%")
             failed = True
     if args.explore:
-        explored, ok = _explore(tuple(target.policies), default_now, args)
+        explored, ok = _explore(policies, default_now, args)
         extra.extend(explored)
         failed = failed or not ok
     if args.out_format == "json":
@@ -211,8 +208,8 @@ def _explore(policies: tuple[Any, ...], now: Any, args: argparse.Namespace) -> t
     explore = _explorer()
 
     groups: dict[str, list[Any]] = {}
-    for policy in policies:
-        groups.setdefault(policy.fact_type, []).append(policy)
+    for policy in policies:  # session policies are explored apart, with event sequences
+        groups.setdefault(policy.fact_type + (" session" if policy.needs_session else ""), []).append(policy)
     blocks, ok = [], True
     for fact_type, group in groups.items():
         try:

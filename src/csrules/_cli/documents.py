@@ -24,7 +24,7 @@ from csrules._docs import generated_date, langs_for, render_diff, render_docs
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
-from csrules._engine.examples import ExampleResult, run_rule_example
+from csrules._engine.examples import CaseResult, run_rule_example
 from csrules.exceptions import CsrulesError
 from csrules.policies.schemas import SCHEMAS, file_schema, write_schemas
 
@@ -314,7 +314,9 @@ def _demo_pack(name: str, target: Any, engine: Engine, tally: _DemoTally, *, qui
         tally.rules += len(policy.rules)
         for rule in policy.rules:
             for index, example in enumerate(rule.examples):
-                result: ExampleResult = run_rule_example(own, policy, rule, index, example, default_now=DEMO_NOW)
+                if example.steps:  # a session sequence: csrules test runs those
+                    continue
+                result: CaseResult = run_rule_example(own, policy, rule, index, example, default_now=DEMO_NOW)
                 tally.checked += 1
                 if not result.passed:
                     tally.failed += 1

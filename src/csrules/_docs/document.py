@@ -8,7 +8,7 @@ force, escalation ladders and lifecycles.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -277,13 +277,9 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
                     words("expect", langs),
                 ),
                 tuple(
-                    (
-                        example.name or f"#{index + 1}",
-                        _compact(example.fact),
-                        example.now.isoformat() if example.now else "—",
-                        ", ".join(example.expect) or words("none", langs),
-                    )
+                    (name, fact, when, ", ".join(expect) or words("none", langs))
                     for index, example in enumerate(rule.examples)
+                    for name, fact, when, expect in _example_rows(index, example)
                 ),
                 cls="examples",
             )
@@ -318,6 +314,18 @@ def _reading(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx:
     out.append(Para(words("then", langs), cls="label"))
     out.append(Items(tuple(effects), cls="effects"))
     return tuple(out)
+
+
+def _example_rows(index: int, example: Any) -> Iterator[tuple[str, str, str, list[str]]]:
+    """One row per worked example, or per step of a session example (its instant as now)."""
+    name = example.name or f"#{index + 1}"
+    if not example.steps:
+        yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect
+        return
+    for number, step in enumerate(example.steps, 1):
+        when = step.tick or step.at
+        fact = f"tick {step.tick.isoformat()}" if step.tick else _compact(step.fact)
+        yield f"{name} · {number}", fact, when.isoformat() if when else "—", step.expect
 
 
 def _compact(fact: dict[str, Any]) -> str:

@@ -1,22 +1,23 @@
-"""Running worked examples: each rule's ``examples`` checked against the compiled engine.
+"""Worked examples and test cases: the one result type, and running stateless examples.
 
 An :class:`~csrules.Example` says which effect keys its rule must produce for a fact
-(``expect: []`` means the rule must not apply). :func:`run_examples` evaluates every example
-through an engine built from the example's policy and compares the keys of the effects
-*that rule* produced with the expected ones, as sets. A mismatch carries the readable trace
-of the rule so the failure explains itself.
+(``expect: []`` means the rule must not apply). :func:`run_rule_example` evaluates one
+example through an engine built from the example's policy and compares the keys of the
+effects *that rule* produced with the expected ones, as sets. A mismatch carries the
+readable trace of the rule so the failure explains itself.
 
-Test files (YAML files of named cases) are run by the testing toolkit: :func:`run_test_files`
-is the hook the CLI calls, delegating to ``csrules.testing.run_test_file`` when present.
+Every worked example, session example and test-file case is reported as a
+:class:`CaseResult`, defined here so that every runner (the CLI, pack checks, the testing
+toolkit, the pytest plugin) speaks one type without importing the toolkit. Session examples
+(sequences of events and ticks) and test files are run by :mod:`csrules._testing`.
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,26 +27,27 @@ from csrules._policy.model import Example, Policy, Rule
 from csrules.exceptions import CsrulesError
 
 __all__ = [
-    "ExampleResult",
+    "CaseResult",
     "Summary",
-    "TestFileRunner",
+    "example_id",
     "find_test_files",
-    "run_examples",
     "run_rule_example",
-    "run_test_files",
     "summarise",
 ]
 
-TestFileRunner = Callable[[Path, Sequence[Policy]], Iterable["ExampleResult"]]
-"""The hook for test files: ``(path, policies) -> results``, one per named case."""
 
-
-@dataclass(frozen=True, slots=True)
-class ExampleResult:
-    """The outcome of one worked example or test case.
+@dataclass(frozen=True)
+class CaseResult:
+    """The outcome of one worked example or test case, stateless or a session sequence.
 
     ``id`` names it (``policy/rule#2`` or ``file.yaml::case``); ``message`` says why it
-    failed (empty when it passed); ``expected`` and ``got`` are effect keys, sorted.
+    failed (empty when it passed); ``expected`` and ``got`` are effect keys, sorted (for a
+    sequence, those of the first step that differed, else of the last step); ``error`` marks
+    a case that could not run (a fact that does not validate, a rule that raised). ``case``
+    is the test case (``None`` for a worked example) and ``decision`` the decision of a
+    stateless case, for further checks.
+
+    .. versionadded:: 0.1
     """
 
     id: str
@@ -54,6 +56,10 @@ class ExampleResult:
     got: tuple[str, ...] = ()
     message: str = ""
     error: bool = False
+    file: str | None = None
+    line: int | None = None
+    case: Any = field(default=None, repr=False, compare=False)
+    decision: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -64,6 +70,8 @@ class ExampleResult:
             "got": list(self.got),
             "message": self.message,
             "error": self.error,
+            "file": self.file,
+            "line": self.line,
         }
 
 
@@ -80,7 +88,7 @@ class Summary:
         return f"{self.passed} passed, {self.failed} failed"
 
 
-def summarise(results: Iterable[ExampleResult]) -> Summary:
+def summarise(results: Iterable[CaseResult]) -> Summary:
     """Count passed and failed results."""
     passed = failed = 0
     for result in results:
@@ -105,21 +113,23 @@ def run_rule_example(
     example: Example,
     *,
     default_now: datetime | None = None,
-) -> ExampleResult:
-    """Run one example of ``rule`` through ``engine`` (built from ``policy``)."""
+) -> CaseResult:
+    """Run one stateless example of ``rule`` through ``engine`` (built from ``policy``)."""
     name = example_id(policy, rule, index, example)
+    if example.fact is None or example.expect is None:
+        return CaseResult(name, False, message="a session example (steps) needs a session engine", error=True)
     expected = tuple(sorted(set(example.expect)))
     now = example.now or default_now
     try:
         decision = engine.evaluate(example.fact, now=now, fact_type=policy.fact_type)
     except CsrulesError as exc:
-        return ExampleResult(name, False, expected, (), f"could not evaluate: {exc}", error=True)
+        return CaseResult(name, False, expected, (), f"could not evaluate: {exc}", error=True)
     got = tuple(sorted({e.key for e in decision.rule_effects.get((policy.id, rule.id), ())}))
     errors = [e.message for e in decision.errors if e.rule_id == rule.id and e.policy_id == policy.id]
     if errors:
-        return ExampleResult(name, False, expected, got, f"the rule failed: {errors[0]}", error=True)
+        return CaseResult(name, False, expected, got, f"the rule failed: {errors[0]}", error=True)
     if got == expected:
-        return ExampleResult(name, True, expected, got)
+        return CaseResult(name, True, expected, got)
     trace = next((t for t in decision.trace if t.policy_id == policy.id and t.rule_id == rule.id), None)
     why = ""
     if trace is not None:
@@ -128,22 +138,7 @@ def run_rule_example(
             verdict += " but the hit policy dropped it"
         why = f"; the rule {verdict}: " + "; ".join(trace.decided_by)
     message = f"expected [{', '.join(expected)}], got [{', '.join(got)}]{why}"
-    return ExampleResult(name, False, expected, got, message)
-
-
-def run_examples(policies: Iterable[Policy], *, default_now: datetime | None = None) -> Iterator[ExampleResult]:
-    """Every worked example of every rule, each policy judged by its own engine."""
-    for policy in policies:
-        if not any(rule.examples for rule in policy.rules):
-            continue
-        try:
-            engine = Engine(policy)
-        except CsrulesError as exc:
-            yield ExampleResult(policy.id, False, message=f"cannot compile: {exc}", error=True)
-            continue
-        for rule in policy.rules:
-            for index, example in enumerate(rule.examples):
-                yield run_rule_example(engine, policy, rule, index, example, default_now=default_now)
+    return CaseResult(name, False, expected, got, message)
 
 
 TEST_FILE_PATTERNS = ("test_*.yaml", "test_*.yml", "*.test.yaml", "*.test.yml")
@@ -156,37 +151,3 @@ def find_test_files(root: Path) -> list[Path]:
     for pattern in TEST_FILE_PATTERNS:
         found.update(root.rglob(pattern))
     return sorted(found)
-
-
-def _toolkit_runner() -> TestFileRunner | None:
-    try:
-        testing = importlib.import_module("csrules.testing")
-    except ImportError:
-        return None
-    runner = getattr(testing, "run_test_file", None)
-    return runner if callable(runner) else None
-
-
-def run_test_files(
-    paths: Sequence[Path], policies: Sequence[Policy], *, runner: TestFileRunner | None = None
-) -> Iterator[ExampleResult]:
-    """Run test files with ``runner`` (default: ``csrules.testing.run_test_file``).
-
-    This is the hook the testing toolkit fills: a runner takes a file and the policies under
-    test and yields one :class:`ExampleResult` per case. Without a runner each file is
-    reported as a failure saying so, rather than silently skipped.
-    """
-    runner = runner or _toolkit_runner()
-    for path in paths:
-        if runner is None:
-            yield ExampleResult(
-                str(path),
-                False,
-                message="no test-file runner is installed (csrules.testing.run_test_file is missing)",
-                error=True,
-            )
-            continue
-        try:
-            yield from runner(path, policies)
-        except CsrulesError as exc:
-            yield ExampleResult(str(path), False, message=str(exc), error=True)

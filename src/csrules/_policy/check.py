@@ -141,16 +141,22 @@ def _check_examples(rule: Rule, ctx: CheckContext, model: type[BaseModel]) -> No
     keys = {effect_key(effect) for effect in rule.then}
     for index, example in enumerate(rule.examples):
         at = ("examples", index)
-        try:
-            validate_fact(model, example.fact)
-        except FactError as exc:
-            raise ctx.fail(f"example fact does not validate: {exc}", at=(*at, "fact")) from None
-        unknown = sorted(set(example.expect) - keys)
-        if unknown:
-            raise ctx.fail(
-                f"example expects {', '.join(unknown)}, which this rule cannot produce "
-                f"(its effects: {', '.join(sorted(keys))})",
-                at=(*at, "expect"),
-            )
+        # a session example is checked step by step, each step like a single-fact example
+        parts: list[tuple[tuple[str | int, ...], dict[str, Any] | None, list[str]]] = [
+            ((*at, "steps", i), s.fact, s.expect) for i, s in enumerate(example.steps or ())
+        ]
+        for where, fact, expect in parts or [(at, example.fact, example.expect or [])]:
+            try:
+                if fact is not None:
+                    validate_fact(model, fact)
+            except FactError as exc:
+                raise ctx.fail(f"example fact does not validate: {exc}", at=(*where, "fact")) from None
+            unknown = sorted(set(expect) - keys)
+            if unknown:
+                raise ctx.fail(
+                    f"example expects {', '.join(unknown)}, which this rule cannot produce "
+                    f"(its effects: {', '.join(sorted(keys))})",
+                    at=(*where, "expect"),
+                )
         if example.now is not None and example.now.tzinfo is None:
             raise ctx.fail("example now has no time zone", at=(*at, "now"))

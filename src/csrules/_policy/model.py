@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -47,6 +48,8 @@ __all__ = [
     "Escalate",
     "Example",
     "HitPolicy",
+    "Ladder",
+    "LadderConsequence",
     "Oblige",
     "Parameter",
     "ParameterType",
@@ -55,6 +58,7 @@ __all__ = [
     "Rule",
     "Severity",
     "Source",
+    "Step",
     "Text",
     "Violate",
 ]
@@ -284,6 +288,42 @@ Severity = Literal["notice", "minor", "major", "critical"]
 """How serious a violation is, least to most."""
 
 
+LadderConsequence = Literal["correct", "warn", "fine"]
+"""What a step of progressive discipline brings, mildest first: a correction (指正), a
+warning (警告), a fine (罰款)."""
+
+LADDER_ORDER: tuple[LadderConsequence, ...] = ("correct", "warn", "fine")
+"""The consequences of a ladder from mildest to harshest; later steps never go back down."""
+
+_LADDER_WORDS: dict[str, tuple[str, str]] = {
+    "correct": ("corrected", "予以指正"),
+    "warn": ("warning", "警告"),
+    "fine": ("fine", "罰款"),
+}
+
+
+class Ladder(PolicyModel):
+    """A rung of progressive discipline on a violation: which ``step`` and what it brings.
+
+    ``{type: violation, code: CON-1, ladder: {step: 2, consequence: warn}, ...}`` says this
+    rule gives the second rung of CON-1's ladder, a warning. Steps count rungs, not offences:
+    which offence reaches a rung is the rule's condition (a parameter such as ``warn_at``).
+    Rules sharing a code give one ladder: steps 1, 2, 3 ... each once, consequences never
+    milder than the step before. The violation's ``consequence`` text, when not written, is
+    said from the ladder, so documents and decisions show it.
+
+    .. versionadded:: 0.1
+    """
+
+    step: StrictInt = Field(ge=1, le=99)
+    consequence: LadderConsequence
+
+    def text(self) -> Text:
+        """``warning (step 2 of the ladder)`` / ``警告（處分第2級）``."""
+        en, zh = _LADDER_WORDS[self.consequence]
+        return Text(en=f"{en} (step {self.step} of the ladder)", zh=f"{zh}（處分第{self.step}級）")
+
+
 class Violate(PolicyModel):
     """Effect: the fact breaks the rule. ``code`` identifies the breach in reports.
 
@@ -298,6 +338,14 @@ class Violate(PolicyModel):
     severity: Severity = "major"
     message: BiText
     consequence: BiText | None = None
+    ladder: Ladder | None = None
+
+    @model_validator(mode="after")
+    def _ladder_text(self) -> Violate:
+        # Documents and decisions show the consequence text; a ladder step supplies it.
+        if self.ladder is not None and self.consequence is None:
+            object.__setattr__(self, "consequence", self.ladder.text())
+        return self
 
 
 class Due(PolicyModel):
@@ -390,20 +438,73 @@ def effect_key(effect: Violate | Oblige | Approve | Escalate | Recommend) -> str
     return "recommendation"
 
 
+EFFECT_KEY = r"^(violation|approval|obligation|escalation):\S+$|^recommendation$"
+"""What an expected effect key looks like (``violation:ATT-7``, ``recommendation`` ...)."""
+
+ExpectedKey = Annotated[str, Field(pattern=EFFECT_KEY)]
+
+
+class Step(PolicyModel):
+    """One step of a session example: an event (``fact``, placed in time by ``at`` or by the
+    fact's own time field) or a clock move (``tick``), and the effect keys expected after it.
+
+    ``{fact: {...}, at: 2026-03-10T10:00:00+08:00, expect: [violation:CON-1]}`` sends the
+    fact with the clock moved to ``at`` first (without ``at`` the clock stays);
+    ``{tick: 2026-03-11T10:00:00+08:00, expect: [escalation:shift_lead]}`` moves the clock
+    and fires the deadlines reached. ``expect`` lists the effect keys of that step exactly.
+
+    .. versionadded:: 0.1
+    """
+
+    fact: dict[str, Any] | None = None
+    at: AwareDatetime | None = None
+    tick: AwareDatetime | None = None
+    expect: list[ExpectedKey]
+
+    @model_validator(mode="after")
+    def _event_or_tick(self) -> Step:
+        if (self.fact is None) == (self.tick is None):
+            raise ValueError("a step is either an event (fact, optionally at) or a tick (tick: <instant>)")
+        if self.tick is not None and self.at is not None:
+            raise ValueError("a tick step takes no 'at': the tick is its instant")
+        return self
+
+
 class Example(PolicyModel):
-    """A worked example: a fact, an optional ``now``, and the effect keys the rule must give.
+    """A worked example: a fact, an optional ``now``, and the effect keys the rule must give;
+    or, for a session policy, a sequence of ``steps`` run on a fresh session.
 
     ``expect: []`` says the rule does not hold for this fact; ``expect: [violation:ATT-7]``
     says it holds with that effect. Keys: ``violation:<code>``, ``obligation:<who>``,
-    ``approval:<role>``, ``escalation:<role>``, ``recommendation``.
+    ``approval:<role>``, ``escalation:<role>``, ``recommendation``. A session example gives
+    ``steps`` (each a :class:`Step` with its own ``expect``) and optionally the ``subject``
+    whose session runs them; a stateless policy refuses steps, a session policy facts.
 
     .. versionadded:: 0.1
     """
 
     name: str | None = None
-    fact: dict[str, Any]
+    fact: dict[str, Any] | None = None
     now: datetime | None = None
-    expect: list[str]
+    expect: list[str] | None = None
+    subject: NonEmpty | None = None
+    steps: list[Step] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _fact_or_steps(self) -> Example:
+        if self.steps is None:
+            if self.fact is None or self.expect is None:
+                raise ValueError("an example needs fact and expect (or steps, for a session policy)")
+            if self.subject is not None:
+                raise ValueError("subject goes with steps: a single fact runs on no session")
+        elif self.fact is not None or self.expect is not None or self.now is not None:
+            raise ValueError("an example with steps gives each step its fact and expect, not fact/expect/now")
+        return self
+
+    @property
+    def is_session(self) -> bool:
+        """True for a sequence of steps run on a session."""
+        return self.steps is not None
 
 
 class Rule(PolicyModel):
@@ -476,7 +577,17 @@ class Policy(PolicyModel):
     @model_validator(mode="after")
     def _checked(self) -> Policy:
         check_policy(self)
+        _check_examples_fit(self)
+        _check_ladders(self)
         return self
+
+    @property
+    def needs_session(self) -> bool:
+        """True when a rule uses a window kind (count, nth, in_a_row, still_open)."""
+        from csrules._policy.kinds.base import walk
+        from csrules._policy.kinds.window import WINDOW_KINDS
+
+        return any(node.kind in WINDOW_KINDS for rule in self.rules for node in walk(rule.when))
 
     @property
     def param_values(self) -> dict[str, Any]:
@@ -517,6 +628,64 @@ class Policy(PolicyModel):
         return parse_duration(self.param_values[name])
 
 
+def _check_examples_fit(policy: Policy) -> None:
+    """Refuse a worked example of the wrong shape: steps on a stateless policy, a single fact
+    on a session policy (its window kinds cannot judge one fact alone)."""
+    session = policy.needs_session
+    for r, rule in enumerate(policy.rules):
+        for e, example in enumerate(rule.examples):
+            if example.is_session == session:
+                continue
+            name = f"example #{e + 1}" + (f" ({example.name})" if example.name else "")
+            if session:
+                message = (f"{name} is a single fact, but this is a session policy: give steps "
+                           "(events and ticks, each with expect) instead")
+            else:
+                message = f"{name} gives steps, but this policy is stateless: give fact and expect instead"
+            where = "fact" if session else "steps"
+            raise PolicyError(message, policy_id=policy.id, rule_id=rule.id, loc=("rules", r, "examples", e, where))
+
+
+def _check_ladders(policy: Policy) -> None:
+    """Rules sharing a violation code give one ladder: steps 1..n without gaps, each step one
+    consequence (rules may share a step), later steps never milder than earlier ones."""
+    ladders: dict[str, dict[int, tuple[int, int, Ladder]]] = {}
+    for r, rule in enumerate(policy.rules):
+        for t, effect in enumerate(rule.then):
+            if not isinstance(effect, Violate) or effect.ladder is None:
+                continue
+            steps = ladders.setdefault(effect.code, {})
+            first = steps.setdefault(effect.ladder.step, (r, t, effect.ladder))
+            if first[2].consequence != effect.ladder.consequence:
+                raise _ladder_error(
+                    policy, r, t, "consequence",
+                    f"{effect.code} ladder step {effect.ladder.step} is {effect.ladder.consequence} here "
+                    f"but {first[2].consequence} in rule {policy.rules[first[0]].id!r}",
+                )
+    for code, steps in ladders.items():
+        previous: Ladder | None = None
+        for step in sorted(steps):
+            r, t, ladder = steps[step]
+            if step != (previous.step + 1 if previous else 1):
+                raise _ladder_error(
+                    policy, r, t, "step",
+                    f"{code} ladder has step {step} but no step {previous.step + 1 if previous else 1}: "
+                    "steps run 1, 2, 3 ... without gaps",
+                )
+            if previous and LADDER_ORDER.index(ladder.consequence) < LADDER_ORDER.index(previous.consequence):
+                raise _ladder_error(
+                    policy, r, t, "consequence",
+                    f"{code} ladder step {step} ({ladder.consequence}) is milder than step "
+                    f"{previous.step} ({previous.consequence})",
+                )
+            previous = ladder
+
+
+def _ladder_error(policy: Policy, r: int, t: int, where: str, message: str) -> PolicyError:
+    loc = ("rules", r, "then", t, "ladder", where)
+    return PolicyError(message, policy_id=policy.id, rule_id=policy.rules[r].id, loc=loc)
+
+
 def check_depth(data: Any) -> None:
     """Raise :class:`PolicyError` when raw policy ``data`` cannot be a sane policy.
 
@@ -534,7 +703,7 @@ def check_depth(data: Any) -> None:
                 f"{MAX_CONDITION_DEPTH} levels); flatten it with all/any lists",
                 loc=loc[:8],
             )
-        in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] == "examples")
+        in_fact = in_fact or (len(loc) >= 3 and loc[-1] == "fact" and loc[-3] in ("examples", "steps"))
         if not in_fact:
             _check_value(node, loc)
         # reversed: the stack then yields document order, so the first problem is reported

@@ -7,7 +7,8 @@ test ever made true is a rule nobody has tested; a condition never made false is
 whose other side nobody has tried.
 
 :func:`collect_coverage` records every decision any engine makes inside a ``with`` block,
-which is how the pytest plugin and ``csrules test --coverage`` measure a whole run.
+and every session step (an event's rule traces; a tick's firings), which is how the pytest
+plugin and ``csrules test --coverage`` measure a whole run, session examples included.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from csrules._engine.engine import Engine
 from csrules._policy.facts import get_fact_type
 from csrules._policy.kinds.base import DescribeContext, handler_for
 from csrules._policy.model import Policy
-from csrules._policy.trace import TraceNode
+from csrules._policy.trace import RuleTrace, TraceNode
+from csrules._sessions import SessionEngine, StepResult
 
 __all__ = [
     "BranchCoverage",
@@ -192,12 +194,14 @@ class Coverage:
         self._included: set[tuple[str, str]] = set()
         self.decisions = 0
 
-    def include(self, policies: Policy | Engine | Iterable[Policy]) -> Coverage:
+    def include(self, policies: Policy | Engine | SessionEngine | Iterable[Policy]) -> Coverage:
         """Register every rule and condition of ``policies`` (idempotent); returns self."""
         if isinstance(policies, Policy):
             policies = (policies,)
         elif isinstance(policies, Engine):
             policies = policies.policies
+        elif isinstance(policies, SessionEngine):
+            policies = policies.program.policies
         for policy in policies:
             if (policy.id, policy.version) in self._included:
                 continue
@@ -220,8 +224,24 @@ class Coverage:
     def record(self, decision: Decision) -> None:
         """Count every condition result in ``decision``'s trace."""
         self.decisions += 1
-        versions = {ref.id: ref.version for ref in decision.policies}
-        for rule in decision.trace:
+        self._traces(decision.trace, {ref.id: ref.version for ref in decision.policies})
+
+    def record_step(self, result: StepResult, policies: Iterable[Policy]) -> None:
+        """Count a session step of an engine over ``policies``: an event's rule traces, and
+        each rule a tick fired as made true (a deadline has no condition tree to walk)."""
+        self.decisions += 1
+        versions = {policy.id: policy.version for policy in policies}
+        if result.kind == "event":
+            self._traces(result.trace.rules, versions)
+        for firing in result.firings:
+            if firing.cause == "tick" and (firing.policy_id, versions.get(firing.policy_id)) in self._included:
+                entry = self._rule(firing.policy_id, versions[firing.policy_id], firing.rule_id)
+                root = entry.branches.get(())
+                if root is not None:
+                    root.true += 1
+
+    def _traces(self, traces: Iterable[RuleTrace], versions: dict[str, str]) -> None:
+        for rule in traces:
             entry = self._rule(rule.policy_id, versions.get(rule.policy_id, "?"), rule.rule_id)
             stack: list[tuple[NodePath, TraceNode]] = [((), rule.condition)]
             while stack:
@@ -277,9 +297,37 @@ def _evaluate_many(
         yield decision
 
 
+def _send(self: SessionEngine, subject_id: str, event: Any, *, now: datetime | None = None,
+          fact_type: str | None = None) -> StepResult:
+    result: StepResult = _ORIGINAL["send"](self, subject_id, event, now=now, fact_type=fact_type)
+    _record_step(self, result)
+    return result
+
+
+def _tick(self: SessionEngine, subject_id: str, now: datetime) -> StepResult:
+    result: StepResult = _ORIGINAL["tick"](self, subject_id, now)
+    _record_step(self, result)
+    return result
+
+
+def _record_step(engine: SessionEngine, result: StepResult) -> None:
+    for coverage in _ACTIVE:
+        coverage.include(engine)
+        coverage.record_step(result, engine.program.policies)
+
+
+_PATCHED: tuple[tuple[type, str, Any], ...] = (
+    (Engine, "evaluate", _evaluate),
+    (Engine, "evaluate_many", _evaluate_many),
+    (SessionEngine, "send", _send),
+    (SessionEngine, "tick", _tick),
+)
+
+
 @contextmanager
 def collect_coverage(coverage: Coverage | None = None) -> Iterator[Coverage]:
-    """Record every decision any :class:`Engine` makes inside the block.
+    """Record every decision any :class:`Engine` makes inside the block, and every event and
+    tick a :class:`SessionEngine` handles (``tick_due`` is not recorded).
 
     Blocks may nest; each collects what happens inside it. Recording computes each
     decision's trace, so it belongs in test runs, not in production.
@@ -290,16 +338,15 @@ def collect_coverage(coverage: Coverage | None = None) -> Iterator[Coverage]:
     """
     coverage = Coverage() if coverage is None else coverage
     if not _ACTIVE:
-        _ORIGINAL["evaluate"] = Engine.evaluate
-        _ORIGINAL["evaluate_many"] = Engine.evaluate_many
-        Engine.evaluate = _evaluate  # type: ignore[method-assign]
-        Engine.evaluate_many = _evaluate_many  # type: ignore[method-assign]
+        for cls, name, patched in _PATCHED:
+            _ORIGINAL[name] = getattr(cls, name)
+            setattr(cls, name, patched)
     _ACTIVE.append(coverage)
     try:
         yield coverage
     finally:
-        # Restore the engine even when the block raised: later code must run unrecorded.
+        # Restore the engines even when the block raised: later code must run unrecorded.
         _ACTIVE.remove(coverage)
         if not _ACTIVE:
-            Engine.evaluate = _ORIGINAL.pop("evaluate")  # type: ignore[method-assign]
-            Engine.evaluate_many = _ORIGINAL.pop("evaluate_many")  # type: ignore[method-assign]
+            for cls, name, _ in _PATCHED:
+                setattr(cls, name, _ORIGINAL.pop(name))

@@ -17,6 +17,15 @@ each a fact, an optional ``now`` and the effect keys expected::
 (``violation:<code>``, ``approval:<role>``, ``obligation:<who>``, ``escalation:<role>``,
 ``recommendation``); ``expect: []`` says the fact is clean. Every error names the file and
 the line.
+
+A case for session policies gives ``steps`` instead of a fact: events and ticks run in order
+on a fresh session (of ``subject``, default ``example``), each with the keys expected after it::
+
+      - name: the third 喂 of the month is fined
+        subject: M01
+        steps:
+          - {fact: {...}, at: 2026-03-02T10:00:00+08:00, expect: [violation:CON-1]}
+          - {tick: 2026-03-03T10:00:00+08:00, expect: []}
 """
 
 from __future__ import annotations
@@ -24,8 +33,8 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +43,12 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
+from csrules._engine.examples import CaseResult
 from csrules._policy.loader import line_for, load_policy, read_document
-from csrules._policy.model import Policy, effect_key
+from csrules._policy.model import EFFECT_KEY, Policy, Step, effect_key
 from csrules._policy.trace import Trace
+from csrules._sessions import SessionEngine
+from csrules._testing.examples import DEFAULT_SUBJECT, run_steps
 from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 __all__ = [
@@ -44,15 +56,17 @@ __all__ = [
     "TestCase",
     "TestFileError",
     "case_engine",
+    "case_sessions",
     "describe_mismatch",
     "load_test_file",
     "run_cases",
     "run_test_file",
+    "run_test_files",
 ]
 
 _FILE_KEYS = {"policy", "policies", "pack", "fact_type", "imports", "now", "cases"}
-_CASE_KEYS = {"name", "fact", "now", "expect", "fact_type"}
-_KEY = re.compile(r"^(violation|approval|obligation|escalation):\S+$|^recommendation$")
+_CASE_KEYS = {"name", "fact", "now", "expect", "fact_type", "steps", "subject"}
+_KEY = re.compile(EFFECT_KEY)
 _NOW = TypeAdapter(AwareDatetime)
 
 
@@ -67,7 +81,9 @@ class TestFileError(PolicyError):
 
 @dataclass(frozen=True)
 class TestCase:
-    """One named case of a test file: a fact, ``now`` and the effect keys expected.
+    """One named case of a test file: a fact, ``now`` and the effect keys expected; or, for
+    session policies, ``steps`` run on a fresh session of ``subject`` (``fact`` is then
+    ``None`` and ``expect`` empty: each step carries its own).
 
     ``policy_files`` and ``pack`` are what the file names as the policies under test.
 
@@ -77,7 +93,7 @@ class TestCase:
     __test__ = False  # not a pytest test class, whatever its name
 
     name: str
-    fact: Mapping[str, Any]
+    fact: Mapping[str, Any] | None
     expect: tuple[str, ...]
     now: datetime | None = None
     fact_type: str | None = None
@@ -85,6 +101,8 @@ class TestCase:
     line: int | None = None
     policy_files: tuple[Path, ...] = ()
     pack: str | None = None
+    steps: tuple[Step, ...] = ()
+    subject: str | None = None
 
     @property
     def id(self) -> str:
@@ -97,43 +115,6 @@ class TestCase:
         if self.file is None:
             return f"case {self.name!r}"
         return f"{self.file}:{self.line}" if self.line else self.file
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """The outcome of one case; ``message`` explains a failure with the deciding trace.
-
-    Carries the same fields as the CLI's example results (``id``, ``passed``, ``expected``,
-    ``got``, ``message``, ``error``), so both print alike.
-
-    .. versionadded:: 0.1
-    """
-
-    case: TestCase
-    passed: bool
-    expected: tuple[str, ...]
-    got: tuple[str, ...] = ()
-    message: str = ""
-    error: bool = False
-    decision: Decision | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        """The case's id."""
-        return self.case.id
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "id": self.id,
-            "passed": self.passed,
-            "expected": list(self.expected),
-            "got": list(self.got),
-            "message": self.message,
-            "error": self.error,
-            "file": self.case.file,
-            "line": self.case.line,
-        }
 
 
 def load_test_file(path: str | Path) -> list[TestCase]:
@@ -197,25 +178,14 @@ def load_test_file(path: str | Path) -> list[TestCase]:
                 "name",
             )
         seen[case_name] = line
-        fact = raw.get("fact")
-        if not isinstance(fact, dict):
-            raise fail(f"case {case_name!r} needs a fact mapping (got {fact!r})", *at, "fact")
-        expect = raw.get("expect")
-        if not isinstance(expect, list):
-            raise fail(
-                f"case {case_name!r} needs 'expect', a list of effect keys ([] for clean)",
-                *at,
-                "expect",
-            )
-        for position, key in enumerate(expect):
-            if not isinstance(key, str) or not _KEY.match(key):
-                raise fail(
-                    f"{key!r} is not an effect key (violation:<code>, approval:<role>, "
-                    "obligation:<who>, escalation:<role>, recommendation)",
-                    *at,
-                    "expect",
-                    position,
-                )
+        fact: dict[str, Any] | None = None
+        expect: list[str] = []
+        steps: tuple[Step, ...] = ()
+        if "steps" in raw:
+            steps = _steps(raw, case_name, fail, at)
+        else:
+            fact = _fact_case(raw, case_name, fail, at)
+            expect = _check_keys(raw.get("expect"), repr(case_name), fail, at)
         out.append(
             TestCase(
                 name=case_name,
@@ -227,9 +197,56 @@ def load_test_file(path: str | Path) -> list[TestCase]:
                 line=line,
                 policy_files=policy_files,
                 pack=pack,
+                steps=steps,
+                subject=_optional_str(raw, "subject", fail, *at),
             )
         )
     return out
+
+
+def _fact_case(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> dict[str, Any]:
+    if "subject" in raw:
+        raise fail(f"case {case_name!r}: subject goes with steps (a single fact runs on no session)", *at, "subject")
+    fact = raw.get("fact")
+    if not isinstance(fact, dict):
+        raise fail(f"case {case_name!r} needs a fact mapping, or steps (got {fact!r})", *at, "fact")
+    return fact
+
+
+def _check_keys(expect: Any, what: str, fail: Any, at: tuple[Any, ...]) -> list[str]:
+    if not isinstance(expect, list):
+        raise fail(f"case {what} needs 'expect', a list of effect keys ([] for clean)", *at, "expect")
+    for position, key in enumerate(expect):
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise fail(
+                f"{key!r} is not an effect key (violation:<code>, approval:<role>, "
+                "obligation:<who>, escalation:<role>, recommendation)",
+                *at,
+                "expect",
+                position,
+            )
+    return expect
+
+
+def _steps(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> tuple[Step, ...]:
+    """The steps of a session case, each checked like a worked example's step."""
+    for key in ("fact", "expect", "now"):
+        if key in raw:
+            raise fail(f"case {case_name!r} gives steps: put {key} in each step, not in the case", *at, key)
+    steps = raw["steps"]
+    if not isinstance(steps, list) or not steps:
+        raise fail(f"case {case_name!r}: steps must be a non-empty list of events and ticks", *at, "steps")
+    out = []
+    for index, step in enumerate(steps):
+        where = (*at, "steps", index)
+        if not isinstance(step, dict):
+            raise fail(f"case {case_name!r} step {index + 1} must be a mapping (fact or tick, and expect)", *where)
+        _check_keys(step.get("expect"), f"{case_name!r} step {index + 1}", fail, where)
+        try:
+            out.append(Step(**step))
+        except PolicyError as exc:
+            raise fail(f"case {case_name!r} step {index + 1}: {exc.message}", *where, *exc.loc) from None
+    return tuple(out)
 
 
 def _optional_str(data: dict[str, Any], key: str, fail: Any, *at: Any) -> str | None:
@@ -307,31 +324,55 @@ def _import_near(module: str, path: Path) -> None:
         raise
 
 
-def case_engine(case: TestCase, cache: dict[Any, Engine] | None = None) -> Engine:
-    """The engine of the policies ``case``'s file names (``cache`` shares it between cases).
-
-    A policy file that fails to load raises its own located :class:`PolicyError`; a file
-    naming no policy raises :class:`TestFileError`.
-    """
-    key = (case.policy_files, case.pack)
-    if cache is not None and key in cache:
-        return cache[key]
-    if key == ((), None):
+def _case_policies(case: TestCase) -> tuple[list[Policy], Any]:
+    """The policies ``case``'s file names, and the pack it names (or ``None``)."""
+    if (case.policy_files, case.pack) == ((), None):
         raise TestFileError(
             "the test file names no policy (policy:, policies: or pack:) and none was given",
             file=case.file,
             line=case.line,
         )
     policies: list[Policy] = [load_policy(p) for p in case.policy_files]
-    if case.pack is not None:
-        policies.extend(_pack(case))
-    engine = Engine(policies)
+    pack = _pack(case) if case.pack is not None else None
+    if pack is not None:
+        policies.extend(pack.policies)
+    return policies, pack
+
+
+def case_engine(case: TestCase, cache: dict[Any, Engine] | None = None) -> Engine:
+    """The engine of the policies ``case``'s file names (``cache`` shares it between cases).
+
+    Session policies named by the file are left to :func:`case_sessions`. A policy file that
+    fails to load raises its own located :class:`PolicyError`; a file naming no policy
+    raises :class:`TestFileError`.
+    """
+    key = (case.policy_files, case.pack)
+    if cache is not None and key in cache:
+        return cache[key]
+    policies, _ = _case_policies(case)
+    engine = Engine([p for p in policies if not p.needs_session])
     if cache is not None:
         cache[key] = engine
     return engine
 
 
-def _pack(case: TestCase) -> list[Policy]:
+def case_sessions(case: TestCase, cache: dict[Any, SessionEngine] | None = None) -> SessionEngine:
+    """The session engine of the policies ``case``'s file names: every policy file, and a
+    pack's session policies and lifecycles (``cache`` shares it between cases)."""
+    key = (case.policy_files, case.pack)
+    if cache is not None and key in cache:
+        return cache[key]
+    policies, pack = _case_policies(case)
+    files = [p for p in policies if pack is None or p not in pack.policies]
+    lifecycles = pack.lifecycles if pack is not None else ()
+    sessions = [*files, *(pack.session_policies if pack is not None else ())]
+    engine = SessionEngine(sessions, lifecycles=lifecycles, backend="python")
+    if cache is not None:
+        cache[key] = engine
+    return engine
+
+
+def _pack(case: TestCase) -> Any:
     try:
         from csrules.policies import load_pack
     except ImportError:
@@ -339,15 +380,41 @@ def _pack(case: TestCase) -> list[Policy]:
             "built-in packs are not available in this install", file=case.file, line=case.line
         ) from None
     try:
-        return list(load_pack(str(case.pack)).policies)
+        return load_pack(str(case.pack))
     except (KeyError, LookupError, CsrulesError) as exc:
         raise TestFileError(f"pack {case.pack!r}: {exc}", file=case.file, line=case.line) from None
+
+
+def _result(
+    case: TestCase,
+    passed: bool,
+    got: tuple[str, ...] = (),
+    message: str = "",
+    *,
+    expected: tuple[str, ...] | None = None,
+    error: bool = False,
+    decision: Decision | None = None,
+) -> CaseResult:
+    return CaseResult(
+        case.id,
+        passed,
+        case.expect if expected is None else expected,
+        got,
+        message,
+        error,
+        case.file,
+        case.line,
+        case=case,
+        decision=decision,
+    )
 
 
 def run_cases(target: Engine | Policy | Sequence[Policy] | None, cases: Iterable[TestCase]) -> list[CaseResult]:
     """Run ``cases`` against ``target``; ``None`` uses the policies each case's file names.
 
-    ``target`` is an engine, a policy or policies; given, it judges every case.
+    ``target`` is an engine, a policy or policies; given, it judges every case. A case with
+    ``steps`` runs on a fresh session of a :class:`SessionEngine` over the policies given
+    (over the policies its file names when ``target`` is ``None`` or a stateless engine).
 
     A fact that does not validate, or a rule that fails, is a failed case (``error=True``),
     never an exception; only a file naming no usable policy raises :class:`TestFileError`.
@@ -356,62 +423,49 @@ def run_cases(target: Engine | Policy | Sequence[Policy] | None, cases: Iterable
     [True, True]
     """
     cache: dict[Any, Engine] = {}
+    sessions: dict[Any, SessionEngine] = {}
     fixed: Engine | None = None
     if isinstance(target, Engine):
         fixed = target
     elif target is not None:
-        fixed = Engine(target)
+        given = [target] if isinstance(target, Policy) else list(target)
+        fixed = Engine([p for p in given if not p.needs_session])
+        sessions[None] = SessionEngine(given, backend="python")
     results = []
     for case in cases:
+        if case.steps:
+            results.append(_run_steps_case(case, sessions.get(None) or case_sessions(case, sessions)))
+            continue
         engine = fixed if fixed is not None else case_engine(case, cache)
-        try:
-            decision = engine.evaluate(dict(case.fact), now=case.now, fact_type=case.fact_type)
-        except FactError as exc:
-            results.append(
-                CaseResult(
-                    case,
-                    False,
-                    case.expect,
-                    (),
-                    f"{case.where}: case {case.name!r}: the fact does not validate: {exc}",
-                    error=True,
-                )
-            )
-            continue
-        except CsrulesError as exc:
-            results.append(
-                CaseResult(
-                    case,
-                    False,
-                    case.expect,
-                    (),
-                    f"{case.where}: case {case.name!r}: could not evaluate: {exc}",
-                    error=True,
-                )
-            )
-            continue
-        got = tuple(sorted(set(decision.effect_keys)))
-        if got == case.expect and not decision.errors:
-            results.append(CaseResult(case, True, case.expect, got, decision=decision))
-            continue
-        detail = describe_mismatch(
-            decision,
-            [f"effects: expected {list(case.expect)}, got {list(got)}"],
-            set(case.expect) ^ set(got),
-            engine,
-        )
-        results.append(
-            CaseResult(
-                case,
-                False,
-                case.expect,
-                got,
-                f"{case.where}: case {case.name!r}:\n{detail}",
-                error=bool(decision.errors),
-                decision=decision,
-            )
-        )
+        results.append(_run_fact_case(case, engine))
     return results
+
+
+def _run_steps_case(case: TestCase, engine: SessionEngine) -> CaseResult:
+    outcome = run_steps(engine, case.steps, subject=case.subject or DEFAULT_SUBJECT, fact_type=case.fact_type)
+    message = "" if outcome.passed else f"{case.where}: case {case.name!r}:\n{outcome.message}"
+    return _result(case, outcome.passed, outcome.got, message, expected=outcome.expected, error=outcome.error)
+
+
+def _run_fact_case(case: TestCase, engine: Engine) -> CaseResult:
+    try:
+        decision = engine.evaluate(dict(case.fact or {}), now=case.now, fact_type=case.fact_type)
+    except FactError as exc:
+        message = f"{case.where}: case {case.name!r}: the fact does not validate: {exc}"
+        return _result(case, False, (), message, error=True)
+    except CsrulesError as exc:
+        return _result(case, False, (), f"{case.where}: case {case.name!r}: could not evaluate: {exc}", error=True)
+    got = tuple(sorted(set(decision.effect_keys)))
+    if got == case.expect and not decision.errors:
+        return _result(case, True, got, decision=decision)
+    detail = describe_mismatch(
+        decision,
+        [f"effects: expected {list(case.expect)}, got {list(got)}"],
+        set(case.expect) ^ set(got),
+        engine,
+    )
+    message = f"{case.where}: case {case.name!r}:\n{detail}"
+    return _result(case, False, got, message, error=bool(decision.errors), decision=decision)
 
 
 def run_test_file(path: str | Path, policies: Sequence[Policy] = ()) -> list[CaseResult]:
@@ -422,6 +476,25 @@ def run_test_file(path: str | Path, policies: Sequence[Policy] = ()) -> list[Cas
     cases = load_test_file(path)
     names_policies = cases[0].policy_files or cases[0].pack is not None
     return run_cases(None if names_policies or not policies else list(policies), cases)
+
+
+TestFileRunner = Callable[[Path, Sequence[Policy]], Iterable[CaseResult]]
+"""A test-file runner: ``(path, policies) -> results``, one per case."""
+
+
+def run_test_files(
+    paths: Sequence[Path], policies: Sequence[Policy], *, runner: TestFileRunner | None = None
+) -> Iterator[CaseResult]:
+    """Run test files with ``runner`` (default :func:`run_test_file`), one result per case.
+
+    A file that cannot be read or names no usable policy is one failed result naming it.
+    """
+    run = runner or run_test_file
+    for path in paths:
+        try:
+            yield from run(path, policies)
+        except CsrulesError as exc:
+            yield CaseResult(str(path), False, message=str(exc), error=True, file=str(path))
 
 
 def describe_mismatch(decision: Decision, problems: Sequence[str], keys: set[str], engine: Engine | None) -> str:

@@ -43,6 +43,7 @@ from csrules._testing.strategies import (
     without_derived,
 )
 from csrules._time.durations import WallDuration
+from csrules.domain.facts import derived_sources
 from csrules.exceptions import CalendarError, PolicyError, TimeError
 
 __all__ = [
@@ -611,6 +612,26 @@ def targeted_facts(
     return facts_for_targets(model, targets, now=now, always_steer=False)
 
 
+def derived_values(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The derived fields' values in ``data`` before steering (see :func:`carry_into_sources`)."""
+    return {name: data.get(name) for name in derived_sources(model)}
+
+
+def carry_into_sources(data: dict[str, Any], model: type[BaseModel], before: dict[str, Any]) -> None:
+    """Carry text steered into a derived field (``greeting``) into its one text source
+    (``agent_lines``), which the model derives it from; otherwise the steering is lost."""
+    for name, sources in derived_sources(model).items():
+        value = data.get(name)
+        if value == before.get(name) or not isinstance(value, str) or len(sources) != 1:
+            continue
+        source = sources[0]
+        current = data.get(source)
+        if isinstance(current, str):
+            data[source] = value
+        elif isinstance(current, list) and all(isinstance(item, str) for item in current):
+            data[source] = [value, *current[1:]]
+
+
 def facts_for_targets(
     model: type[BaseModel], targets: Sequence[Target], *, now: datetime | None, always_steer: bool
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
@@ -625,10 +646,12 @@ def facts_for_targets(
             return None, data
         target = draw(st.sampled_from(chosen))
         filler = Filler(draw, data, model, now)
+        before = derived_values(model, data)
         if always_steer or draw(st.integers(0, 3)) < 3:
             for setter in target.steering:
                 setter(filler)
         target.probe.apply(filler)
+        carry_into_sources(data, model, before)
         return target, data
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:

@@ -1,0 +1,237 @@
+"""Event sequences around the windows of session policies: the boundaries of memory.
+
+A session rule breaks where its window turns: the (N-1)th, Nth and (N+1)th offence, the last
+event before a month changes and the first after it, the event that breaks a run, the tick
+just before, at and after a deadline. Random sequences almost never line up there, so this
+module builds the *shapes* of sequences from each window condition (count, nth, in_a_row,
+still_open), explicitly, and lets Hypothesis fill in only the events: each slot of a shape
+is an event steered to match (or not match) the window's ``match`` condition, otherwise
+drawn from the fact model, and placed at the shape's instant by moving all its times
+together. Every shape is tried whatever is drawn.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from csrules._policy.kinds.base import ConditionBase, walk
+from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
+from csrules._policy.model import Policy
+from csrules._testing.boundaries.core import BoundaryContext, Filler, _steer, carry_into_sources, derived_values
+from csrules._testing.strategies import facts, resolve_fact_type, without_derived
+from csrules._time.durations import WallDuration, format_timedelta, parse_duration
+from csrules.exceptions import PolicyError
+
+__all__ = ["EventSlot", "Shape", "TickSlot", "sequence_shapes", "shape_events"]
+
+ORIGIN = datetime(2026, 3, 1)
+"""The wall time (in the window's zone) of the period change every shape straddles."""
+
+DEFAULT_TZ = "Asia/Shanghai"
+"""The zone calendar windows are read in when they name none."""
+
+
+@dataclass(frozen=True)
+class EventSlot:
+    """An event of a shape: whether it matches, when it happens, and which item it is about."""
+
+    matches: bool
+    at: datetime
+    cond: ConditionBase
+    at_path: str | None
+    item: str | None = None
+    key_path: str | None = None
+
+
+@dataclass(frozen=True)
+class TickSlot:
+    """A tick of a shape."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A sequence to try for one window condition of one rule, with a readable label."""
+
+    policy_id: str
+    rule_id: str
+    label: str
+    slots: tuple[EventSlot | TickSlot, ...]
+
+    @property
+    def title(self) -> str:
+        """``rule-id: label``."""
+        return f"{self.rule_id}: {self.label}"
+
+
+def _threshold(cond: Count | Nth | InARow, params: dict[str, Any]) -> int:
+    if isinstance(cond, Count):
+        number = cond.value if cond.value is not None else params[str(cond.param)]
+        # ">" N first holds at N+1; ">=", "==" and "<"-style tests turn at N
+        return int(number) + 1 if cond.op == ">" else max(int(number), 1)
+    if isinstance(cond, Nth):
+        return int(cond.n if cond.n is not None else params[str(cond.param)])
+    return int(cond.times if cond.times is not None else params[str(cond.param)])
+
+
+def _wall(value: Any) -> timedelta | None:
+    """A clock span, or ``None`` for business time (which has no fixed length to straddle)."""
+    duration = parse_duration(value)
+    return duration.delta if isinstance(duration, WallDuration) else None
+
+
+def _span(window: Window | None, policy: Policy) -> timedelta | None:
+    if window is None or window.calendar is not None:
+        return None
+    return _wall(window.rolling if window.rolling is not None else policy.param_values[str(window.param)])
+
+
+def _zone(window: Window | None) -> ZoneInfo:
+    return ZoneInfo((window.tz if window is not None else None) or DEFAULT_TZ)
+
+
+def sequence_shapes(policy: Policy) -> list[Shape]:
+    """Every shape of every window condition of ``policy``'s rules, in rule order."""
+    shapes: list[Shape] = []
+    for rule in policy.rules:
+        for node in walk(rule.when):
+            made = list(_shapes_of(node, policy))
+            shapes.extend(Shape(policy.id, rule.id, label, tuple(slots)) for label, slots in made)
+    return shapes
+
+
+def _shapes_of(node: Any, policy: Policy) -> Iterator[tuple[str, list[EventSlot | TickSlot]]]:
+    params = policy.param_values
+    if isinstance(node, Count | Nth):
+        n = _threshold(node, params)
+        zone = _zone(node.window)
+        change = ORIGIN.replace(tzinfo=zone)
+        span = _span(node.window, policy)
+        if span is None and (node.window is None or node.window.calendar is None):
+            return  # business-time rolling window: no fixed instant to straddle
+
+        def event(matches: bool, at: datetime) -> EventSlot:
+            return EventSlot(matches, at, node.match, node.at)
+
+        minute = timedelta(minutes=1)
+        if span is None:  # a calendar window: straddle the change of period at ORIGIN
+            before = [event(True, change - (n + 2 - i) * minute) for i in range(n + 1)]
+            yield f"events {n - 1}, {n} and {n + 1} of one period, and one that does not count", (
+                [event(False, change - (n + 3) * minute), *before]
+            )
+            across = [event(True, change - (n - i) * minute) for i in range(max(n - 1, 0))]
+            yield f"{n - 1} event(s) just before the period changes, 2 just after", (
+                [*across, event(True, change), event(True, change + minute)]
+            )
+        else:
+            step = span / (n + 1)
+            inside: list[EventSlot | TickSlot] = [event(True, change + i * step) for i in range(n + 1)]
+            yield f"{n + 1} events within {format_timedelta(span)}", inside
+            edge = [event(True, change + i * minute) for i in range(max(n - 1, 0))]
+            yield f"{n - 1} events, then one exactly {format_timedelta(span)} after the first and one just after", (
+                [*edge, event(True, change + span), event(True, change + span + timedelta(seconds=1))]
+            )
+    elif isinstance(node, InARow):
+        n = _threshold(node, params)
+        day = timedelta(days=1)
+        start = ORIGIN.replace(tzinfo=ZoneInfo(DEFAULT_TZ))
+        yield f"{n + 1} in a row", [EventSlot(True, start + i * day, node.match, None) for i in range(n + 1)]
+        run = [True] * (n - 1) + [False] + [True] * n
+        yield f"{n - 1} in a row, a break, then {n}", [
+            EventSlot(m, start + i * day, node.match, None) for i, m in enumerate(run)
+        ]
+    elif isinstance(node, StillOpen):
+        yield from _still_open_shapes(node, policy)
+
+
+def _still_open_shapes(node: StillOpen, policy: Policy) -> Iterator[tuple[str, list[EventSlot | TickSlot]]]:
+    span = _wall(node.after if node.after is not None else policy.param_values[str(node.param)])
+    if span is None:
+        return
+    opened = ORIGIN.replace(tzinfo=ZoneInfo(DEFAULT_TZ))
+    second = timedelta(seconds=1)
+
+    def item(matches: bool, at: datetime, name: str = "I1") -> EventSlot:
+        # an open item matches "not closed"; its since field is placed at `opened`
+        return EventSlot(matches, at, node.closed, node.since, name, node.key)
+
+    ticks = [TickSlot(opened + span - second), TickSlot(opened + span), TickSlot(opened + span + second)]
+    yield f"open, ticks just before, at and after {format_timedelta(span)}, and later", [
+        item(False, opened), *ticks, TickSlot(opened + 2 * span)
+    ]
+    yield f"open, closed halfway, a tick just after {format_timedelta(span)}", [
+        item(False, opened), item(True, opened + span / 2), TickSlot(opened + span + second)
+    ]
+
+
+def shape_events(shape: Shape, fact_type: str, policy: Policy) -> st.SearchStrategy[list[BaseModel | datetime]]:
+    """The events of ``shape`` (validated facts) and its ticks (instants), drawn in order.
+
+    One valid fact is drawn per sequence and each event is made from it (steered, keyed
+    and placed), so a long sequence costs one draw the model may refuse, not one per event.
+    """
+    _, model = resolve_fact_type(fact_type)
+    ctx = BoundaryContext(model, policy.param_values, None)
+    steering = [_steer(slot.cond, slot.matches, ctx) if isinstance(slot, EventSlot) else None for slot in shape.slots]
+
+    @st.composite
+    def draw(draw: st.DrawFn) -> list[BaseModel | datetime] | None:
+        base = draw(facts(model)).model_dump(mode="python", by_alias=True)
+        out: list[BaseModel | datetime] = []
+        for slot, steer in zip(shape.slots, steering, strict=True):
+            if isinstance(slot, TickSlot):
+                out.append(slot.at)
+                continue
+            event = _event(draw, slot, steer, copy.deepcopy(base), model)
+            if event is None:
+                return None
+            out.append(event)
+        return out
+
+    return draw().filter(lambda items: items is not None)  # type: ignore[return-value]
+
+
+def _event(
+    draw: st.DrawFn, slot: EventSlot, steer: Any, data: dict[str, Any], model: type[BaseModel]
+) -> BaseModel | None:
+    filler = Filler(draw, data, model, None)
+    before = derived_values(model, data)
+    if steer is not None:
+        steer(filler)
+    carry_into_sources(data, model, before)
+    if slot.key_path is not None and slot.item is not None:
+        filler.set(slot.key_path, slot.item)
+    if slot.at_path is not None:
+        # a closing event keeps its item's since field (`at` is when it arrives, not when opened)
+        place = slot.at if slot.key_path is None or not slot.matches else ORIGIN.replace(tzinfo=slot.at.tzinfo)
+        current = filler.get(slot.at_path)
+        if isinstance(current, datetime):
+            data = _moved(data, place - _aware(current))
+    try:
+        return model.model_validate(without_derived(model, data))
+    except (ValidationError, PolicyError):
+        return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(DEFAULT_TZ))
+
+
+def _moved(data: Any, delta: timedelta) -> Any:
+    """``data`` with every date-time moved by ``delta``, so their order and gaps stay valid."""
+    if isinstance(data, dict):
+        return {key: _moved(value, delta) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_moved(value, delta) for value in data]
+    if isinstance(data, datetime):
+        return _aware(data) + delta
+    return data
