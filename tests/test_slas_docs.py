@@ -25,7 +25,7 @@ class TestSlaSection:
         section = md.split("## Service-level targets / 服务水平目标", 1)[1]
         assert "CB-1.callback" in section
         assert "CB-1.overdue (CB-1)" in section
-        assert "complaint.callback_within" in section
+        assert "cmp-1.callback_within" in section
         assert "CMP-4.reply" in section
         assert "“必須保證在三天之內回訪”" in section
         assert "003 § 篇17 第一條(1)3" in section
