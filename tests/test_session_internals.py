@@ -9,7 +9,7 @@ import pytest
 
 from csrules._policy.kinds.base import condition_classes
 from csrules._policy.kinds.window import WINDOW_KINDS
-from csrules._sessions import ComplaintStep
+from csrules.domain import ComplaintStep
 from csrules._sessions.backends.durable import PATTERNS
 from csrules._sessions.program import DEADLINE_KINDS, WINDOW_SLOTS
 from csrules._sessions.state import LifecycleStatus, OpenItem
