@@ -9,10 +9,10 @@ import pytest
 
 from csrules._policy.kinds.base import condition_classes
 from csrules._policy.kinds.window import WINDOW_KINDS
-from csrules.domain import ComplaintStep
 from csrules._sessions.backends.durable import PATTERNS
 from csrules._sessions.program import DEADLINE_KINDS, WINDOW_SLOTS
 from csrules._sessions.state import LifecycleStatus, OpenItem
+from csrules.domain import ComplaintStep
 from tests.test_session_support import BACKENDS, WorkOrder, at, engine
 
 ITEM: dict[str, Any] = {"k": "w1", "s": 1_767_225_600_000_000, "f": {"order_id": "w1"},
