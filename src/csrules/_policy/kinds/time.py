@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -627,6 +627,10 @@ class _DayTest:
         return f"<{'day off' if self.day_off else 'holiday'} in {self.calendar.timezone}>"
 
 
+_CalendarCondition: TypeAlias = "OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours"
+"""The kinds testing one field against a named calendar."""
+
+
 class _CalendarPathHandler:
     """What the kinds testing one field against a named calendar share: the check, the
     compiled call of a bound test, and never reading ``now``."""
@@ -638,16 +642,32 @@ class _CalendarPathHandler:
         """The callable the compiled code binds for ``calendar``."""
         raise NotImplementedError
 
-    def check(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CheckContext) -> None:
+    def evaluate(self, cond: _CalendarCondition, env: Env) -> TraceNode:
+        value = env.get(cond.path)
+        values: dict[str, Any] = {cond.path: value}
+        text = self.describe(cond, "en", env.describe)
+        result = value is not None and self.explain(cond, get_calendar(cond.calendar), value, values)
+        return TraceNode(cond.kind, text, result, values)
+
+    def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
+                values: dict[str, Any]) -> bool:
+        """Whether the present ``value`` passes; what the test read goes into ``values``."""
+        raise NotImplementedError
+
+    def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
+        """The condition in words."""
+        raise NotImplementedError
+
+    def check(self, cond: _CalendarCondition, ctx: CheckContext) -> None:
         _instant_field(ctx, cond.kind, cond.path, "path", dates=self.dates)
         _calendar(ctx, cond.calendar)
 
-    def source(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
+    def source(self, cond: _CalendarCondition, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
         test = ctx.const(self.test_for(get_calendar(cond.calendar)))
         return join([*guards, f"{test}({value})"], "and")
 
-    def reads_now(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours) -> bool:
+    def reads_now(self, cond: _CalendarCondition) -> bool:
         return False
 
 
@@ -660,21 +680,15 @@ class _DayHandler(_CalendarPathHandler):
     def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
         return _DayTest(calendar, self.day_off)
 
-    def evaluate(self, cond: OnHoliday | OnDayOff, env: Env) -> TraceNode:
-        value = env.get(cond.path)
-        values: dict[str, Any] = {cond.path: value}
-        text = self.describe(cond, "en", env.describe)
-        if value is None:
-            return TraceNode(cond.kind, text, False, values)
-        calendar = get_calendar(cond.calendar)
+    def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
+                values: dict[str, Any]) -> bool:
         day = _DayTest(calendar, self.day_off).local_date(value)
         values["date"] = day
         values["holiday"] = calendar.is_holiday(day)
         values["working day"] = calendar.is_working_day(day)
-        result = not values["working day"] if self.day_off else values["holiday"]
-        return TraceNode(cond.kind, text, result, values)
+        return bool(not values["working day"] if self.day_off else values["holiday"])
 
-    def describe(self, cond: OnHoliday | OnDayOff, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         where = _in_zone(None, cond.calendar, lang)
         if lang == "zh":
@@ -734,21 +748,16 @@ class _HoursHandler(_CalendarPathHandler):
     def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
         return _HoursTest(calendar, self.inside)
 
-    def evaluate(self, cond: InWorkingHours | OutsideWorkingHours, env: Env) -> TraceNode:
-        value = env.get(cond.path)
-        values: dict[str, Any] = {cond.path: value}
-        text = self.describe(cond, "en", env.describe)
-        if value is None:
-            return TraceNode(cond.kind, text, False, values)
-        calendar = get_calendar(cond.calendar)
+    def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
+                values: dict[str, Any]) -> bool:
         local = _aware(value, cond.path).astimezone(calendar.zone)
         values["local time"] = local
         hours = calendar.working_hours(local.date())
         values["hours that day"] = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in hours) or "closed"
         working = any(start <= local < end for start, end in hours)
-        return TraceNode(cond.kind, text, working is self.inside, values)
+        return working is self.inside
 
-    def describe(self, cond: InWorkingHours | OutsideWorkingHours, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         where = _in_zone(None, cond.calendar, lang)
         if lang == "zh":
