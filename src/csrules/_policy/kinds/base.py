@@ -218,13 +218,15 @@ class CompileContext:
 
 @dataclass
 class Env:
-    """What the explaining interpreter sees: the fact, ``now`` and the parameter values."""
+    """What the explaining interpreter sees: the fact, ``now`` and the parameter values, and
+    in a session the window values it computed (by ``id(node)`` of the window condition)."""
 
     fact: Any
     now: datetime | None
     params: dict[str, Any]
     model: type[BaseModel]
     describe: DescribeContext
+    windows: Mapping[int, Any] | None = None
 
     def get(self, path: str) -> Any:
         """The value at ``path``, or None when it or any object on the way is missing."""

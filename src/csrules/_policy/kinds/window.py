@@ -14,9 +14,7 @@ In a policy file::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -53,7 +51,6 @@ __all__ = [
     "SessionCompileContext",
     "StillOpen",
     "Window",
-    "window_values",
 ]
 
 CalendarUnit = Literal["day", "week", "month", "year"]
@@ -259,21 +256,8 @@ class SessionCompileContext(CompileContext):
             raise PolicyError(f"{cond.kind} is not allowed here (nested in another window)") from None
 
 
-_VALUES: ContextVar[Mapping[int, Any] | None] = ContextVar("csrules_window_values", default=None)
-
-
-@contextmanager
-def window_values(values: Mapping[int, Any]) -> Iterator[None]:
-    """Let the explaining interpreter see the session's window values (by ``id(node)``)."""
-    token = _VALUES.set(values)
-    try:
-        yield
-    finally:
-        _VALUES.reset(token)
-
-
-def _value_of(cond: ConditionBase) -> Any:
-    values = _VALUES.get()
+def _value_of(cond: ConditionBase, env: Env) -> Any:
+    values = env.windows
     if values is None or id(cond) not in values:
         raise PolicyError(f"{cond.kind} needs a session: its value depends on earlier events")
     return values[id(cond)]
@@ -369,7 +353,7 @@ class _CountHandler(_WindowedHandler):
         return self.compare_slot(cond, ctx, cond.op, cond.value)
 
     def evaluate(self, cond: Count, env: Env) -> TraceNode:
-        count = _value_of(cond)
+        count = _value_of(cond, env)
         limit = cond.value if cond.param is None else env.params[cond.param]
         result = PY_OPS[cond.op](count, limit)
         return TraceNode("count", self.describe(cond, "en", env.describe), result,
@@ -389,7 +373,7 @@ class _NthHandler(_WindowedHandler):
         return self.compare_slot(cond, ctx, ">=" if cond.or_later else "==", cond.n)
 
     def evaluate(self, cond: Nth, env: Env) -> TraceNode:
-        ordinal = _value_of(cond)
+        ordinal = _value_of(cond, env)
         n = cond.n if cond.param is None else env.params[cond.param]
         result = ordinal >= n if cond.or_later else ordinal == n
         return TraceNode("nth", self.describe(cond, "en", env.describe), bool(result),
@@ -418,7 +402,7 @@ class _InARowHandler:
         return f"({ctx.slot(cond)} >= {times})"
 
     def evaluate(self, cond: InARow, env: Env) -> TraceNode:
-        run = _value_of(cond)
+        run = _value_of(cond, env)
         times = cond.times if cond.param is None else env.params[cond.param]
         return TraceNode("in_a_row", self.describe(cond, "en", env.describe), run >= times,
                          {"run": run, "times": times})
@@ -455,7 +439,7 @@ class _StillOpenHandler:
         return f"({ctx.slot(cond)})"
 
     def evaluate(self, cond: StillOpen, env: Env) -> TraceNode:
-        due = _value_of(cond)
+        due = _value_of(cond, env)
         return TraceNode("still_open", self.describe(cond, "en", env.describe),
                          env.now is not None and due is not None and env.now > due,
                          {"due": due, "now": env.now})
