@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, PlainSerialize
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from csrules._lang import Lang
 from csrules._policy.errors import CheckedModel
 from csrules._policy.facts import FieldInfo, field_info, read_path
 from csrules._policy.trace import TraceNode
@@ -80,9 +81,6 @@ __all__ = [
     "show_value",
     "walk",
 ]
-
-Lang = Literal["en", "zh"]
-"""A language of the bilingual texts and documents."""
 
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 """The comparison operators."""

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from csrules._lang import Lang
 from csrules._policy.facts import FieldInfo, field_info
 from csrules._policy.kinds.base import (
     NEGATED_OP,
@@ -34,7 +35,6 @@ from csrules._policy.kinds.base import (
     Constraint,
     DescribeContext,
     Env,
-    Lang,
     Words,
     handler_for,
     join,

@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._lang import Lang
 from csrules._policy.errors import CheckedModel
 from csrules._policy.kinds.base import (
     PY_OPS,
@@ -52,7 +53,6 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    Lang,
     join,
     register_kind,
     show_value,

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._lang import Lang
 from csrules._policy.errors import CheckedModel
 from csrules._policy.kinds.base import (
     PY_OPS,
@@ -33,7 +34,6 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    Lang,
     handler_for,
     register_kind,
     show_value,
