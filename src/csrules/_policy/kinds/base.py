@@ -269,6 +269,10 @@ class DescribeContext:
         shown = show_value(value, lang) if name in self.params else name
         return f"{shown} ({name})"
 
+    def param_or(self, name: str | None, value: Any, lang: Lang) -> str:
+        """The parameter ``name`` as :meth:`param` words it, or, with no parameter, ``value``."""
+        return self.param(name, lang) if name is not None else show_value(value, lang)
+
 
 def _field_definition(model: type[BaseModel], path: str) -> Any:
     parts = path.split(".")

@@ -40,7 +40,6 @@ from csrules._policy.kinds.base import (
     join,
     optional_method,
     register_kind,
-    show_value,
 )
 from csrules._policy.text import TextMatcher
 from csrules._policy.trace import TraceNode
@@ -474,12 +473,8 @@ class _CompareHandler:
     def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
         ops = OPS_ZH if lang == "zh" else OPS_EN
         left = ctx.label(cond.path, lang)
-        if cond.field is not None:
-            right = ctx.label(cond.field, lang)
-        elif cond.param is not None:
-            right = ctx.param(cond.param, lang)
-        else:
-            right = show_value(cond.value, lang)
+        right = (ctx.label(cond.field, lang) if cond.field is not None
+                 else ctx.param_or(cond.param, cond.value, lang))
         if lang == "zh":
             return f"{left}{ops[cond.op]}{right}"
         return f"{left} {ops[cond.op]} {right}"
@@ -560,9 +555,7 @@ class _MembershipHandler:
 
     def describe(self, cond: In | NotIn, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
-        listed = (
-            ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.value, lang)
-        )
+        listed = ctx.param_or(cond.param, cond.value, lang)
         if lang == "zh":
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
@@ -619,11 +612,7 @@ class _ContainsHandler:
 
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
-        listed = (
-            ctx.param(cond.param, lang)
-            if cond.param is not None
-            else show_value(cond.phrases, lang)
-        )
+        listed = ctx.param_or(cond.param, cond.phrases, lang)
         if lang == "zh":
             return f"{label}包含以下任一用语：{listed}"
         return f"{label} contains any of {listed}"
@@ -729,11 +718,7 @@ class _ElapsedHandler:
             if cond.until is not None
             else ("now" if lang == "en" else "当前时间")
         )
-        amount = (
-            ctx.param(cond.param, lang)
-            if cond.param is not None
-            else show_value(cond.duration, lang)
-        )
+        amount = ctx.param_or(cond.param, cond.duration, lang)
         if lang == "zh":
             return f"从{since}到{until}{SPAN_ZH[cond.op]}{amount}"
         return f"{SPAN_EN[cond.op]} {amount} from {since} to {until}"

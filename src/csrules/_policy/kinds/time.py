@@ -55,7 +55,6 @@ from csrules._policy.kinds.base import (
     Env,
     join,
     register_kind,
-    show_value,
 )
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
@@ -369,7 +368,7 @@ class _NoticeHandler:
 
     def describe(self, cond: Notice, lang: Lang, ctx: DescribeContext) -> str:
         since = ctx.label(cond.since, lang)
-        amount = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.duration, lang)
+        amount = ctx.param_or(cond.param, cond.duration, lang)
         where = "" if cond.calendar is None else _in_zone(None, cond.calendar, lang)
         if cond.until is None:
             if lang == "zh":

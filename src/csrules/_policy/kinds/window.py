@@ -445,7 +445,7 @@ class _StillOpenHandler:
                          {"due": due, "now": env.now})
 
     def describe(self, cond: StillOpen, lang: Lang, ctx: DescribeContext) -> str:
-        after = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.after, lang)
+        after = ctx.param_or(cond.param, cond.after, lang)
         since = ctx.label(cond.since, lang)
         if lang == "zh":
             return f"自{since}起{after}后仍未结案"
