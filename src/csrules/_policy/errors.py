@@ -17,6 +17,7 @@ from csrules.exceptions import PolicyError
 
 __all__ = [
     "CheckedModel",
+    "exactly_one",
     "policy_error_from_validation",
     "rule_id_at",
 ]
@@ -116,3 +117,14 @@ def _get(data: Any, loc: tuple[Any, ...]) -> Any:
         else:
             return None
     return data
+
+
+def exactly_one(model: BaseModel, what: str, names: tuple[str, ...], *, spelled: str | None = None) -> None:
+    """ValueError unless exactly one of the fields ``names`` of ``model`` is given (not None):
+    ``<what> needs exactly one of 'a' or 'b' (got ...)``; ``spelled`` words the choices
+    instead of their quoted names."""
+    given = [name for name in names if getattr(model, name) is not None]
+    if len(given) != 1:
+        quoted = [repr(name) for name in names]
+        choices = spelled or f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        raise ValueError(f"{what} needs exactly one of {choices} (got {', '.join(given) or 'none'})")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from csrules._lang import Lang
+from csrules._policy.errors import exactly_one
 from csrules._policy.facts import FieldInfo, field_info
 from csrules._policy.kinds.base import (
     NEGATED_OP,
@@ -127,16 +128,7 @@ class _Operand(ConditionBase):
 
     @model_validator(mode="after")
     def _one_operand(self) -> _Operand:
-        given = [
-            name
-            for name in ("value", "param", "field")
-            if name in self.model_fields_set and getattr(self, name) is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                f"{self.kind} needs exactly one of 'value', 'param' or 'field' "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, self.kind, ("value", "param", "field"))
         return self
 
 
@@ -195,8 +187,7 @@ class Contains(ConditionBase):
 
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
-        if (self.phrases is None) == (self.param is None):
-            raise ValueError("contains needs exactly one of 'phrases' or 'param'")
+        exactly_one(self, "contains", ("phrases", "param"))
         if self.phrases is not None and (not self.phrases or any(not p for p in self.phrases)):
             raise ValueError("contains needs at least one phrase, and no phrase may be empty")
         return self
@@ -239,8 +230,7 @@ class Elapsed(ConditionBase):
 
     @model_validator(mode="after")
     def _one_duration(self) -> Elapsed:
-        if (self.duration is None) == (self.param is None):
-            raise ValueError("elapsed needs exactly one of 'duration' or 'param'")
+        exactly_one(self, "elapsed", ("duration", "param"))
         return self
 
     @property

@@ -42,7 +42,7 @@ from pydantic import (
 )
 
 from csrules._lang import Lang
-from csrules._policy.errors import CheckedModel
+from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds.base import (
     PY_OPS,
     SPAN_EN,
@@ -118,12 +118,8 @@ class ClockRef(CheckedModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> ClockRef:
-        given = [n for n in ("value", "param", "field") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "a time of day needs exactly one of a literal (\"12:00\"), 'param' or 'field' "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, "a time of day", ("value", "param", "field"),
+                    spelled="a literal (\"12:00\"), 'param' or 'field'")
         return self
 
     @model_serializer(mode="plain")
@@ -285,8 +281,7 @@ class Notice(ConditionBase):
 
     @model_validator(mode="after")
     def _one_duration(self) -> Notice:
-        if (self.duration is None) == (self.param is None):
-            raise ValueError("notice needs exactly one of 'duration' or 'param'")
+        exactly_one(self, "notice", ("duration", "param"))
         return self
 
 

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from csrules._lang import Lang
-from csrules._policy.errors import CheckedModel
+from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds.base import (
     PY_OPS,
     CheckContext,
@@ -78,12 +78,7 @@ class Window(CheckedModel):
 
     @model_validator(mode="after")
     def _one_span(self) -> Window:
-        given = [n for n in ("calendar", "rolling", "param") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "a window needs exactly one of 'calendar', 'rolling' or 'param' "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, "a window", ("calendar", "rolling", "param"))
         if self.tz is not None and self.calendar is None:
             raise ValueError("'tz' only applies to a calendar window")
         return self
@@ -135,8 +130,7 @@ class Count(_Windowed):
 
     @model_validator(mode="after")
     def _one_number(self) -> Count:
-        if (self.value is None) == (self.param is None):
-            raise ValueError("count needs exactly one of 'value' or 'param'")
+        exactly_one(self, "count", ("value", "param"))
         return self
 
 
@@ -158,8 +152,7 @@ class Nth(_Windowed):
 
     @model_validator(mode="after")
     def _one_number(self) -> Nth:
-        if (self.n is None) == (self.param is None):
-            raise ValueError("nth needs exactly one of 'n' or 'param'")
+        exactly_one(self, "nth", ("n", "param"))
         if self.n is not None and self.n < 1:
             raise ValueError(f"nth counts from 1 (got n={self.n})")
         return self
@@ -186,8 +179,7 @@ class InARow(ConditionBase):
     def _one_number(self) -> InARow:
         if self.param is not None:
             object.__setattr__(self, "times", None)
-        if (self.times is None) == (self.param is None):
-            raise ValueError("in_a_row needs exactly one of 'times' or 'param'")
+        exactly_one(self, "in_a_row", ("times", "param"))
         if self.times is not None and self.times < 1:
             raise ValueError(f"in_a_row needs times >= 1 (got {self.times})")
         return self
@@ -221,8 +213,7 @@ class StillOpen(ConditionBase):
 
     @model_validator(mode="after")
     def _one_duration(self) -> StillOpen:
-        if (self.after is None) == (self.param is None):
-            raise ValueError("still_open needs exactly one of 'after' or 'param'")
+        exactly_one(self, "still_open", ("after", "param"))
         return self
 
     def children(self) -> tuple[ConditionBase, ...]:
