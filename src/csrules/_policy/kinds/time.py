@@ -473,6 +473,20 @@ class _TimeOfDayTest:
         return f"<time_of_day {self.zone}>"
 
 
+def _check_agent(ctx: CheckContext, agent: str | None) -> None:
+    """The optional field naming whose rota applies must be one text or number."""
+    if agent is None:
+        return
+    info = ctx.field(agent, at="agent")
+    if info.kind not in ("text", "number") or info.is_collection:
+        raise ctx.fail(f"agent must be a text or number field; {agent} is {info.describe()}", at=("agent",))
+
+
+def _agent_access(ctx: CompileContext, agent: str | None) -> tuple[list[str], str]:
+    """Guards and the expression of the optional agent field (``None`` without one)."""
+    return ([], "None") if agent is None else ctx.access(agent)
+
+
 class _TimeOfDayHandler:
     def check(self, cond: TimeOfDay, ctx: CheckContext) -> None:
         _instant_field(ctx, "time_of_day", cond.path, "path")
@@ -489,13 +503,7 @@ class _TimeOfDayHandler:
                     f"{cond.day_of} is a date; 'shifts' finds the shift running at an instant",
                     at=("shifts",),
                 )
-        if cond.agent is not None:
-            info = ctx.field(cond.agent, at="agent")
-            if info.kind not in ("text", "number") or info.is_collection:
-                raise ctx.fail(
-                    f"agent must be a text or number field; {cond.agent} is {info.describe()}",
-                    at=("agent",),
-                )
+        _check_agent(ctx, cond.agent)
 
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
         guards, instant = ctx.access(cond.path)
@@ -505,10 +513,8 @@ class _TimeOfDayHandler:
             guards += more
         more, clock = cond.time.source(ctx)
         guards += more
-        agent = "None"
-        if cond.agent is not None:
-            more, agent = ctx.access(cond.agent)
-            guards += more
+        more, agent = _agent_access(ctx, cond.agent)
+        guards += more
         test = ctx.const(_TimeOfDayTest(cond))
         return join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
 
@@ -649,7 +655,10 @@ class _CalendarPathHandler:
         raise NotImplementedError
 
     def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
-        """The condition in words."""
+        return self.words(ctx.label(cond.path, lang), _in_zone(None, cond.calendar, lang), lang)
+
+    def words(self, label: str, where: str, lang: Lang) -> str:
+        """The condition in words, for the field named ``label`` and the zone words ``where``."""
         raise NotImplementedError
 
     def check(self, cond: _CalendarCondition, ctx: CheckContext) -> None:
@@ -682,9 +691,7 @@ class _DayHandler(_CalendarPathHandler):
         values["working day"] = calendar.is_working_day(day)
         return bool(not values["working day"] if self.day_off else values["holiday"])
 
-    def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
-        label = ctx.label(cond.path, lang)
-        where = _in_zone(None, cond.calendar, lang)
+    def words(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
             return f"{label}{'是休息日' if self.day_off else '是法定节假日'}{where}"
         return f"{label} falls on {'a day off' if self.day_off else 'a public holiday'}{where}"
@@ -751,9 +758,7 @@ class _HoursHandler(_CalendarPathHandler):
         working = any(start <= local < end for start, end in hours)
         return working is self.inside
 
-    def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
-        label = ctx.label(cond.path, lang)
-        where = _in_zone(None, cond.calendar, lang)
+    def words(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
             return f"{label}在工作时间{'内' if self.inside else '外'}{where}"
         return f"{label} is {'within' if self.inside else 'outside'} working hours{where}"
@@ -798,20 +803,12 @@ class _NightHandler:
     def check(self, cond: NightShift, ctx: CheckContext) -> None:
         _instant_field(ctx, "night_shift", cond.path, "path")
         _pattern(ctx, cond.shifts)
-        if cond.agent is not None:
-            info = ctx.field(cond.agent, at="agent")
-            if info.kind not in ("text", "number") or info.is_collection:
-                raise ctx.fail(
-                    f"agent must be a text or number field; {cond.agent} is {info.describe()}",
-                    at=("agent",),
-                )
+        _check_agent(ctx, cond.agent)
 
     def source(self, cond: NightShift, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
-        agent = "None"
-        if cond.agent is not None:
-            more, agent = ctx.access(cond.agent)
-            guards = guards + more
+        more, agent = _agent_access(ctx, cond.agent)
+        guards = guards + more
         test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
         return join([*guards, f"{test}({value}, {agent})"], "and")
 
