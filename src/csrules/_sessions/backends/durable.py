@@ -159,22 +159,24 @@ def _test(key: str, op: str, value: Any) -> dict[str, Any]:
     return {key: value} if name is None else {name: {key: value}}
 
 
-def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    if any(p is _FALSE for p in parts):
-        return _FALSE
-    parts = [p for p in parts if p is not _TRUE]
+def _join(op: str, absorbing: dict[str, Any], neutral: dict[str, Any],
+          parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """``parts`` joined by ``op``, folding the constant patterns: one ``absorbing`` part
+    decides the whole, ``neutral`` parts drop out."""
+    if any(p is absorbing for p in parts):
+        return absorbing
+    parts = [p for p in parts if p is not neutral]
     if not parts:
-        return _TRUE
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+        return neutral
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return _join("$and", _FALSE, _TRUE, parts)
 
 
 def _or(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    if any(p is _TRUE for p in parts):
-        return _TRUE
-    parts = [p for p in parts if p is not _FALSE]
-    if not parts:
-        return _FALSE
-    return parts[0] if len(parts) == 1 else {"$or": parts}
+    return _join("$or", _TRUE, _FALSE, parts)
 
 
 def _native(model: type[BaseModel], path: str) -> frozenset[type]:
