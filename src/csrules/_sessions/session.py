@@ -22,12 +22,12 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
-from csrules._policy.kinds.base import DescribeContext, Env
+from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
-from csrules._policy.trace import RuleTrace
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.program import (
@@ -721,13 +721,12 @@ def _explain_event(subject: str, backend: str, fp: FactProgram, fact: BaseModel,
         notes.append(f"{rule.key}: {slot.cond.kind} value {w[slot.index]}")
     notes.extend(_firing_note(f) for f in firings if f.cause != "event")
     windows = {id(slot.cond): w[slot.index] for slot in fp.slots}
-    traces: list[RuleTrace] = []
-    for position, rule in enumerate(fp.rules):
-        params = rule.policy.param_values
-        env = Env(fact, now, params, fp.model, DescribeContext(fp.model, params), windows)
-        traces.append(RuleTrace(rule.policy.id, rule.rule.id, position in matched,
-                                position in selected, env.evaluate(rule.rule.when)))
-    return SessionTrace(subject, "event", now, backend, tuple(notes), tuple(traces))
+    traces = tuple(
+        trace_rule(fp.model, rule.policy, rule.rule, fact, now,
+                   DescribeContext(fp.model, rule.policy.param_values),
+                   selected=position in selected, matched=position in matched, windows=windows)
+        for position, rule in enumerate(fp.rules))
+    return SessionTrace(subject, "event", now, backend, tuple(notes), traces)
 
 
 class Session:
