@@ -21,7 +21,7 @@ SRC = Path(csrules.__file__).resolve().parent
 ROOT = Path(__file__).resolve().parent.parent
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("csrules.exceptions", "csrules._lazy"),
+    ("csrules.exceptions", "csrules._errors", "csrules._lang", "csrules._lazy"),
     ("csrules._time",),
     ("csrules._policy",),
     ("csrules._engine",),
@@ -41,12 +41,13 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("csrules._cli",),
     ("csrules",),
 )
-"""From the bottom up. Errors first; time before policies (a policy's time kinds use the
-calendars); the engine compiles policies; sessions run the engine's compiled conditions with
-memory; the domain (fact models, the complaint lifecycle) is content built on all of these,
-and the packs are policies over the domain; the testing toolkit and the documents read packs;
-the public facades re-export; the command line uses everything; ``csrules`` itself imports
-nothing at load time but the errors (its names load on first use)."""
+"""From the bottom up. Errors (with the one converter of pydantic's errors) and the language
+type first; time before policies (a policy's time kinds use the calendars); the engine
+compiles policies; sessions run the engine's compiled conditions with memory; the domain
+(fact models, the complaint lifecycle) is content built on all of these, and the packs are
+policies over the domain; the testing toolkit and the documents read packs; the public
+facades re-export; the command line uses everything; ``csrules`` itself imports nothing at
+load time but the errors (its names load on first use)."""
 
 UPWARD_ON_USE = {
     ("csrules._time.registry", "csrules.domain.china"): "the calendar 'china' is domain content, built on first use",

@@ -17,6 +17,7 @@ See "Adding a condition kind" in ``docs/writing-policies.md`` for a worked examp
 
 from __future__ import annotations
 
+from csrules._lang import Lang
 from csrules._policy.kinds.base import (
     CheckContext,
     CompareOp,
@@ -27,7 +28,6 @@ from csrules._policy.kinds.base import (
     DescribeContext,
     Env,
     KindHandler,
-    Lang,
     join,
     register_kind,
     show_value,

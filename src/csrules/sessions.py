@@ -26,35 +26,6 @@ once; each subject (an agent, a work order, a complaint) gets a :class:`Session`
 
 from __future__ import annotations
 
-from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
-from csrules._sessions.backends import BackendName, available_backends
-from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
-from csrules._sessions.postgres import PostgresStore
-from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
-from csrules._sessions.session import DueTicks, Session, SessionEngine
-from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore, SQLStore
-
-__all__ = [
-    "BackendName",
-    "Count",
-    "DueTicks",
-    "Firing",
-    "InARow",
-    "Lifecycle",
-    "MemoryStore",
-    "Nth",
-    "PostgresStore",
-    "SQLStore",
-    "SQLiteStore",
-    "Session",
-    "SessionEngine",
-    "SessionStore",
-    "SessionTrace",
-    "StepDeadline",
-    "StepResult",
-    "StillOpen",
-    "Transition",
-    "TransitionRecord",
-    "Window",
-    "available_backends",
-]
+# One list of names, the private package's: importing them here loads them all at once.
+from csrules._sessions import *  # noqa: F403
+from csrules._sessions import __all__ as __all__

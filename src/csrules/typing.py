@@ -10,7 +10,8 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from csrules._policy.kinds.base import CompareOp, Lang
+from csrules._lang import Lang
+from csrules._policy.kinds.base import CompareOp
 from csrules._policy.kinds.core import TextFold
 from csrules._policy.model import HitPolicy, ParameterType, Severity
 from csrules._time.calendar import Weekday

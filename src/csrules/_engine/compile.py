@@ -406,10 +406,12 @@ def trace_rule(
     *,
     selected: bool,
     matched: bool | None = None,
+    windows: Mapping[int, Any] | None = None,
 ) -> RuleTrace:
     """One rule's trace: its condition tree interpreted with the values seen. ``matched`` is
-    what the fast path found (a session's backend); None takes the interpreter's answer."""
-    env = Env(fact, now, policy.param_values, model, describe)
+    what the fast path found (a session's backend); None takes the interpreter's answer.
+    ``windows`` are a session's window values (see :class:`Env`)."""
+    env = Env(fact, now, policy.param_values, model, describe, windows)
     node = env.evaluate(rule.when)
     held = node.result is True if matched is None else matched
     return RuleTrace(policy.id, rule.id, held, selected, node)

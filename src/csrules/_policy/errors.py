@@ -1,6 +1,6 @@
-"""Turn pydantic's validation errors into csrules' own, at the boundary.
+"""Turn pydantic's validation errors into policy errors, at the boundary.
 
-This is the one place a pydantic ``ValidationError`` becomes a csrules error. Every policy
+A pydantic ``ValidationError`` becomes a csrules error through :mod:`csrules._errors`. Every policy
 model (and every condition kind) derives from :class:`CheckedModel`, so building one, or
 validating data with ``model_validate`` / ``model_validate_json``, raises a located
 :class:`~csrules.exceptions.PolicyError` and never a pydantic error.
@@ -8,81 +8,19 @@ validating data with ``model_validate`` / ``model_validate_json``, raises a loca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ValidationError
 
-from csrules.exceptions import PolicyError, _readable
+from csrules._errors import ValidationProblems, problems_of
+from csrules.exceptions import PolicyError
 
 __all__ = [
     "CheckedModel",
-    "Problem",
-    "ProblemKind",
-    "ValidationProblems",
+    "exactly_one",
     "policy_error_from_validation",
-    "problems_of",
-    "readable_loc",
     "rule_id_at",
 ]
-
-
-def readable_loc(loc: tuple[str | int, ...]) -> str:
-    """``('rules', 0, 'when', 'compare', 'path')`` -> ``rules[0].when.compare.path``."""
-    return _readable(loc)
-
-
-ProblemKind = Literal["unknown", "missing", "invalid", "check"]
-"""What kind of validation problem a :class:`Problem` is."""
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One validation problem at ``loc``.
-
-    ``kind`` says what went wrong: a key the model does not have (``unknown``), a required
-    key that is absent (``missing``), a value pydantic refused (``invalid``), or one of
-    csrules' own checks (``check``, whose message names the problem fully).
-    """
-
-    loc: tuple[str | int, ...]
-    message: str
-    kind: ProblemKind = "invalid"
-    path: str | None = None
-
-    def render(self) -> str:
-        """``loc: message``."""
-        return f"{readable_loc(self.loc) or '(top)'}: {self.message}"
-
-
-class ValidationProblems(PolicyError):
-    """A :class:`PolicyError` from failed validation that keeps each problem, located."""
-
-    def __init__(self, message: str, *, details: tuple[Problem, ...], **context: Any) -> None:
-        self.details = details
-        super().__init__(message, **context)
-
-
-def problems_of(exc: ValidationError) -> list[Problem]:
-    """Every problem of ``exc``, nested models' problems included, each at its full location.
-
-    A :class:`PolicyError` raised by our own checks inside a validator (or by a nested
-    model) arrives wrapped as a ``value_error``; it is unwrapped so its location survives.
-    """
-    problems: list[Problem] = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        inner = (error.get("ctx") or {}).get("error")
-        if isinstance(inner, ValidationProblems):
-            problems.extend(
-                Problem((*loc, *p.loc), p.message, p.kind, p.path) for p in inner.details
-            )
-        elif isinstance(inner, PolicyError):
-            problems.append(Problem((*loc, *inner.loc), inner.message, "check", inner.path))
-        else:
-            kind = _KINDS.get(error["type"], "invalid")
-            problems.append(Problem(loc, _message(error), kind))
-    return problems
 
 
 def policy_error_from_validation(
@@ -114,18 +52,6 @@ def policy_error_from_validation(
         loc=first.loc,
         problems=[p.render() for p in problems],
     )
-
-
-_KINDS: dict[str, ProblemKind] = {"extra_forbidden": "unknown", "missing": "missing"}
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "missing":
-        return "required field is missing"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field (got {error['input']!r})"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
 
 
 class CheckedModel(BaseModel):
@@ -191,3 +117,14 @@ def _get(data: Any, loc: tuple[Any, ...]) -> Any:
         else:
             return None
     return data
+
+
+def exactly_one(model: BaseModel, what: str, names: tuple[str, ...], *, spelled: str | None = None) -> None:
+    """ValueError unless exactly one of the fields ``names`` of ``model`` is given (not None):
+    ``<what> needs exactly one of 'a' or 'b' (got ...)``; ``spelled`` words the choices
+    instead of their quoted names."""
+    given = [name for name in names if getattr(model, name) is not None]
+    if len(given) != 1:
+        quoted = [repr(name) for name in names]
+        choices = spelled or f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        raise ValueError(f"{what} needs exactly one of {choices} (got {', '.join(given) or 'none'})")

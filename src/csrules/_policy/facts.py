@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, overload
 import pydantic
 from pydantic import BaseModel, ValidationError
 
-from csrules._policy.errors import problems_of
+from csrules._errors import problems_of
 from csrules.exceptions import FactError, PolicyError
 
 __all__ = [

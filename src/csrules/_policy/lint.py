@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from csrules._errors import Problem, ValidationProblems, readable_loc
 from csrules._policy.check import check_policy
-from csrules._policy.errors import Problem, ValidationProblems, readable_loc, rule_id_at
+from csrules._policy.errors import rule_id_at
 from csrules._policy.kinds.base import ConditionBase, Constraint, optional_method
 from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth

@@ -29,11 +29,11 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._lang import Lang
 from csrules._policy.check import check_policy
-from csrules._policy.errors import CheckedModel
+from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds import Condition
 from csrules._policy.kinds.base import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
-from csrules._policy.kinds.base import Lang
 from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
 from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
@@ -363,8 +363,7 @@ class Due(PolicyModel):
 
     @model_validator(mode="after")
     def _one_duration(self) -> Due:
-        if (self.after is None) == (self.param is None):
-            raise ValueError("due needs exactly one of 'after' or 'param'")
+        exactly_one(self, "due", ("after", "param"))
         if self.calendar is not None:
             from csrules._time.registry import get_calendar
 

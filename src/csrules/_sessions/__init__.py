@@ -12,8 +12,8 @@ order still open after 24 hours) and lifecycles (the complaint flow) run in sess
 Rules run on durable-rules' Rete engine where it is installed, else on a pure-Python
 backend with the same semantics (``backend="python"`` selects it by hand). Nothing here
 imports durable-rules until a durable backend is built, nor psycopg until a
-:class:`PostgresStore` is. The public names are :mod:`csrules.sessions`; this package's own
-attributes load on first use, so that a module needing only :class:`Lifecycle` does not
+:class:`PostgresStore` is. The public names are :mod:`csrules.sessions`, which loads this
+package's list; here they load on first use, so that a module needing only :class:`Lifecycle` does not
 import the session engine.
 """
 
@@ -25,7 +25,7 @@ from csrules._lazy import lazy_module
 
 if TYPE_CHECKING:
     from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
-    from csrules._sessions.backends import available_backends
+    from csrules._sessions.backends import BackendName, available_backends
     from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
     from csrules._sessions.postgres import PostgresStore
     from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from csrules._sessions.store import MemoryStore, SessionStore, SQLiteStore, SQLStore
 
 __all__ = [
+    "BackendName",
     "Count",
     "DueTicks",
     "Firing",
@@ -61,7 +62,7 @@ __getattr__, __dir__ = lazy_module(
     globals(),
     {
         "csrules._policy.kinds.window": ("Count", "InARow", "Nth", "StillOpen", "Window"),
-        "csrules._sessions.backends": ("available_backends",),
+        "csrules._sessions.backends": ("BackendName", "available_backends"),
         "csrules._sessions.lifecycle": ("Lifecycle", "StepDeadline", "Transition"),
         "csrules._sessions.postgres": ("PostgresStore",),
         "csrules._sessions.results": ("Firing", "SessionTrace", "StepResult", "TransitionRecord"),

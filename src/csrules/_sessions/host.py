@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from csrules.exceptions import SessionError
@@ -100,22 +100,17 @@ class DurableHost:
         """Assert one message (JSON text from :meth:`encode` or an encoder producing the same
         form), return the names of the rules that fire, and retract it: the fast path for
         events, which need rule names only, not the matched messages."""
-        if self.closed:
-            raise SessionError("this session engine is closed")
-        c = self._c
-        handle = self._handle
         names: list[str] = []
         strays: list[str] = []
-        try:
-            code, state = c.assert_fact(handle, text)
+        with self._matching() as c:
+            handle = self._handle
+            code, state = self._assert(text)
             full = code != _NOT_HANDLED  # not handled: not stored, nothing fired or to retract
             if not full:
                 # the assert created the session's state if needed, so it can be read
                 if not self._dirty and '"exception"' not in c.get_state(handle, self.sid):
                     return names
             else:
-                if code == _OBSERVED:
-                    raise SessionError(f"durable-rules saw a message twice: {text}")
                 mine = f':{{"m":{text}}}}}'  # an action names its rule and holds the message
                 result = c.start_action_for_state(handle, state)
                 while result:
@@ -127,16 +122,7 @@ class DurableHost:
                     result = c.complete_and_start_action(handle, state)
                 code, state = c.retract_fact(handle, text)
                 if code == 0:
-                    result = c.start_action_for_state(handle, state)
-                    if result:
-                        raise SessionError(
-                            f"a retraction fired rules, which csrules never compiles: {result!r}")
-        except SessionError:
-            self.wipe()
-            raise
-        except Exception as exc:
-            self.wipe()
-            raise _failure(exc) from exc
+                    self._drain(state, [], on_retract=True)
         self.check_clean(full=full or self._dirty, strays=strays)
         return names
 
@@ -150,17 +136,11 @@ class DurableHost:
 
     def fire_texts(self, texts: Iterable[str]) -> list[str]:
         """:meth:`fire` for messages already encoded; returns the fired actions' JSON texts."""
-        if self.closed:
-            raise SessionError("this session engine is closed")
-        c = self._c
-        handle = self._handle
         fired: list[str] = []
         asserted: list[str] = []
-        try:
+        with self._matching() as c:
             for text in texts:
-                code, state = c.assert_fact(handle, text)
-                if code == _OBSERVED:
-                    raise SessionError(f"durable-rules saw a message twice: {text}")
+                code, state = self._assert(text)
                 if code == _NOT_HANDLED:
                     continue  # matches no pattern: not stored, nothing to retract or fire
                 asserted.append(text)
@@ -168,17 +148,32 @@ class DurableHost:
             sent = set(asserted)
             strays = [action for action in fired if _message(action) not in sent]
             for text in reversed(asserted):
-                code, state = c.retract_fact(handle, text)
+                code, state = c.retract_fact(self._handle, text)
                 if code == 0:
                     self._drain(state, fired, on_retract=True)
+        self.check_clean(full=bool(asserted or fired) or self._dirty, strays=strays)
+        return fired
+
+    @contextlib.contextmanager
+    def _matching(self) -> Iterator[Any]:
+        """durable's module for one call; a failure inside wipes durable and raises
+        :class:`SessionError` (:class:`DurableLimitError` at one of its limits)."""
+        if self.closed:
+            raise SessionError("this session engine is closed")
+        try:
+            yield self._c
         except SessionError:
             self.wipe()
             raise
         except Exception as exc:
             self.wipe()
             raise _failure(exc) from exc
-        self.check_clean(full=bool(asserted or fired) or self._dirty, strays=strays)
-        return fired
+
+    def _assert(self, text: str) -> tuple[int, int]:
+        code, state = self._c.assert_fact(self._handle, text)
+        if code == _OBSERVED:
+            raise SessionError(f"durable-rules saw a message twice: {text}")
+        return code, state
 
     def _drain(self, state: int, fired: list[str], *, on_retract: bool = False) -> None:
         c = self._c

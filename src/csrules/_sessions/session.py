@@ -27,7 +27,6 @@ from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
 from csrules._policy.kinds.base import DescribeContext
-from csrules._policy.kinds.window import window_values
 from csrules._policy.model import Policy
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
@@ -721,13 +720,12 @@ def _explain_event(subject: str, backend: str, fp: FactProgram, fact: BaseModel,
         rule = next(r for r in fp.rules if slot in r.slots)
         notes.append(f"{rule.key}: {slot.cond.kind} value {w[slot.index]}")
     notes.extend(_firing_note(f) for f in firings if f.cause != "event")
-    values = {id(slot.cond): w[slot.index] for slot in fp.slots}
-    with window_values(values):
-        traces = tuple(
-            trace_rule(fp.model, rule.policy, rule.rule, fact, now,
-                       DescribeContext(fp.model, rule.policy.param_values),
-                       selected=position in selected, matched=position in matched)
-            for position, rule in enumerate(fp.rules))
+    windows = {id(slot.cond): w[slot.index] for slot in fp.slots}
+    traces = tuple(
+        trace_rule(fp.model, rule.policy, rule.rule, fact, now,
+                   DescribeContext(fp.model, rule.policy.param_values),
+                   selected=position in selected, matched=position in matched, windows=windows)
+        for position, rule in enumerate(fp.rules))
     return SessionTrace(subject, "event", now, backend, tuple(notes), traces)
 
 

@@ -34,6 +34,7 @@ from typing import Any, TypedDict, cast
 
 from pydantic import ValidationError
 
+from csrules._errors import validation_error
 from csrules._sessions.program import Program, to_us
 from csrules.exceptions import StateError
 
@@ -534,7 +535,7 @@ def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
             try:
                 tracker.model.model_validate(item["f"])
             except ValidationError as exc:
-                raise _fail(f"item {item_id!r} holds an invalid fact: {exc.errors()[0]['msg']}") from None
+                raise validation_error(exc, _fail, f"item {item_id!r} holds an invalid fact") from None
 
 
 def _check_lifecycles(statuses: dict[str, Any], program: Program, clock: int | None) -> None:

@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._errors import validation_error
 from csrules._time.clock import clock_seconds
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules.exceptions import CalendarError, DurationError, TimeError
@@ -273,18 +274,6 @@ def _check_overlaps(spans: tuple[TimeSpan, ...], where: str) -> None:
             raise CalendarError(f"{where}: working hours {before} and {after} overlap")
 
 
-def _wrap_validation(kind: str, exc: ValidationError) -> CalendarError:
-    """A CalendarError listing every problem pydantic found, with its location."""
-    problems = []
-    for error in exc.errors():
-        location = ".".join(str(part) for part in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] != "value_error":
-            message += f" (got {error.get('input')!r})"
-        problems.append(f"{location}: {message}" if location else message)
-    return CalendarError(f"invalid {kind}: " + "; ".join(problems))
-
-
 # --------------------------------------------------------------------------- calendar
 
 _Interval = tuple[datetime, datetime]
@@ -305,7 +294,7 @@ class ZonedModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _wrap_validation(self._kind_name, exc) from exc
+            raise validation_error(exc, CalendarError, f"invalid {self._kind_name}") from exc
 
     def __eq__(self, other: object) -> bool:
         # Compare fields only: the private lookup caches differ with use.

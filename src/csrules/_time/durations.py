@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from csrules._lang import Lang
 from csrules.exceptions import DurationError
 
 __all__ = [
@@ -88,7 +89,7 @@ class WallDuration:
     def __str__(self) -> str:
         return format_timedelta(self.delta)
 
-    def describe(self, lang: Literal["en", "zh"] = "en") -> str:
+    def describe(self, lang: Lang = "en") -> str:
         """The duration in words for documents (``1 day``, ``1天``)."""
         return describe_timedelta(self.delta, lang)
 
@@ -112,7 +113,7 @@ class BusinessDuration:
         unit = self.unit if amount != 1 else self.unit[:-1]
         return f"{amount} business {unit}"
 
-    def describe(self, lang: Literal["en", "zh"] = "en") -> str:
+    def describe(self, lang: Lang = "en") -> str:
         """The duration in words for documents (``3 business days``, ``3个工作日``)."""
         amount = int(self.amount) if float(self.amount).is_integer() else self.amount
         if lang == "zh":
@@ -250,7 +251,7 @@ _WORDS = {
 }
 
 
-def describe_timedelta(delta: timedelta, lang: Literal["en", "zh"] = "en") -> str:
+def describe_timedelta(delta: timedelta, lang: Lang = "en") -> str:
     """``timedelta(days=1)`` -> ``"1 day"`` / ``"1天"`` for generated documents."""
     seconds = int(delta.total_seconds())
     if seconds == 0:

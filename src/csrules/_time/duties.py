@@ -52,10 +52,10 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._errors import validation_error
 from csrules._time.calendar import (
     WEEKDAYS,
     Weekday,
-    _wrap_validation,
     ensure_aware,
     load_zone,
     parse_weekday,
@@ -135,7 +135,7 @@ class Recurrence(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _wrap_validation("recurrence", exc) from exc
+            raise validation_error(exc, CalendarError, "invalid recurrence") from exc
 
     @field_validator("byweekday", mode="before")
     @classmethod
@@ -337,7 +337,7 @@ class DutyTitle(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _wrap_validation("duty title", exc) from exc
+            raise validation_error(exc, CalendarError, "invalid duty title") from exc
 
 
 class Duty(BaseModel):
@@ -369,7 +369,7 @@ class Duty(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _wrap_validation("duty", exc) from exc
+            raise validation_error(exc, CalendarError, "invalid duty") from exc
 
     @field_validator("timezone")
     @classmethod

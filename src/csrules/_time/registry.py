@@ -111,10 +111,7 @@ def get_calendar(name: str) -> BusinessCalendar:
     """
     entry = _CALENDARS.get(name)
     if entry is None:
-        raise PolicyError(
-            f"unknown calendar {name!r} (known: {', '.join(calendar_names())}); "
-            "register it with csrules.register_calendar()"
-        )
+        raise _unknown("calendar", name, calendar_names())
     if not isinstance(entry, BusinessCalendar):
         entry = entry()
         _CALENDARS[name] = entry
@@ -149,10 +146,7 @@ def get_shift_pattern(name: str) -> ShiftPattern:
     """
     pattern = _PATTERNS.get(name)
     if pattern is None:
-        raise PolicyError(
-            f"unknown shift pattern {name!r} (known: {', '.join(shift_pattern_names()) or 'none'}); "
-            "register it with csrules.register_shift_pattern()"
-        )
+        raise _unknown("shift pattern", name, shift_pattern_names())
     return pattern
 
 
@@ -192,3 +186,11 @@ def registered_time(
         _CALENDARS.update(saved_calendars)
         _PATTERNS.clear()
         _PATTERNS.update(saved_patterns)
+
+
+def _unknown(kind: str, name: str, known: tuple[str, ...]) -> PolicyError:
+    """The error for a name nothing is registered under, listing the known ones."""
+    return PolicyError(
+        f"unknown {kind} {name!r} (known: {', '.join(known) or 'none'}); "
+        f"register it with csrules.register_{kind.replace(' ', '_')}()"
+    )

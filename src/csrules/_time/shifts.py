@@ -31,11 +31,11 @@ from pydantic import (
     model_validator,
 )
 
+from csrules._errors import validation_error
 from csrules._time.calendar import (
     WEEKDAYS,
     ZonedModel,
     _weekday_range,
-    _wrap_validation,
     ensure_aware,
     load_zone,
     wall_to_utc,
@@ -76,7 +76,7 @@ class Shift(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _wrap_validation("shift", exc) from exc
+            raise validation_error(exc, CalendarError, "invalid shift") from exc
 
     @field_validator("start", "end", mode="before")
     @classmethod

@@ -99,6 +99,12 @@ def _between(earlier: datetime, later: datetime) -> timedelta:
     return ensure_aware(later) - ensure_aware(earlier)
 
 
+def _check_order(what: str, start: datetime, end: datetime) -> None:
+    """ValueError unless ``what`` (a shift, a leave) ends after it starts, in real time."""
+    if _between(start, end) <= timedelta(0):
+        raise ValueError(f"{what} must end after it starts (got start {start.isoformat()}, end {end.isoformat()})")
+
+
 def _shown(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime | time) else repr(value)
 
@@ -247,10 +253,7 @@ class ShiftRef(Fact):
 
     @model_validator(mode="after")
     def _ordered(self) -> ShiftRef:
-        if _between(self.start, self.end) <= timedelta(0):
-            raise ValueError(
-                f"a shift must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
-            )
+        _check_order("a shift", self.start, self.end)
         return self
 
 
@@ -281,8 +284,7 @@ class ShiftAssignment(Fact):
 
     @model_validator(mode="after")
     def _ordered(self) -> ShiftAssignment:
-        if _between(self.start, self.end) <= timedelta(0):
-            raise ValueError("a shift must end after it starts")
+        _check_order("a shift", self.start, self.end)
         return self
 
 
@@ -373,10 +375,7 @@ class LeaveRequest(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> LeaveRequest:
-        if _between(self.start, self.end) <= timedelta(0):
-            raise ValueError(
-                f"leave must end after it starts (got start {self.start.isoformat()}, end {self.end.isoformat()})"
-            )
+        _check_order("leave", self.start, self.end)
         zone = _zone(self.time_zone)
         first = self.start.astimezone(zone).date()
         # A leave ending at midnight ends on the previous day, hence the step back.
@@ -451,8 +450,7 @@ class AttendanceRecord(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> AttendanceRecord:
-        if _between(self.shift_start, self.shift_end) <= timedelta(0):
-            raise ValueError("a shift must end after it starts")
+        _check_order("a shift", self.shift_start, self.shift_end)
         late = early = 0
         if self.arrived_at is not None:
             late = max(0, int(_between(self.shift_start, self.arrived_at).total_seconds() // 60))

@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from csrules._errors import validation_error
 from csrules._policy.model import Text
 from csrules.domain.facts import ReportRequest, RequestTopic
 from csrules.exceptions import CsrulesError, PolicyError
@@ -107,7 +108,7 @@ class RoleCatalogue(_Frozen):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise PolicyError(f"invalid role catalogue: {exc.errors()[0]['msg']}") from None
+            raise validation_error(exc, PolicyError, "invalid role catalogue") from None
 
     @model_validator(mode="after")
     def _tree(self) -> RoleCatalogue:

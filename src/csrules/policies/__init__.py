@@ -28,34 +28,6 @@ loader is :mod:`csrules.policies.packs`; this package re-exports it.
 
 from __future__ import annotations
 
-from csrules.policies.packs import (
-    LIFECYCLES,
-    PACK_NAMES,
-    ExampleCheck,
-    Pack,
-    PackDuty,
-    PackInfo,
-    Unencoded,
-    lifecycle_defaults,
-    lifecycle_regulation,
-    list_packs,
-    load_pack,
-    pack_names,
-    regulation_of,
-)
-
-__all__ = [
-    "LIFECYCLES",
-    "PACK_NAMES",
-    "ExampleCheck",
-    "Pack",
-    "PackDuty",
-    "PackInfo",
-    "Unencoded",
-    "lifecycle_defaults",
-    "lifecycle_regulation",
-    "list_packs",
-    "load_pack",
-    "pack_names",
-    "regulation_of",
-]
+# The loader's one list of names, re-exported whole.
+from csrules.policies.packs import *  # noqa: F403
+from csrules.policies.packs import __all__ as __all__

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, PlainSerialize
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from csrules._lang import Lang
 from csrules._policy.errors import CheckedModel
 from csrules._policy.facts import FieldInfo, field_info, read_path
 from csrules._policy.trace import TraceNode
@@ -80,9 +81,6 @@ __all__ = [
     "show_value",
     "walk",
 ]
-
-Lang = Literal["en", "zh"]
-"""A language of the bilingual texts and documents."""
 
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 """The comparison operators."""
@@ -218,13 +216,15 @@ class CompileContext:
 
 @dataclass
 class Env:
-    """What the explaining interpreter sees: the fact, ``now`` and the parameter values."""
+    """What the explaining interpreter sees: the fact, ``now`` and the parameter values, and
+    in a session the window values it computed (by ``id(node)`` of the window condition)."""
 
     fact: Any
     now: datetime | None
     params: dict[str, Any]
     model: type[BaseModel]
     describe: DescribeContext
+    windows: Mapping[int, Any] | None = None
 
     def get(self, path: str) -> Any:
         """The value at ``path``, or None when it or any object on the way is missing."""
@@ -268,6 +268,10 @@ class DescribeContext:
         value = self.params.get(name)
         shown = show_value(value, lang) if name in self.params else name
         return f"{shown} ({name})"
+
+    def param_or(self, name: str | None, value: Any, lang: Lang) -> str:
+        """The parameter ``name`` as :meth:`param` words it, or, with no parameter, ``value``."""
+        return self.param(name, lang) if name is not None else show_value(value, lang)
 
 
 def _field_definition(model: type[BaseModel], path: str) -> Any:

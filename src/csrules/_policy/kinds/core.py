@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from csrules._lang import Lang
+from csrules._policy.errors import exactly_one
 from csrules._policy.facts import FieldInfo, field_info
 from csrules._policy.kinds.base import (
     NEGATED_OP,
@@ -34,13 +36,11 @@ from csrules._policy.kinds.base import (
     Constraint,
     DescribeContext,
     Env,
-    Lang,
     Words,
     handler_for,
     join,
     optional_method,
     register_kind,
-    show_value,
 )
 from csrules._policy.text import TextMatcher
 from csrules._policy.trace import TraceNode
@@ -128,16 +128,7 @@ class _Operand(ConditionBase):
 
     @model_validator(mode="after")
     def _one_operand(self) -> _Operand:
-        given = [
-            name
-            for name in ("value", "param", "field")
-            if name in self.model_fields_set and getattr(self, name) is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                f"{self.kind} needs exactly one of 'value', 'param' or 'field' "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, self.kind, ("value", "param", "field"))
         return self
 
 
@@ -196,8 +187,7 @@ class Contains(ConditionBase):
 
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
-        if (self.phrases is None) == (self.param is None):
-            raise ValueError("contains needs exactly one of 'phrases' or 'param'")
+        exactly_one(self, "contains", ("phrases", "param"))
         if self.phrases is not None and (not self.phrases or any(not p for p in self.phrases)):
             raise ValueError("contains needs at least one phrase, and no phrase may be empty")
         return self
@@ -240,8 +230,7 @@ class Elapsed(ConditionBase):
 
     @model_validator(mode="after")
     def _one_duration(self) -> Elapsed:
-        if (self.duration is None) == (self.param is None):
-            raise ValueError("elapsed needs exactly one of 'duration' or 'param'")
+        exactly_one(self, "elapsed", ("duration", "param"))
         return self
 
     @property
@@ -474,12 +463,8 @@ class _CompareHandler:
     def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
         ops = OPS_ZH if lang == "zh" else OPS_EN
         left = ctx.label(cond.path, lang)
-        if cond.field is not None:
-            right = ctx.label(cond.field, lang)
-        elif cond.param is not None:
-            right = ctx.param(cond.param, lang)
-        else:
-            right = show_value(cond.value, lang)
+        right = (ctx.label(cond.field, lang) if cond.field is not None
+                 else ctx.param_or(cond.param, cond.value, lang))
         if lang == "zh":
             return f"{left}{ops[cond.op]}{right}"
         return f"{left} {ops[cond.op]} {right}"
@@ -560,9 +545,7 @@ class _MembershipHandler:
 
     def describe(self, cond: In | NotIn, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
-        listed = (
-            ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.value, lang)
-        )
+        listed = ctx.param_or(cond.param, cond.value, lang)
         if lang == "zh":
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
@@ -619,11 +602,7 @@ class _ContainsHandler:
 
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
-        listed = (
-            ctx.param(cond.param, lang)
-            if cond.param is not None
-            else show_value(cond.phrases, lang)
-        )
+        listed = ctx.param_or(cond.param, cond.phrases, lang)
         if lang == "zh":
             return f"{label}包含以下任一用语：{listed}"
         return f"{label} contains any of {listed}"
@@ -729,11 +708,7 @@ class _ElapsedHandler:
             if cond.until is not None
             else ("now" if lang == "en" else "当前时间")
         )
-        amount = (
-            ctx.param(cond.param, lang)
-            if cond.param is not None
-            else show_value(cond.duration, lang)
-        )
+        amount = ctx.param_or(cond.param, cond.duration, lang)
         if lang == "zh":
             return f"从{since}到{until}{SPAN_ZH[cond.op]}{amount}"
         return f"{SPAN_EN[cond.op]} {amount} from {since} to {until}"

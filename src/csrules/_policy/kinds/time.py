@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -41,7 +41,8 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._policy.errors import CheckedModel
+from csrules._lang import Lang
+from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds.base import (
     PY_OPS,
     SPAN_EN,
@@ -52,10 +53,8 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    Lang,
     join,
     register_kind,
-    show_value,
 )
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
@@ -119,12 +118,8 @@ class ClockRef(CheckedModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> ClockRef:
-        given = [n for n in ("value", "param", "field") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "a time of day needs exactly one of a literal (\"12:00\"), 'param' or 'field' "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, "a time of day", ("value", "param", "field"),
+                    spelled="a literal (\"12:00\"), 'param' or 'field'")
         return self
 
     @model_serializer(mode="plain")
@@ -286,8 +281,7 @@ class Notice(ConditionBase):
 
     @model_validator(mode="after")
     def _one_duration(self) -> Notice:
-        if (self.duration is None) == (self.param is None):
-            raise ValueError("notice needs exactly one of 'duration' or 'param'")
+        exactly_one(self, "notice", ("duration", "param"))
         return self
 
 
@@ -369,7 +363,7 @@ class _NoticeHandler:
 
     def describe(self, cond: Notice, lang: Lang, ctx: DescribeContext) -> str:
         since = ctx.label(cond.since, lang)
-        amount = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.duration, lang)
+        amount = ctx.param_or(cond.param, cond.duration, lang)
         where = "" if cond.calendar is None else _in_zone(None, cond.calendar, lang)
         if cond.until is None:
             if lang == "zh":
@@ -479,6 +473,20 @@ class _TimeOfDayTest:
         return f"<time_of_day {self.zone}>"
 
 
+def _check_agent(ctx: CheckContext, agent: str | None) -> None:
+    """The optional field naming whose rota applies must be one text or number."""
+    if agent is None:
+        return
+    info = ctx.field(agent, at="agent")
+    if info.kind not in ("text", "number") or info.is_collection:
+        raise ctx.fail(f"agent must be a text or number field; {agent} is {info.describe()}", at=("agent",))
+
+
+def _agent_access(ctx: CompileContext, agent: str | None) -> tuple[list[str], str]:
+    """Guards and the expression of the optional agent field (``None`` without one)."""
+    return ([], "None") if agent is None else ctx.access(agent)
+
+
 class _TimeOfDayHandler:
     def check(self, cond: TimeOfDay, ctx: CheckContext) -> None:
         _instant_field(ctx, "time_of_day", cond.path, "path")
@@ -495,13 +503,7 @@ class _TimeOfDayHandler:
                     f"{cond.day_of} is a date; 'shifts' finds the shift running at an instant",
                     at=("shifts",),
                 )
-        if cond.agent is not None:
-            info = ctx.field(cond.agent, at="agent")
-            if info.kind not in ("text", "number") or info.is_collection:
-                raise ctx.fail(
-                    f"agent must be a text or number field; {cond.agent} is {info.describe()}",
-                    at=("agent",),
-                )
+        _check_agent(ctx, cond.agent)
 
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
         guards, instant = ctx.access(cond.path)
@@ -511,10 +513,8 @@ class _TimeOfDayHandler:
             guards += more
         more, clock = cond.time.source(ctx)
         guards += more
-        agent = "None"
-        if cond.agent is not None:
-            more, agent = ctx.access(cond.agent)
-            guards += more
+        more, agent = _agent_access(ctx, cond.agent)
+        guards += more
         test = ctx.const(_TimeOfDayTest(cond))
         return join([*guards, f"{test}({instant}, {on}, {clock}, {agent})"], "and")
 
@@ -627,6 +627,10 @@ class _DayTest:
         return f"<{'day off' if self.day_off else 'holiday'} in {self.calendar.timezone}>"
 
 
+_CalendarCondition: TypeAlias = "OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours"
+"""The kinds testing one field against a named calendar."""
+
+
 class _CalendarPathHandler:
     """What the kinds testing one field against a named calendar share: the check, the
     compiled call of a bound test, and never reading ``now``."""
@@ -638,16 +642,35 @@ class _CalendarPathHandler:
         """The callable the compiled code binds for ``calendar``."""
         raise NotImplementedError
 
-    def check(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CheckContext) -> None:
+    def evaluate(self, cond: _CalendarCondition, env: Env) -> TraceNode:
+        value = env.get(cond.path)
+        values: dict[str, Any] = {cond.path: value}
+        text = self.describe(cond, "en", env.describe)
+        result = value is not None and self.explain(cond, get_calendar(cond.calendar), value, values)
+        return TraceNode(cond.kind, text, result, values)
+
+    def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
+                values: dict[str, Any]) -> bool:
+        """Whether the present ``value`` passes; what the test read goes into ``values``."""
+        raise NotImplementedError
+
+    def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
+        return self.words(ctx.label(cond.path, lang), _in_zone(None, cond.calendar, lang), lang)
+
+    def words(self, label: str, where: str, lang: Lang) -> str:
+        """The condition in words, for the field named ``label`` and the zone words ``where``."""
+        raise NotImplementedError
+
+    def check(self, cond: _CalendarCondition, ctx: CheckContext) -> None:
         _instant_field(ctx, cond.kind, cond.path, "path", dates=self.dates)
         _calendar(ctx, cond.calendar)
 
-    def source(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours, ctx: CompileContext) -> str:
+    def source(self, cond: _CalendarCondition, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
         test = ctx.const(self.test_for(get_calendar(cond.calendar)))
         return join([*guards, f"{test}({value})"], "and")
 
-    def reads_now(self, cond: OnHoliday | OnDayOff | InWorkingHours | OutsideWorkingHours) -> bool:
+    def reads_now(self, cond: _CalendarCondition) -> bool:
         return False
 
 
@@ -660,23 +683,15 @@ class _DayHandler(_CalendarPathHandler):
     def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
         return _DayTest(calendar, self.day_off)
 
-    def evaluate(self, cond: OnHoliday | OnDayOff, env: Env) -> TraceNode:
-        value = env.get(cond.path)
-        values: dict[str, Any] = {cond.path: value}
-        text = self.describe(cond, "en", env.describe)
-        if value is None:
-            return TraceNode(cond.kind, text, False, values)
-        calendar = get_calendar(cond.calendar)
+    def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
+                values: dict[str, Any]) -> bool:
         day = _DayTest(calendar, self.day_off).local_date(value)
         values["date"] = day
         values["holiday"] = calendar.is_holiday(day)
         values["working day"] = calendar.is_working_day(day)
-        result = not values["working day"] if self.day_off else values["holiday"]
-        return TraceNode(cond.kind, text, result, values)
+        return bool(not values["working day"] if self.day_off else values["holiday"])
 
-    def describe(self, cond: OnHoliday | OnDayOff, lang: Lang, ctx: DescribeContext) -> str:
-        label = ctx.label(cond.path, lang)
-        where = _in_zone(None, cond.calendar, lang)
+    def words(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
             return f"{label}{'是休息日' if self.day_off else '是法定节假日'}{where}"
         return f"{label} falls on {'a day off' if self.day_off else 'a public holiday'}{where}"
@@ -734,23 +749,16 @@ class _HoursHandler(_CalendarPathHandler):
     def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
         return _HoursTest(calendar, self.inside)
 
-    def evaluate(self, cond: InWorkingHours | OutsideWorkingHours, env: Env) -> TraceNode:
-        value = env.get(cond.path)
-        values: dict[str, Any] = {cond.path: value}
-        text = self.describe(cond, "en", env.describe)
-        if value is None:
-            return TraceNode(cond.kind, text, False, values)
-        calendar = get_calendar(cond.calendar)
+    def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
+                values: dict[str, Any]) -> bool:
         local = _aware(value, cond.path).astimezone(calendar.zone)
         values["local time"] = local
         hours = calendar.working_hours(local.date())
         values["hours that day"] = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in hours) or "closed"
         working = any(start <= local < end for start, end in hours)
-        return TraceNode(cond.kind, text, working is self.inside, values)
+        return working is self.inside
 
-    def describe(self, cond: InWorkingHours | OutsideWorkingHours, lang: Lang, ctx: DescribeContext) -> str:
-        label = ctx.label(cond.path, lang)
-        where = _in_zone(None, cond.calendar, lang)
+    def words(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
             return f"{label}在工作时间{'内' if self.inside else '外'}{where}"
         return f"{label} is {'within' if self.inside else 'outside'} working hours{where}"
@@ -795,20 +803,12 @@ class _NightHandler:
     def check(self, cond: NightShift, ctx: CheckContext) -> None:
         _instant_field(ctx, "night_shift", cond.path, "path")
         _pattern(ctx, cond.shifts)
-        if cond.agent is not None:
-            info = ctx.field(cond.agent, at="agent")
-            if info.kind not in ("text", "number") or info.is_collection:
-                raise ctx.fail(
-                    f"agent must be a text or number field; {cond.agent} is {info.describe()}",
-                    at=("agent",),
-                )
+        _check_agent(ctx, cond.agent)
 
     def source(self, cond: NightShift, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
-        agent = "None"
-        if cond.agent is not None:
-            more, agent = ctx.access(cond.agent)
-            guards = guards + more
+        more, agent = _agent_access(ctx, cond.agent)
+        guards = guards + more
         test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
         return join([*guards, f"{test}({value}, {agent})"], "and")
 

@@ -14,9 +14,7 @@ In a policy file::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -26,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._policy.errors import CheckedModel
+from csrules._lang import Lang
+from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds.base import (
     PY_OPS,
     CheckContext,
@@ -35,7 +34,6 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    Lang,
     handler_for,
     register_kind,
     show_value,
@@ -53,7 +51,6 @@ __all__ = [
     "SessionCompileContext",
     "StillOpen",
     "Window",
-    "window_values",
 ]
 
 CalendarUnit = Literal["day", "week", "month", "year"]
@@ -81,12 +78,7 @@ class Window(CheckedModel):
 
     @model_validator(mode="after")
     def _one_span(self) -> Window:
-        given = [n for n in ("calendar", "rolling", "param") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "a window needs exactly one of 'calendar', 'rolling' or 'param' "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, "a window", ("calendar", "rolling", "param"))
         if self.tz is not None and self.calendar is None:
             raise ValueError("'tz' only applies to a calendar window")
         return self
@@ -138,8 +130,7 @@ class Count(_Windowed):
 
     @model_validator(mode="after")
     def _one_number(self) -> Count:
-        if (self.value is None) == (self.param is None):
-            raise ValueError("count needs exactly one of 'value' or 'param'")
+        exactly_one(self, "count", ("value", "param"))
         return self
 
 
@@ -161,8 +152,7 @@ class Nth(_Windowed):
 
     @model_validator(mode="after")
     def _one_number(self) -> Nth:
-        if (self.n is None) == (self.param is None):
-            raise ValueError("nth needs exactly one of 'n' or 'param'")
+        exactly_one(self, "nth", ("n", "param"))
         if self.n is not None and self.n < 1:
             raise ValueError(f"nth counts from 1 (got n={self.n})")
         return self
@@ -189,8 +179,7 @@ class InARow(ConditionBase):
     def _one_number(self) -> InARow:
         if self.param is not None:
             object.__setattr__(self, "times", None)
-        if (self.times is None) == (self.param is None):
-            raise ValueError("in_a_row needs exactly one of 'times' or 'param'")
+        exactly_one(self, "in_a_row", ("times", "param"))
         if self.times is not None and self.times < 1:
             raise ValueError(f"in_a_row needs times >= 1 (got {self.times})")
         return self
@@ -224,8 +213,7 @@ class StillOpen(ConditionBase):
 
     @model_validator(mode="after")
     def _one_duration(self) -> StillOpen:
-        if (self.after is None) == (self.param is None):
-            raise ValueError("still_open needs exactly one of 'after' or 'param'")
+        exactly_one(self, "still_open", ("after", "param"))
         return self
 
     def children(self) -> tuple[ConditionBase, ...]:
@@ -259,21 +247,8 @@ class SessionCompileContext(CompileContext):
             raise PolicyError(f"{cond.kind} is not allowed here (nested in another window)") from None
 
 
-_VALUES: ContextVar[Mapping[int, Any] | None] = ContextVar("csrules_window_values", default=None)
-
-
-@contextmanager
-def window_values(values: Mapping[int, Any]) -> Iterator[None]:
-    """Let the explaining interpreter see the session's window values (by ``id(node)``)."""
-    token = _VALUES.set(values)
-    try:
-        yield
-    finally:
-        _VALUES.reset(token)
-
-
-def _value_of(cond: ConditionBase) -> Any:
-    values = _VALUES.get()
+def _value_of(cond: ConditionBase, env: Env) -> Any:
+    values = env.windows
     if values is None or id(cond) not in values:
         raise PolicyError(f"{cond.kind} needs a session: its value depends on earlier events")
     return values[id(cond)]
@@ -369,7 +344,7 @@ class _CountHandler(_WindowedHandler):
         return self.compare_slot(cond, ctx, cond.op, cond.value)
 
     def evaluate(self, cond: Count, env: Env) -> TraceNode:
-        count = _value_of(cond)
+        count = _value_of(cond, env)
         limit = cond.value if cond.param is None else env.params[cond.param]
         result = PY_OPS[cond.op](count, limit)
         return TraceNode("count", self.describe(cond, "en", env.describe), result,
@@ -389,7 +364,7 @@ class _NthHandler(_WindowedHandler):
         return self.compare_slot(cond, ctx, ">=" if cond.or_later else "==", cond.n)
 
     def evaluate(self, cond: Nth, env: Env) -> TraceNode:
-        ordinal = _value_of(cond)
+        ordinal = _value_of(cond, env)
         n = cond.n if cond.param is None else env.params[cond.param]
         result = ordinal >= n if cond.or_later else ordinal == n
         return TraceNode("nth", self.describe(cond, "en", env.describe), bool(result),
@@ -418,7 +393,7 @@ class _InARowHandler:
         return f"({ctx.slot(cond)} >= {times})"
 
     def evaluate(self, cond: InARow, env: Env) -> TraceNode:
-        run = _value_of(cond)
+        run = _value_of(cond, env)
         times = cond.times if cond.param is None else env.params[cond.param]
         return TraceNode("in_a_row", self.describe(cond, "en", env.describe), run >= times,
                          {"run": run, "times": times})
@@ -455,13 +430,13 @@ class _StillOpenHandler:
         return f"({ctx.slot(cond)})"
 
     def evaluate(self, cond: StillOpen, env: Env) -> TraceNode:
-        due = _value_of(cond)
+        due = _value_of(cond, env)
         return TraceNode("still_open", self.describe(cond, "en", env.describe),
                          env.now is not None and due is not None and env.now > due,
                          {"due": due, "now": env.now})
 
     def describe(self, cond: StillOpen, lang: Lang, ctx: DescribeContext) -> str:
-        after = ctx.param(cond.param, lang) if cond.param is not None else show_value(cond.after, lang)
+        after = ctx.param_or(cond.param, cond.after, lang)
         since = ctx.label(cond.since, lang)
         if lang == "zh":
             return f"自{since}起{after}后仍未结案"

@@ -8,7 +8,7 @@ so two backends that answer alike give identical sessions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -21,6 +21,8 @@ __all__ = [
     "Match",
     "TickItem",
     "TickPosition",
+    "due_rules",
+    "reason",
 ]
 
 BackendName = Literal["auto", "durable", "python"]
@@ -78,3 +80,26 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Free what the backend holds (idempotent)."""
+
+
+def reason(exc: Exception) -> str:
+    """How a rule that raised while being tested is reported."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def due_rules(index: int, item: TickItem, now_us: int, now: datetime, errors: dict[TickPosition, str],
+              only: Collection[int] | None = None) -> Iterator[TickPosition]:
+    """``(index, rule position)`` of each unfired deadline rule of the tracker item ``item``
+    (of those in ``only``, if given) that ``now`` reaches and whose condition holds; a rule
+    that raises is recorded in ``errors`` instead."""
+    assert item.tracker is not None
+    for rule in item.tracker.rules:
+        if only is not None and rule.position not in only:
+            continue
+        if rule.position in item.fired or now_us <= item.since_us + rule.after_us:
+            continue
+        try:
+            if rule.check(item.fact, now, (True,)):
+                yield (index, rule.position)
+        except Exception as exc:  # recorded as data, like the stateless engine
+            errors[(index, rule.position)] = reason(exc)

@@ -59,7 +59,7 @@ from csrules._engine.compile import CodeGenerator
 from csrules._policy.facts import _strip_optional, field_info, path_getter
 from csrules._policy.kinds.base import ConditionBase
 from csrules._policy.kinds.core import Not, coerce_literal
-from csrules._sessions.backends.base import Backend, Match, TickItem, TickPosition
+from csrules._sessions.backends.base import Backend, Match, TickItem, TickPosition, due_rules, reason
 from csrules._sessions.host import SID, DurableHost, DurableLimitError, open_host
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program, session_generator
 from csrules.exceptions import SessionError
@@ -159,22 +159,24 @@ def _test(key: str, op: str, value: Any) -> dict[str, Any]:
     return {key: value} if name is None else {name: {key: value}}
 
 
-def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    if any(p is _FALSE for p in parts):
-        return _FALSE
-    parts = [p for p in parts if p is not _TRUE]
+def _join(op: str, absorbing: dict[str, Any], neutral: dict[str, Any],
+          parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """``parts`` joined by ``op``, folding the constant patterns: one ``absorbing`` part
+    decides the whole, ``neutral`` parts drop out."""
+    if any(p is absorbing for p in parts):
+        return absorbing
+    parts = [p for p in parts if p is not neutral]
     if not parts:
-        return _TRUE
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+        return neutral
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return _join("$and", _FALSE, _TRUE, parts)
 
 
 def _or(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    if any(p is _TRUE for p in parts):
-        return _TRUE
-    parts = [p for p in parts if p is not _FALSE]
-    if not parts:
-        return _FALSE
-    return parts[0] if len(parts) == 1 else {"$or": parts}
+    return _join("$or", _TRUE, _FALSE, parts)
 
 
 def _native(model: type[BaseModel], path: str) -> frozenset[type]:
@@ -641,7 +643,7 @@ class DurableBackend:
                 if fp.rules[position].check(fact, now, w):
                     matched.append(position)
             except Exception as exc:
-                errors[position] = f"{type(exc).__name__}: {exc}"
+                errors[position] = reason(exc)
         return Match(sorted(matched), errors)
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
@@ -671,7 +673,7 @@ class DurableBackend:
                 if guard(fact, now):
                     matched.append(position)
             except Exception as exc:
-                errors[position] = f"{type(exc).__name__}: {exc}"
+                errors[position] = reason(exc)
         return Match(sorted(matched), errors)
 
     def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
@@ -707,20 +709,9 @@ class DurableBackend:
             item = items[index]
             matched.add((index, -1 if item.lifecycle is not None else position))
         errors: dict[TickPosition, str] = {}
-        for index, bad in failed.items():
-            item = items[index]
-            assert item.tracker is not None
-            for rule in item.tracker.rules:
-                if rule.position not in bad:
-                    continue
-                matched.discard((index, rule.position))
-                if rule.position in item.fired or now_us <= item.since_us + rule.after_us:
-                    continue
-                try:
-                    if rule.check(item.fact, now, (True,)):
-                        matched.add((index, rule.position))
-                except Exception as exc:
-                    errors[(index, rule.position)] = f"{type(exc).__name__}: {exc}"
+        for index, bad in failed.items():  # a probe failed: csrules' evaluator decides
+            matched.difference_update((index, position) for position in bad)
+            matched.update(due_rules(index, items[index], now_us, now, errors, only=bad))
         return Match(sorted(matched), errors)
 
     def close(self) -> None:

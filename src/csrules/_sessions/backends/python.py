@@ -11,14 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from csrules._sessions.backends.base import Match, TickItem, TickPosition
+from csrules._sessions.backends.base import Match, TickItem, TickPosition, due_rules, reason
 from csrules._sessions.program import FactProgram, LifecycleProgram, Program
 
 __all__ = ["PythonBackend"]
-
-
-def _reason(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 class PythonBackend:
@@ -39,7 +35,7 @@ class PythonBackend:
                 if rule.check(fact, now, w):
                     matched.append(rule.position)
             except Exception as exc:  # recorded as data, like the stateless engine
-                errors[rule.position] = _reason(exc)
+                errors[rule.position] = reason(exc)
         return Match(matched, errors)
 
     def match_transition(self, lp: LifecycleProgram, state: str, event: str, fact: Any,
@@ -55,7 +51,7 @@ class PythonBackend:
                 if guard is None or guard(fact, now):
                     matched.append(position)
             except Exception as exc:
-                errors[position] = _reason(exc)
+                errors[position] = reason(exc)
         return Match(matched, errors)
 
     def match_tick(self, now_us: int, now: datetime, items: Sequence[TickItem]) -> Match[TickPosition]:
@@ -67,15 +63,7 @@ class PythonBackend:
                 if now_us > item.due_us:
                     matched.append((index, -1))
                 continue
-            assert item.tracker is not None
-            for rule in item.tracker.rules:
-                if rule.position in item.fired or now_us <= item.since_us + rule.after_us:
-                    continue
-                try:
-                    if rule.check(item.fact, now, (True,)):
-                        matched.append((index, rule.position))
-                except Exception as exc:
-                    errors[(index, rule.position)] = _reason(exc)
+            matched.extend(due_rules(index, item, now_us, now, errors))
         return Match(matched, errors)
 
     def close(self) -> None:

@@ -1,0 +1,114 @@
+"""The one converter of pydantic's validation errors into csrules' terms.
+
+Every model csrules validates (policies, calendars, shift patterns, duties, role catalogues,
+facts, stored session items) reports pydantic's problems through :func:`problems_of`, so a
+location and a message read the same wherever they come from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from pydantic import ValidationError
+
+from csrules.exceptions import PolicyError, _readable
+
+__all__ = [
+    "Problem",
+    "ProblemKind",
+    "ValidationProblems",
+    "problems_of",
+    "problems_text",
+    "readable_loc",
+    "validation_error",
+]
+
+E = TypeVar("E", bound=Exception)
+
+
+def readable_loc(loc: tuple[str | int, ...]) -> str:
+    """``('rules', 0, 'when', 'compare', 'path')`` -> ``rules[0].when.compare.path``."""
+    return _readable(loc)
+
+
+ProblemKind = Literal["unknown", "missing", "invalid", "check"]
+"""What kind of validation problem a :class:`Problem` is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation problem at ``loc``.
+
+    ``kind`` says what went wrong: a key the model does not have (``unknown``), a required
+    key that is absent (``missing``), a value pydantic refused (``invalid``), or one of
+    csrules' own checks (``check``, whose message names the problem fully).
+    """
+
+    loc: tuple[str | int, ...]
+    message: str
+    kind: ProblemKind = "invalid"
+    path: str | None = None
+
+    def render(self) -> str:
+        """``loc: message``."""
+        return f"{readable_loc(self.loc) or '(top)'}: {self.message}"
+
+
+class ValidationProblems(PolicyError):
+    """A :class:`PolicyError` from failed validation that keeps each problem, located."""
+
+    def __init__(self, message: str, *, details: tuple[Problem, ...], **context: Any) -> None:
+        self.details = details
+        super().__init__(message, **context)
+
+
+def problems_of(exc: ValidationError, *, inputs: bool = False) -> list[Problem]:
+    """Every problem of ``exc``, nested models' problems included, each at its full location.
+
+    A :class:`PolicyError` raised by our own checks inside a validator (or by a nested
+    model) arrives wrapped as a ``value_error``; it is unwrapped so its location survives.
+    With ``inputs`` a value pydantic refused is quoted after the message.
+    """
+    problems: list[Problem] = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        inner = (error.get("ctx") or {}).get("error")
+        if isinstance(inner, ValidationProblems):
+            problems.extend(
+                Problem((*loc, *p.loc), p.message, p.kind, p.path) for p in inner.details
+            )
+        elif isinstance(inner, PolicyError):
+            problems.append(Problem((*loc, *inner.loc), inner.message, "check", inner.path))
+        else:
+            kind = _KINDS.get(error["type"], "invalid")
+            problems.append(Problem(loc, _message(error, inputs), kind))
+    return problems
+
+
+def problems_text(problems: Iterable[Problem]) -> str:
+    """The problems in one line, ``loc: message; ...`` (a problem of the whole object
+    without a location)."""
+    return "; ".join(p.render() if p.loc else p.message for p in problems)
+
+
+_KINDS: dict[str, ProblemKind] = {"extra_forbidden": "unknown", "missing": "missing"}
+
+
+def _message(error: Any, inputs: bool) -> str:
+    if error["type"] == "missing":
+        return "required field is missing"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field (got {error['input']!r})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if inputs and error["type"] != "value_error":
+        message += f" (got {error.get('input')!r})"
+    return message
+
+
+def validation_error(exc: ValidationError, error: Callable[[str], E], what: str) -> E:
+    """``error("<what>: loc: message; ...")``: a failed validation outside a policy (a
+    calendar, a duty, a role catalogue, a stored fact) as the csrules error of its area,
+    every problem listed with its location and the value refused."""
+    return error(f"{what}: {problems_text(problems_of(exc, inputs=True))}")
