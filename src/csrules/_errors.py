@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from csrules.exceptions import PolicyError, _readable
+from csrules.exceptions import CsrulesError, PolicyError, _readable
 
 __all__ = [
+    "ConvertedModel",
     "Problem",
     "ProblemKind",
     "ValidationProblems",
+    "already_converted",
     "problems_of",
     "problems_text",
     "readable_loc",
@@ -112,3 +114,60 @@ def validation_error(exc: ValidationError, error: Callable[[str], E], what: str)
     calendar, a duty, a role catalogue, a stored fact) as the csrules error of its area,
     every problem listed with its location and the value refused."""
     return error(f"{what}: {problems_text(problems_of(exc, inputs=True))}")
+
+
+def already_converted(exc: ValidationError) -> CsrulesError | None:
+    """The csrules error ``exc`` wraps when a model's own ``__init__`` (which pydantic runs
+    inside ``model_validate`` too) converted it already; None otherwise."""
+    errors = exc.errors()
+    inner = (errors[0].get("ctx") or {}).get("error") if len(errors) == 1 else None
+    return inner if isinstance(inner, CsrulesError) else None
+
+
+class ConvertedModel(BaseModel):
+    """A model whose every way of being built raises a csrules error, never pydantic's.
+
+    ``Model(...)``, ``model_validate``, ``model_validate_json`` and ``model_validate_strings``
+    all go through :meth:`_convert`, which by default is :func:`validation_error` with
+    ``_error`` and ``_what``; a subclass may override it (policies add their ids).
+    """
+
+    #: The csrules error of the model's area and how the object is named in its message.
+    _error: ClassVar[Callable[[str], Exception]] = PolicyError
+    _what: ClassVar[str] = "invalid object"
+
+    @classmethod
+    def _convert(cls, exc: ValidationError, data: Any) -> Exception:
+        """The csrules error for ``exc`` raised while validating ``data``."""
+        del data
+        return already_converted(exc) or validation_error(exc, cls._error, cls._what)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise type(self)._convert(exc, data) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate ``obj``; a problem raises the model's csrules error."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise cls._convert(exc, obj) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate JSON text; a problem raises the model's csrules error."""
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as exc:
+            raise cls._convert(exc, None) from None
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate string data; a problem raises the model's csrules error."""
+        try:
+            return super().model_validate_strings(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise cls._convert(exc, obj) from None

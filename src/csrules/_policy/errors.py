@@ -8,11 +8,11 @@ validating data with ``model_validate`` / ``model_validate_json``, raises a loca
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from csrules._errors import ValidationProblems, problems_of
+from csrules._errors import ConvertedModel, ValidationProblems, problems_of
 from csrules.exceptions import PolicyError
 
 __all__ = [
@@ -54,44 +54,18 @@ def policy_error_from_validation(
     )
 
 
-class CheckedModel(BaseModel):
-    """A pydantic model whose every way of being built raises :class:`PolicyError`.
+class CheckedModel(ConvertedModel):
+    """A policy model whose every way of being built raises :class:`PolicyError`, located
+    with :func:`policy_error_from_validation`.
 
-    ``Model(...)``, ``Model.model_validate(...)`` and ``Model.model_validate_json(...)``
-    convert pydantic's error with :func:`policy_error_from_validation`.
+    pydantic runs ``__init__`` for nested models too, so each level adds only the id it owns:
+    a policy its id, a rule its id; the outer level adds the location.
     """
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            # pydantic runs this __init__ for nested models too, so each level adds only the
-            # id it owns: a policy its id, a rule its id; the outer level adds the location.
-            raise policy_error_from_validation(exc, data=data, scope=type(self).__name__) from None
-
     @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate ``obj``; a problem raises a located :class:`PolicyError`."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise policy_error_from_validation(exc, data=obj, scope=cls.__name__) from None
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate JSON text; a problem raises a located :class:`PolicyError`."""
-        try:
-            return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as exc:
-            raise policy_error_from_validation(exc, scope=cls.__name__) from None
-
-    @classmethod
-    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate string data; a problem raises a located :class:`PolicyError`."""
-        try:
-            return super().model_validate_strings(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise policy_error_from_validation(exc, data=obj, scope=cls.__name__) from None
+    def _convert(cls, exc: ValidationError, data: Any) -> Exception:
+        """The located :class:`PolicyError` naming the policy or rule being built."""
+        return policy_error_from_validation(exc, data=data, scope=cls.__name__)
 
 
 def rule_id_at(data: Any, loc: tuple[Any, ...]) -> str | None:

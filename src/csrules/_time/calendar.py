@@ -21,7 +21,7 @@ Conventions used throughout the time layer (``_calendar``, ``_shifts``, ``_dutie
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -29,7 +29,6 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -41,7 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._errors import validation_error
+from csrules._errors import ConvertedModel, already_converted, validation_error
 from csrules._time.clock import clock_seconds
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules.exceptions import CalendarError, DurationError, TimeError
@@ -279,7 +278,7 @@ def _check_overlaps(spans: tuple[TimeSpan, ...], where: str) -> None:
 _Interval = tuple[datetime, datetime]
 
 
-class ZonedModel(BaseModel):
+class ZonedModel(ConvertedModel):
     """Shared base of calendars and shift patterns: frozen, closed, in an IANA ``timezone``,
     with private lookup caches that equality and hashing ignore."""
 
@@ -289,12 +288,13 @@ class ZonedModel(BaseModel):
 
     #: How the kind of object is named in error messages.
     _kind_name: ClassVar[str] = "time object"
+    _error: ClassVar[Callable[[str], Exception]] = CalendarError
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise validation_error(exc, CalendarError, f"invalid {self._kind_name}") from exc
+    @classmethod
+    def _convert(cls, exc: ValidationError, data: Any) -> Exception:
+        """A :class:`CalendarError` naming the kind of object (``invalid shift pattern: ...``)."""
+        del data
+        return already_converted(exc) or validation_error(exc, CalendarError, f"invalid {cls._kind_name}")
 
     def __eq__(self, other: object) -> bool:
         # Compare fields only: the private lookup caches differ with use.

@@ -24,8 +24,9 @@ the methods. Time conventions follow :mod:`csrules._time.calendar`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from dateutil.rrule import (
     DAILY,
@@ -43,16 +44,14 @@ from dateutil.rrule import (
     weekday,
 )
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from csrules._errors import validation_error
+from csrules._errors import ConvertedModel
 from csrules._time.calendar import (
     WEEKDAYS,
     Weekday,
@@ -105,7 +104,7 @@ _ZH_DAYS: Final = "一二三四五六日"
 _SEARCH_YEARS: Final = 12  # Feb 29 recurs within 8 years; leave room
 
 
-class Recurrence(BaseModel):
+class Recurrence(ConvertedModel):
     """When a duty falls due: an rrule-style description that never depends on a start date.
 
     >>> Recurrence.parse("monthly on the Friday before the 25th").bymonthday
@@ -131,11 +130,8 @@ class Recurrence(BaseModel):
     at: time | None = None
     text: str | None = None
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise validation_error(exc, CalendarError, "invalid recurrence") from exc
+    _error: ClassVar[Callable[[str], Exception]] = CalendarError
+    _what: ClassVar[str] = "invalid recurrence"
 
     @field_validator("byweekday", mode="before")
     @classmethod
@@ -321,7 +317,7 @@ def _validate_recurrence(value: object) -> object:
     return parse_recurrence(value) if isinstance(value, str) else value
 
 
-class DutyTitle(BaseModel):
+class DutyTitle(ConvertedModel):
     """A duty's title in English and Chinese.
 
     >>> DutyTitle(en="Monthly report", zh="月度报告").zh
@@ -333,14 +329,11 @@ class DutyTitle(BaseModel):
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise validation_error(exc, CalendarError, "invalid duty title") from exc
+    _error: ClassVar[Callable[[str], Exception]] = CalendarError
+    _what: ClassVar[str] = "invalid duty title"
 
 
-class Duty(BaseModel):
+class Duty(ConvertedModel):
     """A recurring duty of an owner role, with due instants from its recurrence.
 
     >>> duty = Duty(owner="team_lead", title={"en": "Quality report", "zh": "质检报告"},
@@ -365,11 +358,8 @@ class Duty(BaseModel):
     recurrence: Annotated[Recurrence, BeforeValidator(_validate_recurrence)]
     timezone: str = DEFAULT_TIME_ZONE
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise validation_error(exc, CalendarError, "invalid duty") from exc
+    _error: ClassVar[Callable[[str], Exception]] = CalendarError
+    _what: ClassVar[str] = "invalid duty"
 
     @field_validator("timezone")
     @classmethod

@@ -18,13 +18,13 @@ approved by the department head, longer leave by the centre director, 001 請假
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from csrules._errors import validation_error
+from csrules._errors import ConvertedModel
 from csrules._policy.model import Text
 from csrules.domain.facts import ReportRequest, RequestTopic
 from csrules.exceptions import CsrulesError, PolicyError
@@ -94,7 +94,7 @@ class Role(_Frozen):
         return f"Role({self.id!r}, {self.title.zh})"
 
 
-class RoleCatalogue(_Frozen):
+class RoleCatalogue(ConvertedModel, _Frozen):
     """The roles of one pack, forming a reporting tree.
 
     Building a catalogue checks it: unique ids, every ``reports_to`` known, no cycles.
@@ -104,11 +104,8 @@ class RoleCatalogue(_Frozen):
 
     roles: tuple[Role, ...]
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise validation_error(exc, PolicyError, "invalid role catalogue") from None
+    _error: ClassVar[Callable[[str], Exception]] = PolicyError
+    _what: ClassVar[str] = "invalid role catalogue"
 
     @model_validator(mode="after")
     def _tree(self) -> RoleCatalogue:

@@ -25,12 +25,14 @@ declare their targets that way (``slas:`` in ``pack.yaml``, :mod:`csrules.polici
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
 
+from csrules._errors import ConvertedModel
 from csrules._policy.facts import register_fact_type
 from csrules._time.calendar import BusinessCalendar, ensure_aware
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
@@ -193,7 +195,7 @@ class SlaClockFact(Fact):
     breach_at: AwareDatetime | None = _field("breach at", "超時時間", "When the target will be breached", None)
 
 
-class SlaPolicy(BaseModel):
+class SlaPolicy(ConvertedModel):
     """Targets per priority and metric, in calendar or business time, with warning fractions.
 
     ``targets`` maps a priority to ``{metric: duration}``; a duration is clock time
@@ -210,13 +212,8 @@ class SlaPolicy(BaseModel):
     warn_at: tuple[float, ...] = (0.5, 0.8)
     pause_metrics: tuple[Metric, ...] = _METRICS
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except (ValueError, TypeError) as exc:
-            if isinstance(exc, PolicyError):
-                raise
-            raise PolicyError(f"invalid SLA policy: {exc}") from None
+    _error: ClassVar[Callable[[str], Exception]] = PolicyError
+    _what: ClassVar[str] = "invalid SLA policy"
 
     @model_validator(mode="after")
     def _checked(self) -> SlaPolicy:
