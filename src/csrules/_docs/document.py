@@ -277,7 +277,7 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
                     words("expect", langs),
                 ),
                 tuple(
-                    (name, fact, when, ", ".join(expect) or words("none", langs))
+                    (name, fact, when, "\n".join(expect) or words("none", langs))  # a key a line
                     for index, example in enumerate(rule.examples)
                     for name, fact, when, expect in _example_rows(index, example)
                 ),
