@@ -58,3 +58,21 @@ class TestBadFactWording:
             result = csrules(command, LEAVE, str(fact))
             one_line_error(result)
             assert f"{fact}:1: bad fact: invalid" in result.stderr, command
+
+
+class TestCheckOnFilesThatAreNotPolicies:
+    def test_empty_and_binary_files_are_errors_in_them(self, tmp_path):
+        """An empty file is a [syntax] error and a binary one [unreadable], each a finding: exit 1."""
+        empty, binary = tmp_path / "empty.yaml", tmp_path / "binary.yaml"
+        empty.write_text("", encoding="utf-8")
+        binary.write_bytes(bytes(range(128, 256)))
+        for path, code in ((empty, "syntax"), (binary, "unreadable")):
+            result = csrules("check", str(path), imports=False)
+            assert result.returncode == 1, result.stderr
+            assert f"{path}:1: error [{code}] " in result.stdout
+            assert "Traceback" not in result.stderr
+
+    def test_missing_file_and_empty_directory_are_bad_input(self, tmp_path):
+        """A missing file or a directory with no policy file is bad input: one line, exit 2."""
+        for path in (tmp_path / "missing.yaml", tmp_path):
+            one_line_error(csrules("check", str(path), imports=False))
