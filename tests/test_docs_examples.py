@@ -22,8 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDES = sorted((ROOT / "docs").glob("*.md"))
 
 FRAGMENTS = {
-    # the reader's own session engine and events (con1, greeting, t ...)
-    ("sessions.md", 0),
     # the reader's policy, engine and NOW in their own pytest suite
     ("testing.md", 0),
     ("testing.md", 1),
