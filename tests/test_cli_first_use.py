@@ -85,3 +85,14 @@ class TestCoverageThreshold:
             result = csrules("test", "mall", "--coverage", "--fail-under", value, imports=False)
             one_line_error(result)
             assert "--fail-under is a percentage from 0 to 100" in result.stderr
+
+
+class TestSchemaTakesFormatJson:
+    def test_schema_format_json_and_json_print_the_schema(self):
+        """`csrules schema pack --format json` (the convention for JSON) prints the schema, as --json does."""
+        plain = csrules("schema", "pack", imports=False)
+        for flag in (["--format", "json"], ["--json"]):
+            result = csrules("schema", "pack", *flag, imports=False)
+            assert result.returncode == 0, result.stderr
+            assert result.stdout == plain.stdout
+        assert json.loads(plain.stdout)["type"] == "object"

@@ -108,6 +108,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Print the JSON Schema of a file format (for editors).",
     )
     sc.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), default="policy", help="default: policy")
+    add_format(sc, ("json",), "json", "a schema is JSON; taken so that --format json works here too")
     add_out(sc, directory=False)
     sc.set_defaults(run=run_schema)
 
