@@ -78,15 +78,6 @@ class TestCheckOnFilesThatAreNotPolicies:
             one_line_error(csrules("check", str(path), imports=False))
 
 
-class TestCoverageThreshold:
-    def test_fail_under_outside_0_to_100_is_a_usage_error(self):
-        """--fail-under 101 (which no run could meet) or -5 is refused as bad usage, before any work."""
-        for value in ("101", "-5", "nan"):
-            result = csrules("test", "mall", "--coverage", "--fail-under", value, imports=False)
-            one_line_error(result)
-            assert "--fail-under is a percentage from 0 to 100" in result.stderr
-
-
 class TestSchemaTakesFormatJson:
     def test_schema_format_json_and_json_print_the_schema(self):
         """`csrules schema pack --format json` (the convention for JSON) prints the schema, as --json does."""
