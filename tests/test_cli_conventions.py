@@ -176,13 +176,13 @@ class TestErrorsSpeakCli:
         """explain gives the same advice, naming the fact as FILE:LINE (an inline fact as <argument>)."""
         code, _, err = run(capsys, "explain", str(DATA), json.dumps(LATE))
         assert code == 2
-        assert "<argument>:1: this target judges several fact types (" in err
+        assert "<argument>:1: bad fact: this target judges several fact types (" in err
         assert "use --fact-type" in err
         fact = tmp_path / "fact.yaml"
         fact.write_text("# a leave request\n" + json.dumps({"kind": "personal"}) + "\n")
         code, _, err = run(capsys, "explain", LEAVE, str(fact))
         assert code == 2
-        assert f"{fact}:2: invalid cli_leave fact: requested_at: " in err
+        assert f"{fact}:2: bad fact: invalid cli_leave fact: requested_at: " in err
 
     def test_bad_fact_has_one_numbering(self, tmp_path):
         """A bad fact is named by its 1-based file:line only, with no 0-based number beside it."""

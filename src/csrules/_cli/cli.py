@@ -106,7 +106,8 @@ def parse(parser: Parser, argv: Sequence[str] | None) -> argparse.Namespace:
         return parser.parse_args(words)
     position = words.index(command)
     own = parser.commands[command].parse_intermixed_args(words[position + 1 :])
-    if getattr(args, "imports", None) and not hasattr(own, "imports"):
+    # --import's default is SUPPRESS, so ask the command's parser whether it has the option
+    if getattr(args, "imports", None) and parser.commands[command].get_default("imports") is None:
         parser.commands[command].error("--import does nothing here: this command reads no policy file")
     for name, value in vars(args).items():
         if not hasattr(own, name):

@@ -24,7 +24,7 @@ from csrules._docs import generated_date, langs_for, render_diff, render_docs
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
-from csrules._engine.examples import CaseResult, run_rule_example
+from csrules._testing.examples import run_examples
 from csrules.exceptions import CsrulesError
 from csrules.policies.schemas import SCHEMAS, file_schema, write_schemas
 
@@ -108,6 +108,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Print the JSON Schema of a file format (for editors).",
     )
     sc.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), default="policy", help="default: policy")
+    add_format(sc, ("json",), "json", "a schema is JSON; taken so that --format json works here too")
     add_out(sc, directory=False)
     sc.set_defaults(run=run_schema)
 
@@ -303,29 +304,33 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_pack(name: str, target: Any, engine: Engine, tally: _DemoTally, *, quiet: bool) -> None:
-    """Print one pack's examples (unless quiet) and check each against what it expects."""
+    """Print one pack's examples (unless quiet) and check each against what it expects,
+    the session policies' event sequences too, as ``csrules test`` checks them."""
     subject = target.subject()
     sys.stdout.write(f"== {name} {subject.version}: {subject.title.en} / {subject.title.zh}\n")
     tally.packs += 1
     checked, failed = tally.checked, tally.failed
-    for policy in target.policies:
+    for policy in (*target.policies, *getattr(target.pack, "session_policies", ())):
         ctx = describe_context(policy)
-        own = Engine(policy)  # examples are checked as `csrules test` checks them
         tally.rules += len(policy.rules)
-        for rule in policy.rules:
-            for index, example in enumerate(rule.examples):
-                if example.steps:  # a session sequence: csrules test runs those
-                    continue
-                result: CaseResult = run_rule_example(own, policy, rule, index, example, default_now=DEMO_NOW)
-                tally.checked += 1
+        examples = [(rule, index, example) for rule in policy.rules for index, example in enumerate(rule.examples)]
+        for result, (rule, index, example) in zip(run_examples([policy], default_now=DEMO_NOW), examples, strict=False):
+            tally.checked += 1
+            if not result.passed:
+                tally.failed += 1
+                tally.failures.append(f"{result.id}: {result.message}")
+            if not quiet:
+                line = _demo_steps_line(policy, rule, index, example) if policy.needs_session else None
+                sys.stdout.write((line or _demo_line(engine, policy, rule, index, example, ctx)) + "\n")
                 if not result.passed:
-                    tally.failed += 1
-                    tally.failures.append(f"{result.id}: {result.message}")
-                if not quiet:
-                    sys.stdout.write(_demo_line(engine, policy, rule, index, example, ctx) + "\n")
-                    if not result.passed:
-                        sys.stdout.write(f"      FAIL: {result.message}\n")
+                    sys.stdout.write(f"      FAIL: {result.message}\n")
     sys.stdout.write(f"   {name}: {tally.checked - checked} worked examples checked, {tally.failed - failed} failed\n")
+
+
+def _demo_steps_line(policy: Any, rule: Any, index: int, example: Any) -> str:
+    """One session example: the effect keys each event or tick gives, in order."""
+    steps = " → ".join(f"[{', '.join(map(str, step.expect))}]" for step in example.steps or ())
+    return f"  {policy.id}/{rule.id}#{index + 1}: session of {len(example.steps or ())} steps: {steps}"
 
 
 def _demo_summary(tally: _DemoTally, out: Path) -> str:

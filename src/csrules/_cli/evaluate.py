@@ -373,7 +373,7 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:
-        raise CliError(f"{_fact_label(args.fact)}:{record.line}: {exc}") from None
+        raise CliError(f"{_fact_label(args.fact)}:{record.line}: bad fact: {exc}") from None
     status = 1 if decision.outcome is Outcome.VIOLATION else 0
     if args.out_format == "json":
         dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)

@@ -277,7 +277,7 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
                     words("expect", langs),
                 ),
                 tuple(
-                    (name, fact, when, ", ".join(expect) or words("none", langs))
+                    (name, fact, when, "\n".join(expect) or words("none", langs))  # a key a line
                     for index, example in enumerate(rule.examples)
                     for name, fact, when, expect in _example_rows(index, example)
                 ),
@@ -317,7 +317,8 @@ def _reading(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx:
 
 
 def _example_rows(index: int, example: Any) -> Iterator[tuple[str, str, str, list[str]]]:
-    """One row per worked example, or per step of a session example (its instant as now)."""
+    """One row per worked example, or per step of a session example (its instant as now);
+    a sequence is named on its first row only, so its steps read as one group."""
     name = example.name or f"#{index + 1}"
     if not example.steps:
         yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect
@@ -325,7 +326,7 @@ def _example_rows(index: int, example: Any) -> Iterator[tuple[str, str, str, lis
     for number, step in enumerate(example.steps, 1):
         when = step.tick or step.at
         fact = f"tick {step.tick.isoformat()}" if step.tick else _compact(step.fact)
-        yield f"{name} · {number}", fact, when.isoformat() if when else "—", step.expect
+        yield f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect
 
 
 def _compact(fact: dict[str, Any]) -> str:

@@ -22,8 +22,9 @@ h2{font-size:20px;border-bottom:1px solid #bdc3c7;margin-top:32px}
 h3{font-size:16px;margin-top:22px}h4{font-size:14px;margin:0 0 6px}
 table{border-collapse:collapse;margin:8px 0 14px;width:100%;font-size:12.5px}
 th,td{border:1px solid #d5d8dc;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#eef2f5}td{white-space:pre-line;word-break:break-word}
+th{background:#eef2f5}td{white-space:pre-line;overflow-wrap:break-word}
 table.examples td:nth-child(2){font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px}
+table.examples td:nth-child(n+3){white-space:pre}
 section.rule{border:1px solid #d5d8dc;border-left:4px solid #2e86c1;border-radius:4px;
 padding:10px 14px;margin:12px 0;break-inside:avoid;page-break-inside:avoid}
 p.when{margin:2px 0;font-size:14.5px}p.label{font-weight:600;margin:8px 0 2px}
