@@ -295,7 +295,8 @@ def run_eval(args: argparse.Namespace) -> int:
         progress.close()
     if args.summary or (table and sys.stderr.isatty()):
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
-        sys.stderr.write(f"{count:,} facts: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n")
+        noun = "fact" if count == 1 else "facts"
+        sys.stderr.write(f"{count:,} {noun}: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n")
     if bad:
         return 2
     return 1 if violations else 0

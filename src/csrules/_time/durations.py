@@ -34,11 +34,11 @@ __all__ = [
     "parse_duration",
 ]
 
-ACCEPTED_FORMS = (
-    '"20min" (or "20m"), "90s", "24h", "3d", "1 week", "2 weeks 3 days", '
-    '"3 business days", "2 working hours", ISO 8601 such as "PT20M" or "P3D"'
-)
-"""The duration forms policies and facts accept, as error messages and schemas list them."""
+CLOCK_FORMS = '"20min" (or "20m"), "90s", "24h", "3d", "1 week", "2 weeks 3 days", ISO 8601 such as "PT20M" or "P3D"'
+"""The clock-time duration forms policies and facts accept (a fact's duration is clock time)."""
+
+ACCEPTED_FORMS = CLOCK_FORMS.replace(", ISO", ', "3 business days", "2 working hours", ISO')
+"""The duration forms policies accept, business time included, as errors and schemas list them."""
 
 _NOT_ACCEPTED = '"m" is minutes; months and years have no fixed length and are not accepted'
 
@@ -136,6 +136,11 @@ def parse_duration(text: str | timedelta | Duration) -> Duration:
     A string no form accepts raises :class:`~csrules.exceptions.DurationError` quoting it
     and listing the accepted forms.
     """
+    return _parse_duration(text, ACCEPTED_FORMS)
+
+
+def _parse_duration(text: str | timedelta | Duration, forms: str) -> Duration:
+    """:func:`parse_duration`, listing ``forms`` when the text is unreadable."""
     if isinstance(text, WallDuration | BusinessDuration):
         return _within_limit(text, text)
     if isinstance(text, timedelta):
@@ -151,7 +156,7 @@ def parse_duration(text: str | timedelta | Duration) -> Duration:
         parsed = WallDuration(timedelta.max)
     if parsed is None:
         raise DurationError(
-            f"cannot read {text!r} as a duration; accepted forms: {ACCEPTED_FORMS} ({_NOT_ACCEPTED})",
+            f"cannot read {text!r} as a duration; accepted forms: {forms} ({_NOT_ACCEPTED})",
             text=text,
         )
     return _within_limit(parsed, text)
@@ -171,10 +176,10 @@ def parse_clock_duration(value: str | timedelta) -> timedelta:
     if not isinstance(value, str):
         raise DurationError(
             f"a duration is text such as \"3min\" or \"PT3M\" (got {type(value).__name__} {value!r}); "
-            f"accepted forms: {ACCEPTED_FORMS}",
+            f"accepted forms: {CLOCK_FORMS}",
             text=None,
         )
-    parsed = parse_duration(value)
+    parsed = _parse_duration(value, CLOCK_FORMS)
     if isinstance(parsed, BusinessDuration):
         raise DurationError(
             f"{value!r} counts working time, which needs a business calendar; a fact's duration is "
