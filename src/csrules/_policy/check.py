@@ -136,9 +136,7 @@ def _check_effect(effect: Effect, ctx: CheckContext) -> None:
 
 
 def _check_examples(rule: Rule, ctx: CheckContext, model: type[BaseModel]) -> None:
-    from csrules._policy.model import effect_key
-
-    keys = {effect_key(effect) for effect in rule.then}
+    keys = {effect.key for effect in rule.then}
     for index, example in enumerate(rule.examples):
         at = ("examples", index)
         # a session example is checked step by step, each step like a single-fact example

@@ -333,6 +333,11 @@ class Violate(PolicyModel):
     .. versionadded:: 0.1
     """
 
+    @property
+    def key(self) -> str:
+        """The short name worked examples use to expect this effect."""
+        return f"violation:{self.code}"
+
     type: Literal["violation"] = "violation"
     code: NonEmpty
     severity: Severity = "major"
@@ -382,6 +387,11 @@ class Oblige(PolicyModel):
     .. versionadded:: 0.1
     """
 
+    @property
+    def key(self) -> str:
+        """The short name worked examples use to expect this effect."""
+        return f"obligation:{self.who}"
+
     type: Literal["obligation"] = "obligation"
     action: BiText
     who: NonEmpty
@@ -394,6 +404,11 @@ class Approve(PolicyModel):
     .. versionadded:: 0.1
     """
 
+    @property
+    def key(self) -> str:
+        """The short name worked examples use to expect this effect."""
+        return f"approval:{self.role}"
+
     type: Literal["approval"] = "approval"
     role: NonEmpty
     reason: BiText | None = None
@@ -404,6 +419,11 @@ class Escalate(PolicyModel):
 
     .. versionadded:: 0.1
     """
+
+    @property
+    def key(self) -> str:
+        """The short name worked examples use to expect this effect."""
+        return f"escalation:{self.to}"
 
     type: Literal["escalation"] = "escalation"
     to: NonEmpty
@@ -416,6 +436,11 @@ class Recommend(PolicyModel):
     .. versionadded:: 0.1
     """
 
+    @property
+    def key(self) -> str:
+        """The short name worked examples use to expect this effect."""
+        return "recommendation"
+
     type: Literal["recommendation"] = "recommendation"
     text: BiText
 
@@ -426,15 +451,7 @@ Effect = Annotated[Violate | Oblige | Approve | Escalate | Recommend, Field(disc
 
 def effect_key(effect: Violate | Oblige | Approve | Escalate | Recommend) -> str:
     """The short name worked examples use to expect an effect (``violation:ATT-7``)."""
-    if isinstance(effect, Violate):
-        return f"violation:{effect.code}"
-    if isinstance(effect, Oblige):
-        return f"obligation:{effect.who}"
-    if isinstance(effect, Approve):
-        return f"approval:{effect.role}"
-    if isinstance(effect, Escalate):
-        return f"escalation:{effect.to}"
-    return "recommendation"
+    return effect.key
 
 
 EFFECT_KEY = r"^(violation|approval|obligation|escalation):\S+$|^recommendation$"
