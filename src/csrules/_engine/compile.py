@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 _BUILTINS = {"bool": bool}
-MAX_VIEWS = 4096
+MAX_VIEWS = 16384
 """How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
 
 
@@ -359,17 +359,21 @@ class MatchView:
         return self._outcome
 
     def of_kind(self, kind: type) -> tuple[Any, ...]:
-        """The effects of one class (obligations without their due times)."""
+        """The effects of one class (obligations without their due times); only approvals
+        need merging, so the other kinds never wait for it."""
         found = self._kinds.get(kind)
         if found is None:
-            found = self._kinds[kind] = tuple([e for e in self.templates if isinstance(e, kind)])
+            own = [e for rule in self.rules for e in rule.templates if isinstance(e, kind)]
+            found = self._kinds[kind] = merge_approvals(own) if kind is Approval else tuple(own)
         return found
 
     @property
     def approvers(self) -> tuple[str, ...]:
         """The roles that must approve, in rule order, without repeats."""
         if self._approvers is None:
-            self._approvers = tuple(dict.fromkeys(a.role for a in self.of_kind(Approval)))
+            self._approvers = tuple(dict.fromkeys(
+                [e.role for rule in self.rules for e in rule.templates if isinstance(e, Approval)]
+            ))
         return self._approvers
 
     @property
