@@ -276,3 +276,38 @@ class TestBusinessDaysAcrossClockChanges:
                 got = calendar.add(instant, f"{days} business days")
                 assert (got, got.isoformat(), got.fold) == (
                     expected, expected.isoformat(), expected.fold), instant
+
+
+class TestFieldsReadOnce:
+    def test_generated_code_reads_a_shared_field_once(self):
+        """A field several conditions read is read into a local once per evaluation."""
+        policy = Policy(
+            id="shared", version="1", title=Text(en="s", zh="s"), fact_type="core_thing",
+            rules=[Rule(id=f"n{k}", title=Text(en="n", zh="n"),
+                        when=Compare(path="n", op=">", value=k),
+                        then=[{"type": "approval", "role": "lead"}]) for k in range(3)],
+        )
+        decide = Engine(policy).source("core_thing").split("\n\n")[0]
+        assert decide.count("f.n") == 1
+        assert "_f_n = f.n" in decide
+
+    def test_unreadable_field_fails_only_its_rules(self):
+        """A fact missing a field several rules read fails those rules alone, as before."""
+        policy = Policy(
+            id="missing", version="1", title=Text(en="m", zh="m"), fact_type="core_thing",
+            rules=[
+                *(Rule(id=f"text{k}", title=Text(en="t", zh="t"),
+                       when=Compare(path="text", op="==", value=f"v{k}"),
+                       then=[{"type": "approval", "role": "lead"}]) for k in range(2)),
+                Rule(id="flag", title=Text(en="f", zh="f"),
+                     when=Compare(path="flag", op="==", value=True),
+                     then=[{"type": "approval", "role": "head"}]),
+            ],
+        )
+        # constructed without validation, and without its required text
+        fact = Thing.model_construct(n=1, kind="a", flag=True,
+                                     at=datetime(2026, 1, 5, tzinfo=SHANGHAI))
+        assert "text" not in fact.__dict__
+        decision = Engine(policy).evaluate(fact)
+        assert decision.rule_ids == ("flag",)
+        assert [e.rule_id for e in decision.errors] == ["text0", "text1"]

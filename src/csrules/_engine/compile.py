@@ -12,6 +12,7 @@ is held to the same answers by tests.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -542,6 +543,33 @@ def hit_selector(
     return select
 
 
+_FIELD_READ = re.compile(r"(?<![\w.])f\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def hoist_fields(body: list[str], model: type[BaseModel]) -> list[str]:
+    """``body`` (the lines of ``_decide``) reading each model field that several conditions
+    read once, into a local, at the top.
+
+    Only declared fields move (a plain read of the validated fact, never a computed one).
+    Reading them first changes no answer: a fact whose field cannot be read makes
+    ``_decide`` fail either way, and the rule-by-rule fallback decides as before.
+    """
+    counts: dict[str, int] = {}
+    for line in body[1:]:
+        for name in _FIELD_READ.findall(line):
+            counts[name] = counts.get(name, 0) + 1
+    hoisted = {name for name, count in counts.items() if count > 1 and name in model.model_fields}
+    if not hoisted:
+        return body
+
+    def local(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"_f_{name}" if name in hoisted else match.group(0)
+
+    reads = [f"    _f_{name} = f.{name}" for name in sorted(hoisted)]
+    return [body[0], *reads, *(_FIELD_READ.sub(local, line) for line in body[1:])]
+
+
 def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...]) -> Plan:
     """Generate, compile and bind the decision function for one fact type."""
     generator = CodeGenerator(model, f"plan {fact_type}")
@@ -573,7 +601,7 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
             rules.append(compiled)
     body.append("    return m")
-    source = "\n".join(body) + "\n\n" + "\n\n".join(checks) + "\n"
+    source = "\n".join(hoist_fields(body, model)) + "\n\n" + "\n\n".join(checks) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     return Plan(
