@@ -21,7 +21,7 @@ from csrules import (
     Policy,
     Rule,
     Text,
-    register_calendar,
+    registered_time,
 )
 from csrules._engine.compile import matched_positions
 from csrules._engine.decision import (
@@ -165,22 +165,22 @@ class TestUncomputableDueTime:
         """A due time the calendar cannot answer raises from outcome and approvers too."""
         calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
                                     holiday_years=(2026,))
-        register_calendar("views-2026-only", calendar, replace=True)
-        policy = Policy(
-            id="late", version="1", title=Text(en="l", zh="l"), fact_type="core_thing",
-            rules=[Rule(id="reply", title=Text(en="r", zh="r"),
-                        when=Compare(path="flag", op="==", value=True),
-                        then=[Oblige(action=Text(en="reply", zh="回复"), who="agent",
-                                     due={"after": "1 business days", "since": "at",
-                                          "calendar": "views-2026-only"}),
-                              {"type": "approval", "role": "lead"}])],
-        )
-        fact = Thing(n=1, kind="a", flag=True, text="", at=datetime(2030, 1, 7, tzinfo=SHANGHAI))
-        decision = Engine(policy).evaluate(fact)
-        assert decision.rule_ids == ("reply",)
-        for name in ("effects", "outcome", "approvers", "violations", "obligations", "is_clean"):
-            with pytest.raises(CalendarError, match="2030"):
-                getattr(decision, name)
+        with registered_time(calendars={"views-2026-only": calendar}):
+            policy = Policy(
+                id="late", version="1", title=Text(en="l", zh="l"), fact_type="core_thing",
+                rules=[Rule(id="reply", title=Text(en="r", zh="r"),
+                            when=Compare(path="flag", op="==", value=True),
+                            then=[Oblige(action=Text(en="reply", zh="回复"), who="agent",
+                                         due={"after": "1 business days", "since": "at",
+                                              "calendar": "views-2026-only"}),
+                                  {"type": "approval", "role": "lead"}])],
+            )
+            fact = Thing(n=1, kind="a", flag=True, text="", at=datetime(2030, 1, 7, tzinfo=SHANGHAI))
+            decision = Engine(policy).evaluate(fact)
+            assert decision.rule_ids == ("reply",)
+            for name in ("effects", "outcome", "approvers", "violations", "obligations", "is_clean"):
+                with pytest.raises(CalendarError, match="2030"):
+                    getattr(decision, name)
 
 
 class TestMergeApprovals:
