@@ -5,6 +5,13 @@
 Every engine's answers are checked equal to the hand-written rules before anything is timed.
 Ratios are against hand-written Python measured in the same run; peers missing from the
 environment (``pip install -e '.[benchmark]'``) are skipped with the reason.
+
+Below the table, two ratios a host feels most:
+
+* evaluate + read what a host reads (outcome, violation codes, approvers) against
+  hand-written ``if`` statements returning the same;
+* evaluate + read for a match pattern not cached yet against one cached, for the 8-rule
+  policy and for an 82-rule policy whose facts match about half the rules.
 """
 
 from __future__ import annotations
