@@ -302,6 +302,8 @@ def matched_positions(mask: int) -> list[int]:
     >>> matched_positions(0b1000000101)
     [0, 2, 9]
     """
+    if mask < 256:  # the first eight rules
+        return list(_BITS[mask])
     out: list[int] = []
     for at, byte in enumerate(mask.to_bytes((mask.bit_length() + 7) // 8, "little")):
         if byte:
