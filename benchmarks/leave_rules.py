@@ -147,3 +147,34 @@ def rule_shares(facts: list[dict[str, Any]]) -> dict[str, float]:
         for rid in hand_written(fact):
             counts[rid] += 1
     return {rid: counts[rid] / max(1, len(facts)) for rid in RULE_IDS}
+
+
+def hand_written_read(fact_obj: Any) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """What a host reads of a decision, by hand: outcome, violation codes, approvers.
+
+    The same ``if`` statements as :func:`hand_written_attr`, collecting what each rule says.
+    """
+    codes: list[str] = []
+    approvers: list[str] = []
+    kind = fact_obj.kind
+    days = fact_obj.days
+    notice = fact_obj.notice_hours
+    approved = fact_obj.manager_approved
+    if kind == "personal" and notice < 24 and not approved:
+        codes.append("ATT-1")
+    if kind == "special" and notice < 1 and not approved:
+        codes.append("ATT-1b")
+    if days <= 1:
+        approvers.append("department_head")
+    if days > 1:
+        approvers.append("centre_director")
+    if kind == "personal" and not fact_obj.in_person:
+        codes.append("ATT-3")
+    if kind == "sick" and days >= 1 and not fact_obj.has_certificate and not fact_obj.emergency:
+        codes.append("ATT-4")
+    if fact_obj.night_shift and not (fact_obj.before_noon and approved):
+        codes.append("ATT-5")
+    if fact_obj.holiday and (notice < 48 or not approved):
+        codes.append("ATT-6")
+    outcome = "violation" if codes else "needs_approval" if approvers else "clean"
+    return outcome, tuple(codes), tuple(approvers)

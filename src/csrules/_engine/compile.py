@@ -12,6 +12,7 @@ is held to the same answers by tests.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,11 +21,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from csrules._engine.decision import (
+    BY_RANK,
     Approval,
     Decision,
     EffectResult,
     Escalation,
     Obligation,
+    Outcome,
     PolicyRef,
     Recommendation,
     RuleError,
@@ -61,7 +64,8 @@ __all__ = [
 ]
 
 _BUILTINS = {"bool": bool}
-_MAX_VIEWS = 4096
+MAX_VIEWS = 16384
+"""How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
 
 
 # --------------------------------------------------------------------------- the generator
@@ -253,16 +257,25 @@ class CompiledRule:
     priority: int
     rule: Rule
     static_effects: tuple[CompiledEffect, ...]
+    #: The effects with every due time left out (what does not depend on the fact).
+    templates: tuple[EffectResult, ...] = field(init=False)
+    #: The rank of the worst outcome among the effects (see :class:`Outcome`).
+    rank: int = field(init=False)
+    #: True when an effect depends on the fact or ``now`` (a due time).
+    dynamic: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        templates = tuple(
+            e.template if isinstance(e, DueRule) else e for e in self.static_effects
+        )
+        object.__setattr__(self, "templates", templates)
+        object.__setattr__(self, "rank", max((e.outcome.rank for e in templates), default=0))
+        object.__setattr__(self, "dynamic", any(isinstance(e, DueRule) for e in self.static_effects))
 
     @classmethod
     def of(cls, policy: Policy, rule: Rule) -> CompiledRule:
         """``rule`` of ``policy`` with its effects compiled."""
         return cls(policy.id, rule.id, rule.priority, rule, compile_effects(policy, rule))
-
-    @property
-    def dynamic(self) -> bool:
-        """True when an effect depends on the fact or ``now`` (a due time)."""
-        return any(isinstance(e, DueRule) for e in self.static_effects)
 
     @property
     def effects_read_now(self) -> bool:
@@ -271,6 +284,8 @@ class CompiledRule:
 
     def resolve(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
         """The rule's effects for this fact (due times filled in)."""
+        if not self.dynamic:
+            return self.templates
         return tuple(
             e.resolve(fact, now) if isinstance(e, DueRule) else e for e in self.static_effects
         )
@@ -278,32 +293,104 @@ class CompiledRule:
 
 # --------------------------------------------------------------------------- plans
 
+_BITS = tuple(tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256))
+
+
+def matched_positions(mask: int) -> list[int]:
+    """The set bits of ``mask``, lowest first (rule ``i`` matched), a byte at a time.
+
+    >>> matched_positions(0b1000000101)
+    [0, 2, 9]
+    """
+    if mask < 256:  # the first eight rules
+        return list(_BITS[mask])
+    out: list[int] = []
+    for at, byte in enumerate(mask.to_bytes((mask.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = at * 8
+            out.extend([base + bit for bit in _BITS[byte]])
+    return out
+
+
 
 class MatchView:
-    """The rules a match mask selects, with their ids and (when fixed) their effects."""
+    """What one match pattern means: the rules it selects, their ids, and everything else
+    that depends only on which rules matched (outcome, effects by kind, approvers, effect
+    keys), each worked out when first read and then shared by every decision with that
+    pattern. Due times depend on the fact: :meth:`effects_for` computes them."""
 
-    __slots__ = ("_static", "_static_by_rule", "matches", "rule_ids", "rules", "selected")
+    __slots__ = (
+        "_approvers",
+        "_keys",
+        "_kinds",
+        "_outcome",
+        "_templates",
+        "dynamic",
+        "matches",
+        "plan",
+        "rule_ids",
+        "rules",
+        "selected",
+    )
 
-    def __init__(self, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
+    def __init__(self, plan: Plan, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
+        # Only what every decision reads is made now: a pattern seen once stays cheap.
+        self.plan = plan
         self.rules = rules
         self.selected = selected
-        self.rule_ids = tuple(rule.rule_id for rule in rules)
-        self.matches = tuple((rule.policy_id, rule.rule_id) for rule in rules)
-        dynamic = any(rule.dynamic for rule in rules)
-        self._static_by_rule: tuple[tuple[EffectResult, ...], ...] | None = (
-            None if dynamic else tuple(rule.resolve(None, None) for rule in rules)
-        )
-        self._static: tuple[EffectResult, ...] | None = (
-            None
-            if self._static_by_rule is None
-            else merge_approvals([e for effects in self._static_by_rule for e in effects])
-        )
+        self.rule_ids = tuple([rule.rule_id for rule in rules])
+        self.matches = tuple([(rule.policy_id, rule.rule_id) for rule in rules])
+        self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
+        self._templates: tuple[EffectResult, ...] | None = None
+        self._outcome: Outcome | None = None
+        self._approvers: tuple[str, ...] | None = None
+        self._keys: tuple[str, ...] | None = None
+        self._kinds: dict[type, tuple[Any, ...]] = {}
+
+    @property
+    def templates(self) -> tuple[EffectResult, ...]:
+        """The effects with due times left out, approvals of one role merged."""
+        if self._templates is None:
+            self._templates = merge_approvals([e for rule in self.rules for e in rule.templates])
+        return self._templates
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (a due time never changes it)."""
+        if self._outcome is None:
+            self._outcome = BY_RANK[max([rule.rank for rule in self.rules], default=0)]
+        return self._outcome
+
+    def of_kind(self, kind: type) -> tuple[Any, ...]:
+        """The effects of one class (obligations without their due times); only approvals
+        need merging, so the other kinds never wait for it."""
+        found = self._kinds.get(kind)
+        if found is None:
+            own = [e for rule in self.rules for e in rule.templates if isinstance(e, kind)]
+            found = self._kinds[kind] = merge_approvals(own) if kind is Approval else tuple(own)
+        return found
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        if self._approvers is None:
+            self._approvers = tuple(dict.fromkeys(
+                [e.role for rule in self.rules for e in rule.templates if isinstance(e, Approval)]
+            ))
+        return self._approvers
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (a due time never changes them)."""
+        if self._keys is None:
+            self._keys = tuple([effect.key for effect in self.templates])
+        return self._keys
 
     def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
         """The effects for this fact, approvals of one role merged (:func:`merge_approvals`):
         shared when fixed, computed when a due time depends on it."""
-        if self._static is not None:
-            return self._static
+        if not self.dynamic:
+            return self.templates
         return merge_approvals([e for rule in self.rules for e in rule.resolve(fact, now)])
 
     def rule_effects_for(
@@ -311,8 +398,8 @@ class MatchView:
     ) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
         """``(policy_id, rule_id)`` -> that rule's own effects; a due time that cannot be
         computed raises the csrules error with the rule's id in its message."""
-        if self._static_by_rule is not None:
-            return dict(zip(self.matches, self._static_by_rule, strict=True))
+        if not self.dynamic:
+            return {match: rule.templates for match, rule in zip(self.matches, self.rules, strict=True)}
         out: dict[tuple[str, str], tuple[EffectResult, ...]] = {}
         for rule in self.rules:
             try:
@@ -343,24 +430,35 @@ class Plan:
     def __post_init__(self) -> None:
         # model_validate minus its Python wrapper: the same core validator, one call less.
         self.validate: Callable[[Any], Any] = self.model.__pydantic_validator__.validate_python
+        # False when no rule has a due time: no match pattern then needs looking at.
+        self.dynamic = any(rule.dynamic for rule in self.rules)
 
     def view(self, mask: int) -> MatchView:
-        """What a match mask means (rule ids, effects), worked out once per distinct mask."""
+        """What a match mask means, worked out once per distinct mask while it stays cached.
+
+        The cache is bounded: once full, a new mask evicts the oldest one, so a policy with
+        more patterns than fit keeps the recent ones (a pattern made afresh costs little:
+        a view computes its parts when first read).
+        """
         view = self._views.get(mask)
         if view is None:
-            matched = [i for i in range(len(self.rules)) if mask >> i & 1]
+            matched = matched_positions(mask)
             selected = matched if self.select is None else self.select(matched)
-            view = MatchView(tuple(self.rules[i] for i in selected), tuple(selected))
-            if len(self._views) < _MAX_VIEWS:  # bounded: masks seen in practice are few
-                self._views[mask] = view
+            rules = self.rules
+            view = MatchView(self, tuple([rules[i] for i in selected]), tuple(selected))
+            views = self._views
+            if len(views) >= MAX_VIEWS:
+                del views[next(iter(views))]
+            views[mask] = view
         return view
 
     def judge(self, fact: Any, now: datetime | None) -> Decision:
         """The decision for a validated fact (a failing rule is found and recorded)."""
         try:
-            return Decision(self, fact, now, self.decide(fact, now))
+            mask = self.decide(fact, now)
         except Exception:  # a rule failed: find which, record it, keep the others
             return self.decide_safely(fact, now)
+        return Decision(self._views.get(mask) or self.view(mask), fact, now)
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -381,7 +479,7 @@ class Plan:
                 mask |= 1 << index
                 if self._policy(rule.policy_id).hit_policy == "first":
                     stopped.add(rule.policy_id)
-        return Decision(self, fact, now, mask, tuple(errors))
+        return Decision(self.view(mask), fact, now, tuple(errors))
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
@@ -449,6 +547,33 @@ def hit_selector(
     return select
 
 
+_FIELD_READ = re.compile(r"(?<![\w.])f\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def hoist_fields(body: list[str], model: type[BaseModel]) -> list[str]:
+    """``body`` (the lines of ``_decide``) reading each model field that several conditions
+    read once, into a local, at the top.
+
+    Only declared fields move (a plain read of the validated fact, never a computed one).
+    Reading them first changes no answer: a fact whose field cannot be read makes
+    ``_decide`` fail either way, and the rule-by-rule fallback decides as before.
+    """
+    counts: dict[str, int] = {}
+    for line in body[1:]:
+        for name in _FIELD_READ.findall(line):
+            counts[name] = counts.get(name, 0) + 1
+    hoisted = {name for name, count in counts.items() if count > 1 and name in model.model_fields}
+    if not hoisted:
+        return body
+
+    def local(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"_f_{name}" if name in hoisted else match.group(0)
+
+    reads = [f"    _f_{name} = f.{name}" for name in sorted(hoisted)]
+    return [body[0], *reads, *(_FIELD_READ.sub(local, line) for line in body[1:])]
+
+
 def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...]) -> Plan:
     """Generate, compile and bind the decision function for one fact type."""
     generator = CodeGenerator(model, f"plan {fact_type}")
@@ -480,7 +605,7 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
             rules.append(compiled)
     body.append("    return m")
-    source = "\n".join(body) + "\n\n" + "\n\n".join(checks) + "\n"
+    source = "\n".join(hoist_fields(body, model)) + "\n\n" + "\n\n".join(checks) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     return Plan(

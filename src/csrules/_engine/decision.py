@@ -64,6 +64,8 @@ _RANK = {
     Outcome.NEEDS_APPROVAL: 2,
     Outcome.VIOLATION: 3,
 }
+BY_RANK: tuple[Outcome, ...] = tuple(sorted(_RANK, key=_RANK.__getitem__))
+"""Outcomes indexed by rank: ``BY_RANK[3] is Outcome.VIOLATION``."""
 
 
 class ErrorMode(enum.Enum):
@@ -266,6 +268,7 @@ def merge_approvals(effects: Sequence[EffectResult]) -> tuple[EffectResult, ...]
     [('head', ('r1', 'r2'))]
     """
     first: dict[str, int] = {}
+    merged: dict[int, dict[str, None]] = {}  # position of a role's first approval -> rules
     out: list[EffectResult] = []
     for effect in effects:
         if not isinstance(effect, Approval):
@@ -276,10 +279,16 @@ def merge_approvals(effects: Sequence[EffectResult]) -> tuple[EffectResult, ...]
             first[effect.role] = len(out)
             out.append(effect)
             continue
+        rules = merged.get(at)
+        if rules is None:
+            kept = out[at]
+            assert isinstance(kept, Approval)
+            rules = merged[at] = dict.fromkeys(kept.rules)
+        rules.update(dict.fromkeys(effect.rules))
+    for at, rules in merged.items():  # one new approval per merged role
         kept = out[at]
         assert isinstance(kept, Approval)
-        rules = (*kept.rules, *(r for r in effect.rules if r not in kept.rules))
-        out[at] = Approval(kept.policy_id, kept.rule_id, kept.role, kept.reason, rules)
+        out[at] = Approval(kept.policy_id, kept.rule_id, kept.role, kept.reason, tuple(rules))
     return tuple(out)
 
 
@@ -362,63 +371,58 @@ class EffectViews:
         return tuple(effect.key for effect in self.effects)
 
 
-
 class Decision(EffectViews):
     """The answer for one fact: effects, outcome, the rules that decided, and a trace.
 
-    Decisions are cheap to make: effects and outcome are worked out when first read, and the
-    trace is computed only when :attr:`trace` is read (by re-running the explaining
-    interpreter on the same fact and ``now``, which gives the same answer by construction).
+    Decisions are cheap to make and to read: everything that depends only on which rules
+    matched (outcome, violations, approvers, effect keys...) is worked out once per match
+    pattern and shared by every decision with that pattern; due times, which depend on the
+    fact, are computed once per decision, when first read. The trace is computed only when
+    :attr:`trace` is read (by re-running the explaining interpreter on the same fact and
+    ``now``, which gives the same answer by construction).
 
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_effects", "_errors", "_mask", "_plan", "_trace", "fact", "now")
+    __slots__ = ("_effects", "_errors", "_trace", "_view", "fact", "now")
 
     error_mode = ErrorMode.SKIP
     _effects: tuple[EffectResult, ...]
-    _errors: tuple[RuleError, ...]
     _trace: Trace
 
     def __init__(
         self,
-        plan: Any,
+        view: Any,
         fact: Any,
         now: datetime | None,
-        mask: int,
         errors: tuple[RuleError, ...] = (),
     ) -> None:
-        # The hot path sets four slots; everything else is derived from the match mask
-        # (bit i = rule i matched) when first read.
-        self._plan = plan
+        # The hot path sets four slots; ``view`` (a MatchView) holds everything that
+        # depends only on which rules matched.
+        self._view = view
         self.fact = fact
         self.now = now
-        self._mask = mask
-        if errors:
-            self._errors = errors
+        self._errors = errors
 
     @property
     def errors(self) -> tuple[RuleError, ...]:
         """Rules that failed while being evaluated (each counts as not matched)."""
-        try:
-            return self._errors
-        except AttributeError:
-            return ()
+        return self._errors
 
     @property
     def policies(self) -> tuple[PolicyRef, ...]:
         """The ids and versions of the policies that judged the fact."""
-        return self._plan.policy_refs  # type: ignore[no-any-return]
+        return self._view.plan.policy_refs  # type: ignore[no-any-return]
 
     @property
     def matches(self) -> tuple[tuple[str, str], ...]:
         """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
-        return self._plan.view(self._mask).matches  # type: ignore[no-any-return]
+        return self._view.matches  # type: ignore[no-any-return]
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
         """Ids of the rules whose effects apply, in order."""
-        return self._plan.view(self._mask).rule_ids  # type: ignore[no-any-return]
+        return self._view.rule_ids  # type: ignore[no-any-return]
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
@@ -432,13 +436,73 @@ class Decision(EffectViews):
         try:
             return self._effects
         except AttributeError:
-            view = self._plan.view(self._mask)
+            view = self._view
             try:
                 self._effects = view.effects_for(self.fact, self.now)
             except (CalendarError, TimeError):  # raised again naming the rule that failed
                 view.rule_effects_for(self.fact, self.now)
                 raise
             return self._effects
+
+    def _shared(self) -> Any:
+        """The match view, once this decision's due times are known: a due time that
+        cannot be computed raises from every effect view, as :attr:`effects` does."""
+        view = self._view
+        if view.dynamic:
+            self.effects  # noqa: B018 - computed once, raises the csrules error
+        return view
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return self._shared().outcome  # type: ignore[no-any-return]
+
+    @property
+    def is_clean(self) -> bool:
+        """True when no violation, approval, obligation or escalation applies and no rule failed.
+
+        A rule that failed (``errors``, for instance on a date its calendar does not cover)
+        could not say whether it holds, so the result is not clean.
+        """
+        return self._shared().outcome is Outcome.CLEAN and not self._errors
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return self._shared().of_kind(Violation)  # type: ignore[no-any-return]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        view = self._view
+        if view.dynamic:
+            return tuple(e for e in self.effects if isinstance(e, Obligation))
+        return view.of_kind(Obligation)  # type: ignore[no-any-return]
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return self._shared().of_kind(Approval)  # type: ignore[no-any-return]
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return self._shared().of_kind(Escalation)  # type: ignore[no-any-return]
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return self._shared().of_kind(Recommendation)  # type: ignore[no-any-return]
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return self._shared().approvers  # type: ignore[no-any-return]
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return self._shared().effect_keys  # type: ignore[no-any-return]
 
     @property
     def rule_effects(self) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
@@ -447,7 +511,7 @@ class Decision(EffectViews):
         Tells apart rules that share a regulation code (``violation:ATT-9`` from any of
         eight rules) or an approver, in rule order.
         """
-        return self._plan.view(self._mask).rule_effects_for(self.fact, self.now)  # type: ignore[no-any-return]
+        return self._view.rule_effects_for(self.fact, self.now)  # type: ignore[no-any-return]
 
     @property
     def trace(self) -> Trace:
@@ -455,8 +519,8 @@ class Decision(EffectViews):
         try:
             return self._trace
         except AttributeError:
-            selected = set(self._plan.view(self._mask).selected)
-            self._trace = self._plan.explain(self.fact, self.now, selected)
+            view = self._view
+            self._trace = view.plan.explain(self.fact, self.now, set(view.selected))
             return self._trace
 
     def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
@@ -467,8 +531,8 @@ class Decision(EffectViews):
             "rules": [rule for _, rule in self.matches],
             "effects": [effect.to_dict() for effect in self.effects],
         }
-        if self.errors:
-            out["errors"] = [error.to_dict() for error in self.errors]
+        if self._errors:
+            out["errors"] = [error.to_dict() for error in self._errors]
         if trace:
             out["trace"] = self.trace.to_dict()
         return out

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Annotated, Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -33,7 +33,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    PrivateAttr,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -148,9 +147,17 @@ def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     Ambiguous times give their first occurrence; a time inside a spring-forward gap gives
     the instant the clocks jump, so the mapping never runs backwards.
     """
+    return wall_instant(wall, zone)[0]
+
+
+def wall_instant(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+    """:func:`wall_to_utc` of ``wall``, and the same instant in ``zone`` when ``wall``
+    exists there (None inside a spring-forward gap): one zone conversion saved for callers
+    that want both."""
     utc = wall.replace(tzinfo=zone).astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) == wall:
-        return utc
+    local = utc.astimezone(zone)
+    if local.replace(tzinfo=None) == wall:
+        return utc, local
     # Nonexistent local time: bisect (whole seconds) for the transition between the
     # instant read with the earlier offset (after it) and the later offset (before it).
     low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC).replace(microsecond=0)
@@ -162,7 +169,7 @@ def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
             high = middle
         else:
             low = middle
-    return high
+    return high, None
 
 
 # --------------------------------------------------------------------------- time spans
@@ -296,6 +303,28 @@ class ZonedModel(ConvertedModel):
         del data
         return already_converted(exc) or validation_error(exc, CalendarError, f"invalid {cls._kind_name}")
 
+    # The lookup tables live in a plain slot, not a pydantic private attribute: hot paths
+    # read it on every call, and a private attribute costs two exceptions per read.
+    __slots__ = ("_core",)
+    if TYPE_CHECKING:
+        _core: Any
+
+    def _make_core(self) -> Any:
+        """The lookup tables of this object (built once; the model is frozen)."""
+        raise NotImplementedError
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Precompute lookup tables (the model is frozen, so they never go stale)."""
+        object.__setattr__(self, "_core", self._make_core())
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_core":  # a copy (copy, deepcopy, pickle) skips model_post_init
+            core = self._make_core()
+            object.__setattr__(self, "_core", core)
+            return core
+        return super().__getattr__(name)  # type: ignore[misc]
+
+
     def __eq__(self, other: object) -> bool:
         # Compare fields only: the private lookup caches differ with use.
         if type(other) is not type(self):
@@ -366,7 +395,8 @@ class BusinessCalendar(ZonedModel):
     holiday_source: str | None = None
     fixed_holidays: tuple[date, ...] = ()
 
-    _core: _Core = PrivateAttr()
+    if TYPE_CHECKING:
+        _core: _Core
 
     @field_validator("hours", mode="before")
     @classmethod
@@ -433,11 +463,8 @@ class BusinessCalendar(ZonedModel):
             )
         return self
 
-    def model_post_init(self, context: Any, /) -> None:
-        """Precompute lookup tables (the model is frozen, so they never go stale)."""
-        # One private attribute: pydantic private lookups are slow, so hot paths fetch
-        # the core once per call and work on its plain attributes.
-        self._core = _Core(self)
+    def _make_core(self) -> _Core:
+        return _Core(self)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -749,11 +776,20 @@ class _Core:
             day = self.step(day, 1)
 
     def add_business_days(self, utc: datetime, days: int) -> datetime:
-        begin = self.next_working(utc).astimezone(self.zone)
-        target = self.add_working_days(begin.date(), days)
-        wall = datetime.combine(target, begin.time())
-        # wall_to_utc only moves forward, so ``target`` is a safe first day to search.
-        return self.next_working(wall_to_utc(wall, self.zone), target).astimezone(self.zone)
+        # Each instant is converted to the zone once: an instant the search returns
+        # unchanged reuses the local form already computed.
+        zone = self.zone
+        local = utc.astimezone(zone)
+        begin = self.next_working(utc, local.date())
+        if begin is not utc:
+            local = begin.astimezone(zone)
+        target = self.add_working_days(local.date(), days)
+        wall_utc, wall_local = wall_instant(datetime.combine(target, local.time()), zone)
+        # wall_instant only moves forward, so ``target`` is a safe first day to search.
+        found = self.next_working(wall_utc, target)
+        if found is wall_utc and wall_local is not None:
+            return wall_local
+        return found.astimezone(zone)
 
     def elapsed(self, low: datetime, high: datetime) -> timedelta:
         total = _ZERO

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, rrule
@@ -25,7 +25,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -196,7 +195,8 @@ class ShiftPattern(ZonedModel):
     anchor: date
     agents: dict[str, int] = Field(default_factory=dict)
 
-    _core: _PatternCore = PrivateAttr()
+    if TYPE_CHECKING:
+        _core: _PatternCore
 
     @field_validator("cycle", mode="before")
     @classmethod
@@ -249,10 +249,8 @@ class ShiftPattern(ZonedModel):
                         " an agent can work only one shift at a time"
                     )
 
-    def model_post_init(self, context: Any, /) -> None:
-        """Precompute lookup tables (the model is frozen, so they never go stale)."""
-        # One private attribute: pydantic private lookups are slow on hot paths.
-        self._core = _PatternCore(self)
+    def _make_core(self) -> _PatternCore:
+        return _PatternCore(self)
 
     # ------------------------------------------------------------------ constructors
 
