@@ -799,6 +799,17 @@ class _NightTest:
         return f"<night shift of {self.pattern.timezone} pattern>"
 
 
+def _read_pair(env: Env, path: str, other: str | None) -> tuple[Any, Any, dict[str, Any]]:
+    """The value at ``path``, the value at the optional companion field ``other`` (None when
+    the condition names none), and both as the trace shows them."""
+    value = env.get(path)
+    values: dict[str, Any] = {path: value}
+    second = None
+    if other is not None:
+        second = values[other] = env.get(other)
+    return value, second, values
+
+
 class _NightHandler:
     def check(self, cond: NightShift, ctx: CheckContext) -> None:
         _instant_field(ctx, "night_shift", cond.path, "path")
@@ -813,11 +824,7 @@ class _NightHandler:
         return join([*guards, f"{test}({value}, {agent})"], "and")
 
     def evaluate(self, cond: NightShift, env: Env) -> TraceNode:
-        value = env.get(cond.path)
-        agent = None if cond.agent is None else env.get(cond.agent)
-        values: dict[str, Any] = {cond.path: value}
-        if cond.agent is not None:
-            values[cond.agent] = agent
+        value, agent, values = _read_pair(env, cond.path, cond.agent)
         text = self.describe(cond, "en", env.describe)
         if value is None or (cond.agent is not None and agent is None):
             return TraceNode("night_shift", text, False, values)
@@ -1032,11 +1039,8 @@ class _RecurringHandler:
         return join([*guards, f"{test}({instant}, {start})"], "and")
 
     def evaluate(self, cond: Recurring, env: Env) -> TraceNode:
-        instant = env.get(cond.path)
-        start = instant if cond.period_start is None else env.get(cond.period_start)
-        values: dict[str, Any] = {cond.path: instant}
-        if cond.period_start is not None:
-            values[cond.period_start] = start
+        instant, start, values = _read_pair(env, cond.path, cond.period_start)
+        start = instant if cond.period_start is None else start
         text = self.describe(cond, "en", env.describe)
         if instant is None or start is None:
             return TraceNode("recurring", text, False, values)
