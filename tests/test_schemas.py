@@ -13,6 +13,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+import csrules.policies
 from csrules._cli.cli import main
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import PolicyError
@@ -20,7 +21,7 @@ from csrules.policies import pack_names
 from csrules.policies.schemas import SCHEMAS, PackManifest, file_schema, pack_schema, roles_schema
 
 ROOT = Path(__file__).parents[1]
-PACKS = ROOT / "src" / "csrules" / "policies"
+PACKS = Path(csrules.policies.__file__).resolve().parent  # the installed packs, editable or not
 REFERENCE = ROOT / "docs" / "reference"
 
 
