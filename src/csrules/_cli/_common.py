@@ -196,15 +196,22 @@ PACK_MANIFEST = "pack.yaml"
 
 
 def _manifest_policies(manifest: Path) -> list[str]:
-    """The policy files a pack manifest lists (none when it cannot be read)."""
+    """The policy files a pack manifest lists, session policies included (``sessions:``
+    entries are ``{file: ..., replaces: [...]}``); none when it cannot be read."""
     import yaml
 
     try:
         data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return []
-    names = data.get("policies") if isinstance(data, dict) else None
-    return [str(n) for n in names] if isinstance(names, list) else []
+    if not isinstance(data, dict):
+        return []
+    names = data.get("policies")
+    sessions = data.get("sessions")
+    files = [str(n) for n in names] if isinstance(names, list) else []
+    if isinstance(sessions, list):
+        files += [str(s["file"]) for s in sessions if isinstance(s, dict) and "file" in s]
+    return files
 
 
 @dataclass
@@ -224,7 +231,8 @@ class Target:
             engine = self.pack.engine()
             if isinstance(engine, Engine):
                 return engine
-        return Engine(self.policies)
+        # session policies (window kinds) run in sessions, never in the stateless engine
+        return Engine([p for p in self.policies if not p.needs_session])
 
     def subject(self) -> Subject:
         """The document subject."""
