@@ -200,7 +200,7 @@ class TestBoundary:
         item = fact(fact_type, **values)
         now = T0 + target + offset
         (check,) = loaded.slas.check(item, now=now)
-        breach = f"violation:{sla_id.split('.')[0]}" in check.decision.effect_keys
+        breach = f"{sla_id}.breach" in check.decision.rule_ids
         assert rule_holds(loaded, rule_id, item, now) == check.breached == breach == (offset > timedelta(0))
         assert check.due_at == T0 + target
 
@@ -426,3 +426,29 @@ class TestCheckInput:
         """A mapping that does not validate raises FactError listing the problem."""
         with pytest.raises(FactError, match="placed_at"):
             load_pack("mall").slas.check({"order_no": "O1", "status": "shipping", "amount": 1}, now=T0)
+
+
+class TestDutyTargets:
+    """A target governing a duty (a rule that obliges and never violates) is missed as that duty."""
+
+    def test_ord1_missed_is_the_chase_not_a_violation(self) -> None:
+        """ORD-1 (超過三小時還是在發貨狀態下要及時與物流部交涉) obliges online_cs to chase: past the
+        target the SLA gives the same obligation as the rule, never a violation."""
+        mall = load_pack("mall")
+        order = fact("order", order_no="O1", placed_at=T0, status="shipping", amount=88)
+        now = T0 + timedelta(hours=3, seconds=1)
+        (check,) = mall.slas.check(order, now=now)
+        assert check.breached
+        assert not check.decision.violations
+        assert [o.who for o in check.decision.obligations] == ["online_cs"]
+        assert rule_holds(mall, "ORD-1.shipping-delay", order, now)
+
+    def test_cmp4_covers_only_a_deferred_answer(self) -> None:
+        """CMP-4's three days run only for a complaint whose answer could not be given at once
+        (若無法及時答復…建立個案): an order answered at once is never late by this target."""
+        cc = load_pack("call_centre")
+        base = {"order_id": "K1", "opened_at": T0, "first_handler": "S", "owner": "S"}
+        now = T0 + timedelta(days=3, seconds=1)
+        assert not cc.slas.check(fact("work_order", **base), now=now)
+        (deferred,) = cc.slas.check(fact("work_order", **base, answer_deferred=True), now=now)
+        assert deferred.breached

@@ -50,7 +50,7 @@ from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.kinds.base import CheckContext, walk
-from csrules._policy.model import BiText, Citation, Policy, Rule, Violate
+from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Violate
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
@@ -136,6 +136,9 @@ class PackSla:
     fact_type: str
     target: Duration
     code: str
+    duty: Oblige | None = None
+    """When the rule the target governs is a duty (it obliges and never violates), missing
+    the target is that duty, not a breach: e.g. ORD-1's chase of an order still shipping."""
 
     @property
     def id(self) -> str:
@@ -360,8 +363,9 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     if not isinstance(target, BusinessDuration) and decl.calendar is not None:
         raise fail(f"calendar {decl.calendar!r} counts business time; write the target as business time "
                    "(3 business days) or leave the calendar out", "calendar")
-    code = decl.code or _rule_code(decl, policy, target, fail) or decl.id.split(".", 1)[0]
-    return PackSla(decl, policy.id, policy.fact_type, target, code)
+    rule_code = _rule_code(decl, policy, target, fail)
+    code = decl.code or rule_code or decl.id.split(".", 1)[0]
+    return PackSla(decl, policy.id, policy.fact_type, target, code, _rule_duty(decl, policy, rule_code))
 
 
 def _find_policy(pack: str, name: str, policies: Sequence[Policy]) -> Policy | None:
@@ -419,6 +423,14 @@ def _rule_code(decl: SlaDeclaration, policy: Policy, target: Duration, fail: Cal
         raise fail(f"rule {rule.id!r} does not measure from {decl.start} with the {wanted}; "
                    "the rule and the SLA could disagree", "rule")
     return next((e.code for e in rule.then if isinstance(e, Violate)), None)
+
+
+def _rule_duty(decl: SlaDeclaration, policy: Policy, rule_code: str | None) -> Oblige | None:
+    """The obligation of ``decl.rule`` when that rule is a duty (no violation, an obligation)."""
+    if decl.rule is None or rule_code is not None or decl.code is not None:
+        return None
+    rule = next(r for r in policy.rules if r.id == decl.rule)
+    return next((e for e in rule.then if isinstance(e, Oblige)), None)
 
 
 def _reads_target(rule: Rule, decl: SlaDeclaration, target: Duration) -> bool:
@@ -587,6 +599,16 @@ def _set(pack: Pack, sla: PackSla, sink: str, build: LifecycleBuilder, loc: tupl
 # --------------------------------------------------------------------------- the clock policy
 
 
+def _breach(sla: PackSla, decl: SlaDeclaration, target: dict[str, str]) -> dict[str, Any]:
+    """What missing the target is: the governed rule's duty, due at once, or a violation."""
+    if sla.duty is not None:
+        return {"type": "obligation", "who": sla.duty.who, "action": sla.duty.action.model_dump(mode="json"),
+                "due": {"since": "breach_at", "after": "0s"}}
+    return {"type": "violation", "code": sla.code,
+            "message": {"en": f"{decl.title.en}: not within {target['en']}",
+                        "zh": f"{decl.title.zh}：超過{target['zh']}"}}
+
+
 def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
     """The ``sla_clock`` policy judging the clocks of ``slas``: per declaration, a breach rule
     (violation with the declaration's code) and one warning rule per fraction (an obligation
@@ -602,9 +624,7 @@ def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
             "title": {"en": f"{decl.title.en}: target missed", "zh": f"{decl.title.zh}：已超時"},
             "citation": citation,
             "when": {"kind": "all", "of": [mine, {"kind": "compare", "path": "breached", "op": "==", "value": True}]},
-            "then": [{"type": "violation", "code": sla.code,
-                      "message": {"en": f"{decl.title.en}: not within {target['en']}",
-                                  "zh": f"{decl.title.zh}：超過{target['zh']}"}}],
+            "then": [_breach(sla, decl, target)],
         })
         for fraction in decl.warn_at:
             share = f"{fraction * 100:g}"
