@@ -270,16 +270,24 @@ class TestSessionExamples:
         results = [r for r in run_examples([policy]) if "month-corrected" in r.id]
         assert [r.passed for r in results] == [True, True]
 
-    def test_a_step_that_cannot_run_is_an_error(self) -> None:
-        """A tick earlier than the session's clock is an error result, not a crash."""
+    def test_a_step_back_in_time_is_refused_when_the_policy_loads(self) -> None:
+        """A tick earlier than the step before it is refused by the policy, naming both steps,
+        before any test runs (a session's clock only moves forward)."""
         steps = [
             {"tick": "2026-03-05T10:00:00+08:00", "expect": []},
             {"tick": "2026-03-04T10:00:00+08:00", "expect": []},
         ]
-        policy = with_examples(SESSION, "CON-1.month-corrected", {"steps": steps})
-        (result,) = [r for r in run_examples([policy]) if "month-corrected" in r.id]
-        assert result.error
-        assert "step 2 (tick 2026-03-04T10:00:00+08:00): could not run" in result.message
+        with pytest.raises(PolicyError, match=r"step 2 \(2026-03-04T10:00:00\+08:00\) is before step 1"):
+            with_examples(SESSION, "CON-1.month-corrected", {"steps": steps})
+
+    @pytest.mark.parametrize("key", ["tick", "at"])
+    def test_a_number_is_not_an_instant(self, key: str) -> None:
+        """A bare number (pydantic would read seconds since 1970) is refused as a step's instant."""
+        step = {"tick": 12345, "expect": []} if key == "tick" else {
+            "fact": {"call_id": "C1", "agent_id": "M01", "started_at": "2026-03-02T10:00:00+08:00",
+                     "duration": "PT1M", "agent_lines": ["您好"]}, "at": 12345, "expect": []}
+        with pytest.raises(PolicyError, match="an instant is written as ISO 8601"):
+            with_examples(SESSION, "CON-1.month-corrected", {"steps": [step]})
 
     def test_coverage_counts_session_steps(self) -> None:
         """Session examples run inside collect_coverage make their rules true and false."""

@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_serializer,
+    field_validator,
     model_validator,
 )
 
@@ -477,6 +478,15 @@ class Step(PolicyModel):
     tick: AwareDatetime | None = None
     expect: list[ExpectedKey]
 
+    @field_validator("at", "tick", mode="before")
+    @classmethod
+    def _instant_text(cls, value: Any) -> Any:
+        # pydantic would read a bare number as seconds since 1970: an instant is written out
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"an instant is written as ISO 8601 with its offset, e.g. 2026-03-10T10:00:00+08:00 "
+                             f"(got the number {value!r})")
+        return value
+
     @model_validator(mode="after")
     def _event_or_tick(self) -> Step:
         if (self.fact is None) == (self.tick is None):
@@ -484,6 +494,20 @@ class Step(PolicyModel):
         if self.tick is not None and self.at is not None:
             raise ValueError("a tick step takes no 'at': the tick is its instant")
         return self
+
+
+def _forward_in_time(steps: list[Step]) -> None:
+    """A session's clock only moves forward: each step's written instant (``at`` or ``tick``)
+    is not before the previous one's."""
+    last: tuple[int, datetime] | None = None
+    for number, step in enumerate(steps, 1):
+        when = step.tick or step.at
+        if when is None:
+            continue
+        if last is not None and when < last[1]:
+            raise ValueError(f"step {number} ({when.isoformat()}) is before step {last[0]} "
+                             f"({last[1].isoformat()}): a session's clock only moves forward")
+        last = (number, when)
 
 
 class Example(PolicyModel):
@@ -515,6 +539,8 @@ class Example(PolicyModel):
                 raise ValueError("subject goes with steps: a single fact runs on no session")
         elif self.fact is not None or self.expect is not None or self.now is not None:
             raise ValueError("an example with steps gives each step its fact and expect, not fact/expect/now")
+        else:
+            _forward_in_time(self.steps)
         return self
 
     @property

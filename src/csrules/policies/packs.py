@@ -289,9 +289,16 @@ class Pack:
         return bind_slas(tuned, _build_lifecycle, sla_overrides=sla_overrides)
 
     def _by_lifecycle_id(self, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-        """``overrides`` with old lifecycle names replaced by the ids (each warns once, here)."""
+        """``overrides`` with old lifecycle names replaced by the ids (each warns once, here);
+        a badly shaped mapping is refused, naming the key."""
+        if not isinstance(overrides, Mapping):
+            raise PolicyError(f"overrides are a mapping of policy, lifecycle or SLA id to "
+                              f"{{parameter: value}} (got {type(overrides).__name__})")
         renamed: dict[str, Mapping[str, Any]] = {}
         for key, values in overrides.items():
+            if not isinstance(key, str) or not isinstance(values, Mapping):
+                raise PolicyError(f"override {key!r} of pack {self.name!r} must map parameter names to "
+                                  f"values, e.g. {{{key!r}: {{'param': value}}}} (got {type(values).__name__})")
             name = self._lifecycle_key(key) or key
             renamed[name] = {**renamed.get(name, {}), **values}
         return renamed

@@ -7,6 +7,8 @@ kinds; :data:`Condition` is the type of a field holding any registered condition
 from __future__ import annotations
 
 from csrules._policy.kinds import core, time, window
-from csrules._policy.kinds.base import Condition, ConditionBase, register_kind
+from csrules._policy.kinds.base import Condition, ConditionBase, register_kind, seal_builtin_kinds
+
+seal_builtin_kinds()  # from here on a host's kind cannot take a built-in kind's name
 
 __all__ = ["Condition", "ConditionBase", "core", "register_kind", "time", "window"]

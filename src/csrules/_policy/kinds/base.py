@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, PlainSerializer, PlainValidator
 from pydantic.json_schema import JsonSchemaValue
@@ -328,6 +328,12 @@ class KindHandler(Protocol, Generic[CondT]):
 _HANDLERS: dict[str, KindHandler[Any]] = {}
 _CLASSES: dict[str, type[ConditionBase]] = {}
 _REQUIRED = ("check", "source", "evaluate", "describe", "reads_now")
+_BUILTIN_KINDS: set[str] = set()
+
+
+def seal_builtin_kinds() -> None:
+    """Mark every kind registered so far as built in (called once the families are loaded)."""
+    _BUILTIN_KINDS.update(_HANDLERS)
 
 
 def register_kind(cls: type[ConditionBase], handler: KindHandler[Any]) -> None:
@@ -335,15 +341,21 @@ def register_kind(cls: type[ConditionBase], handler: KindHandler[Any]) -> None:
 
     From then on a ``when`` (or a nested condition) with that ``kind`` validates as ``cls``,
     is type-checked, compiled, traced and worded by ``handler``. Registering a kind again
-    replaces it (a module reloaded in a notebook).
+    replaces it (a module reloaded in a notebook); a built-in kind's name is refused, so a
+    host's kind can never silently change what a built-in policy means.
 
     .. versionadded:: 0.1
     """
     if not (isinstance(cls, type) and issubclass(cls, ConditionBase)):
         raise TypeError(f"a condition kind is a ConditionBase subclass (got {cls!r})")
-    kind = cls.model_fields["kind"].default
-    if not isinstance(kind, str) or not kind:
-        raise TypeError(f"{cls.__name__}.kind must default to its tag string")
+    field = cls.model_fields.get("kind")
+    kind = None if field is None else field.default
+    if not isinstance(kind, str) or not kind or get_args(field.annotation if field else None) != (kind,):
+        raise TypeError(f'{cls.__name__}.kind must be declared as kind: Literal["<tag>"] = "<tag>"')
+    if kind in _BUILTIN_KINDS and _CLASSES.get(kind) is not cls:
+        raise TypeError(f"{kind!r} is a built-in condition kind; give {cls.__name__} a name of its own")
+    if isinstance(handler, type):
+        raise TypeError(f"the handler of {kind!r} must be an instance, not the class {handler.__name__}")
     missing = [name for name in _REQUIRED if not callable(getattr(handler, name, None))]
     if missing:
         raise TypeError(f"the handler of {kind!r} lacks {', '.join(missing)}")
