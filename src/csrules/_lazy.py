@@ -66,6 +66,7 @@ def lazy_module(
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:
-        return sorted({*namespace, *where})
+        # `annotations` is the `from __future__` feature, not part of the package
+        return sorted({*namespace, *where} - {"annotations"})
 
     return __getattr__, __dir__
