@@ -51,3 +51,15 @@ class TestPackDirectory:
                           "--now", "2026-03-10T14:00:00+08:00")
         assert result.returncode == 0, result.stderr
         assert "ORD-1.shipping-delay" in result.stdout
+
+
+class TestOneTestFile:
+    """`csrules test FILE.test.yaml` runs that test file, never reads it as a policy."""
+
+    def test_the_helpdesk_test_file_runs_alone(self) -> None:
+        """The example project's test file, named alone, runs its cases and passes."""
+        path = Path(__file__).resolve().parents[1] / "examples" / "helpdesk" / "tests" / "triage.test.yaml"
+        result = _csrules("test", str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip().endswith("passed, 0 failed")
+        assert "required field" not in result.stdout + result.stderr

@@ -19,7 +19,7 @@ from csrules._cli._common import (
     parse_now,
     policy_files,
 )
-from csrules._engine.examples import CaseResult, find_test_files, summarise
+from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
 from csrules._testing.coverage import collect_coverage
 from csrules._testing.examples import run_examples
@@ -143,14 +143,18 @@ def run_test(args: argparse.Namespace) -> int:
         raise CliError("--random and --max-examples go with --explore")
     if args.explore:
         _explorer()  # before any work: a missing dependency is a usage error, not a late crash
-    target = load_target(args.target)
+    path = Path(args.target)
     default_now = parse_now(args.now)
-    policies = (*target.policies, *getattr(target.pack, "session_policies", ()))  # a pack's too
+    # a test file given alone runs against the policies it names, not read as a policy
+    test_file = path.is_file() and any(path.match(p) for p in TEST_FILE_PATTERNS)
+    target = None if test_file else load_target(args.target)
+    policies = () if target is None else (*target.policies, *getattr(target.pack, "session_policies", ()))
     with ExitStack() as stack:
         coverage = stack.enter_context(collect_coverage()) if args.coverage else None
         results: list[CaseResult] = list(run_examples(policies, default_now=default_now))
-        path = Path(args.target)
-        if path.is_dir():
+        if test_file:
+            results.extend(run_test_files([path], ()))
+        elif target is not None and path.is_dir():
             results.extend(run_test_files(find_test_files(path), target.policies))
     summary = summarise(results)
     failed = bool(summary.failed)
