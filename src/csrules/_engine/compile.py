@@ -373,10 +373,8 @@ class MatchView:
     @property
     def approvers(self) -> tuple[str, ...]:
         """The roles that must approve, in rule order, without repeats."""
-        if self._approvers is None:
-            self._approvers = tuple(dict.fromkeys(
-                [e.role for rule in self.rules for e in rule.templates if isinstance(e, Approval)]
-            ))
+        if self._approvers is None:  # merged approvals: one per role, first-required order
+            self._approvers = tuple([approval.role for approval in self.of_kind(Approval)])
         return self._approvers
 
     @property
