@@ -6,9 +6,9 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from csrules._policy.model import Text
+from csrules._policy.model import KeyedEffect, Text
 from csrules.exceptions import CalendarError, TimeError
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def _text_dict(text: Text | None) -> dict[str, str] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(KeyedEffect):
     """A rule is broken. ``consequence`` says what follows (for instance 曠工).
 
     .. versionadded:: 0.1
@@ -108,10 +108,7 @@ class Violation:
 
     outcome = Outcome.VIOLATION
 
-    @property
-    def key(self) -> str:
-        """``violation:<code>``."""
-        return f"violation:{self.code}"
+    KEY: ClassVar[tuple[str, str | None]] = ("violation", "code")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -127,7 +124,7 @@ class Violation:
 
 
 @dataclass(frozen=True, slots=True)
-class Obligation:
+class Obligation(KeyedEffect):
     """Someone (``who``, a role) must do ``action``, by ``due`` when there is a deadline.
 
     .. versionadded:: 0.1
@@ -141,10 +138,7 @@ class Obligation:
 
     outcome = Outcome.ACTION_REQUIRED
 
-    @property
-    def key(self) -> str:
-        """``obligation:<who>``."""
-        return f"obligation:{self.who}"
+    KEY: ClassVar[tuple[str, str | None]] = ("obligation", "who")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -159,7 +153,7 @@ class Obligation:
 
 
 @dataclass(frozen=True, slots=True)
-class Approval:
+class Approval(KeyedEffect):
     """The fact needs approval by ``role``.
 
     One approval per role in a :class:`Decision`: when several rules require the same role,
@@ -181,10 +175,7 @@ class Approval:
         if not self.rules:
             object.__setattr__(self, "rules", (self.rule_id,))
 
-    @property
-    def key(self) -> str:
-        """``approval:<role>``."""
-        return f"approval:{self.role}"
+    KEY: ClassVar[tuple[str, str | None]] = ("approval", "role")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -199,7 +190,7 @@ class Approval:
 
 
 @dataclass(frozen=True, slots=True)
-class Escalation:
+class Escalation(KeyedEffect):
     """The matter goes up to ``to`` (a role).
 
     .. versionadded:: 0.1
@@ -212,10 +203,7 @@ class Escalation:
 
     outcome = Outcome.ACTION_REQUIRED
 
-    @property
-    def key(self) -> str:
-        """``escalation:<role>``."""
-        return f"escalation:{self.to}"
+    KEY: ClassVar[tuple[str, str | None]] = ("escalation", "to")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -229,7 +217,7 @@ class Escalation:
 
 
 @dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(KeyedEffect):
     """Advice to show, such as the phrase to use instead of a forbidden one.
 
     .. versionadded:: 0.1
@@ -241,10 +229,7 @@ class Recommendation:
 
     outcome = Outcome.CLEAN
 
-    @property
-    def key(self) -> str:
-        """``recommendation``."""
-        return "recommendation"
+    KEY: ClassVar[tuple[str, str | None]] = ("recommendation", None)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -49,6 +49,7 @@ __all__ = [
     "Escalate",
     "Example",
     "HitPolicy",
+    "KeyedEffect",
     "Ladder",
     "LadderConsequence",
     "Oblige",
@@ -325,7 +326,27 @@ class Ladder(PolicyModel):
         return Text(en=f"{en} (step {self.step} of the ladder)", zh=f"{zh}（處分第{self.step}級）")
 
 
-class Violate(PolicyModel):
+class KeyedEffect:
+    """The short name worked examples use to expect an effect: ``<type>:<value>``
+    (``violation:ATT-7``) or the bare type (``recommendation``). One definition serves a
+    policy's effects and the decision results made from them.
+
+    A subclass sets :attr:`KEY`.
+    """
+
+    __slots__ = ()
+
+    #: The effect's ``type`` tag and the field whose value completes the key (None: the tag alone).
+    KEY: ClassVar[tuple[str, str | None]]
+
+    @property
+    def key(self) -> str:
+        """The short name worked examples use to expect this effect."""
+        tag, name = self.KEY
+        return tag if name is None else f"{tag}:{getattr(self, name)}"
+
+
+class Violate(PolicyModel, KeyedEffect):
     """Effect: the fact breaks the rule. ``code`` identifies the breach in reports.
 
     ``{type: violation, code: ATT-7, severity: major, message: "late {max_late}"}``;
@@ -334,10 +355,7 @@ class Violate(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    @property
-    def key(self) -> str:
-        """The short name worked examples use to expect this effect."""
-        return f"violation:{self.code}"
+    KEY: ClassVar[tuple[str, str | None]] = ("violation", "code")
 
     type: Literal["violation"] = "violation"
     code: NonEmpty
@@ -379,7 +397,7 @@ class Due(PolicyModel):
         return self
 
 
-class Oblige(PolicyModel):
+class Oblige(PolicyModel, KeyedEffect):
     """Effect: someone (a role) must do something, optionally by a due time.
 
     ``{type: obligation, action: "reply to the customer", who: agent,
@@ -388,10 +406,7 @@ class Oblige(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    @property
-    def key(self) -> str:
-        """The short name worked examples use to expect this effect."""
-        return f"obligation:{self.who}"
+    KEY: ClassVar[tuple[str, str | None]] = ("obligation", "who")
 
     type: Literal["obligation"] = "obligation"
     action: BiText
@@ -399,48 +414,39 @@ class Oblige(PolicyModel):
     due: Due | None = None
 
 
-class Approve(PolicyModel):
+class Approve(PolicyModel, KeyedEffect):
     """Effect: the fact needs approval by ``role`` before it stands.
 
     .. versionadded:: 0.1
     """
 
-    @property
-    def key(self) -> str:
-        """The short name worked examples use to expect this effect."""
-        return f"approval:{self.role}"
+    KEY: ClassVar[tuple[str, str | None]] = ("approval", "role")
 
     type: Literal["approval"] = "approval"
     role: NonEmpty
     reason: BiText | None = None
 
 
-class Escalate(PolicyModel):
+class Escalate(PolicyModel, KeyedEffect):
     """Effect: the matter goes up to ``to`` (a role).
 
     .. versionadded:: 0.1
     """
 
-    @property
-    def key(self) -> str:
-        """The short name worked examples use to expect this effect."""
-        return f"escalation:{self.to}"
+    KEY: ClassVar[tuple[str, str | None]] = ("escalation", "to")
 
     type: Literal["escalation"] = "escalation"
     to: NonEmpty
     reason: BiText | None = None
 
 
-class Recommend(PolicyModel):
+class Recommend(PolicyModel, KeyedEffect):
     """Effect: advice to show, for instance the phrase to say instead of a forbidden one.
 
     .. versionadded:: 0.1
     """
 
-    @property
-    def key(self) -> str:
-        """The short name worked examples use to expect this effect."""
-        return "recommendation"
+    KEY: ClassVar[tuple[str, str | None]] = ("recommendation", None)
 
     type: Literal["recommendation"] = "recommendation"
     text: BiText
