@@ -378,6 +378,8 @@ class SessionEngine:
 
     def _tick(self, txn: Txn, moment: datetime) -> tuple[list[Firing], list[RuleError]]:
         now_us = to_us(moment)
+        if txn.nothing_due(now_us):  # the usual send: no item or deadline is due yet
+            return [], []
         reached: list[_Reached] = []
         for tracker in self.program.trackers:
             for item_id, item in txn.items(tracker.key).items():
