@@ -327,7 +327,9 @@ def test_durable_imported_lazily():
         "except csrules.exceptions.SessionError as exc:\n"
         "    print('refused:', exc)\n"
     )
-    env = {"PYTHONPATH": f"{root / 'src'}:{root}", "PATH": "/usr/bin:/bin"}
+    # csrules as this run imports it (a source tree or an installed wheel), then the tests
+    package = Path(csrules.__file__).resolve().parent.parent
+    env = {"PYTHONPATH": f"{package}:{root}", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(root), env=env)
     assert "refused: backend 'durable' needs durable-rules" in out.stdout

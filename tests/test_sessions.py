@@ -368,9 +368,12 @@ def _root():
 
 def _env():
     import os
+    from pathlib import Path
 
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(_root() / "src"), str(_root())])
+    # csrules as this run imports it (a source tree or an installed wheel), then the tests
+    package = Path(csrules.__file__).resolve().parent.parent
+    env["PYTHONPATH"] = os.pathsep.join([str(package), str(_root())])
     return env
 
 

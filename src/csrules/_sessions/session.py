@@ -378,6 +378,8 @@ class SessionEngine:
 
     def _tick(self, txn: Txn, moment: datetime) -> tuple[list[Firing], list[RuleError]]:
         now_us = to_us(moment)
+        if txn.nothing_due(now_us):  # the usual send: no item or deadline is due yet
+            return [], []
         reached: list[_Reached] = []
         for tracker in self.program.trackers:
             for item_id, item in txn.items(tracker.key).items():
@@ -519,13 +521,13 @@ class SessionEngine:
             if since.utcoffset() is None:
                 raise TimeError(f"{fact_type_name(type(fact))} item {key!r}: the opening time "
                                 f"{since.isoformat()} has no time zone")
-            _carried(to_us(since), since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
+            since_us = to_us(since)
+            _carried(since_us, since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
             body = fact.model_dump(mode="json")
             if current is None:
-                txn.set_item(tracker.key, item_id, OpenItem(key, to_us(since), body, (), txn.seq))
+                txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
             else:
-                txn.set_item(tracker.key, item_id,
-                             replace(current, since_us=to_us(since), fact=body))
+                txn.set_item(tracker.key, item_id, replace(current, since_us=since_us, fact=body))
 
     def _transition(self, txn: Txn, lp: LifecycleProgram, fact: BaseModel, now: datetime | None,
                     firings: list[Firing]) -> TransitionRecord | None:

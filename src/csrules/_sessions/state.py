@@ -249,6 +249,14 @@ class Txn:
         """Replace the lifecycle's status."""
         self._lifecycles[lifecycle_id] = status
 
+    def nothing_due(self, now_us: int) -> bool:
+        """Whether a tick at ``now_us`` surely fires nothing: the stored ``nd`` (the earliest
+        instant one could) is later. False once this call changed an item or a lifecycle."""
+        if self._items or self._lifecycles:
+            return False
+        due = self.state["nd"]
+        return due is None or now_us < due
+
     def commit(self, program: Program) -> StateRecord:
         """The state with this call's changes applied, as a new object.
 
