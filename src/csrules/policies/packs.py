@@ -263,22 +263,21 @@ class Pack:
         lifecycle id (or SLA id, ``"CB-1.callback"``), then parameter name."""
         overrides = self._by_lifecycle_id(overrides)
         sla_overrides, overrides = split_overrides(self, overrides)
+        # old lifecycle names are ids by now: a key is a lifecycle id or a policy id
         ids = {p.id for p in (*self.policies, *self.session_policies)}
-        lifecycle_keys = {key: self._lifecycle_key(key) for key in overrides}  # each old name warns once
         unknown = [
             key
             for key in overrides
-            if key not in ids and f"{self.name}.{key}" not in ids and not lifecycle_keys[key]
+            if key not in ids and f"{self.name}.{key}" not in ids and key not in self.lifecycle_params
         ]
         if unknown:
             known = ", ".join([*ids, *self.lifecycle_params])
             raise PolicyError(f"override for unknown policy {unknown[0]!r} in pack {self.name!r} (policies: {known})")
-        policy_overrides = {k: v for k, v in overrides.items() if not lifecycle_keys[k]}
+        policy_overrides = {k: v for k, v in overrides.items() if k not in self.lifecycle_params}
         params = {name: dict(values) for name, values in self.lifecycle_params.items()}
         for key, values in overrides.items():
-            name = lifecycle_keys[key]
-            if name:
-                params[name].update(values)
+            if key in params:
+                params[key].update(values)
         tuned = replace(
             self,
             policies=_apply_overrides(self.name, self.policies, policy_overrides, self.session_policies),
@@ -417,8 +416,10 @@ def _manifest(name: str) -> dict[str, Any]:
     return data
 
 
-def _pack_info(name: str) -> PackInfo:
-    data = _manifest(name)
+def _pack_info(name: str, data: Mapping[str, Any] | None = None) -> PackInfo:
+    """The listing entry of pack ``name`` from its manifest ``data`` (read when not given)."""
+    if data is None:
+        data = _manifest(name)
     return PackInfo(
         name=name,
         title=Text(**data["title"]),
@@ -464,11 +465,12 @@ def _load(name: str) -> Pack:
         for m in (_UNENCODED.match(line) for line in readme.splitlines())
         if m is not None
     )
+    info = _pack_info(name, data)
     pack = Pack(
         name=name,
-        title=Text(**data["title"]),
-        version=str(data["version"]),
-        sources=tuple(str(s["file"]) for s in data.get("sources", ())),
+        title=info.title,
+        version=info.version,
+        sources=info.sources,
         policies=policies,
         roles=roles,
         duties=duties,
