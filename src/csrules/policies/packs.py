@@ -34,7 +34,7 @@ from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
 from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
-from csrules.policies.slas import PackSlas, bind_slas, read_slas, split_overrides
+from csrules.policies.slas import PackSlas, bind_slas, checked_slas, split_overrides
 
 if TYPE_CHECKING:
     from csrules._sessions.backends.base import BackendName
@@ -489,7 +489,7 @@ def _load(name: str) -> Pack:
         replaces=replaces,
         lifecycle_params=lifecycle_params,
     )
-    return bind_slas(pack, _build_lifecycle, read_slas(name, data))
+    return bind_slas(pack, _build_lifecycle, checked_slas(name, manifest.slas, data))
 
 
 def _sessions(

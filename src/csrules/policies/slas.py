@@ -303,12 +303,19 @@ def read_slas(pack: str, data: Mapping[str, Any]) -> tuple[SlaDeclaration, ...]:
             raise PolicyError(_message(error), file=where, loc=loc) from None
         except CsrulesError as exc:
             raise PolicyError(str(exc), file=where, loc=("slas", index)) from None
-    ids = [decl.id for decl in out]
+    return checked_slas(pack, out, data)
+
+
+def checked_slas(pack: str, decls: Sequence[SlaDeclaration], data: Mapping[str, Any]) -> tuple[SlaDeclaration, ...]:
+    """``decls`` (validated entries of ``pack``'s manifest ``data``) checked together: each
+    id declared once, and no lifecycle parameter an SLA sets given a value in the manifest."""
+    where = f"{pack}/pack.yaml"
+    ids = [decl.id for decl in decls]
     for index, sla_id in enumerate(ids):
         if sla_id in ids[:index]:
             raise PolicyError(f"SLA id {sla_id!r} is declared twice", file=where, loc=("slas", index, "id"))
-    _not_set_twice(out, data, where)
-    return tuple(out)
+    _not_set_twice(decls, data, where)
+    return tuple(decls)
 
 
 def _not_set_twice(decls: Sequence[SlaDeclaration], data: Mapping[str, Any], where: str) -> None:
