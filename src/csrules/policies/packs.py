@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
@@ -20,9 +20,11 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from pydantic import ValidationError
 
 from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
+from csrules._errors import validation_error
 from csrules._policy.loader import loads_policy
 from csrules._policy.model import Policy, Rule, Text
 from csrules._sessions.lifecycle import Lifecycle
@@ -31,7 +33,8 @@ from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
-from csrules.policies.slas import PackSlas, bind_slas, read_slas, split_overrides
+from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
+from csrules.policies.slas import PackSlas, bind_slas, checked_slas, split_overrides
 
 if TYPE_CHECKING:
     from csrules._sessions.backends.base import BackendName
@@ -263,22 +266,21 @@ class Pack:
         lifecycle id (or SLA id, ``"CB-1.callback"``), then parameter name."""
         overrides = self._by_lifecycle_id(overrides)
         sla_overrides, overrides = split_overrides(self, overrides)
+        # old lifecycle names are ids by now: a key is a lifecycle id or a policy id
         ids = {p.id for p in (*self.policies, *self.session_policies)}
-        lifecycle_keys = {key: self._lifecycle_key(key) for key in overrides}  # each old name warns once
         unknown = [
             key
             for key in overrides
-            if key not in ids and f"{self.name}.{key}" not in ids and not lifecycle_keys[key]
+            if key not in ids and f"{self.name}.{key}" not in ids and key not in self.lifecycle_params
         ]
         if unknown:
             known = ", ".join([*ids, *self.lifecycle_params])
             raise PolicyError(f"override for unknown policy {unknown[0]!r} in pack {self.name!r} (policies: {known})")
-        policy_overrides = {k: v for k, v in overrides.items() if not lifecycle_keys[k]}
+        policy_overrides = {k: v for k, v in overrides.items() if k not in self.lifecycle_params}
         params = {name: dict(values) for name, values in self.lifecycle_params.items()}
         for key, values in overrides.items():
-            name = lifecycle_keys[key]
-            if name:
-                params[name].update(values)
+            if key in params:
+                params[key].update(values)
         tuned = replace(
             self,
             policies=_apply_overrides(self.name, self.policies, policy_overrides, self.session_policies),
@@ -410,40 +412,46 @@ def _read(pack: str, filename: str) -> str:
     return resources.files(_PACKAGE).joinpath(pack, filename).read_text(encoding="utf-8")
 
 
-def _manifest(name: str) -> dict[str, Any]:
+def _manifest(name: str) -> tuple[dict[str, Any], PackManifest]:
+    """``name``'s ``pack.yaml`` as written and validated by the schema's model (errors name
+    the file and key)."""
+    where = f"{name}/pack.yaml"
     data = yaml.safe_load(_read(name, "pack.yaml"))
     if not isinstance(data, dict):
-        raise PolicyError("pack.yaml must hold a mapping", file=f"{name}/pack.yaml")
-    return data
+        raise PolicyError("pack.yaml must hold a mapping", file=where)
+    try:
+        return data, PackManifest.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, lambda message: PolicyError(message, file=where), "pack manifest") from None
+    except CsrulesError as exc:
+        raise PolicyError(str(exc), file=where) from None
 
 
-def _pack_info(name: str) -> PackInfo:
-    data = _manifest(name)
-    return PackInfo(
-        name=name,
-        title=Text(**data["title"]),
-        version=str(data["version"]),
-        sources=tuple(str(s["file"]) for s in data.get("sources", ())),
-    )
+def _pack_info(name: str, manifest: PackManifest | None = None) -> PackInfo:
+    """The listing entry of pack ``name`` from its ``manifest`` (read when not given)."""
+    if manifest is None:
+        _, manifest = _manifest(name)
+    return PackInfo(name, manifest.title, manifest.version, tuple(str(s.file) for s in manifest.sources))
 
 
 @cache
 def _load(name: str) -> Pack:
-    data = _manifest(name)
+    data, manifest = _manifest(name)
     policies = tuple(
         loads_policy(_read(name, filename), name=f"csrules/policies/{name}/{filename}")
-        for filename in data.get("policies", ())
+        for filename in manifest.policies
     )
-    sessions, replaces = _sessions(name, data, policies)
+    sessions, replaces = _sessions(name, manifest.sessions, policies)
     for policy in (*policies, *sessions):
         if not policy.id.startswith(f"{name}."):
             raise PolicyError(f"policy ids in pack {name!r} must start with '{name}.'", policy_id=policy.id)
-    lifecycle_params = _lifecycle_entries(name, data)
+    entries = (LifecycleEntry(name=entry) if isinstance(entry, str) else entry for entry in manifest.lifecycles)
+    lifecycle_params = {lifecycle_id_of(entry.name): dict(entry.params) for entry in entries}
     lifecycles = tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items())
-    roles_data = yaml.safe_load(_read(name, data.get("roles", "roles.yaml")))
+    roles_data = yaml.safe_load(_read(name, manifest.roles))
     try:
         roles = RoleCatalogue(roles=roles_data["roles"])
-        zone = str(data.get("timezone", "Asia/Shanghai"))
+        zone = manifest.timezone
         duties = tuple(
             PackDuty(
                 id=str(item["id"]),
@@ -464,11 +472,12 @@ def _load(name: str) -> Pack:
         for m in (_UNENCODED.match(line) for line in readme.splitlines())
         if m is not None
     )
+    info = _pack_info(name, manifest)
     pack = Pack(
         name=name,
-        title=Text(**data["title"]),
-        version=str(data["version"]),
-        sources=tuple(str(s["file"]) for s in data.get("sources", ())),
+        title=info.title,
+        version=info.version,
+        sources=info.sources,
         policies=policies,
         roles=roles,
         duties=duties,
@@ -480,31 +489,24 @@ def _load(name: str) -> Pack:
         replaces=replaces,
         lifecycle_params=lifecycle_params,
     )
-    return bind_slas(pack, _build_lifecycle, read_slas(name, data))
+    return bind_slas(pack, _build_lifecycle, checked_slas(name, manifest.slas, data))
 
 
 def _sessions(
-    name: str, data: Mapping[str, Any], policies: tuple[Policy, ...]
+    name: str, entries: Sequence[str | SessionEntry], policies: tuple[Policy, ...]
 ) -> tuple[tuple[Policy, ...], dict[str, tuple[str, ...]]]:
     """The manifest's session policy files, and the stateless rules each one replaces."""
     stateless = {rule.id for policy in policies for rule in policy.rules}
     ids = {policy.id for policy in policies}
     sessions: list[Policy] = []
     replaces: dict[str, tuple[str, ...]] = {}
-    for index, entry in enumerate(data.get("sessions") or ()):
+    for index, entry in enumerate(entries):
         where = f"{name}/pack.yaml: sessions[{index}]"
-        item = {"file": entry} if isinstance(entry, str) else entry
-        if not isinstance(item, Mapping) or not isinstance(item.get("file"), str):
-            raise PolicyError(f"{where} must be a file name or {{file: ..., replaces: [...]}}")
-        extra = set(item) - {"file", "replaces"}
-        if extra:
-            raise PolicyError(f"{where} has unknown key(s) {', '.join(sorted(extra))} (known: file, replaces)")
-        filename = item["file"]
+        filename, replaced = (entry, ()) if isinstance(entry, str) else (entry.file, entry.replaces)
         policy = loads_policy(_read(name, filename), name=f"csrules/policies/{name}/{filename}")
         if policy.id in ids:
             raise PolicyError(f"{where}: policy id {policy.id!r} is used twice in pack {name!r}")
         ids.add(policy.id)
-        replaced = tuple(str(rule_id) for rule_id in item.get("replaces") or ())
         missing = [rule_id for rule_id in replaced if rule_id not in stateless]
         if missing:
             raise PolicyError(f"{where} replaces unknown stateless rule(s): {', '.join(missing)}")
@@ -525,18 +527,6 @@ def lifecycle_id_of(name: str) -> str:
         stacklevel=3,
     )
     return new
-
-
-def _lifecycle_entries(name: str, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The manifest's ``lifecycles``: ``cmp-1`` or ``{name: cmp-1, params: {...}}``."""
-    entries: dict[str, dict[str, Any]] = {}
-    for index, entry in enumerate(data.get("lifecycles") or ()):
-        item: Any = {"name": entry} if isinstance(entry, str) else entry
-        params = (item.get("params") or {}) if isinstance(item, Mapping) else None
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not isinstance(params, Mapping):
-            raise PolicyError(f"{name}/pack.yaml: lifecycles[{index}] must be a name or {{name: ..., params: {{...}}}}")
-        entries[lifecycle_id_of(item["name"])] = {str(key): value for key, value in params.items()}
-    return entries
 
 
 def _build_lifecycle(pack: str, name: str, params: Mapping[str, Any]) -> Lifecycle:

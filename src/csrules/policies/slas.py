@@ -39,7 +39,7 @@ obligation due when the target will be missed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, get_args
@@ -224,7 +224,6 @@ class PackSlas:
 
     pack: str = ""
     items: tuple[PackSla, ...] = ()
-    _engines: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[PackSla]:
         return iter(self.items)
@@ -240,18 +239,15 @@ class PackSlas:
         known = ", ".join(s.id for s in self.items) or "none"
         raise PolicyError(f"pack {self.pack!r} has no SLA {sla_id!r} (SLAs: {known})")
 
-    @property
+    @cached_property
     def policy(self) -> Policy:
         """The generated ``sla_clock`` policy: a breach and a warning rule per declaration."""
         return sla_policy(self.pack, self.items)
 
-    @property
+    @cached_property
     def engine(self) -> Engine:
         """An engine over :attr:`policy` (built once per set of declarations)."""
-        engine = self._engines.get("engine")
-        if engine is None:
-            engine = self._engines["engine"] = Engine([self.policy])
-        return engine
+        return Engine([self.policy])
 
     def check(self, fact: Any, *, now: datetime, fact_type: str | None = None) -> list[SlaCheck]:
         """Measure ``fact`` against every declaration for its fact type and judge each clock.
@@ -307,12 +303,19 @@ def read_slas(pack: str, data: Mapping[str, Any]) -> tuple[SlaDeclaration, ...]:
             raise PolicyError(_message(error), file=where, loc=loc) from None
         except CsrulesError as exc:
             raise PolicyError(str(exc), file=where, loc=("slas", index)) from None
-    ids = [decl.id for decl in out]
+    return checked_slas(pack, out, data)
+
+
+def checked_slas(pack: str, decls: Sequence[SlaDeclaration], data: Mapping[str, Any]) -> tuple[SlaDeclaration, ...]:
+    """``decls`` (validated entries of ``pack``'s manifest ``data``) checked together: each
+    id declared once, and no lifecycle parameter an SLA sets given a value in the manifest."""
+    where = f"{pack}/pack.yaml"
+    ids = [decl.id for decl in decls]
     for index, sla_id in enumerate(ids):
         if sla_id in ids[:index]:
             raise PolicyError(f"SLA id {sla_id!r} is declared twice", file=where, loc=("slas", index, "id"))
-    _not_set_twice(out, data, where)
-    return tuple(out)
+    _not_set_twice(decls, data, where)
+    return tuple(decls)
 
 
 def _not_set_twice(decls: Sequence[SlaDeclaration], data: Mapping[str, Any], where: str) -> None:
@@ -363,9 +366,14 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     if not isinstance(target, BusinessDuration) and decl.calendar is not None:
         raise fail(f"calendar {decl.calendar!r} counts business time; write the target as business time "
                    "(3 business days) or leave the calendar out", "calendar")
-    rule_code = _rule_code(decl, policy, target, fail)
+    rule = _governing_rule(decl, policy, target, fail)
+    rule_code = None if rule is None else next((e.code for e in rule.then if isinstance(e, Violate)), None)
     code = decl.code or rule_code or decl.id.split(".", 1)[0]
-    return PackSla(decl, policy.id, policy.fact_type, target, code, _rule_duty(decl, policy, rule_code))
+    duty = None
+    if rule is not None and rule_code is None and decl.code is None:
+        # a duty (the rule obliges and never violates): missing the target is that duty
+        duty = next((e for e in rule.then if isinstance(e, Oblige)), None)
+    return PackSla(decl, policy.id, policy.fact_type, target, code, duty)
 
 
 def _find_policy(pack: str, name: str, policies: Sequence[Policy]) -> Policy | None:
@@ -411,8 +419,10 @@ def _target(decl: SlaDeclaration, policy: Policy, fail: Callable[..., PolicyErro
     return parse_duration(policy.param_values[name])
 
 
-def _rule_code(decl: SlaDeclaration, policy: Policy, target: Duration, fail: Callable[..., PolicyError]) -> str | None:
-    """The breach code of ``decl.rule``, after checking the rule measures the same clock."""
+def _governing_rule(
+    decl: SlaDeclaration, policy: Policy, target: Duration, fail: Callable[..., PolicyError]
+) -> Rule | None:
+    """The rule ``decl.rule`` names, after checking it measures the same clock."""
     if decl.rule is None:
         return None
     rule = next((r for r in policy.rules if r.id == decl.rule), None)
@@ -422,15 +432,7 @@ def _rule_code(decl: SlaDeclaration, policy: Policy, target: Duration, fail: Cal
         wanted = f"parameter {decl.target.param!r}" if isinstance(decl.target, SlaParam) else f"duration {target}"
         raise fail(f"rule {rule.id!r} does not measure from {decl.start} with the {wanted}; "
                    "the rule and the SLA could disagree", "rule")
-    return next((e.code for e in rule.then if isinstance(e, Violate)), None)
-
-
-def _rule_duty(decl: SlaDeclaration, policy: Policy, rule_code: str | None) -> Oblige | None:
-    """The obligation of ``decl.rule`` when that rule is a duty (no violation, an obligation)."""
-    if decl.rule is None or rule_code is not None or decl.code is not None:
-        return None
-    rule = next(r for r in policy.rules if r.id == decl.rule)
-    return next((e for e in rule.then if isinstance(e, Oblige)), None)
+    return rule
 
 
 def _reads_target(rule: Rule, decl: SlaDeclaration, target: Duration) -> bool:
@@ -482,10 +484,7 @@ def split_overrides(
 
 def _owning_sla(pack: Pack, key: str, param: str) -> PackSla | None:
     """The SLA whose ``sets`` names parameter ``param`` of the policy or lifecycle ``key``."""
-    names = {key, f"{pack.name}.{key}", key.removeprefix(f"{pack.name}.")}
-    lifecycle = pack._lifecycle_key(key)
-    if lifecycle is not None:
-        names.add(lifecycle)
+    names = {key, f"{pack.name}.{key}", key.removeprefix(f"{pack.name}.")}  # a lifecycle key is its id already
     for sla in pack.slas:
         for sink in sla.declaration.sets:
             owner, name = _owner(sink)
