@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import csrules as csrules_package
+
 DATA = Path(__file__).parent / "e2e" / "data"
 LEAVE = str(DATA / "leave.yaml")
 IMPORT = ["--import", str(DATA / "cli_facts.py")]
@@ -37,12 +39,14 @@ def _command() -> list[str]:
 
 
 CSRULES = _command()
+PACKAGE_PARENT = str(Path(csrules_package.__file__).resolve().parents[1])
+"""The directory this csrules is imported from (src/ when editable, site-packages from a wheel)."""
 
 
 def csrules(*args: str, stdin: str | None = None, imports: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     if CSRULES[0] == sys.executable:
-        env["PYTHONPATH"] = str(Path(__file__).parents[1] / "src")
+        env["PYTHONPATH"] = PACKAGE_PARENT
     return subprocess.run(
         [*CSRULES, *args, *(IMPORT if imports else [])],
         input=stdin,

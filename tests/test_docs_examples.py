@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+import csrules
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES = sorted((ROOT / "docs").glob("*.md"))
 
@@ -71,7 +73,7 @@ def run_guide(guide: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
         for index, code in enumerate(python_blocks(guide))
         if (guide.name, index) not in FRAGMENTS
     ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
+    env = {**os.environ, "PYTHONPATH": str(Path(csrules.__file__).resolve().parents[1]), "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=json.dumps(blocks),

@@ -223,6 +223,11 @@ class Target:
     pack: Any = None
     files: tuple[Path, ...] = ()
 
+    @property
+    def all_policies(self) -> tuple[Policy, ...]:
+        """The policies and, for a pack, its session policies too: all whose examples run."""
+        return (*self.policies, *getattr(self.pack, "session_policies", ()))
+
     def engine(self) -> Engine:
         """The engine judging facts: the pack's own, or one over the policies."""
         from csrules._engine.engine import Engine  # not at import: `csrules --help` needs no engine

@@ -148,7 +148,7 @@ def run_test(args: argparse.Namespace) -> int:
     # a test file given alone runs against the policies it names, not read as a policy
     test_file = path.is_file() and any(path.match(p) for p in TEST_FILE_PATTERNS)
     target = None if test_file else load_target(args.target)
-    policies = () if target is None else (*target.policies, *getattr(target.pack, "session_policies", ()))
+    policies = () if target is None else target.all_policies
     with ExitStack() as stack:
         coverage = stack.enter_context(collect_coverage()) if args.coverage else None
         results: list[CaseResult] = list(run_examples(policies, default_now=default_now))

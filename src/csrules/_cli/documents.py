@@ -310,7 +310,7 @@ def _demo_pack(name: str, target: Any, engine: Engine, tally: _DemoTally, *, qui
     sys.stdout.write(f"== {name} {subject.version}: {subject.title.en} / {subject.title.zh}\n")
     tally.packs += 1
     checked, failed = tally.checked, tally.failed
-    for policy in (*target.policies, *getattr(target.pack, "session_policies", ())):
+    for policy in target.all_policies:
         ctx = describe_context(policy)
         tally.rules += len(policy.rules)
         examples = [(rule, index, example) for rule in policy.rules for index, example in enumerate(rule.examples)]

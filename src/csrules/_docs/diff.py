@@ -15,7 +15,7 @@ from typing import Any
 
 from csrules._docs.blocks import Block, Heading, Items, Para, Section, Table
 from csrules._docs.document import _bi, _plain_param
-from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
+from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._policy.model import Policy, Rule
 
@@ -172,12 +172,9 @@ def build_diff(
 ) -> tuple[list[Block], PolicyDiff]:
     """The change document's blocks, and the raw differences."""
     diff = diff_subjects(old, new)
-    both = len(langs) > 1
 
     def w(en: str, zh: str) -> str:
-        return (
-            " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs)) if both or langs[0] == "en" else zh
-        )
+        return in_langs(en, zh, langs)
 
     blocks: list[Block] = [
         Heading(

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
-from csrules._docs.plain import Lang, describe_context, effect_words, rule_sentence
+from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
@@ -88,14 +88,11 @@ _LABELS: dict[str, tuple[str, str]] = {
 
 def words(key: str, langs: Sequence[Lang]) -> str:
     """A label in the languages asked for (``Rules / 规则`` for both)."""
-    en, zh = _LABELS[key]
-    return " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs))
+    return in_langs(*_LABELS[key], langs)
 
 
 def _bi(text: Text | None, langs: Sequence[Lang]) -> str:
-    if text is None:
-        return ""
-    return " / ".join(dict.fromkeys(text.get(lang) for lang in langs))
+    return "" if text is None else text_in(text, langs)
 
 
 def _slug(*parts: str) -> str:

@@ -8,13 +8,24 @@ opposite where one exists (``not is_set`` reads "is missing", ``not ==`` reads "
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from csrules._engine.compile import render_text
 from csrules._policy.kinds.base import ConditionBase, DescribeContext, Lang, handler_for, optional_method, show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 
-__all__ = ["Lang", "RoleNames", "condition_words", "effect_words", "rule_sentence"]
+__all__ = ["Lang", "RoleNames", "condition_words", "effect_words", "in_langs", "rule_sentence", "text_in"]
+
+
+def in_langs(en: str, zh: str, langs: Sequence[Lang]) -> str:
+    """``en`` and ``zh`` in the languages asked for, joined (``Rules / 规则``; once if the same)."""
+    return " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs))
+
+
+def text_in(text: Text, langs: Sequence[Lang]) -> str:
+    """A bilingual text in the languages asked for, as :func:`in_langs` joins them."""
+    return in_langs(text.en, text.zh, langs)
 
 
 class RoleNames:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from csrules._docs.blocks import Block, Heading, Para, Table
-from csrules._docs.plain import Lang
+from csrules._docs.plain import Lang, in_langs, text_in
 from csrules._policy.model import Text
 
 if TYPE_CHECKING:
@@ -94,12 +94,7 @@ def _shown(value: Any) -> str:
 
 
 def _words(key: str, langs: Sequence[Lang]) -> str:
-    en, zh = _LABELS[key]
-    return " / ".join(dict.fromkeys(en if lang == "en" else zh for lang in langs))
-
-
-def _bi(text: Text, langs: Sequence[Lang]) -> str:
-    return " / ".join(dict.fromkeys(text.get(lang) for lang in langs))
+    return in_langs(*_LABELS[key], langs)
 
 
 def _clock(doc: SlaDoc, langs: Sequence[Lang]) -> str:
@@ -113,8 +108,7 @@ def _clock(doc: SlaDoc, langs: Sequence[Lang]) -> str:
         text += f"; {_words('paused', langs)} {doc.pauses}"
     if doc.calendar is not None:
         en, zh = _LABELS["business"]
-        text += "; " + " / ".join(dict.fromkeys(en.format(doc.calendar) if lang == "en" else zh.format(doc.calendar)
-                                               for lang in langs))
+        text += "; " + in_langs(en.format(doc.calendar), zh.format(doc.calendar), langs)
     return text
 
 
@@ -124,8 +118,8 @@ def sla_blocks(slas: Sequence[SlaDoc], langs: Sequence[Lang]) -> list[Block]:
         return []
     rows = tuple(
         (
-            f"{doc.id}\n{_bi(doc.title, langs)}",
-            _bi(doc.within, langs),
+            f"{doc.id}\n{text_in(doc.title, langs)}",
+            text_in(doc.within, langs),
             _clock(doc, langs),
             f"{doc.rule or '—'} ({doc.code})",
             "\n".join(doc.sets) or "—",

@@ -173,8 +173,7 @@ def _label(x: float, y: float, lines: Sequence[str], edge: str, *, anchor: str =
 
     ``data-edge`` names the edge it belongs to, so a reader (or a test) can tell the edge's
     own path from the others."""
-    w = max(text_width(line, SMALL) for line in lines) + 8
-    h = SMALL_LINE * len(lines) + 4
+    w, h = _label_size(lines)
     left = {"middle": x - w / 2, "start": x, "end": x - w}[anchor]
     out = [
         f'<g class="lbl" data-edge="{escape(edge)}">'
