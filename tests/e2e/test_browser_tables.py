@@ -19,11 +19,13 @@ from csrules._docs import langs_for, render_docs
 
 SPLIT_WORDS = """(() => {
   const split = [];  // the fact column is JSON, wrapped as code is
+  let checked = 0;
   for (const cell of document.querySelectorAll('td')) {
     if (cell.closest('table.examples') && cell.cellIndex === 1) continue;
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       for (const word of node.data.matchAll(/[!-~]+/g)) {
+        checked += 1;
         let top = null;
         for (let i = 0; i < word[0].length; i++) {  // a new line may start only after a hyphen
           const range = document.createRange();
@@ -36,12 +38,13 @@ SPLIT_WORDS = """(() => {
       }
     }
   }
-  return JSON.stringify(split);
+  return JSON.stringify({split, checked});
 })()"""
 
 
-def split_words(tools: DevTools, page: Path, width: int) -> list[str]:
-    """The words of table cells that the page at ``width`` pixels lays out on two lines or more."""
+def split_words(tools: DevTools, page: Path, width: int) -> tuple[list[str], int]:
+    """The words of table cells that the page at ``width`` pixels lays out on two lines or more,
+    and how many words were checked (so that a page without tables cannot pass)."""
     target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     tools.session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     try:
@@ -57,7 +60,8 @@ def split_words(tools: DevTools, page: Path, width: int) -> list[str]:
     finally:
         tools.send("Target.closeTarget", {"targetId": target})
         tools.session = None
-    return list(json.loads(found["result"]["value"]))
+    result = json.loads(found["result"]["value"])
+    return list(result["split"]), int(result["checked"])
 
 
 class TestTablesWrapBetweenWords:
@@ -66,4 +70,6 @@ class TestTablesWrapBetweenWords:
         html = render_docs(load_target("call_centre").subject(), langs_for("both"), date(2026, 1, 1)).html
         page = tmp_path / "call_centre.html"
         page.write_text(html, encoding="utf-8")
-        assert split_words(browser, page, 1200) == []
+        split, checked = split_words(browser, page, 1200)
+        assert checked > 0
+        assert split == []

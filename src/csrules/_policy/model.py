@@ -456,11 +456,6 @@ Effect = Annotated[Violate | Oblige | Approve | Escalate | Recommend, Field(disc
 """Any effect a rule can have, tagged by ``type``."""
 
 
-def effect_key(effect: Violate | Oblige | Approve | Escalate | Recommend) -> str:
-    """The short name worked examples use to expect an effect (``violation:ATT-7``)."""
-    return effect.key
-
-
 EFFECT_KEY = r"^(violation|approval|obligation|escalation):\S+$|^recommendation$"
 """What an expected effect key looks like (``violation:ATT-7``, ``recommendation`` ...)."""
 

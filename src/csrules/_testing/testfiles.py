@@ -45,7 +45,7 @@ from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult
 from csrules._policy.loader import line_for, load_policy, read_document
-from csrules._policy.model import EFFECT_KEY, Policy, Step, effect_key
+from csrules._policy.model import EFFECT_KEY, Policy, Step
 from csrules._policy.trace import Trace
 from csrules._sessions import SessionEngine
 from csrules._testing.examples import DEFAULT_SUBJECT, run_steps
@@ -513,7 +513,7 @@ def describe_mismatch(decision: Decision, problems: Sequence[str], keys: set[str
             (policy.id, rule.id)
             for policy in engine.policies
             for rule in policy.rules
-            if keys & {effect_key(effect) for effect in rule.then}
+            if keys & {effect.key for effect in rule.then}
         }
     shown = Trace(tuple(t for t in decision.trace if (t.policy_id, t.rule_id) in relevant))
     lines.append("the rules that decided:")
