@@ -617,5 +617,5 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
         source=source,
         # "first" is already applied by the generated code; selecting again keeps the same
         select=hit_selector(plan_rules, {p.id: p.hit_policy for p in policies}),
-        policy_refs=tuple(PolicyRef(p.id, p.version) for p in policies),
+        policy_refs=tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies),
     )

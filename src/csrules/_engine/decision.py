@@ -82,10 +82,15 @@ class ErrorMode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class PolicyRef:
-    """A policy's id and version, as recorded in a decision."""
+    """A policy's id, version and content hash, as recorded in a decision.
+
+    The hash (:attr:`Policy.content_hash`) changes with any edit or parameter override, so
+    two engines with differently tuned copies of one policy version are told apart.
+    """
 
     id: str
     version: str
+    content_hash: str = ""
 
 
 def _text_dict(text: Text | None) -> dict[str, str] | None:
@@ -512,7 +517,7 @@ class Decision(EffectViews):
         """A JSON-ready form (add ``trace=True`` for the full trace)."""
         out: dict[str, Any] = {
             "outcome": self.outcome.value,
-            "policies": [{"id": p.id, "version": p.version} for p in self.policies],
+            "policies": [{"id": p.id, "version": p.version, "content_hash": p.content_hash} for p in self.policies],
             "rules": [rule for _, rule in self.matches],
             "effects": [effect.to_dict() for effect in self.effects],
         }

@@ -8,10 +8,13 @@ naming the policy, the rule and the path; callers never need to import pydantic.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, time
+from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -631,6 +634,18 @@ class Policy(PolicyModel):
         from csrules._policy.kinds.window import WINDOW_KINDS
 
         return any(node.kind in WINDOW_KINDS for rule in self.rules for node in walk(rule.when))
+
+    @cached_property
+    def content_hash(self) -> str:
+        """A SHA-256 of the policy's whole content (rules, parameters, overrides, texts).
+
+        Two policies with the same id and version but other content (a tuned parameter, an
+        edited rule) have different hashes, so a decision record tells them apart.
+        """
+        written = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        return "sha256:" + hashlib.sha256(written.encode("utf-8")).hexdigest()
 
     @property
     def param_values(self) -> dict[str, Any]:
