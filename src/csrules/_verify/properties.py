@@ -15,7 +15,9 @@ policy file) reads::
       - {rules: [ATT-1.personal-notice, ATT-2.centre-director], why: "late notice: both sign"}
     gaps: {call_centre.leave: [approval]} # matters some rule must decide for every fact
 
-``expect`` holds ``includes`` (every key decided), ``excludes`` (none decided) and/or
+A property a reviewer knows to be broken (the source text is ambiguous, the pack's README
+explains it) says why in ``known``: its counterexample is still shown, marked known, and does
+not fail ``verify``. ``expect`` holds ``includes`` (every key decided), ``excludes`` (none decided) and/or
 ``at_most_one`` (never two together); a key is an effect key (``approval:centre_director``)
 or a kind of effect (``violation:*``: any violation).
 """
@@ -23,8 +25,6 @@ or a kind of effect (``violation:*``: any violation).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from pydantic import Field, model_validator
 
 from csrules._policy.errors import CheckedModel
@@ -33,7 +33,7 @@ from csrules._policy.loader import format_of, line_for, read_document, read_poli
 from csrules._policy.model import PolicyModel
 from csrules.exceptions import PolicyError
 
-__all__ = ["Expect", "Properties", "Property", "Accepted", "load_properties", "properties_beside"]
+__all__ = ["Accepted", "Expect", "Properties", "Property", "empty", "load_properties", "properties_beside"]
 
 EffectPattern = str
 
@@ -71,6 +71,7 @@ class Property(PolicyModel):
     source: str | None = None
     given: Condition | None = None
     expect: Expect
+    known: str | None = None
 
 
 class Accepted(PolicyModel):
@@ -125,8 +126,3 @@ def properties_beside(path: Path) -> Path | None:
 def empty(file: str = "") -> Properties:
     """No properties (a policy with no file beside it)."""
     return Properties(file=file)
-
-
-def expand(data: Any) -> Any:
-    """Properties data as given (hook for the command line)."""
-    return data

@@ -43,7 +43,7 @@ class Report:
     @property
     def ok(self) -> bool:
         """Every property proven (analysis findings are warnings)."""
-        return all(r.status == "proven" for r in self.properties)
+        return all(r.status == "proven" or r.extra.get("known") for r in self.properties)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -60,7 +60,11 @@ class Report:
         lines: list[str] = []
         for result in self.properties:
             mark = {"proven": "PROVEN", "counterexample": "BROKEN", "not proven": "NOT PROVEN"}[result.status]
+            known = result.extra.get("known") if result.status != "proven" else None
+            mark = f"{mark} (known)" if known else mark
             lines.append(f"{mark} {result.policy_id} / {result.code} ({result.seconds:.2f}s): {result.message}")
+            if known:
+                lines.append(f"  known: {known}")
             lines.extend(_witness(result))
         for result in self.findings:
             rule = f" rule {result.rule_id!r}" if result.rule_id else ""
@@ -109,6 +113,8 @@ def verify_policies(
             )
         result = prove(policy, prop, free_params=free_params)
         result.extra["property"] = True
+        if prop.known:
+            result.extra["known"] = prop.known
         report.timings[f"property {prop.id}"] = result.seconds
         report.results.append(result)
     if analyses:

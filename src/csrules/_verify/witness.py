@@ -155,8 +155,9 @@ def _write(data: dict[str, Any], path: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
-def _candidates(var: Var, value: int | float) -> list[Any]:
-    """Rounder values to try for ``var``, roundest first."""
+def _candidates(var: Var, value: int | float, anchors: list[int]) -> list[Any]:
+    """Rounder values to try for ``var``, roundest first (an instant: first the instants of
+    the worked example, so a shift starts when the leave does)."""
     if var.sort in ("int", "real"):
         out: list[Any] = [0, 1, 2, round(value)]
         if var.sort == "real":
@@ -165,7 +166,8 @@ def _candidates(var: Var, value: int | float) -> list[Any]:
     if var.sort in ("instant", "duration", "clock"):
         units = [DAY, 3_600 * SECOND, 600 * SECOND, 60 * SECOND, SECOND]
         offset = (fixed_offset(DEFAULT_TIME_ZONE) or 0) if var.sort == "instant" else 0
-        return [((int(value) + offset) // unit) * unit - offset for unit in units] + [
+        return (anchors if var.sort == "instant" else []) + [
+            ((int(value) + offset) // unit) * unit - offset for unit in units] + [
             ((int(value) + offset + unit - 1) // unit) * unit - offset for unit in units
         ]
     return []
@@ -207,10 +209,15 @@ class _Search:
         terms = [(v, v.value) for v in self.enc.vars.values() if v.value is not None and v.sort != "bool"]
         if self.enc._now is not None:
             terms.append((Var("now", None, "instant", z3.BoolVal(True), self.enc.now), self.enc.now))  # type: ignore[arg-type]
+        anchors = []
+        for path, var in self.enc.vars.items():
+            constant = _solver_value(var, _read(self.base, path), self.enc) if var.sort == "instant" else None
+            if constant is not None:
+                anchors.append(constant.as_long())
         for var, term in terms:
             current = model.eval(term, model_completion=True)
             number = _number(current)
-            for candidate in _candidates(var, number):
+            for candidate in _candidates(var, number, sorted(set(anchors))):
                 if candidate == number:
                     break
                 self.solver.push()
