@@ -22,10 +22,10 @@ from csrules._cli._common import (
 from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
 from csrules._policy.loader import format_of, read_document, read_policy_text
-from csrules._verify import INSTALL_HINT, solver_available
 from csrules._testing.coverage import collect_coverage
 from csrules._testing.examples import run_examples
 from csrules._testing.testfiles import run_test_files
+from csrules._verify import INSTALL_HINT, solver_available
 from csrules.exceptions import CsrulesError
 
 __all__ = ["register"]

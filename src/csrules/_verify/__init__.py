@@ -8,7 +8,7 @@ checking that z3 is installed; this package's ``__init__`` imports nothing heavy
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 __all__ = ["INSTALL_HINT", "solver_available"]
 
@@ -17,8 +17,9 @@ INSTALL_HINT = "pip install 'csrules[verify]'"
 
 
 def solver_available() -> bool:
-    """Whether z3 can be imported."""
+    """Whether z3 can be imported (a broken install counts as missing)."""
     try:
-        return importlib.util.find_spec("z3") is not None
-    except (ImportError, ValueError):
+        importlib.import_module("z3")
+    except ImportError:
         return False
+    return True

@@ -26,12 +26,13 @@ from csrules._policy.model import Policy
 from csrules._verify.encoding import Untranslatable
 from csrules._verify.properties import Properties, Property
 from csrules._verify.solve import PolicyFormulas, matches
-from csrules._verify.witness import Witness, find_witness
+from csrules._verify.witness import Witness, find_witness, paths_of
 from csrules.exceptions import PolicyError
 
 __all__ = ["DEFAULT_CONTRADICTIONS", "Result", "analyse", "prove"]
 
-Status = Literal["proven", "counterexample", "not proven"]
+Status = Literal["proven", "counterexample", "not proven", "found"]
+"""A property's verdict, or ``found`` for an analysis' finding."""
 
 DEFAULT_CONTRADICTIONS: tuple[tuple[str, str], ...] = (("approval:*", "approval:*"),)
 """Effects that contradict when two rules give them for one fact: approvals by two roles."""
@@ -69,16 +70,6 @@ class Result:
         }
 
 
-def _timed(results: Iterator[Result]) -> Iterator[Result]:
-    """Each result carries the time spent since the previous one."""
-    start = _time.perf_counter()
-    for result in results:
-        now = _time.perf_counter()
-        result.seconds = now - start
-        start = now
-        yield result
-
-
 # --------------------------------------------------------------------------- analyses
 
 
@@ -103,9 +94,9 @@ def _holds(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
             continue
         holds = f.holds[rule.id]
         if f.satisfiable(holds)[0] == "unsat":
-            yield Result("never-holds", f.policy.id, "counterexample", "its condition can never hold (for no fact)", rule.id)
+            yield Result("never-holds", f.policy.id, "found", "its condition can never hold (for no fact)", rule.id)
         elif f.satisfiable(z3.Not(holds))[0] == "unsat":
-            yield Result("always-holds", f.policy.id, "counterexample", "its condition holds for every fact", rule.id)
+            yield Result("always-holds", f.policy.id, "found", "its condition holds for every fact", rule.id)
 
 
 def _shadowed(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
@@ -119,7 +110,7 @@ def _shadowed(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
                 continue  # an untranslated rule above might not cover it
             above = "an earlier rule" if f.policy.hit_policy == "first" else "a rule of higher priority"
             yield Result(
-                "shadowed", f.policy.id, "counterexample",
+                "shadowed", f.policy.id, "found",
                 f"never fires under hit policy {f.policy.hit_policy}: {above} holds whenever it does",
                 rule.id,
             )
@@ -138,15 +129,19 @@ def _conflicts(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
             if answer != "sat":
                 continue
             ids = (first.id, second.id)
-            witness = find_witness(f.policy, f.enc, solver, _both_fired(ids, pair), ids)
+            witness, _ = find_witness(f.policy, f.enc, solver, _both(pair), rules=ids,
+                                      read=paths_of(first.when, second.when))
             yield Result(
-                "conflict", f.policy.id, "counterexample",
+                "conflict", f.policy.id, "found",
                 f"fires together with rule {second.id!r} for one fact: {pair[0]} and {pair[1]}",
                 first.id, witness, extra={"with": second.id},
             )
 
 
-def _contradiction(left: tuple[str, ...], right: tuple[str, ...], table: list[tuple[str, ...]]) -> tuple[str, str] | None:
+def _contradiction(
+    left: tuple[str, ...], right: tuple[str, ...], table: list[tuple[str, ...]]
+) -> tuple[str, str] | None:
+    """The first pair of effects, one of each rule, that the table says contradict."""
     for a in left:
         for b in right:
             if a == b:
@@ -157,11 +152,14 @@ def _contradiction(left: tuple[str, ...], right: tuple[str, ...], table: list[tu
     return None
 
 
-def _both_fired(rules: tuple[str, str], pair: tuple[str, str]) -> Callable[[Decision], bool]:
-    def broken(decision: Decision) -> bool:
-        return set(pair) <= set(decision.effect_keys)
+def _both(pair: tuple[str, str]) -> Callable[[Decision], bool]:
+    """Both effects of ``pair`` in the decision."""
+    return lambda decision: set(pair) <= set(decision.effect_keys)
 
-    return broken
+
+def _none_of(pattern: str) -> Callable[[Decision], bool]:
+    """No effect matching ``pattern`` in the decision."""
+    return lambda decision: not any(matches(pattern, k) for k in decision.effect_keys)
 
 
 def _gaps(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
@@ -176,8 +174,10 @@ def _gaps(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
         answer, solver = f.satisfiable(z3.Not(f.decided(pattern)))
         if answer != "sat":
             continue
-        witness = find_witness(f.policy, f.enc, solver, lambda d, p=pattern: not any(matches(p, k) for k in d.effect_keys))
-        yield Result("gap", f.policy.id, "counterexample", f"no rule decides {matter} for some {f.policy.fact_type} facts", None, witness)
+        read = paths_of(*(r.when for r in f.policy.rules if r.id in f.rules_for([pattern])))
+        witness, _ = find_witness(f.policy, f.enc, solver, _none_of(pattern), read=read)
+        message = f"no rule decides {matter} for some {f.policy.fact_type} facts"
+        yield Result("gap", f.policy.id, "found", message, None, witness)
 
 
 # --------------------------------------------------------------------------- properties
@@ -212,11 +212,13 @@ def _prove(policy: Policy, prop: Property, free_params: bool) -> Result:
         return Result(prop.id, policy.id, "proven", prop.title or prop.id)
     if answer == "unknown":
         return Result(prop.id, policy.id, "not proven", "not proven (the solver gave no answer in time)")
-    witness = find_witness(policy, f.enc, solver, lambda d: not _claim_holds(prop, d.effect_keys),
-                           tuple(f.rules_for(patterns)))
+    involved = [r for r in policy.rules if r.id in f.rules_for(patterns)]
+    witness, why = find_witness(
+        policy, f.enc, solver, lambda d: not _claim_holds(prop, d.effect_keys),
+        rules=tuple(r.id for r in involved), read=paths_of(prop.given, *(r.when for r in involved)),
+    )
     if witness is None:
-        return Result(prop.id, policy.id, "not proven",
-                      "not proven (the solver's counterexamples do not reproduce through the engine)")
+        return Result(prop.id, policy.id, "not proven", f"not proven: a counterexample may exist, but {why}")
     return Result(prop.id, policy.id, "counterexample", prop.title or prop.id, witness=witness)
 
 

@@ -75,7 +75,7 @@ def _strip(annotation: Any) -> Any:
         origin = get_origin(annotation)
         if origin is typing.Annotated:
             annotation = get_args(annotation)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+        elif origin in (typing.Union, __import__("types").UnionType):
             args = [a for a in get_args(annotation) if a is not type(None)]
             if len(args) != 1:
                 return annotation
@@ -145,8 +145,8 @@ class Encoding:
     texts: dict[str, int] = field(default_factory=dict)
     atoms: dict[tuple[Any, ...], tuple[Any, ConditionBase]] = field(default_factory=dict)
     counts: dict[int, Any] = field(default_factory=dict)
-    _presence: dict[str, Any] = field(default_factory=dict)
-    _now: Any = None
+    presence: dict[str, Any] = field(default_factory=dict)
+    now_var: Any = None
 
     # ----------------------------------------------------------------- leaves
 
@@ -157,11 +157,11 @@ class Encoding:
 
     @property
     def now(self) -> Any:
-        """``now`` as an instant variable."""
-        if self._now is None:
-            self._now = z3.Int("now")
-            self.domain.append(z3.And(self._now >= LOW, self._now < HIGH))
-        return self._now
+        """``now`` as an instant variable (made on first use; ``now_var`` is None until then)."""
+        if self.now_var is None:
+            self.now_var = z3.Int("now")
+            self.domain.append(z3.And(self.now_var >= LOW, self.now_var < HIGH))
+        return self.now_var
 
     def field(self, path: str) -> Var:
         """The variable of ``path`` (made, with its domain constraints, on first use)."""
@@ -181,9 +181,9 @@ class Encoding:
         for depth, optional in enumerate(info.optional_steps, 1):
             if optional:
                 prefix = ".".join(parts[:depth])
-                flag = self._presence.get(prefix)
+                flag = self.presence.get(prefix)
                 if flag is None:
-                    flag = self._presence[prefix] = z3.Bool(f"{prefix}?")
+                    flag = self.presence[prefix] = z3.Bool(f"{prefix}?")
                 flags.append(flag)
         return z3.And(*flags) if flags else z3.BoolVal(True)
 

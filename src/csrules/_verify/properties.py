@@ -25,6 +25,7 @@ or a kind of effect (``violation:*``: any violation).
 from __future__ import annotations
 
 from pathlib import Path
+
 from pydantic import Field, model_validator
 
 from csrules._policy.errors import CheckedModel
