@@ -137,7 +137,9 @@ def _constant(var: Var, raw: Any, enc: Encoding) -> Any:
             return enc.text(raw)
         if var.sort == "duration":
             span = raw if isinstance(raw, timedelta) else parse_duration(raw)
-            return z3.IntVal(micros(span.delta if isinstance(span, WallDuration) else span))
+            if isinstance(span, WallDuration):
+                span = span.delta
+            return z3.IntVal(micros(span)) if isinstance(span, timedelta) else None
         if var.sort == "clock":
             return z3.IntVal(clock_micros(raw if isinstance(raw, time) else time.fromisoformat(raw)))
         if var.sort == "bool" and isinstance(raw, bool):
@@ -192,6 +194,32 @@ def _candidates(sort: str, value: int | float, anchors: list[int]) -> list[Any]:
     return (anchors if sort == "instant" else []) + down + up
 
 
+_FILL_START = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
+
+
+def fill_required(model: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with a plain value for each required field it lacks (no worked example to
+    start from): text ``x`` or the first choice, 0, no, and instants an hour apart in field
+    order, so a start comes before its end."""
+    hour = 0
+    for name, definition in model.model_fields.items():
+        if not definition.is_required() or name in data:
+            continue
+        info = field_info(model, name)
+        if info.model is not None and not info.is_collection:
+            data[name] = fill_required(info.model, {})
+        elif info.is_collection:
+            data[name] = []
+        elif info.choices is not None:
+            data[name] = sorted(info.choices, key=str)[0]
+        elif info.kind == "datetime":
+            data[name] = (_FILL_START + timedelta(hours=hour)).isoformat()
+            hour += 1
+        else:
+            data[name] = {"text": "x", "bool": False, "number": 1, "time": "09:00", "duration": "1h"}.get(info.kind)
+    return data
+
+
 class Search:
     """One counterexample search over a solver already holding the failing claim."""
 
@@ -200,6 +228,11 @@ class Search:
         self.base, self.base_now = _base(policy)
         self.derived = derived_sources(enc.model)
         self.kept: dict[int, Any] = {}  # term id -> the preference that keeps it (when it held)
+        # preferences read the example as the fact model completes it (days counted, shift start)
+        try:
+            self.example: Any = validate_fact(enc.model, fill_required(enc.model, copy.deepcopy(self.base)))
+        except CsrulesError:
+            self.example = self.base
 
     def _is_derived(self, path: str) -> bool:
         return path.split(".")[0] in self.derived
@@ -208,7 +241,7 @@ class Search:
         """Solve keeping as many read fields as possible at the worked example's values."""
         prefs = []
         for path, var in self.enc.vars.items():
-            constant = _constant(var, _read(self.base, path), self.enc)
+            constant = _constant(var, _read(self.example, path), self.enc)
             if constant is None or self._is_derived(path):
                 continue
             flag = z3.Bool(f"prefer:{path}")
@@ -233,8 +266,9 @@ class Search:
                 held = {p.get_id() for p in prefs}
                 self.kept = {key: flag for key, flag in self.kept.items() if flag.get_id() in held}
                 return answer
-            core = {str(c) for c in self.solver.unsat_core()}
-            prefs = [p for p in prefs if str(p) not in core] if core else []
+            core = [str(c) for c in self.solver.unsat_core()]
+            # give up one preference of the core at a time: the others may still hold
+            prefs = [p for p in prefs if str(p) != core[-1]] if core else []
 
     def _terms(self) -> list[tuple[str, Any]]:
         """Every value to shrink, with its sort: fields, ``now``, free parameters."""
@@ -253,7 +287,7 @@ class Search:
         anchors = sorted({
             constant.as_long()
             for path, var in self.enc.vars.items()
-            if var.sort == "instant" and (constant := _constant(var, _read(self.base, path), self.enc)) is not None
+            if var.sort == "instant" and (constant := _constant(var, _read(self.example, path), self.enc)) is not None
         })
         model = self.solver.model()
         for sort, term in self._terms():
@@ -277,7 +311,7 @@ class Search:
         """The solver's model as a fact dict, ``now`` and parameter overrides."""
         model = self.solver.model()
         texts = {code: text for text, code in self.enc.texts.items()}
-        fact = copy.deepcopy(self.base)
+        fact = fill_required(self.enc.model, copy.deepcopy(self.base))
         for name in self.derived:
             fact.pop(name, None)
         for path, var in sorted(self.enc.vars.items()):
