@@ -326,3 +326,21 @@ class TestWithoutSolver:
         assert code == 0
         assert "z3 is not installed" in out and "interval" in out
         assert "[never-holds] rule 'never'" in out and "[conflict]" not in out
+
+
+class TestSessions:
+    def test_a_window_count_is_a_bounded_integer_shared_with_the_property(self):
+        """The swap session's count rule: at most two swaps are proven clean, and with every
+        allowed limit (--all-params) the counterexample names the count the solver chose."""
+        pack = load_pack("call_centre")
+        session = next(p for p in pack.session_policies if p.id == "call_centre.swap_session")
+        count = {"kind": "count", "match": {"kind": "is_set", "path": "requested_at"},
+                 "at": "requester_shift.start", "window": {"calendar": "month", "tz": "Asia/Shanghai"},
+                 "op": "<=", "value": 2}
+        claim = Property.model_validate({"id": "two", "policy": session.id, "given": count,
+                                         "expect": {"excludes": ["violation:ATT-9"]}})
+        assert prove(session, claim).status == "proven"
+        broken = prove(session, claim, free_params=True)
+        assert broken.status == "counterexample" and broken.witness is not None
+        assert not broken.witness.reproduced and "window counts" in broken.witness.note
+        assert broken.witness.overrides["max_swaps_per_month"] < 2

@@ -144,7 +144,7 @@ class Encoding:
     param_vars: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, int] = field(default_factory=dict)
     atoms: dict[tuple[Any, ...], tuple[Any, ConditionBase]] = field(default_factory=dict)
-    counts: dict[int, Any] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
     presence: dict[str, Any] = field(default_factory=dict)
     now_var: Any = None
 

@@ -10,6 +10,7 @@ reported as untranslated.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -158,28 +159,40 @@ def _contains(cond: Any, enc: Encoding) -> Any:
     return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold), cond))
 
 
+def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
+    """How many events of the subject in the window match (the current one included when it
+    matches): one bounded integer per window and match, shared by every count and nth over
+    them, so a property's ``count`` speaks of the same number as a rule's."""
+    key = json.dumps(
+        cond.model_dump(mode="json", exclude={"kind", "op", "value", "param", "n", "or_later"}),
+        sort_keys=True, ensure_ascii=False,
+    )
+    count = enc.counts.get(key)
+    if count is None:
+        count = enc.counts[key] = z3.Int(f"count{len(enc.counts)}")
+        enc.domain.append(z3.And(count >= 0, count <= MAX_COUNT))
+    enc.domain.append(z3.Implies(matches, count >= 1))
+    return count
+
+
 def _count(cond: Any, enc: Encoding) -> Any:
-    # the events counted in the window: the current one (when it matches) and earlier ones
-    matches = enc.condition(cond.match)
-    count = z3.Int(f"count{len(enc.counts)}")
-    enc.counts[id(cond)] = count
-    enc.domain.append(z3.And(count >= z3.If(matches, 1, 0), count <= MAX_COUNT))
+    count = _window_count(cond, enc, enc.condition(cond.match))
     limit = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.value)
     return compare(cond.op, count, limit)
 
 
 def _nth(cond: Any, enc: Encoding) -> Any:
     matches = enc.condition(cond.match)
-    rank = z3.Int(f"count{len(enc.counts)}")
-    enc.counts[id(cond)] = rank
-    enc.domain.append(z3.And(rank >= 1, rank <= MAX_COUNT))
+    rank = _window_count(cond, enc, matches)
     n = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.n)
     return z3.And(matches, rank >= n if cond.or_later else rank == n)
 
 
 def _in_a_row(cond: Any, enc: Encoding) -> Any:
-    before = z3.Bool(f"earlier{len(enc.counts)}")
-    enc.counts[id(cond)] = before
+    key = "in_a_row:" + json.dumps(cond.match.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    before = enc.counts.get(key)
+    if before is None:
+        before = enc.counts[key] = z3.Bool(f"earlier{len(enc.counts)}")
     return z3.And(enc.condition(cond.match), before)
 
 
@@ -190,7 +203,7 @@ def _still_open(cond: Any, enc: Encoding) -> Any:
     _typed(since, enc)
     limit = _span_limit(cond, enc) if cond.param is not None else z3.IntVal(micros(cond.after.delta))
     still = z3.Bool(f"open{len(enc.counts)}")
-    enc.counts[id(cond)] = still
+    enc.counts[f"open:{len(enc.counts)}"] = still
     return z3.And(since.present, still, enc.now - since.value > limit)
 
 

@@ -441,7 +441,9 @@ def find_witness(
         model = solver.model()
         solver.pop()
         if policy.needs_session:
-            note = "a session rule: the window counts are the solver's; not re-run through the engine"
+            counts = ", ".join(str(model.eval(term, model_completion=True)) for term in enc.counts.values())
+            note = (f"a session rule: the events before this one are the solver's (window counts: {counts}); "
+                    "not re-run through the engine")
             return Witness(fact, now, overrides, reproduced=False, note=note, read=read), ""
         judged = None
         try:
