@@ -100,7 +100,8 @@ class TestTranslation:
         result = prove(pol, prop({"kind": "compare", "path": "kind", "op": "==", "value": "sick"},
                                  includes=["violation:V"]))
         assert result.status == "counterexample"
-        assert result.witness is not None and result.witness.fact["submitted_to"] in (None, "shift_lead")
+        assert result.witness is not None
+        assert result.witness.fact["submitted_to"] in (None, "shift_lead")
         assert "violation:V" not in reproduce(pol, result.witness)
 
     def test_a_time_of_day_is_read_in_the_zone(self):
@@ -110,9 +111,11 @@ class TestTranslation:
         pol = policy(rule("morning", when, approve("head")))
         noon = {"kind": "time_of_day", "path": "requested_at", "op": "<", "time": "12:00"}
         result = prove(pol, prop(noon, includes=["approval:head"]))
-        assert result.status == "counterexample" and result.witness is not None
+        assert result.status == "counterexample"
+        assert result.witness is not None
         asked = datetime.fromisoformat(result.witness.fact["requested_at"])
-        assert "11:00" <= asked.strftime("%H:%M") < "12:00" and asked.utcoffset().total_seconds() == 8 * 3600
+        assert "11:00" <= asked.strftime("%H:%M") < "12:00"
+        assert asked.utcoffset().total_seconds() == 8 * 3600
         assert "approval:head" not in reproduce(pol, result.witness)
 
     def test_elapsed_time_compares_instants(self):
@@ -147,7 +150,32 @@ class _MoodHandler:
         return False
 
 
+class _Long(ConditionBase):
+    kind: Literal["test_long"] = "test_long"
+
+
+class _LongHandler(_MoodHandler):
+    def source(self, cond: Any, ctx: Any) -> str:
+        return f"({ctx.access('days')[1]} > 1)"
+
+    def evaluate(self, cond: Any, env: Any) -> TraceNode:
+        return TraceNode("test_long", "long", env.get("days") > 1)
+
+    def translate(self, cond: Any, encoding: Any) -> Any:
+        import z3
+
+        days = encoding.field("days")
+        return z3.And(days.present, days.value > 1)
+
+
 class TestUntranslated:
+    def test_a_host_kind_with_a_translate_method_is_proven(self):
+        """A host kind whose handler offers ``translate`` takes part in proofs."""
+        register_kind(_Long, _LongHandler())
+        pol = policy(rule("long", {"kind": "test_long"}, approve("head")))
+        assert prove(pol, prop(days(">", 2), includes=["approval:head"])).status == "proven"
+        assert prove(pol, prop(days(">", 0), includes=["approval:head"])).status == "counterexample"
+
     def test_a_host_kind_without_translation_is_never_proven(self):
         """A kind registered later, with no translation, makes a property over its rule
         "not proven (kind X at rule R)" even where the solver could prove the rest."""
@@ -166,7 +194,8 @@ class TestPlantedDefects:
                      rule("director", days(">=", 1), approve("centre_director")))
         [conflict] = findings(pol, "conflict")
         assert {conflict.rule_id, conflict.extra["with"]} == {"head", "director"}
-        assert conflict.witness is not None and conflict.witness.fact["days"] == 1
+        assert conflict.witness is not None
+        assert conflict.witness.fact["days"] == 1
         assert {"approval:department_head", "approval:centre_director"} <= set(reproduce(pol, conflict.witness))
 
     def test_the_fixed_boundary_has_no_conflict(self):
@@ -192,7 +221,8 @@ class TestPlantedDefects:
         claim = prop(days(">", 1), includes=["approval:centre_director"])
         assert prove(pol, claim).status == "proven"
         result = prove(pol, claim, free_params=True)
-        assert result.status == "counterexample" and result.witness is not None
+        assert result.status == "counterexample"
+        assert result.witness is not None
         assert list(result.witness.overrides) == ["head_max_days"]
         assert "approval:centre_director" not in reproduce(pol, result.witness)
 
@@ -203,7 +233,8 @@ class TestPlantedDefects:
                      rule("director", {"kind": "compare", "path": "kind", "op": "==", "value": "business_trip"},
                           approve("centre_director")))
         [gap] = findings(pol, "gap")
-        assert gap.witness is not None and gap.witness.fact["kind"] not in ("personal", "business_trip")
+        assert gap.witness is not None
+        assert gap.witness.fact["kind"] not in ("personal", "business_trip")
         assert not any(k.startswith("approval:") for k in reproduce(pol, gap.witness))
 
 
@@ -215,7 +246,8 @@ class TestCounterexamples:
         result = prove(pol, prop(None, includes=["approval:department_head"]))
         assert result.witness is not None
         [case] = yaml.safe_load(yaml.safe_dump([result.witness.case()], allow_unicode=True))
-        assert case["fact"]["agent_id"] == "A01" and case["fact"]["days"] == 2
+        assert case["fact"]["agent_id"] == "A01"
+        assert case["fact"]["days"] == 2
         assert list(reproduce(pol, result.witness)) == case["expect"]
         assert "head" in result.witness.trace
 
@@ -278,7 +310,8 @@ class TestCommandLine:
         assert code == 0, out
         assert "PROVEN call_centre.leave / director-over-one-day" in out
         assert "BROKEN (known) call_centre.leave / head-or-director" in out
-        assert "analysis times: " in out and "conflict " in out
+        assert "analysis times: " in out
+        assert "conflict " in out
 
     def test_verify_all_params_breaks_a_property(self, capsys):
         """With --all-params the director property breaks by an override of head_max_days."""
@@ -291,7 +324,8 @@ class TestCommandLine:
     def test_a_missing_properties_file_is_bad_usage(self, capsys):
         """--properties naming no file exits 2."""
         code, _, err = run(capsys, "verify", "call_centre", "--properties", "/nonexistent/p.yaml")
-        assert code == 2 and "p.yaml" in err
+        assert code == 2
+        assert "p.yaml" in err
 
     def test_check_reports_the_solver_findings_with_lines(self, capsys, tmp_path):
         """``check`` on a policy file with an overlapping boundary reports [conflict] at its line."""
@@ -301,7 +335,9 @@ class TestCommandLine:
         path.write_text(yaml.safe_dump(pol.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
         code, out, _ = run(capsys, "check", str(path))
         assert code == 0
-        assert f"{path}:" in out and "warning [conflict] rule 'head'" in out and '"days": 1' in out
+        assert f"{path}:" in out
+        assert "warning [conflict] rule 'head'" in out
+        assert '"days": 1' in out
 
 
 class TestWithoutSolver:
@@ -313,7 +349,8 @@ class TestWithoutSolver:
     def test_verify_says_how_to_install(self, capsys, no_z3):
         """verify exits 2 naming the extra."""
         code, _, err = run(capsys, "verify", "call_centre")
-        assert code == 2 and "pip install 'csrules[verify]'" in err
+        assert code == 2
+        assert "pip install 'csrules[verify]'" in err
 
     def test_check_falls_back_to_intervals_and_says_so(self, capsys, no_z3, tmp_path):
         """check still finds interval contradictions, says the solver is missing, and finds no conflict."""
@@ -324,8 +361,10 @@ class TestWithoutSolver:
         path.write_text(yaml.safe_dump(pol.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
         code, out, _ = run(capsys, "check", str(path))
         assert code == 0
-        assert "z3 is not installed" in out and "interval" in out
-        assert "[never-holds] rule 'never'" in out and "[conflict]" not in out
+        assert "z3 is not installed" in out
+        assert "interval" in out
+        assert "[never-holds] rule 'never'" in out
+        assert "[conflict]" not in out
 
 
 class TestSessions:
@@ -341,6 +380,8 @@ class TestSessions:
                                          "expect": {"excludes": ["violation:ATT-9"]}})
         assert prove(session, claim).status == "proven"
         broken = prove(session, claim, free_params=True)
-        assert broken.status == "counterexample" and broken.witness is not None
-        assert not broken.witness.reproduced and "window counts" in broken.witness.note
+        assert broken.status == "counterexample"
+        assert broken.witness is not None
+        assert not broken.witness.reproduced
+        assert "window counts" in broken.witness.note
         assert broken.witness.overrides["max_swaps_per_month"] < 2
