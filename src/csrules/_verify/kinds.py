@@ -91,7 +91,10 @@ def _presence(want: bool) -> Any:
 
 def _span_limit(cond: Any, enc: Encoding) -> Any:
     if cond.param is not None:
-        return enc.param(cond.param)
+        try:
+            return enc.param(cond.param)
+        except Untranslatable as exc:
+            raise Untranslatable(cond.kind, exc.why) from None
     if not isinstance(cond.duration, WallDuration):
         raise Untranslatable(cond.kind, f"{cond.duration} is business time")
     return z3.IntVal(micros(cond.duration.delta))

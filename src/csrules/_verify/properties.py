@@ -91,6 +91,12 @@ class Properties(CheckedModel):
     accepted: list[Accepted] = Field(default_factory=list)
     gaps: dict[str, list[str]] = Field(default_factory=dict)
     file: str = ""
+    lines: dict[str, int] = Field(default_factory=dict)
+
+    def where(self, prop: Property) -> str:
+        """``file:line`` of a property (for messages)."""
+        line = self.lines.get(prop.id)
+        return f"{self.file}:{line}" if line is not None else (self.file or "properties")
 
     @model_validator(mode="after")
     def _pairs(self) -> Properties:
@@ -111,11 +117,17 @@ def load_properties(path: str | Path) -> Properties:
     data, lines = read_document(text, fmt=format_of(file), name=str(file))
     if not isinstance(data, dict):
         raise PolicyError(f"{file}: a properties file holds a mapping")
+    items = data.get("properties")
+    where = {
+        str(item.get("id")): line
+        for index, item in enumerate(items if isinstance(items, list) else [])
+        if isinstance(item, dict) and (line := line_for(lines, data, ("properties", index))) is not None
+    }
     try:
-        return Properties.model_validate({**data, "file": str(file)})
+        return Properties.model_validate({**data, "file": str(file), "lines": where})
     except PolicyError as exc:
         line = line_for(lines, data, exc.loc)
-        raise PolicyError(f"{file}:{line}: {exc.message}", loc=exc.loc) from None
+        raise PolicyError(f"{file}:{line}: {exc.message}") from None
 
 
 def properties_beside(path: Path) -> Path | None:

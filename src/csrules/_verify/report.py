@@ -108,10 +108,13 @@ def verify_policies(
         policy = by_id.get(prop.policy) or known.get(prop.policy)
         if policy is None:
             raise PolicyError(
-                f"{props.file or 'properties'}: property {prop.id!r} names policy {prop.policy!r}, "
+                f"{props.where(prop)}: property {prop.id!r} names policy {prop.policy!r}, "
                 f"which is not here (policies: {', '.join(sorted(by_id))})"
             )
-        result = prove(policy, prop, free_params=free_params)
+        try:
+            result = prove(policy, prop, free_params=free_params)
+        except PolicyError as exc:
+            raise PolicyError(f"{props.where(prop)}: {exc.message}") from None
         result.extra["property"] = True
         if prop.known:
             result.extra["known"] = prop.known
