@@ -18,6 +18,7 @@ from csrules._policy.kinds.base import ConditionBase, register_kind
 from csrules._policy.lint import never_holds
 from csrules._policy.model import Policy
 from csrules._policy.trace import TraceNode
+from csrules._testing.testfiles import run_test_files
 from csrules._verify.analyses import analyse, prove
 from csrules._verify.properties import Properties, Property, load_properties
 from csrules._verify.report import verify_policies
@@ -73,7 +74,7 @@ def findings(pol: Policy, code: str) -> list[Any]:
 def reproduce(pol: Policy, witness: Any) -> tuple[str, ...]:
     """The counterexample judged again by a fresh engine, from its JSON form."""
     case = json.loads(json.dumps(witness.case()))
-    judged = pol.with_params(**case.get("overrides", {}))
+    judged = pol.with_params(**witness.overrides)
     fact = validate_fact(get_fact_type(pol.fact_type), case["fact"])
     now = datetime.fromisoformat(case["now"]) if "now" in case else datetime.fromisoformat(NOW)
     return Engine([judged]).evaluate(fact, now=now).effect_keys
@@ -211,6 +212,12 @@ class TestPlantedDefects:
         assert [f.rule_id for f in findings(policy(catch_all, long, hit="first"), "shadowed")] == ["long"]
         assert findings(policy(catch_all, long), "shadowed") == []
 
+    def test_a_lower_priority_rule_under_a_higher_one_is_shadowed(self):
+        """Under ``priority`` a rule never fires when a rule of higher priority always holds with it."""
+        high = {**rule("any-leave", days(">=", 0), approve("department_head")), "priority": 2}
+        low = {**rule("long", days(">", 3), approve("centre_director")), "priority": 1}
+        assert [f.rule_id for f in findings(policy(high, low, hit="priority"), "shadowed")] == ["first", "long"]
+
     def test_a_property_broken_by_one_parameter_override(self):
         """Proven with the parameter in force, broken with --all-params by one override that
         the counterexample names and the engine reproduces."""
@@ -250,6 +257,17 @@ class TestCounterexamples:
         assert case["fact"]["days"] == 2
         assert list(reproduce(pol, result.witness)) == case["expect"]
         assert "head" in result.witness.trace
+
+    def test_the_case_runs_as_a_test_file(self, tmp_path):
+        """Pasted into a ``*.test.yaml`` file, the case passes ``csrules test``'s runner."""
+        pol = policy(rule("head", days("<=", 1), approve("department_head")))
+        result = prove(pol, prop(None, includes=["approval:department_head"]))
+        assert result.witness is not None
+        path = tmp_path / "planted.test.yaml"
+        path.write_text(yaml.safe_dump({"cases": [result.witness.case("found", "leave_request")]},
+                                       allow_unicode=True), encoding="utf-8")
+        [outcome] = run_test_files([path], (pol,))
+        assert outcome.passed, outcome.message
 
     def test_a_fact_with_no_worked_example_is_filled_in(self):
         """Required fields no rule reads get plain values, so the fact validates."""

@@ -83,11 +83,17 @@ def _witness(result: Result) -> list[str]:
     witness = result.witness
     if witness is None:
         return []
-    case = witness.case()
-    out = ["  counterexample (JSON):", "    " + json.dumps(case, ensure_ascii=False, default=str)]
-    out.append("  as a test case (YAML):")
-    dumped = yaml.safe_dump([{"name": f"{result.code} counterexample", **case}], allow_unicode=True, sort_keys=False)
+    case = witness.case(f"{result.code} counterexample", result.extra.get("fact_type"))
+    shown = {k: v for k, v in case.items() if k != "name"}
+    if witness.overrides:
+        shown["overrides"] = witness.overrides
+    out = ["  counterexample (JSON):", "    " + json.dumps(shown, ensure_ascii=False, default=str)]
+    out.append("  as a test case (YAML, for the cases: of a *.test.yaml file):")
+    dumped = yaml.safe_dump([case], allow_unicode=True, sort_keys=False)
     out.extend("    " + line for line in dumped.splitlines())
+    if witness.overrides:
+        overrides = json.dumps(witness.overrides, ensure_ascii=False)
+        out.append(f"  with the parameter overrides {overrides} (policy.with_params, or load_pack overrides=)")
     if witness.note:
         out.append(f"  note: {witness.note}")
     if witness.trace:
@@ -116,6 +122,7 @@ def verify_policies(
         except PolicyError as exc:
             raise PolicyError(f"{props.where(prop)}: {exc.message}") from None
         result.extra["property"] = True
+        result.extra["fact_type"] = policy.fact_type
         if prop.known:
             result.extra["known"] = prop.known
         report.timings[f"property {prop.id}"] = result.seconds

@@ -70,20 +70,25 @@ class Witness:
         """Only the fields the rules in question read (the rest come from a worked example)."""
         return {path: _read(self.fact, path) for path in self.read}
 
-    def case(self) -> dict[str, Any]:
-        """The fact as a ``*.test.yaml`` case (``expect``: the effects the engine gave)."""
-        case: dict[str, Any] = {"fact": self.fact}
+    def case(self, name: str = "counterexample", fact_type: str | None = None) -> dict[str, Any]:
+        """The fact as a ``*.test.yaml`` case: ``expect`` holds the effects the engine gave
+        (the parameter overrides, if any, are not part of a case: see :attr:`overrides`)."""
+        case: dict[str, Any] = {"name": name}
+        if fact_type is not None:
+            case["fact_type"] = fact_type
+        case["fact"] = self.fact
         if self.now is not None:
             case["now"] = self.now.isoformat()
-        if self.overrides:
-            case["overrides"] = self.overrides
         if self.reproduced:
             case["expect"] = list(self.effects)
         return case
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {**self.case(), "reproduced": self.reproduced, "note": self.note, "trace": self.trace}
+        return {
+            **self.case(), "overrides": self.overrides, "reproduced": self.reproduced,
+            "note": self.note, "trace": self.trace,
+        }
 
 
 def _zone() -> timezone:
