@@ -68,7 +68,7 @@ def policy(*rules: dict[str, Any], hit: str = "collect", params: dict[str, Any] 
 
 def findings(pol: Policy, code: str) -> list[Any]:
     """The analysis results of ``pol`` with ``code``."""
-    return [r for r in analyse(pol, Properties()) if r.code == code]
+    return [r for r in analyse(pol, Properties()).results if r.code == code]
 
 
 def reproduce(pol: Policy, witness: Any) -> tuple[str, ...]:

@@ -100,9 +100,7 @@ def solver_findings(policy: Any, file: str, lines: dict[Any, int] | None, props:
     lines = lines or {}
     out = []
     index = {rule.id: i for i, rule in enumerate(policy.rules)}
-    for result in analyse(policy, props or empty()):
-        if result.code == "timing":
-            continue
+    for result in analyse(policy, props or empty()).results:
         at = lines.get(("rules", index[result.rule_id], "when")) if result.rule_id in index else None
         message = result.message
         if result.witness is not None:

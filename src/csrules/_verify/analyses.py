@@ -29,7 +29,7 @@ from csrules._verify.solve import PolicyFormulas, matches
 from csrules._verify.witness import Witness, find_witness, paths_of
 from csrules.exceptions import PolicyError
 
-__all__ = ["DEFAULT_CONTRADICTIONS", "Result", "analyse", "prove"]
+__all__ = ["DEFAULT_CONTRADICTIONS", "Analysis", "Result", "analyse", "prove"]
 
 Status = Literal["proven", "counterexample", "not proven", "found"]
 """A property's verdict, or ``found`` for an analysis' finding."""
@@ -51,11 +51,6 @@ class Result:
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def is_finding(self) -> bool:
-        """An analysis that found something (a property is a finding when not proven)."""
-        return self.status != "proven"
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
@@ -73,22 +68,30 @@ class Result:
 # --------------------------------------------------------------------------- analyses
 
 
-def analyse(policy: Policy, props: Properties, *, free_params: bool = False) -> list[Result]:
+@dataclass
+class Analysis:
+    """The findings of every built-in analysis of one policy, and the seconds each took."""
+
+    results: list[Result] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def analyse(policy: Policy, props: Properties, *, free_params: bool = False) -> Analysis:
     """Every built-in analysis of ``policy`` (findings only), each timed."""
-    timings: dict[str, float] = {}
     formulas = PolicyFormulas(policy, free_params)
-    out: list[Result] = []
-    for name, run in (("never-holds", _holds), ("shadowed", _shadowed), ("conflict", _conflicts), ("gap", _gaps)):
+    analysis = Analysis()
+    for name, run in _ANALYSES:
         start = _time.perf_counter()
-        out.extend(run(formulas, props))
-        timings[name] = _time.perf_counter() - start
-    for result in out:
-        result.seconds = timings.get(result.code if result.code != "always-holds" else "never-holds", 0.0)
-    out.append(Result("timing", policy.id, "proven", "", extra={"timings": timings}))
-    return out
+        found = list(run(formulas, props))
+        seconds = analysis.timings[name] = _time.perf_counter() - start
+        for result in found:
+            result.seconds = seconds
+        analysis.results.extend(found)
+    return analysis
 
 
 def _holds(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
+    """``never-holds`` and ``always-holds``: a condition unsatisfiable, or its negation."""
     for rule in f.policy.rules:
         if rule.id in f.unknown:
             continue
@@ -100,6 +103,7 @@ def _holds(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
 
 
 def _shadowed(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
+    """``shadowed``: a rule whose condition can hold but which never fires."""
     if f.policy.hit_policy == "collect":
         return
     for rule in f.policy.rules:
@@ -117,6 +121,7 @@ def _shadowed(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
 
 
 def _conflicts(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
+    """``conflict``: two rules firing for one fact with contradicting effects."""
     table = [*DEFAULT_CONTRADICTIONS, *(tuple(pair) for pair in props.contradictions)]
     rules = f.policy.rules
     for i, first in enumerate(rules):
@@ -165,6 +170,7 @@ def _none_of(pattern: str) -> Callable[[Decision], bool]:
 
 
 def _gaps(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
+    """``gap``: a fact for which no rule decides a matter."""
     matters = props.gaps.get(f.policy.id)
     if matters is None:
         roles = {k for keys in f.keys.values() for k in keys if k.startswith("approval:")}
@@ -182,6 +188,14 @@ def _gaps(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
             continue
         message = f"no rule decides {matter} for some {f.policy.fact_type} facts"
         yield Result("gap", f.policy.id, "found", message, None, witness)
+
+
+_ANALYSES: tuple[tuple[str, Callable[[PolicyFormulas, Properties], Iterator[Result]]], ...] = (
+    ("never/always-holds", _holds),
+    ("shadowed", _shadowed),
+    ("conflict", _conflicts),
+    ("gap", _gaps),
+)
 
 
 # --------------------------------------------------------------------------- properties

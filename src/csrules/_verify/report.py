@@ -129,11 +129,9 @@ def verify_policies(
         report.results.append(result)
     if analyses:
         for policy in by_id.values():
-            for result in analyse(policy, props, free_params=free_params):
-                if result.code == "timing":
-                    for name, seconds in result.extra["timings"].items():
-                        report.timings[name] = report.timings.get(name, 0.0) + seconds
-                else:
-                    report.results.append(result)
+            analysis = analyse(policy, props, free_params=free_params)
+            report.results.extend(analysis.results)
+            for name, seconds in analysis.timings.items():
+                report.timings[name] = report.timings.get(name, 0.0) + seconds
     report.seconds = _time.perf_counter() - begin
     return report

@@ -18,12 +18,10 @@ import z3  # type: ignore[import-untyped]
 
 from csrules._policy.facts import get_fact_type
 from csrules._policy.model import Policy
-from csrules._verify import kinds as _kinds  # registers the translations of the built-in kinds
+from csrules._verify import kinds  # noqa: F401  (registers the built-in kinds' translations)
 from csrules._verify.encoding import Encoding, Untranslatable
 
 __all__ = ["PolicyFormulas", "Unknown", "matches"]
-
-del _kinds
 
 TIMEOUT_MS = 10_000
 """Longest a single satisfiability check may take before its answer is "unknown"."""
