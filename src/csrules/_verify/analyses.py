@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import z3  # type: ignore[import-untyped]
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._engine.decision import Decision
 from csrules._policy.kinds.base import CheckContext, handler_for

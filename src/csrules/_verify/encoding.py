@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, get_args, get_origin
 
-import z3  # type: ignore[import-untyped]
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 from pydantic import BaseModel
 
 from csrules._policy.facts import FieldInfo, field_info

@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import z3  # type: ignore[import-untyped]
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.kinds.base import register_translation
 from csrules._policy.kinds.core import coerce_literal

@@ -14,7 +14,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
-import z3  # type: ignore[import-untyped]
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.facts import get_fact_type
 from csrules._policy.model import Policy

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
-import z3  # type: ignore[import-untyped]
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
