@@ -119,6 +119,16 @@ class TestTranslation:
         assert asked.utcoffset().total_seconds() == 8 * 3600
         assert "approval:head" not in reproduce(pol, result.witness)
 
+    def test_a_text_search_is_written_into_the_counterexample(self):
+        """``contains`` is a free flag for the solver; the counterexample's text holds the
+        phrase, so the engine finds it too."""
+        when = {"kind": "contains", "path": "approver", "phrases": ["老闆", "boss"]}
+        pol = policy(rule("boss", when, {"type": "violation", "code": "B", "message": "m"}))
+        result = prove(pol, prop(None, excludes=["violation:B"]))
+        assert result.witness is not None
+        assert "老闆" in result.witness.fact["approver"]
+        assert "violation:B" in reproduce(pol, result.witness)
+
     def test_elapsed_time_compares_instants(self):
         """A request less than a day ahead is caught for every fact (proven), and one more
         than a day ahead never is."""

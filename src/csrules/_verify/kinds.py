@@ -158,7 +158,8 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
 
 def _contains(cond: Any, enc: Encoding) -> Any:
     var = enc.field(cond.path)
-    phrases = tuple(cond.phrases) if cond.param is None else tuple(enc.params[cond.param])
+    phrases = cond.phrases if cond.param is None else enc.params[cond.param]
+    phrases = (phrases,) if isinstance(phrases, str) else tuple(phrases)
     return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold), cond))
 
 

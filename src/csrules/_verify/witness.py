@@ -353,6 +353,7 @@ class Search:
         for flag, cond in self.enc.atoms.values():
             path = getattr(cond, "path", "")
             phrases = getattr(cond, "phrases", None) or self.policy.param_values.get(getattr(cond, "param", ""), ())
+            phrases = [phrases] if isinstance(phrases, str) else phrases
             bucket = wanted.setdefault(path, [])
             if z3.is_true(model.eval(flag, model_completion=True)) and phrases:
                 bucket.append(str(next(iter(phrases))))
