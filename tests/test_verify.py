@@ -197,6 +197,16 @@ class TestUntranslated:
         assert "kind test_mood at rule moody" in result.message
 
 
+    def test_business_time_is_not_translated(self):
+        """A notice counted in business days of a calendar is reported, never proven."""
+        when = {"kind": "notice", "since": "requested_at", "until": "start", "op": "<",
+                "duration": "2 business days", "calendar": "china"}
+        pol = policy(rule("short", when, {"type": "violation", "code": "N", "message": "m"}))
+        result = prove(pol, prop(None, excludes=["violation:N"]))
+        assert result.status == "not proven"
+        assert "kind notice at rule short" in result.message
+
+
 class TestPlantedDefects:
     def test_an_overlapping_head_and_director_boundary_is_a_conflict(self):
         """``<= 1`` for the head and ``>= 1`` for the director both approve a one-day leave;
@@ -354,6 +364,25 @@ class TestCommandLine:
         code, _, err = run(capsys, "verify", "call_centre", "--properties", "/nonexistent/p.yaml")
         assert code == 2
         assert "p.yaml" in err
+
+    def test_check_reads_the_accepted_overlaps_of_a_pack(self, capsys):
+        """The call-centre pack's accepted overlaps keep ``check call_centre`` free of warnings."""
+        code, out, _ = run(capsys, "check", "call_centre")
+        assert code == 0
+        assert "0 error(s), 0 warning(s)" in out
+
+    def test_a_properties_file_in_a_directory_is_not_a_policy(self, capsys, tmp_path):
+        """``check DIR`` skips ``*.properties.yaml`` and uses it for the policy beside it."""
+        pol = policy(rule("head", days("<=", 1), approve("department_head")),
+                     rule("director", days(">=", 1), approve("centre_director")))
+        (tmp_path / "planted.yaml").write_text(yaml.safe_dump(pol.model_dump(mode="json")), encoding="utf-8")
+        assert "[conflict]" in run(capsys, "check", str(tmp_path))[1]
+        accepted = {"accepted": [{"rules": ["head", "director"], "why": "both sign a one-day leave"}]}
+        (tmp_path / "planted.properties.yaml").write_text(yaml.safe_dump(accepted), encoding="utf-8")
+        code, out, _ = run(capsys, "check", str(tmp_path))
+        assert code == 0
+        assert "1 policy checked: 0 error(s)" in out
+        assert "[conflict]" not in out
 
     def test_check_reports_the_solver_findings_with_lines(self, capsys, tmp_path):
         """``check`` on a policy file with an overlapping boundary reports [conflict] at its line."""
