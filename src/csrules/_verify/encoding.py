@@ -12,6 +12,7 @@ can be written as a fact.
 
 from __future__ import annotations
 
+import types
 import typing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -75,7 +76,7 @@ def _strip(annotation: Any) -> Any:
         origin = get_origin(annotation)
         if origin is typing.Annotated:
             annotation = get_args(annotation)[0]
-        elif origin in (typing.Union, __import__("types").UnionType):
+        elif origin in (typing.Union, types.UnionType):
             args = [a for a in get_args(annotation) if a is not type(None)]
             if len(args) != 1:
                 return annotation
