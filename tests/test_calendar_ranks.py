@@ -52,7 +52,8 @@ class TestRankTable:
         cal = china_calendar(years=(2025, 2026))
         _assert_table_equals_walk(cal, date(2024, 12, 20), date(2027, 1, 10))
         table = cal._core.rank_table(2025)
-        assert table is not None and table is cal._core.rank_table(2026)
+        assert table is not None
+        assert table is cal._core.rank_table(2026)
         assert table.add(date(2025, 1, 24), 1) == date(2025, 1, 26)  # a make-up Sunday
 
     def test_uncovered_year_never_tabled(self) -> None:
@@ -170,7 +171,7 @@ class TestShiftFastPath:
         )
         plus8 = ZoneInfo("Asia/Shanghai")
         for first in (datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 10, 22, tzinfo=UTC)):
-            for step in range(0, 14 * 24 * 6):
+            for step in range(14 * 24 * 6):
                 moment = first + timedelta(minutes=10 * step)
                 expected = _exact_shift(pattern, moment)
                 for written in (moment, moment.astimezone(plus8)):
