@@ -26,8 +26,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
