@@ -24,7 +24,7 @@ from csrules._sessions.program import (
 from csrules._sessions.state import Txn, new_state
 from csrules.exceptions import SessionError
 from tests.test_session_properties import SETTINGS, Prop, policies, streams
-from tests.test_session_support import BACKENDS, CON1, Greeting
+from tests.test_session_support import ATT9, BACKENDS, CON1, Greeting, Shift
 
 CALENDARS = ("month", "day", "week", "year")
 ZONES = ("Asia/Shanghai", "Europe/Berlin", "America/New_York")
@@ -142,6 +142,20 @@ class TestWindowStep:
         assert result.rule_ids == ()
         assert {e.rule_id for e in result.errors} == {"correct", "warn", "fine"}
         assert all("window condition failed: ZeroDivisionError" in e.message for e in result.errors)
+
+
+    def test_shared_condition_tested_once(self) -> None:
+        """A count and a run over the same condition share one test, and its failure."""
+        engine = SessionEngine(csrules.Policy(**ATT9), backend="python")
+        fp = engine.program.facts["sess_shift"]
+        assert fp.counters[0].match_key == fp.runs[0].match_key
+        assert fp.step is not None
+        assert [n for n in fp.step.__code__.co_names if n.endswith("_test")] == ["m0_test"]
+        fp.counters[0].match = _raises
+        fp.step = window_step(fp)
+        moment = datetime(2026, 1, 5, 9, tzinfo=UTC)
+        result = engine.send("a", Shift(agent="a", at=moment, swapped=True), now=moment)
+        assert {e.rule_id for e in result.errors} == {"too-many", "in-a-row"}
 
 
 def _raises(fact: Any, now: Any) -> bool:

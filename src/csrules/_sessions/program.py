@@ -102,6 +102,9 @@ class Counter:
     calendar: str | None
     tz: ZoneInfo | None
     rolling_us: int | None
+    match_key: str = ""
+    """The signature of the ``match`` condition: windows with equal ones share one test
+    per event (empty: shares with none)."""
     _labels: dict[int, str] = field(default_factory=dict, repr=False)
     """Period labels by local date ordinal: a period depends on the local date alone."""
 
@@ -142,6 +145,8 @@ class RunTracker:
 
     key: str
     match: Predicate
+    match_key: str = ""
+    """As :attr:`Counter.match_key`."""
 
 
 @dataclass(eq=False)
@@ -506,20 +511,24 @@ def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) 
     """A slot whose value is a count in the node's window (shared by equal definitions)."""
     fp = build.fp
     calendar, tz, rolling = _window_parts(cond.window, build.params)
+    matching = cond.match.model_dump(mode="json")
     key = signature(
-        "count", fp.fact_type, cond.match.model_dump(mode="json"), cond.at,
+        "count", fp.fact_type, matching, cond.at,
         None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
     )
     counter = build.counters.setdefault(
-        key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling))
+        key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling,
+                     signature("match", build.params, matching)))
     return Slot(len(fp.slots), cond, counter=counter, nth=nth)
 
 
 def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
     """A slot whose value is the length of the current run of matching events."""
     fp = build.fp
-    key = signature("run", fp.fact_type, cond.match.model_dump(mode="json"))
-    return Slot(len(fp.slots), cond, run=build.runs.setdefault(key, RunTracker(key, match)))
+    matching = cond.match.model_dump(mode="json")
+    key = signature("run", fp.fact_type, matching)
+    run = build.runs.setdefault(key, RunTracker(key, match, signature("match", build.params, matching)))
+    return Slot(len(fp.slots), cond, run=run)
 
 
 SlotMaker = Callable[[_SlotBuild, Any, Predicate], Slot]
@@ -566,29 +575,34 @@ def window_step(fp: FactProgram) -> WindowStep:
     """
     env: dict[str, Any] = {"_fail": _fail, "_failed_slots": _failed_slots, "fp": fp}
     lines = ["def step(txn, fact, now):", "    failed = None"]
+    tested: dict[str, str] = {}  # match signature -> the variable holding its result
+
+    def test(window: Counter | RunTracker, name: str, keys: str) -> list[str]:
+        """Lines setting ``name`` to the window's match (shared with an equal earlier one:
+        the same test, so the same result, or the same exception, already recorded)."""
+        known = tested.get(window.match_key) if window.match_key else None
+        if known is not None:
+            return [f"    {name} = {known}", f"    if {known} is None:",
+                    f"        failed[{keys}] = failed[{known}_key]"]
+        tested[window.match_key] = name
+        env[f"{name}_test"] = window.match
+        return ["    try:", f"        {name} = True if {name}_test(fact, now) else False",
+                "    except Exception as exc:", f"        {name} = None",
+                f"        failed = _fail(failed, {keys}, exc)", f"    {name}_key = {keys}"]
+
     counter_at: dict[str, int] = {}
     for i, counter in enumerate(fp.counters):
         counter_at[counter.key] = i
-        env[f"match{i}"], env[f"count{i}"], env[f"K{i}"] = counter.match, _counting(counter), counter.key
-        lines += [
-            "    try:",
-            f"        m{i} = True if match{i}(fact, now) else False",
-            "    except Exception as exc:",
-            f"        failed = _fail(failed, K{i}, exc)",
-            f"        m{i} = False",
-            f"        c{i} = 0",
-            "    else:",
-            f"        c{i} = count{i}(txn, fact, m{i})",
-        ]
+        env[f"count{i}"], env[f"K{i}"] = _counting(counter), counter.key
+        lines += test(counter, f"m{i}", f"K{i}")
+        lines += [f"    c{i} = 0 if m{i} is None else count{i}(txn, fact, m{i})"]
     run_at: dict[str, int] = {}
     for j, run in enumerate(fp.runs):
         run_at[run.key] = j
-        env[f"rmatch{j}"], env[f"R{j}"] = run.match, run.key
+        env[f"R{j}"] = run.key
+        lines += test(run, f"r{j}", f"R{j}")
         lines += [
-            "    try:",
-            f"        r{j} = True if rmatch{j}(fact, now) else False",
-            "    except Exception as exc:",
-            f"        failed = _fail(failed, R{j}, exc)",
+            f"    if r{j} is None:",
             f"        n{j} = 0",
             "    else:",
             f"        n{j} = txn.run(R{j}) + 1 if r{j} else 0",
