@@ -455,8 +455,8 @@ class SessionEngine:
         return StepResult(
             subject, "event", now, tuple(firings) if firings else (), tuple(done) if done else (),
             tuple(errors) if errors else (),
-            _explain=partial(_explain_event, subject, backend, fp, fact, now, w, seq, matched,
-                             selected, done, firings),
+            _explain=lambda: _explain_event(subject, backend, fp, fact, now, w, seq, matched,
+                                            selected, done, firings),  # cheaper than a partial
         )
 
     def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
