@@ -812,9 +812,10 @@ class _Core:
     def rank_table(self, year: int) -> _Ranks | None:
         """The working-day rank table holding ``year`` (None: the year is not covered).
 
-        A table spans a run of consecutive covered years (so it never answers for a year
-        the calendar has no data for), or for a calendar whose lists hold every year, the
-        aligned block of :data:`_RANK_BLOCK` years around ``year``.
+        A table spans consecutive covered years around ``year`` (so it never answers for a
+        year the calendar has no data for), or for a calendar whose lists hold every year,
+        the aligned block of :data:`_RANK_BLOCK` years holding ``year``. An answer outside
+        the table comes from the walk.
         """
         if year in self.ranks:
             return self.ranks[year]
@@ -825,11 +826,11 @@ class _Core:
         elif year not in covered:
             self.ranks[year] = None
             return None
-        else:
+        else:  # the covered years next to ``year``, at most _RANK_BLOCK on either side
             first = last = year
-            while first - 1 in covered:
+            while first - 1 in covered and year - first < _RANK_BLOCK:
                 first -= 1
-            while last + 1 in covered:
+            while last + 1 in covered and last - year < _RANK_BLOCK:
                 last += 1
         try:
             table = _Ranks(date(first, 1, 1), date(last, 12, 31), self.spans)
@@ -940,7 +941,8 @@ class _Core:
 
 #: Day-by-day walks a calendar makes before it builds rank tables for its years.
 _WALKS_BEFORE_TABLE: Final = 16
-#: Years per rank table of a calendar whose holiday lists hold for every year.
+#: Years per rank table of a calendar whose holiday lists hold for every year (and covered
+#: years a table reaches on either side of the year asked about).
 _RANK_BLOCK: Final = 4
 
 
