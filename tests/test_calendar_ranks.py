@@ -56,6 +56,15 @@ class TestRankTable:
         assert table is cal._core.rank_table(2026)
         assert table.add(date(2025, 1, 24), 1) == date(2025, 1, 26)  # a make-up Sunday
 
+    def test_long_coverage_bounded(self) -> None:
+        """With every official year covered, a table reaches four years either side, and
+        answers across its edge still equal the walk."""
+        cal = china_calendar()
+        table = cal._core.rank_table(2025)
+        assert table is not None
+        assert (table.work[0].year, table.work[-1].year) == (2021, 2026)
+        _assert_table_equals_walk(cal, date(2020, 12, 10), date(2021, 1, 20))
+
     def test_uncovered_year_never_tabled(self) -> None:
         """A year outside the holiday lists gets no table and still raises."""
         cal = china_calendar(years=(2025,))
