@@ -137,8 +137,7 @@ class DurableHost:
                 # The scan of facts and events runs every _SCAN_EVERY accepted calls, and
                 # at once after anything unusual (see the module docstring).
                 full = code != 0 or self._accepted >= _SCAN_EVERY
-            # The state check of every call (the assert created the state if needed).
-            if not (full or strays or self._dirty) and '"exception"' not in c.get_state(handle, self.sid):
+            if not (full or strays or self._dirty) and self._state_is_clean():
                 return names
         except SessionError:
             self.wipe()
@@ -148,6 +147,15 @@ class DurableHost:
             raise _failure(exc) from exc
         self.check_clean(full=full or self._dirty, strays=strays)
         return names
+
+    def _state_is_clean(self) -> bool:
+        """The state check of every call: no exception swallowed into durable's state (the
+        assert created the state if needed; when it cannot be read, :meth:`check_clean`
+        judges)."""
+        try:
+            return '"exception"' not in self._c.get_state(self._handle, self.sid)
+        except self._c.error:
+            return False
 
     def fire(self, facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Assert ``facts`` one by one, collect every rule that fires, then retract them all.
