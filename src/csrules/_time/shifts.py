@@ -481,7 +481,10 @@ class _PatternCore:
         found = self.flats.get(ordinal)
         if found is None:
             zone = self.zone
-            found = all(flat_day(zone, date.fromordinal(ordinal + d)) for d in (-1, 0, 1))
+            try:
+                found = all(flat_day(zone, date.fromordinal(ordinal + d)) for d in (-1, 0, 1))
+            except (ValueError, OverflowError):  # the first or last date there is
+                found = False
             if len(self.flats) >= _CACHE_LIMIT:
                 self.flats.clear()
             self.flats[ordinal] = found
