@@ -284,11 +284,16 @@ class _Encoding:
         The text is what the host's JSON encoder would write for the same message as a dict
         (same keys, order and values), built without the dict."""
         parts = [head]
-        failed.update(self.python)
+        if self.python:
+            failed.update(self.python)
         for prefix, get, types, owners in self._fields:
             value = get(fact)
             if value is not None:
-                shown = value_text(value) if type(value) in types else None
+                kind = type(value)
+                if kind is bool:  # flags, the commonest field: value_text written out
+                    shown = ("true" if value else "false") if kind in types else None
+                else:
+                    shown = value_text(value) if kind in types else None
                 if shown is None:  # durable cannot hold it: its readers are decided in Python
                     failed.update(owners)
                     continue
