@@ -114,6 +114,18 @@ class TestBusinessDayFastPath:
         if isinstance(got, datetime):
             assert got.tzinfo is cal.zone
 
+    @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+    def test_every_quarter_hour_around_dst(self, zone: str) -> None:
+        """Hours across the clock changes, every 15 minutes of both 2026 change weeks."""
+        cal = BusinessCalendar(timezone=zone, hours={"mon-sat": ["00:30-02:30", "03:00-05:00"]},
+                               holidays=[date(2026, 3, 9)])
+        for first in (datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 10, 22, tzinfo=UTC)):
+            for step in range(10 * 24 * 4):
+                moment = first + timedelta(minutes=15 * step)
+                for days in (0, 1, 3):
+                    expected = cal._core.add_business_days_exact(moment, days)
+                    assert cal.add(moment, BusinessDuration(days, "days")) == expected, moment
+
     def test_new_york_spring_forward(self) -> None:
         """Across the 2026 spring gap the answer comes from the exact path."""
         cal = BusinessCalendar(timezone="America/New_York", hours={"mon-sun": "01:30-03:30"})
