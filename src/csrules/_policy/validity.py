@@ -1,0 +1,139 @@
+"""Effective dates: which version of a policy is in force on a day.
+
+A policy may carry ``valid_from`` / ``valid_until`` (days in its ``timezone``, half-open:
+``[valid_from, valid_until)``). Several versions of one policy id may then sit side by side,
+in a pack or an engine, as long as their days never overlap. :func:`check_versions` refuses
+an overlap, naming both versions and their days; :func:`version_gaps` lists the days between
+two versions that no version covers (``csrules check`` reports them). A :class:`Timeline`
+cuts time at every bound and says which policies are in force in each stretch.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from csrules._time.calendar import load_zone
+from csrules.exceptions import FactError, PolicyError
+
+if TYPE_CHECKING:
+    from csrules._policy.model import Policy
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "Gap",
+    "Timeline",
+    "check_versions",
+    "day_of",
+    "version_gaps",
+    "versions_by_id",
+]
+
+DEFAULT_ZONE = "Asia/Shanghai"
+"""The zone validity days are read in when a policy names none (the packs' default zone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Days ``[start, end)`` between two versions of ``policy_id`` that no version covers."""
+
+    policy_id: str
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return f"policy {self.policy_id!r} has no version in force from {self.start} until {self.end}"
+
+
+def versions_by_id(policies: Iterable[Policy]) -> dict[str, list[Policy]]:
+    """The policies grouped by id, in order of first appearance, each group by ``valid_from``."""
+    grouped: dict[str, list[Policy]] = {}
+    for policy in policies:
+        grouped.setdefault(policy.id, []).append(policy)
+    for versions in grouped.values():
+        versions.sort(key=lambda p: p.valid_from or date.min)
+    return grouped
+
+
+def _label(policy: Policy) -> str:
+    return f"version {policy.version!r} ({policy.validity})"
+
+
+def check_versions(policies: Iterable[Policy]) -> None:
+    """Refuse two versions of one policy whose days overlap, or that judge other fact types
+    or read their days in other zones: a :class:`PolicyError` names both versions."""
+    for policy_id, versions in versions_by_id(policies).items():
+        for before, after in zip(versions, versions[1:], strict=False):
+            if before.fact_type != after.fact_type or before.timezone != after.timezone:
+                what = "fact type" if before.fact_type != after.fact_type else "time zone"
+                raise PolicyError(
+                    f"{_label(before)} and {_label(after)} have different {what}s: the versions "
+                    "of one policy judge the same facts in the same zone",
+                    policy_id=policy_id,
+                )
+            if before.valid_until is None or after.valid_from is None or before.valid_until > after.valid_from:
+                start = after.valid_from or before.valid_from or "the start"
+                raise PolicyError(
+                    f"{_label(before)} and {_label(after)} overlap from {start}: one day has one version "
+                    "(end the first with valid_until on or before the second's valid_from)",
+                    policy_id=policy_id,
+                )
+
+
+def version_gaps(policies: Iterable[Policy]) -> list[Gap]:
+    """The stretches of days between successive versions of a policy that none covers."""
+    gaps: list[Gap] = []
+    for policy_id, versions in versions_by_id(policies).items():
+        for before, after in zip(versions, versions[1:], strict=False):
+            if before.valid_until and after.valid_from and before.valid_until < after.valid_from:
+                gaps.append(Gap(policy_id, before.valid_until, after.valid_from))
+    return gaps
+
+
+def day_of(instant: datetime, zone_name: str | None) -> date:
+    """The day ``instant`` falls on in ``zone_name`` (the default zone when None)."""
+    return instant.astimezone(load_zone(zone_name or DEFAULT_ZONE)).date()
+
+
+class Timeline:
+    """The policies of one fact type cut at every validity bound: each stretch of days has
+    the versions in force in it, in the order the policies were given.
+
+    ``stretch(day)`` gives the index of the stretch holding ``day``; a day on which some
+    policy has no version in force raises :class:`FactError` naming the policy, the day and
+    the versions there are.
+    """
+
+    __slots__ = ("bounds", "ids", "stretches", "versions", "zone")
+
+    def __init__(self, policies: Sequence[Policy]) -> None:
+        check_versions(policies)
+        grouped = versions_by_id(policies)
+        self.versions = grouped
+        self.ids = tuple(grouped)
+        self.zone = next((p.timezone for p in policies if p.timezone), None)
+        self.bounds = sorted({d for p in policies for d in (p.valid_from, p.valid_until) if d is not None})
+        starts = [date.min, *self.bounds]
+        self.stretches = tuple(
+            tuple(p for versions in grouped.values() for p in versions if p.in_force_on(start)) for start in starts
+        )
+
+    def stretch(self, day: date) -> int:
+        """The index of the stretch holding ``day``; a missing version raises FactError."""
+        index = bisect_right(self.bounds, day)
+        policies = self.stretches[index]
+        if len(policies) != len(self.ids):
+            self._missing(day, {p.id for p in policies})
+        return index
+
+    def _missing(self, day: date, present: set[str]) -> None:
+        """Raise the FactError for ``day``, on which some policy has no version in force."""
+        policy_id = next(i for i in self.ids if i not in present)
+        listed = "; ".join(_label(p) for p in self.versions[policy_id])
+        raise FactError(
+            f"no version of policy {policy_id!r} is in force on {day} (versions: {listed}); "
+            "judge the fact as_of a day a version covers, or add the missing version"
+        )
