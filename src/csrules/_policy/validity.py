@@ -11,10 +11,12 @@ cuts time at every bound and says which policies are in force in each stretch.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from csrules._time.calendar import load_zone
 from csrules.exceptions import FactError, PolicyError
@@ -24,12 +26,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ZONE",
+    "DatedValue",
     "Gap",
     "Timeline",
     "check_versions",
+    "dated_values",
     "day_of",
+    "is_dated",
     "version_gaps",
     "versions_by_id",
+    "with_dated_params",
 ]
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -137,3 +143,99 @@ class Timeline:
             f"no version of policy {policy_id!r} is in force on {day} (versions: {listed}); "
             "judge the fact as_of a day a version covers, or add the missing version"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    """One value of a parameter and the days ``[start, end)`` it is in force (None: open)."""
+
+    value: Any
+    start: date | None
+    end: date | None
+
+    def covers(self, day: date | None) -> bool:
+        """Whether the value is in force on ``day`` (None: the start of time)."""
+        after_start = self.start is None or (day is not None and self.start <= day)
+        return after_start and (self.end is None or day is None or day < self.end)
+
+
+_DATED_KEYS = ("value", "valid_from", "valid_until")
+
+
+def is_dated(value: Any) -> bool:
+    """Whether a parameter value is written in the dated form (a list of ``{value: ...}``)."""
+    return isinstance(value, list | tuple) and any(isinstance(item, Mapping) for item in value)
+
+
+def dated_values(policy: Policy, name: str, written: Sequence[Any]) -> tuple[DatedValue, ...]:
+    """The dated form of parameter ``name``, checked: each item ``{value, valid_from?,
+    valid_until?}``, in order of their days, the first alone without ``valid_from``, none
+    overlapping; an item without ``valid_until`` lasts until the next one starts."""
+    from csrules._policy.model import ValidityDate
+
+    def fail(index: int, message: str, key: str | None = None) -> PolicyError:
+        loc = ("overrides", name, index) + ((key,) if key else ())
+        return PolicyError(f"parameter {name!r}, dated value #{index + 1}: {message}", policy_id=policy.id, loc=loc)
+
+    adapter: TypeAdapter[date] = TypeAdapter(ValidityDate)
+    items: list[tuple[Any, date | None, date | None]] = []
+    for index, item in enumerate(written):
+        if not isinstance(item, Mapping) or "value" not in item:
+            raise fail(index, f"write {{value: ..., valid_from: YYYY-MM-DD}} (got {item!r:.60})")
+        unknown = sorted(set(map(str, item)) - set(_DATED_KEYS))
+        if unknown:
+            raise fail(index, f"unknown key {unknown[0]!r} (keys: {', '.join(_DATED_KEYS)})", unknown[0])
+        bounds: list[date | None] = []
+        for key in ("valid_from", "valid_until"):
+            try:
+                bounds.append(None if item.get(key) is None else adapter.validate_python(item[key]))
+            except ValidationError as exc:
+                raise fail(index, f"{key}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", key) from None
+        start, end = bounds
+        if index and start is None:
+            raise fail(index, "only the first value may leave out valid_from", "valid_from")
+        if start and end and start >= end:
+            raise fail(index, f"valid_from {start} is not before valid_until {end}", "valid_until")
+        items.append((item["value"], start, end))
+    values: list[DatedValue] = []
+    for index, (value, start, end) in enumerate(items):
+        following = items[index + 1][1] if index + 1 < len(items) else None
+        if end is not None and following is not None and following < end or (
+            following is not None and start is not None and following <= start
+        ):
+            raise fail(index + 1, f"its days (from {following}) overlap value #{index + 1}'s (from "
+                       f"{start or 'the start'}{f' until {end}' if end else ''}): list the values in order of "
+                       "their days, each starting where the one before ends or later", "valid_from")
+        values.append(DatedValue(value, start, end if end is not None else following))
+    return tuple(values)
+
+
+def with_dated_params(policy: Policy, params: Mapping[str, Any]) -> tuple[Policy, ...]:
+    """``policy`` with parameter ``params``; a dated value (``[{value: 1d}, {value: 2d,
+    valid_from: 2026-07-01}]``) cuts the policy into versions at its days, each with the
+    values in force then (outside every dated value, the value the policy had). A version
+    after the first gets the version ``<version>@<first day>``."""
+    plain = {name: value for name, value in params.items() if not is_dated(value)}
+    base = policy.with_params(**plain) if plain else policy
+    dated = {name: dated_values(policy, name, value) for name, value in params.items() if is_dated(value)}
+    if not dated:
+        return (base,)
+    inside = sorted({
+        day
+        for values in dated.values()
+        for value in values
+        for day in (value.start, value.end)
+        if day is not None and base.in_force_on(day) and day != base.valid_from
+    })
+    starts: list[date | None] = [base.valid_from, *inside]
+    ends: list[date | None] = [*inside, base.valid_until]
+    data = base.model_dump(mode="python")
+    versions = []
+    for start, end in zip(starts, ends, strict=True):
+        values = {name: next(v.value for v in vs if v.covers(start)) for name, vs in dated.items()
+                  if any(v.covers(start) for v in vs)}
+        version = base.version if start == base.valid_from else f"{base.version}@{start}"
+        written = {**data, "overrides": {**base.overrides, **values}, "valid_from": start, "valid_until": end,
+                   "version": version}
+        versions.append(type(policy)(**written))
+    return tuple(versions)

@@ -87,10 +87,29 @@ class PackManifest(_Entry):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
     version: NonEmpty
-    timezone: NonEmpty = "Asia/Shanghai"
+    extends: NonEmpty | None = Field(
+        default=None, description="the pack this one builds on: a built-in pack's name or a pack directory's path"
+    )
+    timezone: NonEmpty = Field(default="Asia/Shanghai", description="IANA zone (an extending pack inherits its base's)")
     sources: tuple[Source, ...] = ()
-    roles: NonEmpty = Field(default="roles.yaml", description="the role catalogue file")
-    policies: tuple[NonEmpty, ...] = Field(description="policy files, in review order")
+    roles: NonEmpty | None = Field(
+        default=None, description="the role catalogue file (roles.yaml; an extending pack's roles add to its base's)"
+    )
+    policies: tuple[NonEmpty, ...] = Field(
+        default=(), description="policy files, in review order (an extending pack's are added to its base's)"
+    )
+    replace: tuple[NonEmpty, ...] = Field(
+        default=(), description="policy files taking the place of the base's policies with the same ids"
+    )
+    drop: tuple[NonEmpty, ...] = Field(default=(), description="ids of the base's policies left out")
+    rules: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict, description="base policy id -> a file of rules (rules: [...]) appended to it"
+    )
+    overrides: dict[NonEmpty, dict[NonEmpty, Any]] = Field(
+        default_factory=dict,
+        description="policy, lifecycle or SLA id -> parameter -> value, or dated values "
+        "[{value: 1d}, {value: 2d, valid_from: 2026-07-01}]",
+    )
     sessions: tuple[NonEmpty | SessionEntry, ...] = ()
     lifecycles: tuple[NonEmpty | LifecycleEntry, ...] = ()
     duties: tuple[PackDutyEntry, ...] = ()
