@@ -261,6 +261,11 @@ def load_target(spec: str) -> Target:
 
     _builtin_domain()
     path = checked_spec(spec)
+    if path.name == PACK_MANIFEST and path.is_file():  # a manifest names its pack directory
+        path = path.parent
+    if (path / PACK_MANIFEST).is_file():  # a pack directory: loaded as the pack, extends and all
+        pack = _packs_module().load_pack(path)
+        return Target(spec, tuple(pack.policies), pack=pack, files=tuple(policy_files(path)))
     if path.is_dir():
         files = policy_files(path)
         if not files:

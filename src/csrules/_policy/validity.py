@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -31,6 +31,7 @@ __all__ = [
     "Timeline",
     "check_versions",
     "dated_values",
+    "day_in_force",
     "day_of",
     "is_dated",
     "version_gaps",
@@ -97,6 +98,14 @@ def version_gaps(policies: Iterable[Policy]) -> list[Gap]:
             if before.valid_until and after.valid_from and before.valid_until < after.valid_from:
                 gaps.append(Gap(policy_id, before.valid_until, after.valid_from))
     return gaps
+
+
+def day_in_force(policy: Policy) -> date | None:
+    """A day ``policy`` is in force (its first, else the day before its end); None when undated.
+    A version's worked examples are judged as of this day, so that version judges them."""
+    if policy.valid_from is not None:
+        return policy.valid_from
+    return None if policy.valid_until is None else policy.valid_until - timedelta(days=1)
 
 
 def day_of(instant: datetime, zone_name: str | None) -> date:
