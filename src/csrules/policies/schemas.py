@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csrules._policy.loader import policy_schema
 from csrules._policy.model import NonEmpty, Source, Text
@@ -79,10 +79,16 @@ class ShiftPatternEntry(_Entry):
 
 
 class PackManifest(_Entry):
-    """``pack.yaml``: what a pack is and which files it is made of.
+    """``pack.yaml``: what a pack is and which files it is made of; a company's pack may
+    ``extends:`` another and say only what it adds or changes (``docs/company-packs.md``).
 
     .. versionadded:: 0.1
     """
+
+    # a pack lists its policies, or takes them from the pack it extends
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", json_schema_extra={"anyOf": [{"required": ["policies"]}, {"required": ["extends"]}]}
+    )
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
@@ -115,6 +121,13 @@ class PackManifest(_Entry):
     duties: tuple[PackDutyEntry, ...] = ()
     shift_patterns: dict[str, ShiftPatternEntry] = Field(default_factory=dict)
     slas: tuple[SlaDeclaration, ...] = Field(default=(), description="service-level targets")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _policies_or_extends(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "policies" not in data and "extends" not in data:
+            raise ValueError("policies: a pack lists its policy files, or extends: another pack to take them from")
+        return data
 
 
 def _schema(model: type[BaseModel], title: str) -> dict[str, Any]:
