@@ -14,6 +14,7 @@ from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
+from csrules._docs.history import history_blocks
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
@@ -106,6 +107,7 @@ def build_document(subject: Subject, langs: Sequence[Lang], generated: date | da
     blocks.extend(_roles(subject, langs))
     blocks.extend(_rules(subject, langs))
     blocks.extend(_parameters(subject, langs))
+    blocks.extend(history_blocks(subject, langs))  # dated versions: what changed from which day
     blocks.extend(_ladders(subject, langs))
     blocks.extend(_lifecycles(subject, langs))
     blocks.extend(sla_blocks(subject.slas, langs))
