@@ -133,7 +133,8 @@ class TestMerging:
                         {"roles.yaml": roles})
         pack, base = load_pack(root), load_pack("call_centre")
         assert [r.id for r in pack.roles] == [*(r.id for r in base.roles), "hr"]
-        assert pack.duties[-1].id == "DUTY-9.hr-review" and len(pack.duties) == len(base.duties) + 1
+        assert pack.duties[-1].id == "DUTY-9.hr-review"
+        assert len(pack.duties) == len(base.duties) + 1
         assert str(pack.lifecycle_params["cmp-1"]["reply_within"]) != str(base.lifecycle_params["cmp-1"].get(
             "reply_within"))
         assert pack.timezone == base.timezone

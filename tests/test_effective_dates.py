@@ -140,7 +140,8 @@ class TestRefused:
             priority: int
 
         register_fact_type(Ticket, name="dated_ticket")
-        rule = {"id": "T-1.high", "title": "high", "when": {"kind": "compare", "path": "priority", "op": ">", "value": 3},
+        high = {"kind": "compare", "path": "priority", "op": ">", "value": 3}
+        rule = {"id": "T-1.high", "title": "high", "when": high,
                 "then": [{"type": "violation", "code": "T-1", "message": "high"}]}
         policy = Policy(id="t.tickets", version="1", title="t", fact_type="dated_ticket", rules=[rule],
                         valid_from=JULY)
@@ -218,7 +219,8 @@ class TestReviewers:
     def test_check_reports_a_gap(self, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
         """csrules check on a pack whose dated values leave a gap warns with the days."""
         (tmp_path / "pack.yaml").write_text(
-            "name: gappy\ntitle: {en: Gappy, zh: Gappy}\nversion: '1'\nextends: call_centre\nreplace: [a.yaml, b.yaml]\n",
+            "name: gappy\ntitle: {en: Gappy, zh: Gappy}\nversion: '1'\nextends: call_centre\n"
+            "replace: [a.yaml, b.yaml]\n",
             encoding="utf-8")
         import yaml
 
@@ -235,4 +237,5 @@ class TestReviewers:
         pack = load_pack("call_centre", overrides={"leave": {"personal_notice": [
             {"value": "2d", "valid_from": "2026-07-01"}]}})
         checks = [c for c in pack.check_examples() if c.policy_id == "call_centre.leave"]
-        assert checks and all(c.passed for c in checks)
+        assert checks
+        assert all(c.passed for c in checks)

@@ -27,7 +27,7 @@ from csrules._docs.subject import Subject
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import day_in_force, versions_by_id
 
-__all__ = ["PolicyDiff", "build_diff", "diff_subjects", "pack_changes", "render_pack_diff"]
+__all__ = ["PolicyDiff", "build_diff", "diff_subjects", "pack_changes"]
 
 
 @dataclass

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
-from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
 from csrules._docs.history import history_blocks
+from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg

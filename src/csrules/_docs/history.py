@@ -8,6 +8,7 @@ parameter whose value changed and each rule added or left out, newest first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from csrules._docs.blocks import Block, Heading, Items
@@ -50,15 +51,14 @@ def history_lines(versions: Sequence[Policy], langs: Sequence[Lang]) -> list[str
         title_zh = param.description.zh if param.description else name
         lines.append(in_langs(f"{title} ({name}): {_changes(versions, values, 'en')}",
                               f"{title_zh}（{name}）：{_changes(versions, values, 'zh')}", langs))
-    for before, after in zip(versions, versions[1:], strict=False):
-        added = [r.id for r in after.rules if r.id not in {x.id for x in before.rules}]
-        removed = [r.id for r in before.rules if r.id not in {x.id for x in after.rules}]
-        if added or removed:
-            en = "; ".join(filter(None, [added and f"rules added: {', '.join(added)}",
-                                         removed and f"rules left out: {', '.join(removed)}"]))
-            zh = "；".join(filter(None, [added and f"新增规则：{', '.join(added)}",
-                                        removed and f"删除规则：{', '.join(removed)}"]))
-            lines.append(in_langs(f"from {after.valid_from}: {en}", f"自{after.valid_from}起：{zh}", langs))
+    for before, after in pairwise(versions):
+        added = ", ".join(r.id for r in after.rules if r.id not in {x.id for x in before.rules})
+        removed = ", ".join(r.id for r in before.rules if r.id not in {x.id for x in after.rules})
+        en = [f"rules added: {added}"] * bool(added) + [f"rules left out: {removed}"] * bool(removed)
+        zh = [f"新增规则：{added}"] * bool(added) + [f"删除规则：{removed}"] * bool(removed)
+        if en:
+            start = after.valid_from
+            lines.append(in_langs(f"from {start}: {'; '.join(en)}", f"自{start}起：{'；'.join(zh)}", langs))
     return lines
 
 
@@ -78,5 +78,6 @@ def _changes(versions: Sequence[Policy], values: Sequence[Any], lang: Lang) -> s
 
 
 def _days_zh(policy: Policy) -> str:
-    parts = [f"自{policy.valid_from}起" if policy.valid_from else "", f"至{policy.valid_until}止" if policy.valid_until else ""]
-    return "".join(parts) or "一直有效"
+    start = f"自{policy.valid_from}起" if policy.valid_from else ""
+    end = f"至{policy.valid_until}止" if policy.valid_until else ""
+    return start + end or "一直有效"

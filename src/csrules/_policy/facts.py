@@ -28,9 +28,9 @@ from csrules.exceptions import FactError, PolicyError
 __all__ = [
     "FieldInfo",
     "ValueKind",
+    "event_time_field",
     "field_info",
     "get_fact_type",
-    "event_time_field",
     "path_getter",
     "read_path",
     "register_fact_type",

@@ -691,8 +691,9 @@ class Policy(PolicyModel):
     @property
     def validity(self) -> str:
         """The days in force, as a reviewer reads them: ``from 2026-07-01 until 2027-01-01``."""
-        parts = [f"from {self.valid_from}" if self.valid_from else "", f"until {self.valid_until}" if self.valid_until else ""]
-        return " ".join(part for part in parts if part) or "always"
+        start = f"from {self.valid_from}" if self.valid_from else ""
+        end = f"until {self.valid_until}" if self.valid_until else ""
+        return " ".join(part for part in (start, end) if part) or "always"
 
     @property
     def param_values(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -73,7 +74,7 @@ def check_versions(policies: Iterable[Policy]) -> None:
     """Refuse two versions of one policy whose days overlap, or that judge other fact types
     or read their days in other zones: a :class:`PolicyError` names both versions."""
     for policy_id, versions in versions_by_id(policies).items():
-        for before, after in zip(versions, versions[1:], strict=False):
+        for before, after in pairwise(versions):
             if before.fact_type != after.fact_type or before.timezone != after.timezone:
                 what = "fact type" if before.fact_type != after.fact_type else "time zone"
                 raise PolicyError(
@@ -94,7 +95,7 @@ def version_gaps(policies: Iterable[Policy]) -> list[Gap]:
     """The stretches of days between successive versions of a policy that none covers."""
     gaps: list[Gap] = []
     for policy_id, versions in versions_by_id(policies).items():
-        for before, after in zip(versions, versions[1:], strict=False):
+        for before, after in pairwise(versions):
             if before.valid_until and after.valid_from and before.valid_until < after.valid_from:
                 gaps.append(Gap(policy_id, before.valid_until, after.valid_from))
     return gaps
@@ -209,7 +210,7 @@ def dated_values(policy: Policy, name: str, written: Sequence[Any]) -> tuple[Dat
     values: list[DatedValue] = []
     for index, (value, start, end) in enumerate(items):
         following = items[index + 1][1] if index + 1 < len(items) else None
-        if end is not None and following is not None and following < end or (
+        if (end is not None and following is not None and following < end) or (
             following is not None and start is not None and following <= start
         ):
             raise fail(index + 1, f"its days (from {following}) overlap value #{index + 1}'s (from "

@@ -657,7 +657,9 @@ def _zoned(pack: Pack) -> Pack:
     name their own); undated policies are left as they are (their hashes unchanged)."""
     def zoned(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
         return tuple(
-            Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone}) if p.dated and p.timezone is None else p
+            Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone})
+            if p.dated and p.timezone is None
+            else p
             for p in policies
         )
 
@@ -709,7 +711,7 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     # an inherited SLA names its policy by full id: a short name would be read in this pack
     declarations = {sla.id: sla.declaration.model_copy(update={"policy": sla.policy_id}) for sla in base.slas}
     declarations.update((decl.id, decl) for decl in checked_slas(name, manifest.slas, data))
-    sources = {s: None for s in (*base.sources, *(str(s.file) for s in manifest.sources))}
+    sources = dict.fromkeys((*base.sources, *(str(s.file) for s in manifest.sources)))
     zone = manifest.timezone if "timezone" in data else base.timezone
     extended = Pack(
         name=name,
@@ -751,7 +753,7 @@ def _with_rule_file(pack: Pack, policy_id: str, source: _PackDir, filename: str)
     """``pack`` with the rules of ``filename`` (``rules: [...]``, as in a policy) appended to
     every version of ``policy_id``; the versions get a ``+<pack>`` suffix."""
     where = source.file_name(filename)
-    data, lines = read_document(source.read(filename), name=where)
+    data, _ = read_document(source.read(filename), name=where)
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or set(data) != {"rules"}:
         raise PolicyError("a rules file holds one key, rules: a list of rules written as in a policy", file=where)
     extended: dict[int, Policy] = {}

@@ -87,7 +87,9 @@ class PackManifest(_Entry):
 
     # a pack lists its policies, or takes them from the pack it extends
     model_config = ConfigDict(
-        frozen=True, extra="forbid", json_schema_extra={"anyOf": [{"required": ["policies"]}, {"required": ["extends"]}]}
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["policies"]}, {"required": ["extends"]}]},
     )
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
