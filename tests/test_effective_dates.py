@@ -239,3 +239,22 @@ class TestReviewers:
         checks = [c for c in pack.check_examples() if c.policy_id == "call_centre.leave"]
         assert checks
         assert all(c.passed for c in checks)
+
+
+class TestSessions:
+    """Sessions refuse dated session policies instead of judging every event by one version."""
+
+    def test_dated_session_policy_is_refused(self) -> None:
+        """A session policy with a dated value is refused by Pack.sessions, naming it and its days."""
+        pack = load_pack("call_centre", overrides={"swap_session": {"max_swaps_per_month": [
+            {"value": 3, "valid_from": "2026-07-01"}]}})
+        with pytest.raises(PolicyError, match=r"session policies cannot have effective dates yet "
+                                              r"\(call_centre.swap_session \(from 2026-07-01\); "):
+            pack.sessions(backend="python")
+
+    def test_dated_stateless_policies_leave_sessions_working(self) -> None:
+        """The example pack dates a stateless policy only: its sessions build as the base's do."""
+        pack = load_pack("call_centre", overrides={"leave": {"personal_notice": [
+            {"value": "2d", "valid_from": "2026-07-01"}]}})
+        assert pack.sessions(backend="python").fact_types == load_pack("call_centre").sessions(
+            backend="python").fact_types
