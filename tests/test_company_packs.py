@@ -202,3 +202,26 @@ class TestBadCompanyPacks:
         """A path with no pack.yaml is refused naming the path."""
         with pytest.raises(PolicyError, match="not a pack directory"):
             load_pack(tmp_path)
+
+
+class TestCalendar:
+    """A company pack's calendar: registered under its name for its policies and SLAs."""
+
+    def test_calendar_is_registered_and_inherited(self, tmp_path: Path) -> None:
+        """calendar: registers a China calendar with the company's closures; packs extending it keep it."""
+        from datetime import date
+
+        from csrules.time import get_calendar
+
+        root = _company(tmp_path, {"extends": "call_centre",
+                                   "calendar": {"name": "acme-office", "closures": ["2026-12-24"]}})
+        assert load_pack(root).calendar == "acme-office"
+        calendar = get_calendar("acme-office")
+        assert not calendar.is_working_day(date(2026, 12, 24))
+        assert not calendar.is_working_day(date(2026, 10, 1))
+
+    def test_a_built_in_calendar_name_is_refused(self, tmp_path: Path) -> None:
+        """The pack cannot take the name of the built-in china calendar."""
+        root = _company(tmp_path, {"extends": "call_centre", "calendar": {"name": "china"}})
+        with pytest.raises(PolicyError, match=r"pack\.yaml:8: calendar: 'china' is a built-in calendar"):
+            load_pack(root)

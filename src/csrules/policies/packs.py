@@ -31,7 +31,9 @@ from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_da
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.validity import DEFAULT_ZONE, check_versions, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
+from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
+from csrules._time.registry import BUILTIN_CALENDARS, register_calendar
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.roles import RoleCatalogue
@@ -181,6 +183,8 @@ class Pack:
     """The pack's zone: duties, shift patterns and the days of dated policies are read in it."""
     base: str | None = None
     """The name of the pack this one ``extends`` (None: it extends none)."""
+    calendar: str | None = None
+    """The name of the pack's business calendar (``calendar:`` in the manifest; registered)."""
 
     @property
     def info(self) -> PackInfo:
@@ -530,6 +534,8 @@ def _load(name: str) -> Pack:
 def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     """The pack in ``source``: read alone, or over the pack it ``extends``."""
     data, manifest, lines = _manifest(source)
+    if manifest.calendar is not None:  # registered first: the pack's policies may name it
+        _register_calendar(manifest, source, lines, data)
     if manifest.extends is None:
         pack = _base_pack(source, data, manifest)
     else:
@@ -541,7 +547,29 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
         pack = extend_pack(base, source, data, manifest, lines)
     if manifest.overrides:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
+    if manifest.calendar is not None:
+        pack = replace(pack, calendar=manifest.calendar.name)
     return _zoned(pack)
+
+
+def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> None:
+    """Register the manifest's ``calendar:`` under its name (a built-in name is refused)."""
+    from csrules.domain.china import china_calendar  # the holidays package loads slowly: only when used
+
+    entry = manifest.calendar
+    assert entry is not None
+    zone = manifest.timezone
+    try:
+        if entry.china:
+            calendar = china_calendar(hours=entry.hours, timezone=zone, closures=entry.closures)
+        else:
+            calendar = BusinessCalendar(timezone=zone, hours=entry.hours or {}, closures=entry.closures)
+        if entry.name in BUILTIN_CALENDARS:
+            raise ValueError(f"{entry.name!r} is a built-in calendar: give the pack's calendar its own name")
+        register_calendar(entry.name, calendar, replace=True)
+    except (ValueError, CsrulesError) as exc:
+        raise PolicyError(f"calendar: {exc}", file=source.manifest_name,
+                          line=line_for(lines, data, ("calendar",))) from None
 
 
 def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest) -> Pack:
@@ -730,6 +758,7 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
         lifecycle_params=lifecycle_params,
         timezone=zone,
         base=base.name,
+        calendar=base.calendar,
     )
     for key, filename in manifest.rules.items():
         extended = _with_rule_file(extended, base_id(key, ("rules", key)), source, filename)

@@ -27,6 +27,7 @@ from csrules.policies.slas import SlaDeclaration
 
 __all__ = [
     "SCHEMAS",
+    "CalendarEntry",
     "LifecycleEntry",
     "PackDutyEntry",
     "PackManifest",
@@ -78,6 +79,17 @@ class ShiftPatternEntry(_Entry):
     agents: dict[str, int] = Field(default_factory=dict)
 
 
+class CalendarEntry(_Entry):
+    """The pack's business calendar, registered under ``name`` for its policies and SLAs
+    (``calendar: <name>``): China's public holidays and 调休 days (``china``), office
+    ``hours`` per weekday, and days the office is closed."""
+
+    name: NonEmpty = Field(description="the name policies and SLAs give as calendar: <name>")
+    china: bool = Field(default=True, description="China's public holidays and adjusted working days")
+    hours: dict[str, Any] | None = Field(default=None, description='per weekday: {mon: "09:00-18:00", ...}')
+    closures: tuple[date, ...] = ()
+
+
 class PackManifest(_Entry):
     """``pack.yaml``: what a pack is and which files it is made of; a company's pack may
     ``extends:`` another and say only what it adds or changes (``docs/company-packs.md``).
@@ -123,6 +135,7 @@ class PackManifest(_Entry):
     duties: tuple[PackDutyEntry, ...] = ()
     shift_patterns: dict[str, ShiftPatternEntry] = Field(default_factory=dict)
     slas: tuple[SlaDeclaration, ...] = Field(default=(), description="service-level targets")
+    calendar: CalendarEntry | None = Field(default=None, description="the pack's business calendar")
 
     @model_validator(mode="before")
     @classmethod
