@@ -98,6 +98,19 @@ class TestExamplePack:
         assert "ATT-1" in capsys.readouterr().out
 
 
+    def test_eval_as_of_chooses_the_versions(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """csrules eval --as-of judges a 1 July request by the versions of 30 June; a bad day is refused."""
+        facts = tmp_path / "leave.jsonl"
+        facts.write_text(json.dumps(_leave("2026-07-01T08:00:00+08:00", "2026-07-02T08:30:00+08:00")) + "\n",
+                         encoding="utf-8")
+        args = ["eval", str(EXAMPLE), str(facts), "--fact-type", "leave_request", "--now", "2026-07-01T09:00:00+08:00"]
+        capsys.readouterr()
+        assert main([*args, "--as-of", "2026-06-30"]) == 0
+        assert json.loads(capsys.readouterr().out)["policies"][0]["version"] == "1.0"
+        assert main([*args, "--as-of", "30 June"]) == 2
+        assert "--as-of must be a day such as 2026-07-01" in capsys.readouterr().err
+
+
 class TestMerging:
     """What each key of an extending pack.yaml does."""
 
