@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from csrules import Engine, FactError, PolicyError, TimeError
 from csrules._cli.cli import main
+from csrules._docs import render_docs
 from csrules._docs.history import history_lines
+from csrules._docs.subject import subject_from_pack
 from csrules._policy.facts import event_time_field, register_fact_type
 from csrules._policy.model import Policy
 from csrules._policy.validity import Timeline, version_gaps, with_dated_params
@@ -258,3 +260,18 @@ class TestSessions:
             {"value": "2d", "valid_from": "2026-07-01"}]}})
         assert pack.sessions(backend="python").fact_types == load_pack("call_centre").sessions(
             backend="python").fact_types
+
+
+class TestDocuments:
+    """The document shows the version in force on its date, and the history of the others."""
+
+    def test_one_version_per_policy_and_its_history(self) -> None:
+        """Dated on 2026-03-04 the document shows leave v1.0 once, and the history of 1 July."""
+        pack = load_pack("call_centre", overrides={"leave": {"personal_notice": [
+            {"value": "2d", "valid_from": "2026-07-01"}]}})
+        text = render_docs(subject_from_pack(pack), ["en"], date(2026, 3, 4)).markdown
+        assert text.count("— call_centre.leave v") == 1
+        assert "— call_centre.leave v1.0\n" in text
+        history = "- notice for ordinary personal leave (personal\\_notice): from 2026-07-01: 2 days; before: 1 day"
+        assert history in text
+        assert "call_centre.leave v1.0@2026-07-01" in render_docs(subject_from_pack(pack), ["en"], JULY).markdown

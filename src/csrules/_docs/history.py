@@ -2,12 +2,16 @@
 
 "Notice for ordinary personal leave: from 2026-07-01: 2 days; before: 1 day." For each
 policy of the document with more than one version, the versions and their days, then each
-parameter whose value changed and each rule added or left out, newest first.
+parameter whose value changed and each rule added, changed or left out, newest first. The
+rest of the document shows one version of each policy: the one in force on its date
+(:func:`in_force_on`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
 from itertools import pairwise
 from typing import Any
 
@@ -18,7 +22,20 @@ from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 
-__all__ = ["history_blocks", "history_lines"]
+__all__ = ["history_blocks", "history_lines", "in_force_on"]
+
+
+def in_force_on(subject: Subject, day: date) -> Subject:
+    """``subject`` with one version of each policy: the one in force on ``day`` (else the
+    last one before it, else the first), in the place of the policy's first version."""
+    chosen: dict[str, Policy] = {}
+    for policy_id, versions in versions_by_id(subject.policies).items():
+        started = [p for p in versions if p.valid_from is None or p.valid_from <= day]
+        chosen[policy_id] = next((p for p in versions if p.in_force_on(day)), started[-1] if started else versions[0])
+    if len(chosen) == len(subject.policies):
+        return subject
+    policies = tuple(chosen.pop(p.id) for p in subject.policies if p.id in chosen)
+    return replace(subject, policies=policies)
 
 
 def history_blocks(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
@@ -54,8 +71,12 @@ def history_lines(versions: Sequence[Policy], langs: Sequence[Lang]) -> list[str
     for before, after in pairwise(versions):
         added = ", ".join(r.id for r in after.rules if r.id not in {x.id for x in before.rules})
         removed = ", ".join(r.id for r in before.rules if r.id not in {x.id for x in after.rules})
-        en = [f"rules added: {added}"] * bool(added) + [f"rules left out: {removed}"] * bool(removed)
-        zh = [f"新增规则：{added}"] * bool(added) + [f"删除规则：{removed}"] * bool(removed)
+        old = {r.id: r for r in before.rules}
+        changed = ", ".join(r.id for r in after.rules if r.id in old and r != old[r.id])
+        en = ([f"rules added: {added}"] * bool(added) + [f"rules changed: {changed}"] * bool(changed)
+              + [f"rules left out: {removed}"] * bool(removed))
+        zh = ([f"新增规则：{added}"] * bool(added) + [f"修改规则：{changed}"] * bool(changed)
+              + [f"删除规则：{removed}"] * bool(removed))
         if en:
             start = after.valid_from
             lines.append(in_langs(f"from {start}: {'; '.join(en)}", f"自{start}起：{'；'.join(zh)}", langs))
