@@ -98,6 +98,14 @@ class TestExamplePack:
         assert "ATT-1" in capsys.readouterr().out
 
 
+    def test_manifest_validates_against_the_pack_schema(self) -> None:
+        """The example's pack.yaml passes the JSON Schema editors use, as the built-in ones do."""
+        from csrules.policies.schemas import pack_schema
+        from tests.test_schemas import _validator
+
+        manifest = yaml.safe_load((EXAMPLE / "pack.yaml").read_text(encoding="utf-8"))
+        assert [e.message for e in _validator(pack_schema()).iter_errors(manifest)] == []
+
     def test_eval_as_of_chooses_the_versions(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """csrules eval --as-of judges a 1 July request by the versions of 30 June; a bad day is refused."""
         facts = tmp_path / "leave.jsonl"

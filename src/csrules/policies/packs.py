@@ -731,7 +731,8 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     try:
         check_versions((*stateless, *sessions))
     except PolicyError as exc:
-        raise PolicyError(f"{where}: {exc}") from None
+        hint = " (to put a file in the place of a base policy, list it under replace:)"
+        raise PolicyError(f"{where}: {exc}{hint}") from None
     lifecycle_params = {key: dict(values) for key, values in base.lifecycle_params.items()}
     for key, values in _lifecycle_params(manifest.lifecycles).items():
         lifecycle_params.setdefault(key, {}).update(values)
