@@ -20,6 +20,7 @@ from csrules.policies import load_pack
 PACKS = Path(csrules.policies.__file__).resolve().parent
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "company_pack"
 NOW = datetime.fromisoformat("2026-07-01T09:00:00+08:00")
+JULY_1 = "2026-07-01"
 
 EXTRA = {
     "id": "acme.extra_leave", "version": "1", "title": "Acme leave rules", "fact_type": "leave_request",
@@ -212,6 +213,11 @@ class TestBadCompanyPacks:
         with pytest.raises(PolicyError, match=r"version '1.0' \(always\) and version '2.0' \(from 2027-01-01\) "
                                               r"overlap"):
             load_pack(root)
+
+    def test_dated_lifecycle_setting_is_refused(self) -> None:
+        """A dated value for a lifecycle parameter is refused: only policies have versions."""
+        with pytest.raises(PolicyError, match=r"override cmp-1.reply_within .*dated values are for policy parameters"):
+            load_pack("call_centre", overrides={"cmp-1": {"reply_within": [{"value": "2d", "valid_from": JULY_1}]}})
 
     def test_a_pack_without_policies_or_base_is_refused(self, tmp_path: Path) -> None:
         """A manifest that neither lists policies nor extends a pack says it needs one of them."""

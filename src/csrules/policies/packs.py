@@ -29,7 +29,7 @@ from csrules._engine.examples import run_rule_example
 from csrules._errors import validation_error
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document
 from csrules._policy.model import Policy, Rule, Text
-from csrules._policy.validity import DEFAULT_ZONE, check_versions, with_dated_params
+from csrules._policy.validity import DEFAULT_ZONE, check_versions, is_dated, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
@@ -297,6 +297,7 @@ class Pack:
         """A copy with parameter overrides, keyed by policy id (stateless or session) or
         lifecycle id (or SLA id, ``"CB-1.callback"``), then parameter name."""
         overrides = self._by_lifecycle_id(overrides)
+        self._dated_only_on_policies(overrides)
         sla_overrides, overrides = split_overrides(self, overrides)
         overrides = {self._full_id(key): values for key, values in overrides.items()}
         # old lifecycle names are ids by now: a key is a lifecycle id or a policy id
@@ -322,6 +323,15 @@ class Pack:
             lifecycle_params=params,
         )
         return _zoned(bind_slas(tuned, _build_lifecycle, sla_overrides=sla_overrides))
+
+    def _dated_only_on_policies(self, overrides: Mapping[str, Mapping[str, Any]]) -> None:
+        """Refuse a dated value for a lifecycle or SLA setting: only policies have versions."""
+        ids = {p.id for p in (*self.policies, *self.session_policies)}
+        for key, values in overrides.items():
+            dated = [name for name, value in values.items() if is_dated(value)]
+            if dated and self._full_id(key) not in ids:
+                raise PolicyError(f"override {key}.{dated[0]} of pack {self.name!r}: dated values are for policy "
+                                  "parameters only (a lifecycle or SLA setting has one value)")
 
     def _by_lifecycle_id(self, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
         """``overrides`` with old lifecycle names replaced by the ids (each warns once, here);
