@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import csrules.policies
 from csrules import PolicyError
 from csrules._cli.cli import main
 from csrules.policies import load_pack
+from csrules.time import calendar_names, get_calendar, registered_time
 
 PACKS = Path(csrules.policies.__file__).resolve().parent
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "company_pack"
@@ -236,16 +237,15 @@ class TestCalendar:
 
     def test_calendar_is_registered_and_inherited(self, tmp_path: Path) -> None:
         """calendar: registers a China calendar with the company's closures; packs extending it keep it."""
-        from datetime import date
-
-        from csrules.time import get_calendar
-
         root = _company(tmp_path, {"extends": "call_centre",
                                    "calendar": {"name": "acme-office", "closures": ["2026-12-24"]}})
-        assert load_pack(root).calendar == "acme-office"
-        calendar = get_calendar("acme-office")
-        assert not calendar.is_working_day(date(2026, 12, 24))
-        assert not calendar.is_working_day(date(2026, 10, 1))
+        # registered_time() undoes the registration after the block: other tests list the known calendars
+        with registered_time():
+            assert load_pack(root).calendar == "acme-office"
+            calendar = get_calendar("acme-office")
+            assert not calendar.is_working_day(date(2026, 12, 24))
+            assert not calendar.is_working_day(date(2026, 10, 1))
+        assert "acme-office" not in calendar_names()
 
     def test_a_built_in_calendar_name_is_refused(self, tmp_path: Path) -> None:
         """The pack cannot take the name of the built-in china calendar."""
