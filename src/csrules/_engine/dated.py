@@ -20,7 +20,7 @@ from csrules._engine.compile import Plan, compile_plan
 from csrules._engine.decision import Decision, PolicyRef
 from csrules._policy.facts import event_time_field
 from csrules._policy.model import Policy
-from csrules._policy.validity import Timeline, day_of
+from csrules._policy.validity import Timeline
 from csrules.exceptions import FactError, TimeError
 
 __all__ = ["DatedPlan", "check_as_of", "plan_for"]
@@ -82,14 +82,17 @@ class DatedPlan:
             f"# from {start}\n{plan.source}" for start, plan in zip(starts, self.plans, strict=True) if plan
         )
 
-    def plan_on(self, day: date) -> Plan:
-        """The plan judging facts of ``day``; a day some policy has no version for raises."""
-        plan = self.plans[self.timeline.stretch(day)]
-        assert plan is not None  # stretch() raised for an incomplete stretch
+    def plan_on(self, when: AsOf) -> Plan:
+        """The plan judging facts of ``when`` (a day, or an aware instant's day in the zone);
+        a day some policy has no version for raises."""
+        timeline = self.timeline
+        index = timeline.stretch_at(when) if isinstance(when, datetime) else timeline.stretch(when)
+        plan = self.plans[index]
+        assert plan is not None  # the timeline raised for an incomplete stretch
         return plan
 
-    def day(self, fact: Any, now: datetime | None, as_of: AsOf | None) -> date:
-        """The day whose versions judge ``fact``: ``as_of``, else its event time, else ``now``."""
+    def when(self, fact: Any, now: datetime | None, as_of: AsOf | None) -> AsOf:
+        """What chooses the versions judging ``fact``: ``as_of``, else its event time, else ``now``."""
         when: AsOf | None = as_of
         if when is None and self._event_time is not None:
             when = self._event_time(fact)
@@ -101,8 +104,8 @@ class DatedPlan:
                 "event_time: pass as_of= (or now=) to choose the version in force",
                 fact_type=self.fact_type,
             )
-        return day_of(when, self.timeline.zone) if isinstance(when, datetime) else when
+        return when
 
     def judge(self, fact: Any, now: datetime | None, as_of: AsOf | None = None) -> Decision:
         """The decision of the versions in force on the fact's day."""
-        return self.plan_on(self.day(fact, now, as_of)).judge(fact, now)
+        return self.plan_on(self.when(fact, now, as_of)).judge(fact, now)

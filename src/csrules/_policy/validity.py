@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +135,7 @@ class Timeline:
     the versions there are.
     """
 
-    __slots__ = ("bounds", "ids", "stretches", "versions", "zone")
+    __slots__ = ("bounds", "ids", "starts", "stretches", "versions", "zone")
 
     def __init__(self, policies: Sequence[Policy]) -> None:
         check_versions(policies)
@@ -144,6 +144,9 @@ class Timeline:
         self.ids = tuple(grouped)
         self.zone = next((p.timezone for p in policies if p.timezone), None)
         self.bounds = sorted({d for p in policies for d in (p.valid_from, p.valid_until) if d is not None})
+        # each bound as the instant its day starts in the zone: an instant is placed without conversion
+        zone = load_zone(self.zone or DEFAULT_ZONE)
+        self.starts = [datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) for day in self.bounds]
         starts = [date.min, *self.bounds]
         self.stretches = tuple(
             tuple(p for versions in grouped.values() for p in versions if p.in_force_on(start)) for start in starts
@@ -155,6 +158,13 @@ class Timeline:
         policies = self.stretches[index]
         if len(policies) != len(self.ids):
             self._missing(day, {p.id for p in policies})
+        return index
+
+    def stretch_at(self, instant: datetime) -> int:
+        """The index of the stretch holding the (aware) ``instant``'s day in the zone."""
+        index = bisect_right(self.starts, instant)
+        if len(self.stretches[index]) != len(self.ids):
+            return self.stretch(day_of(instant, self.zone))  # raises, naming the day
         return index
 
     def _missing(self, day: date, present: set[str]) -> None:
