@@ -53,12 +53,11 @@ def _leave(requested: str, start: str) -> dict[str, Any]:
 class TestCopiedPack:
     """A built-in pack copied to a directory is the same pack."""
 
-    @pytest.mark.parametrize("name", ["call_centre", "mall"])
-    def test_copy_loads_equal_to_the_built_in(self, tmp_path: Path, name: str) -> None:
-        """load_pack(path) of a copied built-in pack equals load_pack(name), as str or Path."""
+    @pytest.mark.parametrize(("name", "as_text"), [("call_centre", False), ("mall", True)])
+    def test_copy_loads_equal_to_the_built_in(self, tmp_path: Path, name: str, as_text: bool) -> None:
+        """load_pack(path) of a copied built-in pack equals load_pack(name), the path a Path or a str."""
         shutil.copytree(PACKS / name, tmp_path / name)
-        assert load_pack(tmp_path / name) == load_pack(name)
-        assert load_pack(str(tmp_path / name)) == load_pack(name)
+        assert load_pack(str(tmp_path / name) if as_text else tmp_path / name) == load_pack(name)
 
 
 class TestExamplePack:
