@@ -205,6 +205,14 @@ class TestBadCompanyPacks:
         with pytest.raises(PolicyError, match=r"pack\.yaml:9: overrides: .*unknown parameter 'notice'"):
             load_pack(root)
 
+    def test_malformed_dated_value_is_located_at_its_item(self, tmp_path: Path) -> None:
+        """A dated value with a bad day points at that item's line in pack.yaml."""
+        root = _company(tmp_path, {"extends": "call_centre", "overrides": {"leave": {"personal_notice": [
+            {"value": "1d"}, {"value": "2d", "valid_from": "1 July"}]}}})
+        with pytest.raises(PolicyError, match=r"pack\.yaml:12: overrides: .*dated value #2: valid_from: a validity "
+                                              r"date is written YYYY-MM-DD"):
+            load_pack(root)
+
     def test_overlapping_company_version_is_refused(self, tmp_path: Path) -> None:
         """A dated version of a base policy that overlaps the base's own is refused naming both."""
         leave = load_pack("call_centre").policy("leave").model_dump(mode="json", exclude_none=True)

@@ -816,13 +816,11 @@ def _with_manifest_overrides(
     try:
         return pack.with_params(manifest.overrides)
     except PolicyError as exc:
-        key = next(iter(manifest.overrides))
-        for candidate in manifest.overrides:
-            if repr(candidate) in str(exc) or f"{candidate}" in str(exc):
-                key = candidate
-                break
+        key = next((k for k in manifest.overrides if k in str(exc)), next(iter(manifest.overrides)))
+        # a parameter's error is located at ("overrides", name, ...): the same path under the key
+        inner = tuple(exc.loc or ())[1:] if tuple(exc.loc or ())[:1] == ("overrides",) else ()
         raise PolicyError(f"overrides: {exc}", file=source.manifest_name,
-                          line=line_for(lines, data, ("overrides", key))) from None
+                          line=line_for(lines, data, ("overrides", key, *inner))) from None
 
 
 def lifecycle_id_of(name: str) -> str:
