@@ -206,9 +206,8 @@ def _manifest_policies(manifest: Path) -> list[str]:
         return []
     if not isinstance(data, dict):
         return []
-    names = data.get("policies")
     sessions = data.get("sessions")
-    files = [str(n) for n in names] if isinstance(names, list) else []
+    files = [str(n) for key in ("policies", "replace") if isinstance(data.get(key), list) for n in data[key]]
     if isinstance(sessions, list):
         files += [str(s["file"]) for s in sessions if isinstance(s, dict) and "file" in s]
     return files
