@@ -88,6 +88,7 @@ class TestExamplePack:
         """csrules test, check, docs and eval run on the example directory."""
         assert main(["test", str(EXAMPLE)]) == 0
         assert main(["check", str(EXAMPLE)]) == 0
+        assert main(["check", str(EXAMPLE / "pack.yaml")]) == 0
         assert main(["docs", str(EXAMPLE), "-o", str(tmp_path / "docs"), "--format", "md"]) == 0
         assert "from 2026-07-01: 2 days; before: 1 day" in (tmp_path / "docs" / "harbour_telecom.md").read_text("utf-8")
         facts = tmp_path / "leave.jsonl"

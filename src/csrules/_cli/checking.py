@@ -130,6 +130,8 @@ def run_check(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     checked = 0
     for spec in args.targets:
+        if Path(spec).name == "pack.yaml" and Path(spec).is_file():
+            spec = str(Path(spec).parent)  # a manifest stands for its pack directory
         paths = _check_paths(spec)
         pack = _pack_dir(spec)
         if paths is None:
