@@ -106,6 +106,20 @@ class TestRefused:
                                               r"\(from 2026-07-01\) overlap from 2026-07-01"):
             Engine([first, second])
 
+    def test_an_undated_twin_is_still_refused(self) -> None:
+        """Two undated policies with one id stay refused beside a dated policy of another id."""
+        leave = _leave()
+        swap = load_pack("call_centre").policy("swap")
+        with pytest.raises(PolicyError, match=r"policy ids must be unique in an engine \(repeated: call_centre.swap\)"):
+            Engine([_version(leave, valid_from=JULY), swap, swap])
+
+    def test_versions_judge_one_fact_type(self) -> None:
+        """Versions of one policy over different fact types are refused, naming both."""
+        leave, swap = _leave(), load_pack("call_centre").policy("swap")
+        other = _version(swap, id=leave.id, valid_from=JULY)
+        with pytest.raises(PolicyError, match=r"have different fact types"):
+            Engine([_version(leave, valid_until=JULY), other])
+
     def test_no_version_in_force_is_a_fact_error(self) -> None:
         """A fact of a day before the first version names the policy, the day and the versions."""
         engine = Engine([_version(_leave(), valid_from=JULY)])

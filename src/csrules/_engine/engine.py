@@ -18,6 +18,7 @@ from csrules._engine.dated import DatedPlan, check_as_of, plan_for
 from csrules._engine.decision import Decision
 from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.model import Policy
+from csrules._policy.validity import check_versions
 from csrules.exceptions import FactError, PolicyError, TimeError
 
 __all__ = ["Engine"]
@@ -59,10 +60,12 @@ class Engine:
         ids = [p.id for p in policies]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         # dated versions of one policy may share its id (their days may not overlap)
-        if duplicated and not any(p.dated for p in policies):
+        if duplicated and not all(p.dated for p in policies if p.id in duplicated):
             raise PolicyError(
                 f"policy ids must be unique in an engine (repeated: {', '.join(duplicated)})"
             )
+        if duplicated:
+            check_versions(policies)
         _set = object.__setattr__  # the engine is frozen; only __init__ writes its slots
         _set(self, "policies", policies)
         grouped: dict[str, list[Policy]] = {}
