@@ -85,3 +85,9 @@ class TestChangedPack:
         changes = pack_changes(load_pack("call_centre"), load_pack(_tuned(tmp_path, {"cmp-1": {"reply_within": "2d"}})))
         rows = {(what, item): (old, new) for what, item, old, new in changes}
         assert rows[("lifecycle", "cmp-1.reply_within")][1] == "2d"
+
+    def test_a_lifecycle_only_one_pack_has(self) -> None:
+        """A lifecycle present on one side reads as absent (—) to present, never as a boolean."""
+        changes = pack_changes(load_pack("mall"), load_pack("call_centre"))
+        assert ("lifecycle", "cmp-1", "—", "present") in changes
+        assert not any("False" in (old, new) for _, _, old, new in changes)

@@ -132,7 +132,7 @@ def pack_changes(old: Any, new: Any) -> list[tuple[str, str, str, str]]:
     for lifecycle in dict.fromkeys([*old.lifecycle_params, *new.lifecycle_params]):
         before, after = old.lifecycle_params.get(lifecycle), new.lifecycle_params.get(lifecycle)
         if before is None or after is None:
-            compare("lifecycle", lifecycle, before is not None and "present", after is not None and "present")
+            compare("lifecycle", lifecycle, None if before is None else "present", None if after is None else "present")
             continue
         for name in dict.fromkeys([*before, *after]):
             compare("lifecycle", f"{lifecycle}.{name}", _shown(before.get(name)), _shown(after.get(name)))
