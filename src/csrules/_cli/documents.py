@@ -203,10 +203,11 @@ def run_docs(args: argparse.Namespace) -> int:
 
 def run_diff(args: argparse.Namespace) -> int:
     """Print the change document; exit 1 when the versions differ."""
-    old = load_target(args.old).subject()
-    new = load_target(args.new).subject()
+    old_target, new_target = load_target(args.old), load_target(args.new)
+    packs = (old_target.pack, new_target.pack) if old_target.pack and new_target.pack else None
     try:
-        rendered, diff = render_diff(old, new, langs_for(args.lang), generated_date(args.date))
+        rendered, diff = render_diff(old_target.subject(), new_target.subject(), langs_for(args.lang),
+                                     generated_date(args.date), packs=packs)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     text = rendered.markdown if args.out_format == "md" else rendered.html

@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from csrules._docs.diff import PolicyDiff, build_diff
 from csrules._docs.document import build_document
@@ -79,8 +80,10 @@ def render_docs(subject: Subject, langs: Sequence[Lang], generated: date) -> Ren
     return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0]))
 
 
-def render_diff(old: Subject, new: Subject, langs: Sequence[Lang], generated: date) -> tuple[Rendered, PolicyDiff]:
-    """The change document between two versions, and the raw differences."""
-    blocks, diff = build_diff(old, new, langs, generated)
+def render_diff(
+    old: Subject, new: Subject, langs: Sequence[Lang], generated: date, *, packs: tuple[Any, Any] | None = None
+) -> tuple[Rendered, PolicyDiff]:
+    """The change document between two versions (two packs: ``packs``), and the raw differences."""
+    blocks, diff = build_diff(old, new, langs, generated, packs=packs)
     title = f"{old.name} {old.version} → {new.name} {new.version}"
     return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0])), diff

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
+from csrules._docs.history import history_blocks, in_force_on
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
@@ -101,11 +102,14 @@ def _slug(*parts: str) -> str:
 
 def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime) -> list[Block]:
     """Every block of the document for ``subject``."""
+    history = history_blocks(subject, langs)  # dated versions: what changed from which day
+    subject = in_force_on(subject, generated.date() if isinstance(generated, datetime) else generated)
     blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
     blocks.extend(_overview(subject, langs, generated))
     blocks.extend(_roles(subject, langs))
     blocks.extend(_rules(subject, langs))
     blocks.extend(_parameters(subject, langs))
+    blocks.extend(history)
     blocks.extend(_ladders(subject, langs))
     blocks.extend(_lifecycles(subject, langs))
     blocks.extend(sla_blocks(subject.slas, langs))

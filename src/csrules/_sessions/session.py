@@ -27,6 +27,7 @@ from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
+from csrules._policy.validity import refuse_dated_sessions
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.program import (
@@ -119,6 +120,8 @@ class SessionEngine:
             policies = [policies]
         if isinstance(lifecycles, Lifecycle):
             lifecycles = [lifecycles]
+        policies = tuple(policies)
+        refuse_dated_sessions(policies)  # effective dates: stateless engines only, for now
         self.program: Program = compile_program(policies, lifecycles)
         self._backend: Backend = make_backend(backend, self.program)
         self.store: SessionStore = store if store is not None else MemoryStore()
