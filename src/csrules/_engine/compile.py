@@ -31,9 +31,11 @@ from csrules._engine.decision import (
     PolicyRef,
     Recommendation,
     RuleError,
+    TimedDecision,
     Violation,
     merge_approvals,
 )
+from csrules._engine.shared import SharedRule, build_tables, split_rule, table_source
 from csrules._policy.facts import read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -41,6 +43,7 @@ from csrules._policy.kinds.base import (
     DescribeContext,
     Env,
     handler_for,
+    join,
     show_value,
 )
 from csrules._policy.model import Policy, Rule, Text
@@ -313,25 +316,74 @@ def matched_positions(mask: int) -> list[int]:
 
 
 
+def _merged_templates(view: MatchView) -> tuple[EffectResult, ...]:
+    return merge_approvals([e for rule in view.rules for e in rule.templates])
+
+
+def _of_kind(kind: type) -> Callable[[MatchView], tuple[Any, ...]]:
+    """The effects of one class (obligations without their due times); only approvals need
+    merging, so the other kinds never wait for it."""
+
+    def collect(view: MatchView) -> tuple[Any, ...]:
+        own = [e for rule in view.rules for e in rule.templates if isinstance(e, kind)]
+        return merge_approvals(own) if kind is Approval else tuple(own)
+
+    return collect
+
+
+_LAZY: dict[str, Callable[[MatchView], Any]] = {
+    "templates": _merged_templates,
+    "violations": _of_kind(Violation),
+    "obligations": _of_kind(Obligation),
+    "approvals": _of_kind(Approval),
+    "escalations": _of_kind(Escalation),
+    "recommendations": _of_kind(Recommendation),
+    # merged approvals: one per role, first-required order
+    "approvers": lambda view: tuple([approval.role for approval in view.approvals]),
+    "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
+}
+"""The parts of a view worked out when first read (then plain attributes)."""
+
+
 class MatchView:
     """What one match pattern means: the rules it selects, their ids, and everything else
     that depends only on which rules matched (outcome, effects by kind, approvers, effect
     keys), each worked out when first read and then shared by every decision with that
-    pattern. Due times depend on the fact: :meth:`effects_for` computes them."""
+    pattern. Due times depend on the fact: :meth:`effects_for` computes them.
+
+    The lazily worked-out parts are slots filled on first read (``__getattr__`` runs only
+    while a slot is empty), so a decision reads them with no Python frame at all.
+    """
 
     __slots__ = (
-        "_approvers",
-        "_keys",
-        "_kinds",
-        "_outcome",
-        "_templates",
+        "approvals",
+        "approvers",
         "dynamic",
+        "effect_keys",
+        "escalations",
+        "make",
         "matches",
+        "obligations",
+        "outcome",
         "plan",
+        "policies",
+        "recent",
+        "recommendations",
         "rule_ids",
         "rules",
         "selected",
+        "templates",
+        "violations",
     )
+
+    approvals: tuple[Approval, ...]
+    approvers: tuple[str, ...]
+    effect_keys: tuple[str, ...]
+    escalations: tuple[Escalation, ...]
+    obligations: tuple[Obligation, ...]
+    recommendations: tuple[Recommendation, ...]
+    templates: tuple[EffectResult, ...]
+    violations: tuple[Violation, ...]
 
     def __init__(self, plan: Plan, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
         # Only what every decision reads is made now: a pattern seen once stays cheap.
@@ -340,49 +392,22 @@ class MatchView:
         self.selected = selected
         self.rule_ids = tuple([rule.rule_id for rule in rules])
         self.matches = tuple([(rule.policy_id, rule.rule_id) for rule in rules])
+        self.policies = plan.policy_refs
+        self.outcome: Outcome = BY_RANK[max([rule.rank for rule in rules], default=0)]
         self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
-        self._templates: tuple[EffectResult, ...] | None = None
-        self._outcome: Outcome | None = None
-        self._approvers: tuple[str, ...] | None = None
-        self._keys: tuple[str, ...] | None = None
-        self._kinds: dict[type, tuple[Any, ...]] = {}
+        #: The class of this pattern's decisions (views computing due times first, or not).
+        self.make: type[Decision] = TimedDecision if self.dynamic else Decision
+        #: Read since the cache last looked (a second chance before eviction).
+        self.recent = False
 
-    @property
-    def templates(self) -> tuple[EffectResult, ...]:
-        """The effects with due times left out, approvals of one role merged."""
-        if self._templates is None:
-            self._templates = merge_approvals([e for rule in self.rules for e in rule.templates])
-        return self._templates
-
-    @property
-    def outcome(self) -> Outcome:
-        """The worst outcome among the effects (a due time never changes it)."""
-        if self._outcome is None:
-            self._outcome = BY_RANK[max([rule.rank for rule in self.rules], default=0)]
-        return self._outcome
-
-    def of_kind(self, kind: type) -> tuple[Any, ...]:
-        """The effects of one class (obligations without their due times); only approvals
-        need merging, so the other kinds never wait for it."""
-        found = self._kinds.get(kind)
-        if found is None:
-            own = [e for rule in self.rules for e in rule.templates if isinstance(e, kind)]
-            found = self._kinds[kind] = merge_approvals(own) if kind is Approval else tuple(own)
-        return found
-
-    @property
-    def approvers(self) -> tuple[str, ...]:
-        """The roles that must approve, in rule order, without repeats."""
-        if self._approvers is None:  # merged approvals: one per role, first-required order
-            self._approvers = tuple([approval.role for approval in self.of_kind(Approval)])
-        return self._approvers
-
-    @property
-    def effect_keys(self) -> tuple[str, ...]:
-        """Short names of the effects (a due time never changes them)."""
-        if self._keys is None:
-            self._keys = tuple([effect.key for effect in self.templates])
-        return self._keys
+    def __getattr__(self, name: str) -> Any:
+        # Only reached while a lazy slot is still empty: work the part out once.
+        part = _LAZY.get(name)
+        if part is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = part(self)
+        setattr(self, name, value)
+        return value
 
     def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
         """The effects for this fact, approvals of one role merged (:func:`merge_approvals`):
@@ -407,6 +432,20 @@ class MatchView:
                     f"rule {rule.policy_id}/{rule.rule_id}: its effects cannot be worked out: {exc}"
                 ) from exc
         return out
+
+
+def _evict(views: dict[int, MatchView]) -> None:
+    """Drop one pattern: the oldest not read since it was last looked at; the others read
+    meanwhile move to the back with their flag cleared (each is passed over at most once)."""
+    for _ in range(len(views) + 1):
+        mask = next(iter(views), None)
+        if mask is None:
+            return
+        view = views.pop(mask, None)
+        if view is None or not view.recent:
+            return
+        view.recent = False
+        views[mask] = view
 
 
 @dataclass
@@ -434,9 +473,9 @@ class Plan:
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
 
-        The cache is bounded: once full, a new mask evicts the oldest one, so a policy with
-        more patterns than fit keeps the recent ones (a pattern made afresh costs little:
-        a view computes its parts when first read).
+        The cache is bounded (:data:`MAX_VIEWS`) and keeps the patterns in use: once full,
+        it drops the oldest pattern not read since it was last looked at ("second chance",
+        an approximation of least-recently-used whose hit costs one flag).
         """
         view = self._views.get(mask)
         if view is None:
@@ -446,7 +485,7 @@ class Plan:
             view = MatchView(self, tuple([rules[i] for i in selected]), tuple(selected))
             views = self._views
             if len(views) >= MAX_VIEWS:
-                del views[next(iter(views))]
+                _evict(views)
             views[mask] = view
         return view
 
@@ -456,7 +495,12 @@ class Plan:
             mask = self.decide(fact, now)
         except Exception:  # a rule failed: find which, record it, keep the others
             return self.decide_safely(fact, now)
-        return Decision(self._views.get(mask) or self.view(mask), fact, now)
+        view = self._views.get(mask)
+        if view is None:
+            view = self.view(mask)
+        else:
+            view.recent = True
+        return view.make(view, fact, now)
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -477,7 +521,8 @@ class Plan:
                 mask |= 1 << index
                 if self._policy(rule.policy_id).hit_policy == "first":
                     stopped.add(rule.policy_id)
-        return Decision(self.view(mask), fact, now, tuple(errors))
+        view = self.view(mask)
+        return view.make(view, fact, now, tuple(errors))
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
@@ -548,9 +593,10 @@ def hit_selector(
 _FIELD_READ = re.compile(r"(?<![\w.])f\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def hoist_fields(body: list[str], model: type[BaseModel]) -> list[str]:
+def hoist_fields(body: list[str], model: type[BaseModel], read: frozenset[str] = frozenset()) -> list[str]:
     """``body`` (the lines of ``_decide``) reading each model field that several conditions
-    read once, into a local, at the top.
+    read once, into a local, at the top. Fields in ``read`` are already in their locals
+    (``_f_<name>``): every read of them uses the local.
 
     Only declared fields move (a plain read of the validated fact, never a computed one).
     Reading them first changes no answer: a fact whose field cannot be read makes
@@ -561,32 +607,128 @@ def hoist_fields(body: list[str], model: type[BaseModel]) -> list[str]:
         for name in _FIELD_READ.findall(line):
             counts[name] = counts.get(name, 0) + 1
     hoisted = {name for name, count in counts.items() if count > 1 and name in model.model_fields}
-    if not hoisted:
+    local_names = hoisted | read
+    if not local_names:
         return body
 
     def local(match: re.Match[str]) -> str:
         name = match.group(1)
-        return f"_f_{name}" if name in hoisted else match.group(0)
+        return f"_f_{name}" if name in local_names else match.group(0)
 
-    reads = [f"    _f_{name} = f.{name}" for name in sorted(hoisted)]
+    reads = [f"    _f_{name} = f.{name}" for name in sorted(hoisted - read)]
     return [body[0], *reads, *(_FIELD_READ.sub(local, line) for line in body[1:])]
 
 
-def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...]) -> Plan:
-    """Generate, compile and bind the decision function for one fact type."""
+SHARE_RULES_PER_FIELD = 2
+"""A plan shares tests across rules when at least this many rules per shared field take part
+(below that, testing rule by rule is as fast)."""
+
+
+@dataclass
+class _Entry:
+    """One rule on its way into the plan: where it stands and how it compiles."""
+
+    index: int
+    policy: Policy
+    ctx: CompileContext
+    expression: str
+
+
+def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
+    """The body of ``_decide`` testing every rule in order."""
+    body = ["def _decide(f, now):", "    m = 0"]
+    flags: dict[str, str] = {}
+    for entry in entries:
+        index, expression = entry.index, entry.expression
+        # 1 << index, not its value: a mask of thousands of rules has too many digits
+        if entry.policy.hit_policy != "first":
+            body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
+            continue
+        # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
+        # rules is too deep for Python's compiler)
+        done = flags.get(entry.policy.id)
+        if done is None:
+            done = flags[entry.policy.id] = generator.fresh("_d")
+            body.append(f"    {done} = False")
+        body.extend((f"    if not {done} and ({expression}):",
+                     f"        m |= 1 << {index}", f"        {done} = True"))
+    body.append("    return m")
+    return body
+
+
+def _shared_body(
+    entries: list[_Entry],
+    split: list[SharedRule],
+    generator: CodeGenerator,
+    model: type[BaseModel],
+    constants: dict[str, Any],
+) -> tuple[list[str], list[str], frozenset[str]]:
+    """The body of ``_decide`` with tests shared across rules (:mod:`csrules._engine.shared`):
+    the lines reading the shared fields, the rest, and the fields read into ``_f_<name>``."""
+    everyone = (1 << len(entries)) - 1
+    tables = build_tables(split, everyone)
+    ctx = generator.context({}, constants)
+    body = ["def _decide(f, now):"]
+    reads: list[str] = []
+    read: set[str] = set()
+    outs = []
+    for table in tables:
+        if table.path.isascii() and table.path.isidentifier():
+            local = f"_f_{table.path}"
+            read.add(table.path)
+        else:
+            local = generator.fresh("_v")
+        reads.append(f"    {local} = {ctx.attribute('f', table.path)}")
+        out = generator.fresh("_s")
+        body.extend(table_source(table, local, ctx.const, out))
+        outs.append(out)
+    body.append(f"    M = {' & '.join(outs)}")
+    full = sum(1 << rule.index for rule in split if rule.atoms and not rule.rest)
+    body.append(f"    m = M & {ctx.const(full)}")
+    for rule in split:
+        if not rule.rest:
+            continue
+        entry = entries[rule.index]
+        rest = join([handler_for(part).source(part, entry.ctx) for part in rule.rest], "and")
+        test = f"M >> {rule.index} & 1 and {rest}" if rule.atoms else rest
+        body.extend((f"    if {test}:", f"        m |= 1 << {rule.index}"))
+    firsts: dict[str, int] = {}
+    for entry in entries:
+        if entry.policy.hit_policy == "first":
+            firsts[entry.policy.id] = firsts.get(entry.policy.id, 0) | 1 << entry.index
+    for segment in firsts.values():  # "first": keep the lowest rule matched in the policy
+        name = ctx.const(segment)
+        body.extend((f"    _h = m & {name}", "    if _h:", "        m ^= _h ^ (_h & -_h)"))
+    body.append("    return m")
+    return reads, body, frozenset(read)
+
+
+def _refuse_nan(policy: Policy) -> None:
+    for name, value in policy.param_values.items():
+        if isinstance(value, float) and value != value:
+            raise PolicyError(
+                f"parameter {name!r} is NaN: no value compares with it", policy_id=policy.id
+            )
+
+
+def compile_plan(
+    model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...], *, share: bool | None = None
+) -> Plan:
+    """Generate, compile and bind the decision function for one fact type.
+
+    ``share`` forces tests shared across rules on or off (None: on when enough rules per
+    field take part, see :data:`SHARE_RULES_PER_FIELD`); the answers are the same either way.
+    """
     generator = CodeGenerator(model, f"plan {fact_type}")
     constants: dict[str, Any] = {}
     rules: list[CompiledRule] = []
-    body = ["def _decide(f, now):", "    m = 0"]
+    entries: list[_Entry] = []
+    split: list[SharedRule] = []
     checks = []
     reads_now = False
     for policy in policies:
+        _refuse_nan(policy)
         ctx = generator.context(policy.param_values, constants)
-        # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
-        # rules is too deep for Python's compiler)
-        done = generator.fresh("_d") if policy.hit_policy == "first" else None
-        if done is not None:
-            body.append(f"    {done} = False")
         for rule in policy.rules:
             index = len(rules)
             compiled = CompiledRule.of(policy, rule)
@@ -594,16 +736,22 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
             reads_now = (
                 reads_now or handler_for(rule.when).reads_now(rule.when) or compiled.effects_read_now
             )
-            # 1 << index, not its value: a mask of thousands of rules has too many digits
-            if done is None:
-                body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
-            else:
-                body.extend((f"    if not {done} and ({expression}):",
-                             f"        m |= 1 << {index}", f"        {done} = True"))
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
+            entries.append(_Entry(index, policy, ctx, expression))
+            split.append(split_rule(index, rule.when, model, policy.param_values))
             rules.append(compiled)
-    body.append("    return m")
-    source = "\n".join(hoist_fields(body, model)) + "\n\n" + "\n\n".join(checks) + "\n"
+    sharing = [rule for rule in split if rule.atoms]
+    fields = {path for rule in sharing for path in rule.atoms}
+    if share is None:
+        share = len(sharing) >= SHARE_RULES_PER_FIELD * max(1, len(fields))
+    reads: list[str] = []
+    if share and sharing:
+        reads, body, read = _shared_body(entries, split, generator, model, constants)
+    else:
+        body, read = _rule_by_rule(entries, generator), frozenset()
+    lines = hoist_fields(body, model, read)
+    lines[1:1] = reads  # the shared fields' reads come first, as written
+    source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     return Plan(

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from csrules._policy.model import KeyedEffect, Text
@@ -25,6 +26,7 @@ __all__ = [
     "PolicyRef",
     "Recommendation",
     "RuleError",
+    "TimedDecision",
     "Violation",
 ]
 
@@ -57,6 +59,10 @@ class Outcome(enum.Enum):
         """The worst of ``outcomes`` (``CLEAN`` for none)."""
         return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
 
+
+# Enum's own ``value`` descriptor runs two Python frames per read (3.11); hosts read it on
+# every decision, so it reads the same attribute through a C-level getter.
+type.__setattr__(Outcome, "value", property(attrgetter("_value_"), doc="The outcome's name."))
 
 _RANK = {
     Outcome.CLEAN: 0,
@@ -361,6 +367,12 @@ class EffectViews:
         return tuple(effect.key for effect in self.effects)
 
 
+def _from_view(name: str, doc: str) -> Any:
+    """A read-only attribute of a decision read straight from its match view, by a C-level
+    getter (no Python frame: these are what hosts read on every decision)."""
+    return property(attrgetter(f"_view.{name}"), doc=doc)
+
+
 class Decision(EffectViews):
     """The answer for one fact: effects, outcome, the rules that decided, and a trace.
 
@@ -394,58 +406,23 @@ class Decision(EffectViews):
         self.now = now
         self._errors = errors
 
-    @property
-    def errors(self) -> tuple[RuleError, ...]:
-        """Rules that failed while being evaluated (each counts as not matched)."""
-        return self._errors
-
-    @property
-    def policies(self) -> tuple[PolicyRef, ...]:
-        """The ids and versions of the policies that judged the fact."""
-        return self._view.plan.policy_refs  # type: ignore[no-any-return]
-
-    @property
-    def matches(self) -> tuple[tuple[str, str], ...]:
-        """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
-        return self._view.matches  # type: ignore[no-any-return]
-
-    @property
-    def rule_ids(self) -> tuple[str, ...]:
-        """Ids of the rules whose effects apply, in order."""
-        return self._view.rule_ids  # type: ignore[no-any-return]
-
-    @property
-    def effects(self) -> tuple[EffectResult, ...]:
-        """Every effect that holds, in rule order (due times computed for this fact).
-
-        Approvals of one role are merged into one that lists every rule requiring it
-        (:attr:`Approval.rules`); :attr:`rule_effects` keeps each rule's own effects.
-        A due time that cannot be computed (a date the calendar does not cover) raises the
-        csrules error with the rule's id in its message.
-        """
-        try:
-            return self._effects
-        except AttributeError:
-            view = self._view
-            try:
-                self._effects = view.effects_for(self.fact, self.now)
-            except (CalendarError, TimeError):  # raised again naming the rule that failed
-                view.rule_effects_for(self.fact, self.now)
-                raise
-            return self._effects
-
-    def _shared(self) -> Any:
-        """The match view, once this decision's due times are known: a due time that
-        cannot be computed raises from every effect view, as :attr:`effects` does."""
-        view = self._view
-        if view.dynamic:
-            self.effects  # noqa: B018 - computed once, raises the csrules error
-        return view
-
-    @property
-    def outcome(self) -> Outcome:
-        """The worst outcome among the effects (``CLEAN`` when none)."""
-        return self._shared().outcome  # type: ignore[no-any-return]
+    errors = property(
+        attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
+    )
+    policies = _from_view("policies", "The ids, versions and hashes of the policies that judged the fact.")
+    matches = _from_view("matches", "``(policy_id, rule_id)`` of every rule whose effects apply, in order.")
+    rule_ids = _from_view("rule_ids", "Ids of the rules whose effects apply, in order.")
+    effects = _from_view("templates", "Every effect that holds, in rule order.")
+    outcome = _from_view("outcome", "The worst outcome among the effects (``CLEAN`` when none).")
+    violations = _from_view("violations", "The violations that hold.")
+    obligations = _from_view("obligations", "The obligations that hold, with their due times.")
+    approvals = _from_view("approvals", "The approvals required.")
+    escalations = _from_view("escalations", "The escalations that apply.")
+    recommendations = _from_view("recommendations", "The recommendations to show.")
+    approvers = _from_view("approvers", "The roles that must approve, in rule order, without repeats.")
+    effect_keys = _from_view(
+        "effect_keys", "Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."
+    )
 
     @property
     def is_clean(self) -> bool:
@@ -454,45 +431,7 @@ class Decision(EffectViews):
         A rule that failed (``errors``, for instance on a date its calendar does not cover)
         could not say whether it holds, so the result is not clean.
         """
-        return self._shared().outcome is Outcome.CLEAN and not self._errors
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The violations that hold."""
-        return self._shared().of_kind(Violation)  # type: ignore[no-any-return]
-
-    @property
-    def obligations(self) -> tuple[Obligation, ...]:
-        """The obligations that hold, with their due times."""
-        view = self._view
-        if view.dynamic:
-            return tuple(e for e in self.effects if isinstance(e, Obligation))
-        return view.of_kind(Obligation)  # type: ignore[no-any-return]
-
-    @property
-    def approvals(self) -> tuple[Approval, ...]:
-        """The approvals required."""
-        return self._shared().of_kind(Approval)  # type: ignore[no-any-return]
-
-    @property
-    def escalations(self) -> tuple[Escalation, ...]:
-        """The escalations that apply."""
-        return self._shared().of_kind(Escalation)  # type: ignore[no-any-return]
-
-    @property
-    def recommendations(self) -> tuple[Recommendation, ...]:
-        """The recommendations to show."""
-        return self._shared().of_kind(Recommendation)  # type: ignore[no-any-return]
-
-    @property
-    def approvers(self) -> tuple[str, ...]:
-        """The roles that must approve, in rule order, without repeats."""
-        return self._shared().approvers  # type: ignore[no-any-return]
-
-    @property
-    def effect_keys(self) -> tuple[str, ...]:
-        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
-        return self._shared().effect_keys  # type: ignore[no-any-return]
+        return self.outcome is Outcome.CLEAN and not self._errors
 
     @property
     def rule_effects(self) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
@@ -542,3 +481,77 @@ class Decision(EffectViews):
     def __repr__(self) -> str:
         failed = f" errors={[e.rule_id for e in self.errors]}" if self.errors else ""
         return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}{failed}>"
+
+
+class TimedDecision(Decision):
+    """A decision whose effects include a due time computed from the fact or ``now``.
+
+    Its views first compute this decision's effects, so a due time that cannot be computed
+    (a date the calendar does not cover) raises the csrules error, naming the rule, from
+    every view, as :attr:`effects` does.
+    """
+
+    __slots__ = ()
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in rule order (due times computed for this fact).
+
+        Approvals of one role are merged into one that lists every rule requiring it
+        (:attr:`Approval.rules`); :attr:`rule_effects` keeps each rule's own effects.
+        """
+        try:
+            return self._effects
+        except AttributeError:
+            view = self._view
+            try:
+                self._effects = view.effects_for(self.fact, self.now)
+            except (CalendarError, TimeError):  # raised again naming the rule that failed
+                view.rule_effects_for(self.fact, self.now)
+                raise
+            return self._effects
+
+    def _shared(self) -> Any:
+        """The match view, once this decision's due times are known."""
+        self.effects  # noqa: B018 - computed once, raises the csrules error
+        return self._view
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return self._shared().outcome  # type: ignore[no-any-return]
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return self._shared().violations  # type: ignore[no-any-return]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return tuple(e for e in self.effects if isinstance(e, Obligation))
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return self._shared().approvals  # type: ignore[no-any-return]
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return self._shared().escalations  # type: ignore[no-any-return]
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return self._shared().recommendations  # type: ignore[no-any-return]
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return self._shared().approvers  # type: ignore[no-any-return]
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return self._shared().effect_keys  # type: ignore[no-any-return]
