@@ -703,14 +703,6 @@ def _shared_body(
     return reads, body, frozenset(read)
 
 
-def _refuse_nan(policy: Policy) -> None:
-    for name, value in policy.param_values.items():
-        if isinstance(value, float) and value != value:
-            raise PolicyError(
-                f"parameter {name!r} is NaN: no value compares with it", policy_id=policy.id
-            )
-
-
 def compile_plan(
     model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...], *, share: bool | None = None
 ) -> Plan:
@@ -727,7 +719,6 @@ def compile_plan(
     checks = []
     reads_now = False
     for policy in policies:
-        _refuse_nan(policy)
         ctx = generator.context(policy.param_values, constants)
         for rule in policy.rules:
             index = len(rules)

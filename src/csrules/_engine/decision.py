@@ -367,12 +367,6 @@ class EffectViews:
         return tuple(effect.key for effect in self.effects)
 
 
-def _from_view(name: str, doc: str) -> Any:
-    """A read-only attribute of a decision read straight from its match view, by a C-level
-    getter (no Python frame: these are what hosts read on every decision)."""
-    return property(attrgetter(f"_view.{name}"), doc=doc)
-
-
 class Decision(EffectViews):
     """The answer for one fact: effects, outcome, the rules that decided, and a trace.
 
@@ -409,20 +403,65 @@ class Decision(EffectViews):
     errors = property(
         attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
     )
-    policies = _from_view("policies", "The ids, versions and hashes of the policies that judged the fact.")
-    matches = _from_view("matches", "``(policy_id, rule_id)`` of every rule whose effects apply, in order.")
-    rule_ids = _from_view("rule_ids", "Ids of the rules whose effects apply, in order.")
-    effects = _from_view("templates", "Every effect that holds, in rule order.")
-    outcome = _from_view("outcome", "The worst outcome among the effects (``CLEAN`` when none).")
-    violations = _from_view("violations", "The violations that hold.")
-    obligations = _from_view("obligations", "The obligations that hold, with their due times.")
-    approvals = _from_view("approvals", "The approvals required.")
-    escalations = _from_view("escalations", "The escalations that apply.")
-    recommendations = _from_view("recommendations", "The recommendations to show.")
-    approvers = _from_view("approvers", "The roles that must approve, in rule order, without repeats.")
-    effect_keys = _from_view(
-        "effect_keys", "Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."
-    )
+    @property
+    def policies(self) -> tuple[PolicyRef, ...]:
+        """The ids, versions and content hashes of the policies that judged the fact."""
+        return self._view.policies  # type: ignore[no-any-return]
+
+    @property
+    def matches(self) -> tuple[tuple[str, str], ...]:
+        """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
+        return self._view.matches  # type: ignore[no-any-return]
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules whose effects apply, in order."""
+        return self._view.rule_ids  # type: ignore[no-any-return]
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in rule order (approvals of one role merged)."""
+        return self._view.templates  # type: ignore[no-any-return]
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return self._view.outcome  # type: ignore[no-any-return]
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return self._view.violations  # type: ignore[no-any-return]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return self._view.obligations  # type: ignore[no-any-return]
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return self._view.approvals  # type: ignore[no-any-return]
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return self._view.escalations  # type: ignore[no-any-return]
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return self._view.recommendations  # type: ignore[no-any-return]
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return self._view.approvers  # type: ignore[no-any-return]
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return self._view.effect_keys  # type: ignore[no-any-return]
 
     @property
     def is_clean(self) -> bool:
@@ -481,6 +520,16 @@ class Decision(EffectViews):
     def __repr__(self) -> str:
         failed = f" errors={[e.rule_id for e in self.errors]}" if self.errors else ""
         return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}{failed}>"
+
+
+# What hosts read on every decision, swapped for C-level getters of the same attributes
+# (no Python frame per read); the properties above stay the documented, typed definitions.
+_VIEW_READS = {name: name for name in (
+    "policies", "matches", "rule_ids", "outcome", "violations", "obligations", "approvals",
+    "escalations", "recommendations", "approvers", "effect_keys",
+)} | {"effects": "templates"}
+for _name, _attr in _VIEW_READS.items():
+    setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
 
 
 class TimedDecision(Decision):

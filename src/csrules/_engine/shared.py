@@ -37,6 +37,7 @@ __all__ = ["Atom", "FieldTable", "SharedRule", "build_tables", "split_rule"]
 
 _PLAIN_TYPES = (bool, int, float, str, datetime, date, time, timedelta)
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
+_NOWHERE = object()  # "at no constant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +176,13 @@ def build_table(path: str, rules: list[SharedRule], everyone: int) -> FieldTable
         others &= ~(1 << index)
     atoms = [atom for _, found in mine for atom in found]
 
-    def mask(holds: Callable[[Atom], bool]) -> int:
+    def mask(point: Any = _NOWHERE, index: int | None = None) -> int:
+        # the rules whose atoms all hold at ``point`` (a constant), else between constants
         out = others
-        for index, found in mine:
-            if all(holds(atom) for atom in found):
-                out |= 1 << index
+        for rule_index, found in mine:
+            if all(atom.holds_at(point) if point is not _NOWHERE else atom.holds_elsewhere(index, order)
+                   for atom in found):
+                out |= 1 << rule_index
         return out
 
     constants = _constants(atoms)
@@ -191,14 +194,12 @@ def build_table(path: str, rules: list[SharedRule], everyone: int) -> FieldTable
         except TypeError as exc:
             raise PolicyError(f"the values compared with {path} cannot be ordered: {exc}", path=path) from None
         order = {value: at for at, value in enumerate(constants)}
-    points = {value: mask(lambda atom, value=value: atom.holds_at(value)) for value in constants}
+    points = {value: mask(value) for value in constants}
     points[None] = others  # a missing value makes every test on the field false
-    other = mask(lambda atom: atom.holds_elsewhere(None, order))
+    other = mask()
     if not ordered:
         return FieldTable(path, points, other)
-    between = [
-        mask(lambda atom, at=at: atom.holds_elsewhere(at, order)) for at in range(len(constants) + 1)
-    ]
+    between = [mask(index=at) for at in range(len(constants) + 1)]
     return FieldTable(path, points, other, constants, between)
 
 

@@ -345,8 +345,6 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PolicyError(f"{info.path} is a number, compared with {got}", path=info.path)
-        if value != value:
-            raise PolicyError(f"{info.path} is compared with NaN, which no value equals", path=info.path)
     elif kind == "text":
         if not isinstance(value, str):
             raise PolicyError(f"{info.path} is text, compared with {got}", path=info.path)
