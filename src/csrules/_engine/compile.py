@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -320,26 +321,40 @@ def _merged_templates(view: MatchView) -> tuple[EffectResult, ...]:
     return merge_approvals([e for rule in view.rules for e in rule.templates])
 
 
-def _of_kind(kind: type) -> Callable[[MatchView], tuple[Any, ...]]:
-    """The effects of one class (obligations without their due times); only approvals need
-    merging, so the other kinds never wait for it."""
+_RULE_ID = attrgetter("rule_id")
+_MATCH = attrgetter("policy_id", "rule_id")
+_RANK_OF = attrgetter("rank")
 
-    def collect(view: MatchView) -> tuple[Any, ...]:
-        own = [e for rule in view.rules for e in rule.templates if isinstance(e, kind)]
-        return merge_approvals(own) if kind is Approval else tuple(own)
+_KINDS: dict[type, str] = {
+    Violation: "violations",
+    Obligation: "obligations",
+    Approval: "approvals",
+    Escalation: "escalations",
+    Recommendation: "recommendations",
+}
 
-    return collect
 
+def _fill_kinds(view: MatchView) -> None:
+    """The effects by kind (obligations without their due times) and the approvers, in one
+    pass: a host reads several kinds, so the first read works them all out."""
+    found: dict[type, list[Any]] = {kind: [] for kind in _KINDS}
+    for rule in view.rules:
+        for effect in rule.templates:
+            bucket = found.get(type(effect))
+            if bucket is None:  # a subclass of an effect class
+                bucket = next(found[kind] for kind in _KINDS if isinstance(effect, kind))
+            bucket.append(effect)
+    for kind, name in _KINDS.items():
+        setattr(view, name, tuple(found[kind]))
+    if len(found[Approval]) > 1:  # only approvals need merging (one per role)
+        view.approvals = merge_approvals(found[Approval])  # type: ignore[assignment]
+    view.approvers = tuple([approval.role for approval in view.approvals])
+
+
+_KIND_NAMES = frozenset({*_KINDS.values(), "approvers"})
 
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
     "templates": _merged_templates,
-    "violations": _of_kind(Violation),
-    "obligations": _of_kind(Obligation),
-    "approvals": _of_kind(Approval),
-    "escalations": _of_kind(Escalation),
-    "recommendations": _of_kind(Recommendation),
-    # merged approvals: one per role, first-required order
-    "approvers": lambda view: tuple([approval.role for approval in view.approvals]),
     "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
 }
 """The parts of a view worked out when first read (then plain attributes)."""
@@ -390,10 +405,11 @@ class MatchView:
         self.plan = plan
         self.rules = rules
         self.selected = selected
-        self.rule_ids = tuple([rule.rule_id for rule in rules])
-        self.matches = tuple([(rule.policy_id, rule.rule_id) for rule in rules])
+        # map with C-level getters: no Python frame per rule on a pattern's first sight
+        self.rule_ids = tuple(map(_RULE_ID, rules))
+        self.matches = tuple(map(_MATCH, rules))
         self.policies = plan.policy_refs
-        self.outcome: Outcome = BY_RANK[max([rule.rank for rule in rules], default=0)]
+        self.outcome: Outcome = BY_RANK[max(map(_RANK_OF, rules), default=0)]
         self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
@@ -403,11 +419,14 @@ class MatchView:
     def __getattr__(self, name: str) -> Any:
         # Only reached while a lazy slot is still empty: work the part out once.
         part = _LAZY.get(name)
-        if part is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = part(self)
-        setattr(self, name, value)
-        return value
+        if part is not None:
+            value = part(self)
+            setattr(self, name, value)
+            return value
+        if name in _KIND_NAMES:
+            _fill_kinds(self)
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
         """The effects for this fact, approvals of one role merged (:func:`merge_approvals`):
@@ -481,8 +500,7 @@ class Plan:
         if view is None:
             matched = matched_positions(mask)
             selected = matched if self.select is None else self.select(matched)
-            rules = self.rules
-            view = MatchView(self, tuple([rules[i] for i in selected]), tuple(selected))
+            view = MatchView(self, tuple(map(self.rules.__getitem__, selected)), tuple(selected))
             views = self._views
             if len(views) >= MAX_VIEWS:
                 _evict(views)
