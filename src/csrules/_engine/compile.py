@@ -11,6 +11,7 @@ is held to the same answers by tests.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +75,30 @@ MAX_VIEWS = 16384
 
 # --------------------------------------------------------------------------- the generator
 
+_LITERALS = (bool, int, float, str)
+
+
+def _literal(value: Any) -> bool:
+    """True for a value the compiler can hold as a code constant."""
+    kind = type(value)
+    return kind in _LITERALS or (kind is frozenset and all(type(v) in _LITERALS for v in value))
+
+
+class _Inline(ast.NodeTransformer):
+    """Replaces reads of the constant names (``_k<n>``) holding literals by the values."""
+
+    def __init__(self, constants: dict[str, Any]) -> None:
+        self.constants = constants
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        """The constant itself for a literal constant's name, else the name."""
+        if isinstance(node.ctx, ast.Load) and node.id.startswith("_k") and node.id in self.constants:
+            value = self.constants[node.id]
+            if _literal(value):
+                return ast.copy_location(ast.Constant(value), node)
+        return node
+
+
 
 class CodeGenerator:
     """Generates Python from the condition trees of one fact model.
@@ -121,9 +146,16 @@ class CodeGenerator:
         return f"def {name}({args}):\n    return bool({expression})"
 
     def load(self, source: str, constants: dict[str, Any]) -> dict[str, Any]:
-        """Compile ``source`` with ``constants`` bound as globals; the resulting namespace."""
+        """Compile ``source`` with ``constants`` bound; the resulting namespace.
+
+        Numbers, text, flags and frozen sets of them go into the compiled code as constants
+        of the code object (the fastest read measured, ahead of globals, closure cells and
+        keyword defaults), put there in the syntax tree: no value passes through the source
+        text. Every other constant is a global of the module.
+        """
         namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **constants}
-        exec(compile(source, f"<csrules {self.label}>", "exec"), namespace)
+        tree = _Inline(constants).visit(ast.parse(source))
+        exec(compile(tree, f"<csrules {self.label}>", "exec"), namespace)
         return namespace
 
     def function(
@@ -324,6 +356,11 @@ def _merged_templates(view: MatchView) -> tuple[EffectResult, ...]:
 _RULE_ID = attrgetter("rule_id")
 _MATCH = attrgetter("policy_id", "rule_id")
 _RANK_OF = attrgetter("rank")
+_RULE_IDS = attrgetter("rule_ids")
+_MATCHES = attrgetter("matches")
+_OUTCOME = attrgetter("outcome")
+_OUTCOME_RANK = attrgetter("rank")
+_DYNAMIC = attrgetter("dynamic")
 
 _KINDS: dict[type, str] = {
     Violation: "violations",
@@ -338,7 +375,13 @@ def _fill_kinds(view: MatchView) -> None:
     """The effects by kind (obligations without their due times) and the approvers, in one
     pass: a host reads several kinds, so the first read works them all out."""
     found: dict[type, list[Any]] = {kind: [] for kind in _KINDS}
-    for rule in view.rules:
+    if view.parts:  # made of chunks: each chunk's kinds are worked out once, then joined
+        for kind, name in _KINDS.items():
+            found[kind] = [effect for part in view.parts for effect in getattr(part, name)]
+        rules: tuple[CompiledRule, ...] = ()
+    else:
+        rules = view.rules
+    for rule in rules:
         for effect in rule.templates:
             bucket = found.get(type(effect))
             if bucket is None:  # a subclass of an effect class
@@ -380,6 +423,7 @@ class MatchView:
         "matches",
         "obligations",
         "outcome",
+        "parts",
         "plan",
         "policies",
         "recent",
@@ -400,17 +444,30 @@ class MatchView:
     templates: tuple[EffectResult, ...]
     violations: tuple[Violation, ...]
 
-    def __init__(self, plan: Plan, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        rules: tuple[CompiledRule, ...],
+        selected: tuple[int, ...],
+        parts: tuple[MatchView, ...] = (),
+    ) -> None:
         # Only what every decision reads is made now: a pattern seen once stays cheap.
         self.plan = plan
         self.rules = rules
         self.selected = selected
-        # map with C-level getters: no Python frame per rule on a pattern's first sight
-        self.rule_ids = tuple(map(_RULE_ID, rules))
-        self.matches = tuple(map(_MATCH, rules))
+        #: The chunk views this view joins (none: it was made from its rules).
+        self.parts = parts
         self.policies = plan.policy_refs
-        self.outcome: Outcome = BY_RANK[max(map(_RANK_OF, rules), default=0)]
-        self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
+        if parts:
+            self.rule_ids = tuple(itertools.chain.from_iterable(map(_RULE_IDS, parts)))
+            self.matches = tuple(itertools.chain.from_iterable(map(_MATCHES, parts)))
+            self.outcome: Outcome = max(map(_OUTCOME, parts), key=_OUTCOME_RANK)
+            self.dynamic = any(map(_DYNAMIC, parts))
+        else:  # map with C-level getters: no Python frame per rule
+            self.rule_ids = tuple(map(_RULE_ID, rules))
+            self.matches = tuple(map(_MATCH, rules))
+            self.outcome = BY_RANK[max(map(_RANK_OF, rules), default=0)]
+            self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
         #: Read since the cache last looked (a second chance before eviction).
@@ -482,6 +539,7 @@ class Plan:
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
     _views: dict[int, MatchView] = field(default_factory=dict)
+    _chunks: dict[int, dict[int, MatchView]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # model_validate minus its Python wrapper: the same core validator, one call less.
@@ -492,19 +550,47 @@ class Plan:
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
 
-        The cache is bounded (:data:`MAX_VIEWS`) and keeps the patterns in use: once full,
-        it drops the oldest pattern not read since it was last looked at ("second chance",
-        an approximation of least-recently-used whose hit costs one flag).
+        The rules are cut into chunks of eight, and each chunk's view of each of its (at
+        most 256) patterns is kept for good: a pattern not cached yet is joined from its
+        chunks' views, and a plan of eight rules or fewer never works a pattern out twice.
+        The cache of joined patterns is bounded (:data:`MAX_VIEWS`) and keeps the patterns
+        in use: once full, it drops the oldest pattern not read since it was last looked at
+        ("second chance", an approximation of least-recently-used whose hit costs one flag).
         """
         view = self._views.get(mask)
         if view is None:
-            matched = matched_positions(mask)
-            selected = matched if self.select is None else self.select(matched)
-            view = MatchView(self, tuple(map(self.rules.__getitem__, selected)), tuple(selected))
+            if self.select is not None:  # what the hit policies keep, as a mask again
+                mask_kept = 0
+                for position in self.select(matched_positions(mask)):
+                    mask_kept |= 1 << position
+            else:
+                mask_kept = mask
+            parts = [
+                self._chunk(at, byte)
+                for at, byte in enumerate(mask_kept.to_bytes((mask_kept.bit_length() + 7) // 8, "little"))
+                if byte
+            ]
+            if len(parts) == 1:
+                view = parts[0]
+            else:
+                rules = tuple(itertools.chain.from_iterable(part.rules for part in parts))
+                selected = tuple(itertools.chain.from_iterable(part.selected for part in parts))
+                view = MatchView(self, rules, selected, tuple(parts)) if parts else self._chunk(0, 0)
             views = self._views
             if len(views) >= MAX_VIEWS:
                 _evict(views)
             views[mask] = view
+        return view
+
+    def _chunk(self, at: int, byte: int) -> MatchView:
+        """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
+        chunk = self._chunks.get(at)
+        if chunk is None:
+            chunk = self._chunks[at] = {}
+        view = chunk.get(byte)
+        if view is None:
+            selected = tuple([8 * at + bit for bit in _BITS[byte]])
+            view = chunk[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
         return view
 
     def judge(self, fact: Any, now: datetime | None) -> Decision:
