@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 
 import csrules._engine.compile as compile_module
 from csrules import All, Any_, Compare, Contains, Engine, In, NotIn, Oblige, Outcome, Policy, Rule, Text
-from csrules._engine.decision import Decision, TimedDecision
+from csrules._engine.compile import compile_effects
+from csrules._engine.decision import Decision, TimedDecision, merge_approvals
 from csrules.exceptions import PolicyError
 from tests import reference_interpreter
 from tests.core_models import Thing
 from tests.strategies import PARAMS, effects
+from tests.test_decision_views import assert_views_agree
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -68,9 +70,9 @@ CONDITIONS = st.one_of(
 
 
 @st.composite
-def threshold_policies(draw: st.DrawFn, policy_id: str = "shared") -> Policy:
-    """A policy of up to a dozen rules, most of them tests on the same few fields."""
-    count = draw(st.integers(1, 12))
+def threshold_policies(draw: st.DrawFn, policy_id: str = "shared", least: int = 1, most: int = 12) -> Policy:
+    """A policy of ``least`` to ``most`` rules, most of them tests on the same few fields."""
+    count = draw(st.integers(least, most))
     return Policy(
         id=policy_id,
         version="1",
@@ -148,6 +150,26 @@ class TestSharedAgreesWithReference:
         assert "_decide" in engine.source("core_thing")
         for fact in FACTS:
             assert list(engine.evaluate(fact).rule_ids) == expected([policy], fact, INSTANTS[0])
+
+
+class TestChunkedViews:
+    @settings(SETTINGS, max_examples=25)
+    @given(threshold_policies(least=9, most=26))
+    def test_joined_views_say_what_the_effects_say(self, policy):
+        """Patterns joined from chunks of eight rules give the effects of the matched rules,
+        approvals of one role merged across chunks, and every view agrees with them."""
+        by_id = {rule.id: rule for rule in policy.rules}
+        engine = Engine(policy)
+        for fact in FACTS:
+            decision = engine.evaluate(fact, now=INSTANTS[0])
+            own = [e for rid in decision.rule_ids for e in compile_effects(policy, by_id[rid])]
+            assert decision.effects == merge_approvals(own)  # type: ignore[arg-type]
+            assert_views_agree(decision)
+        fresh = Engine(policy)  # no chunk seen before: the first pattern read is a joined one
+        for fact in FACTS[::9]:
+            again, decision = fresh.evaluate(fact, now=INSTANTS[0]), engine.evaluate(fact, now=INSTANTS[0])
+            assert again.approvers == decision.approvers
+            assert again == decision
 
 
 class TestSharedCode:
