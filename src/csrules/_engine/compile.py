@@ -357,7 +357,6 @@ _RULE_ID = attrgetter("rule_id")
 _MATCH = attrgetter("policy_id", "rule_id")
 _RANK_OF = attrgetter("rank")
 _RULE_IDS = attrgetter("rule_ids")
-_MATCHES = attrgetter("matches")
 _OUTCOME = attrgetter("outcome")
 _OUTCOME_RANK = attrgetter("rank")
 _DYNAMIC = attrgetter("dynamic")
@@ -397,6 +396,9 @@ def _fill_kinds(view: MatchView) -> None:
 _KIND_NAMES = frozenset({*_KINDS.values(), "approvers"})
 
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
+    "rules": lambda view: tuple(itertools.chain.from_iterable(part.rules for part in view.parts)),
+    "selected": lambda view: tuple(itertools.chain.from_iterable(part.selected for part in view.parts)),
+    "matches": lambda view: tuple(map(_MATCH, view.rules)),
     "templates": _merged_templates,
     "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
 }
@@ -437,6 +439,10 @@ class MatchView:
 
     approvals: tuple[Approval, ...]
     approvers: tuple[str, ...]
+    matches: tuple[tuple[str, str], ...]
+    parts: tuple[MatchView, ...]
+    rules: tuple[CompiledRule, ...]
+    selected: tuple[int, ...]
     effect_keys: tuple[str, ...]
     escalations: tuple[Escalation, ...]
     obligations: tuple[Obligation, ...]
@@ -447,25 +453,23 @@ class MatchView:
     def __init__(
         self,
         plan: Plan,
-        rules: tuple[CompiledRule, ...],
-        selected: tuple[int, ...],
+        rules: tuple[CompiledRule, ...] = (),
+        selected: tuple[int, ...] = (),
         parts: tuple[MatchView, ...] = (),
     ) -> None:
         # Only what every decision reads is made now: a pattern seen once stays cheap.
         self.plan = plan
-        self.rules = rules
-        self.selected = selected
         #: The chunk views this view joins (none: it was made from its rules).
         self.parts = parts
         self.policies = plan.policy_refs
-        if parts:
+        if parts:  # the rules, their positions and ids are worked out when first read
             self.rule_ids = tuple(itertools.chain.from_iterable(map(_RULE_IDS, parts)))
-            self.matches = tuple(itertools.chain.from_iterable(map(_MATCHES, parts)))
             self.outcome: Outcome = max(map(_OUTCOME, parts), key=_OUTCOME_RANK)
             self.dynamic = any(map(_DYNAMIC, parts))
         else:  # map with C-level getters: no Python frame per rule
+            self.rules = rules
+            self.selected = selected
             self.rule_ids = tuple(map(_RULE_ID, rules))
-            self.matches = tuple(map(_MATCH, rules))
             self.outcome = BY_RANK[max(map(_RANK_OF, rules), default=0)]
             self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
         #: The class of this pattern's decisions (views computing due times first, or not).
@@ -508,6 +512,9 @@ class MatchView:
                     f"rule {rule.policy_id}/{rule.rule_id}: its effects cannot be worked out: {exc}"
                 ) from exc
         return out
+
+
+_NO_CHUNK: dict[int, MatchView] = {}
 
 
 def _evict(views: dict[int, MatchView]) -> None:
@@ -565,17 +572,15 @@ class Plan:
                     mask_kept |= 1 << position
             else:
                 mask_kept = mask
-            parts = [
-                self._chunk(at, byte)
-                for at, byte in enumerate(mask_kept.to_bytes((mask_kept.bit_length() + 7) // 8, "little"))
-                if byte
-            ]
-            if len(parts) == 1:
-                view = parts[0]
-            else:
-                rules = tuple(itertools.chain.from_iterable(part.rules for part in parts))
-                selected = tuple(itertools.chain.from_iterable(part.selected for part in parts))
-                view = MatchView(self, rules, selected, tuple(parts)) if parts else self._chunk(0, 0)
+            chunks = self._chunks
+            parts = []
+            for at, byte in enumerate(mask_kept.to_bytes((mask_kept.bit_length() + 7) // 8, "little")):
+                if byte:  # the chunk's view, looked up here: a pattern may join dozens
+                    part = chunks.get(at, _NO_CHUNK).get(byte)
+                    parts.append(self._chunk(at, byte) if part is None else part)
+            if not parts:  # no rule matched
+                parts.append(self._chunk(0, 0))
+            view = parts[0] if len(parts) == 1 else MatchView(self, parts=tuple(parts))
             views = self._views
             if len(views) >= MAX_VIEWS:
                 _evict(views)
