@@ -728,9 +728,10 @@ def hoist_fields(body: list[str], model: type[BaseModel], read: frozenset[str] =
     return [body[0], *reads, *(_FIELD_READ.sub(local, line) for line in body[1:])]
 
 
-SHARE_RULES_PER_FIELD = 2
-"""A plan shares tests across rules when at least this many rules per shared field take part
-(below that, testing rule by rule is as fast)."""
+SHARE_RULES_PER_FIELD = 6
+"""A plan shares tests across rules when at least this many rules per shared field take part:
+a field's look-up (and bisection) costs about what four to six plain rule tests cost, so
+below that, testing rule by rule is faster (measured with ``benchmarks/bench_scaling.py``)."""
 
 
 @dataclass
