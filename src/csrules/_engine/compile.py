@@ -357,8 +357,6 @@ _RULE_ID = attrgetter("rule_id")
 _MATCH = attrgetter("policy_id", "rule_id")
 _RANK_OF = attrgetter("rank")
 _RULE_IDS = attrgetter("rule_ids")
-_OUTCOME = attrgetter("outcome")
-_OUTCOME_RANK = attrgetter("rank")
 _DYNAMIC = attrgetter("dynamic")
 
 _KINDS: dict[type, str] = {
@@ -376,7 +374,7 @@ def _fill_kinds(view: MatchView) -> None:
     found: dict[type, list[Any]] = {kind: [] for kind in _KINDS}
     if view.parts:  # made of chunks: each chunk's kinds are worked out once, then joined
         for kind, name in _KINDS.items():
-            found[kind] = [effect for part in view.parts for effect in getattr(part, name)]
+            found[kind] = list(itertools.chain.from_iterable(map(attrgetter(name), view.parts)))
         rules: tuple[CompiledRule, ...] = ()
     else:
         rules = view.rules
@@ -428,6 +426,7 @@ class MatchView:
         "parts",
         "plan",
         "policies",
+        "rank",
         "recent",
         "recommendations",
         "rule_ids",
@@ -464,14 +463,15 @@ class MatchView:
         self.policies = plan.policy_refs
         if parts:  # the rules, their positions and ids are worked out when first read
             self.rule_ids = tuple(itertools.chain.from_iterable(map(_RULE_IDS, parts)))
-            self.outcome: Outcome = max(map(_OUTCOME, parts), key=_OUTCOME_RANK)
+            self.rank: int = max(map(_RANK_OF, parts))
             self.dynamic = any(map(_DYNAMIC, parts))
         else:  # map with C-level getters: no Python frame per rule
             self.rules = rules
             self.selected = selected
             self.rule_ids = tuple(map(_RULE_ID, rules))
-            self.outcome = BY_RANK[max(map(_RANK_OF, rules), default=0)]
+            self.rank = max(map(_RANK_OF, rules), default=0)
             self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
+        self.outcome: Outcome = BY_RANK[self.rank]
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
         #: Read since the cache last looked (a second chance before eviction).

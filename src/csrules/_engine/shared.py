@@ -20,6 +20,7 @@ relies on. Validated facts hold exactly those types.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from csrules._policy.facts import field_info
-from csrules._policy.kinds.base import ORDERED, PY_OPS, ConditionBase
+from csrules._policy.kinds.base import ORDERED, ConditionBase
 from csrules._policy.kinds.core import All, Compare, In, NotIn, plain_value
 from csrules.exceptions import PolicyError
 
@@ -37,7 +38,6 @@ __all__ = ["Atom", "FieldTable", "SharedRule", "build_tables", "split_rule"]
 
 _PLAIN_TYPES = (bool, int, float, str, datetime, date, time, timedelta)
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
-_NOWHERE = object()  # "at no constant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,24 +46,6 @@ class Atom:
 
     op: str
     constant: Any
-
-    def holds_at(self, value: Any) -> bool:
-        """The answer for a fact value equal to ``value`` (one of the constants)."""
-        if self.op == "in":
-            return bool(value in self.constant)
-        if self.op == "not in":
-            return bool(value not in self.constant)
-        return PY_OPS[self.op](value, self.constant)
-
-    def holds_elsewhere(self, index: int | None, order: dict[Any, int]) -> bool:
-        """The answer for a value equal to no constant: between constants ``index - 1`` and
-        ``index`` of the sorted ones, or (``index`` None) unordered or NaN."""
-        if self.op in ("!=", "not in"):
-            return True
-        if self.op in ("==", "in") or index is None:
-            return False
-        at = order[self.constant]
-        return at >= index if self.op in ("<", "<=") else at < index
 
 
 @dataclass
@@ -84,6 +66,7 @@ def _plain_annotation(annotation: Any) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)  # a plan of thousands of rules asks about a few fields
 def _field_of(model: type[BaseModel], path: str) -> Any:
     """The field's value kind when ``path`` is a top-level declared field of a plain type."""
     if "." in path or path not in model.model_fields:
@@ -168,39 +151,90 @@ def _constants(atoms: list[Atom]) -> list[Any]:
     return list(seen)
 
 
+@dataclass
+class _Holds:
+    """Where one rule's atoms on a field all hold, as region positions: an interval, maybe
+    only some points of it (``==``, ``in``), minus some points (``!=``, ``not in``)."""
+
+    low: int
+    high: int
+    only: set[int] | None = None
+    minus: set[int] = field(default_factory=set)
+    ordered: bool = False
+
+    def narrow(self, atom: Atom, point: Callable[[Any], int]) -> None:
+        """Intersect with where ``atom`` holds."""
+        values = atom.constant if atom.op in ("in", "not in") else (atom.constant,)
+        at = {point(value) for value in values}
+        if atom.op in ("==", "in"):
+            self.only = at if self.only is None else self.only & at
+        elif atom.op in ("!=", "not in"):
+            self.minus |= at
+        else:
+            self.ordered = True
+            (spot,) = at
+            if atom.op == "<":
+                self.high = min(self.high, spot - 1)
+            elif atom.op == "<=":
+                self.high = min(self.high, spot)
+            elif atom.op == ">":
+                self.low = max(self.low, spot + 1)
+            else:
+                self.low = max(self.low, spot)
+
+
 def build_table(path: str, rules: list[SharedRule], everyone: int) -> FieldTable:
-    """The regions of one field and each region's mask over ``everyone`` (all rules)."""
+    """The regions of one field and each region's mask over ``everyone`` (all rules).
+
+    Regions are numbered in value order (ordered fields: below the first constant, the first
+    constant, between it and the next, ...; other fields: the constants), so that each rule
+    holds on an interval of them, or on some points, minus some points. One sweep over the
+    regions then gives every mask: the work grows with rules plus regions, not their product.
+    """
     mine = [(rule.index, rule.atoms[path]) for rule in rules if path in rule.atoms]
-    others = everyone
-    for index, _ in mine:
-        others &= ~(1 << index)
     atoms = [atom for _, found in mine for atom in found]
-
-    def mask(point: Any = _NOWHERE, index: int | None = None) -> int:
-        # the rules whose atoms all hold at ``point`` (a constant), else between constants
-        out = others
-        for rule_index, found in mine:
-            if all(atom.holds_at(point) if point is not _NOWHERE else atom.holds_elsewhere(index, order)
-                   for atom in found):
-                out |= 1 << rule_index
-        return out
-
     constants = _constants(atoms)
     ordered = any(atom.op in _ORDERED_OPS for atom in atoms)
-    order: dict[Any, int] = {}
     if ordered:
         try:
             constants.sort()
         except TypeError as exc:
             raise PolicyError(f"the values compared with {path} cannot be ordered: {exc}", path=path) from None
-        order = {value: at for at, value in enumerate(constants)}
-    points = {value: mask(value) for value in constants}
+    order = {value: at for at, value in enumerate(constants)}
+    count = 2 * len(constants) + 1 if ordered else len(constants)
+
+    def point(value: Any) -> int:  # the region of a constant
+        return 2 * order[value] + 1 if ordered else order[value]
+
+    toggles = [0] * (count + 1)  # XOR at an interval's ends: a running XOR gives membership
+    adds, removes = [0] * count, [0] * count
+    others, other = everyone, 0
+    for index, found in mine:
+        bit = 1 << index
+        others ^= bit
+        holds = _Holds(0, count - 1)
+        for atom in found:
+            holds.narrow(atom, point)
+        if holds.only is None and not holds.ordered:
+            other |= bit  # only != and not in: a value equal to no constant (or NaN) passes
+        if holds.only is not None:
+            for at in holds.only - holds.minus:
+                if holds.low <= at <= holds.high:
+                    adds[at] |= bit
+        elif holds.low <= holds.high:
+            toggles[holds.low] ^= bit
+            toggles[holds.high + 1] ^= bit
+            for at in holds.minus:
+                removes[at] |= bit
+    masks, running = [], 0
+    for at in range(count):
+        running ^= toggles[at]
+        masks.append(others | (running & ~removes[at]) | adds[at])
+    points: dict[Any, int] = {value: masks[point(value)] for value in constants}
     points[None] = others  # a missing value makes every test on the field false
-    other = mask()
     if not ordered:
-        return FieldTable(path, points, other)
-    between = [mask(index=at) for at in range(len(constants) + 1)]
-    return FieldTable(path, points, other, constants, between)
+        return FieldTable(path, points, others | other)
+    return FieldTable(path, points, others | other, constants, masks[0::2])
 
 
 def build_tables(rules: list[SharedRule], everyone: int) -> list[FieldTable]:
