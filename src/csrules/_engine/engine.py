@@ -152,6 +152,12 @@ class Engine:
         problem. A rule that fails while running is recorded in ``decision.errors``.
         """
         plan = self._by_class.get(type(fact))
+        only = self._only
+        if plan is None and only is not None and type(fact) is dict and fact_type is None:
+            try:  # one fact type: a dict is validated straight away
+                plan, fact = only, only.validate(fact)
+            except ValidationError:
+                plan = None  # the general prologue reports every problem as a FactError
         if plan is None or fact_type is not None or now is not None or plan.reads_now:
             check_now(now)  # the general prologue: dispatch, validation, the clock
             plan, fact = self._prepare(fact, now, fact_type, None)
