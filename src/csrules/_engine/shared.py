@@ -29,7 +29,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from csrules._policy.facts import field_info
+from csrules._policy.facts import _strip_optional, field_info
 from csrules._policy.kinds.base import ORDERED, ConditionBase
 from csrules._policy.kinds.core import All, Compare, In, NotIn, plain_value
 from csrules.exceptions import PolicyError
@@ -72,8 +72,6 @@ def _field_of(model: type[BaseModel], path: str) -> Any:
     if "." in path or path not in model.model_fields:
         return None
     info = field_info(model, path)
-    from csrules._policy.facts import _strip_optional  # the annotation without Optional
-
     if info.is_collection or not _plain_annotation(_strip_optional(info.annotation)[0]):
         return None
     return info.kind
