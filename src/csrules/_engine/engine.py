@@ -163,8 +163,16 @@ class Engine:
         When policies have dated versions, the versions in force on ``as_of`` judge (else
         on the day of the fact's own ``event_time``, else of ``now``).
         """
-        check_now(now)
-        plan, fact = self._prepare(fact, now, fact_type, None)
+        plan = self._by_class.get(type(fact))
+        only = self._only
+        if plan is None and only is not None and type(fact) is dict and fact_type is None:
+            try:  # one fact type: a dict is validated straight away
+                plan, fact = only, only.validate(fact)
+            except ValidationError:
+                plan = None  # the general prologue reports every problem as a FactError
+        if plan is None or fact_type is not None or now is not None or plan.reads_now:
+            check_now(now)  # the general prologue: dispatch, validation, the clock
+            plan, fact = self._prepare(fact, now, fact_type, None)
         if as_of is not None:
             return self._judge_as_of(plan, fact, now, as_of)
         return plan.judge(fact, now)
