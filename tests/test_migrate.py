@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
-from contextlib import closing
+from collections.abc import Callable
+from contextlib import closing, nullcontext
 from typing import Any
 
 import pytest
 
 import csrules
-from csrules._sessions import SessionEngine, SQLiteStore
+from csrules._sessions import MemoryStore, SessionEngine, SQLiteStore
 from csrules._sessions.program import compile_program
 from csrules._sessions.state import FORMAT, seal
 from csrules.domain import complaint_lifecycle
 from csrules.exceptions import StateError
+from tests import test_store_postgres
 from tests.store_support import run_workers
 from tests.test_session_support import ESC2, Greeting, WorkOrder, at
+
+server = test_store_postgres.server  # the PostgreSQL fixtures, shared
+pg = test_store_postgres.pg
 
 HELLO = {"kind": "contains", "path": "opening", "phrases": ["喂"]}
 
@@ -61,15 +65,51 @@ def hello(day: int = 2) -> Greeting:
     return Greeting(agent="a", at=at(day), opening="喂")
 
 
-def rows(path: Any) -> list[tuple[str, str]]:
-    """The store's rows, as stored."""
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT subject, doc FROM csrules_sessions ORDER BY subject").fetchall()
-
-
 def counts(engine: SessionEngine, subject: str) -> list[Any]:
     """The session's counter values."""
     return list(engine.session(subject).state["c"].values())
+
+
+def snapshot(store: Any) -> dict[str, Any]:
+    """Every stored document, as stored."""
+    return {subject: store.load(subject) for subject in store.subjects()}
+
+
+WEEKLY = {"kind": "count", "match": HELLO, "window": {"calendar": "week"}, "op": ">=", "param": "limit"}
+
+
+def check_migration(opened: Callable[[], Any]) -> None:
+    """A store (``opened()`` opens it) written by the plain engine, then opened by one
+    whose greeting window is weekly: refused, dry-run report, apply, a second run no-op."""
+    with opened() as store:
+        before = sessions(store)
+        before.send("agent", hello())
+        before.send("agent", hello())
+        before.send("wo", WorkOrder(order_id="o", status="open", opened_at=at(3)), now=at(3))
+        stored = snapshot(store)
+    with opened() as store:
+        after = sessions(store, greet_policy(when=WEEKLY))
+        with pytest.raises(StateError, match=r"windows changed.*migrate"):
+            after.send("agent", hello())
+        dry = after.migrate()
+        assert snapshot(store) == stored  # a dry run writes nothing
+        [reset] = dry.resets
+        assert (reset.subject, reset.piece, reset.rules) == ("agent", "counter", ("greet/too-many",))
+        assert reset.reason == "its definition changed: the window changed"
+        assert reset.dropped == {"2026-01": 2}
+        assert list(dry.by_policy()) == ["greet"]
+        assert "agent: counter" in dry.render()
+        done = after.migrate(apply=True)
+        assert done.resets == dry.resets
+        assert done.applied
+        assert {s.subject: s.status for s in done.sessions} == {"agent": "reset", "wo": "compatible"}
+        after.send("agent", hello())
+        assert {"2026-W01": 1} in counts(after, "agent")
+        assert {"2026-01": 3} in counts(after, "agent")  # the unchanged window counts on
+        migrated = snapshot(store)
+        again = after.migrate(apply=True)
+        assert again.changed == ()
+        assert snapshot(store) == migrated
 
 
 class TestCompatibleChange:
@@ -130,37 +170,7 @@ class TestIncompatibleChange:
     def test_sqlite_store_migrates_with_a_report(self, tmp_path):
         """Month to week: sends are refused, the dry run names the reset, apply resets it."""
         path = tmp_path / "s.db"
-        with closing(SQLiteStore(path)) as store:
-            before = sessions(store)
-            before.send("agent", hello())
-            before.send("agent", hello())
-            before.send("wo", WorkOrder(order_id="o", status="open", opened_at=at(3)), now=at(3))
-        stored = rows(path)
-        with closing(SQLiteStore(path)) as store:
-            after = sessions(store, greet_policy(when={
-                "kind": "count", "match": HELLO, "window": {"calendar": "week"}, "op": ">=",
-                "param": "limit"}))
-            with pytest.raises(StateError, match=r"windows changed.*migrate"):
-                after.send("agent", hello())
-            dry = after.migrate()
-            assert rows(path) == stored  # a dry run writes nothing
-            [reset] = dry.resets
-            assert (reset.subject, reset.piece, reset.rules) == ("agent", "counter", ("greet/too-many",))
-            assert reset.reason == "its definition changed: the window changed"
-            assert reset.dropped == {"2026-01": 2}
-            assert list(dry.by_policy()) == ["greet"]
-            assert "greet/too-many" in dry.render()
-            done = after.migrate(apply=True)
-            assert done.resets == dry.resets
-            assert done.applied
-            assert {s.subject: s.status for s in done.sessions} == {"agent": "reset", "wo": "compatible"}
-            after.send("agent", hello())
-            assert {"2026-W01": 1} in counts(after, "agent")
-            assert {"2026-01": 3} in counts(after, "agent")  # the unchanged window counts on
-            migrated = rows(path)
-            again = after.migrate(apply=True)
-            assert again.changed == ()
-            assert rows(path) == migrated
+        check_migration(lambda: closing(SQLiteStore(path)))
 
     def test_parameter_of_a_counted_event(self):
         """A tuned phrase list changes which events count: that counter is reset, by name."""
@@ -246,9 +256,12 @@ class TestOlderDocuments:
         engine = sessions(None)
         engine.send("agent", hello())
         doc = engine.export("agent")
-        doc["engine"] = {"all": "x"}
-        with pytest.raises(StateError, match="engine must be an object"):
-            engine.restore(seal(doc))
+        for engine_field, problem in [({"all": "x"}, "must be a fingerprint text"),
+                                      ('{"all": "x"}', "starting with all:"),
+                                      ("all:ab c:12:greet:", "malformed window 'c:12:greet:'")]:
+            doc["engine"] = engine_field
+            with pytest.raises(StateError, match=problem):
+                engine.restore(seal(doc))
 
 
 NEW_BANNED = ["喂", "嗨"]
@@ -292,3 +305,27 @@ class TestSharedStore:
             engine = sessions(store, greet_policy(limit=3, banned=NEW_BANNED))
             assert sorted(map(str, counts(engine, "agent"))) == [
                 str({"2026-01": 40}), str({"2026-01": 41})]
+
+
+class TestOtherStores:
+    """The same carry-over and migration in memory and in PostgreSQL."""
+
+    def test_memory_store_shared_by_two_engines(self):
+        """An engine with a tuned threshold reads another engine's in-memory sessions."""
+        store = MemoryStore()
+        sessions(store).send("agent", hello())
+        tuned = sessions(store, greet_policy(limit=2))
+        assert [e.code for e in tuned.send("agent", hello()).effects] == ["G-1"]
+        with pytest.raises(StateError, match="migrate"):
+            sessions(store, greet_policy(when=WEEKLY)).send("agent", hello())
+
+    def test_memory_store_migrates(self):
+        """A memory store migrates like a database."""
+        store = MemoryStore()
+        check_migration(lambda: nullcontext(store))
+
+    def test_postgres_store_migrates(self, pg):
+        """A PostgreSQL store migrates through the same code as SQLite."""
+        from csrules._sessions.postgres import PostgresStore
+
+        check_migration(lambda: closing(PostgresStore(pg)))

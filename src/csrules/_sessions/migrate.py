@@ -18,9 +18,11 @@ changed and reports each one: never a silent loss.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from csrules._policy.kinds.base import ConditionBase, walk
@@ -55,7 +57,7 @@ _PART_WORDS = {
     "since": "the field an item is open since changed",
     "closed": "the condition that closes an item changed",
 }
-_FINGERPRINTS: weakref.WeakKeyDictionary[Program, dict[str, Any]] = weakref.WeakKeyDictionary()
+_FINGERPRINTS: weakref.WeakKeyDictionary[Program, str] = weakref.WeakKeyDictionary()
 _SECTIONS = ("c", "r", "i")
 
 
@@ -63,7 +65,7 @@ _SECTIONS = ("c", "r", "i")
 
 
 def _h(value: Any) -> str:
-    return signature(value)[:12]
+    return signature(value)[:10]
 
 
 def _param_parts(conds: Iterable[ConditionBase | None], policy: Policy) -> dict[str, str]:
@@ -75,7 +77,7 @@ def _param_parts(conds: Iterable[ConditionBase | None], policy: Policy) -> dict[
         for node in walk(cond):
             name = getattr(node, "param", None)
             if isinstance(name, str) and name in policy.param_values:
-                parts[f"param:{name}"] = _h(str(policy.param_values[name]))
+                parts[f"${name}"] = _h(str(policy.param_values[name]))
     return parts
 
 
@@ -116,39 +118,66 @@ def _build(program: Program) -> dict[str, Any]:
     return {"all": program.fingerprint, "c": counters, "r": runs, "i": trackers, "l": lifecycles}
 
 
-def fingerprint(program: Program) -> dict[str, Any]:
-    """What defines each window and lifecycle deadline of ``program`` (one object per
-    program: stored documents carry it as their ``engine``)."""
+def fingerprint(program: Program) -> str:
+    """What defines each window and lifecycle deadline of ``program``, as one text (one
+    object per program: stored documents carry it as their ``engine``).
+
+    The text is space-separated tokens: ``all:<hash of everything>``, then per counter
+    (``c``), run (``r``) and item tracker (``i``) ``<section>:<key>:<rules>:<parts>``
+    (rules as ``policy/rule,...``; parts as ``name=hash,...``, a parameter's name with a
+    ``$``), and per lifecycle ``l:<id>:<deadline>=hash,...``. Ids, parameter names and
+    hashes never hold a space, colon, comma or equals sign. A text rather than an object,
+    and one JSON copies without escapes: a session call compares it with its own engine's
+    and moves it as one string; it is parsed only when it differs.
+    """
     found = _FINGERPRINTS.get(program)
     if found is None:
-        found = _FINGERPRINTS[program] = _build(program)
+        found = _FINGERPRINTS[program] = _encode(_build(program))
     return found
 
 
-def check_fingerprint(value: Any) -> str | None:
-    """What is wrong with a stored ``engine`` fingerprint's layout, or None."""
-    if not isinstance(value, dict) or set(value) != {"all", *_SECTIONS, "l"}:
-        return "engine must be an object with keys all, c, r, i, l"
-    if not isinstance(value["all"], str):
-        return "engine.all must be a string"
+def _encode(value: dict[str, Any]) -> str:
+    tokens = [f"all:{value['all']}"]
     for section in _SECTIONS:
-        table = value[section]
-        if not isinstance(table, dict):
-            return f"engine.{section} must be an object"
-        for key, entry in table.items():
-            if (not isinstance(entry, dict) or set(entry) != {"rules", "parts"}
-                    or not _strings(entry["rules"]) or not isinstance(entry["parts"], dict)
-                    or not _strings(entry["parts"].values())):
-                return f"engine.{section}.{key} must be {{rules: [text], parts: {{name: text}}}}"
-    lifecycles = value["l"]
-    if not isinstance(lifecycles, dict) or not all(
-            isinstance(d, dict) and _strings(d.values()) for d in lifecycles.values()):
-        return "engine.l must map lifecycle ids to {deadline id: text}"
+        for key, entry in value[section].items():
+            parts = ",".join(f"{name}={h}" for name, h in entry["parts"].items())
+            tokens.append(f"{section}:{key}:{','.join(entry['rules'])}:{parts}")
+    for lifecycle_id, deadlines in value["l"].items():
+        tokens.append(f"l:{lifecycle_id}:{','.join(f'{d}={h}' for d, h in deadlines.items())}")
+    return " ".join(tokens)
+
+
+_NAME = r"[A-Za-z0-9_.$\-]+"
+_PAIRS = rf"(?:{_NAME}={_NAME}(?:,{_NAME}={_NAME})*)?"
+_TOKEN = re.compile(rf"[cri]:{_NAME}:{_NAME}/{_NAME}(?:,{_NAME}/{_NAME})*:{_PAIRS}|l:{_NAME}:{_PAIRS}")
+
+
+@lru_cache(maxsize=64)  # a store migrated from one old engine repeats the same text
+def windows(text: str) -> dict[str, Any]:
+    """A fingerprint text as an object (``all``; ``c``, ``r``, ``i``: key -> {rules,
+    parts}; ``l``: lifecycle id -> {deadline id: hash}); ValueError saying what is wrong."""
+    first, *tokens = text.split(" ")
+    if not first.startswith("all:") or not re.fullmatch(_NAME, first[4:]):
+        raise ValueError("engine must be a fingerprint text starting with all:<hash>")
+    value: dict[str, Any] = {"all": first[4:], **{section: {} for section in (*_SECTIONS, "l")}}
+    for token in tokens:
+        if not _TOKEN.fullmatch(token):
+            raise ValueError(f"engine holds a malformed window {token[:60]!r}")
+        section, key, *rest = token.split(":")
+        pairs = dict(pair.split("=") for pair in rest[-1].split(",") if pair)
+        value[section][key] = pairs if section == "l" else {"rules": rest[0].split(","), "parts": pairs}
+    return value
+
+
+def check_fingerprint(value: Any) -> str | None:
+    """What is wrong with a stored ``engine`` fingerprint, or None."""
+    if not isinstance(value, str):
+        return "engine must be a fingerprint text"
+    try:
+        windows(value)
+    except ValueError as exc:
+        return str(exc)
     return None
-
-
-def _strings(values: Any) -> bool:
-    return isinstance(values, Iterable) and all(isinstance(v, str) for v in values)
 
 
 # --------------------------------------------------------------------------- findings
@@ -197,8 +226,8 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
-def _old(engine: Any, section: str, key: str) -> Mapping[str, Any] | None:
-    if not isinstance(engine, dict):
+def _old(engine: Mapping[str, Any] | None, section: str, key: str) -> Mapping[str, Any] | None:
+    if engine is None:
         return None  # a version 2 document: one hash of everything, no per-window parts
     entry: Mapping[str, Any] | None = engine[section].get(key)
     return entry
@@ -210,8 +239,8 @@ def _why(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
     if new is not None:
         if old is None:
             return None  # same key, so same definition; a version 2 document has no parts
-        changed = sorted(p[6:] for p in {*old["parts"], *new["parts"]}
-                         if p.startswith("param:") and old["parts"].get(p) != new["parts"].get(p))
+        changed = sorted(p[1:] for p in {*old["parts"], *new["parts"]}
+                         if p.startswith("$") and old["parts"].get(p) != new["parts"].get(p))
         if not changed:
             return None
         return (f"parameter {', '.join(changed)} changed, and it decides which events count "
@@ -229,10 +258,20 @@ def _why(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
 
 def incompatible(engine: Any, state: Mapping[str, Any], program: Program,
                  subject: str) -> list[Reset]:
-    """What of ``state`` (stored under fingerprint ``engine``) ``program`` cannot carry over."""
-    current = fingerprint(program)
-    if engine is current or engine == current:
+    """What of ``state`` (stored under fingerprint ``engine``) ``program`` cannot carry over.
+
+    ``engine`` is a fingerprint text, or (a version 2 document) one hash of everything:
+    then the state's keys, which are hashes of their windows' definitions, decide alone.
+    """
+    if engine is fingerprint(program) or engine == fingerprint(program):
         return []
+    current = windows(fingerprint(program))
+    old = windows(engine) if isinstance(engine, str) and engine.startswith("all:") else None
+    return _findings(old, current, state, program, subject)
+
+
+def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: Mapping[str, Any],
+              program: Program, subject: str) -> list[Reset]:
     found: list[Reset] = []
     for section, piece in (("c", "counter"), ("r", "run")):
         pieces: Piece = piece  # type: ignore[assignment]
@@ -263,7 +302,7 @@ def _rules(old: Mapping[str, Any] | None) -> tuple[str, ...]:
     return () if old is None else tuple(old["rules"])
 
 
-def _lifecycle(engine: Any, current: dict[str, Any], program: Program, subject: str,
+def _lifecycle(engine: Mapping[str, Any] | None, current: dict[str, Any], program: Program, subject: str,
                lifecycle_id: str, status: Mapping[str, Any]) -> list[Reset]:
     lp = program.lifecycle_index.get(lifecycle_id)
     if lp is None:
@@ -273,7 +312,7 @@ def _lifecycle(engine: Any, current: dict[str, Any], program: Program, subject: 
         return [Reset(subject, "lifecycle", lifecycle_id, (),
                       f"its state {status['st']!r} no longer exists; the lifecycle starts again "
                       f"from {lp.lifecycle.initial!r}", status)]
-    old = engine["l"].get(lifecycle_id, {}) if isinstance(engine, dict) else None
+    old = None if engine is None else engine["l"].get(lifecycle_id, {})
     new = current["l"][lifecycle_id]
     found = []
     for deadline_id, running in status["d"].items():

@@ -438,7 +438,7 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
     document an in-process store kept as written (it carries no checksum).
     """
     try:
-        doc, found, state = _open(data, subject, key, sealed)
+        doc, found, state = _open(data, program, subject, key, sealed)
         resets = _incompatible(doc, state, program, found)
         if resets:
             raise StateError(
@@ -460,7 +460,7 @@ def migrate_document(data: Any, program: Program, *, subject: str | None = None,
     """An exported or stored document (checked like :func:`validate_document`) with the
     state ``program`` cannot carry over reset: (subject, new state, what was reset)."""
     try:
-        doc, found, state = _open(data, subject, key, sealed)
+        doc, found, state = _open(data, program, subject, key, sealed)
         resets = _incompatible(doc, state, program, found)
         state = _carried_over(doc, reset_state(state, resets), program)
         _check_state(state, program)
@@ -471,7 +471,7 @@ def migrate_document(data: Any, program: Program, *, subject: str | None = None,
     return found, cast("StateRecord", state), SubjectMigration(found, status, tuple(resets))
 
 
-def _open(data: Any, subject: str | None, key: bytes | None,
+def _open(data: Any, program: Program, subject: str | None, key: bytes | None,
           sealed: bool) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """The document checked up to its state: format, version, keys, seal, engine, subject."""
     doc = parse_document(data)
@@ -486,10 +486,11 @@ def _open(data: Any, subject: str | None, key: bytes | None,
         raise _fail(f"document keys are {sorted(doc, key=str)}, expected {sorted(expected)}")
     if sealed:
         _check_seal(doc, key)
-    problem = (check_fingerprint(doc["engine"]) if version == VERSION
-               else None if isinstance(doc["engine"], str) else "engine must be a string")
-    if problem is not None:
-        raise _fail(problem)
+    if doc["engine"] != fingerprint(program):  # the usual case: this engine wrote it
+        problem = (check_fingerprint(doc["engine"]) if version == VERSION
+                   else None if isinstance(doc["engine"], str) else "engine must be a string")
+        if problem is not None:
+            raise _fail(problem)
     found = doc["subject"]
     if not isinstance(found, str) or not found:
         raise _fail(f"subject must be a non-empty string (got {_short(found)})")
