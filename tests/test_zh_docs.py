@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,30 @@ class TestWords:
         data["labels"]["teleported"] = {"en": "Teleported", "zh": "瞬移"}
         with pytest.raises(PolicyError, match="labels name no state or event: teleported"):
             Lifecycle(**data)
+
+
+def _pairs(data: Any) -> list[tuple[str, str]]:
+    """Every bilingual text (en, zh) in a pack file's data."""
+    if isinstance(data, dict):
+        found = [(data["en"], data["zh"])] if isinstance(data.get("en"), str) and "zh" in data else []
+        return found + [pair for value in data.values() for pair in _pairs(value)]
+    if isinstance(data, list):
+        return [pair for value in data for pair in _pairs(value)]
+    return []
+
+
+class TestEnglishMatchesChinese:
+    """The packs' English texts say what their Chinese (the source) says."""
+
+    def test_always_on_the_lips(self):
+        """不離口 (never off the lips: always said) is never rendered as words never to be said."""
+        import yaml
+
+        from csrules import policies
+
+        root = Path(policies.__file__).parent
+        pairs = [pair for path in sorted(root.rglob("*.yaml"))
+                 for pair in _pairs(yaml.safe_load(path.read_text(encoding="utf-8")))]
+        always = [(en, zh) for en, zh in pairs if "不離口" in zh]
+        assert len(always) == 4
+        assert [en for en, _ in always if "always" not in en or "never" in en] == []

@@ -165,7 +165,7 @@ def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt:
     return written
 
 
-def _index(subjects: list[Subject], out: Path, script: str | None) -> Path:
+def _index(subjects: list[Subject], out: Path, script: str | None = None) -> Path:
     lines = [
         "# Built-in policy packs: generated reference",
         "",
