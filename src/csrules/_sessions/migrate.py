@@ -263,9 +263,10 @@ def incompatible(engine: Any, state: Mapping[str, Any], program: Program,
     ``engine`` is a fingerprint text, or (a version 2 document) one hash of everything:
     then the state's keys, which are hashes of their windows' definitions, decide alone.
     """
-    if engine is fingerprint(program) or engine == fingerprint(program):
+    text = fingerprint(program)
+    if engine is text or engine == text:
         return []
-    current = windows(fingerprint(program))
+    current = windows(text)
     old = windows(engine) if isinstance(engine, str) and engine.startswith("all:") else None
     return _findings(old, current, state, program, subject)
 

@@ -444,8 +444,9 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
             raise StateError(
                 f"the session of {found!r} was written under policies whose windows changed "
                 f"({'; '.join(r.render() for r in resets[:3])}"
-                f"{'; ...' if len(resets) > 3 else ''}): run SessionEngine.migrate to see "
-                "and reset exactly what changed")
+                f"{'; ...' if len(resets) > 3 else ''}): migrate it first (SessionEngine.migrate "
+                "for a store, SessionEngine.migrate_document for an exported document), which "
+                "reports and resets exactly what changed")
         state = _carried_over(doc, state, program)
         _check_state(state, program)
         checked = cast("StateRecord", state)  # _check_state proved the layout
