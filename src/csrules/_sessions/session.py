@@ -280,10 +280,11 @@ class SessionEngine:
     def restore(self, data: str | bytes | Mapping[str, Any], *, subject_id: str | None = None) -> Session:
         """Load an exported document (text or mapping) into this engine's store.
 
-        The document must come from an engine with the same policies and lifecycles and
-        carry its checksum (and, when this engine has a state key, a signature made with
-        it); a corrupt, changed, unsigned, foreign or truncated one raises
-        :class:`StateError` and changes nothing.
+        The document must come from an engine whose windows and lifecycle deadlines are
+        defined as this one's (other tuned values, messages and new rules are fine; see
+        :meth:`migrate_document` otherwise) and carry its checksum (and, when this engine
+        has a state key, a signature made with it); a corrupt, changed, unsigned, foreign or
+        truncated one raises :class:`StateError` and changes nothing.
         """
         with self._lock:
             self._check_open()
