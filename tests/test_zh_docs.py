@@ -229,3 +229,15 @@ class TestEnglishMatchesChinese:
         always = [(en, zh) for en, zh in pairs if "不離口" in zh]
         assert len(always) == 4
         assert [en for en, _ in always if "always" not in en or "never" in en] == []
+
+
+class TestDiffScript:
+    """``csrules diff --script`` writes the change document in the chosen script."""
+
+    def test_diff_in_traditional(self, capsys):
+        """A pack against itself: no difference, and the Chinese in traditional characters."""
+        assert main(["diff", "mall", "mall", "--lang", "zh", "--script", "traditional",
+                     "--date", "2026-12-04"]) == 0
+        out = capsys.readouterr().out
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in out)
+        assert in_script(out, "traditional") == out
