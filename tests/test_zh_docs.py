@@ -241,3 +241,13 @@ class TestDiffScript:
         out = capsys.readouterr().out
         assert any("\u4e00" <= ch <= "\u9fff" for ch in out)
         assert in_script(out, "traditional") == out
+
+
+class TestPhraseLists:
+    """A phrase-list parameter shows its phrases, unquoted, in each language."""
+
+    def test_in_force_column(self, documents):
+        """请、谢 in Chinese; 請, 謝 in English (the source's script kept there)."""
+        assert "| courtesy_phrases | 文本列表 | 请、谢 | — | 请、谢 |" in documents["mall", "simplified"].markdown
+        english = render_docs(subject_from_pack(load_pack("mall")), ("en",), DATE).markdown
+        assert "| courtesy_phrases | str_list | 請, 謝 | — | 請, 謝 |" in english

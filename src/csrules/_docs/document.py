@@ -360,7 +360,12 @@ def _bounds(param: Parameter, langs: Sequence[Lang]) -> str:
 
 
 def _shown(value: Any, lang: Lang) -> str:
-    return show_value(value, lang).strip("“”") if not isinstance(value, str) else value
+    """A parameter value in words; a phrase list as its phrases, unquoted."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return ("、" if lang == "zh" else ", ").join(_shown(item, lang) for item in value)
+    return show_value(value, lang)
 
 
 def _parameters(subject: Subject, langs: Sequence[Lang]) -> list[Block]:

@@ -59,6 +59,7 @@ _PART_WORDS = {
 }
 _FINGERPRINTS: weakref.WeakKeyDictionary[Program, str] = weakref.WeakKeyDictionary()
 _SECTIONS = ("c", "r", "i")
+_COUNTED: tuple[tuple[str, Piece], ...] = (("c", "counter"), ("r", "run"))
 
 
 # --------------------------------------------------------------------------- fingerprint
@@ -250,9 +251,8 @@ def _why(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
     # The same rule with another window now: name the parts that differ.
     for entry in table.values():
         if set(entry["rules"]) & set(old["rules"]):
-            parts = [p for p in _PART_WORDS if old["parts"].get(p) != entry["parts"].get(p)]
-            return "its definition changed: " + "; ".join(_PART_WORDS[p] for p in parts) \
-                if parts else "its definition changed"
+            parts = [_PART_WORDS[p] for p in _PART_WORDS if old["parts"].get(p) != entry["parts"].get(p)]
+            return f"its definition changed: {'; '.join(parts)}" if parts else "its definition changed"
     return "its rules were removed"
 
 
@@ -274,13 +274,12 @@ def incompatible(engine: Any, state: Mapping[str, Any], program: Program,
 def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: Mapping[str, Any],
               program: Program, subject: str) -> list[Reset]:
     found: list[Reset] = []
-    for section, piece in (("c", "counter"), ("r", "run")):
-        pieces: Piece = piece  # type: ignore[assignment]
+    for section, piece in _COUNTED:
         for key, value in state[section].items():
             old = _old(engine, section, key)
             why = _why(old, current[section].get(key), current[section])
             if why is not None:
-                found.append(Reset(subject, pieces, key, _rules(old), why, value))
+                found.append(Reset(subject, piece, key, _rules(old), why, value))
     for key, items in state["i"].items():
         old = _old(engine, "i", key)
         new = current["i"].get(key)

@@ -274,10 +274,9 @@ class DescribeContext:
                 extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
                 if lang == "zh" and isinstance(extra.get("zh"), str):
                     return str(extra["zh"])
-                if info.title and lang == "en":
+                if info.title:
                     return str(info.title)
-        # no name: words in English, the path itself (a name, not prose) in Chinese
-        return path.replace("_", " ").replace(".", " › ") if lang == "en" else path
+        return path.replace("_", " ").replace(".", " › ")
 
     def param(self, name: str, lang: Lang) -> str:
         """A parameter's value in force, in words, with its name for reference."""
