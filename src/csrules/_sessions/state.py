@@ -439,7 +439,7 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
     """
     try:
         doc, found, state = _open(data, program, subject, key, sealed)
-        resets = _incompatible(doc, state, program, found)
+        resets = [] if doc["engine"] is _SAME else _incompatible(doc, state, program, found)
         if resets:
             raise StateError(
                 f"the session of {found!r} was written under policies whose windows changed "
@@ -447,7 +447,8 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
                 f"{'; ...' if len(resets) > 3 else ''}): migrate it first (SessionEngine.migrate "
                 "for a store, SessionEngine.migrate_document for an exported document), which "
                 "reports and resets exactly what changed")
-        state = _carried_over(doc, state, program)
+        if doc["engine"] is not _SAME:
+            state = _carried_over(state, program)
         _check_state(state, program)
         checked = cast("StateRecord", state)  # _check_state proved the layout
         return found, json.loads(json.dumps(checked)) if copy else checked
@@ -462,19 +463,26 @@ def migrate_document(data: Any, program: Program, *, subject: str | None = None,
     state ``program`` cannot carry over reset: (subject, new state, what was reset)."""
     try:
         doc, found, state = _open(data, program, subject, key, sealed)
-        resets = _incompatible(doc, state, program, found)
-        state = _carried_over(doc, reset_state(state, resets), program)
+        same = doc["engine"] is _SAME
+        resets = [] if same else _incompatible(doc, state, program, found)
+        state = state if same else _carried_over(reset_state(state, resets), program)
         _check_state(state, program)
     except RecursionError:
         raise _fail("the document is nested too deeply") from None
-    current = doc["version"] == VERSION and doc["engine"] == fingerprint(program)
+    current = same and doc["version"] == VERSION
     status: Status = "reset" if resets else "current" if current else "compatible"
     return found, cast("StateRecord", state), SubjectMigration(found, status, tuple(resets))
 
 
+_SAME = object()
+"""What :func:`_open` puts in a document's ``engine`` (of its own copy) when this engine wrote it."""
+
+
 def _open(data: Any, program: Program, subject: str | None, key: bytes | None,
           sealed: bool) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """The document checked up to its state: format, version, keys, seal, engine, subject."""
+    """The document checked up to its state: format, version, keys, seal, engine, subject.
+    The document returned is a shallow copy whose ``engine`` is :data:`_SAME` when it is
+    this engine's fingerprint (the usual case: later steps skip the comparisons)."""
     doc = parse_document(data)
     if doc.get("format") != FORMAT:
         raise _fail(f"format is {_short(doc.get('format'))}, expected {FORMAT!r}")
@@ -487,9 +495,12 @@ def _open(data: Any, program: Program, subject: str | None, key: bytes | None,
         raise _fail(f"document keys are {sorted(doc, key=str)}, expected {sorted(expected)}")
     if sealed:
         _check_seal(doc, key)
-    if doc["engine"] != fingerprint(program):  # the usual case: this engine wrote it
-        problem = (check_fingerprint(doc["engine"]) if version == VERSION
-                   else None if isinstance(doc["engine"], str) else "engine must be a string")
+    engine = doc["engine"]
+    if engine == fingerprint(program):
+        engine = _SAME
+    else:
+        problem = (check_fingerprint(engine) if version == VERSION
+                   else None if isinstance(engine, str) else "engine must be a string")
         if problem is not None:
             raise _fail(problem)
     found = doc["subject"]
@@ -497,7 +508,7 @@ def _open(data: Any, program: Program, subject: str | None, key: bytes | None,
         raise _fail(f"subject must be a non-empty string (got {_short(found)})")
     if subject is not None and found != subject:
         raise StateError(f"the state belongs to subject {found!r}, not {subject!r}")
-    return doc, found, _dict(doc["state"], "state")
+    return {**doc, "engine": engine}, found, _dict(doc["state"], "state")
 
 
 def _incompatible(doc: dict[str, Any], state: dict[str, Any], program: Program,
@@ -510,12 +521,10 @@ def _incompatible(doc: dict[str, Any], state: dict[str, Any], program: Program,
         return []
 
 
-def _carried_over(doc: dict[str, Any], state: dict[str, Any], program: Program) -> dict[str, Any]:
-    """``state`` with ``nd`` recomputed when another engine wrote it (a tuned deadline moves
-    the next due time); as it is otherwise, so a tampered ``nd`` is still refused."""
-    current = fingerprint(program)
-    if doc["engine"] is current or doc["engine"] == current:
-        return state
+def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
+    """``state``, written by another engine, with ``nd`` recomputed (a tuned deadline moves
+    the next due time). A state this engine wrote keeps its ``nd``, so a tampered one is
+    still refused."""
     try:
         return {**state, "nd": next_due(program, cast("StateRecord", state))}
     except (KeyError, TypeError, AttributeError):
