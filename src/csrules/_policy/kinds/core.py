@@ -317,7 +317,7 @@ class _NotHandler:
 
 
 def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
-    return TraceNode(cond.kind, handler_for(cond).describe(cond, "en", env.describe), None)
+    return env.unevaluated(cond)
 
 
 # --------------------------------------------------------------------------- comparisons
