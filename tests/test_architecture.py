@@ -30,7 +30,9 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("csrules.policies",),
     ("csrules._testing",),
     ("csrules._docs",),
+    ("csrules._audit",),
     (
+        "csrules.audit",
         "csrules.conditions",
         "csrules.pytest_plugin",
         "csrules.sessions",

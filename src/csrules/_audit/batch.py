@@ -94,10 +94,10 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
     exprs = [
         pl.col(ROW).alias("row"),
         pl.lit(spec.fact_type).alias("fact_type"),
-        (pl.col(subject).cast(text) if subject in columns else pl.lit(None, text)).alias("subject"),
-        (pl.col(team).cast(text) if team in columns else pl.lit(None, text)).alias("team"),
+        (pl.col(subject).cast(text) if subject and subject in columns else pl.lit(None, text)).alias("subject"),
+        (pl.col(team).cast(text) if team and team in columns else pl.lit(None, text)).alias("team"),
     ]
-    if when in columns:
+    if when and when in columns:
         instant = _as_instant(pl.col(when), columns[when])
         exprs.append(instant.dt.convert_time_zone(spec.zone).dt.strftime("%Y-%m").alias("month"))
     else:

@@ -126,7 +126,7 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
     return column
 
 
-def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> str | None | bool:
+def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> str | bool | None:
     """The one time zone of the batch's facts (False when they differ: row engine)."""
     if "time_zone" not in model.model_fields:
         return None
@@ -239,7 +239,7 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
                 return None
             if not parts:
                 return pl.lit(isinstance(node, All))
-            return reduce(operator.and_ if isinstance(node, All) else operator.or_, parts)  # type: ignore[arg-type]
+            return reduce(operator.and_ if isinstance(node, All) else operator.or_, parts)
         if isinstance(node, Not):
             inner = walk(node.condition)
             return None if inner is None else ~inner
@@ -258,7 +258,8 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
                 right = _literal(coerce_literal(field_info(model, node.path), node.value))
             if left is None or right is None:
                 return None
-            return _OPS[node.op](left, right).fill_null(False)
+            compared: pl.Expr = _OPS[node.op](left, right)
+            return compared.fill_null(False)
         if isinstance(node, In | NotIn):
             column = leaf(node.path)
             if column is None or node.field is not None:
@@ -272,7 +273,8 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
             limit = _plain(node.duration if node.param is None else params[node.param])
             if start is None or end is None or not isinstance(limit, timedelta):
                 return None
-            return _OPS[node.op](end - start, pl.lit(limit)).fill_null(False)
+            elapsed: pl.Expr = _OPS[node.op](end - start, pl.lit(limit))
+            return elapsed.fill_null(False)
         return None
 
     return walk(cond)
@@ -337,7 +339,7 @@ def _fallback_engine(spec: AuditSpec, keep: set[tuple[str, str]]) -> Engine:
 def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, pl.Expr | None]]:
     """Each rule judging the fact type, its position, and its expression (None: row engine)."""
     key = "plan:" + ",".join(sorted(columns))
-    found = spec._cache.get(key)
+    found: list[tuple[Policy, Rule, int, pl.Expr | None]] | None = spec._cache.get(key)
     if found is None:
         found = []
         order = 0
@@ -352,7 +354,7 @@ def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, p
                 found.append((policy, rule, order, expr))
                 order += 1
         spec._cache[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
@@ -393,7 +395,9 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     clean = metas.join(facts.select(pl.col(ROW).alias("row")), on="row", how="semi").join(
         rows.select("row"), on="row", how="anti"
     ).with_columns(pl.lit("clean").alias("effect"), pl.lit("clean").alias("outcome"))
-    invalid = metas.join(bad, on="row").with_columns(pl.lit("invalid").alias("effect"), pl.lit("invalid").alias("outcome"))
+    invalid = metas.join(bad, on="row").with_columns(
+        pl.lit("invalid").alias("effect"), pl.lit("invalid").alias("outcome")
+    )
     every = pl.concat([rows, _padded(clean), _padded(invalid)], how="diagonal_relaxed")
     every = every.sort("row", "__order", "__position", nulls_last=False).select(ROW_SCHEMA.names)
     return every.to_arrow().cast(ROW_SCHEMA)

@@ -84,12 +84,13 @@ def source_kind(data: Any) -> Source:
     raise AuditError(f"cannot audit a {type(data).__name__}: give files, an Arrow, polars or pandas table, or facts")
 
 
-def _text_columns(model: type[BaseModel]) -> dict[str, pa.DataType]:
-    """Text fields read as text from CSV and JSON (an agent id ``1001`` stays ``"1001"``)."""
+def _text_columns(model: type[BaseModel], kinds: tuple[str, ...] = ("text",)) -> dict[str, pa.DataType]:
+    """Fields of ``kinds`` read as text from CSV and JSON: an agent id ``1001`` stays
+    ``"1001"``, and a datetime keeps its offset (Arrow's JSON reader would drop it)."""
     out: dict[str, pa.DataType] = {}
     for name in model.model_fields:
         info = field_info(model, name)
-        if info.kind == "text" and not info.is_collection:
+        if info.kind in kinds and not info.is_collection:
             out[name] = pa.string()
     return out
 
@@ -111,14 +112,14 @@ def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> It
                                read_options=pcsv.ReadOptions(block_size=1 << 22)) as reader:
                 yield from reader
         elif source.kind == "jsonl":
-            schema = pa.schema(list(_text_columns(model).items()))
+            schema = pa.schema(list(_text_columns(model, ("text", "datetime", "date", "time", "duration")).items()))
             table = pjson.read_json(path, parse_options=pjson.ParseOptions(explicit_schema=schema))
             yield from table.to_batches(max_chunksize=batch_rows)
         else:
             with pa.memory_map(str(path)) as stream:
                 try:
-                    reader: Any = ipc.open_file(stream)
-                    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+                    opened: Any = ipc.open_file(stream)
+                    batches = (opened.get_batch(i) for i in range(opened.num_record_batches))
                 except pa.ArrowInvalid:
                     stream.seek(0)
                     batches = ipc.open_stream(stream)

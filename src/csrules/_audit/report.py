@@ -138,13 +138,13 @@ def _html_table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _charts(summary: Summary) -> dict[str, str]:
-    subjects = summary.by_subject.filter(pl.col("violation") > 0).head(TOP)
-    rules = summary.by_rule.filter(pl.col("effect") == "violation").head(TOP)
+    subjects = summary.by_subject.filter(pl.col("violation") > 0).head(TOP).to_dicts()
+    rules = summary.by_rule.filter(pl.col("effect") == "violation").head(TOP).to_dicts()
     return {
         "By month": _stacked_months(summary),
-        "Findings by rule": bar_chart("Violations by rule", [(str(r["rule"]), int(r["count"])) for r in rules.to_dicts()]),
+        "Findings by rule": bar_chart("Violations by rule", [(str(r["rule"]), int(r["count"])) for r in rules]),
         f"Subjects with the most violations (top {TOP})": bar_chart(
-            "Facts with a violation by subject", [(_label(r["subject"]), int(r["violation"])) for r in subjects.to_dicts()]
+            "Facts with a violation by subject", [(_label(r["subject"]), int(r["violation"])) for r in subjects]
         ),
         "By team": bar_chart("Facts with a violation by team",
                              [(_label(r["team"]), int(r["violation"])) for r in summary.by_team.to_dicts()]),

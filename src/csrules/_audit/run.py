@@ -8,8 +8,9 @@ an :class:`AuditError` naming the rows it held, and the partial output is remove
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -150,35 +151,38 @@ def _rows_of(batch: pa.RecordBatch) -> str:
 
 
 def _local(spec: AuditSpec, batches: Iterator[pa.RecordBatch], workers: int) -> Iterator[tuple[int, pa.Table]]:
-    """(input rows, decision rows) per batch, in worker processes (spawned: safe everywhere)."""
+    """(input rows, decision rows) per batch in input order, judged in worker processes
+    (spawned: safe on every platform), at most two batches per worker in flight."""
     if workers <= 1:
         for batch in batches:
             yield batch.num_rows, audit_batch(spec, batch)
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init, initargs=(spec,))
-    pending: dict[Future[pa.Table], pa.RecordBatch] = {}
+    pending: deque[tuple[pa.RecordBatch, Future[pa.Table]]] = deque()
     try:
         for batch in batches:
-            pending[pool.submit(_worker_batch, batch)] = batch
-            while len(pending) >= 2 * workers:
-                yield from _collect(pending, FIRST_COMPLETED)
+            pending.append((batch, pool.submit(_worker_batch, batch)))
+            if len(pending) >= 2 * workers:
+                yield _oldest(pending)
         while pending:
-            yield from _collect(pending, FIRST_COMPLETED)
+            yield _oldest(pending)
+    except BrokenProcessPool:
+        unfinished = pending[0][0] if pending else None
+        where = _rows_of(unfinished) if unfinished is not None else "rows"
+        raise AuditError(
+            f"a worker process died (killed, or out of memory) with {where} unfinished; "
+            "the audit did not finish and nothing was reported"
+        ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(pending: dict[Future[pa.Table], pa.RecordBatch], how: str) -> Iterator[tuple[int, pa.Table]]:
-    done, _ = wait(pending, return_when=how)
-    for future in done:
-        batch = pending.pop(future)
-        try:
-            yield batch.num_rows, future.result()
-        except BrokenProcessPool:
-            raise AuditError(
-                f"a worker process died while judging {_rows_of(batch)} (killed, or out of memory); "
-                "the audit did not finish and nothing was reported"
-            ) from None
+def _oldest(pending: deque[tuple[pa.RecordBatch, Future[pa.Table]]]) -> tuple[int, pa.Table]:
+    """The oldest batch's result, removed from ``pending`` only once it arrived."""
+    batch, future = pending[0]
+    table = future.result()
+    pending.popleft()
+    return batch.num_rows, table
 
 
 def audit(

@@ -95,7 +95,8 @@ class Tally:
         judged = rows.filter(~effect.is_in(["clean", "invalid"]))
         self._rules.append(judged.group_by(*_RULE_KEY).agg(pl.len().alias("count")))
         if self._kept < MAX_INVALID:
-            bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID - self._kept)
+            bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message")
+            bad = bad.head(MAX_INVALID - self._kept)
             self._kept += bad.height
             self._invalid.append(bad)
         if len(self._facts) >= 64:  # fold the partial counts now and then: memory stays small
@@ -109,7 +110,7 @@ class Tally:
         """The summary of everything added."""
         self._fold()
         facts = self._facts[0]
-        totals = {name: 0 for name in OUTCOME_COLUMNS}
+        totals = dict.fromkeys(OUTCOME_COLUMNS, 0)
         for outcome, count in facts.group_by("outcome").agg(pl.col("facts").sum()).iter_rows():
             totals[outcome] = int(count)
         totals["facts"] = sum(totals[name] for name in OUTCOME_COLUMNS)
@@ -130,7 +131,7 @@ class Tally:
 
 def _sum(frames: list[pl.DataFrame], keys: list[str], value: str) -> pl.DataFrame:
     if not frames:
-        schema: dict[str, Any] = {key: pl.String for key in keys}
+        schema: dict[str, Any] = dict.fromkeys(keys, pl.String)
         schema[value] = pl.UInt32
         return pl.DataFrame(schema=schema)
     return pl.concat(frames).group_by(keys).agg(pl.col(value).sum())
