@@ -19,11 +19,12 @@ from pydantic import BaseModel
 
 from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
+from csrules._audit.summary import Partial, partial
 from csrules._engine.engine import Engine
 from csrules._policy.facts import field_info, get_fact_type
 from csrules.exceptions import FactError
 
-__all__ = ["AuditSpec", "audit_batch", "meta_frame"]
+__all__ = ["AuditSpec", "Judged", "audit_batch", "judge_rows", "judged", "meta_frame"]
 
 SUBJECT_FIELDS = ("agent_id", "subject_id", "customer_id")
 """Fields naming the subject of a fact, tried in order when ``subject`` is not given."""
@@ -146,3 +147,14 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
         if done is not None:
             return done
     return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
+
+
+Judged = tuple[pa.Table, Partial]
+"""A batch's decision rows and their counts."""
+
+
+def judged(spec: AuditSpec, batch: pa.RecordBatch) -> Judged:
+    """A batch's decision rows and their counts, both made where the batch is judged (a
+    local worker or a cluster's), so the parent only writes and adds up."""
+    table = audit_batch(spec, batch).cast(ROW_SCHEMA)
+    return table, partial(table)

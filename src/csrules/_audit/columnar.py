@@ -56,7 +56,10 @@ _ISO = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%:z")
 
 
 def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str, message: str) -> pl.DataFrame:
-    return frame.filter(bad.fill_null(False)).select(
+    mask = frame.select(bad.fill_null(False).alias("__bad")).to_series()
+    if mask.len() != frame.height:  # a literal (every row or none): filter needs one value per row
+        mask = pl.repeat(bool(mask[0]), frame.height, eager=True)
+    return frame.filter(mask).select(
         pl.col(ROW).alias("row"), pl.lit(name).alias("field"), pl.lit(message).alias("message")
     )
 
@@ -288,12 +291,18 @@ def _plain(value: Any) -> Any:
 # --------------------------------------------------------------------------- effects
 
 
-def _effect_frames(matched: pl.DataFrame, metas: pl.DataFrame, policy: Policy, rule: Rule, order: int,
-                   now: datetime | None) -> list[pl.DataFrame] | None:
-    """The rows of a rule's effects for the facts it matched (None: a due time is not per column)."""
+_META_NAMES = ("row", "fact_type", "subject", "team", "month")
+_META = [pl.col(f"__m_{name}").alias(name) for name in _META_NAMES]
+"""The meta columns, kept under other names beside the facts' fields (a fact may have a ``subject``)."""
+
+
+def _effect_frames(facts: pl.LazyFrame, mask: str, policy: Policy, rule: Rule, order: int,
+                   now: datetime | None) -> list[pl.LazyFrame] | None:
+    """The rows of a rule's effects for the facts whose ``mask`` column holds (None: a due
+    time that cannot be computed per column)."""
     compiled = CompiledRule.of(policy, rule)
+    matched = facts.filter(pl.col(mask))
     frames = []
-    base = metas.join(matched.select(pl.col(ROW).alias("row")), on="row", how="semi")
     for position, effect in enumerate(compiled.static_effects):
         due: pl.Expr = pl.lit(None, pl.Datetime("us", "UTC"))
         template = effect
@@ -304,17 +313,13 @@ def _effect_frames(matched: pl.DataFrame, metas: pl.DataFrame, policy: Policy, r
             if effect.since is None:
                 due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, pl.Datetime("us", "UTC"))
             else:
-                due = pl.col("__since") + effect.delta
+                due = pl.col(effect.since) + effect.delta
         row = effect_row((0, "", None, None, None), policy.id, rule.id, template)
-        fixed = {name: row.get(name) for name in ROW_SCHEMA.names[5:] if name != "due"}
-        part = base
-        if isinstance(effect, DueRule) and effect.since is not None:
-            part = base.join(matched.select(pl.col(ROW).alias("row"), pl.col(effect.since).alias("__since")), on="row")
-        part = part.with_columns(
-            *(pl.lit(value, pl.String).alias(name) for name, value in fixed.items()),
-            due.alias("due"), pl.lit(order).alias("__order"), pl.lit(position).alias("__position"),
-        )
-        frames.append(part.select(*ROW_SCHEMA.names, "__order", "__position"))
+        fixed = [pl.lit(row.get(name), pl.String).alias(name) for name in ROW_SCHEMA.names[5:] if name != "due"]
+        frames.append(matched.select(
+            *_META, *fixed, due.alias("due"), pl.lit(order, pl.Int64).alias("__order"),
+            pl.lit(position, pl.Int64).alias("__position"),
+        ).select(*ROW_SCHEMA.names, "__order", "__position"))
     return frames
 
 
@@ -368,39 +373,49 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if all(expr is None for *_, expr in plan):
         return None
     metas = meta_frame(spec, frame)
-    frames: list[pl.DataFrame] = []
+    valid = metas.filter(~pl.col("row").is_in(bad["row"].implode()))
+    vectorised = [(f"__r{order}", expr) for *_, order, expr in plan if expr is not None]
+    valid = valid.rename({name: f"__m_{name}" for name in _META_NAMES})
+    judged = pl.concat([facts, valid], how="horizontal").with_columns(expr.alias(name) for name, expr in vectorised)
+    lazy = judged.lazy()
+    parts: list[pl.LazyFrame] = []
     fallback: set[tuple[str, str]] = set()
-    if facts.height:
-        masks = facts.select(pl.col(ROW), *(expr.alias(f"__r{order}") for *_, order, expr in plan if expr is not None))
-        for policy, rule, order, expr in plan:
-            parts = None
-            if expr is not None:
-                matched = facts.filter(masks[f"__r{order}"])
-                parts = _effect_frames(matched, metas, policy, rule, order, spec.now) if matched.height else []
-            if parts is None:
-                fallback.add((policy.id, rule.id))
-            else:
-                frames += parts
-    rows = pl.concat(frames) if frames else _empty()
+    for policy, rule, order, expr in plan:
+        found = None if expr is None else _effect_frames(lazy, f"__r{order}", policy, rule, order, spec.now)
+        if found is None:
+            fallback.add((policy.id, rule.id))
+        else:
+            parts += found
+    if not fallback:  # a fact no rule matched has its clean row
+        matched_any = reduce(operator.or_, [pl.col(name) for name, _ in vectorised])
+        parts.append(_padded(lazy.filter(~matched_any).select(*_META), "clean"))
+    parts.append(_padded(metas.lazy().join(bad.lazy(), on="row"), "invalid"))
+    rows = pl.concat(parts, how="vertical_relaxed").collect()
     if fallback:
-        valid = frame.filter(pl.col(ROW).is_in(facts[ROW].implode()))
-        extra = pl.from_dicts(judge_rows(_fallback_engine(spec, fallback), spec, valid), schema=pl.Schema(_schema()))
-        order_of = {(p.id, r.id): order for p, r, order, _ in plan}
-        extra = extra.filter(pl.col("effect") != "clean").with_columns(
-            pl.struct("policy", "rule").map_elements(lambda s: order_of.get((s["policy"], s["rule"]), -1),
-                                                      return_dtype=pl.Int64).alias("__order"),
-            pl.int_range(pl.len()).over("row", "policy", "rule").cast(pl.Int64).alias("__position"),
-        )
-        rows = pl.concat([rows, extra], how="vertical_relaxed")
-    clean = metas.join(facts.select(pl.col(ROW).alias("row")), on="row", how="semi").join(
-        rows.select("row"), on="row", how="anti"
-    ).with_columns(pl.lit("clean").alias("effect"), pl.lit("clean").alias("outcome"))
-    invalid = metas.join(bad, on="row").with_columns(
-        pl.lit("invalid").alias("effect"), pl.lit("invalid").alias("outcome")
+        rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), rows, plan, fallback)
+        rows = rows.sort("row", "__order", "__position")
+    else:
+        rows = rows.sort("row", maintain_order=True)  # within a fact: rule order, as concatenated
+    return rows.select(ROW_SCHEMA.names).to_arrow().cast(ROW_SCHEMA)
+
+
+Plan = list[tuple[Policy, Rule, int, pl.Expr | None]]
+"""Each rule judging the fact type, its position, and its expression (None: row engine)."""
+
+
+def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, rows: pl.DataFrame, plan: Plan,
+                   fallback: set[tuple[str, str]]) -> pl.DataFrame:
+    """``rows`` with the fallback rules' rows (row engine) and the clean rows of facts no rule matched."""
+    extra = pl.from_dicts(judge_rows(_fallback_engine(spec, fallback), spec, valid), schema=pl.Schema(_schema()))
+    order_of = {(p.id, r.id): order for p, r, order, _ in plan}
+    extra = extra.filter(pl.col("effect") != "clean").with_columns(
+        pl.struct("policy", "rule").map_elements(lambda s: order_of.get((s["policy"], s["rule"]), -1),
+                                                  return_dtype=pl.Int64).alias("__order"),
+        pl.int_range(pl.len()).over("row", "policy", "rule").cast(pl.Int64).alias("__position"),
     )
-    every = pl.concat([rows, _padded(clean), _padded(invalid)], how="diagonal_relaxed")
-    every = every.sort("row", "__order", "__position", nulls_last=False).select(ROW_SCHEMA.names)
-    return every.to_arrow().cast(ROW_SCHEMA)
+    rows = pl.concat([rows, extra], how="vertical_relaxed")
+    clean = meta_frame(spec, valid).join(rows.select("row"), on="row", how="anti")
+    return pl.concat([rows, _padded(clean.lazy(), "clean").collect()], how="vertical_relaxed")
 
 
 def _schema() -> dict[str, pl.DataType]:
@@ -409,14 +424,13 @@ def _schema() -> dict[str, pl.DataType]:
     return dict(empty.schema)
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={**_schema(), "__order": pl.Int64, "__position": pl.Int64})
-
-
-def _padded(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with every output column (missing ones null) and sort keys before real rules."""
+def _padded(frame: pl.LazyFrame, effect: str) -> pl.LazyFrame:
+    """``frame`` (meta columns, and field and message for invalid rows) as rows of ``effect``,
+    every output column present, sorted before a fact's rule rows."""
     schema = _schema()
+    have = {*frame.collect_schema().names(), "effect", "outcome"}
     return frame.with_columns(
-        *(pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns),
+        *(pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in have),
+        pl.lit(effect).alias("effect"), pl.lit(effect).alias("outcome"),
         pl.lit(-1, pl.Int64).alias("__order"), pl.lit(0, pl.Int64).alias("__position"),
     ).select(*schema, "__order", "__position")

@@ -13,13 +13,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from csrules._audit.batch import AuditSpec, audit_batch
+from csrules._audit.batch import AuditSpec, judged
 from csrules._audit.errors import AuditError
 
 __all__ = ["on_dask"]
 
 
-def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) -> Iterator[tuple[int, pa.Table]]:
+def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) -> Iterator[tuple[int, Any]]:
     """(input rows, decision rows) per batch, judged on the cluster ``scheduler`` (a
     ``dask.distributed.Client`` or a scheduler address)."""
     try:
@@ -34,7 +34,7 @@ def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) 
         shared = client.scatter(spec, broadcast=True)
         pending: deque[tuple[int, Any]] = deque()
         for batch in batches:
-            pending.append((batch.num_rows, client.submit(audit_batch, shared, batch, pure=False)))
+            pending.append((batch.num_rows, client.submit(judged, shared, batch, pure=False)))
             while len(pending) > 2 * workers:
                 yield _result(*pending.popleft())
         while pending:
@@ -44,7 +44,7 @@ def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) 
             client.close()
 
 
-def _result(rows: int, future: Any) -> tuple[int, pa.Table]:
+def _result(rows: int, future: Any) -> tuple[int, Any]:
     try:
         return rows, future.result()
     except Exception as exc:  # a lost worker, a killed task: the audit did not finish

@@ -77,7 +77,7 @@ def _stacked_months(summary: Summary) -> str:
                              f'fill="{_COLOURS[name]}"><title>{escape(str(row["month"]))} {name}: {row[name]:,}'
                              "</title></rect>")
         parts.append(f'<text class="t" x="{x + step / 2:.1f}" y="{base + 14}" text-anchor="middle">'
-                     f"{escape(str(row["month"]))}</text>')
+                     f'{escape(str(row["month"]))}</text>')
     legend_x = left
     for name in OUTCOME_COLUMNS:
         parts.append(f'<rect x="{legend_x:.0f}" y="206" width="10" height="10" fill="{_COLOURS[name]}"/>'

@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from csrules._audit.batch import AuditSpec, audit_batch
+from csrules._audit.batch import AuditSpec, Judged, judged
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, check_columns, is_source, numbered, read_batches, source_kind
 from csrules._audit.rows import ROW_SCHEMA
@@ -140,9 +140,10 @@ def _worker_init(spec: AuditSpec) -> None:
 _SPEC: AuditSpec | None = None
 
 
-def _worker_batch(batch: pa.RecordBatch) -> pa.Table:
+def _worker_batch(batch: pa.RecordBatch) -> Judged:
     assert _SPEC is not None
-    return audit_batch(_SPEC, batch)
+    return judged(_SPEC, batch)
+
 
 
 def _rows_of(batch: pa.RecordBatch) -> str:
@@ -150,15 +151,15 @@ def _rows_of(batch: pa.RecordBatch) -> str:
     return f"rows {rows[0].as_py()}-{rows[-1].as_py()}" if len(rows) else "no rows"
 
 
-def _local(spec: AuditSpec, batches: Iterator[pa.RecordBatch], workers: int) -> Iterator[tuple[int, pa.Table]]:
+def _local(spec: AuditSpec, batches: Iterator[pa.RecordBatch], workers: int) -> Iterator[tuple[int, Judged]]:
     """(input rows, decision rows) per batch in input order, judged in worker processes
     (spawned: safe on every platform), at most two batches per worker in flight."""
     if workers <= 1:
         for batch in batches:
-            yield batch.num_rows, audit_batch(spec, batch)
+            yield batch.num_rows, judged(spec, batch)
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init, initargs=(spec,))
-    pending: deque[tuple[pa.RecordBatch, Future[pa.Table]]] = deque()
+    pending: deque[tuple[pa.RecordBatch, Future[Judged]]] = deque()
     try:
         for batch in batches:
             pending.append((batch, pool.submit(_worker_batch, batch)))
@@ -177,7 +178,7 @@ def _local(spec: AuditSpec, batches: Iterator[pa.RecordBatch], workers: int) -> 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _oldest(pending: deque[tuple[pa.RecordBatch, Future[pa.Table]]]) -> tuple[int, pa.Table]:
+def _oldest(pending: deque[tuple[pa.RecordBatch, Future[Judged]]]) -> tuple[int, Judged]:
     """The oldest batch's result, removed from ``pending`` only once it arrived."""
     batch, future = pending[0]
     table = future.result()
@@ -223,7 +224,7 @@ def audit(
     return _finish(spec, results, out, progress, title or getattr(target, "name", None) or spec.fact_type)
 
 
-def _finish(spec: AuditSpec, results: Iterator[tuple[int, pa.Table]], out: str | Path | None,
+def _finish(spec: AuditSpec, results: Iterator[tuple[int, Judged]], out: str | Path | None,
             progress: Progress | None, title: str) -> AuditResult:
     """Write (or gather) every batch's rows and tally them; a failure removes what was written."""
     folder = Path(out) if out is not None else None
@@ -235,14 +236,13 @@ def _finish(spec: AuditSpec, results: Iterator[tuple[int, pa.Table]], out: str |
         if folder is not None and partial is not None:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "decisions.parquet").unlink(missing_ok=True)  # an older audit's rows are not this one's
-            writer = pq.ParquetWriter(partial, ROW_SCHEMA)
-        for count, table in results:
-            table = table.cast(ROW_SCHEMA)
+            writer = pq.ParquetWriter(partial, ROW_SCHEMA, compression="zstd", compression_level=1)
+        for count, (table, counts) in results:
             if writer is not None:
                 writer.write_table(table)
             else:
                 parts.append(table)
-            tally.add(count, table)
+            tally.add(count, counts)
             if progress is not None:
                 progress(tally.input_rows)
         if writer is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-__all__ = ["OUTCOME_COLUMNS", "Summary", "Tally"]
+__all__ = ["OUTCOME_COLUMNS", "Partial", "Summary", "Tally", "partial"]
 
 _RANK = {"clean": 0, "action_required": 1, "needs_approval": 2, "violation": 3}
 OUTCOME_COLUMNS = ("violation", "needs_approval", "action_required", "clean", "invalid", "error")
@@ -61,6 +61,36 @@ MAX_INVALID = 1000
 """Invalid rows kept for the report (all of them are in ``decisions.parquet``)."""
 
 
+Partial = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None
+"""One batch's counts: facts by group and outcome, effects by rule, and its invalid rows."""
+
+
+def partial(table: pa.Table) -> Partial:
+    """The counts of one batch's decision rows (computed where the batch was judged: small,
+    and they add up exactly, since all rows of a fact are in one batch)."""
+    rows = pl.from_arrow(table)
+    assert isinstance(rows, pl.DataFrame)
+    if not rows.height:
+        return None
+    effect = pl.col("effect")
+    rank = pl.col("outcome").replace_strict(_RANK, default=-1, return_dtype=pl.Int8)
+    facts = rows.group_by("row").agg(
+        *(pl.col(name).first() for name in _GROUPS),
+        rank.max().alias("worst"),
+        (effect == "invalid").any().alias("invalid"),
+        (effect == "error").any().alias("error"),
+    )
+    outcome = (
+        pl.when(pl.col("invalid")).then(pl.lit("invalid"))
+        .when(pl.col("error")).then(pl.lit("error"))
+        .otherwise(pl.col("worst").replace_strict({v: k for k, v in _RANK.items()}, default="clean"))
+    )
+    by_group = facts.group_by(*_GROUPS, outcome.alias("outcome")).agg(pl.len().alias("facts"))
+    by_rule = rows.filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(pl.len().alias("count"))
+    bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID)
+    return by_group, by_rule, bad
+
+
 class Tally:
     """Counts added batch by batch (:meth:`add`), then one :class:`Summary`."""
 
@@ -71,31 +101,15 @@ class Tally:
         self._invalid: list[pl.DataFrame] = []
         self._kept = 0
 
-    def add(self, input_rows: int, table: pa.Table) -> None:
-        """Count one batch's decision rows (``input_rows`` rows were read for it)."""
+    def add(self, input_rows: int, part: Partial) -> None:
+        """Count one batch (``input_rows`` rows were read for it) by its :func:`partial` counts."""
         self.input_rows += input_rows
-        rows = pl.from_arrow(table)
-        assert isinstance(rows, pl.DataFrame)
-        if not rows.height:
+        if part is None:
             return
-        effect = pl.col("effect")
-        rank = pl.col("outcome").replace_strict(_RANK, default=-1, return_dtype=pl.Int8)
-        facts = rows.group_by("row").agg(
-            *(pl.col(name).first() for name in _GROUPS),
-            rank.max().alias("worst"),
-            (effect == "invalid").any().alias("invalid"),
-            (effect == "error").any().alias("error"),
-        )
-        outcome = (
-            pl.when(pl.col("invalid")).then(pl.lit("invalid"))
-            .when(pl.col("error")).then(pl.lit("error"))
-            .otherwise(pl.col("worst").replace_strict({v: k for k, v in _RANK.items()}, default="clean"))
-        )
-        self._facts.append(facts.group_by(*_GROUPS, outcome.alias("outcome")).agg(pl.len().alias("facts")))
-        judged = rows.filter(~effect.is_in(["clean", "invalid"]))
-        self._rules.append(judged.group_by(*_RULE_KEY).agg(pl.len().alias("count")))
-        if self._kept < MAX_INVALID:
-            bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message")
+        facts, rules, bad = part
+        self._facts.append(facts)
+        self._rules.append(rules)
+        if self._kept < MAX_INVALID and bad.height:
             bad = bad.head(MAX_INVALID - self._kept)
             self._kept += bad.height
             self._invalid.append(bad)
