@@ -73,6 +73,19 @@ class TestColumnarAgreesWithRows:
 
         check()
 
+    @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Asia/Kathmandu"])
+    def test_leave_across_a_clock_change(self, zone):
+        """Leave requests read in a zone with a DST change in the batch (local dates and the sick
+        note's local midnight) agree, as do those of zones with one offset all year."""
+        facts = []
+        for day in range(5, 12):
+            for hour in (0, 1, 2, 3, 23):
+                facts.append({"agent_id": "A01", "kind": "sick", "requested_by": "A01", "time_zone": zone,
+                              "start": f"2026-03-{day:02d}T{hour:02d}:30:00-05:00",
+                              "end": f"2026-03-{day + 1:02d}T{hour:02d}:00:00-04:00",
+                              "requested_at": f"2026-03-{day - 1:02d}T{(hour + 7) % 24:02d}:00:00+00:00"})
+        assert_agree("call_centre", "leave_request", facts)
+
     def test_bad_rows_reported_rest_audited(self):
         """A leave request without an agent and one ending before it starts are reported by row;
         the others are judged alike by both paths."""

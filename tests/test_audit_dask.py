@@ -18,8 +18,8 @@ distributed = pytest.importorskip("dask.distributed", reason="Dask audits need c
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     """A LocalCluster of two worker processes (so the spec is really pickled), shared by the module."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as connected:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as connected:
         yield connected
 
 

@@ -16,7 +16,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "audit" / "year_of_l
 def example() -> ModuleType:
     """The example script, imported as a module."""
     spec = importlib.util.spec_from_file_location("year_of_leave", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -32,7 +32,8 @@ def test_audit_report_in_browser(browser: DevTools, tmp_path: Path) -> None:
     browser.send("Page.navigate", {"url": page.as_uri()})
     browser.wait_for("Page.loadEventFired")
     time.sleep(0.3)  # let late console messages arrive
-    charts = _value(browser, "[...document.querySelectorAll('svg')].filter(s => s.getBoundingClientRect().height > 20).length")
+    charts = _value(browser, "[...document.querySelectorAll('svg')]"
+                             ".filter(s => s.getBoundingClientRect().height > 20).length")
     tables = _value(browser, "document.querySelectorAll('table').length")
     bars = _value(browser, "document.querySelectorAll('svg rect').length")
     errors = [

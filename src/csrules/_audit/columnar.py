@@ -43,8 +43,10 @@ from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
 
-Problems = list[pl.DataFrame]
-"""Invalid cells found so far, each a frame of (row, field, message)."""
+Problem = tuple[pl.DataFrame, pl.Expr, str, str]
+"""A check of a batch: the frame, which rows fail it, the field and the message."""
+Problems = list[Problem]
+"""The checks of a batch, evaluated together by :func:`_bad_rows`."""
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -55,13 +57,30 @@ _ISO = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%:z")
 # --------------------------------------------------------------------------- validation
 
 
-def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str, message: str) -> pl.DataFrame:
-    mask = frame.select(bad.fill_null(False).alias("__bad")).to_series()
-    if mask.len() != frame.height:  # a literal (every row or none): filter needs one value per row
-        mask = pl.repeat(bool(mask[0]), frame.height, eager=True)
-    return frame.filter(mask).select(
-        pl.col(ROW).alias("row"), pl.lit(name).alias("field"), pl.lit(message).alias("message")
-    )
+def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str, message: str) -> Problem:
+    return frame, bad, name, message
+
+
+def _bad_rows(problems: Problems) -> pl.DataFrame:
+    """Every failed check as (row, field, message), the first per row and field; each frame's
+    checks run in one pass, and a batch with nothing wrong costs that pass alone."""
+    found = []
+    frames: dict[int, tuple[pl.DataFrame, list[Problem]]] = {}
+    for problem in problems:
+        frames.setdefault(id(problem[0]), (problem[0], []))[1].append(problem)
+    for frame, checks in frames.values():
+        masks = frame.select(pl.col(ROW), *(bad.fill_null(False).alias(f"__p{i}") for i, (_, bad, _, _) in
+                                            enumerate(checks)))
+        if not masks.select(pl.any_horizontal(pl.exclude(ROW)).any()).item():
+            continue
+        for index, (_, _, name, message) in enumerate(checks):
+            hits = masks.filter(pl.col(f"__p{index}"))
+            if hits.height:
+                found.append(hits.select(pl.col(ROW).alias("row"), pl.lit(name).alias("field"),
+                                         pl.lit(message).alias("message")))
+    if not found:
+        return pl.DataFrame(schema={"row": pl.Int64, "field": pl.String, "message": pl.String})
+    return pl.concat(found).unique(["row", "field"], keep="first", maintain_order=True)
 
 
 def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
@@ -151,29 +170,69 @@ def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> s
 # --------------------------------------------------------------------------- derived fields
 
 
-def _local_date(column: pl.Expr, zone: str) -> pl.Expr:
-    return column.dt.convert_time_zone(zone).dt.date()
+class _Clock:
+    """Local wall-clock reads of UTC instant columns in one zone: by one fixed offset when the
+    zone keeps a single offset over the batch (Asia/Shanghai does), with no conversion per
+    value; else by Polars' time-zone conversion."""
+
+    def __init__(self, zone: str, offset: timedelta | None) -> None:
+        self.zone, self.offset = zone, offset
+
+    @classmethod
+    def over(cls, frame: pl.DataFrame, columns: list[str], zone: str) -> _Clock:
+        """The clock for ``frame``'s instants in ``columns`` (checked every 12 hours of their span)."""
+        ends = frame.select(pl.min_horizontal(pl.col(columns).min()).alias("a"),
+                            pl.max_horizontal(pl.col(columns).max()).alias("b")).row(0)
+        if ends[0] is None:
+            return cls(zone, None)
+        place, first, last = load_zone(zone), ends[0], ends[1]
+        if last - first > timedelta(days=366 * 20):
+            return cls(zone, None)
+        offset = first.astimezone(place).utcoffset()
+        at = first
+        while at < last + timedelta(hours=12):
+            if at.astimezone(place).utcoffset() != offset:
+                return cls(zone, None)
+            at += timedelta(hours=12)
+        return cls(zone, offset)
+
+    def local(self, column: pl.Expr) -> pl.Expr:
+        """Naive local datetimes of UTC instants."""
+        if self.offset is not None:
+            return column.dt.replace_time_zone(None) + self.offset
+        return column.dt.convert_time_zone(self.zone).dt.replace_time_zone(None)
+
+    def instant(self, local: pl.Expr) -> pl.Expr:
+        """UTC instants of naive local datetimes (a local time that does not exist: null)."""
+        if self.offset is not None:
+            return (local - self.offset).dt.replace_time_zone("UTC")
+        return local.dt.replace_time_zone(self.zone, non_existent="null").dt.convert_time_zone("UTC")
 
 
 def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame:
     """LeaveRequest's model validator per column: order check and every derived field."""
     problems.append(_problem(frame, pl.col("end") <= pl.col("start"), "end", "leave must end after it starts"))
-    first = _local_date(pl.col("start"), zone)
-    last = _local_date(pl.col("end") - timedelta(microseconds=1), zone)
+    clock = _Clock.over(frame, ["start", "end", "requested_at"], zone)
+    first = clock.local(pl.col("start")).dt.date()
+    last = clock.local(pl.col("end") - timedelta(microseconds=1)).dt.date()
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
+    requested = clock.local(pl.col("requested_at"))
     days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(
         ((last - first).dt.total_days() + 1).cast(pl.Float64)
     )
-    next_day = (last + pl.duration(days=1)).cast(pl.Datetime("us")).dt.replace_time_zone(zone, non_existent="null")
+    next_day = (last + pl.duration(days=1)).cast(pl.Datetime("us"))
+    if clock.offset is not None and frame["shift_start"].null_count() < frame.height:
+        clock = _Clock.over(frame.with_columns(shift_start.alias("shift_start")), ["start", "end", "requested_at",
+                                                                                  "shift_start"], zone)
     return frame.with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
-        pl.col("requested_at").dt.convert_time_zone(zone).dt.time().alias("requested_clock"),
-        (_local_date(shift_start, zone) - _local_date(pl.col("requested_at"), zone)).dt.total_days()
+        requested.dt.time().alias("requested_clock"),
+        (clock.local(shift_start).dt.date() - requested.dt.date()).dt.total_days()
         .cast(pl.Int64).alias("request_lead_days"),
         shift_start.alias("shift_start"),
         pl.col("end").alias("returned_at"),
-        next_day.dt.convert_time_zone("UTC").alias("first_day_back"),
+        clock.instant(next_day).alias("first_day_back"),
     )
 
 
@@ -211,9 +270,7 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     typed = frame.select(columns)
     if spec.fact_type in DERIVED:
         typed = DERIVED[spec.fact_type](typed, str(zone), problems)
-    bad = pl.concat(problems) if problems else pl.DataFrame(schema={"row": pl.Int64, "field": pl.String,
-                                                                    "message": pl.String})
-    bad = bad.unique(["row", "field"], keep="first", maintain_order=True)
+    bad = _bad_rows(problems)
     return typed.filter(~pl.col(ROW).is_in(bad["row"].implode())), bad
 
 

@@ -72,6 +72,8 @@ def partial(table: pa.Table) -> Partial:
     assert isinstance(rows, pl.DataFrame)
     if not rows.height:
         return None
+    if rows["row"].is_sorted():  # as every runner numbers them: grouping by row runs faster
+        rows = rows.set_sorted("row")
     effect = pl.col("effect")
     rank = pl.col("outcome").replace_strict(_RANK, default=-1, return_dtype=pl.Int8)
     facts = rows.group_by("row").agg(
