@@ -353,11 +353,11 @@ _META = [pl.col(f"__m_{name}").alias(name) for name in _META_NAMES]
 """The meta columns, kept under other names beside the facts' fields (a fact may have a ``subject``)."""
 
 
-def _effect_frames(facts: pl.LazyFrame, mask: str, policy: Policy, rule: Rule, order: int,
+def _effect_frames(facts: pl.LazyFrame, mask: str, compiled: CompiledRule, order: int,
                    now: datetime | None) -> list[pl.LazyFrame] | None:
     """The rows of a rule's effects for the facts whose ``mask`` column holds (None: a due
     time that cannot be computed per column)."""
-    compiled = CompiledRule.of(policy, rule)
+    policy_id, rule_id = compiled.policy_id, compiled.rule_id
     matched = facts.filter(pl.col(mask))
     frames = []
     for position, effect in enumerate(compiled.static_effects):
@@ -371,7 +371,7 @@ def _effect_frames(facts: pl.LazyFrame, mask: str, policy: Policy, rule: Rule, o
                 due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, pl.Datetime("us", "UTC"))
             else:
                 due = pl.col(effect.since) + effect.delta
-        row = effect_row((0, "", None, None, None), policy.id, rule.id, template)
+        row = effect_row((0, "", None, None, None), policy_id, rule_id, template)
         fixed = [pl.lit(row.get(name), pl.String).alias(name) for name in ROW_SCHEMA.names[5:] if name != "due"]
         frames.append(matched.select(
             *_META, *fixed, due.alias("due"), pl.lit(order, pl.Int64).alias("__order"),
@@ -438,7 +438,10 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     parts: list[pl.LazyFrame] = []
     fallback: set[tuple[str, str]] = set()
     for policy, rule, order, expr in plan:
-        found = None if expr is None else _effect_frames(lazy, f"__r{order}", policy, rule, order, spec.now)
+        compiled = spec._cache.get(f"effects:{order}")
+        if compiled is None:
+            compiled = spec._cache[f"effects:{order}"] = CompiledRule.of(policy, rule)
+        found = None if expr is None else _effect_frames(lazy, f"__r{order}", compiled, order, spec.now)
         if found is None:
             fallback.add((policy.id, rule.id))
         else:

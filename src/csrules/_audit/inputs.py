@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
@@ -164,7 +165,7 @@ def numbered(batches: Iterable[pa.RecordBatch], batch_rows: int, start: int = 1)
     for batch in batches:
         for offset in range(0, batch.num_rows, batch_rows):
             part = batch.slice(offset, batch_rows)
-            numbers = pa.array(range(row, row + part.num_rows), pa.int64())
+            numbers = pl.int_range(row, row + part.num_rows, dtype=pl.Int64, eager=True).to_arrow()
             row += part.num_rows
             yield part.append_column(ROW, numbers)
 

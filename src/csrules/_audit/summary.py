@@ -15,7 +15,10 @@ import pyarrow as pa
 
 __all__ = ["OUTCOME_COLUMNS", "Partial", "Summary", "Tally", "partial"]
 
-_RANK = {"clean": 0, "action_required": 1, "needs_approval": 2, "violation": 3}
+_RANK = {"clean": 0, "action_required": 1, "needs_approval": 2, "violation": 3, "error": 4, "invalid": 5}
+"""Outcomes by how a fact counts: a fact counts once, by the highest (invalid, then a rule
+that failed, then its worst effect)."""
+_NAMES = {rank: name for name, rank in _RANK.items()}
 OUTCOME_COLUMNS = ("violation", "needs_approval", "action_required", "clean", "invalid", "error")
 """The columns of the per-group fact counts, worst first (a fact counts once, by its worst outcome)."""
 
@@ -72,22 +75,17 @@ def partial(table: pa.Table) -> Partial:
     assert isinstance(rows, pl.DataFrame)
     if not rows.height:
         return None
-    if rows["row"].is_sorted():  # as every runner numbers them: grouping by row runs faster
-        rows = rows.set_sorted("row")
-    effect = pl.col("effect")
+    if not rows["row"].is_sorted():
+        rows = rows.sort("row", maintain_order=True)
+    # every row of a fact is adjacent: its first row names the groups, its highest rank the outcome
+    first = rows.filter(pl.col("row") != pl.col("row").shift(1).fill_null(-1)).select(*_GROUPS)
     rank = pl.col("outcome").replace_strict(_RANK, default=-1, return_dtype=pl.Int8)
-    facts = rows.group_by("row").agg(
-        *(pl.col(name).first() for name in _GROUPS),
-        rank.max().alias("worst"),
-        (effect == "invalid").any().alias("invalid"),
-        (effect == "error").any().alias("error"),
+    worst = rows.select("row", rank.alias("rank")).set_sorted("row").group_by("row", maintain_order=True).agg(
+        pl.col("rank").max()
     )
-    outcome = (
-        pl.when(pl.col("invalid")).then(pl.lit("invalid"))
-        .when(pl.col("error")).then(pl.lit("error"))
-        .otherwise(pl.col("worst").replace_strict({v: k for k, v in _RANK.items()}, default="clean"))
-    )
-    by_group = facts.group_by(*_GROUPS, outcome.alias("outcome")).agg(pl.len().alias("facts"))
+    facts = first.with_columns(worst["rank"].replace_strict(_NAMES, return_dtype=pl.String).alias("outcome"))
+    by_group = facts.group_by(*_GROUPS, "outcome").agg(pl.len().alias("facts"))
+    effect = pl.col("effect")
     by_rule = rows.filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(pl.len().alias("count"))
     bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID)
     return by_group, by_rule, bad
