@@ -2,7 +2,8 @@
 
     python benchmarks/bench_audit.py speed [N]        columnar on N leave requests (one worker)
                                                        against evaluate_many on a sample, one core
-    python benchmarks/bench_audit.py workers [N]      one worker process against two
+    python benchmarks/bench_audit.py workers [N] [columnar|rows]
+                                                       one worker process against two
     python benchmarks/bench_audit.py rss [N1 N2]      peak RSS auditing N1 and N2 rows (1M, 10M)
 
 Leave requests are generated per column (Polars, a fixed seed: the same rows every run) into
@@ -103,11 +104,11 @@ def speed(n: int, sample: int = 20_000) -> None:
           f"written): {rate / row_rate:.1f}x")
 
 
-def workers(n: int) -> None:
+def workers(n: int, paths: tuple[bool, ...] = (True, False)) -> None:
     """One worker process against two, by path (columnar and row engine)."""
     with tempfile.TemporaryDirectory() as folder:
         path = parquet(n, Path(folder))
-        for columnar in (True, False):
+        for columnar in paths:
             times = {}
             for count in (1, 2):
                 started = time.perf_counter()
@@ -143,11 +144,12 @@ def rss(small: int, large: int) -> None:
 
 if __name__ == "__main__":
     mode, *numbers = sys.argv[1:] or ["speed"]
-    sizes = [int(float(x)) for x in numbers]
+    sizes = [int(float(x)) for x in numbers if x[0].isdigit()]
     if mode == "speed":
         speed(sizes[0] if sizes else 1_000_000)
     elif mode == "workers":
-        workers(sizes[0] if sizes else 400_000)
+        only = {"columnar": (True,), "rows": (False,)}.get(sys.argv[-1], (True, False))
+        workers(sizes[0] if sizes else 400_000, only)
     elif mode == "rss":
         rss(*(sizes or [1_000_000, 10_000_000]))
     else:
