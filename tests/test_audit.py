@@ -207,6 +207,15 @@ class TestWorkers:
         facts = FACTS * 5
         assert run(facts, workers=2, batch_rows=3).decisions.equals(run(facts, batch_rows=3).decisions)
 
+    def test_one_worker_runs_in_this_process(self, monkeypatch):
+        """workers=1 judges in the calling process: no pool of worker processes is started."""
+
+        def no_pool(*args, **kwargs):
+            raise AssertionError("a process pool was started for one worker")
+
+        monkeypatch.setattr("csrules._audit.run.ProcessPoolExecutor", no_pool)
+        assert run(FACTS, workers=1).summary.totals["facts"] == 4
+
     def test_killed_worker_fails_clearly(self, tmp_path):
         """A worker killed mid-run is an AuditError naming its rows; no report is written."""
         facts = [{"agent_id": "a", "value": index} for index in range(40)]

@@ -18,7 +18,7 @@ import pyarrow as pa
 from csrules._audit.batch import _as_instant
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, is_source, numbered, read_batches, source_kind
-from csrules._audit.rows import ROW_SCHEMA, effect_row, invalid_rows
+from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
 from csrules._policy.facts import get_fact_type
 from csrules._sessions.session import SessionEngine
 from csrules.exceptions import CsrulesError, FactError
@@ -50,17 +50,8 @@ def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: 
             out += invalid_rows(meta, [(time, str(exc))])
             continue
         found = [effect_row(meta, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
-        out += found or [dict(effect_row(meta, None, None, _Clean()), effect="clean")]
+        out += found or [clean_row(meta)]
     return pa.Table.from_pylist(out, schema=ROW_SCHEMA)
-
-
-class _Clean:
-    """Stands for 'no effect' in :func:`effect_row` (the row of an event nothing fired on)."""
-
-    KEY = ("clean", None)
-
-    class outcome:
-        value = "clean"
 
 
 def _zone(name: str) -> Any:

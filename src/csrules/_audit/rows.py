@@ -22,7 +22,7 @@ from csrules._engine.decision import (
     Violation,
 )
 
-__all__ = ["ROW_SCHEMA", "RowMeta", "decision_rows", "effect_row", "invalid_rows", "rows_batch"]
+__all__ = ["ROW_SCHEMA", "RowMeta", "clean_row", "decision_rows", "effect_row", "invalid_rows", "rows_batch"]
 
 ROW_SCHEMA = pa.schema(
     [
@@ -83,7 +83,12 @@ def decision_rows(meta: RowMeta, decision: Decision) -> list[dict[str, Any]]:
     rows = [effect_row(meta, policy, rule, e) for (policy, rule), effects in by_rule.items() for e in effects]
     rows += [_plain(meta, "error", "error", policy=e.policy_id, rule=e.rule_id, message=e.message)
              for e in decision.errors]
-    return rows or [_plain(meta, "clean", "clean")]
+    return rows or [clean_row(meta)]
+
+
+def clean_row(meta: RowMeta) -> dict[str, Any]:
+    """The one row of a fact (or event) no rule applied to."""
+    return _plain(meta, "clean", "clean")
 
 
 def invalid_rows(meta: RowMeta, problems: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:

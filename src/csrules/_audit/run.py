@@ -220,7 +220,7 @@ def audit(
 
         results = on_dask(spec, batches, scheduler)
     else:
-        results = _local(spec, batches, os.cpu_count() or 1 if workers is None else workers)
+        results = _local(spec, batches, workers if workers is not None else os.cpu_count() or 1)
     return _finish(spec, results, out, progress, title or getattr(target, "name", None) or spec.fact_type)
 
 
