@@ -88,7 +88,15 @@ def partial(table: pa.Table) -> Partial:
     effect = pl.col("effect")
     by_rule = rows.filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(pl.len().alias("count"))
     bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID)
-    return by_group, by_rule, bad
+    return _compact(by_group), _compact(by_rule), _compact(bad)
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its own copy of its text: a few rows cut from a batch would otherwise
+    keep the whole batch's text buffers alive (Polars' strings are views into them)."""
+    copied = pl.from_arrow(frame.to_arrow())
+    assert isinstance(copied, pl.DataFrame)
+    return copied
 
 
 class Tally:
@@ -113,12 +121,12 @@ class Tally:
             bad = bad.head(MAX_INVALID - self._kept)
             self._kept += bad.height
             self._invalid.append(bad)
-        if len(self._facts) >= 64:  # fold the partial counts now and then: memory stays small
+        if len(self._facts) >= 16:  # fold the partial counts now and then: memory stays small
             self._fold()
 
     def _fold(self) -> None:
-        self._facts = [_sum(self._facts, [*_GROUPS, "outcome"], "facts")]
-        self._rules = [_sum(self._rules, list(_RULE_KEY), "count")]
+        self._facts = [_compact(_sum(self._facts, [*_GROUPS, "outcome"], "facts"))]
+        self._rules = [_compact(_sum(self._rules, list(_RULE_KEY), "count"))]
 
     def summary(self, title: str, fact_type: str) -> Summary:
         """The summary of everything added."""
