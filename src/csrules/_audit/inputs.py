@@ -37,14 +37,15 @@ SUFFIXES = {
     ".ipc": "arrow",
 }
 
+_TEXT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
 _KIND_TYPES: dict[str, tuple[Any, ...]] = {
     "bool": (pa.types.is_boolean,),
     "number": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
-    "text": (pa.types.is_string, pa.types.is_large_string, pa.types.is_dictionary),
-    "datetime": (pa.types.is_timestamp, pa.types.is_string, pa.types.is_large_string),
-    "date": (pa.types.is_date, pa.types.is_timestamp, pa.types.is_string, pa.types.is_large_string),
-    "time": (pa.types.is_time, pa.types.is_string, pa.types.is_large_string),
-    "duration": (pa.types.is_duration, pa.types.is_string, pa.types.is_large_string, pa.types.is_integer),
+    "text": _TEXT,
+    "datetime": (pa.types.is_timestamp, *_TEXT),
+    "date": (pa.types.is_date, pa.types.is_timestamp, *_TEXT),
+    "time": (pa.types.is_time, *_TEXT),
+    "duration": (pa.types.is_duration, pa.types.is_integer, *_TEXT),
 }
 """The Arrow types a column may have for each kind of field (text is never a number)."""
 
