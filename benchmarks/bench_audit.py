@@ -120,13 +120,16 @@ def workers(n: int, paths: tuple[bool, ...] = (True, False)) -> None:
 
 
 def peak_rss(n: int, folder: Path) -> int:
-    """Peak RSS (KiB) of a fresh process auditing ``n`` rows from Parquet, one worker."""
+    """Peak RSS (KiB) of a fresh process auditing ``n`` rows from Parquet, one worker.
+
+    Read from the child's own ``VmHWM``: ``ru_maxrss`` survives ``exec`` on Linux, so it would
+    count this process's generated rows too."""
     path = parquet(n, folder)
     here, out = str(Path(__file__).parent), str(folder / f"out-{n}")
     code = (
-        f"import resource, sys; sys.path.insert(0, {here!r}); import bench_audit as b; "
+        f"import sys; sys.path.insert(0, {here!r}); import bench_audit as b; "
         f"b.audit(b.PACK, {str(path)!r}, fact_type='leave_request', now=b.NOW, workers=1, out={out!r}); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(done.stdout.split()[-1])
