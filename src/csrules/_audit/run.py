@@ -145,7 +145,6 @@ def _worker_batch(batch: pa.RecordBatch) -> Judged:
     return judged(_SPEC, batch)
 
 
-
 def _rows_of(batch: pa.RecordBatch) -> str:
     rows = batch.column(ROW)
     return f"rows {rows[0].as_py()}-{rows[-1].as_py()}" if len(rows) else "no rows"
@@ -206,8 +205,19 @@ def audit(
     progress: Progress | None = None,
     title: str | None = None,
 ) -> AuditResult:
-    """Audit ``data`` (files, tables, frames or facts) against ``target`` (a pack, an engine
-    or policies); see :mod:`csrules.audit`."""
+    """Audit ``data`` (file names, tables, frames or facts) against ``target`` (a pack, an
+    engine or policies); see :mod:`csrules.audit`.
+
+    ``fact_type`` names what the rows are (needed when the policies judge several); ``now``
+    is the instant rules reading the clock see. ``workers`` processes judge the batches
+    (every core by default; 1: in this process), or the Dask ``scheduler`` does. ``where`` (an
+    SQL condition on the input's columns) and ``limit`` choose the rows; ``columnar=False``
+    judges every row with the row engine. ``subject``, ``team``, ``time`` and ``zone`` say what
+    the summaries group by. With ``out`` the decisions and reports are written there and
+    ``decisions`` is None. ``progress`` is told the rows judged after each batch.
+
+    Unusable input, or a worker that dies, raises :class:`AuditError`; nothing is then reported.
+    """
     engine = engine_of(target)
     spec = AuditSpec(engine, fact_type_of(engine, fact_type, "audit"), now, subject, team, time, zone, columnar)
     several = isinstance(data, list | tuple) and data and all(is_source(item) for item in data)
