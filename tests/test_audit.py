@@ -243,6 +243,14 @@ class TestCommand:
         assert "4 rows audited: 2 with a violation" in capsys.readouterr().out
         assert (tmp_path / "out" / "report.html").is_file()
 
+    def test_default_folder(self, tmp_path, capsys, monkeypatch):
+        """Without -o the audit is written to ./csrules-out, like the other commands' files."""
+        monkeypatch.chdir(tmp_path)
+        pq.write_table(pa.Table.from_pylist(FACTS), tmp_path / "leave.parquet")
+        main(["audit", "call_centre", "leave.parquet", "--fact-type", "leave_request", "--workers", "1",
+              "--now", "2026-06-01T09:00:00Z"])
+        assert (tmp_path / "csrules-out" / "decisions.parquet").is_file()
+
     def test_bad_file_is_one_line(self, tmp_path, capsys):
         """A file that is not Parquet is a one-line error with status 2."""
         path = tmp_path / "leave.parquet"

@@ -89,7 +89,7 @@ class TestColumnarAgreesWithRows:
     def test_generated_facts(self, name, fact_type):
         """Facts drawn from the shipped strategies (derandomized: the same draws every run) agree."""
 
-        @settings(max_examples=5, derandomize=True, database=None, deadline=None,
+        @settings(max_examples=3, derandomize=True, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck))
         @given(_facts(fact_type))
         def check(facts: list[dict[str, Any]]) -> None:

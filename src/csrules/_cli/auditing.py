@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from csrules._cli._common import CliError, exit_status, load_target, now_default, parse_now
+from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now
 
 __all__ = ["register"]
 
@@ -17,7 +17,8 @@ examples:
   csrules audit call_centre part-*.csv --fact-type leave_request --where "kind = 'sick'" --limit 100000
   csrules audit call_centre leave.parquet --fact-type leave_request --scheduler tcp://10.0.0.5:8786
 
-Writes DIR/decisions.parquet, DIR/summary.json, DIR/report.md and DIR/report.html. A worker
+Writes DIR/decisions.parquet, DIR/summary.json, DIR/report.md and DIR/report.html (DIR is
+./csrules-out unless -o names it). A worker
 that dies stops the run (status 2) and nothing is reported.
 """ + exit_status("a violation was found") + "\n"
 
@@ -29,7 +30,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                             description="Judge every record of the files against a pack or policies.")
     parser.add_argument("target", metavar="PACK", help="a built-in pack, a policy file or a directory")
     parser.add_argument("data", metavar="DATA", nargs="+", help="Parquet, CSV, JSON Lines or Arrow IPC files")
-    parser.add_argument("-o", "--out", required=True, metavar="DIR", help="folder for the decisions and reports")
+    add_out(parser, directory=True)
     parser.add_argument("--fact-type", help="the records' fact type (needed when the policies judge several)")
     parser.add_argument("--now", help="the instant rules reading the clock see (default: now)")
     parser.add_argument("--workers", type=int, help="worker processes (default: every core)")
