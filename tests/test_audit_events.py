@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
@@ -76,3 +77,30 @@ class TestEventAudits:
         """A fact type no session policy takes is refused."""
         with pytest.raises(AuditError, match="no session policy takes"):
             audit_events(MALL, calls(), fact_type="leave_request", time="started_at", workers=1)
+
+
+class TestDeadlinesAfterTheLastEvent:
+    """With ``until``, deadlines still open at the end of the audited period fire."""
+
+    def test_unanswered_complaint_breaches_by_the_end(self):
+        """A complaint registered and never answered breaches CMP-4 by ``until``, as a live session ticked then."""
+        pack = load_pack("call_centre")
+        steps = [{"event": "register", "complainant": "c", "subject": "K1", "at": "2026-03-02T09:00:00+08:00"},
+                 {"event": "register", "complainant": "d", "subject": "K2", "at": "2026-03-09T09:00:00+08:00"}]
+        until = datetime(2026, 3, 10, tzinfo=UTC)
+        table = audit_events(pack, steps, fact_type="complaint_step", subject="subject", time="at",
+                             workers=1, until=until)
+        rows = table.to_pylist()
+        breaches = [(row["row"], row["subject"], row["code"]) for row in rows if row["effect"] == "violation"]
+        assert breaches == [(None, "K1", "CMP-4")]
+        live = pack.sessions(backend="python")
+        live.send("K1", {"event": "register", "complainant": "c"}, now=datetime.fromisoformat(steps[0]["at"]),
+                  fact_type="complaint_step")
+        assert live.tick("K1", until).effect_keys == ("violation:CMP-4",)
+
+    def test_without_until_no_deadline_fires(self):
+        """Without ``until`` only the events themselves are replayed."""
+        steps = [{"event": "register", "complainant": "c", "subject": "K1", "at": "2026-03-02T09:00:00+08:00"}]
+        table = audit_events(load_pack("call_centre"), steps, fact_type="complaint_step", subject="subject",
+                             time="at", workers=1)
+        assert "violation" not in table.column("effect").to_pylist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 from multiprocessing import get_context
 from typing import Any
 
@@ -27,31 +28,44 @@ __all__ = ["audit_events", "replay_partition"]
 
 
 def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: str, zone: str,
-                     table: pa.Table) -> pa.Table:
+                     table: pa.Table, until: datetime | None = None) -> pa.Table:
     """Replay one partition's events (several subjects, each in time order) through fresh
-    sessions; the rows of every firing. Arrow in, Arrow out, like :func:`audit_batch`."""
+    sessions; the rows of every firing. Arrow in, Arrow out, like :func:`audit_batch`.
+
+    With ``until``, each subject's clock is then moved on to it, so deadlines falling after
+    its last event fire too (their rows have no input row number)."""
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(_as_instant(pl.col(time), frame.schema[time]).alias("__at")).sort(subject, "__at", ROW)
     model = get_fact_type(fact_type)
     fields = [name for name in frame.columns if name in model.model_fields]
     out: list[dict[str, Any]] = []
-    for record, number, who, at in zip(frame.select(fields).to_dicts(), frame[ROW], frame[subject],
-                                       frame["__at"], strict=True):
+    subjects = frame[subject].to_list()
+    for index, (record, number, who, at) in enumerate(zip(frame.select(fields).to_dicts(), frame[ROW], subjects,
+                                                          frame["__at"], strict=True)):
+        last = index + 1 == len(subjects) or subjects[index + 1] != who
         month = at.astimezone(_zone(zone)).strftime("%Y-%m") if at is not None else None
         meta = (number, fact_type, None if who is None else str(who), None, month)
         fact = {key: value for key, value in record.items() if value is not None}
-        try:
-            step = engine.send(str(who), fact, now=at, fact_type=fact_type)
-        except FactError as exc:
-            out += invalid_rows(meta, exc.problems or [("", str(exc))])
-            continue
-        except CsrulesError as exc:
-            out += invalid_rows(meta, [(time, str(exc))])
-            continue
-        found = [effect_row(meta, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
-        out += found or [clean_row(meta)]
+        out += _send(engine, meta, fact, at, fact_type, time)
+        if last and until is not None and at is not None and until > at:
+            tick = (None, fact_type, meta[2], None, until.astimezone(_zone(zone)).strftime("%Y-%m"))
+            step = engine.tick(str(who), until)
+            out += [effect_row(tick, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
     return pa.Table.from_pylist(out, schema=ROW_SCHEMA)
+
+
+def _send(engine: SessionEngine, meta: Any, fact: dict[str, Any], at: datetime | None, fact_type: str,
+          time: str) -> list[dict[str, Any]]:
+    """The rows of one event sent to its subject's session (invalid rows when it is refused)."""
+    try:
+        step = engine.send(str(meta[2]), fact, now=at, fact_type=fact_type)
+    except FactError as exc:
+        return invalid_rows(meta, exc.problems or [("", str(exc))])
+    except CsrulesError as exc:
+        return invalid_rows(meta, [(time, str(exc))])
+    found = [effect_row(meta, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
+    return found or [clean_row(meta)]
 
 
 def _zone(name: str) -> Any:
@@ -70,12 +84,15 @@ def audit_events(
     zone: str = "Asia/Shanghai",
     workers: int | None = None,
     partitions: int | None = None,
+    until: datetime | None = None,
 ) -> pa.Table:
     """Replay an event log (files, tables or facts, as :func:`~csrules.audit.audit` reads
     them) through session engines, subjects partitioned over ``workers`` processes.
 
     ``target`` is a pack (its :meth:`~csrules.policies.Pack.sessions`) or a SessionEngine;
-    ``time`` names the column each event happened at. Returns the rows of every firing.
+    ``time`` names the column each event happened at; ``until`` (the end of the audited
+    period) moves every subject's clock on after its last event, so deadlines still open then
+    fire. Returns the rows of every firing.
     """
     engine = target if isinstance(target, SessionEngine) else target.sessions(backend="python")
     if fact_type not in engine.fact_types:
@@ -93,14 +110,14 @@ def audit_events(
     assert isinstance(frame, pl.DataFrame)
     bucket = frame[subject].cast(pl.String).hash(seed=0) % parts
     pieces = [frame.filter(bucket == index).to_arrow() for index in range(parts)]
-    args = [(engine, fact_type, subject, time, zone, piece) for piece in pieces if piece.num_rows]
+    args = [(engine, fact_type, subject, time, zone, piece, until) for piece in pieces if piece.num_rows]
     if count <= 1:
         results = [replay_partition(*a) for a in args]
     else:
         with ProcessPoolExecutor(count, mp_context=get_context("spawn")) as pool:
             results = list(pool.map(_replay, args))
     merged = pa.concat_tables(results) if results else ROW_SCHEMA.empty_table()
-    return merged.sort_by([("row", "ascending")])
+    return merged.sort_by([("row", "ascending")])  # deadline rows (no input row) come last
 
 
 def _replay(args: tuple[Any, ...]) -> pa.Table:

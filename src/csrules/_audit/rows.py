@@ -46,8 +46,9 @@ ROW_SCHEMA = pa.schema(
 )
 """The columns of an audit's decisions (``decisions.parquet``)."""
 
-RowMeta = tuple[int, str, "str | None", "str | None", "str | None"]
-"""What every row of one fact repeats: row number, fact type, subject, team, month."""
+RowMeta = tuple["int | None", str, "str | None", "str | None", "str | None"]
+"""What every row of one fact repeats: row number (None for a deadline met after the last event),
+fact type, subject, team, month."""
 
 _NAMES = tuple(ROW_SCHEMA.names)
 
