@@ -31,7 +31,9 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("csrules._verify",),
     ("csrules._testing",),
     ("csrules._docs",),
+    ("csrules._audit",),
     (
+        "csrules.audit",
         "csrules.conditions",
         "csrules.pytest_plugin",
         "csrules.sessions",

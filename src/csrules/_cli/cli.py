@@ -61,6 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("documents", "print the JSON Schema of policy, pack.yaml or roles.yaml files"),
     "packs": ("documents", "list the built-in policy packs"),
     "demo": ("documents", "judge every pack's worked examples and write its documents"),
+    "audit": ("auditing", "audit records in bulk (Parquet, CSV, JSON Lines, Arrow)"),
 }
 """Each command's module in this package, and its line in ``csrules --help``. The modules
 import the engine, sessions and documents, which ``csrules --help`` never needs: a module is

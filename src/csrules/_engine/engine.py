@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from csrules._engine.compile import Plan
 from csrules._engine.dated import DatedPlan, check_as_of, plan_for
 from csrules._engine.decision import Decision
-from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
+from csrules._policy.facts import fact_type_name, get_fact_type, register_fact_type, validate_fact
 from csrules._policy.model import Policy
 from csrules._policy.validity import check_versions
 from csrules.exceptions import FactError, PolicyError, TimeError
@@ -213,5 +213,18 @@ class Engine:
         """The generated Python for ``fact_type`` (for the curious and for debugging)."""
         return self._plan_named(fact_type, None).source
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its policies and fact models, never as generated code: the receiving
+        # process compiles them again (so an engine can go to a worker process).
+        models = {name: plan.model for name, plan in self._plans.items()}
+        return (_rebuilt_engine, (self.policies, models))
+
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
+
+
+def _rebuilt_engine(policies: tuple[Policy, ...], models: dict[str, type[BaseModel]]) -> Engine:
+    """An unpickled engine: its fact models registered in this process, its policies compiled."""
+    for name, model in models.items():
+        register_fact_type(model, name=name)  # a no-op where the model is registered already
+    return Engine(policies)

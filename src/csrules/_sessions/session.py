@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._engine.engine import check_now
-from csrules._policy.facts import fact_type_name, validate_fact
+from csrules._policy.facts import fact_type_name, register_fact_type, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
 from csrules._policy.validity import refuse_dated_sessions
@@ -351,6 +351,15 @@ class SessionEngine:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its policies, lifecycles, backend and key, never as generated code or
+        # state: the receiving process compiles them again, with a new MemoryStore (a store
+        # is its owner's; sessions to resume in a worker are exported and restored).
+        program = self.program
+        models = {name: fp.model for name, fp in program.facts.items()}
+        lifecycles = tuple(lp.lifecycle for lp in program.lifecycles)
+        return (_rebuilt_sessions, (program.policies, lifecycles, self.backend, self._key, models))
 
     def __repr__(self) -> str:
         ids = [p.id for p in self.program.policies] + [lp.id for lp in self.program.lifecycles]
@@ -782,3 +791,11 @@ class Session:
 
     def __repr__(self) -> str:
         return f"<Session {self.subject_id!r} backend={self.engine.backend}>"
+
+
+def _rebuilt_sessions(policies: tuple[Policy, ...], lifecycles: tuple[Lifecycle, ...], backend: BackendName,
+                      state_key: bytes | None, models: dict[str, type[BaseModel]]) -> SessionEngine:
+    """An unpickled session engine: fact models registered here, policies compiled again."""
+    for name, model in models.items():
+        register_fact_type(model, name=name)  # a no-op where the model is registered already
+    return SessionEngine(policies, lifecycles=lifecycles, backend=backend, state_key=state_key)

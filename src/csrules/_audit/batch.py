@@ -1,0 +1,160 @@
+"""The per-batch function: Arrow in, Arrow out. Local workers, Dask, Spark (``mapInArrow``)
+and Ray (``map_batches``) all call :func:`audit_batch` with the same :class:`AuditSpec`.
+
+Each batch is judged by the columnar path (:mod:`csrules._audit.columnar`) where the fact
+type and its rules allow, and by the row engine for the rest, rule by rule; both give the
+rows of :mod:`csrules._audit.rows`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+from pydantic import BaseModel
+
+from csrules._audit.inputs import ROW
+from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
+from csrules._audit.summary import Partial, partial
+from csrules._engine.engine import Engine
+from csrules._policy.facts import field_info, get_fact_type
+from csrules.exceptions import FactError
+
+__all__ = ["AuditSpec", "Judged", "audit_batch", "judge_rows", "judged", "meta_frame"]
+
+SUBJECT_FIELDS = ("agent_id", "subject_id", "customer_id")
+"""Fields naming the subject of a fact, tried in order when ``subject`` is not given."""
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """What every batch of one audit needs; picklable (the engine travels as its policies).
+
+    ``subject``, ``team`` and ``time`` name the columns the summaries group by (the subject
+    defaults to ``agent_id``, the month to the model's first datetime field, read in
+    ``zone``); ``columnar=False`` judges every row with the row engine.
+    """
+
+    engine: Engine
+    fact_type: str
+    now: datetime | None = None
+    subject: str | None = None
+    team: str | None = "team"
+    time: str | None = None
+    zone: str = "Asia/Shanghai"
+    columnar: bool = True
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_cache"] = {}  # compiled columnar plans are rebuilt where they are used
+        state.pop("model", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    @cached_property
+    def model(self) -> type[BaseModel]:
+        """The fact model of :attr:`fact_type`."""
+        return get_fact_type(self.fact_type)
+
+    def subject_field(self) -> str | None:
+        """The subject column: the one named, else the first of :data:`SUBJECT_FIELDS` the model has."""
+        if self.subject is not None:
+            return self.subject
+        return next((name for name in SUBJECT_FIELDS if name in self.model.model_fields), None)
+
+    def time_field(self) -> str | None:
+        """The column the month is read from: the one named, else the model's first datetime field."""
+        if self.time is not None:
+            return self.time
+        for name in self.model.model_fields:
+            info = field_info(self.model, name)
+            if info.kind == "datetime" and not info.is_collection:
+                return name
+        return None
+
+
+def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A timestamp (or ISO 8601 text with an offset) column as UTC instants."""
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.replace_time_zone("UTC") if dtype.time_zone is None else column.dt.convert_time_zone("UTC")
+    return column.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
+
+
+def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """Row number, fact type, subject, team and month of each input row."""
+    columns = frame.schema
+    subject, team, when = spec.subject_field(), spec.team, spec.time_field()
+    text = pl.String
+    exprs = [
+        pl.col(ROW).alias("row"),
+        pl.lit(spec.fact_type).alias("fact_type"),
+        (pl.col(subject).cast(text) if subject and subject in columns else pl.lit(None, text)).alias("subject"),
+        (pl.col(team).cast(text) if team and team in columns else pl.lit(None, text)).alias("team"),
+    ]
+    if when and when in columns:
+        instant = _as_instant(pl.col(when), columns[when])
+        exprs.append(instant.dt.convert_time_zone(spec.zone).dt.strftime("%Y-%m").alias("month"))
+    else:
+        exprs.append(pl.lit(None, text).alias("month"))
+    return frame.select(exprs)
+
+
+def _metas(spec: AuditSpec, frame: pl.DataFrame) -> list[RowMeta]:
+    return list(meta_frame(spec, frame).iter_rows())
+
+
+def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` judged one by one by ``engine`` (invalid facts reported, not raised)."""
+    fields = [name for name in frame.columns if name in spec.model.model_fields]
+    records = frame.select(fields).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
+    out: list[dict[str, Any]] = []
+    for meta, record in zip(_metas(spec, frame), records, strict=True):
+        fact = {key: value for key, value in record.items() if value is not None}
+        try:
+            decision = engine.evaluate(fact, now=spec.now, fact_type=spec.fact_type)
+        except FactError as exc:
+            out += invalid_rows(meta, exc.problems or [("", str(exc))])
+            continue
+        out += decision_rows(meta, decision)
+    return out
+
+
+def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    """Judge one batch of input rows; the decision rows of :data:`ROW_SCHEMA`.
+
+    The batch carries the input row numbers in ``__row`` (added when it is missing: 1, 2, ...
+    within the batch). This is the function Spark's ``mapInArrow`` and Ray's ``map_batches``
+    call, with one spec for the whole audit.
+    """
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    if ROW not in table.column_names:
+        table = table.append_column(ROW, pa.array(range(1, table.num_rows + 1), pa.int64()))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if frame.height == 0:
+        return ROW_SCHEMA.empty_table()
+    if spec.columnar:
+        from csrules._audit.columnar import judge_columnar
+
+        done = judge_columnar(spec, frame)
+        if done is not None:
+            return done
+    return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
+
+
+Judged = tuple[pa.Table, Partial]
+"""A batch's decision rows and their counts."""
+
+
+def judged(spec: AuditSpec, batch: pa.RecordBatch) -> Judged:
+    """A batch's decision rows and their counts, both made where the batch is judged (a
+    local worker or a cluster's), so the parent only writes and adds up."""
+    table = audit_batch(spec, batch).cast(ROW_SCHEMA)
+    return table, partial(table)

@@ -1,0 +1,124 @@
+"""Stateful audits: event logs partitioned by subject, each subject's events replayed in time
+order through a :class:`~csrules.SessionEngine`, partitions in parallel.
+
+A subject's events all go to one partition, so every session sees its whole history in order
+and gives the effects a live session would have given; partitions share nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from multiprocessing import get_context
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from csrules._audit.batch import _as_instant
+from csrules._audit.errors import AuditError
+from csrules._audit.inputs import ROW, is_source, numbered, read_batches, source_kind
+from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
+from csrules._policy.facts import get_fact_type
+from csrules._sessions.session import SessionEngine
+from csrules.exceptions import CsrulesError, FactError
+
+__all__ = ["audit_events", "replay_partition"]
+
+
+def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: str, zone: str,
+                     table: pa.Table, until: datetime | None = None) -> pa.Table:
+    """Replay one partition's events (several subjects, each in time order) through fresh
+    sessions; the rows of every firing. Arrow in, Arrow out, like :func:`audit_batch`.
+
+    With ``until``, each subject's clock is then moved on to it, so deadlines falling after
+    its last event fire too (their rows have no input row number)."""
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(_as_instant(pl.col(time), frame.schema[time]).alias("__at")).sort(subject, "__at", ROW)
+    model = get_fact_type(fact_type)
+    fields = [name for name in frame.columns if name in model.model_fields]
+    out: list[dict[str, Any]] = []
+    subjects = frame[subject].to_list()
+    for index, (record, number, who, at) in enumerate(zip(frame.select(fields).to_dicts(), frame[ROW], subjects,
+                                                          frame["__at"], strict=True)):
+        last = index + 1 == len(subjects) or subjects[index + 1] != who
+        month = at.astimezone(_zone(zone)).strftime("%Y-%m") if at is not None else None
+        meta = (number, fact_type, None if who is None else str(who), None, month)
+        fact = {key: value for key, value in record.items() if value is not None}
+        out += _send(engine, meta, fact, at, fact_type, time)
+        if last and until is not None and at is not None and until > at:
+            tick = (None, fact_type, meta[2], None, until.astimezone(_zone(zone)).strftime("%Y-%m"))
+            step = engine.tick(str(who), until)
+            out += [effect_row(tick, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
+    return pa.Table.from_pylist(out, schema=ROW_SCHEMA)
+
+
+def _send(engine: SessionEngine, meta: Any, fact: dict[str, Any], at: datetime | None, fact_type: str,
+          time: str) -> list[dict[str, Any]]:
+    """The rows of one event sent to its subject's session (invalid rows when it is refused)."""
+    try:
+        step = engine.send(str(meta[2]), fact, now=at, fact_type=fact_type)
+    except FactError as exc:
+        return invalid_rows(meta, exc.problems or [("", str(exc))])
+    except CsrulesError as exc:
+        return invalid_rows(meta, [(time, str(exc))])
+    found = [effect_row(meta, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
+    return found or [clean_row(meta)]
+
+
+def _zone(name: str) -> Any:
+    from csrules._time.calendar import load_zone
+
+    return load_zone(name)
+
+
+def audit_events(
+    target: Any,
+    data: Any,
+    *,
+    fact_type: str,
+    subject: str = "agent_id",
+    time: str,
+    zone: str = "Asia/Shanghai",
+    workers: int | None = None,
+    partitions: int | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Replay an event log (files, tables or facts, as :func:`~csrules.audit.audit` reads
+    them) through session engines, subjects partitioned over ``workers`` processes.
+
+    ``target`` is a pack (its :meth:`~csrules.policies.Pack.sessions`) or a SessionEngine;
+    ``time`` names the column each event happened at; ``until`` (the end of the audited
+    period) moves every subject's clock on after its last event, so deadlines still open then
+    fire. Returns the rows of every firing.
+    """
+    engine = target if isinstance(target, SessionEngine) else target.sessions(backend="python")
+    if fact_type not in engine.fact_types:
+        raise AuditError(f"no session policy takes {fact_type!r} events (they take {', '.join(engine.fact_types)})")
+    model = get_fact_type(fact_type)
+    items = list(data) if isinstance(data, list | tuple) and data and all(is_source(i) for i in data) else [data]
+    batches = [b for item in items for b in read_batches(source_kind(item), model, 1 << 30)]
+    table = pa.Table.from_batches(list(numbered(batches, 1 << 30)))
+    for column in (subject, time):
+        if column not in table.column_names:
+            raise AuditError(f"events: no column {column!r} (the subject and the time of each event)")
+    count = workers if workers is not None else os.cpu_count() or 1
+    parts = max(1, partitions or count)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    bucket = frame[subject].cast(pl.String).hash(seed=0) % parts
+    pieces = [frame.filter(bucket == index).to_arrow() for index in range(parts)]
+    args = [(engine, fact_type, subject, time, zone, piece, until) for piece in pieces if piece.num_rows]
+    if count <= 1:
+        results = [replay_partition(*a) for a in args]
+    else:
+        with ProcessPoolExecutor(count, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_replay, args))
+    merged = pa.concat_tables(results) if results else ROW_SCHEMA.empty_table()
+    return merged.sort_by([("row", "ascending")])  # deadline rows (no input row) come last
+
+
+def _replay(args: tuple[Any, ...]) -> pa.Table:
+    return replay_partition(*args)

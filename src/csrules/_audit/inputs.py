@@ -1,0 +1,192 @@
+"""Audit input: files (Parquet, CSV, JSON Lines, Arrow IPC) or in-memory tables and facts,
+read as Arrow record batches of bounded size, each row numbered in the input.
+
+Columns are checked against the fact model before any row is judged: a required field with
+no column, or a column whose type can never hold the field, is an :class:`AuditError`
+naming both. Columns the model does not know (a team, an export id) ride along unjudged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+from pydantic import BaseModel
+
+from csrules._audit.errors import AuditError
+from csrules._policy.facts import field_info
+
+__all__ = ["ROW", "Source", "check_columns", "is_source", "numbered", "read_batches", "source_kind"]
+
+ROW = "__row"
+"""The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
+
+SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+
+_TEXT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
+_KIND_TYPES: dict[str, tuple[Any, ...]] = {
+    "bool": (pa.types.is_boolean,),
+    "number": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
+    "text": _TEXT,
+    "datetime": (pa.types.is_timestamp, *_TEXT),
+    "date": (pa.types.is_date, pa.types.is_timestamp, *_TEXT),
+    "time": (pa.types.is_time, *_TEXT),
+    "duration": (pa.types.is_duration, pa.types.is_integer, *_TEXT),
+}
+"""The Arrow types a column may have for each kind of field (text is never a number)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a file path with its format, or an in-memory object."""
+
+    data: Any
+    kind: str
+    name: str
+
+
+def is_source(item: Any) -> bool:
+    """True for a file name or a table (one input of several), False for a fact."""
+    module = type(item).__module__.split(".", 1)[0]
+    return isinstance(item, str | Path | pa.Table | pa.RecordBatch) or module in ("polars", "pandas")
+
+
+def source_kind(data: Any) -> Source:
+    """What ``data`` is: a file (by suffix), an Arrow table, a polars or pandas frame, or facts."""
+    if isinstance(data, str | Path):
+        path = Path(data)
+        kind = SUFFIXES.get(path.suffix.lower())
+        if kind is None:
+            known = ", ".join(sorted(SUFFIXES))
+            raise AuditError(f"{path}: unknown input format (file names end in one of {known})")
+        if not path.is_file():
+            raise AuditError(f"{path}: no such file")
+        return Source(path, kind, str(path))
+    if isinstance(data, pa.Table | pa.RecordBatch):
+        return Source(data, "table", "table")
+    module = type(data).__module__.split(".", 1)[0]
+    if module in ("polars", "pandas"):
+        return Source(data, module, f"{module} frame")
+    if isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
+        return Source(data, "facts", "facts")
+    raise AuditError(f"cannot audit a {type(data).__name__}: give files, an Arrow, polars or pandas table, or facts")
+
+
+def _text_columns(model: type[BaseModel], kinds: tuple[str, ...] = ("text",)) -> dict[str, pa.DataType]:
+    """Fields of ``kinds`` read as text from CSV and JSON: an agent id ``1001`` stays
+    ``"1001"``, and a datetime keeps its offset (Arrow's JSON reader would drop it)."""
+    out: dict[str, pa.DataType] = {}
+    for name in model.model_fields:
+        info = field_info(model, name)
+        if info.kind in kinds and not info.is_collection:
+            out[name] = pa.string()
+    return out
+
+
+def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The batches of one file; a file that is not what its name says is an AuditError."""
+    import pyarrow.csv as pcsv
+    import pyarrow.ipc as ipc
+    import pyarrow.json as pjson
+    import pyarrow.parquet as pq
+
+    path = source.data
+    try:
+        if source.kind == "parquet":
+            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+        elif source.kind == "csv":
+            convert = pcsv.ConvertOptions(column_types=_text_columns(model), strings_can_be_null=True)
+            with pcsv.open_csv(path, convert_options=convert,
+                               read_options=pcsv.ReadOptions(block_size=1 << 22)) as reader:
+                yield from reader
+        elif source.kind == "jsonl":
+            schema = pa.schema(list(_text_columns(model, ("text", "datetime", "date", "time", "duration")).items()))
+            table = pjson.read_json(path, parse_options=pjson.ParseOptions(explicit_schema=schema))
+            yield from table.to_batches(max_chunksize=batch_rows)
+        else:
+            with pa.memory_map(str(path)) as stream:
+                try:
+                    opened: Any = ipc.open_file(stream)
+                    batches = (opened.get_batch(i) for i in range(opened.num_record_batches))
+                except pa.ArrowInvalid:
+                    stream.seek(0)
+                    batches = ipc.open_stream(stream)
+                yield from batches
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+        raise AuditError(f"{path}: cannot read it as {source.kind}: {exc}") from None
+
+
+def _fact_rows(facts: Iterable[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Facts (dicts or models) as batches; each model is dumped to its own fields."""
+    chunk: list[dict[str, Any]] = []
+    for fact in facts:
+        chunk.append(fact.model_dump() if isinstance(fact, BaseModel) else dict(fact))
+        if len(chunk) == batch_rows:
+            yield pa.RecordBatch.from_pylist(chunk)
+            chunk = []
+    if chunk:
+        yield pa.RecordBatch.from_pylist(chunk)
+
+
+def read_batches(source: Source, model: type[BaseModel], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The raw batches of ``source`` (no row numbers yet)."""
+    if source.kind in ("parquet", "csv", "jsonl", "arrow"):
+        yield from _file_batches(source, model, batch_rows)
+        return
+    if source.kind == "facts":
+        yield from _fact_rows(source.data, batch_rows)
+        return
+    table = source.data
+    if source.kind == "polars":
+        table = table.to_arrow()
+    elif source.kind == "pandas":
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    if isinstance(table, pa.RecordBatch):
+        table = pa.Table.from_batches([table])
+    yield from table.to_batches(max_chunksize=batch_rows)
+
+
+def numbered(batches: Iterable[pa.RecordBatch], batch_rows: int, start: int = 1) -> Iterator[pa.RecordBatch]:
+    """``batches`` re-cut to at most ``batch_rows`` rows, each row numbered in :data:`ROW`."""
+    row = start
+    for batch in batches:
+        for offset in range(0, batch.num_rows, batch_rows):
+            part = batch.slice(offset, batch_rows)
+            numbers = pl.int_range(row, row + part.num_rows, dtype=pl.Int64, eager=True).to_arrow()
+            row += part.num_rows
+            yield part.append_column(ROW, numbers)
+
+
+def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str) -> None:
+    """Refuse input without a column for a required field, or with a column of a type the
+    field can never take (a number where the model wants text, ...)."""
+    names = set(schema.names)
+    missing = [name for name, info in model.model_fields.items() if info.is_required() and name not in names]
+    if missing:
+        raise AuditError(f"{where}: no column {', '.join(missing)} (required by {fact_type} facts)")
+    for column in schema:
+        if column.name not in model.model_fields or pa.types.is_null(column.type):
+            continue
+        info = field_info(model, column.name)
+        allowed = _KIND_TYPES.get(info.kind)
+        if info.is_collection:
+            allowed = (pa.types.is_list, pa.types.is_large_list, pa.types.is_string)
+        if allowed is None or any(test(column.type) for test in allowed):
+            continue
+        raise AuditError(
+            f"{where}: column {column.name!r} holds {column.type}, but {fact_type}.{column.name} is {info.describe()}"
+        )

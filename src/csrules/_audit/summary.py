@@ -1,0 +1,168 @@
+"""Summaries of an audit, tallied batch by batch: memory grows with subjects, teams, months
+and rules, never with rows.
+
+All rows of one fact come in one batch, so each batch is reduced to small counts (facts by
+subject, team and month with their worst outcome; effects by rule) that add up exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+__all__ = ["OUTCOME_COLUMNS", "Partial", "Summary", "Tally", "partial"]
+
+_RANK = {"clean": 0, "action_required": 1, "needs_approval": 2, "violation": 3, "error": 4, "invalid": 5}
+"""Outcomes by how a fact counts: a fact counts once, by the highest (invalid, then a rule
+that failed, then its worst effect)."""
+_NAMES = {rank: name for name, rank in _RANK.items()}
+OUTCOME_COLUMNS = ("violation", "needs_approval", "action_required", "clean", "invalid", "error")
+"""The columns of the per-group fact counts, worst first (a fact counts once, by its worst outcome)."""
+
+_GROUPS = ("subject", "team", "month")
+_RULE_KEY = ("policy", "rule", "effect", "code", "severity", "approver", "who")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an audit found: facts by outcome, and counts by rule, subject, team and month.
+
+    Each table is a polars frame; ``totals`` counts facts by their worst outcome (and invalid
+    facts, and facts where a rule failed).
+    """
+
+    title: str
+    fact_type: str
+    input_rows: int
+    totals: dict[str, int]
+    by_rule: pl.DataFrame
+    by_subject: pl.DataFrame
+    by_team: pl.DataFrame
+    by_month: pl.DataFrame
+    invalid: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (``summary.json``)."""
+        return {
+            "title": self.title,
+            "fact_type": self.fact_type,
+            "input_rows": self.input_rows,
+            "complete": True,
+            "totals": self.totals,
+            "by_rule": self.by_rule.to_dicts(),
+            "by_subject": self.by_subject.to_dicts(),
+            "by_team": self.by_team.to_dicts(),
+            "by_month": self.by_month.to_dicts(),
+            "invalid": self.invalid.to_dicts(),
+        }
+
+
+MAX_INVALID = 1000
+"""Invalid rows kept for the report (all of them are in ``decisions.parquet``)."""
+
+
+Partial = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None
+"""One batch's counts: facts by group and outcome, effects by rule, and its invalid rows."""
+
+
+def partial(table: pa.Table) -> Partial:
+    """The counts of one batch's decision rows (computed where the batch was judged: small,
+    and they add up exactly, since all rows of a fact are in one batch)."""
+    rows = pl.from_arrow(table)
+    assert isinstance(rows, pl.DataFrame)
+    if not rows.height:
+        return None
+    if not rows["row"].is_sorted():
+        rows = rows.sort("row", maintain_order=True)
+    # every row of a fact is adjacent: its first row names the groups, its highest rank the outcome
+    first = rows.filter(pl.col("row") != pl.col("row").shift(1).fill_null(-1)).select(*_GROUPS)
+    rank = pl.col("outcome").replace_strict(_RANK, default=-1, return_dtype=pl.Int8)
+    worst = rows.select("row", rank.alias("rank")).set_sorted("row").group_by("row", maintain_order=True).agg(
+        pl.col("rank").max()
+    )
+    facts = first.with_columns(worst["rank"].replace_strict(_NAMES, return_dtype=pl.String).alias("outcome"))
+    by_group = facts.group_by(*_GROUPS, "outcome").agg(pl.len().alias("facts"))
+    effect = pl.col("effect")
+    by_rule = rows.filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(pl.len().alias("count"))
+    bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID)
+    return _compact(by_group), _compact(by_rule), _compact(bad)
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its own copy of its text: a few rows cut from a batch would otherwise
+    keep the whole batch's text buffers alive (Polars' strings are views into them)."""
+    copied = pl.from_arrow(frame.to_arrow())
+    assert isinstance(copied, pl.DataFrame)
+    return copied
+
+
+class Tally:
+    """Counts added batch by batch (:meth:`add`), then one :class:`Summary`."""
+
+    def __init__(self) -> None:
+        self.input_rows = 0
+        self._facts: list[pl.DataFrame] = []
+        self._rules: list[pl.DataFrame] = []
+        self._invalid: list[pl.DataFrame] = []
+        self._kept = 0
+
+    def add(self, input_rows: int, part: Partial) -> None:
+        """Count one batch (``input_rows`` rows were read for it) by its :func:`partial` counts."""
+        self.input_rows += input_rows
+        if part is None:
+            return
+        facts, rules, bad = part
+        self._facts.append(facts)
+        self._rules.append(rules)
+        if self._kept < MAX_INVALID and bad.height:
+            bad = bad.head(MAX_INVALID - self._kept)
+            self._kept += bad.height
+            self._invalid.append(bad)
+        if len(self._facts) >= 16:  # fold the partial counts now and then: memory stays small
+            self._fold()
+
+    def _fold(self) -> None:
+        self._facts = [_compact(_sum(self._facts, [*_GROUPS, "outcome"], "facts"))]
+        self._rules = [_compact(_sum(self._rules, list(_RULE_KEY), "count"))]
+
+    def summary(self, title: str, fact_type: str) -> Summary:
+        """The summary of everything added."""
+        self._fold()
+        facts = self._facts[0]
+        totals = dict.fromkeys(OUTCOME_COLUMNS, 0)
+        for outcome, count in facts.group_by("outcome").agg(pl.col("facts").sum()).iter_rows():
+            totals[outcome] = int(count)
+        totals["facts"] = sum(totals[name] for name in OUTCOME_COLUMNS)
+        rules = self._rules[0].sort(["count", "policy", "rule"], descending=[True, False, False], nulls_last=True)
+        invalid = pl.concat(self._invalid) if self._invalid else pl.DataFrame()
+        return Summary(
+            title=title,
+            fact_type=fact_type,
+            input_rows=self.input_rows,
+            totals=totals,
+            by_rule=rules,
+            by_subject=_by(facts, "subject").sort(["violation", "subject"], descending=[True, False]),
+            by_team=_by(facts, "team").sort("team", nulls_last=True),
+            by_month=_by(facts, "month").sort("month", nulls_last=True),
+            invalid=invalid,
+        )
+
+
+def _sum(frames: list[pl.DataFrame], keys: list[str], value: str) -> pl.DataFrame:
+    if not frames:
+        schema: dict[str, Any] = dict.fromkeys(keys, pl.String)
+        schema[value] = pl.UInt32
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).group_by(keys).agg(pl.col(value).sum())
+
+
+def _by(facts: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Facts per ``key`` with one column per outcome (a fact counted once, by its worst outcome)."""
+    grouped = facts.group_by(key).agg(
+        pl.col("facts").sum().alias("facts"),
+        *(pl.col("facts").filter(pl.col("outcome") == name).sum().alias(name) for name in OUTCOME_COLUMNS),
+    )
+    return grouped.with_columns(pl.col(name).cast(pl.Int64) for name in ("facts", *OUTCOME_COLUMNS))

@@ -1,0 +1,100 @@
+"""``csrules audit``: judge files of records in bulk and write the decisions and a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now
+
+__all__ = ["register"]
+
+EXAMPLE = """\
+examples:
+  csrules audit call_centre leave-2026.parquet --fact-type leave_request --out audit/
+  csrules audit call_centre part-*.csv --fact-type leave_request --where "kind = 'sick'" --limit 100000
+  csrules audit call_centre leave.parquet --fact-type leave_request --scheduler tcp://10.0.0.5:8786
+
+Writes DIR/decisions.parquet, DIR/summary.json, DIR/report.md and DIR/report.html (DIR is
+./csrules-out unless -o names it). A worker
+that dies stops the run (status 2) and nothing is reported.
+""" + exit_status("a violation was found") + "\n"
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``audit`` to the command parser."""
+    parser = sub.add_parser("audit", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog=EXAMPLE, help="audit records in bulk (Parquet, CSV, JSON Lines, Arrow)",
+                            description="Judge every record of the files against a pack or policies.")
+    parser.add_argument("target", metavar="PACK", help="a built-in pack, a policy file or a directory")
+    parser.add_argument("data", metavar="DATA", nargs="+", help="Parquet, CSV, JSON Lines or Arrow IPC files")
+    add_out(parser, directory=True)
+    parser.add_argument("--fact-type", help="the records' fact type (needed when the policies judge several)")
+    parser.add_argument("--now", help="the instant rules reading the clock see (default: now)")
+    parser.add_argument("--workers", type=int, help="worker processes (default: every core)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786)")
+    parser.add_argument("--where", help="an SQL condition on the input columns: only rows it holds for")
+    parser.add_argument("--limit", type=int, help="audit at most this many rows")
+    parser.add_argument("--batch-rows", type=int, default=50_000, help="rows per batch (default 50000)")
+    parser.add_argument("--rows", action="store_true", help="judge every row with the row engine (no columnar path)")
+    parser.set_defaults(run=run)
+
+
+class Bar:
+    """Rows judged and their rate on one stderr line, redrawn at most five times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        """Show ``done`` rows judged."""
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        self.stream.write(f"\rcsrules audit: {done:,} rows  {done / max(now - self.started, 1e-9):,.0f}/s\x1b[K")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the line."""
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the audit; status 1 when a violation was found."""
+    try:
+        from csrules._audit.run import audit
+    except ImportError as exc:
+        raise CliError(f"the audit needs its extra: pip install 'csrules[audit]' ({exc})") from None
+    target = load_target(args.target)
+    bar = Bar(sys.stderr)
+    try:
+        result = audit(
+            target.pack if target.pack is not None else target.engine(),
+            args.data,
+            out=args.out,
+            fact_type=args.fact_type,
+            now=parse_now(args.now) or now_default(),
+            workers=args.workers,
+            scheduler=args.scheduler,
+            where=args.where,
+            limit=args.limit,
+            batch_rows=args.batch_rows,
+            columnar=not args.rows,
+            progress=bar,
+            title=args.target,
+        )
+    finally:
+        bar.close()
+    totals = result.summary.totals
+    sys.stdout.write(
+        f"{result.summary.input_rows:,} rows audited: {totals['violation']:,} with a violation, "
+        f"{totals['invalid']:,} invalid; report in {args.out}/report.html\n"
+    )
+    return 1 if totals["violation"] else 0

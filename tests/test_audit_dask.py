@@ -1,0 +1,46 @@
+"""Audits on a Dask LocalCluster of two worker processes give the same rows as local audits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from csrules.audit import AuditError, audit
+from csrules.policies import PACK_NAMES, load_pack
+from tests.audit_support import KILL, probe_engine
+from tests.test_audit_agreement import CASES, NOW, examples
+
+distributed = pytest.importorskip("dask.distributed", reason="Dask audits need csrules[dask]")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A LocalCluster of two worker processes (so the spec is really pickled), shared by the module."""
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as connected:
+        yield connected
+
+
+class TestDaskAudits:
+    """The Dask path agrees with the local one, batch for batch."""
+
+    def test_every_pack_agrees(self, client):
+        """For every built-in pack's stateless fact types, Dask and local audits give equal rows."""
+        for name, fact_type in CASES:
+            facts = examples(name, fact_type)
+            pack = load_pack(name)
+            on_dask = audit(pack, facts, fact_type=fact_type, now=NOW, scheduler=client, batch_rows=7)
+            local = audit(pack, facts, fact_type=fact_type, now=NOW, workers=1, batch_rows=7)
+            assert on_dask.decisions.equals(local.decisions), (name, fact_type)
+            assert on_dask.summary.totals == local.summary.totals
+        assert {name for name, _ in CASES} == set(PACK_NAMES)
+
+    def test_failed_task_fails_the_audit(self, client, tmp_path):
+        """A task whose worker dies (every retry) is an AuditError, and nothing is reported."""
+        facts = [{"agent_id": "a", "value": index} for index in range(12)]
+        facts[3]["value"] = KILL
+        with pytest.raises(AuditError, match="did not finish"):
+            audit(probe_engine(), facts, scheduler=client, batch_rows=4, out=tmp_path)
+        assert list(tmp_path.iterdir()) == []
