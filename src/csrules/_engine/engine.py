@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +18,10 @@ from csrules._engine.decision import Decision
 from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.model import Policy
 from csrules.exceptions import FactError, PolicyError, TimeError
+
+if TYPE_CHECKING:
+    from csrules._engine.logs import DecisionLog, LoggedEngine
+    from csrules._engine.record import PackRef
 
 __all__ = ["Engine"]
 
@@ -44,9 +48,9 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_only", "_plans", "policies")
+    __slots__ = ("_by_class", "_only", "_plans", "pack", "policies")
 
-    def __init__(self, policies: Policy | Iterable[Policy]) -> None:
+    def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
             policies = [policies]
         policies = tuple(policies)
@@ -71,11 +75,15 @@ class Engine:
             for fact_type, group in grouped.items()
         }
         _set(self, "_plans", plans)
+        _set(self, "pack", pack)  # decision records name the pack (Pack.engine sets it)
+        for plan in plans.values():
+            plan.pack = pack
         _set(self, "_by_class", {plan.model: plan for plan in plans.values()})
         # With one fact type, a dict fact needs no dispatch: validate it straight away.
         _set(self, "_only", next(iter(plans.values())) if len(plans) == 1 else None)
 
     policies: tuple[Policy, ...]
+    pack: PackRef | None
     _plans: dict[str, Plan]
     _by_class: dict[type, Plan]
     _only: Plan | None
@@ -172,6 +180,13 @@ class Engine:
     ) -> str:
         """The readable trace of one fact's decision."""
         return self.evaluate(fact, now=now, fact_type=fact_type).trace.render()
+
+    def with_log(self, log: DecisionLog, *, trace: bool = False) -> LoggedEngine:
+        """This engine, called as before, writing the record of every decision to ``log``
+        (a :class:`~csrules.records.JsonlLog` or :class:`~csrules.records.SQLiteLog`)."""
+        from csrules._engine.logs import LoggedEngine  # decision logs load on first use
+
+        return LoggedEngine(self, log, trace=trace)
 
     def source(self, fact_type: str) -> str:
         """The generated Python for ``fact_type`` (for the curious and for debugging)."""

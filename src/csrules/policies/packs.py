@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
+from csrules._engine.record import pack_ref
 from csrules._errors import validation_error
 from csrules._policy.loader import loads_policy
 from csrules._policy.model import Policy, Rule, Text
@@ -216,7 +217,7 @@ class Pack:
             if session_host:
                 dropped = {rule_id for ids in self.replaces.values() for rule_id in ids}
                 policies = tuple(_without(policy, dropped) for policy in policies)
-            cached = Engine(policies)
+            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies))
             # frozen dataclass: the engine is a cache of immutable policies, not state
             object.__setattr__(self, key, cached)
         return cached
