@@ -38,13 +38,13 @@ __all__ = [
     "RecordedPolicy",
     "content_id",
     "make_record",
-    "parse_record",
     "pack_ref",
+    "parse_record",
     "record_schema",
     "subject_field",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 """The version of the record's JSON form; it changes only when that form does."""
 
 SUBJECT_FIELDS: tuple[str, ...] = (
@@ -233,7 +233,7 @@ def _subject(fact: BaseModel) -> str | None:
 
 def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     """The record of ``decision`` (with the structured and rendered trace when ``trace``)."""
-    plan = decision._view.plan  # noqa: SLF001 - the record reads what the decision was made with
+    plan = decision._view.plan  # what the decision was made with
     fact: BaseModel = decision.fact
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
