@@ -14,6 +14,7 @@ matches its id, so reading it back refuses it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -41,6 +42,7 @@ __all__ = [
     "pack_ref",
     "parse_record",
     "record_schema",
+    "step_record",
     "subject_field",
 ]
 
@@ -140,9 +142,10 @@ class DecisionRecord(ConvertedModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     id: str
     now: AwareDatetime | None = None
-    fact_type: str
+    kind: Literal["decision", "event", "tick"] = "decision"
+    fact_type: str | None = None
     subject: str | None = None
-    fact: dict[str, Any]
+    fact: dict[str, Any] | None = None
     policies: tuple[RecordedPolicy, ...]
     pack: PackRef | None = None
     outcome: Outcome
@@ -239,6 +242,7 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
         "schema_version": SCHEMA_VERSION,
         "id": "",
         "now": decision.now,
+        "kind": "decision",
         "fact_type": plan.fact_type,
         "subject": _subject(fact),
         "fact": fact.model_dump(mode="json"),
@@ -258,6 +262,31 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
         found = decision.trace
         extra.update(trace=tuple(found.to_dict()), explanation=found.render())
     return record.model_copy(update=extra)
+
+
+def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None = None,
+                fact: BaseModel | None = None) -> DecisionRecord:
+    """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
+    its ``fact``, or a tick); the subject is the session's. Its matches are the firings."""
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": "",
+        "now": result.now,
+        "kind": result.kind,
+        "fact_type": fact_type,
+        "subject": result.subject,
+        "fact": None if fact is None else fact.model_dump(mode="json"),
+        "policies": tuple(_recorded_policy(p) for p in policies),
+        "pack": None,
+        "outcome": result.outcome,
+        "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
+        "effects": tuple(RecordedEffect(**e.to_dict()) for e in result.effects),
+        "errors": tuple(RecordedError(**e.to_dict()) for e in result.errors),
+        "trace": None,
+        "explanation": None,
+    }
+    record = DecisionRecord.model_construct(**data)
+    return record.model_copy(update={"id": content_id(record)})
 
 
 def record_schema() -> dict[str, Any]:

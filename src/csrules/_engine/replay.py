@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from csrules._engine.decision import Outcome
 from csrules._engine.record import DecisionRecord, RecordedEffect, make_record
 from csrules._policy.model import Policy
+from csrules.exceptions import RecordError
 
 if TYPE_CHECKING:
     from csrules._engine.engine import Engine
@@ -142,6 +143,9 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
     fact is not judged unless ``force``: then it is, ``policies`` still lists them, and the
     status says whether the decision came out the same.
     """
+    if record.kind != "decision" or record.fact is None or record.fact_type is None:
+        raise RecordError(f"record {record.id} is a session {record.kind}: it depends on the subject's earlier "
+                          "steps and cannot be replayed alone")
     engine = getattr(engine, "engine", engine)  # a logging engine replays through its own
     mismatches = policy_mismatches(record, engine.policies)
     if mismatches and not force:
