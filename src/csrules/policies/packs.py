@@ -234,7 +234,8 @@ class Pack:
         """A new :class:`~csrules.SessionEngine` over the session policies and lifecycles.
 
         ``overrides`` (keyed like :func:`load_pack`'s) are applied first; ``backend`` and
-        ``store`` go to the engine, and ``log`` (a decision log) gets every step's record. Each call builds a new engine: keep one per process.
+        ``store`` go to the engine, and ``log`` (a decision log) gets every step's record.
+        Each call builds a new engine: keep one per process.
 
         >>> engine = load_pack("mall").sessions(store=SQLiteStore("s.db"))   # doctest: +SKIP
         >>> engine.session("M01").send(call, now=t).effect_keys             # doctest: +SKIP
