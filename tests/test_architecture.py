@@ -33,6 +33,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     (
         "csrules.conditions",
         "csrules.pytest_plugin",
+        "csrules.records",
         "csrules.sessions",
         "csrules.testing",
         "csrules.time",
