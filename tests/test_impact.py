@@ -59,7 +59,8 @@ class TestApi:
         """A two-day notice makes exactly the hand-counted requests newly violating ATT-1."""
         report = impact(load_pack("call_centre"), load_pack("call_centre", overrides=TUNED), [history])
         assert hand_count() == 61
-        assert report.facts == 365 and report.problem_count == 0
+        assert report.facts == 365
+        assert report.problem_count == 0
         assert report.changed == hand_count()
         assert [(g.rule, g.direction, g.count) for g in report.sorted_groups()] == [
             ("ATT-1.personal-notice", "newly violating", hand_count())]
@@ -92,7 +93,8 @@ class TestApi:
     def test_no_change(self, history: Path) -> None:
         """The same pack on both sides changes nothing."""
         report = impact("call_centre", "call_centre", [history])
-        assert report.changed == 0 and not report.groups
+        assert report.changed == 0
+        assert not report.groups
         assert "No decision changes." in report.to_markdown()
 
 
@@ -108,7 +110,8 @@ class TestFactsFiles:
         report = impact("call_centre", load_pack("call_centre", overrides=TUNED), [path],
                         now=datetime(2026, 1, 1, tzinfo=CST), fact_type="leave_request")
         assert report.facts == 8
-        assert report.problem_count == 1 and report.problems[0].startswith(f"{path}:4: not JSON")
+        assert report.problem_count == 1
+        assert report.problems[0].startswith(f"{path}:4: not JSON")
 
     def test_progress_only_on_a_terminal(self, history: Path) -> None:
         """The progress count is written to a terminal, never to a pipe or file."""
@@ -133,7 +136,9 @@ class TestReports:
         markdown = report.to_markdown()
         assert f"| `ATT-1.personal-notice` | newly violating | {hand_count()} |" in markdown
         page = report.to_html()
-        assert "<svg" in page and "<script" not in page and "<link" not in page
+        assert "<svg" in page
+        assert "<script" not in page
+        assert "<link" not in page
         assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
 
     def test_cli_with_policy_files(self, tmp_path: Path, history: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,7 +155,8 @@ class TestReports:
         code = main(["impact", str(old), str(new), str(log), "-o", str(out), "--json"])
         data = json.loads(capsys.readouterr().out)
         assert code == 1
-        assert data["changed"] == hand_count() and data["other_content"] == 0
+        assert data["changed"] == hand_count()
+        assert data["other_content"] == 0
         assert (out / "impact.md").read_text(encoding="utf-8").startswith("# Impact of")
         assert "<svg" in (out / "impact.html").read_text(encoding="utf-8")
 

@@ -22,7 +22,8 @@ def leave_example() -> tuple[dict[str, Any], datetime]:
     """The first worked example of call_centre's leave policy (a late personal leave)."""
     rule = load_pack("call_centre").policy("leave").rules[0]
     example = rule.examples[0]
-    assert example.fact is not None and example.now is not None
+    assert example.fact is not None
+    assert example.now is not None
     return example.fact, example.now
 
 
@@ -41,15 +42,21 @@ class TestContent:
         parameters, the pack, effects and outcome."""
         record = leave_record()
         fact, now = leave_example()
-        assert record.fact_type == "leave_request" and record.kind == "decision"
-        assert record.fact is not None and record.fact["agent_id"] == fact["agent_id"]
-        assert record.now == now and record.now is not None and record.now.utcoffset() == timedelta(hours=8)
+        assert record.fact_type == "leave_request"
+        assert record.kind == "decision"
+        assert record.fact is not None
+        assert record.fact["agent_id"] == fact["agent_id"]
+        assert record.now == now
+        assert record.now is not None
+        assert record.now.utcoffset() == timedelta(hours=8)
         assert '"now":"2026-03-01T20:00:00+08:00"' in record.to_json()
         leave = load_pack("call_centre").policy("leave")
         (policy,) = record.policies
         assert (policy.id, policy.version, policy.content_hash) == (leave.id, leave.version, leave.content_hash)
         assert policy.params["personal_notice"] == "1d"
-        assert record.pack is not None and record.pack.name == "call_centre" and record.pack.overrides == {}
+        assert record.pack is not None
+        assert record.pack.name == "call_centre"
+        assert record.pack.overrides == {}
         assert record.outcome.value == "violation"
         assert record.effect_keys == ("violation:ATT-1", "approval:department_head")
         assert record.subject == fact["agent_id"]
@@ -92,8 +99,10 @@ class TestContent:
         fact, now = leave_example()
         decision = load_pack("call_centre").engine().evaluate(fact, now=now, fact_type="leave_request")
         plain, traced = decision.record(), decision.record(trace=True)
-        assert plain.trace is None and plain.explanation is None
-        assert traced.trace and traced.explanation == decision.trace.render()
+        assert plain.trace is None
+        assert plain.explanation is None
+        assert traced.trace
+        assert traced.explanation == decision.trace.render()
         assert traced.id == plain.id
 
 
@@ -228,5 +237,6 @@ rules:
     then: [{type: escalation, to: lead}]
 """)
         record = Engine(policy).evaluate({"owner": "Q7", "urgent": True}).record()
-        assert record.subject == "Q7" and record.now is None
+        assert record.subject == "Q7"
+        assert record.now is None
         assert record.effect_keys == ("escalation:lead",)

@@ -22,7 +22,8 @@ PER_WRITER = 150
 def leave_facts(count: int) -> list[tuple[dict[str, Any], datetime]]:
     """``count`` leave requests (the first worked example, each a minute later)."""
     example = load_pack("call_centre").policy("leave").rules[0].examples[0]
-    assert example.fact is not None and example.now is not None
+    assert example.fact is not None
+    assert example.now is not None
     return [({**example.fact, "agent_id": f"A{i % 7:02d}"}, example.now + timedelta(minutes=i)) for i in range(count)]
 
 
@@ -69,7 +70,8 @@ class TestJsonl:
         with JsonlLog(path, max_bytes=6000, batch=3) as log:
             written = write_records(log, 20)
         rotated = sorted(p.name for p in tmp_path.iterdir())
-        assert len(rotated) > 2 and "d.jsonl.1" in rotated
+        assert len(rotated) > 2
+        assert "d.jsonl.1" in rotated
         assert all(p.stat().st_size <= 6000 for p in tmp_path.iterdir())
         assert list(read_log(path)) == written
 
@@ -98,9 +100,11 @@ class TestJsonl:
         blocked = tmp_path / "blocked"
         blocked.write_text("a file where a directory should be", encoding="utf-8")
         log = JsonlLog(blocked / "d.jsonl", batch=1)
-        with pytest.raises(LogWriteError, match=r"JSON Lines log .*blocked/d.jsonl: 1 record\(s\) not written") as caught:
+        wanted = r"JSON Lines log .*blocked/d.jsonl: 1 record\(s\) not written"
+        with pytest.raises(LogWriteError, match=wanted) as caught:
             write_records(log, 1)
-        assert caught.value.sink == "JSON Lines" and caught.value.path == str(blocked / "d.jsonl")
+        assert caught.value.sink == "JSON Lines"
+        assert caught.value.path == str(blocked / "d.jsonl")
         assert log.pending == 1
         blocked.unlink()
         log.flush()
@@ -151,7 +155,8 @@ class TestSQLite:
         path = tmp_path / "d.db"
         log = SQLiteLog(path, batch=100)
         write_records(log, 5)
-        assert log.count() == 0 and log.pending == 5
+        assert log.count() == 0
+        assert log.pending == 5
         log.flush()
         assert log.count() == 5
         log.close()
@@ -178,7 +183,7 @@ class TestSQLite:
         """A file that is not a database cannot be opened as a log: the error names it."""
         path = tmp_path / "d.db"
         path.write_bytes(b"this is not a database at all" * 100)
-        with pytest.raises(LogWriteError, match="SQLite log .*d.db"):
+        with pytest.raises(LogWriteError, match=r"SQLite log .*d\.db"):
             SQLiteLog(path)
 
     def test_several_processes_lose_nothing(self, tmp_path: Path) -> None:

@@ -79,7 +79,8 @@ class TestOtherPolicies:
         record, pack = _late_leave()
         tuned = pack.with_params({"leave": {"personal_notice": "2d"}}).engine()
         result = replay(record, tuned)
-        assert result.status == "other_policies" and not result.identical
+        assert result.status == "other_policies"
+        assert not result.identical
         assert result.replayed is None
         (mismatch,) = result.policies
         assert mismatch.id == "call_centre.leave"
@@ -99,9 +100,11 @@ class TestOtherPolicies:
         record, pack = _late_leave()
         relaxed = pack.with_params({"leave": {"personal_notice": "1h"}}).engine()
         result = replay(record, relaxed, force=True)
-        assert result.status == "differs" and result.policies
+        assert result.status == "differs"
+        assert result.policies
         assert ("removed", "violation:ATT-1") in [(c.change, c.key) for c in result.effects]
-        assert result.outcome is not None and result.outcome[0].value == "violation"
+        assert result.outcome is not None
+        assert result.outcome[0].value == "violation"
         assert "outcome violation -> needs_approval" in result.render()
 
     def test_altered_record_refused_on_read(self) -> None:
@@ -120,7 +123,9 @@ class TestDiffers:
         """The same engine gives an identical replay."""
         record, pack = _late_leave()
         result = replay(record, pack.engine())
-        assert result.identical and result.effects == () and result.outcome is None
+        assert result.identical
+        assert result.effects == ()
+        assert result.outcome is None
 
     def test_due_time_change_shown(self) -> None:
         """A record whose obligation was due earlier shows the due time that changed."""

@@ -116,15 +116,24 @@ def engine_of(spec: Engine | Pack | str | os.PathLike[str]) -> tuple[Engine, str
     """The engine ``spec`` stands for, and its name: an engine as is; a pack's engine; a
     policy file's; otherwise ``load_pack(spec)`` (a built-in pack's name, or a pack
     directory where packs can be loaded from one)."""
-    if isinstance(spec, Engine):
-        return spec, repr(spec)
-    if isinstance(spec, Pack):
-        return spec.engine(), spec.name
+    if isinstance(spec, Engine | Pack):
+        engine = spec.engine() if isinstance(spec, Pack) else spec
+        return engine, _engine_name(engine)
     text = os.fspath(spec)
     path = Path(text)
     if path.is_file() and path.suffix.lower() in _POLICY_SUFFIXES and path.name != "pack.yaml":
         return Engine(load_policy(path)), text
     return load_pack(text).engine(), text
+
+
+def _engine_name(engine: Engine) -> str:
+    """A short name for reports: the pack (and whether it is tuned), else the policies."""
+    if engine.pack is not None:
+        return engine.pack.name + (" (tuned: " + ", ".join(
+            f"{policy}.{name}={value}" for policy, values in engine.pack.overrides.items()
+            for name, value in values.items()) + ")" if engine.pack.overrides else "")
+    shown = [f"{p.id}@{p.version}" for p in engine.policies]
+    return ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
 
 
 def _is_record(data: Any) -> bool:
