@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
 import csrules
-from csrules import Engine, RecordError, loads_policy
+from csrules import Engine, Policy, RecordError, loads_policy
 from csrules._cli.cli import main
-from csrules.policies import load_pack
+from csrules._engine.record import decision_line
+from csrules.policies import PACK_NAMES, load_pack
 from csrules.records import DecisionRecord, parse_record, record_schema, subject_field
 
 CST = timezone(timedelta(hours=8))
@@ -133,6 +135,49 @@ class TestRoundTrip:
         later = engine.evaluate(fact, now=now + timedelta(minutes=1), fact_type="leave_request").record()
         assert first.id == second.id != later.id
         assert first.id.startswith("rec-")
+
+
+class TestLogLine:
+    """The line a logging engine writes without building the record."""
+
+    def test_same_as_the_record_for_every_example(self) -> None:
+        """For every worked example of every pack, at its now, in UTC and in a named zone,
+        the fast line is exactly the record's JSON."""
+        checked = 0
+        for name in PACK_NAMES:
+            pack = load_pack(name)
+            engine = pack.engine()
+            for policy, rule in pack.rules():
+                for example in rule.examples:
+                    if example.fact is None:
+                        continue
+                    nows = [example.now] if example.now is None else [
+                        example.now, example.now.astimezone(UTC), example.now.astimezone(ZoneInfo("America/New_York"))]
+                    for now in nows:
+                        decision = engine.evaluate(example.fact, now=now, fact_type=policy.fact_type)
+                        line = decision_line(decision)
+                        assert line.json == decision.record().to_json()
+                        assert line.id == decision.record().id
+                        checked += 1
+        assert checked > 500
+
+    def test_rule_errors_and_no_pack(self) -> None:
+        """A decision with a failed rule and no pack gives the same line as its record."""
+
+        @csrules.register_fact_type(name="records_naive")
+        class Naive(BaseModel):
+            a: datetime
+            b: datetime
+
+        policy = Policy(id="n", version="1", title="t", fact_type="records_naive", rules=[{
+            "id": "span", "title": "s", "when": {"kind": "elapsed", "since": "a", "until": "b", "op": ">",
+                                                 "duration": "1h"},
+            "then": [{"type": "approval", "role": "x"}]}])
+        decision = Engine(policy).evaluate(Naive(a=datetime(2026, 1, 1), b=datetime(2026, 1, 2, tzinfo=CST)))
+        assert decision.errors
+        record = decision.record()
+        assert record.errors[0].rule == "span"
+        assert decision_line(decision).json == record.to_json()
 
 
 class TestBadRecords:

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
-from csrules._engine.record import DecisionRecord, parse_record
+from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
 from csrules.exceptions import LogWriteError, RecordError
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class DecisionLog:
             raise ValueError(f"batch must be a positive whole number (got {batch!r})")
         self.path = Path(path)
         self.batch = batch
-        self._pending: list[DecisionRecord] = []
+        self._pending: list[LogLine] = []
         self._lock = threading.Lock()
         self._closed = False
         atexit.register(self.flush)  # records still pending at exit are written then
@@ -65,9 +65,16 @@ class DecisionLog:
 
     def write(self, record: DecisionRecord) -> None:
         """Append ``record`` (written with its batch; see :meth:`flush`)."""
+        self._append(LogLine.of_record(record))
+
+    def write_decision(self, decision: Decision, *, trace: bool = False) -> None:
+        """Append the record of ``decision`` (what ``decision.record(trace=trace)`` gives)."""
+        self._append(LogLine.of_record(decision.record(trace=True)) if trace else decision_line(decision))
+
+    def _append(self, line: LogLine) -> None:
         if self._closed:
-            self._fail("it is closed", [record])
-        self._pending.append(record)
+            self._fail("it is closed", [line])
+        self._pending.append(line)
         if len(self._pending) >= self.batch:
             self.flush()
 
@@ -98,7 +105,7 @@ class DecisionLog:
         atexit.unregister(self.flush)
         self._release()
 
-    def _fail(self, why: str, records: list[DecisionRecord]) -> None:
+    def _fail(self, why: str, records: list[LogLine]) -> None:
         first = records[0].id if records else "none"
         raise LogWriteError(
             f"{len(records)} record(s) not written (first {first}): {why}; they stay pending "
@@ -106,7 +113,7 @@ class DecisionLog:
             sink=self.kind, path=str(self.path),
         )
 
-    def _write(self, records: list[DecisionRecord]) -> None:
+    def _write(self, records: list[LogLine]) -> None:
         raise NotImplementedError
 
     def _release(self) -> None:
@@ -139,13 +146,13 @@ class JsonlLog(DecisionLog):
         self.max_bytes = max_bytes
         self._file: TextIO | None = None
 
-    def _write(self, records: list[DecisionRecord]) -> None:
+    def _write(self, records: list[LogLine]) -> None:
         handle = self._open()
         handle.flush()
         size = os.fstat(handle.fileno()).st_size
         chunk: list[str] = []
         for record in records:
-            line = record.to_json() + "\n"
+            line = record.json + "\n"
             length = len(line) if line.isascii() else len(line.encode("utf-8"))
             if size and size + length > self.max_bytes:
                 handle.write("".join(chunk))
@@ -229,7 +236,7 @@ class SQLiteLog(DecisionLog):
             self._db = db
         return self._db
 
-    def _write(self, records: list[DecisionRecord]) -> None:
+    def _write(self, records: list[LogLine]) -> None:
         db = self._connect()
         rows = [_row(record) for record in records]
         db.execute("BEGIN IMMEDIATE")
@@ -272,10 +279,10 @@ def _us(moment: datetime | None) -> int | None:
 _MICRO = _EPOCH.resolution
 
 
-def _row(record: DecisionRecord) -> tuple[Any, ...]:
-    rules = record.rule_ids
-    return (record.id, _us(record.now), record.fact_type, record.subject, rules[0] if rules else None,
-            " ".join(rules), record.outcome.value, record.to_json())
+def _row(line: LogLine) -> tuple[Any, ...]:
+    rules = line.rules
+    return (line.id, _us(line.now), line.fact_type, line.subject, rules[0] if rules else None,
+            " ".join(rules), line.outcome, line.json)
 
 
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
@@ -375,14 +382,14 @@ class LoggedEngine:
     def evaluate(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> Decision:
         """:meth:`Engine.evaluate`, with the decision's record written to the log."""
         decision = self.engine.evaluate(fact, now=now, fact_type=fact_type)
-        self.log.write(decision.record(trace=self.trace))
+        self.log.write_decision(decision, trace=self.trace)
         return decision
 
     def evaluate_many(self, facts: Iterable[Any], *, now: datetime | None = None,
                       fact_type: str | None = None) -> Iterator[Decision]:
         """:meth:`Engine.evaluate_many`, each decision's record written to the log."""
         for decision in self.engine.evaluate_many(facts, now=now, fact_type=fact_type):
-            self.log.write(decision.record(trace=self.trace))
+            self.log.write_decision(decision, trace=self.trace)
             yield decision
 
     def explain(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> str:
