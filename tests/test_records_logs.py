@@ -123,7 +123,7 @@ class TestSQLite:
     """SQLite logs."""
 
     def test_one_table_with_indexes(self, tmp_path: Path) -> None:
-        """One table, decisions, indexed by time, subject, rule and id."""
+        """One table, decisions, indexed by time, subject and rule."""
         path = tmp_path / "d.db"
         with SQLiteLog(path) as log:
             write_records(log, 3)
@@ -131,7 +131,7 @@ class TestSQLite:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         indexes = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='index'")}
         assert tables == ["decisions"]
-        assert set(indexes) == {"decisions_at", "decisions_subject", "decisions_rule", "decisions_id"}
+        assert set(indexes) == {"decisions_at", "decisions_subject", "decisions_rule"}
         plan = " ".join(str(r) for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM decisions WHERE subject = 'A01'"))
         assert "decisions_subject" in plan
         db.close()
