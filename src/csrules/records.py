@@ -205,7 +205,7 @@ def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str
     rest: Iterator[Any] = itertools.chain([first], given) if first is not None else iter(())
     facts: Iterable[HistoricalFact]
     if isinstance(first, DecisionRecord):  # records in memory: streamed as given
-        facts = (HistoricalFact.of_record(r) for r in rest)
+        facts = (HistoricalFact.of_record(r) for r in rest if r.kind == "decision")
     else:
         facts = history(rest, now=now, fact_type=fact_type, problem=report.problem)
     try:

@@ -190,8 +190,9 @@ class SQLiteLog(DecisionLog):
     batch. Columns besides the record's JSON: ``id``, ``at_us`` (``now`` in microseconds
     since 1970 UTC), ``fact_type``, ``subject``, ``rule`` (the first rule that applied),
     ``rules`` (all, space-separated), ``outcome``; indexes on ``at_us``, ``subject`` and
-    ``rule`` (not on ``id``: random keys would double the cost of a write). Several processes may append to one database (WAL journal, a
-    writer waits up to ``timeout`` seconds for another's batch).
+    ``rule`` (not on ``id``: random keys would double the cost of a write). Several
+    processes may append to one database (WAL journal, a writer waits up to ``timeout``
+    seconds for another's batch).
 
     .. versionadded:: 0.2
     """
@@ -392,6 +393,10 @@ class LoggedEngine:
         for decision in self.engine.evaluate_many(facts, now=now, fact_type=fact_type):
             self.log.write_decision(decision, trace=self.trace)
             yield decision
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else is the wrapped engine's (``source``, ``pack`` ...)."""
+        return getattr(self.engine, name)
 
     def explain(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> str:
         """The readable trace of one fact's decision (the decision is logged too)."""
