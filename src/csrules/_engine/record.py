@@ -238,59 +238,48 @@ def _subject(fact: BaseModel) -> str | None:
     return None if value is None else str(value)
 
 
+def _sealed(parts: dict[str, Any]) -> DecisionRecord:
+    """A record from typed parts, each checked already (so not validated again), with the
+    id its content gives; fields not given take their defaults."""
+    record = DecisionRecord.model_construct(**parts)
+    return record.model_copy(update={"id": content_id(record)})
+
+
+def _effects(effects: Iterable[Any]) -> tuple[RecordedEffect, ...]:
+    return tuple(RecordedEffect(**e.to_dict()) for e in effects)
+
+
+def _errors(errors: Iterable[Any]) -> tuple[RecordedError, ...]:
+    return tuple(RecordedError(**e.to_dict()) for e in errors)
+
+
 def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     """The record of ``decision`` (with the structured and rendered trace when ``trace``)."""
     plan = decision._view.plan  # what the decision was made with
     fact: BaseModel = decision.fact
-    data: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "id": "",
-        "now": decision.now,
-        "kind": "decision",
-        "fact_type": plan.fact_type,
-        "subject": _subject(fact),
-        "fact": fact.model_dump(mode="json"),
-        "policies": tuple(_recorded_policy(p) for p in plan.policies),
-        "pack": plan.pack,
-        "outcome": decision.outcome,
-        "matches": decision.matches,
-        "effects": tuple(RecordedEffect(**e.to_dict()) for e in decision.effects),
-        "errors": tuple(RecordedError(**e.to_dict()) for e in decision.errors),
-        "trace": None,
-        "explanation": None,
-    }
-    # built from typed parts without validating again: every part is checked already
-    record = DecisionRecord.model_construct(**data)
-    extra: dict[str, Any] = {"id": content_id(record)}
-    if trace:
-        found = decision.trace
-        extra.update(trace=tuple(found.to_dict()), explanation=found.render())
-    return record.model_copy(update=extra)
+    record = _sealed({
+        "id": "", "now": decision.now, "fact_type": plan.fact_type, "subject": _subject(fact),
+        "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
+        "pack": plan.pack, "outcome": decision.outcome, "matches": decision.matches,
+        "effects": _effects(decision.effects), "errors": _errors(decision.errors),
+    })
+    if not trace:
+        return record
+    found = decision.trace
+    return record.model_copy(update={"trace": tuple(found.to_dict()), "explanation": found.render()})
 
 
 def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None = None,
                 fact: BaseModel | None = None) -> DecisionRecord:
     """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
     its ``fact``, or a tick); the subject is the session's. Its matches are the firings."""
-    data: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "id": "",
-        "now": result.now,
-        "kind": result.kind,
-        "fact_type": fact_type,
-        "subject": result.subject,
+    return _sealed({
+        "id": "", "now": result.now, "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
         "fact": None if fact is None else fact.model_dump(mode="json"),
-        "policies": tuple(_recorded_policy(p) for p in policies),
-        "pack": None,
-        "outcome": result.outcome,
+        "policies": tuple(_recorded_policy(p) for p in policies), "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
-        "effects": tuple(RecordedEffect(**e.to_dict()) for e in result.effects),
-        "errors": tuple(RecordedError(**e.to_dict()) for e in result.errors),
-        "trace": None,
-        "explanation": None,
-    }
-    record = DecisionRecord.model_construct(**data)
-    return record.model_copy(update={"id": content_id(record)})
+        "effects": _effects(result.effects), "errors": _errors(result.errors),
+    })
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +314,7 @@ def _effect_dicts(effects: tuple[Any, ...]) -> list[dict[str, Any]]:
     cached = _EFFECTS.get(id(effects))
     if cached is not None and cached[0] is effects:
         return cached[1]
-    dicts = [RecordedEffect(**e.to_dict()).model_dump(exclude_none=True) for e in effects]
+    dicts = [e.model_dump(exclude_none=True) for e in _effects(effects)]
     if len(_EFFECTS) >= 4096:
         _EFFECTS.clear()
     _EFFECTS[id(effects)] = (effects, dicts)
