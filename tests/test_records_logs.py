@@ -225,3 +225,28 @@ class TestSessions:
         assert {r.subject for r in records} == {"A01"}
         assert [r.effect_keys for r in records] == [r.effect_keys for r in results]
         assert records[0].policies[0].id == "call_centre.swap_session"
+
+
+class TestThreads:
+    """One log shared by threads, as an engine is."""
+
+    def test_threads_lose_nothing(self, tmp_path: Path) -> None:
+        """Eight threads logging through one engine: every decision is in the log once."""
+        import threading
+
+        path = tmp_path / "t.jsonl"
+        facts = leave_facts(400)
+        with JsonlLog(path, batch=5) as log:
+            logged = load_pack("call_centre").engine().with_log(log)
+
+            def work(part: int) -> None:
+                for fact, now in facts[part::8]:
+                    logged.evaluate(fact, now=now, fact_type="leave_request")
+
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        records = list(read_log(path))
+        assert sorted(r.now for r in records if r.now) == sorted(now for _, now in facts)

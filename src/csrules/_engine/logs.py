@@ -54,7 +54,8 @@ class DecisionLog:
         self.path = Path(path)
         self.batch = batch
         self._pending: list[LogLine] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the pending list
+        self._write_lock = threading.Lock()  # one batch written at a time, in order
         self._closed = False
         atexit.register(self.flush)  # records still pending at exit are written then
 
@@ -72,10 +73,12 @@ class DecisionLog:
         self._append(LogLine.of_record(decision.record(trace=True)) if trace else decision_line(decision))
 
     def _append(self, line: LogLine) -> None:
-        if self._closed:
-            self._fail("it is closed", [line])
-        self._pending.append(line)
-        if len(self._pending) >= self.batch:
+        with self._lock:
+            if self._closed:
+                self._fail("it is closed", [line])
+            self._pending.append(line)
+            full = len(self._pending) >= self.batch
+        if full:
             self.flush()
 
     def write_many(self, records: Iterable[DecisionRecord]) -> None:
@@ -85,25 +88,28 @@ class DecisionLog:
 
     def flush(self) -> None:
         """Write the pending records now; a failure raises :class:`LogWriteError` and
-        keeps them pending."""
-        with self._lock:
-            pending = self._pending
+        keeps them pending (before any record added meanwhile)."""
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
             if not pending:
                 return
             try:
                 self._write(pending)
             except (OSError, sqlite3.Error, ValueError) as exc:
+                with self._lock:
+                    self._pending[:0] = pending
                 self._fail(f"{type(exc).__name__}: {exc}", pending)
-            self._pending = []
 
     def close(self) -> None:
         """Write what is pending and release the file (safe to call twice)."""
         if self._closed:
             return
         self.flush()
-        self._closed = True
-        atexit.unregister(self.flush)
-        self._release()
+        with self._write_lock, self._lock:
+            self._closed = True
+            atexit.unregister(self.flush)
+            self._release()
 
     def _fail(self, why: str, records: list[LogLine]) -> None:
         first = records[0].id if records else "none"
