@@ -138,7 +138,9 @@ class DecisionLog:
 
 class JsonlLog(DecisionLog):
     """Records as JSON Lines in ``path``; past ``max_bytes`` the file is renamed
-    ``<name>.N`` (N = 1, 2 ... oldest first) and a new one begun. Nothing is deleted.
+    ``<name>.N`` (N = 1, 2 ... oldest first) and a new one begun. Nothing is deleted. One
+    process writes a file (threads may share the log); several processes share a
+    :class:`SQLiteLog`.
 
     .. versionadded:: 0.2
     """
