@@ -124,7 +124,12 @@ class TestFactsFiles:
         impact("call_centre", "call_centre", [history], progress=Progress(piped))
         impact("call_centre", "call_centre", [history], progress=Progress(terminal))
         assert piped.getvalue() == ""
-        assert terminal.getvalue().endswith("\rimpact: 365 facts judged, 0 decisions change\n")
+        assert terminal.getvalue().endswith(f"\rimpact [{'#' * 30}] 100% 365 facts, 0 decisions change of 365\n")
+
+    def test_progress_count_without_total(self) -> None:
+        """Without a total the line is a count."""
+        assert Progress(io.StringIO()).line(12, 3) == "impact: 12 facts, 3 decisions change"
+        assert Progress(io.StringIO(), total=24).line(12, 3).startswith(f"impact [{'#' * 15}{'.' * 15}]  50% ")
 
 
 class TestReports:

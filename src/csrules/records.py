@@ -32,7 +32,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,7 @@ __all__ = [
     "ReplayResult",
     "ReplayStatus",
     "SQLiteLog",
+    "count_facts",
     "engine_of",
     "history",
     "impact",
@@ -207,12 +210,36 @@ def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str
     if isinstance(first, DecisionRecord):  # records in memory: streamed as given
         facts = (HistoricalFact.of_record(r) for r in rest if r.kind == "decision")
     else:
-        facts = history(rest, now=now, fact_type=fact_type, problem=report.problem)
+        paths = list(rest)
+        if progress is not None and progress.enabled and progress.total is None:
+            progress.total = count_facts(paths)
+        facts = history(paths, now=now, fact_type=fact_type, problem=report.problem)
     try:
         measure_impact(old_engine, new_engine, facts, report=report,
                        progress=progress.update if progress is not None else None)
     finally:
         if progress is not None:
-            progress.done(report.facts, report.changed)
+            progress.done(report.facts + report.skipped, report.changed)
     return report
+
+
+def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
+    """How many facts ``sources`` hold, about (rows of a SQLite log, lines of JSON Lines,
+    rotated files included), counted in bounded memory for a progress bar."""
+    total = 0
+    for source in sources:
+        path = Path(source)
+        if not path.exists():
+            continue
+        if is_sqlite(path):
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                try:
+                    total += int(db.execute("SELECT count(*) FROM decisions").fetchone()[0])
+                except sqlite3.Error:
+                    continue
+            continue
+        for segment in [*(p for _, p in jsonl_segments(path)), path]:
+            with open(segment, "rb") as handle:
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return total
 

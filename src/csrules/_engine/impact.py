@@ -244,31 +244,44 @@ def _example_text(example: ImpactExample) -> str:
 
 
 class Progress:
-    """A one-line progress count on ``stream`` (stderr), shown only when it is a terminal.
+    """A one-line progress bar on ``stream`` (stderr), shown only when it is a terminal:
+    a bar and a percentage when ``total`` (the facts to come) is known, else a count.
 
     .. versionadded:: 0.2
     """
 
-    def __init__(self, stream: TextIO | None = None, *, every: float = 0.2) -> None:
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO | None = None, *, total: int | None = None, every: float = 0.2) -> None:
         self.stream = sys.stderr if stream is None else stream
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total = total
         self.every = every
         self._last = 0.0
 
-    def update(self, facts: int, changed: int) -> None:
-        """Show the counts (at most every ``every`` seconds)."""
+    def line(self, seen: int, changed: int) -> str:
+        """The progress line after ``seen`` facts, ``changed`` of them changed."""
+        counts = f"{seen:,} facts, {changed:,} decisions change"
+        if not self.total:
+            return f"impact: {counts}"
+        share = min(1.0, seen / self.total)
+        filled = round(self.WIDTH * share)
+        return f"impact [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {counts} of {self.total:,}"
+
+    def update(self, seen: int, changed: int) -> None:
+        """Show the progress (at most every ``every`` seconds)."""
         if not self.enabled:
             return
         moment = time.monotonic()
         if moment - self._last >= self.every:
             self._last = moment
-            self.stream.write(f"\rimpact: {facts:,} facts judged, {changed:,} decisions change")
+            self.stream.write("\r" + self.line(seen, changed))
             self.stream.flush()
 
-    def done(self, facts: int, changed: int) -> None:
-        """The final counts, and a new line."""
+    def done(self, seen: int, changed: int) -> None:
+        """The final line, and a new line."""
         if self.enabled:
-            self.stream.write(f"\rimpact: {facts:,} facts judged, {changed:,} decisions change\n")
+            self.stream.write("\r" + self.line(seen, changed) + "\n")
             self.stream.flush()
 
 
@@ -285,6 +298,8 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     report = ImpactReport(old_name, new_name) if report is None else report
     judged = {*old.fact_types, *new.fact_types}
     for item in history:
+        if progress is not None:
+            progress(report.facts + report.skipped, report.changed)
         if item.fact_type is not None and item.fact_type not in judged:
             report.skipped += 1
             continue
@@ -308,8 +323,6 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
                 group.count += 1
                 if len(group.examples) < EXAMPLES:
                     group.examples.append(example)
-        if progress is not None:
-            progress(report.facts, report.changed)
     return report
 
 
