@@ -3,7 +3,6 @@ period of one day and of two, checked against a count made by hand."""
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from csrules import dump_policy
 from csrules._cli.cli import main
 from csrules.policies import load_pack
-from csrules.records import JsonlLog, Progress, SQLiteLog, impact
+from csrules.records import JsonlLog, SQLiteLog, count_facts, impact
 
 CST = timezone(timedelta(hours=8))
 NOTICE_HOURS = (12, 30, 50, 80)
@@ -113,23 +112,19 @@ class TestFactsFiles:
         assert report.problem_count == 1
         assert report.problems[0].startswith(f"{path}:4: not JSON")
 
-    def test_progress_only_on_a_terminal(self, history: Path) -> None:
-        """The progress count is written to a terminal, never to a pipe or file."""
+    def test_progress_called_for_every_fact(self, history: Path) -> None:
+        """The progress callback hears of every fact, with the changes so far."""
+        seen: list[tuple[int, int]] = []
+        report = impact("call_centre", load_pack("call_centre", overrides=TUNED), [history],
+                        progress=lambda count, changed: seen.append((count, changed)))
+        assert [count for count, _ in seen] == list(range(365))
+        assert seen[-1][1] <= report.changed == hand_count()
 
-        class Terminal(io.StringIO):
-            def isatty(self) -> bool:
-                return True
-
-        piped, terminal = io.StringIO(), Terminal()
-        impact("call_centre", "call_centre", [history], progress=Progress(piped))
-        impact("call_centre", "call_centre", [history], progress=Progress(terminal))
-        assert piped.getvalue() == ""
-        assert terminal.getvalue().endswith(f"\rimpact [{'#' * 30}] 100% 365 facts, 0 decisions change of 365\n")
-
-    def test_progress_count_without_total(self) -> None:
-        """Without a total the line is a count."""
-        assert Progress(io.StringIO()).line(12, 3) == "impact: 12 facts, 3 decisions change"
-        assert Progress(io.StringIO(), total=24).line(12, 3).startswith(f"impact [{'#' * 15}{'.' * 15}]  50% ")
+    def test_count_facts(self, history: Path, tmp_path: Path) -> None:
+        """count_facts gives the size of logs and fact files, for the bar's share."""
+        path = tmp_path / "facts.jsonl"
+        path.write_text("{}\n{}\n", encoding="utf-8")
+        assert count_facts([history, path]) == 367
 
 
 class TestReports:
@@ -166,9 +161,11 @@ class TestReports:
         assert "<svg" in (out / "impact.html").read_text(encoding="utf-8")
 
     def test_cli_no_change_exits_0(self, tmp_path: Path, history: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """No change: exit 0, the Markdown printed."""
+        """No change: exit 0, the Markdown printed; stderr, not a terminal, shows no progress."""
         assert main(["impact", "call_centre", "call_centre", str(history), "-o", str(tmp_path)]) == 0
-        assert "No decision changes." in capsys.readouterr().out
+        printed = capsys.readouterr()
+        assert "No decision changes." in printed.out
+        assert printed.err == ""
 
     def test_cli_missing_records(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A records file that does not exist is a one-line error naming it, exit 2."""

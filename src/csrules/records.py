@@ -47,7 +47,6 @@ from csrules._engine.impact import (
     ImpactExample,
     ImpactGroup,
     ImpactReport,
-    Progress,
     measure_impact,
 )
 from csrules._engine.logs import (
@@ -94,7 +93,6 @@ __all__ = [
     "LoggedEngine",
     "PackRef",
     "PolicyMismatch",
-    "Progress",
     "RecordedEffect",
     "RecordedError",
     "RecordedPolicy",
@@ -196,7 +194,7 @@ def _jsonl_history(path: Path, now: datetime | None, fact_type: str | None,
 def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],
            records: Iterable[str | os.PathLike[str]] | Iterable[DecisionRecord], *,
            now: datetime | None = None, fact_type: str | None = None,
-           progress: Progress | None = None) -> ImpactReport:
+           progress: Callable[[int, int], None] | None = None) -> ImpactReport:
     """Judge every historical fact of ``records`` (decision log or facts files, or
     :class:`DecisionRecord` objects) under ``old`` and ``new`` (engines, packs, pack names
     or directories, policy files) and report the decisions that change."""
@@ -210,17 +208,8 @@ def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str
     if isinstance(first, DecisionRecord):  # records in memory: streamed as given
         facts = (HistoricalFact.of_record(r) for r in rest if r.kind == "decision")
     else:
-        paths = list(rest)
-        if progress is not None and progress.enabled and progress.total is None:
-            progress.total = count_facts(paths)
-        facts = history(paths, now=now, fact_type=fact_type, problem=report.problem)
-    try:
-        measure_impact(old_engine, new_engine, facts, report=report,
-                       progress=progress.update if progress is not None else None)
-    finally:
-        if progress is not None:
-            progress.done(report.facts + report.skipped, report.changed)
-    return report
+        facts = history(rest, now=now, fact_type=fact_type, problem=report.problem)
+    return measure_impact(old_engine, new_engine, facts, report=report, progress=progress)
 
 
 def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:

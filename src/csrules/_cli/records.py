@@ -21,7 +21,8 @@ OLD and NEW are policy files, directories or packs. RECORDS are decision logs (J
 rotated files included, or SQLite) whose facts are judged at the instant each was decided,
 or JSON Lines of plain facts judged at --now. Writes impact.md and impact.html (a
 self-contained page with a chart) to the output directory and prints the Markdown (or,
-with --json, the report as JSON). A progress count shows on stderr when it is a terminal.
+with --json, the report as JSON). Past 5,000 facts a progress bar shows on stderr when it
+is a terminal (--no-progress turns it off).
 
 """ + exit_status("decisions change") + "\n"
 
@@ -41,6 +42,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     im.add_argument("records", metavar="RECORDS", nargs="+", help="decision logs or JSON Lines facts")
     im.add_argument("--now", help="now for plain facts (records carry their own; ISO 8601 with zone)")
     im.add_argument("--fact-type", help="the type of plain facts, when the policies judge several")
+    im.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     add_format(im, ("markdown", "json"), "markdown", "what to print: the Markdown report (default) or JSON")
     add_out(im, directory=True)
     im.set_defaults(run=run_impact)
@@ -48,11 +50,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run_impact(args: argparse.Namespace) -> int:
     """Measure, write impact.md and impact.html, print; exit 1 when decisions change."""
-    from csrules.records import Progress, impact  # the engine and packs load only for this command
+    from csrules._cli.evaluate import Progress
+    from csrules.records import count_facts, impact  # the engine and packs load only for this command
 
     old, new = load_target(args.old), load_target(args.new)
-    report = impact(old.pack or old.engine(), new.pack or new.engine(), args.records,
-                    now=parse_now(args.now), fact_type=args.fact_type, progress=Progress(sys.stderr))
+    progress = Progress(sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty(),
+                        label="csrules impact")
+    if progress.enabled:
+        progress.total = count_facts(args.records)
+    try:
+        report = impact(old.pack or old.engine(), new.pack or new.engine(), args.records,
+                        now=parse_now(args.now), fact_type=args.fact_type,
+                        progress=lambda seen, _changed: progress.update(seen, seen))
+    finally:
+        progress.close()
     report.old, report.new = args.old, args.new
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -9,12 +9,10 @@ Each fact is judged at its own ``now`` (a decision record carries the instant it
 from __future__ import annotations
 
 import html
-import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -34,7 +32,6 @@ __all__ = [
     "ImpactExample",
     "ImpactGroup",
     "ImpactReport",
-    "Progress",
     "measure_impact",
 ]
 
@@ -243,48 +240,6 @@ def _example_text(example: ImpactExample) -> str:
     return f"{example.source}{who}{when}: {before} → {after}"
 
 
-class Progress:
-    """A one-line progress bar on ``stream`` (stderr), shown only when it is a terminal:
-    a bar and a percentage when ``total`` (the facts to come) is known, else a count.
-
-    .. versionadded:: 0.2
-    """
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO | None = None, *, total: int | None = None, every: float = 0.2) -> None:
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.total = total
-        self.every = every
-        self._last = 0.0
-
-    def line(self, seen: int, changed: int) -> str:
-        """The progress line after ``seen`` facts, ``changed`` of them changed."""
-        counts = f"{seen:,} facts, {changed:,} decisions change"
-        if not self.total:
-            return f"impact: {counts}"
-        share = min(1.0, seen / self.total)
-        filled = round(self.WIDTH * share)
-        return f"impact [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {counts} of {self.total:,}"
-
-    def update(self, seen: int, changed: int) -> None:
-        """Show the progress (at most every ``every`` seconds)."""
-        if not self.enabled:
-            return
-        moment = time.monotonic()
-        if moment - self._last >= self.every:
-            self._last = moment
-            self.stream.write("\r" + self.line(seen, changed))
-            self.stream.flush()
-
-    def done(self, seen: int, changed: int) -> None:
-        """The final line, and a new line."""
-        if self.enabled:
-            self.stream.write("\r" + self.line(seen, changed) + "\n")
-            self.stream.flush()
-
-
 def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], *,
                    old_name: str = "old", new_name: str = "new",
                    progress: Callable[[int, int], None] | None = None,
@@ -294,6 +249,7 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     A fact either engine cannot judge (invalid, a type it does not know, no ``now`` where
     a rule reads the clock) is listed in ``problems`` with its source; the rest go on.
     ``report`` may be given beforehand (a reader adds the lines it could not read to it).
+    ``progress`` is called before each fact with the facts seen and the decisions changed.
     """
     report = ImpactReport(old_name, new_name) if report is None else report
     judged = {*old.fact_types, *new.fact_types}
