@@ -13,7 +13,7 @@ import pytest
 
 from csrules import LogWriteError, RecordError
 from csrules.policies import load_pack
-from csrules.records import DecisionRecord, JsonlLog, LogReader, SQLiteLog, read_log
+from csrules.records import DecisionRecord, JsonlLog, LogReader, SQLiteLog, read_log, replay_steps
 
 WRITERS = 4
 PER_WRITER = 150
@@ -202,29 +202,67 @@ class TestSQLite:
         assert len({r.id for r in records}) == WRITERS * PER_WRITER
 
 
+def run_session_examples(path: Path, overrides: dict[str, Any] | None = None) -> list[Any]:
+    """Run every session example of call_centre's session policies, each on its own subject,
+    through a session engine logging to ``path``; return the step results."""
+    pack = load_pack("call_centre", overrides=overrides)
+    results = []
+    with JsonlLog(path) as log:
+        engine = pack.sessions(log=log, backend="python")
+        for policy in pack.session_policies:
+            for r, rule in enumerate(policy.rules):
+                for e, example in enumerate(rule.examples):
+                    session = engine.session(f"{policy.id}/{r}/{e}")
+                    for step in example.steps or ():
+                        if step.fact is not None:
+                            results.append(session.send(step.fact, now=step.at, fact_type=policy.fact_type))
+                        else:
+                            assert step.tick is not None
+                            results.append(session.tick(step.tick))
+    return results
+
+
 class TestSessions:
-    """A session engine with a log records every committed step."""
+    """A session engine with a log records every committed step; the steps replay."""
 
     def test_session_steps_logged(self, tmp_path: Path) -> None:
         """Events and ticks of a pack's sessions land in the log with the session's subject."""
-        pack = load_pack("call_centre")
-        policy = pack.policy("swap_session")
-        example = next(e for rule in policy.rules for e in rule.examples if e.steps)
         path = tmp_path / "s.jsonl"
-        with JsonlLog(path) as log:
-            session = pack.sessions(log=log, backend="python").session("A01")
-            results = []
-            for step in example.steps or ():
-                if step.fact is not None:
-                    results.append(session.send(step.fact, now=step.at, fact_type=policy.fact_type))
-                else:
-                    assert step.tick is not None
-                    results.append(session.tick(step.tick))
+        results = run_session_examples(path)
         records = list(read_log(path))
         assert [r.kind for r in records] == [r.kind for r in results]
-        assert {r.subject for r in records} == {"A01"}
+        assert {"tick", "event"} <= {r.kind for r in records}
+        assert [r.subject for r in records] == [r.subject for r in results]
         assert [r.effect_keys for r in records] == [r.effect_keys for r in results]
+        assert any(r.effect_keys for r in records)
         assert records[0].policies[0].id == "call_centre.swap_session"
+
+    def test_steps_replay_identical(self, tmp_path: Path) -> None:
+        """Every logged step, replayed in order through a new session engine, is identical."""
+        path = tmp_path / "s.jsonl"
+        run_session_examples(path)
+        engine = load_pack("call_centre").sessions(backend="python")
+        found = [result.status for result in replay_steps(read_log(path), engine)]
+        assert found == ["identical"] * len(list(read_log(path)))
+
+    def test_steps_under_other_policies(self, tmp_path: Path) -> None:
+        """A session engine with a tuned session policy names it and sends nothing."""
+        path = tmp_path / "s.jsonl"
+        run_session_examples(path)
+        tuned = load_pack("call_centre", overrides={"swap_session": {"max_swaps_per_month": 5}})
+        engine = tuned.sessions(backend="python")
+        results = list(replay_steps(read_log(path), engine))
+        assert {r.status for r in results} == {"other_policies"}
+        assert {m.id for r in results for m in r.policies} == {"call_centre.swap_session"}
+        assert all(r.replayed is None for r in results)
+
+    def test_a_decision_is_not_a_step(self, tmp_path: Path) -> None:
+        """replay_steps refuses a single decision's record."""
+        path = tmp_path / "d.jsonl"
+        with JsonlLog(path) as log:
+            write_records(log, 1)
+        with pytest.raises(RecordError, match="not a session step"):
+            list(replay_steps(read_log(path), load_pack("call_centre").sessions(backend="python")))
 
 
 class TestThreads:

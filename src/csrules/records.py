@@ -14,7 +14,8 @@ True
   :class:`RecordedPolicy`, :class:`RecordedEffect`, :class:`RecordedError`, :class:`PackRef`;
   :func:`record_schema` (``csrules schema --record``); :func:`parse_record`.
 - **replay**: :func:`replay` gives a :class:`ReplayResult` (identical, differs with the
-  :class:`EffectChange`\\ s, or other policy content with the :class:`PolicyMismatch`\\ es).
+  :class:`EffectChange`\\ s, or other policy content with the :class:`PolicyMismatch`\\ es);
+  :func:`replay_steps` replays a session log's events and ticks through a session engine.
 - **logs**: :class:`JsonlLog`, :class:`SQLiteLog` (both :class:`DecisionLog`\\ s);
   ``engine.with_log(log)`` gives a :class:`LoggedEngine`; ``SessionEngine(..., log=log)``
   records every step; :func:`read_log` gives a :class:`LogReader`.
@@ -71,7 +72,7 @@ from csrules._engine.record import (
     record_schema,
     subject_field,
 )
-from csrules._engine.replay import EffectChange, PolicyMismatch, ReplayResult, ReplayStatus, replay
+from csrules._engine.replay import EffectChange, PolicyMismatch, ReplayResult, ReplayStatus, replay, replay_steps
 from csrules._policy.loader import load_policy
 from csrules.exceptions import RecordError
 from csrules.policies import Pack, load_pack
@@ -107,6 +108,7 @@ __all__ = [
     "read_log",
     "record_schema",
     "replay",
+    "replay_steps",
     "subject_field",
 ]
 

@@ -8,19 +8,20 @@ rules, effects added, removed or changed (a due time, a message), rule errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from csrules._engine.decision import Outcome
-from csrules._engine.record import DecisionRecord, RecordedEffect, make_record
+from csrules._engine.record import DecisionRecord, RecordedEffect, make_record, step_record
 from csrules._policy.model import Policy
 from csrules.exceptions import RecordError
 
 if TYPE_CHECKING:
     from csrules._engine.engine import Engine
 
-__all__ = ["EffectChange", "PolicyMismatch", "ReplayResult", "ReplayStatus", "compare_records", "replay"]
+__all__ = ["EffectChange", "PolicyMismatch", "ReplayResult", "ReplayStatus", "compare_records", "replay",
+           "replay_steps"]
 
 ReplayStatus = Literal["identical", "differs", "other_policies"]
 """What a replay found: the same decision, another decision, or other policy content (not
@@ -119,8 +120,10 @@ class ReplayResult:
 
 
 def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tuple[PolicyMismatch, ...]:
-    """The policies judging ``record.fact_type`` whose content differs from the record's."""
-    engine = {p.id: p for p in policies if p.fact_type == record.fact_type}
+    """The policies judging ``record.fact_type`` whose content differs from the record's
+    (for a session step: every policy of the engine)."""
+    step = record.kind != "decision"
+    engine = {p.id: p for p in policies if step or p.fact_type == record.fact_type}
     recorded = {p.id: p for p in record.policies}
     out = []
     for policy_id in dict.fromkeys([*recorded, *engine]):
@@ -157,6 +160,34 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
         and replayed.matches == record.matches
     status: ReplayStatus = "identical" if same else "differs"
     return ReplayResult(record, status, mismatches, replayed, changes)
+
+
+def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
+    """Replay session step records (``kind`` event or tick), in their order, through
+    ``engine``, a :class:`~csrules.SessionEngine` whose store holds none of their subjects
+    yet; each result is compared with its record as :func:`replay` compares decisions.
+
+    The engine's policies are compared by hash first: when they differ from the records',
+    each result says so (``other_policies``) and nothing is sent.
+    """
+    policies = tuple(engine.program.policies)
+    for record in records:
+        if record.kind == "decision" or record.subject is None:
+            raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
+        mismatches = policy_mismatches(record, policies)
+        if mismatches:
+            yield ReplayResult(record, "other_policies", mismatches)
+            continue
+        if record.kind == "event":
+            result = engine.send(record.subject, record.fact, now=record.now, fact_type=record.fact_type)
+        else:
+            assert record.now is not None  # a tick always has its instant
+            result = engine.tick(record.subject, record.now)
+        replayed = step_record(policies, result, record.fact_type)
+        changes = compare_records(record, replayed)
+        same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
+            and replayed.matches == record.matches
+        yield ReplayResult(record, "identical" if same else "differs", (), replayed, changes)
 
 
 def compare_records(before: DecisionRecord, after: DecisionRecord) -> tuple[EffectChange, ...]:
