@@ -28,6 +28,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("csrules._sessions",),
     ("csrules.domain",),
     ("csrules.policies",),
+    ("csrules._verify",),
     ("csrules._testing",),
     ("csrules._docs",),
     (

@@ -187,6 +187,8 @@ def policy_files(directory: Path) -> list[Path]:
 
     def wanted(path: Path) -> bool:
         pack = next((d for d in listed if d in path.parents), None)
+        if path.name.endswith((".properties.yaml", ".properties.yml")):
+            return False  # a reviewer's properties for csrules verify, not a policy
         return path not in tests and (pack is None or path in listed[pack])
 
     return sorted(p for p in candidates if wanted(p))

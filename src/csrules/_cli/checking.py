@@ -21,9 +21,11 @@ from csrules._cli._common import (
 )
 from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
+from csrules._policy.loader import format_of, read_document, read_policy_text
 from csrules._testing.coverage import collect_coverage
 from csrules._testing.examples import run_examples
 from csrules._testing.testfiles import run_test_files
+from csrules._verify import INSTALL_HINT, solver_available
 from csrules.exceptions import CsrulesError
 
 __all__ = ["register"]
@@ -35,7 +37,9 @@ examples:
 
 Reports every problem as FILE:LINE: severity [code] message. Codes: syntax, invalid
 (unknown field, type error, duplicate id, a condition the fact model cannot satisfy),
-unused-parameter, no-citation, few-examples, never-holds.
+unused-parameter, no-citation, few-examples, never-holds; with the z3 solver installed
+(pip install 'csrules[verify]') also conflict, shadowed, always-holds and gap, and never-holds
+is exact (without it, never-holds compares intervals only, and check says so).
 
 """ + exit_status("an error was found (warnings alone exit 0)") + "\n"
 
@@ -115,16 +119,23 @@ def run_check(args: argparse.Namespace) -> int:
             pack = load_pack_named(spec)
             for policy in getattr(pack, "policies", ()):
                 checked += 1
-                findings.extend(lint_policy(policy, file=f"{spec}:{policy.id}"))
+                found = lint_policy(policy, file=f"{spec}:{policy.id}")
+                findings.extend(_with_solver(found, policy, f"{spec}:{policy.id}", None, spec))
             continue
         if not paths:
             raise CliError(f"{spec}: no policy files in this directory")
         for path in paths:
             checked += 1
-            findings.extend(lint_file(path)[1])
+            policy, found = lint_file(path)
+            findings.extend(found if policy is None else _with_solver(found, policy, str(path), path, None))
+    solver = solver_available()
     if args.out_format == "json":
-        dump_json({"checked": checked, "findings": [f.to_dict() for f in findings]}, sys.stdout, indent=2)
+        dump_json({"checked": checked, "solver": solver, "findings": [f.to_dict() for f in findings]},
+                  sys.stdout, indent=2)
     else:
+        if not solver:
+            sys.stdout.write(f"note: z3 is not installed: never-holds compares intervals only, and conflict, "
+                             f"shadowed, always-holds and gap are not checked ({INSTALL_HINT})\n")
         for finding in findings:
             sys.stdout.write(finding.render() + "\n")
         errors = sum(1 for f in findings if f.severity == "error")
@@ -133,6 +144,19 @@ def run_check(args: argparse.Namespace) -> int:
             f"{errors} error(s), {len(findings) - errors} warning(s)\n"
         )
     return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _with_solver(found: list[Finding], policy: Any, file: str, path: Path | None, pack: str | None) -> list[Finding]:
+    """``found`` with the solver's findings in place of the interval never-holds, when z3 is here."""
+    from csrules._cli.verifying import check_properties, solver_findings
+
+    lines = None
+    if path is not None:
+        lines = read_document(read_policy_text(path), fmt=format_of(path), name=str(path))[1]
+    exact = solver_findings(policy, file, lines, check_properties(path, pack))
+    if exact is None:
+        return found
+    return [f for f in found if f.code != "never-holds"] + exact
 
 
 def run_test(args: argparse.Namespace) -> int:

@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("evaluate", "show the trace for one fact, readable"),
     "check": ("checking", "validate and lint policy files"),
     "test": ("checking", "run worked examples and test files"),
+    "verify": ("verifying", "prove properties for every possible fact (z3)"),
     "docs": ("documents", "write the reviewer's documents (Markdown and HTML)"),
     "diff": ("documents", "what changed between two versions of a policy or pack"),
     "impact": ("records", "what a policy change does to past decisions"),

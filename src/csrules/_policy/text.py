@@ -27,10 +27,28 @@ def _to_simplified() -> Callable[[str], str]:
     return convert
 
 
+_FOLDED: dict[tuple[str, str], str] = {}
+_FOLDED_LIMIT = 4096  # texts remembered (greetings and set phrases repeat; the rest is cleared)
+
+
 def fold_text(text: str, fold: Fold) -> str:
-    """``text`` as matching sees it under ``fold``."""
+    """``text`` as matching sees it under ``fold`` (remembered for short texts: sessions
+    fold the same greeting on every event)."""
     if fold == "none":
         return text
+    if type(text) is not str or len(text) > 64:
+        return _fold(text, fold)
+    key = (text, fold)
+    found = _FOLDED.get(key)
+    if found is None:
+        found = _fold(text, fold)
+        if len(_FOLDED) >= _FOLDED_LIMIT:
+            _FOLDED.clear()
+        _FOLDED[key] = found
+    return found
+
+
+def _fold(text: str, fold: Fold) -> str:
     if fold == "zh" and not text.isascii():
         text = _to_simplified()(text)
     return text.casefold()

@@ -14,15 +14,17 @@ Every call follows the same discipline, which closes the hazards measured in
 - every rule durable reports must be for a message of the same call (an action's text
   holds the message it matched); one for any other message is an integrity error;
 - after every call durable's state is checked for an exception swallowed into it (one
-  cheap C call); after every call in which durable accepted a message or reported a rule
-  (and after anything was left in durable on purpose, see :meth:`DurableHost.inject`) its
-  facts and pending events are checked to be empty too. A call whose every message durable
-  refused (``NOT_HANDLED``: it matched no pattern, so nothing was stored, nothing fired and
-  nothing needs retracting) cannot have left a fact or an event behind, and with
-  single-pattern rules a stray message could not have changed its answer; the next call that
-  durable does accept checks everything (and a rule a stray message fired is caught by the
-  check above). Anything left over is an integrity error, and the ruleset is replaced by a
-  fresh copy;
+  cheap C call). Its facts and pending events (a scan of the session's message index, five
+  times the cost) are checked to be empty after every tick or lifecycle call durable
+  accepted, after every 64th event it accepted, and at once after anything unusual: a
+  rule fired for a message the call did not send, a retraction that failed, or anything
+  left in durable on purpose (see :meth:`DurableHost.inject`). Between two scans a left-over
+  message cannot change an answer: every rule is one pattern over one transient message, so
+  a message left behind completes no other message's match, and a rule it fires is caught
+  by the check above. A call whose every message durable refused (``NOT_HANDLED``: it
+  matched no pattern, so nothing was stored, nothing fired and nothing needs retracting)
+  cannot have left anything behind. Anything left over is an integrity error, and the
+  ruleset is replaced by a fresh copy;
 - one session id per host, empty between calls, so the 1,024-live-state limit is never
   approached (and ``delete_state``, which crashed durable in long runs, is never needed);
 - ``MessageNotHandledException`` and ``MessageObservedException`` never arise, because
@@ -47,6 +49,7 @@ SID = "csrules"
 _NOT_HANDLED = 1
 _OBSERVED = 2
 _LIMITS = ("error code: 302", "error code: 303")  # too many keys; too many tests passing at once
+_SCAN_EVERY = 64  # accepted event calls between two scans of durable's facts and events
 
 
 class DurableLimitError(SessionError):
@@ -77,6 +80,7 @@ class DurableHost:
         self.closed = False
         self.sid = SID
         self._dirty = False  # something may sit in durable outside a call: check it all
+        self._accepted = 0  # calls durable accepted since facts and events were last scanned
         self._register()
 
     def _register(self) -> None:
@@ -99,32 +103,59 @@ class DurableHost:
     def fire_names(self, text: str) -> list[str]:
         """Assert one message (JSON text from :meth:`encode` or an encoder producing the same
         form), return the names of the rules that fire, and retract it: the fast path for
-        events, which need rule names only, not the matched messages."""
+        events, which need rule names only, not the matched messages.
+
+        Written out rather than through :meth:`_matching` (same failure handling): this is
+        the per-event path.
+        """
+        if self.closed:
+            raise SessionError("this session engine is closed")
+        c = self._c
+        handle = self._handle
         names: list[str] = []
         strays: list[str] = []
-        with self._matching() as c:
-            handle = self._handle
-            code, state = self._assert(text)
-            full = code != _NOT_HANDLED  # not handled: not stored, nothing fired or to retract
-            if not full:
-                # the assert created the session's state if needed, so it can be read
-                if not self._dirty and '"exception"' not in c.get_state(handle, self.sid):
-                    return names
+        try:
+            code, state = c.assert_fact(handle, text)
+            if code == _NOT_HANDLED:  # not stored, nothing fired or to retract
+                full = False
             else:
+                if code == _OBSERVED:
+                    raise SessionError(f"durable-rules saw a message twice: {text}")
                 mine = f':{{"m":{text}}}}}'  # an action names its rule and holds the message
                 result = c.start_action_for_state(handle, state)
                 while result:
-                    action: str = result[1] if isinstance(result, tuple | list) else result
+                    action: str = result[1] if type(result) is not str else result
                     if action.endswith(mine):
                         names.append(action[2:action.index('"', 2)])  # '{"<rule name>":{"m":...}}'
                     else:
                         strays.append(action)
                     result = c.complete_and_start_action(handle, state)
                 code, state = c.retract_fact(handle, text)
-                if code == 0:
-                    self._drain(state, [], on_retract=True)
+                if code == 0 and c.start_action_for_state(handle, state):
+                    raise SessionError("a retraction fired rules, which csrules never compiles")
+                self._accepted += 1
+                # The scan of facts and events runs every _SCAN_EVERY accepted calls, and
+                # at once after anything unusual (see the module docstring).
+                full = code != 0 or self._accepted >= _SCAN_EVERY
+            if not (full or strays or self._dirty) and self._state_is_clean():
+                return names
+        except SessionError:
+            self.wipe()
+            raise
+        except Exception as exc:
+            self.wipe()
+            raise _failure(exc) from exc
         self.check_clean(full=full or self._dirty, strays=strays)
         return names
+
+    def _state_is_clean(self) -> bool:
+        """The state check of every call: no exception swallowed into durable's state (the
+        assert created the state if needed; when it cannot be read, :meth:`check_clean`
+        judges)."""
+        try:
+            return '"exception"' not in self._c.get_state(self._handle, self.sid)
+        except self._c.error:
+            return False
 
     def fire(self, facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Assert ``facts`` one by one, collect every rule that fires, then retract them all.
@@ -221,6 +252,7 @@ class DurableHost:
             self.wipe()
             raise SessionError("durable-rules is not clean after a call; " + "; ".join(problems))
         self._dirty = False
+        self._accepted = 0
 
     def wipe(self) -> None:
         """Drop everything durable holds by replacing the ruleset with a fresh copy.

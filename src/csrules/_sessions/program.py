@@ -8,13 +8,14 @@ only decides which rules match, given the values the program computed.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, partial
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -34,7 +35,10 @@ from csrules._policy.model import Policy, Rule
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import PolicyError
+from csrules.exceptions import PolicyError, TimeError
+
+if TYPE_CHECKING:
+    from csrules._sessions.state import Txn
 
 __all__ = [
     "DEADLINE_KINDS",
@@ -49,7 +53,10 @@ __all__ = [
     "Slot",
     "Tracker",
     "WindowSlotPlan",
+    "WindowStep",
+    "carried",
     "from_us",
+    "period_label",
     "session_generator",
     "to_us",
 ]
@@ -95,19 +102,41 @@ class Counter:
     calendar: str | None
     tz: ZoneInfo | None
     rolling_us: int | None
+    match_key: str = ""
+    """The signature of the ``match`` condition: windows with equal ones share one test
+    per event (empty: shares with none)."""
+    _labels: dict[int, str] = field(default_factory=dict, repr=False)
+    """Period labels by local date ordinal: a period depends on the local date alone."""
 
     def period(self, moment: datetime) -> str:
         """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``), in the
-        counter's zone (a calendar window always has one), whatever ``moment``'s offset."""
+        counter's zone (a calendar window always has one), whatever ``moment``'s offset;
+        remembered per local date."""
         local = moment.astimezone(self.tz)
-        if self.calendar == "month":
-            return "%04d-%02d" % (local.year, local.month)  # noqa: UP031 - faster than an f-string
-        if self.calendar == "day":
-            return local.date().isoformat()
-        if self.calendar == "week":
-            year, week, _ = local.isocalendar()
-            return f"{year:04d}-W{week:02d}"
-        return f"{local.year:04d}"
+        day = local.toordinal()
+        label = self._labels.get(day)
+        if label is None:
+            label = period_label(self.calendar, local.date())
+            if len(self._labels) >= _LABELS_KEPT:
+                self._labels.clear()
+            self._labels[day] = label
+        return label
+
+
+_LABELS_KEPT = 4096
+
+
+def period_label(calendar: str | None, day: date) -> str:
+    """The label of the calendar period (``month``, ``day``, ``week``, else year) holding
+    local date ``day``: ``2026-01``, ``2026-01-05``, ``2026-W02``, ``2026``."""
+    if calendar == "month":
+        return "%04d-%02d" % (day.year, day.month)  # noqa: UP031 - faster than an f-string
+    if calendar == "day":
+        return day.isoformat()
+    if calendar == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    return f"{day.year:04d}"
 
 
 @dataclass(eq=False)
@@ -116,6 +145,8 @@ class RunTracker:
 
     key: str
     match: Predicate
+    match_key: str = ""
+    """As :attr:`Counter.match_key`."""
 
 
 @dataclass(eq=False)
@@ -234,6 +265,8 @@ class FactProgram:
     selector: Callable[[list[int]], list[int]] | None = None
     """Applies the hit policies (:func:`~csrules._engine.compile.hit_selector`); None when
     every policy collects."""
+    step: WindowStep | None = None
+    """The generated window step (:func:`window_step`): counts, runs and window values."""
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""
@@ -398,6 +431,7 @@ def compile_program(
         fp.reads_now = any(handler_for(r.rule.when).reads_now(r.rule.when) for r in fp.rules)
         fp.window_plan = tuple(slot.plan() for slot in fp.slots)
         fp.selector = hit_selector([r.compiled for r in fp.rules], fp.hit)
+        fp.step = window_step(fp)
     fingerprint = signature(
         [p.model_dump(mode="json") for p in policies],
         [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],
@@ -477,20 +511,24 @@ def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) 
     """A slot whose value is a count in the node's window (shared by equal definitions)."""
     fp = build.fp
     calendar, tz, rolling = _window_parts(cond.window, build.params)
+    matching = cond.match.model_dump(mode="json")
     key = signature(
-        "count", fp.fact_type, cond.match.model_dump(mode="json"), cond.at,
+        "count", fp.fact_type, matching, cond.at,
         None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
     )
     counter = build.counters.setdefault(
-        key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling))
+        key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling,
+                     signature("match", build.params, matching)))
     return Slot(len(fp.slots), cond, counter=counter, nth=nth)
 
 
 def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
     """A slot whose value is the length of the current run of matching events."""
     fp = build.fp
-    key = signature("run", fp.fact_type, cond.match.model_dump(mode="json"))
-    return Slot(len(fp.slots), cond, run=build.runs.setdefault(key, RunTracker(key, match)))
+    matching = cond.match.model_dump(mode="json")
+    key = signature("run", fp.fact_type, matching)
+    run = build.runs.setdefault(key, RunTracker(key, match, signature("match", build.params, matching)))
+    return Slot(len(fp.slots), cond, run=run)
 
 
 SlotMaker = Callable[[_SlotBuild, Any, Predicate], Slot]
@@ -506,3 +544,161 @@ WINDOW_SLOTS: dict[str, SlotMaker] = {
 DEADLINE_KINDS = frozenset({"still_open"})
 """Kinds decided at ticks, per open item, rather than per event."""
 
+
+
+# --------------------------------------------------------------------------- window steps
+
+WindowStep = Callable[["Txn", Any, "datetime | None"], tuple[list[Any], dict[int, str]]]
+"""One fact type's window step: ``(txn, fact, now) -> (window values by slot, failed
+slots)``. It updates every counter and run of the type in ``txn``; a slot whose window
+condition raised is in the failed slots with the reason (its value then counts as 0)."""
+
+_MIN_US = to_us(datetime.min.replace(tzinfo=UTC))  # the instants a session clock carries
+_MAX_US = to_us(datetime.max.replace(tzinfo=UTC))
+
+
+def carried(value_us: int, moment: datetime, what: str = "now") -> None:
+    """Refuse an instant outside what a session clock carries (its UTC form must exist)."""
+    if not _MIN_US <= value_us <= _MAX_US:
+        raise TimeError(f"{what} {moment.isoformat()} is outside the instants a session clock "
+                        "carries (0001-01-01 to 9999-12-31 in UTC)")
+
+
+def window_step(fp: FactProgram) -> WindowStep:
+    """Generate ``fp``'s window step: every counter, then every run, unrolled in one
+    function with its matchers and counters bound as globals of that function, and the
+    window values written as one list display.
+
+    What it computes is what the loop over ``fp.counters`` and ``fp.runs`` computed:
+    a counter or run whose condition raises is skipped (value 0) and reported against the
+    slots that read it; an event without its window time counts nowhere (value 0).
+    """
+    env: dict[str, Any] = {"_fail": _fail, "_failed_slots": _failed_slots, "fp": fp}
+    lines = ["def step(txn, fact, now):", "    failed = None"]
+    tested: dict[str, str] = {}  # match signature -> the variable holding its result
+
+    def test(window: Counter | RunTracker, name: str, keys: str) -> list[str]:
+        """Lines setting ``name`` to the window's match (shared with an equal earlier one:
+        the same test, so the same result, or the same exception, already recorded)."""
+        known = tested.get(window.match_key) if window.match_key else None
+        if known is not None:
+            return [f"    {name} = {known}", f"    if {known} is None:",
+                    f"        failed[{keys}] = failed[{known}_key]"]
+        tested[window.match_key] = name
+        env[f"{name}_test"] = window.match
+        return ["    try:", f"        {name} = True if {name}_test(fact, now) else False",
+                "    except Exception as exc:", f"        {name} = None",
+                f"        failed = _fail(failed, {keys}, exc)", f"    {name}_key = {keys}"]
+
+    counter_at: dict[str, int] = {}
+    for i, counter in enumerate(fp.counters):
+        counter_at[counter.key] = i
+        env[f"count{i}"], env[f"K{i}"] = _counting(counter), counter.key
+        lines += test(counter, f"m{i}", f"K{i}")
+        lines += [f"    c{i} = 0 if m{i} is None else count{i}(txn, fact, m{i})"]
+    run_at: dict[str, int] = {}
+    for j, run in enumerate(fp.runs):
+        run_at[run.key] = j
+        env[f"R{j}"] = run.key
+        lines += test(run, f"r{j}", f"R{j}")
+        lines += [
+            f"    if r{j} is None:",
+            f"        n{j} = 0",
+            "    else:",
+            f"        n{j} = txn.run(R{j}) + 1 if r{j} else 0",
+            f"        txn.set_run(R{j}, n{j})",
+        ]
+    values = []
+    for plan in fp.window_plan:
+        if plan.counted:
+            i = counter_at[plan.key]
+            values.append(f"(c{i} if m{i} else 0)" if plan.nth else f"c{i}")
+        else:
+            values.append(f"n{run_at[plan.key]}")
+    lines += [
+        f"    w = [{', '.join(values)}]",
+        "    return (w, {}) if failed is None else (w, _failed_slots(fp, failed))",
+    ]
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<window step of {fp.fact_type}>", "exec"), env)
+    step: WindowStep = env["step"]
+    return step
+
+
+def _fail(failed: dict[str, str] | None, key: str, exc: Exception) -> dict[str, str]:
+    """``failed`` with the reason window ``key``'s condition raised ``exc``."""
+    failed = failed or {}
+    failed[key] = f"window condition failed: {type(exc).__name__}: {exc}"
+    return failed
+
+
+def _failed_slots(fp: FactProgram, failed: dict[str, str]) -> dict[int, str]:
+    """The slots reading a failed counter or run, by index, with the reason."""
+    return {index: failed[slot.key] for index, slot in enumerate(fp.window_plan)
+            if slot.key in failed}
+
+
+Counting = Callable[["Txn", Any, bool], int]
+"""Update one counter for an event (``matched`` or not); the count in the event's window."""
+
+
+def _counting(counter: Counter) -> Counting:
+    """The counting function for ``counter``'s kind of window (total, calendar, rolling)."""
+    if counter.calendar is not None:
+        return partial(_count_calendar, counter.key, counter.at, counter.period)
+    if counter.rolling_us is not None:
+        return partial(_count_rolling, counter.key, counter.at, counter.rolling_us)
+    return partial(_count_total, counter.key)
+
+
+def _count_total(key: str, txn: Txn, fact: Any, matched: bool) -> int:
+    """Every matching event of the session so far."""
+    total = int(txn.counter(key) or 0) + (1 if matched else 0)
+    if matched:
+        txn.set_counter(key, total)
+    return total
+
+
+def _naive_window_time(moment: datetime) -> TimeError:
+    """The error for an event whose window time has no time zone."""
+    return TimeError(f"window time {moment.isoformat()} has no time zone")
+
+
+def _count_calendar(key: str, at: Callable[[Any], Any], period: Callable[[datetime], str],
+                    txn: Txn, fact: Any, matched: bool) -> int:
+    """Matching events in the event's calendar period (the last three periods are kept:
+    a late event may still reach the two before)."""
+    moment = at(fact)  # the event's window time: none, and it counts nowhere
+    if moment is None:
+        return 0
+    if moment.utcoffset() is None:
+        raise _naive_window_time(moment)
+    label = period(moment)
+    periods = txn.counter(key) or {}
+    count: int = periods.get(label, 0) + (1 if matched else 0)
+    if matched:
+        periods = {**periods, label: count}
+        if len(periods) > 3:
+            periods = {p: periods[p] for p in sorted(periods)[-3:]}
+        txn.set_counter(key, periods)
+    return count
+
+
+def _count_rolling(key: str, at: Callable[[Any], Any], span: int,
+                   txn: Txn, fact: Any, matched: bool) -> int:
+    """Matching events in the ``span`` microseconds up to the event's time."""
+    moment = at(fact)
+    if moment is None:
+        return 0
+    if moment.utcoffset() is None:
+        raise _naive_window_time(moment)
+    at_us = to_us(moment)
+    carried(at_us, moment, "window time")
+    times = list(txn.counter(key) or [])
+    count = sum(1 for t in times if at_us - span < t <= at_us) + (1 if matched else 0)
+    if matched:
+        bisect.insort(times, at_us)
+        cutoff = times[-1] - span
+        times = [t for t in times if t > cutoff]
+        txn.set_counter(key, times)
+    return count

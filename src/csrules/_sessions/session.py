@@ -10,7 +10,6 @@ exactly as it was.
 
 from __future__ import annotations
 
-import bisect
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -34,12 +33,12 @@ from csrules._policy.model import Policy
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.program import (
-    Counter,
     DeadlineRule,
     FactProgram,
     LifecycleProgram,
     Program,
     Tracker,
+    carried,
     compile_program,
     from_us,
     to_us,
@@ -64,7 +63,6 @@ from csrules.exceptions import CsrulesError, FactError, SessionError, StateError
 __all__ = ["DueTicks", "Session", "SessionEngine"]
 
 _R = TypeVar("_R")
-_NOT_COUNTED = (False, 0)
 _EPOCH = from_us(0)
 _US = timedelta(microseconds=1)
 
@@ -73,15 +71,8 @@ def _aware(now: datetime | None) -> datetime | None:
     """``now`` checked as the engine checks it, and within what a session clock carries."""
     check_now(now)
     if now is not None:
-        _carried(to_us(now), now)
+        carried(to_us(now), now)
     return now
-
-
-def _carried(value_us: int, moment: datetime, what: str = "now") -> None:
-    """Refuse an instant outside what a session clock carries (its UTC form must exist)."""
-    if not MIN_US <= value_us <= MAX_US:
-        raise TimeError(f"{what} {moment.isoformat()} is outside the instants a session clock "
-                        "carries (0001-01-01 to 9999-12-31 in UTC)")
 
 
 class DueTicks(dict[str, StepResult]):
@@ -183,8 +174,13 @@ class SessionEngine:
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
-        with self._lock:
-            return self._guarded("an event", self._send, subject_id, event, now, fact_type)
+        with self._lock:  # _guarded, written out: this is the per-event path
+            try:
+                return self._send(subject_id, event, now, fact_type)
+            except CsrulesError:
+                raise
+            except Exception as exc:  # the transaction was not committed: nothing changed
+                raise _unexpected("an event", exc) from exc
 
     def _guarded(self, what: str, call: Callable[..., _R], *args: Any) -> _R:
         """``call(*args)``, with any failure that is not csrules' own as a SessionError."""
@@ -225,7 +221,7 @@ class SessionEngine:
         if moment is not None:
             now_us = (moment - _EPOCH) // _US  # to_us, inlined
             if not MIN_US <= now_us <= MAX_US:
-                _carried(now_us, moment)
+                carried(now_us, moment)
             if txn.clock is not None and now_us < txn.clock:
                 self._advance(txn, moment)  # raises: time went backwards
             txn.clock = now_us
@@ -442,7 +438,8 @@ class SessionEngine:
                             "pass now= (or tick the session first)")
         transitions = ([self._transition(txn, lp, fact, now, firings) for lp in fp.lifecycles]
                        if fp.lifecycles else [])
-        w, failed_slots = self._windows(txn, fp, fact, now)
+        assert fp.step is not None  # every compiled fact program has its step
+        w, failed_slots = fp.step(txn, fact, now)
         if fp.trackers:
             self._items(txn, fp, fact, now)
         match = self._backend.match_event(fp, fact, now, w)
@@ -473,45 +470,9 @@ class SessionEngine:
         return StepResult(
             subject, "event", now, tuple(firings) if firings else (), tuple(done) if done else (),
             tuple(errors) if errors else (),
-            _explain=partial(_explain_event, subject, backend, fp, fact, now, w, seq, matched,
-                             selected, done, firings),
+            _explain=lambda: _explain_event(subject, backend, fp, fact, now, w, seq, matched,
+                                            selected, done, firings),  # cheaper than a partial
         )
-
-    def _windows(self, txn: Txn, fp: FactProgram, fact: BaseModel,
-                 now: datetime | None) -> tuple[list[Any], dict[int, str]]:
-        counts: dict[str, tuple[bool, int]] = {}
-        failed: dict[str, str] = {}
-        for counter in fp.counters:
-            try:
-                matched = bool(counter.match(fact, now))
-            except Exception as exc:  # recorded against every rule that reads this counter
-                failed[counter.key] = f"window condition failed: {type(exc).__name__}: {exc}"
-                continue
-            counts[counter.key] = _count(txn, counter, fact, matched)
-        runs: dict[str, tuple[bool, int]] = {}
-        for run in fp.runs:
-            try:
-                matched = bool(run.match(fact, now))
-            except Exception as exc:
-                failed[run.key] = f"window condition failed: {type(exc).__name__}: {exc}"
-                continue
-            length = txn.run(run.key) + 1 if matched else 0
-            txn.set_run(run.key, length)
-            runs[run.key] = (matched, length)
-        w: list[Any] = []
-        for counted, key, nth in fp.window_plan:
-            if counted:
-                matched, count = counts.get(key, _NOT_COUNTED)
-                w.append((count if matched else 0) if nth else count)
-            else:
-                w.append(runs.get(key, _NOT_COUNTED)[1])
-        if not failed:
-            return w, {}
-        failed_slots: dict[int, str] = {}
-        for index, slot in enumerate(fp.window_plan):
-            if slot.key in failed:
-                failed_slots[index] = failed[slot.key]
-        return w, failed_slots
 
     def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
         for tracker in fp.trackers:
@@ -537,7 +498,7 @@ class SessionEngine:
                 raise TimeError(f"{fact_type_name(type(fact))} item {key!r}: the opening time "
                                 f"{since.isoformat()} has no time zone")
             since_us = to_us(since)
-            _carried(since_us, since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
+            carried(since_us, since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
             body = fact.model_dump(mode="json")
             if current is None:
                 txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
@@ -675,43 +636,6 @@ def _unexpected(what: str, exc: Exception) -> SessionError:
     """A :class:`SessionError` for a failure that is not csrules' own error."""
     return SessionError(f"{what} could not be processed, and the session is unchanged: "
                         f"{type(exc).__name__}: {exc}")
-
-
-def _count(txn: Txn, counter: Counter, fact: BaseModel, matched: bool) -> tuple[bool, int]:
-    """Update ``counter`` for this event; return (matched, count in the event's window)."""
-    if counter.calendar is None and counter.rolling_us is None:
-        total = int(txn.counter(counter.key) or 0) + (1 if matched else 0)
-        if matched:
-            txn.set_counter(counter.key, total)
-        return matched, total
-    at = counter.at(fact)
-    if at is None:
-        return False, 0
-    if at.utcoffset() is None:
-        raise TimeError(f"window time {at.isoformat()} has no time zone")
-    if counter.calendar is not None:
-        period = counter.period(at)
-        key = counter.key
-        periods = txn.counter(key) or {}
-        count = periods.get(period, 0) + (1 if matched else 0)
-        if matched:
-            periods = {**periods, period: count}
-            if len(periods) > 3:  # a late event may still reach the two periods before
-                periods = {p: periods[p] for p in sorted(periods)[-3:]}
-            txn.set_counter(key, periods)
-        return matched, count
-    at_us = to_us(at)
-    _carried(at_us, at, "window time")
-    times = list(txn.counter(counter.key) or [])
-    span = counter.rolling_us
-    assert span is not None  # a counter without a calendar and no span returned above
-    count = sum(1 for t in times if at_us - span < t <= at_us) + (1 if matched else 0)
-    if matched:
-        bisect.insort(times, at_us)
-        cutoff = times[-1] - span
-        times = [t for t in times if t > cutoff]
-        txn.set_counter(counter.key, times)
-    return matched, count
 
 
 def _subject(subject: Any) -> None:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +171,38 @@ def wall_instant(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime | N
         else:
             low = middle
     return high, None
+
+
+_HOUR: Final = timedelta(hours=1)
+
+
+@lru_cache(maxsize=65_536)
+def flat_day(zone: ZoneInfo, day: date) -> bool:
+    """Whether ``zone`` keeps one UTC offset through local date ``day`` (midnight to
+    midnight, checked hour by hour): on such a day wall-clock order is instant order, so
+    aware datetimes in ``zone`` may be compared as they stand (time-layer internal)."""
+    midnight = datetime(day.year, day.month, day.day)
+    try:
+        first = wall_to_utc(midnight, zone)
+        if wall_to_utc(midnight + _DAY, zone) - first != _DAY:
+            return False
+    except OverflowError:  # the last date there is
+        return False
+    offset = first.astimezone(zone).utcoffset()
+    return all((first + _HOUR * hour).astimezone(zone).utcoffset() == offset for hour in range(1, 25))
+
+
+def as_local(instant: object, zone: ZoneInfo) -> datetime:
+    """``instant`` (aware) expressed in ``zone``: one conversion, none when it is already
+    there; a naive or foreign value raises as :func:`ensure_aware` does."""
+    if type(instant) is datetime and type(instant.tzinfo) in _EXACT_ZONES:
+        return instant.astimezone(zone)
+    return ensure_aware(instant).astimezone(zone)
+
+
+# Zone classes whose offsets are always defined, so ``astimezone`` never reads a value as
+# the machine's local time.
+_EXACT_ZONES: Final = frozenset({ZoneInfo, timezone})
 
 
 # --------------------------------------------------------------------------- time spans
@@ -566,13 +599,13 @@ class BusinessCalendar(ZonedModel):
         raise :class:`~csrules.exceptions.CalendarError` when no working time follows.
         """
         core = self._core
+        parsed = _duration(duration)
+        if type(parsed) is BusinessDuration and parsed.unit == "days":
+            return core.add_business_days(instant, _whole_days(parsed))
         utc = ensure_aware(instant)
-        parsed = parse_duration(duration)
         if isinstance(parsed, WallDuration):
             return (utc + parsed.delta).astimezone(core.zone)
-        if parsed.unit == "hours":
-            return core.add_working_time(utc, timedelta(hours=parsed.amount))
-        return core.add_business_days(utc, _whole_days(parsed))
+        return core.add_working_time(utc, timedelta(hours=parsed.amount))
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (``start <= end``), as a timedelta.
@@ -626,8 +659,11 @@ class _Core:
         "has_weekly",
         "holidays",
         "last_day",
+        "local_cache",
+        "ranks",
         "source",
         "special",
+        "walks",
         "week",
         "zone",
     )
@@ -649,6 +685,9 @@ class _Core:
         self.first_day = min(explicit, default=date(2000, 1, 1))
         self.last_day = max(explicit, default=date(2000, 1, 1))
         self.cache: dict[date, tuple[_Interval, ...]] = {}
+        self.local_cache: dict[date, tuple[bool, tuple[_Interval, ...]]] = {}
+        self.ranks: dict[int, _Ranks | None] = {}
+        self.walks = 0
 
     def local_spans(self, day: date) -> tuple[TimeSpan, ...]:
         special = self.special.get(day)
@@ -745,6 +784,23 @@ class _Core:
             day = self.step(day, 1)
 
     def add_working_days(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day`` (before it for ``n < 0``): rank arithmetic
+        in the table of ``day``'s year, else (outside any table) a day-by-day walk."""
+        if not n:
+            return day
+        ranks = self.ranks.get(day.year)
+        if ranks is None and day.year not in self.ranks:
+            # A table costs a year of spans: build it once the calendar is in real use.
+            self.walks += 1
+            ranks = self.rank_table(day.year) if self.walks > _WALKS_BEFORE_TABLE else None
+        if ranks is not None:
+            found = ranks.add(day, n)
+            if found is not None:
+                return found
+        return self.walk_working_days(day, n)
+
+    def walk_working_days(self, day: date, n: int) -> date:
+        """:meth:`add_working_days` by stepping one date at a time (the reference)."""
         step = 1 if n > 0 else -1
         remaining = abs(n)
         while remaining:
@@ -752,6 +808,54 @@ class _Core:
             if self.spans(day):
                 remaining -= 1
         return day
+
+    def rank_table(self, year: int) -> _Ranks | None:
+        """The working-day rank table holding ``year`` (None: the year is not covered).
+
+        A table spans consecutive covered years around ``year`` (so it never answers for a
+        year the calendar has no data for), or for a calendar whose lists hold every year,
+        the aligned block of :data:`_RANK_BLOCK` years holding ``year``. An answer outside
+        the table comes from the walk.
+        """
+        if year in self.ranks:
+            return self.ranks[year]
+        covered = self.covered
+        if covered is None:
+            first = year - year % _RANK_BLOCK
+            last = first + _RANK_BLOCK - 1
+        elif year not in covered:
+            self.ranks[year] = None
+            return None
+        else:  # the covered years next to ``year``, at most _RANK_BLOCK on either side
+            first = last = year
+            while first - 1 in covered and year - first < _RANK_BLOCK:
+                first -= 1
+            while last + 1 in covered and last - year < _RANK_BLOCK:
+                last += 1
+        try:
+            table = _Ranks(date(first, 1, 1), date(last, 12, 31), self.spans)
+        except (OverflowError, ValueError):  # years at the ends of the date range
+            table = None
+        for each in range(first, last + 1):
+            self.ranks[each] = table
+        return table
+
+    def local_day(self, day: date) -> tuple[bool, tuple[_Interval, ...]]:
+        """Whether local date ``day`` is :func:`flat_day`, and its working intervals as
+        aware datetimes in the calendar's zone; cached."""
+        cached = self.local_cache.get(day)
+        if cached is None:
+            zone = self.zone
+            spans = tuple((a.astimezone(zone), b.astimezone(zone)) for a, b in self.spans(day))
+            cached = (flat_day(zone, day), spans)
+            if len(self.local_cache) >= _CACHE_LIMIT:
+                self.local_cache.clear()
+            self.local_cache[day] = cached
+        return cached
+
+    def opening_after(self, day: date) -> datetime:
+        """The first opening (in the zone) on the first working day after ``day``."""
+        return self.local_day(self.add_working_days(day, 1))[1][0][0]
 
     def add_working_time(self, utc: datetime, amount: timedelta) -> datetime:
         remaining = amount
@@ -775,10 +879,42 @@ class _Core:
                 remaining -= available
             day = self.step(day, 1)
 
-    def add_business_days(self, utc: datetime, days: int) -> datetime:
+    def add_business_days(self, instant: datetime, days: int) -> datetime:
+        """``instant`` plus ``days`` business days (see :meth:`BusinessCalendar.add`).
+
+        On :func:`flat_day` dates the instant is compared with the day's openings in the
+        calendar's zone as it stands (one zone conversion in all); other dates take the
+        exact path through UTC.
+        """
+        zone = self.zone
+        local = as_local(instant, zone)
+        day = local.date()
+        flat, spans = self.local_day(day)
+        if not flat:
+            return self.add_business_days_exact(local, days)
+        for start, end in spans:
+            if local < end:
+                begin = start if local < start else local
+                break
+        else:
+            begin = self.opening_after(day)
+            day = begin.date()
+        target = self.add_working_days(day, days)
+        flat, spans = self.local_day(target)
+        if not flat:
+            return self.add_business_days_exact(begin, days)
+        wall = datetime.combine(target, begin.time(), tzinfo=zone)
+        for start, end in spans:
+            if wall < end:
+                return wall if wall >= start else start
+        return self.opening_after(target)
+
+    def add_business_days_exact(self, instant: datetime, days: int) -> datetime:
+        """:meth:`add_business_days` through UTC, for dates whose offset changes."""
         # Each instant is converted to the zone once: an instant the search returns
         # unchanged reuses the local form already computed.
         zone = self.zone
+        utc = instant.astimezone(UTC)
         local = utc.astimezone(zone)
         begin = self.next_working(utc, local.date())
         if begin is not utc:
@@ -801,6 +937,59 @@ class _Core:
                     total += finish - begin
             day += _DAY
         return total
+
+
+#: Day-by-day walks a calendar makes before it builds rank tables for its years.
+_WALKS_BEFORE_TABLE: Final = 16
+#: Years per rank table of a calendar whose holiday lists hold for every year (and covered
+#: years a table reaches on either side of the year asked about).
+_RANK_BLOCK: Final = 4
+
+
+class _Ranks:
+    """Working days of a run of dates ranked in order: adding N working days is one index
+    step instead of a walk over every date in between."""
+
+    __slots__ = ("after", "before", "first", "work")
+
+    def __init__(self, first: date, last: date, spans: Callable[[date], tuple[_Interval, ...]]) -> None:
+        self.first = first.toordinal()
+        self.work: list[date] = []
+        #: Per date: the index in ``work`` of the first working day after it ...
+        self.after: list[int] = []
+        #: ... and of the last working day before it (-1: none in the table).
+        self.before: list[int] = []
+        for ordinal in range(self.first, last.toordinal() + 1):
+            day = date.fromordinal(ordinal)
+            self.before.append(len(self.work) - 1)
+            if spans(day):
+                self.work.append(day)
+            self.after.append(len(self.work))
+
+    def add(self, day: date, n: int) -> date | None:
+        """The ``n``-th working day after (``n < 0``: before) ``day``; None when the
+        answer lies outside the table."""
+        index = day.toordinal() - self.first
+        if not 0 <= index < len(self.after):
+            return None
+        found = self.after[index] + n - 1 if n > 0 else self.before[index] + n + 1
+        return self.work[found] if 0 <= found < len(self.work) else None
+
+
+_DURATIONS: dict[object, Duration] = {}
+_MEMO_TYPES: Final = frozenset({str, BusinessDuration, WallDuration})
+
+
+def _duration(value: Duration | str) -> Duration:
+    """:func:`parse_duration`, remembered for the texts and durations calendars are given."""
+    found = _DURATIONS.get(value) if type(value) in _MEMO_TYPES else None
+    if found is None:
+        found = parse_duration(value)
+        if type(value) in _MEMO_TYPES:
+            if len(_DURATIONS) >= _CACHE_LIMIT:
+                _DURATIONS.clear()
+            _DURATIONS[value] = found
+    return found
 
 
 def _year_ranges(years: list[int]) -> str:

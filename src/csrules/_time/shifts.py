@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 from zoneinfo import ZoneInfo
@@ -35,7 +35,9 @@ from csrules._time.calendar import (
     WEEKDAYS,
     ZonedModel,
     _weekday_range,
+    as_local,
     ensure_aware,
+    flat_day,
     load_zone,
     wall_to_utc,
 )
@@ -340,12 +342,19 @@ class ShiftPattern(ZonedModel):
         >>> pattern.shift_at(datetime(2026, 1, 5, 12, tzinfo=ZoneInfo("Asia/Shanghai"))) is None
         True
         """
-        utc = ensure_aware(instant)
-        offset = self._offset(agent)
         core = self._core
-        today = utc.astimezone(core.zone).date()
-        # A shift running at ``instant`` started today or (crossing midnight) yesterday.
-        for day in (today, today - _DAY):
+        local = as_local(instant, core.zone)
+        offset = agent if type(agent) is int else self._offset(agent)
+        today = local.toordinal()
+        if core.flat(today):
+            # A shift running at ``instant`` started today or (crossing midnight) yesterday.
+            for ordinal in (today, today - 1):
+                for occurrence in core.worked(ordinal, offset):
+                    if occurrence.start <= local < occurrence.end:
+                        return occurrence
+            return None
+        utc = local.astimezone(UTC)
+        for day in (local.date(), local.date() - _DAY):
             for item in core.day(day, offset):
                 if item[0] <= utc < item[1]:
                     return core.occurrence(day, item)
@@ -439,11 +448,22 @@ class ShiftPattern(ZonedModel):
 class _PatternCore:
     """A pattern's lookup tables on plain attributes, for the hot paths."""
 
-    __slots__ = ("anchor", "by_name", "cache", "days", "length", "zone")
+    __slots__ = (
+        "anchor",
+        "anchor_ordinal",
+        "by_name",
+        "cache",
+        "days",
+        "flats",
+        "length",
+        "occurrences",
+        "zone",
+    )
 
     def __init__(self, pattern: ShiftPattern) -> None:
         self.zone = load_zone(pattern.timezone)
         self.anchor = pattern.anchor
+        self.anchor_ordinal = pattern.anchor.toordinal()
         self.length = len(pattern.cycle)
         self.by_name = {shift.name: shift for shift in pattern.shifts}
         # Built before the after-validators run: tolerate unknown names they will reject.
@@ -451,6 +471,37 @@ class _PatternCore:
             tuple(self.by_name[n] for n in day if n in self.by_name) for day in pattern.cycle
         )
         self.cache: dict[tuple[date, int], tuple[_Occurrence, ...]] = {}
+        self.occurrences: dict[int, tuple[ShiftOccurrence, ...]] = {}
+        self.flats: dict[int, bool] = {}
+
+    def flat(self, ordinal: int) -> bool:
+        """Whether the zone keeps one offset from the day before date ``ordinal`` to the
+        day after it: every shift that can be running then lies inside that window, so
+        comparing datetimes in the zone as they stand is comparing instants; cached."""
+        found = self.flats.get(ordinal)
+        if found is None:
+            zone = self.zone
+            try:
+                found = all(flat_day(zone, date.fromordinal(ordinal + d)) for d in (-1, 0, 1))
+            except (ValueError, OverflowError):  # the first or last date there is
+                found = False
+            if len(self.flats) >= _CACHE_LIMIT:
+                self.flats.clear()
+            self.flats[ordinal] = found
+        return found
+
+    def worked(self, ordinal: int, offset: int) -> tuple[ShiftOccurrence, ...]:
+        """:meth:`day` as ready occurrences (shared: they are immutable); cached."""
+        position = (ordinal - self.anchor_ordinal - offset) % self.length
+        key = ordinal * self.length + position
+        found = self.occurrences.get(key)
+        if found is None:
+            day = date.fromordinal(ordinal)
+            found = tuple(self.occurrence(day, item) for item in self.day(day, offset))
+            if len(self.occurrences) >= _CACHE_LIMIT:
+                self.occurrences.clear()
+            self.occurrences[key] = found
+        return found
 
     def day(self, day: date, offset: int) -> tuple[_Occurrence, ...]:
         """The shifts an agent with ``offset`` starts on local date ``day``, by start; cached."""

@@ -22,6 +22,10 @@ Optional methods a handler may offer (looked up with ``getattr``): ``negated(con
 positive condition meaning "not cond", for plain words), ``words(cond, lang, ctx, nested,
 words)`` (plain words of a kind with children), ``never_holds(cond, params, never_holds)``
 (lint) and ``boundaries(cond, ctx)`` (probes for :mod:`csrules.testing`).
+
+A kind's translation for the solver (``csrules verify``) is its handler's ``translate``
+method, else one added with :func:`register_translation`; a kind with neither is reported as
+untranslated, so a property over it is never called proven (:func:`translation_for`).
 """
 
 from __future__ import annotations
@@ -78,7 +82,9 @@ __all__ = [
     "join",
     "optional_method",
     "register_kind",
+    "register_translation",
     "show_value",
+    "translation_for",
     "walk",
 ]
 
@@ -372,6 +378,20 @@ def optional_method(cond: ConditionBase, name: str) -> Callable[..., Any] | None
     """The optional handler method ``name`` of ``cond``'s kind, or None when it has none."""
     method = getattr(_HANDLERS[cond.kind], name, None)
     return method if callable(method) else None
+
+
+_TRANSLATIONS: dict[str, Callable[..., Any]] = {}
+
+
+def register_translation(kind: str, translate: Callable[..., Any]) -> None:
+    """Give ``kind`` a solver translation ``translate(cond, encoding)`` (used by ``verify``)."""
+    _TRANSLATIONS[kind] = translate
+
+
+def translation_for(cond: ConditionBase) -> Callable[..., Any] | None:
+    """The solver translation of ``cond``'s kind: its handler's ``translate`` method, else a
+    registered one; None (the default) means the kind is not translated."""
+    return optional_method(cond, "translate") or _TRANSLATIONS.get(cond.kind)
 
 
 def condition_classes() -> Iterator[type[ConditionBase]]:

@@ -284,11 +284,16 @@ class _Encoding:
         The text is what the host's JSON encoder would write for the same message as a dict
         (same keys, order and values), built without the dict."""
         parts = [head]
-        failed.update(self.python)
+        if self.python:
+            failed.update(self.python)
         for prefix, get, types, owners in self._fields:
             value = get(fact)
             if value is not None:
-                shown = value_text(value) if type(value) in types else None
+                kind = type(value)
+                if kind is bool:  # flags, the commonest field: value_text written out
+                    shown = ("true" if value else "false") if kind in types else None
+                else:
+                    shown = value_text(value) if kind in types else None
                 if shown is None:  # durable cannot hold it: its readers are decided in Python
                     failed.update(owners)
                     continue
@@ -577,6 +582,15 @@ class _EventPlan:
         return self.template % (mid, *w)
 
 
+def _positions(positions: dict[str, int], fired: list[str]) -> list[int]:
+    """The rule positions of the fired rule names, sorted, each once."""
+    if not fired:
+        return []
+    if len(fired) == 1:
+        return [positions[fired[0]]]
+    return sorted({positions[name] for name in fired})
+
+
 class DurableBackend:
     """Matches rules with durable-rules' Rete engine (see the module docstring)."""
 
@@ -612,14 +626,14 @@ class DurableBackend:
                     w: Sequence[Any]) -> Match[int]:
         """Assert the event as a transient fact; the rules that fire are the matches (an
         event beyond durable's limits is judged by the compiled functions)."""
-        try:
-            return self._match_event(fp, fact, now, w)
+        try:  # the body is here rather than in a helper: this is the per-event path
+            plan = self._plans[fp.fact_type]
+            return self._match_plan(plan, fp, fact, now, w)
         except DurableLimitError:
             return self._python.match_event(fp, fact, now, w)
 
-    def _match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
-                     w: Sequence[Any]) -> Match[int]:
-        plan = self._plans[fp.fact_type]
+    def _match_plan(self, plan: _EventPlan, fp: FactProgram, fact: Any, now: datetime | None,
+                    w: Sequence[Any]) -> Match[int]:
         for value in w:
             if type(value) is not int:
                 head = plan.head(next(self._ids), w)
@@ -628,14 +642,14 @@ class DurableBackend:
             if len(w) != len(plan.w_keys):
                 raise ValueError(f"{len(plan.w_keys)} window values expected, got {len(w)}")
             head = plan.template % (next(self._ids), *w)
+        positions = plan.positions
         if plan.plain:
             fired = self.host.fire_names(head + _TAIL)
-            return Match(sorted({plan.positions[name] for name in fired}) if fired else [], {})
+            return Match(_positions(positions, fired), {})
         failed: set[Any] = set()
         fired = self.host.fire_names(plan.encoding.encode(head, fact, now, failed))
-        positions = plan.positions
         if not failed:
-            return Match(sorted({positions[name] for name in fired}) if fired else [], {})
+            return Match(_positions(positions, fired), {})
         matched = sorted({positions[name] for name in fired} - failed)
         errors: dict[int, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides

@@ -1,0 +1,234 @@
+"""Solver translations of the built-in condition kinds, added to the kind table.
+
+Each translation mirrors the engine's compiled code: a comparison reading a missing value is
+false, ``not_in`` needs the value present, durations compare in microseconds. ``contains``
+becomes a free flag (text search is not looked into, which keeps proofs sound; a
+counterexample is then checked through the engine). Window kinds, for session rules, read
+their counts as bounded integers. Kinds left out (business calendars, shift patterns) are
+reported as untranslated.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+from csrules._policy.kinds.base import register_translation
+from csrules._policy.kinds.core import coerce_literal
+from csrules._time.calendar import load_zone
+from csrules._time.durations import WallDuration
+from csrules._time.registry import DEFAULT_TIME_ZONE
+from csrules._verify.encoding import (
+    DAY,
+    MAX_COUNT,
+    Encoding,
+    Untranslatable,
+    Var,
+    clock_micros,
+    compare,
+    micros,
+)
+
+__all__ = ["fixed_offset"]
+
+
+def _all(cond: Any, enc: Encoding) -> Any:
+    return z3.And(*[enc.condition(c) for c in cond.of]) if cond.of else z3.BoolVal(True)
+
+
+def _any(cond: Any, enc: Encoding) -> Any:
+    return z3.Or(*[enc.condition(c) for c in cond.of]) if cond.of else z3.BoolVal(False)
+
+
+def _not(cond: Any, enc: Encoding) -> Any:
+    return z3.Not(enc.condition(cond.condition))
+
+
+def _typed(var: Var, enc: Encoding) -> None:
+    if var.value is None:
+        raise Untranslatable("compare", f"{var.path} is {var.info.describe()}")
+
+
+def _compare(cond: Any, enc: Encoding) -> Any:
+    left = enc.field(cond.path)
+    _typed(left, enc)
+    present = left.present
+    if cond.field is not None:
+        right_var = enc.field(cond.field)
+        _typed(right_var, enc)
+        present, right = z3.And(present, right_var.present), right_var.value
+    elif cond.param is not None:
+        right = enc.param(cond.param)
+    else:
+        right = enc.literal(left, coerce_literal(left.info, cond.value))
+    return z3.And(present, compare(cond.op, left.value, right))
+
+
+def _membership(negate: bool) -> Any:
+    def translate(cond: Any, enc: Encoding) -> Any:
+        var = enc.field(cond.path)
+        _typed(var, enc)
+        if cond.param is not None:
+            values = list(enc.param(cond.param))
+        else:
+            values = [enc.literal(var, coerce_literal(var.info, v)) for v in cond.value]
+        inside = z3.Or(*[var.value == v for v in values]) if values else z3.BoolVal(False)
+        return z3.And(var.present, z3.Not(inside) if negate else inside)
+
+    return translate
+
+
+def _presence(want: bool) -> Any:
+    def translate(cond: Any, enc: Encoding) -> Any:
+        present = enc.field(cond.path).present
+        return present if want else z3.Not(present)
+
+    return translate
+
+
+def _span_limit(cond: Any, enc: Encoding) -> Any:
+    if cond.param is not None:
+        try:
+            return enc.param(cond.param)
+        except Untranslatable as exc:
+            raise Untranslatable(cond.kind, exc.why) from None
+    if not isinstance(cond.duration, WallDuration):
+        raise Untranslatable(cond.kind, f"{cond.duration} is business time")
+    return z3.IntVal(micros(cond.duration.delta))
+
+
+def _endpoint(path: str | None, enc: Encoding) -> tuple[Any, Any]:
+    if path is None:
+        return z3.BoolVal(True), enc.now
+    var = enc.field(path)
+    _typed(var, enc)
+    return var.present, var.value
+
+
+def _elapsed(cond: Any, enc: Encoding) -> Any:
+    if getattr(cond, "calendar", None) is not None:
+        raise Untranslatable(cond.kind, f"counts business time in calendar {cond.calendar}")
+    since_present, since = _endpoint(cond.since, enc)
+    until_present, until = _endpoint(cond.until, enc)
+    limit = _span_limit(cond, enc)
+    return z3.And(since_present, until_present, compare(cond.op, until - since, limit))
+
+
+def fixed_offset(zone_name: str) -> int | None:
+    """The zone's one UTC offset over the years the solver considers, in microseconds, or
+    None when it changes (daylight saving): only a fixed offset is translated."""
+    zone = load_zone(zone_name)
+    offsets = set()
+    for year in range(2000, 2100):
+        for month in (1, 7):
+            offset = datetime(year, month, 1, 12, tzinfo=zone).utcoffset()
+            offsets.add(micros(offset or timedelta(0)))
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def _time_of_day(cond: Any, enc: Encoding) -> Any:
+    if cond.calendar is not None or cond.shifts is not None or cond.working_days:
+        raise Untranslatable("time_of_day", "reads a calendar or a shift pattern")
+    offset = fixed_offset(cond.tz or DEFAULT_TIME_ZONE)
+    if offset is None:
+        raise Untranslatable("time_of_day", f"the zone {cond.tz or DEFAULT_TIME_ZONE} changes its offset")
+    present, moment = _endpoint(cond.path, enc)
+    if cond.day_of is None:
+        day = (moment + offset) / DAY
+    else:
+        var = enc.field(cond.day_of)
+        _typed(var, enc)
+        present = z3.And(present, var.present)
+        day = (var.value + offset) / DAY if var.sort == "instant" else var.value
+    clock = cond.time
+    if clock.field is not None:
+        clock_var = enc.field(clock.field)
+        _typed(clock_var, enc)
+        present, clock_term = z3.And(present, clock_var.present), clock_var.value
+    elif clock.param is not None:
+        clock_term = enc.param(clock.param)
+    else:
+        clock_term = z3.IntVal(clock_micros(clock.value))
+    cutoff = (day + cond.days) * DAY + clock_term - offset
+    return z3.And(present, compare(cond.op, moment, cutoff))
+
+
+def _contains(cond: Any, enc: Encoding) -> Any:
+    var = enc.field(cond.path)
+    phrases = cond.phrases if cond.param is None else enc.params[cond.param]
+    phrases = (phrases,) if isinstance(phrases, str) else tuple(phrases)
+    return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold), cond))
+
+
+def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
+    """How many events of the subject in the window match (the current one included when it
+    matches): one bounded integer per window and match, shared by every count and nth over
+    them, so a property's ``count`` speaks of the same number as a rule's."""
+    key = json.dumps(
+        cond.model_dump(mode="json", exclude={"kind", "op", "value", "param", "n", "or_later"}),
+        sort_keys=True, ensure_ascii=False,
+    )
+    count = enc.counts.get(key)
+    if count is None:
+        count = enc.counts[key] = z3.Int(f"count{len(enc.counts)}")
+        enc.domain.append(z3.And(count >= 0, count <= MAX_COUNT))
+    enc.domain.append(z3.Implies(matches, count >= 1))
+    return count
+
+
+def _count(cond: Any, enc: Encoding) -> Any:
+    count = _window_count(cond, enc, enc.condition(cond.match))
+    limit = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.value)
+    return compare(cond.op, count, limit)
+
+
+def _nth(cond: Any, enc: Encoding) -> Any:
+    matches = enc.condition(cond.match)
+    rank = _window_count(cond, enc, matches)
+    n = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.n)
+    return z3.And(matches, rank >= n if cond.or_later else rank == n)
+
+
+def _in_a_row(cond: Any, enc: Encoding) -> Any:
+    key = "in_a_row:" + json.dumps(cond.match.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    before = enc.counts.get(key)
+    if before is None:
+        before = enc.counts[key] = z3.Bool(f"earlier{len(enc.counts)}")
+    return z3.And(enc.condition(cond.match), before)
+
+
+def _still_open(cond: Any, enc: Encoding) -> Any:
+    # fires at a tick: the item opened at 'since' and no closing event came; the closing
+    # condition is about other events, so only the time is translated
+    since = enc.field(cond.since)
+    _typed(since, enc)
+    limit = _span_limit(cond, enc) if cond.param is not None else z3.IntVal(micros(cond.after.delta))
+    still = z3.Bool(f"open{len(enc.counts)}")
+    enc.counts[f"open:{len(enc.counts)}"] = still
+    return z3.And(since.present, still, enc.now - since.value > limit)
+
+
+_TRANSLATIONS: dict[str, Any] = {
+    "all": _all,
+    "any": _any,
+    "not": _not,
+    "compare": _compare,
+    "in": _membership(negate=False),
+    "not_in": _membership(negate=True),
+    "is_set": _presence(want=True),
+    "is_missing": _presence(want=False),
+    "elapsed": _elapsed,
+    "notice": _elapsed,
+    "time_of_day": _time_of_day,
+    "contains": _contains,
+    "count": _count,
+    "nth": _nth,
+    "in_a_row": _in_a_row,
+    "still_open": _still_open,
+}
+
+for _kind, _translate in _TRANSLATIONS.items():
+    register_translation(_kind, _translate)

@@ -1,0 +1,124 @@
+"""A policy as solver formulas, and the questions asked of it.
+
+:class:`PolicyFormulas` translates every rule's condition once and says, for each rule,
+when it *fires* under the policy's hit policy (``first``: no earlier rule holds;
+``priority``: no rule of a higher priority holds). Every question is then one
+satisfiability check: "is there a fact where the claim fails?" Unsatisfiable means proven
+for every fact; satisfiable gives a model, which :mod:`csrules._verify.witness` turns into a
+fact and re-runs through the engine.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+from csrules._policy.facts import get_fact_type
+from csrules._policy.model import Policy
+from csrules._verify import kinds  # noqa: F401  (registers the built-in kinds' translations)
+from csrules._verify.encoding import Encoding, Untranslatable
+
+__all__ = ["PolicyFormulas", "Unknown", "matches"]
+
+TIMEOUT_MS = 10_000
+"""Longest a single satisfiability check may take before its answer is "unknown"."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Why a rule's condition was not translated: the kind and the rule."""
+
+    kind: str
+    rule_id: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"kind {self.kind} at rule {self.rule_id}" + (f": {self.why}" if self.why else "")
+
+
+def matches(pattern: str, key: str) -> bool:
+    """Whether an effect ``key`` matches ``pattern`` (``violation:*`` matches any violation)."""
+    return fnmatch.fnmatchcase(key, pattern)
+
+
+@dataclass
+class PolicyFormulas:
+    """Every rule of ``policy`` translated over one :class:`Encoding`."""
+
+    policy: Policy
+    free_params: bool = False
+    enc: Encoding = field(init=False)
+    holds: dict[str, Any] = field(init=False, default_factory=dict)
+    fires: dict[str, Any] = field(init=False, default_factory=dict)
+    unknown: dict[str, Unknown] = field(init=False, default_factory=dict)
+    keys: dict[str, tuple[str, ...]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        policy = self.policy
+        self.enc = Encoding(
+            get_fact_type(policy.fact_type),
+            dict(policy.param_values),
+            dict(policy.params),
+            free_params=self.free_params,
+        )
+        for rule in policy.rules:
+            self.keys[rule.id] = tuple(effect.key for effect in rule.then)
+            try:
+                self.holds[rule.id] = self.enc.condition(rule.when)
+            except Untranslatable as exc:
+                self.unknown[rule.id] = Unknown(exc.kind, rule.id, exc.why)
+                # a free flag: whatever the rule does, what is proven stays proven
+                self.holds[rule.id] = z3.Bool(f"rule:{rule.id}")
+        self._hit_policy()
+
+    def _hit_policy(self) -> None:
+        rules = self.policy.rules
+        mode = self.policy.hit_policy
+        for index, rule in enumerate(rules):
+            holds = self.holds[rule.id]
+            if mode == "first":
+                before = [self.holds[r.id] for r in rules[:index]]
+            elif mode == "priority":
+                before = [self.holds[r.id] for r in rules if r.priority > rule.priority]
+            else:
+                before = []
+            self.fires[rule.id] = z3.And(holds, z3.Not(z3.Or(*before))) if before else holds
+
+    # ----------------------------------------------------------------- terms
+
+    def decided(self, pattern: str) -> Any:
+        """The decision holds an effect matching ``pattern``."""
+        firing = [self.fires[r] for r, keys in self.keys.items() if any(matches(pattern, k) for k in keys)]
+        return z3.Or(*firing) if firing else z3.BoolVal(False)
+
+    def rules_for(self, patterns: list[str]) -> list[str]:
+        """The rules whose effects match any of ``patterns``."""
+        return [r for r, keys in self.keys.items() if any(matches(p, k) for p in patterns for k in keys)]
+
+    def touching(self, patterns: list[str]) -> list[Unknown]:
+        """The untranslated rules a claim about ``patterns`` depends on (under ``first`` and
+        ``priority`` every rule can decide another's firing)."""
+        if self.policy.hit_policy != "collect":
+            return list(self.unknown.values())
+        return [self.unknown[r] for r in self.rules_for(patterns) if r in self.unknown]
+
+    # ----------------------------------------------------------------- solving
+
+    def solver(self, *formulas: Any) -> Any:
+        """A solver holding the domain constraints and ``formulas``."""
+        solver = z3.Solver()
+        solver.set("timeout", TIMEOUT_MS)
+        solver.add(*self.enc.domain)
+        solver.add(*formulas)
+        return solver
+
+    def satisfiable(self, *formulas: Any) -> tuple[str, Any]:
+        """``("sat", solver)``, ``("unsat", None)`` or ``("unknown", None)``."""
+        solver = self.solver(*formulas)
+        answer = solver.check()
+        if answer == z3.sat:
+            return "sat", solver
+        return ("unsat" if answer == z3.unsat else "unknown"), None
