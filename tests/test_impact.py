@@ -171,3 +171,10 @@ class TestReports:
         """A records file that does not exist is a one-line error naming it, exit 2."""
         assert main(["impact", "call_centre", "call_centre", str(tmp_path / "none.db"), "-o", str(tmp_path)]) == 2
         assert "none.db" in capsys.readouterr().err
+
+    def test_cli_unknown_pack(self, tmp_path: Path, history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An OLD that is neither a file nor a pack is a one-line error listing the packs, exit 2."""
+        assert main(["impact", "no_such_pack", "call_centre", str(history), "-o", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "unknown pack 'no_such_pack'" in err
+        assert "call_centre" in err

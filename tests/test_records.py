@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -229,6 +230,15 @@ class TestSchema:
         assert schema["$id"].endswith("decision-record-v1.json")
         assert schema["properties"]["schema_version"]["const"] == 1
         jsonschema.validate(json.loads(leave_record().to_json()), schema)
+
+    def test_schema_is_the_committed_one(self) -> None:
+        """The record's form is stable: it equals docs/record.schema.json for this version.
+
+        A change of form must raise SCHEMA_VERSION; then write the file again with
+        ``csrules schema --record -o docs/record.schema.json``.
+        """
+        committed = Path(__file__).resolve().parents[1] / "docs" / "record.schema.json"
+        assert json.loads(committed.read_text(encoding="utf-8")) == record_schema()
 
     def test_cli_schema_record(self, capsys: pytest.CaptureFixture[str]) -> None:
         """csrules schema --record prints the record's schema."""

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from csrules._cli._common import add_format, add_out, dump_json, exit_status, load_target, parse_now
+from csrules._cli._common import add_format, add_out, checked_spec, dump_json, exit_status, load_target, parse_now
 
 __all__ = ["register"]
 
@@ -48,18 +48,30 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     im.set_defaults(run=run_impact)
 
 
+def _side(spec: str) -> Any:
+    """OLD or NEW: a policy file or a directory of policy files as the other commands read
+    them; a pack (a built-in name, or a directory holding ``pack.yaml``) by ``load_pack``."""
+    path = checked_spec(spec)
+    if path.is_file() or (path.is_dir() and not (path / "pack.yaml").exists()):
+        target = load_target(spec)
+        return target.pack or target.engine()
+    from csrules.policies import load_pack
+
+    return load_pack(spec)
+
+
 def run_impact(args: argparse.Namespace) -> int:
     """Measure, write impact.md and impact.html, print; exit 1 when decisions change."""
     from csrules._cli.evaluate import Progress
     from csrules.records import count_facts, impact  # the engine and packs load only for this command
 
-    old, new = load_target(args.old), load_target(args.new)
+    old, new = _side(args.old), _side(args.new)
     progress = Progress(sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty(),
                         label="csrules impact")
     if progress.enabled:
         progress.total = count_facts(args.records)
     try:
-        report = impact(old.pack or old.engine(), new.pack or new.engine(), args.records,
+        report = impact(old, new, args.records,
                         now=parse_now(args.now), fact_type=args.fact_type,
                         progress=lambda seen, _changed: progress.update(seen, seen))
     finally:
