@@ -123,7 +123,7 @@ class TestDocument:
             assert f'data-rule="cli-leave/{rule.id}"' in out.html
         assert "When the leave is “personal” and less than 1 day (notice)" in out.markdown
         assert "当假别等于“personal”，且从申请时间到班次开始时间不足1天 (notice)" in out.markdown
-        assert "001 § 請假制度 2" in out.markdown
+        assert "001 § 请假制度 2" in out.markdown  # the source's traditional, in simplified
         assert "| same day |" in out.markdown
         assert "2026-01-01" in out.markdown
 

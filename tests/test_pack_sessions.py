@@ -162,7 +162,7 @@ class TestPackAPI:
         assert "When 2 (swaps\\_in\\_a\\_row) in a row of: swapped shift is yes" in md
         lifecycles = md[md.index("## Lifecycles") :]
         assert "Complaint handling flow" in lifecycles
-        assert "| proposed | approve |" in lifecycles
+        assert "| Solution proposed | approve |" in lifecycles
         mall = render_docs(subject_from_pack(load_pack("mall")), langs_for("en"), DAY).markdown
         assert "CON-1.month-fined" in mall
         assert "No lifecycle is defined here." in mall

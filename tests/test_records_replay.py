@@ -155,3 +155,26 @@ class TestDiffers:
         step = record.model_copy(update={"kind": "event"})
         with pytest.raises(RecordError, match="cannot be replayed alone"):
             replay(step, pack.engine())
+
+
+class TestDatedVersions:
+    """A pack whose notice period changes from a date: records name the version in force."""
+
+    def test_records_before_and_after_the_change_replay_identical(self) -> None:
+        """Requests before and after 2026-07-01 record different leave versions; both replay
+        identical on the same pack, with no policy reported as changed."""
+        company = Path(__file__).resolve().parents[1] / "examples" / "company_pack"
+        pack = load_pack(str(company))
+        engine = pack.engine()
+        example = load_pack("call_centre").policy("leave").rules[0].examples[0]
+        assert example.fact is not None
+        assert example.now is not None
+        records = []
+        for shift in (timedelta(0), timedelta(days=200)):  # March, then September
+            fact = {**example.fact, **{key: (datetime.fromisoformat(example.fact[key]) + shift).isoformat()
+                                       for key in ("start", "end", "requested_at")}}
+            records.append(engine.evaluate(fact, now=example.now + shift, fact_type="leave_request").record())
+        leave = [next(p for p in r.policies if p.id.endswith(".leave")) for r in records]
+        assert leave[0].content_hash != leave[1].content_hash
+        assert [p.params["personal_notice"] for p in leave] == ["1d", "2d"]
+        assert [replay(r, engine).status for r in records] == ["identical", "identical"]

@@ -79,7 +79,8 @@ class TestSchemaShape:
         assert schema["additionalProperties"] is False
         used = {key for pack in pack_names() for key in _yaml(pack, "pack.yaml")}
         assert used <= set(schema["properties"])
-        assert set(schema["required"]) == {"name", "title", "version", "policies"}
+        assert set(schema["required"]) == {"name", "title", "version"}
+        assert schema["anyOf"] == [{"required": ["policies"]}, {"required": ["extends"]}]
 
     def test_roles_schema_is_closed_and_describes_a_role(self) -> None:
         """The roles schema has one required list of closed role objects with a lower-case id."""

@@ -27,8 +27,8 @@ class TestSlaSection:
         assert "CB-1.overdue (CB-1)" in section
         assert "cmp-1.callback_within" in section
         assert "CMP-4.reply" in section
-        assert "“必須保證在三天之內回訪”" in section
-        assert "003 § 篇17 第一條(1)3" in section
+        assert "“必须保证在三天之内回访”" in section  # the source's traditional, in simplified
+        assert "003 § 篇17 第一条(1)3" in section
 
     def test_target_in_force_is_shown(self) -> None:
         """An override of the rule's parameter shows as the SLA's target."""

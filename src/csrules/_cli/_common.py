@@ -208,9 +208,8 @@ def _manifest_policies(manifest: Path) -> list[str]:
         return []
     if not isinstance(data, dict):
         return []
-    names = data.get("policies")
     sessions = data.get("sessions")
-    files = [str(n) for n in names] if isinstance(names, list) else []
+    files = [str(n) for key in ("policies", "replace") if isinstance(data.get(key), list) for n in data[key]]
     if isinstance(sessions, list):
         files += [str(s["file"]) for s in sessions if isinstance(s, dict) and "file" in s]
     return files
@@ -263,6 +262,11 @@ def load_target(spec: str) -> Target:
 
     _builtin_domain()
     path = checked_spec(spec)
+    if path.name == PACK_MANIFEST and path.is_file():  # a manifest names its pack directory
+        path = path.parent
+    if (path / PACK_MANIFEST).is_file():  # a pack directory: loaded as the pack, extends and all
+        pack = _packs_module().load_pack(path)
+        return Target(spec, tuple(pack.policies), pack=pack, files=tuple(policy_files(path)))
     if path.is_dir():
         files = policy_files(path)
         if not files:

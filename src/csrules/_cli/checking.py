@@ -104,6 +104,28 @@ def _check_paths(spec: str) -> list[Path] | None:
     return None
 
 
+def _pack_dir(spec: str) -> Any:
+    """The pack of a pack directory (one holding pack.yaml), loaded whole; else None."""
+    path = Path(spec)
+    if not (path / "pack.yaml").is_file():
+        return None
+    from csrules.policies import load_pack
+
+    return load_pack(path)
+
+
+def _gaps(spec: str, pack: Any) -> list[Finding]:
+    """A warning for each stretch of days between two versions of a policy that none covers."""
+    from csrules._policy.validity import version_gaps
+
+    return [
+        Finding(f"{spec}:{gap.policy_id}", None, "warning", "version-gap",
+                f"no version in force from {gap.start} until {gap.end}: facts of those days cannot be judged",
+                policy_id=gap.policy_id)
+        for gap in version_gaps((*pack.policies, *pack.session_policies))
+    ]
+
+
 def run_check(args: argparse.Namespace) -> int:
     """Lint every target; exit 1 when anything is found."""
     from csrules._cli._common import _builtin_domain
@@ -112,22 +134,27 @@ def run_check(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     checked = 0
     for spec in args.targets:
+        if Path(spec).name == "pack.yaml" and Path(spec).is_file():
+            spec = str(Path(spec).parent)  # a manifest stands for its pack directory
         paths = _check_paths(spec)
+        pack = _pack_dir(spec)
         if paths is None:
             if "/" in spec or spec.endswith((".yaml", ".yml", ".json")):
                 raise CliError(f"{spec}: no such file")
             pack = load_pack_named(spec)
+        if pack is not None and not paths:  # a built-in pack, or a pack all of whose policies it extends
             for policy in getattr(pack, "policies", ()):
                 checked += 1
                 found = lint_policy(policy, file=f"{spec}:{policy.id}")
                 findings.extend(_with_solver(found, policy, f"{spec}:{policy.id}", None, spec))
-            continue
-        if not paths:
+        elif not paths:
             raise CliError(f"{spec}: no policy files in this directory")
-        for path in paths:
+        for path in paths or ():
             checked += 1
             policy, found = lint_file(path)
             findings.extend(found if policy is None else _with_solver(found, policy, str(path), path, None))
+        if pack is not None:
+            findings.extend(_gaps(spec, pack))
     solver = solver_available()
     if args.out_format == "json":
         dump_json({"checked": checked, "solver": solver, "findings": [f.to_dict() for f in findings]},

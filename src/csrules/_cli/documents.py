@@ -20,7 +20,7 @@ from csrules._cli._common import (
     load_target,
     pack_infos,
 )
-from csrules._docs import generated_date, langs_for, render_diff, render_docs
+from csrules._docs import generated_date, in_script, langs_for, render_diff, render_docs, script_for
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
@@ -34,6 +34,7 @@ DOCS_EXAMPLE = f"""\
 examples:
   csrules docs call_centre                           (./{DEFAULT_OUT}/call_centre.md and .html)
   csrules docs leave.yaml --lang zh --format html -o review/
+  csrules docs call_centre --lang zh --script traditional   (Chinese in traditional characters)
   csrules docs -o docs/reference --date 2026-01-01   (every built-in pack, plus index.md)
 
 The date generated is --date, else $SOURCE_DATE_EPOCH, else today: fix it for
@@ -61,6 +62,8 @@ Ends with a summary: packs, rules, worked examples checked and how many failed.
 def _lang_date(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("en", "zh", "both"), default="both", help="language (default: both)")
     parser.add_argument("--date", help="the date generated, YYYY-MM-DD (default: $SOURCE_DATE_EPOCH or today)")
+    parser.add_argument("--script", choices=("simplified", "traditional"), default=None,
+                        help="the script of the Chinese text (default: simplified)")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -140,14 +143,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     dm.set_defaults(run=run_demo)
 
 
-def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt: str = "both") -> list[Path]:
+def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt: str = "both",
+               script: str | None = None) -> list[Path]:
     """Render ``subject`` into ``out``; return the files written."""
     try:
         langs = langs_for(lang)
         generated = generated_date(date)
+        chosen = script_for(langs, script)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    rendered = render_docs(subject, langs, generated)
+    rendered = render_docs(subject, langs, generated, chosen)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in subject.name)
@@ -162,7 +167,7 @@ def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt:
     return written
 
 
-def _index(subjects: list[Subject], out: Path) -> Path:
+def _index(subjects: list[Subject], out: Path, script: str | None = None) -> Path:
     lines = [
         "# Built-in policy packs: generated reference",
         "",
@@ -179,7 +184,9 @@ def _index(subjects: list[Subject], out: Path) -> Path:
         )
     lines += ["", "JSON Schemas for editors: " + " · ".join(f"[{k}]({k}.schema.json)" for k in SCHEMAS)]
     path = out / "index.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    chosen = script_for(("en", "zh"), script)
+    path.write_text(in_script(text, chosen) if chosen else text, encoding="utf-8")
     return path
 
 
@@ -195,23 +202,28 @@ def run_docs(args: argparse.Namespace) -> int:
             raise CliError("no target given and no built-in packs are installed")
         subjects = [load_target(str(getattr(info, "name", info))).subject() for info in infos]
     for subject in subjects:
-        for path in write_docs(subject, out, lang=args.lang, date=args.date, fmt=args.out_format):
+        for path in write_docs(subject, out, lang=args.lang, date=args.date, fmt=args.out_format,
+                               script=args.script):
             sys.stdout.write(f"wrote {path}\n")
     if not args.targets:
-        sys.stdout.write(f"wrote {_index(subjects, out)}\n")
+        sys.stdout.write(f"wrote {_index(subjects, out, args.script)}\n")
         sys.stdout.writelines(f"wrote {path}\n" for path in write_schemas(out))
     return 0
 
 
 def run_diff(args: argparse.Namespace) -> int:
     """Print the change document; exit 1 when the versions differ."""
-    old = load_target(args.old).subject()
-    new = load_target(args.new).subject()
+    old_target, new_target = load_target(args.old), load_target(args.new)
+    packs = (old_target.pack, new_target.pack) if old_target.pack and new_target.pack else None
     try:
-        rendered, diff = render_diff(old, new, langs_for(args.lang), generated_date(args.date))
+        langs = langs_for(args.lang)
+        rendered, diff = render_diff(old_target.subject(), new_target.subject(), langs,
+                                     generated_date(args.date), packs=packs)
+        script = script_for(langs, args.script)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     text = rendered.markdown if args.out_format == "md" else rendered.html
+    text = in_script(text, script) if script else text
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         sys.stdout.write(f"wrote {args.out}\n")
@@ -305,7 +317,7 @@ def run_demo(args: argparse.Namespace) -> int:
             tally.failures.append(f"{name}: cannot load: {exc}")
             continue
         _demo_pack(name, target, engine, tally, quiet=args.quiet)
-        for path in write_docs(target.subject(), out, lang=args.lang, date=args.date):
+        for path in write_docs(target.subject(), out, lang=args.lang, date=args.date, script=args.script):
             if not args.quiet:
                 sys.stdout.write(f"wrote {path}\n")
     sys.stdout.write(_demo_summary(tally, out))

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, TextIO
 
 from csrules._cli._common import (
@@ -89,6 +90,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="input format (default: from the file suffix, else sniffed)",
     )
     ev.add_argument("--fact-type", help="the fact type of plain facts when the target judges several")
+    ev.add_argument("--as-of", metavar="DAY", help="judge by the policy versions in force on DAY (YYYY-MM-DD); "
+                    "default: each fact's own day")
     ev.add_argument("--trace", action="store_true", help="include each decision's full trace (slow)")
     ev.add_argument("--keep-going", action="store_true", help="report bad facts and carry on")
     ev.add_argument("--summary", action="store_true", help="print counts on stderr at the end")
@@ -256,6 +259,7 @@ def run_eval(args: argparse.Namespace) -> int:
     target = load_target(args.target)
     engine = target.engine()
     now = parse_now(args.now) or now_default()
+    as_of = _as_of(args.as_of)
     writer = _Writer(sys.stdout, trace=args.trace)
     several = len(args.facts) > 1
     violations = bad = count = 0
@@ -278,7 +282,7 @@ def run_eval(args: argparse.Namespace) -> int:
                         _bad(label, record.line, record.message, args.keep_going, writer)
                         continue
                     try:
-                        decision = _decide(engine, record, now, args.fact_type)
+                        decision = _decide(engine, record, now, args.fact_type, as_of)
                     except EvaluationError as exc:
                         bad += 1
                         _bad(label, record.line, str(exc), args.keep_going, writer)
@@ -304,7 +308,7 @@ def run_eval(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
-def _decide(engine: Any, record: Record, now: Any, fact_type: str | None) -> Decision:
+def _decide(engine: Any, record: Record, now: Any, fact_type: str | None, as_of: date | None = None) -> Decision:
     chosen = record.fact_type or fact_type
     judged = engine.fact_types
     if chosen is None and len(judged) > 1:
@@ -315,8 +319,18 @@ def _decide(engine: Any, record: Record, now: Any, fact_type: str | None) -> Dec
     if chosen is not None and chosen not in judged:
         given = "the envelope's fact_type" if record.fact_type else "--fact-type"
         raise FactError(f"{given} {chosen!r}: no policy here judges it (fact types: {', '.join(judged)})")
-    decision: Decision = engine.evaluate(record.fact, now=record.now or now, fact_type=chosen)
+    decision: Decision = engine.evaluate(record.fact, now=record.now or now, fact_type=chosen, as_of=as_of)
     return decision
+
+
+def _as_of(text: str | None) -> date | None:
+    """``--as-of``: a day, YYYY-MM-DD."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--as-of must be a day such as 2026-07-01 (got {text!r})") from None
 
 
 def _bad(label: str, line: int | None, message: str, keep_going: bool, out: _Writer) -> None:

@@ -64,7 +64,30 @@ def properties_path(spec: str) -> Path | None:
         path = Path(csrules.policies.__file__).parent / spec
         if not path.is_dir():
             return None
-    return properties_beside(path)
+    found = properties_beside(path)
+    base = _extended(path) if found is None else None
+    # a company pack without its own properties is held to those of the pack it extends
+    return properties_path(base) if base is not None else found
+
+
+def _extended(pack_dir: Path) -> str | None:
+    """What the pack in ``pack_dir`` ``extends:`` (a built-in name, or a path made absolute)."""
+    import yaml
+
+    from csrules.policies.packs import PACK_NAMES
+
+    manifest = pack_dir / "pack.yaml"
+    if not manifest.is_file():
+        return None
+    try:
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None  # loading the pack reports a broken manifest with its line
+    base = data.get("extends") if isinstance(data, dict) else None
+    if not isinstance(base, str) or base in PACK_NAMES:
+        return base if isinstance(base, str) else None
+    resolved = (pack_dir / base).resolve()
+    return None if resolved == pack_dir.resolve() else str(resolved)
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -3,14 +3,20 @@
 :func:`render_docs` renders a :class:`~csrules._docs.subject.Subject` (a pack or policy
 files); :func:`render_diff` renders what changed between two versions. Both build one list
 of blocks and render it twice, so the Markdown and the HTML always agree.
+
+Chinese text comes from several places (the packs quote their sources in traditional
+characters, the templates are simplified); a document with Chinese in it is written in one
+script, simplified by default (:func:`in_script`, with OpenCC's dictionaries).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any, Literal
 
 from csrules._docs.diff import PolicyDiff, build_diff
 from csrules._docs.document import build_document
@@ -22,16 +28,50 @@ from csrules._docs.subject import Subject, content_hash, subject_from_pack, subj
 __all__ = [
     "Lang",
     "Rendered",
+    "Script",
     "condition_words",
     "content_hash",
     "generated_date",
+    "in_script",
     "langs_for",
     "render_diff",
     "render_docs",
     "rule_sentence",
+    "script_for",
     "subject_from_pack",
     "subject_from_policies",
 ]
+
+
+Script = Literal["simplified", "traditional"]
+"""The Chinese script of a document."""
+
+_OPENCC = {"simplified": "t2s", "traditional": "s2t"}
+
+
+@cache
+def _converter(script: Script) -> Callable[[str], str]:
+    import opencc  # imported when a Chinese document is written, never by ``import csrules``
+
+    convert: Callable[[str], str] = opencc.OpenCC(_OPENCC[script]).convert
+    return convert
+
+
+def in_script(text: str, script: Script) -> str:
+    """``text`` with every Chinese character in ``script`` (anything else unchanged)."""
+    if script not in _OPENCC:
+        raise ValueError(f"script must be simplified or traditional (got {script!r})")
+    return text if text.isascii() else _converter(script)(text)
+
+
+def script_for(langs: Sequence[Lang], option: str | None = None) -> Script | None:
+    """The script of a document in ``langs``: ``option`` (``simplified`` / ``traditional``),
+    simplified by default when it has Chinese, None without Chinese."""
+    if option not in (None, "simplified", "traditional"):
+        raise ValueError(f"--script must be simplified or traditional (got {option!r})")
+    if "zh" not in langs:
+        return None
+    return "traditional" if option == "traditional" else "simplified"
 
 
 @dataclass(frozen=True)
@@ -72,15 +112,27 @@ def generated_date(option: str | None = None) -> date:
     return datetime.now(UTC).date()
 
 
-def render_docs(subject: Subject, langs: Sequence[Lang], generated: date) -> Rendered:
-    """The reviewer's document for ``subject``."""
+def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
+                script: Script | None = None) -> Rendered:
+    """The reviewer's document for ``subject``; its Chinese in ``script`` (default: simplified)."""
     blocks = build_document(subject, langs, generated)
     title = " / ".join(dict.fromkeys(subject.title.get(lang) for lang in langs))
-    return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0]))
+    chosen = script_for(langs, script)
+    lang = langs[0] if chosen is None or langs[0] == "en" else _HTML_LANG[chosen]
+    markdown, html = render_markdown(blocks), render_html(blocks, title=title, lang=lang)
+    if chosen is None:
+        return Rendered(markdown, html)
+    html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
+    return Rendered(in_script(markdown, chosen), in_script(html, chosen))
 
 
-def render_diff(old: Subject, new: Subject, langs: Sequence[Lang], generated: date) -> tuple[Rendered, PolicyDiff]:
-    """The change document between two versions, and the raw differences."""
-    blocks, diff = build_diff(old, new, langs, generated)
+_HTML_LANG = {"simplified": "zh-Hans", "traditional": "zh-Hant"}
+
+
+def render_diff(
+    old: Subject, new: Subject, langs: Sequence[Lang], generated: date, *, packs: tuple[Any, Any] | None = None
+) -> tuple[Rendered, PolicyDiff]:
+    """The change document between two versions (two packs: ``packs``), and the raw differences."""
+    blocks, diff = build_diff(old, new, langs, generated, packs=packs)
     title = f"{old.name} {old.version} → {new.name} {new.version}"
     return Rendered(render_markdown(blocks), render_html(blocks, title=title, lang=langs[0])), diff

@@ -42,11 +42,13 @@ class Items:
 
 @dataclass(frozen=True)
 class Table:
-    """A table with a header row; cells are plain text (newlines become line breaks)."""
+    """A table with a header row; cells are plain text (newlines become line breaks).
+    Cells of the ``code`` columns are data (a worked example's fact), set as code."""
 
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     cls: str | None = None
+    code: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

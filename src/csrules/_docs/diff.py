@@ -4,11 +4,18 @@ Rules are matched by ``(policy id, rule id)``. A rule is *reworded* when its tit
 description changed, and *changed* when what it does changed (condition, effects,
 priority, citation, examples); both show old and new in plain words. Parameters show old
 and new default, override and value in force.
+
+A policy with dated versions is compared version by version: each new version with the old
+version in force on its first day (so "from 2026-07-01: notice 2d" reads as a change of the
+parameter from that day). A policy whose content changed while its version stayed the same
+is flagged: a record of a decision names the version, and two contents under one version
+cannot be told apart by it. Two packs are compared also by their lifecycles' parameters,
+duties, roles and base (:func:`pack_changes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,8 +25,9 @@ from csrules._docs.document import _bi, _plain_param
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._policy.model import Policy, Rule
+from csrules._policy.validity import day_in_force, versions_by_id
 
-__all__ = ["PolicyDiff", "build_diff", "diff_subjects"]
+__all__ = ["PolicyDiff", "build_diff", "diff_subjects", "pack_changes"]
 
 
 @dataclass
@@ -44,6 +52,9 @@ class PolicyDiff:
     removed: list[tuple[Policy, Rule]] = field(default_factory=list)
     changed: list[RuleChange] = field(default_factory=list)
     params: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # policy, name, what, old, new
+    unversioned: list[tuple[str, str]] = field(default_factory=list)  # policy, version kept over a change
+    validity: list[tuple[str, str, str]] = field(default_factory=list)  # policy, old days, new days
+    pack: list[tuple[str, str, str, str]] = field(default_factory=list)  # what, item, old, new
 
     @property
     def empty(self) -> bool:
@@ -56,29 +67,96 @@ class PolicyDiff:
             or self.removed
             or self.changed
             or self.params
+            or self.unversioned
+            or self.validity
+            or self.pack
         )
 
 
 def diff_subjects(old: Subject, new: Subject) -> PolicyDiff:
     """Compare two versions policy by policy, rule by rule, parameter by parameter."""
     out = PolicyDiff()
-    old_by_id = {p.id: p for p in old.policies}
-    new_by_id = {p.id: p for p in new.policies}
-    out.removed_policies = [p for pid, p in old_by_id.items() if pid not in new_by_id]
-    out.added_policies = [p for pid, p in new_by_id.items() if pid not in old_by_id]
+    old_by_id = versions_by_id(old.policies)
+    new_by_id = versions_by_id(new.policies)
+    out.removed_policies = [p for pid, ps in old_by_id.items() if pid not in new_by_id for p in ps]
+    out.added_policies = [p for pid, ps in new_by_id.items() if pid not in old_by_id for p in ps]
     for policy in out.added_policies:
         out.added.extend((policy, rule) for rule in policy.rules)
     for policy in out.removed_policies:
         out.removed.extend((policy, rule) for rule in policy.rules)
-    for pid, before in old_by_id.items():
-        after = new_by_id.get(pid)
-        if after is None:
+    for pid, befores in old_by_id.items():
+        afters = new_by_id.get(pid)
+        if afters is None:
             continue
-        if before.version != after.version:
-            out.versions.append((pid, before.version, after.version))
-        _diff_rules(before, after, out)
-        _diff_params(before, after, out)
+        dated = len(befores) > 1 or len(afters) > 1
+        for after in afters:
+            before = _counterpart(befores, after)
+            label = f"{pid} ({after.validity})" if dated else pid
+            _diff_pair(label, before, after, out)
     return out
+
+
+def _counterpart(befores: Sequence[Policy], after: Policy) -> Policy:
+    """The old version ``after`` is compared with: the one in force on its first day."""
+    day = day_in_force(after)
+    if day is not None:
+        for before in befores:
+            if before.in_force_on(day):
+                return before
+    return befores[0]
+
+
+def _diff_pair(label: str, before: Policy, after: Policy, out: PolicyDiff) -> None:
+    """Every difference between two versions of one policy, under ``label``."""
+    if before.version != after.version:
+        out.versions.append((label, before.version, after.version))
+    elif before.content_hash != after.content_hash:
+        out.unversioned.append((label, after.version))
+    if before.validity != after.validity:
+        out.validity.append((label, before.validity, after.validity))
+    _diff_rules(before, after, out)
+    _diff_params(before, after, out, label)
+
+
+def pack_changes(old: Any, new: Any) -> list[tuple[str, str, str, str]]:
+    """What differs between two packs beyond their policies: ``(what, item, old, new)`` for
+    the base pack, the zone, each lifecycle parameter, duty and role."""
+    out: list[tuple[str, str, str, str]] = []
+
+    def compare(what: str, item: str, a: Any, b: Any) -> None:
+        if a != b:
+            out.append((what, item, "—" if a is None else str(a), "—" if b is None else str(b)))
+
+    compare("pack", "extends", old.base, new.base)
+    compare("pack", "timezone", old.timezone, new.timezone)
+    for lifecycle in dict.fromkeys([*old.lifecycle_params, *new.lifecycle_params]):
+        before, after = old.lifecycle_params.get(lifecycle), new.lifecycle_params.get(lifecycle)
+        if before is None or after is None:
+            compare("lifecycle", lifecycle, None if before is None else "present", None if after is None else "present")
+            continue
+        for name in dict.fromkeys([*before, *after]):
+            compare("lifecycle", f"{lifecycle}.{name}", _shown(before.get(name)), _shown(after.get(name)))
+    old_duties = {duty.id: duty for duty in old.duties}
+    new_duties = {duty.id: duty for duty in new.duties}
+    for duty_id in dict.fromkeys([*old_duties, *new_duties]):
+        a, b = old_duties.get(duty_id), new_duties.get(duty_id)
+        compare("duty", duty_id, a and _duty(a), b and _duty(b))
+    old_roles = {role.id: role for role in old.roles}
+    new_roles = {role.id: role for role in new.roles}
+    for role_id in dict.fromkeys([*old_roles, *new_roles]):
+        a_role, b_role = old_roles.get(role_id), new_roles.get(role_id)
+        if a_role != b_role:
+            changed = a_role is not None and b_role is not None
+            compare("role", role_id, a_role and a_role.title.en, b_role and ("changed: " * changed + b_role.title.en))
+    return out
+
+
+def _shown(value: Any) -> str | None:
+    return None if value is None else str(_plain_param(value))
+
+
+def _duty(duty: Any) -> str:
+    return f"{duty.duty.owner}, {duty.duty.recurrence}"
 
 
 def _dump(value: Any) -> Any:
@@ -107,7 +185,8 @@ def _diff_rules(before: Policy, after: Policy, out: PolicyDiff) -> None:
             out.changed.append(RuleChange(before.id, rid, aspects, old, new))
 
 
-def _diff_params(before: Policy, after: Policy, out: PolicyDiff) -> None:
+def _diff_params(before: Policy, after: Policy, out: PolicyDiff, label: str | None = None) -> None:
+    label = label or before.id
     names = list(dict.fromkeys([*before.params, *after.params]))
     old_values, new_values = before.param_values, after.param_values
     for name in names:
@@ -115,7 +194,7 @@ def _diff_params(before: Policy, after: Policy, out: PolicyDiff) -> None:
         if old is None or new is None:
             out.params.append(
                 (
-                    before.id,
+                    label,
                     name,
                     "added" if old is None else "removed",
                     "—" if old is None else _plain_param(old_values[name]),
@@ -134,7 +213,7 @@ def _diff_params(before: Policy, after: Policy, out: PolicyDiff) -> None:
             if _plain_param(a) != _plain_param(b):
                 out.params.append(
                     (
-                        before.id,
+                        label,
                         name,
                         what,
                         "—" if a is None else _plain_param(a),
@@ -154,6 +233,26 @@ _ASPECTS = {
 }
 
 
+def _extra_tables(diff: PolicyDiff, w: Callable[[str, str], str]) -> list[Block]:
+    """The tables of unversioned changes, days in force, and pack-level changes."""
+    blocks: list[Block] = []
+    if diff.unversioned:
+        blocks.append(Heading(2, w("Content changed, version did not", "内容已变更但版本未变"), "unversioned"))
+        blocks.append(Para(w("These policies keep their version over changed content: a decision record naming "
+                             "the version cannot tell the two apart; its content hash can. Raise the version.",
+                             "以下政策内容已变更但版本号未变：决策记录中的版本号无法区分两者，内容哈希可以。请提升版本号。"),
+                           cls="note"))
+        blocks.append(Table((w("Policy", "政策"), w("Version", "版本")), tuple(diff.unversioned), cls="unversioned"))
+    if diff.validity:
+        blocks.append(Heading(2, w("Days in force", "生效期间"), "validity"))
+        blocks.append(Table((w("Policy", "政策"), w("Old", "旧值"), w("New", "新值")), tuple(diff.validity)))
+    if diff.pack:
+        blocks.append(Heading(2, w("Pack changes", "政策包变更"), "pack"))
+        blocks.append(Table((w("What", "项目"), w("Item", "条目"), w("Old", "旧值"), w("New", "新值")),
+                            tuple(diff.pack), cls="pack"))
+    return blocks
+
+
 def _rule_lines(policy: Policy, rule: Rule, langs: Sequence[Lang], subject: Subject) -> list[str]:
     ctx = describe_context(policy)
     lines = [rule_sentence(rule, lang, ctx) for lang in langs]
@@ -168,10 +267,18 @@ def _rule_lines(policy: Policy, rule: Rule, langs: Sequence[Lang], subject: Subj
 
 
 def build_diff(
-    old: Subject, new: Subject, langs: Sequence[Lang], generated: date | datetime
+    old: Subject,
+    new: Subject,
+    langs: Sequence[Lang],
+    generated: date | datetime,
+    *,
+    packs: tuple[Any, Any] | None = None,
 ) -> tuple[list[Block], PolicyDiff]:
-    """The change document's blocks, and the raw differences."""
+    """The change document's blocks, and the raw differences (with ``packs``, the two
+    :class:`~csrules.policies.Pack` objects, their lifecycles, duties and roles too)."""
     diff = diff_subjects(old, new)
+    if packs is not None:
+        diff.pack = pack_changes(*packs)
 
     def w(en: str, zh: str) -> str:
         return in_langs(en, zh, langs)
@@ -205,7 +312,12 @@ def build_diff(
     summary.extend(f"{w('Version', '版本')} {pid}: {a} → {b}" for pid, a, b in diff.versions)
     summary.extend(f"{w('Policy added', '新增政策')}: {p.id}" for p in diff.added_policies)
     summary.extend(f"{w('Policy removed', '删除政策')}: {p.id}" for p in diff.removed_policies)
+    summary.extend(
+        f"{w('Content changed, version did not', '内容已变更但版本未变')}: {pid} {version}"
+        for pid, version in diff.unversioned
+    )
     blocks.append(Items(tuple(summary)))
+    blocks.extend(_extra_tables(diff, w))
     if diff.added:
         blocks.append(Heading(2, w("Rules added", "新增规则"), "added"))
         for policy, rule in diff.added:

@@ -13,10 +13,12 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
+from csrules._docs.history import history_blocks, in_force_on
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
+from csrules._docs.words import effect_key_words, hit_words, param_type_words
 from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
 
@@ -79,6 +81,9 @@ _LABELS: dict[str, tuple[str, str]] = {
         "No role catalogue; the roles below are those the rules name.",
         "未提供角色目录；下列为规则中出现的角色。",
     ),
+    "id": ("Id", "编号"),
+    "file": ("File", "文件"),
+    "tick": ("time moves to", "时钟推进至"),
     "chain_caption": (
         "Reporting chain: each arrow points to the role reported to.",
         "汇报关系：箭头指向上级。",
@@ -95,17 +100,25 @@ def _bi(text: Text | None, langs: Sequence[Lang]) -> str:
     return "" if text is None else text_in(text, langs)
 
 
+def _version(version: str, langs: Sequence[Lang]) -> str:
+    """A version after an id: ``v1.0`` (``1.0版`` in a Chinese-only document)."""
+    return f"v{version}" if "en" in langs else f"{version}版"
+
+
 def _slug(*parts: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in p.lower()) for p in parts).strip("-")
 
 
 def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime) -> list[Block]:
     """Every block of the document for ``subject``."""
+    history = history_blocks(subject, langs)  # dated versions: what changed from which day
+    subject = in_force_on(subject, generated.date() if isinstance(generated, datetime) else generated)
     blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
     blocks.extend(_overview(subject, langs, generated))
     blocks.extend(_roles(subject, langs))
     blocks.extend(_rules(subject, langs))
     blocks.extend(_parameters(subject, langs))
+    blocks.extend(history)
     blocks.extend(_ladders(subject, langs))
     blocks.extend(_lifecycles(subject, langs))
     blocks.extend(sla_blocks(subject.slas, langs))
@@ -134,7 +147,7 @@ def _overview(subject: Subject, langs: Sequence[Lang], generated: date | datetim
         )
     )
     rows = tuple(
-        (f"{p.id}", _bi(p.title, langs), p.version, p.fact_type, str(len(p.rules)), p.hit_policy)
+        (f"{p.id}", _bi(p.title, langs), p.version, p.fact_type, str(len(p.rules)), hit_words(p.hit_policy, langs))
         for p in subject.policies
     )
     blocks.append(
@@ -153,7 +166,7 @@ def _overview(subject: Subject, langs: Sequence[Lang], generated: date | datetim
     sources = [(s.id, _bi(s.title, langs), s.file or "") for p in subject.policies for s in p.sources]
     if sources:
         blocks.append(Para(words("sources", langs), cls="label"))
-        blocks.append(Table(("id", "", "file"), tuple(dict.fromkeys(sources))))
+        blocks.append(Table((words("id", langs), "", words("file", langs)), tuple(dict.fromkeys(sources))))
     return blocks
 
 
@@ -182,7 +195,7 @@ def _roles(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
     roles = list(subject.roles)
     if not roles:
         blocks.append(Para(words("no_roles", langs), cls="note"))
-        roles = [RoleDoc(r, Text(en=r.replace("_", " "), zh=r.replace("_", " "))) for r in sorted(in_rules)]
+        roles = [RoleDoc(r, Text(en=r.replace("_", " "), zh=r)) for r in sorted(in_rules)]
     if not roles:
         return blocks
     names = subject.role_names
@@ -246,7 +259,7 @@ def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
         blocks.append(
             Heading(
                 3,
-                f"{_bi(policy.title, langs)} — {policy.id} v{policy.version}",
+                f"{_bi(policy.title, langs)} — {policy.id} {_version(policy.version, langs)}",
                 _slug("policy", policy.id),
             )
         )
@@ -274,11 +287,13 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
                     words("expect", langs),
                 ),
                 tuple(
-                    (name, fact, when, "\n".join(expect) or words("none", langs))  # a key a line
+                    (name, fact, when, "\n".join(_expected(key, names, langs) for key in expect)
+                     or words("none", langs))  # a key a line
                     for index, example in enumerate(rule.examples)
-                    for name, fact, when, expect in _example_rows(index, example)
+                    for name, fact, when, expect in _example_rows(index, example, langs)
                 ),
                 cls="examples",
+                code=(1,),
             )
         )
     return Section(tuple(inner), anchor=None, data={"rule": f"{policy.id}/{rule.id}"})
@@ -313,16 +328,23 @@ def _reading(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx:
     return tuple(out)
 
 
-def _example_rows(index: int, example: Any) -> Iterator[tuple[str, str, str, list[str]]]:
+def _expected(key: str, names: Any, langs: Sequence[Lang]) -> str:
+    """An expected effect key, worded in each language (the key itself in English)."""
+    return " / ".join(dict.fromkeys(effect_key_words(key, names, lang) for lang in langs))
+
+
+def _example_rows(index: int, example: Any,
+                  langs: Sequence[Lang]) -> Iterator[tuple[str, str, str, list[str]]]:
     """One row per worked example, or per step of a session example (its instant as now);
-    a sequence is named on its first row only, so its steps read as one group."""
-    name = example.name or f"#{index + 1}"
+    a sequence is named on its first row only, so its steps read as one group. Example
+    names are English: a Chinese-only document numbers the examples instead."""
+    name = example.name if example.name and "en" in langs else f"#{index + 1}"
     if not example.steps:
         yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect
         return
     for number, step in enumerate(example.steps, 1):
         when = step.tick or step.at
-        fact = f"tick {step.tick.isoformat()}" if step.tick else _compact(step.fact)
+        fact = f"{words('tick', langs)} {step.tick.isoformat()}" if step.tick else _compact(step.fact)
         yield f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect
 
 
@@ -333,16 +355,21 @@ def _compact(fact: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- parameters
 
 
-def _bounds(param: Parameter, lang: Lang) -> str:
-    low = show_param(param.min) if param.min is not None else None
-    high = show_param(param.max) if param.max is not None else None
+def _bounds(param: Parameter, langs: Sequence[Lang]) -> str:
+    low = _written(param.min, langs) if param.min is not None else None
+    high = _written(param.max, langs) if param.max is not None else None
     if low is None and high is None:
         return "—"
     return f"{low if low is not None else '…'} – {high if high is not None else '…'}"
 
 
 def _shown(value: Any, lang: Lang) -> str:
-    return show_value(value, lang).strip("“”") if not isinstance(value, str) else value
+    """A parameter value in words; a phrase list as its phrases, unquoted."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return ("、" if lang == "zh" else ", ").join(_shown(item, lang) for item in value)
+    return show_value(value, lang)
 
 
 def _parameters(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
@@ -360,11 +387,11 @@ def _parameters(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
             rows.append(
                 (
                     name,
-                    param.type + (f" ({param.unit})" if param.unit else ""),
-                    _plain_param(param.default),
-                    _plain_param(override) if name in policy.overrides else "—",
+                    param_type_words(param.type, param.unit, langs),
+                    _written(param.default, langs),
+                    _written(override, langs) if name in policy.overrides else "—",
                     in_force + (" ★" if name in policy.overrides else ""),
-                    _bounds(param, "en"),
+                    _bounds(param, langs),
                     _bi(param.description, langs) or "—",
                 )
             )
@@ -384,6 +411,12 @@ def _parameters(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
             )
         )
     return blocks
+
+
+def _written(value: Any, langs: Sequence[Lang]) -> str:
+    """A parameter value as its policy file writes it (``24h``); in a Chinese-only document,
+    in Chinese words."""
+    return _plain_param(value) if "en" in langs else _shown(value, "zh")
 
 
 def _plain_param(value: Any) -> str:
@@ -426,7 +459,8 @@ def _ladder_items(ladder: Ladder, subject: Subject, langs: Sequence[Lang]) -> li
     items = []
     for number, stage in enumerate(ladder.stages, start=1):
         for index, step in enumerate(stage):
-            mark = f"{number}{chr(ord('a') + index)}" if len(stage) > 1 else str(number)
+            letter = chr(ord("a") + index) if "en" in langs else f".{index + 1}"  # 1a; 1.1 in Chinese
+            mark = f"{number}{letter}" if len(stage) > 1 else str(number)
             role = " / ".join(dict.fromkeys(subject.role_names(step.to, lang) for lang in langs))
             items.append(f"{mark} → {role} ({step.rule_id}): {_bi(step.when, langs)}")
     return items
@@ -470,7 +504,7 @@ def _lifecycles(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
                 tuple(
                     (
                         _state(lifecycle, s, langs),
-                        event,
+                        _event(lifecycle, event, langs),
                         _bi(lifecycle.guards.get(index), langs) or "—",
                         _state(lifecycle, t, langs),
                     )
@@ -489,6 +523,10 @@ def _state(lifecycle: Lifecycle, state: str, langs: Sequence[Lang]) -> str:
     return " / ".join(dict.fromkeys(lifecycle.state_name(state, lang) for lang in langs))
 
 
+def _event(lifecycle: Lifecycle, event: str, langs: Sequence[Lang]) -> str:
+    return " / ".join(dict.fromkeys(lifecycle.event_name(event, lang) for lang in langs))
+
+
 def _lifecycle_mermaid(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
     lines = ["stateDiagram-v2"]
     for state in lifecycle.states:
@@ -496,7 +534,7 @@ def _lifecycle_mermaid(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
     if lifecycle.initial:
         lines.append(f"  [*] --> {_node(lifecycle.initial)}")
     for source, event, target in lifecycle.transitions:
-        lines.append(f"  {_node(source)} --> {_node(target)} : {_mermaid_label(event)}")
+        lines.append(f"  {_node(source)} --> {_node(target)} : {_mermaid_label(_event(lifecycle, event, langs))}")
     for state in lifecycle.final:
         lines.append(f"  {_node(state)} --> [*]")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ table{border-collapse:collapse;margin:8px 0 14px;width:100%;font-size:12.5px}
 th,td{border:1px solid #d5d8dc;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#eef2f5}td{white-space:pre-line;overflow-wrap:break-word}
 table.examples td:nth-child(2){font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px}
+td code{font-family:inherit;font-size:inherit}
 table.examples td:nth-child(n+3){white-space:pre}
 section.rule{border:1px solid #d5d8dc;border-left:4px solid #2e86c1;border-radius:4px;
 padding:10px 14px;margin:12px 0;break-inside:avoid;page-break-inside:avoid}
@@ -86,7 +87,10 @@ def _render(block: Block) -> str:
     if isinstance(block, Table):
         cls = f' class="{block.cls}"' if block.cls else ""
         head = "".join(f"<th>{_text(h)}</th>" for h in block.headers)
-        rows = "".join("<tr>" + "".join(f"<td>{_text(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+        rows = "".join(
+            "<tr>" + "".join(f"<td><code>{_text(c)}</code></td>" if i in block.code and c else f"<td>{_text(c)}</td>"
+                             for i, c in enumerate(row)) + "</tr>"
+            for row in block.rows)
         return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     if isinstance(block, Pair):
         left = "".join(_render(b) for b in block.left)

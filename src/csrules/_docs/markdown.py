@@ -13,6 +13,15 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
 
 
+def _code(text: str) -> str:
+    """A table cell set as code (its text as it is; a pipe escaped for the table)."""
+    if not text:
+        return " "
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|').replace(chr(10), ' ')}{pad}{fence}"
+
+
 def _inline(text: str) -> str:
     # Keep plain text plain: neutralise the characters Markdown would read as markup.
     out = text
@@ -63,7 +72,8 @@ def _render(block: Block) -> list[str]:
             "| " + " | ".join(_cell(h) for h in block.headers) + " |",
             "|" + "|".join("---" for _ in block.headers) + "|",
         ]
-        lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows)
+        lines.extend("| " + " | ".join(_code(c) if i in block.code else _cell(c) for i, c in enumerate(row))
+                     + " |" for row in block.rows)
         return ["\n".join(lines)]
     if isinstance(block, Pair):
         # One table row: the clause in the left cell, its reading in the right one.

@@ -35,11 +35,12 @@ class RoleNames:
         self._names = dict(names or {})
 
     def __call__(self, role: str, lang: Lang) -> str:
-        """The display name of ``role``; an unknown id is shown with spaces for underscores."""
+        """The display name of ``role``; an unknown id is shown with spaces for underscores
+        in English and as the id it is in Chinese."""
         text = self._names.get(role)
         if text is not None:
             return text.get(lang)
-        return role.replace("_", " ")
+        return role.replace("_", " ") if lang == "en" else role
 
 
 def describe_context(policy: Policy) -> DescribeContext:

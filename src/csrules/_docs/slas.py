@@ -43,6 +43,9 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+_YES_NO_ZH = {"true": "是", "false": "否"}
+
+
 @dataclass(frozen=True)
 class SlaDoc:
     """One declared target as the document shows it."""
@@ -103,7 +106,8 @@ def _clock(doc: SlaDoc, langs: Sequence[Lang]) -> str:
     if doc.stop is not None:
         text += f" {_words('to', langs)} {doc.stop}"
     if doc.applies:
-        text += f", {_words('while', langs)} " + ", ".join(f"{name} = {value}" for name, value in doc.applies)
+        text += f", {_words('while', langs)} " + ", ".join(
+            f"{name} = {in_langs(value, _YES_NO_ZH.get(value, value), langs)}" for name, value in doc.applies)
     if doc.pauses is not None:
         text += f"; {_words('paused', langs)} {doc.pauses}"
     if doc.calendar is not None:

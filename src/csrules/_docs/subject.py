@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from csrules._docs.plain import Lang, RoleNames, condition_words, describe_context
 from csrules._docs.slas import SlaDoc, sla_docs
+from csrules._docs.words import matter_words, recurrence_words, unit_words
 from csrules._policy.kinds.base import ConditionBase, optional_method, walk
 from csrules._policy.model import Escalate, Policy, Text
 
@@ -94,11 +95,22 @@ class Lifecycle:
     state_titles: Mapping[str, Text] = field(default_factory=dict)
     guards: Mapping[int, Text] = field(default_factory=dict)  # transition index -> condition
     deadlines: tuple[Text, ...] = ()
+    event_titles: Mapping[str, Text] = field(default_factory=dict)
 
     def state_name(self, state: str, lang: Lang) -> str:
-        """A state's display name."""
+        """A state's display name (its id when it has none)."""
         title = self.state_titles.get(state)
-        return title.get(lang) if title is not None else state.replace("_", " ")
+        return title.get(lang) if title is not None else _unnamed(state, lang)
+
+    def event_name(self, event: str, lang: Lang) -> str:
+        """An event's display name (its id when it has none)."""
+        title = self.event_titles.get(event)
+        return title.get(lang) if title is not None else _unnamed(event, lang)
+
+
+def _unnamed(name: str, lang: Lang) -> str:
+    """An id with no display name: read as words in English, kept as the id in Chinese."""
+    return name.replace("_", " ") if lang == "en" else name
 
 
 @dataclass(frozen=True)
@@ -259,20 +271,21 @@ def _texts(value: Any) -> tuple[Text, ...]:
         recurrence = _first(item, "recurrence")
         if recurrence is not None:
             when = recurrence.describe() if hasattr(recurrence, "describe") else str(recurrence)
-            text = Text(en=f"{text.en} ({when})", zh=f"{text.zh}（{when}）")
+            when_zh = recurrence_words(recurrence) if hasattr(recurrence, "freq") else when
+            text = Text(en=f"{text.en} ({when})", zh=f"{text.zh}（{when_zh}）")
         out.append(text)
     return tuple(out)
 
 
 def _authority(item: Any, matter: str) -> Text:
     """An approval authority (``matter`` up to an amount) in words."""
-    name = matter.replace("_", " ")
+    name, name_zh = matter.replace("_", " "), matter_words(matter)
     limit = _first(item, "up_to")
     if limit is None:
-        return Text(en=name, zh=name)
+        return Text(en=name, zh=name_zh)
     unit = _first(item, "unit") or ""
     amount = f"{limit:g}" if isinstance(limit, float) else str(limit)
-    return Text(en=f"{name} up to {amount} {unit}".strip(), zh=f"{name}：不超过{amount}{unit}")
+    return Text(en=f"{name} up to {amount} {unit}".strip(), zh=f"{name_zh}：不超过{amount}{unit_words(unit)}")
 
 
 def _roles(pack: Any) -> tuple[RoleDoc, ...]:
@@ -314,20 +327,20 @@ def _roles(pack: Any) -> tuple[RoleDoc, ...]:
     return tuple(roles)
 
 
-def _lifecycles(pack: Any) -> tuple[Lifecycle, ...]:
+def _lifecycles(pack: Any, roles: RoleNames) -> tuple[Lifecycle, ...]:
     found = _first(pack, "lifecycles", "lifecycle", "complaint_lifecycle")
     if found is None:
         return ()
     items = [found] if _first(found, "transitions") is not None else _items(found)
     out = []
     for index, item in enumerate(items):
-        lifecycle = _lifecycle(item, index)
+        lifecycle = _lifecycle(item, index, roles)
         if lifecycle is not None:
             out.append(lifecycle)
     return tuple(out)
 
 
-def _lifecycle(item: Any, index: int) -> Lifecycle | None:
+def _lifecycle(item: Any, index: int, roles: RoleNames | None = None) -> Lifecycle | None:
     raw = _first(item, "transitions")
     if raw is None:
         return None
@@ -354,12 +367,13 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
                 if source is not None and target is not None:
                     transitions.append((_state_id(source), str(event or ""), _state_id(target)))
     states_raw = _items(_first(item, "states"))
+    labels = {str(k): t for k, v in (_first(item, "labels") or {}).items() if (t := _text(v)) is not None}
     titles: dict[str, Text] = {}
     states: list[str] = []
     for state in states_raw:
         state_id = _state_id(state)
         states.append(state_id)
-        title = None if isinstance(state, str) else _text(_first(state, "title", "label"))
+        title = labels.get(state_id) if isinstance(state, str) else _text(_first(state, "title", "label"))
         if title is not None:
             titles[state_id] = title
     for source, _, target in transitions:
@@ -379,7 +393,8 @@ def _lifecycle(item: Any, index: int) -> Lifecycle | None:
         final=tuple(_state_id(s) for s in _items(final)),
         state_titles=titles,
         guards=guards,
-        deadlines=tuple(_deadline_words(d) for d in _items(_first(item, "deadlines"))),
+        deadlines=tuple(_deadline_words(d, titles, roles) for d in _items(_first(item, "deadlines"))),
+        event_titles={e: labels[e] for _, e, _ in transitions if e in labels},
     )
 
 
@@ -396,22 +411,34 @@ def _guard_words(guard: Any, fact_type: Any) -> Text:
     return Text(en=condition_words(guard, "en", ctx), zh=condition_words(guard, "zh", ctx))
 
 
-def _deadline_words(deadline: Any) -> Text:
-    """A lifecycle deadline in words: who must do what, within how long of which state."""
+def _deadline_words(deadline: Any, states: Mapping[str, Text], roles: RoleNames | None) -> Text:
+    """A lifecycle deadline in words: who must do what, within how long of which state
+    (states and the role by their display names where they have them)."""
     from csrules._policy.kinds.base import show_value
 
+    names = roles or RoleNames()
     who = str(_first(deadline, "who") or "")
     action = _text(_first(deadline, "action")) or Text(en="act", zh="处理")
-    start = str(_first(deadline, "start") or "")
     within = _first(deadline, "within")
-    met = ", ".join(str(m) for m in _items(_first(deadline, "met")))
     breach = _first(deadline, "breach")
     code = str(_first(breach, "code") or "") if breach is not None else ""
+
+    def state(value: Any, lang: Lang) -> str:
+        title = states.get(str(value))
+        return title.get(lang) if title is not None else _unnamed(str(value), lang)
+
+    def start(lang: Lang) -> str:
+        return state(_first(deadline, "start") or "", lang)
+
+    def met(lang: Lang) -> str:
+        return ("、" if lang == "zh" else ", ").join(state(m, lang) for m in _items(_first(deadline, "met")))
+
     en = (
-        f"{who.replace('_', ' ')} must {action.en} within {show_value(within, 'en')} of entering "
-        f"{start} (met by: {met}; otherwise {code})"
+        f"{names(who, 'en')} must {action.en} within {show_value(within, 'en')} of entering "
+        f"{start('en')} (met by: {met('en')}; otherwise {code})"
     )
-    zh = f"进入{start}后{show_value(within, 'zh')}内，{who.replace('_', ' ')}须{action.zh}（达到：{met}；否则 {code}）"
+    zh = (f"进入“{start('zh')}”后{show_value(within, 'zh')}内，{names(who, 'zh')}须{action.zh}"
+          f"（达到：{met('zh')}；否则 {code}）")
     return Text(en=en, zh=zh)
 
 
@@ -422,9 +449,9 @@ def _state_id(value: Any) -> str:
     return str(found if found is not None else value)
 
 
-def _pack_lifecycle(lifecycle: SessionLifecycle, index: int) -> Lifecycle:
+def _pack_lifecycle(lifecycle: SessionLifecycle, index: int, roles: RoleNames) -> Lifecycle:
     """A session :class:`~csrules._sessions.Lifecycle` (a pack's) as a document lifecycle."""
-    found = _lifecycle(lifecycle, index)
+    found = _lifecycle(lifecycle, index, roles)
     assert found is not None  # a Lifecycle always has a transition table
     return found
 
@@ -435,12 +462,14 @@ def subject_from_pack(pack: Any) -> Subject:
     lifecycles of ``Pack.lifecycles``."""
     from csrules.policies import Pack
 
+    roles = _roles(pack)
+    names = RoleNames({role.id: role.title for role in roles})
     if isinstance(pack, Pack):
         policies = (*pack.policies, *pack.session_policies)
-        lifecycles = tuple(_pack_lifecycle(item, index) for index, item in enumerate(pack.lifecycles))
+        lifecycles = tuple(_pack_lifecycle(item, index, names) for index, item in enumerate(pack.lifecycles))
     else:
         policies = tuple(_first(pack, "policies") or ())
-        lifecycles = _lifecycles(pack)
+        lifecycles = _lifecycles(pack, names)
     name = str(_first(pack, "name", "id") or "pack")
     title = _text(_first(pack, "title")) or Text(en=name, zh=name)
     return Subject(
@@ -449,7 +478,7 @@ def subject_from_pack(pack: Any) -> Subject:
         version=str(_first(pack, "version") or "+".join(p.version for p in policies)),
         description=_text(_first(pack, "description")),
         policies=policies,
-        roles=_roles(pack),
+        roles=roles,
         lifecycles=lifecycles,
         is_pack=True,
         slas=sla_docs(pack.slas) if isinstance(pack, Pack) else (),

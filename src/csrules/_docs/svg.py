@@ -281,7 +281,8 @@ def lifecycle_svg(lifecycle: Lifecycle, langs: Sequence[Lang]) -> str:
     layer, column = _layout(lifecycle)
     columns = max(column.values(), default=0) + 1
     layers = max(layer.values(), default=0) + 1
-    labels = {i: [event.replace("_", " ")] for i, (_, event, _) in enumerate(lifecycle.transitions)}
+    labels = {i: [" / ".join(dict.fromkeys(lifecycle.event_name(event, lang) for lang in langs))]
+              for i, (_, event, _) in enumerate(lifecycle.transitions)}
     lanes = [i for i, (s, _, t) in enumerate(lifecycle.transitions) if s != t and _in_lane(s, t, layer, column)]
     lane_room = sum(_label_size(labels[i])[0] + 14 for i in lanes)
     label_room = max((_label_size(lines)[0] for lines in labels.values()), default=0) + 20

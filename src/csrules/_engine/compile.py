@@ -11,11 +11,13 @@ is held to the same answers by tests.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,9 +33,11 @@ from csrules._engine.decision import (
     PolicyRef,
     Recommendation,
     RuleError,
+    TimedDecision,
     Violation,
     merge_approvals,
 )
+from csrules._engine.shared import SharedRule, build_tables, split_rule, table_source
 from csrules._policy.facts import read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -41,6 +45,7 @@ from csrules._policy.kinds.base import (
     DescribeContext,
     Env,
     handler_for,
+    join,
     show_value,
 )
 from csrules._policy.model import Policy, Rule, Text
@@ -69,6 +74,30 @@ MAX_VIEWS = 16384
 
 
 # --------------------------------------------------------------------------- the generator
+
+_LITERALS = (bool, int, float, str)
+
+
+def _literal(value: Any) -> bool:
+    """True for a value the compiler can hold as a code constant."""
+    kind = type(value)
+    return kind in _LITERALS or (kind is frozenset and all(type(v) in _LITERALS for v in value))
+
+
+class _Inline(ast.NodeTransformer):
+    """Replaces reads of the constant names (``_k<n>``) holding literals by the values."""
+
+    def __init__(self, constants: dict[str, Any]) -> None:
+        self.constants = constants
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        """The constant itself for a literal constant's name, else the name."""
+        if isinstance(node.ctx, ast.Load) and node.id.startswith("_k") and node.id in self.constants:
+            value = self.constants[node.id]
+            if _literal(value):
+                return ast.copy_location(ast.Constant(value), node)
+        return node
+
 
 
 class CodeGenerator:
@@ -117,9 +146,16 @@ class CodeGenerator:
         return f"def {name}({args}):\n    return bool({expression})"
 
     def load(self, source: str, constants: dict[str, Any]) -> dict[str, Any]:
-        """Compile ``source`` with ``constants`` bound as globals; the resulting namespace."""
+        """Compile ``source`` with ``constants`` bound; the resulting namespace.
+
+        Numbers, text, flags and frozen sets of them go into the compiled code as constants
+        of the code object (the fastest read measured, ahead of globals, closure cells and
+        keyword defaults), put there in the syntax tree: no value passes through the source
+        text. Every other constant is a global of the module.
+        """
         namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **constants}
-        exec(compile(source, f"<csrules {self.label}>", "exec"), namespace)
+        tree = _Inline(constants).visit(ast.parse(source))
+        exec(compile(tree, f"<csrules {self.label}>", "exec"), namespace)
         return namespace
 
     def function(
@@ -313,76 +349,145 @@ def matched_positions(mask: int) -> list[int]:
 
 
 
+def _merged_templates(view: MatchView) -> tuple[EffectResult, ...]:
+    return merge_approvals([e for rule in view.rules for e in rule.templates])
+
+
+_RULE_ID = attrgetter("rule_id")
+_MATCH = attrgetter("policy_id", "rule_id")
+_RANK_OF = attrgetter("rank")
+_RULE_IDS = attrgetter("rule_ids")
+_DYNAMIC = attrgetter("dynamic")
+
+_KINDS: dict[type, str] = {
+    Violation: "violations",
+    Obligation: "obligations",
+    Approval: "approvals",
+    Escalation: "escalations",
+    Recommendation: "recommendations",
+}
+
+
+def _fill_kinds(view: MatchView) -> None:
+    """The effects by kind (obligations without their due times) and the approvers, in one
+    pass: a host reads several kinds, so the first read works them all out."""
+    found: dict[type, list[Any]] = {kind: [] for kind in _KINDS}
+    if view.parts:  # made of chunks: each chunk's kinds are worked out once, then joined
+        for kind, name in _KINDS.items():
+            found[kind] = list(itertools.chain.from_iterable(map(attrgetter(name), view.parts)))
+        rules: tuple[CompiledRule, ...] = ()
+    else:
+        rules = view.rules
+    for rule in rules:
+        for effect in rule.templates:
+            bucket = found.get(type(effect))
+            if bucket is None:  # a subclass of an effect class
+                bucket = next(found[kind] for kind in _KINDS if isinstance(effect, kind))
+            bucket.append(effect)
+    for kind, name in _KINDS.items():
+        setattr(view, name, tuple(found[kind]))
+    if len(found[Approval]) > 1:  # only approvals need merging (one per role)
+        view.approvals = merge_approvals(found[Approval])  # type: ignore[assignment]
+    view.approvers = tuple([approval.role for approval in view.approvals])
+
+
+_KIND_NAMES = frozenset({*_KINDS.values(), "approvers"})
+
+_LAZY: dict[str, Callable[[MatchView], Any]] = {
+    "rules": lambda view: tuple(itertools.chain.from_iterable(part.rules for part in view.parts)),
+    "selected": lambda view: tuple(itertools.chain.from_iterable(part.selected for part in view.parts)),
+    "matches": lambda view: tuple(map(_MATCH, view.rules)),
+    "templates": _merged_templates,
+    "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
+}
+"""The parts of a view worked out when first read (then plain attributes)."""
+
+
 class MatchView:
     """What one match pattern means: the rules it selects, their ids, and everything else
     that depends only on which rules matched (outcome, effects by kind, approvers, effect
     keys), each worked out when first read and then shared by every decision with that
-    pattern. Due times depend on the fact: :meth:`effects_for` computes them."""
+    pattern. Due times depend on the fact: :meth:`effects_for` computes them.
+
+    The lazily worked-out parts are slots filled on first read (``__getattr__`` runs only
+    while a slot is empty), so a decision reads them with no Python frame at all.
+    """
 
     __slots__ = (
-        "_approvers",
-        "_keys",
-        "_kinds",
-        "_outcome",
-        "_templates",
+        "approvals",
+        "approvers",
         "dynamic",
+        "effect_keys",
+        "escalations",
+        "make",
         "matches",
+        "obligations",
+        "outcome",
+        "parts",
         "plan",
+        "policies",
+        "rank",
+        "recent",
+        "recommendations",
         "rule_ids",
         "rules",
         "selected",
+        "templates",
+        "violations",
     )
 
-    def __init__(self, plan: Plan, rules: tuple[CompiledRule, ...], selected: tuple[int, ...]) -> None:
+    approvals: tuple[Approval, ...]
+    approvers: tuple[str, ...]
+    matches: tuple[tuple[str, str], ...]
+    parts: tuple[MatchView, ...]
+    rules: tuple[CompiledRule, ...]
+    selected: tuple[int, ...]
+    effect_keys: tuple[str, ...]
+    escalations: tuple[Escalation, ...]
+    obligations: tuple[Obligation, ...]
+    recommendations: tuple[Recommendation, ...]
+    templates: tuple[EffectResult, ...]
+    violations: tuple[Violation, ...]
+
+    def __init__(
+        self,
+        plan: Plan,
+        rules: tuple[CompiledRule, ...] = (),
+        selected: tuple[int, ...] = (),
+        parts: tuple[MatchView, ...] = (),
+    ) -> None:
         # Only what every decision reads is made now: a pattern seen once stays cheap.
         self.plan = plan
-        self.rules = rules
-        self.selected = selected
-        self.rule_ids = tuple([rule.rule_id for rule in rules])
-        self.matches = tuple([(rule.policy_id, rule.rule_id) for rule in rules])
-        self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
-        self._templates: tuple[EffectResult, ...] | None = None
-        self._outcome: Outcome | None = None
-        self._approvers: tuple[str, ...] | None = None
-        self._keys: tuple[str, ...] | None = None
-        self._kinds: dict[type, tuple[Any, ...]] = {}
+        #: The chunk views this view joins (none: it was made from its rules).
+        self.parts = parts
+        self.policies = plan.policy_refs
+        if parts:  # the rules, their positions and ids are worked out when first read
+            self.rule_ids = tuple(itertools.chain.from_iterable(map(_RULE_IDS, parts)))
+            self.rank: int = max(map(_RANK_OF, parts))
+            self.dynamic = any(map(_DYNAMIC, parts))
+        else:  # map with C-level getters: no Python frame per rule
+            self.rules = rules
+            self.selected = selected
+            self.rule_ids = tuple(map(_RULE_ID, rules))
+            self.rank = max(map(_RANK_OF, rules), default=0)
+            self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
+        self.outcome: Outcome = BY_RANK[self.rank]
+        #: The class of this pattern's decisions (views computing due times first, or not).
+        self.make: type[Decision] = TimedDecision if self.dynamic else Decision
+        #: Read since the cache last looked (a second chance before eviction).
+        self.recent = False
 
-    @property
-    def templates(self) -> tuple[EffectResult, ...]:
-        """The effects with due times left out, approvals of one role merged."""
-        if self._templates is None:
-            self._templates = merge_approvals([e for rule in self.rules for e in rule.templates])
-        return self._templates
-
-    @property
-    def outcome(self) -> Outcome:
-        """The worst outcome among the effects (a due time never changes it)."""
-        if self._outcome is None:
-            self._outcome = BY_RANK[max([rule.rank for rule in self.rules], default=0)]
-        return self._outcome
-
-    def of_kind(self, kind: type) -> tuple[Any, ...]:
-        """The effects of one class (obligations without their due times); only approvals
-        need merging, so the other kinds never wait for it."""
-        found = self._kinds.get(kind)
-        if found is None:
-            own = [e for rule in self.rules for e in rule.templates if isinstance(e, kind)]
-            found = self._kinds[kind] = merge_approvals(own) if kind is Approval else tuple(own)
-        return found
-
-    @property
-    def approvers(self) -> tuple[str, ...]:
-        """The roles that must approve, in rule order, without repeats."""
-        if self._approvers is None:  # merged approvals: one per role, first-required order
-            self._approvers = tuple([approval.role for approval in self.of_kind(Approval)])
-        return self._approvers
-
-    @property
-    def effect_keys(self) -> tuple[str, ...]:
-        """Short names of the effects (a due time never changes them)."""
-        if self._keys is None:
-            self._keys = tuple([effect.key for effect in self.templates])
-        return self._keys
+    def __getattr__(self, name: str) -> Any:
+        # Only reached while a lazy slot is still empty: work the part out once.
+        part = _LAZY.get(name)
+        if part is not None:
+            value = part(self)
+            setattr(self, name, value)
+            return value
+        if name in _KIND_NAMES:
+            _fill_kinds(self)
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
         """The effects for this fact, approvals of one role merged (:func:`merge_approvals`):
@@ -409,6 +514,23 @@ class MatchView:
         return out
 
 
+_NO_CHUNK: dict[int, MatchView] = {}
+
+
+def _evict(views: dict[int, MatchView]) -> None:
+    """Drop one pattern: the oldest not read since it was last looked at; the others read
+    meanwhile move to the back with their flag cleared (each is passed over at most once)."""
+    for _ in range(len(views) + 1):
+        mask = next(iter(views), None)
+        if mask is None:
+            return
+        view = views.pop(mask, None)
+        if view is None or not view.recent:
+            return
+        view.recent = False
+        views[mask] = view
+
+
 @dataclass
 class Plan:
     """Everything compiled for one fact type."""
@@ -424,6 +546,7 @@ class Plan:
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
     _views: dict[int, MatchView] = field(default_factory=dict)
+    _chunks: dict[int, dict[int, MatchView]] = field(default_factory=dict)
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
 
@@ -436,20 +559,45 @@ class Plan:
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
 
-        The cache is bounded: once full, a new mask evicts the oldest one, so a policy with
-        more patterns than fit keeps the recent ones (a pattern made afresh costs little:
-        a view computes its parts when first read).
+        The rules are cut into chunks of eight, and each chunk's view of each of its (at
+        most 256) patterns is kept for good: a pattern not cached yet is joined from its
+        chunks' views, and a plan of eight rules or fewer never works a pattern out twice.
+        The cache of joined patterns is bounded (:data:`MAX_VIEWS`) and keeps the patterns
+        in use: once full, it drops the oldest pattern not read since it was last looked at
+        ("second chance", an approximation of least-recently-used whose hit costs one flag).
         """
         view = self._views.get(mask)
         if view is None:
-            matched = matched_positions(mask)
-            selected = matched if self.select is None else self.select(matched)
-            rules = self.rules
-            view = MatchView(self, tuple([rules[i] for i in selected]), tuple(selected))
+            if self.select is not None:  # what the hit policies keep, as a mask again
+                mask_kept = 0
+                for position in self.select(matched_positions(mask)):
+                    mask_kept |= 1 << position
+            else:
+                mask_kept = mask
+            chunks = self._chunks
+            parts = []
+            for at, byte in enumerate(mask_kept.to_bytes((mask_kept.bit_length() + 7) // 8, "little")):
+                if byte:  # the chunk's view, looked up here: a pattern may join dozens
+                    part = chunks.get(at, _NO_CHUNK).get(byte)
+                    parts.append(self._chunk(at, byte) if part is None else part)
+            if not parts:  # no rule matched
+                parts.append(self._chunk(0, 0))
+            view = parts[0] if len(parts) == 1 else MatchView(self, parts=tuple(parts))
             views = self._views
             if len(views) >= MAX_VIEWS:
-                del views[next(iter(views))]
+                _evict(views)
             views[mask] = view
+        return view
+
+    def _chunk(self, at: int, byte: int) -> MatchView:
+        """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
+        chunk = self._chunks.get(at)
+        if chunk is None:
+            chunk = self._chunks[at] = {}
+        view = chunk.get(byte)
+        if view is None:
+            selected = tuple([8 * at + bit for bit in _BITS[byte]])
+            view = chunk[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
         return view
 
     def judge(self, fact: Any, now: datetime | None) -> Decision:
@@ -458,7 +606,12 @@ class Plan:
             mask = self.decide(fact, now)
         except Exception:  # a rule failed: find which, record it, keep the others
             return self.decide_safely(fact, now)
-        return Decision(self._views.get(mask) or self.view(mask), fact, now)
+        view = self._views.get(mask)
+        if view is None:
+            view = self.view(mask)
+        else:
+            view.recent = True
+        return view.make(view, fact, now)
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -479,7 +632,8 @@ class Plan:
                 mask |= 1 << index
                 if self._policy(rule.policy_id).hit_policy == "first":
                     stopped.add(rule.policy_id)
-        return Decision(self.view(mask), fact, now, tuple(errors))
+        view = self.view(mask)
+        return view.make(view, fact, now, tuple(errors))
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
@@ -550,9 +704,10 @@ def hit_selector(
 _FIELD_READ = re.compile(r"(?<![\w.])f\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def hoist_fields(body: list[str], model: type[BaseModel]) -> list[str]:
+def hoist_fields(body: list[str], model: type[BaseModel], read: frozenset[str] = frozenset()) -> list[str]:
     """``body`` (the lines of ``_decide``) reading each model field that several conditions
-    read once, into a local, at the top.
+    read once, into a local, at the top. Fields in ``read`` are already in their locals
+    (``_f_<name>``): every read of them uses the local.
 
     Only declared fields move (a plain read of the validated fact, never a computed one).
     Reading them first changes no answer: a fact whose field cannot be read makes
@@ -563,32 +718,120 @@ def hoist_fields(body: list[str], model: type[BaseModel]) -> list[str]:
         for name in _FIELD_READ.findall(line):
             counts[name] = counts.get(name, 0) + 1
     hoisted = {name for name, count in counts.items() if count > 1 and name in model.model_fields}
-    if not hoisted:
+    local_names = hoisted | read
+    if not local_names:
         return body
 
     def local(match: re.Match[str]) -> str:
         name = match.group(1)
-        return f"_f_{name}" if name in hoisted else match.group(0)
+        return f"_f_{name}" if name in local_names else match.group(0)
 
-    reads = [f"    _f_{name} = f.{name}" for name in sorted(hoisted)]
+    reads = [f"    _f_{name} = f.{name}" for name in sorted(hoisted - read)]
     return [body[0], *reads, *(_FIELD_READ.sub(local, line) for line in body[1:])]
 
 
-def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...]) -> Plan:
-    """Generate, compile and bind the decision function for one fact type."""
+SHARE_RULES_PER_FIELD = 6
+"""A plan shares tests across rules when at least this many rules per shared field take part:
+a field's look-up (and bisection) costs about what four to six plain rule tests cost, so
+below that, testing rule by rule is faster (measured with ``benchmarks/bench_scaling.py``)."""
+
+
+@dataclass
+class _Entry:
+    """One rule on its way into the plan: where it stands and how it compiles."""
+
+    index: int
+    policy: Policy
+    ctx: CompileContext
+    expression: str
+
+
+def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
+    """The body of ``_decide`` testing every rule in order."""
+    body = ["def _decide(f, now):", "    m = 0"]
+    flags: dict[str, str] = {}
+    for entry in entries:
+        index, expression = entry.index, entry.expression
+        # 1 << index, not its value: a mask of thousands of rules has too many digits
+        if entry.policy.hit_policy != "first":
+            body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
+            continue
+        # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
+        # rules is too deep for Python's compiler)
+        done = flags.get(entry.policy.id)
+        if done is None:
+            done = flags[entry.policy.id] = generator.fresh("_d")
+            body.append(f"    {done} = False")
+        body.extend((f"    if not {done} and ({expression}):",
+                     f"        m |= 1 << {index}", f"        {done} = True"))
+    body.append("    return m")
+    return body
+
+
+def _shared_body(
+    entries: list[_Entry],
+    split: list[SharedRule],
+    generator: CodeGenerator,
+    model: type[BaseModel],
+    constants: dict[str, Any],
+) -> tuple[list[str], list[str], frozenset[str]]:
+    """The body of ``_decide`` with tests shared across rules (:mod:`csrules._engine.shared`):
+    the lines reading the shared fields, the rest, and the fields read into ``_f_<name>``."""
+    everyone = (1 << len(entries)) - 1
+    tables = build_tables(split, everyone)
+    ctx = generator.context({}, constants)
+    body = ["def _decide(f, now):"]
+    reads: list[str] = []
+    read: set[str] = set()
+    outs = []
+    for table in tables:
+        if table.path.isascii() and table.path.isidentifier():
+            local = f"_f_{table.path}"
+            read.add(table.path)
+        else:
+            local = generator.fresh("_v")
+        reads.append(f"    {local} = {ctx.attribute('f', table.path)}")
+        out = generator.fresh("_s")
+        body.extend(table_source(table, local, ctx.const, out))
+        outs.append(out)
+    body.append(f"    M = {' & '.join(outs)}")
+    full = sum(1 << rule.index for rule in split if rule.atoms and not rule.rest)
+    body.append(f"    m = M & {ctx.const(full)}")
+    for rule in split:
+        if not rule.rest:
+            continue
+        entry = entries[rule.index]
+        rest = join([handler_for(part).source(part, entry.ctx) for part in rule.rest], "and")
+        test = f"M >> {rule.index} & 1 and {rest}" if rule.atoms else rest
+        body.extend((f"    if {test}:", f"        m |= 1 << {rule.index}"))
+    firsts: dict[str, int] = {}
+    for entry in entries:
+        if entry.policy.hit_policy == "first":
+            firsts[entry.policy.id] = firsts.get(entry.policy.id, 0) | 1 << entry.index
+    for segment in firsts.values():  # "first": keep the lowest rule matched in the policy
+        name = ctx.const(segment)
+        body.extend((f"    _h = m & {name}", "    if _h:", "        m ^= _h ^ (_h & -_h)"))
+    body.append("    return m")
+    return reads, body, frozenset(read)
+
+
+def compile_plan(
+    model: type[BaseModel], fact_type: str, policies: tuple[Policy, ...], *, share: bool | None = None
+) -> Plan:
+    """Generate, compile and bind the decision function for one fact type.
+
+    ``share`` forces tests shared across rules on or off (None: on when enough rules per
+    field take part, see :data:`SHARE_RULES_PER_FIELD`); the answers are the same either way.
+    """
     generator = CodeGenerator(model, f"plan {fact_type}")
     constants: dict[str, Any] = {}
     rules: list[CompiledRule] = []
-    body = ["def _decide(f, now):", "    m = 0"]
+    entries: list[_Entry] = []
+    split: list[SharedRule] = []
     checks = []
     reads_now = False
     for policy in policies:
         ctx = generator.context(policy.param_values, constants)
-        # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
-        # rules is too deep for Python's compiler)
-        done = generator.fresh("_d") if policy.hit_policy == "first" else None
-        if done is not None:
-            body.append(f"    {done} = False")
         for rule in policy.rules:
             index = len(rules)
             compiled = CompiledRule.of(policy, rule)
@@ -596,16 +839,22 @@ def compile_plan(model: type[BaseModel], fact_type: str, policies: tuple[Policy,
             reads_now = (
                 reads_now or handler_for(rule.when).reads_now(rule.when) or compiled.effects_read_now
             )
-            # 1 << index, not its value: a mask of thousands of rules has too many digits
-            if done is None:
-                body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
-            else:
-                body.extend((f"    if not {done} and ({expression}):",
-                             f"        m |= 1 << {index}", f"        {done} = True"))
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
+            entries.append(_Entry(index, policy, ctx, expression))
+            split.append(split_rule(index, rule.when, model, policy.param_values))
             rules.append(compiled)
-    body.append("    return m")
-    source = "\n".join(hoist_fields(body, model)) + "\n\n" + "\n\n".join(checks) + "\n"
+    sharing = [rule for rule in split if rule.atoms]
+    fields = {path for rule in sharing for path in rule.atoms}
+    if share is None:
+        share = len(sharing) >= SHARE_RULES_PER_FIELD * max(1, len(fields))
+    reads: list[str] = []
+    if share and sharing:
+        reads, body, read = _shared_body(entries, split, generator, model, constants)
+    else:
+        body, read = _rule_by_rule(entries, generator), frozenset()
+    lines = hoist_fields(body, model, read)
+    lines[1:1] = reads  # the shared fields' reads come first, as written
+    source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     return Plan(

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from csrules._policy.model import KeyedEffect, Text
@@ -26,6 +27,7 @@ __all__ = [
     "PolicyRef",
     "Recommendation",
     "RuleError",
+    "TimedDecision",
     "Violation",
 ]
 
@@ -58,6 +60,10 @@ class Outcome(enum.Enum):
         """The worst of ``outcomes`` (``CLEAN`` for none)."""
         return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
 
+
+# Enum's own ``value`` descriptor runs two Python frames per read (3.11); hosts read it on
+# every decision, so it reads the same attribute through a C-level getter.
+type.__setattr__(Outcome, "value", property(attrgetter("_value_"), doc="The outcome's name."))
 
 _RANK = {
     Outcome.CLEAN: 0,
@@ -395,15 +401,13 @@ class Decision(EffectViews):
         self.now = now
         self._errors = errors
 
-    @property
-    def errors(self) -> tuple[RuleError, ...]:
-        """Rules that failed while being evaluated (each counts as not matched)."""
-        return self._errors
-
+    errors = property(
+        attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
+    )
     @property
     def policies(self) -> tuple[PolicyRef, ...]:
-        """The ids and versions of the policies that judged the fact."""
-        return self._view.plan.policy_refs  # type: ignore[no-any-return]
+        """The ids, versions and content hashes of the policies that judged the fact."""
+        return self._view.policies  # type: ignore[no-any-return]
 
     @property
     def matches(self) -> tuple[tuple[str, str], ...]:
@@ -417,36 +421,48 @@ class Decision(EffectViews):
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
-        """Every effect that holds, in rule order (due times computed for this fact).
-
-        Approvals of one role are merged into one that lists every rule requiring it
-        (:attr:`Approval.rules`); :attr:`rule_effects` keeps each rule's own effects.
-        A due time that cannot be computed (a date the calendar does not cover) raises the
-        csrules error with the rule's id in its message.
-        """
-        try:
-            return self._effects
-        except AttributeError:
-            view = self._view
-            try:
-                self._effects = view.effects_for(self.fact, self.now)
-            except (CalendarError, TimeError):  # raised again naming the rule that failed
-                view.rule_effects_for(self.fact, self.now)
-                raise
-            return self._effects
-
-    def _shared(self) -> Any:
-        """The match view, once this decision's due times are known: a due time that
-        cannot be computed raises from every effect view, as :attr:`effects` does."""
-        view = self._view
-        if view.dynamic:
-            self.effects  # noqa: B018 - computed once, raises the csrules error
-        return view
+        """Every effect that holds, in rule order (approvals of one role merged)."""
+        return self._view.templates  # type: ignore[no-any-return]
 
     @property
     def outcome(self) -> Outcome:
         """The worst outcome among the effects (``CLEAN`` when none)."""
-        return self._shared().outcome  # type: ignore[no-any-return]
+        return self._view.outcome  # type: ignore[no-any-return]
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return self._view.violations  # type: ignore[no-any-return]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return self._view.obligations  # type: ignore[no-any-return]
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return self._view.approvals  # type: ignore[no-any-return]
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return self._view.escalations  # type: ignore[no-any-return]
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return self._view.recommendations  # type: ignore[no-any-return]
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return self._view.approvers  # type: ignore[no-any-return]
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return self._view.effect_keys  # type: ignore[no-any-return]
 
     @property
     def is_clean(self) -> bool:
@@ -455,45 +471,7 @@ class Decision(EffectViews):
         A rule that failed (``errors``, for instance on a date its calendar does not cover)
         could not say whether it holds, so the result is not clean.
         """
-        return self._shared().outcome is Outcome.CLEAN and not self._errors
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The violations that hold."""
-        return self._shared().of_kind(Violation)  # type: ignore[no-any-return]
-
-    @property
-    def obligations(self) -> tuple[Obligation, ...]:
-        """The obligations that hold, with their due times."""
-        view = self._view
-        if view.dynamic:
-            return tuple(e for e in self.effects if isinstance(e, Obligation))
-        return view.of_kind(Obligation)  # type: ignore[no-any-return]
-
-    @property
-    def approvals(self) -> tuple[Approval, ...]:
-        """The approvals required."""
-        return self._shared().of_kind(Approval)  # type: ignore[no-any-return]
-
-    @property
-    def escalations(self) -> tuple[Escalation, ...]:
-        """The escalations that apply."""
-        return self._shared().of_kind(Escalation)  # type: ignore[no-any-return]
-
-    @property
-    def recommendations(self) -> tuple[Recommendation, ...]:
-        """The recommendations to show."""
-        return self._shared().of_kind(Recommendation)  # type: ignore[no-any-return]
-
-    @property
-    def approvers(self) -> tuple[str, ...]:
-        """The roles that must approve, in rule order, without repeats."""
-        return self._shared().approvers  # type: ignore[no-any-return]
-
-    @property
-    def effect_keys(self) -> tuple[str, ...]:
-        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
-        return self._shared().effect_keys  # type: ignore[no-any-return]
+        return self.outcome is Outcome.CLEAN and not self._errors
 
     @property
     def rule_effects(self) -> dict[tuple[str, str], tuple[EffectResult, ...]]:
@@ -551,3 +529,87 @@ class Decision(EffectViews):
     def __repr__(self) -> str:
         failed = f" errors={[e.rule_id for e in self.errors]}" if self.errors else ""
         return f"<Decision {self.outcome.value} rules={list(self.rule_ids)}{failed}>"
+
+
+# What hosts read on every decision, swapped for C-level getters of the same attributes
+# (no Python frame per read); the properties above stay the documented, typed definitions.
+_VIEW_READS = {name: name for name in (
+    "policies", "matches", "rule_ids", "outcome", "violations", "obligations", "approvals",
+    "escalations", "recommendations", "approvers", "effect_keys",
+)} | {"effects": "templates"}
+for _name, _attr in _VIEW_READS.items():
+    setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
+
+
+class TimedDecision(Decision):
+    """A decision whose effects include a due time computed from the fact or ``now``.
+
+    Its views first compute this decision's effects, so a due time that cannot be computed
+    (a date the calendar does not cover) raises the csrules error, naming the rule, from
+    every view, as :attr:`effects` does.
+    """
+
+    __slots__ = ()
+
+    @property
+    def effects(self) -> tuple[EffectResult, ...]:
+        """Every effect that holds, in rule order (due times computed for this fact).
+
+        Approvals of one role are merged into one that lists every rule requiring it
+        (:attr:`Approval.rules`); :attr:`rule_effects` keeps each rule's own effects.
+        """
+        try:
+            return self._effects
+        except AttributeError:
+            view = self._view
+            try:
+                self._effects = view.effects_for(self.fact, self.now)
+            except (CalendarError, TimeError):  # raised again naming the rule that failed
+                view.rule_effects_for(self.fact, self.now)
+                raise
+            return self._effects
+
+    def _shared(self) -> Any:
+        """The match view, once this decision's due times are known."""
+        self.effects  # noqa: B018 - computed once, raises the csrules error
+        return self._view
+
+    @property
+    def outcome(self) -> Outcome:
+        """The worst outcome among the effects (``CLEAN`` when none)."""
+        return self._shared().outcome  # type: ignore[no-any-return]
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The violations that hold."""
+        return self._shared().violations  # type: ignore[no-any-return]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations that hold, with their due times."""
+        return tuple(e for e in self.effects if isinstance(e, Obligation))
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals required."""
+        return self._shared().approvals  # type: ignore[no-any-return]
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations that apply."""
+        return self._shared().escalations  # type: ignore[no-any-return]
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations to show."""
+        return self._shared().recommendations  # type: ignore[no-any-return]
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that must approve, in rule order, without repeats."""
+        return self._shared().approvers  # type: ignore[no-any-return]
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
+        return self._shared().effect_keys  # type: ignore[no-any-return]

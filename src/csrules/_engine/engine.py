@@ -8,15 +8,17 @@ and a plan whose rules read the clock refuses a call without ``now``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from csrules._engine.compile import Plan, compile_plan
+from csrules._engine.compile import Plan
+from csrules._engine.dated import DatedPlan, check_as_of, plan_for
 from csrules._engine.decision import Decision
 from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.model import Policy
+from csrules._policy.validity import check_versions
 from csrules.exceptions import FactError, PolicyError, TimeError
 
 if TYPE_CHECKING:
@@ -61,32 +63,37 @@ class Engine:
                 raise PolicyError(f"expected Policy objects, got {type(policy).__name__}")
         ids = [p.id for p in policies]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicated:
+        # dated versions of one policy may share its id (their days may not overlap)
+        if duplicated and not all(p.dated for p in policies if p.id in duplicated):
             raise PolicyError(
                 f"policy ids must be unique in an engine (repeated: {', '.join(duplicated)})"
             )
+        if duplicated:
+            check_versions(policies)
         _set = object.__setattr__  # the engine is frozen; only __init__ writes its slots
         _set(self, "policies", policies)
         grouped: dict[str, list[Policy]] = {}
         for policy in policies:
             grouped.setdefault(policy.fact_type, []).append(policy)
         plans = {
-            fact_type: compile_plan(get_fact_type(fact_type), fact_type, tuple(group))
+            fact_type: plan_for(get_fact_type(fact_type), fact_type, tuple(group))
             for fact_type, group in grouped.items()
         }
         _set(self, "_plans", plans)
         _set(self, "pack", pack)  # decision records name the pack (Pack.engine sets it)
         for plan in plans.values():
-            plan.pack = pack
+            for inner in plan.plans if isinstance(plan, DatedPlan) else (plan,):
+                if inner is not None:
+                    inner.pack = pack
         _set(self, "_by_class", {plan.model: plan for plan in plans.values()})
         # With one fact type, a dict fact needs no dispatch: validate it straight away.
         _set(self, "_only", next(iter(plans.values())) if len(plans) == 1 else None)
 
     policies: tuple[Policy, ...]
     pack: PackRef | None
-    _plans: dict[str, Plan]
-    _by_class: dict[type, Plan]
-    _only: Plan | None
+    _plans: dict[str, Plan | DatedPlan]
+    _by_class: dict[type, Plan | DatedPlan]
+    _only: Plan | DatedPlan | None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Engine is immutable; build a new one to change {name!r}")
@@ -96,7 +103,7 @@ class Engine:
         """The fact types this engine judges."""
         return tuple(self._plans)
 
-    def _plan_named(self, fact_type: Any, index: int | None) -> Plan:
+    def _plan_named(self, fact_type: Any, index: int | None) -> Plan | DatedPlan:
         """The plan for ``fact_type``; a :class:`FactError` lists the types judged here."""
         plan = self._plans.get(fact_type)
         if plan is None:
@@ -111,7 +118,7 @@ class Engine:
             index=index,
         )
 
-    def _plan_for(self, fact: Any, fact_type: str | None, index: int | None) -> tuple[Plan, Any]:
+    def _plan_for(self, fact: Any, fact_type: str | None, index: int | None) -> tuple[Plan | DatedPlan, Any]:
         only = self._only
         if only is not None and fact_type is None and type(fact) is dict:
             try:
@@ -138,7 +145,7 @@ class Engine:
 
     def _prepare(
         self, fact: Any, now: datetime | None, fact_type: str | None, index: int | None
-    ) -> tuple[Plan, Any]:
+    ) -> tuple[Plan | DatedPlan, Any]:
         """The prologue of every evaluation, ``now`` already checked: the plan judging
         ``fact`` and the fact as validated; a plan that reads the clock needs ``now``."""
         plan = self._by_class.get(type(fact))
@@ -151,29 +158,60 @@ class Engine:
         return plan, fact
 
     def evaluate(
-        self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None
+        self,
+        fact: Any,
+        *,
+        now: datetime | None = None,
+        fact_type: str | None = None,
+        as_of: date | datetime | None = None,
     ) -> Decision:
         """Judge one fact (a model instance, or a dict that is validated first).
 
         ``now`` is required, and must carry a time zone, when a rule reads the current
         time; nothing reads the clock. A bad fact raises :class:`FactError` listing every
         problem. A rule that fails while running is recorded in ``decision.errors``.
+        When policies have dated versions, the versions in force on ``as_of`` judge (else
+        on the day of the fact's own ``event_time``, else of ``now``).
         """
-        check_now(now)
-        plan, fact = self._prepare(fact, now, fact_type, None)
+        plan = self._by_class.get(type(fact))
+        only = self._only
+        if plan is None and only is not None and type(fact) is dict and fact_type is None:
+            try:  # one fact type: a dict is validated straight away
+                plan, fact = only, only.validate(fact)
+            except ValidationError:
+                plan = None  # the general prologue reports every problem as a FactError
+        if plan is None or fact_type is not None or now is not None or plan.reads_now:
+            check_now(now)  # the general prologue: dispatch, validation, the clock
+            plan, fact = self._prepare(fact, now, fact_type, None)
+        if as_of is not None:
+            return self._judge_as_of(plan, fact, now, as_of)
         return plan.judge(fact, now)
 
     def evaluate_many(
-        self, facts: Iterable[Any], *, now: datetime | None = None, fact_type: str | None = None
+        self,
+        facts: Iterable[Any],
+        *,
+        now: datetime | None = None,
+        fact_type: str | None = None,
+        as_of: date | datetime | None = None,
     ) -> Iterator[Decision]:
         """Judge facts one by one, yielding decisions as they come (bounded memory).
 
         A bad fact raises :class:`FactError` whose ``index`` is its position in ``facts``.
+        ``as_of`` chooses dated versions as in :meth:`evaluate`.
         """
         check_now(now)
         for index, fact in enumerate(facts):
             plan, validated = self._prepare(fact, now, fact_type, index)
-            yield plan.judge(validated, now)
+            yield plan.judge(validated, now) if as_of is None else self._judge_as_of(plan, validated, now, as_of)
+
+    @staticmethod
+    def _judge_as_of(plan: Plan | DatedPlan, fact: Any, now: datetime | None, as_of: date | datetime) -> Decision:
+        """Judge with the versions in force on ``as_of`` (undated policies are always in force)."""
+        check_as_of(as_of)
+        if isinstance(plan, DatedPlan):
+            return plan.judge(fact, now, as_of)
+        return plan.judge(fact, now)
 
     def explain(
         self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None

@@ -24,6 +24,7 @@ from typing import Any
 
 from csrules._engine.engine import Engine
 from csrules._policy.model import Example, Policy, Rule
+from csrules._policy.validity import day_in_force
 from csrules.exceptions import CsrulesError
 
 __all__ = [
@@ -121,7 +122,9 @@ def run_rule_example(
     expected = tuple(sorted(set(example.expect)))
     now = example.now or default_now
     try:
-        decision = engine.evaluate(example.fact, now=now, fact_type=policy.fact_type)
+        # a dated version's examples are judged by that version, whatever day their fact is of
+        as_of = day_in_force(policy)
+        decision = engine.evaluate(example.fact, now=now, fact_type=policy.fact_type, as_of=as_of)
     except CsrulesError as exc:
         return CaseResult(name, False, expected, (), f"could not evaluate: {exc}", error=True)
     got = tuple(sorted({e.key for e in decision.rule_effects.get((policy.id, rule.id), ())}))

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
@@ -389,16 +389,17 @@ class LoggedEngine:
         """The fact types the wrapped engine judges."""
         return self.engine.fact_types
 
-    def evaluate(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> Decision:
+    def evaluate(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None,
+                 as_of: date | datetime | None = None) -> Decision:
         """:meth:`Engine.evaluate`, with the decision's record written to the log."""
-        decision = self.engine.evaluate(fact, now=now, fact_type=fact_type)
+        decision = self.engine.evaluate(fact, now=now, fact_type=fact_type, as_of=as_of)
         self.log.write_decision(decision, trace=self.trace)
         return decision
 
     def evaluate_many(self, facts: Iterable[Any], *, now: datetime | None = None,
-                      fact_type: str | None = None) -> Iterator[Decision]:
+                      fact_type: str | None = None, as_of: date | datetime | None = None) -> Iterator[Decision]:
         """:meth:`Engine.evaluate_many`, each decision's record written to the log."""
-        for decision in self.engine.evaluate_many(facts, now=now, fact_type=fact_type):
+        for decision in self.engine.evaluate_many(facts, now=now, fact_type=fact_type, as_of=as_of):
             self.log.write_decision(decision, trace=self.trace)
             yield decision
 

@@ -121,15 +121,20 @@ class ReplayResult:
 
 def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tuple[PolicyMismatch, ...]:
     """The policies judging ``record.fact_type`` whose content differs from the record's
-    (for a session step: every policy of the engine)."""
+    (for a session step: every policy of the engine). A policy with dated versions matches
+    when one of its versions has the recorded content."""
     step = record.kind != "decision"
-    engine = {p.id: p for p in policies if step or p.fact_type == record.fact_type}
+    engine: dict[str, list[Policy]] = {}
+    for policy in policies:
+        if step or policy.fact_type == record.fact_type:
+            engine.setdefault(policy.id, []).append(policy)
     recorded = {p.id: p for p in record.policies}
     out = []
     for policy_id in dict.fromkeys([*recorded, *engine]):
-        was, now = recorded.get(policy_id), engine.get(policy_id)
-        if was is not None and now is not None and was.content_hash == now.content_hash:
+        was, versions = recorded.get(policy_id), engine.get(policy_id, [])
+        if was is not None and any(v.content_hash == was.content_hash for v in versions):
             continue
+        now = versions[0] if versions else None
         out.append(PolicyMismatch(
             policy_id,
             was.version if was else None, was.content_hash if was else None,

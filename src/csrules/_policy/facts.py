@@ -28,6 +28,7 @@ from csrules.exceptions import FactError, PolicyError
 __all__ = [
     "FieldInfo",
     "ValueKind",
+    "event_time_field",
     "field_info",
     "get_fact_type",
     "path_getter",
@@ -43,6 +44,7 @@ ValueKind = Literal[
 
 _REGISTRY: dict[str, type[BaseModel]] = {}
 _NAMES: dict[type[BaseModel], str] = {}
+_EVENT_TIMES: dict[type[BaseModel], str] = {}
 
 _BUILTIN: dict[str, str] = {
     "agent": "csrules.domain.facts:Agent",
@@ -70,17 +72,19 @@ ModelT = TypeVar("ModelT", bound=type[BaseModel])
 
 
 @overload
-def register_fact_type(model: ModelT, *, name: str | None = None) -> ModelT:
+def register_fact_type(model: ModelT, *, name: str | None = None, event_time: str | None = None) -> ModelT:
     """Called with the model: registers it and returns it."""
 
 
 @overload
-def register_fact_type(model: None = None, *, name: str | None = None) -> Callable[[ModelT], ModelT]:
+def register_fact_type(
+    model: None = None, *, name: str | None = None, event_time: str | None = None
+) -> Callable[[ModelT], ModelT]:
     """Called without a model: returns the decorator that registers one."""
 
 
 def register_fact_type(
-    model: ModelT | None = None, *, name: str | None = None
+    model: ModelT | None = None, *, name: str | None = None, event_time: str | None = None
 ) -> ModelT | Callable[[ModelT], ModelT]:
     """Register a pydantic model as a fact type policies can name; returns the model.
 
@@ -89,6 +93,10 @@ def register_fact_type(
     class name in snake_case. Registering a different model under a taken name, or
     something that is not a pydantic model class, raises :class:`PolicyError`;
     registering the same model again is a no-op.
+
+    ``event_time`` names the fact's own time (a required, time-zone-aware datetime field such
+    as ``requested_at``): when a pack holds dated versions of a policy, the version in force
+    at that instant judges the fact (see ``valid_from`` / ``valid_until`` on policies).
 
     .. versionadded:: 0.1
     """
@@ -107,6 +115,8 @@ def register_fact_type(
                 f"fact type {key!r} is already registered to {existing.__module__}."
                 f"{existing.__qualname__}"
             )
+        if event_time is not None:
+            _EVENT_TIMES[cls] = _checked_event_time(cls, event_time)
         _REGISTRY[key] = cls
         _NAMES[cls] = key
         return cls
@@ -131,6 +141,27 @@ def get_fact_type(name: str) -> type[BaseModel]:
 def fact_type_name(model: type[BaseModel]) -> str | None:
     """The registered name of ``model``, or None."""
     return _NAMES.get(model)
+
+
+def event_time_field(model: type[BaseModel]) -> str | None:
+    """The field holding a fact's own time (``event_time=`` at registration), or None."""
+    for cls in model.__mro__:
+        found = _EVENT_TIMES.get(cls)
+        if found is not None:
+            return found
+    return None
+
+
+def _checked_event_time(model: type[BaseModel], path: str) -> str:
+    """``path`` when it names a required datetime field of ``model``; else a PolicyError."""
+    info = field_info(model, path)
+    if info.kind != "datetime" or info.optional or info.is_collection:
+        raise PolicyError(
+            f"event_time {path!r} of {model.__name__} must be a required datetime field "
+            f"(it is {info.describe()})",
+            path=path,
+        )
+    return path
 
 
 def registered_fact_types() -> Mapping[str, type[BaseModel]]:

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -39,9 +39,10 @@ from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds import Condition
 from csrules._policy.kinds.base import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
 from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
+from csrules._time.calendar import load_zone
 from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
-from csrules.exceptions import PolicyError
+from csrules.exceptions import CalendarError, PolicyError
 
 __all__ = [
     "Approve",
@@ -581,6 +582,26 @@ def _param_name(name: str) -> str:
 ParamName = Annotated[str, AfterValidator(_param_name)]
 """A parameter name, matching :data:`PARAM_NAME`."""
 
+
+def _calendar_date(value: Any) -> Any:
+    # A validity bound is a day: 2026-07-01 (YAML reads it as a date) or that text, never a
+    # date-time or a number of seconds, which pydantic would otherwise accept.
+    if isinstance(value, datetime) or not isinstance(value, date | str):
+        raise ValueError(f"a validity date is written YYYY-MM-DD, e.g. 2026-07-01 (got {value!r})")
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"a validity date is written YYYY-MM-DD, e.g. 2026-07-01 (got {value!r})") from None
+    return value
+
+
+ValidityDate = Annotated[date, BeforeValidator(_calendar_date)]
+"""A ``valid_from`` / ``valid_until`` day, read in the pack's time zone."""
+
+_DATED_FIELDS = ("valid_from", "valid_until", "timezone")
+"""Fields a policy without effective dates leaves out of its content hash (hashes stay as before)."""
+
 HitPolicy = Literal["collect", "first", "priority"]
 """Which matching rules' effects a decision keeps: all of them (``collect``), the first in
 order (``first``), or those with the highest ``priority`` (``priority``)."""
@@ -606,6 +627,12 @@ class Policy(PolicyModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
     rules: list[Rule]
+    valid_from: ValidityDate | None = None
+    """The first day this version is in force (None: from the start); half-open with ``valid_until``."""
+    valid_until: ValidityDate | None = None
+    """The first day this version is no longer in force (None: until further notice)."""
+    timezone: NonEmpty | None = None
+    """The IANA zone the validity days are read in (a pack sets its own; else Asia/Shanghai)."""
 
     @field_serializer("overrides")
     def _overrides_written(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -622,6 +649,7 @@ class Policy(PolicyModel):
 
     @model_validator(mode="after")
     def _checked(self) -> Policy:
+        _check_validity(self)
         check_policy(self)
         _check_examples_fit(self)
         _check_ladders(self)
@@ -642,10 +670,30 @@ class Policy(PolicyModel):
         Two policies with the same id and version but other content (a tuned parameter, an
         edited rule) have different hashes, so a decision record tells them apart.
         """
-        written = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        data = self.model_dump(mode="json")
+        for name in _DATED_FIELDS:
+            if data[name] is None:
+                del data[name]
+        written = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(written.encode("utf-8")).hexdigest()
+
+    @property
+    def dated(self) -> bool:
+        """True when the policy has a ``valid_from`` or a ``valid_until``."""
+        return self.valid_from is not None or self.valid_until is not None
+
+    def in_force_on(self, day: date) -> bool:
+        """Whether this version is in force on ``day`` (``valid_from <= day < valid_until``)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day < self.valid_until
+        )
+
+    @property
+    def validity(self) -> str:
+        """The days in force, as a reviewer reads them: ``from 2026-07-01 until 2027-01-01``."""
+        start = f"from {self.valid_from}" if self.valid_from else ""
+        end = f"until {self.valid_until}" if self.valid_until else ""
+        return " ".join(part for part in (start, end) if part) or "always"
 
     @property
     def param_values(self) -> dict[str, Any]:
@@ -684,6 +732,21 @@ class Policy(PolicyModel):
     def duration_param(self, name: str) -> Duration:
         """The duration parameter ``name`` in force."""
         return parse_duration(self.param_values[name])
+
+
+def _check_validity(policy: Policy) -> None:
+    """``valid_from`` comes before ``valid_until``; the zone is a known IANA name."""
+    if policy.valid_from and policy.valid_until and policy.valid_from >= policy.valid_until:
+        raise PolicyError(
+            f"valid_from {policy.valid_from} is not before valid_until {policy.valid_until} "
+            "(the days in force are [valid_from, valid_until))",
+            policy_id=policy.id, loc=("valid_until",),
+        )
+    if policy.timezone is not None:
+        try:
+            load_zone(policy.timezone)
+        except CalendarError as exc:
+            raise PolicyError(str(exc), policy_id=policy.id, loc=("timezone",)) from None
 
 
 def _check_examples_fit(policy: Policy) -> None:

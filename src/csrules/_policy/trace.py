@@ -1,12 +1,53 @@
-"""Traces: why each rule matched or not, with the values it saw."""
+"""Traces: why each rule matched or not, with the values it saw, in English or Chinese.
+
+A node's text is its condition in plain words as the trace was built (English); a node
+that knows how to word its condition (:attr:`TraceNode.words`) words it again in the
+language :meth:`Trace.render` is asked for. Chinese renders keep field paths, ids and codes
+as they are (they are names, not prose) and word everything else in Chinese.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-__all__ = ["RuleTrace", "Trace", "TraceNode"]
+from csrules._lang import Lang
+
+__all__ = ["RuleTrace", "Trace", "TraceNode", "check_lang", "zh_duration"]
+
+_VALUE_LABELS_ZH = {
+    "now": "当前时间", "elapsed": "已过时长", "working time": "已过工作时间", "time": "时刻",
+    "date": "日期", "cutoff": "截止时刻", "holiday": "节假日", "working day": "工作日",
+    "local time": "当地时间", "hours that day": "当日营业时间", "shift": "班次",
+    "shift date": "班次日期", "window": "时段", "due date": "到期日", "local date": "当地日期",
+    "due": "到期时刻", "found": "找到的短语", "count": "次数", "limit": "上限",
+    "occurrence": "第几次", "n": "次序", "run": "连续次数", "times": "连续上限",
+}
+"""The trace's own value labels in Chinese (other labels are field paths: names, kept)."""
+
+_REACHED = re.compile(r".+ after .+")  # "3 business days after requested_at": when it is reached
+_WORDS_ZH = {"none": "无", "closed": "休息"}
+
+
+def check_lang(lang: Any) -> Lang:
+    """``lang`` checked to be one csrules writes (``en`` or ``zh``)."""
+    if lang not in ("en", "zh"):
+        raise ValueError(f"lang must be 'en' or 'zh' (got {lang!r})")
+    found: Lang = lang
+    return found
+
+
+def zh_duration(span: timedelta) -> str:
+    """A duration in Chinese words (``1天2小时30分``; ``-`` before a negative one)."""
+    sign, span = ("-", -span) if span < timedelta(0) else ("", span)
+    minutes, seconds = divmod(int(span.total_seconds()), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{n}{unit}" for n, unit in ((days, "天"), (hours, "小时"), (minutes, "分"), (seconds, "秒")) if n]
+    return sign + ("".join(parts) or "0秒")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +65,12 @@ class TraceNode:
     values: Mapping[str, Any] = field(default_factory=dict)
     children: tuple[TraceNode, ...] = ()
     error: str | None = None
+    words: Callable[[Lang], str] | None = field(default=None, compare=False, repr=False)
+    """Words the condition in a language (set by the interpreter that built the node)."""
+
+    def text_in(self, lang: Lang) -> str:
+        """The condition's text in ``lang`` (the text as built when it cannot be reworded)."""
+        return self.text if lang == "en" or self.words is None else self.words(lang)
 
     def deciding(self) -> tuple[TraceNode, ...]:
         """The leaf conditions that decided this node's result.
@@ -51,16 +98,18 @@ class TraceNode:
             out["error"] = self.error
         return out
 
-    def render(self, indent: int = 0) -> list[str]:
+    def render(self, indent: int = 0, lang: Lang = "en") -> list[str]:
         """Readable lines, one per condition, nested by indentation."""
         mark = {True: "✓", False: "✗", None: "·"}[self.result]
-        values = ", ".join(f"{k}={_show(v)}" for k, v in self.values.items())
-        line = "  " * indent + f"{mark} {self.text}" + (f"  [{values}]" if values else "")
+        zh = lang == "zh"
+        values = ("，" if zh else ", ").join(
+            f"{_label(k, lang)}={_show(v, lang)}" for k, v in self.values.items())
+        line = "  " * indent + f"{mark} {self.text_in(lang)}" + (f"  [{values}]" if values else "")
         if self.error:
-            line += f"  ERROR: {self.error}"
+            line += f"  错误：{self.error}" if zh else f"  ERROR: {self.error}"
         lines = [line]
         for child in self.children:
-            lines.extend(child.render(indent + 1))
+            lines.extend(child.render(indent + 1, lang))
         return lines
 
 
@@ -85,8 +134,13 @@ class RuleTrace:
         """Plain-words text of the conditions that decided the result."""
         return tuple(node.text for node in self.condition.deciding())
 
-    def render(self) -> list[str]:
+    def render(self, lang: Lang = "en") -> list[str]:
         """Readable lines: the verdict, then the condition tree with the values seen."""
+        if check_lang(lang) == "zh":
+            verdict = "命中" if self.matched else "未命中"
+            if self.matched and not self.selected:
+                verdict += "（按命中策略未采用）"
+            return [f"{self.policy_id}/{self.rule_id}：{verdict}", *self.condition.render(1, lang)]
         verdict = "MATCHED" if self.matched else "no match"
         if self.matched and not self.selected:
             verdict += " (not selected by the hit policy)"
@@ -123,9 +177,10 @@ class Trace:
                 return rule
         raise KeyError(f"no rule {rule_id!r} in this trace")
 
-    def render(self) -> str:
-        """The whole trace as readable text."""
-        return "\n".join(line for rule in self.rules for line in rule.render())
+    def render(self, lang: Lang = "en") -> str:
+        """The whole trace as readable text, in English (``lang="en"``) or Chinese (``"zh"``)."""
+        check_lang(lang)
+        return "\n".join(line for rule in self.rules for line in rule.render(lang))
 
     def to_dict(self) -> list[dict[str, Any]]:
         """A JSON-ready form."""
@@ -140,6 +195,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _show(value: Any) -> str:
+def _label(key: str, lang: Lang) -> str:
+    if lang == "en":
+        return key
+    if key in _VALUE_LABELS_ZH:
+        return _VALUE_LABELS_ZH[key]
+    return "到达时刻" if _REACHED.fullmatch(key) else key
+
+
+def _show(value: Any, lang: Lang = "en") -> str:
+    if lang == "zh":
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if value is None:
+            return "无"
+        if isinstance(value, timedelta):
+            return zh_duration(value)
+        if isinstance(value, str):
+            shown = _WORDS_ZH.get(value, f"“{value}”")
+            return shown if len(shown) <= 60 else shown[:57] + "..."
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
     from csrules._sessions.backends import BackendName, available_backends
     from csrules._sessions.lifecycle import Lifecycle, StepDeadline, Transition
+    from csrules._sessions.migrate import MigrationReport, Reset, SubjectMigration
     from csrules._sessions.postgres import PostgresStore
     from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
     from csrules._sessions.session import DueTicks, Session, SessionEngine
@@ -40,8 +41,10 @@ __all__ = [
     "InARow",
     "Lifecycle",
     "MemoryStore",
+    "MigrationReport",
     "Nth",
     "PostgresStore",
+    "Reset",
     "SQLStore",
     "SQLiteStore",
     "Session",
@@ -51,6 +54,7 @@ __all__ = [
     "StepDeadline",
     "StepResult",
     "StillOpen",
+    "SubjectMigration",
     "Transition",
     "TransitionRecord",
     "Window",
@@ -64,6 +68,7 @@ __getattr__, __dir__ = lazy_module(
         "csrules._policy.kinds.window": ("Count", "InARow", "Nth", "StillOpen", "Window"),
         "csrules._sessions.backends": ("BackendName", "available_backends"),
         "csrules._sessions.lifecycle": ("Lifecycle", "StepDeadline", "Transition"),
+        "csrules._sessions.migrate": ("MigrationReport", "Reset", "SubjectMigration"),
         "csrules._sessions.postgres": ("PostgresStore",),
         "csrules._sessions.results": ("Firing", "SessionTrace", "StepResult", "TransitionRecord"),
         "csrules._sessions.session": ("DueTicks", "Session", "SessionEngine"),

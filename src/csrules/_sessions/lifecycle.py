@@ -88,6 +88,9 @@ class Lifecycle(PolicyModel):
     transitions: list[Transition]
     deadlines: list[StepDeadline] = Field(default_factory=list)
     citation: Citation | None = None
+    labels: dict[str, BiText] | None = None
+    """Display names of states and events by id (``{founded: {en: Complaint founded, zh:
+    投訴成立}}``), for documents; the ids stay what facts and sessions use."""
 
     @model_validator(mode="after")
     def _checked(self) -> Lifecycle:
@@ -148,6 +151,11 @@ class Lifecycle(PolicyModel):
             if not isinstance(deadline.within, WallDuration):
                 raise PolicyError(f"deadline {deadline.id!r}: {deadline.within} is business time; "
                                   "use clock time", loc=("deadlines", index, "within"), policy_id=pid)
+        named = known | {t.on for t in self.transitions}
+        unknown = sorted(set(self.labels or {}) - named)
+        if unknown:
+            raise PolicyError(f"labels name no state or event: {', '.join(unknown)}",
+                              loc=("labels", unknown[0]), policy_id=pid)
         return self
 
     def allowed(self, state: str) -> tuple[str, ...]:

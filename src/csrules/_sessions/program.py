@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, partial
@@ -84,6 +84,30 @@ def signature(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def params_read(cond: Any, params: Mapping[str, Any]) -> str:
+    """A signature of the values of the parameters ``cond`` reads (empty when it reads none)."""
+    names: set[str] = set()
+    stack: list[Any] = [cond.model_dump(mode="json")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            name = node.get("param")
+            if isinstance(name, str):
+                names.add(name)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return signature(sorted((name, params.get(name)) for name in names)) if names else ""
+
+
+def shared_key(table: Mapping[str, Any], key: str, reads: str) -> str:
+    """``key``, unless the window held under it reads other parameter values: then a key of
+    its own. Equal definitions share one window, but two policies whose counted events
+    differ only by a parameter's value (their own phrase lists) must each count their own."""
+    held = table.get(key)
+    return key if held is None or held.reads == reads else signature(key, reads)
+
+
 def session_generator(model: type[BaseModel]) -> CodeGenerator:
     """The engine's code generator, with a context that knows where window values live."""
     return CodeGenerator(model, "session rule", SessionCompileContext)
@@ -105,6 +129,8 @@ class Counter:
     match_key: str = ""
     """The signature of the ``match`` condition: windows with equal ones share one test
     per event (empty: shares with none)."""
+    reads: str = ""
+    """The values of the parameters ``match`` reads (see :func:`shared_key`)."""
     _labels: dict[int, str] = field(default_factory=dict, repr=False)
     """Period labels by local date ordinal: a period depends on the local date alone."""
 
@@ -147,6 +173,8 @@ class RunTracker:
     match: Predicate
     match_key: str = ""
     """As :attr:`Counter.match_key`."""
+    reads: str = ""
+    """As :attr:`Counter.reads`."""
 
 
 @dataclass(eq=False)
@@ -221,6 +249,8 @@ class Tracker:
     since: Callable[[Any], Any]
     closed: Predicate
     rules: list[DeadlineRule] = field(default_factory=list)
+    reads: str = ""
+    """As :attr:`Counter.reads`, for ``closed``."""
 
 
 @dataclass(eq=False)
@@ -467,12 +497,14 @@ def _add_rule(
             raise PolicyError(f"still_open needs clock time (got {after})")
         check, source = compiler.function(rule.when, params, slots={id(node): "w[0]"}, with_w=True)
         closed = compiler.function(node.closed, params, slots={})[0]
-        tracker_key = signature("item", fp.fact_type, node.key, node.since,
-                                node.closed.model_dump(mode="json"))
+        reads = params_read(node.closed, params)
+        tracker_key = shared_key(trackers, signature("item", fp.fact_type, node.key, node.since,
+                                                     node.closed.model_dump(mode="json")), reads)
         tracker = trackers.get(tracker_key)
         if tracker is None:
             tracker = Tracker(len(trackers), tracker_key, fp.fact_type, fp.model,
-                              path_getter(node.key) if node.key else None, path_getter(node.since), closed)
+                              path_getter(node.key) if node.key else None, path_getter(node.since), closed,
+                              reads=reads)
             trackers[tracker_key] = tracker
             fp.trackers.append(tracker)
         deadline = DeadlineRule(len(deadline_rules), key, policy, rule, compiled, node,
@@ -512,13 +544,14 @@ def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) 
     fp = build.fp
     calendar, tz, rolling = _window_parts(cond.window, build.params)
     matching = cond.match.model_dump(mode="json")
-    key = signature(
+    reads = params_read(cond.match, build.params)
+    key = shared_key(build.counters, signature(
         "count", fp.fact_type, matching, cond.at,
         None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
-    )
+    ), reads)
     counter = build.counters.setdefault(
         key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling,
-                     signature("match", build.params, matching)))
+                     signature("match", build.params, matching), reads=reads))
     return Slot(len(fp.slots), cond, counter=counter, nth=nth)
 
 
@@ -526,8 +559,10 @@ def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
     """A slot whose value is the length of the current run of matching events."""
     fp = build.fp
     matching = cond.match.model_dump(mode="json")
-    key = signature("run", fp.fact_type, matching)
-    run = build.runs.setdefault(key, RunTracker(key, match, signature("match", build.params, matching)))
+    reads = params_read(cond.match, build.params)
+    key = shared_key(build.runs, signature("run", fp.fact_type, matching), reads)
+    run = build.runs.setdefault(
+        key, RunTracker(key, match, signature("match", build.params, matching), reads=reads))
     return Slot(len(fp.slots), cond, run=run)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +14,8 @@ from csrules._engine.decision import (
     RuleError,
     merge_approvals,
 )
-from csrules._policy.trace import RuleTrace
+from csrules._lang import Lang
+from csrules._policy.trace import RuleTrace, check_lang
 
 __all__ = ["Firing", "SessionTrace", "StepResult", "TransitionRecord"]
 
@@ -77,12 +79,18 @@ class SessionTrace:
     notes: tuple[str, ...]
     rules: tuple[RuleTrace, ...] = ()
 
-    def render(self) -> str:
-        """Readable text."""
-        when = self.now.isoformat() if self.now else "no time given"
-        lines = [f"session {self.subject!r}: {self.kind} at {when} (backend {self.backend})"]
-        lines.extend(f"  {note}" for note in self.notes)
-        lines.extend(line for rule in self.rules for line in rule.render())
+    def render(self, lang: Lang = "en") -> str:
+        """Readable text, in English (``lang="en"``) or Chinese (``"zh"``)."""
+        if check_lang(lang) == "zh":
+            when = self.now.isoformat() if self.now else "未给出时间"
+            kind = "事件" if self.kind == "event" else "时钟推进"
+            lines = [f"会话 {self.subject!r}：{when} 的{kind}（后端 {self.backend}）"]
+            lines.extend(f"  {_note_zh(note)}" for note in self.notes)
+        else:
+            when = self.now.isoformat() if self.now else "no time given"
+            lines = [f"session {self.subject!r}: {self.kind} at {when} (backend {self.backend})"]
+            lines.extend(f"  {note}" for note in self.notes)
+        lines.extend(line for rule in self.rules for line in rule.render(lang))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,3 +167,20 @@ class StepResult(EffectViews):
 
     def __repr__(self) -> str:
         return f"<StepResult {self.kind} {self.subject!r} effects={list(self.effect_keys)}>"
+
+
+# The notes a session call writes (see csrules._sessions.session), worded in Chinese.
+_NOTES_ZH = (
+    (re.compile(r"event #(\d+) of type (\S+)"), r"第\1个事件，类型 \2"),
+    (re.compile(r"lifecycle (\S+): (.*)"), r"流程 \1：\2"),
+    (re.compile(r"(\S+): (\S+) value (.*)"), r"\1：\2 的窗口值为 \3"),
+    (re.compile(r"nothing due"), "没有到期事项"),
+    (re.compile(r" item (.*?)(?= \(due| ->)"), r" 事项 \1"),
+    (re.compile(r" \(due ([^)]*)\)"), r"（到期 \1）"),
+)
+
+
+def _note_zh(note: str) -> str:
+    for pattern, replacement in _NOTES_ZH:
+        note = pattern.sub(replacement, note)
+    return note

@@ -30,8 +30,10 @@ from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
+from csrules._policy.validity import refuse_dated_sessions
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
+from csrules._sessions.migrate import MigrationReport, SubjectMigration, fingerprint
 from csrules._sessions.program import (
     DeadlineRule,
     FactProgram,
@@ -53,12 +55,13 @@ from csrules._sessions.state import (
     StateRecord,
     Txn,
     document,
+    migrate_document,
     new_state,
     seal,
     validate_document,
 )
 from csrules._sessions.store import MemoryStore, SessionStore
-from csrules.exceptions import CsrulesError, FactError, SessionError, StateError, TimeError, TransitionError
+from csrules.exceptions import CsrulesError, FactError, SessionError, TimeError, TransitionError
 
 __all__ = ["DueTicks", "Session", "SessionEngine"]
 
@@ -125,6 +128,8 @@ class SessionEngine:
             policies = [policies]
         if isinstance(lifecycles, Lifecycle):
             lifecycles = [lifecycles]
+        policies = tuple(policies)
+        refuse_dated_sessions(policies)  # effective dates: stateless engines only, for now
         self.program: Program = compile_program(policies, lifecycles)
         self._backend: Backend = make_backend(backend, self.program)
         self.store: SessionStore = store if store is not None else MemoryStore()
@@ -289,16 +294,59 @@ class SessionEngine:
     def restore(self, data: str | bytes | Mapping[str, Any], *, subject_id: str | None = None) -> Session:
         """Load an exported document (text or mapping) into this engine's store.
 
-        The document must come from an engine with the same policies and lifecycles and
-        carry its checksum (and, when this engine has a state key, a signature made with
-        it); a corrupt, changed, unsigned, foreign or truncated one raises
-        :class:`StateError` and changes nothing.
+        The document must come from an engine whose windows and lifecycle deadlines are
+        defined as this one's (other tuned values, messages and new rules are fine; see
+        :meth:`migrate_document` otherwise) and carry its checksum (and, when this engine
+        has a state key, a signature made with it); a corrupt, changed, unsigned, foreign or
+        truncated one raises :class:`StateError` and changes nothing.
         """
         with self._lock:
             self._check_open()
             subject, state = validate_document(data, self.program, subject=subject_id, key=self._key)
             self.store.save(subject, self._document(subject, state))
             return Session(self, subject)
+
+    # ------------------------------------------------------------------ migration
+
+    def migrate(self, store: SessionStore | None = None, *, apply: bool = False,
+                subjects: Iterable[str] | None = None) -> MigrationReport:
+        """Carry every session in ``store`` (default: this engine's) over to these policies.
+
+        A dry run by default: the report says, per session, whether its state carries over
+        as it is (a compatible change: tuned parameters, messages, effects, new rules) and
+        otherwise exactly which counts, runs, open items and lifecycle deadlines must be
+        reset and why (a window's definition or a counted event changed). With
+        ``apply=True`` each session is rewritten in its own store transaction, so engines in
+        other processes may keep working on the store; running it again changes nothing.
+        """
+        target = self.store if store is None else store
+        with self._lock:
+            self._check_open()
+            found = []
+            for subject in list(target.subjects() if subjects is None else subjects):
+                if apply:
+                    found.append(target.update(subject, partial(self._migrate_change, target, subject)))
+                else:
+                    found.append(self._migrate_change(target, subject, target.load(subject))[1])
+            return MigrationReport(apply, tuple(m for m in found if m is not None))
+
+    def _migrate_change(self, store: SessionStore, subject: str,
+                        doc: dict[str, Any] | None) -> tuple[dict[str, Any] | None, SubjectMigration | None]:
+        if doc is None:
+            return None, None  # forgotten meanwhile
+        _, state, outcome = migrate_document(doc, self.program, subject=subject, key=self._key,
+                                             sealed=not store.trusted)
+        if outcome.status == "current":
+            return None, outcome
+        new = document(self.program, subject, state)
+        return (new if store.trusted else seal(new, self._key)), outcome
+
+    def migrate_document(self, data: str | bytes | Mapping[str, Any]) -> tuple[dict[str, Any], MigrationReport]:
+        """An exported document carried over to these policies (what changed reset), ready
+        for :meth:`restore`, and the report of what was reset."""
+        subject, state, outcome = migrate_document(data, self.program, key=self._key)
+        doc: dict[str, Any] = json.loads(json.dumps(seal(document(self.program, subject, state), self._key)))
+        return doc, MigrationReport(True, (outcome,))
 
     def forget(self, subject_id: str) -> None:
         """Delete ``subject_id``'s state from the store (a closed complaint, a departed agent)."""
@@ -362,9 +410,9 @@ class SessionEngine:
             return new_state()
         if self.store.trusted:
             engine = doc.get("engine")
-            if engine is not self.program.fingerprint and engine != self.program.fingerprint:
-                raise StateError(f"the stored state of {subject!r} belongs to an engine with other "
-                                 "policies or lifecycles")
+            if engine is not (current := fingerprint(self.program)) and engine != current:
+                # another engine's document, kept as written: carried over when compatible
+                return validate_document(doc, self.program, subject=subject, sealed=False)[1]
             state: StateRecord = doc["state"]  # this engine wrote it
             return state
         # The store parsed ``doc`` for this call alone: its state needs no copy.

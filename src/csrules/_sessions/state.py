@@ -12,6 +12,10 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
     l      lifecycle id -> {st: state, at: entered, d: {deadline id: {due, b: breached}}}
     nd     the next time a tick could fire anything, or null (indexed by stores)
 
+A document's ``engine`` says what defines each window and lifecycle deadline of the engine
+that wrote it (:func:`csrules._sessions.migrate.fingerprint`): an engine whose change of
+policy left those definitions alone reads it as it is (see :mod:`csrules._sessions.migrate`).
+
 An exported or stored document also carries ``checksum`` (SHA-256 of the canonical JSON of
 everything else) and, when the engine has a state key, ``mac`` (HMAC-SHA256 under that key).
 
@@ -35,6 +39,15 @@ from typing import Any, TypedDict, cast
 from pydantic import ValidationError
 
 from csrules._errors import validation_error
+from csrules._sessions.migrate import (
+    Reset,
+    Status,
+    SubjectMigration,
+    check_fingerprint,
+    fingerprint,
+    incompatible,
+    reset_state,
+)
 from csrules._sessions.program import Program, to_us
 from csrules.exceptions import StateError
 
@@ -49,6 +62,7 @@ __all__ = [
     "StateRecord",
     "Txn",
     "document",
+    "migrate_document",
     "new_state",
     "next_due",
     "seal",
@@ -58,8 +72,11 @@ __all__ = [
 FORMAT = "csrules.session"
 """The ``format`` marker of an exported session."""
 
-VERSION = 2
-"""The version of the export layout (2: every document carries a checksum)."""
+VERSION = 3
+"""The version of the export layout (2: every document carries a checksum; 3: its engine
+fingerprint is per window). Version 2 documents are read too."""
+
+_READS = (2, VERSION)
 
 MIN_US = to_us(datetime.min.replace(tzinfo=UTC))
 """The earliest instant a session clock carries (0001-01-01 UTC), in microseconds."""
@@ -177,7 +194,7 @@ def new_state() -> StateRecord:
 
 def document(program: Program, subject: str, state: StateRecord) -> dict[str, Any]:
     """Wrap ``state`` for export and storage (format, version, engine fingerprint, subject)."""
-    return {"format": FORMAT, "version": VERSION, "engine": program.fingerprint,
+    return {"format": FORMAT, "version": VERSION, "engine": fingerprint(program),
             "subject": subject, "state": state}
 
 
@@ -406,7 +423,8 @@ def parse_document(data: Any) -> dict[str, Any]:
 
 
 def validate_document(data: Any, program: Program, *, subject: str | None = None,
-                      key: bytes | None = None, copy: bool = True) -> tuple[str, StateRecord]:
+                      key: bytes | None = None, copy: bool = True,
+                      sealed: bool = True) -> tuple[str, StateRecord]:
     """Check an exported session completely against ``program``; return (subject, state).
 
     The state returned is a deep copy of the one in ``data``; ``copy=False`` returns it
@@ -414,41 +432,103 @@ def validate_document(data: Any, program: Program, *, subject: str | None = None
 
     Raises :class:`StateError` naming the first problem: not JSON (or nested too deeply),
     another format or version, a checksum that does not match (a changed or damaged
-    document), a missing or wrong signature when ``key`` is given, another engine (policies
-    differ), another subject, or any malformed, out-of-range or inconsistent value.
+    document), a missing or wrong signature when ``key`` is given, an engine whose change of
+    policy the state cannot carry over (it needs :meth:`SessionEngine.migrate`), another
+    subject, or any malformed, out-of-range or inconsistent value. ``sealed=False`` is for a
+    document an in-process store kept as written (it carries no checksum).
     """
     try:
-        found, state = _validate(data, program, subject, key)
+        doc, found, state = _open(data, program, subject, key, sealed)
+        resets = [] if doc["engine"] is _SAME else _incompatible(doc, state, program, found)
+        if resets:
+            raise StateError(
+                f"the session of {found!r} was written under policies whose windows changed "
+                f"({'; '.join(r.render() for r in resets[:3])}"
+                f"{'; ...' if len(resets) > 3 else ''}): migrate it first (SessionEngine.migrate "
+                "for a store, SessionEngine.migrate_document for an exported document), which "
+                "reports and resets exactly what changed")
+        if doc["engine"] is not _SAME:
+            state = _carried_over(state, program)
+        _check_state(state, program)
         checked = cast("StateRecord", state)  # _check_state proved the layout
         return found, json.loads(json.dumps(checked)) if copy else checked
     except RecursionError:
         raise _fail("the document is nested too deeply") from None
 
 
-def _validate(data: Any, program: Program, subject: str | None,
-              key: bytes | None) -> tuple[str, dict[str, Any]]:
+def migrate_document(data: Any, program: Program, *, subject: str | None = None,
+                     key: bytes | None = None,
+                     sealed: bool = True) -> tuple[str, StateRecord, SubjectMigration]:
+    """An exported or stored document (checked like :func:`validate_document`) with the
+    state ``program`` cannot carry over reset: (subject, new state, what was reset)."""
+    try:
+        doc, found, state = _open(data, program, subject, key, sealed)
+        same = doc["engine"] is _SAME
+        resets = [] if same else _incompatible(doc, state, program, found)
+        state = state if same else _carried_over(reset_state(state, resets), program)
+        _check_state(state, program)
+    except RecursionError:
+        raise _fail("the document is nested too deeply") from None
+    current = same and doc["version"] == VERSION
+    status: Status = "reset" if resets else "current" if current else "compatible"
+    return found, cast("StateRecord", state), SubjectMigration(found, status, tuple(resets))
+
+
+_SAME = object()
+"""What :func:`_open` puts in a document's ``engine`` (of its own copy) when this engine wrote it."""
+
+
+def _open(data: Any, program: Program, subject: str | None, key: bytes | None,
+          sealed: bool) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The document checked up to its state: format, version, keys, seal, engine, subject.
+    The document returned is a shallow copy whose ``engine`` is :data:`_SAME` when it is
+    this engine's fingerprint (the usual case: later steps skip the comparisons)."""
     doc = parse_document(data)
     if doc.get("format") != FORMAT:
         raise _fail(f"format is {_short(doc.get('format'))}, expected {FORMAT!r}")
-    if doc.get("version") != VERSION:
-        raise _fail(f"version is {_short(doc.get('version'))}, this csrules reads {VERSION}")
-    expected = {*_SEALED, "checksum", *({"mac"} & set(doc))}
+    version = doc.get("version")
+    if version not in _READS or isinstance(version, bool):
+        raise _fail(f"version is {_short(version)}, this csrules reads "
+                    f"{' and '.join(map(str, _READS))}")
+    expected = {*_SEALED, *(("checksum", *({"mac"} & set(doc))) if sealed else ())}
     if set(doc) != expected:
         raise _fail(f"document keys are {sorted(doc, key=str)}, expected {sorted(expected)}")
-    _check_seal(doc, key)
-    if doc["engine"] != program.fingerprint:
-        raise StateError(
-            "the session was exported by an engine with other policies or lifecycles "
-            f"(fingerprint {_short(doc['engine'])}, this engine {program.fingerprint!r})"
-        )
+    if sealed:
+        _check_seal(doc, key)
+    engine = doc["engine"]
+    if engine == fingerprint(program):
+        engine = _SAME
+    else:
+        problem = (check_fingerprint(engine) if version == VERSION
+                   else None if isinstance(engine, str) else "engine must be a string")
+        if problem is not None:
+            raise _fail(problem)
     found = doc["subject"]
     if not isinstance(found, str) or not found:
         raise _fail(f"subject must be a non-empty string (got {_short(found)})")
     if subject is not None and found != subject:
         raise StateError(f"the state belongs to subject {found!r}, not {subject!r}")
-    state = _dict(doc["state"], "state")
-    _check_state(state, program)
-    return found, state
+    return {**doc, "engine": engine}, found, _dict(doc["state"], "state")
+
+
+def _incompatible(doc: dict[str, Any], state: dict[str, Any], program: Program,
+                  subject: str) -> list[Reset]:
+    """What of ``state`` the change of policy cannot carry over. A state too malformed to
+    tell is left to :func:`_check_state`, which names what is wrong."""
+    try:
+        return incompatible(doc["engine"], state, program, subject)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return []
+
+
+def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
+    """``state``, written by another engine, with ``nd`` recomputed (a tuned deadline moves
+    the next due time). A state this engine wrote keeps its ``nd``, so a tampered one is
+    still refused."""
+    try:
+        return {**state, "nd": next_due(program, cast("StateRecord", state))}
+    except (KeyError, TypeError, AttributeError):
+        return state  # malformed: _check_state says how
 
 
 def _check_state(state: dict[str, Any], program: Program) -> None:

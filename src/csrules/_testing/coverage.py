@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from csrules._engine.decision import Decision
@@ -283,16 +283,18 @@ def _record(engine: Engine, decision: Decision) -> None:
         coverage.record(decision)
 
 
-def _evaluate(self: Engine, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> Decision:
-    decision: Decision = _ORIGINAL["evaluate"](self, fact, now=now, fact_type=fact_type)
+def _evaluate(self: Engine, fact: Any, *, now: datetime | None = None, fact_type: str | None = None,
+              as_of: date | None = None) -> Decision:
+    decision: Decision = _ORIGINAL["evaluate"](self, fact, now=now, fact_type=fact_type, as_of=as_of)
     _record(self, decision)
     return decision
 
 
 def _evaluate_many(
-    self: Engine, facts: Iterable[Any], *, now: datetime | None = None, fact_type: str | None = None
+    self: Engine, facts: Iterable[Any], *, now: datetime | None = None, fact_type: str | None = None,
+    as_of: date | None = None,
 ) -> Iterator[Decision]:
-    for decision in _ORIGINAL["evaluate_many"](self, facts, now=now, fact_type=fact_type):
+    for decision in _ORIGINAL["evaluate_many"](self, facts, now=now, fact_type=fact_type, as_of=as_of):
         _record(self, decision)
         yield decision
 

@@ -455,7 +455,8 @@ def find_witness(
         try:
             judged = validate_fact(enc.model, fact)
             engine = Engine([policy.with_params(**overrides) if overrides else policy])
-            decision = engine.evaluate(judged, now=now or datetime(2026, 3, 2, 12, tzinfo=UTC))
+            decision = engine.evaluate(judged, now=now or datetime(2026, 3, 2, 12, tzinfo=UTC),
+                                       as_of=_in_force(policy))
         except CsrulesError as exc:
             why = f"the solver's fact does not validate ({exc})"
             search.learn(judged, model)
@@ -465,6 +466,13 @@ def find_witness(
         why = "the engine judges the solver's facts otherwise (a derived field differs)"
         search.learn(judged, model)
     return None, why
+
+
+def _in_force(policy: Policy) -> date | None:
+    """A day a dated version is in force (the solver's fact is judged by that version)."""
+    if policy.valid_from is not None:
+        return policy.valid_from
+    return None if policy.valid_until is None else policy.valid_until - timedelta(days=1)
 
 
 def _trace(decision: Decision, rules: tuple[str, ...]) -> str:

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from csrules._policy.facts import register_fact_type
 from csrules._sessions.lifecycle import Lifecycle
+from csrules.domain.facts import _field
 
 __all__ = ["COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"]
 
@@ -27,6 +28,29 @@ COMPLAINT_STATES = (
     "followed_up", "archived",
 )
 """The states of the complaint lifecycle, in the order the flow visits them."""
+
+_LABELS: dict[str, dict[str, str]] = {
+    # states, in the words of 001 第四篇 §三 投訴處理流程
+    "new": {"en": "New", "zh": "新投訴"},
+    "intake": {"en": "Taken in", "zh": "投訴受理"},
+    "founded": {"en": "Founded", "zh": "投訴成立"},
+    "unfounded": {"en": "Unfounded", "zh": "投訴不成立"},
+    "proposed": {"en": "Solution proposed", "zh": "已提出處理方案"},
+    "approved": {"en": "Solution approved", "zh": "方案已批示"},
+    "handled": {"en": "Handled", "zh": "已處理"},
+    "followed_up": {"en": "Followed up", "zh": "已回訪"},
+    "archived": {"en": "Archived", "zh": "已歸檔"},
+    # events
+    "register": {"en": "register", "zh": "登記受理"},
+    "judge": {"en": "judge", "zh": "投訴判斷"},
+    "propose": {"en": "propose a solution", "zh": "提出處理方案"},
+    "approve": {"en": "approve", "zh": "主管批示"},
+    "handle": {"en": "handle", "zh": "處理"},
+    "follow_up": {"en": "follow up", "zh": "回訪"},
+    "archive": {"en": "archive", "zh": "歸檔"},
+    "close": {"en": "close", "zh": "結案"},
+}
+"""Display names of the complaint lifecycle's states and events (documents show them)."""
 
 
 @register_fact_type(name="complaint_step")
@@ -41,13 +65,13 @@ class ComplaintStep(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event: ComplaintEvent
-    at: AwareDatetime | None = None
-    complainant: str | None = None
-    founded: bool | None = None
-    demand_reasonable: bool | None = None
-    approved_by: str | None = None
-    note: str | None = None
+    event: ComplaintEvent = _field("Event", "步驟", "the step taken")
+    at: AwareDatetime | None = _field("At", "時間", "when the step was taken", None)
+    complainant: str | None = _field("Complainant", "投訴人", "who complained", None)
+    founded: bool | None = _field("Founded", "投訴成立", "whether the complaint is founded", None)
+    demand_reasonable: bool | None = _field("Demand reasonable", "要求合理", "whether the demand is reasonable", None)
+    approved_by: str | None = _field("Approved by", "批示人", "the leader who approved the solution", None)
+    note: str | None = _field("Note", "備註", "a free note", None)
 
 
 def complaint_lifecycle(*, reply_within: str = "3d", callback_within: str = "3d") -> Lifecycle:
@@ -83,6 +107,7 @@ def complaint_lifecycle(*, reply_within: str = "3d", callback_within: str = "3d"
             {"from": "handled", "on": "follow_up", "to": "followed_up"},
             {"from": "followed_up", "on": "archive", "to": "archived"},
         ],
+        labels=_LABELS,
         deadlines=[
             {"id": "reply", "start": "intake", "met": ["handled", "archived"],
              "within": reply_within, "who": "agent",

@@ -257,7 +257,7 @@ class ShiftRef(Fact):
         return self
 
 
-@register_fact_type(name="shift_assignment")
+@register_fact_type(name="shift_assignment", event_time="start")
 class ShiftAssignment(Fact):
     """An agent rostered on one shift (排班), with what happened at its end.
 
@@ -294,7 +294,7 @@ LeaveKind = Literal["personal", "special_personal", "sick", "business_trip", "tr
 """Kinds of leave (001 請假制度): 一般事假, 特殊事假, 病假, 因公外出, 外出學習."""
 
 
-@register_fact_type(name="leave_request")
+@register_fact_type(name="leave_request", event_time="requested_at")
 class LeaveRequest(Fact):
     """A request for leave (請假申請) as filed, with the facts the leave rules need.
 
@@ -401,7 +401,7 @@ class LeaveRequest(Fact):
 ClockKind = Literal["clock_in", "clock_out", "leave_post", "return_post"]
 
 
-@register_fact_type(name="clock_event")
+@register_fact_type(name="clock_event", event_time="at")
 class ClockEvent(Fact):
     """One clock or desk event (打卡): in, out, leaving the post, coming back.
 
@@ -416,7 +416,7 @@ class ClockEvent(Fact):
     )
 
 
-@register_fact_type(name="attendance_record")
+@register_fact_type(name="attendance_record", event_time="shift_start")
 class AttendanceRecord(Fact):
     """One agent's attendance on one shift (考勤記錄): lateness and time away from the post.
 
@@ -509,7 +509,7 @@ LeadDecision = Literal["pending", "agreed", "declined"]
 """A shift lead's answer to a swap request (001 換班制度 二): 未答覆, 同意, 不同意."""
 
 
-@register_fact_type(name="shift_swap")
+@register_fact_type(name="shift_swap", event_time="requested_at")
 class ShiftSwapRequest(Fact):
     """A request to swap shifts between two agents (換班申請).
 
@@ -610,7 +610,7 @@ class ShiftSwapRequest(Fact):
         return self
 
 
-@register_fact_type(name="handover")
+@register_fact_type(name="handover", event_time="shift_start")
 class HandoverRecord(Fact):
     """A shift handover (交接班) and its log (交接日誌).
 
@@ -672,7 +672,7 @@ class EscalationStep(Fact):
     chase_record: str | None = _field("chase record", "催單痕跡", "The system trace of the chase", None)
 
 
-@register_fact_type(name="work_order")
+@register_fact_type(name="work_order", event_time="opened_at")
 class WorkOrder(Fact):
     """A work order (工單), usually a complaint (投訴), from intake to archive.
 
@@ -754,7 +754,7 @@ ScriptStep = Literal["verify_identity", "introduce", "ask_convenience", "give_so
 _SCRIPT_ORDER: tuple[str, ...] = ("verify_identity", "introduce", "ask_convenience", "give_solution")
 
 
-@register_fact_type(name="call_record")
+@register_fact_type(name="call_record", event_time="started_at")
 class CallRecord(Fact):
     """One phone or chat conversation (通話記錄) with what the agent said.
 
@@ -806,7 +806,7 @@ class CallRecord(Fact):
         return self
 
 
-@register_fact_type(name="callback_task")
+@register_fact_type(name="callback_task", event_time="created_at")
 class CallbackTask(Fact):
     """A follow-up call to make (回訪任務) or a newly assigned customer to contact.
 
@@ -880,7 +880,7 @@ class ChatChange(Fact):
     noted: bool = _field("noted on the order", "已備注", "The change is written in the order notes", False)
 
 
-@register_fact_type(name="order")
+@register_fact_type(name="order", event_time="placed_at")
 class Order(Fact):
     """A customer order (訂單) in a shop or mall.
 
@@ -934,7 +934,7 @@ class Order(Fact):
 # --------------------------------------------------------------------------- supervision
 
 
-@register_fact_type(name="qa_review")
+@register_fact_type(name="qa_review", event_time="reviewed_at")
 class QAReview(Fact):
     """A quality-inspection review of one agent's service (質檢) and what it observed.
 
@@ -980,7 +980,7 @@ CustomerType = Literal["ordinary", "reseller", "wholesale", "other_trade"]
 """Kinds of customer (002 第二則 二 10): 普通買家, 代理, 批發, and other trade buyers (等)."""
 
 
-@register_fact_type(name="report")
+@register_fact_type(name="report", event_time="at")
 class ReportRequest(Fact):
     """A request or report sent up the line (請示報告), with how many levels it went up.
 
@@ -1008,7 +1008,7 @@ class ReportRequest(Fact):
     )
 
 
-@register_fact_type(name="duty_record")
+@register_fact_type(name="duty_record", event_time="due_at")
 class DutyRecord(Fact):
     """One occurrence of a recurring duty (職責) and whether and when it was done.
 
@@ -1027,7 +1027,7 @@ class DutyRecord(Fact):
     )
 
 
-@register_fact_type(name="training_record")
+@register_fact_type(name="training_record", event_time="on_sale_at")
 class TrainingRecord(Fact):
     """Whether an agent learned a new product before it went on sale (新產品培訓).
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -26,10 +28,13 @@ from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
 from csrules._engine.record import pack_ref
 from csrules._errors import validation_error
-from csrules._policy.loader import loads_policy
+from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document
 from csrules._policy.model import Policy, Rule, Text
+from csrules._policy.validity import DEFAULT_ZONE, check_versions, is_dated, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
+from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
+from csrules._time.registry import BUILTIN_CALENDARS, register_calendar
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.roles import RoleCatalogue
@@ -176,6 +181,12 @@ class Pack:
     """The parameters each lifecycle was built with, keyed by its manifest name, in order."""
     slas: PackSlas = field(default_factory=PackSlas)
     """The service-level targets of ``slas:`` in the manifest (:mod:`csrules.policies.slas`)."""
+    timezone: str = DEFAULT_ZONE
+    """The pack's zone: duties, shift patterns and the days of dated policies are read in it."""
+    base: str | None = None
+    """The name of the pack this one ``extends`` (None: it extends none)."""
+    calendar: str | None = None
+    """The name of the pack's business calendar (``calendar:`` in the manifest; registered)."""
 
     @property
     def info(self) -> PackInfo:
@@ -187,11 +198,27 @@ class Pack:
 
         Session policies are found too (``"swap_session"``).
         """
+        wanted = self._full_id(policy_id)
         for policy in (*self.policies, *self.session_policies):
-            if policy.id in (policy_id, f"{self.name}.{policy_id}"):
+            if policy.id == wanted:
                 return policy
         known = ", ".join(p.id for p in (*self.policies, *self.session_policies))
         raise PolicyError(f"pack {self.name!r} has no policy {policy_id!r} (policies: {known})")
+
+    def _full_id(self, key: str) -> str:
+        """The policy id ``key`` names: itself, or the id it is the short name of (``leave``:
+        ``<pack>.leave``, or a base pack's ``call_centre.leave``); unchanged when none."""
+        ids = dict.fromkeys(p.id for p in (*self.policies, *self.session_policies))
+        if key in ids:
+            return key
+        named = [i for i in ids if i.partition(".")[2] == key]
+        own = f"{self.name}.{key}"
+        return own if own in named else named[0] if len(named) == 1 else key
+
+    def versions(self, policy_id: str) -> tuple[Policy, ...]:
+        """Every version of the policy ``policy_id`` (one, unless it has effective dates)."""
+        wanted = self.policy(policy_id).id
+        return tuple(p for p in (*self.policies, *self.session_policies) if p.id == wanted)
 
     def lifecycle(self, name: str) -> Lifecycle:
         """The lifecycle called ``name``: its id, ``"cmp-1"`` (the old name ``"complaint"`` warns)."""
@@ -257,20 +284,27 @@ class Pack:
         so decisions record that it is not the stock policy. A session policy may be
         extended too (its new rules may use the window kinds).
         """
-        target = self.policy(policy_id)
-        version = target.version if target.version.endswith("+host") else f"{target.version}+host"
-        extended = target.with_rules(*rules, version=version)
+        wanted = self.policy(policy_id).id
+
+        def extended(policy: Policy) -> Policy:
+            if policy.id != wanted:
+                return policy
+            version = policy.version if policy.version.endswith("+host") else f"{policy.version}+host"
+            return policy.with_rules(*rules, version=version)
+
         return replace(
             self,
-            policies=tuple(extended if p is target else p for p in self.policies),
-            session_policies=tuple(extended if p is target else p for p in self.session_policies),
+            policies=tuple(map(extended, self.policies)),
+            session_policies=tuple(map(extended, self.session_policies)),
         )
 
     def with_params(self, overrides: Mapping[str, Mapping[str, Any]]) -> Pack:
         """A copy with parameter overrides, keyed by policy id (stateless or session) or
         lifecycle id (or SLA id, ``"CB-1.callback"``), then parameter name."""
         overrides = self._by_lifecycle_id(overrides)
+        self._dated_only_on_policies(overrides)
         sla_overrides, overrides = split_overrides(self, overrides)
+        overrides = {self._full_id(key): values for key, values in overrides.items()}
         # old lifecycle names are ids by now: a key is a lifecycle id or a policy id
         ids = {p.id for p in (*self.policies, *self.session_policies)}
         unknown = [
@@ -293,7 +327,16 @@ class Pack:
             lifecycles=tuple(_build_lifecycle(self.name, name, values) for name, values in params.items()),
             lifecycle_params=params,
         )
-        return bind_slas(tuned, _build_lifecycle, sla_overrides=sla_overrides)
+        return _zoned(bind_slas(tuned, _build_lifecycle, sla_overrides=sla_overrides))
+
+    def _dated_only_on_policies(self, overrides: Mapping[str, Mapping[str, Any]]) -> None:
+        """Refuse a dated value for a lifecycle or SLA setting: only policies have versions."""
+        ids = {p.id for p in (*self.policies, *self.session_policies)}
+        for key, values in overrides.items():
+            dated = [name for name, value in values.items() if is_dated(value)]
+            if dated and self._full_id(key) not in ids:
+                raise PolicyError(f"override {key}.{dated[0]} of pack {self.name!r}: dated values are for policy "
+                                  "parameters only (a lifecycle or SLA setting has one value)")
 
     def _by_lifecycle_id(self, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
         """``overrides`` with old lifecycle names replaced by the ids (each warns once, here);
@@ -388,17 +431,20 @@ def list_packs() -> list[PackInfo]:
     return [_pack_info(name) for name in PACK_NAMES]
 
 
-def load_pack(name: str, *, overrides: dict[str, dict[str, Any]] | None = None) -> Pack:
-    """Load the built-in pack ``name``, with optional parameter ``overrides``.
+def load_pack(name: str | PathLike[str], *, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Pack:
+    """Load the pack ``name``: a built-in pack's name, or the path of a pack directory (one
+    holding ``pack.yaml``, which may ``extends:`` another pack); optional ``overrides``.
 
     ``overrides`` is keyed by policy id (``"call_centre.leave"``, or just ``"leave"``; session
     policies too, ``"swap_session"``) or lifecycle id (``"cmp-1"``), then by parameter
-    name; each value is checked against the parameter's type and bounds. An unknown pack,
-    policy, lifecycle or parameter raises :class:`csrules.PolicyError` naming the known ones.
+    name; each value is checked against the parameter's type and bounds. A value may change
+    on a day: ``{"leave": {"personal_notice": [{"value": "1d"}, {"value": "2d", "valid_from":
+    "2026-07-01"}]}}`` (see ``docs/company-packs.md``). An unknown pack, policy, lifecycle or
+    parameter raises :class:`csrules.PolicyError` naming the known ones.
 
     .. versionadded:: 0.1
     """
-    pack = _load(_check_name(name))
+    pack = _resolve(name, ())
     if overrides:
         pack = pack.with_params(overrides)
     return pack
@@ -409,25 +455,81 @@ def load_pack(name: str, *, overrides: dict[str, dict[str, Any]] | None = None) 
 
 def _check_name(name: str) -> str:
     if name not in PACK_NAMES:
-        raise PolicyError(f"unknown pack {name!r} (packs: {', '.join(PACK_NAMES)})")
+        raise PolicyError(f"unknown pack {name!r} (packs: {', '.join(PACK_NAMES)}; or the path of a pack directory)")
     return name
+
+
+def _resolve(spec: str | PathLike[str], chain: tuple[str, ...], *, relative_to: Path | None = None) -> Pack:
+    """The pack ``spec`` names: a built-in name, else a directory (``relative_to`` another
+    pack's directory when given); ``chain`` holds the directories extending it, against cycles."""
+    if isinstance(spec, str) and spec in PACK_NAMES:
+        return _load(spec)
+    path = Path(spec)
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to / path
+    if not (path / "pack.yaml").is_file():
+        if isinstance(spec, str) and not path.exists():
+            _check_name(spec)
+        raise PolicyError(f"{path}: not a pack directory (no pack.yaml in it)")
+    key = str(path.resolve())
+    if key in chain:
+        raise PolicyError(f"{path}/pack.yaml: extends itself through {' -> '.join(chain)}")
+    return _build(_PackDir(path.name, path, label=str(path)), (*chain, key))
+
+
+@dataclass(frozen=True, slots=True)
+class _PackDir:
+    """Where a pack's files are read from: a built-in pack (``root`` None) or a directory."""
+
+    name: str
+    root: Path | None = None
+    label: str = ""
+
+    @property
+    def manifest_name(self) -> str:
+        """How errors name the manifest: ``mall/pack.yaml``, or its path."""
+        return f"{self.name}/pack.yaml" if self.root is None else f"{self.label}/pack.yaml"
+
+    def file_name(self, filename: str) -> str:
+        """How errors name one of the pack's files."""
+        return f"csrules/policies/{self.name}/{filename}" if self.root is None else f"{self.label}/{filename}"
+
+    def read(self, filename: str) -> str:
+        """The text of ``filename`` in the pack; a missing file is a PolicyError naming it."""
+        if self.root is None:
+            return _read(self.name, filename)
+        try:
+            return (self.root / filename).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"{self.file_name(filename)}: {exc.strerror or exc}") from None
+
+    def has(self, filename: str) -> bool:
+        """Whether the pack has ``filename``."""
+        if self.root is None:
+            return resources.files(_PACKAGE).joinpath(self.name, filename).is_file()
+        return (self.root / filename).is_file()
 
 
 def _read(pack: str, filename: str) -> str:
     return resources.files(_PACKAGE).joinpath(pack, filename).read_text(encoding="utf-8")
 
 
-def _manifest(name: str) -> tuple[dict[str, Any], PackManifest]:
-    """``name``'s ``pack.yaml`` as written and validated by the schema's model (errors name
-    the file and key)."""
-    where = f"{name}/pack.yaml"
-    data = yaml.safe_load(_read(name, "pack.yaml"))
+def _manifest(name: str | _PackDir) -> tuple[dict[str, Any], PackManifest, Lines]:
+    """The pack's ``pack.yaml`` as written, validated by the schema's model (errors name
+    the file, the line and the key), and the line of each key."""
+    source = name if isinstance(name, _PackDir) else _PackDir(name)
+    where = source.manifest_name
+    data, lines = read_document(source.read("pack.yaml"), name=where)
     if not isinstance(data, dict):
         raise PolicyError("pack.yaml must hold a mapping", file=where)
     try:
-        return data, PackManifest.model_validate(data)
+        return data, PackManifest.model_validate(data), lines
     except ValidationError as exc:
-        raise validation_error(exc, lambda message: PolicyError(message, file=where), "pack manifest") from None
+        loc = tuple(exc.errors()[0]["loc"])
+        line = line_for(lines, data, loc)
+        raise validation_error(
+            exc, lambda message: PolicyError(message, file=where, line=line), "pack manifest"
+        ) from None
     except CsrulesError as exc:
         raise PolicyError(str(exc), file=where) from None
 
@@ -435,29 +537,112 @@ def _manifest(name: str) -> tuple[dict[str, Any], PackManifest]:
 def _pack_info(name: str, manifest: PackManifest | None = None) -> PackInfo:
     """The listing entry of pack ``name`` from its ``manifest`` (read when not given)."""
     if manifest is None:
-        _, manifest = _manifest(name)
+        _, manifest, _ = _manifest(name)
     return PackInfo(name, manifest.title, manifest.version, tuple(str(s.file) for s in manifest.sources))
 
 
 @cache
 def _load(name: str) -> Pack:
-    data, manifest = _manifest(name)
-    policies = tuple(
-        loads_policy(_read(name, filename), name=f"csrules/policies/{name}/{filename}")
-        for filename in manifest.policies
-    )
-    sessions, replaces = _sessions(name, manifest.sessions, policies)
+    return _build(_PackDir(name), ())
+
+
+def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
+    """The pack in ``source``: read alone, or over the pack it ``extends``."""
+    data, manifest, lines = _manifest(source)
+    if manifest.calendar is not None:  # registered first: the pack's policies may name it
+        _register_calendar(manifest, source, lines, data)
+    if manifest.extends is None:
+        pack = _base_pack(source, data, manifest)
+    else:
+        try:
+            base = _resolve(manifest.extends, chain, relative_to=source.root)
+        except PolicyError as exc:
+            line = lines.get(("extends",))
+            raise PolicyError(f"extends: {exc}", file=source.manifest_name, line=line) from None
+        pack = extend_pack(base, source, data, manifest, lines)
+    if manifest.overrides:
+        pack = _with_manifest_overrides(pack, manifest, source, lines, data)
+    if manifest.calendar is not None:
+        pack = replace(pack, calendar=manifest.calendar.name)
+    return _zoned(pack)
+
+
+def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> None:
+    """Register the manifest's ``calendar:`` under its name (a built-in name is refused)."""
+    from csrules.domain.china import china_calendar  # the holidays package loads slowly: only when used
+
+    entry = manifest.calendar
+    assert entry is not None
+    zone = manifest.timezone
+    try:
+        if entry.china:
+            calendar = china_calendar(hours=entry.hours, timezone=zone, closures=entry.closures)
+        else:
+            calendar = BusinessCalendar(timezone=zone, hours=entry.hours or {}, closures=entry.closures)
+        if entry.name in BUILTIN_CALENDARS:
+            raise ValueError(f"{entry.name!r} is a built-in calendar: give the pack's calendar its own name")
+        register_calendar(entry.name, calendar, replace=True)
+    except (ValueError, CsrulesError) as exc:
+        raise PolicyError(f"calendar: {exc}", file=source.manifest_name,
+                          line=line_for(lines, data, ("calendar",))) from None
+
+
+def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest) -> Pack:
+    """A pack that extends none: everything from its own files."""
+    name = manifest.name
+    if not manifest.policies:
+        raise PolicyError("a pack that extends no other lists its policies", file=source.manifest_name)
+    policies = _policies(source, manifest.policies)
+    sessions, replaces = _sessions(source, manifest.sessions, policies)
     for policy in (*policies, *sessions):
         if not policy.id.startswith(f"{name}."):
             raise PolicyError(f"policy ids in pack {name!r} must start with '{name}.'", policy_id=policy.id)
-    entries = (LifecycleEntry(name=entry) if isinstance(entry, str) else entry for entry in manifest.lifecycles)
-    lifecycle_params = {lifecycle_id_of(entry.name): dict(entry.params) for entry in entries}
+    check_versions((*policies, *sessions))
+    lifecycle_params = _lifecycle_params(manifest.lifecycles)
     lifecycles = tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items())
-    roles_data = yaml.safe_load(_read(name, manifest.roles))
+    roles = _roles(source, manifest.roles or "roles.yaml", name)
+    readme = source.read("README.md")
+    info = PackInfo(name, manifest.title, manifest.version, tuple(str(s.file) for s in manifest.sources))
+    pack = Pack(
+        name=name,
+        title=info.title,
+        version=info.version,
+        sources=info.sources,
+        policies=policies,
+        roles=roles,
+        duties=_duties(data, manifest.timezone, name),
+        unencoded=_unencoded(readme),
+        readme=readme,
+        shift_patterns=_patterns(data, manifest.timezone, name),
+        session_policies=sessions,
+        lifecycles=lifecycles,
+        replaces=replaces,
+        lifecycle_params=lifecycle_params,
+        timezone=manifest.timezone,
+    )
+    return bind_slas(pack, _build_lifecycle, checked_slas(name, manifest.slas, data))
+
+
+def _policies(source: _PackDir, files: Sequence[str]) -> tuple[Policy, ...]:
+    return tuple(loads_policy(source.read(filename), name=source.file_name(filename)) for filename in files)
+
+
+def _lifecycle_params(entries: Sequence[str | LifecycleEntry]) -> dict[str, dict[str, Any]]:
+    listed = (LifecycleEntry(name=entry) if isinstance(entry, str) else entry for entry in entries)
+    return {lifecycle_id_of(entry.name): dict(entry.params) for entry in listed}
+
+
+def _roles(source: _PackDir, filename: str, name: str) -> RoleCatalogue:
+    roles_data = yaml.safe_load(source.read(filename))
     try:
-        roles = RoleCatalogue(roles=roles_data["roles"])
-        zone = manifest.timezone
-        duties = tuple(
+        return RoleCatalogue(roles=roles_data["roles"])
+    except (CsrulesError, KeyError, TypeError) as exc:
+        raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
+
+
+def _duties(data: Mapping[str, Any], zone: str, name: str) -> tuple[PackDuty, ...]:
+    try:
+        return tuple(
             PackDuty(
                 id=str(item["id"]),
                 regulation=regulation_of(str(item["id"])),
@@ -466,51 +651,41 @@ def _load(name: str) -> Pack:
             )
             for item in data.get("duties", ())
         )
-        patterns = {
+    except CsrulesError as exc:
+        raise PolicyError(f"pack {name!r}: {exc}") from None
+
+
+def _patterns(data: Mapping[str, Any], zone: str, name: str) -> dict[str, ShiftPattern]:
+    try:
+        return {
             str(key): ShiftPattern(timezone=zone, **value) for key, value in (data.get("shift_patterns") or {}).items()
         }
     except CsrulesError as exc:
         raise PolicyError(f"pack {name!r}: {exc}") from None
-    readme = _read(name, "README.md")
-    unencoded = tuple(
+
+
+def _unencoded(readme: str) -> tuple[Unencoded, ...]:
+    return tuple(
         Unencoded(m["id"], m["part"].strip(" ()"), m["reason"].strip())
         for m in (_UNENCODED.match(line) for line in readme.splitlines())
         if m is not None
     )
-    info = _pack_info(name, manifest)
-    pack = Pack(
-        name=name,
-        title=info.title,
-        version=info.version,
-        sources=info.sources,
-        policies=policies,
-        roles=roles,
-        duties=duties,
-        unencoded=unencoded,
-        readme=readme,
-        shift_patterns=patterns,
-        session_policies=sessions,
-        lifecycles=lifecycles,
-        replaces=replaces,
-        lifecycle_params=lifecycle_params,
-    )
-    return bind_slas(pack, _build_lifecycle, checked_slas(name, manifest.slas, data))
 
 
 def _sessions(
-    name: str, entries: Sequence[str | SessionEntry], policies: tuple[Policy, ...]
+    source: _PackDir, entries: Sequence[str | SessionEntry], policies: Sequence[Policy], taken: Sequence[Policy] = ()
 ) -> tuple[tuple[Policy, ...], dict[str, tuple[str, ...]]]:
     """The manifest's session policy files, and the stateless rules each one replaces."""
     stateless = {rule.id for policy in policies for rule in policy.rules}
-    ids = {policy.id for policy in policies}
+    ids = {policy.id for policy in (*policies, *taken)}
     sessions: list[Policy] = []
     replaces: dict[str, tuple[str, ...]] = {}
     for index, entry in enumerate(entries):
-        where = f"{name}/pack.yaml: sessions[{index}]"
+        where = f"{source.manifest_name}: sessions[{index}]"
         filename, replaced = (entry, ()) if isinstance(entry, str) else (entry.file, entry.replaces)
-        policy = loads_policy(_read(name, filename), name=f"csrules/policies/{name}/{filename}")
-        if policy.id in ids:
-            raise PolicyError(f"{where}: policy id {policy.id!r} is used twice in pack {name!r}")
+        policy = loads_policy(source.read(filename), name=source.file_name(filename))
+        if policy.id in ids and not policy.dated:
+            raise PolicyError(f"{where}: policy id {policy.id!r} is used twice in pack {source.name!r}")
         ids.add(policy.id)
         missing = [rule_id for rule_id in replaced if rule_id not in stateless]
         if missing:
@@ -518,6 +693,139 @@ def _sessions(
         sessions.append(policy)
         replaces[policy.id] = replaced
     return tuple(sessions), replaces
+
+
+def _zoned(pack: Pack) -> Pack:
+    """``pack`` with its dated policies reading their days in the pack's zone (unless they
+    name their own); undated policies are left as they are (their hashes unchanged)."""
+    def zoned(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
+        return tuple(
+            Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone})
+            if p.dated and p.timezone is None
+            else p
+            for p in policies
+        )
+
+    if not any(p.dated and p.timezone is None for p in (*pack.policies, *pack.session_policies)):
+        return pack
+    return replace(pack, policies=zoned(pack.policies), session_policies=zoned(pack.session_policies))
+
+
+def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest: PackManifest, lines: Lines) -> Pack:
+    """The pack ``manifest`` describes over ``base`` (what each key does is in
+    ``docs/company-packs.md``): ``policies`` and ``sessions`` add, ``replace`` takes the
+    place of the base's policies with the same ids, ``drop`` leaves base policies out,
+    ``rules`` appends rules to a base policy; roles, duties, lifecycles, shift patterns
+    and SLAs merge by id (the company's entry wins); sources and unencoded notes add up."""
+    name, where = manifest.name, source.manifest_name
+    base_ids = {p.id for p in (*base.policies, *base.session_policies)}
+
+    def base_id(key: str, loc: tuple[str | int, ...]) -> str:
+        for candidate in (key, f"{base.name}.{key}"):
+            if candidate in base_ids:
+                return candidate
+        raise PolicyError(f"{key!r} is not a policy of pack {base.name!r} (policies: {', '.join(sorted(base_ids))})",
+                          file=where, line=line_for(lines, data, loc))
+
+    dropped = {base_id(key, ("drop", i)) for i, key in enumerate(manifest.drop)}
+    replacing = _policies(source, manifest.replace)
+    for index, policy in enumerate(replacing):
+        base_id(policy.id, ("replace", index))
+    gone = dropped | {p.id for p in replacing}
+    own = _policies(source, manifest.policies)
+    for index, policy in enumerate(own):
+        if policy.id not in base_ids and not policy.id.startswith(f"{name}."):
+            raise PolicyError(f"a policy of pack {name!r} has an id starting with '{name}.', or the id of a "
+                              f"policy of {base.name!r} (a dated version of it)", policy_id=policy.id,
+                              file=where, line=line_for(lines, data, ("policies", index)))
+    kept = tuple(p for p in base.policies if p.id not in gone)
+    stateless = (*kept, *(p for p in (*replacing, *own) if not p.needs_session))
+    kept_sessions = tuple(p for p in base.session_policies if p.id not in gone)
+    sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
+    sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
+    try:
+        check_versions((*stateless, *sessions))
+    except PolicyError as exc:
+        hint = " (to put a file in the place of a base policy, list it under replace:)"
+        raise PolicyError(f"{where}: {exc}{hint}") from None
+    lifecycle_params = {key: dict(values) for key, values in base.lifecycle_params.items()}
+    for key, values in _lifecycle_params(manifest.lifecycles).items():
+        lifecycle_params.setdefault(key, {}).update(values)
+    readme = source.read("README.md") if source.has("README.md") else base.readme
+    # an inherited SLA names its policy by full id: a short name would be read in this pack
+    declarations = {sla.id: sla.declaration.model_copy(update={"policy": sla.policy_id}) for sla in base.slas}
+    declarations.update((decl.id, decl) for decl in checked_slas(name, manifest.slas, data))
+    sources = dict.fromkeys((*base.sources, *(str(s.file) for s in manifest.sources)))
+    zone = manifest.timezone if "timezone" in data else base.timezone
+    extended = Pack(
+        name=name,
+        title=manifest.title,
+        version=manifest.version,
+        sources=tuple(sources),
+        policies=stateless,
+        roles=_merged_roles(base.roles, _roles(source, manifest.roles, name) if manifest.roles else None),
+        duties=_by_id(base.duties, _duties(data, zone, name)),
+        unencoded=(*base.unencoded, *(u for u in _unencoded(readme) if u not in base.unencoded)),
+        readme=readme,
+        shift_patterns={**base.shift_patterns, **_patterns(data, zone, name)},
+        session_policies=sessions,
+        lifecycles=tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items()),
+        replaces={**{k: v for k, v in base.replaces.items() if k not in gone}, **replaces},
+        lifecycle_params=lifecycle_params,
+        timezone=zone,
+        base=base.name,
+        calendar=base.calendar,
+    )
+    for key, filename in manifest.rules.items():
+        extended = _with_rule_file(extended, base_id(key, ("rules", key)), source, filename)
+    return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
+
+
+def _merged_roles(base: RoleCatalogue, own: RoleCatalogue | None) -> RoleCatalogue:
+    """The base's roles with the company's added; a role with a base role's id replaces it."""
+    if own is None:
+        return base
+    ids = {role.id for role in own}
+    return RoleCatalogue(roles=(*(role for role in base if role.id not in ids), *own))
+
+
+def _by_id(base: tuple[PackDuty, ...], own: tuple[PackDuty, ...]) -> tuple[PackDuty, ...]:
+    ids = {duty.id for duty in own}
+    return (*(duty for duty in base if duty.id not in ids), *own)
+
+
+def _with_rule_file(pack: Pack, policy_id: str, source: _PackDir, filename: str) -> Pack:
+    """``pack`` with the rules of ``filename`` (``rules: [...]``, as in a policy) appended to
+    every version of ``policy_id``; the versions get a ``+<pack>`` suffix."""
+    where = source.file_name(filename)
+    data, _ = read_document(source.read(filename), name=where)
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or set(data) != {"rules"}:
+        raise PolicyError("a rules file holds one key, rules: a list of rules written as in a policy", file=where)
+    extended: dict[int, Policy] = {}
+    for policy in (*pack.policies, *pack.session_policies):
+        if policy.id == policy_id:
+            written = {**policy.model_dump(mode="python"), "rules": [*policy.rules, *data["rules"]],
+                       "version": f"{policy.version}+{pack.name}"}
+            extended[id(policy)] = policy_from_data(written, lines={}, name=where)
+    return replace(
+        pack,
+        policies=tuple(extended.get(id(p), p) for p in pack.policies),
+        session_policies=tuple(extended.get(id(p), p) for p in pack.session_policies),
+    )
+
+
+def _with_manifest_overrides(
+    pack: Pack, manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]
+) -> Pack:
+    """``pack`` with the manifest's ``overrides:``, errors located at their key in pack.yaml."""
+    try:
+        return pack.with_params(manifest.overrides)
+    except PolicyError as exc:
+        key = next((k for k in manifest.overrides if k in str(exc)), next(iter(manifest.overrides)))
+        # a parameter's error is located at ("overrides", name, ...): the same path under the key
+        inner = tuple(exc.loc or ())[1:] if tuple(exc.loc or ())[:1] == ("overrides",) else ()
+        raise PolicyError(f"overrides: {exc}", file=source.manifest_name,
+                          line=line_for(lines, data, ("overrides", key, *inner))) from None
 
 
 def lifecycle_id_of(name: str) -> str:
@@ -577,17 +885,22 @@ def _apply_overrides(
     overrides: Mapping[str, Mapping[str, Any]],
     others: tuple[Policy, ...] = (),
 ) -> tuple[Policy, ...]:
-    """``policies`` with the overrides that name them; keys naming one of ``others`` are
-    skipped, any other unknown key is an error."""
-    by_id = {p.id: p for p in policies}
+    """``policies`` with the overrides that name them (every version of a dated policy; a
+    dated value splits a version at its days); keys naming one of ``others`` are skipped,
+    any other unknown key is an error."""
+    ids = {p.id for p in policies}
     other_ids = {p.id for p in others}
-    updated = dict(by_id)
+    wanted: dict[str, Mapping[str, Any]] = {}
     for key, params in overrides.items():
-        policy_id = key if key in by_id or key in other_ids else f"{pack}.{key}"
+        policy_id = key if key in ids or key in other_ids else f"{pack}.{key}"
         if policy_id in other_ids:
             continue
-        if policy_id not in by_id:
-            known = ", ".join([*by_id, *other_ids])
+        if policy_id not in ids:
+            known = ", ".join(dict.fromkeys([*ids, *other_ids]))
             raise PolicyError(f"override for unknown policy {key!r} in pack {pack!r} (policies: {known})")
-        updated[policy_id] = updated[policy_id].with_params(**dict(params))
-    return tuple(updated[p.id] for p in policies)
+        wanted[policy_id] = {**wanted.get(policy_id, {}), **params}
+    return tuple(
+        version
+        for policy in policies
+        for version in (with_dated_params(policy, wanted[policy.id]) if policy.id in wanted else (policy,))
+    )

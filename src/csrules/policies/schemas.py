@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csrules._policy.loader import policy_schema
 from csrules._policy.model import NonEmpty, Source, Text
@@ -27,6 +27,7 @@ from csrules.policies.slas import SlaDeclaration
 
 __all__ = [
     "SCHEMAS",
+    "CalendarEntry",
     "LifecycleEntry",
     "PackDutyEntry",
     "PackManifest",
@@ -78,24 +79,70 @@ class ShiftPatternEntry(_Entry):
     agents: dict[str, int] = Field(default_factory=dict)
 
 
+class CalendarEntry(_Entry):
+    """The pack's business calendar, registered under ``name`` for its policies and SLAs
+    (``calendar: <name>``): China's public holidays and 调休 days (``china``), office
+    ``hours`` per weekday, and days the office is closed."""
+
+    name: NonEmpty = Field(description="the name policies and SLAs give as calendar: <name>")
+    china: bool = Field(default=True, description="China's public holidays and adjusted working days")
+    hours: dict[str, Any] | None = Field(default=None, description='per weekday: {mon: "09:00-18:00", ...}')
+    closures: tuple[date, ...] = ()
+
+
 class PackManifest(_Entry):
-    """``pack.yaml``: what a pack is and which files it is made of.
+    """``pack.yaml``: what a pack is and which files it is made of; a company's pack may
+    ``extends:`` another and say only what it adds or changes (``docs/company-packs.md``).
 
     .. versionadded:: 0.1
     """
 
+    # a pack lists its policies, or takes them from the pack it extends
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["policies"]}, {"required": ["extends"]}]},
+    )
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
     version: NonEmpty
-    timezone: NonEmpty = "Asia/Shanghai"
+    extends: NonEmpty | None = Field(
+        default=None, description="the pack this one builds on: a built-in pack's name or a pack directory's path"
+    )
+    timezone: NonEmpty = Field(default="Asia/Shanghai", description="IANA zone (an extending pack inherits its base's)")
     sources: tuple[Source, ...] = ()
-    roles: NonEmpty = Field(default="roles.yaml", description="the role catalogue file")
-    policies: tuple[NonEmpty, ...] = Field(description="policy files, in review order")
+    roles: NonEmpty | None = Field(
+        default=None, description="the role catalogue file (roles.yaml; an extending pack's roles add to its base's)"
+    )
+    policies: tuple[NonEmpty, ...] = Field(
+        default=(), description="policy files, in review order (an extending pack's are added to its base's)"
+    )
+    replace: tuple[NonEmpty, ...] = Field(
+        default=(), description="policy files taking the place of the base's policies with the same ids"
+    )
+    drop: tuple[NonEmpty, ...] = Field(default=(), description="ids of the base's policies left out")
+    rules: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict, description="base policy id -> a file of rules (rules: [...]) appended to it"
+    )
+    overrides: dict[NonEmpty, dict[NonEmpty, Any]] = Field(
+        default_factory=dict,
+        description="policy, lifecycle or SLA id -> parameter -> value, or dated values "
+        "[{value: 1d}, {value: 2d, valid_from: 2026-07-01}]",
+    )
     sessions: tuple[NonEmpty | SessionEntry, ...] = ()
     lifecycles: tuple[NonEmpty | LifecycleEntry, ...] = ()
     duties: tuple[PackDutyEntry, ...] = ()
     shift_patterns: dict[str, ShiftPatternEntry] = Field(default_factory=dict)
     slas: tuple[SlaDeclaration, ...] = Field(default=(), description="service-level targets")
+    calendar: CalendarEntry | None = Field(default=None, description="the pack's business calendar")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _policies_or_extends(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "policies" not in data and "extends" not in data:
+            raise ValueError("policies: a pack lists its policy files, or extends: another pack to take them from")
+        return data
 
 
 def _schema(model: type[BaseModel], title: str) -> dict[str, Any]:

@@ -34,8 +34,9 @@ import itertools
 import keyword
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
+from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar, get_args
 
@@ -239,12 +240,26 @@ class Env:
     def evaluate(self, cond: ConditionBase) -> TraceNode:
         """Evaluate a nested condition, recording an error as data rather than raising."""
         handler = handler_for(cond)
+        words = partial(_reword, handler, cond, self.describe)  # trace.render(lang=) words it again
         try:
-            return handler.evaluate(cond, self)
+            return replace(handler.evaluate(cond, self), words=words)
         except Exception as exc:  # a rule that fails is reported in its trace, not raised
             return TraceNode(
-                cond.kind, handler.describe(cond, "en", self.describe), None, error=repr(exc)
+                cond.kind, handler.describe(cond, "en", self.describe), None, error=repr(exc),
+                words=words,
             )
+
+
+    def unevaluated(self, cond: ConditionBase) -> TraceNode:
+        """The node of a condition left unevaluated (its ``all``/``any`` was decided before)."""
+        handler = handler_for(cond)
+        return TraceNode(cond.kind, handler.describe(cond, "en", self.describe), None,
+                         words=partial(_reword, handler, cond, self.describe))
+
+
+def _reword(handler: Any, cond: ConditionBase, ctx: DescribeContext, lang: Lang) -> str:
+    """``cond`` in plain words in ``lang``: what a trace node words itself with."""
+    return str(handler.describe(cond, lang, ctx))
 
 
 @dataclass

@@ -61,6 +61,7 @@ __all__ = [
     "NotIn",
     "TextFold",
     "coerce_literal",
+    "plain_value",
 ]
 
 
@@ -316,7 +317,7 @@ class _NotHandler:
 
 
 def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
-    return TraceNode(cond.kind, handler_for(cond).describe(cond, "en", env.describe), None)
+    return env.unevaluated(cond)
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -432,9 +433,7 @@ class _CompareHandler:
             _check_comparable(left, left.kind, cond.op, ctx, "a literal")
 
     def _rhs(self, cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
-        if cond.param is not None:
-            return _plain(params[cond.param])
-        return coerce_literal(field_info(model, cond.path), cond.value)
+        return plain_value(cond, params, model)
 
     def source(self, cond: Compare, ctx: CompileContext) -> str:
         guards, left = ctx.access(cond.path)
@@ -442,7 +441,12 @@ class _CompareHandler:
             right_guards, right = ctx.access(cond.field)
             guards = guards + right_guards
         else:
-            right = ctx.const(self._rhs(cond, ctx.params, ctx.model))
+            value = self._rhs(cond, ctx.params, ctx.model)
+            if type(value) is bool and cond.op in ("==", "!=") and field_info(ctx.model, cond.path).kind == "bool":
+                # a truth test: ``x`` for "x is yes", ``not x`` for "x is no" (a flag holds a bool)
+                wanted = value == (cond.op == "==")
+                return join([*guards, left if wanted else f"(not {left})"], "and")
+            right = ctx.const(value)
         return join([*guards, f"{left} {cond.op} {right}"], "and")
 
     def evaluate(self, cond: Compare, env: Env) -> TraceNode:
@@ -484,6 +488,14 @@ class _CompareHandler:
             return []
         value = params.get(cond.param) if cond.param is not None else cond.value
         return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
+
+
+def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
+    """The right-hand side of a comparison with a literal or a parameter, as the fast path
+    compares it (literals typed like the field, durations as timedelta)."""
+    if cond.param is not None:
+        return _plain(params[cond.param])
+    return coerce_literal(field_info(model, cond.path), cond.value)
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,213 @@
+"""How evaluation cost grows with the number of rules and of policies.
+
+    python benchmarks/bench_scaling.py [N]
+
+Rules are random conjunctions of one to three tests (thresholds with <, <=, >, >=, ==,
+equality and membership on text, yes/no flags) over a 16-field fact. Measured, per decision,
+evaluate + read outcome and rule ids:
+
+* 8, 64 and 512 rules in one policy, as built by default (tests shared across rules once
+  enough rules per field take part: at 512 here) and, for 64 and 512, forced shared and
+  forced rule by rule, with every match pattern cached and with none cached (the pattern cache
+  emptied before each call; the views of chunks of eight rules, kept for good, stay);
+* 1, 8 and 64 policies of 8 rules each in one engine.
+
+Every engine's answers are checked against a plain Python evaluation of the same rules before
+anything is timed. Ratios are against the 8-rule policy in the same run (interleaved rounds).
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from timing import interleaved, loop, per_item_us, ratio
+
+import csrules
+import csrules._engine.compile as compile_module
+
+TEXT = ("a", "b", "c", "d", "e")
+NUMBERS = tuple(f"n{i}" for i in range(8))
+TEXTS = tuple(f"t{i}" for i in range(4))
+FLAGS = tuple(f"b{i}" for i in range(4))
+
+
+@csrules.register_fact_type(name="bench_wide")
+class Wide(BaseModel):
+    """A 16-field fact: eight numbers, four texts, four flags."""
+
+    n0: int
+    n1: int
+    n2: int
+    n3: int
+    n4: float
+    n5: float
+    n6: float
+    n7: float | None = None
+    t0: Literal["a", "b", "c", "d", "e"]
+    t1: Literal["a", "b", "c", "d", "e"]
+    t2: str
+    t3: str
+    b0: bool
+    b1: bool
+    b2: bool
+    b3: bool
+
+
+OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+
+
+def random_test(rng: random.Random) -> dict[str, Any]:
+    """One test on a random field."""
+    family = rng.choice(("number", "number", "text", "flag"))
+    if family == "number":
+        return {"kind": "compare", "path": rng.choice(NUMBERS), "op": rng.choice(list(OPS)),
+                "value": rng.randrange(0, 100, 5)}
+    if family == "text":
+        path = rng.choice(TEXTS)
+        if rng.random() < 0.5:
+            return {"kind": "compare", "path": path, "op": "==", "value": rng.choice(TEXT)}
+        return {"kind": "in", "path": path, "value": rng.sample(TEXT, 2)}
+    return {"kind": "compare", "path": rng.choice(FLAGS), "op": "==", "value": rng.random() < 0.5}
+
+
+def make_policy(rules: int, seed: int, name: str = "wide") -> csrules.Policy:
+    """A collect policy of ``rules`` random rules, each a violation or an approval."""
+    rng = random.Random(seed)
+    made = []
+    for i in range(rules):
+        tests = [random_test(rng) for _ in range(rng.randint(1, 3))]
+        then = ({"type": "violation", "code": f"V{i % 17}", "message": f"rule {i}"}
+                if i % 2 else {"type": "approval", "role": f"role{i % 5}"})
+        made.append({"id": f"{name}-{i}", "title": f"rule {i}",
+                     "when": {"kind": "all", "of": tests}, "then": [then]})
+    return csrules.Policy(id=name, version="1", title={"en": name, "zh": name},
+                          fact_type="bench_wide", rules=made)
+
+
+def random_fact(rng: random.Random) -> Wide:
+    """A fact whose numbers often sit on a rule's threshold."""
+    numbers = {f"n{i}": rng.randrange(0, 100, 5) + rng.choice((0, 0, 1, 2.5)) for i in range(8)}
+    for name in ("n0", "n1", "n2", "n3"):
+        numbers[name] = int(numbers[name])
+    if rng.random() < 0.2:
+        numbers["n7"] = None
+    return Wide(**numbers, **{t: rng.choice(TEXT) for t in TEXTS},
+                **{b: rng.random() < 0.5 for b in FLAGS})
+
+
+def reference(policies: list[csrules.Policy]) -> Callable[[Wide], tuple[str, ...]]:
+    """The rules evaluated one by one in plain Python (a missing value fails every test)."""
+
+    def test(fact: Wide, cond: Any) -> bool:
+        value = getattr(fact, cond.path)
+        if value is None:
+            return False
+        if cond.kind == "in":
+            return value in cond.value
+        return bool(OPS[cond.op](value, cond.value))
+
+    rules = [rule for policy in policies for rule in policy.rules]
+
+    def evaluate(fact: Wide) -> tuple[str, ...]:
+        return tuple(rule.id for rule in rules if all(test(fact, c) for c in rule.when.of))
+
+    return evaluate
+
+
+def engine_of(policies: list[csrules.Policy], *, shared: bool | None) -> csrules.Engine:
+    """An engine as built by default (None: tests shared when enough rules per field take
+    part), or with tests forced shared (True) or rule by rule (False)."""
+    saved = compile_module.SHARE_RULES_PER_FIELD
+    if shared is not None:
+        compile_module.SHARE_RULES_PER_FIELD = 0 if shared else 1 << 30
+    try:
+        return csrules.Engine(policies)
+    finally:
+        compile_module.SHARE_RULES_PER_FIELD = saved
+
+
+def read(decision: csrules.Decision) -> tuple[str, tuple[str, ...]]:
+    """What the benchmark reads: outcome and rule ids."""
+    return decision.outcome.value, decision.rule_ids
+
+
+def cached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
+    """Evaluate + read with the patterns cached (warmed first)."""
+    evaluate = engine.evaluate
+    for fact in facts:
+        read(evaluate(fact))
+    return loop(lambda fact: read(evaluate(fact)), facts)
+
+
+def uncached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
+    """Evaluate + read with the pattern cache emptied before each call (the views of its
+    chunks of eight rules stay: they are bounded and kept for good)."""
+    views = engine._plans["bench_wide"]._views  # the benchmark looks inside on purpose
+    evaluate = engine.evaluate
+    for fact in facts:  # every chunk seen
+        read(evaluate(fact))
+
+    def run() -> None:
+        for fact in facts:
+            views.clear()
+            read(evaluate(fact))
+
+    return run
+
+
+def main(n: int = 2000) -> int:
+    """Print per-decision times and ratios; 1 if any answer differs from the reference."""
+    rng = random.Random(11)
+    facts = [random_fact(rng) for _ in range(n)]
+    setups: dict[str, list[csrules.Policy]] = {
+        f"{rules} rules": [make_policy(rules, seed=rules)] for rules in (8, 64, 512)
+    }
+    setups |= {
+        f"{count} policies x 8 rules": [make_policy(8, seed=100 + i, name=f"p{i}") for i in range(count)]
+        for count in (1, 8, 64)
+    }
+    variants: dict[str, Callable[[], None]] = {}
+    for label, policies in setups.items():
+        expected = [reference(policies)(fact) for fact in facts]
+        forms: tuple[bool | None, ...] = (None, True, False) if label in ("64 rules", "512 rules") else (None,)
+        for shared in forms:
+            # one engine per variant: emptying one's cache must not cool the other's
+            engines = [engine_of(policies, shared=shared) for _ in range(2)]
+            for engine in engines:
+                got = [engine.evaluate(fact).rule_ids for fact in facts]
+                if got != expected:
+                    print(f"{label} (shared={shared}): answers differ from the reference")
+                    return 1
+            form = {None: "", True: ", forced shared", False: ", forced rule by rule"}[shared]
+            variants[f"{label}{form}, cached"] = cached(engines[0], facts)
+            if "policies" not in label:
+                variants[f"{label}{form}, uncached"] = uncached(engines[1], facts)
+    print(f"every engine agrees with the reference on {n} facts\n")
+    times = interleaved(variants, rounds=5)
+    base = times["8 rules, cached"]
+    print(f"{'evaluate + read outcome and rule ids':48s} {'per decision':>28s}   vs 8 rules cached")
+    for label, samples in times.items():
+        print(f"{label:48s} {per_item_us(samples, n):>28s}   {ratio(samples, base)}")
+    print()
+    for rules in (64, 512):
+        print(f"{rules} rules shared vs rule by rule (cached): "
+              f"{ratio(times[f'{rules} rules, forced shared, cached'], times[f'{rules} rules, forced rule by rule, cached'])}")
+    print(f"512 rules vs 8 rules, as built by default (cached): "
+          f"{ratio(times['512 rules, cached'], times['8 rules, cached'])}  goal <= 8x")
+    for label in ("8 rules", "64 rules", "512 rules"):
+        print(f"{label}: uncached vs cached pattern: "
+              f"{ratio(times[f'{label}, uncached'], times[f'{label}, cached'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))

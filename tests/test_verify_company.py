@@ -1,0 +1,40 @@
+"""Verifying a company pack: its base's properties, and dated versions judged in force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from csrules._cli import cli
+
+COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the command line; its exit code and what it printed."""
+    code = cli.main(list(argv))
+    return code, capsys.readouterr().out
+
+
+class TestCompanyPackVerify:
+    """The example company pack extends call_centre and dates a parameter."""
+
+    def test_base_properties_apply(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """With no properties of its own, the company pack is held to call_centre's."""
+        code, out = _run(capsys, "verify", str(COMPANY))
+        assert code == 0
+        assert "no properties file found" not in out
+        assert "PROVEN call_centre.leave / director-over-one-day" in out
+
+    def test_counterexamples_reproduce_on_dated_versions(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A counterexample for a version in force from a day is re-run as of that day."""
+        _, out = _run(capsys, "verify", str(COMPANY))
+        assert "does not validate" not in out
+        assert "BROKEN (known) call_centre.leave / head-or-director" in out
+
+    def test_check_accepts_the_base_reviewed_overlaps(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``check`` reads the base's accepted overlaps, as it does for the base itself."""
+        code, out = _run(capsys, "check", str(COMPANY))
+        assert code == 0
+        assert "0 error(s), 0 warning(s)" in out
