@@ -36,6 +36,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "csrules.audit",
         "csrules.conditions",
         "csrules.pytest_plugin",
+        "csrules.records",
         "csrules.sessions",
         "csrules.testing",
         "csrules.time",

@@ -45,6 +45,13 @@ class TestEnginePickle:
             expected = engine.evaluate(fact, now=now, fact_type=fact_type)
             assert copy.evaluate(fact, now=now, fact_type=fact_type) == expected
 
+    def test_records_name_the_pack_after_the_round_trip(self) -> None:
+        """An engine built from a tuned pack still names that pack, with its overrides, in records."""
+        engine = load_pack("call_centre").with_params({"leave": {"personal_notice": "2d"}}).engine()
+        copy = pickle.loads(pickle.dumps(engine))
+        assert engine.pack is not None
+        assert copy.pack == engine.pack
+
     def test_no_generated_code_in_the_pickle(self):
         """The pickle names the rebuild function and the policies, never a generated function."""
         data = pickle.dumps(load_pack("call_centre").engine())

@@ -6,7 +6,8 @@ into :class:`Decision` objects that say what holds, why, who approves and what i
 The names below are grouped as ``__all__`` lists them. Each loads on first use, so
 ``import csrules`` costs little more than Python itself; the errors are there from the start.
 The public modules hold the rest: :mod:`csrules.conditions` (every condition kind),
-:mod:`csrules.time`, :mod:`csrules.sessions`, :mod:`csrules.domain` (fact models, roles,
+:mod:`csrules.time`, :mod:`csrules.sessions`, :mod:`csrules.records` (decision records, replay,
+decision logs, impact), :mod:`csrules.domain` (fact models, roles,
 SLAs, the complaint lifecycle, China's calendar), :mod:`csrules.policies` (the built-in
 packs), :mod:`csrules.testing`, :mod:`csrules.typing`.
 """
@@ -25,7 +26,9 @@ from csrules.exceptions import (
     DurationError,
     EvaluationError,
     FactError,
+    LogWriteError,
     PolicyError,
+    RecordError,
     SessionError,
     StateError,
     TimeError,
@@ -36,6 +39,7 @@ if _typing.TYPE_CHECKING:  # what mypy and IDEs see; at run time these load on f
     from csrules import conditions as conditions
     from csrules import domain as domain
     from csrules import policies as policies
+    from csrules import records as records
     from csrules import sessions as sessions
     from csrules import testing as testing
     from csrules import time as time
@@ -118,7 +122,9 @@ __all__ += [
     "DurationError",
     "EvaluationError",
     "FactError",
+    "LogWriteError",
     "PolicyError",
+    "RecordError",
     "SessionError",
     "StateError",
     "TimeError",
@@ -283,7 +289,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     # the public modules, as attributes (``csrules.time.parse_duration``)
     **{
         f"csrules.{name}": (name,)
-        for name in ("conditions", "domain", "policies", "sessions", "testing", "time", "typing")
+        for name in ("conditions", "domain", "policies", "records", "sessions", "testing", "time", "typing")
     },
 }
 """Where each lazily loaded name lives."""

@@ -13,6 +13,8 @@ Hierarchy::
         ├── SessionError (RuntimeError)     a session refused an event or lost integrity
         │   └── TransitionError             an event is not allowed in the current state
         └── StateError (ValueError)         exported state is corrupt or foreign
+    ├── RecordError (ValueError)            a decision record or log line cannot be used
+    └── LogWriteError (OSError)             a decision log could not take records
 
 Definition errors surface when a policy loads or compiles; evaluation errors when a fact is
 judged. Each stores its context as attributes (``policy_id``, ``rule_id``, ``path``,
@@ -31,7 +33,9 @@ __all__ = [
     "DurationError",
     "EvaluationError",
     "FactError",
+    "LogWriteError",
     "PolicyError",
+    "RecordError",
     "SessionError",
     "StateError",
     "TimeError",
@@ -177,3 +181,31 @@ class TransitionError(SessionError):
 
 class StateError(EvaluationError, ValueError):
     """Exported session state is corrupt, truncated or belongs to another engine."""
+
+
+class RecordError(CsrulesError, ValueError):
+    """A decision record or decision log cannot be used: data that is not a record (the
+    field is named), a record altered since it was written, or a log line that cannot be
+    read (``file`` and ``line`` say where).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}: " if file is not None and line is not None else f"{file}: " if file else ""
+        super().__init__(f"{where}{message}")
+
+
+class LogWriteError(CsrulesError, OSError):
+    """A decision log could not take records; ``sink`` and ``path`` name it. The records
+    named in the message were not written: nothing is dropped silently.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, message: str, *, sink: str, path: str) -> None:
+        self.sink = sink
+        self.path = path
+        super().__init__(f"{sink} log {path}: {message}")

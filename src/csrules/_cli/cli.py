@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("verifying", "prove properties for every possible fact (z3)"),
     "docs": ("documents", "write the reviewer's documents (Markdown and HTML)"),
     "diff": ("documents", "what changed between two versions of a policy or pack"),
+    "impact": ("records", "what a policy change does to past decisions"),
     "schema": ("documents", "print the JSON Schema of policy, pack.yaml or roles.yaml files"),
     "packs": ("documents", "list the built-in policy packs"),
     "demo": ("documents", "judge every pack's worked examples and write its documents"),

@@ -104,13 +104,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "schema",
         parents=[plain],
         formatter_class=fmt,
-        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema pack -o pack.schema.json\n\n"
+        epilog="examples:\n  csrules schema > policy.schema.json\n  csrules schema pack -o pack.schema.json\n"
+        "  csrules schema --record -o record.schema.json\n\n"
         + exit_status()
         + "\n",
         help="print the JSON Schema of policy, pack.yaml or roles.yaml files",
         description="Print the JSON Schema of a file format (for editors).",
     )
-    sc.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), default="policy", help="default: policy")
+    sc.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), help="default: policy")
+    sc.add_argument("--record", action="store_true", help="the schema of decision records (decision logs' lines)")
     add_format(sc, ("json",), "json", "a schema is JSON; taken so that --format json works here too")
     add_out(sc, directory=False)
     sc.set_defaults(run=run_schema)
@@ -232,7 +234,14 @@ def run_diff(args: argparse.Namespace) -> int:
 
 def run_schema(args: argparse.Namespace) -> int:
     """Print (or write) the JSON Schema of policy, pack or roles files."""
-    schema = file_schema(args.kind)
+    if args.record and args.kind:
+        raise CliError(f"--record prints the decision record's schema; leave out {args.kind!r}")
+    if args.record:
+        from csrules._engine.record import record_schema  # records load only when asked for
+
+        schema = record_schema()
+    else:
+        schema = file_schema(args.kind or "policy")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             dump_json(schema, handle, indent=2)

@@ -121,8 +121,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 class Progress:
     """A one-line progress bar on stderr: shown past a threshold, only on a terminal."""
 
-    def __init__(self, stream: TextIO, *, total_bytes: int | None, enabled: bool) -> None:
+    def __init__(self, stream: TextIO, *, total_bytes: int | None, enabled: bool,
+                 label: str = "csrules eval") -> None:
         self.stream = stream
+        self.label = label
         self.total = total_bytes
         self.enabled = enabled
         self.started = time.monotonic()
@@ -138,7 +140,7 @@ class Progress:
             return
         self.last = now
         rate = count / max(now - self.started, 1e-9)
-        line = f"csrules eval: {count:,} facts  {rate:,.0f}/s"
+        line = f"{self.label}: {count:,} facts  {rate:,.0f}/s"
         if self.total and done_bytes is not None:
             share = min(done_bytes / self.total, 1.0)
             filled = int(share * 30)

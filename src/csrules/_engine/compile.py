@@ -547,6 +547,8 @@ class Plan:
     policy_refs: tuple[PolicyRef, ...] = field(default=())
     _views: dict[int, MatchView] = field(default_factory=dict)
     _chunks: dict[int, dict[int, MatchView]] = field(default_factory=dict)
+    pack: Any = None
+    """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
 
     def __post_init__(self) -> None:
         # model_validate minus its Python wrapper: the same core validator, one call less.

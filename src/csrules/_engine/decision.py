@@ -13,6 +13,7 @@ from csrules._policy.model import KeyedEffect, Text
 from csrules.exceptions import CalendarError, TimeError
 
 if TYPE_CHECKING:
+    from csrules._engine.record import DecisionRecord
     from csrules._policy.trace import Trace
 
 __all__ = [
@@ -504,6 +505,14 @@ class Decision(EffectViews):
         if trace:
             out["trace"] = self.trace.to_dict()
         return out
+
+    def record(self, *, trace: bool = False) -> DecisionRecord:
+        """This decision kept as data (:class:`~csrules.records.DecisionRecord`): the fact,
+        ``now``, the policies' ids, versions, content hashes and parameters, the pack, the
+        effects and the outcome; with ``trace=True`` the trace too."""
+        from csrules._engine.record import make_record  # records load on first use
+
+        return make_record(self, trace=trace)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):

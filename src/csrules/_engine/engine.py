@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,6 +20,10 @@ from csrules._policy.facts import fact_type_name, get_fact_type, register_fact_t
 from csrules._policy.model import Policy
 from csrules._policy.validity import check_versions
 from csrules.exceptions import FactError, PolicyError, TimeError
+
+if TYPE_CHECKING:
+    from csrules._engine.logs import DecisionLog, LoggedEngine
+    from csrules._engine.record import PackRef
 
 __all__ = ["Engine"]
 
@@ -46,9 +50,9 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_only", "_plans", "policies")
+    __slots__ = ("_by_class", "_only", "_plans", "pack", "policies")
 
-    def __init__(self, policies: Policy | Iterable[Policy]) -> None:
+    def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
             policies = [policies]
         policies = tuple(policies)
@@ -76,11 +80,17 @@ class Engine:
             for fact_type, group in grouped.items()
         }
         _set(self, "_plans", plans)
+        _set(self, "pack", pack)  # decision records name the pack (Pack.engine sets it)
+        for plan in plans.values():
+            for inner in plan.plans if isinstance(plan, DatedPlan) else (plan,):
+                if inner is not None:
+                    inner.pack = pack
         _set(self, "_by_class", {plan.model: plan for plan in plans.values()})
         # With one fact type, a dict fact needs no dispatch: validate it straight away.
         _set(self, "_only", next(iter(plans.values())) if len(plans) == 1 else None)
 
     policies: tuple[Policy, ...]
+    pack: PackRef | None
     _plans: dict[str, Plan | DatedPlan]
     _by_class: dict[type, Plan | DatedPlan]
     _only: Plan | DatedPlan | None
@@ -209,6 +219,13 @@ class Engine:
         """The readable trace of one fact's decision."""
         return self.evaluate(fact, now=now, fact_type=fact_type).trace.render()
 
+    def with_log(self, log: DecisionLog, *, trace: bool = False) -> LoggedEngine:
+        """This engine, called as before, writing the record of every decision to ``log``
+        (a :class:`~csrules.records.JsonlLog` or :class:`~csrules.records.SQLiteLog`)."""
+        from csrules._engine.logs import LoggedEngine  # decision logs load on first use
+
+        return LoggedEngine(self, log, trace=trace)
+
     def source(self, fact_type: str) -> str:
         """The generated Python for ``fact_type`` (for the curious and for debugging)."""
         return self._plan_named(fact_type, None).source
@@ -217,14 +234,17 @@ class Engine:
         # Pickled as its policies and fact models, never as generated code: the receiving
         # process compiles them again (so an engine can go to a worker process).
         models = {name: plan.model for name, plan in self._plans.items()}
-        return (_rebuilt_engine, (self.policies, models))
+        return (_rebuilt_engine, (self.policies, models, self.pack))
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
 
 
-def _rebuilt_engine(policies: tuple[Policy, ...], models: dict[str, type[BaseModel]]) -> Engine:
-    """An unpickled engine: its fact models registered in this process, its policies compiled."""
+def _rebuilt_engine(
+    policies: tuple[Policy, ...], models: dict[str, type[BaseModel]], pack: PackRef | None = None
+) -> Engine:
+    """An unpickled engine: its fact models registered in this process, its policies compiled,
+    the pack its records name kept."""
     for name, model in models.items():
         register_fact_type(model, name=name)  # a no-op where the model is registered already
-    return Engine(policies)
+    return Engine(policies, pack=pack)

@@ -17,9 +17,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from csrules._engine.logs import DecisionLog
 
 from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
@@ -103,6 +106,8 @@ class SessionEngine:
     that changes a session is one store transaction, so engines in other threads or
     processes may share the store. ``state_key`` (bytes) signs exported and stored
     documents (HMAC-SHA256) and makes :meth:`restore` refuse documents not signed with it.
+    ``log`` (a :class:`~csrules.records.JsonlLog` or :class:`~csrules.records.SQLiteLog`)
+    receives the record of every event and tick once it is committed.
 
     .. versionadded:: 0.1
     """
@@ -115,6 +120,7 @@ class SessionEngine:
         backend: BackendName = "auto",
         store: SessionStore | None = None,
         state_key: bytes | None = None,
+        log: DecisionLog | None = None,
     ) -> None:
         if state_key is not None and (not isinstance(state_key, bytes) or not state_key):
             raise SessionError(f"state_key must be non-empty bytes (got {type(state_key).__name__})")
@@ -131,6 +137,7 @@ class SessionEngine:
         self._closed = False
         self._deadlines = bool(self.program.trackers or self.program.lifecycles)
         self._key = state_key
+        self._log = log  # every committed step's record is written here
 
     # ------------------------------------------------------------------ public
 
@@ -204,7 +211,11 @@ class SessionEngine:
         # The state is read, changed and written in one store transaction: no other engine,
         # thread or process can change this subject in between (nothing is cached here).
         change = partial(self._send_change, subject_id, fp, fact, moment)
-        return self.store.update(subject_id, change)
+        result = self.store.update(subject_id, change)
+        if self._log is not None:  # committed: its record goes to the decision log
+            from csrules._engine.record import step_record  # records load on first use
+            self._log.write(step_record(self.program.policies, result, fp.fact_type, fact))
+        return result
 
     def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
                      moment: datetime | None,
@@ -243,7 +254,11 @@ class SessionEngine:
         (its clock is returned)."""
         self._check_open()
         _subject(subject_id)
-        return self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
+        result = self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
+        if self._log is not None and isinstance(result, StepResult):
+            from csrules._engine.record import step_record
+            self._log.write(step_record(self.program.policies, result))
+        return result
 
     def _tick_change(self, subject_id: str, moment: datetime, due_only: bool,
                      doc: dict[str, Any] | None) -> tuple[dict[str, Any] | None, StepResult | datetime | None]:

@@ -516,6 +516,8 @@ class ShiftSwapRequest(Fact):
     .. versionadded:: 0.1
     """
 
+    __subject__ = "requester.agent_id"  # whose decision records are (csrules.records)
+
     requester: Agent = _field("requester", "換班者", "The agent asking to swap")
     partner: Agent = _field("partner", "還班者", "The agent taking the shift")
     requester_shift: ShiftRef = _field("requester's shift", "換出班次", "The shift the requester gives away")
@@ -614,6 +616,8 @@ class HandoverRecord(Fact):
 
     .. versionadded:: 0.1
     """
+
+    __subject__ = "outgoing_agent"  # whose decision records are (csrules.records)
 
     shift_start: AwareDatetime = _field("incoming shift start", "接班時間", "When the incoming shift starts")
     outgoing_agent: str = _field("outgoing agent", "交班人", "Who hands over", min_length=1)
@@ -813,6 +817,8 @@ class CallbackTask(Fact):
     .. versionadded:: 0.1
     """
 
+    __subject__ = "customer"  # whose decision records are (csrules.records)
+
     customer: str = _field("customer", "客戶", "Who to call", min_length=1)
     kind: Literal["callback", "assigned_customer"] = _field(
         "task kind", "任務類型", "callback (回訪) or first contact with an assigned customer (分配客戶)", "callback"
@@ -880,6 +886,8 @@ class Order(Fact):
 
     .. versionadded:: 0.1
     """
+
+    __subject__ = "order_no"  # whose decision records are (csrules.records)
 
     order_no: str = _field("order number", "訂單編號", "The order's number", min_length=1)
     placed_at: AwareDatetime = _field("placed at", "下單時間", "When the customer placed (拍下) the order")
@@ -981,6 +989,8 @@ class ReportRequest(Fact):
     .. versionadded:: 0.1
     """
 
+    __subject__ = "raised_by"  # whose decision records are (csrules.records)
+
     raised_by: str = _field("raised by role", "報告人崗位", "Role of whoever reports")
     addressed_to: str | None = _field("addressed to role", "報告對象", "Role reported to; none: not yet reported", None)
     topic: RequestTopic = _field("topic", "事項", "What the matter is")
@@ -1004,6 +1014,8 @@ class DutyRecord(Fact):
 
     .. versionadded:: 0.1
     """
+
+    __subject__ = "owner"  # whose decision records are (csrules.records)
 
     duty: str = _field("duty id", "職責", "Duty id in the pack (e.g. DUTY-2.quality-report)")
     owner: str = _field("owner role", "負責崗位", "Role that owns the duty")

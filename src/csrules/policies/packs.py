@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
+from csrules._engine.record import pack_ref
 from csrules._errors import validation_error
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document
 from csrules._policy.model import Policy, Rule, Text
@@ -42,6 +43,7 @@ from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
 from csrules.policies.slas import PackSlas, bind_slas, checked_slas, split_overrides
 
 if TYPE_CHECKING:
+    from csrules._engine.logs import DecisionLog
     from csrules._sessions.backends.base import BackendName
     from csrules._sessions.session import SessionEngine
     from csrules._sessions.store import SessionStore
@@ -243,7 +245,7 @@ class Pack:
             if session_host:
                 dropped = {rule_id for ids in self.replaces.values() for rule_id in ids}
                 policies = tuple(_without(policy, dropped) for policy in policies)
-            cached = Engine(policies)
+            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies))
             # frozen dataclass: the engine is a cache of immutable policies, not state
             object.__setattr__(self, key, cached)
         return cached
@@ -254,11 +256,13 @@ class Pack:
         backend: BackendName = "auto",
         store: SessionStore | None = None,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        log: DecisionLog | None = None,
     ) -> SessionEngine:
         """A new :class:`~csrules.SessionEngine` over the session policies and lifecycles.
 
         ``overrides`` (keyed like :func:`load_pack`'s) are applied first; ``backend`` and
-        ``store`` go to the engine. Each call builds a new engine: keep one per process.
+        ``store`` go to the engine, and ``log`` (a decision log) gets every step's record.
+        Each call builds a new engine: keep one per process.
 
         >>> engine = load_pack("mall").sessions(store=SQLiteStore("s.db"))   # doctest: +SKIP
         >>> engine.session("M01").send(call, now=t).effect_keys             # doctest: +SKIP
@@ -270,7 +274,8 @@ class Pack:
         pack = self.with_params(overrides) if overrides else self
         if not pack.session_policies and not pack.lifecycles:
             raise PolicyError(f"pack {self.name!r} has no session policies or lifecycles")
-        return SessionEngine(pack.session_policies, lifecycles=pack.lifecycles, backend=backend, store=store)
+        return SessionEngine(pack.session_policies, lifecycles=pack.lifecycles, backend=backend, store=store,
+                             log=log)
 
     def with_rules(self, policy_id: str, *rules: Rule) -> Pack:
         """A copy where ``policy_id`` also has ``rules`` (a host's own house rules).

@@ -1,0 +1,415 @@
+"""Decision logs: append-only sinks for decision records, and readers for them.
+
+Two sinks share one behaviour (:class:`DecisionLog`): records are batched and written when
+a batch is full, on :meth:`~DecisionLog.flush`, on :meth:`~DecisionLog.close` (or leaving a
+``with`` block) and at interpreter exit. A write that fails raises :class:`LogWriteError`
+naming the sink, its path and the records not written; they stay pending, so a later flush
+writes them: a record is never dropped silently.
+
+- :class:`JsonlLog` writes one JSON line per record, rotating to ``<name>.1``, ``<name>.2``
+  ... (oldest first) when the file would grow past ``max_bytes``;
+- :class:`SQLiteLog` writes one row per record to the table ``decisions`` (indexed by time,
+  subject and rule), one transaction per batch; several processes may append to one file.
+
+:func:`read_log` reads either back, oldest first, in bounded memory; a line that is not a
+record is reported (file:line) in :attr:`LogReader.problems` and the rest is still read.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
+
+from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
+from csrules.exceptions import LogWriteError, RecordError
+
+if TYPE_CHECKING:
+    from csrules._engine.decision import Decision
+    from csrules._engine.engine import Engine
+
+__all__ = ["DecisionLog", "JsonlLog", "LogReader", "LoggedEngine", "SQLiteLog", "is_sqlite", "read_log"]
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class DecisionLog:
+    """An append-only sink for :class:`DecisionRecord`: batched writes, flush, close.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "decision"
+
+    def __init__(self, path: str | os.PathLike[str], *, batch: int = 256) -> None:
+        if not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be a positive whole number (got {batch!r})")
+        self.path = Path(path)
+        self.batch = batch
+        self._pending: list[LogLine] = []
+        self._lock = threading.Lock()  # guards the pending list
+        self._write_lock = threading.Lock()  # one batch written at a time, in order
+        self._closed = False
+        atexit.register(self.flush)  # records still pending at exit are written then
+
+    @property
+    def pending(self) -> int:
+        """How many records wait for the next write."""
+        return len(self._pending)
+
+    def write(self, record: DecisionRecord) -> None:
+        """Append ``record`` (written with its batch; see :meth:`flush`)."""
+        self._append(LogLine.of_record(record))
+
+    def write_decision(self, decision: Decision, *, trace: bool = False) -> None:
+        """Append the record of ``decision`` (what ``decision.record(trace=trace)`` gives)."""
+        self._append(LogLine.of_record(decision.record(trace=True)) if trace else decision_line(decision))
+
+    def _append(self, line: LogLine) -> None:
+        with self._lock:
+            if self._closed:
+                self._fail("it is closed", [line])
+            self._pending.append(line)
+            full = len(self._pending) >= self.batch
+        if full:
+            self.flush()
+
+    def write_many(self, records: Iterable[DecisionRecord]) -> None:
+        """Append every record of ``records``."""
+        for record in records:
+            self.write(record)
+
+    def flush(self) -> None:
+        """Write the pending records now; a failure raises :class:`LogWriteError` and
+        keeps them pending (before any record added meanwhile)."""
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return
+            try:
+                self._write(pending)
+            except (OSError, sqlite3.Error, ValueError) as exc:
+                with self._lock:
+                    self._pending[:0] = pending
+                self._fail(f"{type(exc).__name__}: {exc}", pending)
+
+    def close(self) -> None:
+        """Write what is pending and release the file (safe to call twice)."""
+        if self._closed:
+            return
+        self.flush()
+        with self._write_lock, self._lock:
+            self._closed = True
+            atexit.unregister(self.flush)
+            self._release()
+
+    def _fail(self, why: str, records: list[LogLine]) -> None:
+        first = records[0].id if records else "none"
+        raise LogWriteError(
+            f"{len(records)} record(s) not written (first {first}): {why}; they stay pending "
+            "until a flush succeeds",
+            sink=self.kind, path=str(self.path),
+        )
+
+    def _write(self, records: list[LogLine]) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> DecisionLog:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {str(self.path)!r} pending={self.pending}>"
+
+
+class JsonlLog(DecisionLog):
+    """Records as JSON Lines in ``path``; past ``max_bytes`` the file is renamed
+    ``<name>.N`` (N = 1, 2 ... oldest first) and a new one begun. Nothing is deleted. One
+    process writes a file (threads may share the log); several processes share a
+    :class:`SQLiteLog`.
+
+    .. versionadded:: 0.2
+    """
+
+    kind = "JSON Lines"
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = 64 * 2**20, batch: int = 256) -> None:
+        super().__init__(path, batch=batch)
+        if not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
+        self.max_bytes = max_bytes
+        self._file: TextIO | None = None
+
+    def _write(self, records: list[LogLine]) -> None:
+        handle = self._open()
+        handle.flush()
+        size = os.fstat(handle.fileno()).st_size
+        chunk: list[str] = []
+        for record in records:
+            line = record.json + "\n"
+            length = len(line) if line.isascii() else len(line.encode("utf-8"))
+            if size and size + length > self.max_bytes:
+                handle.write("".join(chunk))
+                chunk = []
+                handle = self._rotate()
+                size = 0
+            chunk.append(line)
+            size += length
+        handle.write("".join(chunk))
+        handle.flush()
+
+    def _open(self) -> TextIO:
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - kept open
+        return self._file
+
+    def _rotate(self) -> TextIO:
+        """Close the full file, rename it to the next free ``<name>.N``, start a new one."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        numbers = [n for n, _ in jsonl_segments(self.path)]
+        self.path.rename(self.path.with_name(f"{self.path.name}.{max(numbers, default=0) + 1}"))
+        return self._open()
+
+    def _release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class SQLiteLog(DecisionLog):
+    """Records as rows of the table ``decisions`` in a SQLite database, one transaction per
+    batch. Columns besides the record's JSON: ``id``, ``at_us`` (``now`` in microseconds
+    since 1970 UTC), ``fact_type``, ``subject``, ``rule`` (the first rule that applied),
+    ``rules`` (all, space-separated), ``outcome``; indexes on ``at_us``, ``subject`` and
+    ``rule`` (not on ``id``: random keys would double the cost of a write). Several
+    processes may append to one database (WAL journal, a writer waits up to ``timeout``
+    seconds for another's batch).
+
+    .. versionadded:: 0.2
+    """
+
+    kind = "SQLite"
+
+    _SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS decisions (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, "
+        "at_us INTEGER, fact_type TEXT, subject TEXT, rule TEXT, rules TEXT NOT NULL, "
+        "outcome TEXT NOT NULL, record TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS decisions_at ON decisions (at_us)",
+        "CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject, at_us)",
+        "CREATE INDEX IF NOT EXISTS decisions_rule ON decisions (rule, at_us)",
+    )
+    _INSERT = ("INSERT INTO decisions (id, at_us, fact_type, subject, rule, rules, outcome, record) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+    def __init__(self, path: str | os.PathLike[str], *, batch: int = 256, timeout: float = 60.0) -> None:
+        super().__init__(path, batch=batch)
+        self.timeout = timeout
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._connect()
+        except sqlite3.Error as exc:
+            raise LogWriteError(f"cannot open the database: {type(exc).__name__}: {exc}",
+                                sink=self.kind, path=str(self.path)) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                # fewer, larger checkpoints: a log only appends (the journal grows to 64 MiB)
+                db.execute("PRAGMA wal_autocheckpoint=16384")
+                db.execute("BEGIN IMMEDIATE")
+                for statement in self._SCHEMA:
+                    db.execute(statement)
+                db.execute("COMMIT")
+            except sqlite3.Error:
+                db.close()
+                raise
+            self._db = db
+        return self._db
+
+    def _write(self, records: list[LogLine]) -> None:
+        db = self._connect()
+        rows = [_row(record) for record in records]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(self._INSERT, rows)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _release(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def count(self) -> int:
+        """How many records the database holds (pending ones not included)."""
+        row = self._connect().execute("SELECT count(*) FROM decisions").fetchone()
+        return int(row[0])
+
+    def records(self, *, subject: str | None = None, rule: str | None = None,
+                since: datetime | None = None, until: datetime | None = None) -> Iterator[DecisionRecord]:
+        """The stored records, oldest first, narrowed by ``subject``, first ``rule``, and
+        ``now`` in ``[since, until)`` (each an index look-up)."""
+        where, args = [], []
+        for clause, value in (("subject = ?", subject), ("rule = ?", rule),
+                              ("at_us >= ?", _us(since)), ("at_us < ?", _us(until))):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = "SELECT seq, record FROM decisions" + (" WHERE " + " AND ".join(where) if where else "")
+        for seq, text in self._connect().execute(sql + " ORDER BY seq", args):
+            yield parse_record(text, file=str(self.path), line=seq)
+
+
+def _us(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _EPOCH) // _MICRO
+
+
+_MICRO = _EPOCH.resolution
+
+
+def _row(line: LogLine) -> tuple[Any, ...]:
+    rules = line.rules
+    return (line.id, _us(line.now), line.fact_type, line.subject, rules[0] if rules else None,
+            " ".join(rules), line.outcome, line.json)
+
+
+def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
+    """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
+    found = []
+    for candidate in path.parent.glob(f"{path.name}.*") if path.parent.exists() else ():
+        suffix = candidate.name[len(path.name) + 1:]
+        if suffix.isdigit():
+            found.append((int(suffix), candidate))
+    return sorted(found)
+
+
+def is_sqlite(path: Path) -> bool:
+    """True when ``path`` is a SQLite database (by its first bytes)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+class LogReader:
+    """The records of a decision log, oldest first; bad lines go to :attr:`problems`.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.problems: list[RecordError] = []
+        if not self.path.exists():
+            raise RecordError("no such decision log", file=str(self.path))
+
+    def __iter__(self) -> Iterator[DecisionRecord]:
+        if is_sqlite(self.path):
+            yield from self._rows()
+            return
+        for _, segment in jsonl_segments(self.path):
+            yield from self._lines(segment)
+        yield from self._lines(self.path)
+
+    def _rows(self) -> Iterator[DecisionRecord]:
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
+        try:
+            for seq, text in db.execute("SELECT seq, record FROM decisions ORDER BY seq"):
+                try:
+                    yield parse_record(text, file=str(self.path), line=seq)
+                except RecordError as exc:
+                    self.problems.append(exc)
+        except sqlite3.Error as exc:
+            raise RecordError(f"not a decision log database: {exc}", file=str(self.path)) from None
+        finally:
+            db.close()
+
+    def _lines(self, path: Path) -> Iterator[DecisionRecord]:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield parse_record(raw.decode("utf-8"), file=str(path), line=number)
+                except UnicodeDecodeError as exc:
+                    self.problems.append(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
+                except RecordError as exc:
+                    self.problems.append(exc)
+
+
+def read_log(path: str | os.PathLike[str]) -> LogReader:
+    """The records of the JSON Lines or SQLite decision log at ``path`` (see :class:`LogReader`)."""
+    return LogReader(path)
+
+
+class LoggedEngine:
+    """An :class:`Engine` that writes the record of every decision to a log; called exactly
+    like the engine it wraps (``evaluate``, ``evaluate_many``, ``explain``).
+
+    .. versionadded:: 0.2
+    """
+
+    __slots__ = ("engine", "log", "trace")
+
+    def __init__(self, engine: Engine, log: DecisionLog, *, trace: bool = False) -> None:
+        self.engine = engine
+        self.log = log
+        self.trace = trace
+
+    @property
+    def policies(self) -> Any:
+        """The wrapped engine's policies."""
+        return self.engine.policies
+
+    @property
+    def fact_types(self) -> tuple[str, ...]:
+        """The fact types the wrapped engine judges."""
+        return self.engine.fact_types
+
+    def evaluate(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None,
+                 as_of: date | datetime | None = None) -> Decision:
+        """:meth:`Engine.evaluate`, with the decision's record written to the log."""
+        decision = self.engine.evaluate(fact, now=now, fact_type=fact_type, as_of=as_of)
+        self.log.write_decision(decision, trace=self.trace)
+        return decision
+
+    def evaluate_many(self, facts: Iterable[Any], *, now: datetime | None = None,
+                      fact_type: str | None = None, as_of: date | datetime | None = None) -> Iterator[Decision]:
+        """:meth:`Engine.evaluate_many`, each decision's record written to the log."""
+        for decision in self.engine.evaluate_many(facts, now=now, fact_type=fact_type, as_of=as_of):
+            self.log.write_decision(decision, trace=self.trace)
+            yield decision
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else is the wrapped engine's (``source``, ``pack`` ...)."""
+        return getattr(self.engine, name)
+
+    def explain(self, fact: Any, *, now: datetime | None = None, fact_type: str | None = None) -> str:
+        """The readable trace of one fact's decision (the decision is logged too)."""
+        return self.evaluate(fact, now=now, fact_type=fact_type).trace.render()
+
+    def __repr__(self) -> str:
+        return f"<LoggedEngine {self.engine!r} log={self.log!r}>"

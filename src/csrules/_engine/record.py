@@ -1,0 +1,367 @@
+"""Decision records: what was decided, about what, under which policy content, kept as data.
+
+A :class:`DecisionRecord` holds everything a reviewer needs a year later: the validated fact
+(as JSON) and its type, ``now``, every policy's id, version and content hash with the
+parameter values in force, the pack and its overrides when the engine came from a pack, the
+effects with their due times, the outcome, and optionally the trace.
+
+The record id is derived from the content (a SHA-256 of the record without its id and
+trace): the same decision about the same fact at the same instant under the same policies
+always gets the same id, on any machine; and a record edited after it was written no longer
+matches its id, so reading it back refuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, model_validator
+
+from csrules._engine.decision import Outcome
+from csrules._errors import ConvertedModel
+from csrules._policy.facts import read_path
+from csrules._policy.model import Policy, show_param
+from csrules.exceptions import RecordError
+
+if TYPE_CHECKING:
+    from csrules._engine.decision import Decision
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SUBJECT_FIELDS",
+    "DecisionRecord",
+    "LogLine",
+    "PackRef",
+    "RecordedEffect",
+    "RecordedError",
+    "RecordedPolicy",
+    "content_id",
+    "decision_line",
+    "make_record",
+    "pack_ref",
+    "parse_record",
+    "record_schema",
+    "step_record",
+    "subject_field",
+]
+
+SCHEMA_VERSION: Literal[1] = 1
+"""The version of the record's JSON form; it changes only when that form does."""
+
+SUBJECT_FIELDS: tuple[str, ...] = (
+    "agent_id", "subject_id", "order_id", "ticket_id", "call_id", "complaint_id", "requester_id",
+)
+"""Field names taken as a fact's subject, in this order, when its model names none."""
+
+_UNHASHED = {"id", "trace", "explanation"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PackRef(_Frozen):
+    """The pack an engine's policies came from, with the overrides applied to it.
+
+    .. versionadded:: 0.2
+    """
+
+    name: str
+    version: str
+    overrides: dict[str, dict[str, Any]] = {}
+
+
+class RecordedPolicy(_Frozen):
+    """A policy as a record keeps it: id, version, content hash, parameter values in force.
+
+    .. versionadded:: 0.2
+    """
+
+    id: str
+    version: str
+    content_hash: str
+    params: dict[str, Any] = {}
+
+
+class RecordedEffect(_Frozen):
+    """One effect of a decision (the fields of its ``to_dict`` form), due time included.
+
+    .. versionadded:: 0.2
+    """
+
+    type: Literal["violation", "obligation", "approval", "escalation", "recommendation"]
+    policy: str
+    rule: str
+    code: str | None = None
+    severity: str | None = None
+    message: dict[str, str] | None = None
+    consequence: dict[str, str] | None = None
+    action: dict[str, str] | None = None
+    who: str | None = None
+    due: AwareDatetime | None = None
+    role: str | None = None
+    rules: tuple[str, ...] | None = None
+    reason: dict[str, str] | None = None
+    to: str | None = None
+    text: dict[str, str] | None = None
+
+    @property
+    def key(self) -> str:
+        """The effect's short name, as :attr:`Decision.effect_keys` writes it."""
+        detail = {"violation": self.code, "obligation": self.who, "approval": self.role,
+                  "escalation": self.to}.get(self.type)
+        return f"{self.type}:{detail}" if detail else self.type
+
+
+class RecordedError(_Frozen):
+    """A rule that failed while the fact was judged.
+
+    .. versionadded:: 0.2
+    """
+
+    policy: str
+    rule: str
+    message: str
+
+
+class DecisionRecord(ConvertedModel):
+    """One decision, kept as data: frozen, and equal to itself after a JSON round trip.
+
+    Made by :meth:`Decision.record`; read back with ``DecisionRecord.model_validate_json``
+    (a record whose content no longer matches its ``id`` is refused); checked against an
+    engine with :func:`csrules.records.replay`.
+
+    .. versionadded:: 0.2
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", title="csrules decision record")
+    _error: ClassVar[Any] = RecordError
+    _what: ClassVar[str] = "not a decision record"
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str
+    now: AwareDatetime | None = None
+    kind: Literal["decision", "event", "tick"] = "decision"
+    fact_type: str | None = None
+    subject: str | None = None
+    fact: dict[str, Any] | None = None
+    policies: tuple[RecordedPolicy, ...]
+    pack: PackRef | None = None
+    outcome: Outcome
+    matches: tuple[tuple[str, str], ...] = ()
+    effects: tuple[RecordedEffect, ...] = ()
+    errors: tuple[RecordedError, ...] = ()
+    trace: tuple[dict[str, Any], ...] | None = None
+    explanation: str | None = None
+
+    @model_validator(mode="after")
+    def _id_matches(self) -> DecisionRecord:
+        expected = content_id(self)
+        if self.id != expected:
+            raise ValueError(f"id {self.id!r} does not match the record's content (expected {expected!r}): "
+                             "the record was changed after it was written")
+        return self
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules whose effects applied, in order."""
+        return tuple(rule for _, rule in self.matches)
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """Short names of the effects (``violation:ATT-1``, ``approval:department_head``)."""
+        return tuple(effect.key for effect in self.effects)
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The roles that had to approve, in order, without repeats."""
+        return tuple(dict.fromkeys(e.role for e in self.effects if e.type == "approval" and e.role))
+
+    def to_json(self) -> str:
+        """The record as one line of JSON (what decision logs store)."""
+        return self.model_dump_json(exclude_none=True)
+
+
+def content_id(record: DecisionRecord) -> str:
+    """The id ``record``'s content gives: ``rec-`` and 32 hex digits of a SHA-256 of the
+    record's JSON line (:meth:`DecisionRecord.to_json`) without its id and trace.
+
+    The JSON is the one csrules writes (fields in schema order, the fact's fields in its
+    model's order), so keep records as the text written: a store that reorders keys makes
+    the record fail its check when read back.
+    """
+    written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
+    return "rec-" + hashlib.sha256(written.encode("utf-8")).hexdigest()[:32]
+
+
+def pack_ref(name: str, version: str, policies: tuple[Policy, ...]) -> PackRef:
+    """The :class:`PackRef` of pack ``name`` whose (possibly tuned) policies are ``policies``."""
+    overrides = {p.id: {k: show_param(v) for k, v in p.overrides.items()} for p in policies if p.overrides}
+    return PackRef(name=name, version=version, overrides=overrides)
+
+
+_RECORDED: dict[str, RecordedPolicy] = {}  # by content hash: equal content, equal entry
+
+
+def _recorded_policy(policy: Policy) -> RecordedPolicy:
+    """``policy`` as records keep it (worked out once per policy content)."""
+    found = _RECORDED.get(policy.content_hash)
+    if found is None:
+        params = {name: show_param(value) for name, value in policy.param_values.items()}
+        found = RecordedPolicy(id=policy.id, version=policy.version, content_hash=policy.content_hash,
+                               params=params)
+        if len(_RECORDED) < 4096:  # bounded: a host building policies endlessly never fills memory
+            _RECORDED[policy.content_hash] = found
+    return found
+
+
+@cache
+def subject_field(model: type[BaseModel]) -> str | None:
+    """The field (a dotted path) naming the subject of ``model``'s facts: the model's
+    ``__subject__`` attribute, else the first of :data:`SUBJECT_FIELDS` it has, else None."""
+    named = getattr(model, "__subject__", None)
+    if isinstance(named, str) and named:
+        return named
+    return next((name for name in SUBJECT_FIELDS if name in model.model_fields), None)
+
+
+def _subject(fact: BaseModel) -> str | None:
+    path = subject_field(type(fact))
+    if path is None:
+        return None
+    value = read_path(fact, path)
+    return None if value is None else str(value)
+
+
+def _sealed(parts: dict[str, Any]) -> DecisionRecord:
+    """A record from typed parts, each checked already (so not validated again), with the
+    id its content gives; fields not given take their defaults."""
+    record = DecisionRecord.model_construct(**parts)
+    return record.model_copy(update={"id": content_id(record)})
+
+
+def _effects(effects: Iterable[Any]) -> tuple[RecordedEffect, ...]:
+    return tuple(RecordedEffect(**e.to_dict()) for e in effects)
+
+
+def _errors(errors: Iterable[Any]) -> tuple[RecordedError, ...]:
+    return tuple(RecordedError(**e.to_dict()) for e in errors)
+
+
+def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
+    """The record of ``decision`` (with the structured and rendered trace when ``trace``)."""
+    plan = decision._view.plan  # what the decision was made with
+    fact: BaseModel = decision.fact
+    record = _sealed({
+        "id": "", "now": decision.now, "fact_type": plan.fact_type, "subject": _subject(fact),
+        "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
+        "pack": plan.pack, "outcome": decision.outcome, "matches": decision.matches,
+        "effects": _effects(decision.effects), "errors": _errors(decision.errors),
+    })
+    if not trace:
+        return record
+    found = decision.trace
+    return record.model_copy(update={"trace": tuple(found.to_dict()), "explanation": found.render()})
+
+
+def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None = None,
+                fact: BaseModel | None = None) -> DecisionRecord:
+    """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
+    its ``fact``, or a tick); the subject is the session's. Its matches are the firings."""
+    return _sealed({
+        "id": "", "now": result.now, "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
+        "fact": None if fact is None else fact.model_dump(mode="json"),
+        "policies": tuple(_recorded_policy(p) for p in policies), "outcome": result.outcome,
+        "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
+        "effects": _effects(result.effects), "errors": _errors(result.errors),
+    })
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A record as a decision log stores it: its JSON line and the columns logs index.
+
+    .. versionadded:: 0.2
+    """
+
+    id: str
+    json: str
+    now: datetime | None
+    fact_type: str | None
+    subject: str | None
+    rules: tuple[str, ...]
+    outcome: str
+
+    @classmethod
+    def of_record(cls, record: DecisionRecord) -> LogLine:
+        """``record``'s line."""
+        return cls(record.id, record.to_json(), record.now, record.fact_type, record.subject, record.rule_ids,
+                   record.outcome.value)
+
+
+_JSON: TypeAdapter[Any] = TypeAdapter(Any)  # pydantic's own writer, as DecisionRecord.to_json uses
+_HEAD = f'{{"schema_version":{SCHEMA_VERSION},'
+_EFFECTS: dict[int, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
+
+
+def _effect_dicts(effects: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """``effects`` as their records write them; shared effects (no due time) once each."""
+    cached = _EFFECTS.get(id(effects))
+    if cached is not None and cached[0] is effects:
+        return cached[1]
+    dicts = [e.model_dump(exclude_none=True) for e in _effects(effects)]
+    if len(_EFFECTS) >= 4096:
+        _EFFECTS.clear()
+    _EFFECTS[id(effects)] = (effects, dicts)
+    return dicts
+
+
+def decision_line(decision: Decision) -> LogLine:
+    """The line :meth:`DecisionRecord.to_json` gives for ``decision.record()``, written
+    without building the record (the fast path of logging engines; tests hold the two equal)."""
+    plan = decision._view.plan
+    fact: BaseModel = decision.fact
+    subject = _subject(fact)
+    outcome = decision.outcome.value
+    data: dict[str, Any] = {}
+    if decision.now is not None:
+        data["now"] = decision.now
+    data["kind"] = "decision"
+    data["fact_type"] = plan.fact_type
+    if subject is not None:
+        data["subject"] = subject
+    data["fact"] = fact
+    data["policies"] = [_recorded_policy(p).model_dump() for p in plan.policies]
+    if plan.pack is not None:
+        data["pack"] = plan.pack.model_dump()
+    data["outcome"] = outcome
+    data["matches"] = decision.matches
+    data["effects"] = _effect_dicts(decision.effects)
+    data["errors"] = [e.to_dict() for e in decision.errors]
+    body = _HEAD + _JSON.dump_json(data).decode("utf-8")[1:]
+    record_id = "rec-" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+    line = f'{_HEAD}"id":"{record_id}",{body[len(_HEAD):]}'
+    return LogLine(record_id, line, decision.now, plan.fact_type, subject, decision.rule_ids, outcome)
+
+
+def record_schema() -> dict[str, Any]:
+    """The JSON Schema of a decision record (its ``schema_version`` is :data:`SCHEMA_VERSION`)."""
+    schema = DecisionRecord.model_json_schema(mode="serialization")
+    schema["$id"] = f"https://csrules.invalid/schemas/decision-record-v{SCHEMA_VERSION}.json"
+    return schema
+
+
+def parse_record(text: str | bytes, *, file: str | None = None, line: int | None = None) -> DecisionRecord:
+    """A record from one JSON text; anything else raises :class:`RecordError` at ``file:line``."""
+    try:
+        return DecisionRecord.model_validate_json(text)
+    except RecordError as exc:
+        if file is None:
+            raise
+        raise RecordError(str(exc), file=file, line=line) from None
+

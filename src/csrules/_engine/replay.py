@@ -1,0 +1,224 @@
+"""Replaying a decision record: the same fact, at the same ``now``, through an engine.
+
+Policy content is compared first, by hash: a record made under other policies says which
+ones differ (id, version, content hash) instead of showing a diff nobody can explain.
+Under the same content the fact is judged again and compared with the record: outcome,
+rules, effects added, removed or changed (a due time, a message), rule errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from csrules._engine.decision import Outcome
+from csrules._engine.record import DecisionRecord, RecordedEffect, make_record, step_record
+from csrules._policy.model import Policy
+from csrules.exceptions import RecordError
+
+if TYPE_CHECKING:
+    from csrules._engine.engine import Engine
+
+__all__ = ["EffectChange", "PolicyMismatch", "ReplayResult", "ReplayStatus", "compare_records", "replay",
+           "replay_steps"]
+
+ReplayStatus = Literal["identical", "differs", "other_policies"]
+"""What a replay found: the same decision, another decision, or other policy content (not
+evaluated)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyMismatch:
+    """A policy whose content in the engine is not the content the record was made under.
+
+    ``engine_version`` and ``engine_hash`` are None when the engine has no such policy;
+    ``recorded_*`` are None for a policy the engine has and the record does not.
+
+    .. versionadded:: 0.2
+    """
+
+    id: str
+    recorded_version: str | None
+    recorded_hash: str | None
+    engine_version: str | None
+    engine_hash: str | None
+
+    def render(self) -> str:
+        """One line: what the record names and what the engine has."""
+        recorded = f"{self.recorded_version} ({self.recorded_hash})" if self.recorded_hash else "absent"
+        engine = f"{self.engine_version} ({self.engine_hash})" if self.engine_hash else "absent"
+        same = " - content changed, version did not" if self.recorded_version == self.engine_version else ""
+        return f"{self.id}: recorded {recorded}, engine {engine}{same}"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectChange:
+    """One effect that is new, gone, or different (``fields`` names what changed).
+
+    .. versionadded:: 0.2
+    """
+
+    change: Literal["added", "removed", "changed"]
+    key: str
+    rule: str
+    before: RecordedEffect | None
+    after: RecordedEffect | None
+    fields: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        """One line, with the values that changed."""
+        if self.change != "changed" or self.before is None or self.after is None:
+            return f"{self.change} {self.key} ({self.rule})"
+        shown = ", ".join(f"{f} {getattr(self.before, f)!s} -> {getattr(self.after, f)!s}" for f in self.fields)
+        return f"changed {self.key} ({self.rule}): {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    """What replaying one record gave.
+
+    .. versionadded:: 0.2
+    """
+
+    record: DecisionRecord
+    status: ReplayStatus
+    policies: tuple[PolicyMismatch, ...] = ()
+    replayed: DecisionRecord | None = None
+    effects: tuple[EffectChange, ...] = ()
+
+    @property
+    def identical(self) -> bool:
+        """True when the engine decided exactly what the record says."""
+        return self.status == "identical"
+
+    @property
+    def outcome(self) -> tuple[Outcome, Outcome] | None:
+        """``(recorded, replayed)`` when the outcome changed, else None."""
+        if self.replayed is None or self.replayed.outcome is self.record.outcome:
+            return None
+        return self.record.outcome, self.replayed.outcome
+
+    @property
+    def errors_changed(self) -> bool:
+        """True when the rules that failed are not the ones the record lists."""
+        return self.replayed is not None and self.replayed.errors != self.record.errors
+
+    def render(self) -> str:
+        """Readable lines saying what was found."""
+        head = f"record {self.record.id}: {self.status.replace('_', ' ')}"
+        if self.status == "other_policies":
+            return "\n".join([f"{head} (not evaluated)", *(f"  {m.render()}" for m in self.policies)])
+        lines = [head]
+        if self.outcome:
+            lines.append(f"  outcome {self.outcome[0].value} -> {self.outcome[1].value}")
+        lines.extend(f"  {change.render()}" for change in self.effects)
+        if self.errors_changed and self.replayed is not None:
+            was, now = [e.rule for e in self.record.errors], [e.rule for e in self.replayed.errors]
+            lines.append(f"  rule errors {was} -> {now}")
+        return "\n".join(lines)
+
+
+def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tuple[PolicyMismatch, ...]:
+    """The policies judging ``record.fact_type`` whose content differs from the record's
+    (for a session step: every policy of the engine). A policy with dated versions matches
+    when one of its versions has the recorded content."""
+    step = record.kind != "decision"
+    engine: dict[str, list[Policy]] = {}
+    for policy in policies:
+        if step or policy.fact_type == record.fact_type:
+            engine.setdefault(policy.id, []).append(policy)
+    recorded = {p.id: p for p in record.policies}
+    out = []
+    for policy_id in dict.fromkeys([*recorded, *engine]):
+        was, versions = recorded.get(policy_id), engine.get(policy_id, [])
+        if was is not None and any(v.content_hash == was.content_hash for v in versions):
+            continue
+        now = versions[0] if versions else None
+        out.append(PolicyMismatch(
+            policy_id,
+            was.version if was else None, was.content_hash if was else None,
+            now.version if now else None, now.content_hash if now else None,
+        ))
+    return tuple(out)
+
+
+def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> ReplayResult:
+    """Judge ``record``'s fact again with ``engine`` at the record's ``now`` and compare.
+
+    When the engine's policies for the fact type are not the content the record was made
+    under (by content hash), the result's status is ``other_policies`` and lists them; the
+    fact is not judged unless ``force``: then it is, ``policies`` still lists them, and the
+    status says whether the decision came out the same.
+    """
+    if record.kind != "decision" or record.fact is None or record.fact_type is None:
+        raise RecordError(f"record {record.id} is a session {record.kind}: it depends on the subject's earlier "
+                          "steps and cannot be replayed alone")
+    engine = getattr(engine, "engine", engine)  # a logging engine replays through its own
+    mismatches = policy_mismatches(record, engine.policies)
+    if mismatches and not force:
+        return ReplayResult(record, "other_policies", mismatches)
+    decision = engine.evaluate(record.fact, now=record.now, fact_type=record.fact_type)
+    replayed = make_record(decision)
+    changes = compare_records(record, replayed)
+    same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
+        and replayed.matches == record.matches
+    status: ReplayStatus = "identical" if same else "differs"
+    return ReplayResult(record, status, mismatches, replayed, changes)
+
+
+def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
+    """Replay session step records (``kind`` event or tick), in their order, through
+    ``engine``, a :class:`~csrules.SessionEngine` whose store holds none of their subjects
+    yet; each result is compared with its record as :func:`replay` compares decisions.
+
+    The engine's policies are compared by hash first: when they differ from the records',
+    each result says so (``other_policies``) and nothing is sent.
+    """
+    policies = tuple(engine.program.policies)
+    for record in records:
+        if record.kind == "decision" or record.subject is None:
+            raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
+        mismatches = policy_mismatches(record, policies)
+        if mismatches:
+            yield ReplayResult(record, "other_policies", mismatches)
+            continue
+        if record.kind == "event":
+            result = engine.send(record.subject, record.fact, now=record.now, fact_type=record.fact_type)
+        else:
+            assert record.now is not None  # a tick always has its instant
+            result = engine.tick(record.subject, record.now)
+        replayed = step_record(policies, result, record.fact_type)
+        changes = compare_records(record, replayed)
+        same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
+            and replayed.matches == record.matches
+        yield ReplayResult(record, "identical" if same else "differs", (), replayed, changes)
+
+
+def compare_records(before: DecisionRecord, after: DecisionRecord) -> tuple[EffectChange, ...]:
+    """The effects added, removed or changed from ``before`` to ``after``; an effect is
+    the same one when its rule and key are (due times compared as instants)."""
+    old = _by_identity(before.effects)
+    new = _by_identity(after.effects)
+    out: list[EffectChange] = []
+    for ident, effect in old.items():
+        other = new.get(ident)
+        if other is None:
+            out.append(EffectChange("removed", effect.key, effect.rule, effect, None))
+            continue
+        fields = tuple(name for name in type(effect).model_fields if getattr(effect, name) != getattr(other, name))
+        if fields:
+            out.append(EffectChange("changed", effect.key, effect.rule, effect, other, fields))
+    out.extend(EffectChange("added", e.key, e.rule, None, e) for ident, e in new.items() if ident not in old)
+    return tuple(out)
+
+
+def _by_identity(effects: Iterable[RecordedEffect]) -> dict[tuple[str, str, int], RecordedEffect]:
+    """Effects keyed by (rule, key, n-th of that pair): repeats stay apart."""
+    seen: dict[tuple[str, str], int] = {}
+    out = {}
+    for effect in effects:
+        pair = (effect.rule, effect.key)
+        seen[pair] = seen.get(pair, 0) + 1
+        out[(*pair, seen[pair])] = effect
+    return out

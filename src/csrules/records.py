@@ -1,0 +1,236 @@
+"""Decisions that can be defended later: records, replay, decision logs, and the impact of a
+policy change on history.
+
+>>> record = engine.evaluate(fact, now=now).record()                  # doctest: +SKIP
+>>> replay(record, engine).identical                                   # doctest: +SKIP
+True
+>>> with SQLiteLog("decisions.db") as log:                             # doctest: +SKIP
+...     logged = engine.with_log(log)           # called exactly like the engine
+...     logged.evaluate(fact, now=now)
+>>> report = impact("call_centre", "company/", ["decisions.db"])        # doctest: +SKIP
+>>> print(report.to_markdown())                                       # doctest: +SKIP
+
+- **records**: :class:`DecisionRecord` (from :meth:`csrules.Decision.record`), its parts
+  :class:`RecordedPolicy`, :class:`RecordedEffect`, :class:`RecordedError`, :class:`PackRef`;
+  :func:`record_schema` (``csrules schema --record``); :func:`parse_record`.
+- **replay**: :func:`replay` gives a :class:`ReplayResult` (identical, differs with the
+  :class:`EffectChange`\\ s, or other policy content with the :class:`PolicyMismatch`\\ es);
+  :func:`replay_steps` replays a session log's events and ticks through a session engine.
+- **logs**: :class:`JsonlLog`, :class:`SQLiteLog` (both :class:`DecisionLog`\\ s);
+  ``engine.with_log(log)`` gives a :class:`LoggedEngine`; ``SessionEngine(..., log=log)``
+  records every step; :func:`read_log` gives a :class:`LogReader`.
+- **impact**: :func:`impact` gives an :class:`ImpactReport` (Markdown, HTML, JSON).
+
+A fact model names its subject (what ``subject`` in a record and the SQLite index hold) with
+a ``__subject__`` class attribute (a dotted path); else the first of :data:`SUBJECT_FIELDS`
+it has is taken.
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from csrules._engine.engine import Engine
+from csrules._engine.impact import (
+    DIRECTIONS,
+    Direction,
+    HistoricalFact,
+    ImpactExample,
+    ImpactGroup,
+    ImpactReport,
+    measure_impact,
+)
+from csrules._engine.logs import (
+    DecisionLog,
+    JsonlLog,
+    LoggedEngine,
+    LogReader,
+    SQLiteLog,
+    is_sqlite,
+    jsonl_segments,
+    read_log,
+)
+from csrules._engine.record import (
+    SCHEMA_VERSION,
+    SUBJECT_FIELDS,
+    DecisionRecord,
+    PackRef,
+    RecordedEffect,
+    RecordedError,
+    RecordedPolicy,
+    parse_record,
+    record_schema,
+    subject_field,
+)
+from csrules._engine.replay import EffectChange, PolicyMismatch, ReplayResult, ReplayStatus, replay, replay_steps
+from csrules._policy.loader import load_policy
+from csrules.exceptions import RecordError
+from csrules.policies import Pack, load_pack
+
+__all__ = [
+    "DIRECTIONS",
+    "SCHEMA_VERSION",
+    "SUBJECT_FIELDS",
+    "DecisionLog",
+    "DecisionRecord",
+    "Direction",
+    "EffectChange",
+    "HistoricalFact",
+    "ImpactExample",
+    "ImpactGroup",
+    "ImpactReport",
+    "JsonlLog",
+    "LogReader",
+    "LoggedEngine",
+    "PackRef",
+    "PolicyMismatch",
+    "RecordedEffect",
+    "RecordedError",
+    "RecordedPolicy",
+    "ReplayResult",
+    "ReplayStatus",
+    "SQLiteLog",
+    "count_facts",
+    "engine_of",
+    "history",
+    "impact",
+    "parse_record",
+    "read_log",
+    "record_schema",
+    "replay",
+    "replay_steps",
+    "subject_field",
+]
+
+_POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def engine_of(spec: Engine | Pack | str | os.PathLike[str]) -> tuple[Engine, str]:
+    """The engine ``spec`` stands for, and its name: an engine as is; a pack's engine; a
+    policy file's; otherwise ``load_pack(spec)`` (a built-in pack's name, or a pack
+    directory where packs can be loaded from one)."""
+    if isinstance(spec, Engine | Pack):
+        engine = spec.engine() if isinstance(spec, Pack) else spec
+        return engine, _engine_name(engine)
+    text = os.fspath(spec)
+    path = Path(text)
+    if path.is_file() and path.suffix.lower() in _POLICY_SUFFIXES and path.name != "pack.yaml":
+        return Engine(load_policy(path)), text
+    return load_pack(text).engine(), text
+
+
+def _engine_name(engine: Engine) -> str:
+    """A short name for reports: the pack (and whether it is tuned), else the policies."""
+    if engine.pack is not None:
+        return engine.pack.name + (" (tuned: " + ", ".join(
+            f"{policy}.{name}={value}" for policy, values in engine.pack.overrides.items()
+            for name, value in values.items()) + ")" if engine.pack.overrides else "")
+    shown = [f"{p.id}@{p.version}" for p in engine.policies]
+    return ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+
+
+def _is_record(data: Any) -> bool:
+    return isinstance(data, dict) and "schema_version" in data and "id" in data and "outcome" in data
+
+
+def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None = None,
+            fact_type: str | None = None,
+            problem: Callable[[str], None] | None = None) -> Iterator[HistoricalFact]:
+    """The facts of ``sources``, one at a time: decision logs (JSON Lines, with their rotated
+    files, or SQLite) give each record's fact at its own ``now``; a JSON Lines file of plain
+    facts gives each at ``now`` (and ``fact_type``). A line that cannot be read is passed to
+    ``problem`` as ``file:line: why`` (raised as :class:`RecordError` without one)."""
+
+    def bad(error: RecordError) -> None:
+        if problem is None:
+            raise error
+        problem(str(error))
+
+    for source in sources:
+        path = Path(source)
+        if not path.exists():
+            raise RecordError("no such decision log or facts file", file=str(path))
+        if is_sqlite(path):
+            reader = read_log(path)
+            yield from (HistoricalFact.of_record(r) for r in reader if r.kind == "decision")
+            for error in reader.problems:
+                bad(error)
+            continue
+        for segment in [*(p for _, p in jsonl_segments(path)), path]:
+            yield from _jsonl_history(segment, now, fact_type, bad)
+
+
+def _jsonl_history(path: Path, now: datetime | None, fact_type: str | None,
+                   bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                bad(RecordError(f"not JSON ({exc})", file=str(path), line=number))
+                continue
+            if not _is_record(data):
+                yield HistoricalFact(fact_type, data, now, f"{path}:{number}")
+                continue
+            try:
+                record = parse_record(raw.decode("utf-8"), file=str(path), line=number)
+            except RecordError as exc:
+                bad(exc)
+                continue
+            if record.kind == "decision":
+                yield HistoricalFact.of_record(record)
+
+
+def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],
+           records: Iterable[str | os.PathLike[str]] | Iterable[DecisionRecord], *,
+           now: datetime | None = None, fact_type: str | None = None,
+           progress: Callable[[int, int], None] | None = None) -> ImpactReport:
+    """Judge every historical fact of ``records`` (decision log or facts files, or
+    :class:`DecisionRecord` objects) under ``old`` and ``new`` (engines, packs, pack names
+    or directories, policy files) and report the decisions that change."""
+    old_engine, old_name = engine_of(old)
+    new_engine, new_name = engine_of(new)
+    report = ImpactReport(old_name, new_name)
+    given = iter(records)
+    first = next(given, None)
+    rest: Iterator[Any] = itertools.chain([first], given) if first is not None else iter(())
+    facts: Iterable[HistoricalFact]
+    if isinstance(first, DecisionRecord):  # records in memory: streamed as given
+        facts = (HistoricalFact.of_record(r) for r in rest if r.kind == "decision")
+    else:
+        facts = history(rest, now=now, fact_type=fact_type, problem=report.problem)
+    return measure_impact(old_engine, new_engine, facts, report=report, progress=progress)
+
+
+def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
+    """How many facts ``sources`` hold, about (rows of a SQLite log, lines of JSON Lines,
+    rotated files included), counted in bounded memory for a progress bar."""
+    total = 0
+    for source in sources:
+        path = Path(source)
+        if not path.exists():
+            continue
+        if is_sqlite(path):
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                try:
+                    total += int(db.execute("SELECT count(*) FROM decisions").fetchone()[0])
+                except sqlite3.Error:
+                    continue
+            continue
+        for segment in [*(p for _, p in jsonl_segments(path)), path]:
+            with open(segment, "rb") as handle:
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return total
+

@@ -1,0 +1,69 @@
+"""The impact report's HTML opened in a real headless browser: no console error, no network
+request, the chart drawn with a bar per group, and a screenshot written for a person to look
+at. Uses the browser of ``tests/e2e/test_browser.py`` (skipped, saying so, when none is
+installed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+from tests.e2e.test_browser import DevTools, _artifacts, browser  # noqa: F401  (the browser fixture)
+from tests.test_impact import TUNED, hand_count, year_of_leave
+
+from csrules.policies import load_pack
+from csrules.records import DecisionRecord, impact
+
+
+def _report_html() -> str:
+    """The impact of a two-day notice over the year of leave requests, as HTML."""
+    engine = load_pack("call_centre").engine()
+    records: list[DecisionRecord] = [
+        engine.evaluate(fact, now=now, fact_type="leave_request").record() for fact, now in year_of_leave()]
+    report = impact(engine, load_pack("call_centre", overrides=TUNED), records)
+    assert report.changed == hand_count()
+    return report.to_html()
+
+
+class TestImpactPage:
+    """The page in Chromium."""
+
+    def test_loads_clean_and_draws_the_chart(self, browser: DevTools, tmp_path: Path) -> None:  # noqa: F811
+        """No console error, no request, one bar per group, a screenshot written."""
+        page = tmp_path / "impact.html"
+        page.write_text(_report_html(), encoding="utf-8")
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            for domain in ("Runtime", "Log", "Network", "Page"):
+                browser.send(f"{domain}.enable")
+            browser.events.clear()
+            browser.send("Page.navigate", {"url": page.as_uri()})
+            browser.wait_for("Page.loadEventFired")
+            time.sleep(0.3)  # let late console messages arrive
+            found = browser.send("Runtime.evaluate", {"returnByValue": True, "expression": (
+                "JSON.stringify({bars: [...document.querySelectorAll('svg rect')].filter(r => "
+                "r.getBoundingClientRect().width > 0).length, rows: document.querySelectorAll('tbody tr').length})")})
+            shape = json.loads(found["result"]["value"])
+            browser.send("Emulation.setDeviceMetricsOverride",
+                         {"width": 1000, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+            shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        finally:
+            browser.send("Target.closeTarget", {"targetId": target})
+            browser.session = None
+        errors = [e for e in browser.events if (
+            (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+            or e["method"] == "Runtime.exceptionThrown"
+            or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"))]
+        requests = [e["params"]["request"]["url"] for e in browser.events
+                    if e["method"] == "Network.requestWillBeSent"
+                    and not e["params"]["request"]["url"].startswith(("file:", "data:", "about:"))]
+        shot_path = _artifacts() / "impact.png"
+        shot_path.write_bytes(base64.b64decode(shot["data"]))
+        print(f"screenshot: {shot_path}")
+        assert errors == []
+        assert requests == []
+        assert shape == {"bars": 1, "rows": 1}
+        assert shot_path.stat().st_size > 1000
