@@ -43,7 +43,11 @@ def hand_count() -> int:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The year decided under the stock pack, logged to SQLite."""
-    path = tmp_path_factory.mktemp("impact") / "decisions.db"
+    return log_year(tmp_path_factory.mktemp("impact") / "decisions.db")
+
+
+def log_year(path: Path) -> Path:
+    """``path``: a SQLite log of the year decided under the stock call-centre pack."""
     with SQLiteLog(path) as log:
         engine = load_pack("call_centre").engine().with_log(log)
         for fact, now in year_of_leave():

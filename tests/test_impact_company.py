@@ -10,8 +10,8 @@ import pytest
 
 from csrules._cli.cli import main
 from csrules.policies import load_pack
-from csrules.records import SQLiteLog, impact
-from tests.test_impact import CST, NOTICE_HOURS, year_of_leave
+from csrules.records import impact
+from tests.test_impact import CST, NOTICE_HOURS, log_year, year_of_leave
 
 COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
 FROM = date(2026, 7, 1)
@@ -32,12 +32,7 @@ def hand_count() -> int:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The year decided under the stock call-centre pack, logged to SQLite."""
-    path = tmp_path_factory.mktemp("company") / "decisions.db"
-    with SQLiteLog(path) as log:
-        engine = load_pack("call_centre").engine().with_log(log)
-        for fact, now in year_of_leave():
-            engine.evaluate(fact, now=now, fact_type="leave_request")
-    return path
+    return log_year(tmp_path_factory.mktemp("company") / "decisions.db")
 
 
 class TestCompanyPackImpact:

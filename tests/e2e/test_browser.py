@@ -13,6 +13,7 @@ When no browser is installed the test is skipped, saying so (``.ci/run`` install
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -118,6 +120,66 @@ class DevTools:
         self._buffer += chunk
         *messages, self._buffer = self._buffer.split(b"\0")
         return [json.loads(m) for m in messages if m]
+
+    @contextlib.contextmanager
+    def page(self, path: Path, *, width: int | None = None) -> Iterator[None]:
+        """``path`` opened in a new tab with console, log, network and page events on, the
+        events of earlier pages cleared; the tab is closed on leaving."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            for domain in ("Runtime", "Log", "Network", "Page"):
+                self.send(f"{domain}.enable")
+            if width is not None:
+                self.send("Emulation.setDeviceMetricsOverride",
+                          {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+            self.events.clear()
+            self.send("Page.navigate", {"url": path.as_uri()})
+            self.wait_for("Page.loadEventFired")
+            time.sleep(0.3)  # let late console messages arrive
+            yield
+        finally:
+            self.send("Target.closeTarget", {"targetId": target})
+            self.session = None
+
+    def value(self, expression: str) -> Any:
+        """What ``expression`` evaluates to in the open page."""
+        return self.send("Runtime.evaluate", {"returnByValue": True, "expression": expression})["result"]["value"]
+
+    def console_errors(self) -> list[dict[str, Any]]:
+        """The console errors, failed assertions and uncaught exceptions seen so far."""
+        return [
+            e
+            for e in self.events
+            if (
+                (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+                or e["method"] == "Runtime.exceptionThrown"
+                or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+            )
+        ]
+
+    def requests(self) -> list[str]:
+        """The network requests seen so far, other than files and inline data."""
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e["method"] == "Network.requestWillBeSent"
+            and not e["params"]["request"]["url"].startswith(("file:", "data:", "about:"))
+        ]
+
+    def screenshot(self, name: str, *, width: int = 1000, pdf: bool = False) -> Path:
+        """A full-page screenshot (and a PDF) of the open page in the artifacts folder."""
+        height = int(self.value("document.documentElement.scrollHeight"))
+        self.send("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": min(height, 16000), "deviceScaleFactor": 1, "mobile": False})
+        shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        out = _artifacts()
+        (out / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+        if pdf:
+            printed = self.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
+            (out / f"{name}.pdf").write_bytes(base64.b64decode(printed["data"]))
+        print(f"screenshot: {out / (name + '.png')}" + (f"; PDF: {out / (name + '.pdf')}" if pdf else ""))
+        return out / f"{name}.png"
 
     def close(self) -> None:
         """Close the browser."""
@@ -227,76 +289,22 @@ def _check_in_browser(browser: DevTools, subject: Any, tmp_path: Path) -> None:
     page = tmp_path / f"{subject.name}.html"
     page.write_text(html, encoding="utf-8")
 
-    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    for domain in ("Runtime", "Log", "Network", "Page"):
-        browser.send(f"{domain}.enable")
-    browser.events.clear()
-    browser.send("Page.navigate", {"url": page.as_uri()})
-    browser.wait_for("Page.loadEventFired")
-    time.sleep(0.3)  # let late console messages arrive
-
-    shown = browser.send(
-        "Runtime.evaluate",
-        {
-            "returnByValue": True,
-            "expression": (
-                "JSON.stringify([...document.querySelectorAll('section.rule')]"
-                ".filter(s => s.offsetHeight > 0).map(s => s.dataset.rule))"
-            ),
-        },
-    )
-    rules_on_page = set(json.loads(shown["result"]["value"]))
-    svg_count = browser.send(
-        "Runtime.evaluate",
-        {"returnByValue": True, "expression": "document.querySelectorAll('svg').length"},
-    )
-
-    errors = [
-        e
-        for e in browser.events
-        if (
-            (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-            or e["method"] == "Runtime.exceptionThrown"
-            or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
-        )
-    ]
-    requests = [
-        e["params"]["request"]["url"]
-        for e in browser.events
-        if e["method"] == "Network.requestWillBeSent"
-        and not e["params"]["request"]["url"].startswith(("file:", "data:", "about:"))
-    ]
-
-    height = browser.send(
-        "Runtime.evaluate",
-        {"returnByValue": True, "expression": "document.documentElement.scrollHeight"},
-    )
-    browser.send(
-        "Emulation.setDeviceMetricsOverride",
-        {
-            "width": 1000,
-            "height": min(int(height["result"]["value"]), 16000),
-            "deviceScaleFactor": 1,
-            "mobile": False,
-        },
-    )
-    shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    pdf = browser.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
-    out = _artifacts()
-    (out / f"{subject.name}.png").write_bytes(base64.b64decode(shot["data"]))
-    (out / f"{subject.name}.pdf").write_bytes(base64.b64decode(pdf["data"]))
-    (out / f"{subject.name}.html").write_text(html, encoding="utf-8")
-    print(f"screenshot: {out / (subject.name + '.png')}; PDF: {out / (subject.name + '.pdf')}")
-    browser.send("Target.closeTarget", {"targetId": target})
-    browser.session = None
+    with browser.page(page):
+        rules_on_page = set(json.loads(browser.value(
+            "JSON.stringify([...document.querySelectorAll('section.rule')]"
+            ".filter(s => s.offsetHeight > 0).map(s => s.dataset.rule))"
+        )))
+        svg_count = browser.value("document.querySelectorAll('svg').length")
+        errors, requests = browser.console_errors(), browser.requests()
+        shot = browser.screenshot(subject.name, pdf=True)
+    (_artifacts() / f"{subject.name}.html").write_text(html, encoding="utf-8")
 
     assert errors == []
     assert requests == []
     expected = {f"{p.id}/{r.id}" for p in subject.policies for r in p.rules}
     assert rules_on_page == expected
-    assert svg_count["result"]["value"] >= 1
-    pdf_bytes = base64.b64decode(pdf["data"])
+    assert svg_count >= 1
+    pdf_bytes = shot.with_suffix(".pdf").read_bytes()
     assert pdf_bytes.startswith(b"%PDF")
     # A4 is 595 x 842 points; the page size must come from the document's @page rule.
     assert b"/MediaBox [0 0 595" in pdf_bytes or b"/MediaBox [0 0 594" in pdf_bytes
@@ -328,18 +336,9 @@ def test_clause_beside_reading_wide_and_stacked_narrow(browser: DevTools, tmp_pa
     html = render_docs(_test_subject(), langs_for("both"), date(2026, 1, 1)).html
     page = tmp_path / "pair.html"
     page.write_text(html, encoding="utf-8")
-    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    try:
-        browser.send("Page.enable")
-        browser.events.clear()
-        browser.send("Page.navigate", {"url": page.as_uri()})
-        browser.wait_for("Page.loadEventFired")
+    with browser.page(page):
         wide = _pair_boxes(browser, 1000)
         narrow = _pair_boxes(browser, 480)
-    finally:
-        browser.send("Target.closeTarget", {"targetId": target})
-        browser.session = None
     assert wide["cr"] <= wide["rl"]
     assert abs(wide["ct"] - wide["rt"]) < 1
     assert narrow["rt"] >= narrow["cb"]

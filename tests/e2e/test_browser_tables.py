@@ -45,22 +45,9 @@ SPLIT_WORDS = """(() => {
 def split_words(tools: DevTools, page: Path, width: int) -> tuple[list[str], int]:
     """The words of table cells that the page at ``width`` pixels lays out on two lines or more,
     and how many words were checked (so that a page without tables cannot pass)."""
-    target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    tools.session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    try:
-        tools.send("Page.enable")
-        tools.send(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        )
-        tools.events.clear()
-        tools.send("Page.navigate", {"url": page.as_uri()})
-        tools.wait_for("Page.loadEventFired")
-        found = tools.send("Runtime.evaluate", {"returnByValue": True, "expression": SPLIT_WORDS})
-    finally:
-        tools.send("Target.closeTarget", {"targetId": target})
-        tools.session = None
-    result = json.loads(found["result"]["value"])
+    with tools.page(page, width=width):
+        found = tools.value(SPLIT_WORDS)
+    result = json.loads(found)
     return list(result["split"]), int(result["checked"])
 
 

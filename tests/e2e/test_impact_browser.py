@@ -5,12 +5,10 @@ installed)."""
 
 from __future__ import annotations
 
-import base64
 import json
-import time
 from pathlib import Path
 
-from tests.e2e.test_browser import DevTools, _artifacts, browser  # noqa: F401  (the browser fixture)
+from tests.e2e.test_browser import DevTools, browser  # noqa: F401  (the browser fixture)
 from tests.test_impact import TUNED, hand_count, year_of_leave
 
 from csrules.policies import load_pack
@@ -34,35 +32,12 @@ class TestImpactPage:
         """No console error, no request, one bar per group, a screenshot written."""
         page = tmp_path / "impact.html"
         page.write_text(_report_html(), encoding="utf-8")
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        try:
-            for domain in ("Runtime", "Log", "Network", "Page"):
-                browser.send(f"{domain}.enable")
-            browser.events.clear()
-            browser.send("Page.navigate", {"url": page.as_uri()})
-            browser.wait_for("Page.loadEventFired")
-            time.sleep(0.3)  # let late console messages arrive
-            found = browser.send("Runtime.evaluate", {"returnByValue": True, "expression": (
+        with browser.page(page, width=1000):
+            shape = json.loads(browser.value(
                 "JSON.stringify({bars: [...document.querySelectorAll('svg rect')].filter(r => "
-                "r.getBoundingClientRect().width > 0).length, rows: document.querySelectorAll('tbody tr').length})")})
-            shape = json.loads(found["result"]["value"])
-            browser.send("Emulation.setDeviceMetricsOverride",
-                         {"width": 1000, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-            shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-        finally:
-            browser.send("Target.closeTarget", {"targetId": target})
-            browser.session = None
-        errors = [e for e in browser.events if (
-            (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-            or e["method"] == "Runtime.exceptionThrown"
-            or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"))]
-        requests = [e["params"]["request"]["url"] for e in browser.events
-                    if e["method"] == "Network.requestWillBeSent"
-                    and not e["params"]["request"]["url"].startswith(("file:", "data:", "about:"))]
-        shot_path = _artifacts() / "impact.png"
-        shot_path.write_bytes(base64.b64decode(shot["data"]))
-        print(f"screenshot: {shot_path}")
+                "r.getBoundingClientRect().width > 0).length, rows: document.querySelectorAll('tbody tr').length})"))
+            errors, requests = browser.console_errors(), browser.requests()
+            shot_path = browser.screenshot("impact")
         assert errors == []
         assert requests == []
         assert shape == {"bars": 1, "rows": 1}
