@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from csrules._engine.decision import Outcome
@@ -143,6 +144,21 @@ def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tup
     return tuple(out)
 
 
+def recorded_day(record: DecisionRecord, policies: Iterable[Policy]) -> date | None:
+    """A day on which the dated versions ``record`` names are all in force (None when it
+    names none): a decision judged ``as_of`` another day than its fact's own is judged
+    again by the same versions."""
+    recorded = {(p.id, p.content_hash) for p in record.policies}
+    dated = [p for p in policies if p.dated and (p.id, p.content_hash) in recorded]
+    starts = [p.valid_from for p in dated if p.valid_from is not None]
+    ends = [p.valid_until for p in dated if p.valid_until is not None]
+    if not dated:
+        return None
+    if starts:
+        return max(starts)
+    return min(ends) - timedelta(days=1)
+
+
 def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> ReplayResult:
     """Judge ``record``'s fact again with ``engine`` at the record's ``now`` and compare.
 
@@ -158,7 +174,8 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
     mismatches = policy_mismatches(record, engine.policies)
     if mismatches and not force:
         return ReplayResult(record, "other_policies", mismatches)
-    decision = engine.evaluate(record.fact, now=record.now, fact_type=record.fact_type)
+    decision = engine.evaluate(record.fact, now=record.now, fact_type=record.fact_type,
+                               as_of=recorded_day(record, engine.policies))
     replayed = make_record(decision)
     changes = compare_records(record, replayed)
     same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
