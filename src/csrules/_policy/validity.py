@@ -126,6 +126,19 @@ def day_of(instant: datetime, zone_name: str | None) -> date:
     return instant.astimezone(load_zone(zone_name or DEFAULT_ZONE)).date()
 
 
+def _one_zone(policies: Sequence[Policy]) -> str | None:
+    """The zone the dated policies of one fact type read their days in: they must share it,
+    since one instant must fall on one day for every version chosen together."""
+    zones = {p.timezone or DEFAULT_ZONE: p.id for p in policies if p.dated}
+    if len(zones) > 1:
+        listed = ", ".join(f"{policy_id} in {zone}" for zone, policy_id in sorted(zones.items()))
+        raise PolicyError(
+            f"dated policies judging {policies[0].fact_type!r} facts read their days in different "
+            f"zones ({listed}); give them one timezone so that a fact falls on one day for all"
+        )
+    return next(iter(zones), None)
+
+
 class Timeline:
     """The policies of one fact type cut at every validity bound: each stretch of days has
     the versions in force in it, in the order the policies were given.
@@ -142,7 +155,7 @@ class Timeline:
         grouped = versions_by_id(policies)
         self.versions = grouped
         self.ids = tuple(grouped)
-        self.zone = next((p.timezone for p in policies if p.timezone), None)
+        self.zone = _one_zone(policies)
         self.bounds = sorted({d for p in policies for d in (p.valid_from, p.valid_until) if d is not None})
         # each bound as the instant its day starts in the zone: an instant is placed without conversion
         zone = load_zone(self.zone or DEFAULT_ZONE)
