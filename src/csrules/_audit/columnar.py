@@ -170,73 +170,60 @@ def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> s
 # --------------------------------------------------------------------------- derived fields
 
 
-class _Clock:
-    """Local wall-clock reads of UTC instant columns in one zone: by one fixed offset when the
-    zone keeps a single offset over the batch (Asia/Shanghai does), with no conversion per
-    value; else by Polars' time-zone conversion."""
-
-    def __init__(self, zone: str, offset: timedelta | None) -> None:
-        self.zone, self.offset = zone, offset
-
-    @classmethod
-    def over(cls, frame: pl.DataFrame, columns: list[str], zone: str) -> _Clock:
-        """The clock for ``frame``'s instants in ``columns`` (checked every 12 hours of their span)."""
-        ends = frame.select(pl.min_horizontal(pl.col(columns).min()).alias("a"),
-                            pl.max_horizontal(pl.col(columns).max()).alias("b")).row(0)
-        if ends[0] is None:
-            return cls(zone, None)
-        place, first, last = load_zone(zone), ends[0], ends[1]
-        if last - first > timedelta(days=366 * 20):
-            return cls(zone, None)
-        offset = first.astimezone(place).utcoffset()
-        at = first
-        while at < last + timedelta(hours=12):
-            if at.astimezone(place).utcoffset() != offset:
-                return cls(zone, None)
-            at += timedelta(hours=12)
-        return cls(zone, offset)
-
-    def local(self, column: pl.Expr) -> pl.Expr:
-        """Naive local datetimes of UTC instants."""
-        if self.offset is not None:
-            return column.dt.replace_time_zone(None) + self.offset
-        return column.dt.convert_time_zone(self.zone).dt.replace_time_zone(None)
-
-    def instant(self, local: pl.Expr) -> pl.Expr:
-        """UTC instants of naive local datetimes (a local time that does not exist: null)."""
-        if self.offset is not None:
-            return (local - self.offset).dt.replace_time_zone("UTC")
-        return local.dt.replace_time_zone(self.zone, non_existent="null").dt.convert_time_zone("UTC")
+def _fixed_offset(frame: pl.DataFrame, columns: list[str], zone: str) -> timedelta | None:
+    """The one UTC offset ``zone`` keeps over the days of ``frame``'s instants in ``columns``
+    (and two days either side, which derived days such as the first day back reach); None
+    when it changes there: a clock change moves a local midnight, or makes one not exist or
+    happen twice, and the row engine places those exactly."""
+    ends = frame.select(pl.min_horizontal(pl.col(columns).min()).alias("a"),
+                        pl.max_horizontal(pl.col(columns).max()).alias("b")).row(0)
+    if ends[0] is None:
+        return timedelta(0)  # no instants: nothing is read in the zone
+    place, first, last = load_zone(zone), ends[0] - timedelta(days=2), ends[1] + timedelta(days=2)
+    if last - first > timedelta(days=366 * 20):
+        return None
+    offset: timedelta | None = first.astimezone(place).utcoffset()
+    at = first
+    while at <= last:
+        if at.astimezone(place).utcoffset() != offset:
+            return None
+        at += timedelta(hours=1)
+    return offset
 
 
-def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame:
-    """LeaveRequest's model validator per column: order check and every derived field."""
-    problems.append(_problem(frame, pl.col("end") <= pl.col("start"), "end", "leave must end after it starts"))
-    clock = _Clock.over(frame, ["start", "end", "requested_at"], zone)
-    first = clock.local(pl.col("start")).dt.date()
-    last = clock.local(pl.col("end") - timedelta(microseconds=1)).dt.date()
+def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """LeaveRequest's model validator per column: order check and every derived field
+    (None: the zone changes its offset over the batch, and the row engine judges it)."""
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
-    requested = clock.local(pl.col("requested_at"))
+    offset = _fixed_offset(frame.with_columns(shift_start.alias("__shift")),
+                           ["start", "end", "requested_at", "__shift"], zone)
+    if offset is None:
+        return None
+    problems.append(_problem(frame, pl.col("end") <= pl.col("start"), "end", "leave must end after it starts"))
+
+    def local(column: pl.Expr) -> pl.Expr:
+        return column.dt.replace_time_zone(None) + offset
+
+    first = local(pl.col("start")).dt.date()
+    last = local(pl.col("end") - timedelta(microseconds=1)).dt.date()
+    requested = local(pl.col("requested_at"))
     days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(
         ((last - first).dt.total_days() + 1).cast(pl.Float64)
     )
     next_day = (last + pl.duration(days=1)).cast(pl.Datetime("us"))
-    if clock.offset is not None and frame["shift_start"].null_count() < frame.height:
-        clock = _Clock.over(frame.with_columns(shift_start.alias("shift_start")), ["start", "end", "requested_at",
-                                                                                  "shift_start"], zone)
     return frame.with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
         requested.dt.time().alias("requested_clock"),
-        (clock.local(shift_start).dt.date() - requested.dt.date()).dt.total_days()
+        (local(shift_start).dt.date() - requested.dt.date()).dt.total_days()
         .cast(pl.Int64).alias("request_lead_days"),
         shift_start.alias("shift_start"),
         pl.col("end").alias("returned_at"),
-        clock.instant(next_day).alias("first_day_back"),
+        (next_day - offset).dt.replace_time_zone("UTC").alias("first_day_back"),
     )
 
 
-DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame]] = {"leave_request": _leave}
+DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {"leave_request": _leave}
 """Fact types whose model validator has a columnar form, by name: checks and derived fields."""
 
 
@@ -269,7 +256,10 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         columns.append(given.alias("__days_given"))
     typed = frame.select(columns)
     if spec.fact_type in DERIVED:
-        typed = DERIVED[spec.fact_type](typed, str(zone), problems)
+        derived_typed = DERIVED[spec.fact_type](typed, str(zone), problems)
+        if derived_typed is None:
+            return None
+        typed = derived_typed
     bad = _bad_rows(problems)
     return typed.filter(~pl.col(ROW).is_in(bad["row"].implode())), bad
 
