@@ -73,8 +73,8 @@ class TestLateEvents:
         engine = load_pack("call_centre").sessions(backend=backend)
         months = [_day(1 + m % 12, 10, 2026 + m // 12) for m in range(24)]
         _keys(engine, months)
+        later = ASKED + timedelta(days=1)
         with pytest.raises(SessionError, match="older than the history"):
-            later = ASKED + timedelta(days=1)
             engine.send("A01", _swap(_day(12, 10, 2025), later), now=later, fact_type="shift_swap")
 
     @pytest.mark.parametrize("backend", BACKENDS)
@@ -82,6 +82,6 @@ class TestLateEvents:
         """A rolling window refuses an event more than 62 days before the newest."""
         engine = _rolling_engine(backend)
         _keys(engine, [_day(6, 1)])
+        later = ASKED + timedelta(days=1)
         with pytest.raises(SessionError, match="older than the history"):
-            later = ASKED + timedelta(days=1)
             engine.send("A01", _swap(_day(3, 1), later), now=later, fact_type="shift_swap")

@@ -14,6 +14,7 @@ matches its id, so reading it back refuses it.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -253,10 +254,39 @@ def _errors(errors: Iterable[Any]) -> tuple[RecordedError, ...]:
     return tuple(RecordedError(**e.to_dict()) for e in errors)
 
 
+def _non_finite(value: Any, path: str) -> tuple[str, float] | None:
+    """The path of a NaN or infinite number in ``value`` (None: there is none); JSON has no
+    such numbers, and a record must keep the fact that was judged."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    if isinstance(value, BaseModel):
+        items: Iterable[tuple[Any, Any]] = value.__dict__.items()
+    elif isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def recordable(fact: BaseModel) -> BaseModel:
+    """``fact``, checked to be one a record keeps whole (no NaN or infinite number)."""
+    found = _non_finite(fact, "")
+    if found is not None:
+        raise RecordError(f"the fact's {found[0]} is {found[1]!r}, which JSON cannot keep: "
+                          "a record of this decision would not hold the fact that was judged")
+    return fact
+
+
 def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     """The record of ``decision`` (with the structured and rendered trace when ``trace``)."""
     plan = decision._view.plan  # what the decision was made with
-    fact: BaseModel = decision.fact
+    fact: BaseModel = recordable(decision.fact)
     record = _sealed({
         "id": "", "now": decision.now, "fact_type": plan.fact_type, "subject": _subject(fact),
         "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
@@ -275,7 +305,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
     its ``fact``, or a tick); the subject is the session's. Its matches are the firings."""
     return _sealed({
         "id": "", "now": result.now, "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
-        "fact": None if fact is None else fact.model_dump(mode="json"),
+        "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
         "policies": tuple(_recorded_policy(p) for p in policies), "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
         "effects": _effects(result.effects), "errors": _errors(result.errors),
@@ -325,7 +355,7 @@ def decision_line(decision: Decision) -> LogLine:
     """The line :meth:`DecisionRecord.to_json` gives for ``decision.record()``, written
     without building the record (the fast path of logging engines; tests hold the two equal)."""
     plan = decision._view.plan
-    fact: BaseModel = decision.fact
+    fact: BaseModel = recordable(decision.fact)
     subject = _subject(fact)
     outcome = decision.outcome.value
     data: dict[str, Any] = {}
