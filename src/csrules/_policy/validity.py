@@ -35,7 +35,6 @@ __all__ = [
     "day_in_force",
     "day_of",
     "is_dated",
-    "refuse_dated_sessions",
     "version_gaps",
     "versions_by_id",
     "with_dated_params",
@@ -100,17 +99,6 @@ def version_gaps(policies: Iterable[Policy]) -> list[Gap]:
             if before.valid_until and after.valid_from and before.valid_until < after.valid_from:
                 gaps.append(Gap(policy_id, before.valid_until, after.valid_from))
     return gaps
-
-
-def refuse_dated_sessions(policies: Iterable[Policy]) -> None:
-    """Refuse session policies with effective dates: a session does not yet choose among
-    versions by each event's day, and judging every event by one version would be silent."""
-    dated = sorted({f"{p.id} ({p.validity})" for p in policies if p.dated})
-    if dated:
-        raise PolicyError(
-            f"session policies cannot have effective dates yet ({'; '.join(dated)}): a session does not choose "
-            "a version by each event's day; date the stateless policies, or give the session policy one value"
-        )
 
 
 def day_in_force(policy: Policy) -> date | None:

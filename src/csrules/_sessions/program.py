@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
-from csrules._policy.facts import get_fact_type, path_getter
+from csrules._policy.facts import event_time_field, get_fact_type, path_getter
 from csrules._policy.kinds.base import ConditionBase, handler_for, walk
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import (
@@ -32,10 +32,11 @@ from csrules._policy.kinds.window import (
     Window,
 )
 from csrules._policy.model import Policy, Rule
+from csrules._policy.validity import Timeline, check_versions
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import PolicyError, TimeError
+from csrules.exceptions import FactError, PolicyError, TimeError
 
 if TYPE_CHECKING:
     from csrules._sessions.state import Txn
@@ -57,6 +58,7 @@ __all__ = [
     "carried",
     "from_us",
     "period_label",
+    "rule_key",
     "session_generator",
     "to_us",
 ]
@@ -235,6 +237,12 @@ class DeadlineRule:
     source: str
     tracker: Tracker | None = None
 
+    @property
+    def family(self) -> str:
+        """The rule's key without its version: one deadline fires once per item, whichever
+        version of its policy was in force when it was reached."""
+        return f"{self.policy.id}/{self.rule.id}"
+
 
 @dataclass(eq=False)
 class Tracker:
@@ -297,6 +305,34 @@ class FactProgram:
     every policy collects."""
     step: WindowStep | None = None
     """The generated window step (:func:`window_step`): counts, runs and window values."""
+    timeline: Timeline | None = None
+    """The type's policies cut at their validity days; None when none is dated."""
+    in_force: tuple[frozenset[int], ...] = ()
+    """Per stretch of the timeline: the positions of the event rules in force in it."""
+    deadlines_in_force: tuple[frozenset[int], ...] = ()
+    """Per stretch of the timeline: the positions of the deadline rules in force in it."""
+    event_time: Callable[[Any], Any] | None = None
+    """The fact's own time (its type's ``event_time``), which chooses the versions in force."""
+
+    def rules_in_force(self, fact: Any, now: datetime | None) -> frozenset[int] | None:
+        """The event rules of the versions in force on the event's day (its own time, else
+        ``now``); None when every rule is (no policy of the type is dated)."""
+        if self.timeline is None:
+            return None
+        when = self.event_time(fact) if self.event_time is not None else None
+        when = now if when is None else when
+        if when is None:
+            raise FactError(f"the {self.fact_type} session policies have dated versions and the event names "
+                            "no time: pass now= to choose the version in force", fact_type=self.fact_type)
+        if when.utcoffset() is None:
+            raise TimeError(f"the time {when.isoformat()} choosing the version in force has no time zone")
+        return self.in_force[self.timeline.stretch_at(when)]
+
+    def deadlines_at(self, moment: datetime) -> frozenset[int] | None:
+        """The deadline rules of the versions in force at ``moment`` (None: all of them)."""
+        if self.timeline is None:
+            return None
+        return self.deadlines_in_force[self.timeline.stretch_at(moment)]
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""
@@ -394,7 +430,9 @@ def compile_program(
     lifecycles = tuple(lifecycles)
     if not policies and not lifecycles:
         raise PolicyError("a session engine needs at least one policy or lifecycle")
-    ids = [p.id for p in policies] + [lc.id for lc in lifecycles]
+    check_versions(policies)  # versions of one policy: days apart, one fact type and zone
+    ids = [p.id for p in policies if not p.dated] + list({p.id: p for p in policies if p.dated})
+    ids += [lc.id for lc in lifecycles]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise PolicyError(f"policy and lifecycle ids must be unique (repeated: {', '.join(repeated)})")
@@ -418,7 +456,10 @@ def compile_program(
         fp = fact_program(policy.fact_type)
         compiler = generators[policy.fact_type]
         params = policy.param_values
-        fp.hit[policy.id] = policy.hit_policy
+        if fp.hit.setdefault(policy.id, policy.hit_policy) != policy.hit_policy:
+            raise PolicyError(f"version {policy.version!r} has hit policy {policy.hit_policy!r}, another version "
+                              f"{fp.hit[policy.id]!r}: the versions of one session policy share one",
+                              policy_id=policy.id)
         for rule in policy.rules:
             try:
                 _add_rule(policy, rule, params, fp, compiler, counters, runs, trackers,
@@ -462,6 +503,7 @@ def compile_program(
         fp.window_plan = tuple(slot.plan() for slot in fp.slots)
         fp.selector = hit_selector([r.compiled for r in fp.rules], fp.hit)
         fp.step = window_step(fp)
+        _date_versions(fp, [p for p in policies if p.fact_type == fp.fact_type], deadline_rules)
     fingerprint = signature(
         [p.model_dump(mode="json") for p in policies],
         [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],
@@ -477,6 +519,25 @@ def compile_program(
     )
 
 
+def _date_versions(fp: FactProgram, policies: list[Policy], deadline_rules: list[DeadlineRule]) -> None:
+    """Give ``fp`` its timeline and the rules in force in each stretch, when a policy is dated."""
+    if not any(policy.dated for policy in policies):
+        return
+    fp.timeline = Timeline(policies)
+    fp.event_time = path_getter(name) if (name := event_time_field(fp.model)) else None
+    stretches = [{id(p) for p in stretch} for stretch in fp.timeline.stretches]
+    fp.in_force = tuple(frozenset(r.position for r in fp.rules if id(r.policy) in ids) for ids in stretches)
+    fp.deadlines_in_force = tuple(
+        frozenset(r.position for r in deadline_rules if id(r.policy) in ids) for ids in stretches)
+
+
+def rule_key(policy: Policy, rule: Rule) -> str:
+    """The key of ``rule`` in sessions: ``policy/rule``, and ``@version`` for a dated policy,
+    so that each version's rule has its own (durable rule names, fired marks, fingerprints)."""
+    key = f"{policy.id}/{rule.id}"
+    return f"{key}@{policy.version}" if policy.dated else key
+
+
 def _add_rule(
     policy: Policy,
     rule: Rule,
@@ -489,7 +550,7 @@ def _add_rule(
     deadline_rules: list[DeadlineRule],
 ) -> None:
     compiled = CompiledRule.of(policy, rule)
-    key = f"{policy.id}/{rule.id}"
+    key = rule_key(policy, rule)
     node = _deadline_node(rule, policy)
     if node is not None:
         after = node.after if node.param is None else params[node.param]
