@@ -184,3 +184,51 @@ class TestExamples:
         assert len(swaps) == 4
         assert sorted(r.passed for r in swaps) == [False, False, True, True]
         assert all(not r.error for r in swaps)
+
+
+class TestDueTimes:
+    """The due time stored with a session counts only rules that can still fire."""
+
+    def test_rule_of_an_ended_version_is_never_due(self) -> None:
+        """June's 12-hour rule never falls due for an order opened in July, where 24 hours hold."""
+        engine = _orders({"shift_lead_after": [{"value": "12h"}, {"value": "24h", "valid_from": "2026-07-01"}]})
+        order = {"order_id": "W1", "opened_at": "2026-07-02T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
+        engine.session("desk-1").send(order, now=_at("2026-07-02T09:00:00"), fact_type="work_order")
+        assert dict(engine.tick_due(_at("2026-07-02T22:00:00"))) == {}
+        due = engine.tick_due(_at("2026-07-03T09:01:00"))["desk-1"]
+        assert [(f.rule_id, f.version) for f in due.firings] == [("ESC-2.open-shift-lead", "1.0@2026-07-01")]
+
+
+class TestStoredState:
+    """Stored sessions carry over between engines with dated versions."""
+
+    def test_restored_into_a_retuned_engine_counts_go_on(self) -> None:
+        """A session exported by one dated engine is restored by another tuning, and its counts go on."""
+        first = SessionEngine(with_dated_params(_swaps(), {"max_swaps": TUNED}), backend="python")
+        _send(first, "2026-06-20T09:00:00")
+        _send(first, "2026-06-25T09:00:00")
+        later = [*TUNED, {"value": 5, "valid_from": "2026-08-01"}]
+        second = SessionEngine(with_dated_params(_swaps(), {"max_swaps": later}), backend="python")
+        second.restore(first.export("A01"))
+        assert _judged(_send(second, "2026-07-02T09:00:00")) == [
+            ("dated.swaps", "1.0@2026-07-01", ("violation:SWAP",))]
+
+    def test_free_text_version_keeps_stored_fingerprints_readable(self) -> None:
+        """A version with spaces and colons is keyed by a hash, and its documents restore elsewhere."""
+        odd = [_swaps(valid_until=JULY), _swaps(valid_from=JULY, version="2026 rules: final, v2")]
+        engine = SessionEngine(odd, backend="python")
+        assert engine.program.facts["shift_swap"].rules[1].key.startswith("dated.swaps/too-many@~")
+        _send(engine, "2026-06-20T09:00:00")
+        other = SessionEngine(with_dated_params(_swaps(), {"max_swaps": TUNED}), backend="python")
+        other.restore(engine.export("A01"))
+        assert other.export("A01")["state"]["c"] == engine.export("A01")["state"]["c"]
+
+    def test_mark_fired_before_dating_holds_after(self) -> None:
+        """An escalation fired under the undated policy does not fire again once the policy is dated."""
+        plain = load_pack("call_centre").sessions(backend="python")
+        order = {"order_id": "W1", "opened_at": "2026-06-29T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
+        plain.session("desk-1").send(order, now=_at("2026-06-29T09:00:00"), fact_type="work_order")
+        assert plain.session("desk-1").tick(_at("2026-06-30T10:00:00")).firings
+        dated = _orders({"shift_lead_after": [{"value": "24h"}, {"value": "12h", "valid_from": "2026-07-01"}]})
+        dated.restore(plain.export("desk-1"))
+        assert [f.rule_id for f in dated.session("desk-1").tick(_at("2026-07-01T08:00:00")).firings] == []

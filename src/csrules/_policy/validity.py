@@ -34,6 +34,7 @@ __all__ = [
     "dated_values",
     "day_in_force",
     "day_of",
+    "day_start",
     "is_dated",
     "version_gaps",
     "versions_by_id",
@@ -114,6 +115,11 @@ def day_of(instant: datetime, zone_name: str | None) -> date:
     return instant.astimezone(load_zone(zone_name or DEFAULT_ZONE)).date()
 
 
+def day_start(day: date, zone_name: str | None) -> datetime:
+    """The instant ``day`` starts in ``zone_name`` (the default zone when None), in UTC."""
+    return datetime.combine(day, time(0), tzinfo=load_zone(zone_name or DEFAULT_ZONE)).astimezone(UTC)
+
+
 class Timeline:
     """The policies of one fact type cut at every validity bound: each stretch of days has
     the versions in force in it, in the order the policies were given.
@@ -133,8 +139,7 @@ class Timeline:
         self.zone = next((p.timezone for p in policies if p.timezone), None)
         self.bounds = sorted({d for p in policies for d in (p.valid_from, p.valid_until) if d is not None})
         # each bound as the instant its day starts in the zone: an instant is placed without conversion
-        zone = load_zone(self.zone or DEFAULT_ZONE)
-        self.starts = [datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) for day in self.bounds]
+        self.starts = [day_start(day, self.zone) for day in self.bounds]
         starts = [date.min, *self.bounds]
         self.stretches = tuple(
             tuple(p for versions in grouped.values() for p in versions if p.in_force_on(start)) for start in starts

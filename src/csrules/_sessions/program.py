@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +33,7 @@ from csrules._policy.kinds.window import (
     Window,
 )
 from csrules._policy.model import Policy, Rule
-from csrules._policy.validity import Timeline, check_versions
+from csrules._policy.validity import Timeline, check_versions, day_start
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -56,6 +57,7 @@ __all__ = [
     "WindowSlotPlan",
     "WindowStep",
     "carried",
+    "family",
     "from_us",
     "period_label",
     "rule_key",
@@ -236,12 +238,15 @@ class DeadlineRule:
     check: Check
     source: str
     tracker: Tracker | None = None
+    active_us: tuple[int | None, int | None] | None = None
+    """The instants ``[from, until)`` its dated policy's version is in force (None: open;
+    None for an undated policy)."""
 
     @property
     def family(self) -> str:
         """The rule's key without its version: one deadline fires once per item, whichever
         version of its policy was in force when it was reached."""
-        return f"{self.policy.id}/{self.rule.id}"
+        return family(self.key)
 
 
 @dataclass(eq=False)
@@ -529,13 +534,31 @@ def _date_versions(fp: FactProgram, policies: list[Policy], deadline_rules: list
     fp.in_force = tuple(frozenset(r.position for r in fp.rules if id(r.policy) in ids) for ids in stretches)
     fp.deadlines_in_force = tuple(
         frozenset(r.position for r in deadline_rules if id(r.policy) in ids) for ids in stretches)
+    zone = fp.timeline.zone  # the zone the timeline places a tick in, so next_due agrees with it
+    for rule in deadline_rules:
+        if rule.policy.fact_type == fp.fact_type and rule.policy.dated:
+            start, end = rule.policy.valid_from, rule.policy.valid_until
+            rule.active_us = (None if start is None else to_us(day_start(start, zone)),
+                              None if end is None else to_us(day_start(end, zone)))
+
+
+def family(key: str) -> str:
+    """A rule key without its version (``policy/rule``): ids never hold an ``@``."""
+    return key.split("@", 1)[0]
 
 
 def rule_key(policy: Policy, rule: Rule) -> str:
     """The key of ``rule`` in sessions: ``policy/rule``, and ``@version`` for a dated policy,
     so that each version's rule has its own (durable rule names, fired marks, fingerprints)."""
     key = f"{policy.id}/{rule.id}"
-    return f"{key}@{policy.version}" if policy.dated else key
+    if not policy.dated:
+        return key
+    # a version is free text: one that could break a stored fingerprint is written as a hash
+    version = policy.version if _PLAIN_VERSION.fullmatch(policy.version) else f"~{signature(policy.version)}"
+    return f"{key}@{version}"
+
+
+_PLAIN_VERSION = re.compile(r"[A-Za-z0-9_.@\-]+")
 
 
 def _add_rule(

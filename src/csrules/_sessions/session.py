@@ -41,6 +41,7 @@ from csrules._sessions.program import (
     Tracker,
     carried,
     compile_program,
+    family,
     from_us,
     to_us,
 )
@@ -448,8 +449,9 @@ class SessionEngine:
             return [], []
         reached: list[_Reached] = []
         for tracker in self.program.trackers:
-            in_force = self.program.facts[tracker.fact_type].deadlines_at(moment)
-            for item_id, item in txn.items(tracker.key).items():
+            items = txn.items(tracker.key)
+            in_force = self.program.facts[tracker.fact_type].deadlines_at(moment) if items else None
+            for item_id, item in items.items():
                 skipped = _skipped(tracker, item, in_force)
                 pending = [r for r in tracker.rules if r.position not in skipped]
                 if not pending or min(item.since_us + r.after_us for r in pending) >= now_us:
@@ -698,10 +700,9 @@ def _skipped(tracker: Tracker, item: OpenItem, in_force: frozenset[int] | None) 
     """The deadline rules of ``tracker`` that may not fire for ``item``: those that fired,
     those whose rule fired in another version of its policy (a deadline fires once per
     item), and those of versions not in force at the tick (``in_force``; None: all are)."""
-    if in_force is None:
-        return frozenset(r.position for r in tracker.rules if r.key in item.fired)
-    fired = {r.family for r in tracker.rules if r.key in item.fired}
-    return frozenset(r.position for r in tracker.rules if r.family in fired or r.position not in in_force)
+    fired = {family(key) for key in item.fired}
+    return frozenset(r.position for r in tracker.rules
+                     if r.family in fired or (in_force is not None and r.position not in in_force))
 
 
 def _version(policy: Policy) -> str | None:
