@@ -422,6 +422,8 @@ def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, p
 def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     """The decision rows of a batch by the columnar path; None when the fact type (or every
     rule) needs the row engine."""
+    if any(policy.dated for policy in spec.engine.policies if policy.fact_type == spec.fact_type):
+        return None  # the version in force is chosen per row, by its own day: the row engine's job
     prepared = prepare(spec, frame)
     if prepared is None:
         return None

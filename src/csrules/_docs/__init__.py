@@ -12,11 +12,10 @@ script, simplified by default (:func:`in_script`, with OpenCC's dictionaries).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from csrules._docs.diff import PolicyDiff, build_diff
 from csrules._docs.document import build_document
@@ -24,6 +23,7 @@ from csrules._docs.html import render_html
 from csrules._docs.markdown import render_markdown
 from csrules._docs.plain import Lang, condition_words, rule_sentence
 from csrules._docs.subject import Subject, content_hash, subject_from_pack, subject_from_policies
+from csrules._policy.text import Script, to_script
 
 __all__ = [
     "Lang",
@@ -43,25 +43,9 @@ __all__ = [
 ]
 
 
-Script = Literal["simplified", "traditional"]
-"""The Chinese script of a document."""
-
-_OPENCC = {"simplified": "t2s", "traditional": "s2t"}
-
-
-@cache
-def _converter(script: Script) -> Callable[[str], str]:
-    import opencc  # imported when a Chinese document is written, never by ``import csrules``
-
-    convert: Callable[[str], str] = opencc.OpenCC(_OPENCC[script]).convert
-    return convert
-
-
 def in_script(text: str, script: Script) -> str:
     """``text`` with every Chinese character in ``script`` (anything else unchanged)."""
-    if script not in _OPENCC:
-        raise ValueError(f"script must be simplified or traditional (got {script!r})")
-    return text if text.isascii() else _converter(script)(text)
+    return to_script(text, script)
 
 
 def script_for(langs: Sequence[Lang], option: str | None = None) -> Script | None:

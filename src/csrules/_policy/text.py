@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal
 
-__all__ = ["TextMatcher", "fold_text"]
+__all__ = ["Script", "TextMatcher", "fold_text", "to_script"]
 
 Fold = Literal["none", "case", "zh"]
 
@@ -25,6 +25,27 @@ def _to_simplified() -> Callable[[str], str]:
     converter = opencc.OpenCC("t2s")
     convert: Callable[[str], str] = converter.convert
     return convert
+
+
+Script = Literal["simplified", "traditional"]
+"""A Chinese script that reviewers' text is written in, one at a time."""
+
+_OPENCC = {"simplified": "t2s", "traditional": "s2t"}
+
+
+@cache
+def _converter(script: Script) -> Callable[[str], str]:
+    import opencc  # imported when Chinese is written for a reviewer, never by ``import csrules``
+
+    convert: Callable[[str], str] = opencc.OpenCC(_OPENCC[script]).convert
+    return convert
+
+
+def to_script(text: str, script: Script) -> str:
+    """``text`` with every Chinese character in ``script`` (anything else unchanged)."""
+    if script not in _OPENCC:
+        raise ValueError(f"script must be simplified or traditional (got {script!r})")
+    return text if text.isascii() else _converter(script)(text)
 
 
 _FOLDED: dict[tuple[str, str], str] = {}

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from csrules._lang import Lang
+from csrules._policy.text import Script, to_script
 
 __all__ = ["RuleTrace", "Trace", "TraceNode", "check_lang", "zh_duration"]
 
@@ -98,18 +99,20 @@ class TraceNode:
             out["error"] = self.error
         return out
 
-    def render(self, indent: int = 0, lang: Lang = "en") -> list[str]:
-        """Readable lines, one per condition, nested by indentation."""
+    def render(self, indent: int = 0, lang: Lang = "en", script: Script = "simplified") -> list[str]:
+        """Readable lines, one per condition, nested by indentation. Chinese words are put in
+        ``script``; the values seen are shown as they were (they are data, not prose)."""
         mark = {True: "✓", False: "✗", None: "·"}[self.result]
         zh = lang == "zh"
+        words = (lambda text: to_script(text, script)) if zh else str
         values = ("，" if zh else ", ").join(
-            f"{_label(k, lang)}={_show(v, lang)}" for k, v in self.values.items())
-        line = "  " * indent + f"{mark} {self.text_in(lang)}" + (f"  [{values}]" if values else "")
+            f"{words(_label(k, lang))}={_show_in(v, lang, words)}" for k, v in self.values.items())
+        line = "  " * indent + f"{mark} {words(self.text_in(lang))}" + (f"  [{values}]" if values else "")
         if self.error:
-            line += f"  错误：{self.error}" if zh else f"  ERROR: {self.error}"
+            line += words("  错误：") + self.error if zh else f"  ERROR: {self.error}"
         lines = [line]
         for child in self.children:
-            lines.extend(child.render(indent + 1, lang))
+            lines.extend(child.render(indent + 1, lang, script))
         return lines
 
 
@@ -134,13 +137,15 @@ class RuleTrace:
         """Plain-words text of the conditions that decided the result."""
         return tuple(node.text for node in self.condition.deciding())
 
-    def render(self, lang: Lang = "en") -> list[str]:
-        """Readable lines: the verdict, then the condition tree with the values seen."""
+    def render(self, lang: Lang = "en", script: Script = "simplified") -> list[str]:
+        """Readable lines: the verdict, then the condition tree with the values seen (Chinese
+        in one ``script``)."""
         if check_lang(lang) == "zh":
             verdict = "命中" if self.matched else "未命中"
             if self.matched and not self.selected:
                 verdict += "（按命中策略未采用）"
-            return [f"{self.policy_id}/{self.rule_id}：{verdict}", *self.condition.render(1, lang)]
+            return [f"{self.policy_id}/{self.rule_id}：{to_script(verdict, script)}",
+                    *self.condition.render(1, lang, script)]
         verdict = "MATCHED" if self.matched else "no match"
         if self.matched and not self.selected:
             verdict += " (not selected by the hit policy)"
@@ -177,10 +182,12 @@ class Trace:
                 return rule
         raise KeyError(f"no rule {rule_id!r} in this trace")
 
-    def render(self, lang: Lang = "en") -> str:
-        """The whole trace as readable text, in English (``lang="en"``) or Chinese (``"zh"``)."""
+    def render(self, lang: Lang = "en", script: Script = "simplified") -> str:
+        """The whole trace as readable text, in English (``lang="en"``) or Chinese (``"zh"``),
+        its Chinese words in one ``script`` (simplified or traditional; the values seen are
+        shown as they were)."""
         check_lang(lang)
-        return "\n".join(line for rule in self.rules for line in rule.render(lang))
+        return "\n".join(line for rule in self.rules for line in rule.render(lang, script))
 
     def to_dict(self) -> list[dict[str, Any]]:
         """A JSON-ready form."""
@@ -193,6 +200,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | frozenset | set):
         return [_jsonable(v) for v in value]
     return str(value)
+
+
+def _show_in(value: Any, lang: Lang, words: Callable[[str], str]) -> str:
+    """A value seen, shown as it was; yes/no, none and durations are csrules' words, and so
+    are put in the reader's script like the rest of the text."""
+    shown = _show(value, lang)
+    return words(shown) if value is None or isinstance(value, bool | timedelta) else shown
 
 
 def _label(key: str, lang: Lang) -> str:

@@ -37,7 +37,7 @@ from csrules._policy.validity import Timeline, check_versions, day_start
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import FactError, PolicyError, TimeError
+from csrules.exceptions import FactError, PolicyError, SessionError, TimeError
 
 if TYPE_CHECKING:
     from csrules._sessions.state import Txn
@@ -783,10 +783,26 @@ def _naive_window_time(moment: datetime) -> TimeError:
     return TimeError(f"window time {moment.isoformat()} has no time zone")
 
 
+KEPT_PERIODS = 24
+"""The calendar periods a counter keeps per subject: a late event may reach back this far."""
+
+LATE_US = 62 * 86_400 * 1_000_000
+"""How much older than a subject's newest event a rolling window's event may be: the times
+kept reach back this far before the window."""
+
+
+def _too_old(moment: datetime, kept: str) -> SessionError:
+    return SessionError(
+        f"an event with window time {moment.isoformat()} is older than the history this "
+        f"session keeps for its window ({kept}): its count cannot be known, so it is refused"
+    )
+
+
 def _count_calendar(key: str, at: Callable[[Any], Any], period: Callable[[datetime], str],
                     txn: Txn, fact: Any, matched: bool) -> int:
-    """Matching events in the event's calendar period (the last three periods are kept:
-    a late event may still reach the two before)."""
+    """Matching events in the event's calendar period. The last ``KEPT_PERIODS`` periods
+    are kept, so a late event still counts the events before it; an event older than
+    those is refused, never counted from a history that was let go."""
     moment = at(fact)  # the event's window time: none, and it counts nowhere
     if moment is None:
         return 0
@@ -794,11 +810,13 @@ def _count_calendar(key: str, at: Callable[[Any], Any], period: Callable[[dateti
         raise _naive_window_time(moment)
     label = period(moment)
     periods = txn.counter(key) or {}
+    if label not in periods and len(periods) >= KEPT_PERIODS and label < min(periods):
+        raise _too_old(moment, f"the {KEPT_PERIODS} periods from {min(periods)}")
     count: int = periods.get(label, 0) + (1 if matched else 0)
     if matched:
         periods = {**periods, label: count}
-        if len(periods) > 3:
-            periods = {p: periods[p] for p in sorted(periods)[-3:]}
+        if len(periods) > KEPT_PERIODS:
+            periods = {p: periods[p] for p in sorted(periods)[-KEPT_PERIODS:]}
         txn.set_counter(key, periods)
     return count
 
@@ -814,10 +832,12 @@ def _count_rolling(key: str, at: Callable[[Any], Any], span: int,
     at_us = to_us(moment)
     carried(at_us, moment, "window time")
     times = list(txn.counter(key) or [])
+    if times and at_us < times[-1] - LATE_US:
+        raise _too_old(moment, "62 days before its newest event")
     count = sum(1 for t in times if at_us - span < t <= at_us) + (1 if matched else 0)
     if matched:
         bisect.insort(times, at_us)
-        cutoff = times[-1] - span
+        cutoff = times[-1] - span - LATE_US  # what a late event within LATE_US still needs
         times = [t for t in times if t > cutoff]
         txn.set_counter(key, times)
     return count

@@ -15,6 +15,7 @@ from csrules._engine.decision import (
     merge_approvals,
 )
 from csrules._lang import Lang
+from csrules._policy.text import Script, to_script
 from csrules._policy.trace import RuleTrace, check_lang
 
 __all__ = ["Firing", "SessionTrace", "StepResult", "TransitionRecord"]
@@ -82,18 +83,20 @@ class SessionTrace:
     notes: tuple[str, ...]
     rules: tuple[RuleTrace, ...] = ()
 
-    def render(self, lang: Lang = "en") -> str:
-        """Readable text, in English (``lang="en"``) or Chinese (``"zh"``)."""
+    def render(self, lang: Lang = "en", script: Script = "simplified") -> str:
+        """Readable text, in English (``lang="en"``) or Chinese (``"zh"``, its words in one
+        ``script``; the subject and the values seen are shown as they were)."""
         if check_lang(lang) == "zh":
-            when = self.now.isoformat() if self.now else "未给出时间"
-            kind = "事件" if self.kind == "event" else "时钟推进"
-            lines = [f"会话 {self.subject!r}：{when} 的{kind}（后端 {self.backend}）"]
-            lines.extend(f"  {_note_zh(note)}" for note in self.notes)
+            when = self.now.isoformat() if self.now else to_script("未给出时间", script)
+            kind = to_script("事件" if self.kind == "event" else "时钟推进", script)
+            session, backend = to_script("会话", script), to_script("后端", script)
+            lines = [f"{session} {self.subject!r}：{when} {to_script('的', script)}{kind}（{backend} {self.backend}）"]
+            lines.extend(f"  {to_script(_note_zh(note), script)}" for note in self.notes)
         else:
             when = self.now.isoformat() if self.now else "no time given"
             lines = [f"session {self.subject!r}: {self.kind} at {when} (backend {self.backend})"]
             lines.extend(f"  {note}" for note in self.notes)
-        lines.extend(line for rule in self.rules for line in rule.render(lang))
+        lines.extend(line for rule in self.rules for line in rule.render(lang, script))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

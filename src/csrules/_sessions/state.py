@@ -48,7 +48,7 @@ from csrules._sessions.migrate import (
     incompatible,
     reset_state,
 )
-from csrules._sessions.program import Program, family, to_us
+from csrules._sessions.program import KEPT_PERIODS, Program, family, to_us
 from csrules.exceptions import StateError
 
 __all__ = [
@@ -592,8 +592,8 @@ def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> Non
         if counter is None:
             raise _fail(f"unknown counter {key!r}")
         if counter.calendar is not None:
-            if not isinstance(value, dict) or len(value) > 3:
-                raise _fail(f"counter {key!r} must map up to 3 periods to counts")
+            if not isinstance(value, dict) or len(value) > KEPT_PERIODS:
+                raise _fail(f"counter {key!r} must map up to {KEPT_PERIODS} periods to counts")
             for period, count in value.items():
                 if not _is_period(counter.calendar, period):
                     raise _fail(f"counter {key!r} has {_short(period)}, which is not a "
