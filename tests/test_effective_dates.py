@@ -258,15 +258,23 @@ class TestReviewers:
 
 
 class TestSessions:
-    """Sessions refuse dated session policies instead of judging every event by one version."""
+    """Sessions judge each event by the version of a dated session policy in force on its day."""
 
-    def test_dated_session_policy_is_refused(self) -> None:
-        """A session policy with a dated value is refused by Pack.sessions, naming it and its days."""
+    def test_dated_session_policy_judges_by_day(self) -> None:
+        """With one swap a month from July, a pack session lets two June swaps pass and flags July's second."""
         pack = load_pack("call_centre", overrides={"swap_session": {"max_swaps_per_month": [
-            {"value": 3, "valid_from": "2026-07-01"}]}})
-        with pytest.raises(PolicyError, match=r"session policies cannot have effective dates yet "
-                                              r"\(call_centre.swap_session \(from 2026-07-01\); "):
-            pack.sessions(backend="python")
+            {"value": 1, "valid_from": "2026-07-01"}]}})
+        agent = pack.sessions(backend="python").session("A01")
+
+        def swap(day: str) -> list[tuple[str, str | None]]:
+            fact = {"requester": {"agent_id": "A01"}, "partner": {"agent_id": "A02"},
+                    "requester_shift": {"start": f"{day}T08:30:00+08:00", "end": f"{day}T16:30:00+08:00"},
+                    "partner_shift": {"start": f"{day}T17:30:00+08:00", "end": f"{day}T23:30:00+08:00"},
+                    "requested_at": f"{day}T07:00:00+08:00"}
+            return [(f.rule_id, f.version) for f in agent.send(fact, fact_type="shift_swap").firings]
+
+        assert swap("2026-06-10") == swap("2026-06-20") == swap("2026-07-10") == []
+        assert swap("2026-07-20") == [("ATT-9.swaps-per-month", "1.0@2026-07-01")]
 
     def test_dated_stateless_policies_leave_sessions_working(self) -> None:
         """The example pack dates a stateless policy only: its sessions build as the base's do."""

@@ -34,8 +34,8 @@ __all__ = [
     "dated_values",
     "day_in_force",
     "day_of",
+    "day_start",
     "is_dated",
-    "refuse_dated_sessions",
     "version_gaps",
     "versions_by_id",
     "with_dated_params",
@@ -102,17 +102,6 @@ def version_gaps(policies: Iterable[Policy]) -> list[Gap]:
     return gaps
 
 
-def refuse_dated_sessions(policies: Iterable[Policy]) -> None:
-    """Refuse session policies with effective dates: a session does not yet choose among
-    versions by each event's day, and judging every event by one version would be silent."""
-    dated = sorted({f"{p.id} ({p.validity})" for p in policies if p.dated})
-    if dated:
-        raise PolicyError(
-            f"session policies cannot have effective dates yet ({'; '.join(dated)}): a session does not choose "
-            "a version by each event's day; date the stateless policies, or give the session policy one value"
-        )
-
-
 def day_in_force(policy: Policy) -> date | None:
     """A day ``policy`` is in force (its first, else the day before its end); None when undated.
     A version's worked examples are judged as of this day, so that version judges them."""
@@ -139,6 +128,11 @@ def _one_zone(policies: Sequence[Policy]) -> str | None:
     return next(iter(zones), None)
 
 
+def day_start(day: date, zone_name: str | None) -> datetime:
+    """The instant ``day`` starts in ``zone_name`` (the default zone when None), in UTC."""
+    return datetime.combine(day, time(0), tzinfo=load_zone(zone_name or DEFAULT_ZONE)).astimezone(UTC)
+
+
 class Timeline:
     """The policies of one fact type cut at every validity bound: each stretch of days has
     the versions in force in it, in the order the policies were given.
@@ -158,8 +152,7 @@ class Timeline:
         self.zone = _one_zone(policies)
         self.bounds = sorted({d for p in policies for d in (p.valid_from, p.valid_until) if d is not None})
         # each bound as the instant its day starts in the zone: an instant is placed without conversion
-        zone = load_zone(self.zone or DEFAULT_ZONE)
-        self.starts = [datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) for day in self.bounds]
+        self.starts = [day_start(day, self.zone) for day in self.bounds]
         starts = [date.min, *self.bounds]
         self.stretches = tuple(
             tuple(p for versions in grouped.values() for p in versions if p.in_force_on(start)) for start in starts

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from csrules._policy.kinds.base import ConditionBase, walk
 from csrules._policy.model import Policy
-from csrules._sessions.program import Program, signature
+from csrules._sessions.program import Program, family, signature
 
 __all__ = [
     "MigrationReport",
@@ -148,7 +148,7 @@ def _encode(value: dict[str, Any]) -> str:
     return " ".join(tokens)
 
 
-_NAME = r"[A-Za-z0-9_.$\-]+"
+_NAME = r"[A-Za-z0-9_.$@~\-]+"  # @ and ~ in the rule keys of dated policies
 _PAIRS = rf"(?:{_NAME}={_NAME}(?:,{_NAME}={_NAME})*)?"
 _TOKEN = re.compile(rf"[cri]:{_NAME}:{_NAME}/{_NAME}(?:,{_NAME}/{_NAME})*:{_PAIRS}|l:{_NAME}:{_PAIRS}")
 
@@ -288,8 +288,9 @@ def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: 
             found.append(Reset(subject, "items", key, _rules(old), why, items))
             continue
         assert new is not None
+        kept = {family(rule) for rule in new["rules"]}  # a mark holds for every version of its rule
         fired = {item_id: stale for item_id, item in items.items()
-                 if (stale := [x for x in item["x"] if x not in new["rules"]])}
+                 if (stale := [x for x in item["x"] if family(x) not in kept])}
         if fired:
             found.append(Reset(subject, "fired", key, tuple(sorted({x for v in fired.values() for x in v})),
                                "the deadline rules that fired for these items were removed", fired))

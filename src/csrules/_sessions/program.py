@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
-from csrules._policy.facts import get_fact_type, path_getter
+from csrules._policy.facts import event_time_field, get_fact_type, path_getter
 from csrules._policy.kinds.base import ConditionBase, handler_for, walk
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import (
@@ -32,10 +33,11 @@ from csrules._policy.kinds.window import (
     Window,
 )
 from csrules._policy.model import Policy, Rule
+from csrules._policy.validity import Timeline, check_versions, day_start
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import PolicyError, SessionError, TimeError
+from csrules.exceptions import FactError, PolicyError, SessionError, TimeError
 
 if TYPE_CHECKING:
     from csrules._sessions.state import Txn
@@ -55,8 +57,10 @@ __all__ = [
     "WindowSlotPlan",
     "WindowStep",
     "carried",
+    "family",
     "from_us",
     "period_label",
+    "rule_key",
     "session_generator",
     "to_us",
 ]
@@ -234,6 +238,15 @@ class DeadlineRule:
     check: Check
     source: str
     tracker: Tracker | None = None
+    active_us: tuple[int | None, int | None] | None = None
+    """The instants ``[from, until)`` its dated policy's version is in force (None: open;
+    None for an undated policy)."""
+
+    @property
+    def family(self) -> str:
+        """The rule's key without its version: one deadline fires once per item, whichever
+        version of its policy was in force when it was reached."""
+        return family(self.key)
 
 
 @dataclass(eq=False)
@@ -297,6 +310,34 @@ class FactProgram:
     every policy collects."""
     step: WindowStep | None = None
     """The generated window step (:func:`window_step`): counts, runs and window values."""
+    timeline: Timeline | None = None
+    """The type's policies cut at their validity days; None when none is dated."""
+    in_force: tuple[frozenset[int], ...] = ()
+    """Per stretch of the timeline: the positions of the event rules in force in it."""
+    deadlines_in_force: tuple[frozenset[int], ...] = ()
+    """Per stretch of the timeline: the positions of the deadline rules in force in it."""
+    event_time: Callable[[Any], Any] | None = None
+    """The fact's own time (its type's ``event_time``), which chooses the versions in force."""
+
+    def rules_in_force(self, fact: Any, now: datetime | None) -> frozenset[int] | None:
+        """The event rules of the versions in force on the event's day (its own time, else
+        ``now``); None when every rule is (no policy of the type is dated)."""
+        if self.timeline is None:
+            return None
+        when = self.event_time(fact) if self.event_time is not None else None
+        when = now if when is None else when
+        if when is None:
+            raise FactError(f"the {self.fact_type} session policies have dated versions and the event names "
+                            "no time: pass now= to choose the version in force", fact_type=self.fact_type)
+        if when.utcoffset() is None:
+            raise TimeError(f"the time {when.isoformat()} choosing the version in force has no time zone")
+        return self.in_force[self.timeline.stretch_at(when)]
+
+    def deadlines_at(self, moment: datetime) -> frozenset[int] | None:
+        """The deadline rules of the versions in force at ``moment`` (None: all of them)."""
+        if self.timeline is None:
+            return None
+        return self.deadlines_in_force[self.timeline.stretch_at(moment)]
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""
@@ -394,7 +435,9 @@ def compile_program(
     lifecycles = tuple(lifecycles)
     if not policies and not lifecycles:
         raise PolicyError("a session engine needs at least one policy or lifecycle")
-    ids = [p.id for p in policies] + [lc.id for lc in lifecycles]
+    check_versions(policies)  # versions of one policy: days apart, one fact type and zone
+    ids = [p.id for p in policies if not p.dated] + list({p.id: p for p in policies if p.dated})
+    ids += [lc.id for lc in lifecycles]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise PolicyError(f"policy and lifecycle ids must be unique (repeated: {', '.join(repeated)})")
@@ -418,7 +461,10 @@ def compile_program(
         fp = fact_program(policy.fact_type)
         compiler = generators[policy.fact_type]
         params = policy.param_values
-        fp.hit[policy.id] = policy.hit_policy
+        if fp.hit.setdefault(policy.id, policy.hit_policy) != policy.hit_policy:
+            raise PolicyError(f"version {policy.version!r} has hit policy {policy.hit_policy!r}, another version "
+                              f"{fp.hit[policy.id]!r}: the versions of one session policy share one",
+                              policy_id=policy.id)
         for rule in policy.rules:
             try:
                 _add_rule(policy, rule, params, fp, compiler, counters, runs, trackers,
@@ -462,6 +508,7 @@ def compile_program(
         fp.window_plan = tuple(slot.plan() for slot in fp.slots)
         fp.selector = hit_selector([r.compiled for r in fp.rules], fp.hit)
         fp.step = window_step(fp)
+        _date_versions(fp, [p for p in policies if p.fact_type == fp.fact_type], deadline_rules)
     fingerprint = signature(
         [p.model_dump(mode="json") for p in policies],
         [lc.model_dump(mode="json", by_alias=True) for lc in lifecycles],
@@ -477,6 +524,43 @@ def compile_program(
     )
 
 
+def _date_versions(fp: FactProgram, policies: list[Policy], deadline_rules: list[DeadlineRule]) -> None:
+    """Give ``fp`` its timeline and the rules in force in each stretch, when a policy is dated."""
+    if not any(policy.dated for policy in policies):
+        return
+    fp.timeline = Timeline(policies)
+    fp.event_time = path_getter(name) if (name := event_time_field(fp.model)) else None
+    stretches = [{id(p) for p in stretch} for stretch in fp.timeline.stretches]
+    fp.in_force = tuple(frozenset(r.position for r in fp.rules if id(r.policy) in ids) for ids in stretches)
+    fp.deadlines_in_force = tuple(
+        frozenset(r.position for r in deadline_rules if id(r.policy) in ids) for ids in stretches)
+    zone = fp.timeline.zone  # the zone the timeline places a tick in, so next_due agrees with it
+    for rule in deadline_rules:
+        if rule.policy.fact_type == fp.fact_type and rule.policy.dated:
+            start, end = rule.policy.valid_from, rule.policy.valid_until
+            rule.active_us = (None if start is None else to_us(day_start(start, zone)),
+                              None if end is None else to_us(day_start(end, zone)))
+
+
+def family(key: str) -> str:
+    """A rule key without its version (``policy/rule``): ids never hold an ``@``."""
+    return key.split("@", 1)[0]
+
+
+def rule_key(policy: Policy, rule: Rule) -> str:
+    """The key of ``rule`` in sessions: ``policy/rule``, and ``@version`` for a dated policy,
+    so that each version's rule has its own (durable rule names, fired marks, fingerprints)."""
+    key = f"{policy.id}/{rule.id}"
+    if not policy.dated:
+        return key
+    # a version is free text: one that could break a stored fingerprint is written as a hash
+    version = policy.version if _PLAIN_VERSION.fullmatch(policy.version) else f"~{signature(policy.version)}"
+    return f"{key}@{version}"
+
+
+_PLAIN_VERSION = re.compile(r"[A-Za-z0-9_.@\-]+")
+
+
 def _add_rule(
     policy: Policy,
     rule: Rule,
@@ -489,7 +573,7 @@ def _add_rule(
     deadline_rules: list[DeadlineRule],
 ) -> None:
     compiled = CompiledRule.of(policy, rule)
-    key = f"{policy.id}/{rule.id}"
+    key = rule_key(policy, rule)
     node = _deadline_node(rule, policy)
     if node is not None:
         after = node.after if node.param is None else params[node.param]

@@ -28,7 +28,8 @@ class Firing:
     """One rule (or lifecycle deadline) that fired, its cause, and its effects.
 
     ``item`` is the open item's key for a deadline rule (``None`` when the subject is the
-    item); ``due`` is when a deadline was due.
+    item); ``due`` is when a deadline was due; ``version`` the version of a dated policy that
+    judged (``None`` for an undated one).
 
     .. versionadded:: 0.1
     """
@@ -39,6 +40,8 @@ class Firing:
     effects: tuple[EffectResult, ...]
     item: Any = None
     due: datetime | None = None
+    version: str | None = None
+    """The version of the policy that judged, when the policy has dated versions."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""

@@ -30,7 +30,6 @@ from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, register_fact_type, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
-from csrules._policy.validity import refuse_dated_sessions
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.migrate import MigrationReport, SubjectMigration, fingerprint
@@ -42,6 +41,7 @@ from csrules._sessions.program import (
     Tracker,
     carried,
     compile_program,
+    family,
     from_us,
     to_us,
 )
@@ -129,7 +129,6 @@ class SessionEngine:
         if isinstance(lifecycles, Lifecycle):
             lifecycles = [lifecycles]
         policies = tuple(policies)
-        refuse_dated_sessions(policies)  # effective dates: stateless engines only, for now
         self.program: Program = compile_program(policies, lifecycles)
         self._backend: Backend = make_backend(backend, self.program)
         self.store: SessionStore = store if store is not None else MemoryStore()
@@ -450,12 +449,15 @@ class SessionEngine:
             return [], []
         reached: list[_Reached] = []
         for tracker in self.program.trackers:
-            for item_id, item in txn.items(tracker.key).items():
-                pending = [r for r in tracker.rules if r.key not in item.fired]
+            items = txn.items(tracker.key)
+            in_force = self.program.facts[tracker.fact_type].deadlines_at(moment) if items else None
+            for item_id, item in items.items():
+                skipped = _skipped(tracker, item, in_force)
+                pending = [r for r in tracker.rules if r.position not in skipped]
                 if not pending or min(item.since_us + r.after_us for r in pending) >= now_us:
                     continue
                 reached.append(_ItemReached(tracker, item_id, item,
-                                            tracker.model.model_validate(item.fact)))
+                                            tracker.model.model_validate(item.fact), skipped))
         for lp in self.program.lifecycles:
             status = txn.lifecycle(lp.id)
             if status is None:
@@ -493,6 +495,7 @@ class SessionEngine:
         if now is None and fp.reads_now:
             raise TimeError(f"a rule judging {fp.fact_type} events reads the current time; "
                             "pass now= (or tick the session first)")
+        in_force = fp.rules_in_force(fact, now) if fp.timeline is not None else None
         transitions = ([self._transition(txn, lp, fact, now, firings) for lp in fp.lifecycles]
                        if fp.lifecycles else [])
         assert fp.step is not None  # every compiled fact program has its step
@@ -511,12 +514,15 @@ class SessionEngine:
                     rule_errors.setdefault(position, failed_slots[bad[0].index])
                 elif position in match.matched:
                     matched.append(position)
+        if in_force is not None:  # dated policies: only the versions in force on the event's day decide
+            matched = [position for position in matched if position in in_force]
+            rule_errors = {position: message for position, message in rule_errors.items() if position in in_force}
         selected = fp.select(matched)
         rules = fp.rules
         for position in selected:
             rule = rules[position]
             firings.append(Firing(rule.policy.id, rule.rule.id, "event",
-                                  rule.compiled.resolve(fact, now)))
+                                  rule.compiled.resolve(fact, now), version=_version(rule.policy)))
         if rule_errors:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
@@ -637,19 +643,20 @@ class _ItemReached:
     item_id: str
     item: OpenItem
     fact: BaseModel
+    skipped: frozenset[int]
+    """The rules that may not fire (see :func:`_skipped`), by position."""
 
     def tick_item(self) -> TickItem:
-        """The item with its fired rules, by position."""
-        fired = frozenset(r.position for r in self.tracker.rules if r.key in self.item.fired)
+        """The item with the rules that may not fire given as fired."""
         return TickItem(tracker=self.tracker, fact=self.fact, since_us=self.item.since_us,
-                        fired=fired)
+                        fired=self.skipped)
 
     def fire(self, program: Program, position: int, moment: datetime) -> _Due:
         """Deadline rule ``position`` fired for this item."""
         rule: DeadlineRule = program.deadline_rules[position]
         due_us = self.item.since_us + rule.after_us
         firing = Firing(rule.policy.id, rule.rule.id, "tick", rule.compiled.resolve(self.fact, moment),
-                        self.item.key, from_us(due_us).astimezone(moment.tzinfo))
+                        self.item.key, from_us(due_us).astimezone(moment.tzinfo), _version(rule.policy))
         return _Due((due_us, 0, position, self.item.opened), firing, self, position)
 
     def mark(self, txn: Txn, position: int, program: Program) -> None:
@@ -687,6 +694,20 @@ class _DeadlineReached:
         deadlines = dict(status.deadlines)
         deadlines[self.deadline_id] = replace(deadlines[self.deadline_id], breached=True)
         txn.set_lifecycle(self.lp.id, replace(status, deadlines=deadlines))
+
+
+def _skipped(tracker: Tracker, item: OpenItem, in_force: frozenset[int] | None) -> frozenset[int]:
+    """The deadline rules of ``tracker`` that may not fire for ``item``: those that fired,
+    those whose rule fired in another version of its policy (a deadline fires once per
+    item), and those of versions not in force at the tick (``in_force``; None: all are)."""
+    fired = {family(key) for key in item.fired}
+    return frozenset(r.position for r in tracker.rules
+                     if r.family in fired or (in_force is not None and r.position not in in_force))
+
+
+def _version(policy: Policy) -> str | None:
+    """The version a firing names: a dated policy's, None for an undated one."""
+    return policy.version if policy.dated else None
 
 
 def _unexpected(what: str, exc: Exception) -> SessionError:

@@ -48,7 +48,7 @@ from csrules._sessions.migrate import (
     incompatible,
     reset_state,
 )
-from csrules._sessions.program import KEPT_PERIODS, Program, to_us
+from csrules._sessions.program import KEPT_PERIODS, Program, family, to_us
 from csrules.exceptions import StateError
 
 __all__ = [
@@ -314,8 +314,17 @@ def next_due(program: Program, state: StateRecord) -> int | None:
     due: list[int] = []
     for tracker in program.trackers:
         for item in state["i"].get(tracker.key, {}).values():
-            fired = set(item["x"])
-            due.extend(item["s"] + rule.after_us for rule in tracker.rules if rule.key not in fired)
+            fired = {family(key) for key in item["x"]}  # a deadline fires once, whichever version
+            for rule in tracker.rules:
+                if family(rule.key) in fired:
+                    continue
+                reached = item["s"] + rule.after_us
+                if rule.active_us is not None:  # a dated version's rule fires only while in force
+                    start, end = rule.active_us
+                    reached = reached if start is None else max(reached, start - 1)
+                    if end is not None and reached + 1 >= end:
+                        continue
+                due.append(reached)
     for lp in program.lifecycles:
         status = state["l"].get(lp.id)
         if status is not None:
@@ -607,7 +616,7 @@ def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
         tracker = known.get(key)
         if tracker is None:
             raise _fail(f"unknown item tracker {key!r}")
-        rule_keys = {r.key for r in tracker.rules}
+        rule_keys = {family(r.key) for r in tracker.rules}  # a mark holds for each version of its rule
         for item_id, item in _dict(items, f"items of {key}").items():
             item = _dict(item, f"item {item_id}")
             if set(item) != {"k", "s", "f", "x", "o"}:
@@ -618,7 +627,7 @@ def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
             _int(item["o"], f"item {item_id} order", low=0, high=seq - 1)
             fired = item["x"]
             if (not isinstance(fired, list) or not all(isinstance(x, str) for x in fired)
-                    or len(set(fired)) != len(fired) or not set(fired) <= rule_keys):
+                    or len(set(fired)) != len(fired) or not set(map(family, fired)) <= rule_keys):
                 raise _fail(f"item {item_id!r} lists unknown or repeated fired rules {_short(fired)}")
             try:
                 tracker.model.model_validate(item["f"])

@@ -148,7 +148,10 @@ def run_session_example(
 
 def _session_engine(policy: Policy) -> SessionEngine:
     # The pure-Python backend: both backends agree (checked by their own tests), and it
-    # builds in no time, with nothing registered globally.
+    # builds in no time, with nothing registered globally. A dated version judges every step
+    # of its examples, whatever day they are of (as a stateless example is judged as_of it).
+    if policy.dated:
+        policy = type(policy)(**{**policy.model_dump(mode="python"), "valid_from": None, "valid_until": None})
     return SessionEngine(policy, backend="python")
 
 
