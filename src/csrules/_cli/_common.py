@@ -100,7 +100,7 @@ def add_out(parser: argparse.ArgumentParser, *, directory: bool) -> None:
             "-o", "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: ./{DEFAULT_OUT})"
         )
     else:
-        parser.add_argument("-o", "--out", metavar="FILE", help="write to this file instead of stdout")
+        parser.add_argument("-o", "--out", metavar="FILE", help="write to this file instead of stdout (- is stdout)")
 
 
 def import_modules(names: Sequence[str]) -> None:

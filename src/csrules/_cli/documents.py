@@ -224,7 +224,7 @@ def run_diff(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     text = rendered.markdown if args.out_format == "md" else rendered.html
     text = in_script(text, script) if script else text
-    if args.out:
+    if args.out and args.out != "-":  # "-" is standard output, as everywhere on the command line
         Path(args.out).write_text(text, encoding="utf-8")
         sys.stdout.write(f"wrote {args.out}\n")
     else:
@@ -242,7 +242,7 @@ def run_schema(args: argparse.Namespace) -> int:
         schema = record_schema()
     else:
         schema = file_schema(args.kind or "policy")
-    if args.out:
+    if args.out and args.out != "-":  # "-" is standard output
         with open(args.out, "w", encoding="utf-8") as handle:
             dump_json(schema, handle, indent=2)
         sys.stdout.write(f"wrote {args.out}\n")
