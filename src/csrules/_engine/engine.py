@@ -152,9 +152,7 @@ class Engine:
         if plan is None:
             plan, fact = self._plan_for(fact, fact_type, index)
         if now is None and plan.reads_now:
-            raise TimeError(
-                f"a rule judging {plan.fact_type} facts reads the current time; pass now="
-            )
+            raise _needs_now(plan)
         return plan, fact
 
     def evaluate(
@@ -180,9 +178,13 @@ class Engine:
                 plan, fact = only, only.validate(fact)
             except ValidationError:
                 plan = None  # the general prologue reports every problem as a FactError
-        if plan is None or fact_type is not None or now is not None or plan.reads_now:
-            check_now(now)  # the general prologue: dispatch, validation, the clock
+        if plan is None or fact_type is not None:  # dispatch and validation
+            check_now(now)
             plan, fact = self._prepare(fact, now, fact_type, None)
+        elif now is not None:  # a validated fact of a known type: only the clock is checked
+            check_now(now)
+        elif plan.reads_now:
+            raise _needs_now(plan)
         if as_of is not None:
             return self._judge_as_of(plan, fact, now, as_of)
         return plan.judge(fact, now)
@@ -238,6 +240,10 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
+
+
+def _needs_now(plan: Plan | DatedPlan) -> TimeError:
+    return TimeError(f"a rule judging {plan.fact_type} facts reads the current time; pass now=")
 
 
 def _rebuilt_engine(
