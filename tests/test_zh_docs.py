@@ -21,9 +21,10 @@ import pytest
 from pydantic import BaseModel
 
 from csrules._cli.cli import main
-from csrules._docs import in_script, render_docs, script_for, subject_from_pack
+from csrules._docs import render_docs, script_for, subject_from_pack
 from csrules._docs.words import recurrence_words
 from csrules._policy.facts import get_fact_type
+from csrules._policy.text import to_script
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.duties import Recurrence
 from csrules.domain import complaint_lifecycle
@@ -149,8 +150,8 @@ class TestOneScript:
     def test_converting_changes_nothing(self, documents, name, script):
         """Markdown and HTML are already in the chosen script, whatever the sources mixed."""
         rendered = documents[name, script]
-        assert in_script(rendered.markdown, script) == rendered.markdown
-        assert in_script(rendered.html, script) == rendered.html
+        assert to_script(rendered.markdown, script) == rendered.markdown
+        assert to_script(rendered.html, script) == rendered.html
 
     def test_scripts_differ_and_mark_the_page(self, documents):
         """The sources' traditional 請假 reads 请假 in simplified; the page says its script."""
@@ -175,7 +176,7 @@ class TestOneScript:
         assert main(["docs", "mall", "--lang", "zh", "--script", "traditional", "--date", "2026-12-04",
                      "-o", str(tmp_path)]) == 0
         text = (tmp_path / "mall.md").read_text(encoding="utf-8")
-        assert in_script(text, "traditional") == text
+        assert to_script(text, "traditional") == text
         assert "文明用語" in text
 
 
@@ -240,7 +241,7 @@ class TestDiffScript:
                      "--date", "2026-12-04"]) == 0
         out = capsys.readouterr().out
         assert any("\u4e00" <= ch <= "\u9fff" for ch in out)
-        assert in_script(out, "traditional") == out
+        assert to_script(out, "traditional") == out
 
 
 class TestPhraseLists:

@@ -20,10 +20,11 @@ from csrules._cli._common import (
     load_target,
     pack_infos,
 )
-from csrules._docs import generated_date, in_script, langs_for, render_diff, render_docs, script_for
+from csrules._docs import generated_date, langs_for, render_diff, render_docs, script_for
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
+from csrules._policy.text import to_script
 from csrules._testing.examples import run_examples
 from csrules.exceptions import CsrulesError
 from csrules.policies.schemas import SCHEMAS, file_schema, write_schemas
@@ -186,7 +187,7 @@ def _index(subjects: list[Subject], out: Path, script: str | None = None) -> Pat
     path = out / "index.md"
     text = "\n".join(lines) + "\n"
     chosen = script_for(("en", "zh"), script)
-    path.write_text(in_script(text, chosen) if chosen else text, encoding="utf-8")
+    path.write_text(to_script(text, chosen) if chosen else text, encoding="utf-8")
     return path
 
 
@@ -223,7 +224,7 @@ def run_diff(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     text = rendered.markdown if args.out_format == "md" else rendered.html
-    text = in_script(text, script) if script else text
+    text = to_script(text, script) if script else text
     if args.out and args.out != "-":  # "-" is standard output, as everywhere on the command line
         Path(args.out).write_text(text, encoding="utf-8")
         sys.stdout.write(f"wrote {args.out}\n")

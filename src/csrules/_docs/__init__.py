@@ -6,7 +6,7 @@ of blocks and render it twice, so the Markdown and the HTML always agree.
 
 Chinese text comes from several places (the packs quote their sources in traditional
 characters, the templates are simplified); a document with Chinese in it is written in one
-script, simplified by default (:func:`in_script`, with OpenCC's dictionaries).
+script, simplified by default (:func:`~csrules._policy.text.to_script`, with OpenCC's dictionaries).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ __all__ = [
     "condition_words",
     "content_hash",
     "generated_date",
-    "in_script",
     "langs_for",
     "render_diff",
     "render_docs",
@@ -41,11 +40,6 @@ __all__ = [
     "subject_from_pack",
     "subject_from_policies",
 ]
-
-
-def in_script(text: str, script: Script) -> str:
-    """``text`` with every Chinese character in ``script`` (anything else unchanged)."""
-    return to_script(text, script)
 
 
 def script_for(langs: Sequence[Lang], option: str | None = None) -> Script | None:
@@ -107,7 +101,7 @@ def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
     if chosen is None:
         return Rendered(markdown, html)
     html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
-    return Rendered(in_script(markdown, chosen), in_script(html, chosen))
+    return Rendered(to_script(markdown, chosen), to_script(html, chosen))
 
 
 _HTML_LANG = {"simplified": "zh-Hans", "traditional": "zh-Hant"}

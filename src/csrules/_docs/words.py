@@ -3,7 +3,7 @@ and units, approval matters and duty recurrences.
 
 A Chinese document words every such thing in Chinese; an id with no entry here (a host's
 own matter or unit) is shown as the id it is, like any other identifier. The words are in
-simplified Chinese; :func:`csrules._docs.in_script` puts the whole document in one script.
+simplified Chinese; :func:`csrules._policy.text.to_script` puts the whole document in one script.
 """
 
 from __future__ import annotations
