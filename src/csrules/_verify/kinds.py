@@ -11,6 +11,7 @@ reported as untranslated.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,18 +53,24 @@ def _typed(var: Var, enc: Encoding) -> None:
         raise Untranslatable("compare", f"{var.path} is {var.info.describe()}")
 
 
+def _operand(enc: Encoding, present: Any, field: str | None, param: str | None,
+             literal: Callable[[], Any]) -> tuple[Any, Any]:
+    """A right-hand side given by another field, a parameter or a literal, as a term, with
+    ``present`` extended by what it needs present."""
+    if field is not None:
+        var = enc.field(field)
+        _typed(var, enc)
+        return z3.And(present, var.present), var.value
+    if param is not None:
+        return present, enc.param(param)
+    return present, literal()
+
+
 def _compare(cond: Any, enc: Encoding) -> Any:
     left = enc.field(cond.path)
     _typed(left, enc)
-    present = left.present
-    if cond.field is not None:
-        right_var = enc.field(cond.field)
-        _typed(right_var, enc)
-        present, right = z3.And(present, right_var.present), right_var.value
-    elif cond.param is not None:
-        right = enc.param(cond.param)
-    else:
-        right = enc.literal(left, coerce_literal(left.info, cond.value))
+    present, right = _operand(enc, left.present, cond.field, cond.param,
+                              lambda: enc.literal(left, coerce_literal(left.info, cond.value)))
     return z3.And(present, compare(cond.op, left.value, right))
 
 
@@ -144,14 +151,8 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
         present = z3.And(present, var.present)
         day = (var.value + offset) / DAY if var.sort == "instant" else var.value
     clock = cond.time
-    if clock.field is not None:
-        clock_var = enc.field(clock.field)
-        _typed(clock_var, enc)
-        present, clock_term = z3.And(present, clock_var.present), clock_var.value
-    elif clock.param is not None:
-        clock_term = enc.param(clock.param)
-    else:
-        clock_term = z3.IntVal(clock_micros(clock.value))
+    present, clock_term = _operand(enc, present, clock.field, clock.param,
+                                   lambda: z3.IntVal(clock_micros(clock.value)))
     cutoff = (day + cond.days) * DAY + clock_term - offset
     return z3.And(present, compare(cond.op, moment, cutoff))
 
