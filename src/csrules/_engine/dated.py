@@ -11,14 +11,13 @@ policies carry no dates keep their plain plan: nothing here is on their path.
 from __future__ import annotations
 
 from datetime import date, datetime
-from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
 
 from csrules._engine.compile import Plan, compile_plan
 from csrules._engine.decision import Decision, PolicyRef
-from csrules._policy.facts import event_time_field
+from csrules._policy.facts import event_time_field, path_getter
 from csrules._policy.model import Policy
 from csrules._policy.validity import Timeline
 from csrules.exceptions import FactError, TimeError
@@ -72,7 +71,7 @@ class DatedPlan:
         self.validate = model.__pydantic_validator__.validate_python
         self.policy_refs = tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies)
         self.event_time = event_time_field(model)
-        self._event_time = attrgetter(self.event_time) if self.event_time else None
+        self._event_time = path_getter(self.event_time) if self.event_time else None
 
     @property
     def source(self) -> str:

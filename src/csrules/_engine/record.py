@@ -17,7 +17,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -196,7 +196,15 @@ def content_id(record: DecisionRecord) -> str:
     model's order), so keep records as the text written: a store that reorders keys makes
     the record fail its check when read back.
     """
+    if record.now is not None and record.now.utcoffset():
+        record = record.model_copy(update={"now": _utc(record.now)})
     written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
+    return _id_of(written)
+
+
+def _id_of(written: str) -> str:
+    """The id of a record written as ``written`` (its ``now`` in UTC: one instant gives one
+    id, whatever offset it was written with)."""
     return "rec-" + hashlib.sha256(written.encode("utf-8")).hexdigest()[:32]
 
 
@@ -244,6 +252,12 @@ def _sealed(parts: dict[str, Any]) -> DecisionRecord:
     id its content gives; fields not given take their defaults."""
     record = DecisionRecord.model_construct(**parts)
     return record.model_copy(update={"id": content_id(record)})
+
+
+def _utc(now: datetime | None) -> datetime | None:
+    """``now`` in UTC: one instant gives one record (and one id) whatever offset it was
+    written with."""
+    return None if now is None else now.astimezone(UTC)
 
 
 def _effects(effects: Iterable[Any]) -> tuple[RecordedEffect, ...]:
@@ -359,8 +373,9 @@ def decision_line(decision: Decision) -> LogLine:
     subject = _subject(fact)
     outcome = decision.outcome.value
     data: dict[str, Any] = {}
-    if decision.now is not None:
-        data["now"] = decision.now
+    now = decision.now
+    if now is not None:
+        data["now"] = _utc(now)  # hashed in UTC; the line keeps the offset it was given
     data["kind"] = "decision"
     data["fact_type"] = plan.fact_type
     if subject is not None:
@@ -374,8 +389,12 @@ def decision_line(decision: Decision) -> LogLine:
     data["effects"] = _effect_dicts(decision.effects)
     data["errors"] = [e.to_dict() for e in decision.errors]
     body = _HEAD + _JSON.dump_json(data).decode("utf-8")[1:]
-    record_id = "rec-" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
-    line = f'{_HEAD}"id":"{record_id}",{body[len(_HEAD):]}'
+    record_id = _id_of(body)
+    rest = body[len(_HEAD):]
+    if now is not None and now.utcoffset():  # "now" comes first: written back with its offset
+        hashed, given = _JSON.dump_json(data["now"]).decode(), _JSON.dump_json(now).decode()
+        rest = f'"now":{given}{rest[len(hashed) + 6:]}'
+    line = f'{_HEAD}"id":"{record_id}",{rest}'
     return LogLine(record_id, line, decision.now, plan.fact_type, subject, decision.rule_ids, outcome)
 
 

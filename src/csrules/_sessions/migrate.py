@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from csrules._policy.kinds.base import ConditionBase, walk
+from csrules._policy.kinds.base import ConditionBase
 from csrules._policy.model import Policy
-from csrules._sessions.program import Program, family, signature
+from csrules._sessions.program import Program, family, param_names, signature
 
 __all__ = [
     "MigrationReport",
@@ -72,13 +72,12 @@ def _h(value: Any) -> str:
 def _param_parts(conds: Iterable[ConditionBase | None], policy: Policy) -> dict[str, str]:
     """A hash per parameter the conditions read: a tuned value changes what they select."""
     parts: dict[str, str] = {}
+    values = policy.param_values
     for cond in conds:
         if cond is None:
             continue
-        for node in walk(cond):
-            name = getattr(node, "param", None)
-            if isinstance(name, str) and name in policy.param_values:
-                parts[f"${name}"] = _h(str(policy.param_values[name]))
+        for name in sorted(param_names(cond) & values.keys()):
+            parts[f"${name}"] = _h(str(values[name]))
     return parts
 
 

@@ -88,8 +88,8 @@ def signature(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def params_read(cond: Any, params: Mapping[str, Any]) -> str:
-    """A signature of the values of the parameters ``cond`` reads (empty when it reads none)."""
+def param_names(cond: Any) -> set[str]:
+    """The names of the parameters ``cond`` reads, at any depth (a clock's ``param`` too)."""
     names: set[str] = set()
     stack: list[Any] = [cond.model_dump(mode="json")]
     while stack:
@@ -101,6 +101,12 @@ def params_read(cond: Any, params: Mapping[str, Any]) -> str:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    return names
+
+
+def params_read(cond: Any, params: Mapping[str, Any]) -> str:
+    """A signature of the values of the parameters ``cond`` reads (empty when it reads none)."""
+    names = param_names(cond)
     return signature(sorted((name, params.get(name)) for name in names)) if names else ""
 
 
