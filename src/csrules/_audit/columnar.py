@@ -21,7 +21,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 import annotated_types
@@ -179,11 +179,19 @@ def _fixed_offset(frame: pl.DataFrame, columns: list[str], zone: str) -> timedel
                         pl.max_horizontal(pl.col(columns).max()).alias("b")).row(0)
     if ends[0] is None:
         return timedelta(0)  # no instants: nothing is read in the zone
-    place, first, last = load_zone(zone), ends[0] - timedelta(days=2), ends[1] + timedelta(days=2)
-    if last - first > timedelta(days=366 * 20):
+    return _offset_over(zone, ends[0].astimezone(UTC).date(), ends[1].astimezone(UTC).date())
+
+
+@lru_cache(maxsize=256)
+def _offset_over(zone: str, first_day: date, last_day: date) -> timedelta | None:
+    """The one offset ``zone`` keeps from two days before ``first_day`` to two days after
+    ``last_day`` (UTC days, checked hour by hour; once per span); None when it changes."""
+    if last_day - first_day > timedelta(days=366 * 20):
         return None
-    offset: timedelta | None = first.astimezone(place).utcoffset()
-    at = first
+    place = load_zone(zone)
+    at = datetime.combine(first_day - timedelta(days=2), time(0), tzinfo=UTC)
+    last = datetime.combine(last_day + timedelta(days=3), time(0), tzinfo=UTC)
+    offset: timedelta | None = at.astimezone(place).utcoffset()
     while at <= last:
         if at.astimezone(place).utcoffset() != offset:
             return None

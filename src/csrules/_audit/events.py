@@ -22,6 +22,7 @@ from csrules._audit.inputs import ROW, is_source, numbered, read_batches, source
 from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
 from csrules._policy.facts import get_fact_type
 from csrules._sessions.session import SessionEngine
+from csrules._time.calendar import load_zone
 from csrules.exceptions import CsrulesError, FactError
 
 __all__ = ["audit_events", "replay_partition"]
@@ -44,12 +45,12 @@ def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: 
     for index, (record, number, who, at) in enumerate(zip(frame.select(fields).to_dicts(), frame[ROW], subjects,
                                                           frame["__at"], strict=True)):
         last = index + 1 == len(subjects) or subjects[index + 1] != who
-        month = at.astimezone(_zone(zone)).strftime("%Y-%m") if at is not None else None
+        month = at.astimezone(load_zone(zone)).strftime("%Y-%m") if at is not None else None
         meta = (number, fact_type, None if who is None else str(who), None, month)
         fact = {key: value for key, value in record.items() if value is not None}
         out += _send(engine, meta, fact, at, fact_type, time)
         if last and until is not None and at is not None and until > at:
-            tick = (None, fact_type, meta[2], None, until.astimezone(_zone(zone)).strftime("%Y-%m"))
+            tick = (None, fact_type, meta[2], None, until.astimezone(load_zone(zone)).strftime("%Y-%m"))
             step = engine.tick(str(who), until)
             out += [effect_row(tick, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
     return pa.Table.from_pylist(out, schema=ROW_SCHEMA)
@@ -67,11 +68,6 @@ def _send(engine: SessionEngine, meta: Any, fact: dict[str, Any], at: datetime |
     found = [effect_row(meta, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
     return found or [clean_row(meta)]
 
-
-def _zone(name: str) -> Any:
-    from csrules._time.calendar import load_zone
-
-    return load_zone(name)
 
 
 def audit_events(

@@ -14,12 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
-
 from csrules._engine.decision import Approval, Decision, Violation
-from csrules._engine.record import DecisionRecord, subject_field
+from csrules._engine.record import DecisionRecord, fact_subject
 from csrules._engine.replay import policy_mismatches
-from csrules._policy.facts import read_path
 from csrules.exceptions import CsrulesError
 
 if TYPE_CHECKING:
@@ -285,10 +282,7 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
 def _subject(item: HistoricalFact, decision: Decision) -> str | None:
     if item.record is not None:
         return item.record.subject
-    fact: BaseModel = decision.fact
-    path = subject_field(type(fact))
-    value = None if path is None else read_path(decision.fact, path)
-    return None if value is None else str(value)
+    return fact_subject(decision.fact)
 
 
 def _changes(before: Decision, after: Decision) -> Iterator[tuple[str, Direction]]:

@@ -239,7 +239,8 @@ def subject_field(model: type[BaseModel]) -> str | None:
     return next((name for name in SUBJECT_FIELDS if name in model.model_fields), None)
 
 
-def _subject(fact: BaseModel) -> str | None:
+def fact_subject(fact: BaseModel) -> str | None:
+    """The subject ``fact`` names (its model's ``__subject__`` path, else a known field)."""
     path = subject_field(type(fact))
     if path is None:
         return None
@@ -302,7 +303,7 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     plan = decision._view.plan  # what the decision was made with
     fact: BaseModel = recordable(decision.fact)
     record = _sealed({
-        "id": "", "now": decision.now, "fact_type": plan.fact_type, "subject": _subject(fact),
+        "id": "", "now": decision.now, "fact_type": plan.fact_type, "subject": fact_subject(fact),
         "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
         "pack": plan.pack, "outcome": decision.outcome, "matches": decision.matches,
         "effects": _effects(decision.effects), "errors": _errors(decision.errors),
@@ -370,7 +371,7 @@ def decision_line(decision: Decision) -> LogLine:
     without building the record (the fast path of logging engines; tests hold the two equal)."""
     plan = decision._view.plan
     fact: BaseModel = recordable(decision.fact)
-    subject = _subject(fact)
+    subject = fact_subject(fact)
     outcome = decision.outcome.value
     data: dict[str, Any] = {}
     now = decision.now

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from csrules._engine.decision import Outcome
 from csrules._engine.record import DecisionRecord, RecordedEffect, make_record, step_record
 from csrules._policy.model import Policy
+from csrules._policy.validity import versions_by_id
 from csrules.exceptions import RecordError
 
 if TYPE_CHECKING:
@@ -125,10 +126,7 @@ def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tup
     (for a session step: every policy of the engine). A policy with dated versions matches
     when one of its versions has the recorded content."""
     step = record.kind != "decision"
-    engine: dict[str, list[Policy]] = {}
-    for policy in policies:
-        if step or policy.fact_type == record.fact_type:
-            engine.setdefault(policy.id, []).append(policy)
+    engine = versions_by_id([p for p in policies if step or p.fact_type == record.fact_type])
     recorded = {p.id: p for p in record.policies}
     out = []
     for policy_id in dict.fromkeys([*recorded, *engine]):
@@ -150,10 +148,10 @@ def recorded_day(record: DecisionRecord, policies: Iterable[Policy]) -> date | N
     again by the same versions."""
     recorded = {(p.id, p.content_hash) for p in record.policies}
     dated = [p for p in policies if p.dated and (p.id, p.content_hash) in recorded]
-    starts = [p.valid_from for p in dated if p.valid_from is not None]
-    ends = [p.valid_until for p in dated if p.valid_until is not None]
     if not dated:
         return None
+    starts = [p.valid_from for p in dated if p.valid_from is not None]
+    ends = [p.valid_until for p in dated if p.valid_until is not None]
     if starts:
         return max(starts)
     return min(ends) - timedelta(days=1)
@@ -177,11 +175,7 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
     decision = engine.evaluate(record.fact, now=record.now, fact_type=record.fact_type,
                                as_of=recorded_day(record, engine.policies))
     replayed = make_record(decision)
-    changes = compare_records(record, replayed)
-    same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
-        and replayed.matches == record.matches
-    status: ReplayStatus = "identical" if same else "differs"
-    return ReplayResult(record, status, mismatches, replayed, changes)
+    return _compared(record, replayed, mismatches)
 
 
 def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
@@ -206,10 +200,17 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
             assert record.now is not None  # a tick always has its instant
             result = engine.tick(record.subject, record.now)
         replayed = step_record(policies, result, record.fact_type)
-        changes = compare_records(record, replayed)
-        same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
-            and replayed.matches == record.matches
-        yield ReplayResult(record, "identical" if same else "differs", (), replayed, changes)
+        yield _compared(record, replayed, ())
+
+
+def _compared(record: DecisionRecord, replayed: DecisionRecord,
+              mismatches: tuple[PolicyMismatch, ...]) -> ReplayResult:
+    """The result of judging ``record`` again as ``replayed``: identical, or what differs."""
+    changes = compare_records(record, replayed)
+    same = not changes and replayed.outcome is record.outcome and replayed.errors == record.errors \
+        and replayed.matches == record.matches
+    status: ReplayStatus = "identical" if same else "differs"
+    return ReplayResult(record, status, mismatches, replayed, changes)
 
 
 def compare_records(before: DecisionRecord, after: DecisionRecord) -> tuple[EffectChange, ...]:
