@@ -51,7 +51,9 @@ Problems = list[Problem]
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-_ISO = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%:z")
+_ISO = tuple(f"%Y-%m-%d{sep}%H:%M{secs}{zone}" for sep in "T " for secs in (":%S%.f", "") for zone in ("%:z", "%z"))
+"""The ISO 8601 forms of an aware datetime that pydantic reads: seconds optional, offsets with or
+without a colon (``Z`` is read as +00:00)."""
 
 
 # --------------------------------------------------------------------------- validation
