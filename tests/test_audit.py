@@ -15,8 +15,8 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
-from csrules._cli.auditing import Bar
 from csrules._cli.cli import main
+from csrules._cli.evaluate import Progress
 from csrules.audit import ROW_SCHEMA, AuditError, AuditSpec, audit, audit_batch
 from csrules.policies import load_pack
 from tests.audit_support import KILL, probe_engine
@@ -262,9 +262,9 @@ class TestCommand:
     def test_progress_bar_off_when_not_a_terminal(self):
         """The bar writes nothing to a stream that is not a terminal."""
         stream = io.StringIO()
-        bar = Bar(stream)
+        bar = Progress(stream, total_bytes=None, enabled=stream.isatty(), label="csrules audit", unit="rows")
         bar.last = 0.0
-        bar(100_000)
+        bar.update(100_000)
         bar.close()
         assert stream.getvalue() == ""
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from typing import Any, TextIO
+from typing import Any
 
 from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now
 
@@ -42,38 +41,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-class Bar:
-    """Rows judged and their rate on one stderr line, redrawn at most five times a second."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.started = self.last = time.monotonic()
-
-    def __call__(self, done: int) -> None:
-        """Show ``done`` rows judged."""
-        now = time.monotonic()
-        if not self.enabled or now - self.last < 0.2:
-            return
-        self.last = now
-        self.stream.write(f"\rcsrules audit: {done:,} rows  {done / max(now - self.started, 1e-9):,.0f}/s\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """Clear the line."""
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the audit; status 1 when a violation was found."""
     try:
         from csrules._audit.run import audit
     except ImportError as exc:
         raise CliError(f"the audit needs its extra: pip install 'csrules[audit]' ({exc})") from None
+    from csrules._cli.evaluate import Progress
+
     target = load_target(args.target)
-    bar = Bar(sys.stderr)
+    bar = Progress(sys.stderr, total_bytes=None, enabled=sys.stderr.isatty(), label="csrules audit", unit="rows")
     try:
         result = audit(
             target.pack if target.pack is not None else target.engine(),
@@ -87,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             batch_rows=args.batch_rows,
             columnar=not args.rows,
-            progress=bar,
+            progress=bar.update,
             title=args.target,
         )
     finally:

@@ -122,9 +122,10 @@ class Progress:
     """A one-line progress bar on stderr: shown past a threshold, only on a terminal."""
 
     def __init__(self, stream: TextIO, *, total_bytes: int | None, enabled: bool,
-                 label: str = "csrules eval") -> None:
+                 label: str = "csrules eval", unit: str = "facts") -> None:
         self.stream = stream
         self.label = label
+        self.unit = unit
         self.total = total_bytes
         self.enabled = enabled
         self.started = time.monotonic()
@@ -140,7 +141,7 @@ class Progress:
             return
         self.last = now
         rate = count / max(now - self.started, 1e-9)
-        line = f"{self.label}: {count:,} facts  {rate:,.0f}/s"
+        line = f"{self.label}: {count:,} {self.unit}  {rate:,.0f}/s"
         if self.total and done_bytes is not None:
             share = min(done_bytes / self.total, 1.0)
             filled = int(share * 30)
