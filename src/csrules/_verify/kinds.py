@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
@@ -124,6 +125,7 @@ def _elapsed(cond: Any, enc: Encoding) -> Any:
     return z3.And(since_present, until_present, compare(cond.op, until - since, limit))
 
 
+@lru_cache(maxsize=64)
 def fixed_offset(zone_name: str) -> int | None:
     """The zone's one UTC offset over the years the solver considers, in microseconds, or
     None when it changes (daylight saving): only a fixed offset is translated."""
