@@ -196,9 +196,11 @@ def content_id(record: DecisionRecord) -> str:
     model's order), so keep records as the text written: a store that reorders keys makes
     the record fail its check when read back.
     """
-    if record.now is not None and record.now.utcoffset():
-        record = record.model_copy(update={"now": _utc(record.now)})
     written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
+    now = record.now
+    if now is not None and now.utcoffset():  # hashed with now in UTC
+        given, hashed = _JSON.dump_json(now).decode(), _JSON.dump_json(_utc(now)).decode()
+        written = written.replace(f'"now":{given}', f'"now":{hashed}', 1)
     return _id_of(written)
 
 
@@ -269,11 +271,15 @@ def _errors(errors: Iterable[Any]) -> tuple[RecordedError, ...]:
     return tuple(RecordedError(**e.to_dict()) for e in errors)
 
 
-def _non_finite(value: Any, path: str) -> tuple[str, float] | None:
-    """The path of a NaN or infinite number in ``value`` (None: there is none); JSON has no
-    such numbers, and a record must keep the fact that was judged."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (path, value)
+_ATOMS = frozenset({str, int, bool, type(None), datetime})
+"""Leaf types that hold no number JSON cannot write (the common fields of a fact)."""
+
+
+def _non_finite(value: Any) -> tuple[str, float] | None:
+    """The path and value of a NaN or infinite number in ``value`` (None: there is none);
+    JSON has no such numbers, and a record must keep the fact that was judged."""
+    if type(value) is float or isinstance(value, float):
+        return None if math.isfinite(value) else ("", value)
     if isinstance(value, BaseModel):
         items: Iterable[tuple[Any, Any]] = value.__dict__.items()
     elif isinstance(value, dict):
@@ -283,15 +289,17 @@ def _non_finite(value: Any, path: str) -> tuple[str, float] | None:
     else:
         return None
     for key, item in items:
-        found = _non_finite(item, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
+        if type(item) in _ATOMS:
+            continue
+        found = _non_finite(item)
+        if found is not None:  # the path is built only for what is found
+            return (f"{key}.{found[0]}" if found[0] else str(key)), found[1]
     return None
 
 
 def recordable(fact: BaseModel) -> BaseModel:
     """``fact``, checked to be one a record keeps whole (no NaN or infinite number)."""
-    found = _non_finite(fact, "")
+    found = _non_finite(fact)
     if found is not None:
         raise RecordError(f"the fact's {found[0]} is {found[1]!r}, which JSON cannot keep: "
                           "a record of this decision would not hold the fact that was judged")
