@@ -11,13 +11,14 @@ import pytest
 
 from csrules import load_policy
 from csrules._cli._common import import_modules, load_target
-from csrules._docs import in_script, langs_for, render_docs, subject_from_policies
+from csrules._docs import langs_for, render_docs, subject_from_policies
 from csrules._docs.plain import describe_context, rule_sentence
+from csrules._policy.text import to_script
 
 
 def simplified(text: str) -> str:
     """``text`` as the documents show it: Chinese in simplified characters."""
-    return in_script(text, "simplified")
+    return to_script(text, "simplified")
 
 DATA = Path(__file__).parent / "e2e" / "data"
 DAY = date(2026, 1, 1)
