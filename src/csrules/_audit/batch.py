@@ -21,21 +21,19 @@ from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
 from csrules._audit.summary import Partial, partial
 from csrules._engine.engine import Engine
+from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
 from csrules.exceptions import FactError
 
 __all__ = ["AuditSpec", "Judged", "audit_batch", "judge_rows", "judged", "meta_frame"]
-
-SUBJECT_FIELDS = ("agent_id", "subject_id", "customer_id")
-"""Fields naming the subject of a fact, tried in order when ``subject`` is not given."""
-
 
 @dataclass(frozen=True)
 class AuditSpec:
     """What every batch of one audit needs; picklable (the engine travels as its policies).
 
     ``subject``, ``team`` and ``time`` name the columns the summaries group by (the subject
-    defaults to ``agent_id``, the month to the model's first datetime field, read in
+    defaults to the one decision records name: the model's ``__subject__`` path, else a
+    known field such as ``agent_id``; the month to the model's first datetime field, read in
     ``zone``); ``columnar=False`` judges every row with the row engine.
     """
 
@@ -64,10 +62,9 @@ class AuditSpec:
         return get_fact_type(self.fact_type)
 
     def subject_field(self) -> str | None:
-        """The subject column: the one named, else the first of :data:`SUBJECT_FIELDS` the model has."""
-        if self.subject is not None:
-            return self.subject
-        return next((name for name in SUBJECT_FIELDS if name in self.model.model_fields), None)
+        """The subject's column or dotted path: the one named, else the one decision records
+        name (:func:`csrules.records.subject_field`), so an audit and a record agree."""
+        return self.subject if self.subject is not None else subject_field(self.model)
 
     def time_field(self) -> str | None:
         """The column the month is read from: the one named, else the model's first datetime field."""
@@ -87,15 +84,38 @@ def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return column.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
 
 
+def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Expr:
+    """The text at dotted ``path`` of each row: a column of that name, else a struct column's
+    field (``requester.agent_id``), else the model's default (as the validated fact has it)."""
+    text = pl.String
+    if not path:
+        return pl.lit(None, text)
+    head, *rest = path.split(".")
+    found: pl.Expr | None = None
+    if path in columns:
+        found = pl.col(path)
+    elif head in columns:
+        found, dtype = pl.col(head), columns[head]
+        for part in rest:
+            if not isinstance(dtype, pl.Struct) or part not in dtype.to_schema():
+                found = None
+                break
+            found, dtype = found.struct.field(part), dtype.to_schema()[part]
+    info = model.model_fields.get(path)
+    default = None if info is None or info.is_required() else info.get_default(call_default_factory=True)
+    value = pl.lit(None, text) if found is None else found.cast(text)
+    return value if default is None else value.fill_null(pl.lit(str(default)))
+
+
 def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Row number, fact type, subject, team and month of each input row."""
     columns = frame.schema
-    subject, team, when = spec.subject_field(), spec.team, spec.time_field()
+    team, when = spec.team, spec.time_field()
     text = pl.String
     exprs = [
         pl.col(ROW).alias("row"),
         pl.lit(spec.fact_type).alias("fact_type"),
-        (pl.col(subject).cast(text) if subject and subject in columns else pl.lit(None, text)).alias("subject"),
+        _path(spec.subject_field(), columns, spec.model).alias("subject"),
         (pl.col(team).cast(text) if team and team in columns else pl.lit(None, text)).alias("team"),
     ]
     if when and when in columns:
@@ -110,13 +130,24 @@ def _metas(spec: AuditSpec, frame: pl.DataFrame) -> list[RowMeta]:
     return list(meta_frame(spec, frame).iter_rows())
 
 
+def _given(value: Any) -> Any:
+    """``value`` without the keys Arrow filled with null, at every depth: a struct column
+    holds every field any row has, and a null there means "not given" (the model's default),
+    as a missing column does."""
+    if isinstance(value, dict):
+        return {key: _given(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_given(item) for item in value]
+    return value
+
+
 def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame) -> list[dict[str, Any]]:
     """The rows of ``frame`` judged one by one by ``engine`` (invalid facts reported, not raised)."""
     fields = [name for name in frame.columns if name in spec.model.model_fields]
     records = frame.select(fields).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
     out: list[dict[str, Any]] = []
     for meta, record in zip(_metas(spec, frame), records, strict=True):
-        fact = {key: value for key, value in record.items() if value is not None}
+        fact = _given(record)
         try:
             decision = engine.evaluate(fact, now=spec.now, fact_type=spec.fact_type)
         except FactError as exc:
