@@ -25,7 +25,7 @@ from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
 from csrules.exceptions import FactError
 
-__all__ = ["AuditSpec", "Judged", "audit_batch", "judge_rows", "judged", "meta_frame"]
+__all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
 
 @dataclass(frozen=True)
 class AuditSpec:
@@ -95,7 +95,8 @@ def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Ex
     if path in columns:
         found = pl.col(path)
     elif head in columns:
-        found, dtype = pl.col(head), columns[head]
+        found = pl.col(head)
+        dtype: Any = columns[head]
         for part in rest:
             if not isinstance(dtype, pl.Struct) or part not in dtype.to_schema():
                 found = None
@@ -130,14 +131,14 @@ def _metas(spec: AuditSpec, frame: pl.DataFrame) -> list[RowMeta]:
     return list(meta_frame(spec, frame).iter_rows())
 
 
-def _given(value: Any) -> Any:
+def given(value: Any) -> Any:
     """``value`` without the keys Arrow filled with null, at every depth: a struct column
     holds every field any row has, and a null there means "not given" (the model's default),
     as a missing column does."""
     if isinstance(value, dict):
-        return {key: _given(item) for key, item in value.items() if item is not None}
+        return {key: given(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [_given(item) for item in value]
+        return [given(item) for item in value]
     return value
 
 
@@ -147,7 +148,7 @@ def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame) -> list[dic
     records = frame.select(fields).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
     out: list[dict[str, Any]] = []
     for meta, record in zip(_metas(spec, frame), records, strict=True):
-        fact = _given(record)
+        fact = given(record)
         try:
             decision = engine.evaluate(fact, now=spec.now, fact_type=spec.fact_type)
         except FactError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from csrules._audit.batch import _as_instant
+from csrules._audit.batch import _as_instant, given
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, is_source, numbered, read_batches, source_kind
 from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
@@ -47,7 +47,7 @@ def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: 
         last = index + 1 == len(subjects) or subjects[index + 1] != who
         month = at.astimezone(load_zone(zone)).strftime("%Y-%m") if at is not None else None
         meta = (number, fact_type, None if who is None else str(who), None, month)
-        fact = {key: value for key, value in record.items() if value is not None}
+        fact = given(record)
         out += _send(engine, meta, fact, at, fact_type, time)
         if last and until is not None and at is not None and until > at:
             tick = (None, fact_type, meta[2], None, until.astimezone(load_zone(zone)).strftime("%Y-%m"))
