@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from csrules._audit.errors import AuditError
 from csrules._policy.facts import field_info
 
-__all__ = ["ROW", "Source", "check_columns", "is_source", "numbered", "read_batches", "source_kind"]
+__all__ = ["ROW", "Part", "Source", "check_columns", "file_parts", "is_source", "numbered", "read_batches", "read_part",
+           "source_kind"]
 
 ROW = "__row"
 """The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
@@ -84,6 +85,77 @@ def source_kind(data: Any) -> Source:
     if isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
         return Source(data, "facts", "facts")
     raise AuditError(f"cannot audit a {type(data).__name__}: give files, an Arrow, polars or pandas table, or facts")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A share of a Parquet or Arrow IPC file one worker reads by itself: ``rows`` rows from
+    ``skip`` rows into its row group (Parquet) or record batch (Arrow) number ``group``."""
+
+    path: str
+    kind: str
+    group: int
+    skip: int
+    rows: int
+
+
+def file_parts(source: Source, batch_rows: int, pieces: int) -> tuple[pa.Schema, list[Part]] | None:
+    """The schema of a file a worker can read a share of by itself, and its shares in order:
+    a row group (Parquet) or record batch (Arrow IPC file) each, a large one cut in up to
+    ``pieces`` shares of whole batches; None for formats read from the start (CSV, JSON
+    Lines, an Arrow stream). Only the file's footer is read here."""
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+
+    path = str(source.data)
+    try:
+        if source.kind == "parquet":
+            opened = pq.ParquetFile(path)
+            schema, sizes = opened.schema_arrow, [opened.metadata.row_group(i).num_rows
+                                                  for i in range(opened.num_row_groups)]
+        elif source.kind == "arrow":
+            with pa.memory_map(path) as stream:
+                try:
+                    reader = ipc.open_file(stream)
+                except pa.ArrowInvalid:
+                    return None  # a stream: read from the start
+                schema = reader.schema
+                sizes = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
+        else:
+            return None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+        raise AuditError(f"{path}: cannot read it as {source.kind}: {exc}") from None
+    parts = []
+    for group, size in enumerate(sizes):
+        batches = -(-size // batch_rows)
+        per = batch_rows * -(-batches // max(1, min(pieces, batches)))
+        parts += [Part(path, source.kind, group, skip, min(per, size - skip)) for skip in range(0, size, per)]
+    return schema, parts
+
+
+def read_part(part: Part, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The batches of one :class:`Part`, read straight from its file."""
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+
+    try:
+        if part.kind == "parquet":
+            batches: Iterator[pa.RecordBatch] = pq.ParquetFile(part.path).iter_batches(
+                batch_size=batch_rows, row_groups=[part.group])
+            seen = 0
+            for batch in batches:  # shares start at whole batches: skipped ones are not kept
+                if seen >= part.skip + part.rows:
+                    return
+                if seen >= part.skip:
+                    yield batch.slice(0, part.skip + part.rows - seen)
+                seen += batch.num_rows
+        else:
+            with pa.memory_map(part.path) as stream:
+                whole = ipc.open_file(stream).get_batch(part.group)
+                for offset in range(part.skip, part.skip + part.rows, batch_rows):
+                    yield whole.slice(offset, min(batch_rows, part.skip + part.rows - offset))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+        raise AuditError(f"{part.path}: cannot read it as {part.kind}: {exc}") from None
 
 
 def _text_columns(model: type[BaseModel], kinds: tuple[str, ...] = ("text",)) -> dict[str, pa.DataType]:

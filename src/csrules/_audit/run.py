@@ -1,13 +1,26 @@
-"""Running an audit: read the input in batches, judge them on every core (or a Dask cluster),
-write every decision row to Parquet as batches finish, then summarise and report.
+"""Running an audit: plan the shares of the input, judge them on every core (or a Dask
+cluster), each worker writing its own part of the decisions, then add up their summaries
+and report.
 
-Nothing is reported complete unless every batch came back: a worker that dies makes the run
+The parent only plans: a Parquet file's row groups (an Arrow IPC file's record batches) are
+read by the worker judging them, which writes its decision rows to its own part file of
+``decisions.parquet`` (a folder of ``part-NNNNNN.parquet`` files in input order, read as one
+table by pyarrow, polars, pandas, DuckDB or Spark) and sends back only the counts. CSV,
+JSON Lines, Arrow streams and tables in memory are read by the parent, in batches. Worker
+processes are started (spawned) once and reused by later audits.
+
+Nothing is reported complete unless every share came back: a worker that dies makes the run
 an :class:`AuditError` naming the rows it held, and the partial output is removed.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import pickle
+import shutil
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,14 +35,24 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from csrules._audit.batch import AuditSpec, Judged, judged
+from csrules._audit.batch import AuditSpec, judged
 from csrules._audit.errors import AuditError
-from csrules._audit.inputs import ROW, check_columns, is_source, numbered, read_batches, source_kind
+from csrules._audit.inputs import (
+    ROW,
+    Part,
+    check_columns,
+    file_parts,
+    is_source,
+    numbered,
+    read_batches,
+    read_part,
+    source_kind,
+)
 from csrules._audit.rows import ROW_SCHEMA
-from csrules._audit.summary import Summary, Tally
+from csrules._audit.summary import Partial, Summary, Tally
 from csrules._engine.engine import Engine
 
-__all__ = ["AuditResult", "Progress", "audit", "engine_of", "fact_type_of", "filtered"]
+__all__ = ["AuditResult", "Progress", "Share", "audit", "close_workers", "engine_of", "fact_type_of", "filtered"]
 
 BATCH_ROWS = 50_000
 """Rows per batch: the unit of work of a worker and the bound on memory per worker."""
@@ -43,7 +66,8 @@ class AuditResult:
     """A finished audit: the decision rows, their summary, and where they were written.
 
     ``decisions`` is the Arrow table of every row (``None`` when written to ``out`` only:
-    read ``out / "decisions.parquet"``); ``files`` lists what was written.
+    read the folder ``out / "decisions.parquet"`` as one table, e.g. ``pq.read_table`` or
+    ``pl.read_parquet``); ``files`` lists what was written.
     """
 
     summary: Summary
@@ -81,14 +105,45 @@ def fact_type_of(engine: Engine, fact_type: str | None, where: str) -> str:
                      f"the policies judge {', '.join(engine.fact_types)}")
 
 
+@dataclass(frozen=True)
+class Share:
+    """One task of an audit: rows a worker reads from a file itself (``part``), or a batch
+    the parent read (``batch``, rows numbered already). ``first`` and ``last`` are its input
+    row numbers (for messages); ``index`` orders the part files."""
+
+    index: int
+    first: int
+    last: int
+    part: Part | None = None
+    batch: pa.RecordBatch | None = None
+
+    def rows(self) -> str:
+        """Its input rows, for a message."""
+        return f"rows {self.first}-{self.last}"
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a share gave back: rows judged, their counts per batch, and the decision rows
+    themselves unless the worker wrote them to its part file."""
+
+    input_rows: int
+    counts: list[Partial]
+    table: pa.Table | None
+
+
+def _predicate(where: str | None) -> pl.Expr | None:
+    if not where:
+        return None
+    try:
+        return pl.sql_expr(where)
+    except Exception as exc:
+        raise AuditError(f"--where {where!r}: {exc}") from None
+
+
 def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | None) -> Iterator[pa.RecordBatch]:
     """``batches`` keeping the rows ``where`` (an SQL condition) holds for, up to ``limit`` rows."""
-    predicate = None
-    if where:
-        try:
-            predicate = pl.sql_expr(where)
-        except Exception as exc:
-            raise AuditError(f"--where {where!r}: {exc}") from None
+    predicate = _predicate(where)
     left = limit
     for batch in batches:
         if predicate is not None:
@@ -109,80 +164,188 @@ def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | 
         yield batch
 
 
-def _batches(data: Sequence[Any], spec: AuditSpec, batch_rows: int,
-             where: str | None, limit: int | None) -> Iterator[pa.RecordBatch]:
-    """Every input's batches, columns checked, rows numbered across inputs, then filtered."""
-    start = 1
+class _Planner:
+    """The shares of every input in order, rows numbered across inputs: a file's own parts
+    when workers can read them (no ``limit`` with a ``where``: that needs the rows in order),
+    else batches read here."""
 
-    def one(item: Any) -> Iterator[pa.RecordBatch]:
-        nonlocal start
-        source = source_kind(item)
+    def __init__(self, spec: AuditSpec, batch_rows: int, workers: int, where: str | None,
+                 limit: int | None) -> None:
+        self.spec, self.batch_rows, self.workers = spec, batch_rows, workers
+        self.where, self.left = where, limit
+        self.start = 1
+        self.index = 0
+
+    def shares(self, data: Sequence[Any]) -> Iterator[Share]:
+        """Every share of ``data``, in input order."""
+        read_here: list[Iterator[pa.RecordBatch]] = []
+        for item in data:
+            source = source_kind(item)
+            planned = None if self.where and self.left is not None else file_parts(
+                source, self.batch_rows, self.workers)
+            if planned is None:
+                read_here.append(self._read(source))
+                continue
+            if read_here:  # inputs read here before this file keep their place in the numbering
+                yield from self._batches(read_here)
+                read_here = []
+            schema, parts = planned
+            check_columns(schema, self.spec.model, self.spec.fact_type, source.name)
+            for part in parts:
+                take = part.rows if self.left is None else min(part.rows, self.left)
+                if take <= 0:
+                    return
+                yield self._share(take, part=Part(part.path, part.kind, part.group, part.skip, take))
+                if self.left is not None:
+                    self.left -= take
+        if read_here:
+            yield from self._batches(read_here)
+
+    def _share(self, rows: int, **what: Any) -> Share:
+        share = Share(self.index, self.start, self.start + rows - 1, **what)
+        self.index += 1
+        self.start += rows
+        return share
+
+    def _read(self, source: Any) -> Iterator[pa.RecordBatch]:
+        """The batches of an input read here, columns checked, rows numbered."""
         checked = False
-        for batch in numbered(read_batches(source, spec.model, batch_rows), batch_rows, start):
+        for batch in numbered(read_batches(source, self.spec.model, self.batch_rows), self.batch_rows, self.start):
             if not checked:
-                check_columns(batch.schema, spec.model, spec.fact_type, source.name)
+                check_columns(batch.schema, self.spec.model, self.spec.fact_type, source.name)
                 checked = True
-            start += batch.num_rows
+            self.start += batch.num_rows
             yield batch
 
-    def every() -> Iterator[pa.RecordBatch]:
-        for item in data:
-            yield from one(item)
+    def _batches(self, readers: list[Iterator[pa.RecordBatch]]) -> Iterator[Share]:
+        """Shares of one batch each, from inputs read here (and filtered here)."""
+        def every() -> Iterator[pa.RecordBatch]:
+            for reader in readers:
+                yield from reader
 
-    yield from filtered(every(), where, limit)
-
-
-def _worker_init(spec: AuditSpec) -> None:
-    global _SPEC
-    _SPEC = spec
-
-
-_SPEC: AuditSpec | None = None
-
-
-def _worker_batch(batch: pa.RecordBatch) -> Judged:
-    assert _SPEC is not None
-    return judged(_SPEC, batch)
+        start = self.start
+        for batch in filtered(every(), self.where, self.left):
+            if self.left is not None:
+                self.left -= batch.num_rows
+            rows = batch.column(ROW)
+            first, last = (rows[0].as_py(), rows[-1].as_py()) if len(rows) else (start, start)
+            yield Share(self.index, first, last, batch=batch)
+            self.index += 1
 
 
-def _rows_of(batch: pa.RecordBatch) -> str:
-    rows = batch.column(ROW)
-    return f"rows {rows[0].as_py()}-{rows[-1].as_py()}" if len(rows) else "no rows"
-
-
-def _local(spec: AuditSpec, batches: Iterator[pa.RecordBatch], workers: int) -> Iterator[tuple[int, Judged]]:
-    """(input rows, decision rows) per batch in input order, judged in worker processes
-    (spawned: safe on every platform), at most two batches per worker in flight."""
-    if workers <= 1:
-        for batch in batches:
-            yield batch.num_rows, judged(spec, batch)
-        return
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init, initargs=(spec,))
-    pending: deque[tuple[pa.RecordBatch, Future[Judged]]] = deque()
+def _judge_share(spec: AuditSpec, share: Share, batch_rows: int, where: str | None, folder: str | None) -> Done:
+    """Judge one share where it is (a worker, or this process): read its rows, judge them batch
+    by batch, and write the decision rows to its own part file in ``folder`` (or keep them)."""
+    if share.part is not None:
+        batches: Iterable[pa.RecordBatch] = numbered(read_part(share.part, batch_rows), batch_rows, share.first)
+        batches = filtered(batches, where, None)
+    else:
+        assert share.batch is not None
+        batches = [share.batch]
+    writer = None
+    tables: list[pa.Table] = []
+    counts: list[Partial] = []
+    rows = 0
     try:
         for batch in batches:
-            pending.append((batch, pool.submit(_worker_batch, batch)))
+            table, count = judged(spec, batch)
+            rows += batch.num_rows
+            counts.append(count)
+            if folder is None:
+                tables.append(table)
+                continue
+            if writer is None:
+                writer = _writer(Path(folder) / f"part-{share.index:06d}.parquet")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if folder is not None:
+        return Done(rows, counts, None)
+    return Done(rows, counts, pa.concat_tables(tables) if tables else ROW_SCHEMA.empty_table())
+
+
+def _writer(path: Path) -> pq.ParquetWriter:
+    return pq.ParquetWriter(path, ROW_SCHEMA, compression="zstd", compression_level=1)
+
+
+_SPECS: dict[str, AuditSpec] = {}
+"""In a worker: the specs of recent audits by token (each unpickled, so its engine rebuilt, once)."""
+
+
+def _worker_share(token: str, blob: bytes, share: Share, batch_rows: int, where: str | None,
+                  folder: str | None) -> Done:
+    spec = _SPECS.get(token)
+    if spec is None:
+        while len(_SPECS) >= 4:
+            _SPECS.pop(next(iter(_SPECS)))
+        spec = _SPECS[token] = pickle.loads(blob)
+    return _judge_share(spec, share, batch_rows, where, folder)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+"""Worker processes by count: spawned by the first audit that needs them, reused by later ones."""
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The pool of ``workers`` processes (spawned: safe on every platform), started once; a
+    pool a worker died in is replaced."""
+    pool = _POOLS.get(workers)
+    if pool is None or getattr(pool, "_broken", False):
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        pool = _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    return pool
+
+
+@atexit.register
+def close_workers() -> None:
+    """Stop the worker processes audits started (they are otherwise kept for the next audit)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown(wait=True, cancel_futures=True)
+
+
+def _local(spec: AuditSpec, shares: Iterator[Share], workers: int, batch_rows: int, where: str | None,
+           folder: str | None) -> Iterator[Done]:
+    """Each share's result in input order, judged in worker processes (at most two shares
+    per worker in flight), or here for one worker."""
+    if workers <= 1:
+        for share in shares:
+            yield _judge_share(spec, share, batch_rows, where if share.part is not None else None, folder)
+        return
+    pool = _pool(workers)
+    token, blob = uuid.uuid4().hex, pickle.dumps(spec)
+    pending: deque[tuple[Share, Future[Done]]] = deque()
+    try:
+        for share in shares:
+            task_where = where if share.part is not None else None
+            pending.append((share, pool.submit(_worker_share, token, blob, share, batch_rows, task_where, folder)))
             if len(pending) >= 2 * workers:
                 yield _oldest(pending)
         while pending:
             yield _oldest(pending)
     except BrokenProcessPool:
-        unfinished = pending[0][0] if pending else None
-        where = _rows_of(unfinished) if unfinished is not None else "rows"
+        _POOLS.pop(workers, None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        where_died = pending[0][0].rows() if pending else "rows"
         raise AuditError(
-            f"a worker process died (killed, or out of memory) with {where} unfinished; "
+            f"a worker process died (killed, or out of memory) with {where_died} unfinished; "
             "the audit did not finish and nothing was reported"
         ) from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for _, future in pending:  # a failed audit leaves no task behind writing into its folder
+            future.cancel()
+        for _, future in pending:
+            if not future.cancelled():
+                with contextlib.suppress(BaseException):  # its failure is already being reported
+                    future.exception()
 
 
-def _oldest(pending: deque[tuple[pa.RecordBatch, Future[Judged]]]) -> tuple[int, Judged]:
-    """The oldest batch's result, removed from ``pending`` only once it arrived."""
-    batch, future = pending[0]
-    table = future.result()
+def _oldest(pending: deque[tuple[Share, Future[Done]]]) -> Done:
+    """The oldest share's result, removed from ``pending`` only once it arrived."""
+    done = pending[0][1].result()
     pending.popleft()
-    return batch.num_rows, table
+    return done
 
 
 def audit(
@@ -224,50 +387,92 @@ def audit(
     inputs = list(data) if several else [data]
     if limit is not None and limit < 0:
         raise AuditError(f"limit must be 0 or more (got {limit})")
-    batches = _batches(inputs, spec, max(1, batch_rows), where, limit)
-    if scheduler is not None:
-        from csrules._audit.distributed import on_dask
-
-        results = on_dask(spec, batches, scheduler)
-    else:
-        results = _local(spec, batches, workers if workers is not None else os.cpu_count() or 1)
-    return _finish(spec, results, out, progress, title or getattr(target, "name", None) or spec.fact_type)
-
-
-def _finish(spec: AuditSpec, results: Iterator[tuple[int, Judged]], out: str | Path | None,
-            progress: Progress | None, title: str) -> AuditResult:
-    """Write (or gather) every batch's rows and tally them; a failure removes what was written."""
+    _predicate(where)  # a condition that does not parse stops the audit before any row is read
+    count = 1 if scheduler is not None else workers if workers is not None else os.cpu_count() or 1
+    shares = _Planner(spec, max(1, batch_rows), count, where, limit).shares(inputs)
     folder = Path(out) if out is not None else None
-    parts: list[pa.Table] = []
-    tally = Tally()
-    writer = None
     partial = folder / ".decisions.parquet.partial" if folder is not None else None
+    if folder is not None and partial is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove(folder / "decisions.parquet")  # an older audit's rows are not this one's
+        _remove(partial)
+        partial.mkdir()
     try:
-        if folder is not None and partial is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "decisions.parquet").unlink(missing_ok=True)  # an older audit's rows are not this one's
-            writer = pq.ParquetWriter(partial, ROW_SCHEMA, compression="zstd", compression_level=1)
-        for count, (table, counts) in results:
-            if writer is not None:
-                writer.write_table(table)
-            else:
-                parts.append(table)
-            tally.add(count, counts)
-            if progress is not None:
-                progress(tally.input_rows)
-        if writer is not None:
-            writer.close()
-            writer = None
+        if scheduler is not None:
+            from csrules._audit.distributed import on_dask
+
+            results = _from_dask(on_dask(spec, _batches_of(shares, batch_rows, where), scheduler), partial)
+        else:
+            results = _local(spec, shares, count, max(1, batch_rows), where, None if partial is None else str(partial))
+        tally = _tally(results, progress)
     except BaseException:
-        if writer is not None:
-            writer.close()
         if partial is not None:
-            partial.unlink(missing_ok=True)
+            _remove(partial)
         raise
-    summary = tally.summary(title, spec.fact_type)
+    return _finish(spec, tally, folder, partial, title or getattr(target, "name", None) or spec.fact_type)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or folder of decisions, if there."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _batches_of(shares: Iterator[Share], batch_rows: int, where: str | None) -> Iterator[pa.RecordBatch]:
+    """The batches of ``shares``, read here (for a cluster whose workers may not see the files)."""
+    for share in shares:
+        if share.part is None:
+            assert share.batch is not None
+            yield share.batch
+        else:
+            yield from filtered(numbered(read_part(share.part, batch_rows), batch_rows, share.first), where, None)
+
+
+def _from_dask(results: Iterator[tuple[int, Any]], folder: Path | None) -> Iterator[Done]:
+    """A cluster's results as :class:`Done`, written here as part files when there is a folder."""
+    for index, (rows, (table, count)) in enumerate(results):
+        if folder is not None:
+            with _writer(folder / f"part-{index:06d}.parquet") as writer:
+                writer.write_table(table)
+            table = None
+        yield Done(rows, [count], table)
+
+
+@dataclass
+class _Tallied:
+    tally: Tally
+    tables: list[pa.Table]
+
+
+def _tally(results: Iterator[Done], progress: Progress | None) -> _Tallied:
+    """Every share's counts added up (in input order), and the decision rows kept here."""
+    tally = Tally()
+    tables: list[pa.Table] = []
+    for done in results:
+        for index, count in enumerate(done.counts):
+            tally.add(done.input_rows if index == 0 else 0, count)
+        if not done.counts:
+            tally.add(done.input_rows, None)
+        if done.table is not None:
+            tables.append(done.table)
+        if progress is not None:
+            progress(tally.input_rows)
+    return _Tallied(tally, tables)
+
+
+def _finish(spec: AuditSpec, tallied: _Tallied, folder: Path | None, partial: Path | None,
+            title: str) -> AuditResult:
+    """The summary, and the decisions: the rows gathered here, or the part files moved into
+    place as ``decisions.parquet`` (one empty part when no row was judged)."""
+    summary = tallied.tally.summary(title, spec.fact_type)
     if folder is None or partial is None:
-        table = pa.concat_tables(parts) if parts else ROW_SCHEMA.empty_table()
-        return AuditResult(summary, table)
+        tables = tallied.tables
+        return AuditResult(summary, pa.concat_tables(tables) if tables else ROW_SCHEMA.empty_table())
+    if not any(partial.iterdir()):
+        with _writer(partial / "part-000000.parquet"):
+            pass
     target = folder / "decisions.parquet"
     os.replace(partial, target)
     from csrules._audit.report import write_reports
