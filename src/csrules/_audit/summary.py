@@ -19,6 +19,8 @@ _RANK = {"clean": 0, "action_required": 1, "needs_approval": 2, "violation": 3, 
 """Outcomes by how a fact counts: a fact counts once, by the highest (invalid, then a rule
 that failed, then its worst effect)."""
 _NAMES = {rank: name for name, rank in _RANK.items()}
+_OUTCOMES = pl.Enum(sorted(_RANK, key=_RANK.__getitem__))
+"""Outcomes as an enumeration whose codes are their ranks (a cast, not a look-up per row)."""
 OUTCOME_COLUMNS = ("violation", "needs_approval", "action_required", "clean", "invalid", "error")
 """The columns of the per-group fact counts, worst first (a fact counts once, by its worst outcome)."""
 
@@ -77,18 +79,19 @@ def partial(table: pa.Table) -> Partial:
         return None
     if not rows["row"].is_sorted():
         rows = rows.sort("row", maintain_order=True)
-    # every row of a fact is adjacent: its first row names the groups, its highest rank the outcome
-    first = rows.filter(pl.col("row") != pl.col("row").shift(1).fill_null(-1)).select(*_GROUPS)
-    rank = pl.col("outcome").replace_strict(_RANK, default=-1, return_dtype=pl.Int8)
-    worst = rows.select("row", rank.alias("rank")).set_sorted("row").group_by("row", maintain_order=True).agg(
-        pl.col("rank").max()
-    )
-    facts = first.with_columns(worst["rank"].replace_strict(_NAMES, return_dtype=pl.String).alias("outcome"))
-    by_group = facts.group_by(*_GROUPS, "outcome").agg(pl.len().alias("facts"))
+    # every row of a fact is adjacent: its first row names the groups, its highest rank the
+    # outcome; grouping on the sorted row number is a single pass, with no hashing
+    rank = pl.col("outcome").cast(_OUTCOMES).to_physical()
+    facts = rows.lazy().set_sorted("row").group_by("row", maintain_order=True).agg(
+        pl.col(*_GROUPS).first(), rank.max().alias("rank"))
+    by_group = facts.group_by(*_GROUPS, "rank").agg(pl.len().alias("facts")).select(
+        *_GROUPS, pl.col("rank").replace_strict(_NAMES, return_dtype=pl.String).alias("outcome"), "facts")
     effect = pl.col("effect")
-    by_rule = rows.filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(pl.len().alias("count"))
-    bad = rows.filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID)
-    return _compact(by_group), _compact(by_rule), _compact(bad)
+    by_rule = rows.lazy().filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(
+        pl.len().alias("count"))
+    bad = rows.lazy().filter(effect == "invalid").select("row", "subject", "field", "message").head(MAX_INVALID)
+    counted = pl.collect_all([by_group, by_rule, bad])
+    return _compact(counted[0]), _compact(counted[1]), _compact(counted[2])
 
 
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:
