@@ -46,7 +46,7 @@ class TestShares:
         shares = list(running._Planner(spec, 3, 2, None, None).shares([pa.Table.from_pylist(FACTS), path]))
         from_file = [share for share in shares if share.part is not None]
         assert all(share.batch is None for share in from_file)
-        assert [(share.first, share.last) for share in from_file][:2] == [(5, 7), (8, 8)]
+        assert [(share.first, share.last) for share in from_file][:2] == [(5, 8), (9, 12)]
         assert from_file[-1].last == 4 + 30
 
     def test_one_row_group_is_cut_for_two_workers(self, tmp_path):

@@ -101,9 +101,10 @@ class Part:
 
 def file_parts(source: Source, batch_rows: int, pieces: int) -> tuple[pa.Schema, list[Part]] | None:
     """The schema of a file a worker can read a share of by itself, and its shares in order:
-    a row group (Parquet) or record batch (Arrow IPC file) each, a large one cut in up to
-    ``pieces`` shares of whole batches; None for formats read from the start (CSV, JSON
-    Lines, an Arrow stream). Only the file's footer is read here."""
+    a row group (Parquet) or record batch (Arrow IPC file) each, cut at whole batches when the
+    file has fewer than ``pieces`` of them (a worker skipping into a row group still decodes
+    what it skips); None for formats read from the start (CSV, JSON Lines, an Arrow stream).
+    Only the file's footer is read here."""
     import pyarrow.ipc as ipc
     import pyarrow.parquet as pq
 
@@ -126,9 +127,10 @@ def file_parts(source: Source, batch_rows: int, pieces: int) -> tuple[pa.Schema,
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
         raise AuditError(f"{path}: cannot read it as {source.kind}: {exc}") from None
     parts = []
+    cuts = max(1, -(-pieces // max(1, len(sizes))))  # cut groups only when there are too few of them
     for group, size in enumerate(sizes):
         batches = -(-size // batch_rows)
-        per = batch_rows * -(-batches // max(1, min(pieces, batches)))
+        per = batch_rows * -(-batches // max(1, min(cuts, batches)))
         parts += [Part(path, source.kind, group, skip, min(per, size - skip)) for skip in range(0, size, per)]
     return schema, parts
 

@@ -169,9 +169,9 @@ class _Planner:
     when workers can read them (no ``limit`` with a ``where``: that needs the rows in order),
     else batches read here."""
 
-    def __init__(self, spec: AuditSpec, batch_rows: int, workers: int, where: str | None,
+    def __init__(self, spec: AuditSpec, batch_rows: int, pieces: int, where: str | None,
                  limit: int | None) -> None:
-        self.spec, self.batch_rows, self.workers = spec, batch_rows, workers
+        self.spec, self.batch_rows, self.pieces = spec, batch_rows, pieces
         self.where, self.left = where, limit
         self.start = 1
         self.index = 0
@@ -182,7 +182,7 @@ class _Planner:
         for item in data:
             source = source_kind(item)
             planned = None if self.where and self.left is not None else file_parts(
-                source, self.batch_rows, self.workers)
+                source, self.batch_rows, self.pieces)
             if planned is None:
                 read_here.append(self._read(source))
                 continue
@@ -298,7 +298,23 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         pool = _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        _start(pool, workers)
     return pool
+
+
+def _start(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Spawn every worker now, each with its share of the cores for Polars' threads (unless
+    ``POLARS_MAX_THREADS`` says otherwise): workers that each used every core would take
+    turns on them."""
+    own = "POLARS_MAX_THREADS" not in os.environ
+    if own:
+        os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        for _ in range(workers):  # a process is spawned per task while none is idle
+            pool.submit(os.getpid)
+    finally:
+        if own:
+            del os.environ["POLARS_MAX_THREADS"]
 
 
 @atexit.register
@@ -392,7 +408,7 @@ def audit(
         raise AuditError(f"limit must be 0 or more (got {limit})")
     _predicate(where)  # a condition that does not parse stops the audit before any row is read
     count = 1 if scheduler is not None else workers if workers is not None else os.cpu_count() or 1
-    shares = _Planner(spec, max(1, batch_rows), count, where, limit).shares(inputs)
+    shares = _Planner(spec, max(1, batch_rows), 2 * count if count > 1 else 1, where, limit).shares(inputs)
     folder = Path(out) if out is not None else None
     partial = folder / ".decisions.parquet.partial" if folder is not None else None
     if folder is not None and partial is not None:
