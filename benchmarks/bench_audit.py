@@ -127,28 +127,53 @@ def speed(n: int, rounds: int = 3, sample: int = 20_000) -> None:
                  whole))
 
 
+def worker_cpu() -> dict[int, float]:
+    """CPU seconds so far of each worker process audits started (from ``/proc``)."""
+    from csrules._audit.run import _POOLS
+
+    found = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pool in _POOLS.values():
+        for pid in pool._processes:  # type: ignore[attr-defined]
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 def workers(n: int, paths: tuple[bool, ...] = (True, False), rounds: int = 3) -> None:
     """One worker against two, by path (columnar and row engine), rounds interleaved; the two
-    workers are started (and the audit warmed) before timing, as later audits reuse them."""
+    workers are started (and the audit warmed) before timing, as later audits reuse them.
+
+    Besides wall time (which other work on the machine distorts), the speed-up two free cores
+    would give is estimated from CPU time: one worker's CPU seconds over the longer of the two
+    workers' CPU seconds plus the parent's."""
     with tempfile.TemporaryDirectory() as folder:
         path = parquet(n, Path(folder))
         started = time.perf_counter()
         audit(PACK, path, fact_type="leave_request", now=NOW, workers=2, limit=1000, out=Path(folder) / "out")
         print(f"starting two workers (once, then reused): {time.perf_counter() - started:.1f} s")
         for columnar in paths:
-            found: list[float] = []
+            label = "columnar" if columnar else "row engine"
+            walls: list[float] = []
+            estimates: list[float] = []
             for index in range(rounds):
-                times = {}
+                times, cpus = {}, {}
                 for count in (1, 2):
+                    before, parent = worker_cpu(), time.process_time()
                     started = time.perf_counter()
                     audit(PACK, path, fact_type="leave_request", now=NOW, workers=count, columnar=columnar,
                           out=Path(folder) / "out")
                     times[count] = time.perf_counter() - started
-                found.append(times[1] / times[2])
-                label = "columnar" if columnar else "row engine"
+                    after, parent = worker_cpu(), time.process_time() - parent
+                    busiest = max((after[pid] - before.get(pid, 0.0) for pid in after), default=0.0)
+                    cpus[count] = parent + (busiest if count > 1 else 0.0)
+                walls.append(times[1] / times[2])
+                estimates.append(cpus[1] / cpus[2])
                 print(f"{label:>10} round {index + 1}: 1 worker {times[1]:.2f} s, 2 workers {times[2]:.2f} s: "
-                      f"{found[-1]:.2f}x")
-            print(ratios(f"{'columnar' if columnar else 'row engine'} two workers / one, wall time", found, 2))
+                      f"{walls[-1]:.2f}x wall; CPU {cpus[1]:.2f} s against {cpus[2]:.2f} s on the longer path: "
+                      f"{estimates[-1]:.2f}x")
+            print(ratios(f"{label} two workers / one, wall time", walls, 2))
+            print(ratios(f"{label} two workers / one, CPU on the longer path (two free cores)", estimates, 2))
 
 
 def peak_rss(n: int, folder: Path) -> int:
