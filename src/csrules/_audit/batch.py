@@ -127,10 +127,6 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _metas(spec: AuditSpec, frame: pl.DataFrame) -> list[RowMeta]:
-    return list(meta_frame(spec, frame).iter_rows())
-
-
 def given(value: Any) -> Any:
     """``value`` without the keys Arrow filled with null, at every depth: a struct column
     holds every field any row has, and a null there means "not given" (the model's default),
@@ -142,12 +138,15 @@ def given(value: Any) -> Any:
     return value
 
 
-def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` judged one by one by ``engine`` (invalid facts reported, not raised)."""
+def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame,
+               metas: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+    """The rows of ``frame`` judged one by one by ``engine`` (invalid facts reported, not raised);
+    ``metas`` is its :func:`meta_frame` when the caller made it already (row for row)."""
     fields = [name for name in frame.columns if name in spec.model.model_fields]
     records = frame.select(fields).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
+    found: list[RowMeta] = list((meta_frame(spec, frame) if metas is None else metas).iter_rows())
     out: list[dict[str, Any]] = []
-    for meta, record in zip(_metas(spec, frame), records, strict=True):
+    for meta, record in zip(found, records, strict=True):
         fact = given(record)
         try:
             decision = engine.evaluate(fact, now=spec.now, fact_type=spec.fact_type)

@@ -433,6 +433,7 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
         return None
     metas = meta_frame(spec, frame)
     valid = metas.filter(~pl.col("row").is_in(bad["row"].implode()))
+    valid_metas = valid  # computed once per batch, also for the rules the row engine judges
     vectorised = [(f"__r{order}", expr) for *_, order, expr in plan if expr is not None]
     valid = valid.rename({name: f"__m_{name}" for name in _META_NAMES})
     judged = pl.concat([facts, valid], how="horizontal").with_columns(expr.alias(name) for name, expr in vectorised)
@@ -454,7 +455,8 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     parts.append(_padded(metas.lazy().join(bad.lazy(), on="row"), "invalid"))
     rows = pl.concat(parts, how="vertical_relaxed").collect()
     if fallback:
-        rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), rows, plan, fallback)
+        rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), valid_metas, rows, plan,
+                              fallback)
         rows = rows.sort("row", "__order", "__position")
     else:
         rows = rows.sort("row", maintain_order=True)  # within a fact: rule order, as concatenated
@@ -465,10 +467,11 @@ Plan = list[tuple[Policy, Rule, int, pl.Expr | None]]
 """Each rule judging the fact type, its position, and its expression (None: row engine)."""
 
 
-def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, rows: pl.DataFrame, plan: Plan,
+def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, metas: pl.DataFrame, rows: pl.DataFrame, plan: Plan,
                    fallback: set[tuple[str, str]]) -> pl.DataFrame:
     """``rows`` with the fallback rules' rows (row engine) and the clean rows of facts no rule matched."""
-    extra = pl.from_dicts(judge_rows(_fallback_engine(spec, fallback), spec, valid), schema=pl.Schema(_schema()))
+    extra = pl.from_dicts(judge_rows(_fallback_engine(spec, fallback), spec, valid, metas),
+                          schema=pl.Schema(_schema()))
     order_of = {(p.id, r.id): order for p, r, order, _ in plan}
     extra = extra.filter(pl.col("effect") != "clean").with_columns(
         pl.struct("policy", "rule").map_elements(lambda s: order_of.get((s["policy"], s["rule"]), -1),
@@ -476,7 +479,7 @@ def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, rows: pl.DataFrame, pla
         pl.int_range(pl.len()).over("row", "policy", "rule").cast(pl.Int64).alias("__position"),
     )
     rows = pl.concat([rows, extra], how="vertical_relaxed")
-    clean = meta_frame(spec, valid).join(rows.select("row"), on="row", how="anti")
+    clean = metas.join(rows.select("row"), on="row", how="anti")
     return pl.concat([rows, _padded(clean.lazy(), "clean").collect()], how="vertical_relaxed")
 
 
