@@ -15,10 +15,11 @@ import pytest
 from csrules._audit import run as running
 from csrules._audit.batch import AuditSpec
 from csrules._audit.inputs import file_parts, source_kind
-from csrules.audit import AuditError, audit
+from csrules.audit import AuditError, audit, audit_events
 from csrules.policies import load_pack
 from tests.audit_support import KILL, probe_engine
 from tests.test_audit import FACTS, NOW, leave
+from tests.test_audit_events import MALL, calls
 
 PACK = load_pack("call_centre")
 FACTS_30 = [leave(f"A{index % 7:02d}", 2 + index % 20, hour=6 + index % 16) for index in range(30)]
@@ -122,6 +123,15 @@ class TestWorkerProcesses:
         pool = running._POOLS[2]
         before = set(pool._processes)  # type: ignore[attr-defined]
         run(path, workers=2, batch_rows=4)
+        assert running._POOLS[2] is pool
+        assert set(pool._processes) == before  # type: ignore[attr-defined]
+
+    def test_event_replays_share_them(self, tmp_path):
+        """Stateful audits replay their partitions in the same worker processes as audits."""
+        run(parquet(tmp_path, FACTS_30), workers=2, batch_rows=4)
+        pool = running._POOLS[2]
+        before = set(pool._processes)  # type: ignore[attr-defined]
+        audit_events(MALL, calls(), fact_type="call_record", time="started_at", workers=2, partitions=2)
         assert running._POOLS[2] is pool
         assert set(pool._processes) == before  # type: ignore[attr-defined]
 

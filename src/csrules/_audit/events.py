@@ -8,9 +8,8 @@ and gives the effects a live session would have given; partitions share nothing.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from multiprocessing import get_context
 from typing import Any
 
 import polars as pl
@@ -110,8 +109,14 @@ def audit_events(
     if count <= 1:
         results = [replay_partition(*a) for a in args]
     else:
-        with ProcessPoolExecutor(count, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_replay, args))
+        from csrules._audit.run import forget_pool, worker_pool
+
+        try:
+            results = list(worker_pool(count).map(_replay, args))
+        except BrokenProcessPool:
+            forget_pool(count)
+            raise AuditError("a worker process died (killed, or out of memory) replaying events; "
+                             "the audit did not finish and nothing was reported") from None
     merged = pa.concat_tables(results) if results else ROW_SCHEMA.empty_table()
     return merged.sort_by([("row", "ascending")])  # deadline rows (no input row) come last
 

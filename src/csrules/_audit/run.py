@@ -52,7 +52,8 @@ from csrules._audit.rows import ROW_SCHEMA
 from csrules._audit.summary import Partial, Summary, Tally
 from csrules._engine.engine import Engine
 
-__all__ = ["AuditResult", "Progress", "Share", "audit", "close_workers", "engine_of", "fact_type_of", "filtered"]
+__all__ = ["AuditResult", "Progress", "Share", "audit", "close_workers", "engine_of", "fact_type_of", "filtered",
+           "forget_pool", "worker_pool"]
 
 BATCH_ROWS = 50_000
 """Rows per batch: the unit of work of a worker and the bound on memory per worker."""
@@ -291,7 +292,7 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 """Worker processes by count: spawned by the first audit that needs them, reused by later ones."""
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
     """The pool of ``workers`` processes (spawned: safe on every platform), started once; a
     pool a worker died in is replaced."""
     pool = _POOLS.get(workers)
@@ -318,6 +319,13 @@ def _start(pool: ProcessPoolExecutor, workers: int) -> None:
             del os.environ["POLARS_MAX_THREADS"]
 
 
+def forget_pool(workers: int) -> None:
+    """Drop the pool of ``workers`` processes (one of them died): the next audit starts anew."""
+    pool = _POOLS.pop(workers, None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 @atexit.register
 def close_workers() -> None:
     """Stop the worker processes audits started (they are otherwise kept for the next audit)."""
@@ -333,7 +341,7 @@ def _local(spec: AuditSpec, shares: Iterator[Share], workers: int, batch_rows: i
         for share in shares:
             yield _judge_share(spec, share, batch_rows, where if share.part is not None else None, folder)
         return
-    pool = _pool(workers)
+    pool = worker_pool(workers)
     blob = pickle.dumps(spec)
     token = hashlib.sha256(blob).hexdigest()  # an audit like an earlier one reuses its engine in the workers
     pending: deque[tuple[Share, Future[Done]]] = deque()
@@ -346,8 +354,7 @@ def _local(spec: AuditSpec, shares: Iterator[Share], workers: int, batch_rows: i
         while pending:
             yield _oldest(pending)
     except BrokenProcessPool:
-        _POOLS.pop(workers, None)
-        pool.shutdown(wait=False, cancel_futures=True)
+        forget_pool(workers)
         where_died = pending[0][0].rows() if pending else "rows"
         raise AuditError(
             f"a worker process died (killed, or out of memory) with {where_died} unfinished; "
