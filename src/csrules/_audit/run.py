@@ -266,11 +266,16 @@ def _judge_share(spec: AuditSpec, share: Share, batch_rows: int, where: str | No
     return Done(rows, counts, pa.concat_tables(tables) if tables else ROW_SCHEMA.empty_table())
 
 
+_FREE_TEXT = ("row", "due", "field", "message")
+"""Columns not worth a dictionary: numbers, instants, and the messages of invalid rows."""
+
+
 def _writer(path: Path) -> pq.ParquetWriter:
     """A part file's writer; statistics only where a reader filters (row numbers, due
     times): those of the text columns cost as much again as writing them."""
+    coded = [name for name in ROW_SCHEMA.names if name not in _FREE_TEXT]
     return pq.ParquetWriter(path, ROW_SCHEMA, compression="zstd", compression_level=1,
-                            write_statistics=["row", "due"])
+                            write_statistics=["row", "due"], use_dictionary=coded)
 
 
 _SPECS: dict[str, AuditSpec] = {}
