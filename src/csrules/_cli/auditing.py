@@ -16,9 +16,10 @@ examples:
   csrules audit call_centre part-*.csv --fact-type leave_request --where "kind = 'sick'" --limit 100000
   csrules audit call_centre leave.parquet --fact-type leave_request --scheduler tcp://10.0.0.5:8786
 
-Writes DIR/decisions.parquet, DIR/summary.json, DIR/report.md and DIR/report.html (DIR is
-./csrules-out unless -o names it). A worker
-that dies stops the run (status 2) and nothing is reported.
+Writes DIR/decisions.parquet (a folder of part files, one written by each worker, read as one
+table by Parquet readers), DIR/summary.json, DIR/report.md and DIR/report.html (DIR is
+./csrules-out unless -o names it). A worker that dies stops the run (status 2) and nothing is
+reported.
 """ + exit_status("a violation was found") + "\n"
 
 
