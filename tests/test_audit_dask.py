@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from csrules.audit import AuditError, audit
@@ -36,6 +38,16 @@ class TestDaskAudits:
             assert on_dask.decisions.equals(local.decisions), (name, fact_type)
             assert on_dask.summary.totals == local.summary.totals
         assert {name for name, _ in CASES} == set(PACK_NAMES)
+
+    def test_parquet_written_as_parts(self, client, tmp_path):
+        """A Parquet file audited on the cluster is written as part files that read back as the local rows."""
+        facts = examples("call_centre", "leave_request")
+        path = tmp_path / "leave.parquet"
+        pq.write_table(pa.Table.from_pylist(facts), path, row_group_size=3)
+        pack = load_pack("call_centre")
+        audit(pack, path, fact_type="leave_request", now=NOW, scheduler=client, batch_rows=2, out=tmp_path / "out")
+        local = audit(pack, path, fact_type="leave_request", now=NOW, workers=1, batch_rows=2)
+        assert pq.read_table(tmp_path / "out" / "decisions.parquet").equals(local.decisions)
 
     def test_failed_task_fails_the_audit(self, client, tmp_path):
         """A task whose worker dies (every retry) is an AuditError, and nothing is reported."""
