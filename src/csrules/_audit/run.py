@@ -422,7 +422,8 @@ def audit(
         raise AuditError(f"limit must be 0 or more (got {limit})")
     _predicate(where)  # a condition that does not parse stops the audit before any row is read
     count = 1 if scheduler is not None else workers if workers is not None else os.cpu_count() or 1
-    shares = _Planner(spec, max(1, batch_rows), 2 * count if count > 1 else 1, where, limit).shares(inputs)
+    # four shares a worker at least, so one slowed by other work on the machine holds up little
+    shares = _Planner(spec, max(1, batch_rows), 4 * count if count > 1 else 1, where, limit).shares(inputs)
     folder = Path(out) if out is not None else None
     partial = folder / ".decisions.parquet.partial" if folder is not None else None
     if folder is not None and partial is not None:
