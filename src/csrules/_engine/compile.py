@@ -44,9 +44,12 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    handler_for,
+    is_builtin_kind,
     join,
+    reads_now_of,
     show_value,
+    source_of,
+    walk,
 )
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
@@ -138,7 +141,7 @@ class CodeGenerator:
     @staticmethod
     def expression(cond: ConditionBase, ctx: CompileContext) -> str:
         """The Python boolean expression of ``cond`` (from its kind's handler)."""
-        return handler_for(cond).source(cond, ctx)
+        return source_of(cond, ctx)
 
     @staticmethod
     def predicate(name: str, args: str, expression: str) -> str:
@@ -624,9 +627,7 @@ class Plan:
             try:
                 hit = check(fact, now)
             except Exception as exc:  # recorded as data: ErrorMode.SKIP
-                errors.append(
-                    RuleError(rule.policy_id, rule.rule_id, f"{type(exc).__name__}: {exc}")
-                )
+                errors.append(self._rule_error(rule, exc, fact, now))
                 continue
             if hit:
                 mask |= 1 << index
@@ -637,6 +638,25 @@ class Plan:
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
+
+    def _rule_error(self, rule: CompiledRule, exc: Exception, fact: Any, now: datetime | None) -> RuleError:
+        """The error of a rule that failed; a host kind failing in it is named (found by the
+        explaining interpreter, which fails at the same condition)."""
+        message = f"{type(exc).__name__}: {exc}"
+        if all(is_builtin_kind(cond.kind) for cond in walk(rule.rule.when)):
+            return RuleError(rule.policy_id, rule.rule_id, message)
+        policy = self._policy(rule.policy_id)
+        describe = DescribeContext(self.model, policy.param_values)
+        node = trace_rule(self.model, policy, rule.rule, fact, now, describe, selected=False).condition
+        nodes, failed = [node], dict[str, None]()
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.children)
+            if node.error is not None and not is_builtin_kind(node.kind):
+                failed[node.kind] = None
+        if failed:
+            message += f" (in condition kind {', '.join(map(repr, failed))})"
+        return RuleError(rule.policy_id, rule.rule_id, message)
 
     def explain(self, fact: Any, now: datetime | None, selected: set[int]) -> Trace:
         """The trace for ``fact``: each rule's condition tree, interpreted with values."""
@@ -742,6 +762,7 @@ class _Entry:
 
     index: int
     policy: Policy
+    rule_id: str
     ctx: CompileContext
     expression: str
 
@@ -801,7 +822,10 @@ def _shared_body(
         if not rule.rest:
             continue
         entry = entries[rule.index]
-        rest = join([handler_for(part).source(part, entry.ctx) for part in rule.rest], "and")
+        try:
+            rest = join([source_of(part, entry.ctx) for part in rule.rest], "and")
+        except PolicyError as exc:
+            raise exc.located(policy_id=entry.policy.id, rule_id=entry.rule_id) from exc.__cause__
         test = f"M >> {rule.index} & 1 and {rest}" if rule.atoms else rest
         body.extend((f"    if {test}:", f"        m |= 1 << {rule.index}"))
     firsts: dict[str, int] = {}
@@ -835,12 +859,13 @@ def compile_plan(
         for rule in policy.rules:
             index = len(rules)
             compiled = CompiledRule.of(policy, rule)
-            expression = generator.expression(rule.when, ctx)
-            reads_now = (
-                reads_now or handler_for(rule.when).reads_now(rule.when) or compiled.effects_read_now
-            )
+            try:  # a host kind's faulty handler is named with the rule
+                expression = generator.expression(rule.when, ctx)
+                reads_now = reads_now_of(rule.when) or compiled.effects_read_now or reads_now
+            except PolicyError as exc:
+                raise exc.located(policy_id=policy.id, rule_id=rule.id) from exc.__cause__
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
-            entries.append(_Entry(index, policy, ctx, expression))
+            entries.append(_Entry(index, policy, rule.id, ctx, expression))
             split.append(split_rule(index, rule.when, model, policy.param_values))
             rules.append(compiled)
     sharing = [rule for rule in split if rule.atoms]
