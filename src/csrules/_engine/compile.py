@@ -405,6 +405,7 @@ def _kinds(view: MatchView) -> dict[str, tuple[Any, ...]]:
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
     "rules": lambda view: tuple(itertools.chain.from_iterable(part.rules for part in view.parts)),
     "selected": lambda view: tuple(itertools.chain.from_iterable(part.selected for part in view.parts)),
+    "rule_ids": lambda view: tuple(itertools.chain.from_iterable(map(_RULE_IDS, view.parts))),
     "matches": lambda view: tuple(map(_MATCH, view.rules)),
     "templates": _templates,
     "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
@@ -455,8 +456,7 @@ class MatchView:
         self.policies = plan.policy_refs
         chain = itertools.chain.from_iterable
         if parts:  # joined from the chunks' views, by C-level joins
-            self._lazy: dict[str, Any] = {}
-            self.rule_ids: tuple[str, ...] = tuple(chain(map(_RULE_IDS, parts)))
+            self._lazy: dict[str, Any] = {}  # the rule ids too (see _JoinedView)
             self.rank: int = max(map(_RANK_OF, parts))
             self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, parts))
             self.violations: tuple[Violation, ...] = tuple(chain(map(_VIOLATIONS, parts)))
@@ -465,7 +465,7 @@ class MatchView:
         else:  # map with C-level getters: no Python frame per rule
             self._lazy = {"rules": rules, "selected": selected}
             self._lazy.update(_kinds(self))
-            self.rule_ids = tuple(map(_RULE_ID, rules))
+            self.rule_ids: tuple[str, ...] = tuple(map(_RULE_ID, rules))
             self.rank = max(map(_RANK_OF, rules), default=0)
             self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
             self.violations = self._lazy["violations"]
@@ -558,6 +558,18 @@ class MatchView:
         return out
 
 
+class _JoinedView(MatchView):
+    """A view joined from chunks' views: its rule ids are joined when first read (a pattern
+    outside the cache is read for its outcome and effects far more often than its ids)."""
+
+    __slots__ = ()
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Ids of the rules the pattern selects, in order."""
+        return self._part("rule_ids")  # type: ignore[no-any-return]
+
+
 _UNSEEN = object()
 """A chunk's pattern not seen yet (see :attr:`Plan._chunks`)."""
 
@@ -607,6 +619,7 @@ class Plan:
         # False when no rule has a due time: no match pattern then needs looking at.
         self.dynamic = any(rule.dynamic for rule in self.rules)
         self._chunk_count = max(1, (len(self.rules) + 7) // 8)
+        self._nothing = MatchView(self)  # the view of the pattern where no rule matched
 
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
@@ -619,40 +632,46 @@ class Plan:
         ("second chance", an approximation of least-recently-used whose hit costs one flag).
         """
         view = self._views.get(mask)
-        if view is None:
-            if self.select is not None:  # what the hit policies keep, as a mask again
-                mask_kept = 0
-                for position in self.select(matched_positions(mask)):
-                    mask_kept |= 1 << position
-            else:
-                mask_kept = mask
-            tables = self._chunks
-            if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
-                tables[:] = [[None, *[_UNSEEN] * 255] for _ in range(self._chunk_count)]
-            # each chunk's view of its byte of the mask; None for a chunk where nothing matched
-            chunk_bytes = mask_kept.to_bytes(self._chunk_count, "little")
+        return self._new_view(mask) if view is None else view
+
+    def _new_view(self, mask: int) -> MatchView:
+        """The view of a mask not in the pattern cache, joined from its chunks' views, and
+        put in the cache (the generated judge calls this on a miss)."""
+        kept = mask
+        if self.select is not None:  # what the hit policies keep, as a mask again
+            kept = 0
+            for position in self.select(matched_positions(mask)):
+                kept |= 1 << position
+        tables = self._chunks
+        if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
+            tables[:] = [[None, *[_UNSEEN] * 255] for _ in range(self._chunk_count)]
+        view: Any
+        if kept < 256:  # only the first chunk's rules: its view is the pattern's
+            view = tables[0][kept]
+            if view is None or view is _UNSEEN:
+                view = self._chunk(0, kept)
+        else:  # each chunk's view of its byte; None where nothing of the chunk matched
+            chunk_bytes = kept.to_bytes(self._chunk_count, "little")
             parts = list(filter(None, map(list.__getitem__, tables, chunk_bytes)))
             if _UNSEEN in parts:  # a chunk's pattern seen for the first time
                 parts = [self._chunk(at, byte) for at, byte in enumerate(chunk_bytes) if byte]
-            if not parts:  # no rule matched
-                parts.append(self._chunk(0, 0))
-            view = parts[0] if len(parts) == 1 else MatchView(self, parts=tuple(parts))
-            views = self._views
-            if len(views) >= MAX_VIEWS:
-                _evict(views)
-            views[mask] = view
-        return view
+            view = parts[0] if len(parts) == 1 else _JoinedView(self, parts=tuple(parts))
+        views = self._views
+        if len(views) >= MAX_VIEWS:
+            _evict(views)
+        views[mask] = view
+        return view  # type: ignore[no-any-return]
 
     def _chunk(self, at: int, byte: int) -> MatchView:
         """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
-        table = self._chunks[at] if byte else None  # the empty pattern's view is not kept there
-        view = _UNSEEN if table is None else table[byte]
+        if not byte:  # no rule matched: one view for good
+            return self._nothing
+        table = self._chunks[at]
+        view = table[byte]
         if view is _UNSEEN:
             selected = tuple([8 * at + bit for bit in _BITS[byte]])
-            view = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
-            if table is not None:
-                table[byte] = view
-        return view  # type: ignore[return-value]
+            view = table[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
+        return view  # type: ignore[no-any-return]
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -935,7 +954,7 @@ def compile_plan(
         policy_refs=tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies),
     )
     # what the generated _judge calls, bound once the plan exists (its globals are read per call)
-    namespace.update(_get=plan._views.get, _view=plan.view, _safely=plan.decide_safely, _Failure=Exception)
+    namespace.update(_get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception)
     plan.judge = namespace["_judge"]
     return plan
 

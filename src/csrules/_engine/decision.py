@@ -383,7 +383,7 @@ class Decision(EffectViews):
     """
 
     __slots__ = (
-        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "rule_ids", "violations",
+        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "violations",
     )
 
     error_mode = ErrorMode.SKIP
@@ -399,8 +399,6 @@ class Decision(EffectViews):
     """The violations that hold."""
     approvers: tuple[str, ...]
     """The roles that must approve, in rule order, without repeats."""
-    rule_ids: tuple[str, ...]
-    """Ids of the rules whose effects apply, in order."""
 
     def __init__(
         self,
@@ -418,7 +416,6 @@ class Decision(EffectViews):
         self.outcome = view.outcome
         self.violations = view.violations
         self.approvers = view.approvers
-        self.rule_ids = view.rule_ids
 
     errors = property(
         attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
@@ -433,6 +430,11 @@ class Decision(EffectViews):
     def matches(self) -> tuple[tuple[str, str], ...]:
         """``(policy_id, rule_id)`` of every rule whose effects apply, in order."""
         return self._view.matches  # type: ignore[no-any-return]
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the rules whose effects apply, in order."""
+        return self._view.rule_ids  # type: ignore[no-any-return]
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
@@ -534,7 +536,8 @@ class Decision(EffectViews):
 # What hosts read on every decision, swapped for C-level getters of the same attributes
 # (no Python frame per read); the properties above stay the documented, typed definitions.
 _VIEW_READS = {name: name for name in (
-    "policies", "matches", "obligations", "approvals", "escalations", "recommendations", "effect_keys",
+    "policies", "matches", "rule_ids", "obligations", "approvals", "escalations", "recommendations",
+    "effect_keys",
 )} | {"effects": "templates"}
 for _name, _attr in _VIEW_READS.items():
     setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
@@ -562,7 +565,6 @@ class TimedDecision(Decision):
         self.fact = fact
         self.now = now
         self._errors = errors
-        self.rule_ids = view.rule_ids
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:

@@ -172,22 +172,24 @@ class Engine:
         on the day of the fact's own ``event_time``, else of ``now``).
         """
         plan = self._by_class.get(type(fact))
-        only = self._only
-        if plan is None and only is not None and type(fact) is dict and fact_type is None:
-            try:  # one fact type: a dict is validated straight away
-                plan, fact = only, only.validate(fact)
-            except ValidationError:
-                plan = None  # the general prologue reports every problem as a FactError
-        if plan is None or fact_type is not None:  # dispatch and validation
-            check_now(now)
-            plan, fact = self._prepare(fact, now, fact_type, None)
-        elif now is not None:  # a validated fact of a known type: only the clock is checked
+        if plan is None or fact_type is not None:  # a dict, a subclass, or a named type
+            only = self._only
+            if plan is None and only is not None and type(fact) is dict and fact_type is None:
+                try:  # one fact type: a dict is validated straight away
+                    plan, fact = only, only.validate(fact)
+                except ValidationError:
+                    plan = None  # the general prologue reports every problem as a FactError
+            if plan is None or fact_type is not None:  # dispatch and validation
+                check_now(now)
+                plan, fact = self._prepare(fact, now, fact_type, None)
+                return plan.judge(fact, now) if as_of is None else self._judge_as_of(plan, fact, now, as_of)
+        if now is not None:  # a validated fact of a known type: only the clock is checked
             check_now(now)
         elif plan.reads_now:
             raise _needs_now(plan)
-        if as_of is not None:
-            return self._judge_as_of(plan, fact, now, as_of)
-        return plan.judge(fact, now)
+        if as_of is None:
+            return plan.judge(fact, now)
+        return self._judge_as_of(plan, fact, now, as_of)
 
     def evaluate_many(
         self,
