@@ -17,6 +17,7 @@ import pytest
 from csrules import Compare, Decision, Engine, Policy, Rule, Text
 from csrules._engine.compile import CompiledRule, MatchView
 from csrules._engine.decision import Outcome, TimedDecision, merge_approvals
+from csrules.exceptions import TimeError
 from tests import reference_interpreter
 from tests.core_models import Thing
 from tests.test_decision_views import assert_views_agree
@@ -141,3 +142,29 @@ class TestDecisionSlots:
         assert type(decision) is TimedDecision
         assert decision.outcome is Outcome.worst([e.outcome for e in decision.effects])
         assert all(o.due is not None for o in decision.obligations)
+
+
+class TestEvaluateShortcut:
+    def test_the_shortcut_decides_as_the_general_path(self) -> None:
+        """A fact of the only model, no option given, is judged as when its type is named."""
+        policy = wide("priority", due=True)
+        engine = Engine(policy)
+        for fact in FACTS:
+            quick = engine.evaluate(fact, now=NOW)
+            named = engine.evaluate(fact, now=NOW, fact_type="core_thing")
+            assert quick == named
+            assert quick.to_dict() == named.to_dict()
+            assert quick.obligations == named.obligations
+
+    def test_the_shortcut_still_checks_the_clock(self) -> None:
+        """A naive ``now``, or none where a due time counts from it, is refused as before."""
+        engine = Engine(Policy(
+            id="clock", version="1", title=Text(en="c", zh="c"), fact_type="core_thing",
+            rules=[Rule(id="r", title=Text(en="r", zh="r"), when=Compare(path="flag", op="==", value=True),
+                        then=[{"type": "obligation", "action": {"en": "a", "zh": "a"}, "who": "agent",
+                               "due": {"after": "1h"}}])],
+        ))
+        with pytest.raises(TimeError, match="pass now="):
+            engine.evaluate(FACTS[0])
+        with pytest.raises(TimeError, match="time zone"):
+            engine.evaluate(FACTS[0], now=NOW.replace(tzinfo=None))
