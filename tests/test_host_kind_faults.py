@@ -81,6 +81,8 @@ class FaultyHandler:
         minutes = env.get("minutes")
         if "run" in FAULTS:
             _explode(minutes)
+        if "no node" in FAULTS:
+            return True  # type: ignore[return-value]
         holds = minutes < cond.below or minutes > cond.above
         return TraceNode("faulty", self.describe(cond, "en", env.describe), holds, {"minutes": minutes})
 
@@ -233,3 +235,10 @@ class TestRunFaults:
         assert "faulty (its handler's describe failed: LookupError: describe went wrong)" in rendered
         assert "ValueError('cannot judge 5.0')" in rendered
         assert "faulty" in rendered_zh
+
+    def test_an_evaluate_that_returns_no_node_is_said_plainly(self) -> None:
+        """A handler's evaluate that returns something other than a node is an error node saying so."""
+        engine = Engine(policy({"kind": "faulty"}))
+        with faults("no node"):
+            node = next(r for r in engine.evaluate({"minutes": 5}).trace.rules if r.rule_id == "odd").condition
+        assert node.error == "TypeError(\"the handler of 'faulty' returned bool, not a TraceNode\")"

@@ -246,7 +246,10 @@ class Env:
         handler = handler_for(cond)
         words = partial(_reword, handler, cond, self.describe)  # trace.render(lang=) words it again
         try:
-            return replace(handler.evaluate(cond, self), words=words)
+            node = handler.evaluate(cond, self)
+            if not isinstance(node, TraceNode):  # a host handler's mistake, said plainly
+                raise TypeError(f"the handler of {cond.kind!r} returned {type(node).__name__}, not a TraceNode")
+            return replace(node, words=words)
         except Exception as exc:  # a rule that fails is reported in its trace, not raised
             return TraceNode(cond.kind, words("en"), None, error=repr(exc), words=words)
 
