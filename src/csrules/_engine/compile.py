@@ -44,9 +44,12 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    handler_for,
+    is_builtin_kind,
     join,
+    reads_now_of,
     show_value,
+    source_of,
+    walk,
 )
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
@@ -138,7 +141,7 @@ class CodeGenerator:
     @staticmethod
     def expression(cond: ConditionBase, ctx: CompileContext) -> str:
         """The Python boolean expression of ``cond`` (from its kind's handler)."""
-        return handler_for(cond).source(cond, ctx)
+        return source_of(cond, ctx)
 
     @staticmethod
     def predicate(name: str, args: str, expression: str) -> str:
@@ -349,15 +352,14 @@ def matched_positions(mask: int) -> list[int]:
 
 
 
-def _merged_templates(view: MatchView) -> tuple[EffectResult, ...]:
-    return merge_approvals([e for rule in view.rules for e in rule.templates])
-
-
 _RULE_ID = attrgetter("rule_id")
 _MATCH = attrgetter("policy_id", "rule_id")
 _RANK_OF = attrgetter("rank")
 _RULE_IDS = attrgetter("rule_ids")
 _DYNAMIC = attrgetter("dynamic")
+_VIOLATIONS = attrgetter("violations")
+_APPROVERS = attrgetter("approvers")
+_ROLE = attrgetter("role")
 
 _KINDS: dict[type, str] = {
     Violation: "violations",
@@ -368,86 +370,78 @@ _KINDS: dict[type, str] = {
 }
 
 
-def _fill_kinds(view: MatchView) -> None:
-    """The effects by kind (obligations without their due times) and the approvers, in one
-    pass: a host reads several kinds, so the first read works them all out."""
+def _by_kind(effects: Sequence[EffectResult]) -> dict[str, tuple[Any, ...]]:
+    """``effects`` sorted by kind (in order within each), approvals of one role merged."""
     found: dict[type, list[Any]] = {kind: [] for kind in _KINDS}
-    if view.parts:  # made of chunks: each chunk's kinds are worked out once, then joined
-        for kind, name in _KINDS.items():
-            found[kind] = list(itertools.chain.from_iterable(map(attrgetter(name), view.parts)))
-        rules: tuple[CompiledRule, ...] = ()
-    else:
-        rules = view.rules
-    for rule in rules:
-        for effect in rule.templates:
-            bucket = found.get(type(effect))
-            if bucket is None:  # a subclass of an effect class
-                bucket = next(found[kind] for kind in _KINDS if isinstance(effect, kind))
-            bucket.append(effect)
-    for kind, name in _KINDS.items():
-        setattr(view, name, tuple(found[kind]))
-    if len(found[Approval]) > 1:  # only approvals need merging (one per role)
-        view.approvals = merge_approvals(found[Approval])  # type: ignore[assignment]
-    view.approvers = tuple([approval.role for approval in view.approvals])
+    for effect in effects:
+        bucket = found.get(type(effect))
+        if bucket is None:  # a subclass of an effect class
+            bucket = next(found[kind] for kind in _KINDS if isinstance(effect, kind))
+        bucket.append(effect)
+    out = {name: tuple(found[kind]) for kind, name in _KINDS.items()}
+    if len(out["approvals"]) > 1:  # only approvals need merging (one per role)
+        out["approvals"] = merge_approvals(out["approvals"])
+    return out
 
 
-_KIND_NAMES = frozenset({*_KINDS.values(), "approvers"})
+def _templates(view: MatchView) -> tuple[EffectResult, ...]:
+    return merge_approvals([e for rule in view.rules for e in rule.templates])
+
+
+def _kinds(view: MatchView) -> dict[str, tuple[Any, ...]]:
+    """Every kind's effects at once (a host reads several kinds, so the first read works them
+    all out); a joined view joins its chunks' kinds."""
+    if not view.parts:
+        return _by_kind([e for rule in view.rules for e in rule.templates])
+    joined = {
+        name: tuple(itertools.chain.from_iterable(part._part(name) for part in view.parts))
+        for name in _KINDS.values()
+    }
+    if len(joined["approvals"]) > 1:
+        joined["approvals"] = merge_approvals(joined["approvals"])
+    return joined
+
 
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
     "rules": lambda view: tuple(itertools.chain.from_iterable(part.rules for part in view.parts)),
     "selected": lambda view: tuple(itertools.chain.from_iterable(part.selected for part in view.parts)),
+    "rule_ids": lambda view: tuple(itertools.chain.from_iterable(map(_RULE_IDS, view.parts))),
     "matches": lambda view: tuple(map(_MATCH, view.rules)),
-    "templates": _merged_templates,
+    "templates": _templates,
     "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
 }
-"""The parts of a view worked out when first read (then plain attributes)."""
+"""The parts of a view worked out when first read (the kinds by :func:`_kinds`)."""
 
 
 class MatchView:
     """What one match pattern means: the rules it selects, their ids, and everything else
     that depends only on which rules matched (outcome, effects by kind, approvers, effect
-    keys), each worked out when first read and then shared by every decision with that
-    pattern. Due times depend on the fact: :meth:`effects_for` computes them.
+    keys), worked out once and then shared by every decision with that pattern. Due times
+    depend on the fact: :meth:`effects_for` computes them.
 
-    The lazily worked-out parts are slots filled on first read (``__getattr__`` runs only
-    while a slot is empty), so a decision reads them with no Python frame at all.
+    What every decision reads (outcome, rule ids, violations, approvers, the decision class)
+    is a plain slot, worked out when the view is made: a joined view joins its chunks' parts
+    with C-level chains. The rest is worked out when first read. The class has no
+    ``__getattr__``, so that every read of a slot stays a plain, specialised attribute read.
     """
 
     __slots__ = (
-        "approvals",
+        "_lazy",
         "approvers",
         "dynamic",
-        "effect_keys",
-        "escalations",
         "make",
-        "matches",
-        "obligations",
         "outcome",
         "parts",
         "plan",
         "policies",
         "rank",
         "recent",
-        "recommendations",
         "rule_ids",
-        "rules",
-        "selected",
-        "templates",
         "violations",
     )
 
-    approvals: tuple[Approval, ...]
-    approvers: tuple[str, ...]
-    matches: tuple[tuple[str, str], ...]
     parts: tuple[MatchView, ...]
-    rules: tuple[CompiledRule, ...]
-    selected: tuple[int, ...]
-    effect_keys: tuple[str, ...]
-    escalations: tuple[Escalation, ...]
-    obligations: tuple[Obligation, ...]
-    recommendations: tuple[Recommendation, ...]
-    templates: tuple[EffectResult, ...]
-    violations: tuple[Violation, ...]
+    plan: Plan
 
     def __init__(
         self,
@@ -456,38 +450,88 @@ class MatchView:
         selected: tuple[int, ...] = (),
         parts: tuple[MatchView, ...] = (),
     ) -> None:
-        # Only what every decision reads is made now: a pattern seen once stays cheap.
         self.plan = plan
         #: The chunk views this view joins (none: it was made from its rules).
         self.parts = parts
         self.policies = plan.policy_refs
-        if parts:  # the rules, their positions and ids are worked out when first read
-            self.rule_ids = tuple(itertools.chain.from_iterable(map(_RULE_IDS, parts)))
+        chain = itertools.chain.from_iterable
+        if parts:  # joined from the chunks' views, by C-level joins
+            self._lazy: dict[str, Any] = {}  # the rule ids too (see _JoinedView)
             self.rank: int = max(map(_RANK_OF, parts))
-            self.dynamic = any(map(_DYNAMIC, parts))
+            self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, parts))
+            self.violations: tuple[Violation, ...] = tuple(chain(map(_VIOLATIONS, parts)))
+            # the chunks' roles in order, each once: the roles of the merged approvals
+            self.approvers: tuple[str, ...] = tuple(dict.fromkeys(chain(map(_APPROVERS, parts))))
         else:  # map with C-level getters: no Python frame per rule
-            self.rules = rules
-            self.selected = selected
-            self.rule_ids = tuple(map(_RULE_ID, rules))
+            self._lazy = {"rules": rules, "selected": selected}
+            self._lazy.update(_kinds(self))
+            self.rule_ids: tuple[str, ...] = tuple(map(_RULE_ID, rules))
             self.rank = max(map(_RANK_OF, rules), default=0)
             self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
+            self.violations = self._lazy["violations"]
+            self.approvers = tuple(map(_ROLE, self._lazy["approvals"]))
         self.outcome: Outcome = BY_RANK[self.rank]
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
         #: Read since the cache last looked (a second chance before eviction).
         self.recent = False
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached while a lazy slot is still empty: work the part out once.
-        part = _LAZY.get(name)
-        if part is not None:
-            value = part(self)
-            setattr(self, name, value)
-            return value
-        if name in _KIND_NAMES:
-            _fill_kinds(self)
-            return object.__getattribute__(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    def _part(self, name: str) -> Any:
+        """The part ``name``, worked out once when first read."""
+        lazy = self._lazy
+        value = lazy.get(name)
+        if value is None:
+            if name in _LAZY:
+                value = lazy[name] = _LAZY[name](self)
+            else:  # a kind: every kind at once
+                lazy.update(_kinds(self))
+                value = lazy[name]
+        return value
+
+    @property
+    def rules(self) -> tuple[CompiledRule, ...]:
+        """The rules the pattern selects, in order."""
+        return self._part("rules")  # type: ignore[no-any-return]
+
+    @property
+    def selected(self) -> tuple[int, ...]:
+        """The positions of those rules in the plan."""
+        return self._part("selected")  # type: ignore[no-any-return]
+
+    @property
+    def matches(self) -> tuple[tuple[str, str], ...]:
+        """``(policy_id, rule_id)`` of each selected rule."""
+        return self._part("matches")  # type: ignore[no-any-return]
+
+    @property
+    def templates(self) -> tuple[EffectResult, ...]:
+        """The effects without due times, approvals of one role merged."""
+        return self._part("templates")  # type: ignore[no-any-return]
+
+    @property
+    def effect_keys(self) -> tuple[str, ...]:
+        """The effects' short names."""
+        return self._part("effect_keys")  # type: ignore[no-any-return]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """The obligations, without due times."""
+        return self._part("obligations")  # type: ignore[no-any-return]
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals, one per role."""
+        return self._part("approvals")  # type: ignore[no-any-return]
+
+    @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        """The escalations."""
+        return self._part("escalations")  # type: ignore[no-any-return]
+
+    @property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations."""
+        return self._part("recommendations")  # type: ignore[no-any-return]
 
     def effects_for(self, fact: Any, now: datetime | None) -> tuple[EffectResult, ...]:
         """The effects for this fact, approvals of one role merged (:func:`merge_approvals`):
@@ -514,7 +558,20 @@ class MatchView:
         return out
 
 
-_NO_CHUNK: dict[int, MatchView] = {}
+class _JoinedView(MatchView):
+    """A view joined from chunks' views: its rule ids are joined when first read (a pattern
+    outside the cache is read for its outcome and effects far more often than its ids)."""
+
+    __slots__ = ()
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Ids of the rules the pattern selects, in order."""
+        return self._part("rule_ids")  # type: ignore[no-any-return]
+
+
+_UNSEEN = object()
+"""A chunk's pattern not seen yet (see :attr:`Plan._chunks`)."""
 
 
 def _evict(views: dict[int, MatchView]) -> None:
@@ -546,15 +603,23 @@ class Plan:
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
     _views: dict[int, MatchView] = field(default_factory=dict)
-    _chunks: dict[int, dict[int, MatchView]] = field(default_factory=dict)
+    _chunks: list[list[Any]] = field(default_factory=list)
+    """Per chunk of eight rules, its view of each of its 256 patterns (:data:`_UNSEEN` until
+    first seen; None for no rule of the chunk matched)."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
+    judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
+    """The decision for a validated fact: generated with :attr:`decide`'s tests inline, then
+    the match pattern's view looked up (worked out on a miss) and the decision made; a rule
+    that fails sends the fact to :meth:`decide_safely`, which finds and records it."""
 
     def __post_init__(self) -> None:
         # model_validate minus its Python wrapper: the same core validator, one call less.
         self.validate: Callable[[Any], Any] = self.model.__pydantic_validator__.validate_python
         # False when no rule has a due time: no match pattern then needs looking at.
         self.dynamic = any(rule.dynamic for rule in self.rules)
+        self._chunk_count = max(1, (len(self.rules) + 7) // 8)
+        self._nothing = MatchView(self)  # the view of the pattern where no rule matched
 
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
@@ -567,51 +632,46 @@ class Plan:
         ("second chance", an approximation of least-recently-used whose hit costs one flag).
         """
         view = self._views.get(mask)
-        if view is None:
-            if self.select is not None:  # what the hit policies keep, as a mask again
-                mask_kept = 0
-                for position in self.select(matched_positions(mask)):
-                    mask_kept |= 1 << position
-            else:
-                mask_kept = mask
-            chunks = self._chunks
-            parts = []
-            for at, byte in enumerate(mask_kept.to_bytes((mask_kept.bit_length() + 7) // 8, "little")):
-                if byte:  # the chunk's view, looked up here: a pattern may join dozens
-                    part = chunks.get(at, _NO_CHUNK).get(byte)
-                    parts.append(self._chunk(at, byte) if part is None else part)
-            if not parts:  # no rule matched
-                parts.append(self._chunk(0, 0))
-            view = parts[0] if len(parts) == 1 else MatchView(self, parts=tuple(parts))
-            views = self._views
-            if len(views) >= MAX_VIEWS:
-                _evict(views)
-            views[mask] = view
-        return view
+        return self._new_view(mask) if view is None else view
+
+    def _new_view(self, mask: int) -> MatchView:
+        """The view of a mask not in the pattern cache, joined from its chunks' views, and
+        put in the cache (the generated judge calls this on a miss)."""
+        kept = mask
+        if self.select is not None:  # what the hit policies keep, as a mask again
+            kept = 0
+            for position in self.select(matched_positions(mask)):
+                kept |= 1 << position
+        tables = self._chunks
+        if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
+            tables[:] = [[None, *[_UNSEEN] * 255] for _ in range(self._chunk_count)]
+        view: Any
+        if kept < 256:  # only the first chunk's rules: its view is the pattern's
+            view = tables[0][kept]
+            if view is None or view is _UNSEEN:
+                view = self._chunk(0, kept)
+        else:  # each chunk's view of its byte; None where nothing of the chunk matched
+            chunk_bytes = kept.to_bytes(self._chunk_count, "little")
+            parts = list(filter(None, map(list.__getitem__, tables, chunk_bytes)))
+            if _UNSEEN in parts:  # a chunk's pattern seen for the first time
+                parts = [self._chunk(at, byte) for at, byte in enumerate(chunk_bytes) if byte]
+            view = parts[0] if len(parts) == 1 else _JoinedView(self, parts=tuple(parts))
+        views = self._views
+        if len(views) >= MAX_VIEWS:
+            _evict(views)
+        views[mask] = view
+        return view  # type: ignore[no-any-return]
 
     def _chunk(self, at: int, byte: int) -> MatchView:
         """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
-        chunk = self._chunks.get(at)
-        if chunk is None:
-            chunk = self._chunks[at] = {}
-        view = chunk.get(byte)
-        if view is None:
+        if not byte:  # no rule matched: one view for good
+            return self._nothing
+        table = self._chunks[at]
+        view = table[byte]
+        if view is _UNSEEN:
             selected = tuple([8 * at + bit for bit in _BITS[byte]])
-            view = chunk[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
-        return view
-
-    def judge(self, fact: Any, now: datetime | None) -> Decision:
-        """The decision for a validated fact (a failing rule is found and recorded)."""
-        try:
-            mask = self.decide(fact, now)
-        except Exception:  # a rule failed: find which, record it, keep the others
-            return self.decide_safely(fact, now)
-        view = self._views.get(mask)
-        if view is None:
-            view = self.view(mask)
-        else:
-            view.recent = True
-        return view.make(view, fact, now)
+            view = table[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
+        return view  # type: ignore[no-any-return]
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -624,9 +684,7 @@ class Plan:
             try:
                 hit = check(fact, now)
             except Exception as exc:  # recorded as data: ErrorMode.SKIP
-                errors.append(
-                    RuleError(rule.policy_id, rule.rule_id, f"{type(exc).__name__}: {exc}")
-                )
+                errors.append(self._rule_error(rule, exc, fact, now))
                 continue
             if hit:
                 mask |= 1 << index
@@ -637,6 +695,25 @@ class Plan:
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
+
+    def _rule_error(self, rule: CompiledRule, exc: Exception, fact: Any, now: datetime | None) -> RuleError:
+        """The error of a rule that failed; a host kind failing in it is named (found by the
+        explaining interpreter, which fails at the same condition)."""
+        message = f"{type(exc).__name__}: {exc}"
+        if all(is_builtin_kind(cond.kind) for cond in walk(rule.rule.when)):
+            return RuleError(rule.policy_id, rule.rule_id, message)
+        policy = self._policy(rule.policy_id)
+        describe = DescribeContext(self.model, policy.param_values)
+        node = trace_rule(self.model, policy, rule.rule, fact, now, describe, selected=False).condition
+        nodes, failed = [node], dict[str, None]()
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.children)
+            if node.error is not None and not is_builtin_kind(node.kind):
+                failed[node.kind] = None
+        if failed:
+            message += f" (in condition kind {', '.join(map(repr, failed))})"
+        return RuleError(rule.policy_id, rule.rule_id, message)
 
     def explain(self, fact: Any, now: datetime | None, selected: set[int]) -> Trace:
         """The trace for ``fact``: each rule's condition tree, interpreted with values."""
@@ -742,6 +819,7 @@ class _Entry:
 
     index: int
     policy: Policy
+    rule_id: str
     ctx: CompileContext
     expression: str
 
@@ -801,7 +879,10 @@ def _shared_body(
         if not rule.rest:
             continue
         entry = entries[rule.index]
-        rest = join([handler_for(part).source(part, entry.ctx) for part in rule.rest], "and")
+        try:
+            rest = join([source_of(part, entry.ctx) for part in rule.rest], "and")
+        except PolicyError as exc:
+            raise exc.located(policy_id=entry.policy.id, rule_id=entry.rule_id) from exc.__cause__
         test = f"M >> {rule.index} & 1 and {rest}" if rule.atoms else rest
         body.extend((f"    if {test}:", f"        m |= 1 << {rule.index}"))
     firsts: dict[str, int] = {}
@@ -835,12 +916,13 @@ def compile_plan(
         for rule in policy.rules:
             index = len(rules)
             compiled = CompiledRule.of(policy, rule)
-            expression = generator.expression(rule.when, ctx)
-            reads_now = (
-                reads_now or handler_for(rule.when).reads_now(rule.when) or compiled.effects_read_now
-            )
+            try:  # a host kind's faulty handler is named with the rule
+                expression = generator.expression(rule.when, ctx)
+                reads_now = reads_now_of(rule.when) or compiled.effects_read_now or reads_now
+            except PolicyError as exc:
+                raise exc.located(policy_id=policy.id, rule_id=rule.id) from exc.__cause__
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
-            entries.append(_Entry(index, policy, ctx, expression))
+            entries.append(_Entry(index, policy, rule.id, ctx, expression))
             split.append(split_rule(index, rule.when, model, policy.param_values))
             rules.append(compiled)
     sharing = [rule for rule in split if rule.atoms]
@@ -855,9 +937,10 @@ def compile_plan(
     lines = hoist_fields(body, model, read)
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
+    source += "\n" + _judge_source(lines) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
-    return Plan(
+    plan = Plan(
         model=model,
         fact_type=fact_type,
         policies=policies,
@@ -870,3 +953,26 @@ def compile_plan(
         select=hit_selector(plan_rules, {p.id: p.hit_policy for p in policies}),
         policy_refs=tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies),
     )
+    # what the generated _judge calls, bound once the plan exists (its globals are read per call)
+    namespace.update(_get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception)
+    plan.judge = namespace["_judge"]
+    return plan
+
+
+def _judge_source(decide: list[str]) -> str:
+    """``_judge(f, now)``: the lines of ``_decide`` inline (in a ``try``: a rule that fails
+    sends the fact to the rule-by-rule path), then the pattern's view and the decision."""
+    assert decide[-1] == "    return m"
+    return "\n".join([
+        "def _judge(f, now):",
+        "    try:",
+        *("    " + line for line in decide[1:-1]),
+        "    except _Failure:",
+        "        return _safely(f, now)",
+        "    view = _get(m)",
+        "    if view is None:",
+        "        view = _view(m)",
+        "    else:",
+        "        view.recent = True",
+        "    return view.make(view, f, now)",
+    ])

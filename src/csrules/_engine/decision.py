@@ -62,7 +62,8 @@ class Outcome(enum.Enum):
 
 
 # Enum's own ``value`` descriptor runs two Python frames per read (3.11); hosts read it on
-# every decision, so it reads the same attribute through a C-level getter.
+# every decision, so it reads the same attribute through a C-level getter (measured faster
+# than a plain entry in the member's ``__dict__``).
 type.__setattr__(Outcome, "value", property(attrgetter("_value_"), doc="The outcome's name."))
 
 _RANK = {
@@ -381,11 +382,23 @@ class Decision(EffectViews):
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_effects", "_errors", "_trace", "_view", "fact", "now")
+    __slots__ = (
+        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "violations",
+    )
 
     error_mode = ErrorMode.SKIP
     _effects: tuple[EffectResult, ...]
     _trace: Trace
+    fact: Any
+    """The fact judged (as validated)."""
+    now: datetime | None
+    """The current time the fact was judged at (None when no rule reads it)."""
+    outcome: Outcome
+    """The worst outcome among the effects (``CLEAN`` when none)."""
+    violations: tuple[Violation, ...]
+    """The violations that hold."""
+    approvers: tuple[str, ...]
+    """The roles that must approve, in rule order, without repeats."""
 
     def __init__(
         self,
@@ -394,16 +407,20 @@ class Decision(EffectViews):
         now: datetime | None,
         errors: tuple[RuleError, ...] = (),
     ) -> None:
-        # The hot path sets four slots; ``view`` (a MatchView) holds everything that
-        # depends only on which rules matched.
+        # ``view`` (a MatchView) holds everything that depends only on which rules matched;
+        # what hosts read on every decision is copied into plain slots (read with no call).
         self._view = view
         self.fact = fact
         self.now = now
         self._errors = errors
+        self.outcome = view.outcome
+        self.violations = view.violations
+        self.approvers = view.approvers
 
     errors = property(
         attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
     )
+
     @property
     def policies(self) -> tuple[PolicyRef, ...]:
         """The ids, versions and content hashes of the policies that judged the fact."""
@@ -425,16 +442,6 @@ class Decision(EffectViews):
         return self._view.templates  # type: ignore[no-any-return]
 
     @property
-    def outcome(self) -> Outcome:
-        """The worst outcome among the effects (``CLEAN`` when none)."""
-        return self._view.outcome  # type: ignore[no-any-return]
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The violations that hold."""
-        return self._view.violations  # type: ignore[no-any-return]
-
-    @property
     def obligations(self) -> tuple[Obligation, ...]:
         """The obligations that hold, with their due times."""
         return self._view.obligations  # type: ignore[no-any-return]
@@ -453,11 +460,6 @@ class Decision(EffectViews):
     def recommendations(self) -> tuple[Recommendation, ...]:
         """The recommendations to show."""
         return self._view.recommendations  # type: ignore[no-any-return]
-
-    @property
-    def approvers(self) -> tuple[str, ...]:
-        """The roles that must approve, in rule order, without repeats."""
-        return self._view.approvers  # type: ignore[no-any-return]
 
     @property
     def effect_keys(self) -> tuple[str, ...]:
@@ -534,8 +536,8 @@ class Decision(EffectViews):
 # What hosts read on every decision, swapped for C-level getters of the same attributes
 # (no Python frame per read); the properties above stay the documented, typed definitions.
 _VIEW_READS = {name: name for name in (
-    "policies", "matches", "rule_ids", "outcome", "violations", "obligations", "approvals",
-    "escalations", "recommendations", "approvers", "effect_keys",
+    "policies", "matches", "rule_ids", "obligations", "approvals", "escalations", "recommendations",
+    "effect_keys",
 )} | {"effects": "templates"}
 for _name, _attr in _VIEW_READS.items():
     setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
@@ -550,6 +552,19 @@ class TimedDecision(Decision):
     """
 
     __slots__ = ()
+
+    def __init__(
+        self,
+        view: Any,
+        fact: Any,
+        now: datetime | None,
+        errors: tuple[RuleError, ...] = (),
+    ) -> None:
+        # The outcome and the views by kind are read through the effects (see above).
+        self._view = view
+        self.fact = fact
+        self.now = now
+        self._errors = errors
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
@@ -575,12 +590,12 @@ class TimedDecision(Decision):
         return self._view
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> Outcome:  # type: ignore[override]
         """The worst outcome among the effects (``CLEAN`` when none)."""
         return self._shared().outcome  # type: ignore[no-any-return]
 
     @property
-    def violations(self) -> tuple[Violation, ...]:
+    def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
         """The violations that hold."""
         return self._shared().violations  # type: ignore[no-any-return]
 
@@ -605,7 +620,7 @@ class TimedDecision(Decision):
         return self._shared().recommendations  # type: ignore[no-any-return]
 
     @property
-    def approvers(self) -> tuple[str, ...]:
+    def approvers(self) -> tuple[str, ...]:  # type: ignore[override]
         """The roles that must approve, in rule order, without repeats."""
         return self._shared().approvers  # type: ignore[no-any-return]
 

@@ -7,7 +7,7 @@ and a plan whose rules read the clock refuses a call without ``now``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +50,7 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_only", "_plans", "pack", "policies")
+    __slots__ = ("_by_class", "_only", "_plans", "_solo", "pack", "policies")
 
     def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
@@ -87,13 +87,17 @@ class Engine:
                     inner.pack = pack
         _set(self, "_by_class", {plan.model: plan for plan in plans.values()})
         # With one fact type, a dict fact needs no dispatch: validate it straight away.
-        _set(self, "_only", next(iter(plans.values())) if len(plans) == 1 else None)
+        only = next(iter(plans.values())) if len(plans) == 1 else None
+        _set(self, "_only", only)
+        # ... and a fact of its model, with no option given, goes straight to its plan's judge
+        _set(self, "_solo", None if only is None else (only.model, only.reads_now, only.judge))
 
     policies: tuple[Policy, ...]
     pack: PackRef | None
     _plans: dict[str, Plan | DatedPlan]
     _by_class: dict[type, Plan | DatedPlan]
     _only: Plan | DatedPlan | None
+    _solo: tuple[type, bool, Callable[[Any, datetime | None], Decision]] | None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Engine is immutable; build a new one to change {name!r}")
@@ -171,23 +175,32 @@ class Engine:
         When policies have dated versions, the versions in force on ``as_of`` judge (else
         on the day of the fact's own ``event_time``, else of ``now``).
         """
+        solo = self._solo
+        if solo is not None and type(fact) is solo[0] and fact_type is None and as_of is None:
+            if now is not None:  # the usual call, in the fewest tests
+                check_now(now)
+            elif solo[1]:
+                raise _needs_now(self._only)  # type: ignore[arg-type]
+            return solo[2](fact, now)
         plan = self._by_class.get(type(fact))
-        only = self._only
-        if plan is None and only is not None and type(fact) is dict and fact_type is None:
-            try:  # one fact type: a dict is validated straight away
-                plan, fact = only, only.validate(fact)
-            except ValidationError:
-                plan = None  # the general prologue reports every problem as a FactError
-        if plan is None or fact_type is not None:  # dispatch and validation
-            check_now(now)
-            plan, fact = self._prepare(fact, now, fact_type, None)
-        elif now is not None:  # a validated fact of a known type: only the clock is checked
+        if plan is None or fact_type is not None:  # a dict, a subclass, or a named type
+            only = self._only
+            if plan is None and only is not None and type(fact) is dict and fact_type is None:
+                try:  # one fact type: a dict is validated straight away
+                    plan, fact = only, only.validate(fact)
+                except ValidationError:
+                    plan = None  # the general prologue reports every problem as a FactError
+            if plan is None or fact_type is not None:  # dispatch and validation
+                check_now(now)
+                plan, fact = self._prepare(fact, now, fact_type, None)
+                return plan.judge(fact, now) if as_of is None else self._judge_as_of(plan, fact, now, as_of)
+        if now is not None:  # a validated fact of a known type: only the clock is checked
             check_now(now)
         elif plan.reads_now:
             raise _needs_now(plan)
-        if as_of is not None:
-            return self._judge_as_of(plan, fact, now, as_of)
-        return plan.judge(fact, now)
+        if as_of is None:
+            return plan.judge(fact, now)
+        return self._judge_as_of(plan, fact, now, as_of)
 
     def evaluate_many(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from csrules._policy.facts import get_fact_type, validate_fact
-from csrules._policy.kinds.base import CheckContext, check_condition_depth, handler_for, walk
+from csrules._policy.kinds.base import CheckContext, check_condition_depth, check_of, walk
 from csrules._policy.kinds.core import Contains
 from csrules.exceptions import FactError, PolicyError
 
@@ -80,7 +80,7 @@ def _check_rule(
     rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
 ) -> None:
     check_condition_depth(rule.when, (*ctx.loc, "when"))
-    handler_for(rule.when).check(rule.when, ctx.at("when"))
+    check_of(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
         _check_effect(effect, ctx.at("then", index))
     if rule.citation is not None and source_ids and rule.citation.source not in source_ids:

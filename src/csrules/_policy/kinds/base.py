@@ -78,13 +78,17 @@ __all__ = [
     "Lang",
     "Words",
     "check_condition_depth",
+    "check_of",
     "condition_classes",
     "handler_for",
+    "is_builtin_kind",
     "join",
     "optional_method",
+    "reads_now_of",
     "register_kind",
     "register_translation",
     "show_value",
+    "source_of",
     "translation_for",
     "walk",
 ]
@@ -242,12 +246,12 @@ class Env:
         handler = handler_for(cond)
         words = partial(_reword, handler, cond, self.describe)  # trace.render(lang=) words it again
         try:
-            return replace(handler.evaluate(cond, self), words=words)
+            node = handler.evaluate(cond, self)
+            if not isinstance(node, TraceNode):  # a host handler's mistake, said plainly
+                raise TypeError(f"the handler of {cond.kind!r} returned {type(node).__name__}, not a TraceNode")
+            return replace(node, words=words)
         except Exception as exc:  # a rule that fails is reported in its trace, not raised
-            return TraceNode(
-                cond.kind, handler.describe(cond, "en", self.describe), None, error=repr(exc),
-                words=words,
-            )
+            return TraceNode(cond.kind, words("en"), None, error=repr(exc), words=words)
 
 
     def unevaluated(self, cond: ConditionBase) -> TraceNode:
@@ -258,8 +262,14 @@ class Env:
 
 
 def _reword(handler: Any, cond: ConditionBase, ctx: DescribeContext, lang: Lang) -> str:
-    """``cond`` in plain words in ``lang``: what a trace node words itself with."""
-    return str(handler.describe(cond, lang, ctx))
+    """``cond`` in plain words in ``lang``: what a trace node words itself with (a host
+    handler that cannot word it leaves the kind and its fault, so the trace still shows)."""
+    try:
+        return str(handler.describe(cond, lang, ctx))
+    except Exception as exc:
+        if cond.kind in _BUILTIN_KINDS:
+            raise
+        return f"{cond.kind} (its handler's describe failed: {type(exc).__name__}: {exc})"
 
 
 @dataclass
@@ -387,6 +397,72 @@ def register_kind(cls: type[ConditionBase], handler: KindHandler[Any]) -> None:
 def handler_for(cond: ConditionBase) -> KindHandler[Any]:
     """The handler of ``cond``'s kind."""
     return _HANDLERS[cond.kind]
+
+
+def source_of(cond: ConditionBase, ctx: CompileContext) -> str:
+    """The Python expression of ``cond`` from its kind's handler, as every compiler takes it.
+
+    A host kind's handler is checked: a fault in it, a value that is not text, or text that
+    is not one Python expression is a :class:`PolicyError` naming the kind (the compiler adds
+    the rule), and its expression is bracketed, so that ``a or b`` inside ``not`` or ``all``
+    keeps its meaning. Built-in kinds' handlers are trusted and called directly.
+    """
+    handler = _HANDLERS[cond.kind]
+    if cond.kind in _BUILTIN_KINDS:
+        return handler.source(cond, ctx)
+    expression = _host_call(cond, "source", handler.source, ctx)
+    if not isinstance(expression, str):
+        raise PolicyError(
+            f"condition kind {cond.kind!r}: its handler's source returned "
+            f"{type(expression).__name__} {expression!r:.60}, not a Python expression"
+        )
+    try:
+        compile(expression, f"<condition kind {cond.kind}>", "eval")
+    except (SyntaxError, ValueError) as exc:
+        raise PolicyError(
+            f"condition kind {cond.kind!r}: its handler's source is not one Python expression "
+            f"({type(exc).__name__}: {exc}): {expression!r:.120}"
+        ) from None
+    return f"({expression})"
+
+
+def check_of(cond: ConditionBase, ctx: CheckContext) -> None:
+    """Check ``cond`` with its kind's handler (a host handler's fault is a located
+    :class:`PolicyError` naming the kind, as in :func:`source_of`)."""
+    handler = _HANDLERS[cond.kind]
+    if cond.kind in _BUILTIN_KINDS:
+        handler.check(cond, ctx)
+        return
+    try:
+        _host_call(cond, "check", handler.check, ctx)
+    except PolicyError as exc:
+        raise exc.located(loc=ctx.loc) from exc.__cause__
+
+
+def reads_now_of(cond: ConditionBase) -> bool:
+    """Whether ``cond`` needs ``now``, from its kind's handler (a host handler's fault is a
+    :class:`PolicyError` naming the kind, as in :func:`source_of`)."""
+    handler = _HANDLERS[cond.kind]
+    if cond.kind in _BUILTIN_KINDS:
+        return handler.reads_now(cond)
+    return bool(_host_call(cond, "reads_now", handler.reads_now))
+
+
+def _host_call(cond: ConditionBase, job: str, method: Callable[..., Any], *args: Any) -> Any:
+    """``method(cond, *args)`` of a host kind's handler; its fault becomes a PolicyError."""
+    try:
+        return method(cond, *args)
+    except PolicyError:
+        raise
+    except Exception as exc:
+        raise PolicyError(
+            f"condition kind {cond.kind!r}: its handler's {job} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def is_builtin_kind(kind: str) -> bool:
+    """True for a kind csrules itself defines (not one a host registered)."""
+    return kind in _BUILTIN_KINDS
 
 
 def optional_method(cond: ConditionBase, name: str) -> Callable[..., Any] | None:

@@ -37,10 +37,12 @@ from csrules._policy.kinds.base import (
     DescribeContext,
     Env,
     Words,
-    handler_for,
+    check_of,
     join,
     optional_method,
+    reads_now_of,
     register_kind,
+    source_of,
 )
 from csrules._policy.text import TextMatcher
 from csrules._policy.trace import TraceNode
@@ -253,10 +255,10 @@ class _JunctionHandler:
 
     def check(self, cond: All | Any_, ctx: CheckContext) -> None:
         for index, child in enumerate(cond.of):
-            handler_for(child).check(child, ctx.at("of", index))
+            check_of(child, ctx.at("of", index))
 
     def source(self, cond: All | Any_, ctx: CompileContext) -> str:
-        return join([handler_for(x).source(x, ctx) for x in cond.of], self.word)
+        return join([source_of(x, ctx) for x in cond.of], self.word)
 
     def evaluate(self, cond: All | Any_, env: Env) -> TraceNode:
         children, result = [], not self.stops_on
@@ -274,7 +276,7 @@ class _JunctionHandler:
         return heading if cond.of else empty
 
     def reads_now(self, cond: All | Any_) -> bool:
-        return any(handler_for(x).reads_now(x) for x in cond.of)
+        return any(reads_now_of(x) for x in cond.of)
 
     def words(self, cond: All | Any_, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
         """The parts joined into one phrase, bracketed when nested ("a and (b or c)")."""
@@ -290,10 +292,10 @@ class _JunctionHandler:
 
 class _NotHandler:
     def check(self, cond: Not, ctx: CheckContext) -> None:
-        handler_for(cond.condition).check(cond.condition, ctx.at("condition"))
+        check_of(cond.condition, ctx.at("condition"))
 
     def source(self, cond: Not, ctx: CompileContext) -> str:
-        return f"(not {handler_for(cond.condition).source(cond.condition, ctx)})"
+        return f"(not {source_of(cond.condition, ctx)})"
 
     def evaluate(self, cond: Not, env: Env) -> TraceNode:
         node = env.evaluate(cond.condition)
@@ -304,7 +306,7 @@ class _NotHandler:
         return "not:" if lang == "en" else "并非："
 
     def reads_now(self, cond: Not) -> bool:
-        return handler_for(cond.condition).reads_now(cond.condition)
+        return reads_now_of(cond.condition)
 
     def words(self, cond: Not, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
         """The positive opposite where the negated kind offers one ("not is_set": missing)."""

@@ -34,6 +34,7 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
+    check_of,
     handler_for,
     register_kind,
     show_value,
@@ -267,7 +268,7 @@ def _check_match(cond: ConditionBase, match: Any, ctx: CheckContext, at: str) ->
     for node in walk(match):
         if node.kind in WINDOW_KINDS:
             raise ctx.fail(f"{node.kind} cannot be nested inside {cond.kind}.{at}", at=(at,))
-    handler_for(match).check(match, ctx.at(at))
+    check_of(match, ctx.at(at))
 
 
 def _check_time_field(path: str, ctx: CheckContext, at: str) -> None:
