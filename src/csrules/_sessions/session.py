@@ -268,7 +268,7 @@ class SessionEngine:
             return None, from_us(txn.clock).astimezone(moment.tzinfo)
         self._advance(txn, moment)
         firings, errors = self._tick(txn, moment)
-        notes = tuple(_firing_note(f) for f in firings) or ("nothing due",)
+        notes = (*(_firing_note(f) for f in firings), *self._gap_notes(txn, moment)) or ("nothing due",)
         backend = self.backend
         result = StepResult(
             subject_id, "tick", moment, tuple(firings), (), tuple(errors),
@@ -480,6 +480,14 @@ class SessionEngine:
             errors.append(RuleError(rule.policy.id, rule.rule.id, message))
         return [fired.firing for fired in due], errors
 
+    def _gap_notes(self, txn: Txn, moment: datetime) -> list[str]:
+        """The dated policies with open items and no version in force at ``moment``."""
+        notes: list[str] = []
+        for fp in self.program.facts.values():
+            if fp.timeline is not None and any(txn.items(t.key) for t in fp.trackers):
+                notes.extend(note for note in fp.gaps_at(moment) if note not in notes)
+        return notes
+
     # ------------------------------------------------------------------ events
 
     def _event(
@@ -527,6 +535,10 @@ class SessionEngine:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
                 errors.append(RuleError(rule.policy.id, rule.rule.id, message))
+        if fp.trackers and now is not None:  # an item opened already overdue fires now, not at the next tick
+            overdue, overdue_errors = self._tick(txn, now)
+            firings.extend(overdue)
+            errors.extend(overdue_errors)
         backend = self._backend.name
         seq = txn.seq
         done = [t for t in transitions if t is not None] if transitions else []
