@@ -30,6 +30,7 @@ from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, register_fact_type, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
+from csrules._policy.validity import day_of, versions_by_id
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.migrate import MigrationReport, SubjectMigration, fingerprint
@@ -213,7 +214,7 @@ class SessionEngine:
         result = self.store.update(subject_id, change)
         if self._log is not None:  # committed: its record goes to the decision log
             from csrules._engine.record import step_record  # records load on first use
-            self._log.write(step_record(self.program.policies, result, fp.fact_type, fact))
+            self._log.write(step_record(self._judging(result.now, fp, fact), result, fp.fact_type, fact))
         return result
 
     def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
@@ -256,7 +257,7 @@ class SessionEngine:
         result = self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
         if self._log is not None and isinstance(result, StepResult):
             from csrules._engine.record import step_record
-            self._log.write(step_record(self.program.policies, result))
+            self._log.write(step_record(self._judging(result.now), result))
         return result
 
     def _tick_change(self, subject_id: str, moment: datetime, due_only: bool,
@@ -411,6 +412,24 @@ class SessionEngine:
         raise FactError(
             f"this engine accepts several event types ({', '.join(self.program.facts)}); "
             "pass fact_type= with a dict event")
+
+    def _judging(self, now: datetime | None, fp: FactProgram | None = None,
+                 fact: BaseModel | None = None) -> tuple[Policy, ...]:
+        """The policies a step's record names: each undated one, and of each dated one the
+        version in force on the step's day (the event's own day for its type); where none
+        is (a gap), the versions the engine holds."""
+        policies = self.program.policies
+        if not any(policy.dated for policy in policies):
+            return policies
+        event_day = fp.event_time(fact) if fp is not None and fp.event_time is not None else None
+        chosen: dict[str, list[Policy]] = {}
+        for policy_id, versions in versions_by_id(policies).items():
+            when = event_day if event_day is not None and fp is not None and \
+                versions[0].fact_type == fp.fact_type else now
+            judged = [p for p in versions
+                      if not p.dated or (when is not None and p.in_force_on(day_of(when, p.timezone)))]
+            chosen[policy_id] = judged or versions
+        return tuple(p for versions in chosen.values() for p in versions)
 
     def _state_of(self, subject: str, doc: dict[str, Any] | None) -> StateRecord:
         """The state in ``doc`` as read from the store (a new state for None), checked."""
