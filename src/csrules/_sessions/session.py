@@ -462,13 +462,17 @@ class SessionEngine:
 
     # ------------------------------------------------------------------ ticks
 
-    def _tick(self, txn: Txn, moment: datetime) -> tuple[list[Firing], list[RuleError]]:
+    def _tick(self, txn: Txn, moment: datetime,
+              opened: list[tuple[Tracker, str]] | None = None) -> tuple[list[Firing], list[RuleError]]:
+        """Fire what is due at ``moment``: every item and deadline, or with ``opened`` only
+        those items (the ones an event just opened or moved; the rest were ticked already)."""
         now_us = to_us(moment)
-        if txn.nothing_due(now_us):  # the usual send: no item or deadline is due yet
+        if opened is None and txn.nothing_due(now_us):  # the usual send: nothing is due yet
             return [], []
         reached: list[_Reached] = []
-        for tracker in self.program.trackers:
-            items = txn.items(tracker.key)
+        found = ([(t, txn.items(t.key)) for t in self.program.trackers] if opened is None else
+                 [(t, {item_id: item}) for t, item_id in opened if (item := txn.item(t.key, item_id)) is not None])
+        for tracker, items in found:
             in_force = self.program.facts[tracker.fact_type].deadlines_at(moment) if items else None
             for item_id, item in items.items():
                 skipped = _skipped(tracker, item, in_force)
@@ -477,7 +481,7 @@ class SessionEngine:
                     continue
                 reached.append(_ItemReached(tracker, item_id, item,
                                             tracker.model.model_validate(item.fact), skipped))
-        for lp in self.program.lifecycles:
+        for lp in self.program.lifecycles if opened is None else ():
             status = txn.lifecycle(lp.id)
             if status is None:
                 continue
@@ -527,8 +531,7 @@ class SessionEngine:
                        if fp.lifecycles else [])
         assert fp.step is not None  # every compiled fact program has its step
         w, failed_slots = fp.step(txn, fact, now)
-        if fp.trackers:
-            self._items(txn, fp, fact, now)
+        opened = self._items(txn, fp, fact, now) if fp.trackers else None
         match = self._backend.match_event(fp, fact, now, w)
         rule_errors = match.errors
         matched = match.matched
@@ -554,8 +557,8 @@ class SessionEngine:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
                 errors.append(RuleError(rule.policy.id, rule.rule.id, message))
-        if fp.trackers and now is not None:  # an item opened already overdue fires now, not at the next tick
-            overdue, overdue_errors = self._tick(txn, now)
+        if opened and now is not None:  # an item opened already overdue fires now, not at the next tick
+            overdue, overdue_errors = self._tick(txn, now, opened)
             firings.extend(overdue)
             errors.extend(overdue_errors)
         backend = self._backend.name
@@ -568,7 +571,10 @@ class SessionEngine:
                                             selected, done, firings),  # cheaper than a partial
         )
 
-    def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
+    def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel,
+               now: datetime | None) -> list[tuple[Tracker, str]]:
+        """Open, move or close ``fact``'s items; the items opened or moved."""
+        opened: list[tuple[Tracker, str]] = []
         for tracker in fp.trackers:
             key = tracker.item_key(fact) if tracker.item_key is not None else None
             if tracker.item_key is not None and key is None:
@@ -598,6 +604,8 @@ class SessionEngine:
                 txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
             else:
                 txn.set_item(tracker.key, item_id, replace(current, since_us=since_us, fact=body))
+            opened.append((tracker, item_id))
+        return opened
 
     def _transition(self, txn: Txn, lp: LifecycleProgram, fact: BaseModel, now: datetime | None,
                     firings: list[Firing]) -> TransitionRecord | None:
