@@ -465,7 +465,8 @@ class SessionEngine:
     def _tick(self, txn: Txn, moment: datetime,
               opened: list[tuple[Tracker, str]] | None = None) -> tuple[list[Firing], list[RuleError]]:
         """Fire what is due at ``moment``: every item and deadline, or with ``opened`` only
-        those items (the ones an event just opened or moved; the rest were ticked already)."""
+        those items (an event just opened or moved them past a deadline; the rest were
+        ticked already)."""
         now_us = to_us(moment)
         if opened is None and txn.nothing_due(now_us):  # the usual send: nothing is due yet
             return [], []
@@ -573,8 +574,10 @@ class SessionEngine:
 
     def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel,
                now: datetime | None) -> list[tuple[Tracker, str]]:
-        """Open, move or close ``fact``'s items; the items opened or moved."""
+        """Open, move or close ``fact``'s items; the items opened or moved with a deadline
+        already behind ``now`` (to fire on this send)."""
         opened: list[tuple[Tracker, str]] = []
+        now_us = None if now is None else to_us(now)
         for tracker in fp.trackers:
             key = tracker.item_key(fact) if tracker.item_key is not None else None
             if tracker.item_key is not None and key is None:
@@ -604,7 +607,8 @@ class SessionEngine:
                 txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
             else:
                 txn.set_item(tracker.key, item_id, replace(current, since_us=since_us, fact=body))
-            opened.append((tracker, item_id))
+            if now_us is not None and any(since_us + rule.after_us < now_us for rule in tracker.rules):
+                opened.append((tracker, item_id))
         return opened
 
     def _transition(self, txn: Txn, lp: LifecycleProgram, fact: BaseModel, now: datetime | None,
