@@ -23,12 +23,14 @@ def order(n: int, opened: datetime) -> WorkOrder:
 
 
 def with_ahead_subject(backend):
-    """An engine where subject 'ahead' is due (its order opened on the 3rd) but its clock is
-    already on the 10th, and 'later' is due after it."""
+    """An engine whose store found subject 'ahead' due (its order opened on the 3rd) for a
+    tick on the 5th, while another worker ticked it on to the 10th; 'later' is due after it."""
     sessions = engine(backend)
-    sessions.send("ahead", Greeting(agent="a", at=at(10), opening="您好"), now=at(10))
-    sessions.send("ahead", order(1, at(3)))  # no now: the clock stays on the 10th
+    sessions.send("ahead", order(1, at(3)), now=at(3))
     sessions.send("later", order(2, at(3, 10)), now=at(3, 10))
+    found = sessions.store.due(int(at(5).timestamp() * 1_000_000))
+    sessions.tick("ahead", at(10))  # the other worker, after the store answered
+    sessions.store.due = lambda now_us: found  # type: ignore[method-assign]
     return sessions
 
 

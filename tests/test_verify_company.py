@@ -25,13 +25,15 @@ class TestCompanyPackVerify:
         code, out = _run(capsys, "verify", str(COMPANY))
         assert code == 0
         assert "no properties file found" not in out
-        assert "PROVEN call_centre.leave / director-over-one-day" in out
+        for version in ("1.0", "1.0@2026-07-01"):  # every dated version is held to them
+            assert f"PROVEN call_centre.leave version {version} / director-over-one-day" in out
 
     def test_counterexamples_reproduce_on_dated_versions(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A counterexample for a version in force from a day is re-run as of that day."""
         _, out = _run(capsys, "verify", str(COMPANY))
         assert "does not validate" not in out
-        assert "BROKEN (known) call_centre.leave / head-or-director" in out
+        for version in ("1.0", "1.0@2026-07-01"):
+            assert f"BROKEN (known) call_centre.leave version {version} / head-or-director" in out
 
     def test_check_accepts_the_base_reviewed_overlaps(self, capsys: pytest.CaptureFixture[str]) -> None:
         """``check`` reads the base's accepted overlaps, as it does for the base itself."""

@@ -166,19 +166,26 @@ class Exploration:
     coverage: CoverageReport
     boundaries: bool
     explored: Literal["facts", "event sequences"] = "facts"
+    untried: tuple[str, ...] = ()
+    """The shapes no valid event sequence could be made for (:func:`explore_sessions`)."""
 
     @property
     def ok(self) -> bool:
-        """True when nothing went wrong."""
-        return self.finding is None
+        """True when nothing went wrong and every shape ran."""
+        return self.finding is None and not self.untried
 
     def render(self) -> str:
         """A readable report: the finding (if any) and which rules were never made true."""
         how = "boundary" if self.boundaries else "random"
-        found = "no problem found" if self.ok else "found a problem"
+        found = "found a problem" if self.finding is not None else "no problem found"
+        if self.finding is None and self.untried:
+            found = "not every shape ran"
         lines = [f"explored {self.examples} {how} {self.explored}: {found}"]
         if self.finding is not None:
             lines.append(self.finding.render())
+        if self.untried:
+            lines.append("no valid event sequence could be made for (give the policy a worked example "
+                         "whose facts the model accepts): " + "; ".join(self.untried))
         unreached = self.coverage.never_true
         if unreached:
             names = ", ".join(f"{r.policy_id}/{r.rule_id}" for r in unreached)
@@ -279,19 +286,23 @@ def explore_sessions(
     shapes = [(policy, shape) for policy in group for shape in _shapes.sequence_shapes(policy)]
     share = max(1, max_examples // max(len(shapes), 1))
     state: dict[str, Any] = {"runs": 0, "first": None, "last": None}
+    untried: list[str] = []
     for policy, shape in shapes:
         strategy = _shapes.shape_events(shape, policy.fact_type, policy)
         check = _sequence_check(engines, policy, shape, coverage, state)
         run = _quiet(share, Phase.generate, Phase.shrink)(seed(seed_value)(given(strategy)(check)))
+        before = state["runs"]
         with contextlib.suppress(_Found, Unsatisfiable):
             run()
         if state["last"] is not None:
             break
+        if state["runs"] == before:  # never silently: a shape that did not run is reported
+            untried.append(shape.title)
     finding = None
     if state["last"] is not None:
         (kind, message, fact, moment), shape = state["last"]
         finding = Finding(kind, message, fact, moment, shape.title, state["first"])
-    return Exploration(state["runs"], finding, coverage.report(), True, "event sequences")
+    return Exploration(state["runs"], finding, coverage.report(), True, "event sequences", tuple(untried))
 
 
 def _sequence_check(

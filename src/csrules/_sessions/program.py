@@ -33,7 +33,7 @@ from csrules._policy.kinds.window import (
     Window,
 )
 from csrules._policy.model import Policy, Rule
-from csrules._policy.validity import Timeline, check_versions, day_start
+from csrules._policy.validity import Timeline, check_versions, day_of, day_start
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -340,10 +340,22 @@ class FactProgram:
         return self.in_force[self.timeline.stretch_at(when)]
 
     def deadlines_at(self, moment: datetime) -> frozenset[int] | None:
-        """The deadline rules of the versions in force at ``moment`` (None: all of them)."""
+        """The deadline rules of the versions in force at ``moment`` (None: all of them). A
+        policy with no version in force there (a gap, or before its first) has none."""
         if self.timeline is None:
             return None
-        return self.deadlines_in_force[self.timeline.stretch_at(moment)]
+        return self.deadlines_in_force[bisect.bisect_right(self.timeline.starts, moment)]
+
+    def gaps_at(self, moment: datetime) -> list[str]:
+        """What a tick at ``moment`` reports of the dated policies with no version in force
+        there: their deadlines do not fire."""
+        timeline = self.timeline
+        if timeline is None:
+            return []
+        present = {p.id for p in timeline.stretches[bisect.bisect_right(timeline.starts, moment)]}
+        day = day_of(moment, timeline.zone)
+        return [f"no version of policy {policy_id!r} is in force on {day}: its deadlines do not fire"
+                for policy_id in timeline.ids if policy_id not in present]
 
     def select(self, matched: list[int]) -> list[int]:
         """Apply each policy's hit policy to the matched rule positions (in rule order)."""

@@ -30,6 +30,7 @@ from csrules._engine.engine import check_now
 from csrules._policy.facts import fact_type_name, register_fact_type, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
+from csrules._policy.validity import day_of, versions_by_id
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._sessions.migrate import MigrationReport, SubjectMigration, fingerprint
@@ -213,7 +214,7 @@ class SessionEngine:
         result = self.store.update(subject_id, change)
         if self._log is not None:  # committed: its record goes to the decision log
             from csrules._engine.record import step_record  # records load on first use
-            self._log.write(step_record(self.program.policies, result, fp.fact_type, fact))
+            self._log.write(step_record(self._judging(result.now, fp, fact), result, fp.fact_type, fact))
         return result
 
     def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
@@ -256,7 +257,7 @@ class SessionEngine:
         result = self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
         if self._log is not None and isinstance(result, StepResult):
             from csrules._engine.record import step_record
-            self._log.write(step_record(self.program.policies, result))
+            self._log.write(step_record(self._judging(result.now), result))
         return result
 
     def _tick_change(self, subject_id: str, moment: datetime, due_only: bool,
@@ -268,7 +269,7 @@ class SessionEngine:
             return None, from_us(txn.clock).astimezone(moment.tzinfo)
         self._advance(txn, moment)
         firings, errors = self._tick(txn, moment)
-        notes = tuple(_firing_note(f) for f in firings) or ("nothing due",)
+        notes = (*(_firing_note(f) for f in firings), *self._gap_notes(txn, moment)) or ("nothing due",)
         backend = self.backend
         result = StepResult(
             subject_id, "tick", moment, tuple(firings), (), tuple(errors),
@@ -412,6 +413,24 @@ class SessionEngine:
             f"this engine accepts several event types ({', '.join(self.program.facts)}); "
             "pass fact_type= with a dict event")
 
+    def _judging(self, now: datetime | None, fp: FactProgram | None = None,
+                 fact: BaseModel | None = None) -> tuple[Policy, ...]:
+        """The policies a step's record names: each undated one, and of each dated one the
+        version in force on the step's day (the event's own day for its type); where none
+        is (a gap), the versions the engine holds."""
+        policies = self.program.policies
+        if not any(policy.dated for policy in policies):
+            return policies
+        event_day = fp.event_time(fact) if fp is not None and fp.event_time is not None else None
+        chosen: dict[str, list[Policy]] = {}
+        for policy_id, versions in versions_by_id(policies).items():
+            when = event_day if event_day is not None and fp is not None and \
+                versions[0].fact_type == fp.fact_type else now
+            judged = [p for p in versions
+                      if not p.dated or (when is not None and p.in_force_on(day_of(when, p.timezone)))]
+            chosen[policy_id] = judged or versions
+        return tuple(p for versions in chosen.values() for p in versions)
+
     def _state_of(self, subject: str, doc: dict[str, Any] | None) -> StateRecord:
         """The state in ``doc`` as read from the store (a new state for None), checked."""
         if doc is None:
@@ -443,13 +462,18 @@ class SessionEngine:
 
     # ------------------------------------------------------------------ ticks
 
-    def _tick(self, txn: Txn, moment: datetime) -> tuple[list[Firing], list[RuleError]]:
+    def _tick(self, txn: Txn, moment: datetime,
+              opened: list[tuple[Tracker, str]] | None = None) -> tuple[list[Firing], list[RuleError]]:
+        """Fire what is due at ``moment``: every item and deadline, or with ``opened`` only
+        those items (an event just opened or moved them past a deadline; the rest were
+        ticked already)."""
         now_us = to_us(moment)
-        if txn.nothing_due(now_us):  # the usual send: no item or deadline is due yet
+        if opened is None and txn.nothing_due(now_us):  # the usual send: nothing is due yet
             return [], []
         reached: list[_Reached] = []
-        for tracker in self.program.trackers:
-            items = txn.items(tracker.key)
+        found = ([(t, txn.items(t.key)) for t in self.program.trackers] if opened is None else
+                 [(t, {item_id: item}) for t, item_id in opened if (item := txn.item(t.key, item_id)) is not None])
+        for tracker, items in found:
             in_force = self.program.facts[tracker.fact_type].deadlines_at(moment) if items else None
             for item_id, item in items.items():
                 skipped = _skipped(tracker, item, in_force)
@@ -458,7 +482,7 @@ class SessionEngine:
                     continue
                 reached.append(_ItemReached(tracker, item_id, item,
                                             tracker.model.model_validate(item.fact), skipped))
-        for lp in self.program.lifecycles:
+        for lp in self.program.lifecycles if opened is None else ():
             status = txn.lifecycle(lp.id)
             if status is None:
                 continue
@@ -480,6 +504,14 @@ class SessionEngine:
             errors.append(RuleError(rule.policy.id, rule.rule.id, message))
         return [fired.firing for fired in due], errors
 
+    def _gap_notes(self, txn: Txn, moment: datetime) -> list[str]:
+        """The dated policies with open items and no version in force at ``moment``."""
+        notes: list[str] = []
+        for fp in self.program.facts.values():
+            if fp.timeline is not None and any(txn.items(t.key) for t in fp.trackers):
+                notes.extend(note for note in fp.gaps_at(moment) if note not in notes)
+        return notes
+
     # ------------------------------------------------------------------ events
 
     def _event(
@@ -500,8 +532,7 @@ class SessionEngine:
                        if fp.lifecycles else [])
         assert fp.step is not None  # every compiled fact program has its step
         w, failed_slots = fp.step(txn, fact, now)
-        if fp.trackers:
-            self._items(txn, fp, fact, now)
+        opened = self._items(txn, fp, fact, now) if fp.trackers else None
         match = self._backend.match_event(fp, fact, now, w)
         rule_errors = match.errors
         matched = match.matched
@@ -527,6 +558,10 @@ class SessionEngine:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
                 errors.append(RuleError(rule.policy.id, rule.rule.id, message))
+        if opened and now is not None:  # an item opened already overdue fires now, not at the next tick
+            overdue, overdue_errors = self._tick(txn, now, opened)
+            firings.extend(overdue)
+            errors.extend(overdue_errors)
         backend = self._backend.name
         seq = txn.seq
         done = [t for t in transitions if t is not None] if transitions else []
@@ -537,7 +572,12 @@ class SessionEngine:
                                             selected, done, firings),  # cheaper than a partial
         )
 
-    def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel, now: datetime | None) -> None:
+    def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel,
+               now: datetime | None) -> list[tuple[Tracker, str]]:
+        """Open, move or close ``fact``'s items; the items opened or moved with a deadline
+        already behind ``now`` (to fire on this send)."""
+        opened: list[tuple[Tracker, str]] = []
+        now_us = None if now is None else to_us(now)
         for tracker in fp.trackers:
             key = tracker.item_key(fact) if tracker.item_key is not None else None
             if tracker.item_key is not None and key is None:
@@ -567,6 +607,9 @@ class SessionEngine:
                 txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
             else:
                 txn.set_item(tracker.key, item_id, replace(current, since_us=since_us, fact=body))
+            if now_us is not None and any(since_us + rule.after_us < now_us for rule in tracker.rules):
+                opened.append((tracker, item_id))
+        return opened
 
     def _transition(self, txn: Txn, lp: LifecycleProgram, fact: BaseModel, now: datetime | None,
                     firings: list[Firing]) -> TransitionRecord | None:

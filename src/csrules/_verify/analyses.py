@@ -76,9 +76,12 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def analyse(policy: Policy, props: Properties, *, free_params: bool = False) -> Analysis:
-    """Every built-in analysis of ``policy`` (findings only), each timed."""
-    formulas = PolicyFormulas(policy, free_params)
+def analyse(policy: Policy, props: Properties, *, free_params: bool = False,
+            formulas: PolicyFormulas | None = None) -> Analysis:
+    """Every built-in analysis of ``policy`` (findings only), each timed; ``formulas``: the
+    policy's, when already built."""
+    if formulas is None:
+        formulas = PolicyFormulas(policy, free_params)
     analysis = Analysis()
     for name, run in _ANALYSES:
         start = _time.perf_counter()
@@ -201,16 +204,17 @@ _ANALYSES: tuple[tuple[str, Callable[[PolicyFormulas, Properties], Iterator[Resu
 # --------------------------------------------------------------------------- properties
 
 
-def prove(policy: Policy, prop: Property, *, free_params: bool = False) -> Result:
-    """Prove ``prop`` for every fact of ``policy`` or find a counterexample, timed."""
+def prove(policy: Policy, prop: Property, *, free_params: bool = False,
+          formulas: PolicyFormulas | None = None) -> Result:
+    """Prove ``prop`` for every fact of ``policy`` or find a counterexample, timed;
+    ``formulas``: the policy's, when already built (one set serves every property)."""
     start = _time.perf_counter()
-    result = _prove(policy, prop, free_params)
+    result = _prove(policy, prop, formulas if formulas is not None else PolicyFormulas(policy, free_params))
     result.seconds = _time.perf_counter() - start
     return result
 
 
-def _prove(policy: Policy, prop: Property, free_params: bool) -> Result:
-    f = PolicyFormulas(policy, free_params)
+def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     if prop.given is not None:
         try:
             handler_for(prop.given).check(prop.given, CheckContext(f.enc.model, dict(policy.params), ("given",)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, get_args, get_origin
 
@@ -148,6 +148,13 @@ class Encoding:
     counts: dict[str, Any] = field(default_factory=dict)
     presence: dict[str, Any] = field(default_factory=dict)
     now_var: Any = None
+
+    def fork(self) -> Encoding:
+        """A copy holding the variables and constraints made so far, which adds its own
+        after: a question translated into it leaves this encoding as it was."""
+        return replace(self, domain=list(self.domain), vars=dict(self.vars), param_vars=dict(self.param_vars),
+                       texts=dict(self.texts), atoms=dict(self.atoms), counts=dict(self.counts),
+                       presence=dict(self.presence))
 
     # ----------------------------------------------------------------- leaves
 

@@ -15,8 +15,10 @@ from typing import Any
 import yaml
 
 from csrules._policy.model import Policy
+from csrules._policy.validity import versions_by_id
 from csrules._verify.analyses import Result, analyse, prove
 from csrules._verify.properties import Properties
+from csrules._verify.solve import PolicyFormulas
 from csrules.exceptions import PolicyError
 
 __all__ = ["Report", "verify_policies"]
@@ -62,13 +64,13 @@ class Report:
             mark = {"proven": "PROVEN", "counterexample": "BROKEN", "not proven": "NOT PROVEN"}[result.status]
             known = result.extra.get("known") if result.status != "proven" else None
             mark = f"{mark} (known)" if known else mark
-            lines.append(f"{mark} {result.policy_id} / {result.code} ({result.seconds:.2f}s): {result.message}")
+            lines.append(f"{mark} {_named(result)} / {result.code} ({result.seconds:.2f}s): {result.message}")
             if known:
                 lines.append(f"  known: {known}")
             lines.extend(_witness(result))
         for result in self.findings:
             rule = f" rule {result.rule_id!r}" if result.rule_id else ""
-            lines.append(f"[{result.code}] {result.policy_id}{rule}: {result.message}")
+            lines.append(f"[{result.code}] {_named(result)}{rule}: {result.message}")
             lines.extend(_witness(result))
         lines.append("analysis times: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         proven = sum(r.status == "proven" for r in self.properties)
@@ -77,6 +79,12 @@ class Report:
             f"in {self.seconds:.2f}s"
         )
         return "\n".join(lines)
+
+
+def _named(result: Result) -> str:
+    """The policy a result is about, with its version when it is one of dated versions."""
+    version = result.extra.get("version")
+    return result.policy_id if version is None else f"{result.policy_id} version {version}"
 
 
 def _witness(result: Result) -> list[str]:
@@ -105,33 +113,56 @@ def _witness(result: Result) -> list[str]:
 def verify_policies(
     policies: Iterable[Policy], props: Properties, *, free_params: bool = False, analyses: bool = True
 ) -> Report:
-    """Prove ``props``' properties and run the analyses on ``policies``."""
+    """Prove ``props``' properties and run the analyses on ``policies``: on every dated
+    version of a policy, each reported with its version."""
     report = Report()
     begin = _time.perf_counter()
-    by_id = {p.id: p for p in policies}
-    known = {p.id.rpartition(".")[2]: p for p in by_id.values()}
+    by_id = versions_by_id(policies)
+    known = {policy_id.rpartition(".")[2]: versions for policy_id, versions in by_id.items()}
+    formulas: dict[int, PolicyFormulas] = {}  # built once per policy, for all its questions
+
+    def formulas_of(policy: Policy) -> PolicyFormulas:
+        """The policy's formulas, forked: a question adds nothing the next one sees."""
+        found = formulas.get(id(policy))
+        if found is None:
+            found = formulas[id(policy)] = PolicyFormulas(policy, free_params)
+        return found.fork()
+
     for prop in props.properties:
-        policy = by_id.get(prop.policy) or known.get(prop.policy)
-        if policy is None:
+        versions = by_id.get(prop.policy) or known.get(prop.policy)
+        if versions is None:
             raise PolicyError(
                 f"{props.where(prop)}: property {prop.id!r} names policy {prop.policy!r}, "
                 f"which is not here (policies: {', '.join(sorted(by_id))})"
             )
-        try:
-            result = prove(policy, prop, free_params=free_params)
-        except PolicyError as exc:
-            raise PolicyError(f"{props.where(prop)}: {exc.message}") from None
-        result.extra["property"] = True
-        result.extra["fact_type"] = policy.fact_type
-        if prop.known:
-            result.extra["known"] = prop.known
-        report.timings[f"property {prop.id}"] = result.seconds
-        report.results.append(result)
+        for policy in versions:
+            try:
+                result = prove(policy, prop, free_params=free_params, formulas=formulas_of(policy))
+            except PolicyError as exc:
+                raise PolicyError(f"{props.where(prop)}: {exc.message}") from None
+            result.extra["property"] = True
+            result.extra["fact_type"] = policy.fact_type
+            if prop.known:
+                result.extra["known"] = prop.known
+            report.timings[_timing(f"property {prop.id}", policy)] = result.seconds
+            report.results.append(_versioned(result, policy))
     if analyses:
-        for policy in by_id.values():
-            analysis = analyse(policy, props, free_params=free_params)
-            report.results.extend(analysis.results)
+        for policy in (p for versions in by_id.values() for p in versions):
+            analysis = analyse(policy, props, free_params=free_params, formulas=formulas_of(policy))
+            report.results.extend(_versioned(r, policy) for r in analysis.results)
             for name, seconds in analysis.timings.items():
                 report.timings[name] = report.timings.get(name, 0.0) + seconds
     report.seconds = _time.perf_counter() - begin
     return report
+
+
+def _versioned(result: Result, policy: Policy) -> Result:
+    """``result``, naming ``policy``'s version when it is a dated one."""
+    if policy.dated:
+        result.extra["version"] = policy.version
+    return result
+
+
+def _timing(name: str, policy: Policy) -> str:
+    """A timing's name, with the version of a dated policy."""
+    return f"{name} @ {policy.version}" if policy.dated else name

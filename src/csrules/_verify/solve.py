@@ -11,6 +11,7 @@ fact and re-runs through the engine.
 from __future__ import annotations
 
 import fnmatch
+from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,13 @@ class PolicyFormulas:
                 # a free flag: whatever the rule does, what is proven stays proven
                 self.holds[rule.id] = z3.Bool(f"rule:{rule.id}")
         self._hit_policy()
+
+    def fork(self) -> PolicyFormulas:
+        """These formulas over a fork of the encoding (see :meth:`Encoding.fork`): each
+        question asks as if the formulas were built for it alone, without building them."""
+        forked = copy(self)
+        forked.enc = self.enc.fork()
+        return forked
 
     def _hit_policy(self) -> None:
         rules = self.policy.rules

@@ -26,11 +26,11 @@ from csrules._policy.kinds.base import ConditionBase, walk
 from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
 from csrules._policy.model import Policy
 from csrules._testing.boundaries.core import BoundaryContext, Filler, _steer, carry_into_sources, derived_values
-from csrules._testing.strategies import facts, resolve_fact_type, without_derived
+from csrules._testing.strategies import fact_dicts, resolve_fact_type, without_derived
 from csrules._time.durations import WallDuration, format_timedelta, parse_duration
 from csrules.exceptions import PolicyError
 
-__all__ = ["EventSlot", "Shape", "TickSlot", "sequence_shapes", "shape_events"]
+__all__ = ["EventSlot", "Shape", "TickSlot", "example_base", "sequence_shapes", "shape_events"]
 
 ORIGIN = datetime(2026, 3, 1)
 """The wall time (in the window's zone) of the period change every shape straddles."""
@@ -182,22 +182,50 @@ def shape_events(shape: Shape, fact_type: str, policy: Policy) -> st.SearchStrat
     _, model = resolve_fact_type(fact_type)
     ctx = BoundaryContext(model, policy.param_values, None)
     steering = [_steer(slot.cond, slot.matches, ctx) if isinstance(slot, EventSlot) else None for slot in shape.slots]
+    fallback = example_base(policy, model)
 
     @st.composite
     def draw(draw: st.DrawFn) -> list[BaseModel | datetime] | None:
-        base = draw(facts(model)).model_dump(mode="python", by_alias=True)
+        base = _dumped(model, draw(fact_dicts(model)))
+        if base is None:  # the model refuses the drawn fact: the worked example's stands in
+            base = fallback
+            if base is None:
+                return None
         out: list[BaseModel | datetime] = []
         for slot, steer in zip(shape.slots, steering, strict=True):
             if isinstance(slot, TickSlot):
                 out.append(slot.at)
                 continue
             event = _event(draw, slot, steer, copy.deepcopy(base), model)
+            if event is None and fallback is not None and base is not fallback:
+                event = _event(draw, slot, steer, copy.deepcopy(fallback), model)
             if event is None:
                 return None
             out.append(event)
         return out
 
     return draw().filter(lambda items: items is not None)  # type: ignore[return-value]
+
+
+def example_base(policy: Policy, model: type[BaseModel]) -> dict[str, Any] | None:
+    """The first fact of ``policy``'s worked examples that ``model`` accepts, as data (None:
+    none does): events are made from it where the drawn facts cannot make them, so every
+    shape runs whatever is drawn."""
+    for rule in policy.rules:
+        for example in rule.examples:
+            for fact in [example.fact, *(step.fact for step in example.steps or ())]:
+                found = None if fact is None else _dumped(model, fact)
+                if found is not None:
+                    return found
+    return None
+
+
+def _dumped(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any] | None:
+    """``data`` validated by ``model`` and written out again (None: the model refuses it)."""
+    try:
+        return model.model_validate(data).model_dump(mode="python", by_alias=True)
+    except (ValidationError, PolicyError):
+        return None
 
 
 def _event(
