@@ -26,6 +26,7 @@ from csrules.conditions import (
     register_kind,
 )
 from csrules.exceptions import PolicyError
+from csrules.sessions import SessionEngine
 
 
 @csrules.register_fact_type(name="fault_call")
@@ -156,6 +157,12 @@ class TestCompileFaults:
         assert (error.policy_id, error.rule_id) == ("faults", "odd")
         assert "condition kind 'faulty'" in str(error)
         assert said in str(error)
+
+    def test_a_session_engine_names_rule_and_kind_too(self) -> None:
+        """Building a session engine from a policy whose host kind's reads_now fails names them."""
+        with faults("reads_now"), pytest.raises(PolicyError, match="condition kind 'faulty'") as caught:
+            SessionEngine([policy({"kind": "faulty"})], backend="python")
+        assert (caught.value.policy_id, caught.value.rule_id) == ("faults", "odd")
 
     def test_a_fault_nested_in_all_is_named_too(self) -> None:
         """A faulty host kind inside ``not`` inside ``all`` still names its rule and kind."""

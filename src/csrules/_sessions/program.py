@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
 from csrules._policy.facts import event_time_field, get_fact_type, path_getter
-from csrules._policy.kinds.base import ConditionBase, handler_for, walk
+from csrules._policy.kinds.base import ConditionBase, reads_now_of, walk
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import (
     WINDOW_KINDS,
@@ -228,6 +228,14 @@ class EventRule:
     check: Check
     source: str
     slots: tuple[Slot, ...]
+
+
+def _reads_now(rule: EventRule) -> bool:
+    """Whether an event rule needs ``now`` (a host handler's fault names the rule)."""
+    try:
+        return reads_now_of(rule.rule.when)
+    except PolicyError as exc:
+        raise exc.located(policy_id=rule.policy.id, rule_id=rule.rule.id) from exc.__cause__
 
 
 @dataclass(eq=False)
@@ -522,7 +530,7 @@ def compile_program(
     for fp in facts.values():
         fp.counters = [c for c in counters.values() if any(s.counter is c for s in fp.slots)]
         fp.runs = [r for r in runs.values() if any(s.run is r for s in fp.slots)]
-        fp.reads_now = any(handler_for(r.rule.when).reads_now(r.rule.when) for r in fp.rules)
+        fp.reads_now = any(_reads_now(r) for r in fp.rules)
         fp.window_plan = tuple(slot.plan() for slot in fp.slots)
         fp.selector = hit_selector([r.compiled for r in fp.rules], fp.hit)
         fp.step = window_step(fp)
