@@ -5,8 +5,12 @@ Polars (over Arrow compute) because one expression tree evaluates a whole condit
 pass, with nulls, time zones and durations handled natively. What is vectorised:
 
 - validation of text, number, flag and datetime fields (required, choices, length and bounds),
-  a bad row reported with its row number and field while the others are audited;
-- derived fields of fact types with a columnar form (:data:`DERIVED`: leave requests);
+  a bad row reported with its row number and field while the others are audited; every other
+  field (times of day, durations, nested models, lists) validated once per distinct value by
+  its own pydantic type (:mod:`csrules._audit.col_fields`);
+- the model's own checks and derived fields of every built-in fact type (:data:`DERIVED`,
+  :mod:`csrules._audit.col_derived`), reported only for facts whose fields are valid, as
+  pydantic runs them;
 - the kinds ``all``, ``any``, ``not``, ``compare``, ``in``, ``not_in``, ``is_set``,
   ``is_missing`` and ``elapsed`` (instants in UTC), and obligations due a clock duration after
   a field or ``now``.
@@ -30,6 +34,8 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
+from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
+from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
 from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
@@ -43,10 +49,6 @@ from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
 
-Problem = tuple[pl.DataFrame, pl.Expr, str, str]
-"""A check of a batch: the frame, which rows fail it, the field and the message."""
-Problems = list[Problem]
-"""The checks of a batch, evaluated together by :func:`_bad_rows`."""
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -111,15 +113,16 @@ def _bounds(info: Any) -> list[tuple[str, Any]]:
     return found
 
 
-def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Problems) -> pl.Expr | None:
-    """The typed column of field ``name`` (defaults filled); bad cells go to ``problems``.
-    None when the field cannot be read per column (the row engine then reads the batch)."""
+_NATIVE = ("bool", "number", "text", "datetime")
+"""Value kinds validated natively per column; every other field is read by distinct validation."""
+
+
+def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Problems) -> pl.Expr:
+    """The typed column of scalar field ``name`` (defaults filled); bad cells go to ``problems``."""
     spec = model.model_fields[name]
     info = field_info(model, name)
     present = name in frame.columns and frame[name].null_count() < frame.height
     default = None if spec.is_required() else spec.get_default(call_default_factory=True)
-    if info.is_collection or info.kind not in ("bool", "number", "text", "datetime"):
-        return None if present or (spec.is_required()) else pl.lit(default)
     if not present:
         if spec.is_required():
             problems.append(_problem(frame, pl.lit(True), name, "Field required"))
@@ -148,6 +151,37 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
     if default is not None:
         column = column.fill_null(pl.lit(default))
     return column
+
+
+def _composite(frame: pl.DataFrame, model: type[BaseModel], name: str,
+               problems: Problems) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
+    """The typed columns of a field without a native column form (a list of texts typed as
+    such is read natively, the rest by distinct validation), with ``frame`` grown by the
+    columns they read; None when a value cannot be held in a column as validated."""
+    spec = model.model_fields[name]
+    info = field_info(model, name)
+    present = name in frame.columns and frame[name].null_count() < frame.height
+    default = None if spec.is_required() else spec.get_default(call_default_factory=True)
+    if spec.is_required():
+        missing = pl.col(name).is_null() if present else pl.lit(True)
+        problems.append(_problem(frame, missing, name, "Field required"))
+    parts = composite_parts(model, name)
+    defaults = flat_value(default, name, parts)
+    if not present:
+        return frame, [pl.lit(defaults[path], dtype).alias(path) for path, dtype in parts]
+    native = text_list(frame, name, info) if info.kind == "text" and info.is_collection else None
+    if native is not None:
+        sources = {name: native}
+    else:
+        read = read_distinct(frame, model, name)
+        if read is None:
+            return None
+        frame = read.frame
+        problems += [_problem(frame, bad, where, message) for where, message, bad in read.problems]
+        sources = {path: pl.col(column) for column, path in read.names.items()}
+    filled = [pl.when(pl.col(name).is_null()).then(pl.lit(defaults[path], dtype)).otherwise(sources[path]).alias(path)
+              for path, dtype in parts]
+    return frame, filled
 
 
 def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> str | bool | None:
@@ -209,7 +243,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
                            ["start", "end", "requested_at", "__shift"], zone)
     if offset is None:
         return None
-    problems.append(_problem(frame, pl.col("end") <= pl.col("start"), "end", "leave must end after it starts"))
+    problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
 
     def local(column: pl.Expr) -> pl.Expr:
         return column.dt.replace_time_zone(None) + offset
@@ -233,8 +267,31 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     )
 
 
-DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {"leave_request": _leave}
+DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {
+    "leave_request": _leave, **MODEL_FORMS}
 """Fact types whose model validator has a columnar form, by name: checks and derived fields."""
+
+
+def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str],
+           problems: Problems) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
+    """The batch (grown by the columns distinct validation reads) and every field's typed columns."""
+    columns: list[pl.Expr] = [pl.col(ROW)]
+    for name in model.model_fields:
+        if name in skip:
+            continue
+        info = field_info(model, name)
+        if info.kind in _NATIVE and not info.is_collection:
+            columns.append(_column(frame, model, name, problems).alias(name))
+            continue
+        found = _composite(frame, model, name, problems)
+        if found is None:
+            return None
+        frame, more = found
+        columns += more
+    if "days" in model.model_fields:
+        given = pl.col("days").is_not_null() if "days" in frame.columns else pl.lit(False)
+        columns.append(given.alias("__days_given"))
+    return frame, columns
 
 
 def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -243,7 +300,8 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     model = spec.model
     derived = derived_sources(model)
     validators = model.__pydantic_decorators__
-    if (derived or validators.model_validators) and spec.fact_type not in DERIVED:
+    own = spec.fact_type in DERIVED and model.__module__ == "csrules.domain.facts"
+    if (derived or validators.model_validators) and not own:
         return None
     if validators.field_validators or any(info.alias for info in model.model_fields.values()):
         return None  # field validators and input aliases are the model's own: the row engine reads those
@@ -253,24 +311,22 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     zone = _zones(frame, model, problems)
     if zone is False:
         return None
-    columns: list[pl.Expr] = [pl.col(ROW)]
-    for name in model.model_fields:
-        if name in derived or name == "time_zone":
-            continue
-        column = _column(frame, model, name, problems)
-        if column is None:
-            return None
-        columns.append(column.alias(name))
-    if "days" in model.model_fields:
-        given = pl.col("days").is_not_null() if "days" in frame.columns else pl.lit(False)
-        columns.append(given.alias("__days_given"))
+    found = _typed(frame, model, {*derived, "time_zone"}, problems)
+    if found is None:
+        return None
+    frame, columns = found
     typed = frame.select(columns)
-    if spec.fact_type in DERIVED:
-        derived_typed = DERIVED[spec.fact_type](typed, str(zone), problems)
+    checks: Problems = []  # the model's own checks: pydantic runs them only on facts whose fields are valid
+    if own:
+        derived_typed = DERIVED[spec.fact_type](typed, str(zone), checks)
         if derived_typed is None:
             return None
         typed = derived_typed
     bad = _bad_rows(problems)
+    if checks:
+        whole = _bad_rows(checks)
+        whole = whole.filter(~pl.col("row").is_in(bad["row"].implode()))
+        bad = pl.concat([bad, whole]).sort("row", maintain_order=True)
     return typed.filter(~pl.col(ROW).is_in(bad["row"].implode())), bad
 
 
