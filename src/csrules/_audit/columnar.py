@@ -13,11 +13,17 @@ pass, with nulls, time zones and durations handled natively. What is vectorised:
   pydantic runs them;
 - the kinds ``all``, ``any``, ``not``, ``compare``, ``in``, ``not_in``, ``is_set``,
   ``is_missing`` and ``elapsed`` (instants in UTC), and obligations due a clock duration after
-  a field or ``now``.
+  a field or ``now``;
+- the time kinds ``time_of_day`` (in the rule's zone, clock changes included), ``on_holiday``,
+  ``on_day_off``, ``in_working_hours``, ``outside_working_hours``, ``within_hours`` and
+  ``notice`` (:mod:`csrules._audit.col_time`: look-ups built per batch, a date table from the
+  calendar itself).
 
-A rule using anything else (``contains``, the time kinds, business-time due dates, a policy
-that keeps only the first or highest-priority match) falls back, that rule alone, to the row
-engine over the same batch; a fact type without a columnar form is judged by the row engine.
+A rule using anything else (``night_shift``, ``recurring``, ``time_of_day`` by a rota,
+business-time due dates, a policy that keeps only the first or highest-priority match), or
+whose look-up cannot be built exactly for the batch (a year its calendar does not cover),
+falls back, that rule alone, to the row engine over the same batch; a fact type without a
+columnar form is judged by the row engine.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pydantic import BaseModel
 from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
 from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
 from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
+from csrules._audit.col_time import Leaf, time_leaf
 from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
@@ -342,9 +349,11 @@ def _literal(value: Any) -> Any:
 
 
 def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any], now: datetime | None,
-                      columns: set[str]) -> pl.Expr | None:
+                      columns: set[str], leaves: list[Leaf] | None = None) -> pl.Expr | None:
     """``cond`` as a Polars expression over typed columns (a missing value makes a leaf false,
-    as in the row engine); None when a kind or path cannot be vectorised."""
+    as in the row engine); None when a kind or path cannot be vectorised. With ``leaves``, the
+    kinds that need a look-up built from the batch (time kinds, ``contains``) compile to a
+    column each, and their :class:`~csrules._audit.col_time.Leaf` is added to ``leaves``."""
     def leaf(path: str) -> pl.Expr | None:
         return pl.col(path) if path in columns else None
 
@@ -391,7 +400,11 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
                 return None
             elapsed: pl.Expr = _OPS[node.op](end - start, pl.lit(limit))
             return elapsed.fill_null(False)
-        return None
+        found = None if leaves is None else time_leaf(node, params, now, columns)
+        if found is None or leaves is None:
+            return None
+        leaves.append(found)
+        return pl.col(found.name)
 
     return walk(cond)
 
@@ -454,10 +467,11 @@ def _fallback_engine(spec: AuditSpec, keep: set[tuple[str, str]]) -> Engine:
     return engine
 
 
-def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, pl.Expr | None]]:
-    """Each rule judging the fact type, its position, and its expression (None: row engine)."""
+def _plan(spec: AuditSpec, columns: set[str]) -> Planned:
+    """Each rule judging the fact type, its position, its expression (None: row engine) and
+    the look-ups it reads."""
     key = "plan:" + ",".join(sorted(columns))
-    found: list[tuple[Policy, Rule, int, pl.Expr | None]] | None = spec._cache.get(key)
+    found: Planned | None = spec._cache.get(key)
     if found is None:
         found = []
         order = 0
@@ -467,9 +481,10 @@ def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, p
             params = policy.param_values
             for rule in policy.rules:
                 expr = None
+                leaves: list[Leaf] = []
                 if policy.hit_policy == "collect":
-                    expr = compile_condition(rule.when, spec.model, params, spec.now, columns)
-                found.append((policy, rule, order, expr))
+                    expr = compile_condition(rule.when, spec.model, params, spec.now, columns, leaves)
+                found.append((policy, rule, order, expr, tuple(leaves)))
                 order += 1
         spec._cache[key] = found
     return found
@@ -484,7 +499,7 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if prepared is None:
         return None
     facts, bad = prepared
-    plan = _plan(spec, set(facts.columns))
+    facts, plan = _with_leaves(facts, _plan(spec, set(facts.columns)))
     if all(expr is None for *_, expr in plan):
         return None
     metas = meta_frame(spec, frame)
@@ -519,18 +534,48 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
 
 Plan = list[tuple[Policy, Rule, int, pl.Expr | None]]
 """Each rule judging the fact type, its position, and its expression (None: row engine)."""
+Planned = list[tuple[Policy, Rule, int, pl.Expr | None, tuple[Leaf, ...]]]
+"""A :data:`Plan` with the look-ups each rule's expression reads."""
+
+
+def _with_leaves(facts: pl.DataFrame, planned: Planned) -> tuple[pl.DataFrame, Plan]:
+    """The facts with every look-up column the plan reads, and the plan for this batch: a
+    rule whose look-up cannot be built for it goes to the row engine."""
+    answers: dict[str, pl.Series | None] = {}
+    plan: Plan = []
+    for policy, rule, order, expr, leaves in planned:
+        for leaf in leaves:
+            if leaf.name not in answers:
+                answers[leaf.name] = leaf.compute(facts)
+        if any(answers[leaf.name] is None for leaf in leaves):
+            expr = None
+        plan.append((policy, rule, order, expr))
+    columns = [answer.alias(name) for name, answer in answers.items() if answer is not None]
+    return (facts.with_columns(columns) if columns else facts), plan
+
+
+_AFTER_EFFECTS = 1 << 40
+"""Added to an error row's rule position: a decision lists every rule's effects, then the errors."""
 
 
 def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, rows: pl.DataFrame, plan: Plan,
                    fallback: set[tuple[str, str]]) -> pl.DataFrame:
-    """``rows`` with the fallback rules' rows (row engine) and the clean rows of facts no rule matched."""
+    """``rows`` with the fallback rules' rows (row engine) and the clean rows of facts no rule
+    matched; a fact whose rules failed as a whole (a due time that cannot be computed) keeps
+    only that error row, as the row engine reports it."""
     extra = pl.from_dicts(judge_rows(_fallback_engine(spec, fallback), spec, valid), schema=pl.Schema(_schema()))
-    order_of = {(p.id, r.id): order for p, r, order, _ in plan}
-    extra = extra.filter(pl.col("effect") != "clean").with_columns(
-        pl.struct("policy", "rule").map_elements(lambda s: order_of.get((s["policy"], s["rule"]), -1),
-                                                  return_dtype=pl.Int64).alias("__order"),
+    orders = pl.DataFrame([(p.id, r.id, order) for p, r, order, _ in plan], orient="row",
+                          schema={"policy": pl.String, "rule": pl.String, "__order": pl.Int64})
+    error = pl.col("effect") == "error"
+    extra = extra.filter(pl.col("effect") != "clean").join(orders, on=["policy", "rule"], how="left",
+                                                           maintain_order="left", nulls_equal=True)
+    extra = extra.with_columns(
+        (pl.col("__order").fill_null(-1) + pl.when(error).then(_AFTER_EFFECTS).otherwise(0)).alias("__order"),
         pl.int_range(pl.len()).over("row", "policy", "rule").cast(pl.Int64).alias("__position"),
     )
+    failed = extra.filter(error & pl.col("rule").is_null())["row"]
+    if failed.len():
+        rows = rows.filter(~pl.col("row").is_in(failed.implode()))
     rows = pl.concat([rows, extra], how="vertical_relaxed")
     clean = meta_frame(spec, valid).join(rows.select("row"), on="row", how="anti")
     return pl.concat([rows, _padded(clean.lazy(), "clean").collect()], how="vertical_relaxed")
