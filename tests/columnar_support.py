@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from csrules import Engine
 from csrules._audit.batch import AuditSpec, audit_batch
-from csrules._audit.columnar import judge_columnar, prepare
+from csrules._audit.columnar import _plan, _with_leaves, judge_columnar, prepare
 from csrules._audit.inputs import ROW
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -46,3 +46,17 @@ def assert_same(engine: Engine, fact_type: str, facts: list[dict[str, Any]], *, 
     fast = decisions(engine, fact_type, facts, columnar=True)
     slow = decisions(engine, fact_type, facts, columnar=False)
     assert fast.equals(slow), (fast, slow)
+
+
+def columnar_rules(engine: Engine, fact_type: str, facts: list[dict[str, Any]]) -> set[str]:
+    """The rules the columnar path judges for this batch (the rest go to the row engine)."""
+    spec = AuditSpec(engine, fact_type, NOW)
+    prepared = prepare(spec, batch(facts))
+    assert prepared is not None
+    _, plan = _with_leaves(prepared[0], _plan(spec, set(prepared[0].columns)))
+    return {rule.id for _, rule, _, expr in plan if expr is not None}
+
+
+def all_rules(engine: Engine, fact_type: str) -> set[str]:
+    """Every rule of ``engine`` judging ``fact_type``."""
+    return {rule.id for policy in engine.policies if policy.fact_type == fact_type for rule in policy.rules}

@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 
 from csrules import Engine
-from csrules._audit import columnar
-from csrules._audit.batch import AuditSpec
 from csrules._audit.col_zone import day_offsets
 from csrules._policy.loader import loads_policy
 from csrules._time.calendar import BusinessCalendar, load_zone
 from csrules._time.registry import register_calendar
-from tests.columnar_support import NOW, assert_same, batch
+from tests.columnar_support import assert_same, columnar_rules
 
 register_calendar("test-new-york", BusinessCalendar(
     timezone="America/New_York", hours={"mon-sun": ["00:30-02:30", "09:00-18:00"]}, holidays=["2026-11-26"],
@@ -80,21 +78,12 @@ def _facts(instants: list[str | None]) -> list[dict[str, Any]]:
     return facts
 
 
-def _columnar_rules(facts: list[dict[str, Any]]) -> set[str]:
-    """The rules the columnar path judges for this batch (the rest go to the row engine)."""
-    spec = AuditSpec(ENGINE, "callback_task", NOW)
-    prepared = columnar.prepare(spec, batch(facts))
-    assert prepared is not None
-    _, plan = columnar._with_leaves(prepared[0], columnar._plan(spec, set(prepared[0].columns)))
-    return {rule.id for _, rule, _, expr in plan if expr is not None}
-
-
 class TestTimeKinds:
     """Every time kind judged per column agrees with the row engine on every row."""
 
     def test_every_kind_is_columnar_on_covered_years(self):
         """With every date in years the calendars cover, each kind is judged per column."""
-        assert _columnar_rules(_facts(INSTANTS)) == {f"R-{name}" for name in CONDITIONS}
+        assert columnar_rules(ENGINE, "callback_task", _facts(INSTANTS)) == {f"R-{name}" for name in CONDITIONS}
 
     @pytest.mark.parametrize("part", range(3))
     def test_edge_instants_agree(self, part):
@@ -105,7 +94,7 @@ class TestTimeKinds:
         """A date in a year the calendar does not list goes to the row engine, which reports the rule's error."""
         late = ["2027-03-03T10:00:00+08:00", "2027-01-01T10:00:00+08:00", "2026-12-31T16:00:00Z"]
         facts = _facts([*INSTANTS[:6], *late])
-        judged = _columnar_rules(facts)
+        judged = columnar_rules(ENGINE, "callback_task", facts)
         assert not judged & {"R-holiday", "R-notice-business", "R-next-working-day"}
         assert "R-noon-on-creation-day" in judged
         assert_same(ENGINE, "callback_task", facts)

@@ -44,7 +44,7 @@ from csrules._time.durations import BusinessDuration, WallDuration
 from csrules._time.registry import get_calendar
 from csrules.exceptions import CsrulesError
 
-__all__ = ["Leaf", "time_leaf"]
+__all__ = ["Leaf", "leaf_of", "time_leaf"]
 
 Compute = Callable[[pl.DataFrame], "pl.Series | None"]
 _FAILS = (CsrulesError, ValueError, OverflowError, ArithmeticError)
@@ -64,7 +64,8 @@ class Leaf:
     compute: Compute
 
 
-def _leaf(node: Any, params: dict[str, Any], compute: Compute) -> Leaf:
+def leaf_of(node: Any, params: dict[str, Any], compute: Compute) -> Leaf:
+    """A :class:`Leaf` named by the condition and the parameter values it reads."""
     digest = hashlib.sha1(f"{node!r}{sorted(params.items(), key=str)!r}".encode()).hexdigest()[:16]
     return Leaf(f"__leaf:{node.kind}:{digest}", compute)
 
@@ -221,5 +222,5 @@ def time_leaf(node: Any, params: dict[str, Any], now: datetime | None, columns: 
         compute = _within(node, params, columns)
     elif isinstance(node, Notice):
         compute = _notice(node, params, now, columns)
-    return None if compute is None else _leaf(node, params, compute)
+    return None if compute is None else leaf_of(node, params, compute)
 

@@ -17,7 +17,9 @@ pass, with nulls, time zones and durations handled natively. What is vectorised:
 - the time kinds ``time_of_day`` (in the rule's zone, clock changes included), ``on_holiday``,
   ``on_day_off``, ``in_working_hours``, ``outside_working_hours``, ``within_hours`` and
   ``notice`` (:mod:`csrules._audit.col_time`: look-ups built per batch, a date table from the
-  calendar itself).
+  calendar itself);
+- ``contains``, each distinct text folded once by the row engine's folding
+  (:mod:`csrules._audit.col_text`).
 
 A rule using anything else (``night_shift``, ``recurring``, ``time_of_day`` by a rota,
 business-time due dates, a policy that keeps only the first or highest-priority match), or
@@ -42,6 +44,7 @@ from pydantic import BaseModel
 from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
 from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
 from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
+from csrules._audit.col_text import text_leaf
 from csrules._audit.col_time import Leaf, time_leaf
 from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, effect_row
@@ -400,7 +403,7 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
                 return None
             elapsed: pl.Expr = _OPS[node.op](end - start, pl.lit(limit))
             return elapsed.fill_null(False)
-        found = None if leaves is None else time_leaf(node, params, now, columns)
+        found = None if leaves is None else time_leaf(node, params, now, columns) or text_leaf(node, params, columns)
         if found is None or leaves is None:
             return None
         leaves.append(found)
