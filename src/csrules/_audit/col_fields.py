@@ -128,7 +128,10 @@ def read_distinct(frame: pl.DataFrame, model: type[BaseModel], name: str) -> Rea
             return None
         errors.append(None)
         flats.append(flat_value(checked, name, parts))
-    columns = {f"__v:{path}": pl.Series([flat.get(path) for flat in flats], dtype=dtype) for path, dtype in parts}
+    try:
+        columns = {f"__v:{path}": pl.Series([flat.get(path) for flat in flats], dtype=dtype) for path, dtype in parts}
+    except (OverflowError, TypeError, ValueError, pl.exceptions.PolarsError):
+        return None  # a validated value no column of its type holds (an integer beyond 64 bits)
     table = keys.with_columns(pl.Series(f"__e:{name}", errors, dtype=pl.List(pl.String)), **columns)
     joined = frame.select(pl.col(name)).join(table, on=name, how="left", nulls_equal=True, maintain_order="left")
     added = joined.drop(name)

@@ -110,6 +110,36 @@ def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     return parsed, column.is_not_null() & parsed.is_null()
 
 
+_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+_ISO_TEXT = (r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+             r"[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$")
+"""The aware ISO 8601 texts read natively (every other text is read by pydantic itself)."""
+
+
+def _reads_natively(frame: pl.DataFrame, name: str, info: Any) -> bool:
+    """Whether column ``name`` holds values its native reading gives exactly as pydantic
+    would: texts as texts, flags as flags, whole numbers (or floats for a float field), aware
+    timestamps and the common ISO texts of aware datetimes that all parse. Anything else
+    (numbers for a text, floats for a whole number, Unix times ...) is read by distinct
+    validation, pydantic's own answer."""
+    dtype = frame.schema[name]
+    if dtype == pl.Null or frame[name].null_count() == frame.height:
+        return True
+    if info.kind == "text":
+        return dtype in (pl.String, pl.Categorical)
+    if info.kind == "bool":
+        return dtype == pl.Boolean
+    if info.kind == "number":
+        return dtype in _INTEGERS or ("float" in str(info.annotation) and dtype in (pl.Float32, pl.Float64))
+    if isinstance(dtype, pl.Datetime):
+        return dtype.time_unit != "ns" or not frame.select((pl.col(name).dt.nanosecond() % 1000 != 0).any()).item()
+    if dtype != pl.String:
+        return False
+    column = pl.col(name)
+    parsed = _instants(column, dtype)[0]
+    return bool(frame.select((column.str.contains(_ISO_TEXT) & parsed.is_not_null()).fill_null(True).all()).item())
+
+
 def _bounds(info: Any) -> list[tuple[str, Any]]:
     """The numeric and length constraints of a pydantic field, as (op, value) pairs."""
     found: list[tuple[str, Any]] = []
@@ -290,7 +320,8 @@ def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str],
         if name in skip:
             continue
         info = field_info(model, name)
-        if info.kind in _NATIVE and not info.is_collection:
+        if info.kind in _NATIVE and not info.is_collection and (name not in frame.columns
+                                                                 or _reads_natively(frame, name, info)):
             columns.append(_column(frame, model, name, problems).alias(name))
             continue
         found = _composite(frame, model, name, problems)
@@ -326,6 +357,9 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         return None
     frame, columns = found
     typed = frame.select(columns)
+    floats = [name for name, dtype in typed.schema.items() if dtype in (pl.Float32, pl.Float64)]
+    if floats and typed.select(pl.any_horizontal(pl.col(floats).is_nan().any())).item():
+        return None  # NaN orders above every number in Polars and below none in Python: the row engine reads it
     checks: Problems = []  # the model's own checks: pydantic runs them only on facts whose fields are valid
     if own:
         derived_typed = DERIVED[spec.fact_type](typed, str(zone), checks)
