@@ -8,8 +8,10 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from csrules import Engine
 from csrules._audit.batch import AuditSpec, audit_batch
 from csrules._audit.columnar import prepare
+from csrules._policy.loader import loads_policy
 from csrules.policies import load_pack
 from tests.columnar_support import NOW, assert_same, batch
 
@@ -54,3 +56,29 @@ class TestInputTypes:
         slow = audit_batch(AuditSpec(ENGINE, "order", NOW, columnar=False), table)
         fast = audit_batch(AuditSpec(ENGINE, "order", NOW), table)
         assert pl.from_arrow(fast).equals(pl.from_arrow(slow))
+
+
+MEMBERS = loads_policy("""
+id: members
+version: "1"
+title: {en: members, zh: 成員}
+fact_type: order
+rules:
+  - id: M-whole
+    title: {en: whole, zh: 整數}
+    when: {kind: in, path: quantity, value: [1, 2.0, 2.5]}
+    then: [{type: violation, code: M1, message: {en: hit, zh: 中}}]
+  - id: M-float
+    title: {en: float, zh: 小數}
+    when: {kind: not_in, path: amount, value: [10, 2.5]}
+    then: [{type: violation, code: M2, message: {en: hit, zh: 中}}]
+""", name="members.yaml")
+
+
+class TestMembership:
+    """``in`` over numbers finds a value written as an int or a float, as Python's ``in`` does."""
+
+    def test_mixed_number_lists(self):
+        """Whole and fractional values, ints and floats, and missing numbers agree."""
+        facts = [_order(quantity=q, amount=a) for q in (None, 1, 2, 3) for a in (10.0, 2.5, 3.0)]
+        assert_same(Engine([MEMBERS]), "order", facts)

@@ -426,7 +426,8 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
             column = leaf(node.path)
             if column is None or node.field is not None:
                 return None
-            values = sorted(params[node.param] if node.param is not None else node.value, key=str)
+            values = _members(field_info(model, node.path),
+                              params[node.param] if node.param is not None else node.value)
             hit = column.is_in(values)
             return (hit if isinstance(node, In) else ~hit & column.is_not_null()).fill_null(False)
         if isinstance(node, Elapsed):
@@ -444,6 +445,17 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
         return pl.col(found.name)
 
     return walk(cond)
+
+
+def _members(info: Any, values: Any) -> list[Any]:
+    """The values of an ``in`` list a typed column can equal, of the column's own type: a
+    whole-number column equals the integral values, a float column the values a float holds
+    exactly (as Python's ``in`` finds ``1.0`` among ``{1}``)."""
+    if info.kind != "number":
+        return sorted(values, key=str)
+    if "float" in str(info.annotation):
+        return sorted({float(v) for v in values if float(v) == v})
+    return sorted({int(v) for v in values if float(v).is_integer() and int(v) == v})
 
 
 def _plain(value: Any) -> Any:
