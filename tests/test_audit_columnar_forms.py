@@ -178,3 +178,17 @@ class TestLeave:
         fact = {"agent_id": "", "kind": "sick", "requested_by": "A1", "start": "2026-03-08T09:00:00+08:00",
                 "end": T0, "requested_at": T0}
         assert_same(CALL_CENTRE, "leave_request", [fact, dict(fact, agent_id="A1")])
+
+    @pytest.mark.parametrize(("zone", "day"), [("America/New_York", 8), ("America/Havana", 8),
+                                               ("Asia/Beirut", 29), ("America/Santiago", 5), ("Asia/Kathmandu", 8)])
+    def test_local_dates_across_clock_changes(self, zone, day):
+        """Leave around a clock change, some at a midnight it skips or repeats, agrees and is read per column."""
+        month = 4 if zone == "America/Santiago" else 3
+        facts = []
+        for hour in range(0, 24, 3):
+            for offset in ("-05:00", "+02:00", "Z"):
+                at = f"2026-{month:02d}-{day:02d}T{hour:02d}:00:00{offset}"
+                facts.append({"agent_id": "A1", "kind": "sick", "requested_by": "A1", "time_zone": zone,
+                              "start": f"2026-{month:02d}-{day - 1:02d}T{hour:02d}:30:00{offset}", "end": at,
+                              "requested_at": f"2026-{month:02d}-{day - 2:02d}T{hour:02d}:59:59.999999{offset}"})
+        assert_same(CALL_CENTRE, "leave_request", facts)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache, reduce
+from functools import reduce
 from typing import Any
 
 import annotated_types
@@ -46,6 +46,7 @@ from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
 from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
 from csrules._audit.col_text import text_leaf
 from csrules._audit.col_time import Leaf, time_leaf
+from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
@@ -246,65 +247,50 @@ def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> s
 # --------------------------------------------------------------------------- derived fields
 
 
-def _fixed_offset(frame: pl.DataFrame, columns: list[str], zone: str) -> timedelta | None:
-    """The one UTC offset ``zone`` keeps over the days of ``frame``'s instants in ``columns``
-    (and two days either side, which derived days such as the first day back reach); None
-    when it changes there: a clock change moves a local midnight, or makes one not exist or
-    happen twice, and the row engine places those exactly."""
-    ends = frame.select(pl.min_horizontal(pl.col(columns).min()).alias("a"),
-                        pl.max_horizontal(pl.col(columns).max()).alias("b")).row(0)
-    if ends[0] is None:
-        return timedelta(0)  # no instants: nothing is read in the zone
-    return _offset_over(zone, ends[0].astimezone(UTC).date(), ends[1].astimezone(UTC).date())
-
-
-@lru_cache(maxsize=256)
-def _offset_over(zone: str, first_day: date, last_day: date) -> timedelta | None:
-    """The one offset ``zone`` keeps from two days before ``first_day`` to two days after
-    ``last_day`` (UTC days, checked hour by hour; once per span); None when it changes."""
-    if last_day - first_day > timedelta(days=366 * 20):
-        return None
+def _midnights(frame: pl.DataFrame, days: pl.Expr, zone: str) -> pl.Expr | None:
+    """The instant each local date of ``days`` starts in ``zone``, as the model places it
+    (``datetime.combine(day, time(0), tzinfo=zone)``: a midnight a clock change skips or
+    repeats included), once per distinct date; None when a date has no such instant."""
+    distinct = frame.select(days.unique().drop_nulls()).to_series().to_list()
     place = load_zone(zone)
-    at = datetime.combine(first_day - timedelta(days=2), time(0), tzinfo=UTC)
-    last = datetime.combine(last_day + timedelta(days=3), time(0), tzinfo=UTC)
-    offset: timedelta | None = at.astimezone(place).utcoffset()
-    while at <= last:
-        if at.astimezone(place).utcoffset() != offset:
-            return None
-        at += timedelta(hours=1)
-    return offset
+    try:
+        starts = [datetime.combine(day, time(0), tzinfo=place).astimezone(UTC) for day in distinct]
+    except OverflowError:
+        return None
+    return days.replace_strict(distinct, starts, default=None, return_dtype=pl.Datetime("us", "UTC"))
 
 
 def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """LeaveRequest's model validator per column: order check and every derived field
-    (None: the zone changes its offset over the batch, and the row engine judges it)."""
+    """LeaveRequest's model validator per column: order check and every derived field, local
+    dates and clocks read in ``zone`` as ``astimezone`` reads them (None: a value that cannot
+    be read per column, and the row engine judges the batch)."""
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
-    offset = _fixed_offset(frame.with_columns(shift_start.alias("__shift")),
-                           ["start", "end", "requested_at", "__shift"], zone)
-    if offset is None:
-        return None
     problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
-
-    def local(column: pl.Expr) -> pl.Expr:
-        return column.dt.replace_time_zone(None) + offset
-
-    first = local(pl.col("start")).dt.date()
-    last = local(pl.col("end") - timedelta(microseconds=1)).dt.date()
-    requested = local(pl.col("requested_at"))
+    walls = [local_wall(frame, column, zone) for column in
+             (pl.col("start"), pl.col("end") - timedelta(microseconds=1), pl.col("requested_at"), shift_start)]
+    if any(wall is None for wall in walls):
+        return None
+    start, end, requested, shift = (wall for wall in walls if wall is not None)
+    first, last = start.dt.date(), end.dt.date()
+    try:
+        next_day = frame.select((last + timedelta(days=1)).alias("day"))["day"]
+    except pl.exceptions.PolarsError:
+        return None
+    back = _midnights(frame.with_columns(next_day.alias("__back")), pl.col("__back"), zone)
+    if back is None:
+        return None
     days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(
         ((last - first).dt.total_days() + 1).cast(pl.Float64)
     )
-    next_day = (last + pl.duration(days=1)).cast(pl.Datetime("us"))
-    return frame.with_columns(
+    return frame.with_columns(next_day.alias("__back")).with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
         requested.dt.time().alias("requested_clock"),
-        (local(shift_start).dt.date() - requested.dt.date()).dt.total_days()
-        .cast(pl.Int64).alias("request_lead_days"),
+        (shift.dt.date() - requested.dt.date()).dt.total_days().cast(pl.Int64).alias("request_lead_days"),
         shift_start.alias("shift_start"),
         pl.col("end").alias("returned_at"),
-        (next_day - offset).dt.replace_time_zone("UTC").alias("first_day_back"),
-    )
+        back.alias("first_day_back"),
+    ).drop("__back")
 
 
 DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {
