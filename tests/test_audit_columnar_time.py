@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from csrules import Engine
+from csrules._audit import columnar
 from csrules._audit.col_zone import day_offsets
 from csrules._policy.loader import loads_policy
 from csrules._time.calendar import BusinessCalendar, load_zone
@@ -37,6 +38,10 @@ CONDITIONS = {
     "notice-business": '{kind: notice, since: created_at, until: called_at, op: ">=", duration: 2 business days,'
                        " calendar: china}",
     "notice-clock": '{kind: notice, since: created_at, op: "<", duration: 24h}',
+    "recurring-day": '{kind: recurring, path: called_at, op: "==", recurrence: "monthly on the last day",'
+                     " tz: America/New_York}",
+    "recurring-due": '{kind: recurring, path: called_at, op: ">", recurrence: "monthly by the 8th",'
+                     " period_start: created_at, tz: Europe/London}",
 }
 
 
@@ -52,6 +57,8 @@ rules:
     when: {when}
     then:
       - {{type: violation, code: R-{name}, message: {{en: hit, zh: 中}}}}
+      - {{type: obligation, action: {{en: call back, zh: 回電}}, who: agent,
+         due: {{after: 1 business days, since: created_at, calendar: china}}}}
 """
     return loads_policy(text, name=f"{name}.yaml")
 
@@ -81,9 +88,13 @@ def _facts(instants: list[str | None]) -> list[dict[str, Any]]:
 class TestTimeKinds:
     """Every time kind judged per column agrees with the row engine on every row."""
 
-    def test_every_kind_is_columnar_on_covered_years(self):
-        """With every date in years the calendars cover, each kind is judged per column."""
+    def test_every_kind_is_columnar_on_covered_years(self, monkeypatch):
+        """With every date in years the calendars cover, each kind and each business due time is judged per column."""
         assert columnar_rules(ENGINE, "callback_task", _facts(INSTANTS)) == {f"R-{name}" for name in CONDITIONS}
+        sent: list[object] = []
+        monkeypatch.setattr(columnar, "_fallback_engine", lambda spec, keep: sent.append(keep))
+        assert_same(ENGINE, "callback_task", _facts(INSTANTS)[::5])
+        assert sent == []
 
     @pytest.mark.parametrize("part", range(3))
     def test_edge_instants_agree(self, part):
@@ -96,6 +107,7 @@ class TestTimeKinds:
         facts = _facts([*INSTANTS[:6], *late])
         judged = columnar_rules(ENGINE, "callback_task", facts)
         assert not judged & {"R-holiday", "R-notice-business", "R-next-working-day"}
+        assert "R-notice-clock" in judged  # its business due time is computed only where it matched
         assert "R-noon-on-creation-day" in judged
         assert_same(ENGINE, "callback_task", facts)
 

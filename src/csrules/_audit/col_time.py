@@ -1,5 +1,5 @@
 """The time kinds per column: time of day in the rule's zone, public holidays and days off,
-working hours, daily windows and notice, each equal to the row engine's test on every row.
+working hours, daily windows, notice and recurring due dates, each equal to the row engine's test on every row.
 
 Local dates and clocks come from :mod:`csrules._audit.col_zone` (Python's zone data, as the
 row engine reads it). Whatever a calendar answers is asked of the calendar itself, once per
@@ -31,10 +31,12 @@ from csrules._policy.kinds.time import (
     OnDayOff,
     OnHoliday,
     OutsideWorkingHours,
+    Recurring,
     TimeOfDay,
     WithinHours,
     _at,
     _DayTest,
+    _RecurringTest,
     _TimeOfDayTest,
     _zone,
 )
@@ -209,6 +211,27 @@ def _notice(node: Notice, params: dict[str, Any], now: datetime | None, columns:
     return compute
 
 
+def _recurring(node: Recurring, columns: set[str]) -> Compute | None:
+    start = node.period_start or node.path
+    if node.path not in columns or start not in columns:
+        return None
+    test = _RecurringTest(node)
+    zone, op = test.zone.key, _OPS[node.op]
+
+    def compute(facts: pl.DataFrame) -> pl.Series | None:
+        starts = local_dates(facts, pl.col(start), zone)
+        due = None if starts is None else _by_day(facts, starts, test.due_date, pl.Date())
+        if due is None:
+            return None
+        if test.same_day:
+            own = local_dates(facts, pl.col(node.path), zone)
+            return None if own is None else _series(facts, op(own, due))
+        cutoff = _by_day(facts, due, lambda day: _at(day, test.clock, test.zone).astimezone(UTC), _UTC)
+        return None if cutoff is None else _series(facts, op(pl.col(node.path), cutoff))
+
+    return compute
+
+
 def time_leaf(node: Any, params: dict[str, Any], now: datetime | None, columns: set[str]) -> Leaf | None:
     """The time kind ``node`` as a :class:`Leaf` (None: not judged per column)."""
     compute: Compute | None = None
@@ -222,5 +245,7 @@ def time_leaf(node: Any, params: dict[str, Any], now: datetime | None, columns: 
         compute = _within(node, params, columns)
     elif isinstance(node, Notice):
         compute = _notice(node, params, now, columns)
+    elif isinstance(node, Recurring):
+        compute = _recurring(node, columns)
     return None if compute is None else leaf_of(node, params, compute)
 

@@ -15,14 +15,15 @@ pass, with nulls, time zones and durations handled natively. What is vectorised:
   ``is_missing`` and ``elapsed`` (instants in UTC), and obligations due a clock duration after
   a field or ``now``;
 - the time kinds ``time_of_day`` (in the rule's zone, clock changes included), ``on_holiday``,
-  ``on_day_off``, ``in_working_hours``, ``outside_working_hours``, ``within_hours`` and
-  ``notice`` (:mod:`csrules._audit.col_time`: look-ups built per batch, a date table from the
-  calendar itself);
+  ``on_day_off``, ``in_working_hours``, ``outside_working_hours``, ``within_hours``,
+  ``notice`` and ``recurring`` (:mod:`csrules._audit.col_time`: look-ups built per batch, a
+  date table from the calendar itself), and business-time due dates (asked of the calendar
+  once per distinct start);
 - ``contains``, each distinct text folded once by the row engine's folding
   (:mod:`csrules._audit.col_text`).
 
-A rule using anything else (``night_shift``, ``recurring``, ``time_of_day`` by a rota,
-business-time due dates, a policy that keeps only the first or highest-priority match), or
+A rule using anything else (``night_shift``, ``time_of_day`` by a rota, a policy that keeps
+only the first or highest-priority match), or
 whose look-up cannot be built exactly for the batch (a year its calendar does not cover),
 falls back, that rule alone, to the row engine over the same batch; a fact type without a
 columnar form is judged by the row engine.
@@ -457,10 +458,28 @@ _META = [pl.col(f"__m_{name}").alias(name) for name in _META_NAMES]
 """The meta columns, kept under other names beside the facts' fields (a fact may have a ``subject``)."""
 
 
+def _business_due(judged: pl.DataFrame, mask: str, effect: DueRule, now: datetime | None) -> pl.Expr | None:
+    """A due time a business duration after a field or ``now``, asked of the calendar once per
+    distinct start among the matched facts (None: the calendar cannot answer one; the row
+    engine then reports the fact's error)."""
+    calendar, amount = effect.calendar, effect.business
+    assert calendar is not None  # the caller checked: a business due time
+    assert amount is not None
+    utc = pl.Datetime("us", "UTC")
+    try:
+        if effect.since is None:
+            return pl.lit(None if now is None else calendar.add(now, amount).astimezone(UTC), utc)
+        starts = judged.filter(pl.col(mask)).select(pl.col(effect.since).unique().drop_nulls()).to_series().to_list()
+        dues = [calendar.add(start, amount).astimezone(UTC) for start in starts]
+    except (CsrulesError, ValueError, OverflowError, ArithmeticError):
+        return None
+    return pl.col(effect.since).replace_strict(starts, dues, default=None, return_dtype=utc)
+
+
 def _effect_frames(facts: pl.LazyFrame, mask: str, compiled: CompiledRule, order: int,
-                   now: datetime | None) -> list[pl.LazyFrame] | None:
+                   now: datetime | None, judged: pl.DataFrame | None = None) -> list[pl.LazyFrame] | None:
     """The rows of a rule's effects for the facts whose ``mask`` column holds (None: a due
-    time that cannot be computed per column)."""
+    time that cannot be computed per column; a business one needs the ``judged`` facts)."""
     policy_id, rule_id = compiled.policy_id, compiled.rule_id
     matched = facts.filter(pl.col(mask))
     frames = []
@@ -468,10 +487,14 @@ def _effect_frames(facts: pl.LazyFrame, mask: str, compiled: CompiledRule, order
         due: pl.Expr = pl.lit(None, pl.Datetime("us", "UTC"))
         template = effect
         if isinstance(effect, DueRule):
-            if effect.calendar is not None:
-                return None
             template = effect.template
-            if effect.since is None:
+            if effect.calendar is not None:
+                business = None if judged is None or effect.business is None else _business_due(
+                    judged, mask, effect, now)
+                if business is None:
+                    return None
+                due = business
+            elif effect.since is None:
                 due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, pl.Datetime("us", "UTC"))
             else:
                 due = pl.col(effect.since) + effect.delta
@@ -549,7 +572,7 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
         compiled = spec._cache.get(f"effects:{order}")
         if compiled is None:
             compiled = spec._cache[f"effects:{order}"] = CompiledRule.of(policy, rule)
-        found = None if expr is None else _effect_frames(lazy, f"__r{order}", compiled, order, spec.now)
+        found = None if expr is None else _effect_frames(lazy, f"__r{order}", compiled, order, spec.now, judged)
         if found is None:
             fallback.add((policy.id, rule.id))
         else:
