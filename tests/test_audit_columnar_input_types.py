@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
 from csrules import Engine
 from csrules._audit.batch import AuditSpec, audit_batch
 from csrules._audit.columnar import prepare
+from csrules._policy.facts import register_fact_type
 from csrules._policy.loader import loads_policy
 from csrules.policies import load_pack
 from tests.columnar_support import NOW, assert_same, batch
@@ -82,3 +85,73 @@ class TestMembership:
         """Whole and fractional values, ints and floats, and missing numbers agree."""
         facts = [_order(quantity=q, amount=a) for q in (None, 1, 2, 3) for a in (10.0, 2.5, 3.0)]
         assert_same(Engine([MEMBERS]), "order", facts)
+
+
+@register_fact_type(name="columnar_stripped")
+class Stripped(BaseModel):
+    """A fact whose model strips the text it is given."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+    agent_id: str = Field(max_length=3)
+
+
+class Colour(enum.Enum):
+    """An enumeration: a member is not the text a column holds."""
+
+    RED = "red"
+
+
+@register_fact_type(name="columnar_limited")
+class Limited(BaseModel):
+    """A fact with constraints the native reading does not check."""
+
+    agent_id: str = Field(max_length=3, pattern="^A")
+
+
+@register_fact_type(name="columnar_coloured")
+class Coloured(BaseModel):
+    """A fact with an enumeration."""
+
+    agent_id: str
+    colour: Colour | None = None
+
+
+def _engine(fact_type: str) -> Engine:
+    return Engine([loads_policy(f"""
+id: {fact_type}
+version: "1"
+title: {{en: t, zh: 測}}
+fact_type: {fact_type}
+rules:
+  - id: X-1
+    title: {{en: t, zh: 測}}
+    when: {{kind: compare, path: agent_id, op: "==", value: "A1"}}
+    then: [{{type: violation, code: X1, message: {{en: hit, zh: 中}}}}]
+""", name=f"{fact_type}.yaml")])
+
+
+class TestModelSettings:
+    """A model that rewrites or constrains values beyond the native checks is read exactly."""
+
+    def test_rewriting_settings_go_to_the_row_engine(self):
+        """A model that strips whitespace, or holds an enumeration, is judged by row."""
+        facts = [{"agent_id": " A1 "}, {"agent_id": "A1"}, {"agent_id": "ABCDE"}]
+        for fact_type in ("columnar_stripped", "columnar_coloured"):
+            engine = _engine(fact_type)
+            assert prepare(AuditSpec(engine, fact_type, NOW), batch(facts)) is None
+            assert_same(engine, fact_type, facts, columnar=False)
+
+    def test_other_constraints_are_pydantic_s(self):
+        """A maximum length and a pattern are checked by pydantic itself, value by value."""
+        facts = [{"agent_id": "A1"}, {"agent_id": "B1"}, {"agent_id": "A1234"}, {"agent_id": ""}]
+        assert_same(_engine("columnar_limited"), "columnar_limited", facts)
+
+
+class TestProblemOrder:
+    """A fact's problems come in pydantic's order, whichever way each field was read."""
+
+    def test_zone_problem_keeps_its_place(self):
+        """An unknown zone is reported after the fields declared before it, as pydantic reports it."""
+        leave = {"agent_id": "", "kind": "holiday", "requested_by": "A1", "start": T0,
+                 "end": "2026-03-08T09:00:00+08:00", "requested_at": T0, "time_zone": "Mars/Olympus"}
+        assert_same(load_pack("call_centre").engine(), "leave_request", [leave])

@@ -20,8 +20,9 @@ from csrules._time.clock import DAY_MICROS
 
 __all__ = ["FACT", "MODEL_FORMS", "Problem", "Problems"]
 
-Problem = tuple[pl.DataFrame, pl.Expr, str, str]
-"""A check of a batch: the frame, which rows fail it, the field and the message."""
+Problem = tuple[pl.DataFrame, pl.Expr, "str | pl.Expr", "str | pl.Expr"]
+"""A check of a batch: the frame, which rows fail it, the field and the message (each a text,
+or per row an expression)."""
 Problems = list[Problem]
 """The checks of a batch."""
 

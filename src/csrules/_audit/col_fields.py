@@ -38,11 +38,12 @@ def dtype_of(info: FieldInfo) -> pl.DataType | None:
 @dataclass(frozen=True)
 class Read:
     """A field read by distinct validation: the batch with its typed columns added (``names``:
-    column -> final name), and the problems found, as (location, message) -> which rows."""
+    column -> final name), and the problems found: the n-th problem of each row as its
+    location, its message and which rows have one (in pydantic's order, row by row)."""
 
     frame: pl.DataFrame
     names: dict[str, str]
-    problems: list[tuple[str, str, pl.Expr]]
+    problems: list[tuple[pl.Expr, pl.Expr, pl.Expr]]
 
 
 @cache
@@ -115,32 +116,35 @@ def read_distinct(frame: pl.DataFrame, model: type[BaseModel], name: str) -> Rea
     keys = frame.select(pl.col(name)).unique(maintain_order=True).filter(pl.col(name).is_not_null())
     values = keys.to_arrow().column(0).to_pylist()
     flats: list[dict[str, Any]] = []
-    errors: list[list[str] | None] = []
+    wheres: list[list[str] | None] = []
+    messages: list[list[str] | None] = []
     for value in values:
         try:
             checked = adapter.validate_python(value)
         except ValidationError as exc:
-            errors.append([f"{'.'.join(str(p) for p in (name, *problem.loc))}\x00{problem.message}"
-                           for problem in problems_of(exc)])
+            found = problems_of(exc)
+            wheres.append([".".join(str(part) for part in (name, *problem.loc)) for problem in found])
+            messages.append([problem.message for problem in found])
             flats.append({})
             continue
         if not _held(checked):
             return None
-        errors.append(None)
+        wheres.append(None)
+        messages.append(None)
         flats.append(flat_value(checked, name, parts))
     try:
         columns = {f"__v:{path}": pl.Series([flat.get(path) for flat in flats], dtype=dtype) for path, dtype in parts}
     except (OverflowError, TypeError, ValueError, pl.exceptions.PolarsError):
         return None  # a validated value no column of its type holds (an integer beyond 64 bits)
-    table = keys.with_columns(pl.Series(f"__e:{name}", errors, dtype=pl.List(pl.String)), **columns)
+    table = keys.with_columns(pl.Series(f"__ef:{name}", wheres, dtype=pl.List(pl.String)),
+                              pl.Series(f"__em:{name}", messages, dtype=pl.List(pl.String)), **columns)
     joined = frame.select(pl.col(name)).join(table, on=name, how="left", nulls_equal=True, maintain_order="left")
     added = joined.drop(name)
     out = pl.concat([frame, added], how="horizontal")
-    seen = sorted({text for found in errors if found for text in found})
-    problems = []
-    for text in seen:
-        where, message = text.split("\x00", 1)
-        problems.append((where, message, pl.col(f"__e:{name}").list.contains(text)))
+    wheres_at, messages_at = pl.col(f"__ef:{name}"), pl.col(f"__em:{name}")
+    problems = [(wheres_at.list.get(index, null_on_oob=True), messages_at.list.get(index, null_on_oob=True),
+                 wheres_at.list.len() > index)
+                for index in range(max((len(found) for found in wheres if found), default=0))]
     return Read(out, {f"__v:{path}": path for path, _ in parts}, problems)
 
 

@@ -31,11 +31,12 @@ columnar form is judged by the row engine.
 
 from __future__ import annotations
 
+import enum
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
-from typing import Any
+from typing import Any, get_args
 
 import annotated_types
 import polars as pl
@@ -73,30 +74,37 @@ without a colon (``Z`` is read as +00:00)."""
 # --------------------------------------------------------------------------- validation
 
 
-def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str, message: str) -> Problem:
+def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str | pl.Expr, message: str | pl.Expr) -> Problem:
     return frame, bad, name, message
 
 
+def _text(value: str | pl.Expr) -> pl.Expr:
+    return value if isinstance(value, pl.Expr) else pl.lit(value, pl.String)
+
+
 def _bad_rows(problems: Problems) -> pl.DataFrame:
-    """Every failed check as (row, field, message), the first per row and field; each frame's
+    """Every failed check as (row, field, message), the first per row and field, by row and
+    then in the order the checks were made (pydantic's: the model's field order); each frame's
     checks run in one pass, and a batch with nothing wrong costs that pass alone."""
     found = []
-    frames: dict[int, tuple[pl.DataFrame, list[Problem]]] = {}
-    for problem in problems:
-        frames.setdefault(id(problem[0]), (problem[0], []))[1].append(problem)
+    frames: dict[int, tuple[pl.DataFrame, list[tuple[int, Problem]]]] = {}
+    for number, problem in enumerate(problems):
+        frames.setdefault(id(problem[0]), (problem[0], []))[1].append((number, problem))
     for frame, checks in frames.values():
-        masks = frame.select(pl.col(ROW), *(bad.fill_null(False).alias(f"__p{i}") for i, (_, bad, _, _) in
+        masks = frame.select(pl.col(ROW), *(bad.fill_null(False).alias(f"__p{i}") for i, (_, (_, bad, _, _)) in
                                             enumerate(checks)))
         if not masks.select(pl.any_horizontal(pl.exclude(ROW)).any()).item():
             continue
-        for index, (_, _, name, message) in enumerate(checks):
-            hits = masks.filter(pl.col(f"__p{index}"))
+        for index, (number, (_, bad, name, message)) in enumerate(checks):
+            per_row = isinstance(name, pl.Expr)  # a field and message read from the row itself
+            hits = frame.filter(bad.fill_null(False)) if per_row else masks.filter(pl.col(f"__p{index}"))
             if hits.height:
-                found.append(hits.select(pl.col(ROW).alias("row"), pl.lit(name).alias("field"),
-                                         pl.lit(message).alias("message")))
+                found.append(hits.select(pl.col(ROW).alias("row"), _text(name).alias("field"),
+                                         _text(message).alias("message"), pl.lit(number).alias("__n")))
     if not found:
         return pl.DataFrame(schema={"row": pl.Int64, "field": pl.String, "message": pl.String})
-    return pl.concat(found).unique(["row", "field"], keep="first", maintain_order=True)
+    every = pl.concat(found).sort("row", "__n", maintain_order=True)
+    return every.unique(["row", "field"], keep="first", maintain_order=True).drop("__n")
 
 
 def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
@@ -299,16 +307,54 @@ DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]]
 """Fact types whose model validator has a columnar form, by name: checks and derived fields."""
 
 
-def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str],
-           problems: Problems) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
-    """The batch (grown by the columns distinct validation reads) and every field's typed columns."""
+_SAFE_CONFIG = frozenset({"frozen", "extra", "title", "json_schema_extra", "defer_build", "protected_namespaces",
+                          "arbitrary_types_allowed", "use_attribute_docstrings", "validate_assignment"})
+"""Model settings that leave validated values as given (others strip, lower or coerce them)."""
+_SAFE_METADATA = (annotated_types.Ge, annotated_types.Gt, annotated_types.Le, annotated_types.Lt,
+                  annotated_types.MinLen)
+"""Field constraints checked natively; a field with any other is read by distinct validation."""
+
+
+def _plain_model(model: type[BaseModel]) -> bool:
+    """Whether the model's values are read as given (no setting that rewrites them, no enum:
+    a member is not the text a column holds)."""
+    if not set(model.model_config) <= _SAFE_CONFIG:
+        return False
+    for name in model.model_fields:
+        inner = field_info(model, name).annotation
+        for arg in (inner, *get_args(inner)):
+            if isinstance(arg, type) and issubclass(arg, enum.Enum):
+                return False
+    return True
+
+
+def _zoned(model: type[BaseModel]) -> bool:
+    """Whether the model's ``time_zone`` is the domain's zone field (an IANA name, checked)."""
+    spec = model.model_fields.get("time_zone")
+    extra = None if spec is None else spec.json_schema_extra
+    return isinstance(extra, dict) and extra.get("time_zone") is True
+
+
+def _native(frame: pl.DataFrame, model: type[BaseModel], name: str, info: Any) -> bool:
+    """Whether field ``name`` is validated natively (else by distinct validation)."""
+    if info.kind not in _NATIVE or info.is_collection:
+        return False
+    if any(not isinstance(item, _SAFE_METADATA) for item in model.model_fields[name].metadata):
+        return False
+    return name not in frame.columns or _reads_natively(frame, name, info)
+
+
+def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str], problems: Problems,
+           inserted: dict[str, Problems]) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
+    """The batch (grown by the columns distinct validation reads) and every field's typed
+    columns; the problems of a field read elsewhere (``inserted``) keep the field's place."""
     columns: list[pl.Expr] = [pl.col(ROW)]
     for name in model.model_fields:
+        problems += inserted.get(name, [])
         if name in skip:
             continue
         info = field_info(model, name)
-        if info.kind in _NATIVE and not info.is_collection and (name not in frame.columns
-                                                                 or _reads_natively(frame, name, info)):
+        if _native(frame, model, name, info):
             columns.append(_column(frame, model, name, problems).alias(name))
             continue
         found = _composite(frame, model, name, problems)
@@ -333,13 +379,17 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         return None
     if validators.field_validators or any(info.alias for info in model.model_fields.values()):
         return None  # field validators and input aliases are the model's own: the row engine reads those
+    if not _plain_model(model):
+        return None
     if any(name in frame.columns and frame[name].null_count() < frame.height for name in derived):
         return None  # derived values given by the input must agree: the model checks that
     problems: Problems = []
-    zone = _zones(frame, model, problems)
+    zone_problems: Problems = []
+    zone = _zones(frame, model, zone_problems) if _zoned(model) else None
     if zone is False:
         return None
-    found = _typed(frame, model, {*derived, "time_zone"}, problems)
+    skip = {*derived, "time_zone"} if _zoned(model) else set(derived)
+    found = _typed(frame, model, skip, problems, {"time_zone": zone_problems})
     if found is None:
         return None
     frame, columns = found
@@ -580,11 +630,11 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if not fallback:  # a fact no rule matched has its clean row
         matched_any = reduce(operator.or_, [pl.col(name) for name, _ in vectorised])
         parts.append(_padded(lazy.filter(~matched_any).select(*_META), "clean"))
-    parts.append(_padded(metas.lazy().join(bad.lazy(), on="row"), "invalid"))
+    parts.append(_padded(metas.lazy().join(bad.lazy(), on="row", maintain_order="right"), "invalid"))
     rows = pl.concat(parts, how="vertical_relaxed").collect()
     if fallback:
         rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), rows, plan, fallback)
-        rows = rows.sort("row", "__order", "__position")
+        rows = rows.sort("row", "__order", "__position", maintain_order=True)
     else:
         rows = rows.sort("row", maintain_order=True)  # within a fact: rule order, as concatenated
     return rows.select(ROW_SCHEMA.names).to_arrow().cast(ROW_SCHEMA)
