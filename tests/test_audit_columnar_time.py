@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from csrules import Engine
 from csrules._audit import columnar
@@ -140,3 +142,21 @@ class TestDayOffsets:
                 assert change.astimezone(place).utcoffset() == after
             else:
                 assert (midnight + timedelta(days=1, microseconds=-1)).astimezone(place).utcoffset() == start
+
+
+_MOMENTS = st.datetimes(min_value=datetime(2025, 1, 2), max_value=datetime(2026, 12, 28),
+                        timezones=st.just(UTC)).map(lambda at: at.isoformat())
+_CLOCKS = st.times().map(lambda at: at.isoformat())
+
+
+class TestDrawnInstants:
+    """Drawn batches (the same draws every run) agree on every kind, on every row."""
+
+    @settings(max_examples=8, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(_MOMENTS, st.one_of(st.none(), _MOMENTS), _CLOCKS, _CLOCKS), min_size=1, max_size=8))
+    def test_drawn_batches(self, drawn):
+        """Any instants of the covered years, with any rest window, agree."""
+        facts = [{"customer": "K1", "created_at": created, "called_at": called, "rest_from": a, "rest_to": b}
+                 for created, called, a, b in drawn]
+        assert_same(ENGINE, "callback_task", facts)
