@@ -1,6 +1,7 @@
 """Polars expressions against Arrow compute for the condition kinds the columnar path judges.
 
     python benchmarks/bench_columnar.py [N] [ROUNDS]     N rows (default 1,000,000), ROUNDS rounds (5)
+    python benchmarks/bench_columnar.py coverage         rules each built-in pack judges per column
 
 Each kind is written both ways as the columnar path would judge it over typed columns:
 ``compare`` (a number against a literal), ``in`` (a text among choices), ``is_set``,
@@ -18,7 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -32,6 +33,8 @@ ZONE = "America/New_York"
 LINES = ["您好，請問有什麼可以幫您", "您好，请问有什么可以帮您", "喂，哪位", "這不是我應該做的", "好的", "再見"]
 PHRASES = sorted({fold_text(p, "zh") for p in ("这不是我应该做的", "喂")})
 DAY_US = 86_400_000_000
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+"""The audit's ``now`` in :func:`coverage` (rules measuring time up to now need one)."""
 
 
 def generate(n: int, *, seed: int = 2026) -> pl.DataFrame:
@@ -160,5 +163,38 @@ def main(n: int = 1_000_000, rounds: int = 5) -> None:
               f"{min(arrow_ms):>9.1f} / {statistics.median(arrow_ms):>6.1f}{ratio:>13.2f}x")
 
 
+def coverage() -> None:
+    """For each built-in pack, the rules of its stateless policies the columnar path judges on
+    a batch of the pack's worked examples of each fact type, audited at :data:`NOW` (the rest
+    go to the row engine)."""
+    from csrules._audit import columnar
+    from csrules._audit.batch import AuditSpec
+    from csrules._audit.inputs import ROW
+    from csrules.policies import PACK_NAMES, load_pack
+
+    for name in PACK_NAMES:
+        pack = load_pack(name)
+        engine = pack.engine()
+        judged = total = 0
+        for fact_type in engine.fact_types:
+            rules = [(p, r) for p in engine.policies if p.fact_type == fact_type for r in p.rules]
+            total += len(rules)
+            facts = [dict(e.fact) for p, r in rules for e in r.examples if e.fact is not None]
+            keys = list(dict.fromkeys(key for fact in facts for key in fact))
+            frame = pl.from_arrow(pa.Table.from_pylist([{k: f.get(k) for k in keys} for f in facts]))
+            assert isinstance(frame, pl.DataFrame)
+            frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+            spec = AuditSpec(engine, fact_type, NOW)
+            prepared = columnar.prepare(spec, frame)
+            if prepared is None:
+                continue
+            _, plan = columnar._with_leaves(prepared[0], columnar._plan(spec, set(prepared[0].columns)))
+            judged += sum(expr is not None for *_, expr in plan)
+        print(f"{name:<16} {judged:>3} of {total:>3} rules judged per column")
+
+
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:3]))
+    if sys.argv[1:2] == ["coverage"]:
+        coverage()
+    else:
+        main(*(int(arg) for arg in sys.argv[1:3]))
