@@ -7,8 +7,8 @@ Each kind is written both ways as the columnar path would judge it over typed co
 ``compare`` (a number against a literal), ``in`` (a text among choices), ``is_set``,
 ``elapsed`` (instants in UTC against a duration), ``time_of_day`` (the local clock of an
 instant read through a per-day offset table from Python's zone data, against 12:00),
-``contains`` (each distinct text folded once by the row engine's folding and searched, the
-answer looked up per row), and
+``contains`` (each distinct text folded once by the row engine's folding and searched, each
+row then asking whether its text matched), and
 a whole rule (``all`` of compare, in and elapsed). Answers are checked equal first; then the
 rounds interleave the two engines and report CPU time (best and median) per kind.
 """
@@ -76,8 +76,8 @@ def polars_kinds(frame: pl.DataFrame, offsets: tuple[int, list[int]]) -> dict[st
     offset = pl.lit(pl.Series(table, dtype=pl.Int64)).gather((start.cast(pl.Int64) // DAY_US) - first)
     local_us = (start.cast(pl.Int64) + offset) % DAY_US
     texts = frame["line"].unique()
-    hits = pl.Series([fold_text(t, "zh") for t in texts.to_list()]).str.contains_any(PHRASES)
-    found = pl.col("line").replace_strict(texts, hits, return_dtype=pl.Boolean)
+    hits = texts.filter(pl.Series([fold_text(t, "zh") for t in texts.to_list()]).str.contains_any(PHRASES))
+    found = pl.col("line").is_in(hits.implode())
     exprs = {
         "compare": pl.col("amount") > 500.0,
         "in": pl.col("kind").is_in(["personal", "sick"]),

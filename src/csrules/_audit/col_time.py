@@ -46,9 +46,11 @@ from csrules._time.durations import BusinessDuration, WallDuration
 from csrules._time.registry import get_calendar
 from csrules.exceptions import CsrulesError
 
-__all__ = ["Leaf", "leaf_of", "time_leaf"]
+__all__ = ["Leaf", "Memo", "leaf_of", "time_leaf"]
 
-Compute = Callable[[pl.DataFrame], "pl.Series | None"]
+Memo = dict[Any, Any]
+"""What the leaves of one batch share (folded texts), built by the first leaf that needs it."""
+Compute = Callable[[pl.DataFrame, Memo], "pl.Series | None"]
 _FAILS = (CsrulesError, ValueError, OverflowError, ArithmeticError)
 """What a calendar or a date may raise for one value: the row engine's rule error."""
 _UTC = pl.Datetime("us", "UTC")
@@ -60,7 +62,8 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 @dataclass(frozen=True)
 class Leaf:
     """A condition leaf judged per column from a look-up built for the batch: ``compute``
-    gives its answer per row of the typed facts (None: the rule goes to the row engine)."""
+    gives its answer per row of the typed facts, given what the batch's leaves share (None:
+    the rule goes to the row engine)."""
 
     name: str
     compute: Compute
@@ -102,7 +105,7 @@ def _time_of_day(node: TimeOfDay, params: dict[str, Any], columns: set[str]) -> 
     test = _TimeOfDayTest(node)
     op = _OPS[node.op]
 
-    def compute(facts: pl.DataFrame) -> pl.Series | None:
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         days = local_dates(facts, pl.col(day_of), test.zone.key)
         if days is None:
             return None
@@ -125,7 +128,7 @@ def _day(node: OnHoliday | OnDayOff, columns: set[str]) -> Compute | None:
     calendar = get_calendar(node.calendar)
     test = _DayTest(calendar, isinstance(node, OnDayOff))
 
-    def compute(facts: pl.DataFrame) -> pl.Series | None:
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         days = local_dates(facts, pl.col(node.path), calendar.zone.key)
         answer = None if days is None else _by_day(facts, days, test, pl.Boolean())
         return None if answer is None else _series(facts, answer)
@@ -143,7 +146,7 @@ def _hours(node: InWorkingHours | OutsideWorkingHours, columns: set[str]) -> Com
     calendar = get_calendar(node.calendar)
     inside = isinstance(node, InWorkingHours)
 
-    def compute(facts: pl.DataFrame) -> pl.Series | None:
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         days = local_dates(facts, pl.col(node.path), calendar.zone.key)
         if days is None:
             return None
@@ -175,7 +178,7 @@ def _within(node: WithinHours, params: dict[str, Any], columns: set[str]) -> Com
         return None
     zone = _zone(node.tz, node.calendar).key
 
-    def compute(facts: pl.DataFrame) -> pl.Series | None:
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         wall = local_wall(facts, pl.col(node.path), zone)
         if wall is None:
             return None
@@ -195,12 +198,12 @@ def _notice(node: Notice, params: dict[str, Any], now: datetime | None, columns:
     op = _OPS[node.op]
     since = pl.col(node.since)
     if isinstance(duration, WallDuration):
-        return lambda facts: _series(facts, op(until - since, pl.lit(duration.delta)))
+        return lambda facts, memo: _series(facts, op(until - since, pl.lit(duration.delta)))
     if not isinstance(duration, BusinessDuration) or node.calendar is None:
         return None
     calendar = get_calendar(node.calendar)
 
-    def compute(facts: pl.DataFrame) -> pl.Series | None:
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         starts = facts.select(since.unique().drop_nulls()).to_series().to_list()
         try:
             reached = [calendar.add(start, duration).astimezone(UTC) for start in starts]
@@ -218,7 +221,7 @@ def _recurring(node: Recurring, columns: set[str]) -> Compute | None:
     test = _RecurringTest(node)
     zone, op = test.zone.key, _OPS[node.op]
 
-    def compute(facts: pl.DataFrame) -> pl.Series | None:
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         starts = local_dates(facts, pl.col(start), zone)
         due = None if starts is None else _by_day(facts, starts, test.due_date, pl.Date())
         if due is None:

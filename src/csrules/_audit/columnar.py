@@ -650,11 +650,12 @@ def _with_leaves(facts: pl.DataFrame, planned: Planned) -> tuple[pl.DataFrame, P
     """The facts with every look-up column the plan reads, and the plan for this batch: a
     rule whose look-up cannot be built for it goes to the row engine."""
     answers: dict[str, pl.Series | None] = {}
+    memo: dict[Any, Any] = {}
     plan: Plan = []
     for policy, rule, order, expr, leaves in planned:
         for leaf in leaves:
             if leaf.name not in answers:
-                answers[leaf.name] = leaf.compute(facts)
+                answers[leaf.name] = leaf.compute(facts, memo)
         if any(answers[leaf.name] is None for leaf in leaves):
             expr = None
         plan.append((policy, rule, order, expr))
