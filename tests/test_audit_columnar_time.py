@@ -4,6 +4,7 @@ year ends, holidays and calendars that do not cover a year (refused, never guess
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 import pytest
@@ -15,12 +16,19 @@ from csrules._audit import columnar
 from csrules._audit.col_zone import day_offsets
 from csrules._policy.loader import loads_policy
 from csrules._time.calendar import BusinessCalendar, load_zone
-from csrules._time.registry import register_calendar
+from csrules._time.registry import registered_time
 from tests.columnar_support import assert_same, columnar_rules
 
-register_calendar("test-new-york", BusinessCalendar(
+NEW_YORK = BusinessCalendar(
     timezone="America/New_York", hours={"mon-sun": ["00:30-02:30", "09:00-18:00"]}, holidays=["2026-11-26"],
-    holiday_years=[2025, 2026], holiday_source="a test"), replace=True)
+    holiday_years=[2025, 2026], holiday_source="a test")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _registered():
+    """A calendar of a zone that changes its clocks, registered for this module only."""
+    with registered_time(calendars={"test-new-york": NEW_YORK}):
+        yield
 
 CONDITIONS = {
     "noon-on-creation-day": '{kind: time_of_day, path: called_at, op: "<", time: "12:00", day_of: created_at,'
@@ -65,7 +73,10 @@ rules:
     return loads_policy(text, name=f"{name}.yaml")
 
 
-ENGINE = Engine([_policy(name, when) for name, when in CONDITIONS.items()])
+@cache
+def engine() -> Engine:
+    """One policy per condition (built once the test calendar is registered)."""
+    return Engine([_policy(name, when) for name, when in CONDITIONS.items()])
 
 INSTANTS = [
     None, "2025-12-31T23:59:59.999999+08:00", "2026-01-01T00:00:00+08:00", "2026-01-02T09:00:00+08:00",
@@ -92,31 +103,31 @@ class TestTimeKinds:
 
     def test_every_kind_is_columnar_on_covered_years(self, monkeypatch):
         """With every date in years the calendars cover, each kind and each business due time is judged per column."""
-        assert columnar_rules(ENGINE, "callback_task", _facts(INSTANTS)) == {f"R-{name}" for name in CONDITIONS}
+        assert columnar_rules(engine(), "callback_task", _facts(INSTANTS)) == {f"R-{name}" for name in CONDITIONS}
         sent: list[object] = []
         monkeypatch.setattr(columnar, "_fallback_engine", lambda spec, keep: sent.append(keep))
-        assert_same(ENGINE, "callback_task", _facts(INSTANTS)[::5])
+        assert_same(engine(), "callback_task", _facts(INSTANTS)[::5])
         assert sent == []
 
     @pytest.mark.parametrize("part", range(3))
     def test_edge_instants_agree(self, part):
         """Clock changes, year ends, holidays, adjusted days and missing instants agree (a third each)."""
-        assert_same(ENGINE, "callback_task", _facts(INSTANTS)[part::3])
+        assert_same(engine(), "callback_task", _facts(INSTANTS)[part::3])
 
     def test_uncovered_year_is_refused_not_guessed(self):
         """A date in a year the calendar does not list goes to the row engine, which reports the rule's error."""
         late = ["2027-03-03T10:00:00+08:00", "2027-01-01T10:00:00+08:00", "2026-12-31T16:00:00Z"]
         facts = _facts([*INSTANTS[:6], *late])
-        judged = columnar_rules(ENGINE, "callback_task", facts)
+        judged = columnar_rules(engine(), "callback_task", facts)
         assert not judged & {"R-holiday", "R-notice-business", "R-next-working-day"}
         assert "R-notice-clock" in judged  # its business due time is computed only where it matched
         assert "R-noon-on-creation-day" in judged
-        assert_same(ENGINE, "callback_task", facts)
+        assert_same(engine(), "callback_task", facts)
 
     def test_far_dates(self):
         """Instants at the ends of the calendar of datetimes agree (or go to the row engine)."""
         facts = _facts([None, "0001-01-02T00:00:00+00:00", "9999-12-30T00:00:00+00:00", "2026-03-08T07:00:00Z"])
-        assert_same(ENGINE, "callback_task", facts)
+        assert_same(engine(), "callback_task", facts)
 
 
 ZONES = ["America/New_York", "Europe/London", "Asia/Kathmandu", "Australia/Lord_Howe", "America/Sao_Paulo",
@@ -159,4 +170,4 @@ class TestDrawnInstants:
         """Any instants of the covered years, with any rest window, agree."""
         facts = [{"customer": "K1", "created_at": created, "called_at": called, "rest_from": a, "rest_to": b}
                  for created, called, a, b in drawn]
-        assert_same(ENGINE, "callback_task", facts)
+        assert_same(engine(), "callback_task", facts)

@@ -219,7 +219,8 @@ def _composite(frame: pl.DataFrame, model: type[BaseModel], name: str,
     defaults = flat_value(default, name, parts)
     if not present:
         return frame, [pl.lit(defaults[path], dtype).alias(path) for path, dtype in parts]
-    native = text_list(frame, name, info) if info.kind == "text" and info.is_collection else None
+    listed = info.kind == "text" and info.is_collection and not spec.metadata  # a list's own limits: pydantic's
+    native = text_list(frame, name, info) if listed else None
     if native is not None:
         sources = {name: native}
     else:
