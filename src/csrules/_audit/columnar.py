@@ -5,24 +5,38 @@ Polars (over Arrow compute) because one expression tree evaluates a whole condit
 pass, with nulls, time zones and durations handled natively. What is vectorised:
 
 - validation of text, number, flag and datetime fields (required, choices, length and bounds),
-  a bad row reported with its row number and field while the others are audited;
-- derived fields of fact types with a columnar form (:data:`DERIVED`: leave requests);
+  a bad row reported with its row number and field while the others are audited; every other
+  field (times of day, durations, nested models, lists) validated once per distinct value by
+  its own pydantic type (:mod:`csrules._audit.col_fields`);
+- the model's own checks and derived fields of every built-in fact type (:data:`DERIVED`,
+  :mod:`csrules._audit.col_derived`), reported only for facts whose fields are valid, as
+  pydantic runs them;
 - the kinds ``all``, ``any``, ``not``, ``compare``, ``in``, ``not_in``, ``is_set``,
   ``is_missing`` and ``elapsed`` (instants in UTC), and obligations due a clock duration after
-  a field or ``now``.
+  a field or ``now``;
+- the time kinds ``time_of_day`` (in the rule's zone, clock changes included), ``on_holiday``,
+  ``on_day_off``, ``in_working_hours``, ``outside_working_hours``, ``within_hours``,
+  ``notice`` and ``recurring`` (:mod:`csrules._audit.col_time`: look-ups built per batch, a
+  date table from the calendar itself), and business-time due dates (asked of the calendar
+  once per distinct start);
+- ``contains``, each distinct text folded once by the row engine's folding
+  (:mod:`csrules._audit.col_text`).
 
-A rule using anything else (``contains``, the time kinds, business-time due dates, a policy
-that keeps only the first or highest-priority match) falls back, that rule alone, to the row
-engine over the same batch; a fact type without a columnar form is judged by the row engine.
+A rule using anything else (``night_shift``, ``time_of_day`` by a rota, a policy that keeps
+only the first or highest-priority match), or
+whose look-up cannot be built exactly for the batch (a year its calendar does not cover),
+falls back, that rule alone, to the row engine over the same batch; a fact type without a
+columnar form is judged by the row engine.
 """
 
 from __future__ import annotations
 
+import enum
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache, reduce
-from typing import Any
+from functools import reduce
+from typing import Any, get_args
 
 import annotated_types
 import polars as pl
@@ -30,6 +44,11 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
+from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
+from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
+from csrules._audit.col_text import text_leaf
+from csrules._audit.col_time import Leaf, time_leaf
+from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW
 from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
@@ -43,10 +62,6 @@ from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
 
-Problem = tuple[pl.DataFrame, pl.Expr, str, str]
-"""A check of a batch: the frame, which rows fail it, the field and the message."""
-Problems = list[Problem]
-"""The checks of a batch, evaluated together by :func:`_bad_rows`."""
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -59,30 +74,37 @@ without a colon (``Z`` is read as +00:00)."""
 # --------------------------------------------------------------------------- validation
 
 
-def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str, message: str) -> Problem:
+def _problem(frame: pl.DataFrame, bad: pl.Expr, name: str | pl.Expr, message: str | pl.Expr) -> Problem:
     return frame, bad, name, message
 
 
+def _text(value: str | pl.Expr) -> pl.Expr:
+    return value if isinstance(value, pl.Expr) else pl.lit(value, pl.String)
+
+
 def _bad_rows(problems: Problems) -> pl.DataFrame:
-    """Every failed check as (row, field, message), the first per row and field; each frame's
+    """Every failed check as (row, field, message), the first per row and field, by row and
+    then in the order the checks were made (pydantic's: the model's field order); each frame's
     checks run in one pass, and a batch with nothing wrong costs that pass alone."""
     found = []
-    frames: dict[int, tuple[pl.DataFrame, list[Problem]]] = {}
-    for problem in problems:
-        frames.setdefault(id(problem[0]), (problem[0], []))[1].append(problem)
+    frames: dict[int, tuple[pl.DataFrame, list[tuple[int, Problem]]]] = {}
+    for number, problem in enumerate(problems):
+        frames.setdefault(id(problem[0]), (problem[0], []))[1].append((number, problem))
     for frame, checks in frames.values():
-        masks = frame.select(pl.col(ROW), *(bad.fill_null(False).alias(f"__p{i}") for i, (_, bad, _, _) in
+        masks = frame.select(pl.col(ROW), *(bad.fill_null(False).alias(f"__p{i}") for i, (_, (_, bad, _, _)) in
                                             enumerate(checks)))
         if not masks.select(pl.any_horizontal(pl.exclude(ROW)).any()).item():
             continue
-        for index, (_, _, name, message) in enumerate(checks):
-            hits = masks.filter(pl.col(f"__p{index}"))
+        for index, (number, (_, bad, name, message)) in enumerate(checks):
+            per_row = isinstance(name, pl.Expr)  # a field and message read from the row itself
+            hits = frame.filter(bad.fill_null(False)) if per_row else masks.filter(pl.col(f"__p{index}"))
             if hits.height:
-                found.append(hits.select(pl.col(ROW).alias("row"), pl.lit(name).alias("field"),
-                                         pl.lit(message).alias("message")))
+                found.append(hits.select(pl.col(ROW).alias("row"), _text(name).alias("field"),
+                                         _text(message).alias("message"), pl.lit(number).alias("__n")))
     if not found:
         return pl.DataFrame(schema={"row": pl.Int64, "field": pl.String, "message": pl.String})
-    return pl.concat(found).unique(["row", "field"], keep="first", maintain_order=True)
+    every = pl.concat(found).sort("row", "__n", maintain_order=True)
+    return every.unique(["row", "field"], keep="first", maintain_order=True).drop("__n")
 
 
 def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
@@ -98,6 +120,36 @@ def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     return parsed, column.is_not_null() & parsed.is_null()
 
 
+_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+_ISO_TEXT = (r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+             r"[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$")
+"""The aware ISO 8601 texts read natively (every other text is read by pydantic itself)."""
+
+
+def _reads_natively(frame: pl.DataFrame, name: str, info: Any) -> bool:
+    """Whether column ``name`` holds values its native reading gives exactly as pydantic
+    would: texts as texts, flags as flags, whole numbers (or floats for a float field), aware
+    timestamps and the common ISO texts of aware datetimes that all parse. Anything else
+    (numbers for a text, floats for a whole number, Unix times ...) is read by distinct
+    validation, pydantic's own answer."""
+    dtype = frame.schema[name]
+    if dtype == pl.Null or frame[name].null_count() == frame.height:
+        return True
+    if info.kind == "text":
+        return dtype in (pl.String, pl.Categorical)
+    if info.kind == "bool":
+        return dtype == pl.Boolean
+    if info.kind == "number":
+        return dtype in _INTEGERS or ("float" in str(info.annotation) and dtype in (pl.Float32, pl.Float64))
+    if isinstance(dtype, pl.Datetime):
+        return dtype.time_unit != "ns" or not frame.select((pl.col(name).dt.nanosecond() % 1000 != 0).any()).item()
+    if dtype != pl.String:
+        return False
+    column = pl.col(name)
+    parsed = _instants(column, dtype)[0]
+    return bool(frame.select((column.str.contains(_ISO_TEXT) & parsed.is_not_null()).fill_null(True).all()).item())
+
+
 def _bounds(info: Any) -> list[tuple[str, Any]]:
     """The numeric and length constraints of a pydantic field, as (op, value) pairs."""
     found: list[tuple[str, Any]] = []
@@ -111,15 +163,16 @@ def _bounds(info: Any) -> list[tuple[str, Any]]:
     return found
 
 
-def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Problems) -> pl.Expr | None:
-    """The typed column of field ``name`` (defaults filled); bad cells go to ``problems``.
-    None when the field cannot be read per column (the row engine then reads the batch)."""
+_NATIVE = ("bool", "number", "text", "datetime")
+"""Value kinds validated natively per column; every other field is read by distinct validation."""
+
+
+def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Problems) -> pl.Expr:
+    """The typed column of scalar field ``name`` (defaults filled); bad cells go to ``problems``."""
     spec = model.model_fields[name]
     info = field_info(model, name)
     present = name in frame.columns and frame[name].null_count() < frame.height
     default = None if spec.is_required() else spec.get_default(call_default_factory=True)
-    if info.is_collection or info.kind not in ("bool", "number", "text", "datetime"):
-        return None if present or (spec.is_required()) else pl.lit(default)
     if not present:
         if spec.is_required():
             problems.append(_problem(frame, pl.lit(True), name, "Field required"))
@@ -150,6 +203,38 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
     return column
 
 
+def _composite(frame: pl.DataFrame, model: type[BaseModel], name: str,
+               problems: Problems) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
+    """The typed columns of a field without a native column form (a list of texts typed as
+    such is read natively, the rest by distinct validation), with ``frame`` grown by the
+    columns they read; None when a value cannot be held in a column as validated."""
+    spec = model.model_fields[name]
+    info = field_info(model, name)
+    present = name in frame.columns and frame[name].null_count() < frame.height
+    default = None if spec.is_required() else spec.get_default(call_default_factory=True)
+    if spec.is_required():
+        missing = pl.col(name).is_null() if present else pl.lit(True)
+        problems.append(_problem(frame, missing, name, "Field required"))
+    parts = composite_parts(model, name)
+    defaults = flat_value(default, name, parts)
+    if not present:
+        return frame, [pl.lit(defaults[path], dtype).alias(path) for path, dtype in parts]
+    listed = info.kind == "text" and info.is_collection and not spec.metadata  # a list's own limits: pydantic's
+    native = text_list(frame, name, info) if listed else None
+    if native is not None:
+        sources = {name: native}
+    else:
+        read = read_distinct(frame, model, name)
+        if read is None:
+            return None
+        frame = read.frame
+        problems += [_problem(frame, bad, where, message) for where, message, bad in read.problems]
+        sources = {path: pl.col(column) for column, path in read.names.items()}
+    filled = [pl.when(pl.col(name).is_null()).then(pl.lit(defaults[path], dtype)).otherwise(sources[path]).alias(path)
+              for path, dtype in parts]
+    return frame, filled
+
+
 def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> str | bool | None:
     """The one time zone of the batch's facts (False when they differ: row engine)."""
     if "time_zone" not in model.model_fields:
@@ -172,69 +257,116 @@ def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> s
 # --------------------------------------------------------------------------- derived fields
 
 
-def _fixed_offset(frame: pl.DataFrame, columns: list[str], zone: str) -> timedelta | None:
-    """The one UTC offset ``zone`` keeps over the days of ``frame``'s instants in ``columns``
-    (and two days either side, which derived days such as the first day back reach); None
-    when it changes there: a clock change moves a local midnight, or makes one not exist or
-    happen twice, and the row engine places those exactly."""
-    ends = frame.select(pl.min_horizontal(pl.col(columns).min()).alias("a"),
-                        pl.max_horizontal(pl.col(columns).max()).alias("b")).row(0)
-    if ends[0] is None:
-        return timedelta(0)  # no instants: nothing is read in the zone
-    return _offset_over(zone, ends[0].astimezone(UTC).date(), ends[1].astimezone(UTC).date())
-
-
-@lru_cache(maxsize=256)
-def _offset_over(zone: str, first_day: date, last_day: date) -> timedelta | None:
-    """The one offset ``zone`` keeps from two days before ``first_day`` to two days after
-    ``last_day`` (UTC days, checked hour by hour; once per span); None when it changes."""
-    if last_day - first_day > timedelta(days=366 * 20):
-        return None
+def _midnights(frame: pl.DataFrame, days: pl.Expr, zone: str) -> pl.Expr | None:
+    """The instant each local date of ``days`` starts in ``zone``, as the model places it
+    (``datetime.combine(day, time(0), tzinfo=zone)``: a midnight a clock change skips or
+    repeats included), once per distinct date; None when a date has no such instant."""
+    distinct = frame.select(days.unique().drop_nulls()).to_series().to_list()
     place = load_zone(zone)
-    at = datetime.combine(first_day - timedelta(days=2), time(0), tzinfo=UTC)
-    last = datetime.combine(last_day + timedelta(days=3), time(0), tzinfo=UTC)
-    offset: timedelta | None = at.astimezone(place).utcoffset()
-    while at <= last:
-        if at.astimezone(place).utcoffset() != offset:
-            return None
-        at += timedelta(hours=1)
-    return offset
+    try:
+        starts = [datetime.combine(day, time(0), tzinfo=place).astimezone(UTC) for day in distinct]
+    except OverflowError:
+        return None
+    return days.replace_strict(distinct, starts, default=None, return_dtype=pl.Datetime("us", "UTC"))
 
 
 def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """LeaveRequest's model validator per column: order check and every derived field
-    (None: the zone changes its offset over the batch, and the row engine judges it)."""
+    """LeaveRequest's model validator per column: order check and every derived field, local
+    dates and clocks read in ``zone`` as ``astimezone`` reads them (None: a value that cannot
+    be read per column, and the row engine judges the batch)."""
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
-    offset = _fixed_offset(frame.with_columns(shift_start.alias("__shift")),
-                           ["start", "end", "requested_at", "__shift"], zone)
-    if offset is None:
+    problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
+    walls = [local_wall(frame, column, zone) for column in
+             (pl.col("start"), pl.col("end") - timedelta(microseconds=1), pl.col("requested_at"), shift_start)]
+    if any(wall is None for wall in walls):
         return None
-    problems.append(_problem(frame, pl.col("end") <= pl.col("start"), "end", "leave must end after it starts"))
-
-    def local(column: pl.Expr) -> pl.Expr:
-        return column.dt.replace_time_zone(None) + offset
-
-    first = local(pl.col("start")).dt.date()
-    last = local(pl.col("end") - timedelta(microseconds=1)).dt.date()
-    requested = local(pl.col("requested_at"))
+    start, end, requested, shift = (wall for wall in walls if wall is not None)
+    first, last = start.dt.date(), end.dt.date()
+    try:
+        next_day = frame.select((last + timedelta(days=1)).alias("day"))["day"]
+    except pl.exceptions.PolarsError:
+        return None
+    back = _midnights(frame.with_columns(next_day.alias("__back")), pl.col("__back"), zone)
+    if back is None:
+        return None
     days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(
         ((last - first).dt.total_days() + 1).cast(pl.Float64)
     )
-    next_day = (last + pl.duration(days=1)).cast(pl.Datetime("us"))
-    return frame.with_columns(
+    return frame.with_columns(next_day.alias("__back")).with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
         requested.dt.time().alias("requested_clock"),
-        (local(shift_start).dt.date() - requested.dt.date()).dt.total_days()
-        .cast(pl.Int64).alias("request_lead_days"),
+        (shift.dt.date() - requested.dt.date()).dt.total_days().cast(pl.Int64).alias("request_lead_days"),
         shift_start.alias("shift_start"),
         pl.col("end").alias("returned_at"),
-        (next_day - offset).dt.replace_time_zone("UTC").alias("first_day_back"),
-    )
+        back.alias("first_day_back"),
+    ).drop("__back")
 
 
-DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {"leave_request": _leave}
+DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {
+    "leave_request": _leave, **MODEL_FORMS}
 """Fact types whose model validator has a columnar form, by name: checks and derived fields."""
+
+
+_SAFE_CONFIG = frozenset({"frozen", "extra", "title", "json_schema_extra", "defer_build", "protected_namespaces",
+                          "arbitrary_types_allowed", "use_attribute_docstrings", "validate_assignment"})
+"""Model settings that leave validated values as given (others strip, lower or coerce them)."""
+_SAFE_METADATA = (annotated_types.Ge, annotated_types.Gt, annotated_types.Le, annotated_types.Lt,
+                  annotated_types.MinLen)
+"""Field constraints checked natively; a field with any other is read by distinct validation."""
+
+
+def _plain_model(model: type[BaseModel]) -> bool:
+    """Whether the model's values are read as given (no setting that rewrites them, no enum:
+    a member is not the text a column holds)."""
+    if not set(model.model_config) <= _SAFE_CONFIG:
+        return False
+    for name in model.model_fields:
+        inner = field_info(model, name).annotation
+        for arg in (inner, *get_args(inner)):
+            if isinstance(arg, type) and issubclass(arg, enum.Enum):
+                return False
+    return True
+
+
+def _zoned(model: type[BaseModel]) -> bool:
+    """Whether the model's ``time_zone`` is the domain's zone field (an IANA name, checked)."""
+    spec = model.model_fields.get("time_zone")
+    extra = None if spec is None else spec.json_schema_extra
+    return isinstance(extra, dict) and extra.get("time_zone") is True
+
+
+def _native(frame: pl.DataFrame, model: type[BaseModel], name: str, info: Any) -> bool:
+    """Whether field ``name`` is validated natively (else by distinct validation)."""
+    if info.kind not in _NATIVE or info.is_collection:
+        return False
+    if any(not isinstance(item, _SAFE_METADATA) for item in model.model_fields[name].metadata):
+        return False
+    return name not in frame.columns or _reads_natively(frame, name, info)
+
+
+def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str], problems: Problems,
+           inserted: dict[str, Problems]) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
+    """The batch (grown by the columns distinct validation reads) and every field's typed
+    columns; the problems of a field read elsewhere (``inserted``) keep the field's place."""
+    columns: list[pl.Expr] = [pl.col(ROW)]
+    for name in model.model_fields:
+        problems += inserted.get(name, [])
+        if name in skip:
+            continue
+        info = field_info(model, name)
+        if _native(frame, model, name, info):
+            columns.append(_column(frame, model, name, problems).alias(name))
+            continue
+        found = _composite(frame, model, name, problems)
+        if found is None:
+            return None
+        frame, more = found
+        columns += more
+    if "days" in model.model_fields:
+        given = pl.col("days").is_not_null() if "days" in frame.columns else pl.lit(False)
+        columns.append(given.alias("__days_given"))
+    return frame, columns
 
 
 def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -243,34 +375,40 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     model = spec.model
     derived = derived_sources(model)
     validators = model.__pydantic_decorators__
-    if (derived or validators.model_validators) and spec.fact_type not in DERIVED:
+    own = spec.fact_type in DERIVED and model.__module__ == "csrules.domain.facts"
+    if (derived or validators.model_validators) and not own:
         return None
     if validators.field_validators or any(info.alias for info in model.model_fields.values()):
         return None  # field validators and input aliases are the model's own: the row engine reads those
+    if not _plain_model(model):
+        return None
     if any(name in frame.columns and frame[name].null_count() < frame.height for name in derived):
         return None  # derived values given by the input must agree: the model checks that
     problems: Problems = []
-    zone = _zones(frame, model, problems)
+    zone_problems: Problems = []
+    zone = _zones(frame, model, zone_problems) if _zoned(model) else None
     if zone is False:
         return None
-    columns: list[pl.Expr] = [pl.col(ROW)]
-    for name in model.model_fields:
-        if name in derived or name == "time_zone":
-            continue
-        column = _column(frame, model, name, problems)
-        if column is None:
-            return None
-        columns.append(column.alias(name))
-    if "days" in model.model_fields:
-        given = pl.col("days").is_not_null() if "days" in frame.columns else pl.lit(False)
-        columns.append(given.alias("__days_given"))
+    skip = {*derived, "time_zone"} if _zoned(model) else set(derived)
+    found = _typed(frame, model, skip, problems, {"time_zone": zone_problems})
+    if found is None:
+        return None
+    frame, columns = found
     typed = frame.select(columns)
-    if spec.fact_type in DERIVED:
-        derived_typed = DERIVED[spec.fact_type](typed, str(zone), problems)
+    floats = [name for name, dtype in typed.schema.items() if dtype in (pl.Float32, pl.Float64)]
+    if floats and typed.select(pl.any_horizontal(pl.col(floats).is_nan().any())).item():
+        return None  # NaN orders above every number in Polars and below none in Python: the row engine reads it
+    checks: Problems = []  # the model's own checks: pydantic runs them only on facts whose fields are valid
+    if own:
+        derived_typed = DERIVED[spec.fact_type](typed, str(zone), checks)
         if derived_typed is None:
             return None
         typed = derived_typed
     bad = _bad_rows(problems)
+    if checks:
+        whole = _bad_rows(checks)
+        whole = whole.filter(~pl.col("row").is_in(bad["row"].implode()))
+        bad = pl.concat([bad, whole]).sort("row", maintain_order=True)
     return typed.filter(~pl.col(ROW).is_in(bad["row"].implode())), bad
 
 
@@ -286,9 +424,11 @@ def _literal(value: Any) -> Any:
 
 
 def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any], now: datetime | None,
-                      columns: set[str]) -> pl.Expr | None:
+                      columns: set[str], leaves: list[Leaf] | None = None) -> pl.Expr | None:
     """``cond`` as a Polars expression over typed columns (a missing value makes a leaf false,
-    as in the row engine); None when a kind or path cannot be vectorised."""
+    as in the row engine); None when a kind or path cannot be vectorised. With ``leaves``, the
+    kinds that need a look-up built from the batch (time kinds, ``contains``) compile to a
+    column each, and their :class:`~csrules._audit.col_time.Leaf` is added to ``leaves``."""
     def leaf(path: str) -> pl.Expr | None:
         return pl.col(path) if path in columns else None
 
@@ -324,7 +464,8 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
             column = leaf(node.path)
             if column is None or node.field is not None:
                 return None
-            values = sorted(params[node.param] if node.param is not None else node.value, key=str)
+            values = _members(field_info(model, node.path),
+                              params[node.param] if node.param is not None else node.value)
             hit = column.is_in(values)
             return (hit if isinstance(node, In) else ~hit & column.is_not_null()).fill_null(False)
         if isinstance(node, Elapsed):
@@ -335,9 +476,24 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
                 return None
             elapsed: pl.Expr = _OPS[node.op](end - start, pl.lit(limit))
             return elapsed.fill_null(False)
-        return None
+        found = None if leaves is None else time_leaf(node, params, now, columns) or text_leaf(node, params, columns)
+        if found is None or leaves is None:
+            return None
+        leaves.append(found)
+        return pl.col(found.name)
 
     return walk(cond)
+
+
+def _members(info: Any, values: Any) -> list[Any]:
+    """The values of an ``in`` list a typed column can equal, of the column's own type: a
+    whole-number column equals the integral values, a float column the values a float holds
+    exactly (as Python's ``in`` finds ``1.0`` among ``{1}``)."""
+    if info.kind != "number":
+        return sorted(values, key=str)
+    if "float" in str(info.annotation):
+        return sorted({float(v) for v in values if float(v) == v})
+    return sorted({int(v) for v in values if float(v).is_integer() and int(v) == v})
 
 
 def _plain(value: Any) -> Any:
@@ -353,10 +509,28 @@ _META = [pl.col(f"__m_{name}").alias(name) for name in _META_NAMES]
 """The meta columns, kept under other names beside the facts' fields (a fact may have a ``subject``)."""
 
 
+def _business_due(judged: pl.DataFrame, mask: str, effect: DueRule, now: datetime | None) -> pl.Expr | None:
+    """A due time a business duration after a field or ``now``, asked of the calendar once per
+    distinct start among the matched facts (None: the calendar cannot answer one; the row
+    engine then reports the fact's error)."""
+    calendar, amount = effect.calendar, effect.business
+    assert calendar is not None  # the caller checked: a business due time
+    assert amount is not None
+    utc = pl.Datetime("us", "UTC")
+    try:
+        if effect.since is None:
+            return pl.lit(None if now is None else calendar.add(now, amount).astimezone(UTC), utc)
+        starts = judged.filter(pl.col(mask)).select(pl.col(effect.since).unique().drop_nulls()).to_series().to_list()
+        dues = [calendar.add(start, amount).astimezone(UTC) for start in starts]
+    except (CsrulesError, ValueError, OverflowError, ArithmeticError):
+        return None
+    return pl.col(effect.since).replace_strict(starts, dues, default=None, return_dtype=utc)
+
+
 def _effect_frames(facts: pl.LazyFrame, mask: str, compiled: CompiledRule, order: int,
-                   now: datetime | None) -> list[pl.LazyFrame] | None:
+                   now: datetime | None, judged: pl.DataFrame | None = None) -> list[pl.LazyFrame] | None:
     """The rows of a rule's effects for the facts whose ``mask`` column holds (None: a due
-    time that cannot be computed per column)."""
+    time that cannot be computed per column; a business one needs the ``judged`` facts)."""
     policy_id, rule_id = compiled.policy_id, compiled.rule_id
     matched = facts.filter(pl.col(mask))
     frames = []
@@ -364,10 +538,14 @@ def _effect_frames(facts: pl.LazyFrame, mask: str, compiled: CompiledRule, order
         due: pl.Expr = pl.lit(None, pl.Datetime("us", "UTC"))
         template = effect
         if isinstance(effect, DueRule):
-            if effect.calendar is not None:
-                return None
             template = effect.template
-            if effect.since is None:
+            if effect.calendar is not None:
+                business = None if judged is None or effect.business is None else _business_due(
+                    judged, mask, effect, now)
+                if business is None:
+                    return None
+                due = business
+            elif effect.since is None:
                 due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, pl.Datetime("us", "UTC"))
             else:
                 due = pl.col(effect.since) + effect.delta
@@ -398,10 +576,11 @@ def _fallback_engine(spec: AuditSpec, keep: set[tuple[str, str]]) -> Engine:
     return engine
 
 
-def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, pl.Expr | None]]:
-    """Each rule judging the fact type, its position, and its expression (None: row engine)."""
+def _plan(spec: AuditSpec, columns: set[str]) -> Planned:
+    """Each rule judging the fact type, its position, its expression (None: row engine) and
+    the look-ups it reads."""
     key = "plan:" + ",".join(sorted(columns))
-    found: list[tuple[Policy, Rule, int, pl.Expr | None]] | None = spec._cache.get(key)
+    found: Planned | None = spec._cache.get(key)
     if found is None:
         found = []
         order = 0
@@ -411,9 +590,10 @@ def _plan(spec: AuditSpec, columns: set[str]) -> list[tuple[Policy, Rule, int, p
             params = policy.param_values
             for rule in policy.rules:
                 expr = None
+                leaves: list[Leaf] = []
                 if policy.hit_policy == "collect":
-                    expr = compile_condition(rule.when, spec.model, params, spec.now, columns)
-                found.append((policy, rule, order, expr))
+                    expr = compile_condition(rule.when, spec.model, params, spec.now, columns, leaves)
+                found.append((policy, rule, order, expr, tuple(leaves)))
                 order += 1
         spec._cache[key] = found
     return found
@@ -428,7 +608,7 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if prepared is None:
         return None
     facts, bad = prepared
-    plan = _plan(spec, set(facts.columns))
+    facts, plan = _with_leaves(facts, _plan(spec, set(facts.columns)))
     if all(expr is None for *_, expr in plan):
         return None
     metas = meta_frame(spec, frame)
@@ -444,7 +624,7 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
         compiled = spec._cache.get(f"effects:{order}")
         if compiled is None:
             compiled = spec._cache[f"effects:{order}"] = CompiledRule.of(policy, rule)
-        found = None if expr is None else _effect_frames(lazy, f"__r{order}", compiled, order, spec.now)
+        found = None if expr is None else _effect_frames(lazy, f"__r{order}", compiled, order, spec.now, judged)
         if found is None:
             fallback.add((policy.id, rule.id))
         else:
@@ -452,12 +632,12 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if not fallback:  # a fact no rule matched has its clean row
         matched_any = reduce(operator.or_, [pl.col(name) for name, _ in vectorised])
         parts.append(_padded(lazy.filter(~matched_any).select(*_META), "clean"))
-    parts.append(_padded(metas.lazy().join(bad.lazy(), on="row"), "invalid"))
+    parts.append(_padded(metas.lazy().join(bad.lazy(), on="row", maintain_order="right"), "invalid"))
     rows = pl.concat(parts, how="vertical_relaxed").collect()
     if fallback:
         rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), valid_metas, rows, plan,
                               fallback)
-        rows = rows.sort("row", "__order", "__position")
+        rows = rows.sort("row", "__order", "__position", maintain_order=True)
     else:
         rows = rows.sort("row", maintain_order=True)  # within a fact: rule order, as concatenated
     return rows.select(ROW_SCHEMA.names).to_arrow().cast(ROW_SCHEMA)
@@ -465,19 +645,50 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
 
 Plan = list[tuple[Policy, Rule, int, pl.Expr | None]]
 """Each rule judging the fact type, its position, and its expression (None: row engine)."""
+Planned = list[tuple[Policy, Rule, int, pl.Expr | None, tuple[Leaf, ...]]]
+"""A :data:`Plan` with the look-ups each rule's expression reads."""
+
+
+def _with_leaves(facts: pl.DataFrame, planned: Planned) -> tuple[pl.DataFrame, Plan]:
+    """The facts with every look-up column the plan reads, and the plan for this batch: a
+    rule whose look-up cannot be built for it goes to the row engine."""
+    answers: dict[str, pl.Series | None] = {}
+    memo: dict[Any, Any] = {}
+    plan: Plan = []
+    for policy, rule, order, expr, leaves in planned:
+        for leaf in leaves:
+            if leaf.name not in answers:
+                answers[leaf.name] = leaf.compute(facts, memo)
+        if any(answers[leaf.name] is None for leaf in leaves):
+            expr = None
+        plan.append((policy, rule, order, expr))
+    columns = [answer.alias(name) for name, answer in answers.items() if answer is not None]
+    return (facts.with_columns(columns) if columns else facts), plan
+
+
+_AFTER_EFFECTS = 1 << 40
+"""Added to an error row's rule position: a decision lists every rule's effects, then the errors."""
 
 
 def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, metas: pl.DataFrame, rows: pl.DataFrame, plan: Plan,
                    fallback: set[tuple[str, str]]) -> pl.DataFrame:
-    """``rows`` with the fallback rules' rows (row engine) and the clean rows of facts no rule matched."""
+    """``rows`` with the fallback rules' rows (row engine) and the clean rows of facts no rule
+    matched; a fact whose rules failed as a whole (a due time that cannot be computed) keeps
+    only that error row, as the row engine reports it."""
     extra = pl.from_dicts(judge_rows(_fallback_engine(spec, fallback), spec, valid, metas),
-                          schema=pl.Schema(_schema()))
-    order_of = {(p.id, r.id): order for p, r, order, _ in plan}
-    extra = extra.filter(pl.col("effect") != "clean").with_columns(
-        pl.struct("policy", "rule").map_elements(lambda s: order_of.get((s["policy"], s["rule"]), -1),
-                                                  return_dtype=pl.Int64).alias("__order"),
+                         schema=pl.Schema(_schema()))
+    orders = pl.DataFrame([(p.id, r.id, order) for p, r, order, _ in plan], orient="row",
+                          schema={"policy": pl.String, "rule": pl.String, "__order": pl.Int64})
+    error = pl.col("effect") == "error"
+    extra = extra.filter(pl.col("effect") != "clean").join(orders, on=["policy", "rule"], how="left",
+                                                           maintain_order="left", nulls_equal=True)
+    extra = extra.with_columns(
+        (pl.col("__order").fill_null(-1) + pl.when(error).then(_AFTER_EFFECTS).otherwise(0)).alias("__order"),
         pl.int_range(pl.len()).over("row", "policy", "rule").cast(pl.Int64).alias("__position"),
     )
+    failed = extra.filter(error & pl.col("rule").is_null())["row"]
+    if failed.len():
+        rows = rows.filter(~pl.col("row").is_in(failed.implode()))
     rows = pl.concat([rows, extra], how="vertical_relaxed")
     clean = metas.join(rows.select("row"), on="row", how="anti")
     return pl.concat([rows, _padded(clean.lazy(), "clean").collect()], how="vertical_relaxed")

@@ -1,0 +1,160 @@
+"""Columnar forms of the domain models' own validators: the checks of the whole fact and the
+derived fields, one function per fact type, each equal to the model's ``_derive`` (see
+:mod:`csrules.domain.facts`) on every valid row.
+
+Each takes the batch's typed columns (validated fields, nested models flattened to
+``requester.skill_level``, lists of models to ``escalations.chase_record``), the batch's one
+time zone and the list the whole-fact problems go to (in the order the model checks them:
+pydantic stops at the first), and returns the columns with the derived fields added, or None
+when a value cannot be computed exactly per column (the row engine then judges the batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from csrules._audit.col_zone import local_wall
+from csrules._time.clock import DAY_MICROS
+
+__all__ = ["FACT", "MODEL_FORMS", "Problem", "Problems"]
+
+Problem = tuple[pl.DataFrame, pl.Expr, "str | pl.Expr", "str | pl.Expr"]
+"""A check of a batch: the frame, which rows fail it, the field and the message (each a text,
+or per row an expression)."""
+Problems = list[Problem]
+"""The checks of a batch."""
+
+FACT = "(fact)"
+"""Where a problem of the whole fact (a model validator's) is reported, as the row engine does."""
+
+_MINUTE_US = 60_000_000
+_EXACT_US = 2**52
+"""Spans (in microseconds) below which whole minutes by integer division equal the model's
+``int(span.total_seconds() // 60)`` (a float): larger ones go to the row engine."""
+
+
+def _ordered(frame: pl.DataFrame, start: str, end: str, what: str, problems: Problems) -> None:
+    problems.append((frame, pl.col(end) <= pl.col(start), FACT, f"{what} must end after it starts"))
+
+
+def _shift(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """ShiftAssignment: a shift ends after it starts."""
+    _ordered(frame, "start", "end", "a shift", problems)
+    return frame
+
+
+def _minutes(frame: pl.DataFrame, early: str, late: str) -> pl.Expr | None:
+    """Whole minutes from ``early`` to ``late``, at least 0 (0 when ``late``/``early`` is
+    missing), as ``max(0, int(span.total_seconds() // 60))``; None when a span is too long
+    for that float to be read exactly."""
+    span = (pl.col(late) - pl.col(early)).dt.total_microseconds()
+    widest = frame.select(span.abs().max()).item()
+    if widest is not None and widest >= _EXACT_US:
+        return None
+    return pl.max_horizontal(span // _MINUTE_US, pl.lit(0)).fill_null(0).cast(pl.Int64)
+
+
+def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """AttendanceRecord: lateness and early leave in whole minutes, absence."""
+    _ordered(frame, "shift_start", "shift_end", "a shift", problems)
+    late = _minutes(frame, "shift_start", "arrived_at")
+    early = _minutes(frame, "left_at", "shift_end")
+    if late is None or early is None:
+        return None
+    return frame.with_columns(late.alias("late_minutes"), early.alias("early_leave_minutes"),
+                              pl.col("arrived_at").is_null().alias("absent"))
+
+
+_SCRIPT = ("verify_identity", "introduce", "ask_convenience", "give_solution")
+
+
+def _call(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """CallRecord: first and last lines, the offence number, the outbound script in order."""
+    problems.append((frame, pl.col("duration") < pl.duration(), FACT, "a call cannot last a negative time"))
+    lines = pl.col("agent_lines")
+    done = pl.col("script_steps").list.eval(pl.element().filter(pl.element().is_in(list(_SCRIPT)))
+                                            .unique(maintain_order=True))
+    return frame.with_columns(
+        lines.list.first().fill_null("").alias("greeting"),
+        lines.list.last().fill_null("").alias("closing_line"),
+        (pl.col("prior_greeting_offences") + 1).alias("greeting_offence_number"),
+        (done.list.join("\x00") == "\x00".join(_SCRIPT)).alias("script_in_order"),
+    )
+
+
+def _micros(clock: pl.Expr) -> pl.Expr:
+    return clock.cast(pl.Int64) // 1000  # a Polars time of day counts nanoseconds
+
+
+def _in_rest(frame: pl.DataFrame, at: str, zone: str) -> pl.Expr | None:
+    """:func:`~csrules.domain.facts.in_rest_hours` of ``at`` per column."""
+    wall = local_wall(frame, pl.col(at), zone)
+    if wall is None:
+        return None
+    start, end = _micros(pl.col("rest_from")), _micros(pl.col("rest_to"))
+    inside = (_micros(wall.dt.time()) - start) % DAY_MICROS < (end - start) % DAY_MICROS
+    return inside.fill_null(False)
+
+
+def _callback(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """CallbackTask: whether the call made and the call planned fall in the rest hours."""
+    called, planned = _in_rest(frame, "called_at", zone), _in_rest(frame, "planned_at", zone)
+    if called is None or planned is None:
+        return None
+    return frame.with_columns(called.alias("during_rest"), planned.alias("planned_during_rest"))
+
+
+def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """Order: paid no earlier than placed; chat changes not noted."""
+    problems.append((frame, pl.col("paid_at") < pl.col("placed_at"), FACT,
+                     "an order cannot be paid before it is placed"))
+    unnoted = pl.col("chat_changes.noted").list.eval(pl.element().not_()).list.sum()
+    return frame.with_columns(unnoted.cast(pl.Int64).alias("unnoted_changes"))
+
+
+def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """WorkOrder: the approved proposal exists; hand-offs without a chase record, counts."""
+    proposals = pl.col("proposals").list.len().cast(pl.Int64)
+    problems.append((frame, pl.col("approved_proposal") >= proposals, FACT, "approved_proposal does not exist"))
+    chases = pl.col("escalations.chase_record")
+    untraced = chases.list.eval(pl.element().is_null() | (pl.element() == "")).list.sum()
+    return frame.with_columns(
+        untraced.cast(pl.Int64).alias("untraced_handoffs"),
+        proposals.alias("proposal_count"),
+        chases.list.len().cast(pl.Int64).alias("escalation_count"),
+    )
+
+
+def _swap(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
+    """ShiftSwapRequest: not with oneself; swap numbers, skill gap, holiday; the shift leads'
+    yes/no and three-way answers kept in step (a contradiction refused)."""
+    problems.append((frame, pl.col("requester.agent_id") == pl.col("partner.agent_id"), FACT,
+                     "an agent cannot swap with themself"))
+    steps = []
+    for side in ("requester", "partner"):
+        approved, decision = pl.col(f"{side}_lead_approved"), pl.col(f"{side}_lead_decision")
+        problems.append((frame, approved & (decision == "declined"), FACT,
+                         f"{side}_lead_approved is true but {side}_lead_decision is 'declined'"))
+        steps += [pl.when(approved).then(pl.lit("agreed")).otherwise(decision).alias(f"{side}_lead_decision"),
+                  (approved | (decision == "agreed")).alias(f"{side}_lead_approved")]
+    return frame.with_columns(
+        *steps,
+        (pl.col("swaps_this_month") + 1).alias("swap_number"),
+        (pl.col("partner_swaps_this_month") + 1).alias("partner_swap_number"),
+        (pl.col("requester.skill_level") - pl.col("partner.skill_level")).abs().alias("skill_gap"),
+        (pl.col("requester_shift.on_holiday") | pl.col("partner_shift.on_holiday")).alias("on_holiday"),
+    )
+
+
+MODEL_FORMS: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {
+    "shift_assignment": _shift,
+    "attendance_record": _attendance,
+    "call_record": _call,
+    "callback_task": _callback,
+    "order": _order,
+    "work_order": _work_order,
+    "shift_swap": _swap,
+}
+"""The columnar form of each built-in fact type's model validator but leave requests'."""

@@ -1,0 +1,254 @@
+"""The time kinds per column: time of day in the rule's zone, public holidays and days off,
+working hours, daily windows, notice and recurring due dates, each equal to the row engine's test on every row.
+
+Local dates and clocks come from :mod:`csrules._audit.col_zone` (Python's zone data, as the
+row engine reads it). Whatever a calendar answers is asked of the calendar itself, once per
+distinct local date of the batch: a date table joined back to the rows. A cut-off instant is
+computed by the row engine's own function once per distinct (date, clock) pair. When any of
+those questions raises (a year the calendar does not cover, a date past the end of time), the
+rule is not judged per column: the row engine judges it and reports the rule's error on the
+rows that reach the question (never a guessed answer).
+
+Each kind compiles to a :class:`Leaf`: a column computed from the batch's typed facts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+
+from csrules._audit.col_zone import local_dates, local_wall
+from csrules._policy.kinds.time import (
+    ClockRef,
+    InWorkingHours,
+    Notice,
+    OnDayOff,
+    OnHoliday,
+    OutsideWorkingHours,
+    Recurring,
+    TimeOfDay,
+    WithinHours,
+    _at,
+    _DayTest,
+    _RecurringTest,
+    _TimeOfDayTest,
+    _zone,
+)
+from csrules._time.calendar import BusinessCalendar
+from csrules._time.clock import DAY_MICROS
+from csrules._time.durations import BusinessDuration, WallDuration
+from csrules._time.registry import get_calendar
+from csrules.exceptions import CsrulesError
+
+__all__ = ["Leaf", "Memo", "leaf_of", "time_leaf"]
+
+Memo = dict[Any, Any]
+"""What the leaves of one batch share (folded texts), built by the first leaf that needs it."""
+Compute = Callable[[pl.DataFrame, Memo], "pl.Series | None"]
+_FAILS = (CsrulesError, ValueError, OverflowError, ArithmeticError)
+"""What a calendar or a date may raise for one value: the row engine's rule error."""
+_UTC = pl.Datetime("us", "UTC")
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A condition leaf judged per column from a look-up built for the batch: ``compute``
+    gives its answer per row of the typed facts, given what the batch's leaves share (None:
+    the rule goes to the row engine)."""
+
+    name: str
+    compute: Compute
+
+
+def leaf_of(node: Any, params: dict[str, Any], compute: Compute) -> Leaf:
+    """A :class:`Leaf` named by the condition and the parameter values it reads."""
+    digest = hashlib.sha1(f"{node!r}{sorted(params.items(), key=str)!r}".encode()).hexdigest()[:16]
+    return Leaf(f"__leaf:{node.kind}:{digest}", compute)
+
+
+def _series(facts: pl.DataFrame, expr: Any) -> pl.Series:
+    return facts.select(expr.fill_null(False).alias("answer")).to_series()
+
+
+def _clock(ref: ClockRef, params: dict[str, Any], columns: set[str]) -> pl.Expr | None:
+    """A time of day as an expression: the literal or parameter, or the typed field."""
+    fixed = ref.fixed(params)
+    if fixed is not None:
+        return pl.lit(fixed, pl.Time)
+    return pl.col(ref.field) if ref.field in columns else None
+
+
+def _by_day(facts: pl.DataFrame, days: pl.Expr, answer: Callable[[date], Any], dtype: pl.DataType) -> pl.Expr | None:
+    """``answer`` of each distinct date of ``days``, joined back as an expression (None: it raised)."""
+    distinct = facts.select(days.unique().drop_nulls()).to_series().to_list()
+    try:
+        found = [answer(day) for day in distinct]
+    except _FAILS:
+        return None
+    return days.replace_strict(distinct, found, default=None, return_dtype=dtype)
+
+
+def _time_of_day(node: TimeOfDay, params: dict[str, Any], columns: set[str]) -> Compute | None:
+    clock = _clock(node.time, params, columns)
+    day_of = node.day_of or node.path
+    if node.shifts is not None or clock is None or node.path not in columns or day_of not in columns:
+        return None  # a rota's shift date is the row engine's
+    test = _TimeOfDayTest(node)
+    op = _OPS[node.op]
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        days = local_dates(facts, pl.col(day_of), test.zone.key)
+        if days is None:
+            return None
+        pairs = facts.select(days.alias("day"), clock.alias("clock"))
+        keys = pairs.unique().drop_nulls()
+        try:
+            cutoffs = [_at(test.day(day, None), at, test.zone).astimezone(UTC) for day, at in keys.iter_rows()]
+        except _FAILS:
+            return None
+        table = keys.with_columns(pl.Series("cutoff", cutoffs, dtype=_UTC))
+        cutoff = pairs.join(table, on=["day", "clock"], how="left", maintain_order="left")["cutoff"]
+        return _series(facts.with_columns(cutoff.alias("__cutoff")), op(pl.col(node.path), pl.col("__cutoff")))
+
+    return compute
+
+
+def _day(node: OnHoliday | OnDayOff, columns: set[str]) -> Compute | None:
+    if node.path not in columns:
+        return None
+    calendar = get_calendar(node.calendar)
+    test = _DayTest(calendar, isinstance(node, OnDayOff))
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        days = local_dates(facts, pl.col(node.path), calendar.zone.key)
+        answer = None if days is None else _by_day(facts, days, test, pl.Boolean())
+        return None if answer is None else _series(facts, answer)
+
+    return compute
+
+
+def _utc_spans(calendar: BusinessCalendar, day: date) -> list[tuple[datetime, datetime]]:
+    return [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in calendar.working_hours(day)]
+
+
+def _hours(node: InWorkingHours | OutsideWorkingHours, columns: set[str]) -> Compute | None:
+    if node.path not in columns:
+        return None
+    calendar = get_calendar(node.calendar)
+    inside = isinstance(node, InWorkingHours)
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        days = local_dates(facts, pl.col(node.path), calendar.zone.key)
+        if days is None:
+            return None
+        distinct = facts.select(days.unique().drop_nulls()).to_series().to_list()
+        try:
+            spans = {day: _utc_spans(calendar, day) for day in distinct}
+        except _FAILS:
+            return None
+        at = pl.col(node.path)
+        tests = [pl.lit(False)]
+        for index in range(max((len(found) for found in spans.values()), default=0)):
+            listed = [day for day, found in spans.items() if len(found) > index]
+            start = days.replace_strict(listed, [spans[d][index][0] for d in listed], default=None, return_dtype=_UTC)
+            end = days.replace_strict(listed, [spans[d][index][1] for d in listed], default=None, return_dtype=_UTC)
+            tests.append(((at >= start) & (at < end)).fill_null(False))
+        working = pl.any_horizontal(tests)
+        return _series(facts, at.is_not_null() & (working if inside else ~working))
+
+    return compute
+
+
+def _micros(clock: pl.Expr) -> pl.Expr:
+    return clock.cast(pl.Int64) // 1000  # a Polars time of day counts nanoseconds
+
+
+def _within(node: WithinHours, params: dict[str, Any], columns: set[str]) -> Compute | None:
+    start, end = _clock(node.start, params, columns), _clock(node.end, params, columns)
+    if start is None or end is None or node.path not in columns:
+        return None
+    zone = _zone(node.tz, node.calendar).key
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        wall = local_wall(facts, pl.col(node.path), zone)
+        if wall is None:
+            return None
+        low, high = _micros(start), _micros(end)
+        return _series(facts, (_micros(wall.dt.time()) - low) % DAY_MICROS < (high - low) % DAY_MICROS)
+
+    return compute
+
+
+def _notice(node: Notice, params: dict[str, Any], now: datetime | None, columns: set[str]) -> Compute | None:
+    duration = node.duration if node.param is None else params[node.param]
+    until = pl.col(node.until) if node.until in columns else None
+    if node.until is None and now is not None:
+        until = pl.lit(now.astimezone(UTC), _UTC)
+    if node.since not in columns or until is None:
+        return None
+    op = _OPS[node.op]
+    since = pl.col(node.since)
+    if isinstance(duration, WallDuration):
+        return lambda facts, memo: _series(facts, op(until - since, pl.lit(duration.delta)))
+    if not isinstance(duration, BusinessDuration) or node.calendar is None:
+        return None
+    calendar = get_calendar(node.calendar)
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        starts = facts.select(since.unique().drop_nulls()).to_series().to_list()
+        try:
+            reached = [calendar.add(start, duration).astimezone(UTC) for start in starts]
+        except _FAILS:
+            return None
+        return _series(facts, op(until, since.replace_strict(starts, reached, default=None, return_dtype=_UTC)))
+
+    return compute
+
+
+def _recurring(node: Recurring, columns: set[str]) -> Compute | None:
+    start = node.period_start or node.path
+    if node.path not in columns or start not in columns:
+        return None
+    test = _RecurringTest(node)
+    zone, op = test.zone.key, _OPS[node.op]
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        starts = local_dates(facts, pl.col(start), zone)
+        due = None if starts is None else _by_day(facts, starts, test.due_date, pl.Date())
+        if due is None:
+            return None
+        if test.same_day:
+            own = local_dates(facts, pl.col(node.path), zone)
+            return None if own is None else _series(facts, op(own, due))
+        cutoff = _by_day(facts, due, lambda day: _at(day, test.clock, test.zone).astimezone(UTC), _UTC)
+        return None if cutoff is None else _series(facts, op(pl.col(node.path), cutoff))
+
+    return compute
+
+
+def time_leaf(node: Any, params: dict[str, Any], now: datetime | None, columns: set[str]) -> Leaf | None:
+    """The time kind ``node`` as a :class:`Leaf` (None: not judged per column)."""
+    compute: Compute | None = None
+    if isinstance(node, TimeOfDay):
+        compute = _time_of_day(node, params, columns)
+    elif isinstance(node, OnHoliday | OnDayOff):
+        compute = _day(node, columns)
+    elif isinstance(node, InWorkingHours | OutsideWorkingHours):
+        compute = _hours(node, columns)
+    elif isinstance(node, WithinHours):
+        compute = _within(node, params, columns)
+    elif isinstance(node, Notice):
+        compute = _notice(node, params, now, columns)
+    elif isinstance(node, Recurring):
+        compute = _recurring(node, columns)
+    return None if compute is None else leaf_of(node, params, compute)
+
