@@ -60,7 +60,7 @@ class TestMetaOnce:
         prepared = columnar.prepare(spec, frame)
         assert prepared is not None
         plan = columnar._plan(spec, set(prepared[0].columns))
-        assert [expr is None for *_, expr in plan] == [False, True]
+        assert [expr is None for _, _, _, expr, _ in plan] == [False, True]
 
     def test_meta_computed_once(self, monkeypatch):
         """One batch computes its meta columns once, and its rows equal the row engine's."""

@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from csrules._audit.inputs import ROW
+from csrules._audit.inputs import ROW, given
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
 from csrules._audit.summary import Partial, partial
 from csrules._engine.engine import Engine
@@ -125,17 +125,6 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
     else:
         exprs.append(pl.lit(None, text).alias("month"))
     return frame.select(exprs)
-
-
-def given(value: Any) -> Any:
-    """``value`` without the keys Arrow filled with null, at every depth: a struct column
-    holds every field any row has, and a null there means "not given" (the model's default),
-    as a missing column does."""
-    if isinstance(value, dict):
-        return {key: given(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [given(item) for item in value]
-    return value
 
 
 def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame,

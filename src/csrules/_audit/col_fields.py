@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import polars as pl
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from csrules._audit.inputs import given
 from csrules._errors import problems_of
 from csrules._policy.facts import FieldInfo, field_info
 
@@ -120,7 +121,7 @@ def read_distinct(frame: pl.DataFrame, model: type[BaseModel], name: str) -> Rea
     messages: list[list[str] | None] = []
     for value in values:
         try:
-            checked = adapter.validate_python(value)
+            checked = adapter.validate_python(given(value))
         except ValidationError as exc:
             found = problems_of(exc)
             wheres.append([".".join(str(part) for part in (name, *problem.loc)) for problem in found])

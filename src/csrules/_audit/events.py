@@ -15,9 +15,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from csrules._audit.batch import _as_instant, given
+from csrules._audit.batch import _as_instant
 from csrules._audit.errors import AuditError
-from csrules._audit.inputs import ROW, is_source, numbered, read_batches, source_kind
+from csrules._audit.inputs import ROW, given, is_source, numbered, read_batches, source_kind
 from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
 from csrules._policy.facts import get_fact_type
 from csrules._sessions.session import SessionEngine

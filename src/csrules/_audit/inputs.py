@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from csrules._audit.errors import AuditError
 from csrules._policy.facts import field_info
 
-__all__ = ["ROW", "Part", "Source", "check_columns", "file_parts", "is_source", "numbered", "read_batches", "read_part",
-           "source_kind"]
+__all__ = ["ROW", "Part", "Source", "check_columns", "file_parts", "given", "is_source", "numbered", "read_batches",
+           "read_part", "source_kind"]
 
 ROW = "__row"
 """The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
@@ -264,3 +264,14 @@ def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, whe
         raise AuditError(
             f"{where}: column {column.name!r} holds {column.type}, but {fact_type}.{column.name} is {info.describe()}"
         )
+
+
+def given(value: Any) -> Any:
+    """``value`` without the keys Arrow filled with null, at every depth: a struct column
+    holds every field any row has, and a null there means "not given" (the model's default),
+    as a missing column does."""
+    if isinstance(value, dict):
+        return {key: given(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [given(item) for item in value]
+    return value
