@@ -1,0 +1,102 @@
+"""Decision logs under hostile conditions: several processes appending to one JSON Lines
+log while it rotates, and writes that fail part-way (a full disk)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import signal
+from pathlib import Path
+
+import pytest
+
+from csrules import LogWriteError
+from csrules.records import DecisionRecord, JsonlLog, read_log
+from tests.test_records_logs import write_records
+
+PROCESSES = 4
+PER_PROCESS = 40
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> list[DecisionRecord]:
+    """Distinct decision records, PROCESSES × PER_PROCESS of them."""
+    path = tmp_path_factory.mktemp("made") / "made.jsonl"
+    with JsonlLog(path) as log:
+        return write_records(log, PROCESSES * PER_PROCESS)
+
+
+def _append(path: str, records: list[DecisionRecord], max_bytes: int) -> None:
+    """One process writing its records one batch at a time."""
+    with JsonlLog(path, max_bytes=max_bytes, batch=1) as log:
+        for record in records:
+            log.write(record)
+
+
+def _size(record: DecisionRecord) -> int:
+    return len(record.to_json().encode("utf-8")) + 1
+
+
+class TestProcessesShareJsonl:
+    """Several processes on one JSON Lines log."""
+
+    def test_rotating_log_loses_nothing(self, tmp_path: Path, records: list[DecisionRecord]) -> None:
+        """Processes appending while the log rotates every two records: each record is read back once, whole."""
+        path = tmp_path / "shared.jsonl"
+        max_bytes = 2 * max(_size(r) for r in records)
+        context = multiprocessing.get_context("fork")
+        workers = [
+            context.Process(target=_append, args=(str(path), records[n::PROCESSES], max_bytes))
+            for n in range(PROCESSES)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(120)
+        assert [w.exitcode for w in workers] == [0] * PROCESSES
+        reader = read_log(path)
+        back = sorted(r.id for r in reader)
+        assert reader.problems == []
+        assert back == sorted(r.id for r in records)
+        segments = [p for p in tmp_path.iterdir() if p.name != "shared.jsonl.lock"]
+        assert all(p.stat().st_size <= max_bytes for p in segments)
+
+
+def _fill_disk(path: str, records: list[DecisionRecord], limit: int, result: multiprocessing.Queue[str]) -> None:
+    """Write a batch past a file-size limit (the disk is full), then with room again."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    log = JsonlLog(path, batch=len(records) + 1)
+    log.write_many(records)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        log.flush()
+    except LogWriteError as exc:
+        data = Path(path).read_bytes()
+        tail = "whole" if not data or data.endswith(b"\n") else "cut"
+        result.put(f"{tail} {log.pending} {exc.sink}")
+    else:
+        result.put("no error")
+    resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+    log.close()
+
+
+class TestFailedWrites:
+    """A write that fails part-way."""
+
+    def test_full_disk_leaves_no_half_line(self, tmp_path: Path, records: list[DecisionRecord]) -> None:
+        """A batch cut off by a full disk is taken back out: no half line, all still pending, then written once."""
+        path = tmp_path / "full.jsonl"
+        batch = records[:20]
+        limit = sum(_size(r) for r in batch) // 2
+        context = multiprocessing.get_context("fork")
+        result: multiprocessing.Queue[str] = context.Queue()
+        worker = context.Process(target=_fill_disk, args=(str(path), batch, limit, result))
+        worker.start()
+        outcome = result.get(timeout=60)
+        worker.join(60)
+        assert worker.exitcode == 0
+        assert outcome == f"whole {len(batch)} JSON Lines"
+        reader = read_log(path)
+        assert [r.id for r in reader] == [r.id for r in batch]
+        assert reader.problems == []
