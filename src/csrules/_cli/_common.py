@@ -33,6 +33,7 @@ __all__ = [
     "dump_json",
     "exit_status",
     "import_modules",
+    "instant_problem",
     "load_pack_named",
     "load_target",
     "pack_infos",
@@ -292,12 +293,41 @@ def parse_now(text: str | None) -> datetime | None:
         ) from None
     if value.utcoffset() is None:
         raise CliError(f"--now needs a time zone, e.g. {text}+08:00 or {text}Z")
+    problem = instant_problem(value)
+    if problem:
+        raise CliError(f"--now {text}: {problem}")
     return value
 
 
-def now_default() -> datetime:
-    """The instant a command uses when ``--now`` is not given: the clock, read once."""
-    return datetime.now(UTC)
+def instant_problem(value: datetime) -> str | None:
+    """Why the aware ``value`` cannot serve as ``now`` (None: it can): rules and records
+    reckon in UTC, which must stay within years 1 to 9999."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return "in UTC this falls outside years 1 to 9999"
+    return None
+
+
+def now_default(command: str = "", *, engine: Engine | None = None) -> datetime:
+    """The instant a command uses when ``--now`` is not given: the clock, read once.
+
+    A decision should depend only on the policies, the fact and ``now``: so that a run that
+    read the clock can be repeated, the instant is said on stderr, unless ``engine`` is
+    given and none of its rules reads the current time.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)  # whole seconds: what is said is what is used
+    if engine is None or _reads_now(engine):
+        name = f"csrules {command}" if command else "csrules"
+        sys.stderr.write(f"{name}: no --now given: judging at {now.isoformat()} by the clock "
+                         f"(--now {now.isoformat()} repeats this run)\n")
+    return now
+
+
+def _reads_now(engine: Engine) -> bool:
+    """Whether a rule of ``engine`` reads the current time (its plans know)."""
+    plans: dict[str, Any] = getattr(engine, "_plans", {})
+    return any(getattr(plan, "reads_now", True) for plan in plans.values())
 
 
 def dump_json(data: Any, out: TextIO, *, indent: int | None = None) -> None:

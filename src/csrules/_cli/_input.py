@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Literal, TextIO
 
-from csrules._cli._common import CliError
+from csrules._cli._common import CliError, instant_problem
 from csrules._policy.loader import DuplicateKey, unique_keys
 
 __all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
@@ -192,6 +192,9 @@ def _record(index: int, line: int, data: Any) -> Record | BadRecord:
                 return BadRecord(index, line, f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
             if parsed.utcoffset() is None:
                 return BadRecord(index, line, f"envelope 'now' needs a time zone (got {now!r})")
+            problem = instant_problem(parsed)
+            if problem:
+                return BadRecord(index, line, f"envelope 'now' {now!r}: {problem}")
         fact_type = data.get("fact_type")
         if fact_type is not None and not isinstance(fact_type, str):
             return BadRecord(index, line, f"envelope 'fact_type' must be text (got {fact_type!r})")

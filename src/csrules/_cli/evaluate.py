@@ -75,7 +75,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     ev.add_argument(
         "--now",
-        help="the current time for rules that read it (ISO 8601 with zone); default: the clock",
+        help="the current time for rules that read it (ISO 8601 with zone); default: the clock, "
+        "said on stderr",
     )
     add_format(
         ev,
@@ -259,7 +260,7 @@ def run_eval(args: argparse.Namespace) -> int:
     """Judge every fact; exit 0 clean, 1 on a violation, 2 on bad input."""
     target = load_target(args.target)
     engine = target.engine()
-    now = parse_now(args.now) or now_default()
+    now = parse_now(args.now) or now_default("eval", engine=engine)
     as_of = _as_of(args.as_of)
     writer = _Writer(sys.stdout, trace=args.trace)
     several = len(args.facts) > 1
@@ -387,7 +388,7 @@ def run_explain(args: argparse.Namespace) -> int:
     target: Target = load_target(args.target)
     engine = target.engine()
     record = _read_one(args.fact)
-    now = record.now or parse_now(args.now) or now_default()
+    now = record.now or parse_now(args.now) or now_default("explain", engine=engine)
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:

@@ -21,8 +21,9 @@ OLD and NEW are policy files, directories or packs. RECORDS are decision logs (J
 rotated files included, or SQLite) whose facts are judged at the instant each was decided,
 or JSON Lines of plain facts judged at --now. Writes impact.md and impact.html (a
 self-contained page with a chart) to the output directory and prints the Markdown (or,
-with --json, the report as JSON). Past 5,000 facts a progress bar shows on stderr when it
-is a terminal (--no-progress turns it off).
+with --json, the report as JSON). Facts that cannot be read or judged are listed in the
+report and the first on stderr; the exit status is then 2. Past 5,000 facts a progress
+bar shows on stderr when it is a terminal (--no-progress turns it off).
 
 """ + exit_status("decisions change") + "\n"
 
@@ -86,4 +87,9 @@ def run_impact(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.to_markdown())
         sys.stdout.write(f"\nwrote {out / 'impact.md'} and {out / 'impact.html'}\n")
+    if report.problem_count:  # as eval --keep-going: the rest is judged, and the input was bad
+        first = report.problems[0].replace("\n", " ")
+        sys.stderr.write(f"csrules impact: {report.problem_count:,} fact(s) could not be read or judged "
+                         f"(listed in the report), the first: {first}\n")
+        return 2
     return 1 if report.changed else 0
