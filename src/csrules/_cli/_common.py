@@ -201,11 +201,11 @@ PACK_MANIFEST = "pack.yaml"
 def _manifest_policies(manifest: Path) -> list[str]:
     """The policy files a pack manifest lists, session policies included (``sessions:``
     entries are ``{file: ..., replaces: [...]}``); none when it cannot be read."""
-    import yaml
+    from csrules._policy.loader import read_document, read_policy_text
 
-    try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    try:  # the pack loader reports what is wrong with the manifest, located
+        data, _ = read_document(read_policy_text(manifest), name=str(manifest))
+    except CsrulesError:
         return []
     if not isinstance(data, dict):
         return []

@@ -13,6 +13,7 @@ from typing import Any
 
 from csrules._cli._common import CliError, add_format, checked_spec, dump_json, exit_status, load_target
 from csrules._verify import INSTALL_HINT, solver_available
+from csrules.exceptions import CsrulesError
 
 __all__ = ["check_properties", "register", "solver_findings"]
 
@@ -72,16 +73,15 @@ def properties_path(spec: str) -> Path | None:
 
 def _extended(pack_dir: Path) -> str | None:
     """What the pack in ``pack_dir`` ``extends:`` (a built-in name, or a path made absolute)."""
-    import yaml
-
+    from csrules._policy.loader import read_document, read_policy_text
     from csrules.policies.packs import PACK_NAMES
 
     manifest = pack_dir / "pack.yaml"
     if not manifest.is_file():
         return None
     try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data, _ = read_document(read_policy_text(manifest), name=str(manifest))
+    except CsrulesError:
         return None  # loading the pack reports a broken manifest with its line
     base = data.get("extends") if isinstance(data, dict) else None
     if not isinstance(base, str) or base in PACK_NAMES:

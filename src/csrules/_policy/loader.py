@@ -88,7 +88,15 @@ class _PolicyLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:  # 2026-02-30 looks like a date and is none
+            raise PolicyError(f"{node.value!r} is not a date: {exc}", line=node.start_mark.line + 1) from None
+
+
 _PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:timestamp", _PolicyLoader.construct_yaml_timestamp)
 
 
 def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -> tuple[Any, Lines]:
