@@ -195,3 +195,19 @@ class TestClockStandsInForNow:
         facts.write_text(json.dumps(attendance("2026-03-10T08:30:00+08:00")), encoding="utf-8")
         _, _, err = cli(capsys, "eval", str(ATTENDANCE), str(facts))
         assert "--now" not in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+class TestFullDisk:
+    """Output written to a full disk."""
+
+    @pytest.mark.parametrize(
+        "argv",
+        [["schema", "policy"], ["diff", str(ATTENDANCE), str(LEAVE)]],
+        ids=["schema", "diff"],
+    )
+    def test_names_the_file(self, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+        """A write that fails says which file, in one line, exit 2."""
+        code, _, err = cli(capsys, *argv, "-o", "/dev/full")
+        assert code == 2
+        assert err == f"csrules {argv[0]}: error: /dev/full: cannot write: No space left on device\n"

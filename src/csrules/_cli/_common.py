@@ -39,6 +39,7 @@ __all__ = [
     "pack_infos",
     "parse_now",
     "policy_files",
+    "write_file",
 ]
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
@@ -328,6 +329,14 @@ def _reads_now(engine: Engine) -> bool:
     """Whether a rule of ``engine`` reads the current time (its plans know)."""
     plans: dict[str, Any] = getattr(engine, "_plans", {})
     return any(getattr(plan, "reads_now", True) for plan in plans.values())
+
+
+def write_file(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8; a failure names the file (a full disk names none)."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def dump_json(data: Any, out: TextIO, *, indent: int | None = None) -> None:

@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from csrules._cli._common import add_format, add_out, checked_spec, dump_json, exit_status, load_target, parse_now
+from csrules._cli._common import (
+    add_format,
+    add_out,
+    checked_spec,
+    dump_json,
+    exit_status,
+    load_target,
+    parse_now,
+    write_file,
+)
 
 __all__ = ["register"]
 
@@ -80,8 +89,8 @@ def run_impact(args: argparse.Namespace) -> int:
     report.old, report.new = args.old, args.new
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "impact.md").write_text(report.to_markdown(), encoding="utf-8")
-    (out / "impact.html").write_text(report.to_html(), encoding="utf-8")
+    write_file(out / "impact.md", report.to_markdown())
+    write_file(out / "impact.html", report.to_html())
     if args.out_format == "json":
         dump_json(report.to_dict(), sys.stdout, indent=2)
     else:
