@@ -4,8 +4,10 @@ logs that cannot be read, and the clock standing in for ``--now``."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 
 import csrules.policies
 from csrules import FactError, PolicyError, RecordError, load_policy, loads_policy
+from csrules._cli import _input
 from csrules._cli.cli import main
 from csrules.policies import load_pack
 
@@ -211,3 +214,25 @@ class TestFullDisk:
         code, _, err = cli(capsys, *argv, "-o", "/dev/full")
         assert code == 2
         assert err == f"csrules {argv[0]}: error: /dev/full: cannot write: No space left on device\n"
+
+
+class TestOverlongLines:
+    """Fact input with a line far past the record limit (a file without newlines)."""
+
+    @pytest.mark.parametrize("fmt", ["auto", "jsonl"])
+    def test_memory_stays_bounded(self, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+        """A 4 MB line over a 1,000-character limit is reported as too large and skipped, read in bounded memory."""
+        monkeypatch.setattr(_input, "MAX_RECORD_CHARS", 1000)
+        good = json.dumps(attendance("2026-03-10T08:30:00+08:00"))
+        raw = io.BytesIO(('{"agent_id": "' + "A" * 4_000_000 + '"}\n' + good + "\n").encode("utf-8"))
+        tracemalloc.start()
+        try:
+            records = list(_input.read_records(_input.Utf8Text(raw, "f.jsonl"), fmt, name="f.jsonl"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 1_000_000
+        assert [type(r).__name__ for r in records] == ["BadRecord", "Record"]
+        assert records[0].line == 1
+        assert records[0].message == "the record is too large (limit 1,000 characters)"
+        assert records[1].line == 2
