@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from csrules import LogWriteError
+from csrules import LogWriteError, RecordError
 from csrules.records import DecisionRecord, JsonlLog, read_log
 from tests.test_records_logs import write_records
 
@@ -100,3 +100,14 @@ class TestFailedWrites:
         reader = read_log(path)
         assert [r.id for r in reader] == [r.id for r in batch]
         assert reader.problems == []
+
+
+class TestReading:
+    """Reading something that is not a decision log."""
+
+    def test_directory(self, tmp_path: Path) -> None:
+        """A directory is a RecordError naming it, not an IsADirectoryError."""
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        with pytest.raises(RecordError, match=r"logs: is a directory, not a decision log"):
+            read_log(logs)

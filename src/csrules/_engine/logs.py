@@ -384,6 +384,8 @@ class LogReader:
         self.problems: list[RecordError] = []
         if not self.path.exists():
             raise RecordError("no such decision log", file=str(self.path))
+        if self.path.is_dir():
+            raise RecordError("is a directory, not a decision log", file=str(self.path))
 
     def __iter__(self) -> Iterator[DecisionRecord]:
         if is_sqlite(self.path):
