@@ -236,3 +236,39 @@ class TestOverlongLines:
         assert records[0].line == 1
         assert records[0].message == "the record is too large (limit 1,000 characters)"
         assert records[1].line == 2
+
+
+class TestUsage:
+    """Options given values that mean nothing: bad usage, exit 2, never silently ignored."""
+
+    @pytest.mark.parametrize(
+        ("argv", "said"),
+        [
+            (["test", str(ATTENDANCE), "--coverage", "--fail-under", "nan"], "--fail-under: must be a percentage"),
+            (["test", str(ATTENDANCE), "--coverage", "--fail-under", "-5"], "--fail-under: must be a percentage"),
+            (["eval", str(ATTENDANCE), "/dev/null", "--fact-type", ""], "--fact-type: is empty"),
+            (["verify", str(ATTENDANCE), "--properties", ""], "--properties: is empty"),
+            (["docs", str(ATTENDANCE), "-o", ""], "-o/--out: is empty"),
+            (["eval", str(ATTENDANCE), "/dev/null", "--import", ""], "--import: is empty"),
+            (["explain", str(ATTENDANCE), ""], "FACT is empty"),
+        ],
+        ids=["nan-percent", "negative-percent", "fact-type", "properties", "out", "import", "fact"],
+    )
+    def test_refused(self, capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
+        """The value is refused in one line naming the option."""
+        try:
+            code = main(argv)
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        err = capsys.readouterr().err
+        assert code == 2
+        assert said in err
+        assert err.count("\n") == 1
+
+    def test_import_that_exits(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A module that calls exit() while imported is a located error, not the command's exit status."""
+        module = tmp_path / "quits.py"
+        module.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+        code, _, err = cli(capsys, "eval", str(ATTENDANCE), "/dev/null", "--import", str(module))
+        assert code == 2
+        assert err == f"csrules eval: error: --import {module} failed: it called exit(3) while being imported\n"

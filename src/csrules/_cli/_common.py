@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,8 +37,10 @@ __all__ = [
     "instant_problem",
     "load_pack_named",
     "load_target",
+    "nonempty",
     "pack_infos",
     "parse_now",
+    "percent",
     "policy_files",
     "write_file",
 ]
@@ -82,6 +85,7 @@ def add_common(parser: argparse.ArgumentParser, *, imports: bool = True) -> None
             dest="imports",
             action="append",
             default=argparse.SUPPRESS,
+            type=nonempty,
             metavar="MODULE",
             help="import a module or .py file first (it registers your fact types); repeatable",
         )
@@ -95,14 +99,35 @@ def add_format(parser: argparse.ArgumentParser, choices: Sequence[str], default:
     )
 
 
+def nonempty(text: str) -> str:
+    """An argument that names something: empty text is bad usage (``Path("")`` would mean
+    the current directory, an empty fact type none at all)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a name")
+    return text
+
+
+def percent(text: str) -> float:
+    """A percentage, 0 or more (``--fail-under``; above 100 no coverage reaches it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < math.inf:  # also refuses nan, which compares false with everything
+        raise argparse.ArgumentTypeError(f"must be a percentage, 0 or more (got {text})")
+    return value
+
+
 def add_out(parser: argparse.ArgumentParser, *, directory: bool) -> None:
     """``-o/--out``: a directory (default :data:`DEFAULT_OUT`) or a file (default: stdout)."""
     if directory:
         parser.add_argument(
-            "-o", "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: ./{DEFAULT_OUT})"
+            "-o", "--out", default=DEFAULT_OUT, metavar="DIR", type=nonempty,
+            help=f"output directory (default: ./{DEFAULT_OUT})",
         )
     else:
-        parser.add_argument("-o", "--out", metavar="FILE", help="write to this file instead of stdout (- is stdout)")
+        parser.add_argument("-o", "--out", metavar="FILE", type=nonempty,
+                            help="write to this file instead of stdout (- is stdout)")
 
 
 def import_modules(names: Sequence[str]) -> None:
@@ -128,6 +153,8 @@ def import_modules(names: Sequence[str]) -> None:
             raise
         except ImportError as exc:
             raise CliError(f"--import {name}: {exc}") from None
+        except SystemExit as exc:  # a module that ends the program when imported
+            raise CliError(f"--import {name} failed: it called exit({exc.code!r}) while being imported") from None
         except Exception as exc:
             raise CliError(f"--import {name} failed: {type(exc).__name__}: {exc}") from None
 

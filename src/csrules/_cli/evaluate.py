@@ -20,6 +20,7 @@ from csrules._cli._common import (
     dump_json,
     exit_status,
     load_target,
+    nonempty,
     now_default,
     parse_now,
 )
@@ -90,7 +91,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         default="auto",
         help="input format (default: from the file suffix, else sniffed)",
     )
-    ev.add_argument("--fact-type", help="the fact type of plain facts when the target judges several")
+    ev.add_argument("--fact-type", type=nonempty, help="the fact type of plain facts when the target judges several")
     ev.add_argument("--as-of", metavar="DAY", help="judge by the policy versions in force on DAY (YYYY-MM-DD); "
                     "default: each fact's own day")
     ev.add_argument("--trace", action="store_true", help="include each decision's full trace (slow)")
@@ -114,7 +115,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="a JSON or YAML file holding one fact (or envelope); '-' for stdin",
     )
     ex.add_argument("--now", help="the current time (ISO 8601 with zone); default: the clock")
-    ex.add_argument("--fact-type", help="the fact type when the target judges several")
+    ex.add_argument("--fact-type", type=nonempty, help="the fact type when the target judges several")
     add_format(ex, ("text", "json"), "text", "output: readable text (default) or the decision and trace as JSON")
     ex.set_defaults(run=run_explain)
 
@@ -358,7 +359,7 @@ def _row(record: Record, decision: Decision, label: str) -> str:
 
 def _fact_label(name: str) -> str:
     """How errors name explain's FACT: the file, ``<stdin>``, or ``<argument>`` for inline JSON."""
-    if name.lstrip().startswith("{"):
+    if name.lstrip().startswith(("{", "[")):
         return "<argument>"
     return "<stdin>" if name == "-" else name
 
@@ -366,6 +367,8 @@ def _fact_label(name: str) -> str:
 def _read_one(name: str) -> Record:
     from csrules._cli._input import read_records as read
 
+    if not name.strip():
+        raise CliError("FACT is empty: name a fact file, '-' for stdin, or give the fact as JSON")
     label = _fact_label(name)
     if label == "<argument>":
         text_records = list(read(io.StringIO(name), "json", name=label))

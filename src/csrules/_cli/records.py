@@ -14,6 +14,7 @@ from csrules._cli._common import (
     dump_json,
     exit_status,
     load_target,
+    nonempty,
     parse_now,
     write_file,
 )
@@ -51,7 +52,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     im.add_argument("new", metavar="NEW", help="policy file, directory or pack")
     im.add_argument("records", metavar="RECORDS", nargs="+", help="decision logs or JSON Lines facts")
     im.add_argument("--now", help="now for plain facts (records carry their own; ISO 8601 with zone)")
-    im.add_argument("--fact-type", help="the type of plain facts, when the policies judge several")
+    im.add_argument("--fact-type", type=nonempty, help="the type of plain facts, when the policies judge several")
     im.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     add_format(im, ("markdown", "json"), "markdown", "what to print: the Markdown report (default) or JSON")
     add_out(im, directory=True)
