@@ -4,6 +4,7 @@ log while it rotates, and writes that fail part-way (a full disk)."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import resource
 import signal
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from csrules import LogWriteError, RecordError
-from csrules.records import DecisionRecord, JsonlLog, read_log
+from csrules.records import DecisionLog, DecisionRecord, JsonlLog, SQLiteLog, read_log
 from tests.test_records_logs import write_records
 
 PROCESSES = 4
@@ -62,19 +63,22 @@ class TestProcessesShareJsonl:
         assert all(p.stat().st_size <= max_bytes for p in segments)
 
 
-def _fill_disk(path: str, records: list[DecisionRecord], limit: int, result: multiprocessing.Queue[str]) -> None:
+def _fill_disk(path: str, kind: str, records: list[DecisionRecord], result: multiprocessing.Queue[str]) -> None:
     """Write a batch past a file-size limit (the disk is full), then with room again."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
     _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    log = JsonlLog(path, batch=len(records) + 1)
+    sink = JsonlLog if kind == "jsonl" else SQLiteLog
+    log: DecisionLog = sink(path, batch=len(records) + 1)
     log.write_many(records)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    room = sum(_size(r) for r in records) // 2
+    used = Path(path).stat().st_size if Path(path).exists() else 0
+    resource.setrlimit(resource.RLIMIT_FSIZE, (used + room, hard))
     try:
         log.flush()
     except LogWriteError as exc:
         data = Path(path).read_bytes()
-        tail = "whole" if not data or data.endswith(b"\n") else "cut"
-        result.put(f"{tail} {log.pending} {exc.sink}")
+        tail = "whole" if kind == "sqlite" or not data or data.endswith(b"\n") else "cut"
+        result.put(f"{tail} {log.pending} {exc}")
     else:
         result.put("no error")
     resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
@@ -84,19 +88,23 @@ def _fill_disk(path: str, records: list[DecisionRecord], limit: int, result: mul
 class TestFailedWrites:
     """A write that fails part-way."""
 
-    def test_full_disk_leaves_no_half_line(self, tmp_path: Path, records: list[DecisionRecord]) -> None:
-        """A batch cut off by a full disk is taken back out: no half line, all still pending, then written once."""
-        path = tmp_path / "full.jsonl"
+    @pytest.mark.parametrize("kind", ["jsonl", "sqlite"])
+    def test_full_disk(self, tmp_path: Path, records: list[DecisionRecord], kind: str) -> None:
+        """A batch cut off by a full disk says why, leaves no half line, stays pending, then is written once."""
+        path = tmp_path / f"full.{kind}"
+        if kind == "sqlite":
+            SQLiteLog(path).close()
         batch = records[:20]
-        limit = sum(_size(r) for r in batch) // 2
         context = multiprocessing.get_context("fork")
         result: multiprocessing.Queue[str] = context.Queue()
-        worker = context.Process(target=_fill_disk, args=(str(path), batch, limit, result))
+        worker = context.Process(target=_fill_disk, args=(str(path), kind, batch, result))
         worker.start()
         outcome = result.get(timeout=60)
         worker.join(60)
         assert worker.exitcode == 0
-        assert outcome == f"whole {len(batch)} JSON Lines"
+        assert outcome.startswith(f"whole {len(batch)} ")
+        assert "rollback" not in outcome  # the cause is said, not a failed clean-up
+        assert re.search(r"(File too large|disk I/O error|full)", outcome)
         reader = read_log(path)
         assert [r.id for r in reader] == [r.id for r in batch]
         assert reader.problems == []

@@ -313,7 +313,9 @@ class SQLiteLog(DecisionLog):
             db.executemany(self._INSERT, rows)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             raise
 
     def _release(self) -> None:
