@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from csrules import LogWriteError, RecordError
-from csrules.records import DecisionLog, DecisionRecord, JsonlLog, SQLiteLog, read_log
-from tests.test_records_logs import write_records
+from csrules._engine.record import content_id, parse_record
+from csrules.policies import load_pack
+from csrules.records import DecisionLog, DecisionRecord, JsonlLog, SQLiteLog, read_log, replay_steps
+from tests.test_records_logs import run_session_examples, write_records
 
 PROCESSES = 4
 PER_PROCESS = 40
@@ -119,3 +121,18 @@ class TestReading:
         logs.mkdir()
         with pytest.raises(RecordError, match=r"logs: is a directory, not a decision log"):
             read_log(logs)
+
+
+class TestReplaySteps:
+    """Replaying session step records that lack what a step needs."""
+
+    def test_tick_without_now(self, tmp_path: Path) -> None:
+        """A well-formed tick record without its instant is a RecordError, not an AssertionError."""
+        path = tmp_path / "steps.jsonl"
+        run_session_examples(path)
+        tick = next(r for r in read_log(path) if r.kind == "tick")
+        bare = tick.model_copy(update={"now": None})
+        bare = parse_record(bare.model_copy(update={"id": content_id(bare)}).to_json())
+        engine = load_pack("call_centre").sessions(backend="python")
+        with pytest.raises(RecordError, match=rf"session tick record {bare.id} has no now"):
+            list(replay_steps([bare], engine))
