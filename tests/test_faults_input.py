@@ -166,7 +166,7 @@ class TestImpactProblems:
 class TestClockStandsInForNow:
     """csrules eval and explain without --now."""
 
-    NOTE = re.compile(r"csrules (\w+): no --now given: judging at (\S+) by the clock \(--now \2 repeats this run\)\n")
+    NOTE = re.compile(r"csrules (\w+): no --now given: judged at (\S+) by the clock \(--now \2 repeats this run\)\n")
 
     def test_eval_says_the_now_it_used(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """Rules read the clock: the instant used is said on stderr, and giving it as --now repeats the run exactly."""
@@ -191,6 +191,15 @@ class TestClockStandsInForNow:
         assert said is not None
         assert said[1] == "explain"
         assert code in (0, 1)
+
+    def test_error_stays_one_line(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A run that ends in an error says only the error: one line on stderr."""
+        facts = tmp_path / "f.json"
+        facts.write_text('{"kind": 1}', encoding="utf-8")
+        code, _, err = cli(capsys, "eval", str(LEAVE), str(facts))
+        assert code == 2
+        assert err.startswith("csrules eval: error: ")
+        assert err.count("\n") == 1
 
     def test_silent_when_no_rule_reads_the_clock(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """A target none of whose rules reads the current time says nothing about it."""

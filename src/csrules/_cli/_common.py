@@ -42,6 +42,7 @@ __all__ = [
     "parse_now",
     "percent",
     "policy_files",
+    "say_clock_now",
     "write_file",
 ]
 
@@ -337,19 +338,20 @@ def instant_problem(value: datetime) -> str | None:
     return None
 
 
-def now_default(command: str = "", *, engine: Engine | None = None) -> datetime:
-    """The instant a command uses when ``--now`` is not given: the clock, read once.
+def now_default() -> datetime:
+    """The instant a command uses when ``--now`` is not given: the clock, read once, in
+    whole seconds (so that the instant said by :func:`say_clock_now` is the one used)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
-    A decision should depend only on the policies, the fact and ``now``: so that a run that
-    read the clock can be repeated, the instant is said on stderr, unless ``engine`` is
-    given and none of its rules reads the current time.
-    """
-    now = datetime.now(UTC).replace(microsecond=0)  # whole seconds: what is said is what is used
-    if engine is None or _reads_now(engine):
-        name = f"csrules {command}" if command else "csrules"
-        sys.stderr.write(f"{name}: no --now given: judging at {now.isoformat()} by the clock "
+
+def say_clock_now(command: str, now: datetime, engine: Engine) -> None:
+    """Say on stderr the instant a completed run took from the clock, when a rule of
+    ``engine`` reads it: a decision should depend only on the policies, the fact and now,
+    and this is how the run can be repeated. (Said at the end, so that an error stays the
+    only line on stderr.)"""
+    if _reads_now(engine):
+        sys.stderr.write(f"csrules {command}: no --now given: judged at {now.isoformat()} by the clock "
                          f"(--now {now.isoformat()} repeats this run)\n")
-    return now
 
 
 def _reads_now(engine: Engine) -> bool:

@@ -23,6 +23,7 @@ from csrules._cli._common import (
     nonempty,
     now_default,
     parse_now,
+    say_clock_now,
 )
 from csrules._cli._input import BadRecord, Format, Record, Utf8Text, detect_format, read_records
 from csrules._engine.decision import Decision, Outcome
@@ -77,7 +78,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ev.add_argument(
         "--now",
         help="the current time for rules that read it (ISO 8601 with zone); default: the clock, "
-        "said on stderr",
+        "said on stderr at the end",
     )
     add_format(
         ev,
@@ -261,7 +262,7 @@ def run_eval(args: argparse.Namespace) -> int:
     """Judge every fact; exit 0 clean, 1 on a violation, 2 on bad input."""
     target = load_target(args.target)
     engine = target.engine()
-    now = parse_now(args.now) or now_default("eval", engine=engine)
+    now = parse_now(args.now) or now_default()
     as_of = _as_of(args.as_of)
     writer = _Writer(sys.stdout, trace=args.trace)
     several = len(args.facts) > 1
@@ -302,6 +303,8 @@ def run_eval(args: argparse.Namespace) -> int:
     finally:
         writer.flush()
         progress.close()
+    if args.now is None:
+        say_clock_now("eval", now, engine)
     if args.summary or (table and sys.stderr.isatty()):
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
         noun = "fact" if count == 1 else "facts"
@@ -391,12 +394,15 @@ def run_explain(args: argparse.Namespace) -> int:
     target: Target = load_target(args.target)
     engine = target.engine()
     record = _read_one(args.fact)
-    now = record.now or parse_now(args.now) or now_default("explain", engine=engine)
+    clock = record.now is None and args.now is None
+    now = record.now or parse_now(args.now) or now_default()
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:
         raise CliError(f"{_fact_label(args.fact)}:{record.line}: bad fact: {exc}") from None
     status = 1 if decision.outcome is Outcome.VIOLATION else 0
+    if clock:
+        say_clock_now("explain", now, engine)
     if args.out_format == "json":
         dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)
         return status
