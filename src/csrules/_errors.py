@@ -24,6 +24,7 @@ __all__ = [
     "problems_of",
     "problems_text",
     "readable_loc",
+    "shown",
     "validation_error",
 ]
 
@@ -98,14 +99,25 @@ def problems_text(problems: Iterable[Problem]) -> str:
 _KINDS: dict[str, ProblemKind] = {"extra_forbidden": "unknown", "missing": "missing"}
 
 
+SHOWN_CHARS = 80
+"""The most characters of a refused value an error quotes."""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_CHARS`: an error quotes a value, never a whole
+    document or a megabyte of text."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 1]}… ({len(text):,} characters)"
+
+
 def _message(error: Any, inputs: bool) -> str:
     if error["type"] == "missing":
         return "required field is missing"
     if error["type"] == "extra_forbidden":
-        return f"unknown field (got {error['input']!r})"
+        return f"unknown field (got {shown(error['input'])})"
     message = str(error["msg"]).removeprefix("Value error, ")
     if inputs and error["type"] != "value_error":
-        message += f" (got {error.get('input')!r})"
+        message += f" (got {shown(error.get('input'))})"
     return message
 
 

@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,11 +34,16 @@ __all__ = [
     "dump_json",
     "exit_status",
     "import_modules",
+    "instant_problem",
     "load_pack_named",
     "load_target",
+    "nonempty",
     "pack_infos",
     "parse_now",
+    "percent",
     "policy_files",
+    "say_clock_now",
+    "write_file",
 ]
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
@@ -80,6 +86,7 @@ def add_common(parser: argparse.ArgumentParser, *, imports: bool = True) -> None
             dest="imports",
             action="append",
             default=argparse.SUPPRESS,
+            type=nonempty,
             metavar="MODULE",
             help="import a module or .py file first (it registers your fact types); repeatable",
         )
@@ -93,14 +100,35 @@ def add_format(parser: argparse.ArgumentParser, choices: Sequence[str], default:
     )
 
 
+def nonempty(text: str) -> str:
+    """An argument that names something: empty text is bad usage (``Path("")`` would mean
+    the current directory, an empty fact type none at all)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a name")
+    return text
+
+
+def percent(text: str) -> float:
+    """A percentage, 0 or more (``--fail-under``; above 100 no coverage reaches it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < math.inf:  # also refuses nan, which compares false with everything
+        raise argparse.ArgumentTypeError(f"must be a percentage, 0 or more (got {text})")
+    return value
+
+
 def add_out(parser: argparse.ArgumentParser, *, directory: bool) -> None:
     """``-o/--out``: a directory (default :data:`DEFAULT_OUT`) or a file (default: stdout)."""
     if directory:
         parser.add_argument(
-            "-o", "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: ./{DEFAULT_OUT})"
+            "-o", "--out", default=DEFAULT_OUT, metavar="DIR", type=nonempty,
+            help=f"output directory (default: ./{DEFAULT_OUT})",
         )
     else:
-        parser.add_argument("-o", "--out", metavar="FILE", help="write to this file instead of stdout (- is stdout)")
+        parser.add_argument("-o", "--out", metavar="FILE", type=nonempty,
+                            help="write to this file instead of stdout (- is stdout)")
 
 
 def import_modules(names: Sequence[str]) -> None:
@@ -126,6 +154,8 @@ def import_modules(names: Sequence[str]) -> None:
             raise
         except ImportError as exc:
             raise CliError(f"--import {name}: {exc}") from None
+        except SystemExit as exc:  # a module that ends the program when imported
+            raise CliError(f"--import {name} failed: it called exit({exc.code!r}) while being imported") from None
         except Exception as exc:
             raise CliError(f"--import {name} failed: {type(exc).__name__}: {exc}") from None
 
@@ -200,11 +230,11 @@ PACK_MANIFEST = "pack.yaml"
 def _manifest_policies(manifest: Path) -> list[str]:
     """The policy files a pack manifest lists, session policies included (``sessions:``
     entries are ``{file: ..., replaces: [...]}``); none when it cannot be read."""
-    import yaml
+    from csrules._policy.loader import read_document, read_policy_text
 
-    try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    try:  # the pack loader reports what is wrong with the manifest, located
+        data, _ = read_document(read_policy_text(manifest), name=str(manifest))
+    except CsrulesError:
         return []
     if not isinstance(data, dict):
         return []
@@ -292,12 +322,50 @@ def parse_now(text: str | None) -> datetime | None:
         ) from None
     if value.utcoffset() is None:
         raise CliError(f"--now needs a time zone, e.g. {text}+08:00 or {text}Z")
+    problem = instant_problem(value)
+    if problem:
+        raise CliError(f"--now {text}: {problem}")
     return value
 
 
+def instant_problem(value: datetime) -> str | None:
+    """Why the aware ``value`` cannot serve as ``now`` (None: it can): rules and records
+    reckon in UTC, which must stay within years 1 to 9999."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return "in UTC this falls outside years 1 to 9999"
+    return None
+
+
 def now_default() -> datetime:
-    """The instant a command uses when ``--now`` is not given: the clock, read once."""
-    return datetime.now(UTC)
+    """The instant a command uses when ``--now`` is not given: the clock, read once, in
+    whole seconds (so that the instant said by :func:`say_clock_now` is the one used)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def say_clock_now(command: str, now: datetime, engine: Engine) -> None:
+    """Say on stderr the instant a completed run took from the clock, when a rule of
+    ``engine`` reads it: a decision should depend only on the policies, the fact and now,
+    and this is how the run can be repeated. (Said at the end, so that an error stays the
+    only line on stderr.)"""
+    if _reads_now(engine):
+        sys.stderr.write(f"csrules {command}: no --now given: judged at {now.isoformat()} by the clock "
+                         f"(--now {now.isoformat()} repeats this run)\n")
+
+
+def _reads_now(engine: Engine) -> bool:
+    """Whether a rule of ``engine`` reads the current time (its plans know)."""
+    plans: dict[str, Any] = getattr(engine, "_plans", {})
+    return any(getattr(plan, "reads_now", True) for plan in plans.values())
+
+
+def write_file(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8; a failure names the file (a full disk names none)."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def dump_json(data: Any, out: TextIO, *, indent: int | None = None) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Literal, TextIO
 
-from csrules._cli._common import CliError
+from csrules._cli._common import CliError, instant_problem
 from csrules._policy.loader import DuplicateKey, unique_keys
 
 __all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
@@ -95,21 +95,35 @@ class Utf8Text:
                 return text
 
     def readline(self) -> str:
-        """One line, with its newline."""
+        """One line, with its newline; a line past :data:`MAX_RECORD_CHARS` is cut there
+        (and the rest of it skipped by iteration), so memory stays bounded."""
         while True:
-            data = self._raw.readline()
+            data = self._raw.readline(MAX_RECORD_CHARS + 1)
             text = self._decode(data)
             if text or not data:
+                self._skipping = len(data) > MAX_RECORD_CHARS and not data.endswith(b"\n")
                 return text
 
+    _skipping = False
+    """Inside a line already given out cut (too long): the rest of it is not a line."""
+
     def __iter__(self) -> Iterator[str]:
-        # Lines cut from large chunks: far cheaper than a decode call per line.
+        # Lines cut from large chunks: far cheaper than a decode call per line. A line past
+        # the record limit is given out once, cut (the reader reports it as too large), and
+        # the rest of it dropped, so a file without newlines never fills memory.
         rest = ""
         while chunk := self.read(CHUNK):
             *lines, rest = (rest + chunk).split("\n")
             for line in lines:
+                if self._skipping:
+                    self._skipping = False
+                    continue
                 yield line + "\n"
-        if rest:
+            if len(rest) > MAX_RECORD_CHARS:
+                if not self._skipping:
+                    yield rest
+                self._skipping, rest = True, ""
+        if rest and not self._skipping:
             yield rest
 
 
@@ -131,7 +145,10 @@ def read_records(stream: Any, fmt: Format, *, name: str = "<stdin>") -> Iterator
     """Records from ``stream`` in ``fmt`` (``auto`` sniffs the first line)."""
     if fmt == "auto":
         first = stream.readline()
-        fmt = _sniff(first)
+        # an object cut at the record limit is one too large line of JSON Lines, not the start
+        # of a document (a long line opening an array stays JSON: it is read on in chunks)
+        cut = len(first) > MAX_RECORD_CHARS and first.lstrip().startswith("{")
+        fmt = "jsonl" if cut else _sniff(first)
         yield from _dispatch(_Prefixed(first, stream), fmt, name)
         return
     yield from _dispatch(stream, fmt, name)
@@ -192,6 +209,9 @@ def _record(index: int, line: int, data: Any) -> Record | BadRecord:
                 return BadRecord(index, line, f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
             if parsed.utcoffset() is None:
                 return BadRecord(index, line, f"envelope 'now' needs a time zone (got {now!r})")
+            problem = instant_problem(parsed)
+            if problem:
+                return BadRecord(index, line, f"envelope 'now' {now!r}: {problem}")
         fact_type = data.get("fact_type")
         if fact_type is not None and not isinstance(fact_type, str):
             return BadRecord(index, line, f"envelope 'fact_type' must be text (got {fact_type!r})")

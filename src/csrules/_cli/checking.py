@@ -17,6 +17,7 @@ from csrules._cli._common import (
     load_pack_named,
     load_target,
     parse_now,
+    percent,
     policy_files,
 )
 from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
@@ -88,7 +89,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ts.add_argument("-v", "--verbose", action="store_true", help="list every example, not just failures")
     add_format(ts, ("text", "json"), "text", "output: readable text (default) or JSON")
     ts.add_argument("--coverage", action="store_true", help="report rule and branch coverage of the run")
-    ts.add_argument("--fail-under", type=float, metavar="PERCENT", help="with --coverage: fail below this")
+    ts.add_argument("--fail-under", type=percent, metavar="PERCENT", help="with --coverage: fail below this")
     ts.add_argument("--explore", action="store_true", help="also judge generated boundary facts")
     ts.add_argument("--random", action="store_true", help="with --explore: plain random facts instead")
     ts.add_argument("--max-examples", type=int, default=200, metavar="N", help="with --explore (default 200)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from csrules._cli._common import (
     exit_status,
     load_target,
     pack_infos,
+    write_file,
 )
 from csrules._docs import generated_date, langs_for, render_diff, render_docs, script_for
 from csrules._docs.plain import describe_context, rule_sentence
@@ -159,11 +161,11 @@ def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt:
     stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in subject.name)
     if fmt in ("md", "both"):
         path = out / f"{stem}.md"
-        path.write_text(rendered.markdown, encoding="utf-8")
+        write_file(path, rendered.markdown)
         written.append(path)
     if fmt in ("html", "both"):
         path = out / f"{stem}.html"
-        path.write_text(rendered.html, encoding="utf-8")
+        write_file(path, rendered.html)
         written.append(path)
     return written
 
@@ -187,7 +189,7 @@ def _index(subjects: list[Subject], out: Path, script: str | None = None) -> Pat
     path = out / "index.md"
     text = "\n".join(lines) + "\n"
     chosen = script_for(("en", "zh"), script)
-    path.write_text(to_script(text, chosen) if chosen else text, encoding="utf-8")
+    write_file(path, to_script(text, chosen) if chosen else text)
     return path
 
 
@@ -226,7 +228,7 @@ def run_diff(args: argparse.Namespace) -> int:
     text = rendered.markdown if args.out_format == "md" else rendered.html
     text = to_script(text, script) if script else text
     if args.out and args.out != "-":  # "-" is standard output, as everywhere on the command line
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_file(args.out, text)
         sys.stdout.write(f"wrote {args.out}\n")
     else:
         sys.stdout.write(text)
@@ -244,8 +246,7 @@ def run_schema(args: argparse.Namespace) -> int:
     else:
         schema = file_schema(args.kind or "policy")
     if args.out and args.out != "-":  # "-" is standard output
-        with open(args.out, "w", encoding="utf-8") as handle:
-            dump_json(schema, handle, indent=2)
+        write_file(args.out, json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
         sys.stdout.write(f"wrote {args.out}\n")
     else:
         dump_json(schema, sys.stdout, indent=2)

@@ -20,8 +20,10 @@ from csrules._cli._common import (
     dump_json,
     exit_status,
     load_target,
+    nonempty,
     now_default,
     parse_now,
+    say_clock_now,
 )
 from csrules._cli._input import BadRecord, Format, Record, Utf8Text, detect_format, read_records
 from csrules._engine.decision import Decision, Outcome
@@ -75,7 +77,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     ev.add_argument(
         "--now",
-        help="the current time for rules that read it (ISO 8601 with zone); default: the clock",
+        help="the current time for rules that read it (ISO 8601 with zone); default: the clock, "
+        "said on stderr at the end",
     )
     add_format(
         ev,
@@ -89,7 +92,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         default="auto",
         help="input format (default: from the file suffix, else sniffed)",
     )
-    ev.add_argument("--fact-type", help="the fact type of plain facts when the target judges several")
+    ev.add_argument("--fact-type", type=nonempty, help="the fact type of plain facts when the target judges several")
     ev.add_argument("--as-of", metavar="DAY", help="judge by the policy versions in force on DAY (YYYY-MM-DD); "
                     "default: each fact's own day")
     ev.add_argument("--trace", action="store_true", help="include each decision's full trace (slow)")
@@ -113,7 +116,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="a JSON or YAML file holding one fact (or envelope); '-' for stdin",
     )
     ex.add_argument("--now", help="the current time (ISO 8601 with zone); default: the clock")
-    ex.add_argument("--fact-type", help="the fact type when the target judges several")
+    ex.add_argument("--fact-type", type=nonempty, help="the fact type when the target judges several")
     add_format(ex, ("text", "json"), "text", "output: readable text (default) or the decision and trace as JSON")
     ex.set_defaults(run=run_explain)
 
@@ -300,6 +303,8 @@ def run_eval(args: argparse.Namespace) -> int:
     finally:
         writer.flush()
         progress.close()
+    if args.now is None:
+        say_clock_now("eval", now, engine)
     if args.summary or (table and sys.stderr.isatty()):
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
         noun = "fact" if count == 1 else "facts"
@@ -357,7 +362,7 @@ def _row(record: Record, decision: Decision, label: str) -> str:
 
 def _fact_label(name: str) -> str:
     """How errors name explain's FACT: the file, ``<stdin>``, or ``<argument>`` for inline JSON."""
-    if name.lstrip().startswith("{"):
+    if name.lstrip().startswith(("{", "[")):
         return "<argument>"
     return "<stdin>" if name == "-" else name
 
@@ -365,6 +370,8 @@ def _fact_label(name: str) -> str:
 def _read_one(name: str) -> Record:
     from csrules._cli._input import read_records as read
 
+    if not name.strip():
+        raise CliError("FACT is empty: name a fact file, '-' for stdin, or give the fact as JSON")
     label = _fact_label(name)
     if label == "<argument>":
         text_records = list(read(io.StringIO(name), "json", name=label))
@@ -387,12 +394,15 @@ def run_explain(args: argparse.Namespace) -> int:
     target: Target = load_target(args.target)
     engine = target.engine()
     record = _read_one(args.fact)
+    clock = record.now is None and args.now is None
     now = record.now or parse_now(args.now) or now_default()
     try:
         decision = _decide(engine, record, now, args.fact_type)
     except EvaluationError as exc:
         raise CliError(f"{_fact_label(args.fact)}:{record.line}: bad fact: {exc}") from None
     status = 1 if decision.outcome is Outcome.VIOLATION else 0
+    if clock:
+        say_clock_now("explain", now, engine)
     if args.out_format == "json":
         dump_json(decision.to_dict(trace=True), sys.stdout, indent=2)
         return status

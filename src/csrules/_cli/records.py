@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from csrules._cli._common import add_format, add_out, checked_spec, dump_json, exit_status, load_target, parse_now
+from csrules._cli._common import (
+    add_format,
+    add_out,
+    checked_spec,
+    dump_json,
+    exit_status,
+    load_target,
+    nonempty,
+    parse_now,
+    write_file,
+)
 
 __all__ = ["register"]
 
@@ -21,8 +31,9 @@ OLD and NEW are policy files, directories or packs. RECORDS are decision logs (J
 rotated files included, or SQLite) whose facts are judged at the instant each was decided,
 or JSON Lines of plain facts judged at --now. Writes impact.md and impact.html (a
 self-contained page with a chart) to the output directory and prints the Markdown (or,
-with --json, the report as JSON). Past 5,000 facts a progress bar shows on stderr when it
-is a terminal (--no-progress turns it off).
+with --json, the report as JSON). Facts that cannot be read or judged are listed in the
+report and the first on stderr; the exit status is then 2. Past 5,000 facts a progress
+bar shows on stderr when it is a terminal (--no-progress turns it off).
 
 """ + exit_status("decisions change") + "\n"
 
@@ -41,7 +52,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     im.add_argument("new", metavar="NEW", help="policy file, directory or pack")
     im.add_argument("records", metavar="RECORDS", nargs="+", help="decision logs or JSON Lines facts")
     im.add_argument("--now", help="now for plain facts (records carry their own; ISO 8601 with zone)")
-    im.add_argument("--fact-type", help="the type of plain facts, when the policies judge several")
+    im.add_argument("--fact-type", type=nonempty, help="the type of plain facts, when the policies judge several")
     im.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     add_format(im, ("markdown", "json"), "markdown", "what to print: the Markdown report (default) or JSON")
     add_out(im, directory=True)
@@ -79,11 +90,16 @@ def run_impact(args: argparse.Namespace) -> int:
     report.old, report.new = args.old, args.new
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "impact.md").write_text(report.to_markdown(), encoding="utf-8")
-    (out / "impact.html").write_text(report.to_html(), encoding="utf-8")
+    write_file(out / "impact.md", report.to_markdown())
+    write_file(out / "impact.html", report.to_html())
     if args.out_format == "json":
         dump_json(report.to_dict(), sys.stdout, indent=2)
     else:
         sys.stdout.write(report.to_markdown())
         sys.stdout.write(f"\nwrote {out / 'impact.md'} and {out / 'impact.html'}\n")
+    if report.problem_count:  # as eval --keep-going: the rest is judged, and the input was bad
+        first = report.problems[0].replace("\n", " ")
+        sys.stderr.write(f"csrules impact: {report.problem_count:,} fact(s) could not be read or judged "
+                         f"(listed in the report), the first: {first}\n")
+        return 2
     return 1 if report.changed else 0

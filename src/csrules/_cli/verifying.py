@@ -11,8 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from csrules._cli._common import CliError, add_format, checked_spec, dump_json, exit_status, load_target
+from csrules._cli._common import (
+    CliError,
+    add_format,
+    checked_spec,
+    dump_json,
+    exit_status,
+    load_target,
+    nonempty,
+)
 from csrules._verify import INSTALL_HINT, solver_available
+from csrules.exceptions import CsrulesError
 
 __all__ = ["check_properties", "register", "solver_findings"]
 
@@ -42,7 +51,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Prove reviewer properties for every possible fact, or show a counterexample.",
     )
     parser.add_argument("target", metavar="PACK|POLICY", help="a built-in pack, a pack directory or a policy file")
-    parser.add_argument("--properties", metavar="FILE", help="properties file (default: the one beside the target)")
+    parser.add_argument("--properties", metavar="FILE", type=nonempty,
+                        help="properties file (default: the one beside the target)")
     parser.add_argument("--all-params", action="store_true", help="prove for every allowed parameter value")
     add_format(parser, ("text", "json"), "text", "output: readable text (default) or JSON")
     parser.set_defaults(run=run_verify)
@@ -72,16 +82,15 @@ def properties_path(spec: str) -> Path | None:
 
 def _extended(pack_dir: Path) -> str | None:
     """What the pack in ``pack_dir`` ``extends:`` (a built-in name, or a path made absolute)."""
-    import yaml
-
+    from csrules._policy.loader import read_document, read_policy_text
     from csrules.policies.packs import PACK_NAMES
 
     manifest = pack_dir / "pack.yaml"
     if not manifest.is_file():
         return None
     try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data, _ = read_document(read_policy_text(manifest), name=str(manifest))
+    except CsrulesError:
         return None  # loading the pack reports a broken manifest with its line
     base = data.get("extends") if isinstance(data, dict) else None
     if not isinstance(base, str) or base in PACK_NAMES:
@@ -97,7 +106,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from csrules._verify.report import verify_policies
 
     target = load_target(args.target)
-    file = Path(checked_spec(args.properties)) if args.properties else properties_path(args.target)
+    file = Path(checked_spec(args.properties)) if args.properties is not None else properties_path(args.target)
     if args.properties and (file is None or not file.is_file()):
         raise CliError(f"{args.properties}: no such file")
     props = load_properties(file) if file is not None else empty()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Table
@@ -9,8 +10,18 @@ from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Tab
 __all__ = ["render_markdown"]
 
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _no_tags(text: str) -> str:
+    """``text`` (its backslashes already doubled) with what would open an HTML tag escaped
+    (``\\<script>``): a policy's words are shown, never run by a Markdown viewer (``a < b``
+    stays as it is)."""
+    return _TAG.sub(r"\\<", text)
+
+
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
+    return _no_tags(text.replace("\\", "\\\\").replace("|", "\\|")).replace("\n", "<br>") or " "
 
 
 def _code(text: str) -> str:
@@ -55,7 +66,7 @@ def render_markdown(blocks: Sequence[Block]) -> str:
 
 def _render(block: Block) -> list[str]:
     if isinstance(block, Heading):
-        return ["#" * block.level + " " + block.text]
+        return ["#" * block.level + " " + _no_tags(block.text.replace("\\", "\\\\"))]
     if isinstance(block, Para):
         text = _inline(block.text)
         if block.label:
@@ -77,7 +88,7 @@ def _render(block: Block) -> list[str]:
         return ["\n".join(lines)]
     if isinstance(block, Pair):
         # One table row: the clause in the left cell, its reading in the right one.
-        header = f"| {_pair_cell(block.left_title)} | {_pair_cell(block.right_title)} |"
+        header = f"| {_pair_cell(_no_tags(block.left_title))} | {_pair_cell(_no_tags(block.right_title))} |"
         row = f"| {_pair_cell(*_lines(block.left))} | {_pair_cell(*_lines(block.right))} |"
         return [f"{header}\n|---|---|\n{row}"]
     if isinstance(block, Diagram):

@@ -127,7 +127,7 @@ class Engine:
         if only is not None and fact_type is None and type(fact) is dict:
             try:
                 return only, only.validate(fact)
-            except ValidationError:
+            except (ValidationError, OverflowError):
                 pass  # validate_fact below turns the error into a FactError with every problem
         if fact_type is not None:
             named = self._plan_named(fact_type, index)
@@ -188,7 +188,7 @@ class Engine:
             if plan is None and only is not None and type(fact) is dict and fact_type is None:
                 try:  # one fact type: a dict is validated straight away
                     plan, fact = only, only.validate(fact)
-                except ValidationError:
+                except (ValidationError, OverflowError):  # OverflowError: a date at the calendar's ends
                     plan = None  # the general prologue reports every problem as a FactError
             if plan is None or fact_type is not None:  # dispatch and validation
                 check_now(now)

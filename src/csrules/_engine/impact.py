@@ -149,13 +149,13 @@ class ImpactReport:
         """The report as Markdown: totals, a table of groups, three examples each."""
         lines = [f"# Impact of {self.old} → {self.new}", "", *self._summary(), ""]
         if not self.groups:
-            return "\n".join([*lines, "No decision changes.", ""])
-        lines += ["| Rule | Direction | Decisions |", "| --- | --- | ---: |"]
+            lines.append("No decision changes.")
+        lines += ["| Rule | Direction | Decisions |", "| --- | --- | ---: |"] if self.groups else []
         lines += [f"| `{g.rule}` | {g.direction} | {g.count:,} |" for g in self.sorted_groups()]
         for g in self.sorted_groups():
             lines += ["", f"## `{g.rule}`: {g.direction} ({g.count:,})", ""]
             lines += [f"- {_example_text(e)}" for e in g.examples]
-        if self.problems:
+        if self.problems:  # listed whether or not any decision changed
             lines += ["", "## Facts that could not be read or judged", ""]
             lines += [f"- {p}" for p in self.problems[:20]]
         return "\n".join([*lines, ""])

@@ -22,13 +22,19 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
 from csrules.exceptions import LogWriteError, RecordError
+
+try:  # POSIX: writers of one JSON Lines log in several processes take turns
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows
+    _fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from csrules._engine.decision import Decision
@@ -120,6 +126,7 @@ class DecisionLog:
         )
 
     def _write(self, records: list[LogLine]) -> None:
+        """Write ``records``; a sink may take off those it wrote before failing."""
         raise NotImplementedError
 
     def _release(self) -> None:
@@ -138,9 +145,11 @@ class DecisionLog:
 
 class JsonlLog(DecisionLog):
     """Records as JSON Lines in ``path``; past ``max_bytes`` the file is renamed
-    ``<name>.N`` (N = 1, 2 ... oldest first) and a new one begun. Nothing is deleted. One
-    process writes a file (threads may share the log); several processes share a
-    :class:`SQLiteLog`.
+    ``<name>.N`` (N = 1, 2 ... oldest first) and a new one begun. Nothing is deleted.
+    Threads and processes may share one file: each batch is appended, and the file rotated,
+    while holding a lock on ``<name>.lock``, so lines are never cut or mixed and no rotated
+    file is overwritten. A batch that fails part-way is taken back out of the file (and stays
+    pending), so the file never ends in half a line.
 
     .. versionadded:: 0.2
     """
@@ -152,45 +161,95 @@ class JsonlLog(DecisionLog):
         if not isinstance(max_bytes, int) or max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
-        self._file: TextIO | None = None
+        self._fd: int | None = None
+        self._lock_fd: int | None = None
+
+    @property
+    def lock_path(self) -> Path:
+        """The file whose lock writers of this log take in turn."""
+        return self.path.with_name(self.path.name + ".lock")
 
     def _write(self, records: list[LogLine]) -> None:
-        handle = self._open()
-        handle.flush()
-        size = os.fstat(handle.fileno()).st_size
-        chunk: list[str] = []
-        for record in records:
-            line = record.json + "\n"
-            length = len(line) if line.isascii() else len(line.encode("utf-8"))
-            if size and size + length > self.max_bytes:
-                handle.write("".join(chunk))
-                chunk = []
-                handle = self._rotate()
-                size = 0
-            chunk.append(line)
-            size += length
-        handle.write("".join(chunk))
-        handle.flush()
+        # Records are taken off ``records`` as they reach the file: after a failure only
+        # the rest stay pending (a batch that spans a rotation is written in two parts).
+        written = 0
+        with self._locked():
+            try:
+                fd = self._current()
+                size = os.fstat(fd).st_size
+                chunk: list[bytes] = []
+                for record in records:
+                    line = (record.json + "\n").encode("utf-8")
+                    if size and size + len(line) > self.max_bytes:
+                        self._append_lines(fd, chunk)
+                        written += len(chunk)
+                        chunk, fd, size = [], self._rotate(), 0
+                    chunk.append(line)
+                    size += len(line)
+                self._append_lines(fd, chunk)
+                written += len(chunk)
+            finally:
+                del records[:written]
 
-    def _open(self) -> TextIO:
-        if self._file is None:
+    @staticmethod
+    def _append_lines(fd: int, lines: list[bytes]) -> None:
+        """Append ``lines`` whole; on a failure cut the file back to where it was and raise."""
+        start = os.fstat(fd).st_size
+        view = memoryview(b"".join(lines))
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            with suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the log's lock file (shared with other processes) while writing."""
+        if _fcntl is None:  # no POSIX locks here: one process per file
+            yield
+            return
+        if self._lock_fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - kept open
-        return self._file
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        _fcntl.lockf(self._lock_fd, _fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            _fcntl.lockf(self._lock_fd, _fcntl.LOCK_UN)
 
-    def _rotate(self) -> TextIO:
-        """Close the full file, rename it to the next free ``<name>.N``, start a new one."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+    def _current(self) -> int:
+        """The open file at ``path``, reopened when another writer rotated it away."""
+        if self._fd is not None:
+            try:
+                here, there = os.fstat(self._fd), os.stat(self.path)
+                if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+                    return self._fd
+            except FileNotFoundError:
+                pass
+            self._close_file()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        return self._fd
+
+    def _rotate(self) -> int:
+        """Rename the full file to the next free ``<name>.N`` and start a new one."""
+        self._close_file()
         numbers = [n for n, _ in jsonl_segments(self.path)]
         self.path.rename(self.path.with_name(f"{self.path.name}.{max(numbers, default=0) + 1}"))
-        return self._open()
+        return self._current()
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def _release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._close_file()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 class SQLiteLog(DecisionLog):
@@ -254,7 +313,9 @@ class SQLiteLog(DecisionLog):
             db.executemany(self._INSERT, rows)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             raise
 
     def _release(self) -> None:
@@ -325,6 +386,8 @@ class LogReader:
         self.problems: list[RecordError] = []
         if not self.path.exists():
             raise RecordError("no such decision log", file=str(self.path))
+        if self.path.is_dir():
+            raise RecordError("is a directory, not a decision log", file=str(self.path))
 
     def __iter__(self) -> Iterator[DecisionRecord]:
         if is_sqlite(self.path):

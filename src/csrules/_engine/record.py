@@ -260,7 +260,13 @@ def _sealed(parts: dict[str, Any]) -> DecisionRecord:
 def _utc(now: datetime | None) -> datetime | None:
     """``now`` in UTC: one instant gives one record (and one id) whatever offset it was
     written with."""
-    return None if now is None else now.astimezone(UTC)
+    if now is None:
+        return None
+    try:
+        return now.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(f"now {now.isoformat()} cannot be recorded: in UTC it falls outside years 1 to 9999"
+                          ) from None
 
 
 def _effects(effects: Iterable[Any]) -> tuple[RecordedEffect, ...]:

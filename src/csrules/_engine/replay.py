@@ -190,6 +190,10 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
     for record in records:
         if record.kind == "decision" or record.subject is None:
             raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
+        missing = "now" if record.kind == "tick" and record.now is None else (
+            "fact" if record.kind == "event" and record.fact is None else None)
+        if missing:
+            raise RecordError(f"session {record.kind} record {record.id} has no {missing}: it cannot be replayed")
         mismatches = policy_mismatches(record, policies)
         if mismatches:
             yield ReplayResult(record, "other_policies", mismatches)
@@ -197,7 +201,6 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
         if record.kind == "event":
             result = engine.send(record.subject, record.fact, now=record.now, fact_type=record.fact_type)
         else:
-            assert record.now is not None  # a tick always has its instant
             result = engine.tick(record.subject, record.now)
         replayed = step_record(policies, result, record.fact_type)
         yield _compared(record, replayed, ())

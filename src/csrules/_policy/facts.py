@@ -206,11 +206,36 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
         return model.model_validate(fact)
     except ValidationError as exc:
         problems = [(".".join(map(str, p.loc)) or "(fact)", p.message) for p in problems_of(exc)]
-        listed = "; ".join(f"{loc}: {msg}" for loc, msg in problems)
-        where = f"fact #{index}: " if index is not None else ""
-        raise FactError(
-            f"{where}invalid {name} fact: {listed}", fact_type=name, problems=problems, index=index
-        ) from exc
+        raise _invalid(name, problems, index) from exc
+    except OverflowError:  # a model's check reckoned past the calendar's ends (years 1 to 9999)
+        extreme = [(path, OUT_OF_RANGE) for path in _extreme_instants(fact)]
+        raise _invalid(name, extreme or [("(fact)", OUT_OF_RANGE)], index) from None
+
+
+def _invalid(name: str, problems: list[tuple[str, str]], index: int | None) -> FactError:
+    listed = "; ".join(f"{loc}: {msg}" for loc, msg in problems)
+    where = f"fact #{index}: " if index is not None else ""
+    return FactError(f"{where}invalid {name} fact: {listed}", fact_type=name, problems=problems, index=index)
+
+
+OUT_OF_RANGE = "a date-time too near the ends of the calendar (years 1 and 9999) to reckon with"
+"""The problem of a fact whose date-times cannot be compared or shifted without leaving the
+range of dates Python knows."""
+
+
+def _extreme_instants(data: Any, path: str = "") -> list[str]:
+    """Dotted paths of the date-times in ``data`` in the first or last year there is."""
+    if isinstance(data, Mapping):
+        return [p for key, value in data.items() for p in _extreme_instants(value, f"{path}.{key}".lstrip("."))]
+    if isinstance(data, list | tuple):
+        return [p for i, value in enumerate(data) for p in _extreme_instants(value, f"{path}.{i}".lstrip("."))]
+    moment = data
+    if isinstance(data, str):
+        try:
+            moment = datetime.fromisoformat(data)
+        except ValueError:
+            return []
+    return [path or "(fact)"] if isinstance(moment, date) and moment.year in (1, 9999) else []
 
 
 def read_path(fact: Any, path: str) -> Any:

@@ -88,7 +88,15 @@ class _PolicyLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:  # 2026-02-30 looks like a date and is none
+            raise PolicyError(f"{node.value!r} is not a date: {exc}", line=node.start_mark.line + 1) from None
+
+
 _PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:timestamp", _PolicyLoader.construct_yaml_timestamp)
 
 
 def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -> tuple[Any, Lines]:
@@ -296,6 +304,15 @@ def loads_policy(text: str, *, fmt: Format = "yaml", name: str | None = None) ->
     return policy_from_data(data, lines=lines, name=name)
 
 
+_OTHER_FILES = (
+    ("roles", "a role catalogue (roles.yaml)"),
+    ("properties", "a file of properties for csrules verify"),
+    ("extends", "a pack manifest (pack.yaml): name its directory"),
+    ("policies", "a pack manifest (pack.yaml): name its directory"),
+)
+"""Top-level keys of the other files a pack holds, which a policy file never has."""
+
+
 def policy_from_data(data: Any, *, lines: Lines | None = None, name: str | None = None) -> Policy:
     """Build a :class:`Policy` from parsed data, locating errors with ``lines``."""
     lines = lines or {}
@@ -305,6 +322,9 @@ def policy_from_data(data: Any, *, lines: Lines | None = None, name: str | None 
             file=name,
             line=lines.get(()),
         )
+    other = next((what for key, what in _OTHER_FILES if key in data), None) if "id" not in data else None
+    if other is not None:
+        raise PolicyError(f"this is {other}, not a policy file", file=name, line=lines.get(()))
     policy_id = data.get("id") if isinstance(data.get("id"), str) else None
     try:
         check_depth(data)
@@ -335,9 +355,12 @@ def format_of(path: Path) -> Format:
 def read_policy_text(path: Path) -> str:
     """The text of a policy file; unreadable or non-UTF-8 files raise a located error."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the limit: /dev/zero, a pipe, a dump
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=str(path))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -239,22 +239,24 @@ class SQLStore(ABC):
         return doc
 
     def _write(self, subject: str, doc: dict[str, Any]) -> None:
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-        self._run(_UPSERT, (subject, text, doc["state"]["nd"]))
+        self._run(_UPSERT, (subject, _json_text(doc), doc["state"]["nd"]))
 
     def load(self, subject: str) -> dict[str, Any] | None:
         """The stored document of ``subject`` (parsed JSON), or None."""
+        _check_subject(subject)
         with self._lock, self._errors():
             rows = self._run(_DOC, (subject,))
         return self._read(subject, rows)
 
     def save(self, subject: str, doc: dict[str, Any]) -> None:
         """Write ``doc`` and commit."""
+        _check_subject(subject)
         with self._transaction(subject):
             self._write(subject, doc)
 
     def update(self, subject: str, change: Change[_R]) -> _R:
         """Read, change and write ``subject``'s document in one transaction holding its lock."""
+        _check_subject(subject)
         with self._transaction(subject):
             doc, result = change(self._read(subject, self._run(_DOC, (subject,))))
             if doc is not None:
@@ -263,6 +265,7 @@ class SQLStore(ABC):
 
     def delete(self, subject: str) -> None:
         """Forget ``subject``."""
+        _check_subject(subject)
         with self._transaction(subject):
             self._run("DELETE FROM csrules_sessions WHERE subject = ?", (subject,))
 
@@ -291,6 +294,28 @@ class SQLStore(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.where}>"
+
+
+def _check_subject(subject: str) -> None:
+    """A :class:`SessionError` for a subject id a database cannot store as text."""
+    if not isinstance(subject, str):
+        raise SessionError(f"a subject id is text (got {type(subject).__name__} {subject!r})")
+    try:
+        subject.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SessionError(f"subject id {subject!r} is not Unicode text: a lone surrogate "
+                           f"{subject[exc.start]!r} at position {exc.start}") from None
+
+
+def _json_text(doc: dict[str, Any]) -> str:
+    """``doc`` as compact JSON text; a lone surrogate in it (JSON text may hold ``"\\ud800"``)
+    is kept as that escape, so the document comes back as it was given."""
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(doc, separators=(",", ":"))
+    return text
 
 
 Synchronous = Literal["NORMAL", "FULL"]

@@ -21,14 +21,13 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
 from csrules._engine.record import pack_ref
 from csrules._errors import validation_error
-from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document
+from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.validity import DEFAULT_ZONE, check_versions, is_dated, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
@@ -502,6 +501,8 @@ class _PackDir:
             return (self.root / filename).read_text(encoding="utf-8")
         except OSError as exc:
             raise PolicyError(f"{self.file_name(filename)}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:  # the loader says where, as for any policy file
+            return read_policy_text(self.root / filename)
 
     def has(self, filename: str) -> bool:
         """Whether the pack has ``filename``."""
@@ -633,7 +634,7 @@ def _lifecycle_params(entries: Sequence[str | LifecycleEntry]) -> dict[str, dict
 
 
 def _roles(source: _PackDir, filename: str, name: str) -> RoleCatalogue:
-    roles_data = yaml.safe_load(source.read(filename))
+    roles_data, _ = read_document(source.read(filename), name=source.file_name(filename))  # duplicate keys refused
     try:
         return RoleCatalogue(roles=roles_data["roles"])
     except (CsrulesError, KeyError, TypeError) as exc:
