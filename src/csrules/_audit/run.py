@@ -420,10 +420,13 @@ def audit(
     inputs = list(data) if several else [data]
     if limit is not None and limit < 0:
         raise AuditError(f"limit must be 0 or more (got {limit})")
+    for name, value in (("workers", workers), ("batch_rows", batch_rows)):
+        if value is not None and value < 1:
+            raise AuditError(f"{name} must be 1 or more (got {value})")
     _predicate(where)  # a condition that does not parse stops the audit before any row is read
     count = 1 if scheduler is not None else workers if workers is not None else os.cpu_count() or 1
     # four shares a worker at least, so one slowed by other work on the machine holds up little
-    shares = _Planner(spec, max(1, batch_rows), 4 * count if count > 1 else 1, where, limit).shares(inputs)
+    shares = _Planner(spec, batch_rows, 4 * count if count > 1 else 1, where, limit).shares(inputs)
     folder = Path(out) if out is not None else None
     partial = folder / ".decisions.parquet.partial" if folder is not None else None
     if folder is not None and partial is not None:
@@ -437,7 +440,7 @@ def audit(
 
             results = _from_dask(on_dask(spec, _batches_of(shares, batch_rows, where), scheduler), partial)
         else:
-            results = _local(spec, shares, count, max(1, batch_rows), where, None if partial is None else str(partial))
+            results = _local(spec, shares, count, batch_rows, where, None if partial is None else str(partial))
         tally = _tally(results, progress)
     except BaseException:
         if partial is not None:

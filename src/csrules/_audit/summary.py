@@ -139,7 +139,9 @@ class Tally:
         for outcome, count in facts.group_by("outcome").agg(pl.col("facts").sum()).iter_rows():
             totals[outcome] = int(count)
         totals["facts"] = sum(totals[name] for name in OUTCOME_COLUMNS)
-        rules = self._rules[0].sort(["count", "policy", "rule"], descending=[True, False, False], nulls_last=True)
+        # every key column breaks ties: the same rows always give the same summary
+        rules = self._rules[0].sort(["count", *_RULE_KEY], descending=[True] + [False] * len(_RULE_KEY),
+                                    nulls_last=True)
         invalid = pl.concat(self._invalid) if self._invalid else pl.DataFrame()
         return Summary(
             title=title,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now
+from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now, say_clock_now
 
 __all__ = ["register"]
 
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from csrules._cli.evaluate import Progress
 
     target = load_target(args.target)
+    now = parse_now(args.now) or now_default()
     bar = Progress(sys.stderr, total_bytes=None, enabled=sys.stderr.isatty(), label="csrules audit", unit="rows")
     try:
         result = audit(
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             args.data,
             out=args.out,
             fact_type=args.fact_type,
-            now=parse_now(args.now) or now_default(),
+            now=now,
             workers=args.workers,
             scheduler=args.scheduler,
             where=args.where,
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
+    if args.now is None:
+        say_clock_now("audit", now, target.engine())
     totals = result.summary.totals
     sys.stdout.write(
         f"{result.summary.input_rows:,} rows audited: {totals['violation']:,} with a violation, "
