@@ -215,12 +215,14 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
         return column.dt.replace_time_zone(None) + offset
 
     first = local(pl.col("start")).dt.date()
-    last = local(pl.col("end") - timedelta(microseconds=1)).dt.date()
     requested = local(pl.col("requested_at"))
-    days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(
-        ((last - first).dt.total_days() + 1).cast(pl.Float64)
-    )
-    next_day = (last + pl.duration(days=1)).cast(pl.Datetime("us"))
+    # LeaveRequest's days: 24-hour periods spanned, rounded up (one offset: wall = real time)
+    day_us = 86_400_000_000
+    length = (pl.col("end") - pl.col("start")).dt.total_microseconds()
+    spanned = pl.max_horizontal(length + day_us - 1, day_us) // day_us
+    days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(spanned.cast(pl.Float64))
+    back = pl.max_horizontal(first + pl.duration(days=spanned), local(pl.col("end")).dt.date())
+    next_day = back.cast(pl.Datetime("us"))
     return frame.with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from csrules._policy.facts import register_fact_type, validate_fact
-from csrules._time.calendar import ensure_aware, load_zone
+from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -103,6 +103,18 @@ def _check_order(what: str, start: datetime, end: datetime) -> None:
     """ValueError unless ``what`` (a shift, a leave) ends after it starts, in real time."""
     if _between(start, end) <= timedelta(0):
         raise ValueError(f"{what} must end after it starts (got start {start.isoformat()}, end {end.isoformat()})")
+
+
+def _leave_days(start: datetime, end: datetime) -> int:
+    """Days of leave from ``start`` to ``end`` (both local): 24-hour periods of local clock
+    time, rounded up. One shift is one day even when it runs past midnight (16:00-00:50);
+    08:30 on one day to 16:30 on the next is two; 00:00 to 00:00 is one, on a DST day too.
+
+    >>> _leave_days(datetime(2026, 3, 5, 16), datetime(2026, 3, 6, 0, 50))
+    1
+    """
+    wall = end.replace(tzinfo=None) - start.replace(tzinfo=None)
+    return max(1, -(-wall // timedelta(days=1)))
 
 
 def _shown(value: Any) -> str:
@@ -342,7 +354,8 @@ class LeaveRequest(Fact):
     days: float = _field(
         "leave days",
         "請假天數",
-        "Leave days; when not given, the local calendar days (in time_zone) the leave touches",
+        "Leave days; when not given, the 24-hour periods of local clock time (in time_zone) the leave spans,"
+        " rounded up: one shift is one day, even past midnight",
         0.0,
         ge=0,
     )
@@ -368,21 +381,24 @@ class LeaveRequest(Fact):
     first_day_back: AwareDatetime | None = _derived(
         "first day back",
         "病假到期後第一天",
-        "local midnight starting the first calendar day after the leave's last day, read in time_zone",
+        "local midnight starting the first day after the leave's last day (days counted from the start),"
+        " never before the day the leave ends, read in time_zone",
         None,
-        source=("end", "time_zone"),
+        source=("start", "end", "time_zone"),
     )
 
     @model_validator(mode="after")
     def _derive(self) -> LeaveRequest:
         _check_order("leave", self.start, self.end)
         zone = _zone(self.time_zone)
-        first = self.start.astimezone(zone).date()
-        # A leave ending at midnight ends on the previous day, hence the step back.
-        last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
+        begins, ends = self.start.astimezone(zone), self.end.astimezone(zone)
+        spanned = _leave_days(begins, ends)
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
-        days = self.days if "days" in self.model_fields_set else float((last - first).days + 1)
+        days = self.days if "days" in self.model_fields_set else float(spanned)
+        # Back on the day after the leave's last day, and never before the day it ends (a
+        # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
+        back = max(begins.date() + timedelta(days=spanned), ends.date())
         self._set(
             days=days,
             in_person=self.requested_by == self.agent_id,
@@ -391,7 +407,7 @@ class LeaveRequest(Fact):
             shift_start=shift_start,
             returned_at=self.end,
             # 001 請假制度 五: the sick note is due "on the first day after the leave ends".
-            first_day_back=datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone),
+            first_day_back=wall_to_utc(datetime.combine(back, time(0)), zone).astimezone(zone),
         )
         return self
 
