@@ -90,6 +90,21 @@ class TestNightShiftIsOneDay:
         assert request.days == 1.0
         assert request.first_day_back == datetime(2026, 3, 9, tzinfo=zone)
 
+    def test_a_day_ending_where_clocks_jump_at_midnight_is_one_day(self) -> None:
+        """In Santiago 6 September 2026 starts at 01:00: 00:00 on the 5th to then is one day, back on the 6th."""
+        zone = ZoneInfo("America/Santiago")
+        request = LeaveRequest(
+            agent_id="A01",
+            kind="sick",
+            requested_by="A01",
+            start=datetime(2026, 9, 5, tzinfo=zone),
+            end=datetime(2026, 9, 6, 1, tzinfo=zone),
+            requested_at=datetime(2026, 9, 1, 9, tzinfo=zone),
+            time_zone="America/Santiago",
+        )
+        assert request.days == 1.0
+        assert request.first_day_back == datetime(2026, 9, 6, 1, tzinfo=zone)
+
     def test_bulk_audits_count_the_same_days(self) -> None:
         """The columnar audit and the row engine both send one night shift to the department head."""
         facts = [leave("2026-03-05 16:00", "2026-03-06 00:50", night_shift=True)]

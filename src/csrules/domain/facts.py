@@ -110,11 +110,22 @@ def _leave_days(start: datetime, end: datetime) -> int:
     time, rounded up. One shift is one day even when it runs past midnight (16:00-00:50);
     08:30 on one day to 16:30 on the next is two; 00:00 to 00:00 is one, on a DST day too.
 
-    >>> _leave_days(datetime(2026, 3, 5, 16), datetime(2026, 3, 6, 0, 50))
+    >>> zone = ZoneInfo("Asia/Shanghai")
+    >>> _leave_days(datetime(2026, 3, 5, 16, tzinfo=zone), datetime(2026, 3, 6, 0, 50, tzinfo=zone))
     1
     """
-    wall = end.replace(tzinfo=None) - start.replace(tzinfo=None)
+    wall = _wall(end) - _wall(start)
     return max(1, -(-wall // timedelta(days=1)))
+
+
+def _wall(at: datetime) -> datetime:
+    """Local clock time of ``at`` (in its zone), the first instant of a day read as its
+    midnight: where clocks jump at midnight, a day starts at 01:00 and is still a whole day."""
+    assert isinstance(at.tzinfo, ZoneInfo)
+    midnight = datetime.combine(at.date(), time(0))
+    if wall_to_utc(midnight, at.tzinfo) == at:
+        return midnight
+    return at.replace(tzinfo=None)
 
 
 def _shown(value: Any) -> str:

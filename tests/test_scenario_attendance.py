@@ -1,0 +1,63 @@
+"""Attendance and swaps built the way a reviewer reads 001 請假制度 一 and 換班制度 二、三."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from csrules.policies import load_pack
+
+PACK = load_pack("call_centre")
+CC = PACK.engine()
+
+
+def record(**fields: Any) -> dict[str, Any]:
+    """A day shift on 10 March 2026 (Beijing), fields added."""
+    return {
+        "agent_id": "A01",
+        "shift_start": "2026-03-10T08:30:00+08:00",
+        "shift_end": "2026-03-10T16:30:00+08:00",
+    } | fields
+
+
+def swap(day: int, **fields: Any) -> dict[str, Any]:
+    """A01 gives away the day shift of ``day`` March and takes the next day's."""
+    return {
+        "requester": {"agent_id": "A01"},
+        "partner": {"agent_id": "A02"},
+        "requester_shift": {"start": f"2026-03-{day:02d}T08:30:00+08:00", "end": f"2026-03-{day:02d}T16:30:00+08:00"},
+        "partner_shift": {"start": f"2026-03-{day + 1:02d}T08:30:00+08:00", "end": f"2026-03-{day + 1:02d}T16:30:00+08:00"},
+        "requested_at": "2026-03-01T09:00:00+08:00",
+    } | fields
+
+
+class TestAbsence:
+    """An agent who never came, without approved leave, is absent without leave (曠工)."""
+
+    def test_no_arrival_without_leave_is_absence(self) -> None:
+        """A shift with no arrival and no approved leave is an ATT-7 violation with the consequence 曠工."""
+        decision = CC.evaluate(record(), fact_type="attendance_record")
+        (absent,) = [v for v in decision.violations if v.rule_id == "ATT-7.absent"]
+        assert absent.consequence is not None
+        assert "曠工" in absent.consequence.zh
+
+    def test_approved_leave_is_not_absence(self) -> None:
+        """With approved leave, a shift without arrival breaks nothing."""
+        assert CC.evaluate(record(leave_approved=True), fact_type="attendance_record").violations == ()
+
+    def test_an_arrival_is_not_absence(self) -> None:
+        """An agent who came, even late, is judged by the lateness rule only."""
+        decision = CC.evaluate(record(arrived_at="2026-03-10T09:00:00+08:00"), fact_type="attendance_record")
+        assert decision.rule_ids == ("ATT-7.late",)
+
+
+class TestDeclinedSwapsDoNotCount:
+    """每人每月換班不得超過2次 counts swaps; a request a shift lead declined is none."""
+
+    def test_declined_request_leaves_room_for_two_swaps(self) -> None:
+        """A declined request, then two swaps: both allowed; a third swap breaks the limit."""
+        session = PACK.sessions(backend="python").session("A01")
+        now = datetime(2026, 3, 1, 9, tzinfo=timezone(timedelta(hours=8)))
+        facts = [swap(5, requester_lead_decision="declined"), swap(10), swap(16), swap(20)]
+        limit = ["ATT-9.swaps-per-month" in session.send(f, now=now, fact_type="shift_swap").rule_ids for f in facts]
+        assert limit == [False, False, False, True]
