@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
+from csrules import FactError
 from csrules.policies import load_pack
 
 PACK = load_pack("call_centre")
@@ -20,13 +23,18 @@ def record(**fields: Any) -> dict[str, Any]:
     } | fields
 
 
+def shift(day: int) -> dict[str, str]:
+    """The day shift of ``day`` March."""
+    return {"start": f"2026-03-{day:02d}T08:30:00+08:00", "end": f"2026-03-{day:02d}T16:30:00+08:00"}
+
+
 def swap(day: int, **fields: Any) -> dict[str, Any]:
     """A01 gives away the day shift of ``day`` March and takes the next day's."""
     return {
         "requester": {"agent_id": "A01"},
         "partner": {"agent_id": "A02"},
-        "requester_shift": {"start": f"2026-03-{day:02d}T08:30:00+08:00", "end": f"2026-03-{day:02d}T16:30:00+08:00"},
-        "partner_shift": {"start": f"2026-03-{day + 1:02d}T08:30:00+08:00", "end": f"2026-03-{day + 1:02d}T16:30:00+08:00"},
+        "requester_shift": shift(day),
+        "partner_shift": shift(day + 1),
         "requested_at": "2026-03-01T09:00:00+08:00",
     } | fields
 
@@ -61,3 +69,23 @@ class TestDeclinedSwapsDoNotCount:
         facts = [swap(5, requester_lead_decision="declined"), swap(10), swap(16), swap(20)]
         limit = ["ATT-9.swaps-per-month" in session.send(f, now=now, fact_type="shift_swap").rule_ids for f in facts]
         assert limit == [False, False, False, True]
+
+
+class TestLeadAnswerGivenTwice:
+    """A lead's answer given both as *_lead_approved and *_lead_decision must agree; neither overwrites the other."""
+
+    def test_false_and_agreed_is_refused_naming_both_fields(self) -> None:
+        """requester_lead_approved false with requester_lead_decision 'agreed' is a FactError naming both."""
+        with pytest.raises(FactError, match="requester_lead_approved is false but requester_lead_decision is 'agreed'"):
+            CC.evaluate(swap(5, requester_lead_approved=False, requester_lead_decision="agreed"),
+                        fact_type="shift_swap")
+
+    def test_true_and_pending_is_refused(self) -> None:
+        """partner_lead_approved true with an explicit 'pending' is refused, not turned into 'agreed'."""
+        with pytest.raises(FactError, match="partner_lead_approved is true but partner_lead_decision is 'pending'"):
+            CC.evaluate(swap(5, partner_lead_approved=True, partner_lead_decision="pending"), fact_type="shift_swap")
+
+    def test_one_spelling_fills_the_other(self) -> None:
+        """Either spelling alone still fills the other."""
+        fact = swap(5, requester_lead_approved=True, partner_lead_decision="agreed", form_filed=True)
+        assert CC.evaluate(fact, fact_type="shift_swap").rule_ids == ()

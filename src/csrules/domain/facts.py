@@ -631,6 +631,13 @@ class ShiftSwapRequest(Fact):
             approved, decision = getattr(self, f"{side}_lead_approved"), getattr(self, f"{side}_lead_decision")
             if approved and decision == "declined":
                 raise ValueError(f"{side}_lead_approved is true but {side}_lead_decision is 'declined'")
+            both_given = {f"{side}_lead_approved", f"{side}_lead_decision"} <= self.model_fields_set
+            if both_given and approved != (decision == "agreed"):
+                # the caller said both, and they differ: neither may overwrite the other
+                raise ValueError(
+                    f"{side}_lead_approved is {str(approved).lower()} but {side}_lead_decision is {decision!r};"
+                    f" give one of them, or make them agree (true goes with 'agreed')"
+                )
             values[f"{side}_lead_decision"] = "agreed" if approved else decision
             values[f"{side}_lead_approved"] = approved or decision == "agreed"
         self._set(**values)
