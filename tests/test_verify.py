@@ -430,7 +430,7 @@ class TestSessions:
         allowed limit (--all-params) the counterexample names the count the solver chose."""
         pack = load_pack("call_centre")
         session = next(p for p in pack.session_policies if p.id == "call_centre.swap_session")
-        count = {"kind": "count", "match": {"kind": "is_set", "path": "requested_at"},
+        count = {"kind": "count", "match": {"kind": "compare", "path": "lead_declined", "op": "==", "value": False},
                  "at": "requester_shift.start", "window": {"calendar": "month", "tz": "Asia/Shanghai"},
                  "op": "<=", "value": 2}
         claim = Property.model_validate({"id": "two", "policy": session.id, "given": count,
