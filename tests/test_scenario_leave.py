@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from csrules._audit.run import audit
 from csrules.domain.facts import LeaveRequest
+from csrules.domain.leave import assess_leave
 from csrules.policies import load_pack
 
 CST = timezone(timedelta(hours=8))
@@ -113,3 +114,43 @@ class TestNightShiftIsOneDay:
                            columnar=columnar)
             rows = result.decisions.to_pylist()
             assert {row["approver"] for row in rows if str(row["rule"]).startswith("ATT-2")} == {"department_head"}
+
+
+class TestSickLeaveAskedAhead:
+    """遇病事假不能上班,必須提前請假 (二): sick leave is asked before the shift, else 曠工 unless approved."""
+
+    def test_sick_leave_asked_during_the_shift_is_late(self) -> None:
+        """Asked at 10:30 for the 08:30 shift: ATT-1.sick-notice, consequence 曠工, the head approves."""
+        fact = leave("2026-03-05 08:30", "2026-03-05 16:30", kind="sick", certificate=True,
+                     requested_at=at("2026-03-05 10:30").isoformat())
+        decision = CC.evaluate(fact, fact_type="leave_request", now=at("2026-03-05 10:30"))
+        (late,) = [v for v in decision.violations if v.rule_id == "ATT-1.sick-notice"]
+        assert late.consequence is not None
+        assert "曠工" in late.consequence.zh
+        assert "department_head" in decision.approvers
+        assert assess_leave(decision).notice_rule == "ATT-1.sick-notice"
+        assert assess_leave(decision).absence_without_leave
+
+    def test_sick_leave_asked_before_or_as_the_shift_starts_is_on_time(self) -> None:
+        """Asked at 07:00 or at 08:30 for the 08:30 shift: no notice breach."""
+        for asked in ("2026-03-05 07:00", "2026-03-05 08:30"):
+            fact = leave("2026-03-05 08:30", "2026-03-05 16:30", kind="sick", certificate=True,
+                         requested_at=at(asked).isoformat())
+            decision = CC.evaluate(fact, fact_type="leave_request", now=at(asked))
+            assert decision.violations == ()
+
+
+class TestLevelByLevel:
+    """請事假要逐級辦理 holds for personal leave; a business trip goes to the centre director (九)."""
+
+    def test_business_trip_to_the_director_is_not_skipping_a_level(self) -> None:
+        """A business trip submitted to the centre director breaks no ATT-2 rule."""
+        fact = leave("2026-03-05 08:30", "2026-03-05 16:30", kind="business_trip", submitted_to="centre_director")
+        decision = CC.evaluate(fact, fact_type="leave_request", now=at("2026-03-01 09:00"))
+        assert "ATT-2.level-by-level" not in decision.rule_ids
+
+    def test_personal_leave_to_the_director_skips_a_level(self) -> None:
+        """Personal leave submitted straight to the centre director breaks ATT-2.level-by-level."""
+        fact = leave("2026-03-05 08:30", "2026-03-05 16:30", submitted_to="centre_director")
+        decision = CC.evaluate(fact, fact_type="leave_request", now=at("2026-03-01 09:00"))
+        assert "ATT-2.level-by-level" in decision.rule_ids
