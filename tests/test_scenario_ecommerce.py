@@ -44,3 +44,21 @@ class TestLeaveADayAhead:
     def test_sick_leave_has_no_notice(self) -> None:
         """Sick leave asked the same morning is not late, and still goes to the supervisor."""
         assert judge(leave("sick", "2026-03-02 07:00")) == ((), ["cs_supervisor"])
+
+
+class TestNightAgentStays:
+    """晚班客服…如還有客戶在咨詢,接待客服工作自動延長: the night agent stays, the day agent hands over."""
+
+    def test_day_agent_leaving_on_time_is_clean(self) -> None:
+        """A day agent leaving at 16:30 with a customer still served breaks no ATT-12 rule."""
+        shift = {"agent_id": "E01", "shift": "day", "start": "2026-03-10T08:30:00+08:00",
+                 "end": "2026-03-10T16:30:00+08:00", "customer_in_service_at_end": True,
+                 "left_at": "2026-03-10T16:30:00+08:00"}
+        assert SHOP.evaluate(shift, fact_type="shift_assignment").rule_ids == ()
+
+    def test_night_agent_leaving_at_midnight_is_flagged(self) -> None:
+        """A night agent leaving at 00:00 with a customer still served breaks ATT-12.night-stays."""
+        shift = {"agent_id": "E02", "shift": "night", "night": True, "start": "2026-03-10T16:00:00+08:00",
+                 "end": "2026-03-11T00:00:00+08:00", "customer_in_service_at_end": True,
+                 "left_at": "2026-03-11T00:00:00+08:00"}
+        assert SHOP.evaluate(shift, fact_type="shift_assignment").rule_ids == ("ATT-12.night-stays",)
