@@ -50,6 +50,21 @@ class TestOverlappingPauses:
         assert clock.elapsed == timedelta(hours=3)
 
 
+class TestReadBeforeTheStop:
+    """A clock read before its recorded stop was running at that instant."""
+
+    def test_clock_read_before_the_reply_is_running(self) -> None:
+        """Read 1 h in, with the reply at 3 h: running, breach due at 4 h, 50 % warning at 2 h."""
+        clock = POLICY.measure("resolution", T0, hours(3), now=hours(1), priority="normal")
+        assert (clock.running, clock.stopped_at, clock.breach_at) == (True, None, hours(4))
+        assert clock.next_warning_at == hours(2)
+
+    def test_clock_read_after_the_reply_is_stopped(self) -> None:
+        """Read at 5 h, with the reply at 3 h: stopped at 3 h, nothing due."""
+        clock = POLICY.measure("resolution", T0, hours(3), now=hours(5), priority="normal")
+        assert (clock.running, clock.stopped_at, clock.breach_at) == (False, hours(3), None)
+
+
 class TestSlaErrors:
     """Bad SLA input raises an error naming the field and the values."""
 

@@ -356,8 +356,9 @@ class SlaPolicy(ConvertedModel):
         end = stop if stop is not None and stop <= now else now
         elapsed = self._span(start, end, pauses)
         span = self._target_span(target, start)
-        paused = stop is None and any(p.start <= now and (p.end is None or now < p.end) for p in pauses)
-        running = stop is None and not paused
+        stopped = stop is not None and stop <= now  # a stop after now has not happened yet at now
+        paused = not stopped and any(p.start <= now and (p.end is None or now < p.end) for p in pauses)
+        running = not stopped and not paused
         business = isinstance(target, BusinessDuration)
         if running and business and self.calendar is not None:
             try:
@@ -380,7 +381,7 @@ class SlaPolicy(ConvertedModel):
             priority=priority,
             target=target,
             started_at=start,
-            stopped_at=stop if stop is not None and stop <= now else None,
+            stopped_at=stop if stopped else None,
             elapsed=elapsed,
             target_span=span,
             running=running,
