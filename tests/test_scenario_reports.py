@@ -31,3 +31,8 @@ class TestMustReportGoesOneLevelUp:
     def test_a_shift_lead_is_not_sent_to_themself(self) -> None:
         """A matter beyond a shift lead's remit is not escalated to the shift lead."""
         assert "shift_lead" not in escalations("shift_lead", "beyond_remit")
+
+    def test_a_shift_lead_with_a_difficult_customer_is_not_sent_to_a_shift_lead(self) -> None:
+        """A shift lead's difficult customer goes to the department head (班長 1), not to a shift lead."""
+        assert escalations("shift_lead", "difficult_customer") == ["department_head"]
+        assert escalations("agent", "difficult_customer") == ["shift_lead"]
