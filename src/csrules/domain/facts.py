@@ -611,13 +611,6 @@ class ShiftSwapRequest(Fact):
         0,
         source=("requester.skill_level", "partner.skill_level"),
     )
-    lead_declined: bool = _derived(
-        "a shift lead declined",
-        "班長不同意",
-        "requester_lead_decision or partner_lead_decision is declined",
-        False,
-        source=("requester_lead_decision", "partner_lead_decision"),
-    )
     on_holiday: bool = _derived(
         "holiday shift involved",
         "節假日當班",
@@ -651,7 +644,6 @@ class ShiftSwapRequest(Fact):
                 decision = "agreed"
             values[f"{side}_lead_decision"] = decision
             values[f"{side}_lead_approved"] = decision == "agreed"
-        values["lead_declined"] = "declined" in (values["requester_lead_decision"], values["partner_lead_decision"])
         self._set(**values)
         return self
 
