@@ -137,11 +137,20 @@ class TestSwaps:
     """Nested agents and shifts, swap numbers, the skill gap and the shift leads' answers."""
 
     def test_derived_and_leads(self):
-        """Every pair of the leads' yes/no and three-way answers, and the derived numbers, agree."""
-        facts = [_swap(requester_lead_approved=a, requester_lead_decision=d, partner_lead_decision=d,
-                       swaps_this_month=n) for a in (False, True) for d in ("pending", "agreed", "declined")
+        """Every pair of the leads' three-way answers, the yes/no derived from them, and the derived
+        numbers agree."""
+        facts = [_swap(requester_lead_decision=d, partner_lead_decision=e, swaps_this_month=n)
+                 for d in ("pending", "agreed", "declined") for e in ("pending", "agreed", "declined")
                  for n in (0, 3)]
         assert_same(CALL_CENTRE, "shift_swap", facts)
+
+    def test_given_yes_no_is_the_models_to_check(self):
+        """A yes/no the input gives (derived from the three-way answer) goes to the row engine,
+        which refuses a contradiction and accepts agreement, as both paths then say."""
+        facts = [_swap(requester_lead_approved=a, requester_lead_decision=d) for a in (False, True)
+                 for d in ("pending", "agreed", "declined")]
+        assert prepare(AuditSpec(CALL_CENTRE, "shift_swap", NOW), batch(facts)) is None
+        assert_same(CALL_CENTRE, "shift_swap", facts, columnar=False)
 
     def test_nested_problems(self):
         """Swapping with oneself, a backwards shift, a null or unknown nested value and a missing side agree."""
@@ -191,4 +200,24 @@ class TestLeave:
                 facts.append({"agent_id": "A1", "kind": "sick", "requested_by": "A1", "time_zone": zone,
                               "start": f"2026-{month:02d}-{day - 1:02d}T{hour:02d}:30:00{offset}", "end": at,
                               "requested_at": f"2026-{month:02d}-{day - 2:02d}T{hour:02d}:59:59.999999{offset}"})
+        assert_same(CALL_CENTRE, "leave_request", facts)
+
+    @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Santiago", "America/New_York"])
+    def test_days_are_local_24_hour_periods(self, zone):
+        """Days and the first day back agree with the model for one night shift past midnight,
+        exactly one and two days, a microsecond more, and leave from the instant a day starts where
+        clocks jump at midnight (Santiago, 2026-09-06 starts at 01:00) — and are read per column."""
+        spans = [("2026-09-05T16:00:00", "2026-09-06T00:50:00"), ("2026-09-05T08:30:00", "2026-09-06T16:30:00"),
+                 ("2026-09-05T00:00:00", "2026-09-06T00:00:00"), ("2026-09-05T00:00:00", "2026-09-07T00:00:00"),
+                 ("2026-09-05T00:00:00", "2026-09-06T00:00:00.000001"), ("2026-09-06T01:00:00", "2026-09-07T00:00:00"),
+                 ("2026-09-05T09:00:00", "2026-09-05T18:00:00")]
+        offset = {"Asia/Shanghai": "+08:00", "America/Santiago": "-04:00", "America/New_York": "-04:00"}[zone]
+        facts = [{"agent_id": "A1", "kind": "personal", "requested_by": "A1", "time_zone": zone,
+                  "start": start + offset, "end": end + offset,
+                  "requested_at": "2026-09-01T09:00:00" + offset} for start, end in spans]
+        if zone == "America/Santiago":  # after the change Santiago is at -03:00
+            for fact in facts:
+                for key in ("start", "end"):
+                    if fact[key][:19] >= "2026-09-06T01:00:00":
+                        fact[key] = fact[key][:-6] + "-03:00"
         assert_same(CALL_CENTRE, "leave_request", facts)

@@ -220,14 +220,14 @@ def _steps(svg: str) -> dict[str, tuple[float, str]]:
 
 class TestLadderShape:
     def test_parallel_conditions_branch_from_one_start(self) -> None:
-        """The call-centre report ladder's four conditions are four branches from the start, side by side."""
+        """The call-centre report ladder's six conditions are six branches from the start, side by side."""
         subject = load_target("call_centre").subject()
         ladder = next(item for item in subject.ladders if item.policy_id == "call_centre.report")
         steps = _steps(ladder_svg(ladder, subject.role_names, LANGS))
-        assert len(steps) == 4
+        assert len(steps) == 6
         assert {source for _, source in steps.values()} == {"start"}
         assert len({top for top, _ in steps.values()}) == 1
-        assert [len(stage) for stage in ladder.stages] == [4]
+        assert [len(stage) for stage in ladder.stages] == [6]
 
     @pytest.mark.parametrize("policy_id", ["call_centre.work_order", "call_centre.work_order_session"])
     def test_a_longer_wait_follows_as_a_sequence(self, policy_id: str) -> None:
@@ -260,12 +260,12 @@ class TestLadderShape:
         _clear_labels(ladder_svg(ladder, subject.role_names, LANGS))
 
     def test_words_and_mermaid_show_alternatives(self) -> None:
-        """The Markdown letters alternatives (1a-1d) and its Mermaid branches each from the start."""
+        """The Markdown letters alternatives (1a-1f) and its Mermaid branches each from the start."""
         from csrules._docs import render_docs
 
         md = render_docs(load_target("call_centre").subject(), LANGS, date(2026, 1, 1)).markdown
         ladder = md[md.index("## Escalation ladder") :]
         ladder = ladder[ladder.index("call_centre.report\n") :]
         ladder = ladder[: ladder.index("\n### ")]
-        assert [f"- {mark} →" in ladder for mark in ("1a", "1b", "1c", "1d")] == [True] * 4
-        assert ladder.count("start -->|") == 4
+        assert [f"- {mark} →" in ladder for mark in ("1a", "1b", "1c", "1d", "1e", "1f")] == [True] * 6
+        assert ladder.count("start -->|") == 6

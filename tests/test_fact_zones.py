@@ -97,11 +97,11 @@ class TestLeaveZone:
         "offset", [UTC, MINUS_FIVE, timezone(timedelta(hours=8))], ids=["utc", "minus-5", "plus-8"]
     )
     def test_clock_and_lead_days_ignore_the_offset(self, offset: timezone) -> None:
-        """13:00 Beijing on the shift day is 13:00, zero days ahead, and the shift touches two dates."""
+        """13:00 Beijing on the shift day is 13:00, zero days ahead, and the shift is one day of leave."""
         fact = self.leave(datetime(2026, 3, 10, 5, tzinfo=UTC).astimezone(offset))
         assert fact.requested_clock == time(13)
         assert fact.request_lead_days == 0
-        assert fact.days == 2.0  # 22:00-06:00 Beijing: 10 and 11 March
+        assert fact.days == 1.0  # 22:00-06:00 Beijing: one night shift, though it touches two dates
 
     def test_site_zone_changes_the_reading(self) -> None:
         """On London clocks the same request is at 05:00 on the same date."""

@@ -157,7 +157,7 @@ class TestPackAPI:
         """The reviewer document renders the session rules in plain words and the pack's lifecycle."""
         md = render_docs(subject_from_pack(load_pack("call_centre")), langs_for("en"), DAY).markdown
         assert "ATT-9.swaps-per-month" in md
-        assert "events where requested at is given, in the same calendar month" in md
+        assert "events where all of:, in the same calendar month" in md
         assert "When still open 1 day (shift\\_lead\\_after) after opened at" in md
         assert "When 2 (swaps\\_in\\_a\\_row) in a row of: swapped shift is yes" in md
         lifecycles = md[md.index("## Lifecycles") :]

@@ -430,7 +430,9 @@ class TestSessions:
         allowed limit (--all-params) the counterexample names the count the solver chose."""
         pack = load_pack("call_centre")
         session = next(p for p in pack.session_policies if p.id == "call_centre.swap_session")
-        count = {"kind": "count", "match": {"kind": "is_set", "path": "requested_at"},
+        declined = [{"kind": "compare", "path": f"{side}_lead_decision", "op": "!=", "value": "declined"}
+                    for side in ("requester", "partner")]
+        count = {"kind": "count", "match": {"kind": "all", "of": declined},
                  "at": "requester_shift.start", "window": {"calendar": "month", "tz": "Asia/Shanghai"},
                  "op": "<=", "value": 2}
         claim = Property.model_validate({"id": "two", "policy": session.id, "given": count,

@@ -10,11 +10,18 @@ new one.
 from __future__ import annotations
 
 import importlib
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from types import FrameType
 from typing import Any
 
 __all__ = ["lazy_module"]
+
+
+def _probed_by_import(frame: FrameType) -> bool:
+    """Whether ``frame`` is the import system checking a ``from`` list (``_handle_fromlist``)."""
+    return frame.f_globals.get("__name__") == "importlib._bootstrap"
 
 
 def lazy_module(
@@ -57,6 +64,9 @@ def lazy_module(
         target = moved.get(name)
         if target is not None:
             new_module, _, new_name = target.partition(":")
+            if _probed_by_import(sys._getframe(1)):
+                # `from pkg import name` probes with hasattr before it reads the name: warn once.
+                return getattr(importlib.import_module(new_module), new_name)
             warnings.warn(
                 f"{package}.{name} is deprecated; import it from {new_module} instead",
                 DeprecationWarning,

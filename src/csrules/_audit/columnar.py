@@ -56,7 +56,7 @@ from csrules._engine.engine import Engine
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
-from csrules._time.calendar import load_zone
+from csrules._time.calendar import load_zone, wall_to_utc
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import CsrulesError
 
@@ -259,12 +259,13 @@ def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> s
 
 def _midnights(frame: pl.DataFrame, days: pl.Expr, zone: str) -> pl.Expr | None:
     """The instant each local date of ``days`` starts in ``zone``, as the model places it
-    (``datetime.combine(day, time(0), tzinfo=zone)``: a midnight a clock change skips or
-    repeats included), once per distinct date; None when a date has no such instant."""
+    (:func:`wall_to_utc` of its midnight: a midnight a clock change skips gives the instant the
+    clocks jump, a repeated one its first occurrence), once per distinct date; None when a
+    date has no such instant."""
     distinct = frame.select(days.unique().drop_nulls()).to_series().to_list()
     place = load_zone(zone)
     try:
-        starts = [datetime.combine(day, time(0), tzinfo=place).astimezone(UTC) for day in distinct]
+        starts = [wall_to_utc(datetime.combine(day, time(0)), place) for day in distinct]
     except OverflowError:
         return None
     return days.replace_strict(distinct, starts, default=None, return_dtype=pl.Datetime("us", "UTC"))
@@ -277,21 +278,27 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
     problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
     walls = [local_wall(frame, column, zone) for column in
-             (pl.col("start"), pl.col("end") - timedelta(microseconds=1), pl.col("requested_at"), shift_start)]
+             (pl.col("start"), pl.col("end"), pl.col("requested_at"), shift_start)]
     if any(wall is None for wall in walls):
         return None
     start, end, requested, shift = (wall for wall in walls if wall is not None)
-    first, last = start.dt.date(), end.dt.date()
-    try:
-        next_day = frame.select((last + timedelta(days=1)).alias("day"))["day"]
+    starts = _leave_wall(frame, pl.col("start"), start, zone)
+    ends = _leave_wall(frame, pl.col("end"), end, zone)
+    if starts is None or ends is None:
+        return None
+    # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
+    day_us = 86_400_000_000
+    spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + day_us - 1, day_us) // day_us
+    days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(spanned.cast(pl.Float64))
+    try:  # back on the day after the last day of leave, never before the day it ends
+        next_day = frame.select(
+            pl.max_horizontal(start.dt.date() + pl.duration(days=spanned), end.dt.date()).cast(pl.Date).alias("day")
+        )["day"]
     except pl.exceptions.PolarsError:
         return None
     back = _midnights(frame.with_columns(next_day.alias("__back")), pl.col("__back"), zone)
     if back is None:
         return None
-    days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(
-        ((last - first).dt.total_days() + 1).cast(pl.Float64)
-    )
     return frame.with_columns(next_day.alias("__back")).with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
@@ -301,6 +308,22 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
         pl.col("end").alias("returned_at"),
         back.alias("first_day_back"),
     ).drop("__back")
+
+
+def _leave_wall(frame: pl.DataFrame, instant: pl.Expr, wall: pl.Expr, zone: str) -> pl.Expr | None:
+    """The model's local clock of a leave's start or end: ``wall``, except that the instant a
+    local day starts reads as that day's midnight (where clocks jump at midnight, a day that
+    starts at 01:00 is still a whole day)."""
+    day = wall.dt.date()
+    try:
+        dated = frame.with_columns(day.alias("__day"))
+    except pl.exceptions.PolarsError:
+        return None
+    midnight = _midnights(dated, pl.col("__day"), zone)
+    if midnight is None:
+        return None
+    day_start = dated.select(midnight.alias("__start")).to_series()
+    return pl.when(instant == pl.lit(day_start)).then(day.cast(pl.Datetime("us"))).otherwise(wall)
 
 
 DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {

@@ -200,6 +200,9 @@ def _edge(d: str, edge: str, *, cls: str = "e", source: str = "", target: str = 
 
 # --------------------------------------------------------------------------- escalation ladder
 
+LADDER_COLUMN = 140.0
+"""Narrowest column of one alternative step: room for a label line such as “difficult_customer”."""
+
 
 def ladder_svg(ladder: Ladder, roles: RoleNames, langs: Sequence[Lang]) -> str:
     """The ladder from the matter (top) to whom it goes.
@@ -208,16 +211,18 @@ def ladder_svg(ladder: Ladder, roles: RoleNames, langs: Sequence[Lang]) -> str:
     labelled with its own condition. A step that waits longer follows the earlier stage (the
     matter is still unresolved), drawn one row further down.
     """
+    # Many alternatives widen the drawing rather than squeeze their labels into each other.
+    width = max(MAX_WIDTH, 20.0 + LADDER_COLUMN * max((len(stage) for stage in ladder.stages), default=1))
     start_lines = _names(ladder.title.en, ladder.title.zh, langs)
-    start_w = min(MAX_WIDTH - 20.0, max(text_width(line) for line in start_lines) + 24)
+    start_w = min(width - 20.0, max(text_width(line) for line in start_lines) + 24)
     start_h = 10.0 + LINE * len(start_lines)
-    body = [_box((MAX_WIDTH - start_w) / 2, 10, start_w, start_h, start_lines, cls="b h", small_from=99)]
-    parents: list[tuple[str, float, float]] = [("start", MAX_WIDTH / 2, 10 + start_h)]  # (id, x, bottom)
+    body = [_box((width - start_w) / 2, 10, start_w, start_h, start_lines, cls="b h", small_from=99)]
+    parents: list[tuple[str, float, float]] = [("start", width / 2, 10 + start_h)]  # (id, x, bottom)
     y = 10 + start_h
     for stage in ladder.stages:
-        body_stage, parents, y = _ladder_stage(stage, parents, y, roles, langs)
+        body_stage, parents, y = _ladder_stage(stage, parents, y, roles, langs, width)
         body.extend(body_stage)
-    return _svg(MAX_WIDTH, y + 10, body, f"escalation ladder {ladder.policy_id}")
+    return _svg(width, y + 10, body, f"escalation ladder {ladder.policy_id}")
 
 
 def _when_lines(step: LadderStep, lang: Lang, width: float) -> list[str]:
@@ -231,10 +236,11 @@ def _ladder_stage(
     top: float,
     roles: RoleNames,
     langs: Sequence[Lang],
+    width: float = MAX_WIDTH,
 ) -> tuple[list[str], list[tuple[str, float, float]], float]:
     """One row of alternative steps below ``parents``; returns its SVG, its boxes as the next
     parents, and the row's bottom."""
-    col_w = (MAX_WIDTH - 20.0) / len(stage)
+    col_w = (width - 20.0) / len(stage)
     labels = [[line for lang in langs for line in _when_lines(step, lang, col_w - 24)] for step in stage]
     bus = top + 14
     label_top = bus + 10

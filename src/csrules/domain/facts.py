@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from csrules._policy.facts import register_fact_type, validate_fact
-from csrules._time.calendar import ensure_aware, load_zone
+from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -103,6 +103,29 @@ def _check_order(what: str, start: datetime, end: datetime) -> None:
     """ValueError unless ``what`` (a shift, a leave) ends after it starts, in real time."""
     if _between(start, end) <= timedelta(0):
         raise ValueError(f"{what} must end after it starts (got start {start.isoformat()}, end {end.isoformat()})")
+
+
+def _leave_days(start: datetime, end: datetime) -> int:
+    """Days of leave from ``start`` to ``end`` (both local): 24-hour periods of local clock
+    time, rounded up. One shift is one day even when it runs past midnight (16:00-00:50);
+    08:30 on one day to 16:30 on the next is two; 00:00 to 00:00 is one, on a DST day too.
+
+    >>> zone = ZoneInfo("Asia/Shanghai")
+    >>> _leave_days(datetime(2026, 3, 5, 16, tzinfo=zone), datetime(2026, 3, 6, 0, 50, tzinfo=zone))
+    1
+    """
+    wall = _wall(end) - _wall(start)
+    return max(1, -(-wall // timedelta(days=1)))
+
+
+def _wall(at: datetime) -> datetime:
+    """Local clock time of ``at`` (in its zone), the first instant of a day read as its
+    midnight: where clocks jump at midnight, a day starts at 01:00 and is still a whole day."""
+    assert isinstance(at.tzinfo, ZoneInfo)
+    midnight = datetime.combine(at.date(), time(0))
+    if wall_to_utc(midnight, at.tzinfo) == at:
+        return midnight
+    return at.replace(tzinfo=None)
 
 
 def _shown(value: Any) -> str:
@@ -342,7 +365,8 @@ class LeaveRequest(Fact):
     days: float = _field(
         "leave days",
         "請假天數",
-        "Leave days; when not given, the local calendar days (in time_zone) the leave touches",
+        "Leave days; when not given, the 24-hour periods of local clock time (in time_zone) the leave spans,"
+        " rounded up: one shift is one day, even past midnight",
         0.0,
         ge=0,
     )
@@ -368,21 +392,24 @@ class LeaveRequest(Fact):
     first_day_back: AwareDatetime | None = _derived(
         "first day back",
         "病假到期後第一天",
-        "local midnight starting the first calendar day after the leave's last day, read in time_zone",
+        "local midnight starting the first day after the leave's last day (days counted from the start),"
+        " never before the day the leave ends, read in time_zone",
         None,
-        source=("end", "time_zone"),
+        source=("start", "end", "time_zone"),
     )
 
     @model_validator(mode="after")
     def _derive(self) -> LeaveRequest:
         _check_order("leave", self.start, self.end)
         zone = _zone(self.time_zone)
-        first = self.start.astimezone(zone).date()
-        # A leave ending at midnight ends on the previous day, hence the step back.
-        last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
+        begins, ends = self.start.astimezone(zone), self.end.astimezone(zone)
+        spanned = _leave_days(begins, ends)
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
-        days = self.days if "days" in self.model_fields_set else float((last - first).days + 1)
+        days = self.days if "days" in self.model_fields_set else float(spanned)
+        # Back on the day after the leave's last day, and never before the day it ends (a
+        # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
+        back = max(begins.date() + timedelta(days=spanned), ends.date())
         self._set(
             days=days,
             in_person=self.requested_by == self.agent_id,
@@ -391,7 +418,7 @@ class LeaveRequest(Fact):
             shift_start=shift_start,
             returned_at=self.end,
             # 001 請假制度 五: the sick note is due "on the first day after the leave ends".
-            first_day_back=datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone),
+            first_day_back=wall_to_utc(datetime.combine(back, time(0)), zone).astimezone(zone),
         )
         return self
 
@@ -536,11 +563,20 @@ class ShiftSwapRequest(Fact):
     creates_back_to_back: bool = _field(
         "creates back-to-back shifts", "連班", "Either agent would work two shifts back to back", False
     )
-    requester_lead_approved: bool = _field(
-        "requester's shift lead agreed", "換班者班長同意", "The requester's shift lead agreed", False
+    # The older yes/no spelling of the decisions below: giving true alone means agreed.
+    requester_lead_approved: bool = _derived(
+        "requester's shift lead agreed",
+        "換班者班長同意",
+        "requester_lead_decision is agreed (true given alone sets it to agreed)",
+        False,
+        source=("requester_lead_decision",),
     )
-    partner_lead_approved: bool = _field(
-        "partner's shift lead agreed", "還班者班長同意", "The partner's shift lead agreed", False
+    partner_lead_approved: bool = _derived(
+        "partner's shift lead agreed",
+        "還班者班長同意",
+        "partner_lead_decision is agreed (true given alone sets it to agreed)",
+        False,
+        source=("partner_lead_decision",),
     )
     requester_lead_decision: LeadDecision = _field(
         "requester's shift lead decision",
@@ -597,15 +633,17 @@ class ShiftSwapRequest(Fact):
 
     @model_validator(mode="after")
     def _lead_decisions(self) -> ShiftSwapRequest:
-        # The yes/no *_lead_approved fields and the three-way *_lead_decision say the same
-        # thing; keep them in step so rules may test either, and refuse a contradiction.
+        # *_lead_approved is the older yes/no spelling of *_lead_decision: true given alone means
+        # agreed; a decision given is never overwritten, and an approval contradicting it is refused.
         values: dict[str, Any] = {}
         for side in ("requester", "partner"):
             approved, decision = getattr(self, f"{side}_lead_approved"), getattr(self, f"{side}_lead_decision")
             if approved and decision == "declined":
                 raise ValueError(f"{side}_lead_approved is true but {side}_lead_decision is 'declined'")
-            values[f"{side}_lead_decision"] = "agreed" if approved else decision
-            values[f"{side}_lead_approved"] = approved or decision == "agreed"
+            if approved and f"{side}_lead_decision" not in self.model_fields_set:
+                decision = "agreed"
+            values[f"{side}_lead_decision"] = decision
+            values[f"{side}_lead_approved"] = decision == "agreed"
         self._set(**values)
         return self
 

@@ -23,6 +23,7 @@ __all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for"]
 NOTICE_RULES: tuple[str, ...] = (
     "ATT-1.personal-notice",
     "ATT-1.special-notice",
+    "ATT-1.sick-notice",
     "ATT-4.emergency-phone",
     "ATT-5.night-deadline",
     "ATT-6.holiday-notice",
@@ -64,8 +65,8 @@ def notice_rule_for(request: LeaveRequest) -> str | None:
        deadline, so it governs a night shift on a holiday;
     3. a night shift: before 12:00 that day with a manager's approval (ATT-5, 六), in place
        of the ordinary notice of 二;
-    4. otherwise the kind of leave: a day ahead (ATT-1, 二) or an hour before the shift for
-       special personal leave.
+    4. otherwise the kind of leave (ATT-1, 二): a day ahead for personal leave, an hour before
+       the shift for special personal leave, before the shift for sick leave (提前請假).
     """
     if request.kind == "sick" and request.emergency:
         return "ATT-4.emergency-phone"
@@ -77,6 +78,8 @@ def notice_rule_for(request: LeaveRequest) -> str | None:
         return "ATT-1.personal-notice"
     if request.kind == "special_personal":
         return "ATT-1.special-notice"
+    if request.kind == "sick":
+        return "ATT-1.sick-notice"
     return None
 
 

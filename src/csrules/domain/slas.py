@@ -70,7 +70,9 @@ class Pause(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Pause:
         if self.end is not None and self.end < self.start:
-            raise ValueError("a pause cannot end before it starts")
+            raise ValueError(
+                f"a pause cannot end before it starts (start {self.start.isoformat()}, end {self.end.isoformat()})"
+            )
         return self
 
 
@@ -94,6 +96,19 @@ class SlaTicket(BaseModel):
     @classmethod
     def _sorted(cls, value: tuple[datetime, ...]) -> tuple[datetime, ...]:
         return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _not_before_creation(self) -> SlaTicket:
+        # A reply or resolution before the ticket existed would stop a clock before it starts.
+        instants = {"resolved_at": (self.resolved_at,), "agent_replies": self.agent_replies}
+        for name, values in instants.items():
+            early = [value for value in values if value is not None and value < self.created_at]
+            if early:
+                raise ValueError(
+                    f"{name} {early[0].isoformat()} is before created_at {self.created_at.isoformat()}"
+                    f" of ticket {self.ticket_id!r}"
+                )
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,15 +252,13 @@ class SlaPolicy(ConvertedModel):
     # ------------------------------------------------------------------ time arithmetic
 
     def _span(self, start: datetime, end: datetime, pauses: tuple[Pause, ...]) -> timedelta:
-        """Counted time from ``start`` to ``end`` with ``pauses`` removed."""
+        """Counted time from ``start`` to ``end`` with ``pauses`` removed (overlapping
+        pauses count once: the clock is stopped, however many reasons it has)."""
         if end <= start:
             return _ZERO
         total = self._measure(start, end)
-        for pause in pauses:
-            low = max(pause.start, start)
-            high = min(pause.end or end, end)
-            if low < high:
-                total -= self._measure(low, high)
+        for low, high in _merged(pauses, start, end):
+            total -= self._measure(low, high)
         return total
 
     def _measure(self, start: datetime, end: datetime) -> timedelta:
@@ -274,14 +287,19 @@ class SlaPolicy(ConvertedModel):
 
     def clocks(self, ticket: SlaTicket, *, now: datetime) -> list[SlaClock]:
         """Every clock of ``ticket`` that has a target for its priority, at ``now``."""
-        if now.utcoffset() is None:
-            raise TimeError("now must carry a time zone")
+        _check_aware("now", now)
         if now < ticket.created_at:
-            raise TimeError("now is before the ticket was created")
+            raise TimeError(
+                f"now {now.isoformat()} is before ticket {ticket.ticket_id!r} was created"
+                f" (created_at {ticket.created_at.isoformat()})"
+            )
         targets = self.targets.get(ticket.priority)
         if targets is None:
-            known = ", ".join(self.targets)
-            raise PolicyError(f"no SLA targets for priority {ticket.priority!r} (priorities: {known})")
+            known = ", ".join(repr(name) for name in self.targets)
+            raise PolicyError(
+                f"no SLA targets for priority {ticket.priority!r} of ticket {ticket.ticket_id!r}"
+                f" (priorities with targets: {known})"
+            )
         out: list[SlaClock] = []
         for metric in _METRICS:
             if metric not in targets:
@@ -311,11 +329,16 @@ class SlaPolicy(ConvertedModel):
         For records that carry the span themselves (a callback's ``created_at`` and
         ``called_at``) rather than a ticket's message history.
         """
-        if now.utcoffset() is None or start.utcoffset() is None:
-            raise TimeError("now and the start of an SLA clock must carry a time zone")
+        _check_aware("now", now)
+        _check_aware("start", start)
+        if stop is not None:
+            _check_aware("stop", stop)
+            if stop < start:
+                raise TimeError(f"the {metric} clock stops ({stop.isoformat()}) before it starts ({start.isoformat()})")
         target = self.targets.get(priority, {}).get(metric)
         if target is None:
-            raise PolicyError(f"no {metric} target for priority {priority!r}")
+            have = ", ".join(f"{name!r}: {', '.join(metrics) or 'none'}" for name, metrics in self.targets.items())
+            raise PolicyError(f"no {metric} target for priority {priority!r} (targets by priority: {have})")
         paused_by = pauses if metric in self.pause_metrics else ()
         return self._clock(ticket_id, priority, metric, target, (start, stop), now, paused_by)
 
@@ -333,8 +356,9 @@ class SlaPolicy(ConvertedModel):
         end = stop if stop is not None and stop <= now else now
         elapsed = self._span(start, end, pauses)
         span = self._target_span(target, start)
-        paused = stop is None and any(p.start <= now and (p.end is None or now < p.end) for p in pauses)
-        running = stop is None and not paused
+        stopped = stop is not None and stop <= now  # a stop after now has not happened yet at now
+        paused = not stopped and any(p.start <= now and (p.end is None or now < p.end) for p in pauses)
+        running = not stopped and not paused
         business = isinstance(target, BusinessDuration)
         if running and business and self.calendar is not None:
             try:
@@ -357,7 +381,7 @@ class SlaPolicy(ConvertedModel):
             priority=priority,
             target=target,
             started_at=start,
-            stopped_at=stop if stop is not None and stop <= now else None,
+            stopped_at=stop if stopped else None,
             elapsed=elapsed,
             target_span=span,
             running=running,
@@ -365,6 +389,27 @@ class SlaPolicy(ConvertedModel):
             breach_at=breach_at,
             warnings=warnings,
         )
+
+
+def _check_aware(name: str, value: datetime) -> None:
+    """TimeError naming ``name`` unless ``value`` carries a time zone."""
+    if value.utcoffset() is None:
+        raise TimeError(f"{name} must carry a time zone (got naive {value.isoformat()})")
+
+
+def _merged(pauses: tuple[Pause, ...], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``pauses`` clipped to ``start``-``end`` (an open pause runs to ``end``), sorted, and
+    overlapping or touching spans joined, so no instant is removed twice."""
+    spans = sorted((max(pause.start, start), min(pause.end or end, end)) for pause in pauses)
+    merged: list[tuple[datetime, datetime]] = []
+    for low, high in spans:
+        if low >= high:
+            continue
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _window(metric: Metric, ticket: SlaTicket, now: datetime) -> tuple[datetime, datetime | None] | None:
