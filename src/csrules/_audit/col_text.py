@@ -17,14 +17,14 @@ import polars as pl
 
 from csrules._audit.col_time import Leaf, Memo, leaf_of
 from csrules._policy.kinds.core import Contains, _ContainsHandler
-from csrules._policy.text import fold_text
+from csrules._policy.text import TextMatcher, fold_text
 
 __all__ = ["text_leaf"]
 
 _HANDLER = _ContainsHandler()
 
 
-def _folded(facts: pl.DataFrame, path: str, fold: Any, phrases: list[str], memo: Memo) -> pl.Expr:
+def _folded(facts: pl.DataFrame, path: str, matcher: TextMatcher, phrases: list[str], memo: Memo) -> pl.Expr:
     """Whether each text (or any line of a list of texts) at ``path`` holds a phrase once folded.
 
     A batch's distinct texts are folded once, whichever leaves and paths search them; each
@@ -35,11 +35,13 @@ def _folded(facts: pl.DataFrame, path: str, fold: Any, phrases: list[str], memo:
     if texts is None:
         texts = memo[("texts", path)] = facts.select(
             (column.explode() if listed else column).unique().drop_nulls()).to_series()
-    known: dict[str, str] = memo.setdefault(("folded", fold), {})
+    known: dict[str, str] = memo.setdefault(("folded", matcher.fold), {})
     listing = texts.to_list()
-    known.update((text, fold_text(text, fold)) for text in listing if text not in known)
+    known.update((text, fold_text(text, matcher.fold)) for text in listing if text not in known)
     folded = pl.Series([known[text] for text in listing], dtype=pl.String)
     hits = texts if "" in phrases else texts.filter(folded.str.contains_any(phrases))
+    if matcher.ignore:  # a phrase inside an ignored one does not count: the matcher itself says
+        hits = hits.filter(pl.Series([matcher(text) for text in hits.to_list()], dtype=pl.Boolean))
     found = hits.implode()
     if listed:
         return column.list.eval(pl.element().is_in(found)).list.any()
@@ -57,7 +59,7 @@ def text_leaf(node: Any, params: dict[str, Any], columns: set[str]) -> Leaf | No
     def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         if facts.schema[node.path] not in (pl.String, pl.List(pl.String)):
             return None
-        answer = _folded(facts, node.path, matcher.fold, phrases, memo)
+        answer = _folded(facts, node.path, matcher, phrases, memo)
         return facts.select(answer.fill_null(False).alias("answer")).to_series()
 
     return leaf_of(node, params, compute)

@@ -76,18 +76,25 @@ def _fold(text: str, fold: Fold) -> str:
 
 
 class TextMatcher:
-    """Finds the first of several phrases in a text or in any line of a list of texts.
+    """Finds the first of several phrases in a text or in any line of a list of texts; a phrase
+    inside one of the ``ignore`` phrases does not count there (``但是`` is not found in ``不但是``).
 
     >>> TextMatcher(("这不是我应该做的",), "zh")("客服：這不是我應該做的")
     True
+    >>> TextMatcher(("但是",), "zh", ignore=("不但是",))(["這不但是", "但是不行"])
+    True
     """
 
-    __slots__ = ("_pattern", "fold", "phrases")
+    __slots__ = ("_ignored", "_pattern", "fold", "ignore", "phrases")
 
-    def __init__(self, phrases: tuple[str, ...], fold: Fold) -> None:
+    def __init__(self, phrases: tuple[str, ...], fold: Fold, ignore: tuple[str, ...] = ()) -> None:
         self.phrases = phrases
         self.fold = fold
-        folded = sorted({fold_text(p, fold) for p in phrases}, key=len, reverse=True)
+        self.ignore = ignore
+        self._ignored = frozenset(fold_text(p, fold) for p in ignore)
+        # longest first: where an ignored phrase and a phrase start together, the ignored one wins,
+        # and scanning goes on after it
+        folded = sorted({fold_text(p, fold) for p in phrases} | self._ignored, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(p) for p in folded))
 
     def __call__(self, value: Any) -> bool:
@@ -97,10 +104,11 @@ class TextMatcher:
         """The first phrase found (as written in the policy, folded), or None."""
         texts = (value,) if isinstance(value, str) else value
         for text in texts:
-            match = self._pattern.search(fold_text(text, self.fold))
-            if match:
-                return match.group(0)
+            for match in self._pattern.finditer(fold_text(text, self.fold)):
+                if match.group(0) not in self._ignored:
+                    return match.group(0)
         return None
 
     def __repr__(self) -> str:
-        return f"TextMatcher({self.phrases!r}, fold={self.fold!r})"
+        ignoring = f", ignore={self.ignore!r}" if self.ignore else ""
+        return f"TextMatcher({self.phrases!r}, fold={self.fold!r}{ignoring})"

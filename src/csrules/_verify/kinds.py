@@ -163,7 +163,7 @@ def _contains(cond: Any, enc: Encoding) -> Any:
     var = enc.field(cond.path)
     phrases = cond.phrases if cond.param is None else enc.params[cond.param]
     phrases = (phrases,) if isinstance(phrases, str) else tuple(phrases)
-    return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold), cond))
+    return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold, tuple(cond.ignore or ())), cond))
 
 
 def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:

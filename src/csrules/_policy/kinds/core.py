@@ -179,7 +179,9 @@ class Contains(ConditionBase):
     Phrases come from ``phrases`` or from a list parameter ``param``. With ``fold: zh`` (the
     default) matching ignores case and the difference between simplified and traditional
     Chinese: ``{kind: contains, path: transcript, phrases: [这不是我应该做的]}`` holds for a
-    line reading ``這不是我應該做的``.
+    line reading ``這不是我應該做的``. A phrase found only inside one of the ``ignore`` phrases
+    does not count: ``{kind: contains, path: lines, phrases: [但是], ignore: [不但是]}`` holds for
+    ``但是不行`` and not for ``这不但是我们的责任`` ("not only is", no 但是 "but" there).
     """
 
     kind: Literal["contains"] = "contains"
@@ -187,12 +189,17 @@ class Contains(ConditionBase):
     phrases: list[str] | None = None
     param: str | None = None
     fold: TextFold = "zh"
+    ignore: list[str] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
-        if self.phrases is not None and (not self.phrases or any(not p for p in self.phrases)):
-            raise ValueError("contains needs at least one phrase, and no phrase may be empty")
+        if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty or only spaces")
+        for phrase in self.ignore or ():
+            if self.phrases is not None and not any(p in phrase for p in self.phrases):
+                raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
+                                 "nothing (an ignored phrase is one a phrase is found inside)")
         return self
 
 
@@ -597,7 +604,7 @@ class _ContainsHandler:
         phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
-        return TextMatcher(tuple(str(p) for p in phrases), cond.fold)
+        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()))
 
     def source(self, cond: Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -617,9 +624,10 @@ class _ContainsHandler:
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.phrases, lang)
+        ignored = ", ".join(cond.ignore or ())
         if lang == "zh":
-            return f"{label}包含以下任一用语：{listed}"
-        return f"{label} contains any of {listed}"
+            return f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
+        return f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
 
     def reads_now(self, cond: Contains) -> bool:
         return False
