@@ -294,6 +294,16 @@ class DescribeContext:
                     return str(info.title)
         return path.replace("_", " ").replace(".", " › ")
 
+    def may_be_missing(self, path: str) -> bool:
+        """Whether a fact may leave ``path`` out (optional on the way); True when the model
+        is unknown, so words never claim more than the rule checks."""
+        if self.model is None:
+            return True
+        try:
+            return field_info(self.model, path).optional
+        except (PolicyError, AttributeError, KeyError):
+            return True
+
     def param(self, name: str, lang: Lang) -> str:
         """A parameter's value in force, in words, with its name for reference."""
         value = self.params.get(name)
