@@ -24,6 +24,7 @@ from csrules._docs.markdown import render_markdown
 from csrules._docs.plain import Lang, condition_words, rule_sentence
 from csrules._docs.subject import Subject, content_hash, subject_from_pack, subject_from_policies
 from csrules._policy.text import Script, to_script
+from csrules._policy.validity import day_of
 
 __all__ = [
     "Lang",
@@ -31,6 +32,7 @@ __all__ = [
     "Script",
     "condition_words",
     "content_hash",
+    "days_zone",
     "generated_date",
     "langs_for",
     "render_diff",
@@ -71,8 +73,10 @@ def langs_for(option: str) -> tuple[Lang, ...]:
     raise ValueError(f"--lang must be en, zh or both (got {option!r})")
 
 
-def generated_date(option: str | None = None) -> date:
-    """The "date generated": ``option`` (YYYY-MM-DD), else ``SOURCE_DATE_EPOCH``, else today (UTC).
+def generated_date(option: str | None = None, zone: str | None = None) -> date:
+    """The "date generated": ``option`` (YYYY-MM-DD), else the day of ``SOURCE_DATE_EPOCH``,
+    else of now, in ``zone`` (the zone the policies read their days in; the default zone when
+    None), so the versions shown are the ones in force on that day where they apply.
 
     Fixing it makes generated documents reproducible byte for byte.
     """
@@ -84,10 +88,15 @@ def generated_date(option: str | None = None) -> date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), UTC).date()
+            return day_of(datetime.fromtimestamp(int(epoch), UTC), zone)
         except ValueError:
             raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds (got {epoch!r})") from None
-    return datetime.now(UTC).date()
+    return day_of(datetime.now(UTC), zone)
+
+
+def days_zone(subject: Subject) -> str | None:
+    """The zone ``subject``'s dated policies read their days in (None: the default zone)."""
+    return next((p.timezone for p in subject.policies if p.dated and p.timezone), None)
 
 
 def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
