@@ -10,11 +10,13 @@ from pydantic import AwareDatetime, BaseModel
 from csrules._docs import generated_date
 from csrules._docs.history import days_in_force
 from csrules._docs.plain import condition_words
+from csrules._docs.subject import subject_from_pack
 from csrules._policy.facts import register_fact_type
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.kinds.core import All, Compare, Elapsed, In, Not
 from csrules._policy.lint import lint_policy, never_holds
 from csrules._policy.model import Policy
+from csrules.policies import load_pack
 
 
 @register_fact_type(name="docwords_fact")
@@ -110,3 +112,22 @@ class TestGeneratedDate:
         assert generated_date(zone="Asia/Shanghai") == date(2026, 7, 1)
         assert generated_date() == date(2026, 7, 1)
         assert generated_date(zone="UTC") == date(2026, 6, 30)
+
+
+class TestApprovalLimits:
+    @staticmethod
+    def head_limits(overrides: dict[str, dict[str, object]] | None = None) -> list[str]:
+        """The department head's approval limits as the call-centre document states them."""
+        roles = subject_from_pack(load_pack("call_centre", overrides=overrides)).roles
+        return [f"{t.en} / {t.zh}" for r in roles if r.id == "department_head" for t in r.approves
+                if t.en.startswith("leave up to")]
+
+    def test_catalogue_limit_in_words_is_singular_for_one_day(self):
+        """Without overrides the limit is the catalogue's, and one day is "1 day"."""
+        assert self.head_limits() == ["leave up to 1 day / 请假：不超过1天"]
+
+    def test_overridden_threshold_moves_the_stated_limit(self):
+        """An override of head_max_days is the limit stated, with the catalogue's figure named."""
+        limits = self.head_limits({"call_centre.leave": {"head_max_days": 2.0}})
+        assert limits == ["leave up to 2 days (head_max_days; the role catalogue says 1 day)"
+                          " / 请假：不超过2天（head_max_days；角色表写明1天）"]
