@@ -7,15 +7,17 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel
 
-from csrules._docs import generated_date
+from csrules._docs import generated_date, render_docs
+from csrules._docs.document import _compact
 from csrules._docs.history import days_in_force
 from csrules._docs.plain import condition_words
-from csrules._docs.subject import subject_from_pack
+from csrules._docs.subject import Subject, subject_from_pack
 from csrules._policy.facts import register_fact_type
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.kinds.core import All, Compare, Elapsed, In, Not
 from csrules._policy.lint import lint_policy, never_holds
 from csrules._policy.model import Policy
+from csrules._policy.text import quoted, to_script, to_script_quoting
 from csrules.policies import load_pack
 
 
@@ -131,3 +133,36 @@ class TestApprovalLimits:
         limits = self.head_limits({"call_centre.leave": {"head_max_days": 2.0}})
         assert limits == ["leave up to 2 days (head_max_days; the role catalogue says 1 day)"
                           " / 请假：不超过2天（head_max_days；角色表写明1天）"]
+
+
+class TestQuotesKeptAsWritten:
+    @staticmethod
+    def quotes(subject: Subject) -> list[str]:
+        """Every rule citation's quoted source text in ``subject``."""
+        return [r.citation.quote for p in subject.policies for r in p.rules if r.citation and r.citation.quote]
+
+    def test_traditional_document_quotes_its_sources_verbatim(self):
+        """Every call-centre quote appears exactly as written, including those OpenCC would change."""
+        subject = subject_from_pack(load_pack("call_centre"))
+        quotes = self.quotes(subject)
+        assert any(to_script(q, "traditional") != q for q in quotes)  # the premise: some would change
+        out = render_docs(subject, ("zh",), date(2026, 12, 4), "traditional")
+        assert [q for q in quotes if f"“{q}”" not in out.markdown or f"“{q}”" not in out.html] == []
+
+    def test_traditional_document_keeps_worked_example_data(self):
+        """A worked example's fact is shown as written, while the document's own words convert."""
+        subject = subject_from_pack(load_pack("call_centre"))
+        facts = [_compact(e.fact) for p in subject.policies for r in p.rules for e in r.examples if e.fact]
+        changed = [f for f in facts if to_script(f, "traditional") != f]
+        assert changed  # the premise: some example data would change
+        md = render_docs(subject, ("zh",), date(2026, 12, 4), "traditional").markdown
+        assert [f for f in changed if f.strip("\ue000\ue001") not in md] == []
+        assert "請假" in md
+        assert "\ue000" not in md
+
+    def test_marks_are_removed_in_every_script(self):
+        """Quoted spans are kept in traditional, converted in simplified, unmarked without a script."""
+        text = f"请假{quoted('什么 請假')}"
+        assert to_script_quoting(text, "traditional") == "請假什么 請假"
+        assert to_script_quoting(text, "simplified") == "请假什么 请假"
+        assert to_script_quoting(text, None) == "请假什么 請假"

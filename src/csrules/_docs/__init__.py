@@ -6,7 +6,9 @@ of blocks and render it twice, so the Markdown and the HTML always agree.
 
 Chinese text comes from several places (the packs quote their sources in traditional
 characters, the templates are simplified); a document with Chinese in it is written in one
-script, simplified by default (:func:`~csrules._policy.text.to_script`, with OpenCC's dictionaries).
+script, simplified by default (:func:`~csrules._policy.text.to_script`, with OpenCC's dictionaries);
+a traditional document keeps quoted source clauses and worked-example data as written
+(:func:`~csrules._policy.text.to_script_quoting`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from csrules._docs.html import render_html
 from csrules._docs.markdown import render_markdown
 from csrules._docs.plain import Lang, condition_words, rule_sentence
 from csrules._docs.subject import Subject, content_hash, subject_from_pack, subject_from_policies
-from csrules._policy.text import Script, to_script
+from csrules._policy.text import Script, to_script_quoting
 from csrules._policy.validity import day_of
 
 __all__ = [
@@ -107,10 +109,9 @@ def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
     chosen = script_for(langs, script)
     lang = langs[0] if chosen is None or langs[0] == "en" else _HTML_LANG[chosen]
     markdown, html = render_markdown(blocks), render_html(blocks, title=title, lang=lang)
-    if chosen is None:
-        return Rendered(markdown, html)
-    html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
-    return Rendered(to_script(markdown, chosen), to_script(html, chosen))
+    if chosen is not None:
+        html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
+    return Rendered(to_script_quoting(markdown, chosen), to_script_quoting(html, chosen))
 
 
 _HTML_LANG = {"simplified": "zh-Hans", "traditional": "zh-Hant"}
