@@ -148,10 +148,14 @@ class TestOneScript:
     @pytest.mark.parametrize("name", PACKS)
     @pytest.mark.parametrize("script", ["simplified", "traditional"])
     def test_converting_changes_nothing(self, documents, name, script):
-        """Markdown and HTML are already in the chosen script, whatever the sources mixed."""
+        """Markdown and HTML are already in the chosen script, whatever the sources mixed (a
+        traditional document keeps quotes and worked-example data as written: left out here)."""
         rendered = documents[name, script]
-        assert to_script(rendered.markdown, script) == rendered.markdown
-        assert to_script(rendered.html, script) == rendered.html
+        for text in (rendered.markdown, rendered.html):
+            if script == "traditional":
+                text = re.sub(r"`[^`]*`|<code>.*?</code>|<p [^>]*class=\"quote\">.*?</p>", "", text)
+                text = re.sub(r"<br>“.*?” \|", "", text)  # a quote in a Markdown table cell
+            assert to_script(text, script) == text
 
     def test_scripts_differ_and_mark_the_page(self, documents):
         """The sources' traditional 請假 reads 请假 in simplified; the page says its script."""

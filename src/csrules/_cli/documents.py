@@ -22,7 +22,7 @@ from csrules._cli._common import (
     pack_infos,
     write_file,
 )
-from csrules._docs import generated_date, langs_for, render_diff, render_docs, script_for
+from csrules._docs import days_zone, generated_date, langs_for, render_diff, render_docs, script_for
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._engine.engine import Engine
@@ -151,7 +151,7 @@ def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt:
     """Render ``subject`` into ``out``; return the files written."""
     try:
         langs = langs_for(lang)
-        generated = generated_date(date)
+        generated = generated_date(date, days_zone(subject))
         chosen = script_for(langs, script)
     except ValueError as exc:
         raise CliError(str(exc)) from None

@@ -6,7 +6,9 @@ of blocks and render it twice, so the Markdown and the HTML always agree.
 
 Chinese text comes from several places (the packs quote their sources in traditional
 characters, the templates are simplified); a document with Chinese in it is written in one
-script, simplified by default (:func:`~csrules._policy.text.to_script`, with OpenCC's dictionaries).
+script, simplified by default (:func:`~csrules._policy.text.to_script`, with OpenCC's dictionaries);
+a traditional document keeps quoted source clauses and worked-example data as written
+(:func:`~csrules._policy.text.to_script_quoting`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from csrules._docs.html import render_html
 from csrules._docs.markdown import render_markdown
 from csrules._docs.plain import Lang, condition_words, rule_sentence
 from csrules._docs.subject import Subject, content_hash, subject_from_pack, subject_from_policies
-from csrules._policy.text import Script, to_script
+from csrules._policy.text import Script, to_script_quoting
+from csrules._policy.validity import day_of
 
 __all__ = [
     "Lang",
@@ -31,6 +34,7 @@ __all__ = [
     "Script",
     "condition_words",
     "content_hash",
+    "days_zone",
     "generated_date",
     "langs_for",
     "render_diff",
@@ -71,8 +75,10 @@ def langs_for(option: str) -> tuple[Lang, ...]:
     raise ValueError(f"--lang must be en, zh or both (got {option!r})")
 
 
-def generated_date(option: str | None = None) -> date:
-    """The "date generated": ``option`` (YYYY-MM-DD), else ``SOURCE_DATE_EPOCH``, else today (UTC).
+def generated_date(option: str | None = None, zone: str | None = None) -> date:
+    """The "date generated": ``option`` (YYYY-MM-DD), else the day of ``SOURCE_DATE_EPOCH``,
+    else of now, in ``zone`` (the zone the policies read their days in; the default zone when
+    None), so the versions shown are the ones in force on that day where they apply.
 
     Fixing it makes generated documents reproducible byte for byte.
     """
@@ -84,10 +90,15 @@ def generated_date(option: str | None = None) -> date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), UTC).date()
+            return day_of(datetime.fromtimestamp(int(epoch), UTC), zone)
         except ValueError:
             raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds (got {epoch!r})") from None
-    return datetime.now(UTC).date()
+    return day_of(datetime.now(UTC), zone)
+
+
+def days_zone(subject: Subject) -> str | None:
+    """The zone ``subject``'s dated policies read their days in (None: the default zone)."""
+    return next((p.timezone for p in subject.policies if p.dated and p.timezone), None)
 
 
 def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
@@ -98,10 +109,9 @@ def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
     chosen = script_for(langs, script)
     lang = langs[0] if chosen is None or langs[0] == "en" else _HTML_LANG[chosen]
     markdown, html = render_markdown(blocks), render_html(blocks, title=title, lang=lang)
-    if chosen is None:
-        return Rendered(markdown, html)
-    html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
-    return Rendered(to_script(markdown, chosen), to_script(html, chosen))
+    if chosen is not None:
+        html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
+    return Rendered(to_script_quoting(markdown, chosen), to_script_quoting(html, chosen))
 
 
 _HTML_LANG = {"simplified": "zh-Hans", "traditional": "zh-Hant"}

@@ -22,6 +22,7 @@ from typing import Any
 
 from csrules._docs.blocks import Block, Heading, Items, Para, Section, Table
 from csrules._docs.document import _bi, _plain_param
+from csrules._docs.history import days_in_force
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence
 from csrules._docs.subject import Subject
 from csrules._policy.model import Policy, Rule
@@ -91,7 +92,7 @@ def diff_subjects(old: Subject, new: Subject) -> PolicyDiff:
         dated = len(befores) > 1 or len(afters) > 1
         for after in afters:
             before = _counterpart(befores, after)
-            label = f"{pid} ({after.validity})" if dated else pid
+            label = f"{pid} ({days_in_force(after, 'en')})" if dated else pid
             _diff_pair(label, before, after, out)
     return out
 
@@ -113,7 +114,7 @@ def _diff_pair(label: str, before: Policy, after: Policy, out: PolicyDiff) -> No
     elif before.content_hash != after.content_hash:
         out.unversioned.append((label, after.version))
     if before.validity != after.validity:
-        out.validity.append((label, before.validity, after.validity))
+        out.validity.append((label, days_in_force(before, "en"), days_in_force(after, "en")))
     _diff_rules(before, after, out)
     _diff_params(before, after, out, label)
 

@@ -21,6 +21,7 @@ from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
 from csrules._docs.words import effect_key_words, hit_words, param_type_words
 from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
+from csrules._policy.text import quoted
 
 __all__ = ["build_document", "words"]
 
@@ -310,7 +311,7 @@ def _clause(policy: Policy, rule: Rule, langs: Sequence[Lang]) -> tuple[Para | I
     if source is not None:
         out.append(Para(_bi(source.title, langs) + (f" — {source.file}" if source.file else ""), cls="note"))
     if citation.quote:
-        out.append(Para(f"“{citation.quote}”", lang="zh", cls="quote"))
+        out.append(Para(f"“{quoted(citation.quote)}”", lang="zh", cls="quote"))
     return tuple(out)
 
 
@@ -349,7 +350,8 @@ def _example_rows(index: int, example: Any,
 
 
 def _compact(fact: dict[str, Any]) -> str:
-    return json.dumps(fact, ensure_ascii=False, default=str, separators=(", ", ": "))
+    # a worked example's values are data as the source wrote them, kept in any script
+    return quoted(json.dumps(fact, ensure_ascii=False, default=str, separators=(", ", ": ")))
 
 
 # --------------------------------------------------------------------------- parameters

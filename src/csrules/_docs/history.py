@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -22,7 +22,7 @@ from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 
-__all__ = ["history_blocks", "history_lines", "in_force_on"]
+__all__ = ["days_in_force", "history_blocks", "history_lines", "in_force_on"]
 
 
 def in_force_on(subject: Subject, day: date) -> Subject:
@@ -57,7 +57,7 @@ def history_blocks(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
 def history_lines(versions: Sequence[Policy], langs: Sequence[Lang]) -> list[str]:
     """The lines of one policy's history: its versions, then what changed, newest first."""
     lines = [
-        in_langs(f"version {p.version}: {p.validity}", f"版本 {p.version}：{_days_zh(p)}", langs)
+        in_langs(f"version {p.version}: {days_in_force(p, 'en')}", f"版本 {p.version}：{days_in_force(p, 'zh')}", langs)
         for p in reversed(versions)
     ]
     for name, param in versions[-1].params.items():
@@ -98,7 +98,13 @@ def _changes(versions: Sequence[Policy], values: Sequence[Any], lang: Lang) -> s
     return "; ".join(parts) if lang == "en" else "；".join(parts)
 
 
-def _days_zh(policy: Policy) -> str:
-    start = f"自{policy.valid_from}起" if policy.valid_from else ""
-    end = f"至{policy.valid_until}止" if policy.valid_until else ""
-    return start + end or "一直有效"
+def days_in_force(policy: Policy, lang: Lang) -> str:
+    """The days in force with the last one named: ``valid_until`` is the first day no longer
+    in force, and "至…止" / "until" read as including the day they name, so both languages
+    state the day before it ("from 2026-01-01 through 2026-06-30", "自2026-01-01起至2026-06-30止")."""
+    start, until = policy.valid_from, policy.valid_until
+    last = until - timedelta(days=1) if until is not None else None
+    if lang == "zh":
+        return (f"自{start}起" if start else "") + (f"至{last}止" if last else "") or "一直有效"
+    parts = [f"from {start}"] * bool(start) + [f"through {last}"] * bool(last)
+    return " ".join(parts) or "always"

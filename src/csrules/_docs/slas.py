@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from csrules._docs.blocks import Block, Heading, Para, Table
 from csrules._docs.plain import Lang, in_langs, text_in
 from csrules._policy.model import Text
+from csrules._policy.text import quoted
 
 if TYPE_CHECKING:
     from csrules.policies.slas import PackSla
@@ -128,7 +129,7 @@ def sla_blocks(slas: Sequence[SlaDoc], langs: Sequence[Lang]) -> list[Block]:
             f"{doc.rule or '—'} ({doc.code})",
             "\n".join(doc.sets) or "—",
             ", ".join(f"{f * 100:g} %" for f in doc.warn_at) or "—",
-            doc.citation + (f"\n“{doc.quote}”" if doc.quote else ""),
+            doc.citation + (f"\n“{quoted(doc.quote)}”" if doc.quote else ""),
         )
         for doc in slas
     )

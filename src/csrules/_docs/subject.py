@@ -21,7 +21,7 @@ from csrules._docs.plain import Lang, RoleNames, condition_words, describe_conte
 from csrules._docs.slas import SlaDoc, sla_docs
 from csrules._docs.words import matter_words, recurrence_words, unit_words
 from csrules._policy.kinds.base import ConditionBase, optional_method, walk
-from csrules._policy.model import Escalate, Policy, Text
+from csrules._policy.model import Approve, Escalate, Policy, Text
 
 if TYPE_CHECKING:
     from csrules._sessions import Lifecycle as SessionLifecycle
@@ -253,8 +253,9 @@ def _items(value: Any) -> list[Any]:
         return []
 
 
-def _texts(value: Any) -> tuple[Text, ...]:
-    """Display texts for duty or authority entries of any of the shapes packs use."""
+def _texts(value: Any, caps: Mapping[tuple[str | None, str], tuple[float, str]] | None = None) -> tuple[Text, ...]:
+    """Display texts for duty or authority entries of any of the shapes packs use (``caps``:
+    the approval limits the role's rules enforce, see :func:`_authority`)."""
     out = []
     for item in _items(value):
         item = getattr(item, "duty", item)  # a pack duty wraps the time layer's Duty
@@ -263,7 +264,7 @@ def _texts(value: Any) -> tuple[Text, ...]:
             continue
         matter = _first(item, "matter")
         if isinstance(matter, str):
-            out.append(_authority(item, matter))
+            out.append(_authority(item, matter, caps or {}))
             continue
         text = _text(_first(item, "title", "text", "description") or item)
         if text is None:
@@ -277,18 +278,58 @@ def _texts(value: Any) -> tuple[Text, ...]:
     return tuple(out)
 
 
-def _authority(item: Any, matter: str) -> Text:
-    """An approval authority (``matter`` up to an amount) in words."""
+def _authority(item: Any, matter: str, limits: Mapping[tuple[str | None, str], tuple[float, str]]) -> Text:
+    """An approval authority (``matter`` up to an amount) in words. Where a rule caps what it
+    sends the role with a parameter of the same unit, the amount is that parameter's value in
+    force: a company override moves the approvals, so the document follows it and names the
+    catalogue's figure it departs from (a reviewer sees both, never two unexplained limits)."""
     name, name_zh = matter.replace("_", " "), matter_words(matter)
     limit = _first(item, "up_to")
     if limit is None:
         return Text(en=name, zh=name_zh)
     unit = _first(item, "unit") or ""
-    amount = f"{limit:g}" if isinstance(limit, float) else str(limit)
-    return Text(en=f"{name} up to {amount} {unit}".strip(), zh=f"{name_zh}：不超过{amount}{unit_words(unit)}")
+    in_force = limits.get((unit, matter))
+    if in_force is None or in_force[0] == limit:
+        return Text(en=f"{name} up to {_amount(limit, unit)}".strip(),
+                    zh=f"{name_zh}：不超过{_amount(limit, unit, 'zh')}")
+    value, param = in_force
+    return Text(
+        en=f"{name} up to {_amount(value, unit)} ({param}; the role catalogue says {_amount(limit, unit)})",
+        zh=f"{name_zh}：不超过{_amount(value, unit, 'zh')}（{param}；角色表写明{_amount(limit, unit, 'zh')}）",
+    )
 
 
-def _roles(pack: Any) -> tuple[RoleDoc, ...]:
+def _amount(value: float, unit: str, lang: Lang = "en") -> str:
+    """``1 day``, ``2 days``, ``2天``: one of a plural unit is singular in English."""
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    if lang == "zh":
+        return f"{shown}{unit_words(unit)}"
+    return f"{shown} {unit[:-1] if value == 1 and unit.endswith('s') else unit}".strip()
+
+
+def _approval_caps(policies: Sequence[Policy]) -> dict[str, dict[tuple[str | None, str], tuple[float, str]]]:
+    """role -> (unit, matter) -> (value in force, parameter) for each number parameter that a
+    rule approving by the role bounds from above (``days <= head_max_days`` -> department head).
+    The matter is read off the fact type (``leave_request`` -> ``leave``)."""
+    caps: dict[str, dict[tuple[str | None, str], tuple[float, str]]] = {}
+    for policy in policies:
+        matter = policy.fact_type.removesuffix("_request")
+        for rule in policy.rules:
+            roles = [effect.role for effect in rule.then if isinstance(effect, Approve)]
+            leaves = rule.when.children() if rule.when.kind == "all" else (rule.when,)
+            for leaf in leaves:
+                name = getattr(leaf, "param", None)
+                if leaf.kind != "compare" or getattr(leaf, "op", None) not in ("<", "<=") or name not in policy.params:
+                    continue
+                value = policy.param_values.get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    for role in roles:
+                        caps.setdefault(role, {}).setdefault((policy.params[name].unit, matter), (value, name))
+    return caps
+
+
+def _roles(pack: Any, policies: Sequence[Policy] = ()) -> tuple[RoleDoc, ...]:
+    caps = _approval_caps(policies)
     roles = []
     for item in _items(_first(pack, "roles")):
         role_id = _first(item, "id", "name", "key")
@@ -304,7 +345,8 @@ def _roles(pack: Any) -> tuple[RoleDoc, ...]:
                 title=title,
                 reports_to=superior if isinstance(superior, str) else None,
                 duties=_texts(_first(item, "duties", "responsibilities")),
-                approves=_texts(_first(item, "approval_authority", "approves", "authority", "approval")),
+                approves=_texts(_first(item, "approval_authority", "approves", "authority", "approval"),
+                                caps.get(role_id, {})),
             )
         )
     # Recurring duties listed on the pack (owner + recurrence) join their owner's duties.
@@ -462,13 +504,15 @@ def subject_from_pack(pack: Any) -> Subject:
     lifecycles of ``Pack.lifecycles``."""
     from csrules.policies import Pack
 
-    roles = _roles(pack)
-    names = RoleNames({role.id: role.title for role in roles})
     if isinstance(pack, Pack):
         policies = (*pack.policies, *pack.session_policies)
-        lifecycles = tuple(_pack_lifecycle(item, index, names) for index, item in enumerate(pack.lifecycles))
     else:
         policies = tuple(_first(pack, "policies") or ())
+    roles = _roles(pack, policies)
+    names = RoleNames({role.id: role.title for role in roles})
+    if isinstance(pack, Pack):
+        lifecycles = tuple(_pack_lifecycle(item, index, names) for index, item in enumerate(pack.lifecycles))
+    else:
         lifecycles = _lifecycles(pack, names)
     name = str(_first(pack, "name", "id") or "pack")
     title = _text(_first(pack, "title")) or Text(en=name, zh=name)

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from csrules._errors import Problem, ValidationProblems, readable_loc
 from csrules._policy.check import check_policy
 from csrules._policy.errors import rule_id_at
+from csrules._policy.facts import field_info, get_fact_type
 from csrules._policy.kinds.base import ConditionBase, Constraint, optional_method
 from csrules._policy.loader import Lines, format_of, line_for, read_document, read_policy_text
 from csrules._policy.model import CHECKED_CONTEXT, Policy, check_depth
@@ -170,6 +173,7 @@ def lint_policy(policy: Policy, *, file: str = "<policy>", lines: Lines | None =
     lines = lines or {}
     findings: list[Finding] = []
     used = check_policy(policy)
+    model = get_fact_type(policy.fact_type)  # known: check_policy resolved it
     for name in policy.params:
         if name not in used:
             findings.append(
@@ -209,7 +213,7 @@ def lint_policy(policy: Policy, *, file: str = "<policy>", lines: Lines | None =
                     rule.id,
                 )
             )
-        reason = never_holds(rule.when, policy.param_values)
+        reason = never_holds(rule.when, policy.param_values, model)
         if reason is not None:
             findings.append(
                 Finding(
@@ -301,31 +305,44 @@ def _orderable(value: Any) -> bool:
     return isinstance(value, int | float | str) and not (isinstance(value, float) and math.isnan(value))
 
 
-def never_holds(cond: ConditionBase, params: dict[str, Any]) -> str | None:
+def never_holds(
+    cond: ConditionBase, params: dict[str, Any], model: type[BaseModel] | None = None
+) -> str | None:
     """Why ``cond`` can never hold, or None when it may (or this cannot tell).
 
     Finds contradictory comparisons of one field inside an ``all`` (including negated
     leaves), ``is_set`` with ``is_missing`` on one field, an empty ``any``, and an ``any``
     whose every branch can never hold. What a leaf says comes from its handler's
-    ``constraints`` method, so a kind without one is simply not analysed.
+    ``constraints`` method, so a kind without one is simply not analysed. A leaf on a missing
+    value is false, so a negated leaf bounds its value only when the value is sure to be
+    given: required in ``model``, or read by a plain leaf of the same ``all``.
     """
     if cond.kind == "any":
         children = cond.children()
         if not children:
             return "an empty 'any' never holds"
-        reasons = [never_holds(child, params) for child in children]
+        reasons = [never_holds(child, params, model) for child in children]
         if all(reasons):
             return "every branch of 'any' can never hold (" + "; ".join(r for r in reasons if r) + ")"
         return None
     if cond.kind == "all":
         for child in cond.children():
-            reason = never_holds(child, params)
+            reason = never_holds(child, params, model)
             if reason:
                 return reason
         ranges: dict[str, _Range] = {}
         presence: dict[str, set[bool]] = {}
-        for leaf, negated in _conjuncts(cond):
-            _constrain(leaf, negated, params, ranges, presence)
+        leaves = list(_conjuncts(cond))
+        given = {
+            said.subject
+            for leaf, negated in leaves if not negated
+            for said in _said(leaf, params) if said.op != "missing"
+        }
+        for leaf, negated in leaves:
+            for said in _said(leaf, params):
+                if negated and said.op not in ("given", "missing") and not _sure_given(said.subject, given, model):
+                    continue  # "not (x > 5)" also holds when x is missing: no bound on x
+                _add(said, negated, ranges, presence)
         for path, states in presence.items():
             if states == {True, False}:
                 return f"{path} is required to be both given and missing"
@@ -351,16 +368,20 @@ def _conjuncts(cond: ConditionBase) -> Iterator[tuple[ConditionBase, bool]]:
             yield child, False
 
 
-def _constrain(
-    leaf: ConditionBase,
-    negated: bool,
-    params: dict[str, Any],
-    ranges: dict[str, _Range],
-    presence: dict[str, set[bool]],
-) -> None:
+def _said(leaf: ConditionBase, params: dict[str, Any]) -> list[Constraint]:
     constraints = optional_method(leaf, "constraints")
-    for said in constraints(leaf, params) if constraints is not None else ():
-        _add(said, negated, ranges, presence)
+    return list(constraints(leaf, params)) if constraints is not None else []
+
+
+def _sure_given(subject: str, given: set[str], model: type[BaseModel] | None) -> bool:
+    if subject in given:
+        return True
+    if model is None:
+        return False
+    try:
+        return not field_info(model, subject).optional
+    except (PolicyError, AttributeError, KeyError):
+        return False  # a span or another subject that is not a field path
 
 
 def _add(said: Constraint, negated: bool, ranges: dict[str, _Range], presence: dict[str, set[bool]]) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal
 
-__all__ = ["Script", "TextMatcher", "fold_text", "to_script"]
+__all__ = ["Script", "TextMatcher", "fold_text", "quoted", "to_script", "to_script_quoting"]
 
 Fold = Literal["none", "case", "zh"]
 
@@ -46,6 +46,31 @@ def to_script(text: str, script: Script) -> str:
     if script not in _OPENCC:
         raise ValueError(f"script must be simplified or traditional (got {script!r})")
     return text if text.isascii() else _converter(script)(text)
+
+
+_QUOTED = re.compile("\ue000([^\ue001]*)\ue001")  # private-use marks around quoted source text
+
+
+def quoted(text: str) -> str:
+    """``text`` marked as quoted from a source, for :func:`to_script_quoting`."""
+    return f"\ue000{text}\ue001"
+
+
+def to_script_quoting(text: str, script: Script | None) -> str:
+    """``text`` in ``script`` with its :func:`quoted` spans unmarked (``None``: no conversion).
+
+    The sources are written in traditional script, so a traditional document keeps what it
+    quotes exactly as written: converting a quote there would only "correct" the source (its
+    什么 into 什麼), and a citation must match the clause it cites. A simplified document
+    converts the quotes with the rest, since transliterating into the reader's script is the
+    point of choosing it.
+    """
+    if script is None:
+        return _QUOTED.sub(r"\1", text)
+    if script == "simplified":
+        return to_script(_QUOTED.sub(r"\1", text), script)
+    parts = _QUOTED.split(text)  # outside, quoted, outside, ...: convert only the outsides
+    return "".join(part if index % 2 else to_script(part, script) for index, part in enumerate(parts))
 
 
 _FOLDED: dict[tuple[str, str], str] = {}

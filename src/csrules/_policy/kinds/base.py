@@ -19,9 +19,10 @@ A handler has five jobs, and each is small:
 - ``reads_now`` says whether the answer depends on ``now``.
 
 Optional methods a handler may offer (looked up with ``getattr``): ``negated(cond)`` (the
-positive condition meaning "not cond", for plain words), ``words(cond, lang, ctx, nested,
-words)`` (plain words of a kind with children), ``never_holds(cond, params, never_holds)``
-(lint) and ``boundaries(cond, ctx)`` (probes for :mod:`csrules.testing`).
+positive condition meaning "not cond" when the values it reads are given, for plain words;
+the words add "or missing" for an optional one, since a leaf on a missing value is false),
+``words(cond, lang, ctx, nested, words)`` (plain words of a kind with children),
+``never_holds(cond, params, never_holds)`` (lint) and ``boundaries(cond, ctx)`` (probes for :mod:`csrules.testing`).
 
 A kind's translation for the solver (``csrules verify``) is its handler's ``translate``
 method, else one added with :func:`register_translation`; a kind with neither is reported as
@@ -293,6 +294,16 @@ class DescribeContext:
                 if info.title:
                     return str(info.title)
         return path.replace("_", " ").replace(".", " › ")
+
+    def may_be_missing(self, path: str) -> bool:
+        """Whether a fact may leave ``path`` out (optional on the way); True when the model
+        is unknown, so words never claim more than the rule checks."""
+        if self.model is None:
+            return True
+        try:
+            return field_info(self.model, path).optional
+        except (PolicyError, AttributeError, KeyError):
+            return True
 
     def param(self, name: str, lang: Lang) -> str:
         """A parameter's value in force, in words, with its name for reference."""

@@ -319,10 +319,25 @@ class _NotHandler:
         """The positive opposite where the negated kind offers one ("not is_set": missing)."""
         negated = optional_method(cond.condition, "negated")
         positive = negated(cond.condition) if negated is not None else None
-        if positive is not None:
+        if positive is None:
+            inner = words(cond.condition, lang, ctx, nested=True)
+            return f"并非{inner}" if lang == "zh" else f"not {inner}"
+        missable = [ctx.label(p, lang) for p in _read_paths(cond.condition) if ctx.may_be_missing(p)]
+        if not missable or positive.kind in ("is_set", "is_missing"):
             return words(positive, lang, ctx, nested=nested)
-        inner = words(cond.condition, lang, ctx, nested=True)
-        return f"并非{inner}" if lang == "zh" else f"not {inner}"
+        # a leaf on a missing value is false, so its negation holds then: say so, not just the opposite
+        opposite = words(positive, lang, ctx, nested=True)
+        if lang == "zh":
+            phrase = f"{'或'.join(missable)}未填写，或{opposite}"
+        else:
+            phrase = f"{' or '.join(missable)} is missing, or {opposite}"
+        return f"({phrase})" if nested else phrase
+
+
+def _read_paths(cond: ConditionBase) -> list[str]:
+    """The fact fields a leaf reads (its ``path``, compared ``field``, ``since`` and ``until``)."""
+    found = (getattr(cond, name, None) for name in ("path", "field", "since", "until"))
+    return [path for path in found if isinstance(path, str)]
 
 
 def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
