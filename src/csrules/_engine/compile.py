@@ -678,18 +678,29 @@ class Plan:
         mask = 0
         errors: list[RuleError] = []
         stopped: set[str] = set()
+        # priority policies: the highest priority of a rule that failed; a match below it is not
+        # kept, since the failed rule might have held and outranked it
+        undecided: dict[str, int] = {}
         for index, (rule, check) in enumerate(zip(self.rules, self.rule_checks, strict=True)):
             if rule.policy_id in stopped:
                 continue
+            hit_policy = self._policy(rule.policy_id).hit_policy
             try:
                 hit = check(fact, now)
             except Exception as exc:  # recorded as data: ErrorMode.SKIP
                 errors.append(self._rule_error(rule, exc, fact, now))
+                if hit_policy == "first":  # a later rule must not win in its place
+                    stopped.add(rule.policy_id)
+                elif hit_policy == "priority":
+                    undecided[rule.policy_id] = max(undecided.get(rule.policy_id, rule.priority), rule.priority)
                 continue
             if hit:
                 mask |= 1 << index
-                if self._policy(rule.policy_id).hit_policy == "first":
+                if hit_policy == "first":
                     stopped.add(rule.policy_id)
+        for index, rule in enumerate(self.rules):
+            if mask >> index & 1 and rule.priority < undecided.get(rule.policy_id, rule.priority):
+                mask &= ~(1 << index)
         view = self.view(mask)
         return view.make(view, fact, now, tuple(errors))
 
