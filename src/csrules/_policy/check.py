@@ -49,7 +49,9 @@ def check_policy(policy: Policy) -> set[str]:
                 loc=(*at, "id"),
             )
         seen[rule.id] = index
-        ctx = CheckContext(model, dict(policy.params), loc=at, used_params=used)
+        ctx = CheckContext(
+            model, dict(policy.params), loc=at, used_params=used, overrides=dict(policy.overrides)
+        )
         try:
             _check_rule(rule, ctx, model, source_ids)
             _check_phrase_params(rule, policy.param_values, ctx)
@@ -94,13 +96,14 @@ def _check_rule(
 
 def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) -> None:
     """A ``contains`` reading its phrases from a parameter needs them non-empty, as literal
-    phrases must be: an empty phrase is in every text, so the rule would always hold."""
+    phrases must be: an empty phrase is in every text (a blank one in nearly every), so the
+    rule would always hold."""
     for node in walk(rule.when):
         if isinstance(node, Contains) and node.param is not None:
             phrases = values.get(node.param, ())
-            if not phrases or any(not phrase for phrase in phrases):
+            if not phrases or any(not phrase.strip() for phrase in phrases):
                 raise ctx.fail(
-                    f"parameter {node.param!r} gives contains no phrase or an empty one "
+                    f"parameter {node.param!r} gives contains no phrase or an empty one (blank is empty) "
                     f"(value in force: {list(phrases)!r})",
                     at=("when",),
                 )

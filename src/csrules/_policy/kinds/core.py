@@ -12,7 +12,7 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
@@ -191,8 +191,9 @@ class Contains(ConditionBase):
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
-        if self.phrases is not None and (not self.phrases or any(not p for p in self.phrases)):
-            raise ValueError("contains needs at least one phrase, and no phrase may be empty")
+        if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
+            # a blank phrase is in nearly every text, as an empty one is in every text
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
         return self
 
 
@@ -439,16 +440,21 @@ class _CompareHandler:
 
     def source(self, cond: Compare, ctx: CompileContext) -> str:
         guards, left = ctx.access(cond.path)
+        instants = field_info(ctx.model, cond.path).kind == "datetime"
         if cond.field is not None:
             right_guards, right = ctx.access(cond.field)
             guards = guards + right_guards
+            if instants:
+                right = f"{ctx.const(instant)}({right})"
         else:
             value = self._rhs(cond, ctx.params, ctx.model)
             if type(value) is bool and cond.op in ("==", "!=") and field_info(ctx.model, cond.path).kind == "bool":
                 # a truth test: ``x`` for "x is yes", ``not x`` for "x is no" (a flag holds a bool)
                 wanted = value == (cond.op == "==")
                 return join([*guards, left if wanted else f"(not {left})"], "and")
-            right = ctx.const(value)
+            right = ctx.const(instant(value))
+        if instants:
+            left = f"{ctx.const(instant)}({left})"
         return join([*guards, f"{left} {cond.op} {right}"], "and")
 
     def evaluate(self, cond: Compare, env: Env) -> TraceNode:
@@ -463,7 +469,7 @@ class _CompareHandler:
             values[cond.field] = right
         elif cond.param is not None:
             values[cond.param] = right
-        result = left is not None and right is not None and PY_OPS[cond.op](left, right)
+        result = left is not None and right is not None and PY_OPS[cond.op](instant(left), instant(right))
         return TraceNode("compare", self.describe(cond, "en", env.describe), result, values)
 
     def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
@@ -490,6 +496,15 @@ class _CompareHandler:
             return []
         value = params.get(cond.param) if cond.param is not None else cond.value
         return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
+
+
+def instant(value: Any) -> Any:
+    """An aware datetime as its UTC instant, any other value as it is: Python compares two
+    datetimes of one zone by their wall clocks, ignoring ``fold``, so in a DST fold the second
+    01:30 would come before the first 01:45."""
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    return value
 
 
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
@@ -675,15 +690,18 @@ class _ElapsedHandler:
                     path=path,
                     at=(name,),
                 )
-        if cond.param is not None:
+        if cond.param is None:
+            values = [(cond.duration, False)]
+        else:
             ctx.param(cond.param, "duration")
-        duration = self._duration(cond, {n: p.default for n, p in ctx.params.items()})
-        if isinstance(duration, BusinessDuration):
-            raise ctx.fail(
-                f"{duration} is business time; elapsed measures clock time "
-                "(use a business-time condition with a calendar)",
-                at=("duration" if cond.param is None else "param",),
-            )
+            values = ctx.param_values(cond.param)
+        for duration, overridden in values:
+            if isinstance(duration, BusinessDuration):
+                raise ctx.fail_param(
+                    f"{duration} is business time; elapsed measures clock time "
+                    "(use a business-time condition with a calendar)",
+                    cond.param or "", overridden, "duration" if cond.param is None else "param",
+                )
 
     def _duration(self, cond: Elapsed, params: dict[str, Any]) -> Any:
         return cond.duration if cond.param is None else params[cond.param]
