@@ -4,7 +4,7 @@ literals, offsets on times of day, blank phrases, discipline ladders and validit
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -84,7 +84,7 @@ class TestWorkingHoursTraceInAFold:
 class TestTimeOfDayOffsets:
     """A time of day carrying a UTC offset is refused, never re-read as a local clock."""
 
-    WHEN: dict[str, Any] = {"kind": "within_hours", "path": "at",
+    WHEN: ClassVar[dict[str, Any]] = {"kind": "within_hours", "path": "at",
                             "start": {"field": "rest_from"}, "end": {"field": "rest_until"}}
 
     def test_fact_field_with_offset_is_an_error_naming_it(self):
@@ -93,7 +93,8 @@ class TestTimeOfDayOffsets:
             {"at": "2026-01-05T23:00:00+08:00", "rest_from": "22:00:00+00:00", "rest_until": "06:00:00+00:00"}
         )
         assert decision.rule_ids == ()
-        assert len(decision.errors) == 1 and "rest_from" in decision.errors[0].message
+        assert len(decision.errors) == 1
+        assert "rest_from" in decision.errors[0].message
         assert "offset" in decision.errors[0].message
 
     def test_local_times_still_work(self):
@@ -101,7 +102,8 @@ class TestTimeOfDayOffsets:
         decision = Engine(policy(self.WHEN)).evaluate(
             {"at": "2026-01-05T23:00:00+08:00", "rest_from": "22:00:00", "rest_until": "06:00:00"}
         )
-        assert decision.rule_ids == ("r",) and decision.errors == ()
+        assert decision.rule_ids == ("r",)
+        assert decision.errors == ()
 
     def test_parameter_with_offset_is_refused(self):
         """A time parameter written with an offset is refused at the parameter."""
@@ -119,8 +121,8 @@ class TestTimeOfDayOffsets:
 class TestOverridesCheckedLikeLiterals:
     """A parameter override is refused at build time where the same literal is."""
 
-    ELAPSED: dict[str, Any] = {"kind": "elapsed", "since": "other", "until": "at", "op": ">", "param": "d"}
-    DAY: dict[str, Any] = {"d": {"type": "duration", "default": "1d"}}
+    ELAPSED: ClassVar[dict[str, Any]] = {"kind": "elapsed", "since": "other", "until": "at", "op": ">", "param": "d"}
+    DAY: ClassVar[dict[str, Any]] = {"d": {"type": "duration", "default": "1d"}}
 
     def test_elapsed_override_to_business_time(self):
         """Elapsed measures clock time: a business-time override is refused at overrides.d."""
@@ -144,7 +146,8 @@ class TestOverridesCheckedLikeLiterals:
         built = policy(self.ELAPSED, self.DAY, {"d": "2d"})
         decision = Engine(built).evaluate({"at": datetime(2026, 1, 5, 10, tzinfo=SH),
                                            "other": datetime(2026, 1, 1, 10, tzinfo=SH)})
-        assert decision.rule_ids == ("r",) and decision.errors == ()
+        assert decision.rule_ids == ("r",)
+        assert decision.errors == ()
 
 
 class TestBoundsCompareLikeWithLike:
