@@ -3,7 +3,7 @@ literals, offsets on times of day, blank phrases, discipline ladders and validit
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ class Fact(BaseModel):
     rest_until: time | None = None
     lines: list[str] = []
     n: int = 0
+    took: timedelta | None = None
 
 
 def policy(when: dict[str, Any], params: dict[str, Any] | None = None,
@@ -140,6 +141,22 @@ class TestOverridesCheckedLikeLiterals:
         when = {"kind": "notice", "since": "other", "until": "at", "op": ">=", "param": "d"}
         with pytest.raises(PolicyError, match=r"overrides\.d.*name the calendar"):
             policy(when, self.DAY, {"d": "2 business days"})
+
+    def test_compare_duration_field_with_business_parameter(self):
+        """A clock-time field compared with business time is refused, as default and as override."""
+        when = {"kind": "compare", "path": "took", "op": ">", "param": "d"}
+        with pytest.raises(PolicyError, match=r"rules\[0\]\.when\.param.*business time"):
+            policy(when, {"d": {"type": "duration", "default": "2 business days"}})
+        with pytest.raises(PolicyError, match=r"overrides\.d.*business time"):
+            policy(when, self.DAY, {"d": "2 business days"})
+
+    def test_due_override_to_business_time_without_calendar(self):
+        """An obligation's due parameter overridden to business time needs a calendar at build time."""
+        rule = {"id": "r", "title": "r", "when": {"kind": "compare", "path": "n", "op": ">", "value": 1},
+                "then": [{"type": "obligation", "action": "a", "who": "agent", "due": {"param": "d"}}]}
+        with pytest.raises(PolicyError, match=r"overrides\.d.*needs a calendar"):
+            Policy(id="p", version="1", title="t", fact_type="ks_fact", params=self.DAY,
+                   overrides={"d": "2 business days"}, rules=[rule])
 
     def test_clock_override_still_accepted(self):
         """A clock-time override builds and runs."""

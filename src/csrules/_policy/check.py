@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, check_of, walk
 from csrules._policy.kinds.core import Contains
+from csrules._time.durations import BusinessDuration
 from csrules.exceptions import FactError, PolicyError
 
 if TYPE_CHECKING:
@@ -136,6 +137,12 @@ def _check_effect(effect: Effect, ctx: CheckContext) -> None:
                 )
         if due.param is not None:
             ctx.param(due.param, "duration", at="due")
+            for value, overridden in ctx.param_values(due.param):
+                if due.calendar is None and isinstance(value, BusinessDuration):
+                    raise ctx.fail_param(
+                        f"due after {value} is business time and needs a calendar (add calendar: <name> to due)",
+                        due.param, overridden, "due",
+                    )
 
 
 def _check_examples(rule: Rule, ctx: CheckContext, model: type[BaseModel]) -> None:

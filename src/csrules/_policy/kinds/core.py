@@ -423,9 +423,14 @@ class _CompareHandler:
                 raise ctx.fail(f"{right.path} is a list", path=right.path, at=("field",))
             _check_comparable(left, right.kind, cond.op, ctx, f"field {right.path}")
         elif cond.param is not None:
-            param = ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
-            del param
+            ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
             _check_comparable(left, left.kind, cond.op, ctx, f"parameter {cond.param}")
+            for value, overridden in ctx.param_values(cond.param):
+                if isinstance(value, BusinessDuration):
+                    raise ctx.fail_param(
+                        f"{value} is business time; {left.path} holds clock time, so they do not compare",
+                        cond.param, overridden,
+                    )
         else:
             if left.is_collection or left.kind in ("model", "other"):
                 _check_comparable(left, "?", cond.op, ctx, "a literal")
