@@ -205,7 +205,9 @@ class Parameter(PolicyModel):
     """A number (or duration, time, phrase list ...) a company may tune, with the source's default.
 
     ``{type: duration, default: 24h, min: 1h, description: ...}``. Bounds apply to ``int``,
-    ``float`` and ``duration`` parameters.
+    ``float`` and ``duration`` parameters; a duration's bounds and values count the same
+    thing (clock time, business days or business hours), since a working day has no fixed
+    length. A ``time`` is a local clock time, written without a UTC offset.
 
     .. versionadded:: 0.1
     """
@@ -350,8 +352,10 @@ class Ladder(PolicyModel):
     rule gives the second rung of CON-1's ladder, a warning. Steps count rungs, not offences:
     which offence reaches a rung is the rule's condition (a parameter such as ``warn_at``).
     Rules sharing a code give one ladder: steps 1, 2, 3 ... each once, consequences never
-    milder than the step before. The violation's ``consequence`` text, when not written, is
-    said from the ladder, so documents and decisions show it.
+    milder than the step before; where the steps' rules fire on an ``nth`` occurrence, later
+    steps fire on later occurrences and only the last says ``or_later``. The violation's
+    ``consequence`` text, when not written, is said from the ladder, so documents and
+    decisions show it.
 
     .. versionadded:: 0.1
     """

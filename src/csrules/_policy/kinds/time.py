@@ -101,7 +101,9 @@ class ClockRef(CheckedModel):
     """A time of day: a literal (``"12:00"``), a ``time`` parameter (``{param: cutoff}``) or a
     ``time`` field of the fact (``{field: customer.rest_from}``).
 
-    A bare string in a policy file is a literal, and a literal is written back as one.
+    A bare string in a policy file is a literal, and a literal is written back as one. Times
+    of day are read on the rule's clock: one carrying a UTC offset (literal, parameter or the
+    fact's field) is refused rather than converted, since a zone's offset depends on the date.
 
     .. versionadded:: 0.1
     """
