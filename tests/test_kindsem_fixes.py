@@ -70,6 +70,13 @@ class TestCompareInstants:
         assert decided(when, at=SECOND_0130, other=SECOND_0130.astimezone(SH)) == (True, True)
 
 
+    def test_far_instants_still_compare(self):
+        """Instants whose UTC form falls outside the datetime range compare without an error."""
+        when = {"kind": "compare", "path": "at", "op": "<", "field": "other"}
+        first = datetime(1, 1, 1, 1, tzinfo=SH)  # 0000-12-31 in UTC, which datetime cannot hold
+        assert decided(when, at=first, other=datetime(2026, 1, 1, tzinfo=SH)) == (True, True)
+
+
 class TestWorkingHoursTraceInAFold:
     """The trace of in/outside_working_hours computes what the decision computes."""
 

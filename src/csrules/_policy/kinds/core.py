@@ -508,7 +508,10 @@ def instant(value: Any) -> Any:
     datetimes of one zone by their wall clocks, ignoring ``fold``, so in a DST fold the second
     01:30 would come before the first 01:45."""
     if isinstance(value, datetime) and value.utcoffset() is not None:
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset: no fold there, compare as given
+            return value
     return value
 
 
