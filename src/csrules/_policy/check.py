@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, check_of, walk
 from csrules._policy.kinds.core import Contains
+from csrules._time.durations import BusinessDuration
 from csrules.exceptions import FactError, PolicyError
 
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ def check_policy(policy: Policy) -> set[str]:
                 loc=(*at, "id"),
             )
         seen[rule.id] = index
-        ctx = CheckContext(model, dict(policy.params), loc=at, used_params=used)
+        ctx = CheckContext(
+            model, dict(policy.params), loc=at, used_params=used, overrides=dict(policy.overrides)
+        )
         try:
             _check_rule(rule, ctx, model, source_ids)
             _check_phrase_params(rule, policy.param_values, ctx)
@@ -94,13 +97,14 @@ def _check_rule(
 
 def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) -> None:
     """A ``contains`` reading its phrases from a parameter needs them non-empty, as literal
-    phrases must be: an empty phrase is in every text, so the rule would always hold."""
+    phrases must be: an empty phrase is in every text (a blank one in nearly every), so the
+    rule would always hold."""
     for node in walk(rule.when):
         if isinstance(node, Contains) and node.param is not None:
             phrases = values.get(node.param, ())
-            if not phrases or any(not phrase for phrase in phrases):
+            if not phrases or any(not phrase.strip() for phrase in phrases):
                 raise ctx.fail(
-                    f"parameter {node.param!r} gives contains no phrase or an empty one "
+                    f"parameter {node.param!r} gives contains no phrase or an empty one (blank is empty) "
                     f"(value in force: {list(phrases)!r})",
                     at=("when",),
                 )
@@ -133,6 +137,12 @@ def _check_effect(effect: Effect, ctx: CheckContext) -> None:
                 )
         if due.param is not None:
             ctx.param(due.param, "duration", at="due")
+            for value, overridden in ctx.param_values(due.param):
+                if due.calendar is None and isinstance(value, BusinessDuration):
+                    raise ctx.fail_param(
+                        f"due after {value} is business time and needs a calendar (add calendar: <name> to due)",
+                        due.param, overridden, "due",
+                    )
 
 
 def _check_examples(rule: Rule, ctx: CheckContext, model: type[BaseModel]) -> None:

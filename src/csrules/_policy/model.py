@@ -9,6 +9,7 @@ naming the policy, the rule and the path; callers never need to import pydantic.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -39,8 +40,10 @@ from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds import Condition
 from csrules._policy.kinds.base import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
 from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
+from csrules._policy.kinds.core import All
+from csrules._policy.kinds.window import Nth
 from csrules._time.calendar import load_zone
-from csrules._time.durations import Duration, DurationField, format_timedelta, parse_duration
+from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules.exceptions import CalendarError, PolicyError
 
@@ -202,7 +205,9 @@ class Parameter(PolicyModel):
     """A number (or duration, time, phrase list ...) a company may tune, with the source's default.
 
     ``{type: duration, default: 24h, min: 1h, description: ...}``. Bounds apply to ``int``,
-    ``float`` and ``duration`` parameters.
+    ``float`` and ``duration`` parameters; a duration's bounds and values count the same
+    thing (clock time, business days or business hours), since a working day has no fixed
+    length. A ``time`` is a local clock time, written without a UTC offset.
 
     .. versionadded:: 0.1
     """
@@ -230,8 +235,10 @@ class Parameter(PolicyModel):
         object.__setattr__(self, "default", default)
         for bound, value in bounds.items():
             object.__setattr__(self, bound, value)
-        if self.min is not None and self.max is not None and _order(self.min) > _order(self.max):
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.min is not None and self.max is not None:
+            _like_with_like(self.min, "min", self.max, "max")
+            if _order(self.min) > _order(self.max):
+                raise ValueError(f"min {_show(self.min)} is greater than max {_show(self.max)}")
         self.coerce(default, name="default")
         return self
 
@@ -254,9 +261,17 @@ class Parameter(PolicyModel):
             if error["type"] == "value_error":  # our own validator's message already quotes it
                 raise ValueError(f"{name}: {error['msg'].removeprefix('Value error, ')}") from None
             raise ValueError(f"{name} must be {self.type} (got {value!r}: {error['msg']})") from None
+        if isinstance(typed, time) and typed.tzinfo is not None:
+            raise ValueError(
+                f"{name} {value!r} carries a UTC offset; a time parameter is read on the rule's "
+                "own zone's clock: give it without an offset"
+            )
         if isinstance(typed, float) and not math.isfinite(typed):
             raise ValueError(f"{name} must be a finite number (got {value!r})")
         if check_bounds:
+            for bound in ("min", "max"):
+                if getattr(self, bound) is not None:
+                    _like_with_like(typed, name, getattr(self, bound), bound)
             if self.min is not None and _order(typed) < _order(self.min):
                 raise ValueError(f"{name} {_show(typed)} is below the minimum {_show(self.min)}")
             if self.max is not None and _order(typed) > _order(self.max):
@@ -265,10 +280,32 @@ class Parameter(PolicyModel):
 
 
 def _order(value: Any) -> Any:
-    """A comparable form of a parameter value (durations compare by their length)."""
+    """A comparable form of a parameter value (durations compare by their length; business
+    durations by their amount, only ever against the same unit)."""
     if isinstance(value, _Wall):
         return value.delta
+    if isinstance(value, BusinessDuration):
+        return value.amount
     return value
+
+
+def _measure(value: Any) -> str | None:
+    """What a duration counts (clock time, business days, business hours); None otherwise."""
+    if isinstance(value, _Wall):
+        return "clock time"
+    if isinstance(value, BusinessDuration):
+        return f"business {value.unit}"
+    return None
+
+
+def _like_with_like(value: Any, name: str, bound: Any, bound_name: str) -> None:
+    """Refuse comparing durations of different measures: a working day has no fixed length in
+    clock time, so "2 business days" is neither above nor below "1h"."""
+    if _measure(value) != _measure(bound):
+        raise ValueError(
+            f"{bound_name} {_show(bound)} counts {_measure(bound)}; {name} {_show(value)} counts "
+            f"{_measure(value)}: bounds compare like with like"
+        )
 
 
 def _show(value: Any) -> str:
@@ -315,8 +352,10 @@ class Ladder(PolicyModel):
     rule gives the second rung of CON-1's ladder, a warning. Steps count rungs, not offences:
     which offence reaches a rung is the rule's condition (a parameter such as ``warn_at``).
     Rules sharing a code give one ladder: steps 1, 2, 3 ... each once, consequences never
-    milder than the step before. The violation's ``consequence`` text, when not written, is
-    said from the ladder, so documents and decisions show it.
+    milder than the step before; where the steps' rules fire on an ``nth`` occurrence, later
+    steps fire on later occurrences and only the last says ``or_later``. The violation's
+    ``consequence`` text, when not written, is said from the ladder, so documents and
+    decisions show it.
 
     .. versionadded:: 0.1
     """
@@ -734,8 +773,24 @@ class Policy(PolicyModel):
         return parse_duration(self.param_values[name])
 
 
+VALIDITY_RANGE = (date(1900, 1, 1), date(9998, 12, 31))
+"""The first and last day a ``valid_from`` / ``valid_until`` may name: every such day starts
+at an instant in any zone (0001-01-01 in Shanghai starts in the year 0, which has none)."""
+
+
 def _check_validity(policy: Policy) -> None:
-    """``valid_from`` comes before ``valid_until``; the zone is a known IANA name."""
+    """``valid_from`` comes before ``valid_until``, both inside :data:`VALIDITY_RANGE`; the
+    zone is a known IANA name."""
+    first, last = VALIDITY_RANGE
+    for name in ("valid_from", "valid_until"):
+        day = getattr(policy, name)
+        if day is not None and not first <= day <= last:
+            unbounded = "from the start" if name == "valid_from" else "until further notice"
+            raise PolicyError(
+                f"{name} {day} is outside the days a version can name ({first} to {last}); "
+                f"leave {name} out for a version in force {unbounded}",
+                policy_id=policy.id, loc=(name,),
+            )
     if policy.valid_from and policy.valid_until and policy.valid_from >= policy.valid_until:
         raise PolicyError(
             f"valid_from {policy.valid_from} is not before valid_until {policy.valid_until} "
@@ -800,6 +855,42 @@ def _check_ladders(policy: Policy) -> None:
                     f"{previous.step} ({previous.consequence})",
                 )
             previous = ladder
+        _check_ladder_occurrences(policy, code, steps)
+
+
+def _check_ladder_occurrences(
+    policy: Policy, code: str, steps: dict[int, tuple[int, int, Ladder]]
+) -> None:
+    """Where each step's rule fires on an nth occurrence, later steps need later occurrences,
+    and only the last such step may say ``or_later``: else a harsher rung would come before a
+    milder one, or two rungs would be given for one offence. Steps need not equal occurrence
+    numbers (a step may be reached on the 3rd offence); rules of a step that share it, and
+    rules whose condition is not an nth (alone or inside ``all``), are not compared."""
+    values = policy.param_values
+    found = [(step, steps[step], _nth_of(policy.rules[steps[step][0]].when, values))
+             for step in sorted(steps)]
+    tied = [(step, where, nth) for step, where, nth in found if nth is not None]
+    for (step, _, (n, later)), (next_step, (r, t, _), (next_n, _)) in itertools.pairwise(tied):
+        if later or next_n <= n:
+            fires = f"occurrence {n}{' or later' if later else ''}"
+            raise _ladder_error(
+                policy, r, t, "step",
+                f"{code} ladder step {next_step} fires on occurrence {next_n}, but step {step} "
+                f"fires on {fires}: each step needs a later occurrence than the one before, "
+                "and only the last step may say or_later",
+            )
+
+
+def _nth_of(when: Any, values: dict[str, Any]) -> tuple[int, bool] | None:
+    """The occurrence number (and or_later) of the one ``nth`` the rule's condition requires:
+    the condition itself or a member of its top-level ``all``; None when there is none."""
+    nodes = when.children() if isinstance(when, All) else (when,)
+    nths = [node for node in nodes if isinstance(node, Nth)]
+    if len(nths) != 1:
+        return None
+    nth = nths[0]
+    n = nth.n if nth.param is None else values.get(nth.param)
+    return (n, nth.or_later) if isinstance(n, int) else None
 
 
 def _ladder_error(policy: Policy, r: int, t: int, where: str, message: str) -> PolicyError:

@@ -76,7 +76,9 @@ def check_versions(policies: Iterable[Policy]) -> None:
     or read their days in other zones: a :class:`PolicyError` names both versions."""
     for policy_id, versions in versions_by_id(policies).items():
         for before, after in pairwise(versions):
-            if before.fact_type != after.fact_type or before.timezone != after.timezone:
+            # no timezone means the default zone, so naming that zone changes nothing
+            same_zone = (before.timezone or DEFAULT_ZONE) == (after.timezone or DEFAULT_ZONE)
+            if before.fact_type != after.fact_type or not same_zone:
                 what = "fact type" if before.fact_type != after.fact_type else "time zone"
                 raise PolicyError(
                     f"{_label(before)} and {_label(after)} have different {what}s: the versions "

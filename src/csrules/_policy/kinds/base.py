@@ -133,10 +133,12 @@ class CheckContext:
     params: dict[str, Parameter]
     loc: tuple[str | int, ...] = ()
     used_params: set[str] = field(default_factory=set)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """The policy's typed parameter overrides: a rule runs with these, so they are checked too."""
 
     def at(self, *parts: str | int) -> CheckContext:
         """The same context one level deeper (for error locations)."""
-        return CheckContext(self.model, self.params, self.loc + parts, self.used_params)
+        return CheckContext(self.model, self.params, self.loc + parts, self.used_params, self.overrides)
 
     def fail(
         self, message: str, *, path: str | None = None, at: tuple[str | int, ...] = ()
@@ -164,6 +166,21 @@ class CheckContext:
             )
         self.used_params.add(name)
         return param
+
+    def param_values(self, name: str) -> list[tuple[Any, bool]]:
+        """The values of parameter ``name`` a rule may run with: its default, then the override
+        in force (flagged ``True``), so a check made on a literal applies to both."""
+        values = [(self.params[name].default, False)]
+        if name in self.overrides:
+            values.append((self.overrides[name], True))
+        return values
+
+    def fail_param(self, message: str, name: str, overridden: bool, at: str = "param") -> PolicyError:
+        """A located error about a value of parameter ``name``: at ``overrides.<name>`` for the
+        override, else at the rule's ``at``."""
+        if overridden:
+            return PolicyError(f"override of parameter {name!r}: {message}", loc=("overrides", name))
+        return self.fail(message, at=(at,))
 
 
 class CompileContext:

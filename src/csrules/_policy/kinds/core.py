@@ -12,7 +12,7 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
@@ -195,7 +195,8 @@ class Contains(ConditionBase):
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
         if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
-            raise ValueError("contains needs at least one phrase, and no phrase may be empty or only spaces")
+            # a blank phrase is in nearly every text, as an empty one is in every text
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
         for phrase in self.ignore or ():
             if self.phrases is not None and not any(p in phrase for p in self.phrases):
                 raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
@@ -444,9 +445,14 @@ class _CompareHandler:
                 raise ctx.fail(f"{right.path} is a list", path=right.path, at=("field",))
             _check_comparable(left, right.kind, cond.op, ctx, f"field {right.path}")
         elif cond.param is not None:
-            param = ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
-            del param
+            ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
             _check_comparable(left, left.kind, cond.op, ctx, f"parameter {cond.param}")
+            for value, overridden in ctx.param_values(cond.param):
+                if isinstance(value, BusinessDuration):
+                    raise ctx.fail_param(
+                        f"{value} is business time; {left.path} holds clock time, so they do not compare",
+                        cond.param, overridden,
+                    )
         else:
             if left.is_collection or left.kind in ("model", "other"):
                 _check_comparable(left, "?", cond.op, ctx, "a literal")
@@ -461,16 +467,21 @@ class _CompareHandler:
 
     def source(self, cond: Compare, ctx: CompileContext) -> str:
         guards, left = ctx.access(cond.path)
+        instants = field_info(ctx.model, cond.path).kind == "datetime"
         if cond.field is not None:
             right_guards, right = ctx.access(cond.field)
             guards = guards + right_guards
+            if instants:
+                right = f"{ctx.const(instant)}({right})"
         else:
             value = self._rhs(cond, ctx.params, ctx.model)
             if type(value) is bool and cond.op in ("==", "!=") and field_info(ctx.model, cond.path).kind == "bool":
                 # a truth test: ``x`` for "x is yes", ``not x`` for "x is no" (a flag holds a bool)
                 wanted = value == (cond.op == "==")
                 return join([*guards, left if wanted else f"(not {left})"], "and")
-            right = ctx.const(value)
+            right = ctx.const(instant(value))
+        if instants:
+            left = f"{ctx.const(instant)}({left})"
         return join([*guards, f"{left} {cond.op} {right}"], "and")
 
     def evaluate(self, cond: Compare, env: Env) -> TraceNode:
@@ -485,7 +496,7 @@ class _CompareHandler:
             values[cond.field] = right
         elif cond.param is not None:
             values[cond.param] = right
-        result = left is not None and right is not None and PY_OPS[cond.op](left, right)
+        result = left is not None and right is not None and PY_OPS[cond.op](instant(left), instant(right))
         return TraceNode("compare", self.describe(cond, "en", env.describe), result, values)
 
     def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
@@ -512,6 +523,18 @@ class _CompareHandler:
             return []
         value = params.get(cond.param) if cond.param is not None else cond.value
         return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
+
+
+def instant(value: Any) -> Any:
+    """An aware datetime as its UTC instant, any other value as it is: Python compares two
+    datetimes of one zone by their wall clocks, ignoring ``fold``, so in a DST fold the second
+    01:30 would come before the first 01:45."""
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset: no fold there, compare as given
+            return value
+    return value
 
 
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
@@ -698,15 +721,18 @@ class _ElapsedHandler:
                     path=path,
                     at=(name,),
                 )
-        if cond.param is not None:
+        if cond.param is None:
+            values = [(cond.duration, False)]
+        else:
             ctx.param(cond.param, "duration")
-        duration = self._duration(cond, {n: p.default for n, p in ctx.params.items()})
-        if isinstance(duration, BusinessDuration):
-            raise ctx.fail(
-                f"{duration} is business time; elapsed measures clock time "
-                "(use a business-time condition with a calendar)",
-                at=("duration" if cond.param is None else "param",),
-            )
+            values = ctx.param_values(cond.param)
+        for duration, overridden in values:
+            if isinstance(duration, BusinessDuration):
+                raise ctx.fail_param(
+                    f"{duration} is business time; elapsed measures clock time "
+                    "(use a business-time condition with a calendar)",
+                    cond.param or "", overridden, "duration" if cond.param is None else "param",
+                )
 
     def _duration(self, cond: Elapsed, params: dict[str, Any]) -> Any:
         return cond.duration if cond.param is None else params[cond.param]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
 from typing import Annotated, Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -100,7 +101,9 @@ class ClockRef(CheckedModel):
     """A time of day: a literal (``"12:00"``), a ``time`` parameter (``{param: cutoff}``) or a
     ``time`` field of the fact (``{field: customer.rest_from}``).
 
-    A bare string in a policy file is a literal, and a literal is written back as one.
+    A bare string in a policy file is a literal, and a literal is written back as one. Times
+    of day are read on the rule's clock: one carrying a UTC offset (literal, parameter or the
+    fact's field) is refused rather than converted, since a zone's offset depends on the date.
 
     .. versionadded:: 0.1
     """
@@ -114,7 +117,7 @@ class ClockRef(CheckedModel):
     @field_validator("value", mode="before")
     @classmethod
     def _clock(cls, value: object) -> time | None:
-        return None if value is None else parse_clock(value)
+        return None if value is None else local_clock(value, "the literal")
 
     @model_validator(mode="after")
     def _one_source(self) -> ClockRef:
@@ -146,7 +149,7 @@ class ClockRef(CheckedModel):
         if self.value is not None:
             return self.value
         if self.param is not None:
-            return parse_clock(params[self.param])
+            return local_clock(params[self.param], f"parameter {self.param!r}")
         return None
 
     def read(self, env: Env) -> time | None:
@@ -155,7 +158,7 @@ class ClockRef(CheckedModel):
         if fixed is not None or self.field is None:
             return fixed
         value = env.get(self.field)
-        return None if value is None else parse_clock(value)
+        return None if value is None else local_clock(value, self.field)
 
     def source(self, ctx: CompileContext) -> tuple[list[str], str]:
         """Guards and the expression of the clock time in compiled code."""
@@ -163,7 +166,8 @@ class ClockRef(CheckedModel):
         if fixed is not None:
             return [], ctx.const(fixed)
         assert self.field is not None  # one of the three is set
-        return ctx.access(self.field)
+        guards, value = ctx.access(self.field)
+        return guards, f"{ctx.const(partial(local_clock, name=self.field))}({value})"
 
     def describe(self, lang: Lang, ctx: DescribeContext) -> str:
         """The time in words: ``12:00``, ``12:00 (cutoff)`` or the field's label."""
@@ -173,6 +177,18 @@ class ClockRef(CheckedModel):
             return ctx.param(self.param, lang)
         assert self.field is not None
         return ctx.label(self.field, lang)
+
+
+def local_clock(value: object, name: str) -> time:
+    """``value`` as a time of day on the rule's local clock; a time carrying a UTC offset is
+    refused (a :class:`TimeError` naming ``name``): a zone's offset depends on the date, and
+    dropping the offset silently would move the time."""
+    if isinstance(value, time) and value.tzinfo is not None:
+        raise TimeError(
+            f"{name} is a time of day with a UTC offset ({value.isoformat()}); the rule reads "
+            "times of day on its own zone's clock: give it without an offset"
+        )
+    return parse_clock(value)
 
 
 ClockField = Annotated[ClockRef, BeforeValidator(_clock_input)]
@@ -319,14 +335,20 @@ class _NoticeHandler:
             ctx.param(cond.param, "duration")
         if cond.calendar is not None:
             _calendar(ctx, cond.calendar)
-        duration = cond.duration if cond.param is None else ctx.params[cond.param].default
-        _check_business(duration, cond.calendar, ctx, "duration" if cond.param is None else "param")
+        values = [(cond.duration, False)] if cond.param is None else ctx.param_values(cond.param)
+        for duration, overridden in values:
+            problem = _business_problem(duration, cond.calendar)
+            if problem is not None:
+                raise ctx.fail_param(problem, cond.param or "", overridden,
+                                     "duration" if cond.param is None else "param")
 
     def _test(self, cond: Notice, params: dict[str, Any]) -> _NoticeTest:
         duration = cond.duration if cond.param is None else params[cond.param]
         if not isinstance(duration, WallDuration | BusinessDuration):
             raise PolicyError(f"notice needs a duration (got {duration!r})")
-        _check_business(duration, cond.calendar, None, "param")
+        problem = _business_problem(duration, cond.calendar)
+        if problem is not None:
+            raise PolicyError(problem)
         calendar = None if cond.calendar is None else get_calendar(cond.calendar)
         return _NoticeTest(cond.op, duration, calendar)
 
@@ -378,19 +400,16 @@ class _NoticeHandler:
         return cond.until is None
 
 
-def _check_business(duration: Any, calendar: str | None, ctx: CheckContext | None, at: str) -> None:
+def _business_problem(duration: Any, calendar: str | None) -> str | None:
+    """Why ``duration`` cannot be counted here (business time needs a calendar and whole
+    business days), or None."""
     if not isinstance(duration, BusinessDuration):
-        return
-    problem = None
+        return None
     if calendar is None:
-        problem = f"{duration} is business time; name the calendar to count it in (calendar: china)"
-    elif duration.unit == "days" and not float(duration.amount).is_integer():
-        problem = f"business days must be whole (got {duration}); use business hours"
-    if problem is None:
-        return
-    if ctx is None:
-        raise PolicyError(problem)
-    raise ctx.fail(problem, at=(at,))
+        return f"{duration} is business time; name the calendar to count it in (calendar: china)"
+    if duration.unit == "days" and not float(duration.amount).is_integer():
+        return f"business days must be whole (got {duration}); use business hours"
+    return None
 
 
 # --------------------------------------------------------------------------- time of day
@@ -755,8 +774,8 @@ class _HoursHandler(_CalendarPathHandler):
         values["local time"] = local
         hours = calendar.working_hours(local.date())
         values["hours that day"] = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in hours) or "closed"
-        working = any(start <= local < end for start, end in hours)
-        return working is self.inside
+        # the decision's own test: same-zone datetimes compare by wall clock, wrong in a DST fold
+        return _HoursTest(calendar, self.inside)(value)
 
     def words(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":

@@ -277,19 +277,34 @@ def _check_time_field(path: str, ctx: CheckContext, at: str) -> None:
         raise ctx.fail(f"{at} needs a datetime field; {path} is {info.describe()}", path=path, at=(at,))
 
 
-def _check_wall(value: Any, ctx: CheckContext, at: str) -> None:
+def _wall_problem(value: Any, at: str) -> str | None:
     if isinstance(value, BusinessDuration):
-        raise ctx.fail(f"{value} is business time; windows and deadlines use clock time", at=(at,))
+        return f"{value} is business time; windows and deadlines use clock time"
     if isinstance(value, WallDuration) and value.delta <= timedelta(0):
-        raise ctx.fail(f"{at} must be longer than zero (got {value})", at=(at,))
+        return f"{at} must be longer than zero (got {value})"
+    return None
+
+
+def _check_wall(value: Any, ctx: CheckContext, at: str) -> None:
+    problem = _wall_problem(value, at)
+    if problem is not None:
+        raise ctx.fail(problem, at=(at,))
+
+
+def _check_wall_param(name: str, ctx: CheckContext, at: str) -> None:
+    """The duration parameter ``name``, default and override, is clock time longer than zero."""
+    ctx.param(name, "duration", at=at)
+    for value, overridden in ctx.param_values(name):
+        problem = _wall_problem(value, at)
+        if problem is not None:
+            raise ctx.fail_param(problem, name, overridden, at)
 
 
 def _check_window(window: Window | None, ctx: CheckContext) -> None:
     if window is None:
         return
     if window.param is not None:
-        param = ctx.param(window.param, "duration", at="window")
-        _check_wall(param.default, ctx, "window")
+        _check_wall_param(window.param, ctx, "window")
     elif window.rolling is not None:
         _check_wall(window.rolling, ctx, "window")
     if window.tz is not None:
@@ -302,9 +317,17 @@ def _check_window(window: Window | None, ctx: CheckContext) -> None:
                            "Asia/Shanghai)", at=("window", "tz")) from None
 
 
-def _int_param(name: str | None, ctx: CheckContext, at: str = "param") -> None:
-    if name is not None:
-        ctx.param(name, "int", at=at)
+def _int_param(name: str | None, ctx: CheckContext, least: str | None = None) -> None:
+    """An ``int`` parameter; with ``least`` (``"nth counts from 1 (got n={})"``) its default and
+    override must be at least 1, as the literal must."""
+    if name is None:
+        return
+    ctx.param(name, "int")
+    if least is None:
+        return
+    for value, overridden in ctx.param_values(name):
+        if value < 1:
+            raise ctx.fail_param(least.format(value), name, overridden)
 
 
 _OPS_EN = {"==": "exactly", "!=": "other than", "<": "fewer than", "<=": "at most",
@@ -327,7 +350,7 @@ class _WindowedHandler:
         _check_match(cond, cond.match, ctx, "match")
         _check_time_field(cond.at, ctx, "at")
         _check_window(cond.window, ctx)
-        _int_param(cond.param, ctx)
+        _int_param(cond.param, ctx, "nth counts from 1 (got n={})" if isinstance(cond, Nth) else None)
 
     def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:
         """The session slot holding the window value, compared with the literal or parameter."""
@@ -385,7 +408,7 @@ class _NthHandler(_WindowedHandler):
 class _InARowHandler:
     def check(self, cond: InARow, ctx: CheckContext) -> None:
         _check_match(cond, cond.match, ctx, "match")
-        _int_param(cond.param, ctx)
+        _int_param(cond.param, ctx, "in_a_row needs times >= 1 (got {})")
 
     def source(self, cond: InARow, ctx: CompileContext) -> str:
         if not isinstance(ctx, SessionCompileContext):
@@ -420,8 +443,7 @@ class _StillOpenHandler:
                 raise ctx.fail(f"key needs a text or number field; {cond.key} is {info.describe()}",
                                path=cond.key, at=("key",))
         if cond.param is not None:
-            param = ctx.param(cond.param, "duration")
-            _check_wall(param.default, ctx, "param")
+            _check_wall_param(cond.param, ctx, "param")
         else:
             _check_wall(cond.after, ctx, "after")
 
