@@ -453,7 +453,7 @@ class _TimeOfDayTest:
             moment = ensure_aware(on, "day_of")
             occurrence = None
             if self.pattern is not None:
-                occurrence = self.pattern.shift_at(moment, 0 if agent is None else agent)
+                occurrence = self.pattern.shift_at(moment, self.pattern.agent_offset(agent))
             day = occurrence.shift_date if occurrence is not None else moment.astimezone(self.zone).date()
         else:
             day = on
@@ -793,7 +793,7 @@ class _NightTest:
         self.pattern = pattern
 
     def __call__(self, instant: datetime, agent: Any) -> bool:
-        return self.pattern.is_night_shift(instant, 0 if agent is None else agent)
+        return self.pattern.is_night_shift(instant, self.pattern.agent_offset(agent))
 
     def __repr__(self) -> str:
         return f"<night shift of {self.pattern.timezone} pattern>"
@@ -828,7 +828,8 @@ class _NightHandler:
         text = self.describe(cond, "en", env.describe)
         if value is None or (cond.agent is not None and agent is None):
             return TraceNode("night_shift", text, False, values)
-        occurrence = get_shift_pattern(cond.shifts).shift_at(value, 0 if agent is None else agent)
+        pattern = get_shift_pattern(cond.shifts)
+        occurrence = pattern.shift_at(value, pattern.agent_offset(agent))
         values["shift"] = "none" if occurrence is None else str(occurrence.shift)
         if occurrence is not None:
             values["shift date"] = occurrence.shift_date

@@ -1,0 +1,195 @@
+"""Time-layer answers a compliance reviewer checks by hand: month ends, impossible dates,
+holiday breaks, calendar-moved due dates, estimated years and rota agents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import AwareDatetime, BaseModel
+
+from csrules import Engine, Policy, Shift, ShiftPattern, register_fact_type
+from csrules._time.duties import Duty, Recurrence, parse_recurrence
+from csrules._time.registry import registered_time
+from csrules.exceptions import CalendarError
+
+SH = ZoneInfo("Asia/Shanghai")
+
+ROTA = ShiftPattern(
+    timezone="Asia/Shanghai",
+    shifts=[
+        Shift(name="early", start="07:00", end="15:00"),
+        Shift(name="late", start="16:00", end="00:50", night=True),
+    ],
+    # From Monday 2026-01-05: three early days, three late days, one day off.
+    cycle=["early", "early", "early", "late", "late", "late", "off"],
+    anchor=date(2026, 1, 5),
+    agents={"1017": 0, "2040": 3},
+)
+
+
+@register_fact_type(name="timefix_fact")
+class Fact(BaseModel):
+    """A fact with an instant, a period start and a numeric staff number."""
+
+    at: AwareDatetime
+    day: date | None = None
+    staff_no: int | None = None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _registered() -> Any:
+    """The test rota, registered for this module only."""
+    with registered_time(shift_patterns={"timefix-rota": ROTA}):
+        yield
+
+
+def sh(*parts: int) -> datetime:
+    """A Shanghai instant."""
+    return datetime(*parts, tzinfo=SH)
+
+
+def policy(when: dict[str, Any]) -> Policy:
+    """A policy with one rule ``r`` whose condition is ``when``."""
+    return Policy(
+        id="p", version="1", title="t", fact_type="timefix_fact",
+        rules=[{"id": "r", "title": "r", "when": when,
+                "then": [{"type": "violation", "code": "X", "message": "m"}]}],
+    )
+
+
+def decide(when: dict[str, Any], **fact: Any) -> tuple[bool, dict[str, Any], tuple[Any, ...]]:
+    """Whether rule ``r`` matched, its trace values and the decision's errors."""
+    decision = Engine(policy(when)).evaluate(fact)
+    trace = decision.trace.for_rule("r")
+    matched = decision.rule_ids == ("r",)
+    if not decision.errors:
+        assert trace.matched is matched
+    return matched, dict(trace.condition.values), decision.errors
+
+
+def dates(recurrence: str, start: date, count: int) -> list[date]:
+    """The first ``count`` due dates of a recurrence phrase from ``start``."""
+    rule = parse_recurrence(recurrence).rule(datetime.combine(start, datetime.min.time()))
+    return [due.date() for due in rule[:count]]
+
+
+class TestMonthEnds:
+    """A day-of-month the month lacks falls back to that month's last day."""
+
+    def test_the_31st_is_due_every_month(self) -> None:
+        """'monthly by the 31st' falls due in every month, on the 30th or in February on the 28th/29th."""
+        assert dates("monthly by the 31st", date(2026, 1, 1), 6) == [
+            date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31),
+            date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30),
+        ]
+
+    def test_the_29th_in_february_of_leap_and_common_years(self) -> None:
+        """'monthly on the 29th' is due on 28 February 2027 and on 29 February 2028."""
+        found = dates("monthly on the 29th", date(2027, 1, 1), 14)
+        assert {date(2027, 2, 28), date(2028, 2, 29)} <= set(found)
+        assert len(found) == len({(d.year, d.month) for d in found})  # one per month
+
+    def test_chinese_phrase_clamps_too(self) -> None:
+        """'每月30日' is due on 28 February 2026."""
+        assert dates("每月30日", date(2026, 2, 1), 2) == [date(2026, 2, 28), date(2026, 3, 30)]
+
+    def test_last_day_and_last_weekday_unchanged(self) -> None:
+        """'monthly on the last day' and 'the last Friday' keep their rrule meaning."""
+        assert dates("monthly on the last day", date(2026, 2, 1), 2) == [date(2026, 2, 28), date(2026, 3, 31)]
+        assert dates("monthly on the last friday", date(2026, 2, 1), 2) == [date(2026, 2, 27), date(2026, 3, 27)]
+
+    def test_weekday_filters_are_not_clamped(self) -> None:
+        """'the Friday before the 25th' reads its days as a filter, as before."""
+        assert not parse_recurrence("monthly on the Friday before the 25th").clamps
+        assert dates("monthly on the friday before the 25th", date(2026, 2, 1), 1) == [date(2026, 2, 20)]
+
+    def test_recurring_kind_judges_a_february_report_late(self) -> None:
+        """A February report due 'by the 30th' handed in on 15 March is late (due 28 February)."""
+        when = {"kind": "recurring", "path": "at", "op": ">", "recurrence": "monthly by the 30th",
+                "period_start": "day"}
+        matched, values, errors = decide(when, at=sh(2026, 3, 15, 10), day=date(2026, 2, 1))
+        assert (matched, values["due date"], errors) == (True, date(2026, 2, 28), ())
+
+    def test_recurring_kind_due_on_april_30(self) -> None:
+        """'monthly by the 31st' with '==' holds on 30 April."""
+        when = {"kind": "recurring", "path": "at", "op": "==", "recurrence": "monthly by the 31st"}
+        matched, values, _ = decide(when, at=sh(2026, 4, 30, 10))
+        assert (matched, values["due date"]) == (True, date(2026, 4, 30))
+
+    def test_duty_overdue_in_short_month(self) -> None:
+        """A duty due 'by the 31st' is overdue on 2 May when April's report was never done after 31 March."""
+        duty = Duty(owner="lead", title={"en": "Report", "zh": "报告"}, recurrence="monthly by the 31st")
+        due = duty.occurrences(sh(2026, 4, 1), sh(2026, 7, 1))
+        assert [d.date() for d in due] == [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
+        assert duty.is_overdue(sh(2026, 3, 20), sh(2026, 5, 2))
+        assert not duty.is_overdue(sh(2026, 4, 20), sh(2026, 5, 2))
+
+
+class TestImpossibleDates:
+    """A recurrence on a date no month has is refused when built, naming it."""
+
+    @pytest.mark.parametrize(
+        ("phrase", "day"),
+        [("yearly on february 30", 30), ("yearly on april 31", 31), ("annually on 31 september", 31)],
+    )
+    def test_phrase_refused(self, phrase: str, day: int) -> None:
+        """The phrase is refused with the day and the recurrence named."""
+        with pytest.raises(CalendarError, match=rf"day {day} never exists.*{phrase}"):
+            parse_recurrence(phrase)
+
+    def test_structured_refused(self) -> None:
+        """Structured parts for 30 February are refused too."""
+        with pytest.raises(CalendarError, match="day 30 never exists in February"):
+            Recurrence(freq="yearly", bymonth=(2,), bymonthday=(30,))
+
+    def test_february_29_is_kept(self) -> None:
+        """29 February exists in leap years, so it is kept and clamps to the 28th otherwise."""
+        assert dates("yearly on february 29", date(2027, 1, 1), 2) == [date(2027, 2, 28), date(2028, 2, 29)]
+
+    def test_policy_build_names_the_rule(self) -> None:
+        """A policy using 'yearly on february 30' fails to build, naming the rule and the field."""
+        with pytest.raises(Exception, match=r"rule 'r'.*recurrence.*february 30") as caught:
+            policy({"kind": "recurring", "path": "at", "op": "==", "recurrence": "yearly on february 30"})
+        assert isinstance(caught.value, CalendarError | ValueError)
+
+
+class TestNumberedAgents:
+    """A staff number names a registered agent; an unknown one is an error."""
+
+    WHEN: ClassVar[dict[str, Any]] = {
+        "kind": "night_shift", "path": "at", "shifts": "timefix-rota", "agent": "staff_no",
+    }
+
+    def test_registered_number_uses_its_offset(self) -> None:
+        """Staff 1017 (offset 0) is on the late night shift on Thursday 2026-01-08 at 22:00."""
+        matched, values, errors = decide(self.WHEN, at=sh(2026, 1, 8, 22), staff_no=1017)
+        assert (matched, values["shift"], errors) == (True, "late 16:00-00:50", ())
+
+    def test_other_registered_number(self) -> None:
+        """Staff 2040 (offset 3) is on an early-shift day then, so not on a night shift."""
+        matched, values, errors = decide(self.WHEN, at=sh(2026, 1, 8, 22), staff_no=2040)
+        assert (matched, values["shift"], errors) == (False, "none", ())
+
+    def test_unknown_number_is_an_error(self) -> None:
+        """An unregistered staff number is reported as an error, never read as a day offset."""
+        matched, _, errors = decide(self.WHEN, at=sh(2026, 1, 8, 22), staff_no=999999)
+        assert not matched
+        assert [e.message for e in errors] == ["CalendarError: unknown agent 999999: the shift pattern registers"
+                                               " ['1017', '2040'] (add it to agents)"]
+
+    def test_time_of_day_agent_is_looked_up(self) -> None:
+        """time_of_day with a rota reads the shift date of the named agent, refusing unknown ones."""
+        when = {"kind": "time_of_day", "path": "at", "op": ">", "time": "23:00", "day_of": "at",
+                "shifts": "timefix-rota", "agent": "staff_no"}
+        # 00:30 on 9 January is still 1017's late shift of 8 January: its 23:00 has passed.
+        assert decide(when, at=sh(2026, 1, 9, 0, 30), staff_no=1017)[0]
+        assert decide(when, at=sh(2026, 1, 9, 0, 30), staff_no=5)[2]
+
+    def test_pattern_lookup(self) -> None:
+        """ShiftPattern.agent_offset reads names by their text and refuses unknown ones."""
+        assert (ROTA.agent_offset(2040), ROTA.agent_offset("2040"), ROTA.agent_offset(None)) == (3, 3, 0)
+        with pytest.raises(CalendarError, match="unknown agent 3"):
+            ROTA.agent_offset(3)
