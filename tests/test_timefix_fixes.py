@@ -14,6 +14,7 @@ from csrules import Engine, Policy, Shift, ShiftPattern, register_fact_type
 from csrules._time.duties import Duty, Recurrence, parse_recurrence
 from csrules._time.registry import registered_time
 from csrules.exceptions import CalendarError
+from csrules.testing import probe_examples
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -193,3 +194,13 @@ class TestNumberedAgents:
         assert (ROTA.agent_offset(2040), ROTA.agent_offset("2040"), ROTA.agent_offset(None)) == (3, 3, 0)
         with pytest.raises(CalendarError, match="unknown agent 3"):
             ROTA.agent_offset(3)
+
+    def test_boundary_probes_use_registered_numbers(self) -> None:
+        """Boundary probes for a numeric agent field name registered staff and evaluate without errors."""
+        pol = policy(self.WHEN)
+        facts = [fact for _, fact in probe_examples(pol)]
+        assert {f.staff_no for f in facts} <= {1017, 2040, None}
+        engine = Engine(pol)
+        decisions = [engine.evaluate(fact) for fact in facts]
+        assert [d.errors for d in decisions if d.errors] == []
+        assert {d.rule_ids == ("r",) for d in decisions} == {True, False}
