@@ -3,16 +3,16 @@ holiday breaks, calendar-moved due dates, estimated years and rota agents."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import AwareDatetime, BaseModel
 
-from csrules import Engine, Policy, Shift, ShiftPattern, register_fact_type
+from csrules import BusinessCalendar, Engine, Policy, Shift, ShiftPattern, register_fact_type
 from csrules._time.duties import Duty, Recurrence, parse_recurrence
-from csrules._time.registry import registered_time
+from csrules._time.registry import get_calendar, registered_time
 from csrules.exceptions import CalendarError
 from csrules.testing import probe_examples
 
@@ -204,3 +204,61 @@ class TestNumberedAgents:
         decisions = [engine.evaluate(fact) for fact in facts]
         assert [d.errors for d in decisions if d.errors] == []
         assert {d.rule_ids == ("r",) for d in decisions} == {True, False}
+
+
+def span(first: str, last: str) -> list[date]:
+    """Every date from ``first`` to ``last`` inclusive."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+class TestHolidayBreaks:
+    """Every day of an official break is a holiday, weekend days inside it included."""
+
+    # (first day, last day) of breaks as the State Council notices word them ("至…放假").
+    BREAKS: ClassVar[list[tuple[str, str]]] = [
+        ("2020-01-24", "2020-02-02"),  # Spring Festival, extended
+        ("2023-09-29", "2023-10-06"),  # Mid-Autumn and National Day
+        ("2024-02-10", "2024-02-17"),  # Spring Festival
+        ("2025-05-31", "2025-06-02"),  # Dragon Boat, from a Saturday
+        ("2025-10-01", "2025-10-08"),  # Golden Week
+        ("2026-01-01", "2026-01-03"),  # New Year, to a Saturday
+        ("2026-02-15", "2026-02-23"),  # Spring Festival, from a Sunday
+        ("2026-04-04", "2026-04-06"),  # Qingming
+    ]
+
+    @pytest.mark.parametrize(("first", "last"), BREAKS)
+    def test_whole_break_is_holiday(self, first: str, last: str) -> None:
+        """Each day of the break is a holiday in the china calendar and the days either side are not."""
+        china = get_calendar("china")
+        days = span(first, last)
+        assert [d for d in days if not china.is_holiday(d)] == []
+        edges = (days[0] - timedelta(days=1), days[-1] + timedelta(days=1))
+        assert [china.is_holiday(d) for d in edges] == [False, False]
+
+    def test_adjusted_weekend_days_stay_working(self) -> None:
+        """Weekend days worked in exchange (调休上班) are neither holidays nor days off."""
+        china = get_calendar("china")
+        for day in (date(2026, 2, 14), date(2026, 2, 28), date(2025, 9, 28), date(2025, 10, 11)):
+            assert (china.is_holiday(day), china.is_working_day(day)) == (False, True), day
+
+    def test_weekend_holiday_gives_no_break(self) -> None:
+        """Mid-Autumn on Sunday 2015-09-27 ('9月27日放假') leaves Saturday the 26th an ordinary weekend day."""
+        china = get_calendar("china")
+        assert (china.is_holiday(date(2015, 9, 26)), china.is_holiday(date(2015, 9, 27))) == (False, True)
+
+    def test_on_holiday_kind_mid_golden_week(self) -> None:
+        """on_holiday with the china calendar holds for leave starting on Saturday 2025-10-04."""
+        when = {"kind": "on_holiday", "path": "at", "calendar": "china"}
+        assert decide(when, at=sh(2025, 10, 4, 10))[0]
+        assert not decide(when, at=sh(2025, 10, 11, 10))[0]
+
+    def test_any_calendar_and_the_opt_out(self) -> None:
+        """A Friday holiday takes its weekend along; holiday_breaks=False keeps only the listed dates."""
+        hours = {"mon-fri": "09:00-18:00"}
+        joined = BusinessCalendar(timezone="Asia/Shanghai", hours=hours, holidays=["2026-05-01"])
+        listed = BusinessCalendar(timezone="Asia/Shanghai", hours=hours, holidays=["2026-05-01"], holiday_breaks=False)
+        weekend = [date(2026, 5, 2), date(2026, 5, 3)]
+        assert [joined.is_holiday(d) for d in weekend] == [True, True]
+        assert [listed.is_holiday(d) for d in weekend] == [False, False]
+        assert not joined.is_holiday(date(2026, 5, 9))  # the next weekend is ordinary
