@@ -3,6 +3,7 @@ holiday breaks, calendar-moved due dates, estimated years and rota agents."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel
 from csrules import BusinessCalendar, Engine, Policy, Shift, ShiftPattern, register_fact_type
 from csrules._time.duties import Duty, Recurrence, parse_recurrence
 from csrules._time.registry import get_calendar, registered_time
+from csrules.domain.china import china_calendar
 from csrules.exceptions import CalendarError
 from csrules.testing import probe_examples
 
@@ -262,3 +264,17 @@ class TestHolidayBreaks:
         assert [joined.is_holiday(d) for d in weekend] == [True, True]
         assert [listed.is_holiday(d) for d in weekend] == [False, False]
         assert not joined.is_holiday(date(2026, 5, 9))  # the next weekend is ordinary
+
+
+class TestEstimatedAdvice:
+    """The advice for a year the calendar does not hold works when followed."""
+
+    def test_advised_call_answers(self) -> None:
+        """The china_calendar(...) call the error names builds a calendar that answers for 2027."""
+        with pytest.raises(CalendarError) as caught:
+            china_calendar().is_working_day(date(2027, 3, 1))
+        advised = re.search(r"china_calendar\(years=range\((\d+), (\d+)\), allow_estimated=True\)", str(caught.value))
+        assert advised is not None, str(caught.value)
+        first, stop = int(advised[1]), int(advised[2])
+        assert first <= 2027 < stop
+        assert china_calendar(years=range(first, stop), allow_estimated=True).is_working_day(date(2027, 3, 1))

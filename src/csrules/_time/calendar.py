@@ -764,9 +764,12 @@ class _Core:
             " working day is unknown. "
         )
         if self.source:
+            # allow_estimated alone keeps the default (official) years: name the years too.
+            years = sorted((self.covered or frozenset()) | {year})
             return message + (
                 f"Upgrade the holidays package once it carries {year}'s official schedule, build the"
-                " calendar with allow_estimated=True to accept an estimate without adjusted"
+                f" calendar with china_calendar(years=range({years[0]}, {years[-1] + 1}),"
+                " allow_estimated=True) to accept an estimate without adjusted"
                 f" working days, or add {year}'s holidays and adjusted working days (调休) by"
                 " hand with extra_years= (see 'Next year's holidays' in docs/time.md)"
             )
