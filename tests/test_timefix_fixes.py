@@ -12,6 +12,8 @@ import pytest
 from pydantic import AwareDatetime, BaseModel
 
 from csrules import BusinessCalendar, Engine, Policy, Shift, ShiftPattern, register_fact_type
+from csrules._lang import Lang
+from csrules._policy.kinds.base import DescribeContext, handler_for
 from csrules._time.duties import Duty, Recurrence, parse_recurrence
 from csrules._time.registry import get_calendar, registered_time
 from csrules.domain.china import china_calendar
@@ -278,3 +280,29 @@ class TestEstimatedAdvice:
         first, stop = int(advised[1]), int(advised[2])
         assert first <= 2027 < stop
         assert china_calendar(years=range(first, stop), allow_estimated=True).is_working_day(date(2027, 3, 1))
+
+
+class TestRecurringCalendarWording:
+    """A recurring condition with a calendar says that holidays do not move its due dates."""
+
+    WHEN: ClassVar[dict[str, Any]] = {
+        "kind": "recurring", "path": "at", "op": ">", "recurrence": "monthly by the 22nd",
+        "period_start": "day", "calendar": "china",
+    }
+
+    def test_due_date_on_a_holiday_stays(self) -> None:
+        """A report due Sunday 2026-02-22, inside the Spring Festival break, is late on the 23rd."""
+        matched, values, errors = decide(self.WHEN, at=sh(2026, 2, 23, 9), day=date(2026, 2, 1))
+        assert (matched, values["due date"], errors) == (True, date(2026, 2, 22), ())
+
+    @pytest.mark.parametrize(
+        ("lang", "words"),
+        [("en", "(dates in the china calendar's zone; a holiday does not move the due date)"),
+         ("zh", "（按china日历的时区；到期日遇节假日不顺延）")],
+    )
+    def test_wording_names_only_the_zone(self, lang: Lang, words: str) -> None:
+        """The condition reads as using the calendar's zone only, in English and Chinese."""
+        cond = policy(self.WHEN).rules[0].when
+        text = handler_for(cond).describe(cond, lang, DescribeContext())
+        assert text.endswith(words)
+        assert "(in the china calendar)" not in text

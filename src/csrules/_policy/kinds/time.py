@@ -1061,7 +1061,13 @@ class _RecurringHandler:
     def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         phrase = f"“{cond.recurrence.describe()}”"
-        where = _in_zone(cond.tz, cond.calendar, lang)
+        where = _in_zone(cond.tz, None, lang)
+        if cond.tz is None and cond.calendar is not None:  # only the zone: "22日前" is not moved
+            where = (
+                f"（按{cond.calendar}日历的时区；到期日遇节假日不顺延）"
+                if lang == "zh"
+                else f" (dates in the {cond.calendar} calendar's zone; a holiday does not move the due date)"
+            )
         start = None if cond.period_start is None else ctx.label(cond.period_start, lang)
         if lang == "zh":
             base = f"{start}起" if start else ""
