@@ -473,13 +473,16 @@ class _TimeOfDayTest:
         return f"<time_of_day {self.zone}>"
 
 
-def _check_agent(ctx: CheckContext, agent: str | None) -> None:
-    """The optional field naming whose rota applies must be one text or number."""
+def _check_agent(ctx: CheckContext, agent: str | None, shifts: str | None) -> None:
+    """The optional field naming whose rota applies must be one text or number, naming the
+    agents of a rota that registers some (its value is looked up there, never an offset)."""
     if agent is None:
         return
     info = ctx.field(agent, at="agent")
     if info.kind not in ("text", "number") or info.is_collection:
         raise ctx.fail(f"agent must be a text or number field; {agent} is {info.describe()}", at=("agent",))
+    if shifts is not None and not _pattern(ctx, shifts).agents:
+        raise ctx.fail(f"agent: shift pattern {shifts!r} registers no agents for {agent} to name", at=("agent",))
 
 
 def _agent_access(ctx: CompileContext, agent: str | None) -> tuple[list[str], str]:
@@ -503,7 +506,7 @@ class _TimeOfDayHandler:
                     f"{cond.day_of} is a date; 'shifts' finds the shift running at an instant",
                     at=("shifts",),
                 )
-        _check_agent(ctx, cond.agent)
+        _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
         guards, instant = ctx.access(cond.path)
@@ -814,7 +817,7 @@ class _NightHandler:
     def check(self, cond: NightShift, ctx: CheckContext) -> None:
         _instant_field(ctx, "night_shift", cond.path, "path")
         _pattern(ctx, cond.shifts)
-        _check_agent(ctx, cond.agent)
+        _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: NightShift, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
