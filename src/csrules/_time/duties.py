@@ -17,6 +17,10 @@ duty is due at the end of the day)::
     quarterly                   half-yearly (Jan 1, Jul 1)   yearly / annually [on December 31]
     每班  每天  每周一  每月22日  每半年  每年
 
+A day of the month the month lacks falls on its last day ("monthly by the 31st" is due on
+30 April and 28 February); a date no month has ("yearly on February 30") raises
+:class:`~csrules.exceptions.CalendarError` when the recurrence is built.
+
 "every shift" duties are due at the end of each shift of a :class:`ShiftPattern` passed to
 the methods. Time conventions follow :mod:`csrules._time.calendar`.
 """
