@@ -215,11 +215,12 @@ class TestOverdue:
         assert meeting.next_due(sh(2026, 9, 18, 15)) == sh(2026, 10, 23, 15)
 
     def test_leap_day(self):
-        """A yearly duty on 29 February is found across the gap years."""
+        """A yearly duty on 29 February falls due every year, on the 28th in common years."""
         leap = duty("yearly on February 29")
-        assert leap.next_due(sh(2025, 1, 1)).date() == date(2028, 2, 29)
-        assert leap.is_overdue(sh(2024, 2, 1), sh(2028, 3, 1))
-        assert not leap.is_overdue(sh(2024, 3, 1), sh(2028, 3, 1))
+        assert leap.next_due(sh(2025, 1, 1)).date() == date(2025, 2, 28)
+        assert leap.next_due(sh(2028, 2, 28, 12)).date() == date(2028, 2, 29)
+        assert leap.is_overdue(sh(2027, 2, 1), sh(2028, 3, 1))
+        assert not leap.is_overdue(sh(2027, 3, 1), sh(2028, 3, 1))
 
     def test_window_spans_dst(self):
         """Due instants stay at the local clock time across DST changes."""

@@ -78,6 +78,7 @@ for _index, _names in enumerate(
 
 _DAY: Final = timedelta(days=1)
 _BACK: Final = timedelta(days=-1)
+_LONGEST_BREAK: Final = 31  # days; official breaks last at most ten
 _ZERO: Final = timedelta(0)
 _CACHE_LIMIT: Final = 20_000
 
@@ -407,6 +408,12 @@ class BusinessCalendar(ZonedModel):
     * ``fixed_holidays``: holidays certain in years outside ``holiday_years`` (fixed by law,
       such as China's New Year's Day): such a date answers as a holiday; every other date of
       those years still raises, since the year's schedule may move days around it.
+    * ``holiday_breaks`` (default true): a day closed by its weekday that closed days join
+      to a listed holiday is a holiday too, so :meth:`is_holiday` covers the whole break an
+      official notice gives off (放假): the Saturday and Sunday inside Golden Week
+      (2025-10-04/05) or a Spring Festival break (2026-02-15, 21, 22) are holidays, as the
+      notice's "10月1日至8日放假" says, not ordinary weekend days. ``False``: only the listed
+      dates. Working hours are unchanged either way (those days are closed already).
 
     Precedence on a date: ``special_days`` > ``closures`` > ``holidays`` >
     ``adjusted_working_days`` > weekday hours. A calendar with no working hours at all,
@@ -427,6 +434,7 @@ class BusinessCalendar(ZonedModel):
     holiday_years: tuple[int, ...] | None = None
     holiday_source: str | None = None
     fixed_holidays: tuple[date, ...] = ()
+    holiday_breaks: bool = True
 
     if TYPE_CHECKING:
         _core: _Core
@@ -526,9 +534,13 @@ class BusinessCalendar(ZonedModel):
         return bool(core.spans(core.as_day(day)))
 
     def is_holiday(self, day: date) -> bool:
-        """Whether ``day`` is listed as a public holiday (closures are not holidays).
+        """Whether ``day`` is a public holiday or inside a holiday break (closures are not).
 
         >>> cal.is_holiday(date(2026, 1, 1))
+        True
+        >>> china = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
+        ...                          holidays=["2025-10-03", "2025-10-06"])
+        >>> china.is_holiday(date(2025, 10, 4))  # Saturday between two days off: the break
         True
 
         Every question about a date (this one, :meth:`is_working_day`, :meth:`add` ...)
@@ -672,10 +684,12 @@ class _Core:
         self.zone = load_zone(calendar.timezone)
         self.week = tuple(calendar.hours.get(day, ()) for day in WEEKDAYS)
         self.adjusted_hours = calendar.hours.get(calendar.adjusted_hours_from, ())
-        self.holidays = frozenset(calendar.holidays)
         self.adjusted = frozenset(calendar.adjusted_working_days)
         self.closed = frozenset(calendar.closures)
         self.special = dict(calendar.special_days)
+        self.holidays = frozenset(calendar.holidays)
+        if calendar.holiday_breaks:
+            self.holidays |= self.break_days()
         years = calendar.holiday_years
         self.covered = None if years is None else frozenset(years)
         self.source = calendar.holiday_source
@@ -688,6 +702,37 @@ class _Core:
         self.local_cache: dict[date, tuple[bool, tuple[_Interval, ...]]] = {}
         self.ranks: dict[int, _Ranks | None] = {}
         self.walks = 0
+
+    def break_days(self) -> frozenset[date]:
+        """The weekend days of each holiday break: days closed by their weekday that days off
+        join to a holiday given on a working weekday. A holiday that falls on a weekend
+        (Mid-Autumn on Sunday 2015-09-27, "9月27日放假") gives no working day off, so the
+        Saturday next to it stays an ordinary weekend day."""
+        found: set[date] = set()
+        for holiday in self.holidays:
+            if not self.week[holiday.weekday()]:
+                continue
+            for step in (_DAY, _BACK):
+                day = holiday + step
+                for _ in range(_LONGEST_BREAK):
+                    if day in self.holidays:
+                        pass
+                    elif self.weekday_closed(day):
+                        found.add(day)
+                    else:
+                        break
+                    day += step
+        return frozenset(found)
+
+    def weekday_closed(self, day: date) -> bool:
+        """Whether ``day`` is closed only because its weekday has no hours."""
+        return not (
+            self.week[day.weekday()]
+            or day in self.adjusted
+            or day in self.special
+            or day in self.closed
+            or day in self.holidays
+        )
 
     def local_spans(self, day: date) -> tuple[TimeSpan, ...]:
         special = self.special.get(day)
@@ -719,9 +764,12 @@ class _Core:
             " working day is unknown. "
         )
         if self.source:
+            # allow_estimated alone keeps the default (official) years: name the years too.
+            years = sorted((self.covered or frozenset()) | {year})
             return message + (
                 f"Upgrade the holidays package once it carries {year}'s official schedule, build the"
-                " calendar with allow_estimated=True to accept an estimate without adjusted"
+                f" calendar with china_calendar(years=range({years[0]}, {years[-1] + 1}),"
+                " allow_estimated=True) to accept an estimate without adjusted"
                 f" working days, or add {year}'s holidays and adjusted working days (调休) by"
                 " hand with extra_years= (see 'Next year's holidays' in docs/time.md)"
             )

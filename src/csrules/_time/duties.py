@@ -17,12 +17,17 @@ duty is due at the end of the day)::
     quarterly                   half-yearly (Jan 1, Jul 1)   yearly / annually [on December 31]
     每班  每天  每周一  每月22日  每半年  每年
 
+A day of the month the month lacks falls on its last day ("monthly by the 31st" is due on
+30 April and 28 February); a date no month has ("yearly on February 30") raises
+:class:`~csrules.exceptions.CalendarError` when the recurrence is built.
+
 "every shift" duties are due at the end of each shift of a :class:`ShiftPattern` passed to
 the methods. Time conventions follow :mod:`csrules._time.calendar`.
 """
 
 from __future__ import annotations
 
+import calendar as _calendar
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +46,7 @@ from dateutil.rrule import (
     WEEKLY,
     YEARLY,
     rrule,
+    rruleset,
     weekday,
 )
 from pydantic import (
@@ -101,7 +107,8 @@ _MONTHS: Final = {
 }
 _ORDINALS: Final = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 _ZH_DAYS: Final = "一二三四五六日"
-_SEARCH_YEARS: Final = 12  # Feb 29 recurs within 8 years; leave room
+_SEARCH_YEARS: Final = 12  # a due date recurs within a year; leave room
+_SHORTEST_MONTH: Final = 28  # every month has days 1-28; later days may be clamped
 
 
 class Recurrence(ConvertedModel):
@@ -159,6 +166,7 @@ class Recurrence(ConvertedModel):
         bad_months = [m for m in self.bymonth if not 1 <= m <= 12]
         if bad_months:
             raise CalendarError(f"bymonth must be 1..12 (got {bad_months})")
+        self._days_exist()
         parts = self.byweekday or self.bymonthday or self.bymonth or self.bysetpos
         problem = None
         if self.freq == "shift" and (parts or self.at is not None):
@@ -172,6 +180,32 @@ class Recurrence(ConvertedModel):
         if problem:
             raise CalendarError(f"{problem} (got {self.describe()})")
         return self
+
+    def _days_exist(self) -> None:
+        """Refuse a day of the month that none of the recurrence's months has (February 30)."""
+        months = self.bymonth or tuple(range(1, 13))
+        longest = max(_calendar.monthrange(2000, m)[1] for m in months)  # 2000: a leap year
+        missing = [d for d in self.bymonthday if abs(d) > longest]
+        if missing and self.freq in ("monthly", "yearly"):
+            names = ", ".join(_calendar.month_name[m] for m in months) if self.bymonth else "any month"
+            raise CalendarError(
+                f"day {missing[0]} never exists in {names}, so {self.describe()!r} would never"
+                " fall due; pick a day the month has ('monthly on the last day' for month ends)"
+            )
+
+    @property
+    def clamps(self) -> bool:
+        """Whether days 29-31 fall back to a shorter month's last day (plain day-of-month rules).
+
+        "monthly by the 31st" is due on 30 April and 28 February: a report due "by the 31st"
+        is still due in a month without one, and a reviewer reads the month's last day.
+        With ``byweekday`` or ``bysetpos`` the days are a filter and are left as written.
+        """
+        return (
+            self.freq in ("monthly", "yearly")
+            and not (self.byweekday or self.bysetpos)
+            and any(abs(d) > _SHORTEST_MONTH for d in self.bymonthday)
+        )
 
     @classmethod
     def parse(cls, phrase: str) -> Recurrence:
@@ -195,15 +229,19 @@ class Recurrence(ConvertedModel):
             words.append(f"at {self.at.isoformat('minutes')}")
         return " ".join(words)
 
-    def rule(self, dtstart: datetime) -> rrule:
+    def rule(self, dtstart: datetime) -> rrule | rruleset:
         """The :class:`~dateutil.rrule.rrule` of due *dates* (midnight) from naive ``dtstart``.
 
         >>> r = Recurrence.parse("monthly by the 22nd").rule(datetime(2026, 1, 1))
         >>> r[0]
         datetime.datetime(2026, 1, 22, 0, 0)
+        >>> Recurrence.parse("monthly by the 31st").rule(datetime(2026, 2, 1))[0]
+        datetime.datetime(2026, 2, 28, 0, 0)
         """
         if self.freq == "shift":
             raise CalendarError("a per-shift recurrence has no rrule; pass a ShiftPattern")
+        if self.clamps:
+            return self._clamped_rule(dtstart)
         return rrule(
             _RRULE_FREQ[self.freq],
             dtstart=dtstart,
@@ -213,6 +251,28 @@ class Recurrence(ConvertedModel):
             bysetpos=list(self.bysetpos) or None,
             cache=False,
         )
+
+    def _clamped_rule(self, dtstart: datetime) -> rruleset:
+        """One monthly rule per day; day 30 is the last of days 28-30 a month has (bysetpos)."""
+        rules = rruleset()
+        for day in self.bymonthday:
+            if abs(day) <= _SHORTEST_MONTH:
+                days, pick = [day], 1
+            elif day > 0:
+                days, pick = list(range(_SHORTEST_MONTH, day + 1)), -1
+            else:  # -30: the 30th day from the end, or the month's first day
+                days, pick = list(range(day, -_SHORTEST_MONTH + 1)), 1
+            rules.rrule(
+                rrule(
+                    MONTHLY,
+                    dtstart=dtstart,
+                    bymonth=list(self.bymonth) or None,
+                    bymonthday=days,
+                    bysetpos=pick,
+                    cache=False,
+                )
+            )
+        return rules
 
 
 def _weekday_list(text: str) -> tuple[str, ...]:

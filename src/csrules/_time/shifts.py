@@ -334,6 +334,28 @@ class ShiftPattern(ZonedModel):
             return self.agents[agent]
         raise CalendarError(f"unknown agent {agent!r}; known agents: {sorted(self.agents)}")
 
+    def agent_offset(self, value: object) -> int:
+        """The day offset of the agent a fact's field names; ``None`` (no agent field) is 0.
+
+        A field value is always an agent's *name*, looked up in ``agents`` by its text: staff
+        number 1017 is agent ``"1017"``. A value not registered is an error, never read as a
+        raw day offset, so a mistyped staff number cannot silently pick another rota line.
+
+        >>> pattern.agent_offset(None)
+        0
+        """
+        if value is None:
+            return 0
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise CalendarError(f"agent must be a name or staff number (got {value!r})")
+        key = str(value)
+        if key not in self.agents:
+            raise CalendarError(
+                f"unknown agent {value!r}: the shift pattern registers"
+                f" {sorted(self.agents) or 'no agents'} (add it to agents)"
+            )
+        return self.agents[key]
+
     def shift_at(self, instant: datetime, agent: str | int = 0) -> ShiftOccurrence | None:
         """The shift ``agent`` (name or day offset) is working at ``instant``, if any.
 

@@ -472,7 +472,7 @@ class _TimeOfDayTest:
             moment = ensure_aware(on, "day_of")
             occurrence = None
             if self.pattern is not None:
-                occurrence = self.pattern.shift_at(moment, 0 if agent is None else agent)
+                occurrence = self.pattern.shift_at(moment, self.pattern.agent_offset(agent))
             day = occurrence.shift_date if occurrence is not None else moment.astimezone(self.zone).date()
         else:
             day = on
@@ -492,13 +492,16 @@ class _TimeOfDayTest:
         return f"<time_of_day {self.zone}>"
 
 
-def _check_agent(ctx: CheckContext, agent: str | None) -> None:
-    """The optional field naming whose rota applies must be one text or number."""
+def _check_agent(ctx: CheckContext, agent: str | None, shifts: str | None) -> None:
+    """The optional field naming whose rota applies must be one text or number, naming the
+    agents of a rota that registers some (its value is looked up there, never an offset)."""
     if agent is None:
         return
     info = ctx.field(agent, at="agent")
     if info.kind not in ("text", "number") or info.is_collection:
         raise ctx.fail(f"agent must be a text or number field; {agent} is {info.describe()}", at=("agent",))
+    if shifts is not None and not _pattern(ctx, shifts).agents:
+        raise ctx.fail(f"agent: shift pattern {shifts!r} registers no agents for {agent} to name", at=("agent",))
 
 
 def _agent_access(ctx: CompileContext, agent: str | None) -> tuple[list[str], str]:
@@ -522,7 +525,7 @@ class _TimeOfDayHandler:
                     f"{cond.day_of} is a date; 'shifts' finds the shift running at an instant",
                     at=("shifts",),
                 )
-        _check_agent(ctx, cond.agent)
+        _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
         guards, instant = ctx.access(cond.path)
@@ -812,7 +815,7 @@ class _NightTest:
         self.pattern = pattern
 
     def __call__(self, instant: datetime, agent: Any) -> bool:
-        return self.pattern.is_night_shift(instant, 0 if agent is None else agent)
+        return self.pattern.is_night_shift(instant, self.pattern.agent_offset(agent))
 
     def __repr__(self) -> str:
         return f"<night shift of {self.pattern.timezone} pattern>"
@@ -833,7 +836,7 @@ class _NightHandler:
     def check(self, cond: NightShift, ctx: CheckContext) -> None:
         _instant_field(ctx, "night_shift", cond.path, "path")
         _pattern(ctx, cond.shifts)
-        _check_agent(ctx, cond.agent)
+        _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: NightShift, ctx: CompileContext) -> str:
         guards, value = ctx.access(cond.path)
@@ -847,7 +850,8 @@ class _NightHandler:
         text = self.describe(cond, "en", env.describe)
         if value is None or (cond.agent is not None and agent is None):
             return TraceNode("night_shift", text, False, values)
-        occurrence = get_shift_pattern(cond.shifts).shift_at(value, 0 if agent is None else agent)
+        pattern = get_shift_pattern(cond.shifts)
+        occurrence = pattern.shift_at(value, pattern.agent_offset(agent))
         values["shift"] = "none" if occurrence is None else str(occurrence.shift)
         if occurrence is not None:
             values["shift date"] = occurrence.shift_date
@@ -1079,7 +1083,13 @@ class _RecurringHandler:
     def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         phrase = f"“{cond.recurrence.describe()}”"
-        where = _in_zone(cond.tz, cond.calendar, lang)
+        where = _in_zone(cond.tz, None, lang)
+        if cond.tz is None and cond.calendar is not None:  # only the zone: "22日前" is not moved
+            where = (
+                f"（按{cond.calendar}日历的时区；到期日遇节假日不顺延）"
+                if lang == "zh"
+                else f" (dates in the {cond.calendar} calendar's zone; a holiday does not move the due date)"
+            )
         start = None if cond.period_start is None else ctx.label(cond.period_start, lang)
         if lang == "zh":
             base = f"{start}起" if start else ""

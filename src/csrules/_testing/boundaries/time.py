@@ -263,14 +263,15 @@ def _cutoff_setter(
 
 def _agent_value(ctx: BoundaryContext, path: str, pattern: ShiftPattern) -> Any:
     """An agent the pattern knows, as the field at ``path`` can hold it (None: none fits)."""
-    candidates: list[Any] = sorted(pattern.agents) if ctx.field(path).kind == "text" else [0]
+    names = sorted(pattern.agents)
+    candidates: list[Any] = names if ctx.field(path).kind == "text" else [int(n) for n in names if n.isdigit()]
     return next((value for value in candidates if ctx.valid(path, value)), None)
 
 
 def _known_agent(f: Filler, ctx: BoundaryContext, path: str, pattern: ShiftPattern | None) -> Any:
     """The fact's agent, replaced by one the pattern knows when it is unknown to it."""
     value = f.get(path)
-    if pattern is None or (isinstance(value, int) and not isinstance(value, bool)) or value in pattern.agents:
+    if pattern is None or (not isinstance(value, bool) and str(value) in pattern.agents):
         return value
     known = _agent_value(ctx, path, pattern)
     if known is None:
@@ -475,13 +476,14 @@ def _night_shift(cond: NightShift, ctx: BoundaryContext) -> list[Probe]:
     either side (for a named agent the pattern knows when the condition reads one)."""
     pattern = get_shift_pattern(cond.shifts)
     probes = _missing(ctx, cond.path, cond.agent)
-    agent: Any = 0
+    agent: Any = None
     if cond.agent is not None:
         agent = _agent_value(ctx, cond.agent, pattern)
         if agent is None:
             return probes
+    offset = pattern.agent_offset(agent)
     try:
-        shifts = _night_shifts(pattern, agent, _reference(ctx, pattern.zone))
+        shifts = _night_shifts(pattern, offset, _reference(ctx, pattern.zone))
     except _FAILED:
         return probes
     for occurrence in shifts:
@@ -491,7 +493,7 @@ def _night_shift(cond: NightShift, ctx: BoundaryContext) -> list[Probe]:
                 if ctx.valid(cond.path, instant):
                     label = f"{cond.path} = {_show(instant)} (night shift {name}{shown})"
                     setter = _with_agent(_set(cond.path, instant), cond.agent, agent)
-                    probes.append(Probe(label, setter, pattern.is_night_shift(instant, agent)))
+                    probes.append(Probe(label, setter, pattern.is_night_shift(instant, offset)))
     return probes
 
 
