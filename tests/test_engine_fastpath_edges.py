@@ -129,6 +129,9 @@ def assert_agrees(decision: Decision, policies: list[Policy], fact: Any, order: 
     assert [r.rule_id for r in decision.trace.rules if r.selected] == kept
 
 
+Sizes = tuple[int, ...]
+Hits = tuple[str, ...]
+
 # (rules per policy, their hit policies): chunk boundaries at rules 8, 16 and 24
 LAYOUTS = [
     ((9, 9, 9), ("collect", "first", "priority")),
@@ -142,7 +145,7 @@ LAYOUTS = [
 
 class TestFactsThatAreNotPlainInstances:
     @pytest.mark.parametrize(("sizes", "hits"), LAYOUTS)
-    def test_every_form_of_a_fact_gets_the_reference_decision(self, sizes: tuple[int, ...], hits: tuple[str, ...]) -> None:
+    def test_every_form_of_a_fact_gets_the_reference_decision(self, sizes: Sizes, hits: Hits) -> None:
         """Instances, subclasses, model_construct'ed, mutated and dict facts all agree with the reference."""
         policies = make_policies(len(sizes) * 7 + sum(sizes), sizes, hits)
         engine = Engine(policies)
@@ -167,7 +170,7 @@ class TestFactsThatAreNotPlainInstances:
 
 class TestFailuresAcrossChunks:
     @pytest.mark.parametrize(("sizes", "hits"), LAYOUTS)
-    def test_rules_failing_in_one_chunk_do_not_hide_matches_in_another(self, sizes: tuple[int, ...], hits: tuple[str, ...]) -> None:
+    def test_rules_failing_in_one_chunk_do_not_hide_matches_in_another(self, sizes: Sizes, hits: Hits) -> None:
         """A fact lacking ``n`` fails exactly the rules that read it; the other chunks still decide."""
         policies = make_policies(sum(sizes) + 3, sizes, hits)
         engine = Engine(policies)
@@ -238,3 +241,20 @@ class TestViewsInEveryState:
         decision = engine.evaluate(next(make_facts(50, 1)), now=NOW)
         assert isinstance(decision._view, MatchView)
         assert (decision.rule_ids, decision.effects, decision.outcome.value) == ((), (), "clean")
+
+
+class TestChunkViewsAreLazy:
+    def test_a_new_chunk_view_works_out_only_what_every_decision_reads(self) -> None:
+        """A view just made holds outcome, rule ids, violations and approvers; the other kinds wait for a read."""
+        policies = make_policies(60, (8,), ("collect",))
+        engine = Engine(policies)
+        seen: set[int] = set()
+        for fact in make_facts(61, 30):
+            decision = engine.evaluate(fact, now=NOW)
+            view = decision._view
+            if id(view) not in seen:
+                seen.add(id(view))
+                assert not {"obligations", "approvals", "escalations", "recommendations"} & set(view._lazy)
+            assert_agrees(decision, policies, fact)
+            assert {"obligations", "approvals"} <= set(view._lazy)
+        assert len(seen) > 3  # the grid makes several patterns
