@@ -366,6 +366,7 @@ _DYNAMIC = attrgetter("dynamic")
 _VIOLATIONS = attrgetter("violations")
 _APPROVERS = attrgetter("approvers")
 _ROLES = attrgetter("roles")
+_CHAIN = itertools.chain.from_iterable
 
 _KINDS: dict[type, str] = {
     Violation: "violations",
@@ -446,36 +447,23 @@ class MatchView:
         "violations",
     )
 
-    parts: tuple[MatchView, ...]
     plan: Plan
 
     def __init__(
-        self,
-        plan: Plan,
-        rules: tuple[CompiledRule, ...] = (),
-        selected: tuple[int, ...] = (),
-        parts: tuple[MatchView, ...] = (),
+        self, plan: Plan, rules: tuple[CompiledRule, ...] = (), selected: tuple[int, ...] = ()
     ) -> None:
         self.plan = plan
-        #: The chunk views this view joins (none: it was made from its rules).
-        self.parts = parts
+        #: The chunk views this view joins (none: it was made from its rules, see _JoinedView).
+        self.parts: tuple[MatchView, ...] = ()
         self.policies = plan.policy_refs
-        chain = itertools.chain.from_iterable
-        if parts:  # joined from the chunks' views, by C-level joins
-            self._lazy: dict[str, Any] = {}  # the rule ids too (see _JoinedView)
-            self.rank: int = max(map(_RANK_OF, parts))
-            self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, parts))
-            self.violations: tuple[Violation, ...] = tuple(chain(map(_VIOLATIONS, parts)))
-            # the chunks' roles in order, each once: the roles of the merged approvals
-            self.approvers: tuple[str, ...] = tuple(dict.fromkeys(chain(map(_APPROVERS, parts))))
-        else:  # map with C-level getters: no Python frame per rule; the other kinds wait
-            self._lazy = {"rules": rules, "selected": selected}
-            self.rule_ids: tuple[str, ...] = tuple(map(_RULE_ID, rules))
-            self.rank = max(map(_RANK_OF, rules), default=0)
-            self.dynamic = plan.dynamic and any(map(_DYNAMIC, rules))
-            self.violations = tuple(chain(map(_VIOLATIONS, rules)))
-            # the roles in rule order, each once: the roles of the merged approvals
-            self.approvers = tuple(dict.fromkeys(chain(map(_ROLES, rules))))
+        # map with C-level getters: no Python frame per rule; the other kinds wait for a read
+        self._lazy: dict[str, Any] = {"rules": rules, "selected": selected}
+        self.rule_ids: tuple[str, ...] = tuple(map(_RULE_ID, rules))
+        self.rank: int = max(map(_RANK_OF, rules), default=0)
+        self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, rules))
+        self.violations: tuple[Violation, ...] = tuple(_CHAIN(map(_VIOLATIONS, rules)))
+        # the roles in rule order, each once: the roles of the merged approvals
+        self.approvers: tuple[str, ...] = tuple(dict.fromkeys(_CHAIN(map(_ROLES, rules))))
         self.outcome: Outcome = BY_RANK[self.rank]
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
@@ -570,6 +558,20 @@ class _JoinedView(MatchView):
 
     __slots__ = ()
 
+    def __init__(self, plan: Plan, parts: tuple[MatchView, ...]) -> None:
+        # joined by C-level chains: made on every miss of a plan of many rules
+        self.plan = plan
+        self.parts = parts
+        self.policies = plan.policy_refs
+        self._lazy = {}
+        self.rank = rank = max(map(_RANK_OF, parts))
+        self.outcome = BY_RANK[rank]
+        self.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
+        self.make = TimedDecision if dynamic else Decision
+        self.violations = tuple(_CHAIN(map(_VIOLATIONS, parts)))
+        self.approvers = tuple(dict.fromkeys(_CHAIN(map(_APPROVERS, parts))))
+        self.recent = False
+
     @property
     def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
         """Ids of the rules the pattern selects, in order."""
@@ -659,7 +661,7 @@ class Plan:
                 parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
             except KeyError:  # a chunk's pattern seen for the first time
                 parts = [self._chunk(at, byte) for at, byte in enumerate(chunk_bytes) if byte]
-            view = parts[0] if len(parts) == 1 else _JoinedView(self, parts=tuple(parts))
+            view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
