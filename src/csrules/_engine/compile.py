@@ -302,12 +302,18 @@ class CompiledRule:
     rank: int = field(init=False)
     #: True when an effect depends on the fact or ``now`` (a due time).
     dynamic: bool = field(init=False)
+    #: The violations among the effects (what a match view joins when made).
+    violations: tuple[Violation, ...] = field(init=False)
+    #: The roles of the approvals among the effects, in order.
+    roles: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         templates = tuple(
             e.template if isinstance(e, DueRule) else e for e in self.static_effects
         )
         object.__setattr__(self, "templates", templates)
+        object.__setattr__(self, "violations", tuple(e for e in templates if isinstance(e, Violation)))
+        object.__setattr__(self, "roles", tuple(e.role for e in templates if isinstance(e, Approval)))
         object.__setattr__(self, "rank", max((e.outcome.rank for e in templates), default=0))
         object.__setattr__(self, "dynamic", any(isinstance(e, DueRule) for e in self.static_effects))
 
@@ -359,7 +365,8 @@ _RULE_IDS = attrgetter("rule_ids")
 _DYNAMIC = attrgetter("dynamic")
 _VIOLATIONS = attrgetter("violations")
 _APPROVERS = attrgetter("approvers")
-_ROLE = attrgetter("role")
+_ROLES = attrgetter("roles")
+_CHAIN = itertools.chain.from_iterable
 
 _KINDS: dict[type, str] = {
     Violation: "violations",
@@ -440,36 +447,23 @@ class MatchView:
         "violations",
     )
 
-    parts: tuple[MatchView, ...]
     plan: Plan
 
     def __init__(
-        self,
-        plan: Plan,
-        rules: tuple[CompiledRule, ...] = (),
-        selected: tuple[int, ...] = (),
-        parts: tuple[MatchView, ...] = (),
+        self, plan: Plan, rules: tuple[CompiledRule, ...] = (), selected: tuple[int, ...] = ()
     ) -> None:
         self.plan = plan
-        #: The chunk views this view joins (none: it was made from its rules).
-        self.parts = parts
+        #: The chunk views this view joins (none: it was made from its rules, see _JoinedView).
+        self.parts: tuple[MatchView, ...] = ()
         self.policies = plan.policy_refs
-        chain = itertools.chain.from_iterable
-        if parts:  # joined from the chunks' views, by C-level joins
-            self._lazy: dict[str, Any] = {}  # the rule ids too (see _JoinedView)
-            self.rank: int = max(map(_RANK_OF, parts))
-            self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, parts))
-            self.violations: tuple[Violation, ...] = tuple(chain(map(_VIOLATIONS, parts)))
-            # the chunks' roles in order, each once: the roles of the merged approvals
-            self.approvers: tuple[str, ...] = tuple(dict.fromkeys(chain(map(_APPROVERS, parts))))
-        else:  # map with C-level getters: no Python frame per rule
-            self._lazy = {"rules": rules, "selected": selected}
-            self._lazy.update(_kinds(self))
-            self.rule_ids: tuple[str, ...] = tuple(map(_RULE_ID, rules))
-            self.rank = max(map(_RANK_OF, rules), default=0)
-            self.dynamic = plan.dynamic and any(rule.dynamic for rule in rules)
-            self.violations = self._lazy["violations"]
-            self.approvers = tuple(map(_ROLE, self._lazy["approvals"]))
+        # map with C-level getters: no Python frame per rule; the other kinds wait for a read
+        self._lazy: dict[str, Any] = {"rules": rules, "selected": selected}
+        self.rule_ids: tuple[str, ...] = tuple(map(_RULE_ID, rules))
+        self.rank: int = max(map(_RANK_OF, rules), default=0)
+        self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, rules))
+        self.violations: tuple[Violation, ...] = tuple(_CHAIN(map(_VIOLATIONS, rules)))
+        # the roles in rule order, each once: the roles of the merged approvals
+        self.approvers: tuple[str, ...] = tuple(dict.fromkeys(_CHAIN(map(_ROLES, rules))))
         self.outcome: Outcome = BY_RANK[self.rank]
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
@@ -564,14 +558,24 @@ class _JoinedView(MatchView):
 
     __slots__ = ()
 
+    def __init__(self, plan: Plan, parts: tuple[MatchView, ...]) -> None:
+        # joined by C-level chains: made on every miss of a plan of many rules
+        self.plan = plan
+        self.parts = parts
+        self.policies = plan.policy_refs
+        self._lazy = {}
+        self.rank = rank = max(map(_RANK_OF, parts))
+        self.outcome = BY_RANK[rank]
+        self.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
+        self.make = TimedDecision if dynamic else Decision
+        self.violations = tuple(_CHAIN(map(_VIOLATIONS, parts)))
+        self.approvers = tuple(dict.fromkeys(_CHAIN(map(_APPROVERS, parts))))
+        self.recent = False
+
     @property
     def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
         """Ids of the rules the pattern selects, in order."""
         return self._part("rule_ids")  # type: ignore[no-any-return]
-
-
-_UNSEEN = object()
-"""A chunk's pattern not seen yet (see :attr:`Plan._chunks`)."""
 
 
 def _evict(views: dict[int, MatchView]) -> None:
@@ -603,9 +607,10 @@ class Plan:
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
     _views: dict[int, MatchView] = field(default_factory=dict)
-    _chunks: list[list[Any]] = field(default_factory=list)
-    """Per chunk of eight rules, its view of each of its 256 patterns (:data:`_UNSEEN` until
-    first seen; None for no rule of the chunk matched)."""
+    _chunks: list[dict[int, MatchView | None]] = field(default_factory=list)
+    """Per chunk of eight rules, its view of each of its (at most 256) patterns seen so far;
+    None for no rule of the chunk matched. A table starts with that pattern alone, so that
+    starting one costs little (a plan whose caches are emptied starts them again)."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
     judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
@@ -644,34 +649,35 @@ class Plan:
                 kept |= 1 << position
         tables = self._chunks
         if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
-            tables[:] = [[None, *[_UNSEEN] * 255] for _ in range(self._chunk_count)]
-        view: Any
+            tables[:] = [{0: None} for _ in range(self._chunk_count)]
+        view: MatchView | None
         if kept < 256:  # only the first chunk's rules: its view is the pattern's
-            view = tables[0][kept]
-            if view is None or view is _UNSEEN:
+            view = tables[0].get(kept)
+            if view is None:
                 view = self._chunk(0, kept)
         else:  # each chunk's view of its byte; None where nothing of the chunk matched
             chunk_bytes = kept.to_bytes(self._chunk_count, "little")
-            parts = list(filter(None, map(list.__getitem__, tables, chunk_bytes)))
-            if _UNSEEN in parts:  # a chunk's pattern seen for the first time
+            try:
+                parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
+            except KeyError:  # a chunk's pattern seen for the first time
                 parts = [self._chunk(at, byte) for at, byte in enumerate(chunk_bytes) if byte]
-            view = parts[0] if len(parts) == 1 else _JoinedView(self, parts=tuple(parts))
+            view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
         views[mask] = view
-        return view  # type: ignore[no-any-return]
+        return view
 
     def _chunk(self, at: int, byte: int) -> MatchView:
         """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
         if not byte:  # no rule matched: one view for good
             return self._nothing
         table = self._chunks[at]
-        view = table[byte]
-        if view is _UNSEEN:
-            selected = tuple([8 * at + bit for bit in _BITS[byte]])
+        view = table.get(byte)
+        if view is None:
+            selected = _BITS[byte] if not at else tuple([8 * at + bit for bit in _BITS[byte]])
             view = table[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
-        return view  # type: ignore[no-any-return]
+        return view
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
