@@ -219,7 +219,11 @@ def explore(
     of the examples (at least one each, the rest of its rule steered), so a wrong threshold
     is found whatever else is drawn; the remaining examples draw probes at random. Runs are
     deterministic for a given ``seed_value``. Session policies are explored with
-    :func:`explore_sessions` (``now``, ``oracle`` and ``boundaries`` do not apply to them).
+    :func:`explore_sessions`; as ``now``, ``oracle`` and ``boundaries=False`` do not apply
+    to them, giving one for session policies is refused rather than silently ignored (a
+    test relying on an oracle that is never asked could not fail). With
+    ``boundaries=False`` facts of every fact type of ``policies`` are drawn, each with its
+    share of ``max_examples``.
 
     >>> def oracle(fact):                                            # doctest: +SKIP
     ...     return ["violation:ATT-7"] if fact.late_minutes >= 20 else []
@@ -231,6 +235,7 @@ def explore(
     if any(sessions):
         if not all(sessions):
             raise PolicyError("explore session policies apart from stateless ones (explore_sessions)")
+        _refuse_for_sessions(group, now=now, oracle=oracle, boundaries=boundaries)
         return explore_sessions(group, max_examples=max_examples, seed_value=seed_value)
     engine = Engine(group)
     coverage = Coverage().include(engine)
@@ -260,6 +265,21 @@ def explore(
         (kind, message), fact, target = state["last"]
         finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
     return Exploration(state["runs"], finding, coverage.report(), boundaries)
+
+
+def _refuse_for_sessions(
+    group: tuple[Policy, ...], *, now: datetime | None, oracle: Oracle | None, boundaries: bool
+) -> None:
+    """Refuse the :func:`explore` arguments event sequences cannot honour, naming them."""
+    ignored = [name for name, given_ in (("now", now is not None), ("oracle", oracle is not None),
+                                          ("boundaries=False", not boundaries)) if given_]
+    if ignored:
+        names = ", ".join(policy.id for policy in group)
+        raise PolicyError(
+            f"explore: {' and '.join(ignored)} do not apply to session policies ({names}): their "
+            "event sequences carry their own times and are explored around every window "
+            "(use explore_sessions, and check a session's effects with assert_effects_after)"
+        )
 
 
 def explore_sessions(
@@ -435,8 +455,10 @@ def _search_plan(
     With boundaries, every probe first gets its own share of steered facts (at least one),
     so each threshold is tried by construction; the rest of the budget draws freely.
     """
-    if not boundaries:
-        return [(facts(group[0].fact_type).map(lambda fact: (None, fact)), max_examples)]
+    if not boundaries:  # every fact type gets its share: none is left unexplored
+        types = list(dict.fromkeys(policy.fact_type for policy in group))
+        share = max(1, max_examples // len(types))
+        return [(facts(name).map(lambda fact: (None, fact)), share) for name in types]
     model, targets = _boundary_targets(group, now=now)
     mixed = _facts_for_targets(model, targets, now=now, always_steer=False)
     if not targets:
@@ -548,11 +570,18 @@ def assert_decision(
     ...), ``rules`` the ids of the rules that apply (telling apart rules that share a code,
     such as the eight ATT-9 rules). A single string means one; ``None`` or ``()`` means none. A rule that fails while
     evaluating fails the assertion too. The failure message shows expected and actual
-    effects and the trace of the rules that decided.
+    effects and the trace of the rules that decided. A call with no expectation raises
+    ``TypeError``: an assertion that cannot fail proves nothing.
 
     >>> assert_decision(engine, fact, violates="ATT-1", approver="head")  # doctest: +SKIP
     >>> assert_decision(engine, fact, expect=[])                          # doctest: +SKIP
     """
+    wanted_any = (expect, violates, approver, obligations, escalates, rules)
+    if outcome is None and all(value is _UNSET for value in wanted_any):
+        raise TypeError(
+            "assert_decision needs an expectation, or it cannot fail: give at least one of expect=, "
+            "violates=, approver=, obligations=, escalates=, rules=, outcome= (expect=[] for no effects)"
+        )
     engine = _engine(engine)
     decision = engine.evaluate(fact, now=now, fact_type=fact_type)
     problems: list[str] = []
@@ -652,11 +681,17 @@ def assert_effects_after(
     session (``send``/``tick``) or any :class:`EventSink`. ``over="last"`` (the default)
     checks the effect keys of the last step; ``"all"`` checks the union over every step.
     ``expect`` is the exact set of effect keys, ``violates`` the exact set of violation
-    codes. Returns what each step returned, in order.
+    codes; at least one must be given (``TypeError`` otherwise), and any other ``over``
+    raises ``ValueError``. Returns what each step returned, in order.
 
     >>> assert_effects_after(session, [(greeting, t1), (greeting, t2), (greeting, t3)],
     ...                      violates="CON-1")                          # doctest: +SKIP
     """
+    if over not in ("last", "all"):
+        raise ValueError(f'assert_effects_after: over must be "last" or "all" (got {over!r})')
+    if expect is _UNSET and violates is _UNSET:
+        raise TypeError("assert_effects_after needs an expectation, or it cannot fail: give expect= or violates= "
+                        "(expect=[] for no effects)")
     results = [_step(session, item) for item in events]
     if not results:
         raise ValueError("assert_effects_after needs at least one event")

@@ -1,0 +1,161 @@
+"""The testing toolkit refuses what it cannot check and explores what it says it explores."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+import csrules
+from csrules import Policy, PolicyError, register_fact_type
+from csrules._testing.coverage import Coverage
+from csrules.policies import load_pack
+from csrules.testing import assert_decision, assert_effects_after, explore
+
+pytest_plugins = ["pytester"]
+
+
+@register_fact_type(name="tk_call")
+class Call(BaseModel):
+    waited: int = Field(ge=0, le=100)
+
+
+@register_fact_type(name="tk_order")
+class Order(BaseModel):
+    amount: int = Field(ge=0, le=100)
+
+
+def policy(fact_type: str, path: str, value: int) -> Policy:
+    return Policy(
+        id=f"p-{fact_type}",
+        version="1",
+        title="t",
+        fact_type=fact_type,
+        rules=[
+            {
+                "id": "r",
+                "title": "r",
+                "when": {"kind": "compare", "path": path, "op": ">", "value": value},
+                "then": [{"type": "violation", "code": "X", "message": "m"}],
+            }
+        ],
+    )
+
+
+CALLS = policy("tk_call", "waited", 50)
+ORDERS = policy("tk_order", "amount", 50)
+SESSION = load_pack("mall").policy("call_session")
+
+
+class TestAssertionsThatCannotFail:
+    def test_assert_decision_without_an_expectation_is_refused(self) -> None:
+        """assert_decision with no expectation keyword raises instead of passing whatever is decided."""
+        with pytest.raises(TypeError, match="give at least one of expect="):
+            assert_decision(CALLS, {"waited": 90})
+
+    def test_assert_decision_with_an_expectation_still_checks(self) -> None:
+        """An expectation given is checked as before."""
+        assert assert_decision(CALLS, {"waited": 90}, violates="X").rule_ids == ("r",)
+
+    def test_assert_effects_after_without_an_expectation_is_refused(self) -> None:
+        """assert_effects_after with neither expect= nor violates= raises."""
+        with pytest.raises(TypeError, match="give expect= or violates="):
+            assert_effects_after(lambda event: ["violation:X"], [1])
+
+    def test_an_unknown_over_is_refused(self) -> None:
+        """over= other than "last" or "all" is an error, not silently "all"."""
+        with pytest.raises(ValueError, match='over must be "last" or "all"'):
+            assert_effects_after(lambda event: ["violation:X"] if event == 1 else [], [1, 2], violates="X", over="typo")  # type: ignore[arg-type]
+
+
+class TestEmptyCoverage:
+    def test_no_decision_is_zero_percent(self) -> None:
+        """A report of no decisions is 0 % and fails any positive threshold."""
+        report = Coverage().report()
+        assert report.percent == 0.0
+        assert report.fails_under(90)
+        assert "no decision was recorded" in report.render()
+
+
+class TestExploreSessions:
+    @pytest.mark.parametrize(
+        ("given", "named"),
+        [
+            ({"oracle": lambda fact: ["violation:NEVER"]}, "oracle"),
+            ({"now": datetime(2026, 3, 10, 4, tzinfo=UTC)}, "now"),
+            ({"boundaries": False}, "boundaries=False"),
+        ],
+        ids=["oracle", "now", "random"],
+    )
+    def test_arguments_sessions_cannot_use_are_refused(self, given: dict[str, Any], named: str) -> None:
+        """An oracle, now or boundaries=False given for session policies is refused, naming it."""
+        with pytest.raises(PolicyError, match=f"{named} do not apply to session policies"):
+            explore(SESSION, max_examples=2, **given)
+
+
+class TestExploreEveryFactType:
+    def test_random_facts_of_every_fact_type_are_judged(self) -> None:
+        """explore(boundaries=False) over two fact types judges facts of both."""
+        result = explore([CALLS, ORDERS], boundaries=False, max_examples=20)
+        judged = {rule.policy_id for rule in result.coverage.rules if rule.made_true + rule.made_false}
+        assert judged == {"p-tk_call", "p-tk_order"}
+
+
+MODEL = """
+from pydantic import BaseModel
+from csrules import register_fact_type
+
+@register_fact_type(name="tk_plain")
+class Plain(BaseModel):
+    n: int
+"""
+
+
+def _plugin_args() -> list[str]:
+    """Load the plugin by hand when csrules is not installed with its entry point."""
+    names = {e.name for e in importlib.metadata.entry_points(group="pytest11")}
+    return [] if "csrules" in names else ["-p", "csrules.pytest_plugin"]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    source = str(Path(csrules.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])))
+    pytester.makepyfile(test_a=textwrap.dedent("""
+        def test_nothing_judged():
+            assert True
+    """))
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider", *args)
+
+
+class TestPluginThreshold:
+    def test_a_malformed_ini_value_is_a_usage_error(self, project: pytest.Pytester) -> None:
+        """csrules_coverage_fail_under = 90% stops the run with a usage error naming the option."""
+        project.makeini("[pytest]\ncsrules_coverage_fail_under = 90%\n")
+        result = run(project)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*csrules_coverage_fail_under must be a number from 0 to 100*'90%'*"])
+        assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+    def test_a_threshold_above_a_hundred_is_a_usage_error(self, project: pytest.Pytester) -> None:
+        """--csrules-coverage-fail-under=150, which no run could reach, is refused."""
+        result = run(project, "--csrules-coverage-fail-under=150")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*--csrules-coverage-fail-under must be a number from 0 to 100*"])
+
+    def test_a_run_that_judged_nothing_fails_the_threshold(self, project: pytest.Pytester) -> None:
+        """A threshold fails a run that recorded no decision: 0 of 0 is 0 %, not 100 %."""
+        result = run(project, "--csrules-coverage-fail-under=90")
+        result.assert_outcomes(passed=1)
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(["*(0.0%) in 0 decisions*", "*no decision was recorded*"])
