@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 import csrules
 from csrules import Policy, PolicyError, register_fact_type
+from csrules._testing.boundaries.core import calendar_years
 from csrules._testing.coverage import Coverage
+from csrules._testing.strategies import EARLIEST, LATEST
 from csrules.policies import load_pack
-from csrules.testing import assert_decision, assert_effects_after, explore
+from csrules.testing import assert_decision, assert_effects_after, explore, probe_examples
 
 pytest_plugins = ["pytester"]
 
@@ -159,3 +161,45 @@ class TestPluginThreshold:
         result.assert_outcomes(passed=1)
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         result.stdout.fnmatch_lines(["*(0.0%) in 0 decisions*", "*no decision was recorded*"])
+
+
+@register_fact_type(name="tk_stamp")
+class Stamp(BaseModel):
+    at: AwareDatetime
+    other: AwareDatetime | None = None
+
+
+def stamp_policy(when: dict[str, Any]) -> Policy:
+    return Policy(
+        id="p-stamp",
+        version="1",
+        title="t",
+        fact_type="tk_stamp",
+        rules=[{"id": "r", "title": "r", "when": when, "then": [{"type": "violation", "code": "X", "message": "m"}]}],
+    )
+
+
+WORKING = stamp_policy({"kind": "in_working_hours", "path": "at", "calendar": "china"})
+NOTICE = stamp_policy(
+    {"kind": "notice", "since": "other", "until": "at", "op": "<", "duration": "2 business days", "calendar": "china"}
+)
+
+
+class TestDrawnInCalendarYears:
+    def test_the_range_stops_where_the_china_calendar_does(self) -> None:
+        """Facts for a china-calendar rule are drawn a day clear of 2027, which it does not cover."""
+        assert calendar_years([WORKING]) == (datetime(2026, 1, 1), datetime(2026, 12, 30, 23, 59, 59))
+        assert calendar_years([CALLS]) == (EARLIEST, LATEST)
+
+    @pytest.mark.parametrize("boundaries", [True, False], ids=["boundaries", "random"])
+    @pytest.mark.parametrize("subject", [WORKING, NOTICE], ids=["working-hours", "notice"])
+    def test_explore_finds_no_false_calendar_error(self, subject: Policy, boundaries: bool) -> None:
+        """No fact explore draws lies in a year the calendar cannot judge, so nothing is reported."""
+        result = explore(subject, boundaries=boundaries, max_examples=100)
+        assert result.ok, result.render()
+
+    def test_every_probe_fact_lies_in_a_covered_year(self) -> None:
+        """Each fact drawn for each probe of a business-day notice has both instants in 2026."""
+        pairs = probe_examples(NOTICE, per=3)
+        assert pairs
+        assert {moment.year for _, fact in pairs for moment in (fact.at, fact.other) if moment} == {2026}  # type: ignore[attr-defined]

@@ -57,6 +57,9 @@ from csrules._testing.boundaries.core import (
     boundary_targets as _boundary_targets,
 )
 from csrules._testing.boundaries.core import (
+    calendar_years as _calendar_years,
+)
+from csrules._testing.boundaries.core import (
     facts_for_targets as _facts_for_targets,
 )
 from csrules._testing.coverage import (
@@ -67,6 +70,7 @@ from csrules._testing.coverage import (
     collect_coverage,
 )
 from csrules._testing.strategies import facts
+from csrules._testing.strategies import within as _within
 from csrules._testing.testfiles import (
     TestCase,
     TestFileError,
@@ -121,8 +125,10 @@ def facts_for(policy: Policy) -> st.SearchStrategy[BaseModel]:
     >>> @given(facts_for(policy))                     # doctest: +SKIP
     ... def test_every_fact_is_judged(fact):
     ...     engine.evaluate(fact)
+
+    Dates and datetimes fall in the years the policy's calendars hold the holidays of.
     """
-    return facts(policy.fact_type)
+    return _within(facts(policy.fact_type), *_calendar_years([policy]))
 
 
 @dataclass(frozen=True)
@@ -427,8 +433,9 @@ def probe_examples(
         assert target is not None
         out.append((target, fact))
 
+    years = _calendar_years(_group(policies))
     for target in targets:
-        steered = _facts_for_targets(model, [target], now=now, always_steer=True)
+        steered = _within(_facts_for_targets(model, [target], now=now, always_steer=True), *years)
         run = _quiet(per, Phase.generate)(seed(seed_value)(given(steered)(keep)))
         with contextlib.suppress(Unsatisfiable):  # the model refuses every fact for this probe
             run()
@@ -458,15 +465,30 @@ def _search_plan(
     if not boundaries:  # every fact type gets its share: none is left unexplored
         types = list(dict.fromkeys(policy.fact_type for policy in group))
         share = max(1, max_examples // len(types))
-        return [(facts(name).map(lambda fact: (None, fact)), share) for name in types]
+        return [
+            (_within(facts(name), *_calendar_years([p for p in group if p.fact_type == name])).map(_untargeted), share)
+            for name in types
+        ]
+    years = _calendar_years(group)  # drawn where the rules' calendars can judge
     model, targets = _boundary_targets(group, now=now)
-    mixed = _facts_for_targets(model, targets, now=now, always_steer=False)
+    mixed = _within(_facts_for_targets(model, targets, now=now, always_steer=False), *years)
     if not targets:
         return [(mixed, max_examples)]
     share = max(1, max_examples // (2 * len(targets)))
-    plan = [(_facts_for_targets(model, [t], now=now, always_steer=True), share) for t in targets]
+    plan = [(_within(_facts_for_targets(model, [t], now=now, always_steer=True), *years), share) for t in targets]
     rest = max_examples - share * len(targets)
     return plan + ([(mixed, rest)] if rest > 0 else [])
+
+
+def _untargeted(fact: BaseModel) -> tuple[Target | None, BaseModel]:
+    return None, fact
+
+
+def _group(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...]:
+    """``policies`` as a tuple (an engine's own)."""
+    if isinstance(policies, Policy):
+        return (policies,)
+    return tuple(policies.policies) if isinstance(policies, Engine) else tuple(policies)
 
 
 def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
