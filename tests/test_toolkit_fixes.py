@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +203,65 @@ class TestDrawnInCalendarYears:
         pairs = probe_examples(NOTICE, per=3)
         assert pairs
         assert {moment.year for _, fact in pairs for moment in (fact.at, fact.other) if moment} == {2026}  # type: ignore[attr-defined]
+
+
+CALL_CENTRE = load_pack("call_centre")
+CST = timezone(timedelta(hours=8))
+
+
+def probed(fact_type: str, now: datetime, field: str) -> dict[str, set[Any]]:
+    """Per probe label of ``field``, the values of ``field`` the facts drawn for it hold."""
+    pairs = probe_examples([p for p in CALL_CENTRE.policies if p.fact_type == fact_type], now=now, per=2)
+    out: dict[str, set[Any]] = {}
+    for target, fact in pairs:
+        if target.probe.fixed is not None and target.probe.fixed[0] == field:
+            out.setdefault(target.label, set()).add(getattr(fact, field))
+    return out
+
+
+class TestDerivedProbesReachTheBoundary:
+    def test_late_minutes_probes_arrive_that_late(self) -> None:
+        """ATT-7's 19, 20 and 21 minute probes draw arrivals exactly that late, as documented."""
+        got = probed("attendance_record", datetime(2026, 3, 10, 12, tzinfo=CST), "late_minutes")
+        assert {label: values for label, values in got.items() if label.startswith("ATT-7.late:")} == {
+            "ATT-7.late: late_minutes = 19": {19},
+            "ATT-7.late: late_minutes = 20": {20},
+            "ATT-7.late: late_minutes = 21": {21},
+        }
+
+    def test_the_noon_deadline_is_probed_on_the_shift_day(self) -> None:
+        """ATT-5's 11:59:59, 12:00:00 and 12:00:01 probes are requests at that local clock."""
+        now = datetime(2026, 3, 5, 9, tzinfo=CST)
+        got = probed("leave_request", now, "requested_clock")
+        wanted = {f"ATT-5.night-deadline: requested_clock = {c}": {time.fromisoformat(c)} for c in
+                  ("11:59:59", "12:00:00", "12:00:01")}
+        assert {label: got.get(label) for label in wanted} == wanted
+        lead = probed("leave_request", now, "request_lead_days")
+        assert lead.get("ATT-5.night-deadline: request_lead_days = 0") == {0}
+
+    def test_rest_hour_probes_hold_their_value(self) -> None:
+        """CB-1's during_rest probes draw calls inside the rest hours for yes and outside for no."""
+        got = probed("callback_task", datetime(2026, 3, 10, 12, tzinfo=CST), "during_rest")
+        assert got == {"CB-1.rest-hours: during_rest = yes": {True}, "CB-1.rest-hours: during_rest = no": {False}}
+
+
+@register_fact_type(name="tk_derived")
+class Derived(BaseModel):
+    """A model whose derived field the generator has no way to steer."""
+
+    n: int = Field(ge=0, le=100)
+    double: int = Field(default=0, json_schema_extra={"derived": True, "source": ["n"]})
+
+    def model_post_init(self, context: Any) -> None:
+        object.__setattr__(self, "double", 2 * self.n + 1)  # always odd: 10 is out of reach
+
+
+class TestUnreachableProbes:
+    def test_a_probe_no_fact_holds_is_reported_not_tried(self) -> None:
+        """A probe of a derived value no fact can hold gets no facts and is listed as not tried."""
+        unreachable = policy("tk_derived", "double", 10)
+        labels = {target.label for target, _ in probe_examples(unreachable, per=2)}
+        assert "r: double = 10" not in labels
+        result = explore(unreachable, max_examples=12)
+        assert "r: double = 10" in result.unbuilt
+        assert "probes not tried" in result.render()

@@ -174,6 +174,9 @@ class Exploration:
     explored: Literal["facts", "event sequences"] = "facts"
     untried: tuple[str, ...] = ()
     """The shapes no valid event sequence could be made for (:func:`explore_sessions`)."""
+    unbuilt: tuple[str, ...] = ()
+    """The probes no valid fact could be built for (:func:`explore`), such as a derived field
+    whose sources cannot be steered to the probed value: listed, never counted as tried."""
 
     @property
     def ok(self) -> bool:
@@ -192,6 +195,9 @@ class Exploration:
         if self.untried:
             lines.append("no valid event sequence could be made for (give the policy a worked example "
                          "whose facts the model accepts): " + "; ".join(self.untried))
+        if self.unbuilt:
+            lines.append("probes not tried, as no valid fact holds them (a derived field the generator "
+                         "cannot steer there, or values the model refuses): " + "; ".join(self.unbuilt))
         unreached = self.coverage.never_true
         if unreached:
             names = ", ".join(f"{r.policy_id}/{r.rule_id}" for r in unreached)
@@ -260,17 +266,21 @@ def explore(
             state["last"] = (problem, fact, target)
             raise _Found(problem[1])
 
-    for strategy, examples in _search_plan(group, now, boundaries, max_examples):
+    unbuilt: list[str] = []
+    for strategy, examples, label in _search_plan(group, now, boundaries, max_examples):
         run = _quiet(examples, Phase.generate, Phase.shrink)(seed(seed_value)(given(strategy)(check)))
-        with contextlib.suppress(_Found):  # the shrunk finding is in `state`
+        before = state["runs"]
+        with contextlib.suppress(_Found, Unsatisfiable):  # the shrunk finding is in `state`
             run()
         if state["last"] is not None:
             break
+        if label is not None and state["runs"] == before:  # never reported as tried
+            unbuilt.append(label)
     finding = None
     if state["last"] is not None:
         (kind, message), fact, target = state["last"]
         finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
-    return Exploration(state["runs"], finding, coverage.report(), boundaries)
+    return Exploration(state["runs"], finding, coverage.report(), boundaries, unbuilt=tuple(unbuilt))
 
 
 def _refuse_for_sessions(
@@ -456,8 +466,9 @@ def _quiet(examples: int, *phases: Phase) -> settings:
 
 def _search_plan(
     group: tuple[Policy, ...], now: datetime | None, boundaries: bool, max_examples: int
-) -> list[tuple[_Pairs, int]]:
-    """The searches :func:`explore` runs, in order, each with its number of examples.
+) -> list[tuple[_Pairs, int, str | None]]:
+    """The searches :func:`explore` runs, in order, each with its number of examples and the
+    label of the one probe it tries (None for a search over several).
 
     With boundaries, every probe first gets its own share of steered facts (at least one),
     so each threshold is tried by construction; the rest of the budget draws freely.
@@ -465,19 +476,19 @@ def _search_plan(
     if not boundaries:  # every fact type gets its share: none is left unexplored
         types = list(dict.fromkeys(policy.fact_type for policy in group))
         share = max(1, max_examples // len(types))
-        return [
-            (_within(facts(name), *_calendar_years([p for p in group if p.fact_type == name])).map(_untargeted), share)
-            for name in types
-        ]
+        drawn = [_within(facts(name), *_calendar_years([p for p in group if p.fact_type == name])) for name in types]
+        return [(strategy.map(_untargeted), share, None) for strategy in drawn]
     years = _calendar_years(group)  # drawn where the rules' calendars can judge
     model, targets = _boundary_targets(group, now=now)
     mixed = _within(_facts_for_targets(model, targets, now=now, always_steer=False), *years)
     if not targets:
-        return [(mixed, max_examples)]
+        return [(mixed, max_examples, None)]
     share = max(1, max_examples // (2 * len(targets)))
-    plan = [(_within(_facts_for_targets(model, [t], now=now, always_steer=True), *years), share) for t in targets]
+    plan: list[tuple[_Pairs, int, str | None]] = [
+        (_within(_facts_for_targets(model, [t], now=now, always_steer=True), *years), share, t.label) for t in targets
+    ]
     rest = max_examples - share * len(targets)
-    return plan + ([(mixed, rest)] if rest > 0 else [])
+    return plan + ([(mixed, rest, None)] if rest > 0 else [])
 
 
 def _untargeted(fact: BaseModel) -> tuple[Target | None, BaseModel]:

@@ -35,10 +35,12 @@ from csrules._policy.kinds.base import ConditionBase, handler_for, optional_meth
 from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
+from csrules._testing.boundaries.derived import reaches, steer_derived
 from csrules._testing.strategies import (
     EARLIEST,
     LATEST,
     _model_dicts,
+    derived_fields,
     fact_dicts,
     resolve_fact_type,
     strategy_for_annotation,
@@ -85,6 +87,7 @@ class Filler:
         self.data = data
         self.model = model
         self.now = now
+        self.written: list[str] = []  # paths set, in order: derived ones get their sources steered
 
     def _walk(self, path: str, *, create: bool) -> tuple[dict[str, Any] | None, str]:
         """The dict holding the last part of ``path`` and that part's key."""
@@ -114,6 +117,7 @@ class Filler:
         node, key = self._walk(path, create=True)
         assert node is not None
         node[key] = value
+        self.written.append(path)
 
     def clear(self, path: str) -> None:
         """Make ``path`` missing: set its deepest optional step to ``None``."""
@@ -673,6 +677,7 @@ def facts_for_targets(
     """Facts of ``model`` for one of ``targets`` each (as :func:`targeted_facts`)."""
     chosen = list(targets)
     base = fact_dicts(model)
+    derived = derived_fields(model)
 
     @st.composite
     def draw(draw: st.DrawFn) -> tuple[Target | None, dict[str, Any]]:
@@ -687,13 +692,17 @@ def facts_for_targets(
                 setter(filler)
         target.probe.apply(filler)
         carry_into_sources(data, model, before)
+        steer_derived(filler, [path for path in dict.fromkeys(filler.written) if path in derived])
         return target, data
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:
+        target, data = pair
         try:
-            return pair[0], model.model_validate(without_derived(model, pair[1]))
+            fact = model.model_validate(without_derived(model, data))
         except ValidationError:
             return None
+        # a probe of a derived field the model computed otherwise was not tried: drop the fact
+        return (target, fact) if target is None or reaches(fact, target.probe.fixed, derived) else None
 
     return draw().map(build).filter(lambda x: x is not None)  # type: ignore[return-value]
 
