@@ -265,3 +265,10 @@ class TestUnreachableProbes:
         result = explore(unreachable, max_examples=12)
         assert "r: double = 10" in result.unbuilt
         assert "probes not tried" in result.render()
+
+
+class TestInPersonProbe:
+    def test_both_in_person_probes_hold(self) -> None:
+        """ATT-3's in_person probes draw requests filed by the employee (yes) and by someone else (no)."""
+        got = probed("leave_request", datetime(2026, 3, 5, 9, tzinfo=CST), "in_person")
+        assert got == {"ATT-3.in-person: in_person = yes": {True}, "ATT-3.in-person: in_person = no": {False}}

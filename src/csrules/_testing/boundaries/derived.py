@@ -77,6 +77,12 @@ def _lead_days(f: Filler, value: Any) -> None:
     f.set("requested_at", _local(day, requested.astimezone(zone).time(), zone))
 
 
+def _in_person(f: Filler, value: Any) -> None:
+    agent = f.get("agent_id")
+    if isinstance(value, bool) and isinstance(agent, str):
+        f.set("requested_by", agent if value else f"{agent}-deputy")
+
+
 def _in_rest(at: str) -> Way:
     def way(f: Filler, value: Any) -> None:
         moment = _instant(f, at)
@@ -96,6 +102,7 @@ def _in_rest(at: str) -> Way:
 _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (AttendanceRecord, "late_minutes"): _late,
     (AttendanceRecord, "early_leave_minutes"): _early,
+    (LeaveRequest, "in_person"): _in_person,
     (LeaveRequest, "requested_clock"): _requested_clock,
     (LeaveRequest, "request_lead_days"): _lead_days,
     (CallbackTask, "during_rest"): _in_rest("called_at"),
