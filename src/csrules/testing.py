@@ -429,7 +429,8 @@ def probe_examples(
     Unlike a sample of :func:`boundary_facts`, which probes appear never depends on the
     draws: each target is tried in turn, the rest of its rule steered, so a test can check
     that a threshold is probed, and what the engine decides there. A probe whose facts the
-    model always refuses gets none.
+    model always refuses gets none, as does a probe of a derived field whose sources cannot
+    be steered to the probed value: every fact returned holds its probe.
 
     >>> pairs = probe_examples(policy, now=now)                      # doctest: +SKIP
     >>> {fact.late_minutes for _, fact in pairs} >= {19, 20, 21}      # doctest: +SKIP
