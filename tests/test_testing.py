@@ -126,7 +126,7 @@ class TestAssertDecision:
     def test_rule_errors_fail_the_assertion(self):
         """A rule that fails while evaluating fails the assertion, named in the message."""
         with pytest.raises(DecisionMismatch, match=r"rule stamp/stale failed: TimeError"):
-            assert_decision(STAMPS, {"at": datetime(2026, 3, 2, 7)}, now=NOW)
+            assert_decision(STAMPS, {"at": datetime(2026, 3, 2, 7)}, now=NOW, expect=[])
 
     @settings(max_examples=30, deadline=None)
     @given(facts_for(POLICY))
@@ -208,7 +208,7 @@ class TestAssertEffectsAfter:
     def test_needs_an_event(self):
         """An empty series of events is refused."""
         with pytest.raises(ValueError, match="at least one event"):
-            assert_effects_after(FakeSession(), [])
+            assert_effects_after(FakeSession(), [], expect=[])
 
     def test_a_real_session(self):
         """Works against csrules sessions: the third offence in a month is a violation."""

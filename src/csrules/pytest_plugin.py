@@ -61,7 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--csrules-coverage-fail-under",
-        type=float,
+        type=str,
         default=None,
         metavar="PERCENT",
         help="fail when rule coverage is below PERCENT (implies --csrules-coverage)",
@@ -81,11 +81,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _threshold(config: pytest.Config) -> float | None:
+    """The fail-under percentage; a value that is not a number from 0 to 100 is a usage error."""
     option = config.getoption("--csrules-coverage-fail-under")
     if option is not None:
-        return float(option)
+        return _percent(str(option), "--csrules-coverage-fail-under")
     ini = str(config.getini("csrules_coverage_fail_under")).strip()
-    return float(ini) if ini else None
+    return _percent(ini, "ini option csrules_coverage_fail_under") if ini else None
+
+
+def _percent(text: str, name: str) -> float:
+    """``text`` as a percentage from 0 to 100 (above 100 no run could pass)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 100:  # NaN fails too
+        raise pytest.UsageError(f"{name} must be a number from 0 to 100, such as 90 (got {text!r})")
+    return value
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -57,6 +57,9 @@ from csrules._testing.boundaries.core import (
     boundary_targets as _boundary_targets,
 )
 from csrules._testing.boundaries.core import (
+    calendar_years as _calendar_years,
+)
+from csrules._testing.boundaries.core import (
     facts_for_targets as _facts_for_targets,
 )
 from csrules._testing.coverage import (
@@ -67,6 +70,7 @@ from csrules._testing.coverage import (
     collect_coverage,
 )
 from csrules._testing.strategies import facts
+from csrules._testing.strategies import within as _within
 from csrules._testing.testfiles import (
     TestCase,
     TestFileError,
@@ -121,8 +125,10 @@ def facts_for(policy: Policy) -> st.SearchStrategy[BaseModel]:
     >>> @given(facts_for(policy))                     # doctest: +SKIP
     ... def test_every_fact_is_judged(fact):
     ...     engine.evaluate(fact)
+
+    Dates and datetimes fall in the years the policy's calendars hold the holidays of.
     """
-    return facts(policy.fact_type)
+    return _within(facts(policy.fact_type), *_calendar_years([policy]))
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,9 @@ class Exploration:
     explored: Literal["facts", "event sequences"] = "facts"
     untried: tuple[str, ...] = ()
     """The shapes no valid event sequence could be made for (:func:`explore_sessions`)."""
+    unbuilt: tuple[str, ...] = ()
+    """The probes no valid fact could be built for (:func:`explore`), such as a derived field
+    whose sources cannot be steered to the probed value: listed, never counted as tried."""
 
     @property
     def ok(self) -> bool:
@@ -186,6 +195,9 @@ class Exploration:
         if self.untried:
             lines.append("no valid event sequence could be made for (give the policy a worked example "
                          "whose facts the model accepts): " + "; ".join(self.untried))
+        if self.unbuilt:
+            lines.append("probes not tried, as no valid fact holds them (a derived field the generator "
+                         "cannot steer there, or values the model refuses): " + "; ".join(self.unbuilt))
         unreached = self.coverage.never_true
         if unreached:
             names = ", ".join(f"{r.policy_id}/{r.rule_id}" for r in unreached)
@@ -219,7 +231,11 @@ def explore(
     of the examples (at least one each, the rest of its rule steered), so a wrong threshold
     is found whatever else is drawn; the remaining examples draw probes at random. Runs are
     deterministic for a given ``seed_value``. Session policies are explored with
-    :func:`explore_sessions` (``now``, ``oracle`` and ``boundaries`` do not apply to them).
+    :func:`explore_sessions`; as ``now``, ``oracle`` and ``boundaries=False`` do not apply
+    to them, giving one for session policies is refused rather than silently ignored (a
+    test relying on an oracle that is never asked could not fail). With
+    ``boundaries=False`` facts of every fact type of ``policies`` are drawn, each with its
+    share of ``max_examples``.
 
     >>> def oracle(fact):                                            # doctest: +SKIP
     ...     return ["violation:ATT-7"] if fact.late_minutes >= 20 else []
@@ -231,6 +247,7 @@ def explore(
     if any(sessions):
         if not all(sessions):
             raise PolicyError("explore session policies apart from stateless ones (explore_sessions)")
+        _refuse_for_sessions(group, now=now, oracle=oracle, boundaries=boundaries)
         return explore_sessions(group, max_examples=max_examples, seed_value=seed_value)
     engine = Engine(group)
     coverage = Coverage().include(engine)
@@ -249,17 +266,36 @@ def explore(
             state["last"] = (problem, fact, target)
             raise _Found(problem[1])
 
-    for strategy, examples in _search_plan(group, now, boundaries, max_examples):
+    unbuilt: list[str] = []
+    for strategy, examples, label in _search_plan(group, now, boundaries, max_examples):
         run = _quiet(examples, Phase.generate, Phase.shrink)(seed(seed_value)(given(strategy)(check)))
-        with contextlib.suppress(_Found):  # the shrunk finding is in `state`
+        before = state["runs"]
+        with contextlib.suppress(_Found, Unsatisfiable):  # the shrunk finding is in `state`
             run()
         if state["last"] is not None:
             break
+        if label is not None and state["runs"] == before:  # never reported as tried
+            unbuilt.append(label)
     finding = None
     if state["last"] is not None:
         (kind, message), fact, target = state["last"]
         finding = Finding(kind, message, fact, now, target.label if target else None, state["first"])
-    return Exploration(state["runs"], finding, coverage.report(), boundaries)
+    return Exploration(state["runs"], finding, coverage.report(), boundaries, unbuilt=tuple(unbuilt))
+
+
+def _refuse_for_sessions(
+    group: tuple[Policy, ...], *, now: datetime | None, oracle: Oracle | None, boundaries: bool
+) -> None:
+    """Refuse the :func:`explore` arguments event sequences cannot honour, naming them."""
+    ignored = [name for name, given_ in (("now", now is not None), ("oracle", oracle is not None),
+                                          ("boundaries=False", not boundaries)) if given_]
+    if ignored:
+        names = ", ".join(policy.id for policy in group)
+        raise PolicyError(
+            f"explore: {' and '.join(ignored)} do not apply to session policies ({names}): their "
+            "event sequences carry their own times and are explored around every window "
+            "(use explore_sessions, and check a session's effects with assert_effects_after)"
+        )
 
 
 def explore_sessions(
@@ -393,7 +429,8 @@ def probe_examples(
     Unlike a sample of :func:`boundary_facts`, which probes appear never depends on the
     draws: each target is tried in turn, the rest of its rule steered, so a test can check
     that a threshold is probed, and what the engine decides there. A probe whose facts the
-    model always refuses gets none.
+    model always refuses gets none, as does a probe of a derived field whose sources cannot
+    be steered to the probed value: every fact returned holds its probe.
 
     >>> pairs = probe_examples(policy, now=now)                      # doctest: +SKIP
     >>> {fact.late_minutes for _, fact in pairs} >= {19, 20, 21}      # doctest: +SKIP
@@ -407,8 +444,9 @@ def probe_examples(
         assert target is not None
         out.append((target, fact))
 
+    years = _calendar_years(_group(policies))
     for target in targets:
-        steered = _facts_for_targets(model, [target], now=now, always_steer=True)
+        steered = _within(_facts_for_targets(model, [target], now=now, always_steer=True), *years)
         run = _quiet(per, Phase.generate)(seed(seed_value)(given(steered)(keep)))
         with contextlib.suppress(Unsatisfiable):  # the model refuses every fact for this probe
             run()
@@ -429,22 +467,40 @@ def _quiet(examples: int, *phases: Phase) -> settings:
 
 def _search_plan(
     group: tuple[Policy, ...], now: datetime | None, boundaries: bool, max_examples: int
-) -> list[tuple[_Pairs, int]]:
-    """The searches :func:`explore` runs, in order, each with its number of examples.
+) -> list[tuple[_Pairs, int, str | None]]:
+    """The searches :func:`explore` runs, in order, each with its number of examples and the
+    label of the one probe it tries (None for a search over several).
 
     With boundaries, every probe first gets its own share of steered facts (at least one),
     so each threshold is tried by construction; the rest of the budget draws freely.
     """
-    if not boundaries:
-        return [(facts(group[0].fact_type).map(lambda fact: (None, fact)), max_examples)]
+    if not boundaries:  # every fact type gets its share: none is left unexplored
+        types = list(dict.fromkeys(policy.fact_type for policy in group))
+        share = max(1, max_examples // len(types))
+        drawn = [_within(facts(name), *_calendar_years([p for p in group if p.fact_type == name])) for name in types]
+        return [(strategy.map(_untargeted), share, None) for strategy in drawn]
+    years = _calendar_years(group)  # drawn where the rules' calendars can judge
     model, targets = _boundary_targets(group, now=now)
-    mixed = _facts_for_targets(model, targets, now=now, always_steer=False)
+    mixed = _within(_facts_for_targets(model, targets, now=now, always_steer=False), *years)
     if not targets:
-        return [(mixed, max_examples)]
+        return [(mixed, max_examples, None)]
     share = max(1, max_examples // (2 * len(targets)))
-    plan = [(_facts_for_targets(model, [t], now=now, always_steer=True), share) for t in targets]
+    plan: list[tuple[_Pairs, int, str | None]] = [
+        (_within(_facts_for_targets(model, [t], now=now, always_steer=True), *years), share, t.label) for t in targets
+    ]
     rest = max_examples - share * len(targets)
-    return plan + ([(mixed, rest)] if rest > 0 else [])
+    return plan + ([(mixed, rest, None)] if rest > 0 else [])
+
+
+def _untargeted(fact: BaseModel) -> tuple[Target | None, BaseModel]:
+    return None, fact
+
+
+def _group(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...]:
+    """``policies`` as a tuple (an engine's own)."""
+    if isinstance(policies, Policy):
+        return (policies,)
+    return tuple(policies.policies) if isinstance(policies, Engine) else tuple(policies)
 
 
 def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
@@ -548,11 +604,18 @@ def assert_decision(
     ...), ``rules`` the ids of the rules that apply (telling apart rules that share a code,
     such as the eight ATT-9 rules). A single string means one; ``None`` or ``()`` means none. A rule that fails while
     evaluating fails the assertion too. The failure message shows expected and actual
-    effects and the trace of the rules that decided.
+    effects and the trace of the rules that decided. A call with no expectation raises
+    ``TypeError``: an assertion that cannot fail proves nothing.
 
     >>> assert_decision(engine, fact, violates="ATT-1", approver="head")  # doctest: +SKIP
     >>> assert_decision(engine, fact, expect=[])                          # doctest: +SKIP
     """
+    wanted_any = (expect, violates, approver, obligations, escalates, rules)
+    if outcome is None and all(value is _UNSET for value in wanted_any):
+        raise TypeError(
+            "assert_decision needs an expectation, or it cannot fail: give at least one of expect=, "
+            "violates=, approver=, obligations=, escalates=, rules=, outcome= (expect=[] for no effects)"
+        )
     engine = _engine(engine)
     decision = engine.evaluate(fact, now=now, fact_type=fact_type)
     problems: list[str] = []
@@ -652,11 +715,17 @@ def assert_effects_after(
     session (``send``/``tick``) or any :class:`EventSink`. ``over="last"`` (the default)
     checks the effect keys of the last step; ``"all"`` checks the union over every step.
     ``expect`` is the exact set of effect keys, ``violates`` the exact set of violation
-    codes. Returns what each step returned, in order.
+    codes; at least one must be given (``TypeError`` otherwise), and any other ``over``
+    raises ``ValueError``. Returns what each step returned, in order.
 
     >>> assert_effects_after(session, [(greeting, t1), (greeting, t2), (greeting, t3)],
     ...                      violates="CON-1")                          # doctest: +SKIP
     """
+    if over not in ("last", "all"):
+        raise ValueError(f'assert_effects_after: over must be "last" or "all" (got {over!r})')
+    if expect is _UNSET and violates is _UNSET:
+        raise TypeError("assert_effects_after needs an expectation, or it cannot fail: give expect= or violates= "
+                        "(expect=[] for no effects)")
     results = [_step(session, item) for item in events]
     if not results:
         raise ValueError("assert_effects_after needs at least one event")

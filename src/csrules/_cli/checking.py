@@ -269,7 +269,9 @@ def _explore(policies: tuple[Any, ...], now: Any, args: argparse.Namespace) -> t
     blocks, ok = [], True
     for fact_type, group in groups.items():
         try:
-            result = explore(group, now=now, boundaries=not args.random, max_examples=args.max_examples)
+            # session policies' event sequences carry their own times and always probe every window
+            given = {} if group[0].needs_session else {"now": now, "boundaries": not args.random}
+            result = explore(group, max_examples=args.max_examples, **given)
         except CsrulesError as exc:
             raise CliError(f"--explore {fact_type}: {exc}") from None
         blocks.append(f"[{fact_type}] {result.render()}")

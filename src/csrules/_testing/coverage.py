@@ -108,7 +108,14 @@ class CoverageReport:
 
     @property
     def percent(self) -> float:
-        """Covered outcomes as a percentage (100 when there is nothing to cover)."""
+        """Covered outcomes as a percentage.
+
+        No decision recorded is 0 %: a run that judged nothing has tested nothing, so a
+        fail-under threshold must be able to fail it. Decisions over rules without
+        conditions (nothing to cover) are 100 %.
+        """
+        if not self.decisions:
+            return 0.0
         return 100.0 if not self.total else round(100.0 * self.covered / self.total, 1)
 
     @property
@@ -137,6 +144,8 @@ class CoverageReport:
             f"{self.covered} of {self.total} condition outcomes ({self.percent}%) "
             f"in {self.decisions} decisions"
         ]
+        if not self.decisions:
+            lines.append("no decision was recorded: nothing was tested")
         width = max((len(r.rule_id) for r in self.rules), default=0)
         policy = None
         for rule in self.rules:

@@ -23,6 +23,7 @@ import importlib.util
 import types
 import typing
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ __all__ = [
     "facts",
     "resolve_fact_type",
     "strategy_for_annotation",
+    "within",
     "without_derived",
 ]
 
@@ -54,6 +56,30 @@ EARLIEST = dt.datetime(2026, 1, 1)
 
 LATEST = dt.datetime(2027, 12, 31, 23, 59, 59)
 """Latest wall-clock datetime drawn."""
+
+_DRAWN: ContextVar[tuple[dt.datetime, dt.datetime]] = ContextVar("csrules_drawn", default=(EARLIEST, LATEST))
+"""The wall-clock range dates and datetimes are drawn in now (:func:`within` narrows it)."""
+
+
+def within(strategy: st.SearchStrategy[Any], earliest: dt.datetime, latest: dt.datetime) -> st.SearchStrategy[Any]:
+    """``strategy`` with every plain date and datetime it draws between ``earliest`` and
+    ``latest`` (wall clock), e.g. the years a business calendar holds the holidays of."""
+
+    @st.composite
+    def draw(draw: st.DrawFn) -> Any:
+        token = _DRAWN.set((earliest, latest))
+        try:
+            return draw(strategy)
+        finally:
+            _DRAWN.reset(token)
+
+    return draw()
+
+
+def _drawn() -> st.SearchStrategy[tuple[dt.datetime, dt.datetime]]:
+    """The current range, read when a value is drawn (fact strategies are built once, cached)."""
+    return st.builds(_DRAWN.get)
+
 
 ZONES: tuple[dt.tzinfo, ...] = (
     dt.timezone(dt.timedelta(hours=8)),
@@ -366,7 +392,7 @@ def _hashable(value: Any) -> Any:
 
 
 def _aware(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
-    return aware_datetimes(EARLIEST, LATEST)
+    return _drawn().flatmap(lambda bounds: aware_datetimes(*bounds))
 
 
 def aware_datetimes(earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATEST) -> st.SearchStrategy[dt.datetime]:
@@ -377,7 +403,7 @@ def aware_datetimes(earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATE
 
 
 def _naive(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
-    return st.datetimes(EARLIEST, LATEST).map(lambda d: d.replace(microsecond=0))
+    return _drawn().flatmap(lambda bounds: st.datetimes(*bounds)).map(lambda d: d.replace(microsecond=0))
 
 
 def _past(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
@@ -389,7 +415,7 @@ def _future(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
 
 
 def _dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:
-    return st.dates(EARLIEST.date(), LATEST.date())
+    return _drawn().flatmap(lambda bounds: st.dates(bounds[0].date(), bounds[1].date()))
 
 
 def _past_dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:

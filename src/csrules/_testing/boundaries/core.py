@@ -31,18 +31,24 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from csrules._engine.engine import Engine
 from csrules._policy.facts import FieldInfo, _strip_optional, field_info
 from csrules._policy.kinds import core as c
-from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value
+from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value, walk
 from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
+from csrules._testing.boundaries.derived import reaches, steer_derived
 from csrules._testing.strategies import (
+    EARLIEST,
+    LATEST,
     _model_dicts,
+    derived_fields,
     fact_dicts,
     resolve_fact_type,
     strategy_for_annotation,
+    within,
     without_derived,
 )
 from csrules._time.durations import WallDuration
+from csrules._time.registry import get_calendar
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import CalendarError, PolicyError, TimeError
 
@@ -81,6 +87,7 @@ class Filler:
         self.data = data
         self.model = model
         self.now = now
+        self.written: list[str] = []  # paths set, in order: derived ones get their sources steered
 
     def _walk(self, path: str, *, create: bool) -> tuple[dict[str, Any] | None, str]:
         """The dict holding the last part of ``path`` and that part's key."""
@@ -110,6 +117,7 @@ class Filler:
         node, key = self._walk(path, create=True)
         assert node is not None
         node[key] = value
+        self.written.append(path)
 
     def clear(self, path: str) -> None:
         """Make ``path`` missing: set its deepest optional step to ``None``."""
@@ -599,6 +607,37 @@ def _policies(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...
     return group
 
 
+def calendar_years(policies: Sequence[Policy]) -> tuple[datetime, datetime]:
+    """The wall-clock range facts for ``policies`` are drawn in: the generated years, narrowed
+    to the years every calendar the rules name holds the holidays of.
+
+    A calendar cannot judge a day of a year it does not cover (it raises rather than guess),
+    so a fact drawn there would report the calendar, not the policy. The range keeps a day
+    clear of an uncovered year, as a time zone can move an instant across New Year.
+    """
+    covered: set[int] | None = None
+    for policy in policies:
+        for rule in policy.rules:
+            for node in walk(rule.when):
+                name = getattr(node, "calendar", None)
+                years = get_calendar(name).holiday_years if isinstance(name, str) else None
+                if years is not None:
+                    covered = set(years) if covered is None else covered & set(years)
+    if covered is None:
+        return EARLIEST, LATEST
+    if not covered:
+        names = ", ".join(policy.id for policy in policies)
+        raise CalendarError(f"the calendars of {names} hold no year in common: no fact can be judged by all of them")
+    inside = [year for year in sorted(covered) if EARLIEST.year <= year <= LATEST.year]
+    first = inside[0] if inside else (max(covered) if max(covered) < EARLIEST.year else min(covered))
+    last = first
+    while last + 1 in covered and last + 1 <= max(LATEST.year, first):
+        last += 1
+    earliest = datetime(first, 1, 1) + (timedelta(days=1) if first - 1 not in covered else timedelta())
+    latest = datetime(last, 12, 31, 23, 59, 59) - (timedelta(days=1) if last + 1 not in covered else timedelta())
+    return earliest, latest
+
+
 def targeted_facts(
     policies: Policy | Engine | Sequence[Policy], *, now: datetime | None = None
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
@@ -609,7 +648,7 @@ def targeted_facts(
     targets, optionally always steered.
     """
     model, targets = boundary_targets(policies, now=now)
-    return facts_for_targets(model, targets, now=now, always_steer=False)
+    return within(facts_for_targets(model, targets, now=now, always_steer=False), *calendar_years(_policies(policies)))
 
 
 def derived_values(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
@@ -638,6 +677,7 @@ def facts_for_targets(
     """Facts of ``model`` for one of ``targets`` each (as :func:`targeted_facts`)."""
     chosen = list(targets)
     base = fact_dicts(model)
+    derived = derived_fields(model)
 
     @st.composite
     def draw(draw: st.DrawFn) -> tuple[Target | None, dict[str, Any]]:
@@ -652,13 +692,17 @@ def facts_for_targets(
                 setter(filler)
         target.probe.apply(filler)
         carry_into_sources(data, model, before)
+        steer_derived(filler, [path for path in dict.fromkeys(filler.written) if path in derived])
         return target, data
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:
+        target, data = pair
         try:
-            return pair[0], model.model_validate(without_derived(model, pair[1]))
+            fact = model.model_validate(without_derived(model, data))
         except ValidationError:
             return None
+        # a probe of a derived field the model computed otherwise was not tried: drop the fact
+        return (target, fact) if target is None or reaches(fact, target.probe.fixed, derived) else None
 
     return draw().map(build).filter(lambda x: x is not None)  # type: ignore[return-value]
 
