@@ -67,10 +67,12 @@ class ComplaintStep(BaseModel):
 
     event: ComplaintEvent = _field("Event", "步驟", "the step taken")
     at: AwareDatetime | None = _field("At", "時間", "when the step was taken", None)
-    complainant: str | None = _field("Complainant", "投訴人", "who complained", None)
+    complainant: str | None = _field("Complainant", "投訴人", "who complained", None, min_length=1)
     founded: bool | None = _field("Founded", "投訴成立", "whether the complaint is founded", None)
     demand_reasonable: bool | None = _field("Demand reasonable", "要求合理", "whether the demand is reasonable", None)
-    approved_by: str | None = _field("Approved by", "批示人", "the leader who approved the solution", None)
+    approved_by: str | None = _field(
+        "Approved by", "批示人", "the leader who approved the solution", None, min_length=1
+    )
     note: str | None = _field("Note", "備註", "a free note", None)
 
 
