@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from csrules.domain import ComplaintStep
+from csrules.domain.escalation import EscalationLadder
 from csrules.domain.facts import CallbackTask, WorkOrder
-from csrules.exceptions import FactError, PolicyError
+from csrules.exceptions import FactError, PolicyError, TimeError
 from csrules.policies import load_pack
 
 OPENED = "2026-03-10T09:00:00+08:00"
@@ -154,3 +156,43 @@ class TestEmptyApprover:
         """A work order approved by '' is refused instead of counting as approved."""
         with pytest.raises(FactError, match="approved_by"):
             judge(order(status="handling", approved_by=""), "2026-03-10T10:00:00+08:00", "work_order")
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def ladder() -> EscalationLadder:
+    """The ESC-2 ladder of the call-centre pack's work-order policy."""
+    return EscalationLadder.from_policy(load_pack("call_centre").policy("call_centre.work_order"))
+
+
+class TestLadderPosition:
+    """EscalationLadder.position reads instants in real time and refuses what it cannot place."""
+
+    def test_now_in_the_repeated_hour_after_opening(self) -> None:
+        """Forty minutes after an order opened at 01:30 EDT, at 01:10 EST, the agent holds it (no error)."""
+        opened = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)
+        position = ladder().position(opened, datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NEW_YORK))
+        assert (position.owner_role, position.next_role) == ("agent", "shift_lead")
+
+    def test_resolution_after_now_in_the_repeated_hour(self) -> None:
+        """A resolution at 01:20 EST comes after now at 01:40 EDT: the order still has its next step."""
+        opened = datetime(2026, 11, 1, 1, 5, tzinfo=NEW_YORK)
+        now = datetime(2026, 11, 1, 1, 40, tzinfo=NEW_YORK)
+        position = ladder().position(opened, now, resolved_at=datetime(2026, 11, 1, 1, 20, fold=1, tzinfo=NEW_YORK))
+        assert position.next_role == "shift_lead"
+
+    def test_naive_resolution_is_a_time_error(self) -> None:
+        """A resolution time without a zone is a TimeError naming resolved_at, not a TypeError."""
+        with pytest.raises(TimeError, match="resolved_at must be timezone-aware"):
+            ladder().position(at(OPENED), at("2026-03-12T10:00:00+08:00"), resolved_at=datetime(2026, 3, 10, 12))
+
+    def test_resolution_before_opening_is_refused(self) -> None:
+        """A resolution before the order opened is refused instead of reading as resolved at once."""
+        with pytest.raises(TimeError, match=r"resolved_at \(2026-03-01"):
+            ladder().position(at(OPENED), at("2026-03-12T10:00:00+08:00"), resolved_at=at("2026-03-01T09:00:00+08:00"))
+
+    def test_text_now_is_a_time_error(self) -> None:
+        """A now given as text is a TimeError naming now, not an AttributeError."""
+        with pytest.raises(TimeError, match="now must be an aware datetime"):
+            ladder().position(at(OPENED), "2026-03-12")  # type: ignore[arg-type]
