@@ -196,3 +196,25 @@ class TestLadderPosition:
         """A now given as text is a TimeError naming now, not an AttributeError."""
         with pytest.raises(TimeError, match="now must be an aware datetime"):
             ladder().position(at(OPENED), "2026-03-12")  # type: ignore[arg-type]
+
+
+class TestOneCallbackNumber:
+    """CB-1's three days are one number for callbacks, the lifecycle and the work-order follow-up."""
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"callback": {"callback_within": "2d"}},
+            {"cmp-1": {"callback_within": "2d"}},
+            {"work_order": {"follow_up_within": "2d"}},
+        ],
+    )
+    def test_any_override_moves_all_three(self, overrides: dict[str, dict[str, str]]) -> None:
+        """Overriding any of the three callback limits moves the other two with it."""
+        pack = load_pack("call_centre", overrides=overrides)
+        limits = (
+            pack.policy("call_centre.work_order").param_values["follow_up_within"],
+            pack.policy("call_centre.callback").param_values["callback_within"],
+            pack.lifecycle_params["cmp-1"]["callback_within"],
+        )
+        assert [str(limit) for limit in limits] == ["2d", "2d", "2d"]
