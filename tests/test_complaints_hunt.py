@@ -218,3 +218,28 @@ class TestOneCallbackNumber:
             pack.lifecycle_params["cmp-1"]["callback_within"],
         )
         assert [str(limit) for limit in limits] == ["2d", "2d", "2d"]
+
+
+class TestSeverityReports:
+    """CMP-5 of the online-support pack: a complaint is reported up to its severity's role or above."""
+
+    @staticmethod
+    def case(severity: str, reported_to: str) -> tuple[str, ...]:
+        """The escalations of a case of ``severity`` reported to ``reported_to``."""
+        fact = {"order_id": "K1", "opened_at": OPENED, "first_handler": "S01", "owner": "S01",
+                "severity": severity, "reported_to": reported_to}
+        decision = load_pack("online_support").engine().evaluate(fact, now=at(OPENED), fact_type="work_order")
+        return tuple(e.to for e in decision.escalations)
+
+    def test_critical_reported_only_to_the_team_lead(self) -> None:
+        """A critical complaint reported to the team lead still goes to the head of the centre."""
+        assert self.case("critical", "team_lead") == ("cs_supervisor",)
+
+    def test_serious_reported_to_an_agent(self) -> None:
+        """A serious complaint 'reported' to an agent still goes to the team lead."""
+        assert self.case("serious", "agent") == ("team_lead",)
+
+    def test_reported_to_the_role_or_above(self) -> None:
+        """Reported to its role or a higher one, a complaint needs no further escalation."""
+        assert self.case("critical", "cs_manager") == ()
+        assert self.case("serious", "team_lead") == ()
