@@ -114,7 +114,7 @@ def _not_before(fact: BaseModel, start: str, *later: str) -> None:
         values = [getattr(item, tail) for item in getattr(fact, head)] if tail else [getattr(fact, head)]
         for value in values:
             if value is not None and first is not None and _between(first, value) < timedelta(0):
-                raise ValueError(f"{path} ({value.isoformat()}) comes before {start} ({first.isoformat()})")
+                raise ValueError(f"{path} comes before {start}")  # a fixed text: columnar audits say the same
 
 
 def _leave_days(start: datetime, end: datetime) -> int:
@@ -908,11 +908,8 @@ class CallbackTask(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
-        _not_before(self, "created_at", "called_at")
         if (self.rest_from is None) != (self.rest_to is None):
             raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
-        if self.rest_from is not None and self.rest_from == self.rest_to:
-            raise ValueError(f"rest hours from {self.rest_from:%H:%M} to {self.rest_to:%H:%M} are empty")
         zone = _zone(self.time_zone)
         self._set(
             during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
