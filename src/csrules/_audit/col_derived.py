@@ -98,8 +98,18 @@ def _in_rest(frame: pl.DataFrame, at: str, zone: str) -> pl.Expr | None:
     return inside.fill_null(False)
 
 
+def _not_before(frame: pl.DataFrame, start: str, later: tuple[str, ...], problems: Problems) -> None:
+    """Each of ``later`` (a list column: its earliest) no earlier than ``start``, as the model's ``_not_before``."""
+    for name in later:
+        value = pl.col(name).list.min() if name == "escalations.at" else pl.col(name)
+        problems.append((frame, value < pl.col(start), FACT, f"{name} comes before {start}"))
+
+
 def _callback(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """CallbackTask: whether the call made and the call planned fall in the rest hours."""
+    """CallbackTask: both ends of the rest hours or neither; whether the call made and the call
+    planned fall in the rest hours."""
+    problems.append((frame, pl.col("rest_from").is_null() != pl.col("rest_to").is_null(), FACT,
+                     "rest_from and rest_to are given together: rest hours need a start and an end"))
     called, planned = _in_rest(frame, "called_at", zone), _in_rest(frame, "planned_at", zone)
     if called is None or planned is None:
         return None
@@ -118,6 +128,9 @@ def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
     """WorkOrder: the approved proposal exists; hand-offs without a chase record, counts."""
     proposals = pl.col("proposals").list.len().cast(pl.Int64)
     problems.append((frame, pl.col("approved_proposal") >= proposals, FACT, "approved_proposal does not exist"))
+    _not_before(frame, "opened_at", ("escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at"),
+                problems)
+    _not_before(frame, "resolved_at", ("follow_up_at",), problems)
     chases = pl.col("escalations.chase_record")
     untraced = chases.list.eval(pl.element().is_null() | (pl.element() == "")).list.sum()
     return frame.with_columns(

@@ -58,7 +58,9 @@ class ComplaintStep(BaseModel):
     """One step of a complaint: the ``event`` and what the step records.
 
     ``judge`` carries ``founded``; ``approve`` carries ``approved_by`` (the supervising
-    leader); ``register`` carries the complainant.
+    leader); ``register`` carries the complainant. The CMP-4 and CB-1 deadlines run from the
+    ``now`` a step is sent with, not from ``at``: a host replaying steps sends each with
+    ``now`` set to its time.
 
     .. versionadded:: 0.1
     """
@@ -66,11 +68,15 @@ class ComplaintStep(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event: ComplaintEvent = _field("Event", "步驟", "the step taken")
-    at: AwareDatetime | None = _field("At", "時間", "when the step was taken", None)
-    complainant: str | None = _field("Complainant", "投訴人", "who complained", None)
+    at: AwareDatetime | None = _field(
+        "At", "時間", "when the step was taken, for the record: deadlines run from the now it is sent with", None
+    )
+    complainant: str | None = _field("Complainant", "投訴人", "who complained", None, min_length=1)
     founded: bool | None = _field("Founded", "投訴成立", "whether the complaint is founded", None)
     demand_reasonable: bool | None = _field("Demand reasonable", "要求合理", "whether the demand is reasonable", None)
-    approved_by: str | None = _field("Approved by", "批示人", "the leader who approved the solution", None)
+    approved_by: str | None = _field(
+        "Approved by", "批示人", "the leader who approved the solution", None, min_length=1
+    )
     note: str | None = _field("Note", "備註", "a free note", None)
 
 

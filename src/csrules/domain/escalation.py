@@ -90,17 +90,22 @@ class EscalationLadder:
 
         A resolved order stays where it was when it was resolved and has no next step.
         """
-        if opened_at.utcoffset() is None or now.utcoffset() is None:
-            raise TimeError("opened_at and now must carry a time zone")
-        if now < opened_at:
+        # instants compared in UTC: same-zone datetimes would compare by wall clock in a DST fold
+        opened, current = ensure_aware(opened_at, "opened_at"), ensure_aware(now, "now")
+        resolved = None if resolved_at is None else ensure_aware(resolved_at, "resolved_at")
+        if current < opened:
             raise TimeError(f"now ({now.isoformat()}) is before the order opened ({opened_at.isoformat()})")
-        at = now if resolved_at is None else min(now, resolved_at)
-        opened = ensure_aware(opened_at)  # real time: a step after 24 h is 24 h across a DST change
+        if resolved is not None and resolved < opened:
+            assert resolved_at is not None
+            raise TimeError(
+                f"resolved_at ({resolved_at.isoformat()}) is before the order opened ({opened_at.isoformat()})"
+            )
+        at = current if resolved is None else min(current, resolved)
         owner, since, index = self.first_role, opened_at, 0
         for number, step in enumerate(self.steps, start=1):
-            if ensure_aware(at) - opened > step.after:  # 超過: strictly more than the step's time
+            if at - opened > step.after:  # 超過: strictly more than the step's time
                 owner, since, index = step.role, (opened + step.after).astimezone(opened_at.tzinfo), number
-        if (resolved_at is not None and resolved_at <= now) or index == len(self.steps):
+        if (resolved is not None and resolved <= current) or index == len(self.steps):
             return LadderPosition(owner, since, None, None, index)
         upcoming = self.steps[index]
         due = (opened + upcoming.after).astimezone(opened_at.tzinfo)

@@ -105,6 +105,18 @@ def _check_order(what: str, start: datetime, end: datetime) -> None:
         raise ValueError(f"{what} must end after it starts (got start {start.isoformat()}, end {end.isoformat()})")
 
 
+def _not_before(fact: BaseModel, start: str, *later: str) -> None:
+    """ValueError when a time in ``later`` (a field path; ``escalations.at`` reads every step)
+    comes before the fact's ``start`` in real time: a step cannot precede what it follows."""
+    first = getattr(fact, start)
+    for path in later:
+        head, _, tail = path.partition(".")
+        values = [getattr(item, tail) for item in getattr(fact, head)] if tail else [getattr(fact, head)]
+        for value in values:
+            if value is not None and first is not None and _between(first, value) < timedelta(0):
+                raise ValueError(f"{path} comes before {start}")  # a fixed text: columnar audits say the same
+
+
 def _leave_days(start: datetime, end: datetime) -> int:
     """Days of leave from ``start`` to ``end`` (both local): 24-hour periods of local clock
     time, rounded up. One shift is one day even when it runs past midnight (16:00-00:50);
@@ -748,7 +760,9 @@ class WorkOrder(Fact):
     approved_proposal: int | None = _field(
         "approved proposal", "批示方案", "Index of the proposal the supervising leader chose", None, ge=0
     )
-    approved_by: str | None = _field("approved by", "主管領導批示", "Role that approved the proposal", None)
+    approved_by: str | None = _field(
+        "approved by", "主管領導批示", "Role that approved the proposal", None, min_length=1
+    )
     answer_deferred: bool = _field(
         "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
     )
@@ -776,6 +790,8 @@ class WorkOrder(Fact):
             raise ValueError(
                 f"approved_proposal {self.approved_proposal} does not exist ({len(self.proposals)} proposals)"
             )
+        _not_before(self, "opened_at", "escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at")
+        _not_before(self, "resolved_at", "follow_up_at")  # 處理後有回訪: the follow-up comes after the result
         self._set(
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
             proposal_count=len(self.proposals),
@@ -892,6 +908,8 @@ class CallbackTask(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
+        if (self.rest_from is None) != (self.rest_to is None):
+            raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
         zone = _zone(self.time_zone)
         self._set(
             during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),

@@ -36,6 +36,7 @@ from csrules._time.duties import Duty
 from csrules._time.registry import BUILTIN_CALENDARS, register_calendar
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
+from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
 from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
@@ -696,9 +697,32 @@ def _sessions(
     return tuple(sessions), replaces
 
 
+_LADDER_STEPS = ("shift_lead_after", "manager_after")
+"""ESC-2's ladder (如仍無法解決再匯集至部門經理): the department manager's step follows the shift lead's."""
+
+
+def _check_ladders(pack: Pack) -> None:
+    """Refuse a policy whose ladder parameters put the department manager's step at or
+    before the shift lead's: the shift lead's step could then never hold (every version)."""
+    for policy in (*pack.policies, *pack.session_policies):
+        if not all(name in policy.params for name in _LADDER_STEPS):
+            continue
+        try:
+            EscalationLadder.from_policy(policy)
+        except PolicyError:
+            first, then = (policy.param_values[name] for name in _LADDER_STEPS)
+            raise PolicyError(
+                f"manager_after ({then}) must be longer clock time than shift_lead_after ({first}):"
+                " the department manager takes an order the shift lead could not resolve",
+                policy_id=policy.id,
+            ) from None
+
+
 def _zoned(pack: Pack) -> Pack:
     """``pack`` with its dated policies reading their days in the pack's zone (unless they
-    name their own); undated policies are left as they are (their hashes unchanged)."""
+    name their own); undated policies are left as they are (their hashes unchanged).
+    Its ladders are checked first (every pack passes here once built or tuned)."""
+    _check_ladders(pack)
     def zoned(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
         return tuple(
             Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone})
