@@ -41,6 +41,9 @@ DIRECTIONS: tuple[Direction, ...] = ("newly violating", "no longer violating", "
 EXAMPLES = 3
 """Examples kept per group."""
 
+_LISTED = 20
+"""Problems a rendered report lists (the JSON form keeps :data:`MAX_PROBLEMS`)."""
+
 MAX_PROBLEMS = 100
 """Problems kept in a report (all are counted)."""
 
@@ -106,6 +109,7 @@ class ImpactReport:
     old: str
     new: str
     facts: int = 0
+    """Facts judged under both (a fact either could not judge is a problem, not counted here)."""
     changed: int = 0
     other_content: int = 0
     """Records made under policy content other than the old engine's (judged anyway)."""
@@ -157,7 +161,7 @@ class ImpactReport:
             lines += [f"- {_example_text(e)}" for e in g.examples]
         if self.problems:  # listed whether or not any decision changed
             lines += ["", "## Facts that could not be read or judged", ""]
-            lines += [f"- {p}" for p in self.problems[:20]]
+            lines += [f"- {p}" for p in self.problems[:_LISTED]]
         return "\n".join([*lines, ""])
 
     def to_html(self) -> str:
@@ -172,7 +176,7 @@ class ImpactReport:
             + "".join(f"<li>{esc(_example_text(e))}</li>" for e in g.examples) + "</ul></section>"
             for g in self.sorted_groups())
         problems = ("<section><h2>Facts that could not be read or judged</h2><ul>"
-                    + "".join(f"<li>{esc(p)}</li>" for p in self.problems[:20]) + "</ul></section>"
+                    + "".join(f"<li>{esc(p)}</li>" for p in self.problems[:_LISTED]) + "</ul></section>"
                     if self.problems else "")
         table = (f"<table><thead><tr><th>Rule</th><th>Direction</th><th>Decisions</th></tr></thead>"
                  f"<tbody>{rows}</tbody></table>" if self.groups else "<p>No decision changes.</p>")
@@ -186,13 +190,16 @@ class ImpactReport:
         )
 
     def _summary(self) -> list[str]:
-        lines = [f"{self.facts:,} historical facts judged under both; {self.changed:,} decisions change."]
+        lines = [f"{_counted(self.facts, 'historical fact')} judged under both; "
+                 f"{_counted(self.changed, 'decision', 'changes')}."]
         if self.skipped:
-            lines.append(f"{self.skipped:,} facts of types neither judges were skipped.")
+            lines.append(f"{_counted(self.skipped, 'fact', 'was')} skipped: of types neither judges.")
         if self.other_content:
-            lines.append(f"{self.other_content:,} records were made under policy content other than {self.old}.")
+            lines.append(f"{_counted(self.other_content, 'record', 'was')} made under policy content other than "
+                         f"{self.old}.")
         if self.problem_count:
-            lines.append(f"{self.problem_count:,} facts could not be read or judged (the first are listed below).")
+            listed = "listed below" if self.problem_count <= _LISTED else f"the first {_LISTED} listed below"
+            lines.append(f"{_counted(self.problem_count, 'fact')} could not be read or judged ({listed}).")
         return lines
 
     def _chart(self) -> str:
@@ -229,6 +236,16 @@ _CSS = (
 )
 
 
+_VERBS = {"was": "were", "changes": "change"}
+
+
+def _counted(count: int, noun: str, verb: str = "") -> str:
+    """``count``, ``noun`` and ``verb``, agreeing in number: "1 decision changes", "2 decisions change"."""
+    if count == 1:
+        return f"1 {noun} {verb}".rstrip()
+    return f"{count:,} {noun}s {_VERBS.get(verb, verb)}".rstrip()
+
+
 def _example_text(example: ImpactExample) -> str:
     who = f" (subject {example.subject})" if example.subject else ""
     when = f" at {example.now.isoformat()}" if example.now else ""
@@ -250,15 +267,12 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     """
     report = ImpactReport(old_name, new_name) if report is None else report
     judged = {*old.fact_types, *new.fact_types}
-    for item in history:
+    for seen, item in enumerate(history):
         if progress is not None:
-            progress(report.facts + report.skipped, report.changed)
+            progress(seen, report.changed)
         if item.fact_type is not None and item.fact_type not in judged:
             report.skipped += 1
             continue
-        report.facts += 1
-        if item.record is not None and policy_mismatches(item.record, old.policies):
-            report.other_content += 1
         try:
             before = old.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
             after = new.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
@@ -266,6 +280,9 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
         except CsrulesError as exc:
             report.problem(f"{item.source}: {exc}")
             continue
+        report.facts += 1  # judged under both: a fact that failed is a problem, not a judged fact
+        if item.record is not None and policy_mismatches(item.record, old.policies):
+            report.other_content += 1
         if changes:
             report.changed += 1
             example = ImpactExample(item.source, _subject(item, after), item.now, before.effect_keys, after.effect_keys)

@@ -1,0 +1,75 @@
+"""What users touch outside the packs answers right: impact reports, the command line's
+messages, records and replay."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csrules._cli.cli import main
+from csrules.records import impact
+
+CST = timezone(timedelta(hours=8))
+COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
+
+
+def leave(asked: datetime, hours_ahead: int) -> dict[str, Any]:
+    """A personal leave request asked at ``asked`` for a shift ``hours_ahead`` hours later."""
+    start = asked + timedelta(hours=hours_ahead)
+    return {"agent_id": "A01", "kind": "personal", "start": start.isoformat(),
+            "end": (start + timedelta(hours=8)).isoformat(), "requested_at": asked.isoformat(),
+            "requested_by": "A01"}
+
+
+def facts_file(tmp_path: Path, count: int) -> Path:
+    """A JSON Lines file of ``count`` plain leave requests, each asked 30 hours ahead."""
+    path = tmp_path / "facts.jsonl"
+    asked = datetime(2026, 7, 1, 8, tzinfo=CST)
+    path.write_text("".join(json.dumps(leave(asked, 30)) + "\n" for _ in range(count)), encoding="utf-8")
+    return path
+
+
+class TestImpactCounts:
+    """The impact summary counts only what it judged, in words that agree with the numbers."""
+
+    def test_facts_that_fail_are_not_counted_as_judged(self, tmp_path: Path) -> None:
+        """Facts no engine could judge (no now given) are problems, not facts judged under both."""
+        report = impact("call_centre", COMPANY, [facts_file(tmp_path, 3)], fact_type="leave_request")
+        assert (report.facts, report.problem_count) == (0, 3)
+        assert report.to_markdown().splitlines()[2] == "0 historical facts judged under both; 0 decisions change."
+
+    def test_one_change_is_singular(self, tmp_path: Path) -> None:
+        """One changed decision reads '1 decision changes', one problem '1 fact could not be read'."""
+        path = facts_file(tmp_path, 1)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("{not json\n")
+        report = impact("call_centre", COMPANY, [path], fact_type="leave_request",
+                        now=datetime(2026, 7, 1, 8, tzinfo=CST))
+        lines = report.to_markdown().splitlines()
+        assert lines[2] == "1 historical fact judged under both; 1 decision changes."
+        assert lines[3] == "1 fact could not be read or judged (listed below)."
+
+
+class TestImpactCliWords:
+    """csrules impact tells a command-line user the option to use, not the Python keyword."""
+
+    @pytest.mark.parametrize(("extra", "hint"), [
+        ((), "use --fact-type NAME"),
+        (("--fact-type", "leave_request"), "use --now"),
+    ])
+    def test_problem_names_the_option(self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      extra: tuple[str, ...], hint: str) -> None:
+        """A fact judged without its type or without now names --fact-type or --now, in the report and on stderr."""
+        code = main(["impact", "call_centre", str(COMPANY), str(facts_file(tmp_path, 1)),
+                     "-o", str(tmp_path / "out"), *extra])
+        captured = capsys.readouterr()
+        assert code == 2
+        written = (tmp_path / "out" / "impact.md").read_text(encoding="utf-8")
+        for text in (captured.out, captured.err, written):
+            assert hint in text
+            assert "pass now=" not in text
+            assert "fact_type=" not in text
