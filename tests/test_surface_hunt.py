@@ -4,14 +4,16 @@ messages, records and replay."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from csrules import TimeError
 from csrules._cli.cli import main
-from csrules.records import impact
+from csrules.policies import load_pack
+from csrules.records import SQLiteLog, impact
 
 CST = timezone(timedelta(hours=8))
 COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
@@ -73,3 +75,24 @@ class TestImpactCliWords:
             assert hint in text
             assert "pass now=" not in text
             assert "fact_type=" not in text
+
+
+class TestLogQueryBounds:
+    """SQLiteLog.records refuses a bound that names no instant with a csrules error."""
+
+    @pytest.mark.parametrize("bound", [datetime(2026, 7, 1, 9), date(2026, 7, 1)])
+    @pytest.mark.parametrize("name", ["since", "until"])
+    def test_naive_bound_is_a_time_error(self, tmp_path: Path, name: str, bound: object) -> None:
+        """A naive date-time or a plain date as since/until raises TimeError naming the argument."""
+        with SQLiteLog(tmp_path / "decisions.db") as log, pytest.raises(TimeError, match=rf"records\({name}=\.\.\.\)"):
+            list(log.records(**{name: bound}))
+
+    def test_aware_bound_selects_by_instant(self, tmp_path: Path) -> None:
+        """An aware bound in any zone selects the records at or after that instant."""
+        engine = load_pack("call_centre").engine()
+        asked = datetime(2026, 7, 1, 8, tzinfo=CST)
+        with SQLiteLog(tmp_path / "decisions.db") as log:
+            engine.with_log(log).evaluate(leave(asked, 30), now=asked, fact_type="leave_request")
+            log.flush()
+            assert len(list(log.records(since=asked.astimezone(UTC)))) == 1
+            assert not list(log.records(since=asked + timedelta(microseconds=1)))

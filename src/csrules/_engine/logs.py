@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
+from csrules._time.calendar import ensure_aware
 from csrules.exceptions import LogWriteError, RecordError
 
 try:  # POSIX: writers of one JSON Lines log in several processes take turns
@@ -334,13 +335,19 @@ class SQLiteLog(DecisionLog):
         ``now`` in ``[since, until)`` (each an index look-up)."""
         where, args = [], []
         for clause, value in (("subject = ?", subject), ("rule = ?", rule),
-                              ("at_us >= ?", _us(since)), ("at_us < ?", _us(until))):
+                              ("at_us >= ?", _bound_us("since", since)), ("at_us < ?", _bound_us("until", until))):
             if value is not None:
                 where.append(clause)
                 args.append(value)
         sql = "SELECT seq, record FROM decisions" + (" WHERE " + " AND ".join(where) if where else "")
         for seq, text in self._connect().execute(sql + " ORDER BY seq", args):
             yield parse_record(text, file=str(self.path), line=seq)
+
+
+def _bound_us(name: str, moment: object) -> int | None:
+    """``since`` or ``until`` of :meth:`SQLiteLog.records` as microseconds since 1970 UTC; a
+    naive date-time (or a date) names no instant and is refused."""
+    return None if moment is None else _us(ensure_aware(moment, f"records({name}=...)"))
 
 
 def _us(moment: datetime | None) -> int | None:
