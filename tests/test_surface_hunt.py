@@ -4,6 +4,7 @@ messages, records and replay."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,30 @@ class TestLogQueryBounds:
             log.flush()
             assert len(list(log.records(since=asked.astimezone(UTC)))) == 1
             assert not list(log.records(since=asked + timedelta(microseconds=1)))
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def shown_demo_lines() -> list[tuple[str, str]]:
+    """(guide, line) for each line the guides show ``csrules demo`` printing ("..." elides)."""
+    quickstart = (DOCS / "quickstart.md").read_text(encoding="utf-8")
+    session = quickstart.split("$ csrules demo\n", 1)[1].split("```", 1)[0]
+    cli = (DOCS / "cli.md").read_text(encoding="utf-8").split("## csrules demo", 1)[1]
+    summary = cli.split("```text\n", 1)[1].split("```", 1)[0]
+    return [(guide, line) for guide, text in (("quickstart.md", session), ("cli.md", summary))
+            for line in text.splitlines() if line.strip() not in ("", "...")]
+
+
+class TestDemoAsDocumented:
+    """The lines the guides show csrules demo printing are lines it prints."""
+
+    def test_every_shown_line_is_printed(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+        """Each shown line matches a printed line, "..." standing for any text (counts included)."""
+        monkeypatch.chdir(tmp_path)
+        assert main(["demo"]) == 0
+        printed = capsys.readouterr().out.splitlines()
+        for guide, line in shown_demo_lines():
+            pattern = ".*".join(re.escape(part) for part in line.split("..."))
+            assert any(re.fullmatch(pattern, out) for out in printed), f"{guide}: {line!r} is not printed"
