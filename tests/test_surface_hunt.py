@@ -124,3 +124,18 @@ class TestDemoAsDocumented:
         for guide, line in shown_demo_lines():
             pattern = ".*".join(re.escape(part) for part in line.split("..."))
             assert any(re.fullmatch(pattern, out) for out in printed), f"{guide}: {line!r} is not printed"
+
+
+class TestEnvelopeKeys:
+    """An envelope with a key it does not hold is refused naming that key."""
+
+    @pytest.mark.parametrize("extra", ["as_of", "nwo"])
+    def test_unknown_envelope_key_is_named(self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           extra: str) -> None:
+        """eval refuses {fact, fact_type, <unknown>} as a bad fact at its line, naming the unknown key."""
+        asked = datetime(2026, 3, 1, 20, tzinfo=CST)
+        path = tmp_path / "facts.jsonl"
+        envelope = {"fact": leave(asked, 12), "fact_type": "leave_request", extra: "2026-01-01T00:00:00Z"}
+        path.write_text(json.dumps(envelope) + "\n", encoding="utf-8")
+        assert main(["eval", "call_centre", str(path), "--now", asked.isoformat()]) == 2
+        assert f"facts.jsonl:1: bad fact: envelope: unknown key {extra!r}" in capsys.readouterr().err

@@ -199,6 +199,10 @@ def _dispatch(stream: Any, fmt: Format, name: str) -> Iterator[Record | BadRecor
 
 
 def _record(index: int, line: int, data: Any) -> Record | BadRecord:
+    if isinstance(data, dict) and {"fact", "fact_type"} <= data.keys() and not data.keys() <= _ENVELOPE_KEYS:
+        # both envelope keys: an envelope with a misspelt or unsupported key, not a fact
+        unknown = ", ".join(repr(key) for key in sorted(data.keys() - _ENVELOPE_KEYS))
+        return BadRecord(index, line, f"envelope: unknown key {unknown} (an envelope holds fact, fact_type, now, id)")
     if isinstance(data, dict) and "fact" in data and data.keys() <= _ENVELOPE_KEYS:
         now = data.get("now")
         parsed: datetime | None = None
