@@ -139,3 +139,18 @@ class TestEnvelopeKeys:
         path.write_text(json.dumps(envelope) + "\n", encoding="utf-8")
         assert main(["eval", "call_centre", str(path), "--now", asked.isoformat()]) == 2
         assert f"facts.jsonl:1: bad fact: envelope: unknown key {extra!r}" in capsys.readouterr().err
+
+
+class TestExplainAsOf:
+    """csrules explain judges by the versions in force on --as-of, as eval does."""
+
+    def test_explain_takes_as_of(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A July request explained --as-of a June day is judged by the June version (one day's notice)."""
+        asked = datetime(2026, 7, 1, 8, tzinfo=CST)
+        path = tmp_path / "fact.json"
+        path.write_text(json.dumps(leave(asked, 30)), encoding="utf-8")
+        argv = ["explain", str(COMPANY), str(path), "--fact-type", "leave_request", "--now", asked.isoformat()]
+        assert main(argv) == 1
+        assert "policies: call_centre.leave@1.0@2026-07-01" in capsys.readouterr().out
+        assert main([*argv, "--as-of", "2026-06-01"]) == 0
+        assert "policies: call_centre.leave@1.0\n" in capsys.readouterr().out
