@@ -15,6 +15,7 @@ from csrules import TimeError
 from csrules._cli.cli import main
 from csrules.policies import load_pack
 from csrules.records import SQLiteLog, impact
+from tests.test_records_logs import run_session_examples
 
 CST = timezone(timedelta(hours=8))
 COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
@@ -154,3 +155,18 @@ class TestExplainAsOf:
         assert "policies: call_centre.leave@1.0@2026-07-01" in capsys.readouterr().out
         assert main([*argv, "--as-of", "2026-06-01"]) == 0
         assert "policies: call_centre.leave@1.0\n" in capsys.readouterr().out
+
+
+class TestImpactOnSessionLogs:
+    """Impact says how many session steps it left out instead of reporting no change silently."""
+
+    def test_session_steps_are_counted_and_said(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A sessions log given to impact counts every step as left out, in the report and on stderr."""
+        log_path = tmp_path / "sessions.jsonl"
+        steps = len(run_session_examples(log_path))
+        report = impact("call_centre", COMPANY, [log_path])
+        assert (report.facts, report.steps) == (0, steps)
+        assert f"{steps} session steps were left out" in report.to_markdown()
+        assert report.to_dict()["steps"] == steps
+        assert main(["impact", "call_centre", str(COMPANY), str(log_path), "-o", str(tmp_path / "out")]) == 0
+        assert f"{steps} session step record(s) left out" in capsys.readouterr().err

@@ -147,7 +147,8 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
             fact_type: str | None = None,
             problem: Callable[[str], None] | None = None) -> Iterator[HistoricalFact]:
     """The facts of ``sources``, one at a time: decision logs (JSON Lines, with their rotated
-    files, or SQLite) give each record's fact at its own ``now``; a JSON Lines file of plain
+    files, or SQLite) give each record's fact at its own ``now`` (a session step's too, with its
+    record, which :func:`impact` counts and leaves out); a JSON Lines file of plain
     facts gives each at ``now`` (and ``fact_type``). A line that cannot be read is passed to
     ``problem`` as ``file:line: why`` (raised as :class:`RecordError` without one)."""
 
@@ -162,7 +163,7 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
             raise RecordError("no such decision log or facts file", file=str(path))
         if is_sqlite(path):
             reader = read_log(path)
-            yield from (HistoricalFact.of_record(r) for r in reader if r.kind == "decision")
+            yield from (HistoricalFact.of_record(r) for r in reader)  # session steps: counted, not judged
             for error in reader.problems:
                 bad(error)
             continue
@@ -189,8 +190,7 @@ def _jsonl_history(path: Path, now: datetime | None, fact_type: str | None,
             except RecordError as exc:
                 bad(exc)
                 continue
-            if record.kind == "decision":
-                yield HistoricalFact.of_record(record)
+            yield HistoricalFact.of_record(record)
 
 
 def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],
@@ -208,7 +208,7 @@ def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str
     rest: Iterator[Any] = itertools.chain([first], given) if first is not None else iter(())
     facts: Iterable[HistoricalFact]
     if isinstance(first, DecisionRecord):  # records in memory: streamed as given
-        facts = (HistoricalFact.of_record(r) for r in rest if r.kind == "decision")
+        facts = (HistoricalFact.of_record(r) for r in rest)
     else:
         facts = history(rest, now=now, fact_type=fact_type, problem=report.problem)
     return measure_impact(old_engine, new_engine, facts, report=report, progress=progress)

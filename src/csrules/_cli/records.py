@@ -109,6 +109,9 @@ def run_impact(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.to_markdown())
         sys.stdout.write(f"\nwrote {out / 'impact.md'} and {out / 'impact.html'}\n")
+    if report.steps:  # a session log given where decisions were meant: never a silent "no change"
+        sys.stderr.write(f"csrules impact: {report.steps:,} session step record(s) left out: impact judges "
+                         "single decisions only\n")
     if report.problem_count:  # as eval --keep-going: the rest is judged, and the input was bad
         first = report.problems[0].replace("\n", " ")
         sys.stderr.write(f"csrules impact: {report.problem_count:,} fact(s) could not be read or judged "

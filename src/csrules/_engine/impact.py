@@ -115,6 +115,9 @@ class ImpactReport:
     """Records made under policy content other than the old engine's (judged anyway)."""
     skipped: int = 0
     """Facts of a type neither engine judges (a log shared by several packs)."""
+    steps: int = 0
+    """Session steps (event and tick records) left out: a step depends on the subject's
+    earlier steps, so it is not judged alone (:func:`~csrules.records.replay_steps` replays them)."""
     problems: list[str] = field(default_factory=list)
     """The first :data:`MAX_PROBLEMS` facts that could not be judged, each with its source."""
     problem_count: int = 0
@@ -138,7 +141,8 @@ class ImpactReport:
         """A JSON-ready form."""
         return {
             "old": self.old, "new": self.new, "facts": self.facts, "changed": self.changed,
-            "other_content": self.other_content, "skipped": self.skipped, "problem_count": self.problem_count,
+            "other_content": self.other_content, "skipped": self.skipped, "steps": self.steps,
+            "problem_count": self.problem_count,
             "problems": list(self.problems),
             "groups": [
                 {"rule": g.rule, "direction": g.direction, "count": g.count,
@@ -194,6 +198,9 @@ class ImpactReport:
                  f"{_counted(self.changed, 'decision', 'changes')}."]
         if self.skipped:
             lines.append(f"{_counted(self.skipped, 'fact', 'was')} skipped: of types neither judges.")
+        if self.steps:
+            lines.append(f"{_counted(self.steps, 'session step', 'was')} left out: a step depends on its "
+                         "subject's earlier steps, so impact judges single decisions only.")
         if self.other_content:
             lines.append(f"{_counted(self.other_content, 'record', 'was')} made under policy content other than "
                          f"{self.old}.")
@@ -270,6 +277,9 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     for seen, item in enumerate(history):
         if progress is not None:
             progress(seen, report.changed)
+        if item.record is not None and item.record.kind != "decision":
+            report.steps += 1
+            continue
         if item.fact_type is not None and item.fact_type not in judged:
             report.skipped += 1
             continue
