@@ -170,3 +170,16 @@ class TestImpactOnSessionLogs:
         assert report.to_dict()["steps"] == steps
         assert main(["impact", "call_centre", str(COMPANY), str(log_path), "-o", str(tmp_path / "out")]) == 0
         assert f"{steps} session step record(s) left out" in capsys.readouterr().err
+
+
+class TestSourceDateEpoch:
+    """A SOURCE_DATE_EPOCH of whole seconds out of range is called out of range, not 'not whole seconds'."""
+
+    def test_out_of_range_epoch_is_named_so(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+        """csrules docs with a huge SOURCE_DATE_EPOCH exits 2 saying it is out of range."""
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999999")
+        assert main(["docs", "call_centre", "-o", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "SOURCE_DATE_EPOCH 99999999999999 is out of range" in err
+        assert "whole seconds (got" not in err
