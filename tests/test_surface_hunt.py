@@ -141,6 +141,17 @@ class TestEnvelopeKeys:
         assert main(["eval", "call_centre", str(path), "--now", asked.isoformat()]) == 2
         assert f"facts.jsonl:1: bad fact: envelope: unknown key {extra!r}" in capsys.readouterr().err
 
+    def test_decision_record_is_named_as_such(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A decision log line given to eval is refused as a decision record, pointing to csrules impact."""
+        asked = datetime(2026, 3, 1, 20, tzinfo=CST)
+        engine = load_pack("call_centre").engine()
+        path = tmp_path / "decisions.jsonl"
+        record = engine.evaluate(leave(asked, 12), now=asked, fact_type="leave_request").record()
+        path.write_text(record.to_json() + "\n", encoding="utf-8")
+        argv = ["eval", "call_centre", str(path), "--now", asked.isoformat(), "--fact-type", "leave_request"]
+        assert main(argv) == 2
+        assert "decisions.jsonl:1: bad fact: a decision record, not a fact: csrules impact" in capsys.readouterr().err
+
 
 class TestExplainAsOf:
     """csrules explain judges by the versions in force on --as-of, as eval does."""
@@ -184,13 +195,3 @@ class TestSourceDateEpoch:
         assert "SOURCE_DATE_EPOCH 99999999999999 is out of range" in err
         assert "whole seconds (got" not in err
 
-    def test_decision_record_is_named_as_such(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """A decision log line given to eval is refused as a decision record, pointing to csrules impact."""
-        asked = datetime(2026, 3, 1, 20, tzinfo=CST)
-        engine = load_pack("call_centre").engine()
-        path = tmp_path / "decisions.jsonl"
-        record = engine.evaluate(leave(asked, 12), now=asked, fact_type="leave_request").record()
-        path.write_text(record.to_json() + "\n", encoding="utf-8")
-        argv = ["eval", "call_centre", str(path), "--now", asked.isoformat(), "--fact-type", "leave_request"]
-        assert main(argv) == 2
-        assert "decisions.jsonl:1: bad fact: a decision record, not a fact: csrules impact" in capsys.readouterr().err

@@ -201,7 +201,7 @@ def _dispatch(stream: Any, fmt: Format, name: str) -> Iterator[Record | BadRecor
 
 
 def _record(index: int, line: int, data: Any) -> Record | BadRecord:
-    if isinstance(data, dict) and _RECORD_KEYS <= data.keys():
+    if isinstance(data, dict) and data.keys() >= _RECORD_KEYS:
         return BadRecord(index, line, "a decision record, not a fact: csrules impact judges a decision log again")
     if isinstance(data, dict) and {"fact", "fact_type"} <= data.keys() and not data.keys() <= _ENVELOPE_KEYS:
         # both envelope keys: an envelope with a misspelt or unsupported key, not a fact
