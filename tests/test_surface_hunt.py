@@ -195,3 +195,22 @@ class TestSourceDateEpoch:
         assert "SOURCE_DATE_EPOCH 99999999999999 is out of range" in err
         assert "whole seconds (got" not in err
 
+
+
+class TestExploreOptions:
+    """csrules test --explore refuses a count that explores nothing and names --now when it needs one."""
+
+    @pytest.mark.parametrize("count", ["0", "-3"])
+    def test_max_examples_below_one_is_bad_usage(self, capsys: pytest.CaptureFixture[str], count: str) -> None:
+        """--max-examples 0 or less exits 2 naming the option, instead of exploring one fact."""
+        with pytest.raises(SystemExit) as exit_:
+            main(["test", "call_centre", "--explore", "--random", "--max-examples", count])
+        assert exit_.value.code == 2
+        assert "--max-examples: must be 1 or more" in capsys.readouterr().err
+
+    def test_explore_without_now_names_the_option(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Exploring rules that read the clock without --now says to use --now, not the keyword now=."""
+        assert main(["test", "call_centre", "--explore"]) == 2
+        err = capsys.readouterr().err
+        assert "use --now" in err
+        assert "now=" not in err

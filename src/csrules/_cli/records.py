@@ -13,6 +13,7 @@ from csrules._cli._common import (
     checked_spec,
     dump_json,
     exit_status,
+    in_cli_words,
     load_target,
     nonempty,
     parse_now,
@@ -71,17 +72,6 @@ def _side(spec: str) -> Any:
     return load_pack(spec)
 
 
-_API_HINTS = (("pass fact_type= with a dict fact", "use --fact-type NAME"), ("pass now=", "use --now"))
-"""The engine's hints to a caller of the Python API, and what a user of this command types instead."""
-
-
-def _in_cli_words(problem: str) -> str:
-    """``problem`` with the engine's keyword-argument hints said as this command's options."""
-    for api, option in _API_HINTS:
-        problem = problem.replace(api, option)
-    return problem
-
-
 def run_impact(args: argparse.Namespace) -> int:
     """Measure, write impact.md and impact.html, print; exit 1 when decisions change."""
     from csrules._cli.evaluate import Progress
@@ -99,7 +89,7 @@ def run_impact(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     report.old, report.new = args.old, args.new
-    report.problems = [_in_cli_words(problem) for problem in report.problems]
+    report.problems = [in_cli_words(problem) for problem in report.problems]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_file(out / "impact.md", report.to_markdown())
