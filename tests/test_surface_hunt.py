@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from csrules import TimeError
+from csrules import Engine, Policy, TimeError, register_fact_type, registered_fact_types
 from csrules._cli.cli import main
+from csrules._engine.impact import HistoricalFact, measure_impact
 from csrules.policies import load_pack
 from csrules.records import SQLiteLog, impact
 from tests.test_records_logs import run_session_examples
@@ -214,3 +216,31 @@ class TestExploreOptions:
         err = capsys.readouterr().err
         assert "use --now" in err
         assert "now=" not in err
+
+
+class RepeatedRuleFact(BaseModel):
+    """A fact judged by two policies whose rules share an id."""
+
+    a: int
+
+
+def threshold_policy(policy_id: str, threshold: int) -> Policy:
+    """A policy whose rule ``R`` is a violation when ``a`` is over ``threshold``."""
+    if "surface_repeated_rule" not in registered_fact_types():
+        register_fact_type(RepeatedRuleFact, name="surface_repeated_rule")
+    return Policy(id=policy_id, version="1", title="t", fact_type="surface_repeated_rule", rules=[{
+        "id": "R", "title": "r", "when": {"kind": "compare", "path": "a", "op": ">", "value": threshold},
+        "then": [{"type": "violation", "code": "X", "message": "m"}]}])
+
+
+class TestImpactRepeatedRuleIds:
+    """Impact compares each policy's rule apart, even when two policies use one rule id."""
+
+    def test_violation_moving_between_policies_is_a_change(self) -> None:
+        """A violation that moves from policy p1's rule R to policy p2's rule R is reported both ways."""
+        old = Engine([threshold_policy("p1", 5), threshold_policy("p2", 100)])
+        new = Engine([threshold_policy("p1", 100), threshold_policy("p2", 5)])
+        report = measure_impact(old, new, [HistoricalFact("surface_repeated_rule", {"a": 10}, None, "x:1")])
+        assert report.changed == 1
+        assert report.count("newly violating", "R") == 1
+        assert report.count("no longer violating", "R") == 1

@@ -315,8 +315,9 @@ def _subject(item: HistoricalFact, decision: Decision) -> str | None:
 def _changes(before: Decision, after: Decision) -> Iterator[tuple[str, Direction]]:
     """Each (rule, direction) that differs between the two decisions on one fact."""
     old, new = _by_rule(before), _by_rule(after)
-    for rule in dict.fromkeys([*old, *new]):
-        was, now = old.get(rule, _NOTHING), new.get(rule, _NOTHING)
+    for key in dict.fromkeys([*old, *new]):
+        rule = key[1]  # reported by rule id; compared per policy, where rule ids may repeat
+        was, now = old.get(key, _NOTHING), new.get(key, _NOTHING)
         if was == now:
             continue
         if now[0] and not was[0]:
@@ -333,16 +334,16 @@ _Judged = tuple[bool, frozenset[str], tuple[tuple[str, float], ...]]
 _NOTHING: _Judged = (False, frozenset(), ())
 
 
-def _by_rule(decision: Decision) -> dict[str, _Judged]:
-    """Rule id -> (violates, approver roles, effect keys with due times) for each rule that
-    applies. Texts are left out: a message reworded by a new parameter value is no change of
-    decision."""
+def _by_rule(decision: Decision) -> dict[tuple[str, str], _Judged]:
+    """(policy id, rule id) -> (violates, approver roles, effect keys with due times) for each
+    rule that applies. Texts are left out: a message reworded by a new parameter value is no
+    change of decision."""
     out = {}
-    for (_, rule), effects in decision.rule_effects.items():
+    for key, effects in decision.rule_effects.items():
         violates = any(isinstance(e, Violation) for e in effects)
         roles = frozenset(e.role for e in effects if isinstance(e, Approval))
         due = [(e.key, _instant(getattr(e, "due", None))) for e in effects]
-        out[rule] = (violates, roles, tuple(sorted(due)))
+        out[key] = (violates, roles, tuple(sorted(due)))
     return out
 
 
