@@ -244,3 +244,52 @@ class TestImpactRepeatedRuleIds:
         assert report.changed == 1
         assert report.count("newly violating", "R") == 1
         assert report.count("no longer violating", "R") == 1
+
+
+def console_session(guide: str, heading: str) -> list[tuple[str, list[str]]]:
+    """The ``console`` block under ``heading`` of ``guide`` as (command, lines shown after it)."""
+    text = (DOCS / guide).read_text(encoding="utf-8").split(heading, 1)[1]
+    block = text.split("```console\n", 1)[1].split("```", 1)[0]
+    session: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            session.append((line[2:], []))
+        else:
+            session[-1][1].append(line)
+    return session
+
+
+def shows(shown: list[str], printed: list[str]) -> bool:
+    """True when ``printed`` begins with the ``shown`` lines, in order, "..." standing for any
+    text within a line and, alone on a line, for any number of lines."""
+    at, skipping = 0, False
+    for line in shown:
+        if line.strip() == "...":
+            skipping = True
+            continue
+        pattern = ".*".join(re.escape(part) for part in line.split("..."))
+        while skipping and at < len(printed) and not re.fullmatch(pattern, printed[at]):
+            at += 1
+        if at >= len(printed) or not re.fullmatch(pattern, printed[at]):
+            return False
+        at, skipping = at + 1, False
+    return True
+
+
+class TestQuickstartConsole:
+    """The quickstart's command-line session prints what it shows, line by line."""
+
+    def test_session_runs_as_shown(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+        """Each csrules command prints the lines shown under it and exits as echo $? says."""
+        monkeypatch.chdir(tmp_path)
+        status = None
+        for command, shown in console_session("quickstart.md", "## Judge facts from the command line"):
+            words = command.split()
+            if words[0] == "cat":
+                Path(words[1]).write_text("".join(shown), encoding="utf-8")
+            elif words[0] == "echo":
+                assert shown == [str(status)], command
+            else:
+                status = main(words[1:])
+                assert shows(shown, capsys.readouterr().out.splitlines()), command
