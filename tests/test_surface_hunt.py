@@ -293,3 +293,19 @@ class TestQuickstartConsole:
             else:
                 status = main(words[1:])
                 assert shows(shown, capsys.readouterr().out.splitlines()), command
+
+
+class TestTableRules:
+    """eval --format table marks a rules column it had to cut."""
+
+    def test_cut_rules_end_in_an_ellipsis(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Two rules too long for the column end in '…', never in a bare partial id such as 'ATT-2.'."""
+        asked = datetime(2026, 3, 1, 20, tzinfo=CST)
+        path = tmp_path / "facts.jsonl"
+        path.write_text(json.dumps(leave(asked, 12)) + "\n", encoding="utf-8")
+        argv = ["eval", "call_centre", str(path), "--fact-type", "leave_request", "--now", asked.isoformat(),
+                "--format", "table"]
+        assert main(argv) == 1
+        row = capsys.readouterr().out.splitlines()[1]
+        assert "ATT-1.personal-notice,ATT-2… " in row
+        assert "ATT-2. " not in row

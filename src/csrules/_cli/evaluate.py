@@ -255,7 +255,9 @@ class _Writer:
         return outcome
 
 
-_TABLE = "{:>7}  {:>6}  {:<15}  {:<28}  {}"
+_RULES_WIDTH = 28
+"""Characters of the rules column of ``--format table``."""
+_TABLE = "{:>7}  {:>6}  {:<15}  {:<" + str(_RULES_WIDTH) + "}  {}"
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -360,7 +362,9 @@ def _row(record: Record, decision: Decision, label: str) -> str:
     rules = ",".join(decision.rule_ids) or "-"
     keys = ", ".join(decision.effect_keys) or "-"
     del label
-    return _TABLE.format(record.index, record.line, decision.outcome.value, rules[:28], keys)
+    if len(rules) > _RULES_WIDTH:  # cut, and said to be cut: a bare "ATT-2." reads as a rule id
+        rules = rules[:_RULES_WIDTH - 1] + "…"
+    return _TABLE.format(record.index, record.line, decision.outcome.value, rules, keys)
 
 
 # --------------------------------------------------------------------------- explain
