@@ -309,3 +309,18 @@ class TestTableRules:
         row = capsys.readouterr().out.splitlines()[1]
         assert "ATT-1.personal-notice,ATT-2… " in row
         assert "ATT-2. " not in row
+
+
+class TestNowHint:
+    """--now without a zone suggests a date-time that --now accepts."""
+
+    @pytest.mark.parametrize("given", ["2026-03-01", "2026-03-01+08:00", "2026-03-01Z"])
+    def test_a_day_alone_gets_a_midnight_example(self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 given: str) -> None:
+        """A day alone is answered with its midnight plus a zone, an example that works when pasted back."""
+        path = facts_file(tmp_path, 1)
+        assert main(["eval", "call_centre", str(path), "--fact-type", "leave_request", "--now", given]) == 2
+        err = capsys.readouterr().err
+        assert "e.g. 2026-03-01T00:00:00+08:00 or 2026-03-01T00:00:00Z" in err
+        assert main(["eval", "call_centre", str(path), "--fact-type", "leave_request",
+                     "--now", "2026-03-01T00:00:00+08:00"]) == 0

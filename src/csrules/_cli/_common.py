@@ -343,7 +343,10 @@ def parse_now(text: str | None) -> datetime | None:
             f"--now must be an ISO 8601 date-time such as 2026-03-01T09:00:00+08:00 (got {text!r})"
         ) from None
     if value.utcoffset() is None:
-        raise CliError(f"--now needs a time zone, e.g. {text}+08:00 or {text}Z")
+        # a day alone ("2026-03-01", even "2026-03-01+08:00", which Python reads as 08:00) gets
+        # its midnight in the example, never the text with a zone glued on
+        shown = value.isoformat() if any(c in text for c in "T ") else f"{text[:10]}T00:00:00"
+        raise CliError(f"--now needs a time zone, e.g. {shown}+08:00 or {shown}Z")
     problem = instant_problem(value)
     if problem:
         raise CliError(f"--now {text}: {problem}")
