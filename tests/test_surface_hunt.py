@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from csrules import Engine, Policy, TimeError, register_fact_type, registered_fact_types
+from csrules import Engine, FactError, Policy, TimeError, register_fact_type, registered_fact_types
 from csrules._cli.cli import main
 from csrules._engine.impact import HistoricalFact, measure_impact
 from csrules.policies import load_pack
@@ -324,3 +324,20 @@ class TestNowHint:
         assert "e.g. 2026-03-01T00:00:00+08:00 or 2026-03-01T00:00:00Z" in err
         assert main(["eval", "call_centre", str(path), "--fact-type", "leave_request",
                      "--now", "2026-03-01T00:00:00+08:00"]) == 0
+
+
+class TestImpactFactType:
+    """A fact type neither side judges is refused, not used to skip every fact."""
+
+    def test_api_refuses_unknown_fact_type(self, tmp_path: Path) -> None:
+        """impact(fact_type=<misspelt>) raises FactError naming the type and the types judged."""
+        with pytest.raises(FactError, match="'leave_requset': neither side judges it"):
+            impact("call_centre", COMPANY, [facts_file(tmp_path, 1)], fact_type="leave_requset",
+                   now=datetime(2026, 7, 1, 8, tzinfo=CST))
+
+    def test_cli_refuses_unknown_fact_type(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """csrules impact --fact-type <misspelt> exits 2 naming the option, instead of 0 with every fact skipped."""
+        argv = ["impact", "call_centre", str(COMPANY), str(facts_file(tmp_path, 1)), "-o", str(tmp_path / "out"),
+                "--fact-type", "leave_requset", "--now", "2026-07-01T08:00:00+08:00"]
+        assert main(argv) == 2
+        assert "error: --fact-type 'leave_requset': neither side judges it" in capsys.readouterr().err

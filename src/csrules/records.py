@@ -74,7 +74,7 @@ from csrules._engine.record import (
 )
 from csrules._engine.replay import EffectChange, PolicyMismatch, ReplayResult, ReplayStatus, replay, replay_steps
 from csrules._policy.loader import load_policy
-from csrules.exceptions import RecordError
+from csrules.exceptions import FactError, RecordError
 from csrules.policies import Pack, load_pack
 
 __all__ = [
@@ -202,6 +202,10 @@ def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str
     or directories, policy files) and report the decisions that change."""
     old_engine, old_name = engine_of(old)
     new_engine, new_name = engine_of(new)
+    judged = dict.fromkeys([*old_engine.fact_types, *new_engine.fact_types])
+    if fact_type is not None and fact_type not in judged:  # a misspelt type would skip every fact
+        raise FactError(f"fact_type {fact_type!r}: neither side judges it (fact types: {', '.join(judged)})",
+                        fact_type=fact_type)
     report = ImpactReport(old_name, new_name)
     given = iter(records)
     first = next(given, None)

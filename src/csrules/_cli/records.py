@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from csrules._cli._common import (
+    CliError,
     add_format,
     add_out,
     checked_spec,
@@ -19,6 +20,7 @@ from csrules._cli._common import (
     parse_now,
     write_file,
 )
+from csrules.exceptions import FactError
 
 __all__ = ["register"]
 
@@ -86,6 +88,8 @@ def run_impact(args: argparse.Namespace) -> int:
         report = impact(old, new, args.records,
                         now=parse_now(args.now), fact_type=args.fact_type,
                         progress=lambda seen, _changed: progress.update(seen, seen))
+    except FactError as exc:  # the one fact type given for every plain fact: bad usage
+        raise CliError("--fact-type" + str(exc).removeprefix("fact_type")) from None
     finally:
         progress.close()
     report.old, report.new = args.old, args.new
