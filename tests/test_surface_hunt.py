@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from csrules import Engine, FactError, Policy, TimeError, register_fact_type, registered_fact_types
 from csrules._cli.cli import main
 from csrules._engine.impact import HistoricalFact, measure_impact
+from csrules._engine.logs import jsonl_segments
 from csrules.policies import load_pack
-from csrules.records import SQLiteLog, impact
+from csrules.records import JsonlLog, SQLiteLog, count_facts, impact, read_log
 from tests.test_records_logs import run_session_examples
 
 CST = timezone(timedelta(hours=8))
@@ -341,3 +342,25 @@ class TestImpactFactType:
                 "--fact-type", "leave_requset", "--now", "2026-07-01T08:00:00+08:00"]
         assert main(argv) == 2
         assert "error: --fact-type 'leave_requset': neither side judges it" in capsys.readouterr().err
+
+
+class TestRotatedLogNames:
+    """A JSON Lines log whose name holds glob characters rotates and reads back without losing a line."""
+
+    @pytest.mark.parametrize("name", ["decisions[2026].jsonl", "a*b.jsonl"])
+    def test_every_record_survives_rotation(self, tmp_path: Path, name: str) -> None:
+        """Ten records through a log rotating every few lines all read back, in order, none overwritten."""
+        engine = load_pack("call_centre").engine()
+        asked = datetime(2026, 7, 1, 8, tzinfo=CST)
+        (tmp_path / "aXb.jsonl.1").write_text("not this log's\n", encoding="utf-8")  # a neighbour, not a segment
+        (tmp_path / f"{name}.²").write_text("", encoding="utf-8")  # a digit, but not an ASCII number
+        path = tmp_path / name
+        with JsonlLog(path, max_bytes=3000, batch=1) as log:
+            logged = engine.with_log(log)
+            ids = [logged.evaluate(leave(asked, 10 + hours), now=asked, fact_type="leave_request").record().id
+                   for hours in range(10)]
+        assert len(jsonl_segments(path)) > 1
+        reader = read_log(path)
+        assert [record.id for record in reader] == ids
+        assert not reader.problems
+        assert count_facts([path]) == 10

@@ -366,9 +366,10 @@ def _row(line: LogLine) -> tuple[Any, ...]:
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
     """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
     found = []
-    for candidate in path.parent.glob(f"{path.name}.*") if path.parent.exists() else ():
-        suffix = candidate.name[len(path.name) + 1:]
-        if suffix.isdigit():
+    prefix = f"{path.name}."  # compared as text: a name holding [ ] * ? is no glob pattern
+    for candidate in path.parent.iterdir() if path.parent.exists() else ():
+        suffix = candidate.name[len(prefix):]
+        if candidate.name.startswith(prefix) and suffix.isascii() and suffix.isdigit():
             found.append((int(suffix), candidate))
     return sorted(found)
 
