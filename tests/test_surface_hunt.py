@@ -364,3 +364,21 @@ class TestRotatedLogNames:
         assert [record.id for record in reader] == ids
         assert not reader.problems
         assert count_facts([path]) == 10
+
+
+class TestSQLiteLogNames:
+    """A SQLite log whose file name holds # ? or % reads back whole, and reading opens no other file."""
+
+    @pytest.mark.parametrize("name", ["decisions#1.db", "d?x.db", "dec%41.db"])
+    def test_log_reads_back(self, tmp_path: Path, name: str) -> None:
+        """read_log and count_facts give the three records written, and create no file of a cut name."""
+        engine = load_pack("call_centre").engine()
+        asked = datetime(2026, 7, 1, 8, tzinfo=CST)
+        path = tmp_path / name
+        with SQLiteLog(path) as log:
+            logged = engine.with_log(log)
+            ids = [logged.evaluate(leave(asked, 10 + hours), now=asked, fact_type="leave_request").record().id
+                   for hours in range(3)]
+        assert [record.id for record in read_log(path)] == ids
+        assert count_facts([path]) == 3
+        assert all(p.name.startswith(name) for p in tmp_path.iterdir())  # the log and its -wal, -shm only

@@ -59,6 +59,7 @@ from csrules._engine.logs import (
     is_sqlite,
     jsonl_segments,
     read_log,
+    read_only,
 )
 from csrules._engine.record import (
     SCHEMA_VERSION,
@@ -227,7 +228,7 @@ def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
         if not path.exists():
             continue
         if is_sqlite(path):
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            with closing(read_only(path)) as db:
                 try:
                     total += int(db.execute("SELECT count(*) FROM decisions").fetchone()[0])
                 except sqlite3.Error:

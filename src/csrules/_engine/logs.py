@@ -374,6 +374,12 @@ def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def read_only(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:
+    """``path``'s SQLite database opened read-only, by a URI that quotes the path: a ``#``,
+    ``?`` or ``%`` in a file name would otherwise cut the name or open another file."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
 def is_sqlite(path: Path) -> bool:
     """True when ``path`` is a SQLite database (by its first bytes)."""
     try:
@@ -406,7 +412,7 @@ class LogReader:
         yield from self._lines(self.path)
 
     def _rows(self) -> Iterator[DecisionRecord]:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
+        db = read_only(self.path, timeout=60)
         try:
             for seq, text in db.execute("SELECT seq, record FROM decisions ORDER BY seq"):
                 try:
