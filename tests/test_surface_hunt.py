@@ -17,7 +17,7 @@ from csrules._cli.cli import main
 from csrules._engine.impact import HistoricalFact, measure_impact
 from csrules._engine.logs import jsonl_segments
 from csrules.policies import load_pack
-from csrules.records import JsonlLog, SQLiteLog, count_facts, impact, read_log
+from csrules.records import JsonlLog, SQLiteLog, count_facts, impact, read_log, replay
 from tests.test_records_logs import run_session_examples
 
 CST = timezone(timedelta(hours=8))
@@ -382,3 +382,23 @@ class TestSQLiteLogNames:
         assert [record.id for record in read_log(path)] == ids
         assert count_facts([path]) == 3
         assert all(p.name.startswith(name) for p in tmp_path.iterdir())  # the log and its -wal, -shm only
+
+
+class TestReplayTargets:
+    """replay takes a pack as impact does, and refuses anything else with a plain message."""
+
+    def test_replay_through_a_pack(self) -> None:
+        """A record replayed through the pack it was made with is identical."""
+        pack = load_pack("call_centre")
+        asked = datetime(2026, 3, 1, 20, tzinfo=CST)
+        record = pack.engine().evaluate(leave(asked, 12), now=asked, fact_type="leave_request").record()
+        assert replay(record, pack).status == "identical"
+        assert replay(record, pack.engine()).status == "identical"
+
+    def test_replay_refuses_a_name(self) -> None:
+        """A pack's name is refused with a TypeError saying what replay takes."""
+        asked = datetime(2026, 3, 1, 20, tzinfo=CST)
+        record = load_pack("call_centre").engine().evaluate(leave(asked, 12), now=asked,
+                                                            fact_type="leave_request").record()
+        with pytest.raises(TypeError, match="replay\\(\\) takes an Engine, a logging engine or a Pack"):
+            replay(record, "call_centre")  # type: ignore[arg-type]

@@ -168,7 +168,7 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
     if record.kind != "decision" or record.fact is None or record.fact_type is None:
         raise RecordError(f"record {record.id} is a session {record.kind}: it depends on the subject's earlier "
                           "steps and cannot be replayed alone")
-    engine = getattr(engine, "engine", engine)  # a logging engine replays through its own
+    engine = _judging(engine)
     mismatches = policy_mismatches(record, engine.policies)
     if mismatches and not force:
         return ReplayResult(record, "other_policies", mismatches)
@@ -176,6 +176,17 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
                                as_of=recorded_day(record, engine.policies))
     replayed = make_record(decision)
     return _compared(record, replayed, mismatches)
+
+
+def _judging(engine: Any) -> Engine:
+    """The engine that judges a replay: ``engine`` itself, a logging engine's own (a replay is
+    not logged), or a pack's engine."""
+    inner = getattr(engine, "engine", engine)
+    if callable(inner) and not hasattr(inner, "policies"):  # Pack.engine: the pack's engine
+        inner = inner()
+    if not (hasattr(inner, "policies") and hasattr(inner, "evaluate")):
+        raise TypeError(f"replay() takes an Engine, a logging engine or a Pack (got {type(engine).__name__})")
+    return inner  # type: ignore[no-any-return]
 
 
 def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
