@@ -401,4 +401,4 @@ class TestReplayTargets:
         record = load_pack("call_centre").engine().evaluate(leave(asked, 12), now=asked,
                                                             fact_type="leave_request").record()
         with pytest.raises(TypeError, match="replay\\(\\) takes an Engine, a logging engine or a Pack"):
-            replay(record, "call_centre")  # type: ignore[arg-type]
+            replay(record, "call_centre")

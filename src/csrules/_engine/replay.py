@@ -157,8 +157,9 @@ def recorded_day(record: DecisionRecord, policies: Iterable[Policy]) -> date | N
     return min(ends) - timedelta(days=1)
 
 
-def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> ReplayResult:
-    """Judge ``record``'s fact again with ``engine`` at the record's ``now`` and compare.
+def replay(record: DecisionRecord, engine: Engine | Any, *, force: bool = False) -> ReplayResult:
+    """Judge ``record``'s fact again with ``engine`` (an :class:`~csrules.Engine`, a logging
+    engine, or a :class:`~csrules.policies.Pack`) at the record's ``now`` and compare.
 
     When the engine's policies for the fact type are not the content the record was made
     under (by content hash), the result's status is ``other_policies`` and lists them; the
