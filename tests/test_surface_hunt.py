@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import BaseModel
@@ -17,7 +18,7 @@ from csrules._cli.cli import main
 from csrules._engine.impact import HistoricalFact, measure_impact
 from csrules._engine.logs import jsonl_segments
 from csrules.policies import load_pack
-from csrules.records import JsonlLog, SQLiteLog, count_facts, impact, read_log, replay
+from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, count_facts, impact, read_log, replay
 from tests.test_records_logs import run_session_examples
 
 CST = timezone(timedelta(hours=8))
@@ -402,3 +403,20 @@ class TestReplayTargets:
                                                             fact_type="leave_request").record()
         with pytest.raises(TypeError, match="replay\\(\\) takes an Engine, a logging engine or a Pack"):
             replay(record, "call_centre")
+
+
+class TestRecordInFold:
+    """A record made at a time in a zone's repeated hour equals itself read back."""
+
+    @pytest.mark.parametrize("fold", [0, 1])
+    def test_round_trip_in_dst_fold(self, fold: int) -> None:
+        """New York's 01:30 on 1 November 2026 (either of the two) survives a JSON round trip, id and all."""
+        now = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"), fold=fold)
+        engine = load_pack("call_centre").engine()
+        record = engine.evaluate(leave(datetime(2026, 11, 1, 20, tzinfo=CST), 12), now=now,
+                                 fact_type="leave_request").record()
+        back = DecisionRecord.model_validate_json(record.to_json())
+        assert back == record
+        assert record.now == now.astimezone(UTC)
+        assert record.now is not None
+        assert record.now.utcoffset() == now.utcoffset()
