@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from csrules import Engine, FactError, Policy, TimeError, register_fact_type, registered_fact_types
-from csrules._cli.cli import main
+from csrules._cli.cli import COMMANDS, main
 from csrules._engine.impact import HistoricalFact, measure_impact
 from csrules._engine.logs import jsonl_segments
 from csrules.policies import load_pack
@@ -420,3 +420,12 @@ class TestRecordInFold:
         assert record.now == now.astimezone(UTC)
         assert record.now is not None
         assert record.now.utcoffset() == now.utcoffset()
+
+
+class TestCommandTable:
+    """The command-line guide's table of conventions has a row for every command."""
+
+    def test_every_command_has_a_row(self) -> None:
+        """The first word of each row's command cell, together, is csrules' list of commands."""
+        rows = re.findall(r"^\| `(\w+)", (DOCS / "cli.md").read_text(encoding="utf-8"), flags=re.MULTILINE)
+        assert sorted(rows) == sorted(COMMANDS)
