@@ -59,6 +59,7 @@ from csrules._engine.logs import (
     is_sqlite,
     jsonl_segments,
     read_log,
+    read_only,
 )
 from csrules._engine.record import (
     SCHEMA_VERSION,
@@ -74,7 +75,7 @@ from csrules._engine.record import (
 )
 from csrules._engine.replay import EffectChange, PolicyMismatch, ReplayResult, ReplayStatus, replay, replay_steps
 from csrules._policy.loader import load_policy
-from csrules.exceptions import RecordError
+from csrules.exceptions import FactError, RecordError
 from csrules.policies import Pack, load_pack
 
 __all__ = [
@@ -147,7 +148,8 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
             fact_type: str | None = None,
             problem: Callable[[str], None] | None = None) -> Iterator[HistoricalFact]:
     """The facts of ``sources``, one at a time: decision logs (JSON Lines, with their rotated
-    files, or SQLite) give each record's fact at its own ``now``; a JSON Lines file of plain
+    files, or SQLite) give each record's fact at its own ``now`` (a session step's too, with its
+    record, which :func:`impact` counts and leaves out); a JSON Lines file of plain
     facts gives each at ``now`` (and ``fact_type``). A line that cannot be read is passed to
     ``problem`` as ``file:line: why`` (raised as :class:`RecordError` without one)."""
 
@@ -162,7 +164,7 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
             raise RecordError("no such decision log or facts file", file=str(path))
         if is_sqlite(path):
             reader = read_log(path)
-            yield from (HistoricalFact.of_record(r) for r in reader if r.kind == "decision")
+            yield from (HistoricalFact.of_record(r) for r in reader)  # session steps: counted, not judged
             for error in reader.problems:
                 bad(error)
             continue
@@ -189,8 +191,7 @@ def _jsonl_history(path: Path, now: datetime | None, fact_type: str | None,
             except RecordError as exc:
                 bad(exc)
                 continue
-            if record.kind == "decision":
-                yield HistoricalFact.of_record(record)
+            yield HistoricalFact.of_record(record)
 
 
 def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],
@@ -202,13 +203,17 @@ def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str
     or directories, policy files) and report the decisions that change."""
     old_engine, old_name = engine_of(old)
     new_engine, new_name = engine_of(new)
+    judged = dict.fromkeys([*old_engine.fact_types, *new_engine.fact_types])
+    if fact_type is not None and fact_type not in judged:  # a misspelt type would skip every fact
+        raise FactError(f"fact_type {fact_type!r}: neither side judges it (fact types: {', '.join(judged)})",
+                        fact_type=fact_type)
     report = ImpactReport(old_name, new_name)
     given = iter(records)
     first = next(given, None)
     rest: Iterator[Any] = itertools.chain([first], given) if first is not None else iter(())
     facts: Iterable[HistoricalFact]
     if isinstance(first, DecisionRecord):  # records in memory: streamed as given
-        facts = (HistoricalFact.of_record(r) for r in rest if r.kind == "decision")
+        facts = (HistoricalFact.of_record(r) for r in rest)
     else:
         facts = history(rest, now=now, fact_type=fact_type, problem=report.problem)
     return measure_impact(old_engine, new_engine, facts, report=report, progress=progress)
@@ -223,7 +228,7 @@ def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
         if not path.exists():
             continue
         if is_sqlite(path):
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            with closing(read_only(path)) as db:
                 try:
                     total += int(db.execute("SELECT count(*) FROM decisions").fetchone()[0])
                 except sqlite3.Error:

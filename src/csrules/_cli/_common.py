@@ -108,6 +108,28 @@ def nonempty(text: str) -> str:
     return text
 
 
+def positive_int(text: str) -> int:
+    """A whole number, 1 or more (``--max-examples``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {text})")
+    return value
+
+
+API_HINTS = (("pass fact_type= with a dict fact", "use --fact-type NAME"), ("pass now=", "use --now"))
+"""The engine's hints to a caller of the Python API, and what a user of a command types instead."""
+
+
+def in_cli_words(problem: str) -> str:
+    """``problem`` with the engine's keyword-argument hints said as the command's options."""
+    for api, option in API_HINTS:
+        problem = problem.replace(api, option)
+    return problem
+
+
 def percent(text: str) -> float:
     """A percentage, 0 or more (``--fail-under``; above 100 no coverage reaches it)."""
     try:
@@ -321,7 +343,10 @@ def parse_now(text: str | None) -> datetime | None:
             f"--now must be an ISO 8601 date-time such as 2026-03-01T09:00:00+08:00 (got {text!r})"
         ) from None
     if value.utcoffset() is None:
-        raise CliError(f"--now needs a time zone, e.g. {text}+08:00 or {text}Z")
+        # a day alone ("2026-03-01", even "2026-03-01+08:00", which Python reads as 08:00) gets
+        # its midnight in the example, never the text with a zone glued on
+        shown = value.isoformat() if any(c in text for c in "T ") else f"{text[:10]}T00:00:00"
+        raise CliError(f"--now needs a time zone, e.g. {shown}+08:00 or {shown}Z")
     problem = instant_problem(value)
     if problem:
         raise CliError(f"--now {text}: {problem}")

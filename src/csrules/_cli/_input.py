@@ -34,6 +34,8 @@ TOO_DEEP = "invalid JSON: nested too deep to read"
 TOO_LONG_NUMBER = "invalid JSON: a number has too many digits to read"
 
 _ENVELOPE_KEYS = frozenset({"fact", "fact_type", "now", "id"})
+_RECORD_KEYS = frozenset({"schema_version", "id", "policies", "outcome"})
+"""Keys every decision record has (a line of a decision log)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,12 @@ def _dispatch(stream: Any, fmt: Format, name: str) -> Iterator[Record | BadRecor
 
 
 def _record(index: int, line: int, data: Any) -> Record | BadRecord:
+    if isinstance(data, dict) and data.keys() >= _RECORD_KEYS:
+        return BadRecord(index, line, "a decision record, not a fact: csrules impact judges a decision log again")
+    if isinstance(data, dict) and {"fact", "fact_type"} <= data.keys() and not data.keys() <= _ENVELOPE_KEYS:
+        # both envelope keys: an envelope with a misspelt or unsupported key, not a fact
+        unknown = ", ".join(repr(key) for key in sorted(data.keys() - _ENVELOPE_KEYS))
+        return BadRecord(index, line, f"envelope: unknown key {unknown} (an envelope holds fact, fact_type, now, id)")
     if isinstance(data, dict) and "fact" in data and data.keys() <= _ENVELOPE_KEYS:
         now = data.get("now")
         parsed: datetime | None = None

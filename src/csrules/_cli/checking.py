@@ -14,11 +14,13 @@ from csrules._cli._common import (
     checked_spec,
     dump_json,
     exit_status,
+    in_cli_words,
     load_pack_named,
     load_target,
     parse_now,
     percent,
     policy_files,
+    positive_int,
 )
 from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
@@ -92,7 +94,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ts.add_argument("--fail-under", type=percent, metavar="PERCENT", help="with --coverage: fail below this")
     ts.add_argument("--explore", action="store_true", help="also judge generated boundary facts")
     ts.add_argument("--random", action="store_true", help="with --explore: plain random facts instead")
-    ts.add_argument("--max-examples", type=int, default=200, metavar="N", help="with --explore (default 200)")
+    ts.add_argument("--max-examples", type=positive_int, default=200, metavar="N", help="with --explore (default 200)")
     ts.set_defaults(run=run_test)
 
 
@@ -273,7 +275,7 @@ def _explore(policies: tuple[Any, ...], now: Any, args: argparse.Namespace) -> t
             given = {} if group[0].needs_session else {"now": now, "boundaries": not args.random}
             result = explore(group, max_examples=args.max_examples, **given)
         except CsrulesError as exc:
-            raise CliError(f"--explore {fact_type}: {exc}") from None
+            raise CliError(f"--explore {fact_type}: {in_cli_words(str(exc))}") from None
         blocks.append(f"[{fact_type}] {result.render()}")
         ok = ok and result.ok
     return blocks, ok

@@ -93,8 +93,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="input format (default: from the file suffix, else sniffed)",
     )
     ev.add_argument("--fact-type", type=nonempty, help="the fact type of plain facts when the target judges several")
-    ev.add_argument("--as-of", metavar="DAY", help="judge by the policy versions in force on DAY (YYYY-MM-DD); "
-                    "default: each fact's own day")
+    add_as_of(ev, "each fact's own day")
     ev.add_argument("--trace", action="store_true", help="include each decision's full trace (slow)")
     ev.add_argument("--keep-going", action="store_true", help="report bad facts and carry on")
     ev.add_argument("--summary", action="store_true", help="print counts on stderr at the end")
@@ -117,6 +116,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     ex.add_argument("--now", help="the current time (ISO 8601 with zone); default: the clock")
     ex.add_argument("--fact-type", type=nonempty, help="the fact type when the target judges several")
+    add_as_of(ex, "the fact's own day")
     add_format(ex, ("text", "json"), "text", "output: readable text (default) or the decision and trace as JSON")
     ex.set_defaults(run=run_explain)
 
@@ -255,7 +255,9 @@ class _Writer:
         return outcome
 
 
-_TABLE = "{:>7}  {:>6}  {:<15}  {:<28}  {}"
+_RULES_WIDTH = 28
+"""Characters of the rules column of ``--format table``."""
+_TABLE = "{:>7}  {:>6}  {:<15}  {:<" + str(_RULES_WIDTH) + "}  {}"
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -329,6 +331,12 @@ def _decide(engine: Any, record: Record, now: Any, fact_type: str | None, as_of:
     return decision
 
 
+def add_as_of(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--as-of DAY``: judge by the policy versions in force on DAY instead of ``default``."""
+    parser.add_argument("--as-of", metavar="DAY", help="judge by the policy versions in force on DAY (YYYY-MM-DD); "
+                        f"default: {default}")
+
+
 def _as_of(text: str | None) -> date | None:
     """``--as-of``: a day, YYYY-MM-DD."""
     if text is None:
@@ -354,7 +362,9 @@ def _row(record: Record, decision: Decision, label: str) -> str:
     rules = ",".join(decision.rule_ids) or "-"
     keys = ", ".join(decision.effect_keys) or "-"
     del label
-    return _TABLE.format(record.index, record.line, decision.outcome.value, rules[:28], keys)
+    if len(rules) > _RULES_WIDTH:  # cut, and said to be cut: a bare "ATT-2." reads as a rule id
+        rules = rules[:_RULES_WIDTH - 1] + "…"
+    return _TABLE.format(record.index, record.line, decision.outcome.value, rules, keys)
 
 
 # --------------------------------------------------------------------------- explain
@@ -397,7 +407,7 @@ def run_explain(args: argparse.Namespace) -> int:
     clock = record.now is None and args.now is None
     now = record.now or parse_now(args.now) or now_default()
     try:
-        decision = _decide(engine, record, now, args.fact_type)
+        decision = _decide(engine, record, now, args.fact_type, _as_of(args.as_of))
     except EvaluationError as exc:
         raise CliError(f"{_fact_label(args.fact)}:{record.line}: bad fact: {exc}") from None
     status = 1 if decision.outcome is Outcome.VIOLATION else 0

@@ -8,16 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from csrules._cli._common import (
+    CliError,
     add_format,
     add_out,
     checked_spec,
     dump_json,
     exit_status,
+    in_cli_words,
     load_target,
     nonempty,
     parse_now,
     write_file,
 )
+from csrules.exceptions import FactError
 
 __all__ = ["register"]
 
@@ -85,9 +88,12 @@ def run_impact(args: argparse.Namespace) -> int:
         report = impact(old, new, args.records,
                         now=parse_now(args.now), fact_type=args.fact_type,
                         progress=lambda seen, _changed: progress.update(seen, seen))
+    except FactError as exc:  # the one fact type given for every plain fact: bad usage
+        raise CliError("--fact-type" + str(exc).removeprefix("fact_type")) from None
     finally:
         progress.close()
     report.old, report.new = args.old, args.new
+    report.problems = [in_cli_words(problem) for problem in report.problems]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_file(out / "impact.md", report.to_markdown())
@@ -97,6 +103,9 @@ def run_impact(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.to_markdown())
         sys.stdout.write(f"\nwrote {out / 'impact.md'} and {out / 'impact.html'}\n")
+    if report.steps:  # a session log given where decisions were meant: never a silent "no change"
+        sys.stderr.write(f"csrules impact: {report.steps:,} session step record(s) left out: impact judges "
+                         "single decisions only\n")
     if report.problem_count:  # as eval --keep-going: the rest is judged, and the input was bad
         first = report.problems[0].replace("\n", " ")
         sys.stderr.write(f"csrules impact: {report.problem_count:,} fact(s) could not be read or judged "

@@ -90,9 +90,14 @@ def generated_date(option: str | None = None, zone: str | None = None) -> date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return day_of(datetime.fromtimestamp(int(epoch), UTC), zone)
+            seconds = int(epoch)
         except ValueError:
             raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds (got {epoch!r})") from None
+        try:
+            return day_of(datetime.fromtimestamp(seconds, UTC), zone)
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(f"SOURCE_DATE_EPOCH {epoch} is out of range: it must be seconds since 1970 "
+                             "giving a day in years 1 to 9999") from None
     return day_of(datetime.now(UTC), zone)
 
 

@@ -41,6 +41,9 @@ DIRECTIONS: tuple[Direction, ...] = ("newly violating", "no longer violating", "
 EXAMPLES = 3
 """Examples kept per group."""
 
+_LISTED = 20
+"""Problems a rendered report lists (the JSON form keeps :data:`MAX_PROBLEMS`)."""
+
 MAX_PROBLEMS = 100
 """Problems kept in a report (all are counted)."""
 
@@ -106,11 +109,15 @@ class ImpactReport:
     old: str
     new: str
     facts: int = 0
+    """Facts judged under both (a fact either could not judge is a problem, not counted here)."""
     changed: int = 0
     other_content: int = 0
     """Records made under policy content other than the old engine's (judged anyway)."""
     skipped: int = 0
     """Facts of a type neither engine judges (a log shared by several packs)."""
+    steps: int = 0
+    """Session steps (event and tick records) left out: a step depends on the subject's
+    earlier steps, so it is not judged alone (:func:`~csrules.records.replay_steps` replays them)."""
     problems: list[str] = field(default_factory=list)
     """The first :data:`MAX_PROBLEMS` facts that could not be judged, each with its source."""
     problem_count: int = 0
@@ -134,7 +141,8 @@ class ImpactReport:
         """A JSON-ready form."""
         return {
             "old": self.old, "new": self.new, "facts": self.facts, "changed": self.changed,
-            "other_content": self.other_content, "skipped": self.skipped, "problem_count": self.problem_count,
+            "other_content": self.other_content, "skipped": self.skipped, "steps": self.steps,
+            "problem_count": self.problem_count,
             "problems": list(self.problems),
             "groups": [
                 {"rule": g.rule, "direction": g.direction, "count": g.count,
@@ -157,7 +165,7 @@ class ImpactReport:
             lines += [f"- {_example_text(e)}" for e in g.examples]
         if self.problems:  # listed whether or not any decision changed
             lines += ["", "## Facts that could not be read or judged", ""]
-            lines += [f"- {p}" for p in self.problems[:20]]
+            lines += [f"- {p}" for p in self.problems[:_LISTED]]
         return "\n".join([*lines, ""])
 
     def to_html(self) -> str:
@@ -172,7 +180,7 @@ class ImpactReport:
             + "".join(f"<li>{esc(_example_text(e))}</li>" for e in g.examples) + "</ul></section>"
             for g in self.sorted_groups())
         problems = ("<section><h2>Facts that could not be read or judged</h2><ul>"
-                    + "".join(f"<li>{esc(p)}</li>" for p in self.problems[:20]) + "</ul></section>"
+                    + "".join(f"<li>{esc(p)}</li>" for p in self.problems[:_LISTED]) + "</ul></section>"
                     if self.problems else "")
         table = (f"<table><thead><tr><th>Rule</th><th>Direction</th><th>Decisions</th></tr></thead>"
                  f"<tbody>{rows}</tbody></table>" if self.groups else "<p>No decision changes.</p>")
@@ -186,13 +194,19 @@ class ImpactReport:
         )
 
     def _summary(self) -> list[str]:
-        lines = [f"{self.facts:,} historical facts judged under both; {self.changed:,} decisions change."]
+        lines = [f"{_counted(self.facts, 'historical fact')} judged under both; "
+                 f"{_counted(self.changed, 'decision', 'changes')}."]
         if self.skipped:
-            lines.append(f"{self.skipped:,} facts of types neither judges were skipped.")
+            lines.append(f"{_counted(self.skipped, 'fact', 'was')} skipped: of types neither judges.")
+        if self.steps:
+            lines.append(f"{_counted(self.steps, 'session step', 'was')} left out: a step depends on its "
+                         "subject's earlier steps, so impact judges single decisions only.")
         if self.other_content:
-            lines.append(f"{self.other_content:,} records were made under policy content other than {self.old}.")
+            lines.append(f"{_counted(self.other_content, 'record', 'was')} made under policy content other than "
+                         f"{self.old}.")
         if self.problem_count:
-            lines.append(f"{self.problem_count:,} facts could not be read or judged (the first are listed below).")
+            listed = "listed below" if self.problem_count <= _LISTED else f"the first {_LISTED} listed below"
+            lines.append(f"{_counted(self.problem_count, 'fact')} could not be read or judged ({listed}).")
         return lines
 
     def _chart(self) -> str:
@@ -229,6 +243,16 @@ _CSS = (
 )
 
 
+_VERBS = {"was": "were", "changes": "change"}
+
+
+def _counted(count: int, noun: str, verb: str = "") -> str:
+    """``count``, ``noun`` and ``verb``, agreeing in number: "1 decision changes", "2 decisions change"."""
+    if count == 1:
+        return f"1 {noun} {verb}".rstrip()
+    return f"{count:,} {noun}s {_VERBS.get(verb, verb)}".rstrip()
+
+
 def _example_text(example: ImpactExample) -> str:
     who = f" (subject {example.subject})" if example.subject else ""
     when = f" at {example.now.isoformat()}" if example.now else ""
@@ -250,15 +274,15 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     """
     report = ImpactReport(old_name, new_name) if report is None else report
     judged = {*old.fact_types, *new.fact_types}
-    for item in history:
+    for seen, item in enumerate(history):
         if progress is not None:
-            progress(report.facts + report.skipped, report.changed)
+            progress(seen, report.changed)
+        if item.record is not None and item.record.kind != "decision":
+            report.steps += 1
+            continue
         if item.fact_type is not None and item.fact_type not in judged:
             report.skipped += 1
             continue
-        report.facts += 1
-        if item.record is not None and policy_mismatches(item.record, old.policies):
-            report.other_content += 1
         try:
             before = old.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
             after = new.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
@@ -266,6 +290,9 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
         except CsrulesError as exc:
             report.problem(f"{item.source}: {exc}")
             continue
+        report.facts += 1  # judged under both: a fact that failed is a problem, not a judged fact
+        if item.record is not None and policy_mismatches(item.record, old.policies):
+            report.other_content += 1
         if changes:
             report.changed += 1
             example = ImpactExample(item.source, _subject(item, after), item.now, before.effect_keys, after.effect_keys)
@@ -288,8 +315,9 @@ def _subject(item: HistoricalFact, decision: Decision) -> str | None:
 def _changes(before: Decision, after: Decision) -> Iterator[tuple[str, Direction]]:
     """Each (rule, direction) that differs between the two decisions on one fact."""
     old, new = _by_rule(before), _by_rule(after)
-    for rule in dict.fromkeys([*old, *new]):
-        was, now = old.get(rule, _NOTHING), new.get(rule, _NOTHING)
+    for key in dict.fromkeys([*old, *new]):
+        rule = key[1]  # reported by rule id; compared per policy, where rule ids may repeat
+        was, now = old.get(key, _NOTHING), new.get(key, _NOTHING)
         if was == now:
             continue
         if now[0] and not was[0]:
@@ -306,16 +334,16 @@ _Judged = tuple[bool, frozenset[str], tuple[tuple[str, float], ...]]
 _NOTHING: _Judged = (False, frozenset(), ())
 
 
-def _by_rule(decision: Decision) -> dict[str, _Judged]:
-    """Rule id -> (violates, approver roles, effect keys with due times) for each rule that
-    applies. Texts are left out: a message reworded by a new parameter value is no change of
-    decision."""
+def _by_rule(decision: Decision) -> dict[tuple[str, str], _Judged]:
+    """(policy id, rule id) -> (violates, approver roles, effect keys with due times) for each
+    rule that applies. Texts are left out: a message reworded by a new parameter value is no
+    change of decision."""
     out = {}
-    for (_, rule), effects in decision.rule_effects.items():
+    for key, effects in decision.rule_effects.items():
         violates = any(isinstance(e, Violation) for e in effects)
         roles = frozenset(e.role for e in effects if isinstance(e, Approval))
         due = [(e.key, _instant(getattr(e, "due", None))) for e in effects]
-        out[rule] = (violates, roles, tuple(sorted(due)))
+        out[key] = (violates, roles, tuple(sorted(due)))
     return out
 
 

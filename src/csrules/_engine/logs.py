@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
+from csrules._time.calendar import ensure_aware
 from csrules.exceptions import LogWriteError, RecordError
 
 try:  # POSIX: writers of one JSON Lines log in several processes take turns
@@ -334,13 +335,19 @@ class SQLiteLog(DecisionLog):
         ``now`` in ``[since, until)`` (each an index look-up)."""
         where, args = [], []
         for clause, value in (("subject = ?", subject), ("rule = ?", rule),
-                              ("at_us >= ?", _us(since)), ("at_us < ?", _us(until))):
+                              ("at_us >= ?", _bound_us("since", since)), ("at_us < ?", _bound_us("until", until))):
             if value is not None:
                 where.append(clause)
                 args.append(value)
         sql = "SELECT seq, record FROM decisions" + (" WHERE " + " AND ".join(where) if where else "")
         for seq, text in self._connect().execute(sql + " ORDER BY seq", args):
             yield parse_record(text, file=str(self.path), line=seq)
+
+
+def _bound_us(name: str, moment: object) -> int | None:
+    """``since`` or ``until`` of :meth:`SQLiteLog.records` as microseconds since 1970 UTC; a
+    naive date-time (or a date) names no instant and is refused."""
+    return None if moment is None else _us(ensure_aware(moment, f"records({name}=...)"))
 
 
 def _us(moment: datetime | None) -> int | None:
@@ -359,11 +366,18 @@ def _row(line: LogLine) -> tuple[Any, ...]:
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
     """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
     found = []
-    for candidate in path.parent.glob(f"{path.name}.*") if path.parent.exists() else ():
-        suffix = candidate.name[len(path.name) + 1:]
-        if suffix.isdigit():
+    prefix = f"{path.name}."  # compared as text: a name holding [ ] * ? is no glob pattern
+    for candidate in path.parent.iterdir() if path.parent.exists() else ():
+        suffix = candidate.name[len(prefix):]
+        if candidate.name.startswith(prefix) and suffix.isascii() and suffix.isdigit():
             found.append((int(suffix), candidate))
     return sorted(found)
+
+
+def read_only(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:
+    """``path``'s SQLite database opened read-only, by a URI that quotes the path: a ``#``,
+    ``?`` or ``%`` in a file name would otherwise cut the name or open another file."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
 
 
 def is_sqlite(path: Path) -> bool:
@@ -398,7 +412,7 @@ class LogReader:
         yield from self._lines(self.path)
 
     def _rows(self) -> Iterator[DecisionRecord]:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
+        db = read_only(self.path, timeout=60)
         try:
             for seq, text in db.execute("SELECT seq, record FROM decisions ORDER BY seq"):
                 try:

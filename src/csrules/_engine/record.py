@@ -17,7 +17,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -269,6 +269,15 @@ def _utc(now: datetime | None) -> datetime | None:
                           ) from None
 
 
+def _fixed(now: datetime | None) -> datetime | None:
+    """``now`` with its offset as a fixed zone: the same instant and the same JSON, but a
+    time in a zone's repeated hour (a DST fold) compares equal to itself read back, which
+    Python refuses across zones for such times."""
+    if now is None or now.tzinfo is None:
+        return now
+    return now.replace(tzinfo=timezone(now.utcoffset() or timedelta(0)), fold=0)
+
+
 def _effects(effects: Iterable[Any]) -> tuple[RecordedEffect, ...]:
     return tuple(RecordedEffect(**e.to_dict()) for e in effects)
 
@@ -317,7 +326,7 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     plan = decision._view.plan  # what the decision was made with
     fact: BaseModel = recordable(decision.fact)
     record = _sealed({
-        "id": "", "now": decision.now, "fact_type": plan.fact_type, "subject": fact_subject(fact),
+        "id": "", "now": _fixed(decision.now), "fact_type": plan.fact_type, "subject": fact_subject(fact),
         "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
         "pack": plan.pack, "outcome": decision.outcome, "matches": decision.matches,
         "effects": _effects(decision.effects), "errors": _errors(decision.errors),
@@ -333,7 +342,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
     """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
     its ``fact``, or a tick); the subject is the session's. Its matches are the firings."""
     return _sealed({
-        "id": "", "now": result.now, "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
+        "id": "", "now": _fixed(result.now), "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
         "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
         "policies": tuple(_recorded_policy(p) for p in policies), "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),

@@ -157,8 +157,9 @@ def recorded_day(record: DecisionRecord, policies: Iterable[Policy]) -> date | N
     return min(ends) - timedelta(days=1)
 
 
-def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> ReplayResult:
-    """Judge ``record``'s fact again with ``engine`` at the record's ``now`` and compare.
+def replay(record: DecisionRecord, engine: Engine | Any, *, force: bool = False) -> ReplayResult:
+    """Judge ``record``'s fact again with ``engine`` (an :class:`~csrules.Engine`, a logging
+    engine, or a :class:`~csrules.policies.Pack`) at the record's ``now`` and compare.
 
     When the engine's policies for the fact type are not the content the record was made
     under (by content hash), the result's status is ``other_policies`` and lists them; the
@@ -168,7 +169,7 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
     if record.kind != "decision" or record.fact is None or record.fact_type is None:
         raise RecordError(f"record {record.id} is a session {record.kind}: it depends on the subject's earlier "
                           "steps and cannot be replayed alone")
-    engine = getattr(engine, "engine", engine)  # a logging engine replays through its own
+    engine = _judging(engine)
     mismatches = policy_mismatches(record, engine.policies)
     if mismatches and not force:
         return ReplayResult(record, "other_policies", mismatches)
@@ -176,6 +177,17 @@ def replay(record: DecisionRecord, engine: Engine, *, force: bool = False) -> Re
                                as_of=recorded_day(record, engine.policies))
     replayed = make_record(decision)
     return _compared(record, replayed, mismatches)
+
+
+def _judging(engine: Any) -> Engine:
+    """The engine that judges a replay: ``engine`` itself, a logging engine's own (a replay is
+    not logged), or a pack's engine."""
+    inner = getattr(engine, "engine", engine)
+    if callable(inner) and not hasattr(inner, "policies"):  # Pack.engine: the pack's engine
+        inner = inner()
+    if not (hasattr(inner, "policies") and hasattr(inner, "evaluate")):
+        raise TypeError(f"replay() takes an Engine, a logging engine or a Pack (got {type(engine).__name__})")
+    return inner  # type: ignore[no-any-return]
 
 
 def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
