@@ -657,6 +657,11 @@ class BusinessCalendar(ZonedModel):
         return core.spans(target)[-1][1].astimezone(core.zone)
 
 
+def _civil_weekend(day: date) -> bool:
+    """Saturday or Sunday: the weekend the State Council's holiday arrangements count from."""
+    return day.weekday() >= 5
+
+
 class _Core:
     """A calendar's lookup tables and algorithms, on plain attributes (all UTC inside)."""
 
@@ -704,35 +709,27 @@ class _Core:
         self.walks = 0
 
     def break_days(self) -> frozenset[date]:
-        """The weekend days of each holiday break: days closed by their weekday that days off
-        join to a holiday given on a working weekday. A holiday that falls on a weekend
-        (Mid-Autumn on Sunday 2015-09-27, "9月27日放假") gives no working day off, so the
-        Saturday next to it stays an ordinary weekend day."""
+        """The weekend days of each holiday break: Saturdays and Sundays (the civil weekend,
+        whatever hours the desk keeps) that days off join to a holiday given on a weekday. A
+        holiday that falls on a weekend (Mid-Autumn on Sunday 2015-09-27, "9月27日放假") gives
+        no weekday off, so the Saturday next to it stays an ordinary weekend day; a weekend day
+        worked in exchange (调休) ends the break."""
         found: set[date] = set()
         for holiday in self.holidays:
-            if not self.week[holiday.weekday()]:
+            if _civil_weekend(holiday):
                 continue
             for step in (_DAY, _BACK):
                 day = holiday + step
                 for _ in range(_LONGEST_BREAK):
                     if day in self.holidays:
                         pass
-                    elif self.weekday_closed(day):
+                    elif _civil_weekend(day) and not (day in self.adjusted or day in self.special
+                                                      or day in self.closed):
                         found.add(day)
                     else:
                         break
                     day += step
         return frozenset(found)
-
-    def weekday_closed(self, day: date) -> bool:
-        """Whether ``day`` is closed only because its weekday has no hours."""
-        return not (
-            self.week[day.weekday()]
-            or day in self.adjusted
-            or day in self.special
-            or day in self.closed
-            or day in self.holidays
-        )
 
     def local_spans(self, day: date) -> tuple[TimeSpan, ...]:
         special = self.special.get(day)
