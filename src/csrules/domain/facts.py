@@ -910,6 +910,12 @@ class CallbackTask(Fact):
     def _derive(self) -> CallbackTask:
         if (self.rest_from is None) != (self.rest_to is None):
             raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
+        for name in ("rest_from", "rest_to"):
+            given = getattr(self, name)
+            if given is not None and given.tzinfo is not None:
+                # a zone's offset changes over the year: a clock with an offset has no one local reading
+                raise ValueError(f"{name} is a local clock time in time_zone; give it without an offset "
+                                 f"(got {given.isoformat()})")
         zone = _zone(self.time_zone)
         self._set(
             during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
