@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from csrules._testing.boundaries.time import _days_near
 from csrules.time import china_calendar
 
 HOURS = {
@@ -31,3 +32,21 @@ class TestBreaksAndHours:
         calendar = china_calendar(years=[2025], hours=HOURS[desk])
         assert not calendar.is_holiday(date(2025, 9, 28))
         assert not calendar.is_holiday(date(2025, 10, 11))
+
+
+class TestProbesFollowBreaks:
+    """Boundary probes name a break's real edges, its weekend days included."""
+
+    def test_labels_agree_with_the_calendar(self) -> None:
+        """Each day probed as a holiday's first or last day is a holiday, each day before or after is
+        not (Dragon Boat 2026: Friday 19 to Sunday 21 June; May Day: 1 to 5 May)."""
+        calendar = china_calendar(years=[2026])
+        probes = _days_near(calendar, date(2026, 6, 17))
+        edges = {(day, what) for day, _, what in probes if what.endswith("day of a holiday")}
+        assert {(date(2026, 6, 19), "first day of a holiday"), (date(2026, 6, 21), "last day of a holiday"),
+                (date(2026, 5, 1), "first day of a holiday"), (date(2026, 5, 5), "last day of a holiday")} <= edges
+        for day, _, what in probes:
+            if what in ("first day of a holiday", "last day of a holiday"):
+                assert calendar.is_holiday(day), (day, what)
+            if what in ("day before a holiday", "day after a holiday"):
+                assert not calendar.is_holiday(day), (day, what)

@@ -341,13 +341,22 @@ def _window_setter(
 
 
 def _holiday_blocks(calendar: BusinessCalendar, near: date) -> list[tuple[date, date]]:
-    """Runs of consecutive holidays, the nearest to ``near`` first."""
+    """Runs of consecutive holidays, the nearest to ``near`` first (a break's weekend days,
+    which the calendar counts as holidays, widen the run of listed holidays they join)."""
     blocks: list[tuple[date, date]] = []
-    for day in (d for d in calendar.holidays if _covered(calendar, d)):
-        if blocks and day - blocks[-1][1] == _DAY:
-            blocks[-1] = (blocks[-1][0], day)
+    for day in sorted(d for d in calendar.holidays if _covered(calendar, d)):
+        if blocks and day - blocks[-1][1] <= _DAY:
+            blocks[-1] = (blocks[-1][0], max(day, blocks[-1][1]))
+            continue
+        first = last = day
+        while _covered(calendar, first - _DAY) and calendar.is_holiday(first - _DAY):
+            first -= _DAY
+        while _covered(calendar, last + _DAY) and calendar.is_holiday(last + _DAY):
+            last += _DAY
+        if blocks and first - blocks[-1][1] <= _DAY:
+            blocks[-1] = (blocks[-1][0], max(last, blocks[-1][1]))
         else:
-            blocks.append((day, day))
+            blocks.append((first, last))
     return sorted(blocks, key=lambda block: (abs((block[0] - near).days), block[0]))
 
 
