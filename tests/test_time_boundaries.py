@@ -241,18 +241,21 @@ class TestWithinHours:
 
 class TestDays:
     def test_a_holiday_and_the_working_day_next_to_it(self):
-        """The first holiday, the working day before it and the working day after it (a Sunday worked)."""
+        """The break's first and last days (Saturday 01-03 is in the break: days off join it to Friday's
+        holiday), the working day before it and the working day after it (a Sunday worked)."""
         pol = policy({"kind": "on_holiday", "path": "day", "calendar": "ttb-office"})
         facts = probe_facts(pol)
-        assert {date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 4)} <= {f.day for f in facts}
+        assert {date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 3), date(2026, 1, 4)} <= {f.day for f in facts}
         assert outcomes(pol, facts) == {True, False}
 
     def test_a_day_off_to_the_second(self):
-        """The last second before a holiday and its first second, in the calendar's zone."""
+        """The last second before the break and its first second, its last second and the first second
+        after it, in the calendar's zone."""
         pol = policy({"kind": "on_day_off", "path": "starts_at", "calendar": "ttb-office"})
         facts = probe_facts(pol)
         instants = {local(f.starts_at) for f in facts}
-        assert {datetime(2025, 12, 31, 23, 59, 59), datetime(2026, 1, 1), datetime(2026, 1, 3)} <= instants
+        assert {datetime(2025, 12, 31, 23, 59, 59), datetime(2026, 1, 1), datetime(2026, 1, 3, 23, 59, 59),
+                datetime(2026, 1, 4)} <= instants
         assert outcomes(pol, facts) == {True, False}
 
 
