@@ -687,10 +687,11 @@ class Plan:
         # priority policies: the highest priority of a rule that failed; a match below it is not
         # kept, since the failed rule might have held and outranked it
         undecided: dict[str, int] = {}
+        hit_policies = {policy.id: policy.hit_policy for policy in self.policies}  # once, not a search per rule
         for index, (rule, check) in enumerate(zip(self.rules, self.rule_checks, strict=True)):
             if rule.policy_id in stopped:
                 continue
-            hit_policy = self._policy(rule.policy_id).hit_policy
+            hit_policy = hit_policies[rule.policy_id]
             try:
                 hit = check(fact, now)
             except Exception as exc:  # recorded as data: ErrorMode.SKIP
