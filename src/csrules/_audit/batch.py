@@ -9,7 +9,7 @@ rows of :mod:`csrules._audit.rows`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -17,6 +17,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
+from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW, given
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
 from csrules._audit.summary import Partial, partial
@@ -26,6 +27,9 @@ from csrules._policy.facts import field_info, get_fact_type
 from csrules.exceptions import FactError
 
 __all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
+
+_DAY_US = 86_400_000_000
+_EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class AuditSpec:
@@ -108,6 +112,26 @@ def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Ex
     return value if default is None else value.fill_null(pl.lit(str(default)))
 
 
+_MONTHS_AT_MOST = 100_000
+"""The most local days one batch names months for by look-up (a wider span is formatted row by row)."""
+
+
+def _months(frame: pl.DataFrame, instant: pl.Expr, zone: str) -> pl.Expr:
+    """The local month (``YYYY-MM``) of each instant in ``zone``: the local day read as
+    :func:`~csrules._audit.col_zone.local_wall` reads it (the row engine's zone data), each
+    day of the batch's span named once rather than each row formatted."""
+    wall = local_wall(frame, instant, zone)
+    if wall is None:
+        return instant.dt.convert_time_zone(zone).dt.strftime("%Y-%m")
+    days = frame.select(wall.dt.cast_time_unit("us").cast(pl.Int64) // _DAY_US).to_series()
+    low, high = days.min(), days.max()
+    if not isinstance(low, int) or not isinstance(high, int) or high - low >= _MONTHS_AT_MOST:
+        return wall.dt.strftime("%Y-%m")
+    span = range(low, high + 1)
+    names = [(_EPOCH + timedelta(days=day)).strftime("%Y-%m") for day in span]
+    return pl.lit(days.replace_strict(list(span), names, return_dtype=pl.String))
+
+
 def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Row number, fact type, subject, team and month of each input row."""
     columns = frame.schema
@@ -120,8 +144,7 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col(team).cast(text) if team and team in columns else pl.lit(None, text)).alias("team"),
     ]
     if when and when in columns:
-        instant = _as_instant(pl.col(when), columns[when])
-        exprs.append(instant.dt.convert_time_zone(spec.zone).dt.strftime("%Y-%m").alias("month"))
+        exprs.append(_months(frame, _as_instant(pl.col(when), columns[when]), spec.zone).alias("month"))
     else:
         exprs.append(pl.lit(None, text).alias("month"))
     return frame.select(exprs)

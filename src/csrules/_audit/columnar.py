@@ -35,7 +35,7 @@ import enum
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any, get_args
 
 import annotated_types
@@ -56,7 +56,7 @@ from csrules._engine.engine import Engine
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
-from csrules._time.calendar import load_zone, wall_to_utc
+from csrules._time.calendar import load_zone, wall_instant
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import CsrulesError
 
@@ -257,49 +257,78 @@ def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> s
 # --------------------------------------------------------------------------- derived fields
 
 
+@lru_cache(maxsize=65_536)
+def _midnight(zone: str, day: date) -> tuple[datetime, bool] | None:
+    """The instant local ``day`` starts in ``zone`` (:func:`wall_instant` of its midnight) and
+    whether its clocks read midnight then (False: a clock change skips it); None where
+    Python's datetimes end."""
+    try:
+        start, local = wall_instant(datetime.combine(day, time(0)), load_zone(zone))
+    except OverflowError:
+        return None
+    return start, local is not None
+
+
+def _distinct_days(frame: pl.DataFrame, days: pl.Expr, zone: str) -> dict[date, tuple[datetime, bool]] | None:
+    """Each distinct date of ``days`` with its :func:`_midnight` (None: a date has none)."""
+    found = {}
+    for day in frame.select(days.unique().drop_nulls()).to_series().to_list():
+        midnight = _midnight(zone, day)
+        if midnight is None:
+            return None
+        found[day] = midnight
+    return found
+
+
 def _midnights(frame: pl.DataFrame, days: pl.Expr, zone: str) -> pl.Expr | None:
     """The instant each local date of ``days`` starts in ``zone``, as the model places it
     (:func:`wall_to_utc` of its midnight: a midnight a clock change skips gives the instant the
     clocks jump, a repeated one its first occurrence), once per distinct date; None when a
     date has no such instant."""
-    distinct = frame.select(days.unique().drop_nulls()).to_series().to_list()
-    place = load_zone(zone)
-    try:
-        starts = [wall_to_utc(datetime.combine(day, time(0)), place) for day in distinct]
-    except OverflowError:
+    found = _distinct_days(frame, days, zone)
+    if found is None:
         return None
-    return days.replace_strict(distinct, starts, default=None, return_dtype=pl.Datetime("us", "UTC"))
+    return days.replace_strict(list(found), [start for start, _ in found.values()], default=None,
+                               return_dtype=pl.Datetime("us", "UTC"))
+
+
+_WALLS = {"__ws": "start", "__we": "end", "__wr": "requested_at", "__wsh": "shift_start"}
+"""The local wall clocks a leave request reads, by the column each is held in per batch."""
 
 
 def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """LeaveRequest's model validator per column: order check and every derived field, local
     dates and clocks read in ``zone`` as ``astimezone`` reads them (None: a value that cannot
-    be read per column, and the row engine judges the batch)."""
+    be read per column, and the row engine judges the batch). Each wall clock is computed
+    once per batch, as a column."""
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
     problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
-    walls = [local_wall(frame, column, zone) for column in
-             (pl.col("start"), pl.col("end"), pl.col("requested_at"), shift_start)]
-    if any(wall is None for wall in walls):
+    sources = {"start": pl.col("start"), "end": pl.col("end"), "requested_at": pl.col("requested_at"),
+               "shift_start": shift_start}
+    walls = {name: local_wall(frame, sources[column], zone) for name, column in _WALLS.items()}
+    try:
+        frame = frame.with_columns(wall.alias(name) for name, wall in walls.items() if wall is not None)
+    except pl.exceptions.PolarsError:
         return None
-    start, end, requested, shift = (wall for wall in walls if wall is not None)
-    starts = _leave_wall(frame, pl.col("start"), start, zone)
-    ends = _leave_wall(frame, pl.col("end"), end, zone)
-    if starts is None or ends is None:
+    starts = _leave_wall(frame, pl.col("start"), pl.col("__ws"), zone)
+    ends = _leave_wall(frame, pl.col("end"), pl.col("__we"), zone)
+    if starts is None or ends is None or any(wall is None for wall in walls.values()):
         return None
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
     day_us = 86_400_000_000
     spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + day_us - 1, day_us) // day_us
     days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(spanned.cast(pl.Float64))
-    try:  # back on the day after the last day of leave, never before the day it ends
-        next_day = frame.select(
-            pl.max_horizontal(start.dt.date() + pl.duration(days=spanned), end.dt.date()).cast(pl.Date).alias("day")
-        )["day"]
+    # back on the day after the last day of leave, never before the day it ends
+    next_day = pl.max_horizontal(pl.col("__ws").dt.date() + pl.duration(days=spanned), pl.col("__we").dt.date())
+    try:
+        frame = frame.with_columns(next_day.cast(pl.Date).alias("__back"))
     except pl.exceptions.PolarsError:
         return None
-    back = _midnights(frame.with_columns(next_day.alias("__back")), pl.col("__back"), zone)
+    back = _midnights(frame, pl.col("__back"), zone)
     if back is None:
         return None
-    return frame.with_columns(next_day.alias("__back")).with_columns(
+    requested, shift = pl.col("__wr"), pl.col("__wsh")
+    return frame.with_columns(
         days.alias("days"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
         requested.dt.time().alias("requested_clock"),
@@ -307,23 +336,24 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
         shift_start.alias("shift_start"),
         pl.col("end").alias("returned_at"),
         back.alias("first_day_back"),
-    ).drop("__back")
+    ).drop(*_WALLS, "__back")
 
 
 def _leave_wall(frame: pl.DataFrame, instant: pl.Expr, wall: pl.Expr, zone: str) -> pl.Expr | None:
     """The model's local clock of a leave's start or end: ``wall``, except that the instant a
     local day starts reads as that day's midnight (where clocks jump at midnight, a day that
-    starts at 01:00 is still a whole day)."""
+    starts at 01:00 is still a whole day). Only days whose midnight a clock change skips
+    differ: elsewhere the instant a day starts reads midnight already."""
     day = wall.dt.date()
-    try:
-        dated = frame.with_columns(day.alias("__day"))
-    except pl.exceptions.PolarsError:
+    found = _distinct_days(frame, day, zone)
+    if found is None:
         return None
-    midnight = _midnights(dated, pl.col("__day"), zone)
-    if midnight is None:
-        return None
-    day_start = dated.select(midnight.alias("__start")).to_series()
-    return pl.when(instant == pl.lit(day_start)).then(day.cast(pl.Datetime("us"))).otherwise(wall)
+    skipped = {day: start for day, (start, kept) in found.items() if not kept}
+    if not skipped:
+        return wall
+    midnight = day.replace_strict(list(skipped), list(skipped.values()), default=None,
+                                  return_dtype=pl.Datetime("us", "UTC"))
+    return pl.when(instant == midnight).then(day.cast(pl.Datetime("us"))).otherwise(wall)
 
 
 DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {
@@ -528,8 +558,10 @@ def _plain(value: Any) -> Any:
 
 
 _META_NAMES = ("row", "fact_type", "subject", "team", "month")
-_META = [pl.col(f"__m_{name}").alias(name) for name in _META_NAMES]
-"""The meta columns, kept under other names beside the facts' fields (a fact may have a ``subject``)."""
+_UTC = pl.Datetime("us", "UTC")
+Template = tuple[dict[str, Any], pl.Expr]
+"""One effect's fixed output columns (with its rule's ``__order`` and its ``__position``) and
+its due time as an expression over the judged facts."""
 
 
 def _business_due(judged: pl.DataFrame, mask: str, effect: DueRule, now: datetime | None) -> pl.Expr | None:
@@ -539,46 +571,75 @@ def _business_due(judged: pl.DataFrame, mask: str, effect: DueRule, now: datetim
     calendar, amount = effect.calendar, effect.business
     assert calendar is not None  # the caller checked: a business due time
     assert amount is not None
-    utc = pl.Datetime("us", "UTC")
     try:
         if effect.since is None:
-            return pl.lit(None if now is None else calendar.add(now, amount).astimezone(UTC), utc)
+            return pl.lit(None if now is None else calendar.add(now, amount).astimezone(UTC), _UTC)
         starts = judged.filter(pl.col(mask)).select(pl.col(effect.since).unique().drop_nulls()).to_series().to_list()
         dues = [calendar.add(start, amount).astimezone(UTC) for start in starts]
     except (CsrulesError, ValueError, OverflowError, ArithmeticError):
         return None
-    return pl.col(effect.since).replace_strict(starts, dues, default=None, return_dtype=utc)
+    return pl.col(effect.since).replace_strict(starts, dues, default=None, return_dtype=_UTC)
 
 
-def _effect_frames(facts: pl.LazyFrame, mask: str, compiled: CompiledRule, order: int,
-                   now: datetime | None, judged: pl.DataFrame | None = None) -> list[pl.LazyFrame] | None:
-    """The rows of a rule's effects for the facts whose ``mask`` column holds (None: a due
-    time that cannot be computed per column; a business one needs the ``judged`` facts)."""
-    policy_id, rule_id = compiled.policy_id, compiled.rule_id
-    matched = facts.filter(pl.col(mask))
-    frames = []
+def _templates(judged: pl.DataFrame, mask: str, compiled: CompiledRule, order: int,
+               now: datetime | None) -> list[Template] | None:
+    """A rule's effects as output templates (None: a due time that cannot be computed per
+    column: the row engine judges the rule)."""
+    found: list[Template] = []
     for position, effect in enumerate(compiled.static_effects):
-        due: pl.Expr = pl.lit(None, pl.Datetime("us", "UTC"))
+        due: pl.Expr = pl.lit(None, _UTC)
         template = effect
         if isinstance(effect, DueRule):
             template = effect.template
             if effect.calendar is not None:
-                business = None if judged is None or effect.business is None else _business_due(
-                    judged, mask, effect, now)
+                business = None if effect.business is None else _business_due(judged, mask, effect, now)
                 if business is None:
                     return None
                 due = business
             elif effect.since is None:
-                due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, pl.Datetime("us", "UTC"))
+                due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, _UTC)
             else:
                 due = pl.col(effect.since) + effect.delta
-        row = effect_row((0, "", None, None, None), policy_id, rule_id, template)
-        fixed = [pl.lit(row.get(name), pl.String).alias(name) for name in ROW_SCHEMA.names[5:] if name != "due"]
-        frames.append(matched.select(
-            *_META, *fixed, due.alias("due"), pl.lit(order, pl.Int64).alias("__order"),
-            pl.lit(position, pl.Int64).alias("__position"),
-        ).select(*ROW_SCHEMA.names, "__order", "__position"))
-    return frames
+        row = effect_row((0, "", None, None, None), compiled.policy_id, compiled.rule_id, template)
+        row.update(__order=order, __position=position)
+        found.append((row, due))
+    return found
+
+
+_FIXED = [name for name in ROW_SCHEMA.names[5:] if name != "due"]
+"""The output columns an effect fixes (the rest come from the fact's meta row and due time)."""
+
+
+def _effect_rows(judged: pl.DataFrame, metas: pl.DataFrame, masks: list[tuple[str, list[Template]]],
+                 clean: pl.Expr | None) -> pl.DataFrame:
+    """The rows of every matched effect (and, with ``clean``, a clean row for each fact it
+    selects), by row and then in rule and effect order; ``metas`` is row for row with
+    ``judged``. Only row positions and template numbers are gathered and sorted: the text
+    columns are picked once, in output order, from the meta rows and the templates."""
+    lazy = judged.lazy().with_row_index("__i")
+    templates: list[dict[str, Any]] = []
+    parts: list[pl.LazyFrame] = []
+    for mask, found in masks:
+        for row, due in found:
+            number = pl.lit(len(templates), pl.UInt32).alias("__t")
+            parts.append(lazy.filter(pl.col(mask)).select("__i", number, due.cast(_UTC).alias("due")))
+            templates.append(row)
+    if clean is not None:
+        number = pl.lit(len(templates), pl.UInt32).alias("__t")
+        parts.append(lazy.filter(clean).select("__i", number, pl.lit(None, _UTC).alias("due")))
+        templates.append({"effect": "clean", "outcome": "clean", "__order": -1, "__position": 0})
+    empty = pl.DataFrame(schema={"__i": pl.UInt32, "__t": pl.UInt32, "due": _UTC})
+    order = pl.concat(parts).collect() if parts else empty
+    order = order.with_columns(judged[ROW].gather(order["__i"]).alias("__row")).sort("__row", maintain_order=True)
+    schema = _schema()
+    fixed = pl.DataFrame([[row.get(name) for row in templates] for name in _FIXED],
+                         schema={name: schema[name] for name in _FIXED})
+    ranks = pl.DataFrame({"__order": [row["__order"] for row in templates],
+                          "__position": [row["__position"] for row in templates]}, schema={
+                              "__order": pl.Int64, "__position": pl.Int64})
+    picked = [metas.select(pl.col(list(_META_NAMES)).gather(order["__i"])), order.select("due"),
+              pl.concat([fixed, ranks], how="horizontal").select(pl.all().gather(order["__t"]))]
+    return pl.concat(picked, how="horizontal").select(*ROW_SCHEMA.names, "__order", "__position")
 
 
 def _fallback_engine(spec: AuditSpec, keep: set[tuple[str, str]]) -> Engine:
@@ -635,34 +696,30 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if all(expr is None for *_, expr in plan):
         return None
     metas = meta_frame(spec, frame)
-    valid = metas.filter(~pl.col("row").is_in(bad["row"].implode()))
-    valid_metas = valid  # computed once per batch, also for the rules the row engine judges
+    valid_metas = metas.filter(~pl.col("row").is_in(bad["row"].implode()))  # row for row with facts
     vectorised = [(f"__r{order}", expr) for *_, order, expr in plan if expr is not None]
-    valid = valid.rename({name: f"__m_{name}" for name in _META_NAMES})
-    judged = pl.concat([facts, valid], how="horizontal").with_columns(expr.alias(name) for name, expr in vectorised)
-    lazy = judged.lazy()
-    parts: list[pl.LazyFrame] = []
+    judged = facts.with_columns(expr.alias(name) for name, expr in vectorised)
+    masks: list[tuple[str, list[Template]]] = []
     fallback: set[tuple[str, str]] = set()
     for policy, rule, order, expr in plan:
         compiled = spec._cache.get(f"effects:{order}")
         if compiled is None:
             compiled = spec._cache[f"effects:{order}"] = CompiledRule.of(policy, rule)
-        found = None if expr is None else _effect_frames(lazy, f"__r{order}", compiled, order, spec.now, judged)
+        found = None if expr is None else _templates(judged, f"__r{order}", compiled, order, spec.now)
         if found is None:
             fallback.add((policy.id, rule.id))
         else:
-            parts += found
-    if not fallback:  # a fact no rule matched has its clean row
-        matched_any = reduce(operator.or_, [pl.col(name) for name, _ in vectorised])
-        parts.append(_padded(lazy.filter(~matched_any).select(*_META), "clean"))
-    parts.append(_padded(metas.lazy().join(bad.lazy(), on="row", maintain_order="right"), "invalid"))
-    rows = pl.concat(parts, how="vertical_relaxed").collect()
+            masks.append((f"__r{order}", found))
+    # a fact no rule matched has its clean row (with fallback rules, once those are judged too)
+    clean = None if fallback else ~reduce(operator.or_, [pl.col(name) for name, _ in vectorised])
+    rows = _effect_rows(judged, valid_metas, masks, clean)
+    if bad.height:
+        invalid = _padded(metas.lazy().join(bad.lazy(), on="row", maintain_order="right"), "invalid").collect()
+        rows = pl.concat([rows, invalid], how="vertical_relaxed").sort("row", maintain_order=True)
     if fallback:
         rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), valid_metas, rows, plan,
                               fallback)
         rows = rows.sort("row", "__order", "__position", maintain_order=True)
-    else:
-        rows = rows.sort("row", maintain_order=True)  # within a fact: rule order, as concatenated
     return rows.select(ROW_SCHEMA.names).to_arrow().cast(ROW_SCHEMA)
 
 
