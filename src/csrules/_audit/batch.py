@@ -178,7 +178,7 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
     """
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     if ROW not in table.column_names:
-        table = table.append_column(ROW, pa.array(range(1, table.num_rows + 1), pa.int64()))
+        table = table.append_column(ROW, pl.int_range(1, table.num_rows + 1, dtype=pl.Int64, eager=True).to_arrow())
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if frame.height == 0:
