@@ -18,6 +18,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from csrules._audit.errors import AuditError
+from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
 __all__ = ["ROW", "Part", "Source", "check_columns", "file_parts", "given", "is_source", "numbered", "read_batches",
@@ -89,27 +90,38 @@ def source_kind(data: Any) -> Source:
 
 @dataclass(frozen=True)
 class Part:
-    """A share of a Parquet or Arrow IPC file one worker reads by itself: ``rows`` rows from
-    ``skip`` rows into its row group (Parquet) or record batch (Arrow) number ``group``."""
+    """A share of a file one worker reads by itself: ``rows`` rows from ``skip`` rows into its
+    row group (Parquet) or record batch (Arrow) number ``group``, or from the start of the
+    byte range ``lines`` (CSV, JSON Lines)."""
 
     path: str
     kind: str
     group: int
     skip: int
     rows: int
+    lines: Lines | None = None
 
 
-def file_parts(source: Source, batch_rows: int, pieces: int) -> tuple[pa.Schema, list[Part]] | None:
+def file_parts(source: Source, batch_rows: int, pieces: int,
+               model: type[BaseModel] | None = None) -> tuple[pa.Schema, list[Part]] | None:
     """The schema of a file a worker can read a share of by itself, and its shares in order:
     a row group (Parquet) or record batch (Arrow IPC file) each, cut at whole batches when the
     file has fewer than ``pieces`` of them (a worker skipping into a row group still decodes
-    what it skips); None for formats read from the start (CSV, JSON Lines, an Arrow stream).
-    Only the file's footer is read here."""
+    what it skips), or byte ranges of a plain CSV or JSON Lines file (with ``model``; see
+    :mod:`csrules._audit.lines`); None for what is read from the start (an Arrow stream, a
+    text file that is not plain). Only a file's footer, or a text file's line ends and first
+    block, are read here."""
     import pyarrow.ipc as ipc
     import pyarrow.parquet as pq
 
     path = str(source.data)
     try:
+        if source.kind in ("csv", "jsonl"):
+            found = None if model is None else line_parts(path, source.kind, model, pieces)
+            if found is None:
+                return None
+            schema, ranges = found
+            return schema, [Part(path, source.kind, 0, 0, rows, lines) for lines, rows in ranges]
         if source.kind == "parquet":
             opened = pq.ParquetFile(path)
             schema, sizes = opened.schema_arrow, [opened.metadata.row_group(i).num_rows
@@ -135,13 +147,22 @@ def file_parts(source: Source, batch_rows: int, pieces: int) -> tuple[pa.Schema,
     return schema, parts
 
 
-def read_part(part: Part, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """The batches of one :class:`Part`, read straight from its file."""
+def read_part(part: Part, batch_rows: int, model: type[BaseModel] | None = None) -> Iterator[pa.RecordBatch]:
+    """The batches of one :class:`Part`, read straight from its file (a text file's range
+    read for ``model``)."""
     import pyarrow.ipc as ipc
     import pyarrow.parquet as pq
 
     try:
-        if part.kind == "parquet":
+        if part.lines is not None:
+            assert model is not None  # text ranges are planned for a model
+            left = part.rows
+            for batch in read_lines(part.path, part.kind, part.lines, model):
+                if left <= 0:
+                    return
+                yield batch.slice(0, left)
+                left -= batch.num_rows
+        elif part.kind == "parquet":
             batches: Iterator[pa.RecordBatch] = pq.ParquetFile(part.path).iter_batches(
                 batch_size=batch_rows, row_groups=[part.group])
             seen = 0
@@ -160,17 +181,6 @@ def read_part(part: Part, batch_rows: int) -> Iterator[pa.RecordBatch]:
         raise AuditError(f"{part.path}: cannot read it as {part.kind}: {exc}") from None
 
 
-def _text_columns(model: type[BaseModel], kinds: tuple[str, ...] = ("text",)) -> dict[str, pa.DataType]:
-    """Fields of ``kinds`` read as text from CSV and JSON: an agent id ``1001`` stays
-    ``"1001"``, and a datetime keeps its offset (Arrow's JSON reader would drop it)."""
-    out: dict[str, pa.DataType] = {}
-    for name in model.model_fields:
-        info = field_info(model, name)
-        if info.kind in kinds and not info.is_collection:
-            out[name] = pa.string()
-    return out
-
-
 def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> Iterator[pa.RecordBatch]:
     """The batches of one file; a file that is not what its name says is an AuditError."""
     import pyarrow.csv as pcsv
@@ -183,13 +193,11 @@ def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> It
         if source.kind == "parquet":
             yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
         elif source.kind == "csv":
-            convert = pcsv.ConvertOptions(column_types=_text_columns(model), strings_can_be_null=True)
-            with pcsv.open_csv(path, convert_options=convert,
-                               read_options=pcsv.ReadOptions(block_size=1 << 22)) as reader:
+            with pcsv.open_csv(path, convert_options=csv_convert(model),
+                               read_options=pcsv.ReadOptions(block_size=BLOCK)) as reader:
                 yield from reader
         elif source.kind == "jsonl":
-            schema = pa.schema(list(_text_columns(model, ("text", "datetime", "date", "time", "duration")).items()))
-            table = pjson.read_json(path, parse_options=pjson.ParseOptions(explicit_schema=schema))
+            table = pjson.read_json(path, parse_options=pjson.ParseOptions(explicit_schema=json_schema(model)))
             yield from table.to_batches(max_chunksize=batch_rows)
         else:
             with pa.memory_map(str(path)) as stream:

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -183,7 +183,7 @@ class _Planner:
         for item in data:
             source = source_kind(item)
             planned = None if self.where and self.left is not None else file_parts(
-                source, self.batch_rows, self.pieces)
+                source, self.batch_rows, self.pieces, self.spec.model)
             if planned is None:
                 read_here.append(self._read(source))
                 continue
@@ -196,7 +196,7 @@ class _Planner:
                 take = part.rows if self.left is None else min(part.rows, self.left)
                 if take <= 0:
                     return
-                yield self._share(take, part=Part(part.path, part.kind, part.group, part.skip, take))
+                yield self._share(take, part=replace(part, rows=take))
                 if self.left is not None:
                     self.left -= take
         if read_here:
@@ -234,12 +234,22 @@ class _Planner:
             self.index += 1
 
 
+def _part_batches(spec: AuditSpec, share: Share, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The numbered batches of a share read from its file; a JSON Lines range's columns (its
+    own, as a block infers them) are checked like the file's first."""
+    part = share.part
+    assert part is not None
+    for batch in numbered(read_part(part, batch_rows, spec.model), batch_rows, share.first):
+        if part.kind == "jsonl":
+            check_columns(batch.schema, spec.model, spec.fact_type, f"{part.path} ({share.rows()})")
+        yield batch
+
+
 def _judge_share(spec: AuditSpec, share: Share, batch_rows: int, where: str | None, folder: str | None) -> Done:
     """Judge one share where it is (a worker, or this process): read its rows, judge them batch
     by batch, and write the decision rows to its own part file in ``folder`` (or keep them)."""
     if share.part is not None:
-        batches: Iterable[pa.RecordBatch] = numbered(read_part(share.part, batch_rows), batch_rows, share.first)
-        batches = filtered(batches, where, None)
+        batches: Iterable[pa.RecordBatch] = filtered(_part_batches(spec, share, batch_rows), where, None)
     else:
         assert share.batch is not None
         batches = [share.batch]
@@ -438,7 +448,7 @@ def audit(
         if scheduler is not None:
             from csrules._audit.distributed import on_dask
 
-            results = _from_dask(on_dask(spec, _batches_of(shares, batch_rows, where), scheduler), partial)
+            results = _from_dask(on_dask(spec, _batches_of(spec, shares, batch_rows, where), scheduler), partial)
         else:
             results = _local(spec, shares, count, batch_rows, where, None if partial is None else str(partial))
         tally = _tally(results, progress)
@@ -457,14 +467,15 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _batches_of(shares: Iterator[Share], batch_rows: int, where: str | None) -> Iterator[pa.RecordBatch]:
+def _batches_of(spec: AuditSpec, shares: Iterator[Share], batch_rows: int,
+                where: str | None) -> Iterator[pa.RecordBatch]:
     """The batches of ``shares``, read here (for a cluster whose workers may not see the files)."""
     for share in shares:
         if share.part is None:
             assert share.batch is not None
             yield share.batch
         else:
-            yield from filtered(numbered(read_part(share.part, batch_rows), batch_rows, share.first), where, None)
+            yield from filtered(_part_batches(spec, share, batch_rows), where, None)
 
 
 def _from_dask(results: Iterator[tuple[int, Any]], folder: Path | None) -> Iterator[Done]:

@@ -1,0 +1,159 @@
+"""Shares of a CSV or JSON Lines file that workers read by themselves: byte ranges cut at line
+starts, each range's rows counted here (so every row keeps its number in the input) by
+counting line ends, never by parsing.
+
+A line is a row only in plain files, so any other file is read from the start by one reader,
+as before: a CSV file with a quote character anywhere (a quoted value may hold a line end),
+with an empty line (the reader skips those) or a lone carriage return (a line end to the
+reader, not here); a JSON Lines file with a line that does not start with ``{`` (an object
+over several lines). A CSV file's header and column types (those its first block gives a
+reader of the whole file) are read here and handed to every range, so each is read as a
+reader of the whole file reads it; JSON Lines ranges infer their own, as blocks do.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+from csrules._policy.facts import field_info
+
+__all__ = ["BLOCK", "Lines", "line_parts", "read_lines", "text_columns"]
+
+BLOCK = 1 << 22
+"""Bytes per block of the CSV and JSON readers."""
+RANGE_BYTES = 1 << 26
+"""The most bytes one range holds (a JSON Lines range is read whole: memory stays bounded)."""
+_COUNT_BYTES = 1 << 24
+"""Bytes counted at a time (the counting copy stays small)."""
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_NOT_AN_OBJECT = re.compile(rb"\n[^{]")
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A byte range of a text file, from a line start to a line start (or the file's end),
+    with the CSV header's names and the column types every range is read with."""
+
+    start: int
+    end: int
+    names: tuple[str, ...] = ()
+    schema: pa.Schema | None = None
+
+
+def text_columns(model: type[BaseModel], kinds: tuple[str, ...] = ("text",)) -> dict[str, pa.DataType]:
+    """Fields of ``kinds`` read as text from CSV and JSON: an agent id ``1001`` stays
+    ``"1001"``, and a datetime keeps its offset (Arrow's JSON reader would drop it)."""
+    out: dict[str, pa.DataType] = {}
+    for name in model.model_fields:
+        info = field_info(model, name)
+        if info.kind in kinds and not info.is_collection:
+            out[name] = pa.string()
+    return out
+
+
+def json_schema(model: type[BaseModel]) -> pa.Schema:
+    """The columns a JSON Lines reader is told the type of (text; the rest inferred)."""
+    return pa.schema(list(text_columns(model, ("text", "datetime", "date", "time", "duration")).items()))
+
+
+def _plain(data: mmap.mmap, kind: str) -> bool:
+    """Whether every line end of ``data`` ends a row (see the module's text)."""
+    if data[:1] in (b"\n", b"\r") or data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0:
+        return False
+    if data.find(b"\r") >= 0 and _LONE_CR.search(data):
+        return False
+    if kind == "csv":
+        return data.find(b'"') < 0
+    return data[:1] == b"{" and not _NOT_AN_OBJECT.search(data)
+
+
+def _rows(data: mmap.mmap, start: int, end: int) -> int:
+    """Rows in ``data[start:end]``: its line ends, and a last line without one."""
+    count = sum(data[at:min(at + _COUNT_BYTES, end)].count(b"\n") for at in range(start, end, _COUNT_BYTES))
+    return count + (1 if end > start and data[end - 1:end] != b"\n" else 0)
+
+
+def _cuts(data: mmap.mmap, body: int, size: int, pieces: int) -> list[int]:
+    """Range bounds from ``body`` to ``size``: ``pieces`` ranges at least (none over
+    :data:`RANGE_BYTES`), each moved on to the next line start."""
+    count = max(pieces, -(-(size - body) // RANGE_BYTES), 1)
+    bounds = [body]
+    for index in range(1, count):
+        newline = data.find(b"\n", body + (size - body) * index // count)
+        at = size if newline < 0 else newline + 1
+        if at > bounds[-1] and at < size:
+            bounds.append(at)
+    return [*bounds, size]
+
+
+def line_parts(path: str, kind: str, model: type[BaseModel],
+               pieces: int) -> tuple[pa.Schema, list[tuple[Lines, int]]] | None:
+    """The schema of a plain CSV or JSON Lines file and its ranges with their rows, in order;
+    None for a file read from the start (not plain, or empty)."""
+    with open(path, "rb") as handle:
+        if not handle.seek(0, 2):
+            return None
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if not _plain(data, kind):
+                return None
+            size = len(data)
+            body, names, schema = 0, (), None
+            if kind == "csv":
+                body = data.find(b"\n") + 1
+                if body == 0:
+                    return None  # a header alone: read as a whole
+                schema = _csv_schema(path, model)
+                names = tuple(schema.names)
+            bounds = _cuts(data, body, size, pieces)
+            ranges = [(Lines(a, b, names, schema), _rows(data, a, b)) for a, b in pairwise(bounds)]
+            if schema is None:  # JSON Lines: the columns of its first block's lines
+                first = data.rfind(b"\n", 0, min(size, BLOCK)) + 1
+                schema = _json_schema_of(path, Lines(0, first if first > 0 else bounds[1]), model)
+    return schema, [(lines, rows) for lines, rows in ranges if rows]
+
+
+def _csv_schema(path: str, model: type[BaseModel]) -> pa.Schema:
+    """The columns and types a reader of the whole file gives (its first block's)."""
+    import pyarrow.csv as pcsv
+
+    with pcsv.open_csv(path, convert_options=csv_convert(model), read_options=pcsv.ReadOptions(block_size=BLOCK)) as r:
+        return r.schema
+
+
+def _json_schema_of(path: str, first: Lines, model: type[BaseModel]) -> pa.Schema:
+    """The columns of a JSON Lines file's ``first`` lines (checked here before any share runs)."""
+    return next(iter(read_lines(path, "jsonl", first, model))).schema
+
+
+def csv_convert(model: type[BaseModel], schema: pa.Schema | None = None) -> Any:
+    """How CSV values are converted: text fields as text, empty values null; with
+    ``schema``, every column as that schema types it."""
+    import pyarrow.csv as pcsv
+
+    types = text_columns(model) if schema is None else {column.name: column.type for column in schema}
+    return pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+
+
+def read_lines(path: str, kind: str, lines: Lines, model: type[BaseModel]) -> Iterator[pa.RecordBatch]:
+    """The batches of one range, read straight from the file (mapped, not copied)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+
+    with pa.memory_map(path) as mapped:
+        mapped.seek(lines.start)
+        piece = pa.BufferReader(mapped.read_buffer(lines.end - lines.start))
+        if kind == "csv":
+            options = pcsv.ReadOptions(column_names=list(lines.names), block_size=BLOCK)
+            with pcsv.open_csv(piece, read_options=options, convert_options=csv_convert(model, lines.schema)) as reader:
+                yield from reader
+            return
+        parse = pjson.ParseOptions(explicit_schema=json_schema(model))
+        yield from pjson.read_json(piece, parse_options=parse).to_batches()  # as the whole file is read
