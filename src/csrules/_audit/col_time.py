@@ -1,5 +1,6 @@
-"""The time kinds per column: time of day in the rule's zone, public holidays and days off,
-working hours, daily windows, notice and recurring due dates, each equal to the row engine's test on every row.
+"""The time kinds per column: time of day in the rule's zone (on a rota's shift date too),
+night shifts, public holidays and days off, working hours, daily windows, notice and recurring
+due dates, each equal to the row engine's test on every row.
 
 Local dates and clocks come from :mod:`csrules._audit.col_zone` (Python's zone data, as the
 row engine reads it). Whatever a calendar answers is asked of the calendar itself, once per
@@ -8,6 +9,8 @@ computed by the row engine's own function once per distinct (date, clock) pair. 
 those questions raises (a year the calendar does not cover, a date past the end of time), the
 rule is not judged per column: the row engine judges it and reports the rule's error on the
 rows that reach the question (never a guessed answer).
+
+A rota's shifts are a join on a rota table (:mod:`csrules._audit.col_rota`).
 
 Each kind compiles to a :class:`Leaf`: a column computed from the batch's typed facts.
 """
@@ -23,10 +26,12 @@ from typing import Any
 
 import polars as pl
 
+from csrules._audit.col_rota import shifts_at
 from csrules._audit.col_zone import local_dates, local_wall
 from csrules._policy.kinds.time import (
     ClockRef,
     InWorkingHours,
+    NightShift,
     Notice,
     OnDayOff,
     OnHoliday,
@@ -43,7 +48,7 @@ from csrules._policy.kinds.time import (
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.clock import DAY_MICROS
 from csrules._time.durations import BusinessDuration, WallDuration
-from csrules._time.registry import get_calendar
+from csrules._time.registry import get_calendar, get_shift_pattern
 from csrules.exceptions import CsrulesError
 
 __all__ = ["Leaf", "Memo", "leaf_of", "time_leaf"]
@@ -100,15 +105,22 @@ def _by_day(facts: pl.DataFrame, days: pl.Expr, answer: Callable[[date], Any], d
 def _time_of_day(node: TimeOfDay, params: dict[str, Any], columns: set[str]) -> Compute | None:
     clock = _clock(node.time, params, columns)
     day_of = node.day_of or node.path
-    if node.shifts is not None or clock is None or node.path not in columns or day_of not in columns:
-        return None  # a rota's shift date is the row engine's
+    if clock is None or node.path not in columns or day_of not in columns or not _named(node.agent, columns):
+        return None
     test = _TimeOfDayTest(node)
     op = _OPS[node.op]
+    pattern = test.pattern
 
     def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         days = local_dates(facts, pl.col(day_of), test.zone.key)
         if days is None:
             return None
+        if pattern is not None:  # the date of the shift running then, else the local date
+            found = shifts_at(facts, day_of, node.agent, pattern)
+            if found is None:
+                return None
+            facts = facts.with_columns(found["shift_date"].alias("__shift_date"), found["known"].alias("__known"))
+            days = pl.when(pl.col("__known")).then(pl.coalesce(pl.col("__shift_date"), days))
         pairs = facts.select(days.alias("day"), clock.alias("clock"))
         keys = pairs.unique().drop_nulls()
         try:
@@ -118,6 +130,23 @@ def _time_of_day(node: TimeOfDay, params: dict[str, Any], columns: set[str]) -> 
         table = keys.with_columns(pl.Series("cutoff", cutoffs, dtype=_UTC))
         cutoff = pairs.join(table, on=["day", "clock"], how="left", maintain_order="left")["cutoff"]
         return _series(facts.with_columns(cutoff.alias("__cutoff")), op(pl.col(node.path), pl.col("__cutoff")))
+
+    return compute
+
+
+def _named(agent: str | None, columns: set[str]) -> bool:
+    """Whether the rota's agent field, when the condition names one, is a column."""
+    return agent is None or agent in columns
+
+
+def _night(node: NightShift, columns: set[str]) -> Compute | None:
+    if node.path not in columns or not _named(node.agent, columns):
+        return None
+    pattern = get_shift_pattern(node.shifts)
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        found = shifts_at(facts, node.path, node.agent, pattern)
+        return None if found is None else _series(found, pl.col("known") & pl.col("night"))
 
     return compute
 
@@ -250,5 +279,7 @@ def time_leaf(node: Any, params: dict[str, Any], now: datetime | None, columns: 
         compute = _notice(node, params, now, columns)
     elif isinstance(node, Recurring):
         compute = _recurring(node, columns)
+    elif isinstance(node, NightShift):
+        compute = _night(node, columns)
     return None if compute is None else leaf_of(node, params, compute)
 

@@ -22,8 +22,10 @@ pass, with nulls, time zones and durations handled natively. What is vectorised:
 - ``contains``, each distinct text folded once by the row engine's folding
   (:mod:`csrules._audit.col_text`).
 
-A rule using anything else (``night_shift``, ``time_of_day`` by a rota, a policy that keeps
-only the first or highest-priority match), or
+- ``night_shift`` and ``time_of_day`` on a rota's shift date, as a join on a rota table
+  (:mod:`csrules._audit.col_rota`).
+
+A rule using anything else (a policy that keeps only the first or highest-priority match), or
 whose look-up cannot be built exactly for the batch (a year its calendar does not cover),
 falls back, that rule alone, to the row engine over the same batch; a fact type without a
 columnar form is judged by the row engine.
