@@ -3,8 +3,9 @@
     python benchmarks/bench_audit.py speed [N] [--rounds=R]
         columnar on N leave requests (one worker) against evaluate_many on a sample, one core:
         judging alone, and the whole audit (reading, judging, decisions, summary, reports)
-    python benchmarks/bench_audit.py workers [N] [columnar|rows] [--rounds=R]
-        one worker against two (workers started before timing: they are reused)
+    python benchmarks/bench_audit.py workers [N] [columnar|rows] [--rounds=R] [--format=csv|jsonl]
+        one worker against two (workers started before timing: they are reused), reading
+        Parquet (or a CSV or JSON Lines file: workers read their own byte ranges)
     python benchmarks/bench_audit.py rss [N1 N2]      peak RSS auditing N1 and N2 rows (1M, 10M)
 
 Leave requests are generated per column (Polars, a fixed seed: the same rows every run) into
@@ -68,11 +69,18 @@ def generate(n: int, *, seed: int = 2026) -> pl.DataFrame:
     return frame.with_columns((pl.col("start").dt.convert_time_zone("Asia/Shanghai").dt.hour() == 0).alias("night_shift"))
 
 
-def parquet(n: int, folder: Path) -> Path:
-    """``n`` generated rows written to Parquet in ``folder`` (row groups of 100,000)."""
-    path = folder / f"leave-{n}.parquet"
+def parquet(n: int, folder: Path, form: str = "parquet") -> Path:
+    """``n`` generated rows written to Parquet in ``folder`` (row groups of 100,000), or as
+    CSV or JSON Lines."""
+    path = folder / f"leave-{n}.{form}"
     if not path.exists():
-        generate(n).write_parquet(path, row_group_size=100_000)
+        frame = generate(n)
+        if form == "csv":
+            frame.write_csv(path)
+        elif form == "jsonl":
+            frame.write_ndjson(path)
+        else:
+            frame.write_parquet(path, row_group_size=100_000)
     return path
 
 
@@ -151,7 +159,7 @@ def worker_cpu() -> dict[int, float]:
     return found
 
 
-def workers(n: int, paths: tuple[bool, ...] = (True, False), rounds: int = 3) -> None:
+def workers(n: int, paths: tuple[bool, ...] = (True, False), rounds: int = 3, form: str = "parquet") -> None:
     """One worker against two, by path (columnar and row engine), rounds interleaved; the two
     workers are started (and the audit warmed) before timing, as later audits reuse them.
 
@@ -159,12 +167,12 @@ def workers(n: int, paths: tuple[bool, ...] = (True, False), rounds: int = 3) ->
     would give is estimated from CPU time: one worker's CPU seconds over the longer of the two
     workers' CPU seconds plus the parent's."""
     with tempfile.TemporaryDirectory() as folder:
-        path = parquet(n, Path(folder))
+        path = parquet(n, Path(folder), form)
         started = time.perf_counter()
         audit(PACK, path, fact_type="leave_request", now=NOW, workers=2, limit=1000, out=Path(folder) / "out")
         print(f"starting two workers (once, then reused): {time.perf_counter() - started:.1f} s")
         for columnar in paths:
-            label = "columnar" if columnar else "row engine"
+            label = f"{'columnar' if columnar else 'row engine'} ({form})"
             walls: list[float] = []
             estimates: list[float] = []
             for index in range(rounds):
@@ -219,12 +227,13 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     sizes = [int(float(x)) for x in words if x[0].isdigit()]
     rounds = next((int(x.split("=", 1)[1]) for x in words if x.startswith("--rounds=")), 3)
+    form = next((x.split("=", 1)[1] for x in words if x.startswith("--format=")), "parquet")
     if mode == "speed":
         speed(sizes[0] if sizes else 1_000_000, rounds)
     elif mode == "workers":
         only = {"columnar": (True,), "rows": (False,)}.get(next((x for x in words if x in ("columnar", "rows")), ""),
                                                           (True, False))
-        workers(sizes[0] if sizes else 400_000, only, rounds)
+        workers(sizes[0] if sizes else 400_000, only, rounds, form)
     elif mode == "rss":
         rss(*(sizes or [1_000_000, 10_000_000]))
     else:

@@ -103,7 +103,7 @@ class Part:
 
 
 def file_parts(source: Source, batch_rows: int, pieces: int,
-               model: type[BaseModel] | None = None) -> tuple[pa.Schema, list[Part]] | None:
+               model: type[BaseModel] | None = None) -> tuple[pa.Schema, Iterable[Part]] | None:
     """The schema of a file a worker can read a share of by itself, and its shares in order:
     a row group (Parquet) or record batch (Arrow IPC file) each, cut at whole batches when the
     file has fewer than ``pieces`` of them (a worker skipping into a row group still decodes
@@ -121,7 +121,7 @@ def file_parts(source: Source, batch_rows: int, pieces: int,
             if found is None:
                 return None
             schema, ranges = found
-            return schema, [Part(path, source.kind, 0, 0, rows, lines) for lines, rows in ranges]
+            return schema, (Part(path, source.kind, 0, 0, rows, lines) for lines, rows in ranges)
         if source.kind == "parquet":
             opened = pq.ParquetFile(path)
             schema, sizes = opened.schema_arrow, [opened.metadata.row_group(i).num_rows

@@ -2,11 +2,12 @@
 starts, each range's rows counted here (so every row keeps its number in the input) by
 counting line ends, never by parsing.
 
-A line is a row only in plain files, so any other file is read from the start by one reader,
-as before: a CSV file with a quote character anywhere (a quoted value may hold a line end),
-with an empty line (the reader skips those) or a lone carriage return (a line end to the
-reader, not here); a JSON Lines file with a line that does not start with ``{`` (an object
-over several lines). A CSV file's header and column types (those its first block gives a
+A line is a row (or an empty line, which the reader skips and the count leaves out) only in
+plain files, so any other file is read from the start by one reader, as before: a CSV file
+with a quote character anywhere (a quoted value may hold a line end), starting with an empty
+line, with an empty line ended by a carriage return, or with a lone carriage return (a line
+end to the reader, not here); a JSON Lines file with a line that does not start with ``{``
+(an object over several lines, an empty line). A CSV file's header and column types (those its first block gives a
 reader of the whole file) are read here and handed to every range, so each is read as a
 reader of the whole file reads it; JSON Lines ranges infer their own, as blocks do.
 """
@@ -23,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel
 
+from csrules._audit.errors import AuditError
 from csrules._policy.facts import field_info
 
 __all__ = ["BLOCK", "Lines", "line_parts", "read_lines", "text_columns"]
@@ -65,10 +67,11 @@ def json_schema(model: type[BaseModel]) -> pa.Schema:
 
 
 def _plain(data: mmap.mmap, kind: str) -> bool:
-    """Whether every line end of ``data`` ends a row (see the module's text)."""
-    if data[:1] in (b"\n", b"\r") or data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0:
+    """Whether every line end of ``data`` ends a row or an empty line (see the module's
+    text): what costs a full search is searched for only where its first character occurs."""
+    if data[:1] in (b"\n", b"\r"):
         return False
-    if data.find(b"\r") >= 0 and _LONE_CR.search(data):
+    if data.find(b"\r") >= 0 and (_LONE_CR.search(data) or data.find(b"\n\r\n") >= 0):
         return False
     if kind == "csv":
         return data.find(b'"') < 0
@@ -76,8 +79,13 @@ def _plain(data: mmap.mmap, kind: str) -> bool:
 
 
 def _rows(data: mmap.mmap, start: int, end: int) -> int:
-    """Rows in ``data[start:end]``: its line ends, and a last line without one."""
+    """Rows in ``data[start:end]``: its line ends, less its empty lines (the reader skips
+    them), and a last line without one."""
     count = sum(data[at:min(at + _COUNT_BYTES, end)].count(b"\n") for at in range(start, end, _COUNT_BYTES))
+    at = max(start - 1, 0)
+    while (at := data.find(b"\n\n", at, end)) >= 0:
+        count -= 1
+        at += 1
     return count + (1 if end > start and data[end - 1:end] != b"\n" else 0)
 
 
@@ -95,8 +103,9 @@ def _cuts(data: mmap.mmap, body: int, size: int, pieces: int) -> list[int]:
 
 
 def line_parts(path: str, kind: str, model: type[BaseModel],
-               pieces: int) -> tuple[pa.Schema, list[tuple[Lines, int]]] | None:
-    """The schema of a plain CSV or JSON Lines file and its ranges with their rows, in order;
+               pieces: int) -> tuple[pa.Schema, Iterator[tuple[Lines, int]]] | None:
+    """The schema of a plain CSV or JSON Lines file and its ranges with their rows, in order,
+    each counted as it is asked for (the first ones are judged while later ones are counted);
     None for a file read from the start (not plain, or empty)."""
     with open(path, "rb") as handle:
         if not handle.seek(0, 2):
@@ -113,11 +122,23 @@ def line_parts(path: str, kind: str, model: type[BaseModel],
                 schema = _csv_schema(path, model)
                 names = tuple(schema.names)
             bounds = _cuts(data, body, size, pieces)
-            ranges = [(Lines(a, b, names, schema), _rows(data, a, b)) for a, b in pairwise(bounds)]
             if schema is None:  # JSON Lines: the columns of its first block's lines
                 first = data.rfind(b"\n", 0, min(size, BLOCK)) + 1
                 schema = _json_schema_of(path, Lines(0, first if first > 0 else bounds[1]), model)
-    return schema, [(lines, rows) for lines, rows in ranges if rows]
+    return schema, _counted(path, bounds, names, schema if kind == "csv" else None)
+
+
+def _counted(path: str, bounds: list[int], names: tuple[str, ...],
+             schema: pa.Schema | None) -> Iterator[tuple[Lines, int]]:
+    """Each range between ``bounds`` that holds rows, with their count."""
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for start, end in pairwise(bounds):
+                rows = _rows(data, start, end)
+                if rows:
+                    yield Lines(start, end, names, schema), rows
+    except (OSError, ValueError) as exc:
+        raise AuditError(f"{path}: cannot read it any more: {exc}") from None
 
 
 def _csv_schema(path: str, model: type[BaseModel]) -> pa.Schema:
