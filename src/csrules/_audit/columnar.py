@@ -45,7 +45,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
+from csrules._audit.batch import ISO, AuditSpec, iso_instants, judge_rows, meta_frame
 from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
 from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
 from csrules._audit.col_text import text_leaf
@@ -68,11 +68,6 @@ __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-_ISO = tuple(f"%Y-%m-%d{sep}%H:%M{secs}{zone}" for sep in "T " for secs in (":%S%.f", "") for zone in ("%:z", "%z"))
-"""The ISO 8601 forms of an aware datetime that pydantic reads: seconds optional, offsets with or
-without a colon (``Z`` is read as +00:00)."""
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -117,7 +112,7 @@ def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
         return column.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), pl.lit(False)
     text = column.cast(pl.String).str.replace(r"Z$", "+00:00")
     parsed = pl.coalesce(
-        *(text.str.to_datetime(fmt, time_zone="UTC", strict=False, time_unit="us") for fmt in _ISO)
+        *(text.str.to_datetime(fmt, time_zone="UTC", strict=False, time_unit="us") for fmt in ISO)
     )
     return parsed, column.is_not_null() & parsed.is_null()
 
@@ -145,11 +140,15 @@ def _reads_natively(frame: pl.DataFrame, name: str, info: Any) -> bool:
         return dtype in _INTEGERS or ("float" in str(info.annotation) and dtype in (pl.Float32, pl.Float64))
     if isinstance(dtype, pl.Datetime):
         return dtype.time_unit != "ns" or not frame.select((pl.col(name).dt.nanosecond() % 1000 != 0).any()).item()
-    if dtype != pl.String:
-        return False
-    column = pl.col(name)
-    parsed = _instants(column, dtype)[0]
-    return bool(frame.select((column.str.contains(_ISO_TEXT) & parsed.is_not_null()).fill_null(True).all()).item())
+    return dtype == pl.String and _text_instants(frame[name]) is not None
+
+
+def _text_instants(column: pl.Series) -> pl.Series | None:
+    """A text column of a datetime field as UTC instants, when every text is an aware ISO
+    8601 form that reads natively (else None: distinct validation reads the column)."""
+    parsed = iso_instants(column)
+    plain = column.str.contains(_ISO_TEXT) & parsed.is_not_null()
+    return parsed if bool(plain.fill_null(True).all()) else None
 
 
 def _bounds(info: Any) -> list[tuple[str, Any]]:
@@ -410,6 +409,10 @@ def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str], problems
         if name in skip:
             continue
         info = field_info(model, name)
+        if info.kind == "datetime" and name in frame.columns and frame.schema[name] == pl.String:
+            parsed = None if info.is_collection else _text_instants(frame[name])
+            if parsed is not None:  # read once here; every later step reads the instants
+                frame = frame.with_columns(parsed.alias(name))
         if _native(frame, model, name, info):
             columns.append(_column(frame, model, name, problems).alias(name))
             continue
