@@ -14,7 +14,7 @@ engine reports it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -26,6 +26,9 @@ from csrules.exceptions import CsrulesError
 __all__ = ["Shifts", "shifts_at"]
 
 _DAY = timedelta(days=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_MICROSECOND = timedelta(microseconds=1)
 _UTC = pl.Datetime("us", "UTC")
 _INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 Shifts = pl.DataFrame
@@ -54,27 +57,53 @@ def _offsets(facts: pl.DataFrame, agent: str | None, pattern: ShiftPattern) -> p
 
 def _rota(pattern: ShiftPattern, keys: list[tuple[date, int]]) -> pl.DataFrame | None:
     """The shifts started on each key's date and the day before, ranked as ``shift_at``
-    tries them (None: a date past the end of time)."""
+    tries them (None: a date past the end of time). Built column by column from whole
+    numbers (microseconds, days since 1970): the table has a row per shift and key."""
     core = pattern._core
-    rows: list[tuple[date, int, int, Any, Any, bool, date]] = []
+    columns: tuple[list[int], ...] = ([], [], [], [], [], [])
+    nights: list[bool] = []
     try:
         for day, offset in keys:
             rank = 0
             for started in (day, day - _DAY):
                 for start, end, shift in core.day(started, offset):
-                    rows.append((day, offset, rank, start, end, shift.night, started))
+                    for column, value in zip(columns, (_days(day), offset, rank, _micros(start), _micros(end),
+                                                       _days(started)), strict=True):
+                        column.append(value)
+                    nights.append(shift.night)
                     rank += 1
     except (OverflowError, ValueError):
         return None
-    schema: dict[str, pl.DataType] = {"__day": pl.Date(), "__offset": pl.Int64(), "__rank": pl.Int64(), "__start": _UTC,
-                                       "__end": _UTC, "night": pl.Boolean(), "shift_date": pl.Date()}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    names = ("__day", "__offset", "__rank", "__start", "__end", "shift_date")
+    types = (pl.Date(), pl.Int64(), pl.Int64(), _UTC, _UTC, pl.Date())
+    table = pl.DataFrame({name: pl.Series(values, dtype=pl.Int64) for name, values in zip(names, columns, strict=True)})
+    return table.with_columns(
+        *(pl.col(name).cast(pl.Int32).cast(kind) if kind == pl.Date else pl.col(name).cast(kind)
+          for name, kind in zip(names, types, strict=True)),
+        pl.Series("night", nights, dtype=pl.Boolean))
 
 
-def shifts_at(facts: pl.DataFrame, instant: str, agent: str | None, pattern: ShiftPattern) -> Shifts | None:
+def _days(day: date) -> int:
+    return day.toordinal() - _EPOCH_DAY
+
+
+def _micros(instant: datetime) -> int:
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def shifts_at(facts: pl.DataFrame, instant: str, agent: str | None, pattern: ShiftPattern,
+              memo: dict[Any, Any]) -> Shifts | None:
     """The shift each row's ``instant`` falls in, for the agent named by ``agent`` (row for
     row with ``facts``); None when the batch is the row engine's (an unknown agent, a date
-    the zone data cannot place)."""
+    the zone data cannot place). Found once per batch (``memo``) for every leaf asking."""
+    key = ("shifts", id(pattern), instant, agent)
+    if key not in memo:
+        memo[key] = _shifts_at(facts, instant, agent, pattern)
+    found: Shifts | None = memo[key]
+    return found
+
+
+def _shifts_at(facts: pl.DataFrame, instant: str, agent: str | None, pattern: ShiftPattern) -> Shifts | None:
     offsets = _offsets(facts, agent, pattern)
     days = local_dates(facts, pl.col(instant), pattern.timezone)
     if offsets is None or days is None:

@@ -116,7 +116,7 @@ def _time_of_day(node: TimeOfDay, params: dict[str, Any], columns: set[str]) -> 
         if days is None:
             return None
         if pattern is not None:  # the date of the shift running then, else the local date
-            found = shifts_at(facts, day_of, node.agent, pattern)
+            found = shifts_at(facts, day_of, node.agent, pattern, memo)
             if found is None:
                 return None
             facts = facts.with_columns(found["shift_date"].alias("__shift_date"), found["known"].alias("__known"))
@@ -145,7 +145,7 @@ def _night(node: NightShift, columns: set[str]) -> Compute | None:
     pattern = get_shift_pattern(node.shifts)
 
     def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
-        found = shifts_at(facts, node.path, node.agent, pattern)
+        found = shifts_at(facts, node.path, node.agent, pattern, memo)
         return None if found is None else _series(found, pl.col("known") & pl.col("night"))
 
     return compute
