@@ -2,11 +2,12 @@
 cluster), each worker writing its own part of the decisions, then add up their summaries
 and report.
 
-The parent only plans: a Parquet file's row groups (an Arrow IPC file's record batches) are
-read by the worker judging them, which writes its decision rows to its own part file of
+The parent only plans: a Parquet file's row groups (an Arrow IPC file's record batches, a
+plain CSV or JSON Lines file's byte ranges, :mod:`csrules._audit.lines`) are read by the
+worker judging them, which writes its decision rows to its own part file of
 ``decisions.parquet`` (a folder of ``part-NNNNNN.parquet`` files in input order, read as one
-table by pyarrow, polars, pandas, DuckDB or Spark) and sends back only the counts. CSV,
-JSON Lines, Arrow streams and tables in memory are read by the parent, in batches. Worker
+table by pyarrow, polars, pandas, DuckDB or Spark) and sends back only the counts. Other text
+files, Arrow streams and tables in memory are read by the parent, in batches. Worker
 processes are started (spawned) once and reused by later audits.
 
 Nothing is reported complete unless every share came back: a worker that dies makes the run
