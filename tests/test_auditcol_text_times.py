@@ -33,3 +33,13 @@ class TestTextDatetimes:
         assert isinstance(rows, pl.DataFrame)
         months = dict(rows.select("row", "month").unique().iter_rows())
         assert months == {1: "2026-03", 2: "2026-03", 3: "2026-03", 4: "2026-03", 5: "2026-04"}
+
+
+class TestEndOfTime:
+    """A leave whose local clock the zone data cannot place per column goes to the row engine whole."""
+
+    def test_last_day_there_is(self):
+        """A leave on 9999-12-31 (its UTC day has no next hour) is judged as the row engine judges it."""
+        last = dict(leave("A01", 2), start="9999-12-31T10:00:00+08:00", end="9999-12-31T12:00:00+08:00",
+                    requested_at="9999-12-30T10:00:00+08:00")
+        assert_same(PACK.engine(), "leave_request", [*facts(), last], columnar=False)

@@ -306,14 +306,17 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
     sources = {"start": pl.col("start"), "end": pl.col("end"), "requested_at": pl.col("requested_at"),
                "shift_start": shift_start}
-    walls = {name: local_wall(frame, sources[column], zone) for name, column in _WALLS.items()}
+    walls = [local_wall(frame, sources[column], zone) for column in _WALLS.values()]
     try:
-        frame = frame.with_columns(wall.alias(name) for name, wall in walls.items() if wall is not None)
+        frame = frame.with_columns(wall.alias(name) for name, wall in zip(_WALLS, walls, strict=True)
+                                   if wall is not None)
     except pl.exceptions.PolarsError:
+        return None
+    if any(wall is None for wall in walls):
         return None
     starts = _leave_wall(frame, pl.col("start"), pl.col("__ws"), zone)
     ends = _leave_wall(frame, pl.col("end"), pl.col("__we"), zone)
-    if starts is None or ends is None or any(wall is None for wall in walls.values()):
+    if starts is None or ends is None:
         return None
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
     day_us = 86_400_000_000
