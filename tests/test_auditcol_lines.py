@@ -15,7 +15,8 @@ import pytest
 from csrules._audit import inputs, lines
 from csrules._audit.batch import AuditSpec
 from csrules._audit.inputs import file_parts, source_kind
-from csrules.audit import AuditError
+from csrules.audit import AuditError, audit
+from tests.audit_support import KILL, probe_engine
 from tests.test_audit import NOW, PACK, leave, run
 
 FACTS = [dict(leave(f"A{index % 7:02d}", 1 + index % 25, hour=6 + index % 16), days=1 + index % 3)
@@ -144,3 +145,11 @@ class TestBadInput:
         path = write(tmp_path, "short.csv", csv_text([{k: v for k, v in f.items() if k != "kind"} for f in FACTS]))
         with pytest.raises(AuditError, match=r"short\.csv: no column kind"):
             run(path, batch_rows=5)
+
+    def test_worker_killed_in_its_range(self, tmp_path):
+        """A worker killed judging its own CSV range fails the run naming its rows; no decisions are left."""
+        facts = [{"agent_id": "a", "value": KILL if index == 25 else index} for index in range(40)]
+        path = write(tmp_path, "probe.csv", csv_text(facts))
+        with pytest.raises(AuditError, match=r"worker process died .* rows \d+-\d+ unfinished"):
+            audit(probe_engine(), path, workers=2, batch_rows=5, out=tmp_path / "out")
+        assert list((tmp_path / "out").iterdir()) == []

@@ -133,7 +133,7 @@ class TestRotaPerColumn:
 
     @given(st.lists(st.tuples(st.sampled_from(EDGE_DAYS), st.integers(-36 * 60, 60 * 60), st.integers(0, 4),
                               st.integers(-20 * 60, 20 * 60)), min_size=1, max_size=20))
-    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     def test_generated_facts_agree(self, drawn):
         """Any facts around the edge days (minutes apart, any agent of the rota) agree with the row engine."""
         facts = []
