@@ -114,11 +114,13 @@ class TestAnswers:
 class TestBadInput:
     """A bad range fails the audit, naming the file, as reading the whole file does."""
 
-    def test_truncated_csv(self, tmp_path):
-        """A CSV file cut inside its last line is an AuditError naming it."""
-        text = csv_text(FACTS)
-        path = write(tmp_path, "cut.csv", text[: len(text) - 60])
-        with pytest.raises(AuditError, match=r"cut\.csv: cannot read it as csv"):
+    @pytest.mark.parametrize("name", ["cut.csv", "cut.jsonl"])
+    def test_truncated_file(self, tmp_path, name):
+        """A CSV or JSON Lines file cut inside its last line is an AuditError naming it."""
+        text = csv_text(FACTS) if name.endswith("csv") else jsonl_text(FACTS)
+        path = write(tmp_path, name, text[: len(text) - 60])
+        kind = name.split(".")[1]
+        with pytest.raises(AuditError, match=rf"cut\.{kind}: cannot read it as {kind}"):
             run(path, batch_rows=5)
 
     def test_csv_value_its_column_cannot_hold(self, tmp_path, monkeypatch):
