@@ -89,8 +89,8 @@ class Window(CheckedModel):
         if self.calendar is not None:
             if lang == "zh":
                 return {"day": "同一天内", "week": "同一周内", "month": "同一自然月内",
-                        "year": "同一年内"}[self.calendar]
-            return f"in the same calendar {self.calendar}"
+                        "year": "同一年内"}[self.calendar] + (f"（{self.tz}时间）" if self.tz else "")
+            return f"in the same calendar {self.calendar}" + (f" ({self.tz} time)" if self.tz else "")
         span = ctx.param(self.param, lang) if self.param is not None else show_value(
             self.rolling, lang
         )
