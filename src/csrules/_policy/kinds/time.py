@@ -943,9 +943,9 @@ class _WithinHandler:
         label = ctx.label(cond.path, lang)
         start, end = cond.start.describe(lang, ctx), cond.end.describe(lang, ctx)
         where = _in_zone(cond.tz, cond.calendar, lang)
-        if lang == "zh":
-            return f"{label}的当地时间在{start}至{end}之间{where}"
-        return f"{label} is between {start} and {end} local time{where}"
+        if lang == "zh":  # 至 alone reads as inclusive: the window ends before its end
+            return f"{label}的当地时间在{start}（含）至{end}（不含）之间{where}"
+        return f"{label} is from {start} until before {end} local time{where}"
 
     def reads_now(self, cond: WithinHours) -> bool:
         return False
