@@ -103,6 +103,11 @@ class TestPackZone:
         markdown = render_docs(subject_from_policies([policy]), langs_for("en"), datetime(2026, 12, 4).date())
         assert "in the same calendar month (Europe/London time)" in markdown.markdown
 
+    def test_default_zone_left_unsaid(self) -> None:
+        """A policy naming the default zone keeps its conditions as written (same words and hash)."""
+        plain, named = leave_policy(NOON_RULE), leave_policy(NOON_RULE, timezone="Asia/Shanghai")
+        assert named.rules == plain.rules
+
     def test_default_zone_pack_unchanged(self) -> None:
         """A pack in the default zone leaves its undated policies as written (no tz added)."""
         pack = load_pack("call_centre")

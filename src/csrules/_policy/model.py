@@ -46,6 +46,7 @@ from csrules._policy.kinds.window import Nth, Window
 from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import CalendarError, PolicyError
 
 __all__ = [
@@ -673,9 +674,9 @@ class Policy(PolicyModel):
     """The first day this version is no longer in force (None: until further notice)."""
     timezone: NonEmpty | None = None
     """The IANA zone the validity days are read in, and the clock times and calendar periods of
-    conditions that name no ``tz``, ``calendar`` or ``shifts`` (building the policy writes it
-    into them as their ``tz``, so documents and traces name it); a pack passes its own
-    ``timezone:`` down; else Asia/Shanghai."""
+    conditions that name no ``tz``, ``calendar`` or ``shifts`` (building the policy writes a
+    zone other than the default into them as their ``tz``, so documents and traces name it);
+    a pack passes its own ``timezone:`` down; else Asia/Shanghai."""
 
     @field_serializer("overrides")
     def _overrides_written(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -693,7 +694,7 @@ class Policy(PolicyModel):
     @model_validator(mode="after")
     def _checked(self) -> Policy:
         _check_validity(self)
-        if self.timezone is not None:
+        if self.timezone not in (None, DEFAULT_TIME_ZONE):  # the default zone is read anyway
             _zone_rules(self.rules, self.timezone)
         check_policy(self)
         _check_examples_fit(self)
