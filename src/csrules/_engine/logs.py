@@ -190,6 +190,7 @@ class JsonlLog(DecisionLog):
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
         self._fd: int | None = None
+        self._path_lock: _PathLock | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -234,8 +235,10 @@ class JsonlLog(DecisionLog):
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the log's lock (threads of this process, and other processes) while writing."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _holding(self.lock_path, write=True):
+        if self._path_lock is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._path_lock = _path_lock(self.lock_path)
+        with _held(self._path_lock, write=True):
             yield
 
     def _current(self) -> int:
@@ -266,6 +269,9 @@ class JsonlLog(DecisionLog):
 
     def _release(self) -> None:
         self._close_file()
+        if self._path_lock is not None:
+            _let_go(self._path_lock)
+            self._path_lock = None
 
 
 class SQLiteLog(DecisionLog):
@@ -432,29 +438,48 @@ _INHERITED: list[sqlite3.Connection] = []
 """Connections a forked child inherited: kept open, never used (closing one could disturb the parent)."""
 
 
-@contextmanager
-def _holding(lock_path: Path, *, write: bool) -> Iterator[None]:
-    """Hold the lock of a log (``lock_path``): exclusive to write, shared to read."""
+def _path_lock(lock_path: Path) -> _PathLock:
+    """This process's lock of ``lock_path`` (by resolved path), taken into use: give it back
+    with :func:`_let_go`."""
     key = os.path.realpath(lock_path)
     with _PATH_LOCKS_GUARD:
         lock = _PATH_LOCKS.setdefault(key, _PathLock(key))
         lock.users += 1
-    try:
-        with lock.thread:
-            fd = lock.descriptor(write) if _fcntl is not None else None
+        return lock
+
+
+def _let_go(lock: _PathLock) -> None:
+    """Give back a lock taken by :func:`_path_lock`; the last user closes its descriptor."""
+    with _PATH_LOCKS_GUARD:
+        lock.users -= 1
+        if not lock.users:  # nobody else here uses it: closing drops no lock of theirs
+            _PATH_LOCKS.pop(lock.path, None)
+            lock.close()
+
+
+@contextmanager
+def _held(lock: _PathLock, *, write: bool) -> Iterator[None]:
+    """Hold ``lock``: exclusive to write, shared to read (a reader waits for a batch)."""
+    with lock.thread:
+        fd = lock.descriptor(write) if _fcntl is not None else None
+        if fd is not None:
+            _fcntl.lockf(fd, _fcntl.LOCK_EX if write else _fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
             if fd is not None:
-                _fcntl.lockf(fd, _fcntl.LOCK_EX if write else _fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                if fd is not None:
-                    _fcntl.lockf(fd, _fcntl.LOCK_UN)
+                _fcntl.lockf(fd, _fcntl.LOCK_UN)
+
+
+@contextmanager
+def _holding(lock_path: Path, *, write: bool) -> Iterator[None]:
+    """Hold the lock of a log (``lock_path``) once."""
+    lock = _path_lock(lock_path)
+    try:
+        with _held(lock, write=write):
+            yield
     finally:
-        with _PATH_LOCKS_GUARD:
-            lock.users -= 1
-            if not lock.users:  # nobody else here holds it: closing drops no lock of theirs
-                del _PATH_LOCKS[key]
-                lock.close()
+        _let_go(lock)
 
 
 def _after_fork_in_child() -> None:
