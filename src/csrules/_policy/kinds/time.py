@@ -17,8 +17,8 @@ is a :class:`~csrules.exceptions.TimeError`, recorded as the rule's error); a mi
 makes a condition false; local dates and clock times are read in ``tz``, else in the zone
 of ``calendar`` (or ``shifts``), else in :data:`~csrules._time.registry.DEFAULT_TIME_ZONE`
 (``Asia/Shanghai``). A policy's ``timezone`` (a pack's) is written into ``tz`` of its
-conditions naming none when the policy is built, so they read, and name, that zone. The answer depends only on the instant, never on the offset it was
-written with.
+conditions naming none when the policy is built, so they read, and name, that zone. The
+answer depends only on the instant, never on the offset it was written with.
 
 The compiled path calls one small callable per condition, bound as a constant of the
 generated module; :meth:`evaluate` recomputes the answer step by step for the trace.
