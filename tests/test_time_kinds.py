@@ -529,8 +529,9 @@ class TestWithinHours:
         cond = WithinHours(path="callback_at", start={"field": "rest_from"}, end={"param": "wake"})
         ctx = DescribeContext(params={"wake": time(8)})
         assert handler_for(cond).describe(cond, "en", ctx) == (
-            "callback at is between rest from and 08:00 (wake) local time")
-        assert handler_for(cond).describe(cond, "zh", ctx) == "callback at的当地时间在rest from至08:00 (wake)之间"
+            "callback at is from rest from until before 08:00 (wake) local time")
+        assert handler_for(cond).describe(cond, "zh", ctx) == (
+            "callback at的当地时间在rest from（含）至08:00 (wake)（不含）之间")
 
     def test_round_trip(self):
         """A literal bound is written back as the bare time it was written as."""

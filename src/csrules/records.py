@@ -37,6 +37,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,11 @@ from csrules._engine.logs import (
     DecisionLog,
     JsonlLog,
     LoggedEngine,
+    LogPart,
     LogReader,
     SQLiteLog,
     is_sqlite,
-    jsonl_segments,
+    jsonl_parts,
     read_log,
     read_only,
 )
@@ -151,47 +153,60 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
     files, or SQLite) give each record's fact at its own ``now`` (a session step's too, with its
     record, which :func:`impact` counts and leaves out); a JSON Lines file of plain
     facts gives each at ``now`` (and ``fact_type``). A line that cannot be read is passed to
-    ``problem`` as ``file:line: why`` (raised as :class:`RecordError` without one)."""
+    ``problem`` as ``file:line: why`` (raised as :class:`RecordError` without one). Each
+    file is read once however often it is named (``d.jsonl d.jsonl.1``: the log already
+    holds its rotated part)."""
 
     def bad(error: RecordError) -> None:
         if problem is None:
             raise error
         problem(str(error))
 
+    seen: set[tuple[int, int]] = set()
     for source in sources:
         path = Path(source)
         if not path.exists():
             raise RecordError("no such decision log or facts file", file=str(path))
         if is_sqlite(path):
+            if not _first_time(path, seen):
+                continue
             reader = read_log(path)
             yield from (HistoricalFact.of_record(r) for r in reader)  # session steps: counted, not judged
             for error in reader.problems:
                 bad(error)
             continue
-        for segment in [*(p for _, p in jsonl_segments(path)), path]:
-            yield from _jsonl_history(segment, now, fact_type, bad)
+        for part in jsonl_parts(path, seen):
+            yield from _jsonl_history(part, now, fact_type, bad)
 
 
-def _jsonl_history(path: Path, now: datetime | None, fact_type: str | None,
+def _first_time(path: Path, seen: set[tuple[int, int]]) -> bool:
+    """Whether the file at ``path`` is not in ``seen`` yet (it is added)."""
+    status = path.stat()
+    identity = (status.st_dev, status.st_ino)
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
+
+
+def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
                    bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                bad(RecordError(f"not JSON ({exc})", file=str(path), line=number))
-                continue
-            if not _is_record(data):
-                yield HistoricalFact(fact_type, data, now, f"{path}:{number}")
-                continue
-            try:
-                record = parse_record(raw.decode("utf-8"), file=str(path), line=number)
-            except RecordError as exc:
-                bad(exc)
-                continue
-            yield HistoricalFact.of_record(record)
+    path = part.path
+    for number, raw in part.lines():
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            bad(RecordError(f"not JSON ({exc})", file=str(path), line=number))
+            continue
+        if not _is_record(data):
+            yield HistoricalFact(fact_type, data, now, f"{path}:{number}")
+            continue
+        try:
+            record = parse_record(raw.decode("utf-8"), file=str(path), line=number)
+        except RecordError as exc:
+            bad(exc)
+            continue
+        yield HistoricalFact.of_record(record)
 
 
 def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],
@@ -223,19 +238,21 @@ def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
     """How many facts ``sources`` hold, about (rows of a SQLite log, lines of JSON Lines,
     rotated files included), counted in bounded memory for a progress bar."""
     total = 0
+    seen: set[tuple[int, int]] = set()
     for source in sources:
         path = Path(source)
         if not path.exists():
             continue
         if is_sqlite(path):
+            if not _first_time(path, seen):
+                continue
             with closing(read_only(path)) as db:
                 try:
                     total += int(db.execute("SELECT count(*) FROM decisions").fetchone()[0])
                 except sqlite3.Error:
                     continue
             continue
-        for segment in [*(p for _, p in jsonl_segments(path)), path]:
-            with open(segment, "rb") as handle:
-                total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+        for part in jsonl_parts(path, seen):
+            total += sum(chunk.count(b"\n") for chunk in iter(partial(part.handle.read, 1 << 20), b""))
     return total
 

@@ -268,7 +268,9 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     """Judge every fact of ``history`` with ``old`` and ``new``; report the changes.
 
     A fact either engine cannot judge (invalid, a type it does not know, no ``now`` where
-    a rule reads the clock) is listed in ``problems`` with its source; the rest go on.
+    a rule reads the clock, a rule that fails on it) is listed in ``problems`` with its
+    source; the rest go on. A failed rule counts as not matched in a decision, so comparing
+    across it would report a change the policies did not make.
     ``report`` may be given beforehand (a reader adds the lines it could not read to it).
     ``progress`` is called before each fact with the facts seen and the decisions changed.
     """
@@ -290,6 +292,10 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
         except CsrulesError as exc:
             report.problem(f"{item.source}: {exc}")
             continue
+        failed = _rule_errors(old_name, before) + _rule_errors(new_name, after)
+        if failed:
+            report.problem(f"{item.source}: " + "; ".join(failed))
+            continue
         report.facts += 1  # judged under both: a fact that failed is a problem, not a judged fact
         if item.record is not None and policy_mismatches(item.record, old.policies):
             report.other_content += 1
@@ -304,6 +310,11 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
                 if len(group.examples) < EXAMPLES:
                     group.examples.append(example)
     return report
+
+
+def _rule_errors(side: str, decision: Decision) -> list[str]:
+    """The rules that failed in ``decision`` (judged under ``side``), each with its error."""
+    return [f"rule {e.policy_id}/{e.rule_id} failed under {side}: {e.message}" for e in decision.errors]
 
 
 def _subject(item: HistoricalFact, decision: Decision) -> str | None:

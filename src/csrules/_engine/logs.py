@@ -13,6 +13,11 @@ writes them: a record is never dropped silently.
 
 :func:`read_log` reads either back, oldest first, in bounded memory; a line that is not a
 record is reported (file:line) in :attr:`LogReader.problems` and the rest is still read.
+A JSON Lines log is read as it stood when reading reached its current file: a rotation
+meanwhile is noticed and the renamed file read, so no record written before is skipped.
+
+A process forked while records are pending (a pre-forking server) leaves them to the parent:
+the child starts with none pending, so each record is written once.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import atexit
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
 from csrules._time.calendar import ensure_aware
@@ -41,7 +47,18 @@ if TYPE_CHECKING:
     from csrules._engine.decision import Decision
     from csrules._engine.engine import Engine
 
-__all__ = ["DecisionLog", "JsonlLog", "LogReader", "LoggedEngine", "SQLiteLog", "is_sqlite", "read_log"]
+__all__ = [
+    "DecisionLog",
+    "JsonlLog",
+    "LogPart",
+    "LogReader",
+    "LoggedEngine",
+    "SQLiteLog",
+    "file_identity",
+    "is_sqlite",
+    "jsonl_parts",
+    "read_log",
+]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -65,6 +82,15 @@ class DecisionLog:
         self._write_lock = threading.Lock()  # one batch written at a time, in order
         self._closed = False
         atexit.register(self.flush)  # records still pending at exit are written then
+        _LIVE.add(self)
+
+    def _forked(self) -> None:
+        """In a child just forked: the pending records are the parent's to write (a copy
+        written here too would be logged twice), and locks held by the parent's other
+        threads at the fork are never released here."""
+        self._pending = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     @property
     def pending(self) -> int:
@@ -147,9 +173,10 @@ class DecisionLog:
 class JsonlLog(DecisionLog):
     """Records as JSON Lines in ``path``; past ``max_bytes`` the file is renamed
     ``<name>.N`` (N = 1, 2 ... oldest first) and a new one begun. Nothing is deleted.
-    Threads and processes may share one file: each batch is appended, and the file rotated,
-    while holding a lock on ``<name>.lock``, so lines are never cut or mixed and no rotated
-    file is overwritten. A batch that fails part-way is taken back out of the file (and stays
+    Threads and processes may share one file, through one log object or several: each batch
+    is appended, and the file rotated, while holding a lock on ``<name>.lock`` (and, within a
+    process, a lock per resolved path), so lines are never cut or mixed and no rotated file is
+    overwritten. A batch that fails part-way is taken back out of the file (and stays
     pending), so the file never ends in half a line.
 
     .. versionadded:: 0.2
@@ -163,7 +190,7 @@ class JsonlLog(DecisionLog):
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
         self._fd: int | None = None
-        self._lock_fd: int | None = None
+        self._path_lock: _PathLock | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -207,18 +234,12 @@ class JsonlLog(DecisionLog):
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the log's lock file (shared with other processes) while writing."""
-        if _fcntl is None:  # no POSIX locks here: one process per file
-            yield
-            return
-        if self._lock_fd is None:
+        """Hold the log's lock (threads of this process, and other processes) while writing."""
+        if self._path_lock is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-        _fcntl.lockf(self._lock_fd, _fcntl.LOCK_EX)
-        try:
+            self._path_lock = _path_lock(self.lock_path)
+        with _held(self._path_lock, write=True):
             yield
-        finally:
-            _fcntl.lockf(self._lock_fd, _fcntl.LOCK_UN)
 
     def _current(self) -> int:
         """The open file at ``path``, reopened when another writer rotated it away."""
@@ -248,9 +269,9 @@ class JsonlLog(DecisionLog):
 
     def _release(self) -> None:
         self._close_file()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._path_lock is not None:
+            _let_go(self._path_lock)
+            self._path_lock = None
 
 
 class SQLiteLog(DecisionLog):
@@ -324,6 +345,15 @@ class SQLiteLog(DecisionLog):
             self._db.close()
             self._db = None
 
+    def _forked(self) -> None:
+        """In a child just forked: the parent's connection is left alone (SQLite forbids
+        using one across a fork; closing it here could disturb the parent's), a new one is
+        opened on the next write."""
+        super()._forked()
+        if self._db is not None:
+            _INHERITED.append(self._db)
+            self._db = None
+
     def count(self) -> int:
         """How many records the database holds (pending ones not included)."""
         row = self._connect().execute("SELECT count(*) FROM decisions").fetchone()
@@ -363,6 +393,110 @@ def _row(line: LogLine) -> tuple[Any, ...]:
             " ".join(rules), line.outcome, line.json)
 
 
+class _PathLock:
+    """The lock of one log file within this process: a thread lock, and one descriptor of
+    the lock file whose POSIX record lock excludes other processes. Record locks belong to
+    a process (two descriptors in one process never exclude each other, and closing either
+    drops both), so every writer and reader of the path in this process shares this one."""
+
+    __slots__ = ("fd", "path", "thread", "users", "writable")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.thread = threading.Lock()
+        self.fd: int | None = None
+        self.writable = False
+        self.users = 0
+
+    def descriptor(self, write: bool) -> int | None:
+        """The lock file's descriptor (made for a writer; a reader only opens one that exists)."""
+        if self.fd is not None and (self.writable or not write):
+            return self.fd
+        self.close()
+        try:
+            if write:
+                self.fd, self.writable = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666), True
+            else:
+                self.fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            if write:
+                raise
+            return None  # no writer has made it (or it cannot be read): nothing to wait for
+        return self.fd
+
+    def close(self) -> None:
+        """Close the descriptor (only while no lock of it is held)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd, self.writable = None, False
+
+
+_PATH_LOCKS: dict[str, _PathLock] = {}
+_PATH_LOCKS_GUARD = threading.Lock()
+_LIVE: weakref.WeakSet[DecisionLog] = weakref.WeakSet()
+_INHERITED: list[sqlite3.Connection] = []
+"""Connections a forked child inherited: kept open, never used (closing one could disturb the parent)."""
+
+
+def _path_lock(lock_path: Path) -> _PathLock:
+    """This process's lock of ``lock_path`` (by resolved path), taken into use: give it back
+    with :func:`_let_go`."""
+    key = os.path.realpath(lock_path)
+    with _PATH_LOCKS_GUARD:
+        lock = _PATH_LOCKS.setdefault(key, _PathLock(key))
+        lock.users += 1
+        return lock
+
+
+def _let_go(lock: _PathLock) -> None:
+    """Give back a lock taken by :func:`_path_lock`; the last user closes its descriptor."""
+    with _PATH_LOCKS_GUARD:
+        lock.users -= 1
+        if not lock.users:  # nobody else here uses it: closing drops no lock of theirs
+            _PATH_LOCKS.pop(lock.path, None)
+            lock.close()
+
+
+@contextmanager
+def _held(lock: _PathLock, *, write: bool) -> Iterator[None]:
+    """Hold ``lock``: exclusive to write, shared to read (a reader waits for a batch)."""
+    with lock.thread:
+        fd = lock.descriptor(write) if _fcntl is not None else None
+        if fd is not None:
+            _fcntl.lockf(fd, _fcntl.LOCK_EX if write else _fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            if fd is not None:
+                _fcntl.lockf(fd, _fcntl.LOCK_UN)
+
+
+@contextmanager
+def _holding(lock_path: Path, *, write: bool) -> Iterator[None]:
+    """Hold the lock of a log (``lock_path``) once."""
+    lock = _path_lock(lock_path)
+    try:
+        with _held(lock, write=write):
+            yield
+    finally:
+        _let_go(lock)
+
+
+def _after_fork_in_child() -> None:
+    """Locks held by the parent's other threads stay held in a child: make them anew; and
+    records pending in the parent are the parent's to write."""
+    global _PATH_LOCKS_GUARD
+    _PATH_LOCKS_GUARD = threading.Lock()
+    for lock in _PATH_LOCKS.values():
+        lock.thread = threading.Lock()
+    for log in list(_LIVE):
+        log._forked()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
     """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
     found = []
@@ -389,6 +523,85 @@ def is_sqlite(path: Path) -> bool:
         return False
 
 
+class LogPart:
+    """One file of a JSON Lines log, open for reading: its path, and how many bytes of it
+    belong to the log as read (None: all; the current file is read as it stood)."""
+
+    __slots__ = ("handle", "limit", "path")
+
+    def __init__(self, path: Path, handle: IO[bytes], limit: int | None = None) -> None:
+        self.path, self.handle, self.limit = path, handle, limit
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """Each line that is not blank, with its number (from 1)."""
+        read = 0
+        for number, raw in enumerate(self.handle, start=1):
+            read += len(raw)
+            if self.limit is not None and read > self.limit:
+                return  # written after the log was read: the next reading has it
+            if raw.strip():
+                yield number, raw
+
+
+def file_identity(handle: IO[bytes]) -> tuple[int, int]:
+    """The device and inode of an open file: the same file under two names (a rotated part
+    named as well as its log) has one identity."""
+    status = os.fstat(handle.fileno())
+    return status.st_dev, status.st_ino
+
+
+def jsonl_parts(path: Path, seen: set[tuple[int, int]] | None = None) -> Iterator[LogPart]:
+    """The files of the JSON Lines log ``path``, oldest first, each open while it is read:
+    the rotated ``<name>.N``, then ``path`` itself as it stood (under the writers' lock) once
+    no rotation remains unread. A file in ``seen`` (:func:`file_identity`) is left out, and
+    each file read is added to it: several names of one log read each file once."""
+    seen = set() if seen is None else seen
+    done = 0  # the highest rotated part read
+    while True:
+        for number, segment in jsonl_segments(path):
+            if number > done:
+                done = number
+                yield from _unseen(segment, seen, None)
+        current = _current_part(path, done)
+        if current is not _ROTATED:
+            if current is not None:
+                handle, size = current
+                yield from _unseen(path, seen, size, handle)
+            return
+
+
+_ROTATED = object()
+"""A rotation happened since the rotated parts were listed: read the new ones first."""
+
+
+def _current_part(path: Path, done: int) -> Any:
+    """``path`` opened with its size, taken under the writers' lock (so the size ends a whole
+    line); :data:`_ROTATED` when a part newer than ``done`` appeared; None without the file."""
+    with _holding(path.with_name(path.name + ".lock"), write=False):
+        if any(number > done for number, _ in jsonl_segments(path)):
+            return _ROTATED
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by _unseen
+        except FileNotFoundError:
+            return None
+        return handle, os.fstat(handle.fileno()).st_size
+
+
+def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
+            handle: IO[bytes] | None = None) -> Iterator[LogPart]:
+    """``path`` as a part unless its file is in ``seen``; it is closed once read."""
+    if handle is None:
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:  # a rotated part removed meanwhile
+            return
+    with handle:
+        identity = file_identity(handle)
+        if identity not in seen:
+            seen.add(identity)
+            yield LogPart(path, handle, limit)
+
+
 class LogReader:
     """The records of a decision log, oldest first; bad lines go to :attr:`problems`.
 
@@ -407,9 +620,8 @@ class LogReader:
         if is_sqlite(self.path):
             yield from self._rows()
             return
-        for _, segment in jsonl_segments(self.path):
-            yield from self._lines(segment)
-        yield from self._lines(self.path)
+        for part in jsonl_parts(self.path):
+            yield from self._lines(part)
 
     def _rows(self) -> Iterator[DecisionRecord]:
         db = read_only(self.path, timeout=60)
@@ -424,17 +636,15 @@ class LogReader:
         finally:
             db.close()
 
-    def _lines(self, path: Path) -> Iterator[DecisionRecord]:
-        with open(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    yield parse_record(raw.decode("utf-8"), file=str(path), line=number)
-                except UnicodeDecodeError as exc:
-                    self.problems.append(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
-                except RecordError as exc:
-                    self.problems.append(exc)
+    def _lines(self, part: LogPart) -> Iterator[DecisionRecord]:
+        path = part.path
+        for number, raw in part.lines():
+            try:
+                yield parse_record(raw.decode("utf-8"), file=str(path), line=number)
+            except UnicodeDecodeError as exc:
+                self.problems.append(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
+            except RecordError as exc:
+                self.problems.append(exc)
 
 
 def read_log(path: str | os.PathLike[str]) -> LogReader:

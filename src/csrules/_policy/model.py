@@ -39,12 +39,14 @@ from csrules._policy.check import check_policy
 from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds import Condition
 from csrules._policy.kinds.base import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
+from csrules._policy.kinds.base import ConditionBase
 from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
 from csrules._policy.kinds.core import All
-from csrules._policy.kinds.window import Nth
+from csrules._policy.kinds.window import Nth, Window
 from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import CalendarError, PolicyError
 
 __all__ = [
@@ -671,7 +673,10 @@ class Policy(PolicyModel):
     valid_until: ValidityDate | None = None
     """The first day this version is no longer in force (None: until further notice)."""
     timezone: NonEmpty | None = None
-    """The IANA zone the validity days are read in (a pack sets its own; else Asia/Shanghai)."""
+    """The IANA zone the validity days are read in, and the clock times and calendar periods of
+    conditions that name no ``tz``, ``calendar`` or ``shifts`` (building the policy writes a
+    zone other than the default into them as their ``tz``, so documents and traces name it);
+    a pack passes its own ``timezone:`` down; else Asia/Shanghai."""
 
     @field_serializer("overrides")
     def _overrides_written(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -689,6 +694,8 @@ class Policy(PolicyModel):
     @model_validator(mode="after")
     def _checked(self) -> Policy:
         _check_validity(self)
+        if self.timezone not in (None, DEFAULT_TIME_ZONE):  # the default zone is read anyway
+            _zone_rules(self.rules, self.timezone)
         check_policy(self)
         _check_examples_fit(self)
         _check_ladders(self)
@@ -802,6 +809,44 @@ def _check_validity(policy: Policy) -> None:
             load_zone(policy.timezone)
         except CalendarError as exc:
             raise PolicyError(str(exc), policy_id=policy.id, loc=("timezone",)) from None
+
+
+def _zone_rules(rules: list[Rule], zone: str) -> None:
+    """Write ``zone`` into each condition of ``rules`` that reads local time in no named zone."""
+    for index, rule in enumerate(rules):
+        when = _zoned(rule.when, zone)
+        if when is not rule.when:
+            rules[index] = rule.model_copy(update={"when": when})
+
+
+def _zoned(node: ConditionBase | Window, zone: str) -> Any:
+    """``node`` with ``tz: zone`` where it, or a condition or window inside it, reads clock times
+    or calendar periods in no named zone (no ``tz``, ``calendar`` or ``shifts``); ``node``
+    itself when nothing changes."""
+    update: dict[str, Any] = {}
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if isinstance(value, ConditionBase | Window):
+            new = _zoned(value, zone)
+        elif isinstance(value, list | tuple) and any(isinstance(v, ConditionBase) for v in value):
+            items = [_zoned(v, zone) if isinstance(v, ConditionBase) else v for v in value]
+            new = value if all(a is b for a, b in zip(items, value, strict=True)) else type(value)(items)
+        else:
+            continue
+        if new is not value:
+            update[name] = new
+    if _default_zoned(node):
+        update["tz"] = zone
+    return node.model_copy(update=update) if update else node
+
+
+def _default_zoned(node: ConditionBase | Window) -> bool:
+    """Whether ``node`` reads local time in the default zone for want of a named one."""
+    if getattr(node, "tz", True) is not None:  # no ``tz`` field, or one already named
+        return False
+    if isinstance(node, Window):  # ``calendar`` is a period here (month), not a calendar
+        return node.calendar is not None
+    return getattr(node, "calendar", None) is None and getattr(node, "shifts", None) is None
 
 
 def _check_examples_fit(policy: Policy) -> None:

@@ -719,19 +719,23 @@ def _check_ladders(pack: Pack) -> None:
 
 
 def _zoned(pack: Pack) -> Pack:
-    """``pack`` with its dated policies reading their days in the pack's zone (unless they
-    name their own); undated policies are left as they are (their hashes unchanged).
+    """``pack`` with its policies reading their days, and the clock times of conditions that
+    name no zone, in the pack's zone (unless they name their own). In the default zone an
+    undated policy is left as it is (it reads that zone anyway; its hash is unchanged).
     Its ladders are checked first (every pack passes here once built or tuned)."""
     _check_ladders(pack)
+    elsewhere = pack.timezone != DEFAULT_ZONE
+
+    def unzoned(policy: Policy) -> bool:
+        return policy.timezone is None and (policy.dated or elsewhere)
+
     def zoned(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
         return tuple(
-            Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone})
-            if p.dated and p.timezone is None
-            else p
+            Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone}) if unzoned(p) else p
             for p in policies
         )
 
-    if not any(p.dated and p.timezone is None for p in (*pack.policies, *pack.session_policies)):
+    if not any(unzoned(p) for p in (*pack.policies, *pack.session_policies)):
         return pack
     return replace(pack, policies=zoned(pack.policies), session_policies=zoned(pack.session_policies))
 

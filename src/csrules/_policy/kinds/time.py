@@ -16,8 +16,9 @@ Conventions (as in :mod:`csrules._time.calendar`): instants must be time-zone aw
 is a :class:`~csrules.exceptions.TimeError`, recorded as the rule's error); a missing value
 makes a condition false; local dates and clock times are read in ``tz``, else in the zone
 of ``calendar`` (or ``shifts``), else in :data:`~csrules._time.registry.DEFAULT_TIME_ZONE`
-(``Asia/Shanghai``). The answer depends only on the instant, never on the offset it was
-written with.
+(``Asia/Shanghai``). A policy's ``timezone`` (a pack's) is written into ``tz`` of its
+conditions naming none when the policy is built, so they read, and name, that zone. The
+answer depends only on the instant, never on the offset it was written with.
 
 The compiled path calls one small callable per condition, bound as a constant of the
 generated module; :meth:`evaluate` recomputes the answer step by step for the trace.
@@ -943,9 +944,9 @@ class _WithinHandler:
         label = ctx.label(cond.path, lang)
         start, end = cond.start.describe(lang, ctx), cond.end.describe(lang, ctx)
         where = _in_zone(cond.tz, cond.calendar, lang)
-        if lang == "zh":
-            return f"{label}的当地时间在{start}至{end}之间{where}"
-        return f"{label} is between {start} and {end} local time{where}"
+        if lang == "zh":  # 至 alone reads as inclusive: the window ends before its end
+            return f"{label}的当地时间在{start}（含）至{end}（不含）之间{where}"
+        return f"{label} is from {start} until before {end} local time{where}"
 
     def reads_now(self, cond: WithinHours) -> bool:
         return False

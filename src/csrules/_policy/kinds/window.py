@@ -42,6 +42,7 @@ from csrules._policy.kinds.base import (
 )
 from csrules._policy.trace import TraceNode
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError
 
 __all__ = [
@@ -63,9 +64,11 @@ class Window(CheckedModel):
     (``{calendar: month}``), or those within a rolling span before it (``{rolling: 30d}``,
     or ``{param: swap_window}`` naming a duration parameter).
 
-    ``tz`` names the time zone calendar periods are read in; without it they are read in
-    the default zone (``Asia/Shanghai``), never in the offset an event time was written
-    with: ``2026-01-31T23:30+08:00`` and ``2026-01-31T15:30+00:00`` are both in January.
+    ``tz`` names the time zone calendar periods are read in (a zone other than the default
+    is named in the window's words); without it they are read in the policy's ``timezone``
+    (building the policy writes it into ``tz``), else in the default zone (``Asia/Shanghai``),
+    never in the offset an event time was written with: ``2026-01-31T23:30+08:00`` and
+    ``2026-01-31T15:30+00:00`` are both in January.
 
     .. versionadded:: 0.1
     """
@@ -87,10 +90,11 @@ class Window(CheckedModel):
     def describe(self, lang: Lang, ctx: DescribeContext) -> str:
         """The window in words (``in the same calendar month``, ``同一自然月内``)."""
         if self.calendar is not None:
+            named = self.tz not in (None, DEFAULT_TIME_ZONE)  # the default zone goes unsaid
             if lang == "zh":
                 return {"day": "同一天内", "week": "同一周内", "month": "同一自然月内",
-                        "year": "同一年内"}[self.calendar]
-            return f"in the same calendar {self.calendar}"
+                        "year": "同一年内"}[self.calendar] + (f"（{self.tz}时间）" if named else "")
+            return f"in the same calendar {self.calendar}" + (f" ({self.tz} time)" if named else "")
         span = ctx.param(self.param, lang) if self.param is not None else show_value(
             self.rolling, lang
         )
