@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 import pyarrow as pa
@@ -13,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from csrules._cli import cli
+from csrules._cli.auditing import status
 from csrules.audit import AuditError, audit, audit_events
 from csrules.policies import load_pack
 from tests.test_audit_events import MALL, calls, live, replayed
@@ -90,7 +92,7 @@ class TestOutputFolder:
 class TestTimesReadRowByRow:
     """Each row's time is read on its own: a row without an offset is invalid, its neighbours untouched."""
 
-    NAIVE = dict(BASE, start="2026-04-10T09:00:00")
+    NAIVE: ClassVar = dict(BASE, start="2026-04-10T09:00:00")
     GOOD = (dict(BASE, start="2026-04-30T20:00:00-04:00"), dict(BASE, start="2026-05-10T09:00:00Z"))
 
     def test_a_time_without_offset_leaves_other_months_alone(self) -> None:
@@ -98,7 +100,8 @@ class TestTimesReadRowByRow:
         result = audit(PACK, [self.NAIVE, *self.GOOD], fact_type="leave_request", now=NOW, workers=1)
         found = decisions(result)
         bad = found.filter(pl.col("row") == 1)
-        assert bad["effect"].to_list() == ["invalid"] and bad["field"].to_list() == ["start"]
+        assert bad["effect"].to_list() == ["invalid"]
+        assert bad["field"].to_list() == ["start"]
         assert bad["month"].to_list() == [None]
         assert set(found.filter(pl.col("row") > 1)["month"]) == {"2026-05"}
 
@@ -134,7 +137,7 @@ class TestMonthZone:
                                           "extends: call_centre\ntimezone: Europe/London\n", encoding="utf-8")
         return load_pack(folder)
 
-    FACT = dict(BASE, start="2026-04-30T20:00:00+01:00", time_zone="Europe/London")
+    FACT: ClassVar = dict(BASE, start="2026-04-30T20:00:00+01:00", time_zone="Europe/London")
 
     def test_the_packs_zone_by_default(self, london: object) -> None:
         """A London evening of 30 April counts in April for a London pack."""
@@ -163,27 +166,37 @@ class TestExitStatus:
     """``csrules audit`` exits 2 when a row was not judged, and says so."""
 
     def test_invalid_rows_exit_2(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-        """One invalid row among good ones: status 2 and the count on the summary line."""
+        """One invalid row among rows with violations: status 2 and the count on the summary line."""
         path = tmp_path / "some.jsonl"
         path.write_text("".join(json.dumps(f) + "\n" for f in [*leaves(2), dict(BASE, start="2026-04-10")]),
                         encoding="utf-8")
         code, out, _ = cli_audit(capsys, str(path), "-o", str(tmp_path / "out"))
         assert code == 2
-        assert "1 invalid" in out and "exit status 2" in out
+        assert "1 invalid" in out
+        assert "exit status 2" in out
 
-    def test_every_row_judged_keeps_0(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-        """Good rows only: the status says whether a violation was found, nothing about bad input."""
+    def test_every_row_judged_keeps_1_for_violations(self, capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+        """Good rows only, with violations: status 1, no word of bad input."""
         path = tmp_path / "good.jsonl"
         path.write_text("".join(json.dumps(f) + "\n" for f in leaves(2)), encoding="utf-8")
         code, out, _ = cli_audit(capsys, str(path), "-o", str(tmp_path / "out"))
-        assert code in (0, 1) and "0 invalid, 0 with a rule error" in out
+        assert code == 1
+        assert "0 invalid, 0 with a rule error" in out
+        assert "exit status 2" not in out
+
+    @pytest.mark.parametrize(("invalid", "error", "violation", "expected"),
+                             [(0, 0, 0, 0), (0, 0, 3, 1), (1, 0, 3, 2), (0, 1, 0, 2), (0, 2, 3, 2)])
+    def test_the_rule(self, invalid: int, error: int, violation: int, expected: int) -> None:
+        """A failed rule counts as bad input like an invalid row, before any violation."""
+        assert status({"invalid": invalid, "error": error, "violation": violation}) == expected
 
 
 class TestDuplicatedColumns:
     """Two columns of one name are refused, naming the column."""
 
-    HEADER = ["agent_id", "kind", "kind", "requested_by", "start", "end", "requested_at"]
-    ROW = ["A1", "sick", "sick", "A1", "2026-05-10T09:00:00+08:00", BASE["end"], BASE["requested_at"]]
+    HEADER = ("agent_id", "kind", "kind", "requested_by", "start", "end", "requested_at")
+    ROW = ("A1", "sick", "sick", "A1", "2026-05-10T09:00:00+08:00", BASE["end"], BASE["requested_at"])
 
     def test_csv(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """A CSV header naming a column twice: one line, status 2."""
@@ -191,13 +204,14 @@ class TestDuplicatedColumns:
         path.write_text(",".join(self.HEADER) + "\n" + ",".join(self.ROW) + "\n", encoding="utf-8")
         code, _, err = cli_audit(capsys, str(path), "-o", str(tmp_path / "out"))
         assert code == 2
-        assert "column 'kind' appears twice" in err and "Traceback" not in err
+        assert "column 'kind' appears twice" in err
+        assert "Traceback" not in err
 
     @pytest.mark.parametrize("columnar", [True, False])
     def test_parquet(self, tmp_path: Path, columnar: bool) -> None:
         """A Parquet schema with a field twice is an audit error on either path."""
         path = tmp_path / "dup.parquet"
-        pq.write_table(pa.table([pa.array([v]) for v in self.ROW], names=self.HEADER), path)
+        pq.write_table(pa.table([pa.array([v]) for v in self.ROW], names=list(self.HEADER)), path)
         with pytest.raises(AuditError, match="column 'kind' appears twice"):
             audit(PACK, str(path), fact_type="leave_request", now=NOW, workers=1, columnar=columnar)
 
@@ -213,8 +227,9 @@ class TestOneWording:
         for data in (facts, str(path)):
             got = [audit(PACK, data, fact_type="leave_request", now=NOW, workers=1, columnar=columnar)
                    for columnar in (True, False)]
-            columnar, rows = (decisions(r).filter(pl.col("effect") == "invalid") for r in got)
-            assert columnar.height and columnar.equals(rows)
+            by_columns, by_rows = (decisions(r).filter(pl.col("effect") == "invalid") for r in got)
+            assert by_columns.height
+            assert by_columns.equals(by_rows)
 
 
 class TestInternalColumns:

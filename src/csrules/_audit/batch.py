@@ -125,9 +125,12 @@ def read_instants(texts: pl.Series) -> pl.Series:
 
 
 def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A timestamp (or aware ISO 8601 text) column as UTC instants, each text read on its own."""
+    """A timestamp (or aware ISO 8601 text) column as UTC instants, each text read on its own;
+    null where the fact model refuses the value (a timestamp or text without a zone)."""
     if isinstance(dtype, pl.Datetime):
-        return column.dt.replace_time_zone("UTC") if dtype.time_zone is None else column.dt.convert_time_zone("UTC")
+        if dtype.time_zone is None:  # no zone: every row is invalid, its instant unknown
+            return pl.when(pl.lit(False)).then(column.dt.replace_time_zone("UTC"))
+        return column.dt.convert_time_zone("UTC")
     return column.map_batches(read_instants, return_dtype=_INSTANT)
 
 

@@ -421,8 +421,8 @@ def audit(
     SQL condition on the input's columns) and ``limit`` choose the rows; ``columnar=False``
     judges every row with the row engine. ``subject``, ``team``, ``time`` and ``zone`` say what
     the summaries group by (months are read in ``zone``: by default the pack's timezone,
-    Asia/Shanghai for a target without one). With ``out`` the decisions and reports are written there and
-    ``decisions`` is None. ``progress`` is told the rows judged after each batch.
+    Asia/Shanghai for a target without one). With ``out`` the decisions and reports are
+    written there and ``decisions`` is None. ``progress`` is told the rows judged after each batch.
 
     Unusable input, or a worker that dies, raises :class:`AuditError`; nothing is then reported.
     """
@@ -463,66 +463,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
-
-
-OUTPUTS = ("decisions.parquet", "summary.json", "report.md", "report.html")
-"""What an audit writes into its output folder."""
-
-
-def _staging(folder: Path, inputs: Sequence[Any]) -> Path:
-    """This audit's own new folder for its part files inside ``folder`` (another audit
-    writing to the same folder has its own), once no input is among the outputs it replaces."""
-    outputs = [(folder / name).resolve() for name in OUTPUTS]
-    for item in inputs:
-        if not isinstance(item, str | Path):
-            continue
-        path = Path(item).resolve()
-        for output in outputs:
-            if path == output or output in path.parents:
-                raise AuditError(f"{item}: an input inside the output this audit replaces ({output}); "
-                                 "write the audit to another folder (-o)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        return _fresh(folder, "partial")
-    except OSError as exc:
-        raise AuditError(f"{folder}: cannot write the audit there ({exc})") from None
-
-
-def _fresh(folder: Path, what: str) -> Path:
-    """A new folder of a name no other audit has (made with the usual permissions: readers of
-    ``decisions.parquet`` may be other users)."""
-    path = folder / f".decisions.{secrets.token_hex(8)}.{what}"
-    path.mkdir()
-    return path
-
-
-@contextlib.contextmanager
-def _turn(folder: Path) -> Iterator[None]:
-    """Hold ``folder``'s lock: audits finishing into one folder take turns, so its decisions
-    and reports are all one audit's (the last to finish)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - no advisory locks (Windows): the renames alone
-        yield
-        return
-    with open(folder / ".csrules-audit.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _publish(partial: Path, target: Path) -> None:
-    """``partial`` renamed to ``target``; an older audit's ``target`` is first moved aside
-    (under a name of its own) and removed after."""
-    aside = None
-    if target.exists() or target.is_symlink():
-        aside = _fresh(target.parent, "old")
-        os.replace(target, aside / target.name)
-    os.replace(partial, target)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _batches_of(shares: Iterator[Share], batch_rows: int, where: str | None) -> Iterator[pa.RecordBatch]:
@@ -585,3 +525,63 @@ def _finish(spec: AuditSpec, tallied: _Tallied, folder: Path | None, partial: Pa
         _publish(partial, target)
         written = write_reports(summary, folder)
     return AuditResult(summary, None, folder, (target, *written))
+
+
+OUTPUTS = ("decisions.parquet", "summary.json", "report.md", "report.html")
+"""What an audit writes into its output folder."""
+
+
+def _staging(folder: Path, inputs: Sequence[Any]) -> Path:
+    """This audit's own new folder for its part files inside ``folder`` (another audit
+    writing to the same folder has its own), once no input is among the outputs it replaces."""
+    outputs = [(folder / name).resolve() for name in OUTPUTS]
+    for item in inputs:
+        if not isinstance(item, str | Path):
+            continue
+        path = Path(item).resolve()
+        for output in outputs:
+            if path == output or output in path.parents:
+                raise AuditError(f"{item}: an input inside the output this audit replaces ({output}); "
+                                 "write the audit to another folder (-o)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return _fresh(folder, "partial")
+    except OSError as exc:
+        raise AuditError(f"{folder}: cannot write the audit there ({exc})") from None
+
+
+def _fresh(folder: Path, what: str) -> Path:
+    """A new folder of a name no other audit has (made with the usual permissions: readers of
+    ``decisions.parquet`` may be other users)."""
+    path = folder / f".decisions.{secrets.token_hex(8)}.{what}"
+    path.mkdir()
+    return path
+
+
+@contextlib.contextmanager
+def _turn(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock: audits finishing into one folder take turns, so its decisions
+    and reports are all one audit's (the last to finish)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no advisory locks (Windows): the renames alone
+        yield
+        return
+    with open(folder / ".csrules-audit.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """``partial`` renamed to ``target``; an older audit's ``target`` is first moved aside
+    (under a name of its own) and removed after."""
+    aside = None
+    if target.exists() or target.is_symlink():
+        aside = _fresh(target.parent, "old")
+        os.replace(target, aside / target.name)
+    os.replace(partial, target)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
