@@ -9,28 +9,24 @@ rows of :mod:`csrules._audit.rows`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
-from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
-from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, given
+from csrules._audit.instants import INSTANT, read_instants
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
 from csrules._audit.summary import Partial, partial
 from csrules._engine.engine import Engine
 from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
-from csrules._policy.validity import DEFAULT_ZONE
-from csrules._time.calendar import load_zone
-from csrules.exceptions import CsrulesError, FactError
+from csrules.exceptions import FactError
 
-__all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame", "read_instants",
-           "zone_of"]
+__all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
 
 @dataclass(frozen=True)
 class AuditSpec:
@@ -48,7 +44,7 @@ class AuditSpec:
     subject: str | None = None
     team: str | None = "team"
     time: str | None = None
-    zone: str = DEFAULT_ZONE
+    zone: str = "Asia/Shanghai"
     columnar: bool = True
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -82,48 +78,6 @@ class AuditSpec:
         return None
 
 
-_INSTANT = pl.Datetime("us", "UTC")
-_ISO_FORMS = tuple(f"%Y-%m-%d{sep}%H:%M{secs}%:z" for sep in "T " for secs in (":%S%.f", ""))
-"""The common forms of an aware ISO 8601 text, each read natively; any other text is read by pydantic."""
-_AWARE: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
-
-
-def zone_of(target: Any, zone: str | None = None) -> str:
-    """The zone an audit reads months in: ``zone`` when named, else the pack's own timezone
-    (a target without one: Asia/Shanghai); an unknown name is an :class:`AuditError`."""
-    found = zone if zone is not None else getattr(target, "timezone", None)
-    chosen = found if isinstance(found, str) else DEFAULT_ZONE
-    try:
-        load_zone(chosen)
-    except CsrulesError as exc:
-        raise AuditError(f"timezone: {exc}") from None
-    return chosen
-
-
-def _aware(text: str) -> datetime | None:
-    """``text`` read as a fact's datetime field reads it (an offset required); None if it cannot be."""
-    try:
-        return _AWARE.validate_python(text).astimezone(UTC)
-    except ValidationError:
-        return None
-
-
-def read_instants(texts: pl.Series) -> pl.Series:
-    """Each text read on its own as an aware datetime, in UTC (null where a fact's datetime
-    field would refuse it: no offset, not a time): never a format guessed from one row, so
-    a row's instant does not depend on the rows batched with it."""
-    text = texts.cast(pl.String).str.replace(r"(?i)z$", "+00:00")
-    frame = text.to_frame("t")
-    parsed = frame.select(pl.coalesce(*(pl.col("t").str.to_datetime(form, time_zone="UTC", strict=False,
-                                                                     time_unit="us") for form in _ISO_FORMS)))
-    instants = parsed.to_series().rename(texts.name)
-    left = text.filter(instants.is_null() & text.is_not_null()).unique().to_list()
-    if not left:
-        return instants
-    found = text.replace_strict(left, [_aware(value) for value in left], default=None, return_dtype=_INSTANT)
-    return instants.fill_null(found)
-
-
 def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A timestamp (or aware ISO 8601 text) column as UTC instants, each text read on its own;
     null where the fact model refuses the value (a timestamp or text without a zone)."""
@@ -131,7 +85,7 @@ def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         if dtype.time_zone is None:  # no zone: every row is invalid, its instant unknown
             return pl.when(pl.lit(False)).then(column.dt.replace_time_zone("UTC"))
         return column.dt.convert_time_zone("UTC")
-    return column.map_batches(read_instants, return_dtype=_INSTANT)
+    return column.map_batches(read_instants, return_dtype=INSTANT)
 
 
 def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Expr:
@@ -222,14 +176,17 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
 def _invalid_by_rows(spec: AuditSpec, frame: pl.DataFrame, done: pa.Table) -> pa.Table:
     """``done`` with its invalid facts judged again by the row engine: the problems of a fact
     read the same (wording, order, every problem) whichever path judged its batch."""
-    rows = done.filter(pc.equal(done.column("effect"), "invalid")).column("row").unique()
-    if not len(rows):
+    found = pl.from_arrow(done)
+    assert isinstance(found, pl.DataFrame)
+    rows = found.filter(pl.col("effect") == "invalid")["row"].unique()
+    if not rows.len():
         return done
-    invalid = frame.filter(pl.col(ROW).is_in(rows.to_pylist()))
-    again = pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, invalid))], schema=ROW_SCHEMA)
-    kept = done.filter(pc.invert(pc.is_in(done.column("row"), value_set=rows)))
-    merged = pa.concat_tables([kept, again.cast(kept.schema)])
-    return merged.take(pc.sort_indices(merged, [("row", "ascending")]))
+    invalid = frame.filter(pl.col(ROW).is_in(rows.implode()))
+    again = pl.from_arrow(pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, invalid))],
+                                                schema=ROW_SCHEMA))
+    assert isinstance(again, pl.DataFrame)
+    kept = found.filter(~pl.col("row").is_in(rows.implode()))
+    return pl.concat([kept, again.cast(kept.schema)]).sort("row", maintain_order=True).to_arrow().cast(done.schema)
 
 
 Judged = tuple[pa.Table, Partial]

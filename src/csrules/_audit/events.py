@@ -16,9 +16,10 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from csrules._audit.batch import _as_instant, zone_of
+from csrules._audit.batch import _as_instant
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, check_names, given, is_source, numbered, read_batches, source_kind
+from csrules._audit.instants import zone_of
 from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._sessions.session import SessionEngine

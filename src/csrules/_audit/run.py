@@ -36,7 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from csrules._audit.batch import AuditSpec, judged, zone_of
+from csrules._audit.batch import AuditSpec, judged
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import (
     ROW,
@@ -49,6 +49,7 @@ from csrules._audit.inputs import (
     read_part,
     source_kind,
 )
+from csrules._audit.instants import zone_of
 from csrules._audit.rows import ROW_SCHEMA
 from csrules._audit.summary import Partial, Summary, Tally
 from csrules._engine.engine import Engine
