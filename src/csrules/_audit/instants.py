@@ -23,7 +23,8 @@ __all__ = ["INSTANT", "read_instants", "zone_of"]
 INSTANT = pl.Datetime("us", "UTC")
 """The type of an instant column: microseconds, UTC."""
 
-_ISO_FORMS = tuple(f"%Y-%m-%d{sep}%H:%M{secs}%:z" for sep in "T " for secs in (":%S%.f", ""))
+_ISO_FORMS = tuple(f"%Y-%m-%d{sep}%H:%M{secs}{zone}" for sep in "T " for secs in (":%S%.f", "")
+                   for zone in ("%:z", "%z"))
 """The common forms of an aware ISO 8601 text, each read natively; any other text is read by pydantic."""
 _AWARE: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
 
@@ -53,10 +54,13 @@ def read_instants(texts: pl.Series) -> pl.Series:
     field would refuse it: no offset, not a time): never a format guessed from one row, so
     a row's instant does not depend on the rows batched with it."""
     text = texts.cast(pl.String).str.replace(r"(?i)z$", "+00:00")
-    frame = text.to_frame("t")
-    parsed = frame.select(pl.coalesce(*(pl.col("t").str.to_datetime(form, time_zone="UTC", strict=False,
-                                                                     time_unit="us") for form in _ISO_FORMS)))
-    instants = parsed.to_series().rename(texts.name)
+    instants = pl.Series(texts.name, [None] * len(text), dtype=INSTANT)
+    for form in _ISO_FORMS:  # each form tried only on the texts the earlier ones left
+        unread = (instants.is_null() & text.is_not_null()).arg_true()
+        if not unread.len():
+            break
+        instants = instants.scatter(unread, text.gather(unread).str.to_datetime(
+            form, time_zone="UTC", strict=False, time_unit="us"))
     left = text.filter(instants.is_null() & text.is_not_null()).unique().to_list()
     if not left:
         return instants
