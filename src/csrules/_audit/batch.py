@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW, given
+from csrules._audit.instants import INSTANT, read_instants
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
 from csrules._audit.summary import Partial, partial
 from csrules._engine.engine import Engine
@@ -85,10 +86,13 @@ class AuditSpec:
 
 
 def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A timestamp (or ISO 8601 text with an offset) column as UTC instants."""
+    """A timestamp (or aware ISO 8601 text) column as UTC instants, each text read on its own;
+    null where the fact model refuses the value (a timestamp or text without a zone)."""
     if isinstance(dtype, pl.Datetime):
-        return column.dt.replace_time_zone("UTC") if dtype.time_zone is None else column.dt.convert_time_zone("UTC")
-    return column.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
+        if dtype.time_zone is None:  # no zone: every row is invalid, its instant unknown
+            return pl.when(pl.lit(False)).then(column.dt.replace_time_zone("UTC"))
+        return column.dt.convert_time_zone("UTC")
+    return column.map_batches(read_instants, return_dtype=INSTANT)
 
 
 def iso_instants(text: pl.Series) -> pl.Series:
@@ -218,8 +222,24 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
 
         done = judge_columnar(spec, frame)
         if done is not None:
-            return done
+            return _invalid_by_rows(spec, frame, done)
     return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
+
+
+def _invalid_by_rows(spec: AuditSpec, frame: pl.DataFrame, done: pa.Table) -> pa.Table:
+    """``done`` with its invalid facts judged again by the row engine: the problems of a fact
+    read the same (wording, order, every problem) whichever path judged its batch."""
+    found = pl.from_arrow(done)
+    assert isinstance(found, pl.DataFrame)
+    rows = found.filter(pl.col("effect") == "invalid")["row"].unique()
+    if not rows.len():
+        return done
+    invalid = frame.filter(pl.col(ROW).is_in(rows.implode()))
+    again = pl.from_arrow(pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, invalid))],
+                                                schema=ROW_SCHEMA))
+    assert isinstance(again, pl.DataFrame)
+    kept = found.filter(~pl.col("row").is_in(rows.implode()))
+    return pl.concat([kept, again.cast(kept.schema)]).sort("row", maintain_order=True).to_arrow().cast(done.schema)
 
 
 Judged = tuple[pa.Table, Partial]

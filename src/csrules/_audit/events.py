@@ -14,12 +14,14 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+from pydantic import BaseModel
 
 from csrules._audit.batch import _as_instant
 from csrules._audit.errors import AuditError
-from csrules._audit.inputs import ROW, given, is_source, numbered, read_batches, source_kind
+from csrules._audit.inputs import ROW, check_names, given, is_source, numbered, read_batches, source_kind
+from csrules._audit.instants import zone_of
 from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
-from csrules._policy.facts import get_fact_type
+from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._sessions.session import SessionEngine
 from csrules._time.calendar import load_zone
 from csrules.exceptions import CsrulesError, FactError
@@ -47,7 +49,7 @@ def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: 
         month = at.astimezone(load_zone(zone)).strftime("%Y-%m") if at is not None else None
         meta = (number, fact_type, None if who is None else str(who), None, month)
         fact = given(record)
-        out += _send(engine, meta, fact, at, fact_type, time)
+        out += _send(engine, meta, fact, at, fact_type, time) if at is not None else _untimed(model, meta, fact, time)
         if last and until is not None and at is not None and until > at:
             tick = (None, fact_type, meta[2], None, until.astimezone(load_zone(zone)).strftime("%Y-%m"))
             step = engine.tick(str(who), until)
@@ -68,6 +70,15 @@ def _send(engine: SessionEngine, meta: Any, fact: dict[str, Any], at: datetime |
     return found or [clean_row(meta)]
 
 
+def _untimed(model: type[BaseModel], meta: Any, fact: dict[str, Any], time: str) -> list[dict[str, Any]]:
+    """The invalid rows of an event whose time cannot be read: never sent (a session would
+    take the clock's time for it, out of its place in the history)."""
+    try:
+        validate_fact(model, fact)
+    except FactError as exc:
+        return invalid_rows(meta, exc.problems or [("", str(exc))])
+    return invalid_rows(meta, [(time, "the event has no time: give a date-time with an offset")])
+
 
 def audit_events(
     target: Any,
@@ -76,7 +87,7 @@ def audit_events(
     fact_type: str,
     subject: str = "agent_id",
     time: str,
-    zone: str = "Asia/Shanghai",
+    zone: str | None = None,
     workers: int | None = None,
     partitions: int | None = None,
     until: datetime | None = None,
@@ -87,14 +98,18 @@ def audit_events(
     ``target`` is a pack (its :meth:`~csrules.policies.Pack.sessions`) or a SessionEngine;
     ``time`` names the column each event happened at; ``until`` (the end of the audited
     period) moves every subject's clock on after its last event, so deadlines still open then
-    fire. Returns the rows of every firing.
+    fire; months are read in ``zone`` (by default the pack's timezone, else Asia/Shanghai).
+    Returns the rows of every firing.
     """
     engine = target if isinstance(target, SessionEngine) else target.sessions(backend="python")
+    zone = zone_of(target, zone)
     if fact_type not in engine.fact_types:
         raise AuditError(f"no session policy takes {fact_type!r} events (they take {', '.join(engine.fact_types)})")
     model = get_fact_type(fact_type)
     items = list(data) if isinstance(data, list | tuple) and data and all(is_source(i) for i in data) else [data]
     batches = [b for item in items for b in read_batches(source_kind(item), model, 1 << 30)]
+    for batch in batches[:1]:
+        check_names(batch.schema, "events")
     table = pa.Table.from_batches(list(numbered(batches, 1 << 30)))
     for column in (subject, time):
         if column not in table.column_names:

@@ -21,8 +21,8 @@ from csrules._audit.errors import AuditError
 from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
-__all__ = ["ROW", "Part", "Source", "check_columns", "file_parts", "given", "is_source", "numbered", "read_batches",
-           "read_part", "source_kind"]
+__all__ = ["ROW", "Part", "Source", "check_columns", "check_names", "file_parts", "given", "is_source", "numbered",
+           "read_batches", "read_part", "source_kind"]
 
 ROW = "__row"
 """The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
@@ -246,6 +246,8 @@ def numbered(batches: Iterable[pa.RecordBatch], batch_rows: int, start: int = 1)
     """``batches`` re-cut to at most ``batch_rows`` rows, each row numbered in :data:`ROW`."""
     row = start
     for batch in batches:
+        if ROW in batch.schema.names:
+            raise AuditError(f"the input has a column {ROW!r}, the name rows are numbered in: rename it")
         for offset in range(0, batch.num_rows, batch_rows):
             part = batch.slice(offset, batch_rows)
             numbers = pl.int_range(row, row + part.num_rows, dtype=pl.Int64, eager=True).to_arrow()
@@ -253,9 +255,19 @@ def numbered(batches: Iterable[pa.RecordBatch], batch_rows: int, start: int = 1)
             yield part.append_column(ROW, numbers)
 
 
+def check_names(schema: pa.Schema, where: str) -> None:
+    """Refuse input with two columns of one name (a table holds one column a name)."""
+    seen: set[str] = set()
+    for name in schema.names:
+        if name in seen:
+            raise AuditError(f"{where}: column {name!r} appears twice")
+        seen.add(name)
+
+
 def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str) -> None:
-    """Refuse input without a column for a required field, or with a column of a type the
-    field can never take (a number where the model wants text, ...)."""
+    """Refuse input without a column for a required field, with two columns of one name, or
+    with a column of a type the field can never take (a number where the model wants text, ...)."""
+    check_names(schema, where)
     names = set(schema.names)
     missing = [name for name, info in model.model_fields.items() if info.is_required() and name not in names]
     if missing:

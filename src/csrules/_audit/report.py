@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -178,6 +179,8 @@ def write_reports(summary: Summary, folder: Path) -> tuple[Path, ...]:
         ("report.html", render_html(summary)),
     ):
         path = folder / name
-        path.write_text(text, encoding="utf-8")
+        fresh = folder / f".{name}.{os.getpid()}.partial"  # a reader sees the old report or the new, never half
+        fresh.write_text(text, encoding="utf-8")
+        os.replace(fresh, path)
         written.append(path)
     return tuple(written)

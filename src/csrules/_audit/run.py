@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import secrets
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -49,6 +50,7 @@ from csrules._audit.inputs import (
     read_part,
     source_kind,
 )
+from csrules._audit.instants import zone_of
 from csrules._audit.rows import ROW_SCHEMA
 from csrules._audit.summary import Partial, Summary, Tally
 from csrules._engine.engine import Engine
@@ -151,6 +153,7 @@ def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | 
         if predicate is not None:
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
+            _known(where, predicate, frame.columns)
             try:
                 frame = frame.filter(predicate)
             except Exception as exc:
@@ -164,6 +167,15 @@ def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | 
             batch = batch.slice(0, left)
             left -= batch.num_rows
         yield batch
+
+
+def _known(where: str | None, predicate: pl.Expr, columns: list[str]) -> None:
+    """Refuse a condition naming a column the input does not have (the row numbers the
+    audit adds are not the input's)."""
+    known = [name for name in columns if name != ROW]
+    for name in predicate.meta.root_names():
+        if name not in known:
+            raise AuditError(f"--where {where!r}: no column {name!r} (the input's columns: {', '.join(known)})")
 
 
 class _Planner:
@@ -408,7 +420,7 @@ def audit(
     subject: str | None = None,
     team: str | None = "team",
     time: str | None = None,
-    zone: str = "Asia/Shanghai",
+    zone: str | None = None,
     progress: Progress | None = None,
     title: str | None = None,
 ) -> AuditResult:
@@ -420,13 +432,15 @@ def audit(
     (every core by default; 1: in this process), or the Dask ``scheduler`` does. ``where`` (an
     SQL condition on the input's columns) and ``limit`` choose the rows; ``columnar=False``
     judges every row with the row engine. ``subject``, ``team``, ``time`` and ``zone`` say what
-    the summaries group by. With ``out`` the decisions and reports are written there and
-    ``decisions`` is None. ``progress`` is told the rows judged after each batch.
+    the summaries group by (months are read in ``zone``: by default the pack's timezone,
+    Asia/Shanghai for a target without one). With ``out`` the decisions and reports are
+    written there and ``decisions`` is None. ``progress`` is told the rows judged after each batch.
 
     Unusable input, or a worker that dies, raises :class:`AuditError`; nothing is then reported.
     """
     engine = engine_of(target)
-    spec = AuditSpec(engine, fact_type_of(engine, fact_type, "audit"), now, subject, team, time, zone, columnar)
+    spec = AuditSpec(engine, fact_type_of(engine, fact_type, "audit"), now, subject, team, time, zone_of(target, zone),
+                     columnar)
     several = isinstance(data, list | tuple) and data and all(is_source(item) for item in data)
     inputs = list(data) if several else [data]
     if limit is not None and limit < 0:
@@ -439,12 +453,7 @@ def audit(
     # four shares a worker at least, so one slowed by other work on the machine holds up little
     shares = _Planner(spec, batch_rows, 4 * count if count > 1 else 1, where, limit).shares(inputs)
     folder = Path(out) if out is not None else None
-    partial = folder / ".decisions.parquet.partial" if folder is not None else None
-    if folder is not None and partial is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove(folder / "decisions.parquet")  # an older audit's rows are not this one's
-        _remove(partial)
-        partial.mkdir()
+    partial = _staging(folder, inputs) if folder is not None else None
     try:
         if scheduler is not None:
             from csrules._audit.distributed import on_dask
@@ -523,7 +532,69 @@ def _finish(spec: AuditSpec, tallied: _Tallied, folder: Path | None, partial: Pa
         with _writer(partial / "part-000000.parquet"):
             pass
     target = folder / "decisions.parquet"
-    os.replace(partial, target)
     from csrules._audit.report import write_reports
 
-    return AuditResult(summary, None, folder, (target, *write_reports(summary, folder)))
+    with _turn(folder):
+        _publish(partial, target)
+        written = write_reports(summary, folder)
+    return AuditResult(summary, None, folder, (target, *written))
+
+
+OUTPUTS = ("decisions.parquet", "summary.json", "report.md", "report.html")
+"""What an audit writes into its output folder."""
+
+
+def _staging(folder: Path, inputs: Sequence[Any]) -> Path:
+    """This audit's own new folder for its part files inside ``folder`` (another audit
+    writing to the same folder has its own), once no input is among the outputs it replaces."""
+    outputs = [(folder / name).resolve() for name in OUTPUTS]
+    for item in inputs:
+        if not isinstance(item, str | Path):
+            continue
+        path = Path(item).resolve()
+        for output in outputs:
+            if path == output or output in path.parents:
+                raise AuditError(f"{item}: an input inside the output this audit replaces ({output}); "
+                                 "write the audit to another folder (-o)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return _fresh(folder, "partial")
+    except OSError as exc:
+        raise AuditError(f"{folder}: cannot write the audit there ({exc})") from None
+
+
+def _fresh(folder: Path, what: str) -> Path:
+    """A new folder of a name no other audit has (made with the usual permissions: readers of
+    ``decisions.parquet`` may be other users)."""
+    path = folder / f".decisions.{secrets.token_hex(8)}.{what}"
+    path.mkdir()
+    return path
+
+
+@contextlib.contextmanager
+def _turn(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock: audits finishing into one folder take turns, so its decisions
+    and reports are all one audit's (the last to finish)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no advisory locks (Windows): the renames alone
+        yield
+        return
+    with open(folder / ".csrules-audit.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """``partial`` renamed to ``target``; an older audit's ``target`` is first moved aside
+    (under a name of its own) and removed after."""
+    aside = None
+    if target.exists() or target.is_symlink():
+        aside = _fresh(target.parent, "old")
+        os.replace(target, aside / target.name)
+    os.replace(partial, target)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)

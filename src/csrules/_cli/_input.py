@@ -234,11 +234,12 @@ def _duplicate(exc: DuplicateKey) -> str:
 
 
 def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
-    index = 0
+    index = -1  # 0 once a line is not blank
     loads = json.JSONDecoder(object_pairs_hook=unique_keys).decode
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
+        index = max(index, 0)
         if len(text) > MAX_RECORD_CHARS:
             yield BadRecord(index, number, _too_large())
             index += 1
@@ -256,6 +257,8 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
         else:
             yield _record(index, number, data)
         index += 1
+    if index < 0:  # nothing but blank lines, as an empty YAML file is refused
+        yield BadRecord(0, 1, EMPTY)
 
 
 def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
@@ -292,6 +295,8 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
             if pos < len(buffer) or eof or not fill():
                 break
         if pos >= len(buffer):
+            if not started:  # nothing but white space, as an empty YAML file is refused
+                yield BadRecord(0, 1, EMPTY)
             if in_array:
                 yield BadRecord(index, line, "invalid JSON: the array is not closed with ']'")
             return
@@ -332,6 +337,10 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
         line += buffer.count("\n", pos, end)
         pos = end
         index += 1
+
+
+EMPTY = "the file is empty"
+"""A facts input with nothing in it: refused in every format (an empty export is not zero facts)."""
 
 
 def _too_large() -> str:

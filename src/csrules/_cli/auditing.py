@@ -8,7 +8,7 @@ from typing import Any
 
 from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now, say_clock_now
 
-__all__ = ["register"]
+__all__ = ["register", "status"]
 
 EXAMPLE = """\
 examples:
@@ -19,7 +19,11 @@ examples:
 Writes DIR/decisions.parquet (a folder of part files, one written by each worker, read as one
 table by Parquet readers), DIR/summary.json, DIR/report.md and DIR/report.html (DIR is
 ./csrules-out unless -o names it). A worker that dies stops the run (status 2) and nothing is
-reported.
+reported. Months are read in --timezone (default: the pack's timezone, else Asia/Shanghai).
+
+An audit with any invalid row, or a row a rule failed on, exits 2 (bad input: not every row
+was judged; the summary line counts them and report.html lists them), even when a violation
+was found too; otherwise 1 when a violation was found, else 0.
 """ + exit_status("a violation was found") + "\n"
 
 
@@ -39,11 +43,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="audit at most this many rows")
     parser.add_argument("--batch-rows", type=int, default=50_000, help="rows per batch (default 50000)")
     parser.add_argument("--rows", action="store_true", help="judge every row with the row engine (no columnar path)")
+    parser.add_argument("--timezone", metavar="ZONE",
+                        help="the IANA zone months are read in (default: the pack's timezone, else Asia/Shanghai)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the audit; status 1 when a violation was found."""
+    """Run the audit; its exit status by :func:`status`."""
     try:
         from csrules._audit.run import audit
     except ImportError as exc:
@@ -66,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             batch_rows=args.batch_rows,
             columnar=not args.rows,
+            zone=args.timezone,
             progress=bar.update,
             title=args.target,
         )
@@ -74,8 +81,19 @@ def run(args: argparse.Namespace) -> int:
     if args.now is None:
         say_clock_now("audit", now, target.engine())
     totals = result.summary.totals
+    unjudged = totals["invalid"] + totals["error"]
     sys.stdout.write(
         f"{result.summary.input_rows:,} rows audited: {totals['violation']:,} with a violation, "
-        f"{totals['invalid']:,} invalid; report in {args.out}/report.html\n"
+        f"{totals['invalid']:,} invalid, {totals['error']:,} with a rule error; report in {args.out}/report.html\n"
     )
+    if unjudged:
+        sys.stdout.write(f"not every row was judged ({unjudged:,} invalid or with a rule error): exit status 2\n")
+    return status(totals)
+
+
+def status(totals: dict[str, int]) -> int:
+    """The audit's exit status: 2 when a row is invalid or a rule failed on it (it was not
+    judged), else 1 when a violation was found, else 0."""
+    if totals["invalid"] or totals["error"]:
+        return 2
     return 1 if totals["violation"] else 0

@@ -1,0 +1,68 @@
+"""Reading an audit's times and choosing the zone its months are read in.
+
+Each text is read on its own, as a fact's datetime field reads it (an offset required): a
+format guessed from one row would make every other row's instant depend on the rows batched
+with it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
+from csrules._audit.errors import AuditError
+from csrules._policy.validity import DEFAULT_ZONE
+from csrules._time.calendar import load_zone
+from csrules.exceptions import CsrulesError
+
+__all__ = ["INSTANT", "read_instants", "zone_of"]
+
+INSTANT = pl.Datetime("us", "UTC")
+"""The type of an instant column: microseconds, UTC."""
+
+_ISO_FORMS = tuple(f"%Y-%m-%d{sep}%H:%M{secs}{zone}" for sep in "T " for secs in (":%S%.f", "")
+                   for zone in ("%:z", "%z"))
+"""The common forms of an aware ISO 8601 text, each read natively; any other text is read by pydantic."""
+_AWARE: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
+
+
+def zone_of(target: Any, zone: str | None = None) -> str:
+    """The zone an audit reads months in: ``zone`` when named, else the pack's own timezone
+    (a target without one: Asia/Shanghai); an unknown name is an :class:`AuditError`."""
+    found = zone if zone is not None else getattr(target, "timezone", None)
+    chosen = found if isinstance(found, str) else DEFAULT_ZONE
+    try:
+        load_zone(chosen)
+    except CsrulesError as exc:
+        raise AuditError(f"timezone: {exc}") from None
+    return chosen
+
+
+def _aware(text: str) -> datetime | None:
+    """``text`` read as a fact's datetime field reads it (an offset required); None if it cannot be."""
+    try:
+        return _AWARE.validate_python(text).astimezone(UTC)
+    except ValidationError:
+        return None
+
+
+def read_instants(texts: pl.Series) -> pl.Series:
+    """Each text read on its own as an aware datetime, in UTC (null where a fact's datetime
+    field would refuse it: no offset, not a time): never a format guessed from one row, so
+    a row's instant does not depend on the rows batched with it."""
+    text = texts.cast(pl.String).str.replace(r"(?i)z$", "+00:00")
+    instants = pl.Series(texts.name, [None] * len(text), dtype=INSTANT)
+    for form in _ISO_FORMS:  # each form tried only on the texts the earlier ones left
+        unread = (instants.is_null() & text.is_not_null()).arg_true()
+        if not unread.len():
+            break
+        instants = instants.scatter(unread, text.gather(unread).str.to_datetime(
+            form, time_zone="UTC", strict=False, time_unit="us"))
+    left = text.filter(instants.is_null() & text.is_not_null()).unique().to_list()
+    if not left:
+        return instants
+    found = text.replace_strict(left, [_aware(value) for value in left], default=None, return_dtype=INSTANT)
+    return instants.fill_null(found)
