@@ -27,11 +27,8 @@ from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
 from csrules.exceptions import FactError
 
-__all__ = ["ISO", "AuditSpec", "Judged", "audit_batch", "given", "iso_instants", "judge_rows", "judged", "meta_frame"]
+__all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
 
-ISO = tuple(f"%Y-%m-%d{sep}%H:%M{secs}{zone}" for sep in "T " for secs in (":%S%.f", "") for zone in ("%:z", "%z"))
-"""The ISO 8601 forms of an aware datetime that pydantic reads: seconds optional, offsets with or
-without a colon (``Z`` is read as +00:00)."""
 _DAY_US = 86_400_000_000
 _EPOCH = date(1970, 1, 1)
 
@@ -95,32 +92,6 @@ def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return column.map_batches(read_instants, return_dtype=INSTANT)
 
 
-def iso_instants(text: pl.Series) -> pl.Series:
-    """Aware ISO 8601 texts as UTC instants (null where no form reads one): each form of
-    :data:`ISO` tried, in order, only on the texts the earlier ones left unread, so a text
-    is read as the first form that reads it (as a coalesce of them all, at a fraction of
-    the parsing)."""
-    text = text.str.replace(r"Z$", "+00:00")
-    found = text.str.to_datetime(ISO[0], time_zone="UTC", strict=False, time_unit="us")
-    for form in ISO[1:]:
-        left = (found.is_null() & text.is_not_null()).arg_true()
-        if not left.len():
-            break
-        found = found.scatter(left, text.gather(left).str.to_datetime(form, time_zone="UTC", strict=False,
-                                                                       time_unit="us"))
-    return found
-
-
-def _text_instant(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """A text column read as instants: the ISO 8601 forms read once per text (each form only
-    on what the earlier left), and any text none reads as Polars infers it."""
-    column = frame[name]
-    found = iso_instants(column)
-    if found.null_count() > column.null_count():
-        found = frame.select(pl.coalesce(pl.lit(found), _as_instant(pl.col(name), column.dtype))).to_series()
-    return pl.lit(found)
-
-
 def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Expr:
     """The text at dotted ``path`` of each row: a column of that name, else a struct column's
     field (``requester.agent_id``), else the model's default (as the validated fact has it)."""
@@ -177,7 +148,7 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col(team).cast(text) if team and team in columns else pl.lit(None, text)).alias("team"),
     ]
     if when and when in columns:
-        instant = _text_instant(frame, when) if columns[when] == pl.String else _as_instant(pl.col(when), columns[when])
+        instant = _as_instant(pl.col(when), columns[when])
         exprs.append(_months(frame, instant, spec.zone).alias("month"))
     else:
         exprs.append(pl.lit(None, text).alias("month"))

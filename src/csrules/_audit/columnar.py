@@ -45,13 +45,14 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from csrules._audit.batch import ISO, AuditSpec, iso_instants, judge_rows, meta_frame
+from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
 from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
 from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
 from csrules._audit.col_text import text_leaf
 from csrules._audit.col_time import Leaf, time_leaf
 from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW
+from csrules._audit.instants import ISO, iso_instants
 from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
