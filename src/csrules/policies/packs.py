@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from os import PathLike
@@ -700,11 +700,25 @@ def _sessions(
 _LADDER_STEPS = ("shift_lead_after", "manager_after")
 """ESC-2's ladder (如仍無法解決再匯集至部門經理): the department manager's step follows the shift lead's."""
 
+_ORDERED_PARAMS: tuple[tuple[str, str, bool, str], ...] = (
+    ("min_listens_per_agent", "max_listens_per_agent", False,
+     "a floor above the cap makes every monthly count of listens a violation"),
+    ("warn_at", "fine_at", True,
+     "the warning comes before the fine (第兩次警告第三次予以罰款): one offence earns one rung"),
+    ("target_length", "max_length", False,
+     "a call kept within the target must not already break the maximum"),
+    ("pickup_rings", "apology_rings", False,
+     "a call answered late enough to need an apology must also break the pick-up rule"),
+)
+"""Parameter pairs a policy's values must keep in order: (lower, upper, strictly, why)."""
+
 
 def _check_ladders(pack: Pack) -> None:
     """Refuse a policy whose ladder parameters put the department manager's step at or
-    before the shift lead's: the shift lead's step could then never hold (every version)."""
+    before the shift lead's: the shift lead's step could then never hold (every version);
+    and one whose ordered parameter pairs (:data:`_ORDERED_PARAMS`) are out of order."""
     for policy in (*pack.policies, *pack.session_policies):
+        _check_ordered(policy)
         if not all(name in policy.params for name in _LADDER_STEPS):
             continue
         try:
@@ -716,6 +730,31 @@ def _check_ladders(pack: Pack) -> None:
                 " the department manager takes an order the shift lead could not resolve",
                 policy_id=policy.id,
             ) from None
+
+
+def _check_ordered(policy: Policy) -> None:
+    """Refuse ``policy`` when a pair of :data:`_ORDERED_PARAMS` it has is out of order."""
+    values = policy.param_values
+    for lower, upper, strict, why in _ORDERED_PARAMS:
+        if lower not in values or upper not in values:
+            continue
+        low, high = (_comparable(values[name]) for name in (lower, upper))
+        if low is None or high is None:
+            continue
+        if low > high or (strict and low == high):
+            relation = "below" if strict else "at most"
+            raise PolicyError(
+                f"{lower} ({values[lower]}) must be {relation} {upper} ({values[upper]}): {why}",
+                policy_id=policy.id,
+            )
+
+
+def _comparable(value: Any) -> Any:
+    """``value`` as a number or a timedelta to compare (None: not comparable, e.g. dated)."""
+    delta = getattr(value, "delta", None)
+    if isinstance(delta, timedelta):
+        return delta
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _zoned(pack: Pack) -> Pack:
