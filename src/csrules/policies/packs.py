@@ -757,11 +757,60 @@ def _comparable(value: Any) -> Any:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "report": ("raised_by", "addressed_to"),
+    "leave_request": ("submitted_to", "requester_role"),
+    "work_order": ("owner_role", "reported_to", "approved_by"),
+}
+"""Fields, per fact type, that name a role of the pack's catalogue."""
+
+
+def _with_role_aliases(pack: Pack) -> Pack:
+    """``pack`` with every role id a rule compares a role field with widened to the role's
+    aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a fact may name a role
+    as the catalogue does in any of its names."""
+    names = {role.id: (role.id, *role.aliases) for role in pack.roles}
+
+    def widened(policy: Policy) -> Policy:
+        fields = ROLE_FIELDS.get(policy.fact_type, ())
+        if not fields:
+            return policy
+        data = policy.model_dump(mode="python", exclude_unset=True)
+        changed = [_widen(rule["when"], fields, names) for rule in data["rules"]]
+        return Policy(**data) if any(changed) else policy
+
+    return replace(pack, policies=tuple(map(widened, pack.policies)),
+                   session_policies=tuple(map(widened, pack.session_policies)))
+
+
+def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
+    """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
+    changed = False
+    for key in ("of", "condition", "match"):
+        inner = cond.get(key)
+        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
+            changed = _widen(child, fields, names) or changed
+    if cond.get("path") not in fields:
+        return changed
+    value = cond.get("value")
+    if cond.get("kind") == "compare" and cond.get("op") in ("==", "!=") and value in names:
+        cond.update(kind="in" if cond.pop("op") == "==" else "not_in", value=[value])
+        value = cond["value"]
+    if cond.get("kind") in ("in", "not_in") and isinstance(value, list):
+        wide = list(dict.fromkeys(name for item in value for name in names.get(item, (item,))))
+        if wide != value:
+            cond["value"] = wide
+            return True
+    return changed
+
+
 def _zoned(pack: Pack) -> Pack:
     """``pack`` with its dated policies reading their days in the pack's zone (unless they
     name their own); undated policies are left as they are (their hashes unchanged).
-    Its ladders are checked first (every pack passes here once built or tuned)."""
+    Its ladders are checked first and its role names widened to their aliases (every pack
+    passes here once built or tuned)."""
     _check_ladders(pack)
+    pack = _with_role_aliases(pack)
     def zoned(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
         return tuple(
             Policy(**{**p.model_dump(mode="python"), "timezone": pack.timezone})
