@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csrules import PolicyError
+from csrules._policy.model import Policy
 from csrules.domain.leave import assess_leave
 from csrules.policies import load_pack
 
@@ -301,3 +302,43 @@ class TestNightShiftByName:
         night = {s.name for p in pack.shift_patterns.values() for s in p.shifts if s.night}
         assert night
         assert night <= set(pack.policy("shifts").param_values["night_shifts"])
+
+
+class TestItemsCountOnce:
+    """Keyed session counts: an item sent again replaces what was counted for it."""
+
+    def test_the_same_call_resent_does_not_climb_the_ladder(self) -> None:
+        """One 喂 call delivered three times is corrected three times, never warned or fined."""
+        session = load_pack("mall").sessions(backend="python").session("M01")
+        call = {"call_id": "C-100", "agent_id": "M01", "started_at": "2026-03-10T10:00:00+08:00",
+                "duration": "PT1M", "agent_lines": ["喂，你好", "請稍等，謝謝"]}
+        got = [session.send(call, now=NOW, fact_type="call_record").rule_ids for _ in range(3)]
+        assert got == [("CON-1.month-corrected",)] * 3
+
+    def test_a_swap_resent_when_agreed_counts_once(self) -> None:
+        """Request 1 pending then agreed, then request 2: two swaps, no ATT-9."""
+        session = load_pack("call_centre").sessions(backend="python").session("A01")
+        sends = [swap(5, requester_lead_decision="pending"), swap(5, requester_lead_decision="agreed"),
+                 swap(10, requester_lead_decision="pending")]
+        got = [session.send(s, fact_type="shift_swap", now=NOW).rule_ids for s in sends]
+        assert not [r for ids in got for r in ids if r == "ATT-9.swaps-per-month"]
+
+    def test_a_swap_later_declined_stops_counting(self) -> None:
+        """Two swaps, one re-sent declined, then a third: only two real swaps, no ATT-9."""
+        session = load_pack("call_centre").sessions(backend="python").session("A01")
+        sends = [swap(5), swap(10), swap(10, requester_lead_decision="declined"), swap(16)]
+        got = [session.send(s, fact_type="shift_swap", now=NOW).rule_ids for s in sends]
+        assert "ATT-9.swaps-per-month" not in got[-1]
+
+    def test_a_third_distinct_swap_still_counts(self) -> None:
+        """Three distinct agreed swaps in March break the monthly limit."""
+        session = load_pack("call_centre").sessions(backend="python").session("A01")
+        got = [session.send(swap(day), fact_type="shift_swap", now=NOW).rule_ids for day in (5, 10, 16)]
+        assert "ATT-9.swaps-per-month" in got[-1]
+
+    def test_an_unknown_key_path_is_refused(self) -> None:
+        """A count keyed by a field the fact type lacks is refused, naming the path."""
+        data = load_pack("mall").policy("call_session").model_dump(mode="python", exclude_unset=True)
+        data["rules"][0]["when"]["of"][1]["key"] = "call_number"
+        with pytest.raises(PolicyError, match="call_number"):
+            Policy(**data)
