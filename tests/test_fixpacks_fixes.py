@@ -342,3 +342,33 @@ class TestItemsCountOnce:
         data["rules"][0]["when"]["of"][1]["key"] = "call_number"
         with pytest.raises(PolicyError, match="call_number"):
             Policy(**data)
+
+
+def as_partner_sees_it(fact: dict[str, Any]) -> dict[str, Any]:
+    """``fact`` with the two sides exchanged, as the partner's session is sent it."""
+    sides = {"requester": "partner", "partner": "requester", "requester_shift": "partner_shift",
+             "partner_shift": "requester_shift", "requester_lead_decision": "partner_lead_decision",
+             "partner_lead_decision": "requester_lead_decision"}
+    return {sides.get(name, name): value for name, value in fact.items()}
+
+
+class TestPartnerMonth:
+    """ATT-9 session: a partner's swap counts in the month of the partner's own shift."""
+
+    def test_partner_swap_counts_in_the_partners_month(self) -> None:
+        """A01 gives away two April shifts and, as partner, a third in April: the limit breaks."""
+        session = load_pack("call_centre").sessions(backend="python").session("A01")
+
+        def own(day: str, other: str) -> dict[str, Any]:
+            return {"requester": {"agent_id": "A01"}, "partner": {"agent_id": "A02"},
+                    "requester_shift": {"start": f"2026-04-{day}T08:30:00+08:00",
+                                        "end": f"2026-04-{day}T16:30:00+08:00"},
+                    "partner_shift": {"start": f"{other}T08:30:00+08:00", "end": f"{other}T16:30:00+08:00"},
+                    "requested_at": "2026-03-20T09:00:00+08:00"}
+        partner = {"requester": {"agent_id": "A03"}, "partner": {"agent_id": "A01"},
+                   "requester_shift": {"start": "2026-03-31T08:30:00+08:00", "end": "2026-03-31T16:30:00+08:00"},
+                   "partner_shift": {"start": "2026-04-01T08:30:00+08:00", "end": "2026-04-01T16:30:00+08:00"},
+                   "requested_at": "2026-03-20T09:00:00+08:00"}
+        sends = [own("03", "2026-04-04"), own("10", "2026-04-11"), as_partner_sees_it(partner)]
+        got = [session.send(s, fact_type="shift_swap", now=NOW).rule_ids for s in sends]
+        assert got[-1] == ("ATT-9.swaps-per-month",)
