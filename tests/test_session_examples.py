@@ -410,7 +410,9 @@ class TestExploreSessions:
         ticks = [s.at for s in work[0].slots if isinstance(s, TickSlot)]
         opened = datetime(2026, 3, 1, tzinfo=TZ)
         assert [(t - opened).total_seconds() for t in ticks] == [86399, 86400, 86401, 172800]
-        rolling = sequence_shapes(load_pack("ecommerce").policy("shifts_session"))
+        six_on = load_pack("ecommerce").policy("shifts_session").model_dump(mode="python", exclude_unset=True)
+        six_on["rules"][0]["when"]["window"] = {"rolling": "7d"}  # the packs count per calendar period
+        rolling = sequence_shapes(Policy(**six_on))
         assert [s.label for s in rolling] == [
             "8 events within 1w",
             "6 events, then one exactly 1w after the first and one just after",

@@ -433,6 +433,7 @@ class TestSessions:
         declined = [{"kind": "compare", "path": f"{side}_lead_decision", "op": "!=", "value": "declined"}
                     for side in ("requester", "partner")]
         count = {"kind": "count", "match": {"kind": "all", "of": declined},
+                 "key": ["requester.agent_id", "requester_shift.start"],  # the rule's own window
                  "at": "requester_shift.start", "window": {"calendar": "month", "tz": "Asia/Shanghai"},
                  "op": "<=", "value": 2}
         claim = Property.model_validate({"id": "two", "policy": session.id, "given": count,

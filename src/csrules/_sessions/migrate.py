@@ -100,6 +100,8 @@ def _build(program: Program) -> dict[str, Any]:
                     window = None if cond.window is None else cond.window.model_dump(mode="json")
                     parts = {"match": _h(cond.match.model_dump(mode="json")), "at": _h(cond.at),
                              "window": _h([window, slot.counter.rolling_us]), **params}
+                    if cond.key_paths:  # counting items, not events, is another counter
+                        parts["key"] = _h(list(cond.key_paths))
                     _entry(counters, slot.counter.key, rule.key, parts)
                 elif slot.run is not None:
                     parts = {"match": _h(cond.match.model_dump(mode="json")), **params}

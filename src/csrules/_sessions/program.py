@@ -141,6 +141,9 @@ class Counter:
     per event (empty: shares with none)."""
     reads: str = ""
     """The values of the parameters ``match`` reads (see :func:`shared_key`)."""
+    item: Callable[[Any], str] | None = None
+    """The item an event is about (``key`` of the node): each item counts once, as last
+    sent. None: every matching event counts."""
     _labels: dict[int, str] = field(default_factory=dict, repr=False)
     """Period labels by local date ordinal: a period depends on the local date alone."""
 
@@ -655,13 +658,15 @@ def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) 
     calendar, tz, rolling = _window_parts(cond.window, build.params)
     matching = cond.match.model_dump(mode="json")
     reads = params_read(cond.match, build.params)
-    key = shared_key(build.counters, signature(
+    parts: tuple[Any, ...] = (
         "count", fp.fact_type, matching, cond.at,
         None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
-    ), reads)
+    )
+    key = shared_key(build.counters, signature(*parts, *([list(cond.key_paths)] if cond.key_paths else [])), reads)
     counter = build.counters.setdefault(
         key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling,
-                     signature("match", build.params, matching), reads=reads))
+                     signature("match", build.params, matching), reads=reads,
+                     item=_item_of(cond.key_paths) if cond.key_paths else None))
     return Slot(len(fp.slots), cond, counter=counter, nth=nth)
 
 
@@ -787,8 +792,23 @@ Counting = Callable[["Txn", Any, bool], int]
 """Update one counter for an event (``matched`` or not); the count in the event's window."""
 
 
+def _item_of(paths: tuple[str, ...]) -> Callable[[Any], str]:
+    """The item an event is about: the values at ``paths``, instants as instants (the same
+    call written with another UTC offset is the same call)."""
+    getters = [path_getter(path) for path in paths]
+
+    def item(fact: Any) -> str:
+        values = [get(fact) for get in getters]
+        return json.dumps([to_us(v) if isinstance(v, datetime) and v.utcoffset() is not None else str(v)
+                           for v in values], ensure_ascii=False)
+
+    return item
+
+
 def _counting(counter: Counter) -> Counting:
     """The counting function for ``counter``'s kind of window (total, calendar, rolling)."""
+    if counter.item is not None:
+        return partial(_count_items, counter)
     if counter.calendar is not None:
         return partial(_count_calendar, counter.key, counter.at, counter.period)
     if counter.rolling_us is not None:
@@ -845,6 +865,62 @@ def _count_calendar(key: str, at: Callable[[Any], Any], period: Callable[[dateti
             periods = {p: periods[p] for p in sorted(periods)[-KEPT_PERIODS:]}
         txn.set_counter(key, periods)
     return count
+
+
+def _count_items(counter: Counter, txn: Txn, fact: Any, matched: bool) -> int:
+    """Items (not events) matching in the event's window, each as its latest event says.
+
+    The state maps each counted item to where it falls (its calendar period, its instant,
+    or 1 without a window); an item whose latest event no longer matches is dropped."""
+    moment = counter.at(fact)
+    if moment is None:
+        return 0
+    if moment.utcoffset() is None:
+        raise _naive_window_time(moment)
+    assert counter.item is not None
+    if counter.calendar is not None:
+        here: Any = counter.period(moment)
+        within: Callable[[Any], bool] = lambda period: period == here  # noqa: E731 - one comparison
+    elif counter.rolling_us is not None:
+        here = to_us(moment)
+        carried(here, moment, "window time")
+        span = counter.rolling_us
+        within = lambda t: here - span < t <= here  # noqa: E731 - one comparison
+    else:
+        here, within = 1, lambda _: True
+    items = dict(txn.counter(counter.key) or {})
+    _check_not_too_old(counter, items, here, moment)
+    item = counter.item(fact)
+    was = items.pop(item, None)
+    if matched:
+        items[item] = here
+    if matched or was is not None:
+        txn.set_counter(counter.key, _kept_items(counter, items))
+    return sum(1 for where in items.values() if within(where))
+
+
+def _check_not_too_old(counter: Counter, items: dict[str, Any], here: Any, moment: datetime) -> None:
+    """Refuse an event older than the history a keyed counter keeps (as unkeyed ones do)."""
+    if not items:
+        return
+    if counter.calendar is not None:
+        periods = set(items.values())
+        if here not in periods and len(periods) >= KEPT_PERIODS and here < min(periods):
+            raise _too_old(moment, f"the {KEPT_PERIODS} periods from {min(periods)}")
+    elif counter.rolling_us is not None and here < max(items.values()) - LATE_US:
+        raise _too_old(moment, "62 days before its newest event")
+
+
+def _kept_items(counter: Counter, items: dict[str, Any]) -> dict[str, Any]:
+    """The items a keyed counter still needs: those of the last ``KEPT_PERIODS`` periods,
+    or within ``LATE_US`` of a rolling window's newest (all of them without a window)."""
+    if counter.calendar is not None:
+        periods = sorted(set(items.values()))[-KEPT_PERIODS:]
+        return {item: where for item, where in items.items() if where in periods}
+    if counter.rolling_us is not None and items:
+        cutoff = max(items.values()) - counter.rolling_us - LATE_US
+        return {item: t for item, t in items.items() if t > cutoff}
+    return items
 
 
 def _count_rolling(key: str, at: Callable[[Any], Any], span: int,

@@ -5,7 +5,8 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
     clock  the latest ``now`` the session has seen (ticks never go back), or null
     seq    how many events the session accepted
     c      counter key -> per-window counts: {period: n} (calendar, latest 3 periods),
-           [t, ...] (rolling) or n (no window)
+           [t, ...] (rolling) or n (no window); a keyed count (``key``) maps each
+           item to its period, time or 1: {item: where}
     r      run key -> length of the current run (in_a_row)
     i      tracker key -> item id -> {k: key, s: since, f: fact (JSON), x: [fired rule keys],
            o: seq when opened}
@@ -48,7 +49,7 @@ from csrules._sessions.migrate import (
     incompatible,
     reset_state,
 )
-from csrules._sessions.program import KEPT_PERIODS, Program, family, to_us
+from csrules._sessions.program import KEPT_PERIODS, Counter, Program, family, to_us
 from csrules.exceptions import StateError
 
 __all__ = [
@@ -591,7 +592,9 @@ def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> Non
         counter = known.get(key)
         if counter is None:
             raise _fail(f"unknown counter {key!r}")
-        if counter.calendar is not None:
+        if counter.item is not None:
+            _check_items_counted(key, value, counter, seq)
+        elif counter.calendar is not None:
             if not isinstance(value, dict) or len(value) > KEPT_PERIODS:
                 raise _fail(f"counter {key!r} must map up to {KEPT_PERIODS} periods to counts")
             for period, count in value.items():
@@ -608,6 +611,21 @@ def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> Non
                 raise _fail(f"counter {key!r} must be a sorted list of times")
         else:
             _int(value, f"counter {key}", low=0, high=seq)
+
+
+def _check_items_counted(key: str, value: Any, counter: Counter, seq: int) -> None:
+    """A keyed counter maps at most ``seq`` items to their period, instant or 1."""
+    if not isinstance(value, dict) or len(value) > seq:
+        raise _fail(f"counter {key!r} must map at most seq ({seq}) items to where they fall")
+    for item, where in value.items():
+        if counter.calendar is not None:
+            if not _is_period(counter.calendar, where):
+                raise _fail(f"counter {key!r} has {_short(where)} for {_short(item)}, which is not a "
+                            f"{counter.calendar} period")
+        elif counter.rolling_us is not None:
+            _time(where, f"the time of {_short(item)} in counter {key}")
+        else:
+            _int(where, f"counter {key} for {_short(item)}", low=1, high=1)
 
 
 def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:

@@ -351,6 +351,9 @@ class LeaveRequest(Fact):
     submitted_to: str | None = _field(
         "submitted to", "提交給", "Role the request was first handed to (level by level)", None
     )
+    requester_role: str = _field(
+        "requester role", "請假人崗位", "Role of the person asking (level by level starts at its superior)", "agent"
+    )
     certificate: bool = _field("medical certificate", "醫療單位證明", "A medical certificate is attached", False)
     certificate_continuous: bool = _field(
         "certificate continuous", "證明時間連續", "The certificates cover the sick days without gaps", True

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from os import PathLike
@@ -700,11 +700,25 @@ def _sessions(
 _LADDER_STEPS = ("shift_lead_after", "manager_after")
 """ESC-2's ladder (如仍無法解決再匯集至部門經理): the department manager's step follows the shift lead's."""
 
+_ORDERED_PARAMS: tuple[tuple[str, str, bool, str], ...] = (
+    ("min_listens_per_agent", "max_listens_per_agent", False,
+     "a floor above the cap makes every monthly count of listens a violation"),
+    ("warn_at", "fine_at", True,
+     "the warning comes before the fine (第兩次警告第三次予以罰款): one offence earns one rung"),
+    ("target_length", "max_length", False,
+     "a call kept within the target must not already break the maximum"),
+    ("pickup_rings", "apology_rings", False,
+     "a call answered late enough to need an apology must also break the pick-up rule"),
+)
+"""Parameter pairs a policy's values must keep in order: (lower, upper, strictly, why)."""
+
 
 def _check_ladders(pack: Pack) -> None:
     """Refuse a policy whose ladder parameters put the department manager's step at or
-    before the shift lead's: the shift lead's step could then never hold (every version)."""
+    before the shift lead's: the shift lead's step could then never hold (every version);
+    and one whose ordered parameter pairs (:data:`_ORDERED_PARAMS`) are out of order."""
     for policy in (*pack.policies, *pack.session_policies):
+        _check_ordered(policy)
         if not all(name in policy.params for name in _LADDER_STEPS):
             continue
         try:
@@ -718,12 +732,86 @@ def _check_ladders(pack: Pack) -> None:
             ) from None
 
 
+def _check_ordered(policy: Policy) -> None:
+    """Refuse ``policy`` when a pair of :data:`_ORDERED_PARAMS` it has is out of order."""
+    values = policy.param_values
+    for lower, upper, strict, why in _ORDERED_PARAMS:
+        if lower not in values or upper not in values:
+            continue
+        low, high = (_comparable(values[name]) for name in (lower, upper))
+        if low is None or high is None:
+            continue
+        if low > high or (strict and low == high):
+            relation = "below" if strict else "at most"
+            raise PolicyError(
+                f"{lower} ({values[lower]}) must be {relation} {upper} ({values[upper]}): {why}",
+                policy_id=policy.id,
+            )
+
+
+def _comparable(value: Any) -> Any:
+    """``value`` as a number or a timedelta to compare (None: not comparable, e.g. dated)."""
+    delta = getattr(value, "delta", None)
+    if isinstance(delta, timedelta):
+        return delta
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "report": ("raised_by", "addressed_to"),
+    "leave_request": ("submitted_to", "requester_role"),
+    "work_order": ("owner_role", "reported_to", "approved_by"),
+}
+"""Fields, per fact type, that name a role of the pack's catalogue."""
+
+
+def _with_role_aliases(pack: Pack) -> Pack:
+    """``pack`` with every role id a rule compares a role field with widened to the role's
+    aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a fact may name a role
+    as the catalogue does in any of its names."""
+    names = {role.id: (role.id, *role.aliases) for role in pack.roles}
+
+    def widened(policy: Policy) -> Policy:
+        fields = ROLE_FIELDS.get(policy.fact_type, ())
+        if not fields:
+            return policy
+        data = policy.model_dump(mode="python", exclude_unset=True)
+        changed = [_widen(rule["when"], fields, names) for rule in data["rules"]]
+        return Policy(**data) if any(changed) else policy
+
+    return replace(pack, policies=tuple(map(widened, pack.policies)),
+                   session_policies=tuple(map(widened, pack.session_policies)))
+
+
+def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
+    """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
+    changed = False
+    for key in ("of", "condition", "match"):
+        inner = cond.get(key)
+        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
+            changed = _widen(child, fields, names) or changed
+    if cond.get("path") not in fields:
+        return changed
+    value = cond.get("value")
+    if cond.get("kind") == "compare" and cond.get("op") in ("==", "!=") and value in names:
+        cond.update(kind="in" if cond.pop("op") == "==" else "not_in", value=[value])
+        value = cond["value"]
+    if cond.get("kind") in ("in", "not_in") and isinstance(value, list):
+        wide = list(dict.fromkeys(name for item in value for name in names.get(item, (item,))))
+        if wide != value:
+            cond["value"] = wide
+            return True
+    return changed
+
+
 def _zoned(pack: Pack) -> Pack:
     """``pack`` with its policies reading their days, and the clock times of conditions that
     name no zone, in the pack's zone (unless they name their own). In the default zone an
     undated policy is left as it is (it reads that zone anyway; its hash is unchanged).
-    Its ladders are checked first (every pack passes here once built or tuned)."""
+    Its ladders are checked first and its role names widened to their aliases (every pack
+    passes here once built or tuned)."""
     _check_ladders(pack)
+    pack = _with_role_aliases(pack)
     elsewhere = pack.timezone != DEFAULT_ZONE
 
     def unzoned(policy: Policy) -> bool:

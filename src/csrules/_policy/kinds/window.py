@@ -106,11 +106,24 @@ NestedCondition = Condition
 
 
 class _Windowed(ConditionBase):
-    """Shared fields: the events that count (``match``) and their time field (``at``)."""
+    """Shared fields: the events that count (``match``), their time field (``at``) and,
+    optionally, the field(s) naming the item an event is about (``key``).
+
+    With ``key`` each item counts once, as its latest event says: an item sent again
+    replaces what was counted for it (a call record delivered twice is one call, a swap
+    request sent pending and again when agreed is one swap, one later declined counts no
+    more). Without it every matching event counts.
+    """
 
     match: Condition
     at: str = "at"
     window: Window | None = None
+    key: str | list[str] | None = None
+
+    @property
+    def key_paths(self) -> tuple[str, ...]:
+        """The paths of ``key`` (none without one)."""
+        return () if self.key is None else (self.key,) if isinstance(self.key, str) else tuple(self.key)
 
     def children(self) -> tuple[ConditionBase, ...]:
         """The condition an event must meet to count."""
@@ -347,6 +360,14 @@ def _match_words(match: ConditionBase, lang: Lang, ctx: DescribeContext) -> str:
     return handler_for(match).describe(match, lang, ctx)
 
 
+def _each_once(cond: Count | Nth, lang: Lang) -> str:
+    """`` (each call_id once)`` for a keyed count: the same item sent again is not counted again."""
+    if not cond.key_paths:
+        return ""
+    named = " + ".join(cond.key_paths)
+    return f"（每个{named}只计一次，以最后一次为准）" if lang == "zh" else f" (each {named} once, as last sent)"
+
+
 class _WindowedHandler:
     """What ``count`` and ``nth`` share: matching events, counted in a window, against a number."""
 
@@ -354,6 +375,8 @@ class _WindowedHandler:
         _check_match(cond, cond.match, ctx, "match")
         _check_time_field(cond.at, ctx, "at")
         _check_window(cond.window, ctx)
+        for path in cond.key_paths:
+            ctx.field(path)  # an unknown path is refused, naming it
         _int_param(cond.param, ctx, "nth counts from 1 (got n={})" if isinstance(cond, Nth) else None)
 
     def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:
@@ -383,8 +406,8 @@ class _CountHandler(_WindowedHandler):
         number = _number(cond.value, cond.param, lang, ctx)
         match = _match_words(cond.match, lang, ctx)
         if lang == "zh":
-            return f"{window}满足「{match}」的事件{_OPS_ZH[cond.op]}{number}次"
-        return f"{_OPS_EN[cond.op]} {number} events where {match}, {window}"
+            return f"{window}满足「{match}」的事件{_OPS_ZH[cond.op]}{number}次{_each_once(cond, lang)}"
+        return f"{_OPS_EN[cond.op]} {number} events where {match}, {window}{_each_once(cond, lang)}"
 
 
 class _NthHandler(_WindowedHandler):
@@ -404,9 +427,9 @@ class _NthHandler(_WindowedHandler):
         match = _match_words(cond.match, lang, ctx)
         if lang == "zh":
             later = "及以后" if cond.or_later else ""
-            return f"{window}第{number}次{later}出现「{match}」"
+            return f"{window}第{number}次{later}出现「{match}」{_each_once(cond, lang)}"
         later = " or later" if cond.or_later else ""
-        return f"occurrence #{number}{later} of: {match}, {window}"
+        return f"occurrence #{number}{later} of: {match}, {window}{_each_once(cond, lang)}"
 
 
 class _InARowHandler:

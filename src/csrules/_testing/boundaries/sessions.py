@@ -49,6 +49,8 @@ class EventSlot:
     at_path: str | None
     item: str | None = None
     key_path: str | None = None
+    keeps_since: bool = False
+    """A closing event of a keyed item: it keeps the item's ``since`` field where it was."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,14 @@ def _shapes_of(node: Any, policy: Policy) -> Iterator[tuple[str, list[EventSlot 
         if span is None and (node.window is None or node.window.calendar is None):
             return  # business-time rolling window: no fixed instant to straddle
 
+        # a keyed count counts items: each event of a shape is an item of its own
+        named = [path for path in node.key_paths if path != node.at][:1]
+        made = iter(range(1, 1_000_000))
+
         def event(matches: bool, at: datetime) -> EventSlot:
-            return EventSlot(matches, at, node.match, node.at)
+            if not named:
+                return EventSlot(matches, at, node.match, node.at)
+            return EventSlot(matches, at, node.match, node.at, f"E{next(made)}", named[0])
 
         minute = timedelta(minutes=1)
         if span is None:  # a calendar window: straddle the change of period at ORIGIN
@@ -162,7 +170,8 @@ def _still_open_shapes(node: StillOpen, policy: Policy) -> Iterator[tuple[str, l
 
     def item(matches: bool, at: datetime, name: str = "I1") -> EventSlot:
         # an open item matches "not closed"; its since field is placed at `opened`
-        return EventSlot(matches, at, node.closed, node.since, name, node.key)
+        return EventSlot(matches, at, node.closed, node.since, name, node.key,
+                         keeps_since=node.key is not None and matches)
 
     ticks = [TickSlot(opened + span - second), TickSlot(opened + span), TickSlot(opened + span + second)]
     yield f"open, ticks just before, at and after {format_timedelta(span)}, and later", [
@@ -240,7 +249,7 @@ def _event(
         filler.set(slot.key_path, slot.item)
     if slot.at_path is not None:
         # a closing event keeps its item's since field (`at` is when it arrives, not when opened)
-        place = slot.at if slot.key_path is None or not slot.matches else ORIGIN.replace(tzinfo=slot.at.tzinfo)
+        place = ORIGIN.replace(tzinfo=slot.at.tzinfo) if slot.keeps_since else slot.at
         current = filler.get(slot.at_path)
         if isinstance(current, datetime):
             data = _moved(data, place - _aware(current))
