@@ -80,7 +80,7 @@ class TestRoleAliases:
     def test_leave_handed_to_a_shift_lead_alias_is_level_by_level(self, to: str) -> None:
         """Leave handed to the shift lead under any of its names skips no level."""
         got = set(rules("call_centre", leave(to), "leave_request"))
-        assert not {"ATT-2.level-by-level", "ROLE-1.unknown-role"} & got
+        assert not {"ATT-2.level-by-level", "ROLE-1.leave-unknown-role"} & got
 
     @pytest.mark.parametrize("to", ["部門組長", "本中心負責人"])
     def test_online_support_serious_complaint_reported_to_an_alias(self, to: str) -> None:
