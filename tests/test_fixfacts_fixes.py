@@ -78,11 +78,10 @@ class TestAttendanceFromEvents:
         record = AttendanceRecord.from_events(events, shift_start=_at(8, 30), shift_end=_at(16, 30))
         assert (record.away_minutes, record.away_approved) == (40, True)
 
-    def test_a_blank_approver_is_no_approval(self) -> None:
-        """A leave_post whose approver is blank text is an unapproved absence."""
-        events = [_event("leave_post", 10, 0, approved_by="  "), _event("return_post", 10, 30)]
-        record = AttendanceRecord.from_events(events, shift_start=_at(8, 30), shift_end=_at(16, 30))
-        assert (record.away_minutes, record.away_approved) == (30, False)
+    def test_a_blank_approver_is_refused(self) -> None:
+        """A leave_post whose approver is blank text is refused, not counted as approved."""
+        with pytest.raises(FactError, match="approved_by: blank text names no one"):
+            build_fact(ClockEvent, {"agent_id": "A01", "kind": "leave_post", "at": _at(10, 0), "approved_by": "  "})
 
     def test_no_events_are_refused(self) -> None:
         """An empty event list is refused, not read as an absent agent named 'unknown'."""
@@ -153,14 +152,12 @@ class TestBlankEntries:
         decision = load_pack("call_centre").engine().evaluate(fact, fact_type="work_order", now=_at(9, 0))
         assert "CMP-1.register" in decision.rule_ids
 
-    def test_blank_approver_is_no_approval(self) -> None:
-        """A work order approved by blank text has no approver."""
-        order = build_fact(
-            WorkOrder,
-            {"order_id": "W1", "opened_at": "2026-03-10T08:00:00+08:00", "first_handler": "A", "owner": "A",
-             "approved_by": "  "},
-        )
-        assert order.approved_by is None
+    @pytest.mark.parametrize("field", ["approved_by", "reported_to"])
+    def test_blank_name_is_refused(self, field: str) -> None:
+        """A work order approved by, or reported to, blank text is refused, naming the field."""
+        fact = {"order_id": "W1", "opened_at": "2026-03-10T08:00:00+08:00", "first_handler": "A", "owner": "A"}
+        with pytest.raises(FactError, match=f"{field}: blank text names no one"):
+            build_fact(WorkOrder, {**fact, field: "  "})
 
     def test_text_with_content_is_kept(self) -> None:
         """An entry with text is kept as written."""

@@ -31,8 +31,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, get_args, get_origin
+from functools import cache, partial
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -42,12 +42,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
+    GetCoreSchemaHandler,
     model_validator,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import CoreSchema, core_schema
 
-from csrules._errors import Problem, ValidationProblems, readable_loc, shown
+from csrules._errors import Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
@@ -79,6 +79,7 @@ __all__ = [
     "WorkOrder",
     "build_fact",
     "in_rest_hours",
+    "screen_value",
 ]
 
 FactT = TypeVar("FactT", bound=BaseModel)
@@ -240,11 +241,10 @@ _NUMBER_TYPES = (int, float, bool)
 
 @dataclass(frozen=True, slots=True)
 class _Screen:
-    """What :func:`_screen` checks of one model's raw input, by field name."""
+    """What :func:`_check` checks of one model's raw input, by field name."""
 
     numbers: tuple[str, ...]  # int or float fields: a yes/no value is not a number
     instants: tuple[str, ...]  # datetime fields: a number is not a date-time
-    nested: tuple[tuple[str, type[Fact]], ...]  # fact-model fields (one or a list), screened in turn
 
 
 def _leaves(annotation: Any) -> set[Any]:
@@ -263,36 +263,30 @@ def _leaves(annotation: Any) -> set[Any]:
 def _screen_of(model: type[Fact]) -> _Screen:
     numbers: list[str] = []
     instants: list[str] = []
-    nested: list[tuple[str, type[Fact]]] = []
     for name, info in model.model_fields.items():
         leaves = _leaves(info.annotation)
         if leaves & {int, float}:
             numbers.append(name)
         if leaves & {datetime, AwareDatetime}:
             instants.append(name)
-        nested += [(name, leaf) for leaf in leaves if isinstance(leaf, type) and issubclass(leaf, Fact)]
-    return _Screen(tuple(numbers), tuple(instants), tuple(nested))
+    return _Screen(tuple(numbers), tuple(instants))
 
 
-def _refused(model: type[Fact], loc: tuple[str | int, ...], message: str) -> ValidationError:
-    """Pydantic's error for a raw value refused before pydantic reads it, located at its field
-    (so every way of building a fact reports it as it reports pydantic's own problems)."""
-    problem = ValidationProblems(f"{readable_loc(loc)}: {message}", details=(Problem(loc, message),))
-    return ValidationError.from_exception_data(
-        model.__name__, [InitErrorDetails(type="value_error", loc=(), input=None, ctx={"error": problem})]
-    )
+def _refused(name: str, message: str) -> ValidationProblems:
+    """A raw value refused before pydantic reads it, located at its field."""
+    return ValidationProblems(f"{name}: {message}", details=(Problem((name,), message),))
 
 
-def _screen(model: type[Fact], data: Any, at: tuple[str | int, ...] = ()) -> None:
-    """Refuse what pydantic's lax reading of ``data`` would silently turn into something else:
-    a yes/no value for a number (``true`` read as 1), a number or numeric text for a date-time
-    (read as Unix time). Nested fact models are screened in turn (``at``: where ``data`` is)."""
+def _check(model: type[Fact], data: Any) -> Any:
+    """``data``, unless it holds what pydantic's lax reading would silently turn into something
+    else: a yes/no value for a number (``true`` read as 1), a number or numeric text for a
+    date-time (read as Unix time). Nested fact models check their own."""
     if not isinstance(data, dict):
-        return
+        return data
     screen = model.__dict__.get("_screen_cache") or model._screened()
     for name in screen.numbers:
         if data.get(name).__class__ is bool:
-            raise _refused(model, (*at, name), f"a number is expected, not a yes/no value (got {data[name]!r})")
+            raise _refused(name, f"a number is expected, not a yes/no value (got {data[name]!r})")
     for name in screen.instants:
         value = data.get(name)
         # ISO text with a time has a colon; only text without one can read as a number
@@ -300,18 +294,22 @@ def _screen(model: type[Fact], data: Any, at: tuple[str | int, ...] = ()) -> Non
             isinstance(value, str) and ":" not in value and _NUMERIC_TEXT.fullmatch(value)
         ):
             raise _refused(
-                model,
-                (*at, name),
+                name,
                 "a date-time is ISO 8601 text with an offset (2026-03-05T08:30:00+08:00),"
                 f" not a number (got {shown(value)})",
             )
-    for name, inner in screen.nested:
-        value = data.get(name)
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                _screen(inner, item, (*at, name, index))
-        else:
-            _screen(inner, value, (*at, name))
+    return data
+
+
+def screen_value(model: type[Fact], name: str, value: Any) -> Any:
+    """``value`` for field ``name`` of ``model`` as the model screens it when built (a reader
+    that validates one field at a time applies the same refusals); a refusal raises
+    :class:`~csrules._errors.ValidationProblems` located within the field."""
+    try:
+        _check(model, {name: value})
+    except ValidationProblems as problem:
+        raise ValidationProblems(problem.message, details=(Problem((), problem.details[0].message),)) from None
+    return value
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -319,9 +317,20 @@ def _blank_is_none(value: Any) -> Any:
     return None if value.__class__ is str and (not value or value.isspace()) else value
 
 
+def _blank_refused(value: Any) -> Any:
+    """Blank text names no one: refused (leave the field out)."""
+    if value.__class__ is str and (not value or value.isspace()):
+        raise ValueError(f"blank text names no one; leave the field out (got {value!r})")
+    return value
+
+
 Entry = Annotated[str | None, BeforeValidator(_blank_is_none)]
-"""An optional text a person writes down (a log entry, a register column, a role named): blank
-text is read as not written (None), so a rule testing ``is_missing`` sees a blank entry."""
+"""An optional text a person writes down (a log entry, a register column): blank text is read
+as not written (None), so a rule testing ``is_missing`` sees a blank entry as missing."""
+
+Named = Annotated[str | None, BeforeValidator(_blank_refused)]
+"""An optional name of who did something (an approver, a role reported to): blank text is
+refused, never read as someone."""
 
 
 class Fact(BaseModel):
@@ -331,7 +340,7 @@ class Fact(BaseModel):
     something else: a yes/no value for a number (``true`` read as 1) and a number or numeric
     text for a date-time (read as Unix time). Numbers must be finite (``inf`` and ``nan`` are
     refused). An optional text a person writes down (:data:`Entry`) that is blank is read as
-    not written (None).
+    not written (None); a blank name of who did something (:data:`Named`) is refused.
 
     .. versionadded:: 0.1
     """
@@ -345,15 +354,11 @@ class Fact(BaseModel):
         cls._screen_cache = _screen_of(cls)
         return cls._screen_cache
 
-    def __init__(self, /, **data: Any) -> None:
-        _screen(type(self), data)
-        super().__init__(**data)
-
     @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate ``obj`` (see the class docstring for what is refused before pydantic reads it)."""
-        _screen(cls, obj)
-        return super().model_validate(obj, *args, **kwargs)
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """The model's schema behind :func:`_check`: every way of building the fact (and a fact
+        nested in another) refuses the lax readings, at one call per fact."""
+        return core_schema.no_info_before_validator_function(partial(_check, cls), handler(source))
 
     def _set(self, **values: Any) -> None:
         # Derived fields are filled while the model is built; it is frozen afterwards.
@@ -497,7 +502,7 @@ class LeaveRequest(Fact):
     shift_start: AwareDatetime | None = _field(
         "shift start", "班前", "Start of the first shift missed (defaults to the leave start)", None
     )
-    submitted_to: Entry = _field(
+    submitted_to: Named = _field(
         "submitted to", "提交給", "Role the request was first handed to (level by level)", None
     )
     certificate: bool = _field(
@@ -530,7 +535,7 @@ class LeaveRequest(Fact):
         "A manager approved the request despite short notice or a night/holiday shift",
         False,
     )
-    approver: Entry = _field("approver", "批准人", "Role that approved the leave, once approved", None)
+    approver: Named = _field("approver", "批准人", "Role that approved the leave, once approved", None)
     days: float = _field(
         "leave days",
         "請假天數",
@@ -622,7 +627,7 @@ class ClockEvent(Fact):
     agent_id: str = _field("agent id", "工號", "Whose event", min_length=1)
     kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
     at: AwareDatetime = _field("at", "時間", "When it happened")
-    approved_by: Entry = _field(
+    approved_by: Named = _field(
         "approved by", "批准人", "Role that allowed leaving the post (leave_post only)", None
     )
 
@@ -934,12 +939,12 @@ class WorkOrder(Fact):
     emotion: Emotion = _field("customer emotion", "客戶情緒", "calm, angry, anxious, sad or loud", "calm")
     emotion_recorded: bool = _field("emotion recorded", "詳細記錄", "The conversation was recorded in detail", False)
     severity: Severity = _field("severity", "情節輕重", "minor, normal, serious or critical", "normal")
-    reported_to: Entry = _field("reported to", "上報", "Role the complaint was reported to", None)
+    reported_to: Named = _field("reported to", "上報", "Role the complaint was reported to", None)
     proposals: list[str] = _field("solution proposals", "處理方案", "Solutions proposed", default_factory=list)
     approved_proposal: int | None = _field(
         "approved proposal", "批示方案", "Index of the proposal the supervising leader chose", None, ge=0
     )
-    approved_by: Entry = _field(
+    approved_by: Named = _field(
         "approved by", "主管領導批示", "Role that approved the proposal", None
     )
     answer_deferred: bool = _field(
@@ -1248,7 +1253,7 @@ class ReportRequest(Fact):
     __subject__ = "raised_by"  # whose decision records are (csrules.records)
 
     raised_by: str = _field("raised by role", "報告人崗位", "Role of whoever reports")
-    addressed_to: Entry = _field("addressed to role", "報告對象", "Role reported to; none: not yet reported", None)
+    addressed_to: Named = _field("addressed to role", "報告對象", "Role reported to; none: not yet reported", None)
     topic: RequestTopic = _field("topic", "事項", "What the matter is")
     at: AwareDatetime = _field("at", "時間", "When the matter arose or was reported")
     levels_up: int = _field("levels up", "越過層級", "1: the direct superior; 2 or more: levels were skipped", 1, ge=0)
@@ -1278,7 +1283,7 @@ class DutyRecord(Fact):
     due_at: AwareDatetime = _field("due at", "期限", "When this occurrence is due")
     done_at: AwareDatetime | None = _field("done at", "完成時間", "When it was done", None)
     count: int = _field("times done", "次數", "Times done in the period (e.g. reviews of one agent)", 0, ge=0)
-    subject: Entry = _field(
+    subject: Named = _field(
         "subject", "對象", "Whom the occurrence concerns (e.g. the agent listened to, for DUTY-3.listening)", None
     )
 
