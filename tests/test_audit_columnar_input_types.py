@@ -46,11 +46,11 @@ class TestInputTypes:
         """Values pydantic refuses are invalid rows, values it converts are judged as converted."""
         assert_same(ENGINE, "order", CASES[case])
 
-    def test_not_a_number_goes_to_the_row_engine(self):
-        """NaN orders differently in Polars and Python: a batch holding one is judged by row."""
-        facts = [_order(amount=float("nan")), _order()]
-        assert prepare(AuditSpec(ENGINE, "order", NOW), batch(facts)) is None
-        assert_same(ENGINE, "order", facts, columnar=False)
+    def test_not_a_number_is_an_invalid_row(self):
+        """A fact's numbers are finite: NaN and infinity are invalid rows on both paths."""
+        facts = [_order(amount=float("nan")), _order(), _order(amount=float("inf"))]
+        assert prepare(AuditSpec(ENGINE, "order", NOW), batch(facts)) is not None
+        assert_same(ENGINE, "order", facts)
 
     def test_integer_beyond_64_bits(self):
         """An unsigned 64-bit quantity no signed column holds is judged by row, alike."""

@@ -115,6 +115,8 @@ def _message(error: Any, inputs: bool) -> str:
         return "required field is missing"
     if error["type"] == "extra_forbidden":
         return f"unknown field (got {shown(error['input'])})"
+    if error["type"] == "finite_number":  # pydantic says "Input should be a finite number"
+        return f"not a finite number (got {shown(error.get('input'))})"
     message = str(error["msg"]).removeprefix("Value error, ")
     if inputs and error["type"] != "value_error":
         message += f" (got {shown(error.get('input'))})"

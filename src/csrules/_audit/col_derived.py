@@ -17,6 +17,7 @@ import polars as pl
 
 from csrules._audit.col_zone import local_wall
 from csrules._time.clock import DAY_MICROS
+from csrules.domain.facts import ORDER_PAID_UNPAID
 
 __all__ = ["FACT", "MODEL_FORMS", "Problem", "Problems"]
 
@@ -120,8 +121,13 @@ def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     """Order: paid no earlier than placed; chat changes not noted."""
     problems.append((frame, pl.col("paid_at") < pl.col("placed_at"), FACT,
                      "an order cannot be paid before it is placed"))
+    paid, given = pl.col("paid_at").is_not_null(), pl.col("__status_given")
+    problems.append((frame, paid & given & (pl.col("status") == "unpaid"), FACT, ORDER_PAID_UNPAID))
+    kind = frame.schema["status"]  # not given: paid once paid_at is, as the model derives it
+    status = pl.when(given).then(pl.col("status")).when(paid).then(pl.lit("paid", kind)).otherwise(
+        pl.lit("unpaid", kind))
     unnoted = pl.col("chat_changes.noted").list.eval(pl.element().not_()).list.sum()
-    return frame.with_columns(unnoted.cast(pl.Int64).alias("unnoted_changes"))
+    return frame.with_columns(unnoted.cast(pl.Int64).alias("unnoted_changes"), status.alias("status"))
 
 
 def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from functools import cache
+from functools import cache, partial
 from typing import Annotated, Any
 
 import polars as pl
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
 from csrules._audit.inputs import given
 from csrules._errors import problems_of
 from csrules._policy.facts import FieldInfo, field_info
+from csrules.domain.facts import Fact, screen_value
 
 __all__ = ["Parts", "Read", "composite_parts", "dtype_of", "flat_value", "read_distinct", "text_list"]
 
@@ -53,6 +54,8 @@ def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     annotation: Any = spec.annotation
     if spec.metadata:  # the field's constraints (ge, min_length ...) travel beside its type
         annotation = Annotated[annotation, *spec.metadata]
+    if issubclass(model, Fact):  # the fact's own refusals (a number for a date-time ...) as when it is built
+        annotation = Annotated[annotation, BeforeValidator(partial(screen_value, model, name))]
     return TypeAdapter(annotation)
 
 

@@ -60,7 +60,7 @@ from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
-from csrules.domain.facts import derived_sources
+from csrules.domain.facts import CERTIFICATE_CONTRADICTED, derived_sources
 from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
@@ -322,7 +322,14 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
     day_us = 86_400_000_000
     spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + day_us - 1, day_us) // day_us
-    days = pl.when(pl.col("__days_given")).then(pl.col("days")).otherwise(spanned.cast(pl.Float64))
+    span, full_day = (pl.col("end") - pl.col("start")).dt.total_microseconds(), pl.col("full_day_minutes") * 60_000_000
+    days = (pl.when(pl.col("__days_given")).then(pl.col("days"))
+            .when(span < full_day).then(span / full_day)  # part of a day: its share, as the model's _days_of_leave
+            .otherwise(spanned.cast(pl.Float64)))
+    handed = pl.col("certificate_handed_at").is_not_null()
+    problems.append(_problem(frame, handed & pl.col("__certificate_given") & ~pl.col("certificate"), FACT,
+                             CERTIFICATE_CONTRADICTED))
+    certificate = pl.when(pl.col("__certificate_given")).then(pl.col("certificate")).otherwise(handed)
     # back on the day after the last day of leave, never before the day it ends
     next_day = pl.max_horizontal(pl.col("__ws").dt.date() + pl.duration(days=spanned), pl.col("__we").dt.date())
     try:
@@ -335,6 +342,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     requested, shift = pl.col("__wr"), pl.col("__wsh")
     return frame.with_columns(
         days.alias("days"),
+        certificate.alias("certificate"),
         (pl.col("requested_by") == pl.col("agent_id")).alias("in_person"),
         requested.dt.time().alias("requested_clock"),
         (shift.dt.date() - requested.dt.date()).dt.total_days().cast(pl.Int64).alias("request_lead_days"),
@@ -403,6 +411,11 @@ def _native(frame: pl.DataFrame, model: type[BaseModel], name: str, info: Any) -
     return name not in frame.columns or _reads_natively(frame, name, info)
 
 
+_GIVEN = ("days", "certificate", "status")
+"""Fields whose default the domain models derive from other fields (``__<name>_given`` says
+whether a row gave one)."""
+
+
 def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str], problems: Problems,
            inserted: dict[str, Problems]) -> tuple[pl.DataFrame, list[pl.Expr]] | None:
     """The batch (grown by the columns distinct validation reads) and every field's typed
@@ -425,9 +438,10 @@ def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str], problems
             return None
         frame, more = found
         columns += more
-    if "days" in model.model_fields:
-        given = pl.col("days").is_not_null() if "days" in frame.columns else pl.lit(False)
-        columns.append(given.alias("__days_given"))
+    for name in _GIVEN:  # a field whose value, when not given, the model derives from others
+        if name in model.model_fields:
+            given = pl.col(name).is_not_null() if name in frame.columns else pl.lit(False)
+            columns.append(given.alias(f"__{name}_given"))
     return frame, columns
 
 

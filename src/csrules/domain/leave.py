@@ -8,7 +8,8 @@ the absence counts as absence without leave (曠工). :func:`assess_leave` reads
     decision = pack.engine().evaluate(request)
     assess_leave(decision).approvers            # ('department_head',)
     assess_leave(decision).notice_rule           # 'ATT-1.personal-notice'
-    assess_leave(decision).absence_without_leave # True while a late request is unapproved
+    assess_leave(decision).absence_without_leave # True while a late request is unapproved,
+                                                 # or once the leave is not valid (病假不生效)
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ NOTICE_RULES: tuple[str, ...] = (
 
 ABSENCE_MARK = "曠工"
 """The word every violation consequence that makes an absence count as 曠工 contains."""
+
+INVALID_MARK = "不生效"
+"""The words of a consequence that makes the leave not valid (病假不生效): an absence no valid
+leave covers is 曠工 (001 請假制度 一、二: 不無故曠工……否則,按曠工處理)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,10 @@ def assess_leave(decision: Decision) -> LeaveAssessment:
     rule = notice_rule_for(request)
     violations = decision.violations
     notice_met = rule is None or all(v.rule_id != rule for v in violations)
-    absence = any(v.consequence is not None and ABSENCE_MARK in v.consequence.zh for v in violations)
+    absence = any(
+        v.consequence is not None and (ABSENCE_MARK in v.consequence.zh or INVALID_MARK in v.consequence.zh)
+        for v in violations
+    )
     return LeaveAssessment(
         approvers=decision.approvers,
         notice_rule=rule,

@@ -203,8 +203,10 @@ class SlaClockFact(Fact):
     ticket_id: str = _field("ticket id", "工單號", "The ticket")
     metric: Metric = _field("metric", "指標", "first_reply, next_reply or resolution")
     priority: str = _field("priority", "優先級", "The ticket's priority")
-    fraction: float = _field("fraction of target used", "已用比例", "Elapsed time / target", ge=0)
-    warning_level: float = _field("warning level", "預警級別", "Highest warning fraction reached", 0.0, ge=0)
+    fraction: float = _field("fraction of target used", "已用比例", "Elapsed time / target", ge=0, allow_inf_nan=False)
+    warning_level: float = _field(
+        "warning level", "預警級別", "Highest warning fraction reached", 0.0, ge=0, allow_inf_nan=False
+    )
     breached: bool = _field("breached", "已超時", "The target was exceeded", False)
     running: bool = _field("running", "計時中", "The clock is running (not paused or stopped)", True)
     breach_at: AwareDatetime | None = _field("breach at", "超時時間", "When the target will be breached", None)
