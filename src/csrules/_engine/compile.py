@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from csrules._engine.decision import (
     BY_RANK,
@@ -35,6 +35,7 @@ from csrules._engine.decision import (
     RuleError,
     TimedDecision,
     Violation,
+    make_decision,
     merge_approvals,
 )
 from csrules._engine.shared import SharedRule, build_tables, split_rule, table_source
@@ -618,6 +619,20 @@ class Plan:
     the match pattern's view looked up (worked out on a miss) and the decision made; a rule
     that fails sends the fact to :meth:`decide_safely`, which finds and records it."""
 
+    entry: Callable[..., Decision] = field(init=False, repr=False, compare=False)
+    """``Engine.evaluate`` of a one-type engine, generated with :attr:`judge`'s code inline
+    (see :meth:`bind_entry`)."""
+
+    def bind_entry(
+        self, general: Callable[..., Decision], check_now: Callable[[Any], None]
+    ) -> Callable[..., Decision]:
+        """:attr:`entry`, sending what it does not judge itself (another type, a named type,
+        ``as_of``, a dict it cannot validate) to ``general``, an engine's general path, and
+        checking ``now`` with ``check_now``. One engine binds a plan's entry: plans are
+        compiled per engine."""
+        self.entry.__globals__.update(_general=general, _check_now=check_now)
+        return self.entry
+
     def __post_init__(self) -> None:
         # model_validate minus its Python wrapper: the same core validator, one call less.
         self.validate: Callable[[Any], Any] = self.model.__pydantic_validator__.validate_python
@@ -709,7 +724,7 @@ class Plan:
             if mask >> index & 1 and rule.priority < undecided.get(rule.policy_id, rule.priority):
                 mask &= ~(1 << index)
         view = self.view(mask)
-        return view.make(view, fact, now, tuple(errors))
+        return make_decision(view, fact, now, tuple(errors))
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
@@ -955,7 +970,7 @@ def compile_plan(
     lines = hoist_fields(body, model, read)
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
-    source += "\n" + _judge_source(lines) + "\n"
+    source += "\n" + _judge_source(lines, any(rule.dynamic for rule in rules), reads_now) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     plan = Plan(
@@ -972,17 +987,28 @@ def compile_plan(
         policy_refs=tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies),
     )
     # what the generated _judge calls, bound once the plan exists (its globals are read per call)
-    namespace.update(_get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception)
+    namespace.update(
+        _get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception,
+        _make=make_decision, _Decision=Decision, _type=type, _dict=dict, _Model=model,
+        _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
+    )
     plan.judge = namespace["_judge"]
+    plan.entry = namespace["_entry"]
     return plan
 
 
-def _judge_source(decide: list[str]) -> str:
-    """``_judge(f, now)``: the lines of ``_decide`` inline (in a ``try``: a rule that fails
-    sends the fact to the rule-by-rule path), then the pattern's view and the decision."""
+def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
+    """Two functions with the lines of ``_decide`` inline (in a ``try``: a rule that fails
+    sends the fact to the rule-by-rule path), then the pattern's view and the decision, made
+    inline as :func:`~csrules._engine.decision.make_decision` makes it:
+
+    - ``_judge(f, now)``: the decision for a validated fact;
+    - ``_entry(f, *, now=None, fact_type=None, as_of=None)``: ``Engine.evaluate`` of a one-type
+      engine, in one frame: a fact of the model (or a dict, validated here) with no option
+      given is judged here, anything else goes to the engine's general path (``_general``).
+    """
     assert decide[-1] == "    return m"
-    return "\n".join([
-        "def _judge(f, now):",
+    verdict = [
         "    try:",
         *("    " + line for line in decide[1:-1]),
         "    except _Failure:",
@@ -992,5 +1018,29 @@ def _judge_source(decide: list[str]) -> str:
         "        view = _view(m)",
         "    else:",
         "        view.recent = True",
-        "    return view.make(view, f, now)",
-    ])
+        *(["    if view.dynamic:", "        return _make(view, f, now)"] if dynamic else []),
+        "    d = _Decision()",
+        "    d._view = view",
+        "    d.fact = f",
+        "    d.now = now",
+        "    d._errors = ()",
+        "    d.outcome = view.outcome",
+        "    d.violations = view.violations",
+        "    d.approvers = view.approvers",
+        "    return d",
+    ]
+    options = "fact_type is not None or as_of is not None"
+    entry = [
+        "def _entry(f, *, now=None, fact_type=None, as_of=None):",
+        f"    if _type(f) is not _Model or {options}:",
+        f"        if _type(f) is not _dict or {options}:",
+        "            return _general(f, now=now, fact_type=fact_type, as_of=as_of)",
+        "        try:",
+        "            f = _validate(f)",
+        "        except _Invalid:  # the general path reports every problem as a FactError",
+        "            return _general(f, now=now)",
+        "    if now is not None:",
+        "        _check_now(now)",
+        *(["    else:", "        return _general(f)  # refused: a rule reads the clock"] if reads_now else []),
+    ]
+    return "\n".join(["def _judge(f, now):", *verdict, "", *entry, *verdict])

@@ -29,6 +29,7 @@ __all__ = [
     "RuleError",
     "TimedDecision",
     "Violation",
+    "make_decision",
 ]
 
 
@@ -388,7 +389,9 @@ class Decision(EffectViews):
 
     error_mode = ErrorMode.SKIP
     _effects: tuple[EffectResult, ...]
+    _errors: tuple[RuleError, ...]
     _trace: Trace
+    _view: Any  # the match pattern's MatchView
     fact: Any
     """The fact judged (as validated)."""
     now: datetime | None
@@ -400,22 +403,9 @@ class Decision(EffectViews):
     approvers: tuple[str, ...]
     """The roles that must approve, in rule order, without repeats."""
 
-    def __init__(
-        self,
-        view: Any,
-        fact: Any,
-        now: datetime | None,
-        errors: tuple[RuleError, ...] = (),
-    ) -> None:
-        # ``view`` (a MatchView) holds everything that depends only on which rules matched;
-        # what hosts read on every decision is copied into plain slots (read with no call).
-        self._view = view
-        self.fact = fact
-        self.now = now
-        self._errors = errors
-        self.outcome = view.outcome
-        self.violations = view.violations
-        self.approvers = view.approvers
+    # No ``__init__``: a decision is made by :func:`make_decision` (or by the generated judge,
+    # which fills the same slots inline): calling a class without a Python ``__init__`` and
+    # storing slots costs less than one Python frame.
 
     errors = property(
         attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
@@ -543,6 +533,23 @@ for _name, _attr in _VIEW_READS.items():
     setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
 
 
+def make_decision(view: Any, fact: Any, now: datetime | None, errors: tuple[RuleError, ...] = ()) -> Decision:
+    """The decision for ``fact`` judged at ``now`` whose match pattern ``view`` (a
+    :class:`~csrules._engine.compile.MatchView`) holds everything that depends only on which
+    rules matched; what hosts read on every decision is copied into plain slots (read with no
+    call). A pattern with due times makes a :class:`TimedDecision`, whose views compute them."""
+    decision: Decision = view.make()
+    decision._view = view
+    decision.fact = fact
+    decision.now = now
+    decision._errors = errors
+    if not view.dynamic:
+        decision.outcome = view.outcome
+        decision.violations = view.violations
+        decision.approvers = view.approvers
+    return decision
+
+
 class TimedDecision(Decision):
     """A decision whose effects include a due time computed from the fact or ``now``.
 
@@ -552,19 +559,6 @@ class TimedDecision(Decision):
     """
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        view: Any,
-        fact: Any,
-        now: datetime | None,
-        errors: tuple[RuleError, ...] = (),
-    ) -> None:
-        # The outcome and the views by kind are read through the effects (see above).
-        self._view = view
-        self.fact = fact
-        self.now = now
-        self._errors = errors
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:

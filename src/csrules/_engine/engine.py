@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from operator import attrgetter
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -50,7 +52,7 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_only", "_plans", "_solo", "pack", "policies")
+    __slots__ = ("_by_class", "_evaluate", "_only", "_plans", "_solo", "pack", "policies")
 
     def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
@@ -91,6 +93,10 @@ class Engine:
         _set(self, "_only", only)
         # ... and a fact of its model, with no option given, goes straight to its plan's judge
         _set(self, "_solo", None if only is None else (only.model, only.reads_now, only.judge))
+        # what ``engine.evaluate`` is: the general path, or for one plain plan its generated
+        # entry (the usual call in one frame, the rest sent to the general path)
+        general = MethodType(Engine._evaluate_any, self)
+        _set(self, "_evaluate", only.bind_entry(general, check_now) if isinstance(only, Plan) else general)
 
     policies: tuple[Policy, ...]
     pack: PackRef | None
@@ -98,6 +104,7 @@ class Engine:
     _by_class: dict[type, Plan | DatedPlan]
     _only: Plan | DatedPlan | None
     _solo: tuple[type, bool, Callable[[Any, datetime | None], Decision]] | None
+    _evaluate: Callable[..., Decision]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Engine is immutable; build a new one to change {name!r}")
@@ -175,6 +182,18 @@ class Engine:
         When policies have dated versions, the versions in force on ``as_of`` judge (else
         on the day of the fact's own ``event_time``, else of ``now``).
         """
+        return self._evaluate(fact, now=now, fact_type=fact_type, as_of=as_of)
+
+    def _evaluate_any(
+        self,
+        fact: Any,
+        *,
+        now: datetime | None = None,
+        fact_type: str | None = None,
+        as_of: date | datetime | None = None,
+    ) -> Decision:
+        """:meth:`evaluate` for any fact and option (a one-type engine's generated entry
+        sends here what it does not judge itself)."""
         solo = self._solo
         if solo is not None and type(fact) is solo[0] and fact_type is None and as_of is None:
             if now is not None:  # the usual call, in the fewest tests
@@ -253,6 +272,24 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
+
+
+class _EngineMethod(property):
+    """A method each engine holds as its own function, in a slot read by a C-level getter:
+    ``engine.evaluate`` is that function itself (no bound method, no extra frame). Called on
+    the class (``Engine.evaluate(engine, fact)``), it calls the documented method, which
+    calls the engine's function."""
+
+    def __init__(self, slot: str, method: Callable[..., Any]) -> None:
+        super().__init__(attrgetter(slot), doc=method.__doc__)
+        self.method = method
+
+    def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> Any:
+        """The method, called with ``engine`` as its first argument."""
+        return self.method(engine, *args, **kwargs)
+
+
+Engine.evaluate = _EngineMethod("_evaluate", Engine.evaluate)  # type: ignore[method-assign, assignment]
 
 
 def _needs_now(plan: Plan | DatedPlan) -> TimeError:
