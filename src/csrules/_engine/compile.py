@@ -75,6 +75,12 @@ __all__ = [
 _BUILTINS = {"bool": bool}
 MAX_VIEWS = 16384
 """How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
+BLOCK = 64
+"""Rules per block: a plan of more rules keeps views of each block's patterns (see
+:attr:`Plan._blocks`)."""
+MAX_BLOCK_VIEWS = 4096
+"""How many patterns of its rules a block keeps worked out."""
+_BLOCK_BITS = (1 << BLOCK) - 1
 
 
 # --------------------------------------------------------------------------- the generator
@@ -560,17 +566,29 @@ class _JoinedView(MatchView):
     __slots__ = ()
 
     def __init__(self, plan: Plan, parts: tuple[MatchView, ...]) -> None:
-        # joined by C-level chains: made on every miss of a plan of many rules
+        # made on every miss of a plan of many rules: a few parts (one per block or chunk),
+        # joined by tuple concatenation (measured faster than chains and maps for so few)
         self.plan = plan
         self.parts = parts
         self.policies = plan.policy_refs
         self._lazy = {}
-        self.rank = rank = max(map(_RANK_OF, parts))
+        rank = 0
+        violations: tuple[Violation, ...] = ()
+        approvers: tuple[str, ...] = ()
+        for part in parts:
+            if part.rank > rank:
+                rank = part.rank
+            if part.violations:
+                violations += part.violations
+            if part.approvers:
+                approvers += part.approvers
+        self.rank = rank
         self.outcome = BY_RANK[rank]
         self.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
         self.make = TimedDecision if dynamic else Decision
-        self.violations = tuple(_CHAIN(map(_VIOLATIONS, parts)))
-        self.approvers = tuple(dict.fromkeys(_CHAIN(map(_APPROVERS, parts))))
+        self.violations = violations
+        # each part lists a role once: repeats only when the parts share one
+        self.approvers = approvers if len(set(approvers)) == len(approvers) else tuple(dict.fromkeys(approvers))
         self.recent = False
 
     @property
@@ -612,6 +630,10 @@ class Plan:
     """Per chunk of eight rules, its view of each of its (at most 256) patterns seen so far;
     None for no rule of the chunk matched. A table starts with that pattern alone, so that
     starting one costs little (a plan whose caches are emptied starts them again)."""
+    _blocks: list[dict[int, MatchView]] = field(default_factory=list)
+    """Per block of :data:`BLOCK` rules (plans of more than one block), its views of the
+    patterns of its rules seen lately (at most :data:`MAX_BLOCK_VIEWS`): a new pattern of a
+    plan of many rules joins a view per block, not one per chunk. Started with the chunks."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
     judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
@@ -665,22 +687,49 @@ class Plan:
         tables = self._chunks
         if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
             tables[:] = [{0: None} for _ in range(self._chunk_count)]
+            self._blocks = [{} for _ in range((self._chunk_count + 7) // 8)]
         view: MatchView | None
         if kept < 256:  # only the first chunk's rules: its view is the pattern's
             view = tables[0].get(kept)
             if view is None:
                 view = self._chunk(0, kept)
-        else:  # each chunk's view of its byte; None where nothing of the chunk matched
-            chunk_bytes = kept.to_bytes(self._chunk_count, "little")
-            try:
-                parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
-            except KeyError:  # a chunk's pattern seen for the first time
-                parts = [self._chunk(at, byte) for at, byte in enumerate(chunk_bytes) if byte]
+        elif self._chunk_count <= 8:  # one block: joined from its chunks
+            view = self._joined(kept, tables, 0)
+        else:  # each block's view of its bits, joined from its chunks when not kept yet
+            parts = []
+            for at, table in enumerate(self._blocks):
+                bits = kept >> BLOCK * at & _BLOCK_BITS
+                if bits:
+                    part = table.get(bits)
+                    if part is None:
+                        part = self._block(at, bits)
+                    parts.append(part)
             view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
         views[mask] = view
+        return view
+
+    def _joined(self, bits: int, tables: list[dict[int, MatchView | None]], first: int) -> MatchView:
+        """The view of the rules that ``bits`` selects among the chunks ``tables`` (the
+        first being chunk ``first``): each chunk's view of its byte, joined."""
+        chunk_bytes = bits.to_bytes(len(tables), "little")
+        try:  # None where nothing of the chunk matched
+            parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
+        except KeyError:  # a chunk's pattern seen for the first time
+            parts = [self._chunk(first + at, byte) for at, byte in enumerate(chunk_bytes) if byte]
+        return parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
+
+    def _block(self, at: int, bits: int) -> MatchView:
+        """The view of the rules ``BLOCK * at`` onwards (one block) that ``bits`` selects,
+        joined from its chunks and kept in the block's bounded table."""
+        first = at * (BLOCK // 8)
+        view = self._joined(bits, self._chunks[first:first + BLOCK // 8], first)
+        table = self._blocks[at]
+        if len(table) >= MAX_BLOCK_VIEWS:
+            _evict(table)
+        table[bits] = view
         return view
 
     def _chunk(self, at: int, byte: int) -> MatchView:
