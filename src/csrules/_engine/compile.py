@@ -907,14 +907,15 @@ class _Entry:
 
 
 def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
-    """The body of ``_decide`` testing every rule in order."""
+    """The body of ``_decide`` testing every rule in order. Each rule adds its own bit once:
+    ``+=`` sets it as ``|=`` would, and is the faster operation on ints."""
     body = ["def _decide(f, now):", "    m = 0"]
     flags: dict[str, str] = {}
     for entry in entries:
         index, expression = entry.index, entry.expression
         # 1 << index, not its value: a mask of thousands of rules has too many digits
         if entry.policy.hit_policy != "first":
-            body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
+            body.extend((f"    if {expression}:", f"        m += 1 << {index}"))
             continue
         # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
         # rules is too deep for Python's compiler)
@@ -923,7 +924,7 @@ def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
             done = flags[entry.policy.id] = generator.fresh("_d")
             body.append(f"    {done} = False")
         body.extend((f"    if not {done} and ({expression}):",
-                     f"        m |= 1 << {index}", f"        {done} = True"))
+                     f"        m += 1 << {index}", f"        {done} = True"))
     body.append("    return m")
     return body
 
@@ -966,7 +967,7 @@ def _shared_body(
         except PolicyError as exc:
             raise exc.located(policy_id=entry.policy.id, rule_id=entry.rule_id) from exc.__cause__
         test = f"M >> {rule.index} & 1 and {rest}" if rule.atoms else rest
-        body.extend((f"    if {test}:", f"        m |= 1 << {rule.index}"))
+        body.extend((f"    if {test}:", f"        m += 1 << {rule.index}"))  # a bit not set yet
     firsts: dict[str, int] = {}
     for entry in entries:
         if entry.policy.hit_policy == "first":
