@@ -10,6 +10,8 @@ effects. The facts are a fixed grid, so every run checks the same cases.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from csrules import Compare, Engine, Policy, Rule, Text
@@ -182,3 +184,54 @@ def leave_policy() -> Policy:
                               when=Compare(path="kind", op="==", value="sick"),
                               then=[{"type": "approval", "role": "head"}])])
 
+
+
+GRID = [
+    Thing(n=n, kind=kind, flag=flag, text="", at=NOW)
+    for n in range(-1, 6) for kind in ("a", "b", "c") for flag in (False, True)
+]
+
+
+def led(hit_policy: str, name: str) -> Policy:
+    """Rules led by equalities on ``kind`` (alone, in an ``all``, through a parameter, one
+    constant shared by two rules) among rules that are not, with priorities."""
+    tests: list[Any] = [
+        {"kind": "compare", "path": "kind", "op": "==", "value": "a"},
+        {"kind": "all", "of": [{"kind": "compare", "path": "kind", "op": "==", "value": "a"},
+                               {"kind": "compare", "path": "n", "op": ">", "value": 2}]},
+        {"kind": "compare", "path": "n", "op": "<", "value": 1},
+        {"kind": "all", "of": [{"kind": "compare", "path": "kind", "op": "==", "param": "which"},
+                               {"kind": "compare", "path": "flag", "op": "==", "value": True}]},
+        {"kind": "all", "of": [{"kind": "compare", "path": "kind", "op": "!=", "value": "c"},
+                               {"kind": "compare", "path": "n", "op": ">=", "value": 3}]},
+        {"kind": "all", "of": [{"kind": "compare", "path": "kind", "op": "==", "value": "c"},
+                               {"kind": "any", "of": [{"kind": "compare", "path": "n", "op": "==", "value": 0},
+                                                      {"kind": "compare", "path": "flag", "op": "==",
+                                                       "value": False}]}]},
+        {"kind": "all", "of": [{"kind": "compare", "path": "flag", "op": "==", "value": True},
+                               {"kind": "compare", "path": "kind", "op": "==", "value": "b"}]},
+    ]
+    return Policy(
+        id=name, version="1", title=Text(en="l", zh="l"), fact_type="core_thing", hit_policy=hit_policy,
+        params={"which": {"type": "str", "default": "b"}},
+        rules=[Rule(id=f"{name}{i}", title=Text(en="l", zh="l"), priority=i % 3, when=when,
+                    then=[{"type": "approval", "role": f"role{i % 4}"}])
+               for i, when in enumerate(tests)],
+    )
+
+
+class TestEqualityChains:
+    @pytest.mark.parametrize("hit_policies", [("collect",), ("priority",), ("first",), ("first", "collect"),
+                                              ("collect", "priority")])
+    def test_chained_rules_match_as_the_reference(self, hit_policies: tuple[str, ...]) -> None:
+        """Rules led by equalities on one text field, tested as one chain, match as the reference."""
+        policies = [led(mode, f"p{at}") for at, mode in enumerate(hit_policies)]
+        engine = Engine(policies)
+        chained = "    if _f_kind == " in engine.source("core_thing")  # a chain, not a rule's test
+        assert chained == any(mode != "first" for mode in hit_policies)
+        for fact in GRID:
+            expected = [rule for policy in policies
+                        for rule in reference_interpreter.matching_rules(policy, fact, NOW)]
+            decision = engine.evaluate(fact, now=NOW)
+            assert list(decision.rule_ids) == expected
+            assert_views_agree(decision)

@@ -38,7 +38,7 @@ from csrules._engine.decision import (
     make_decision,
     merge_approvals,
 )
-from csrules._engine.shared import SharedRule, build_tables, split_rule, table_source
+from csrules._engine.shared import SharedRule, atom_of, build_tables, split_rule, table_source
 from csrules._policy.facts import read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -52,6 +52,7 @@ from csrules._policy.kinds.base import (
     source_of,
     walk,
 )
+from csrules._policy.kinds.core import All, Compare
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
 from csrules._time.calendar import BusinessCalendar, ensure_aware
@@ -904,15 +905,79 @@ class _Entry:
     rule_id: str
     ctx: CompileContext
     expression: str
+    rule: Rule
 
 
-def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
-    """The body of ``_decide`` testing every rule in order. Each rule adds its own bit once:
-    ``+=`` sets it as ``|=`` would, and is the faster operation on ints."""
+def _text_equality(entry: _Entry, model: type[BaseModel]) -> tuple[str, str, list[ConditionBase]] | None:
+    """``(field, constant, rest)`` when ``entry``'s rule starts with ``field == "constant"``
+    on a top-level text field (its ``all``'s first test, or its whole condition)."""
+    rule = entry.rule
+    parts = list(rule.when.of) if isinstance(rule.when, All) and rule.when.of else [rule.when]
+    if not isinstance(parts[0], Compare) or parts[0].op != "==":
+        return None
+    found = atom_of(parts[0], model, entry.policy.param_values)
+    if found is None or type(found[1].constant) is not str:
+        return None
+    return found[0], found[1].constant, parts[1:]
+
+
+_Led = tuple[_Entry, str, str, list[ConditionBase]]
+"""A rule led by an equality on a text field: the rule, the field, the constant, the rest."""
+
+
+def _grouped(entries: list[_Entry], model: type[BaseModel]) -> dict[int, list[_Led]]:
+    """Rules of policies that do not stop at their first match, starting with an equality
+    on a text field that at least one other such rule starts with too: by the position of
+    the first of them, the rules of each field. A text value equals at most one constant,
+    so their tests become one ``if``/``elif`` chain on the field."""
+    by_field: dict[str, list[_Led]] = {}
+    for entry in entries:
+        if entry.policy.hit_policy == "first":
+            continue
+        found = _text_equality(entry, model)
+        if found is not None:
+            by_field.setdefault(found[0], []).append((entry, *found))
+    return {group[0][0].index: group for group in by_field.values() if len(group) > 1}
+
+
+def _chain(group: list[_Led], ctx: CompileContext) -> list[str]:
+    """The ``if``/``elif`` chain of one field's equality-led rules (see :func:`_grouped`):
+    under each constant, the rest of each rule led by it, in rule order."""
+    by_constant: dict[str, list[tuple[_Entry, list[ConditionBase]]]] = {}
+    for entry, _, constant, rest in group:
+        by_constant.setdefault(constant, []).append((entry, rest))
+    value = ctx.attribute("f", group[0][1])
+    lines: list[str] = []
+    for at, (constant, rules) in enumerate(by_constant.items()):
+        lines.append(f"    {'elif' if at else 'if'} {value} == {ctx.const(constant)}:")
+        for entry, rest in rules:
+            if not rest:
+                lines.append(f"        m += 1 << {entry.index}")
+                continue
+            try:
+                test = join([source_of(part, entry.ctx) for part in rest], "and")
+            except PolicyError as exc:
+                raise exc.located(policy_id=entry.policy.id, rule_id=entry.rule_id) from exc.__cause__
+            lines.extend((f"        if {test}:", f"            m += 1 << {entry.index}"))
+    return lines
+
+
+def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator, model: type[BaseModel]) -> list[str]:
+    """The body of ``_decide`` testing every rule in order (rules led by an equality on one
+    text field share its tests, see :func:`_grouped`). Each rule adds its own bit once:
+    ``+=`` sets it as ``|=`` would, and is the faster operation on ints. The order in which
+    rules are tested matters only under ``first``; a rule that fails sends the whole fact
+    down the rule-by-rule path, whichever rule fails first."""
     body = ["def _decide(f, now):", "    m = 0"]
     flags: dict[str, str] = {}
+    groups = _grouped(entries, model)
+    chained = {entry.index for group in groups.values() for entry, *_ in group}
     for entry in entries:
         index, expression = entry.index, entry.expression
+        if index in groups:
+            body.extend(_chain(groups[index], entry.ctx))
+        if index in chained:
+            continue
         # 1 << index, not its value: a mask of thousands of rules has too many digits
         if entry.policy.hit_policy != "first":
             body.extend((f"    if {expression}:", f"        m += 1 << {index}"))
@@ -1005,7 +1070,7 @@ def compile_plan(
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from exc.__cause__
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
-            entries.append(_Entry(index, policy, rule.id, ctx, expression))
+            entries.append(_Entry(index, policy, rule.id, ctx, expression, rule))
             split.append(split_rule(index, rule.when, model, policy.param_values))
             rules.append(compiled)
     sharing = [rule for rule in split if rule.atoms]
@@ -1016,7 +1081,7 @@ def compile_plan(
     if share and sharing:
         reads, body, read = _shared_body(entries, split, generator, model, constants)
     else:
-        body, read = _rule_by_rule(entries, generator), frozenset()
+        body, read = _rule_by_rule(entries, generator, model), frozenset()
     lines = hoist_fields(body, model, read)
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
