@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -598,7 +598,15 @@ class _JoinedView(MatchView):
         return self._part("rule_ids")  # type: ignore[no-any-return]
 
 
-def _evict(views: dict[int, MatchView]) -> None:
+def _keep(table: dict[int, MatchView | Literal[False]], bits: int, view: MatchView | Literal[False]) -> None:
+    """Put ``view`` (False: a block pattern seen once) in a block's table, bounded by
+    :data:`MAX_BLOCK_VIEWS`."""
+    if len(table) >= MAX_BLOCK_VIEWS and bits not in table:
+        _evict(table)
+    table[bits] = view
+
+
+def _evict(views: dict[int, MatchView] | dict[int, MatchView | Literal[False]]) -> None:
     """Drop one pattern: the oldest not read since it was last looked at; the others read
     meanwhile move to the back with their flag cleared (each is passed over at most once)."""
     for _ in range(len(views) + 1):
@@ -606,7 +614,7 @@ def _evict(views: dict[int, MatchView]) -> None:
         if mask is None:
             return
         view = views.pop(mask, None)
-        if view is None or not view.recent:
+        if view is None or view is False or not view.recent:  # False: a block pattern seen once
             return
         view.recent = False
         views[mask] = view
@@ -631,10 +639,11 @@ class Plan:
     """Per chunk of eight rules, its view of each of its (at most 256) patterns seen so far;
     None for no rule of the chunk matched. A table starts with that pattern alone, so that
     starting one costs little (a plan whose caches are emptied starts them again)."""
-    _blocks: list[dict[int, MatchView]] = field(default_factory=list)
+    _blocks: list[dict[int, MatchView | Literal[False]]] = field(default_factory=list)
     """Per block of :data:`BLOCK` rules (plans of more than one block), its views of the
-    patterns of its rules seen lately (at most :data:`MAX_BLOCK_VIEWS`): a new pattern of a
-    plan of many rules joins a view per block, not one per chunk. Started with the chunks."""
+    patterns of its rules seen at least twice lately, False for those seen once (at most
+    :data:`MAX_BLOCK_VIEWS` in all): a new pattern of a plan of many rules whose blocks were
+    seen joins a view per block, not one per chunk. Started with the chunks."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
     judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
@@ -696,16 +705,24 @@ class Plan:
                 view = self._chunk(0, kept)
         elif self._chunk_count <= 8:  # one block: joined from its chunks
             view = self._joined(kept, tables, 0)
-        else:  # each block's view of its bits, joined from its chunks when not kept yet
+        else:  # each block's view of its bits; joined from all chunks if a block is new
             parts = []
+            new = False
             for at, table in enumerate(self._blocks):
                 bits = kept >> BLOCK * at & _BLOCK_BITS
                 if bits:
                     part = table.get(bits)
-                    if part is None:
+                    if part is None:  # first seen: only marked (joining it twice costs more)
+                        new = True
+                        _keep(table, bits, False)
+                        continue
+                    if part is False:  # seen again: its view is worth keeping
                         part = self._block(at, bits)
                     parts.append(part)
-            view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
+            if new:
+                view = self._joined(kept, tables, 0)
+            else:
+                view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
@@ -727,10 +744,7 @@ class Plan:
         joined from its chunks and kept in the block's bounded table."""
         first = at * (BLOCK // 8)
         view = self._joined(bits, self._chunks[first:first + BLOCK // 8], first)
-        table = self._blocks[at]
-        if len(table) >= MAX_BLOCK_VIEWS:
-            _evict(table)
-        table[bits] = view
+        _keep(self._blocks[at], bits, view)
         return view
 
     def _chunk(self, at: int, byte: int) -> MatchView:
