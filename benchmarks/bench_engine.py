@@ -56,6 +56,28 @@ def read(decision: csrules.Decision) -> tuple[str, tuple[str, ...], tuple[str, .
     return decision.outcome.value, tuple([v.code for v in decision.violations]), decision.approvers
 
 
+def chained(first: Callable[[Any], Any], then: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
+    """A closure calling ``then(first(item))`` on every item, both calls in the loop itself
+    (as a host writes it): no wrapper function around them, which hand-written rules called
+    directly by :func:`loop` do not pay either."""
+
+    def run() -> None:
+        for item in items:
+            then(first(item))
+
+    return run
+
+
+def rule_ids_of(evaluate: Callable[[Any], csrules.Decision], items: list[Any]) -> Callable[[], None]:
+    """A closure reading ``evaluate(item).rule_ids`` for every item, in the loop itself."""
+
+    def run() -> None:
+        for item in items:
+            evaluate(item).rule_ids  # noqa: B018 - the read is what is timed
+
+    return run
+
+
 def wide_policy(rules: int = 82) -> csrules.Policy:
     """A policy of ``rules`` threshold rules on notice hours: about half match each fact,
     with violations, approvals by five roles and escalations (large match patterns)."""
@@ -159,12 +181,12 @@ def main(n: int = 20_000) -> int:
     validate = BenchLeave.model_validate
     variants: dict[str, Callable[[], None]] = {
         "hand-written read (outcome, codes, approvers)": loop(hand_written_read, models),
-        "csrules evaluate + read outcome/codes/approvers": loop(lambda m: read(evaluate(m)), models),
+        "csrules evaluate + read outcome/codes/approvers": chained(evaluate, read, models),
         "hand-written rule ids, model": loop(hand_written_attr, models),
-        "csrules evaluate + read rule ids, model": loop(lambda m: evaluate(m).rule_ids, models),
+        "csrules evaluate + read rule ids, model": rule_ids_of(evaluate, models),
         "csrules evaluate, model, decision unread": loop(evaluate, models),
-        "model_validate + hand-written read, dict": loop(lambda f: hand_written_read(validate(f)), facts),
-        "csrules evaluate + read, dict": loop(lambda f: read(evaluate(f)), facts),
+        "model_validate + hand-written read, dict": chained(validate, hand_written_read, facts),
+        "csrules evaluate + read, dict": chained(evaluate, read, facts),
     }
     fast_peers = [name for name in peers if name.startswith("datalogic")]
     variants |= {f"peer: {name}, dict -> rule ids": loop(peers[name], facts) for name in fast_peers}
