@@ -372,7 +372,6 @@ _RANK_OF = attrgetter("rank")
 _RULE_IDS = attrgetter("rule_ids")
 _DYNAMIC = attrgetter("dynamic")
 _VIOLATIONS = attrgetter("violations")
-_APPROVERS = attrgetter("approvers")
 _ROLES = attrgetter("roles")
 _CHAIN = itertools.chain.from_iterable
 
@@ -1123,6 +1122,7 @@ def compile_plan(
     )
     plan.judge = namespace["_judge"]
     plan.entry = namespace["_entry"]
+    plan.entry.__doc__ = f"Engine.evaluate for {fact_type} facts, generated (see Plan.entry)."
     return plan
 
 
