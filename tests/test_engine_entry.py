@@ -111,6 +111,21 @@ class TestBlocks:
         assert kept  # block views were made (and evicted)
 
 
+    def test_emptied_block_list_starts_the_tables_again(self) -> None:
+        """A plan whose list of block tables was emptied starts its tables again and agrees."""
+        policy = many("priority")
+        engine = Engine(policy)
+        plan = engine._plans["core_thing"]
+        assert isinstance(plan, compiled.Plan)
+        for fact in FACTS[::3]:
+            engine.evaluate(fact, now=NOW)
+            plan._views.clear()
+            plan._blocks.clear()
+            decision = engine.evaluate(fact, now=NOW)
+            assert list(decision.rule_ids) == reference_interpreter.matching_rules(policy, fact, NOW)
+            assert len(plan._blocks) == 3
+
+
 class TestEntry:
     def test_a_one_type_engine_evaluates_through_its_entry(self) -> None:
         """``engine.evaluate`` of a one-type engine is its plan's entry; of two types, the

@@ -694,7 +694,7 @@ class Plan:
             for position in self.select(matched_positions(mask)):
                 kept |= 1 << position
         tables = self._chunks
-        if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
+        if len(tables) != self._chunk_count or not self._blocks:  # first use (or emptied)
             tables[:] = [{0: None} for _ in range(self._chunk_count)]
             self._blocks = [{} for _ in range((self._chunk_count + 7) // 8)]
         view: MatchView | None
