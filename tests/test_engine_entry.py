@@ -75,7 +75,7 @@ class TestBlocks:
         policy = many(hit_policy, due=due)
         engine = Engine(policy)
         blocks = 0
-        for fact in FACTS:
+        for fact in FACTS[::3]:  # every kind and flag, across the thresholds
             rule_ids = reference_interpreter.matching_rules(policy, fact, NOW)
             effects = expected_effects(policy, fact, rule_ids)
             seen = []
