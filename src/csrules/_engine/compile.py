@@ -372,6 +372,7 @@ _RANK_OF = attrgetter("rank")
 _RULE_IDS = attrgetter("rule_ids")
 _DYNAMIC = attrgetter("dynamic")
 _VIOLATIONS = attrgetter("violations")
+_CODE = attrgetter("code")
 _ROLES = attrgetter("roles")
 _CHAIN = itertools.chain.from_iterable
 
@@ -451,6 +452,7 @@ class MatchView:
         "rank",
         "recent",
         "rule_ids",
+        "violation_codes",
         "violations",
     )
 
@@ -469,6 +471,7 @@ class MatchView:
         self.rank: int = max(map(_RANK_OF, rules), default=0)
         self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, rules))
         self.violations: tuple[Violation, ...] = tuple(_CHAIN(map(_VIOLATIONS, rules)))
+        self.violation_codes: tuple[str, ...] = tuple(map(_CODE, self.violations))
         # the roles in rule order, each once: the roles of the merged approvals
         self.approvers: tuple[str, ...] = tuple(dict.fromkeys(_CHAIN(map(_ROLES, rules))))
         self.outcome: Outcome = BY_RANK[self.rank]
@@ -574,12 +577,14 @@ class _JoinedView(MatchView):
         self._lazy = {}
         rank = 0
         violations: tuple[Violation, ...] = ()
+        codes: tuple[str, ...] = ()
         approvers: tuple[str, ...] = ()
         for part in parts:
             if part.rank > rank:
                 rank = part.rank
             if part.violations:
                 violations += part.violations
+                codes += part.violation_codes
             if part.approvers:
                 approvers += part.approvers
         self.rank = rank
@@ -587,6 +592,7 @@ class _JoinedView(MatchView):
         self.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
         self.make = TimedDecision if dynamic else Decision
         self.violations = violations
+        self.violation_codes = codes
         # each part lists a role once: repeats only when the parts share one
         self.approvers = approvers if len(set(approvers)) == len(approvers) else tuple(dict.fromkeys(approvers))
         self.recent = False
@@ -1132,7 +1138,7 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
     inline as :func:`~csrules._engine.decision.make_decision` makes it:
 
     - ``_judge(f, now)``: the decision for a validated fact;
-    - ``_entry(f, *, now=None, fact_type=None, as_of=None)``: ``Engine.evaluate`` of a one-type
+    - ``_entry(fact, *, now=None, fact_type=None, as_of=None)``: ``Engine.evaluate`` of a one-type
       engine, in one frame: a fact of the model (or a dict, validated here) with no option
       given is judged here, anything else goes to the engine's general path (``_general``).
     """
@@ -1160,7 +1166,8 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
     ]
     options = "fact_type is not None or as_of is not None"
     entry = [
-        "def _entry(f, *, now=None, fact_type=None, as_of=None):",
+        "def _entry(fact, *, now=None, fact_type=None, as_of=None):",  # named as documented
+        "    f = fact",
         f"    if _type(f) is not _Model or {options}:",
         f"        if _type(f) is not _dict or {options}:",
         "            return _general(f, now=now, fact_type=fact_type, as_of=as_of)",

@@ -340,6 +340,15 @@ class EffectViews:
         return tuple(e for e in self.effects if isinstance(e, Violation))
 
     @property
+    def violation_codes(self) -> tuple[str, ...]:
+        """The codes of the violations that hold, in the order of :attr:`violations`
+        (repeated when two violations share a code).
+
+        .. versionadded:: 0.2
+        """
+        return tuple([violation.code for violation in self.violations])
+
+    @property
     def obligations(self) -> tuple[Obligation, ...]:
         """The obligations that hold, with their due times."""
         return tuple(e for e in self.effects if isinstance(e, Obligation))
@@ -430,6 +439,15 @@ class Decision(EffectViews):
     def effects(self) -> tuple[EffectResult, ...]:
         """Every effect that holds, in rule order (approvals of one role merged)."""
         return self._view.templates  # type: ignore[no-any-return]
+
+    @property
+    def violation_codes(self) -> tuple[str, ...]:
+        """The codes of the violations that hold, in the order of :attr:`violations`
+        (repeated when two violations share a code): worked out once per match pattern.
+
+        .. versionadded:: 0.2
+        """
+        return self._view.violation_codes  # type: ignore[no-any-return]
 
     @property
     def obligations(self) -> tuple[Obligation, ...]:
@@ -527,7 +545,7 @@ class Decision(EffectViews):
 # (no Python frame per read); the properties above stay the documented, typed definitions.
 _VIEW_READS = {name: name for name in (
     "policies", "matches", "rule_ids", "obligations", "approvals", "escalations", "recommendations",
-    "effect_keys",
+    "effect_keys", "violation_codes",
 )} | {"effects": "templates"}
 for _name, _attr in _VIEW_READS.items():
     setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
@@ -592,6 +610,11 @@ class TimedDecision(Decision):
     def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
         """The violations that hold."""
         return self._shared().violations  # type: ignore[no-any-return]
+
+    @property
+    def violation_codes(self) -> tuple[str, ...]:
+        """The codes of the violations that hold, in the order of :attr:`violations`."""
+        return self._shared().violation_codes  # type: ignore[no-any-return]
 
     @property
     def obligations(self) -> tuple[Obligation, ...]:

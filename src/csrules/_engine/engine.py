@@ -7,6 +7,7 @@ and a plan whose rules read the clock refuses a call without ``now``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from operator import attrgetter
@@ -96,7 +97,7 @@ class Engine:
         # what ``engine.evaluate`` is: the general path, or for one plain plan its generated
         # entry (the usual call in one frame, the rest sent to the general path)
         general = MethodType(Engine._evaluate_any, self)
-        _set(self, "_evaluate", only.bind_entry(general, check_now) if isinstance(only, Plan) else general)
+        _set(self, "_evaluate", _documented(only.bind_entry(general, check_now)) if isinstance(only, Plan) else general)
 
     policies: tuple[Policy, ...]
     pack: PackRef | None
@@ -192,8 +193,8 @@ class Engine:
         fact_type: str | None = None,
         as_of: date | datetime | None = None,
     ) -> Decision:
-        """:meth:`evaluate` for any fact and option (a one-type engine's generated entry
-        sends here what it does not judge itself)."""
+        # evaluate for any fact and option (a one-type engine's generated entry sends here
+        # what it does not judge itself); named and documented as evaluate, below
         solo = self._solo
         if solo is not None and type(fact) is solo[0] and fact_type is None and as_of is None:
             if now is not None:  # the usual call, in the fewest tests
@@ -278,18 +279,50 @@ class _EngineMethod(property):
     """A method each engine holds as its own function, in a slot read by a C-level getter:
     ``engine.evaluate`` is that function itself (no bound method, no extra frame). Called on
     the class (``Engine.evaluate(engine, fact)``), it calls the documented method, which
-    calls the engine's function."""
+    calls the engine's function. It carries the method's name, signature and docstring (the
+    docstring led by the signature, which ``help`` shows of a descriptor otherwise not)."""
 
     def __init__(self, slot: str, method: Callable[..., Any]) -> None:
-        super().__init__(attrgetter(slot), doc=method.__doc__)
+        signature = inspect.signature(method)
+        plain = signature.replace(
+            parameters=[p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]],
+            return_annotation=signature.empty,
+        )
+        doc = f"{method.__name__}{plain} -> {signature.return_annotation}\n\n{inspect.cleandoc(method.__doc__ or '')}"
+        super().__init__(attrgetter(slot), doc=doc)
+        self.__doc__ = doc  # in the instance: this class's own docstring would shadow it
         self.method = method
+        self.__wrapped__ = method
+        self.__signature__ = signature
+        self.__name__ = method.__name__
+        self.__qualname__ = method.__qualname__
+        self.__module__ = method.__module__
 
     def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> Any:
         """The method, called with ``engine`` as its first argument."""
         return self.method(engine, *args, **kwargs)
 
 
-Engine.evaluate = _EngineMethod("_evaluate", Engine.evaluate)  # type: ignore[method-assign, assignment]
+_EVALUATE = Engine.evaluate
+Engine.evaluate = _EngineMethod("_evaluate", _EVALUATE)  # type: ignore[method-assign, assignment]
+
+
+def _documented(function: Callable[..., Decision]) -> Callable[..., Decision]:
+    """``function`` (an engine's own ``evaluate``) named, documented and signed as
+    :meth:`Engine.evaluate` is, for ``help``, ``inspect.signature`` and docs tools."""
+    function.__name__ = _EVALUATE.__name__
+    function.__qualname__ = _EVALUATE.__qualname__
+    function.__module__ = _EVALUATE.__module__
+    function.__doc__ = _EVALUATE.__doc__
+    function.__wrapped__ = _EVALUATE  # type: ignore[attr-defined]
+    # without the engine's own parameter, as of any bound method (stops unwrap at this function)
+    function.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
+    return function
+
+
+_SIGNATURE = inspect.signature(MethodType(_EVALUATE, object()))
+_documented(Engine._evaluate_any)  # a many-type engine's evaluate: a bound method of it
+Engine._evaluate_any.__signature__ = inspect.signature(_EVALUATE)  # type: ignore[attr-defined]
 
 
 def _needs_now(plan: Plan | DatedPlan) -> TimeError:
