@@ -167,3 +167,26 @@ class TestViolationCodes:
                     assert list(decision.violation_codes) == own
                     judged_examples += 1
         assert judged_examples
+
+
+class TestJoin:
+    @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
+    def test_joined_parts_read_like_their_rules(self, due: bool) -> None:
+        """Views of two and of three chunks, joined, equal the view made from their rules in
+        one piece (outcome, codes, approvers merged across parts, every kind, the class)."""
+        plan = Engine(wide("collect", due=due))._plans["core_thing"]
+        assert isinstance(plan, compiled.Plan)
+        plan.view(1)  # starts the chunk tables
+        bytes_ = [1, 3, 0x55, 0xAA, 0xFF, 0x81]
+        groups = [(0, 1), (1, 3), (2, 4), (0, 2, 4), (1, 2, 3)]
+        for chunks in groups:
+            for pattern in bytes_:
+                parts = tuple(plan._chunk(at, pattern if at % 2 else pattern ^ 0x0F) for at in chunks)
+                joined = compiled._join(plan, parts)
+                rules = tuple(rule for part in parts for rule in part.rules)
+                selected = tuple(i for part in parts for i in part.selected)
+                whole = compiled.MatchView(plan, rules, selected)
+                for name in ("rank", "outcome", "violations", "violation_codes", "approvers", "rule_ids",
+                             "templates", "approvals", "obligations", "escalations", "effect_keys",
+                             "dynamic", "make"):
+                    assert getattr(joined, name) == getattr(whole, name), (chunks, pattern, name)

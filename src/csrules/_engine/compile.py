@@ -563,22 +563,40 @@ class MatchView:
 
 
 class _JoinedView(MatchView):
-    """A view joined from chunks' views: its rule ids are joined when first read (a pattern
-    outside the cache is read for its outcome and effects far more often than its ids)."""
+    """A view joined from chunks' or blocks' views (made by :func:`_join`): its rule ids are
+    joined when first read (a pattern outside the cache is read for its outcome and effects
+    far more often than its ids)."""
 
     __slots__ = ()
 
-    def __init__(self, plan: Plan, parts: tuple[MatchView, ...]) -> None:
-        # made on every miss of a plan of many rules: a few parts (one per block or chunk),
-        # joined by tuple concatenation (measured faster than chains and maps for so few)
-        self.plan = plan
-        self.parts = parts
-        self.policies = plan.policy_refs
-        self._lazy = {}
+    @property
+    def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Ids of the rules the pattern selects, in order."""
+        return self._part("rule_ids")  # type: ignore[no-any-return]
+
+
+def _join(plan: Plan, parts: tuple[MatchView, ...]) -> MatchView:
+    """The view joined from ``parts`` (views of chunks or blocks, in rule order), made on every
+    miss of a plan of many rules, with no ``__init__`` frame: two parts (two blocks, the usual
+    case of a plan of up to 128 rules) by tuple concatenation and one comparison."""
+    view: MatchView = _NEW(_JoinedView)
+    view.plan = plan
+    view.parts = parts
+    view.policies = plan.policy_refs
+    view._lazy = {}
+    if len(parts) == 2:
+        first, second = parts
+        rank = first.rank if first.rank > second.rank else second.rank
+        view.violations = first.violations + second.violations
+        view.violation_codes = first.violation_codes + second.violation_codes
+        approvers = first.approvers + second.approvers
+        # each part lists a role once: repeats only when both parts name roles
+        view.approvers = tuple(_FROMKEYS(approvers)) if first.approvers and second.approvers else approvers
+    else:  # a loop skipping empty parts (measured faster than maps and chains here)
         rank = 0
         violations: tuple[Violation, ...] = ()
         codes: tuple[str, ...] = ()
-        approvers: tuple[str, ...] = ()
+        approvers = ()
         for part in parts:
             if part.rank > rank:
                 rank = part.rank
@@ -587,20 +605,19 @@ class _JoinedView(MatchView):
                 codes += part.violation_codes
             if part.approvers:
                 approvers += part.approvers
-        self.rank = rank
-        self.outcome = BY_RANK[rank]
-        self.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
-        self.make = TimedDecision if dynamic else Decision
-        self.violations = violations
-        self.violation_codes = codes
-        # each part lists a role once: repeats only when the parts share one
-        self.approvers = approvers if len(set(approvers)) == len(approvers) else tuple(dict.fromkeys(approvers))
-        self.recent = False
+        view.violations = violations
+        view.violation_codes = codes
+        view.approvers = approvers if len(set(approvers)) == len(approvers) else tuple(_FROMKEYS(approvers))
+    view.rank = rank
+    view.outcome = BY_RANK[rank]
+    view.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
+    view.make = TimedDecision if dynamic else Decision
+    view.recent = False
+    return view
 
-    @property
-    def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Ids of the rules the pattern selects, in order."""
-        return self._part("rule_ids")  # type: ignore[no-any-return]
+
+_NEW = object.__new__
+_FROMKEYS = dict.fromkeys
 
 
 def _keep(table: dict[int, MatchView | Literal[False]], bits: int, view: MatchView | Literal[False]) -> None:
@@ -726,8 +743,10 @@ class Plan:
                     parts.append(part)
             if new:
                 view = self._joined(kept, tables, 0)
+            elif len(parts) == 1:
+                view = parts[0]
             else:
-                view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
+                view = _join(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
@@ -742,7 +761,7 @@ class Plan:
             parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
         except KeyError:  # a chunk's pattern seen for the first time
             parts = [self._chunk(first + at, byte) for at, byte in enumerate(chunk_bytes) if byte]
-        return parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
+        return parts[0] if len(parts) == 1 else _join(self, tuple(parts))
 
     def _block(self, at: int, bits: int) -> MatchView:
         """The view of the rules ``BLOCK * at`` onwards (one block) that ``bits`` selects,
