@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csrules import Decision, Engine, Policy
+from csrules import BusinessCalendar, Compare, Decision, Engine, Oblige, Policy, Rule, Text, registered_time
 from csrules._engine import compile as compiled
+from csrules._engine.decision import TimedDecision
 from csrules._engine.examples import day_in_force
+from csrules.exceptions import CalendarError
 from csrules.policies import load_pack, pack_names
 from tests import reference_interpreter
 from tests.core_models import Leave, Thing
@@ -190,3 +192,48 @@ class TestJoin:
                              "templates", "approvals", "obligations", "escalations", "effect_keys",
                              "dynamic", "make"):
                     assert getattr(joined, name) == getattr(whole, name), (chunks, pattern, name)
+
+
+class TestCodesSlot:
+    def test_codes_are_the_patterns_held_by_the_decision(self) -> None:
+        """A decision without due times holds its pattern's codes (no tuple made per read)."""
+        decision = Engine(wide("collect")).evaluate(FACTS[5], now=NOW)
+        assert decision.violation_codes
+        assert decision.violation_codes is decision._view.violation_codes
+
+    def test_a_timed_decision_raises_like_its_effects(self) -> None:
+        """An uncomputable due time raises from ``violation_codes`` as from ``violations``."""
+        calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
+                                    holiday_years=(2026,))
+        with registered_time(calendars={"codes-2026-only": calendar}):
+            policy = Policy(
+                id="late", version="1", title=Text(en="l", zh="l"), fact_type="core_thing",
+                rules=[Rule(id="reply", title=Text(en="r", zh="r"),
+                            when=Compare(path="flag", op="==", value=True),
+                            then=[Oblige(action=Text(en="reply", zh="回复"), who="agent",
+                                         due={"after": "1 business days", "since": "at",
+                                              "calendar": "codes-2026-only"}),
+                                  {"type": "violation", "code": "LATE", "message": "m"}])],
+            )
+            engine = Engine(policy)
+            late = Thing(n=1, kind="a", flag=True, text="", at=datetime(2030, 1, 7, tzinfo=NOW.tzinfo))
+            with pytest.raises(CalendarError, match="2030"):
+                engine.evaluate(late).violation_codes  # noqa: B018 - the read raises
+            ok = engine.evaluate(late.model_copy(update={"at": NOW}))
+            assert type(ok) is TimedDecision
+            assert ok.violation_codes == ("LATE",)
+
+
+class TestOutcomeValue:
+    def test_every_member_reads_its_value(self) -> None:
+        """Each outcome's ``value`` is its name, looked up back to the member, kept by pickling."""
+        import pickle
+
+        from csrules import Outcome
+
+        for member in Outcome:
+            assert member.value == member._value_
+            assert Outcome(member.value) is member
+            assert pickle.loads(pickle.dumps(member)) is member
+        assert [m.value for m in Outcome] == ["clean", "action_required", "needs_approval", "violation"]
+        assert "name" in (Outcome.value.__doc__ or "")  # read on the class: the documented descriptor

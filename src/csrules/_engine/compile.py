@@ -434,9 +434,9 @@ class MatchView:
     keys), worked out once and then shared by every decision with that pattern. Due times
     depend on the fact: :meth:`effects_for` computes them.
 
-    What every decision reads (outcome, rule ids, violations, approvers, the decision class)
-    is a plain slot, worked out when the view is made: a joined view joins its chunks' parts
-    with C-level chains. The rest is worked out when first read. The class has no
+    What every decision reads (outcome, rule ids, violations and their codes, approvers, the
+    decision class) is a plain slot, worked out when the view is made: a joined view joins its
+    parts' (:func:`_join`). The rest is worked out when first read. The class has no
     ``__getattr__``, so that every read of a slot stays a plain, specialised attribute read.
     """
 
@@ -1180,6 +1180,7 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
         "    d._errors = ()",
         "    d.outcome = view.outcome",
         "    d.violations = view.violations",
+        "    d.violation_codes = view.violation_codes",
         "    d.approvers = view.approvers",
         "    return d",
     ]

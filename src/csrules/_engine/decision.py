@@ -62,10 +62,22 @@ class Outcome(enum.Enum):
         return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
 
 
-# Enum's own ``value`` descriptor runs two Python frames per read (3.11); hosts read it on
-# every decision, so it reads the same attribute through a C-level getter (measured faster
-# than a plain entry in the member's ``__dict__``).
-type.__setattr__(Outcome, "value", property(attrgetter("_value_"), doc="The outcome's name."))
+class _MemberValue:
+    """The outcome's name (``"violation"``...).
+
+    Enum's own ``value`` descriptor runs two Python frames per read (3.11), and hosts read it
+    on every decision: each member keeps its value in its own ``__dict__``, which a read finds
+    first past this descriptor (it defines no ``__set__``), so a read is a plain attribute
+    read with no call (measured faster than a C-level getter). Read on the class, it is itself.
+    """
+
+    def __get__(self, member: Outcome | None, owner: type | None = None) -> Any:
+        return self if member is None else member._value_
+
+
+type.__setattr__(Outcome, "value", _MemberValue())
+for _member in Outcome:
+    vars(_member)["value"] = _member._value_
 
 _RANK = {
     Outcome.CLEAN: 0,
@@ -393,7 +405,8 @@ class Decision(EffectViews):
     """
 
     __slots__ = (
-        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "violations",
+        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "violation_codes",
+        "violations",
     )
 
     error_mode = ErrorMode.SKIP
@@ -409,6 +422,12 @@ class Decision(EffectViews):
     """The worst outcome among the effects (``CLEAN`` when none)."""
     violations: tuple[Violation, ...]
     """The violations that hold."""
+    violation_codes: tuple[str, ...]
+    """The codes of the violations that hold, in the order of :attr:`violations` (repeated
+    when two violations share a code): worked out once per match pattern.
+
+    .. versionadded:: 0.2
+    """
     approvers: tuple[str, ...]
     """The roles that must approve, in rule order, without repeats."""
 
@@ -439,15 +458,6 @@ class Decision(EffectViews):
     def effects(self) -> tuple[EffectResult, ...]:
         """Every effect that holds, in rule order (approvals of one role merged)."""
         return self._view.templates  # type: ignore[no-any-return]
-
-    @property
-    def violation_codes(self) -> tuple[str, ...]:
-        """The codes of the violations that hold, in the order of :attr:`violations`
-        (repeated when two violations share a code): worked out once per match pattern.
-
-        .. versionadded:: 0.2
-        """
-        return self._view.violation_codes  # type: ignore[no-any-return]
 
     @property
     def obligations(self) -> tuple[Obligation, ...]:
@@ -545,7 +555,7 @@ class Decision(EffectViews):
 # (no Python frame per read); the properties above stay the documented, typed definitions.
 _VIEW_READS = {name: name for name in (
     "policies", "matches", "rule_ids", "obligations", "approvals", "escalations", "recommendations",
-    "effect_keys", "violation_codes",
+    "effect_keys",
 )} | {"effects": "templates"}
 for _name, _attr in _VIEW_READS.items():
     setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
@@ -564,6 +574,7 @@ def make_decision(view: Any, fact: Any, now: datetime | None, errors: tuple[Rule
     if not view.dynamic:
         decision.outcome = view.outcome
         decision.violations = view.violations
+        decision.violation_codes = view.violation_codes
         decision.approvers = view.approvers
     return decision
 
@@ -612,7 +623,7 @@ class TimedDecision(Decision):
         return self._shared().violations  # type: ignore[no-any-return]
 
     @property
-    def violation_codes(self) -> tuple[str, ...]:
+    def violation_codes(self) -> tuple[str, ...]:  # type: ignore[override]
         """The codes of the violations that hold, in the order of :attr:`violations`."""
         return self._shared().violation_codes  # type: ignore[no-any-return]
 
