@@ -237,3 +237,25 @@ class TestOutcomeValue:
             assert pickle.loads(pickle.dumps(member)) is member
         assert [m.value for m in Outcome] == ["clean", "action_required", "needs_approval", "violation"]
         assert "name" in (Outcome.value.__doc__ or "")  # read on the class: the documented descriptor
+
+
+class TestSharedViews:
+    def test_the_shared_views_give_the_same_codes(self) -> None:
+        """Any effect view (as session step results are) lists the codes of its violations."""
+        from csrules._engine.decision import EffectViews
+
+        class Effects(EffectViews):
+            """The effects of one decision, viewed by the shared implementation."""
+
+            def __init__(self, decision: Decision) -> None:
+                self.decision = decision
+
+            @property
+            def effects(self) -> tuple[Any, ...]:
+                """The decision's effects."""
+                return self.decision.effects
+
+        engine = Engine(wide("collect"))
+        for fact in FACTS[::5]:
+            decision = engine.evaluate(fact, now=NOW)
+            assert Effects(decision).violation_codes == decision.violation_codes
