@@ -28,8 +28,9 @@ from csrules.policies import load_pack, pack_names
 from tests import reference_interpreter
 from tests.core_models import Leave, Thing
 from tests.strategies import aware_datetimes, policies, things
+from tests.test_decision_views import assert_views_agree
 from tests.test_engine_entry import judged, many
-from tests.test_engine_verdicts import FACTS, NOW, wide
+from tests.test_engine_verdicts import FACTS, NOW, expected_effects, wide
 
 DOCUMENTED = Engine.evaluate.__wrapped__  # type: ignore[attr-defined]
 """The documented method, as written in the class."""
@@ -169,6 +170,33 @@ class TestViolationCodes:
                     assert list(decision.violation_codes) == own
                     judged_examples += 1
         assert judged_examples
+
+
+class TestTwoBlocks:
+    @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
+    @pytest.mark.parametrize("hit_policy", ["collect", "priority"])
+    def test_every_cache_state_equals_the_reference(self, hit_policy: str, due: bool) -> None:
+        """A plan of two blocks (100 rules), whose new patterns join two kept block views
+        straight away, gives the reference's rules, effects and codes in every cache state."""
+        whole = many(hit_policy, due=due)
+        policy = Policy.model_validate({**whole.model_dump(), "rules": whole.model_dump()["rules"][:100]})
+        engine = Engine(policy)
+        plan = engine._plans["core_thing"]
+        assert isinstance(plan, compiled.Plan)
+        straight = 0
+        for fact in FACTS[::3]:
+            rule_ids = reference_interpreter.matching_rules(policy, fact, NOW)
+            effects = expected_effects(policy, fact, rule_ids)
+            for cache in ("cached", "new", "new", "chunks", "cold"):  # twice new: blocks kept
+                decision = judged(engine, fact, cache)
+                assert list(decision.rule_ids) == rule_ids, cache
+                assert decision.effects == effects, cache
+                assert decision.violation_codes == reference_codes(policy, fact, NOW), cache
+                assert_views_agree(decision)
+                parts = decision._view.parts
+                straight += len(parts) == 2 and all(part.parts for part in parts)
+        assert len(plan._blocks) == 2
+        assert straight  # patterns were joined from two block views
 
 
 class TestJoin:

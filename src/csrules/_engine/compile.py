@@ -728,25 +728,33 @@ class Plan:
         elif self._chunk_count <= 8:  # one block: joined from its chunks
             view = self._joined(kept, tables, 0)
         else:  # each block's view of its bits; joined from all chunks if a block is new
-            parts = []
-            new = False
-            for at, table in enumerate(self._blocks):
-                bits = kept >> BLOCK * at & _BLOCK_BITS
-                if bits:
-                    part = table.get(bits)
-                    if part is None:  # first seen: only marked (joining it twice costs more)
-                        new = True
-                        _keep(table, bits, False)
-                        continue
-                    if part is False:  # seen again: its view is worth keeping
-                        part = self._block(at, bits)
-                    parts.append(part)
-            if new:
-                view = self._joined(kept, tables, 0)
-            elif len(parts) == 1:
-                view = parts[0]
-            else:
-                view = _join(self, tuple(parts))
+            view = None
+            blocks = self._blocks
+            if len(blocks) == 2:  # up to 128 rules, both blocks' views kept: joined straight away
+                first = blocks[0].get(kept & _BLOCK_BITS)  # (no block table holds 0)
+                second = blocks[1].get(kept >> BLOCK)
+                if first and second:  # views (None: never seen; False: seen once)
+                    view = _join(self, (first, second))
+            if view is None:
+                parts = []
+                new = False
+                for at, table in enumerate(blocks):
+                    bits = kept >> BLOCK * at & _BLOCK_BITS
+                    if bits:
+                        part = table.get(bits)
+                        if part is None:  # first seen: only marked (joining it twice costs more)
+                            new = True
+                            _keep(table, bits, False)
+                            continue
+                        if part is False:  # seen again: its view is worth keeping
+                            part = self._block(at, bits)
+                        parts.append(part)
+                if new:
+                    view = self._joined(kept, tables, 0)
+                elif len(parts) == 1:
+                    view = parts[0]
+                else:
+                    view = _join(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
