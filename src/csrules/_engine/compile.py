@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from csrules._engine.decision import (
     BY_RANK,
@@ -35,9 +35,10 @@ from csrules._engine.decision import (
     RuleError,
     TimedDecision,
     Violation,
+    make_decision,
     merge_approvals,
 )
-from csrules._engine.shared import SharedRule, build_tables, split_rule, table_source
+from csrules._engine.shared import SharedRule, atom_of, build_tables, split_rule, table_source
 from csrules._policy.facts import read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -51,6 +52,7 @@ from csrules._policy.kinds.base import (
     source_of,
     walk,
 )
+from csrules._policy.kinds.core import All, Compare
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
 from csrules._time.calendar import BusinessCalendar, ensure_aware
@@ -74,6 +76,12 @@ __all__ = [
 _BUILTINS = {"bool": bool}
 MAX_VIEWS = 16384
 """How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
+BLOCK = 64
+"""Rules per block: a plan of more rules keeps views of each block's patterns (see
+:attr:`Plan._blocks`)."""
+MAX_BLOCK_VIEWS = 4096
+"""How many patterns of its rules a block keeps worked out."""
+_BLOCK_BITS = (1 << BLOCK) - 1
 
 
 # --------------------------------------------------------------------------- the generator
@@ -364,7 +372,7 @@ _RANK_OF = attrgetter("rank")
 _RULE_IDS = attrgetter("rule_ids")
 _DYNAMIC = attrgetter("dynamic")
 _VIOLATIONS = attrgetter("violations")
-_APPROVERS = attrgetter("approvers")
+_CODE = attrgetter("code")
 _ROLES = attrgetter("roles")
 _CHAIN = itertools.chain.from_iterable
 
@@ -426,9 +434,9 @@ class MatchView:
     keys), worked out once and then shared by every decision with that pattern. Due times
     depend on the fact: :meth:`effects_for` computes them.
 
-    What every decision reads (outcome, rule ids, violations, approvers, the decision class)
-    is a plain slot, worked out when the view is made: a joined view joins its chunks' parts
-    with C-level chains. The rest is worked out when first read. The class has no
+    What every decision reads (outcome, rule ids, violations and their codes, approvers, the
+    decision class) is a plain slot, worked out when the view is made: a joined view joins its
+    parts' (:func:`_join`). The rest is worked out when first read. The class has no
     ``__getattr__``, so that every read of a slot stays a plain, specialised attribute read.
     """
 
@@ -444,6 +452,7 @@ class MatchView:
         "rank",
         "recent",
         "rule_ids",
+        "violation_codes",
         "violations",
     )
 
@@ -462,6 +471,7 @@ class MatchView:
         self.rank: int = max(map(_RANK_OF, rules), default=0)
         self.dynamic: bool = plan.dynamic and any(map(_DYNAMIC, rules))
         self.violations: tuple[Violation, ...] = tuple(_CHAIN(map(_VIOLATIONS, rules)))
+        self.violation_codes: tuple[str, ...] = tuple(map(_CODE, self.violations))
         # the roles in rule order, each once: the roles of the merged approvals
         self.approvers: tuple[str, ...] = tuple(dict.fromkeys(_CHAIN(map(_ROLES, rules))))
         self.outcome: Outcome = BY_RANK[self.rank]
@@ -553,24 +563,11 @@ class MatchView:
 
 
 class _JoinedView(MatchView):
-    """A view joined from chunks' views: its rule ids are joined when first read (a pattern
-    outside the cache is read for its outcome and effects far more often than its ids)."""
+    """A view joined from chunks' or blocks' views (made by :func:`_join`): its rule ids are
+    joined when first read (a pattern outside the cache is read for its outcome and effects
+    far more often than its ids)."""
 
     __slots__ = ()
-
-    def __init__(self, plan: Plan, parts: tuple[MatchView, ...]) -> None:
-        # joined by C-level chains: made on every miss of a plan of many rules
-        self.plan = plan
-        self.parts = parts
-        self.policies = plan.policy_refs
-        self._lazy = {}
-        self.rank = rank = max(map(_RANK_OF, parts))
-        self.outcome = BY_RANK[rank]
-        self.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
-        self.make = TimedDecision if dynamic else Decision
-        self.violations = tuple(_CHAIN(map(_VIOLATIONS, parts)))
-        self.approvers = tuple(dict.fromkeys(_CHAIN(map(_APPROVERS, parts))))
-        self.recent = False
 
     @property
     def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -578,7 +575,60 @@ class _JoinedView(MatchView):
         return self._part("rule_ids")  # type: ignore[no-any-return]
 
 
-def _evict(views: dict[int, MatchView]) -> None:
+def _join(plan: Plan, parts: tuple[MatchView, ...]) -> MatchView:
+    """The view joined from ``parts`` (views of chunks or blocks, in rule order), made on every
+    miss of a plan of many rules, with no ``__init__`` frame: two parts (two blocks, the usual
+    case of a plan of up to 128 rules) by tuple concatenation and one comparison."""
+    view: MatchView = _NEW(_JoinedView)
+    view.plan = plan
+    view.parts = parts
+    view.policies = plan.policy_refs
+    view._lazy = {}
+    if len(parts) == 2:
+        first, second = parts
+        rank = first.rank if first.rank > second.rank else second.rank
+        view.violations = first.violations + second.violations
+        view.violation_codes = first.violation_codes + second.violation_codes
+        approvers = first.approvers + second.approvers
+        # each part lists a role once: repeats only when both parts name roles
+        view.approvers = tuple(_FROMKEYS(approvers)) if first.approvers and second.approvers else approvers
+    else:  # a loop skipping empty parts (measured faster than maps and chains here)
+        rank = 0
+        violations: tuple[Violation, ...] = ()
+        codes: tuple[str, ...] = ()
+        approvers = ()
+        for part in parts:
+            if part.rank > rank:
+                rank = part.rank
+            if part.violations:
+                violations += part.violations
+                codes += part.violation_codes
+            if part.approvers:
+                approvers += part.approvers
+        view.violations = violations
+        view.violation_codes = codes
+        view.approvers = approvers if len(set(approvers)) == len(approvers) else tuple(_FROMKEYS(approvers))
+    view.rank = rank
+    view.outcome = BY_RANK[rank]
+    view.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
+    view.make = TimedDecision if dynamic else Decision
+    view.recent = False
+    return view
+
+
+_NEW = object.__new__
+_FROMKEYS = dict.fromkeys
+
+
+def _keep(table: dict[int, MatchView | Literal[False]], bits: int, view: MatchView | Literal[False]) -> None:
+    """Put ``view`` (False: a block pattern seen once) in a block's table, bounded by
+    :data:`MAX_BLOCK_VIEWS`."""
+    if len(table) >= MAX_BLOCK_VIEWS and bits not in table:
+        _evict(table)
+    table[bits] = view
+
+
+def _evict(views: dict[int, MatchView] | dict[int, MatchView | Literal[False]]) -> None:
     """Drop one pattern: the oldest not read since it was last looked at; the others read
     meanwhile move to the back with their flag cleared (each is passed over at most once)."""
     for _ in range(len(views) + 1):
@@ -586,7 +636,7 @@ def _evict(views: dict[int, MatchView]) -> None:
         if mask is None:
             return
         view = views.pop(mask, None)
-        if view is None or not view.recent:
+        if view is None or view is False or not view.recent:  # False: a block pattern seen once
             return
         view.recent = False
         views[mask] = view
@@ -611,12 +661,31 @@ class Plan:
     """Per chunk of eight rules, its view of each of its (at most 256) patterns seen so far;
     None for no rule of the chunk matched. A table starts with that pattern alone, so that
     starting one costs little (a plan whose caches are emptied starts them again)."""
+    _blocks: list[dict[int, MatchView | Literal[False]]] = field(default_factory=list)
+    """Per block of :data:`BLOCK` rules (plans of more than one block), its views of the
+    patterns of its rules seen at least twice lately, False for those seen once (at most
+    :data:`MAX_BLOCK_VIEWS` in all): a new pattern of a plan of many rules whose blocks were
+    seen joins a view per block, not one per chunk. Started with the chunks."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
     judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
     """The decision for a validated fact: generated with :attr:`decide`'s tests inline, then
     the match pattern's view looked up (worked out on a miss) and the decision made; a rule
     that fails sends the fact to :meth:`decide_safely`, which finds and records it."""
+
+    entry: Callable[..., Decision] = field(init=False, repr=False, compare=False)
+    """``Engine.evaluate`` of a one-type engine, generated with :attr:`judge`'s code inline
+    (see :meth:`bind_entry`)."""
+
+    def bind_entry(
+        self, general: Callable[..., Decision], check_now: Callable[[Any], None]
+    ) -> Callable[..., Decision]:
+        """:attr:`entry`, sending what it does not judge itself (another type, a named type,
+        ``as_of``, a dict it cannot validate) to ``general``, an engine's general path, and
+        checking ``now`` with ``check_now``. One engine binds a plan's entry: plans are
+        compiled per engine."""
+        self.entry.__globals__.update(_general=general, _check_now=check_now)
+        return self.entry
 
     def __post_init__(self) -> None:
         # model_validate minus its Python wrapper: the same core validator, one call less.
@@ -648,24 +717,66 @@ class Plan:
             for position in self.select(matched_positions(mask)):
                 kept |= 1 << position
         tables = self._chunks
-        if len(tables) != self._chunk_count:  # first use (or emptied): nothing seen yet
+        if len(tables) != self._chunk_count or not self._blocks:  # first use (or emptied)
             tables[:] = [{0: None} for _ in range(self._chunk_count)]
+            self._blocks = [{} for _ in range((self._chunk_count + 7) // 8)]
         view: MatchView | None
         if kept < 256:  # only the first chunk's rules: its view is the pattern's
             view = tables[0].get(kept)
             if view is None:
                 view = self._chunk(0, kept)
-        else:  # each chunk's view of its byte; None where nothing of the chunk matched
-            chunk_bytes = kept.to_bytes(self._chunk_count, "little")
-            try:
-                parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
-            except KeyError:  # a chunk's pattern seen for the first time
-                parts = [self._chunk(at, byte) for at, byte in enumerate(chunk_bytes) if byte]
-            view = parts[0] if len(parts) == 1 else _JoinedView(self, tuple(parts))
+        elif self._chunk_count <= 8:  # one block: joined from its chunks
+            view = self._joined(kept, tables, 0)
+        else:  # each block's view of its bits; joined from all chunks if a block is new
+            view = None
+            blocks = self._blocks
+            if len(blocks) == 2:  # up to 128 rules, both blocks' views kept: joined straight away
+                first = blocks[0].get(kept & _BLOCK_BITS)  # (no block table holds 0)
+                second = blocks[1].get(kept >> BLOCK)
+                if first and second:  # views (None: never seen; False: seen once)
+                    view = _join(self, (first, second))
+            if view is None:
+                parts = []
+                new = False
+                for at, table in enumerate(blocks):
+                    bits = kept >> BLOCK * at & _BLOCK_BITS
+                    if bits:
+                        part = table.get(bits)
+                        if part is None:  # first seen: only marked (joining it twice costs more)
+                            new = True
+                            _keep(table, bits, False)
+                            continue
+                        if part is False:  # seen again: its view is worth keeping
+                            part = self._block(at, bits)
+                        parts.append(part)
+                if new:
+                    view = self._joined(kept, tables, 0)
+                elif len(parts) == 1:
+                    view = parts[0]
+                else:
+                    view = _join(self, tuple(parts))
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
         views[mask] = view
+        return view
+
+    def _joined(self, bits: int, tables: list[dict[int, MatchView | None]], first: int) -> MatchView:
+        """The view of the rules that ``bits`` selects among the chunks ``tables`` (the
+        first being chunk ``first``): each chunk's view of its byte, joined."""
+        chunk_bytes = bits.to_bytes(len(tables), "little")
+        try:  # None where nothing of the chunk matched
+            parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
+        except KeyError:  # a chunk's pattern seen for the first time
+            parts = [self._chunk(first + at, byte) for at, byte in enumerate(chunk_bytes) if byte]
+        return parts[0] if len(parts) == 1 else _join(self, tuple(parts))
+
+    def _block(self, at: int, bits: int) -> MatchView:
+        """The view of the rules ``BLOCK * at`` onwards (one block) that ``bits`` selects,
+        joined from its chunks and kept in the block's bounded table."""
+        first = at * (BLOCK // 8)
+        view = self._joined(bits, self._chunks[first:first + BLOCK // 8], first)
+        _keep(self._blocks[at], bits, view)
         return view
 
     def _chunk(self, at: int, byte: int) -> MatchView:
@@ -709,7 +820,7 @@ class Plan:
             if mask >> index & 1 and rule.priority < undecided.get(rule.policy_id, rule.priority):
                 mask &= ~(1 << index)
         view = self.view(mask)
-        return view.make(view, fact, now, tuple(errors))
+        return make_decision(view, fact, now, tuple(errors))
 
     def _policy(self, policy_id: str) -> Policy:
         return next(p for p in self.policies if p.id == policy_id)
@@ -840,17 +951,82 @@ class _Entry:
     rule_id: str
     ctx: CompileContext
     expression: str
+    rule: Rule
 
 
-def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
-    """The body of ``_decide`` testing every rule in order."""
+def _text_equality(entry: _Entry, model: type[BaseModel]) -> tuple[str, str, list[ConditionBase]] | None:
+    """``(field, constant, rest)`` when ``entry``'s rule starts with ``field == "constant"``
+    on a top-level text field (its ``all``'s first test, or its whole condition)."""
+    rule = entry.rule
+    parts = list(rule.when.of) if isinstance(rule.when, All) and rule.when.of else [rule.when]
+    if not isinstance(parts[0], Compare) or parts[0].op != "==":
+        return None
+    found = atom_of(parts[0], model, entry.policy.param_values)
+    if found is None or type(found[1].constant) is not str:
+        return None
+    return found[0], found[1].constant, parts[1:]
+
+
+_Led = tuple[_Entry, str, str, list[ConditionBase]]
+"""A rule led by an equality on a text field: the rule, the field, the constant, the rest."""
+
+
+def _grouped(entries: list[_Entry], model: type[BaseModel]) -> dict[int, list[_Led]]:
+    """Rules of policies that do not stop at their first match, starting with an equality
+    on a text field that at least one other such rule starts with too: by the position of
+    the first of them, the rules of each field. A text value equals at most one constant,
+    so their tests become one ``if``/``elif`` chain on the field."""
+    by_field: dict[str, list[_Led]] = {}
+    for entry in entries:
+        if entry.policy.hit_policy == "first":
+            continue
+        found = _text_equality(entry, model)
+        if found is not None:
+            by_field.setdefault(found[0], []).append((entry, *found))
+    return {group[0][0].index: group for group in by_field.values() if len(group) > 1}
+
+
+def _chain(group: list[_Led], ctx: CompileContext) -> list[str]:
+    """The ``if``/``elif`` chain of one field's equality-led rules (see :func:`_grouped`):
+    under each constant, the rest of each rule led by it, in rule order."""
+    by_constant: dict[str, list[tuple[_Entry, list[ConditionBase]]]] = {}
+    for entry, _, constant, rest in group:
+        by_constant.setdefault(constant, []).append((entry, rest))
+    value = ctx.attribute("f", group[0][1])
+    lines: list[str] = []
+    for at, (constant, rules) in enumerate(by_constant.items()):
+        lines.append(f"    {'elif' if at else 'if'} {value} == {ctx.const(constant)}:")
+        for entry, rest in rules:
+            if not rest:
+                lines.append(f"        m += 1 << {entry.index}")
+                continue
+            try:
+                test = join([source_of(part, entry.ctx) for part in rest], "and")
+            except PolicyError as exc:
+                raise exc.located(policy_id=entry.policy.id, rule_id=entry.rule_id) from exc.__cause__
+            lines.extend((f"        if {test}:", f"            m += 1 << {entry.index}"))
+    return lines
+
+
+def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator, model: type[BaseModel]) -> list[str]:
+    """The body of ``_decide`` testing every rule in order (rules led by an equality on one
+    text field share its tests, see :func:`_grouped`). Each rule adds its own bit once:
+    ``+=`` sets it as ``|=`` would, and is the faster operation on ints. The order in which
+    rules are tested matters only under ``first``; a rule that fails sends the whole fact
+    down the rule-by-rule path, whichever rule fails first."""
     body = ["def _decide(f, now):", "    m = 0"]
     flags: dict[str, str] = {}
+    groups = _grouped(entries, model)
+    chained = {entry.index for group in groups.values() for entry, *_ in group}
     for entry in entries:
         index, expression = entry.index, entry.expression
+        if index in groups:
+            body.extend(_chain(groups[index], entry.ctx))
+        if index in chained:
+            continue
         # 1 << index, not its value: a mask of thousands of rules has too many digits
         if entry.policy.hit_policy != "first":
-            body.extend((f"    if {expression}:", f"        m |= 1 << {index}"))
+            body.extend((f"    if {expression}:", f"        m += 1 << {index}"))
             continue
         # "first": a flag skips the rest once a rule matched (an elif chain of thousands of
         # rules is too deep for Python's compiler)
@@ -859,7 +1035,7 @@ def _rule_by_rule(entries: list[_Entry], generator: CodeGenerator) -> list[str]:
             done = flags[entry.policy.id] = generator.fresh("_d")
             body.append(f"    {done} = False")
         body.extend((f"    if not {done} and ({expression}):",
-                     f"        m |= 1 << {index}", f"        {done} = True"))
+                     f"        m += 1 << {index}", f"        {done} = True"))
     body.append("    return m")
     return body
 
@@ -902,7 +1078,7 @@ def _shared_body(
         except PolicyError as exc:
             raise exc.located(policy_id=entry.policy.id, rule_id=entry.rule_id) from exc.__cause__
         test = f"M >> {rule.index} & 1 and {rest}" if rule.atoms else rest
-        body.extend((f"    if {test}:", f"        m |= 1 << {rule.index}"))
+        body.extend((f"    if {test}:", f"        m += 1 << {rule.index}"))  # a bit not set yet
     firsts: dict[str, int] = {}
     for entry in entries:
         if entry.policy.hit_policy == "first":
@@ -940,7 +1116,7 @@ def compile_plan(
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from exc.__cause__
             checks.append(generator.predicate(f"_r{index}", "f, now", expression))
-            entries.append(_Entry(index, policy, rule.id, ctx, expression))
+            entries.append(_Entry(index, policy, rule.id, ctx, expression, rule))
             split.append(split_rule(index, rule.when, model, policy.param_values))
             rules.append(compiled)
     sharing = [rule for rule in split if rule.atoms]
@@ -951,11 +1127,11 @@ def compile_plan(
     if share and sharing:
         reads, body, read = _shared_body(entries, split, generator, model, constants)
     else:
-        body, read = _rule_by_rule(entries, generator), frozenset()
+        body, read = _rule_by_rule(entries, generator, model), frozenset()
     lines = hoist_fields(body, model, read)
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
-    source += "\n" + _judge_source(lines) + "\n"
+    source += "\n" + _judge_source(lines, any(rule.dynamic for rule in rules), reads_now) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     plan = Plan(
@@ -972,17 +1148,29 @@ def compile_plan(
         policy_refs=tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies),
     )
     # what the generated _judge calls, bound once the plan exists (its globals are read per call)
-    namespace.update(_get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception)
+    namespace.update(
+        _get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception,
+        _make=make_decision, _Decision=Decision, _type=type, _dict=dict, _Model=model,
+        _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
+    )
     plan.judge = namespace["_judge"]
+    plan.entry = namespace["_entry"]
+    plan.entry.__doc__ = f"Engine.evaluate for {fact_type} facts, generated (see Plan.entry)."
     return plan
 
 
-def _judge_source(decide: list[str]) -> str:
-    """``_judge(f, now)``: the lines of ``_decide`` inline (in a ``try``: a rule that fails
-    sends the fact to the rule-by-rule path), then the pattern's view and the decision."""
+def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
+    """Two functions with the lines of ``_decide`` inline (in a ``try``: a rule that fails
+    sends the fact to the rule-by-rule path), then the pattern's view and the decision, made
+    inline as :func:`~csrules._engine.decision.make_decision` makes it:
+
+    - ``_judge(f, now)``: the decision for a validated fact;
+    - ``_entry(fact, *, now=None, fact_type=None, as_of=None)``: ``Engine.evaluate`` of a one-type
+      engine, in one frame: a fact of the model (or a dict, validated here) with no option
+      given is judged here, anything else goes to the engine's general path (``_general``).
+    """
     assert decide[-1] == "    return m"
-    return "\n".join([
-        "def _judge(f, now):",
+    verdict = [
         "    try:",
         *("    " + line for line in decide[1:-1]),
         "    except _Failure:",
@@ -992,5 +1180,31 @@ def _judge_source(decide: list[str]) -> str:
         "        view = _view(m)",
         "    else:",
         "        view.recent = True",
-        "    return view.make(view, f, now)",
-    ])
+        *(["    if view.dynamic:", "        return _make(view, f, now)"] if dynamic else []),
+        "    d = _Decision()",
+        "    d._view = view",
+        "    d.fact = f",
+        "    d.now = now",
+        "    d._errors = ()",
+        "    d.outcome = view.outcome",
+        "    d.violations = view.violations",
+        "    d.violation_codes = view.violation_codes",
+        "    d.approvers = view.approvers",
+        "    return d",
+    ]
+    options = "fact_type is not None or as_of is not None"
+    entry = [
+        "def _entry(fact, *, now=None, fact_type=None, as_of=None):",  # named as documented
+        "    f = fact",
+        f"    if _type(f) is not _Model or {options}:",
+        f"        if _type(f) is not _dict or {options}:",
+        "            return _general(f, now=now, fact_type=fact_type, as_of=as_of)",
+        "        try:",
+        "            f = _validate(f)",
+        "        except _Invalid:  # the general path reports every problem as a FactError",
+        "            return _general(f, now=now)",
+        "    if now is not None:",
+        "        _check_now(now)",
+        *(["    else:", "        return _general(f)  # refused: a rule reads the clock"] if reads_now else []),
+    ]
+    return "\n".join(["def _judge(f, now):", *verdict, "", *entry, *verdict])

@@ -29,6 +29,7 @@ __all__ = [
     "RuleError",
     "TimedDecision",
     "Violation",
+    "make_decision",
 ]
 
 
@@ -61,10 +62,22 @@ class Outcome(enum.Enum):
         return max(outcomes, key=_RANK.__getitem__, default=cls.CLEAN)
 
 
-# Enum's own ``value`` descriptor runs two Python frames per read (3.11); hosts read it on
-# every decision, so it reads the same attribute through a C-level getter (measured faster
-# than a plain entry in the member's ``__dict__``).
-type.__setattr__(Outcome, "value", property(attrgetter("_value_"), doc="The outcome's name."))
+class _MemberValue:
+    """The outcome's name (``"violation"``...).
+
+    Enum's own ``value`` descriptor runs two Python frames per read (3.11), and hosts read it
+    on every decision: each member keeps its value in its own ``__dict__``, which a read finds
+    first past this descriptor (it defines no ``__set__``), so a read is a plain attribute
+    read with no call (measured faster than a C-level getter). Read on the class, it is itself.
+    """
+
+    def __get__(self, member: Outcome | None, owner: type | None = None) -> Any:
+        return self if member is None else member._value_
+
+
+type.__setattr__(Outcome, "value", _MemberValue())
+for _member in Outcome:
+    vars(_member)["value"] = _member._value_
 
 _RANK = {
     Outcome.CLEAN: 0,
@@ -339,6 +352,15 @@ class EffectViews:
         return tuple(e for e in self.effects if isinstance(e, Violation))
 
     @property
+    def violation_codes(self) -> tuple[str, ...]:
+        """The codes of the violations that hold, in the order of :attr:`violations`
+        (repeated when two violations share a code).
+
+        .. versionadded:: 0.2
+        """
+        return tuple([violation.code for violation in self.violations])
+
+    @property
     def obligations(self) -> tuple[Obligation, ...]:
         """The obligations that hold, with their due times."""
         return tuple(e for e in self.effects if isinstance(e, Obligation))
@@ -383,12 +405,15 @@ class Decision(EffectViews):
     """
 
     __slots__ = (
-        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "violations",
+        "_effects", "_errors", "_trace", "_view", "approvers", "fact", "now", "outcome", "violation_codes",
+        "violations",
     )
 
     error_mode = ErrorMode.SKIP
     _effects: tuple[EffectResult, ...]
+    _errors: tuple[RuleError, ...]
     _trace: Trace
+    _view: Any  # the match pattern's MatchView
     fact: Any
     """The fact judged (as validated)."""
     now: datetime | None
@@ -397,25 +422,18 @@ class Decision(EffectViews):
     """The worst outcome among the effects (``CLEAN`` when none)."""
     violations: tuple[Violation, ...]
     """The violations that hold."""
+    violation_codes: tuple[str, ...]
+    """The codes of the violations that hold, in the order of :attr:`violations` (repeated
+    when two violations share a code): worked out once per match pattern.
+
+    .. versionadded:: 0.2
+    """
     approvers: tuple[str, ...]
     """The roles that must approve, in rule order, without repeats."""
 
-    def __init__(
-        self,
-        view: Any,
-        fact: Any,
-        now: datetime | None,
-        errors: tuple[RuleError, ...] = (),
-    ) -> None:
-        # ``view`` (a MatchView) holds everything that depends only on which rules matched;
-        # what hosts read on every decision is copied into plain slots (read with no call).
-        self._view = view
-        self.fact = fact
-        self.now = now
-        self._errors = errors
-        self.outcome = view.outcome
-        self.violations = view.violations
-        self.approvers = view.approvers
+    # No ``__init__``: a decision is made by :func:`make_decision` (or by the generated judge,
+    # which fills the same slots inline): calling a class without a Python ``__init__`` and
+    # storing slots costs less than one Python frame.
 
     errors = property(
         attrgetter("_errors"), doc="Rules that failed while being evaluated (each counts as not matched)."
@@ -543,6 +561,24 @@ for _name, _attr in _VIEW_READS.items():
     setattr(Decision, _name, property(attrgetter(f"_view.{_attr}"), doc=getattr(Decision, _name).__doc__))
 
 
+def make_decision(view: Any, fact: Any, now: datetime | None, errors: tuple[RuleError, ...] = ()) -> Decision:
+    """The decision for ``fact`` judged at ``now`` whose match pattern ``view`` (a
+    :class:`~csrules._engine.compile.MatchView`) holds everything that depends only on which
+    rules matched; what hosts read on every decision is copied into plain slots (read with no
+    call). A pattern with due times makes a :class:`TimedDecision`, whose views compute them."""
+    decision: Decision = view.make()
+    decision._view = view
+    decision.fact = fact
+    decision.now = now
+    decision._errors = errors
+    if not view.dynamic:
+        decision.outcome = view.outcome
+        decision.violations = view.violations
+        decision.violation_codes = view.violation_codes
+        decision.approvers = view.approvers
+    return decision
+
+
 class TimedDecision(Decision):
     """A decision whose effects include a due time computed from the fact or ``now``.
 
@@ -552,19 +588,6 @@ class TimedDecision(Decision):
     """
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        view: Any,
-        fact: Any,
-        now: datetime | None,
-        errors: tuple[RuleError, ...] = (),
-    ) -> None:
-        # The outcome and the views by kind are read through the effects (see above).
-        self._view = view
-        self.fact = fact
-        self.now = now
-        self._errors = errors
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:
@@ -598,6 +621,11 @@ class TimedDecision(Decision):
     def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
         """The violations that hold."""
         return self._shared().violations  # type: ignore[no-any-return]
+
+    @property
+    def violation_codes(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The codes of the violations that hold, in the order of :attr:`violations`."""
+        return self._shared().violation_codes  # type: ignore[no-any-return]
 
     @property
     def obligations(self) -> tuple[Obligation, ...]:

@@ -7,8 +7,11 @@ and a plan whose rules read the clock refuses a call without ``now``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from operator import attrgetter
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -50,7 +53,7 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_only", "_plans", "_solo", "pack", "policies")
+    __slots__ = ("_by_class", "_evaluate", "_only", "_plans", "_solo", "pack", "policies")
 
     def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
@@ -91,6 +94,10 @@ class Engine:
         _set(self, "_only", only)
         # ... and a fact of its model, with no option given, goes straight to its plan's judge
         _set(self, "_solo", None if only is None else (only.model, only.reads_now, only.judge))
+        # what ``engine.evaluate`` is: the general path, or for one plain plan its generated
+        # entry (the usual call in one frame, the rest sent to the general path)
+        general = MethodType(Engine._evaluate_any, self)
+        _set(self, "_evaluate", _documented(only.bind_entry(general, check_now)) if isinstance(only, Plan) else general)
 
     policies: tuple[Policy, ...]
     pack: PackRef | None
@@ -98,6 +105,7 @@ class Engine:
     _by_class: dict[type, Plan | DatedPlan]
     _only: Plan | DatedPlan | None
     _solo: tuple[type, bool, Callable[[Any, datetime | None], Decision]] | None
+    _evaluate: Callable[..., Decision]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Engine is immutable; build a new one to change {name!r}")
@@ -175,6 +183,18 @@ class Engine:
         When policies have dated versions, the versions in force on ``as_of`` judge (else
         on the day of the fact's own ``event_time``, else of ``now``).
         """
+        return self._evaluate(fact, now=now, fact_type=fact_type, as_of=as_of)
+
+    def _evaluate_any(
+        self,
+        fact: Any,
+        *,
+        now: datetime | None = None,
+        fact_type: str | None = None,
+        as_of: date | datetime | None = None,
+    ) -> Decision:
+        # evaluate for any fact and option (a one-type engine's generated entry sends here
+        # what it does not judge itself); named and documented as evaluate, below
         solo = self._solo
         if solo is not None and type(fact) is solo[0] and fact_type is None and as_of is None:
             if now is not None:  # the usual call, in the fewest tests
@@ -253,6 +273,56 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
+
+
+class _EngineMethod(property):
+    """A method each engine holds as its own function, in a slot read by a C-level getter:
+    ``engine.evaluate`` is that function itself (no bound method, no extra frame). Called on
+    the class (``Engine.evaluate(engine, fact)``), it calls the documented method, which
+    calls the engine's function. It carries the method's name, signature and docstring (the
+    docstring led by the signature, which ``help`` shows of a descriptor otherwise not)."""
+
+    def __init__(self, slot: str, method: Callable[..., Any]) -> None:
+        signature = inspect.signature(method)
+        plain = signature.replace(
+            parameters=[p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]],
+            return_annotation=signature.empty,
+        )
+        doc = f"{method.__name__}{plain} -> {signature.return_annotation}\n\n{inspect.cleandoc(method.__doc__ or '')}"
+        super().__init__(attrgetter(slot), doc=doc)
+        self.__doc__ = doc  # in the instance: this class's own docstring would shadow it
+        self.method = method
+        self.__wrapped__ = method
+        self.__signature__ = signature
+        self.__name__ = method.__name__
+        self.__qualname__ = method.__qualname__
+        self.__module__ = method.__module__
+
+    def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> Any:
+        """The method, called with ``engine`` as its first argument."""
+        return self.method(engine, *args, **kwargs)
+
+
+_EVALUATE = Engine.evaluate
+Engine.evaluate = _EngineMethod("_evaluate", _EVALUATE)  # type: ignore[method-assign, assignment]
+
+
+def _documented(function: Callable[..., Decision]) -> Callable[..., Decision]:
+    """``function`` (an engine's own ``evaluate``) named, documented and signed as
+    :meth:`Engine.evaluate` is, for ``help``, ``inspect.signature`` and docs tools."""
+    function.__name__ = _EVALUATE.__name__
+    function.__qualname__ = _EVALUATE.__qualname__
+    function.__module__ = _EVALUATE.__module__
+    function.__doc__ = _EVALUATE.__doc__
+    function.__wrapped__ = _EVALUATE  # type: ignore[attr-defined]
+    # without the engine's own parameter, as of any bound method (stops unwrap at this function)
+    function.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
+    return function
+
+
+_SIGNATURE = inspect.signature(MethodType(_EVALUATE, object()))
+_documented(Engine._evaluate_any)  # a many-type engine's evaluate: a bound method of it
+Engine._evaluate_any.__signature__ = inspect.signature(_EVALUATE)  # type: ignore[attr-defined]
 
 
 def _needs_now(plan: Plan | DatedPlan) -> TimeError:
