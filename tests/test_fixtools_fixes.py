@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from csrules.domain.china import china_calendar
+from csrules.domain.complaint import ComplaintStep, complaint_lifecycle
+from csrules.domain.escalation import EscalationLadder
+from csrules.domain.facts import CallbackTask
 from csrules.domain.slas import SlaPolicy, SlaTicket
-from csrules.exceptions import CalendarError
+from csrules.exceptions import CalendarError, PolicyError
+from csrules.policies import Pack, load_pack
 
 Z = ZoneInfo("Asia/Shanghai")
 
@@ -46,3 +51,93 @@ class TestSlaCalendarEnd:
         ticket = SlaTicket(ticket_id="T3", priority="normal", created_at=datetime(2026, 12, 31, 14, tzinfo=Z))
         with pytest.raises(CalendarError, match="2027"):
             policy.clocks(ticket, now=datetime(2026, 12, 31, 18, 30, tzinfo=Z))
+
+
+def _company_pack(tmp_path: Path, name: str, overrides: str) -> Pack:
+    """A company pack extending call_centre with ``overrides`` (YAML text of the section)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(
+        f"name: {name}\ntitle: {{en: Dated, zh: 日期}}\nversion: '1'\nextends: call_centre\noverrides:\n{overrides}",
+        encoding="utf-8",
+    )
+    return load_pack(folder)
+
+
+_DATED_CALLBACK = ("  callback:\n    callback_within:\n      - {value: 3d}\n"
+                   "      - {value: 1d, valid_from: 2026-07-01}\n")
+
+
+@pytest.fixture(scope="module")
+def cb_pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
+    """The call centre with callback_within 3 days, 1 day from 1 July 2026."""
+    return _company_pack(tmp_path_factory.mktemp("cp"), "cb_dated", _DATED_CALLBACK)
+
+
+@pytest.fixture(scope="module")
+def esc_pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
+    """The call centre with shift_lead_after 24 h, 12 h from 1 July 2026."""
+    return _company_pack(tmp_path_factory.mktemp("cp"), "esc_dated",
+                         "  work_order:\n    shift_lead_after:\n      - {value: 24h}\n"
+                         "      - {value: 12h, valid_from: 2026-07-01}\n")
+
+
+class TestDatedSlaTarget:
+    """A dated override of an SLA's parameter moves the rule, the SLA check and the lifecycle together."""
+
+    def test_sla_check_uses_the_version_in_force(self, cb_pack: Pack) -> None:
+        """A callback of August, uncalled 36 hours on, breaches the 1-day target as the engine says."""
+        created = datetime(2026, 8, 3, 10, tzinfo=Z)
+        fact = CallbackTask(customer="Ms Li", created_at=created)
+        now = created + timedelta(hours=36)
+        (check,) = cb_pack.slas.check(fact, now=now)
+        engine = cb_pack.engine().evaluate(fact, now=now)
+        assert (check.breached, check.due_at, "violation:CB-1" in engine.effect_keys) == (
+            True, created + timedelta(days=1), True)
+
+    def test_sla_check_before_the_change_keeps_the_old_target(self, cb_pack: Pack) -> None:
+        """A callback of June, uncalled 36 hours on, is within the 3-day target."""
+        created = datetime(2026, 6, 3, 10, tzinfo=Z)
+        (check,) = cb_pack.slas.check(CallbackTask(customer="Ms Li", created_at=created),
+                                   now=created + timedelta(hours=36))
+        assert (check.breached, check.due_at) == (False, created + timedelta(days=3))
+
+    def test_lifecycle_callback_deadline_follows_the_version(self, cb_pack: Pack) -> None:
+        """A complaint handled in August owes its callback in 1 day; one handled in June in 3."""
+        dues = []
+        for handled in (datetime(2026, 8, 3, 10, tzinfo=Z), datetime(2026, 6, 3, 10, tzinfo=Z)):
+            session = cb_pack.sessions().session("c1")
+            steps = [("register", {}), ("judge", {"founded": True}), ("propose", {}),
+                     ("approve", {"approved_by": "shift_lead"}), ("handle", {})]
+            for event, fields in steps:
+                result = session.send(ComplaintStep(event=event, **fields), now=handled, fact_type="complaint_step")
+            dues.append([effect.due for effect in result.effects])
+        assert dues == [[datetime(2026, 8, 4, 10, tzinfo=Z)], [datetime(2026, 6, 6, 10, tzinfo=Z)]]
+
+    def test_sets_policy_parameter_follows_the_version(self, cb_pack: Pack) -> None:
+        """The work order's follow_up_within, set by the SLA, takes the same dated values."""
+        values = [(v.valid_from, v.param_values["follow_up_within"]) for v in cb_pack.versions("work_order")]
+        assert [str(value) for _, value in values] == ["3d", "1d"]
+
+    def test_lifecycle_refuses_business_time_in_a_change(self) -> None:
+        """A deadline whose later value is business time is refused, naming the change."""
+        with pytest.raises(PolicyError, match="business time"):
+            complaint_lifecycle(callback_within=[{"value": "3d"}, {"value": "2 business days",
+                                                                  "since": "2026-06-30T16:00:00+00:00"}])
+
+
+class TestDatedLadder:
+    """An escalation ladder built from a dated work-order policy is the version in force."""
+
+    def test_ladder_of_the_orders_day(self, esc_pack: Pack) -> None:
+        """An August order 18 h old is the shift lead's, as the stateless engine says; a June one is not."""
+        owners = []
+        for opened in (datetime(2026, 8, 3, 10, tzinfo=Z), datetime(2026, 6, 3, 10, tzinfo=Z)):
+            ladder = EscalationLadder.from_policy(esc_pack.versions("work_order"), as_of=opened)
+            owners.append(ladder.position(opened, opened + timedelta(hours=18)).owner_role)
+        assert owners == ["shift_lead", "agent"]
+
+    def test_a_dated_version_without_as_of_is_refused(self, esc_pack: Pack) -> None:
+        """Building from one dated version (esc_pack.policy) without as_of is refused, not the first version taken."""
+        with pytest.raises(PolicyError, match="as_of"):
+            EscalationLadder.from_policy(esc_pack.policy("call_centre.work_order"))

@@ -10,9 +10,11 @@ events it allows, and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from csrules._policy.facts import get_fact_type
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, handler_for, walk
@@ -21,7 +23,7 @@ from csrules._policy.model import BiText, Citation, PolicyModel, Violate
 from csrules._time.durations import DurationField, WallDuration
 from csrules.exceptions import PolicyError
 
-__all__ = ["Lifecycle", "StepDeadline", "Transition"]
+__all__ = ["DeadlineChange", "Lifecycle", "StepDeadline", "Transition"]
 
 _ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 
@@ -46,6 +48,17 @@ class Transition(PolicyModel):
     title: BiText | None = None
 
 
+class DeadlineChange(PolicyModel):
+    """From ``since`` on, a deadline started then runs ``within`` (a dated parameter's later
+    value, such as a company's ``callback_within`` of 1 day from 1 July 2026).
+
+    .. versionadded:: 0.1
+    """
+
+    since: AwareDatetime
+    within: DurationField
+
+
 class StepDeadline(PolicyModel):
     """A deadline that starts when ``start`` is entered and is met when any state in ``met``
     is reached. Entering ``start`` raises an obligation for ``who`` due ``within`` later; a
@@ -66,6 +79,43 @@ class StepDeadline(PolicyModel):
     action: BiText
     breach: Violate
     citation: Citation | None = None
+    changes: tuple[DeadlineChange, ...] = ()
+    """Later values of ``within``, each in force for deadlines started from its ``since`` on
+    (in order); ``within`` holds before the first."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dated_within(cls, data: Any) -> Any:
+        """``within`` written in the dated form, ``[{value: 3d}, {value: 1d, since: <instant>}]``,
+        is its first value plus ``changes``."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("within"), list | tuple):
+            return data
+        first, *later = data["within"]
+        if not isinstance(first, Mapping) or "since" in first or any(
+            not isinstance(item, Mapping) or set(item) != {"value", "since"} for item in later
+        ):
+            raise PolicyError(f"deadline {data.get('id')!r}: a dated within is [{{value: 3d}}, "
+                              f"{{value: 1d, since: <instant>}}, ...] (got {data['within']!r:.80})", loc=("within",))
+        changes = [{"since": item["since"], "within": item["value"]} for item in later]
+        return {**data, "within": first.get("value"), "changes": changes}
+
+    @model_validator(mode="after")
+    def _changes_in_order(self) -> StepDeadline:
+        for index, (before, after) in enumerate(zip(self.changes, self.changes[1:], strict=False)):
+            if after.since <= before.since:
+                raise PolicyError(f"deadline {self.id!r}: changes must be in order of since",
+                                  loc=("changes", index + 1, "since"))
+        return self
+
+    def within_at(self, instant: datetime) -> timedelta:
+        """How long a deadline started at ``instant`` (aware) runs: the value in force then."""
+        within = self.within
+        for change in self.changes:
+            if change.since > instant:
+                break
+            within = change.within
+        assert isinstance(within, WallDuration)  # the lifecycle refuses business time
+        return within.delta
 
 
 class Lifecycle(PolicyModel):
@@ -148,9 +198,12 @@ class Lifecycle(PolicyModel):
             need(deadline.start, ("deadlines", index, "start"))
             for position, state in enumerate(deadline.met):
                 need(state, ("deadlines", index, "met", position))
-            if not isinstance(deadline.within, WallDuration):
-                raise PolicyError(f"deadline {deadline.id!r}: {deadline.within} is business time; "
-                                  "use clock time", loc=("deadlines", index, "within"), policy_id=pid)
+            for position, within in enumerate([deadline.within, *(c.within for c in deadline.changes)]):
+                loc = ("deadlines", index, "within") if not position else ("deadlines", index, "changes",
+                                                                             position - 1, "within")
+                if not isinstance(within, WallDuration):
+                    raise PolicyError(f"deadline {deadline.id!r}: {within} is business time; use clock time",
+                                      loc=loc, policy_id=pid)
         named = known | {t.on for t in self.transitions}
         unknown = sorted(set(self.labels or {}) - named)
         if unknown:

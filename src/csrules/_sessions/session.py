@@ -644,7 +644,8 @@ class SessionEngine:
                 deadlines.pop(deadline.id, None)
         for index, deadline in enumerate(lifecycle.deadlines):
             if deadline.start == move.to and now is not None and now_us is not None:
-                due = now_us + lp.deadline_us[index]
+                # a dated deadline (a company's new value from a day on) runs the value in force now
+                due = now_us + (deadline.within_at(now) // _US if deadline.changes else lp.deadline_us[index])
                 deadlines[deadline.id] = DeadlineStatus(due)
                 template = lp.obligations[index]
                 obligation: EffectResult = Obligation(
