@@ -15,6 +15,7 @@ from csrules.domain.facts import CallbackTask
 from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import Pack, load_pack
+from csrules.pytest_plugin import _meant_as_test_file
 
 Z = ZoneInfo("Asia/Shanghai")
 
@@ -141,3 +142,27 @@ class TestDatedLadder:
         """Building from one dated version (esc_pack.policy) without as_of is refused, not the first version taken."""
         with pytest.raises(PolicyError, match="as_of"):
             EscalationLadder.from_policy(esc_pack.policy("call_centre.work_order"))
+
+
+class TestPluginFindsTestFiles:
+    """The pytest plugin reads a test_*.yaml file's YAML to decide whether it is a policy test file."""
+
+    @pytest.mark.parametrize("text", [
+        '"cases":\n  - {name: a, fact: {}, expect: []}\npolicy: p.yaml\n',
+        "'cases': []\n",
+        "{policies: [p.yaml], cases: [{name: a, fact: {}, expect: []}]}\n",
+        "\ufeffcases: []\n",
+        "policies: [p.yaml]\ncase: []\n",
+        "cases: [unclosed\n",
+    ])
+    def test_test_files_in_any_yaml_form_are_collected(self, tmp_path: Path, text: str) -> None:
+        """Quoted, flow-style, BOM-led, misspelt-case and unparsable files are collected (so problems are reported)."""
+        path = tmp_path / "test_policy.yaml"
+        path.write_text(text, encoding="utf-8")
+        assert _meant_as_test_file(path)
+
+    def test_other_yaml_is_left_alone(self, tmp_path: Path) -> None:
+        """A settings file named test_*.yaml is not collected."""
+        path = tmp_path / "test_settings.yaml"
+        path.write_text("retries: 3\n", encoding="utf-8")
+        assert not _meant_as_test_file(path)
