@@ -16,6 +16,7 @@ from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import Pack, load_pack
 from csrules.pytest_plugin import _meant_as_test_file
+from csrules.testing import DecisionMismatch, TestFileError, assert_decision, load_test_file, run_test_file
 
 Z = ZoneInfo("Asia/Shanghai")
 
@@ -166,3 +167,47 @@ class TestPluginFindsTestFiles:
         path = tmp_path / "test_settings.yaml"
         path.write_text("retries: 3\n", encoding="utf-8")
         assert not _meant_as_test_file(path)
+
+
+_CALLBACK_NOW = datetime(2026, 3, 10, 11, tzinfo=Z)
+_CALLBACK = {"customer": "Ms Li", "created_at": "2026-03-10T10:00:00+08:00"}
+
+
+class TestDueExpectations:
+    """The testing tools check an obligation's due time, compared as an instant."""
+
+    def test_assert_decision_catches_a_wrong_due(self) -> None:
+        """The call centre's callback obligation is due three days on; expecting 30 days fails naming both."""
+        engine = load_pack("call_centre").engine()
+        with pytest.raises(DecisionMismatch, match="due of obligation:agent: expected 2026-04-09"):
+            assert_decision(engine, _CALLBACK, now=_CALLBACK_NOW, fact_type="callback_task",
+                            due={"obligation:agent": datetime(2026, 4, 9, 10, tzinfo=Z)})
+
+    def test_assert_decision_compares_instants(self) -> None:
+        """The right due written in UTC passes."""
+        engine = load_pack("call_centre").engine()
+        assert_decision(engine, _CALLBACK, now=_CALLBACK_NOW, fact_type="callback_task",
+                        expect=["obligation:agent"],
+                        due={"obligation:agent": datetime(2026, 3, 13, 2, tzinfo=ZoneInfo("UTC"))})
+
+    def test_test_file_case_with_due(self, tmp_path: Path) -> None:
+        """A test-file case's due is checked: the right instant passes, a wrong one fails."""
+        results = []
+        for due in ("2026-03-13T02:00:00Z", "2026-04-09T10:00:00+08:00"):
+            path = tmp_path / f"cb{len(results)}.test.yaml"
+            path.write_text(
+                "pack: call_centre\ncases:\n  - name: callback due\n    fact_type: callback_task\n"
+                "    now: '2026-03-10T11:00:00+08:00'\n"
+                "    fact: {customer: Ms Li, created_at: '2026-03-10T10:00:00+08:00'}\n"
+                f"    expect: [obligation:agent]\n    due: {{obligation:agent: '{due}'}}\n", encoding="utf-8")
+            results.append([r.passed for r in run_test_file(path)])
+        assert results == [[True], [False]]
+
+    def test_due_for_a_key_not_expected_is_refused(self, tmp_path: Path) -> None:
+        """A due naming an effect key the case does not expect is a file error naming the key."""
+        path = tmp_path / "bad.test.yaml"
+        path.write_text("pack: call_centre\ncases:\n  - name: c\n    fact_type: callback_task\n"
+                        "    fact: {customer: Ms Li, created_at: '2026-03-10T10:00:00+08:00'}\n"
+                        "    expect: []\n    due: {obligation:agent: '2026-03-13T10:00:00+08:00'}\n", encoding="utf-8")
+        with pytest.raises(TestFileError, match="obligation:agent"):
+            load_test_file(path)

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -42,7 +43,7 @@ from pydantic import BaseModel
 from csrules._engine.decision import Decision, Outcome
 from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult
-from csrules._policy.model import Policy
+from csrules._policy.model import EFFECT_KEY, Policy
 from csrules._sessions import SessionEngine, StepResult, available_backends
 from csrules._testing.boundaries import sessions as _shapes
 from csrules._testing.boundaries.core import (
@@ -80,6 +81,9 @@ from csrules._testing.testfiles import (
 )
 from csrules._testing.testfiles import (
     describe_mismatch as _describe_mismatch,
+)
+from csrules._testing.testfiles import (
+    due_problems as _due_problems,
 )
 from csrules.exceptions import CsrulesError, PolicyError
 
@@ -595,6 +599,7 @@ def assert_decision(
     escalates: Expected = _UNSET,
     rules: Expected = _UNSET,
     outcome: Outcome | str | None = None,
+    due: Mapping[str, datetime] | None = None,
 ) -> Decision:
     """Evaluate ``fact`` and check the decision; return it for further checks.
 
@@ -602,7 +607,9 @@ def assert_decision(
     ``approver`` the approving roles, ``obligations`` the roles obliged, ``escalates`` the
     roles escalated to, ``expect`` every effect key (``violation:ATT-7``, ``approval:<role>``
     ...), ``rules`` the ids of the rules that apply (telling apart rules that share a code,
-    such as the eight ATT-9 rules). A single string means one; ``None`` or ``()`` means none. A rule that fails while
+    such as the eight ATT-9 rules), ``due`` the due instant of each effect key named
+    (``{"obligation:agent": datetime(2026, 3, 13, 10, tzinfo=Z)}``, compared as instants: the
+    deadline a reviewer signs). A single string means one; ``None`` or ``()`` means none. A rule that fails while
     evaluating fails the assertion too. The failure message shows expected and actual
     effects and the trace of the rules that decided. A call with no expectation raises
     ``TypeError``: an assertion that cannot fail proves nothing.
@@ -611,11 +618,12 @@ def assert_decision(
     >>> assert_decision(engine, fact, expect=[])                          # doctest: +SKIP
     """
     wanted_any = (expect, violates, approver, obligations, escalates, rules)
-    if outcome is None and all(value is _UNSET for value in wanted_any):
+    if outcome is None and due is None and all(value is _UNSET for value in wanted_any):
         raise TypeError(
             "assert_decision needs an expectation, or it cannot fail: give at least one of expect=, "
-            "violates=, approver=, obligations=, escalates=, rules=, outcome= (expect=[] for no effects)"
+            "violates=, approver=, obligations=, escalates=, rules=, outcome=, due= (expect=[] for no effects)"
         )
+    due_items = _due_items(due)
     engine = _engine(engine)
     decision = engine.evaluate(fact, now=now, fact_type=fact_type)
     problems: list[str] = []
@@ -645,6 +653,7 @@ def assert_decision(
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:
             problems.append(f"outcome: expected {wanted_outcome.value}, got {decision.outcome.value}")
+    problems += _due_problems(decision, due_items)
     if decision.errors:
         problems.append(f"{len(decision.errors)} rule(s) failed while evaluating")
     if problems:
@@ -655,6 +664,20 @@ def assert_decision(
             decision=decision,
         )
     return decision
+
+
+def _due_items(due: Mapping[str, datetime] | None) -> tuple[tuple[str, datetime], ...]:
+    """``due`` checked: effect keys to aware datetimes (a TypeError names a bad entry)."""
+    if due is None:
+        return ()
+    if not isinstance(due, Mapping):
+        raise TypeError(f"due must map effect keys to datetimes (got {type(due).__name__})")
+    for key, when in due.items():
+        if not isinstance(key, str) or not re.match(EFFECT_KEY, key):
+            raise TypeError(f"due: {key!r} is not an effect key (obligation:<who>, ...)")
+        if not isinstance(when, datetime) or when.utcoffset() is None:
+            raise TypeError(f"due[{key!r}] must be a datetime with a time zone (got {when!r})")
+    return tuple(due.items())
 
 
 class EventSink(Protocol):

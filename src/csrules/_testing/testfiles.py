@@ -41,7 +41,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
-from csrules._engine.decision import Decision
+from csrules._engine.decision import Decision, EffectViews
 from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult
 from csrules._policy.loader import line_for, load_policy, read_document
@@ -58,6 +58,7 @@ __all__ = [
     "case_engine",
     "case_sessions",
     "describe_mismatch",
+    "due_problems",
     "load_test_file",
     "run_cases",
     "run_test_file",
@@ -65,7 +66,7 @@ __all__ = [
 ]
 
 _FILE_KEYS = {"policy", "policies", "pack", "fact_type", "imports", "now", "cases"}
-_CASE_KEYS = {"name", "fact", "now", "expect", "fact_type", "steps", "subject"}
+_CASE_KEYS = {"name", "fact", "now", "expect", "due", "fact_type", "steps", "subject"}
 _KEY = re.compile(EFFECT_KEY)
 _NOW = TypeAdapter(AwareDatetime)
 
@@ -103,6 +104,8 @@ class TestCase:
     pack: str | None = None
     steps: tuple[Step, ...] = ()
     subject: str | None = None
+    due: tuple[tuple[str, datetime], ...] = ()
+    """Due instants expected, by effect key (``obligation:agent``): checked as instants."""
 
     @property
     def id(self) -> str:
@@ -182,6 +185,8 @@ def load_test_file(path: str | Path) -> list[TestCase]:
         expect: list[str] = []
         steps: tuple[Step, ...] = ()
         if "steps" in raw:
+            if "due" in raw:
+                raise fail(f"case {case_name!r}: due goes with a single fact's expect, not with steps", *at, "due")
             steps = _steps(raw, case_name, fail, at)
         else:
             fact = _fact_case(raw, case_name, fail, at)
@@ -199,9 +204,49 @@ def load_test_file(path: str | Path) -> list[TestCase]:
                 pack=pack,
                 steps=steps,
                 subject=_optional_str(raw, "subject", fail, *at),
+                due=_due(raw, case_name, expect, fail, at),
             )
         )
     return out
+
+
+def _due(raw: dict[str, Any], case_name: str, expect: list[str], fail: Any,
+         at: tuple[Any, ...]) -> tuple[tuple[str, datetime], ...]:
+    """A case's ``due: {obligation:agent: 2026-03-13T10:00:00+08:00}``, checked: each key one
+    the case expects, each value an instant with its offset."""
+    written = raw.get("due")
+    if written is None:
+        return ()
+    if not isinstance(written, dict) or not written:
+        raise fail(f"case {case_name!r}: due maps effect keys to instants "
+                   "({obligation:agent: 2026-03-13T10:00:00+08:00})", *at, "due")
+    out = []
+    for key, value in written.items():
+        if key not in expect:
+            raise fail(f"case {case_name!r}: due names {key!r}, which expect does not list", *at, "due", key)
+        when = _now(value, fail, *at, "due", key)
+        if when is None:
+            raise fail(f"case {case_name!r}: due of {key!r} needs an instant", *at, "due", key)
+        out.append((str(key), when))
+    return tuple(out)
+
+
+def due_problems(decision: EffectViews, due: Iterable[tuple[str, datetime]]) -> list[str]:
+    """What differs between the due instants of ``decision``'s effects and ``due`` (effect
+    key -> instant, compared as instants whatever the offset each is written with)."""
+    problems = []
+    for key, wanted in due:
+        dues = {when for effect in decision.effects if effect.key == key and (when := _due_of(effect)) is not None}
+        got = sorted(dues, key=lambda when: when.timestamp())
+        if got != [wanted]:
+            shown = ", ".join(when.isoformat() for when in got) or "no due time"
+            problems.append(f"due of {key}: expected {wanted.isoformat()}, got {shown}")
+    return problems
+
+
+def _due_of(effect: Any) -> datetime | None:
+    """An effect's due time (only obligations carry one), or None."""
+    return getattr(effect, "due", None)
 
 
 def _fact_case(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> dict[str, Any]:
@@ -456,14 +501,11 @@ def _run_fact_case(case: TestCase, engine: Engine) -> CaseResult:
     except CsrulesError as exc:
         return _result(case, False, (), f"{case.where}: case {case.name!r}: could not evaluate: {exc}", error=True)
     got = tuple(sorted(set(decision.effect_keys)))
-    if got == case.expect and not decision.errors:
+    late = due_problems(decision, case.due)
+    if got == case.expect and not decision.errors and not late:
         return _result(case, True, got, decision=decision)
-    detail = describe_mismatch(
-        decision,
-        [f"effects: expected {list(case.expect)}, got {list(got)}"],
-        set(case.expect) ^ set(got),
-        engine,
-    )
+    problems = [f"effects: expected {list(case.expect)}, got {list(got)}"] if got != case.expect else []
+    detail = describe_mismatch(decision, [*problems, *late], set(case.expect) ^ set(got), engine)
     message = f"{case.where}: case {case.name!r}:\n{detail}"
     return _result(case, False, got, message, error=bool(decision.errors), decision=decision)
 
