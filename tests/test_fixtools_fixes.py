@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import BaseModel, Field
 
+from csrules import Engine, Policy, register_fact_type
 from csrules.domain.china import china_calendar
 from csrules.domain.complaint import ComplaintStep, complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
@@ -16,7 +19,14 @@ from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import Pack, load_pack
 from csrules.pytest_plugin import _meant_as_test_file
-from csrules.testing import DecisionMismatch, TestFileError, assert_decision, load_test_file, run_test_file
+from csrules.testing import (
+    DecisionMismatch,
+    TestFileError,
+    assert_decision,
+    explore,
+    load_test_file,
+    run_test_file,
+)
 
 Z = ZoneInfo("Asia/Shanghai")
 
@@ -211,3 +221,40 @@ class TestDueExpectations:
                         "    expect: []\n    due: {obligation:agent: '2026-03-13T10:00:00+08:00'}\n", encoding="utf-8")
         with pytest.raises(TestFileError, match="obligation:agent"):
             load_test_file(path)
+
+
+@register_fact_type(name="fixtools_order")
+class _Order(BaseModel):
+    """An order: its amount and channel (always the phone, so the phone rule masks the big one)."""
+
+    amount: int = Field(ge=0, le=100000)
+    channel: Literal["phone"]
+
+
+def _orders_policy(op: str) -> Policy:
+    """Big orders (amount ``op`` 1000) and phone orders both need a supervisor."""
+    return Policy.model_validate({
+        "id": "fixtools_orders", "version": "1", "title": "Orders", "fact_type": "fixtools_order",
+        "rules": [
+            {"id": "big", "title": "Big orders", "then": [{"type": "approval", "role": "supervisor"}],
+             "when": {"kind": "compare", "path": "amount", "op": op, "value": 1000}},
+            {"id": "phone", "title": "Phone orders", "then": [{"type": "approval", "role": "supervisor"}],
+             "when": {"kind": "compare", "path": "channel", "op": "==", "value": "phone"}},
+        ],
+    })
+
+
+class TestExploreOracleEngine:
+    """explore with a reference engine finds a wrong threshold that another rule's effect masks."""
+
+    def test_masked_threshold_is_found(self) -> None:
+        """A big-order threshold mutated from >= to > is found, naming the rule, though the phone rule masks it."""
+        result = explore(_orders_policy(">"), oracle=Engine(_orders_policy(">=")), max_examples=50)
+        assert result.finding is not None and "fixtools_orders/big" in result.finding.message
+
+    def test_a_key_oracle_cannot_see_it(self) -> None:
+        """The same mutant against a key function agreeing on merged keys finds nothing (why an engine is needed)."""
+        reference = Engine(_orders_policy(">="))
+        result = explore(_orders_policy(">"), oracle=lambda fact: reference.evaluate(fact).effect_keys,
+                         max_examples=50)
+        assert result.finding is None

@@ -213,7 +213,9 @@ class _Found(Exception):
     """Raised inside the exploring test so Hypothesis shrinks the fact."""
 
 
-Oracle = Callable[[BaseModel], Iterable[str]]
+Oracle = Callable[[BaseModel], Iterable[str]] | Engine
+"""What :func:`explore` compares with: a function from a fact to its effect keys, or a
+reference :class:`~csrules.Engine` (then compared rule by rule as well)."""
 
 
 def explore(
@@ -228,12 +230,17 @@ def explore(
     """Judge generated facts and report the first problem, shrunk to a readable fact.
 
     A problem is a rule that raises, the compiled engine and the explaining interpreter
-    disagreeing, or, given an ``oracle`` (a function from a fact to the effect keys it
-    should get), a decision that differs from it. Facts come from :func:`boundary_facts`
-    (the default, as in ``csrules test --explore``) or, with ``boundaries=False``, from
-    :func:`facts_for`. With boundaries every probe is tried first, in order, with its share
-    of the examples (at least one each, the rest of its rule steered), so a wrong threshold
-    is found whatever else is drawn; the remaining examples draw probes at random. Runs are
+    disagreeing, or, given an ``oracle``, a decision that differs from it. The oracle is a
+    reference :class:`~csrules.Engine` (the policy as it should be) or a function from a
+    fact to the effect keys it should get. An engine is compared rule by rule as well (each
+    rule both engines have must give the same effects), so a wrong threshold is found even
+    when another rule gives the same effect on the probe's fact; a function can only be
+    compared on the merged effect keys, which such a rule can mask. Facts come from
+    :func:`boundary_facts` (the default, as in ``csrules test --explore``) or, with
+    ``boundaries=False``, from :func:`facts_for`. With boundaries every probe is tried
+    first, in order, with its share of the examples (at least one each, the rest of its
+    rule steered), so with an engine as oracle a wrong threshold is found whatever else is
+    drawn; the remaining examples draw probes at random. Runs are
     deterministic for a given ``seed_value``. Session policies are explored with
     :func:`explore_sessions`; as ``now``, ``oracle`` and ``boundaries=False`` do not apply
     to them, giving one for session policies is refused rather than silently ignored (a
@@ -263,7 +270,7 @@ def explore(
         if state["first"] is None:  # count and cover the search, not the shrinking
             state["runs"] += 1
             coverage.record(decision)
-        problem = _problem(decision, engine, oracle)
+        problem = _problem(decision, engine, oracle, now)
         if problem is not None:
             if state["first"] is None:
                 state["first"] = state["runs"]
@@ -507,7 +514,7 @@ def _group(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...]:
     return tuple(policies.policies) if isinstance(policies, Engine) else tuple(policies)
 
 
-def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
+def _problem(decision: Decision, engine: Engine, oracle: Oracle | None, now: datetime | None) -> tuple[Any, str] | None:
     if decision.errors:
         error = decision.errors[0]
         return "error", f"rule {error.policy_id}/{error.rule_id} failed: {error.message}"
@@ -522,12 +529,43 @@ def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple
                 f"{'match' if rule.selected else 'no match'}, the interpreter "
                 f"{'match' if rule.matched else 'no match'}"
             )
+    if isinstance(oracle, Engine):
+        return _engine_oracle_problem(decision, engine, oracle.evaluate(decision.fact, now=now), oracle)
     if oracle is not None:
         expected = sorted(set(oracle(decision.fact)))
         got = sorted(set(decision.effect_keys))
         if expected != got:
             return "oracle", f"expected {expected}, got {got}"
     return None
+
+
+def _engine_oracle_problem(
+    decision: Decision, engine: Engine, reference: Decision, oracle: Engine
+) -> tuple[Any, str] | None:
+    """How ``decision`` differs from the reference engine's: in the merged effect keys, else
+    in the effects of a rule both engines have (another rule giving the same key would mask
+    a wrong threshold in the merged keys)."""
+    expected, got = sorted(set(reference.effect_keys)), sorted(set(decision.effect_keys))
+    if expected != got:
+        return "oracle", f"expected {expected}, got {got}"
+    shared = _rule_ids(engine) & _rule_ids(oracle)
+    mine, theirs = _keys_by_rule(decision, shared), _keys_by_rule(reference, shared)
+    for policy_id, rule_id in sorted(set(mine) | set(theirs)):
+        want, have = theirs.get((policy_id, rule_id), []), mine.get((policy_id, rule_id), [])
+        if want != have:
+            return "oracle", (f"rule {policy_id}/{rule_id}: expected {want}, got {have} "
+                              f"(the merged effects agree: {got})")
+    return None
+
+
+def _rule_ids(engine: Engine) -> set[tuple[str, str]]:
+    """``(policy_id, rule_id)`` of every rule of ``engine``."""
+    return {(policy.id, rule.id) for policy in engine.policies for rule in policy.rules}
+
+
+def _keys_by_rule(decision: Decision, rules: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """The effect keys of each rule in ``rules`` that applies in ``decision``."""
+    return {rule: sorted({e.key for e in effects}) for rule, effects in decision.rule_effects.items() if rule in rules}
 
 
 # --------------------------------------------------------------------------- assertions
