@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +19,7 @@ from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import Pack, load_pack
 from csrules.pytest_plugin import _meant_as_test_file
+from csrules.sessions import Lifecycle, SessionEngine
 from csrules.testing import (
     DecisionMismatch,
     TestFileError,
@@ -259,3 +260,55 @@ class TestExploreOracleEngine:
         result = explore(_orders_policy(">"), oracle=lambda fact: reference.evaluate(fact).effect_keys,
                          max_examples=50)
         assert result.finding is None
+
+
+_BREACH = {"code": "X-1", "message": {"en": "late", "zh": "逾期"}}
+
+
+def _lifecycle(**changes: Any) -> Lifecycle:
+    """A small complaint-step lifecycle, with ``changes`` to its fields."""
+    base: dict[str, Any] = {
+        "id": "t", "version": "1", "title": {"en": "t", "zh": "t"}, "fact_type": "complaint_step",
+        "initial": "new", "states": ["new", "intake", "handled", "archived"], "final": ["archived"],
+        "transitions": [{"from": "new", "on": "register", "to": "intake"},
+                        {"from": "intake", "on": "handle", "to": "handled"},
+                        {"from": "handled", "on": "archive", "to": "archived"}],
+    }
+    return Lifecycle(**{**base, **changes})
+
+
+def _deadline(**changes: Any) -> dict[str, Any]:
+    """A deadline from intake to handled within a day, with ``changes``."""
+    return {"id": "d", "start": "intake", "met": ["handled"], "within": "1d", "who": "agent",
+            "action": {"en": "x", "zh": "x"}, "breach": _BREACH, **changes}
+
+
+class TestLifecycleChecks:
+    """A lifecycle that could never work as written is refused, naming what is wrong."""
+
+    @pytest.mark.parametrize(("changes", "message"), [
+        ({"states": ["new", "intake", "handled", "orphan", "archived"]}, "'orphan' cannot be reached"),
+        ({"deadlines": [_deadline(start="handled", met=["intake"])]}, "can never be met"),
+        ({"deadlines": [_deadline(within="0s")]}, "more than no time"),
+        ({"transitions": [{"from": "new", "on": "register", "to": "intake"},
+                          {"from": "intake", "on": "handle", "to": "handled"},
+                          {"from": "intake", "on": "handle", "to": "archived"},
+                          {"from": "handled", "on": "archive", "to": "archived"}]}, "never taken"),
+    ])
+    def test_refused(self, changes: dict[str, Any], message: str) -> None:
+        """Unreachable states, unmeetable or empty deadlines and shadowed transitions are refused."""
+        with pytest.raises(PolicyError, match=message):
+            _lifecycle(**changes)
+
+    def test_final_state_closes_open_deadlines(self) -> None:
+        """A deadline not met before the final state is closed there: no breach on a later tick."""
+        lifecycle = _lifecycle(deadlines=[_deadline()], transitions=[
+            {"from": "new", "on": "register", "to": "intake"},
+            {"from": "intake", "on": "handle", "to": "handled"},
+            {"from": "handled", "on": "archive", "to": "archived"},
+            {"from": "intake", "on": "archive", "to": "archived"}])
+        session = SessionEngine(lifecycles=lifecycle, backend="python").session("c")
+        start = datetime(2026, 3, 10, 9, tzinfo=Z)
+        session.send(ComplaintStep(event="register"), now=start)
+        session.send(ComplaintStep(event="archive"), now=start + timedelta(hours=2))
+        assert [e.key for e in session.tick(start + timedelta(days=2)).effects] == []

@@ -122,7 +122,10 @@ class Lifecycle(PolicyModel):
     """A transition table for one fact type: each fact is an event named by ``event_field``.
 
     Building one checks it: states are unique, every transition and deadline names known
-    states, the event field exists, and every guard type-checks against the fact model.
+    states, the event field exists, and every guard type-checks against the fact model;
+    every state can be reached, no transition is shadowed by an unguarded one before it,
+    and every deadline runs some time and can be met after it starts. Reaching a final
+    state closes every open deadline.
 
     .. versionadded:: 0.1
     """
@@ -204,12 +207,56 @@ class Lifecycle(PolicyModel):
                 if not isinstance(within, WallDuration):
                     raise PolicyError(f"deadline {deadline.id!r}: {within} is business time; use clock time",
                                       loc=loc, policy_id=pid)
+        self._check_graph()
         named = known | {t.on for t in self.transitions}
         unknown = sorted(set(self.labels or {}) - named)
         if unknown:
             raise PolicyError(f"labels name no state or event: {', '.join(unknown)}",
                               loc=("labels", unknown[0]), policy_id=pid)
         return self
+
+    def _check_graph(self) -> None:
+        """Refuse what could never happen as written: a state no event reaches, a transition
+        an unguarded one before it always takes over, a deadline of no time, and a deadline
+        none of whose ``met`` states can follow its ``start``."""
+        pid = self.id
+        unreachable = [s for s in self.states if s not in self.reachable(self.initial)]
+        if unreachable:
+            raise PolicyError(f"state {unreachable[0]!r} cannot be reached from {self.initial!r}",
+                              loc=("states", self.states.index(unreachable[0])), policy_id=pid)
+        unguarded: dict[tuple[str, str], int] = {}
+        for index, move in enumerate(self.transitions):
+            first = unguarded.get((move.from_, move.on))
+            if first is not None:
+                raise PolicyError(f"transition {move.from_!r} --{move.on}--> {move.to!r} is never taken: "
+                                  f"transition #{first + 1} has no guard and is tried first",
+                                  loc=("transitions", index), policy_id=pid)
+            if move.guard is None:
+                unguarded[(move.from_, move.on)] = index
+        for index, deadline in enumerate(self.deadlines):
+            for position, within in enumerate([deadline.within, *(c.within for c in deadline.changes)]):
+                if isinstance(within, WallDuration) and within.delta <= timedelta(0):
+                    loc = ("deadlines", index, "within") if not position else (
+                        "deadlines", index, "changes", position - 1, "within")
+                    raise PolicyError(f"deadline {deadline.id!r}: within must be more than no time (got {within})",
+                                      loc=loc, policy_id=pid)
+            after = self.reachable(deadline.start, strict=True)
+            if not any(state in after for state in deadline.met):
+                raise PolicyError(f"deadline {deadline.id!r} can never be met: none of {deadline.met} can follow "
+                                  f"its start {deadline.start!r}", loc=("deadlines", index, "met"), policy_id=pid)
+
+    def reachable(self, state: str, *, strict: bool = False) -> set[str]:
+        """The states some sequence of events leads to from ``state`` (guards aside);
+        ``state`` itself unless ``strict`` (then only when a cycle returns to it)."""
+        seen: set[str] = set()
+        todo = [state]
+        while todo:
+            current = todo.pop()
+            for move in self.transitions:
+                if move.from_ == current and move.to not in seen:
+                    seen.add(move.to)
+                    todo.append(move.to)
+        return seen if strict else seen | {state}
 
     def allowed(self, state: str) -> tuple[str, ...]:
         """The events state ``state`` accepts, in table order, without repeats."""

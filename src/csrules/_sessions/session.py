@@ -640,7 +640,7 @@ class SessionEngine:
         now_us = to_us(now) if now is not None else None
         deadlines = dict(status.deadlines)
         for deadline in lifecycle.deadlines:
-            if move.to in deadline.met:
+            if move.to in deadline.met or move.to in lifecycle.final:  # a final state closes every deadline
                 deadlines.pop(deadline.id, None)
         for index, deadline in enumerate(lifecycle.deadlines):
             if deadline.start == move.to and now is not None and now_us is not None:
