@@ -312,3 +312,32 @@ class TestLifecycleChecks:
         session.send(ComplaintStep(event="register"), now=start)
         session.send(ComplaintStep(event="archive"), now=start + timedelta(hours=2))
         assert [e.key for e in session.tick(start + timedelta(days=2)).effects] == []
+
+
+def _bound_policy() -> Policy:
+    """Two leave rules comparing with dates at the edges of 2000-2099."""
+    rule = {"title": "t", "citation": {"source": "x", "section": "1"}}
+    return Policy.model_validate({
+        "id": "fixtools.bound", "version": "1", "title": "Bounds", "fact_type": "leave_request",
+        "rules": [
+            {**rule, "id": "R-1", "then": [{"type": "approval", "role": "shift_lead"}],
+             "when": {"kind": "compare", "path": "requested_at", "op": ">=", "value": "2000-01-01T00:00:00+08:00"}},
+            {**rule, "id": "R-2", "then": [{"type": "approval", "role": "department_head"}],
+             "when": {"kind": "compare", "path": "start", "op": ">=", "value": "2100-01-01T00:00:00+00:00"}},
+        ],
+    })
+
+
+class TestVerifyDomain:
+    """A claim true only for facts dated 2000-2099 says so, instead of claiming every fact."""
+
+    def test_findings_name_the_years(self) -> None:
+        """always-holds, never-holds and the conflict after 2100 each name the years they hold in."""
+        pytest.importorskip("z3")
+        from csrules._verify.analyses import analyse
+        from csrules._verify.properties import Properties
+
+        found = {(r.code, r.rule_id): r.message for r in analyse(_bound_policy(), Properties()).results}
+        assert "though not for some dated outside them" in found[("always-holds", "R-1")]
+        assert "only for facts dated outside 2000-2099" in found[("never-holds", "R-2")]
+        assert "outside 2000-2099" in found[("conflict", "R-1")]
