@@ -19,6 +19,7 @@ from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import Pack, load_pack
 from csrules.pytest_plugin import _meant_as_test_file
+from csrules.records import JsonlLog, read_log, replay_steps
 from csrules.sessions import Lifecycle, SessionEngine
 from csrules.testing import (
     DecisionMismatch,
@@ -341,3 +342,24 @@ class TestVerifyDomain:
         assert "though not for some dated outside them" in found[("always-holds", "R-1")]
         assert "only for facts dated outside 2000-2099" in found[("never-holds", "R-2")]
         assert "outside 2000-2099" in found[("conflict", "R-1")]
+
+
+class TestLifecycleRecords:
+    """Session step records name the lifecycle, so a replay through a changed one says so."""
+
+    def test_replay_through_a_changed_lifecycle_is_other_policies(self, tmp_path: Path) -> None:
+        """Steps logged with reply_within 3d replay as other_policies through 1d, and identical through 3d."""
+        path = tmp_path / "steps.jsonl"
+        start = datetime(2026, 3, 10, 9, tzinfo=Z)
+        with JsonlLog(path) as log:
+            session = SessionEngine(lifecycles=complaint_lifecycle(reply_within="3d"), backend="python",
+                                    log=log).session("c1")
+            session.send(ComplaintStep(event="register"), now=start)
+            session.tick(start + timedelta(days=2))
+        records = list(read_log(path))
+        statuses = [
+            [result.status for result in replay_steps(records, SessionEngine(
+                lifecycles=complaint_lifecycle(reply_within=within), backend="python"))]
+            for within in ("1d", "3d")
+        ]
+        assert statuses == [["other_policies", "other_policies"], ["identical", "identical"]]

@@ -10,8 +10,11 @@ events it allows, and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
@@ -257,6 +260,13 @@ class Lifecycle(PolicyModel):
                     seen.add(move.to)
                     todo.append(move.to)
         return seen if strict else seen | {state}
+
+    @cached_property
+    def content_hash(self) -> str:
+        """A SHA-256 of the whole table (states, moves, deadlines with their times), so a
+        step record tells a changed lifecycle (``reply_within`` 1d for 3d) from the same one."""
+        written = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(written.encode("utf-8")).hexdigest()
 
     def allowed(self, state: str) -> tuple[str, ...]:
         """The events state ``state`` accepts, in table order, without repeats."""

@@ -162,9 +162,9 @@ class Encoding:
     def fork(self) -> Encoding:
         """A copy holding the variables and constraints made so far, which adds its own
         after: a question translated into it leaves this encoding as it was."""
-        return replace(self, domain=list(self.domain), era=list(self.era), vars=dict(self.vars), param_vars=dict(self.param_vars),
-                       texts=dict(self.texts), atoms=dict(self.atoms), counts=dict(self.counts),
-                       presence=dict(self.presence))
+        return replace(self, domain=list(self.domain), era=list(self.era), vars=dict(self.vars),
+                       param_vars=dict(self.param_vars), texts=dict(self.texts), atoms=dict(self.atoms),
+                       counts=dict(self.counts), presence=dict(self.presence))
 
     # ----------------------------------------------------------------- leaves
 
