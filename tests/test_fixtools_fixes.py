@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import BaseModel, Field
 
-from csrules import Engine, Policy, register_fact_type
-from csrules.domain.china import china_calendar
+from csrules import Engine, Policy, register_calendar, register_fact_type
+from csrules.domain.china import china_calendar, china_official_years
 from csrules.domain.complaint import ComplaintStep, complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.facts import CallbackTask
@@ -363,3 +363,29 @@ class TestLifecycleRecords:
             for within in ("1d", "3d")
         ]
         assert statuses == [["other_policies", "other_policies"], ["identical", "identical"]]
+
+
+class TestEstimatedHolidays:
+    """A calendar holding estimated holiday years keeps the mark, in its source and in traces."""
+
+    def test_estimated_years_are_marked(self) -> None:
+        """china_calendar(allow_estimated=True) names the estimated year and answers is_estimated for it."""
+        official = max(china_official_years())
+        calendar = china_calendar(years=[official, official + 1], allow_estimated=True)
+        assert (calendar.estimated_years, f"{official + 1} estimated" in (calendar.holiday_source or ""),
+                calendar.is_estimated(date(official + 1, 10, 6)), calendar.is_estimated(date(official, 10, 6))) == (
+            (official + 1,), True, True, False)
+
+    def test_trace_marks_an_estimated_day(self) -> None:
+        """An on_holiday condition on an estimated year's date says the answer is an estimate."""
+        official = max(china_official_years())
+        calendar = china_calendar(years=[official, official + 1], allow_estimated=True)
+        register_calendar("fixtools-estimated", calendar, replace=True)
+        policy = Policy.model_validate({
+            "id": "fixtools.estimated", "version": "1", "title": "Holiday calls", "fact_type": "callback_task",
+            "rules": [{"id": "H-1", "title": "holiday call", "then": [{"type": "recommendation", "text": "x"}],
+                       "when": {"kind": "on_holiday", "path": "created_at", "calendar": "fixtools-estimated"}}],
+        })
+        created = datetime(official + 1, 10, 6, 10, tzinfo=Z)
+        decision = Engine(policy).evaluate(CallbackTask(customer="Ms Li", created_at=created), now=created)
+        assert "estimate" in decision.trace.render()
