@@ -25,7 +25,11 @@ One source of truth: a target read from a policy parameter follows that paramete
 overrides; the rule named by ``rule`` must measure from the same field with the same
 parameter (else the pack does not load); and every ``sets`` entry (a lifecycle parameter or
 a session policy parameter) is given the target, so a session's deadline cannot drift from
-the stateless rule. Overrides keyed by the SLA id tune ``warn_at``, ``who``, ``calendar``
+the stateless rule. A dated override of the parameter (``[{value: 3d}, {value: 1d,
+valid_from: 2026-07-01}]``) dates all of them alike: :meth:`PackSlas.check` measures a fact
+against the target in force at its own time (its fact type's event time, as the engine
+chooses versions), a lifecycle deadline runs the value in force when it starts, and a policy
+parameter the SLA sets takes the same dated values. Overrides keyed by the SLA id tune ``warn_at``, ``who``, ``calendar``
 and a literal ``target``.
 
 :meth:`PackSlas.check` measures a fact against each declaration that applies and judges the
