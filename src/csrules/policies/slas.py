@@ -29,8 +29,8 @@ the stateless rule. A dated override of the parameter (``[{value: 3d}, {value: 1
 valid_from: 2026-07-01}]``) dates all of them alike: :meth:`PackSlas.check` measures a fact
 against the target in force at its own time (its fact type's event time, as the engine
 chooses versions), a lifecycle deadline runs the value in force when it starts, and a policy
-parameter the SLA sets takes the same dated values. Overrides keyed by the SLA id tune ``warn_at``, ``who``, ``calendar``
-and a literal ``target``.
+parameter the SLA sets takes the same dated values. Overrides keyed by the SLA id tune
+``warn_at``, ``who``, ``calendar`` and a literal ``target``.
 
 :meth:`PackSlas.check` measures a fact against each declaration that applies and judges the
 clock (an ``sla_clock`` fact) with a generated policy through the normal
