@@ -72,6 +72,7 @@ __all__ = [
     "SlaCheck",
     "SlaDeclaration",
     "SlaParam",
+    "target_text",
 ]
 
 _ID = r"^[A-Z]+-\d+(\.[A-Za-z0-9_\-]+)*$"
@@ -680,7 +681,7 @@ def _breach(sla: PackSla, decl: SlaDeclaration, target: dict[str, str]) -> dict[
                         "zh": f"{decl.title.zh}：超過{target['zh']}"}}
 
 
-def _target_text(sla: PackSla, lang: Literal["en", "zh"]) -> str:
+def target_text(sla: PackSla, lang: Literal["en", "zh"]) -> str:
     """The target in words, with its dated values (``3 days (1 day from 2026-07-01)``)."""
     text = sla.target.describe(lang)
     for day, later in sla.dated:
@@ -697,7 +698,7 @@ def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
         decl = sla.declaration
         mine = {"kind": "compare", "path": "sla", "op": "==", "value": sla.id}
         citation = decl.citation.model_dump(mode="json", exclude_none=True)
-        target = {"en": _target_text(sla, "en"), "zh": _target_text(sla, "zh")}
+        target = {"en": target_text(sla, "en"), "zh": target_text(sla, "zh")}
         rules.append({
             "id": f"{sla.id}.breach",
             "title": {"en": f"{decl.title.en}: target missed", "zh": f"{decl.title.zh}：已超時"},
