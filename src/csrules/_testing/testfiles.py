@@ -15,8 +15,10 @@ each a fact, an optional ``now`` and the effect keys expected::
 
 ``expect`` lists the effect keys that must hold, no more and no fewer, compared as sets
 (``violation:<code>``, ``approval:<role>``, ``obligation:<who>``, ``escalation:<role>``,
-``recommendation``); ``expect: []`` says the fact is clean. Every error names the file and
-the line.
+``recommendation``); ``expect: []`` says the fact is clean. ``due`` pins the due time of
+an expected effect, compared as an instant (``due: {obligation:agent:
+2026-03-05T09:00:00+08:00}``): the deadline is what a reviewer signs. Every error names the
+file and the line.
 
 A case for session policies gives ``steps`` instead of a fact: events and ticks run in order
 on a fresh session (of ``subject``, default ``example``), each with the keys expected after it::
