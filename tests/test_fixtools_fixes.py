@@ -215,6 +215,18 @@ class TestDueExpectations:
             results.append([r.passed for r in run_test_file(path)])
         assert results == [[True], [False]]
 
+    def test_session_step_due(self, tmp_path: Path) -> None:
+        """A step's due is checked: the complaint's reply is due 3 days after registering, not 30."""
+        results = []
+        for due in ("2026-03-13T09:00:00+08:00", "2026-04-09T09:00:00+08:00"):
+            path = tmp_path / f"steps{len(results)}.test.yaml"
+            path.write_text(
+                "pack: call_centre\nfact_type: complaint_step\ncases:\n  - name: reply due\n    steps:\n"
+                "      - {fact: {event: register}, at: '2026-03-10T09:00:00+08:00', expect: [obligation:agent],"
+                f" due: {{obligation:agent: '{due}'}}}}\n", encoding="utf-8")
+            results.append([r.passed for r in run_test_file(path)])
+        assert results == [[True], [False]]
+
     def test_due_for_a_key_not_expected_is_refused(self, tmp_path: Path) -> None:
         """A due naming an effect key the case does not expect is a file error naming the key."""
         path = tmp_path / "bad.test.yaml"

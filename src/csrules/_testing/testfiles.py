@@ -43,14 +43,14 @@ from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
-from csrules._engine.decision import Decision, EffectViews
+from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult
 from csrules._policy.loader import line_for, load_policy, read_document
 from csrules._policy.model import EFFECT_KEY, Policy, Step
 from csrules._policy.trace import Trace
 from csrules._sessions import SessionEngine
-from csrules._testing.examples import DEFAULT_SUBJECT, run_steps
+from csrules._testing.examples import DEFAULT_SUBJECT, Dues, due_problems, run_steps
 from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 __all__ = [
@@ -106,8 +106,10 @@ class TestCase:
     pack: str | None = None
     steps: tuple[Step, ...] = ()
     subject: str | None = None
-    due: tuple[tuple[str, datetime], ...] = ()
+    due: Dues = ()
     """Due instants expected, by effect key (``obligation:agent``): checked as instants."""
+    step_dues: tuple[Dues, ...] = ()
+    """For a case with steps, each step's ``due`` (in step order)."""
 
     @property
     def id(self) -> str:
@@ -186,10 +188,11 @@ def load_test_file(path: str | Path) -> list[TestCase]:
         fact: dict[str, Any] | None = None
         expect: list[str] = []
         steps: tuple[Step, ...] = ()
+        step_dues: tuple[Dues, ...] = ()
         if "steps" in raw:
             if "due" in raw:
-                raise fail(f"case {case_name!r}: due goes with a single fact's expect, not with steps", *at, "due")
-            steps = _steps(raw, case_name, fail, at)
+                raise fail(f"case {case_name!r}: give due in each step, not in the case", *at, "due")
+            steps, step_dues = _steps(raw, case_name, fail, at)
         else:
             fact = _fact_case(raw, case_name, fail, at)
             expect = _check_keys(raw.get("expect"), repr(case_name), fail, at)
@@ -207,13 +210,13 @@ def load_test_file(path: str | Path) -> list[TestCase]:
                 steps=steps,
                 subject=_optional_str(raw, "subject", fail, *at),
                 due=_due(raw, case_name, expect, fail, at),
+                step_dues=step_dues,
             )
         )
     return out
 
 
-def _due(raw: dict[str, Any], case_name: str, expect: list[str], fail: Any,
-         at: tuple[Any, ...]) -> tuple[tuple[str, datetime], ...]:
+def _due(raw: dict[str, Any], case_name: str, expect: list[str], fail: Any, at: tuple[Any, ...]) -> Dues:
     """A case's ``due: {obligation:agent: 2026-03-13T10:00:00+08:00}``, checked: each key one
     the case expects, each value an instant with its offset."""
     written = raw.get("due")
@@ -231,24 +234,6 @@ def _due(raw: dict[str, Any], case_name: str, expect: list[str], fail: Any,
             raise fail(f"case {case_name!r}: due of {key!r} needs an instant", *at, "due", key)
         out.append((str(key), when))
     return tuple(out)
-
-
-def due_problems(decision: EffectViews, due: Iterable[tuple[str, datetime]]) -> list[str]:
-    """What differs between the due instants of ``decision``'s effects and ``due`` (effect
-    key -> instant, compared as instants whatever the offset each is written with)."""
-    problems = []
-    for key, wanted in due:
-        dues = {when for effect in decision.effects if effect.key == key and (when := _due_of(effect)) is not None}
-        got = sorted(dues, key=lambda when: when.timestamp())
-        if got != [wanted]:
-            shown = ", ".join(when.isoformat() for when in got) or "no due time"
-            problems.append(f"due of {key}: expected {wanted.isoformat()}, got {shown}")
-    return problems
-
-
-def _due_of(effect: Any) -> datetime | None:
-    """An effect's due time (only obligations carry one), or None."""
-    return getattr(effect, "due", None)
 
 
 def _fact_case(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> dict[str, Any]:
@@ -275,8 +260,10 @@ def _check_keys(expect: Any, what: str, fail: Any, at: tuple[Any, ...]) -> list[
     return expect
 
 
-def _steps(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> tuple[Step, ...]:
-    """The steps of a session case, each checked like a worked example's step."""
+def _steps(raw: dict[str, Any], case_name: str, fail: Any,
+           at: tuple[Any, ...]) -> tuple[tuple[Step, ...], tuple[Dues, ...]]:
+    """The steps of a session case, each checked like a worked example's step, and each
+    step's ``due``."""
     for key in ("fact", "expect", "now"):
         if key in raw:
             raise fail(f"case {case_name!r} gives steps: put {key} in each step, not in the case", *at, key)
@@ -284,16 +271,18 @@ def _steps(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) 
     if not isinstance(steps, list) or not steps:
         raise fail(f"case {case_name!r}: steps must be a non-empty list of events and ticks", *at, "steps")
     out = []
+    dues = []
     for index, step in enumerate(steps):
         where = (*at, "steps", index)
         if not isinstance(step, dict):
             raise fail(f"case {case_name!r} step {index + 1} must be a mapping (fact or tick, and expect)", *where)
-        _check_keys(step.get("expect"), f"{case_name!r} step {index + 1}", fail, where)
+        expect = _check_keys(step.get("expect"), f"{case_name!r} step {index + 1}", fail, where)
+        dues.append(_due(step, f"{case_name} step {index + 1}", expect, fail, where))
         try:
-            out.append(Step(**step))
+            out.append(Step(**{key: value for key, value in step.items() if key != "due"}))
         except PolicyError as exc:
             raise fail(f"case {case_name!r} step {index + 1}: {exc.message}", *where, *exc.loc) from None
-    return tuple(out)
+    return tuple(out), tuple(dues)
 
 
 def _optional_str(data: dict[str, Any], key: str, fail: Any, *at: Any) -> str | None:
@@ -489,7 +478,8 @@ def run_cases(target: Engine | Policy | Sequence[Policy] | None, cases: Iterable
 
 
 def _run_steps_case(case: TestCase, engine: SessionEngine) -> CaseResult:
-    outcome = run_steps(engine, case.steps, subject=case.subject or DEFAULT_SUBJECT, fact_type=case.fact_type)
+    outcome = run_steps(engine, case.steps, subject=case.subject or DEFAULT_SUBJECT, fact_type=case.fact_type,
+                        dues=case.step_dues)
     message = "" if outcome.passed else f"{case.where}: case {case.name!r}:\n{outcome.message}"
     return _result(case, outcome.passed, outcome.got, message, expected=outcome.expected, error=outcome.error)
 
