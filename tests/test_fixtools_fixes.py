@@ -133,6 +133,18 @@ class TestDatedSlaTarget:
         values = [(v.valid_from, v.param_values["follow_up_within"]) for v in cb_pack.versions("work_order")]
         assert [str(value) for _, value in values] == ["3d", "1d"]
 
+    def test_days_are_read_in_the_pack_zone(self, tmp_path: Path) -> None:
+        """In a London pack the 1-day target starts at midnight London time, not Beijing's."""
+        folder = tmp_path / "london"
+        folder.mkdir()
+        (folder / "pack.yaml").write_text(
+            "name: london\ntitle: {en: London, zh: 倫敦}\nversion: '1'\nextends: call_centre\n"
+            f"timezone: Europe/London\noverrides:\n{_DATED_CALLBACK}", encoding="utf-8")
+        sla = load_pack(folder).slas.get("CB-1.callback")
+        london = ZoneInfo("Europe/London")
+        before = datetime(2026, 6, 30, 23, 30, tzinfo=london)  # already 1 July in Beijing
+        assert [str(sla.target_at(when)) for when in (before, before + timedelta(hours=1))] == ["3d", "1d"]
+
     def test_lifecycle_refuses_business_time_in_a_change(self) -> None:
         """A deadline whose later value is business time is refused, naming the change."""
         with pytest.raises(PolicyError, match="business time"):

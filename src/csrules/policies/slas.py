@@ -580,6 +580,8 @@ def bind_slas(
         declarations = [sla.declaration for sla in pack.slas]
     decls = [_overridden(pack.name, decl, (sla_overrides or {}).get(decl.id)) for decl in declarations]
     slas = tuple(resolve_sla(pack.name, index, decl, pack.policies) for index, decl in enumerate(decls))
+    # dated targets read their days in the policy's zone, else the pack's (as its dated policies do)
+    slas = tuple(replace(sla, zone=sla.zone or pack.timezone) if sla.dated else sla for sla in slas)
     for index, sla in enumerate(slas):
         for position, sink in enumerate(sla.declaration.sets):
             pack = _set(pack, sla, sink, build_lifecycle, ("slas", index, "sets", position))
