@@ -3,8 +3,11 @@
 Registered through the ``pytest11`` entry point, so installing csrules enables it:
 
 - files named ``*.test.yaml`` (or ``.yml``), and ``test_*.yaml`` files holding a top-level
-  ``cases:`` list, are collected; each case is one test item, reported with its file and
-  line (the file patterns are the ini option ``csrules_test_files``);
+  ``cases`` key (in any YAML form: quoted, flow style), are collected; each case is one test
+  item, reported with its file and line (the file patterns are the ini option
+  ``csrules_test_files``). A ``test_*.yaml`` file that is not YAML, or that names policies or
+  a pack but no cases, is a collection error naming the file; other YAML files (settings)
+  are left alone;
 - ``--csrules-coverage`` records every decision made during the run, by test files and by
   ordinary tests alike, and prints which rules and conditions were made true and false;
   ``--csrules-coverage-fail-under=90`` (or the ini option ``csrules_coverage_fail_under``)
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +47,7 @@ __all__ = [
 
 _PATTERNS = ["*.test.yaml", "*.test.yml", "test_*.yaml", "test_*.yml"]
 _SNIFFED = ("test_*.yaml", "test_*.yml")  # common names: collected only when they hold cases
-_CASES = re.compile(r"^cases\s*:", re.MULTILINE)
+_TEST_FILE_KEYS = {"cases", "policy", "policies", "pack"}  # a mapping with one of these is meant as a test file
 _COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 _STACK = pytest.StashKey[contextlib.ExitStack]()
 
@@ -147,14 +149,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     patterns = parent.config.getini("csrules_test_files")
     if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
         return None
-    if any(fnmatch.fnmatch(name, pattern) for pattern in _SNIFFED):
-        try:
-            text = file_path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-        if not _CASES.search(text):
-            return None  # some other YAML file that happens to be named test_*
+    if any(fnmatch.fnmatch(name, pattern) for pattern in _SNIFFED) and not _meant_as_test_file(file_path):
+        return None  # some other YAML file that happens to be named test_*
     return PolicyTestFile.from_parent(parent, path=file_path)
+
+
+def _meant_as_test_file(path: Path) -> bool:
+    """Whether a ``test_*.yaml`` file is a policy test file: its YAML, parsed (not matched
+    line by line), is a mapping with ``cases`` (or policies / a pack). A file that cannot
+    be read as YAML counts as one, so that collecting it reports the problem, never a skip."""
+    import yaml  # only for files named like test files
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True
+    return isinstance(data, dict) and bool(_TEST_FILE_KEYS & set(map(str, data)))
 
 
 class PolicyTestFile(pytest.File):

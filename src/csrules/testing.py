@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -42,7 +43,7 @@ from pydantic import BaseModel
 from csrules._engine.decision import Decision, Outcome
 from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult
-from csrules._policy.model import Policy
+from csrules._policy.model import EFFECT_KEY, Policy
 from csrules._sessions import SessionEngine, StepResult, available_backends
 from csrules._testing.boundaries import sessions as _shapes
 from csrules._testing.boundaries.core import (
@@ -80,6 +81,9 @@ from csrules._testing.testfiles import (
 )
 from csrules._testing.testfiles import (
     describe_mismatch as _describe_mismatch,
+)
+from csrules._testing.testfiles import (
+    due_problems as _due_problems,
 )
 from csrules.exceptions import CsrulesError, PolicyError
 
@@ -209,7 +213,9 @@ class _Found(Exception):
     """Raised inside the exploring test so Hypothesis shrinks the fact."""
 
 
-Oracle = Callable[[BaseModel], Iterable[str]]
+Oracle = Callable[[BaseModel], Iterable[str]] | Engine
+"""What :func:`explore` compares with: a function from a fact to its effect keys, or a
+reference :class:`~csrules.Engine` (then compared rule by rule as well)."""
 
 
 def explore(
@@ -224,12 +230,17 @@ def explore(
     """Judge generated facts and report the first problem, shrunk to a readable fact.
 
     A problem is a rule that raises, the compiled engine and the explaining interpreter
-    disagreeing, or, given an ``oracle`` (a function from a fact to the effect keys it
-    should get), a decision that differs from it. Facts come from :func:`boundary_facts`
-    (the default, as in ``csrules test --explore``) or, with ``boundaries=False``, from
-    :func:`facts_for`. With boundaries every probe is tried first, in order, with its share
-    of the examples (at least one each, the rest of its rule steered), so a wrong threshold
-    is found whatever else is drawn; the remaining examples draw probes at random. Runs are
+    disagreeing, or, given an ``oracle``, a decision that differs from it. The oracle is a
+    reference :class:`~csrules.Engine` (the policy as it should be) or a function from a
+    fact to the effect keys it should get. An engine is compared rule by rule as well (each
+    rule both engines have must give the same effects), so a wrong threshold is found even
+    when another rule gives the same effect on the probe's fact; a function can only be
+    compared on the merged effect keys, which such a rule can mask. Facts come from
+    :func:`boundary_facts` (the default, as in ``csrules test --explore``) or, with
+    ``boundaries=False``, from :func:`facts_for`. With boundaries every probe is tried
+    first, in order, with its share of the examples (at least one each, the rest of its
+    rule steered), so with an engine as oracle a wrong threshold is found whatever else is
+    drawn; the remaining examples draw probes at random. Runs are
     deterministic for a given ``seed_value``. Session policies are explored with
     :func:`explore_sessions`; as ``now``, ``oracle`` and ``boundaries=False`` do not apply
     to them, giving one for session policies is refused rather than silently ignored (a
@@ -259,7 +270,7 @@ def explore(
         if state["first"] is None:  # count and cover the search, not the shrinking
             state["runs"] += 1
             coverage.record(decision)
-        problem = _problem(decision, engine, oracle)
+        problem = _problem(decision, engine, oracle, now)
         if problem is not None:
             if state["first"] is None:
                 state["first"] = state["runs"]
@@ -503,7 +514,7 @@ def _group(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...]:
     return tuple(policies.policies) if isinstance(policies, Engine) else tuple(policies)
 
 
-def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple[Any, str] | None:
+def _problem(decision: Decision, engine: Engine, oracle: Oracle | None, now: datetime | None) -> tuple[Any, str] | None:
     if decision.errors:
         error = decision.errors[0]
         return "error", f"rule {error.policy_id}/{error.rule_id} failed: {error.message}"
@@ -518,12 +529,43 @@ def _problem(decision: Decision, engine: Engine, oracle: Oracle | None) -> tuple
                 f"{'match' if rule.selected else 'no match'}, the interpreter "
                 f"{'match' if rule.matched else 'no match'}"
             )
+    if isinstance(oracle, Engine):
+        return _engine_oracle_problem(decision, engine, oracle.evaluate(decision.fact, now=now), oracle)
     if oracle is not None:
         expected = sorted(set(oracle(decision.fact)))
         got = sorted(set(decision.effect_keys))
         if expected != got:
             return "oracle", f"expected {expected}, got {got}"
     return None
+
+
+def _engine_oracle_problem(
+    decision: Decision, engine: Engine, reference: Decision, oracle: Engine
+) -> tuple[Any, str] | None:
+    """How ``decision`` differs from the reference engine's: in the merged effect keys, else
+    in the effects of a rule both engines have (another rule giving the same key would mask
+    a wrong threshold in the merged keys)."""
+    expected, got = sorted(set(reference.effect_keys)), sorted(set(decision.effect_keys))
+    if expected != got:
+        return "oracle", f"expected {expected}, got {got}"
+    shared = _rule_ids(engine) & _rule_ids(oracle)
+    mine, theirs = _keys_by_rule(decision, shared), _keys_by_rule(reference, shared)
+    for policy_id, rule_id in sorted(set(mine) | set(theirs)):
+        want, have = theirs.get((policy_id, rule_id), []), mine.get((policy_id, rule_id), [])
+        if want != have:
+            return "oracle", (f"rule {policy_id}/{rule_id}: expected {want}, got {have} "
+                              f"(the merged effects agree: {got})")
+    return None
+
+
+def _rule_ids(engine: Engine) -> set[tuple[str, str]]:
+    """``(policy_id, rule_id)`` of every rule of ``engine``."""
+    return {(policy.id, rule.id) for policy in engine.policies for rule in policy.rules}
+
+
+def _keys_by_rule(decision: Decision, rules: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """The effect keys of each rule in ``rules`` that applies in ``decision``."""
+    return {rule: sorted({e.key for e in effects}) for rule, effects in decision.rule_effects.items() if rule in rules}
 
 
 # --------------------------------------------------------------------------- assertions
@@ -595,6 +637,7 @@ def assert_decision(
     escalates: Expected = _UNSET,
     rules: Expected = _UNSET,
     outcome: Outcome | str | None = None,
+    due: Mapping[str, datetime] | None = None,
 ) -> Decision:
     """Evaluate ``fact`` and check the decision; return it for further checks.
 
@@ -602,7 +645,9 @@ def assert_decision(
     ``approver`` the approving roles, ``obligations`` the roles obliged, ``escalates`` the
     roles escalated to, ``expect`` every effect key (``violation:ATT-7``, ``approval:<role>``
     ...), ``rules`` the ids of the rules that apply (telling apart rules that share a code,
-    such as the eight ATT-9 rules). A single string means one; ``None`` or ``()`` means none. A rule that fails while
+    such as the eight ATT-9 rules), ``due`` the due instant of each effect key named
+    (``{"obligation:agent": datetime(2026, 3, 13, 10, tzinfo=Z)}``, compared as instants: the
+    deadline a reviewer signs). A single string means one; ``None`` or ``()`` means none. A rule that fails while
     evaluating fails the assertion too. The failure message shows expected and actual
     effects and the trace of the rules that decided. A call with no expectation raises
     ``TypeError``: an assertion that cannot fail proves nothing.
@@ -611,11 +656,12 @@ def assert_decision(
     >>> assert_decision(engine, fact, expect=[])                          # doctest: +SKIP
     """
     wanted_any = (expect, violates, approver, obligations, escalates, rules)
-    if outcome is None and all(value is _UNSET for value in wanted_any):
+    if outcome is None and due is None and all(value is _UNSET for value in wanted_any):
         raise TypeError(
             "assert_decision needs an expectation, or it cannot fail: give at least one of expect=, "
-            "violates=, approver=, obligations=, escalates=, rules=, outcome= (expect=[] for no effects)"
+            "violates=, approver=, obligations=, escalates=, rules=, outcome=, due= (expect=[] for no effects)"
         )
+    due_items = _due_items(due)
     engine = _engine(engine)
     decision = engine.evaluate(fact, now=now, fact_type=fact_type)
     problems: list[str] = []
@@ -645,6 +691,7 @@ def assert_decision(
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:
             problems.append(f"outcome: expected {wanted_outcome.value}, got {decision.outcome.value}")
+    problems += _due_problems(decision, due_items)
     if decision.errors:
         problems.append(f"{len(decision.errors)} rule(s) failed while evaluating")
     if problems:
@@ -655,6 +702,20 @@ def assert_decision(
             decision=decision,
         )
     return decision
+
+
+def _due_items(due: Mapping[str, datetime] | None) -> tuple[tuple[str, datetime], ...]:
+    """``due`` checked: effect keys to aware datetimes (a TypeError names a bad entry)."""
+    if due is None:
+        return ()
+    if not isinstance(due, Mapping):
+        raise TypeError(f"due must map effect keys to datetimes (got {type(due).__name__})")
+    for key, when in due.items():
+        if not isinstance(key, str) or not re.match(EFFECT_KEY, key):
+            raise TypeError(f"due: {key!r} is not an effect key (obligation:<who>, ...)")
+        if not isinstance(when, datetime) or when.utcoffset() is None:
+            raise TypeError(f"due[{key!r}] must be a datetime with a time zone (got {when!r})")
+    return tuple(due.items())
 
 
 class EventSink(Protocol):

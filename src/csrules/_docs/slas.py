@@ -16,6 +16,7 @@ from csrules._docs.blocks import Block, Heading, Para, Table
 from csrules._docs.plain import Lang, in_langs, text_in
 from csrules._policy.model import Text
 from csrules._policy.text import quoted
+from csrules.policies.slas import target_text
 
 if TYPE_CHECKING:
     from csrules.policies.slas import PackSla
@@ -76,7 +77,7 @@ def sla_docs(slas: Iterable[PackSla]) -> tuple[SlaDoc, ...]:
             SlaDoc(
                 id=sla.id,
                 title=decl.title,
-                within=Text(en=sla.target.describe("en"), zh=sla.target.describe("zh")),
+                within=Text(en=target_text(sla, "en"), zh=target_text(sla, "zh")),  # dated values too
                 start=decl.start,
                 stop=decl.stop,
                 pauses=decl.pauses,

@@ -337,14 +337,23 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     return record.model_copy(update={"trace": tuple(found.to_dict()), "explanation": found.render()})
 
 
+LIFECYCLE_PREFIX = "lifecycle:"
+"""How a step record names a lifecycle among its policies (``lifecycle:cmp-1``)."""
+
+
 def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None = None,
-                fact: BaseModel | None = None) -> DecisionRecord:
+                fact: BaseModel | None = None, lifecycles: Iterable[Any] = ()) -> DecisionRecord:
     """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
-    its ``fact``, or a tick); the subject is the session's. Its matches are the firings."""
+    its ``fact``, or a tick); the subject is the session's. Its matches are the firings. The
+    session's ``lifecycles`` are named with the policies (``lifecycle:<id>``, version and
+    content hash), so a replay through a changed lifecycle says so."""
+    named = (*(_recorded_policy(p) for p in policies),
+             *(RecordedPolicy(id=f"{LIFECYCLE_PREFIX}{lc.id}", version=lc.version, content_hash=lc.content_hash,
+                              params={}) for lc in lifecycles))
     return _sealed({
         "id": "", "now": _fixed(result.now), "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
         "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
-        "policies": tuple(_recorded_policy(p) for p in policies), "outcome": result.outcome,
+        "policies": named, "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
         "effects": _effects(result.effects), "errors": _errors(result.errors),
     })

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from csrules._engine.decision import Outcome
-from csrules._engine.record import DecisionRecord, RecordedEffect, make_record, step_record
+from csrules._engine.record import LIFECYCLE_PREFIX, DecisionRecord, RecordedEffect, make_record, step_record
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 from csrules.exceptions import RecordError
@@ -127,7 +127,7 @@ def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tup
     when one of its versions has the recorded content."""
     step = record.kind != "decision"
     engine = versions_by_id([p for p in policies if step or p.fact_type == record.fact_type])
-    recorded = {p.id: p for p in record.policies}
+    recorded = {p.id: p for p in record.policies if not p.id.startswith(LIFECYCLE_PREFIX)}  # lifecycles apart
     out = []
     for policy_id in dict.fromkeys([*recorded, *engine]):
         was, versions = recorded.get(policy_id), engine.get(policy_id, [])
@@ -199,6 +199,7 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
     each result says so (``other_policies``) and nothing is sent.
     """
     policies = tuple(engine.program.policies)
+    lifecycles = tuple(lp.lifecycle for lp in engine.program.lifecycles)
     for record in records:
         if record.kind == "decision" or record.subject is None:
             raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
@@ -206,7 +207,7 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
             "fact" if record.kind == "event" and record.fact is None else None)
         if missing:
             raise RecordError(f"session {record.kind} record {record.id} has no {missing}: it cannot be replayed")
-        mismatches = policy_mismatches(record, policies)
+        mismatches = (*policy_mismatches(record, policies), *_lifecycle_mismatches(record, lifecycles))
         if mismatches:
             yield ReplayResult(record, "other_policies", mismatches)
             continue
@@ -214,8 +215,26 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
             result = engine.send(record.subject, record.fact, now=record.now, fact_type=record.fact_type)
         else:
             result = engine.tick(record.subject, record.now)
-        replayed = step_record(policies, result, record.fact_type)
+        named = lifecycles if any(p.id.startswith(LIFECYCLE_PREFIX) for p in record.policies) else ()
+        replayed = step_record(policies, result, record.fact_type, lifecycles=named)
         yield _compared(record, replayed, ())
+
+
+def _lifecycle_mismatches(record: DecisionRecord, lifecycles: Iterable[Any]) -> tuple[PolicyMismatch, ...]:
+    """The lifecycles whose table differs from the one ``record`` names (none for a record
+    that names no lifecycle: one written before step records named them)."""
+    recorded = {p.id: p for p in record.policies if p.id.startswith(LIFECYCLE_PREFIX)}
+    if not recorded:
+        return ()
+    current = {f"{LIFECYCLE_PREFIX}{lc.id}": lc for lc in lifecycles}
+    out = []
+    for key in dict.fromkeys([*recorded, *current]):
+        was, now = recorded.get(key), current.get(key)
+        if was is not None and now is not None and was.content_hash == now.content_hash:
+            continue
+        out.append(PolicyMismatch(key, was.version if was else None, was.content_hash if was else None,
+                                  now.version if now else None, now.content_hash if now else None))
+    return tuple(out)
 
 
 def _compared(record: DecisionRecord, replayed: DecisionRecord,

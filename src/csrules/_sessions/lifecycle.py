@@ -10,9 +10,14 @@ events it allows, and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from csrules._policy.facts import get_fact_type
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, handler_for, walk
@@ -21,7 +26,7 @@ from csrules._policy.model import BiText, Citation, PolicyModel, Violate
 from csrules._time.durations import DurationField, WallDuration
 from csrules.exceptions import PolicyError
 
-__all__ = ["Lifecycle", "StepDeadline", "Transition"]
+__all__ = ["DeadlineChange", "Lifecycle", "StepDeadline", "Transition"]
 
 _ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 
@@ -46,6 +51,17 @@ class Transition(PolicyModel):
     title: BiText | None = None
 
 
+class DeadlineChange(PolicyModel):
+    """From ``since`` on, a deadline started then runs ``within`` (a dated parameter's later
+    value, such as a company's ``callback_within`` of 1 day from 1 July 2026).
+
+    .. versionadded:: 0.1
+    """
+
+    since: AwareDatetime
+    within: DurationField
+
+
 class StepDeadline(PolicyModel):
     """A deadline that starts when ``start`` is entered and is met when any state in ``met``
     is reached. Entering ``start`` raises an obligation for ``who`` due ``within`` later; a
@@ -66,13 +82,53 @@ class StepDeadline(PolicyModel):
     action: BiText
     breach: Violate
     citation: Citation | None = None
+    changes: tuple[DeadlineChange, ...] = ()
+    """Later values of ``within``, each in force for deadlines started from its ``since`` on
+    (in order); ``within`` holds before the first."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dated_within(cls, data: Any) -> Any:
+        """``within`` written in the dated form, ``[{value: 3d}, {value: 1d, since: <instant>}]``,
+        is its first value plus ``changes``."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("within"), list | tuple):
+            return data
+        first, *later = data["within"]
+        if not isinstance(first, Mapping) or "since" in first or any(
+            not isinstance(item, Mapping) or set(item) != {"value", "since"} for item in later
+        ):
+            raise PolicyError(f"deadline {data.get('id')!r}: a dated within is [{{value: 3d}}, "
+                              f"{{value: 1d, since: <instant>}}, ...] (got {data['within']!r:.80})", loc=("within",))
+        changes = [{"since": item["since"], "within": item["value"]} for item in later]
+        return {**data, "within": first.get("value"), "changes": changes}
+
+    @model_validator(mode="after")
+    def _changes_in_order(self) -> StepDeadline:
+        for index, (before, after) in enumerate(zip(self.changes, self.changes[1:], strict=False)):
+            if after.since <= before.since:
+                raise PolicyError(f"deadline {self.id!r}: changes must be in order of since",
+                                  loc=("changes", index + 1, "since"))
+        return self
+
+    def within_at(self, instant: datetime) -> timedelta:
+        """How long a deadline started at ``instant`` (aware) runs: the value in force then."""
+        within = self.within
+        for change in self.changes:
+            if change.since > instant:
+                break
+            within = change.within
+        assert isinstance(within, WallDuration)  # the lifecycle refuses business time
+        return within.delta
 
 
 class Lifecycle(PolicyModel):
     """A transition table for one fact type: each fact is an event named by ``event_field``.
 
     Building one checks it: states are unique, every transition and deadline names known
-    states, the event field exists, and every guard type-checks against the fact model.
+    states, the event field exists, and every guard type-checks against the fact model;
+    every state can be reached, no transition is shadowed by an unguarded one before it,
+    and every deadline runs some time and can be met after it starts. Reaching a final
+    state closes every open deadline.
 
     .. versionadded:: 0.1
     """
@@ -148,15 +204,69 @@ class Lifecycle(PolicyModel):
             need(deadline.start, ("deadlines", index, "start"))
             for position, state in enumerate(deadline.met):
                 need(state, ("deadlines", index, "met", position))
-            if not isinstance(deadline.within, WallDuration):
-                raise PolicyError(f"deadline {deadline.id!r}: {deadline.within} is business time; "
-                                  "use clock time", loc=("deadlines", index, "within"), policy_id=pid)
+            for position, within in enumerate([deadline.within, *(c.within for c in deadline.changes)]):
+                loc = ("deadlines", index, "within") if not position else ("deadlines", index, "changes",
+                                                                             position - 1, "within")
+                if not isinstance(within, WallDuration):
+                    raise PolicyError(f"deadline {deadline.id!r}: {within} is business time; use clock time",
+                                      loc=loc, policy_id=pid)
+        self._check_graph()
         named = known | {t.on for t in self.transitions}
         unknown = sorted(set(self.labels or {}) - named)
         if unknown:
             raise PolicyError(f"labels name no state or event: {', '.join(unknown)}",
                               loc=("labels", unknown[0]), policy_id=pid)
         return self
+
+    def _check_graph(self) -> None:
+        """Refuse what could never happen as written: a state no event reaches, a transition
+        an unguarded one before it always takes over, a deadline of no time, and a deadline
+        none of whose ``met`` states can follow its ``start``."""
+        pid = self.id
+        unreachable = [s for s in self.states if s not in self.reachable(self.initial)]
+        if unreachable:
+            raise PolicyError(f"state {unreachable[0]!r} cannot be reached from {self.initial!r}",
+                              loc=("states", self.states.index(unreachable[0])), policy_id=pid)
+        unguarded: dict[tuple[str, str], int] = {}
+        for index, move in enumerate(self.transitions):
+            first = unguarded.get((move.from_, move.on))
+            if first is not None:
+                raise PolicyError(f"transition {move.from_!r} --{move.on}--> {move.to!r} is never taken: "
+                                  f"transition #{first + 1} has no guard and is tried first",
+                                  loc=("transitions", index), policy_id=pid)
+            if move.guard is None:
+                unguarded[(move.from_, move.on)] = index
+        for index, deadline in enumerate(self.deadlines):
+            for position, within in enumerate([deadline.within, *(c.within for c in deadline.changes)]):
+                if isinstance(within, WallDuration) and within.delta <= timedelta(0):
+                    loc = ("deadlines", index, "within") if not position else (
+                        "deadlines", index, "changes", position - 1, "within")
+                    raise PolicyError(f"deadline {deadline.id!r}: within must be more than no time (got {within})",
+                                      loc=loc, policy_id=pid)
+            after = self.reachable(deadline.start, strict=True)
+            if not any(state in after for state in deadline.met):
+                raise PolicyError(f"deadline {deadline.id!r} can never be met: none of {deadline.met} can follow "
+                                  f"its start {deadline.start!r}", loc=("deadlines", index, "met"), policy_id=pid)
+
+    def reachable(self, state: str, *, strict: bool = False) -> set[str]:
+        """The states some sequence of events leads to from ``state`` (guards aside);
+        ``state`` itself unless ``strict`` (then only when a cycle returns to it)."""
+        seen: set[str] = set()
+        todo = [state]
+        while todo:
+            current = todo.pop()
+            for move in self.transitions:
+                if move.from_ == current and move.to not in seen:
+                    seen.add(move.to)
+                    todo.append(move.to)
+        return seen if strict else seen | {state}
+
+    @cached_property
+    def content_hash(self) -> str:
+        """A SHA-256 of the whole table (states, moves, deadlines with their times), so a
+        step record tells a changed lifecycle (``reply_within`` 1d for 3d) from the same one."""
+        written = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(written.encode("utf-8")).hexdigest()
 
     def allowed(self, state: str) -> tuple[str, ...]:
         """The events state ``state`` accepts, in table order, without repeats."""

@@ -214,7 +214,8 @@ class SessionEngine:
         result = self.store.update(subject_id, change)
         if self._log is not None:  # committed: its record goes to the decision log
             from csrules._engine.record import step_record  # records load on first use
-            self._log.write(step_record(self._judging(result.now, fp, fact), result, fp.fact_type, fact))
+            self._log.write(step_record(self._judging(result.now, fp, fact), result, fp.fact_type, fact,
+                                        lifecycles=self._lifecycles))
         return result
 
     def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
@@ -257,7 +258,7 @@ class SessionEngine:
         result = self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
         if self._log is not None and isinstance(result, StepResult):
             from csrules._engine.record import step_record
-            self._log.write(step_record(self._judging(result.now), result))
+            self._log.write(step_record(self._judging(result.now), result, lifecycles=self._lifecycles))
         return result
 
     def _tick_change(self, subject_id: str, moment: datetime, due_only: bool,
@@ -412,6 +413,11 @@ class SessionEngine:
         raise FactError(
             f"this engine accepts several event types ({', '.join(self.program.facts)}); "
             "pass fact_type= with a dict event")
+
+    @property
+    def _lifecycles(self) -> tuple[Lifecycle, ...]:
+        """The lifecycles a step's record names."""
+        return tuple(lp.lifecycle for lp in self.program.lifecycles)
 
     def _judging(self, now: datetime | None, fp: FactProgram | None = None,
                  fact: BaseModel | None = None) -> tuple[Policy, ...]:
@@ -640,11 +646,12 @@ class SessionEngine:
         now_us = to_us(now) if now is not None else None
         deadlines = dict(status.deadlines)
         for deadline in lifecycle.deadlines:
-            if move.to in deadline.met:
+            if move.to in deadline.met or move.to in lifecycle.final:  # a final state closes every deadline
                 deadlines.pop(deadline.id, None)
         for index, deadline in enumerate(lifecycle.deadlines):
             if deadline.start == move.to and now is not None and now_us is not None:
-                due = now_us + lp.deadline_us[index]
+                # a dated deadline (a company's new value from a day on) runs the value in force now
+                due = now_us + (deadline.within_at(now) // _US if deadline.changes else lp.deadline_us[index])
                 deadlines[deadline.id] = DeadlineStatus(due)
                 template = lp.obligations[index]
                 obligation: EffectResult = Obligation(

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
+from csrules._engine.decision import EffectViews
 from csrules._engine.engine import Engine
 from csrules._engine.examples import CaseResult, example_id, run_rule_example
 from csrules._policy.model import Example, Policy, Rule, Step
 from csrules._sessions import SessionEngine, StepResult
 from csrules.exceptions import CsrulesError
 
-__all__ = ["DEFAULT_SUBJECT", "StepsOutcome", "run_examples", "run_session_example", "run_steps"]
+__all__ = ["DEFAULT_SUBJECT", "StepsOutcome", "due_problems", "run_examples", "run_session_example", "run_steps"]
+
+Dues = tuple[tuple[str, datetime], ...]
+"""Due instants expected, by effect key: ``(("obligation:agent", <instant>),)``."""
 
 DEFAULT_SUBJECT = "example"
 """The subject whose session runs an example or case that names none."""
@@ -78,12 +83,14 @@ def run_steps(
     fact_type: str | None = None,
     keys_of: KeysOf = all_keys,
     rules: Iterable[tuple[str, str]] | None = None,
+    dues: Sequence[Dues] = (),
 ) -> StepsOutcome:
     """Feed ``steps`` to a fresh session of ``subject`` and compare each step's effect keys.
 
     The subject's stored state is forgotten first, so the sequence starts from nothing.
     ``rules`` (policy id, rule id pairs) limit the trace shown for a failing step and the
-    rule errors that count; ``None`` means every rule.
+    rule errors that count; ``None`` means every rule. ``dues`` (one per step, or fewer)
+    pins due instants of a step's effects (see :func:`due_problems`).
     """
     wanted = None if rules is None else set(rules)
     outcome = StepsOutcome()
@@ -104,12 +111,15 @@ def run_steps(
                 return outcome
             got = keys_of(result)
             errors = [e for e in result.errors if wanted is None or (e.policy_id, e.rule_id) in wanted]
+            late = due_problems(result, dues[index] if index < len(dues) else ())
             outcome.expected, outcome.got = expected, got
-            if got == expected and not errors:
+            if got == expected and not errors and not late:
                 outcome.lines.append(f"{label}: [{', '.join(got)}] as expected")
                 continue
             outcome.passed, outcome.error = False, bool(errors)
-            outcome.lines.append(f"{label}: expected [{', '.join(expected)}], got [{', '.join(got)}]")
+            if got != expected:
+                outcome.lines.append(f"{label}: expected [{', '.join(expected)}], got [{', '.join(got)}]")
+            outcome.lines += [f"{label}: {problem}" for problem in late]
             outcome.lines += [f"  rule {e.policy_id}/{e.rule_id} failed: {e.message}" for e in errors]
             outcome.lines += _trace_lines(result, wanted)
             return outcome
@@ -172,3 +182,21 @@ def run_examples(policies: Iterable[Policy], *, default_now: datetime | None = N
                     yield run_session_example(engine, policy, rule, index, example)
                 else:
                     yield run_rule_example(engine, policy, rule, index, example, default_now=default_now)
+
+
+def due_problems(decision: EffectViews, due: Iterable[tuple[str, datetime]]) -> list[str]:
+    """What differs between the due instants of ``decision``'s effects and ``due`` (effect
+    key -> instant, compared as instants whatever the offset each is written with)."""
+    problems = []
+    for key, wanted in due:
+        dues = {when for effect in decision.effects if effect.key == key and (when := _due_of(effect)) is not None}
+        got = sorted(dues, key=lambda when: when.timestamp())
+        if got != [wanted]:
+            shown = ", ".join(when.isoformat() for when in got) or "no due time"
+            problems.append(f"due of {key}: expected {wanted.isoformat()}, got {shown}")
+    return problems
+
+
+def _due_of(effect: Any) -> datetime | None:
+    """An effect's due time (only obligations carry one), or None."""
+    return getattr(effect, "due", None)

@@ -15,8 +15,10 @@ each a fact, an optional ``now`` and the effect keys expected::
 
 ``expect`` lists the effect keys that must hold, no more and no fewer, compared as sets
 (``violation:<code>``, ``approval:<role>``, ``obligation:<who>``, ``escalation:<role>``,
-``recommendation``); ``expect: []`` says the fact is clean. Every error names the file and
-the line.
+``recommendation``); ``expect: []`` says the fact is clean. ``due`` pins the due time of
+an expected effect, compared as an instant (``due: {obligation:agent:
+2026-03-05T09:00:00+08:00}``): the deadline is what a reviewer signs. Every error names the
+file and the line.
 
 A case for session policies gives ``steps`` instead of a fact: events and ticks run in order
 on a fresh session (of ``subject``, default ``example``), each with the keys expected after it::
@@ -48,7 +50,7 @@ from csrules._policy.loader import line_for, load_policy, read_document
 from csrules._policy.model import EFFECT_KEY, Policy, Step
 from csrules._policy.trace import Trace
 from csrules._sessions import SessionEngine
-from csrules._testing.examples import DEFAULT_SUBJECT, run_steps
+from csrules._testing.examples import DEFAULT_SUBJECT, Dues, due_problems, run_steps
 from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "case_engine",
     "case_sessions",
     "describe_mismatch",
+    "due_problems",
     "load_test_file",
     "run_cases",
     "run_test_file",
@@ -65,7 +68,7 @@ __all__ = [
 ]
 
 _FILE_KEYS = {"policy", "policies", "pack", "fact_type", "imports", "now", "cases"}
-_CASE_KEYS = {"name", "fact", "now", "expect", "fact_type", "steps", "subject"}
+_CASE_KEYS = {"name", "fact", "now", "expect", "due", "fact_type", "steps", "subject"}
 _KEY = re.compile(EFFECT_KEY)
 _NOW = TypeAdapter(AwareDatetime)
 
@@ -103,6 +106,10 @@ class TestCase:
     pack: str | None = None
     steps: tuple[Step, ...] = ()
     subject: str | None = None
+    due: Dues = ()
+    """Due instants expected, by effect key (``obligation:agent``): checked as instants."""
+    step_dues: tuple[Dues, ...] = ()
+    """For a case with steps, each step's ``due`` (in step order)."""
 
     @property
     def id(self) -> str:
@@ -181,8 +188,11 @@ def load_test_file(path: str | Path) -> list[TestCase]:
         fact: dict[str, Any] | None = None
         expect: list[str] = []
         steps: tuple[Step, ...] = ()
+        step_dues: tuple[Dues, ...] = ()
         if "steps" in raw:
-            steps = _steps(raw, case_name, fail, at)
+            if "due" in raw:
+                raise fail(f"case {case_name!r}: give due in each step, not in the case", *at, "due")
+            steps, step_dues = _steps(raw, case_name, fail, at)
         else:
             fact = _fact_case(raw, case_name, fail, at)
             expect = _check_keys(raw.get("expect"), repr(case_name), fail, at)
@@ -199,9 +209,31 @@ def load_test_file(path: str | Path) -> list[TestCase]:
                 pack=pack,
                 steps=steps,
                 subject=_optional_str(raw, "subject", fail, *at),
+                due=_due(raw, case_name, expect, fail, at),
+                step_dues=step_dues,
             )
         )
     return out
+
+
+def _due(raw: dict[str, Any], case_name: str, expect: list[str], fail: Any, at: tuple[Any, ...]) -> Dues:
+    """A case's ``due: {obligation:agent: 2026-03-13T10:00:00+08:00}``, checked: each key one
+    the case expects, each value an instant with its offset."""
+    written = raw.get("due")
+    if written is None:
+        return ()
+    if not isinstance(written, dict) or not written:
+        raise fail(f"case {case_name!r}: due maps effect keys to instants "
+                   "({obligation:agent: 2026-03-13T10:00:00+08:00})", *at, "due")
+    out = []
+    for key, value in written.items():
+        if key not in expect:
+            raise fail(f"case {case_name!r}: due names {key!r}, which expect does not list", *at, "due", key)
+        when = _now(value, fail, *at, "due", key)
+        if when is None:
+            raise fail(f"case {case_name!r}: due of {key!r} needs an instant", *at, "due", key)
+        out.append((str(key), when))
+    return tuple(out)
 
 
 def _fact_case(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> dict[str, Any]:
@@ -228,8 +260,10 @@ def _check_keys(expect: Any, what: str, fail: Any, at: tuple[Any, ...]) -> list[
     return expect
 
 
-def _steps(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) -> tuple[Step, ...]:
-    """The steps of a session case, each checked like a worked example's step."""
+def _steps(raw: dict[str, Any], case_name: str, fail: Any,
+           at: tuple[Any, ...]) -> tuple[tuple[Step, ...], tuple[Dues, ...]]:
+    """The steps of a session case, each checked like a worked example's step, and each
+    step's ``due``."""
     for key in ("fact", "expect", "now"):
         if key in raw:
             raise fail(f"case {case_name!r} gives steps: put {key} in each step, not in the case", *at, key)
@@ -237,16 +271,18 @@ def _steps(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ...]) 
     if not isinstance(steps, list) or not steps:
         raise fail(f"case {case_name!r}: steps must be a non-empty list of events and ticks", *at, "steps")
     out = []
+    dues = []
     for index, step in enumerate(steps):
         where = (*at, "steps", index)
         if not isinstance(step, dict):
             raise fail(f"case {case_name!r} step {index + 1} must be a mapping (fact or tick, and expect)", *where)
-        _check_keys(step.get("expect"), f"{case_name!r} step {index + 1}", fail, where)
+        expect = _check_keys(step.get("expect"), f"{case_name!r} step {index + 1}", fail, where)
+        dues.append(_due(step, f"{case_name} step {index + 1}", expect, fail, where))
         try:
-            out.append(Step(**step))
+            out.append(Step(**{key: value for key, value in step.items() if key != "due"}))
         except PolicyError as exc:
             raise fail(f"case {case_name!r} step {index + 1}: {exc.message}", *where, *exc.loc) from None
-    return tuple(out)
+    return tuple(out), tuple(dues)
 
 
 def _optional_str(data: dict[str, Any], key: str, fail: Any, *at: Any) -> str | None:
@@ -442,7 +478,8 @@ def run_cases(target: Engine | Policy | Sequence[Policy] | None, cases: Iterable
 
 
 def _run_steps_case(case: TestCase, engine: SessionEngine) -> CaseResult:
-    outcome = run_steps(engine, case.steps, subject=case.subject or DEFAULT_SUBJECT, fact_type=case.fact_type)
+    outcome = run_steps(engine, case.steps, subject=case.subject or DEFAULT_SUBJECT, fact_type=case.fact_type,
+                        dues=case.step_dues)
     message = "" if outcome.passed else f"{case.where}: case {case.name!r}:\n{outcome.message}"
     return _result(case, outcome.passed, outcome.got, message, expected=outcome.expected, error=outcome.error)
 
@@ -456,14 +493,11 @@ def _run_fact_case(case: TestCase, engine: Engine) -> CaseResult:
     except CsrulesError as exc:
         return _result(case, False, (), f"{case.where}: case {case.name!r}: could not evaluate: {exc}", error=True)
     got = tuple(sorted(set(decision.effect_keys)))
-    if got == case.expect and not decision.errors:
+    late = due_problems(decision, case.due)
+    if got == case.expect and not decision.errors and not late:
         return _result(case, True, got, decision=decision)
-    detail = describe_mismatch(
-        decision,
-        [f"effects: expected {list(case.expect)}, got {list(got)}"],
-        set(case.expect) ^ set(got),
-        engine,
-    )
+    problems = [f"effects: expected {list(case.expect)}, got {list(got)}"] if got != case.expect else []
+    detail = describe_mismatch(decision, [*problems, *late], set(case.expect) ^ set(got), engine)
     message = f"{case.where}: case {case.name!r}:\n{detail}"
     return _result(case, False, got, message, error=bool(decision.errors), decision=decision)
 

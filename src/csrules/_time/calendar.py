@@ -405,6 +405,9 @@ class BusinessCalendar(ZonedModel):
       as an ordinary weekday (special days and closures still answer: they are explicit).
       ``None`` (the default) means the lists hold for every year.
     * ``holiday_source``: where the lists come from (named in that error, with what to do).
+    * ``estimated_years``: years of ``holiday_years`` whose lists are an estimate, not an
+      official arrangement (``china_calendar(allow_estimated=True)``): :meth:`is_estimated`
+      says so for their dates, and traces mark a holiday answer on them as estimated.
     * ``fixed_holidays``: holidays certain in years outside ``holiday_years`` (fixed by law,
       such as China's New Year's Day): such a date answers as a holiday; every other date of
       those years still raises, since the year's schedule may move days around it.
@@ -435,6 +438,7 @@ class BusinessCalendar(ZonedModel):
     holiday_source: str | None = None
     fixed_holidays: tuple[date, ...] = ()
     holiday_breaks: bool = True
+    estimated_years: tuple[int, ...] = ()
 
     if TYPE_CHECKING:
         _core: _Core
@@ -497,12 +501,19 @@ class BusinessCalendar(ZonedModel):
                 "dates cannot be both a closure and a special day: "
                 + ", ".join(d.isoformat() for d in both)
             )
+        guessed = sorted(set(self.estimated_years) - set(self.holiday_years or self.estimated_years))
+        if guessed:
+            raise CalendarError(f"estimated_years must be years of holiday_years (not {guessed[0]})")
         if self.adjusted_working_days and not self.hours.get(self.adjusted_hours_from):
             raise CalendarError(
                 f"adjusted working days take the hours of {self.adjusted_hours_from!r},"
                 " which has no working hours; set adjusted_hours_from to an open weekday"
             )
         return self
+
+    def is_estimated(self, day: date) -> bool:
+        """Whether ``day``'s holiday answer is an estimate (its year is in ``estimated_years``)."""
+        return day.year in self.estimated_years
 
     def _make_core(self) -> _Core:
         return _Core(self)

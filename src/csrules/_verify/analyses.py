@@ -100,9 +100,13 @@ def _holds(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
             continue
         holds = f.holds[rule.id]
         if f.satisfiable(holds)[0] == "unsat":
-            yield Result("never-holds", f.policy.id, "found", "its condition can never hold (for no fact)", rule.id)
+            message = ("its condition holds only for facts dated outside 2000-2099 (check the dates it compares "
+                       "with)" if f.outside_era(holds) else "its condition can never hold (for no fact)")
+            yield Result("never-holds", f.policy.id, "found", message, rule.id)
         elif f.satisfiable(z3.Not(holds))[0] == "unsat":
-            yield Result("always-holds", f.policy.id, "found", "its condition holds for every fact", rule.id)
+            message = ("its condition holds for every fact dated 2000-2099, though not for some dated outside "
+                       "them" if f.outside_era(z3.Not(holds)) else "its condition holds for every fact")
+            yield Result("always-holds", f.policy.id, "found", message, rule.id)
 
 
 def _shadowed(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
@@ -134,6 +138,13 @@ def _conflicts(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
                 continue
             both = z3.And(f.fires[first.id], f.fires[second.id])
             answer, solver = f.satisfiable(both)
+            if answer == "unsat" and f.outside_era(both):
+                yield Result(
+                    "conflict", f.policy.id, "found",
+                    f"fires together with rule {second.id!r} for one fact dated outside 2000-2099 (the years "
+                    f"counterexamples are written in): {pair[0]} and {pair[1]}",
+                    first.id, extra={"with": second.id},
+                )
             if answer != "sat":
                 continue
             ids = (first.id, second.id)
@@ -230,6 +241,9 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
         return Result(prop.id, policy.id, "not proven", f"not proven ({unknown[0]})")
     claim = _claim(f, prop)
     answer, solver = f.satisfiable(given, z3.Not(claim))
+    if answer == "unsat" and f.outside_era(given, z3.Not(claim)):
+        return Result(prop.id, policy.id, "not proven", "not proven: it holds for facts dated 2000-2099, but "
+                      "not for some dated outside them")
     if answer == "unsat":
         return Result(prop.id, policy.id, "proven", prop.title or prop.id)
     if answer == "unknown":

@@ -5,9 +5,11 @@ as integers and other numbers as reals, text as integer codes (each literal one 
 other code is "some other text"), and every instant, date, time of day and duration as an
 integer count of microseconds (or days), so ``<`` and ``<=`` differ exactly as they do in
 Python. An optional field (or an optional object on its way) is a "present" flag; a
-condition reading a missing value is false, as in the engine. Instants are bounded to the
-years 2000-2099 and windows' counts to :data:`MAX_COUNT`, so every model the solver returns
-can be written as a fact.
+condition reading a missing value is false, as in the engine. Instants range over the years
+a datetime holds (:data:`WIDE_LOW` to :data:`WIDE_HIGH`), and windows' counts to
+:data:`MAX_COUNT`; a fact the solver writes out (a counterexample) is kept to the years
+2000-2099 (``era``), so that it can be written as a fact and read in any zone. A claim true
+within those years but not outside them is reported as such (see ``outside_era``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ __all__ = [
     "LOW",
     "MAX_COUNT",
     "SECOND",
+    "WIDE_HIGH",
+    "WIDE_LOW",
     "Encoding",
     "Untranslatable",
     "Var",
@@ -47,6 +51,10 @@ LOW = int((datetime(2000, 1, 1, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1)
 """Earliest instant considered (2000-01-01 UTC)."""
 HIGH = int((datetime(2100, 1, 1, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1))
 """First instant no longer considered (2100-01-01 UTC)."""
+WIDE_LOW = int((datetime(1, 1, 2, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1))
+"""Earliest instant a proof covers (the second day a datetime holds, so any zone can read it)."""
+WIDE_HIGH = int((datetime(9999, 12, 31, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1))
+"""First instant a proof no longer covers (the last day a datetime holds)."""
 MAX_COUNT = 1_000_000
 """Largest count a session window is assumed to reach."""
 
@@ -141,6 +149,8 @@ class Encoding:
     free_params: bool = False
     rule_id: str = ""
     domain: list[Any] = field(default_factory=list)
+    era: list[Any] = field(default_factory=list)
+    """Instants kept to 2000-2099: added when the solver writes a fact, not to every proof."""
     vars: dict[str, Var] = field(default_factory=dict)
     param_vars: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, int] = field(default_factory=dict)
@@ -152,9 +162,9 @@ class Encoding:
     def fork(self) -> Encoding:
         """A copy holding the variables and constraints made so far, which adds its own
         after: a question translated into it leaves this encoding as it was."""
-        return replace(self, domain=list(self.domain), vars=dict(self.vars), param_vars=dict(self.param_vars),
-                       texts=dict(self.texts), atoms=dict(self.atoms), counts=dict(self.counts),
-                       presence=dict(self.presence))
+        return replace(self, domain=list(self.domain), era=list(self.era), vars=dict(self.vars),
+                       param_vars=dict(self.param_vars), texts=dict(self.texts), atoms=dict(self.atoms),
+                       counts=dict(self.counts), presence=dict(self.presence))
 
     # ----------------------------------------------------------------- leaves
 
@@ -168,7 +178,7 @@ class Encoding:
         """``now`` as an instant variable (made on first use; ``now_var`` is None until then)."""
         if self.now_var is None:
             self.now_var = z3.Int("now")
-            self.domain.append(z3.And(self.now_var >= LOW, self.now_var < HIGH))
+            self._instant(self.now_var)
         return self.now_var
 
     def field(self, path: str) -> Var:
@@ -208,12 +218,18 @@ class Encoding:
         elif sort == "text":
             self.domain.append(value >= 1)
         if sort == "instant":
-            self.domain.append(z3.And(value >= LOW, value < HIGH))
+            self._instant(value)
         elif sort == "clock":
             self.domain.append(z3.And(value >= 0, value < DAY))
         elif sort == "date":
-            self.domain.append(z3.And(value >= LOW // DAY, value < HIGH // DAY))
+            self.domain.append(z3.And(value >= WIDE_LOW // DAY, value < WIDE_HIGH // DAY))
+            self.era.append(z3.And(value >= LOW // DAY, value < HIGH // DAY))
         return value
+
+    def _instant(self, value: Any) -> None:
+        """An instant's range: what a datetime holds, and the years facts are written in."""
+        self.domain.append(z3.And(value >= WIDE_LOW, value < WIDE_HIGH))
+        self.era.append(z3.And(value >= LOW, value < HIGH))
 
     def _bounds(self, path: str, value: Any) -> None:
         definition = _definition(self.model, path)

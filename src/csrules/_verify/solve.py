@@ -115,13 +115,21 @@ class PolicyFormulas:
 
     # ----------------------------------------------------------------- solving
 
-    def solver(self, *formulas: Any) -> Any:
-        """A solver holding the domain constraints and ``formulas``."""
+    def solver(self, *formulas: Any, era: bool = True) -> Any:
+        """A solver holding the domain constraints and ``formulas``; with ``era``, instants
+        kept to the years facts are written in (2000-2099)."""
         solver = z3.Solver()
         solver.set("timeout", TIMEOUT_MS)
         solver.add(*self.enc.domain)
+        if era:
+            solver.add(*self.enc.era)
         solver.add(*formulas)
         return solver
+
+    def outside_era(self, *formulas: Any) -> bool:
+        """Whether ``formulas`` (unsatisfiable within 2000-2099) hold for some fact dated
+        outside those years: a claim proved there is then not true of every fact."""
+        return bool(self.enc.era) and self.solver(*formulas, era=False).check() == z3.sat
 
     def satisfiable(self, *formulas: Any) -> tuple[str, Any]:
         """``("sat", solver)``, ``("unsat", None)`` or ``("unknown", None)``."""

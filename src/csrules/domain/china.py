@@ -202,7 +202,10 @@ def china_calendar(
         closures=tuple(closures),
         special_days=dict(special_days or {}),
         holiday_years=tuple(wanted),
-        holiday_source=f"holidays.China {version('holidays')}",
+        # an estimated year stays visible: in the source, and to traces through estimated_years
+        holiday_source=f"holidays.China {version('holidays')}" + (
+            f" ({', '.join(map(str, missing))} estimated, no 调休)" if missing else ""),
+        estimated_years=tuple(missing),
         fixed_holidays=_statutory_days(set(wanted)),
     )
 

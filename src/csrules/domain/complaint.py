@@ -9,6 +9,7 @@ follow-up → archive; unfounded complaints are answered politely and closed), 0
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -80,8 +81,14 @@ class ComplaintStep(BaseModel):
     note: str | None = _field("Note", "備註", "a free note", None)
 
 
-def complaint_lifecycle(*, reply_within: str = "3d", callback_within: str = "3d") -> Lifecycle:
+def complaint_lifecycle(
+    *, reply_within: str | Sequence[Mapping[str, str]] = "3d", callback_within: str | Sequence[Mapping[str, str]] = "3d"
+) -> Lifecycle:
     """The CMP-1 complaint flow as a :class:`Lifecycle` over :class:`ComplaintStep` events.
+
+    A deadline may be dated, ``[{"value": "3d"}, {"value": "1d", "since": "2026-06-30T16:00:00Z"}]``
+    (see :class:`~csrules._sessions.lifecycle.StepDeadline`): a pack whose SLA target has
+    dated versions gives it so, and each deadline runs the value in force when it starts.
 
     No step may be skipped: ``close`` is accepted only for an unfounded complaint, and a
     founded one goes through proposal, approval, handling and follow-up before ``archive``.

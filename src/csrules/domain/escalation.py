@@ -3,18 +3,22 @@
 An order opened at ``t`` is the first handler's; unresolved after 24 h it goes to the shift
 lead (值班長), who must act at once; still unresolved, to the department manager (部門經理).
 :class:`EscalationLadder` answers, for any ``now``, which role holds the order and when the
-next step falls due. Build it from the pack's work-order policy so tuned parameters apply::
+next step falls due. Build it from the pack's work-order policy so tuned parameters apply,
+for the version in force when the order opened (a company may date its ladder times)::
 
-    ladder = EscalationLadder.from_policy(pack.policy("call_centre.work_order"))
+    versions = pack.versions("call_centre.work_order")
+    ladder = EscalationLadder.from_policy(versions, as_of=opened_at)
     ladder.position(opened_at, now)   # LadderPosition(owner_role='shift_lead', next_at=...)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from csrules._policy.model import Policy
+from csrules._policy.validity import day_of
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import WallDuration
 from csrules.exceptions import PolicyError, TimeError
@@ -68,15 +72,22 @@ class EscalationLadder:
     @classmethod
     def from_policy(
         cls,
-        policy: Policy,
+        policy: Policy | Sequence[Policy],
         *,
+        as_of: date | datetime | None = None,
         first_role: str = "agent",
         steps: tuple[tuple[str, str], ...] = (
             ("shift_lead_after", "shift_lead"),
             ("manager_after", "department_head"),
         ),
     ) -> EscalationLadder:
-        """The ladder whose step times are the policy's duration parameters in force."""
+        """The ladder whose step times are the policy's duration parameters in force.
+
+        ``policy`` is one policy or every version of it (``pack.versions(...)``); dated
+        versions need ``as_of`` (the order's ``opened_at``, or a day): the ladder is that of
+        the version in force then, as the stateless engine judges the order.
+        """
+        policy = _version_in_force(policy, as_of)
         built = []
         for param, role in steps:
             duration = policy.duration_param(param)
@@ -114,3 +125,26 @@ class EscalationLadder:
     def owner_at(self, opened_at: datetime, now: datetime) -> str:
         """The role holding an unresolved order at ``now``."""
         return self.position(opened_at, now).owner_role
+
+
+def _version_in_force(policy: Policy | Sequence[Policy], as_of: date | datetime | None) -> Policy:
+    """The version of ``policy`` (one, or all its versions) in force on ``as_of``'s day."""
+    versions = [policy] if isinstance(policy, Policy) else list(policy)
+    if not versions:
+        raise PolicyError("from_policy needs a policy (or its versions)")
+    first = versions[0]
+    if as_of is None:
+        if len(versions) > 1 or first.dated:
+            raise PolicyError("the policy has dated versions: pass every version (pack.versions(...)) "
+                              "and as_of= (the order's opened_at) to build the ladder in force then",
+                              policy_id=first.id)
+        return first
+    if isinstance(as_of, datetime):
+        ensure_aware(as_of, "as_of")
+    day = day_of(as_of, first.timezone) if isinstance(as_of, datetime) else as_of
+    found = [v for v in versions if v.in_force_on(day)]
+    if len(found) != 1:
+        listed = "; ".join(f"{v.version} from {v.valid_from or 'the start'}" for v in versions)
+        raise PolicyError(f"{len(found) or 'no'} version(s) of the policy in force on {day} "
+                          f"(versions: {listed}): pass every version once", policy_id=first.id)
+    return found[0]

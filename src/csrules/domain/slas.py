@@ -253,18 +253,20 @@ class SlaPolicy(ConvertedModel):
 
     # ------------------------------------------------------------------ time arithmetic
 
-    def _span(self, start: datetime, end: datetime, pauses: tuple[Pause, ...]) -> timedelta:
+    def _span(self, start: datetime, end: datetime, pauses: tuple[Pause, ...], business: bool) -> timedelta:
         """Counted time from ``start`` to ``end`` with ``pauses`` removed (overlapping
-        pauses count once: the clock is stopped, however many reasons it has)."""
+        pauses count once: the clock is stopped, however many reasons it has); working time
+        for a ``business`` target, real time otherwise."""
         if end <= start:
             return _ZERO
-        total = self._measure(start, end)
+        total = self._measure(start, end, business)
         for low, high in _merged(pauses, start, end):
-            total -= self._measure(low, high)
+            total -= self._measure(low, high, business)
         return total
 
-    def _measure(self, start: datetime, end: datetime) -> timedelta:
-        if self.calendar is None:
+    def _measure(self, start: datetime, end: datetime, business: bool) -> timedelta:
+        # a clock-time target ("1h") counts real time even when the policy has a calendar
+        if not business or self.calendar is None:
             return ensure_aware(end) - ensure_aware(start)  # instants: a DST change counts
         return self.calendar.elapsed(start, end)
 
@@ -356,17 +358,21 @@ class SlaPolicy(ConvertedModel):
     ) -> SlaClock:
         start, stop = window
         end = stop if stop is not None and stop <= now else now
-        elapsed = self._span(start, end, pauses)
+        business = isinstance(target, BusinessDuration)
+        elapsed = self._span(start, end, pauses, business)
         span = self._target_span(target, start)
         stopped = stop is not None and stop <= now  # a stop after now has not happened yet at now
         paused = not stopped and any(p.start <= now and (p.end is None or now < p.end) for p in pauses)
         running = not stopped and not paused
-        business = isinstance(target, BusinessDuration)
         if running and business and self.calendar is not None:
             try:
                 self.calendar.next_working_instant(now)
-            except CalendarError:  # no working time ahead: the clock cannot move
-                running = False
+            except CalendarError:
+                # with weekly hours there is always working time ahead: the error is a year the
+                # calendar holds no data for, which must be refused, not read as a stopped clock
+                if any(self.calendar.hours.values()):
+                    raise
+                running = False  # only special days, all past: the clock cannot move
 
         def due(amount: timedelta) -> datetime | None:
             if not running:

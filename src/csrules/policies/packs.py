@@ -29,7 +29,7 @@ from csrules._engine.record import pack_ref
 from csrules._errors import validation_error
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Policy, Rule, Text
-from csrules._policy.validity import DEFAULT_ZONE, check_versions, is_dated, with_dated_params
+from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
@@ -722,7 +722,7 @@ def _check_ladders(pack: Pack) -> None:
         if not all(name in policy.params for name in _LADDER_STEPS):
             continue
         try:
-            EscalationLadder.from_policy(policy)
+            EscalationLadder.from_policy(policy, as_of=day_in_force(policy))  # this version's ladder
         except PolicyError:
             first, then = (policy.param_values[name] for name in _LADDER_STEPS)
             raise PolicyError(

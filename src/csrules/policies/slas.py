@@ -25,8 +25,12 @@ One source of truth: a target read from a policy parameter follows that paramete
 overrides; the rule named by ``rule`` must measure from the same field with the same
 parameter (else the pack does not load); and every ``sets`` entry (a lifecycle parameter or
 a session policy parameter) is given the target, so a session's deadline cannot drift from
-the stateless rule. Overrides keyed by the SLA id tune ``warn_at``, ``who``, ``calendar``
-and a literal ``target``.
+the stateless rule. A dated override of the parameter (``[{value: 3d}, {value: 1d,
+valid_from: 2026-07-01}]``) dates all of them alike: :meth:`PackSlas.check` measures a fact
+against the target in force at its own time (its fact type's event time, as the engine
+chooses versions), a lifecycle deadline runs the value in force when it starts, and a policy
+parameter the SLA sets takes the same dated values. Overrides keyed by the SLA id tune
+``warn_at``, ``who``, ``calendar`` and a literal ``target``.
 
 :meth:`PackSlas.check` measures a fact against each declaration that applies and judges the
 clock (an ``sla_clock`` fact) with a generated policy through the normal
@@ -40,17 +44,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
-from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
+from csrules._policy.facts import event_time_field, fact_type_name, get_fact_type, validate_fact
 from csrules._policy.kinds.base import CheckContext, walk
 from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Violate
+from csrules._policy.validity import day_start, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
@@ -67,6 +72,7 @@ __all__ = [
     "SlaCheck",
     "SlaDeclaration",
     "SlaParam",
+    "target_text",
 ]
 
 _ID = r"^[A-Z]+-\d+(\.[A-Za-z0-9_\-]+)*$"
@@ -139,6 +145,25 @@ class PackSla:
     duty: Oblige | None = None
     """When the rule the target governs is a duty (it obliges and never violates), missing
     the target is that duty, not a breach: e.g. ORD-1's chase of an order still shipping."""
+    dated: tuple[tuple[date, Duration], ...] = ()
+    """Later targets, each in force from its day on (the target parameter's dated values,
+    read in :attr:`zone`); :attr:`target` holds before the first."""
+    zone: str | None = None
+    """The zone the days of :attr:`dated` are read in (the policy's)."""
+
+    def target_at(self, instant: datetime) -> Duration:
+        """The target in force at ``instant`` (aware): the version of the day it falls on."""
+        target = self.target
+        for day, value in self.dated:
+            if day_start(day, self.zone) > instant:
+                break
+            target = value
+        return target
+
+    @property
+    def targets(self) -> tuple[Duration, ...]:
+        """Every target the declaration has, the first then the dated ones."""
+        return (self.target, *(value for _, value in self.dated))
 
     @property
     def id(self) -> str:
@@ -176,21 +201,30 @@ class PackSla:
         stop = getattr(fact, decl.stop) if decl.stop is not None else None
         spans = getattr(fact, decl.pauses) or () if decl.pauses is not None else ()
         pauses = tuple(Pause(start=span.start, end=span.end) for span in spans)
-        return self._policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id, pauses=pauses)
+        # the target of the version judging the fact: the one in force at its own time, as the engine reads it
+        event_time = event_time_field(type(fact))
+        when = (getattr(fact, event_time) if event_time else None) or now
+        policy = self._policies[str(self.target_at(when))]
+        return policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id, pauses=pauses)
 
     @cached_property
-    def _policy(self) -> SlaPolicy:
-        """The clock arithmetic: this target alone, under the empty priority."""
+    def _policies(self) -> dict[str, SlaPolicy]:
+        """The clock arithmetic per target: that target alone, under the empty priority."""
         decl = self.declaration
-        return SlaPolicy(targets={"": {decl.metric: self.target}}, calendar=self.calendar, warn_at=decl.warn_at)
+        return {
+            str(target): SlaPolicy(targets={"": {decl.metric: target}}, calendar=self.calendar, warn_at=decl.warn_at)
+            for target in self.targets
+        }
 
-    def due_at(self, start: datetime) -> datetime:
-        """When a clock started at ``start`` misses the target (pauses aside)."""
+    def due_at(self, start: datetime, target: Duration | None = None) -> datetime:
+        """When a clock started at ``start`` misses ``target`` (default: the one in force at
+        ``start``), pauses aside."""
+        target = self.target_at(start) if target is None else target
         calendar = self.calendar
-        if isinstance(self.target, BusinessDuration):
+        if isinstance(target, BusinessDuration):
             assert calendar is not None  # checked when the declaration was resolved
-            return calendar.add(start, self.target)
-        return start + self.target.delta
+            return calendar.add(start, target)
+        return start + target.delta
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +246,7 @@ class SlaCheck:
     @property
     def due_at(self) -> datetime:
         """When the target is (or was) missed, for this clock's start."""
-        return self.sla.due_at(self.clock.started_at)
+        return self.sla.due_at(self.clock.started_at, self.clock.target)
 
 
 @dataclass(frozen=True)
@@ -345,6 +379,8 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     if policy is None:
         known = ", ".join(p.id for p in policies)
         raise fail(f"unknown policy {decl.policy!r} (policies: {known})", "policy")
+    versions = sorted((p for p in policies if p.id == policy.id), key=lambda p: p.valid_from or date.min)
+    policy = versions[0]
     model = get_fact_type(policy.fact_type)
     ctx = CheckContext(model, {})
     for key in ("start", "stop"):
@@ -360,12 +396,14 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     _check_applies(decl, model, fail)
     _check_pauses(decl, model, fail)
     target = _target(decl, policy, fail)
-    if isinstance(target, BusinessDuration) and decl.calendar is None:
-        raise fail(f"the target {target} is business time; name the calendar to count it in (calendar: china)",
-                   "calendar")
-    if not isinstance(target, BusinessDuration) and decl.calendar is not None:
-        raise fail(f"calendar {decl.calendar!r} counts business time; write the target as business time "
-                   "(3 business days) or leave the calendar out", "calendar")
+    dated = _dated_targets(decl, versions, target, fail)
+    for value in (target, *(later for _, later in dated)):
+        if isinstance(value, BusinessDuration) and decl.calendar is None:
+            raise fail(f"the target {value} is business time; name the calendar to count it in (calendar: china)",
+                       "calendar")
+        if not isinstance(value, BusinessDuration) and decl.calendar is not None:
+            raise fail(f"calendar {decl.calendar!r} counts business time; write the target as business time "
+                       "(3 business days) or leave the calendar out", "calendar")
     rule = _governing_rule(decl, policy, target, fail)
     rule_code = None if rule is None else next((e.code for e in rule.then if isinstance(e, Violate)), None)
     code = decl.code or rule_code or decl.id.split(".", 1)[0]
@@ -373,7 +411,25 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     if rule is not None and rule_code is None and decl.code is None:
         # a duty (the rule obliges and never violates): missing the target is that duty
         duty = next((e for e in rule.then if isinstance(e, Oblige)), None)
-    return PackSla(decl, policy.id, policy.fact_type, target, code, duty)
+    return PackSla(decl, policy.id, policy.fact_type, target, code, duty, dated, policy.timezone)
+
+
+def _dated_targets(
+    decl: SlaDeclaration, versions: Sequence[Policy], first: Duration, fail: Callable[..., PolicyError]
+) -> tuple[tuple[date, Duration], ...]:
+    """The target's later values: each version of the policy (in order of days) whose
+    parameter differs from the one before, with the day it starts (one source of truth: a
+    dated override of the parameter moves the SLA and what it ``sets`` on the same day)."""
+    if not isinstance(decl.target, SlaParam):
+        return ()
+    out: list[tuple[date, Duration]] = []
+    last = first
+    for version in versions[1:]:
+        value = _target(decl, version, fail)
+        if value != last and version.valid_from is not None:
+            out.append((version.valid_from, value))
+            last = value
+    return tuple(out)
 
 
 def _find_policy(pack: str, name: str, policies: Sequence[Policy]) -> Policy | None:
@@ -524,6 +580,8 @@ def bind_slas(
         declarations = [sla.declaration for sla in pack.slas]
     decls = [_overridden(pack.name, decl, (sla_overrides or {}).get(decl.id)) for decl in declarations]
     slas = tuple(resolve_sla(pack.name, index, decl, pack.policies) for index, decl in enumerate(decls))
+    # dated targets read their days in the policy's zone, else the pack's (as its dated policies do)
+    slas = tuple(replace(sla, zone=sla.zone or pack.timezone) if sla.dated else sla for sla in slas)
     for index, sla in enumerate(slas):
         for position, sink in enumerate(sla.declaration.sets):
             pack = _set(pack, sla, sink, build_lifecycle, ("slas", index, "sets", position))
@@ -566,12 +624,17 @@ def _set(pack: Pack, sla: PackSla, sink: str, build: LifecycleBuilder, loc: tupl
 
     lifecycle = pack._lifecycle_key(owner) if owner else None
     if lifecycle is not None:
-        if isinstance(sla.target, BusinessDuration):
-            raise fail(f"a lifecycle deadline runs in clock time; {sla.target} is business time")
+        business = next((t for t in sla.targets if isinstance(t, BusinessDuration)), None)
+        if business is not None:
+            raise fail(f"a lifecycle deadline runs in clock time; {business} is business time")
         params = {name: dict(values) for name, values in pack.lifecycle_params.items()}
-        if params[lifecycle].get(param) == str(sla.target):
+        value: Any = str(sla.target)
+        if sla.dated:  # the deadline follows the target's versions: each from the instant its day starts
+            value = [{"value": value}, *({"value": str(later), "since": day_start(day, sla.zone).isoformat()}
+                                         for day, later in sla.dated)]
+        if params[lifecycle].get(param) == value:
             return pack
-        params[lifecycle][param] = str(sla.target)
+        params[lifecycle][param] = value
         return replace(
             pack,
             lifecycles=tuple(build(pack.name, name, values) for name, values in params.items()),
@@ -585,6 +648,18 @@ def _set(pack: Pack, sla: PackSla, sink: str, build: LifecycleBuilder, loc: tupl
                    f"(lifecycles and session policies: {known})")
     if param not in policy.params:
         raise fail(f"policy {policy.id!r} has no parameter {param!r}")
+    if sla.dated:  # every version of the policy takes the target's dated values
+        dated = [{"value": str(sla.target)},
+                 *({"value": str(later), "valid_from": day.isoformat()} for day, later in sla.dated)]
+
+        def versions(p: Policy) -> tuple[Policy, ...]:
+            return with_dated_params(p, {param: dated}) if p.id == policy.id else (p,)
+
+        return replace(
+            pack,
+            policies=tuple(v for p in pack.policies for v in versions(p)),
+            session_policies=tuple(v for p in pack.session_policies for v in versions(p)),
+        )
     if parse_duration(policy.param_values[param]) == sla.target:
         return pack
     updated = policy.with_params(**{param: str(sla.target)})
@@ -608,6 +683,14 @@ def _breach(sla: PackSla, decl: SlaDeclaration, target: dict[str, str]) -> dict[
                         "zh": f"{decl.title.zh}：超過{target['zh']}"}}
 
 
+def target_text(sla: PackSla, lang: Literal["en", "zh"]) -> str:
+    """The target in words, with its dated values (``3 days (1 day from 2026-07-01)``)."""
+    text = sla.target.describe(lang)
+    for day, later in sla.dated:
+        text += f"（{day}起{later.describe(lang)}）" if lang == "zh" else f" ({later.describe(lang)} from {day})"
+    return text
+
+
 def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
     """The ``sla_clock`` policy judging the clocks of ``slas``: per declaration, a breach rule
     (violation with the declaration's code) and one warning rule per fraction (an obligation
@@ -617,7 +700,7 @@ def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
         decl = sla.declaration
         mine = {"kind": "compare", "path": "sla", "op": "==", "value": sla.id}
         citation = decl.citation.model_dump(mode="json", exclude_none=True)
-        target = {"en": sla.target.describe("en"), "zh": sla.target.describe("zh")}
+        target = {"en": target_text(sla, "en"), "zh": target_text(sla, "zh")}
         rules.append({
             "id": f"{sla.id}.breach",
             "title": {"en": f"{decl.title.en}: target missed", "zh": f"{decl.title.zh}：已超時"},

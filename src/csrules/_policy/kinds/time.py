@@ -712,6 +712,8 @@ class _DayHandler(_CalendarPathHandler):
         values["date"] = day
         values["holiday"] = calendar.is_holiday(day)
         values["working day"] = calendar.is_working_day(day)
+        if calendar.is_estimated(day):  # a guessed year must not read as fact to a reviewer
+            values["estimated"] = f"{day.year}'s holidays are an estimate ({calendar.holiday_source})"
         return bool(not values["working day"] if self.day_off else values["holiday"])
 
     def words(self, label: str, where: str, lang: Lang) -> str:
