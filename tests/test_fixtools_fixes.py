@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import BaseModel, Field
 
-from csrules import Engine, Policy, register_calendar, register_fact_type
+from csrules import Engine, Policy, register_fact_type
+from csrules._time.registry import registered_time
 from csrules.domain.china import china_calendar, china_official_years
 from csrules.domain.complaint import ComplaintStep, complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
@@ -404,12 +405,12 @@ class TestEstimatedHolidays:
         """An on_holiday condition on an estimated year's date says the answer is an estimate."""
         official = max(china_official_years())
         calendar = china_calendar(years=[official, official + 1], allow_estimated=True)
-        register_calendar("fixtools-estimated", calendar, replace=True)
-        policy = Policy.model_validate({
-            "id": "fixtools.estimated", "version": "1", "title": "Holiday calls", "fact_type": "callback_task",
-            "rules": [{"id": "H-1", "title": "holiday call", "then": [{"type": "recommendation", "text": "x"}],
-                       "when": {"kind": "on_holiday", "path": "created_at", "calendar": "fixtools-estimated"}}],
-        })
-        created = datetime(official + 1, 10, 6, 10, tzinfo=Z)
-        decision = Engine(policy).evaluate(CallbackTask(customer="Ms Li", created_at=created), now=created)
-        assert "estimate" in decision.trace.render()
+        with registered_time(calendars={"fixtools-estimated": calendar}):  # restored after the block
+            policy = Policy.model_validate({
+                "id": "fixtools.estimated", "version": "1", "title": "Holiday calls", "fact_type": "callback_task",
+                "rules": [{"id": "H-1", "title": "holiday call", "then": [{"type": "recommendation", "text": "x"}],
+                           "when": {"kind": "on_holiday", "path": "created_at", "calendar": "fixtools-estimated"}}],
+            })
+            created = datetime(official + 1, 10, 6, 10, tzinfo=Z)
+            decision = Engine(policy).evaluate(CallbackTask(customer="Ms Li", created_at=created), now=created)
+            assert "estimate" in decision.trace.render()

@@ -12,6 +12,7 @@ is held to the same answers by tests.
 from __future__ import annotations
 
 import ast
+import builtins
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -73,7 +74,9 @@ __all__ = [
     "trace_rule",
 ]
 
-_BUILTINS = {"bool": bool}
+_BUILTINS = builtins.__dict__
+"""The generated code's builtins: all of them, since C code it calls may import lazily through
+the calling frame's ``__import__`` (a datetime out of range converting to UTC does)."""
 MAX_VIEWS = 16384
 """How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
 BLOCK = 64
