@@ -102,6 +102,8 @@ def _build(program: Program) -> dict[str, Any]:
                              "window": _h([window, slot.counter.rolling_us]), **params}
                     if cond.key_paths:  # counting items, not events, is another counter
                         parts["key"] = _h(list(cond.key_paths))
+                    elif cond.days:  # so is counting days
+                        parts["key"] = _h("days")
                     _entry(counters, slot.counter.key, rule.key, parts)
                 elif slot.run is not None:
                     parts = {"match": _h(cond.match.model_dump(mode="json")), **params}

@@ -112,13 +112,20 @@ class _Windowed(ConditionBase):
     With ``key`` each item counts once, as its latest event says: an item sent again
     replaces what was counted for it (a call record delivered twice is one call, a swap
     request sent pending and again when agreed is one swap, one later declined counts no
-    more). Without it every matching event counts.
+    more). Without it every matching event counts. An item keeps the place it was first
+    counted at: a call re-sent after later calls is still the month's first, and an event
+    without a key value is an item of its own.
+
+    ``days: true`` counts local days instead: the days (in a calendar window's zone) on
+    which a matching event's ``at`` falls, each once, whatever the number of events on it
+    (two shifts on one day are one day worked).
     """
 
     match: Condition
     at: str = "at"
     window: Window | None = None
     key: str | list[str] | None = None
+    days: bool = False
 
     @property
     def key_paths(self) -> tuple[str, ...]:
@@ -362,6 +369,8 @@ def _match_words(match: ConditionBase, lang: Lang, ctx: DescribeContext) -> str:
 
 def _each_once(cond: Count | Nth, lang: Lang) -> str:
     """`` (each call_id once)`` for a keyed count: the same item sent again is not counted again."""
+    if cond.days:
+        return "（按天计，同一天只计一次）" if lang == "zh" else " (counting days: each day once)"
     if not cond.key_paths:
         return ""
     named = " + ".join(cond.key_paths)
@@ -377,6 +386,11 @@ class _WindowedHandler:
         _check_window(cond.window, ctx)
         for path in cond.key_paths:
             ctx.field(path)  # an unknown path is refused, naming it
+        if cond.days and (cond.window is None or cond.window.calendar is None):
+            raise ctx.fail("days: true counts local days, so it needs a calendar window "
+                           "(window: {calendar: week}) to read them in", at=("days",))
+        if cond.days and cond.key_paths:
+            raise ctx.fail("days: true counts each day once: it takes no key", at=("key",))
         _int_param(cond.param, ctx, "nth counts from 1 (got n={})" if isinstance(cond, Nth) else None)
 
     def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:
