@@ -31,6 +31,7 @@ from csrules._policy.kinds.window import (
     SessionCompileContext,
     StillOpen,
     Window,
+    window_dump,
 )
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import Timeline, check_versions, day_of, day_start
@@ -387,6 +388,9 @@ class Program:
     trackers: tuple[Tracker, ...]
     deadline_rules: tuple[DeadlineRule, ...]
     fingerprint: str
+    counter_aliases: dict[str, str] = field(default_factory=dict)
+    """Counter keys of states written before calendar windows spelt out their zone -> the
+    key the counter has now (a stored state under the old key is read under the new)."""
 
     @cached_property
     def counter_index(self) -> dict[str, Counter]:
@@ -475,6 +479,7 @@ def compile_program(
     generators: dict[str, CodeGenerator] = {}
     counters: dict[str, Counter] = {}
     runs: dict[str, RunTracker] = {}
+    aliases: dict[str, str] = {}
     trackers: dict[str, Tracker] = {}
     deadline_rules: list[DeadlineRule] = []
 
@@ -497,7 +502,7 @@ def compile_program(
                               policy_id=policy.id)
         for rule in policy.rules:
             try:
-                _add_rule(policy, rule, params, fp, compiler, counters, runs, trackers,
+                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases), trackers,
                           deadline_rules)
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
@@ -551,6 +556,7 @@ def compile_program(
         trackers=tuple(trackers.values()),
         deadline_rules=tuple(deadline_rules),
         fingerprint=fingerprint,
+        counter_aliases={old: new for old, new in aliases.items() if old not in counters},
     )
 
 
@@ -597,8 +603,7 @@ def _add_rule(
     params: dict[str, Any],
     fp: FactProgram,
     compiler: CodeGenerator,
-    counters: dict[str, Counter],
-    runs: dict[str, RunTracker],
+    shared: _Shared,
     trackers: dict[str, Tracker],
     deadline_rules: list[DeadlineRule],
 ) -> None:
@@ -634,13 +639,22 @@ def _add_rule(
             continue
         cond: Any = each  # a window kind: it has the ``match`` its events must meet
         match = compiler.function(cond.match, params, slots={})[0]
-        slot = make(_SlotBuild(fp, params, counters, runs), cond, match)
+        slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases), cond, match)
         fp.slots.append(slot)
         rule_slots.append(slot)
         slots[id(cond)] = f"w[{slot.index}]"
     check, source = compiler.function(rule.when, params, slots=slots, with_w=True)
     fp.rules.append(EventRule(len(fp.rules), key, policy, rule, compiled, check, source,
                               tuple(rule_slots)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """The counters and runs shared by equal window definitions, and the counters' old keys."""
+
+    counters: dict[str, Counter]
+    runs: dict[str, RunTracker]
+    aliases: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -651,6 +665,7 @@ class _SlotBuild:
     params: dict[str, Any]
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
+    aliases: dict[str, str]
 
 
 def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) -> Slot:
@@ -659,12 +674,16 @@ def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) 
     calendar, tz, rolling = _window_parts(cond.window, build.params)
     matching = cond.match.model_dump(mode="json")
     reads = params_read(cond.match, build.params)
-    parts: tuple[Any, ...] = (
-        "count", fp.fact_type, matching, cond.at,
-        None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
-    )
     keyed = [list(cond.key_paths)] if cond.key_paths else ["days"] if cond.days else []
-    key = shared_key(build.counters, signature(*parts, *keyed), reads)
+
+    def named(window: Any) -> str:
+        return signature("count", fp.fact_type, matching, cond.at, window, rolling, *keyed)
+
+    base = named(window_dump(cond.window))
+    key = shared_key(build.counters, base, reads)
+    written = named(None if cond.window is None else cond.window.model_dump(mode="json"))
+    if written != base:  # the key a state written before zones were spelt out holds it under
+        build.aliases[written if key == base else signature(written, reads)] = key
     at = path_getter(cond.at)
     item = _item_of(cond.key_paths) if cond.key_paths else _day_of(at, tz) if cond.days and tz else None
     counter = build.counters.setdefault(

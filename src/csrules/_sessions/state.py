@@ -534,8 +534,11 @@ def _incompatible(doc: dict[str, Any], state: dict[str, Any], program: Program,
 
 def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
     """``state``, written by another engine, with ``nd`` recomputed (a tuned deadline moves
-    the next due time). A state this engine wrote keeps its ``nd``, so a tampered one is
-    still refused."""
+    the next due time) and counters kept under an older key renamed. A state this engine
+    wrote keeps its ``nd``, so a tampered one is still refused."""
+    aliases = program.counter_aliases
+    if aliases and isinstance(state.get("c"), dict) and aliases.keys() & state["c"].keys():
+        state = {**state, "c": {aliases.get(key, key): value for key, value in state["c"].items()}}
     try:
         return {**state, "nd": next_due(program, cast("StateRecord", state))}
     except (KeyError, TypeError, AttributeError):

@@ -53,6 +53,7 @@ __all__ = [
     "SessionCompileContext",
     "StillOpen",
     "Window",
+    "window_dump",
 ]
 
 CalendarUnit = Literal["day", "week", "month", "year"]
@@ -99,6 +100,18 @@ class Window(CheckedModel):
             self.rolling, lang
         )
         return f"{span}内" if lang == "zh" else f"within {span}"
+
+
+def window_dump(window: Window | None) -> Any:
+    """A window's definition as its counter's key and fingerprint read it: a calendar window
+    with the zone it is read in spelt out (no zone named reads the default one), so a window
+    naming the default zone and one naming none are the same window."""
+    if window is None:
+        return None
+    dumped = window.model_dump(mode="json")
+    if window.calendar is not None:
+        dumped["tz"] = window.tz or DEFAULT_TIME_ZONE
+    return dumped
 
 
 NestedCondition = Condition
