@@ -42,7 +42,7 @@ def _rolling_engine(backend: str) -> SessionEngine:
     """The call centre's swap limit over a rolling seven days instead of the month."""
     policy = next(p for p in load_pack("call_centre").session_policies if p.id == "call_centre.swap_session")
     data = policy.model_dump(mode="python")
-    data["rules"][0]["when"]["window"] = {"rolling": "7d"}
+    data["rules"][0]["when"]["of"][1]["window"] = {"rolling": "7d"}  # the count under the not-declined guard
     data["rules"][0]["examples"] = []
     return SessionEngine([Policy(**data)], backend=backend)
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from csrules._policy.kinds.base import ConditionBase
+from csrules._policy.kinds.window import window_dump
 from csrules._policy.model import Policy
 from csrules._sessions.program import Program, family, param_names, signature
 
@@ -97,11 +98,13 @@ def _build(program: Program) -> dict[str, Any]:
                 cond: Any = slot.cond
                 params = _param_parts([cond.match], rule.policy)
                 if slot.counter is not None:
-                    window = None if cond.window is None else cond.window.model_dump(mode="json")
+                    window = window_dump(cond.window)
                     parts = {"match": _h(cond.match.model_dump(mode="json")), "at": _h(cond.at),
                              "window": _h([window, slot.counter.rolling_us]), **params}
                     if cond.key_paths:  # counting items, not events, is another counter
                         parts["key"] = _h(list(cond.key_paths))
+                    elif cond.days:  # so is counting days
+                        parts["key"] = _h("days")
                     _entry(counters, slot.counter.key, rule.key, parts)
                 elif slot.run is not None:
                     parts = {"match": _h(cond.match.model_dump(mode="json")), **params}
@@ -278,7 +281,8 @@ def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: 
     for section, piece in _COUNTED:
         for key, value in state[section].items():
             old = _old(engine, section, key)
-            why = _why(old, current[section].get(key), current[section])
+            now = current[section].get(program.counter_aliases.get(key, key) if section == "c" else key)
+            why = _why(old, now, current[section])
             if why is not None:
                 found.append(Reset(subject, piece, key, _rules(old), why, value))
     for key, items in state["i"].items():

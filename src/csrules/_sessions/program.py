@@ -31,6 +31,7 @@ from csrules._policy.kinds.window import (
     SessionCompileContext,
     StillOpen,
     Window,
+    window_dump,
 )
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import Timeline, check_versions, day_of, day_start
@@ -141,9 +142,10 @@ class Counter:
     per event (empty: shares with none)."""
     reads: str = ""
     """The values of the parameters ``match`` reads (see :func:`shared_key`)."""
-    item: Callable[[Any], str] | None = None
-    """The item an event is about (``key`` of the node): each item counts once, as last
-    sent. None: every matching event counts."""
+    item: Callable[[Any, int], str] | None = None
+    """The item an event (given its number in the session) is about (``key`` of the node):
+    each item counts once, as last sent, at the place it was first counted. None: every
+    matching event counts."""
     _labels: dict[int, str] = field(default_factory=dict, repr=False)
     """Period labels by local date ordinal: a period depends on the local date alone."""
 
@@ -386,6 +388,9 @@ class Program:
     trackers: tuple[Tracker, ...]
     deadline_rules: tuple[DeadlineRule, ...]
     fingerprint: str
+    counter_aliases: dict[str, str] = field(default_factory=dict)
+    """Counter keys of states written before calendar windows spelt out their zone -> the
+    key the counter has now (a stored state under the old key is read under the new)."""
 
     @cached_property
     def counter_index(self) -> dict[str, Counter]:
@@ -474,6 +479,7 @@ def compile_program(
     generators: dict[str, CodeGenerator] = {}
     counters: dict[str, Counter] = {}
     runs: dict[str, RunTracker] = {}
+    aliases: dict[str, str] = {}
     trackers: dict[str, Tracker] = {}
     deadline_rules: list[DeadlineRule] = []
 
@@ -496,7 +502,7 @@ def compile_program(
                               policy_id=policy.id)
         for rule in policy.rules:
             try:
-                _add_rule(policy, rule, params, fp, compiler, counters, runs, trackers,
+                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases), trackers,
                           deadline_rules)
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
@@ -550,6 +556,7 @@ def compile_program(
         trackers=tuple(trackers.values()),
         deadline_rules=tuple(deadline_rules),
         fingerprint=fingerprint,
+        counter_aliases={old: new for old, new in aliases.items() if old not in counters},
     )
 
 
@@ -596,8 +603,7 @@ def _add_rule(
     params: dict[str, Any],
     fp: FactProgram,
     compiler: CodeGenerator,
-    counters: dict[str, Counter],
-    runs: dict[str, RunTracker],
+    shared: _Shared,
     trackers: dict[str, Tracker],
     deadline_rules: list[DeadlineRule],
 ) -> None:
@@ -633,13 +639,22 @@ def _add_rule(
             continue
         cond: Any = each  # a window kind: it has the ``match`` its events must meet
         match = compiler.function(cond.match, params, slots={})[0]
-        slot = make(_SlotBuild(fp, params, counters, runs), cond, match)
+        slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases), cond, match)
         fp.slots.append(slot)
         rule_slots.append(slot)
         slots[id(cond)] = f"w[{slot.index}]"
     check, source = compiler.function(rule.when, params, slots=slots, with_w=True)
     fp.rules.append(EventRule(len(fp.rules), key, policy, rule, compiled, check, source,
                               tuple(rule_slots)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """The counters and runs shared by equal window definitions, and the counters' old keys."""
+
+    counters: dict[str, Counter]
+    runs: dict[str, RunTracker]
+    aliases: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -650,6 +665,7 @@ class _SlotBuild:
     params: dict[str, Any]
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
+    aliases: dict[str, str]
 
 
 def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) -> Slot:
@@ -658,15 +674,21 @@ def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) 
     calendar, tz, rolling = _window_parts(cond.window, build.params)
     matching = cond.match.model_dump(mode="json")
     reads = params_read(cond.match, build.params)
-    parts: tuple[Any, ...] = (
-        "count", fp.fact_type, matching, cond.at,
-        None if cond.window is None else cond.window.model_dump(mode="json"), rolling,
-    )
-    key = shared_key(build.counters, signature(*parts, *([list(cond.key_paths)] if cond.key_paths else [])), reads)
+    keyed = [list(cond.key_paths)] if cond.key_paths else ["days"] if cond.days else []
+
+    def named(window: Any) -> str:
+        return signature("count", fp.fact_type, matching, cond.at, window, rolling, *keyed)
+
+    base = named(window_dump(cond.window))
+    key = shared_key(build.counters, base, reads)
+    written = named(None if cond.window is None else cond.window.model_dump(mode="json"))
+    if written != base:  # the key a state written before zones were spelt out holds it under
+        build.aliases[written if key == base else signature(written, reads)] = key
+    at = path_getter(cond.at)
+    item = _item_of(cond.key_paths) if cond.key_paths else _day_of(at, tz) if cond.days and tz else None
     counter = build.counters.setdefault(
-        key, Counter(key, match, path_getter(cond.at), calendar, tz, rolling,
-                     signature("match", build.params, matching), reads=reads,
-                     item=_item_of(cond.key_paths) if cond.key_paths else None))
+        key, Counter(key, match, at, calendar, tz, rolling,
+                     signature("match", build.params, matching), reads=reads, item=item))
     return Slot(len(fp.slots), cond, counter=counter, nth=nth)
 
 
@@ -792,17 +814,40 @@ Counting = Callable[["Txn", Any, bool], int]
 """Update one counter for an event (``matched`` or not); the count in the event's window."""
 
 
-def _item_of(paths: tuple[str, ...]) -> Callable[[Any], str]:
-    """The item an event is about: the values at ``paths``, instants as instants (the same
-    call written with another UTC offset is the same call)."""
+def _item_of(paths: tuple[str, ...]) -> Callable[[Any, int], str]:
+    """The item an event (the ``seq``-th of its session, from 0) is about: the values at
+    ``paths``, instants as instants (the same call written with another UTC offset is the
+    same call), numbers and text kept apart (``1`` is not ``"1"``). An event missing a key
+    value is an item of its own: events that cannot say which item they are about are never
+    merged into one."""
     getters = [path_getter(path) for path in paths]
 
-    def item(fact: Any) -> str:
+    def item(fact: Any, seq: int) -> str:
         values = [get(fact) for get in getters]
-        return json.dumps([to_us(v) if isinstance(v, datetime) and v.utcoffset() is not None else str(v)
-                           for v in values], ensure_ascii=False)
+        if any(v is None for v in values):
+            return json.dumps(["#event", seq + 1])
+        return json.dumps([_item_part(v) for v in values], ensure_ascii=False)
 
     return item
+
+
+def _day_of(at: Callable[[Any], Any], tz: ZoneInfo) -> Callable[[Any, int], str]:
+    """The item of a count of days: the local date (in ``tz``) of the event's window time."""
+
+    def item(fact: Any, seq: int) -> str:
+        return str(at(fact).astimezone(tz).date())
+
+    return item
+
+
+def _item_part(value: Any) -> Any:
+    """One key value as the item names it: an instant as microseconds, JSON scalars as they
+    are, anything else (a date, a decimal) as its text."""
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return to_us(value)
+    if isinstance(value, (str, int, float)):
+        return value
+    return str(value)
 
 
 def _counting(counter: Counter) -> Counting:
@@ -868,10 +913,14 @@ def _count_calendar(key: str, at: Callable[[Any], Any], period: Callable[[dateti
 
 
 def _count_items(counter: Counter, txn: Txn, fact: Any, matched: bool) -> int:
-    """Items (not events) matching in the event's window, each as its latest event says.
+    """A matching event's item's place among the items matching in its window: the items
+    first counted no later than it, each as its latest event says (an item sent again keeps
+    its place, so a re-sent first call stays the first). An event that does not match sees
+    every item counted in its window.
 
-    The state maps each counted item to where it falls (its calendar period, its instant,
-    or 1 without a window); an item whose latest event no longer matches is dropped."""
+    The state maps each counted item to ``[where, n]``: where it falls (its calendar period,
+    its instant, or 1 without a window) and the number of the event that first counted it;
+    an item whose latest event no longer matches is dropped."""
     moment = counter.at(fact)
     if moment is None:
         return 0
@@ -888,15 +937,27 @@ def _count_items(counter: Counter, txn: Txn, fact: Any, matched: bool) -> int:
         within = lambda t: here - span < t <= here  # noqa: E731 - one comparison
     else:
         here, within = 1, lambda _: True
-    items = dict(txn.counter(counter.key) or {})
-    _check_not_too_old(counter, items, here, moment)
-    item = counter.item(fact)
+    items = {item: counted_at(entry) for item, entry in (txn.counter(counter.key) or {}).items()}
+    _check_not_too_old(counter, {item: where for item, (where, _) in items.items()}, here, moment)
+    item = counter.item(fact, txn.seq)
     was = items.pop(item, None)
     if matched:
-        items[item] = here
+        first = txn.seq + 1 if was is None else was[1]
+        items[item] = (here, first)
     if matched or was is not None:
-        txn.set_counter(counter.key, _kept_items(counter, items))
-    return sum(1 for where in items.values() if within(where))
+        kept = _kept_items(counter, {i: where for i, (where, _) in items.items()})
+        txn.set_counter(counter.key, {i: [where, items[i][1]] for i, where in kept.items()})
+    if not matched:
+        return sum(1 for where, _ in items.values() if within(where))
+    return sum(1 for where, n in items.values() if n <= first and within(where))
+
+
+def counted_at(entry: Any) -> tuple[Any, int]:
+    """A keyed counter's stored entry as (where, number of the event that first counted it);
+    an entry written before items kept their place (``where`` alone) reads as counted first."""
+    if isinstance(entry, list):
+        return entry[0], entry[1]
+    return entry, 0
 
 
 def _check_not_too_old(counter: Counter, items: dict[str, Any], here: Any, moment: datetime) -> None:

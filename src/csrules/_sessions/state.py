@@ -6,7 +6,8 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
     seq    how many events the session accepted
     c      counter key -> per-window counts: {period: n} (calendar, latest 3 periods),
            [t, ...] (rolling) or n (no window); a keyed count (``key``) maps each
-           item to its period, time or 1: {item: where}
+           item to its period, time or 1 and the number of the event that first
+           counted it: {item: [where, n]} (``where`` alone in states written before)
     r      run key -> length of the current run (in_a_row)
     i      tracker key -> item id -> {k: key, s: since, f: fact (JSON), x: [fired rule keys],
            o: seq when opened}
@@ -49,7 +50,7 @@ from csrules._sessions.migrate import (
     incompatible,
     reset_state,
 )
-from csrules._sessions.program import KEPT_PERIODS, Counter, Program, family, to_us
+from csrules._sessions.program import KEPT_PERIODS, Counter, Program, counted_at, family, to_us
 from csrules.exceptions import StateError
 
 __all__ = [
@@ -533,8 +534,11 @@ def _incompatible(doc: dict[str, Any], state: dict[str, Any], program: Program,
 
 def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
     """``state``, written by another engine, with ``nd`` recomputed (a tuned deadline moves
-    the next due time). A state this engine wrote keeps its ``nd``, so a tampered one is
-    still refused."""
+    the next due time) and counters kept under an older key renamed. A state this engine
+    wrote keeps its ``nd``, so a tampered one is still refused."""
+    aliases = program.counter_aliases
+    if aliases and isinstance(state.get("c"), dict) and aliases.keys() & state["c"].keys():
+        state = {**state, "c": {aliases.get(key, key): value for key, value in state["c"].items()}}
     try:
         return {**state, "nd": next_due(program, cast("StateRecord", state))}
     except (KeyError, TypeError, AttributeError):
@@ -614,10 +618,18 @@ def _check_counters(counters: dict[str, Any], program: Program, seq: int) -> Non
 
 
 def _check_items_counted(key: str, value: Any, counter: Counter, seq: int) -> None:
-    """A keyed counter maps at most ``seq`` items to their period, instant or 1."""
+    """A keyed counter maps at most ``seq`` items to ``[where, n]``: their period, instant
+    or 1, and the number (1 to ``seq``) of the event that first counted them; a state
+    written before items kept their place holds ``where`` alone."""
     if not isinstance(value, dict) or len(value) > seq:
         raise _fail(f"counter {key!r} must map at most seq ({seq}) items to where they fall")
-    for item, where in value.items():
+    for item, entry in value.items():
+        if isinstance(entry, list):
+            if len(entry) != 2:
+                raise _fail(f"counter {key!r} has {_short(entry)} for {_short(item)}, "
+                            "expected [where, event number]")
+            _int(entry[1], f"the first event of {_short(item)} in counter {key}", low=1, high=seq)
+        where = counted_at(entry)[0]
         if counter.calendar is not None:
             if not _is_period(counter.calendar, where):
                 raise _fail(f"counter {key!r} has {_short(where)} for {_short(item)}, which is not a "

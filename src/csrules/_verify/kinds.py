@@ -20,6 +20,7 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.kinds.base import register_translation
 from csrules._policy.kinds.core import coerce_literal
+from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -170,10 +171,9 @@ def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
     """How many events of the subject in the window match (the current one included when it
     matches): one bounded integer per window and match, shared by every count and nth over
     them, so a property's ``count`` speaks of the same number as a rule's."""
-    key = json.dumps(
-        cond.model_dump(mode="json", exclude={"kind", "op", "value", "param", "n", "or_later"}),
-        sort_keys=True, ensure_ascii=False,
-    )
+    window = cond.model_dump(mode="json", exclude={"kind", "op", "value", "param", "n", "or_later"})
+    window["window"] = window_dump(cond.window)  # naming the default zone or none: one window
+    key = json.dumps(window, sort_keys=True, ensure_ascii=False)
     count = enc.counts.get(key)
     if count is None:
         count = enc.counts[key] = z3.Int(f"count{len(enc.counts)}")

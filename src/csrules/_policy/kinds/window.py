@@ -53,6 +53,7 @@ __all__ = [
     "SessionCompileContext",
     "StillOpen",
     "Window",
+    "window_dump",
 ]
 
 CalendarUnit = Literal["day", "week", "month", "year"]
@@ -101,6 +102,18 @@ class Window(CheckedModel):
         return f"{span}内" if lang == "zh" else f"within {span}"
 
 
+def window_dump(window: Window | None) -> Any:
+    """A window's definition as its counter's key and fingerprint read it: a calendar window
+    with the zone it is read in spelt out (no zone named reads the default one), so a window
+    naming the default zone and one naming none are the same window."""
+    if window is None:
+        return None
+    dumped = window.model_dump(mode="json")
+    if window.calendar is not None:
+        dumped["tz"] = window.tz or DEFAULT_TIME_ZONE
+    return dumped
+
+
 NestedCondition = Condition
 """A condition inside a window kind (any registered kind)."""
 
@@ -112,13 +125,20 @@ class _Windowed(ConditionBase):
     With ``key`` each item counts once, as its latest event says: an item sent again
     replaces what was counted for it (a call record delivered twice is one call, a swap
     request sent pending and again when agreed is one swap, one later declined counts no
-    more). Without it every matching event counts.
+    more). Without it every matching event counts. An item keeps the place it was first
+    counted at: a call re-sent after later calls is still the month's first, and an event
+    without a key value is an item of its own.
+
+    ``days: true`` counts local days instead: the days (in a calendar window's zone) on
+    which a matching event's ``at`` falls, each once, whatever the number of events on it
+    (two shifts on one day are one day worked).
     """
 
     match: Condition
     at: str = "at"
     window: Window | None = None
     key: str | list[str] | None = None
+    days: bool = False
 
     @property
     def key_paths(self) -> tuple[str, ...]:
@@ -362,6 +382,8 @@ def _match_words(match: ConditionBase, lang: Lang, ctx: DescribeContext) -> str:
 
 def _each_once(cond: Count | Nth, lang: Lang) -> str:
     """`` (each call_id once)`` for a keyed count: the same item sent again is not counted again."""
+    if cond.days:
+        return "（按天计，同一天只计一次）" if lang == "zh" else " (counting days: each day once)"
     if not cond.key_paths:
         return ""
     named = " + ".join(cond.key_paths)
@@ -377,6 +399,11 @@ class _WindowedHandler:
         _check_window(cond.window, ctx)
         for path in cond.key_paths:
             ctx.field(path)  # an unknown path is refused, naming it
+        if cond.days and (cond.window is None or cond.window.calendar is None):
+            raise ctx.fail("days: true counts local days, so it needs a calendar window "
+                           "(window: {calendar: week}) to read them in", at=("days",))
+        if cond.days and cond.key_paths:
+            raise ctx.fail("days: true counts each day once: it takes no key", at=("key",))
         _int_param(cond.param, ctx, "nth counts from 1 (got n={})" if isinstance(cond, Nth) else None)
 
     def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:

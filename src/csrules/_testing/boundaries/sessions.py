@@ -132,13 +132,17 @@ def _shapes_of(node: Any, policy: Policy) -> Iterator[tuple[str, list[EventSlot 
 
         minute = timedelta(minutes=1)
         if span is None:  # a calendar window: straddle the change of period at ORIGIN
-            before = [event(True, change - (n + 2 - i) * minute) for i in range(n + 1)]
+            # a count of days takes one event a day, up to the start of a week for a week window
+            unit, lead = (timedelta(days=1), n + 1) if node.days else (minute, n + 2)
+            if node.days and node.window is not None and node.window.calendar == "week":
+                change += timedelta(days=-change.weekday() % 7)
+            before = [event(True, change - (lead - i) * unit) for i in range(n + 1)]
             yield f"events {n - 1}, {n} and {n + 1} of one period, and one that does not count", (
-                [event(False, change - (n + 3) * minute), *before]
+                [event(False, change - (lead + 1) * unit), *before]
             )
-            across = [event(True, change - (n - i) * minute) for i in range(max(n - 1, 0))]
+            across = [event(True, change - (n - i) * unit) for i in range(max(n - 1, 0))]
             yield f"{n - 1} event(s) just before the period changes, 2 just after", (
-                [*across, event(True, change), event(True, change + minute)]
+                [*across, event(True, change), event(True, change + unit)]
             )
         else:
             step = span / (n + 1)
