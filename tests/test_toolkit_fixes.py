@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import textwrap
@@ -18,7 +19,7 @@ from csrules._testing.boundaries.core import calendar_years
 from csrules._testing.coverage import Coverage
 from csrules._testing.strategies import EARLIEST, LATEST
 from csrules.policies import load_pack
-from csrules.testing import assert_decision, assert_effects_after, explore, probe_examples
+from csrules.testing import Target, assert_decision, assert_effects_after, explore, probe_examples
 
 pytest_plugins = ["pytester"]
 
@@ -209,11 +210,17 @@ CALL_CENTRE = load_pack("call_centre")
 CST = timezone(timedelta(hours=8))
 
 
+@functools.cache
+def _probe_pairs(fact_type: str, now: datetime) -> tuple[tuple[Target, BaseModel], ...]:
+    """The probes of ``fact_type``'s built-in rules with their facts, drawn once per process
+    (the draws are seeded, so every test reading them would draw the same ones)."""
+    return tuple(probe_examples([p for p in CALL_CENTRE.policies if p.fact_type == fact_type], now=now, per=2))
+
+
 def probed(fact_type: str, now: datetime, field: str) -> dict[str, set[Any]]:
     """Per probe label of ``field``, the values of ``field`` the facts drawn for it hold."""
-    pairs = probe_examples([p for p in CALL_CENTRE.policies if p.fact_type == fact_type], now=now, per=2)
     out: dict[str, set[Any]] = {}
-    for target, fact in pairs:
+    for target, fact in _probe_pairs(fact_type, now):
         if target.probe.fixed is not None and target.probe.fixed[0] == field:
             out.setdefault(target.label, set()).add(getattr(fact, field))
     return out
