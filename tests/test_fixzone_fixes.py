@@ -101,3 +101,86 @@ class TestPackZoneReachesFacts:
         """The built-in pack (Asia/Shanghai) reads the same fact in Shanghai: no ATT-5."""
         decision = load_pack("call_centre").engine().evaluate(NOON_LATE, now=NOW, fact_type="leave_request")
         assert "ATT-5.night-deadline" not in _rules(decision.effects)
+
+
+POLICIES = Path(__file__).resolve().parents[1] / "src" / "csrules" / "policies" / "call_centre"
+LEAVE = {"agent_id": "A01", "kind": "personal", "start": "2026-03-05T08:30:00+08:00",
+         "end": "2026-03-05T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00", "requested_by": "A01"}
+MARCH = datetime.fromisoformat("2026-03-01T09:00:00+08:00")
+
+
+class TestRoleAliasesStayOutOfPolicyTexts:
+    """A policy file's examples pass on the file alone; an alias added to a role is a role change."""
+
+    @pytest.mark.parametrize("name", ["leave.yaml", "report.yaml"])
+    def test_policy_file_examples_pass_on_the_file_alone(self, name: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+        """csrules test on a built-in policy file, without its pack's catalogue, passes."""
+        from csrules._cli.cli import main
+
+        status = main(["test", str(POLICIES / name)])
+        assert status == 0, capsys.readouterr().out
+
+    @pytest.mark.parametrize("alias", ["值班長", "班長"])
+    def test_the_pack_reads_an_alias_as_its_role(self, alias: str) -> None:
+        """Judged by the pack, leave handed to an alias of the shift lead is not an unknown role."""
+        decision = load_pack("call_centre").engine().evaluate(
+            {**LEAVE, "submitted_to": alias}, now=MARCH, fact_type="leave_request")
+        assert not {"ROLE-1.leave-unknown-role", "ATT-2.level-by-level"} & _rules(decision.effects)
+
+    def test_diff_reports_an_added_alias_as_a_role_change(self, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+        """A company pack that only adds an alias changes no policy text and needs no version bump."""
+        from csrules._cli.cli import main
+
+        root = _company(tmp_path, roles="roles.yaml")
+        shift_lead = next(r for r in yaml.safe_load((POLICIES / "roles.yaml").read_text(encoding="utf-8"))["roles"]
+                          if r["id"] == "shift_lead")
+        shift_lead["aliases"] = [*shift_lead["aliases"], "組長"]
+        (root / "roles.yaml").write_text(yaml.safe_dump({"roles": [shift_lead]}, allow_unicode=True),
+                                         encoding="utf-8")
+        main(["diff", "call_centre", str(root), "--lang", "en"])
+        out = capsys.readouterr().out
+        assert "Content changed, version did not" not in out
+        assert "Rules changed or reworded: 0" in out
+        assert "| role | shift_lead |" in out
+
+
+def _qa_under_shift_lead(tmp_path: Path) -> Pack:
+    """A company pack whose QA inspectors report to the shift lead (one role restated)."""
+    root = _company(tmp_path, roles="roles.yaml")
+    qa = {"id": "qa_inspector", "title": {"en": "QA inspector", "zh": "質檢員"}, "aliases": ["質檢員"],
+          "reports_to": "shift_lead"}
+    (root / "roles.yaml").write_text(yaml.safe_dump({"roles": [qa]}, allow_unicode=True), encoding="utf-8")
+    return load_pack(root)
+
+
+class TestLevelByLevelReadsTheCatalogue:
+    """Level by level follows the pack's reports_to, and a company role may report to a base role."""
+
+    def test_company_role_may_report_to_a_base_role(self, tmp_path: Path) -> None:
+        """A company roles.yaml restating one role that reports to a base role loads."""
+        pack = _qa_under_shift_lead(tmp_path)
+        assert pack.roles.role("qa_inspector").reports_to == "shift_lead"
+        assert pack.roles.role("department_head").reports_to == "centre_director"
+
+    @pytest.mark.parametrize(("to", "skipped"), [("shift_lead", False), ("質檢員", True),
+                                                ("department_head", True), ("客服部主任", True)])
+    def test_qa_leave_goes_to_the_superior_the_catalogue_names(self, tmp_path: Path, to: str,
+                                                                skipped: bool) -> None:
+        """QA leave handed to the shift lead is level by level; to the department head it skips one."""
+        engine = _qa_under_shift_lead(tmp_path).engine()
+        fact = {**LEAVE, "agent_id": "Q01", "requested_by": "Q01", "requester_role": "qa_inspector", "submitted_to": to}
+        decision = engine.evaluate(fact, now=MARCH, fact_type="leave_request")
+        assert ("ATT-2.level-by-level" in _rules(decision.effects)) is skipped
+
+    def test_a_changed_chain_marks_the_policy_version(self, tmp_path: Path) -> None:
+        """The leave policy a company's chain rewrites is versioned +<pack>; the built-in one is not."""
+        assert _qa_under_shift_lead(tmp_path).policy("leave").version == "1.0+acme"
+        assert load_pack("call_centre").policy("leave").version == "1.0"
+
+    def test_built_in_chain_is_unchanged(self) -> None:
+        """In the built-in pack a shift lead still hands leave to the department head."""
+        fact = {**LEAVE, "agent_id": "S01", "requested_by": "S01", "requester_role": "班長", "submitted_to": "客服部主任"}
+        decision = load_pack("call_centre").engine().evaluate(fact, now=MARCH, fact_type="leave_request")
+        assert "ATT-2.level-by-level" not in _rules(decision.effects)
