@@ -181,6 +181,7 @@ class TestLevelByLevelReadsTheCatalogue:
 
     def test_built_in_chain_is_unchanged(self) -> None:
         """In the built-in pack a shift lead still hands leave to the department head."""
-        fact = {**LEAVE, "agent_id": "S01", "requested_by": "S01", "requester_role": "班長", "submitted_to": "客服部主任"}
+        fact = {**LEAVE, "agent_id": "S01", "requested_by": "S01", "requester_role": "班長",
+                "submitted_to": "客服部主任"}
         decision = load_pack("call_centre").engine().evaluate(fact, now=MARCH, fact_type="leave_request")
         assert "ATT-2.level-by-level" not in _rules(decision.effects)
