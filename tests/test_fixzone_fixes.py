@@ -185,3 +185,61 @@ class TestLevelByLevelReadsTheCatalogue:
                 "submitted_to": "客服部主任"}
         decision = load_pack("call_centre").engine().evaluate(fact, now=MARCH, fact_type="leave_request")
         assert "ATT-2.level-by-level" not in _rules(decision.effects)
+
+
+ORDER = {"order_no": "O1", "placed_at": "2026-03-10T10:00:00+08:00", "amount": 10}
+LATER = datetime.fromisoformat("2026-03-20T10:00:00+08:00")
+
+
+def _log_orders(log: Any, tag: str, count: int) -> None:
+    """Judge ``count`` orders with the mall pack, each decision's record written to ``log``."""
+    engine = load_pack("mall").engine().with_log(log)
+    for i in range(count):
+        engine.evaluate({**ORDER, "order_no": f"{tag}-{i}"}, now=LATER, fact_type="order")
+
+
+def _child_opens_its_log(path: str) -> None:
+    from csrules.records import JsonlLog
+
+    _log_orders(JsonlLog(path, batch=7), "own", 10)  # never closed: 3 records pending at exit
+
+
+class TestLogsFlushInWorkerProcesses:
+    """Records pending in a multiprocessing child's log are written when the child ends."""
+
+    @pytest.fixture
+    def fork(self) -> Any:
+        """The fork start method (POSIX): a child that leaves through os._exit, as workers do."""
+        import multiprocessing
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            pytest.skip("needs the fork start method")
+        return multiprocessing.get_context("fork")
+
+    def test_a_log_opened_in_the_child(self, fork: Any, tmp_path: Path) -> None:
+        """A child that opens a log and never closes it loses no record."""
+        from csrules.records import read_log
+
+        path = str(tmp_path / "d.jsonl")
+        child = fork.Process(target=_child_opens_its_log, args=(path,))
+        child.start()
+        child.join()
+        assert child.exitcode == 0
+        assert sorted(r.fact["order_no"] for r in read_log(path)) == sorted(f"own-{i}" for i in range(10))
+
+    def test_a_log_inherited_from_the_parent(self, fork: Any, tmp_path: Path) -> None:
+        """A child writing a log the parent opened loses no record, and writes none of the parent's."""
+        from csrules.records import JsonlLog, read_log
+
+        path = str(tmp_path / "d.jsonl")
+        log = JsonlLog(path, batch=7)
+        try:
+            _log_orders(log, "parent", 3)  # pending in the parent: the parent's to write
+            child = fork.Process(target=_log_orders, args=(log, "child", 10))
+            child.start()
+            child.join()
+            assert child.exitcode == 0
+        finally:
+            log.close()
+        found = sorted(r.fact["order_no"] for r in read_log(path))
+        assert found == sorted([*(f"parent-{i}" for i in range(3)), *(f"child-{i}" for i in range(10))])
