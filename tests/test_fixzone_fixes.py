@@ -97,6 +97,13 @@ class TestPackZoneReachesFacts:
         step = engine.session("A01").send(NOON_LATE, now=NOW, fact_type="leave_request")
         assert "violation:ATT-5" in step.effect_keys
 
+    def test_inherited_examples_keep_the_zone_they_were_written_in(self, london: Pack) -> None:
+        """The base pack's worked examples (Shanghai facts) still pass in a London company pack."""
+        failed = [check for check in london.check_examples() if not check.passed]
+        assert failed == []
+        example = london.policy("leave").rules[0].examples[0]
+        assert example.fact is not None and example.fact["time_zone"] == "Asia/Shanghai"
+
     def test_default_zone_pack_engine_is_unchanged(self) -> None:
         """The built-in pack (Asia/Shanghai) reads the same fact in Shanghai: no ATT-5."""
         decision = load_pack("call_centre").engine().evaluate(NOON_LATE, now=NOW, fact_type="leave_request")

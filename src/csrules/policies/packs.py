@@ -26,7 +26,9 @@ from pydantic import ValidationError
 from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
 from csrules._engine.record import pack_ref
+from csrules._engine.zones import ZONE_FIELD
 from csrules._errors import validation_error
+from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
@@ -957,7 +959,9 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
             raise PolicyError(f"a policy of pack {name!r} has an id starting with '{name}.', or the id of a "
                               f"policy of {base.name!r} (a dated version of it)", policy_id=policy.id,
                               file=where, line=line_for(lines, data, ("policies", index)))
-    kept = tuple(p for p in base.policies if p.id not in gone)
+    zone = manifest.timezone if "timezone" in data else base.timezone
+    kept = tuple(_examples_in_zone(p, base.timezone) if zone != base.timezone else p
+                 for p in base.policies if p.id not in gone)
     stateless = (*kept, *(p for p in (*replacing, *own) if not p.needs_session))
     kept_sessions = tuple(p for p in base.session_policies if p.id not in gone)
     sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
@@ -975,7 +979,6 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     declarations = {sla.id: sla.declaration.model_copy(update={"policy": sla.policy_id}) for sla in base.slas}
     declarations.update((decl.id, decl) for decl in checked_slas(name, manifest.slas, data))
     sources = dict.fromkeys((*base.sources, *(str(s.file) for s in manifest.sources)))
-    zone = manifest.timezone if "timezone" in data else base.timezone
     extended = Pack(
         name=name,
         title=manifest.title,
@@ -998,6 +1001,20 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     for key, filename in manifest.rules.items():
         extended = _with_rule_file(extended, base_id(key, ("rules", key)), source, filename)
     return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
+
+
+def _examples_in_zone(policy: Policy, zone: str) -> Policy:
+    """``policy`` with the facts of its worked examples that name no ``time_zone`` pinned to
+    ``zone``: the base pack's zone they were written in, kept when a company pack of another
+    zone reads such facts in its own."""
+    if ZONE_FIELD not in get_fact_type(policy.fact_type).model_fields:
+        return policy
+    data = policy.model_dump(mode="python", exclude_unset=True)
+    facts = [example["fact"] for rule in data["rules"] for example in rule.get("examples") or []
+             if isinstance(example.get("fact"), dict) and ZONE_FIELD not in example["fact"]]
+    for fact in facts:
+        fact[ZONE_FIELD] = zone
+    return Policy(**data) if facts else policy
 
 
 def _by_id(base: tuple[PackDuty, ...], own: tuple[PackDuty, ...]) -> tuple[PackDuty, ...]:
