@@ -102,7 +102,8 @@ class TestPackZoneReachesFacts:
         failed = [check for check in london.check_examples() if not check.passed]
         assert failed == []
         example = london.policy("leave").rules[0].examples[0]
-        assert example.fact is not None and example.fact["time_zone"] == "Asia/Shanghai"
+        assert example.fact is not None
+        assert example.fact["time_zone"] == "Asia/Shanghai"
 
     def test_default_zone_pack_engine_is_unchanged(self) -> None:
         """The built-in pack (Asia/Shanghai) reads the same fact in Shanghai: no ATT-5."""
