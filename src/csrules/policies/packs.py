@@ -784,6 +784,8 @@ def _with_chain(pack: Pack) -> Pack:
     version gets a ``+<pack>`` suffix, as a company's rules file gives it."""
 
     def chained(policy: Policy) -> Policy:
+        if not any(rule.id in LEVEL_RULES for rule in policy.rules):
+            return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         changed = [_chain(rule, pack.roles) for rule in data["rules"] if rule["id"] in LEVEL_RULES]
         if not any(changed):
