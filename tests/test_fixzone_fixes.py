@@ -194,6 +194,18 @@ class TestLevelByLevelReadsTheCatalogue:
         decision = load_pack("call_centre").engine().evaluate(fact, now=MARCH, fact_type="leave_request")
         assert "ATT-2.level-by-level" not in _rules(decision.effects)
 
+    def test_a_catalogue_without_superiors_is_refused(self, tmp_path: Path) -> None:
+        """A company catalogue where no role reports to another is refused, naming the rule."""
+        from csrules.exceptions import PolicyError
+
+        root = _company(tmp_path, roles="roles.yaml")
+        roles = yaml.safe_load((POLICIES / "roles.yaml").read_text(encoding="utf-8"))["roles"]
+        for role in roles:
+            role.pop("reports_to", None)
+        (root / "roles.yaml").write_text(yaml.safe_dump({"roles": roles}, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(PolicyError, match=r"ATT-2\.level-by-level.*reports_to"):
+            load_pack(root)
+
 
 ORDER = {"order_no": "O1", "placed_at": "2026-03-10T10:00:00+08:00", "amount": 10}
 LATER = datetime.fromisoformat("2026-03-20T10:00:00+08:00")

@@ -787,7 +787,7 @@ def _with_chain(pack: Pack) -> Pack:
         if not any(rule.id in LEVEL_RULES for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_chain(rule, pack.roles) for rule in data["rules"] if rule["id"] in LEVEL_RULES]
+        changed = [_chain(rule, pack.roles, pack.name) for rule in data["rules"] if rule["id"] in LEVEL_RULES]
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
@@ -798,7 +798,7 @@ def _with_chain(pack: Pack) -> Pack:
                    session_policies=tuple(map(chained, pack.session_policies)))
 
 
-def _chain(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
+def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
     """Write the pairs (role, its superior) of ``roles`` into a level-by-level ``rule`` (in
     place) when they differ from the pairs it holds; True if written. The rule's ``when`` is
     ``all`` of conditions with one ``in`` on the requester's role and one ``not`` of ``any``
@@ -823,6 +823,9 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
     for role in roles:
         if role.reports_to is not None:
             superiors.setdefault(roles.role(role.reports_to).id, []).append(role.id)
+    if not superiors:
+        raise PolicyError(f"pack {pack!r}: level by level reads each role's direct superior from the pack's "
+                          "roles, and no role names one (reports_to in its roles file)", rule_id=rule["id"])
     wanted = {(below, above) for above, ids in superiors.items() for below in ids}
     if wanted == written and {role_id(name) for name in who["value"]} == {b for b, _ in wanted}:
         return False
