@@ -56,6 +56,7 @@ from csrules._audit.instants import ISO, iso_instants
 from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
+from csrules._engine.zones import fact_zones
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
@@ -237,11 +238,12 @@ def _composite(frame: pl.DataFrame, model: type[BaseModel], name: str,
     return frame, filled
 
 
-def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems) -> str | bool | None:
-    """The one time zone of the batch's facts (False when they differ: row engine)."""
+def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems, zone: str | None) -> str | bool | None:
+    """The one time zone of the batch's facts (False when they differ: row engine); facts
+    naming none are read in ``zone`` (their policies' zone), else in the model's default."""
     if "time_zone" not in model.model_fields:
         return None
-    default = str(model.model_fields["time_zone"].default)
+    default = zone or str(model.model_fields["time_zone"].default)
     names = set(frame["time_zone"].drop_nulls().unique().to_list()) if "time_zone" in frame.columns else set()
     names = names or {default}
     good = set()
@@ -462,7 +464,8 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         return None  # derived values given by the input must agree: the model checks that
     problems: Problems = []
     zone_problems: Problems = []
-    zone = _zones(frame, model, zone_problems) if _zoned(model) else None
+    policies_zone = fact_zones(spec.engine.policies).get(spec.fact_type)
+    zone = _zones(frame, model, zone_problems, policies_zone) if _zoned(model) else None
     if zone is False:
         return None
     skip = {*derived, "time_zone"} if _zoned(model) else set(derived)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from csrules._cli._common import (
     DEFAULT_OUT,
     CliError,
+    Target,
     add_common,
     add_format,
     add_out,
@@ -216,7 +217,7 @@ def run_docs(args: argparse.Namespace) -> int:
 
 def run_diff(args: argparse.Namespace) -> int:
     """Print the change document; exit 1 when the versions differ."""
-    old_target, new_target = load_target(args.old), load_target(args.new)
+    old_target, new_target = (_as_written(load_target(spec)) for spec in (args.old, args.new))
     packs = (old_target.pack, new_target.pack) if old_target.pack and new_target.pack else None
     try:
         langs = langs_for(args.lang)
@@ -233,6 +234,17 @@ def run_diff(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0 if diff.empty else 1
+
+
+def _as_written(target: Target) -> Target:
+    """``target`` with a pack's policies read as their files write them, without the role
+    aliases the pack widens them to: an alias added to the catalogue is a role change."""
+    if target.pack is None:
+        return target
+    from csrules.policies.packs import without_role_aliases  # packs load on first use
+
+    pack = without_role_aliases(target.pack)
+    return replace(target, policies=tuple(pack.policies), pack=pack)
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from csrules._engine.compile import Plan
 from csrules._engine.dated import DatedPlan, check_as_of, plan_for
 from csrules._engine.decision import Decision
+from csrules._engine.zones import fact_zones, in_zone
 from csrules._policy.facts import fact_type_name, get_fact_type, register_fact_type, validate_fact
 from csrules._policy.model import Policy
 from csrules._policy.validity import check_versions
@@ -53,7 +54,7 @@ class Engine:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_by_class", "_evaluate", "_only", "_plans", "_solo", "pack", "policies")
+    __slots__ = ("_by_class", "_evaluate", "_only", "_plans", "_solo", "_zones", "pack", "policies")
 
     def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
@@ -89,14 +90,17 @@ class Engine:
                 if inner is not None:
                     inner.pack = pack
         _set(self, "_by_class", {plan.model: plan for plan in plans.values()})
+        # facts naming no time_zone, of a type whose policies name another zone, are read in it
+        zones = fact_zones(policies)
+        _set(self, "_zones", zones)
         # With one fact type, a dict fact needs no dispatch: validate it straight away.
-        only = next(iter(plans.values())) if len(plans) == 1 else None
+        only = next(iter(plans.values())) if len(plans) == 1 and not zones else None
         _set(self, "_only", only)
         # ... and a fact of its model, with no option given, goes straight to its plan's judge
         _set(self, "_solo", None if only is None else (only.model, only.reads_now, only.judge))
         # what ``engine.evaluate`` is: the general path, or for one plain plan its generated
         # entry (the usual call in one frame, the rest sent to the general path)
-        general = MethodType(Engine._evaluate_any, self)
+        general = MethodType(Engine._evaluate_zoned if zones else Engine._evaluate_any, self)
         _set(self, "_evaluate", _documented(only.bind_entry(general, check_now)) if isinstance(only, Plan) else general)
 
     policies: tuple[Policy, ...]
@@ -105,6 +109,7 @@ class Engine:
     _by_class: dict[type, Plan | DatedPlan]
     _only: Plan | DatedPlan | None
     _solo: tuple[type, bool, Callable[[Any, datetime | None], Decision]] | None
+    _zones: dict[str, str]
     _evaluate: Callable[..., Decision]
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -165,6 +170,8 @@ class Engine:
             plan, fact = self._plan_for(fact, fact_type, index)
         if now is None and plan.reads_now:
             raise _needs_now(plan)
+        if self._zones:
+            return plan, in_zone(fact, self._zones.get(plan.fact_type), index=index)
         return plan, fact
 
     def evaluate(
@@ -221,6 +228,20 @@ class Engine:
         if as_of is None:
             return plan.judge(fact, now)
         return self._judge_as_of(plan, fact, now, as_of)
+
+    def _evaluate_zoned(
+        self,
+        fact: Any,
+        *,
+        now: datetime | None = None,
+        fact_type: str | None = None,
+        as_of: date | datetime | None = None,
+    ) -> Decision:
+        # evaluate of an engine whose policies name a zone other than their facts' default:
+        # every fact goes through the prologue, which reads a fact naming no zone in theirs
+        check_now(now)
+        plan, fact = self._prepare(fact, now, fact_type, None)
+        return plan.judge(fact, now) if as_of is None else self._judge_as_of(plan, fact, now, as_of)
 
     def evaluate_many(
         self,
@@ -321,8 +342,9 @@ def _documented(function: Callable[..., Decision]) -> Callable[..., Decision]:
 
 
 _SIGNATURE = inspect.signature(MethodType(_EVALUATE, object()))
-_documented(Engine._evaluate_any)  # a many-type engine's evaluate: a bound method of it
-Engine._evaluate_any.__signature__ = inspect.signature(_EVALUATE)  # type: ignore[attr-defined]
+for _general in (Engine._evaluate_any, Engine._evaluate_zoned):  # a many-type or zoned engine's evaluate
+    _documented(_general)
+    _general.__signature__ = inspect.signature(_EVALUATE)  # type: ignore[attr-defined]
 
 
 def _needs_now(plan: Plan | DatedPlan) -> TimeError:

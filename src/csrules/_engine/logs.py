@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
+from multiprocessing import util as _mp_util
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -81,7 +82,11 @@ class DecisionLog:
         self._lock = threading.Lock()  # guards the pending list
         self._write_lock = threading.Lock()  # one batch written at a time, in order
         self._closed = False
+        self._exit_flush: _mp_util.Finalize
         atexit.register(self.flush)  # records still pending at exit are written then
+        _flush_at_process_exit(self)
+        # a multiprocessing child forked with this log: flushed at that child's exit too
+        _mp_util.register_after_fork(self, _flush_at_process_exit)
         _LIVE.add(self)
 
     def _forked(self) -> None:
@@ -142,6 +147,7 @@ class DecisionLog:
         with self._write_lock, self._lock:
             self._closed = True
             atexit.unregister(self.flush)
+            self._exit_flush.cancel()
             self._release()
 
     def _fail(self, why: str, records: list[LogLine]) -> None:
@@ -434,6 +440,14 @@ class _PathLock:
 _PATH_LOCKS: dict[str, _PathLock] = {}
 _PATH_LOCKS_GUARD = threading.Lock()
 _LIVE: weakref.WeakSet[DecisionLog] = weakref.WeakSet()
+
+
+def _flush_at_process_exit(log: DecisionLog) -> None:
+    """Write ``log``'s pending records when this process ends, a multiprocessing child too:
+    a child leaves through ``os._exit``, which runs no ``atexit`` function, but runs the
+    finalizers registered here first (a failed write is printed there, not lost silently)."""
+    log._exit_flush = _mp_util.Finalize(log, log.flush, exitpriority=10)
+
 _INHERITED: list[sqlite3.Connection] = []
 """Connections a forked child inherited: kept open, never used (closing one could disturb the parent)."""
 

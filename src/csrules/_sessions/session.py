@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._engine.engine import check_now
+from csrules._engine.zones import fact_zones, in_zone
 from csrules._policy.facts import fact_type_name, register_fact_type, validate_fact
 from csrules._policy.kinds.base import DescribeContext
 from csrules._policy.model import Policy
@@ -131,6 +132,8 @@ class SessionEngine:
             lifecycles = [lifecycles]
         policies = tuple(policies)
         self.program: Program = compile_program(policies, lifecycles)
+        # events naming no time_zone, of a type whose policies name another zone, are read in it
+        self._zones = fact_zones(policies)
         self._backend: Backend = make_backend(backend, self.program)
         self.store: SessionStore = store if store is not None else MemoryStore()
         self._lock = threading.RLock()
@@ -207,6 +210,8 @@ class SessionEngine:
             fact = event
         else:
             fp, fact = self._fact(event, fact_type)
+        if self._zones:
+            fact = in_zone(fact, self._zones.get(fp.fact_type))
         moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
         # The state is read, changed and written in one store transaction: no other engine,
         # thread or process can change this subject in between (nothing is cached here).

@@ -26,7 +26,9 @@ from pydantic import ValidationError
 from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
 from csrules._engine.record import pack_ref
+from csrules._engine.zones import ZONE_FIELD
 from csrules._errors import validation_error
+from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
@@ -634,10 +636,16 @@ def _lifecycle_params(entries: Sequence[str | LifecycleEntry]) -> dict[str, dict
     return {lifecycle_id_of(entry.name): dict(entry.params) for entry in listed}
 
 
-def _roles(source: _PackDir, filename: str, name: str) -> RoleCatalogue:
+def _roles(source: _PackDir, filename: str, name: str, base: RoleCatalogue | None = None) -> RoleCatalogue:
+    """The roles of ``filename``; over a ``base`` catalogue, the base's roles with these added
+    (one with a base role's id replaces it), checked as one catalogue: a company's role may
+    report to a base role."""
     roles_data, _ = read_document(source.read(filename), name=source.file_name(filename))  # duplicate keys refused
     try:
-        return RoleCatalogue(roles=roles_data["roles"])
+        own = roles_data["roles"]
+        ids = {entry.get("id") for entry in own if isinstance(entry, dict)}
+        kept = [] if base is None else [role for role in base if role.id not in ids]
+        return RoleCatalogue(roles=[*kept, *own])
     except (CsrulesError, KeyError, TypeError) as exc:
         raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
 
@@ -765,6 +773,69 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
 """Fields, per fact type, that name a role of the pack's catalogue."""
 
 
+LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requester_role", "submitted_to")}
+"""Rules that check a request goes to the requester's direct superior, with the fields naming
+the requester's role and the role it went to: their chain is read from the pack's roles."""
+
+
+def _with_chain(pack: Pack) -> Pack:
+    """``pack`` with each level-by-level rule (:data:`LEVEL_RULES`) reading its chain from
+    the pack's roles (``reports_to``), where the chain it writes differs; such a policy's
+    version gets a ``+<pack>`` suffix, as a company's rules file gives it."""
+
+    def chained(policy: Policy) -> Policy:
+        if not any(rule.id in LEVEL_RULES for rule in policy.rules):
+            return policy
+        data = policy.model_dump(mode="python", exclude_unset=True)
+        changed = [_chain(rule, pack.roles, pack.name) for rule in data["rules"] if rule["id"] in LEVEL_RULES]
+        if not any(changed):
+            return policy
+        suffix = f"+{pack.name}"
+        data["version"] = policy.version if policy.version.endswith(suffix) else f"{policy.version}{suffix}"
+        return Policy(**data)
+
+    return replace(pack, policies=tuple(map(chained, pack.policies)),
+                   session_policies=tuple(map(chained, pack.session_policies)))
+
+
+def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
+    """Write the pairs (role, its superior) of ``roles`` into a level-by-level ``rule`` (in
+    place) when they differ from the pairs it holds; True if written. The rule's ``when`` is
+    ``all`` of conditions with one ``in`` on the requester's role and one ``not`` of ``any``
+    pair (``all`` of an ``in`` on each field)."""
+    requester, target = LEVEL_RULES[rule["id"]]
+    parts = rule["when"].get("of") or []
+    who = next((c for c in parts if c.get("path") == requester and c.get("kind") == "in"), None)
+    pairs = next((c["condition"] for c in parts if c.get("kind") == "not"), None)
+    if who is None or pairs is None or pairs.get("kind") != "any":
+        raise PolicyError("a level-by-level rule is all of: an in on the requester's role, and not any of "
+                          "the (role, superior) pairs", rule_id=rule["id"])
+
+    def role_id(name: Any) -> Any:
+        return roles.role(name).id if name in roles else name
+
+    def held(pair: dict[str, Any]) -> set[tuple[Any, Any]]:
+        lists = {c.get("path"): c.get("value") or [] for c in pair.get("of") or []}
+        return {(role_id(a), role_id(b)) for a in lists.get(requester, []) for b in lists.get(target, [])}
+
+    written = set().union(*(held(pair) for pair in pairs.get("of") or []))
+    superiors: dict[str, list[str]] = {}
+    for role in roles:
+        if role.reports_to is not None:
+            superiors.setdefault(roles.role(role.reports_to).id, []).append(role.id)
+    if not superiors:
+        raise PolicyError(f"pack {pack!r}: level by level reads each role's direct superior from the pack's "
+                          "roles, and no role names one (reports_to in its roles file)", rule_id=rule["id"])
+    wanted = {(below, above) for above, ids in superiors.items() for below in ids}
+    if wanted == written and {role_id(name) for name in who["value"]} == {b for b, _ in wanted}:
+        return False
+    who["value"] = [below for ids in superiors.values() for below in ids]
+    pairs["of"] = [{"kind": "all", "of": [{"kind": "in", "path": requester, "value": ids},
+                                          {"kind": "in", "path": target, "value": [above]}]}
+                   for above, ids in superiors.items()]
+    return True
+
+
 def _with_role_aliases(pack: Pack) -> Pack:
     """``pack`` with every role id a rule compares a role field with widened to the role's
     aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a fact may name a role
@@ -804,6 +875,44 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
     return changed
 
 
+def without_role_aliases(pack: Pack) -> Pack:
+    """``pack`` with its policies' role lists narrowed back to role ids (the aliases
+    :func:`_with_role_aliases` added left out): the policies as their files write them, up to
+    ``==`` read as a one-id list, so comparing two packs (``csrules diff``) reports a change
+    of the role catalogue as a role change, never as a change of the policies' texts."""
+    aliases = {role.id: frozenset(role.aliases) for role in pack.roles}
+
+    def narrowed(policy: Policy) -> Policy:
+        fields = ROLE_FIELDS.get(policy.fact_type, ())
+        if not fields:
+            return policy
+        data = policy.model_dump(mode="python", exclude_unset=True)
+        changed = [_narrow(rule["when"], fields, aliases) for rule in data["rules"]]
+        return Policy(**data) if any(changed) else policy
+
+    return replace(pack, policies=tuple(map(narrowed, pack.policies)),
+                   session_policies=tuple(map(narrowed, pack.session_policies)))
+
+
+def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str, frozenset[str]]) -> bool:
+    """Drop from the role lists of ``cond`` (and the conditions inside it), in place, every
+    alias of a role whose id the list holds; True if any was dropped."""
+    changed = False
+    for key in ("of", "condition", "match"):
+        inner = cond.get(key)
+        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
+            changed = _narrow(child, fields, aliases) or changed
+    value = cond.get("value")
+    if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+        return changed
+    widened = frozenset().union(*(aliases.get(item, frozenset()) for item in value))
+    kept = [item for item in value if item in aliases or item not in widened]
+    if kept != value:
+        cond["value"] = kept
+        return True
+    return changed
+
+
 def _zoned(pack: Pack) -> Pack:
     """``pack`` with its policies reading their days, and the clock times of conditions that
     name no zone, in the pack's zone (unless they name their own). In the default zone an
@@ -811,7 +920,7 @@ def _zoned(pack: Pack) -> Pack:
     Its ladders are checked first and its role names widened to their aliases (every pack
     passes here once built or tuned)."""
     _check_ladders(pack)
-    pack = _with_role_aliases(pack)
+    pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
 
     def unzoned(policy: Policy) -> bool:
@@ -855,7 +964,9 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
             raise PolicyError(f"a policy of pack {name!r} has an id starting with '{name}.', or the id of a "
                               f"policy of {base.name!r} (a dated version of it)", policy_id=policy.id,
                               file=where, line=line_for(lines, data, ("policies", index)))
-    kept = tuple(p for p in base.policies if p.id not in gone)
+    zone = manifest.timezone if "timezone" in data else base.timezone
+    kept = tuple(_examples_in_zone(p, base.timezone) if zone != base.timezone else p
+                 for p in base.policies if p.id not in gone)
     stateless = (*kept, *(p for p in (*replacing, *own) if not p.needs_session))
     kept_sessions = tuple(p for p in base.session_policies if p.id not in gone)
     sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
@@ -873,14 +984,13 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     declarations = {sla.id: sla.declaration.model_copy(update={"policy": sla.policy_id}) for sla in base.slas}
     declarations.update((decl.id, decl) for decl in checked_slas(name, manifest.slas, data))
     sources = dict.fromkeys((*base.sources, *(str(s.file) for s in manifest.sources)))
-    zone = manifest.timezone if "timezone" in data else base.timezone
     extended = Pack(
         name=name,
         title=manifest.title,
         version=manifest.version,
         sources=tuple(sources),
         policies=stateless,
-        roles=_merged_roles(base.roles, _roles(source, manifest.roles, name) if manifest.roles else None),
+        roles=_roles(source, manifest.roles, name, base.roles) if manifest.roles else base.roles,
         duties=_by_id(base.duties, _duties(data, zone, name)),
         unencoded=(*base.unencoded, *(u for u in _unencoded(readme) if u not in base.unencoded)),
         readme=readme,
@@ -898,12 +1008,18 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
 
 
-def _merged_roles(base: RoleCatalogue, own: RoleCatalogue | None) -> RoleCatalogue:
-    """The base's roles with the company's added; a role with a base role's id replaces it."""
-    if own is None:
-        return base
-    ids = {role.id for role in own}
-    return RoleCatalogue(roles=(*(role for role in base if role.id not in ids), *own))
+def _examples_in_zone(policy: Policy, zone: str) -> Policy:
+    """``policy`` with the facts of its worked examples that name no ``time_zone`` pinned to
+    ``zone``: the base pack's zone they were written in, kept when a company pack of another
+    zone reads such facts in its own."""
+    if ZONE_FIELD not in get_fact_type(policy.fact_type).model_fields:
+        return policy
+    data = policy.model_dump(mode="python", exclude_unset=True)
+    facts = [example["fact"] for rule in data["rules"] for example in rule.get("examples") or []
+             if isinstance(example.get("fact"), dict) and ZONE_FIELD not in example["fact"]]
+    for fact in facts:
+        fact[ZONE_FIELD] = zone
+    return Policy(**data) if facts else policy
 
 
 def _by_id(base: tuple[PackDuty, ...], own: tuple[PackDuty, ...]) -> tuple[PackDuty, ...]:

@@ -1,0 +1,47 @@
+"""The zone a fact that names none is read in: the zone of the policies judging it.
+
+A fact model's ``time_zone`` defaults to the domain's zone (``Asia/Shanghai``); its derived
+clocks and days (``requested_clock``, ``request_lead_days``, ``first_day_back``, ...) are
+read there. A policy with its own ``timezone`` (every policy of a pack whose manifest names
+another ``timezone``, e.g. ``Europe/London``) says its clocks are that zone's, so a fact it
+judges that gives no ``time_zone`` is read in the policy's zone, never silently in the
+default one. The engine, sessions and audits all fill it in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.model import Policy
+
+__all__ = ["ZONE_FIELD", "fact_zones", "in_zone"]
+
+ZONE_FIELD = "time_zone"
+"""The fact field naming the zone a fact's local clocks and days are read in."""
+
+
+def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:
+    """Per fact type with a ``time_zone`` field, the zone its policies name where it is not
+    the model's default (types whose policies name none, or several, are left out)."""
+    named: dict[str, set[str | None]] = {}
+    for policy in policies:
+        named.setdefault(policy.fact_type, set()).add(policy.timezone)
+    zones: dict[str, str] = {}
+    for fact_type, found in named.items():
+        spec = get_fact_type(fact_type).model_fields.get(ZONE_FIELD)
+        zone = next(iter(found)) if len(found) == 1 else None
+        if spec is not None and zone is not None and zone != spec.default:
+            zones[fact_type] = zone
+    return zones
+
+
+def in_zone(fact: BaseModel, zone: str | None, *, index: int | None = None) -> BaseModel:
+    """``fact`` read in ``zone`` when it gave no ``time_zone`` of its own (built again with
+    it, so its derived fields are read there); else ``fact`` itself."""
+    if zone is None or ZONE_FIELD in fact.model_fields_set:
+        return fact
+    given = {name: getattr(fact, name) for name in fact.model_fields_set}
+    return validate_fact(type(fact), {**given, ZONE_FIELD: zone}, index=index)
