@@ -94,6 +94,11 @@ def register_fact_type(
     something that is not a pydantic model class, raises :class:`PolicyError`;
     registering the same model again is a no-op.
 
+    Numbers in a fact are finite: a model that does not say otherwise in its config
+    (``allow_inf_nan``) is set to refuse ``inf`` and ``nan`` (and text such as ``"1e400"``
+    that reads as infinite) when it is registered, and so are the models nested in it; a
+    field that sets ``allow_inf_nan=True`` itself keeps its own choice.
+
     ``event_time`` names the fact's own time (a required, time-zone-aware datetime field such
     as ``requested_at``): when a pack holds dated versions of a policy, the version in force
     at that instant judges the fact (see ``valid_from`` / ``valid_until`` on policies).
@@ -115,6 +120,7 @@ def register_fact_type(
                 f"fact type {key!r} is already registered to {existing.__module__}."
                 f"{existing.__qualname__}"
             )
+        _refuse_non_finite(cls)
         if event_time is not None:
             _EVENT_TIMES[cls] = _checked_event_time(cls, event_time)
         _REGISTRY[key] = cls
@@ -124,6 +130,30 @@ def register_fact_type(
     if model is None:
         return register
     return register(model)
+
+
+def _refuse_non_finite(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> None:
+    """Make ``model`` and the models nested in it refuse ``inf`` and ``nan``, unless a model's
+    config says ``allow_inf_nan`` itself: every way of building a fact (the engine calls the
+    model's validator directly) then refuses them, as the built-in facts do."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return
+    seen.add(model)
+    for info in model.model_fields.values():
+        for nested in _models_in(info.annotation):
+            _refuse_non_finite(nested, seen)
+    if "allow_inf_nan" not in model.model_config:
+        model.model_config["allow_inf_nan"] = False
+        if model.__pydantic_complete__:
+            model.model_rebuild(force=True)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation admits (``Step | None``, ``list[Step]`` -> ``[Step]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def get_fact_type(name: str) -> type[BaseModel]:
