@@ -165,15 +165,17 @@ class TestPartDayLeaveOnClockChanges:
         assert build_fact(LeaveRequest, fact).days == pytest.approx(20 / 480)
 
     def test_audit_agrees_with_engine(self) -> None:
-        """The columnar audit finds the certificate rule of a full day as the engine does."""
+        """The columnar audit finds the certificate rule of a full day, and of no part day, as the engine does."""
         pack = load_pack("call_centre")
-        facts = [_shift("2026-03-29", "+01:00"), _shift("2026-03-22"), _shift("2026-10-25")]
+        two_hours = {**_shift("2026-03-22"), "end": "2026-03-22T02:30:00+00:00"}
+        facts = [_shift("2026-03-29", "+01:00"), _shift("2026-03-22"), _shift("2026-10-25"), two_hours]
         now = datetime(2026, 11, 30, tzinfo=UTC)
         engine = pack.engine()
         expected = [(row, rule) for row, fact in enumerate(facts, 1)  # audit rows count from 1
                     for rule in engine.evaluate(fact, fact_type="leave_request", now=now).rule_ids]
         assert (1, "ATT-4.certificate-missing") in expected
         assert (3, "ATT-4.certificate-missing") not in expected
+        assert (4, "ATT-4.certificate-missing") not in expected
         table = audit(pack, facts, fact_type="leave_request", now=now, workers=1, columnar=True).decisions
         assert table is not None
         found = list(dict.fromkeys(zip(table.column("row").to_pylist(), table.column("rule").to_pylist(),

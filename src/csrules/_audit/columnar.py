@@ -325,7 +325,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     # a part day's share reads the wall clock too; real time only where the wall clock ran back
     wall_span = (ends - starts).dt.total_microseconds()
     span = pl.when(wall_span > 0).then(wall_span).otherwise((pl.col("end") - pl.col("start")).dt.total_microseconds())
-    full_day = pl.col("full_day_minutes") * 60_000_000
+    full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
     days = (pl.when(pl.col("__days_given")).then(pl.col("days"))
             .when(span < full_day).then(span / full_day)  # part of a day: its share, as the model's _days_of_leave
             .otherwise(spanned.cast(pl.Float64)))

@@ -120,7 +120,8 @@ def register_fact_type(
                 f"fact type {key!r} is already registered to {existing.__module__}."
                 f"{existing.__qualname__}"
             )
-        _refuse_non_finite(cls)
+        if existing is None:
+            _refuse_non_finite(cls)
         if event_time is not None:
             _EVENT_TIMES[cls] = _checked_event_time(cls, event_time)
         _REGISTRY[key] = cls
@@ -140,20 +141,25 @@ def _refuse_non_finite(model: type[BaseModel], seen: set[type[BaseModel]] | None
     if model in seen:
         return
     seen.add(model)
-    for info in model.model_fields.values():
-        for nested in _models_in(info.annotation):
-            _refuse_non_finite(nested, seen)
+    annotations = [info.annotation for info in model.model_fields.values()]
+    for annotation in annotations:
+        for nested in _types_in(annotation):
+            if isinstance(nested, type) and issubclass(nested, BaseModel):
+                _refuse_non_finite(nested, seen)
     if "allow_inf_nan" not in model.model_config:
         model.model_config["allow_inf_nan"] = False
-        if model.__pydantic_complete__:
+        inexact = any(kind in (float, Decimal) for annotation in annotations for kind in _types_in(annotation))
+        if inexact and model.__pydantic_complete__:  # without a float the validator is unchanged
             model.model_rebuild(force=True)
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models an annotation admits (``Step | None``, ``list[Step]`` -> ``[Step]``)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _types_in(annotation: Any) -> list[Any]:
+    """The types an annotation admits (``float | None`` -> ``[float, None]``, ``list[Step]`` ->
+    ``[Step]``), not looking into models."""
+    args = get_args(annotation)
+    if not args or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
         return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+    return [kind for arg in args for kind in _types_in(arg)]
 
 
 def get_fact_type(name: str) -> type[BaseModel]:
