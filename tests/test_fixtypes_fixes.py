@@ -132,6 +132,14 @@ class TestFiniteNumbersInEveryFactType:
         with pytest.raises(FactError, match="amount: not a finite number"):
             engine.evaluate({"amount": "inf"})
 
+    def test_audit_refuses_as_the_engine(self) -> None:
+        """An audit refuses an infinite amount in a float column, and judges finite ones per column."""
+        rows = [{"amount": 500.0}, {"amount": float("inf")}]
+        found = audit(Engine([REFUND_POLICY]), rows, fact_type="fixtypes_refund", workers=1).decisions
+        assert found is not None
+        assert [(r["row"], r["rule"], r["message"]) for r in found.to_pylist()] == [
+            (1, "REF-1", None), (2, None, "not a finite number (got inf)")]
+
     def test_a_field_s_own_choice_is_kept(self) -> None:
         """A field that allows inf itself keeps that choice."""
         assert validate_fact(Refund, {"amount": 1, "estimate": "inf"}).estimate == float("inf")  # type: ignore[attr-defined]

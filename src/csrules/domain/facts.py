@@ -142,26 +142,32 @@ def _leave_days(start: datetime, end: datetime) -> int:
     >>> _leave_days(datetime(2026, 3, 5, 16, tzinfo=zone), datetime(2026, 3, 6, 0, 50, tzinfo=zone))
     1
     """
-    wall = _wall(end) - _wall(start)
+    return _periods(_wall(end) - _wall(start))
+
+
+def _periods(wall: timedelta) -> int:
+    """The 24-hour periods in a span of local clock time, rounded up, at least one."""
     return max(1, -(-wall // timedelta(days=1)))
 
 
-def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int) -> float:
+def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: timedelta | None = None) -> float:
     """Leave days from ``start`` to ``end`` (both local): :func:`_leave_days`, except that a
     leave shorter than ``full_day_minutes`` is that share of a day (001 請假制度 五 asks a
     certificate of sick leave "滿一天", a full day: two hours are not one). Like whole days,
     the share reads the local wall clock, so a shift missed is one day on the day clocks
     change too (00:30-08:30 is eight hours of shift though seven pass); only where the
     wall clock runs back inside a leave (within the hour repeated in autumn) is real time read.
+    ``wall`` is the local clock span from ``start`` to ``end`` when the caller has it.
 
     >>> zone = ZoneInfo("Asia/Shanghai")
     >>> _days_of_leave(datetime(2026, 3, 5, 8, 30, tzinfo=zone), datetime(2026, 3, 5, 10, 30, tzinfo=zone), 480)
     0.25
     """
-    away, full_day = _wall(end) - _wall(start), timedelta(minutes=full_day_minutes)
+    wall = _wall(end) - _wall(start) if wall is None else wall
+    away, full_day = wall, timedelta(minutes=full_day_minutes)
     if away <= timedelta(0):  # inside the repeated hour: the wall clock ran back
         away = _between(start, end)
-    return away / full_day if away < full_day else float(_leave_days(start, end))
+    return away / full_day if away < full_day else float(_periods(wall))
 
 
 def _wall(at: datetime) -> datetime:
@@ -244,6 +250,13 @@ _NUMERIC_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 
+_NOT_UNIX = "a date-time is ISO 8601 text with an offset (2026-03-05T08:30:00+08:00), not a number"
+"""Why a number for a date-time is refused (pydantic would read it as Unix time)."""
+
+_PLAIN = frozenset({int, float, str, type(None)})
+"""Classes of a number field's value that are no yes/no value."""
+
+
 def _yes_no(value: Any) -> bool:
     """Whether ``value`` is a yes/no value: a bool, or numpy's (a pandas or Polars row gives
     ``numpy.bool_``, which is no ``bool`` and no :class:`numbers.Number`; told by its class, so
@@ -256,8 +269,7 @@ def _unix_time(value: Any) -> bool:
     """Whether pydantic would read ``value`` in a date-time field as Unix time: any number
     (``int``, ``float``, numpy's, ``Decimal``, ``Fraction``), a yes/no value, or text or bytes
     that read as a number (ISO text with a time has a colon; only text without one can)."""
-    kind = value.__class__
-    if kind is datetime or value is None:
+    if value is None or value.__class__ is datetime:
         return False
     if isinstance(value, str | bytes | bytearray):
         text = value if isinstance(value, str) else bytes(value).decode("latin-1")
@@ -311,17 +323,20 @@ def _check(model: type[Fact], data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     screen = model.__dict__.get("_screen_cache") or model._screened()
+    value: Any
     for name in screen.numbers:
-        if _yes_no(data.get(name)):
+        value = data.get(name)
+        if value.__class__ not in _PLAIN and _yes_no(value):  # the common classes at one test
             raise _refused(name, f"a number is expected, not a yes/no value (got {data[name]!r})")
     for name in screen.instants:
         value = data.get(name)
-        if _unix_time(value):
-            raise _refused(
-                name,
-                "a date-time is ISO 8601 text with an offset (2026-03-05T08:30:00+08:00),"
-                f" not a number (got {shown(value)})",
-            )
+        kind = value.__class__
+        if kind is str:  # the common case inline: ISO text with a time has a colon
+            unix = ":" not in value and _NUMERIC_TEXT.fullmatch(value) is not None
+        else:
+            unix = kind is not datetime and _unix_time(value)
+        if unix:
+            raise _refused(name, f"{_NOT_UNIX} (got {shown(value)})")
     return data
 
 
@@ -622,10 +637,12 @@ class LeaveRequest(Fact):
             raise ValueError(CERTIFICATE_CONTRADICTED)
         zone = _zone(self.time_zone)
         begins, ends = self.start.astimezone(zone), self.end.astimezone(zone)
-        spanned = _leave_days(begins, ends)
+        wall = _wall(ends) - _wall(begins)
+        spanned = _periods(wall)
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
-        days = self.days if "days" in self.model_fields_set else _days_of_leave(begins, ends, self.full_day_minutes)
+        given = "days" in self.model_fields_set
+        days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, wall)
         # Back on the day after the leave's last day, and never before the day it ends (a
         # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
         back = max(begins.date() + timedelta(days=spanned), ends.date())
