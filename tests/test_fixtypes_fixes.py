@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from csrules import Engine, FactError
+from csrules import Engine, FactError, PolicyError
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.loader import loads_policy
 from csrules.audit import audit
@@ -139,6 +139,24 @@ class TestFiniteNumbersInEveryFactType:
         assert found is not None
         assert [(r["row"], r["rule"], r["message"]) for r in found.to_pylist()] == [
             (1, "REF-1", None), (2, None, "not a finite number (got inf)")]
+
+    def test_a_failed_rebuild_leaves_the_model_as_it_was(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """When the model cannot be rebuilt, registration says so and the model still validates."""
+
+        class Late(BaseModel):
+            """A plain model whose rebuild fails."""
+
+            amount: float
+
+        def fail(*args: Any, **kwargs: Any) -> None:
+            Late.__pydantic_validator__ = None  # type: ignore[assignment]  # as a rebuild leaves it half done
+            raise NameError("Missing")
+
+        monkeypatch.setattr(Late, "model_rebuild", fail)
+        with pytest.raises(PolicyError, match=r"Late could not be rebuilt.*set allow_inf_nan"):
+            register_fact_type(Late, name="fixtypes_late")
+        assert Late(amount=2).amount == 2.0
+        assert "allow_inf_nan" not in Late.model_config
 
     def test_a_field_s_own_choice_is_kept(self) -> None:
         """A field that allows inf itself keeps that choice."""

@@ -150,7 +150,27 @@ def _refuse_non_finite(model: type[BaseModel], seen: set[type[BaseModel]] | None
         model.model_config["allow_inf_nan"] = False
         inexact = any(kind in (float, Decimal) for annotation in annotations for kind in _types_in(annotation))
         if inexact and model.__pydantic_complete__:  # without a float the validator is unchanged
-            model.model_rebuild(force=True)
+            _rebuilt(model)
+
+
+def _rebuilt(model: type[BaseModel]) -> None:
+    """Rebuild ``model``'s validator with its config; if that fails, the model is left as it
+    was and a :class:`PolicyError` says how the host can say it."""
+    kept = {name: model.__dict__[name] for name in _BUILT if name in model.__dict__}
+    try:
+        model.model_rebuild(force=True)
+    except Exception as exc:  # pydantic names what it could not resolve
+        for name, value in kept.items():
+            setattr(model, name, value)
+        del model.model_config["allow_inf_nan"]
+        raise PolicyError(
+            f"fact type {model.__name__} could not be rebuilt to refuse inf and nan ({exc}); set"
+            " allow_inf_nan in its model_config"
+        ) from None
+
+
+_BUILT = ("__pydantic_core_schema__", "__pydantic_validator__", "__pydantic_serializer__", "__pydantic_complete__")
+"""What a rebuild replaces on a model class."""
 
 
 def _types_in(annotation: Any) -> list[Any]:
