@@ -15,7 +15,9 @@ Local clock times and calendar dates (a leave request's ``requested_clock`` and
 ``request_lead_days``, a callback's ``during_rest``) are read in the fact's ``time_zone``
 (an IANA name, default ``Asia/Shanghai``), never in the offset a datetime was written with:
 ``13:00+08:00`` and ``05:00Z`` are the same instant and give the same fact. Spans (lateness,
-minutes away) are measured between instants, so a daylight-saving change counts.
+minutes away) are measured between instants, so a daylight-saving change counts; days of
+leave read the local clock, as a roster does (a shift missed is one day on the night clocks
+change, though an hour more or less passes).
 
 Facts that would need history (the third 喂 in a month, the third swap in a month) carry
 the count the host already knows (``prior_greeting_offences``, ``swaps_this_month``), so
