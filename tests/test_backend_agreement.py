@@ -59,7 +59,9 @@ def host_model(spec: tuple[tuple[str, str], ...]) -> tuple[str, type[BaseModel]]
     """The registered fact type for ``spec`` (field name, type name), built once per spec."""
     if spec not in _MODELS:
         fields: dict[str, Any] = {name: (TYPES[kind] | None, None) for name, kind in spec}
-        model = pydantic.create_model(f"Odd{len(_MODELS)}", a=(Inner | None, None), **fields)
+        # a host's config may allow inf and nan (a fact type refuses them otherwise): backends must agree on them
+        model = pydantic.create_model(f"Odd{len(_MODELS)}", __config__=pydantic.ConfigDict(allow_inf_nan=True),
+                                      a=(Inner | None, None), **fields)
         name = f"agree_{len(_MODELS)}"
         csrules.register_fact_type(model, name=name)
         _MODELS[spec] = (name, model)

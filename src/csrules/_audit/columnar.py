@@ -324,7 +324,10 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
     day_us = 86_400_000_000
     spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + day_us - 1, day_us) // day_us
-    span, full_day = (pl.col("end") - pl.col("start")).dt.total_microseconds(), pl.col("full_day_minutes") * 60_000_000
+    # a part day's share reads the wall clock too; real time only where the wall clock ran back
+    wall_span = (ends - starts).dt.total_microseconds()
+    span = pl.when(wall_span > 0).then(wall_span).otherwise((pl.col("end") - pl.col("start")).dt.total_microseconds())
+    full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
     days = (pl.when(pl.col("__days_given")).then(pl.col("days"))
             .when(span < full_day).then(span / full_day)  # part of a day: its share, as the model's _days_of_leave
             .otherwise(spanned.cast(pl.Float64)))
@@ -377,8 +380,10 @@ DERIVED: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]]
 
 
 _SAFE_CONFIG = frozenset({"frozen", "extra", "title", "json_schema_extra", "defer_build", "protected_namespaces",
-                          "arbitrary_types_allowed", "use_attribute_docstrings", "validate_assignment"})
-"""Model settings that leave validated values as given (others strip, lower or coerce them)."""
+                          "arbitrary_types_allowed", "use_attribute_docstrings", "validate_assignment",
+                          "allow_inf_nan"})
+"""Model settings that leave validated values as given (others strip, lower or coerce them);
+``allow_inf_nan`` only refuses, and a batch holding inf or NaN goes to the row engine."""
 _SAFE_METADATA = (annotated_types.Ge, annotated_types.Gt, annotated_types.Le, annotated_types.Lt,
                   annotated_types.MinLen)
 """Field constraints checked natively; a field with any other is read by distinct validation."""
@@ -475,8 +480,11 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     frame, columns = found
     typed = frame.select(columns)
     floats = [name for name, dtype in typed.schema.items() if dtype in (pl.Float32, pl.Float64)]
-    if floats and typed.select(pl.any_horizontal(pl.col(floats).is_nan().any())).item():
-        return None  # NaN orders above every number in Polars and below none in Python: the row engine reads it
+    odd = pl.col(floats).is_nan() | pl.col(floats).is_infinite()
+    if floats and typed.select(pl.any_horizontal(odd.any())).item():
+        # NaN orders above every number in Polars and below none in Python, and a fact refuses
+        # inf or NaN (allow_inf_nan=False): the row engine reads them
+        return None
     checks: Problems = []  # the model's own checks: pydantic runs them only on facts whose fields are valid
     if own:
         derived_typed = DERIVED[spec.fact_type](typed, str(zone), checks)

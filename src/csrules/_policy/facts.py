@@ -94,6 +94,11 @@ def register_fact_type(
     something that is not a pydantic model class, raises :class:`PolicyError`;
     registering the same model again is a no-op.
 
+    Numbers in a fact are finite: a model that does not say otherwise in its config
+    (``allow_inf_nan``) is set to refuse ``inf`` and ``nan`` (and text such as ``"1e400"``
+    that reads as infinite) when it is registered, and so are the models nested in it; a
+    field that sets ``allow_inf_nan=True`` itself keeps its own choice.
+
     ``event_time`` names the fact's own time (a required, time-zone-aware datetime field such
     as ``requested_at``): when a pack holds dated versions of a policy, the version in force
     at that instant judges the fact (see ``valid_from`` / ``valid_until`` on policies).
@@ -115,6 +120,8 @@ def register_fact_type(
                 f"fact type {key!r} is already registered to {existing.__module__}."
                 f"{existing.__qualname__}"
             )
+        if existing is None:
+            _refuse_non_finite(cls)
         if event_time is not None:
             _EVENT_TIMES[cls] = _checked_event_time(cls, event_time)
         _REGISTRY[key] = cls
@@ -124,6 +131,55 @@ def register_fact_type(
     if model is None:
         return register
     return register(model)
+
+
+def _refuse_non_finite(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> None:
+    """Make ``model`` and the models nested in it refuse ``inf`` and ``nan``, unless a model's
+    config says ``allow_inf_nan`` itself: every way of building a fact (the engine calls the
+    model's validator directly) then refuses them, as the built-in facts do."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return
+    seen.add(model)
+    annotations = [info.annotation for info in model.model_fields.values()]
+    for annotation in annotations:
+        for nested in _types_in(annotation):
+            if isinstance(nested, type) and issubclass(nested, BaseModel):
+                _refuse_non_finite(nested, seen)
+    if "allow_inf_nan" not in model.model_config:
+        model.model_config["allow_inf_nan"] = False
+        inexact = any(kind in (float, Decimal) for annotation in annotations for kind in _types_in(annotation))
+        if inexact and model.__pydantic_complete__:  # without a float the validator is unchanged
+            _rebuilt(model)
+
+
+def _rebuilt(model: type[BaseModel]) -> None:
+    """Rebuild ``model``'s validator with its config; if that fails, the model is left as it
+    was and a :class:`PolicyError` says how the host can say it."""
+    kept = {name: model.__dict__[name] for name in _BUILT if name in model.__dict__}
+    try:
+        model.model_rebuild(force=True)
+    except Exception as exc:  # pydantic names what it could not resolve
+        for name, value in kept.items():
+            setattr(model, name, value)
+        del model.model_config["allow_inf_nan"]
+        raise PolicyError(
+            f"fact type {model.__name__} could not be rebuilt to refuse inf and nan ({exc}); set"
+            " allow_inf_nan in its model_config"
+        ) from None
+
+
+_BUILT = ("__pydantic_core_schema__", "__pydantic_validator__", "__pydantic_serializer__", "__pydantic_complete__")
+"""What a rebuild replaces on a model class."""
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    """The types an annotation admits (``float | None`` -> ``[float, None]``, ``list[Step]`` ->
+    ``[Step]``), not looking into models."""
+    args = get_args(annotation)
+    if not args or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return [annotation]
+    return [kind for arg in args for kind in _types_in(arg)]
 
 
 def get_fact_type(name: str) -> type[BaseModel]:

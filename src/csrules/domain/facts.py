@@ -15,7 +15,9 @@ Local clock times and calendar dates (a leave request's ``requested_clock`` and
 ``request_lead_days``, a callback's ``during_rest``) are read in the fact's ``time_zone``
 (an IANA name, default ``Asia/Shanghai``), never in the offset a datetime was written with:
 ``13:00+08:00`` and ``05:00Z`` are the same instant and give the same fact. Spans (lateness,
-minutes away) are measured between instants, so a daylight-saving change counts.
+minutes away) are measured between instants, so a daylight-saving change counts; days of
+leave read the local clock, as a roster does (a shift missed is one day on the night clocks
+change, though an hour more or less passes).
 
 Facts that would need history (the third 喂 in a month, the third swap in a month) carry
 the count the host already knows (``prior_greeting_offences``, ``swaps_this_month``), so
@@ -32,6 +34,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
+from numbers import Number
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
@@ -141,21 +144,32 @@ def _leave_days(start: datetime, end: datetime) -> int:
     >>> _leave_days(datetime(2026, 3, 5, 16, tzinfo=zone), datetime(2026, 3, 6, 0, 50, tzinfo=zone))
     1
     """
-    wall = _wall(end) - _wall(start)
+    return _periods(_wall(end) - _wall(start))
+
+
+def _periods(wall: timedelta) -> int:
+    """The 24-hour periods in a span of local clock time, rounded up, at least one."""
     return max(1, -(-wall // timedelta(days=1)))
 
 
-def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int) -> float:
+def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: timedelta | None = None) -> float:
     """Leave days from ``start`` to ``end`` (both local): :func:`_leave_days`, except that a
-    leave shorter than ``full_day_minutes`` (real time) is that share of a day (001 請假制度 五
-    asks a certificate of sick leave "滿一天", a full day: two hours are not one).
+    leave shorter than ``full_day_minutes`` is that share of a day (001 請假制度 五 asks a
+    certificate of sick leave "滿一天", a full day: two hours are not one). Like whole days,
+    the share reads the local wall clock, so a shift missed is one day on the day clocks
+    change too (00:30-08:30 is eight hours of shift though seven pass); only where the
+    wall clock runs back inside a leave (within the hour repeated in autumn) is real time read.
+    ``wall`` is the local clock span from ``start`` to ``end`` when the caller has it.
 
     >>> zone = ZoneInfo("Asia/Shanghai")
     >>> _days_of_leave(datetime(2026, 3, 5, 8, 30, tzinfo=zone), datetime(2026, 3, 5, 10, 30, tzinfo=zone), 480)
     0.25
     """
-    away, full_day = _between(start, end), timedelta(minutes=full_day_minutes)  # real time: hours missed
-    return away / full_day if away < full_day else float(_leave_days(start, end))
+    wall = _wall(end) - _wall(start) if wall is None else wall
+    away, full_day = wall, timedelta(minutes=full_day_minutes)
+    if away <= timedelta(0):  # inside the repeated hour: the wall clock ran back
+        away = _between(start, end)
+    return away / full_day if away < full_day else float(_periods(wall))
 
 
 def _wall(at: datetime) -> datetime:
@@ -236,7 +250,33 @@ def derived_sources(model: type[BaseModel]) -> dict[str, tuple[str, ...]]:
 _NUMERIC_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 """Text that reads as a number: pydantic would take it for Unix time in a datetime field."""
 
-_NUMBER_TYPES = (int, float, bool)
+
+
+_NOT_UNIX = "a date-time is ISO 8601 text with an offset (2026-03-05T08:30:00+08:00), not a number"
+"""Why a number for a date-time is refused (pydantic would read it as Unix time)."""
+
+_PLAIN = frozenset({int, float, str, type(None)})
+"""Classes of a number field's value that are no yes/no value."""
+
+
+def _yes_no(value: Any) -> bool:
+    """Whether ``value`` is a yes/no value: a bool, or numpy's (a pandas or Polars row gives
+    ``numpy.bool_``, which is no ``bool`` and no :class:`numbers.Number`; told by its class, so
+    numpy is never imported)."""
+    kind = value.__class__
+    return kind is bool or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"))
+
+
+def _unix_time(value: Any) -> bool:
+    """Whether pydantic would read ``value`` in a date-time field as Unix time: any number
+    (``int``, ``float``, numpy's, ``Decimal``, ``Fraction``), a yes/no value, or text or bytes
+    that read as a number (ISO text with a time has a colon; only text without one can)."""
+    if value is None or value.__class__ is datetime:
+        return False
+    if isinstance(value, str | bytes | bytearray):
+        text = value if isinstance(value, str) else bytes(value).decode("latin-1")
+        return ":" not in text and _NUMERIC_TEXT.fullmatch(text) is not None
+    return isinstance(value, Number) or _yes_no(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,25 +319,26 @@ def _refused(name: str, message: str) -> ValidationProblems:
 
 def _check(model: type[Fact], data: Any) -> Any:
     """``data``, unless it holds what pydantic's lax reading would silently turn into something
-    else: a yes/no value for a number (``true`` read as 1), a number or numeric text for a
-    date-time (read as Unix time). Nested fact models check their own."""
+    else: a yes/no value for a number (``true`` or numpy's ``True`` read as 1), a number of
+    any type or numeric text or bytes for a date-time (read as Unix time). Nested fact models
+    check their own."""
     if not isinstance(data, dict):
         return data
     screen = model.__dict__.get("_screen_cache") or model._screened()
+    value: Any
     for name in screen.numbers:
-        if data.get(name).__class__ is bool:
+        value = data.get(name)
+        if value.__class__ not in _PLAIN and _yes_no(value):  # the common classes at one test
             raise _refused(name, f"a number is expected, not a yes/no value (got {data[name]!r})")
     for name in screen.instants:
         value = data.get(name)
-        # ISO text with a time has a colon; only text without one can read as a number
-        if value.__class__ in _NUMBER_TYPES or (
-            isinstance(value, str) and ":" not in value and _NUMERIC_TEXT.fullmatch(value)
-        ):
-            raise _refused(
-                name,
-                "a date-time is ISO 8601 text with an offset (2026-03-05T08:30:00+08:00),"
-                f" not a number (got {shown(value)})",
-            )
+        kind = value.__class__
+        if kind is str:  # the common case inline: ISO text with a time has a colon
+            unix = ":" not in value and _NUMERIC_TEXT.fullmatch(value) is not None
+        else:
+            unix = kind is not datetime and _unix_time(value)
+        if unix:
+            raise _refused(name, f"{_NOT_UNIX} (got {shown(value)})")
     return data
 
 
@@ -338,14 +379,17 @@ class Fact(BaseModel):
 
     Every way of building a fact refuses what pydantic's lax reading would silently turn into
     something else: a yes/no value for a number (``true`` read as 1) and a number or numeric
-    text for a date-time (read as Unix time). Numbers must be finite (``inf`` and ``nan`` are
-    refused). An optional text a person writes down (:data:`Entry`) that is blank is read as
-    not written (None); a blank name of who did something (:data:`Named`) is refused.
+    text for a date-time (read as Unix time). Numbers must be finite: ``inf``, ``nan`` and
+    text such as ``"1e400"`` are refused in every number field, a subclass's own too (the
+    config says ``allow_inf_nan=False``; a model registered as a fact type that is no
+    :class:`Fact` is made to refuse them when registered). An optional text a person writes
+    down (:data:`Entry`) that is blank is read as not written (None); a blank name of who did
+    something (:data:`Named`) is refused.
 
     .. versionadded:: 0.1
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     _screen_cache: ClassVar[_Screen | None] = None
 
     @classmethod
@@ -595,10 +639,12 @@ class LeaveRequest(Fact):
             raise ValueError(CERTIFICATE_CONTRADICTED)
         zone = _zone(self.time_zone)
         begins, ends = self.start.astimezone(zone), self.end.astimezone(zone)
-        spanned = _leave_days(begins, ends)
+        wall = _wall(ends) - _wall(begins)
+        spanned = _periods(wall)
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
-        days = self.days if "days" in self.model_fields_set else _days_of_leave(begins, ends, self.full_day_minutes)
+        given = "days" in self.model_fields_set
+        days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, wall)
         # Back on the day after the leave's last day, and never before the day it ends (a
         # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
         back = max(begins.date() + timedelta(days=spanned), ends.date())
