@@ -528,7 +528,13 @@ class LeaveRequest(Fact):
         "phoned shift lead at", "電話通知班長", "When the shift lead was phoned (may be by someone else)", None
     )
     night_shift: bool = _field("night shift", "夜班", "The leave falls on a night shift", False)
-    on_holiday: bool = _field("on a holiday", "節假日", "The leave falls on a public holiday", False)
+    on_holiday: bool = _field(
+        "on a holiday",
+        "節假日",
+        "The leave falls on a public holiday, as the host's roster says; the built-in call-centre pack"
+        " does not read it but asks its holiday calendar (on_holiday of shift_start)",
+        False,
+    )
     on_swapped_shift: bool = _field(
         "on a swapped shift", "換班和還班", "The leave falls on a swapped or paid-back shift", False
     )
