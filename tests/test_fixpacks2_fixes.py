@@ -13,7 +13,8 @@ from pydantic import AwareDatetime, BaseModel
 from csrules._audit.run import audit
 from csrules._policy.facts import register_fact_type
 from csrules._policy.loader import loads_policy
-from csrules.exceptions import PolicyError
+from csrules.domain.facts import LeaveRequest, build_fact
+from csrules.exceptions import FactError, PolicyError
 from csrules.policies import load_pack
 from csrules.policies.slas import SlaDeclaration, resolve_sla
 
@@ -191,3 +192,49 @@ class TestGreeting:
                 "agent_lines": ["妳好，客服中心", "好的，再見"]}
         found = keys("call_centre", call, datetime(2026, 3, 10, 10, tzinfo=CST), "call_record")
         assert "violation:CON-4" not in found
+
+
+class TestHolidayWords:
+    """A rule testing a calendar's days can be put into words, as documents do."""
+
+    def test_not_on_holiday_in_words(self) -> None:
+        """A negated on_holiday condition reads as a phrase in both languages."""
+        from csrules._docs.plain import condition_words, describe_context
+
+        policy = load_pack("call_centre").policy("call_centre.leave")
+        rule = next(r for r in policy.rules if r.id == "ATT-1.personal-notice")
+        ctx = describe_context(policy)
+        assert "public holiday" in condition_words(rule.when, "en", ctx)
+        assert "法定节假日" in condition_words(rule.when, "zh", ctx)
+
+
+BLANK_IDS = ["", " ", "  ", "\t", "\u3000"]
+
+
+class TestBlankIds:
+    """A required id of only spaces is refused by the model and by both audit paths alike."""
+
+    @pytest.mark.parametrize("blank", BLANK_IDS)
+    def test_model_refuses(self, blank: str) -> None:
+        """A leave request whose agent id is blank is refused, naming the field."""
+        with pytest.raises(FactError, match="agent_id"):
+            build_fact(LeaveRequest, {**NATIONAL_DAY, "agent_id": blank})
+
+    def test_padded_id_is_kept(self) -> None:
+        """An id with spaces around text is an id, kept as written."""
+        assert build_fact(LeaveRequest, {**NATIONAL_DAY, "agent_id": " A01 "}).agent_id == " A01 "
+
+    def test_audit_paths_agree(self) -> None:
+        """The columnar audit and the row engine refuse the same rows with the same message."""
+        facts = [{**NATIONAL_DAY, "agent_id": blank} for blank in BLANK_IDS] + [NATIONAL_DAY]
+        now = datetime(2026, 9, 30, 9, tzinfo=CST)
+        frames = []
+        for columnar in (True, False):
+            result = audit(load_pack("call_centre"), facts, fact_type="leave_request", now=now, workers=1,
+                           columnar=columnar)
+            frame = pl.from_arrow(result.decisions)
+            assert isinstance(frame, pl.DataFrame)
+            frames.append(frame.filter(pl.col("effect") == "invalid").select("row", "field", "message"))
+        assert frames[0].equals(frames[1])
+        assert frames[0]["row"].to_list() == [1, 2, 3, 4, 5]
+        assert set(frames[0]["message"].to_list()) >= {"blank text is no id; give the id"}
