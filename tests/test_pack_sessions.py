@@ -132,7 +132,7 @@ class TestPackAPI:
         assert "session:ATT-9.swaps-per-month" in regs["ATT-9"]
         assert "session:ESC-2.open-shift-lead" in regs["ESC-2"]
         assert "lifecycle:cmp-1" in regs["CMP-1"]
-        assert regs["CMP-4"] == ["lifecycle:cmp-1/reply"]
+        assert regs["CMP-4"] == ["CMP-4.late", "lifecycle:cmp-1/reply"]
 
     def test_unknown_overrides_are_refused(self) -> None:
         """Unknown policies, parameters or lifecycle parameters raise PolicyError naming them."""

@@ -154,8 +154,9 @@ class TestOneSourceOfTruth:
         assert str(pack.slas.get("CB-1.callback").target) == "1d"
 
     def test_literal_target_override(self) -> None:
-        """A literal target is overridden by SLA id, and the lifecycle follows."""
-        pack = load_pack("call_centre", overrides={"CMP-4.reply": {"target": "2d", "warn_at": [0.9]}})
+        """The CMP-4 reply target moves with its rule's parameter, and the lifecycle follows."""
+        pack = load_pack("call_centre", overrides={"work_order": {"reply_within": "2d"},
+                                                   "CMP-4.reply": {"warn_at": [0.9]}})
         assert pack.lifecycle_params["cmp-1"]["reply_within"] == "2d"
         assert pack.slas.get("CMP-4.reply").declaration.warn_at == (0.9,)
 

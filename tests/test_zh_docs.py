@@ -3,7 +3,7 @@
 The rule for Latin letters in a Chinese-only document: they appear only in identifiers
 (ids and codes of packs, policies, rules, roles, duties, sources, lifecycles, deadlines and
 service-level targets; fact types; field and parameter names; the values a field can take;
-source file names; content hashes; ISO dates and times), in the worked examples' facts,
+calendar names; source file names; content hashes; ISO dates and times), in the worked examples' facts,
 which are data set as code, and where the pack's own Chinese text has them (``ERP`` in a
 duty copied from the source). Everything else (effect kinds, hit policies, parameter types
 and units, lifecycle states and events, recurrences, approval matters) is in Chinese.
@@ -36,7 +36,7 @@ DATE = date(2026, 12, 4)
 _ID_KEYS = frozenset({
     "id", "code", "role", "to", "who", "owner", "policy", "rule", "source", "file", "fact_type",
     "start", "stop", "pauses", "sets", "matter", "reports_to", "regulation", "path", "since",
-    "key", "at", "field", "param", "replaces", "aliases", "unit",
+    "key", "at", "field", "param", "replaces", "aliases", "unit", "calendar",
 })
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 

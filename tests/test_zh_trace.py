@@ -16,13 +16,14 @@ LEAVE = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08
          "requested_by": "A01"}
 
 # What a Chinese trace keeps as written: names (policy/rule keys, field paths before "=",
-# parameter names in brackets), quoted data values and instants. Everything else is Chinese.
+# parameter names in brackets, calendar names), quoted data values and instants. Everything else is Chinese.
 _NAMES = (
     re.compile(r"^\S+/\S+："),  # the rule key heading a rule's lines
     re.compile(r"[A-Za-z_][\w.]*="),  # a value's field path
     re.compile(r"\([a-z_][a-z0-9_]*\)"),  # a parameter's name after its value
     re.compile(r"“[^”]*”"),  # a data value
     re.compile(r"\d{4}-\d\d-\d\d[T ][\d:.+-]+"),  # an instant
+    re.compile(r"(?<=按)[A-Za-z_][\w.-]*(?=日历)"),  # a calendar's name
 )
 
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from csrules.exceptions import CsrulesError, PolicyError, _readable
 
 __all__ = [
+    "BLANK_ID",
+    "NOT_BLANK",
     "ConvertedModel",
     "Problem",
     "ProblemKind",
@@ -99,6 +101,12 @@ def problems_text(problems: Iterable[Problem]) -> str:
 _KINDS: dict[str, ProblemKind] = {"extra_forbidden": "unknown", "missing": "missing"}
 
 
+NOT_BLANK = r"\S"
+"""The pattern of a required id (``Field(pattern=NOT_BLANK)``): some text that is not space."""
+
+BLANK_ID = "blank text is no id; give the id"
+"""Why an id of only spaces is refused (a fixed text: columnar audits say the same)."""
+
 SHOWN_CHARS = 80
 """The most characters of a refused value an error quotes."""
 
@@ -115,6 +123,8 @@ def _message(error: Any, inputs: bool) -> str:
         return "required field is missing"
     if error["type"] == "extra_forbidden":
         return f"unknown field (got {shown(error['input'])})"
+    if error["type"] == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NOT_BLANK:
+        return f"{BLANK_ID} (got {shown(error.get('input'))})" if inputs else BLANK_ID
     if error["type"] == "finite_number":  # pydantic says "Input should be a finite number"
         return f"not a finite number (got {shown(error.get('input'))})"
     message = str(error["msg"]).removeprefix("Value error, ")

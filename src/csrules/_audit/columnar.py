@@ -57,6 +57,7 @@ from csrules._audit.rows import ROW_SCHEMA, effect_row
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
 from csrules._engine.zones import fact_zones
+from csrules._errors import BLANK_ID, NOT_BLANK
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
@@ -163,7 +164,14 @@ def _bounds(info: Any) -> list[tuple[str, Any]]:
                 found.append((op, value))
         if isinstance(item, annotated_types.MinLen):
             found.append(("min_length", item.min_length))
+        if _not_blank(item):
+            found.append(("not_blank", NOT_BLANK))
     return found
+
+
+def _not_blank(item: Any) -> bool:
+    """Whether a field constraint is the required ids' "not only spaces" pattern."""
+    return getattr(item, "pattern", None) == NOT_BLANK
 
 
 _NATIVE = ("bool", "number", "text", "datetime")
@@ -199,6 +207,8 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
     for op, value in _bounds(spec):
         if op == "min_length":
             problems.append(_problem(frame, column.str.len_chars() < value, name, f"at least {value} character(s)"))
+        elif op == "not_blank":
+            problems.append(_problem(frame, ~column.str.contains(value), name, BLANK_ID))
         else:
             problems.append(_problem(frame, ~_OPS[op](column, value), name, f"Input should be {op} {value}"))
     if default is not None:
@@ -413,7 +423,7 @@ def _native(frame: pl.DataFrame, model: type[BaseModel], name: str, info: Any) -
     """Whether field ``name`` is validated natively (else by distinct validation)."""
     if info.kind not in _NATIVE or info.is_collection:
         return False
-    if any(not isinstance(item, _SAFE_METADATA) for item in model.model_fields[name].metadata):
+    if any(not isinstance(item, _SAFE_METADATA) and not _not_blank(item) for item in model.model_fields[name].metadata):
         return False
     return name not in frame.columns or _reads_natively(frame, name, info)
 

@@ -33,6 +33,7 @@ import pydantic
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from csrules._errors import NOT_BLANK
 from csrules._policy.facts import fact_type_name, get_fact_type
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import PolicyError
@@ -369,6 +370,8 @@ def _text(metadata: tuple[Any, ...], _: tuple[Any, ...] = ()) -> st.SearchStrate
     b = _bounds(metadata)
     low = int(b.get("min_length", 0))
     high = int(b.get("max_length", max(low, _TEXT_MAX)))
+    if b.get("pattern") == NOT_BLANK:  # an id: readable text holding a letter or digit, never only spaces
+        return st.text(_READABLE, min_size=max(low, 1), max_size=high).filter(lambda s: any(c.isalnum() for c in s))
     if "pattern" in b:
         return st.from_regex(b["pattern"], fullmatch=True).filter(lambda s: low <= len(s) <= high)
     return st.text(_READABLE, min_size=low, max_size=high)

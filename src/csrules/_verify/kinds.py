@@ -167,6 +167,13 @@ def _contains(cond: Any, enc: Encoding) -> Any:
     return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold, tuple(cond.ignore or ())), cond))
 
 
+def _calendar_day(cond: Any, enc: Encoding) -> Any:
+    """``on_holiday`` / ``on_day_off``: a free flag per field and calendar (the solver does not
+    read calendars), so the rule's other conditions are still proven."""
+    var = enc.field(cond.path)
+    return z3.And(var.present, enc.atom((cond.kind, cond.path, cond.calendar), cond))
+
+
 def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
     """How many events of the subject in the window match (the current one included when it
     matches): one bounded integer per window and match, shared by every count and nth over
@@ -227,6 +234,8 @@ _TRANSLATIONS: dict[str, Any] = {
     "notice": _elapsed,
     "time_of_day": _time_of_day,
     "contains": _contains,
+    "on_holiday": _calendar_day,
+    "on_day_off": _calendar_day,
     "count": _count,
     "nth": _nth,
     "in_a_row": _in_a_row,

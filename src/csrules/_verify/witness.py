@@ -351,6 +351,8 @@ class Search:
         """Text searches the solver said hold: a text holding one phrase of each."""
         wanted: dict[str, list[str]] = {}
         for flag, cond in self.enc.atoms.values():
+            if cond.kind != "contains":
+                continue  # a calendar's day: the solver chose no value for it
             path = getattr(cond, "path", "")
             phrases = getattr(cond, "phrases", None) or self.policy.param_values.get(getattr(cond, "param", ""), ())
             phrases = [phrases] if isinstance(phrases, str) else phrases

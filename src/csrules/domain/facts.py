@@ -50,7 +50,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
-from csrules._errors import Problem, ValidationProblems, shown
+from csrules._errors import NOT_BLANK, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
@@ -451,7 +451,7 @@ class Agent(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "The employee's staff number", min_length=1)
+    agent_id: str = _field("agent id", "工號", "The employee's staff number", min_length=1, pattern=NOT_BLANK)
     name: str | None = _field("name", "姓名", "The employee's name", None)
     role: str = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
     job_type: str = _field("job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent")
@@ -490,7 +490,7 @@ class ShiftAssignment(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "Who works the shift", min_length=1)
+    agent_id: str = _field("agent id", "工號", "Who works the shift", min_length=1, pattern=NOT_BLANK)
     shift: str = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
     start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
     end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
@@ -537,12 +537,14 @@ class LeaveRequest(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "請假人", "The employee taking leave", min_length=1)
+    agent_id: str = _field("agent id", "請假人", "The employee taking leave", min_length=1, pattern=NOT_BLANK)
     kind: LeaveKind = _field("leave kind", "假別", "personal, special_personal, sick, business_trip or training")
     start: AwareDatetime = _field("leave start", "請假開始", "When the leave starts")
     end: AwareDatetime = _field("leave end", "請假結束", "When the leave ends")
     requested_at: AwareDatetime = _field("requested at", "提出時間", "When the request was made")
-    requested_by: str = _field("requested by", "申請人", "Staff number of whoever filed the request", min_length=1)
+    requested_by: str = _field(
+        "requested by", "申請人", "Staff number of whoever filed the request", min_length=1, pattern=NOT_BLANK
+    )
     shift_start: AwareDatetime | None = _field(
         "shift start", "班前", "Start of the first shift missed (defaults to the leave start)", None
     )
@@ -572,7 +574,13 @@ class LeaveRequest(Fact):
         "phoned shift lead at", "電話通知班長", "When the shift lead was phoned (may be by someone else)", None
     )
     night_shift: bool = _field("night shift", "夜班", "The leave falls on a night shift", False)
-    on_holiday: bool = _field("on a holiday", "節假日", "The leave falls on a public holiday", False)
+    on_holiday: bool = _field(
+        "on a holiday",
+        "節假日",
+        "The leave falls on a public holiday, as the host's roster says; the built-in call-centre pack"
+        " does not read it but asks its holiday calendar (on_holiday of shift_start)",
+        False,
+    )
     on_swapped_shift: bool = _field(
         "on a swapped shift", "換班和還班", "The leave falls on a swapped or paid-back shift", False
     )
@@ -673,7 +681,7 @@ class ClockEvent(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "Whose event", min_length=1)
+    agent_id: str = _field("agent id", "工號", "Whose event", min_length=1, pattern=NOT_BLANK)
     kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
     at: AwareDatetime = _field("at", "時間", "When it happened")
     approved_by: Named = _field(
@@ -690,7 +698,7 @@ class AttendanceRecord(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "Whose attendance", min_length=1)
+    agent_id: str = _field("agent id", "工號", "Whose attendance", min_length=1, pattern=NOT_BLANK)
     shift_start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
     shift_end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
     arrived_at: AwareDatetime | None = _field("arrived at", "到崗時間", "Clock-in time; none: did not come", None)
@@ -903,8 +911,8 @@ class HandoverRecord(Fact):
     __subject__ = "outgoing_agent"  # whose decision records are (csrules.records)
 
     shift_start: AwareDatetime = _field("incoming shift start", "接班時間", "When the incoming shift starts")
-    outgoing_agent: str = _field("outgoing agent", "交班人", "Who hands over", min_length=1)
-    incoming_agent: str = _field("incoming agent", "接班人", "Who takes over", min_length=1)
+    outgoing_agent: str = _field("outgoing agent", "交班人", "Who hands over", min_length=1, pattern=NOT_BLANK)
+    incoming_agent: str = _field("incoming agent", "接班人", "Who takes over", min_length=1, pattern=NOT_BLANK)
     incoming_arrived_at: AwareDatetime | None = _field(
         "incoming agent arrived at", "到崗時間", "When the incoming agent arrived for roll call", None
     )
@@ -962,14 +970,16 @@ class WorkOrder(Fact):
     .. versionadded:: 0.1
     """
 
-    order_id: str = _field("work order id", "工單號", "The work order's number", min_length=1)
+    order_id: str = _field("work order id", "工單號", "The work order's number", min_length=1, pattern=NOT_BLANK)
     opened_at: AwareDatetime = _field("opened at", "受理時間", "When the complaint was taken")
     complainant: Entry = _field("complainant", "投訴人", "Who complains", None)
     content: Entry = _field("content", "投訴內容", "What the complaint says", None)
     place: Entry = _field("place", "地點", "Where it happened (case record)", None)
     phone: Entry = _field("contact phone", "聯繫電話", "Customer's phone (case record)", None)
-    first_handler: str = _field("first handler", "首問責任人", "Who first took the order", min_length=1)
-    owner: str = _field("owner", "當前處理人", "Who holds the order now", min_length=1)
+    first_handler: str = _field(
+        "first handler", "首問責任人", "Who first took the order", min_length=1, pattern=NOT_BLANK
+    )
+    owner: str = _field("owner", "當前處理人", "Who holds the order now", min_length=1, pattern=NOT_BLANK)
     owner_role: str = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
     escalations: list[EscalationStep] = _field(
         "escalation history", "流轉記錄", "Hand-offs up the ladder, oldest first", default_factory=list
@@ -1048,8 +1058,8 @@ class CallRecord(Fact):
     .. versionadded:: 0.1
     """
 
-    call_id: str = _field("call id", "通話編號", "The call's id", min_length=1)
-    agent_id: str = _field("agent id", "工號", "Who took the call", min_length=1)
+    call_id: str = _field("call id", "通話編號", "The call's id", min_length=1, pattern=NOT_BLANK)
+    agent_id: str = _field("agent id", "工號", "Who took the call", min_length=1, pattern=NOT_BLANK)
     direction: Literal["inbound", "outbound"] = _field("direction", "呼入/呼出", "inbound or outbound", "inbound")
     started_at: AwareDatetime = _field("started at", "開始時間", "When the call started")
     rings_before_pickup: int = _field("rings before pick-up", "鈴響聲數", "Rings before the agent answered", 0, ge=0)
@@ -1106,7 +1116,7 @@ class CallbackTask(Fact):
 
     __subject__ = "customer"  # whose decision records are (csrules.records)
 
-    customer: str = _field("customer", "客戶", "Who to call", min_length=1)
+    customer: str = _field("customer", "客戶", "Who to call", min_length=1, pattern=NOT_BLANK)
     kind: Literal["callback", "assigned_customer"] = _field(
         "task kind", "任務類型", "callback (回訪) or first contact with an assigned customer (分配客戶)", "callback"
     )
@@ -1190,7 +1200,7 @@ class Order(Fact):
 
     __subject__ = "order_no"  # whose decision records are (csrules.records)
 
-    order_no: str = _field("order number", "訂單編號", "The order's number", min_length=1)
+    order_no: str = _field("order number", "訂單編號", "The order's number", min_length=1, pattern=NOT_BLANK)
     placed_at: AwareDatetime = _field("placed at", "下單時間", "When the customer placed (拍下) the order")
     paid_at: AwareDatetime | None = _field("paid at", "付款時間", "When it was paid", None)
     status: OrderStatus = _field(
@@ -1251,8 +1261,8 @@ class QAReview(Fact):
     .. versionadded:: 0.1
     """
 
-    reviewer: str = _field("reviewer", "質檢員", "Who reviewed", min_length=1)
-    agent_id: str = _field("agent id", "被檢人", "Whose service was reviewed", min_length=1)
+    reviewer: str = _field("reviewer", "質檢員", "Who reviewed", min_length=1, pattern=NOT_BLANK)
+    agent_id: str = _field("agent id", "被檢人", "Whose service was reviewed", min_length=1, pattern=NOT_BLANK)
     reviewed_at: AwareDatetime = _field("reviewed at", "檢查時間", "When")
     recorded: bool = _field(
         "recorded on the form", "服務質量綜合考評表", "The review was written on the appraisal form", True
@@ -1344,7 +1354,7 @@ class TrainingRecord(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "The agent", min_length=1)
-    product: str = _field("product", "新產品", "The new product", min_length=1)
+    agent_id: str = _field("agent id", "工號", "The agent", min_length=1, pattern=NOT_BLANK)
+    product: str = _field("product", "新產品", "The new product", min_length=1, pattern=NOT_BLANK)
     on_sale_at: AwareDatetime = _field("on sale at", "上架時間", "When the product goes on sale")
     trained_at: AwareDatetime | None = _field("trained at", "培訓時間", "When the agent was trained", None)

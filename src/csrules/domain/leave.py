@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from csrules._engine.decision import Decision, Violation
+from csrules._time.registry import get_calendar
 from csrules.domain.facts import LeaveRequest
 
 __all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for"]
@@ -58,7 +59,18 @@ class LeaveAssessment:
         return self.approvers[-1] if self.approvers else None
 
 
-def notice_rule_for(request: LeaveRequest) -> str | None:
+def _on_holiday(request: LeaveRequest, calendar: str = "china") -> bool:
+    """Whether the shift ``request`` starts on falls on a public holiday of the registered
+    ``calendar`` (its local date in the calendar's zone), as the call-centre pack's holiday
+    rules read it; the host's ``on_holiday`` flag is not read. A year the calendar has no
+    schedule for raises :class:`~csrules.exceptions.CalendarError`, never a guess.
+    """
+    cal = get_calendar(calendar)
+    start = request.shift_start or request.start
+    return cal.is_holiday(start.astimezone(cal.zone).date())
+
+
+def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | None:
     """The id of the notice rule that governs ``request`` (None when none applies).
 
     Exactly one deadline governs a request, and the call-centre pack's notice rules hold
@@ -66,8 +78,8 @@ def notice_rule_for(request: LeaveRequest) -> str | None:
 
     1. an emergency sick leave: the phone call to the shift lead before the shift
        (ATT-4, 請假制度 五), because an emergency cannot be announced ahead;
-    2. a public holiday: two days ahead (ATT-6, 七), which also meets the night-shift noon
-       deadline, so it governs a night shift on a holiday;
+    2. a public holiday of ``calendar`` (:func:`_on_holiday`): two days ahead (ATT-6, 七),
+       which also meets the night-shift noon deadline, so it governs a night shift on a holiday;
     3. a night shift: before 12:00 that day with a manager's approval (ATT-5, 六), in place
        of the ordinary notice of 二;
     4. otherwise the kind of leave (ATT-1, 二): a day ahead for personal leave, an hour before
@@ -75,7 +87,7 @@ def notice_rule_for(request: LeaveRequest) -> str | None:
     """
     if request.kind == "sick" and request.emergency:
         return "ATT-4.emergency-phone"
-    if request.on_holiday:
+    if _on_holiday(request, calendar):
         return "ATT-6.holiday-notice"
     if request.night_shift:
         return "ATT-5.night-deadline"

@@ -54,6 +54,8 @@ from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._policy.facts import event_time_field, fact_type_name, get_fact_type, validate_fact
 from csrules._policy.kinds.base import CheckContext, walk
+from csrules._policy.kinds.core import Compare, Elapsed
+from csrules._policy.kinds.time import Notice
 from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Violate
 from csrules._policy.validity import day_start, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
@@ -484,24 +486,49 @@ def _governing_rule(
     rule = next((r for r in policy.rules if r.id == decl.rule), None)
     if rule is None:
         raise fail(f"policy {policy.id!r} has no rule {decl.rule!r}", "rule")
-    if not _reads_target(rule, decl, target):
-        wanted = f"parameter {decl.target.param!r}" if isinstance(decl.target, SlaParam) else f"duration {target}"
-        raise fail(f"rule {rule.id!r} does not measure from {decl.start} with the {wanted}; "
-                   "the rule and the SLA could disagree", "rule")
+    problem = _clock_problem(rule, decl, target)
+    if problem is not None:
+        raise fail(f"rule {rule.id!r} {problem}; the rule and the SLA could disagree", "rule")
     return rule
 
 
-def _reads_target(rule: Rule, decl: SlaDeclaration, target: Duration) -> bool:
-    """Whether a time condition of ``rule`` measures from ``decl.start`` against the target."""
-    for node in walk(rule.when):
-        if getattr(node, "since", None) != decl.start:
-            continue
-        if isinstance(decl.target, SlaParam):
-            if getattr(node, "param", None) == decl.target.param:
-                return True
-        elif getattr(node, "duration", None) == target:
-            return True
-    return False
+def _clock_problem(rule: Rule, decl: SlaDeclaration, target: Duration) -> str | None:
+    """Why ``rule`` could judge the SLA's clock otherwise than the SLA does (None: it reads
+    the same clock: from ``start`` to ``stop`` or now, the same target, missed strictly
+    after it, in the same calendar, under the same ``applies`` values, without pauses)."""
+    nodes = [node for node in walk(rule.when)
+             if isinstance(node, Elapsed | Notice) and _reads_target(node, decl, target)]
+    if not nodes:
+        wanted = f"parameter {decl.target.param!r}" if isinstance(decl.target, SlaParam) else f"duration {target}"
+        return f"does not measure from {decl.start} with the {wanted}"
+    for node in nodes:
+        if node.op != ">":
+            return f"compares the time from {decl.start} with {node.op!r}; the SLA is missed strictly after its target"
+        if node.until not in (None, decl.stop):
+            return f"measures from {decl.start} to {node.until}, the SLA to {decl.stop or 'now'}"
+        calendar = getattr(node, "calendar", None)
+        if calendar != decl.calendar:
+            return f"counts in {_clock_name(calendar)}, the SLA in {_clock_name(decl.calendar)}"
+    for name, value in decl.applies.items():
+        if not any(isinstance(node, Compare) and node.path == name and node.op == "==" and node.value == value
+                   for node in walk(rule.when)):
+            return f"does not test {name} == {value!r}, under which the SLA's clock runs"
+    if decl.pauses is not None:
+        return f"cannot leave out the pauses in {decl.pauses!r} that stop the SLA's clock"
+    return None
+
+
+def _reads_target(node: Elapsed | Notice, decl: SlaDeclaration, target: Duration) -> bool:
+    """Whether the time condition ``node`` measures from ``decl.start`` against the target."""
+    if node.since != decl.start:
+        return False
+    if isinstance(decl.target, SlaParam):
+        return node.param == decl.target.param
+    return node.duration == target
+
+
+def _clock_name(calendar: str | None) -> str:
+    return "clock time" if calendar is None else f"the working time of calendar {calendar!r}"
 
 
 # --------------------------------------------------------------------------- binding to a pack
@@ -529,11 +556,11 @@ def split_overrides(
             if sla is None:
                 continue
             del values[param]
+            _checked_duration(value, f"{key}.{param}", sla)  # named as given, wherever it is forwarded
             if sla.target_param is not None:
                 policy_key = next((k for k in rest if sla.policy_id in (k, f"{pack.name}.{k}")), sla.policy_id)
                 _forward(rest.setdefault(policy_key, {}), sla.target_param, value, f"{key}.{param}", sla)
             else:
-                _checked_duration(value, f"{key}.{param}", sla)
                 _forward(mine.setdefault(sla.id, {}), "target", value, f"{key}.{param}", sla)
     return mine, rest
 

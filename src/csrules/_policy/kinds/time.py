@@ -678,9 +678,9 @@ class _CalendarPathHandler:
         raise NotImplementedError
 
     def describe(self, cond: _CalendarCondition, lang: Lang, ctx: DescribeContext) -> str:
-        return self.words(ctx.label(cond.path, lang), _in_zone(None, cond.calendar, lang), lang)
+        return self.phrase(ctx.label(cond.path, lang), _in_zone(None, cond.calendar, lang), lang)
 
-    def words(self, label: str, where: str, lang: Lang) -> str:
+    def phrase(self, label: str, where: str, lang: Lang) -> str:
         """The condition in words, for the field named ``label`` and the zone words ``where``."""
         raise NotImplementedError
 
@@ -716,7 +716,7 @@ class _DayHandler(_CalendarPathHandler):
             values["estimated"] = f"{day.year}'s holidays are an estimate ({calendar.holiday_source})"
         return bool(not values["working day"] if self.day_off else values["holiday"])
 
-    def words(self, label: str, where: str, lang: Lang) -> str:
+    def phrase(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
             return f"{label}{'是休息日' if self.day_off else '是法定节假日'}{where}"
         return f"{label} falls on {'a day off' if self.day_off else 'a public holiday'}{where}"
@@ -783,7 +783,7 @@ class _HoursHandler(_CalendarPathHandler):
         # the decision's own test: same-zone datetimes compare by wall clock, wrong in a DST fold
         return _HoursTest(calendar, self.inside)(value)
 
-    def words(self, label: str, where: str, lang: Lang) -> str:
+    def phrase(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
             return f"{label}在工作时间{'内' if self.inside else '外'}{where}"
         return f"{label} is {'within' if self.inside else 'outside'} working hours{where}"
