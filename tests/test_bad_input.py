@@ -10,14 +10,14 @@ from __future__ import annotations
 import copy
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import csrules
-from csrules import DurationError, Engine, PolicyError, load_policy, loads_policy, parse_duration
+from csrules import DurationError, Engine, FactError, PolicyError, load_policy, loads_policy, parse_duration
 from csrules._cli import _input, cli
 from csrules._policy.kinds.base import MAX_CONDITION_DEPTH
 from csrules._sessions import SessionEngine, available_backends
@@ -172,10 +172,19 @@ class TestNonFiniteNumbers:
         with pytest.raises(PolicyError, match="finite"):
             csrules.Parameter(type="float", default=float("inf"))
 
-    def test_facts_are_left_to_the_model(self):
-        """A NaN in a fact is the host model's business: this model accepts it, so it is judged."""
+    def test_facts_are_refused_unless_the_model_allows_them(self):
+        """A registered model that says nothing of NaN refuses it (a NaN would fail every comparison
+        silently); a model that allows it, as its host chose, is judged."""
         engine = Engine([csrules.Policy(**BASE)])
-        assert engine.evaluate({**FACT, "days": float("nan")}).effects == ()
+        with pytest.raises(FactError, match="days") as caught:
+            engine.evaluate({**FACT, "days": float("nan")})
+        assert "finite" in str(caught.value)
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        thing = {"n": 1, "x": float("nan"), "kind": "a", "flag": True, "text": "t", "at": at}
+        policy = csrules.Policy(id="p", version="1", title="t", fact_type="core_thing", rules=[
+            {"id": "r", "title": "t", "when": {"kind": "compare", "path": "x", "op": ">", "value": 1},
+             "then": [{"type": "recommendation", "text": "x"}]}])
+        assert Engine(policy).evaluate(thing).effects == ()
 
 
 class TestTextPlaceholders:
