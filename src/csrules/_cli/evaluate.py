@@ -41,8 +41,9 @@ examples:
   csrules eval policies/ facts.yaml --keep-going > decisions.jsonl
 
 A bad fact is reported as FILE:LINE; --keep-going reports it, judges the rest, and still
-exits 2 at the end.
-""" + exit_status("a violation was found") + "\n"
+exits 2 at the end. A rule that failed on a fact (its "errors" in the output) is named on
+stderr, and exits 2: not every rule was judged.
+""" + exit_status("a violation was found (and every rule was judged: a failed rule exits 2)") + "\n"
 
 EXPLAIN_EXAMPLE = """\
 examples:
@@ -50,7 +51,8 @@ examples:
   echo '{"kind": "personal", ...}' | csrules explain leave.yaml -
   csrules explain call_centre fact.json --fact-type leave_request --format json
 
-""" + exit_status("the fact is a violation") + "\n"
+A rule that failed on the fact is named (! POLICY/RULE failed: ...) and exits 2.
+""" + exit_status("the fact is a violation (and every rule was judged: a failed rule exits 2)") + "\n"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -261,14 +263,14 @@ _TABLE = "{:>7}  {:>6}  {:<15}  {:<" + str(_RULES_WIDTH) + "}  {}"
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    """Judge every fact; exit 0 clean, 1 on a violation, 2 on bad input."""
+    """Judge every fact; exit 0 clean, 1 on a violation, 2 on bad input or a failed rule."""
     target = load_target(args.target)
     engine = target.engine()
     now = parse_now(args.now) or now_default()
     as_of = _as_of(args.as_of)
     writer = _Writer(sys.stdout, trace=args.trace)
     several = len(args.facts) > 1
-    violations = bad = count = 0
+    violations = bad = count = failed = 0
     outcomes: dict[str, int] = {}
     table = args.out_format == "table"
     if table:
@@ -293,6 +295,9 @@ def run_eval(args: argparse.Namespace) -> int:
                         bad += 1
                         _bad(label, record.line, str(exc), args.keep_going, writer)
                         continue
+                    if decision.errors:
+                        failed += 1
+                        _failed(label, record.line, decision, failed, writer)
                     if table:
                         outcome = decision.outcome
                         writer.add(_row(record, decision, label) + "\n")
@@ -311,9 +316,35 @@ def run_eval(args: argparse.Namespace) -> int:
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
         noun = "fact" if count == 1 else "facts"
         sys.stderr.write(f"{count:,} {noun}: {parts or 'none judged'}" + (f", {bad:,} bad" if bad else "") + "\n")
-    if bad:
+    if failed:
+        noun = "fact" if failed == 1 else "facts"
+        sys.stderr.write(f"csrules eval: not every rule was judged ({failed:,} {noun} with a failed rule): "
+                         "exit status 2\n")
+    return _status(violations, failed=bad + failed)
+
+
+def _status(violations: int, *, failed: int) -> int:
+    """2 when a fact was bad or a rule failed (not everything was judged), else 1 on a violation, else 0."""
+    if failed:
         return 2
     return 1 if violations else 0
+
+
+_FAILED_SHOWN = 10
+"""Facts with a failed rule named one by one on stderr; the rest are counted."""
+
+
+def _failed(label: str, line: int | None, decision: Decision, seen: int, out: _Writer) -> None:
+    """Name on stderr the rules that failed on one fact (the first few facts only)."""
+    if seen > _FAILED_SHOWN:
+        return
+    out.flush()
+    where = f"{label}:{line}" if line is not None else label
+    for error in decision.errors:
+        message = error.message.replace("\n", " ")
+        sys.stderr.write(f"csrules eval: {where}: rule {error.policy_id}/{error.rule_id} failed: {message}\n")
+    if seen == _FAILED_SHOWN:
+        sys.stderr.write("csrules eval: (further facts with a failed rule are only counted)\n")
 
 
 def _decide(engine: Any, record: Record, now: Any, fact_type: str | None, as_of: date | None = None) -> Decision:
@@ -410,7 +441,7 @@ def run_explain(args: argparse.Namespace) -> int:
         decision = _decide(engine, record, now, args.fact_type, _as_of(args.as_of))
     except EvaluationError as exc:
         raise CliError(f"{_fact_label(args.fact)}:{record.line}: bad fact: {exc}") from None
-    status = 1 if decision.outcome is Outcome.VIOLATION else 0
+    status = _status(int(decision.outcome is Outcome.VIOLATION), failed=len(decision.errors))
     if clock:
         say_clock_now("explain", now, engine)
     if args.out_format == "json":
@@ -427,6 +458,8 @@ def run_explain(args: argparse.Namespace) -> int:
         out.write("  → no rule applies\n")
     for error in decision.errors:
         out.write(f"  ! {error.policy_id}/{error.rule_id} failed: {error.message}\n")
+    if decision.errors:
+        out.write(f"not every rule was judged ({len(decision.errors)} failed): exit status 2\n")
     out.write("\n" + decision.trace.render() + "\n")
     return status
 

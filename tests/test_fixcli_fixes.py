@@ -1,0 +1,94 @@
+"""Fixes to the command line, the pytest plugin and test files: failed rules exit 2, other
+tools' YAML named test_*.yaml is left alone, and a bad ``due`` names itself."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+from csrules._cli import cli
+from csrules._cli._common import import_modules
+
+DATA = Path(__file__).parent / "e2e" / "data"
+IMPORT = ["--import", str(DATA / "cli_facts.py")]
+import_modules([str(DATA / "cli_facts.py")])
+
+HOLIDAY_POLICY = """\
+id: cli-holiday
+version: "1"
+title: {en: Holiday leave, zh: 節假日請假}
+fact_type: cli_leave
+rules:
+  - id: holiday-leave
+    title: {en: Leave on a holiday, zh: 節假日請假}
+    when: {kind: on_holiday, path: starts_at, calendar: china}
+    then:
+      - {type: violation, code: HOL-1, message: {en: on a holiday, zh: 節假日}}
+  - id: long-leave
+    title: {en: Long leave, zh: 長假}
+    when: {kind: compare, path: days, op: ">", value: 3}
+    then:
+      - {type: violation, code: LONG-1, message: {en: too long, zh: 太長}}
+"""
+
+
+def _fact(year: int, days: int = 1) -> dict[str, object]:
+    """A leave starting in ``year``: the holiday rule fails for a year the calendar has no schedule for."""
+    return {"kind": "personal", "requested_at": f"{year}-01-04T08:00:00+08:00",
+            "starts_at": f"{year}-01-11T16:00:00+08:00", "days": days}
+
+
+def _run(capsys, tmp_path: Path, command: str, *facts: dict[str, object], extra: tuple[str, ...] = ()):
+    """Run ``command`` over the holiday policy and the facts; return (status, stdout, stderr)."""
+    policy = tmp_path / "holiday.yaml"
+    policy.write_text(HOLIDAY_POLICY, encoding="utf-8")
+    data = tmp_path / "facts.jsonl"
+    data.write_text("".join(json.dumps(f) + "\n" for f in facts), encoding="utf-8")
+    code = cli.main([command, str(policy), str(data), "--now", "2026-12-04T09:00:00+08:00", *extra, *IMPORT])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+class TestFailedRuleExits2:
+    """A rule that failed on a fact is not a success: eval and explain exit 2 and name it."""
+
+    def test_eval_exits_2_and_names_the_failed_rule(self, capsys, tmp_path):
+        """eval of a fact a rule failed on exits 2 and names the rule and its error on stderr."""
+        code, out, err = _run(capsys, tmp_path, "eval", _fact(2090))
+        assert json.loads(out)["errors"]
+        assert code == 2
+        assert "facts.jsonl:1: rule cli-holiday/holiday-leave failed: " in err
+        assert "2090" in err
+
+    def test_eval_table_exits_2_even_with_a_violation(self, capsys, tmp_path):
+        """A failed rule outranks a violation found on the same run: exit 2, the rule named."""
+        code, _, err = _run(capsys, tmp_path, "eval", _fact(2026, days=5), _fact(2090),
+                            extra=("--format", "table"))
+        assert code == 2
+        assert "facts.jsonl:2: rule cli-holiday/holiday-leave failed" in err
+
+    def test_eval_without_failed_rules_keeps_its_status(self, capsys, tmp_path):
+        """Facts every rule judged exit 1 on a violation, 0 otherwise, with nothing on stderr."""
+        assert _run(capsys, tmp_path, "eval", _fact(2026, days=5))[::2] == (1, "")
+        assert _run(capsys, tmp_path, "eval", _fact(2026))[::2] == (0, "")
+
+    def test_explain_exits_2_and_says_not_every_rule_was_judged(self, capsys, tmp_path):
+        """explain of a fact a rule failed on exits 2, naming the rule and saying not all was judged."""
+        code, out, _ = _run(capsys, tmp_path, "explain", _fact(2090))
+        assert code == 2
+        assert "! cli-holiday/holiday-leave failed: " in out
+        assert "not every rule was judged" in out
+
+    def test_explain_json_exits_2(self, capsys, tmp_path):
+        """explain --format json of a fact a rule failed on exits 2; the JSON holds the error."""
+        code, out, _ = _run(capsys, tmp_path, "explain", _fact(2090), extra=("--format", "json"))
+        assert code == 2
+        assert "holiday-leave" in json.dumps(json.loads(out)["errors"])
+
+    def test_help_states_the_exit_rule(self, capsys):
+        """eval --help and explain --help say a failed rule exits 2."""
+        for command in ("eval", "explain"):
+            with contextlib.suppress(SystemExit):
+                cli.main([command, "--help"])
+            assert "a failed rule exits 2" in capsys.readouterr().out
