@@ -4,11 +4,19 @@ tools' YAML named test_*.yaml is left alone, and a bad ``due`` names itself."""
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
+import os
 from pathlib import Path
 
+import pytest
+
+import csrules
 from csrules._cli import cli
 from csrules._cli._common import import_modules
+from csrules.pytest_plugin import _meant_as_test_file
+
+pytest_plugins = ["pytester"]
 
 DATA = Path(__file__).parent / "e2e" / "data"
 IMPORT = ["--import", str(DATA / "cli_facts.py")]
@@ -92,3 +100,71 @@ class TestFailedRuleExits2:
             with contextlib.suppress(SystemExit):
                 cli.main([command, "--help"])
             assert "a failed rule exits 2" in capsys.readouterr().out
+
+
+K8S = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+"""
+
+
+class TestPluginLeavesOtherYamlAlone:
+    """The auto-loaded pytest plugin collects a test_*.yaml only when it is a policy test file."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            K8S,
+            K8S.replace("kind: Service", "cases: []"),  # several documents are never one test file
+            "name: {{ name }}\nreplicas: {% if prod %}3{% endif %}\n",  # a template
+            "- a\n- b\n",
+            "",
+            "retries: 3\n",
+        ],
+        ids=["kubernetes", "several-with-cases", "template", "list", "empty", "settings"],
+    )
+    def test_not_ours_is_skipped(self, tmp_path, text):
+        """Several documents, templates, lists, empty files and other mappings are not test files."""
+        path = tmp_path / "test_other.yaml"
+        path.write_text(text, encoding="utf-8")
+        assert _meant_as_test_file(path) is False
+
+    def test_binary_is_skipped(self, tmp_path):
+        """A file that is not text is not a test file."""
+        path = tmp_path / "test_blob.yaml"
+        path.write_bytes(b"\xff\xfe\x00\x01binary")
+        assert _meant_as_test_file(path) is False
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "policy: orders.yaml\ncases:\n  - name: a\n    fact: {amount: 1}\n    expect: []\n",
+            "pack: call_centre\ncases:\n  - name: [unclosed\n",  # ours, but broken YAML: reported
+        ],
+        ids=["valid", "broken"],
+    )
+    def test_ours_is_collected(self, tmp_path, text):
+        """A mapping with cases is a test file, and so is a broken file whose lines say it is one."""
+        path = tmp_path / "test_orders.yaml"
+        path.write_text(text, encoding="utf-8")
+        assert _meant_as_test_file(path) is True
+
+
+class TestPluginRun:
+    """A pytest run of a project holding other tools' test_*.yaml files is not interrupted."""
+
+    def test_kubernetes_yaml_does_not_stop_the_run(self, pytester: pytest.Pytester, monkeypatch):
+        """A Kubernetes stream named test_k8s.yaml is skipped: the project's own tests run."""
+        source = str(Path(csrules.__file__).resolve().parents[1])
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])))
+        pytester.makefile(".yaml", test_k8s=K8S)
+        pytester.makepyfile(test_plain="def test_ok():\n    assert 1 + 1 == 2\n")
+        names = {e.name for e in importlib.metadata.entry_points(group="pytest11")}
+        plugin = [] if "csrules" in names else ["-p", "csrules.pytest_plugin"]
+        result = pytester.runpytest_subprocess(*plugin, "-p", "no:cacheprovider")
+        result.assert_outcomes(passed=1)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,8 @@ __all__ = [
 _PATTERNS = ["*.test.yaml", "*.test.yml", "test_*.yaml", "test_*.yml"]
 _SNIFFED = ("test_*.yaml", "test_*.yml")  # common names: collected only when they hold cases
 _TEST_FILE_KEYS = {"cases", "policy", "policies", "pack"}  # a mapping with one of these is meant as a test file
+_TOP_KEY = re.compile(r"^(?:" + "|".join(sorted(_TEST_FILE_KEYS)) + r")[ \t]*:", re.MULTILINE)
+"""A line of a file that does not parse as YAML saying it is meant as a test file."""
 _COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 _STACK = pytest.StashKey[contextlib.ExitStack]()
 
@@ -155,15 +158,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _meant_as_test_file(path: Path) -> bool:
-    """Whether a ``test_*.yaml`` file is a policy test file: its YAML, parsed (not matched
-    line by line), is a mapping with ``cases`` (or policies / a pack). A file that cannot
-    be read as YAML counts as one, so that collecting it reports the problem, never a skip."""
+    """Whether a ``test_*.yaml`` file is a policy test file: ONE YAML document, a mapping with
+    ``cases`` (or policies / a pack). Other tools' files named so (several documents, lists,
+    templates, binary) are left alone. A file that does not parse as YAML is ours only when a
+    line starts with one of those keys, so that a broken test file is reported, never skipped."""
     import yaml  # only for files named like test files
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return True
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        if isinstance(exc, yaml.composer.ComposerError) and "another document" in str(exc.problem):
+            return False  # a stream of several documents (Kubernetes, say): never a test file
+        return _TOP_KEY.search(text) is not None
     return isinstance(data, dict) and bool(_TEST_FILE_KEYS & set(map(str, data)))
 
 
