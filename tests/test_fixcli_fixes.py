@@ -14,6 +14,8 @@ import pytest
 import csrules
 from csrules._cli import cli
 from csrules._cli._common import import_modules
+from csrules._testing.testfiles import TestFileError as FileError
+from csrules._testing.testfiles import load_test_file
 from csrules.pytest_plugin import _meant_as_test_file
 
 pytest_plugins = ["pytester"]
@@ -168,3 +170,37 @@ class TestPluginRun:
         plugin = [] if "csrules" in names else ["-p", "csrules.pytest_plugin"]
         result = pytester.runpytest_subprocess(*plugin, "-p", "no:cacheprovider")
         result.assert_outcomes(passed=1)
+
+
+DUE_CASES = """\
+pack: call_centre
+cases:
+  - name: due as a day
+    fact_type: callback_task
+    now: 2026-03-10T11:00:00+08:00
+    fact: {customer: Ms Li, created_at: "2026-03-10T10:00:00+08:00"}
+    expect: [obligation:agent]
+    due: {obligation:agent: 2026-03-13}
+"""
+
+
+class TestDueMessage:
+    """A bad ``due`` in a test file is reported as the case's due, not as ``now``."""
+
+    def test_bad_due_names_due_and_the_case(self, tmp_path):
+        """A day given as a due names the case, the effect key and the line, and shows the day as written."""
+        path = tmp_path / "test_due.yaml"
+        path.write_text(DUE_CASES, encoding="utf-8")
+        with pytest.raises(FileError) as caught:
+            load_test_file(path)
+        message = str(caught.value)
+        assert "test_due.yaml:8: case 'due as a day': due of 'obligation:agent' must be a date and time" in message
+        assert "(got 2026-03-13)" in message
+        assert "now must" not in message
+
+    def test_bad_now_still_names_now(self, tmp_path):
+        """A case's bad now is still reported as now."""
+        path = tmp_path / "test_now.yaml"
+        path.write_text(DUE_CASES.replace("now: 2026-03-10T11:00:00+08:00", "now: soon"), encoding="utf-8")
+        with pytest.raises(FileError, match="now must be a date and time"):
+            load_test_file(path)

@@ -37,7 +37,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +229,7 @@ def _due(raw: dict[str, Any], case_name: str, expect: list[str], fail: Any, at: 
     for key, value in written.items():
         if key not in expect:
             raise fail(f"case {case_name!r}: due names {key!r}, which expect does not list", *at, "due", key)
-        when = _now(value, fail, *at, "due", key)
+        when = _now(value, fail, *at, "due", key, what=f"case {case_name!r}: due of {key!r}")
         if when is None:
             raise fail(f"case {case_name!r}: due of {key!r} needs an instant", *at, "due", key)
         out.append((str(key), when))
@@ -319,14 +319,16 @@ def _policy_files(data: dict[str, Any], path: Path, fail: Any) -> tuple[Path, ..
     return tuple(out)
 
 
-def _now(value: Any, fail: Any, *at: Any) -> datetime | None:
+def _now(value: Any, fail: Any, *at: Any, what: str = "now") -> datetime | None:
+    """An instant with its offset; ``what`` names the value in the message (``now``, a case's due)."""
     if value is None:
         return None
     try:
         return _NOW.validate_python(value)
     except ValidationError:
+        shown = value.isoformat() if isinstance(value, date) else repr(value)  # YAML's own date, as written
         raise fail(
-            f"now must be a date and time with a time zone, such as 2026-03-02T09:00:00+08:00 (got {value!r})",
+            f"{what} must be a date and time with a time zone, such as 2026-03-02T09:00:00+08:00 (got {shown})",
             *at,
         ) from None
 
