@@ -271,6 +271,7 @@ class Encoding:
             if not free:
                 return z3.IntVal(micros(value.delta))
             var = z3.Int(f"param:{name}")
+            self.domain.append(var >= 0)  # a duration override is never negative
             for bound, op in ((declared.min, ">="), (declared.max, "<=")):
                 if isinstance(bound, WallDuration):
                     self.domain.append(compare(op, var, micros(bound.delta)))

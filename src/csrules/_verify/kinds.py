@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,9 +23,10 @@ from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
 from csrules._time.durations import WallDuration
-from csrules._time.registry import DEFAULT_TIME_ZONE
+from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules._verify.encoding import (
     DAY,
+    EPOCH,
     MAX_COUNT,
     Encoding,
     Untranslatable,
@@ -168,10 +169,102 @@ def _contains(cond: Any, enc: Encoding) -> Any:
 
 
 def _calendar_day(cond: Any, enc: Encoding) -> Any:
-    """``on_holiday`` / ``on_day_off``: a free flag per field and calendar (the solver does not
-    read calendars), so the rule's other conditions are still proven."""
+    """``on_holiday`` / ``on_day_off``: a flag per field and calendar that, over the years the
+    calendar lists, is the calendar's own answer for the field's local day (so a
+    counterexample's date is one the calendar agrees with); free in other years, where the
+    engine cannot answer, which keeps proofs sound."""
     var = enc.field(cond.path)
-    return z3.And(var.present, enc.atom((cond.kind, cond.path, cond.calendar), cond))
+    _typed(var, enc)
+    key = (cond.kind, cond.path, cond.calendar)
+    new = key not in enc.atoms
+    flag = enc.atom(key, cond)
+    if new:
+        calendar = get_calendar(cond.calendar)
+        covered, weekly, exceptions = _calendar_days(calendar, cond.kind == "on_day_off")
+        usual = _weekday_in(var, weekly, calendar.timezone)
+        if usual is not None:
+            held = z3.Xor(_day_in(var, exceptions, calendar.timezone), usual)
+            enc.domain.append(z3.Implies(_day_in(var, covered, calendar.timezone), flag == held))
+    return z3.And(var.present, flag)
+
+
+Runs = tuple[tuple[date, date], ...]
+"""Runs of consecutive days, each as (first day, last day)."""
+
+
+@lru_cache(maxsize=16)  # keyed by the calendar's contents: a calendar registered anew is read anew
+def _calendar_days(calendar: Any, day_off: bool) -> tuple[Runs, frozenset[int], Runs]:
+    """The years the calendar answers for, the weekdays (Monday 0) the answer usually holds
+    on, and the days of those years where the answer is the other one."""
+    years = sorted(calendar.holiday_years or ())
+    if not years:  # every year answered: the years its explicit days span
+        explicit = [*calendar.holidays, *calendar.adjusted_working_days]
+        years = list(range(min(explicit).year, max(explicit).year + 1)) if explicit else []
+    answers: dict[date, bool] = {}
+    for year in years:
+        day = date(year, 1, 1)
+        while day.year == year:
+            answers[day] = (not calendar.is_working_day(day)) if day_off else calendar.is_holiday(day)
+            day += timedelta(days=1)
+    weekly = frozenset(w for w in range(7)
+                       if 2 * sum(a for d, a in answers.items() if d.weekday() == w)
+                       > sum(1 for d in answers if d.weekday() == w))
+    covered: list[tuple[date, date]] = []
+    exceptions: list[tuple[date, date]] = []
+    for day, answer in answers.items():
+        _extend(covered, day)
+        if answer != (day.weekday() in weekly):
+            _extend(exceptions, day)
+    return tuple(covered), weekly, tuple(exceptions)
+
+
+def _extend(runs: list[tuple[date, date]], day: date) -> None:
+    """Add ``day`` to ``runs``, joining the last run when it continues it."""
+    if runs and runs[-1][1] + timedelta(days=1) == day:
+        runs[-1] = (runs[-1][0], day)
+    else:
+        runs.append((day, day))
+
+
+def _day_in(var: Var, runs: Runs, zone_name: str) -> Any:
+    """Whether ``var``'s day (an instant's local day in ``zone_name``) is in one of ``runs``."""
+    day = _local_day(var, zone_name)
+    if day is not None:
+        term, bounds = day, [(_day_number(first), _day_number(last) + 1) for first, last in runs]
+    else:  # a zone whose offset changes: the instants from each run's first local midnight
+        zone = load_zone(zone_name)
+
+        def midnight(day: date) -> int:
+            return micros(datetime.combine(day, datetime.min.time(), tzinfo=zone) - EPOCH)
+
+        term, bounds = var.value, [(midnight(first), midnight(last + timedelta(days=1))) for first, last in runs]
+    return z3.Or(*[z3.And(term >= low, term < high) for low, high in bounds]) if bounds else z3.BoolVal(False)
+
+
+def _local_day(var: Var, zone_name: str) -> Any:
+    """``var``'s local day as days since 1970-01-01 (an instant's in ``zone_name``); None for
+    an instant in a zone whose offset changes."""
+    if var.sort == "date":
+        return var.value
+    offset = fixed_offset(zone_name)
+    return None if offset is None else (var.value + offset) / DAY
+
+
+def _weekday_in(var: Var, weekdays: frozenset[int], zone_name: str) -> Any:
+    """Whether ``var``'s day falls on one of ``weekdays``; None when that cannot be read (an
+    instant in a zone whose offset changes)."""
+    if not weekdays:
+        return z3.BoolVal(False)
+    day = _local_day(var, zone_name)
+    if day is None:
+        return None
+    weekday = (day + date(1970, 1, 1).weekday()) % 7  # day 0 is a Thursday
+    return z3.Or(*[weekday == w for w in sorted(weekdays)])
+
+
+def _day_number(day: date) -> int:
+    """``day`` as days since 1970-01-01, as date fields are encoded."""
+    return day.toordinal() - date(1970, 1, 1).toordinal()
 
 
 def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
