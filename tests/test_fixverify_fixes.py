@@ -15,7 +15,7 @@ from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.model import Policy
 from csrules._time.registry import get_calendar
 from csrules._verify.analyses import prove
-from csrules._verify.properties import Property, load_properties
+from csrules._verify.properties import Properties, Property, load_properties
 from csrules._verify.report import verify_policies
 from csrules._verify.solve import PolicyFormulas
 from csrules.policies import list_packs, load_pack
@@ -103,3 +103,18 @@ class TestOrderIndependence:
         assert again == first
         assert first["head-or-director"] == "counterexample"
         assert first["holiday-short-notice-never-clean"] == "counterexample"
+
+
+class TestPackZone:
+    def test_a_pack_in_another_zone_proves_the_base_swap_properties(self, tmp_path: Path) -> None:
+        """A London pack extending call_centre reads the properties' month windows in London,
+        as its policies do, so the base pack's swap limits stay proven."""
+        (tmp_path / "pack.yaml").write_text(
+            'name: lonleave\ntitle: {en: L, zh: L}\nversion: "1"\nextends: call_centre\n'
+            "timezone: Europe/London\n", encoding="utf-8")
+        pack = load_pack(tmp_path)
+        props = load_properties(POLICIES / "call_centre" / "properties.yaml")
+        swaps = [p for p in props.properties if p.policy == "call_centre.swap_session"]
+        report = verify_policies(pack.session_policies, Properties(properties=swaps))
+        found = {r.code: r.status for r in report.properties}
+        assert found == {"two-swaps-a-month-allowed": "proven", "third-swap-breaks-the-limit": "proven"}

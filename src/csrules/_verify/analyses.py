@@ -23,6 +23,7 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 from csrules._engine.decision import Decision
 from csrules._policy.kinds.base import CheckContext, handler_for
 from csrules._policy.model import Policy
+from csrules._policy.model import _zoned as zoned
 from csrules._verify.encoding import Untranslatable
 from csrules._verify.properties import Properties, Property
 from csrules._verify.solve import PolicyFormulas, matches
@@ -226,6 +227,9 @@ def prove(policy: Policy, prop: Property, *, free_params: bool = False,
 
 
 def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
+    if prop.given is not None and policy.timezone is not None:
+        # the property's windows and clock times naming no zone are read in the policy's zone
+        prop = prop.model_copy(update={"given": zoned(prop.given, policy.timezone)})
     if prop.given is not None:
         try:
             handler_for(prop.given).check(prop.given, CheckContext(f.enc.model, dict(policy.params), ("given",)))
