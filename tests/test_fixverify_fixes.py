@@ -118,3 +118,38 @@ class TestPackZone:
         report = verify_policies(pack.session_policies, Properties(properties=swaps))
         found = {r.code: r.status for r in report.properties}
         assert found == {"two-swaps-a-month-allowed": "proven", "third-swap-breaks-the-limit": "proven"}
+
+
+class TestOffsetYears:
+    def late_orders(self) -> Policy:
+        """Orders placed from 22:00 Beijing time are late."""
+        return Policy.model_validate({
+            "id": "late", "version": "1", "title": "late", "fact_type": "order",
+            "rules": [{"id": "LATE-1", "title": "late",
+                       "when": {"kind": "time_of_day", "path": "placed_at", "op": ">=", "time": "22:00"},
+                       "then": [{"type": "violation", "code": "LATE-1", "message": "late"}]}],
+        })
+
+    def test_a_claim_about_summer_time_years_is_not_proven(self) -> None:
+        """Shanghai kept summer time in 1988, so a claim about that June is not proven with the later offset."""
+        claim = Property.model_validate({
+            "id": "p", "policy": "late",
+            "given": {"kind": "all", "of": [
+                {"kind": "compare", "path": "placed_at", "op": ">=", "value": "1988-06-01T00:00:00+08:00"},
+                {"kind": "compare", "path": "placed_at", "op": "<", "value": "1988-06-01T21:30:00+08:00"}]},
+            "expect": {"excludes": ["violation:LATE-1"]},
+        })
+        result = prove(self.late_orders(), claim)
+        assert result.status == "not proven"
+        assert "1992-9999" in result.message
+
+    def test_a_proof_reading_a_clock_names_its_years(self) -> None:
+        """A claim proven with Shanghai's one offset says it holds for facts dated 1992-9999."""
+        claim = Property.model_validate({
+            "id": "p", "policy": "late",
+            "given": {"kind": "time_of_day", "path": "placed_at", "op": "<", "time": "21:00"},
+            "expect": {"excludes": ["violation:LATE-1"]},
+        })
+        result = prove(self.late_orders(), claim)
+        assert result.status == "proven"
+        assert "1992-9999" in result.message

@@ -36,7 +36,7 @@ from csrules._verify.encoding import (
     micros,
 )
 
-__all__ = ["fixed_offset"]
+__all__ = ["fixed_offset", "offset_years"]
 
 
 def _all(cond: Any, enc: Encoding) -> Any:
@@ -146,6 +146,7 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
     offset = fixed_offset(cond.tz or DEFAULT_TIME_ZONE)
     if offset is None:
         raise Untranslatable("time_of_day", f"the zone {cond.tz or DEFAULT_TIME_ZONE} changes its offset")
+    enc.assume_offset(offset_years(cond.tz or DEFAULT_TIME_ZONE))
     present, moment = _endpoint(cond.path, enc)
     if cond.day_of is None:
         day = (moment + offset) / DAY
@@ -159,6 +160,26 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
                                    lambda: z3.IntVal(clock_micros(clock.value)))
     cutoff = (day + cond.days) * DAY + clock_term - offset
     return z3.And(present, compare(cond.op, moment, cutoff))
+
+
+@lru_cache(maxsize=64)
+def offset_years(zone_name: str) -> tuple[int, int]:
+    """The years around 2000-2099 in which the zone keeps its one offset (as
+    :func:`fixed_offset` reads it: in January and July)."""
+    zone = load_zone(zone_name)
+    fixed = fixed_offset(zone_name)
+
+    def keeps(year: int) -> bool:
+        return all(micros(datetime(year, month, 1, 12, tzinfo=zone).utcoffset() or timedelta(0)) == fixed
+                   for month in (1, 7))
+
+    first = 2000
+    while first > 1 and keeps(first - 1):
+        first -= 1
+    last = 2099
+    while last < 9999 and keeps(last + 1):
+        last += 1
+    return first, last
 
 
 def _contains(cond: Any, enc: Encoding) -> Any:
@@ -181,10 +202,15 @@ def _calendar_day(cond: Any, enc: Encoding) -> Any:
     if new:
         calendar = get_calendar(cond.calendar)
         covered, weekly, exceptions = _calendar_days(calendar, cond.kind == "on_day_off")
-        usual = _weekday_in(var, weekly, calendar.timezone)
+        assumed = enc.offset_years
+        usual = _weekday_in(var, weekly, calendar.timezone, enc)
         if usual is not None:
-            held = z3.Xor(_day_in(var, exceptions, calendar.timezone), usual)
-            enc.domain.append(z3.Implies(_day_in(var, covered, calendar.timezone), flag == held))
+            held = z3.Xor(_day_in(var, exceptions, calendar.timezone, enc), usual)
+            enc.domain.append(z3.Implies(_day_in(var, covered, calendar.timezone, enc), flag == held))
+        if covered and fixed_offset(calendar.timezone) is not None:
+            first, last = offset_years(calendar.timezone)
+            if first <= covered[0][0].year and covered[-1][1].year <= last:
+                enc.offset_years = assumed  # the offset is read only in years it holds in
     return z3.And(var.present, flag)
 
 
@@ -226,9 +252,9 @@ def _extend(runs: list[tuple[date, date]], day: date) -> None:
         runs.append((day, day))
 
 
-def _day_in(var: Var, runs: Runs, zone_name: str) -> Any:
+def _day_in(var: Var, runs: Runs, zone_name: str, enc: Encoding) -> Any:
     """Whether ``var``'s day (an instant's local day in ``zone_name``) is in one of ``runs``."""
-    day = _local_day(var, zone_name)
+    day = _local_day(var, zone_name, enc)
     if day is not None:
         term, bounds = day, [(_day_number(first), _day_number(last) + 1) for first, last in runs]
     else:  # a zone whose offset changes: the instants from each run's first local midnight
@@ -241,21 +267,24 @@ def _day_in(var: Var, runs: Runs, zone_name: str) -> Any:
     return z3.Or(*[z3.And(term >= low, term < high) for low, high in bounds]) if bounds else z3.BoolVal(False)
 
 
-def _local_day(var: Var, zone_name: str) -> Any:
+def _local_day(var: Var, zone_name: str, enc: Encoding) -> Any:
     """``var``'s local day as days since 1970-01-01 (an instant's in ``zone_name``); None for
     an instant in a zone whose offset changes."""
     if var.sort == "date":
         return var.value
     offset = fixed_offset(zone_name)
-    return None if offset is None else (var.value + offset) / DAY
+    if offset is None:
+        return None
+    enc.assume_offset(offset_years(zone_name))
+    return (var.value + offset) / DAY
 
 
-def _weekday_in(var: Var, weekdays: frozenset[int], zone_name: str) -> Any:
+def _weekday_in(var: Var, weekdays: frozenset[int], zone_name: str, enc: Encoding) -> Any:
     """Whether ``var``'s day falls on one of ``weekdays``; None when that cannot be read (an
     instant in a zone whose offset changes)."""
     if not weekdays:
         return z3.BoolVal(False)
-    day = _local_day(var, zone_name)
+    day = _local_day(var, zone_name, enc)
     if day is None:
         return None
     weekday = (day + date(1970, 1, 1).weekday()) % 7  # day 0 is a Thursday
