@@ -3,9 +3,10 @@
 Each translation mirrors the engine's compiled code: a comparison reading a missing value is
 false, ``not_in`` needs the value present, durations compare in microseconds. ``contains``
 becomes a free flag (text search is not looked into, which keeps proofs sound; a
-counterexample is then checked through the engine). Window kinds, for session rules, read
-their counts as bounded integers. Kinds left out (business calendars, shift patterns) are
-reported as untranslated.
+counterexample is then checked through the engine). ``on_holiday`` and ``on_day_off`` read
+the calendar's days over the years it lists. Window kinds, for session rules, read their
+counts as bounded integers. Kinds left out (business time, shift patterns) are reported as
+untranslated.
 """
 
 from __future__ import annotations
