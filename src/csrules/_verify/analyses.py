@@ -23,6 +23,7 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 from csrules._engine.decision import Decision
 from csrules._policy.kinds.base import CheckContext, handler_for
 from csrules._policy.model import Policy
+from csrules._policy.model import _zoned as zoned
 from csrules._verify.encoding import Untranslatable
 from csrules._verify.properties import Properties, Property
 from csrules._verify.solve import PolicyFormulas, matches
@@ -225,7 +226,18 @@ def prove(policy: Policy, prop: Property, *, free_params: bool = False,
     return result
 
 
+def _offset_note(f: PolicyFormulas) -> str:
+    """What bounds a proof that read a zone with one fixed offset: the years it keeps it."""
+    if f.enc.offset_years is None:
+        return ""
+    first, last = f.enc.offset_years
+    return f" (proven for facts dated {first}-{last}, the years its zones keep the offsets read)"
+
+
 def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
+    if prop.given is not None and policy.timezone is not None:
+        # the property's windows and clock times naming no zone are read in the policy's zone
+        prop = prop.model_copy(update={"given": zoned(prop.given, policy.timezone)})
     if prop.given is not None:
         try:
             handler_for(prop.given).check(prop.given, CheckContext(f.enc.model, dict(policy.params), ("given",)))
@@ -244,8 +256,12 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     if answer == "unsat" and f.outside_era(given, z3.Not(claim)):
         return Result(prop.id, policy.id, "not proven", "not proven: it holds for facts dated 2000-2099, but "
                       "not for some dated outside them")
+    if answer == "unsat" and f.beyond_offsets(given):
+        first, last = f.enc.offset_years or (0, 0)
+        return Result(prop.id, policy.id, "not proven", "not proven: its facts are dated outside "
+                      f"{first}-{last}, when a zone it reads kept another UTC offset than the one proofs read it with")
     if answer == "unsat":
-        return Result(prop.id, policy.id, "proven", prop.title or prop.id)
+        return Result(prop.id, policy.id, "proven", (prop.title or prop.id) + _offset_note(f))
     if answer == "unknown":
         return Result(prop.id, policy.id, "not proven", "not proven (the solver gave no answer in time)")
     involved = [r for r in policy.rules if r.id in f.rules_for(patterns)]

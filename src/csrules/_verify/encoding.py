@@ -158,6 +158,9 @@ class Encoding:
     counts: dict[str, Any] = field(default_factory=dict)
     presence: dict[str, Any] = field(default_factory=dict)
     now_var: Any = None
+    offset_years: tuple[int, int] | None = None
+    """The years in which every zone read with one fixed UTC offset keeps it (None: no zone
+    was): a proof reaching outside 2000-2099 holds only within them."""
 
     def fork(self) -> Encoding:
         """A copy holding the variables and constraints made so far, which adds its own
@@ -226,6 +229,21 @@ class Encoding:
             self.era.append(z3.And(value >= LOW // DAY, value < HIGH // DAY))
         return value
 
+    def assume_offset(self, years: tuple[int, int]) -> None:
+        """Record that a zone was read with one fixed offset, which it keeps over ``years``."""
+        known = self.offset_years or years
+        self.offset_years = (max(known[0], years[0]), min(known[1], years[1]))
+
+    def offset_bounds(self) -> list[Any]:
+        """Every instant kept to :attr:`offset_years` (nothing when no offset was assumed)."""
+        if self.offset_years is None:
+            return []
+        first, last = self.offset_years
+        low = instant(datetime(first, 1, 1, tzinfo=UTC)) + DAY  # a day's margin for the zone's own offset
+        high = instant(datetime(last, 12, 31, tzinfo=UTC))
+        moments = [v.value for v in self.vars.values() if v.sort == "instant" and v.value is not None]
+        return [z3.And(m >= low, m < high) for m in [*moments, *([self.now_var] if self.now_var is not None else [])]]
+
     def _instant(self, value: Any) -> None:
         """An instant's range: what a datetime holds, and the years facts are written in."""
         self.domain.append(z3.And(value >= WIDE_LOW, value < WIDE_HIGH))
@@ -271,6 +289,7 @@ class Encoding:
             if not free:
                 return z3.IntVal(micros(value.delta))
             var = z3.Int(f"param:{name}")
+            self.domain.append(var >= 0)  # a duration override is never negative
             for bound, op in ((declared.min, ">="), (declared.max, "<=")):
                 if isinstance(bound, WallDuration):
                     self.domain.append(compare(op, var, micros(bound.delta)))

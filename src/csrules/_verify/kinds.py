@@ -3,16 +3,17 @@
 Each translation mirrors the engine's compiled code: a comparison reading a missing value is
 false, ``not_in`` needs the value present, durations compare in microseconds. ``contains``
 becomes a free flag (text search is not looked into, which keeps proofs sound; a
-counterexample is then checked through the engine). Window kinds, for session rules, read
-their counts as bounded integers. Kinds left out (business calendars, shift patterns) are
-reported as untranslated.
+counterexample is then checked through the engine). ``on_holiday`` and ``on_day_off`` read
+the calendar's days over the years it lists. Window kinds, for session rules, read their
+counts as bounded integers. Kinds left out (business time, shift patterns) are reported as
+untranslated.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,9 +24,10 @@ from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
 from csrules._time.durations import WallDuration
-from csrules._time.registry import DEFAULT_TIME_ZONE
+from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules._verify.encoding import (
     DAY,
+    EPOCH,
     MAX_COUNT,
     Encoding,
     Untranslatable,
@@ -35,7 +37,7 @@ from csrules._verify.encoding import (
     micros,
 )
 
-__all__ = ["fixed_offset"]
+__all__ = ["fixed_offset", "offset_years"]
 
 
 def _all(cond: Any, enc: Encoding) -> Any:
@@ -145,6 +147,7 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
     offset = fixed_offset(cond.tz or DEFAULT_TIME_ZONE)
     if offset is None:
         raise Untranslatable("time_of_day", f"the zone {cond.tz or DEFAULT_TIME_ZONE} changes its offset")
+    enc.assume_offset(offset_years(cond.tz or DEFAULT_TIME_ZONE))
     present, moment = _endpoint(cond.path, enc)
     if cond.day_of is None:
         day = (moment + offset) / DAY
@@ -160,6 +163,26 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
     return z3.And(present, compare(cond.op, moment, cutoff))
 
 
+@lru_cache(maxsize=64)
+def offset_years(zone_name: str) -> tuple[int, int]:
+    """The years around 2000-2099 in which the zone keeps its one offset (as
+    :func:`fixed_offset` reads it: in January and July)."""
+    zone = load_zone(zone_name)
+    fixed = fixed_offset(zone_name)
+
+    def keeps(year: int) -> bool:
+        return all(micros(datetime(year, month, 1, 12, tzinfo=zone).utcoffset() or timedelta(0)) == fixed
+                   for month in (1, 7))
+
+    first = 2000
+    while first > 1 and keeps(first - 1):
+        first -= 1
+    last = 2099
+    while last < 9999 and keeps(last + 1):
+        last += 1
+    return first, last
+
+
 def _contains(cond: Any, enc: Encoding) -> Any:
     var = enc.field(cond.path)
     phrases = cond.phrases if cond.param is None else enc.params[cond.param]
@@ -168,10 +191,110 @@ def _contains(cond: Any, enc: Encoding) -> Any:
 
 
 def _calendar_day(cond: Any, enc: Encoding) -> Any:
-    """``on_holiday`` / ``on_day_off``: a free flag per field and calendar (the solver does not
-    read calendars), so the rule's other conditions are still proven."""
+    """``on_holiday`` / ``on_day_off``: a flag per field and calendar that, over the years the
+    calendar lists, is the calendar's own answer for the field's local day (so a
+    counterexample's date is one the calendar agrees with); free in other years, where the
+    engine cannot answer, which keeps proofs sound."""
     var = enc.field(cond.path)
-    return z3.And(var.present, enc.atom((cond.kind, cond.path, cond.calendar), cond))
+    _typed(var, enc)
+    key = (cond.kind, cond.path, cond.calendar)
+    new = key not in enc.atoms
+    flag = enc.atom(key, cond)
+    if new:
+        calendar = get_calendar(cond.calendar)
+        covered, weekly, exceptions = _calendar_days(calendar, cond.kind == "on_day_off")
+        assumed = enc.offset_years
+        usual = _weekday_in(var, weekly, calendar.timezone, enc)
+        if usual is not None:
+            held = z3.Xor(_day_in(var, exceptions, calendar.timezone, enc), usual)
+            enc.domain.append(z3.Implies(_day_in(var, covered, calendar.timezone, enc), flag == held))
+        if covered and fixed_offset(calendar.timezone) is not None:
+            first, last = offset_years(calendar.timezone)
+            if first <= covered[0][0].year and covered[-1][1].year <= last:
+                enc.offset_years = assumed  # the offset is read only in years it holds in
+    return z3.And(var.present, flag)
+
+
+Runs = tuple[tuple[date, date], ...]
+"""Runs of consecutive days, each as (first day, last day)."""
+
+
+@lru_cache(maxsize=16)  # keyed by the calendar's contents: a calendar registered anew is read anew
+def _calendar_days(calendar: Any, day_off: bool) -> tuple[Runs, frozenset[int], Runs]:
+    """The years the calendar answers for, the weekdays (Monday 0) the answer usually holds
+    on, and the days of those years where the answer is the other one."""
+    years = sorted(calendar.holiday_years or ())
+    if not years:  # every year answered: the years its explicit days span
+        explicit = [*calendar.holidays, *calendar.adjusted_working_days]
+        years = list(range(min(explicit).year, max(explicit).year + 1)) if explicit else []
+    answers: dict[date, bool] = {}
+    for year in years:
+        day = date(year, 1, 1)
+        while day.year == year:
+            answers[day] = (not calendar.is_working_day(day)) if day_off else calendar.is_holiday(day)
+            day += timedelta(days=1)
+    weekly = frozenset(w for w in range(7)
+                       if 2 * sum(a for d, a in answers.items() if d.weekday() == w)
+                       > sum(1 for d in answers if d.weekday() == w))
+    covered: list[tuple[date, date]] = []
+    exceptions: list[tuple[date, date]] = []
+    for day, answer in answers.items():
+        _extend(covered, day)
+        if answer != (day.weekday() in weekly):
+            _extend(exceptions, day)
+    return tuple(covered), weekly, tuple(exceptions)
+
+
+def _extend(runs: list[tuple[date, date]], day: date) -> None:
+    """Add ``day`` to ``runs``, joining the last run when it continues it."""
+    if runs and runs[-1][1] + timedelta(days=1) == day:
+        runs[-1] = (runs[-1][0], day)
+    else:
+        runs.append((day, day))
+
+
+def _day_in(var: Var, runs: Runs, zone_name: str, enc: Encoding) -> Any:
+    """Whether ``var``'s day (an instant's local day in ``zone_name``) is in one of ``runs``."""
+    day = _local_day(var, zone_name, enc)
+    if day is not None:
+        term, bounds = day, [(_day_number(first), _day_number(last) + 1) for first, last in runs]
+    else:  # a zone whose offset changes: the instants from each run's first local midnight
+        zone = load_zone(zone_name)
+
+        def midnight(day: date) -> int:
+            return micros(datetime.combine(day, datetime.min.time(), tzinfo=zone) - EPOCH)
+
+        term, bounds = var.value, [(midnight(first), midnight(last + timedelta(days=1))) for first, last in runs]
+    return z3.Or(*[z3.And(term >= low, term < high) for low, high in bounds]) if bounds else z3.BoolVal(False)
+
+
+def _local_day(var: Var, zone_name: str, enc: Encoding) -> Any:
+    """``var``'s local day as days since 1970-01-01 (an instant's in ``zone_name``); None for
+    an instant in a zone whose offset changes."""
+    if var.sort == "date":
+        return var.value
+    offset = fixed_offset(zone_name)
+    if offset is None:
+        return None
+    enc.assume_offset(offset_years(zone_name))
+    return (var.value + offset) / DAY
+
+
+def _weekday_in(var: Var, weekdays: frozenset[int], zone_name: str, enc: Encoding) -> Any:
+    """Whether ``var``'s day falls on one of ``weekdays``; None when that cannot be read (an
+    instant in a zone whose offset changes)."""
+    if not weekdays:
+        return z3.BoolVal(False)
+    day = _local_day(var, zone_name, enc)
+    if day is None:
+        return None
+    weekday = (day + date(1970, 1, 1).weekday()) % 7  # day 0 is a Thursday
+    return z3.Or(*[weekday == w for w in sorted(weekdays)])
+
+
+def _day_number(day: date) -> int:
+    """``day`` as days since 1970-01-01, as date fields are encoded."""
+    return day.toordinal() - date(1970, 1, 1).toordinal()
 
 
 def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:

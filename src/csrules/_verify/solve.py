@@ -115,14 +115,17 @@ class PolicyFormulas:
 
     # ----------------------------------------------------------------- solving
 
-    def solver(self, *formulas: Any, era: bool = True) -> Any:
+    def solver(self, *formulas: Any, era: bool = True, offsets: bool = True) -> Any:
         """A solver holding the domain constraints and ``formulas``; with ``era``, instants
-        kept to the years facts are written in (2000-2099)."""
+        kept to the years facts are written in (2000-2099), else, with ``offsets``, to the
+        years a zone read with one fixed offset keeps it (it is read right only then)."""
         solver = z3.Solver()
         solver.set("timeout", TIMEOUT_MS)
         solver.add(*self.enc.domain)
         if era:
             solver.add(*self.enc.era)
+        elif offsets:
+            solver.add(*self.enc.offset_bounds())
         solver.add(*formulas)
         return solver
 
@@ -130,6 +133,14 @@ class PolicyFormulas:
         """Whether ``formulas`` (unsatisfiable within 2000-2099) hold for some fact dated
         outside those years: a claim proved there is then not true of every fact."""
         return bool(self.enc.era) and self.solver(*formulas, era=False).check() == z3.sat
+
+    def beyond_offsets(self, given: Any) -> bool:
+        """Whether every fact meeting ``given`` is dated where a zone read with one fixed
+        offset kept another (there are some): a proof over the other years says nothing of them."""
+        if self.enc.offset_years is None:
+            return False
+        return bool(self.solver(given, era=False).check() == z3.unsat
+                    and self.solver(given, era=False, offsets=False).check() == z3.sat)
 
     def satisfiable(self, *formulas: Any) -> tuple[str, Any]:
         """``("sat", solver)``, ``("unsat", None)`` or ``("unknown", None)``."""
