@@ -839,8 +839,8 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
 def _with_role_aliases(pack: Pack) -> Pack:
     """``pack`` with every role id a rule compares a role field with widened to the role's
     aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a fact may name a role
-    as the catalogue does in any of its names."""
-    names = {role.id: (role.id, *role.aliases) for role in pack.roles}
+    as the catalogue does in any of its names, in either script (``值班长`` too)."""
+    names = {role.id: role.names for role in pack.roles}
 
     def widened(policy: Policy) -> Policy:
         fields = ROLE_FIELDS.get(policy.fact_type, ())
@@ -880,7 +880,7 @@ def without_role_aliases(pack: Pack) -> Pack:
     :func:`_with_role_aliases` added left out): the policies as their files write them, up to
     ``==`` read as a one-id list, so comparing two packs (``csrules diff``) reports a change
     of the role catalogue as a role change, never as a change of the policies' texts."""
-    aliases = {role.id: frozenset(role.aliases) for role in pack.roles}
+    aliases = {role.id: frozenset(role.names[1:]) for role in pack.roles}
 
     def narrowed(policy: Policy) -> Policy:
         fields = ROLE_FIELDS.get(policy.fact_type, ())
