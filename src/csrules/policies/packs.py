@@ -769,6 +769,7 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
     "leave_request": ("submitted_to", "requester_role"),
     "work_order": ("owner_role", "reported_to", "approved_by"),
+    "complaint_step": ("approved_by",),
 }
 """Fields, per fact type, that name a role of the pack's catalogue."""
 
@@ -837,21 +838,37 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
 
 
 def _with_role_aliases(pack: Pack) -> Pack:
-    """``pack`` with every role id a rule compares a role field with widened to the role's
-    aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a fact may name a role
-    as the catalogue does in any of its names, in either script (``值班长`` too)."""
+    """``pack`` with every role id a rule or a lifecycle guard compares a role field with
+    widened to the role's aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a
+    fact may name a role as the catalogue does in any of its names, in either script
+    (``值班长`` too)."""
     names = {role.id: role.names for role in pack.roles}
+    return _rewrite_roles(pack, lambda cond, fields: _widen(cond, fields, names))
 
-    def widened(policy: Policy) -> Policy:
-        fields = ROLE_FIELDS.get(policy.fact_type, ())
+
+def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]], bool]) -> Pack:
+    """``pack`` with ``edit`` run (in place, True if it changed anything) on the condition of
+    every rule and lifecycle guard whose fact type has role fields (:data:`ROLE_FIELDS`)."""
+
+    def policy(p: Policy) -> Policy:
+        fields = ROLE_FIELDS.get(p.fact_type, ())
         if not fields:
-            return policy
-        data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_widen(rule["when"], fields, names) for rule in data["rules"]]
-        return Policy(**data) if any(changed) else policy
+            return p
+        data = p.model_dump(mode="python", exclude_unset=True)
+        changed = [edit(rule["when"], fields) for rule in data["rules"]]
+        return Policy(**data) if any(changed) else p
 
-    return replace(pack, policies=tuple(map(widened, pack.policies)),
-                   session_policies=tuple(map(widened, pack.session_policies)))
+    def lifecycle(flow: Lifecycle) -> Lifecycle:
+        fields = ROLE_FIELDS.get(flow.fact_type, ())
+        if not fields:
+            return flow
+        data = flow.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        changed = [edit(move["guard"], fields) for move in data["transitions"] if move.get("guard")]
+        return Lifecycle(**data) if any(changed) else flow
+
+    return replace(pack, policies=tuple(map(policy, pack.policies)),
+                   session_policies=tuple(map(policy, pack.session_policies)),
+                   lifecycles=tuple(map(lifecycle, pack.lifecycles)))
 
 
 def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
@@ -876,22 +893,12 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
 
 
 def without_role_aliases(pack: Pack) -> Pack:
-    """``pack`` with its policies' role lists narrowed back to role ids (the aliases
-    :func:`_with_role_aliases` added left out): the policies as their files write them, up to
-    ``==`` read as a one-id list, so comparing two packs (``csrules diff``) reports a change
-    of the role catalogue as a role change, never as a change of the policies' texts."""
+    """``pack`` with its policies' and lifecycles' role lists narrowed back to role ids (the
+    aliases :func:`_with_role_aliases` added left out): the policies as their files write them,
+    up to ``==`` read as a one-id list, so comparing two packs (``csrules diff``) reports a
+    change of the role catalogue as a role change, never as a change of the policies' texts."""
     aliases = {role.id: frozenset(role.names[1:]) for role in pack.roles}
-
-    def narrowed(policy: Policy) -> Policy:
-        fields = ROLE_FIELDS.get(policy.fact_type, ())
-        if not fields:
-            return policy
-        data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_narrow(rule["when"], fields, aliases) for rule in data["rules"]]
-        return Policy(**data) if any(changed) else policy
-
-    return replace(pack, policies=tuple(map(narrowed, pack.policies)),
-                   session_policies=tuple(map(narrowed, pack.session_policies)))
+    return _rewrite_roles(pack, lambda cond, fields: _narrow(cond, fields, aliases))
 
 
 def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str, frozenset[str]]) -> bool:
