@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +99,55 @@ class TestComplaintApprover:
         """A staff number, an agent or a shift lead approves neither in the session nor statelessly."""
         assert not approve_in_session(approver)
         assert not approve_stateless(approver)
+
+
+ACME_ROLES = """\
+roles:
+  - id: team_lead
+    title: {en: Team lead, zh: 組長}
+    reports_to: shift_lead
+  - id: trainer
+    title: {en: Trainer, zh: 培訓師}
+    reports_to: department_head
+"""
+
+
+@cache
+def acme(root: str) -> Engine:
+    """The engine of a company pack extending the call centre with two roles (built once)."""
+    return load_pack(root).engine()
+
+
+class TestCompanyRoles:
+    """Roles a company pack adds join the known roles and the roles below the department head."""
+
+    @pytest.fixture
+    def root(self, tmp_path: Path) -> str:
+        """A company pack adding a team lead under the shift lead and a trainer under the department head."""
+        (tmp_path / "acme").mkdir()
+        (tmp_path / "acme" / "pack.yaml").write_text(
+            'name: acme\ntitle: {en: Acme, zh: Acme}\nversion: "1"\nextends: call_centre\nroles: roles.yaml\n',
+            encoding="utf-8")
+        (tmp_path / "acme" / "roles.yaml").write_text(ACME_ROLES, encoding="utf-8")
+        return str(tmp_path / "acme")
+
+    @pytest.mark.parametrize(("role", "to"), [("team_lead", "shift_lead"), ("trainer", "department_head")])
+    def test_one_day_leave(self, root: str, role: str, to: str) -> None:
+        """A one-day leave of an added role, handed to its superior, goes to the department head alone."""
+        fact = {"agent_id": "A01", "kind": "personal", "start": "2026-03-10T08:00:00+08:00",
+                "end": "2026-03-10T16:00:00+08:00", "requested_at": "2026-03-05T08:00:00+08:00",
+                "requested_by": "A01", "requester_role": role, "submitted_to": to}
+        decision = acme(root).evaluate(fact, now=datetime(2026, 3, 5, 9, tzinfo=CST), fact_type="leave_request")
+        assert decision.effect_keys == ("approval:department_head",)
+
+    def test_report(self, root: str) -> None:
+        """A report naming an added role names a known role."""
+        fact = {"raised_by": "team_lead", "addressed_to": "shift_lead", "topic": "other",
+                "at": "2026-03-10T10:00:00+08:00"}
+        decision = acme(root).evaluate(fact, now=datetime(2026, 3, 10, 10, tzinfo=CST), fact_type="report")
+        assert "ROLE-1.unknown-role" not in {effect.rule_id for effect in decision.effects}
+
+    def test_built_in_unchanged(self) -> None:
+        """The built-in pack's role lists already name its roles, so its leave policy keeps its version."""
+        leave_policy = next(p for p in load_pack("call_centre").policies if p.id == "call_centre.leave")
+        assert "+" not in leave_policy.version

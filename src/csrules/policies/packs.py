@@ -779,16 +779,36 @@ LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requeste
 the requester's role and the role it went to: their chain is read from the pack's roles."""
 
 
+ROLE_LISTS: Mapping[str, str | None] = {
+    "ROLE-1.leave-unknown-role": None,
+    "ROLE-1.unknown-role": None,
+    "ATT-2.department-head": "department_head",
+    "ATT-2.centre-director": "department_head",
+}
+"""Rules whose role lists name a set the pack's roles decide: every role of the catalogue
+(``None``: a role outside it is unknown) or every role below the role given (whoever the
+department head approves leave for). A company pack's roles join these lists when it is built."""
+
+
 def _with_chain(pack: Pack) -> Pack:
     """``pack`` with each level-by-level rule (:data:`LEVEL_RULES`) reading its chain from
-    the pack's roles (``reports_to``), where the chain it writes differs; such a policy's
-    version gets a ``+<pack>`` suffix, as a company's rules file gives it."""
+    the pack's roles (``reports_to``), and each rule of :data:`ROLE_LISTS` its role lists,
+    where what it writes differs; such a policy's version gets a ``+<pack>`` suffix, as a
+    company's rules file gives it."""
+
+    def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
+        if rule["id"] in LEVEL_RULES:
+            return _chain(rule, pack.roles, pack.name)
+        if rule["id"] in ROLE_LISTS:
+            return _role_lists(rule, fields, pack)
+        return False
 
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in LEVEL_RULES for rule in policy.rules):
+        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_chain(rule, pack.roles, pack.name) for rule in data["rules"] if rule["id"] in LEVEL_RULES]
+        fields = ROLE_FIELDS.get(policy.fact_type, ())
+        changed = [edit(rule, fields) for rule in data["rules"]]
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
@@ -797,6 +817,41 @@ def _with_chain(pack: Pack) -> Pack:
 
     return replace(pack, policies=tuple(map(chained, pack.policies)),
                    session_policies=tuple(map(chained, pack.session_policies)))
+
+
+def _children(cond: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conditions directly inside ``cond`` (under ``of``, ``condition`` or ``match``)."""
+    inner = [cond.get(key) for key in ("of", "condition", "match")]
+    return [child for part in inner for child in (part if isinstance(part, list) else [part])
+            if isinstance(child, dict)]
+
+
+def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bool:
+    """Write the roles :data:`ROLE_LISTS` gives ``rule`` (every role, or every role below
+    one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
+    the ids the list names differ; True if written."""
+    roles = pack.roles
+    above = ROLE_LISTS[rule["id"]]
+    if above is not None and above not in roles:
+        raise PolicyError(f"pack {pack.name!r}: the rule lists the roles below {above!r}, which the pack's "
+                          f"roles do not hold; replace the rule (its role lists) in a rules file",
+                          rule_id=rule["id"])
+    wanted = [role.id for role in roles
+              if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
+
+    def write(cond: dict[str, Any]) -> bool:
+        changed = False
+        for child in _children(cond):
+            changed = write(child) or changed
+        value = cond.get("value")
+        if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+            return changed
+        if {roles.role(name).id if name in roles else name for name in value} == set(wanted):
+            return changed
+        cond["value"] = list(wanted)
+        return True
+
+    return write(rule["when"])
 
 
 def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
@@ -874,10 +929,8 @@ def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]],
 def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
     """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
     changed = False
-    for key in ("of", "condition", "match"):
-        inner = cond.get(key)
-        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
-            changed = _widen(child, fields, names) or changed
+    for child in _children(cond):
+        changed = _widen(child, fields, names) or changed
     if cond.get("path") not in fields:
         return changed
     value = cond.get("value")
@@ -905,10 +958,8 @@ def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str,
     """Drop from the role lists of ``cond`` (and the conditions inside it), in place, every
     alias of a role whose id the list holds; True if any was dropped."""
     changed = False
-    for key in ("of", "condition", "match"):
-        inner = cond.get(key)
-        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
-            changed = _narrow(child, fields, aliases) or changed
+    for child in _children(cond):
+        changed = _narrow(child, fields, aliases) or changed
     value = cond.get("value")
     if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
         return changed
