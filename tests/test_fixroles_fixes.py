@@ -151,3 +151,36 @@ class TestCompanyRoles:
         """The built-in pack's role lists already name its roles, so its leave policy keeps its version."""
         leave_policy = next(p for p in load_pack("call_centre").policies if p.id == "call_centre.leave")
         assert "+" not in leave_policy.version
+
+
+def chat(line: str) -> set[str]:
+    """The rule ids the e-commerce pack gives a chat in which the agent greets and says ``line``."""
+    fact = {"call_id": "T1", "agent_id": "E01", "started_at": "2026-03-10T10:00:00+08:00", "duration": "PT3M",
+            "agent_lines": ["您好", line]}
+    decision = engine("ecommerce").evaluate(fact, now=datetime(2026, 3, 10, 11, tzinfo=CST), fact_type="call_record")
+    return {effect.rule_id for effect in decision.effects}
+
+
+class TestChatRefusalsAndHedges:
+    """Refusing a discount and hedging a delivery time are what the clauses ask, not breaches."""
+
+    @pytest.mark.parametrize("line", ["亲，不可以给您优惠哦", "亲，不能再给您优惠了", "实在没有办法给您优惠呢",
+                                      "本店不可以給您打折的", "不能再給你便宜了"])
+    def test_refusals_pass(self, line: str) -> None:
+        """A refusal with 给您 inside is no discount."""
+        assert "ESC-5.no-discount" not in chat(line)
+
+    @pytest.mark.parametrize("line", ["给您打九折吧", "可以给您便宜十块", "給您打八折", "不可以优惠，但是给您打九折吧"])
+    def test_discounts_flagged(self, line: str) -> None:
+        """A granted discount is flagged, also after a refusal."""
+        assert "ESC-5.no-discount" in chat(line)
+
+    @pytest.mark.parametrize("line", ["这个我们保证不了，一般三天左右到", "很难保证明天到，尽量给您发",
+                                      "不能百分百保证，一般两天左右", "不敢说一定能到，尽量", "這個我們保證不了"])
+    def test_hedges_pass(self, line: str) -> None:
+        """A hedge is no guarantee."""
+        assert "CON-8.no-guarantees" not in chat(line)
+
+    def test_guarantee_flagged(self) -> None:
+        """A guarantee after a hedge is still flagged."""
+        assert "CON-8.no-guarantees" in chat("很难保证明天到，但是后天保证到")
