@@ -1,5 +1,6 @@
-"""Role readings fixed: a role named in either Chinese script is the same role, and the
-complaint flow's approval needs the approvers the stateless CMP-1 rule names."""
+"""Role and phrase readings fixed: a role named in either Chinese script is the same role, the
+complaint flow's approval needs the approvers the stateless CMP-1 rules name, a company pack's
+own roles join the role lists, and chat refusals and hedges are no discount or guarantee."""
 
 from __future__ import annotations
 
