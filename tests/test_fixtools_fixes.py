@@ -123,7 +123,7 @@ class TestDatedSlaTarget:
         for handled in (datetime(2026, 8, 3, 10, tzinfo=Z), datetime(2026, 6, 3, 10, tzinfo=Z)):
             session = cb_pack.sessions().session("c1")
             steps = [("register", {}), ("judge", {"founded": True}), ("propose", {}),
-                     ("approve", {"approved_by": "shift_lead"}), ("handle", {})]
+                     ("approve", {"approved_by": "department_head"}), ("handle", {})]
             for event, fields in steps:
                 result = session.send(ComplaintStep(event=event, **fields), now=handled, fact_type="complaint_step")
             dues.append([effect.due for effect in result.effects])

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 FOUNDED_PATH = [
     ("register", {}), ("judge", {"founded": True}), ("propose", {}),
-    ("approve", {"approved_by": "lead-1"}), ("handle", {}), ("follow_up", {}), ("archive", {}),
+    ("approve", {"approved_by": "department_head"}), ("handle", {}), ("follow_up", {}), ("archive", {}),
 ]
 
 
@@ -98,7 +98,7 @@ class TestRefusals:
             step(s, event, **fields)
         with pytest.raises(TransitionError):
             step(s, "approve")
-        assert step(s, "approve", approved_by="lead").transitions[0].target == "approved"
+        assert step(s, "approve", approved_by="department_head").transitions[0].target == "approved"
 
     def test_final_state_accepts_nothing(self, backend):
         """After archive every event is refused."""

@@ -30,6 +30,9 @@ COMPLAINT_STATES = (
 )
 """The states of the complaint lifecycle, in the order the flow visits them."""
 
+# the roles whose approved_by approves a solution; a pack widens them to their aliases
+_APPROVERS = ("department_head", "centre_director")
+
 _LABELS: dict[str, dict[str, str]] = {
     # states, in the words of 001 第四篇 §三 投訴處理流程
     "new": {"en": "New", "zh": "新投訴"},
@@ -92,6 +95,8 @@ def complaint_lifecycle(
 
     No step may be skipped: ``close`` is accepted only for an unfounded complaint, and a
     founded one goes through proposal, approval, handling and follow-up before ``archive``.
+    ``approve`` is accepted only with ``approved_by`` naming the department head or the centre
+    director (主管領導, as the stateless CMP-1 rules read it).
 
     .. versionadded:: 0.1
     """
@@ -115,7 +120,7 @@ def complaint_lifecycle(
             {"from": "unfounded", "on": "close", "to": "archived"},
             {"from": "founded", "on": "propose", "to": "proposed"},
             {"from": "proposed", "on": "approve", "to": "approved",
-             "guard": {"kind": "is_set", "path": "approved_by"}},
+             "guard": {"kind": "in", "path": "approved_by", "value": list(_APPROVERS)}},
             {"from": "approved", "on": "handle", "to": "handled"},
             {"from": "handled", "on": "follow_up", "to": "followed_up"},
             {"from": "followed_up", "on": "archive", "to": "archived"},

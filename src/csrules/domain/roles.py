@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import cache
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csrules._errors import ConvertedModel
 from csrules._policy.model import Text
+from csrules._policy.text import to_script
 from csrules.domain.facts import ReportRequest, RequestTopic
 from csrules.exceptions import CsrulesError, PolicyError
 
@@ -87,11 +89,24 @@ class Role(_Frozen):
     citation: str | None = None
     regulation: str | None = None
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The id and every alias, each in simplified and traditional script (``值班長`` and
+        ``值班长``): a role is the same role in either script, as text rules fold them."""
+        return _spellings((self.id, *self.aliases))
+
     def __str__(self) -> str:
         return self.id
 
     def __repr__(self) -> str:
         return f"Role({self.id!r}, {self.title.zh})"
+
+
+@cache
+def _spellings(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` followed by their simplified and traditional spellings, each once."""
+    return tuple(dict.fromkeys((*names, *(to_script(name, script) for script in ("simplified", "traditional")
+                                          for name in names))))
 
 
 class RoleCatalogue(ConvertedModel, _Frozen):
@@ -129,7 +144,7 @@ class RoleCatalogue(ConvertedModel, _Frozen):
 
     def _lookup(self, role_id: str) -> Role:
         for role in self.roles:
-            if role.id == role_id or role_id in role.aliases:
+            if role_id in role.names:
                 return role
         raise UnknownRoleError(f"unknown role {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
 
@@ -140,7 +155,7 @@ class RoleCatalogue(ConvertedModel, _Frozen):
         return len(self.roles)
 
     def __contains__(self, role_id: object) -> bool:
-        return any(role.id == role_id or role_id in role.aliases for role in self.roles)
+        return any(role_id in role.names for role in self.roles)
 
     def role(self, role_id: str) -> Role:
         """The role with ``role_id`` (or an alias such as ``值班長``)."""

@@ -769,6 +769,7 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
     "leave_request": ("submitted_to", "requester_role"),
     "work_order": ("owner_role", "reported_to", "approved_by"),
+    "complaint_step": ("approved_by",),
 }
 """Fields, per fact type, that name a role of the pack's catalogue."""
 
@@ -778,16 +779,36 @@ LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requeste
 the requester's role and the role it went to: their chain is read from the pack's roles."""
 
 
+ROLE_LISTS: Mapping[str, str | None] = {
+    "ROLE-1.leave-unknown-role": None,
+    "ROLE-1.unknown-role": None,
+    "ATT-2.department-head": "department_head",
+    "ATT-2.centre-director": "department_head",
+}
+"""Rules whose role lists name a set the pack's roles decide: every role of the catalogue
+(``None``: a role outside it is unknown) or every role below the role given (whoever the
+department head approves leave for). A company pack's roles join these lists when it is built."""
+
+
 def _with_chain(pack: Pack) -> Pack:
     """``pack`` with each level-by-level rule (:data:`LEVEL_RULES`) reading its chain from
-    the pack's roles (``reports_to``), where the chain it writes differs; such a policy's
-    version gets a ``+<pack>`` suffix, as a company's rules file gives it."""
+    the pack's roles (``reports_to``), and each rule of :data:`ROLE_LISTS` its role lists,
+    where what it writes differs; such a policy's version gets a ``+<pack>`` suffix, as a
+    company's rules file gives it."""
+
+    def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
+        if rule["id"] in LEVEL_RULES:
+            return _chain(rule, pack.roles, pack.name)
+        if rule["id"] in ROLE_LISTS:
+            return _role_lists(rule, fields, pack)
+        return False
 
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in LEVEL_RULES for rule in policy.rules):
+        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_chain(rule, pack.roles, pack.name) for rule in data["rules"] if rule["id"] in LEVEL_RULES]
+        fields = ROLE_FIELDS.get(policy.fact_type, ())
+        changed = [edit(rule, fields) for rule in data["rules"]]
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
@@ -796,6 +817,41 @@ def _with_chain(pack: Pack) -> Pack:
 
     return replace(pack, policies=tuple(map(chained, pack.policies)),
                    session_policies=tuple(map(chained, pack.session_policies)))
+
+
+def _children(cond: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conditions directly inside ``cond`` (under ``of``, ``condition`` or ``match``)."""
+    inner = [cond.get(key) for key in ("of", "condition", "match")]
+    return [child for part in inner for child in (part if isinstance(part, list) else [part])
+            if isinstance(child, dict)]
+
+
+def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bool:
+    """Write the roles :data:`ROLE_LISTS` gives ``rule`` (every role, or every role below
+    one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
+    the ids the list names differ; True if written."""
+    roles = pack.roles
+    above = ROLE_LISTS[rule["id"]]
+    if above is not None and above not in roles:
+        raise PolicyError(f"pack {pack.name!r}: the rule lists the roles below {above!r}, which the pack's "
+                          f"roles do not hold; replace the rule (its role lists) in a rules file",
+                          rule_id=rule["id"])
+    wanted = [role.id for role in roles
+              if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
+
+    def write(cond: dict[str, Any]) -> bool:
+        changed = False
+        for child in _children(cond):
+            changed = write(child) or changed
+        value = cond.get("value")
+        if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+            return changed
+        if {roles.role(name).id if name in roles else name for name in value} == set(wanted):
+            return changed
+        cond["value"] = list(wanted)
+        return True
+
+    return write(rule["when"])
 
 
 def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
@@ -837,30 +893,44 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
 
 
 def _with_role_aliases(pack: Pack) -> Pack:
-    """``pack`` with every role id a rule compares a role field with widened to the role's
-    aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a fact may name a role
-    as the catalogue does in any of its names."""
-    names = {role.id: (role.id, *role.aliases) for role in pack.roles}
+    """``pack`` with every role id a rule or a lifecycle guard compares a role field with
+    widened to the role's aliases (``shift_lead`` also matches ``班長`` and ``值班長``), so a
+    fact may name a role as the catalogue does in any of its names, in either script
+    (``值班长`` too)."""
+    names = {role.id: role.names for role in pack.roles}
+    return _rewrite_roles(pack, lambda cond, fields: _widen(cond, fields, names))
 
-    def widened(policy: Policy) -> Policy:
-        fields = ROLE_FIELDS.get(policy.fact_type, ())
+
+def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]], bool]) -> Pack:
+    """``pack`` with ``edit`` run (in place, True if it changed anything) on the condition of
+    every rule and lifecycle guard whose fact type has role fields (:data:`ROLE_FIELDS`)."""
+
+    def policy(p: Policy) -> Policy:
+        fields = ROLE_FIELDS.get(p.fact_type, ())
         if not fields:
-            return policy
-        data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_widen(rule["when"], fields, names) for rule in data["rules"]]
-        return Policy(**data) if any(changed) else policy
+            return p
+        data = p.model_dump(mode="python", exclude_unset=True)
+        changed = [edit(rule["when"], fields) for rule in data["rules"]]
+        return Policy(**data) if any(changed) else p
 
-    return replace(pack, policies=tuple(map(widened, pack.policies)),
-                   session_policies=tuple(map(widened, pack.session_policies)))
+    def lifecycle(flow: Lifecycle) -> Lifecycle:
+        fields = ROLE_FIELDS.get(flow.fact_type, ())
+        if not fields:
+            return flow
+        data = flow.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        changed = [edit(move["guard"], fields) for move in data["transitions"] if move.get("guard")]
+        return Lifecycle(**data) if any(changed) else flow
+
+    return replace(pack, policies=tuple(map(policy, pack.policies)),
+                   session_policies=tuple(map(policy, pack.session_policies)),
+                   lifecycles=tuple(map(lifecycle, pack.lifecycles)))
 
 
 def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
     """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
     changed = False
-    for key in ("of", "condition", "match"):
-        inner = cond.get(key)
-        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
-            changed = _widen(child, fields, names) or changed
+    for child in _children(cond):
+        changed = _widen(child, fields, names) or changed
     if cond.get("path") not in fields:
         return changed
     value = cond.get("value")
@@ -876,32 +946,20 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
 
 
 def without_role_aliases(pack: Pack) -> Pack:
-    """``pack`` with its policies' role lists narrowed back to role ids (the aliases
-    :func:`_with_role_aliases` added left out): the policies as their files write them, up to
-    ``==`` read as a one-id list, so comparing two packs (``csrules diff``) reports a change
-    of the role catalogue as a role change, never as a change of the policies' texts."""
-    aliases = {role.id: frozenset(role.aliases) for role in pack.roles}
-
-    def narrowed(policy: Policy) -> Policy:
-        fields = ROLE_FIELDS.get(policy.fact_type, ())
-        if not fields:
-            return policy
-        data = policy.model_dump(mode="python", exclude_unset=True)
-        changed = [_narrow(rule["when"], fields, aliases) for rule in data["rules"]]
-        return Policy(**data) if any(changed) else policy
-
-    return replace(pack, policies=tuple(map(narrowed, pack.policies)),
-                   session_policies=tuple(map(narrowed, pack.session_policies)))
+    """``pack`` with its policies' and lifecycles' role lists narrowed back to role ids (the
+    aliases :func:`_with_role_aliases` added left out): the policies as their files write them,
+    up to ``==`` read as a one-id list, so comparing two packs (``csrules diff``) reports a
+    change of the role catalogue as a role change, never as a change of the policies' texts."""
+    aliases = {role.id: frozenset(role.names[1:]) for role in pack.roles}
+    return _rewrite_roles(pack, lambda cond, fields: _narrow(cond, fields, aliases))
 
 
 def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str, frozenset[str]]) -> bool:
     """Drop from the role lists of ``cond`` (and the conditions inside it), in place, every
     alias of a role whose id the list holds; True if any was dropped."""
     changed = False
-    for key in ("of", "condition", "match"):
-        inner = cond.get(key)
-        for child in inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []:
-            changed = _narrow(child, fields, aliases) or changed
+    for child in _children(cond):
+        changed = _narrow(child, fields, aliases) or changed
     value = cond.get("value")
     if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
         return changed
