@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from csrules._audit.run import audit
 from csrules._policy.facts import get_fact_type
 from csrules._testing.strategies import ZONE_NAMES, fact_dicts
+from csrules.domain.facts import LeaveRequest
+from csrules.exceptions import FactError
 from csrules.policies import Pack, load_pack
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
@@ -114,3 +116,26 @@ class TestFactsGivenAsDicts:
         for columnar in (True, False):
             frame = rows(london, "leave_request", facts, columnar=columnar)
             assert "ATT-5.night-deadline" in frame.filter(pl.col("row") == 2)["rule"].to_list()
+
+
+class TestDerivedFieldInPackZone:
+    """A built fact whose zone-dependent derived field disagrees in the pack's zone is refused with the reason."""
+
+    def test_message_names_the_applied_zone_and_the_field(self, london: Pack) -> None:
+        """The error says the pack's zone was applied, which derived field disagrees, and how to fix it."""
+        fact = LeaveRequest.model_validate({**NIGHT_LATE, "start": "2026-03-05T16:00:00+00:00",
+                                            "end": "2026-03-06T00:00:00+00:00",
+                                            "requested_at": "2026-03-05T13:00:00+00:00", "request_lead_days": 1})
+        with pytest.raises(FactError) as caught:
+            london.engine().evaluate(fact, now=datetime(2026, 3, 5, 13, tzinfo=UTC))
+        message = str(caught.value)
+        assert "names no time_zone, so it is read in its policies' zone 'Europe/London'" in message
+        assert "request_lead_days was given as 1 but reads 0 there" in message
+        assert "give time_zone or leave request_lead_days out" in message
+        assert caught.value.problems[0][0] == "request_lead_days"
+
+    def test_agreeing_derived_field_is_read(self, london: Pack) -> None:
+        """A zone-free derived field that agrees is read in the pack's zone as before."""
+        fact = LeaveRequest.model_validate({**NIGHT_LATE, "in_person": True})
+        decision = london.engine().evaluate(fact, now=datetime(2026, 3, 5, 13, tzinfo=UTC))
+        assert "ATT-2.department-head" in decision.rule_ids
