@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,12 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from csrules._audit.run import audit
-from csrules._policy.facts import get_fact_type
+from csrules._policy.facts import get_fact_type, register_fact_type, validate_fact
 from csrules._testing.strategies import ZONE_NAMES, fact_dicts
-from csrules.domain.facts import LeaveRequest
+from csrules.domain.facts import Fact, LeaveRequest
 from csrules.exceptions import FactError
 from csrules.policies import Pack, load_pack
 
@@ -139,3 +141,54 @@ class TestDerivedFieldInPackZone:
         fact = LeaveRequest.model_validate({**NIGHT_LATE, "in_person": True})
         decision = london.engine().evaluate(fact, now=datetime(2026, 3, 5, 13, tzinfo=UTC))
         assert "ATT-2.department-head" in decision.rule_ids
+
+
+class TestNestedNonFinite:
+    """Models nested in a registered fact type refuse inf and nan when the outer model has no float."""
+
+    def test_plain_outer_without_float(self) -> None:
+        """A plain outer model with only text and a nested float model refuses inf in the nested model."""
+        class Inner(BaseModel):
+            x: float
+
+        class Outer(BaseModel):
+            name: str
+            inner: Inner
+
+        register_fact_type(name="fixcolz_outer")(Outer)
+        with pytest.raises(ValidationError):
+            Outer.model_validate({"name": "a", "inner": {"x": math.inf}})
+
+    def test_fact_subclass_with_list_of_models(self) -> None:
+        """A Fact subclass holding a list of float models refuses "1e400" as a price."""
+        class Item(BaseModel):
+            price: float
+
+        class Basket(Fact):
+            basket_id: str
+            items: list[Item]
+
+        register_fact_type(name="fixcolz_basket")(Basket)
+        with pytest.raises(FactError, match="items"):
+            validate_fact(Basket, {"basket_id": "b", "items": [{"price": "1e400"}]})
+
+    def test_model_reached_twice(self) -> None:
+        """A float model reached through two nested models is refused through both."""
+        class Leaf(BaseModel):
+            x: float
+
+        class Left(BaseModel):
+            leaf: Leaf
+
+        class Right(BaseModel):
+            leaf: Leaf
+
+        class Root(BaseModel):
+            left: Left
+            right: Right
+
+        register_fact_type(name="fixcolz_root")(Root)
+        with pytest.raises(ValidationError):
+            Right.model_validate({"leaf": {"x": math.nan}})
+        with pytest.raises(ValidationError):
+            Root.model_validate({"left": {"leaf": {"x": 1.0}}, "right": {"leaf": {"x": math.nan}}})
