@@ -249,13 +249,16 @@ def _composite(frame: pl.DataFrame, model: type[BaseModel], name: str,
 
 
 def _zones(frame: pl.DataFrame, model: type[BaseModel], problems: Problems, zone: str | None) -> str | bool | None:
-    """The one time zone of the batch's facts (False when they differ: row engine); facts
-    naming none are read in ``zone`` (their policies' zone), else in the model's default."""
+    """The one time zone of the batch's facts (False when they differ: row engine); each fact
+    naming none is read in ``zone`` (its policies' zone), else in the model's default, as
+    the row engine reads it, whatever zone the other facts name."""
     if "time_zone" not in model.model_fields:
         return None
     default = zone or str(model.model_fields["time_zone"].default)
-    names = set(frame["time_zone"].drop_nulls().unique().to_list()) if "time_zone" in frame.columns else set()
-    names = names or {default}
+    given = frame["time_zone"] if "time_zone" in frame.columns else pl.Series("time_zone", [None] * frame.height)
+    names = set(given.drop_nulls().unique().to_list())
+    if given.null_count() or not names:
+        names.add(default)
     good = set()
     for name in names:
         try:

@@ -218,10 +218,17 @@ def _fact_rows(facts: Iterable[Any], batch_rows: int) -> Iterator[pa.RecordBatch
     for fact in facts:
         chunk.append(fact.model_dump() if isinstance(fact, BaseModel) else dict(fact))
         if len(chunk) == batch_rows:
-            yield pa.RecordBatch.from_pylist(chunk)
+            yield _chunk_batch(chunk)
             chunk = []
     if chunk:
-        yield pa.RecordBatch.from_pylist(chunk)
+        yield _chunk_batch(chunk)
+
+
+def _chunk_batch(chunk: list[dict[str, Any]]) -> pa.RecordBatch:
+    """``chunk`` as one batch, every key of any fact a column (null where a fact lacks it):
+    arrow alone keeps only the first fact's keys, dropping a field only later facts give."""
+    keys = list(dict.fromkeys(key for fact in chunk for key in fact))
+    return pa.RecordBatch.from_pylist([{key: fact.get(key) for key in keys} for fact in chunk])
 
 
 def read_batches(source: Source, model: type[BaseModel], batch_rows: int) -> Iterator[pa.RecordBatch]:

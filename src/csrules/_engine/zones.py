@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.model import Policy
+from csrules.exceptions import FactError
 
 __all__ = ["ZONE_FIELD", "fact_zones", "in_zone"]
 
@@ -44,4 +45,33 @@ def in_zone(fact: BaseModel, zone: str | None, *, index: int | None = None) -> B
     if zone is None or ZONE_FIELD in fact.model_fields_set:
         return fact
     given = {name: getattr(fact, name) for name in fact.model_fields_set}
-    return validate_fact(type(fact), {**given, ZONE_FIELD: zone}, index=index)
+    try:
+        return validate_fact(type(fact), {**given, ZONE_FIELD: zone}, index=index)
+    except FactError as exc:
+        raise _disagreeing(fact, given, zone, exc, index) from None
+
+
+def _derived(model: type[BaseModel], name: str) -> bool:
+    """Whether ``name`` is one of ``model``'s derived fields (computed, checked when given)."""
+    extra = model.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("derived"))
+
+
+def _disagreeing(fact: BaseModel, given: dict[str, object], zone: str, exc: FactError,
+                 index: int | None) -> FactError:
+    """Why ``fact`` is refused in ``zone``: the derived fields it gave that read otherwise
+    there (it named no zone, so the policies' zone was applied), else ``exc`` itself."""
+    derived = [name for name in given if _derived(type(fact), name)]
+    if not derived:
+        return exc
+    try:
+        read = validate_fact(type(fact), {**{k: v for k, v in given.items() if k not in derived}, ZONE_FIELD: zone})
+    except FactError:
+        return exc
+    wrong = [name for name in derived if getattr(read, name) != given[name]]
+    if not wrong:
+        return exc
+    told = "; ".join(f"{name} was given as {given[name]!r} but reads {getattr(read, name)!r} there" for name in wrong)
+    message = (f"{exc.fact_type or type(fact).__name__} fact names no {ZONE_FIELD}, so it is read in its policies'"
+               f" zone {zone!r}: {told}; give {ZONE_FIELD} or leave {', '.join(wrong)} out")
+    return FactError(message, fact_type=exc.fact_type, problems=[(name, message) for name in wrong], index=index)

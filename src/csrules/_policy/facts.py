@@ -133,36 +133,45 @@ def register_fact_type(
     return register(model)
 
 
-def _refuse_non_finite(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> None:
+def _refuse_non_finite(model: type[BaseModel], seen: dict[type[BaseModel], bool] | None = None) -> bool:
     """Make ``model`` and the models nested in it refuse ``inf`` and ``nan``, unless a model's
     config says ``allow_inf_nan`` itself: every way of building a fact (the engine calls the
-    model's validator directly) then refuses them, as the built-in facts do."""
-    seen = set() if seen is None else seen
-    if model in seen:
-        return
-    seen.add(model)
+    model's validator directly) then refuses them, as the built-in facts do. True when
+    ``model``'s validator was rebuilt: a model embeds its nested models' validators as they
+    were built, so every model holding a rebuilt one is rebuilt too, Fact subclasses included."""
+    seen = {} if seen is None else seen
+    if model in seen:  # a model met again (or one it holds itself): as it was found
+        return seen[model]
+    seen[model] = False
     annotations = [info.annotation for info in model.model_fields.values()]
+    nested_changed = False
     for annotation in annotations:
         for nested in _types_in(annotation):
             if isinstance(nested, type) and issubclass(nested, BaseModel):
-                _refuse_non_finite(nested, seen)
-    if "allow_inf_nan" not in model.model_config:
+                nested_changed = _refuse_non_finite(nested, seen) or nested_changed
+    configured = "allow_inf_nan" not in model.model_config
+    if configured:
         model.model_config["allow_inf_nan"] = False
-        inexact = any(kind in (float, Decimal) for annotation in annotations for kind in _types_in(annotation))
-        if inexact and model.__pydantic_complete__:  # without a float the validator is unchanged
-            _rebuilt(model)
+    inexact = configured and any(kind in (float, Decimal) for annotation in annotations
+                                 for kind in _types_in(annotation))
+    if (inexact or nested_changed) and model.__pydantic_complete__:  # else the validator is unchanged
+        _rebuilt(model, configured)
+        seen[model] = True
+    return seen[model]
 
 
-def _rebuilt(model: type[BaseModel]) -> None:
+def _rebuilt(model: type[BaseModel], configured: bool) -> None:
     """Rebuild ``model``'s validator with its config; if that fails, the model is left as it
-    was and a :class:`PolicyError` says how the host can say it."""
+    was (``configured``: without the ``allow_inf_nan`` set here) and a :class:`PolicyError`
+    says how the host can say it."""
     kept = {name: model.__dict__[name] for name in _BUILT if name in model.__dict__}
     try:
         model.model_rebuild(force=True)
     except Exception as exc:  # pydantic names what it could not resolve
         for name, value in kept.items():
             setattr(model, name, value)
-        del model.model_config["allow_inf_nan"]
+        if configured:
+            del model.model_config["allow_inf_nan"]
         raise PolicyError(
             f"fact type {model.__name__} could not be rebuilt to refuse inf and nan ({exc}); set"
             " allow_inf_nan in its model_config"
