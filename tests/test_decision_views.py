@@ -160,21 +160,27 @@ class TestViewsAgreeWithEffects:
         assert "errors" not in decision.to_dict()
 
 
+CALENDAR_2026 = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"}, holiday_years=(2026,))
+"""A calendar holding only 2026: a due time in another year cannot be worked out."""
+
+
+def late_reply(calendar: str, effect: dict[str, Any]) -> Policy:
+    """One rule on ``flag``: a reply due one business day (of ``calendar``) after ``at``, and ``effect``."""
+    return Policy(
+        id="late", version="1", title=Text(en="l", zh="l"), fact_type="core_thing",
+        rules=[Rule(id="reply", title=Text(en="r", zh="r"),
+                    when=Compare(path="flag", op="==", value=True),
+                    then=[Oblige(action=Text(en="reply", zh="回复"), who="agent",
+                                 due={"after": "1 business days", "since": "at", "calendar": calendar}),
+                          effect])],
+    )
+
+
 class TestUncomputableDueTime:
     def test_every_view_raises_like_effects(self):
         """A due time the calendar cannot answer raises from outcome and approvers too."""
-        calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
-                                    holiday_years=(2026,))
-        with registered_time(calendars={"views-2026-only": calendar}):
-            policy = Policy(
-                id="late", version="1", title=Text(en="l", zh="l"), fact_type="core_thing",
-                rules=[Rule(id="reply", title=Text(en="r", zh="r"),
-                            when=Compare(path="flag", op="==", value=True),
-                            then=[Oblige(action=Text(en="reply", zh="回复"), who="agent",
-                                         due={"after": "1 business days", "since": "at",
-                                              "calendar": "views-2026-only"}),
-                                  {"type": "approval", "role": "lead"}])],
-            )
+        with registered_time(calendars={"views-2026-only": CALENDAR_2026}):
+            policy = late_reply("views-2026-only", {"type": "approval", "role": "lead"})
             fact = Thing(n=1, kind="a", flag=True, text="", at=datetime(2030, 1, 7, tzinfo=SHANGHAI))
             decision = Engine(policy).evaluate(fact)
             assert decision.rule_ids == ("reply",)

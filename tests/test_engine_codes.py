@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csrules import BusinessCalendar, Compare, Decision, Engine, Oblige, Policy, Rule, Text, registered_time
+from csrules import Decision, Engine, Policy, registered_time
 from csrules._engine import compile as compiled
 from csrules._engine.decision import TimedDecision
 from csrules._engine.examples import day_in_force
@@ -28,7 +28,7 @@ from csrules.policies import load_pack, pack_names
 from tests import reference_interpreter
 from tests.core_models import Leave, Thing
 from tests.strategies import aware_datetimes, policies, things
-from tests.test_decision_views import assert_views_agree
+from tests.test_decision_views import CALENDAR_2026, assert_views_agree, late_reply
 from tests.test_engine_entry import judged, many
 from tests.test_engine_verdicts import FACTS, NOW, expected_effects, wide
 
@@ -231,19 +231,8 @@ class TestCodesSlot:
 
     def test_a_timed_decision_raises_like_its_effects(self) -> None:
         """An uncomputable due time raises from ``violation_codes`` as from ``violations``."""
-        calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
-                                    holiday_years=(2026,))
-        with registered_time(calendars={"codes-2026-only": calendar}):
-            policy = Policy(
-                id="late", version="1", title=Text(en="l", zh="l"), fact_type="core_thing",
-                rules=[Rule(id="reply", title=Text(en="r", zh="r"),
-                            when=Compare(path="flag", op="==", value=True),
-                            then=[Oblige(action=Text(en="reply", zh="回复"), who="agent",
-                                         due={"after": "1 business days", "since": "at",
-                                              "calendar": "codes-2026-only"}),
-                                  {"type": "violation", "code": "LATE", "message": "m"}])],
-            )
-            engine = Engine(policy)
+        with registered_time(calendars={"codes-2026-only": CALENDAR_2026}):
+            engine = Engine(late_reply("codes-2026-only", {"type": "violation", "code": "LATE", "message": "m"}))
             late = Thing(n=1, kind="a", flag=True, text="", at=datetime(2030, 1, 7, tzinfo=NOW.tzinfo))
             with pytest.raises(CalendarError, match="2030"):
                 engine.evaluate(late).violation_codes  # noqa: B018 - the read raises

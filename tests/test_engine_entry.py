@@ -23,31 +23,16 @@ from csrules.exceptions import FactError, TimeError
 from tests import reference_interpreter
 from tests.core_models import Leave, Thing
 from tests.test_decision_views import assert_views_agree
-from tests.test_engine_verdicts import FACTS, NOW, effect, expected_effects, wide
+from tests.test_engine_verdicts import FACTS, NOW, expected_effects, wide
 
 BLOCK_RULES = 150
 """Three blocks of rules (64, 64 and 22): most patterns are joined from several blocks."""
 
 
 def many(hit_policy: str, *, due: bool = False) -> Policy:
-    """``BLOCK_RULES`` rules on ``n``, ``flag`` and ``kind`` (thresholds repeat every 13
-    rules, so every block has rules matching each fact); with ``due``, every fourth rule
-    also obliges a reply due two hours after the fact's ``at``."""
-    rules = []
-    for i in range(BLOCK_RULES):
-        then = effect(i)
-        if due and i % 4 == 0:
-            then.append({"type": "obligation", "action": {"en": "reply", "zh": "回复"}, "who": "agent",
-                         "due": {"after": "2h", "since": "at"}})
-        tests = [Compare(path="n", op=">=" if i % 2 else "<", value=i % 13)]
-        if i % 3 == 0:
-            tests.append(Compare(path="flag", op="==", value=bool(i % 2)))
-        if i % 5 == 1:
-            tests.append(Compare(path="kind", op="!=", value="b"))
-        rules.append(Rule(id=f"m{i}", title=Text(en="m", zh="m"), priority=i % 4,
-                          when={"kind": "all", "of": tests}, then=then))
-    return Policy(id=f"many-{hit_policy}", version="1", title=Text(en="m", zh="m"),
-                  fact_type="core_thing", hit_policy=hit_policy, rules=rules)
+    """``BLOCK_RULES`` rules of the same shape as :func:`wide`'s (thresholds repeat every 13
+    rules, so every block has rules matching each fact)."""
+    return wide(hit_policy, due=due, count=BLOCK_RULES, name="many")
 
 
 def judged(engine: Engine, fact: Thing, cache: str) -> Decision:

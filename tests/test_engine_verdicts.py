@@ -41,11 +41,12 @@ def effect(i: int) -> list[dict[str, Any]]:
     return [kinds[i % 5], kinds[(i * 3 + 1) % 5]]
 
 
-def wide(hit_policy: str, *, due: bool = False) -> Policy:
-    """Forty rules on ``n``, ``flag`` and ``kind``; with ``due``, every fourth rule also
-    obliges a reply due two hours after the fact's ``at``."""
+def wide(hit_policy: str, *, due: bool = False, count: int = RULES, name: str = "wide") -> Policy:
+    """``count`` rules (forty by default) on ``n``, ``flag`` and ``kind``, thresholds repeating
+    every 13 rules; with ``due``, every fourth rule also obliges a reply due two hours after
+    the fact's ``at``. ``name`` gives the policy id and the rules' id prefix (its first letter)."""
     rules = []
-    for i in range(RULES):
+    for i in range(count):
         then = effect(i)
         if due and i % 4 == 0:
             then.append({"type": "obligation", "action": {"en": "reply", "zh": "回复"}, "who": "agent",
@@ -55,9 +56,9 @@ def wide(hit_policy: str, *, due: bool = False) -> Policy:
             tests.append(Compare(path="flag", op="==", value=bool(i % 2)))
         if i % 5 == 1:
             tests.append(Compare(path="kind", op="!=", value="b"))
-        rules.append(Rule(id=f"w{i}", title=Text(en="w", zh="w"), priority=i % 4,
+        rules.append(Rule(id=f"{name[0]}{i}", title=Text(en=name[0], zh=name[0]), priority=i % 4,
                           when={"kind": "all", "of": tests}, then=then))
-    return Policy(id=f"wide-{hit_policy}", version="1", title=Text(en="w", zh="w"),
+    return Policy(id=f"{name}-{hit_policy}", version="1", title=Text(en=name[0], zh=name[0]),
                   fact_type="core_thing", hit_policy=hit_policy, rules=rules)
 
 
