@@ -25,11 +25,11 @@ from csrules._audit.summary import Partial, partial
 from csrules._engine.engine import Engine
 from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
+from csrules._time.clock import DAY_MICROS
 from csrules.exceptions import FactError
 
 __all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
 
-_DAY_US = 86_400_000_000
 _EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _months(frame: pl.DataFrame, instant: pl.Expr, zone: str) -> pl.Expr:
     wall = local_wall(frame, instant, zone)
     if wall is None:
         return instant.dt.convert_time_zone(zone).dt.strftime("%Y-%m")
-    days = frame.select(wall.dt.cast_time_unit("us").cast(pl.Int64) // _DAY_US).to_series()
+    days = frame.select(wall.dt.cast_time_unit("us").cast(pl.Int64) // DAY_MICROS).to_series()
     low, high = days.min(), days.max()
     if not isinstance(low, int) or not isinstance(high, int) or high - low >= _MONTHS_AT_MOST:
         return wall.dt.strftime("%Y-%m")

@@ -62,6 +62,7 @@ from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
+from csrules._time.clock import DAY_MICROS
 from csrules.domain.facts import CERTIFICATE_CONTRADICTED, derived_sources
 from csrules.exceptions import CsrulesError
 
@@ -335,8 +336,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     if starts is None or ends is None:
         return None
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
-    day_us = 86_400_000_000
-    spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + day_us - 1, day_us) // day_us
+    spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
     # a part day's share reads the wall clock too; real time only where the wall clock ran back
     wall_span = (ends - starts).dt.total_microseconds()
     span = pl.when(wall_span > 0).then(wall_span).otherwise((pl.col("end") - pl.col("start")).dt.total_microseconds())

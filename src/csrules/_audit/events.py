@@ -108,8 +108,8 @@ def audit_events(
     model = get_fact_type(fact_type)
     items = list(data) if isinstance(data, list | tuple) and data and all(is_source(i) for i in data) else [data]
     batches = [b for item in items for b in read_batches(source_kind(item), model, 1 << 30)]
-    for batch in batches[:1]:
-        check_names(batch.schema, "events")
+    if batches:
+        check_names(batches[0].schema, "events")
     table = pa.Table.from_batches(list(numbered(batches, 1 << 30)))
     for column in (subject, time):
         if column not in table.column_names:

@@ -71,6 +71,14 @@ DEFAULT_OUT = "csrules-out"
 """Where commands that write files write them when ``-o/--out`` is not given."""
 
 
+def judged_status(violations: int, *, failed: int) -> int:
+    """The exit status of a command that judges facts: 2 when something was not judged (a bad
+    fact or row, a rule that failed), else 1 on a violation, else 0."""
+    if failed:
+        return 2
+    return 1 if violations else 0
+
+
 def exit_status(one: str | None = None) -> str:
     """The exit-status line every command's help ends with; ``one`` says what status 1 means."""
     middle = f", 1 {one}" if one else ""

@@ -6,7 +6,16 @@ import argparse
 import sys
 from typing import Any
 
-from csrules._cli._common import CliError, add_out, exit_status, load_target, now_default, parse_now, say_clock_now
+from csrules._cli._common import (
+    CliError,
+    add_out,
+    exit_status,
+    judged_status,
+    load_target,
+    now_default,
+    parse_now,
+    say_clock_now,
+)
 
 __all__ = ["register", "status"]
 
@@ -94,6 +103,4 @@ def run(args: argparse.Namespace) -> int:
 def status(totals: dict[str, int]) -> int:
     """The audit's exit status: 2 when a row is invalid or a rule failed on it (it was not
     judged), else 1 when a violation was found, else 0."""
-    if totals["invalid"] or totals["error"]:
-        return 2
-    return 1 if totals["violation"] else 0
+    return judged_status(totals["violation"], failed=totals["invalid"] + totals["error"])

@@ -19,6 +19,7 @@ from csrules._cli._common import (
     add_format,
     dump_json,
     exit_status,
+    judged_status,
     load_target,
     nonempty,
     now_default,
@@ -320,14 +321,7 @@ def run_eval(args: argparse.Namespace) -> int:
         noun = "fact" if failed == 1 else "facts"
         sys.stderr.write(f"csrules eval: not every rule was judged ({failed:,} {noun} with a failed rule): "
                          "exit status 2\n")
-    return _status(violations, failed=bad + failed)
-
-
-def _status(violations: int, *, failed: int) -> int:
-    """2 when a fact was bad or a rule failed (not everything was judged), else 1 on a violation, else 0."""
-    if failed:
-        return 2
-    return 1 if violations else 0
+    return judged_status(violations, failed=bad + failed)
 
 
 _FAILED_SHOWN = 10
@@ -441,7 +435,7 @@ def run_explain(args: argparse.Namespace) -> int:
         decision = _decide(engine, record, now, args.fact_type, _as_of(args.as_of))
     except EvaluationError as exc:
         raise CliError(f"{_fact_label(args.fact)}:{record.line}: bad fact: {exc}") from None
-    status = _status(int(decision.outcome is Outcome.VIOLATION), failed=len(decision.errors))
+    status = judged_status(int(decision.outcome is Outcome.VIOLATION), failed=len(decision.errors))
     if clock:
         say_clock_now("explain", now, engine)
     if args.out_format == "json":

@@ -819,9 +819,10 @@ class Plan:
                 mask |= 1 << index
                 if hit_policy == "first":
                     stopped.add(rule.policy_id)
-        for index, rule in enumerate(self.rules):
-            if mask >> index & 1 and rule.priority < undecided.get(rule.policy_id, rule.priority):
-                mask &= ~(1 << index)
+        if undecided:
+            for index, rule in enumerate(self.rules):
+                if mask >> index & 1 and rule.priority < undecided.get(rule.policy_id, rule.priority):
+                    mask &= ~(1 << index)
         view = self.view(mask)
         return make_decision(view, fact, now, tuple(errors))
 

@@ -100,7 +100,7 @@ class Engine:
         _set(self, "_solo", None if only is None else (only.model, only.reads_now, only.judge))
         # what ``engine.evaluate`` is: the general path, or for one plain plan its generated
         # entry (the usual call in one frame, the rest sent to the general path)
-        general = MethodType(Engine._evaluate_zoned if zones else Engine._evaluate_any, self)
+        general = MethodType(Engine._evaluate_prologue if zones else Engine._evaluate_any, self)
         _set(self, "_evaluate", _documented(only.bind_entry(general, check_now)) if isinstance(only, Plan) else general)
 
     policies: tuple[Policy, ...]
@@ -217,10 +217,8 @@ class Engine:
                     plan, fact = only, only.validate(fact)
                 except (ValidationError, OverflowError):  # OverflowError: a date at the calendar's ends
                     plan = None  # the general prologue reports every problem as a FactError
-            if plan is None or fact_type is not None:  # dispatch and validation
-                check_now(now)
-                plan, fact = self._prepare(fact, now, fact_type, None)
-                return plan.judge(fact, now) if as_of is None else self._judge_as_of(plan, fact, now, as_of)
+            if plan is None or fact_type is not None:  # dispatch and validation: the general prologue
+                return self._evaluate_prologue(fact, now=now, fact_type=fact_type, as_of=as_of)
         if now is not None:  # a validated fact of a known type: only the clock is checked
             check_now(now)
         elif plan.reads_now:
@@ -229,7 +227,7 @@ class Engine:
             return plan.judge(fact, now)
         return self._judge_as_of(plan, fact, now, as_of)
 
-    def _evaluate_zoned(
+    def _evaluate_prologue(
         self,
         fact: Any,
         *,
@@ -237,8 +235,10 @@ class Engine:
         fact_type: str | None = None,
         as_of: date | datetime | None = None,
     ) -> Decision:
-        # evaluate of an engine whose policies name a zone other than their facts' default:
-        # every fact goes through the prologue, which reads a fact naming no zone in theirs
+        # evaluate through the general prologue (dispatch, validation, the clock check): every
+        # fact of an engine whose policies name a zone other than their facts' default (the
+        # prologue reads a fact naming no zone in theirs), and the other engines' dicts and
+        # named types
         check_now(now)
         plan, fact = self._prepare(fact, now, fact_type, None)
         return plan.judge(fact, now) if as_of is None else self._judge_as_of(plan, fact, now, as_of)
@@ -342,7 +342,7 @@ def _documented(function: Callable[..., Decision]) -> Callable[..., Decision]:
 
 
 _SIGNATURE = inspect.signature(MethodType(_EVALUATE, object()))
-for _general in (Engine._evaluate_any, Engine._evaluate_zoned):  # a many-type or zoned engine's evaluate
+for _general in (Engine._evaluate_any, Engine._evaluate_prologue):  # a many-type or zoned engine's evaluate
     _documented(_general)
     _general.__signature__ = inspect.signature(_EVALUATE)  # type: ignore[attr-defined]
 

@@ -223,7 +223,8 @@ class Lifecycle(PolicyModel):
         an unguarded one before it always takes over, a deadline of no time, and a deadline
         none of whose ``met`` states can follow its ``start``."""
         pid = self.id
-        unreachable = [s for s in self.states if s not in self.reachable(self.initial)]
+        reached = self.reachable(self.initial)
+        unreachable = [s for s in self.states if s not in reached]
         if unreachable:
             raise PolicyError(f"state {unreachable[0]!r} cannot be reached from {self.initial!r}",
                               loc=("states", self.states.index(unreachable[0])), policy_id=pid)

@@ -27,13 +27,13 @@ from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules._verify.encoding import (
     DAY,
-    EPOCH,
     MAX_COUNT,
     Encoding,
     Untranslatable,
     Var,
     clock_micros,
     compare,
+    instant,
     micros,
 )
 
@@ -262,7 +262,7 @@ def _day_in(var: Var, runs: Runs, zone_name: str, enc: Encoding) -> Any:
         zone = load_zone(zone_name)
 
         def midnight(day: date) -> int:
-            return micros(datetime.combine(day, datetime.min.time(), tzinfo=zone) - EPOCH)
+            return instant(datetime.combine(day, datetime.min.time(), tzinfo=zone))
 
         term, bounds = var.value, [(midnight(first), midnight(last + timedelta(days=1))) for first, last in runs]
     return z3.Or(*[z3.And(term >= low, term < high) for low, high in bounds]) if bounds else z3.BoolVal(False)

@@ -135,25 +135,19 @@ def _not_before(fact: BaseModel, start: str, *later: str) -> None:
                 raise ValueError(f"{path} comes before {start}")  # a fixed text: columnar audits say the same
 
 
-def _leave_days(start: datetime, end: datetime) -> int:
-    """Days of leave from ``start`` to ``end`` (both local): 24-hour periods of local clock
-    time, rounded up. One shift is one day even when it runs past midnight (16:00-00:50);
-    08:30 on one day to 16:30 on the next is two; 00:00 to 00:00 is one, on a DST day too.
+def _periods(wall: timedelta) -> int:
+    """The 24-hour periods in a span of local clock time, rounded up, at least one. One shift is
+    one day even when it runs past midnight (16:00-00:50); 08:30 on one day to 16:30 on the
+    next is two; 00:00 to 00:00 is one, on a DST day too.
 
-    >>> zone = ZoneInfo("Asia/Shanghai")
-    >>> _leave_days(datetime(2026, 3, 5, 16, tzinfo=zone), datetime(2026, 3, 6, 0, 50, tzinfo=zone))
+    >>> _periods(timedelta(hours=8, minutes=50))
     1
     """
-    return _periods(_wall(end) - _wall(start))
-
-
-def _periods(wall: timedelta) -> int:
-    """The 24-hour periods in a span of local clock time, rounded up, at least one."""
     return max(1, -(-wall // timedelta(days=1)))
 
 
 def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: timedelta | None = None) -> float:
-    """Leave days from ``start`` to ``end`` (both local): :func:`_leave_days`, except that a
+    """Leave days from ``start`` to ``end`` (both local): :func:`_periods` of the wall-clock span, except that a
     leave shorter than ``full_day_minutes`` is that share of a day (001 請假制度 五 asks a
     certificate of sick leave "滿一天", a full day: two hours are not one). Like whole days,
     the share reads the local wall clock, so a shift missed is one day on the day clocks
@@ -353,14 +347,19 @@ def screen_value(model: type[Fact], name: str, value: Any) -> Any:
     return value
 
 
+def _blank(value: Any) -> bool:
+    """Whether ``value`` is blank text: empty or only whitespace."""
+    return value.__class__ is str and (not value or value.isspace())
+
+
 def _blank_is_none(value: Any) -> Any:
     """Blank text (empty or only whitespace) is not an entry: read as None."""
-    return None if value.__class__ is str and (not value or value.isspace()) else value
+    return None if _blank(value) else value
 
 
 def _blank_refused(value: Any) -> Any:
     """Blank text names no one: refused (leave the field out)."""
-    if value.__class__ is str and (not value or value.isspace()):
+    if _blank(value):
         raise ValueError(f"blank text names no one; leave the field out (got {value!r})")
     return value
 

@@ -13,6 +13,7 @@ together. Every shape is tried whatever is drawn.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -123,7 +124,7 @@ def _shapes_of(node: Any, policy: Policy) -> Iterator[tuple[str, list[EventSlot 
 
         # a keyed count counts items: each event of a shape is an item of its own
         named = [path for path in node.key_paths if path != node.at][:1]
-        made = iter(range(1, 1_000_000))
+        made = itertools.count(1)
 
         def event(matches: bool, at: datetime) -> EventSlot:
             if not named:
