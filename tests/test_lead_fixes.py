@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 import pytest
 
@@ -18,7 +19,7 @@ def call_centre():  # type: ignore[no-untyped-def]
 class TestNightLeaveDuringTheShift:
     """ATT-5: leave asked once the night shift has begun is late, whatever part of the shift it covers."""
 
-    BASE = {
+    BASE: ClassVar[dict[str, object]] = {
         "agent_id": "A01",
         "kind": "personal",
         "requested_by": "A01",
@@ -43,3 +44,94 @@ class TestNightLeaveDuringTheShift:
             self.BASE | {"requested_at": asked}, fact_type="leave_request", now=datetime.fromisoformat(asked)
         )
         assert "ATT-5" not in decision.violation_codes
+
+
+def _acme(root, version: str, closures: list[str]):  # type: ignore[no-untyped-def]
+    """A company pack ``acme`` (``version``) whose own calendar closes on ``closures``."""
+    folder = root / f"acme_{version}"
+    folder.mkdir()
+    days = ", ".join(closures)
+    (folder / "pack.yaml").write_text(
+        f'name: acme\ntitle: {{en: Acme, zh: 阿克米}}\nversion: "{version}"\nextends: call_centre\n'
+        f"calendar: {{name: acme-office, closures: [{days}]}}\npolicies: [closure.yaml]\n",
+        encoding="utf-8",
+    )
+    (folder / "closure.yaml").write_text(
+        'id: acme.closure\nversion: "1"\ntitle: {en: Closure days, zh: 停業日}\nfact_type: leave_request\n'
+        "rules:\n  - id: ACME-1\n    title: {en: Closure-day leave, zh: 停業日請假}\n"
+        "    when: {kind: on_day_off, path: shift_start, calendar: acme-office}\n"
+        "    then:\n      - {type: approval, role: centre_director}\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+CLOSURE_LEAVE = {
+    "agent_id": "A01",
+    "kind": "personal",
+    "start": "2026-12-24T08:30:00+08:00",
+    "end": "2026-12-24T16:30:00+08:00",
+    "requested_at": "2026-12-20T09:00:00+08:00",
+    "requested_by": "A01",
+}
+CLOSURE_NOW = datetime.fromisoformat("2026-12-20T09:00:00+08:00")
+
+
+class TestTwoVersionsOfAPackCalendar:
+    """Two versions of a company pack whose calendars share a name each judge by their own days."""
+
+    @pytest.fixture
+    def packs(self, tmp_path):  # type: ignore[no-untyped-def]
+        """Version 1 closes on Christmas Eve, version 2 does not; both loaded in one process."""
+        from csrules.time import registered_time
+
+        with registered_time():
+            yield load_pack(_acme(tmp_path, "1", ["2026-12-24"])), load_pack(_acme(tmp_path, "2", []))
+
+    def test_the_first_version_keeps_its_closure_after_the_second_loads(self, packs) -> None:  # type: ignore[no-untyped-def]
+        """An engine of version 1 built after version 2 was loaded still sends closure-day leave to the director."""
+        old, new = packs
+        before = old.engine().evaluate(CLOSURE_LEAVE, fact_type="leave_request", now=CLOSURE_NOW)
+        after = new.engine().evaluate(CLOSURE_LEAVE, fact_type="leave_request", now=CLOSURE_NOW)
+        assert "ACME-1" in before.rule_ids
+        assert "ACME-1" not in after.rule_ids
+
+    def test_a_changed_calendar_changes_the_hash_of_the_policies_reading_it(self, packs) -> None:  # type: ignore[no-untyped-def]
+        """The policy naming the calendar has another content hash; a replay says the policies differ."""
+        from csrules.records import replay
+
+        old, new = packs
+        assert old.policy("closure").content_hash != new.policy("closure").content_hash
+        record = old.engine().evaluate(CLOSURE_LEAVE, fact_type="leave_request", now=CLOSURE_NOW).record()
+        assert replay(record, new.engine()).status == "other_policies"
+
+    def test_the_diff_names_the_changed_closures(self, packs) -> None:  # type: ignore[no-untyped-def]
+        """The pack diff lists the calendar's closure removed, under the calendar's own name."""
+        from csrules._docs.diff import pack_changes
+
+        old, new = packs
+        assert ("calendar", "closures", "− 2026-12-24", "—") in pack_changes(old, new)
+
+    def test_texts_show_the_calendar_by_its_name(self, packs) -> None:  # type: ignore[no-untyped-def]
+        """Explanations and the registry's name list show ``acme-office``, never its pinned form."""
+        from csrules.time import calendar_names, get_calendar
+
+        old, _ = packs
+        decision = old.engine().evaluate(CLOSURE_LEAVE, fact_type="leave_request", now=CLOSURE_NOW)
+        assert "in the acme-office calendar" in decision.trace.render("en")
+        assert "@" not in decision.trace.render("en")
+        assert all("@" not in name for name in calendar_names())
+        assert get_calendar("acme-office").closures == ()  # the plain name: the last one loaded
+
+
+class TestDirBeforeFirstRead:
+    """``dir(csrules)`` lists ``__version__`` before anything read it (a fresh interpreter)."""
+
+    def test_version_is_listed_in_a_fresh_interpreter(self) -> None:
+        """A new process that only imports csrules sees ``__version__`` in ``dir``."""
+        import subprocess
+        import sys
+
+        code = "import csrules; print('__version__' in dir(csrules))"
+        shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert shown.strip() == "True"

@@ -77,6 +77,6 @@ def lazy_module(
 
     def __dir__() -> list[str]:
         # `annotations` is the `from __future__` feature, not part of the package
-        return sorted({*namespace, *where} - {"annotations"})
+        return sorted({*namespace, *where, *(computed or ())} - {"annotations"})
 
     return __getattr__, __dir__

@@ -29,6 +29,7 @@ from csrules._time.durations import BusinessDuration, Duration, DurationField, W
 from csrules._time.duties import Duty, DutyTitle, Recurrence, parse_recurrence
 from csrules._time.registry import (
     DEFAULT_TIME_ZONE,
+    calendar_label,
     calendar_names,
     get_calendar,
     get_shift_pattern,
@@ -58,6 +59,7 @@ __all__ = [
     "TimeSpan",
     "WallDuration",
     "Weekday",
+    "calendar_label",
     "calendar_names",
     "china_adjusted_working_days",
     "china_calendar",

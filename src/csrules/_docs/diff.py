@@ -27,6 +27,7 @@ from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, 
 from csrules._docs.subject import Subject
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import day_in_force, versions_by_id
+from csrules._time.registry import calendar_label, get_calendar
 
 __all__ = ["PolicyDiff", "build_diff", "diff_subjects", "pack_changes"]
 
@@ -142,6 +143,7 @@ def pack_changes(old: Any, new: Any) -> list[tuple[str, str, str, str]]:
     for duty_id in dict.fromkeys([*old_duties, *new_duties]):
         a, b = old_duties.get(duty_id), new_duties.get(duty_id)
         compare("duty", duty_id, a and _duty(a), b and _duty(b))
+    _calendar_changes(old.calendar, new.calendar, compare)
     old_roles = {role.id: role for role in old.roles}
     new_roles = {role.id: role for role in new.roles}
     for role_id in dict.fromkeys([*old_roles, *new_roles]):
@@ -150,6 +152,25 @@ def pack_changes(old: Any, new: Any) -> list[tuple[str, str, str, str]]:
             changed = a_role is not None and b_role is not None
             compare("role", role_id, a_role and a_role.title.en, b_role and ("changed: " * changed + b_role.title.en))
     return out
+
+
+def _calendar_changes(old: str | None, new: str | None, compare: Callable[[str, str, Any, Any], None]) -> None:
+    """Rows for the pack's own calendar: its name, then each field whose value changed
+    (closures, hours, holidays ...), the dates added and removed shown for date lists."""
+    compare("calendar", "name", old and calendar_label(old), new and calendar_label(new))
+    if old is None or new is None or old == new:
+        return
+    before, after = get_calendar(old).model_dump(), get_calendar(new).model_dump()
+    for name in before:
+        a, b = before[name], after[name]
+        if a == b:
+            continue
+        if isinstance(a, tuple) and isinstance(b, tuple):
+            gone = ", ".join(str(x) for x in a if x not in b)
+            added = ", ".join(str(x) for x in b if x not in a)
+            compare("calendar", name, f"− {gone}" if gone else None, f"+ {added}" if added else None)
+        else:
+            compare("calendar", name, a, b)
 
 
 def _shown(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from csrules._docs.blocks import Block, Heading, Para, Table
 from csrules._docs.plain import Lang, in_langs, text_in
 from csrules._policy.model import Text
 from csrules._policy.text import quoted
+from csrules._time.registry import calendar_label
 from csrules.policies.slas import target_text
 
 if TYPE_CHECKING:
@@ -114,7 +115,8 @@ def _clock(doc: SlaDoc, langs: Sequence[Lang]) -> str:
         text += f"; {_words('paused', langs)} {doc.pauses}"
     if doc.calendar is not None:
         en, zh = _LABELS["business"]
-        text += "; " + in_langs(en.format(doc.calendar), zh.format(doc.calendar), langs)
+        named = calendar_label(doc.calendar)
+        text += "; " + in_langs(en.format(named), zh.format(named), langs)
     return text
 
 

@@ -19,6 +19,7 @@ calendar it was built with, so re-registering a name later does not change runni
 
 from __future__ import annotations
 
+import hashlib
 import re
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -32,10 +33,12 @@ from csrules.exceptions import PolicyError
 __all__ = [
     "BUILTIN_CALENDARS",
     "DEFAULT_TIME_ZONE",
+    "calendar_label",
     "calendar_names",
     "get_calendar",
     "get_shift_pattern",
     "register_calendar",
+    "register_pinned_calendar",
     "register_shift_pattern",
     "registered_time",
     "shift_pattern_names",
@@ -101,6 +104,28 @@ def register_calendar(
     return calendar
 
 
+PIN = "@"
+"""Separates a calendar's name from its content digest in a pinned name (never in a user's name)."""
+
+
+def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
+    """Register ``calendar`` under ``name@<digest of its content>`` and return that name.
+
+    A pack binds its policies to the pinned name, so two packs that give different calendars
+    one name (two versions of a company pack) each keep their own in one process.
+    """
+    _check_name("calendar", name)
+    digest = hashlib.sha256(calendar.model_dump_json().encode()).hexdigest()[:12]
+    pinned = f"{name}{PIN}{digest}"
+    _CALENDARS[pinned] = calendar
+    return pinned
+
+
+def calendar_label(name: str) -> str:
+    """The name a calendar is shown by: a pinned name without its digest."""
+    return name.partition(PIN)[0]
+
+
 def get_calendar(name: str) -> BusinessCalendar:
     """The calendar registered under ``name``; a :class:`PolicyError` lists the known names.
 
@@ -123,7 +148,7 @@ def calendar_names() -> tuple[str, ...]:
 
     .. versionadded:: 0.1
     """
-    return tuple(sorted(_CALENDARS))
+    return tuple(sorted(name for name in _CALENDARS if PIN not in name))
 
 
 def register_shift_pattern(

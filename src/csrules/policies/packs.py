@@ -35,7 +35,12 @@ from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force,
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
-from csrules._time.registry import BUILTIN_CALENDARS, register_calendar
+from csrules._time.registry import (
+    BUILTIN_CALENDARS,
+    calendar_label,
+    register_calendar,
+    register_pinned_calendar,
+)
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
@@ -188,7 +193,10 @@ class Pack:
     base: str | None = None
     """The name of the pack this one ``extends`` (None: it extends none)."""
     calendar: str | None = None
-    """The name of the pack's business calendar (``calendar:`` in the manifest; registered)."""
+    """The registered name of the pack's business calendar (``calendar:`` in the manifest), pinned
+    to its content (``acme-office@<digest>``) so that two versions of a pack keep their own days
+    in one process: :func:`~csrules.get_calendar` takes it, :func:`~csrules.time.calendar_label`
+    gives the name as written."""
 
     @property
     def info(self) -> PackInfo:
@@ -553,8 +561,9 @@ def _load(name: str) -> Pack:
 def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     """The pack in ``source``: read alone, or over the pack it ``extends``."""
     data, manifest, lines = _manifest(source)
+    pinned = None
     if manifest.calendar is not None:  # registered first: the pack's policies may name it
-        _register_calendar(manifest, source, lines, data)
+        pinned = _register_calendar(manifest, source, lines, data)
     if manifest.extends is None:
         pack = _base_pack(source, data, manifest)
     else:
@@ -566,13 +575,15 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
         pack = extend_pack(base, source, data, manifest, lines)
     if manifest.overrides:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
-    if manifest.calendar is not None:
-        pack = replace(pack, calendar=manifest.calendar.name)
-    return _zoned(pack)
+    if pinned is not None:
+        pack = replace(pack, calendar=pinned)
+    return _zoned(_with_pinned_calendar(pack))
 
 
-def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> None:
-    """Register the manifest's ``calendar:`` under its name (a built-in name is refused)."""
+def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> str:
+    """Register the manifest's ``calendar:`` under its name (a built-in name is refused) and
+    under its content-pinned name (:func:`~csrules._time.registry.pinned_calendar_name`),
+    which the pack's policies are bound to; return the pinned name."""
     from csrules.domain.china import china_calendar  # the holidays package loads slowly: only when used
 
     entry = manifest.calendar
@@ -589,6 +600,39 @@ def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, d
     except (ValueError, CsrulesError) as exc:
         raise PolicyError(f"calendar: {exc}", file=source.manifest_name,
                           line=line_for(lines, data, ("calendar",))) from None
+    return register_pinned_calendar(entry.name, calendar)
+
+
+def _with_pinned_calendar(pack: Pack) -> Pack:
+    """``pack`` with every reference to its calendar's plain name bound to the pinned name.
+
+    A company pack's calendar is registered by name in the process, so two versions of one
+    pack (``csrules impact``, ``diff``, a replay) would otherwise judge by whichever was loaded
+    last; pinned, each judges by its own closures, and a changed calendar changes the hash
+    of every policy that reads it."""
+    if pack.calendar is None or pack.calendar == calendar_label(pack.calendar):
+        return pack
+    plain, pinned = calendar_label(pack.calendar), pack.calendar
+
+    def pin(node: Any) -> bool:  # in place, every node visited; True if any changed
+        hit = isinstance(node, dict) and node.get("calendar") == plain
+        if hit:
+            node["calendar"] = pinned
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        return sum(pin(child) for child in children) > 0 or hit
+
+    def policy(p: Policy) -> Policy:
+        data = p.model_dump(mode="python", exclude_unset=True)
+        return Policy(**data) if pin(data) else p
+
+    def lifecycle(flow: Lifecycle) -> Lifecycle:
+        data = flow.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        return Lifecycle(**data) if pin(data) else flow
+
+    return replace(pack, policies=tuple(map(policy, pack.policies)),
+                   session_policies=tuple(map(policy, pack.session_policies)),
+                   lifecycles=tuple(map(lifecycle, pack.lifecycles)),
+                   slas=pack.slas.with_calendar(plain, pinned))
 
 
 def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest) -> Pack:

@@ -61,7 +61,7 @@ from csrules._policy.validity import day_start, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
-from csrules._time.registry import get_calendar
+from csrules._time.registry import calendar_label, get_calendar
 from csrules.domain.slas import Metric, Pause, SlaClock, SlaPolicy
 from csrules.exceptions import CsrulesError, PolicyError
 
@@ -275,6 +275,16 @@ class PackSlas:
         known = ", ".join(s.id for s in self.items) or "none"
         raise PolicyError(f"pack {self.pack!r} has no SLA {sla_id!r} (SLAs: {known})")
 
+    def with_calendar(self, plain: str, pinned: str) -> PackSlas:
+        """These declarations with the calendar named ``plain`` read as ``pinned`` (a pack's own)."""
+
+        def pin(sla: PackSla) -> PackSla:
+            if sla.declaration.calendar != plain:
+                return sla
+            return replace(sla, declaration=sla.declaration.model_copy(update={"calendar": pinned}))
+
+        return replace(self, items=tuple(map(pin, self.items)))
+
     @cached_property
     def policy(self) -> Policy:
         """The generated ``sla_clock`` policy: a breach and a warning rule per declaration."""
@@ -404,8 +414,8 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
             raise fail(f"the target {value} is business time; name the calendar to count it in (calendar: china)",
                        "calendar")
         if not isinstance(value, BusinessDuration) and decl.calendar is not None:
-            raise fail(f"calendar {decl.calendar!r} counts business time; write the target as business time "
-                       "(3 business days) or leave the calendar out", "calendar")
+            raise fail(f"calendar {calendar_label(decl.calendar)!r} counts business time; write the target as "
+                       "business time (3 business days) or leave the calendar out", "calendar")
     rule = _governing_rule(decl, policy, target, fail)
     rule_code = None if rule is None else next((e.code for e in rule.then if isinstance(e, Violate)), None)
     code = decl.code or rule_code or decl.id.split(".", 1)[0]
@@ -528,7 +538,7 @@ def _reads_target(node: Elapsed | Notice, decl: SlaDeclaration, target: Duration
 
 
 def _clock_name(calendar: str | None) -> str:
-    return "clock time" if calendar is None else f"the working time of calendar {calendar!r}"
+    return "clock time" if calendar is None else f"the working time of calendar {calendar_label(calendar)!r}"
 
 
 # --------------------------------------------------------------------------- binding to a pack

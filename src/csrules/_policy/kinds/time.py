@@ -63,7 +63,7 @@ from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wa
 from csrules._time.clock import in_daily_window, parse_clock
 from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
 from csrules._time.duties import Recurrence, parse_recurrence
-from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar, get_shift_pattern
+from csrules._time.registry import DEFAULT_TIME_ZONE, calendar_label, get_calendar, get_shift_pattern
 from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import PolicyError, TimeError
 
@@ -254,7 +254,8 @@ def _in_zone(tz: str | None, calendar: str | None, lang: Lang) -> str:
     if tz is not None:
         return f"（{tz}时间）" if lang == "zh" else f" ({tz} time)"
     if calendar is not None:
-        return f"（按{calendar}日历）" if lang == "zh" else f" (in the {calendar} calendar)"
+        label = calendar_label(calendar)
+        return f"（按{label}日历）" if lang == "zh" else f" (in the {label} calendar)"
     return ""
 
 
@@ -1088,10 +1089,11 @@ class _RecurringHandler:
         phrase = f"“{cond.recurrence.describe()}”"
         where = _in_zone(cond.tz, None, lang)
         if cond.tz is None and cond.calendar is not None:  # only the zone: "22日前" is not moved
+            named = calendar_label(cond.calendar)
             where = (
-                f"（按{cond.calendar}日历的时区；到期日遇节假日不顺延）"
+                f"（按{named}日历的时区；到期日遇节假日不顺延）"
                 if lang == "zh"
-                else f" (dates in the {cond.calendar} calendar's zone; a holiday does not move the due date)"
+                else f" (dates in the {named} calendar's zone; a holiday does not move the due date)"
             )
         start = None if cond.period_start is None else ctx.label(cond.period_start, lang)
         if lang == "zh":

@@ -60,7 +60,7 @@ from csrules._testing.strategies import EARLIEST
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.clock import in_daily_window, parse_clock, window_micros
 from csrules._time.durations import BusinessDuration, WallDuration
-from csrules._time.registry import get_calendar, get_shift_pattern
+from csrules._time.registry import calendar_label, get_calendar, get_shift_pattern
 from csrules._time.shifts import ShiftOccurrence, ShiftPattern
 from csrules.exceptions import CalendarError, TimeError
 
@@ -145,7 +145,7 @@ def _notice(cond: Notice, ctx: BoundaryContext) -> list[Probe]:
     calendar = get_calendar(cond.calendar)
     if cond.until is not None:
         for sign, shown in _SIDES:
-            label = f"{cond.until} = {cond.since} + {duration} ({cond.calendar}){shown}"
+            label = f"{cond.until} = {cond.since} + {duration} ({calendar_label(cond.calendar)}){shown}"
             setter = _business_until(cond.since, cond.until, calendar, duration, sign)
             probes.append(Probe(label, setter, OPS[cond.op](sign, 0)))
         return probes
