@@ -135,3 +135,41 @@ class TestDirBeforeFirstRead:
         code = "import csrules; print('__version__' in dir(csrules))"
         shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         assert shown.strip() == "True"
+
+
+class TestPinnedCalendarsTravel:
+    """An engine of a pack with its own calendar rebuilds in another process with that calendar."""
+
+    def test_an_unpickled_engine_judges_by_the_packs_closures(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """A fresh interpreter that never loaded the pack unpickles its engine and sees the closure."""
+        import pickle
+        import subprocess
+        import sys
+
+        from csrules.time import registered_time
+
+        with registered_time():
+            engine = load_pack(_acme(tmp_path, "1", ["2026-12-24"])).engine()
+            (tmp_path / "engine.pkl").write_bytes(pickle.dumps(engine))
+        code = (
+            "import json, pickle, sys\nfrom datetime import datetime\n"
+            "engine = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+            "fact = json.loads(sys.argv[2])\n"
+            "now = datetime.fromisoformat(sys.argv[3])\n"
+            "print(' '.join(engine.evaluate(fact, fact_type='leave_request', now=now).rule_ids))\n"
+        )
+        import json
+
+        args = [sys.executable, "-c", code, str(tmp_path / "engine.pkl"), json.dumps(CLOSURE_LEAVE)]
+        args.append(CLOSURE_NOW.isoformat())
+        shown = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        assert "ACME-1" in shown.split()
+
+    def test_a_calendar_that_does_not_match_its_pinned_name_is_refused(self) -> None:
+        """Adopting a calendar under a pinned name made from other content raises naming it."""
+        from csrules._time.registry import adopt_pinned_calendar
+        from csrules.exceptions import PolicyError
+        from csrules.time import BusinessCalendar
+
+        with pytest.raises(PolicyError, match="acme-office@000000000000"):
+            adopt_pinned_calendar("acme-office@000000000000", BusinessCalendar(timezone="Asia/Shanghai", hours={}))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -33,10 +33,12 @@ from csrules.exceptions import PolicyError
 __all__ = [
     "BUILTIN_CALENDARS",
     "DEFAULT_TIME_ZONE",
+    "adopt_pinned_calendar",
     "calendar_label",
     "calendar_names",
     "get_calendar",
     "get_shift_pattern",
+    "pinned_calendars",
     "register_calendar",
     "register_pinned_calendar",
     "register_shift_pattern",
@@ -108,6 +110,10 @@ PIN = "@"
 """Separates a calendar's name from its content digest in a pinned name (never in a user's name)."""
 
 
+def _digest(calendar: BusinessCalendar) -> str:
+    return hashlib.sha256(calendar.model_dump_json().encode()).hexdigest()[:12]
+
+
 def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
     """Register ``calendar`` under ``name@<digest of its content>`` and return that name.
 
@@ -115,10 +121,39 @@ def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
     one name (two versions of a company pack) each keep their own in one process.
     """
     _check_name("calendar", name)
-    digest = hashlib.sha256(calendar.model_dump_json().encode()).hexdigest()[:12]
-    pinned = f"{name}{PIN}{digest}"
+    pinned = f"{name}{PIN}{_digest(calendar)}"
     _CALENDARS[pinned] = calendar
     return pinned
+
+
+def adopt_pinned_calendar(pinned: str, calendar: BusinessCalendar) -> None:
+    """Register ``calendar`` under the pinned name another process gave it (an unpickled engine).
+
+    The name holds the digest of the content, so the name and the calendar must agree.
+    """
+    if f"{calendar_label(pinned)}{PIN}{_digest(calendar)}" != pinned:
+        raise PolicyError(f"calendar {pinned!r} does not hold the content its name was pinned to")
+    _CALENDARS[pinned] = calendar
+
+
+def pinned_calendars(policies: Iterable[Any]) -> dict[str, BusinessCalendar]:
+    """The pinned calendars ``policies`` name (any ``calendar:`` key inside them), by name."""
+    found: dict[str, BusinessCalendar] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            named = node.get("calendar")
+            if isinstance(named, str) and PIN in named:
+                found[named] = get_calendar(named)
+            for child in node.values():
+                visit(child)
+        elif isinstance(node, list):
+            for child in node:
+                visit(child)
+
+    for policy in policies:
+        visit(policy.model_dump(mode="python", exclude_unset=True))
+    return found
 
 
 def calendar_label(name: str) -> str:
