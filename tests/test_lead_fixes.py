@@ -171,5 +171,6 @@ class TestPinnedCalendarsTravel:
         from csrules.exceptions import PolicyError
         from csrules.time import BusinessCalendar
 
+        office = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"})
         with pytest.raises(PolicyError, match="acme-office@000000000000"):
-            adopt_pinned_calendar("acme-office@000000000000", BusinessCalendar(timezone="Asia/Shanghai", hours={}))
+            adopt_pinned_calendar("acme-office@000000000000", office)
