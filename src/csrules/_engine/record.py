@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, TypeAdapter, model_validator
 
 from csrules._engine.decision import Outcome
 from csrules._errors import ConvertedModel
@@ -150,6 +150,10 @@ class DecisionRecord(ConvertedModel):
     kind: Literal["decision", "event", "tick"] = "decision"
     fact_type: str | None = None
     subject: str | None = None
+    seq: NonNegativeInt | None = None
+    """For a session step: how many events its subject had accepted once the step was
+    committed (this one included). A subject's steps are replayed in this order, whatever
+    order several processes wrote them to a log in."""
     fact: dict[str, Any] | None = None
     policies: tuple[RecordedPolicy, ...]
     pack: PackRef | None = None
@@ -352,7 +356,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
                               params={}) for lc in lifecycles))
     return _sealed({
         "id": "", "now": _fixed(result.now), "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
-        "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
+        "seq": getattr(result, "seq", None), "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
         "policies": named, "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
         "effects": _effects(result.effects), "errors": _errors(result.errors),

@@ -191,22 +191,20 @@ def _judging(engine: Any) -> Engine:
 
 
 def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
-    """Replay session step records (``kind`` event or tick), in their order, through
-    ``engine``, a :class:`~csrules.SessionEngine` whose store holds none of their subjects
-    yet; each result is compared with its record as :func:`replay` compares decisions.
+    """Replay session step records (``kind`` event or tick) through ``engine``, a
+    :class:`~csrules.SessionEngine` whose store holds none of their subjects yet; each
+    result is compared with its record as :func:`replay` compares decisions.
 
-    The engine's policies are compared by hash first: when they differ from the records',
-    each result says so (``other_policies``) and nothing is sent.
+    Each subject's steps are replayed in the order they were committed (their ``seq``),
+    whatever order processes sharing a log wrote them in; subjects keep their places in the
+    log, and records without ``seq`` (older logs) their log order. A subject whose events do
+    not run 1, 2, 3 ... (one missing or repeated) raises :class:`RecordError` before anything
+    is sent. The engine's policies are compared by hash first: when they differ from the
+    records', each result says so (``other_policies``) and nothing is sent.
     """
     policies = tuple(engine.program.policies)
     lifecycles = tuple(lp.lifecycle for lp in engine.program.lifecycles)
-    for record in records:
-        if record.kind == "decision" or record.subject is None:
-            raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
-        missing = "now" if record.kind == "tick" and record.now is None else (
-            "fact" if record.kind == "event" and record.fact is None else None)
-        if missing:
-            raise RecordError(f"session {record.kind} record {record.id} has no {missing}: it cannot be replayed")
+    for record in _in_step_order(records):
         mismatches = (*policy_mismatches(record, policies), *_lifecycle_mismatches(record, lifecycles))
         if mismatches:
             yield ReplayResult(record, "other_policies", mismatches)
@@ -218,6 +216,55 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
         named = lifecycles if any(p.id.startswith(LIFECYCLE_PREFIX) for p in record.policies) else ()
         replayed = step_record(policies, result, record.fact_type, lifecycles=named)
         yield _compared(record, replayed, ())
+
+
+def _in_step_order(records: Iterable[DecisionRecord]) -> list[DecisionRecord]:
+    """``records`` with each subject's steps put in committed order (see :func:`replay_steps`)."""
+    listed = list(records)
+    places: dict[str, list[int]] = {}
+    for n, record in enumerate(listed):
+        if record.kind == "decision" or record.subject is None:
+            raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
+        missing = "now" if record.kind == "tick" and record.now is None else (
+            "fact" if record.kind == "event" and record.fact is None else None)
+        if missing:
+            raise RecordError(f"session {record.kind} record {record.id} has no {missing}: it cannot be replayed")
+        places.setdefault(record.subject, []).append(n)
+    for subject, where in places.items():
+        steps = [listed[n] for n in where]
+        if any(step.seq is None for step in steps):
+            continue  # written before records kept seq: the log's order is all there is
+        steps.sort(key=_step_key)
+        _check_steps(subject, steps)
+        for n, step in zip(where, steps, strict=True):
+            listed[n] = step
+    return listed
+
+
+def _step_key(record: DecisionRecord) -> tuple[Any, ...]:
+    """Where ``record`` falls among its subject's steps: event N, then the ticks before
+    event N + 1 by time (at one time, the tick that fired first: a later one found nothing
+    left due)."""
+    assert record.seq is not None
+    if record.kind == "event":
+        return (record.seq, 0)
+    return (record.seq, 1, record.now.timestamp() if record.now else 0.0, not record.matches)
+
+
+def _check_steps(subject: str, steps: list[DecisionRecord]) -> None:
+    """Refuse a subject whose events, in ``seq`` order, are not 1, 2, 3 ...: a replay from an
+    empty state would judge the later ones on counts that lack the missing ones."""
+    events = [step for step in steps if step.kind == "event"]
+    for want, step in enumerate(events, start=1):
+        if step.seq != want:
+            what = f"event {want} is missing" if (step.seq or 0) > want else f"event {step.seq} appears twice"
+            raise RecordError(f"the steps of subject {subject!r} cannot be replayed: {what} (record {step.id}); "
+                              "replay_steps needs every step of a subject, from its first")
+    last = steps[-1]
+    if last.kind == "tick" and (last.seq or 0) > len(events):
+        raise RecordError(f"the steps of subject {subject!r} cannot be replayed: event {len(events) + 1} is "
+                          f"missing (tick record {last.id} came after it); replay_steps needs every step of a "
+                          "subject, from its first")
 
 
 def _lifecycle_mismatches(record: DecisionRecord, lifecycles: Iterable[Any]) -> tuple[PolicyMismatch, ...]:
