@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import csrules
 from csrules._engine.record import DecisionRecord
 from csrules._sessions import MemoryStore, SessionEngine
-from csrules.exceptions import LogWriteError, RecordError
+from csrules.exceptions import CalendarError, LogWriteError, RecordError, TimeError
 from csrules.records import JsonlLog, SQLiteLog, read_log, replay_steps
+from csrules.time import BusinessCalendar, Duty, Recurrence, Shift, ShiftPattern, parse_recurrence
 from tests.test_migrate import greet_policy, hello
 from tests.test_records_logs import write_records
 from tests.test_session_support import ESC2, WorkOrder, at
@@ -146,3 +149,91 @@ class TestJsonlLogOnDatabase:
         assert log.pending == 2
         log._pending.clear()  # what a host would move elsewhere; nothing left for exit
         log.close()
+
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _duty(recurrence: Any) -> Duty:
+    return Duty(owner="team_lead", title={"en": "Report", "zh": "报告"}, recurrence=recurrence)
+
+
+class TestWeekdayAfterDay:
+    """"The Friday after the Nth" is due once a month, in the next month when the month runs out."""
+
+    def test_every_month_has_its_due_date(self) -> None:
+        """April 2026's Friday after the 24th is 1 May: next_due and is_overdue see it."""
+        duty = _duty("monthly on the Friday after the 24th")
+        assert duty.next_due(datetime(2026, 3, 28, tzinfo=_SHANGHAI)).date() == date(2026, 5, 1)
+        assert duty.is_overdue(datetime(2026, 3, 20, tzinfo=_SHANGHAI), datetime(2026, 5, 2, tzinfo=_SHANGHAI))
+        dues = duty.occurrences(datetime(2026, 1, 1, tzinfo=_SHANGHAI), datetime(2028, 1, 1, tzinfo=_SHANGHAI))
+        anchors = [date(2026 + (m - 1) // 12, (m - 1) % 12 + 1, 24) for m in range(1, 25)]
+        assert [d.date() for d in dues] == [a + timedelta(days=(4 - a.weekday() - 1) % 7 + 1) for a in anchors]
+
+    def test_documented_phrase_reads(self) -> None:
+        """The module's own "after the 25th" phrase is accepted; after the 31st is after the month's end."""
+        assert Recurrence.parse("monthly on the Friday after the 25th").weekday_after == 25
+        duty = _duty("monthly on the Friday after the 31st")
+        dues = duty.occurrences(datetime(2026, 2, 1, tzinfo=_SHANGHAI), datetime(2026, 4, 1, tzinfo=_SHANGHAI))
+        assert [d.date() for d in dues] == [date(2026, 2, 6), date(2026, 3, 6)]  # after 31 Jan, after 28 Feb
+
+    @pytest.mark.parametrize("phrase", ["monthly on the Friday before the 32nd",
+                                        "monthly on the Friday before the 30th",
+                                        "monthly on the Friday after the 32nd"])
+    def test_days_not_in_every_month_refused(self, phrase: str) -> None:
+        """A day no month has, or days before it February lacks, is a CalendarError."""
+        with pytest.raises(CalendarError):
+            Recurrence.parse(phrase)
+
+
+class TestLocalClockTimes:
+    """Due and shift clock times are local; an aware one is refused, never shifted or dropped."""
+
+    @pytest.mark.parametrize("at", ["10:00Z", "10:00+00:00", time(10, tzinfo=UTC)])
+    def test_aware_due_time_refused(self, at: Any) -> None:
+        """Recurrence(at=aware) raises CalendarError instead of a due instant one second late."""
+        with pytest.raises(CalendarError, match="due times are local clock times, not aware"):
+            Recurrence(freq="daily", at=at)
+
+    def test_aware_clock_on_a_shift_refused(self) -> None:
+        """ShiftOccurrence.at refuses an aware clock instead of dropping its offset."""
+        pattern = ShiftPattern.on_off(timezone="Asia/Shanghai", shifts=[Shift(name="d", start="09:00", end="18:00")],
+                                      shift="d", on=1, off=0, anchor=date(2026, 1, 1))
+        occurrence = pattern.next_shift(datetime(2026, 1, 5, tzinfo=_SHANGHAI))
+        assert occurrence.at(time(12)).hour == 12
+        with pytest.raises(TimeError, match="not aware"):
+            occurrence.at(time(12, tzinfo=UTC))
+
+
+class TestEndsOfTheDates:
+    """Work at year 1 or 9999 raises TimeError naming the instant, not a bare OverflowError."""
+
+    def test_duty_shift_and_calendar(self) -> None:
+        """next_due, is_overdue, next_shift and a wall-clock add name the instant they started from."""
+        end, start = datetime(9999, 12, 31, 12, tzinfo=UTC), datetime(1, 1, 1, 12, tzinfo=UTC)
+        duty = _duty("monthly by the 22nd")
+        pattern = ShiftPattern.on_off(timezone="Asia/Shanghai", shifts=[Shift(name="n", start="22:00", end="06:00")],
+                                      shift="n", on=1, off=0, anchor=date(2026, 1, 1))
+        calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"})
+        calls = {"after 9999-12-31": lambda: duty.next_due(end), "now 0001-01-01": lambda: duty.is_overdue(None, start),
+                 "after 9999-12-31T12": lambda: pattern.next_shift(end),
+                 "instant 9999-12-31T12": lambda: calendar.add(end, "24h")}
+        for named, call in calls.items():
+            with pytest.raises(TimeError, match=f"{named}.*too near the ends of the dates"):
+                call()
+
+
+class TestTraditionalScript:
+    """Recurrence phrases and weekday names read the same in Traditional and Simplified script."""
+
+    @pytest.mark.parametrize(("traditional", "simple"), [("每週一", "每周一"), ("每月22號", "每月22号"),
+                                                         ("每月最後一天", "每月最后一天")])
+    def test_phrases(self, traditional: str, simple: str) -> None:
+        """A Traditional phrase gives the recurrence its Simplified spelling gives."""
+        assert parse_recurrence(traditional).model_copy(update={"text": None}) == \
+            parse_recurrence(simple).model_copy(update={"text": None})
+
+    def test_hours_key(self) -> None:
+        """A business calendar's hours may name 週一 for Monday."""
+        calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"週一": "09:00-18:00"})
+        assert calendar.is_working_day(date(2026, 1, 5))
