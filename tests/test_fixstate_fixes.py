@@ -237,3 +237,49 @@ class TestTraditionalScript:
         """A business calendar's hours may name 週一 for Monday."""
         calendar = BusinessCalendar(timezone="Asia/Shanghai", hours={"週一": "09:00-18:00"})
         assert calendar.is_working_day(date(2026, 1, 5))
+
+
+_CLOSURE = """\
+id: acme.closure
+version: "1"
+title: {en: Closure days, zh: 停业日}
+fact_type: leave_request
+rules:
+  - id: ACME-1
+    title: {en: Leave on a closure day needs the department head, zh: 停业日请假需主任批准}
+    when: {kind: on_day_off, path: shift_start, calendar: fixstate-office}
+    then:
+      - {type: approval, role: centre_director}
+"""
+
+
+def _company(root: Path, version: str, closures: str) -> Path:
+    """A company pack extending call_centre whose calendar has ``closures``."""
+    root.mkdir()
+    (root / "closure.yaml").write_text(_CLOSURE, encoding="utf-8")
+    (root / "pack.yaml").write_text(
+        f'name: acme\ntitle: {{en: Acme, zh: 阿克米}}\nversion: "{version}"\nextends: call_centre\n'
+        f"calendar: {{name: fixstate-office, closures: {closures}}}\npolicies: [closure.yaml]\n", encoding="utf-8")
+    return root
+
+
+class TestReplayUnderAChangedPack:
+    """A record replayed under another version of its pack, or another calendar, is not re-judged."""
+
+    def test_changed_calendar_is_other_policies(self, tmp_path: Path) -> None:
+        """A closure dropped from the pack's calendar gives other_policies naming the pack and the calendar."""
+        from csrules.policies import load_pack
+        from csrules.records import replay
+
+        fact = {"agent_id": "A01", "kind": "personal", "start": "2026-12-24T08:30:00+08:00",
+                "end": "2026-12-24T16:30:00+08:00", "requested_at": "2026-12-20T09:00:00+08:00",
+                "requested_by": "A01"}
+        now = datetime(2026, 12, 20, 9, tzinfo=_SHANGHAI)
+        record = load_pack(_company(tmp_path / "v1", "1", "[2026-12-24]")).engine().evaluate(
+            fact, now=now, fact_type="leave_request").record()
+        assert "ACME-1" in record.rule_ids
+        result = replay(record, load_pack(_company(tmp_path / "v2", "2", "[]")).engine())
+        assert result.status == "other_policies"
+        assert [m.id for m in result.policies] == ["pack acme", "pack acme calendar:fixstate-office"]
+        same = replay(record, load_pack(_company(tmp_path / "v1b", "1", "[2026-12-24]")).engine())
+        assert same.status == "identical"

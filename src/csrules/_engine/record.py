@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -41,6 +41,7 @@ __all__ = [
     "RecordedEffect",
     "RecordedError",
     "RecordedPolicy",
+    "content_digest",
     "content_id",
     "decision_line",
     "make_record",
@@ -75,6 +76,10 @@ class PackRef(_Frozen):
     name: str
     version: str
     overrides: dict[str, dict[str, Any]] = {}
+    bound: dict[str, str] | None = None
+    """What the pack's engine binds besides its policies, each part by a hash of its content:
+    ``roles``, ``calendar:<name>``, ``shift_pattern:<name>`` (None: a record written before
+    records kept them)."""
 
 
 class RecordedPolicy(_Frozen):
@@ -214,10 +219,18 @@ def _id_of(written: str) -> str:
     return "rec-" + hashlib.sha256(written.encode("utf-8")).hexdigest()[:32]
 
 
-def pack_ref(name: str, version: str, policies: tuple[Policy, ...]) -> PackRef:
-    """The :class:`PackRef` of pack ``name`` whose (possibly tuned) policies are ``policies``."""
+def pack_ref(name: str, version: str, policies: tuple[Policy, ...],
+             bound: Mapping[str, BaseModel] | None = None) -> PackRef:
+    """The :class:`PackRef` of pack ``name`` whose (possibly tuned) policies are ``policies``;
+    ``bound`` names what else its engine binds (its calendar, roles ...), kept by hash."""
     overrides = {p.id: {k: show_param(v) for k, v in p.overrides.items()} for p in policies if p.overrides}
-    return PackRef(name=name, version=version, overrides=overrides)
+    hashes = None if bound is None else {key: content_digest(part) for key, part in sorted(bound.items())}
+    return PackRef(name=name, version=version, overrides=overrides, bound=hashes)
+
+
+def content_digest(part: BaseModel) -> str:
+    """16 hex digits of a SHA-256 of ``part``'s JSON: equal content, equal digest."""
+    return hashlib.sha256(part.model_dump_json().encode("utf-8")).hexdigest()[:16]
 
 
 _RECORDED: dict[str, RecordedPolicy] = {}  # by content hash: equal content, equal entry
@@ -420,7 +433,7 @@ def decision_line(decision: Decision) -> LogLine:
     data["fact"] = fact
     data["policies"] = [_recorded_policy(p).model_dump() for p in plan.policies]
     if plan.pack is not None:
-        data["pack"] = plan.pack.model_dump()
+        data["pack"] = plan.pack.model_dump(exclude_none=True)
     data["outcome"] = outcome
     data["matches"] = decision.matches
     data["effects"] = _effect_dicts(decision.effects)

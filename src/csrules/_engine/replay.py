@@ -14,7 +14,15 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from csrules._engine.decision import Outcome
-from csrules._engine.record import LIFECYCLE_PREFIX, DecisionRecord, RecordedEffect, make_record, step_record
+from csrules._engine.record import (
+    LIFECYCLE_PREFIX,
+    DecisionRecord,
+    PackRef,
+    RecordedEffect,
+    content_digest,
+    make_record,
+    step_record,
+)
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 from csrules.exceptions import RecordError
@@ -142,6 +150,33 @@ def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tup
     return tuple(out)
 
 
+def pack_mismatches(record: DecisionRecord, pack: PackRef | None) -> tuple[PolicyMismatch, ...]:
+    """What differs between the pack ``record`` was made under and ``pack`` (an engine's):
+    its name or version (``pack <name>``), and each part its engine binds besides policies
+    whose content changed (``pack <name> calendar:<name>``, ``roles`` ...). Nothing when
+    either has no pack (a plain engine judges by its policies alone)."""
+    was = record.pack
+    if was is None or pack is None:
+        return ()
+    out = []
+    if (was.name, was.version) != (pack.name, pack.version):
+        out.append(PolicyMismatch(f"pack {was.name}" if was.name == pack.name else f"pack {was.name} -> {pack.name}",
+                                  was.version, content_digest(was), pack.version, content_digest(pack)))
+    if was.bound is not None and pack.bound is not None:
+        for key in dict.fromkeys([*was.bound, *pack.bound]):
+            before, after = was.bound.get(key), pack.bound.get(key)
+            if before != after:
+                out.append(PolicyMismatch(f"pack {pack.name} {key}", was.version if before else None, before,
+                                          pack.version if after else None, after))
+    return tuple(out)
+
+
+def content_mismatches(record: DecisionRecord, engine: Engine) -> tuple[PolicyMismatch, ...]:
+    """Everything ``engine`` judges by that is not what ``record`` was made under: policy
+    content (:func:`policy_mismatches`) and its pack (:func:`pack_mismatches`)."""
+    return (*policy_mismatches(record, engine.policies), *pack_mismatches(record, getattr(engine, "pack", None)))
+
+
 def recorded_day(record: DecisionRecord, policies: Iterable[Policy]) -> date | None:
     """A day on which the dated versions ``record`` names are all in force (None when it
     names none): a decision judged ``as_of`` another day than its fact's own is judged
@@ -170,7 +205,7 @@ def replay(record: DecisionRecord, engine: Engine | Any, *, force: bool = False)
         raise RecordError(f"record {record.id} is a session {record.kind}: it depends on the subject's earlier "
                           "steps and cannot be replayed alone")
     engine = _judging(engine)
-    mismatches = policy_mismatches(record, engine.policies)
+    mismatches = content_mismatches(record, engine)
     if mismatches and not force:
         return ReplayResult(record, "other_policies", mismatches)
     decision = engine.evaluate(record.fact, now=record.now, fact_type=record.fact_type,

@@ -35,7 +35,7 @@ from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force,
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
-from csrules._time.registry import BUILTIN_CALENDARS, register_calendar
+from csrules._time.registry import BUILTIN_CALENDARS, get_calendar, register_calendar
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
@@ -247,10 +247,20 @@ class Pack:
             if session_host:
                 dropped = {rule_id for ids in self.replaces.values() for rule_id in ids}
                 policies = tuple(_without(policy, dropped) for policy in policies)
-            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies))
+            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies, self._bound()))
             # frozen dataclass: the engine is a cache of immutable policies, not state
             object.__setattr__(self, key, cached)
         return cached
+
+    def _bound(self) -> dict[str, Any]:
+        """What the pack's engine binds besides its policies (its records keep each by hash,
+        so a replay under a changed calendar or role catalogue says so): the roles, the
+        pack's calendar as registered now, and its shift patterns."""
+        bound: dict[str, Any] = {"roles": self.roles}
+        if self.calendar is not None:
+            bound[f"calendar:{self.calendar}"] = get_calendar(self.calendar)
+        bound.update({f"shift_pattern:{name}": pattern for name, pattern in self.shift_patterns.items()})
+        return bound
 
     def sessions(
         self,
