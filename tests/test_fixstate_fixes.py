@@ -80,6 +80,18 @@ class TestCommittedStepsReachTheCaller:
         log.broken = False
         log.close()
 
+    def test_host_log_failing_any_way(self) -> None:
+        """A host's own log raising any error still hands back the committed event."""
+        class Failing(_Kept):
+            def write(self, record: DecisionRecord) -> None:
+                raise RuntimeError("queue full")
+
+        engine = _greeter(Failing())
+        with pytest.warns(RuntimeWarning, match="RuntimeError: queue full"):
+            result = engine.send("s", hello(2))
+        assert result.log_error is not None
+        assert engine.session("s").state["seq"] == 1
+
     def test_closed_log_refused_before_the_commit(self, tmp_path: Path) -> None:
         """A send or tick whose log is closed raises and leaves the session as it was."""
         log = JsonlLog(tmp_path / "steps.jsonl")

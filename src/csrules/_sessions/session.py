@@ -245,9 +245,9 @@ class SessionEngine:
             self._log.write(record())  # a failed batch stays pending in the log
         except LogWriteError as exc:
             error = exc
-        except CsrulesError as exc:  # a record that cannot be made is not written either
-            error = LogWriteError(f"the record could not be made: {exc}", sink=getattr(self._log, "kind", "decision"),
-                                  path=str(getattr(self._log, "path", "")))
+        except Exception as exc:  # a record not made, or a host's own log failing: not written either
+            error = LogWriteError(f"the record was not written: {type(exc).__name__}: {exc}",
+                                  sink=getattr(self._log, "kind", "decision"), path=str(getattr(self._log, "path", "")))
         if error is not None:
             result.log_error = error
             warnings.warn(f"{error} (the {result.kind} of subject {result.subject!r} is committed: "
