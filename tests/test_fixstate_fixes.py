@@ -189,6 +189,12 @@ class TestWeekdayAfterDay:
         dues = duty.occurrences(datetime(2026, 2, 1, tzinfo=_SHANGHAI), datetime(2026, 4, 1, tzinfo=_SHANGHAI))
         assert [d.date() for d in dues] == [date(2026, 2, 6), date(2026, 3, 6)]  # after 31 Jan, after 28 Feb
 
+    def test_chinese_words(self) -> None:
+        """Generated documents say 25日后 for "after the 25th", not a bare weekday."""
+        from csrules._docs.words import recurrence_words
+
+        assert recurrence_words(Recurrence.parse("monthly on the Friday after the 25th")) == "每月25日后的周五"
+
     @pytest.mark.parametrize("phrase", ["monthly on the Friday before the 32nd",
                                         "monthly on the Friday before the 30th",
                                         "monthly on the Friday after the 32nd"])
