@@ -271,12 +271,16 @@ rules:
 """
 
 
-def _company(root: Path, version: str, closures: str) -> Path:
-    """A company pack extending call_centre whose calendar has ``closures``."""
+def _company(root: Path, version: str, closures: str, alias: str = "前台") -> Path:
+    """A company pack extending call_centre whose calendar has ``closures`` and whose own
+    role is also called ``alias``."""
     root.mkdir()
     (root / "closure.yaml").write_text(_CLOSURE, encoding="utf-8")
+    (root / "roles.yaml").write_text(
+        f"roles:\n  - id: front_desk\n    title: {{en: Front desk, zh: 前台}}\n    aliases: [{alias}]\n"
+        "    reports_to: shift_lead\n", encoding="utf-8")
     (root / "pack.yaml").write_text(
-        f'name: acme\ntitle: {{en: Acme, zh: 阿克米}}\nversion: "{version}"\nextends: call_centre\n'
+        f'name: acme\ntitle: {{en: Acme, zh: 阿克米}}\nversion: "{version}"\nextends: call_centre\nroles: roles.yaml\n'
         f"calendar: {{name: fixstate-office, closures: {closures}}}\npolicies: [closure.yaml]\n", encoding="utf-8")
     return root
 
@@ -284,8 +288,8 @@ def _company(root: Path, version: str, closures: str) -> Path:
 class TestReplayUnderAChangedPack:
     """A record replayed under another version of its pack, or another calendar, is not re-judged."""
 
-    def test_changed_calendar_is_other_policies(self, tmp_path: Path) -> None:
-        """A closure dropped from the pack's calendar gives other_policies naming the pack and the calendar."""
+    def test_changed_calendar_or_roles_is_other_policies(self, tmp_path: Path) -> None:
+        """A closure dropped from the pack's calendar, or a role's alias changed, gives other_policies naming it."""
         from csrules.policies import load_pack
         from csrules.records import replay
 
@@ -301,3 +305,6 @@ class TestReplayUnderAChangedPack:
         assert [m.id for m in result.policies] == ["pack acme", "pack acme calendar:fixstate-office"]
         same = replay(record, load_pack(_company(tmp_path / "v1b", "1", "[2026-12-24]")).engine())
         assert same.status == "identical"
+        renamed = replay(record, load_pack(_company(tmp_path / "v1c", "1", "[2026-12-24]", "接待")).engine())
+        assert renamed.status == "other_policies"
+        assert "pack acme roles" in [m.id for m in renamed.policies]
