@@ -77,6 +77,8 @@ def recurrence_words(recurrence: Any) -> str:
         out = "每天"
     elif recurrence.freq == "weekly":
         out = f"每{days}" if days else "每周"
+    elif recurrence.freq == "monthly" and recurrence.weekday_after is not None:
+        out = f"每月{recurrence.weekday_after}日后的{days}"  # "the Friday after the 25th"
     elif recurrence.freq == "monthly":
         out = "每月" + _month_part(month_days, days, list(recurrence.bysetpos))
     else:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from csrules._engine.decision import Approval, Decision, Violation
 from csrules._engine.record import DecisionRecord, fact_subject
-from csrules._engine.replay import policy_mismatches
+from csrules._engine.replay import content_mismatches
 from csrules.exceptions import CsrulesError
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
             report.problem(f"{item.source}: " + "; ".join(failed))
             continue
         report.facts += 1  # judged under both: a fact that failed is a problem, not a judged fact
-        if item.record is not None and policy_mismatches(item.record, old.policies):
+        if item.record is not None and content_mismatches(item.record, old):
             report.other_content += 1
         if changes:
             report.changed += 1

@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+_NOT_JSONL = "the file is a SQLite database, not a JSON Lines log (use SQLiteLog for it)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -105,6 +106,13 @@ class DecisionLog:
     def write(self, record: DecisionRecord) -> None:
         """Append ``record`` (written with its batch; see :meth:`flush`)."""
         self._append(LogLine.of_record(record))
+
+    def check_open(self) -> None:
+        """Raise :class:`LogWriteError` when the log is closed: a caller about to commit
+        something whose record goes here asks first, so a closed log refuses before anything
+        is committed."""
+        if self._closed:
+            raise LogWriteError("it is closed: nothing was done", sink=self.kind, path=str(self.path))
 
     def write_decision(self, decision: Decision, *, trace: bool = False) -> None:
         """Append the record of ``decision`` (what ``decision.record(trace=trace)`` gives)."""
@@ -197,6 +205,8 @@ class JsonlLog(DecisionLog):
         self.max_bytes = max_bytes
         self._fd: int | None = None
         self._path_lock: _PathLock | None = None
+        if is_sqlite(self.path):
+            raise LogWriteError(_NOT_JSONL, sink=self.kind, path=str(self.path))
 
     @property
     def lock_path(self) -> Path:
@@ -258,6 +268,8 @@ class JsonlLog(DecisionLog):
                 pass
             self._close_file()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if is_sqlite(self.path):  # appended lines would sit where no reader looks
+            raise ValueError(_NOT_JSONL)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         return self._fd
 

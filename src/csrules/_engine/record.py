@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, TypeAdapter, model_validator
 
 from csrules._engine.decision import Outcome
 from csrules._errors import ConvertedModel
@@ -41,6 +41,7 @@ __all__ = [
     "RecordedEffect",
     "RecordedError",
     "RecordedPolicy",
+    "content_digest",
     "content_id",
     "decision_line",
     "make_record",
@@ -75,6 +76,10 @@ class PackRef(_Frozen):
     name: str
     version: str
     overrides: dict[str, dict[str, Any]] = {}
+    bound: dict[str, str] | None = None
+    """What the pack's engine binds besides its policies, each part by a hash of its content:
+    ``roles``, ``calendar:<name>``, ``shift_pattern:<name>`` (None: a record written before
+    records kept them)."""
 
 
 class RecordedPolicy(_Frozen):
@@ -150,6 +155,10 @@ class DecisionRecord(ConvertedModel):
     kind: Literal["decision", "event", "tick"] = "decision"
     fact_type: str | None = None
     subject: str | None = None
+    seq: NonNegativeInt | None = None
+    """For a session step: how many events its subject had accepted once the step was
+    committed (this one included). A subject's steps are replayed in this order, whatever
+    order several processes wrote them to a log in."""
     fact: dict[str, Any] | None = None
     policies: tuple[RecordedPolicy, ...]
     pack: PackRef | None = None
@@ -210,10 +219,18 @@ def _id_of(written: str) -> str:
     return "rec-" + hashlib.sha256(written.encode("utf-8")).hexdigest()[:32]
 
 
-def pack_ref(name: str, version: str, policies: tuple[Policy, ...]) -> PackRef:
-    """The :class:`PackRef` of pack ``name`` whose (possibly tuned) policies are ``policies``."""
+def pack_ref(name: str, version: str, policies: tuple[Policy, ...],
+             bound: Mapping[str, BaseModel] | None = None) -> PackRef:
+    """The :class:`PackRef` of pack ``name`` whose (possibly tuned) policies are ``policies``;
+    ``bound`` names what else its engine binds (its calendar, roles ...), kept by hash."""
     overrides = {p.id: {k: show_param(v) for k, v in p.overrides.items()} for p in policies if p.overrides}
-    return PackRef(name=name, version=version, overrides=overrides)
+    hashes = None if bound is None else {key: content_digest(part) for key, part in sorted(bound.items())}
+    return PackRef(name=name, version=version, overrides=overrides, bound=hashes)
+
+
+def content_digest(part: BaseModel) -> str:
+    """16 hex digits of a SHA-256 of ``part``'s JSON: equal content, equal digest."""
+    return hashlib.sha256(part.model_dump_json().encode("utf-8")).hexdigest()[:16]
 
 
 _RECORDED: dict[str, RecordedPolicy] = {}  # by content hash: equal content, equal entry
@@ -352,7 +369,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
                               params={}) for lc in lifecycles))
     return _sealed({
         "id": "", "now": _fixed(result.now), "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
-        "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
+        "seq": getattr(result, "seq", None), "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
         "policies": named, "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
         "effects": _effects(result.effects), "errors": _errors(result.errors),
@@ -416,7 +433,7 @@ def decision_line(decision: Decision) -> LogLine:
     data["fact"] = fact
     data["policies"] = [_recorded_policy(p).model_dump() for p in plan.policies]
     if plan.pack is not None:
-        data["pack"] = plan.pack.model_dump()
+        data["pack"] = plan.pack.model_dump(exclude_none=True)
     data["outcome"] = outcome
     data["matches"] = decision.matches
     data["effects"] = _effect_dicts(decision.effects)

@@ -14,7 +14,15 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from csrules._engine.decision import Outcome
-from csrules._engine.record import LIFECYCLE_PREFIX, DecisionRecord, RecordedEffect, make_record, step_record
+from csrules._engine.record import (
+    LIFECYCLE_PREFIX,
+    DecisionRecord,
+    PackRef,
+    RecordedEffect,
+    content_digest,
+    make_record,
+    step_record,
+)
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 from csrules.exceptions import RecordError
@@ -142,6 +150,33 @@ def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tup
     return tuple(out)
 
 
+def pack_mismatches(record: DecisionRecord, pack: PackRef | None) -> tuple[PolicyMismatch, ...]:
+    """What differs between the pack ``record`` was made under and ``pack`` (an engine's):
+    its name or version (``pack <name>``), and each part its engine binds besides policies
+    whose content changed (``pack <name> calendar:<name>``, ``roles`` ...). Nothing when
+    either has no pack (a plain engine judges by its policies alone)."""
+    was = record.pack
+    if was is None or pack is None:
+        return ()
+    out = []
+    if (was.name, was.version) != (pack.name, pack.version):
+        out.append(PolicyMismatch(f"pack {was.name}" if was.name == pack.name else f"pack {was.name} -> {pack.name}",
+                                  was.version, content_digest(was), pack.version, content_digest(pack)))
+    if was.bound is not None and pack.bound is not None:
+        for key in dict.fromkeys([*was.bound, *pack.bound]):
+            before, after = was.bound.get(key), pack.bound.get(key)
+            if before != after:
+                out.append(PolicyMismatch(f"pack {pack.name} {key}", was.version if before else None, before,
+                                          pack.version if after else None, after))
+    return tuple(out)
+
+
+def content_mismatches(record: DecisionRecord, engine: Engine) -> tuple[PolicyMismatch, ...]:
+    """Everything ``engine`` judges by that is not what ``record`` was made under: policy
+    content (:func:`policy_mismatches`) and its pack (:func:`pack_mismatches`)."""
+    return (*policy_mismatches(record, engine.policies), *pack_mismatches(record, getattr(engine, "pack", None)))
+
+
 def recorded_day(record: DecisionRecord, policies: Iterable[Policy]) -> date | None:
     """A day on which the dated versions ``record`` names are all in force (None when it
     names none): a decision judged ``as_of`` another day than its fact's own is judged
@@ -170,7 +205,7 @@ def replay(record: DecisionRecord, engine: Engine | Any, *, force: bool = False)
         raise RecordError(f"record {record.id} is a session {record.kind}: it depends on the subject's earlier "
                           "steps and cannot be replayed alone")
     engine = _judging(engine)
-    mismatches = policy_mismatches(record, engine.policies)
+    mismatches = content_mismatches(record, engine)
     if mismatches and not force:
         return ReplayResult(record, "other_policies", mismatches)
     decision = engine.evaluate(record.fact, now=record.now, fact_type=record.fact_type,
@@ -191,22 +226,20 @@ def _judging(engine: Any) -> Engine:
 
 
 def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[ReplayResult]:
-    """Replay session step records (``kind`` event or tick), in their order, through
-    ``engine``, a :class:`~csrules.SessionEngine` whose store holds none of their subjects
-    yet; each result is compared with its record as :func:`replay` compares decisions.
+    """Replay session step records (``kind`` event or tick) through ``engine``, a
+    :class:`~csrules.SessionEngine` whose store holds none of their subjects yet; each
+    result is compared with its record as :func:`replay` compares decisions.
 
-    The engine's policies are compared by hash first: when they differ from the records',
-    each result says so (``other_policies``) and nothing is sent.
+    Each subject's steps are replayed in the order they were committed (their ``seq``),
+    whatever order processes sharing a log wrote them in; subjects keep their places in the
+    log, and records without ``seq`` (older logs) their log order. A subject whose events do
+    not run 1, 2, 3 ... (one missing or repeated) raises :class:`RecordError` before anything
+    is sent. The engine's policies are compared by hash first: when they differ from the
+    records', each result says so (``other_policies``) and nothing is sent.
     """
     policies = tuple(engine.program.policies)
     lifecycles = tuple(lp.lifecycle for lp in engine.program.lifecycles)
-    for record in records:
-        if record.kind == "decision" or record.subject is None:
-            raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
-        missing = "now" if record.kind == "tick" and record.now is None else (
-            "fact" if record.kind == "event" and record.fact is None else None)
-        if missing:
-            raise RecordError(f"session {record.kind} record {record.id} has no {missing}: it cannot be replayed")
+    for record in _in_step_order(records):
         mismatches = (*policy_mismatches(record, policies), *_lifecycle_mismatches(record, lifecycles))
         if mismatches:
             yield ReplayResult(record, "other_policies", mismatches)
@@ -218,6 +251,55 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
         named = lifecycles if any(p.id.startswith(LIFECYCLE_PREFIX) for p in record.policies) else ()
         replayed = step_record(policies, result, record.fact_type, lifecycles=named)
         yield _compared(record, replayed, ())
+
+
+def _in_step_order(records: Iterable[DecisionRecord]) -> list[DecisionRecord]:
+    """``records`` with each subject's steps put in committed order (see :func:`replay_steps`)."""
+    listed = list(records)
+    places: dict[str, list[int]] = {}
+    for n, record in enumerate(listed):
+        if record.kind == "decision" or record.subject is None:
+            raise RecordError(f"record {record.id} is a single decision, not a session step: use replay()")
+        missing = "now" if record.kind == "tick" and record.now is None else (
+            "fact" if record.kind == "event" and record.fact is None else None)
+        if missing:
+            raise RecordError(f"session {record.kind} record {record.id} has no {missing}: it cannot be replayed")
+        places.setdefault(record.subject, []).append(n)
+    for subject, where in places.items():
+        steps = [listed[n] for n in where]
+        if any(step.seq is None for step in steps):
+            continue  # written before records kept seq: the log's order is all there is
+        steps.sort(key=_step_key)
+        _check_steps(subject, steps)
+        for n, step in zip(where, steps, strict=True):
+            listed[n] = step
+    return listed
+
+
+def _step_key(record: DecisionRecord) -> tuple[Any, ...]:
+    """Where ``record`` falls among its subject's steps: event N, then the ticks before
+    event N + 1 by time (at one time, the tick that fired first: a later one found nothing
+    left due)."""
+    assert record.seq is not None
+    if record.kind == "event":
+        return (record.seq, 0)
+    return (record.seq, 1, record.now.timestamp() if record.now else 0.0, not record.matches)
+
+
+def _check_steps(subject: str, steps: list[DecisionRecord]) -> None:
+    """Refuse a subject whose events, in ``seq`` order, are not 1, 2, 3 ...: a replay from an
+    empty state would judge the later ones on counts that lack the missing ones."""
+    events = [step for step in steps if step.kind == "event"]
+    for want, step in enumerate(events, start=1):
+        if step.seq != want:
+            what = f"event {want} is missing" if (step.seq or 0) > want else f"event {step.seq} appears twice"
+            raise RecordError(f"the steps of subject {subject!r} cannot be replayed: {what} (record {step.id}); "
+                              "replay_steps needs every step of a subject, from its first")
+    last = steps[-1]
+    if last.kind == "tick" and (last.seq or 0) > len(events):
+        raise RecordError(f"the steps of subject {subject!r} cannot be replayed: event {len(events) + 1} is "
+                          f"missing (tick record {last.id} came after it); replay_steps needs every step of a "
+                          "subject, from its first")
 
 
 def _lifecycle_mismatches(record: DecisionRecord, lifecycles: Iterable[Any]) -> tuple[PolicyMismatch, ...]:

@@ -17,6 +17,7 @@ from csrules._engine.decision import (
 from csrules._lang import Lang
 from csrules._policy.text import Script, to_script
 from csrules._policy.trace import RuleTrace, check_lang
+from csrules.exceptions import LogWriteError
 
 __all__ = ["Firing", "SessionTrace", "StepResult", "TransitionRecord"]
 
@@ -128,6 +129,13 @@ class StepResult(EffectViews):
     errors: tuple[RuleError, ...] = ()
     _explain: Callable[[], SessionTrace] | None = field(default=None, repr=False)
     _trace: SessionTrace | None = field(default=None, repr=False)
+    seq: int | None = field(default=None, repr=False)
+    """How many events the subject had accepted once this call was committed (this one
+    included); its decision record keeps it, so a replay orders the subject's steps by it."""
+    log_error: LogWriteError | None = field(default=None, repr=False)
+    """Set when the call was committed but its record could not go to the engine's decision
+    log (the error says why; the record stays pending in the log when it can). The call is
+    not undone and must not be sent again."""
 
     @property
     def effects(self) -> tuple[EffectResult, ...]:

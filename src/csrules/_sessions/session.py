@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from csrules._engine.logs import DecisionLog
+    from csrules._engine.record import DecisionRecord
 
 from csrules._engine.compile import trace_rule
 from csrules._engine.decision import EffectResult, Obligation, RuleError
@@ -63,7 +65,7 @@ from csrules._sessions.state import (
     validate_document,
 )
 from csrules._sessions.store import MemoryStore, SessionStore
-from csrules.exceptions import CsrulesError, FactError, SessionError, TimeError, TransitionError
+from csrules.exceptions import CsrulesError, FactError, LogWriteError, SessionError, TimeError, TransitionError
 
 __all__ = ["DueTicks", "Session", "SessionEngine"]
 
@@ -169,6 +171,7 @@ class SessionEngine:
         moment = _aware(now)
         if moment is None:
             raise TimeError("tick_due needs now")
+        self._log_open()  # refused before any subject is ticked
         out = DueTicks()
         for subject in self.store.due(to_us(moment)):
             with self._lock:
@@ -216,11 +219,39 @@ class SessionEngine:
         # The state is read, changed and written in one store transaction: no other engine,
         # thread or process can change this subject in between (nothing is cached here).
         change = partial(self._send_change, subject_id, fp, fact, moment)
+        if self._log is None:
+            return self.store.update(subject_id, change)
+        from csrules._engine.record import recordable, step_record  # records load on first use
+        self._log_open()
+        recordable(fact)
         result = self.store.update(subject_id, change)
-        if self._log is not None:  # committed: its record goes to the decision log
-            from csrules._engine.record import step_record  # records load on first use
-            self._log.write(step_record(self._judging(result.now, fp, fact), result, fp.fact_type, fact,
-                                        lifecycles=self._lifecycles))
+        return self._logged(result, lambda: step_record(self._judging(result.now, fp, fact), result,
+                                                        fp.fact_type, fact, lifecycles=self._lifecycles))
+
+    def _log_open(self) -> None:
+        """Refuse a call whose record would go to a closed log, before its transaction."""
+        check = getattr(self._log, "check_open", None)  # a log of the host's own may have none
+        if check is not None:
+            check()
+
+    def _logged(self, result: StepResult, record: Callable[[], DecisionRecord]) -> StepResult:
+        """``result``, committed, with its record handed to the decision log. A log that
+        fails is reported on the result (``log_error``) and by a warning, never raised: the
+        step is committed, and a caller that read an error as "nothing happened" would send
+        it again (counted twice) or lose what a tick fired."""
+        assert self._log is not None
+        error: LogWriteError | None = None
+        try:
+            self._log.write(record())  # a failed batch stays pending in the log
+        except LogWriteError as exc:
+            error = exc
+        except Exception as exc:  # a record not made, or a host's own log failing: not written either
+            error = LogWriteError(f"the record was not written: {type(exc).__name__}: {exc}",
+                                  sink=getattr(self._log, "kind", "decision"), path=str(getattr(self._log, "path", "")))
+        if error is not None:
+            result.log_error = error
+            warnings.warn(f"{error} (the {result.kind} of subject {result.subject!r} is committed: "
+                          "do not repeat it)", RuntimeWarning, stacklevel=4)
         return result
 
     def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
@@ -242,6 +273,7 @@ class SessionEngine:
             moment = from_us(txn.clock)  # the session's clock, in UTC
         result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
         txn.seq += 1
+        result.seq = txn.seq
         return self._document(subject_id, txn.commit(self.program)), result
 
     def tick(self, subject_id: str, now: datetime) -> StepResult:
@@ -260,10 +292,12 @@ class SessionEngine:
         (its clock is returned)."""
         self._check_open()
         _subject(subject_id)
+        self._log_open()
         result = self.store.update(subject_id, partial(self._tick_change, subject_id, moment, due_only))
         if self._log is not None and isinstance(result, StepResult):
             from csrules._engine.record import step_record
-            self._log.write(step_record(self._judging(result.now), result, lifecycles=self._lifecycles))
+            return self._logged(result, lambda: step_record(self._judging(result.now), result,
+                                                            lifecycles=self._lifecycles))
         return result
 
     def _tick_change(self, subject_id: str, moment: datetime, due_only: bool,
@@ -279,7 +313,7 @@ class SessionEngine:
         backend = self.backend
         result = StepResult(
             subject_id, "tick", moment, tuple(firings), (), tuple(errors),
-            _explain=lambda: SessionTrace(subject_id, "tick", moment, backend, notes),
+            _explain=lambda: SessionTrace(subject_id, "tick", moment, backend, notes), seq=txn.seq,
         )
         return self._document(subject_id, txn.commit(self.program)), result
 

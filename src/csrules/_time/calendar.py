@@ -24,9 +24,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import pairwise
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from csrules._errors import ConvertedModel, already_converted, validation_error
+from csrules._lang import simplified
 from csrules._time.clock import clock_seconds
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules.exceptions import CalendarError, DurationError, TimeError
@@ -94,7 +95,7 @@ def parse_weekday(value: object) -> Weekday:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
         return WEEKDAYS[value]
     if isinstance(value, str):
-        index = _WEEKDAY_NAMES.get(value.strip().lower())
+        index = _WEEKDAY_NAMES.get(simplified(value.strip().lower()))
         if index is not None:
             return WEEKDAYS[index]
     raise CalendarError(
@@ -141,6 +142,38 @@ def ensure_aware(instant: object, name: str = "instant") -> datetime:
             " e.g. dt.replace(tzinfo=ZoneInfo('Asia/Shanghai'))"
         )
     return instant.astimezone(UTC)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def naive_clock(value: time, what: str, error: Callable[[str], Exception] = CalendarError) -> time:
+    """``value``, a local clock time; an aware one (``10:00Z``) raises ``error``: its offset
+    would be dropped, or read as a wall time it is not (time-layer internal)."""
+    if value.tzinfo is not None:
+        raise error(f"{what} are local clock times, not aware (got {value.isoformat()})")
+    return value
+
+
+def beyond_dates(name: str, value: object) -> TimeError:
+    """The error for working from ``value`` past the first or last date Python has (an
+    OverflowError): a field typed as year 9999 is named, not a bare traceback."""
+    shown = value.isoformat() if isinstance(value, date) else repr(value)
+    return TimeError(f"{name} {shown} is too near the ends of the dates supported (years 1 to 9999) to work from")
+
+
+def within_dates(name: str) -> Callable[[_F], _F]:
+    """Decorate a method whose first argument (``name``) is an instant or date: an
+    OverflowError working from it raises :func:`beyond_dates` instead (time-layer internal)."""
+    def wrap(method: _F) -> _F:
+        @wraps(method)
+        def call(self: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, value, *args, **kwargs)
+            except OverflowError:
+                raise beyond_dates(name, value) from None
+        return cast(_F, call)
+    return wrap
 
 
 def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -196,9 +229,12 @@ def flat_day(zone: ZoneInfo, day: date) -> bool:
 def as_local(instant: object, zone: ZoneInfo) -> datetime:
     """``instant`` (aware) expressed in ``zone``: one conversion, none when it is already
     there; a naive or foreign value raises as :func:`ensure_aware` does."""
-    if type(instant) is datetime and type(instant.tzinfo) in _EXACT_ZONES:
-        return instant.astimezone(zone)
-    return ensure_aware(instant).astimezone(zone)
+    try:
+        if type(instant) is datetime and type(instant.tzinfo) in _EXACT_ZONES:
+            return instant.astimezone(zone)
+        return ensure_aware(instant).astimezone(zone)
+    except OverflowError:
+        raise beyond_dates("instant", instant) from None
 
 
 # Zone classes whose offsets are always defined, so ``astimezone`` never reads a value as
@@ -627,7 +663,10 @@ class BusinessCalendar(ZonedModel):
             return core.add_business_days(instant, _whole_days(parsed))
         utc = ensure_aware(instant)
         if isinstance(parsed, WallDuration):
-            return (utc + parsed.delta).astimezone(core.zone)
+            try:
+                return (utc + parsed.delta).astimezone(core.zone)
+            except OverflowError:
+                raise beyond_dates("instant", instant) from None
         return core.add_working_time(utc, timedelta(hours=parsed.amount))
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:

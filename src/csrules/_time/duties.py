@@ -6,7 +6,8 @@ given in structured form. Each occurrence is a *due instant*: the duty for that 
 may be done any time after the previous due instant, and is on time when done at or before
 its own. Recurrences are built on :func:`dateutil.rrule.rrule`; "the Friday before the 25th"
 is ``rrule(MONTHLY, byweekday=FR, bymonthday=range(18, 25))``: days 18-24 hold exactly one
-Friday, the last one before the 25th.
+Friday, the last one before the 25th. "The Friday after the 25th" is the first Friday after
+each month's 25th, in the next month when the month runs out first (``weekday_after=25``).
 
 Accepted phrases (case-insensitive; append ``"at 15:00"`` for a due time, otherwise a
 duty is due at the end of the day)::
@@ -18,8 +19,10 @@ duty is due at the end of the day)::
     每班  每天  每周一  每月22日  每半年  每年
 
 A day of the month the month lacks falls on its last day ("monthly by the 31st" is due on
-30 April and 28 February); a date no month has ("yearly on February 30") raises
-:class:`~csrules.exceptions.CalendarError` when the recurrence is built.
+30 April and 28 February; "the Friday after the 31st" is the first Friday after the month's
+last day); a date no month has ("yearly on February 30", "the Friday before the 32nd") raises
+:class:`~csrules.exceptions.CalendarError` when the recurrence is built, and so does "the
+Friday before the 30th" or 31st (February lacks days before them: write "the last Friday").
 
 "every shift" duties are due at the end of each shift of a :class:`ShiftPattern` passed to
 the methods. Time conventions follow :mod:`csrules._time.calendar`.
@@ -58,13 +61,16 @@ from pydantic import (
 )
 
 from csrules._errors import ConvertedModel
+from csrules._lang import simplified
 from csrules._time.calendar import (
     WEEKDAYS,
     Weekday,
     ensure_aware,
     load_zone,
+    naive_clock,
     parse_weekday,
     wall_to_utc,
+    within_dates,
 )
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules._time.shifts import ShiftPattern
@@ -134,6 +140,9 @@ class Recurrence(ConvertedModel):
     bymonthday: tuple[int, ...] = ()
     bymonth: tuple[int, ...] = ()
     bysetpos: tuple[int, ...] = ()
+    weekday_after: int | None = None
+    """With one ``byweekday``: due on that weekday first after this day of each month (a
+    month lacking the day: after its last day), in the next month when the month runs out."""
     at: time | None = None
     text: str | None = None
 
@@ -149,6 +158,11 @@ class Recurrence(ConvertedModel):
             return tuple(parse_weekday(item) for item in value)
         return value
 
+    @field_validator("at")
+    @classmethod
+    def _local_at(cls, value: time | None) -> time | None:
+        return None if value is None else naive_clock(value, "due times")
+
     @field_validator("bymonthday", "bymonth", "bysetpos", mode="before")
     @classmethod
     def _int_tuple(cls, value: object) -> object:
@@ -160,6 +174,8 @@ class Recurrence(ConvertedModel):
 
     @model_validator(mode="after")
     def _complete(self) -> Recurrence:
+        if self.weekday_after is not None:
+            self._rolls()
         bad_days = [d for d in self.bymonthday if not (1 <= abs(d) <= 31)]
         if bad_days:
             raise CalendarError(f"bymonthday must be 1..31 or -31..-1 (got {bad_days})")
@@ -180,6 +196,15 @@ class Recurrence(ConvertedModel):
         if problem:
             raise CalendarError(f"{problem} (got {self.describe()})")
         return self
+
+    def _rolls(self) -> None:
+        """Check a "weekday after the Nth" recurrence: one weekday, a day 1..31, no other days."""
+        after = self.weekday_after
+        if self.freq not in ("monthly", "yearly") or len(self.byweekday) != 1 or self.bymonthday \
+                or self.bysetpos or after is None or not 1 <= after <= 31:
+            raise CalendarError(
+                "weekday_after needs a monthly or yearly recurrence with exactly one byweekday, no"
+                f" bymonthday or bysetpos, and a day 1..31 (got {self.describe()})")
 
     def _days_exist(self) -> None:
         """Refuse a day of the month that none of the recurrence's months has (February 30)."""
@@ -225,11 +250,13 @@ class Recurrence(ConvertedModel):
             words.append(f"in months {list(self.bymonth)}")
         if self.bymonthday:
             words.append(f"on days {list(self.bymonthday)}")
+        if self.weekday_after is not None:
+            words.append(f"after day {self.weekday_after}")
         if self.at is not None:
             words.append(f"at {self.at.isoformat('minutes')}")
         return " ".join(words)
 
-    def rule(self, dtstart: datetime) -> rrule | rruleset:
+    def rule(self, dtstart: datetime) -> rrule | rruleset | _Rolled:
         """The :class:`~dateutil.rrule.rrule` of due *dates* (midnight) from naive ``dtstart``.
 
         >>> r = Recurrence.parse("monthly by the 22nd").rule(datetime(2026, 1, 1))
@@ -240,6 +267,10 @@ class Recurrence(ConvertedModel):
         """
         if self.freq == "shift":
             raise CalendarError("a per-shift recurrence has no rrule; pass a ShiftPattern")
+        if self.weekday_after is not None:  # anchor days (clamped), each rolled to the weekday
+            anchors = self.model_copy(update={"byweekday": (), "bymonthday": (self.weekday_after,),
+                                              "weekday_after": None})
+            return _Rolled(anchors.rule(dtstart - _WEEK), _RRULE_DAY[self.byweekday[0]].weekday)
         if self.clamps:
             return self._clamped_rule(dtstart)
         return rrule(
@@ -275,6 +306,36 @@ class Recurrence(ConvertedModel):
         return rules
 
 
+_WEEK: Final = timedelta(days=7)
+
+
+class _Rolled:
+    """Due dates on a weekday first after each date of an anchor rule (a week at most later,
+    so the dates stay in order); answers ``between`` and ``after`` as an rrule does."""
+
+    def __init__(self, anchors: rrule | rruleset | _Rolled, weekday: int) -> None:
+        self._anchors = anchors
+        self._weekday = weekday
+
+    def _roll(self, anchor: datetime) -> datetime:
+        return anchor + timedelta(days=(self._weekday - anchor.weekday() - 1) % 7 + 1)
+
+    def between(self, after: datetime, before: datetime, inc: bool = False) -> list[datetime]:
+        """The due dates from ``after`` to ``before`` (ends included with ``inc``)."""
+        rolled = (self._roll(a) for a in self._anchors.between(after - _WEEK, before, inc=True))
+        return [d for d in rolled if (after <= d <= before if inc else after < d < before)]
+
+    def after(self, dt: datetime, inc: bool = False) -> datetime | None:
+        """The first due date after ``dt`` (or on it, with ``inc``)."""
+        anchor = self._anchors.after(dt - _WEEK, inc=True)
+        while anchor is not None:
+            due = self._roll(anchor)
+            if due > dt or (inc and due == dt):
+                return due
+            anchor = self._anchors.after(anchor, inc=False)
+        return None
+
+
 def _weekday_list(text: str) -> tuple[str, ...]:
     return tuple(parse_weekday(part) for part in re.split(r"\s*(?:,|and|&)\s*", text) if part)
 
@@ -294,7 +355,7 @@ def parse_recurrence(phrase: str) -> Recurrence:
     """
     if not isinstance(phrase, str):
         raise CalendarError(f"a recurrence must be a phrase string (got {phrase!r})")
-    text = " ".join(phrase.strip().lower().split())
+    text = simplified(" ".join(phrase.strip().lower().split()))  # 每週一 reads as 每周一
     at: time | None = None
     timed = _AT.match(text)
     if timed:
@@ -302,7 +363,10 @@ def parse_recurrence(phrase: str) -> Recurrence:
         if hours > 23 or minutes > 59:
             raise CalendarError(f"due time must be HH:MM within a day (got {phrase!r})")
         at, text = time(hours, minutes), timed["body"].strip()
-    fields = _phrase_fields(text)
+    try:
+        fields = _phrase_fields(text)
+    except _PhraseError as exc:
+        raise CalendarError(f"cannot use {phrase!r} as a recurrence: {exc}") from None
     if fields is None:
         raise CalendarError(
             f"cannot read {phrase!r} as a recurrence; try 'every shift', 'daily', 'weekly on"
@@ -341,11 +405,15 @@ def _phrase_fields(text: str) -> dict[str, Any] | None:
         match = re.fullmatch(rf"monthly on the {_WEEKDAY_WORD} (before|after) the {_DAYNUM}", text)
         if match:
             day, anchor = parse_weekday(match[1]), int(match[3])
-            before = match[2] == "before"
-            days = range(anchor - 7, anchor) if before else range(anchor + 1, anchor + 8)
-            if days.start < 1 or days.stop > 32:
+            if match[2] == "after":
+                return {"freq": "monthly", "byweekday": (day,), "weekday_after": anchor}
+            if anchor < 8:
                 return None
-            return {"freq": "monthly", "byweekday": (day,), "bymonthday": tuple(days)}
+            if anchor > _SHORTEST_MONTH + 1:  # days anchor-7..anchor-1 are not in every month
+                raise _PhraseError(
+                    f"a weekday before day {anchor} needs the seven days before it in every month"
+                    f" (days 8 to 29 do); for a month's end write 'monthly on the last {match[1]}'")
+            return {"freq": "monthly", "byweekday": (day,), "bymonthday": tuple(range(anchor - 7, anchor))}
         match = re.fullmatch(
             rf"monthly on the (first|second|third|fourth|last) {_WEEKDAY_WORD}", text
         )
@@ -368,9 +436,15 @@ def _phrase_fields(text: str) -> dict[str, Any] | None:
                 "bymonth": (_MONTHS[month_name],),
                 "bymonthday": (day_number,),
             }
+    except _PhraseError:
+        raise
     except CalendarError:
         return None
     return None
+
+
+class _PhraseError(CalendarError):
+    """A phrase read, but naming days that do not work: said as such, not as unreadable."""
 
 
 def _validate_recurrence(value: object) -> object:
@@ -427,6 +501,7 @@ class Duty(ConvertedModel):
         load_zone(value)
         return value
 
+    @within_dates("start")
     def occurrences(
         self,
         start: datetime,
@@ -461,6 +536,7 @@ class Duty(ConvertedModel):
                 out.append(instant.astimezone(zone))
         return out
 
+    @within_dates("after")
     def next_due(
         self, after: datetime, *, shifts: ShiftPattern | None = None, agent: str | int = 0
     ) -> datetime:
@@ -474,6 +550,7 @@ class Duty(ConvertedModel):
             span *= 4
         raise CalendarError(f"{self.recurrence.describe()} never falls due after {after}")
 
+    @within_dates("now")
     def last_two_due(
         self, now: datetime, *, shifts: ShiftPattern | None = None, agent: str | int = 0
     ) -> tuple[datetime | None, datetime | None]:

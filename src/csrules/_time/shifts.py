@@ -39,9 +39,11 @@ from csrules._time.calendar import (
     ensure_aware,
     flat_day,
     load_zone,
+    naive_clock,
     wall_to_utc,
+    within_dates,
 )
-from csrules.exceptions import CalendarError
+from csrules.exceptions import CalendarError, TimeError
 
 __all__ = ["Shift", "ShiftOccurrence", "ShiftPattern"]
 
@@ -89,9 +91,7 @@ class Shift(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _naive_clock(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise CalendarError(f"shift times are local clock times, not aware (got {value})")
-        return value
+        return naive_clock(value, "shift times")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
@@ -161,7 +161,7 @@ class ShiftOccurrence:
         zone = self.start.tzinfo
         if not isinstance(zone, ZoneInfo):  # always true: built by ShiftPattern
             raise CalendarError(f"shift occurrence has no IANA zone (got {zone!r})")
-        wall = datetime.combine(self.shift_date, clock.replace(tzinfo=None))
+        wall = datetime.combine(self.shift_date, naive_clock(clock, "clock times given to at()", TimeError))
         return wall_to_utc(wall, zone).astimezone(zone)
 
 
@@ -356,6 +356,7 @@ class ShiftPattern(ZonedModel):
             )
         return self.agents[key]
 
+    @within_dates("instant")
     def shift_at(self, instant: datetime, agent: str | int = 0) -> ShiftOccurrence | None:
         """The shift ``agent`` (name or day offset) is working at ``instant``, if any.
 
@@ -391,6 +392,7 @@ class ShiftPattern(ZonedModel):
         occurrence = self.shift_at(instant, agent)
         return occurrence is not None and occurrence.night
 
+    @within_dates("after")
     def next_shift(self, after: datetime, agent: str | int = 0) -> ShiftOccurrence:
         """The first shift of ``agent`` starting strictly after ``after``.
 
@@ -439,6 +441,7 @@ class ShiftPattern(ZonedModel):
                 out.append((name, rrule(DAILY, interval=length, dtstart=start)))
         return out
 
+    @within_dates("start")
     def occurrences(
         self, start: datetime, end: datetime, agent: str | int = 0
     ) -> list[ShiftOccurrence]:

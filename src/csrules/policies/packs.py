@@ -38,6 +38,7 @@ from csrules._time.duties import Duty
 from csrules._time.registry import (
     BUILTIN_CALENDARS,
     calendar_label,
+    get_calendar,
     register_calendar,
     register_pinned_calendar,
 )
@@ -255,10 +256,20 @@ class Pack:
             if session_host:
                 dropped = {rule_id for ids in self.replaces.values() for rule_id in ids}
                 policies = tuple(_without(policy, dropped) for policy in policies)
-            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies))
+            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies, self._bound()))
             # frozen dataclass: the engine is a cache of immutable policies, not state
             object.__setattr__(self, key, cached)
         return cached
+
+    def _bound(self) -> dict[str, Any]:
+        """What the pack's engine binds besides its policies (its records keep each by hash,
+        so a replay under a changed calendar or role catalogue says so): the roles, the
+        pack's own calendar (by content), and its shift patterns."""
+        bound: dict[str, Any] = {"roles": self.roles}
+        if self.calendar is not None:
+            bound[f"calendar:{calendar_label(self.calendar)}"] = get_calendar(self.calendar)
+        bound.update({f"shift_pattern:{name}": pattern for name, pattern in self.shift_patterns.items()})
+        return bound
 
     def sessions(
         self,
