@@ -15,6 +15,7 @@ from csrules.policies import load_pack
 TZ = ZoneInfo("Asia/Shanghai")
 CC = load_pack("call_centre").engine()
 SHOP = load_pack("ecommerce").engine()
+LEAD_AND_ABOVE = ("shift_lead", "department_head", "centre_director")
 
 
 def _at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -142,6 +143,26 @@ class TestLeavingThePostApprovedByWhom:
                   _event("leave_post", _at(10, 11), approved_by="agent"), _event("return_post", _at(10, 11, 5))]
         with pytest.raises(FactError, match="different roles"):
             _fold(events)
+
+    def test_approvers_count_an_agents_approval_as_none(self) -> None:
+        """With approvers given, 40 minutes an agent allowed add to 5 unapproved ones: 45, ATT-7.away."""
+        events = [_event("leave_post", _at(10, 10), approved_by="agent"), _event("return_post", _at(10, 10, 40)),
+                  _event("leave_post", _at(10, 14)), _event("return_post", _at(10, 14, 5))]
+        record = AttendanceRecord.from_events(events, shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                              approvers=LEAD_AND_ABOVE)
+        assert (record.away_minutes, record.away_approved) == (45, False)
+        assert "ATT-7.away" in CC.evaluate(record, now=_at(10, 17)).rule_ids
+
+    def test_approvers_accept_several_allowed_roles(self) -> None:
+        """With approvers given, absences the shift lead and the head allowed are approved together."""
+        events = [_event("clock_in", _at(10, 8, 20)),
+                  _event("leave_post", _at(10, 10), approved_by="shift_lead"), _event("return_post", _at(10, 10, 15)),
+                  _event("leave_post", _at(10, 14), approved_by="department_head"),
+                  _event("return_post", _at(10, 14, 15))]
+        record = AttendanceRecord.from_events(events, shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                              approvers=LEAD_AND_ABOVE)
+        assert (record.away_minutes, record.away_approved) == (30, True)
+        assert CC.evaluate(record, now=_at(10, 17)).rule_ids == ()
 
     def test_company_role_above_the_shift_lead_may_approve(self, tmp_path: Any) -> None:
         """A company's floor manager put between the shift lead and the head joins the approvers."""

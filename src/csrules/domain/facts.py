@@ -31,6 +31,7 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
@@ -773,6 +774,7 @@ class AttendanceRecord(Fact):
         shift_end: datetime,
         leave_approved: bool = False,
         margin: timedelta = SHIFT_MARGIN,
+        approvers: Collection[str] | None = None,
     ) -> AttendanceRecord:
         """Fold one agent's clock events of one shift into a record.
 
@@ -785,6 +787,11 @@ class AttendanceRecord(Fact):
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
         (another shift's); approved absences naming different approvers (a record names one).
+
+        ``approvers`` names the roles that may allow leaving the post (in every spelling the
+        host's events use: the pack's shift lead and the roles above it, with their aliases).
+        Given, an absence another name approved is unapproved, so it counts with the unapproved
+        minutes; without it, an approval among unapproved absences is taken at its word.
         """
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
@@ -792,6 +799,8 @@ class AttendanceRecord(Fact):
             found = f"several agents: {sorted(agents)}" if agents else "none"
             _refuse_events(f"an attendance record folds the clock events of one agent (got {found})",
                            f"events of {found}")
+        if margin < timedelta(0):
+            _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
         earliest, latest = ensure_aware(shift_start) - margin, ensure_aware(shift_end) + margin  # real time
         for index, event in enumerate(events):
             if not earliest <= ensure_aware(event.at) <= latest:
@@ -804,25 +813,32 @@ class AttendanceRecord(Fact):
         arrived = next((e.at for e in ordered if e.kind == "clock_in"), None)
         left = next((e.at for e in reversed(ordered) if e.kind == "clock_out"), None)
         away: dict[str | None, timedelta] = {}  # by approver (None: unapproved)
+
+        def add(leave: ClockEvent, gone: timedelta) -> None:
+            approver = leave.approved_by
+            if approver is not None and approvers is not None and approver not in approvers:
+                approver = None  # allowed by someone who may not: no approval
+            away[approver] = away.get(approver, timedelta(0)) + gone
+
         left_post: ClockEvent | None = None
         for event in ordered:
             if event.kind == "leave_post" and left_post is None:
                 left_post = event
             elif event.kind == "return_post" and left_post is not None:
-                gone = _between(left_post.at, event.at)
-                away[left_post.approved_by] = away.get(left_post.approved_by, timedelta(0)) + gone
+                add(left_post, _between(left_post.at, event.at))
                 left_post = None
         if left_post is not None:
-            gone = max(timedelta(0), _between(left_post.at, shift_end))
-            away[left_post.approved_by] = away.get(left_post.approved_by, timedelta(0)) + gone
+            add(left_post, max(timedelta(0), _between(left_post.at, shift_end)))
         unapproved = int(away.pop(None, timedelta(0)).total_seconds() // 60)
-        if len(away) > 1:
+        if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
                 f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
-                " names one approver of the time away; build the record with away_approved_by yourself",
+                " names one approver of the time away; pass approvers (who may allow it) or build the record"
+                " with away_approved_by yourself",
                 "events.approved_by names different approvers",
             )
-        approver, approved = next(iter(away.items()), (None, timedelta(0)))
+        approved = sum(away.values(), timedelta(0))
+        approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
         minutes = unapproved or int(approved.total_seconds() // 60)
         return cls(
             agent_id=agents.pop(),
