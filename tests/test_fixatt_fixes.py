@@ -86,9 +86,10 @@ class TestAttendanceTimesAgree:
         ({"arrived_at": _at(10, 17, 30)}, "arrived_at is not before shift_end"),
         ({"arrived_at": _at(10, 16, 30)}, "arrived_at is not before shift_end"),
         ({"arrived_at": _at(10, 8, 25), "away_minutes": 481}, "away_minutes is longer than the shift"),
+        ({"left_at": _at(10, 16, 30)}, "left_at is given without arrived_at"),
     ])
     def test_contradictions_are_refused(self, fields: dict[str, Any], words: str) -> None:
-        """Leaving before arriving, arriving once the shift is over, or away longer than the shift: a FactError."""
+        """Leaving before or without arriving, arriving once the shift is over, away longer than the shift: refused."""
         with pytest.raises(FactError, match=words):
             CC.evaluate(_record(**fields), fact_type="attendance_record", now=_at(11, 9))
 

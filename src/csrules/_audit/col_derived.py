@@ -21,6 +21,7 @@ from csrules.domain.facts import (
     ATTENDANCE_ARRIVED_AFTER_END,
     ATTENDANCE_AWAY_TOO_LONG,
     ATTENDANCE_LEFT_BEFORE_ARRIVAL,
+    ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
     ORDER_PAID_UNPAID,
 )
 
@@ -68,6 +69,7 @@ def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
     arrived = pl.col("arrived_at")
     shift_us = (pl.col("shift_end") - pl.col("shift_start")).dt.total_microseconds()
     problems += [(frame, arrived >= pl.col("shift_end"), FACT, ATTENDANCE_ARRIVED_AFTER_END),
+                 (frame, arrived.is_null() & pl.col("left_at").is_not_null(), FACT, ATTENDANCE_LEFT_WITHOUT_ARRIVAL),
                  (frame, pl.col("left_at") < arrived, FACT, ATTENDANCE_LEFT_BEFORE_ARRIVAL),
                  (frame, pl.col("away_minutes") * _MINUTE_US > shift_us, FACT, ATTENDANCE_AWAY_TOO_LONG)]
     late = _minutes(frame, "shift_start", "arrived_at")

@@ -678,6 +678,11 @@ ATTENDANCE_ARRIVED_AFTER_END = (
     " leave arrived_at out (the agent did not come)"
 )
 """Why an attendance record arriving after its shift is refused (a fixed text: columnar audits say the same)."""
+ATTENDANCE_LEFT_WITHOUT_ARRIVAL = (
+    "left_at is given without arrived_at: an agent who left had come; give arrived_at (a clock-in missed)"
+    " or leave left_at out"
+)
+"""Why an attendance record with a departure and no arrival is refused (it would read as 曠工)."""
 ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leaves after arriving"
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
@@ -760,6 +765,8 @@ class AttendanceRecord(Fact):
         arrived = self.arrived_at
         if arrived is not None and _between(arrived, self.shift_end) <= timedelta(0):
             raise ValueError(ATTENDANCE_ARRIVED_AFTER_END)
+        if arrived is None and self.left_at is not None:
+            raise ValueError(ATTENDANCE_LEFT_WITHOUT_ARRIVAL)
         if arrived is not None and self.left_at is not None and _between(arrived, self.left_at) < timedelta(0):
             raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
         if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
