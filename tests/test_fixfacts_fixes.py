@@ -64,7 +64,7 @@ class TestAttendanceFromEvents:
         ]
         record = AttendanceRecord.from_events(events, shift_start=_at(8, 30), shift_end=_at(16, 30))
         assert (record.away_minutes, record.away_approved) == (5, False)
-        decision = load_pack("call_centre").engine().evaluate(record)
+        decision = load_pack("call_centre").engine().evaluate(record, now=_at(17, 0))
         assert decision.rule_ids == ("ATT-11.unapproved-absence",)
 
     def test_only_approved_absences_are_approved(self) -> None:

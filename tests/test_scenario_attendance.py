@@ -12,6 +12,8 @@ from csrules.policies import load_pack
 
 PACK = load_pack("call_centre")
 CC = PACK.engine()
+SHIFT_OVER = datetime(2026, 3, 10, 17, tzinfo=timezone(timedelta(hours=8)))
+"""A ``now`` after the shift of :func:`record`: absence is judged once the shift is over."""
 
 
 def record(**fields: Any) -> dict[str, Any]:
@@ -44,18 +46,19 @@ class TestAbsence:
 
     def test_no_arrival_without_leave_is_absence(self) -> None:
         """A shift with no arrival and no approved leave is an ATT-7 violation with the consequence 曠工."""
-        decision = CC.evaluate(record(), fact_type="attendance_record")
+        decision = CC.evaluate(record(), fact_type="attendance_record", now=SHIFT_OVER)
         (absent,) = [v for v in decision.violations if v.rule_id == "ATT-7.absent"]
         assert absent.consequence is not None
         assert "曠工" in absent.consequence.zh
 
     def test_approved_leave_is_not_absence(self) -> None:
         """With approved leave, a shift without arrival breaks nothing."""
-        assert CC.evaluate(record(leave_approved=True), fact_type="attendance_record").violations == ()
+        assert CC.evaluate(record(leave_approved=True), fact_type="attendance_record", now=SHIFT_OVER).violations == ()
 
     def test_an_arrival_is_not_absence(self) -> None:
         """An agent who came, even late, is judged by the lateness rule only."""
-        decision = CC.evaluate(record(arrived_at="2026-03-10T09:00:00+08:00"), fact_type="attendance_record")
+        decision = CC.evaluate(record(arrived_at="2026-03-10T09:00:00+08:00"), fact_type="attendance_record",
+                               now=SHIFT_OVER)
         assert decision.rule_ids == ("ATT-7.late",)
 
 

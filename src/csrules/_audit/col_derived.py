@@ -17,7 +17,13 @@ import polars as pl
 
 from csrules._audit.col_zone import local_wall
 from csrules._time.clock import DAY_MICROS
-from csrules.domain.facts import ORDER_PAID_UNPAID
+from csrules.domain.facts import (
+    ATTENDANCE_ARRIVED_AFTER_END,
+    ATTENDANCE_AWAY_TOO_LONG,
+    ATTENDANCE_LEFT_BEFORE_ARRIVAL,
+    ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
+    ORDER_PAID_UNPAID,
+)
 
 __all__ = ["FACT", "MODEL_FORMS", "Problem", "Problems"]
 
@@ -58,8 +64,14 @@ def _minutes(frame: pl.DataFrame, early: str, late: str) -> pl.Expr | None:
 
 
 def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """AttendanceRecord: lateness and early leave in whole minutes, absence."""
+    """AttendanceRecord: times that agree; lateness and early leave in whole minutes, absence."""
     _ordered(frame, "shift_start", "shift_end", "a shift", problems)
+    arrived = pl.col("arrived_at")
+    shift_us = (pl.col("shift_end") - pl.col("shift_start")).dt.total_microseconds()
+    problems += [(frame, arrived >= pl.col("shift_end"), FACT, ATTENDANCE_ARRIVED_AFTER_END),
+                 (frame, arrived.is_null() & pl.col("left_at").is_not_null(), FACT, ATTENDANCE_LEFT_WITHOUT_ARRIVAL),
+                 (frame, pl.col("left_at") < arrived, FACT, ATTENDANCE_LEFT_BEFORE_ARRIVAL),
+                 (frame, pl.col("away_minutes") * _MINUTE_US > shift_us, FACT, ATTENDANCE_AWAY_TOO_LONG)]
     late = _minutes(frame, "shift_start", "arrived_at")
     early = _minutes(frame, "left_at", "shift_end")
     if late is None or early is None:

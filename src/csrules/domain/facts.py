@@ -31,11 +31,12 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from numbers import Number
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, NoReturn, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -672,6 +673,26 @@ class LeaveRequest(Fact):
 
 ClockKind = Literal["clock_in", "clock_out", "leave_post", "return_post"]
 
+ATTENDANCE_ARRIVED_AFTER_END = (
+    "arrived_at is not before shift_end: an arrival once the shift is over is no arrival to it;"
+    " leave arrived_at out (the agent did not come)"
+)
+"""Why an attendance record arriving after its shift is refused (a fixed text: columnar audits say the same)."""
+ATTENDANCE_LEFT_WITHOUT_ARRIVAL = (
+    "left_at is given without arrived_at: an agent who left had come; give arrived_at (a clock-in missed)"
+    " or leave left_at out"
+)
+"""Why an attendance record with a departure and no arrival is refused (it would read as 曠工)."""
+ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leaves after arriving"
+"""Why an attendance record leaving before it arrives is refused."""
+ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
+"""Why an attendance record away from the post for longer than its shift is refused."""
+
+SHIFT_MARGIN = timedelta(hours=4)
+"""How far before its start and after its end a shift's clock events may fall
+(:meth:`AttendanceRecord.from_events`): an early arrival, a late departure; further away they
+belong to another shift."""
+
 
 @register_fact_type(name="clock_event", event_time="at")
 class ClockEvent(Fact):
@@ -711,6 +732,13 @@ class AttendanceRecord(Fact):
     away_approved: bool = _field(
         "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
     )
+    away_approved_by: Named = _field(
+        "absence from post approved by",
+        "批准離台人",
+        "Role that allowed leaving the desk; the pack's rules accept only the roles that may (the shift lead"
+        " or a role above it)",
+        None,
+    )
     switched_post: bool = _field("switched post", "串崗", "Worked at another post without leave", False)
     late_minutes: int = _derived(
         "minutes late", "遲到分鐘", "minutes from shift start to arrival", 0, source=("shift_start", "arrived_at")
@@ -723,6 +751,7 @@ class AttendanceRecord(Fact):
     @model_validator(mode="after")
     def _derive(self) -> AttendanceRecord:
         _check_order("a shift", self.shift_start, self.shift_end)
+        self._consistent()
         late = early = 0
         if self.arrived_at is not None:
             late = max(0, int(_between(self.shift_start, self.arrived_at).total_seconds() // 60))
@@ -730,6 +759,18 @@ class AttendanceRecord(Fact):
             early = max(0, int(_between(self.left_at, self.shift_end).total_seconds() // 60))
         self._set(late_minutes=late, early_leave_minutes=early, absent=self.arrived_at is None)
         return self
+
+    def _consistent(self) -> None:
+        """ValueError for times that contradict each other (fixed texts: columnar audits say the same)."""
+        arrived = self.arrived_at
+        if arrived is not None and _between(arrived, self.shift_end) <= timedelta(0):
+            raise ValueError(ATTENDANCE_ARRIVED_AFTER_END)
+        if arrived is None and self.left_at is not None:
+            raise ValueError(ATTENDANCE_LEFT_WITHOUT_ARRIVAL)
+        if arrived is not None and self.left_at is not None and _between(arrived, self.left_at) < timedelta(0):
+            raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
+        if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
+            raise ValueError(ATTENDANCE_AWAY_TOO_LONG)
 
     @classmethod
     def from_events(
@@ -739,39 +780,73 @@ class AttendanceRecord(Fact):
         shift_start: datetime,
         shift_end: datetime,
         leave_approved: bool = False,
+        margin: timedelta = SHIFT_MARGIN,
+        approvers: Collection[str] | None = None,
     ) -> AttendanceRecord:
         """Fold one agent's clock events of one shift into a record.
 
         Arrival is the first ``clock_in``, departure the last ``clock_out``. Each absence runs
         from a ``leave_post`` to the following ``return_post`` (or the shift end) and is
-        approved when its ``leave_post`` names an approver. Approved time away is no breach,
-        so when any absence was unapproved the record carries only the unapproved minutes
+        approved when its ``leave_post`` names an approver (``away_approved_by``: the pack's
+        rules decide whether that role may approve). Approved time away is no breach, so when
+        any absence was unapproved the record carries only the unapproved minutes
         (``away_approved`` false); otherwise the approved minutes (``away_approved`` true).
-        Events of several agents, or none at all, are refused: a record is one agent's.
+        Refused (a record is one agent's, of one shift): events of several agents, or none at
+        all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
+        (another shift's); approved absences naming different approvers (a record names one).
+
+        ``approvers`` names the roles that may allow leaving the post (in every spelling the
+        host's events use: the pack's shift lead and the roles above it, with their aliases).
+        Given, an absence another name approved is unapproved, so it counts with the unapproved
+        minutes; without it, an approval among unapproved absences is taken at its word.
         """
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
         if len(agents) != 1:
             found = f"several agents: {sorted(agents)}" if agents else "none"
-            raise FactError(
-                f"an attendance record folds the clock events of one agent (got {found})",
-                fact_type="attendance_record",
-                problems=[("events", f"events of {found}")],
-            )
+            _refuse_events(f"an attendance record folds the clock events of one agent (got {found})",
+                           f"events of {found}")
+        if margin < timedelta(0):
+            _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
+        earliest, latest = ensure_aware(shift_start) - margin, ensure_aware(shift_end) + margin  # real time
+        for index, event in enumerate(events):
+            if not earliest <= ensure_aware(event.at) <= latest:
+                _refuse_events(
+                    f"an attendance record folds the clock events of one shift: events[{index}] ({event.kind} at"
+                    f" {event.at.isoformat()}) is more than {margin} outside the shift {shift_start.isoformat()}"
+                    f" to {shift_end.isoformat()}; pass only that shift's events",
+                    f"events[{index}].at is outside the shift",
+                )
         arrived = next((e.at for e in ordered if e.kind == "clock_in"), None)
         left = next((e.at for e in reversed(ordered) if e.kind == "clock_out"), None)
-        away = {True: timedelta(0), False: timedelta(0)}  # by approved
+        away: dict[str | None, timedelta] = {}  # by approver (None: unapproved)
+
+        def add(leave: ClockEvent, gone: timedelta) -> None:
+            approver = leave.approved_by
+            if approver is not None and approvers is not None and approver not in approvers:
+                approver = None  # allowed by someone who may not: no approval
+            away[approver] = away.get(approver, timedelta(0)) + gone
+
         left_post: ClockEvent | None = None
         for event in ordered:
             if event.kind == "leave_post" and left_post is None:
                 left_post = event
             elif event.kind == "return_post" and left_post is not None:
-                away[left_post.approved_by is not None] += _between(left_post.at, event.at)
+                add(left_post, _between(left_post.at, event.at))
                 left_post = None
         if left_post is not None:
-            away[left_post.approved_by is not None] += max(timedelta(0), _between(left_post.at, shift_end))
-        unapproved = int(away[False].total_seconds() // 60)
-        minutes = unapproved or int(away[True].total_seconds() // 60)
+            add(left_post, max(timedelta(0), _between(left_post.at, shift_end)))
+        unapproved = int(away.pop(None, timedelta(0)).total_seconds() // 60)
+        if len(away) > 1 and not unapproved and approvers is None:
+            _refuse_events(
+                f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
+                " names one approver of the time away; pass approvers (who may allow it) or build the record"
+                " with away_approved_by yourself",
+                "events.approved_by names different approvers",
+            )
+        approved = sum(away.values(), timedelta(0))
+        approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
+        minutes = unapproved or int(approved.total_seconds() // 60)
         return cls(
             agent_id=agents.pop(),
             shift_start=shift_start,
@@ -781,7 +856,13 @@ class AttendanceRecord(Fact):
             leave_approved=leave_approved,
             away_minutes=minutes,
             away_approved=bool(minutes) and not unapproved,
+            away_approved_by=approver if minutes and not unapproved else None,
         )
+
+
+def _refuse_events(message: str, problem: str) -> NoReturn:
+    """Raise the :class:`~csrules.FactError` of clock events that fold into no one record."""
+    raise FactError(message, fact_type="attendance_record", problems=[("events", problem)])
 
 
 LeadDecision = Literal["pending", "agreed", "declined"]
@@ -929,6 +1010,14 @@ class HandoverRecord(Fact):
     notices_read: bool = _field(
         "latest notices read", "閱讀最新通告", "The incoming agent read the latest notices", False
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HandoverRecord:
+        if self.outgoing_agent == self.incoming_agent:
+            raise ValueError(f"an agent cannot hand over to themself (outgoing_agent and incoming_agent are both"
+                             f" {self.outgoing_agent!r})")
+        _not_before(self, "incoming_arrived_at", "incoming_seated_at")
+        return self
 
 
 # --------------------------------------------------------------------------- work orders

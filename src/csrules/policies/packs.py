@@ -825,6 +825,7 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "leave_request": ("submitted_to", "requester_role"),
     "work_order": ("owner_role", "reported_to", "approved_by"),
     "complaint_step": ("approved_by",),
+    "attendance_record": ("away_approved_by",),
 }
 """Fields, per fact type, that name a role of the pack's catalogue."""
 
@@ -844,6 +845,14 @@ ROLE_LISTS: Mapping[str, str | None] = {
 (``None``: a role outside it is unknown) or every role below the role given (whoever the
 department head approves leave for). A company pack's roles join these lists when it is built."""
 
+ROLES_FROM: Mapping[str, str] = {
+    "ATT-7.away": "shift_lead",
+    "ATT-11.unapproved-absence": "shift_lead",
+    "ATT-7.discipline": "cs_supervisor",
+}
+"""Rules whose role lists name a role and every role above it in the pack's chain (who may
+allow leaving the post), written as :data:`ROLE_LISTS` are."""
+
 
 def _with_chain(pack: Pack) -> Pack:
     """``pack`` with each level-by-level rule (:data:`LEVEL_RULES`) reading its chain from
@@ -854,12 +863,12 @@ def _with_chain(pack: Pack) -> Pack:
     def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
         if rule["id"] in LEVEL_RULES:
             return _chain(rule, pack.roles, pack.name)
-        if rule["id"] in ROLE_LISTS:
+        if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM:
             return _role_lists(rule, fields, pack)
         return False
 
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS for rule in policy.rules):
+        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS or rule.id in ROLES_FROM for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
@@ -886,13 +895,18 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
     the ids the list names differ; True if written."""
     roles = pack.roles
-    above = ROLE_LISTS[rule["id"]]
+    lowest = ROLES_FROM.get(rule["id"])
+    above = ROLE_LISTS.get(rule["id"]) if lowest is None else lowest
     if above is not None and above not in roles:
-        raise PolicyError(f"pack {pack.name!r}: the rule lists the roles below {above!r}, which the pack's "
+        where = "from" if lowest is not None else "below"
+        raise PolicyError(f"pack {pack.name!r}: the rule lists the roles {where} {above!r}, which the pack's "
                           f"roles do not hold; replace the rule (its role lists) in a rules file",
                           rule_id=rule["id"])
-    wanted = [role.id for role in roles
-              if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
+    if lowest is not None:
+        wanted = [roles.role(lowest).id, *(boss.id for boss in roles.chain_above(lowest))]
+    else:
+        wanted = [role.id for role in roles
+                  if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
 
     def write(cond: dict[str, Any]) -> bool:
         changed = False
