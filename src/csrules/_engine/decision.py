@@ -22,6 +22,7 @@ __all__ = [
     "EffectViews",
     "ErrorMode",
     "Escalation",
+    "JoinedDecision",
     "Obligation",
     "Outcome",
     "PolicyRef",
@@ -656,3 +657,39 @@ class TimedDecision(Decision):
     def effect_keys(self) -> tuple[str, ...]:
         """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
         return self._shared().effect_keys  # type: ignore[no-any-return]
+
+
+_VIEW_SLOT: Any = vars(Decision)["_view"]  # the slot itself, past the property below
+
+
+class JoinedDecision(Decision):
+    """A decision whose match pattern was new, made straight from the views of its plan's two
+    blocks of rules: the generated judge fills :attr:`outcome`, :attr:`violation_codes` and
+    :attr:`approvers` joined from the blocks' (as the joined view holds them), and the
+    pattern's whole view is worked out, and cached, only when something else is first read
+    (violations, rule ids, effects, the trace...).
+    """
+
+    __slots__ = ("_mask", "_plan")
+
+    _mask: int
+    _plan: Any  # the Plan that judged the fact
+
+    @property
+    def _view(self) -> Any:
+        """The match pattern's view, looked up (or worked out) on first read."""
+        try:
+            return _VIEW_SLOT.__get__(self, JoinedDecision)
+        except AttributeError:
+            view = self._plan.view(self._mask)
+            _VIEW_SLOT.__set__(self, view)
+            return view
+
+    @_view.setter
+    def _view(self, view: Any) -> None:
+        _VIEW_SLOT.__set__(self, view)
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
+        """The violations that hold."""
+        return self._view.violations  # type: ignore[no-any-return]
