@@ -124,8 +124,8 @@ class TestBlockBoundaries:
             decisions = judged_in_turn(engine, fact)
             for state, decision in decisions.items():
                 assert_decides_as_reference(decision, pol, fact, state)
-            joined += type(decisions["new"]) is JoinedDecision
-            assert all(type(decisions[state]) is not JoinedDecision for state in STATES if state != "new")
+            joined += isinstance(decisions["new"], JoinedDecision)
+            assert all(not isinstance(decisions[state], JoinedDecision) for state in STATES if state != "new")
             assert decisions["new"] == decisions["cached"]
             assert decisions["new"].to_dict() == decisions["cached"].to_dict()
         assert bool(joined) == (compiled.BLOCK < count <= 2 * compiled.BLOCK)
@@ -140,7 +140,7 @@ class TestBlockBoundaries:
             engine = Engine(pol)
             for fact in FACTS[::5]:
                 for state, decision in judged_in_turn(engine, fact).items():
-                    assert type(decision) is not JoinedDecision
+                    assert not isinstance(decision, JoinedDecision)
                     assert_decides_as_reference(decision, pol, fact, state)
 
     def test_due_times_with_collect_keep_the_general_path(self) -> None:
@@ -149,7 +149,7 @@ class TestBlockBoundaries:
         engine = Engine(pol)
         for fact in FACTS[::3]:
             for state, decision in judged_in_turn(engine, fact).items():
-                assert type(decision) is not JoinedDecision
+                assert not isinstance(decision, JoinedDecision)
                 assert_decides_as_reference(decision, pol, fact, state)
 
 

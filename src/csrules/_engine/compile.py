@@ -15,7 +15,6 @@ import ast
 import builtins
 import itertools
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -1210,9 +1209,11 @@ def compile_plan(
         _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
     )
     if pair:
-        namespace.update(_mark=plan._seen_once, _Joined=JoinedDecision, _plan=plan, _BY_RANK=BY_RANK,
-                         _first=None, _second=None, _views=plan._views, _len=len,
-                         _compiled=sys.modules[__name__], _tail=plan.tail)
+        # the plan's own class of joined decisions (its plan and no errors held by the class), and
+        # the bound of the pattern cache as it is when the plan is compiled
+        joined = type("JoinedDecision", (JoinedDecision,), {"__slots__": (), "_plan": plan, "_errors": ()})
+        namespace.update(_mark=plan._seen_once, _Joined=joined, _first=None, _second=None,
+                         _views=plan._views, _len=len, _tail=plan.tail)
         plan._namespace = namespace
         plan._start_tables()  # binds the block tables' look-ups
     plan.judge = namespace["_judge"]
@@ -1249,17 +1250,15 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool, *, pair: bo
         f"        _a = _first({low})",
         f"        _b = _second(m >> {BLOCK})",
         "        if _a and _b and view is None:  # both blocks' views kept (0: the empty view)",
-        "            if _len(_views) < _compiled.MAX_VIEWS:",
+        f"            if _len(_views) < {MAX_VIEWS}:  # the bound when the plan was compiled",
         "                _views[m] = False",
         "            else:",
         "                _mark(m)",
         "            d = _Joined()",
         "            d._mask = m",
-        "            d._plan = _plan",
         "            d.fact = f",
         "            d.now = now",
-        "            d._errors = ()",
-        "            d.outcome = _BY_RANK[_a.rank if _a.rank > _b.rank else _b.rank]",
+        "            d.outcome = _a.outcome if _a.rank >= _b.rank else _b.outcome",
         "            d.violation_codes = _a.violation_codes + _b.violation_codes",
         "            _r = _a.role_bits",
         "            _s = _b.role_bits",

@@ -670,10 +670,12 @@ class JoinedDecision(Decision):
     (violations, rule ids, effects, the trace...).
     """
 
-    __slots__ = ("_mask", "_plan")
+    __slots__ = ("_mask",)
 
     _mask: int
-    _plan: Any  # the Plan that judged the fact
+    _plan: Any
+    """The Plan that judged the fact: each plan of two blocks makes its own subclass, whose
+    class holds it (and no errors: a rule that fails makes a plain decision)."""
 
     @property
     def _view(self) -> Any:
