@@ -36,12 +36,13 @@ from csrules._engine.decision import (
     Recommendation,
     RuleError,
     TimedDecision,
+    ValuesDecision,
     Violation,
     make_decision,
     merge_approvals,
 )
 from csrules._engine.shared import SharedRule, atom_of, build_tables, split_rule, table_source
-from csrules._policy.facts import read_path
+from csrules._policy.facts import dict_validator, read_path
 from csrules._policy.kinds.base import (
     CompileContext,
     ConditionBase,
@@ -1186,7 +1187,10 @@ def compile_plan(
     dynamic = any(rule.dynamic for rule in rules)
     # a plan of two blocks whose policies all collect: a new pattern is joined in the judge
     pair = not dynamic and BLOCK < len(rules) <= 2 * BLOCK and all(p.hit_policy == "collect" for p in policies)
-    source += "\n" + _judge_source(lines, dynamic, reads_now, pair=pair) + "\n"
+    # a plain model: a dict fact is judged from its validated values (see dict_validator)
+    values = _values_body(lines, model)
+    fast_dicts = dict_validator(model) if values is not None else None
+    source += "\n" + _judge_source(lines, dynamic, reads_now, pair=pair, values=values if fast_dicts else None) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     plan = Plan(
@@ -1216,13 +1220,72 @@ def compile_plan(
                          _views=plan._views, _len=len, _tail=plan.tail)
         plan._namespace = namespace
         plan._start_tables()  # binds the block tables' look-ups
+    if fast_dicts is not None:
+        validated, build = fast_dicts
+        made = type("ValuesDecision", (ValuesDecision,), {"__slots__": (), "_build": staticmethod(build)})
+        namespace.update(_values=validated, _build=build, _ValuesDecision=made)
     plan.judge = namespace["_judge"]
     plan.entry = namespace["_entry"]
     plan.entry.__doc__ = f"Engine.evaluate for {fact_type} facts, generated (see Plan.entry)."
     return plan
 
 
-def _judge_source(decide: list[str], dynamic: bool, reads_now: bool, *, pair: bool = False) -> str:
+def _values_body(decide: list[str], model: type[BaseModel]) -> list[str] | None:
+    """The lines of ``_decide`` reading the fact's fields from the dict of its validated
+    values (``f["name"]`` for ``f.name``), or None when they read the fact in any other way
+    (a computed attribute, a helper given the fact): those need the model instance."""
+    fields = model.model_fields
+
+    def keyed(found: re.Match[str]) -> str:
+        return f'f["{found.group(1)}"]' if found.group(1) in fields else found.group(0)
+
+    out = [decide[0]]
+    for line in decide[1:]:
+        read = _FIELD_READ.sub(keyed, line)
+        if _FACT.search(read.replace('f["', "")):  # f left: read some other way
+            return None
+        out.append(read)
+    return out
+
+
+_FACT = re.compile(r"(?<![\w.])f(?!\w)")
+"""A use of the fact ``f``."""
+
+
+def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
+    """``_judge_values(f, now)``: the decision for the dict ``f`` of a fact's validated values
+    (see :func:`~csrules._policy.facts.dict_validator`), the rule tests reading it; the fact
+    itself is built when first read (:class:`ValuesDecision`), or at once when a rule fails or
+    a due time needs it."""
+    return [
+        "def _judge_values(f, now):",
+        "    try:",
+        *("    " + line for line in decide[1:-1]),
+        "    except _Failure:",
+        "        return _safely(_build(f), now)",
+        "    view = _get(m)",
+        "    if not view:  # None, or False: a pattern seen once",
+        "        view = _view(m)",
+        "    else:",
+        "        view.recent = True",
+        *(["    if view.dynamic:", "        return _make(view, _build(f), now)"] if dynamic else []),
+        "    d = _ValuesDecision()",
+        "    d._view = view",
+        "    d._values = f",
+        "    d.now = now",
+        "    d._errors = ()",
+        "    d.outcome = view.outcome",
+        "    d.violations = view.violations",
+        "    d.violation_codes = view.violation_codes",
+        "    d.approvers = view.approvers",
+        "    return d",
+        "",
+    ]
+
+
+def _judge_source(
+    decide: list[str], dynamic: bool, reads_now: bool, *, pair: bool = False, values: list[str] | None = None
+) -> str:
     """Two functions with the lines of ``_decide`` inline (in a ``try``: a rule that fails
     sends the fact to the rule-by-rule path), then the pattern's view and the decision, made
     inline as :func:`~csrules._engine.decision.make_decision` makes it:
@@ -1239,6 +1302,10 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool, *, pair: bo
     :func:`_join` joins them (tested on the blocks' :attr:`MatchView.role_bits`); the pattern
     is marked seen once (as :meth:`Plan._seen_once` does, inline while the cache has room), and
     seen again it gets its own view (``_view``).
+
+    With ``values`` (the lines of ``_decide`` reading a dict, see :func:`_values_body`), the
+    entry validates a dict fact into the dict of its values (``_values``) and judges it with
+    ``_judge_values`` (:func:`_values_judge`), building no instance unless the fact is read.
     """
     assert decide[-1] == "    return m"
     low = f"m & {_BLOCK_BITS}"
@@ -1302,11 +1369,19 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool, *, pair: bo
         f"        if _type(f) is not _dict or {options}:",
         "            return _general(f, now=now, fact_type=fact_type, as_of=as_of)",
         "        try:",
-        "            f = _validate(f)",
+        f"            f = {'_values' if values else '_validate'}(f)",
         "        except _Invalid:  # the general path reports every problem as a FactError",
         "            return _general(f, now=now)",
+        *([
+            "        if now is not None:",
+            "            _check_now(now)",
+            *(["        else:", "            return _general(_build(f))  # refused: a rule reads the clock"]
+              if reads_now else []),
+            "        return _judge_values(f, now)",
+        ] if values else []),
         "    if now is not None:",
         "        _check_now(now)",
         *(["    else:", "        return _general(f)  # refused: a rule reads the clock"] if reads_now else []),
     ]
-    return "\n".join(["def _judge(f, now):", *verdict, "", *entry, *verdict])
+    judge_values = _values_judge(values, dynamic) if values else []
+    return "\n".join([*judge_values, "def _judge(f, now):", *verdict, "", *entry, *verdict])

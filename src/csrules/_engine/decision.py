@@ -29,6 +29,7 @@ __all__ = [
     "Recommendation",
     "RuleError",
     "TimedDecision",
+    "ValuesDecision",
     "Violation",
     "make_decision",
 ]
@@ -695,3 +696,34 @@ class JoinedDecision(Decision):
     def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
         """The violations that hold."""
         return self._view.violations  # type: ignore[no-any-return]
+
+
+_FACT_SLOT: Any = vars(Decision)["fact"]  # the slot itself, past the property below
+
+
+class ValuesDecision(Decision):
+    """A decision on a dict fact of a plain model, judged from the dict of its validated
+    values: the model instance (:attr:`fact`, the one ``model_validate`` returns) is built from
+    them when first read. Each plan judging such a model makes its own subclass, whose class
+    holds the function building it (``_build``).
+    """
+
+    __slots__ = ("_values",)
+
+    _values: dict[str, Any]
+    _build: Any
+
+    @property
+    def fact(self) -> Any:
+        """The fact judged (as validated)."""
+        try:
+            return _FACT_SLOT.__get__(self, ValuesDecision)
+        except AttributeError:
+            fact = self._build(self._values)
+            _FACT_SLOT.__set__(self, fact)
+            return fact
+
+    @fact.setter
+    def fact(self, fact: Any) -> None:
+        """Hold ``fact`` as the fact judged."""
+        _FACT_SLOT.__set__(self, fact)
