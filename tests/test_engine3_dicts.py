@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from csrules import Engine, FactError, Policy, register_fact_type
 from csrules._engine.decision import ValuesDecision
 from csrules._policy.facts import dict_validator
+from tests import reference_interpreter
 from tests.test_decision_views import assert_views_agree
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
@@ -216,14 +217,18 @@ def policy(*, due: bool = False) -> Policy:
     })
 
 
+ENGINES = {due: (pol, Engine(pol)) for due, pol in ((due, policy(due=due)) for due in (False, True))}
+"""The two policies, each with its engine (compiled once for every example)."""
+
+
 class TestEngineOnDicts:
     @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
     @settings(max_examples=120, deadline=None)
     @given(fact=fact_dicts())
     def test_a_dict_decides_as_its_validated_model(self, due: bool, fact: Any) -> None:
-        """A dict fact gives the decision of its validated model (rules, effects, every view,
-        the fact itself), or the same FactError."""
-        engine = Engine(policy(due=due))
+        """A dict fact gives the decision of its validated model (the reference's rules,
+        effects, every view, the fact itself), or the same FactError."""
+        pol, engine = ENGINES[due]
         try:
             model = Plain.model_validate(fact)
         except ValidationError:
@@ -237,6 +242,7 @@ class TestEngineOnDicts:
         expected = engine.evaluate(model, now=NOW)
         assert (decision.outcome, decision.violation_codes, decision.approvers) == (
             expected.outcome, expected.violation_codes, expected.approvers)
+        assert list(decision.rule_ids) == reference_interpreter.matching_rules(pol, model, NOW)
         assert decision == expected
         assert decision.to_dict() == expected.to_dict()
         assert held(decision.fact) == held(model)
