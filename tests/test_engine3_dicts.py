@@ -146,6 +146,31 @@ class TestSameAsModelValidate:
         assert instance.__dict__ is not fact
 
 
+class TestSettings:
+    @pytest.mark.parametrize("config", [
+        ConfigDict(extra="forbid"), ConfigDict(strict=True), ConfigDict(str_strip_whitespace=True, str_to_lower=True),
+        ConfigDict(allow_inf_nan=True), ConfigDict(coerce_numbers_to_str=True),
+    ], ids=["forbid", "strict", "text", "inf-nan", "numbers-to-text"])
+    def test_the_models_settings_apply_alike(self, config: ConfigDict) -> None:
+        """Under the model's own settings, every listed fact is accepted or refused as
+        ``model_validate`` does, with the same values."""
+
+        class Set(BaseModel):
+            model_config = config
+            text: str
+            x: float
+            n: int
+
+        pair = dict_validator(Set)
+        assert pair is not None
+        values, build = pair
+        facts = [{"text": text, "x": x, "n": n, **more}
+                 for text in (" Hi ", 5, "ok") for x in (1.5, 2, "3", math.nan, math.inf) for n in (1, "2", 2.0)
+                 for more in ({}, {"other": 1})]
+        for fact in facts:
+            assert outcome_of(lambda f: build(values(f)), fact) == outcome_of(Set.model_validate, fact), fact
+
+
 class TestOnlyPlainModels:
     def test_models_with_anything_else_are_left_to_model_validate(self) -> None:
         """A default, a validator, an alias, a nested model, kept extras, a private value or a
