@@ -128,6 +128,7 @@ def miss_variants(policy: csrules.Policy, models: list[Any]) -> dict[str, Callab
             read(evaluate(m))
         caches = [getattr(plan, name) for name in emptied if name != "_blocks"]
         caches += plan._blocks if "_blocks" in emptied else []  # each block's table
+        caches = caches or [{}]  # cached: the same loop, emptying a dict the engine never reads
 
         def run() -> None:
             for m in models:

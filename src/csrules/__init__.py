@@ -14,9 +14,6 @@ packs), :mod:`csrules.testing`, :mod:`csrules.typing`.
 
 from __future__ import annotations
 
-import typing as _typing
-from contextlib import suppress as _suppress
-
 from csrules import exceptions as _exceptions
 from csrules._lazy import lazy_module as _lazy_module
 from csrules.exceptions import (
@@ -35,7 +32,10 @@ from csrules.exceptions import (
     TransitionError,
 )
 
-if _typing.TYPE_CHECKING:  # what mypy and IDEs see; at run time these load on first use
+# typing itself is not imported (with re, enum and collections it costs about as much as
+# Python's start): mypy reads any name TYPE_CHECKING as true, the interpreter sees False
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what mypy and IDEs see; at run time these load on first use
     from csrules import conditions as conditions
     from csrules import domain as domain
     from csrules import policies as policies
@@ -309,7 +309,11 @@ _MOVED = {
 """Domain content once exported here; it still resolves, with a DeprecationWarning."""
 
 
-def _adopt(obj: _typing.Any) -> None:
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _adopt(obj: Any) -> None:
     """Show an exported class as ``csrules.X``. Pydantic models and dataclasses keep their
     real module: pydantic resolves their postponed annotations in that module's namespace."""
     if (
@@ -318,13 +322,15 @@ def _adopt(obj: _typing.Any) -> None:
         and not hasattr(obj, "__pydantic_fields__")
         and not hasattr(obj, "__dataclass_fields__")
     ):
-        with _suppress(AttributeError, TypeError):  # some types refuse
+        try:  # noqa: SIM105 - contextlib.suppress would import contextlib
             obj.__module__ = "csrules"
+        except (AttributeError, TypeError):  # some types refuse
+            pass
 
 
 for _error in vars(_exceptions).values():
     _adopt(_error)
-del _error
+del _error, TYPE_CHECKING
 
 
 def _version() -> str:

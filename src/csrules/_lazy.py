@@ -9,12 +9,13 @@ new one.
 
 from __future__ import annotations
 
-import importlib
 import sys
-import warnings
-from collections.abc import Callable, Iterable, Mapping
-from types import FrameType
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported: its imports cost about what Python's start does
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from types import FrameType
+    from typing import Any
 
 __all__ = ["lazy_module"]
 
@@ -51,7 +52,8 @@ def lazy_module(
         module = where.get(name)
         if module is not None:
             try:
-                loaded = importlib.import_module(module)
+                __import__(module)  # the module itself, from sys.modules: importlib not loaded
+                loaded = sys.modules[module]
             except ModuleNotFoundError as exc:
                 if exc.name != module:  # a missing dependency says so itself
                     raise
@@ -64,6 +66,9 @@ def lazy_module(
         target = moved.get(name)
         if target is not None:
             new_module, _, new_name = target.partition(":")
+            import importlib
+            import warnings
+
             if _probed_by_import(sys._getframe(1)):
                 # `from pkg import name` probes with hasattr before it reads the name: warn once.
                 return getattr(importlib.import_module(new_module), new_name)

@@ -23,8 +23,10 @@ judged. Each stores its context as attributes (``policy_id``, ``rule_id``, ``pat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported: its imports cost about what Python's start does
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = [
     "CalendarError",

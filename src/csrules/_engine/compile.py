@@ -29,18 +29,20 @@ from csrules._engine.decision import (
     Decision,
     EffectResult,
     Escalation,
+    JoinedDecision,
     Obligation,
     Outcome,
     PolicyRef,
     Recommendation,
     RuleError,
     TimedDecision,
+    ValuesDecision,
     Violation,
     make_decision,
     merge_approvals,
 )
 from csrules._engine.shared import SharedRule, atom_of, build_tables, split_rule, table_source
-from csrules._policy.facts import read_path
+from csrules._policy.facts import dict_validator, read_path
 from csrules._policy.kinds.base import (
     CompileContext,
     ConditionBase,
@@ -85,6 +87,8 @@ BLOCK = 64
 MAX_BLOCK_VIEWS = 4096
 """How many patterns of its rules a block keeps worked out."""
 _BLOCK_BITS = (1 << BLOCK) - 1
+MAX_TAILS = 64
+"""How many sets of roles a block's view keeps the tail of its approvers for (see :meth:`Plan.tail`)."""
 
 
 # --------------------------------------------------------------------------- the generator
@@ -454,7 +458,9 @@ class MatchView:
         "policies",
         "rank",
         "recent",
+        "role_bits",
         "rule_ids",
+        "tails",
         "violation_codes",
         "violations",
     )
@@ -477,6 +483,11 @@ class MatchView:
         self.violation_codes: tuple[str, ...] = tuple(map(_CODE, self.violations))
         # the roles in rule order, each once: the roles of the merged approvals
         self.approvers: tuple[str, ...] = tuple(dict.fromkeys(_CHAIN(map(_ROLES, rules))))
+        #: The approvers as bits of the plan's roles (a block's view: what a generated join tests).
+        self.role_bits: int = plan.bits_of(self.approvers)
+        #: A block's view: the roles of the approvers a first block's roles (as bits) do not
+        #: name -> those of this view's approvers, in order (see :meth:`Plan.tail`).
+        self.tails: dict[int, tuple[str, ...]] = {}
         self.outcome: Outcome = BY_RANK[self.rank]
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
@@ -659,7 +670,8 @@ class Plan:
     source: str
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
-    _views: dict[int, MatchView] = field(default_factory=dict)
+    _views: dict[int, MatchView | Literal[False]] = field(default_factory=dict)
+    """The pattern cache: mask -> its view (False: seen once, by a plan of two blocks)."""
     _chunks: list[dict[int, MatchView | None]] = field(default_factory=list)
     """Per chunk of eight rules, its view of each of its (at most 256) patterns seen so far;
     None for no rule of the chunk matched. A table starts with that pattern alone, so that
@@ -696,7 +708,10 @@ class Plan:
         # False when no rule has a due time: no match pattern then needs looking at.
         self.dynamic = any(rule.dynamic for rule in self.rules)
         self._chunk_count = max(1, (len(self.rules) + 7) // 8)
+        #: Each role that approves in a rule, as one bit (see :meth:`bits_of`).
+        self.role_bit = {role: 1 << at for at, role in enumerate(dict.fromkeys(_CHAIN(map(_ROLES, self.rules))))}
         self._nothing = MatchView(self)  # the view of the pattern where no rule matched
+        self._namespace: dict[str, Any] | None = None  # the generated code's, once bound
 
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
@@ -709,7 +724,7 @@ class Plan:
         ("second chance", an approximation of least-recently-used whose hit costs one flag).
         """
         view = self._views.get(mask)
-        return self._new_view(mask) if view is None else view
+        return view if view else self._new_view(mask)  # False: a pattern seen once (not kept)
 
     def _new_view(self, mask: int) -> MatchView:
         """The view of a mask not in the pattern cache, joined from its chunks' views, and
@@ -721,8 +736,7 @@ class Plan:
                 kept |= 1 << position
         tables = self._chunks
         if len(tables) != self._chunk_count or not self._blocks:  # first use (or emptied)
-            tables[:] = [{0: None} for _ in range(self._chunk_count)]
-            self._blocks = [{} for _ in range((self._chunk_count + 7) // 8)]
+            self._start_tables()
         view: MatchView | None
         if kept < 256:  # only the first chunk's rules: its view is the pattern's
             view = tables[0].get(kept)
@@ -734,9 +748,10 @@ class Plan:
             view = None
             blocks = self._blocks
             if len(blocks) == 2:  # up to 128 rules, both blocks' views kept: joined straight away
-                first = blocks[0].get(kept & _BLOCK_BITS)  # (no block table holds 0)
+                first = blocks[0].get(kept & _BLOCK_BITS)
                 second = blocks[1].get(kept >> BLOCK)
-                if first and second:  # views (None: never seen; False: seen once)
+                nothing = self._nothing  # (the view of a block where no rule matched)
+                if first and second and first is not nothing and second is not nothing:  # both views kept
                     view = _join(self, (first, second))
             if view is None:
                 parts = []
@@ -779,8 +794,42 @@ class Plan:
         joined from its chunks and kept in the block's bounded table."""
         first = at * (BLOCK // 8)
         view = self._joined(bits, self._chunks[first:first + BLOCK // 8], first)
+        view.role_bits = self.bits_of(view.approvers)  # a joined view's, for the generated join
+        view.tails = {}
         _keep(self._blocks[at], bits, view)
         return view
+
+    def bits_of(self, roles: Sequence[str]) -> int:
+        """``roles`` (approving in the plan's rules) as one int, a bit per role."""
+        return sum(map(self.role_bit.__getitem__, roles))
+
+    def tail(self, view: MatchView, bits: int) -> tuple[str, ...]:
+        """The approvers of ``view`` (a second block's) whose roles ``bits`` (a first block's
+        approvers) do not name, in order: what joining the two adds to the first's approvers.
+        Kept in the view's :attr:`~MatchView.tails` (at most :data:`MAX_TAILS`; they depend
+        only on the roles, never on a pattern)."""
+        role_bit = self.role_bit
+        tail = tuple([role for role in view.approvers if not role_bit[role] & bits])
+        if len(view.tails) < MAX_TAILS:
+            view.tails[bits] = tail
+        return tail
+
+    def _seen_once(self, mask: int) -> None:
+        """Mark ``mask`` as seen once in the pattern cache (its view is made when seen again)."""
+        views = self._views
+        if len(views) >= MAX_VIEWS:
+            _evict(views)
+        views[mask] = False
+
+    def _start_tables(self) -> None:
+        """Start the chunk and block tables (again), in place; a plan of two blocks binds the
+        new block tables' look-ups into its generated judge (see :func:`_judge_source`)."""
+        self._chunks[:] = [{0: None} for _ in range(self._chunk_count)]
+        # a block where no rule matched: the empty view (what a generated join reads; the
+        # general path skips such a block)
+        self._blocks[:] = [{0: self._nothing} for _ in range((self._chunk_count + 7) // 8)]
+        if self._namespace is not None and "_first" in self._namespace:
+            self._namespace.update(_first=self._blocks[0].get, _second=self._blocks[1].get)
 
     def _chunk(self, at: int, byte: int) -> MatchView:
         """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
@@ -1135,7 +1184,13 @@ def compile_plan(
     lines = hoist_fields(body, model, read)
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
-    source += "\n" + _judge_source(lines, any(rule.dynamic for rule in rules), reads_now) + "\n"
+    dynamic = any(rule.dynamic for rule in rules)
+    # a plan of two blocks whose policies all collect: a new pattern is joined in the judge
+    pair = not dynamic and BLOCK < len(rules) <= 2 * BLOCK and all(p.hit_policy == "collect" for p in policies)
+    # a plain model: a dict fact is judged from its validated values (see dict_validator)
+    values = _values_body(lines, model)
+    fast_dicts = dict_validator(model) if values is not None else None
+    source += "\n" + _judge_source(lines, dynamic, reads_now, pair=pair, values=values if fast_dicts else None) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     plan = Plan(
@@ -1157,13 +1212,80 @@ def compile_plan(
         _make=make_decision, _Decision=Decision, _type=type, _dict=dict, _Model=model,
         _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
     )
+    if pair:
+        # the plan's own class of joined decisions (its plan and no errors held by the class), and
+        # the bound of the pattern cache as it is when the plan is compiled
+        joined = type("JoinedDecision", (JoinedDecision,), {"__slots__": (), "_plan": plan, "_errors": ()})
+        namespace.update(_mark=plan._seen_once, _Joined=joined, _first=None, _second=None,
+                         _views=plan._views, _len=len, _tail=plan.tail)
+        plan._namespace = namespace
+        plan._start_tables()  # binds the block tables' look-ups
+    if fast_dicts is not None:
+        validated, build = fast_dicts
+        made = type("ValuesDecision", (ValuesDecision,), {"__slots__": (), "_build": staticmethod(build)})
+        namespace.update(_values=validated, _build=build, _ValuesDecision=made)
     plan.judge = namespace["_judge"]
     plan.entry = namespace["_entry"]
     plan.entry.__doc__ = f"Engine.evaluate for {fact_type} facts, generated (see Plan.entry)."
     return plan
 
 
-def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
+def _values_body(decide: list[str], model: type[BaseModel]) -> list[str] | None:
+    """The lines of ``_decide`` reading the fact's fields from the dict of its validated
+    values (``f["name"]`` for ``f.name``), or None when they read the fact in any other way
+    (a computed attribute, a helper given the fact): those need the model instance."""
+    fields = model.model_fields
+
+    def keyed(found: re.Match[str]) -> str:
+        return f'f["{found.group(1)}"]' if found.group(1) in fields else found.group(0)
+
+    out = [decide[0]]
+    for line in decide[1:]:
+        read = _FIELD_READ.sub(keyed, line)
+        if _FACT.search(read.replace('f["', "")):  # f left: read some other way
+            return None
+        out.append(read)
+    return out
+
+
+_FACT = re.compile(r"(?<![\w.])f(?!\w)")
+"""A use of the fact ``f``."""
+
+
+def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
+    """``_judge_values(f, now)``: the decision for the dict ``f`` of a fact's validated values
+    (see :func:`~csrules._policy.facts.dict_validator`), the rule tests reading it; the fact
+    itself is built when first read (:class:`ValuesDecision`), or at once when a rule fails or
+    a due time needs it."""
+    return [
+        "def _judge_values(f, now):",
+        "    try:",
+        *("    " + line for line in decide[1:-1]),
+        "    except _Failure:",
+        "        return _safely(_build(f), now)",
+        "    view = _get(m)",
+        "    if not view:  # None, or False: a pattern seen once",
+        "        view = _view(m)",
+        "    else:",
+        "        view.recent = True",
+        *(["    if view.dynamic:", "        return _make(view, _build(f), now)"] if dynamic else []),
+        "    d = _ValuesDecision()",
+        "    d._view = view",
+        "    d._values = f",
+        "    d.now = now",
+        "    d._errors = ()",
+        "    d.outcome = view.outcome",
+        "    d.violations = view.violations",
+        "    d.violation_codes = view.violation_codes",
+        "    d.approvers = view.approvers",
+        "    return d",
+        "",
+    ]
+
+
+def _judge_source(
+    decide: list[str], dynamic: bool, reads_now: bool, *, pair: bool = False, values: list[str] | None = None
+) -> str:
     """Two functions with the lines of ``_decide`` inline (in a ``try``: a rule that fails
     sends the fact to the rule-by-rule path), then the pattern's view and the decision, made
     inline as :func:`~csrules._engine.decision.make_decision` makes it:
@@ -1172,18 +1294,61 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
     - ``_entry(fact, *, now=None, fact_type=None, as_of=None)``: ``Engine.evaluate`` of a one-type
       engine, in one frame: a fact of the model (or a dict, validated here) with no option
       given is judged here, anything else goes to the engine's general path (``_general``).
+
+    With ``pair`` (a plan of two blocks, every policy collecting, no due time), a pattern not
+    in the cache whose two blocks' views are kept makes a :class:`JoinedDecision` right here:
+    the worst rank, the violations and codes concatenated, the approvers concatenated without
+    the second block's roles the first names (each block lists a role once), exactly as
+    :func:`_join` joins them (tested on the blocks' :attr:`MatchView.role_bits`); the pattern
+    is marked seen once (as :meth:`Plan._seen_once` does, inline while the cache has room), and
+    seen again it gets its own view (``_view``).
+
+    With ``values`` (the lines of ``_decide`` reading a dict, see :func:`_values_body`), the
+    entry validates a dict fact into the dict of its values (``_values``) and judges it with
+    ``_judge_values`` (:func:`_values_judge`), building no instance unless the fact is read.
     """
     assert decide[-1] == "    return m"
+    low = f"m & {_BLOCK_BITS}"
+    joined = [
+        "    view = _get(m)",
+        "    if view:",
+        "        view.recent = True",
+        "    else:",
+        f"        _a = _first({low})",
+        f"        _b = _second(m >> {BLOCK})",
+        "        if _a and _b and view is None:  # both blocks' views kept (0: the empty view)",
+        f"            if _len(_views) < {MAX_VIEWS}:  # the bound when the plan was compiled",
+        "                _views[m] = False",
+        "            else:",
+        "                _mark(m)",
+        "            d = _Joined()",
+        "            d._mask = m",
+        "            d.fact = f",
+        "            d.now = now",
+        "            d.outcome = _a.outcome if _a.rank >= _b.rank else _b.outcome",
+        "            d.violation_codes = _a.violation_codes + _b.violation_codes",
+        "            _r = _a.role_bits",
+        "            _s = _b.role_bits",
+        "            if _r | _s == _r:  # the second block names no new role",
+        "                d.approvers = _a.approvers",
+        "            else:  # the second's roles the first does not name, in order",
+        "                _t = _b.tails.get(_r)",
+        "                d.approvers = _a.approvers + (_tail(_b, _r) if _t is None else _t)",
+        "            return d",
+        "        view = _view(m)",
+    ]
     verdict = [
         "    try:",
         *("    " + line for line in decide[1:-1]),
         "    except _Failure:",
         "        return _safely(f, now)",
-        "    view = _get(m)",
-        "    if view is None:",
-        "        view = _view(m)",
-        "    else:",
-        "        view.recent = True",
+        *(joined if pair else [
+            "    view = _get(m)",
+            "    if view is None:",
+            "        view = _view(m)",
+            "    else:",
+            "        view.recent = True",
+        ]),
         *(["    if view.dynamic:", "        return _make(view, f, now)"] if dynamic else []),
         "    d = _Decision()",
         "    d._view = view",
@@ -1204,11 +1369,19 @@ def _judge_source(decide: list[str], dynamic: bool, reads_now: bool) -> str:
         f"        if _type(f) is not _dict or {options}:",
         "            return _general(f, now=now, fact_type=fact_type, as_of=as_of)",
         "        try:",
-        "            f = _validate(f)",
+        f"            f = {'_values' if values else '_validate'}(f)",
         "        except _Invalid:  # the general path reports every problem as a FactError",
         "            return _general(f, now=now)",
+        *([
+            "        if now is not None:",
+            "            _check_now(now)",
+            *(["        else:", "            return _general(_build(f))  # refused: a rule reads the clock"]
+              if reads_now else []),
+            "        return _judge_values(f, now)",
+        ] if values else []),
         "    if now is not None:",
         "        _check_now(now)",
         *(["    else:", "        return _general(f)  # refused: a rule reads the clock"] if reads_now else []),
     ]
-    return "\n".join(["def _judge(f, now):", *verdict, "", *entry, *verdict])
+    judge_values = _values_judge(values, dynamic) if values else []
+    return "\n".join([*judge_values, "def _judge(f, now):", *verdict, "", *entry, *verdict])

@@ -22,12 +22,14 @@ __all__ = [
     "EffectViews",
     "ErrorMode",
     "Escalation",
+    "JoinedDecision",
     "Obligation",
     "Outcome",
     "PolicyRef",
     "Recommendation",
     "RuleError",
     "TimedDecision",
+    "ValuesDecision",
     "Violation",
     "make_decision",
 ]
@@ -656,3 +658,72 @@ class TimedDecision(Decision):
     def effect_keys(self) -> tuple[str, ...]:
         """Short names of the effects (``violation:ATT-7``, ``approval:centre_director``)."""
         return self._shared().effect_keys  # type: ignore[no-any-return]
+
+
+_VIEW_SLOT: Any = vars(Decision)["_view"]  # the slot itself, past the property below
+
+
+class JoinedDecision(Decision):
+    """A decision whose match pattern was new, made straight from the views of its plan's two
+    blocks of rules: the generated judge fills :attr:`outcome`, :attr:`violation_codes` and
+    :attr:`approvers` joined from the blocks' (as the joined view holds them), and the
+    pattern's whole view is worked out, and cached, only when something else is first read
+    (violations, rule ids, effects, the trace...).
+    """
+
+    __slots__ = ("_mask",)
+
+    _mask: int
+    _plan: Any
+    """The Plan that judged the fact: each plan of two blocks makes its own subclass, whose
+    class holds it (and no errors: a rule that fails makes a plain decision)."""
+
+    @property
+    def _view(self) -> Any:
+        """The match pattern's view, looked up (or worked out) on first read."""
+        try:
+            return _VIEW_SLOT.__get__(self, JoinedDecision)
+        except AttributeError:
+            view = self._plan.view(self._mask)
+            _VIEW_SLOT.__set__(self, view)
+            return view
+
+    @_view.setter
+    def _view(self, view: Any) -> None:
+        _VIEW_SLOT.__set__(self, view)
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
+        """The violations that hold."""
+        return self._view.violations  # type: ignore[no-any-return]
+
+
+_FACT_SLOT: Any = vars(Decision)["fact"]  # the slot itself, past the property below
+
+
+class ValuesDecision(Decision):
+    """A decision on a dict fact of a plain model, judged from the dict of its validated
+    values: the model instance (:attr:`fact`, the one ``model_validate`` returns) is built from
+    them when first read. Each plan judging such a model makes its own subclass, whose class
+    holds the function building it (``_build``).
+    """
+
+    __slots__ = ("_values",)
+
+    _values: dict[str, Any]
+    _build: Any
+
+    @property
+    def fact(self) -> Any:
+        """The fact judged (as validated)."""
+        try:
+            return _FACT_SLOT.__get__(self, ValuesDecision)
+        except AttributeError:
+            fact = self._build(self._values)
+            _FACT_SLOT.__set__(self, fact)
+            return fact
+
+    @fact.setter
+    def fact(self, fact: Any) -> None:
+        """Hold ``fact`` as the fact judged."""
+        _FACT_SLOT.__set__(self, fact)

@@ -497,3 +497,84 @@ def _snake(name: str) -> str:
             out.append("_")
         out.append(char.lower())
     return "".join(out)
+
+
+# --------------------------------------------------------------------------- dict facts, fast
+
+_MODEL_KEYS = frozenset({"type", "cls", "schema", "config", "ref", "metadata", "custom_init", "root_model"})
+_FIELDS_KEYS = frozenset({"type", "fields", "model_name", "computed_fields"})
+_FIELD_KEYS = frozenset({"type", "schema", "metadata", "frozen", "serialization_alias", "serialization_exclude"})
+
+
+def _plain_schema(schema: Any) -> bool:
+    """Whether ``schema`` (a field's core schema) runs no Python validator and refers to no
+    shared definition, at any depth: its validation depends on the value alone (an enum's
+    class is the one callable allowed; one with its own ``_missing_`` names it, and is not)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        if isinstance(kind, str) and (kind.startswith(("function", "definition"))
+                                      or kind in ("default", "model", "dataclass", "call", "custom-error")):
+            return False
+        if kind == "enum" and not (isinstance(schema.get("cls"), type) and issubclass(schema["cls"], enum.Enum)):
+            return False
+        skipped = ("metadata", "serialization", "cls") if kind == "enum" else ("metadata", "serialization")
+        return all(_plain_schema(value) for key, value in schema.items() if key not in skipped)
+    if isinstance(schema, list | tuple):
+        return all(_plain_schema(value) for value in schema)
+    return not callable(schema)
+
+
+def dict_validator(
+    model: type[BaseModel],
+) -> tuple[Callable[[dict[str, Any]], dict[str, Any]], Callable[[dict[str, Any]], BaseModel]] | None:
+    """For a model whose fields are all required and plain (no Python validator, default,
+    alias or nested model at any depth; no model validator, ``__init__``, post-init hook,
+    private value or kept extra), the pair ``(values, build)``:
+
+    - ``values(dict)``: pydantic-core's validation of the same field schemas, with the same
+      settings, as a typed dict: it accepts exactly the dicts ``model_validate`` accepts and
+      returns the values it would hold, in field order (else raises as it does; the caller
+      then asks ``model_validate`` for the errors), without building an instance;
+    - ``build(values)``: the instance ``model_validate`` returns for them (those values as its
+      fields, every field set, no extra, no private values).
+
+    None for any other model (a fact of it is validated by ``model_validate``).
+    """
+    from pydantic_core import SchemaValidator, core_schema
+
+    schema: Any = getattr(model, "__pydantic_core_schema__", None)
+    if (
+        not isinstance(schema, dict) or schema.get("type") != "model" or schema.get("cls") is not model
+        or set(schema) - _MODEL_KEYS or schema.get("custom_init") or schema.get("root_model")
+        or getattr(model, "__pydantic_post_init__", None) is not None or model.__private_attributes__
+        or model.__new__ is not object.__new__
+    ):
+        return None
+    config: Any = schema.get("config", {})
+    fields = schema["schema"]
+    if (
+        config.get("extra_fields_behavior", "ignore") not in ("ignore", "forbid")
+        or fields.get("type") != "model-fields" or set(fields) - _FIELDS_KEYS or not fields["fields"]
+        or any(field.get("type") != "model-field" or set(field) - _FIELD_KEYS or not _plain_schema(field["schema"])
+               for field in fields["fields"].values())
+    ):
+        return None
+    typed = core_schema.typed_dict_schema(  # the settings in the schema, as a model's are: they reach its fields
+        {name: core_schema.typed_dict_field(field["schema"], required=True)
+         for name, field in fields["fields"].items()},
+        config=config,
+    )
+    values: Callable[[dict[str, Any]], dict[str, Any]] = SchemaValidator(typed, config).validate_python
+    names = tuple(fields["fields"])
+    new, set_ = object.__new__, object.__setattr__
+
+    def build(validated: dict[str, Any]) -> BaseModel:
+        """The model instance holding ``validated`` (a dict ``values`` returned)."""
+        instance: BaseModel = new(model)
+        set_(instance, "__dict__", validated)
+        set_(instance, "__pydantic_fields_set__", set(names))
+        set_(instance, "__pydantic_extra__", None)
+        set_(instance, "__pydantic_private__", None)
+        return instance
+
+    return values, build
