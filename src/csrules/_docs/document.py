@@ -14,7 +14,7 @@ from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
 from csrules._docs.history import history_blocks, in_force_on
-from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
+from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, rule_title, text_in
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
@@ -179,7 +179,7 @@ def _rule_roles(subject: Subject, langs: Sequence[Lang]) -> dict[str, list[str]]
     found: dict[str, list[str]] = {}
     for policy in subject.policies:
         for rule in policy.rules:
-            title = _bi(rule.title, langs)
+            title = _bi(rule_title(policy, rule), langs)
             for effect in rule.then:
                 if isinstance(effect, Approve):
                     found.setdefault(effect.role, []).append(f"✔ {title} ({rule.id})")
@@ -274,7 +274,7 @@ def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
 
 
 def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any) -> Section:
-    inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule.title, langs)}", _slug("rule", policy.id, rule.id))]
+    inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule_title(policy, rule), langs)}", _slug("rule", policy.id, rule.id))]
     reading = _reading(policy, rule, langs, names, ctx)
     inner.append(Pair(words("clause", langs), _clause(policy, rule, langs), words("reading", langs), reading))
     if rule.examples:
