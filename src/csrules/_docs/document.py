@@ -13,12 +13,14 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
+from csrules._docs.examples import stale_examples
 from csrules._docs.history import history_blocks, in_force_on
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, rule_title, text_in
 from csrules._docs.slas import sla_blocks
 from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
 from csrules._docs.words import effect_key_words, hit_words, param_type_words
+from csrules._engine.examples import CaseResult, example_id
 from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
 from csrules._policy.text import quoted
@@ -85,6 +87,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "id": ("Id", "编号"),
     "file": ("File", "文件"),
     "tick": ("time moves to", "时钟推进至"),
+    "stale": ("✘ does not hold here: the rule gives", "✘ 此处不成立：规则给出"),
+    "stale_note": (
+        "Examples marked ✘ were written for other settings (a base pack's parameters or calendar): "
+        "the rule as this document shows it judges them otherwise.",
+        "标有✘的示例是按其他设定（基础规则包的参数或日历）编写的：按本文件所示的规则，结果不同。",
+    ),
     "chain_caption": (
         "Reporting chain: each arrow points to the role reported to.",
         "汇报关系：箭头指向上级。",
@@ -110,14 +118,18 @@ def _slug(*parts: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in p.lower()) for p in parts).strip("-")
 
 
-def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime) -> list[Block]:
-    """Every block of the document for ``subject``."""
+def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime,
+                   stale: dict[str, CaseResult] | None = None) -> list[Block]:
+    """Every block of the document for ``subject``; ``stale``: its failing worked examples
+    (:func:`~csrules._docs.examples.stale_examples` of the versions in force, run when None)."""
     history = history_blocks(subject, langs)  # dated versions: what changed from which day
     subject = in_force_on(subject, generated.date() if isinstance(generated, datetime) else generated)
+    if stale is None:
+        stale = stale_examples(subject.policies)
     blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
     blocks.extend(_overview(subject, langs, generated))
     blocks.extend(_roles(subject, langs))
-    blocks.extend(_rules(subject, langs))
+    blocks.extend(_rules(subject, langs, stale))
     blocks.extend(_parameters(subject, langs))
     blocks.extend(history)
     blocks.extend(_ladders(subject, langs))
@@ -253,7 +265,7 @@ def _node(name: str) -> str:
 # --------------------------------------------------------------------------- rules
 
 
-def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+def _rules(subject: Subject, langs: Sequence[Lang], stale: dict[str, CaseResult]) -> list[Block]:
     blocks: list[Block] = [Heading(2, words("rules", langs), "rules")]
     names = subject.role_names
     for policy in subject.policies:
@@ -269,11 +281,12 @@ def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
                 blocks.append(Para(policy.description.get(lang), lang=lang, cls="lead"))
         ctx = describe_context(policy)
         for rule in policy.rules:
-            blocks.append(_rule_section(policy, rule, langs, names, ctx))
+            blocks.append(_rule_section(policy, rule, langs, names, ctx, stale))
     return blocks
 
 
-def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any) -> Section:
+def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any,
+                  stale: dict[str, CaseResult]) -> Section:
     inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule_title(policy, rule), langs)}", _slug("rule", policy.id, rule.id))]
     reading = _reading(policy, rule, langs, names, ctx)
     inner.append(Pair(words("clause", langs), _clause(policy, rule, langs), words("reading", langs), reading))
@@ -288,15 +301,18 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
                     words("expect", langs),
                 ),
                 tuple(
-                    (name, fact, when, "\n".join(_expected(key, names, langs) for key in expect)
-                     or words("none", langs))  # a key a line
+                    (name, fact, when, "\n".join([_expected(key, names, langs) for key in expect]  # a key a line
+                                                  or [words("none", langs)]) + (f"\n{mark}" if mark else ""))
                     for index, example in enumerate(rule.examples)
-                    for name, fact, when, expect in _example_rows(index, example, langs)
+                    for name, fact, when, expect, mark in _example_rows(
+                        index, example, langs, stale.get(example_id(policy, rule, index, example)), names)
                 ),
                 cls="examples",
                 code=(1,),
             )
         )
+        if any(example_id(policy, rule, i, e) in stale for i, e in enumerate(rule.examples)):
+            inner.append(Para(words("stale_note", langs), cls="note"))
     return Section(tuple(inner), anchor=None, data={"rule": f"{policy.id}/{rule.id}"})
 
 
@@ -334,19 +350,32 @@ def _expected(key: str, names: Any, langs: Sequence[Lang]) -> str:
     return " / ".join(dict.fromkeys(effect_key_words(key, names, lang) for lang in langs))
 
 
-def _example_rows(index: int, example: Any,
-                  langs: Sequence[Lang]) -> Iterator[tuple[str, str, str, list[str]]]:
+def _example_rows(index: int, example: Any, langs: Sequence[Lang], failed: CaseResult | None,
+                  names: Any) -> Iterator[tuple[str, str, str, list[str], str]]:
     """One row per worked example, or per step of a session example (its instant as now);
     a sequence is named on its first row only, so its steps read as one group. Example
-    names are English: a Chinese-only document numbers the examples instead."""
+    names are English: a Chinese-only document numbers the examples instead. An example
+    the rule no longer bears out (``failed``) says so under its expected effects."""
     name = example.name if example.name and "en" in langs else f"#{index + 1}"
+    mark = "" if failed is None else _stale_words(failed, names, langs)
     if not example.steps:
-        yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect
+        yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect, mark
         return
     for number, step in enumerate(example.steps, 1):
         when = step.tick or step.at
         fact = f"{words('tick', langs)} {step.tick.isoformat()}" if step.tick else _compact(step.fact)
-        yield f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect
+        yield (f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect,
+               mark if number == 1 else "")
+
+
+def _stale_words(failed: CaseResult, names: Any, langs: Sequence[Lang]) -> str:
+    """``✘ does not hold here: the rule gives …`` with the effects the rule gives now."""
+    def said(lang: Lang) -> str:
+        label, nothing = (_LABELS[key][lang == "zh"] for key in ("stale", "none"))
+        got = ", ".join(effect_key_words(key, names, lang) for key in failed.got) or nothing
+        return f"{label} {got}" if lang == "en" else f"{label}{got}"
+
+    return " / ".join(dict.fromkeys(said(lang) for lang in langs))
 
 
 def _compact(fact: dict[str, Any]) -> str:
