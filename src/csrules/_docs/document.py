@@ -17,7 +17,7 @@ from csrules._docs.examples import stale_examples
 from csrules._docs.history import history_blocks, in_force_on
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, rule_title, text_in
 from csrules._docs.slas import sla_blocks
-from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
+from csrules._docs.subject import CalendarDoc, Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
 from csrules._docs.words import effect_key_words, hit_words, param_type_words
 from csrules._engine.examples import CaseResult, example_id
@@ -87,6 +87,19 @@ _LABELS: dict[str, tuple[str, str]] = {
     "id": ("Id", "编号"),
     "file": ("File", "文件"),
     "tick": ("time moves to", "时钟推进至"),
+    "calendar": ("Calendar", "日历"),
+    "calendar_name": ("Name", "名称"),
+    "zone": ("Time zone", "时区"),
+    "base": ("Base", "基础"),
+    "china_base": ("China's public holidays and adjusted working days (调休)", "中国法定节假日及调休"),
+    "no_base": ("none: working days by the hours alone", "无：仅按工作时间"),
+    "hours": ("Working hours", "工作时间"),
+    "closures": ("Closures", "停业日"),
+    "special_days": ("Days with other hours", "特别工作时间"),
+    "calendar_note": (
+        "Rules and service levels that name this calendar count working days and hours by it.",
+        "指定此日历的规则和服务标准按其计算工作日与工作时间。",
+    ),
     "stale": ("✘ does not hold here: the rule gives", "✘ 此处不成立：规则给出"),
     "stale_note": (
         "Examples marked ✘ were written for other settings (a base pack's parameters or calendar): "
@@ -131,6 +144,8 @@ def build_document(subject: Subject, langs: Sequence[Lang], generated: date | da
     blocks.extend(_roles(subject, langs))
     blocks.extend(_rules(subject, langs, stale))
     blocks.extend(_parameters(subject, langs))
+    if subject.calendar is not None:
+        blocks.extend(_calendar(subject.calendar, langs))
     blocks.extend(history)
     blocks.extend(_ladders(subject, langs))
     blocks.extend(_lifecycles(subject, langs))
@@ -287,7 +302,8 @@ def _rules(subject: Subject, langs: Sequence[Lang], stale: dict[str, CaseResult]
 
 def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any,
                   stale: dict[str, CaseResult]) -> Section:
-    inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule_title(policy, rule), langs)}", _slug("rule", policy.id, rule.id))]
+    title = _bi(rule_title(policy, rule), langs)
+    inner: list[Block] = [Heading(4, f"{rule.id} — {title}", _slug("rule", policy.id, rule.id))]
     reading = _reading(policy, rule, langs, names, ctx)
     inner.append(Pair(words("clause", langs), _clause(policy, rule, langs), words("reading", langs), reading))
     if rule.examples:
@@ -457,6 +473,36 @@ def _plain_param(value: Any) -> str:
     if isinstance(shown, bool):
         return "true" if shown else "false"
     return str(shown)
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def _calendar(doc: CalendarDoc, langs: Sequence[Lang]) -> list[Block]:
+    """The pack's calendar: its zone, its base (China's holidays or none), hours and closures."""
+    calendar = doc.calendar
+    base = words("no_base", langs)
+    if calendar.holiday_source:
+        years = calendar.holiday_years
+        span = f" {years[0]}–{years[-1]}" if years else ""
+        base = f"{words('china_base', langs)} ({calendar.holiday_source}{span})"
+    hours = "; ".join(f"{day} {', '.join(str(s) for s in spans)}" for day, spans in calendar.hours.items()) or "—"
+    special = "; ".join(f"{day.isoformat()} {', '.join(str(s) for s in spans) or '—'}"
+                        for day, spans in sorted(calendar.special_days.items())) or "—"
+    closures = ", ".join(day.isoformat() for day in calendar.closures) or "—"
+    rows = (
+        (words("calendar_name", langs), doc.name),
+        (words("zone", langs), calendar.timezone),
+        (words("base", langs), base),
+        (words("hours", langs), hours),
+        (words("closures", langs), closures),
+        (words("special_days", langs), special),
+    )
+    return [
+        Heading(2, words("calendar", langs), "calendar"),
+        Para(words("calendar_note", langs), cls="note"),
+        Table(("", ""), rows, cls="calendar"),
+    ]
 
 
 # --------------------------------------------------------------------------- ladders, lifecycles
