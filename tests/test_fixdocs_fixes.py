@@ -55,8 +55,10 @@ class TestTitles:
     def test_tuned_threshold_in_heading(self, tuned: Rendered) -> None:
         """The heading of ATT-7.late names the overridden 30 minutes, never the base's twenty."""
         heading = _section(tuned.markdown, "ATT-7.late").splitlines()[0]
-        assert "30 minutes late" in heading and "30分钟" in heading
-        assert "wenty" not in heading and "二十" not in heading
+        assert "30 minutes late" in heading
+        assert "30分钟" in heading
+        assert "wenty" not in heading
+        assert "二十" not in heading
 
     def test_company_pack_heading(self) -> None:
         """The shipped company pack's 2-day notice heads ATT-1.personal-notice."""
@@ -96,7 +98,8 @@ class TestStaleExamples:
     def test_untuned_pack_clean(self) -> None:
         """A built-in pack as shipped has no example marked."""
         rendered = render_docs(subject_from_pack(load_pack("mall")), ("en",), DAY)
-        assert rendered.stale == () and "✘" not in rendered.markdown
+        assert rendered.stale == ()
+        assert "✘" not in rendered.markdown
 
     def test_cli_warns(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """``csrules docs`` of a tuned company pack names the rule and example on stderr."""
@@ -136,5 +139,6 @@ class TestCalendar:
         rendered = render_docs(subject_from_pack(load_pack(tmp_path)), ("en",), DAY)
         section = rendered.markdown[rendered.markdown.index("## Calendar"):]
         assert "| Closures | 2026-12-24 |" in section
-        assert "fixdocs-office" in section and "China's public holidays" in section
+        assert "fixdocs-office" in section
+        assert "China's public holidays" in section
         assert "mon 09:00-18:00" in section

@@ -101,6 +101,7 @@ _LABELS: dict[str, tuple[str, str]] = {
         "指定此日历的规则和服务标准按其计算工作日与工作时间。",
     ),
     "stale": ("✘ does not hold here: the rule gives", "✘ 此处不成立：规则给出"),
+    "unjudged": ("✘ could not be judged here:", "✘ 此处无法判断："),
     "stale_note": (
         "Examples marked ✘ were written for other settings (a base pack's parameters or calendar): "
         "the rule as this document shows it judges them otherwise.",
@@ -385,7 +386,11 @@ def _example_rows(index: int, example: Any, langs: Sequence[Lang], failed: CaseR
 
 
 def _stale_words(failed: CaseResult, names: Any, langs: Sequence[Lang]) -> str:
-    """``✘ does not hold here: the rule gives …`` with the effects the rule gives now."""
+    """``✘ does not hold here: the rule gives …`` with the effects the rule gives now (or
+    why it could not be judged: the message names the field or rule, in English)."""
+    if failed.error:
+        return f"{words('unjudged', langs)} {failed.message}"
+
     def said(lang: Lang) -> str:
         label, nothing = (_LABELS[key][lang == "zh"] for key in ("stale", "none"))
         got = ", ".join(effect_key_words(key, names, lang) for key in failed.got) or nothing
