@@ -11,6 +11,7 @@ import pytest
 
 from csrules._cli.cli import main
 from csrules._docs import Rendered, render_docs, subject_from_pack
+from csrules._docs.history import in_force_on
 from csrules._docs.plain import rule_title
 from csrules._policy.kinds.base import show_value
 from csrules._policy.loader import policy_from_data
@@ -62,8 +63,8 @@ class TestTitles:
 
     def test_company_pack_heading(self) -> None:
         """The shipped company pack's 2-day notice heads ATT-1.personal-notice."""
-        pack = load_pack(ROOT / "examples" / "company_pack")
-        policy = pack.policy("leave")
+        subject = in_force_on(subject_from_pack(load_pack(ROOT / "examples" / "company_pack")), DAY)
+        policy = next(policy for policy in subject.policies if policy.id.endswith(".leave"))
         rule = next(rule for rule in policy.rules if rule.id == "ATT-1.personal-notice")
         assert rule_title(policy, rule).en == "Ordinary personal leave is requested 2 days ahead"
 
