@@ -143,3 +143,27 @@ class TestCalendar:
         assert "fixdocs-office" in section
         assert "China's public holidays" in section
         assert "mon 09:00-18:00" in section
+
+
+class TestSlaTitles:
+    """A service-level target's title quotes ``{target}``, filled with the target in force."""
+
+    def test_title_follows_override(self) -> None:
+        """Under a 5-day callback target the SLA is "within 5 days", in its document and breach."""
+        pack = load_pack("call_centre", overrides={"callback": {"callback_within": "5d"}})
+        titles = {doc.id: doc.title.en for doc in subject_from_pack(pack).slas}
+        assert titles["CB-1.callback"] == "Callback within 5 days"
+        breach = pack.slas.policy.rules[0]
+        assert breach.title.en == "Callback within 5 days: target missed"
+
+    def test_other_placeholder_refused(self) -> None:
+        """A title quoting anything but the target is refused, naming the placeholder."""
+        from pydantic import ValidationError
+
+        from csrules.policies.slas import SlaDeclaration
+
+        with pytest.raises(ValidationError, match=r"only \{target\} \(got \{days\}\)"):
+            SlaDeclaration.model_validate({
+                "id": "CB-1.x", "title": "within {days}", "policy": "callback", "start": "created_at",
+                "target": "3d", "citation": {"source": "001"},
+            })
