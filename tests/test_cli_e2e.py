@@ -53,7 +53,7 @@ def csrules(*args: str, stdin: str | None = None, imports: bool = True) -> subpr
         text=True,
         capture_output=True,
         env=env,
-        timeout=60,
+        timeout=300,
         check=False,
     )
 

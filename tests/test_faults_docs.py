@@ -21,7 +21,9 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     text = ATTENDANCE.read_text(encoding="utf-8")
     text = text.replace("title: {en: Attendance, zh: 考勤}", f"title: {{en: {HOSTILE}, zh: {HOSTILE}}}")
-    text = text.replace("{en: Twenty minutes late without leave is a violation,", f"{{en: {HOSTILE},")
+    rule_title = '{en: "{max_late_minutes} minutes late without leave is a violation",'
+    assert rule_title in text
+    text = text.replace(rule_title, f"{{en: {HOSTILE},")
     policy = root / "hostile.yaml"
     policy.write_text(text, encoding="utf-8")
     assert main(["docs", str(policy), "-o", str(root / "out"), "--format", "both", "--date", "2026-12-04"]) == 0

@@ -101,7 +101,7 @@ class TestFailedWrites:
         result: multiprocessing.Queue[str] = context.Queue()
         worker = context.Process(target=_fill_disk, args=(str(path), kind, batch, result))
         worker.start()
-        outcome = result.get(timeout=60)
+        outcome = result.get(timeout=300)
         worker.join(60)
         assert worker.exitcode == 0
         assert outcome.startswith(f"whole {len(batch)} ")

@@ -84,7 +84,7 @@ class DevTools:
         self.events: list[dict[str, Any]] = []
         self.session: str | None = None
 
-    def send(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 30) -> dict[str, Any]:
+    def send(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 180) -> dict[str, Any]:
         """Send a command and wait for its result, collecting events meanwhile."""
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -101,7 +101,7 @@ class DevTools:
                 if "method" in reply:
                     self.events.append(reply)
 
-    def wait_for(self, event: str, *, timeout: float = 30) -> None:
+    def wait_for(self, event: str, *, timeout: float = 180) -> None:
         """Wait until ``event`` has arrived."""
         deadline = time.monotonic() + timeout
         while not any(e["method"] == event for e in self.events):

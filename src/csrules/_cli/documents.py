@@ -157,6 +157,9 @@ def write_docs(subject: Subject, out: Path, *, lang: str, date: str | None, fmt:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     rendered = render_docs(subject, langs, generated, chosen)
+    for case in rendered.stale:  # inherited examples a tuned rule contradicts: marked ✘, and said here
+        verdict = "could not be judged" if case.error else "does not hold for the rules as documented"
+        sys.stderr.write(f"warning: {subject.name}: worked example {case.id} {verdict} ({case.message})\n")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in subject.name)

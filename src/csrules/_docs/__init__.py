@@ -21,10 +21,13 @@ from typing import Any
 
 from csrules._docs.diff import PolicyDiff, build_diff
 from csrules._docs.document import build_document
+from csrules._docs.examples import stale_examples
+from csrules._docs.history import in_force_on
 from csrules._docs.html import render_html
 from csrules._docs.markdown import render_markdown
 from csrules._docs.plain import Lang, condition_words, rule_sentence
 from csrules._docs.subject import Subject, content_hash, subject_from_pack, subject_from_policies
+from csrules._engine.examples import CaseResult
 from csrules._policy.text import Script, to_script_quoting
 from csrules._policy.validity import day_of
 
@@ -58,10 +61,12 @@ def script_for(langs: Sequence[Lang], option: str | None = None) -> Script | Non
 
 @dataclass(frozen=True)
 class Rendered:
-    """One document in both formats."""
+    """One document in both formats; ``stale``: the worked examples it shows that the rules as
+    shown no longer bear out (marked ✘ in the document; a caller warns about them)."""
 
     markdown: str
     html: str
+    stale: tuple[CaseResult, ...] = ()
 
 
 def langs_for(option: str) -> tuple[Lang, ...]:
@@ -109,14 +114,15 @@ def days_zone(subject: Subject) -> str | None:
 def render_docs(subject: Subject, langs: Sequence[Lang], generated: date,
                 script: Script | None = None) -> Rendered:
     """The reviewer's document for ``subject``; its Chinese in ``script`` (default: simplified)."""
-    blocks = build_document(subject, langs, generated)
+    stale = stale_examples(in_force_on(subject, generated).policies)
+    blocks = build_document(subject, langs, generated, stale)
     title = " / ".join(dict.fromkeys(subject.title.get(lang) for lang in langs))
     chosen = script_for(langs, script)
     lang = langs[0] if chosen is None or langs[0] == "en" else _HTML_LANG[chosen]
     markdown, html = render_markdown(blocks), render_html(blocks, title=title, lang=lang)
     if chosen is not None:
         html = html.replace(' lang="zh"', f' lang="{_HTML_LANG[chosen]}"')
-    return Rendered(to_script_quoting(markdown, chosen), to_script_quoting(html, chosen))
+    return Rendered(to_script_quoting(markdown, chosen), to_script_quoting(html, chosen), tuple(stale.values()))
 
 
 _HTML_LANG = {"simplified": "zh-Hans", "traditional": "zh-Hant"}

@@ -23,7 +23,7 @@ from typing import Any
 from csrules._docs.blocks import Block, Heading, Items, Para, Section, Table
 from csrules._docs.document import _bi, _plain_param
 from csrules._docs.history import days_in_force
-from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence
+from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, rule_title
 from csrules._docs.subject import Subject
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import day_in_force, versions_by_id
@@ -346,7 +346,7 @@ def build_diff(
             blocks.append(
                 Section(
                     (
-                        Heading(4, f"+ {policy.id}/{rule.id} — {_bi(rule.title, langs)}"),
+                        Heading(4, f"+ {policy.id}/{rule.id} — {_bi(rule_title(policy, rule), langs)}"),
                         Items(tuple(_rule_lines(policy, rule, langs, new))),
                     ),
                     cls="rule added",
@@ -359,7 +359,7 @@ def build_diff(
             blocks.append(
                 Section(
                     (
-                        Heading(4, f"− {policy.id}/{rule.id} — {_bi(rule.title, langs)}"),
+                        Heading(4, f"− {policy.id}/{rule.id} — {_bi(rule_title(policy, rule), langs)}"),
                         Items(tuple(_rule_lines(policy, rule, langs, old))),
                     ),
                     cls="rule removed",
@@ -374,8 +374,8 @@ def build_diff(
             aspects = ", ".join(w(*_ASPECTS[a]) for a in change.aspects)
             old_lines = _rule_lines(old_policies[change.policy_id], change.old, langs, old)
             new_lines = _rule_lines(new_policies[change.policy_id], change.new, langs, new)
-            old_lines.insert(0, _bi(change.old.title, langs))
-            new_lines.insert(0, _bi(change.new.title, langs))
+            old_lines.insert(0, _bi(rule_title(old_policies[change.policy_id], change.old), langs))
+            new_lines.insert(0, _bi(rule_title(new_policies[change.policy_id], change.new), langs))
             blocks.append(
                 Section(
                     (

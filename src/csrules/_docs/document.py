@@ -13,12 +13,14 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
+from csrules._docs.examples import stale_examples
 from csrules._docs.history import history_blocks, in_force_on
-from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, text_in
+from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, rule_title, text_in
 from csrules._docs.slas import sla_blocks
-from csrules._docs.subject import Ladder, Lifecycle, RoleDoc, Subject
+from csrules._docs.subject import CalendarDoc, Ladder, Lifecycle, RoleDoc, Subject
 from csrules._docs.svg import ladder_svg, lifecycle_svg, org_svg
 from csrules._docs.words import effect_key_words, hit_words, param_type_words
+from csrules._engine.examples import CaseResult, example_id
 from csrules._policy.kinds.base import show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Parameter, Policy, Rule, Text, show_param
 from csrules._policy.text import quoted
@@ -85,6 +87,26 @@ _LABELS: dict[str, tuple[str, str]] = {
     "id": ("Id", "编号"),
     "file": ("File", "文件"),
     "tick": ("time moves to", "时钟推进至"),
+    "calendar": ("Calendar", "日历"),
+    "calendar_name": ("Name", "名称"),
+    "zone": ("Time zone", "时区"),
+    "base": ("Base", "基础"),
+    "china_base": ("China's public holidays and adjusted working days (调休)", "中国法定节假日及调休"),
+    "no_base": ("none: working days by the hours alone", "无：仅按工作时间"),
+    "hours": ("Working hours", "工作时间"),
+    "closures": ("Closures", "停业日"),
+    "special_days": ("Days with other hours", "特别工作时间"),
+    "calendar_note": (
+        "Rules and service levels that name this calendar count working days and hours by it.",
+        "指定此日历的规则和服务标准按其计算工作日与工作时间。",
+    ),
+    "stale": ("✘ does not hold here: the rule gives", "✘ 此处不成立：规则给出"),
+    "unjudged": ("✘ could not be judged here:", "✘ 此处无法判断："),
+    "stale_note": (
+        "Examples marked ✘ were written for other settings (a base pack's parameters or calendar): "
+        "the rule as this document shows it judges them otherwise.",
+        "标有✘的示例是按其他设定（基础规则包的参数或日历）编写的：按本文件所示的规则，结果不同。",
+    ),
     "chain_caption": (
         "Reporting chain: each arrow points to the role reported to.",
         "汇报关系：箭头指向上级。",
@@ -110,15 +132,21 @@ def _slug(*parts: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in p.lower()) for p in parts).strip("-")
 
 
-def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime) -> list[Block]:
-    """Every block of the document for ``subject``."""
+def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime,
+                   stale: dict[str, CaseResult] | None = None) -> list[Block]:
+    """Every block of the document for ``subject``; ``stale``: its failing worked examples
+    (:func:`~csrules._docs.examples.stale_examples` of the versions in force, run when None)."""
     history = history_blocks(subject, langs)  # dated versions: what changed from which day
     subject = in_force_on(subject, generated.date() if isinstance(generated, datetime) else generated)
+    if stale is None:
+        stale = stale_examples(subject.policies)
     blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
     blocks.extend(_overview(subject, langs, generated))
     blocks.extend(_roles(subject, langs))
-    blocks.extend(_rules(subject, langs))
+    blocks.extend(_rules(subject, langs, stale))
     blocks.extend(_parameters(subject, langs))
+    if subject.calendar is not None:
+        blocks.extend(_calendar(subject.calendar, langs))
     blocks.extend(history)
     blocks.extend(_ladders(subject, langs))
     blocks.extend(_lifecycles(subject, langs))
@@ -179,7 +207,7 @@ def _rule_roles(subject: Subject, langs: Sequence[Lang]) -> dict[str, list[str]]
     found: dict[str, list[str]] = {}
     for policy in subject.policies:
         for rule in policy.rules:
-            title = _bi(rule.title, langs)
+            title = _bi(rule_title(policy, rule), langs)
             for effect in rule.then:
                 if isinstance(effect, Approve):
                     found.setdefault(effect.role, []).append(f"✔ {title} ({rule.id})")
@@ -253,7 +281,7 @@ def _node(name: str) -> str:
 # --------------------------------------------------------------------------- rules
 
 
-def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
+def _rules(subject: Subject, langs: Sequence[Lang], stale: dict[str, CaseResult]) -> list[Block]:
     blocks: list[Block] = [Heading(2, words("rules", langs), "rules")]
     names = subject.role_names
     for policy in subject.policies:
@@ -269,12 +297,14 @@ def _rules(subject: Subject, langs: Sequence[Lang]) -> list[Block]:
                 blocks.append(Para(policy.description.get(lang), lang=lang, cls="lead"))
         ctx = describe_context(policy)
         for rule in policy.rules:
-            blocks.append(_rule_section(policy, rule, langs, names, ctx))
+            blocks.append(_rule_section(policy, rule, langs, names, ctx, stale))
     return blocks
 
 
-def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any) -> Section:
-    inner: list[Block] = [Heading(4, f"{rule.id} — {_bi(rule.title, langs)}", _slug("rule", policy.id, rule.id))]
+def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any, ctx: Any,
+                  stale: dict[str, CaseResult]) -> Section:
+    title = _bi(rule_title(policy, rule), langs)
+    inner: list[Block] = [Heading(4, f"{rule.id} — {title}", _slug("rule", policy.id, rule.id))]
     reading = _reading(policy, rule, langs, names, ctx)
     inner.append(Pair(words("clause", langs), _clause(policy, rule, langs), words("reading", langs), reading))
     if rule.examples:
@@ -288,15 +318,18 @@ def _rule_section(policy: Policy, rule: Rule, langs: Sequence[Lang], names: Any,
                     words("expect", langs),
                 ),
                 tuple(
-                    (name, fact, when, "\n".join(_expected(key, names, langs) for key in expect)
-                     or words("none", langs))  # a key a line
+                    (name, fact, when, "\n".join([_expected(key, names, langs) for key in expect]  # a key a line
+                                                  or [words("none", langs)]) + (f"\n{mark}" if mark else ""))
                     for index, example in enumerate(rule.examples)
-                    for name, fact, when, expect in _example_rows(index, example, langs)
+                    for name, fact, when, expect, mark in _example_rows(
+                        index, example, langs, stale.get(example_id(policy, rule, index, example)), names)
                 ),
                 cls="examples",
                 code=(1,),
             )
         )
+        if any(example_id(policy, rule, i, e) in stale for i, e in enumerate(rule.examples)):
+            inner.append(Para(words("stale_note", langs), cls="note"))
     return Section(tuple(inner), anchor=None, data={"rule": f"{policy.id}/{rule.id}"})
 
 
@@ -334,19 +367,36 @@ def _expected(key: str, names: Any, langs: Sequence[Lang]) -> str:
     return " / ".join(dict.fromkeys(effect_key_words(key, names, lang) for lang in langs))
 
 
-def _example_rows(index: int, example: Any,
-                  langs: Sequence[Lang]) -> Iterator[tuple[str, str, str, list[str]]]:
+def _example_rows(index: int, example: Any, langs: Sequence[Lang], failed: CaseResult | None,
+                  names: Any) -> Iterator[tuple[str, str, str, list[str], str]]:
     """One row per worked example, or per step of a session example (its instant as now);
     a sequence is named on its first row only, so its steps read as one group. Example
-    names are English: a Chinese-only document numbers the examples instead."""
+    names are English: a Chinese-only document numbers the examples instead. An example
+    the rule no longer bears out (``failed``) says so under its expected effects."""
     name = example.name if example.name and "en" in langs else f"#{index + 1}"
+    mark = "" if failed is None else _stale_words(failed, names, langs)
     if not example.steps:
-        yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect
+        yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect, mark
         return
     for number, step in enumerate(example.steps, 1):
         when = step.tick or step.at
         fact = f"{words('tick', langs)} {step.tick.isoformat()}" if step.tick else _compact(step.fact)
-        yield f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect
+        yield (f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect,
+               mark if number == 1 else "")
+
+
+def _stale_words(failed: CaseResult, names: Any, langs: Sequence[Lang]) -> str:
+    """``✘ does not hold here: the rule gives …`` with the effects the rule gives now (or
+    why it could not be judged: the message names the field or rule, in English)."""
+    if failed.error:
+        return f"{words('unjudged', langs)} {failed.message}"
+
+    def said(lang: Lang) -> str:
+        label, nothing = (_LABELS[key][lang == "zh"] for key in ("stale", "none"))
+        got = ", ".join(effect_key_words(key, names, lang) for key in failed.got) or nothing
+        return f"{label} {got}" if lang == "en" else f"{label}{got}"
+
+    return " / ".join(dict.fromkeys(said(lang) for lang in langs))
 
 
 def _compact(fact: dict[str, Any]) -> str:
@@ -428,6 +478,36 @@ def _plain_param(value: Any) -> str:
     if isinstance(shown, bool):
         return "true" if shown else "false"
     return str(shown)
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def _calendar(doc: CalendarDoc, langs: Sequence[Lang]) -> list[Block]:
+    """The pack's calendar: its zone, its base (China's holidays or none), hours and closures."""
+    calendar = doc.calendar
+    base = words("no_base", langs)
+    if calendar.holiday_source:
+        years = calendar.holiday_years
+        span = f" {years[0]}–{years[-1]}" if years else ""
+        base = f"{words('china_base', langs)} ({calendar.holiday_source}{span})"
+    hours = "; ".join(f"{day} {', '.join(str(s) for s in spans)}" for day, spans in calendar.hours.items()) or "—"
+    special = "; ".join(f"{day.isoformat()} {', '.join(str(s) for s in spans) or '—'}"
+                        for day, spans in sorted(calendar.special_days.items())) or "—"
+    closures = ", ".join(day.isoformat() for day in calendar.closures) or "—"
+    rows = (
+        (words("calendar_name", langs), doc.name),
+        (words("zone", langs), calendar.timezone),
+        (words("base", langs), base),
+        (words("hours", langs), hours),
+        (words("closures", langs), closures),
+        (words("special_days", langs), special),
+    )
+    return [
+        Heading(2, words("calendar", langs), "calendar"),
+        Para(words("calendar_note", langs), cls="note"),
+        Table(("", ""), rows, cls="calendar"),
+    ]
 
 
 # --------------------------------------------------------------------------- ladders, lifecycles

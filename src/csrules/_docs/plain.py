@@ -15,7 +15,16 @@ from csrules._engine.compile import render_text
 from csrules._policy.kinds.base import ConditionBase, DescribeContext, Lang, handler_for, optional_method, show_value
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Recommend, Rule, Text, Violate
 
-__all__ = ["Lang", "RoleNames", "condition_words", "effect_words", "in_langs", "rule_sentence", "text_in"]
+__all__ = [
+    "Lang",
+    "RoleNames",
+    "condition_words",
+    "effect_words",
+    "in_langs",
+    "rule_sentence",
+    "rule_title",
+    "text_in",
+]
 
 
 def in_langs(en: str, zh: str, langs: Sequence[Lang]) -> str:
@@ -26,6 +35,14 @@ def in_langs(en: str, zh: str, langs: Sequence[Lang]) -> str:
 def text_in(text: Text, langs: Sequence[Lang]) -> str:
     """A bilingual text in the languages asked for, as :func:`in_langs` joins them."""
     return in_langs(text.en, text.zh, langs)
+
+
+def rule_title(policy: Policy, rule: Rule) -> Text:
+    """``rule``'s title with its ``{param}`` placeholders filled from ``policy``'s values in
+    force, as its messages are: a title naming a threshold follows a company's override."""
+    title = render_text(rule.title, policy.param_values)
+    assert title is not None  # a rule always has a title
+    return title
 
 
 class RoleNames:

@@ -77,7 +77,7 @@ def sla_docs(slas: Iterable[PackSla]) -> tuple[SlaDoc, ...]:
         rows.append(
             SlaDoc(
                 id=sla.id,
-                title=decl.title,
+                title=sla.title,
                 within=Text(en=target_text(sla, "en"), zh=target_text(sla, "zh")),  # dated values too
                 start=decl.start,
                 stop=decl.stop,

@@ -25,8 +25,10 @@ from csrules._policy.model import Approve, Escalate, Policy, Text
 
 if TYPE_CHECKING:
     from csrules._sessions import Lifecycle as SessionLifecycle
+    from csrules._time.calendar import BusinessCalendar
 
 __all__ = [
+    "CalendarDoc",
     "Ladder",
     "LadderStep",
     "Lifecycle",
@@ -47,6 +49,14 @@ class RoleDoc:
     reports_to: str | None = None
     duties: tuple[Text, ...] = ()
     approves: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True)
+class CalendarDoc:
+    """The pack's business calendar (``calendar:`` in its manifest), as its rules read it."""
+
+    name: str
+    calendar: BusinessCalendar
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,7 @@ class Subject:
     lifecycles: tuple[Lifecycle, ...] = ()
     is_pack: bool = False
     slas: tuple[SlaDoc, ...] = ()
+    calendar: CalendarDoc | None = None
 
     @property
     def role_names(self) -> RoleNames:
@@ -526,4 +537,14 @@ def subject_from_pack(pack: Any) -> Subject:
         lifecycles=lifecycles,
         is_pack=True,
         slas=sla_docs(pack.slas) if isinstance(pack, Pack) else (),
+        calendar=_calendar(_first(pack, "calendar")),
     )
+
+
+def _calendar(name: Any) -> CalendarDoc | None:
+    """The pack's calendar by its registered name (None: the pack names none)."""
+    if not isinstance(name, str):
+        return None
+    from csrules._time.registry import get_calendar
+
+    return CalendarDoc(name, get_calendar(name))

@@ -19,7 +19,7 @@ from csrules.exceptions import FactError, PolicyError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from csrules._policy.model import Effect, Policy, Rule
+    from csrules._policy.model import Effect, Policy, Rule, Text
 
 __all__ = ["check_policy"]
 
@@ -82,6 +82,7 @@ def _check_overrides(policy: Policy) -> None:
 def _check_rule(
     rule: Rule, ctx: CheckContext, model: type[BaseModel], source_ids: set[str]
 ) -> None:
+    _check_placeholders(rule.title, ctx, "title")
     check_condition_depth(rule.when, (*ctx.loc, "when"))
     check_of(rule.when, ctx.at("when"))
     for index, effect in enumerate(rule.then):
@@ -110,22 +111,27 @@ def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) 
                 )
 
 
+def _check_placeholders(text: Text, ctx: CheckContext, name: str) -> None:
+    """Each ``{param}`` of ``text`` (a message, or a rule's title) names a declared parameter."""
+    try:
+        placeholders = text.placeholders()
+    except ValueError as exc:
+        raise ctx.fail(str(exc), at=(name,)) from None
+    for placeholder in sorted(placeholders):
+        if placeholder not in ctx.params:
+            raise ctx.fail(
+                f"text quotes {{{placeholder}}}, which is not a parameter "
+                f"(declared: {', '.join(sorted(ctx.params)) or 'none'})",
+                at=(name,),
+            )
+        ctx.used_params.add(placeholder)
+
+
 def _check_effect(effect: Effect, ctx: CheckContext) -> None:
     for name in type(effect).model_fields:
         text = getattr(effect, name)
-        if hasattr(text, "placeholders"):
-            try:
-                placeholders = text.placeholders()
-            except ValueError as exc:
-                raise ctx.fail(str(exc), at=(name,)) from None
-            for placeholder in sorted(placeholders):
-                if placeholder not in ctx.params:
-                    raise ctx.fail(
-                        f"text quotes {{{placeholder}}}, which is not a parameter "
-                        f"(declared: {', '.join(sorted(ctx.params)) or 'none'})",
-                        at=(name,),
-                    )
-                ctx.used_params.add(placeholder)
+        if hasattr(text, "placeholders"):  # a Text (model imports this module: no isinstance)
+            _check_placeholders(text, ctx, name)
     if effect.type == "obligation" and effect.due is not None:
         due = effect.due
         if due.since is not None:

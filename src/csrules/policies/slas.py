@@ -56,7 +56,7 @@ from csrules._policy.facts import event_time_field, fact_type_name, get_fact_typ
 from csrules._policy.kinds.base import CheckContext, walk
 from csrules._policy.kinds.core import Compare, Elapsed
 from csrules._policy.kinds.time import Notice
-from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Violate
+from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Text, Violate
 from csrules._policy.validity import day_start, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
@@ -117,6 +117,15 @@ class SlaDeclaration(BaseModel):
     sets: tuple[str, ...] = Field(default=(), description="lifecycle or session policy parameters set to the target")
     citation: Citation
 
+    @field_validator("title")
+    @classmethod
+    def _title_quotes_target(cls, value: Text) -> Text:
+        # a title stating the target quotes it, so it follows a company's override
+        others = sorted(value.placeholders() - {"target"})
+        if others:
+            raise ValueError(f"an SLA title may quote only {{target}} (got {{{others[0]}}})")
+        return value
+
     @field_validator("warn_at")
     @classmethod
     def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
@@ -171,6 +180,11 @@ class PackSla:
     def id(self) -> str:
         """The declaration's id (``CB-1.callback``)."""
         return self.declaration.id
+
+    @property
+    def title(self) -> Text:
+        """The declaration's title with ``{target}`` filled with the target in force."""
+        return self.declaration.title.fill({"target": target_text(self, "en")}, {"target": target_text(self, "zh")})
 
     @property
     def regulation(self) -> str:
@@ -710,14 +724,19 @@ def _set(pack: Pack, sla: PackSla, sink: str, build: LifecycleBuilder, loc: tupl
 # --------------------------------------------------------------------------- the clock policy
 
 
-def _breach(sla: PackSla, decl: SlaDeclaration, target: dict[str, str]) -> dict[str, Any]:
+def _breach(sla: PackSla, title: Text, target: dict[str, str]) -> dict[str, Any]:
     """What missing the target is: the governed rule's duty, due at once, or a violation."""
     if sla.duty is not None:
         return {"type": "obligation", "who": sla.duty.who, "action": sla.duty.action.model_dump(mode="json"),
                 "due": {"since": "breach_at", "after": "0s"}}
     return {"type": "violation", "code": sla.code,
-            "message": {"en": f"{decl.title.en}: not within {target['en']}",
-                        "zh": f"{decl.title.zh}：超過{target['zh']}"}}
+            "message": {"en": f"{title.en}: not within {target['en']}",
+                        "zh": f"{title.zh}：超過{target['zh']}"}}
+
+
+def _literal(text: str) -> str:
+    """``text`` as a template that shows it as written (its braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def target_text(sla: PackSla, lang: Literal["en", "zh"]) -> str:
@@ -738,19 +757,20 @@ def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
         mine = {"kind": "compare", "path": "sla", "op": "==", "value": sla.id}
         citation = decl.citation.model_dump(mode="json", exclude_none=True)
         target = {"en": target_text(sla, "en"), "zh": target_text(sla, "zh")}
+        title = Text(en=_literal(sla.title.en), zh=_literal(sla.title.zh))  # the rules' texts are templates
         rules.append({
             "id": f"{sla.id}.breach",
-            "title": {"en": f"{decl.title.en}: target missed", "zh": f"{decl.title.zh}：已超時"},
+            "title": {"en": f"{title.en}: target missed", "zh": f"{title.zh}：已超時"},
             "citation": citation,
             "when": {"kind": "all", "of": [mine, {"kind": "compare", "path": "breached", "op": "==", "value": True}]},
-            "then": [_breach(sla, decl, target)],
+            "then": [_breach(sla, title, target)],
         })
         for fraction in decl.warn_at:
             share = f"{fraction * 100:g}"
             rules.append({
                 "id": f"{sla.id}.warning-{share}",
-                "title": {"en": f"{decl.title.en}: {share} % of the target used",
-                          "zh": f"{decl.title.zh}：已用{share}%時限"},
+                "title": {"en": f"{title.en}: {share} % of the target used",
+                          "zh": f"{title.zh}：已用{share}%時限"},
                 "citation": citation,
                 "when": {"kind": "all", "of": [
                     mine,
@@ -759,8 +779,8 @@ def sla_policy(pack: str, slas: Sequence[PackSla]) -> Policy:
                     {"kind": "compare", "path": "warning_level", "op": "==", "value": fraction},
                 ]},
                 "then": [{"type": "obligation", "who": decl.who,
-                          "action": {"en": f"{decl.title.en} ({share} % of {target['en']} used)",
-                                     "zh": f"{decl.title.zh}（已用{target['zh']}的{share}%）"},
+                          "action": {"en": f"{title.en} ({share} % of {target['en']} used)",
+                                     "zh": f"{title.zh}（已用{target['zh']}的{share}%）"},
                           "due": {"since": "breach_at", "after": "0s"}}],
             })
     return Policy.model_validate({

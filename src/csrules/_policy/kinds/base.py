@@ -344,6 +344,15 @@ def _field_definition(model: type[BaseModel], path: str) -> Any:
     return model.model_fields.get(name) or model.model_computed_fields[name]
 
 
+def _one_script(value: str) -> str:
+    """``value`` as one script shows it (a non-ASCII text in simplified characters)."""
+    if not value.isascii():
+        from csrules._policy.text import to_script  # OpenCC loads only for Chinese values
+
+        return to_script(value, "simplified")
+    return value
+
+
 def show_value(value: Any, lang: Lang = "en") -> str:
     """A literal or parameter value as a person reads it."""
     if isinstance(value, WallDuration | BusinessDuration):
@@ -354,7 +363,13 @@ def show_value(value: Any, lang: Lang = "en") -> str:
         return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
     if isinstance(value, list | tuple | frozenset | set):
         items = sorted(value, key=str) if isinstance(value, frozenset | set) else value
-        return ", ".join(show_value(v, lang) for v in items)
+        # once each as a reader sees it: a document or explanation is written in one Chinese
+        # script, where an alias in both (業務代表, 业务代表) would read as the same word twice
+        shown: dict[str, str] = {}
+        for item in items:
+            words = show_value(item, lang)
+            shown.setdefault(_one_script(item) if isinstance(item, str) else words, words)
+        return ", ".join(shown.values())
     if isinstance(value, str):
         return f"“{value}”"
     if isinstance(value, time):
