@@ -93,7 +93,7 @@ class TestStaleExamples:
         """The rendered document lists exactly the two examples the overrides contradict."""
         assert sorted(case.id for case in tuned.stale) == [
             "call_centre.attendance/ATT-7.late#1",
-            "call_centre.handover/ATT-10.arrive-early#2",
+            "call_centre.handover/ATT-10.arrive-early#4",
         ]
 
     def test_untuned_pack_clean(self) -> None:

@@ -302,7 +302,7 @@ class TestReplayUnderAChangedPack:
         assert "ACME-1" in record.rule_ids
         result = replay(record, load_pack(_company(tmp_path / "v2", "2", "[]")).engine())
         assert result.status == "other_policies"
-        assert [m.id for m in result.policies] == ["pack acme", "pack acme calendar:fixstate-office"]
+        assert [m.id for m in result.policies] == ["acme.closure", "pack acme", "pack acme calendar:fixstate-office"]
         same = replay(record, load_pack(_company(tmp_path / "v1b", "1", "[2026-12-24]")).engine())
         assert same.status == "identical"
         renamed = replay(record, load_pack(_company(tmp_path / "v1c", "1", "[2026-12-24]", "接待")).engine())
