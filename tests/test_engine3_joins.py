@@ -218,3 +218,17 @@ class TestJoinedDecisions:
         assert namespace["_first"].__self__ is plan._blocks[0]
         assert namespace["_second"].__self__ is plan._blocks[1]
         assert_decides_as_reference(self.joined(engine, FACTS[17]), pol, FACTS[17], "restarted")
+
+
+class TestJoinedCopies:
+    """A joined decision copies like any other decision."""
+
+    def test_copy_equals_the_plain_decision(self) -> None:
+        """``copy.copy`` of a decision joined from two blocks equals the cold engine's decision."""
+        import copy
+
+        joined = judged_in_turn(Engine(policy(82)), FACTS[20], "new")["new"]
+        plain = Engine(policy(82)).evaluate(FACTS[20], now=NOW)
+        assert type(joined).__name__ == "JoinedDecision"
+        assert copy.copy(joined) == plain
+        assert copy.copy(joined).violation_codes == plain.violation_codes

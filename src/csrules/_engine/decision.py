@@ -692,6 +692,11 @@ class JoinedDecision(Decision):
     def _view(self, view: Any) -> None:
         _VIEW_SLOT.__set__(self, view)
 
+    def __copy__(self) -> Decision:
+        # the class holds the plan and the (empty) errors, so slot-by-slot copying cannot set
+        # them: a copy is the plain decision of the same pattern, fact and now
+        return make_decision(self._view, self.fact, self.now)
+
     @property
     def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
         """The violations that hold."""
