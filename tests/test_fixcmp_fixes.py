@@ -1,0 +1,89 @@
+"""Complaint, work-order, SLA, chat and mall readings fixed: approvals choose a proposal, the
+escalation ladder and its rules read a later resolution alike, roles outside the catalogue are
+flagged, SLA clocks refuse what they cannot measure, and phrase lists catch what they name."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from csrules.policies import load_pack
+
+CST = timezone(timedelta(hours=8))
+OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
+
+
+def order(**values: Any) -> dict[str, Any]:
+    """A call-centre work order opened on 10 March 09:00, held by its first handler."""
+    return {"order_id": "W1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
+            "complainant": "Ms Li", "content": "line down", **values}
+
+
+def rules(pack: str, fact: dict[str, Any], now: datetime, fact_type: str) -> tuple[str, ...]:
+    """The rule ids the pack's stateless engine fires for ``fact`` at ``now``."""
+    return load_pack(pack).engine().evaluate(fact, now=now, fact_type=fact_type).rule_ids
+
+
+class TestApprovalChoosesAProposal:
+    """CMP-1: an approval is the choice of one proposal by the supervising leader."""
+
+    @pytest.mark.parametrize("proposals", [[], ["refund", "upgrade"]])
+    def test_handling_approved_with_no_chosen_proposal_is_unapproved(self, proposals: list[str]) -> None:
+        """Handling 'approved by' the department head with no proposal chosen is handling without approval."""
+        fact = order(founded=True, status="handling", approved_by="department_head", proposals=proposals)
+        assert "CMP-1.no-unapproved-handling" in rules("call_centre", fact, OPENED + timedelta(hours=3), "work_order")
+
+    def test_chosen_proposal_approved_is_clean(self) -> None:
+        """A proposal chosen and approved by the department head passes both approval rules."""
+        fact = order(founded=True, status="handling", approved_by="department_head", proposals=["refund"],
+                     approved_proposal=0)
+        fired = rules("call_centre", fact, OPENED + timedelta(hours=3), "work_order")
+        assert not {"CMP-1.no-unapproved-handling", "CMP-1.leader-approval"} & set(fired)
+
+
+class TestEscalationReadsResolutionAtNow:
+    """ESC-2: a resolution recorded after now is not yet a resolution, as the ladder reads it."""
+
+    def test_rule_agrees_with_the_ladder(self) -> None:
+        """Resolved on the 13th, judged on the 12th at 10:00: the rule and the ladder both name the department head."""
+        from csrules.domain.escalation import EscalationLadder
+
+        pack = load_pack("call_centre")
+        resolved = OPENED + timedelta(days=3)
+        now = OPENED + timedelta(days=2, hours=1)
+        fired = rules("call_centre", order(status="handling", resolved_at=resolved.isoformat()), now, "work_order")
+        ladder = EscalationLadder.from_policy(pack.policy("work_order"))
+        assert ladder.position(OPENED, now, resolved_at=resolved).owner_role == "department_head"
+        assert "ESC-2.department-manager" in fired
+
+    @pytest.mark.parametrize(("hours", "handed_up", "flagged"), [(72, False, True), (24, False, False),
+                                                                 (72, True, False)])
+    def test_late_resolution_leaves_a_trace(self, hours: int, handed_up: bool, flagged: bool) -> None:
+        """An order resolved after 24 hours with no hand-off on record is flagged; at 24 hours or handed up it is not."""
+        steps = [{"at": (OPENED + timedelta(hours=25)).isoformat(), "to_role": "shift_lead", "chase_record": "t1"}]
+        fact = order(resolved_at=(OPENED + timedelta(hours=hours)).isoformat(), escalations=steps if handed_up else [])
+        fired = rules("call_centre", fact, OPENED + timedelta(days=4), "work_order")
+        assert ("ESC-2.late-untraced" in fired) is flagged
+
+
+class TestOwnerRoleByLevel:
+    """ESC-1 reads the owner's role by its level in the catalogue; a role outside it is flagged."""
+
+    @pytest.mark.parametrize("role", ["Agent", "nobody"])
+    def test_unknown_owner_role_is_flagged(self, role: str) -> None:
+        """An order passed on to a role the catalogue does not hold is flagged, never read as cleared."""
+        fired = rules("call_centre", order(owner="A02", owner_role=role), OPENED + timedelta(hours=1), "work_order")
+        assert "ROLE-1.work-order-unknown-role" in fired
+
+    def test_company_role_below_the_agent_is_kicking_the_ball(self, tmp_path: Any) -> None:
+        """A company role reporting to the agent holding the order is ESC-1, like an agent."""
+        (tmp_path / "pack.yaml").write_text("name: acme\ntitle: {en: Acme, zh: Acme}\nversion: \"1\"\nextends: call_centre\nroles: roles.yaml\n", "utf-8")
+        (tmp_path / "roles.yaml").write_text(
+            "roles:\n  - {id: intern, title: {en: Intern, zh: 實習生}, reports_to: agent}\n", "utf-8")
+        engine = load_pack(tmp_path).engine()
+        decision = engine.evaluate(order(owner="I01", owner_role="intern"), now=OPENED + timedelta(hours=1),
+                                   fact_type="work_order")
+        assert "ESC-1.first-handler" in decision.rule_ids
+        assert "ROLE-1.work-order-unknown-role" not in decision.rule_ids
