@@ -87,3 +87,64 @@ class TestOwnerRoleByLevel:
                                    fact_type="work_order")
         assert "ESC-1.first-handler" in decision.rule_ids
         assert "ROLE-1.work-order-unknown-role" not in decision.rule_ids
+
+
+class TestSlaClockEdges:
+    """SLA clocks: read before their start, of no time, or stopped before they start."""
+
+    def test_clock_read_before_its_start_runs_from_the_start(self) -> None:
+        """Checked a day before the order opens, the breach instant and the due time agree."""
+        fact = order(answer_deferred=True)
+        (check,) = load_pack("call_centre").slas.check(fact, now=OPENED - timedelta(days=1), fact_type="work_order")
+        assert check.clock.breach_at == check.due_at == OPENED + timedelta(days=3)
+        assert [w.at for w in check.clock.warnings] == [OPENED + timedelta(days=1.5), OPENED + timedelta(days=2.4)]
+
+    @pytest.mark.parametrize("target", ["0h", "0s"])
+    def test_zero_target_refused_by_the_sla_policy(self, target: str) -> None:
+        """A target of no time is refused when the SLA policy is built, naming the target."""
+        from csrules.domain.slas import SlaPolicy
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match="n/first_reply target must be more than no time"):
+            SlaPolicy(targets={"n": {"first_reply": target}})
+
+    @pytest.mark.parametrize(("pack", "policy", "param"), [("mall", "order", "shipping_delay"),
+                                                           ("call_centre", "work_order", "reply_within"),
+                                                           ("call_centre", "callback", "callback_within"),
+                                                           ("online_support", "work_order", "reply_within")])
+    def test_zero_target_override_refused_when_loading(self, pack: str, policy: str, param: str) -> None:
+        """Overriding an SLA's target parameter with no time is refused naming the parameter."""
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match=param):
+            load_pack(pack, overrides={policy: {param: "0s"}})
+
+    def test_zero_target_refused_by_the_declaration(self) -> None:
+        """A declaration whose target parameter has no minimum still refuses no time, naming the SLA."""
+        from csrules._policy.loader import loads_policy
+        from csrules.exceptions import PolicyError
+        from csrules.policies.slas import SlaDeclaration, resolve_sla
+
+        policy = loads_policy(
+            "id: x.cb\nversion: '1'\ntitle: {en: x, zh: x}\nfact_type: callback_task\n"
+            "params: {within: {type: duration, default: 0s}}\nrules: []\n")
+        decl = SlaDeclaration(id="CB-9.x", title={"en": "x", "zh": "x"}, policy="x.cb", start="created_at",
+                              stop="called_at", target={"param": "within"}, citation={"source": "001", "section": "x"})
+        with pytest.raises(PolicyError, match="CB-9.x.*must be more than no time"):
+            resolve_sla("x", 0, decl, [policy])
+
+
+class TestCallbackOrder:
+    """A callback's times cannot precede the task: refused alike by the engine and the SLA."""
+
+    @pytest.mark.parametrize("field", ["called_at", "planned_at", "due_at"])
+    def test_time_before_created_refused(self, field: str) -> None:
+        """A call, plan or agreed time before created_at is a FactError naming both fields, on both paths."""
+        from csrules.exceptions import FactError
+
+        pack = load_pack("call_centre")
+        fact = {"customer": "C1", "created_at": OPENED.isoformat(), field: (OPENED - timedelta(days=1)).isoformat()}
+        with pytest.raises(FactError, match=f"{field} comes before created_at"):
+            pack.engine().evaluate(fact, now=OPENED + timedelta(days=1), fact_type="callback_task")
+        with pytest.raises(FactError, match=f"{field} comes before created_at"):
+            pack.slas.check(fact, now=OPENED + timedelta(days=1), fact_type="callback_task")

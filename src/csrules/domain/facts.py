@@ -1150,6 +1150,7 @@ class CallbackTask(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
+        _not_before(self, "created_at", "called_at", "planned_at", "due_at")  # as a work order's steps
         if (self.rest_from is None) != (self.rest_to is None):
             raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
         for name in ("rest_from", "rest_to"):
