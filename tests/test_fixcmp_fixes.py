@@ -163,3 +163,20 @@ class TestMallShippingChase:
         assert [check.breached for check in checks] == ([] if contacted else [True])
         fired = rules("mall", fact, OPENED + timedelta(hours=4), "order")
         assert ("ORD-1.shipping-delay" in fired) is not (contacted and notified)
+
+
+class TestClosedWithoutReply:
+    """online_support CMP-4: a deferred case closed without a reply is late on both paths."""
+
+    def test_session_and_stateless_agree(self) -> None:
+        """Closed a day after opening with no reply: the session and CMP-4.late both report CMP-4."""
+        pack = load_pack("online_support")
+        case = {"order_id": "C1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+                "answer_deferred": True}
+        session = pack.sessions(backend="python").session("desk-1")
+        session.send(case, now=OPENED)
+        session.send({**case, "status": "closed"}, now=OPENED + timedelta(days=1))
+        ticked = session.tick(OPENED + timedelta(days=4))
+        fired = rules("online_support", {**case, "status": "closed"}, OPENED + timedelta(days=4), "work_order")
+        assert ticked.effect_keys == ("violation:CMP-4",)
+        assert "CMP-4.late" in fired
