@@ -180,3 +180,33 @@ class TestClosedWithoutReply:
         fired = rules("online_support", {**case, "status": "closed"}, OPENED + timedelta(days=4), "work_order")
         assert ticked.effect_keys == ("violation:CMP-4",)
         assert "CMP-4.late" in fired
+
+
+class TestComplaintFlowReply:
+    """cmp-1: the reply deadline (CMP-4) is met by the answer, not by the handling."""
+
+    def flow(self, events: list[tuple[str, dict[str, Any], int]]) -> tuple[str, ...]:
+        """The effect keys of a complaint session fed ``events`` (day offsets) and ticked after 3 days and 1 hour."""
+        from csrules.domain import ComplaintStep
+
+        session = load_pack("call_centre").sessions(backend="python").session("complaint-1")
+        for event, values, day in events:
+            session.send(ComplaintStep(event=event, **values), now=OPENED + timedelta(days=day))  # type: ignore[arg-type]
+        return session.tick(OPENED + timedelta(days=3, hours=1)).effect_keys
+
+    def test_solution_told_before_handling_meets_the_deadline(self) -> None:
+        """Approved and told on day 1, handled later: no CMP-4 after three days."""
+        steps = [("register", {"complainant": "Ms Li"}, 0), ("judge", {"founded": True}, 0), ("propose", {}, 1),
+                 ("approve", {"approved_by": "department_head"}, 1), ("reply", {}, 1)]
+        assert "violation:CMP-4" not in self.flow(steps)
+
+    def test_unfounded_answer_meets_the_deadline(self) -> None:
+        """An unfounded complaint answered at judgement and not yet closed has no CMP-4."""
+        steps = [("register", {"complainant": "Ms Li"}, 0), ("judge", {"founded": False}, 0)]
+        assert "violation:CMP-4" not in self.flow(steps)
+
+    def test_no_answer_is_late(self) -> None:
+        """Approved on day 1 but never told: CMP-4 after three days."""
+        steps = [("register", {"complainant": "Ms Li"}, 0), ("judge", {"founded": True}, 0), ("propose", {}, 1),
+                 ("approve", {"approved_by": "department_head"}, 1)]
+        assert "violation:CMP-4" in self.flow(steps)
