@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csrules.policies import load_pack
 
@@ -210,3 +212,84 @@ class TestComplaintFlowReply:
         steps = [("register", {"complainant": "Ms Li"}, 0), ("judge", {"founded": True}, 0), ("propose", {}, 1),
                  ("approve", {"approved_by": "department_head"}, 1)]
         assert "violation:CMP-4" in self.flow(steps)
+
+
+def said(pack: str, *lines: str) -> tuple[str, ...]:
+    """The rule ids the pack fires for a call in which the agent said ``lines``."""
+    fact = {"call_id": "T1", "agent_id": "E01", "started_at": OPENED.isoformat(), "duration": "PT3M",
+            "agent_lines": ["您好", *lines]}
+    return rules(pack, fact, OPENED + timedelta(hours=1), "call_record")
+
+
+class TestChatPhrases:
+    """ecommerce CON-8 / ESC-5: the common guarantee and discount wordings are caught; hedges and refusals are not."""
+
+    @pytest.mark.parametrize("line", ["给您打9折", "给您打95折", "给您九五折", "好的，給妳優惠十元", "可以給妳打折",
+                                      "給妳便宜五塊", "能優惠五元", "可以少收您十元", "這次給您算便宜點", "再减十元"])
+    def test_discount_granted(self, line: str) -> None:
+        """A discount written with digits, to 妳, or without 打 is ESC-5."""
+        assert "ESC-5.no-discount" in said("ecommerce", line)
+
+    @pytest.mark.parametrize("line", ["親，這款不能優惠哦", "不能再减了", "本店不可以給妳打折的"])
+    def test_discount_refused(self, line: str) -> None:
+        """The refusal the clause asks for is no discount."""
+        assert "ESC-5.no-discount" not in said("ecommerce", line)
+
+    @pytest.mark.parametrize("line", ["明天一定到", "肯定到", "百分百明天到", "保 证明天到"])
+    def test_guarantee_given(self, line: str) -> None:
+        """一定到, 肯定到, 百分百 and a spaced 保 证 are guarantees."""
+        assert "CON-8.no-guarantees" in said("ecommerce", line)
+
+    @pytest.mark.parametrize("line", ["明天不一定到", "不能百分百保证", "不敢说一定到，一般两天左右"])
+    def test_hedge_kept(self, line: str) -> None:
+        """The hedges the clause asks for are no guarantee."""
+        assert "CON-8.no-guarantees" not in said("ecommerce", line)
+
+
+class TestConsentIsNoRefusal:
+    """CMP-3: asking the customer's consent is not the blunt refusal the clause bans."""
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    @pytest.mark.parametrize("line", ["这样处理行不行？", "您看行不行呢", "不行的话我再帮您查", "这个不可以吗？"])
+    def test_consent_questions_pass(self, pack: str, line: str) -> None:
+        """A consent question or a condition is no CMP-3 refusal."""
+        assert "CMP-3.refusals" not in said(pack, line)
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    def test_refusal_still_caught(self, pack: str) -> None:
+        """A plain 不行 is still a refusal."""
+        assert "CMP-3.refusals" in said(pack, "这个不行")
+
+
+class TestSpacesBesideChinese:
+    """Phrase matching ignores spaces beside Chinese characters, in the row engine and the columnar audit alike."""
+
+    def test_greeting_with_a_space(self) -> None:
+        """'您 好' (also with the ideographic space) is the mall's greeting."""
+        fact = {"call_id": "M1", "agent_id": "A01", "started_at": OPENED.isoformat(), "duration": "PT1M"}
+        for greeting in ("您 好", "您\u3000好"):
+            assert "CON-1.hello" not in rules("mall", {**fact, "agent_lines": [greeting]}, OPENED, "call_record")
+
+    def test_latin_spaces_still_count(self) -> None:
+        """Spaces between Latin words are kept: 'the llama' does not hold 'hell'."""
+        from csrules._policy.text import TextMatcher
+
+        assert not TextMatcher(("hell",), "case")("the llama")
+        assert TextMatcher(("thank you",), "zh")("Thank  you") is False
+        assert TextMatcher(("您好",), "zh")("OK 您 好")
+
+    @given(st.lists(st.text(alphabet="您好 保证\u3000不ab 的", max_size=8), max_size=6))
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    def test_row_engine_and_columnar_agree(self, texts: list[str]) -> None:
+        """For any texts, the columnar contains answers as the row engine's matcher does."""
+        import polars as pl
+
+        from csrules._audit.col_text import text_leaf
+        from csrules._policy.kinds.core import Contains, _ContainsHandler
+
+        node = Contains(path="t", phrases=["您好", "保证", "a b"], ignore=["不保证"])
+        leaf = text_leaf(node, {}, {"t"})
+        assert leaf is not None
+        answer = leaf.compute(pl.DataFrame({"t": texts}, schema={"t": pl.String}), {})
+        matcher = _ContainsHandler().matcher(node, {})
+        assert answer is not None and answer.to_list() == [matcher(text) for text in texts]
