@@ -293,3 +293,26 @@ class TestSpacesBesideChinese:
         answer = leaf.compute(pl.DataFrame({"t": texts}, schema={"t": pl.String}), {})
         matcher = _ContainsHandler().matcher(node, {})
         assert answer is not None and answer.to_list() == [matcher(text) for text in texts]
+
+
+class TestRoleNamesWithSpaces:
+    """Role names are read without the spaces around them."""
+
+    @pytest.mark.parametrize("name", ["department_head ", " department_head", "客服部主任\u3000"])
+    def test_approval_with_a_stray_space(self, name: str) -> None:
+        """An approval by 'department_head ' is the department head's."""
+        fact = order(founded=True, status="handling", approved_by=name, proposals=["refund"], approved_proposal=0)
+        assert "CMP-1.no-unapproved-handling" not in rules("call_centre", fact, OPENED + timedelta(hours=3),
+                                                           "work_order")
+
+    @pytest.mark.parametrize("name", ["客服主管 ", " team_lead"])
+    def test_report_with_a_stray_space(self, name: str) -> None:
+        """A serious complaint reported to ' team_lead' was reported (online_support CMP-5)."""
+        fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+                "severity": "serious", "reported_to": name}
+        assert "CMP-5.serious" not in rules("online_support", fact, OPENED + timedelta(hours=1), "work_order")
+
+    def test_owner_role_with_a_stray_space(self) -> None:
+        """An owner role 'agent ' is the agent: ESC-1, not an unknown role."""
+        fired = rules("call_centre", order(owner="A02", owner_role="agent "), OPENED + timedelta(hours=1), "work_order")
+        assert "ESC-1.first-handler" in fired and "ROLE-1.work-order-unknown-role" not in fired

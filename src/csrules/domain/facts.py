@@ -358,10 +358,11 @@ def _blank_is_none(value: Any) -> Any:
 
 
 def _blank_refused(value: Any) -> Any:
-    """Blank text names no one: refused (leave the field out)."""
+    """Blank text names no one: refused (leave the field out). Spaces around a name are no
+    part of it (``"department_head "`` is the department head, not someone else)."""
     if _blank(value):
         raise ValueError(f"blank text names no one; leave the field out (got {value!r})")
-    return value
+    return value.strip() if isinstance(value, str) else value
 
 
 Entry = Annotated[str | None, BeforeValidator(_blank_is_none)]
@@ -370,7 +371,11 @@ as not written (None), so a rule testing ``is_missing`` sees a blank entry as mi
 
 Named = Annotated[str | None, BeforeValidator(_blank_refused)]
 """An optional name of who did something (an approver, a role reported to): blank text is
-refused, never read as someone."""
+refused, never read as someone; surrounding spaces are dropped."""
+
+RoleName = Annotated[str, BeforeValidator(_blank_refused)]
+"""A role that must be named (who holds an order): blank text is refused and surrounding
+spaces dropped, as for :data:`Named`."""
 
 
 class Fact(BaseModel):
@@ -979,7 +984,7 @@ class WorkOrder(Fact):
         "first handler", "首問責任人", "Who first took the order", min_length=1, pattern=NOT_BLANK
     )
     owner: str = _field("owner", "當前處理人", "Who holds the order now", min_length=1, pattern=NOT_BLANK)
-    owner_role: str = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
+    owner_role: RoleName = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
     escalations: list[EscalationStep] = _field(
         "escalation history", "流轉記錄", "Hand-offs up the ladder, oldest first", default_factory=list
     )
