@@ -1014,7 +1014,8 @@ class WorkOrder(Fact):
         "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
     )
     solution_at: AwareDatetime | None = _field(
-        "solution found at", "獲取解決方案", "When a solution became available", None
+        "solution found at", "獲取解決方案",
+        "When a solution became available, kept for the record: CMP-4 judges opened_at to replied_at", None
     )
     replied_at: AwareDatetime | None = _field("replied at", "回復客戶", "When the customer got the answer", None)
     resolved_at: AwareDatetime | None = _field("resolved at", "完結時間", "When the order was resolved", None)
@@ -1128,7 +1129,10 @@ class CallbackTask(Fact):
     created_at: AwareDatetime = _field(
         "created at", "建立/分配時間", "When the task arose or the customer was assigned"
     )
-    due_at: AwareDatetime | None = _field("due", "約定時間", "A time agreed with the customer, if any", None)
+    due_at: AwareDatetime | None = _field(
+        "due", "約定時間",
+        "A time agreed with the customer, if any, kept for the record: CB-1 judges the days from created_at", None
+    )
     called_at: AwareDatetime | None = _field("called at", "回訪時間", "When the call was made", None)
     rest_from: time | None = _field("rest from", "客戶休息開始", "Start of the customer's rest hours (local)", None)
     rest_to: time | None = _field("rest to", "客戶休息結束", "End of the customer's rest hours (local)", None)
