@@ -35,7 +35,8 @@ class TestApprovalChoosesAProposal:
     def test_handling_approved_with_no_chosen_proposal_is_unapproved(self, proposals: list[str]) -> None:
         """Handling 'approved by' the department head with no proposal chosen is handling without approval."""
         fact = order(founded=True, status="handling", approved_by="department_head", proposals=proposals)
-        assert "CMP-1.no-unapproved-handling" in rules("call_centre", fact, OPENED + timedelta(hours=3), "work_order")
+        fired = rules("call_centre", fact, OPENED + timedelta(hours=3), "work_order")
+        assert "CMP-1.no-unapproved-handling" in fired
 
     def test_chosen_proposal_approved_is_clean(self) -> None:
         """A proposal chosen and approved by the department head passes both approval rules."""
@@ -63,7 +64,7 @@ class TestEscalationReadsResolutionAtNow:
     @pytest.mark.parametrize(("hours", "handed_up", "flagged"), [(72, False, True), (24, False, False),
                                                                  (72, True, False)])
     def test_late_resolution_leaves_a_trace(self, hours: int, handed_up: bool, flagged: bool) -> None:
-        """An order resolved after 24 hours with no hand-off on record is flagged; at 24 hours or handed up it is not."""
+        """Resolved after 24 hours with no hand-off on record: flagged; at 24 hours or handed up: not."""
         steps = [{"at": (OPENED + timedelta(hours=25)).isoformat(), "to_role": "shift_lead", "chase_record": "t1"}]
         fact = order(resolved_at=(OPENED + timedelta(hours=hours)).isoformat(), escalations=steps if handed_up else [])
         fired = rules("call_centre", fact, OPENED + timedelta(days=4), "work_order")
@@ -81,7 +82,8 @@ class TestOwnerRoleByLevel:
 
     def test_company_role_below_the_agent_is_kicking_the_ball(self, tmp_path: Any) -> None:
         """A company role reporting to the agent holding the order is ESC-1, like an agent."""
-        (tmp_path / "pack.yaml").write_text("name: acme\ntitle: {en: Acme, zh: Acme}\nversion: \"1\"\nextends: call_centre\nroles: roles.yaml\n", "utf-8")
+        manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
+        (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
         (tmp_path / "roles.yaml").write_text(
             "roles:\n  - {id: intern, title: {en: Intern, zh: 實習生}, reports_to: agent}\n", "utf-8")
         engine = load_pack(tmp_path).engine()
@@ -132,7 +134,7 @@ class TestSlaClockEdges:
             "params: {within: {type: duration, default: 0s}}\nrules: []\n")
         decl = SlaDeclaration(id="CB-9.x", title={"en": "x", "zh": "x"}, policy="x.cb", start="created_at",
                               stop="called_at", target={"param": "within"}, citation={"source": "001", "section": "x"})
-        with pytest.raises(PolicyError, match="CB-9.x.*must be more than no time"):
+        with pytest.raises(PolicyError, match=r"CB-9\.x.*must be more than no time"):
             resolve_sla("x", 0, decl, [policy])
 
 
@@ -292,7 +294,8 @@ class TestSpacesBesideChinese:
         assert leaf is not None
         answer = leaf.compute(pl.DataFrame({"t": texts}, schema={"t": pl.String}), {})
         matcher = _ContainsHandler().matcher(node, {})
-        assert answer is not None and answer.to_list() == [matcher(text) for text in texts]
+        assert answer is not None
+        assert answer.to_list() == [matcher(text) for text in texts]
 
 
 class TestRoleNamesWithSpaces:
@@ -315,4 +318,5 @@ class TestRoleNamesWithSpaces:
     def test_owner_role_with_a_stray_space(self) -> None:
         """An owner role 'agent ' is the agent: ESC-1, not an unknown role."""
         fired = rules("call_centre", order(owner="A02", owner_role="agent "), OPENED + timedelta(hours=1), "work_order")
-        assert "ESC-1.first-handler" in fired and "ROLE-1.work-order-unknown-role" not in fired
+        assert "ESC-1.first-handler" in fired
+        assert "ROLE-1.work-order-unknown-role" not in fired

@@ -211,7 +211,7 @@ class PackSla:
             # the fact model should refuse it; a model that does not is refused here, in its own words
             raise FactError(f"SLA {self.id!r}: {decl.stop} ({stop.isoformat()}) comes before {decl.start} "
                             f"({start.isoformat()})", fact_type=self.fact_type,
-                            problems=[(decl.stop, f"comes before {decl.start}")])
+                            problems=[(str(decl.stop), f"comes before {decl.start}")])
         return policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id, pauses=pauses)
 
     @cached_property
