@@ -320,3 +320,17 @@ class TestRoleNamesWithSpaces:
         fired = rules("call_centre", order(owner="A02", owner_role="agent "), OPENED + timedelta(hours=1), "work_order")
         assert "ESC-1.first-handler" in fired
         assert "ROLE-1.work-order-unknown-role" not in fired
+
+
+class TestRegisterNeedsComplainant:
+    """cmp-1: a complaint is taken in with its complainant (投訴人), as CMP-1.register asks of work orders."""
+
+    def test_register_without_complainant_refused(self) -> None:
+        """A register step with no complainant is refused, and the complaint stays new."""
+        from csrules.domain import ComplaintStep
+        from csrules.exceptions import TransitionError
+
+        session = load_pack("call_centre").sessions(backend="python").session("complaint-1")
+        with pytest.raises(TransitionError):
+            session.send(ComplaintStep(event="register"), now=OPENED)
+        session.send(ComplaintStep(event="register", complainant="Ms Li", content="line down"), now=OPENED)

@@ -70,8 +70,8 @@ class ComplaintStep(BaseModel):
     ``now`` a step is sent with, not from ``at``: a host replaying steps sends each with
     ``now`` set to its time. The flow does not judge what ``register``, ``at``,
     ``demand_reasonable`` or ``note`` record: they are kept with the step for the record, and
-    the complaint register's contents (complainant, content) are judged on the work order
-    (CMP-1.register).
+    the complaint register's contents are judged on the work order (CMP-1.register); the
+    flow itself refuses a ``register`` without the complainant.
 
     .. versionadded:: 0.1
     """
@@ -112,7 +112,8 @@ def complaint_lifecycle(
     asks the customer for time to investigate), so its deadline always runs; the handling
     itself has no deadline of its own.
     ``approve`` is accepted only with ``approved_by`` naming the department head or the centre
-    director (主管領導, as the stateless CMP-1 rules read it).
+    director (主管領導, as the stateless CMP-1 rules read it), and ``register`` only with the
+    ``complainant`` (投訴人, the register's first column).
 
     .. versionadded:: 0.1
     """
@@ -130,7 +131,8 @@ def complaint_lifecycle(
         final=["archived"],
         citation={"source": "001", "section": "第四篇 §三 投訴處理流程"},
         transitions=[
-            {"from": "new", "on": "register", "to": "intake"},
+            # 初步填寫《顧客投訴登記表》…如投訴人: a complaint is taken in with its complainant
+            {"from": "new", "on": "register", "to": "intake", "guard": {"kind": "is_set", "path": "complainant"}},
             {"from": "intake", "on": "judge", "to": "founded", "guard": founded(True)},
             {"from": "intake", "on": "judge", "to": "unfounded", "guard": founded(False)},
             {"from": "unfounded", "on": "close", "to": "archived"},
