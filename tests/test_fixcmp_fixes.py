@@ -334,3 +334,24 @@ class TestRegisterNeedsComplainant:
         with pytest.raises(TransitionError):
             session.send(ComplaintStep(event="register"), now=OPENED)
         session.send(ComplaintStep(event="register", complainant="Ms Li", content="line down"), now=OPENED)
+
+
+class TestSlaStopBeforeStart:
+    """An SLA whose fact model lets a stop precede the start names the SLA and its fields."""
+
+    def test_error_names_the_sla_and_fields(self) -> None:
+        """The clock of a case replied before it was opened is a FactError naming CS-1.reply and both fields."""
+        from csrules._policy.loader import loads_policy
+        from csrules.exceptions import FactError
+        from csrules.policies.slas import SlaDeclaration, resolve_sla
+        from tests.test_fixpacks2_fixes import Case
+
+        policy = loads_policy("id: t.cases\nversion: '1'\ntitle: Cases\nfact_type: fixpacks2_case\n"
+                              "params: {within: {type: duration, default: 3d}}\nrules: []\n")
+        decl = SlaDeclaration.model_validate({
+            "id": "CS-1.reply", "title": "t", "policy": "cases", "start": "opened_at", "stop": "replied_at",
+            "target": {"param": "within"}, "citation": {"source": "x", "section": "y"}})
+        sla = resolve_sla("t", 0, decl, [policy])
+        case = Case(opened_at=OPENED, replied_at=OPENED - timedelta(hours=1))
+        with pytest.raises(FactError, match=r"SLA 'CS-1\.reply': replied_at .* comes before opened_at"):
+            sla.clock(case, now=OPENED + timedelta(days=1))
