@@ -93,6 +93,8 @@ def _facts(instants: list[str | None]) -> list[dict[str, Any]]:
     for index, called in enumerate(instants):
         for rest_from, rest_to in RESTS:
             created = instants[(index + 3) % len(instants)] or "2026-03-07T12:00:00-05:00"
+            if called is not None and datetime.fromisoformat(called) < datetime.fromisoformat(created):
+                created, called = called, created  # a call cannot come before its task: both instants kept
             facts.append({"customer": "K1", "created_at": created, "called_at": called,
                           "rest_from": rest_from, "rest_to": rest_to})
     return facts

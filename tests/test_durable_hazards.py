@@ -92,7 +92,7 @@ class TestPartialMatch:
         """csrules: a refused close leaves nothing in durable and never fires."""
         e = SessionEngine(lifecycles=complaint_lifecycle(), backend="durable")
         s = e.session("c-1")
-        s.send(ComplaintStep(event="register"), now=at(5))
+        s.send(ComplaintStep(event="register", complainant="Ms Li"), now=at(5))
         with pytest.raises(TransitionError):
             s.send(ComplaintStep(event="close"), now=at(5))
         assert durable_is_empty(e)

@@ -27,7 +27,7 @@ def callback(**fields: Any) -> CallbackTask:
     """A callback task for a customer resting 12:00-14:00 Beijing time."""
     base: dict[str, Any] = {
         "customer": "C1",
-        "created_at": datetime(2026, 3, 5, 9, tzinfo=UTC),
+        "created_at": datetime(2026, 3, 5, 0, tzinfo=UTC),
         "rest_from": time(12),
         "rest_to": time(14),
     }

@@ -63,7 +63,7 @@ STARTED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
 def approve_in_session(approved_by: str) -> bool:
     """Whether the call centre's complaint flow accepts an approval by ``approved_by``."""
     session = load_pack("call_centre").sessions(backend="python").session("complaint-1")
-    steps = [ComplaintStep(event="register"), ComplaintStep(event="judge", founded=True),
+    steps = [ComplaintStep(event="register", complainant="Ms Li"), ComplaintStep(event="judge", founded=True),
              ComplaintStep(event="propose")]
     for hour, step in enumerate(steps):
         session.send(step, now=STARTED + timedelta(hours=hour))

@@ -122,7 +122,7 @@ class TestDatedSlaTarget:
         dues = []
         for handled in (datetime(2026, 8, 3, 10, tzinfo=Z), datetime(2026, 6, 3, 10, tzinfo=Z)):
             session = cb_pack.sessions().session("c1")
-            steps = [("register", {}), ("judge", {"founded": True}), ("propose", {}),
+            steps = [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {}),
                      ("approve", {"approved_by": "department_head"}), ("handle", {})]
             for event, fields in steps:
                 result = session.send(ComplaintStep(event=event, **fields), now=handled, fact_type="complaint_step")
@@ -235,7 +235,8 @@ class TestDueExpectations:
             path = tmp_path / f"steps{len(results)}.test.yaml"
             path.write_text(
                 "pack: call_centre\nfact_type: complaint_step\ncases:\n  - name: reply due\n    steps:\n"
-                "      - {fact: {event: register}, at: '2026-03-10T09:00:00+08:00', expect: [obligation:agent],"
+                "      - {fact: {event: register, complainant: Ms Li}, at: '2026-03-10T09:00:00+08:00',"
+                " expect: [obligation:agent],"
                 f" due: {{obligation:agent: '{due}'}}}}\n", encoding="utf-8")
             results.append([r.passed for r in run_test_file(path)])
         assert results == [[True], [False]]
@@ -335,7 +336,7 @@ class TestLifecycleChecks:
             {"from": "intake", "on": "archive", "to": "archived"}])
         session = SessionEngine(lifecycles=lifecycle, backend="python").session("c")
         start = datetime(2026, 3, 10, 9, tzinfo=Z)
-        session.send(ComplaintStep(event="register"), now=start)
+        session.send(ComplaintStep(event="register", complainant="Ms Li"), now=start)
         session.send(ComplaintStep(event="archive"), now=start + timedelta(hours=2))
         assert [e.key for e in session.tick(start + timedelta(days=2)).effects] == []
 
@@ -379,7 +380,7 @@ class TestLifecycleRecords:
         with JsonlLog(path) as log:
             session = SessionEngine(lifecycles=complaint_lifecycle(reply_within="3d"), backend="python",
                                     log=log).session("c1")
-            session.send(ComplaintStep(event="register"), now=start)
+            session.send(ComplaintStep(event="register", complainant="Ms Li"), now=start)
             session.tick(start + timedelta(days=2))
         records = list(read_log(path))
         statuses = [

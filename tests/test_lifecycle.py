@@ -14,7 +14,7 @@ from tests.test_session_support import BACKENDS, at
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 FOUNDED_PATH = [
-    ("register", {}), ("judge", {"founded": True}), ("propose", {}),
+    ("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {}),
     ("approve", {"approved_by": "department_head"}), ("handle", {}), ("follow_up", {}), ("archive", {}),
 ]
 
@@ -45,7 +45,7 @@ class TestFlow:
     def test_unfounded_path(self, backend):
         """An unfounded complaint is answered and closed."""
         s = complaint(backend)
-        step(s, "register")
+        step(s, "register", complainant="Ms Li")
         assert step(s, "judge", founded=False).transitions[0].target == "unfounded"
         assert step(s, "close").transitions[0].target == "archived"
 
@@ -75,7 +75,7 @@ class TestRefusals:
     def test_refused_event_never_fires_later(self, backend):
         """A refused close does not fire when the flow later reaches a state that accepts it."""
         s = complaint(backend)
-        step(s, "register")
+        step(s, "register", complainant="Ms Li")
         with pytest.raises(TransitionError):
             step(s, "close")
         result = step(s, "judge", founded=False)
@@ -85,7 +85,7 @@ class TestRefusals:
     def test_guard_failure(self, backend):
         """judge without a verdict is allowed in intake but no guard holds."""
         s = complaint(backend)
-        step(s, "register")
+        step(s, "register", complainant="Ms Li")
         with pytest.raises(TransitionError, match="no guard held") as caught:
             step(s, "judge")
         assert caught.value.state == "intake"
@@ -103,11 +103,11 @@ class TestRefusals:
     def test_final_state_accepts_nothing(self, backend):
         """After archive every event is refused."""
         s = complaint(backend)
-        step(s, "register")
+        step(s, "register", complainant="Ms Li")
         step(s, "judge", founded=False)
         step(s, "close")
         with pytest.raises(TransitionError, match="none: it is final"):
-            step(s, "register")
+            step(s, "register", complainant="Ms Li")
 
 
 class TestDeadlines:
@@ -116,14 +116,14 @@ class TestDeadlines:
     def test_intake_raises_reply_obligation(self, backend):
         """Registering raises an obligation due 3 days later."""
         s = complaint(backend)
-        result = step(s, "register", at(5, 9))
+        result = step(s, "register", at(5, 9), complainant="Ms Li")
         (obligation,) = result.obligations
         assert (obligation.who, obligation.due) == ("agent", at(8, 9))
 
     def test_breach_once(self, backend):
         """No reply by the deadline: one CMP-4 breach at the first tick after it, never again."""
         s = complaint(backend)
-        step(s, "register", at(5, 9))
+        step(s, "register", at(5, 9), complainant="Ms Li")
         assert s.tick(at(8, 8)).effects == ()
         assert s.tick(at(8, 10)).effect_keys == ("violation:CMP-4",)
         assert s.tick(at(12)).effects == ()
@@ -140,7 +140,7 @@ class TestDeadlines:
     def test_unfounded_close_meets_reply(self, backend):
         """Closing an unfounded complaint in time is a reply: no breach."""
         s = complaint(backend)
-        step(s, "register", at(5, 9))
+        step(s, "register", at(5, 9), complainant="Ms Li")
         step(s, "judge", at(5, 10), founded=False)
         step(s, "close", at(5, 11))
         assert s.tick(at(20)).effects == ()
@@ -149,7 +149,7 @@ class TestDeadlines:
         """A lifecycle with deadlines needs now on its events."""
         s = complaint(backend)
         with pytest.raises(TimeError, match="pass now"):
-            s.send(ComplaintStep(event="register"))
+            s.send(ComplaintStep(event="register", complainant="Ms Li"))
 
 
 class TestDefinition:
@@ -192,6 +192,6 @@ class TestDefinition:
         """The reply deadline is a parameter of the ready-made lifecycle."""
         s = SessionEngine(lifecycles=complaint_lifecycle(reply_within="1d"),
                           backend=backend).session("c")
-        step(s, "register", at(5, 9))
+        step(s, "register", at(5, 9), complainant="Ms Li")
         assert s.tick(at(5, 9) + timedelta(days=1)).effect_keys == ()  # within the day
         assert s.tick(at(5, 9) + timedelta(days=1, seconds=1)).effect_keys == ("violation:CMP-4",)

@@ -204,7 +204,7 @@ class TestIncompatibleChange:
     def test_changed_lifecycle_deadline_is_reset(self):
         """A lifecycle deadline whose time limit changed drops the running deadline only."""
         before = sessions(None)
-        before.send("c", {"event": "register"}, now=at(3), fact_type="complaint_step")
+        before.send("c", {"event": "register", "complainant": "Ms Li"}, now=at(3), fact_type="complaint_step")
         lifecycle = complaint_lifecycle().to_dict()
         lifecycle["deadlines"][0]["within"] = "5d"
         after = SessionEngine([greet_policy(), csrules.Policy(**ESC2)],

@@ -335,7 +335,7 @@ class TestCMP1:
         """No reply within 3 days of intake: one CMP-4 breach at the first tick after it."""
         complaint = load_pack("call_centre").sessions(backend=backend).session("complaint-1")
         t0 = at("2026-03-10 09:00")
-        (obligation,) = complaint.send(ComplaintStep(event="register"), now=t0).obligations
+        (obligation,) = complaint.send(ComplaintStep(event="register", complainant="Ms Li"), now=t0).obligations
         assert obligation.due == t0 + timedelta(days=3)
         assert complaint.tick(t0 + timedelta(days=3, hours=-1)).effects == ()
         assert complaint.tick(t0 + timedelta(days=3, hours=1)).effect_keys == ("violation:CMP-4",)
@@ -347,7 +347,7 @@ class TestCMP1:
         assert pack.lifecycle_params["cmp-1"]["reply_within"] == "1d"
         complaint = pack.sessions(backend=backend).session("complaint-1")
         t0 = at("2026-03-10 09:00")
-        (obligation,) = complaint.send(ComplaintStep(event="register"), now=t0).obligations
+        (obligation,) = complaint.send(ComplaintStep(event="register", complainant="Ms Li"), now=t0).obligations
         assert obligation.due == t0 + timedelta(days=1)
         assert complaint.tick(t0 + timedelta(days=1, hours=1)).effect_keys == ("violation:CMP-4",)
 
@@ -392,7 +392,7 @@ def _script(backend: str) -> list[Any]:
     desk.send(order("W1", t0), now=t0, fact_type="work_order")
     desk.send(order("W2", t0 + timedelta(hours=5)), now=t0 + timedelta(hours=5), fact_type="work_order")
     out.append(desk.tick(t0 + timedelta(hours=50)).to_dict())
-    out.append(complaint.send(ComplaintStep(event="register"), now=t0).to_dict())
+    out.append(complaint.send(ComplaintStep(event="register", complainant="Ms Li"), now=t0).to_dict())
     out.append(complaint.tick(t0 + timedelta(days=4)).to_dict())
     return out
 

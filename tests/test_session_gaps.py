@@ -66,7 +66,7 @@ class TestTickInAGap:
         """tick_due in June ticks the subject in the gap and still breaches the complaint due after it."""
         engine = _engine(backend)
         engine.session("desk").send(_order(_at(5, 30, 20)), now=_at(5, 30, 20))
-        engine.session("c-1").send(ComplaintStep(event="register"), now=_at(6, 5))
+        engine.session("c-1").send(ComplaintStep(event="register", complainant="Ms Li"), now=_at(6, 5))
         due = engine.tick_due(_at(6, 15))
         assert sorted(due) == ["c-1", "desk"]
         assert due["desk"].firings == ()

@@ -60,7 +60,7 @@ class TestStoredFormat:
         """Open items, lifecycle statuses and deadlines are stored with their short keys."""
         s = engine(backend).session("s")
         s.send(WorkOrder(order_id="w1", status="open", opened_at=at(2)), now=at(2))
-        s.send(ComplaintStep(event="register"), now=at(2))
+        s.send(ComplaintStep(event="register", complainant="Ms Li"), now=at(2))
         s.tick(at(2) + timedelta(hours=25))
         state = s.export()["state"]
         (items,) = state["i"].values()

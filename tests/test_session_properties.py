@@ -242,7 +242,8 @@ def apply(e: SessionEngine, step: tuple[Any, ...], clock: dict[int, datetime]) -
             order, status = arg
             return s.send(WorkOrder(order_id=order, status=status, opened_at=now), now=now)
         event, founded = arg
-        return s.send(ComplaintStep(event=event, founded=founded, approved_by="department_head"), now=now)
+        return s.send(ComplaintStep(event=event, founded=founded, approved_by="department_head", complainant="c"),
+                      now=now)
     except CsrulesError as exc:
         return type(exc).__name__, str(exc)
 

@@ -250,7 +250,7 @@ class TestBoundary:
         """The complaint session breaches CB-1 once the SLA's (overridden) target has passed."""
         pack = load_pack("call_centre", overrides={"callback": {"callback_within": "2d"}})
         complaint = pack.sessions(backend=backend).session("c-1")
-        steps = [("register", {}), ("judge", {"founded": True}), ("propose", {}),
+        steps = [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {}),
                  ("approve", {"approved_by": "department_head"})]
         for event, extra in steps:
             complaint.send(ComplaintStep(event=event, **extra), now=T0)
@@ -330,7 +330,7 @@ class TestSessionInstant:
         """At exactly the target the rule sees no breach; the complaint session should not either."""
         pack = load_pack("call_centre")
         complaint = pack.sessions(backend="python").session("c-1")
-        steps = [("register", {}), ("judge", {"founded": True}), ("propose", {}),
+        steps = [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {}),
                  ("approve", {"approved_by": "department_head"}), ("handle", {})]
         for event, extra in steps:
             complaint.send(ComplaintStep(event=event, **extra), now=T0)

@@ -24,7 +24,7 @@ def busy_export(**options: Any) -> bytes:
     s.send(Greeting(agent="a", at=at(2), opening="喂"), now=at(2))
     s.send(Shift(agent="a", at=at(2, 10), swapped=True), now=at(2, 10))
     s.send(WorkOrder(order_id="o1", status="open", opened_at=at(2, 11)), now=at(2, 11))
-    s.send(ComplaintStep(event="register", at=at(2, 12)), now=at(2, 12))
+    s.send(ComplaintStep(event="register", complainant="Ms Li", at=at(2, 12)), now=at(2, 12))
     return s.export_json().encode()
 
 

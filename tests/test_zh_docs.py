@@ -131,7 +131,8 @@ class TestNoEnglish:
         """The complaint flow's transition table names states and events in Chinese."""
         text = documents["call_centre", "simplified"].markdown
         assert "| 投诉受理 | 投诉判断 | 投诉成立等于是 | 投诉成立 |" in text
-        assert "进入“投诉受理”后3天内，业务代表须答复客户处理结果（达到：已处理、已归档；否则 CMP-4）" in text
+        assert ("进入“投诉受理”后3天内，业务代表须答复客户处理结果"
+                "（达到：投诉不成立、已答复客户、已处理、已归档；否则 CMP-4）") in text
 
     def test_effects_recurrences_and_parameters_in_chinese(self, documents):
         """Expected effects, duty recurrences, hit policies and parameter types read in Chinese."""

@@ -119,8 +119,9 @@ def _not_before(frame: pl.DataFrame, start: str, later: tuple[str, ...], problem
 
 
 def _callback(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """CallbackTask: both ends of the rest hours or neither; whether the call made and the call
-    planned fall in the rest hours."""
+    """CallbackTask: no call, plan or agreed time before the task; both ends of the rest hours
+    or neither; whether the call made and the call planned fall in the rest hours."""
+    _not_before(frame, "created_at", ("called_at", "planned_at", "due_at"), problems)
     problems.append((frame, pl.col("rest_from").is_null() != pl.col("rest_to").is_null(), FACT,
                      "rest_from and rest_to are given together: rest hours need a start and an end"))
     called, planned = _in_rest(frame, "called_at", zone), _in_rest(frame, "planned_at", zone)

@@ -1,6 +1,6 @@
 """``contains`` per column: each distinct text of the batch folded once, by the row engine's
-own folding (:func:`~csrules._policy.text.fold_text`: OpenCC to simplified Chinese, then
-case folding), and searched for the folded phrases natively; each row then asks whether its
+own folding (:func:`~csrules._policy.text.fold_text`: OpenCC to simplified Chinese, spaces
+beside Chinese dropped, then case folding), and searched for the folded phrases natively; each row then asks whether its
 text is among those that matched (a dictionary approach: measured as fast as Arrow's,
 ``benchmarks/bench_columnar.py``).
 

@@ -1,8 +1,9 @@
-"""Phrase matching for text rules, folding case and Chinese script.
+"""Phrase matching for text rules, folding case, Chinese script and the spaces beside Chinese.
 
 Service transcripts mix simplified and traditional Chinese (这不是我应该做的 / 這不是我應該做的);
 a rule written in one script must catch the other. Folding converts both the phrases and the
-text to simplified Chinese with OpenCC's maintained dictionaries, then case-folds.
+text to simplified Chinese with OpenCC's maintained dictionaries, drops whitespace next to a
+Chinese or full-width character ("您 好" is 您好; "thank you" keeps its space), then case-folds.
 """
 
 from __future__ import annotations
@@ -94,9 +95,17 @@ def fold_text(text: str, fold: Fold) -> str:
     return found
 
 
+# Chinese (and full-width) characters: a space beside one separates no words. Speech-to-text
+# and chat transcripts put spaces (also the ideographic U+3000) between them ("您 好", "保 证").
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
+
+
 def _fold(text: str, fold: Fold) -> str:
-    if fold == "zh" and not text.isascii():
-        text = _to_simplified()(text)
+    if not text.isascii():
+        if fold == "zh":
+            text = _to_simplified()(text)
+        text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
     return text.casefold()
 
 

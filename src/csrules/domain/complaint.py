@@ -21,11 +21,11 @@ from csrules.domain.facts import _field
 __all__ = ["COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"]
 
 ComplaintEvent = Literal[
-    "register", "judge", "propose", "approve", "handle", "follow_up", "archive", "close",
+    "register", "judge", "propose", "approve", "reply", "handle", "follow_up", "archive", "close",
 ]
 
 COMPLAINT_STATES = (
-    "new", "intake", "founded", "unfounded", "proposed", "approved", "handled",
+    "new", "intake", "founded", "unfounded", "proposed", "approved", "replied", "handled",
     "followed_up", "archived",
 )
 """The states of the complaint lifecycle, in the order the flow visits them."""
@@ -41,6 +41,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "unfounded": {"en": "Unfounded", "zh": "投訴不成立"},
     "proposed": {"en": "Solution proposed", "zh": "已提出處理方案"},
     "approved": {"en": "Solution approved", "zh": "方案已批示"},
+    "replied": {"en": "Customer told the solution", "zh": "已答覆客戶"},
     "handled": {"en": "Handled", "zh": "已處理"},
     "followed_up": {"en": "Followed up", "zh": "已回訪"},
     "archived": {"en": "Archived", "zh": "已歸檔"},
@@ -49,6 +50,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "judge": {"en": "judge", "zh": "投訴判斷"},
     "propose": {"en": "propose a solution", "zh": "提出處理方案"},
     "approve": {"en": "approve", "zh": "主管批示"},
+    "reply": {"en": "tell the customer the solution", "zh": "答覆客戶"},
     "handle": {"en": "handle", "zh": "處理"},
     "follow_up": {"en": "follow up", "zh": "回訪"},
     "archive": {"en": "archive", "zh": "歸檔"},
@@ -62,9 +64,14 @@ class ComplaintStep(BaseModel):
     """One step of a complaint: the ``event`` and what the step records.
 
     ``judge`` carries ``founded``; ``approve`` carries ``approved_by`` (the supervising
-    leader); ``register`` carries the complainant. The CMP-4 and CB-1 deadlines run from the
+    leader); ``register`` carries the complainant. ``reply`` records that the customer was told
+    the approved solution (CMP-4's reply), when that comes before the handling; a ``handle``
+    straight after ``approve`` is the reply too. The CMP-4 and CB-1 deadlines run from the
     ``now`` a step is sent with, not from ``at``: a host replaying steps sends each with
-    ``now`` set to its time.
+    ``now`` set to its time. The flow does not judge what ``register``, ``at``,
+    ``demand_reasonable`` or ``note`` record: they are kept with the step for the record, and
+    the complaint register's contents are judged on the work order (CMP-1.register); the
+    flow itself refuses a ``register`` without the complainant.
 
     .. versionadded:: 0.1
     """
@@ -76,6 +83,8 @@ class ComplaintStep(BaseModel):
         "At", "時間", "when the step was taken, for the record: deadlines run from the now it is sent with", None
     )
     complainant: str | None = _field("Complainant", "投訴人", "who complained", None, min_length=1)
+    content: str | None = _field("Content", "投訴內容", "what the complaint says, for the register", None,
+                                 min_length=1)
     founded: bool | None = _field("Founded", "投訴成立", "whether the complaint is founded", None)
     demand_reasonable: bool | None = _field("Demand reasonable", "要求合理", "whether the demand is reasonable", None)
     approved_by: str | None = _field(
@@ -95,8 +104,16 @@ def complaint_lifecycle(
 
     No step may be skipped: ``close`` is accepted only for an unfounded complaint, and a
     founded one goes through proposal, approval, handling and follow-up before ``archive``.
+
+    The reply deadline (CMP-4, 003 篇17: 最多不超過三日) runs from intake until the customer has
+    an answer: the polite answer of an unfounded complaint given at judgement (``unfounded``,
+    001: 婉轉的方式答復客戶), or the approved solution told (``reply``, or ``handle`` when the two
+    come together). A founded complaint is one whose answer could not be given at once (001
+    asks the customer for time to investigate), so its deadline always runs; the handling
+    itself has no deadline of its own.
     ``approve`` is accepted only with ``approved_by`` naming the department head or the centre
-    director (主管領導, as the stateless CMP-1 rules read it).
+    director (主管領導, as the stateless CMP-1 rules read it), and ``register`` only with the
+    ``complainant`` (投訴人, the register's first column).
 
     .. versionadded:: 0.1
     """
@@ -114,20 +131,25 @@ def complaint_lifecycle(
         final=["archived"],
         citation={"source": "001", "section": "第四篇 §三 投訴處理流程"},
         transitions=[
-            {"from": "new", "on": "register", "to": "intake"},
+            # 初步填寫《顧客投訴登記表》…如投訴人: a complaint is taken in with its complainant
+            {"from": "new", "on": "register", "to": "intake", "guard": {"kind": "is_set", "path": "complainant"}},
             {"from": "intake", "on": "judge", "to": "founded", "guard": founded(True)},
             {"from": "intake", "on": "judge", "to": "unfounded", "guard": founded(False)},
             {"from": "unfounded", "on": "close", "to": "archived"},
             {"from": "founded", "on": "propose", "to": "proposed"},
             {"from": "proposed", "on": "approve", "to": "approved",
              "guard": {"kind": "in", "path": "approved_by", "value": list(_APPROVERS)}},
+            # 待獲取解決方案後…盡快回復客戶: the reply with the approved solution, before handling
+            # or, when the customer is told as the solution is carried out, by the handling itself
+            {"from": "approved", "on": "reply", "to": "replied"},
+            {"from": "replied", "on": "handle", "to": "handled"},
             {"from": "approved", "on": "handle", "to": "handled"},
             {"from": "handled", "on": "follow_up", "to": "followed_up"},
             {"from": "followed_up", "on": "archive", "to": "archived"},
         ],
         labels=_LABELS,
         deadlines=[
-            {"id": "reply", "start": "intake", "met": ["handled", "archived"],
+            {"id": "reply", "start": "intake", "met": ["unfounded", "replied", "handled", "archived"],
              "within": reply_within, "who": "agent",
              "action": {"en": "reply to the customer with a solution", "zh": "答覆客戶處理結果"},
              "breach": {"code": "CMP-4", "severity": "major",

@@ -359,10 +359,11 @@ def _blank_is_none(value: Any) -> Any:
 
 
 def _blank_refused(value: Any) -> Any:
-    """Blank text names no one: refused (leave the field out)."""
+    """Blank text names no one: refused (leave the field out). Spaces around a name are no
+    part of it (``"department_head "`` is the department head, not someone else)."""
     if _blank(value):
         raise ValueError(f"blank text names no one; leave the field out (got {value!r})")
-    return value
+    return value.strip() if isinstance(value, str) else value
 
 
 Entry = Annotated[str | None, BeforeValidator(_blank_is_none)]
@@ -371,7 +372,11 @@ as not written (None), so a rule testing ``is_missing`` sees a blank entry as mi
 
 Named = Annotated[str | None, BeforeValidator(_blank_refused)]
 """An optional name of who did something (an approver, a role reported to): blank text is
-refused, never read as someone."""
+refused, never read as someone; surrounding spaces are dropped."""
+
+RoleName = Annotated[str, BeforeValidator(_blank_refused)]
+"""A role that must be named (who holds an order): blank text is refused and surrounding
+spaces dropped, as for :data:`Named`."""
 
 
 class Fact(BaseModel):
@@ -1068,7 +1073,7 @@ class WorkOrder(Fact):
         "first handler", "首問責任人", "Who first took the order", min_length=1, pattern=NOT_BLANK
     )
     owner: str = _field("owner", "當前處理人", "Who holds the order now", min_length=1, pattern=NOT_BLANK)
-    owner_role: str = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
+    owner_role: RoleName = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
     escalations: list[EscalationStep] = _field(
         "escalation history", "流轉記錄", "Hand-offs up the ladder, oldest first", default_factory=list
     )
@@ -1098,7 +1103,8 @@ class WorkOrder(Fact):
         "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
     )
     solution_at: AwareDatetime | None = _field(
-        "solution found at", "獲取解決方案", "When a solution became available", None
+        "solution found at", "獲取解決方案",
+        "When a solution became available, kept for the record: CMP-4 judges opened_at to replied_at", None
     )
     replied_at: AwareDatetime | None = _field("replied at", "回復客戶", "When the customer got the answer", None)
     resolved_at: AwareDatetime | None = _field("resolved at", "完結時間", "When the order was resolved", None)
@@ -1212,7 +1218,10 @@ class CallbackTask(Fact):
     created_at: AwareDatetime = _field(
         "created at", "建立/分配時間", "When the task arose or the customer was assigned"
     )
-    due_at: AwareDatetime | None = _field("due", "約定時間", "A time agreed with the customer, if any", None)
+    due_at: AwareDatetime | None = _field(
+        "due", "約定時間",
+        "A time agreed with the customer, if any, kept for the record: CB-1 judges the days from created_at", None
+    )
     called_at: AwareDatetime | None = _field("called at", "回訪時間", "When the call was made", None)
     rest_from: time | None = _field("rest from", "客戶休息開始", "Start of the customer's rest hours (local)", None)
     rest_to: time | None = _field("rest to", "客戶休息結束", "End of the customer's rest hours (local)", None)
@@ -1239,6 +1248,7 @@ class CallbackTask(Fact):
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
+        _not_before(self, "created_at", "called_at", "planned_at", "due_at")  # as a work order's steps
         if (self.rest_from is None) != (self.rest_to is None):
             raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
         for name in ("rest_from", "rest_to"):

@@ -212,6 +212,13 @@ class SlaClockFact(Fact):
     breach_at: AwareDatetime | None = _field("breach at", "超時時間", "When the target will be breached", None)
 
 
+def positive_target(duration: Duration) -> bool:
+    """Whether ``duration`` runs some time (a target of none, or less, is no target)."""
+    if isinstance(duration, BusinessDuration):
+        return duration.amount > 0
+    return duration.delta > _ZERO
+
+
 class SlaPolicy(ConvertedModel):
     """Targets per priority and metric, in calendar or business time, with warning fractions.
 
@@ -241,6 +248,9 @@ class SlaPolicy(ConvertedModel):
             parsed[priority] = {}
             for metric, value in metrics.items():
                 duration = parse_duration(value)
+                if not positive_target(duration):
+                    # a target of no time is missed at the start: no clock can measure a fraction of it
+                    raise ValueError(f"{priority}/{metric} target must be more than no time (got {duration})")
                 if isinstance(duration, BusinessDuration):
                     if self.calendar is None:
                         raise ValueError(f"{priority}/{metric} target {duration} needs a calendar")
@@ -377,7 +387,8 @@ class SlaPolicy(ConvertedModel):
         def due(amount: timedelta) -> datetime | None:
             if not running:
                 return None
-            return self._advance(now, amount - elapsed, business)
+            # read before the clock starts, nothing has elapsed: it runs from its start, not from now
+            return self._advance(max(now, start), amount - elapsed, business)
 
         warnings = tuple(
             SlaWarning(f, elapsed >= span * f, None if elapsed >= span * f else due(span * f)) for f in self.warn_at

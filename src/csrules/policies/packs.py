@@ -838,6 +838,8 @@ the requester's role and the role it went to: their chain is read from the pack'
 ROLE_LISTS: Mapping[str, str | None] = {
     "ROLE-1.leave-unknown-role": None,
     "ROLE-1.unknown-role": None,
+    "ROLE-1.work-order-unknown-role": None,
+    "ESC-1.first-handler": "shift_lead",
     "ATT-2.department-head": "department_head",
     "ATT-2.centre-director": "department_head",
 }

@@ -62,8 +62,8 @@ from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
 from csrules._time.registry import calendar_label, get_calendar
-from csrules.domain.slas import Metric, Pause, SlaClock, SlaPolicy
-from csrules.exceptions import CsrulesError, PolicyError
+from csrules.domain.slas import Metric, Pause, SlaClock, SlaPolicy, positive_target
+from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 if TYPE_CHECKING:
     from csrules.policies import Pack
@@ -221,6 +221,11 @@ class PackSla:
         event_time = event_time_field(type(fact))
         when = (getattr(fact, event_time) if event_time else None) or now
         policy = self._policies[str(self.target_at(when))]
+        if stop is not None and stop < start:
+            # the fact model should refuse it; a model that does not is refused here, in its own words
+            raise FactError(f"SLA {self.id!r}: {decl.stop} ({stop.isoformat()}) comes before {decl.start} "
+                            f"({start.isoformat()})", fact_type=self.fact_type,
+                            problems=[(str(decl.stop), f"comes before {decl.start}")])
         return policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id, pauses=pauses)
 
     @cached_property
@@ -424,6 +429,9 @@ def resolve_sla(pack: str, index: int, decl: SlaDeclaration, policies: Sequence[
     target = _target(decl, policy, fail)
     dated = _dated_targets(decl, versions, target, fail)
     for value in (target, *(later for _, later in dated)):
+        if not positive_target(value):
+            where = f" (parameter {decl.target.param!r} of {policy.id})" if isinstance(decl.target, SlaParam) else ""
+            raise fail(f"the target {value}{where} must be more than no time", "target")
         if isinstance(value, BusinessDuration) and decl.calendar is None:
             raise fail(f"the target {value} is business time; name the calendar to count it in (calendar: china)",
                        "calendar")
