@@ -196,7 +196,7 @@ class _Planner:
         for item in data:
             source = source_kind(item)
             planned = None if self.where and self.left is not None else file_parts(
-                source, self.batch_rows, self.pieces, self.spec.model)
+                source, self.batch_rows, self.pieces, self.spec.model, self.pieces // 2 if self.pieces > 1 else 0)
             if planned is None:
                 read_here.append(self._read(source))
                 continue
