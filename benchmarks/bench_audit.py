@@ -22,7 +22,6 @@ and the median round, in CPU time for one core (``speed``) and wall time (``work
 
 from __future__ import annotations
 
-import contextlib
 import os
 import statistics
 import subprocess

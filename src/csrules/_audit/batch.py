@@ -193,24 +193,8 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
 
         done = judge_columnar(spec, frame)
         if done is not None:
-            return _invalid_by_rows(spec, frame, done)
+            return done
     return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
-
-
-def _invalid_by_rows(spec: AuditSpec, frame: pl.DataFrame, done: pa.Table) -> pa.Table:
-    """``done`` with its invalid facts judged again by the row engine: the problems of a fact
-    read the same (wording, order, every problem) whichever path judged its batch."""
-    found = pl.from_arrow(done)
-    assert isinstance(found, pl.DataFrame)
-    rows = found.filter(pl.col("effect") == "invalid")["row"].unique()
-    if not rows.len():
-        return done
-    invalid = frame.filter(pl.col(ROW).is_in(rows.implode()))
-    again = pl.from_arrow(pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, invalid))],
-                                                schema=ROW_SCHEMA))
-    assert isinstance(again, pl.DataFrame)
-    kept = found.filter(~pl.col("row").is_in(rows.implode()))
-    return pl.concat([kept, again.cast(kept.schema)]).sort("row", maintain_order=True).to_arrow().cast(done.schema)
 
 
 Judged = tuple[pa.Table, Partial]

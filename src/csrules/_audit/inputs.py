@@ -150,11 +150,12 @@ def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseMod
 
 def _singles(parts: list[Part], batch_rows: int, tail: int) -> list[Part]:
     """``parts`` with their last ``tail`` batches (at least) given one batch a part."""
-    kept, last = list(parts), []
+    kept, last = list(parts), list[Part]()
     while kept and len(last) < tail:
         part = kept.pop()
         end = part.skip + part.rows
-        last[:0] = [replace(part, skip=skip, rows=min(batch_rows, end - skip)) for skip in range(part.skip, end, batch_rows)]
+        last[:0] = [replace(part, skip=skip, rows=min(batch_rows, end - skip))
+                    for skip in range(part.skip, end, batch_rows)]
     return kept + last
 
 

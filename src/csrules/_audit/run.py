@@ -249,12 +249,15 @@ class _Planner:
 
 def _part_batches(spec: AuditSpec, share: Share, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """The numbered batches of a share read from its file; a JSON Lines range's columns (its
-    own, as a block infers them) are checked like the file's first."""
+    own, as a block infers them: one table, so its batches' are its first's) are checked like
+    the file's first."""
     part = share.part
     assert part is not None
+    checked = part.kind != "jsonl"
     for batch in numbered(read_part(part, batch_rows, spec.model), batch_rows, share.first):
-        if part.kind == "jsonl":
+        if not checked:
             check_columns(batch.schema, spec.model, spec.fact_type, f"{part.path} ({share.rows()})")
+            checked = True
         yield batch
 
 
