@@ -181,6 +181,13 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
     within the batch). This is the function Spark's ``mapInArrow`` and Ray's ``map_batches``
     call, with one spec for the whole audit.
     """
+    found = _decisions(spec, batch)
+    return found if isinstance(found, pa.Table) else found.to_arrow().cast(ROW_SCHEMA)
+
+
+def _decisions(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table | pl.DataFrame:
+    """The decision rows of :func:`audit_batch`: a Polars frame as the columnar path made
+    them (its counts are taken from it, with no trip through Arrow), else an Arrow table."""
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     if ROW not in table.column_names:
         table = table.append_column(ROW, pl.int_range(1, table.num_rows + 1, dtype=pl.Int64, eager=True).to_arrow())
@@ -204,5 +211,6 @@ Judged = tuple[pa.Table, Partial]
 def judged(spec: AuditSpec, batch: pa.RecordBatch) -> Judged:
     """A batch's decision rows and their counts, both made where the batch is judged (a
     local worker or a cluster's), so the parent only writes and adds up."""
-    table = audit_batch(spec, batch).cast(ROW_SCHEMA)
-    return table, partial(table)
+    found = _decisions(spec, batch)
+    table = (found if isinstance(found, pa.Table) else found.to_arrow()).cast(ROW_SCHEMA)
+    return table, partial(found)

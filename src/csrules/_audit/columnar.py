@@ -732,9 +732,9 @@ def _plan(spec: AuditSpec, columns: set[str]) -> Planned:
     return found
 
 
-def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
-    """The decision rows of a batch by the columnar path; None when the fact type (or every
-    rule) needs the row engine."""
+def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """The decision rows of a batch by the columnar path (the columns of :data:`ROW_SCHEMA`);
+    None when the fact type (or every rule) needs the row engine."""
     if any(policy.dated for policy in spec.engine.policies if policy.fact_type == spec.fact_type):
         return None  # the version in force is chosen per row, by its own day: the row engine's job
     prepared = prepare(spec, frame)
@@ -770,7 +770,7 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     if bad.height:
         refused = _refused(spec, frame, metas, bad["row"].unique().implode())
         rows = pl.concat([rows, refused.cast(rows.schema)]).sort("row", maintain_order=True)
-    return rows.to_arrow().cast(ROW_SCHEMA)
+    return rows
 
 
 def _refused(spec: AuditSpec, frame: pl.DataFrame, metas: pl.DataFrame, numbers: pl.Series) -> pl.DataFrame:

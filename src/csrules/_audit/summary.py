@@ -75,13 +75,18 @@ Partial = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None
 outcome; effects by rule; and its invalid rows."""
 
 
-def partial(table: pa.Table) -> Partial:
-    """The counts of one batch's decision rows (computed where the batch was judged: small,
-    and they add up exactly, since all rows of a fact are in one batch)."""
-    rows = pl.from_arrow(table)
+def partial(table: pa.Table | pl.DataFrame) -> Partial:
+    """The counts of one batch's decision rows, an Arrow table or a Polars frame (computed
+    where the batch was judged: small, and they add up exactly, since all rows of a fact are
+    in one batch)."""
+    rows = table if isinstance(table, pl.DataFrame) else pl.from_arrow(table)
     assert isinstance(rows, pl.DataFrame)
     if not rows.height:
         return None
+    types = dict.fromkeys((*_GROUPS, *_RULE_KEY, "effect", "outcome", "field", "message"), pl.String)
+    odd = {name: dtype for name, dtype in {**types, "row": pl.Int64}.items() if rows.schema[name] != dtype}
+    if odd:  # a column all null in this batch, say: every batch's counts add up in one type
+        rows = rows.cast(odd)  # type: ignore[arg-type]
     if not rows["row"].is_sorted():
         rows = rows.sort("row", maintain_order=True)
     # every row of a fact is adjacent: its first row names the groups, its highest rank the
