@@ -5,6 +5,7 @@ once, a JSON Lines range's columns checked once."""
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,20 @@ class TestLastShares:
         assert [(share.first, share.last) for share in shares] == [(1, 10), (11, 20), (21, 30), (31, 35), (36, 40)]
         numbers = [row for share in shares for row in range(share.first, share.last + 1)]
         assert numbers == list(range(1, 41))
+
+    def test_last_text_ranges_cut_in_two(self, tmp_path):
+        """A CSV file in four ranges with a tail of four batches has its last two ranges cut in two, every row once."""
+        path = tmp_path / "leave.csv"
+        pl.DataFrame(FACTS_40).write_csv(path)
+        found = file_parts(source_kind(path), 5, 4, spec().model, 4)
+        assert found is not None
+        parts = list(found[1])
+        rows = [part.rows for part in parts]  # cut by bytes, moved on to line starts: about 10, 10, 5, 5, 5, 5
+        assert len(rows) == 6
+        assert sum(rows) == 40
+        assert max(rows[2:]) < min(rows[:2])
+        ranges = [part.lines for part in parts if part.lines is not None]
+        assert all(left.end == right.start for left, right in pairwise(ranges))
 
     def test_limit_cuts_into_the_last_shares(self, tmp_path):
         """A limit ends the plan inside the one-batch shares, every row up to it numbered once (two

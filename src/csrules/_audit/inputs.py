@@ -108,7 +108,8 @@ def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseMod
     a row group (Parquet) or record batch (Arrow IPC file) each, cut at whole batches when the
     file has fewer than ``pieces`` of them (a worker skipping into a row group still decodes
     what it skips), its last ``tail`` batches one a share (so no worker waits long at the end
-    for another's last share), or byte ranges of a plain CSV or JSON Lines file (with ``model``; see
+    for another's last share), or byte ranges of a plain CSV or JSON Lines file (with ``model``;
+    its last ``tail // 2`` ranges cut in two; see
     :mod:`csrules._audit.lines`); None for what is read from the start (an Arrow stream, a
     text file that is not plain). Only a file's footer, or a text file's line ends and first
     block, are read here."""
@@ -118,7 +119,7 @@ def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseMod
     path = str(source.data)
     try:
         if source.kind in ("csv", "jsonl"):
-            found = None if model is None else line_parts(path, source.kind, model, pieces)
+            found = None if model is None else line_parts(path, source.kind, model, pieces, tail // 2)
             if found is None:
                 return None
             schema, ranges = found
