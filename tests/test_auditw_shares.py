@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from csrules._audit import columnar
 from csrules._audit import run as running
@@ -20,6 +21,7 @@ from csrules._audit.columnar import judge_columnar
 from csrules._audit.inputs import ROW, file_parts, source_kind
 from csrules._audit.rows import ROW_SCHEMA
 from csrules._audit.summary import Tally, partial
+from csrules.audit import AuditError
 from csrules.policies import load_pack
 from tests.test_audit import NOW, leave
 from tests.test_audit_counts import RANKS
@@ -191,3 +193,22 @@ class TestReadOnce:
         result = running.audit(PACK, path, fact_type="leave_request", now=NOW, workers=1, batch_rows=5)
         assert result.summary.input_rows == 12
         assert len([name for name in where if "rows" in name]) == 1
+
+
+class TestFailures:
+    """A share that cannot be read fails the whole audit: nothing is reported or left behind."""
+
+    def test_corrupt_last_row_group_after_written_shares(self, tmp_path):
+        """A file whose last row group is corrupt (its footer intact) fails after earlier parts were written:
+        an AuditError naming the file, and an empty output folder."""
+        path = tmp_path / "leave.parquet"
+        pq.write_table(pa.Table.from_pylist(FACTS_40 * 5), path, row_group_size=50, compression="zstd")
+        data = bytearray(path.read_bytes())
+        column = pq.ParquetFile(path).metadata.row_group(3).column(0)
+        for at in range(column.data_page_offset + 20, column.data_page_offset + column.total_compressed_size - 2):
+            data[at] = (data[at] * 7 + 13) % 256
+        path.write_bytes(bytes(data))
+        with pytest.raises(AuditError, match=r"leave\.parquet: cannot read it as parquet"):
+            running.audit(PACK, path, fact_type="leave_request", now=NOW, workers=1, batch_rows=25,
+                          out=tmp_path / "out")
+        assert list((tmp_path / "out").iterdir()) == []
