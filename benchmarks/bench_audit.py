@@ -6,6 +6,10 @@
     python benchmarks/bench_audit.py workers [N] [columnar|rows] [--rounds=R] [--format=csv|jsonl]
         one worker against two (workers started before timing: they are reused), reading
         Parquet (or a CSV or JSON Lines file: workers read their own byte ranges)
+    python benchmarks/bench_audit.py phases [N] [--rounds=R]
+        where a two-worker audit's time goes: the parent's setup before the first share and its
+        finish after the last, each worker's shares, CPU, gaps and idle tail, and time spent
+        waiting for a core (other work on the machine), against one worker
     python benchmarks/bench_audit.py rss [N1 N2]      peak RSS auditing N1 and N2 rows (1M, 10M)
 
 Leave requests are generated per column (Polars, a fixed seed: the same rows every run) into
@@ -27,6 +31,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("POLARS_MAX_THREADS", "1")  # before Polars is imported: one core per process
 
@@ -195,6 +200,123 @@ def workers(n: int, paths: tuple[bool, ...] = (True, False), rounds: int = 3, fo
             print(ratios(f"{label} two workers / one, CPU on the longer path (two free cores)", estimates, 2))
 
 
+def _phases_dir() -> Path:
+    """Where this benchmark's process and its workers note their shares (``phases``)."""
+    parent = os.getpid() if __name__ == "__main__" else os.getppid()
+    return Path(tempfile.gettempdir()) / f"csrules-bench-phases-{parent}"
+
+
+def _noted(judge: Callable[..., Any], share: Any, *args: Any) -> Any:
+    """``judge(*args)`` run for ``share``, its wall span and CPU noted in this process's file."""
+    wall, clock = time.time(), time.process_time()
+    done = judge(*args)
+    with open(_phases_dir() / f"{os.getpid()}.log", "a") as log:
+        log.write(f"{share.index} {wall} {time.time()} {time.process_time() - clock}\n")
+    return done
+
+
+def timed_worker_share(*args: Any) -> Any:
+    """In a worker: one share judged (``_worker_share``), noted."""
+    from csrules._audit import run
+
+    return _noted(run._worker_share, args[2], *args)
+
+
+_JUDGE_SHARE: list[Callable[..., Any]] = []
+
+
+def timed_judge_share(*args: Any) -> Any:
+    """In this process (one worker): one share judged (``_judge_share``), noted."""
+    return _noted(_JUDGE_SHARE[0], args[1], *args)
+
+
+def waited(pid: int | str = "self") -> float:
+    """Seconds a process's main thread has waited for a core (``/proc/PID/schedstat``)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
+def _timed(count: int, kwargs: dict[str, Any], path: Path, pids: list[int]) -> tuple[float, list[str]]:
+    """One audit on ``count`` workers taken apart: its wall time without the main threads'
+    waits for a core (the path through the process that finished last), then (as text) its
+    wall time, its time on free cores from the CPU each share took, and what to print."""
+    found = _phases_dir()
+    for log in found.iterdir():
+        log.unlink()
+    watched: list[int | str] = ["self", *(pids if count > 1 else [])]
+    before = {pid: waited(pid) for pid in watched}
+    clock, started = time.process_time(), time.time()
+    audit(PACK, path, workers=count, **kwargs)
+    ended, parent = time.time(), time.process_time() - clock
+    waits = {pid: waited(pid) - before[pid] for pid in watched}
+    shares = {int(log.stem): [[float(x) for x in line.split()] for line in log.read_text().splitlines()]
+              for log in found.iterdir()}
+    first = min(rows[0][1] for rows in shares.values())
+    last = max(rows[-1][2] for rows in shares.values())
+    closing = max(shares, key=lambda pid: shares[pid][-1][2])
+    span = ended - started
+    quiet = span - waits["self" if count == 1 else closing]
+    if count == 1:
+        free = parent  # one process: on a free core its wall time is its CPU time
+    else:  # each share's CPU laid on two free cores in order (each to the first free worker)
+        costs = sorted(row for rows in shares.values() for row in rows)
+        ends = [0.0, 0.0]
+        for row in costs:
+            ends[ends.index(min(ends))] += row[3]
+        serial = (first - started) + (ended - last)
+        free = serial + max(ends) + max(0.0, parent - serial) / 2  # the parent's CPU meanwhile takes from both
+    lines = [f"  {count} worker{'s' if count > 1 else ''}: {span:.2f} s ({quiet:.2f} s without the waits for a core); "
+             f"parent: setup {first - started:.3f} s, finish {ended - last:.3f} s, CPU {parent:.2f} s, "
+             f"waited {waits['self']:.2f} s"]
+    for pid, rows in sorted(shares.items()):
+        busy = sum(row[2] - row[1] for row in rows)
+        gaps = rows[-1][2] - rows[0][1] - busy
+        wait = waits.get(pid, waits["self"])
+        lines.append(f"    {'worker' if count > 1 else 'here'} {pid}: {len(rows)} shares, CPU {sum(r[3] for r in rows):.2f} s, "
+                     f"gaps {gaps:.3f} s, idle tail {last - rows[-1][2]:.3f} s, waited for a core {wait:.2f} s")
+    return quiet, [f"{span:.4f}", f"{free:.4f}", *lines]
+
+
+def phases(n: int, rounds: int = 3) -> None:
+    """One worker against two, rounds interleaved, each audit taken apart: the parent's setup
+    (before the first share starts) and finish (after the last ends), its CPU, and per worker
+    its shares' CPU, the gaps between them, its idle tail (done while the other still works)
+    and its main thread's time waiting for a core (other work on the machine). The estimate
+    without the waits takes them off the path through the process that finished last; the
+    estimate on two free cores lays each share's CPU time on two workers in order, adds the
+    parent's setup and finish, and half its CPU in between (one worker: its CPU time)."""
+    from csrules._audit import run
+
+    found = _phases_dir()
+    found.mkdir(exist_ok=True)
+    _JUDGE_SHARE.append(run._judge_share)
+    run._worker_share = timed_worker_share  # type: ignore[assignment]  # the pool submits what the name holds
+    run._judge_share = timed_judge_share  # type: ignore[assignment]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = parquet(n, Path(folder))
+            kwargs: dict[str, Any] = {"fact_type": "leave_request", "now": NOW, "out": Path(folder) / "out"}
+            audit(PACK, path, workers=2, **kwargs)  # workers started, the spec compiled in them
+            pids = list(run._POOLS[2]._processes)  # type: ignore[attr-defined]
+            walls, quiets, frees = [], [], []
+            for index in range(rounds):
+                quiet1, (span1, free1, *lines1) = _timed(1, kwargs, path, pids)
+                quiet2, (span2, free2, *lines2) = _timed(2, kwargs, path, pids)
+                walls.append(float(span1) / float(span2))
+                quiets.append(quiet1 / quiet2)
+                frees.append(float(free1) / float(free2))
+                print(f"round {index + 1}: {walls[-1]:.2f}x wall, {quiets[-1]:.2f}x without the waits, "
+                      f"{frees[-1]:.2f}x on two free cores ({float(free1):.2f} s against {float(free2):.2f} s)")
+                print("\n".join(lines1 + lines2))
+    finally:
+        for log in found.iterdir():
+            log.unlink()
+        found.rmdir()
+    print(ratios("two workers / one, wall time", walls, 2))
+    print(ratios("two workers / one, wall time less the main threads' waits for a core", quiets, 2))
+    print(ratios("two workers / one, on two free cores (each share's CPU time, the parent's setup, finish and CPU)",
+                 frees, 2))
+
+
 def peak_rss(n: int, folder: Path) -> int:
     """Peak RSS (KiB) of a fresh process auditing ``n`` rows from Parquet, one worker.
 
@@ -234,6 +356,8 @@ if __name__ == "__main__":
         only = {"columnar": (True,), "rows": (False,)}.get(next((x for x in words if x in ("columnar", "rows")), ""),
                                                           (True, False))
         workers(sizes[0] if sizes else 400_000, only, rounds, form)
+    elif mode == "phases":
+        phases(sizes[0] if sizes else 1_000_000, rounds)
     elif mode == "rss":
         rss(*(sizes or [1_000_000, 10_000_000]))
     else:

@@ -181,6 +181,13 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
     within the batch). This is the function Spark's ``mapInArrow`` and Ray's ``map_batches``
     call, with one spec for the whole audit.
     """
+    found = _decisions(spec, batch)
+    return found if isinstance(found, pa.Table) else found.to_arrow().cast(ROW_SCHEMA)
+
+
+def _decisions(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table | pl.DataFrame:
+    """The decision rows of :func:`audit_batch`: a Polars frame as the columnar path made
+    them (its counts are taken from it, with no trip through Arrow), else an Arrow table."""
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     if ROW not in table.column_names:
         table = table.append_column(ROW, pl.int_range(1, table.num_rows + 1, dtype=pl.Int64, eager=True).to_arrow())
@@ -193,24 +200,8 @@ def audit_batch(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table:
 
         done = judge_columnar(spec, frame)
         if done is not None:
-            return _invalid_by_rows(spec, frame, done)
+            return done
     return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
-
-
-def _invalid_by_rows(spec: AuditSpec, frame: pl.DataFrame, done: pa.Table) -> pa.Table:
-    """``done`` with its invalid facts judged again by the row engine: the problems of a fact
-    read the same (wording, order, every problem) whichever path judged its batch."""
-    found = pl.from_arrow(done)
-    assert isinstance(found, pl.DataFrame)
-    rows = found.filter(pl.col("effect") == "invalid")["row"].unique()
-    if not rows.len():
-        return done
-    invalid = frame.filter(pl.col(ROW).is_in(rows.implode()))
-    again = pl.from_arrow(pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, invalid))],
-                                                schema=ROW_SCHEMA))
-    assert isinstance(again, pl.DataFrame)
-    kept = found.filter(~pl.col("row").is_in(rows.implode()))
-    return pl.concat([kept, again.cast(kept.schema)]).sort("row", maintain_order=True).to_arrow().cast(done.schema)
 
 
 Judged = tuple[pa.Table, Partial]
@@ -220,5 +211,6 @@ Judged = tuple[pa.Table, Partial]
 def judged(spec: AuditSpec, batch: pa.RecordBatch) -> Judged:
     """A batch's decision rows and their counts, both made where the batch is judged (a
     local worker or a cluster's), so the parent only writes and adds up."""
-    table = audit_batch(spec, batch).cast(ROW_SCHEMA)
-    return table, partial(table)
+    found = _decisions(spec, batch)
+    table = (found if isinstance(found, pa.Table) else found.to_arrow()).cast(ROW_SCHEMA)
+    return table, partial(found)

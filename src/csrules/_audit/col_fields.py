@@ -18,6 +18,7 @@ import polars as pl
 from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
 from csrules._audit.inputs import given
+from csrules._audit.instants import INSTANT
 from csrules._errors import problems_of
 from csrules._policy.facts import FieldInfo, field_info
 from csrules.domain.facts import Fact, screen_value
@@ -25,7 +26,7 @@ from csrules.domain.facts import Fact, screen_value
 __all__ = ["Parts", "Read", "composite_parts", "dtype_of", "flat_value", "read_distinct", "text_list"]
 
 _SCALARS: dict[str, pl.DataType] = {
-    "bool": pl.Boolean(), "text": pl.String(), "datetime": pl.Datetime("us", "UTC"),
+    "bool": pl.Boolean(), "text": pl.String(), "datetime": INSTANT,
     "time": pl.Time(), "duration": pl.Duration("us"),
 }
 

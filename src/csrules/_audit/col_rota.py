@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from csrules._audit.col_zone import local_dates
+from csrules._audit.instants import INSTANT, INTEGERS
 from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import CsrulesError
 
@@ -29,8 +30,6 @@ _DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _MICROSECOND = timedelta(microseconds=1)
-_UTC = pl.Datetime("us", "UTC")
-_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 Shifts = pl.DataFrame
 """Per row: ``shift_date`` (the local date the shift containing the instant started, null for
 none), ``night`` (whether it is a night shift) and ``known`` (an instant and, when the rule
@@ -45,7 +44,7 @@ def _offsets(facts: pl.DataFrame, agent: str | None, pattern: ShiftPattern) -> p
     column = facts[agent]
     if column.null_count() == column.len():
         return pl.lit(None, pl.Int64)
-    if column.dtype not in (pl.String, *_INTEGERS):
+    if column.dtype not in (pl.String, *INTEGERS):
         return None  # not a name or staff number: the row engine's error
     names = column.drop_nulls().unique().to_list()
     try:
@@ -75,7 +74,7 @@ def _rota(pattern: ShiftPattern, keys: list[tuple[date, int]]) -> pl.DataFrame |
     except (OverflowError, ValueError):
         return None
     names = ("__day", "__offset", "__rank", "__start", "__end", "shift_date")
-    types = (pl.Date(), pl.Int64(), pl.Int64(), _UTC, _UTC, pl.Date())
+    types = (pl.Date(), pl.Int64(), pl.Int64(), INSTANT, INSTANT, pl.Date())
     table = pl.DataFrame({name: pl.Series(values, dtype=pl.Int64) for name, values in zip(names, columns, strict=True)})
     return table.with_columns(
         *(pl.col(name).cast(pl.Int32).cast(kind) if kind == pl.Date else pl.col(name).cast(kind)

@@ -28,6 +28,7 @@ import polars as pl
 
 from csrules._audit.col_rota import shifts_at
 from csrules._audit.col_zone import local_dates, local_wall
+from csrules._audit.instants import INSTANT
 from csrules._policy.kinds.time import (
     ClockRef,
     InWorkingHours,
@@ -58,7 +59,6 @@ Memo = dict[Any, Any]
 Compute = Callable[[pl.DataFrame, Memo], "pl.Series | None"]
 _FAILS = (CsrulesError, ValueError, OverflowError, ArithmeticError)
 """What a calendar or a date may raise for one value: the row engine's rule error."""
-_UTC = pl.Datetime("us", "UTC")
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
@@ -127,7 +127,7 @@ def _time_of_day(node: TimeOfDay, params: dict[str, Any], columns: set[str]) -> 
             cutoffs = [_at(test.day(day, None), at, test.zone).astimezone(UTC) for day, at in keys.iter_rows()]
         except _FAILS:
             return None
-        table = keys.with_columns(pl.Series("cutoff", cutoffs, dtype=_UTC))
+        table = keys.with_columns(pl.Series("cutoff", cutoffs, dtype=INSTANT))
         cutoff = pairs.join(table, on=["day", "clock"], how="left", maintain_order="left")["cutoff"]
         return _series(facts.with_columns(cutoff.alias("__cutoff")), op(pl.col(node.path), pl.col("__cutoff")))
 
@@ -188,8 +188,8 @@ def _hours(node: InWorkingHours | OutsideWorkingHours, columns: set[str]) -> Com
         tests = [pl.lit(False)]
         for index in range(max((len(found) for found in spans.values()), default=0)):
             listed = [day for day, found in spans.items() if len(found) > index]
-            start = days.replace_strict(listed, [spans[d][index][0] for d in listed], default=None, return_dtype=_UTC)
-            end = days.replace_strict(listed, [spans[d][index][1] for d in listed], default=None, return_dtype=_UTC)
+            start, end = (days.replace_strict(listed, [spans[d][index][side] for d in listed], default=None,
+                                              return_dtype=INSTANT) for side in (0, 1))
             tests.append(((at >= start) & (at < end)).fill_null(False))
         working = pl.any_horizontal(tests)
         return _series(facts, at.is_not_null() & (working if inside else ~working))
@@ -221,7 +221,7 @@ def _notice(node: Notice, params: dict[str, Any], now: datetime | None, columns:
     duration = node.duration if node.param is None else params[node.param]
     until = pl.col(node.until) if node.until in columns else None
     if node.until is None and now is not None:
-        until = pl.lit(now.astimezone(UTC), _UTC)
+        until = pl.lit(now.astimezone(UTC), INSTANT)
     if node.since not in columns or until is None:
         return None
     op = _OPS[node.op]
@@ -238,7 +238,7 @@ def _notice(node: Notice, params: dict[str, Any], now: datetime | None, columns:
             reached = [calendar.add(start, duration).astimezone(UTC) for start in starts]
         except _FAILS:
             return None
-        return _series(facts, op(until, since.replace_strict(starts, reached, default=None, return_dtype=_UTC)))
+        return _series(facts, op(until, since.replace_strict(starts, reached, default=None, return_dtype=INSTANT)))
 
     return compute
 
@@ -258,7 +258,7 @@ def _recurring(node: Recurring, columns: set[str]) -> Compute | None:
         if test.same_day:
             own = local_dates(facts, pl.col(node.path), zone)
             return None if own is None else _series(facts, op(own, due))
-        cutoff = _by_day(facts, due, lambda day: _at(day, test.clock, test.zone).astimezone(UTC), _UTC)
+        cutoff = _by_day(facts, due, lambda day: _at(day, test.clock, test.zone).astimezone(UTC), INSTANT)
         return None if cutoff is None else _series(facts, op(pl.col(node.path), cutoff))
 
     return compute

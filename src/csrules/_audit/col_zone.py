@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from csrules._audit.instants import INSTANT
 from csrules._time.calendar import load_zone
 
 __all__ = ["day_offsets", "local_dates", "local_wall", "offsets"]
@@ -78,7 +79,7 @@ def offsets(frame: pl.DataFrame, instant: pl.Expr, zone: str) -> pl.Expr | None:
     if not changes:
         return base
     change = day_of.replace_strict(list(changes), list(changes.values()), default=None,
-                                   return_dtype=pl.Datetime("us", "UTC"))
+                                   return_dtype=INSTANT)
     after = day_of.replace_strict(list(afters), list(afters.values()), default=None, return_dtype=pl.Duration("us"))
     return pl.when(change.is_not_null() & (instant >= change)).then(after).otherwise(base)
 

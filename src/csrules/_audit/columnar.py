@@ -52,8 +52,8 @@ from csrules._audit.col_text import text_leaf
 from csrules._audit.col_time import Leaf, time_leaf
 from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW
-from csrules._audit.instants import ISO, iso_instants
-from csrules._audit.rows import ROW_SCHEMA, effect_row
+from csrules._audit.instants import INSTANT, INTEGERS, ISO, iso_instants
+from csrules._audit.rows import ROW_SCHEMA, effect_row, rows_batch
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
 from csrules._engine.zones import fact_zones
@@ -112,7 +112,7 @@ def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     """The column as UTC instants, and which given values are not aware datetimes."""
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
-            return pl.lit(None, pl.Datetime("us", "UTC")), column.is_not_null()
+            return pl.lit(None, INSTANT), column.is_not_null()
         return column.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), pl.lit(False)
     text = column.cast(pl.String).str.replace(r"Z$", "+00:00")
     parsed = pl.coalesce(
@@ -121,7 +121,8 @@ def _instants(column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     return parsed, column.is_not_null() & parsed.is_null()
 
 
-_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+_WHOLE = tuple(dtype for dtype in INTEGERS if dtype != pl.UInt64)
+"""Whole numbers read natively: every one fits the Int64 a number field is held in."""
 _ISO_TEXT = (r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
              r"[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$")
 """The aware ISO 8601 texts read natively (every other text is read by pydantic itself)."""
@@ -141,7 +142,7 @@ def _reads_natively(frame: pl.DataFrame, name: str, info: Any) -> bool:
     if info.kind == "bool":
         return dtype == pl.Boolean
     if info.kind == "number":
-        return dtype in _INTEGERS or ("float" in str(info.annotation) and dtype in (pl.Float32, pl.Float64))
+        return dtype in _WHOLE or ("float" in str(info.annotation) and dtype in (pl.Float32, pl.Float64))
     if isinstance(dtype, pl.Datetime):
         return dtype.time_unit != "ns" or not frame.select((pl.col(name).dt.nanosecond() % 1000 != 0).any()).item()
     return dtype == pl.String and _text_instants(frame[name]) is not None
@@ -189,7 +190,7 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
         if spec.is_required():
             problems.append(_problem(frame, pl.lit(True), name, "Field required"))
         if info.kind == "datetime":
-            return pl.lit(default, pl.Datetime("us", "UTC"))
+            return pl.lit(default, INSTANT)
         return pl.lit(default)
     column = pl.col(name)
     dtype = frame.schema[name]
@@ -307,7 +308,7 @@ def _midnights(frame: pl.DataFrame, days: pl.Expr, zone: str) -> pl.Expr | None:
     if found is None:
         return None
     return days.replace_strict(list(found), [start for start, _ in found.values()], default=None,
-                               return_dtype=pl.Datetime("us", "UTC"))
+                               return_dtype=INSTANT)
 
 
 _WALLS = {"__ws": "start", "__we": "end", "__wr": "requested_at", "__wsh": "shift_start"}
@@ -383,7 +384,7 @@ def _leave_wall(frame: pl.DataFrame, instant: pl.Expr, wall: pl.Expr, zone: str)
     if not skipped:
         return wall
     midnight = day.replace_strict(list(skipped), list(skipped.values()), default=None,
-                                  return_dtype=pl.Datetime("us", "UTC"))
+                                  return_dtype=INSTANT)
     return pl.when(instant == midnight).then(day.cast(pl.Datetime("us"))).otherwise(wall)
 
 
@@ -446,11 +447,13 @@ def _typed(frame: pl.DataFrame, model: type[BaseModel], skip: set[str], problems
         if name in skip:
             continue
         info = field_info(model, name)
+        native = True  # not yet known
         if info.kind == "datetime" and name in frame.columns and frame.schema[name] == pl.String:
             parsed = None if info.is_collection else _text_instants(frame[name])
             if parsed is not None:  # read once here; every later step reads the instants
                 frame = frame.with_columns(parsed.alias(name))
-        if _native(frame, model, name, info):
+            native = parsed is not None  # texts that do not all read natively are not parsed again
+        if native and _native(frame, model, name, info):
             columns.append(_column(frame, model, name, problems).alias(name))
             continue
         found = _composite(frame, model, name, problems)
@@ -517,7 +520,7 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
 
 def _literal(value: Any) -> Any:
     if isinstance(value, datetime):
-        return pl.lit(value.astimezone(UTC), pl.Datetime("us", "UTC"))
+        return pl.lit(value.astimezone(UTC), INSTANT)
     if isinstance(value, timedelta | date | time):
         return pl.lit(value)
     return value
@@ -605,7 +608,6 @@ def _plain(value: Any) -> Any:
 
 
 _META_NAMES = ("row", "fact_type", "subject", "team", "month")
-_UTC = pl.Datetime("us", "UTC")
 Template = tuple[dict[str, Any], pl.Expr]
 """One effect's fixed output columns (with its rule's ``__order`` and its ``__position``) and
 its due time as an expression over the judged facts."""
@@ -620,12 +622,12 @@ def _business_due(judged: pl.DataFrame, mask: str, effect: DueRule, now: datetim
     assert amount is not None
     try:
         if effect.since is None:
-            return pl.lit(None if now is None else calendar.add(now, amount).astimezone(UTC), _UTC)
+            return pl.lit(None if now is None else calendar.add(now, amount).astimezone(UTC), INSTANT)
         starts = judged.filter(pl.col(mask)).select(pl.col(effect.since).unique().drop_nulls()).to_series().to_list()
         dues = [calendar.add(start, amount).astimezone(UTC) for start in starts]
     except (CsrulesError, ValueError, OverflowError, ArithmeticError):
         return None
-    return pl.col(effect.since).replace_strict(starts, dues, default=None, return_dtype=_UTC)
+    return pl.col(effect.since).replace_strict(starts, dues, default=None, return_dtype=INSTANT)
 
 
 def _templates(judged: pl.DataFrame, mask: str, compiled: CompiledRule, order: int,
@@ -634,7 +636,7 @@ def _templates(judged: pl.DataFrame, mask: str, compiled: CompiledRule, order: i
     column: the row engine judges the rule)."""
     found: list[Template] = []
     for position, effect in enumerate(compiled.static_effects):
-        due: pl.Expr = pl.lit(None, _UTC)
+        due: pl.Expr = pl.lit(None, INSTANT)
         template = effect
         if isinstance(effect, DueRule):
             template = effect.template
@@ -644,7 +646,7 @@ def _templates(judged: pl.DataFrame, mask: str, compiled: CompiledRule, order: i
                     return None
                 due = business
             elif effect.since is None:
-                due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, _UTC)
+                due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, INSTANT)
             else:
                 due = pl.col(effect.since) + effect.delta
         row = effect_row((0, "", None, None, None), compiled.policy_id, compiled.rule_id, template)
@@ -669,13 +671,13 @@ def _effect_rows(judged: pl.DataFrame, metas: pl.DataFrame, masks: list[tuple[st
     for mask, found in masks:
         for row, due in found:
             number = pl.lit(len(templates), pl.UInt32).alias("__t")
-            parts.append(lazy.filter(pl.col(mask)).select("__i", number, due.cast(_UTC).alias("due")))
+            parts.append(lazy.filter(pl.col(mask)).select("__i", number, due.cast(INSTANT).alias("due")))
             templates.append(row)
     if clean is not None:
         number = pl.lit(len(templates), pl.UInt32).alias("__t")
-        parts.append(lazy.filter(clean).select("__i", number, pl.lit(None, _UTC).alias("due")))
+        parts.append(lazy.filter(clean).select("__i", number, pl.lit(None, INSTANT).alias("due")))
         templates.append({"effect": "clean", "outcome": "clean", "__order": -1, "__position": 0})
-    empty = pl.DataFrame(schema={"__i": pl.UInt32, "__t": pl.UInt32, "due": _UTC})
+    empty = pl.DataFrame(schema={"__i": pl.UInt32, "__t": pl.UInt32, "due": INSTANT})
     order = pl.concat(parts).collect() if parts else empty
     order = order.with_columns(judged[ROW].gather(order["__i"]).alias("__row")).sort("__row", maintain_order=True)
     schema = _schema()
@@ -730,9 +732,9 @@ def _plan(spec: AuditSpec, columns: set[str]) -> Planned:
     return found
 
 
-def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
-    """The decision rows of a batch by the columnar path; None when the fact type (or every
-    rule) needs the row engine."""
+def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """The decision rows of a batch by the columnar path (the columns of :data:`ROW_SCHEMA`);
+    None when the fact type (or every rule) needs the row engine."""
     if any(policy.dated for policy in spec.engine.policies if policy.fact_type == spec.fact_type):
         return None  # the version in force is chosen per row, by its own day: the row engine's job
     prepared = prepare(spec, frame)
@@ -760,14 +762,26 @@ def judge_columnar(spec: AuditSpec, frame: pl.DataFrame) -> pa.Table | None:
     # a fact no rule matched has its clean row (with fallback rules, once those are judged too)
     clean = None if fallback else ~reduce(operator.or_, [pl.col(name) for name, _ in vectorised])
     rows = _effect_rows(judged, valid_metas, masks, clean)
-    if bad.height:
-        invalid = _padded(metas.lazy().join(bad.lazy(), on="row", maintain_order="right"), "invalid").collect()
-        rows = pl.concat([rows, invalid], how="vertical_relaxed").sort("row", maintain_order=True)
     if fallback:
         rows = _with_fallback(spec, frame.filter(pl.col(ROW).is_in(facts[ROW].implode())), valid_metas, rows, plan,
                               fallback)
         rows = rows.sort("row", "__order", "__position", maintain_order=True)
-    return rows.select(ROW_SCHEMA.names).to_arrow().cast(ROW_SCHEMA)
+    rows = rows.select(ROW_SCHEMA.names)
+    if bad.height:
+        refused = _refused(spec, frame, metas, bad["row"].unique().implode())
+        rows = pl.concat([rows, refused.cast(rows.schema)]).sort("row", maintain_order=True)
+    return rows
+
+
+def _refused(spec: AuditSpec, frame: pl.DataFrame, metas: pl.DataFrame, numbers: pl.Series) -> pl.DataFrame:
+    """The rows of the facts (input rows ``numbers``) the columnar checks refused, judged by
+    the row engine: a fact's problems read the same (wording, order, every problem) whichever
+    path judged its batch."""
+    facts = frame.filter(pl.col(ROW).is_in(numbers))
+    found = judge_rows(spec.engine, spec, facts, metas.filter(pl.col("row").is_in(numbers)))
+    rows = pl.from_arrow(pa.Table.from_batches([rows_batch(found)], schema=ROW_SCHEMA))
+    assert isinstance(rows, pl.DataFrame)
+    return rows
 
 
 Plan = list[tuple[Policy, Rule, int, pl.Expr | None]]
@@ -828,8 +842,8 @@ def _schema() -> dict[str, pl.DataType]:
 
 
 def _padded(frame: pl.LazyFrame, effect: str) -> pl.LazyFrame:
-    """``frame`` (meta columns, and field and message for invalid rows) as rows of ``effect``,
-    every output column present, sorted before a fact's rule rows."""
+    """``frame`` (meta columns) as rows of ``effect``, every output column present, sorted
+    before a fact's rule rows."""
     schema = _schema()
     have = {*frame.collect_schema().names(), "effect", "outcome"}
     return frame.with_columns(

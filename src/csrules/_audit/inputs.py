@@ -9,7 +9,7 @@ naming both. Columns the model does not know (a team, an export id) ride along u
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +102,14 @@ class Part:
     lines: Lines | None = None
 
 
-def file_parts(source: Source, batch_rows: int, pieces: int,
-               model: type[BaseModel] | None = None) -> tuple[pa.Schema, Iterable[Part]] | None:
+def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseModel] | None = None,
+               tail: int = 0) -> tuple[pa.Schema, Iterable[Part]] | None:
     """The schema of a file a worker can read a share of by itself, and its shares in order:
     a row group (Parquet) or record batch (Arrow IPC file) each, cut at whole batches when the
     file has fewer than ``pieces`` of them (a worker skipping into a row group still decodes
-    what it skips), or byte ranges of a plain CSV or JSON Lines file (with ``model``; see
+    what it skips), its last ``tail`` batches one a share (so no worker waits long at the end
+    for another's last share), or byte ranges of a plain CSV or JSON Lines file (with ``model``;
+    its last ``tail // 2`` ranges cut in two; see
     :mod:`csrules._audit.lines`); None for what is read from the start (an Arrow stream, a
     text file that is not plain). Only a file's footer, or a text file's line ends and first
     block, are read here."""
@@ -117,7 +119,7 @@ def file_parts(source: Source, batch_rows: int, pieces: int,
     path = str(source.data)
     try:
         if source.kind in ("csv", "jsonl"):
-            found = None if model is None else line_parts(path, source.kind, model, pieces)
+            found = None if model is None else line_parts(path, source.kind, model, pieces, tail // 2)
             if found is None:
                 return None
             schema, ranges = found
@@ -144,7 +146,18 @@ def file_parts(source: Source, batch_rows: int, pieces: int,
         batches = -(-size // batch_rows)
         per = batch_rows * -(-batches // max(1, min(cuts, batches)))
         parts += [Part(path, source.kind, group, skip, min(per, size - skip)) for skip in range(0, size, per)]
-    return schema, parts
+    return schema, _singles(parts, batch_rows, tail)
+
+
+def _singles(parts: list[Part], batch_rows: int, tail: int) -> list[Part]:
+    """``parts`` with their last ``tail`` batches (at least) given one batch a part."""
+    kept, last = list(parts), list[Part]()
+    while kept and len(last) < tail:
+        part = kept.pop()
+        end = part.skip + part.rows
+        last[:0] = [replace(part, skip=skip, rows=min(batch_rows, end - skip))
+                    for skip in range(part.skip, end, batch_rows)]
+    return kept + last
 
 
 def read_part(part: Part, batch_rows: int, model: type[BaseModel] | None = None) -> Iterator[pa.RecordBatch]:

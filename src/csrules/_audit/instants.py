@@ -18,10 +18,12 @@ from csrules._policy.validity import DEFAULT_ZONE
 from csrules._time.calendar import load_zone
 from csrules.exceptions import CsrulesError
 
-__all__ = ["INSTANT", "ISO", "iso_instants", "read_instants", "zone_of"]
+__all__ = ["INSTANT", "INTEGERS", "ISO", "iso_instants", "read_instants", "zone_of"]
 
 INSTANT = pl.Datetime("us", "UTC")
-"""The type of an instant column: microseconds, UTC."""
+"""The type of an instant column: microseconds, UTC (every audit module's)."""
+INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+"""The whole-number column types."""
 
 ISO = tuple(f"%Y-%m-%d{sep}%H:%M{secs}{zone}" for sep in "T " for secs in (":%S%.f", "") for zone in ("%:z", "%z"))
 """The ISO 8601 forms of an aware datetime that pydantic reads, each read natively: seconds

@@ -89,24 +89,28 @@ def _rows(data: mmap.mmap, start: int, end: int) -> int:
     return count + (1 if end > start and data[end - 1:end] != b"\n" else 0)
 
 
-def _cuts(data: mmap.mmap, body: int, size: int, pieces: int) -> list[int]:
+def _cuts(data: mmap.mmap, body: int, size: int, pieces: int, halved: int = 0) -> list[int]:
     """Range bounds from ``body`` to ``size``: ``pieces`` ranges at least (none over
-    :data:`RANGE_BYTES`), each moved on to the next line start."""
+    :data:`RANGE_BYTES`), the last ``halved`` of them cut in two (so the shares that end an
+    audit are small), each bound moved on to the next line start."""
     count = max(pieces, -(-(size - body) // RANGE_BYTES), 1)
+    middles = {2 * index + 1 for index in range(max(0, count - halved), count)}
+    halves = sorted({2 * index for index in range(1, count)} | middles)  # in half ranges
     bounds = [body]
-    for index in range(1, count):
-        newline = data.find(b"\n", body + (size - body) * index // count)
+    for half in halves:
+        newline = data.find(b"\n", body + (size - body) * half // (2 * count))
         at = size if newline < 0 else newline + 1
         if at > bounds[-1] and at < size:
             bounds.append(at)
     return [*bounds, size]
 
 
-def line_parts(path: str, kind: str, model: type[BaseModel],
-               pieces: int) -> tuple[pa.Schema, Iterator[tuple[Lines, int]]] | None:
-    """The schema of a plain CSV or JSON Lines file and its ranges with their rows, in order,
-    each counted as it is asked for (the first ones are judged while later ones are counted);
-    None for a file read from the start (not plain, or empty)."""
+def line_parts(path: str, kind: str, model: type[BaseModel], pieces: int,
+               halved: int = 0) -> tuple[pa.Schema, Iterator[tuple[Lines, int]]] | None:
+    """The schema of a plain CSV or JSON Lines file and its ranges with their rows, in order
+    (the last ``halved`` cut in two), each counted as it is asked for (the first ones are
+    judged while later ones are counted); None for a file read from the start (not plain, or
+    empty)."""
     with open(path, "rb") as handle:
         if not handle.seek(0, 2):
             return None
@@ -121,7 +125,7 @@ def line_parts(path: str, kind: str, model: type[BaseModel],
                     return None  # a header alone: read as a whole
                 schema = _csv_schema(path, model)
                 names = tuple(schema.names)
-            bounds = _cuts(data, body, size, pieces)
+            bounds = _cuts(data, body, size, pieces, halved)
             if schema is None:  # JSON Lines: the columns of its first block's lines
                 first = data.rfind(b"\n", 0, min(size, BLOCK)) + 1
                 schema = _json_schema_of(path, Lines(0, first if first > 0 else bounds[1]), model)

@@ -23,6 +23,7 @@ import os
 import pickle
 import secrets
 import shutil
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -196,7 +197,7 @@ class _Planner:
         for item in data:
             source = source_kind(item)
             planned = None if self.where and self.left is not None else file_parts(
-                source, self.batch_rows, self.pieces, self.spec.model)
+                source, self.batch_rows, self.pieces, self.spec.model, self.pieces // 2 if self.pieces > 1 else 0)
             if planned is None:
                 read_here.append(self._read(source))
                 continue
@@ -249,12 +250,15 @@ class _Planner:
 
 def _part_batches(spec: AuditSpec, share: Share, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """The numbered batches of a share read from its file; a JSON Lines range's columns (its
-    own, as a block infers them) are checked like the file's first."""
+    own, as a block infers them: one table, so its batches' are its first's) are checked like
+    the file's first."""
     part = share.part
     assert part is not None
+    checked = part.kind != "jsonl"
     for batch in numbered(read_part(part, batch_rows, spec.model), batch_rows, share.first):
-        if part.kind == "jsonl":
+        if not checked:
             check_columns(batch.schema, spec.model, spec.fact_type, f"{part.path} ({share.rows()})")
+            checked = True
         yield batch
 
 
@@ -303,7 +307,9 @@ def _writer(path: Path) -> pq.ParquetWriter:
 
 _SPECS: dict[str, AuditSpec] = {}
 """In a worker: the specs of recent audits by the hash of their pickled form (each unpickled,
-so its engine rebuilt and its columnar plans compiled, once)."""
+so its engine rebuilt and its columnar plans compiled, once). Every task carries the pickled
+spec compressed (a fifth of the size: a pack's spec fits the pipe to a worker in one write),
+and a worker that has it already does not read it."""
 
 
 def _worker_share(token: str, blob: bytes, share: Share, batch_rows: int, where: str | None,
@@ -312,7 +318,7 @@ def _worker_share(token: str, blob: bytes, share: Share, batch_rows: int, where:
     if spec is None:
         while len(_SPECS) >= 4:
             _SPECS.pop(next(iter(_SPECS)))
-        spec = _SPECS[token] = pickle.loads(blob)
+        spec = _SPECS[token] = pickle.loads(zlib.decompress(blob))
     return _judge_share(spec, share, batch_rows, where, folder)
 
 
@@ -372,6 +378,7 @@ def _local(spec: AuditSpec, shares: Iterator[Share], workers: int, batch_rows: i
     pool = worker_pool(workers)
     blob = pickle.dumps(spec)
     token = hashlib.sha256(blob).hexdigest()  # an audit like an earlier one reuses its engine in the workers
+    blob = zlib.compress(blob, 1)
     pending: deque[tuple[Share, Future[Done]]] = deque()
     try:
         for share in shares:

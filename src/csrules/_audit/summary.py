@@ -2,7 +2,10 @@
 and rules, never with rows.
 
 All rows of one fact come in one batch, so each batch is reduced to small counts (facts by
-subject, team and month with their worst outcome; effects by rule) that add up exactly.
+their worst outcome per subject, per team and per month; effects by rule) that add up exactly.
+The three groupings are counted apart, not crossed: a batch's counts are a few rows per
+subject, however many teams and months the subject's facts span, so they cost little to send
+from a worker and to add up.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ OUTCOME_COLUMNS = ("violation", "needs_approval", "action_required", "clean", "i
 """The columns of the per-group fact counts, worst first (a fact counts once, by its worst outcome)."""
 
 _GROUPS = ("subject", "team", "month")
+_FACT_KEY = ("by", "value", "outcome")
 _RULE_KEY = ("policy", "rule", "effect", "code", "severity", "approver", "who")
 
 
@@ -67,16 +71,22 @@ MAX_INVALID = 1000
 
 
 Partial = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None
-"""One batch's counts: facts by group and outcome, effects by rule, and its invalid rows."""
+"""One batch's counts: facts by grouping (``by``: subject, team or month), its ``value`` and
+outcome; effects by rule; and its invalid rows."""
 
 
-def partial(table: pa.Table) -> Partial:
-    """The counts of one batch's decision rows (computed where the batch was judged: small,
-    and they add up exactly, since all rows of a fact are in one batch)."""
-    rows = pl.from_arrow(table)
+def partial(table: pa.Table | pl.DataFrame) -> Partial:
+    """The counts of one batch's decision rows, an Arrow table or a Polars frame (computed
+    where the batch was judged: small, and they add up exactly, since all rows of a fact are
+    in one batch)."""
+    rows = table if isinstance(table, pl.DataFrame) else pl.from_arrow(table)
     assert isinstance(rows, pl.DataFrame)
     if not rows.height:
         return None
+    types = dict.fromkeys((*_GROUPS, *_RULE_KEY, "effect", "outcome", "field", "message"), pl.String)
+    odd = {name: dtype for name, dtype in {**types, "row": pl.Int64}.items() if rows.schema[name] != dtype}
+    if odd:  # a column all null in this batch, say: every batch's counts add up in one type
+        rows = rows.cast(odd)  # type: ignore[arg-type]
     if not rows["row"].is_sorted():
         rows = rows.sort("row", maintain_order=True)
     # every row of a fact is adjacent: its first row names the groups, its highest rank the
@@ -84,8 +94,12 @@ def partial(table: pa.Table) -> Partial:
     rank = pl.col("outcome").cast(_OUTCOMES).to_physical()
     facts = rows.lazy().set_sorted("row").group_by("row", maintain_order=True).agg(
         pl.col(*_GROUPS).first(), rank.max().alias("rank"))
-    by_group = facts.group_by(*_GROUPS, "rank").agg(pl.len().alias("facts")).select(
-        *_GROUPS, pl.col("rank").replace_strict(_NAMES, return_dtype=pl.String).alias("outcome"), "facts")
+    outcome = pl.col("rank").replace_strict(_NAMES, return_dtype=pl.String).alias("outcome")
+    by_group = pl.concat([
+        facts.group_by(key, "rank").agg(pl.len().alias("facts")).select(
+            pl.lit(key).alias("by"), pl.col(key).cast(pl.String).alias("value"), outcome, "facts")
+        for key in _GROUPS
+    ])
     effect = pl.col("effect")
     by_rule = rows.lazy().filter(~effect.is_in(["clean", "invalid"])).group_by(*_RULE_KEY).agg(
         pl.len().alias("count"))
@@ -128,7 +142,7 @@ class Tally:
             self._fold()
 
     def _fold(self) -> None:
-        self._facts = [_compact(_sum(self._facts, [*_GROUPS, "outcome"], "facts"))]
+        self._facts = [_compact(_sum(self._facts, list(_FACT_KEY), "facts"))]
         self._rules = [_compact(_sum(self._rules, list(_RULE_KEY), "count"))]
 
     def summary(self, title: str, fact_type: str) -> Summary:
@@ -136,7 +150,8 @@ class Tally:
         self._fold()
         facts = self._facts[0]
         totals = dict.fromkeys(OUTCOME_COLUMNS, 0)
-        for outcome, count in facts.group_by("outcome").agg(pl.col("facts").sum()).iter_rows():
+        every = facts.filter(pl.col("by") == "subject")  # each fact counted once, by its subject
+        for outcome, count in every.group_by("outcome").agg(pl.col("facts").sum()).iter_rows():
             totals[outcome] = int(count)
         totals["facts"] = sum(totals[name] for name in OUTCOME_COLUMNS)
         # every key column breaks ties: the same rows always give the same summary
@@ -166,6 +181,7 @@ def _sum(frames: list[pl.DataFrame], keys: list[str], value: str) -> pl.DataFram
 
 def _by(facts: pl.DataFrame, key: str) -> pl.DataFrame:
     """Facts per ``key`` with one column per outcome (a fact counted once, by its worst outcome)."""
+    facts = facts.filter(pl.col("by") == key).select(pl.col("value").alias(key), "outcome", "facts")
     grouped = facts.group_by(key).agg(
         pl.col("facts").sum().alias("facts"),
         *(pl.col("facts").filter(pl.col("outcome") == name).sum().alias(name) for name in OUTCOME_COLUMNS),
