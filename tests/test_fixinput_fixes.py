@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from pydantic import BaseModel
 
 from csrules._policy.facts import registered_fact_types
 from csrules.domain.facts import derived_sources
-from csrules.exceptions import FactError
+from csrules.exceptions import FactError, PolicyError
 from csrules.policies import load_pack, pack_names
 
 _TZ8 = timezone(timedelta(hours=8))
@@ -119,3 +121,66 @@ class TestFactCopies:
         fresh = model.model_validate({**_given(model, base.model_dump(exclude_unset=True)), **day})
         assert engine.evaluate(moved, now=now).effect_keys == engine.evaluate(fresh, now=now).effect_keys
         assert "violation:ATT-6" in engine.evaluate(moved, now=now).effect_keys
+
+
+def _pack(root: Path, manifest: str, **files: str) -> Path:
+    """A company pack directory under ``root``: ``pack.yaml`` and the named files."""
+    (root / "pack.yaml").write_text(manifest, encoding="utf-8")
+    for name, text in files.items():
+        (root / name.replace("__", ".")).write_text(text, encoding="utf-8")
+    return root
+
+
+_HEAD = textwrap.dedent("""\
+    name: acme
+    title: {en: Acme, zh: 阿克米}
+    version: "1"
+    extends: call_centre
+""")
+
+_RULE = textwrap.dedent("""\
+    rules:
+      - id: ACME-2
+        title: {en: Personal leave, zh: 事假}
+        when: {kind: compare, path: kind, op: "==", value: personal}
+        then:
+          - {type: %s, %s: %s%s}
+""")
+
+
+class TestEffectRoles:
+    """A company rule's approval, escalation or obligation goes to a role the merged catalogue holds."""
+
+    @pytest.mark.parametrize(
+        ("kind", "attr", "extra"),
+        [("approval", "role", ""), ("escalation", "to", ""), ("obligation", "who", ", action: {en: a, zh: b}")],
+    )
+    def test_unknown_role_refused(self, tmp_path: Path, kind: str, attr: str, extra: str) -> None:
+        """A typo in the role is refused naming the rules file and line, the role and the catalogue's roles."""
+        rule = _RULE % (kind, attr, "centre_directr", extra)
+        _pack(tmp_path, _HEAD + "rules: {leave: extra.yaml}\n", extra__yaml=rule)
+        with pytest.raises(PolicyError) as caught:
+            load_pack(tmp_path)
+        message = str(caught.value)
+        assert "extra.yaml:6" in message
+        assert "'centre_directr'" in message
+        assert "ACME-2" in message
+        assert "centre_director / 客服中心主任" in message
+
+    def test_own_policy_located(self, tmp_path: Path) -> None:
+        """A policy file of the pack is located at the effect's line too."""
+        policy = "id: acme.extra\nversion: '1'\ntitle: {en: X, zh: Y}\nfact_type: leave_request\n" + textwrap.dedent(
+            _RULE % ("escalation", "to", "nobody", "")
+        )
+        _pack(tmp_path, _HEAD + "policies: [extra.yaml]\n", extra__yaml=policy)
+        with pytest.raises(PolicyError, match=r"extra\.yaml:10.*'nobody'"):
+            load_pack(tmp_path)
+
+    @pytest.mark.parametrize(
+        ("kind", "attr", "name", "extra"),
+        [("approval", "role", "班長", ""), ("obligation", "who", "reporter", ", action: {en: a, zh: b}")],
+    )
+    def test_alias_and_reporter_accepted(self, tmp_path: Path, kind: str, attr: str, name: str, extra: str) -> None:
+        """A role's alias, and the reporter in an obligation, are accepted."""
+        _pack(tmp_path, _HEAD + "rules: {leave: extra.yaml}\n", extra__yaml=_RULE % (kind, attr, name, extra))
+        assert load_pack(tmp_path).name == "acme"

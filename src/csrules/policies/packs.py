@@ -577,7 +577,48 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
     if pinned is not None:
         pack = replace(pack, calendar=pinned)
+    _check_effect_roles(pack, source, manifest)
     return _zoned(_with_pinned_calendar(pack))
+
+
+OTHER_PARTIES = frozenset({"reporter"})
+"""Who an obligation may name besides a role of the pack's catalogue: ``reporter``, the
+person the fact names as reporting (ESC-3)."""
+
+
+def _check_effect_roles(pack: Pack, source: _PackDir, manifest: PackManifest) -> None:
+    """Refuse a rule sending an approval, escalation or obligation to a role the pack's
+    (merged) catalogue does not hold under any name: nobody would be asked."""
+    for policy in (*pack.policies, *pack.session_policies):
+        for rule in policy.rules:
+            for effect in rule.then:
+                kind, attr = getattr(effect, "KEY", (None, None))
+                name = getattr(effect, attr, None) if kind in ("approval", "escalation", "obligation") else None
+                if name is None or name in pack.roles or (kind == "obligation" and name in OTHER_PARTIES):
+                    continue
+                roles = "; ".join(" / ".join(role.names) for role in pack.roles)
+                others = f"; an obligation may also name {', '.join(sorted(OTHER_PARTIES))}"
+                file, line = _effect_line(source, manifest, rule.id, attr, name)
+                raise PolicyError(f"the {kind} goes to {name!r}, which is no role of pack {pack.name!r} "
+                                  f"(roles: {roles}{others})", policy_id=policy.id, rule_id=rule.id,
+                                  file=file, line=line)
+
+
+def _effect_line(source: _PackDir, manifest: PackManifest, rule_id: str, attr: str, name: str
+                 ) -> tuple[str, int | None]:
+    """The file and line of the effect of rule ``rule_id`` giving ``attr: name``, among the
+    files the manifest names (read again only to report the error)."""
+    files = (*manifest.policies, *manifest.replace, *manifest.rules.values(),
+             *(entry if isinstance(entry, str) else entry.file for entry in manifest.sessions))
+    for filename in files:
+        data, lines = read_document(source.read(filename), name=source.file_name(filename))
+        rules = data.get("rules") if isinstance(data, dict) else None
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            effects = rule.get("then") if isinstance(rule, dict) and rule.get("id") == rule_id else None
+            for j, effect in enumerate(effects if isinstance(effects, list) else []):
+                if isinstance(effect, dict) and effect.get(attr) == name:
+                    return source.file_name(filename), line_for(lines, data, ("rules", i, "then", j, attr))
+    return source.manifest_name, None
 
 
 def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> str:
