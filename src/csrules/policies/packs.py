@@ -30,7 +30,7 @@ from csrules._engine.zones import ZONE_FIELD
 from csrules._errors import validation_error
 from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
-from csrules._policy.model import Policy, Rule, Text
+from csrules._policy.model import Approve, Escalate, Oblige, Policy, Rule, Text
 from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
@@ -592,13 +592,15 @@ def _check_effect_roles(pack: Pack, source: _PackDir, manifest: PackManifest) ->
     for policy in (*pack.policies, *pack.session_policies):
         for rule in policy.rules:
             for effect in rule.then:
-                kind, attr = getattr(effect, "KEY", (None, None))
-                name = getattr(effect, attr, None) if kind in ("approval", "escalation", "obligation") else None
-                if name is None or name in pack.roles or (kind == "obligation" and name in OTHER_PARTIES):
+                if not isinstance(effect, Approve | Escalate | Oblige):
+                    continue
+                kind, attr = effect.KEY
+                name: str = getattr(effect, str(attr))
+                if name in pack.roles or (kind == "obligation" and name in OTHER_PARTIES):
                     continue
                 roles = "; ".join(" / ".join(role.names) for role in pack.roles)
                 others = f"; an obligation may also name {', '.join(sorted(OTHER_PARTIES))}"
-                file, line = _effect_line(source, manifest, rule.id, attr, name)
+                file, line = _effect_line(source, manifest, rule.id, str(attr), name)
                 raise PolicyError(f"the {kind} goes to {name!r}, which is no role of pack {pack.name!r} "
                                   f"(roles: {roles}{others})", policy_id=policy.id, rule_id=rule.id,
                                   file=file, line=line)
