@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import BaseModel
 
 from csrules._policy.facts import registered_fact_types
+from csrules._policy.loader import loads_policy
+from csrules._policy.model import Policy
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import FactError, PolicyError
 from csrules.policies import load_pack, pack_names
+from csrules.testing import probe_examples
 
 _TZ8 = timezone(timedelta(hours=8))
 
@@ -184,3 +188,59 @@ class TestEffectRoles:
         """A role's alias, and the reporter in an obligation, are accepted."""
         _pack(tmp_path, _HEAD + "rules: {leave: extra.yaml}\n", extra__yaml=_RULE % (kind, attr, name, extra))
         assert load_pack(tmp_path).name == "acme"
+
+
+_HARBOUR = Path(__file__).resolve().parents[1] / "examples" / "company_pack"
+_AUGUST = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def _notice_versions() -> tuple[Policy, ...]:
+    """The harbour pack's two versions of the leave policy, each with only the personal-notice rule."""
+    return tuple(
+        Policy(**{**v.model_dump(), "rules": [r.model_dump() for r in v.rules if r.id == "ATT-1.personal-notice"]})
+        for v in load_pack(_HARBOUR).versions("leave")
+    )
+
+
+class TestProbesOfDatedVersions:
+    """Facts probing a dated version lie in its days, so that version judges them."""
+
+    def test_each_version_judges_its_probes(self) -> None:
+        """Probes of both versions of the notice rule are judged by the version they probe."""
+        versions = _notice_versions()
+        engine = load_pack(_HARBOUR).engine()
+        pairs = probe_examples(list(versions), now=_AUGUST, per=1)
+        judged = {(t.days, engine.evaluate(fact, now=_AUGUST).policies[0].version) for t, fact in pairs}
+        assert judged == {((v.valid_from, v.valid_until, v.timezone or "Asia/Shanghai"), v.version) for v in versions}
+
+    def test_new_threshold_probed(self) -> None:
+        """Just under two days' notice, probed for the July version, is a violation there."""
+        july = next(v for v in _notice_versions() if v.valid_from is not None)
+        engine = load_pack(_HARBOUR).engine()
+        late = [
+            fact
+            for t, fact in probe_examples(july, now=_AUGUST, per=1)
+            if t.probe.holds and "1 day, 23:59:59" in t.probe.label
+        ]
+        assert late
+        for fact in late:
+            assert fact.requested_at.astimezone(ZoneInfo("Asia/Shanghai")).date() >= july.valid_from
+            assert "violation:ATT-1" in engine.evaluate(fact, now=_AUGUST).effect_keys
+
+    def test_now_outside_a_version_without_event_time_refused(self) -> None:
+        """A dated version of a fact type with no event time, probed at a now outside its days, is refused."""
+        policy = loads_policy(textwrap.dedent("""\
+            id: acme.agents
+            version: "2"
+            valid_from: 2026-09-01
+            title: {en: Agents, zh: 座席}
+            fact_type: agent
+            rules:
+              - id: AG-1
+                title: {en: Named, zh: 有名}
+                when: {kind: compare, path: agent_id, op: "==", value: A01}
+                then: [{type: approval, role: shift_lead}]
+            """))
+        with pytest.raises(PolicyError, match=r"from 2026-09-01.*now 2026-08-01"):
+            probe_examples(policy, now=_AUGUST, per=1)
+        assert probe_examples(policy, now=datetime(2026, 9, 2, tzinfo=UTC), per=1)
