@@ -244,3 +244,44 @@ class TestProbesOfDatedVersions:
         with pytest.raises(PolicyError, match=r"from 2026-09-01.*now 2026-08-01"):
             probe_examples(policy, now=_AUGUST, per=1)
         assert probe_examples(policy, now=datetime(2026, 9, 2, tzinfo=UTC), per=1)
+
+
+_CLOSURE = """\
+id: acme.closure
+version: "1"
+%s
+title: {en: Closure days, zh: 停業日}
+fact_type: leave_request
+rules:
+  - id: ACME-1
+    title: {en: Leave on a day off, zh: 休息日請假}
+    when: {kind: on_day_off, path: shift_start, calendar: china}
+    then:
+      - {type: approval, role: %s}
+"""
+
+
+class TestVersionLabels:
+    """Two dated versions of one policy carry distinct version labels."""
+
+    def test_shared_label_refused(self, tmp_path: Path) -> None:
+        """Two files dating versions of one policy under one label are refused naming both files and the label."""
+        _pack(
+            tmp_path,
+            _HEAD + "policies: [a.yaml, b.yaml]\n",
+            a__yaml=_CLOSURE % ("valid_until: 2026-07-01", "centre_director"),
+            b__yaml=_CLOSURE % ("valid_from: 2026-07-01", "department_head"),
+        )
+        with pytest.raises(PolicyError, match=r"a\.yaml\).*b\.yaml\) share the label '1'"):
+            load_pack(tmp_path)
+
+    def test_distinct_labels_load(self, tmp_path: Path) -> None:
+        """The same versions with their own labels load, each judging its days."""
+        later = (_CLOSURE % ("valid_from: 2026-07-01", "department_head")).replace('version: "1"', 'version: "2"')
+        _pack(
+            tmp_path,
+            _HEAD + "policies: [a.yaml, b.yaml]\n",
+            a__yaml=_CLOSURE % ("valid_until: 2026-07-01", "centre_director"),
+            b__yaml=later,
+        )
+        assert [v.version for v in load_pack(tmp_path).versions("acme.closure")] == ["1", "2"]

@@ -30,6 +30,7 @@ __all__ = [
     "DatedValue",
     "Gap",
     "Timeline",
+    "check_labels",
     "check_versions",
     "dated_values",
     "day_in_force",
@@ -67,13 +68,31 @@ def versions_by_id(policies: Iterable[Policy]) -> dict[str, list[Policy]]:
     return grouped
 
 
-def _label(policy: Policy) -> str:
-    return f"version {policy.version!r} ({policy.validity})"
+def _label(policy: Policy, files: Mapping[int, str] | None = None) -> str:
+    where = (files or {}).get(id(policy))
+    return f"version {policy.version!r} ({policy.validity}{f', in {where}' if where else ''})"
 
 
-def check_versions(policies: Iterable[Policy]) -> None:
+def check_labels(policies: Iterable[Policy], files: Mapping[int, str] | None = None) -> None:
+    """Refuse two versions of one policy in a pack that share a ``version`` label: every
+    output a reviewer reads (decisions, records, documents) names a version by its label.
+    The :class:`PolicyError` names both (and the files ``files`` maps them to, by ``id()``)."""
+    for policy_id, versions in versions_by_id(policies).items():
+        labels: dict[str, Policy] = {}
+        for policy in versions:
+            same = labels.setdefault(policy.version, policy)
+            if same is not policy:
+                raise PolicyError(
+                    f"{_label(same, files)} and {_label(policy, files)} share the label {policy.version!r}: "
+                    "the versions of one policy must have distinct labels (give each its own version:)",
+                    policy_id=policy_id,
+                )
+
+
+def check_versions(policies: Iterable[Policy], files: Mapping[int, str] | None = None) -> None:
     """Refuse two versions of one policy whose days overlap, or that judge other fact types
-    or read their days in other zones: a :class:`PolicyError` names both versions."""
+    or read their days in other zones: a :class:`PolicyError` names both versions (and the
+    files ``files`` maps them to, by ``id()``)."""
     for policy_id, versions in versions_by_id(policies).items():
         for before, after in pairwise(versions):
             # no timezone means the default zone, so naming that zone changes nothing
@@ -81,14 +100,14 @@ def check_versions(policies: Iterable[Policy]) -> None:
             if before.fact_type != after.fact_type or not same_zone:
                 what = "fact type" if before.fact_type != after.fact_type else "time zone"
                 raise PolicyError(
-                    f"{_label(before)} and {_label(after)} have different {what}s: the versions "
+                    f"{_label(before, files)} and {_label(after, files)} have different {what}s: the versions "
                     "of one policy judge the same facts in the same zone",
                     policy_id=policy_id,
                 )
             if before.valid_until is None or after.valid_from is None or before.valid_until > after.valid_from:
                 start = after.valid_from or before.valid_from or "the start"
                 raise PolicyError(
-                    f"{_label(before)} and {_label(after)} overlap from {start}: one day has one version "
+                    f"{_label(before, files)} and {_label(after, files)} overlap from {start}: one day has one version "
                     "(end the first with valid_until on or before the second's valid_from)",
                     policy_id=policy_id,
                 )

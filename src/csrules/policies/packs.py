@@ -31,7 +31,14 @@ from csrules._errors import validation_error
 from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Rule, Text
-from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
+from csrules._policy.validity import (
+    DEFAULT_ZONE,
+    check_labels,
+    check_versions,
+    day_in_force,
+    is_dated,
+    with_dated_params,
+)
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
@@ -688,7 +695,9 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
     for policy in (*policies, *sessions):
         if not policy.id.startswith(f"{name}."):
             raise PolicyError(f"policy ids in pack {name!r} must start with '{name}.'", policy_id=policy.id)
-    check_versions((*policies, *sessions))
+    files = _files(source, policies, manifest.policies)
+    check_versions((*policies, *sessions), files)
+    check_labels((*policies, *sessions), files)
     lifecycle_params = _lifecycle_params(manifest.lifecycles)
     lifecycles = tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items())
     roles = _roles(source, manifest.roles or "roles.yaml", name)
@@ -716,6 +725,11 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
 
 def _policies(source: _PackDir, files: Sequence[str]) -> tuple[Policy, ...]:
     return tuple(loads_policy(source.read(filename), name=source.file_name(filename)) for filename in files)
+
+
+def _files(source: _PackDir, policies: Sequence[Policy], files: Sequence[str]) -> dict[int, str]:
+    """The file each of ``policies`` was read from (``files``, in the same order), by ``id()``."""
+    return {id(policy): source.file_name(filename) for policy, filename in zip(policies, files, strict=True)}
 
 
 def _lifecycle_params(entries: Sequence[str | LifecycleEntry]) -> dict[str, dict[str, Any]]:
@@ -1117,9 +1131,11 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
     sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
     try:
-        check_versions((*stateless, *sessions))
+        files = _files(source, (*replacing, *own), (*manifest.replace, *manifest.policies))
+        check_versions((*stateless, *sessions), files)
+        check_labels((*stateless, *sessions), files)
     except PolicyError as exc:
-        hint = " (to put a file in the place of a base policy, list it under replace:)"
+        hint = " (to put a file in the place of a base policy, list it under replace:)" if "overlap" in str(exc) else ""
         raise PolicyError(f"{where}: {exc}{hint}") from None
     lifecycle_params = {key: dict(values) for key, values in base.lifecycle_params.items()}
     for key, values in _lifecycle_params(manifest.lifecycles).items():
