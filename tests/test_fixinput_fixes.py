@@ -285,3 +285,27 @@ class TestVersionLabels:
             b__yaml=later,
         )
         assert [v.version for v in load_pack(tmp_path).versions("acme.closure")] == ["1", "2"]
+
+
+class TestManifestLists:
+    """A company pack's sources and drop lists say one thing once."""
+
+    def test_repeated_drop_refused(self, tmp_path: Path) -> None:
+        """drop: [leave, leave] is refused at the line of the second entry."""
+        _pack(tmp_path, _HEAD + "drop:\n  - leave\n  - call_centre.leave\n")
+        with pytest.raises(PolicyError, match=r"pack\.yaml:7: drop: 'call_centre\.leave' is listed twice"):
+            load_pack(tmp_path)
+
+    def test_missing_source_file_refused(self, tmp_path: Path) -> None:
+        """A source whose file the pack directory does not hold is refused at its line."""
+        _pack(tmp_path, _HEAD + "sources:\n  - {id: acme-1, title: {en: Handbook, zh: 手冊}, file: handbook.txt}\n")
+        with pytest.raises(PolicyError, match=r"pack\.yaml:6: sources: .*'handbook\.txt'"):
+            load_pack(tmp_path)
+        (tmp_path / "handbook.txt").write_text("the handbook", encoding="utf-8")
+        assert load_pack(tmp_path).sources[-1] == "handbook.txt"
+
+    def test_base_source_id_reused_refused(self, tmp_path: Path) -> None:
+        """A source reusing a base source's id with another file is refused naming the id."""
+        _pack(tmp_path, _HEAD + "sources:\n  - {id: '001', title: {en: X, zh: Y}, file: z.txt}\n", z__txt="z")
+        with pytest.raises(PolicyError, match=r"pack\.yaml:6: sources: source id '001' already names"):
+            load_pack(tmp_path)

@@ -1112,7 +1112,12 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
         raise PolicyError(f"{key!r} is not a policy of pack {base.name!r} (policies: {', '.join(sorted(base_ids))})",
                           file=where, line=line_for(lines, data, loc))
 
-    dropped = {base_id(key, ("drop", i)) for i, key in enumerate(manifest.drop)}
+    dropped: set[str] = set()
+    for index, key in enumerate(manifest.drop):
+        if base_id(key, ("drop", index)) in dropped:
+            raise PolicyError(f"drop: {key!r} is listed twice", file=where, line=line_for(lines, data, ("drop", index)))
+        dropped.add(base_id(key, ("drop", index)))
+    _check_sources(base, source, manifest, data, lines)
     replacing = _policies(source, manifest.replace)
     for index, policy in enumerate(replacing):
         base_id(policy.id, ("replace", index))
@@ -1167,6 +1172,25 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     for key, filename in manifest.rules.items():
         extended = _with_rule_file(extended, base_id(key, ("rules", key)), source, filename)
     return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
+
+
+def _check_sources(base: Pack, source: _PackDir, manifest: PackManifest, data: Mapping[str, Any], lines: Lines) -> None:
+    """Refuse a ``sources:`` entry whose file the pack directory does not hold, that repeats
+    an id of the list, or that gives a base source's id another title or file: documents
+    cite sources by id, so one id must name one document."""
+    known = {s.id: s for p in (*base.policies, *base.session_policies) for s in p.sources}
+    for index, entry in enumerate(manifest.sources):
+        line = line_for(lines, data, ("sources", index))
+
+        def refuse(problem: str, line: int | None = line) -> PolicyError:
+            return PolicyError(f"sources: {problem}", file=source.manifest_name, line=line)
+
+        if entry.file is not None and not source.has(entry.file):
+            raise refuse(f"source {entry.id!r}: no file {entry.file!r} next to pack.yaml (add it, or leave file: out)")
+        same = known.setdefault(entry.id, entry)
+        if same is not entry and (same.title, same.file) != (entry.title, entry.file):
+            raise refuse(f"source id {entry.id!r} already names {same.file or same.title.en!r}: give this source "
+                         "its own id (documents cite sources by id)")
 
 
 def _examples_in_zone(policy: Policy, zone: str) -> Policy:
