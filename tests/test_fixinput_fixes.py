@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,9 +18,9 @@ from csrules._policy.facts import registered_fact_types
 from csrules._policy.loader import loads_policy
 from csrules._policy.model import Policy
 from csrules.domain.facts import derived_sources
-from csrules.exceptions import FactError, PolicyError
+from csrules.exceptions import CsrulesError, FactError, PolicyError
 from csrules.policies import load_pack, pack_names
-from csrules.testing import probe_examples
+from csrules.testing import assert_decision, load_test_file, probe_examples
 
 _TZ8 = timezone(timedelta(hours=8))
 
@@ -309,3 +310,42 @@ class TestManifestLists:
         _pack(tmp_path, _HEAD + "sources:\n  - {id: '001', title: {en: X, zh: Y}, file: z.txt}\n", z__txt="z")
         with pytest.raises(PolicyError, match=r"pack\.yaml:6: sources: source id '001' already names"):
             load_pack(tmp_path)
+
+
+_LEAVE = {
+    "agent_id": "A01",
+    "kind": "personal",
+    "start": "2026-07-02T08:30:00+08:00",
+    "end": "2026-07-02T16:30:00+08:00",
+    "requested_at": "2026-07-01T08:00:00+08:00",
+    "requested_by": "A01",
+}
+_JULY_1 = datetime(2026, 7, 1, 8, tzinfo=_TZ8)
+
+
+class TestRepeatedExpectations:
+    """An effect key or code listed twice in an expectation is refused, not silently merged."""
+
+    def test_test_file_case_refused(self, tmp_path: Path) -> None:
+        """A test file case whose expect lists a key twice is refused naming the case, the key and the line."""
+        path = tmp_path / "c.test.yaml"
+        case = {"name": "twice", "fact": _LEAVE, "expect": ["violation:ATT-1", "violation:ATT-1"]}
+        text = json.dumps({"pack": "call_centre", "fact_type": "leave_request", "now": _JULY_1.isoformat(),
+                           "cases": [case]}, indent=1)
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(CsrulesError, match=r"c\.test\.yaml:\d+: case 'twice': expect lists violation:ATT-1 twice"):
+            load_test_file(path)
+
+    @pytest.mark.parametrize(
+        ("keyword", "value"),
+        [
+            ("expect", ["approval:department_head", "approval:department_head", "violation:ATT-1"]),
+            ("violates", ["ATT-1", "ATT-1"]),
+            ("rules", ["ATT-1.personal-notice", "ATT-1.personal-notice"]),
+        ],
+    )
+    def test_assert_decision_refused(self, keyword: str, value: list[str]) -> None:
+        """assert_decision with a key listed twice raises ValueError naming the keyword and the key."""
+        engine = load_pack("call_centre").engine()
+        with pytest.raises(ValueError, match=rf"{keyword}= lists '{value[0]}' twice"):
+            assert_decision(engine, _LEAVE, fact_type="leave_request", now=_JULY_1, **{keyword: value})
