@@ -89,10 +89,9 @@ def check_labels(policies: Iterable[Policy], files: Mapping[int, str] | None = N
                 )
 
 
-def check_versions(policies: Iterable[Policy], files: Mapping[int, str] | None = None) -> None:
+def check_versions(policies: Iterable[Policy]) -> None:
     """Refuse two versions of one policy whose days overlap, or that judge other fact types
-    or read their days in other zones: a :class:`PolicyError` names both versions (and the
-    files ``files`` maps them to, by ``id()``)."""
+    or read their days in other zones: a :class:`PolicyError` names both versions."""
     for policy_id, versions in versions_by_id(policies).items():
         for before, after in pairwise(versions):
             # no timezone means the default zone, so naming that zone changes nothing
@@ -100,14 +99,14 @@ def check_versions(policies: Iterable[Policy], files: Mapping[int, str] | None =
             if before.fact_type != after.fact_type or not same_zone:
                 what = "fact type" if before.fact_type != after.fact_type else "time zone"
                 raise PolicyError(
-                    f"{_label(before, files)} and {_label(after, files)} have different {what}s: the versions "
+                    f"{_label(before)} and {_label(after)} have different {what}s: the versions "
                     "of one policy judge the same facts in the same zone",
                     policy_id=policy_id,
                 )
             if before.valid_until is None or after.valid_from is None or before.valid_until > after.valid_from:
                 start = after.valid_from or before.valid_from or "the start"
                 raise PolicyError(
-                    f"{_label(before, files)} and {_label(after, files)} overlap from {start}: one day has one version "
+                    f"{_label(before)} and {_label(after)} overlap from {start}: one day has one version "
                     "(end the first with valid_until on or before the second's valid_from)",
                     policy_id=policy_id,
                 )

@@ -696,7 +696,7 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
         if not policy.id.startswith(f"{name}."):
             raise PolicyError(f"policy ids in pack {name!r} must start with '{name}.'", policy_id=policy.id)
     files = _files(source, policies, manifest.policies)
-    check_versions((*policies, *sessions), files)
+    check_versions((*policies, *sessions))
     check_labels((*policies, *sessions), files)
     lifecycle_params = _lifecycle_params(manifest.lifecycles)
     lifecycles = tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items())
@@ -1137,7 +1137,7 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
     try:
         files = _files(source, (*replacing, *own), (*manifest.replace, *manifest.policies))
-        check_versions((*stateless, *sessions), files)
+        check_versions((*stateless, *sessions))
         check_labels((*stateless, *sessions), files)
     except PolicyError as exc:
         hint = " (to put a file in the place of a base policy, list it under replace:)" if "overlap" in str(exc) else ""
