@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,13 @@ class TestProbesOfDatedVersions:
         for fact in late:
             assert fact.requested_at.astimezone(ZoneInfo("Asia/Shanghai")).date() >= july.valid_from
             assert "violation:ATT-1" in engine.evaluate(fact, now=_AUGUST).effect_keys
+
+    def test_version_outside_the_drawn_days_refused(self) -> None:
+        """A version whose days lie outside every day facts are drawn in is refused, not probed in other days."""
+        first = _notice_versions()[0]
+        old = Policy(**{**first.model_dump(), "valid_until": date(2025, 1, 1)})
+        with pytest.raises(PolicyError, match=r"until 2025-01-01 has no day between"):
+            probe_examples(old, now=datetime(2024, 6, 1, tzinfo=UTC), per=1)
 
     def test_now_outside_a_version_without_event_time_refused(self) -> None:
         """A dated version of a fact type with no event time, probed at a now outside its days, is refused."""
