@@ -25,9 +25,9 @@ JULY_1 = "2026-07-01"
 
 EXTRA = {
     "id": "acme.extra_leave", "version": "1", "title": "Acme leave rules", "fact_type": "leave_request",
-    "rules": [{"id": "ACME-1.training", "title": "Training leave goes to HR",
+    "rules": [{"id": "ACME-1.training", "title": "Training leave goes to the department head",
                "when": {"kind": "compare", "path": "kind", "op": "==", "value": "training"},
-               "then": [{"type": "approval", "role": "hr"}]}],
+               "then": [{"type": "approval", "role": "department_head"}]}],
 }
 RULES = {"rules": [{"id": "ACME-2.long-leave", "title": "Leave of over five days goes to the director",
                     "when": {"kind": "compare", "path": "days", "op": ">", "value": 5},

@@ -241,7 +241,8 @@ class TestReviewers:
         import yaml
 
         leave = _leave().model_dump(mode="json", exclude_none=True)
-        for name, bounds in (("a.yaml", {"valid_until": "2026-07-01"}), ("b.yaml", {"valid_from": "2026-08-01"})):
+        later = {"valid_from": "2026-08-01", "version": "2.0"}
+        for name, bounds in (("a.yaml", {"valid_until": "2026-07-01"}), ("b.yaml", later)):
             (tmp_path / name).write_text(yaml.safe_dump({**leave, **bounds}, allow_unicode=True), encoding="utf-8")
         assert main(["check", str(tmp_path)]) == 0
         out = capsys.readouterr().out

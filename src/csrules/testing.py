@@ -594,12 +594,18 @@ _UNSET = _Unset.UNSET
 Expected = str | Iterable[str] | None | _Unset
 
 
-def _as_set(value: str | Iterable[str] | None) -> set[str]:
+def _as_set(value: str | Iterable[str] | None, name: str) -> set[str]:
+    """``value`` as a set; a value listed twice in ``name`` raises ValueError (compared as a
+    set, the second listing would assert nothing more)."""
     if value is None:
         return set()
     if isinstance(value, str):
         return {value}
-    return set(value)
+    listed = list(value)
+    twice = next((item for index, item in enumerate(listed) if item in listed[:index]), None)
+    if twice is not None:
+        raise ValueError(f"{name}= lists {twice!r} twice: it is compared as a set, list each once")
+    return set(listed)
 
 
 _CHECKS: tuple[tuple[str, str, Callable[[Decision], Iterable[str]]], ...] = (
@@ -676,17 +682,17 @@ def assert_decision(
         wanted = given_values[name]
         if wanted is _UNSET:
             continue
-        expected, got = _as_set(wanted), set(read(decision))
+        expected, got = _as_set(wanted, name), set(read(decision))
         if expected != got:
             problems.append(f"{name}: expected {sorted(expected)}, got {sorted(got)}")
             keys |= {f"{prefix}:{x}" for x in expected ^ got}
     if expect is not _UNSET:
-        expected, got = _as_set(expect), set(decision.effect_keys)
+        expected, got = _as_set(expect, "expect"), set(decision.effect_keys)
         if expected != got:
             problems.append(f"effects: expected {sorted(expected)}, got {sorted(got)}")
             keys |= expected ^ got
-    if rules is not _UNSET and _as_set(rules) != set(decision.rule_ids):
-        problems.append(f"rules: expected {sorted(_as_set(rules))}, got {sorted(set(decision.rule_ids))}")
+    if rules is not _UNSET and _as_set(rules, "rules") != set(decision.rule_ids):
+        problems.append(f"rules: expected {sorted(_as_set(rules, 'rules'))}, got {sorted(set(decision.rule_ids))}")
     if outcome is not None:
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:
@@ -793,12 +799,12 @@ def assert_effects_after(
     history = [_keys(result) for result in results]
     seen = set(history[-1]) if over == "last" else {k for keys in history for k in keys}
     problems = []
-    if expect is not _UNSET and _as_set(expect) != seen:
-        problems.append(f"effects: expected {sorted(_as_set(expect))}, got {sorted(seen)}")
+    if expect is not _UNSET and _as_set(expect, "expect") != seen:
+        problems.append(f"effects: expected {sorted(_as_set(expect, 'expect'))}, got {sorted(seen)}")
     if violates is not _UNSET:
         codes = {k.split(":", 1)[1] for k in seen if k.startswith("violation:")}
-        if _as_set(violates) != codes:
-            problems.append(f"violates: expected {sorted(_as_set(violates))}, got {sorted(codes)}")
+        if _as_set(violates, "violates") != codes:
+            problems.append(f"violates: expected {sorted(_as_set(violates, 'violates'))}, got {sorted(codes)}")
     if problems:
         steps = "\n".join(f"  step {i + 1}: {keys or 'nothing'}" for i, keys in enumerate(history))
         raise AssertionError(

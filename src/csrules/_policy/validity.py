@@ -30,6 +30,7 @@ __all__ = [
     "DatedValue",
     "Gap",
     "Timeline",
+    "check_labels",
     "check_versions",
     "dated_values",
     "day_in_force",
@@ -67,8 +68,25 @@ def versions_by_id(policies: Iterable[Policy]) -> dict[str, list[Policy]]:
     return grouped
 
 
-def _label(policy: Policy) -> str:
-    return f"version {policy.version!r} ({policy.validity})"
+def _label(policy: Policy, files: Mapping[int, str] | None = None) -> str:
+    where = (files or {}).get(id(policy))
+    return f"version {policy.version!r} ({policy.validity}{f', in {where}' if where else ''})"
+
+
+def check_labels(policies: Iterable[Policy], files: Mapping[int, str] | None = None) -> None:
+    """Refuse two versions of one policy in a pack that share a ``version`` label: every
+    output a reviewer reads (decisions, records, documents) names a version by its label.
+    The :class:`PolicyError` names both (and the files ``files`` maps them to, by ``id()``)."""
+    for policy_id, versions in versions_by_id(policies).items():
+        labels: dict[str, Policy] = {}
+        for policy in versions:
+            same = labels.setdefault(policy.version, policy)
+            if same is not policy:
+                raise PolicyError(
+                    f"{_label(same, files)} and {_label(policy, files)} share the label {policy.version!r}: "
+                    "the versions of one policy must have distinct labels (give each its own version:)",
+                    policy_id=policy_id,
+                )
 
 
 def check_versions(policies: Iterable[Policy]) -> None:

@@ -22,7 +22,8 @@ import importlib
 import importlib.util
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal, get_args, get_origin
@@ -44,6 +45,8 @@ __all__ = [
     "ZONES",
     "ZONE_NAMES",
     "derived_fields",
+    "drawn_in",
+    "drawn_range",
     "fact_dicts",
     "facts",
     "resolve_fact_type",
@@ -68,13 +71,25 @@ def within(strategy: st.SearchStrategy[Any], earliest: dt.datetime, latest: dt.d
 
     @st.composite
     def draw(draw: st.DrawFn) -> Any:
-        token = _DRAWN.set((earliest, latest))
-        try:
+        with drawn_in(earliest, latest):
             return draw(strategy)
-        finally:
-            _DRAWN.reset(token)
 
     return draw()
+
+
+def drawn_range() -> tuple[dt.datetime, dt.datetime]:
+    """The wall-clock range dates and datetimes are drawn in now."""
+    return _DRAWN.get()
+
+
+@contextmanager
+def drawn_in(earliest: dt.datetime, latest: dt.datetime) -> Iterator[None]:
+    """Draw dates and datetimes between ``earliest`` and ``latest`` (wall clock) inside the block."""
+    token = _DRAWN.set((earliest, latest))
+    try:
+        yield
+    finally:
+        _DRAWN.reset(token)
 
 
 def _drawn() -> st.SearchStrategy[tuple[dt.datetime, dt.datetime]]:

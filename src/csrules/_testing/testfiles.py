@@ -257,6 +257,9 @@ def _check_keys(expect: Any, what: str, fail: Any, at: tuple[Any, ...]) -> list[
                 "expect",
                 position,
             )
+        if key in expect[:position]:  # compared as a set: a second listing asserts nothing more
+            raise fail(f"case {what}: expect lists {key} twice (effect keys are compared as a set)", *at, "expect",
+                       position)
     return expect
 
 

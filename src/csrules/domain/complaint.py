@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, ConfigDict
 
 from csrules._policy.facts import register_fact_type
 from csrules._sessions.lifecycle import Lifecycle
-from csrules.domain.facts import _field
+from csrules.domain.facts import Fact, _field
 
 __all__ = ["COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"]
 
@@ -60,7 +60,7 @@ _LABELS: dict[str, dict[str, str]] = {
 
 
 @register_fact_type(name="complaint_step")
-class ComplaintStep(BaseModel):
+class ComplaintStep(Fact):
     """One step of a complaint: the ``event`` and what the step records.
 
     ``judge`` carries ``founded``; ``approve`` carries ``approved_by`` (the supervising

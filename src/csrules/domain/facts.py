@@ -31,12 +31,12 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from numbers import Number
-from typing import Annotated, Any, ClassVar, Literal, NoReturn, TypeVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, NoReturn, Self, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -408,6 +408,31 @@ class Fact(BaseModel):
         """The model's schema behind :func:`_check`: every way of building the fact (and a fact
         nested in another) refuses the lax readings, at one call per fact."""
         return core_schema.no_info_before_validator_function(partial(_check, cls), handler(source))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, the changed fact is validated afresh, so its derived fields
+        (``shift_start``, ``on_holiday`` ...) follow the new values and a bad value raises
+        :class:`~csrules.FactError` (pydantic's copy would keep the old derived fields).
+
+        .. versionchanged:: 0.2
+           ``update`` re-validates.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        derived = derived_sources(type(self))
+        kept = {name: getattr(self, name) for name in self.model_fields_set if name not in derived}
+        fact = validate_fact(type(self), {**kept, **update})
+        return fact.model_copy(deep=True) if deep else fact  # type: ignore[return-value]
+
+    @classmethod
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Self:  # type: ignore[override]
+        """The fact validated from ``values``: a fact's derived fields are filled, and its
+        values checked, only by validation (invalid values raise :class:`~csrules.FactError`).
+
+        .. versionchanged:: 0.2
+           Validates, as :meth:`model_validate` does.
+        """
+        return validate_fact(cls, values)  # type: ignore[return-value]
 
     def _set(self, **values: Any) -> None:
         # Derived fields are filled while the model is built; it is frozen afterwards.

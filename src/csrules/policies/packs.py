@@ -30,8 +30,15 @@ from csrules._engine.zones import ZONE_FIELD
 from csrules._errors import validation_error
 from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
-from csrules._policy.model import Policy, Rule, Text
-from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
+from csrules._policy.model import Approve, Escalate, Oblige, Policy, Rule, Text
+from csrules._policy.validity import (
+    DEFAULT_ZONE,
+    check_labels,
+    check_versions,
+    day_in_force,
+    is_dated,
+    with_dated_params,
+)
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.duties import Duty
@@ -588,7 +595,50 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
     if pinned is not None:
         pack = replace(pack, calendar=pinned)
+    _check_effect_roles(pack, source, manifest)
     return _zoned(_with_pinned_calendar(pack))
+
+
+OTHER_PARTIES = frozenset({"reporter"})
+"""Who an obligation may name besides a role of the pack's catalogue: ``reporter``, the
+person the fact names as reporting (ESC-3)."""
+
+
+def _check_effect_roles(pack: Pack, source: _PackDir, manifest: PackManifest) -> None:
+    """Refuse a rule sending an approval, escalation or obligation to a role the pack's
+    (merged) catalogue does not hold under any name: nobody would be asked."""
+    for policy in (*pack.policies, *pack.session_policies):
+        for rule in policy.rules:
+            for effect in rule.then:
+                if not isinstance(effect, Approve | Escalate | Oblige):
+                    continue
+                kind, attr = effect.KEY
+                name: str = getattr(effect, str(attr))
+                if name in pack.roles or (kind == "obligation" and name in OTHER_PARTIES):
+                    continue
+                roles = "; ".join(" / ".join(role.names) for role in pack.roles)
+                others = f"; an obligation may also name {', '.join(sorted(OTHER_PARTIES))}"
+                file, line = _effect_line(source, manifest, rule.id, str(attr), name)
+                raise PolicyError(f"the {kind} goes to {name!r}, which is no role of pack {pack.name!r} "
+                                  f"(roles: {roles}{others})", policy_id=policy.id, rule_id=rule.id,
+                                  file=file, line=line)
+
+
+def _effect_line(source: _PackDir, manifest: PackManifest, rule_id: str, attr: str, name: str
+                 ) -> tuple[str, int | None]:
+    """The file and line of the effect of rule ``rule_id`` giving ``attr: name``, among the
+    files the manifest names (read again only to report the error)."""
+    files = (*manifest.policies, *manifest.replace, *manifest.rules.values(),
+             *(entry if isinstance(entry, str) else entry.file for entry in manifest.sessions))
+    for filename in files:
+        data, lines = read_document(source.read(filename), name=source.file_name(filename))
+        rules = data.get("rules") if isinstance(data, dict) else None
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            effects = rule.get("then") if isinstance(rule, dict) and rule.get("id") == rule_id else None
+            for j, effect in enumerate(effects if isinstance(effects, list) else []):
+                if isinstance(effect, dict) and effect.get(attr) == name:
+                    return source.file_name(filename), line_for(lines, data, ("rules", i, "then", j, attr))
+    return source.manifest_name, None
 
 
 def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> str:
@@ -656,7 +706,9 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
     for policy in (*policies, *sessions):
         if not policy.id.startswith(f"{name}."):
             raise PolicyError(f"policy ids in pack {name!r} must start with '{name}.'", policy_id=policy.id)
+    files = _files(source, policies, manifest.policies)
     check_versions((*policies, *sessions))
+    check_labels((*policies, *sessions), files)
     lifecycle_params = _lifecycle_params(manifest.lifecycles)
     lifecycles = tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items())
     roles = _roles(source, manifest.roles or "roles.yaml", name)
@@ -684,6 +736,11 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
 
 def _policies(source: _PackDir, files: Sequence[str]) -> tuple[Policy, ...]:
     return tuple(loads_policy(source.read(filename), name=source.file_name(filename)) for filename in files)
+
+
+def _files(source: _PackDir, policies: Sequence[Policy], files: Sequence[str]) -> dict[int, str]:
+    """The file each of ``policies`` was read from (``files``, in the same order), by ``id()``."""
+    return {id(policy): source.file_name(filename) for policy, filename in zip(policies, files, strict=True)}
 
 
 def _lifecycle_params(entries: Sequence[str | LifecycleEntry]) -> dict[str, dict[str, Any]]:
@@ -1082,7 +1139,12 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
         raise PolicyError(f"{key!r} is not a policy of pack {base.name!r} (policies: {', '.join(sorted(base_ids))})",
                           file=where, line=line_for(lines, data, loc))
 
-    dropped = {base_id(key, ("drop", i)) for i, key in enumerate(manifest.drop)}
+    dropped: set[str] = set()
+    for index, key in enumerate(manifest.drop):
+        if base_id(key, ("drop", index)) in dropped:
+            raise PolicyError(f"drop: {key!r} is listed twice", file=where, line=line_for(lines, data, ("drop", index)))
+        dropped.add(base_id(key, ("drop", index)))
+    _check_sources(base, source, manifest, data, lines)
     replacing = _policies(source, manifest.replace)
     for index, policy in enumerate(replacing):
         base_id(policy.id, ("replace", index))
@@ -1101,9 +1163,11 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
     sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
     try:
+        files = _files(source, (*replacing, *own), (*manifest.replace, *manifest.policies))
         check_versions((*stateless, *sessions))
+        check_labels((*stateless, *sessions), files)
     except PolicyError as exc:
-        hint = " (to put a file in the place of a base policy, list it under replace:)"
+        hint = " (to put a file in the place of a base policy, list it under replace:)" if "overlap" in str(exc) else ""
         raise PolicyError(f"{where}: {exc}{hint}") from None
     lifecycle_params = {key: dict(values) for key, values in base.lifecycle_params.items()}
     for key, values in _lifecycle_params(manifest.lifecycles).items():
@@ -1135,6 +1199,25 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     for key, filename in manifest.rules.items():
         extended = _with_rule_file(extended, base_id(key, ("rules", key)), source, filename)
     return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
+
+
+def _check_sources(base: Pack, source: _PackDir, manifest: PackManifest, data: Mapping[str, Any], lines: Lines) -> None:
+    """Refuse a ``sources:`` entry whose file the pack directory does not hold, that repeats
+    an id of the list, or that gives a base source's id another title or file: documents
+    cite sources by id, so one id must name one document."""
+    known = {s.id: s for p in (*base.policies, *base.session_policies) for s in p.sources}
+    for index, entry in enumerate(manifest.sources):
+        line = line_for(lines, data, ("sources", index))
+
+        def refuse(problem: str, line: int | None = line) -> PolicyError:
+            return PolicyError(f"sources: {problem}", file=source.manifest_name, line=line)
+
+        if entry.file is not None and not source.has(entry.file):
+            raise refuse(f"source {entry.id!r}: no file {entry.file!r} next to pack.yaml (add it, or leave file: out)")
+        same = known.setdefault(entry.id, entry)
+        if same is not entry and (same.title, same.file) != (entry.title, entry.file):
+            raise refuse(f"source id {entry.id!r} already names {same.file or same.title.en!r}: give this source "
+                         "its own id (documents cite sources by id)")
 
 
 def _examples_in_zone(policy: Policy, zone: str) -> Policy:

@@ -29,18 +29,21 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csrules._engine.engine import Engine
-from csrules._policy.facts import FieldInfo, _strip_optional, field_info
+from csrules._policy.facts import FieldInfo, _strip_optional, event_time_field, field_info
 from csrules._policy.kinds import core as c
 from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value, walk
 from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
+from csrules._policy.validity import DEFAULT_ZONE, day_of
 from csrules._testing.boundaries.derived import reaches, steer_derived
 from csrules._testing.strategies import (
     EARLIEST,
     LATEST,
     _model_dicts,
     derived_fields,
+    drawn_in,
+    drawn_range,
     fact_dicts,
     resolve_fact_type,
     strategy_for_annotation,
@@ -73,6 +76,7 @@ OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _ORDERED = {"number", "datetime", "date", "time", "duration"}
 _MAX_LISTED = 3  # listed values (in, contains) probed per condition
+_FIRST_DAY = EARLIEST.date()
 
 
 class Filler:
@@ -165,6 +169,9 @@ class Target:
     node: tuple[int, ...]
     probe: Probe
     steering: tuple[Setter, ...] = field(repr=False, compare=False)
+    days: tuple[date | None, date | None, str] | None = None
+    """A dated version's days ``[valid_from, valid_until)`` and the zone it reads them in:
+    facts for it are drawn inside them, so that this version judges them."""
 
     @property
     def label(self) -> str:
@@ -174,11 +181,13 @@ class Target:
 
 @dataclass
 class BoundaryContext:
-    """What a deriver may ask: the fact model, the parameter values in force and ``now``."""
+    """What a deriver may ask: the fact model, the parameter values in force and ``now``;
+    ``first_day`` is where probes with no ``now`` are placed (a dated version's first day)."""
 
     model: type[BaseModel]
     params: dict[str, Any]
     now: datetime | None
+    first_day: date = _FIRST_DAY
 
     def field(self, path: str) -> FieldInfo:
         """The static type of ``path``."""
@@ -561,8 +570,66 @@ def _targets_of_rule(policy: Policy, rule_index: int, ctx: BoundaryContext) -> l
                 if setter is not None:
                     steering.append(setter)
         for probe in probes_for(chain[-1], ctx):
-            targets.append(Target(policy.id, rule.id, path, probe, tuple(steering)))
+            targets.append(Target(policy.id, rule.id, path, probe, tuple(steering), _days(policy)))
     return targets
+
+
+def _days(policy: Policy) -> tuple[date | None, date | None, str] | None:
+    """``policy``'s days in force and their zone, for a dated version (else None)."""
+    return (policy.valid_from, policy.valid_until, policy.timezone or DEFAULT_ZONE) if policy.dated else None
+
+
+def _first_day(policy: Policy) -> date:
+    """The first day facts are drawn in that ``policy`` is in force on."""
+    first = _FIRST_DAY
+    if policy.valid_from is not None and policy.valid_from > first:
+        return policy.valid_from
+    if policy.valid_until is not None and policy.valid_until <= first:
+        return policy.valid_until - timedelta(days=1)
+    return first
+
+
+def _check_now_in_force(policy: Policy, model: type[BaseModel], now: datetime | None) -> None:
+    """Refuse to probe a dated version of a fact type with no ``event_time`` at a ``now``
+    outside its days: the version in force at ``now`` would judge every fact, not this one."""
+    if not policy.dated or event_time_field(model) is not None:
+        return
+    if now is None or not policy.in_force_on(day_of(now, policy.timezone)):
+        at = "no now" if now is None else f"now {now.isoformat()}"
+        raise PolicyError(
+            f"version {policy.version!r} of {policy.id!r} is in force {policy.validity}: its facts are judged by "
+            f"the version in force at now, and {at} falls outside; pass a now= inside its days",
+            policy_id=policy.id,
+        )
+
+
+def in_its_days(target: Target | None, model: type[BaseModel], fact: BaseModel) -> bool:
+    """Whether ``fact``'s own time (its type's ``event_time``) falls on a day ``target``'s
+    version is in force (always true of an undated version or a type without one)."""
+    name = event_time_field(model) if target is not None and target.days is not None else None
+    if target is None or target.days is None or name is None:
+        return True
+    start, end, zone = target.days
+    day = day_of(getattr(fact, name), zone)
+    return (start is None or start <= day) and (end is None or day < end)
+
+
+def _drawn_in_days(target: Target) -> tuple[datetime, datetime]:
+    """The wall-clock range facts are drawn in now, narrowed to ``target``'s version's days;
+    a version with no day in that range is refused."""
+    earliest, latest = drawn_range()
+    if target.days is None:
+        return earliest, latest
+    start, end, _ = target.days
+    low = max(earliest, datetime.combine(start, time())) if start is not None else earliest
+    high = min(latest, datetime.combine(end, time()) - timedelta(seconds=1)) if end is not None else latest
+    if low > high:
+        raise PolicyError(
+            f"version in force from {start or 'the start'} until {end or 'the end'} has no day between "
+            f"{earliest:%Y-%m-%d} and {latest:%Y-%m-%d}, the days facts are drawn in (its calendars' years)",
+            policy_id=target.policy_id,
+        )
+    return low, high
 
 
 def boundary_targets(
@@ -580,7 +647,8 @@ def boundary_targets(
         raise TimeError(f"now must carry a time zone (got naive {now.isoformat()})")
     targets: list[Target] = []
     for policy in group:
-        ctx = BoundaryContext(model, policy.param_values, now)
+        _check_now_in_force(policy, model, now)
+        ctx = BoundaryContext(model, policy.param_values, now, _first_day(policy))
         if now is None:
             for rule in policy.rules:
                 if handler_for(rule.when).reads_now(rule.when):
@@ -681,10 +749,14 @@ def facts_for_targets(
 
     @st.composite
     def draw(draw: st.DrawFn) -> tuple[Target | None, dict[str, Any]]:
-        data = draw(base)
         if not chosen:
-            return None, data
+            return None, draw(base)
         target = draw(st.sampled_from(chosen))
+        with drawn_in(*_drawn_in_days(target)):  # a dated version's facts lie in its days
+            return target, steered(draw, target)
+
+    def steered(draw: st.DrawFn, target: Target) -> dict[str, Any]:
+        data = draw(base)
         filler = Filler(draw, data, model, now)
         before = derived_values(model, data)
         if always_steer or draw(st.integers(0, 3)) < 3:
@@ -693,7 +765,7 @@ def facts_for_targets(
         target.probe.apply(filler)
         carry_into_sources(data, model, before)
         steer_derived(filler, [path for path in dict.fromkeys(filler.written) if path in derived])
-        return target, data
+        return data
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:
         target, data = pair
@@ -701,8 +773,11 @@ def facts_for_targets(
             fact = model.model_validate(without_derived(model, data))
         except ValidationError:
             return None
-        # a probe of a derived field the model computed otherwise was not tried: drop the fact
-        return (target, fact) if target is None or reaches(fact, target.probe.fixed, derived) else None
+        # a probe of a derived field the model computed otherwise was not tried, a fact
+        # outside its version's days is judged by another version: drop the fact
+        if target is not None and not (reaches(fact, target.probe.fixed, derived) and in_its_days(target, model, fact)):
+            return None
+        return target, fact
 
     return draw().map(build).filter(lambda x: x is not None)  # type: ignore[return-value]
 

@@ -56,7 +56,6 @@ from csrules._testing.boundaries.core import (
     around,
     register_boundaries,
 )
-from csrules._testing.strategies import EARLIEST
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.clock import in_daily_window, parse_clock, window_micros
 from csrules._time.durations import BusinessDuration, WallDuration
@@ -106,10 +105,10 @@ def _local(day: date, clock: time, zone: tzinfo) -> datetime | None:
 
 def _reference(ctx: BoundaryContext, zone: tzinfo) -> date:
     """Where fixed probes are placed: the local date of ``now`` when given, else the first
-    date facts are generated in."""
+    date facts are generated in (for a dated version, its first day there)."""
     if ctx.now is not None:
         return ctx.now.astimezone(zone).date()
-    return EARLIEST.date()
+    return ctx.first_day
 
 
 def _clock_label(ref: ClockRef, fixed: time | None, sign: int, shown: str) -> str:
