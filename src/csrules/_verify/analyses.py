@@ -246,7 +246,7 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     patterns = [*prop.expect.includes, *prop.expect.excludes, *prop.expect.at_most_one]
     unknown = f.touching(patterns)
     try:
-        given = z3.BoolVal(True) if prop.given is None else f.enc.condition(prop.given)
+        given = z3.BoolVal(True, f.enc.ctx) if prop.given is None else f.enc.condition(prop.given)
     except Untranslatable as exc:
         return Result(prop.id, policy.id, "not proven", f"not proven (kind {exc.kind} in the property's given)")
     if unknown:

@@ -137,20 +137,20 @@ def _constant(var: Var, raw: Any, enc: Encoding) -> Any:
         if raw is None or var.value is None:
             return None
         if var.sort == "instant":
-            return z3.IntVal(instant(datetime.fromisoformat(raw) if isinstance(raw, str) else raw))
+            return z3.IntVal(instant(datetime.fromisoformat(raw) if isinstance(raw, str) else raw), enc.ctx)
         if var.sort == "text" and isinstance(raw, str):
             return enc.text(raw)
         if var.sort == "duration":
             span = raw if isinstance(raw, timedelta) else parse_duration(raw)
             if isinstance(span, WallDuration):
                 span = span.delta
-            return z3.IntVal(micros(span)) if isinstance(span, timedelta) else None
+            return z3.IntVal(micros(span), enc.ctx) if isinstance(span, timedelta) else None
         if var.sort == "clock":
-            return z3.IntVal(clock_micros(raw if isinstance(raw, time) else time.fromisoformat(raw)))
+            return z3.IntVal(clock_micros(raw if isinstance(raw, time) else time.fromisoformat(raw)), enc.ctx)
         if var.sort == "bool" and isinstance(raw, bool):
-            return z3.BoolVal(raw)
+            return z3.BoolVal(raw, enc.ctx)
         if var.sort in ("int", "real") and isinstance(raw, int | float) and not isinstance(raw, bool):
-            return z3.RealVal(raw) if var.sort == "real" else z3.IntVal(int(raw))
+            return z3.RealVal(raw, enc.ctx) if var.sort == "real" else z3.IntVal(int(raw), enc.ctx)
     except (TypeError, ValueError, OverflowError, CsrulesError):
         return None
     return None
@@ -249,19 +249,19 @@ class Search:
             constant = _constant(var, _read(self.example, path), self.enc)
             if constant is None or self._is_derived(path):
                 continue
-            flag = z3.Bool(f"prefer:{path}")
+            flag = z3.Bool(f"prefer:{path}", self.enc.ctx)
             self.solver.add(z3.Implies(flag, z3.And(var.present, var.value == constant)))
             prefs.append(flag)
             self.kept[var.value.get_id()] = flag
         for name, term in self.enc.param_vars.items():
             if _free(term):  # with --all-params: keep every parameter it can at its value in force
-                fixed = Encoding(self.enc.model, self.enc.params, self.enc.declared).param(name)
-                flag = z3.Bool(f"prefer:param:{name}")
+                fixed = Encoding(self.enc.model, self.enc.params, self.enc.declared, ctx=self.enc.ctx).param(name)
+                flag = z3.Bool(f"prefer:param:{name}", self.enc.ctx)
                 self.solver.add(z3.Implies(flag, term == fixed))
                 prefs.append(flag)
                 self.kept[term.get_id()] = flag
         if self.base_now is not None and self.enc.now_var is not None:
-            flag = z3.Bool("prefer:now")
+            flag = z3.Bool("prefer:now", self.enc.ctx)
             self.solver.add(z3.Implies(flag, self.enc.now_var == instant(self.base_now)))
             prefs.append(flag)
             self.kept[self.enc.now_var.get_id()] = flag
@@ -400,7 +400,7 @@ class Search:
                 for p, v in self.enc.vars.items() if v.value is not None and not self._is_derived(p)]
         if self.enc.now_var is not None:
             same.append(self.enc.now_var == model.eval(self.enc.now_var, model_completion=True))
-        self.solver.add(z3.Not(z3.And(*same)) if same else z3.BoolVal(False))
+        self.solver.add(z3.Not(z3.And(*same)) if same else z3.BoolVal(False, self.enc.ctx))
 
     def _inputs(self, path: str, model: Any) -> Any:
         """The derived field at ``path``'s sources at their values in ``model`` (the sources
@@ -412,7 +412,7 @@ class Search:
                 terms.append(var.present == model.eval(var.present, model_completion=True))
                 if var.value is not None:
                     terms.append(var.value == model.eval(var.value, model_completion=True))
-        return z3.And(*terms) if terms else z3.BoolVal(True)
+        return z3.And(*terms) if terms else z3.BoolVal(True, self.enc.ctx)
 
 
 def _free(term: Any) -> bool:
@@ -437,8 +437,9 @@ def find_witness(
 ) -> tuple[Witness | None, str]:
     """A fact on which ``broken(decision)`` is true through the engine, from a solver whose
     constraints say the claim fails; ``(None, why)`` when none is found in :data:`ATTEMPTS`."""
+    solver.add(*enc.judged)
     search = Search(policy, enc, solver)
-    why = "the solver found no fact"
+    why = "the solver found no fact" + (" the engine can judge (in the years its calendars list)" if enc.judged else "")
     for _ in range(ATTEMPTS):
         solver.push()  # the rounding of one attempt binds that attempt only
         if search.prefer_base() != z3.sat:
