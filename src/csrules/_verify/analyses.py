@@ -268,6 +268,7 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     witness, why = find_witness(
         policy, f.enc, solver, lambda d: not _claim_holds(prop, d.effect_keys),
         rules=tuple(r.id for r in involved), read=paths_of(prop.given, *(r.when for r in involved)),
+        given=prop.given,
     )
     if witness is None:
         return Result(prop.id, policy.id, "not proven", f"not proven: a counterexample may exist, but {why}")

@@ -28,6 +28,7 @@ from csrules._policy.kinds.base import ConditionBase, DescribeContext, Env, hand
 from csrules._policy.model import Policy
 from csrules._time.durations import WallDuration, format_timedelta, parse_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
+from csrules._verify.derived import derivations
 from csrules._verify.encoding import DAY, EPOCH, SECOND, Encoding, Var, clock_micros, instant, micros
 from csrules._verify.kinds import fixed_offset
 from csrules.domain.facts import derived_sources
@@ -433,13 +434,16 @@ def _param_value(kind: str, value: Any) -> Any:
 
 def find_witness(
     policy: Policy, enc: Encoding, solver: Any, broken: Broken, *, rules: tuple[str, ...] = (),
-    read: tuple[str, ...] = (),
+    read: tuple[str, ...] = (), given: ConditionBase | None = None,
 ) -> tuple[Witness | None, str]:
-    """A fact on which ``broken(decision)`` is true through the engine, from a solver whose
-    constraints say the claim fails; ``(None, why)`` when none is found in :data:`ATTEMPTS`."""
-    solver.add(*enc.judged)
+    """A fact meeting ``given`` (as the engine reads it) on which ``broken(decision)`` is
+    true through the engine, from a solver whose constraints say the claim fails;
+    ``(None, why)`` when none is found in :data:`ATTEMPTS`."""
     search = Search(policy, enc, solver)
+    derived = derivations(enc, _zone_of(search.example))
+    solver.add(*enc.judged, *derived)
     why = "the solver found no fact" + (" the engine can judge (in the years its calendars list)" if enc.judged else "")
+    why += " with the values its fact model derives" if derived else ""
     for _ in range(ATTEMPTS):
         solver.push()  # the rounding of one attempt binds that attempt only
         if search.prefer_base() != z3.sat:
@@ -455,20 +459,38 @@ def find_witness(
                     "not re-run through the engine")
             return Witness(fact, now, overrides, reproduced=False, note=note, read=read), ""
         judged = None
+        judging = policy.with_params(**overrides) if overrides else policy
+        at = now or datetime(2026, 3, 2, 12, tzinfo=UTC)
         try:
             judged = validate_fact(enc.model, fact)
-            engine = Engine([policy.with_params(**overrides) if overrides else policy])
-            decision = engine.evaluate(judged, now=now or datetime(2026, 3, 2, 12, tzinfo=UTC),
-                                       as_of=_in_force(policy))
+            decision = Engine([judging]).evaluate(judged, now=at, as_of=_in_force(policy))
         except CsrulesError as exc:
             why = f"the solver's fact does not validate ({exc})"
             search.learn(judged, model)
             continue
-        if broken(decision):
+        if not _meets(given, judged, at, judging, enc):
+            why = "the engine finds the solver's facts outside the property's given (a derived field differs)"
+        elif broken(decision):
             return Witness(fact, now, overrides, decision.effect_keys, _trace(decision, rules), read=read), ""
-        why = "the engine judges the solver's facts otherwise (a derived field differs)"
+        else:
+            why = "the engine judges the solver's facts otherwise (a derived field differs)"
         search.learn(judged, model)
     return None, why
+
+
+def _zone_of(example: Any) -> str:
+    """The zone a fact like ``example`` reads its clocks in (its ``time_zone``, or the default)."""
+    zone = _read(example, "time_zone")
+    return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
+
+
+def _meets(given: ConditionBase | None, fact: Any, now: datetime, policy: Policy, enc: Encoding) -> bool:
+    """Whether the engine's reading of ``given`` holds for ``fact`` (a counterexample to a
+    property must be one of the facts the property speaks of)."""
+    if given is None:
+        return True
+    env = Env(fact, now, policy.param_values, enc.model, DescribeContext(enc.model, dict(policy.param_values)))
+    return env.evaluate(given).result is True
 
 
 def _in_force(policy: Policy) -> date | None:
