@@ -18,6 +18,7 @@ from csrules._engine.engine import Engine
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.model import Policy
 from csrules._time.registry import get_calendar
+from csrules._verify import solve
 from csrules._verify.analyses import Result, prove
 from csrules._verify.properties import Properties, Property, load_properties
 from csrules._verify.report import verify_policies
@@ -100,6 +101,15 @@ class TestSameAnswerWhateverCameBefore:
         report = verify_policies([leave], Properties(properties=mine), analyses=False)
         assert [answer(r) for r in report.properties] == [answer(prove(leave, p)) for p in reversed(mine)][::-1]
         assert any(r.witness is not None for r in report.properties)
+
+
+class TestResourceLimit:
+    def test_a_question_beyond_the_solvers_steps_is_not_proven(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The limit is counted in the solver's steps, not seconds: too few steps give "not proven", saying why."""
+        monkeypatch.setattr(solve, "STEPS", 1)
+        result = prove(holiday_policy(), no_head())
+        assert (result.status, result.message) == (
+            "not proven", "not proven (the solver gave no answer within its resource limit)")
 
 
 class TestCalendarYears:

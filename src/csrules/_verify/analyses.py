@@ -263,7 +263,8 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     if answer == "unsat":
         return Result(prop.id, policy.id, "proven", (prop.title or prop.id) + _offset_note(f))
     if answer == "unknown":
-        return Result(prop.id, policy.id, "not proven", "not proven (the solver gave no answer in time)")
+        return Result(prop.id, policy.id, "not proven",
+                      "not proven (the solver gave no answer within its resource limit)")
     involved = [r for r in policy.rules if r.id in f.rules_for(patterns)]
     witness, why = find_witness(
         policy, f.enc, solver, lambda d: not _claim_holds(prop, d.effect_keys),

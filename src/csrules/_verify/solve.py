@@ -28,8 +28,12 @@ from csrules._verify.encoding import Encoding, Untranslatable
 
 __all__ = ["PolicyFormulas", "Unknown", "matches"]
 
-TIMEOUT_MS = 10_000
-"""Longest a single satisfiability check may take before its answer is "unknown"."""
+STEPS = 400_000_000
+"""The solver's resource limit for one satisfiability check (about ten seconds' work on a
+laptop) before its answer is "unknown": counted in the solver's own steps, so whether a
+question is answered does not depend on how busy the machine is."""
+TIMEOUT_MS = 120_000
+"""Longest a single satisfiability check may take, a backstop far beyond :data:`STEPS`."""
 SEEDS = ("random_seed", "smt.random_seed")
 """The solver's random seeds, each set to 0 on every solver."""
 
@@ -125,6 +129,7 @@ class PolicyFormulas:
         kept to the years facts are written in (2000-2099), else, with ``offsets``, to the
         years a zone read with one fixed offset keeps it (it is read right only then)."""
         solver = z3.Solver(ctx=self.enc.ctx)
+        solver.set("rlimit", STEPS)
         solver.set("timeout", TIMEOUT_MS)
         for seed in SEEDS:  # set on each solver: nothing set globally decides its models
             solver.set(seed, 0)
