@@ -15,10 +15,10 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 from csrules._engine.engine import Engine
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.model import Policy
-from csrules._verify.analyses import prove
+from csrules._verify.analyses import analyse, prove
 from csrules._verify.derived import derivations
 from csrules._verify.encoding import clock_micros, instant
-from csrules._verify.properties import Property
+from csrules._verify.properties import Property, empty
 from csrules._verify.solve import PolicyFormulas
 
 FACT = {
@@ -110,3 +110,19 @@ class TestDerivationsAgreeWithTheModel:
         assert solved("request_lead_days") == fact.request_lead_days
         assert solved("returned_at") == instant(fact.returned_at)
         assert solved("first_day_back") == instant(fact.first_day_back)
+
+
+class TestUnconfirmedFindings:
+    def test_a_conflict_no_fact_reproduces_is_not_said_to_happen(self) -> None:
+        """Asked after the shift's day, and a day's notice: no leave is both, so the overlap is only 'may'."""
+        late = {"kind": "compare", "path": "request_lead_days", "op": "<", "value": 0}
+        early = {"kind": "notice", "since": "requested_at", "until": "shift_start", "op": ">=", "duration": "24h"}
+        pol = Policy.model_validate({
+            "id": "planted", "version": "1", "title": "planted", "fact_type": "leave_request",
+            "rules": [{"id": "late", "title": "late", "when": late, "then": [{"type": "approval", "role": "a"}]},
+                      {"id": "early", "title": "early", "when": early, "then": [{"type": "approval", "role": "b"}],
+                       "examples": [{"fact": FACT, "now": NOW, "expect": []}]}],
+        })
+        [conflict] = [r for r in analyse(pol, empty()).results if r.code == "conflict"]
+        assert conflict.witness is None
+        assert conflict.message.startswith("may fire together with rule 'early' (the solver allows it, but no fact")

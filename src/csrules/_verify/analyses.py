@@ -149,13 +149,14 @@ def _conflicts(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
             if answer != "sat":
                 continue
             ids = (first.id, second.id)
-            witness, _ = find_witness(f.policy, f.enc, solver, _both(pair), rules=ids,
-                                      read=paths_of(first.when, second.when))
+            witness, why = find_witness(f.policy, f.enc, solver, _both(pair), rules=ids,
+                                        read=paths_of(first.when, second.when))
             if witness is None and f.enc.atoms:
                 continue  # text searches are free flags: without a fact, the overlap may not exist
+            together = (f"fires together with rule {second.id!r} for one fact" if witness is not None
+                        else f"may fire together with rule {second.id!r}{_unconfirmed(why)}")
             yield Result(
-                "conflict", f.policy.id, "found",
-                f"fires together with rule {second.id!r} for one fact: {pair[0]} and {pair[1]}",
+                "conflict", f.policy.id, "found", f"{together}: {pair[0]} and {pair[1]}",
                 first.id, witness, extra={"with": second.id},
             )
 
@@ -198,11 +199,19 @@ def _gaps(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
         if answer != "sat":
             continue
         read = paths_of(*(r.when for r in f.policy.rules if r.id in f.rules_for([pattern])))
-        witness, _ = find_witness(f.policy, f.enc, solver, _none_of(pattern), read=read)
+        witness, why = find_witness(f.policy, f.enc, solver, _none_of(pattern), read=read)
         if witness is None and f.enc.atoms:
             continue
         message = f"no rule decides {matter} for some {f.policy.fact_type} facts"
+        if witness is None:
+            message = f"no rule may decide {matter} for some {f.policy.fact_type} facts{_unconfirmed(why)}"
         yield Result("gap", f.policy.id, "found", message, None, witness)
+
+
+def _unconfirmed(why: str) -> str:
+    """Why a finding no fact reproduced through the engine may not exist (the solver reads
+    derived fields, and a calendar's unlisted days, freely)."""
+    return f" (the solver allows it, but no fact reproduced it: {why})"
 
 
 _ANALYSES: tuple[tuple[str, Callable[[PolicyFormulas, Properties], Iterator[Result]]], ...] = (
