@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -16,7 +16,9 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._engine.engine import Engine
 from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.kinds.base import ConditionBase, register_kind
 from csrules._policy.model import Policy
+from csrules._policy.trace import TraceNode
 from csrules._time.registry import get_calendar
 from csrules._verify import solve
 from csrules._verify.analyses import Result, prove
@@ -135,3 +137,72 @@ class TestCalendarYears:
         fact = validate_fact(get_fact_type("leave_request"), result.witness.fact)
         day = fact.shift_start.astimezone(get_calendar("china").zone).date()
         assert day in get_calendar("china").fixed_holidays
+
+
+class _Ahead(ConditionBase):
+    kind: Literal["verifyfix_ahead"] = "verifyfix_ahead"
+
+
+class _AheadMixed(ConditionBase):
+    kind: Literal["verifyfix_ahead_mixed"] = "verifyfix_ahead_mixed"
+
+
+class _AheadHandler:
+    """A host kind: the leave is asked at least a day ahead, translated in z3's default context."""
+
+    def check(self, cond: Any, ctx: Any) -> None:
+        """Nothing to check."""
+
+    def source(self, cond: Any, ctx: Any) -> str:
+        """The engine's test."""
+        return f"({ctx.access('request_lead_days')[1]} >= 1)"
+
+    def evaluate(self, cond: Any, env: Any) -> TraceNode:
+        """The explaining interpreter's test."""
+        return TraceNode(cond.kind, "ahead", env.get("request_lead_days") >= 1)
+
+    def describe(self, cond: Any, lang: Any, ctx: Any) -> str:
+        """Plain words."""
+        return "ahead"
+
+    def reads_now(self, cond: Any) -> bool:
+        """It does not read now."""
+        return False
+
+    def translate(self, cond: Any, encoding: Any) -> Any:
+        """Made without naming a context: the constant matches the encoding's by name."""
+        return z3.Int("request_lead_days") >= 1
+
+
+class _AheadMixedHandler(_AheadHandler):
+    def translate(self, cond: Any, encoding: Any) -> Any:
+        """The encoding's field compared with a constant of z3's default context."""
+        return encoding.field("request_lead_days").value >= z3.IntVal(1)
+
+
+class TestHostTranslations:
+    def ahead(self, kind: str) -> Policy:
+        """Asked a day ahead needs the head."""
+        return Policy.model_validate({
+            "id": "planted", "version": "1", "title": "planted", "fact_type": "leave_request",
+            "rules": [{"id": "ahead", "title": "ahead", "when": {"kind": kind},
+                       "then": [{"type": "approval", "role": "department_head"}]}],
+        })
+
+    def test_a_translation_in_the_default_context_takes_part_in_proofs(self) -> None:
+        """A host's formula made in z3's default context is read in the proof's own context."""
+        register_kind(_Ahead, _AheadHandler())
+        claim = Property.model_validate({
+            "id": "p", "policy": "planted", "expect": {"includes": ["approval:department_head"]},
+            "given": {"kind": "compare", "path": "request_lead_days", "op": ">=", "value": 2}})
+        assert prove(self.ahead("verifyfix_ahead"), claim).status == "proven"
+
+    def test_a_translation_mixing_contexts_is_not_proven_and_says_how_to_mend_it(self) -> None:
+        """A host's formula mixing the two contexts makes the property "not proven", naming ctx=encoding.ctx."""
+        register_kind(_AheadMixed, _AheadMixedHandler())
+        claim = Property.model_validate({"id": "p", "policy": "planted",
+                                         "expect": {"includes": ["approval:department_head"]}})
+        result = prove(self.ahead("verifyfix_ahead_mixed"), claim)
+        assert result.status == "not proven"
+        assert "kind verifyfix_ahead_mixed at rule ahead" in result.message
+        assert "ctx=encoding.ctx" in result.message

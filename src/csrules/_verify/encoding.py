@@ -327,7 +327,15 @@ class Encoding:
         translate = translation_for(cond)
         if translate is None:
             raise Untranslatable(cond.kind, "no translation")
-        return translate(cond, self)
+        try:
+            formula = translate(cond, self)
+            if z3.is_expr(formula) and formula.ctx is not self.ctx:
+                # a host's formula made in z3's default context: its constants match ours by name
+                formula = formula.translate(self.ctx)
+        except z3.Z3Exception as exc:
+            raise Untranslatable(cond.kind, f"its translation failed ({exc}); make constants with "
+                                            "ctx=encoding.ctx") from None
+        return formula
 
     def atom(self, key: tuple[Any, ...], cond: ConditionBase) -> Any:
         """A free flag standing for a condition the solver does not look into (text search):
