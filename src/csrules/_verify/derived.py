@@ -73,7 +73,7 @@ def derivations(enc: Encoding, zone: str | None) -> list[Any]:
         return []
     domain, era = len(enc.domain), len(enc.era)
     out = derive(enc, offset)
-    if "time_zone" in enc.model.model_fields:
+    if "time_zone" in enc.vars:  # a rule reads it: keep it (else the fact keeps the example's)
         zoned = enc.field("time_zone")
         out.append(z3.And(zoned.present, zoned.value == enc.text(zone or "")))
     return [*enc.domain[domain:], *enc.era[era:], *out]
