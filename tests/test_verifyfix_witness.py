@@ -126,3 +126,52 @@ class TestUnconfirmedFindings:
         [conflict] = [r for r in analyse(pol, empty()).results if r.code == "conflict"]
         assert conflict.witness is None
         assert conflict.message.startswith("may fire together with rule 'early' (the solver allows it, but no fact")
+
+
+SHIFT = {"agent_id": "A01", "shift_start": "2026-03-02T08:30:00+08:00", "shift_end": "2026-03-02T17:30:00+08:00",
+         "arrived_at": "2026-03-02T08:41:59.999999+08:00", "left_at": "2026-03-02T17:00:00+08:00"}
+SHIFT_CASES = (
+    {},  # late 11 minutes (a moment short of 12), left 30 minutes early
+    {"arrived_at": "2026-03-02T08:00:00+08:00", "left_at": "2026-03-02T18:00:00+08:00"},  # early in, late out
+    {"arrived_at": None, "left_at": None},  # absent
+    {"arrived_at": "2026-03-02T00:40:00+00:00", "left_at": "2026-03-02T09:29:00.5+00:00"},  # written in UTC
+)
+
+
+class TestAttendanceDerivations:
+    @pytest.mark.parametrize("change", SHIFT_CASES)
+    def test_each_derived_field_is_the_models_value(self, change: dict[str, Any]) -> None:
+        """With its sources set to a record's values, lateness, leaving early and absence are the model's."""
+        data = {**SHIFT, **change}
+        record = validate_fact(get_fact_type("attendance_record"), {k: v for k, v in data.items() if v is not None})
+        reads = [{"kind": "is_set", "path": path} for path in ("late_minutes", "early_leave_minutes", "absent")]
+        pol = Policy.model_validate({"id": "planted", "version": "1", "title": "planted",
+                                     "fact_type": "attendance_record",
+                                     "rules": [{"id": "R", "title": "R", "when": {"kind": "all", "of": reads},
+                                                "then": [{"type": "approval", "role": "lead"}]}]})
+        enc = PolicyFormulas(pol).enc
+        solver = z3.Solver(ctx=enc.ctx)
+        solver.add(*enc.domain, *derivations(enc, "Asia/Shanghai"))
+        for path in ("shift_start", "shift_end", "arrived_at", "left_at"):
+            var, raw = enc.field(path), data[path]
+            solver.add(z3.Not(var.present) if raw is None
+                       else z3.And(var.present, var.value == enc.literal(var, datetime.fromisoformat(raw))))
+        assert solver.check() == z3.sat
+        model = solver.model()
+        assert model.eval(enc.field("late_minutes").value).as_long() == record.late_minutes
+        assert model.eval(enc.field("early_leave_minutes").value).as_long() == record.early_leave_minutes
+        assert z3.is_true(model.eval(enc.field("absent").value)) == record.absent
+
+
+class TestReadableCounterexamples:
+    def test_a_counterexample_stays_beside_its_worked_example(self) -> None:
+        """Fields the claim needs unchanged keep the example's values; a moved instant stays within a week of it."""
+        pol = leave_policy({"kind": "on_holiday", "path": "shift_start", "calendar": "china"}, [])
+        claim = Property.model_validate({"id": "p", "policy": "planted",
+                                         "expect": {"excludes": ["approval:centre_director"]}})
+        result = prove(pol, claim)
+        assert result.witness is not None, result
+        fact = result.witness.fact
+        assert {k: fact[k] for k in FACT if k != "shift_start"} == {k: v for k, v in FACT.items() if k != "shift_start"}
+        moved = datetime.fromisoformat(fact["shift_start"]) - datetime.fromisoformat(FACT["shift_start"])
+        assert abs(moved.total_seconds()) <= 7 * 86_400

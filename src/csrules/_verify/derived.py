@@ -3,9 +3,10 @@
 A proof leaves a derived field (a leave's ``request_lead_days``) free: any value is allowed,
 so what is proven stays proven. A counterexample must be a fact the model completes to the
 values the solver chose, else the engine judges it otherwise; the search therefore starts
-from the derivations below, which tie a derived field the rules read to the fields it is
-computed from. They only narrow the search (each fact found is still re-run through the
-engine), so a derivation missing here costs a counterexample, never a proof.
+from the derivations below (a leave request's and an attendance record's), which tie a
+derived field the rules read to the fields it is computed from. They only narrow the search
+(each fact found is still re-run through the engine), so a derivation missing here costs a
+counterexample, never a proof.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.facts import fact_type_name
-from csrules._verify.encoding import DAY, Encoding
+from csrules._verify.encoding import DAY, SECOND, Encoding
 from csrules._verify.kinds import fixed_offset
 from csrules.domain.facts import derived_sources
 
@@ -59,7 +60,31 @@ def _leave_request(enc: Encoding, offset: int) -> list[Any]:
     return out
 
 
-_DERIVATIONS: dict[str, Derive] = {"leave_request": _leave_request}
+def _minutes_between(first: Any, then: Any) -> Any:
+    """Whole minutes from ``first`` to ``then`` (rounded down), never below 0."""
+    minutes = (then - first) / (60 * SECOND)
+    return z3.If(minutes > 0, minutes, 0)
+
+
+def _attendance_record(enc: Encoding, offset: int) -> list[Any]:
+    """``AttendanceRecord``: minutes late and left early, and absence (no arrival)."""
+    read = set(enc.vars)
+    start, end = enc.field("shift_start").value, enc.field("shift_end").value
+    out: list[Any] = [start < end]  # the model refuses a shift that does not end after it starts
+    arrived = enc.field("arrived_at")
+    if "absent" in read:
+        out.append(enc.field("absent").value == z3.Not(arrived.present))
+    if "late_minutes" in read:
+        late = z3.If(arrived.present, _minutes_between(start, arrived.value), 0)
+        out.append(enc.field("late_minutes").value == late)
+    if "early_leave_minutes" in read:
+        left = enc.field("left_at")
+        early = z3.If(left.present, _minutes_between(left.value, end), 0)
+        out.append(enc.field("early_leave_minutes").value == early)
+    return out
+
+
+_DERIVATIONS: dict[str, Derive] = {"leave_request": _leave_request, "attendance_record": _attendance_record}
 
 
 def derivations(enc: Encoding, zone: str | None) -> list[Any]:

@@ -271,10 +271,32 @@ class Search:
             if answer != z3.unsat or not prefs:
                 held = {p.get_id() for p in prefs}
                 self.kept = {key: flag for key, flag in self.kept.items() if flag.get_id() in held}
+                if answer == z3.sat:
+                    self.solver.add(*prefs)  # kept while the other values are rounded
+                    self._near()
                 return answer
             core = [str(c) for c in self.solver.unsat_core()]
             # give up one preference of the core at a time: the others may still hold
             prefs = [p for p in prefs if str(p) != core[-1]] if core else []
+
+    def _near(self) -> None:
+        """Keep each instant the solver had to move off the worked example's within a week
+        of it (else a year) where it can: a counterexample dated beside its example reads
+        as one (a leave asked three days ahead, not in another century)."""
+        for path, var in self.enc.vars.items():
+            if var.sort != "instant" or var.value.get_id() in self.kept or self._is_derived(path):
+                continue
+            constant = _constant(var, _read(self.example, path), self.enc)
+            for span in (7 * DAY, 366 * DAY) if constant is not None else ():
+                near = z3.And(var.value - constant <= span, constant - var.value <= span)
+                self.solver.push()
+                self.solver.add(near)
+                fits = self.solver.check() == z3.sat
+                self.solver.pop()
+                if fits:
+                    self.solver.add(near)
+                    break
+        self.solver.check()
 
     def _terms(self) -> list[tuple[str, Any]]:
         """Every value to shrink, with its sort: fields, ``now``, free parameters."""
