@@ -3,11 +3,14 @@ toward readable values, and re-run through the engine.
 
 The fact starts from a worked example of the policy (so every field no rule reads keeps a
 value a person wrote) and the solver is asked to keep each field it reads at the example's
-value where it can. Values it must move are then rounded (an instant of the example, whole
-days and hours; whole and small numbers) as far as the counterexample survives. Derived
-fields are left out, for the fact model to compute; when the engine does not reproduce the
-solver's answer (a derived value differs), the solver learns the derived value for those
-inputs and is asked again, a few times at most.
+value where it can, and an instant it must move within a week of the example's. Values it
+must move are then rounded (an instant of the example, whole days and hours; whole and small
+numbers) as far as the counterexample survives. Derived fields are left out, for the fact
+model to compute; the search starts from what the fact model derives
+(:mod:`csrules._verify.derived`) and keeps to the days a calendar answers for. A fact must
+meet the property's ``given`` and break its claim as the engine reads it; when it does not
+(a derived value differs), the solver learns the derived value for those inputs and is asked
+again, a few times at most.
 """
 
 from __future__ import annotations
