@@ -282,15 +282,27 @@ class Search:
             # give up one preference of the core at a time: the others may still hold
             prefs = [p for p in prefs if str(p) != core[-1]] if core else []
 
+    def _anchors(self) -> list[int]:
+        """The worked example's instants, in microseconds, in order."""
+        return sorted({
+            constant.as_long()
+            for path, var in self.enc.vars.items()
+            if var.sort == "instant" and (constant := _constant(var, _read(self.example, path), self.enc)) is not None
+        })
+
     def _near(self) -> None:
-        """Keep each instant the solver had to move off the worked example's within a week
-        of it (else a year) where it can: a counterexample dated beside its example reads
-        as one (a leave asked three days ahead, not in another century)."""
+        """Keep each instant the solver had to move off the worked example's (or that the
+        example leaves empty: off its first instant) within a week of it (else a year) where
+        it can: a counterexample dated beside its example reads as one (a leave asked three
+        days ahead, not in another century)."""
+        anchors = self._anchors()
         for path, var in self.enc.vars.items():
             if var.sort != "instant" or var.value.get_id() in self.kept or self._is_derived(path):
                 continue
             constant = _constant(var, _read(self.example, path), self.enc)
-            for span in (7 * DAY, 366 * DAY) if constant is not None else ():
+            if constant is None and anchors:
+                constant = z3.IntVal(anchors[0], self.enc.ctx)
+            for span in (8 * DAY, 367 * DAY) if constant is not None else ():  # a day more: room to round
                 near = z3.And(var.value - constant <= span, constant - var.value <= span)
                 self.solver.push()
                 self.solver.add(near)
@@ -315,11 +327,7 @@ class Search:
 
     def shrink(self) -> None:
         """Round each value the example could not give, keeping the claim broken."""
-        anchors = sorted({
-            constant.as_long()
-            for path, var in self.enc.vars.items()
-            if var.sort == "instant" and (constant := _constant(var, _read(self.example, path), self.enc)) is not None
-        })
+        anchors = self._anchors()
         model = self.solver.model()
         for sort, term in self._terms():
             if term.get_id() in self.kept:
@@ -333,8 +341,9 @@ class Search:
                 fits = self.solver.check() == z3.sat
                 self.solver.pop()
                 if fits:
-                    self.solver.add(term == candidate)
+                    number = candidate
                     break
+            self.solver.add(term == number)  # kept while the next values are rounded (else they drift)
             self.solver.check()
             model = self.solver.model()
 
