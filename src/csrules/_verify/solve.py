@@ -57,7 +57,9 @@ def matches(pattern: str, key: str) -> bool:
 
 @dataclass
 class PolicyFormulas:
-    """Every rule of ``policy`` translated over one :class:`Encoding`."""
+    """Every rule of ``policy`` translated over one :class:`Encoding`, in a solver context of
+    its own: build one per question (or per policy's analyses) so that its answer does not
+    depend on the questions asked before."""
 
     policy: Policy
     free_params: bool = False
@@ -84,12 +86,6 @@ class PolicyFormulas:
                 # a free flag: whatever the rule does, what is proven stays proven
                 self.holds[rule.id] = z3.Bool(f"rule:{rule.id}", self.enc.ctx)
         self._hit_policy()
-
-    def fork(self) -> PolicyFormulas:
-        """The same formulas built anew in a context of their own: a question asked of them
-        is answered as if nothing had been asked before (the solver's choices follow the
-        order its context made its terms in)."""
-        return PolicyFormulas(self.policy, self.free_params)
 
     def _hit_policy(self) -> None:
         rules = self.policy.rules
