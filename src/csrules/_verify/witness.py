@@ -332,7 +332,8 @@ class Search:
         for sort, term in self._terms():
             if term.get_id() in self.kept:
                 continue  # at the worked example's value (or the parameter's in force)
-            number = _number(model.eval(term, model_completion=True))
+            value = model.eval(term, model_completion=True)
+            number = _number(value)
             for candidate in _candidates(sort, number, anchors):
                 if candidate == number:
                     break
@@ -341,9 +342,9 @@ class Search:
                 fits = self.solver.check() == z3.sat
                 self.solver.pop()
                 if fits:
-                    number = candidate
+                    value = candidate
                     break
-            self.solver.add(term == number)  # kept while the next values are rounded (else they drift)
+            self.solver.add(term == value)  # kept (exactly) while the next are rounded, else they drift
             self.solver.check()
             model = self.solver.model()
 
