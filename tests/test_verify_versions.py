@@ -84,11 +84,11 @@ class TestEveryVersion:
             ("1", "proven"), ("2", "counterexample")]
 
 
-class TestFormulasOnce:
-    """A policy's formulas are built once for every property and analysis of it."""
+class TestFormulasPerQuestion:
+    """Each property, and each policy's analyses, is asked of formulas built for it alone."""
 
-    def test_built_once_per_version(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Three properties and the analyses of two versions build two sets of formulas."""
+    def test_built_per_question_and_version(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Three properties and the analyses of two versions build four sets of formulas a version."""
         built: list[str] = []
         real = analyses.PolicyFormulas
 
@@ -102,6 +102,6 @@ class TestFormulasOnce:
         excludes = ("no-training", {"expect": {"excludes": ["approval:trainer"]}})
         at_most = ("one", {"expect": {"at_most_one": ["approval:*"]}})
         found = verify_policies(versions, _props(DIRECTOR, excludes, at_most))
-        assert sorted(built) == ["1", "1@2026-07-01"]
+        assert sorted(built) == ["1"] * 4 + ["1@2026-07-01"] * 4
         assert [r.status for r in found.properties] == [
             "counterexample", "proven", "proven", "proven", "proven", "proven"]

@@ -149,13 +149,14 @@ def _conflicts(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
             if answer != "sat":
                 continue
             ids = (first.id, second.id)
-            witness, _ = find_witness(f.policy, f.enc, solver, _both(pair), rules=ids,
-                                      read=paths_of(first.when, second.when))
+            witness, why = find_witness(f.policy, f.enc, solver, _both(pair), rules=ids,
+                                        read=paths_of(first.when, second.when))
             if witness is None and f.enc.atoms:
                 continue  # text searches are free flags: without a fact, the overlap may not exist
+            together = (f"fires together with rule {second.id!r} for one fact" if witness is not None
+                        else f"may fire together with rule {second.id!r}{_unconfirmed(why)}")
             yield Result(
-                "conflict", f.policy.id, "found",
-                f"fires together with rule {second.id!r} for one fact: {pair[0]} and {pair[1]}",
+                "conflict", f.policy.id, "found", f"{together}: {pair[0]} and {pair[1]}",
                 first.id, witness, extra={"with": second.id},
             )
 
@@ -198,11 +199,19 @@ def _gaps(f: PolicyFormulas, props: Properties) -> Iterator[Result]:
         if answer != "sat":
             continue
         read = paths_of(*(r.when for r in f.policy.rules if r.id in f.rules_for([pattern])))
-        witness, _ = find_witness(f.policy, f.enc, solver, _none_of(pattern), read=read)
+        witness, why = find_witness(f.policy, f.enc, solver, _none_of(pattern), read=read)
         if witness is None and f.enc.atoms:
             continue
         message = f"no rule decides {matter} for some {f.policy.fact_type} facts"
+        if witness is None:
+            message = f"no rule may decide {matter} for some {f.policy.fact_type} facts{_unconfirmed(why)}"
         yield Result("gap", f.policy.id, "found", message, None, witness)
+
+
+def _unconfirmed(why: str) -> str:
+    """Why a finding no fact reproduced through the engine may not exist (the solver reads
+    derived fields, and a calendar's unlisted days, freely)."""
+    return f" (the solver allows it, but no fact reproduced it: {why})"
 
 
 _ANALYSES: tuple[tuple[str, Callable[[PolicyFormulas, Properties], Iterator[Result]]], ...] = (
@@ -246,7 +255,7 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     patterns = [*prop.expect.includes, *prop.expect.excludes, *prop.expect.at_most_one]
     unknown = f.touching(patterns)
     try:
-        given = z3.BoolVal(True) if prop.given is None else f.enc.condition(prop.given)
+        given = z3.BoolVal(True, f.enc.ctx) if prop.given is None else f.enc.condition(prop.given)
     except Untranslatable as exc:
         return Result(prop.id, policy.id, "not proven", f"not proven (kind {exc.kind} in the property's given)")
     if unknown:
@@ -263,11 +272,13 @@ def _prove(policy: Policy, prop: Property, f: PolicyFormulas) -> Result:
     if answer == "unsat":
         return Result(prop.id, policy.id, "proven", (prop.title or prop.id) + _offset_note(f))
     if answer == "unknown":
-        return Result(prop.id, policy.id, "not proven", "not proven (the solver gave no answer in time)")
+        return Result(prop.id, policy.id, "not proven",
+                      "not proven (the solver gave no answer within its resource limit)")
     involved = [r for r in policy.rules if r.id in f.rules_for(patterns)]
     witness, why = find_witness(
         policy, f.enc, solver, lambda d: not _claim_holds(prop, d.effect_keys),
         rules=tuple(r.id for r in involved), read=paths_of(prop.given, *(r.when for r in involved)),
+        given=prop.given,
     )
     if witness is None:
         return Result(prop.id, policy.id, "not proven", f"not proven: a counterexample may exist, but {why}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, get_args, get_origin
 
@@ -140,7 +140,8 @@ class Encoding:
     """The solver's view of one policy's world: fact fields, parameters, ``now``.
 
     ``free_params`` makes every int, float, duration, bool and time parameter a variable
-    bounded by its min and max (every allowed override) instead of the value in force.
+    bounded by its min and max (every allowed override) instead of the value in force. Every
+    term is made in ``ctx``, a solver context of its own (see :class:`PolicyFormulas`).
     """
 
     model: type[BaseModel]
@@ -148,9 +149,13 @@ class Encoding:
     declared: dict[str, Any]
     free_params: bool = False
     rule_id: str = ""
+    ctx: Any = field(default_factory=z3.Context)
     domain: list[Any] = field(default_factory=list)
     era: list[Any] = field(default_factory=list)
     """Instants kept to 2000-2099: added when the solver writes a fact, not to every proof."""
+    judged: list[Any] = field(default_factory=list)
+    """What a fact the engine can judge meets (a calendar's day in the years it lists): added
+    when the solver writes a fact, as the engine refuses the others."""
     vars: dict[str, Var] = field(default_factory=dict)
     param_vars: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, int] = field(default_factory=dict)
@@ -162,25 +167,18 @@ class Encoding:
     """The years in which every zone read with one fixed UTC offset keeps it (None: no zone
     was): a proof reaching outside 2000-2099 holds only within them."""
 
-    def fork(self) -> Encoding:
-        """A copy holding the variables and constraints made so far, which adds its own
-        after: a question translated into it leaves this encoding as it was."""
-        return replace(self, domain=list(self.domain), era=list(self.era), vars=dict(self.vars),
-                       param_vars=dict(self.param_vars), texts=dict(self.texts), atoms=dict(self.atoms),
-                       counts=dict(self.counts), presence=dict(self.presence))
-
     # ----------------------------------------------------------------- leaves
 
     def text(self, value: str) -> Any:
         """The code of the text ``value`` (one code per distinct text)."""
         code = self.texts.setdefault(value, len(self.texts) + 1)
-        return z3.IntVal(code)
+        return z3.IntVal(code, self.ctx)
 
     @property
     def now(self) -> Any:
         """``now`` as an instant variable (made on first use; ``now_var`` is None until then)."""
         if self.now_var is None:
-            self.now_var = z3.Int("now")
+            self.now_var = z3.Int("now", self.ctx)
             self._instant(self.now_var)
         return self.now_var
 
@@ -204,15 +202,15 @@ class Encoding:
                 prefix = ".".join(parts[:depth])
                 flag = self.presence.get(prefix)
                 if flag is None:
-                    flag = self.presence[prefix] = z3.Bool(f"{prefix}?")
+                    flag = self.presence[prefix] = z3.Bool(f"{prefix}?", self.ctx)
                 flags.append(flag)
-        return z3.And(*flags) if flags else z3.BoolVal(True)
+        return z3.And(*flags) if flags else z3.BoolVal(True, self.ctx)
 
     def _value(self, path: str, info: FieldInfo, sort: str) -> Any:
         if sort == "opaque":
             return None
         maker = {"bool": z3.Bool, "real": z3.Real}.get(sort, z3.Int)
-        value = maker(path)
+        value = maker(path, self.ctx)
         if sort == "int" or sort == "real":
             self._bounds(path, value)
         if info.choices is not None:
@@ -276,27 +274,27 @@ class Encoding:
             return tuple(self.text(v) for v in value)
         free = self.free_params
         if kind == "bool":
-            return z3.Bool(f"param:{name}") if free else z3.BoolVal(bool(value))
+            return z3.Bool(f"param:{name}", self.ctx) if free else z3.BoolVal(bool(value), self.ctx)
         if kind == "time":
             if not free:
-                return z3.IntVal(clock_micros(value))
-            var = z3.Int(f"param:{name}")
+                return z3.IntVal(clock_micros(value), self.ctx)
+            var = z3.Int(f"param:{name}", self.ctx)
             self.domain.append(z3.And(var >= 0, var < DAY))
             return var
         if kind == "duration":
             if not isinstance(value, WallDuration):
                 raise Untranslatable("param", f"parameter {name} is business time")
             if not free:
-                return z3.IntVal(micros(value.delta))
-            var = z3.Int(f"param:{name}")
+                return z3.IntVal(micros(value.delta), self.ctx)
+            var = z3.Int(f"param:{name}", self.ctx)
             self.domain.append(var >= 0)  # a duration override is never negative
             for bound, op in ((declared.min, ">="), (declared.max, "<=")):
                 if isinstance(bound, WallDuration):
                     self.domain.append(compare(op, var, micros(bound.delta)))
             return var
         if not free:
-            return z3.IntVal(value) if kind == "int" else z3.RealVal(value)
-        var = (z3.Int if kind == "int" else z3.Real)(f"param:{name}")
+            return z3.IntVal(value, self.ctx) if kind == "int" else z3.RealVal(value, self.ctx)
+        var = (z3.Int if kind == "int" else z3.Real)(f"param:{name}", self.ctx)
         for bound, op in ((declared.min, ">="), (declared.max, "<=")):
             if bound is not None:
                 self.domain.append(compare(op, var, bound))
@@ -307,19 +305,19 @@ class Encoding:
         if var.sort == "text":
             return self.text(value)
         if var.sort == "bool":
-            return z3.BoolVal(value)
+            return z3.BoolVal(value, self.ctx)
         if var.sort == "instant":
-            return z3.IntVal(instant(value))
+            return z3.IntVal(instant(value), self.ctx)
         if var.sort == "date":
-            return z3.IntVal(value.toordinal() - date(1970, 1, 1).toordinal())
+            return z3.IntVal(value.toordinal() - date(1970, 1, 1).toordinal(), self.ctx)
         if var.sort == "clock":
-            return z3.IntVal(clock_micros(value))
+            return z3.IntVal(clock_micros(value), self.ctx)
         if var.sort == "duration":
-            return z3.IntVal(micros(value))
+            return z3.IntVal(micros(value), self.ctx)
         if var.sort == "int" and isinstance(value, int):
-            return z3.IntVal(value)
+            return z3.IntVal(value, self.ctx)
         if var.sort in ("int", "real"):
-            return z3.RealVal(value)
+            return z3.RealVal(value, self.ctx)
         raise Untranslatable("compare", f"{var.path} cannot be compared")
 
     # ----------------------------------------------------------------- conditions
@@ -329,14 +327,22 @@ class Encoding:
         translate = translation_for(cond)
         if translate is None:
             raise Untranslatable(cond.kind, "no translation")
-        return translate(cond, self)
+        try:
+            formula = translate(cond, self)
+            if z3.is_expr(formula) and formula.ctx is not self.ctx:
+                # a host's formula made in z3's default context: its constants match ours by name
+                formula = formula.translate(self.ctx)
+        except z3.Z3Exception as exc:
+            raise Untranslatable(cond.kind, f"its translation failed ({exc}); make constants with "
+                                            "ctx=encoding.ctx") from None
+        return formula
 
     def atom(self, key: tuple[Any, ...], cond: ConditionBase) -> Any:
         """A free flag standing for a condition the solver does not look into (text search):
         any value is allowed, so what is proven stays proven."""
         known = self.atoms.get(key)
         if known is None:
-            known = self.atoms[key] = (z3.Bool(f"atom{len(self.atoms)}:{cond.kind}"), cond)
+            known = self.atoms[key] = (z3.Bool(f"atom{len(self.atoms)}:{cond.kind}", self.ctx), cond)
         return known[0]
 
 

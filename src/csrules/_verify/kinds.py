@@ -41,11 +41,11 @@ __all__ = ["fixed_offset", "offset_years"]
 
 
 def _all(cond: Any, enc: Encoding) -> Any:
-    return z3.And(*[enc.condition(c) for c in cond.of]) if cond.of else z3.BoolVal(True)
+    return z3.And(*[enc.condition(c) for c in cond.of]) if cond.of else z3.BoolVal(True, enc.ctx)
 
 
 def _any(cond: Any, enc: Encoding) -> Any:
-    return z3.Or(*[enc.condition(c) for c in cond.of]) if cond.of else z3.BoolVal(False)
+    return z3.Or(*[enc.condition(c) for c in cond.of]) if cond.of else z3.BoolVal(False, enc.ctx)
 
 
 def _not(cond: Any, enc: Encoding) -> Any:
@@ -86,7 +86,7 @@ def _membership(negate: bool) -> Any:
             values = list(enc.param(cond.param))
         else:
             values = [enc.literal(var, coerce_literal(var.info, v)) for v in cond.value]
-        inside = z3.Or(*[var.value == v for v in values]) if values else z3.BoolVal(False)
+        inside = z3.Or(*[var.value == v for v in values]) if values else z3.BoolVal(False, enc.ctx)
         return z3.And(var.present, z3.Not(inside) if negate else inside)
 
     return translate
@@ -108,12 +108,12 @@ def _span_limit(cond: Any, enc: Encoding) -> Any:
             raise Untranslatable(cond.kind, exc.why) from None
     if not isinstance(cond.duration, WallDuration):
         raise Untranslatable(cond.kind, f"{cond.duration} is business time")
-    return z3.IntVal(micros(cond.duration.delta))
+    return z3.IntVal(micros(cond.duration.delta), enc.ctx)
 
 
 def _endpoint(path: str | None, enc: Encoding) -> tuple[Any, Any]:
     if path is None:
-        return z3.BoolVal(True), enc.now
+        return z3.BoolVal(True, enc.ctx), enc.now
     var = enc.field(path)
     _typed(var, enc)
     return var.present, var.value
@@ -158,7 +158,7 @@ def _time_of_day(cond: Any, enc: Encoding) -> Any:
         day = (var.value + offset) / DAY if var.sort == "instant" else var.value
     clock = cond.time
     present, clock_term = _operand(enc, present, clock.field, clock.param,
-                                   lambda: z3.IntVal(clock_micros(clock.value)))
+                                   lambda: z3.IntVal(clock_micros(clock.value), enc.ctx))
     cutoff = (day + cond.days) * DAY + clock_term - offset
     return z3.And(present, compare(cond.op, moment, cutoff))
 
@@ -191,10 +191,11 @@ def _contains(cond: Any, enc: Encoding) -> Any:
 
 
 def _calendar_day(cond: Any, enc: Encoding) -> Any:
-    """``on_holiday`` / ``on_day_off``: a flag per field and calendar that, over the years the
-    calendar lists, is the calendar's own answer for the field's local day (so a
-    counterexample's date is one the calendar agrees with); free in other years, where the
-    engine cannot answer, which keeps proofs sound."""
+    """``on_holiday`` / ``on_day_off``: a flag per field and calendar that, over the days the
+    calendar answers for (the years it lists, its fixed holidays in others), is the calendar's
+    own answer for the field's local day (so a counterexample's date is one the calendar
+    agrees with); free on other days, where the engine cannot answer, which keeps proofs
+    sound. A counterexample is kept to the days answered (:attr:`Encoding.judged`)."""
     var = enc.field(cond.path)
     _typed(var, enc)
     key = (cond.kind, cond.path, cond.calendar)
@@ -205,9 +206,12 @@ def _calendar_day(cond: Any, enc: Encoding) -> Any:
         covered, weekly, exceptions = _calendar_days(calendar, cond.kind == "on_day_off")
         assumed = enc.offset_years
         usual = _weekday_in(var, weekly, calendar.timezone, enc)
+        listed = _day_in(var, covered, calendar.timezone, enc)
         if usual is not None:
             held = z3.Xor(_day_in(var, exceptions, calendar.timezone, enc), usual)
-            enc.domain.append(z3.Implies(_day_in(var, covered, calendar.timezone, enc), flag == held))
+            enc.domain.append(z3.Implies(listed, flag == held))
+        if calendar.holiday_years is not None:  # the engine refuses a day of another year
+            enc.judged.append(z3.Implies(var.present, listed))
         if covered and fixed_offset(calendar.timezone) is not None:
             first, last = offset_years(calendar.timezone)
             if first <= covered[0][0].year and covered[-1][1].year <= last:
@@ -221,26 +225,33 @@ Runs = tuple[tuple[date, date], ...]
 
 @lru_cache(maxsize=16)  # keyed by the calendar's contents: a calendar registered anew is read anew
 def _calendar_days(calendar: Any, day_off: bool) -> tuple[Runs, frozenset[int], Runs]:
-    """The years the calendar answers for, the weekdays (Monday 0) the answer usually holds
-    on, and the days of those years where the answer is the other one."""
+    """The days the calendar answers for (the years it lists, and its fixed holidays in other
+    years), the weekdays (Monday 0) the answer usually holds on, and the days answered where
+    the answer is the other one."""
     years = sorted(calendar.holiday_years or ())
     if not years:  # every year answered: the years its explicit days span
         explicit = [*calendar.holidays, *calendar.adjusted_working_days]
         years = list(range(min(explicit).year, max(explicit).year + 1)) if explicit else []
+
+    def answer(day: date) -> bool:
+        return (not calendar.is_working_day(day)) if day_off else bool(calendar.is_holiday(day))
+
     answers: dict[date, bool] = {}
     for year in years:
         day = date(year, 1, 1)
         while day.year == year:
-            answers[day] = (not calendar.is_working_day(day)) if day_off else calendar.is_holiday(day)
+            answers[day] = answer(day)
             day += timedelta(days=1)
     weekly = frozenset(w for w in range(7)
                        if 2 * sum(a for d, a in answers.items() if d.weekday() == w)
                        > sum(1 for d in answers if d.weekday() == w))
+    if calendar.holiday_years is not None:  # a fixed holiday is answered in a year not listed
+        answers.update((day, answer(day)) for day in calendar.fixed_holidays if day.year not in years)
     covered: list[tuple[date, date]] = []
     exceptions: list[tuple[date, date]] = []
-    for day, answer in answers.items():
+    for day, answer_held in sorted(answers.items()):
         _extend(covered, day)
-        if answer != (day.weekday() in weekly):
+        if answer_held != (day.weekday() in weekly):
             _extend(exceptions, day)
     return tuple(covered), weekly, tuple(exceptions)
 
@@ -265,7 +276,7 @@ def _day_in(var: Var, runs: Runs, zone_name: str, enc: Encoding) -> Any:
             return instant(datetime.combine(day, datetime.min.time(), tzinfo=zone))
 
         term, bounds = var.value, [(midnight(first), midnight(last + timedelta(days=1))) for first, last in runs]
-    return z3.Or(*[z3.And(term >= low, term < high) for low, high in bounds]) if bounds else z3.BoolVal(False)
+    return z3.Or(*[z3.And(term >= low, term < high) for low, high in bounds]) if bounds else z3.BoolVal(False, enc.ctx)
 
 
 def _local_day(var: Var, zone_name: str, enc: Encoding) -> Any:
@@ -284,7 +295,7 @@ def _weekday_in(var: Var, weekdays: frozenset[int], zone_name: str, enc: Encodin
     """Whether ``var``'s day falls on one of ``weekdays``; None when that cannot be read (an
     instant in a zone whose offset changes)."""
     if not weekdays:
-        return z3.BoolVal(False)
+        return z3.BoolVal(False, enc.ctx)
     day = _local_day(var, zone_name, enc)
     if day is None:
         return None
@@ -306,7 +317,7 @@ def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
     key = json.dumps(window, sort_keys=True, ensure_ascii=False)
     count = enc.counts.get(key)
     if count is None:
-        count = enc.counts[key] = z3.Int(f"count{len(enc.counts)}")
+        count = enc.counts[key] = z3.Int(f"count{len(enc.counts)}", enc.ctx)
         enc.domain.append(z3.And(count >= 0, count <= MAX_COUNT))
     enc.domain.append(z3.Implies(matches, count >= 1))
     return count
@@ -314,14 +325,14 @@ def _window_count(cond: Any, enc: Encoding, matches: Any) -> Any:
 
 def _count(cond: Any, enc: Encoding) -> Any:
     count = _window_count(cond, enc, enc.condition(cond.match))
-    limit = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.value)
+    limit = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.value, enc.ctx)
     return compare(cond.op, count, limit)
 
 
 def _nth(cond: Any, enc: Encoding) -> Any:
     matches = enc.condition(cond.match)
     rank = _window_count(cond, enc, matches)
-    n = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.n)
+    n = enc.param(cond.param) if cond.param is not None else z3.IntVal(cond.n, enc.ctx)
     return z3.And(matches, rank >= n if cond.or_later else rank == n)
 
 
@@ -329,7 +340,7 @@ def _in_a_row(cond: Any, enc: Encoding) -> Any:
     key = "in_a_row:" + json.dumps(cond.match.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     before = enc.counts.get(key)
     if before is None:
-        before = enc.counts[key] = z3.Bool(f"earlier{len(enc.counts)}")
+        before = enc.counts[key] = z3.Bool(f"earlier{len(enc.counts)}", enc.ctx)
     return z3.And(enc.condition(cond.match), before)
 
 
@@ -338,8 +349,8 @@ def _still_open(cond: Any, enc: Encoding) -> Any:
     # condition is about other events, so only the time is translated
     since = enc.field(cond.since)
     _typed(since, enc)
-    limit = _span_limit(cond, enc) if cond.param is not None else z3.IntVal(micros(cond.after.delta))
-    still = z3.Bool(f"open{len(enc.counts)}")
+    limit = _span_limit(cond, enc) if cond.param is not None else z3.IntVal(micros(cond.after.delta), enc.ctx)
+    still = z3.Bool(f"open{len(enc.counts)}", enc.ctx)
     enc.counts[f"open:{len(enc.counts)}"] = still
     return z3.And(since.present, still, enc.now - since.value > limit)
 

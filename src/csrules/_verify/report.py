@@ -18,7 +18,6 @@ from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 from csrules._verify.analyses import Result, analyse, prove
 from csrules._verify.properties import Properties
-from csrules._verify.solve import PolicyFormulas
 from csrules.exceptions import PolicyError
 
 __all__ = ["Report", "verify_policies"]
@@ -114,20 +113,13 @@ def verify_policies(
     policies: Iterable[Policy], props: Properties, *, free_params: bool = False, analyses: bool = True
 ) -> Report:
     """Prove ``props``' properties and run the analyses on ``policies``: on every dated
-    version of a policy, each reported with its version."""
+    version of a policy, each reported with its version. Each property, and each policy's
+    analyses, is asked of formulas built for it alone (see :mod:`csrules._verify.solve`), so
+    its result is the one it has when asked alone."""
     report = Report()
     begin = _time.perf_counter()
     by_id = versions_by_id(policies)
     known = {policy_id.rpartition(".")[2]: versions for policy_id, versions in by_id.items()}
-    formulas: dict[int, PolicyFormulas] = {}  # built once per policy, for all its questions
-
-    def formulas_of(policy: Policy) -> PolicyFormulas:
-        """The policy's formulas, forked: a question adds nothing the next one sees."""
-        found = formulas.get(id(policy))
-        if found is None:
-            found = formulas[id(policy)] = PolicyFormulas(policy, free_params)
-        return found.fork()
-
     for prop in props.properties:
         versions = by_id.get(prop.policy) or known.get(prop.policy)
         if versions is None:
@@ -137,7 +129,7 @@ def verify_policies(
             )
         for policy in versions:
             try:
-                result = prove(policy, prop, free_params=free_params, formulas=formulas_of(policy))
+                result = prove(policy, prop, free_params=free_params)
             except PolicyError as exc:
                 raise PolicyError(f"{props.where(prop)}: {exc.message}") from None
             result.extra["property"] = True
@@ -148,7 +140,7 @@ def verify_policies(
             report.results.append(_versioned(result, policy))
     if analyses:
         for policy in (p for versions in by_id.values() for p in versions):
-            analysis = analyse(policy, props, free_params=free_params, formulas=formulas_of(policy))
+            analysis = analyse(policy, props, free_params=free_params)
             report.results.extend(_versioned(r, policy) for r in analysis.results)
             for name, seconds in analysis.timings.items():
                 report.timings[name] = report.timings.get(name, 0.0) + seconds

@@ -6,12 +6,16 @@ when it *fires* under the policy's hit policy (``first``: no earlier rule holds;
 satisfiability check: "is there a fact where the claim fails?" Unsatisfiable means proven
 for every fact; satisfiable gives a model, which :mod:`csrules._verify.witness` turns into a
 fact and re-runs through the engine.
+
+The formulas are made in a solver context of their own, and each solver's random seeds are
+set on it: the solver's choices (which model, which counterexample) follow the order its
+context made its terms in, so a question answered over formulas built for it is answered
+the same whatever the process asked the solver before.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +28,14 @@ from csrules._verify.encoding import Encoding, Untranslatable
 
 __all__ = ["PolicyFormulas", "Unknown", "matches"]
 
-TIMEOUT_MS = 10_000
-"""Longest a single satisfiability check may take before its answer is "unknown"."""
+STEPS = 400_000_000
+"""The solver's resource limit for one satisfiability check (about ten seconds' work on a
+laptop) before its answer is "unknown": counted in the solver's own steps, so whether a
+question is answered does not depend on how busy the machine is."""
+TIMEOUT_MS = 120_000
+"""Longest a single satisfiability check may take, a backstop far beyond :data:`STEPS`."""
+SEEDS = ("random_seed", "smt.random_seed")
+"""The solver's random seeds, each set to 0 on every solver."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,9 @@ def matches(pattern: str, key: str) -> bool:
 
 @dataclass
 class PolicyFormulas:
-    """Every rule of ``policy`` translated over one :class:`Encoding`."""
+    """Every rule of ``policy`` translated over one :class:`Encoding`, in a solver context of
+    its own: build one per question (or per policy's analyses) so that its answer does not
+    depend on the questions asked before."""
 
     policy: Policy
     free_params: bool = False
@@ -72,15 +84,8 @@ class PolicyFormulas:
             except Untranslatable as exc:
                 self.unknown[rule.id] = Unknown(exc.kind, rule.id, exc.why)
                 # a free flag: whatever the rule does, what is proven stays proven
-                self.holds[rule.id] = z3.Bool(f"rule:{rule.id}")
+                self.holds[rule.id] = z3.Bool(f"rule:{rule.id}", self.enc.ctx)
         self._hit_policy()
-
-    def fork(self) -> PolicyFormulas:
-        """These formulas over a fork of the encoding (see :meth:`Encoding.fork`): each
-        question asks as if the formulas were built for it alone, without building them."""
-        forked = copy(self)
-        forked.enc = self.enc.fork()
-        return forked
 
     def _hit_policy(self) -> None:
         rules = self.policy.rules
@@ -100,7 +105,7 @@ class PolicyFormulas:
     def decided(self, pattern: str) -> Any:
         """The decision holds an effect matching ``pattern``."""
         firing = [self.fires[r] for r, keys in self.keys.items() if any(matches(pattern, k) for k in keys)]
-        return z3.Or(*firing) if firing else z3.BoolVal(False)
+        return z3.Or(*firing) if firing else z3.BoolVal(False, self.enc.ctx)
 
     def rules_for(self, patterns: list[str]) -> list[str]:
         """The rules whose effects match any of ``patterns``."""
@@ -119,8 +124,11 @@ class PolicyFormulas:
         """A solver holding the domain constraints and ``formulas``; with ``era``, instants
         kept to the years facts are written in (2000-2099), else, with ``offsets``, to the
         years a zone read with one fixed offset keeps it (it is read right only then)."""
-        solver = z3.Solver()
+        solver = z3.Solver(ctx=self.enc.ctx)
+        solver.set("rlimit", STEPS)
         solver.set("timeout", TIMEOUT_MS)
+        for seed in SEEDS:  # set on each solver: nothing set globally decides its models
+            solver.set(seed, 0)
         solver.add(*self.enc.domain)
         if era:
             solver.add(*self.enc.era)

@@ -3,11 +3,14 @@ toward readable values, and re-run through the engine.
 
 The fact starts from a worked example of the policy (so every field no rule reads keeps a
 value a person wrote) and the solver is asked to keep each field it reads at the example's
-value where it can. Values it must move are then rounded (an instant of the example, whole
-days and hours; whole and small numbers) as far as the counterexample survives. Derived
-fields are left out, for the fact model to compute; when the engine does not reproduce the
-solver's answer (a derived value differs), the solver learns the derived value for those
-inputs and is asked again, a few times at most.
+value where it can, and an instant it must move within a week of the example's. Values it
+must move are then rounded (an instant of the example, whole days and hours; whole and small
+numbers) as far as the counterexample survives. Derived fields are left out, for the fact
+model to compute; the search starts from what the fact model derives
+(:mod:`csrules._verify.derived`) and keeps to the days a calendar answers for. A fact must
+meet the property's ``given`` and break its claim as the engine reads it; when it does not
+(a derived value differs), the solver learns the derived value for those inputs and is asked
+again, a few times at most.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from csrules._policy.kinds.base import ConditionBase, DescribeContext, Env, hand
 from csrules._policy.model import Policy
 from csrules._time.durations import WallDuration, format_timedelta, parse_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
+from csrules._verify.derived import derivations
 from csrules._verify.encoding import DAY, EPOCH, SECOND, Encoding, Var, clock_micros, instant, micros
 from csrules._verify.kinds import fixed_offset
 from csrules.domain.facts import derived_sources
@@ -137,20 +141,20 @@ def _constant(var: Var, raw: Any, enc: Encoding) -> Any:
         if raw is None or var.value is None:
             return None
         if var.sort == "instant":
-            return z3.IntVal(instant(datetime.fromisoformat(raw) if isinstance(raw, str) else raw))
+            return z3.IntVal(instant(datetime.fromisoformat(raw) if isinstance(raw, str) else raw), enc.ctx)
         if var.sort == "text" and isinstance(raw, str):
             return enc.text(raw)
         if var.sort == "duration":
             span = raw if isinstance(raw, timedelta) else parse_duration(raw)
             if isinstance(span, WallDuration):
                 span = span.delta
-            return z3.IntVal(micros(span)) if isinstance(span, timedelta) else None
+            return z3.IntVal(micros(span), enc.ctx) if isinstance(span, timedelta) else None
         if var.sort == "clock":
-            return z3.IntVal(clock_micros(raw if isinstance(raw, time) else time.fromisoformat(raw)))
+            return z3.IntVal(clock_micros(raw if isinstance(raw, time) else time.fromisoformat(raw)), enc.ctx)
         if var.sort == "bool" and isinstance(raw, bool):
-            return z3.BoolVal(raw)
+            return z3.BoolVal(raw, enc.ctx)
         if var.sort in ("int", "real") and isinstance(raw, int | float) and not isinstance(raw, bool):
-            return z3.RealVal(raw) if var.sort == "real" else z3.IntVal(int(raw))
+            return z3.RealVal(raw, enc.ctx) if var.sort == "real" else z3.IntVal(int(raw), enc.ctx)
     except (TypeError, ValueError, OverflowError, CsrulesError):
         return None
     return None
@@ -249,19 +253,19 @@ class Search:
             constant = _constant(var, _read(self.example, path), self.enc)
             if constant is None or self._is_derived(path):
                 continue
-            flag = z3.Bool(f"prefer:{path}")
+            flag = z3.Bool(f"prefer:{path}", self.enc.ctx)
             self.solver.add(z3.Implies(flag, z3.And(var.present, var.value == constant)))
             prefs.append(flag)
             self.kept[var.value.get_id()] = flag
         for name, term in self.enc.param_vars.items():
             if _free(term):  # with --all-params: keep every parameter it can at its value in force
-                fixed = Encoding(self.enc.model, self.enc.params, self.enc.declared).param(name)
-                flag = z3.Bool(f"prefer:param:{name}")
+                fixed = Encoding(self.enc.model, self.enc.params, self.enc.declared, ctx=self.enc.ctx).param(name)
+                flag = z3.Bool(f"prefer:param:{name}", self.enc.ctx)
                 self.solver.add(z3.Implies(flag, term == fixed))
                 prefs.append(flag)
                 self.kept[term.get_id()] = flag
         if self.base_now is not None and self.enc.now_var is not None:
-            flag = z3.Bool("prefer:now")
+            flag = z3.Bool("prefer:now", self.enc.ctx)
             self.solver.add(z3.Implies(flag, self.enc.now_var == instant(self.base_now)))
             prefs.append(flag)
             self.kept[self.enc.now_var.get_id()] = flag
@@ -270,10 +274,44 @@ class Search:
             if answer != z3.unsat or not prefs:
                 held = {p.get_id() for p in prefs}
                 self.kept = {key: flag for key, flag in self.kept.items() if flag.get_id() in held}
+                if answer == z3.sat:
+                    self.solver.add(*prefs)  # kept while the other values are rounded
+                    self._near()
                 return answer
             core = [str(c) for c in self.solver.unsat_core()]
             # give up one preference of the core at a time: the others may still hold
             prefs = [p for p in prefs if str(p) != core[-1]] if core else []
+
+    def _anchors(self) -> list[int]:
+        """The worked example's instants, in microseconds, in order."""
+        return sorted({
+            constant.as_long()
+            for path, var in self.enc.vars.items()
+            if var.sort == "instant" and (constant := _constant(var, _read(self.example, path), self.enc)) is not None
+        })
+
+    def _near(self) -> None:
+        """Keep each instant the solver had to move off the worked example's (or that the
+        example leaves empty: off its first instant) within a week of it (else a year) where
+        it can: a counterexample dated beside its example reads as one (a leave asked three
+        days ahead, not in another century)."""
+        anchors = self._anchors()
+        for path, var in self.enc.vars.items():
+            if var.sort != "instant" or var.value.get_id() in self.kept or self._is_derived(path):
+                continue
+            constant = _constant(var, _read(self.example, path), self.enc)
+            if constant is None and anchors:
+                constant = z3.IntVal(anchors[0], self.enc.ctx)
+            for span in (8 * DAY, 367 * DAY) if constant is not None else ():  # a day more: room to round
+                near = z3.And(var.value - constant <= span, constant - var.value <= span)
+                self.solver.push()
+                self.solver.add(near)
+                fits = self.solver.check() == z3.sat
+                self.solver.pop()
+                if fits:
+                    self.solver.add(near)
+                    break
+        self.solver.check()
 
     def _terms(self) -> list[tuple[str, Any]]:
         """Every value to shrink, with its sort: fields, ``now``, free parameters."""
@@ -289,16 +327,13 @@ class Search:
 
     def shrink(self) -> None:
         """Round each value the example could not give, keeping the claim broken."""
-        anchors = sorted({
-            constant.as_long()
-            for path, var in self.enc.vars.items()
-            if var.sort == "instant" and (constant := _constant(var, _read(self.example, path), self.enc)) is not None
-        })
+        anchors = self._anchors()
         model = self.solver.model()
         for sort, term in self._terms():
             if term.get_id() in self.kept:
                 continue  # at the worked example's value (or the parameter's in force)
-            number = _number(model.eval(term, model_completion=True))
+            value = model.eval(term, model_completion=True)
+            number = _number(value)
             for candidate in _candidates(sort, number, anchors):
                 if candidate == number:
                     break
@@ -307,8 +342,9 @@ class Search:
                 fits = self.solver.check() == z3.sat
                 self.solver.pop()
                 if fits:
-                    self.solver.add(term == candidate)
+                    value = candidate
                     break
+            self.solver.add(term == value)  # kept (exactly) while the next are rounded, else they drift
             self.solver.check()
             model = self.solver.model()
 
@@ -400,7 +436,7 @@ class Search:
                 for p, v in self.enc.vars.items() if v.value is not None and not self._is_derived(p)]
         if self.enc.now_var is not None:
             same.append(self.enc.now_var == model.eval(self.enc.now_var, model_completion=True))
-        self.solver.add(z3.Not(z3.And(*same)) if same else z3.BoolVal(False))
+        self.solver.add(z3.Not(z3.And(*same)) if same else z3.BoolVal(False, self.enc.ctx))
 
     def _inputs(self, path: str, model: Any) -> Any:
         """The derived field at ``path``'s sources at their values in ``model`` (the sources
@@ -412,7 +448,7 @@ class Search:
                 terms.append(var.present == model.eval(var.present, model_completion=True))
                 if var.value is not None:
                     terms.append(var.value == model.eval(var.value, model_completion=True))
-        return z3.And(*terms) if terms else z3.BoolVal(True)
+        return z3.And(*terms) if terms else z3.BoolVal(True, self.enc.ctx)
 
 
 def _free(term: Any) -> bool:
@@ -433,12 +469,16 @@ def _param_value(kind: str, value: Any) -> Any:
 
 def find_witness(
     policy: Policy, enc: Encoding, solver: Any, broken: Broken, *, rules: tuple[str, ...] = (),
-    read: tuple[str, ...] = (),
+    read: tuple[str, ...] = (), given: ConditionBase | None = None,
 ) -> tuple[Witness | None, str]:
-    """A fact on which ``broken(decision)`` is true through the engine, from a solver whose
-    constraints say the claim fails; ``(None, why)`` when none is found in :data:`ATTEMPTS`."""
+    """A fact meeting ``given`` (as the engine reads it) on which ``broken(decision)`` is
+    true through the engine, from a solver whose constraints say the claim fails;
+    ``(None, why)`` when none is found in :data:`ATTEMPTS`."""
     search = Search(policy, enc, solver)
-    why = "the solver found no fact"
+    derived = derivations(enc, _zone_of(search.example))
+    solver.add(*enc.judged, *derived)
+    why = "the solver found no fact" + (" the engine can judge (in the years its calendars list)" if enc.judged else "")
+    why += " with the values its fact model derives" if derived else ""
     for _ in range(ATTEMPTS):
         solver.push()  # the rounding of one attempt binds that attempt only
         if search.prefer_base() != z3.sat:
@@ -454,20 +494,38 @@ def find_witness(
                     "not re-run through the engine")
             return Witness(fact, now, overrides, reproduced=False, note=note, read=read), ""
         judged = None
+        judging = policy.with_params(**overrides) if overrides else policy
+        at = now or datetime(2026, 3, 2, 12, tzinfo=UTC)
         try:
             judged = validate_fact(enc.model, fact)
-            engine = Engine([policy.with_params(**overrides) if overrides else policy])
-            decision = engine.evaluate(judged, now=now or datetime(2026, 3, 2, 12, tzinfo=UTC),
-                                       as_of=_in_force(policy))
+            decision = Engine([judging]).evaluate(judged, now=at, as_of=_in_force(policy))
         except CsrulesError as exc:
             why = f"the solver's fact does not validate ({exc})"
             search.learn(judged, model)
             continue
-        if broken(decision):
+        if not _meets(given, judged, at, judging, enc):
+            why = "the engine finds the solver's facts outside the property's given (a derived field differs)"
+        elif broken(decision):
             return Witness(fact, now, overrides, decision.effect_keys, _trace(decision, rules), read=read), ""
-        why = "the engine judges the solver's facts otherwise (a derived field differs)"
+        else:
+            why = "the engine judges the solver's facts otherwise (a derived field differs)"
         search.learn(judged, model)
     return None, why
+
+
+def _zone_of(example: Any) -> str:
+    """The zone a fact like ``example`` reads its clocks in (its ``time_zone``, or the default)."""
+    zone = _read(example, "time_zone")
+    return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
+
+
+def _meets(given: ConditionBase | None, fact: Any, now: datetime, policy: Policy, enc: Encoding) -> bool:
+    """Whether the engine's reading of ``given`` holds for ``fact`` (a counterexample to a
+    property must be one of the facts the property speaks of)."""
+    if given is None:
+        return True
+    env = Env(fact, now, policy.param_values, enc.model, DescribeContext(enc.model, dict(policy.param_values)))
+    return env.evaluate(given).result is True
 
 
 def _in_force(policy: Policy) -> date | None:
