@@ -174,3 +174,47 @@ class TestPinnedCalendarsTravel:
         office = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"})
         with pytest.raises(PolicyError, match="acme-office@000000000000"):
             adopt_pinned_calendar("acme-office@000000000000", office)
+
+
+class TestFiniteInsideRecords:
+    """Registration refuses inf and nan in floats reachable only through a TypedDict, NamedTuple or dataclass."""
+
+    @pytest.mark.parametrize("kind", ["typeddict", "namedtuple", "dataclass"])
+    def test_nan_inside_a_record_field_is_refused(self, kind: str) -> None:
+        """A fact whose only float sits inside a record-typed field refuses nan naming the field."""
+        import dataclasses
+        import math
+        from typing import NamedTuple
+
+        from pydantic import BaseModel
+        from typing_extensions import TypedDict
+
+        from csrules import Engine, Policy, register_fact_type
+        from csrules.exceptions import FactError
+
+        class AmountDict(TypedDict):
+            value: float
+
+        class AmountTuple(NamedTuple):
+            value: float
+
+        @dataclasses.dataclass
+        class AmountData:
+            value: float
+
+        holder = {"typeddict": AmountDict, "namedtuple": AmountTuple, "dataclass": AmountData}[kind]
+
+        class Refund(BaseModel):
+            amount: holder  # type: ignore[valid-type]
+            order: str
+
+        name = f"lead_refund_{kind}"
+        register_fact_type(Refund, name=name)
+        policy = Policy.model_validate({
+            "id": f"lead.{kind}", "version": "1", "title": "t", "fact_type": name,
+            "rules": [{"id": "r", "title": "r", "when": {"kind": "compare", "path": "order", "op": "==", "value": "A1"},
+                       "then": [{"type": "approval", "role": "manager"}]}],
+        })
+        amount = {"value": math.nan} if kind != "namedtuple" else (math.nan,)
+        with pytest.raises(FactError, match="not a finite number"):
+            Engine(policy).evaluate({"amount": amount, "order": "A1"})

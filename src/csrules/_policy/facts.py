@@ -7,6 +7,7 @@ checker and the compiler what kind of value lives there and whether it may be mi
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import importlib
 import sys
@@ -182,13 +183,35 @@ _BUILT = ("__pydantic_core_schema__", "__pydantic_validator__", "__pydantic_seri
 """What a rebuild replaces on a model class."""
 
 
-def _types_in(annotation: Any) -> list[Any]:
+def _types_in(annotation: Any, seen: frozenset[Any] = frozenset()) -> list[Any]:
     """The types an annotation admits (``float | None`` -> ``[float, None]``, ``list[Step]`` ->
-    ``[Step]``), not looking into models."""
-    args = get_args(annotation)
-    if not args or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+    ``[Step]``), looking into the fields of TypedDicts, NamedTuples and dataclasses (validated
+    with the model's config) but not into models (validated with their own)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
-    return [kind for arg in args for kind in _types_in(arg)]
+    fields = _record_fields(annotation)
+    if fields is not None:
+        if annotation in seen:  # a record that holds itself
+            return []
+        return [kind for field in fields for kind in _types_in(field, seen | {annotation})]
+    args = get_args(annotation)
+    if not args:
+        return [annotation]
+    return [kind for arg in args for kind in _types_in(arg, seen)]
+
+
+def _record_fields(annotation: Any) -> list[Any] | None:
+    """The field annotations of a TypedDict, NamedTuple or dataclass; None for anything else."""
+    if not isinstance(annotation, type):
+        return None
+    typed_dict = issubclass(annotation, dict) and hasattr(annotation, "__required_keys__")  # either module's
+    named_tuple = issubclass(annotation, tuple) and hasattr(annotation, "_fields")
+    if not (typed_dict or named_tuple or dataclasses.is_dataclass(annotation)):
+        return None
+    try:
+        return list(typing.get_type_hints(annotation).values())
+    except (NameError, TypeError):  # a name it cannot resolve here: assume it may hold a float
+        return [float]
 
 
 def get_fact_type(name: str) -> type[BaseModel]:
