@@ -1,0 +1,85 @@
+"""Wrong answers of the built-in packs and domain helpers, each pinned by the fact that showed it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from csrules import PolicyError
+from csrules.conditions import HolidayInSpan
+from csrules.domain.facts import LeaveRequest
+from csrules.domain.leave import assess_leave, notice_rules_for
+from csrules.policies import load_pack
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 9, 29, 12, tzinfo=TZ)
+
+
+def leave(start: str, end: str, requested: str, **more: Any) -> dict[str, Any]:
+    """A personal leave request of A01 (times in Beijing)."""
+    return {"agent_id": "A01", "kind": "personal", "requested_by": "A01", "start": f"{start}+08:00",
+            "end": f"{end}+08:00", "requested_at": f"{requested}+08:00", **more}
+
+
+def judged(fact: dict[str, Any], fact_type: str = "leave_request", now: datetime = NOW,
+           pack: str = "call_centre") -> Any:
+    """The decision of the pack's engine on ``fact``."""
+    return load_pack(pack).engine().evaluate(fact, fact_type=fact_type, now=now)
+
+
+class TestHolidaySpan:
+    """Every day a leave (or a swapped shift) covers is read in the holiday calendar."""
+
+    def test_leave_running_into_national_day_is_holiday_leave(self) -> None:
+        """Leave from 30 Sep to 2 Oct asked on 29 Sep breaks the two days' notice of 七 and needs approval."""
+        decision = judged(leave("2026-09-30T08:30", "2026-10-02T16:30", "2026-09-29T09:00"))
+        assert "ATT-6.holiday-notice" in decision.rule_ids
+        assert "ATT-6.holiday-approval" in decision.rule_ids
+
+    def test_notice_runs_to_the_first_holiday(self) -> None:
+        """Asked more than two days before 1 Oct (but for 30 Sep a day ahead), the holiday notice is met."""
+        decision = judged(leave("2026-09-30T08:30", "2026-10-02T16:30", "2026-09-28T23:00"))
+        assert "ATT-6.holiday-notice" not in decision.rule_ids
+        assert "ATT-1.personal-notice" not in decision.rule_ids
+        assert "ATT-6.holiday-approval" in decision.rule_ids
+
+    def test_first_day_keeps_its_own_notice(self) -> None:
+        """A leave from 30 Sep asked that morning breaks the first day's notice and the holiday's."""
+        fact = leave("2026-09-30T08:30", "2026-10-02T16:30", "2026-09-30T07:00")
+        decision = judged(fact, now=datetime(2026, 9, 30, 7, tzinfo=TZ))
+        codes = {v.rule_id for v in decision.violations}
+        assert {"ATT-1.personal-notice", "ATT-6.holiday-notice"} <= codes
+        request = LeaveRequest.model_validate(fact)
+        assert notice_rules_for(request) == ("ATT-1.personal-notice", "ATT-6.holiday-notice")
+        assert assess_leave(decision).notice_met is False
+
+    def test_leave_ending_at_midnight_covers_no_holiday(self) -> None:
+        """A leave ending at 00:00 on 1 Oct does not reach National Day."""
+        decision = judged(leave("2026-09-30T16:00", "2026-10-01T00:00", "2026-09-25T09:00"))
+        assert not any(rule.startswith("ATT-6") for rule in decision.rule_ids)
+
+    def test_a_span_into_an_uncovered_year_is_a_rule_error(self) -> None:
+        """A leave in a year the calendar has no schedule for is the holiday rules' error, never a guess;
+        one from 2026 into 2027 is holiday leave (1 January is fixed whatever the schedule)."""
+        decision = judged(leave("2027-01-04T08:30", "2027-01-06T16:30", "2026-12-20T09:00"),
+                          now=datetime(2026, 12, 20, 9, tzinfo=TZ))
+        assert {"ATT-6.holiday-approval", "ATT-6.holiday-notice"} <= {error.rule_id for error in decision.errors}
+        crossing = judged(leave("2026-12-31T08:30", "2027-01-05T16:30", "2026-12-20T09:00"),
+                          now=datetime(2026, 12, 20, 9, tzinfo=TZ))
+        assert "ATT-6.holiday-approval" in crossing.rule_ids
+
+    def test_night_shift_into_a_holiday_cannot_be_swapped(self) -> None:
+        """A night shift from 30 Sep into 1 Oct is on duty on National Day (換班制度 九)."""
+        fact = {"requester": {"agent_id": "A01"}, "partner": {"agent_id": "A02"},
+                "requester_shift": {"start": "2026-09-30T16:00:00+08:00", "end": "2026-10-01T00:50:00+08:00"},
+                "partner_shift": {"start": "2026-10-09T16:00:00+08:00", "end": "2026-10-10T00:50:00+08:00"},
+                "requested_at": "2026-09-25T09:00:00+08:00"}
+        assert "ATT-9.holiday" in judged(fact, "shift_swap").rule_ids
+
+    def test_notice_without_since_is_refused(self) -> None:
+        """A notice duration without the instant it runs from is a policy error naming the kind."""
+        with pytest.raises((PolicyError, ValueError), match="holiday_in_span"):
+            HolidayInSpan(path="start", until="end", calendar="china", param="holiday_notice")
