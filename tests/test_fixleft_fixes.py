@@ -83,3 +83,50 @@ class TestHolidaySpan:
         """A notice duration without the instant it runs from is a policy error naming the kind."""
         with pytest.raises((PolicyError, ValueError), match="holiday_in_span"):
             HolidayInSpan(path="start", until="end", calendar="china", param="holiday_notice")
+
+
+class TestPartDayLeave:
+    """Leave days count the time inside the agent's shifts, not the clock time between start and end."""
+
+    def test_afternoon_to_next_morning_is_half_a_day(self) -> None:
+        """14:30 to 10:30 the next day on an 08:30 shift is 2 + 2 hours: half a day, no certificate (滿一天)."""
+        fact = {**leave("2026-03-05T14:30", "2026-03-06T10:30", "2026-03-05T07:00"), "kind": "sick",
+                "shift_start": "2026-03-05T08:30:00+08:00"}
+        assert LeaveRequest.model_validate(fact).days == 0.5
+        decision = judged(fact, now=datetime(2026, 3, 6, 12, tzinfo=TZ))
+        assert "ATT-4.certificate" not in decision.rule_ids
+        assert "ATT-2.department-head" in decision.rule_ids
+
+    def test_a_columnar_audit_counts_the_same_days(self) -> None:
+        """The audit's columnar reading gives the same half day as the fact model, row for row."""
+        import polars as pl
+
+        from csrules.audit import audit
+
+        fact = {**leave("2026-03-05T14:30", "2026-03-06T10:30", "2026-03-05T07:00"), "kind": "sick",
+                "shift_start": "2026-03-05T08:30:00+08:00"}
+        facts = [fact, {k: v for k, v in fact.items() if k != "shift_start"}]
+        now = datetime(2026, 3, 6, 12, tzinfo=TZ)
+
+        def judged_rows(columnar: bool) -> pl.DataFrame:
+            result = audit(load_pack("call_centre"), facts, fact_type="leave_request", now=now, workers=1,
+                           columnar=columnar)
+            frame = pl.from_arrow(result.decisions)
+            assert isinstance(frame, pl.DataFrame)
+            return frame.select("row", "rule").sort("row", "rule")
+
+        columnar = judged_rows(True)
+        assert columnar.equals(judged_rows(False))
+        first, second = sorted(set(columnar["row"].to_list()))
+        assert "ATT-4.certificate" not in columnar.filter(pl.col("row") == first)["rule"].to_list()
+        assert "ATT-4.certificate" in columnar.filter(pl.col("row") == second)["rule"].to_list()
+
+    @pytest.mark.parametrize(("start", "end", "days"), [
+        ("2026-03-05T08:30", "2026-03-06T16:30", 2.0),
+        ("2026-03-05T16:00", "2026-03-06T00:50", 1.0),
+        ("2026-03-05T08:30", "2026-03-05T10:30", 0.25),
+        ("2026-03-05T08:30", "2026-03-06T12:30", 1.5),
+    ])
+    def test_whole_shifts_and_shares(self, start: str, end: str, days: float) -> None:
+        """A shift missed is a day (also past midnight), a part of one its share."""
+        assert LeaveRequest.model_validate(leave(start, end, "2026-03-01T07:00")).days == days
