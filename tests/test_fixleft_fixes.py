@@ -130,3 +130,44 @@ class TestPartDayLeave:
     def test_whole_shifts_and_shares(self, start: str, end: str, days: float) -> None:
         """A shift missed is a day (also past midnight), a part of one its share."""
         assert LeaveRequest.model_validate(leave(start, end, "2026-03-01T07:00")).days == days
+
+
+class TestNoSelfApproval:
+    """Nobody approves his own request: the approver is the level above, or the request is flagged."""
+
+    @staticmethod
+    def own(role: str, kind: str = "personal", **more: Any) -> dict[str, Any]:
+        """A two-day leave of someone in ``role``."""
+        return {**leave("2026-03-05T08:30", "2026-03-06T16:30", "2026-03-01T09:00"), "requester_role": role,
+                "kind": kind, **more}
+
+    @pytest.mark.parametrize("kind", ["personal", "business_trip"])
+    @pytest.mark.parametrize("role", ["centre_director", "客服中心主任"])
+    def test_the_centre_director_does_not_approve_his_own_leave(self, role: str, kind: str) -> None:
+        """His own leave or trip asks no centre_director approval and is flagged (ROLE-1)."""
+        decision = judged(self.own(role, kind), now=datetime(2026, 3, 1, 9, tzinfo=TZ))
+        assert "centre_director" not in decision.approvers
+        assert "ROLE-1.own-approval" in decision.rule_ids
+
+    def test_the_department_head_s_night_leave_goes_up(self) -> None:
+        """The department head's night-shift or holiday leave is not approved by himself but by the director."""
+        decision = judged(self.own("department_head", night_shift=True), now=datetime(2026, 3, 1, 9, tzinfo=TZ))
+        assert decision.approvers == ("centre_director",)
+        holiday = judged({**leave("2026-10-01T08:30", "2026-10-01T16:30", "2026-09-20T09:00"),
+                          "requester_role": "department_head"}, now=datetime(2026, 9, 20, 9, tzinfo=TZ))
+        assert holiday.approvers == ("centre_director",)
+
+    def test_a_tuned_pack_keeps_the_guard(self) -> None:
+        """Parameters set on the pack rebuild its role lists, and the director's own leave stays unapproved."""
+        pack = load_pack("call_centre").with_params({"call_centre.leave": {"head_max_days": 2}})
+        decision = pack.engine().evaluate(self.own("centre_director"), fact_type="leave_request",
+                                          now=datetime(2026, 3, 1, 9, tzinfo=TZ))
+        assert "centre_director" not in decision.approvers
+
+    def test_the_holder_of_a_complaint_does_not_approve_its_solution(self) -> None:
+        """A department head approving the solution of a complaint he holds is flagged (CMP-1)."""
+        order = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "H01",
+                 "owner_role": "department_head", "status": "approved", "founded": True,
+                 "proposals": ["refund"], "approved_proposal": 0, "approved_by": "department_head"}
+        decision = judged(order, "work_order", now=datetime(2026, 3, 10, 10, tzinfo=TZ))
+        assert "CMP-1.own-approval" in decision.rule_ids

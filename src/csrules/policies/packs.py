@@ -784,6 +784,8 @@ ROLE_LISTS: Mapping[str, str | None] = {
     "ROLE-1.unknown-role": None,
     "ATT-2.department-head": "department_head",
     "ATT-2.centre-director": "department_head",
+    "ATT-5.night-approval": "department_head",
+    "ATT-6.holiday-approval": "department_head",
 }
 """Rules whose role lists name a set the pack's roles decide: every role of the catalogue
 (``None``: a role outside it is unknown) or every role below the role given (whoever the
@@ -829,7 +831,8 @@ def _children(cond: dict[str, Any]) -> list[dict[str, Any]]:
 def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bool:
     """Write the roles :data:`ROLE_LISTS` gives ``rule`` (every role, or every role below
     one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
-    the ids the list names differ; True if written."""
+    the ids the list names differ; True if written. A list naming the role given or one above
+    it (the centre director's own leave) is not a list of the roles below: it is kept."""
     roles = pack.roles
     above = ROLE_LISTS[rule["id"]]
     if above is not None and above not in roles:
@@ -838,6 +841,7 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
                           rule_id=rule["id"])
     wanted = [role.id for role in roles
               if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
+    chief = set() if above is None else {above, *(boss.id for boss in roles.chain_above(above))}
 
     def write(cond: dict[str, Any]) -> bool:
         changed = False
@@ -846,7 +850,8 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         value = cond.get("value")
         if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
             return changed
-        if {roles.role(name).id if name in roles else name for name in value} == set(wanted):
+        ids = {roles.role(name).id if name in roles else name for name in value}
+        if ids == set(wanted) or ids & chief:  # a list naming the approver or above is no "below" list
             return changed
         cond["value"] = list(wanted)
         return True
