@@ -171,3 +171,28 @@ class TestNoSelfApproval:
                  "proposals": ["refund"], "approved_proposal": 0, "approved_by": "department_head"}
         decision = judged(order, "work_order", now=datetime(2026, 3, 10, 10, tzinfo=TZ))
         assert "CMP-1.own-approval" in decision.rule_ids
+
+
+class TestReplyAfterNow:
+    """A reply recorded after ``now`` has not happened at ``now``: CMP-4 runs its clock to now, as the SLA does."""
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    def test_a_future_reply_is_not_late_on_day_one(self, pack: str) -> None:
+        """Opened 10 Mar, judged 11 Mar with a reply recorded for 20 Mar: not late yet."""
+        order = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01",
+                 "answer_deferred": True, "replied_at": "2026-03-20T09:00:00+08:00"}
+        early = judged(order, "work_order", now=datetime(2026, 3, 11, 9, tzinfo=TZ), pack=pack)
+        assert "CMP-4.late" not in early.rule_ids
+        late = judged(order, "work_order", now=datetime(2026, 3, 14, 9, tzinfo=TZ), pack=pack)
+        assert "CMP-4.late" in late.rule_ids
+
+    def test_the_rule_and_the_sla_agree(self) -> None:
+        """The engine rule and the CMP-4.reply SLA give one answer for a reply recorded after now."""
+        pack = load_pack("call_centre")
+        order = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01",
+                 "answer_deferred": True, "replied_at": "2026-03-20T09:00:00+08:00"}
+        for day in (11, 14):
+            now = datetime(2026, 3, day, 9, tzinfo=TZ)
+            (check,) = pack.slas.check(order, fact_type="work_order", now=now)
+            breached = bool(check.decision.violations)
+            assert breached == ("CMP-4.late" in judged(order, "work_order", now=now).rule_ids)
