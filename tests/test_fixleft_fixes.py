@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -196,3 +197,45 @@ class TestReplyAfterNow:
             (check,) = pack.slas.check(order, fact_type="work_order", now=now)
             breached = bool(check.decision.violations)
             assert breached == ("CMP-4.late" in judged(order, "work_order", now=now).rule_ids)
+
+
+class TestWindowFields:
+    """A window's ``key`` and ``days`` are refused when they say nothing, with the field named."""
+
+    @staticmethod
+    def session_policy(**count: Any) -> dict[str, Any]:
+        """The call centre's swap session policy with its count condition changed."""
+        import yaml
+
+        import csrules.policies
+
+        folder = Path(csrules.policies.__file__).parent
+        data = yaml.safe_load((folder / "call_centre" / "sessions" / "swap.yaml").read_text(encoding="utf-8"))
+        data["rules"][0]["when"]["of"][1].update(count)
+        data["rules"][0].pop("examples")
+        return data
+
+    @pytest.mark.parametrize("key", ["", [], ["requester.agent_id", ""]])
+    def test_an_empty_key_is_refused_naming_key(self, key: Any) -> None:
+        """``key: ''`` (or an empty list) is an error at ``key``, not a count without a key."""
+        from csrules._policy.model import Policy
+
+        with pytest.raises(PolicyError) as caught:
+            Policy.model_validate(self.session_policy(key=key))
+        assert caught.value.loc[-1] == "key"
+
+    def test_an_unknown_key_is_located_at_key(self) -> None:
+        """An unknown key path is reported at ``key``, not at ``path``."""
+        from csrules._policy.model import Policy
+
+        with pytest.raises(PolicyError) as caught:
+            Policy.model_validate(self.session_policy(key="nope"))
+        assert caught.value.loc[-1] == "key"
+
+    @pytest.mark.parametrize("days", ["yes", 1])
+    def test_days_is_a_flag(self, days: Any) -> None:
+        """``days: "yes"`` or ``days: 1`` is refused: only true or false."""
+        from csrules._policy.model import Policy
+
+        with pytest.raises(PolicyError, match="days"):
+            Policy.model_validate(self.session_policy(days=days))
