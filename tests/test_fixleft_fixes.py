@@ -239,3 +239,29 @@ class TestWindowFields:
 
         with pytest.raises(PolicyError, match="days"):
             Policy.model_validate(self.session_policy(days=days))
+
+
+class TestReviewedLeaveFindings:
+    """Leave findings of the review: the night deadline, the e-commerce supervisor, the ranked approver."""
+
+    def test_leave_asked_during_a_night_shift_is_late(self) -> None:
+        """Part of a night shift begun at 00:00, asked at 02:00 during it, breaks ATT-5 (六, 二)."""
+        fact = {**leave("2026-03-05T04:00", "2026-03-05T08:00", "2026-03-05T02:00"), "night_shift": True,
+                "shift_start": "2026-03-05T00:00:00+08:00"}
+        assert "ATT-5.night-deadline" in judged(fact, now=datetime(2026, 3, 5, 2, tzinfo=TZ)).rule_ids
+
+    @pytest.mark.parametrize("role", ["cs_supervisor", "客服主管"])
+    def test_the_ecommerce_supervisor_does_not_approve_her_own_leave(self, role: str) -> None:
+        """The CS supervisor's own leave asks no cs_supervisor approval and is flagged (ROLE-1)."""
+        fact = {**leave("2026-03-05T08:30", "2026-03-05T16:30", "2026-03-01T09:00"), "requester_role": role}
+        decision = judged(fact, now=datetime(2026, 3, 1, 9, tzinfo=TZ), pack="ecommerce")
+        assert decision.approvers == ()
+        assert "ROLE-1.own-approval" in decision.rule_ids
+
+    def test_the_highest_approver_is_ranked_by_the_catalogue(self) -> None:
+        """A two-day night-shift leave: the highest approver is the centre director, not the later-listed head."""
+        pack = load_pack("call_centre")
+        fact = {**leave("2026-03-05T16:00", "2026-03-07T00:00", "2026-03-01T09:00"), "night_shift": True}
+        decision = pack.engine().evaluate(fact, fact_type="leave_request", now=datetime(2026, 3, 1, 9, tzinfo=TZ))
+        assert set(decision.approvers) == {"centre_director", "department_head"}
+        assert assess_leave(decision, pack.roles).approver == "centre_director"

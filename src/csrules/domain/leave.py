@@ -20,6 +20,7 @@ from csrules._engine.decision import Decision, Violation
 from csrules._policy.kinds.span import first_holiday
 from csrules._time.registry import get_calendar
 from csrules.domain.facts import LeaveRequest
+from csrules.domain.roles import RoleCatalogue
 
 __all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for", "notice_rules_for"]
 
@@ -58,7 +59,8 @@ class LeaveAssessment:
 
     @property
     def approver(self) -> str | None:
-        """The highest approver required (the last one in rule order), if any."""
+        """The highest approver required (the last of ``approvers``: ranked by the role
+        catalogue when :func:`assess_leave` was given one, else in rule order), if any."""
         return self.approvers[-1] if self.approvers else None
 
 
@@ -125,10 +127,23 @@ def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | Non
     return None
 
 
-def assess_leave(decision: Decision) -> LeaveAssessment:
+def _ranked(approvers: tuple[str, ...], roles: RoleCatalogue) -> tuple[str, ...]:
+    """``approvers`` lowest first by ``roles`` (more superiors above a role: lower), rule order
+    among equals; a role the catalogue does not hold ranks lowest."""
+
+    def superiors(role: str) -> int:
+        return len(roles.chain_above(role)) if role in roles else len(roles)
+
+    return tuple(sorted(approvers, key=superiors, reverse=True))
+
+
+def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> LeaveAssessment:
     """Summarise a leave decision (see the module docstring).
 
-    ``decision.fact`` must be a :class:`LeaveRequest`.
+    ``decision.fact`` must be a :class:`LeaveRequest`. With ``roles`` (the pack's,
+    ``pack.roles``) the approvers are ranked by the catalogue, so ``approver`` is the highest
+    of them (a two-day night-shift leave: the centre director, not the department head whose
+    night-shift approval comes later in rule order); without, they keep rule order.
     """
     request = decision.fact
     if not isinstance(request, LeaveRequest):
@@ -142,7 +157,7 @@ def assess_leave(decision: Decision) -> LeaveAssessment:
         for v in violations
     )
     return LeaveAssessment(
-        approvers=decision.approvers,
+        approvers=decision.approvers if roles is None else _ranked(decision.approvers, roles),
         notice_rule=rule,
         notice_met=notice_met,
         absence_without_leave=absence,
