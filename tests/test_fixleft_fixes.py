@@ -296,3 +296,25 @@ class TestGivenDays:
         columnar = rows(True)
         assert columnar.equals(rows(False))
         assert columnar.filter(pl.col("effect") == "invalid")["row"].unique().len() == 1
+
+
+class TestCopiedFacts:
+    """A fact copied with changed fields derives its derived fields afresh."""
+
+    def test_a_leave_moved_to_national_day_is_holiday_leave(self) -> None:
+        """model_copy(update=...) of a 9 Oct leave to 1 Oct reads 1 Oct (ATT-6), not the old day (ATT-1)."""
+        request = LeaveRequest.model_validate(leave("2026-10-09T08:30", "2026-10-09T16:30", "2026-09-30T09:00"))
+        moved = request.model_copy(update={"start": datetime(2026, 10, 1, 8, 30, tzinfo=TZ),
+                                           "end": datetime(2026, 10, 1, 16, 30, tzinfo=TZ)})
+        assert moved.shift_start == datetime(2026, 10, 1, 8, 30, tzinfo=TZ)
+        decision = load_pack("call_centre").engine().evaluate(moved, now=datetime(2026, 9, 30, 9, tzinfo=TZ))
+        assert "ATT-6.holiday-notice" in decision.rule_ids
+        assert "ATT-1.personal-notice" not in decision.rule_ids
+
+    def test_a_bad_update_is_refused(self) -> None:
+        """An update that breaks the fact (ending before it starts) is refused, not copied."""
+        from pydantic import ValidationError
+
+        request = LeaveRequest.model_validate(leave("2026-10-09T08:30", "2026-10-09T16:30", "2026-09-30T09:00"))
+        with pytest.raises(ValidationError, match="must end after it starts"):
+            request.model_copy(update={"end": datetime(2026, 10, 9, 8, 0, tzinfo=TZ)})

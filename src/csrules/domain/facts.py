@@ -31,11 +31,12 @@ directly; use :func:`build_fact` to always get a :class:`~csrules.FactError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from numbers import Number
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -420,6 +421,15 @@ class Fact(BaseModel):
         """The model's schema behind :func:`_check`: every way of building the fact (and a fact
         nested in another) refuses the lax readings, at one call per fact."""
         return core_schema.no_info_before_validator_function(partial(_check, cls), handler(source))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, the fact built afresh from the fields given to this one and
+        ``update``, so its derived fields follow (pydantic's copy would keep the old ones: a
+        leave moved to National Day still read as its old day) and bad values are refused."""
+        if not update:
+            return super().model_copy(deep=deep)
+        given = {name: getattr(self, name) for name in self.model_fields_set if name not in update}
+        return type(self).model_validate({**given, **update})
 
     def _set(self, **values: Any) -> None:
         # Derived fields are filled while the model is built; it is frozen afterwards.
