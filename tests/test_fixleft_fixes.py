@@ -318,3 +318,19 @@ class TestCopiedFacts:
         request = LeaveRequest.model_validate(leave("2026-10-09T08:30", "2026-10-09T16:30", "2026-09-30T09:00"))
         with pytest.raises(ValidationError, match="must end after it starts"):
             request.model_copy(update={"end": datetime(2026, 10, 9, 8, 0, tzinfo=TZ)})
+
+
+class TestEffectRoles:
+    """A company pack's rule cannot ask the approval of a role its catalogue does not hold."""
+
+    def test_a_typo_in_an_approver_is_refused(self, tmp_path: Path) -> None:
+        """``approval: centre_directr`` in a company pack's rules is a load error naming the role and the rule."""
+        (tmp_path / "pack.yaml").write_text("name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: '1'\n"
+                                            "extends: call_centre\nrules: {leave: extra.yaml}\n", encoding="utf-8")
+        (tmp_path / "extra.yaml").write_text(
+            "rules:\n  - id: ACME-2\n    title: {en: x, zh: x}\n"
+            "    when: {kind: compare, path: kind, op: '==', value: training}\n"
+            "    then:\n      - {type: approval, role: centre_directr}\n", encoding="utf-8")
+        with pytest.raises(PolicyError, match="centre_directr") as caught:
+            load_pack(tmp_path)
+        assert caught.value.rule_id == "ACME-2"

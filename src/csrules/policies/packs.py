@@ -30,7 +30,7 @@ from csrules._engine.zones import ZONE_FIELD
 from csrules._errors import validation_error
 from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
-from csrules._policy.model import Policy, Rule, Text
+from csrules._policy.model import Approve, Escalate, Policy, Rule, Text
 from csrules._policy.validity import DEFAULT_ZONE, check_versions, day_in_force, is_dated, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
@@ -740,6 +740,20 @@ def _check_ladders(pack: Pack) -> None:
             ) from None
 
 
+def _check_effect_roles(pack: Pack) -> None:
+    """Refuse a rule that asks the approval of, or escalates to, a role the pack's catalogue
+    does not hold (an id or alias): a typo would name an approver nobody is."""
+    for policy in (*pack.policies, *pack.session_policies):
+        for rule in policy.rules:
+            for effect in rule.then:
+                role = effect.role if isinstance(effect, Approve) else getattr(effect, "to", None)
+                if isinstance(effect, Approve | Escalate) and role not in pack.roles:
+                    known = ", ".join(name for held in pack.roles for name in held.names)
+                    raise PolicyError(f"pack {pack.name!r}: the rule's {effect.type} names role {role!r}, which the"
+                                      f" pack's roles do not hold (roles: {known})",
+                                      policy_id=policy.id, rule_id=rule.id)
+
+
 def _check_ordered(policy: Policy) -> None:
     """Refuse ``policy`` when a pair of :data:`_ORDERED_PARAMS` it has is out of order."""
     values = policy.param_values
@@ -983,6 +997,7 @@ def _zoned(pack: Pack) -> Pack:
     Its ladders are checked first and its role names widened to their aliases (every pack
     passes here once built or tuned)."""
     _check_ladders(pack)
+    _check_effect_roles(pack)
     pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
 
