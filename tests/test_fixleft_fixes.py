@@ -334,3 +334,27 @@ class TestEffectRoles:
         with pytest.raises(PolicyError, match="centre_directr") as caught:
             load_pack(tmp_path)
         assert caught.value.rule_id == "ACME-2"
+
+
+class TestCompanyLadder:
+    """A report's level count is held to the pack's own chain, a company's added levels included."""
+
+    def test_an_added_team_lead_counts_as_a_level(self, tmp_path: Path) -> None:
+        """With a team lead between agent and shift lead, an agent's report to the shift lead is two levels up."""
+        import yaml
+
+        roles = {"roles": [
+            {"id": "team_lead", "title": {"en": "Team lead", "zh": "組長"}, "reports_to": "shift_lead"},
+            {"id": "agent", "title": {"en": "Agent", "zh": "業務代表"}, "reports_to": "team_lead"},
+        ]}
+        (tmp_path / "pack.yaml").write_text("name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: '1'\n"
+                                            "extends: call_centre\nroles: roles.yaml\n", encoding="utf-8")
+        (tmp_path / "roles.yaml").write_text(yaml.safe_dump(roles, allow_unicode=True), encoding="utf-8")
+        engine = load_pack(tmp_path).engine()
+
+        def flagged(levels: int) -> bool:
+            report = {"raised_by": "agent", "addressed_to": "shift_lead", "topic": "beyond_remit",
+                      "at": "2026-03-10T10:00:00+08:00", "levels_up": levels}
+            return "ROLE-1.levels-up" in engine.evaluate(report, fact_type="report", now=NOW).rule_ids
+
+        assert (flagged(1), flagged(2)) == (True, False)

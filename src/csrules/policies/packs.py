@@ -789,6 +789,10 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
 
 
 LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requester_role", "submitted_to")}
+LADDER_RULES: Mapping[str, tuple[str, str, str]] = {"ROLE-1.levels-up": ("raised_by", "addressed_to", "levels_up")}
+"""Rules that hold a report's level count to the chain, with the fields naming the role raising
+it, the role it went to and the count: their ladder is read from the pack's roles (every role
+and each superior above it, by distance), so a company's added levels count as the chain says."""
 """Rules that check a request goes to the requester's direct superior, with the fields naming
 the requester's role and the role it went to: their chain is read from the pack's roles."""
 
@@ -815,12 +819,15 @@ def _with_chain(pack: Pack) -> Pack:
     def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
         if rule["id"] in LEVEL_RULES:
             return _chain(rule, pack.roles, pack.name)
+        if rule["id"] in LADDER_RULES:
+            return _ladder(rule, pack.roles)
         if rule["id"] in ROLE_LISTS:
             return _role_lists(rule, fields, pack)
         return False
 
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS for rule in policy.rules):
+        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS or rule.id in LADDER_RULES
+                   for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
@@ -909,6 +916,52 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
                                           {"kind": "in", "path": target, "value": [above]}]}
                    for above, ids in superiors.items()]
     return True
+
+
+def _ladder(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
+    """Write the catalogue's ladder into a level-count ``rule`` (in place) when it differs: its
+    ``when`` is ``all`` of a presence test and ``not`` of ``any`` level, each ``all`` of an
+    ``in`` on the count and ``any`` of (role, superior at that distance) pairs; True if written."""
+    raised, addressed, count = LADDER_RULES[rule["id"]]
+    parts = rule["when"].get("of") or []
+    levels = next((c["condition"] for c in parts if c.get("kind") == "not"), None)
+    if levels is None or levels.get("kind") != "any":
+        raise PolicyError("a level-count rule is all of: a presence test, and not any of the levels",
+                          rule_id=rule["id"])
+    by_distance: dict[int, dict[str, list[str]]] = {}
+    for role in roles:
+        for distance, boss in enumerate(roles.chain_above(role.id), start=1):
+            by_distance.setdefault(distance, {}).setdefault(boss.id, []).append(role.id)
+    wanted = [{"kind": "all", "of": [
+        {"kind": "in", "path": count, "value": [distance]},
+        {"kind": "any", "of": [{"kind": "all", "of": [{"kind": "in", "path": raised, "value": below},
+                                                       {"kind": "in", "path": addressed, "value": [above]}]}
+                               for above, below in pairs.items()]}]}
+        for distance, pairs in sorted(by_distance.items())]
+    if _pairs_of(levels["of"], raised, addressed, count, roles) == _pairs_of(wanted, raised, addressed, count, roles):
+        return False
+    levels["of"] = wanted
+    return True
+
+
+def _pairs_of(levels: list[dict[str, Any]], raised: str, addressed: str, count: str,
+              roles: RoleCatalogue) -> set[tuple[Any, Any, Any]]:
+    """The (count, role, superior) triples a ladder's levels hold, role names read as ids."""
+
+    def ids(cond: dict[str, Any]) -> list[Any]:
+        return [roles.role(name).id if name in roles else name for name in cond.get("value") or []]
+
+    found: set[tuple[Any, Any, Any]] = set()
+    for level in levels:
+        tests = {c.get("path"): c for c in level.get("of") or [] if c.get("kind") == "in"}
+        pairs = [c for c in level.get("of") or [] if c.get("kind") == "any"]
+        pair_lists = [p.get("of") or [] for p in pairs] or [[level]]
+        for pair in (item for group in pair_lists for item in group):
+            inner = {c.get("path"): c for c in pair.get("of") or [] if c.get("kind") == "in"} | tests
+            for number in inner.get(count, {}).get("value") or []:
+                found.update((number, low, high) for low in ids(inner.get(raised, {}))
+                             for high in ids(inner.get(addressed, {})))
+    return found
 
 
 def _with_role_aliases(pack: Pack) -> Pack:
