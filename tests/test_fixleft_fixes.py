@@ -80,6 +80,30 @@ class TestHolidaySpan:
                 "requested_at": "2026-09-25T09:00:00+08:00"}
         assert "ATT-9.holiday" in judged(fact, "shift_swap").rule_ids
 
+    def test_columnar_audits_read_the_span_alike(self) -> None:
+        """A columnar audit of holiday spans (into a holiday, ending at midnight, in a year without a
+        schedule) gives the row engine's rows."""
+        import polars as pl
+
+        from csrules.audit import audit
+
+        facts = [leave("2026-09-30T08:30", "2026-10-02T16:30", "2026-09-29T09:00"),
+                 leave("2026-09-30T08:30", "2026-10-02T16:30", "2026-09-28T23:00"),
+                 leave("2026-09-30T16:00", "2026-10-01T00:00", "2026-09-25T09:00"),
+                 leave("2026-10-01T08:30", "2026-10-01T16:30", "2026-09-30T09:00"),
+                 leave("2026-12-31T08:30", "2027-01-05T16:30", "2026-12-20T09:00")]
+
+        def rows(columnar: bool) -> pl.DataFrame:
+            result = audit(load_pack("call_centre"), facts, fact_type="leave_request", now=NOW, workers=1,
+                           columnar=columnar)
+            frame = pl.from_arrow(result.decisions)
+            assert isinstance(frame, pl.DataFrame)
+            return frame.select("row", "effect", "rule").sort("row", "rule")
+
+        columnar = rows(True)
+        assert columnar.equals(rows(False))
+        assert "ATT-6.holiday-notice" in columnar["rule"].to_list()
+
     def test_notice_without_since_is_refused(self) -> None:
         """A notice duration without the instant it runs from is a policy error naming the kind."""
         with pytest.raises((PolicyError, ValueError), match="holiday_in_span"):
