@@ -291,37 +291,6 @@ class TestReviewedLeaveFindings:
         assert assess_leave(decision, pack.roles).approver == "centre_director"
 
 
-class TestGivenDays:
-    """A host's ``days`` cannot exceed the days the leave spans."""
-
-    def test_more_days_than_spanned_is_refused(self) -> None:
-        """A one-shift leave given as five days is refused, naming days."""
-        from csrules import FactError
-
-        with pytest.raises(FactError, match="days is more than the days the leave spans"):
-            judged({**leave("2026-03-05T08:30", "2026-03-05T16:30", "2026-03-01T09:00"), "days": 5})
-
-    def test_the_columnar_audit_refuses_alike(self) -> None:
-        """Columnar and row audits both mark the row invalid with one message."""
-        import polars as pl
-
-        from csrules.audit import audit
-
-        facts = [{**leave("2026-03-05T08:30", "2026-03-05T16:30", "2026-03-01T09:00"), "days": 5},
-                 {**leave("2026-03-05T08:30", "2026-03-09T16:30", "2026-03-01T09:00"), "days": 1}]
-
-        def rows(columnar: bool) -> pl.DataFrame:
-            result = audit(load_pack("call_centre"), facts, fact_type="leave_request", now=NOW, workers=1,
-                           columnar=columnar)
-            frame = pl.from_arrow(result.decisions)
-            assert isinstance(frame, pl.DataFrame)
-            return frame.select("row", "effect", "rule", "message").sort("row", "rule")
-
-        columnar = rows(True)
-        assert columnar.equals(rows(False))
-        assert columnar.filter(pl.col("effect") == "invalid")["row"].unique().len() == 1
-
-
 class TestCopiedFacts:
     """A fact copied with changed fields derives its derived fields afresh."""
 

@@ -63,7 +63,7 @@ from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissin
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules.domain.facts import CERTIFICATE_CONTRADICTED, DAYS_BEYOND_SPAN, derived_sources
+from csrules.domain.facts import CERTIFICATE_CONTRADICTED, derived_sources
 from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
@@ -350,7 +350,6 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     days = (pl.when(pl.col("__days_given")).then(pl.col("days"))
             .when(wall_span > 0).then((in_shifts(ends) - in_shifts(starts)) / full_day)
             .otherwise(real / full_day))
-    problems.append(_problem(frame, pl.col("__days_given") & (pl.col("days") > spanned), FACT, DAYS_BEYOND_SPAN))
     handed = pl.col("certificate_handed_at").is_not_null()
     problems.append(_problem(frame, handed & pl.col("__certificate_given") & ~pl.col("certificate"), FACT,
                              CERTIFICATE_CONTRADICTED))

@@ -550,13 +550,6 @@ CERTIFICATE_CONTRADICTED = (
 """Why a leave request is refused whose sick note came without a certificate (a fixed text:
 columnar audits say the same)."""
 
-DAYS_BEYOND_SPAN = (
-    "days is more than the days the leave spans from start to end (one shift a day at most);"
-    " leave days out to count them, or correct start and end"
-)
-"""Why a leave request is refused whose given ``days`` exceeds the days it spans (a fixed text:
-columnar audits say the same)."""
-
 LeaveKind = Literal["personal", "special_personal", "sick", "business_trip", "training"]
 """Kinds of leave (001 請假制度): 一般事假, 特殊事假, 病假, 因公外出, 外出學習."""
 
@@ -688,8 +681,6 @@ class LeaveRequest(Fact):
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
         given = "days" in self.model_fields_set
-        if given and self.days > spanned:  # more shifts than days spanned: start, end or days is wrong
-            raise ValueError(DAYS_BEYOND_SPAN)
         days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, wall, shift_start)
         # Back on the day after the leave's last day, and never before the day it ends (a
         # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
