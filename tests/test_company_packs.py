@@ -29,6 +29,8 @@ EXTRA = {
                "when": {"kind": "compare", "path": "kind", "op": "==", "value": "training"},
                "then": [{"type": "approval", "role": "department_head"}]}],
 }
+HR = {"roles": [{"id": "hr", "title": {"en": "HR officer", "zh": "人事專員"}}]}
+"""The role EXTRA's approval names: a pack's approvers are roles of its catalogue."""
 RULES = {"rules": [{"id": "ACME-2.long-leave", "title": "Leave of over five days goes to the director",
                     "when": {"kind": "compare", "path": "days", "op": ">", "value": 5},
                     "then": [{"type": "approval", "role": "centre_director"}]}]}
@@ -127,8 +129,8 @@ class TestMerging:
     def test_policies_add_and_rules_append(self, tmp_path: Path) -> None:
         """policies: adds a pack policy; rules: appends to a base policy, marking its version."""
         root = _company(tmp_path, {"extends": "call_centre", "policies": ["extra.yaml"],
-                                   "rules": {"leave": "leave_rules.yaml"}},
-                        {"extra.yaml": EXTRA, "leave_rules.yaml": RULES})
+                                   "rules": {"leave": "leave_rules.yaml"}, "roles": "roles.yaml"},
+                        {"extra.yaml": EXTRA, "leave_rules.yaml": RULES, "roles.yaml": HR})
         pack = load_pack(root)
         assert pack.policies[-1].id == "acme.extra_leave"
         leave = pack.policy("leave")
@@ -165,7 +167,8 @@ class TestMerging:
     def test_a_pack_may_extend_a_company_directory(self, tmp_path: Path) -> None:
         """extends: a relative path builds on another pack directory, which builds on its own base."""
         shutil.copytree(EXAMPLE, tmp_path / "harbour")
-        root = _company(tmp_path, {"extends": "../harbour", "policies": ["extra.yaml"]}, {"extra.yaml": EXTRA})
+        root = _company(tmp_path, {"extends": "../harbour", "policies": ["extra.yaml"], "roles": "roles.yaml"},
+                        {"extra.yaml": EXTRA, "roles.yaml": HR})
         pack = load_pack(root)
         assert pack.base == "harbour_telecom"
         assert len(pack.versions("leave")) == 2

@@ -46,6 +46,7 @@ from csrules._policy.kinds.core import (
     NotIn,
     TextFold,
 )
+from csrules._policy.kinds.span import HolidayInSpan
 from csrules._policy.kinds.time import (
     ClockRef,
     InWorkingHours,
@@ -93,6 +94,7 @@ __all__ = [  # noqa: RUF022 - grouped by purpose, sorted within each group
     "NotIn",
     # time kinds
     "ClockRef",
+    "HolidayInSpan",
     "InWorkingHours",
     "NightShift",
     "Notice",

@@ -21,7 +21,7 @@ import hashlib
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
@@ -29,6 +29,7 @@ import polars as pl
 from csrules._audit.col_rota import shifts_at
 from csrules._audit.col_zone import local_dates, local_wall
 from csrules._audit.instants import INSTANT
+from csrules._policy.kinds.span import HolidayInSpan
 from csrules._policy.kinds.time import (
     ClockRef,
     InWorkingHours,
@@ -46,7 +47,7 @@ from csrules._policy.kinds.time import (
     _TimeOfDayTest,
     _zone,
 )
-from csrules._time.calendar import BusinessCalendar
+from csrules._time.calendar import BusinessCalendar, wall_to_utc
 from csrules._time.clock import DAY_MICROS
 from csrules._time.durations import BusinessDuration, WallDuration
 from csrules._time.registry import get_calendar, get_shift_pattern
@@ -165,6 +166,55 @@ def _day(node: OnHoliday | OnDayOff, columns: set[str]) -> Compute | None:
     return compute
 
 
+def _first_holiday_day(calendar: BusinessCalendar, first: date, last: date) -> date | None:
+    """The first holiday from ``first`` to ``last`` (local dates), asked in order as
+    :func:`~csrules._policy.kinds.span.first_holiday` asks them; None when none is."""
+    day = first
+    while day <= last:
+        if calendar.is_holiday(day):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def _span(node: HolidayInSpan, params: dict[str, Any], columns: set[str]) -> Compute | None:
+    """``holiday_in_span`` per column: the first holiday of each distinct pair of local first
+    and last dates covered, then its instant (``path`` on the first date, else its midnight)
+    against ``since`` and the notice."""
+    paths = (node.path, node.until, *(() if node.since is None else (node.since,)))
+    duration = node.duration if node.param is None else params.get(node.param)
+    if not all(path in columns for path in paths) or not (duration is None or isinstance(duration, WallDuration)):
+        return None
+    calendar = get_calendar(node.calendar)
+    zone = calendar.zone
+
+    def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
+        firsts = local_dates(facts, pl.col(node.path), zone.key)
+        lasts = local_dates(facts, pl.col(node.until) - pl.duration(microseconds=1), zone.key)
+        if firsts is None or lasts is None:
+            return None
+        pairs = facts.select(firsts.alias("first"), lasts.alias("last"))
+        keys = pairs.unique().drop_nulls()
+        try:
+            found = [_first_holiday_day(calendar, a, b) for a, b in keys.iter_rows()]
+            midnights = [None if day is None else wall_to_utc(datetime.combine(day, time(0)), zone).astimezone(UTC)
+                         for day in found]
+        except _FAILS:
+            return None
+        table = keys.with_columns(pl.Series("holiday", found, dtype=pl.Date()),
+                                  pl.Series("midnight", midnights, dtype=INSTANT))
+        joined = pairs.join(table, on=["first", "last"], how="left", maintain_order="left")
+        facts = facts.with_columns(joined["holiday"].alias("__holiday"), joined["midnight"].alias("__midnight"),
+                                   pairs["first"].alias("__first"))
+        at = pl.when(pl.col("__holiday") == pl.col("__first")).then(pl.col(node.path)).otherwise(pl.col("__midnight"))
+        held = pl.col("__holiday").is_not_null() & (pl.col(node.until) > pl.col(node.path))
+        if duration is not None and node.since is not None:
+            held = held & ((at - pl.col(node.since)) < pl.lit(duration.delta))
+        return _series(facts, held)
+
+    return compute
+
+
 def _utc_spans(calendar: BusinessCalendar, day: date) -> list[tuple[datetime, datetime]]:
     return [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in calendar.working_hours(day)]
 
@@ -271,6 +321,8 @@ def time_leaf(node: Any, params: dict[str, Any], now: datetime | None, columns: 
         compute = _time_of_day(node, params, columns)
     elif isinstance(node, OnHoliday | OnDayOff):
         compute = _day(node, columns)
+    elif isinstance(node, HolidayInSpan):
+        compute = _span(node, params, columns)
     elif isinstance(node, InWorkingHours | OutsideWorkingHours):
         compute = _hours(node, columns)
     elif isinstance(node, WithinHours):

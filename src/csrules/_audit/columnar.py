@@ -338,13 +338,19 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
         return None
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
     spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
-    # a part day's share reads the wall clock too; real time only where the wall clock ran back
+    # the leave's wall-clock time inside the shifts (one of full_day from shift_start's clock each
+    # day), as the model's _days_of_leave; real time only where the wall clock ran back
     wall_span = (ends - starts).dt.total_microseconds()
-    span = pl.when(wall_span > 0).then(wall_span).otherwise((pl.col("end") - pl.col("start")).dt.total_microseconds())
     full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
+
+    def in_shifts(at: pl.Expr) -> pl.Expr:
+        since = (at - pl.col("__wsh")).dt.total_microseconds().clip(lower_bound=0)
+        return (since // DAY_MICROS) * full_day + pl.min_horizontal(since % DAY_MICROS, full_day)
+
+    real = (pl.col("end") - pl.col("start")).dt.total_microseconds()
     days = (pl.when(pl.col("__days_given")).then(pl.col("days"))
-            .when(span < full_day).then(span / full_day)  # part of a day: its share, as the model's _days_of_leave
-            .otherwise(spanned.cast(pl.Float64)))
+            .when(wall_span > 0).then((in_shifts(ends) - in_shifts(starts)) / full_day)
+            .otherwise(real / full_day))
     handed = pl.col("certificate_handed_at").is_not_null()
     problems.append(_problem(frame, handed & pl.col("__certificate_given") & ~pl.col("certificate"), FACT,
                              CERTIFICATE_CONTRADICTED))

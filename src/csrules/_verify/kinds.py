@@ -20,7 +20,8 @@ from typing import Any
 import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.kinds.base import register_translation
-from csrules._policy.kinds.core import coerce_literal
+from csrules._policy.kinds.core import All, Elapsed, coerce_literal
+from csrules._policy.kinds.time import OnHoliday
 from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
 from csrules._time.durations import WallDuration
@@ -219,6 +220,23 @@ def _calendar_day(cond: Any, enc: Encoding) -> Any:
     return z3.And(var.present, flag)
 
 
+def _holiday_in_span(cond: Any, enc: Encoding) -> Any:
+    """``holiday_in_span``: a flag per span, calendar and notice that the days between the two
+    fields do not decide (which keeps proofs sound), but that holds whenever the span's first
+    day is a holiday (soon enough after ``since``): that day is read as ``on_holiday`` is."""
+    paths = (cond.path, cond.until, *(() if cond.since is None else (cond.since,)))
+    key = (cond.kind, *paths, cond.calendar, cond.duration, cond.param)
+    new = key not in enc.atoms
+    flag = enc.atom(key, cond)
+    if new:
+        first: Any = OnHoliday(path=cond.path, calendar=cond.calendar)
+        if cond.since is not None:
+            notice = Elapsed(since=cond.since, until=cond.path, op="<", duration=cond.duration, param=cond.param)
+            first = All(of=[first, notice])
+        enc.domain.append(z3.Implies(enc.condition(first), flag))
+    return z3.And(*(enc.field(path).present for path in paths), flag)
+
+
 Runs = tuple[tuple[date, date], ...]
 """Runs of consecutive days, each as (first day, last day)."""
 
@@ -370,6 +388,7 @@ _TRANSLATIONS: dict[str, Any] = {
     "contains": _contains,
     "on_holiday": _calendar_day,
     "on_day_off": _calendar_day,
+    "holiday_in_span": _holiday_in_span,
     "count": _count,
     "nth": _nth,
     "in_a_row": _in_a_row,

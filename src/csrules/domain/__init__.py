@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         WorkOrder,
         build_fact,
     )
-    from csrules.domain.leave import LeaveAssessment, assess_leave, notice_rule_for
+    from csrules.domain.leave import LeaveAssessment, assess_leave, notice_rule_for, notice_rules_for
     from csrules.domain.roles import Authority, DutyItem, Role, RoleCatalogue, UnknownRoleError
     from csrules.domain.slas import Pause, SlaClock, SlaClockFact, SlaPolicy, SlaTicket, SlaWarning
 
@@ -89,6 +89,7 @@ __all__ = [
     "china_official_years",
     "complaint_lifecycle",
     "notice_rule_for",
+    "notice_rules_for",
 ]
 
 # Every name loads when first read: a policy naming ``leave_request`` needs the fact models
@@ -104,7 +105,7 @@ __getattr__, __dir__ = lazy_module(
             "EscalationStep", "Fact", "HandoverRecord", "LeaveRequest", "Order", "QAReview", "ReportRequest",
             "ShiftAssignment", "ShiftRef", "ShiftSwapRequest", "TrainingRecord", "WorkOrder", "build_fact",
         ),
-        "csrules.domain.leave": ("LeaveAssessment", "assess_leave", "notice_rule_for"),
+        "csrules.domain.leave": ("LeaveAssessment", "assess_leave", "notice_rule_for", "notice_rules_for"),
         "csrules.domain.roles": ("Authority", "DutyItem", "Role", "RoleCatalogue", "UnknownRoleError"),
         "csrules.domain.slas": ("Pause", "SlaClock", "SlaClockFact", "SlaPolicy", "SlaTicket", "SlaWarning"),
         "csrules.domain.china": ("ChinaYear", "china_adjusted_working_days", "china_calendar", "china_official_years"),

@@ -147,12 +147,28 @@ def _periods(wall: timedelta) -> int:
     return max(1, -(-wall // timedelta(days=1)))
 
 
-def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: timedelta | None = None) -> float:
-    """Leave days from ``start`` to ``end`` (both local): :func:`_periods` of the wall-clock span, except that a
-    leave shorter than ``full_day_minutes`` is that share of a day (001 請假制度 五 asks a
-    certificate of sick leave "滿一天", a full day: two hours are not one). Like whole days,
-    the share reads the local wall clock, so a shift missed is one day on the day clocks
-    change too (00:30-08:30 is eight hours of shift though seven pass); only where the
+def _in_shifts(origin: datetime, at: datetime, full_day: timedelta) -> timedelta:
+    """Shift time from ``origin`` to ``at`` (local wall clocks) when a shift of ``full_day``
+    starts at ``origin``'s clock every day: whole days count a shift each, the rest up to one.
+
+    >>> _in_shifts(datetime(2026, 3, 5, 8, 30), datetime(2026, 3, 6, 10, 30), timedelta(hours=8))
+    datetime.timedelta(seconds=36000)
+    """
+    if at <= origin:
+        return timedelta(0)
+    whole, rest = divmod(at - origin, timedelta(days=1))
+    return whole * full_day + min(rest, full_day)
+
+
+def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: timedelta | None = None,
+                   shift_start: datetime | None = None) -> float:
+    """Leave days from ``start`` to ``end`` (both local): the leave's time inside the agent's
+    shifts, in shifts of ``full_day_minutes``. The shift starts at the local clock of
+    ``shift_start`` (default ``start``) every day from then on and lasts ``full_day_minutes``,
+    so 14:30 to 10:30 the next day on an 08:30 shift is 2 + 2 hours, half a day, not 滿一天
+    (001 請假制度 五), while a night shift 16:00-00:50 missed is one day and 08:30 to 16:30 the
+    next day two. The time reads the local wall clock, so a shift missed is one day on the day
+    clocks change too (00:30-08:30 is eight hours of shift though seven pass); only where the
     wall clock runs back inside a leave (within the hour repeated in autumn) is real time read.
     ``wall`` is the local clock span from ``start`` to ``end`` when the caller has it.
 
@@ -161,10 +177,12 @@ def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: 
     0.25
     """
     wall = _wall(end) - _wall(start) if wall is None else wall
-    away, full_day = wall, timedelta(minutes=full_day_minutes)
-    if away <= timedelta(0):  # inside the repeated hour: the wall clock ran back
-        away = _between(start, end)
-    return away / full_day if away < full_day else float(_periods(wall))
+    full_day = timedelta(minutes=full_day_minutes)
+    if wall <= timedelta(0):  # inside the repeated hour: the wall clock ran back
+        return _between(start, end) / full_day
+    origin = (start if shift_start is None else shift_start.astimezone(start.tzinfo)).replace(tzinfo=None)
+    inside = _in_shifts(origin, _wall(end), full_day) - _in_shifts(origin, _wall(start), full_day)
+    return inside / full_day
 
 
 def _wall(at: datetime) -> datetime:
@@ -624,9 +642,10 @@ class LeaveRequest(Fact):
     days: float = _field(
         "leave days",
         "請假天數",
-        "Leave days; when not given, the 24-hour periods of local clock time (in time_zone) the leave spans,"
-        " rounded up: one shift is one day, even past midnight; a leave shorter than full_day_minutes is"
-        " its share of a day (2 of 8 hours: 0.25), not a full day (滿一天)",
+        "Leave days; when not given, the leave's local clock time (in time_zone) inside the agent's shifts,"
+        " in shifts of full_day_minutes: a shift starts at the clock of shift_start every day and lasts"
+        " full_day_minutes, so one shift missed is one day, even past midnight, and 14:30 to 10:30 the next"
+        " day on an 08:30 shift is half a day (2 + 2 of 8 hours), not a full day (滿一天)",
         0.0,
         ge=0,
         allow_inf_nan=False,
@@ -634,7 +653,8 @@ class LeaveRequest(Fact):
     full_day_minutes: int = _field(
         "minutes of a full day",
         "滿一天時長",
-        "Minutes of leave that make a full day, one shift (480: eight hours); a shorter leave is that share of a day",
+        "Minutes of leave that make a full day, one shift (480: eight hours), from the clock of shift_start"
+        " every day; a shorter leave is that share of a day",
         480,
         ge=60,
         le=1440,
@@ -682,7 +702,7 @@ class LeaveRequest(Fact):
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
         given = "days" in self.model_fields_set
-        days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, wall)
+        days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, wall, shift_start)
         # Back on the day after the leave's last day, and never before the day it ends (a
         # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
         back = max(begins.date() + timedelta(days=spanned), ends.date())

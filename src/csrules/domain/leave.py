@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from csrules._engine.decision import Decision, Violation
+from csrules._policy.kinds.span import first_holiday
 from csrules._time.registry import get_calendar
 from csrules.domain.facts import LeaveRequest
+from csrules.domain.roles import RoleCatalogue
 
-__all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for"]
+__all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for", "notice_rules_for"]
 
 NOTICE_RULES: tuple[str, ...] = (
     "ATT-1.personal-notice",
@@ -49,13 +51,16 @@ class LeaveAssessment:
 
     approvers: tuple[str, ...]
     notice_rule: str | None
+    """The notice rule of the first shift (:func:`notice_rule_for`); ``notice_met`` reads
+    every governing one (:func:`notice_rules_for`)."""
     notice_met: bool
     absence_without_leave: bool
     violations: tuple[Violation, ...]
 
     @property
     def approver(self) -> str | None:
-        """The highest approver required (the last one in rule order), if any."""
+        """The highest approver required (the last of ``approvers``: ranked by the role
+        catalogue when :func:`assess_leave` was given one, else in rule order), if any."""
         return self.approvers[-1] if self.approvers else None
 
 
@@ -70,11 +75,33 @@ def _on_holiday(request: LeaveRequest, calendar: str = "china") -> bool:
     return cal.is_holiday(start.astimezone(cal.zone).date())
 
 
-def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | None:
-    """The id of the notice rule that governs ``request`` (None when none applies).
+def _emergency(request: LeaveRequest) -> bool:
+    """An emergency sick leave: phoned in (五), held to no notice deadline."""
+    return request.kind == "sick" and request.emergency
 
-    Exactly one deadline governs a request, and the call-centre pack's notice rules hold
-    only where it is theirs, so a decision never reports two notice breaches for one request:
+
+def notice_rules_for(request: LeaveRequest, calendar: str = "china") -> tuple[str, ...]:
+    """The ids of every notice rule that governs ``request``: :func:`notice_rule_for` (the
+    first shift's), and ATT-6 too when a later day of the leave is a public holiday (七 asks
+    two days' notice of the holiday, the first shift keeps its own deadline). Every day the
+    leave covers is read, in ``calendar``'s zone; a year the calendar has no schedule for
+    raises :class:`~csrules.exceptions.CalendarError`, never a guess.
+    """
+    first = notice_rule_for(request, calendar)
+    rules = () if first is None else (first,)
+    if first == "ATT-6.holiday-notice" or _emergency(request):
+        return rules
+    later = first_holiday(get_calendar(calendar), request.shift_start or request.start, request.end)
+    return rules if later is None else (*rules, "ATT-6.holiday-notice")
+
+
+def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | None:
+    """The id of the notice rule that governs the first shift of ``request`` (None when none applies).
+
+    Exactly one deadline governs a leave's first shift, and the call-centre pack's notice
+    rules hold only where it is theirs, so a decision never reports two notice breaches for
+    one shift (a leave reaching a holiday after its first day is also held to ATT-6 for the
+    holiday: see :func:`notice_rules_for`):
 
     1. an emergency sick leave: the phone call to the shift lead before the shift
        (ATT-4, 請假制度 五), because an emergency cannot be announced ahead;
@@ -85,7 +112,7 @@ def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | Non
     4. otherwise the kind of leave (ATT-1, 二): a day ahead for personal leave, an hour before
        the shift for special personal leave, before the shift for sick leave (提前請假).
     """
-    if request.kind == "sick" and request.emergency:
+    if _emergency(request):
         return "ATT-4.emergency-phone"
     if _on_holiday(request, calendar):
         return "ATT-6.holiday-notice"
@@ -100,23 +127,37 @@ def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | Non
     return None
 
 
-def assess_leave(decision: Decision) -> LeaveAssessment:
+def _ranked(approvers: tuple[str, ...], roles: RoleCatalogue) -> tuple[str, ...]:
+    """``approvers`` lowest first by ``roles`` (more superiors above a role: lower), rule order
+    among equals; a role the catalogue does not hold ranks lowest."""
+
+    def superiors(role: str) -> int:
+        return len(roles.chain_above(role)) if role in roles else len(roles)
+
+    return tuple(sorted(approvers, key=superiors, reverse=True))
+
+
+def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> LeaveAssessment:
     """Summarise a leave decision (see the module docstring).
 
-    ``decision.fact`` must be a :class:`LeaveRequest`.
+    ``decision.fact`` must be a :class:`LeaveRequest`. With ``roles`` (the pack's,
+    ``pack.roles``) the approvers are ranked by the catalogue, so ``approver`` is the highest
+    of them (a two-day night-shift leave: the centre director, not the department head whose
+    night-shift approval comes later in rule order); without, they keep rule order.
     """
     request = decision.fact
     if not isinstance(request, LeaveRequest):
         raise TypeError(f"assess_leave needs a leave_request decision (got {type(request).__name__})")
     rule = notice_rule_for(request)
     violations = decision.violations
-    notice_met = rule is None or all(v.rule_id != rule for v in violations)
+    governing = notice_rules_for(request)
+    notice_met = all(v.rule_id not in governing for v in violations)
     absence = any(
         v.consequence is not None and (ABSENCE_MARK in v.consequence.zh or INVALID_MARK in v.consequence.zh)
         for v in violations
     )
     return LeaveAssessment(
-        approvers=decision.approvers,
+        approvers=decision.approvers if roles is None else _ranked(decision.approvers, roles),
         notice_rule=rule,
         notice_met=notice_met,
         absence_without_leave=absence,

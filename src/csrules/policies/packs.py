@@ -604,9 +604,10 @@ OTHER_PARTIES = frozenset({"reporter"})
 person the fact names as reporting (ESC-3)."""
 
 
-def _check_effect_roles(pack: Pack, source: _PackDir, manifest: PackManifest) -> None:
+def _check_effect_roles(pack: Pack, source: _PackDir | None = None, manifest: PackManifest | None = None) -> None:
     """Refuse a rule sending an approval, escalation or obligation to a role the pack's
-    (merged) catalogue does not hold under any name: nobody would be asked."""
+    (merged) catalogue does not hold under any name: nobody would be asked. With the pack's
+    ``source`` and ``manifest`` (a pack being loaded) the error names the file and line."""
     for policy in (*pack.policies, *pack.session_policies):
         for rule in policy.rules:
             for effect in rule.then:
@@ -618,7 +619,8 @@ def _check_effect_roles(pack: Pack, source: _PackDir, manifest: PackManifest) ->
                     continue
                 roles = "; ".join(" / ".join(role.names) for role in pack.roles)
                 others = f"; an obligation may also name {', '.join(sorted(OTHER_PARTIES))}"
-                file, line = _effect_line(source, manifest, rule.id, str(attr), name)
+                file, line = (None, None) if source is None or manifest is None else _effect_line(
+                    source, manifest, rule.id, str(attr), name)
                 raise PolicyError(f"the {kind} goes to {name!r}, which is no role of pack {pack.name!r} "
                                   f"(roles: {roles}{others})", policy_id=policy.id, rule_id=rule.id,
                                   file=file, line=line)
@@ -888,6 +890,10 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
 
 
 LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requester_role", "submitted_to")}
+LADDER_RULES: Mapping[str, tuple[str, str, str]] = {"ROLE-1.levels-up": ("raised_by", "addressed_to", "levels_up")}
+"""Rules that hold a report's level count to the chain, with the fields naming the role raising
+it, the role it went to and the count: their ladder is read from the pack's roles (every role
+and each superior above it, by distance), so a company's added levels count as the chain says."""
 """Rules that check a request goes to the requester's direct superior, with the fields naming
 the requester's role and the role it went to: their chain is read from the pack's roles."""
 
@@ -899,6 +905,8 @@ ROLE_LISTS: Mapping[str, str | None] = {
     "ESC-1.first-handler": "shift_lead",
     "ATT-2.department-head": "department_head",
     "ATT-2.centre-director": "department_head",
+    "ATT-5.night-approval": "department_head",
+    "ATT-6.holiday-approval": "department_head",
 }
 """Rules whose role lists name a set the pack's roles decide: every role of the catalogue
 (``None``: a role outside it is unknown) or every role below the role given (whoever the
@@ -922,12 +930,15 @@ def _with_chain(pack: Pack) -> Pack:
     def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
         if rule["id"] in LEVEL_RULES:
             return _chain(rule, pack.roles, pack.name)
+        if rule["id"] in LADDER_RULES:
+            return _ladder(rule, pack.roles)
         if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM:
             return _role_lists(rule, fields, pack)
         return False
 
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS or rule.id in ROLES_FROM for rule in policy.rules):
+        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS or rule.id in ROLES_FROM or rule.id in LADDER_RULES
+                   for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
@@ -952,7 +963,8 @@ def _children(cond: dict[str, Any]) -> list[dict[str, Any]]:
 def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bool:
     """Write the roles :data:`ROLE_LISTS` gives ``rule`` (every role, or every role below
     one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
-    the ids the list names differ; True if written."""
+    the ids the list names differ; True if written. A list naming the role given or one above
+    it (the centre director's own leave) is not a list of the roles below: it is kept."""
     roles = pack.roles
     lowest = ROLES_FROM.get(rule["id"])
     above = ROLE_LISTS.get(rule["id"]) if lowest is None else lowest
@@ -966,6 +978,8 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     else:
         wanted = [role.id for role in roles
                   if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
+    # a "below" list naming the approver or one above (the centre director's own leave) is kept
+    chief = set() if above is None or lowest is not None else {above, *(boss.id for boss in roles.chain_above(above))}
 
     def write(cond: dict[str, Any]) -> bool:
         changed = False
@@ -974,7 +988,8 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         value = cond.get("value")
         if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
             return changed
-        if {roles.role(name).id if name in roles else name for name in value} == set(wanted):
+        ids = {roles.role(name).id if name in roles else name for name in value}
+        if ids == set(wanted) or ids & chief:  # a list naming the approver or above is no "below" list
             return changed
         cond["value"] = list(wanted)
         return True
@@ -1018,6 +1033,52 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
                                           {"kind": "in", "path": target, "value": [above]}]}
                    for above, ids in superiors.items()]
     return True
+
+
+def _ladder(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
+    """Write the catalogue's ladder into a level-count ``rule`` (in place) when it differs: its
+    ``when`` is ``all`` of a presence test and ``not`` of ``any`` level, each ``all`` of an
+    ``in`` on the count and ``any`` of (role, superior at that distance) pairs; True if written."""
+    raised, addressed, count = LADDER_RULES[rule["id"]]
+    parts = rule["when"].get("of") or []
+    levels = next((c["condition"] for c in parts if c.get("kind") == "not"), None)
+    if levels is None or levels.get("kind") != "any":
+        raise PolicyError("a level-count rule is all of: a presence test, and not any of the levels",
+                          rule_id=rule["id"])
+    by_distance: dict[int, dict[str, list[str]]] = {}
+    for role in roles:
+        for distance, boss in enumerate(roles.chain_above(role.id), start=1):
+            by_distance.setdefault(distance, {}).setdefault(boss.id, []).append(role.id)
+    wanted = [{"kind": "all", "of": [
+        {"kind": "in", "path": count, "value": [distance]},
+        {"kind": "any", "of": [{"kind": "all", "of": [{"kind": "in", "path": raised, "value": below},
+                                                       {"kind": "in", "path": addressed, "value": [above]}]}
+                               for above, below in pairs.items()]}]}
+        for distance, pairs in sorted(by_distance.items())]
+    if _pairs_of(levels["of"], raised, addressed, count, roles) == _pairs_of(wanted, raised, addressed, count, roles):
+        return False
+    levels["of"] = wanted
+    return True
+
+
+def _pairs_of(levels: list[dict[str, Any]], raised: str, addressed: str, count: str,
+              roles: RoleCatalogue) -> set[tuple[Any, Any, Any]]:
+    """The (count, role, superior) triples a ladder's levels hold, role names read as ids."""
+
+    def ids(cond: dict[str, Any]) -> list[Any]:
+        return [roles.role(name).id if name in roles else name for name in cond.get("value") or []]
+
+    found: set[tuple[Any, Any, Any]] = set()
+    for level in levels:
+        tests = {c.get("path"): c for c in level.get("of") or [] if c.get("kind") == "in"}
+        pairs = [c for c in level.get("of") or [] if c.get("kind") == "any"]
+        pair_lists = [p.get("of") or [] for p in pairs] or [[level]]
+        for pair in (item for group in pair_lists for item in group):
+            inner = {c.get("path"): c for c in pair.get("of") or [] if c.get("kind") == "in"} | tests
+            for number in inner.get(count, {}).get("value") or []:
+                found.update((number, low, high) for low in ids(inner.get(raised, {}))
+                             for high in ids(inner.get(addressed, {})))
+    return found
 
 
 def _with_role_aliases(pack: Pack) -> Pack:
@@ -1106,6 +1167,7 @@ def _zoned(pack: Pack) -> Pack:
     Its ladders are checked first and its role names widened to their aliases (every pack
     passes here once built or tuned)."""
     _check_ladders(pack)
+    _check_effect_roles(pack)
     pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
 

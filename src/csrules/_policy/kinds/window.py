@@ -20,7 +20,9 @@ from typing import Any, Literal
 
 from pydantic import (
     ConfigDict,
+    StrictBool,
     StrictInt,
+    field_validator,
     model_validator,
 )
 
@@ -138,7 +140,16 @@ class _Windowed(ConditionBase):
     at: str = "at"
     window: Window | None = None
     key: str | list[str] | None = None
-    days: bool = False
+    days: StrictBool = False  # a flag: "yes" or 1 is refused, not read as true
+
+    @field_validator("key", mode="after")
+    @classmethod
+    def _named(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # an empty key names no field: refused rather than read as "no key"
+        paths = [value] if isinstance(value, str) else value
+        if paths is not None and (not paths or not all(paths)):
+            raise ValueError("key names the field(s) identifying an item; leave key out to count every event")
+        return value
 
     @property
     def key_paths(self) -> tuple[str, ...]:
@@ -398,7 +409,7 @@ class _WindowedHandler:
         _check_time_field(cond.at, ctx, "at")
         _check_window(cond.window, ctx)
         for path in cond.key_paths:
-            ctx.field(path)  # an unknown path is refused, naming it
+            ctx.field(path, at="key")  # an unknown path is refused, naming it and key
         if cond.days and (cond.window is None or cond.window.calendar is None):
             raise ctx.fail("days: true counts local days, so it needs a calendar window "
                            "(window: {calendar: week}) to read them in", at=("days",))
