@@ -17,6 +17,7 @@ from csrules._policy.kinds.base import show_value
 from csrules._policy.loader import policy_from_data
 from csrules.exceptions import PolicyError
 from csrules.policies import load_pack
+from csrules.time import registered_time
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 12, 4)
@@ -137,7 +138,8 @@ class TestCalendar:
         (tmp_path / "pack.yaml").write_text(
             "name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: '1'\nextends: call_centre\n"
             "calendar: {name: fixdocs-office, closures: [2026-12-24]}\n", encoding="utf-8")
-        rendered = render_docs(subject_from_pack(load_pack(tmp_path)), ("en",), DAY)
+        with registered_time():  # the pack's calendar is registered only inside
+            rendered = render_docs(subject_from_pack(load_pack(tmp_path)), ("en",), DAY)
         section = rendered.markdown[rendered.markdown.index("## Calendar"):]
         assert "| Closures | 2026-12-24 |" in section
         assert "fixdocs-office" in section

@@ -306,10 +306,10 @@ class TestCopiedFacts:
 
     def test_a_bad_update_is_refused(self) -> None:
         """An update that breaks the fact (ending before it starts) is refused, not copied."""
-        from pydantic import ValidationError
+        from csrules.exceptions import FactError
 
         request = LeaveRequest.model_validate(leave("2026-10-09T08:30", "2026-10-09T16:30", "2026-09-30T09:00"))
-        with pytest.raises(ValidationError, match="must end after it starts"):
+        with pytest.raises(FactError, match="must end after it starts"):
             request.model_copy(update={"end": datetime(2026, 10, 9, 8, 0, tzinfo=TZ)})
 
 

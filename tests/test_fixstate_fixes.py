@@ -15,7 +15,7 @@ from csrules._engine.record import DecisionRecord
 from csrules._sessions import MemoryStore, SessionEngine
 from csrules.exceptions import CalendarError, LogWriteError, RecordError, TimeError
 from csrules.records import JsonlLog, SQLiteLog, read_log, replay_steps
-from csrules.time import BusinessCalendar, Duty, Recurrence, Shift, ShiftPattern, parse_recurrence
+from csrules.time import BusinessCalendar, Duty, Recurrence, Shift, ShiftPattern, parse_recurrence, registered_time
 from tests.test_migrate import greet_policy, hello
 from tests.test_records_logs import write_records
 from tests.test_session_support import ESC2, WorkOrder, at
@@ -297,14 +297,16 @@ class TestReplayUnderAChangedPack:
                 "end": "2026-12-24T16:30:00+08:00", "requested_at": "2026-12-20T09:00:00+08:00",
                 "requested_by": "A01"}
         now = datetime(2026, 12, 20, 9, tzinfo=_SHANGHAI)
-        record = load_pack(_company(tmp_path / "v1", "1", "[2026-12-24]")).engine().evaluate(
-            fact, now=now, fact_type="leave_request").record()
-        assert "ACME-1" in record.rule_ids
-        result = replay(record, load_pack(_company(tmp_path / "v2", "2", "[]")).engine())
-        assert result.status == "other_policies"
-        assert [m.id for m in result.policies] == ["acme.closure", "pack acme", "pack acme calendar:fixstate-office"]
-        same = replay(record, load_pack(_company(tmp_path / "v1b", "1", "[2026-12-24]")).engine())
-        assert same.status == "identical"
-        renamed = replay(record, load_pack(_company(tmp_path / "v1c", "1", "[2026-12-24]", "接待")).engine())
-        assert renamed.status == "other_policies"
-        assert "pack acme roles" in [m.id for m in renamed.policies]
+        with registered_time():  # the pack's calendar is registered only inside
+            record = load_pack(_company(tmp_path / "v1", "1", "[2026-12-24]")).engine().evaluate(
+                fact, now=now, fact_type="leave_request").record()
+            assert "ACME-1" in record.rule_ids
+            result = replay(record, load_pack(_company(tmp_path / "v2", "2", "[]")).engine())
+            assert result.status == "other_policies"
+            changed = ["acme.closure", "pack acme", "pack acme calendar:fixstate-office"]
+            assert [m.id for m in result.policies] == changed
+            same = replay(record, load_pack(_company(tmp_path / "v1b", "1", "[2026-12-24]")).engine())
+            assert same.status == "identical"
+            renamed = replay(record, load_pack(_company(tmp_path / "v1c", "1", "[2026-12-24]", "接待")).engine())
+            assert renamed.status == "other_policies"
+            assert "pack acme roles" in [m.id for m in renamed.policies]

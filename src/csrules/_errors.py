@@ -104,6 +104,17 @@ _KINDS: dict[str, ProblemKind] = {"extra_forbidden": "unknown", "missing": "miss
 NOT_BLANK = r"\S"
 """The pattern of a required id (``Field(pattern=NOT_BLANK)``): some text that is not space."""
 
+class NotBlankText:
+    """Marks a text type whose validator refuses blank text (``Annotated[str, ..., NOT_BLANK_TEXT]``):
+    pydantic ignores it; the shipped strategies draw text holding a letter or digit for it."""
+
+    def __repr__(self) -> str:
+        return "NOT_BLANK_TEXT"
+
+
+NOT_BLANK_TEXT = NotBlankText()
+"""The one marker of text types that refuse blank text."""
+
 BLANK_ID = "blank text is no id; give the id"
 """Why an id of only spaces is refused (a fixed text: columnar audits say the same)."""
 

@@ -34,7 +34,7 @@ import pydantic
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from csrules._errors import NOT_BLANK
+from csrules._errors import NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import fact_type_name, get_fact_type
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import PolicyError
@@ -323,6 +323,8 @@ def _bounds(metadata: tuple[Any, ...]) -> dict[str, Any]:
         pattern = getattr(item, "pattern", None)
         if isinstance(pattern, str):
             found["pattern"] = pattern
+        elif item is NOT_BLANK_TEXT:  # a name whose validator refuses blank text: drawn as an id is
+            found["pattern"] = NOT_BLANK
     return found
 
 

@@ -51,7 +51,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
-from csrules._errors import NOT_BLANK, Problem, ValidationProblems, shown
+from csrules._errors import NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
@@ -388,11 +388,11 @@ Entry = Annotated[str | None, BeforeValidator(_blank_is_none)]
 """An optional text a person writes down (a log entry, a register column): blank text is read
 as not written (None), so a rule testing ``is_missing`` sees a blank entry as missing."""
 
-Named = Annotated[str | None, BeforeValidator(_blank_refused)]
+Named = Annotated[str | None, BeforeValidator(_blank_refused), NOT_BLANK_TEXT]
 """An optional name of who did something (an approver, a role reported to): blank text is
 refused, never read as someone; surrounding spaces are dropped."""
 
-RoleName = Annotated[str, BeforeValidator(_blank_refused)]
+RoleName = Annotated[str, BeforeValidator(_blank_refused), NOT_BLANK_TEXT]
 """A role that must be named (who holds an order): blank text is refused and surrounding
 spaces dropped, as for :data:`Named`."""
 
