@@ -1203,9 +1203,10 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
 
     dropped: set[str] = set()
     for index, key in enumerate(manifest.drop):
-        if base_id(key, ("drop", index)) in dropped:
+        policy_id = base_id(key, ("drop", index))
+        if policy_id in dropped:
             raise PolicyError(f"drop: {key!r} is listed twice", file=where, line=line_for(lines, data, ("drop", index)))
-        dropped.add(base_id(key, ("drop", index)))
+        dropped.add(policy_id)
     _check_sources(base, source, manifest, data, lines)
     replacing = _policies(source, manifest.replace)
     for index, policy in enumerate(replacing):
@@ -1225,12 +1226,15 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
     sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
     try:
-        files = _files(source, (*replacing, *own), (*manifest.replace, *manifest.policies))
         check_versions((*stateless, *sessions))
+    except PolicyError as exc:  # versions that overlap: most often a base policy written again
+        hint = " (to put a file in the place of a base policy, list it under replace:)"
+        raise PolicyError(f"{where}: {exc}{hint}") from None
+    try:
+        files = _files(source, (*replacing, *own), (*manifest.replace, *manifest.policies))
         check_labels((*stateless, *sessions), files)
     except PolicyError as exc:
-        hint = " (to put a file in the place of a base policy, list it under replace:)" if "overlap" in str(exc) else ""
-        raise PolicyError(f"{where}: {exc}{hint}") from None
+        raise PolicyError(f"{where}: {exc}") from None
     lifecycle_params = {key: dict(values) for key, values in base.lifecycle_params.items()}
     for key, values in _lifecycle_params(manifest.lifecycles).items():
         lifecycle_params.setdefault(key, {}).update(values)
