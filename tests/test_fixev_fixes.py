@@ -76,28 +76,29 @@ class TestFoldRefusals:
         assert caught.value.fact_type == "attendance_record"
 
 
+AWAY = {"agent_id": "A01", "shift_start": _at(8, 30), "shift_end": _at(16, 30), "arrived_at": _at(8, 20),
+        "away_minutes": 25}
+
+
 class TestAwayApproverAgrees:
     """away_approved_by and away_approved never contradict each other."""
-
-    FACT = {"agent_id": "A01", "shift_start": _at(8, 30), "shift_end": _at(16, 30), "arrived_at": _at(8, 20),
-            "away_minutes": 25}
 
     def test_an_approver_with_approval_false_is_refused(self):
         """Naming the shift lead as approver while away_approved is false names both fields."""
         with pytest.raises(FactError, match="away_approved_by names an approver but away_approved is false"):
-            CALL_CENTRE.engine().evaluate({**self.FACT, "away_approved_by": "shift_lead"},
+            CALL_CENTRE.engine().evaluate({**AWAY, "away_approved_by": "shift_lead"},
                                           fact_type="attendance_record", now=_at(17))
 
     def test_the_columnar_audit_refuses_it_alike(self):
         """The columnar audit reports the same contradiction as the model."""
-        facts = [{**self.FACT, "away_approved_by": "shift_lead"},
-                 {**self.FACT, "away_approved": True, "away_approved_by": "shift_lead"}]
+        facts = [{**AWAY, "away_approved_by": "shift_lead"},
+                 {**AWAY, "away_approved": True, "away_approved_by": "shift_lead"}]
         facts = [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in f.items()} for f in facts]
         assert_same(CALL_CENTRE.engine(), "attendance_record", facts)
 
     def test_an_approval_by_a_role_outside_the_catalogue_is_flagged(self):
         """An approver the role catalogue does not hold is flagged ROLE-1, as work orders are."""
-        fact = {**self.FACT, "away_approved": True, "away_approved_by": "Shift lead"}
+        fact = {**AWAY, "away_approved": True, "away_approved_by": "Shift lead"}
         decision = CALL_CENTRE.engine().evaluate(fact, fact_type="attendance_record", now=_at(17))
         assert "ROLE-1.attendance-unknown-role" in decision.rule_ids
 
