@@ -842,14 +842,17 @@ class AttendanceRecord(Fact):
         """Fold one agent's clock events of one shift into a record.
 
         Arrival is the first ``clock_in``, departure the last ``clock_out``. Each absence runs
-        from a ``leave_post`` to the following ``return_post`` (or the shift end) and is
-        approved when its ``leave_post`` names an approver (``away_approved_by``: the pack's
-        rules decide whether that role may approve). Approved time away is no breach, so when
+        from a ``leave_post`` to the following ``return_post`` (or the shift end); only its
+        part inside the shift counts (time away before the start or after the end is no time
+        away from duty). An absence is approved when its ``leave_post`` names an approver
+        (``away_approved_by``: the pack's rules decide whether that role may approve). Approved time away is no breach, so when
         any absence was unapproved the record carries only the unapproved minutes
         (``away_approved`` false); otherwise the approved minutes (``away_approved`` true).
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
-        (another shift's); approved absences naming different approvers (a record names one).
+        (another shift's); approved absences naming different approvers (a record names one);
+        events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
+        ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
 
         ``approvers`` names the roles that may allow leaving the post (in every spelling the
         host's events use: the pack's shift lead and the roles above it, with their aliases).
