@@ -845,9 +845,10 @@ class AttendanceRecord(Fact):
         from a ``leave_post`` to the following ``return_post`` (or the shift end); only its
         part inside the shift counts (time away before the start or after the end is no time
         away from duty). An absence is approved when its ``leave_post`` names an approver
-        (``away_approved_by``: the pack's rules decide whether that role may approve). Approved time away is no breach, so when
-        any absence was unapproved the record carries only the unapproved minutes
-        (``away_approved`` false); otherwise the approved minutes (``away_approved`` true).
+        (``away_approved_by``: the pack's rules decide whether that role may approve).
+        Approved time away is no breach, so when any absence was unapproved the record carries
+        only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
+        (``away_approved`` true).
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
         (another shift's); approved absences naming different approvers (a record names one);
