@@ -128,7 +128,7 @@ class TestLeavingThePostApprovedByWhom:
     @pytest.mark.parametrize(("approver", "rules"), [
         ("shift_lead", ()), ("值班長", ()), ("department_head", ()), ("centre_director", ()),
         ("agent", ("ATT-7.away", "ATT-11.unapproved-absence")),
-        ("A02", ("ATT-7.away", "ATT-11.unapproved-absence")),
+        ("A02", ("ATT-7.away", "ATT-11.unapproved-absence", "ROLE-1.attendance-unknown-role")),
         ("qa_inspector", ("ATT-7.away", "ATT-11.unapproved-absence")),
     ])
     def test_approver_role_decides(self, approver: str, rules: tuple[str, ...]) -> None:
@@ -176,7 +176,7 @@ class TestLeavingThePostApprovedByWhom:
         fact = _record(arrived_at=_at(10, 8, 20), away_minutes=30, away_approved=True, away_approved_by="floor_manager")
         assert engine.evaluate(fact, fact_type="attendance_record", now=_at(10, 17)).rule_ids == ()
         assert CC.evaluate(fact, fact_type="attendance_record", now=_at(10, 17)).rule_ids == (
-            "ATT-7.away", "ATT-11.unapproved-absence")
+            "ATT-7.away", "ATT-11.unapproved-absence", "ROLE-1.attendance-unknown-role")
 
 
 class TestHandoverParties:

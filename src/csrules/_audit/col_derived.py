@@ -18,6 +18,7 @@ import polars as pl
 from csrules._audit.col_zone import local_wall
 from csrules._time.clock import DAY_MICROS
 from csrules.domain.facts import (
+    ATTENDANCE_APPROVER_WITHOUT_APPROVAL,
     ATTENDANCE_ARRIVED_AFTER_END,
     ATTENDANCE_AWAY_TOO_LONG,
     ATTENDANCE_LEFT_BEFORE_ARRIVAL,
@@ -71,7 +72,9 @@ def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
     problems += [(frame, arrived >= pl.col("shift_end"), FACT, ATTENDANCE_ARRIVED_AFTER_END),
                  (frame, arrived.is_null() & pl.col("left_at").is_not_null(), FACT, ATTENDANCE_LEFT_WITHOUT_ARRIVAL),
                  (frame, pl.col("left_at") < arrived, FACT, ATTENDANCE_LEFT_BEFORE_ARRIVAL),
-                 (frame, pl.col("away_minutes") * _MINUTE_US > shift_us, FACT, ATTENDANCE_AWAY_TOO_LONG)]
+                 (frame, pl.col("away_minutes") * _MINUTE_US > shift_us, FACT, ATTENDANCE_AWAY_TOO_LONG),
+                 (frame, pl.col("away_approved_by").is_not_null() & ~pl.col("away_approved"), FACT,
+                  ATTENDANCE_APPROVER_WITHOUT_APPROVAL)]
     late = _minutes(frame, "shift_start", "arrived_at")
     early = _minutes(frame, "left_at", "shift_end")
     if late is None or early is None:

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, ConfigDict
 
 from csrules._policy.facts import register_fact_type
 from csrules._sessions.lifecycle import Lifecycle
-from csrules.domain.facts import Fact, _field
+from csrules.domain.facts import Fact, Named, _field
 
 __all__ = ["COMPLAINT_STATES", "ComplaintStep", "complaint_lifecycle"]
 
@@ -71,7 +71,8 @@ class ComplaintStep(Fact):
     ``now`` set to its time. The flow does not judge what ``register``, ``at``,
     ``demand_reasonable`` or ``note`` record: they are kept with the step for the record, and
     the complaint register's contents are judged on the work order (CMP-1.register); the
-    flow itself refuses a ``register`` without the complainant.
+    flow itself refuses a ``register`` without the complainant. Names and texts are read as
+    work orders read them: surrounding spaces are dropped and blank text is refused.
 
     .. versionadded:: 0.1
     """
@@ -82,14 +83,11 @@ class ComplaintStep(Fact):
     at: AwareDatetime | None = _field(
         "At", "時間", "when the step was taken, for the record: deadlines run from the now it is sent with", None
     )
-    complainant: str | None = _field("Complainant", "投訴人", "who complained", None, min_length=1)
-    content: str | None = _field("Content", "投訴內容", "what the complaint says, for the register", None,
-                                 min_length=1)
+    complainant: Named = _field("Complainant", "投訴人", "who complained", None)
+    content: Named = _field("Content", "投訴內容", "what the complaint says, for the register", None)
     founded: bool | None = _field("Founded", "投訴成立", "whether the complaint is founded", None)
     demand_reasonable: bool | None = _field("Demand reasonable", "要求合理", "whether the demand is reasonable", None)
-    approved_by: str | None = _field(
-        "Approved by", "批示人", "the leader who approved the solution", None, min_length=1
-    )
+    approved_by: Named = _field("Approved by", "批示人", "the leader who approved the solution", None)
     note: str | None = _field("Note", "備註", "a free note", None)
 
 

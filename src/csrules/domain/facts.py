@@ -736,6 +736,10 @@ ATTENDANCE_LEFT_WITHOUT_ARRIVAL = (
 ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leaves after arriving"
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
+ATTENDANCE_APPROVER_WITHOUT_APPROVAL = (
+    "away_approved_by names an approver but away_approved is false: the two contradict each other; set"
+    " away_approved true (the approver allowed it) or leave away_approved_by out (nobody did)"
+)
 """Why an attendance record away from the post for longer than its shift is refused."""
 
 SHIFT_MARGIN = timedelta(hours=4)
@@ -821,6 +825,8 @@ class AttendanceRecord(Fact):
             raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
         if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
             raise ValueError(ATTENDANCE_AWAY_TOO_LONG)
+        if self.away_approved_by is not None and not self.away_approved:
+            raise ValueError(ATTENDANCE_APPROVER_WITHOUT_APPROVAL)
 
     @classmethod
     def from_events(
@@ -836,14 +842,18 @@ class AttendanceRecord(Fact):
         """Fold one agent's clock events of one shift into a record.
 
         Arrival is the first ``clock_in``, departure the last ``clock_out``. Each absence runs
-        from a ``leave_post`` to the following ``return_post`` (or the shift end) and is
-        approved when its ``leave_post`` names an approver (``away_approved_by``: the pack's
-        rules decide whether that role may approve). Approved time away is no breach, so when
-        any absence was unapproved the record carries only the unapproved minutes
-        (``away_approved`` false); otherwise the approved minutes (``away_approved`` true).
+        from a ``leave_post`` to the following ``return_post`` (or the shift end); only its
+        part inside the shift counts (time away before the start or after the end is no time
+        away from duty). An absence is approved when its ``leave_post`` names an approver
+        (``away_approved_by``: the pack's rules decide whether that role may approve).
+        Approved time away is no breach, so when any absence was unapproved the record carries
+        only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
+        (``away_approved`` true).
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
-        (another shift's); approved absences naming different approvers (a record names one).
+        (another shift's); approved absences naming different approvers (a record names one);
+        events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
+        ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
 
         ``approvers`` names the roles that may allow leaving the post (in every spelling the
         host's events use: the pack's shift lead and the roles above it, with their aliases).
@@ -877,15 +887,21 @@ class AttendanceRecord(Fact):
                 approver = None  # allowed by someone who may not: no approval
             away[approver] = away.get(approver, timedelta(0)) + gone
 
+        start, end = ensure_aware(shift_start), ensure_aware(shift_end)
+
+        def in_shift(gone: datetime, back: datetime) -> timedelta:
+            # only time away while on duty counts (值守 is the shift): clip to the shift
+            return max(timedelta(0), min(ensure_aware(back), end) - max(ensure_aware(gone), start))
+
         left_post: ClockEvent | None = None
         for event in ordered:
             if event.kind == "leave_post" and left_post is None:
                 left_post = event
             elif event.kind == "return_post" and left_post is not None:
-                add(left_post, _between(left_post.at, event.at))
+                add(left_post, in_shift(left_post.at, event.at))
                 left_post = None
         if left_post is not None:
-            add(left_post, max(timedelta(0), _between(left_post.at, shift_end)))
+            add(left_post, in_shift(left_post.at, shift_end))
         unapproved = int(away.pop(None, timedelta(0)).total_seconds() // 60)
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
@@ -897,17 +913,31 @@ class AttendanceRecord(Fact):
         approved = sum(away.values(), timedelta(0))
         approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
         minutes = unapproved or int(approved.total_seconds() // 60)
-        return cls(
-            agent_id=agents.pop(),
-            shift_start=shift_start,
-            shift_end=shift_end,
-            arrived_at=arrived,
-            left_at=left,
-            leave_approved=leave_approved,
-            away_minutes=minutes,
-            away_approved=bool(minutes) and not unapproved,
-            away_approved_by=approver if minutes and not unapproved else None,
-        )
+        record = {
+            "agent_id": agents.pop(),
+            "shift_start": shift_start,
+            "shift_end": shift_end,
+            "arrived_at": arrived,
+            "left_at": left,
+            "leave_approved": leave_approved,
+            "away_minutes": minutes,
+            "away_approved": bool(minutes) and not unapproved,
+            "away_approved_by": approver if minutes and not unapproved else None,
+        }
+        try:
+            return build_fact(cls, record)
+        except FactError as exc:  # name the events behind the times that contradict
+            sources = [f"{field} from {_event_named(events, kind, at)}"
+                       for field, kind, at in (("arrived_at", "clock_in", arrived), ("left_at", "clock_out", left))
+                       if at is not None]
+            _refuse_events(f"{exc} (folded from the clock events: {'; '.join(sources) or 'no clock_in or clock_out'})",
+                           "; ".join(problem for _, problem in exc.problems))
+
+
+def _event_named(events: list[ClockEvent], kind: str, at: datetime) -> str:
+    """``events[i] (kind at time)``: the event a folded record's time came from."""
+    index = next(i for i, e in enumerate(events) if e.kind == kind and e.at == at)
+    return f"events[{index}] ({kind} at {at.isoformat()})"
 
 
 def _refuse_events(message: str, problem: str) -> NoReturn:

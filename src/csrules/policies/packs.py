@@ -899,6 +899,7 @@ the requester's role and the role it went to: their chain is read from the pack'
 
 
 ROLE_LISTS: Mapping[str, str | None] = {
+    "ROLE-1.attendance-unknown-role": None,
     "ROLE-1.leave-unknown-role": None,
     "ROLE-1.unknown-role": None,
     "ROLE-1.work-order-unknown-role": None,
