@@ -1,0 +1,64 @@
+"""Regression tests: e-commerce phrase lists read hedges, refusals and unrelated words as clean."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from csrules.policies import load_pack
+
+CST = timezone(timedelta(hours=8))
+OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
+PHRASE_RULES = {"ESC-5.no-discount", "CON-8.no-guarantees"}
+
+
+SHOP = load_pack("ecommerce").engine()
+
+
+def chat_rules(line: str) -> set[str]:
+    """The ESC-5 / CON-8 rule ids the e-commerce pack fires for an agent's ``line``."""
+    fact = {"call_id": "T1", "agent_id": "E01", "started_at": OPENED.isoformat(), "duration": "PT3M",
+            "agent_lines": ["您好", line]}
+    fired = SHOP.evaluate(fact, now=OPENED + timedelta(hours=1), fact_type="call_record").rule_ids
+    return set(fired) & PHRASE_RULES
+
+
+INNOCENT = [
+    # hedges the clause asks for, and sentences where 一定到 / 百分百 promise no delivery
+    "我们不敢保证一定到", "我們不敢保證一定到", "不能保证一定能到，尽量给您发", "服务一定到位", "服務一定到位",
+    "我们一定到时候通知您", "百分百正品", "百分之百正品哦",
+    # refusals of a discount (002 第二則 二 10: 明確表示不可以優惠)
+    "没有办法再减了，亲", "真的没办法再减了", "價格不會再減了", "不好意思，给您减不了", "亲，这边没有办法给您减价哦",
+    "这个价已经算便宜的了", "这个价格已经不算便宜了", "不可能优惠了", "不可能再减了", "没有九折哦，不好意思",
+    "已经是八折后的价格了，不能再优惠了", "本店商品均不打八折", "这款是98折吗？不是的，原价", "88折起的活动已经结束了",
+    # words that merely contain a stem
+    "为了给您减少等待时间", "給您減少麻煩", "给您减轻负担", "9折叠伞已发货", "尺码 9 折叠好了发您",
+    "您的订单号是 8 折扣券不可用",
+]
+
+DISCOUNTS = [
+    "给您打9折", "给您打95折", "给您九五折", "好的，給妳優惠十元", "可以給妳打折", "給妳便宜五塊", "能優惠五元",
+    "可以少收您十元", "這次給您算便宜點", "再减十元", "给您打九折吧", "給您打八折", "可以给您便宜十块",
+    "不可以优惠，但是给您打九折吧", "不可以便宜，但是给您优惠五元", "好的，给您减十元",
+    "给您减价五元", "好吧，打8.5折给您",
+]
+GUARANTEES = [
+    "明天一定到", "明天一 定到", "肯定到", "百分百明天到", "保 证明天到", "保證明天到", "绝对没问题，明天一定能到",
+    "很难保证明天到，但是后天保证到", "我们不敢保证一定到，但是后天一定到",
+]
+GUILTY = [(line, "ESC-5.no-discount") for line in DISCOUNTS] + [(line, "CON-8.no-guarantees") for line in GUARANTEES]
+
+
+class TestChatPhraseLists:
+    """CON-8 / ESC-5: every innocent sentence is clean; every discount or guarantee is still caught."""
+
+    @pytest.mark.parametrize("line", INNOCENT)
+    def test_innocent_sentence_is_clean(self, line: str) -> None:
+        """A hedge, a refusal or an unrelated word breaks neither phrase rule."""
+        assert chat_rules(line) == set()
+
+    @pytest.mark.parametrize(("line", "rule"), GUILTY)
+    def test_guilty_sentence_is_caught(self, line: str, rule: str) -> None:
+        """A discount granted or a flat guarantee still fires its rule."""
+        assert rule in chat_rules(line)
