@@ -62,3 +62,43 @@ class TestChatPhraseLists:
     def test_guilty_sentence_is_caught(self, line: str, rule: str) -> None:
         """A discount granted or a flat guarantee still fires its rule."""
         assert rule in chat_rules(line)
+
+
+def _order(resolved_after: timedelta) -> dict[str, object]:
+    """A call-centre work order opened on 10 March 09:00 whose resolution is recorded ``resolved_after`` later."""
+    return {"order_id": "W1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
+            "complainant": "Ms Li", "content": "line down", "resolved_at": (OPENED + resolved_after).isoformat()}
+
+
+def _case(replied_after: timedelta) -> dict[str, object]:
+    """An online-support case with a deferred answer whose reply is recorded ``replied_after`` after opening."""
+    return {"order_id": "C1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
+            "answer_deferred": True, "replied_at": (OPENED + replied_after).isoformat()}
+
+
+def _ticks(pack: str, fact: dict[str, object], *hours: int) -> list[tuple[str, ...]]:
+    """The rule ids a session fires for ``fact`` sent at opening, then at each tick ``hours`` after opening."""
+    session = load_pack(pack).sessions(backend="python").session("desk")
+    session.send(fact, now=OPENED, fact_type="work_order")
+    return [session.tick(OPENED + timedelta(hours=h)).rule_ids for h in hours]
+
+
+class TestSessionsReadAFutureTimeAsNotYet:
+    """Session ladders treat a resolution or reply recorded after now as not yet happened, as the stateless rules do."""
+
+    def test_ladder_escalates_before_a_future_resolution(self) -> None:
+        """An order resolved at +72 h, sent at opening, goes to the shift lead at +25 h and the manager at +49 h."""
+        assert _ticks("call_centre", _order(timedelta(hours=72)), 25, 49) == [
+            ("ESC-2.open-shift-lead",), ("ESC-2.open-department-manager",)]
+
+    def test_ladder_stays_quiet_once_the_resolution_has_passed(self) -> None:
+        """An order resolved at +20 h (recorded ahead) never goes to the shift lead at a later tick."""
+        assert _ticks("call_centre", _order(timedelta(hours=20)), 25, 49) == [(), ()]
+
+    def test_reply_deadline_before_a_future_reply(self) -> None:
+        """A case replied to at +5 d, sent at opening, is late at the +4 d tick, as CMP-4.late says then."""
+        assert _ticks("online_support", _case(timedelta(days=5)), 96) == [("CMP-4.no-reply-by-deadline",)]
+
+    def test_reply_in_time_recorded_ahead_is_not_late(self) -> None:
+        """A case replied to at +2 d (recorded ahead) is not late at the +4 d tick."""
+        assert _ticks("online_support", _case(timedelta(days=2)), 96) == [()]
