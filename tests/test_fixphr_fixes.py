@@ -102,3 +102,13 @@ class TestSessionsReadAFutureTimeAsNotYet:
     def test_reply_in_time_recorded_ahead_is_not_late(self) -> None:
         """A case replied to at +2 d (recorded ahead) is not late at the +4 d tick."""
         assert _ticks("online_support", _case(timedelta(days=2)), 96) == [()]
+
+
+class TestLateUntracedTitleReadsItsParameter:
+    """ESC-2.late-untraced states the threshold in force, not a hard-coded 24 hours."""
+
+    def test_title_uses_the_placeholder(self) -> None:
+        """Both languages of the title quote {shift_lead_after}, as the ladder titles do."""
+        pack = load_pack("call_centre")
+        rule = next(r for p in pack.policies for r in p.rules if r.id == "ESC-2.late-untraced")
+        assert all("{shift_lead_after}" in text and "24" not in text for text in (rule.title.en, rule.title.zh))
