@@ -112,3 +112,50 @@ class TestLateUntracedTitleReadsItsParameter:
         pack = load_pack("call_centre")
         rule = next(r for p in pack.policies for r in p.rules if r.id == "ESC-2.late-untraced")
         assert all("{shift_lead_after}" in text and "24" not in text for text in (rule.title.en, rule.title.zh))
+
+
+def _fired(pack: str, fact: dict[str, object], at: timedelta, fact_type: str) -> tuple[str, ...]:
+    """The rule ids ``pack`` fires for ``fact`` judged ``at`` after opening."""
+    return load_pack(pack).engine().evaluate(fact, now=OPENED + at, fact_type=fact_type).rule_ids
+
+
+def _callback(kind: str, called_after: timedelta | None) -> dict[str, object]:
+    """A callback task of ``kind`` created at opening, called ``called_after`` later (None: not called)."""
+    fact: dict[str, object] = {"customer": "Ms Li", "kind": kind, "created_at": OPENED.isoformat()}
+    if called_after is not None:
+        fact |= {"called_at": (OPENED + called_after).isoformat(), "record_complete": True}
+    return fact
+
+
+def _founded(follow_up_after: timedelta | None) -> dict[str, object]:
+    """A founded order resolved at opening, followed up ``follow_up_after`` later (None: not yet)."""
+    fact: dict[str, object] = {
+        "order_id": "W1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
+        "complainant": "Ms Li", "content": "line down", "status": "follow_up", "founded": True,
+        "proposals": ["refund"], "approved_proposal": 0, "approved_by": "department_head",
+        "resolved_at": OPENED.isoformat()}
+    if follow_up_after is not None:
+        fact["follow_up_at"] = (OPENED + follow_up_after).isoformat()
+    return fact
+
+
+class TestCallbackDeadlinesReadAFutureCallAsNotYet:
+    """CB-1 / CB-2 judge a call recorded after now at now: before the deadline nothing is late yet."""
+
+    @pytest.mark.parametrize(("kind", "rule", "late_at"), [
+        ("callback", "CB-1.overdue", timedelta(days=4)), ("assigned_customer", "CB-2.overdue", timedelta(days=8))])
+    def test_call_after_now_is_not_late_before_the_deadline(self, kind: str, rule: str, late_at: timedelta) -> None:
+        """Called 10 days in, judged 2 days in: not late; judged past the deadline: late, as with no call yet."""
+        fact = _callback(kind, timedelta(days=10))
+        assert rule not in _fired("call_centre", fact, timedelta(days=2), "callback_task")
+        assert rule in _fired("call_centre", fact, late_at, "callback_task")
+        assert rule in _fired("call_centre", _callback(kind, None), late_at, "callback_task")
+        assert rule in _fired("call_centre", fact, timedelta(days=11), "callback_task")
+
+    def test_follow_up_after_now_is_not_late_before_the_deadline(self) -> None:
+        """A follow-up recorded 10 days after the result is not late 2 days in, and late 4 days in or after it."""
+        fact = _founded(timedelta(days=10))
+        assert "CB-1.follow-up-late" not in _fired("call_centre", fact, timedelta(days=2), "work_order")
+        assert "CB-1.follow-up-late" in _fired("call_centre", fact, timedelta(days=4), "work_order")
+        assert "CB-1.follow-up-late" in _fired("call_centre", _founded(None), timedelta(days=4), "work_order")
+        assert "CB-1.follow-up-late" in _fired("call_centre", fact, timedelta(days=11), "work_order")
