@@ -25,7 +25,7 @@ _VALUE_LABELS_ZH = {
     "local time": "当地时间", "hours that day": "当日营业时间", "shift": "班次",
     "shift date": "班次日期", "window": "时段", "due date": "到期日", "local date": "当地日期",
     "due": "到期时刻", "found": "找到的短语", "count": "次数", "limit": "上限",
-    "occurrence": "第几次", "n": "次序", "run": "连续次数", "times": "连续上限",
+    "occurrence": "第几次", "n": "次序", "run": "连续次数", "times": "连续上限", "first holiday": "首个节假日",
 }
 """The trace's own value labels in Chinese (other labels are field paths: names, kept)."""
 
