@@ -19,12 +19,12 @@ from csrules._engine.record import (
     DecisionRecord,
     PackRef,
     RecordedEffect,
-    content_digest,
     make_record,
     step_record,
 )
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
+from csrules._time.registry import content_digest
 from csrules.exceptions import RecordError
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def pack_mismatches(record: DecisionRecord, pack: PackRef | None) -> tuple[Polic
     out = []
     if (was.name, was.version) != (pack.name, pack.version):
         out.append(PolicyMismatch(f"pack {was.name}" if was.name == pack.name else f"pack {was.name} -> {pack.name}",
-                                  was.version, content_digest(was), pack.version, content_digest(pack)))
+                                  was.version, content_digest(was, 16), pack.version, content_digest(pack, 16)))
     if was.bound is not None and pack.bound is not None:
         for key in dict.fromkeys([*was.bound, *pack.bound]):
             before, after = was.bound.get(key), pack.bound.get(key)
