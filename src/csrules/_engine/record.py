@@ -357,6 +357,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
                 fact: BaseModel | None = None, lifecycles: Iterable[Any] = ()) -> DecisionRecord:
     """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
     its ``fact``, or a tick); the subject is the session's. Its matches are the firings. The
+    caller checks the ``fact`` with :func:`recordable` before it commits the step. The
     session's ``lifecycles`` are named with the policies (``lifecycle:<id>``, version and
     content hash), so a replay through a changed lifecycle says so."""
     named = (*(_recorded_policy(p) for p in policies),
@@ -364,7 +365,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
                               params={}) for lc in lifecycles))
     return _sealed({
         "id": "", "now": _fixed(result.now), "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
-        "seq": getattr(result, "seq", None), "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
+        "seq": getattr(result, "seq", None), "fact": None if fact is None else fact.model_dump(mode="json"),
         "policies": named, "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
         "effects": _effects(result.effects), "errors": _errors(result.errors),
