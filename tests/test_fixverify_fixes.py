@@ -19,27 +19,7 @@ from csrules._verify.properties import Properties, Property, load_properties
 from csrules._verify.report import verify_policies
 from csrules._verify.solve import PolicyFormulas
 from csrules.policies import list_packs, load_pack
-
-POLICIES = Path(__import__("csrules.policies").policies.__file__).parent
-FACT = {
-    "agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
-    "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00",
-    "requested_by": "A01", "shift_start": "2026-03-02T08:30:00+08:00",
-}
-NOW = datetime.fromisoformat("2026-03-01T09:00:00+08:00")
-
-
-def holiday_policy(kind: str = "on_holiday") -> Policy:
-    """A leave policy asking the head's approval when the shift starts on a holiday (day off)."""
-    return Policy.model_validate({
-        "id": "planted", "version": "1", "title": "planted", "fact_type": "leave_request",
-        "rules": [{
-            "id": "holiday", "title": "holiday",
-            "when": {"kind": kind, "path": "shift_start", "calendar": "china"},
-            "then": [{"type": "approval", "role": "department_head"}],
-            "examples": [{"fact": FACT, "now": NOW.isoformat(), "expect": []}],
-        }],
-    })
+from tests.verify_support import NOW, POLICIES, holiday_policy
 
 
 def statuses(name: str) -> dict[str, str]:

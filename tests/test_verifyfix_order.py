@@ -4,8 +4,7 @@ calendar lists."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any, Literal
 
 import pytest
@@ -25,27 +24,7 @@ from csrules._verify.analyses import Result, prove
 from csrules._verify.properties import Properties, Property, load_properties
 from csrules._verify.report import verify_policies
 from csrules.policies import load_pack
-
-POLICIES = Path(__import__("csrules.policies").policies.__file__).parent
-FACT = {
-    "agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
-    "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00",
-    "requested_by": "A01", "shift_start": "2026-03-02T08:30:00+08:00",
-}
-NOW = datetime.fromisoformat("2026-03-01T09:00:00+08:00")
-
-
-def holiday_policy() -> Policy:
-    """A leave policy asking the head's approval when the shift starts on a holiday."""
-    return Policy.model_validate({
-        "id": "planted", "version": "1", "title": "planted", "fact_type": "leave_request",
-        "rules": [{
-            "id": "holiday", "title": "holiday",
-            "when": {"kind": "on_holiday", "path": "shift_start", "calendar": "china"},
-            "then": [{"type": "approval", "role": "department_head"}],
-            "examples": [{"fact": FACT, "now": NOW.isoformat(), "expect": []}],
-        }],
-    })
+from tests.verify_support import NOW, POLICIES, holiday_policy
 
 
 def no_head(given: dict[str, Any] | None = None) -> Property:

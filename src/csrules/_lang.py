@@ -14,7 +14,7 @@ Lang = Literal["en", "zh"]
 
 @cache
 def _t2s() -> Callable[[str], str]:
-    import opencc  # loaded the first time Traditional text is read, never by ``import csrules``
+    import opencc  # loaded the first time Chinese text is read, never by ``import csrules``
 
     convert: Callable[[str], str] = opencc.OpenCC("t2s").convert
     return convert

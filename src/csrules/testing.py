@@ -85,6 +85,9 @@ from csrules._testing.testfiles import (
 from csrules._testing.testfiles import (
     due_problems as _due_problems,
 )
+from csrules._testing.testfiles import (
+    listed_again as _listed_again,
+)
 from csrules.exceptions import CsrulesError, PolicyError
 
 __all__ = [
@@ -602,9 +605,9 @@ def _as_set(value: str | Iterable[str] | None, name: str) -> set[str]:
     if isinstance(value, str):
         return {value}
     listed = list(value)
-    twice = next((item for index, item in enumerate(listed) if item in listed[:index]), None)
-    if twice is not None:
-        raise ValueError(f"{name}= lists {twice!r} twice: it is compared as a set, list each once")
+    again = _listed_again(listed)
+    if again is not None:
+        raise ValueError(f"{name}= lists {listed[again]!r} twice: it is compared as a set, list each once")
     return set(listed)
 
 
@@ -691,8 +694,10 @@ def assert_decision(
         if expected != got:
             problems.append(f"effects: expected {sorted(expected)}, got {sorted(got)}")
             keys |= expected ^ got
-    if rules is not _UNSET and _as_set(rules, "rules") != set(decision.rule_ids):
-        problems.append(f"rules: expected {sorted(_as_set(rules, 'rules'))}, got {sorted(set(decision.rule_ids))}")
+    if rules is not _UNSET:
+        expected, got = _as_set(rules, "rules"), set(decision.rule_ids)
+        if expected != got:
+            problems.append(f"rules: expected {sorted(expected)}, got {sorted(got)}")
     if outcome is not None:
         wanted_outcome = Outcome(outcome)
         if decision.outcome is not wanted_outcome:
@@ -799,12 +804,15 @@ def assert_effects_after(
     history = [_keys(result) for result in results]
     seen = set(history[-1]) if over == "last" else {k for keys in history for k in keys}
     problems = []
-    if expect is not _UNSET and _as_set(expect, "expect") != seen:
-        problems.append(f"effects: expected {sorted(_as_set(expect, 'expect'))}, got {sorted(seen)}")
+    if expect is not _UNSET:
+        expected = _as_set(expect, "expect")
+        if expected != seen:
+            problems.append(f"effects: expected {sorted(expected)}, got {sorted(seen)}")
     if violates is not _UNSET:
         codes = {k.split(":", 1)[1] for k in seen if k.startswith("violation:")}
-        if _as_set(violates, "violates") != codes:
-            problems.append(f"violates: expected {sorted(_as_set(violates, 'violates'))}, got {sorted(codes)}")
+        expected = _as_set(violates, "violates")
+        if expected != codes:
+            problems.append(f"violates: expected {sorted(expected)}, got {sorted(codes)}")
     if problems:
         steps = "\n".join(f"  step {i + 1}: {keys or 'nothing'}" for i, keys in enumerate(history))
         raise AssertionError(

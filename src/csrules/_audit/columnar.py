@@ -838,7 +838,7 @@ def _with_fallback(spec: AuditSpec, valid: pl.DataFrame, metas: pl.DataFrame, ro
         rows = rows.filter(~pl.col("row").is_in(failed.implode()))
     rows = pl.concat([rows, extra], how="vertical_relaxed")
     clean = metas.join(rows.select("row"), on="row", how="anti")
-    return pl.concat([rows, _padded(clean.lazy(), "clean").collect()], how="vertical_relaxed")
+    return pl.concat([rows, _padded(clean.lazy()).collect()], how="vertical_relaxed")
 
 
 def _schema() -> dict[str, pl.DataType]:
@@ -847,13 +847,13 @@ def _schema() -> dict[str, pl.DataType]:
     return dict(empty.schema)
 
 
-def _padded(frame: pl.LazyFrame, effect: str) -> pl.LazyFrame:
-    """``frame`` (meta columns) as rows of ``effect``, every output column present, sorted
-    before a fact's rule rows."""
+def _padded(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` (meta columns) as "clean" rows, every output column present, sorted before a
+    fact's rule rows."""
     schema = _schema()
     have = {*frame.collect_schema().names(), "effect", "outcome"}
     return frame.with_columns(
         *(pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in have),
-        pl.lit(effect).alias("effect"), pl.lit(effect).alias("outcome"),
+        pl.lit("clean").alias("effect"), pl.lit("clean").alias("outcome"),
         pl.lit(-1, pl.Int64).alias("__order"), pl.lit(0, pl.Int64).alias("__position"),
     ).select(*schema, "__order", "__position")

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import Any
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
-from csrules._docs.examples import stale_examples
 from csrules._docs.history import history_blocks, in_force_on
 from csrules._docs.plain import Lang, describe_context, effect_words, in_langs, rule_sentence, rule_title, text_in
 from csrules._docs.slas import sla_blocks
@@ -133,13 +132,11 @@ def _slug(*parts: str) -> str:
 
 
 def build_document(subject: Subject, langs: Sequence[Lang], generated: date | datetime,
-                   stale: dict[str, CaseResult] | None = None) -> list[Block]:
+                   stale: dict[str, CaseResult]) -> list[Block]:
     """Every block of the document for ``subject``; ``stale``: its failing worked examples
-    (:func:`~csrules._docs.examples.stale_examples` of the versions in force, run when None)."""
+    (:func:`~csrules._docs.examples.stale_examples` of the versions in force)."""
     history = history_blocks(subject, langs)  # dated versions: what changed from which day
     subject = in_force_on(subject, generated.date() if isinstance(generated, datetime) else generated)
-    if stale is None:
-        stale = stale_examples(subject.policies)
     blocks: list[Block] = [Heading(1, _bi(subject.title, langs), "top")]
     blocks.extend(_overview(subject, langs, generated))
     blocks.extend(_roles(subject, langs))

@@ -466,6 +466,12 @@ class MatchView:
     )
 
     plan: Plan
+    #: A block's view (set by :meth:`Plan._block`, and on the empty view): its approvers as bits
+    #: of the plan's roles, what a generated join tests; unset on other views.
+    role_bits: int
+    #: A block's view: the roles of the approvers a first block's roles (as bits) do not name
+    #: -> those of this view's approvers, in order (see :meth:`Plan.tail`).
+    tails: dict[int, tuple[str, ...]]
 
     def __init__(
         self, plan: Plan, rules: tuple[CompiledRule, ...] = (), selected: tuple[int, ...] = ()
@@ -483,11 +489,6 @@ class MatchView:
         self.violation_codes: tuple[str, ...] = tuple(map(_CODE, self.violations))
         # the roles in rule order, each once: the roles of the merged approvals
         self.approvers: tuple[str, ...] = tuple(dict.fromkeys(_CHAIN(map(_ROLES, rules))))
-        #: The approvers as bits of the plan's roles (a block's view: what a generated join tests).
-        self.role_bits: int = plan.bits_of(self.approvers)
-        #: A block's view: the roles of the approvers a first block's roles (as bits) do not
-        #: name -> those of this view's approvers, in order (see :meth:`Plan.tail`).
-        self.tails: dict[int, tuple[str, ...]] = {}
         self.outcome: Outcome = BY_RANK[self.rank]
         #: The class of this pattern's decisions (views computing due times first, or not).
         self.make: type[Decision] = TimedDecision if self.dynamic else Decision
@@ -711,6 +712,7 @@ class Plan:
         #: Each role that approves in a rule, as one bit (see :meth:`bits_of`).
         self.role_bit = {role: 1 << at for at, role in enumerate(dict.fromkeys(_CHAIN(map(_ROLES, self.rules))))}
         self._nothing = MatchView(self)  # the view of the pattern where no rule matched
+        self._nothing.role_bits, self._nothing.tails = 0, {}  # also a block's: a generated join reads them
         self._namespace: dict[str, Any] | None = None  # the generated code's, once bound
 
     def view(self, mask: int) -> MatchView:
@@ -794,7 +796,7 @@ class Plan:
         joined from its chunks and kept in the block's bounded table."""
         first = at * (BLOCK // 8)
         view = self._joined(bits, self._chunks[first:first + BLOCK // 8], first)
-        view.role_bits = self.bits_of(view.approvers)  # a joined view's, for the generated join
+        view.role_bits = self.bits_of(view.approvers)  # what the generated join reads
         view.tails = {}
         _keep(self._blocks[at], bits, view)
         return view
@@ -1269,9 +1271,19 @@ def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
         "    else:",
         "        view.recent = True",
         *(["    if view.dynamic:", "        return _make(view, _build(f), now)"] if dynamic else []),
-        "    d = _ValuesDecision()",
+        *_decision_lines("_ValuesDecision", "_values"),
+        "",
+    ]
+
+
+def _decision_lines(cls: str, holder: str) -> list[str]:
+    """The generated lines making the decision of class ``cls`` for ``view``, the fact (or its
+    values) ``f`` kept in its slot ``holder``, as :func:`~csrules._engine.decision.make_decision`
+    makes it."""
+    return [
+        f"    d = {cls}()",
         "    d._view = view",
-        "    d._values = f",
+        f"    d.{holder} = f",
         "    d.now = now",
         "    d._errors = ()",
         "    d.outcome = view.outcome",
@@ -1279,7 +1291,6 @@ def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
         "    d.violation_codes = view.violation_codes",
         "    d.approvers = view.approvers",
         "    return d",
-        "",
     ]
 
 
@@ -1317,6 +1328,8 @@ def _judge_source(
         f"        _a = _first({low})",
         f"        _b = _second(m >> {BLOCK})",
         "        if _a and _b and view is None:  # both blocks' views kept (0: the empty view)",
+        # Plan._seen_once inline while the cache has room: measured (bench_engine.py, 82 rules,
+        # "miss" row) about 6% faster per decision than calling it each time
         f"            if _len(_views) < {MAX_VIEWS}:  # the bound when the plan was compiled",
         "                _views[m] = False",
         "            else:",
@@ -1350,16 +1363,7 @@ def _judge_source(
             "        view.recent = True",
         ]),
         *(["    if view.dynamic:", "        return _make(view, f, now)"] if dynamic else []),
-        "    d = _Decision()",
-        "    d._view = view",
-        "    d.fact = f",
-        "    d.now = now",
-        "    d._errors = ()",
-        "    d.outcome = view.outcome",
-        "    d.violations = view.violations",
-        "    d.violation_codes = view.violation_codes",
-        "    d.approvers = view.approvers",
-        "    return d",
+        *_decision_lines("_Decision", "fact"),
     ]
     options = "fact_type is not None or as_of is not None"
     entry = [

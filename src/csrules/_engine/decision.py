@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -660,7 +660,19 @@ class TimedDecision(Decision):
         return self._shared().effect_keys  # type: ignore[no-any-return]
 
 
-_VIEW_SLOT: Any = vars(Decision)["_view"]  # the slot itself, past the property below
+def _lazy_slot(slot: Any, make: Callable[[Any], Any], doc: str) -> property:
+    """A property over the slot ``slot`` (a :class:`Decision` slot a subclass shadows): its
+    value, or ``make(decision)`` kept in it when first read; setting it sets the slot."""
+
+    def read(decision: Any) -> Any:
+        try:
+            return slot.__get__(decision)
+        except AttributeError:
+            value = make(decision)
+            slot.__set__(decision, value)
+            return value
+
+    return property(read, slot.__set__, doc=doc)
 
 
 class JoinedDecision(Decision):
@@ -678,19 +690,8 @@ class JoinedDecision(Decision):
     """The Plan that judged the fact: each plan of two blocks makes its own subclass, whose
     class holds it (and no errors: a rule that fails makes a plain decision)."""
 
-    @property
-    def _view(self) -> Any:
-        """The match pattern's view, looked up (or worked out) on first read."""
-        try:
-            return _VIEW_SLOT.__get__(self, JoinedDecision)
-        except AttributeError:
-            view = self._plan.view(self._mask)
-            _VIEW_SLOT.__set__(self, view)
-            return view
-
-    @_view.setter
-    def _view(self, view: Any) -> None:
-        _VIEW_SLOT.__set__(self, view)
+    _view = _lazy_slot(vars(Decision)["_view"], lambda d: d._plan.view(d._mask),
+                       "The match pattern's view, looked up (or worked out) on first read.")
 
     def __copy__(self) -> Decision:
         # the class holds the plan and the (empty) errors, so slot-by-slot copying cannot set
@@ -701,9 +702,6 @@ class JoinedDecision(Decision):
     def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
         """The violations that hold."""
         return self._view.violations  # type: ignore[no-any-return]
-
-
-_FACT_SLOT: Any = vars(Decision)["fact"]  # the slot itself, past the property below
 
 
 class ValuesDecision(Decision):
@@ -718,17 +716,5 @@ class ValuesDecision(Decision):
     _values: dict[str, Any]
     _build: Any
 
-    @property
-    def fact(self) -> Any:
-        """The fact judged (as validated)."""
-        try:
-            return _FACT_SLOT.__get__(self, ValuesDecision)
-        except AttributeError:
-            fact = self._build(self._values)
-            _FACT_SLOT.__set__(self, fact)
-            return fact
-
-    @fact.setter
-    def fact(self, fact: Any) -> None:
-        """Hold ``fact`` as the fact judged."""
-        _FACT_SLOT.__set__(self, fact)
+    fact = _lazy_slot(vars(Decision)["fact"], lambda d: d._build(d._values),
+                      "The fact judged (as validated), built from its values when first read.")

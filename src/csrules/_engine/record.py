@@ -27,6 +27,7 @@ from csrules._engine.decision import Outcome
 from csrules._errors import ConvertedModel
 from csrules._policy.facts import read_path
 from csrules._policy.model import Policy, show_param
+from csrules._time.registry import content_digest
 from csrules.exceptions import RecordError
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ __all__ = [
     "RecordedEffect",
     "RecordedError",
     "RecordedPolicy",
-    "content_digest",
     "content_id",
     "decision_line",
     "make_record",
@@ -224,13 +224,8 @@ def pack_ref(name: str, version: str, policies: tuple[Policy, ...],
     """The :class:`PackRef` of pack ``name`` whose (possibly tuned) policies are ``policies``;
     ``bound`` names what else its engine binds (its calendar, roles ...), kept by hash."""
     overrides = {p.id: {k: show_param(v) for k, v in p.overrides.items()} for p in policies if p.overrides}
-    hashes = None if bound is None else {key: content_digest(part) for key, part in sorted(bound.items())}
+    hashes = None if bound is None else {key: content_digest(part, 16) for key, part in sorted(bound.items())}
     return PackRef(name=name, version=version, overrides=overrides, bound=hashes)
-
-
-def content_digest(part: BaseModel) -> str:
-    """16 hex digits of a SHA-256 of ``part``'s JSON: equal content, equal digest."""
-    return hashlib.sha256(part.model_dump_json().encode("utf-8")).hexdigest()[:16]
 
 
 _RECORDED: dict[str, RecordedPolicy] = {}  # by content hash: equal content, equal entry
@@ -362,6 +357,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
                 fact: BaseModel | None = None, lifecycles: Iterable[Any] = ()) -> DecisionRecord:
     """The record of a session step: ``result`` is a session's ``StepResult`` (an event with
     its ``fact``, or a tick); the subject is the session's. Its matches are the firings. The
+    caller checks the ``fact`` with :func:`recordable` before it commits the step. The
     session's ``lifecycles`` are named with the policies (``lifecycle:<id>``, version and
     content hash), so a replay through a changed lifecycle says so."""
     named = (*(_recorded_policy(p) for p in policies),
@@ -369,7 +365,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
                               params={}) for lc in lifecycles))
     return _sealed({
         "id": "", "now": _fixed(result.now), "kind": result.kind, "fact_type": fact_type, "subject": result.subject,
-        "seq": getattr(result, "seq", None), "fact": None if fact is None else recordable(fact).model_dump(mode="json"),
+        "seq": getattr(result, "seq", None), "fact": None if fact is None else fact.model_dump(mode="json"),
         "policies": named, "outcome": result.outcome,
         "matches": tuple((f.policy_id, f.rule_id) for f in result.firings),
         "effects": _effects(result.effects), "errors": _errors(result.errors),

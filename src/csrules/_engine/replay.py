@@ -19,12 +19,12 @@ from csrules._engine.record import (
     DecisionRecord,
     PackRef,
     RecordedEffect,
-    content_digest,
     make_record,
     step_record,
 )
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
+from csrules._time.registry import content_digest
 from csrules.exceptions import RecordError
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def pack_mismatches(record: DecisionRecord, pack: PackRef | None) -> tuple[Polic
     out = []
     if (was.name, was.version) != (pack.name, pack.version):
         out.append(PolicyMismatch(f"pack {was.name}" if was.name == pack.name else f"pack {was.name} -> {pack.name}",
-                                  was.version, content_digest(was), pack.version, content_digest(pack)))
+                                  was.version, content_digest(was, 16), pack.version, content_digest(pack, 16)))
     if was.bound is not None and pack.bound is not None:
         for key in dict.fromkeys([*was.bound, *pack.bound]):
             before, after = was.bound.get(key), pack.bound.get(key)
@@ -283,7 +283,8 @@ def _step_key(record: DecisionRecord) -> tuple[Any, ...]:
     assert record.seq is not None
     if record.kind == "event":
         return (record.seq, 0)
-    return (record.seq, 1, record.now.timestamp() if record.now else 0.0, not record.matches)
+    assert record.now is not None  # _in_step_order refused ticks without a time
+    return (record.seq, 1, record.now.timestamp(), not record.matches)
 
 
 def _check_steps(subject: str, steps: list[DecisionRecord]) -> None:
@@ -291,12 +292,14 @@ def _check_steps(subject: str, steps: list[DecisionRecord]) -> None:
     empty state would judge the later ones on counts that lack the missing ones."""
     events = [step for step in steps if step.kind == "event"]
     for want, step in enumerate(events, start=1):
+        assert step.seq is not None  # _in_step_order checks only subjects whose steps all have one
         if step.seq != want:
-            what = f"event {want} is missing" if (step.seq or 0) > want else f"event {step.seq} appears twice"
+            what = f"event {want} is missing" if step.seq > want else f"event {step.seq} appears twice"
             raise RecordError(f"the steps of subject {subject!r} cannot be replayed: {what} (record {step.id}); "
                               "replay_steps needs every step of a subject, from its first")
     last = steps[-1]
-    if last.kind == "tick" and (last.seq or 0) > len(events):
+    assert last.seq is not None
+    if last.kind == "tick" and last.seq > len(events):
         raise RecordError(f"the steps of subject {subject!r} cannot be replayed: event {len(events) + 1} is "
                           f"missing (tick record {last.id} came after it); replay_steps needs every step of a "
                           "subject, from its first")

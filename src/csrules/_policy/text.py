@@ -13,40 +13,31 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal
 
+from csrules._lang import simplified
+
 __all__ = ["Script", "TextMatcher", "fold_text", "quoted", "to_script", "to_script_quoting"]
 
 Fold = Literal["none", "case", "zh"]
 
 
-@cache
-def _to_simplified() -> Callable[[str], str]:
-    # Imported lazily: policies without Chinese folding never load the converter.
-    import opencc
-
-    converter = opencc.OpenCC("t2s")
-    convert: Callable[[str], str] = converter.convert
-    return convert
-
-
 Script = Literal["simplified", "traditional"]
 """A Chinese script that reviewers' text is written in, one at a time."""
 
-_OPENCC = {"simplified": "t2s", "traditional": "s2t"}
-
-
 @cache
-def _converter(script: Script) -> Callable[[str], str]:
+def _s2t() -> Callable[[str], str]:
     import opencc  # imported when Chinese is written for a reviewer, never by ``import csrules``
 
-    convert: Callable[[str], str] = opencc.OpenCC(_OPENCC[script]).convert
+    convert: Callable[[str], str] = opencc.OpenCC("s2t").convert
     return convert
 
 
 def to_script(text: str, script: Script) -> str:
     """``text`` with every Chinese character in ``script`` (anything else unchanged)."""
-    if script not in _OPENCC:
+    if script == "simplified":
+        return simplified(text)
+    if script != "traditional":
         raise ValueError(f"script must be simplified or traditional (got {script!r})")
-    return text if text.isascii() else _converter(script)(text)
+    return text if text.isascii() else _s2t()(text)
 
 
 _QUOTED = re.compile("\ue000([^\ue001]*)\ue001")  # private-use marks around quoted source text
@@ -104,7 +95,7 @@ _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 def _fold(text: str, fold: Fold) -> str:
     if not text.isascii():
         if fold == "zh":
-            text = _to_simplified()(text)
+            text = simplified(text)
         text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
     return text.casefold()
 

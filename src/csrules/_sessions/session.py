@@ -223,7 +223,7 @@ class SessionEngine:
             return self.store.update(subject_id, change)
         from csrules._engine.record import recordable, step_record  # records load on first use
         self._log_open()
-        recordable(fact)
+        recordable(fact)  # refused before the transaction: a committed step would have no record
         result = self.store.update(subject_id, change)
         return self._logged(result, lambda: step_record(self._judging(result.now, fp, fact), result,
                                                         fp.fact_type, fact, lifecycles=self._lifecycles))

@@ -61,6 +61,7 @@ __all__ = [
     "case_sessions",
     "describe_mismatch",
     "due_problems",
+    "listed_again",
     "load_test_file",
     "run_cases",
     "run_test_file",
@@ -245,9 +246,16 @@ def _fact_case(raw: dict[str, Any], case_name: str, fail: Any, at: tuple[Any, ..
     return fact
 
 
+def listed_again(items: Sequence[Any]) -> int | None:
+    """The position of the first of ``items`` listed before it too (None: each listed once):
+    in a list compared as a set, the second listing would assert nothing more."""
+    return next((position for position, item in enumerate(items) if item in items[:position]), None)
+
+
 def _check_keys(expect: Any, what: str, fail: Any, at: tuple[Any, ...]) -> list[str]:
     if not isinstance(expect, list):
         raise fail(f"case {what} needs 'expect', a list of effect keys ([] for clean)", *at, "expect")
+    again = listed_again(expect)
     for position, key in enumerate(expect):
         if not isinstance(key, str) or not _KEY.match(key):
             raise fail(
@@ -257,7 +265,7 @@ def _check_keys(expect: Any, what: str, fail: Any, at: tuple[Any, ...]) -> list[
                 "expect",
                 position,
             )
-        if key in expect[:position]:  # compared as a set: a second listing asserts nothing more
+        if position == again:
             raise fail(f"case {what}: expect lists {key} twice (effect keys are compared as a set)", *at, "expect",
                        position)
     return expect

@@ -175,7 +175,7 @@ class Recurrence(ConvertedModel):
     @model_validator(mode="after")
     def _complete(self) -> Recurrence:
         if self.weekday_after is not None:
-            self._rolls()
+            self._rolls(self.weekday_after)
         bad_days = [d for d in self.bymonthday if not (1 <= abs(d) <= 31)]
         if bad_days:
             raise CalendarError(f"bymonthday must be 1..31 or -31..-1 (got {bad_days})")
@@ -197,11 +197,10 @@ class Recurrence(ConvertedModel):
             raise CalendarError(f"{problem} (got {self.describe()})")
         return self
 
-    def _rolls(self) -> None:
-        """Check a "weekday after the Nth" recurrence: one weekday, a day 1..31, no other days."""
-        after = self.weekday_after
+    def _rolls(self, after: int) -> None:
+        """Check a "weekday after the ``after``-th" recurrence: one weekday, a day 1..31, no other days."""
         if self.freq not in ("monthly", "yearly") or len(self.byweekday) != 1 or self.bymonthday \
-                or self.bysetpos or after is None or not 1 <= after <= 31:
+                or self.bysetpos or not 1 <= after <= 31:
             raise CalendarError(
                 "weekday_after needs a monthly or yearly recurrence with exactly one byweekday, no"
                 f" bymonthday or bysetpos, and a day 1..31 (got {self.describe()})")

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
+from pydantic import BaseModel
+
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import PolicyError
@@ -36,6 +38,7 @@ __all__ = [
     "adopt_pinned_calendar",
     "calendar_label",
     "calendar_names",
+    "content_digest",
     "get_calendar",
     "get_shift_pattern",
     "pinned_calendars",
@@ -110,8 +113,9 @@ PIN = "@"
 """Separates a calendar's name from its content digest in a pinned name (never in a user's name)."""
 
 
-def _digest(calendar: BusinessCalendar) -> str:
-    return hashlib.sha256(calendar.model_dump_json().encode()).hexdigest()[:12]
+def content_digest(part: BaseModel, length: int) -> str:
+    """The first ``length`` hex digits of a SHA-256 of ``part``'s JSON: equal content, equal digest."""
+    return hashlib.sha256(part.model_dump_json().encode("utf-8")).hexdigest()[:length]
 
 
 def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
@@ -121,7 +125,7 @@ def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
     one name (two versions of a company pack) each keep their own in one process.
     """
     _check_name("calendar", name)
-    pinned = f"{name}{PIN}{_digest(calendar)}"
+    pinned = f"{name}{PIN}{content_digest(calendar, 12)}"
     _CALENDARS[pinned] = calendar
     return pinned
 
@@ -131,7 +135,7 @@ def adopt_pinned_calendar(pinned: str, calendar: BusinessCalendar) -> None:
 
     The name holds the digest of the content, so the name and the calendar must agree.
     """
-    if f"{calendar_label(pinned)}{PIN}{_digest(calendar)}" != pinned:
+    if f"{calendar_label(pinned)}{PIN}{content_digest(calendar, 12)}" != pinned:
         raise PolicyError(f"calendar {pinned!r} does not hold the content its name was pinned to")
     _CALENDARS[pinned] = calendar
 

@@ -77,12 +77,9 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def analyse(policy: Policy, props: Properties, *, free_params: bool = False,
-            formulas: PolicyFormulas | None = None) -> Analysis:
-    """Every built-in analysis of ``policy`` (findings only), each timed; ``formulas``: the
-    policy's, when already built."""
-    if formulas is None:
-        formulas = PolicyFormulas(policy, free_params)
+def analyse(policy: Policy, props: Properties, *, free_params: bool = False) -> Analysis:
+    """Every built-in analysis of ``policy`` (findings only), each timed."""
+    formulas = PolicyFormulas(policy, free_params)
     analysis = Analysis()
     for name, run in _ANALYSES:
         start = _time.perf_counter()
@@ -225,12 +222,10 @@ _ANALYSES: tuple[tuple[str, Callable[[PolicyFormulas, Properties], Iterator[Resu
 # --------------------------------------------------------------------------- properties
 
 
-def prove(policy: Policy, prop: Property, *, free_params: bool = False,
-          formulas: PolicyFormulas | None = None) -> Result:
-    """Prove ``prop`` for every fact of ``policy`` or find a counterexample, timed;
-    ``formulas``: the policy's, when already built (one set serves every property)."""
+def prove(policy: Policy, prop: Property, *, free_params: bool = False) -> Result:
+    """Prove ``prop`` for every fact of ``policy`` or find a counterexample, timed."""
     start = _time.perf_counter()
-    result = _prove(policy, prop, formulas if formulas is not None else PolicyFormulas(policy, free_params))
+    result = _prove(policy, prop, PolicyFormulas(policy, free_params))
     result.seconds = _time.perf_counter() - start
     return result
 

@@ -18,18 +18,13 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.facts import fact_type_name
 from csrules._verify.encoding import DAY, SECOND, Encoding
-from csrules._verify.kinds import fixed_offset
+from csrules._verify.kinds import fixed_offset, local_day
 from csrules.domain.facts import derived_sources
 
 __all__ = ["derivations"]
 
 Derive = Callable[[Encoding, int], list[Any]]
 """A fact type's derivations over an encoding, its zone read with one UTC offset (microseconds)."""
-
-
-def _local_day(moment: Any, offset: int) -> Any:
-    """An instant's local day (days since 1970-01-01) in a zone of one offset."""
-    return (moment + offset) / DAY
 
 
 def _leave_request(enc: Encoding, offset: int) -> list[Any]:
@@ -46,15 +41,15 @@ def _leave_request(enc: Encoding, offset: int) -> list[Any]:
         shift = enc.field("shift_start")
         first = z3.If(shift.present, shift.value, start)  # the shift start defaults to the leave's start
         asked = enc.field("requested_at").value
-        out.append(enc.field("request_lead_days").value == _local_day(first, offset) - _local_day(asked, offset))
+        out.append(enc.field("request_lead_days").value == local_day(first, offset) - local_day(asked, offset))
     if "returned_at" in read:
         back = enc.field("returned_at")
         out.append(z3.And(back.present, back.value == end))
     if "first_day_back" in read:
         wall = end - start
         periods = z3.If(wall <= DAY, 1, (wall + DAY - 1) / DAY)
-        day = z3.If(_local_day(start, offset) + periods >= _local_day(end, offset),
-                    _local_day(start, offset) + periods, _local_day(end, offset))
+        day = z3.If(local_day(start, offset) + periods >= local_day(end, offset),
+                    local_day(start, offset) + periods, local_day(end, offset))
         back = enc.field("first_day_back")
         out.append(z3.And(back.present, back.value == day * DAY - offset))
     return out

@@ -38,7 +38,7 @@ from csrules._verify.encoding import (
     micros,
 )
 
-__all__ = ["fixed_offset", "offset_years"]
+__all__ = ["fixed_offset", "local_day", "offset_years"]
 
 
 def _all(cond: Any, enc: Encoding) -> Any:
@@ -306,7 +306,13 @@ def _local_day(var: Var, zone_name: str, enc: Encoding) -> Any:
     if offset is None:
         return None
     enc.assume_offset(offset_years(zone_name))
-    return (var.value + offset) / DAY
+    return local_day(var.value, offset)
+
+
+def local_day(moment: Any, offset: int) -> Any:
+    """An instant's local day (days since 1970-01-01) in a zone of one UTC ``offset``
+    (microseconds)."""
+    return (moment + offset) / DAY
 
 
 def _weekday_in(var: Var, weekdays: frozenset[int], zone_name: str, enc: Encoding) -> Any:

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, PlainSerialize
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-from csrules._lang import Lang
+from csrules._lang import Lang, simplified
 from csrules._policy.errors import CheckedModel
 from csrules._policy.facts import FieldInfo, field_info, read_path
 from csrules._policy.trace import TraceNode
@@ -344,15 +344,6 @@ def _field_definition(model: type[BaseModel], path: str) -> Any:
     return model.model_fields.get(name) or model.model_computed_fields[name]
 
 
-def _one_script(value: str) -> str:
-    """``value`` as one script shows it (a non-ASCII text in simplified characters)."""
-    if not value.isascii():
-        from csrules._policy.text import to_script  # OpenCC loads only for Chinese values
-
-        return to_script(value, "simplified")
-    return value
-
-
 def show_value(value: Any, lang: Lang = "en") -> str:
     """A literal or parameter value as a person reads it."""
     if isinstance(value, WallDuration | BusinessDuration):
@@ -368,7 +359,7 @@ def show_value(value: Any, lang: Lang = "en") -> str:
         shown: dict[str, str] = {}
         for item in items:
             words = show_value(item, lang)
-            shown.setdefault(_one_script(item) if isinstance(item, str) else words, words)
+            shown.setdefault(simplified(item) if isinstance(item, str) else words, words)
         return ", ".join(shown.values())
     if isinstance(value, str):
         return f"“{value}”"
