@@ -38,6 +38,7 @@ __all__ = [
     "adopt_pinned_calendar",
     "calendar_label",
     "calendar_names",
+    "calendar_refs",
     "content_digest",
     "get_calendar",
     "get_shift_pattern",
@@ -140,24 +141,27 @@ def adopt_pinned_calendar(pinned: str, calendar: BusinessCalendar) -> None:
     _CALENDARS[pinned] = calendar
 
 
+def calendar_refs(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping inside ``node`` (a dumped policy: dicts and lists) holding a text
+    ``calendar:`` key, outermost first."""
+    if isinstance(node, dict):
+        if isinstance(node.get("calendar"), str):
+            yield node
+        children: Iterable[Any] = node.values()
+    else:
+        children = node if isinstance(node, list) else ()
+    for child in children:
+        yield from calendar_refs(child)
+
+
 def pinned_calendars(policies: Iterable[Any]) -> dict[str, BusinessCalendar]:
     """The pinned calendars ``policies`` name (any ``calendar:`` key inside them), by name."""
-    found: dict[str, BusinessCalendar] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            named = node.get("calendar")
-            if isinstance(named, str) and PIN in named:
-                found[named] = get_calendar(named)
-            for child in node.values():
-                visit(child)
-        elif isinstance(node, list):
-            for child in node:
-                visit(child)
-
-    for policy in policies:
-        visit(policy.model_dump(mode="python", exclude_unset=True))
-    return found
+    return {
+        ref["calendar"]: get_calendar(ref["calendar"])
+        for policy in policies
+        for ref in calendar_refs(policy.model_dump(mode="python", exclude_unset=True))
+        if PIN in ref["calendar"]
+    }
 
 
 def calendar_label(name: str) -> str:

@@ -45,6 +45,7 @@ from csrules._time.duties import Duty
 from csrules._time.registry import (
     BUILTIN_CALENDARS,
     calendar_label,
+    calendar_refs,
     get_calendar,
     register_calendar,
     register_pinned_calendar,
@@ -677,12 +678,11 @@ def _with_pinned_calendar(pack: Pack) -> Pack:
         return pack
     plain, pinned = calendar_label(pack.calendar), pack.calendar
 
-    def pin(node: Any) -> bool:  # in place, every node visited; True if any changed
-        hit = isinstance(node, dict) and node.get("calendar") == plain
-        if hit:
-            node["calendar"] = pinned
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        return sum(pin(child) for child in children) > 0 or hit
+    def pin(tree: Any) -> bool:  # in place; True if any reference changed
+        refs = [ref for ref in calendar_refs(tree) if ref["calendar"] == plain]
+        for ref in refs:
+            ref["calendar"] = pinned
+        return bool(refs)
 
     def policy(p: Policy) -> Policy:
         data = p.model_dump(mode="python", exclude_unset=True)
