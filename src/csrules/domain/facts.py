@@ -160,8 +160,8 @@ def _in_shifts(origin: datetime, at: datetime, full_day: timedelta) -> timedelta
     return whole * full_day + min(rest, full_day)
 
 
-def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: timedelta | None = None,
-                   shift_start: datetime | None = None) -> float:
+def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int,
+                   walls: tuple[datetime, datetime] | None = None, shift_start: datetime | None = None) -> float:
     """Leave days from ``start`` to ``end`` (both local): the leave's time inside the agent's
     shifts, in shifts of ``full_day_minutes``. The shift starts at the local clock of
     ``shift_start`` (default ``start``) every day from then on and lasts ``full_day_minutes``,
@@ -170,18 +170,18 @@ def _days_of_leave(start: datetime, end: datetime, full_day_minutes: int, wall: 
     next day two. The time reads the local wall clock, so a shift missed is one day on the day
     clocks change too (00:30-08:30 is eight hours of shift though seven pass); only where the
     wall clock runs back inside a leave (within the hour repeated in autumn) is real time read.
-    ``wall`` is the local clock span from ``start`` to ``end`` when the caller has it.
+    ``walls`` are the local clocks of ``start`` and ``end`` (:func:`_wall`) when the caller has them.
 
     >>> zone = ZoneInfo("Asia/Shanghai")
     >>> _days_of_leave(datetime(2026, 3, 5, 8, 30, tzinfo=zone), datetime(2026, 3, 5, 10, 30, tzinfo=zone), 480)
     0.25
     """
-    wall = _wall(end) - _wall(start) if wall is None else wall
+    wall_start, wall_end = (_wall(start), _wall(end)) if walls is None else walls
     full_day = timedelta(minutes=full_day_minutes)
-    if wall <= timedelta(0):  # inside the repeated hour: the wall clock ran back
+    if wall_end <= wall_start:  # inside the repeated hour: the wall clock ran back
         return _between(start, end) / full_day
     origin = (start if shift_start is None else shift_start.astimezone(start.tzinfo)).replace(tzinfo=None)
-    inside = _in_shifts(origin, _wall(end), full_day) - _in_shifts(origin, _wall(start), full_day)
+    inside = _in_shifts(origin, wall_end, full_day) - _in_shifts(origin, wall_start, full_day)
     return inside / full_day
 
 
@@ -697,12 +697,12 @@ class LeaveRequest(Fact):
             raise ValueError(CERTIFICATE_CONTRADICTED)
         zone = _zone(self.time_zone)
         begins, ends = self.start.astimezone(zone), self.end.astimezone(zone)
-        wall = _wall(ends) - _wall(begins)
-        spanned = _periods(wall)
+        walls = _wall(begins), _wall(ends)
+        spanned = _periods(walls[1] - walls[0])
         shift_start = self.shift_start or self.start
         requested = self.requested_at.astimezone(zone)
         given = "days" in self.model_fields_set
-        days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, wall, shift_start)
+        days = self.days if given else _days_of_leave(begins, ends, self.full_day_minutes, walls, shift_start)
         # Back on the day after the leave's last day, and never before the day it ends (a
         # night shift 16:00-00:50 is one day of leave; its agent is back the next day).
         back = max(begins.date() + timedelta(days=spanned), ends.date())
