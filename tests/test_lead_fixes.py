@@ -218,3 +218,34 @@ class TestFiniteInsideRecords:
         amount = {"value": math.nan} if kind != "namedtuple" else (math.nan,)
         with pytest.raises(FactError, match="not a finite number"):
             Engine(policy).evaluate({"amount": amount, "order": "A1"})
+
+
+class TestFilledTextInItsScript:
+    """A Chinese template's filled values are written in the template's own script."""
+
+    def test_a_traditional_template_gets_traditional_values(self) -> None:
+        """``超過{limit}`` filled with ``12小时`` reads ``超過12小時``: one script in one message."""
+        from csrules._policy.model import Text
+
+        filled = Text(en="more than {limit}", zh="超過{limit}").fill({"limit": "12 hours"}, {"limit": "12小时"})
+        assert filled.zh == "超過12小時"
+        assert filled.en == "more than 12 hours"
+
+    def test_a_simplified_template_keeps_simplified_values(self) -> None:
+        """``超过{limit}`` keeps ``12小时``."""
+        from csrules._policy.model import Text
+
+        filled = Text(en="more than {limit}", zh="超过{limit}").fill({"limit": "12 hours"}, {"limit": "12小时"})
+        assert filled.zh == "超过12小时"
+
+    def test_a_pack_message_with_a_duration_is_in_one_script(self) -> None:
+        """A call-centre message (written in Traditional) reads a 12-hour limit as 12小時, not 12小时."""
+        engine = load_pack("call_centre", overrides={"work_order": {"shift_lead_after": "12h"}}).engine()
+        fact = {"order_id": "WO-1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01",
+                "owner_role": "agent", "resolved_at": "2026-03-10T22:00:00+08:00"}
+        now = datetime.fromisoformat("2026-03-11T09:00:00+08:00")
+        decision = engine.evaluate(fact, fact_type="work_order", now=now)
+        messages = [v.message.zh for v in decision.violations if v.message is not None]
+        assert messages, decision.rule_ids
+        assert all("小时" not in message for message in messages)
+        assert any("小時" in message for message in messages), messages

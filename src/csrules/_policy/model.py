@@ -13,7 +13,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from csrules._lang import Lang
+from csrules._lang import Lang, simplified
 from csrules._policy.check import check_policy
 from csrules._policy.errors import CheckedModel, exactly_one
 from csrules._policy.kinds import Condition
@@ -43,6 +43,7 @@ from csrules._policy.kinds.base import ConditionBase
 from csrules._policy.kinds.base import check_condition_depth as check_condition_depth
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import Nth, Window
+from csrules._policy.text import Script, to_script
 from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
@@ -132,10 +133,14 @@ class Text(PolicyModel):
         return {name for text in (self.en, self.zh) for kind, name in _template(text) if kind}
 
     def fill(self, en: Mapping[str, str], zh: Mapping[str, str]) -> Text:
-        """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces."""
+        """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces.
+
+        Chinese values are written in the template's script: a template in Traditional
+        characters (``超過{limit}``) gets ``12小時``, not the ``12小时`` values are made in."""
         if not any(brace in self.en + self.zh for brace in "{}"):
             return self
-        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh))
+        script: Script = "traditional" if simplified(self.zh) != self.zh else "simplified"
+        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh, lambda value: to_script(value, script)))
 
 
 def _template(text: str) -> Iterator[tuple[bool, str]]:
@@ -157,8 +162,8 @@ def _template(text: str) -> Iterator[tuple[bool, str]]:
     yield False, text[position:]
 
 
-def _filled(text: str, values: Mapping[str, str]) -> str:
-    return "".join(values[piece] if is_name else piece for is_name, piece in _template(text))
+def _filled(text: str, values: Mapping[str, str], written: Callable[[str], str] = str) -> str:
+    return "".join(written(values[piece]) if is_name else piece for is_name, piece in _template(text))
 
 
 BiText = Annotated[Text, BeforeValidator(_text_from_str)]
