@@ -21,7 +21,7 @@ import hashlib
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import polars as pl
@@ -29,7 +29,7 @@ import polars as pl
 from csrules._audit.col_rota import shifts_at
 from csrules._audit.col_zone import local_dates, local_wall
 from csrules._audit.instants import INSTANT
-from csrules._policy.kinds.span import HolidayInSpan
+from csrules._policy.kinds.span import HolidayInSpan, first_holiday_date
 from csrules._policy.kinds.time import (
     ClockRef,
     InWorkingHours,
@@ -166,17 +166,6 @@ def _day(node: OnHoliday | OnDayOff, columns: set[str]) -> Compute | None:
     return compute
 
 
-def _first_holiday_day(calendar: BusinessCalendar, first: date, last: date) -> date | None:
-    """The first holiday from ``first`` to ``last`` (local dates), asked in order as
-    :func:`~csrules._policy.kinds.span.first_holiday` asks them; None when none is."""
-    day = first
-    while day <= last:
-        if calendar.is_holiday(day):
-            return day
-        day += timedelta(days=1)
-    return None
-
-
 def _span(node: HolidayInSpan, params: dict[str, Any], columns: set[str]) -> Compute | None:
     """``holiday_in_span`` per column: the first holiday of each distinct pair of local first
     and last dates covered, then its instant (``path`` on the first date, else its midnight)
@@ -196,7 +185,7 @@ def _span(node: HolidayInSpan, params: dict[str, Any], columns: set[str]) -> Com
         pairs = facts.select(firsts.alias("first"), lasts.alias("last"))
         keys = pairs.unique().drop_nulls()
         try:
-            found = [_first_holiday_day(calendar, a, b) for a, b in keys.iter_rows()]
+            found = [first_holiday_date(calendar, a, b) for a, b in keys.iter_rows()]
             midnights = [None if day is None else wall_to_utc(datetime.combine(day, time(0)), zone).astimezone(UTC)
                          for day in found]
         except _FAILS:

@@ -336,11 +336,11 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     ends = _leave_wall(frame, pl.col("end"), pl.col("__we"), zone)
     if starts is None or ends is None:
         return None
+    wall_span = (ends - starts).dt.total_microseconds()
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
-    spanned = pl.max_horizontal((ends - starts).dt.total_microseconds() + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
+    spanned = pl.max_horizontal(wall_span + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
     # the leave's wall-clock time inside the shifts (one of full_day from shift_start's clock each
     # day), as the model's _days_of_leave; real time only where the wall clock ran back
-    wall_span = (ends - starts).dt.total_microseconds()
     full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
 
     def in_shifts(at: pl.Expr) -> pl.Expr:

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from csrules._audit.errors import AuditError
 from csrules._policy.facts import field_info
 
-__all__ = ["BLOCK", "Lines", "line_parts", "read_lines", "text_columns"]
+__all__ = ["BLOCK", "Lines", "csv_convert", "json_schema", "line_parts", "read_lines"]
 
 BLOCK = 1 << 22
 """Bytes per block of the CSV and JSON readers."""

@@ -330,23 +330,25 @@ _EVALUATE = Engine.evaluate
 Engine.evaluate = _EngineMethod("_evaluate", _EVALUATE)  # type: ignore[method-assign, assignment]
 
 
-def _documented(function: Callable[..., Decision]) -> Callable[..., Decision]:
+def _documented(
+    function: Callable[..., Decision], signature: inspect.Signature | None = None
+) -> Callable[..., Decision]:
     """``function`` (an engine's own ``evaluate``) named, documented and signed as
-    :meth:`Engine.evaluate` is, for ``help``, ``inspect.signature`` and docs tools."""
+    :meth:`Engine.evaluate` is, for ``help``, ``inspect.signature`` and docs tools; a method
+    of the class takes ``signature`` (with ``self``), a bound one the default (without)."""
     function.__name__ = _EVALUATE.__name__
     function.__qualname__ = _EVALUATE.__qualname__
     function.__module__ = _EVALUATE.__module__
     function.__doc__ = _EVALUATE.__doc__
     function.__wrapped__ = _EVALUATE  # type: ignore[attr-defined]
     # without the engine's own parameter, as of any bound method (stops unwrap at this function)
-    function.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
+    function.__signature__ = _SIGNATURE if signature is None else signature  # type: ignore[attr-defined]
     return function
 
 
 _SIGNATURE = inspect.signature(MethodType(_EVALUATE, object()))
 for _general in (Engine._evaluate_any, Engine._evaluate_prologue):  # a many-type or zoned engine's evaluate
-    _documented(_general)
-    _general.__signature__ = inspect.signature(_EVALUATE)  # type: ignore[attr-defined]
+    _documented(_general, inspect.signature(_EVALUATE))
 
 
 def _needs_now(plan: Plan | DatedPlan) -> TimeError:

@@ -9,11 +9,9 @@ Chinese or full-width character ("您 好" is 您好; "thank you" keeps its spac
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import cache
 from typing import Any, Literal
 
-from csrules._lang import simplified
+from csrules._lang import converter, simplified
 
 __all__ = ["Script", "TextMatcher", "fold_text", "quoted", "to_script", "to_script_quoting"]
 
@@ -23,21 +21,13 @@ Fold = Literal["none", "case", "zh"]
 Script = Literal["simplified", "traditional"]
 """A Chinese script that reviewers' text is written in, one at a time."""
 
-@cache
-def _s2t() -> Callable[[str], str]:
-    import opencc  # imported when Chinese is written for a reviewer, never by ``import csrules``
-
-    convert: Callable[[str], str] = opencc.OpenCC("s2t").convert
-    return convert
-
-
 def to_script(text: str, script: Script) -> str:
     """``text`` with every Chinese character in ``script`` (anything else unchanged)."""
     if script == "simplified":
         return simplified(text)
     if script != "traditional":
         raise ValueError(f"script must be simplified or traditional (got {script!r})")
-    return text if text.isascii() else _s2t()(text)
+    return text if text.isascii() else converter("s2t")(text)
 
 
 _QUOTED = re.compile("\ue000([^\ue001]*)\ue001")  # private-use marks around quoted source text

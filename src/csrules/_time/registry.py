@@ -119,6 +119,10 @@ def content_digest(part: BaseModel, length: int) -> str:
     return hashlib.sha256(part.model_dump_json().encode("utf-8")).hexdigest()[:length]
 
 
+def _pinned_name(name: str, calendar: BusinessCalendar) -> str:
+    return f"{name}{PIN}{content_digest(calendar, 12)}"
+
+
 def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
     """Register ``calendar`` under ``name@<digest of its content>`` and return that name.
 
@@ -126,7 +130,7 @@ def register_pinned_calendar(name: str, calendar: BusinessCalendar) -> str:
     one name (two versions of a company pack) each keep their own in one process.
     """
     _check_name("calendar", name)
-    pinned = f"{name}{PIN}{content_digest(calendar, 12)}"
+    pinned = _pinned_name(name, calendar)
     _CALENDARS[pinned] = calendar
     return pinned
 
@@ -136,7 +140,7 @@ def adopt_pinned_calendar(pinned: str, calendar: BusinessCalendar) -> None:
 
     The name holds the digest of the content, so the name and the calendar must agree.
     """
-    if f"{calendar_label(pinned)}{PIN}{content_digest(calendar, 12)}" != pinned:
+    if _pinned_name(calendar_label(pinned), calendar) != pinned:
         raise PolicyError(f"calendar {pinned!r} does not hold the content its name was pinned to")
     _CALENDARS[pinned] = calendar
 

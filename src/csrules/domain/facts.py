@@ -736,11 +736,12 @@ ATTENDANCE_LEFT_WITHOUT_ARRIVAL = (
 ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leaves after arriving"
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
+"""Why an attendance record away from the post for longer than its shift is refused."""
 ATTENDANCE_APPROVER_WITHOUT_APPROVAL = (
     "away_approved_by names an approver but away_approved is false: the two contradict each other; set"
     " away_approved true (the approver allowed it) or leave away_approved_by out (nobody did)"
 )
-"""Why an attendance record away from the post for longer than its shift is refused."""
+"""Why an attendance record naming who approved an absence that was not approved is refused."""
 
 SHIFT_MARGIN = timedelta(hours=4)
 """How far before its start and after its end a shift's clock events may fall
@@ -868,9 +869,10 @@ class AttendanceRecord(Fact):
                            f"events of {found}")
         if margin < timedelta(0):
             _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
-        earliest, latest = ensure_aware(shift_start) - margin, ensure_aware(shift_end) + margin  # real time
+        start, end = ensure_aware(shift_start), ensure_aware(shift_end)
+        earliest, latest = start - margin, end + margin  # real time (event times are aware: validated)
         for index, event in enumerate(events):
-            if not earliest <= ensure_aware(event.at) <= latest:
+            if not earliest <= event.at <= latest:
                 _refuse_events(
                     f"an attendance record folds the clock events of one shift: events[{index}] ({event.kind} at"
                     f" {event.at.isoformat()}) is more than {margin} outside the shift {shift_start.isoformat()}"
@@ -887,11 +889,9 @@ class AttendanceRecord(Fact):
                 approver = None  # allowed by someone who may not: no approval
             away[approver] = away.get(approver, timedelta(0)) + gone
 
-        start, end = ensure_aware(shift_start), ensure_aware(shift_end)
-
         def in_shift(gone: datetime, back: datetime) -> timedelta:
             # only time away while on duty counts (值守 is the shift): clip to the shift
-            return max(timedelta(0), min(ensure_aware(back), end) - max(ensure_aware(gone), start))
+            return max(timedelta(0), min(back, end) - max(gone, start))
 
         left_post: ClockEvent | None = None
         for event in ordered:
@@ -901,7 +901,7 @@ class AttendanceRecord(Fact):
                 add(left_post, in_shift(left_post.at, event.at))
                 left_post = None
         if left_post is not None:
-            add(left_post, in_shift(left_post.at, shift_end))
+            add(left_post, in_shift(left_post.at, end))
         unapproved = int(away.pop(None, timedelta(0)).total_seconds() // 60)
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(

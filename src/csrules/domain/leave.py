@@ -87,12 +87,17 @@ def notice_rules_for(request: LeaveRequest, calendar: str = "china") -> tuple[st
     leave covers is read, in ``calendar``'s zone; a year the calendar has no schedule for
     raises :class:`~csrules.exceptions.CalendarError`, never a guess.
     """
+    return _notice_rules(request, calendar)[1]
+
+
+def _notice_rules(request: LeaveRequest, calendar: str) -> tuple[str | None, tuple[str, ...]]:
+    """:func:`notice_rule_for` and :func:`notice_rules_for` of ``request``, the first worked out once."""
     first = notice_rule_for(request, calendar)
     rules = () if first is None else (first,)
     if first == "ATT-6.holiday-notice" or _emergency(request):
-        return rules
+        return first, rules
     later = first_holiday(get_calendar(calendar), request.shift_start or request.start, request.end)
-    return rules if later is None else (*rules, "ATT-6.holiday-notice")
+    return first, rules if later is None else (*rules, "ATT-6.holiday-notice")
 
 
 def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | None:
@@ -148,9 +153,8 @@ def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> Leav
     request = decision.fact
     if not isinstance(request, LeaveRequest):
         raise TypeError(f"assess_leave needs a leave_request decision (got {type(request).__name__})")
-    rule = notice_rule_for(request)
+    rule, governing = _notice_rules(request, "china")
     violations = decision.violations
-    governing = notice_rules_for(request)
     notice_met = all(v.rule_id not in governing for v in violations)
     absence = any(
         v.consequence is not None and (ABSENCE_MARK in v.consequence.zh or INVALID_MARK in v.consequence.zh)

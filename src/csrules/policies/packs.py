@@ -646,7 +646,7 @@ def _effect_line(source: _PackDir, manifest: PackManifest, rule_id: str, attr: s
 
 def _register_calendar(manifest: PackManifest, source: _PackDir, lines: Lines, data: Mapping[str, Any]) -> str:
     """Register the manifest's ``calendar:`` under its name (a built-in name is refused) and
-    under its content-pinned name (:func:`~csrules._time.registry.pinned_calendar_name`),
+    under its content-pinned name (:func:`~csrules._time.registry.register_pinned_calendar`),
     which the pack's policies are bound to; return the pinned name."""
     from csrules.domain.china import china_calendar  # the holidays package loads slowly: only when used
 
@@ -890,12 +890,12 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
 
 
 LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requester_role", "submitted_to")}
+"""Rules that check a request goes to the requester's direct superior, with the fields naming
+the requester's role and the role it went to: their chain is read from the pack's roles."""
 LADDER_RULES: Mapping[str, tuple[str, str, str]] = {"ROLE-1.levels-up": ("raised_by", "addressed_to", "levels_up")}
 """Rules that hold a report's level count to the chain, with the fields naming the role raising
 it, the role it went to and the count: their ladder is read from the pack's roles (every role
 and each superior above it, by distance), so a company's added levels count as the chain says."""
-"""Rules that check a request goes to the requester's direct superior, with the fields naming
-the requester's role and the role it went to: their chain is read from the pack's roles."""
 
 
 ROLE_LISTS: Mapping[str, str | None] = {
@@ -921,6 +921,14 @@ ROLES_FROM: Mapping[str, str] = {
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
 
+_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM})
+"""Every rule id whose conditions a pack rewrites from its roles (:func:`_with_chain`)."""
+
+
+def _role_id(roles: RoleCatalogue, name: Any) -> Any:
+    """The id of the role ``name`` names (an id or alias), else ``name`` as it is."""
+    return roles.role(name).id if name in roles else name
+
 
 def _with_chain(pack: Pack) -> Pack:
     """``pack`` with each level-by-level rule (:data:`LEVEL_RULES`) reading its chain from
@@ -938,8 +946,7 @@ def _with_chain(pack: Pack) -> Pack:
         return False
 
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in LEVEL_RULES or rule.id in ROLE_LISTS or rule.id in ROLES_FROM or rule.id in LADDER_RULES
-                   for rule in policy.rules):
+        if not any(rule.id in _EDITED_RULES for rule in policy.rules):
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
@@ -989,7 +996,7 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         value = cond.get("value")
         if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
             return changed
-        ids = {roles.role(name).id if name in roles else name for name in value}
+        ids = {_role_id(roles, name) for name in value}
         if ids == set(wanted) or ids & chief:  # a list naming the approver or above is no "below" list
             return changed
         cond["value"] = list(wanted)
@@ -1012,7 +1019,7 @@ def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
                           "the (role, superior) pairs", rule_id=rule["id"])
 
     def role_id(name: Any) -> Any:
-        return roles.role(name).id if name in roles else name
+        return _role_id(roles, name)
 
     def held(pair: dict[str, Any]) -> set[tuple[Any, Any]]:
         lists = {c.get("path"): c.get("value") or [] for c in pair.get("of") or []}
@@ -1067,7 +1074,7 @@ def _pairs_of(levels: list[dict[str, Any]], raised: str, addressed: str, count: 
     """The (count, role, superior) triples a ladder's levels hold, role names read as ids."""
 
     def ids(cond: dict[str, Any]) -> list[Any]:
-        return [roles.role(name).id if name in roles else name for name in cond.get("value") or []]
+        return [_role_id(roles, name) for name in cond.get("value") or []]
 
     found: set[tuple[Any, Any, Any]] = set()
     for level in levels:

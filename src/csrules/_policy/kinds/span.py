@@ -43,7 +43,7 @@ from csrules._time.durations import DurationField, WallDuration
 from csrules._time.registry import get_calendar
 from csrules.exceptions import PolicyError
 
-__all__ = ["HolidayInSpan", "first_holiday"]
+__all__ = ["HolidayInSpan", "first_holiday", "first_holiday_date"]
 
 
 class HolidayInSpan(ConditionBase):
@@ -90,13 +90,22 @@ def first_holiday(calendar: BusinessCalendar, start: datetime, end: datetime) ->
     """
     begin, finish = ensure_aware(start, "path"), ensure_aware(end, "until")
     zone = calendar.zone
-    day: date = begin.astimezone(zone).date()
-    at = begin
-    while at < finish:
+    first = begin.astimezone(zone).date()
+    # a date is covered when its first instant comes before the end: up to the end's, less a tick
+    day = first_holiday_date(calendar, first, (finish - timedelta(microseconds=1)).astimezone(zone).date())
+    if day is None:
+        return None
+    return begin if day == first else wall_to_utc(datetime.combine(day, time(0)), zone)
+
+
+def first_holiday_date(calendar: BusinessCalendar, first: date, last: date) -> date | None:
+    """The first public holiday of ``calendar`` from ``first`` to ``last`` (local dates, asked in
+    order, so a year without data raises only when no earlier date answered); None when none is."""
+    day = first
+    while day <= last:
         if calendar.is_holiday(day):
-            return at
+            return day
         day += timedelta(days=1)
-        at = wall_to_utc(datetime.combine(day, time(0)), zone)
     return None
 
 
