@@ -63,6 +63,8 @@ __all__ = [
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _NOT_JSONL = "the file is a SQLite database, not a JSON Lines log (use SQLiteLog for it)"
+_NOT_A_LOG = "the file is a session store, not a decision log (give the log a file of its own)"
+_STORE_TABLES = "SELECT 1 FROM sqlite_master WHERE name IN ('csrules_meta', 'csrules_sessions')"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -221,6 +223,11 @@ class JsonlLog(DecisionLog):
             try:
                 fd = self._current()
                 size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":  # a writer killed mid-line
+                    # end the torn line, so the records appended now are lines of their own
+                    # (the torn one is reported on its own when read), never glued onto it
+                    self._append_lines(fd, [b"\n"])
+                    size += 1
                 chunk: list[bytes] = []
                 for record in records:
                     line = (record.json + "\n").encode("utf-8")
@@ -270,7 +277,8 @@ class JsonlLog(DecisionLog):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if is_sqlite(self.path):  # appended lines would sit where no reader looks
             raise ValueError(_NOT_JSONL)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        # readable too: a torn last line is looked for before each batch (see _write)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
         return self._fd
 
     def _rotate(self) -> int:
@@ -331,6 +339,9 @@ class SQLiteLog(DecisionLog):
         if self._db is None:
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             try:
+                if db.execute(_STORE_TABLES).fetchone():  # a wrong path: records would hide in a store
+                    db.close()
+                    raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 # fewer, larger checkpoints: a log only appends (the journal grows to 64 MiB)
@@ -379,10 +390,11 @@ class SQLiteLog(DecisionLog):
 
     def records(self, *, subject: str | None = None, rule: str | None = None,
                 since: datetime | None = None, until: datetime | None = None) -> Iterator[DecisionRecord]:
-        """The stored records, oldest first, narrowed by ``subject``, first ``rule``, and
-        ``now`` in ``[since, until)`` (each an index look-up)."""
+        """The stored records, oldest first, narrowed by ``subject``, by ``rule`` (a rule
+        that applied, first or not), and by ``now`` in ``[since, until)``. ``subject`` and the
+        times are index look-ups; ``rule`` is read from each record's rule list."""
         where, args = [], []
-        for clause, value in (("subject = ?", subject), ("rule = ?", rule),
+        for clause, value in (("subject = ?", subject), ("instr(' ' || rules || ' ', ' ' || ? || ' ') > 0", rule),
                               ("at_us >= ?", _bound_us("since", since)), ("at_us < ?", _bound_us("until", until))):
             if value is not None:
                 where.append(clause)

@@ -111,7 +111,8 @@ class SessionEngine:
     processes may share the store. ``state_key`` (bytes) signs exported and stored
     documents (HMAC-SHA256) and makes :meth:`restore` refuse documents not signed with it.
     ``log`` (a :class:`~csrules.records.JsonlLog` or :class:`~csrules.records.SQLiteLog`)
-    receives the record of every event and tick once it is committed.
+    receives the record of every event and tick once it is committed, written (flushed) at
+    once: a step the store holds has its record in the log.
 
     .. versionadded:: 0.1
     """
@@ -243,6 +244,11 @@ class SessionEngine:
         error: LogWriteError | None = None
         try:
             self._log.write(record())  # a failed batch stays pending in the log
+            # written now, not with a later batch: the store has the step, and a process
+            # killed before a batch filled would keep the step and lose its record
+            flush = getattr(self._log, "flush", None)  # a log of the host's own may have none
+            if flush is not None:
+                flush()
         except LogWriteError as exc:
             error = exc
         except Exception as exc:  # a record not made, or a host's own log failing: not written either

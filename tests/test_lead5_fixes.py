@@ -1,0 +1,113 @@
+"""Decision logs and durations: a torn line, session records written at once, the rule
+filter, a store's file refused, and a bare ISO "T"."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csrules import DurationError, LogWriteError
+from csrules._sessions import SQLiteStore
+from csrules.policies import load_pack
+from csrules.records import JsonlLog, SQLiteLog, read_log
+from csrules.time import parse_duration
+
+CST = "+08:00"
+
+
+def leave(hour: int) -> tuple[dict[str, Any], datetime]:
+    """A one-day personal leave asked at ``hour`` the day before (late: the head approves)."""
+    fact = {"agent_id": "A01", "kind": "personal", "start": f"2026-03-02T08:30:00{CST}",
+            "end": f"2026-03-02T16:30:00{CST}", "requested_at": f"2026-03-01T{hour:02d}:00:00{CST}",
+            "requested_by": "A01"}
+    return fact, datetime.fromisoformat(f"2026-03-01T{hour:02d}:00:00{CST}")
+
+
+def work_order(number: int) -> dict[str, Any]:
+    """A work order opened on 2 March 2026 at 09:00."""
+    return {"order_id": f"W{number}", "opened_at": f"2026-03-02T09:00:00{CST}", "first_handler": "A01", "owner": "A01"}
+
+
+class TestTornLine:
+    """A JSON Lines log left ending in half a line."""
+
+    def test_record_after_a_torn_line_is_read_whole(self, tmp_path: Path) -> None:
+        """A record appended after a writer was killed mid-line is read; only the torn line is a problem."""
+        engine = load_pack("call_centre").engine()
+        path = tmp_path / "d.jsonl"
+        decisions = [engine.evaluate(fact, now=now, fact_type="leave_request") for fact, now in map(leave, (8, 9, 10))]
+        with JsonlLog(path) as log:
+            log.write_decision(decisions[0])
+        torn = decisions[1].record().to_json()
+        with path.open("a", encoding="utf-8") as file:  # the killed writer's half line
+            file.write(torn[: len(torn) // 2])
+        with JsonlLog(path) as log:
+            log.write_decision(decisions[2])
+        reader = read_log(path)
+        assert [record.now for record in reader] == [decisions[0].now, decisions[2].now]
+        assert len(reader.problems) == 1
+        assert "d.jsonl:2" in str(reader.problems[0])
+
+
+class TestSessionLog:
+    """A session engine's log holds what its store holds."""
+
+    @pytest.mark.parametrize("sink", [JsonlLog, SQLiteLog])
+    def test_step_record_written_when_committed(self, tmp_path: Path, sink: type[JsonlLog | SQLiteLog]) -> None:
+        """A committed step's record is in the log file at once, not pending for a later batch."""
+        log = sink(tmp_path / "log")
+        engine = load_pack("call_centre").sessions(backend="python", store=SQLiteStore(tmp_path / "s.db"), log=log)
+        for number in range(3):
+            engine.send("desk", work_order(number), now=datetime.fromisoformat(f"2026-03-02T09:00:00{CST}"),
+                        fact_type="work_order")
+            assert log.pending == 0
+        assert len(list(read_log(log.path))) == 3
+        log.close()
+
+
+class TestRuleFilter:
+    """SQLiteLog.records(rule=...)."""
+
+    def test_a_rule_that_applied_second_is_found(self, tmp_path: Path) -> None:
+        """A decision is found by any rule that applied in it, not only its first."""
+        engine = load_pack("call_centre").engine()
+        fact, now = leave(20)
+        decision = engine.evaluate(fact, now=now, fact_type="leave_request")
+        assert len(decision.rule_ids) >= 2
+        with SQLiteLog(tmp_path / "d.db") as log:
+            log.write_decision(decision)
+            log.flush()
+            for rule in decision.rule_ids:
+                assert [r.id for r in log.records(rule=rule)] == [decision.record().id]
+            assert list(log.records(rule=decision.rule_ids[0][:-1])) == []  # a prefix is not the rule
+
+
+class TestWrongFile:
+    """A decision log refuses a session store's file."""
+
+    def test_sqlite_log_on_a_session_store_refused(self, tmp_path: Path) -> None:
+        """SQLiteLog on a session store's database raises LogWriteError and adds no table."""
+        path = tmp_path / "sessions.db"
+        SQLiteStore(path).close()
+        with pytest.raises(LogWriteError, match="session store"):
+            SQLiteLog(path)
+        tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+        assert "decisions" not in tables
+
+
+class TestIsoDurations:
+    """ISO 8601 durations."""
+
+    @pytest.mark.parametrize("text", ["P1DT", "PT", "P"])
+    def test_designator_without_a_part_refused(self, text: str) -> None:
+        """A "T" (or "P") with no part after it is not a duration."""
+        with pytest.raises(DurationError):
+            parse_duration(text)
+
+    def test_time_part_after_t_read(self) -> None:
+        """P1DT2H is 26 hours."""
+        assert parse_duration("P1DT2H").delta == timedelta(hours=26)
