@@ -205,8 +205,8 @@ def _flagged(pack: Any, lines: list[str], rule: str, *, columnar: bool) -> list[
 
 GRANTS = ["給您打個九折", "给您打个9折", "九折给您吧", "少算您十块钱", "优惠您五元", "可以打个折给您", "可以給你們優惠",
           "我给您申请了优惠"]
-REFUSALS = ["我们不可能给您优惠", "不会给您优惠的", "给您优惠不了哦", "这个价格给您便宜不了", "没有办法再给您打九折了",
-            "给您打折是不可以的", "没有优惠您哦"]
+NO_GRANT = ["我们不可能给您优惠", "不会给您优惠的", "给您优惠不了哦", "这个价格给您便宜不了", "没有办法再给您打九折了",
+            "给您打折是不可以的", "店铺现在有满减优惠您可以看一下"]
 PROMISES = ["明天一定会送到", "肯定明天到", "一定可以到"]
 HEDGES = ["不确定一定能到", "没办法百分百保证", "这个不好说一定到", "不是百分之百能到", "绝对不是一定能到",
           "我們的質量有保證", "保證金已經退給您了", "本店商品保證正品"]
@@ -222,7 +222,7 @@ class TestPhraseLists:
     def test_discount_grants_caught_refusals_clean(self, columnar: bool) -> None:
         """ESC-5 catches each grant and passes each refusal, the already tested ones included."""
         grants = GRANTS + DISCOUNTS
-        clean = REFUSALS + INNOCENT
+        clean = NO_GRANT + INNOCENT
         assert _flagged(SHOP, grants + clean, "ESC-5.no-discount", columnar=columnar) == \
             [True] * len(grants) + [False] * len(clean)
 
