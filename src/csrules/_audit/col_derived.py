@@ -134,7 +134,7 @@ def _callback(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFram
 
 
 def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """Order: paid no earlier than placed; chat changes not noted."""
+    """Order: paid no earlier than placed; chat changes not noted; a delay handled."""
     problems.append((frame, pl.col("paid_at") < pl.col("placed_at"), FACT,
                      "an order cannot be paid before it is placed"))
     paid, given = pl.col("paid_at").is_not_null(), pl.col("__status_given")
@@ -143,11 +143,14 @@ def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     status = pl.when(given).then(pl.col("status")).when(paid).then(pl.lit("paid", kind)).otherwise(
         pl.lit("unpaid", kind))
     unnoted = pl.col("chat_changes.noted").list.eval(pl.element().not_()).list.sum()
-    return frame.with_columns(unnoted.cast(pl.Int64).alias("unnoted_changes"), status.alias("status"))
+    handled = pl.col("logistics_contacted") & pl.col("customer_notified")
+    return frame.with_columns(unnoted.cast(pl.Int64).alias("unnoted_changes"), status.alias("status"),
+                              handled.alias("delay_handled"))
 
 
 def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """WorkOrder: the approved proposal exists; hand-offs without a chase record, counts."""
+    """WorkOrder: the approved proposal exists; a founded complaint's answer is deferred;
+    hand-offs without a chase record, counts."""
     proposals = pl.col("proposals").list.len().cast(pl.Int64)
     problems.append((frame, pl.col("approved_proposal") >= proposals, FACT, "approved_proposal does not exist"))
     _not_before(frame, "opened_at", ("escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at"),
@@ -155,7 +158,9 @@ def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
     _not_before(frame, "resolved_at", ("follow_up_at",), problems)
     chases = pl.col("escalations.chase_record")
     untraced = chases.list.eval(pl.element().is_null() | (pl.element() == "")).list.sum()
+    deferred = pl.col("answer_deferred") | pl.col("founded").fill_null(False) | pl.col("customer_asked_for_time")
     return frame.with_columns(
+        deferred.fill_null(False).alias("answer_deferred"),
         untraced.cast(pl.Int64).alias("untraced_handoffs"),
         proposals.alias("proposal_count"),
         chases.list.len().cast(pl.Int64).alias("escalation_count"),

@@ -157,7 +157,8 @@ def complaint_lifecycle(
             {"id": "callback", "start": "handled", "met": ["followed_up", "archived"],
              "within": callback_within, "who": "agent",
              "action": {"en": "call the customer back", "zh": "回訪客戶"},
-             "breach": {"code": "CB-1", "severity": "minor",
+             # a 必保 duty (必須保證在三天之內回訪): major, as CB-1.overdue and CB-1.follow-up-late rate it
+             "breach": {"code": "CB-1", "severity": "major",
                         "message": {"en": "no follow-up call within the deadline",
                                     "zh": "未在期限內回訪"}},
              "citation": {"source": "001", "section": "第四篇 §二"}},

@@ -1175,7 +1175,9 @@ class WorkOrder(Fact):
         "approved by", "主管領導批示", "Role that approved the proposal", None
     )
     answer_deferred: bool = _field(
-        "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
+        "answer deferred", "無法及時答復",
+        "No answer could be given at once; a case was opened. Also true for a founded complaint or one where "
+        "the customer was asked for time: its answer is the approved solution, given later", False
     )
     solution_at: AwareDatetime | None = _field(
         "solution found at", "獲取解決方案",
@@ -1205,6 +1207,9 @@ class WorkOrder(Fact):
         _not_before(self, "opened_at", "escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at")
         _not_before(self, "resolved_at", "follow_up_at")  # 處理後有回訪: the follow-up comes after the result
         self._set(
+            # 投訴成立…請顧客給予一定時間 (001 第四篇 三): such an answer waits for the approved
+            # solution, so the reply deadline (CMP-4) runs for it, as the complaint flow runs it
+            answer_deferred=self.answer_deferred or self.founded is True or self.customer_asked_for_time,
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
@@ -1411,6 +1416,10 @@ class Order(Fact):
     unnoted_changes: int = _derived(
         "changes not noted", "未備注變動", "chat changes not noted on the order", 0, source=("chat_changes",)
     )
+    delay_handled: bool = _derived(
+        "delay handled", "已交涉並通知顧客", "logistics contacted and the customer told of the delay", False,
+        source=("logistics_contacted", "customer_notified"),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> Order:
@@ -1420,7 +1429,11 @@ class Order(Fact):
             object.__setattr__(self, "status", "paid")  # a payment time says the order was paid
         elif self.paid_at is not None and self.status == "unpaid":
             raise ValueError(ORDER_PAID_UNPAID)
-        self._set(unnoted_changes=sum(1 for change in self.chat_changes if not change.noted))
+        self._set(
+            unnoted_changes=sum(1 for change in self.chat_changes if not change.noted),
+            # 及時與物流部交涉,並通知顧客貨物延遲: a delay is handled once both duties are done
+            delay_handled=self.logistics_contacted and self.customer_notified,
+        )
         return self
 
 

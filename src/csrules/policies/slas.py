@@ -53,8 +53,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from csrules._engine.decision import Decision
 from csrules._engine.engine import Engine
 from csrules._policy.facts import event_time_field, fact_type_name, get_fact_type, validate_fact
-from csrules._policy.kinds.base import CheckContext, walk
-from csrules._policy.kinds.core import Compare, Elapsed
+from csrules._policy.kinds.base import CheckContext, ConditionBase, walk
+from csrules._policy.kinds.core import All, Compare, Elapsed
 from csrules._policy.kinds.time import Notice
 from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Text, Violate
 from csrules._policy.validity import day_start, with_dated_params
@@ -541,13 +541,23 @@ def _clock_problem(rule: Rule, decl: SlaDeclaration, target: Duration) -> str | 
         calendar = getattr(node, "calendar", None)
         if calendar != decl.calendar:
             return f"counts in {_clock_name(calendar)}, the SLA in {_clock_name(decl.calendar)}"
+    required = list(_conjuncts(rule.when))
     for name, value in decl.applies.items():
+        # a test the rule requires (not one alternative of an ``any``, which the rule can do without)
         if not any(isinstance(node, Compare) and node.path == name and node.op == "==" and node.value == value
-                   for node in walk(rule.when)):
-            return f"does not test {name} == {value!r}, under which the SLA's clock runs"
+                   for node in required):
+            return f"does not require {name} == {value!r}, under which the SLA's clock runs"
     if decl.pauses is not None:
         return f"cannot leave out the pauses in {decl.pauses!r} that stop the SLA's clock"
     return None
+
+
+def _conjuncts(cond: ConditionBase) -> Iterator[ConditionBase]:
+    """The conditions ``cond`` requires: itself, and through ``all`` each part's."""
+    yield cond
+    if isinstance(cond, All):
+        for part in cond.of:
+            yield from _conjuncts(part)
 
 
 def _reads_target(node: Elapsed | Notice, decl: SlaDeclaration, target: Duration) -> bool:

@@ -447,6 +447,7 @@ class _CompareHandler:
         elif cond.param is not None:
             ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
             _check_comparable(left, left.kind, cond.op, ctx, f"parameter {cond.param}")
+            _check_param_choices(left, cond.param, ctx)
             for value, overridden in ctx.param_values(cond.param):
                 if isinstance(value, BusinessDuration):
                     raise ctx.fail_param(
@@ -552,6 +553,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _check_param_choices(info: FieldInfo, name: str, ctx: CheckContext) -> None:
+    """Every value parameter ``name`` may run with (its default, and the override in force) is a
+    possible value of a field with fixed choices: the check a literal in the rule gets."""
+    if info.choices is None:
+        return
+    for value, overridden in ctx.param_values(name):
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if item not in info.choices:
+                options = ", ".join(sorted(repr(x) for x in info.choices))
+                raise ctx.fail_param(
+                    f"{item!r} is not a possible value of {info.path} (one of {options})", name, overridden
+                )
+
+
 class _MembershipHandler:
     def __init__(self, negate: bool) -> None:
         self.negate = negate
@@ -573,6 +588,7 @@ class _MembershipHandler:
                 raise ctx.fail(
                     f"{cond.path} is a number; a str_list parameter cannot hold it", at=("param",)
                 )
+            _check_param_choices(info, cond.param, ctx)
             return
         if not isinstance(cond.value, list) or not cond.value:
             raise ctx.fail(
