@@ -245,6 +245,19 @@ class TestTableViews:
                 assert getattr(clone, name) == reference[name], name
             assert len(plan_of(engine)._views) <= 3
 
+    def test_tables_emptied_under_cached_table_views(self) -> None:
+        """Views made from the tables and cached, unread, still read right (and their next
+        decisions too) after the plan's tables were emptied: the tables are made again."""
+        pol = policy(65)
+        engine = Engine(pol)
+        decisions = [engine.evaluate(fact, now=NOW) for fact in FACTS]
+        plan_of(engine)._tables = None
+        for fact, decision in zip(FACTS, decisions, strict=True):
+            reference = reference_reads([pol], fact)
+            for made in (decision, engine.evaluate(fact, now=NOW)):
+                for name in READS:
+                    assert getattr(made, name) == reference[name], name
+
     def test_every_decision_class_copies(self) -> None:
         """``copy.copy`` of a view decision, a decision with due times and a plain one each
         equals the original (a decision with due times could not be copied before)."""

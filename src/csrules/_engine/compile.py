@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter, methodcaller
+from operator import attrgetter, iconcat, methodcaller
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -377,6 +378,7 @@ _CODE = attrgetter("code")
 _ROLES = attrgetter("roles")
 _CHAIN = itertools.chain.from_iterable
 _AT = list.__getitem__
+_EXTENDED = functools.reduce
 _NEW = object.__new__
 _FROMKEYS = dict.fromkeys
 
@@ -409,13 +411,17 @@ def _templates(view: MatchView) -> tuple[EffectResult, ...]:
 
 def _gather(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
     """The entries of ``table`` (a part's, per chunk, see :class:`_ChunkTables`) for the bytes
-    of ``mask``, chained in rule order: one C-level loop from its first chunk with a match to
-    its last."""
+    of ``mask``, joined in rule order by C-level loops, from its first chunk with a match to its
+    last: added up over up to sixteen chunks, extended onto one list over more (adding up
+    copies the sum so far on every chunk); both measured faster than chaining them."""
     low = ((mask & -mask).bit_length() - 1) >> 3  # chunks before it: nothing matched
     if low > 0:
         mask >>= low << 3
         table = table[low:]
-    return tuple(_CHAIN(map(_AT, table, mask.to_bytes((mask.bit_length() + 7) >> 3, "little"))))
+    chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+    if len(chunks) <= 16:
+        return sum(map(_AT, table, chunks), ())
+    return tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
 
 
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
@@ -585,8 +591,7 @@ class _TableView(MatchView):
         value = lazy.get(name)
         if value is not None:
             return value
-        tables = self.plan._tables
-        assert tables is not None  # made with the view, kept while the view lives
+        tables = self.plan.tables()
         value = _gather(getattr(tables, name), self.mask)
         if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
             value = tuple(_FROMKEYS(value))
@@ -595,7 +600,7 @@ class _TableView(MatchView):
             if "rule_ids" not in lazy:
                 lazy["rule_ids"] = _gather(tables.rule_ids, self.mask)
             for part in ("rule_ids", *_PARTS):  # into MatchView's slots, then read as a MatchView
-                _SLOTS[part].__set__(self, lazy.pop(part))
+                _SLOTS[part].__set__(self, lazy[part])  # (kept in _lazy too: a read under way finds it)
             self.make = TimedDecision if self.dynamic else Decision
             self.__class__ = MatchView  # type: ignore[assignment] # the same slots: plain reads from now on
         return value
@@ -757,11 +762,17 @@ class Plan:
         views[mask] = view
         return view
 
+    def tables(self) -> _ChunkTables:
+        """The chunk tables, made when first needed (about 1 ms for 82 rules, 14 ms for 512)."""
+        tables = self._tables
+        if tables is None:
+            tables = self._tables = _ChunkTables.of(self.rules)
+        return tables
+
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
         from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`)."""
-        if self._tables is None:
-            self._tables = _ChunkTables.of(self.rules)
+        self.tables()
         view: MatchView = _NEW(_TableView)
         view.plan = self
         view.mask = mask
