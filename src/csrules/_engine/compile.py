@@ -83,8 +83,8 @@ the calling frame's ``__import__`` (a datetime out of range converting to UTC do
 MAX_VIEWS = 16384
 """How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
 CHUNK = 8
-"""Rules per chunk: a plan of more rules keeps, per chunk, tables indexed by the byte of the
-chunk's rules that matched (see :class:`_ChunkTables`)."""
+"""Rules per chunk (a byte of the match mask): a plan of more rules keeps, per chunk, tables
+indexed by the chunk's byte (see :class:`_ChunkTables`)."""
 
 
 # --------------------------------------------------------------------------- the generator
@@ -443,8 +443,8 @@ class MatchView:
 
     What every decision reads (outcome, rule ids, violations and their codes, approvers, the
     decision class) is a plain slot, worked out when the view is made (a view made from its
-    plan's chunk tables, :class:`_TableView`, works out its rule ids when first read). The rest
-    is worked out when first read. The class has no ``__getattr__``, so that every read of a
+    plan's chunk tables, :class:`_TableView`, fills them when first read). The rest is worked
+    out when first read. The class has no ``__getattr__``, so that every read of a
     slot stays a plain, specialised attribute read.
     """
 
@@ -591,7 +591,7 @@ class _TableView(MatchView):
         value = lazy.get(name)
         if value is not None:
             return value
-        tables = self.plan.tables()
+        tables = self.plan._tables or self.plan.tables()
         value = _gather(getattr(tables, name), self.mask)
         if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
             value = tuple(_FROMKEYS(value))
@@ -772,7 +772,8 @@ class Plan:
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
         from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`)."""
-        self.tables()
+        if self._tables is None:
+            self.tables()
         view: MatchView = _NEW(_TableView)
         view.plan = self
         view.mask = mask
