@@ -409,21 +409,6 @@ def _templates(view: MatchView) -> tuple[EffectResult, ...]:
     return merge_approvals([e for rule in view.rules for e in rule.templates])
 
 
-def _gather(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
-    """The entries of ``table`` (a part's, per chunk, see :class:`_ChunkTables`) for the bytes
-    of ``mask``, joined in rule order by C-level loops, from its first chunk with a match to its
-    last: added up over up to sixteen chunks, extended onto one list over more (adding up
-    copies the sum so far on every chunk); both measured faster than chaining them."""
-    low = ((mask & -mask).bit_length() - 1) >> 3  # chunks before it: nothing matched
-    if low > 0:
-        mask >>= low << 3
-        table = table[low:]
-    chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-    if len(chunks) <= 16:
-        return sum(map(_AT, table, chunks), ())
-    return tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
-
-
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
     "selected": lambda view: tuple(matched_positions(view.mask)),
     "rules": lambda view: tuple(map(view.plan.rules.__getitem__, view.selected)),
@@ -586,19 +571,31 @@ class _TableView(MatchView):
     __slots__ = ()
 
     def _fill(self, name: str) -> Any:
-        """The part ``name``, gathered from the chunk tables when first read."""
+        """The part ``name``, gathered from the chunk tables when first read: the entries of
+        its table for the bytes of :attr:`mask`, joined in rule order by C-level loops from the
+        first chunk with a match to the last, added up over up to sixteen chunks, extended onto
+        one list over more (adding up copies the sum so far on every chunk); both measured
+        faster than chaining them."""
         lazy = self._lazy
         value = lazy.get(name)
         if value is not None:
             return value
-        tables = self.plan._tables or self.plan.tables()
-        value = _gather(getattr(tables, name), self.mask)
+        table = getattr(self.plan._tables or self.plan.tables(), name)
+        mask = self.mask
+        low = ((mask & -mask).bit_length() - 1) >> 3  # chunks before it: nothing matched
+        if low > 0:
+            mask >>= low << 3
+            table = table[low:]
+        chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+        if len(chunks) <= 16:
+            value = sum(map(_AT, table, chunks), ())
+        else:
+            value = tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
         if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
             value = tuple(_FROMKEYS(value))
         lazy[name] = value
-        if "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
-            if "rule_ids" not in lazy:
-                lazy["rule_ids"] = _gather(tables.rule_ids, self.mask)
+        if name != "rule_ids" and "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
+            self._fill("rule_ids")
             for part in ("rule_ids", *_PARTS):  # into MatchView's slots, then read as a MatchView
                 _SLOTS[part].__set__(self, lazy[part])  # (kept in _lazy too: a read under way finds it)
             self.make = TimedDecision if self.dynamic else Decision
