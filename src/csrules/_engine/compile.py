@@ -617,7 +617,7 @@ class _ChunkTables:
     """Per chunk of :data:`CHUNK` rules, what every decision reads of the rules that each
     value of the chunk's byte selects (``table[chunk][byte]``, a tuple, in rule order): rule
     ids, violations, their codes, and the approving roles (each once within the chunk). A
-    pattern's part is its chunks' entries chained, a C-level loop per chunk."""
+    pattern's part is its chunks' entries joined (see :meth:`_TableView._fill`)."""
 
     rule_ids: list[list[tuple[str, ...]]]
     violations: list[list[tuple[Violation, ...]]]
