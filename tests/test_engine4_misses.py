@@ -13,13 +13,14 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from pydantic import AwareDatetime, BaseModel
 
-from csrules import Compare, Decision, Engine, Policy, Rule, Text
+from csrules import Compare, Decision, Engine, Policy, Rule, Text, register_fact_type
 from csrules._engine import compile as compiled
-from csrules._engine.decision import Outcome, ViewDecision
+from csrules._engine.decision import Outcome, ValuesDecision, ViewDecision
 from tests import reference_interpreter
 from tests.core_models import Thing
 from tests.test_decision_views import assert_views_agree
@@ -49,7 +50,20 @@ def effects(i: int) -> list[dict[str, Any]]:
     return [kinds[i % 5], kinds[(i * 3 + 1) % 5]]
 
 
-def policy(count: int, hit_policy: str = "collect", *, due: bool = False, name: str = "p") -> Policy:
+@register_fact_type(name="engine4_plain")
+class PlainThing(BaseModel):
+    """A plain model (every field required, no validator): a dict fact of it is judged from its
+    validated values (:class:`~csrules._engine.decision.ValuesDecision`)."""
+
+    n: int
+    kind: Literal["a", "b", "c"]
+    flag: bool
+    at: AwareDatetime
+
+
+def policy(
+    count: int, hit_policy: str = "collect", *, due: bool = False, name: str = "p", fact_type: str = "core_thing"
+) -> Policy:
     """``count`` rules on ``n`` (thresholds repeat every eleven rules), some also on ``flag`` or
     ``kind``, priorities 0 to 2; with ``due``, every fifth rule obliges a reply due two hours
     after the fact's ``at``."""
@@ -67,12 +81,12 @@ def policy(count: int, hit_policy: str = "collect", *, due: bool = False, name: 
         rules.append(Rule(id=f"{name}{i}", title=Text(en="r", zh="r"), priority=i % 3,
                           when={"kind": "all", "of": tests}, then=then))
     return Policy(id=f"{name}-{count}-{hit_policy}", version="1", title=Text(en="p", zh="p"),
-                  fact_type="core_thing", hit_policy=hit_policy, rules=rules)
+                  fact_type=fact_type, hit_policy=hit_policy, rules=rules)
 
 
 def plan_of(engine: Engine) -> compiled.Plan:
     """The engine's one plan."""
-    plan = engine._plans["core_thing"]
+    (plan,) = engine._plans.values()
     assert isinstance(plan, compiled.Plan)
     return plan
 
@@ -176,7 +190,7 @@ class TestPlanSizes:
     @pytest.mark.parametrize("hit_policy", ["collect", "priority"])
     def test_five_hundred_and_twelve_rules(self, hit_policy: str) -> None:
         """Sixty-four chunks, with due times: the same."""
-        check([policy(512, hit_policy, due=True)], FACTS[::9], traced=1)
+        check([policy(512, hit_policy, due=True)], FACTS[::13], traced=1)
 
     def test_policies_sharing_a_plan(self) -> None:
         """A plan of three policies (collect, first, priority) whose rules share chunks decides
@@ -184,6 +198,25 @@ class TestPlanSizes:
         policies = [policy(13, "collect", name="c"), policy(20, "first", name="f", due=True),
                     policy(40, "priority", name="q")]
         check(policies, FACTS[::2], traced=1, dicts=True)
+
+
+class TestValuesPath:
+    @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
+    def test_dict_facts_of_a_plain_model(self, due: bool) -> None:
+        """Dict facts of a plain model, judged from their validated values, decide in every
+        cache state as the same facts validated first, and as the reference."""
+        pol = policy(65, "priority", due=due, fact_type="engine4_plain")
+        engine, warm_engine = Engine(pol), Engine(pol)
+        for fact in FACTS[::3]:
+            plain = PlainThing(n=fact.n, kind=fact.kind, flag=fact.flag, at=fact.at)
+            warm_engine.evaluate(plain, now=NOW)
+            warm = warm_engine.evaluate(plain, now=NOW)
+            reference = reference_reads([pol], fact)
+            for state, first in zip(STATES, FIRST_READS[1:], strict=False):
+                decision = judged(engine, plain.model_dump(), state)
+                assert isinstance(decision, ValuesDecision) or due
+                assert_decides(decision, warm, reference, first, (fact, state))
+                assert decision.fact == plain
 
 
 class TestTableViews:
