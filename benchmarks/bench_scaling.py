@@ -9,7 +9,7 @@ evaluate + read outcome and rule ids:
 * 8, 64 and 512 rules in one policy, as built by default (tests shared across rules once
   enough rules per field take part: at 512 here) and, for 64 and 512, forced shared and
   forced rule by rule, with every match pattern cached and with none cached (the pattern cache
-  emptied before each call; the views of chunks of eight rules, kept for good, stay);
+  emptied before each call; a plan's chunk tables, made once, stay);
 * 1, 8 and 64 policies of 8 rules each in one engine.
 
 Every engine's answers are checked against a plain Python evaluation of the same rules before
@@ -154,11 +154,11 @@ def cached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
 
 
 def uncached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
-    """Evaluate + read with the pattern cache emptied before each call (the views of its
-    chunks of eight rules and blocks of 64 stay: they are bounded)."""
+    """Evaluate + read with the pattern cache emptied before each call (the plan's chunk
+    tables, made once per plan, stay)."""
     views = engine._plans["bench_wide"]._views  # the benchmark looks inside on purpose
     evaluate = engine.evaluate
-    for fact in facts:  # every chunk seen
+    for fact in facts:  # the tables made
         read(evaluate(fact))
 
     def run() -> None:

@@ -109,13 +109,13 @@ class TestViolationCodes:
     @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
     @pytest.mark.parametrize("hit_policy", ["collect", "first", "priority"])
     def test_every_cache_state_gives_the_reference_codes(self, hit_policy: str, due: bool) -> None:
-        """Over three blocks of rules, codes equal the reference's whether the pattern is
-        cached, new with its blocks seen, new with its blocks new, or nothing was seen."""
+        """Over nineteen chunks of rules, codes equal the reference's whether the pattern is
+        cached, new, or new with the chunk tables emptied."""
         policy = many(hit_policy, due=due)
         engine = Engine(policy)
         for fact in FACTS[::3]:
             expected = reference_codes(policy, fact, NOW)
-            for cache in ("cached", "new", "chunks", "cold"):
+            for cache in ("cached", "new", "cold"):
                 decision = judged(engine, fact, cache)
                 assert decision.violation_codes == expected, cache
                 assert_codes(decision)
@@ -176,50 +176,48 @@ class TestTwoBlocks:
     @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
     @pytest.mark.parametrize("hit_policy", ["collect", "priority"])
     def test_every_cache_state_equals_the_reference(self, hit_policy: str, due: bool) -> None:
-        """A plan of two blocks (100 rules), whose new patterns join two kept block views
-        straight away, gives the reference's rules, effects and codes in every cache state."""
+        """A plan of 100 rules gives the reference's rules, effects and codes in every cache
+        state."""
         whole = many(hit_policy, due=due)
         policy = Policy.model_validate({**whole.model_dump(), "rules": whole.model_dump()["rules"][:100]})
         engine = Engine(policy)
         plan = engine._plans["core_thing"]
         assert isinstance(plan, compiled.Plan)
-        straight = 0
         for fact in FACTS[::3]:
             rule_ids = reference_interpreter.matching_rules(policy, fact, NOW)
             effects = expected_effects(policy, fact, rule_ids)
-            for cache in ("cached", "new", "new", "chunks", "cold"):  # twice new: blocks kept
+            for cache in ("cached", "new", "new", "cold"):
                 decision = judged(engine, fact, cache)
                 assert list(decision.rule_ids) == rule_ids, cache
                 assert decision.effects == effects, cache
                 assert decision.violation_codes == reference_codes(policy, fact, NOW), cache
                 assert_views_agree(decision)
-                parts = decision._view.parts
-                straight += len(parts) == 2 and all(part.parts for part in parts)
-        assert len(plan._blocks) == 2
-        assert straight  # patterns were joined from two block views
 
 
 class TestJoin:
     @pytest.mark.parametrize("due", [False, True], ids=["fixed", "due-times"])
-    def test_joined_parts_read_like_their_rules(self, due: bool) -> None:
-        """Views of two and of three chunks, joined, equal the view made from their rules in
-        one piece (outcome, codes, approvers merged across parts, every kind, the class)."""
+    def test_table_views_read_like_their_rules(self, due: bool) -> None:
+        """Views made from the chunk tables for patterns over one to five chunks equal the view
+        made from their rules in one piece (outcome, codes, approvers merged across chunks,
+        every kind, the class), read in two orders."""
         plan = Engine(wide("collect", due=due))._plans["core_thing"]
         assert isinstance(plan, compiled.Plan)
-        plan.view(1)  # starts the chunk tables
         bytes_ = [1, 3, 0x55, 0xAA, 0xFF, 0x81]
-        groups = [(0, 1), (1, 3), (2, 4), (0, 2, 4), (1, 2, 3)]
+        groups = [(0,), (1,), (0, 1), (1, 3), (2, 4), (0, 2, 4), (1, 2, 3), (0, 1, 2, 3, 4)]
+        names = ("rank", "outcome", "violations", "violation_codes", "approvers", "rule_ids", "selected",
+                 "templates", "approvals", "obligations", "escalations", "effect_keys", "dynamic")
         for chunks in groups:
             for pattern in bytes_:
-                parts = tuple(plan._chunk(at, pattern if at % 2 else pattern ^ 0x0F) for at in chunks)
-                joined = compiled._join(plan, parts)
-                rules = tuple(rule for part in parts for rule in part.rules)
-                selected = tuple(i for part in parts for i in part.selected)
-                whole = compiled.MatchView(plan, rules, selected)
-                for name in ("rank", "outcome", "violations", "violation_codes", "approvers", "rule_ids",
-                             "templates", "approvals", "obligations", "escalations", "effect_keys",
-                             "dynamic", "make"):
-                    assert getattr(joined, name) == getattr(whole, name), (chunks, pattern, name)
+                mask = sum((pattern if at % 2 else pattern ^ 0x0F) << 8 * at for at in chunks)
+                mask &= (1 << len(plan.rules)) - 1
+                selected = tuple(compiled.matched_positions(mask))
+                whole = compiled.MatchView(plan, tuple(plan.rules[i] for i in selected), selected)
+                for order in (names, names[::-1]):
+                    made = plan._table_view(mask)
+                    for name in order:
+                        assert getattr(made, name) == getattr(whole, name), (chunks, pattern, name)
+                    assert made.make is whole.make  # every part read: a plain view now
+                    assert type(made) is compiled.MatchView
 
 
 class TestCodesSlot:

@@ -1,13 +1,11 @@
-"""A one-type engine's ``evaluate`` is its plan's generated entry, and a plan of more than one
-block of rules joins a new pattern from per-block views (a block pattern seen twice gets its
-own), and rules led by an equality on one text field are tested as one chain: all give the
-reference's answers.
+"""A one-type engine's ``evaluate`` is its plan's generated entry, a plan of many rules makes a
+new pattern's view from its chunk tables, and rules led by an equality on one text field are
+tested as one chain: all give the reference's answers.
 
 The entry must decide exactly as the general path (model facts, dict facts, bad dicts, named
-types, the clock checks, the class-level call); the block views must give, in every cache
-state (pattern cached, new with its blocks seen, blocks emptied, nothing seen, block tables
-bounded to two patterns), the reference interpreter's rules and the matched rules' own
-effects. The facts are a fixed grid, so every run checks the same cases.
+types, the clock checks, the class-level call); the views must give, in every cache state
+(pattern cached, new, nothing made), the reference interpreter's rules and the matched rules'
+own effects. The facts are a fixed grid, so every run checks the same cases.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from tests.test_decision_views import assert_views_agree
 from tests.test_engine_verdicts import FACTS, NOW, expected_effects, wide
 
 BLOCK_RULES = 150
-"""Three blocks of rules (64, 64 and 22): most patterns are joined from several blocks."""
+"""Nineteen chunks of rules (the last of six): most patterns span several."""
 
 
 def many(hit_policy: str, *, due: bool = False) -> Policy:
@@ -36,19 +34,15 @@ def many(hit_policy: str, *, due: bool = False) -> Policy:
 
 
 def judged(engine: Engine, fact: Thing, cache: str) -> Decision:
-    """``fact`` judged with its pattern cached, new (blocks seen), new with the block
-    tables emptied (chunks seen), or with nothing seen."""
+    """``fact`` judged with its pattern cached, new, or with the chunk tables emptied too."""
     plan = engine._plans["core_thing"]
     assert isinstance(plan, compiled.Plan)
     if cache == "cached":
         engine.evaluate(fact, now=NOW)
     else:
         plan._views.clear()
-        if cache == "chunks":
-            for table in plan._blocks:
-                table.clear()
-        elif cache == "cold":
-            plan._chunks.clear()
+        if cache == "cold":
+            plan._tables = None
     return engine.evaluate(fact, now=NOW)
 
 
@@ -59,12 +53,11 @@ class TestBlocks:
         """Rules, effects and every view agree with the reference in every cache state."""
         policy = many(hit_policy, due=due)
         engine = Engine(policy)
-        blocks = 0
         for fact in FACTS[::3]:  # every kind and flag, across the thresholds
             rule_ids = reference_interpreter.matching_rules(policy, fact, NOW)
             effects = expected_effects(policy, fact, rule_ids)
             seen = []
-            for cache in ("cached", "new", "chunks", "cold"):
+            for cache in ("cached", "new", "cold"):
                 decision = judged(engine, fact, cache)
                 assert list(decision.rule_ids) == rule_ids, cache
                 assert decision.effects == effects, cache
@@ -72,32 +65,10 @@ class TestBlocks:
                     assert [r.rule_id for r in decision.trace if r.selected] == rule_ids
                 assert_views_agree(decision)
                 seen.append(decision.to_dict())
-                blocks += any(part.parts for part in decision._view.parts)
-            assert seen[0] == seen[1] == seen[2] == seen[3]
-        # blocks joined from chunks were joined again (under "first" one rule per policy is kept)
-        assert blocks if hit_policy != "first" else not blocks
+            assert seen[0] == seen[1] == seen[2]
 
-    def test_bounded_block_tables_keep_the_answers(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Block tables of at most two patterns evict and still give the reference's answers."""
-        monkeypatch.setattr(compiled, "MAX_BLOCK_VIEWS", 2)
-        policy = many("collect")
-        engine = Engine(policy)
-        plan = engine._plans["core_thing"]
-        assert isinstance(plan, compiled.Plan)
-        kept = 0
-        for fact in FACTS:
-            for _ in range(2):  # a block pattern seen twice gets its own view
-                plan._views.clear()
-                decision = engine.evaluate(fact, now=NOW)
-                assert list(decision.rule_ids) == reference_interpreter.matching_rules(policy, fact, NOW)
-                assert_views_agree(decision)
-                assert all(len(table) <= 2 for table in plan._blocks)
-                kept += sum(view is not False for table in plan._blocks for view in table.values())
-        assert kept  # block views were made (and evicted)
-
-
-    def test_emptied_block_list_starts_the_tables_again(self) -> None:
-        """A plan whose list of block tables was emptied starts its tables again and agrees."""
+    def test_emptied_tables_are_made_again(self) -> None:
+        """A plan whose chunk tables were emptied makes them again and agrees."""
         policy = many("priority")
         engine = Engine(policy)
         plan = engine._plans["core_thing"]
@@ -105,10 +76,10 @@ class TestBlocks:
         for fact in FACTS[::3]:
             engine.evaluate(fact, now=NOW)
             plan._views.clear()
-            plan._blocks.clear()
+            plan._tables = None
             decision = engine.evaluate(fact, now=NOW)
             assert list(decision.rule_ids) == reference_interpreter.matching_rules(policy, fact, NOW)
-            assert len(plan._blocks) == 3
+            assert plan._tables is not None
 
 
 class TestEntry:
@@ -128,6 +99,7 @@ class TestEntry:
         """A model fact, its dict, its type named, and ``as_of`` give the same decision."""
         engine = Engine(wide(hit_policy, due=True))
         for fact in FACTS:
+            engine.evaluate(fact, now=NOW)  # cached: a pattern outside the cache makes a ViewDecision
             decisions = [
                 engine.evaluate(fact, now=NOW),
                 engine.evaluate(fact.model_dump(), now=NOW),

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter
-from typing import Any, Literal
+from operator import attrgetter, iconcat, methodcaller
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,7 +30,6 @@ from csrules._engine.decision import (
     Decision,
     EffectResult,
     Escalation,
-    JoinedDecision,
     Obligation,
     Outcome,
     PolicyRef,
@@ -37,6 +37,7 @@ from csrules._engine.decision import (
     RuleError,
     TimedDecision,
     ValuesDecision,
+    ViewDecision,
     Violation,
     make_decision,
     merge_approvals,
@@ -81,14 +82,9 @@ _BUILTINS = builtins.__dict__
 the calling frame's ``__import__`` (a datetime out of range converting to UTC does)."""
 MAX_VIEWS = 16384
 """How many match patterns a plan keeps worked out (the oldest makes room for a new one)."""
-BLOCK = 64
-"""Rules per block: a plan of more rules keeps views of each block's patterns (see
-:attr:`Plan._blocks`)."""
-MAX_BLOCK_VIEWS = 4096
-"""How many patterns of its rules a block keeps worked out."""
-_BLOCK_BITS = (1 << BLOCK) - 1
-MAX_TAILS = 64
-"""How many sets of roles a block's view keeps the tail of its approvers for (see :meth:`Plan.tail`)."""
+CHUNK = 8
+"""Rules per chunk (a byte of the match mask): a plan of more rules keeps, per chunk, tables
+indexed by the chunk's byte (see :class:`_ChunkTables`)."""
 
 
 # --------------------------------------------------------------------------- the generator
@@ -376,12 +372,15 @@ def matched_positions(mask: int) -> list[int]:
 _RULE_ID = attrgetter("rule_id")
 _MATCH = attrgetter("policy_id", "rule_id")
 _RANK_OF = attrgetter("rank")
-_RULE_IDS = attrgetter("rule_ids")
 _DYNAMIC = attrgetter("dynamic")
 _VIOLATIONS = attrgetter("violations")
 _CODE = attrgetter("code")
 _ROLES = attrgetter("roles")
 _CHAIN = itertools.chain.from_iterable
+_AT = list.__getitem__
+_EXTENDED = functools.reduce
+_NEW = object.__new__
+_FROMKEYS = dict.fromkeys
 
 _KINDS: dict[type, str] = {
     Violation: "violations",
@@ -410,29 +409,15 @@ def _templates(view: MatchView) -> tuple[EffectResult, ...]:
     return merge_approvals([e for rule in view.rules for e in rule.templates])
 
 
-def _kinds(view: MatchView) -> dict[str, tuple[Any, ...]]:
-    """Every kind's effects at once (a host reads several kinds, so the first read works them
-    all out); a joined view joins its chunks' kinds."""
-    if not view.parts:
-        return _by_kind([e for rule in view.rules for e in rule.templates])
-    joined = {
-        name: tuple(itertools.chain.from_iterable(part._part(name) for part in view.parts))
-        for name in _KINDS.values()
-    }
-    if len(joined["approvals"]) > 1:
-        joined["approvals"] = merge_approvals(joined["approvals"])
-    return joined
-
-
 _LAZY: dict[str, Callable[[MatchView], Any]] = {
-    "rules": lambda view: tuple(itertools.chain.from_iterable(part.rules for part in view.parts)),
-    "selected": lambda view: tuple(itertools.chain.from_iterable(part.selected for part in view.parts)),
-    "rule_ids": lambda view: tuple(itertools.chain.from_iterable(map(_RULE_IDS, view.parts))),
+    "selected": lambda view: tuple(matched_positions(view.mask)),
+    "rules": lambda view: tuple(map(view.plan.rules.__getitem__, view.selected)),
     "matches": lambda view: tuple(map(_MATCH, view.rules)),
     "templates": _templates,
     "effect_keys": lambda view: tuple([effect.key for effect in view.templates]),
 }
-"""The parts of a view worked out when first read (the kinds by :func:`_kinds`)."""
+"""The parts of a view worked out when first read (the kinds by :func:`_by_kind`, all at once:
+a host reads several kinds)."""
 
 
 class MatchView:
@@ -442,9 +427,10 @@ class MatchView:
     depend on the fact: :meth:`effects_for` computes them.
 
     What every decision reads (outcome, rule ids, violations and their codes, approvers, the
-    decision class) is a plain slot, worked out when the view is made: a joined view joins its
-    parts' (:func:`_join`). The rest is worked out when first read. The class has no
-    ``__getattr__``, so that every read of a slot stays a plain, specialised attribute read.
+    decision class) is a plain slot, worked out when the view is made (a view made from its
+    plan's chunk tables, :class:`_TableView`, fills them when first read). The rest is worked
+    out when first read. The class has no ``__getattr__``, so that every read of a
+    slot stays a plain, specialised attribute read.
     """
 
     __slots__ = (
@@ -452,33 +438,26 @@ class MatchView:
         "approvers",
         "dynamic",
         "make",
+        "mask",
         "outcome",
-        "parts",
         "plan",
         "policies",
         "rank",
         "recent",
-        "role_bits",
         "rule_ids",
-        "tails",
         "violation_codes",
         "violations",
     )
 
     plan: Plan
-    #: A block's view (set by :meth:`Plan._block`, and on the empty view): its approvers as bits
-    #: of the plan's roles, what a generated join tests; unset on other views.
-    role_bits: int
-    #: A block's view: the roles of the approvers a first block's roles (as bits) do not name
-    #: -> those of this view's approvers, in order (see :meth:`Plan.tail`).
-    tails: dict[int, tuple[str, ...]]
+    #: The rules selected, a bit each (set on views made from chunk tables, which work out their
+    #: rules and ids from it).
+    mask: int
 
     def __init__(
         self, plan: Plan, rules: tuple[CompiledRule, ...] = (), selected: tuple[int, ...] = ()
     ) -> None:
         self.plan = plan
-        #: The chunk views this view joins (none: it was made from its rules, see _JoinedView).
-        self.parts: tuple[MatchView, ...] = ()
         self.policies = plan.policy_refs
         # map with C-level getters: no Python frame per rule; the other kinds wait for a read
         self._lazy: dict[str, Any] = {"rules": rules, "selected": selected}
@@ -503,7 +482,7 @@ class MatchView:
             if name in _LAZY:
                 value = lazy[name] = _LAZY[name](self)
             else:  # a kind: every kind at once
-                lazy.update(_kinds(self))
+                lazy.update(_by_kind([e for rule in self.rules for e in rule.templates]))
                 value = lazy[name]
         return value
 
@@ -577,81 +556,107 @@ class MatchView:
         return out
 
 
-class _JoinedView(MatchView):
-    """A view joined from chunks' or blocks' views (made by :func:`_join`): its rule ids are
-    joined when first read (a pattern outside the cache is read for its outcome and effects
-    far more often than its ids)."""
+_PARTS = ("violations", "violation_codes", "approvers")
+"""What a decision made from a plain view copies from it (besides its outcome)."""
+
+
+class _TableView(MatchView):
+    """A view made from its plan's chunk tables (:meth:`Plan._table_view`): only its outcome
+    is worked out when made; its rule ids, violations, codes and approvers are each gathered
+    from the tables when first read (a host reads some of them, rarely all), and its rules and
+    their positions from :attr:`mask`. Its decisions (:class:`ViewDecision`) read them through
+    it. Once a decision's three parts are read (the cache's next decision of the pattern copies
+    them), it becomes a plain :class:`MatchView`: every later read is a plain slot read."""
 
     __slots__ = ()
 
-    @property
-    def rule_ids(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Ids of the rules the pattern selects, in order."""
-        return self._part("rule_ids")  # type: ignore[no-any-return]
+    def _fill(self, name: str) -> Any:
+        """The part ``name``, gathered from the chunk tables when first read: the entries of
+        its table for the bytes of :attr:`mask`, joined in rule order by C-level loops from the
+        first chunk with a match to the last, added up over up to sixteen chunks, extended onto
+        one list over more (adding up copies the sum so far on every chunk); both measured
+        faster than chaining them."""
+        lazy = self._lazy
+        value = lazy.get(name)
+        if value is not None:
+            return value
+        table = getattr(self.plan._tables or self.plan.tables(), name)
+        mask = self.mask
+        low = ((mask & -mask).bit_length() - 1) >> 3  # chunks before it: nothing matched
+        if low > 0:
+            mask >>= low << 3
+            table = table[low:]
+        chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+        if len(chunks) <= 16:
+            value = sum(map(_AT, table, chunks), ())
+        else:
+            value = tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
+        if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
+            value = tuple(_FROMKEYS(value))
+        lazy[name] = value
+        if name != "rule_ids" and "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
+            self._fill("rule_ids")
+            for part in ("rule_ids", *_PARTS):  # into MatchView's slots, then read as a MatchView
+                _SLOTS[part].__set__(self, lazy[part])  # (kept in _lazy too: a read under way finds it)
+            self.make = TimedDecision if self.dynamic else Decision
+            self.__class__ = MatchView  # type: ignore[assignment] # the same slots: plain reads from now on
+        return value
+
+    rule_ids = property(methodcaller("_fill", "rule_ids"), doc="Ids of the rules selected, in order.")
+    violations = property(methodcaller("_fill", "violations"), doc="The violations.")
+    violation_codes = property(methodcaller("_fill", "violation_codes"), doc="Their codes.")
+    approvers = property(methodcaller("_fill", "approvers"), doc="The approving roles.")
 
 
-def _join(plan: Plan, parts: tuple[MatchView, ...]) -> MatchView:
-    """The view joined from ``parts`` (views of chunks or blocks, in rule order), made on every
-    miss of a plan of many rules, with no ``__init__`` frame: two parts (two blocks, the usual
-    case of a plan of up to 128 rules) by tuple concatenation and one comparison."""
-    view: MatchView = _NEW(_JoinedView)
-    view.plan = plan
-    view.parts = parts
-    view.policies = plan.policy_refs
-    view._lazy = {}
-    if len(parts) == 2:
-        first, second = parts
-        rank = first.rank if first.rank > second.rank else second.rank
-        view.violations = first.violations + second.violations
-        view.violation_codes = first.violation_codes + second.violation_codes
-        approvers = first.approvers + second.approvers
-        # each part lists a role once: repeats only when both parts name roles
-        view.approvers = tuple(_FROMKEYS(approvers)) if first.approvers and second.approvers else approvers
-    else:  # a loop skipping empty parts (measured faster than maps and chains here)
-        rank = 0
-        violations: tuple[Violation, ...] = ()
-        codes: tuple[str, ...] = ()
-        approvers = ()
-        for part in parts:
-            if part.rank > rank:
-                rank = part.rank
-            if part.violations:
-                violations += part.violations
-                codes += part.violation_codes
-            if part.approvers:
-                approvers += part.approvers
-        view.violations = violations
-        view.violation_codes = codes
-        view.approvers = approvers if len(set(approvers)) == len(approvers) else tuple(_FROMKEYS(approvers))
-    view.rank = rank
-    view.outcome = BY_RANK[rank]
-    view.dynamic = dynamic = plan.dynamic and any(map(_DYNAMIC, parts))
-    view.make = TimedDecision if dynamic else Decision
-    view.recent = False
-    return view
+_SLOTS = {name: vars(MatchView)[name] for name in ("rule_ids", *_PARTS)}
+"""The slots of a view made from chunk tables, filled when it becomes a plain view."""
 
 
-_NEW = object.__new__
-_FROMKEYS = dict.fromkeys
+@dataclass(frozen=True, slots=True)
+class _ChunkTables:
+    """Per chunk of :data:`CHUNK` rules, what every decision reads of the rules that each
+    value of the chunk's byte selects (``table[chunk][byte]``, a tuple, in rule order): rule
+    ids, violations, their codes, and the approving roles (each once within the chunk). A
+    pattern's part is its chunks' entries joined (see :meth:`_TableView._fill`)."""
+
+    rule_ids: list[list[tuple[str, ...]]]
+    violations: list[list[tuple[Violation, ...]]]
+    violation_codes: list[list[tuple[str, ...]]]
+    approvers: list[list[tuple[str, ...]]]
+
+    @classmethod
+    def of(cls, rules: Sequence[CompiledRule]) -> _ChunkTables:
+        """The tables of ``rules``: each entry is the lowest selected rule's items before the
+        entry of the byte without it (``table[b] = item(b & -b) + table[b & (b - 1)]``)."""
+        tables: tuple[list[Any], ...] = ([], [], [], [])
+        for start in range(0, len(rules), CHUNK):
+            chunk = rules[start:start + CHUNK]
+            items = [((r.rule_id,), r.violations, tuple(map(_CODE, r.violations)), r.roles) for r in chunk]
+            ids: list[tuple[Any, ...]] = [()] * (1 << len(chunk))
+            violations, codes, approvers = ids[:], ids[:], ids[:]
+            for byte in range(1, len(ids)):
+                low = byte & -byte
+                rest = byte ^ low
+                rule_id, violation, code, roles = items[low.bit_length() - 1]
+                ids[byte] = rule_id + ids[rest]
+                violations[byte] = violation + violations[rest]
+                codes[byte] = code + codes[rest]
+                both = roles + approvers[rest]
+                approvers[byte] = both if len(both) < 2 else tuple(_FROMKEYS(both))
+            for table, made in zip(tables, (ids, violations, codes, approvers), strict=True):
+                table.append(made)
+        return cls(*tables)
 
 
-def _keep(table: dict[int, MatchView | Literal[False]], bits: int, view: MatchView | Literal[False]) -> None:
-    """Put ``view`` (False: a block pattern seen once) in a block's table, bounded by
-    :data:`MAX_BLOCK_VIEWS`."""
-    if len(table) >= MAX_BLOCK_VIEWS and bits not in table:
-        _evict(table)
-    table[bits] = view
-
-
-def _evict(views: dict[int, MatchView] | dict[int, MatchView | Literal[False]]) -> None:
+def _evict(views: dict[int, MatchView]) -> None:
     """Drop one pattern: the oldest not read since it was last looked at; the others read
     meanwhile move to the back with their flag cleared (each is passed over at most once)."""
     for _ in range(len(views) + 1):
         mask = next(iter(views), None)
         if mask is None:
             return
-        view = views.pop(mask, None)
-        if view is None or view is False or not view.recent:  # False: a block pattern seen once
+        view = views.pop(mask)
+        if not view.recent:
             return
         view.recent = False
         views[mask] = view
@@ -671,17 +676,14 @@ class Plan:
     source: str
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
-    _views: dict[int, MatchView | Literal[False]] = field(default_factory=dict)
-    """The pattern cache: mask -> its view (False: seen once, by a plan of two blocks)."""
-    _chunks: list[dict[int, MatchView | None]] = field(default_factory=list)
-    """Per chunk of eight rules, its view of each of its (at most 256) patterns seen so far;
-    None for no rule of the chunk matched. A table starts with that pattern alone, so that
-    starting one costs little (a plan whose caches are emptied starts them again)."""
-    _blocks: list[dict[int, MatchView | Literal[False]]] = field(default_factory=list)
-    """Per block of :data:`BLOCK` rules (plans of more than one block), its views of the
-    patterns of its rules seen at least twice lately, False for those seen once (at most
-    :data:`MAX_BLOCK_VIEWS` in all): a new pattern of a plan of many rules whose blocks were
-    seen joins a view per block, not one per chunk. Started with the chunks."""
+    _views: dict[int, MatchView] = field(default_factory=dict)
+    """The pattern cache: mask -> its view."""
+    _small: list[MatchView | None] | None = None
+    """A plan of at most :data:`CHUNK` rules: the view of each of its (at most 256) patterns
+    seen so far, indexed by the pattern, kept for good (None: not made yet, or emptied)."""
+    _tables: _ChunkTables | None = None
+    """A plan of more rules: its chunk tables, made on its first pattern outside the cache
+    (None: not made yet, or emptied)."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
     judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
@@ -708,141 +710,84 @@ class Plan:
         self.validate: Callable[[Any], Any] = self.model.__pydantic_validator__.validate_python
         # False when no rule has a due time: no match pattern then needs looking at.
         self.dynamic = any(rule.dynamic for rule in self.rules)
-        self._chunk_count = max(1, (len(self.rules) + 7) // 8)
-        #: Each role that approves in a rule, as one bit (see :meth:`bits_of`).
-        self.role_bit = {role: 1 << at for at, role in enumerate(dict.fromkeys(_CHAIN(map(_ROLES, self.rules))))}
+        #: The rules with a due time, and those of each rank (1 to 3), a bit each: a view made
+        #: from the chunk tables tests its mask against them.
+        self._dynamic_mask = self._mask_of(lambda rule: rule.dynamic)
+        self._rank_masks = [self._mask_of(lambda rule: rule.rank == rank) for rank in (3, 2, 1)]  # noqa: B023 - used at once
         self._nothing = MatchView(self)  # the view of the pattern where no rule matched
-        self._nothing.role_bits, self._nothing.tails = 0, {}  # also a block's: a generated join reads them
-        self._namespace: dict[str, Any] | None = None  # the generated code's, once bound
+
+    def _mask_of(self, test: Callable[[CompiledRule], Any]) -> int:
+        """The rules passing ``test``, a bit each."""
+        return sum(1 << at for at, rule in enumerate(self.rules) if test(rule))
 
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
 
-        The rules are cut into chunks of eight, and each chunk's view of each of its (at
-        most 256) patterns is kept for good: a pattern not cached yet is joined from its
-        chunks' views, and a plan of eight rules or fewer never works a pattern out twice.
-        The cache of joined patterns is bounded (:data:`MAX_VIEWS`) and keeps the patterns
-        in use: once full, it drops the oldest pattern not read since it was last looked at
-        ("second chance", an approximation of least-recently-used whose hit costs one flag).
+        The cache of patterns is bounded (:data:`MAX_VIEWS`) and keeps the patterns in use:
+        once full, it drops the oldest pattern not read since it was last looked at ("second
+        chance", an approximation of least-recently-used whose hit costs one flag). A pattern
+        outside it costs about the same whatever was seen before: see :meth:`_new_view`.
         """
         view = self._views.get(mask)
-        return view if view else self._new_view(mask)  # False: a pattern seen once (not kept)
+        return view if view is not None else self._new_view(mask)
 
     def _new_view(self, mask: int) -> MatchView:
-        """The view of a mask not in the pattern cache, joined from its chunks' views, and
-        put in the cache (the generated judge calls this on a miss)."""
+        """The view of a mask not in the pattern cache, put in the cache (the generated judge
+        calls this on a miss): a plan of at most :data:`CHUNK` rules keeps every pattern's
+        view for good; a plan of more rules makes it from its chunk tables."""
         kept = mask
         if self.select is not None:  # what the hit policies keep, as a mask again
             kept = 0
             for position in self.select(matched_positions(mask)):
                 kept |= 1 << position
-        tables = self._chunks
-        if len(tables) != self._chunk_count or not self._blocks:  # first use (or emptied)
-            self._start_tables()
         view: MatchView | None
-        if kept < 256:  # only the first chunk's rules: its view is the pattern's
-            view = tables[0].get(kept)
+        if not kept:
+            view = self._nothing
+        elif len(self.rules) <= CHUNK:
+            small = self._small
+            if small is None:
+                small = self._small = [None] * 256
+            view = small[kept]
             if view is None:
-                view = self._chunk(0, kept)
-        elif self._chunk_count <= 8:  # one block: joined from its chunks
-            view = self._joined(kept, tables, 0)
-        else:  # each block's view of its bits; joined from all chunks if a block is new
-            view = None
-            blocks = self._blocks
-            if len(blocks) == 2:  # up to 128 rules, both blocks' views kept: joined straight away
-                first = blocks[0].get(kept & _BLOCK_BITS)
-                second = blocks[1].get(kept >> BLOCK)
-                nothing = self._nothing  # (the view of a block where no rule matched)
-                if first and second and first is not nothing and second is not nothing:  # both views kept
-                    view = _join(self, (first, second))
-            if view is None:
-                parts = []
-                new = False
-                for at, table in enumerate(blocks):
-                    bits = kept >> BLOCK * at & _BLOCK_BITS
-                    if bits:
-                        part = table.get(bits)
-                        if part is None:  # first seen: only marked (joining it twice costs more)
-                            new = True
-                            _keep(table, bits, False)
-                            continue
-                        if part is False:  # seen again: its view is worth keeping
-                            part = self._block(at, bits)
-                        parts.append(part)
-                if new:
-                    view = self._joined(kept, tables, 0)
-                elif len(parts) == 1:
-                    view = parts[0]
-                else:
-                    view = _join(self, tuple(parts))
+                selected = _BITS[kept]
+                view = small[kept] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
+        else:
+            view = self._table_view(kept)
         views = self._views
         if len(views) >= MAX_VIEWS:
             _evict(views)
         views[mask] = view
         return view
 
-    def _joined(self, bits: int, tables: list[dict[int, MatchView | None]], first: int) -> MatchView:
-        """The view of the rules that ``bits`` selects among the chunks ``tables`` (the
-        first being chunk ``first``): each chunk's view of its byte, joined."""
-        chunk_bytes = bits.to_bytes(len(tables), "little")
-        try:  # None where nothing of the chunk matched
-            parts = list(filter(None, map(dict.__getitem__, tables, chunk_bytes)))
-        except KeyError:  # a chunk's pattern seen for the first time
-            parts = [self._chunk(first + at, byte) for at, byte in enumerate(chunk_bytes) if byte]
-        return parts[0] if len(parts) == 1 else _join(self, tuple(parts))
+    def tables(self) -> _ChunkTables:
+        """The chunk tables, made when first needed (about 1 ms for 82 rules, 14 ms for 512)."""
+        tables = self._tables
+        if tables is None:
+            tables = self._tables = _ChunkTables.of(self.rules)
+        return tables
 
-    def _block(self, at: int, bits: int) -> MatchView:
-        """The view of the rules ``BLOCK * at`` onwards (one block) that ``bits`` selects,
-        joined from its chunks and kept in the block's bounded table."""
-        first = at * (BLOCK // 8)
-        view = self._joined(bits, self._chunks[first:first + BLOCK // 8], first)
-        view.role_bits = self.bits_of(view.approvers)  # what the generated join reads
-        view.tails = {}
-        _keep(self._blocks[at], bits, view)
+    def _table_view(self, mask: int) -> MatchView:
+        """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
+        from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`)."""
+        if self._tables is None:
+            self.tables()
+        view: MatchView = _NEW(_TableView)
+        view.plan = self
+        view.mask = mask
+        view.policies = self.policy_refs
+        view._lazy = {}
+        third, second, first = self._rank_masks
+        view.rank = rank = 3 if mask & third else 2 if mask & second else 1 if mask & first else 0
+        view.outcome = BY_RANK[rank]
+        view.dynamic = dynamic = mask & self._dynamic_mask != 0
+        view.make = TimedDecision if dynamic else ViewDecision
+        view.recent = False
         return view
 
-    def bits_of(self, roles: Sequence[str]) -> int:
-        """``roles`` (approving in the plan's rules) as one int, a bit per role."""
-        return sum(map(self.role_bit.__getitem__, roles))
-
-    def tail(self, view: MatchView, bits: int) -> tuple[str, ...]:
-        """The approvers of ``view`` (a second block's) whose roles ``bits`` (a first block's
-        approvers) do not name, in order: what joining the two adds to the first's approvers.
-        Kept in the view's :attr:`~MatchView.tails` (at most :data:`MAX_TAILS`; they depend
-        only on the roles, never on a pattern)."""
-        role_bit = self.role_bit
-        tail = tuple([role for role in view.approvers if not role_bit[role] & bits])
-        if len(view.tails) < MAX_TAILS:
-            view.tails[bits] = tail
-        return tail
-
-    def _seen_once(self, mask: int) -> None:
-        """Mark ``mask`` as seen once in the pattern cache (its view is made when seen again)."""
-        views = self._views
-        if len(views) >= MAX_VIEWS:
-            _evict(views)
-        views[mask] = False
-
-    def _start_tables(self) -> None:
-        """Start the chunk and block tables (again), in place; a plan of two blocks binds the
-        new block tables' look-ups into its generated judge (see :func:`_judge_source`)."""
-        self._chunks[:] = [{0: None} for _ in range(self._chunk_count)]
-        # a block where no rule matched: the empty view (what a generated join reads; the
-        # general path skips such a block)
-        self._blocks[:] = [{0: self._nothing} for _ in range((self._chunk_count + 7) // 8)]
-        if self._namespace is not None and "_first" in self._namespace:
-            self._namespace.update(_first=self._blocks[0].get, _second=self._blocks[1].get)
-
-    def _chunk(self, at: int, byte: int) -> MatchView:
-        """The view of the rules ``8 * at`` to ``8 * at + 7`` that ``byte`` selects."""
-        if not byte:  # no rule matched: one view for good
-            return self._nothing
-        table = self._chunks[at]
-        view = table.get(byte)
-        if view is None:
-            selected = _BITS[byte] if not at else tuple([8 * at + bit for bit in _BITS[byte]])
-            view = table[byte] = MatchView(self, tuple(map(self.rules.__getitem__, selected)), selected)
-        return view
+    def miss(self, mask: int, fact: Any, now: datetime | None) -> Decision:
+        """The decision for ``fact`` whose mask is not in the pattern cache (the generated judge
+        calls this): its view worked out and cached (:meth:`_new_view`)."""
+        return make_decision(self._new_view(mask), fact, now)
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -1187,12 +1132,10 @@ def compile_plan(
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
     dynamic = any(rule.dynamic for rule in rules)
-    # a plan of two blocks whose policies all collect: a new pattern is joined in the judge
-    pair = not dynamic and BLOCK < len(rules) <= 2 * BLOCK and all(p.hit_policy == "collect" for p in policies)
     # a plain model: a dict fact is judged from its validated values (see dict_validator)
     values = _values_body(lines, model)
     fast_dicts = dict_validator(model) if values is not None else None
-    source += "\n" + _judge_source(lines, dynamic, reads_now, pair=pair, values=values if fast_dicts else None) + "\n"
+    source += "\n" + _judge_source(lines, dynamic, reads_now, values=values if fast_dicts else None) + "\n"
     namespace = generator.load(source, constants)
     plan_rules = tuple(rules)
     plan = Plan(
@@ -1210,18 +1153,10 @@ def compile_plan(
     )
     # what the generated _judge calls, bound once the plan exists (its globals are read per call)
     namespace.update(
-        _get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception,
+        _get=plan._views.get, _view=plan._new_view, _miss=plan.miss, _safely=plan.decide_safely, _Failure=Exception,
         _make=make_decision, _Decision=Decision, _type=type, _dict=dict, _Model=model,
         _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
     )
-    if pair:
-        # the plan's own class of joined decisions (its plan and no errors held by the class), and
-        # the bound of the pattern cache as it is when the plan is compiled
-        joined = type("JoinedDecision", (JoinedDecision,), {"__slots__": (), "_plan": plan, "_errors": ()})
-        namespace.update(_mark=plan._seen_once, _Joined=joined, _first=None, _second=None,
-                         _views=plan._views, _len=len, _tail=plan.tail)
-        plan._namespace = namespace
-        plan._start_tables()  # binds the block tables' look-ups
     if fast_dicts is not None:
         validated, build = fast_dicts
         made = type("ValuesDecision", (ValuesDecision,), {"__slots__": (), "_build": staticmethod(build)})
@@ -1266,7 +1201,7 @@ def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
         "    except _Failure:",
         "        return _safely(_build(f), now)",
         "    view = _get(m)",
-        "    if not view:  # None, or False: a pattern seen once",
+        "    if view is None:",
         "        view = _view(m)",
         "    else:",
         "        view.recent = True",
@@ -1295,7 +1230,7 @@ def _decision_lines(cls: str, holder: str) -> list[str]:
 
 
 def _judge_source(
-    decide: list[str], dynamic: bool, reads_now: bool, *, pair: bool = False, values: list[str] | None = None
+    decide: list[str], dynamic: bool, reads_now: bool, *, values: list[str] | None = None
 ) -> str:
     """Two functions with the lines of ``_decide`` inline (in a ``try``: a rule that fails
     sends the fact to the rule-by-rule path), then the pattern's view and the decision, made
@@ -1306,62 +1241,20 @@ def _judge_source(
       engine, in one frame: a fact of the model (or a dict, validated here) with no option
       given is judged here, anything else goes to the engine's general path (``_general``).
 
-    With ``pair`` (a plan of two blocks, every policy collecting, no due time), a pattern not
-    in the cache whose two blocks' views are kept makes a :class:`JoinedDecision` right here:
-    the worst rank, the violations and codes concatenated, the approvers concatenated without
-    the second block's roles the first names (each block lists a role once), exactly as
-    :func:`_join` joins them (tested on the blocks' :attr:`MatchView.role_bits`); the pattern
-    is marked seen once (as :meth:`Plan._seen_once` does, inline while the cache has room), and
-    seen again it gets its own view (``_view``).
-
     With ``values`` (the lines of ``_decide`` reading a dict, see :func:`_values_body`), the
     entry validates a dict fact into the dict of its values (``_values``) and judges it with
     ``_judge_values`` (:func:`_values_judge`), building no instance unless the fact is read.
     """
     assert decide[-1] == "    return m"
-    low = f"m & {_BLOCK_BITS}"
-    joined = [
-        "    view = _get(m)",
-        "    if view:",
-        "        view.recent = True",
-        "    else:",
-        f"        _a = _first({low})",
-        f"        _b = _second(m >> {BLOCK})",
-        "        if _a and _b and view is None:  # both blocks' views kept (0: the empty view)",
-        # Plan._seen_once inline while the cache has room: measured (bench_engine.py, 82 rules,
-        # "miss" row) about 6% faster per decision than calling it each time
-        f"            if _len(_views) < {MAX_VIEWS}:  # the bound when the plan was compiled",
-        "                _views[m] = False",
-        "            else:",
-        "                _mark(m)",
-        "            d = _Joined()",
-        "            d._mask = m",
-        "            d.fact = f",
-        "            d.now = now",
-        "            d.outcome = _a.outcome if _a.rank >= _b.rank else _b.outcome",
-        "            d.violation_codes = _a.violation_codes + _b.violation_codes",
-        "            _r = _a.role_bits",
-        "            _s = _b.role_bits",
-        "            if _r | _s == _r:  # the second block names no new role",
-        "                d.approvers = _a.approvers",
-        "            else:  # the second's roles the first does not name, in order",
-        "                _t = _b.tails.get(_r)",
-        "                d.approvers = _a.approvers + (_tail(_b, _r) if _t is None else _t)",
-        "            return d",
-        "        view = _view(m)",
-    ]
     verdict = [
         "    try:",
         *("    " + line for line in decide[1:-1]),
         "    except _Failure:",
         "        return _safely(f, now)",
-        *(joined if pair else [
-            "    view = _get(m)",
-            "    if view is None:",
-            "        view = _view(m)",
-            "    else:",
-            "        view.recent = True",
-        ]),
+        "    view = _get(m)",
+        "    if view is None:",
+        "        return _miss(m, f, now)",
+        "    view.recent = True",
         *(["    if view.dynamic:", "        return _make(view, f, now)"] if dynamic else []),
         *_decision_lines("_Decision", "fact"),
     ]

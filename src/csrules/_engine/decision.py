@@ -22,7 +22,6 @@ __all__ = [
     "EffectViews",
     "ErrorMode",
     "Escalation",
-    "JoinedDecision",
     "Obligation",
     "Outcome",
     "PolicyRef",
@@ -30,6 +29,7 @@ __all__ = [
     "RuleError",
     "TimedDecision",
     "ValuesDecision",
+    "ViewDecision",
     "Violation",
     "make_decision",
 ]
@@ -536,6 +536,11 @@ class Decision(EffectViews):
 
         return make_record(self, trace=trace)
 
+    def __copy__(self) -> Decision:
+        # subclasses read some slots through properties (the pattern's view, due times), which
+        # slot-by-slot copying cannot set: a copy is the decision of the same pattern, fact and now
+        return make_decision(self._view, self.fact, self.now, self._errors)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
             return NotImplemented
@@ -567,13 +572,15 @@ def make_decision(view: Any, fact: Any, now: datetime | None, errors: tuple[Rule
     """The decision for ``fact`` judged at ``now`` whose match pattern ``view`` (a
     :class:`~csrules._engine.compile.MatchView`) holds everything that depends only on which
     rules matched; what hosts read on every decision is copied into plain slots (read with no
-    call). A pattern with due times makes a :class:`TimedDecision`, whose views compute them."""
-    decision: Decision = view.make()
+    call). A pattern with due times makes a :class:`TimedDecision`, whose views compute them; a
+    pattern whose view works those parts out when first read, a :class:`ViewDecision`."""
+    make = view.make
+    decision: Decision = make()
     decision._view = view
     decision.fact = fact
     decision.now = now
     decision._errors = errors
-    if not view.dynamic:
+    if make is Decision:
         decision.outcome = view.outcome
         decision.violations = view.violations
         decision.violation_codes = view.violation_codes
@@ -660,6 +667,18 @@ class TimedDecision(Decision):
         return self._shared().effect_keys  # type: ignore[no-any-return]
 
 
+class ViewDecision(Decision):
+    """A decision reading its outcome, violations, codes and approvers through its pattern's
+    view (C-level getters), which works each out when first read: the decision of a pattern
+    outside the cache of a plan of many rules, where a host reads only some of them."""
+
+    __slots__ = ()
+
+
+for _name in ("outcome", "violations", "violation_codes", "approvers"):
+    setattr(ViewDecision, _name, property(attrgetter(f"_view.{_name}"), doc=getattr(Decision, _name).__doc__))
+
+
 def _lazy_slot(slot: Any, make: Callable[[Any], Any], doc: str) -> property:
     """A property over the slot ``slot`` (a :class:`Decision` slot a subclass shadows): its
     value, or ``make(decision)`` kept in it when first read; setting it sets the slot."""
@@ -673,35 +692,6 @@ def _lazy_slot(slot: Any, make: Callable[[Any], Any], doc: str) -> property:
             return value
 
     return property(read, slot.__set__, doc=doc)
-
-
-class JoinedDecision(Decision):
-    """A decision whose match pattern was new, made straight from the views of its plan's two
-    blocks of rules: the generated judge fills :attr:`outcome`, :attr:`violation_codes` and
-    :attr:`approvers` joined from the blocks' (as the joined view holds them), and the
-    pattern's whole view is worked out, and cached, only when something else is first read
-    (violations, rule ids, effects, the trace...).
-    """
-
-    __slots__ = ("_mask",)
-
-    _mask: int
-    _plan: Any
-    """The Plan that judged the fact: each plan of two blocks makes its own subclass, whose
-    class holds it (and no errors: a rule that fails makes a plain decision)."""
-
-    _view = _lazy_slot(vars(Decision)["_view"], lambda d: d._plan.view(d._mask),
-                       "The match pattern's view, looked up (or worked out) on first read.")
-
-    def __copy__(self) -> Decision:
-        # the class holds the plan and the (empty) errors, so slot-by-slot copying cannot set
-        # them: a copy is the plain decision of the same pattern, fact and now
-        return make_decision(self._view, self.fact, self.now)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:  # type: ignore[override]
-        """The violations that hold."""
-        return self._view.violations  # type: ignore[no-any-return]
 
 
 class ValuesDecision(Decision):
