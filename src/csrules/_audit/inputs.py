@@ -3,11 +3,15 @@ read as Arrow record batches of bounded size, each row numbered in the input.
 
 Columns are checked against the fact model before any row is judged: a required field with
 no column, or a column whose type can never hold the field, is an :class:`AuditError`
-naming both. Columns the model does not know (a team, an export id) ride along unjudged.
+naming both. A column the model does not know is refused by name (a misspelt
+``manager_aproved`` would otherwise leave every row judged as if no manager had approved),
+unless the audit reads it itself (the team, subject and time columns, a column ``where``
+names) or it is listed as an extra column that rides along unjudged (an export id).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -284,11 +288,15 @@ def check_names(schema: pa.Schema, where: str) -> None:
         seen.add(name)
 
 
-def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str) -> None:
-    """Refuse input without a column for a required field, with two columns of one name, or
-    with a column of a type the field can never take (a number where the model wants text, ...)."""
+def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str,
+                  passed: Iterable[str] = ()) -> None:
+    """Refuse input without a column for a required field, with two columns of one name, with
+    a column of a type the field can never take (a number where the model wants text, ...), or
+    with a column that is neither a field nor one of ``passed`` (the columns read beside the
+    fields, or let through unjudged)."""
     check_names(schema, where)
     names = set(schema.names)
+    _check_unknown(schema.names, model, fact_type, where, {ROW, *passed})
     missing = [name for name, info in model.model_fields.items() if info.is_required() and name not in names]
     if missing:
         raise AuditError(f"{where}: no column {', '.join(missing)} (required by {fact_type} facts)")
@@ -304,6 +312,24 @@ def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, whe
         raise AuditError(
             f"{where}: column {column.name!r} holds {column.type}, but {fact_type}.{column.name} is {info.describe()}"
         )
+
+
+def _check_unknown(names: list[str], model: type[BaseModel], fact_type: str, where: str, passed: set[str]) -> None:
+    """Refuse columns that are no field of ``model`` and not in ``passed``, each named, with
+    the field it may be a misspelling of."""
+    fields = [name for name in model.model_fields if name not in names]
+    known = {*model.model_fields, *model.model_computed_fields, *passed}  # a dumped fact holds its computed fields
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return
+    shown = []
+    for name in unknown:
+        near = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+        shown.append(f"{name!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    raise AuditError(
+        f"{where}: column {', '.join(shown)} is not a field of {fact_type} facts: rename it, or let it ride "
+        "along unjudged as an extra column (extra_columns=, --extra-columns)"
+    )
 
 
 def given(value: Any) -> Any:
