@@ -25,8 +25,8 @@ from csrules._audit.errors import AuditError
 from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
-__all__ = ["ROW", "Part", "Source", "check_columns", "check_names", "file_parts", "given", "is_source", "numbered",
-           "read_batches", "read_part", "source_kind"]
+__all__ = ["ROW", "Part", "Source", "check_columns", "check_extra", "check_names", "file_parts", "given", "is_source",
+           "numbered", "read_batches", "read_part", "source_kind"]
 
 ROW = "__row"
 """The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
@@ -288,15 +288,11 @@ def check_names(schema: pa.Schema, where: str) -> None:
         seen.add(name)
 
 
-def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str,
-                  passed: Iterable[str] = ()) -> None:
-    """Refuse input without a column for a required field, with two columns of one name, with
-    a column of a type the field can never take (a number where the model wants text, ...), or
-    with a column that is neither a field nor one of ``passed`` (the columns read beside the
-    fields, or let through unjudged)."""
+def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str) -> None:
+    """Refuse input without a column for a required field, with two columns of one name, or
+    with a column of a type the field can never take (a number where the model wants text, ...)."""
     check_names(schema, where)
     names = set(schema.names)
-    _check_unknown(schema.names, model, fact_type, where, {ROW, *passed})
     missing = [name for name, info in model.model_fields.items() if info.is_required() and name not in names]
     if missing:
         raise AuditError(f"{where}: no column {', '.join(missing)} (required by {fact_type} facts)")
@@ -314,11 +310,12 @@ def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, whe
         )
 
 
-def _check_unknown(names: list[str], model: type[BaseModel], fact_type: str, where: str, passed: set[str]) -> None:
-    """Refuse columns that are no field of ``model`` and not in ``passed``, each named, with
-    the field it may be a misspelling of."""
+def check_extra(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str, passed: Iterable[str]) -> None:
+    """Refuse columns that are no field of ``model`` and not in ``passed`` (the columns read
+    beside the fields, or let through unjudged), each named with the field it may misspell."""
+    names = schema.names
     fields = [name for name in model.model_fields if name not in names]
-    known = {*model.model_fields, *model.model_computed_fields, *passed}  # a dumped fact holds its computed fields
+    known = {*model.model_fields, *model.model_computed_fields, ROW, *passed}  # a dumped fact holds computed fields
     unknown = [name for name in names if name not in known]
     if not unknown:
         return

@@ -46,6 +46,7 @@ from csrules._audit.inputs import (
     Part,
     Source,
     check_columns,
+    check_extra,
     file_parts,
     is_source,
     numbered,
@@ -207,7 +208,7 @@ class _Planner:
                 yield from self._batches(read_here)
                 read_here = []
             schema, parts = planned
-            check_columns(schema, self.spec.model, self.spec.fact_type, source.name, self.spec.passed_columns())
+            _check(self.spec, schema, source.name)
             rows = 0
             for part in parts:
                 take = part.rows if self.left is None else min(part.rows, self.left)
@@ -232,8 +233,7 @@ class _Planner:
         checked, rows = False, 0
         for batch in numbered(read_batches(source, self.spec.model, self.batch_rows), self.batch_rows, self.start):
             if not checked:
-                check_columns(batch.schema, self.spec.model, self.spec.fact_type, source.name,
-                              self.spec.passed_columns())
+                _check(self.spec, batch.schema, source.name)
                 checked = True
             self.start += batch.num_rows
             rows += batch.num_rows
@@ -256,6 +256,13 @@ class _Planner:
             self.index += 1
 
 
+def _check(spec: AuditSpec, schema: pa.Schema, where: str) -> None:
+    """Refuse columns the audit cannot judge by (see :func:`check_columns`) or does not know
+    (:func:`check_extra`: a misspelt field must not leave every row judged without it)."""
+    check_columns(schema, spec.model, spec.fact_type, where)
+    check_extra(schema, spec.model, spec.fact_type, where, spec.passed_columns())
+
+
 def _refuse_empty(source: Source, rows: int) -> None:
     """Refuse a file with no row (a header alone, an empty export): an audit of it would
     report "0 rows audited" and exit clean, as if the records had passed."""
@@ -273,8 +280,7 @@ def _part_batches(spec: AuditSpec, share: Share, batch_rows: int) -> Iterator[pa
     checked = part.kind != "jsonl"
     for batch in numbered(read_part(part, batch_rows, spec.model), batch_rows, share.first):
         if not checked:
-            check_columns(batch.schema, spec.model, spec.fact_type, f"{part.path} ({share.rows()})",
-                          spec.passed_columns())
+            _check(spec, batch.schema, f"{part.path} ({share.rows()})")
             checked = True
         yield batch
 

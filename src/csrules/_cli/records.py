@@ -107,9 +107,8 @@ def run_impact(args: argparse.Namespace) -> int:
         raise CliError("--fact-type" + str(exc).removeprefix("fact_type")) from None
     finally:
         progress.close()
-    if not report.facts and not report.problem_count:  # "no decision changes" must mean facts were compared
-        held = "only session step records (impact judges single decisions)" if report.steps else "no fact"
-        raise CliError(f"{', '.join(args.records)}: {held}: nothing was compared")
+    if not (report.facts or report.problem_count or report.steps):  # "no changes" must mean facts were compared
+        raise CliError(f"{', '.join(args.records)}: no fact: nothing was compared")
     report.old, report.new = args.old, args.new
     report.problems = [in_cli_words(problem) for problem in report.problems]
     out = Path(args.out)
