@@ -136,6 +136,16 @@ class TestEmptyInputIsRefused:
         assert "No decision changes" not in stdout
         assert not (out / "impact.md").exists()
 
+    def test_impact_reads_a_log_just_rotated(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """An empty log whose history sits in its rotated part is judged, not refused as empty."""
+        records = tmp_path / "facts.jsonl"
+        records.write_text("", encoding="utf-8")
+        (tmp_path / "facts.jsonl.1").write_text(json.dumps(TestAuditColumns.ROW) + "\n", encoding="utf-8")
+        code, stdout, _ = cli(capsys, "impact", "call_centre", "call_centre", str(records), "--fact-type",
+                              "leave_request", "--now", "2026-03-01T20:00:00+08:00", "-o", str(tmp_path / "out"))
+        assert code == 0
+        assert "1 historical fact judged under both" in stdout
+
     def test_audit_refuses_a_header_only_csv(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """A CSV of column names alone exits 2 naming the file, never "0 rows audited"."""
         data = tmp_path / "leave.csv"

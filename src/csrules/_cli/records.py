@@ -78,8 +78,10 @@ def _side(spec: str) -> Any:
 def _refuse_empty(path: Path) -> None:
     """Refuse a RECORDS file with nothing but white space in it, as ``eval`` refuses an
     empty facts file: a failed export is not a history in which nothing changes."""
-    if not path.is_file():
-        return  # a missing file is named by the reader
+    from csrules._engine.logs import jsonl_segments
+
+    if not path.is_file() or any(jsonl_segments(path)):
+        return  # a missing file is named by the reader; a log just rotated holds its history in <name>.N
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 16), b""):
             if chunk.strip():
