@@ -144,9 +144,15 @@ def facts_for(policy: Policy) -> st.SearchStrategy[BaseModel]:
     ...]``: every role and alias of the pack's catalogue) is drawn from those names and its
     default half the time, random text otherwise, so role-gated rules fire.
     """
-    _, model = _resolve_fact_type(policy.fact_type)
-    drawn = _validated(model, _naming_dicts(model, _listed_names([policy])))
-    return _within(drawn, *_calendar_years([policy]))
+    return _named_facts([policy])
+
+
+def _named_facts(policies: Sequence[Policy]) -> st.SearchStrategy[BaseModel]:
+    """Facts of the one type ``policies`` judge, text fields drawn from the names they test
+    for, dates in the years their calendars hold (:func:`facts_for`)."""
+    _, model = _resolve_fact_type(policies[0].fact_type)
+    drawn = _validated(model, _naming_dicts(model, _listed_names(policies)))
+    return _within(drawn, *_calendar_years(policies))
 
 
 @dataclass(frozen=True)
@@ -502,7 +508,7 @@ def _search_plan(
     if not boundaries:  # every fact type gets its share: none is left unexplored
         types = list(dict.fromkeys(policy.fact_type for policy in group))
         share = max(1, max_examples // len(types))
-        drawn = [_within(facts(name), *_calendar_years([p for p in group if p.fact_type == name])) for name in types]
+        drawn = [_named_facts([p for p in group if p.fact_type == name]) for name in types]
         return [(strategy.map(_untargeted), share, None) for strategy in drawn]
     years = _calendar_years(group)  # drawn where the rules' calendars can judge
     model, targets = _boundary_targets(group, now=now)
