@@ -63,6 +63,9 @@ from csrules._testing.boundaries.core import (
 from csrules._testing.boundaries.core import (
     facts_for_targets as _facts_for_targets,
 )
+from csrules._testing.boundaries.core import (
+    listed_names as _listed_names,
+)
 from csrules._testing.coverage import (
     BranchCoverage,
     Coverage,
@@ -71,6 +74,9 @@ from csrules._testing.coverage import (
     collect_coverage,
 )
 from csrules._testing.strategies import facts
+from csrules._testing.strategies import naming_dicts as _naming_dicts
+from csrules._testing.strategies import resolve_fact_type as _resolve_fact_type
+from csrules._testing.strategies import validated as _validated
 from csrules._testing.strategies import within as _within
 from csrules._testing.testfiles import (
     TestCase,
@@ -133,9 +139,20 @@ def facts_for(policy: Policy) -> st.SearchStrategy[BaseModel]:
     ... def test_every_fact_is_judged(fact):
     ...     engine.evaluate(fact)
 
-    Dates and datetimes fall in the years the policy's calendars hold the holidays of.
+    Dates and datetimes fall in the years the policy's calendars hold the holidays of. A
+    text field the rules test against listed names (``requester_role in [agent, shift_lead
+    ...]``: every role and alias of the pack's catalogue) is drawn from those names and its
+    default half the time, random text otherwise, so role-gated rules fire.
     """
-    return _within(facts(policy.fact_type), *_calendar_years([policy]))
+    return _named_facts([policy])
+
+
+def _named_facts(policies: Sequence[Policy]) -> st.SearchStrategy[BaseModel]:
+    """Facts of the one type ``policies`` judge, text fields drawn from the names they test
+    for, dates in the years their calendars hold (:func:`facts_for`)."""
+    _, model = _resolve_fact_type(policies[0].fact_type)
+    drawn = _validated(model, _naming_dicts(model, _listed_names(policies)))
+    return _within(drawn, *_calendar_years(policies))
 
 
 @dataclass(frozen=True)
@@ -491,7 +508,7 @@ def _search_plan(
     if not boundaries:  # every fact type gets its share: none is left unexplored
         types = list(dict.fromkeys(policy.fact_type for policy in group))
         share = max(1, max_examples // len(types))
-        drawn = [_within(facts(name), *_calendar_years([p for p in group if p.fact_type == name])) for name in types]
+        drawn = [_named_facts([p for p in group if p.fact_type == name]) for name in types]
         return [(strategy.map(_untargeted), share, None) for strategy in drawn]
     years = _calendar_years(group)  # drawn where the rules' calendars can judge
     model, targets = _boundary_targets(group, now=now)
@@ -647,6 +664,7 @@ def assert_decision(
     rules: Expected = _UNSET,
     outcome: Outcome | str | None = None,
     due: Mapping[str, datetime] | None = None,
+    allow_errors: bool = False,
 ) -> Decision:
     """Evaluate ``fact`` and check the decision; return it for further checks.
 
@@ -657,7 +675,8 @@ def assert_decision(
     such as the eight ATT-9 rules), ``due`` the due instant of each effect key named
     (``{"obligation:agent": datetime(2026, 3, 13, 10, tzinfo=Z)}``, compared as instants: the
     deadline a reviewer signs). A single string means one; ``None`` or ``()`` means none. A rule that fails while
-    evaluating fails the assertion too. The failure message shows expected and actual
+    evaluating fails the assertion too (each is named), unless ``allow_errors=True`` (the
+    expectation is then checked on the rules that ran). The failure message shows expected and actual
     effects and the trace of the rules that decided. A call with no expectation raises
     ``TypeError``: an assertion that cannot fail proves nothing.
 
@@ -703,8 +722,9 @@ def assert_decision(
         if decision.outcome is not wanted_outcome:
             problems.append(f"outcome: expected {wanted_outcome.value}, got {decision.outcome.value}")
     problems += _due_problems(decision, due_items)
-    if decision.errors:
+    if decision.errors and not allow_errors:
         problems.append(f"{len(decision.errors)} rule(s) failed while evaluating")
+        problems += _failed_rules(decision.errors)
     if problems:
         detail = _describe_mismatch(decision, problems, keys, engine)
         raise DecisionMismatch(
@@ -713,6 +733,11 @@ def assert_decision(
             decision=decision,
         )
     return decision
+
+
+def _failed_rules(errors: Iterable[Any], step: str = "") -> list[str]:
+    """One line per rule that failed, naming it (and the step it failed in)."""
+    return [f"{step}rule {error.policy_id}/{error.rule_id} failed: {error.message}" for error in errors]
 
 
 def _due_items(due: Mapping[str, datetime] | None) -> tuple[tuple[str, datetime], ...]:
@@ -780,6 +805,7 @@ def assert_effects_after(
     expect: Expected = _UNSET,
     violates: Expected = _UNSET,
     over: Literal["last", "all"] = "last",
+    allow_errors: bool = False,
 ) -> list[Any]:
     """Feed ``events`` to ``session`` one by one and check the effects they caused.
 
@@ -788,7 +814,10 @@ def assert_effects_after(
     checks the effect keys of the last step; ``"all"`` checks the union over every step.
     ``expect`` is the exact set of effect keys, ``violates`` the exact set of violation
     codes; at least one must be given (``TypeError`` otherwise), and any other ``over``
-    raises ``ValueError``. Returns what each step returned, in order.
+    raises ``ValueError``. A step whose result carries ``errors`` (a rule that failed while
+    running, as in :attr:`~csrules.Decision.errors`) fails the assertion, naming the rule
+    and the step, whatever ``over`` says, unless ``allow_errors=True``. Returns what each
+    step returned, in order.
 
     >>> assert_effects_after(session, [(greeting, t1), (greeting, t2), (greeting, t3)],
     ...                      violates="CON-1")                          # doctest: +SKIP
@@ -813,6 +842,9 @@ def assert_effects_after(
         expected = _as_set(violates, "violates")
         if expected != codes:
             problems.append(f"violates: expected {sorted(expected)}, got {sorted(codes)}")
+    if not allow_errors:
+        for index, result in enumerate(results):
+            problems += _failed_rules(getattr(result, "errors", None) or (), f"step {index + 1}: ")
     if problems:
         steps = "\n".join(f"  step {i + 1}: {keys or 'nothing'}" for i, keys in enumerate(history))
         raise AssertionError(

@@ -39,7 +39,8 @@ class AuditSpec:
     ``subject``, ``team`` and ``time`` name the columns the summaries group by (the subject
     defaults to the one decision records name: the model's ``__subject__`` path, else a
     known field such as ``agent_id``; the month to the model's first datetime field, read in
-    ``zone``); ``columnar=False`` judges every row with the row engine.
+    ``zone``); ``columnar=False`` judges every row with the row engine. ``extra_columns``
+    are columns that are no field of the model and ride along unjudged (any other is refused).
     """
 
     engine: Engine
@@ -50,6 +51,7 @@ class AuditSpec:
     time: str | None = None
     zone: str = "Asia/Shanghai"
     columnar: bool = True
+    extra_columns: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -70,6 +72,11 @@ class AuditSpec:
         """The subject's column or dotted path: the one named, else the one decision records
         name (:func:`csrules.records.subject_field`), so an audit and a record agree."""
         return self.subject if self.subject is not None else subject_field(self.model)
+
+    def passed_columns(self) -> tuple[str, ...]:
+        """The columns read beside the fact's fields (team, subject, time) or let through."""
+        read = (self.team, self.subject_field(), self.time_field())
+        return (*(name.split(".")[0] for name in read if name), *self.extra_columns)
 
     def time_field(self) -> str | None:
         """The column the month is read from: the one named, else the model's first datetime field."""

@@ -3,11 +3,15 @@ read as Arrow record batches of bounded size, each row numbered in the input.
 
 Columns are checked against the fact model before any row is judged: a required field with
 no column, or a column whose type can never hold the field, is an :class:`AuditError`
-naming both. Columns the model does not know (a team, an export id) ride along unjudged.
+naming both. A column the model does not know is refused by name (a misspelt
+``manager_aproved`` would otherwise leave every row judged as if no manager had approved),
+unless the audit reads it itself (the team, subject and time columns, a column ``where``
+names) or it is listed as an extra column that rides along unjudged (an export id).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,8 +25,8 @@ from csrules._audit.errors import AuditError
 from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
-__all__ = ["ROW", "Part", "Source", "check_columns", "check_names", "file_parts", "given", "is_source", "numbered",
-           "read_batches", "read_part", "source_kind"]
+__all__ = ["ROW", "Part", "Source", "check_columns", "check_extra", "check_names", "file_parts", "given", "is_source",
+           "numbered", "read_batches", "read_part", "source_kind"]
 
 ROW = "__row"
 """The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
@@ -304,6 +308,25 @@ def check_columns(schema: pa.Schema, model: type[BaseModel], fact_type: str, whe
         raise AuditError(
             f"{where}: column {column.name!r} holds {column.type}, but {fact_type}.{column.name} is {info.describe()}"
         )
+
+
+def check_extra(schema: pa.Schema, model: type[BaseModel], fact_type: str, where: str, passed: Iterable[str]) -> None:
+    """Refuse columns that are no field of ``model`` and not in ``passed`` (the columns read
+    beside the fields, or let through unjudged), each named with the field it may misspell."""
+    names = schema.names
+    fields = [name for name in model.model_fields if name not in names]
+    known = {*model.model_fields, *model.model_computed_fields, ROW, *passed}  # a dumped fact holds computed fields
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return
+    shown = []
+    for name in unknown:
+        near = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+        shown.append(f"{name!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    raise AuditError(
+        f"{where}: column {', '.join(shown)} is not a field of {fact_type} facts: rename it, or let it ride "
+        "along unjudged as an extra column (extra_columns=, --extra-columns)"
+    )
 
 
 def given(value: Any) -> Any:

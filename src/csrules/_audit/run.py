@@ -42,8 +42,11 @@ from csrules._audit.batch import AuditSpec, judged
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import (
     ROW,
+    SUFFIXES,
     Part,
+    Source,
     check_columns,
+    check_extra,
     file_parts,
     is_source,
     numbered,
@@ -205,14 +208,17 @@ class _Planner:
                 yield from self._batches(read_here)
                 read_here = []
             schema, parts = planned
-            check_columns(schema, self.spec.model, self.spec.fact_type, source.name)
+            _check(self.spec, schema, source.name)
+            rows = 0
             for part in parts:
                 take = part.rows if self.left is None else min(part.rows, self.left)
                 if take <= 0:
                     return
+                rows += take
                 yield self._share(take, part=replace(part, rows=take))
                 if self.left is not None:
                     self.left -= take
+            _refuse_empty(source, rows)
         if read_here:
             yield from self._batches(read_here)
 
@@ -224,13 +230,15 @@ class _Planner:
 
     def _read(self, source: Any) -> Iterator[pa.RecordBatch]:
         """The batches of an input read here, columns checked, rows numbered."""
-        checked = False
+        checked, rows = False, 0
         for batch in numbered(read_batches(source, self.spec.model, self.batch_rows), self.batch_rows, self.start):
             if not checked:
-                check_columns(batch.schema, self.spec.model, self.spec.fact_type, source.name)
+                _check(self.spec, batch.schema, source.name)
                 checked = True
             self.start += batch.num_rows
+            rows += batch.num_rows
             yield batch
+        _refuse_empty(source, rows)
 
     def _batches(self, readers: list[Iterator[pa.RecordBatch]]) -> Iterator[Share]:
         """Shares of one batch each, from inputs read here (and filtered here)."""
@@ -248,6 +256,21 @@ class _Planner:
             self.index += 1
 
 
+def _check(spec: AuditSpec, schema: pa.Schema, where: str) -> None:
+    """Refuse columns the audit cannot judge by (see :func:`check_columns`) or does not know
+    (:func:`check_extra`: a misspelt field must not leave every row judged without it)."""
+    check_columns(schema, spec.model, spec.fact_type, where)
+    check_extra(schema, spec.model, spec.fact_type, where, spec.passed_columns())
+
+
+def _refuse_empty(source: Source, rows: int) -> None:
+    """Refuse a file with no row (a header alone, an empty export): an audit of it would
+    report "0 rows audited" and exit clean, as if the records had passed."""
+    if rows == 0 and source.kind in SUFFIXES.values():
+        raise AuditError(f"{source.name}: the file holds no rows: nothing to audit (an empty export is not "
+                         "a clean audit)")
+
+
 def _part_batches(spec: AuditSpec, share: Share, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """The numbered batches of a share read from its file; a JSON Lines range's columns (its
     own, as a block infers them: one table, so its batches' are its first's) are checked like
@@ -257,7 +280,7 @@ def _part_batches(spec: AuditSpec, share: Share, batch_rows: int) -> Iterator[pa
     checked = part.kind != "jsonl"
     for batch in numbered(read_part(part, batch_rows, spec.model), batch_rows, share.first):
         if not checked:
-            check_columns(batch.schema, spec.model, spec.fact_type, f"{part.path} ({share.rows()})")
+            _check(spec, batch.schema, f"{part.path} ({share.rows()})")
             checked = True
         yield batch
 
@@ -430,6 +453,7 @@ def audit(
     zone: str | None = None,
     progress: Progress | None = None,
     title: str | None = None,
+    extra_columns: Sequence[str] = (),
 ) -> AuditResult:
     """Audit ``data`` (file names, tables, frames or facts) against ``target`` (a pack, an
     engine or policies); see :mod:`csrules.audit`.
@@ -442,12 +466,17 @@ def audit(
     the summaries group by (months are read in ``zone``: by default the pack's timezone,
     Asia/Shanghai for a target without one). With ``out`` the decisions and reports are
     written there and ``decisions`` is None. ``progress`` is told the rows judged after each batch.
+    A column that is no field of the fact model is refused by name unless the audit reads it
+    (``team``, ``subject``, ``time``, a column ``where`` names) or ``extra_columns`` lists it
+    (it then rides along unjudged).
 
     Unusable input, or a worker that dies, raises :class:`AuditError`; nothing is then reported.
     """
     engine = engine_of(target)
+    predicate = _predicate(where)  # a condition that does not parse stops the audit before any row is read
+    named = tuple(predicate.meta.root_names()) if predicate is not None else ()
     spec = AuditSpec(engine, fact_type_of(engine, fact_type, "audit"), now, subject, team, time, zone_of(target, zone),
-                     columnar)
+                     columnar, (*extra_columns, *named))
     several = isinstance(data, list | tuple) and data and all(is_source(item) for item in data)
     inputs = list(data) if several else [data]
     if limit is not None and limit < 0:
@@ -455,7 +484,6 @@ def audit(
     for name, value in (("workers", workers), ("batch_rows", batch_rows)):
         if value is not None and value < 1:
             raise AuditError(f"{name} must be 1 or more (got {value})")
-    _predicate(where)  # a condition that does not parse stops the audit before any row is read
     count = 1 if scheduler is not None else workers if workers is not None else os.cpu_count() or 1
     # four shares a worker at least, so one slowed by other work on the machine holds up little
     shares = _Planner(spec, batch_rows, 4 * count if count > 1 else 1, where, limit).shares(inputs)

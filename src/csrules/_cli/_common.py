@@ -377,13 +377,15 @@ def now_default() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def say_clock_now(command: str, now: datetime, engine: Engine) -> None:
+def say_clock_now(command: str, now: datetime, engine: Engine, *, some: int | None = None) -> None:
     """Say on stderr the instant a completed run took from the clock, when a rule of
     ``engine`` reads it: a decision should depend only on the policies, the fact and now,
     and this is how the run can be repeated. (Said at the end, so that an error stays the
-    only line on stderr.)"""
+    only line on stderr.) ``some`` counts the facts judged by the clock when the others
+    carried a now of their own."""
     if _reads_now(engine):
-        sys.stderr.write(f"csrules {command}: no --now given: judged at {now.isoformat()} by the clock "
+        which = "" if some is None else f" ({some:,} fact(s) with no now of their own)"
+        sys.stderr.write(f"csrules {command}: no --now given: judged at {now.isoformat()} by the clock{which} "
                          f"(--now {now.isoformat()} repeats this run)\n")
 
 

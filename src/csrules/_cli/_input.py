@@ -200,7 +200,15 @@ def _dispatch(stream: Any, fmt: Format, name: str) -> Iterator[Record | BadRecor
     return _read_json_stream(stream)
 
 
-def _record(index: int, line: int, data: Any) -> Record | BadRecord:
+def json_kind(data: Any) -> str:
+    """What a JSON value is, in JSON's words (``[1, 2]`` is an array, not a list)."""
+    if isinstance(data, bool):
+        return "true or false"
+    kinds = ((dict, "an object"), (list, "an array"), (str, "text"), (int | float, "a number"))
+    return next((kind for cls, kind in kinds if isinstance(data, cls)), "null")
+
+
+def _record(index: int, line: int, data: Any, item: bool = False) -> Record | BadRecord:
     if isinstance(data, dict) and data.keys() >= _RECORD_KEYS:
         return BadRecord(index, line, "a decision record, not a fact: csrules impact judges a decision log again")
     if isinstance(data, dict) and {"fact", "fact_type"} <= data.keys() and not data.keys() <= _ENVELOPE_KEYS:
@@ -225,7 +233,8 @@ def _record(index: int, line: int, data: Any) -> Record | BadRecord:
             return BadRecord(index, line, f"envelope 'fact_type' must be text (got {fact_type!r})")
         return Record(index, line, data["fact"], fact_type, parsed, data.get("id"))
     if not isinstance(data, dict):
-        return BadRecord(index, line, f"a fact is a JSON object, not {type(data).__name__}")
+        where = f" (item {index + 1} of the array)" if item else ""
+        return BadRecord(index, line, f"a fact is a JSON object, not {json_kind(data)}{where}")
     return Record(index, line, data)
 
 
@@ -333,7 +342,7 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
                 yield BadRecord(index, line, _duplicate(exc))
                 return
             break
-        yield _record(index, line, data)
+        yield _record(index, line, data, in_array)
         line += buffer.count("\n", pos, end)
         pos = end
         index += 1

@@ -51,6 +51,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--where", help="an SQL condition on the input columns: only rows it holds for")
     parser.add_argument("--limit", type=int, help="audit at most this many rows")
     parser.add_argument("--batch-rows", type=int, default=50_000, help="rows per batch (default 50000)")
+    parser.add_argument("--extra-columns", metavar="NAMES", type=_names, default=(),
+                        help="comma-separated columns that are no field of the fact type and ride along unjudged "
+                             "(an export id); any other such column is refused")
     parser.add_argument("--rows", action="store_true", help="judge every row with the row engine (no columnar path)")
     parser.add_argument("--timezone", metavar="ZONE",
                         help="the IANA zone months are read in (default: the pack's timezone, else Asia/Shanghai)")
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             zone=args.timezone,
             progress=bar.update,
             title=args.target,
+            extra_columns=args.extra_columns,
         )
     finally:
         bar.close()
@@ -98,6 +102,14 @@ def run(args: argparse.Namespace) -> int:
     if unjudged:
         sys.stdout.write(f"not every row was judged ({unjudged:,} invalid or with a rule error): exit status 2\n")
     return status(totals)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """``--extra-columns``: column names separated by commas, none of them empty."""
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{text!r} lists an empty name: give column names separated by commas")
+    return names
 
 
 def status(totals: dict[str, int]) -> int:

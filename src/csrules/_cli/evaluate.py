@@ -271,7 +271,7 @@ def run_eval(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     writer = _Writer(sys.stdout, trace=args.trace)
     several = len(args.facts) > 1
-    violations = bad = count = failed = 0
+    violations = bad = count = failed = clocked = 0
     outcomes: dict[str, int] = {}
     table = args.out_format == "table"
     if table:
@@ -296,6 +296,7 @@ def run_eval(args: argparse.Namespace) -> int:
                         bad += 1
                         _bad(label, record.line, str(exc), args.keep_going, writer)
                         continue
+                    clocked += record.now is None
                     if decision.errors:
                         failed += 1
                         _failed(label, record.line, decision, failed, writer)
@@ -311,8 +312,9 @@ def run_eval(args: argparse.Namespace) -> int:
     finally:
         writer.flush()
         progress.close()
-    if args.now is None:
-        say_clock_now("eval", now, engine)
+    judged = sum(outcomes.values())
+    if args.now is None and clocked:  # facts that carried their own now were not judged by the clock
+        say_clock_now("eval", now, engine, some=clocked if clocked < judged else None)
     if args.summary or (table and sys.stderr.isatty()):
         parts = ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items()))
         noun = "fact" if count == 1 else "facts"

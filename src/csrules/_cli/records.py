@@ -20,6 +20,7 @@ from csrules._cli._common import (
     parse_now,
     write_file,
 )
+from csrules._cli._input import EMPTY
 from csrules.exceptions import FactError
 
 __all__ = ["register"]
@@ -74,11 +75,27 @@ def _side(spec: str) -> Any:
     return load_pack(spec)
 
 
+def _refuse_empty(path: Path) -> None:
+    """Refuse a RECORDS file with nothing but white space in it, as ``eval`` refuses an
+    empty facts file: a failed export is not a history in which nothing changes."""
+    from csrules._engine.logs import jsonl_segments
+
+    if not path.is_file() or any(jsonl_segments(path)):
+        return  # a missing file is named by the reader; a log just rotated holds its history in <name>.N
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            if chunk.strip():
+                return
+    raise CliError(f"{path}: {EMPTY}: no historical facts to compare")
+
+
 def run_impact(args: argparse.Namespace) -> int:
     """Measure, write impact.md and impact.html, print; exit 1 when decisions change."""
     from csrules._cli.evaluate import Progress
     from csrules.records import count_facts, impact  # the engine and packs load only for this command
 
+    for name in args.records:
+        _refuse_empty(Path(name))
     old, new = _side(args.old), _side(args.new)
     progress = Progress(sys.stderr, total_bytes=None, enabled=not args.no_progress and sys.stderr.isatty(),
                         label="csrules impact")
@@ -92,6 +109,8 @@ def run_impact(args: argparse.Namespace) -> int:
         raise CliError("--fact-type" + str(exc).removeprefix("fact_type")) from None
     finally:
         progress.close()
+    if not (report.facts or report.problem_count or report.steps):  # "no changes" must mean facts were compared
+        raise CliError(f"{', '.join(args.records)}: no fact: nothing was compared")
     report.old, report.new = args.old, args.new
     report.problems = [in_cli_words(problem) for problem in report.problems]
     out = Path(args.out)

@@ -226,7 +226,11 @@ class DueRule:
         elif self.calendar is not None and self.business is not None:
             due = self.calendar.add(start, self.business)
         else:  # added to the instant, shown in start's zone: 24 h is 24 h across a DST change
-            due = (ensure_aware(start) + self.delta).astimezone(start.tzinfo)
+            try:
+                due = (ensure_aware(start) + self.delta).astimezone(start.tzinfo)
+            except OverflowError:  # a fact dated in year 9999: the caller names the rule
+                raise TimeError(f"its due time, {self.since or 'now'} ({start.isoformat()}) + {self.delta}, "
+                                "falls past the years 1 to 9999 dates can hold") from None
         template = self.template
         return Obligation(template.policy_id, template.rule_id, template.action, template.who, due)
 

@@ -297,7 +297,8 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
         raise _invalid(name, problems, index) from exc
     except OverflowError:  # a model's check reckoned past the calendar's ends (years 1 to 9999)
         extreme = [(path, OUT_OF_RANGE) for path in _extreme_instants(fact)]
-        raise _invalid(name, extreme or [("(fact)", OUT_OF_RANGE)], index) from None
+        huge = [(path, f"{TOO_LARGE} (got {value})") for path, value in _huge_numbers(fact)]
+        raise _invalid(name, extreme or huge or [("(fact)", f"a date-time or number {TOO_LARGE}")], index) from None
 
 
 def _invalid(name: str, problems: list[tuple[str, str]], index: int | None) -> FactError:
@@ -309,6 +310,24 @@ def _invalid(name: str, problems: list[tuple[str, str]], index: int | None) -> F
 OUT_OF_RANGE = "a date-time too near the ends of the calendar (years 1 and 9999) to reckon with"
 """The problem of a fact whose date-times cannot be compared or shifted without leaving the
 range of dates Python knows."""
+
+
+TOO_LARGE = "too large to reckon with"
+"""The problem of a number (a count of minutes, days) that no duration can hold."""
+
+_HUGE = 10**9
+"""Numbers at least this large are named when a fact's check overflows: no count of
+minutes or days a rule reads comes near it, and a duration of it in minutes overflows."""
+
+
+def _huge_numbers(data: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Dotted paths and values of the numbers in ``data`` of :data:`_HUGE` size or more."""
+    if isinstance(data, Mapping):
+        return [p for key, value in data.items() for p in _huge_numbers(value, f"{path}.{key}".lstrip("."))]
+    if isinstance(data, list | tuple):
+        return [p for i, value in enumerate(data) for p in _huge_numbers(value, f"{path}.{i}".lstrip("."))]
+    is_number = isinstance(data, int | float) and not isinstance(data, bool)
+    return [(path or "(fact)", data)] if is_number and abs(data) >= _HUGE else []
 
 
 def _extreme_instants(data: Any, path: str = "") -> list[str]:

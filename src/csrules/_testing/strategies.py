@@ -6,8 +6,14 @@ reads those declarations and builds a strategy that draws valid values by constr
 host's property tests need no hand-written generators.
 
 Values are chosen to shrink to something a person can read: numbers towards 0 (or the lower
-bound), text towards ``""``, optional fields towards ``None``, datetimes towards
-2026-01-01 00:00 in UTC+08:00, without microseconds.
+bound), text towards ``""`` (a text field with a default, such as ``requester_role="agent"``,
+towards its default), optional fields towards ``None``, datetimes towards 2026-01-01 00:00
+in UTC+08:00, without microseconds.
+
+Random text almost never spells a name a rule tests for (a role id, an alias), so a text
+field's default is drawn about half the time, and :func:`naming_dicts` draws the names a
+policy's conditions list for a field (every role of the pack's catalogue, in every
+spelling) as often as random text.
 
 Facts are drawn as plain dictionaries first (:func:`fact_dicts`) so that boundary generation
 can overwrite single fields before the model validates the whole; :func:`facts` validates.
@@ -22,7 +28,7 @@ import importlib
 import importlib.util
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -49,6 +55,7 @@ __all__ = [
     "drawn_range",
     "fact_dicts",
     "facts",
+    "naming_dicts",
     "resolve_fact_type",
     "strategy_for_annotation",
     "within",
@@ -167,6 +174,41 @@ def validated(model: type[BaseModel], dicts: st.SearchStrategy[dict[str, Any]]) 
     return dicts.map(build).filter(lambda fact: fact is not None)  # type: ignore[return-value]
 
 
+def naming_dicts(model: type[BaseModel], names: Mapping[str, Sequence[str]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Dictionaries for ``model`` (as :func:`fact_dicts`) whose text fields named in ``names``
+    are drawn half the time from the values listed for them, shrinking to the first.
+
+    ``names`` maps a field to the text a policy tests it against (``requester_role``: the role
+    ids and aliases of the catalogue); a field that is not plain text, or is derived, is
+    drawn as usual.
+    """
+    derived = derived_fields(model)
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, values in names.items():
+        info = model.model_fields.get(name)
+        listed = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+        if info is None or name in derived or not listed or not _is_text(info):
+            continue
+        default = info.get_default(call_default_factory=False)
+        if isinstance(default, str):  # the default stays where the field shrinks
+            listed = list(dict.fromkeys([default, *listed]))
+        fields[name] = st.one_of(st.sampled_from(listed), _field_strategy(model, name, info))
+    return fact_dicts(model, **fields)
+
+
+def _is_text(info: pydantic.fields.FieldInfo) -> bool:
+    """Whether a field holds (optional) free text: no choices, not a collection."""
+    annotation = info.annotation
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [m for m in get_args(annotation) if m is not type(None)]
+        annotation = members[0] if len(members) == 1 else None
+        while get_origin(annotation) is typing.Annotated:
+            annotation = get_args(annotation)[0]
+    return isinstance(annotation, type) and issubclass(annotation, str) and not issubclass(annotation, enum.Enum)
+
+
 def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[str, Any]]:
     """Dictionaries of field values for ``model`` (not yet validated), keyed by input name."""
     if not fields:
@@ -240,12 +282,16 @@ def _field_strategy(model: type[BaseModel], name: str, info: pydantic.fields.Fie
     if _extra(info).get("time_zone"):
         return st.sampled_from(ZONE_NAMES)
     try:
-        return strategy_for_annotation(info.annotation, tuple(info.metadata))
+        drawn = strategy_for_annotation(info.annotation, tuple(info.metadata))
     except TypeError as exc:
         raise PolicyError(
             f"cannot draw {model.__name__}.{name} ({exc}); pass a strategy for it: facts(..., {name}=st....)",
             path=name,
         ) from None
+    default = info.get_default(call_default_factory=False)
+    if isinstance(default, str) and _is_text(info):  # random text would never spell it
+        return st.one_of(st.just(default), drawn)
+    return drawn
 
 
 def strategy_for_annotation(annotation: Any, metadata: tuple[Any, ...] = ()) -> st.SearchStrategy[Any]:

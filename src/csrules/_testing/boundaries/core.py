@@ -63,6 +63,7 @@ __all__ = [
     "Target",
     "boundary_facts",
     "boundary_targets",
+    "listed_names",
     "register_boundaries",
 ]
 
@@ -679,6 +680,30 @@ def _policies(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...
     if len(kinds) > 1:
         raise PolicyError(f"boundary facts are for one fact type; these policies judge {', '.join(kinds)}")
     return group
+
+
+def listed_names(policies: Sequence[Policy]) -> dict[str, tuple[str, ...]]:
+    """Per top-level field, the text ``policies``' conditions test it against (``in``,
+    ``not_in``, ``==``, ``!=``; literal or parameter), in the order written.
+
+    A pack spells its catalogue roles into such lists when it is built (every id and alias),
+    so these are the names that decide a role-gated rule.
+
+    >>> listed_names([leave])["requester_role"][:2]  # doctest: +SKIP
+    ('agent', '業務代表')
+    """
+    found: dict[str, list[str]] = {}
+    for policy in policies:
+        for rule in policy.rules:
+            for node in walk(rule.when):
+                if not isinstance(node, c.In | c.NotIn | c.Compare) or "." in node.path:
+                    continue
+                if isinstance(node, c.Compare) and node.op not in ("==", "!="):
+                    continue
+                given = policy.param_values.get(node.param) if node.param is not None else node.value
+                values = given if isinstance(given, list | tuple | set | frozenset) else [given]
+                found.setdefault(node.path, []).extend(v for v in values if isinstance(v, str))
+    return {path: tuple(dict.fromkeys(values)) for path, values in found.items()}
 
 
 def calendar_years(policies: Sequence[Policy]) -> tuple[datetime, datetime]:
