@@ -177,3 +177,10 @@ class TestLocatedCompanyErrors:
         with pytest.raises(PolicyError, match=r"extra\.yaml:2, .*at rules\[0\]\.id: duplicate rule id: already a "
                                               r"rule of 'call_centre\.leave'"):
             load_pack(root)
+
+    def test_non_utf8_manifest_is_not_called_a_policy_file(self, tmp_path: Path) -> None:
+        """A pack.yaml that is not UTF-8 is named as the file it is, not as 'the policy file'."""
+        (tmp_path / "pack.yaml").write_bytes(b"name: acme\xff\n")
+        with pytest.raises(PolicyError, match=r"pack\.yaml:1: the file is not UTF-8 text") as caught:
+            load_pack(tmp_path)
+        assert "policy file" not in str(caught.value)
