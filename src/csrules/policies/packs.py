@@ -780,20 +780,27 @@ def _roles(source: _PackDir, filename: str, name: str, base: RoleCatalogue | Non
     except (KeyError, TypeError) as exc:
         raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
     except PolicyError as exc:
-        # a location in the merged catalogue (the base's roles first) read back into this file
-        def mine(loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-            at = loc[1] if loc[:1] == ("roles",) and len(loc) > 1 else None
-            return ("roles", at - len(kept), *loc[2:]) if isinstance(at, int) and at >= len(kept) else None
-
-        details = exc.details if isinstance(exc, ValidationProblems) else ()
-        problems = [replace(problem, loc=mine(problem.loc) or problem.loc) for problem in details]
-        message = f"invalid role catalogue: {problems_text(problems)}" if problems else exc.message
-        loc = mine(tuple(details[0].loc if details else exc.loc))
-        raise PolicyError(f"pack {name!r}: {message}", loc=() if problems else loc or exc.loc,
-                          file=source.file_name(filename),
-                          line=None if loc is None else line_for(lines, roles_data, loc)) from None
+        raise _in_roles_file(exc, len(kept), f"pack {name!r}", source.file_name(filename), roles_data, lines) from None
     except CsrulesError as exc:
         raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
+
+
+def _in_roles_file(exc: PolicyError, kept: int, what: str, where: str, data: Any, lines: Lines) -> PolicyError:
+    """``exc``, raised by a merged catalogue whose first ``kept`` roles are the base's, located
+    in the roles file: its problems counted in the file (``roles[0]``), with the line of the first."""
+
+    def mine(loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+        at = loc[1] if loc[:1] == ("roles",) and len(loc) > 1 else None
+        return ("roles", at - kept, *loc[2:]) if isinstance(at, int) and at >= kept else None
+
+    if isinstance(exc, ValidationProblems) and exc.details:  # several problems, each with its place
+        problems = [replace(problem, loc=mine(problem.loc) or problem.loc) for problem in exc.details]
+        first = mine(exc.details[0].loc)
+        return PolicyError(f"{what}: invalid role catalogue: {problems_text(problems)}", file=where,
+                           line=None if first is None else line_for(lines, data, first))
+    loc = mine(exc.loc)  # one of the catalogue's own checks, at one place
+    return PolicyError(f"{what}: {exc.message}", loc=loc or exc.loc, file=where,
+                       line=None if loc is None else line_for(lines, data, loc))
 
 
 def _duties(data: Mapping[str, Any], zone: str, name: str) -> tuple[PackDuty, ...]:
@@ -879,9 +886,8 @@ def _check_ladders(pack: Pack) -> None:
             EscalationLadder.from_policy(policy, as_of=day_in_force(policy))  # this version's ladder
         except PolicyError:
             first, then = (policy.param_values[name] for name in _LADDER_STEPS)
-            shared = sorted({other for link in _links(pack) if link.name in _LADDER_STEPS
-                             for other in (link.stateless, link.session) if policy.id in (link.stateless, link.session)}
-                            - {policy.id})
+            pairs = [(link.stateless, link.session) for link in _links(pack) if link.name in _LADDER_STEPS]
+            shared = sorted({other for pair in pairs if policy.id in pair for other in pair} - {policy.id})
             also = f" (the steps of {', '.join(map(repr, shared))} too: one ladder)" if shared else ""
             raise PolicyError(
                 f"manager_after ({then}) must be longer clock time than shift_lead_after ({first}):"
