@@ -184,3 +184,10 @@ class TestLocatedCompanyErrors:
         with pytest.raises(PolicyError, match=r"pack\.yaml:1: the file is not UTF-8 text") as caught:
             load_pack(tmp_path)
         assert "policy file" not in str(caught.value)
+
+    def test_dated_value_out_of_range_is_located_where_written(self, tmp_path: Path) -> None:
+        """A dated override with valid_from 9999-12-31 is refused at that value's line, naming valid_from."""
+        root = company(tmp_path, "overrides:\n  leave:\n    personal_notice:\n      - {value: 1d}\n"
+                                 "      - {value: 2d, valid_from: 9999-12-31}\n")
+        with pytest.raises(PolicyError, match=r"pack\.yaml:9: .*valid_from 9999-12-31 is outside"):
+            load_pack(root)
