@@ -69,7 +69,7 @@ class TestUnreadableManifest:
         pack = company_pack(tmp_path, b"name: harbour\xff\n")
         code, err = run(capsys, command, pack)
         assert code == 2
-        assert err.endswith(f"{pack}/pack.yaml:1: the policy file is not UTF-8 text (byte 0xff at offset 13)\n")
+        assert err.endswith(f"{pack}/pack.yaml:1: the file is not UTF-8 text (byte 0xff at offset 13)\n")
 
 
 class TestRoleCatalogue:

@@ -353,12 +353,13 @@ def format_of(path: Path) -> Format:
 
 
 def read_policy_text(path: Path) -> str:
-    """The text of a policy file; unreadable or non-UTF-8 files raise a located error."""
+    """The text of a policy file (or a pack manifest); unreadable or non-UTF-8 files raise a located
+    error naming the file as it is."""
     try:
         with path.open("rb") as handle:  # never more than the limit: /dev/zero, a pipe, a dump
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise PolicyError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
+        raise PolicyError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
     if len(raw) > MAX_FILE_BYTES:
         raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=str(path))
     try:
@@ -366,7 +367,7 @@ def read_policy_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise PolicyError(
-            f"the policy file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             file=str(path),
             line=line,
         ) from None

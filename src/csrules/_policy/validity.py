@@ -229,7 +229,7 @@ def dated_values(policy: Policy, name: str, written: Sequence[Any]) -> tuple[Dat
     """The dated form of parameter ``name``, checked: each item ``{value, valid_from?,
     valid_until?}``, in order of their days, the first alone without ``valid_from``, none
     overlapping; an item without ``valid_until`` lasts until the next one starts."""
-    from csrules._policy.model import ValidityDate
+    from csrules._policy.model import VALIDITY_RANGE, ValidityDate
 
     def fail(index: int, message: str, key: str | None = None) -> PolicyError:
         loc = ("overrides", name, index) + ((key,) if key else ())
@@ -249,6 +249,10 @@ def dated_values(policy: Policy, name: str, written: Sequence[Any]) -> tuple[Dat
                 bounds.append(None if item.get(key) is None else adapter.validate_python(item[key]))
             except ValidationError as exc:
                 raise fail(index, f"{key}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", key) from None
+        for key, day in zip(("valid_from", "valid_until"), bounds, strict=True):
+            if day is not None and not VALIDITY_RANGE[0] <= day <= VALIDITY_RANGE[1]:  # where it is written
+                raise fail(index, f"{key} {day} is outside the days a version can name "
+                           f"({VALIDITY_RANGE[0]} to {VALIDITY_RANGE[1]})", key)
         start, end = bounds
         if index and start is None:
             raise fail(index, "only the first value may leave out valid_from", "valid_from")

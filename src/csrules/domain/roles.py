@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from csrules._errors import ConvertedModel
+from csrules._errors import ConvertedModel, ValidationProblems, already_converted, problems_of, problems_text
 from csrules._policy.model import Text
 from csrules._policy.text import to_script
 from csrules.domain.facts import ReportRequest, RequestTopic
@@ -122,12 +122,21 @@ class RoleCatalogue(ConvertedModel, _Frozen):
     _error: ClassVar[Callable[[str], Exception]] = PolicyError
     _what: ClassVar[str] = "invalid role catalogue"
 
+    @classmethod
+    def _convert(cls, exc: ValidationError, data: Any) -> Exception:
+        """The error of :func:`~csrules._errors.validation_error`, keeping each problem's
+        location (``details``) so a pack can name the line of its roles file."""
+        problems = tuple(problems_of(exc, inputs=True))
+        return already_converted(exc) or ValidationProblems(f"{cls._what}: {problems_text(problems)}",
+                                                            details=problems)
+
     @model_validator(mode="after")
     def _tree(self) -> RoleCatalogue:
         ids = [role.id for role in self.roles]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             raise ValueError(f"role ids must be unique (repeated: {', '.join(repeated)})")
+        self._names_once()
         known = set(ids)
         for role in self.roles:
             if role.reports_to is not None and role.reports_to not in known:
@@ -141,6 +150,22 @@ class RoleCatalogue(ConvertedModel, _Frozen):
                 seen.add(current.reports_to)
                 current = self._lookup(current.reports_to)
         return self
+
+    def _names_once(self) -> None:
+        """Refuse a name (an id or alias, in either script) that two roles give: a fact naming
+        it would be read as the first of them, whatever the company meant (its 班長 taken for
+        the catalogue's shift lead). The error is located at the later role's name."""
+        owner: dict[str, str] = {}
+        for index, role in enumerate(self.roles):
+            for position, name in enumerate((role.id, *role.aliases)):
+                loc = ("roles", index, "id") if position == 0 else ("roles", index, "aliases", position - 1)
+                for spelling in _spellings((name,)):
+                    first = owner.setdefault(spelling, role.id)
+                    if first != role.id:
+                        shown = name if spelling == name else f"{name} ({spelling})"
+                        raise PolicyError(f"the name {shown!r} is given to roles {first!r} and {role.id!r}: a "
+                                          "fact naming it could mean either; give each role its own names",
+                                          loc=loc)
 
     def _lookup(self, role_id: str) -> Role:
         for role in self.roles:

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from os import PathLike
@@ -27,7 +27,7 @@ from csrules._engine.engine import Engine
 from csrules._engine.examples import run_rule_example
 from csrules._engine.record import pack_ref
 from csrules._engine.zones import ZONE_FIELD
-from csrules._errors import validation_error
+from csrules._errors import ValidationProblems, problems_text, validation_error
 from csrules._policy.facts import get_fact_type
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Rule, Text
@@ -56,7 +56,7 @@ from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
 from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
-from csrules.policies.slas import PackSlas, bind_slas, checked_slas, split_overrides
+from csrules.policies.slas import PackSlas, _owning_sla, bind_slas, checked_slas, split_overrides
 
 if TYPE_CHECKING:
     from csrules._engine.logs import DecisionLog
@@ -344,6 +344,7 @@ class Pack:
         if unknown:
             known = ", ".join([*ids, *self.lifecycle_params])
             raise PolicyError(f"override for unknown policy {unknown[0]!r} in pack {self.name!r} (policies: {known})")
+        overrides = _with_linked(self, overrides)
         policy_overrides = {k: v for k, v in overrides.items() if k not in self.lifecycle_params}
         params = {name: dict(values) for name, values in self.lifecycle_params.items()}
         for key, values in overrides.items():
@@ -580,6 +581,7 @@ def _load(name: str) -> Pack:
 def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     """The pack in ``source``: read alone, or over the pack it ``extends``."""
     data, manifest, lines = _manifest(source)
+    _check_files(source, manifest, data, lines)
     pinned = None
     if manifest.calendar is not None:  # registered first: the pack's policies may name it
         pinned = _register_calendar(manifest, source, lines, data)
@@ -598,6 +600,20 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
         pack = replace(pack, calendar=pinned)
     _check_effect_roles(pack, source, manifest)
     return _zoned(_with_pinned_calendar(pack))
+
+
+def _check_files(source: _PackDir, manifest: PackManifest, data: Mapping[str, Any], lines: Lines) -> None:
+    """Refuse a file the manifest names that is not next to pack.yaml, at the line naming it."""
+    named: list[tuple[tuple[str | int, ...], str]] = [(("roles",), manifest.roles)] if manifest.roles else []
+    named += [(("policies", i), name) for i, name in enumerate(manifest.policies)]
+    named += [(("replace", i), name) for i, name in enumerate(manifest.replace)]
+    named += [(("rules", key), name) for key, name in manifest.rules.items()]
+    named += [(("sessions", i), entry if isinstance(entry, str) else entry.file)
+              for i, entry in enumerate(manifest.sessions)]
+    for loc, filename in named:
+        if not source.has(filename):
+            raise PolicyError(f"{loc[0]}: no file {filename!r} next to pack.yaml", file=source.manifest_name,
+                              line=line_for(lines, data, loc))
 
 
 OTHER_PARTIES = frozenset({"reporter"})
@@ -754,14 +770,37 @@ def _roles(source: _PackDir, filename: str, name: str, base: RoleCatalogue | Non
     """The roles of ``filename``; over a ``base`` catalogue, the base's roles with these added
     (one with a base role's id replaces it), checked as one catalogue: a company's role may
     report to a base role."""
-    roles_data, _ = read_document(source.read(filename), name=source.file_name(filename))  # duplicate keys refused
+    roles_data, lines = read_document(source.read(filename), name=source.file_name(filename))  # duplicate keys refused
+    kept: list[Any] = []
     try:
         own = roles_data["roles"]
         ids = {entry.get("id") for entry in own if isinstance(entry, dict)}
         kept = [] if base is None else [role for role in base if role.id not in ids]
         return RoleCatalogue(roles=[*kept, *own])
-    except (CsrulesError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
+    except PolicyError as exc:
+        raise _in_roles_file(exc, len(kept), f"pack {name!r}", source.file_name(filename), roles_data, lines) from None
+    except CsrulesError as exc:
+        raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
+
+
+def _in_roles_file(exc: PolicyError, kept: int, what: str, where: str, data: Any, lines: Lines) -> PolicyError:
+    """``exc``, raised by a merged catalogue whose first ``kept`` roles are the base's, located
+    in the roles file: its problems counted in the file (``roles[0]``), with the line of the first."""
+
+    def mine(loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+        at = loc[1] if loc[:1] == ("roles",) and len(loc) > 1 else None
+        return ("roles", at - kept, *loc[2:]) if isinstance(at, int) and at >= kept else None
+
+    if isinstance(exc, ValidationProblems) and exc.details:  # several problems, each with its place
+        problems = [replace(problem, loc=mine(problem.loc) or problem.loc) for problem in exc.details]
+        first = mine(exc.details[0].loc)
+        return PolicyError(f"{what}: invalid role catalogue: {problems_text(problems)}", file=where,
+                           line=None if first is None else line_for(lines, data, first))
+    loc = mine(exc.loc)  # one of the catalogue's own checks, at one place
+    return PolicyError(f"{what}: {exc.message}", loc=loc or exc.loc, file=where,
+                       line=None if loc is None else line_for(lines, data, loc))
 
 
 def _duties(data: Mapping[str, Any], zone: str, name: str) -> tuple[PackDuty, ...]:
@@ -847,9 +886,12 @@ def _check_ladders(pack: Pack) -> None:
             EscalationLadder.from_policy(policy, as_of=day_in_force(policy))  # this version's ladder
         except PolicyError:
             first, then = (policy.param_values[name] for name in _LADDER_STEPS)
+            pairs = [(link.stateless, link.session) for link in _links(pack) if link.name in _LADDER_STEPS]
+            shared = sorted({other for pair in pairs if policy.id in pair for other in pair} - {policy.id})
+            also = f" (the steps of {', '.join(map(repr, shared))} too: one ladder)" if shared else ""
             raise PolicyError(
                 f"manager_after ({then}) must be longer clock time than shift_lead_after ({first}):"
-                " the department manager takes an order the shift lead could not resolve",
+                f" the department manager takes an order the shift lead could not resolve{also}",
                 policy_id=policy.id,
             ) from None
 
@@ -869,6 +911,75 @@ def _check_ordered(policy: Policy) -> None:
                 f"{lower} ({values[lower]}) must be {relation} {upper} ({values[upper]}): {why}",
                 policy_id=policy.id,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A parameter read twice: by a stateless policy and by the session policy taking over
+    some of its rules for session hosts (``replaces:`` in the manifest), under one name."""
+
+    stateless: str
+    session: str
+    name: str
+    rules: tuple[str, ...]
+
+
+def _links(pack: Pack) -> tuple[_Link, ...]:
+    """Every parameter a session policy shares by name with a stateless policy whose rules it
+    replaces: one number of the pack (ESC-2's ``shift_lead_after``, ATT-9's
+    ``max_swaps_per_month``), which an override sets in both and both must hold alike. A
+    parameter an SLA ``sets`` is left out: the SLA keeps it in step with its target."""
+    params = {p.id: p.params for p in (*pack.policies, *pack.session_policies)}
+    links: list[_Link] = []
+    for session, replaced in pack.replaces.items():
+        for policy in dict.fromkeys(p.id for p in pack.policies for rule in p.rules if rule.id in replaced):
+            rules = tuple(dict.fromkeys(r.id for p in pack.policies if p.id == policy
+                                        for r in p.rules if r.id in replaced))
+            links.extend(_Link(policy, session, name, rules)
+                         for name in params[policy] if name in params.get(session, {})
+                         and _owning_sla(pack, session, name) is None)
+    return tuple(links)
+
+
+def _with_linked(pack: Pack, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """``overrides`` (keyed by full policy id) with each value of a linked parameter
+    (:func:`_links`) given to the other policy reading it too, unless that one is given its
+    own value (two values that differ are refused by :func:`_check_linked`)."""
+    tuned = {key: dict(values) for key, values in overrides.items()}
+    for link in _links(pack):
+        for given, other in ((link.stateless, link.session), (link.session, link.stateless)):
+            if link.name in overrides.get(given, {}) and link.name not in overrides.get(other, {}):
+                tuned.setdefault(other, {})[link.name] = overrides[given][link.name]
+    return dict(tuned)
+
+
+def _check_linked(pack: Pack) -> None:
+    """Refuse a pack where a linked parameter (:func:`_links`) holds different values in the
+    stateless policy and the session policy on some day: the engine and the sessions would
+    then judge one rule by two numbers (a company's ``replace:`` file with its own default,
+    or two overrides that disagree)."""
+    for link in _links(pack):
+        for stateless in pack.versions(link.stateless):
+            for session in pack.versions(link.session):
+                mine, theirs = (p.param_values[link.name] for p in (stateless, session))
+                if not _overlap(stateless, session) or mine == theirs:
+                    continue
+                raise PolicyError(
+                    f"{link.name} is {mine} in {link.stateless!r} but {theirs} in {link.session!r}, which takes "
+                    f"over {', '.join(link.rules)} for hosts that run sessions: the engine and the sessions "
+                    f"would judge by different numbers; give one value (an override of either policy sets "
+                    f"both)", policy_id=link.session)
+
+
+def _overlap(first: Policy, second: Policy) -> bool:
+    """Whether two policy versions are in force on some common day."""
+    def start(p: Policy) -> date:
+        return p.valid_from or date.min
+
+    def end(p: Policy) -> date:
+        return p.valid_until or date.max
+
+    return start(first) < end(second) and start(second) < end(first)
 
 
 def _comparable(value: Any) -> Any:
@@ -1175,6 +1286,7 @@ def _zoned(pack: Pack) -> Pack:
     Its ladders are checked first and its role names widened to their aliases (every pack
     passes here once built or tuned)."""
     _check_ladders(pack)
+    _check_linked(pack)
     _check_effect_roles(pack)
     pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
@@ -1215,6 +1327,7 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
         if policy_id in dropped:
             raise PolicyError(f"drop: {key!r} is listed twice", file=where, line=line_for(lines, data, ("drop", index)))
         dropped.add(policy_id)
+    dropped |= _sessions_of_dropped(base, dropped, where, line_for(lines, data, ("drop",)))
     _check_sources(base, source, manifest, data, lines)
     replacing = _policies(source, manifest.replace)
     for index, policy in enumerate(replacing):
@@ -1231,6 +1344,7 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
                  for p in base.policies if p.id not in gone)
     stateless = (*kept, *(p for p in (*replacing, *own) if not p.needs_session))
     kept_sessions = tuple(p for p in base.session_policies if p.id not in gone)
+    _check_replaced(base, gone, stateless, where, line_for(lines, data, ("replace",)))
     sessions, replaces = _sessions(source, manifest.sessions, stateless, kept_sessions)
     sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
     try:
@@ -1275,6 +1389,39 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
 
 
+def _sessions_of_dropped(base: Pack, dropped: set[str], where: str, line: int | None) -> set[str]:
+    """The base's session policies that take over only rules of ``dropped`` policies: they go
+    with them (a session counting the swaps of a dropped swap policy would judge rules the
+    pack no longer has). One that takes over rules of a dropped and of a kept policy is
+    refused: which the company meant is not for the loader to guess."""
+    gone_rules = {rule.id for p in base.policies if p.id in dropped for rule in p.rules}
+    with_them: set[str] = set()
+    for session, replaced in base.replaces.items():
+        taken = [rule_id for rule_id in replaced if rule_id in gone_rules]
+        if session in dropped or not taken:
+            continue
+        if len(taken) < len(replaced):
+            kept = [rule_id for rule_id in replaced if rule_id not in gone_rules]
+            raise PolicyError(f"drop: session policy {session!r} takes over {', '.join(taken)} of a dropped policy "
+                              f"and {', '.join(kept)} of a kept one: drop it too, or put your own in its place "
+                              "under replace:", file=where, line=line)
+        with_them.add(session)
+    return with_them
+
+
+def _check_replaced(base: Pack, gone: set[str], stateless: Sequence[Policy], where: str, line: int | None) -> None:
+    """Refuse a kept session policy of the base whose ``replaces:`` names a rule the pack no
+    longer has (a ``replace:`` file left it out): hosts that run sessions would drop nothing,
+    or the session would judge a rule the company took away."""
+    rules = {rule.id for policy in stateless for rule in policy.rules}
+    for session, replaced in base.replaces.items():
+        missing = [rule_id for rule_id in replaced if rule_id not in rules]
+        if session not in gone and missing:
+            raise PolicyError(f"replace: session policy {session!r} takes over {', '.join(missing)} for hosts that "
+                              "run sessions, which the pack no longer has: keep the rule, or drop the session "
+                              "policy too (drop:) or put your own in its place (replace:)", file=where, line=line)
+
+
 def _check_sources(base: Pack, source: _PackDir, manifest: PackManifest, data: Mapping[str, Any], lines: Lines) -> None:
     """Refuse a ``sources:`` entry whose file the pack directory does not hold, that repeats
     an id of the list, or that gives a base source's id another title or file: documents
@@ -1315,22 +1462,53 @@ def _by_id(base: tuple[PackDuty, ...], own: tuple[PackDuty, ...]) -> tuple[PackD
 
 def _with_rule_file(pack: Pack, policy_id: str, source: _PackDir, filename: str) -> Pack:
     """``pack`` with the rules of ``filename`` (``rules: [...]``, as in a policy) appended to
-    every version of ``policy_id``; the versions get a ``+<pack>`` suffix."""
+    every version of ``policy_id``; the versions get a ``+<pack>`` suffix. Errors name the
+    file's line and the rule's place in the file (``rules[0]``), not in the merged policy."""
     where = source.file_name(filename)
-    data, _ = read_document(source.read(filename), name=where)
+    data, lines = read_document(source.read(filename), name=where)
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or set(data) != {"rules"}:
-        raise PolicyError("a rules file holds one key, rules: a list of rules written as in a policy", file=where)
+        raise PolicyError("a rules file holds one key, rules: a list of rules written as in a policy", file=where,
+                          line=lines.get(()))
     extended: dict[int, Policy] = {}
     for policy in (*pack.policies, *pack.session_policies):
         if policy.id == policy_id:
+            _new_rule_ids(policy, data["rules"], where, lines)
             written = {**policy.model_dump(mode="python"), "rules": [*policy.rules, *data["rules"]],
                        "version": f"{policy.version}+{pack.name}"}
-            extended[id(policy)] = policy_from_data(written, lines={}, name=where)
+            try:
+                extended[id(policy)] = policy_from_data(written, lines={}, name=where)
+            except PolicyError as exc:
+                raise _in_rule_file(exc, len(policy.rules), data, lines) from None
     return replace(
         pack,
         policies=tuple(extended.get(id(p), p) for p in pack.policies),
         session_policies=tuple(extended.get(id(p), p) for p in pack.session_policies),
     )
+
+
+def _new_rule_ids(policy: Policy, rules: list[Any], where: str, lines: Lines) -> None:
+    """Refuse a rule of a rules file whose id the policy (or the file, earlier) already uses."""
+    seen = {rule.id: f"already a rule of {policy.id!r} (a rules file adds rules; to change one, put your "
+                     "own file in the policy's place under replace:)" for rule in policy.rules}
+    for index, rule in enumerate(rules):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if not isinstance(rule_id, str):
+            continue
+        if rule_id in seen:
+            raise PolicyError(f"duplicate rule id: {seen[rule_id]}", rule_id=rule_id, loc=("rules", index, "id"),
+                              file=where, line=line_for(lines, {"rules": rules}, ("rules", index, "id")))
+        seen[rule_id] = f"used by rules[{index}] of this file"
+
+
+def _in_rule_file(exc: PolicyError, before: int, data: Any, lines: Lines) -> PolicyError:
+    """``exc`` (raised by the merged policy, whose first ``before`` rules are the base's)
+    located in the rules file: ``rules[k]`` counted in the file, with its line."""
+    loc = tuple(exc.loc)
+    if loc[:1] != ("rules",) or len(loc) < 2 or not isinstance(loc[1], int) or loc[1] < before:
+        return exc
+    mine = ("rules", loc[1] - before, *loc[2:])
+    return PolicyError(exc.message, policy_id=exc.policy_id, rule_id=exc.rule_id, path=exc.path, file=exc.file,
+                       line=line_for(lines, data, mine), loc=mine, problems=exc.problems)
 
 
 def _with_manifest_overrides(

@@ -16,10 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csrules._policy.loader import policy_schema
 from csrules._policy.model import NonEmpty, Source, Text
+from csrules._time.calendar import load_zone
 from csrules._time.duties import Recurrence
 from csrules._time.shifts import Shift
 from csrules.domain.roles import RoleCatalogue
@@ -136,6 +137,12 @@ class PackManifest(_Entry):
     shift_patterns: dict[str, ShiftPatternEntry] = Field(default_factory=dict)
     slas: tuple[SlaDeclaration, ...] = Field(default=(), description="service-level targets")
     calendar: CalendarEntry | None = Field(default=None, description="the pack's business calendar")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        load_zone(value)  # an unknown name is refused here, at its line of pack.yaml
+        return value
 
     @model_validator(mode="before")
     @classmethod
