@@ -112,7 +112,7 @@ def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Ex
             found, dtype = found.struct.field(part), dtype.to_schema()[part]
     info = model.model_fields.get(path)
     default = None if info is None or info.is_required() else info.get_default(call_default_factory=True)
-    value = pl.lit(None, text) if found is None else found.cast(text)
+    value = pl.lit(None, text) if found is None else found.cast(text).str.strip_chars()  # ids: as facts read them
     return value if default is None else value.fill_null(pl.lit(str(default)))
 
 

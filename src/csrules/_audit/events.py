@@ -118,6 +118,8 @@ def audit_events(
     parts = max(1, partitions or count)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    if frame.schema[subject] == pl.String:  # an id padded with spaces is the same subject (as facts read it)
+        frame = frame.with_columns(pl.col(subject).str.strip_chars())
     bucket = frame[subject].cast(pl.String).hash(seed=0) % parts
     pieces = [frame.filter(bucket == index).to_arrow() for index in range(parts)]
     args = [(engine, fact_type, subject, time, zone, piece, until) for piece in pieces if piece.num_rows]

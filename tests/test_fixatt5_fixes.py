@@ -1,0 +1,147 @@
+"""Staff ids read as one id however padded; clock events folded as the agent's day went; duties
+and job types matched as the pack names them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from csrules import FactError
+from csrules.audit import audit_events
+from csrules.domain.facts import (
+    AttendanceRecord,
+    ClockEvent,
+    HandoverRecord,
+    LeaveRequest,
+    ShiftSwapRequest,
+    build_fact,
+)
+from csrules.policies import load_pack
+from tests.columnar_support import decisions
+
+TZ = ZoneInfo("Asia/Shanghai")
+CALL_CENTRE = load_pack("call_centre")
+CC = CALL_CENTRE.engine()
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    """An instant of March 2026 in Beijing."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=TZ)
+
+
+def _swap(**fields: Any) -> dict[str, Any]:
+    """A swap of A01's 10 March day shift for A02's of 12 March, fields changed."""
+    return {"requester": {"agent_id": "A01"}, "partner": {"agent_id": "A02"},
+            "requester_shift": {"start": _at(10, 8, 30), "end": _at(10, 16, 30)},
+            "partner_shift": {"start": _at(12, 8, 30), "end": _at(12, 16, 30)},
+            "requested_at": _at(5, 9)} | fields
+
+
+class TestPaddedIds:
+    """Spaces around a staff number are no part of it: the same person however the id was padded."""
+
+    @pytest.mark.parametrize("requested_by", ["A01 ", " A01", "\tA01\n"])
+    def test_leave_filed_by_the_agent_is_in_person(self, requested_by: str) -> None:
+        """A personal leave filed under the agent's own padded staff number is filed in person (ATT-3)."""
+        leave = LeaveRequest(agent_id="A01", kind="personal", start=_at(5, 8, 30), end=_at(5, 16, 30),
+                             requested_at=_at(1, 10), requested_by=requested_by)
+        assert (leave.requested_by, leave.in_person) == ("A01", True)
+        assert "ATT-3.in-person" not in CC.evaluate(leave, now=_at(6, 9)).rule_ids
+
+    def test_swap_with_oneself_refused(self) -> None:
+        """A swap whose partner is the requester under a padded id is refused as a swap with oneself."""
+        with pytest.raises(FactError, match="cannot swap with themself"):
+            build_fact(ShiftSwapRequest, _swap(partner={"agent_id": "A01 "}))
+
+    def test_handover_to_oneself_refused(self) -> None:
+        """A handover to the outgoing agent under a padded id is refused as a handover to oneself."""
+        with pytest.raises(FactError, match="cannot hand over to themself"):
+            build_fact(HandoverRecord, {"shift_start": _at(10, 16), "outgoing_agent": "A01",
+                                        "incoming_agent": " A01"})
+
+    @pytest.mark.parametrize("columnar", [False, True])
+    def test_order_held_by_its_first_handler_is_not_passed_on(self, columnar: bool) -> None:
+        """ESC-1 sees the first handler in an owner id padded with spaces, in the engine and in both audit paths."""
+        facts = [{"order_id": "W1", "opened_at": "2026-05-30T09:00:00+08:00", "first_handler": "A01", "owner": owner,
+                  "complainant": "x", "content": "c"} for owner in ("A01", "A01 ", " A01")]
+        rules = set(decisions(CC, "work_order", facts, columnar=columnar)["rule"].to_list())
+        assert "ESC-1.first-handler" not in rules
+        assert "ESC-1.first-handler" not in CC.evaluate(facts[1], fact_type="work_order", now=_at(30, 10)).rule_ids
+
+    @pytest.mark.parametrize("blank", ["", "   "])
+    def test_blank_id_refused(self, blank: str) -> None:
+        """A staff number of only spaces names no one: refused, naming the field."""
+        with pytest.raises(FactError, match="requested_by: blank text is no id"):
+            build_fact(LeaveRequest, {"agent_id": "A01", "kind": "personal", "start": _at(5, 8, 30),
+                                      "end": _at(5, 16, 30), "requested_at": _at(1, 10), "requested_by": blank})
+
+    def test_event_audit_keeps_one_session_per_agent(self) -> None:
+        """An event log naming one agent padded and unpadded replays one session: two swapped shifts in a row."""
+        events = [{"agent_id": agent, "shift": "day", "start": f"2026-03-0{day}T09:00:00+08:00",
+                   "end": f"2026-03-0{day}T17:00:00+08:00", "swapped": True}
+                  for day, agent in ((2, "A01"), (3, "A01 "))]
+        table = audit_events(CALL_CENTRE, events, fact_type="shift_assignment", time="start", workers=1)
+        assert [(row["row"], row["rule"]) for row in table.to_pylist() if row["effect"] == "violation"] == [
+            (2, "ATT-9.swaps-in-a-row")]
+
+
+def _event(kind: str, hour: int, minute: int = 0, by: str | None = None) -> ClockEvent:
+    """A clock event of A01 on 10 March."""
+    return ClockEvent(agent_id="A01", kind=kind, at=_at(10, hour, minute), approved_by=by)  # type: ignore[arg-type]
+
+
+def _fold(*events: ClockEvent, **options: Any) -> AttendanceRecord:
+    """The events folded into A01's record of the 08:30-16:30 shift of 10 March."""
+    return AttendanceRecord.from_events(list(events), shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                        **options)
+
+
+class TestClockEventsFolded:
+    """Time away is time the agent was off the post while on duty, each minute counted once."""
+
+    def test_clock_out_gap_is_time_away(self) -> None:
+        """An hour clocked out in the middle of the shift is an hour away that nobody approved (ATT-7.away)."""
+        record = _fold(_event("clock_in", 8, 25), _event("clock_out", 12), _event("clock_in", 13),
+                       _event("clock_out", 16, 31))
+        assert (record.away_minutes, record.away_approved) == (60, False)
+        assert "ATT-7.away" in CC.evaluate(record, now=_at(10, 18)).rule_ids
+
+    def test_time_after_clocking_out_is_early_leave(self) -> None:
+        """Left the post at 16:00 and clocked out at 16:01: one minute away, the rest is early leave (no ATT-7.away)."""
+        record = _fold(_event("clock_in", 8, 25), _event("leave_post", 16), _event("clock_out", 16, 1))
+        assert (record.away_minutes, record.early_leave_minutes) == (1, 29)
+        assert "ATT-7.away" not in CC.evaluate(record, now=_at(10, 18)).rule_ids
+
+    def test_time_before_clocking_in_is_lateness(self) -> None:
+        """An absence begun before a late clock-in counts from the clock-in only."""
+        record = _fold(_event("leave_post", 8, 20), _event("clock_in", 8, 40), _event("return_post", 8, 50),
+                       _event("clock_out", 16, 31))
+        assert (record.late_minutes, record.away_minutes) == (10, 10)
+
+    def test_second_leave_post_starts_its_own_absence(self) -> None:
+        """An unapproved leave_post before the approved absence's return is unapproved from then on."""
+        record = _fold(_event("clock_in", 8, 25), _event("leave_post", 10, by="shift_lead"),
+                       _event("leave_post", 10, 5), _event("return_post", 10, 30), _event("clock_out", 16, 31))
+        assert (record.away_minutes, record.away_approved) == (25, False)
+
+    def test_overlapping_times_away_counted_once(self) -> None:
+        """An absence overlapping a clock-out gap is counted once."""
+        record = _fold(_event("clock_in", 8, 25), _event("leave_post", 11, 50), _event("clock_out", 12),
+                       _event("clock_in", 12, 10), _event("return_post", 12, 15), _event("clock_out", 16, 31))
+        assert record.away_minutes == 25
+
+    def test_one_role_under_two_spellings_is_one_approver(self) -> None:
+        """Given the pack's roles, 班長 and shift_lead approve as one role: the approved absences add up."""
+        record = _fold(_event("clock_in", 8, 25), _event("leave_post", 10, by="班長"), _event("return_post", 10, 30),
+                       _event("leave_post", 12, by="shift_lead"), _event("return_post", 12, 30),
+                       _event("clock_out", 16, 31), roles=CALL_CENTRE.roles)
+        assert (record.away_minutes, record.away_approved, record.away_approved_by) == (60, True, "shift_lead")
+
+    def test_aliases_in_approvers_read_by_roles(self) -> None:
+        """Given the roles, an approver named by an alias of a role in approvers approves."""
+        record = _fold(_event("clock_in", 8, 25), _event("leave_post", 10, by="值班長"), _event("return_post", 10, 30),
+                       _event("clock_out", 16, 31), roles=CALL_CENTRE.roles, approvers=["shift_lead"])
+        assert (record.away_approved, record.away_approved_by) == (True, "shift_lead")
