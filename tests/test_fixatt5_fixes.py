@@ -145,3 +145,22 @@ class TestClockEventsFolded:
         record = _fold(_event("clock_in", 8, 25), _event("leave_post", 10, by="值班長"), _event("return_post", 10, 30),
                        _event("clock_out", 16, 31), roles=CALL_CENTRE.roles, approvers=["shift_lead"])
         assert (record.away_approved, record.away_approved_by) == (True, "shift_lead")
+
+
+class TestJobTypes:
+    """Swaps keep one job type (ATT-9.same-job-type), a job read as text rules read text."""
+
+    @pytest.mark.parametrize(("mine", "theirs"), [("話務員", "话务员"), ("phone", "phone "), ("phone", "Phone")])
+    def test_one_job_in_two_spellings_is_one_job(self, mine: str, theirs: str) -> None:
+        """One job written in two scripts, cases or paddings is the same job: no ATT-9.same-job-type."""
+        fact = _swap(requester={"agent_id": "A01", "job_type": mine}, partner={"agent_id": "A02", "job_type": theirs})
+        assert build_fact(ShiftSwapRequest, fact).same_job_type
+        assert "ATT-9.same-job-type" not in CC.evaluate(fact, fact_type="shift_swap", now=_at(5, 10)).rule_ids
+
+    @pytest.mark.parametrize("columnar", [False, True])
+    def test_different_jobs_still_flagged(self, columnar: bool) -> None:
+        """Two jobs are flagged in both audit paths, one job in two spellings in neither."""
+        facts = [_swap(requester={"agent_id": "A01", "job_type": mine}, partner={"agent_id": "A02", "job_type": theirs})
+                 for mine, theirs in (("phone", "qa"), ("話務員", "话务员"), ("Agent", "agent"))]
+        found = decisions(CC, "shift_swap", facts, columnar=columnar).filter(rule="ATT-9.same-job-type")
+        assert found["row"].to_list() == [1]

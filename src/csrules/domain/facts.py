@@ -53,6 +53,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
+from csrules._policy.text import fold_text
 from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
@@ -83,6 +84,7 @@ __all__ = [
     "WorkOrder",
     "build_fact",
     "in_rest_hours",
+    "job_type_key",
     "screen_value",
 ]
 
@@ -1011,6 +1013,13 @@ def _refuse_events(message: str, problem: str) -> NoReturn:
     raise FactError(message, fact_type="attendance_record", problems=[("events", problem)])
 
 
+def job_type_key(job_type: str) -> str:
+    """A job type as swaps compare it (001 換班制度 四 同工種): surrounding spaces dropped, then
+    folded as text rules fold text (case, Chinese script, spaces beside Chinese), so one job
+    written ``話務員``, ``话务员`` or ``Phone `` / ``phone`` is one job."""
+    return fold_text(job_type.strip(), "zh")
+
+
 LeadDecision = Literal["pending", "agreed", "declined"]
 """A shift lead's answer to a swap request (001 換班制度 二): 未答覆, 同意, 不同意."""
 
@@ -1090,6 +1099,14 @@ class ShiftSwapRequest(Fact):
         0,
         source=("requester.skill_level", "partner.skill_level"),
     )
+    same_job_type: bool = _derived(
+        "same job type",
+        "同工種",
+        "the two agents' job types are one job, read as text matching reads text: surrounding spaces,"
+        " case and Chinese script aside (話務員 and 话务员 are one job)",
+        True,
+        source=("requester.job_type", "partner.job_type"),
+    )
     on_holiday: bool = _derived(
         "holiday shift involved",
         "節假日當班",
@@ -1106,6 +1123,7 @@ class ShiftSwapRequest(Fact):
             swap_number=self.swaps_this_month + 1,
             partner_swap_number=self.partner_swaps_this_month + 1,
             skill_gap=abs(self.requester.skill_level - self.partner.skill_level),
+            same_job_type=job_type_key(self.requester.job_type) == job_type_key(self.partner.job_type),
             on_holiday=self.requester_shift.on_holiday or self.partner_shift.on_holiday,
         )
         return self
