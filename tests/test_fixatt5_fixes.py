@@ -4,12 +4,13 @@ and job types matched as the pack names them."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules import FactError
+from csrules import FactError, PolicyError
 from csrules.audit import audit_events
 from csrules.domain.facts import (
     AttendanceRecord,
@@ -25,6 +26,7 @@ from tests.columnar_support import decisions
 TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
 CC = CALL_CENTRE.engine()
+SHOP = load_pack("ecommerce").engine()
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -164,3 +166,73 @@ class TestJobTypes:
                  for mine, theirs in (("phone", "qa"), ("話務員", "话务员"), ("Agent", "agent"))]
         found = decisions(CC, "shift_swap", facts, columnar=columnar).filter(rule="ATT-9.same-job-type")
         assert found["row"].to_list() == [1]
+
+
+def _duty(**fields: Any) -> dict[str, Any]:
+    """DUTY-2.quality-report of March, done on the 20th, fields changed."""
+    return {"duty": "DUTY-2.quality-report", "owner": "shift_lead", "due_at": _at(22, 23, 59),
+            "done_at": _at(20, 10)} | fields
+
+
+def _company(tmp_path: Path, owner: str) -> Path:
+    """A company pack over call_centre adding a monthly report owned by ``owner``."""
+    (tmp_path / "pack.yaml").write_text(
+        "name: acme\ntitle: {en: Acme, zh: 甲}\nversion: '1'\nextends: call_centre\nduties:\n"
+        f"  - {{id: ACME-1.report, owner: {owner}, recurrence: monthly by the 22nd, title: {{en: Report, zh: 報告}},"
+        " citation: x}\n", encoding="utf-8")
+    return tmp_path
+
+
+class TestDutyRecords:
+    """A duty record names a duty of the pack and its owner; duties are owned by roles of the pack."""
+
+    @pytest.mark.parametrize("duty", ["DUTY-2.quality_report", "DUTY-9.anything"])
+    def test_unknown_duty_flagged(self, duty: str) -> None:
+        """A duty id the pack does not hold is flagged (ROLE-1.unknown-duty), not passed as clean."""
+        assert CC.evaluate(_duty(duty=duty, done_at=None), fact_type="duty_record", now=_at(31, 9)).rule_ids == (
+            "ROLE-1.unknown-duty",)
+
+    @pytest.mark.parametrize(("owner", "flagged"), [("agent", True), ("nobody", True), ("班長", False),
+                                                    (" shift_lead ", False)])
+    def test_owner_is_the_duty_s(self, owner: str, flagged: bool) -> None:
+        """A record naming another owner than the duty's is flagged (ROLE-1.duty-owner); an alias is the owner."""
+        found = CC.evaluate(_duty(owner=owner), fact_type="duty_record", now=_at(31, 9)).rule_ids
+        assert ("ROLE-1.duty-owner" in found) is flagged
+
+    @pytest.mark.parametrize("field", ["duty", "owner"])
+    def test_blank_names_refused(self, field: str) -> None:
+        """A blank duty or owner names nothing: refused, naming the field."""
+        with pytest.raises(FactError, match=f"{field}: blank text is no id"):
+            CC.evaluate(_duty(**{field: " "}), fact_type="duty_record", now=_at(31, 9))
+
+    def test_listening_names_the_agent(self) -> None:
+        """A listening record that names no agent is flagged (DUTY-3.listening-subject)."""
+        fact = {"duty": "DUTY-3.listening", "owner": "qa_inspector", "due_at": _at(31, 23, 59), "count": 3}
+        assert CC.evaluate(fact, fact_type="duty_record", now=_at(31, 9)).rule_ids == ("DUTY-3.listening-subject",)
+
+    def test_company_duties_join_the_lists(self, tmp_path: Path) -> None:
+        """A company pack's own duty is no unknown duty; its owner is checked as the pack's are."""
+        engine = load_pack(_company(tmp_path, "班長")).engine()
+        mine = {"duty": "ACME-1.report", "due_at": _at(22, 23, 59), "done_at": _at(20, 10)}
+        assert engine.evaluate(mine | {"owner": "shift_lead"}, fact_type="duty_record", now=_at(31, 9)).rule_ids == ()
+        assert engine.evaluate(mine | {"owner": "agent"}, fact_type="duty_record", now=_at(31, 9)).rule_ids == (
+            "ROLE-1.duty-owner",)
+
+    def test_duty_owner_outside_the_roles_refused(self, tmp_path: Path) -> None:
+        """A company duty owned by a role the pack does not hold is refused when the pack loads."""
+        with pytest.raises(PolicyError, match=r"duty 'ACME-1\.report'.*'team_leader', which is no role"):
+            load_pack(_company(tmp_path, "team_leader"))
+
+
+class TestShopAttendanceApprover:
+    """The e-commerce pack flags an absence approver its role catalogue does not hold, as the call centre does."""
+
+    @pytest.mark.parametrize(("approver", "flagged"), [("Supervisor", True), ("E02", True), ("主管", False),
+                                                       ("cs_supervisor", False)])
+    def test_unknown_approver_flagged(self, approver: str, flagged: bool) -> None:
+        """An approver outside the catalogue is flagged (ROLE-1.attendance-unknown-role); a role or alias is not."""
+        fact = {"agent_id": "E01", "shift_start": _at(10, 8, 30), "shift_end": _at(10, 16, 30),
+                "arrived_at": _at(10, 8, 20), "left_at": _at(10, 16, 30), "away_minutes": 5, "away_approved": True,
+                "away_approved_by": approver}
+        found = SHOP.evaluate(fact, fact_type="attendance_record", now=_at(10, 17)).rule_ids
+        assert ("ROLE-1.attendance-unknown-role" in found) is flagged

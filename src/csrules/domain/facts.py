@@ -403,7 +403,7 @@ def _id_given(value: Any) -> Any:
     """An id is some text that is not space; spaces around it are no part of it (``"A01 "``
     is staff number A01, the same person as ``"A01"``)."""
     if _blank(value):
-        raise ValueError(f"{BLANK_ID} (got {value!r})")
+        raise ValueError(BLANK_ID)
     return value.strip() if isinstance(value, str) else value
 
 
@@ -1592,8 +1592,8 @@ class DutyRecord(Fact):
 
     __subject__ = "owner"  # whose decision records are (csrules.records)
 
-    duty: str = _field("duty id", "職責", "Duty id in the pack (e.g. DUTY-2.quality-report)")
-    owner: str = _field("owner role", "負責崗位", "Role that owns the duty")
+    duty: Id = _field("duty id", "職責", "Duty id in the pack (e.g. DUTY-2.quality-report)")
+    owner: Id = _field("owner role", "負責崗位", "Role that owns the duty (its id or an alias)")
     due_at: AwareDatetime = _field("due at", "期限", "When this occurrence is due")
     done_at: AwareDatetime | None = _field("done at", "完成時間", "When it was done", None)
     count: int = _field("times done", "次數", "Times done in the period (e.g. reviews of one agent)", 0, ge=0)
