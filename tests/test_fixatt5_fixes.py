@@ -236,3 +236,37 @@ class TestShopAttendanceApprover:
                 "away_approved_by": approver}
         found = SHOP.evaluate(fact, fact_type="attendance_record", now=_at(10, 17)).rule_ids
         assert ("ROLE-1.attendance-unknown-role" in found) is flagged
+
+
+class TestSwapOwnApproval:
+    """A swap agreed by one of its own parties as shift lead has no shift lead's consent (ATT-9.own-approval)."""
+
+    @staticmethod
+    def _agreed(requester_lead: str | None, partner_lead: str | None, **fields: Any) -> dict[str, Any]:
+        """A swap both leads agreed to, filed, with who answered for each side."""
+        leads = {key: value for key, value in (("requester_lead", requester_lead), ("partner_lead", partner_lead))
+                 if value is not None}
+        return _swap(**{"requester_lead_decision": "agreed", "partner_lead_decision": "agreed", "form_filed": True,
+                        **leads, **fields})
+
+    @pytest.mark.parametrize(("requester_lead", "partner_lead", "flagged"), [
+        ("A01", "L02", True), ("L01", "A02", True), ("L01", " A01 ", True), ("L01", "L02", False), (None, None, False)])
+    def test_party_agreeing_flagged(self, requester_lead: str | None, partner_lead: str | None,
+                                    flagged: bool) -> None:
+        """A lead who agreed and is the requester or the partner is flagged; other leads, or none named, are not."""
+        fact = self._agreed(requester_lead, partner_lead)
+        assert build_fact(ShiftSwapRequest, fact).own_approval is flagged
+        found = CC.evaluate(fact, fact_type="shift_swap", now=_at(5, 10)).rule_ids
+        assert ("ATT-9.own-approval" in found) is flagged
+
+    def test_own_decline_is_no_approval(self) -> None:
+        """A party who declines as lead approved nothing: no own-approval (the decline is ATT-9.lead-declined's)."""
+        fact = self._agreed("A01", "L02", requester_lead_decision="declined")
+        assert not build_fact(ShiftSwapRequest, fact).own_approval
+
+    @pytest.mark.parametrize("columnar", [False, True])
+    def test_audit_paths_agree(self, columnar: bool) -> None:
+        """Both audit paths flag the same swaps."""
+        facts = [self._agreed(*leads) for leads in (("A01", "L02"), ("L01", "L02"), (None, None), ("L01", "A02"))]
+        found = decisions(CC, "shift_swap", facts, columnar=columnar).filter(rule="ATT-9.own-approval")
+        assert found["row"].to_list() == [1, 4]

@@ -177,7 +177,15 @@ def _swap(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | 
         (pl.col("requester.skill_level") - pl.col("partner.skill_level")).abs().alias("skill_gap"),
         (pl.col("requester_shift.on_holiday") | pl.col("partner_shift.on_holiday")).alias("on_holiday"),
         (_job_keys(frame, "requester.job_type") == _job_keys(frame, "partner.job_type")).alias("same_job_type"),
+        pl.any_horizontal(_agreed_by_a_party(side) for side in ("requester", "partner")).alias("own_approval"),
     )
+
+
+def _agreed_by_a_party(side: str) -> pl.Expr:
+    """Whether ``side``'s shift lead agreed and is the requester or the partner."""
+    lead = pl.col(f"{side}_lead")
+    party = (lead == pl.col("requester.agent_id")) | (lead == pl.col("partner.agent_id"))
+    return ((pl.col(f"{side}_lead_decision") == "agreed") & party).fill_null(False)
 
 
 def _job_keys(frame: pl.DataFrame, column: str) -> pl.Expr:

@@ -413,6 +413,10 @@ refused and surrounding spaces dropped, so an id compares equal to itself howeve
 padded (in rules, in a fact's own checks and in session keys). Ids are otherwise compared as
 given: ``a01`` and ``Ａ01`` are other ids than ``A01`` (a host's numbering is its own)."""
 
+SomeId = Annotated[str | None, BeforeValidator(_id_given), NOT_BLANK_TEXT]
+"""An optional :data:`Id` (who answered, once someone did): None when not given, blank text
+refused, surrounding spaces dropped."""
+
 
 class Fact(BaseModel):
     """Base of the fact models: frozen, closed to unknown fields.
@@ -1078,6 +1082,20 @@ class ShiftSwapRequest(Fact):
         "pending, agreed or declined; partner_lead_approved: true is the same as agreed",
         "pending",
     )
+    requester_lead: SomeId = _field(
+        "requester's shift lead", "換班者班長", "Staff number of the shift lead who gave requester_lead_decision", None
+    )
+    partner_lead: SomeId = _field(
+        "partner's shift lead", "還班者班長", "Staff number of the shift lead who gave partner_lead_decision", None
+    )
+    own_approval: bool = _derived(
+        "agreed by a party to the swap",
+        "自行批准",
+        "a shift lead who agreed (requester_lead or partner_lead) is the requester or the partner",
+        False,
+        source=("requester_lead", "partner_lead", "requester.agent_id", "partner.agent_id",
+                "requester_lead_decision", "partner_lead_decision"),
+    )
     form_filed: bool = _field("swap form filed", "換班登記表", "The swap register form was filled in", False)
     handover_clear: bool = _field(
         "handover clear", "交待清楚", "Both sides agreed who works when; false once a shift went uncovered", True
@@ -1141,6 +1159,9 @@ class ShiftSwapRequest(Fact):
                 decision = "agreed"
             values[f"{side}_lead_decision"] = decision
             values[f"{side}_lead_approved"] = decision == "agreed"
+        parties = {self.requester.agent_id, self.partner.agent_id}
+        values["own_approval"] = any(values[f"{side}_lead_approved"] and getattr(self, f"{side}_lead") in parties
+                                     for side in ("requester", "partner"))
         self._set(**values)
         return self
 
