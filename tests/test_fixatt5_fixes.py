@@ -148,6 +148,12 @@ class TestClockEventsFolded:
                        _event("clock_out", 16, 31), roles=CALL_CENTRE.roles, approvers=["shift_lead"])
         assert (record.away_approved, record.away_approved_by) == (True, "shift_lead")
 
+    def test_clocked_out_breaks_may_be_allowed(self) -> None:
+        """A host whose agents clock out for allowed breaks reads the gap as no time away."""
+        record = _fold(_event("clock_in", 8, 25), _event("clock_out", 12), _event("clock_in", 13),
+                       _event("clock_out", 16, 31), clocked_out_is_away=False)
+        assert record.away_minutes == 0
+
 
 class TestJobTypes:
     """Swaps keep one job type (ATT-9.same-job-type), a job read as text rules read text."""

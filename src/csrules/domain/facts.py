@@ -871,6 +871,7 @@ class AttendanceRecord(Fact):
         margin: timedelta = SHIFT_MARGIN,
         approvers: Collection[str] | None = None,
         roles: RoleNames | None = None,
+        clocked_out_is_away: bool = True,
     ) -> AttendanceRecord:
         """Fold one agent's clock events of one shift into a record.
 
@@ -897,7 +898,9 @@ class AttendanceRecord(Fact):
         counts with the unapproved minutes; without it, an approval among unapproved absences
         is taken at its word. ``roles`` (the pack's role catalogue) reads every approver and
         every name in ``approvers`` as its role id, so ``班長`` and ``shift_lead`` are one
-        approver; without it, names are compared as written.
+        approver; without it, names are compared as written. A host whose agents clock out
+        for breaks the roster allows passes ``clocked_out_is_away=False``: a clock-out gap is
+        then no time away (leave the break's events out to count the rest).
 
         .. versionchanged:: 0.2
            A clock-out gap is time away; time away is clipped to arrival and departure; ``roles``.
@@ -927,7 +930,7 @@ class AttendanceRecord(Fact):
         name = partial(_role_id, roles)
         allowed = None if approvers is None else {name(approver) for approver in approvers}
         away: dict[str | None, list[tuple[datetime, datetime]]] = {}  # by approver (None: unapproved)
-        for approver, gone, back in _times_away(ordered, on_duty[1]):
+        for approver, gone, back in _times_away(ordered, on_duty[1], clocked_out_is_away):
             if approver is not None:
                 approver = name(approver)
                 if allowed is not None and approver not in allowed:
@@ -972,10 +975,11 @@ def _role_id(roles: RoleNames | None, name: str) -> str:
     return roles.role(name).id if roles is not None and name in roles else name
 
 
-def _times_away(ordered: list[ClockEvent], until: datetime) -> list[tuple[str | None, datetime, datetime]]:
+def _times_away(ordered: list[ClockEvent], until: datetime,
+                gaps: bool = True) -> list[tuple[str | None, datetime, datetime]]:
     """Each time away in clock events (in time order), with who approved it (None: nobody):
-    ``leave_post`` to the next ``return_post`` or ``leave_post`` (else ``until``), and
-    ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift)."""
+    ``leave_post`` to the next ``return_post`` or ``leave_post`` (else ``until``), and with
+    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift)."""
     found: list[tuple[str | None, datetime, datetime]] = []
     gone: ClockEvent | None = None
     out: datetime | None = None
@@ -989,7 +993,8 @@ def _times_away(ordered: list[ClockEvent], until: datetime) -> list[tuple[str | 
         elif event.kind == "clock_out" and out is None:
             out = at
         elif event.kind == "clock_in" and out is not None:
-            found.append((None, out, at))
+            if gaps:
+                found.append((None, out, at))
             out = None
     if gone is not None:
         found.append((gone.approved_by, gone.at.astimezone(UTC), until))
