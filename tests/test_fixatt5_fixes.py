@@ -27,6 +27,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
 CC = CALL_CENTRE.engine()
 SHOP = load_pack("ecommerce").engine()
+ONLINE = load_pack("online_support").engine()
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -228,6 +229,18 @@ class TestDutyRecords:
         """A company duty owned by a role the pack does not hold is refused when the pack loads."""
         with pytest.raises(PolicyError, match=r"duty 'ACME-1\.report'.*'team_leader', which is no role"):
             load_pack(_company(tmp_path, "team_leader"))
+
+
+class TestOnlineDutyRecords:
+    """The online-support pack holds its duty records to its duties and owners, as the call centre does."""
+
+    @pytest.mark.parametrize(("duty", "owner", "rule"), [
+        ("DUTY-6.answer_messages", "agent", "DUTY-6.unknown-duty"), ("DUTY-6.answer-messages", "cs_manager",
+                                                                     "DUTY-6.duty-owner")])
+    def test_flagged(self, duty: str, owner: str, rule: str) -> None:
+        """A duty the pack does not hold, or another owner than the duty's, is flagged."""
+        fact = {"duty": duty, "owner": owner, "due_at": _at(10, 23, 59), "done_at": _at(10, 9, 30)}
+        assert ONLINE.evaluate(fact, fact_type="duty_record", now=_at(11, 9)).rule_ids == (rule,)
 
 
 class TestShopAttendanceApprover:

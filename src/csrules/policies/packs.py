@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -922,7 +922,10 @@ ROLES_FROM: Mapping[str, str] = {
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
 
-DUTY_RULES = ("ROLE-1.unknown-duty", "ROLE-1.duty-owner")
+DUTY_RULES: Mapping[str, Literal["ids", "owners"]] = {
+    "ROLE-1.unknown-duty": "ids", "ROLE-1.duty-owner": "owners",
+    "DUTY-6.unknown-duty": "ids", "DUTY-6.duty-owner": "owners",
+}
 """Rules whose duty lists are the pack's duties (every duty id; each owner's duties), written
 as :data:`ROLE_LISTS` are: a company pack's duties join them when it is built."""
 
@@ -1019,7 +1022,7 @@ def _duty_lists(rule: dict[str, Any], pack: Pack) -> bool:
     owners: dict[str, list[str]] = {}
     for duty in pack.duties:
         owners.setdefault(_role_id(pack.roles, duty.duty.owner), []).append(duty.id)
-    if rule["id"] == DUTY_RULES[0]:
+    if DUTY_RULES[rule["id"]] == "ids":
         wanted: dict[str, Any] = {"kind": "not_in", "path": "duty", "value": [duty.id for duty in pack.duties]}
     else:
         pairs = [{"kind": "all", "of": [{"kind": "in", "path": "duty", "value": ids},
