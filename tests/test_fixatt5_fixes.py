@@ -3,6 +3,7 @@ and job types matched as the pack names them."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csrules import FactError, PolicyError
+from csrules._audit.columnar import _SPACES
 from csrules.audit import audit_events
 from csrules.domain.facts import (
     AttendanceRecord,
@@ -21,7 +23,7 @@ from csrules.domain.facts import (
     build_fact,
 )
 from csrules.policies import load_pack
-from tests.columnar_support import decisions
+from tests.columnar_support import assert_same, decisions
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
@@ -73,6 +75,16 @@ class TestPaddedIds:
         rules = set(decisions(CC, "work_order", facts, columnar=columnar)["rule"].to_list())
         assert "ESC-1.first-handler" not in rules
         assert "ESC-1.first-handler" not in CC.evaluate(facts[1], fact_type="work_order", now=_at(30, 10)).rule_ids
+
+    def test_columnar_audit_reads_ids_as_the_model(self) -> None:
+        """The columnar path reads ids itself, padded with any space Python strips or blank, as the row engine does."""
+        pads = ["", " ", "\t", "\x1c", "\xa0", "\u3000", "\u2028"]
+        facts = [{"order_id": f"W{i}", "opened_at": "2026-05-30T09:00:00+08:00", "first_handler": "A01",
+                  "owner": f"{pad}A01{pad}", "complainant": "x", "content": "c"} for i, pad in enumerate(pads)]
+        facts += [dict(facts[0], owner=blank) for blank in ("\u3000", "\x1f \x85")]
+        assert_same(CC, "work_order", facts)
+        assert all(item.isspace() for item in _SPACES)
+        assert set(_SPACES) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
 
     @pytest.mark.parametrize("blank", ["", "   "])
     def test_blank_id_refused(self, blank: str) -> None:

@@ -85,6 +85,7 @@ __all__ = [
     "build_fact",
     "in_rest_hours",
     "job_type_key",
+    "read_id",
     "screen_value",
 ]
 
@@ -399,21 +400,22 @@ RoleName = Annotated[str, BeforeValidator(_blank_refused), NOT_BLANK_TEXT]
 spaces dropped, as for :data:`Named`."""
 
 
-def _id_given(value: Any) -> Any:
-    """An id is some text that is not space; spaces around it are no part of it (``"A01 "``
-    is staff number A01, the same person as ``"A01"``)."""
+def read_id(value: Any) -> Any:
+    """An id as :data:`Id` reads it: some text that is not space, spaces around it no part of
+    it (``"A01 "`` is staff number A01, the same person as ``"A01"``); blank text raises
+    ValueError."""
     if _blank(value):
         raise ValueError(BLANK_ID)
     return value.strip() if isinstance(value, str) else value
 
 
-Id = Annotated[str, BeforeValidator(_id_given), NOT_BLANK_TEXT]
+Id = Annotated[str, BeforeValidator(read_id), NOT_BLANK_TEXT]
 """The one type of every id field (a staff number, an order or call number): blank text is
 refused and surrounding spaces dropped, so an id compares equal to itself however it was
 padded (in rules, in a fact's own checks and in session keys). Ids are otherwise compared as
 given: ``a01`` and ``Ａ01`` are other ids than ``A01`` (a host's numbering is its own)."""
 
-SomeId = Annotated[str | None, BeforeValidator(_id_given), NOT_BLANK_TEXT]
+SomeId = Annotated[str | None, BeforeValidator(read_id), NOT_BLANK_TEXT]
 """An optional :data:`Id` (who answered, once someone did): None when not given, blank text
 refused, surrounding spaces dropped."""
 
