@@ -900,12 +900,14 @@ class AttendanceRecord(Fact):
         counts with the unapproved minutes; without it, an approval among unapproved absences
         is taken at its word. ``roles`` (the pack's role catalogue) reads every approver and
         every name in ``approvers`` as its role id, so ``班長`` and ``shift_lead`` are one
-        approver; without it, names are compared as written. A host whose agents clock out
+        approver; without it, names are compared as written (give ``approvers`` in every
+        spelling the events use). A host whose agents clock out
         for breaks the roster allows passes ``clocked_out_is_away=False``: a clock-out gap is
         then no time away (leave the break's events out to count the rest).
 
         .. versionchanged:: 0.2
-           A clock-out gap is time away; time away is clipped to arrival and departure; ``roles``.
+           A clock-out gap is time away; time away is clipped to arrival and departure; a second
+           ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``.
         """
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
