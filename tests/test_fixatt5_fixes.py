@@ -237,6 +237,11 @@ class TestDutyRecords:
         assert engine.evaluate(mine | {"owner": "agent"}, fact_type="duty_record", now=_at(31, 9)).rule_ids == (
             "ROLE-1.duty-owner",)
 
+    def test_tuned_pack_keeps_its_duty_rules(self) -> None:
+        """Tuning a pack rewrites no duty rule it already holds (its version stays the file's)."""
+        tuned = load_pack("call_centre", overrides={"duties": {"grace": "1h"}})
+        assert {p.version for p in tuned.policies if p.fact_type == "duty_record"} == {"1.0"}
+
     def test_duty_owner_outside_the_roles_refused(self, tmp_path: Path) -> None:
         """A company duty owned by a role the pack does not hold is refused when the pack loads."""
         with pytest.raises(PolicyError, match=r"duty 'ACME-1\.report'.*'team_leader', which is no role"):

@@ -1029,10 +1029,22 @@ def _duty_lists(rule: dict[str, Any], pack: Pack) -> bool:
                                         {"kind": "not_in", "path": "owner", "value": [owner]}]}
                  for owner, ids in owners.items()]
         wanted = {"kind": "any", "of": pairs or [{"kind": "in", "path": "duty", "value": []}]}
-    if rule["when"] == wanted:
+    if _duties_held(rule["when"], pack.roles) == _duties_held(wanted, pack.roles):
         return False
     rule["when"] = wanted
     return True
+
+
+def _duties_held(when: dict[str, Any], roles: RoleCatalogue) -> set[Any]:
+    """What a rule of :data:`DUTY_RULES` holds: the duty ids it lists, or its (duty, owner)
+    pairs with owners read as role ids (a list widened to aliases holds what its ids do)."""
+    if when.get("kind") == "not_in":
+        return set(when.get("value") or [])
+    held: set[Any] = set()
+    for pair in when.get("of") or []:
+        tests = {cond.get("kind"): cond.get("value") or [] for cond in pair.get("of") or []}
+        held |= {(duty, _role_id(roles, owner)) for duty in tests.get("in", []) for owner in tests.get("not_in", [])}
+    return held
 
 
 def _check_duty_owners(pack: Pack) -> None:
