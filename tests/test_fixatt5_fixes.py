@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csrules import FactError, PolicyError
-from csrules._audit.columnar import _SPACES
 from csrules.audit import audit_events
 from csrules.domain.facts import (
+    ID_SPACES,
     AttendanceRecord,
     ClockEvent,
     HandoverRecord,
@@ -83,8 +83,8 @@ class TestPaddedIds:
                   "owner": f"{pad}A01{pad}", "complainant": "x", "content": "c"} for i, pad in enumerate(pads)]
         facts += [dict(facts[0], owner=blank) for blank in ("\u3000", "\x1f \x85")]
         assert_same(CC, "work_order", facts)
-        assert all(item.isspace() for item in _SPACES)
-        assert set(_SPACES) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+        assert all(item.isspace() for item in ID_SPACES)
+        assert set(ID_SPACES) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
 
     @pytest.mark.parametrize("blank", ["", "   "])
     def test_blank_id_refused(self, blank: str) -> None:

@@ -63,7 +63,7 @@ from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissin
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules.domain.facts import CERTIFICATE_CONTRADICTED, derived_sources, read_id
+from csrules.domain.facts import CERTIFICATE_CONTRADICTED, ID_SPACES, derived_sources, read_id
 from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
@@ -185,14 +185,8 @@ def _checked_natively(item: Any) -> bool:
 
 def _an_id(spec: Any) -> bool:
     """Whether a field is of the domain's id type (:data:`~csrules.domain.facts.Id`): read
-    natively, spaces around it dropped (:data:`_SPACES`) and blank text refused."""
+    natively, spaces around it dropped (:data:`~csrules.domain.facts.ID_SPACES`) and blank text refused."""
     return any(getattr(item, "func", None) is read_id for item in spec.metadata)
-
-
-_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-           "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-"""Every character Python's ``str.strip()`` drops (``isspace``): an id column is stripped of
-exactly these, as the model strips an id."""
 
 
 _NATIVE = ("bool", "number", "text", "datetime")
@@ -223,7 +217,7 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
     elif info.kind == "text":
         column = column.cast(pl.String)
         if _an_id(spec):
-            column = column.str.strip_chars(_SPACES)
+            column = column.str.strip_chars(ID_SPACES)
             problems.append(_problem(frame, column.str.len_chars() == 0, name, BLANK_ID))
     if info.choices is not None:
         allowed = sorted(info.choices, key=str)

@@ -62,6 +62,7 @@ from csrules.exceptions import FactError
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
+    "ID_SPACES",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -398,6 +399,12 @@ refused, never read as someone; surrounding spaces are dropped."""
 RoleName = Annotated[str, BeforeValidator(_blank_refused), NOT_BLANK_TEXT]
 """A role that must be named (who holds an order): blank text is refused and surrounding
 spaces dropped, as for :data:`Named`."""
+
+
+ID_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+             "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character ``str.strip()`` drops around an id (those ``isspace`` holds for): a column
+of ids stripped of exactly these (``str.strip_chars(ID_SPACES)``) reads as :data:`Id` does."""
 
 
 def read_id(value: Any) -> Any:
