@@ -9,14 +9,16 @@ import pytest
 from csrules.policies import load_pack
 
 CST = timezone(timedelta(hours=8))
-CC = load_pack("call_centre").engine()
+PACK = load_pack("call_centre")
+CC = PACK.engine()
+OWNERS = {duty.id: duty.duty.owner for duty in PACK.duties}  # each record names its duty's owner (ROLE-1.duty-owner)
 DUE = datetime(2026, 3, 20, 23, 59, 59, tzinfo=CST)  # the Friday before the 25th, end of day
 NOW = datetime(2026, 3, 30, 9, tzinfo=CST)
 
 
 def violations(duty: str, done: datetime | None) -> tuple[str, ...]:
     """The rule ids a ``duty`` occurrence due at DUE and done at ``done`` breaks, judged at NOW."""
-    fact = {"duty": duty, "owner": "department_head", "due_at": DUE.isoformat()}
+    fact = {"duty": duty, "owner": OWNERS[duty], "due_at": DUE.isoformat()}
     if done is not None:
         fact["done_at"] = done.isoformat()
     return tuple(v.rule_id for v in CC.evaluate(fact, fact_type="duty_record", now=NOW).violations)

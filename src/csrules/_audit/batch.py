@@ -26,6 +26,7 @@ from csrules._engine.engine import Engine
 from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
 from csrules._time.clock import DAY_MICROS
+from csrules.domain.facts import ID_SPACES
 from csrules.exceptions import FactError
 
 __all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
@@ -119,7 +120,8 @@ def _path(path: str | None, columns: pl.Schema, model: type[BaseModel]) -> pl.Ex
             found, dtype = found.struct.field(part), dtype.to_schema()[part]
     info = model.model_fields.get(path)
     default = None if info is None or info.is_required() else info.get_default(call_default_factory=True)
-    value = pl.lit(None, text) if found is None else found.cast(text)
+    # an id is read as the fact reads it: spaces around it dropped
+    value = pl.lit(None, text) if found is None else found.cast(text).str.strip_chars(ID_SPACES)
     return value if default is None else value.fill_null(pl.lit(str(default)))
 
 

@@ -24,6 +24,7 @@ from csrules.domain.facts import (
     ATTENDANCE_LEFT_BEFORE_ARRIVAL,
     ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
     ORDER_PAID_UNPAID,
+    job_type_key,
 )
 
 __all__ = ["FACT", "MODEL_FORMS", "Problem", "Problems"]
@@ -180,7 +181,24 @@ def _swap(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | 
         (pl.col("partner_swaps_this_month") + 1).alias("partner_swap_number"),
         (pl.col("requester.skill_level") - pl.col("partner.skill_level")).abs().alias("skill_gap"),
         (pl.col("requester_shift.on_holiday") | pl.col("partner_shift.on_holiday")).alias("on_holiday"),
+        (_job_keys(frame, "requester.job_type") == _job_keys(frame, "partner.job_type")).alias("same_job_type"),
+        pl.any_horizontal(_agreed_by_a_party(side) for side in ("requester", "partner")).alias("own_approval"),
     )
+
+
+def _agreed_by_a_party(side: str) -> pl.Expr:
+    """Whether ``side``'s shift lead agreed and is the requester or the partner."""
+    lead = pl.col(f"{side}_lead")
+    party = (lead == pl.col("requester.agent_id")) | (lead == pl.col("partner.agent_id"))
+    return ((pl.col(f"{side}_lead_decision") == "agreed") & party).fill_null(False)
+
+
+def _job_keys(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """Each job type of ``column`` as the model compares it (:func:`~csrules.domain.facts.job_type_key`),
+    each distinct job type folded once."""
+    jobs = frame.select(pl.col(column).unique().drop_nulls()).to_series().to_list()
+    return pl.col(column).replace_strict(jobs, [job_type_key(job) for job in jobs], default=None,
+                                         return_dtype=pl.String)
 
 
 MODEL_FORMS: dict[str, Callable[[pl.DataFrame, str, Problems], pl.DataFrame | None]] = {

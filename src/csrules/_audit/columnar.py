@@ -57,13 +57,13 @@ from csrules._audit.rows import ROW_SCHEMA, effect_row, rows_batch
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
 from csrules._engine.zones import fact_zones
-from csrules._errors import BLANK_ID, NOT_BLANK
+from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules.domain.facts import CERTIFICATE_CONTRADICTED, derived_sources
+from csrules.domain.facts import CERTIFICATE_CONTRADICTED, ID_SPACES, derived_sources, read_id
 from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
@@ -176,6 +176,19 @@ def _not_blank(item: Any) -> bool:
     return getattr(item, "pattern", None) == NOT_BLANK
 
 
+def _checked_natively(item: Any) -> bool:
+    """Whether a field constraint is checked natively: a bound, a length, the ids' "not only
+    spaces" pattern, or the id type's reading (:func:`_an_id`)."""
+    return (isinstance(item, _SAFE_METADATA) or _not_blank(item) or item is NOT_BLANK_TEXT
+            or getattr(item, "func", None) is read_id)
+
+
+def _an_id(spec: Any) -> bool:
+    """Whether a field is of the domain's id type (:data:`~csrules.domain.facts.Id`): read
+    natively, spaces around it dropped (:data:`~csrules.domain.facts.ID_SPACES`) and blank text refused."""
+    return any(getattr(item, "func", None) is read_id for item in spec.metadata)
+
+
 _NATIVE = ("bool", "number", "text", "datetime")
 """Value kinds validated natively per column; every other field is read by distinct validation."""
 
@@ -203,6 +216,9 @@ def _column(frame: pl.DataFrame, model: type[BaseModel], name: str, problems: Pr
         column = column.cast(pl.Float64 if "float" in str(info.annotation) else pl.Int64, strict=False)
     elif info.kind == "text":
         column = column.cast(pl.String)
+        if _an_id(spec):
+            column = column.str.strip_chars(ID_SPACES)
+            problems.append(_problem(frame, column.str.len_chars() == 0, name, BLANK_ID))
     if info.choices is not None:
         allowed = sorted(info.choices, key=str)
         problems.append(_problem(frame, ~column.is_in(allowed), name, f"Input should be one of {allowed}"))
@@ -433,7 +449,7 @@ def _native(frame: pl.DataFrame, model: type[BaseModel], name: str, info: Any) -
     """Whether field ``name`` is validated natively (else by distinct validation)."""
     if info.kind not in _NATIVE or info.is_collection:
         return False
-    if any(not isinstance(item, _SAFE_METADATA) and not _not_blank(item) for item in model.model_fields[name].metadata):
+    if not all(_checked_natively(item) for item in model.model_fields[name].metadata):
         return False
     return name not in frame.columns or _reads_natively(frame, name, info)
 

@@ -24,6 +24,7 @@ from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._sessions.session import SessionEngine
 from csrules._time.calendar import load_zone
+from csrules.domain.facts import ID_SPACES
 from csrules.exceptions import CsrulesError, FactError
 
 __all__ = ["audit_events", "replay_partition"]
@@ -118,6 +119,8 @@ def audit_events(
     parts = max(1, partitions or count)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    if frame.schema[subject] == pl.String:  # an id padded with spaces is the same subject (as facts read it)
+        frame = frame.with_columns(pl.col(subject).str.strip_chars(ID_SPACES))
     bucket = frame[subject].cast(pl.String).hash(seed=0) % parts
     pieces = [frame.filter(bucket == index).to_arrow() for index in range(parts)]
     args = [(engine, fact_type, subject, time, zone, piece, until) for piece in pieces if piece.num_rows]

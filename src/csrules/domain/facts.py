@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from numbers import Number
-from typing import Annotated, Any, ClassVar, Literal, NoReturn, Self, TypeVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, NoReturn, Protocol, Self, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -51,8 +51,9 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
-from csrules._errors import NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
+from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
+from csrules._policy.text import fold_text
 from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
@@ -61,6 +62,7 @@ from csrules.exceptions import FactError
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
+    "ID_SPACES",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -83,6 +85,8 @@ __all__ = [
     "WorkOrder",
     "build_fact",
     "in_rest_hours",
+    "job_type_key",
+    "read_id",
     "screen_value",
 ]
 
@@ -397,6 +401,32 @@ RoleName = Annotated[str, BeforeValidator(_blank_refused), NOT_BLANK_TEXT]
 spaces dropped, as for :data:`Named`."""
 
 
+ID_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+             "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character ``str.strip()`` drops around an id (those ``isspace`` holds for): a column
+of ids stripped of exactly these (``str.strip_chars(ID_SPACES)``) reads as :data:`Id` does."""
+
+
+def read_id(value: Any) -> Any:
+    """An id as :data:`Id` reads it: some text that is not space, spaces around it no part of
+    it (``"A01 "`` is staff number A01, the same person as ``"A01"``); blank text raises
+    ValueError."""
+    if _blank(value):
+        raise ValueError(BLANK_ID)
+    return value.strip() if isinstance(value, str) else value
+
+
+Id = Annotated[str, BeforeValidator(read_id), NOT_BLANK_TEXT]
+"""The one type of every id field (a staff number, an order or call number): blank text is
+refused and surrounding spaces dropped, so an id compares equal to itself however it was
+padded (in rules, in a fact's own checks and in session keys). Ids are otherwise compared as
+given: ``a01`` and ``Ａ01`` are other ids than ``A01`` (a host's numbering is its own)."""
+
+SomeId = Annotated[str | None, BeforeValidator(read_id), NOT_BLANK_TEXT]
+"""An optional :data:`Id` (who answered, once someone did): None when not given, blank text
+refused, surrounding spaces dropped."""
+
+
 class Fact(BaseModel):
     """Base of the fact models: frozen, closed to unknown fields.
 
@@ -499,7 +529,7 @@ class Agent(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "The employee's staff number", min_length=1, pattern=NOT_BLANK)
+    agent_id: Id = _field("agent id", "工號", "The employee's staff number")
     name: str | None = _field("name", "姓名", "The employee's name", None)
     role: str = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
     job_type: str = _field("job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent")
@@ -538,7 +568,7 @@ class ShiftAssignment(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "Who works the shift", min_length=1, pattern=NOT_BLANK)
+    agent_id: Id = _field("agent id", "工號", "Who works the shift")
     shift: str = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
     start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
     end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
@@ -585,14 +615,12 @@ class LeaveRequest(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "請假人", "The employee taking leave", min_length=1, pattern=NOT_BLANK)
+    agent_id: Id = _field("agent id", "請假人", "The employee taking leave")
     kind: LeaveKind = _field("leave kind", "假別", "personal, special_personal, sick, business_trip or training")
     start: AwareDatetime = _field("leave start", "請假開始", "When the leave starts")
     end: AwareDatetime = _field("leave end", "請假結束", "When the leave ends")
     requested_at: AwareDatetime = _field("requested at", "提出時間", "When the request was made")
-    requested_by: str = _field(
-        "requested by", "申請人", "Staff number of whoever filed the request", min_length=1, pattern=NOT_BLANK
-    )
+    requested_by: Id = _field("requested by", "申請人", "Staff number of whoever filed the request")
     shift_start: AwareDatetime | None = _field(
         "shift start", "班前", "Start of the first shift missed (defaults to the leave start)", None
     )
@@ -743,6 +771,18 @@ ATTENDANCE_APPROVER_WITHOUT_APPROVAL = (
 )
 """Why an attendance record naming who approved an absence that was not approved is refused."""
 
+class RoleNames(Protocol):
+    """What :meth:`AttendanceRecord.from_events` reads of a role catalogue
+    (:class:`~csrules.domain.roles.RoleCatalogue`): whether it holds a name, and the role a
+    name (an id or an alias) is."""
+
+    def __contains__(self, name: object) -> bool:
+        """Whether a role goes by ``name``."""
+
+    def role(self, role_id: str) -> Any:
+        """The role going by ``role_id`` (it has an ``id``)."""
+
+
 SHIFT_MARGIN = timedelta(hours=4)
 """How far before its start and after its end a shift's clock events may fall
 (:meth:`AttendanceRecord.from_events`): an early arrival, a late departure; further away they
@@ -756,7 +796,7 @@ class ClockEvent(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "Whose event", min_length=1, pattern=NOT_BLANK)
+    agent_id: Id = _field("agent id", "工號", "Whose event")
     kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
     at: AwareDatetime = _field("at", "時間", "When it happened")
     approved_by: Named = _field(
@@ -773,7 +813,7 @@ class AttendanceRecord(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "Whose attendance", min_length=1, pattern=NOT_BLANK)
+    agent_id: Id = _field("agent id", "工號", "Whose attendance")
     shift_start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
     shift_end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
     arrived_at: AwareDatetime | None = _field("arrived at", "到崗時間", "Clock-in time; none: did not come", None)
@@ -839,15 +879,21 @@ class AttendanceRecord(Fact):
         leave_approved: bool = False,
         margin: timedelta = SHIFT_MARGIN,
         approvers: Collection[str] | None = None,
+        roles: RoleNames | None = None,
+        clocked_out_is_away: bool = True,
     ) -> AttendanceRecord:
         """Fold one agent's clock events of one shift into a record.
 
-        Arrival is the first ``clock_in``, departure the last ``clock_out``. Each absence runs
-        from a ``leave_post`` to the following ``return_post`` (or the shift end); only its
-        part inside the shift counts (time away before the start or after the end is no time
-        away from duty). An absence is approved when its ``leave_post`` names an approver
-        (``away_approved_by``: the pack's rules decide whether that role may approve).
-        Approved time away is no breach, so when any absence was unapproved the record carries
+        Arrival is the first ``clock_in``, departure the last ``clock_out``. Time away from the
+        post is each absence from a ``leave_post`` to the following ``return_post`` (or the
+        next ``leave_post``, which starts another absence under its own approval, or the
+        departure), and each gap from a ``clock_out`` to the next ``clock_in`` (clocked out in
+        the middle of the shift: nobody approved it). Only its part while on duty counts: inside
+        the shift and between arrival and departure (time away before clocking in is lateness,
+        after clocking out early leave, never 脫崗), and time counted twice is counted once.
+        An absence is approved when its ``leave_post`` names an approver (``away_approved_by``:
+        the pack's rules decide whether that role may approve).
+        Approved time away is no breach, so when any time away was unapproved the record carries
         only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
         (``away_approved`` true).
         Refused (a record is one agent's, of one shift): events of several agents, or none at
@@ -856,10 +902,19 @@ class AttendanceRecord(Fact):
         events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
         ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
 
-        ``approvers`` names the roles that may allow leaving the post (in every spelling the
-        host's events use: the pack's shift lead and the roles above it, with their aliases).
-        Given, an absence another name approved is unapproved, so it counts with the unapproved
-        minutes; without it, an approval among unapproved absences is taken at its word.
+        ``approvers`` names the roles that may allow leaving the post (the pack's shift lead
+        and the roles above it). Given, an absence another name approved is unapproved, so it
+        counts with the unapproved minutes; without it, an approval among unapproved absences
+        is taken at its word. ``roles`` (the pack's role catalogue) reads every approver and
+        every name in ``approvers`` as its role id, so ``班長`` and ``shift_lead`` are one
+        approver; without it, names are compared as written (give ``approvers`` in every
+        spelling the events use). A host whose agents clock out
+        for breaks the roster allows passes ``clocked_out_is_away=False``: a clock-out gap is
+        then no time away (leave the break's events out to count the rest).
+
+        .. versionchanged:: 0.2
+           A clock-out gap is time away; time away is clipped to arrival and departure; a second
+           ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``.
         """
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
@@ -881,38 +936,29 @@ class AttendanceRecord(Fact):
                 )
         arrived = next((e.at for e in ordered if e.kind == "clock_in"), None)
         left = next((e.at for e in reversed(ordered) if e.kind == "clock_out"), None)
-        away: dict[str | None, timedelta] = {}  # by approver (None: unapproved)
-
-        def add(leave: ClockEvent, gone: timedelta) -> None:
-            approver = leave.approved_by
-            if approver is not None and approvers is not None and approver not in approvers:
-                approver = None  # allowed by someone who may not: no approval
-            away[approver] = away.get(approver, timedelta(0)) + gone
-
-        def in_shift(gone: datetime, back: datetime) -> timedelta:
-            # only time away while on duty counts (值守 is the shift): clip to the shift
-            return max(timedelta(0), min(back, end) - max(gone, start))
-
-        left_post: ClockEvent | None = None
-        for event in ordered:
-            if event.kind == "leave_post" and left_post is None:
-                left_post = event
-            elif event.kind == "return_post" and left_post is not None:
-                add(left_post, in_shift(left_post.at, event.at))
-                left_post = None
-        if left_post is not None:
-            add(left_post, in_shift(left_post.at, end))
-        unapproved = int(away.pop(None, timedelta(0)).total_seconds() // 60)
+        # only time away while on duty counts (值守 is the shift, from arrival to departure)
+        on_duty = max(start, arrived or start).astimezone(UTC), min(end, left or end).astimezone(UTC)
+        name = partial(_role_id, roles)
+        allowed = None if approvers is None else {name(approver) for approver in approvers}
+        away: dict[str | None, list[tuple[datetime, datetime]]] = {}  # by approver (None: unapproved)
+        for approver, gone, back in _times_away(ordered, on_duty[1], clocked_out_is_away):
+            if approver is not None:
+                approver = name(approver)
+                if allowed is not None and approver not in allowed:
+                    approver = None  # allowed by someone who may not: no approval
+            clipped = max(gone, on_duty[0]), min(back, on_duty[1])
+            if clipped[0] < clipped[1]:
+                away.setdefault(approver, []).append(clipped)
+        unapproved = _minutes(away.pop(None, []))
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
                 f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
-                " names one approver of the time away; pass approvers (who may allow it) or build the record"
-                " with away_approved_by yourself",
+                " names one approver of the time away; pass approvers (who may allow it) or roles (to read"
+                " one role's spellings as one), or build the record with away_approved_by yourself",
                 "events.approved_by names different approvers",
             )
-        approved = sum(away.values(), timedelta(0))
         approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
-        minutes = unapproved or int(approved.total_seconds() // 60)
+        minutes = unapproved or _minutes([span for spans in away.values() for span in spans])
         record = {
             "agent_id": agents.pop(),
             "shift_start": shift_start,
@@ -934,6 +980,48 @@ class AttendanceRecord(Fact):
                            "; ".join(problem for _, problem in exc.problems))
 
 
+def _role_id(roles: RoleNames | None, name: str) -> str:
+    """``name`` as ``roles`` names the role (an alias read as its role's id); as written when
+    no catalogue is given or it holds no such role."""
+    return roles.role(name).id if roles is not None and name in roles else name
+
+
+def _times_away(ordered: list[ClockEvent], until: datetime,
+                gaps: bool = True) -> list[tuple[str | None, datetime, datetime]]:
+    """Each time away in clock events (in time order), with who approved it (None: nobody):
+    ``leave_post`` to the next ``return_post`` or ``leave_post`` (else ``until``), and with
+    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift)."""
+    found: list[tuple[str | None, datetime, datetime]] = []
+    gone: ClockEvent | None = None
+    out: datetime | None = None
+    for event in ordered:
+        at = event.at.astimezone(UTC)  # compared as instants (one zone's datetimes compare wall clocks)
+        if event.kind in ("leave_post", "return_post") and gone is not None:
+            found.append((gone.approved_by, gone.at.astimezone(UTC), at))
+            gone = None
+        if event.kind == "leave_post":
+            gone = event
+        elif event.kind == "clock_out" and out is None:
+            out = at
+        elif event.kind == "clock_in" and out is not None:
+            if gaps:
+                found.append((None, out, at))
+            out = None
+    if gone is not None:
+        found.append((gone.approved_by, gone.at.astimezone(UTC), until))
+    return found
+
+
+def _minutes(spans: list[tuple[datetime, datetime]]) -> int:
+    """Whole minutes of time the ``spans`` cover, time two of them share counted once."""
+    total, reached = timedelta(0), None
+    for begin, finish in sorted(spans):
+        begin = begin if reached is None else max(begin, reached)
+        total += max(timedelta(0), finish - begin)
+        reached = finish if reached is None else max(reached, finish)
+    return int(total.total_seconds() // 60)
+
+
 def _event_named(events: list[ClockEvent], kind: str, at: datetime) -> str:
     """``events[i] (kind at time)``: the event a folded record's time came from."""
     index = next(i for i, e in enumerate(events) if e.kind == kind and e.at == at)
@@ -943,6 +1031,13 @@ def _event_named(events: list[ClockEvent], kind: str, at: datetime) -> str:
 def _refuse_events(message: str, problem: str) -> NoReturn:
     """Raise the :class:`~csrules.FactError` of clock events that fold into no one record."""
     raise FactError(message, fact_type="attendance_record", problems=[("events", problem)])
+
+
+def job_type_key(job_type: str) -> str:
+    """A job type as swaps compare it (001 換班制度 四 同工種): surrounding spaces dropped, then
+    folded as text rules fold text (case, Chinese script, spaces beside Chinese), so one job
+    written ``話務員``, ``话务员`` or ``Phone `` / ``phone`` is one job."""
+    return fold_text(job_type.strip(), "zh")
 
 
 LeadDecision = Literal["pending", "agreed", "declined"]
@@ -1003,6 +1098,20 @@ class ShiftSwapRequest(Fact):
         "pending, agreed or declined; partner_lead_approved: true is the same as agreed",
         "pending",
     )
+    requester_lead: SomeId = _field(
+        "requester's shift lead", "換班者班長", "Staff number of the shift lead who gave requester_lead_decision", None
+    )
+    partner_lead: SomeId = _field(
+        "partner's shift lead", "還班者班長", "Staff number of the shift lead who gave partner_lead_decision", None
+    )
+    own_approval: bool = _derived(
+        "agreed by a party to the swap",
+        "自行批准",
+        "a shift lead who agreed (requester_lead or partner_lead) is the requester or the partner",
+        False,
+        source=("requester_lead", "partner_lead", "requester.agent_id", "partner.agent_id",
+                "requester_lead_decision", "partner_lead_decision"),
+    )
     form_filed: bool = _field("swap form filed", "換班登記表", "The swap register form was filled in", False)
     handover_clear: bool = _field(
         "handover clear", "交待清楚", "Both sides agreed who works when; false once a shift went uncovered", True
@@ -1024,6 +1133,14 @@ class ShiftSwapRequest(Fact):
         0,
         source=("requester.skill_level", "partner.skill_level"),
     )
+    same_job_type: bool = _derived(
+        "same job type",
+        "同工種",
+        "the two agents' job types are one job, read as text matching reads text: surrounding spaces,"
+        " case and Chinese script aside (話務員 and 话务员 are one job)",
+        True,
+        source=("requester.job_type", "partner.job_type"),
+    )
     on_holiday: bool = _derived(
         "holiday shift involved",
         "節假日當班",
@@ -1040,6 +1157,7 @@ class ShiftSwapRequest(Fact):
             swap_number=self.swaps_this_month + 1,
             partner_swap_number=self.partner_swaps_this_month + 1,
             skill_gap=abs(self.requester.skill_level - self.partner.skill_level),
+            same_job_type=job_type_key(self.requester.job_type) == job_type_key(self.partner.job_type),
             on_holiday=self.requester_shift.on_holiday or self.partner_shift.on_holiday,
         )
         return self
@@ -1057,6 +1175,9 @@ class ShiftSwapRequest(Fact):
                 decision = "agreed"
             values[f"{side}_lead_decision"] = decision
             values[f"{side}_lead_approved"] = decision == "agreed"
+        parties = {self.requester.agent_id, self.partner.agent_id}
+        values["own_approval"] = any(values[f"{side}_lead_approved"] and getattr(self, f"{side}_lead") in parties
+                                     for side in ("requester", "partner"))
         self._set(**values)
         return self
 
@@ -1071,8 +1192,8 @@ class HandoverRecord(Fact):
     __subject__ = "outgoing_agent"  # whose decision records are (csrules.records)
 
     shift_start: AwareDatetime = _field("incoming shift start", "接班時間", "When the incoming shift starts")
-    outgoing_agent: str = _field("outgoing agent", "交班人", "Who hands over", min_length=1, pattern=NOT_BLANK)
-    incoming_agent: str = _field("incoming agent", "接班人", "Who takes over", min_length=1, pattern=NOT_BLANK)
+    outgoing_agent: Id = _field("outgoing agent", "交班人", "Who hands over")
+    incoming_agent: Id = _field("incoming agent", "接班人", "Who takes over")
     incoming_arrived_at: AwareDatetime | None = _field(
         "incoming agent arrived at", "到崗時間", "When the incoming agent arrived for roll call", None
     )
@@ -1138,16 +1259,14 @@ class WorkOrder(Fact):
     .. versionadded:: 0.1
     """
 
-    order_id: str = _field("work order id", "工單號", "The work order's number", min_length=1, pattern=NOT_BLANK)
+    order_id: Id = _field("work order id", "工單號", "The work order's number")
     opened_at: AwareDatetime = _field("opened at", "受理時間", "When the complaint was taken")
     complainant: Entry = _field("complainant", "投訴人", "Who complains", None)
     content: Entry = _field("content", "投訴內容", "What the complaint says", None)
     place: Entry = _field("place", "地點", "Where it happened (case record)", None)
     phone: Entry = _field("contact phone", "聯繫電話", "Customer's phone (case record)", None)
-    first_handler: str = _field(
-        "first handler", "首問責任人", "Who first took the order", min_length=1, pattern=NOT_BLANK
-    )
-    owner: str = _field("owner", "當前處理人", "Who holds the order now", min_length=1, pattern=NOT_BLANK)
+    first_handler: Id = _field("first handler", "首問責任人", "Who first took the order")
+    owner: Id = _field("owner", "當前處理人", "Who holds the order now")
     owner_role: RoleName = _field("owner role", "當前處理崗位", "Role holding the order now", "agent")
     escalations: list[EscalationStep] = _field(
         "escalation history", "流轉記錄", "Hand-offs up the ladder, oldest first", default_factory=list
@@ -1232,8 +1351,8 @@ class CallRecord(Fact):
     .. versionadded:: 0.1
     """
 
-    call_id: str = _field("call id", "通話編號", "The call's id", min_length=1, pattern=NOT_BLANK)
-    agent_id: str = _field("agent id", "工號", "Who took the call", min_length=1, pattern=NOT_BLANK)
+    call_id: Id = _field("call id", "通話編號", "The call's id")
+    agent_id: Id = _field("agent id", "工號", "Who took the call")
     direction: Literal["inbound", "outbound"] = _field("direction", "呼入/呼出", "inbound or outbound", "inbound")
     started_at: AwareDatetime = _field("started at", "開始時間", "When the call started")
     rings_before_pickup: int = _field("rings before pick-up", "鈴響聲數", "Rings before the agent answered", 0, ge=0)
@@ -1290,7 +1409,7 @@ class CallbackTask(Fact):
 
     __subject__ = "customer"  # whose decision records are (csrules.records)
 
-    customer: str = _field("customer", "客戶", "Who to call", min_length=1, pattern=NOT_BLANK)
+    customer: Id = _field("customer", "客戶", "Who to call")
     kind: Literal["callback", "assigned_customer"] = _field(
         "task kind", "任務類型", "callback (回訪) or first contact with an assigned customer (分配客戶)", "callback"
     )
@@ -1378,7 +1497,7 @@ class Order(Fact):
 
     __subject__ = "order_no"  # whose decision records are (csrules.records)
 
-    order_no: str = _field("order number", "訂單編號", "The order's number", min_length=1, pattern=NOT_BLANK)
+    order_no: Id = _field("order number", "訂單編號", "The order's number")
     placed_at: AwareDatetime = _field("placed at", "下單時間", "When the customer placed (拍下) the order")
     paid_at: AwareDatetime | None = _field("paid at", "付款時間", "When it was paid", None)
     status: OrderStatus = _field(
@@ -1447,8 +1566,8 @@ class QAReview(Fact):
     .. versionadded:: 0.1
     """
 
-    reviewer: str = _field("reviewer", "質檢員", "Who reviewed", min_length=1, pattern=NOT_BLANK)
-    agent_id: str = _field("agent id", "被檢人", "Whose service was reviewed", min_length=1, pattern=NOT_BLANK)
+    reviewer: Id = _field("reviewer", "質檢員", "Who reviewed")
+    agent_id: Id = _field("agent id", "被檢人", "Whose service was reviewed")
     reviewed_at: AwareDatetime = _field("reviewed at", "檢查時間", "When")
     recorded: bool = _field(
         "recorded on the form", "服務質量綜合考評表", "The review was written on the appraisal form", True
@@ -1523,8 +1642,8 @@ class DutyRecord(Fact):
 
     __subject__ = "owner"  # whose decision records are (csrules.records)
 
-    duty: str = _field("duty id", "職責", "Duty id in the pack (e.g. DUTY-2.quality-report)")
-    owner: str = _field("owner role", "負責崗位", "Role that owns the duty")
+    duty: Id = _field("duty id", "職責", "Duty id in the pack (e.g. DUTY-2.quality-report)")
+    owner: Id = _field("owner role", "負責崗位", "Role that owns the duty (its id or an alias)")
     due_at: AwareDatetime = _field("due at", "期限", "When this occurrence is due")
     done_at: AwareDatetime | None = _field("done at", "完成時間", "When it was done", None)
     count: int = _field("times done", "次數", "Times done in the period (e.g. reviews of one agent)", 0, ge=0)
@@ -1540,7 +1659,7 @@ class TrainingRecord(Fact):
     .. versionadded:: 0.1
     """
 
-    agent_id: str = _field("agent id", "工號", "The agent", min_length=1, pattern=NOT_BLANK)
+    agent_id: Id = _field("agent id", "工號", "The agent")
     product: str = _field("product", "新產品", "The new product", min_length=1, pattern=NOT_BLANK)
     on_sale_at: AwareDatetime = _field("on sale at", "上架時間", "When the product goes on sale")
     trained_at: AwareDatetime | None = _field("trained at", "培訓時間", "When the agent was trained", None)

@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -996,6 +996,7 @@ ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "work_order": ("owner_role", "reported_to", "approved_by"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
+    "duty_record": ("owner",),
 }
 """Fields, per fact type, that name a role of the pack's catalogue."""
 
@@ -1032,7 +1033,14 @@ ROLES_FROM: Mapping[str, str] = {
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
 
-_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM})
+DUTY_RULES: Mapping[str, Literal["ids", "owners"]] = {
+    "ROLE-1.unknown-duty": "ids", "ROLE-1.duty-owner": "owners",
+    "DUTY-6.unknown-duty": "ids", "DUTY-6.duty-owner": "owners",
+}
+"""Rules whose duty lists are the pack's duties (every duty id; each owner's duties), written
+as :data:`ROLE_LISTS` are: a company pack's duties join them when it is built."""
+
+_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *DUTY_RULES})
 """Every rule id whose conditions a pack rewrites from its roles (:func:`_with_chain`)."""
 
 
@@ -1054,6 +1062,8 @@ def _with_chain(pack: Pack) -> Pack:
             return _ladder(rule, pack.roles)
         if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM:
             return _role_lists(rule, fields, pack)
+        if rule["id"] in DUTY_RULES:
+            return _duty_lists(rule, pack)
         return False
 
     def chained(policy: Policy) -> Policy:
@@ -1114,6 +1124,48 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         return True
 
     return write(rule["when"])
+
+
+def _duty_lists(rule: dict[str, Any], pack: Pack) -> bool:
+    """Write the pack's duties into a rule of :data:`DUTY_RULES` (in place) where its
+    ``when`` differs: a duty id outside them, or each owner's duties with another owner
+    named; True if written."""
+    owners: dict[str, list[str]] = {}
+    for duty in pack.duties:
+        owners.setdefault(_role_id(pack.roles, duty.duty.owner), []).append(duty.id)
+    if DUTY_RULES[rule["id"]] == "ids":
+        wanted: dict[str, Any] = {"kind": "not_in", "path": "duty", "value": [duty.id for duty in pack.duties]}
+    else:
+        pairs = [{"kind": "all", "of": [{"kind": "in", "path": "duty", "value": ids},
+                                        {"kind": "not_in", "path": "owner", "value": [owner]}]}
+                 for owner, ids in owners.items()]
+        wanted = {"kind": "any", "of": pairs or [{"kind": "in", "path": "duty", "value": []}]}
+    if _duties_held(rule["when"], pack.roles) == _duties_held(wanted, pack.roles):
+        return False
+    rule["when"] = wanted
+    return True
+
+
+def _duties_held(when: dict[str, Any], roles: RoleCatalogue) -> set[Any]:
+    """What a rule of :data:`DUTY_RULES` holds: the duty ids it lists, or its (duty, owner)
+    pairs with owners read as role ids (a list widened to aliases holds what its ids do)."""
+    if when.get("kind") == "not_in":
+        return set(when.get("value") or [])
+    held: set[Any] = set()
+    for pair in when.get("of") or []:
+        tests = {cond.get("kind"): cond.get("value") or [] for cond in pair.get("of") or []}
+        held |= {(duty, _role_id(roles, owner)) for duty in tests.get("in", []) for owner in tests.get("not_in", [])}
+    return held
+
+
+def _check_duty_owners(pack: Pack) -> None:
+    """Refuse a duty owned by a role the pack's (merged) catalogue does not hold under any
+    name: nobody would do it, and no record could name its owner."""
+    for duty in pack.duties:
+        if duty.duty.owner not in pack.roles:
+            roles = "; ".join(" / ".join(role.names) for role in pack.roles)
+            raise PolicyError(f"pack {pack.name!r}: duty {duty.id!r} (duties:) is owned by {duty.duty.owner!r},"
+                              f" which is no role of the pack (roles: {roles})")
 
 
 def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
@@ -1288,6 +1340,7 @@ def _zoned(pack: Pack) -> Pack:
     _check_ladders(pack)
     _check_linked(pack)
     _check_effect_roles(pack)
+    _check_duty_owners(pack)
     pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
 
