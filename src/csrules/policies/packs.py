@@ -882,7 +882,7 @@ def _comparable(value: Any) -> Any:
 ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
     "leave_request": ("submitted_to", "requester_role"),
-    "work_order": ("owner_role", "reported_to", "approved_by"),
+    "work_order": ("owner_role", "reported_to", "approved_by", "handed_to"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
 }
@@ -917,6 +917,7 @@ ROLES_FROM: Mapping[str, str] = {
     "ATT-7.away": "shift_lead",
     "ATT-11.unapproved-absence": "shift_lead",
     "ATT-7.discipline": "cs_supervisor",
+    "ESC-2.late-untraced": "shift_lead",
 }
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""

@@ -1,0 +1,148 @@
+"""Escalation and work-order readings fixed: a late resolution needs a hand-off up the ladder
+(the engine and the columnar audit alike), a founded complaint is never closed, a follow-up
+recorded after now has not happened, roles compare by catalogue identity, hand-offs and
+reports name roles the catalogue holds, and hour parameters read as hours."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from csrules.domain.facts import WorkOrder
+from csrules.policies import load_pack
+from tests.columnar_support import assert_same
+
+CST = timezone(timedelta(hours=8))
+OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
+RESOLVED = OPENED + timedelta(hours=72)
+
+
+def order(**values: Any) -> dict[str, Any]:
+    """A registered call-centre work order opened on 10 March 09:00, held by its first handler."""
+    return {"order_id": "W1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
+            "complainant": "Ms Li", "content": "line down", **values}
+
+
+def step(hours: float, role: str) -> dict[str, Any]:
+    """A hand-off ``hours`` after opening to ``role``, with its chase record."""
+    return {"at": (OPENED + timedelta(hours=hours)).isoformat(), "to_role": role, "chase_record": "ticket 4411"}
+
+
+def rules(fact: dict[str, Any], now: datetime, pack: str = "call_centre") -> tuple[str, ...]:
+    """The rule ids the pack's stateless engine fires for the work order ``fact`` at ``now``."""
+    return load_pack(pack).engine().evaluate(fact, now=now, fact_type="work_order").rule_ids
+
+
+def founded(**values: Any) -> dict[str, Any]:
+    """A founded complaint with an approved proposal."""
+    return order(founded=True, responsible_department="network", customer_asked_for_time=True,
+                 proposals=["refund"], approved_proposal=0, approved_by="department_head", **values)
+
+
+LATE_CASES = [
+    ([], True),
+    ([step(1, "agent")], True),  # sideways: no trace of the shift lead
+    ([step(80, "shift_lead")], True),  # logged only after the resolution
+    ([step(25, "shift_lead")], False),
+    ([step(25, "值班長")], False),  # an alias of the shift lead
+    ([step(49, "部門經理")], False),  # above the shift lead, by alias
+    ([step(25, "shift_lead"), step(30, "agent")], True),  # handed back down before the resolution
+    ([step(25, "nobody")], True),  # no role of the catalogue
+    ([step(72, "shift_lead")], False),  # at the resolution itself
+]
+
+
+class TestLateResolutionNeedsAHandUp:
+    """ESC-2.late-untraced: a late resolution needs a hand-off to the shift lead or above before it."""
+
+    @pytest.mark.parametrize(("steps", "flagged"), LATE_CASES)
+    def test_engine(self, steps: list[dict[str, Any]], flagged: bool) -> None:
+        """Only a last hand-off by the resolution to the shift lead or a role above it clears the order."""
+        fired = rules(order(resolved_at=RESOLVED.isoformat(), escalations=steps), RESOLVED + timedelta(days=1))
+        assert ("ESC-2.late-untraced" in fired) is flagged
+
+    def test_derived_role_of_the_last_hand_off(self) -> None:
+        """handed_to is the last hand-off's role made by the resolution, every one while unresolved."""
+        late = [step(25, "shift_lead"), step(80, "department_head")]
+        assert WorkOrder.model_validate(order(escalations=late, resolved_at=RESOLVED.isoformat())).handed_to == "shift_lead"
+        assert WorkOrder.model_validate(order(escalations=late)).handed_to == "department_head"
+        assert WorkOrder.model_validate(order()).handed_to is None
+
+    def test_audit_agrees_with_the_engine(self) -> None:
+        """The columnar audit derives the same role and judges every case as the row engine does."""
+        engine = load_pack("call_centre").engine()
+        facts = [order(resolved_at=RESOLVED.isoformat(), escalations=steps) for steps, _ in LATE_CASES]
+        facts += [order(escalations=steps) for steps, _ in LATE_CASES]
+        assert_same(engine, "work_order", facts)
+
+    def test_company_role_above_the_shift_lead_counts(self, tmp_path: Any) -> None:
+        """A company role the shift lead reports to is above it, so a hand-off to it leaves the trace."""
+        manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
+        (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
+        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, reports_to: department_head}\n"
+                 "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
+                 "reports_to: floor_manager}\n")
+        (tmp_path / "roles.yaml").write_text(roles, "utf-8")
+        engine = load_pack(tmp_path).engine()
+        fact = order(resolved_at=RESOLVED.isoformat(), escalations=[step(50, "floor_manager")])
+        assert "ESC-2.late-untraced" not in engine.evaluate(fact, now=RESOLVED, fact_type="work_order").rule_ids
+
+
+class TestUnknownHandOffRole:
+    """ROLE-1: a hand-off to a role the catalogue does not hold is flagged."""
+
+    @pytest.mark.parametrize(("role", "flagged"), [("nobody", True), ("客服經理", True), ("班長", False),
+                                                   ("agent", False)])
+    def test_hand_off_role(self, role: str, flagged: bool) -> None:
+        """The to_role of the last hand-off is read against the catalogue, aliases included."""
+        fired = rules(order(escalations=[step(25, role)]), OPENED + timedelta(hours=26))
+        assert ("ROLE-1.work-order-unknown-role" in fired) is flagged
+
+
+class TestFoundedComplaintIsNeverClosed:
+    """CMP-1.closed-founded: closing a founded complaint skips the loop, and does not stop the ladder."""
+
+    def test_closed_founded_complaint_is_flagged_and_climbs(self) -> None:
+        """Founded, closed with no resolution, five days in: flagged, and the department manager takes it."""
+        fired = rules(founded(status="closed"), OPENED + timedelta(days=5))
+        assert {"CMP-1.closed-founded", "ESC-2.department-manager"} <= set(fired)
+
+    def test_closed_unfounded_complaint_is_finished(self) -> None:
+        """An unfounded complaint answered and closed is finished: no flag, no ladder."""
+        fired = rules(order(status="closed", founded=False, answered_unfounded=True), OPENED + timedelta(days=5))
+        assert not {"CMP-1.closed-founded", "ESC-2.department-manager", "ESC-2.shift-lead"} & set(fired)
+
+    def test_session_ladder_climbs_for_a_closed_founded_complaint(self) -> None:
+        """The session ladder, like the stateless one, does not read a founded complaint marked closed as finished."""
+        session = load_pack("call_centre").sessions(backend="python").session("desk")
+        session.send(founded(status="closed"), now=OPENED, fact_type="work_order")
+        assert session.tick(OPENED + timedelta(hours=25)).rule_ids == ("ESC-2.open-shift-lead",)
+
+
+class TestFollowUpAfterNowIsNotYetMade:
+    """CMP-1.follow-up / CMP-1.archive read a follow-up recorded after now as not yet made."""
+
+    def test_follow_up_still_owed(self) -> None:
+        """Resolved on the 11th, follow-up recorded for the 20th, judged on the 12th: the call is still owed."""
+        fact = founded(status="follow_up", resolved_at="2026-03-11T09:00:00+08:00",
+                       follow_up_at="2026-03-20T09:00:00+08:00")
+        assert "CMP-1.follow-up" in rules(fact, datetime(2026, 3, 12, 9, tzinfo=CST))
+
+    def test_archived_before_the_follow_up(self) -> None:
+        """Archived on the 12th with the follow-up recorded for the 20th: archived before the follow-up."""
+        fact = founded(status="archived", resolved_at="2026-03-11T09:00:00+08:00",
+                       follow_up_at="2026-03-20T09:00:00+08:00")
+        assert "CMP-1.archive" in rules(fact, datetime(2026, 3, 12, 9, tzinfo=CST))
+
+    def test_resolution_after_now_owes_no_follow_up_yet(self) -> None:
+        """A resolution recorded after now has not happened: no follow-up call is owed yet."""
+        fact = founded(status="handling", resolved_at="2026-03-20T09:00:00+08:00")
+        assert "CMP-1.follow-up" not in rules(fact, datetime(2026, 3, 12, 9, tzinfo=CST))
+
+    def test_follow_up_made_clears_both(self) -> None:
+        """A follow-up made before now clears the obligation and the archive flag."""
+        fact = founded(status="archived", resolved_at="2026-03-11T09:00:00+08:00",
+                       follow_up_at="2026-03-12T08:00:00+08:00")
+        assert not {"CMP-1.follow-up", "CMP-1.archive"} & set(rules(fact, datetime(2026, 3, 12, 9, tzinfo=CST)))
