@@ -37,8 +37,8 @@ def rules(fact: dict[str, Any], now: datetime, pack: str = "call_centre") -> tup
 
 def founded(**values: Any) -> dict[str, Any]:
     """A founded complaint with an approved proposal."""
-    return order(founded=True, responsible_department="network", customer_asked_for_time=True,
-                 proposals=["refund"], approved_proposal=0, approved_by="department_head", **values)
+    return order(**{"founded": True, "responsible_department": "network", "customer_asked_for_time": True,
+                    "proposals": ["refund"], "approved_proposal": 0, "approved_by": "department_head", **values})
 
 
 LATE_CASES = [
@@ -146,3 +146,52 @@ class TestFollowUpAfterNowIsNotYetMade:
         fact = founded(status="archived", resolved_at="2026-03-11T09:00:00+08:00",
                        follow_up_at="2026-03-12T08:00:00+08:00")
         assert not {"CMP-1.follow-up", "CMP-1.archive"} & set(rules(fact, datetime(2026, 3, 12, 9, tzinfo=CST)))
+
+
+OWN_APPROVALS = [
+    ("department_head", "department_head", True),
+    ("客服部主任", "department_head", True),
+    ("department_head", "部門經理", True),
+    ("centre_director", "客服中心主任", True),
+    ("客服部主任", "客服部主任", True),
+    ("shift_lead", "department_head", False),
+    ("值班長", "客服部主任", False),
+]
+
+
+class TestOwnApprovalByCatalogueIdentity:
+    """CMP-1.own-approval compares the approver and the holder as roles of the catalogue, aliases included."""
+
+    @pytest.mark.parametrize(("holder", "approver", "flagged"), OWN_APPROVALS)
+    def test_engine(self, holder: str, approver: str, flagged: bool) -> None:
+        """The role holding the complaint approving its solution is flagged however either side names it."""
+        fact = founded(owner="H01", owner_role=holder, approved_by=approver, status="approved")
+        assert ("CMP-1.own-approval" in rules(fact, OPENED + timedelta(hours=1))) is flagged
+
+    def test_audit_agrees_with_the_engine(self) -> None:
+        """The columnar audit judges every pair of spellings as the row engine does."""
+        engine = load_pack("call_centre").engine()
+        facts = [founded(owner="H01", owner_role=holder, approved_by=approver, status="approved")
+                 for holder, approver, _ in OWN_APPROVALS]
+        assert_same(engine, "work_order", facts)
+
+    def test_company_role_alias_and_tuned_pack(self, tmp_path: Any) -> None:
+        """A company role approving its own solution under its alias is flagged, in the pack and tuned."""
+        manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
+        (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
+        (tmp_path / "roles.yaml").write_text(
+            "roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, aliases: [現場經理], "
+            "reports_to: department_head}\n", "utf-8")
+        fact = founded(owner="F01", owner_role="floor_manager", approved_by="現場經理", status="approved")
+        for pack in (load_pack(tmp_path), load_pack(tmp_path, overrides={"work_order": {"reply_within": "2d"}})):
+            fired = pack.engine().evaluate(fact, now=OPENED + timedelta(hours=1), fact_type="work_order").rule_ids
+            assert "CMP-1.own-approval" in fired
+
+    def test_written_back_as_the_file_has_it(self) -> None:
+        """Without its aliases the pack's rule reads the compare as its file writes it."""
+        from csrules.policies.packs import without_role_aliases
+
+        policy = without_role_aliases(load_pack("call_centre")).policy("work_order")
+        rule = next(r for r in policy.rules if r.id == "CMP-1.own-approval")
+        assert rule.when.model_dump()["of"][1] == {
+            "kind": "compare", "path": "approved_by", "op": "==", "field": "owner_role", "value": None, "param": None}

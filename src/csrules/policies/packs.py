@@ -1126,6 +1126,9 @@ def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]],
 
 def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
     """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
+    pair = _role_pair(cond, fields)
+    if pair is not None:
+        return _same_role(cond, pair, names)
     changed = False
     for child in _children(cond):
         changed = _widen(child, fields, names) or changed
@@ -1143,6 +1146,34 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
     return changed
 
 
+def _role_pair(cond: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, str] | None:
+    """The two role fields ``cond`` compares (``approved_by == owner_role``, or the catalogue
+    identity test :func:`_same_role` wrote for it), else None."""
+    raw = (cond.get("of") or [None])[0] if cond.get("kind") == "any" else cond
+    if not isinstance(raw, dict) or raw.get("kind") != "compare" or raw.get("op") not in ("==", "!="):
+        return None
+    if raw is not cond and raw.get("op") != "==":
+        return None
+    path, other = raw.get("path"), raw.get("field")
+    return (path, other) if path in fields and other in fields else None
+
+
+def _same_role(cond: dict[str, Any], pair: tuple[str, str], names: Mapping[str, tuple[str, ...]]) -> bool:
+    """Write, in place, a compare of two role fields as catalogue identity: equal as written, or
+    both naming one role of the pack by any of its names (``部門經理`` is ``department_head``);
+    ``!=`` is its negation. True if written (it is rewritten as the catalogue changes)."""
+    path, other = pair
+    same = {"kind": "any", "of": [{"kind": "compare", "path": path, "op": "==", "field": other}, *(
+        {"kind": "all", "of": [{"kind": "in", "path": path, "value": list(ids)},
+                               {"kind": "in", "path": other, "value": list(ids)}]} for ids in names.values())]}
+    written = {"kind": "not", "condition": same} if cond.get("kind") == "compare" and cond["op"] == "!=" else same
+    if written == cond:
+        return False
+    cond.clear()
+    cond.update(written)
+    return True
+
+
 def without_role_aliases(pack: Pack) -> Pack:
     """``pack`` with its policies' and lifecycles' role lists narrowed back to role ids (the
     aliases :func:`_with_role_aliases` added left out): the policies as their files write them,
@@ -1155,6 +1186,11 @@ def without_role_aliases(pack: Pack) -> Pack:
 def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str, frozenset[str]]) -> bool:
     """Drop from the role lists of ``cond`` (and the conditions inside it), in place, every
     alias of a role whose id the list holds; True if any was dropped."""
+    pair = _role_pair(cond, fields)
+    if pair is not None and cond.get("kind") == "any":  # catalogue identity: the compare as written
+        cond.clear()
+        cond.update(kind="compare", path=pair[0], op="==", field=pair[1])
+        return True
     changed = False
     for child in _children(cond):
         changed = _narrow(child, fields, aliases) or changed
