@@ -66,7 +66,8 @@ class TestLateResolutionNeedsAHandUp:
     def test_derived_role_of_the_last_hand_off(self) -> None:
         """handed_to is the last hand-off's role made by the resolution, every one while unresolved."""
         late = [step(25, "shift_lead"), step(80, "department_head")]
-        assert WorkOrder.model_validate(order(escalations=late, resolved_at=RESOLVED.isoformat())).handed_to == "shift_lead"
+        resolved = order(escalations=late, resolved_at=RESOLVED.isoformat())
+        assert WorkOrder.model_validate(resolved).handed_to == "shift_lead"
         assert WorkOrder.model_validate(order(escalations=late)).handed_to == "department_head"
         assert WorkOrder.model_validate(order()).handed_to is None
 
@@ -81,7 +82,8 @@ class TestLateResolutionNeedsAHandUp:
         """A company role the shift lead reports to is above it, so a hand-off to it leaves the trace."""
         manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
         (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
-        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, reports_to: department_head}\n"
+        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
+                 "reports_to: department_head}\n"
                  "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
                  "reports_to: floor_manager}\n")
         (tmp_path / "roles.yaml").write_text(roles, "utf-8")
@@ -195,3 +197,33 @@ class TestOwnApprovalByCatalogueIdentity:
         rule = next(r for r in policy.rules if r.id == "CMP-1.own-approval")
         assert rule.when.model_dump()["of"][1] == {
             "kind": "compare", "path": "approved_by", "op": "==", "field": "owner_role", "value": None, "param": None}
+
+
+class TestHoursReadAsHours:
+    """A duration parameter written in hours reads in hours (超過24小時), not as a calendar day."""
+
+    def test_ladder_reason_says_24_hours(self) -> None:
+        """ESC-2's escalation reason says 24 hours (超過24小時), as the source and the file do."""
+        rendered = load_pack("call_centre").engine().evaluate(
+            order(), now=OPENED + timedelta(hours=25), fact_type="work_order").escalations[0].reason
+        assert rendered is not None
+        assert "24 hours" in rendered.en
+        assert "24小時" in rendered.zh
+
+    def test_written_unit_is_kept_and_value_unchanged(self) -> None:
+        """24h describes as 24 hours and writes back as 24h, equal to 1d, which stays 1 day."""
+        from csrules._time.durations import parse_duration
+
+        hours, day = parse_duration("24h"), parse_duration("1d")
+        assert (hours.describe("en"), hours.describe("zh"), str(hours)) == ("24 hours", "24小时", "24h")
+        assert (day.describe("en"), str(day)) == ("1 day", "1d")
+        assert hours == day
+        assert hash(hours) == hash(day)
+
+    def test_tuned_in_days_reads_in_days(self) -> None:
+        """A company that writes the step as 2d gets 2 days in its documents."""
+        pack = load_pack("call_centre", overrides={"work_order": {"shift_lead_after": "2d", "manager_after": "72h"}})
+        reason = pack.engine().evaluate(order(), now=OPENED + timedelta(days=2, hours=1),
+                                        fact_type="work_order").escalations[0].reason
+        assert reason is not None
+        assert reason.en == "unresolved for 2 days"
