@@ -227,3 +227,60 @@ class TestHoursReadAsHours:
                                         fact_type="work_order").escalations[0].reason
         assert reason is not None
         assert reason.en == "unresolved for 2 days"
+
+
+def report(raised: str, addressed: str, **values: Any) -> dict[str, Any]:
+    """A report of a matter beyond the raiser's remit, given as data (levels_up as given, else the default)."""
+    return {"raised_by": raised, "addressed_to": addressed, "topic": "beyond_remit",
+            "at": OPENED.isoformat(), **values}
+
+
+SKIPS = [
+    (report("agent", "department_head"), True),
+    (report("業務代表", "客服中心主任"), True),
+    (report("qa_inspector", "centre_director"), True),
+    (report("agent", "shift_lead"), False),
+    (report("shift_lead", "department_head"), False),
+    (report("agent", "shift_lead", levels_up=2), True),  # the count given still counts
+    (report("agent", "department_head", emergency=True), False),  # an emergency may skip (then inform)
+]
+
+
+class TestSkippedLevelByTheChain:
+    """ESC-3: a report the chain places more than max_levels up skipped a level, whatever levels_up says."""
+
+    @pytest.mark.parametrize(("fact", "flagged"), SKIPS)
+    def test_engine(self, fact: dict[str, Any], flagged: bool) -> None:
+        """The roles decide the levels skipped; the count given adds to them, never hides them."""
+        decision = load_pack("call_centre").engine().evaluate(fact, now=OPENED, fact_type="report")
+        assert ("ESC-3.level-by-level" in decision.rule_ids) is flagged
+
+    def test_emergency_skip_owes_the_skipped_superior(self) -> None:
+        """An emergency report from an agent to the department head, given with no count, owes the shift lead a word."""
+        decision = load_pack("call_centre").engine().evaluate(
+            report("agent", "department_head", emergency=True), now=OPENED, fact_type="report")
+        assert "ESC-3.inform-skipped" in decision.rule_ids
+
+    def test_audit_agrees_with_the_engine(self) -> None:
+        """The columnar audit judges every report as the row engine does."""
+        assert_same(load_pack("call_centre").engine(), "report", [fact for fact, _ in SKIPS])
+
+    def test_tuned_max_levels(self) -> None:
+        """With max_levels 2 an agent may go to the department head, not to the centre director."""
+        engine = load_pack("call_centre", overrides={"report": {"max_levels": 2}}).engine()
+        fired = [engine.evaluate(report("agent", to), now=OPENED, fact_type="report").rule_ids
+                 for to in ("department_head", "centre_director")]
+        assert ["ESC-3.level-by-level" in ids for ids in fired] == [False, True]
+
+    def test_company_level_counts(self, tmp_path: Any) -> None:
+        """A company level between the shift lead and the department head makes shift lead to head a skip."""
+        manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
+        (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
+        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
+                 "reports_to: department_head}\n"
+                 "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
+                 "reports_to: floor_manager}\n")
+        (tmp_path / "roles.yaml").write_text(roles, "utf-8")
+        decision = load_pack(tmp_path).engine().evaluate(report("班長", "department_head"), now=OPENED,
+                                                         fact_type="report")
+        assert "ESC-3.level-by-level" in decision.rule_ids

@@ -922,7 +922,16 @@ ROLES_FROM: Mapping[str, str] = {
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
 
-_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM})
+SKIP_RULES: Mapping[str, tuple[str, str, str, str]] = {
+    "ESC-3.level-by-level": ("raised_by", "addressed_to", "levels_up", "max_levels"),
+    "ESC-3.inform-skipped": ("raised_by", "addressed_to", "levels_up", "max_levels"),
+}
+"""Rules that judge a report skipping levels, with the fields naming the role raising it, the
+role it went to, the count given, and the parameter of how many levels it may go up: besides
+the count given, the pairs the pack's chain places more than that many levels apart are
+written into them, so a report given as data with too small a count still skips a level."""
+
+_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *SKIP_RULES})
 """Every rule id whose conditions a pack rewrites from its roles (:func:`_with_chain`)."""
 
 
@@ -937,7 +946,9 @@ def _with_chain(pack: Pack) -> Pack:
     where what it writes differs; such a policy's version gets a ``+<pack>`` suffix, as a
     company's rules file gives it."""
 
-    def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    def edit(rule: dict[str, Any], fields: tuple[str, ...], params: Mapping[str, Any]) -> bool:
+        if rule["id"] in SKIP_RULES:
+            return _skips(rule, pack.roles, params)
         if rule["id"] in LEVEL_RULES:
             return _chain(rule, pack.roles, pack.name)
         if rule["id"] in LADDER_RULES:
@@ -951,7 +962,7 @@ def _with_chain(pack: Pack) -> Pack:
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
-        changed = [edit(rule, fields) for rule in data["rules"]]
+        changed = [edit(rule, fields, policy.param_values) for rule in data["rules"]]
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
@@ -1067,6 +1078,41 @@ def _ladder(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
     if _pairs_of(levels["of"], raised, addressed, count, roles) == _pairs_of(wanted, raised, addressed, count, roles):
         return False
     levels["of"] = wanted
+    return True
+
+
+def _skips(rule: dict[str, Any], roles: RoleCatalogue, params: Mapping[str, Any]) -> bool:
+    """Write into a skip ``rule`` (in place) the (role, superior) pairs of the chain more than
+    the parameter's levels apart, after the count's test in the ``any`` that starts with it
+    (``levels_up > max_levels``); True if they differ from the pairs written there. A rule of
+    that id without such an ``any`` (a company's own) is left as it is written."""
+    raised, addressed, count, param = SKIP_RULES[rule["id"]]
+
+    def found(cond: dict[str, Any]) -> dict[str, Any] | None:
+        first = (cond.get("of") or [{}])[0] if cond.get("kind") == "any" else {}
+        if first.get("path") == count and first.get("param") == param:
+            return cond
+        return next(filter(None, map(found, _children(cond))), None)
+
+    skip = found(rule["when"])
+    if skip is None or param not in params:  # a company's own rule of that id, read as it is written
+        return False
+    apart: dict[str, list[str]] = {}
+    for role in roles:
+        for boss in roles.chain_above(role.id)[int(params[param]):]:
+            apart.setdefault(boss.id, []).append(role.id)
+
+    def pairs(conds: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
+        lists = [{c.get("path"): c.get("value") or [] for c in pair.get("of") or []} for pair in conds]
+        return {(_role_id(roles, a), _role_id(roles, b)) for got in lists
+                for a in got.get(raised, []) for b in got.get(addressed, [])}
+
+    wanted = [{"kind": "all", "of": [{"kind": "in", "path": raised, "value": below},
+                                      {"kind": "in", "path": addressed, "value": [above]}]}
+              for above, below in apart.items()]
+    if pairs(skip["of"][1:]) == pairs(wanted):
+        return False
+    skip["of"] = [skip["of"][0], *wanted]
     return True
 
 
