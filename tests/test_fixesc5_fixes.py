@@ -284,3 +284,28 @@ class TestSkippedLevelByTheChain:
         decision = load_pack(tmp_path).engine().evaluate(report("班長", "department_head"), now=OPENED,
                                                          fact_type="report")
         assert "ESC-3.level-by-level" in decision.rule_ids
+
+
+class TestRewritesKeepWhatTheyDoNotOwn:
+    """The pack's role rewrites change only the shapes they write, never another condition beside them."""
+
+    def test_role_compare_beside_another_condition(self) -> None:
+        """An any holding a role compare and another test keeps the test; the compare becomes an identity."""
+        from csrules.policies.packs import _widen
+
+        other = {"kind": "compare", "path": "founded", "op": "==", "value": True}
+        cond = {"kind": "any", "of": [{"kind": "compare", "path": "approved_by", "op": "==", "field": "owner_role"},
+                                      dict(other)]}
+        assert _widen(cond, ("approved_by", "owner_role"), {"department_head": ("department_head", "部門經理")})
+        assert cond["of"][1] == other
+        assert cond["of"][0]["kind"] == "any"
+
+    def test_identity_is_rewritten_once(self) -> None:
+        """Widening the identity test again writes nothing new."""
+        from csrules.policies.packs import _widen
+
+        names = {"department_head": ("department_head", "部門經理"), "agent": ("agent",)}
+        cond = {"kind": "compare", "path": "approved_by", "op": "!=", "field": "owner_role"}
+        assert _widen(cond, ("approved_by", "owner_role"), names)
+        assert not _widen(cond, ("approved_by", "owner_role"), names)
+        assert cond["kind"] == "not"

@@ -1089,8 +1089,9 @@ def _skips(rule: dict[str, Any], roles: RoleCatalogue, params: Mapping[str, Any]
     raised, addressed, count, param = SKIP_RULES[rule["id"]]
 
     def found(cond: dict[str, Any]) -> dict[str, Any] | None:
-        first = (cond.get("of") or [{}])[0] if cond.get("kind") == "any" else {}
-        if first.get("path") == count and first.get("param") == param:
+        first, *rest = (cond.get("of") or [{}]) if cond.get("kind") == "any" else [{}]
+        if (first.get("path") == count and first.get("param") == param
+                and all(_is_pair(item, raised, addressed) for item in rest)):
             return cond
         return next(filter(None, map(found, _children(cond))), None)
 
@@ -1192,16 +1193,26 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
     return changed
 
 
+def _is_pair(cond: Any, first: str, second: str) -> bool:
+    """Whether ``cond`` is ``all`` of an ``in`` on ``first`` and an ``in`` on ``second``."""
+    parts = cond.get("of") if isinstance(cond, dict) and cond.get("kind") == "all" else None
+    return (isinstance(parts, list) and [p.get("kind") for p in parts] == ["in", "in"]
+            and [p.get("path") for p in parts] == [first, second])
+
+
 def _role_pair(cond: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, str] | None:
     """The two role fields ``cond`` compares (``approved_by == owner_role``, or the catalogue
-    identity test :func:`_same_role` wrote for it), else None."""
-    raw = (cond.get("of") or [None])[0] if cond.get("kind") == "any" else cond
+    identity test :func:`_same_role` wrote for it: the ``==`` then only (role, role) pairs),
+    else None."""
+    raw, *rest = (cond.get("of") or [None]) if cond.get("kind") == "any" else [cond]
     if not isinstance(raw, dict) or raw.get("kind") != "compare" or raw.get("op") not in ("==", "!="):
         return None
-    if raw is not cond and raw.get("op") != "==":
-        return None
     path, other = raw.get("path"), raw.get("field")
-    return (path, other) if path in fields and other in fields else None
+    if path not in fields or other not in fields:
+        return None
+    if raw is not cond and (raw.get("op") != "==" or not all(_is_pair(item, path, other) for item in rest)):
+        return None
+    return path, other
 
 
 def _same_role(cond: dict[str, Any], pair: tuple[str, str], names: Mapping[str, tuple[str, ...]]) -> bool:
