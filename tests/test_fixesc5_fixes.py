@@ -78,6 +78,24 @@ class TestLateResolutionNeedsAHandUp:
         facts += [order(escalations=steps) for steps, _ in LATE_CASES]
         assert_same(engine, "work_order", facts)
 
+    def test_audit_command_agrees_with_the_engine(self, tmp_path: Any) -> None:
+        """`csrules audit` on a Parquet file flags exactly the orders the engine flags."""
+        import pyarrow.parquet as pq
+
+        from csrules._cli.cli import main
+        from tests.columnar_support import table
+
+        facts = [order(order_id=f"W{n}", resolved_at=RESOLVED.isoformat(), escalations=steps)
+                 for n, (steps, _) in enumerate(LATE_CASES)]
+        pq.write_table(table(facts), tmp_path / "orders.parquet")
+        now = RESOLVED + timedelta(days=1)
+        main(["audit", "call_centre", str(tmp_path / "orders.parquet"), "--fact-type", "work_order",
+              "--now", now.isoformat(), "--workers", "1", "--out", str(tmp_path / "out")])
+        rows = pq.read_table(tmp_path / "out" / "decisions.parquet").to_pylist()
+        audited = {row["row"] - 1 for row in rows if row["rule"] == "ESC-2.late-untraced"}
+        assert audited == {n for n, fact in enumerate(facts) if "ESC-2.late-untraced" in rules(fact, now)}
+        assert audited == {n for n, (_, flagged) in enumerate(LATE_CASES) if flagged}
+
     def test_company_role_above_the_shift_lead_counts(self, tmp_path: Any) -> None:
         """A company role the shift lead reports to is above it, so a hand-off to it leaves the trace."""
         manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
