@@ -116,7 +116,7 @@ class TestLadderOrder:
 
     def test_inverted_overrides_are_refused(self) -> None:
         """Moving the shift lead's step past the manager's is refused, naming the policy and both values."""
-        with pytest.raises(PolicyError, match=r"work_order'.*manager_after \(1d\).*shift_lead_after \(2d\)"):
+        with pytest.raises(PolicyError, match=r"work_order'.*manager_after \(24h\).*shift_lead_after \(48h\)"):
             load_pack("call_centre", overrides={"work_order": {"shift_lead_after": "48h", "manager_after": "24h"}})
 
     def test_equal_steps_in_the_session_policy_are_refused(self) -> None:

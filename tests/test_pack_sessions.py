@@ -158,7 +158,7 @@ class TestPackAPI:
         md = render_docs(subject_from_pack(load_pack("call_centre")), langs_for("en"), DAY).markdown
         assert "ATT-9.swaps-per-month" in md
         assert "events where all of:, in the same calendar month" in md
-        assert "When still open 1 day (shift\\_lead\\_after) after opened at" in md
+        assert "When still open 24 hours (shift\\_lead\\_after) after opened at" in md
         assert "When 2 (swaps\\_in\\_a\\_row) in a row of: swapped shift is yes" in md
         lifecycles = md[md.index("## Lifecycles") :]
         assert "Complaint handling flow" in lifecycles

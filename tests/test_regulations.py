@@ -299,8 +299,9 @@ class TestComplaints:
         assert follow.due == at("2026-03-13 11:00")
         archived = judge(cc, "work_order", {**handled, "status": "archived"}, now=now)
         assert "CMP-1.archive" in archived.rule_ids
-        closed = judge(
-            cc, "work_order", {**handled, "status": "archived", "follow_up_at": iso("2026-03-11 10:00")}, now=now
+        closed = judge(  # judged once the follow-up was made: one recorded after now is not made yet
+            cc, "work_order", {**handled, "status": "archived", "follow_up_at": iso("2026-03-11 10:00")},
+            now=at("2026-03-11 12:00"),
         )
         assert closed.is_clean
 

@@ -111,7 +111,7 @@ class TestAssertDecision:
         assert "approver: expected ['department_head'], got ['centre_director']" in message
         assert "effects that hold: ['violation:ATT-1', 'approval:centre_director', 'obligation:hr']" in message
         assert "leave/notice: MATCHED" in message
-        assert "less than 1 day from requested at to starts at" in message
+        assert "less than 24 hours from requested at to starts at" in message
         assert "leave/head: no match" in message  # the rule that would have given the approver
         assert "✗ days is at most 1  [days=2.0]" in message
         assert "'kind': 'personal'" in message

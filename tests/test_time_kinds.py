@@ -234,8 +234,8 @@ class TestNotice:
             "requested at is at least 2 business days ahead of starts at (in the china calendar)")
         assert words(cond, "zh") == "requested at比starts at提前至少2个工作日（按china日历）"
         since = Notice(since="created_at", op=">=", duration="24h")
-        assert words(since, "en") == "at least 1 day have passed since created at"
-        assert words(since, "zh") == "自created at起已过至少1天"
+        assert words(since, "en") == "at least 24 hours have passed since created at"  # as written
+        assert words(since, "zh") == "自created at起已过至少24小时"
 
     @pytest.mark.parametrize(("change", "match"), [
         ({"since": "n"}, "notice needs a datetime field; n is number"),

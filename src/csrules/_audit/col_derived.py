@@ -151,7 +151,8 @@ def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
 
 def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """WorkOrder: the approved proposal exists; a founded complaint's answer is deferred;
-    hand-offs without a chase record, counts."""
+    hand-offs without a chase record, counts, the role of the last hand-off made by the
+    resolution."""
     proposals = pl.col("proposals").list.len().cast(pl.Int64)
     problems.append((frame, pl.col("approved_proposal") >= proposals, FACT, "approved_proposal does not exist"))
     _not_before(frame, "opened_at", ("escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at"),
@@ -165,7 +166,17 @@ def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
         untraced.cast(pl.Int64).alias("untraced_handoffs"),
         proposals.alias("proposal_count"),
         chases.list.len().cast(pl.Int64).alias("escalation_count"),
+        _last_handoff().alias("handed_to"),
     )
+
+
+def _last_handoff() -> pl.Expr:
+    """The ``to_role`` of the last hand-off made by ``resolved_at`` (each while unresolved), as
+    the model's ``_last_handoff``: instants compared in microseconds since the epoch."""
+    lead = pl.col("escalations.at").list.eval(pl.element().dt.epoch("us")) - pl.col("resolved_at").dt.epoch("us")
+    made = lead.list.eval((pl.element() <= 0).fill_null(True))
+    return pl.col("escalations.to_role").list.get(made.list.eval(pl.element().arg_true()).list.last(),
+                                                  null_on_oob=True)
 
 
 def _swap(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:

@@ -322,9 +322,10 @@ def _show(value: Any) -> str:
 
 
 def show_param(value: Any) -> Any:
-    """A parameter value as it is written in a policy file (durations as ``"24h"``)."""
+    """A parameter value as it is written in a policy file (durations as ``"24h"``, in the
+    unit the file wrote them in)."""
     if isinstance(value, _Wall):
-        return format_timedelta(value.delta)
+        return str(value)
     if isinstance(value, time):
         return value.strftime("%H:%M") if not value.second else value.isoformat()
     if isinstance(value, tuple):

@@ -14,7 +14,7 @@ months and years (``"P3M"``, ``"P1Y"``) have no fixed length and are refused, li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -81,17 +81,21 @@ class WallDuration:
     """
 
     delta: timedelta
+    unit: timedelta | None = field(default=None, compare=False, repr=False)
+    """The one unit the text was written in (``24h``: an hour), kept for documents; not part of
+    the value (``24h`` equals ``1d``)."""
 
     def __post_init__(self) -> None:
         if self.delta < timedelta(0):
             raise DurationError(f"a duration cannot be negative (got {self.delta})", text=None)
 
     def __str__(self) -> str:
-        return format_timedelta(self.delta)
+        return format_timedelta(self.delta, largest=self.unit)
 
     def describe(self, lang: Lang = "en") -> str:
-        """The duration in words for documents (``1 day``, ``1天``)."""
-        return describe_timedelta(self.delta, lang)
+        """The duration in words for documents (``1 day``, ``1天``), in the unit it was written
+        in where that is one unit (``24h``: ``24 hours``, ``24小时``, as 超過24小時 says)."""
+        return describe_timedelta(self.delta, lang, largest=self.unit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +229,10 @@ def _parse_text(text: str) -> Duration | None:
                 seconds=parts.get("s", 0),
             )
         )
+    single = _WALL_PART.fullmatch(lowered)
+    written = _WALL_UNITS.get(single.group(2)) if single else None  # one part: the unit it is written in
     total = _parse_wall_parts(lowered)
-    return None if total is None else WallDuration(total)
+    return None if total is None else WallDuration(total, written)
 
 
 def _parse_wall_parts(text: str) -> timedelta | None:
@@ -241,10 +247,13 @@ def _parse_wall_parts(text: str) -> timedelta | None:
     return total if parts else None
 
 
-def format_timedelta(delta: timedelta) -> str:
-    """The shortest round-trippable spelling of ``delta`` (``"1d"``, ``"20min"``, ``"90s"``)."""
+def format_timedelta(delta: timedelta, *, largest: timedelta | None = None) -> str:
+    """The shortest round-trippable spelling of ``delta`` (``"1d"``, ``"20min"``, ``"90s"``);
+    with ``largest`` (an hour) no larger unit is used: ``"24h"``."""
     seconds = delta.total_seconds()
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("min", 60)):
+        if largest is not None and size > largest.total_seconds():
+            continue
         if seconds and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{int(seconds)}s" if float(seconds).is_integer() else f"{seconds}s"
@@ -256,12 +265,15 @@ _WORDS = {
 }
 
 
-def describe_timedelta(delta: timedelta, lang: Lang = "en") -> str:
-    """``timedelta(days=1)`` -> ``"1 day"`` / ``"1天"`` for generated documents."""
+def describe_timedelta(delta: timedelta, lang: Lang = "en", *, largest: timedelta | None = None) -> str:
+    """``timedelta(days=1)`` -> ``"1 day"`` / ``"1天"`` for generated documents; with
+    ``largest`` (an hour) no larger unit is used: ``"24 hours"``."""
     seconds = int(delta.total_seconds())
     if seconds == 0:
         return "0 seconds" if lang == "en" else "0秒"
     for word, size in _WORDS[lang]:
+        if largest is not None and size > largest.total_seconds():
+            continue
         if seconds % size == 0:
             count = seconds // size
             if lang == "zh":

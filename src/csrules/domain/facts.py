@@ -1316,6 +1316,12 @@ class WorkOrder(Fact):
     )
     proposal_count: int = _derived("number of proposals", "方案數", "len(proposals)", 0, source=("proposals",))
     escalation_count: int = _derived("number of hand-offs", "流轉次數", "len(escalations)", 0, source=("escalations",))
+    handed_to: str | None = _derived(
+        "last handed to", "最後匯集至",
+        "to_role of the last hand-off (escalations, oldest first) made by resolved_at; every hand-off while "
+        "unresolved; none without one",
+        None, source=("escalations", "resolved_at"),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> WorkOrder:
@@ -1332,8 +1338,16 @@ class WorkOrder(Fact):
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
+            handed_to=_last_handoff(self.escalations, self.resolved_at),
         )
         return self
+
+
+def _last_handoff(steps: list[EscalationStep], resolved_at: datetime | None) -> str | None:
+    """The role the last of ``steps`` made by ``resolved_at`` went to (a hand-off after the
+    resolution did not bring the order there before it was resolved)."""
+    made = [step.to_role for step in steps if resolved_at is None or step.at <= resolved_at]
+    return made[-1] if made else None
 
 
 # --------------------------------------------------------------------------- calls

@@ -993,7 +993,7 @@ def _comparable(value: Any) -> Any:
 ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
     "leave_request": ("submitted_to", "requester_role"),
-    "work_order": ("owner_role", "reported_to", "approved_by"),
+    "work_order": ("owner_role", "reported_to", "approved_by", "handed_to"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
     "duty_record": ("owner",),
@@ -1029,6 +1029,7 @@ ROLES_FROM: Mapping[str, str] = {
     "ATT-7.away": "shift_lead",
     "ATT-11.unapproved-absence": "shift_lead",
     "ATT-7.discipline": "cs_supervisor",
+    "ESC-2.late-untraced": "shift_lead",
 }
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
@@ -1040,7 +1041,16 @@ DUTY_RULES: Mapping[str, Literal["ids", "owners"]] = {
 """Rules whose duty lists are the pack's duties (every duty id; each owner's duties), written
 as :data:`ROLE_LISTS` are: a company pack's duties join them when it is built."""
 
-_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *DUTY_RULES})
+SKIP_RULES: Mapping[str, tuple[str, str, str, str]] = {
+    "ESC-3.level-by-level": ("raised_by", "addressed_to", "levels_up", "max_levels"),
+    "ESC-3.inform-skipped": ("raised_by", "addressed_to", "levels_up", "max_levels"),
+}
+"""Rules that judge a report skipping levels, with the fields naming the role raising it, the
+role it went to, the count given, and the parameter of how many levels it may go up: besides
+the count given, the pairs the pack's chain places more than that many levels apart are
+written into them, so a report given as data with too small a count still skips a level."""
+
+_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *SKIP_RULES, *DUTY_RULES})
 """Every rule id whose conditions a pack rewrites from its roles (:func:`_with_chain`)."""
 
 
@@ -1055,7 +1065,9 @@ def _with_chain(pack: Pack) -> Pack:
     where what it writes differs; such a policy's version gets a ``+<pack>`` suffix, as a
     company's rules file gives it."""
 
-    def edit(rule: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    def edit(rule: dict[str, Any], fields: tuple[str, ...], params: Mapping[str, Any]) -> bool:
+        if rule["id"] in SKIP_RULES:
+            return _skips(rule, pack.roles, params)
         if rule["id"] in LEVEL_RULES:
             return _chain(rule, pack.roles, pack.name)
         if rule["id"] in LADDER_RULES:
@@ -1071,7 +1083,7 @@ def _with_chain(pack: Pack) -> Pack:
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
-        changed = [edit(rule, fields) for rule in data["rules"]]
+        changed = [edit(rule, fields, policy.param_values) for rule in data["rules"]]
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
@@ -1232,6 +1244,42 @@ def _ladder(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
     return True
 
 
+def _skips(rule: dict[str, Any], roles: RoleCatalogue, params: Mapping[str, Any]) -> bool:
+    """Write into a skip ``rule`` (in place) the (role, superior) pairs of the chain more than
+    the parameter's levels apart, after the count's test in the ``any`` that starts with it
+    (``levels_up > max_levels``); True if they differ from the pairs written there. A rule of
+    that id without such an ``any`` (a company's own) is left as it is written."""
+    raised, addressed, count, param = SKIP_RULES[rule["id"]]
+
+    def found(cond: dict[str, Any]) -> dict[str, Any] | None:
+        first, *rest = (cond.get("of") or [{}]) if cond.get("kind") == "any" else [{}]
+        if (first.get("path") == count and first.get("param") == param
+                and all(_is_pair(item, raised, addressed) for item in rest)):
+            return cond
+        return next(filter(None, map(found, _children(cond))), None)
+
+    skip = found(rule["when"])
+    if skip is None or param not in params:  # a company's own rule of that id, read as it is written
+        return False
+    apart: dict[str, list[str]] = {}
+    for role in roles:
+        for boss in roles.chain_above(role.id)[int(params[param]):]:
+            apart.setdefault(boss.id, []).append(role.id)
+
+    def pairs(conds: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
+        lists = [{c.get("path"): c.get("value") or [] for c in pair.get("of") or []} for pair in conds]
+        return {(_role_id(roles, a), _role_id(roles, b)) for got in lists
+                for a in got.get(raised, []) for b in got.get(addressed, [])}
+
+    wanted = [{"kind": "all", "of": [{"kind": "in", "path": raised, "value": below},
+                                      {"kind": "in", "path": addressed, "value": [above]}]}
+              for above, below in apart.items()]
+    if pairs(skip["of"][1:]) == pairs(wanted):
+        return False
+    skip["of"] = [skip["of"][0], *wanted]
+    return True
+
+
 def _pairs_of(levels: list[dict[str, Any]], raised: str, addressed: str, count: str,
               roles: RoleCatalogue) -> set[tuple[Any, Any, Any]]:
     """The (count, role, superior) triples a ladder's levels hold, role names read as ids."""
@@ -1288,6 +1336,9 @@ def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]],
 
 def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
     """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
+    pair = _role_pair(cond, fields)
+    if pair is not None:
+        return _same_role(cond, pair, names)
     changed = False
     for child in _children(cond):
         changed = _widen(child, fields, names) or changed
@@ -1305,6 +1356,44 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
     return changed
 
 
+def _is_pair(cond: Any, first: str, second: str) -> bool:
+    """Whether ``cond`` is ``all`` of an ``in`` on ``first`` and an ``in`` on ``second``."""
+    parts = cond.get("of") if isinstance(cond, dict) and cond.get("kind") == "all" else None
+    return (isinstance(parts, list) and [p.get("kind") for p in parts] == ["in", "in"]
+            and [p.get("path") for p in parts] == [first, second])
+
+
+def _role_pair(cond: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, str] | None:
+    """The two role fields ``cond`` compares (``approved_by == owner_role``, or the catalogue
+    identity test :func:`_same_role` wrote for it: the ``==`` then only (role, role) pairs),
+    else None."""
+    raw, *rest = (cond.get("of") or [None]) if cond.get("kind") == "any" else [cond]
+    if not isinstance(raw, dict) or raw.get("kind") != "compare" or raw.get("op") not in ("==", "!="):
+        return None
+    path, other = raw.get("path"), raw.get("field")
+    if path not in fields or other not in fields:
+        return None
+    if raw is not cond and (raw.get("op") != "==" or not all(_is_pair(item, path, other) for item in rest)):
+        return None
+    return path, other
+
+
+def _same_role(cond: dict[str, Any], pair: tuple[str, str], names: Mapping[str, tuple[str, ...]]) -> bool:
+    """Write, in place, a compare of two role fields as catalogue identity: equal as written, or
+    both naming one role of the pack by any of its names (``部門經理`` is ``department_head``);
+    ``!=`` is its negation. True if written (it is rewritten as the catalogue changes)."""
+    path, other = pair
+    same = {"kind": "any", "of": [{"kind": "compare", "path": path, "op": "==", "field": other}, *(
+        {"kind": "all", "of": [{"kind": "in", "path": path, "value": list(ids)},
+                               {"kind": "in", "path": other, "value": list(ids)}]} for ids in names.values())]}
+    written = {"kind": "not", "condition": same} if cond.get("kind") == "compare" and cond["op"] == "!=" else same
+    if written == cond:
+        return False
+    cond.clear()
+    cond.update(written)
+    return True
+
+
 def without_role_aliases(pack: Pack) -> Pack:
     """``pack`` with its policies' and lifecycles' role lists narrowed back to role ids (the
     aliases :func:`_with_role_aliases` added left out): the policies as their files write them,
@@ -1317,6 +1406,11 @@ def without_role_aliases(pack: Pack) -> Pack:
 def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str, frozenset[str]]) -> bool:
     """Drop from the role lists of ``cond`` (and the conditions inside it), in place, every
     alias of a role whose id the list holds; True if any was dropped."""
+    pair = _role_pair(cond, fields)
+    if pair is not None and cond.get("kind") == "any":  # catalogue identity: the compare as written
+        cond.clear()
+        cond.update(kind="compare", path=pair[0], op="==", field=pair[1])
+        return True
     changed = False
     for child in _children(cond):
         changed = _narrow(child, fields, aliases) or changed
