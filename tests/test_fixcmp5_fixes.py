@@ -114,16 +114,18 @@ class TestComplaintPathsAgree:
         [(True, False, False, True), (None, True, False, True), (False, False, True, True),
          (False, False, False, False), (None, False, False, False)],
     )
-    def test_answer_deferred_follows_founded_and_asked_for_time(
+    def test_answer_awaited_follows_founded_and_asked_for_time(
         self, founded: bool | None, asked: bool, given: bool, deferred: bool
     ) -> None:
-        """A founded complaint, or one whose customer was asked for time, has a deferred answer."""
+        """A founded complaint, or one whose customer was asked for time, has an answer awaited;
+        the answer_deferred given is kept as given."""
         order = WorkOrder.model_validate({"order_id": "W1", "opened_at": T0, "first_handler": "A01", "owner": "A01",
                                           "founded": founded, "customer_asked_for_time": asked,
                                           "answer_deferred": given})
-        assert order.answer_deferred is deferred
+        assert order.answer_awaited is deferred
+        assert order.answer_deferred is given
 
-    def test_columnar_audit_derives_answer_deferred_alike(self) -> None:
+    def test_columnar_audit_derives_answer_awaited_alike(self) -> None:
         """The columnar audit runs the reply deadline for founded complaints as the row engine does."""
         now = datetime(2026, 6, 1, 9, tzinfo=UTC)
         orders = [{"order_id": "W1", "opened_at": (now - 5 * DAY).isoformat(), "first_handler": "A01", "owner": "A01",

@@ -1294,9 +1294,7 @@ class WorkOrder(Fact):
         "approved by", "主管領導批示", "Role that approved the proposal", None
     )
     answer_deferred: bool = _field(
-        "answer deferred", "無法及時答復",
-        "No answer could be given at once; a case was opened. Also true for a founded complaint or one where "
-        "the customer was asked for time: its answer is the approved solution, given later", False
+        "answer deferred", "無法及時答復", "No answer could be given at once; a case was opened", False
     )
     solution_at: AwareDatetime | None = _field(
         "solution found at", "獲取解決方案",
@@ -1316,6 +1314,11 @@ class WorkOrder(Fact):
     )
     proposal_count: int = _derived("number of proposals", "方案數", "len(proposals)", 0, source=("proposals",))
     escalation_count: int = _derived("number of hand-offs", "流轉次數", "len(escalations)", 0, source=("escalations",))
+    answer_awaited: bool = _derived(
+        "answer awaited", "待答復",
+        "answer_deferred, a founded complaint, or the customer asked for time: the answer comes later",
+        False, source=("answer_deferred", "founded", "customer_asked_for_time"),
+    )
     handed_to: str | None = _derived(
         "last handed to", "最後匯集至",
         "to_role of the last hand-off (escalations, oldest first) made by resolved_at; every hand-off while "
@@ -1334,7 +1337,7 @@ class WorkOrder(Fact):
         self._set(
             # 投訴成立…請顧客給予一定時間 (001 第四篇 三): such an answer waits for the approved
             # solution, so the reply deadline (CMP-4) runs for it, as the complaint flow runs it
-            answer_deferred=self.answer_deferred or self.founded is True or self.customer_asked_for_time,
+            answer_awaited=self.answer_deferred or self.founded is True or self.customer_asked_for_time,
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
