@@ -3,6 +3,7 @@ filter, a store's file refused, and a bare ISO "T"."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,11 +13,13 @@ import pytest
 
 from csrules import DurationError, LogWriteError
 from csrules._sessions import SQLiteStore
+from csrules.audit import audit
 from csrules.policies import load_pack
 from csrules.records import JsonlLog, SQLiteLog, read_log
 from csrules.time import parse_duration
 
 CST = "+08:00"
+NOW = datetime.fromisoformat(f"2026-03-14T09:00:00{CST}")
 
 
 def leave(hour: int) -> tuple[dict[str, Any], datetime]:
@@ -111,3 +114,41 @@ class TestIsoDurations:
     def test_time_part_after_t_read(self) -> None:
         """P1DT2H is 26 hours."""
         assert parse_duration("P1DT2H").delta == timedelta(hours=26)
+
+
+class TestJsonlNestedTimes:
+    """`csrules audit` of JSON Lines whose facts hold nested date-times."""
+
+    @staticmethod
+    def orders(at: str) -> list[dict[str, Any]]:
+        """Work orders opened 10 March, the first handed up at ``at``, the second never."""
+        opened = f"2026-03-10T09:00:00{CST}"
+        return [
+            {"order_id": "W1", "opened_at": opened, "first_handler": "A01", "owner": "A01",
+             "escalations": [{"at": at, "to_role": "shift_lead", "chase_record": "ticket 1"}]},
+            {"order_id": "W2", "opened_at": opened, "first_handler": "A01", "owner": "A01"},
+        ]
+
+    @staticmethod
+    def audited(tmp_path: Path, orders: list[dict[str, Any]]) -> Any:
+        """The audit of ``orders`` written as a JSON Lines file."""
+        path = tmp_path / "orders.jsonl"
+        path.write_text("".join(json.dumps(order) + "\n" for order in orders), encoding="utf-8")
+        return audit(load_pack("call_centre"), path, fact_type="work_order", now=NOW, workers=1)
+
+    @pytest.mark.parametrize("at", [f"2026-03-11T09:00:00{CST}", "2026-03-11T01:00:00Z"])
+    def test_offsets_kept_and_judged_as_the_engine(self, tmp_path: Path, at: str) -> None:
+        """A nested date-time with an offset is read whole: each row's rules are the engine's."""
+        orders = self.orders(at)
+        result = self.audited(tmp_path, orders)
+        rows = result.decisions.to_pylist()
+        assert not [row for row in rows if row["outcome"] == "invalid"]
+        engine = load_pack("call_centre").engine()
+        for number, order in enumerate(orders, start=1):
+            expected = set(engine.evaluate(order, now=NOW, fact_type="work_order").rule_ids)
+            assert {row["rule"] for row in rows if row["row"] == number and row["rule"]} == expected
+
+    def test_naive_nested_time_refused(self, tmp_path: Path) -> None:
+        """A nested date-time without an offset is an invalid row, as the engine refuses it."""
+        rows = self.audited(tmp_path, self.orders("2026-03-11T09:00:00")).decisions.to_pylist()
+        assert [row["row"] for row in rows if row["outcome"] == "invalid"] == [1]

@@ -61,9 +61,35 @@ def text_columns(model: type[BaseModel], kinds: tuple[str, ...] = ("text",)) -> 
     return out
 
 
+_TEXT_KINDS = ("text", "datetime", "date", "time", "duration")
+_NESTED_TYPES: dict[str, pa.DataType] = {"bool": pa.bool_(), "number": pa.float64()}
+
+
 def json_schema(model: type[BaseModel]) -> pa.Schema:
-    """The columns a JSON Lines reader is told the type of (text; the rest inferred)."""
-    return pa.schema(list(text_columns(model, ("text", "datetime", "date", "time", "duration")).items()))
+    """The columns a JSON Lines reader is told the type of (text, and models or lists of
+    models holding text; the rest inferred)."""
+    columns = text_columns(model, _TEXT_KINDS)
+    for name in model.model_fields:
+        info = field_info(model, name)
+        if info.kind == "model" and info.model is not None:
+            nested: pa.DataType = _struct(info.model)
+            columns[name] = pa.list_(nested) if info.is_collection else nested
+    return pa.schema(list(columns.items()))
+
+
+def _struct(model: type[BaseModel]) -> pa.DataType:
+    """``model`` as an Arrow struct whose date-times and other text stay text: Arrow's JSON
+    reader would read a nested date-time with an offset as a time of no zone (a row then
+    refused as naive) where the same value at the top is kept whole."""
+    fields = []
+    for name in model.model_fields:
+        info = field_info(model, name)
+        if info.kind == "model" and info.model is not None:
+            inner = _struct(info.model)
+        else:
+            inner = pa.string() if info.kind in _TEXT_KINDS else _NESTED_TYPES.get(info.kind, pa.string())
+        fields.append(pa.field(name, pa.list_(inner) if info.is_collection else inner))
+    return pa.struct(fields)
 
 
 def _plain(data: mmap.mmap, kind: str) -> bool:
