@@ -100,7 +100,7 @@ class TextMatcher:
     True
     """
 
-    __slots__ = ("_ignored", "_pattern", "fold", "ignore", "phrases")
+    __slots__ = ("_ignored", "_pattern", "_seen", "fold", "ignore", "phrases")
 
     def __init__(self, phrases: tuple[str, ...], fold: Fold, ignore: tuple[str, ...] = ()) -> None:
         self.phrases = phrases
@@ -111,9 +111,18 @@ class TextMatcher:
         # and scanning goes on after it
         folded = sorted({fold_text(p, fold) for p in phrases} | self._ignored, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(p) for p in folded))
+        self._seen: dict[str, bool] = {}  # short texts' answers (greetings repeat)
 
     def __call__(self, value: Any) -> bool:
-        return self.find(value) is not None
+        if type(value) is not str or len(value) > 64:
+            return self.find(value) is not None
+        found = self._seen.get(value)
+        if found is None:
+            found = self.find(value) is not None
+            if len(self._seen) >= _FOLDED_LIMIT:
+                self._seen.clear()
+            self._seen[value] = found
+        return found
 
     def find(self, value: Any) -> str | None:
         """The first phrase found (as written in the policy, folded), or None."""

@@ -233,6 +233,11 @@ class EventRule:
     check: Check
     source: str
     slots: tuple[Slot, ...]
+    version: str | None = field(init=False, default=None)
+    """The version each firing names: its dated policy's, None for an undated one."""
+
+    def __post_init__(self) -> None:
+        self.version = self.policy.version if self.policy.dated else None  # the policy is frozen
 
 
 def _reads_now(rule: EventRule) -> bool:
@@ -391,6 +396,10 @@ class Program:
     counter_aliases: dict[str, str] = field(default_factory=dict)
     """Counter keys of states written before calendar windows spelt out their zone -> the
     key the counter has now (a stored state under the old key is read under the new)."""
+    engine_text: str | None = field(default=None, repr=False)
+    """What stored documents carry as their ``engine`` (set by
+    :func:`csrules._sessions.migrate.fingerprint` when first asked: every stored document
+    carries it, so it is built once per program)."""
 
     @cached_property
     def counter_index(self) -> dict[str, Counter]:

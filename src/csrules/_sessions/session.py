@@ -134,6 +134,7 @@ class SessionEngine:
             lifecycles = [lifecycles]
         policies = tuple(policies)
         self.program: Program = compile_program(policies, lifecycles)
+        self._fingerprint = fingerprint(self.program)  # what this engine's documents carry
         # events naming no time_zone, of a type whose policies name another zone, are read in it
         self._zones = fact_zones(policies)
         self._backend: Backend = make_backend(backend, self.program)
@@ -185,7 +186,7 @@ class SessionEngine:
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
-        with self._lock:  # _guarded, written out: this is the per-event path
+        with self._lock:  # _guarded and the call, written out: this is the per-event path
             try:
                 return self._send(subject_id, event, now, fact_type)
             except CsrulesError:
@@ -482,7 +483,7 @@ class SessionEngine:
             return new_state()
         if self.store.trusted:
             engine = doc.get("engine")
-            if engine is not (current := fingerprint(self.program)) and engine != current:
+            if engine is not (current := self._fingerprint) and engine != current:
                 # another engine's document, kept as written: carried over when compatible
                 return validate_document(doc, self.program, subject=subject, sealed=False)[1]
             state: StateRecord = doc["state"]  # this engine wrote it
@@ -593,12 +594,13 @@ class SessionEngine:
         if in_force is not None:  # dated policies: only the versions in force on the event's day decide
             matched = [position for position in matched if position in in_force]
             rule_errors = {position: message for position, message in rule_errors.items() if position in in_force}
-        selected = fp.select(matched)
+        selector = fp.selector
+        selected = selector(matched) if matched and selector is not None else matched  # fp.select
         rules = fp.rules
         for position in selected:
             rule = rules[position]
             firings.append(Firing(rule.policy.id, rule.rule.id, "event",
-                                  rule.compiled.resolve(fact, now), version=_version(rule.policy)))
+                                  rule.compiled.resolve(fact, now), version=rule.version))
         if rule_errors:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
