@@ -186,9 +186,27 @@ class SessionEngine:
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
-        with self._lock:  # _guarded, written out: this is the per-event path
+        with self._lock:  # _guarded and the call, written out: this is the per-event path
             try:
-                return self._send(subject_id, event, now, fact_type)
+                if self._closed:
+                    raise SessionError("this session engine is closed")
+                if type(subject_id) is not str or not subject_id:
+                    _subject(subject_id)
+                fp = self.program.by_class.get(type(event)) if fact_type is None else None
+                if fp is not None:  # the usual case: an instance of a registered fact class
+                    fact = event
+                else:
+                    fp, fact = self._fact(event, fact_type)
+                if self._zones:
+                    fact = in_zone(fact, self._zones.get(fp.fact_type))
+                moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
+                # The state is read, changed and written in one store transaction: no other
+                # engine, thread or process can change this subject in between (nothing is
+                # cached here).
+                change = partial(self._send_change, subject_id, fp, fact, moment)
+                if self._log is None:
+                    return self.store.update(subject_id, change)
+                return self._send_logged(subject_id, fp, fact, change)
             except CsrulesError:
                 raise
             except Exception as exc:  # the transaction was not committed: nothing changed
@@ -203,25 +221,9 @@ class SessionEngine:
         except Exception as exc:  # the transaction was not committed: nothing changed
             raise _unexpected(what, exc) from exc
 
-    def _send(self, subject_id: str, event: Any, now: datetime | None,
-              fact_type: str | None) -> StepResult:
-        if self._closed:
-            raise SessionError("this session engine is closed")
-        if type(subject_id) is not str or not subject_id:
-            _subject(subject_id)
-        fp = self.program.by_class.get(type(event)) if fact_type is None else None
-        if fp is not None:  # the usual case: an instance of a registered fact class
-            fact = event
-        else:
-            fp, fact = self._fact(event, fact_type)
-        if self._zones:
-            fact = in_zone(fact, self._zones.get(fp.fact_type))
-        moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
-        # The state is read, changed and written in one store transaction: no other engine,
-        # thread or process can change this subject in between (nothing is cached here).
-        change = partial(self._send_change, subject_id, fp, fact, moment)
-        if self._log is None:
-            return self.store.update(subject_id, change)
+    def _send_logged(self, subject_id: str, fp: FactProgram, fact: BaseModel,
+                     change: Callable[[dict[str, Any] | None], tuple[dict[str, Any], StepResult]]) -> StepResult:
+        """:meth:`send` with a decision log: the step, committed, and its record written."""
         from csrules._engine.record import recordable, step_record  # records load on first use
         self._log_open()
         recordable(fact)  # refused before the transaction: a committed step would have no record
@@ -603,8 +605,8 @@ class SessionEngine:
         rules = fp.rules
         for position in selected:
             rule = rules[position]
-            firings.append(Firing(rule.policy.id, rule.rule.id, "event",
-                                  rule.compiled.resolve(fact, now), version=rule.version))
+            firings.append(Firing(rule.policy.id, rule.rule.id, "event", rule.compiled.resolve(fact, now),
+                                  None, None, rule.version))
         if rule_errors:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
