@@ -206,6 +206,14 @@ class TestPerEventShortcuts:
         assert matcher(["您好", "喂"])
         assert not matcher(["您好"])
 
+    def test_contains_answers_bounded(self) -> None:
+        """A matcher fed many distinct texts keeps a bounded number of answers, all right."""
+        matcher = TextMatcher(("喂",), "zh")
+        texts = [f"{n} 喂" if n % 3 == 0 else f"{n} 您好" for n in range(600)]
+        assert [matcher(text) for text in texts] == [n % 3 == 0 for n in range(600)]
+        assert len(matcher._seen) <= 256
+        assert [matcher(text) for text in reversed(texts)] == [n % 3 == 0 for n in reversed(range(600))]
+
     def test_shared_store_between_equal_engines(self) -> None:
         """Two engines with equal policies share a memory store: each reads the other's
         documents (an equal fingerprint, not the same object) and counts on."""

@@ -143,9 +143,11 @@ class DurableHost:
                 # The scan of facts and events runs every _SCAN_EVERY accepted calls, and
                 # at once after anything unusual (see the module docstring).
                 full = code != 0 or self._accepted >= _SCAN_EVERY
+                # the state comes with the first action ((state, action)): no call to read it
+                shown = first[0] if first and type(first) is not str else None
                 if not (full or strays or self._dirty) and (
-                        '"exception"' not in first[0] if first else self._state_is_clean()):
-                    return names  # the state came with the first action: no call to read it
+                        self._state_is_clean() if shown is None else '"exception"' not in shown):
+                    return names
         except SessionError:
             self.wipe()
             raise
