@@ -640,13 +640,12 @@ class DurableBackend:
         positions = plan.positions
         failed: set[Any] = set()
         try:
-            if plan.plain:
-                return Match(_positions(positions, self.host.fire_names(head + _TAIL)), {})
-            fired = self.host.fire_names(plan.encoding.encode(head, fact, now, failed))
+            fired = self.host.fire_names(head + _TAIL if plan.plain else
+                                         plan.encoding.encode(head, fact, now, failed))
         except DurableLimitError:
             return self._python.match_event(fp, fact, now, w)
         if not failed:
-            return Match(_positions(positions, fired), {})
+            return Match(_positions(positions, fired) if fired else [], {})
         matched = sorted({positions[name] for name in fired} - failed)
         errors: dict[int, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides
