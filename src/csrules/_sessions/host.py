@@ -19,10 +19,11 @@ Every call follows the same discipline, which closes the hazards measured in
   no state, so it needs no check: an exception put there otherwise (only durable's own
   action runner writes one, and csrules never lets it run) is found by the next accepted
   call, before that call's answer is used. Its facts and pending events (a scan of the
-  session's message index, five times the cost) are checked to be empty after every tick or lifecycle call durable
-  accepted, after every 64th event it accepted, and at once after anything unusual: a
-  rule fired for a message the call did not send, a retraction that failed, or anything
-  left in durable on purpose (see :meth:`DurableHost.inject`). Between two scans a left-over
+  session's message index, five times the cost) are checked to be empty after every tick
+  or lifecycle call durable accepted, after every 64th event it accepted, and at once
+  after anything unusual: a rule fired for a message the call did not send, a retraction
+  that failed, or anything left in durable on purpose (see :meth:`DurableHost.inject`).
+  Between two scans a left-over
   message cannot change an answer: every rule is one pattern over one transient message, so
   a message left behind completes no other message's match, and a rule it fires is caught
   by the check above. A call whose every message durable refused (``NOT_HANDLED``: it
