@@ -55,6 +55,7 @@ def to_script_quoting(text: str, script: Script | None) -> str:
     return "".join(part if index % 2 else to_script(part, script) for index, part in enumerate(parts))
 
 
+_SEEN = 256  # texts a matcher remembers its answer for (one matcher per contains condition)
 _FOLDED: dict[tuple[str, str], str] = {}
 _FOLDED_LIMIT = 4096  # texts remembered (greetings and set phrases repeat; the rest is cleared)
 
@@ -100,7 +101,7 @@ class TextMatcher:
     True
     """
 
-    __slots__ = ("_ignored", "_pattern", "fold", "ignore", "phrases")
+    __slots__ = ("_ignored", "_pattern", "_seen", "fold", "ignore", "phrases")
 
     def __init__(self, phrases: tuple[str, ...], fold: Fold, ignore: tuple[str, ...] = ()) -> None:
         self.phrases = phrases
@@ -111,9 +112,18 @@ class TextMatcher:
         # and scanning goes on after it
         folded = sorted({fold_text(p, fold) for p in phrases} | self._ignored, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(p) for p in folded))
+        self._seen: dict[str, bool] = {}  # answers for short texts (greetings repeat), up to _SEEN
 
     def __call__(self, value: Any) -> bool:
-        return self.find(value) is not None
+        if type(value) is not str or len(value) > 64:
+            return self.find(value) is not None
+        found = self._seen.get(value)
+        if found is None:
+            found = self.find(value) is not None
+            if len(self._seen) >= _SEEN:
+                self._seen.clear()
+            self._seen[value] = found
+        return found
 
     def find(self, value: Any) -> str | None:
         """The first phrase found (as written in the policy, folded), or None."""

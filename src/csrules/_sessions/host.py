@@ -13,12 +13,17 @@ Every call follows the same discipline, which closes the hazards measured in
   completes them itself, so no exception is swallowed into durable's state;
 - every rule durable reports must be for a message of the same call (an action's text
   holds the message it matched); one for any other message is an integrity error;
-- after every call durable's state is checked for an exception swallowed into it (one
-  cheap C call). Its facts and pending events (a scan of the session's message index, five
-  times the cost) are checked to be empty after every tick or lifecycle call durable
-  accepted, after every 64th event it accepted, and at once after anything unusual: a
-  rule fired for a message the call did not send, a retraction that failed, or anything
-  left in durable on purpose (see :meth:`DurableHost.inject`). Between two scans a left-over
+- after every call durable accepted, its state is checked for an exception swallowed into
+  it: in the state text durable hands back with the first rule that fires, else by one
+  cheap C call. A call durable refused outright (``NOT_HANDLED``) ran nothing and changed
+  no state, so it needs no check: an exception put there otherwise (only durable's own
+  action runner writes one, and csrules never lets it run) is found by the next accepted
+  call, before that call's answer is used. Its facts and pending events (a scan of the
+  session's message index, five times the cost) are checked to be empty after every tick
+  or lifecycle call durable accepted, after every 64th event it accepted, and at once
+  after anything unusual: a rule fired for a message the call did not send, a retraction
+  that failed, or anything left in durable on purpose (see :meth:`DurableHost.inject`).
+  Between two scans a left-over
   message cannot change an answer: every rule is one pattern over one transient message, so
   a message left behind completes no other message's match, and a rule it fires is caught
   by the check above. A call whose every message durable refused (``NOT_HANDLED``: it
@@ -116,13 +121,15 @@ class DurableHost:
         strays: list[str] = []
         try:
             code, state = c.assert_fact(handle, text)
-            if code == _NOT_HANDLED:  # not stored, nothing fired or to retract
+            if code == _NOT_HANDLED:  # not stored, nothing fired or to retract, no state changed
+                if not self._dirty:
+                    return names
                 full = False
             else:
                 if code == _OBSERVED:
                     raise SessionError(f"durable-rules saw a message twice: {text}")
                 mine = f':{{"m":{text}}}}}'  # an action names its rule and holds the message
-                result = c.start_action_for_state(handle, state)
+                first = result = c.start_action_for_state(handle, state)
                 while result:
                     action: str = result[1] if type(result) is not str else result
                     if action.endswith(mine):
@@ -137,8 +144,11 @@ class DurableHost:
                 # The scan of facts and events runs every _SCAN_EVERY accepted calls, and
                 # at once after anything unusual (see the module docstring).
                 full = code != 0 or self._accepted >= _SCAN_EVERY
-            if not (full or strays or self._dirty) and self._state_is_clean():
-                return names
+                # the state comes with the first action ((state, action)): no call to read it
+                shown = first[0] if first and type(first) is not str else None
+                if not (full or strays or self._dirty) and (
+                        self._state_is_clean() if shown is None else '"exception"' not in shown):
+                    return names
         except SessionError:
             self.wipe()
             raise

@@ -19,7 +19,6 @@ changed and reports each one: never a silent loss.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,7 +57,6 @@ _PART_WORDS = {
     "since": "the field an item is open since changed",
     "closed": "the condition that closes an item changed",
 }
-_FINGERPRINTS: weakref.WeakKeyDictionary[Program, str] = weakref.WeakKeyDictionary()
 _SECTIONS = ("c", "r", "i")
 _COUNTED: tuple[tuple[str, Piece], ...] = (("c", "counter"), ("r", "run"))
 
@@ -135,9 +133,9 @@ def fingerprint(program: Program) -> str:
     and one JSON copies without escapes: a session call compares it with its own engine's
     and moves it as one string; it is parsed only when it differs.
     """
-    found = _FINGERPRINTS.get(program)
+    found = program.engine_text
     if found is None:
-        found = _FINGERPRINTS[program] = _encode(_build(program))
+        found = program.engine_text = _encode(_build(program))
     return found
 
 

@@ -233,6 +233,11 @@ class EventRule:
     check: Check
     source: str
     slots: tuple[Slot, ...]
+    version: str | None = field(init=False, default=None)
+    """The version each firing names: its dated policy's, None for an undated one."""
+
+    def __post_init__(self) -> None:
+        self.version = self.policy.version if self.policy.dated else None  # the policy is frozen
 
 
 def _reads_now(rule: EventRule) -> bool:
@@ -391,6 +396,10 @@ class Program:
     counter_aliases: dict[str, str] = field(default_factory=dict)
     """Counter keys of states written before calendar windows spelt out their zone -> the
     key the counter has now (a stored state under the old key is read under the new)."""
+    engine_text: str | None = field(default=None, repr=False)
+    """What stored documents carry as their ``engine`` (set by
+    :func:`csrules._sessions.migrate.fingerprint` when first asked: every stored document
+    carries it, so it is built once per program)."""
 
     @cached_property
     def counter_index(self) -> dict[str, Counter]:
@@ -765,9 +774,14 @@ def window_step(fp: FactProgram) -> WindowStep:
     counter_at: dict[str, int] = {}
     for i, counter in enumerate(fp.counters):
         counter_at[counter.key] = i
-        env[f"count{i}"], env[f"K{i}"] = _counting(counter), counter.key
+        counting, bound = _counting(counter)
+        env[f"count{i}"], env[f"K{i}"] = counting, counter.key
+        names = []
+        for n, value in enumerate(bound):  # the counting function's leading arguments
+            env[f"a{i}_{n}"] = value
+            names.append(f"a{i}_{n}, ")
         lines += test(counter, f"m{i}", f"K{i}")
-        lines += [f"    c{i} = 0 if m{i} is None else count{i}(txn, fact, m{i})"]
+        lines += [f"    c{i} = 0 if m{i} is None else count{i}({''.join(names)}txn, fact, m{i})"]
     run_at: dict[str, int] = {}
     for j, run in enumerate(fp.runs):
         run_at[run.key] = j
@@ -810,8 +824,9 @@ def _failed_slots(fp: FactProgram, failed: dict[str, str]) -> dict[int, str]:
             if slot.key in failed}
 
 
-Counting = Callable[["Txn", Any, bool], int]
-"""Update one counter for an event (``matched`` or not); the count in the event's window."""
+Counting = Callable[..., int]
+"""Update one counter for an event (``matched`` or not); the count in the event's window.
+Called with the arguments :func:`_counting` names, then ``txn, fact, matched``."""
 
 
 def _item_of(paths: tuple[str, ...]) -> Callable[[Any, int], str]:
@@ -850,15 +865,16 @@ def _item_part(value: Any) -> Any:
     return str(value)
 
 
-def _counting(counter: Counter) -> Counting:
-    """The counting function for ``counter``'s kind of window (total, calendar, rolling)."""
+def _counting(counter: Counter) -> tuple[Counting, tuple[Any, ...]]:
+    """The counting function for ``counter``'s kind of window (total, calendar, rolling) and
+    its leading arguments (the generated step passes them itself: no partial per event)."""
     if counter.item is not None:
-        return partial(_count_items, counter)
+        return _count_items, (counter,)
     if counter.calendar is not None:
-        return partial(_count_calendar, counter.key, counter.at, counter.period)
+        return _count_calendar, (counter.key, counter.at, counter.period)
     if counter.rolling_us is not None:
-        return partial(_count_rolling, counter.key, counter.at, counter.rolling_us)
-    return partial(_count_total, counter.key)
+        return _count_rolling, (counter.key, counter.at, counter.rolling_us)
+    return _count_total, (counter.key,)
 
 
 def _count_total(key: str, txn: Txn, fact: Any, matched: bool) -> int:

@@ -135,6 +135,7 @@ class SessionEngine:
             lifecycles = [lifecycles]
         policies = tuple(policies)
         self.program: Program = compile_program(policies, lifecycles)
+        self._fingerprint = fingerprint(self.program)  # what this engine's documents carry
         # events naming no time_zone, of a type whose policies name another zone, are read in it
         self._zones = fact_zones(policies)
         self._backend: Backend = make_backend(backend, self.program)
@@ -186,9 +187,27 @@ class SessionEngine:
     def send(self, subject_id: str, event: Any, *, now: datetime | None = None,
              fact_type: str | None = None) -> StepResult:
         """Process one event for ``subject_id``; see :meth:`Session.send`."""
-        with self._lock:  # _guarded, written out: this is the per-event path
+        with self._lock:  # _guarded and the call, written out: this is the per-event path
             try:
-                return self._send(subject_id, event, now, fact_type)
+                if self._closed:
+                    raise SessionError("this session engine is closed")
+                if type(subject_id) is not str or not subject_id:
+                    _subject(subject_id)
+                fp = self.program.by_class.get(type(event)) if fact_type is None else None
+                if fp is not None:  # the usual case: an instance of a registered fact class
+                    fact = event
+                else:
+                    fp, fact = self._fact(event, fact_type)
+                if self._zones:
+                    fact = in_zone(fact, self._zones.get(fp.fact_type))
+                moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
+                # The state is read, changed and written in one store transaction: no other
+                # engine, thread or process can change this subject in between (nothing is
+                # cached here).
+                change = partial(self._send_change, subject_id, fp, fact, moment)
+                if self._log is None:
+                    return self.store.update(subject_id, change)
+                return self._send_logged(subject_id, fp, fact, change)
             except CsrulesError:
                 raise
             except Exception as exc:  # the transaction was not committed: nothing changed
@@ -203,25 +222,9 @@ class SessionEngine:
         except Exception as exc:  # the transaction was not committed: nothing changed
             raise _unexpected(what, exc) from exc
 
-    def _send(self, subject_id: str, event: Any, now: datetime | None,
-              fact_type: str | None) -> StepResult:
-        if self._closed:
-            raise SessionError("this session engine is closed")
-        if type(subject_id) is not str or not subject_id:
-            _subject(subject_id)
-        fp = self.program.by_class.get(type(event)) if fact_type is None else None
-        if fp is not None:  # the usual case: an instance of a registered fact class
-            fact = event
-        else:
-            fp, fact = self._fact(event, fact_type)
-        if self._zones:
-            fact = in_zone(fact, self._zones.get(fp.fact_type))
-        moment = now if type(now) is datetime and now.utcoffset() is not None else _aware(now)
-        # The state is read, changed and written in one store transaction: no other engine,
-        # thread or process can change this subject in between (nothing is cached here).
-        change = partial(self._send_change, subject_id, fp, fact, moment)
-        if self._log is None:
-            return self.store.update(subject_id, change)
+    def _send_logged(self, subject_id: str, fp: FactProgram, fact: BaseModel,
+                     change: Callable[[dict[str, Any] | None], tuple[dict[str, Any], StepResult]]) -> StepResult:
+        """:meth:`send` with a decision log: the step, committed, and its record written."""
         from csrules._engine.record import recordable, step_record  # records load on first use
         self._log_open()
         recordable(fact)  # refused before the transaction: a committed step would have no record
@@ -263,7 +266,11 @@ class SessionEngine:
     def _send_change(self, subject_id: str, fp: FactProgram, fact: BaseModel,
                      moment: datetime | None,
                      doc: dict[str, Any] | None) -> tuple[dict[str, Any], StepResult]:
-        txn = Txn(self._state_of(subject_id, doc))
+        store = self.store
+        if doc is not None and store.trusted and doc.get("engine") is self._fingerprint:
+            txn = Txn(doc["state"])  # what _state_of returns for a document this engine wrote
+        else:
+            txn = Txn(self._state_of(subject_id, doc))
         tick_firings: list[Firing] = []
         tick_errors: list[RuleError] = []
         if moment is not None:
@@ -278,9 +285,9 @@ class SessionEngine:
         if moment is None and txn.clock is not None:
             moment = from_us(txn.clock)  # the session's clock, in UTC
         result = self._event(subject_id, txn, fp, fact, moment, tick_firings, tick_errors)
-        txn.seq += 1
-        result.seq = txn.seq
-        return self._document(subject_id, txn.commit(self.program)), result
+        result.seq = txn.seq = txn.seq + 1
+        new = document(self.program, subject_id, txn.commit(self.program))  # _document, inlined
+        return (new if store.trusted else seal(new, self._key)), result
 
     def tick(self, subject_id: str, now: datetime) -> StepResult:
         """Move ``subject_id``'s clock to ``now``; see :meth:`Session.tick`."""
@@ -488,7 +495,7 @@ class SessionEngine:
             return new_state()
         if self.store.trusted:
             engine = doc.get("engine")
-            if engine is not (current := fingerprint(self.program)) and engine != current:
+            if engine is not (current := self._fingerprint) and engine != current:
                 # another engine's document, kept as written: carried over when compatible
                 return validate_document(doc, self.program, subject=subject, sealed=False)[1]
             state: StateRecord = doc["state"]  # this engine wrote it
@@ -599,12 +606,13 @@ class SessionEngine:
         if in_force is not None:  # dated policies: only the versions in force on the event's day decide
             matched = [position for position in matched if position in in_force]
             rule_errors = {position: message for position, message in rule_errors.items() if position in in_force}
-        selected = fp.select(matched)
+        selector = fp.selector
+        selected = selector(matched) if matched and selector is not None else matched  # fp.select
         rules = fp.rules
         for position in selected:
             rule = rules[position]
-            firings.append(Firing(rule.policy.id, rule.rule.id, "event",
-                                  rule.compiled.resolve(fact, now), version=_version(rule.policy)))
+            firings.append(Firing(rule.policy.id, rule.rule.id, "event", rule.compiled.resolve(fact, now),
+                                  None, None, rule.version))
         if rule_errors:
             for position, message in sorted(rule_errors.items()):
                 rule = rules[position]
@@ -619,8 +627,10 @@ class SessionEngine:
         return StepResult(
             subject, "event", now, tuple(firings) if firings else (), tuple(done) if done else (),
             tuple(errors) if errors else (),
-            _explain=lambda: _explain_event(subject, backend, fp, fact, now, w, seq, matched,
-                                            selected, done, firings),  # cheaper than a partial
+            # a partial binds the values in one C call (a lambda would make _event's eleven
+            # names closure cells, each made on every call)
+            _explain=partial(_explain_event, subject, backend, fp, fact, now, w, seq, matched,
+                             selected, done, firings),
         )
 
     def _items(self, txn: Txn, fp: FactProgram, fact: BaseModel,

@@ -625,15 +625,10 @@ class DurableBackend:
     def match_event(self, fp: FactProgram, fact: Any, now: datetime | None,
                     w: Sequence[Any]) -> Match[int]:
         """Assert the event as a transient fact; the rules that fire are the matches (an
-        event beyond durable's limits is judged by the compiled functions)."""
-        try:  # the body is here rather than in a helper: this is the per-event path
-            plan = self._plans[fp.fact_type]
-            return self._match_plan(plan, fp, fact, now, w)
-        except DurableLimitError:
-            return self._python.match_event(fp, fact, now, w)
+        event beyond durable's limits is judged by the compiled functions).
 
-    def _match_plan(self, plan: _EventPlan, fp: FactProgram, fact: Any, now: datetime | None,
-                    w: Sequence[Any]) -> Match[int]:
+        Written out in one function: this is the per-event path."""
+        plan = self._plans[fp.fact_type]
         for value in w:
             if type(value) is not int:
                 head = plan.head(next(self._ids), w)
@@ -643,13 +638,14 @@ class DurableBackend:
                 raise ValueError(f"{len(plan.w_keys)} window values expected, got {len(w)}")
             head = plan.template % (next(self._ids), *w)
         positions = plan.positions
-        if plan.plain:
-            fired = self.host.fire_names(head + _TAIL)
-            return Match(_positions(positions, fired), {})
         failed: set[Any] = set()
-        fired = self.host.fire_names(plan.encoding.encode(head, fact, now, failed))
+        try:
+            fired = self.host.fire_names(head + _TAIL if plan.plain else
+                                         plan.encoding.encode(head, fact, now, failed))
+        except DurableLimitError:
+            return self._python.match_event(fp, fact, now, w)
         if not failed:
-            return Match(_positions(positions, fired), {})
+            return Match(_positions(positions, fired) if fired else [], {})
         matched = sorted({positions[name] for name in fired} - failed)
         errors: dict[int, str] = {}
         for position in sorted(failed):  # a probe failed: csrules' evaluator decides
