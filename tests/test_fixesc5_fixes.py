@@ -54,6 +54,19 @@ LATE_CASES = [
 ]
 
 
+
+def floor_manager_pack(folder: Any) -> Any:
+    """A company pack in ``folder`` whose shift lead reports to a floor manager above it."""
+    manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
+    (folder / "pack.yaml").write_text(manifest, "utf-8")
+    roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
+             "reports_to: department_head}\n"
+             "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
+             "reports_to: floor_manager}\n")
+    (folder / "roles.yaml").write_text(roles, "utf-8")
+    return load_pack(folder)
+
+
 class TestLateResolutionNeedsAHandUp:
     """ESC-2.late-untraced: a late resolution needs a hand-off to the shift lead or above before it."""
 
@@ -98,14 +111,7 @@ class TestLateResolutionNeedsAHandUp:
 
     def test_company_role_above_the_shift_lead_counts(self, tmp_path: Any) -> None:
         """A company role the shift lead reports to is above it, so a hand-off to it leaves the trace."""
-        manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
-        (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
-        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
-                 "reports_to: department_head}\n"
-                 "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
-                 "reports_to: floor_manager}\n")
-        (tmp_path / "roles.yaml").write_text(roles, "utf-8")
-        engine = load_pack(tmp_path).engine()
+        engine = floor_manager_pack(tmp_path).engine()
         fact = order(resolved_at=RESOLVED.isoformat(), escalations=[step(50, "floor_manager")])
         assert "ESC-2.late-untraced" not in engine.evaluate(fact, now=RESOLVED, fact_type="work_order").rule_ids
 
@@ -292,14 +298,7 @@ class TestSkippedLevelByTheChain:
 
     def test_company_level_counts(self, tmp_path: Any) -> None:
         """A company level between the shift lead and the department head makes shift lead to head a skip."""
-        manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
-        (tmp_path / "pack.yaml").write_text(manifest, "utf-8")
-        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
-                 "reports_to: department_head}\n"
-                 "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
-                 "reports_to: floor_manager}\n")
-        (tmp_path / "roles.yaml").write_text(roles, "utf-8")
-        decision = load_pack(tmp_path).engine().evaluate(report("班長", "department_head"), now=OPENED,
+        decision = floor_manager_pack(tmp_path).engine().evaluate(report("班長", "department_head"), now=OPENED,
                                                          fact_type="report")
         assert "ESC-3.level-by-level" in decision.rule_ids
 
