@@ -881,7 +881,7 @@ def _comparable(value: Any) -> Any:
 
 ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
-    "leave_request": ("submitted_to", "requester_role"),
+    "leave_request": ("submitted_to", "requester_role", "approver"),
     "work_order": ("owner_role", "reported_to", "approved_by"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
@@ -904,6 +904,7 @@ ROLE_LISTS: Mapping[str, str | None] = {
     "ROLE-1.unknown-role": None,
     "ROLE-1.work-order-unknown-role": None,
     "ESC-1.first-handler": "shift_lead",
+    "ATT-1.late-approval": "department_head",
     "ATT-2.department-head": "department_head",
     "ATT-2.centre-director": "department_head",
     "ATT-5.night-approval": "department_head",
@@ -911,7 +912,22 @@ ROLE_LISTS: Mapping[str, str | None] = {
 }
 """Rules whose role lists name a set the pack's roles decide: every role of the catalogue
 (``None``: a role outside it is unknown) or every role below the role given (whoever the
-department head approves leave for). A company pack's roles join these lists when it is built."""
+department head approves leave for). A company pack's roles join these lists when it is built.
+A list in such a rule naming the role given or one above it (the approver of a late leave, the
+centre director whose own leave he cannot approve) is one of :data:`ROLES_UP`'s lists."""
+
+ROLES_UP: frozenset[str] = frozenset({
+    "ATT-1.personal-notice",
+    "ATT-1.special-notice",
+    "ATT-1.sick-notice",
+    "ATT-8.centre-director",
+    "ROLE-1.own-approval",
+    "ATT-1.supervisor",
+})
+"""Rules whose role lists each name a role and every role above it in the pack's chain, the role
+being the lowest the list names (who may approve a late leave: the department head and above;
+whose leave the centre director cannot approve: his own and his superiors'), so a company role
+above the top of the built-in chain joins them instead of being approved by his subordinate."""
 
 ROLES_FROM: Mapping[str, str] = {
     "ATT-7.away": "shift_lead",
@@ -921,7 +937,7 @@ ROLES_FROM: Mapping[str, str] = {
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
 
-_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM})
+_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *ROLES_UP})
 """Every rule id whose conditions a pack rewrites from its roles (:func:`_with_chain`)."""
 
 
@@ -941,7 +957,7 @@ def _with_chain(pack: Pack) -> Pack:
             return _chain(rule, pack.roles, pack.name)
         if rule["id"] in LADDER_RULES:
             return _ladder(rule, pack.roles)
-        if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM:
+        if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM or rule["id"] in ROLES_UP:
             return _role_lists(rule, fields, pack)
         return False
 
@@ -972,10 +988,12 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     """Write the roles :data:`ROLE_LISTS` gives ``rule`` (every role, or every role below
     one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
     the ids the list names differ; True if written. A list naming the role given or one above
-    it (the centre director's own leave) is not a list of the roles below: it is kept."""
+    it (the centre director's own leave), and every list of a :data:`ROLES_UP` rule, is the
+    lowest role it names and every role above it."""
     roles = pack.roles
     lowest = ROLES_FROM.get(rule["id"])
     above = ROLE_LISTS.get(rule["id"]) if lowest is None else lowest
+    upward = rule["id"] in ROLES_UP
     if above is not None and above not in roles:
         where = "from" if lowest is not None else "below"
         raise PolicyError(f"pack {pack.name!r}: the rule lists the roles {where} {above!r}, which the pack's "
@@ -986,7 +1004,7 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     else:
         wanted = [role.id for role in roles
                   if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
-    # a "below" list naming the approver or one above (the centre director's own leave) is kept
+    # a "below" list naming the approver or one above (the centre director's own leave) is written upward
     chief = set() if above is None or lowest is not None else {above, *(boss.id for boss in roles.chain_above(above))}
 
     def write(cond: dict[str, Any]) -> bool:
@@ -997,12 +1015,23 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
             return changed
         ids = {_role_id(roles, name) for name in value}
-        if ids == set(wanted) or ids & chief:  # a list naming the approver or above is no "below" list
+        written = _upward(roles, ids) if upward or ids & chief else wanted  # the approver or above
+        if ids == set(written):
             return changed
-        cond["value"] = list(wanted)
+        cond["value"] = list(written)
         return True
 
     return write(rule["when"])
+
+
+def _upward(roles: RoleCatalogue, ids: set[Any]) -> list[Any]:
+    """The lowest role of ``ids`` the catalogue holds (the most superiors) and every role above
+    it; ``ids`` as they are when the catalogue holds none of them."""
+    held = sorted((role_id for role_id in ids if isinstance(role_id, str) and role_id in roles),
+                  key=lambda role_id: (-len(roles.chain_above(role_id)), role_id))
+    if not held:
+        return sorted(ids, key=str)
+    return [held[0], *(boss.id for boss in roles.chain_above(held[0]))]
 
 
 def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:
