@@ -597,7 +597,47 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     if pinned is not None:
         pack = replace(pack, calendar=pinned)
     _check_effect_roles(pack, source, manifest)
+    roles_file = manifest.roles if manifest.extends is not None else manifest.roles or "roles.yaml"
+    if roles_file is not None:
+        _check_authority(pack, source, roles_file)
     return _zoned(_with_pinned_calendar(pack))
+
+
+def _check_authority(pack: Pack, source: _PackDir, filename: str) -> None:
+    """Refuse a role of the pack's own roles file whose authority ``up_to`` (leave up to 3
+    days) differs from the parameter in force that caps a rule approving by that role
+    (``days <= head_max_days`` -> department head): the rules read the parameter, so a
+    catalogue saying otherwise would leave a reader believing it changed who approves."""
+    data, lines = read_document(source.read(filename), name=source.file_name(filename))
+    entries = data.get("roles") if isinstance(data, dict) else None
+    own = {entry.get("id"): index for index, entry in enumerate(entries or ()) if isinstance(entry, dict)}
+    for policy in pack.policies:
+        matter = policy.fact_type.removesuffix("_request")
+        for rule in policy.rules:
+            approving = {effect.role for effect in rule.then if isinstance(effect, Approve)} & set(own)
+            leaves = rule.when.children() if rule.when.kind == "all" else (rule.when,)
+            for name in (getattr(leaf, "param", None) for leaf in leaves
+                         if leaf.kind == "compare" and getattr(leaf, "op", None) in ("<", "<=")):
+                value = policy.param_values.get(name) if name in policy.params else None
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                for role_id in sorted(approving):
+                    _check_cap(pack.roles.role(role_id).authority, (matter, policy.params[name].unit),
+                               (policy.id, name, value), source.file_name(filename),
+                               line_for(lines, data, ("roles", own[role_id])) or None, role_id)
+
+
+def _check_cap(authority: Sequence[Any], matter: tuple[str, str | None], param: tuple[str, str, float],
+               where: str, line: int | None, role_id: str) -> None:
+    """Refuse ``authority`` whose ``up_to`` of ``matter`` (with its unit) is not ``param``'s value."""
+    policy_id, name, value = param
+    for item in authority:
+        if (item.matter, item.unit) == matter and item.up_to is not None and item.up_to != value:
+            raise PolicyError(
+                f"role {role_id!r} approves {item.matter} up to {item.up_to:g} {item.unit or ''}, but the rules of "
+                f"{policy_id} send it {item.matter} up to {name} = {value:g}: set overrides: "
+                f"{{{policy_id.rsplit('.', 1)[-1]}: {{{name}: {item.up_to:g}}}}} in pack.yaml so the rules follow, "
+                f"or write up_to: {value:g}", file=where, line=line)
 
 
 OTHER_PARTIES = frozenset({"reporter"})
