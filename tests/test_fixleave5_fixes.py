@@ -248,4 +248,5 @@ class TestWholeNumbers:
         """The missing certificate's message reads 1 day(s), not 1.0."""
         fact = {**leave("2026-03-05T08:30", "2026-03-05T16:30", "2026-03-05T07:00"), "kind": "sick"}
         messages = [v.message.en for v in judged(fact, "2026-03-07T00:01").violations]
-        assert messages and all("1.0" not in message and "1 day(s)" in message for message in messages)
+        assert messages
+        assert all("1.0" not in message and "1 day(s)" in message for message in messages)

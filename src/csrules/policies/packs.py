@@ -618,8 +618,8 @@ def _check_authority(pack: Pack, source: _PackDir, filename: str) -> None:
             leaves = rule.when.children() if rule.when.kind == "all" else (rule.when,)
             for name in (getattr(leaf, "param", None) for leaf in leaves
                          if leaf.kind == "compare" and getattr(leaf, "op", None) in ("<", "<=")):
-                value = policy.param_values.get(name) if name in policy.params else None
-                if not isinstance(value, int | float) or isinstance(value, bool):
+                value = policy.param_values.get(name) if isinstance(name, str) and name in policy.params else None
+                if not isinstance(name, str) or not isinstance(value, int | float) or isinstance(value, bool):
                     continue
                 for role_id in sorted(approving):
                     _check_cap(pack.roles.role(role_id).authority, (matter, policy.params[name].unit),
