@@ -151,6 +151,12 @@ class TestOwnApproval:
         assert decision.approvers == ("centre_director",)
         assert "ATT-1.personal-notice" in {v.rule_id for v in decision.violations}
 
+    def test_department_head_approving_his_own_late_leave_is_none(self) -> None:
+        """The department head naming himself as approver of his late leave leaves it late."""
+        fact = leave("2026-03-02T08:30", "2026-03-02T16:30", "2026-03-01T20:00", requester_role="department_head",
+                     agent_id="H01", requested_by="H01", manager_approved=True, approver="department_head")
+        assert "ATT-1.personal-notice" in violated(fact, "2026-03-01T20:00")
+
     def test_role_above_the_director_is_not_approved_by_him(self, tmp_path: Path) -> None:
         """A company's general manager above the centre director gets no approval from him, and is flagged."""
         acme = company(tmp_path, ABOVE_DIRECTOR)
