@@ -699,7 +699,7 @@ class LeaveRequest(Fact):
         " reaches (shifts start at the clock of shift_start every day, so a night shift past midnight is"
         " its first day's), never before the day the leave ends, read in time_zone",
         None,
-        source=("start", "end", "time_zone"),
+        source=("start", "end", "shift_start", "time_zone"),
     )
 
     @model_validator(mode="after")
