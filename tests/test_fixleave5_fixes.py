@@ -95,9 +95,10 @@ class TestFirstDayBack:
 class TestLeaveSpan:
     """The first shift and the days a host gives must fit the leave."""
 
-    @pytest.mark.parametrize("shift_start", ["2026-03-09T08:30:00+08:00", "2026-02-26T08:30:00+08:00"])
+    @pytest.mark.parametrize("shift_start", ["2026-03-09T08:30:00+08:00", "2026-02-26T08:30:00+08:00",
+                                             "2026-03-05T00:30:00+08:00"])
     def test_first_shift_outside_the_leave_is_refused(self, shift_start: str) -> None:
-        """A shift_start after the leave's end, or days before its start, is a FactError naming shift_start."""
+        """A shift_start after the leave's end, or a full shift or more before its start, is a FactError."""
         fact = {**leave("2026-03-05T08:30", "2026-03-06T16:30", "2026-03-01T09:00"), "shift_start": shift_start}
         with pytest.raises(FactError, match="shift_start must fall within the leave"):
             judged(fact, "2026-03-01T09:00")

@@ -326,7 +326,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     problems.append(_problem(frame, handed & pl.col("__certificate_given") & ~pl.col("certificate"), FACT,
                              CERTIFICATE_CONTRADICTED))
     full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
-    outside = (shift_start >= pl.col("end")) | ((pl.col("start") - shift_start).dt.total_microseconds() > full_day)
+    outside = (shift_start >= pl.col("end")) | ((pl.col("start") - shift_start).dt.total_microseconds() >= full_day)
     problems.append(_problem(frame, outside, FACT, SHIFT_START_OUTSIDE))
     sources = {"start": pl.col("start"), "end": pl.col("end"), "requested_at": pl.col("requested_at"),
                "shift_start": shift_start}

@@ -42,9 +42,9 @@ def _leave_request(enc: Encoding, offset: int) -> list[Any]:
     out.append(start < end)  # the model refuses a leave that does not end after it starts
     shift = enc.field("shift_start")
     first = z3.If(shift.present, shift.value, start)  # the shift start defaults to the leave's start
-    # the model refuses a first shift outside the leave (a shift of full_day_minutes at most before it)
+    # the model refuses a first shift outside the leave (less than a shift of full_day_minutes before it)
     full_day = enc.field("full_day_minutes").value if "full_day_minutes" in read else _FULL_DAY_MINUTES
-    out.append(z3.And(first < end, start - first <= full_day * 60 * SECOND))
+    out.append(z3.And(first < end, start - first < full_day * 60 * SECOND))
     if "days" in read:  # the model refuses more days than the leave spans
         out.append(enc.field("days").value <= _periods(end - start))
     if "request_lead_days" in read:

@@ -572,7 +572,7 @@ CERTIFICATE_CONTRADICTED = (
 columnar audits say the same)."""
 
 SHIFT_START_OUTSIDE = (
-    "shift_start must fall within the leave: before its end, and not more than a shift"
+    "shift_start must fall within the leave: before its end, and less than a shift"
     " (full_day_minutes) before its start"
 )
 """Why a leave request is refused whose first shift missed lies outside the leave (a fixed
@@ -715,8 +715,8 @@ class LeaveRequest(Fact):
         walls = _wall(begins), _wall(ends)
         spanned = _periods(walls[1] - walls[0])
         shift_start = self.shift_start or self.start
-        # the shift had run at most a shift when the leave began, and starts before the leave ends
-        if _between(shift_start, self.start) > timedelta(minutes=self.full_day_minutes) \
+        # the shift had run less than a shift when the leave began, and starts before the leave ends
+        if _between(shift_start, self.start) >= timedelta(minutes=self.full_day_minutes) \
                 or _between(shift_start, self.end) <= timedelta(0):
             raise ValueError(SHIFT_START_OUTSIDE)  # days, notice and first day back all read it
         requested = self.requested_at.astimezone(zone)
