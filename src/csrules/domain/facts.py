@@ -652,7 +652,11 @@ class LeaveRequest(Fact):
         "A manager approved the request despite short notice or a night/holiday shift",
         False,
     )
-    approver: Named = _field("approver", "批准人", "Role that approved the leave, once approved", None)
+    approver: Named = _field(
+        "approver", "批准人",
+        "Role that approved the leave, once approved (a role of the pack's catalogue: the call-centre pack"
+        " counts a late leave approved only by the department head or a role above him)", None
+    )
     days: float = _field(
         "leave days",
         "請假天數",
