@@ -48,7 +48,7 @@ class TestRunExamples:
         assert failed[0].got == ()
         assert "did not match" in failed[0].message
         assert "days is more than" not in failed[0].message
-        assert "days is at most 1.0 (head_max_days)" in failed[0].message
+        assert "days is at most 1 (head_max_days)" in failed[0].message
 
     def test_example_needing_now_without_one_is_an_error(self):
         """An example of a rule reading now, given no now, fails as an error, not a crash."""

@@ -70,7 +70,8 @@ class TestApi:
         assert report.problem_count == 0
         assert report.changed == hand_count()
         assert [(g.rule, g.direction, g.count) for g in report.sorted_groups()] == [
-            ("ATT-1.personal-notice", "newly violating", hand_count())]
+            ("ATT-1.personal-notice", "newly violating", hand_count()),
+            ("ATT-1.late-approval", "approver changed", hand_count())]  # it asks the head for the late leave
         group = report.sorted_groups()[0]
         assert len(group.examples) == 3
         assert all(e.after == ("violation:ATT-1", "approval:department_head") for e in group.examples)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -56,7 +57,9 @@ def long_leave(draw: st.DrawFn) -> BaseModel:
     fact = draw(leave_requests())
     kind = draw(st.sampled_from(["personal", "special_personal", "sick"]))
     days = draw(st.sampled_from([1.5, 2.0]) | st.floats(1.0, 60.0, exclude_min=True))
-    return changed(fact, kind=kind, days=days)
+    # the leave spans at least its days (a model refuses more days than it spans)
+    end = max(fact.end, fact.start + timedelta(days=math.ceil(days)))
+    return changed(fact, kind=kind, days=days, end=end)
 
 
 @st.composite

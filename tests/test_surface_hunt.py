@@ -309,8 +309,8 @@ class TestTableRules:
                 "--format", "table"]
         assert main(argv) == 1
         row = capsys.readouterr().out.splitlines()[1]
-        assert "ATT-1.personal-notice,ATT-2… " in row
-        assert "ATT-2. " not in row
+        assert "ATT-1.personal-notice,ATT-1… " in row
+        assert "ATT-1. " not in row
 
 
 class TestNowHint:

@@ -76,7 +76,8 @@ CASES = (
     {"start": "2026-03-02T16:00:00+08:00", "end": "2026-03-03T00:50:00+08:00"},  # a night shift past midnight
     {"end": "2026-03-03T16:30:00+08:00"},  # two days
     {"start": "2026-03-02T00:00:00+08:00", "end": "2026-03-03T00:00:00+08:00", "shift_start": None},  # 24 hours
-    {"requested_at": "2026-03-01T15:30:00+00:00", "shift_start": "2026-03-01T16:10:00+00:00"},  # written in UTC
+    {"requested_at": "2026-03-01T15:30:00+00:00", "shift_start": "2026-03-01T16:10:00+00:00",
+     "start": "2026-03-02T00:10:00+08:00"},  # written in UTC
     {"requested_by": "B02", "requested_at": "2026-03-02T08:45:00+08:00"},  # by someone else, after the start
     {"start": "2026-03-02T08:30:00+08:00", "end": "2026-03-05T08:30:00.000001+08:00"},  # three days and a moment
 )
@@ -173,7 +174,9 @@ class TestReadableCounterexamples:
         result = prove(pol, claim)
         assert result.witness is not None, result
         fact = result.witness.fact
-        assert {k: fact[k] for k in FACT if k != "shift_start"} == {k: v for k, v in FACT.items() if k != "shift_start"}
+        # the leave's start follows its first shift (the model refuses a shift outside the leave)
+        kept = [k for k in FACT if k not in ("shift_start", "start")]
+        assert {k: fact[k] for k in kept} == {k: FACT[k] for k in kept}
         moved = datetime.fromisoformat(fact["shift_start"]) - datetime.fromisoformat(FACT["shift_start"])
         assert abs(moved.total_seconds()) <= 8 * 86_400
-        assert fact["shift_start"].endswith("T00:00:00+08:00")
+        assert fact["shift_start"].endswith(("T00:00:00+08:00", "T08:30:00+08:00"))

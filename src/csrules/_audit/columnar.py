@@ -63,7 +63,14 @@ from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissin
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules.domain.facts import CERTIFICATE_CONTRADICTED, ID_SPACES, derived_sources, read_id
+from csrules.domain.facts import (
+    CERTIFICATE_CONTRADICTED,
+    DAYS_BEYOND_SPAN,
+    ID_SPACES,
+    SHIFT_START_OUTSIDE,
+    derived_sources,
+    read_id,
+)
 from csrules.exceptions import CsrulesError
 
 __all__ = ["DERIVED", "compile_condition", "judge_columnar", "prepare"]
@@ -338,6 +345,12 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     once per batch, as a column."""
     shift_start = pl.coalesce(pl.col("shift_start"), pl.col("start"))
     problems.append(_problem(frame, pl.col("end") <= pl.col("start"), FACT, "leave must end after it starts"))
+    handed = pl.col("certificate_handed_at").is_not_null()
+    problems.append(_problem(frame, handed & pl.col("__certificate_given") & ~pl.col("certificate"), FACT,
+                             CERTIFICATE_CONTRADICTED))
+    full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
+    outside = (shift_start >= pl.col("end")) | ((pl.col("start") - shift_start).dt.total_microseconds() >= full_day)
+    problems.append(_problem(frame, outside, FACT, SHIFT_START_OUTSIDE))
     sources = {"start": pl.col("start"), "end": pl.col("end"), "requested_at": pl.col("requested_at"),
                "shift_start": shift_start}
     walls = [local_wall(frame, sources[column], zone) for column in _WALLS.values()]
@@ -357,7 +370,6 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     spanned = pl.max_horizontal(wall_span + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
     # the leave's wall-clock time inside the shifts (one of full_day from shift_start's clock each
     # day), as the model's _days_of_leave; real time only where the wall clock ran back
-    full_day = pl.col("full_day_minutes").cast(pl.Int64) * 60_000_000  # a default is a 32-bit literal
 
     def in_shifts(at: pl.Expr) -> pl.Expr:
         since = (at - pl.col("__wsh")).dt.total_microseconds().clip(lower_bound=0)
@@ -367,12 +379,14 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     days = (pl.when(pl.col("__days_given")).then(pl.col("days"))
             .when(wall_span > 0).then((in_shifts(ends) - in_shifts(starts)) / full_day)
             .otherwise(real / full_day))
-    handed = pl.col("certificate_handed_at").is_not_null()
-    problems.append(_problem(frame, handed & pl.col("__certificate_given") & ~pl.col("certificate"), FACT,
-                             CERTIFICATE_CONTRADICTED))
+    problems.append(_problem(frame, pl.col("__days_given") & (pl.col("days") > spanned), FACT, DAYS_BEYOND_SPAN))
     certificate = pl.when(pl.col("__certificate_given")).then(pl.col("certificate")).otherwise(handed)
-    # back on the day after the last day of leave, never before the day it ends
-    next_day = pl.max_horizontal(pl.col("__ws").dt.date() + pl.duration(days=spanned), pl.col("__we").dt.date())
+    # back on the day after the last shift the leave reaches, never before the day it ends
+    shifts = _leave_wall(frame, shift_start, pl.col("__wsh"), zone)
+    if shifts is None:
+        return None
+    reached = pl.max_horizontal((ends - shifts).dt.total_microseconds() + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
+    next_day = pl.max_horizontal(shifts.dt.date() + pl.duration(days=reached), pl.col("__we").dt.date())
     try:
         frame = frame.with_columns(next_day.cast(pl.Date).alias("__back"))
     except pl.exceptions.PolarsError:

@@ -19,9 +19,12 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 from csrules._policy.facts import fact_type_name
 from csrules._verify.encoding import DAY, SECOND, Encoding
 from csrules._verify.kinds import fixed_offset, local_day
-from csrules.domain.facts import derived_sources
+from csrules.domain.facts import LeaveRequest, derived_sources
 
 __all__ = ["derivations"]
+
+_FULL_DAY_MINUTES: int = LeaveRequest.model_fields["full_day_minutes"].default
+"""A leave's full day when no rule reads it (the fact keeps its own, the model's default)."""
 
 Derive = Callable[[Encoding, int], list[Any]]
 """A fact type's derivations over an encoding, its zone read with one UTC offset (microseconds)."""
@@ -37,22 +40,30 @@ def _leave_request(enc: Encoding, offset: int) -> list[Any]:
         out.append(enc.field("requested_clock").value == (enc.field("requested_at").value + offset) % DAY)
     start, end = enc.field("start").value, enc.field("end").value
     out.append(start < end)  # the model refuses a leave that does not end after it starts
+    shift = enc.field("shift_start")
+    first = z3.If(shift.present, shift.value, start)  # the shift start defaults to the leave's start
+    # the model refuses a first shift outside the leave (less than a shift of full_day_minutes before it)
+    full_day = enc.field("full_day_minutes").value if "full_day_minutes" in read else _FULL_DAY_MINUTES
+    out.append(z3.And(first < end, start - first < full_day * 60 * SECOND))
+    if "days" in read:  # the model refuses more days than the leave spans
+        out.append(enc.field("days").value <= _periods(end - start))
     if "request_lead_days" in read:
-        shift = enc.field("shift_start")
-        first = z3.If(shift.present, shift.value, start)  # the shift start defaults to the leave's start
         asked = enc.field("requested_at").value
         out.append(enc.field("request_lead_days").value == local_day(first, offset) - local_day(asked, offset))
     if "returned_at" in read:
         back = enc.field("returned_at")
         out.append(z3.And(back.present, back.value == end))
-    if "first_day_back" in read:
-        wall = end - start
-        periods = z3.If(wall <= DAY, 1, (wall + DAY - 1) / DAY)
-        day = z3.If(local_day(start, offset) + periods >= local_day(end, offset),
-                    local_day(start, offset) + periods, local_day(end, offset))
+    if "first_day_back" in read:  # the day after the last shift the leave reaches
+        reached = local_day(first, offset) + _periods(end - first)
+        day = z3.If(reached >= local_day(end, offset), reached, local_day(end, offset))
         back = enc.field("first_day_back")
         out.append(z3.And(back.present, back.value == day * DAY - offset))
     return out
+
+
+def _periods(wall: Any) -> Any:
+    """The 24-hour periods in a span (microseconds), rounded up, at least one (the model's)."""
+    return z3.If(wall <= DAY, 1, (wall + DAY - 1) / DAY)
 
 
 def _minutes_between(first: Any, then: Any) -> Any:
@@ -81,15 +92,21 @@ def _attendance_record(enc: Encoding, offset: int) -> list[Any]:
 
 _DERIVATIONS: dict[str, Derive] = {"leave_request": _leave_request, "attendance_record": _attendance_record}
 
+_BOUNDED: dict[str, tuple[str, ...]] = {"leave_request": ("days", "shift_start")}
+"""Given fields the model checks against others (a leave's days against its span): reading
+one ties it down as a derived field is."""
+
 
 def derivations(enc: Encoding, zone: str | None) -> list[Any]:
     """Constraints tying the derived fields ``enc`` reads to their sources, for facts whose
     ``time_zone`` is ``zone`` (kept so), with the domain of every field they add; nothing when
     no derived field is read, for a fact type without derivations here, or for a zone whose
     offset changes."""
-    derive = _DERIVATIONS.get(fact_type_name(enc.model) or "")
+    name = fact_type_name(enc.model) or ""
+    derive = _DERIVATIONS.get(name)
     offset = fixed_offset(zone) if zone is not None else None
-    if derive is None or offset is None or not any(path in enc.vars for path in derived_sources(enc.model)):
+    read = (*derived_sources(enc.model), *_BOUNDED.get(name, ()))
+    if derive is None or offset is None or not any(path in enc.vars for path in read):
         return []
     domain, era = len(enc.domain), len(enc.era)
     out = derive(enc, offset)

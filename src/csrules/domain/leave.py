@@ -10,17 +10,24 @@ the absence counts as absence without leave (曠工). :func:`assess_leave` reads
     assess_leave(decision).notice_rule           # 'ATT-1.personal-notice'
     assess_leave(decision).absence_without_leave # True while a late request is unapproved,
                                                  # or once the leave is not valid (病假不生效)
+    assess_leave(decision, pack.roles).approver  # the highest approver, ranked by the roles
+
+It reads the leave policies of the built-in packs (``call_centre.leave``, ``ecommerce.leave``,
+also as a company pack extends them): the notice rules are the ones of the policy that judged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from csrules._engine.decision import Decision, Violation
+from csrules._lang import simplified
 from csrules._policy.kinds.span import first_holiday
 from csrules._time.registry import get_calendar
 from csrules.domain.facts import LeaveRequest
 from csrules.domain.roles import RoleCatalogue
+from csrules.exceptions import PolicyError
 
 __all__ = ["NOTICE_RULES", "LeaveAssessment", "assess_leave", "notice_rule_for", "notice_rules_for"]
 
@@ -34,12 +41,22 @@ NOTICE_RULES: tuple[str, ...] = (
 )
 """Every rule id :func:`notice_rule_for` can name: the notice deadlines of 001 請假制度."""
 
+CALL_CENTRE_LEAVE = "call_centre.leave"
+"""The call-centre pack's leave policy, whose notice rules :func:`notice_rule_for` names."""
+
+OTHER_NOTICE_RULES: Mapping[str, Mapping[str, str]] = {
+    "ecommerce.leave": {"personal": "ATT-1.one-day-ahead", "special_personal": "ATT-1.one-day-ahead"},
+}
+"""The notice rule of each kind of leave, per leave policy other than the call centre's."""
+
 ABSENCE_MARK = "曠工"
-"""The word every violation consequence that makes an absence count as 曠工 contains."""
+"""The word every violation consequence that makes an absence count as 曠工 contains (read in
+either script: 旷工 too)."""
 
 INVALID_MARK = "不生效"
 """The words of a consequence that makes the leave not valid (病假不生效): an absence no valid
 leave covers is 曠工 (001 請假制度 一、二: 不無故曠工……否則,按曠工處理)."""
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +74,16 @@ class LeaveAssessment:
     absence_without_leave: bool
     violations: tuple[Violation, ...]
 
+    ranked: bool = True
+    """Whether ``approvers`` are ranked (by the role catalogue :func:`assess_leave` was given,
+    or because there is at most one)."""
+
     @property
     def approver(self) -> str | None:
-        """The highest approver required (the last of ``approvers``: ranked by the role
-        catalogue when :func:`assess_leave` was given one, else in rule order), if any."""
-        return self.approvers[-1] if self.approvers else None
+        """The highest approver required (the last of ``approvers``, ranked by the role
+        catalogue :func:`assess_leave` was given); None when none is, or when several are and
+        no catalogue ranks them (rule order says nothing of rank)."""
+        return self.approvers[-1] if self.approvers and self.ranked else None
 
 
 def _on_holiday(request: LeaveRequest, calendar: str = "china") -> bool:
@@ -145,19 +167,22 @@ def _ranked(approvers: tuple[str, ...], roles: RoleCatalogue) -> tuple[str, ...]
 def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> LeaveAssessment:
     """Summarise a leave decision (see the module docstring).
 
-    ``decision.fact`` must be a :class:`LeaveRequest`. With ``roles`` (the pack's,
-    ``pack.roles``) the approvers are ranked by the catalogue, so ``approver`` is the highest
-    of them (a two-day night-shift leave: the centre director, not the department head whose
-    night-shift approval comes later in rule order); without, they keep rule order.
+    ``decision.fact`` must be a :class:`LeaveRequest` judged by a leave policy of the built-in
+    packs (see the module docstring); another raises :class:`~csrules.exceptions.PolicyError`
+    naming it. With ``roles`` (the pack's, ``pack.roles``) the approvers are ranked by the
+    catalogue, so ``approver`` is the highest of them (a two-day night-shift leave: the centre
+    director, not the department head whose night-shift approval comes later in rule order);
+    without, they keep rule order and ``approver`` is None when there are several.
     """
     request = decision.fact
     if not isinstance(request, LeaveRequest):
         raise TypeError(f"assess_leave needs a leave_request decision (got {type(request).__name__})")
-    rule, governing = _notice_rules(request, "china")
+    rule, governing = _governing(decision, request)
     violations = decision.violations
     notice_met = all(v.rule_id not in governing for v in violations)
     absence = any(
-        v.consequence is not None and (ABSENCE_MARK in v.consequence.zh or INVALID_MARK in v.consequence.zh)
+        v.consequence is not None and any(simplified(mark) in simplified(v.consequence.zh)
+                                          for mark in (ABSENCE_MARK, INVALID_MARK))
         for v in violations
     )
     return LeaveAssessment(
@@ -166,4 +191,19 @@ def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> Leav
         notice_met=notice_met,
         absence_without_leave=absence,
         violations=violations,
+        ranked=roles is not None or len(decision.approvers) <= 1,
     )
+
+
+def _governing(decision: Decision, request: LeaveRequest) -> tuple[str | None, tuple[str, ...]]:
+    """The notice rule of the leave policy that judged ``decision`` and every one governing it."""
+    judged = {ref.id for ref in decision.policies}
+    if CALL_CENTRE_LEAVE in judged:
+        return _notice_rules(request, "china")
+    for policy_id, by_kind in OTHER_NOTICE_RULES.items():
+        if policy_id in judged:
+            rule = by_kind.get(request.kind)
+            return rule, () if rule is None else (rule,)
+    known = ", ".join((CALL_CENTRE_LEAVE, *OTHER_NOTICE_RULES))
+    raise PolicyError(f"assess_leave reads the leave policies {known}; this decision was made by "
+                      f"{', '.join(sorted(judged)) or 'no policy'}, whose notice rules it does not know")

@@ -599,6 +599,9 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     if pinned is not None:
         pack = replace(pack, calendar=pinned)
     _check_effect_roles(pack, source, manifest)
+    roles_file = manifest.roles if manifest.extends is not None else manifest.roles or "roles.yaml"
+    if roles_file is not None:
+        _check_authority(pack, source, roles_file)
     return _zoned(_with_pinned_calendar(pack))
 
 
@@ -614,6 +617,43 @@ def _check_files(source: _PackDir, manifest: PackManifest, data: Mapping[str, An
         if not source.has(filename):
             raise PolicyError(f"{loc[0]}: no file {filename!r} next to pack.yaml", file=source.manifest_name,
                               line=line_for(lines, data, loc))
+
+
+def _check_authority(pack: Pack, source: _PackDir, filename: str) -> None:
+    """Refuse a role of the pack's own roles file whose authority ``up_to`` (leave up to 3
+    days) differs from the parameter in force that caps a rule approving by that role
+    (``days <= head_max_days`` -> department head): the rules read the parameter, so a
+    catalogue saying otherwise would leave a reader believing it changed who approves."""
+    data, lines = read_document(source.read(filename), name=source.file_name(filename))
+    entries = data.get("roles") if isinstance(data, dict) else None
+    own = {entry.get("id"): index for index, entry in enumerate(entries or ()) if isinstance(entry, dict)}
+    for policy in pack.policies:
+        matter = policy.fact_type.removesuffix("_request")
+        for rule in policy.rules:
+            approving = {effect.role for effect in rule.then if isinstance(effect, Approve)} & set(own)
+            leaves = rule.when.children() if rule.when.kind == "all" else (rule.when,)
+            for name in (getattr(leaf, "param", None) for leaf in leaves
+                         if leaf.kind == "compare" and getattr(leaf, "op", None) in ("<", "<=")):
+                value = policy.param_values.get(name) if isinstance(name, str) and name in policy.params else None
+                if not isinstance(name, str) or not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                for role_id in sorted(approving):
+                    _check_cap(pack.roles.role(role_id).authority, (matter, policy.params[name].unit),
+                               (policy.id, name, value), source.file_name(filename),
+                               line_for(lines, data, ("roles", own[role_id])) or None, role_id)
+
+
+def _check_cap(authority: Sequence[Any], matter: tuple[str, str | None], param: tuple[str, str, float],
+               where: str, line: int | None, role_id: str) -> None:
+    """Refuse ``authority`` whose ``up_to`` of ``matter`` (with its unit) is not ``param``'s value."""
+    policy_id, name, value = param
+    for item in authority:
+        if (item.matter, item.unit) == matter and item.up_to is not None and item.up_to != value:
+            raise PolicyError(
+                f"role {role_id!r} approves {item.matter} up to {item.up_to:g} {item.unit or ''}, but the rules of "
+                f"{policy_id} send it {item.matter} up to {name} = {value:g}: set overrides: "
+                f"{{{policy_id.rsplit('.', 1)[-1]}: {{{name}: {item.up_to:g}}}}} in pack.yaml so the rules follow, "
+                f"or write up_to: {value:g}", file=where, line=line)
 
 
 OTHER_PARTIES = frozenset({"reporter"})
@@ -992,7 +1032,7 @@ def _comparable(value: Any) -> Any:
 
 ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
-    "leave_request": ("submitted_to", "requester_role"),
+    "leave_request": ("submitted_to", "requester_role", "approver"),
     "work_order": ("owner_role", "reported_to", "approved_by", "handed_to"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
@@ -1016,6 +1056,7 @@ ROLE_LISTS: Mapping[str, str | None] = {
     "ROLE-1.unknown-role": None,
     "ROLE-1.work-order-unknown-role": None,
     "ESC-1.first-handler": "shift_lead",
+    "ATT-1.late-approval": "department_head",
     "ATT-2.department-head": "department_head",
     "ATT-2.centre-director": "department_head",
     "ATT-5.night-approval": "department_head",
@@ -1023,7 +1064,22 @@ ROLE_LISTS: Mapping[str, str | None] = {
 }
 """Rules whose role lists name a set the pack's roles decide: every role of the catalogue
 (``None``: a role outside it is unknown) or every role below the role given (whoever the
-department head approves leave for). A company pack's roles join these lists when it is built."""
+department head approves leave for). A company pack's roles join these lists when it is built.
+A list in such a rule naming the role given or one above it (the approver of a late leave, the
+centre director whose own leave he cannot approve) is one of :data:`ROLES_UP`'s lists."""
+
+ROLES_UP: frozenset[str] = frozenset({
+    "ATT-1.personal-notice",
+    "ATT-1.special-notice",
+    "ATT-1.sick-notice",
+    "ATT-8.centre-director",
+    "ROLE-1.own-approval",
+    "ATT-1.supervisor",
+})
+"""Rules whose role lists each name a role and every role above it in the pack's chain, the role
+being the lowest the list names (who may approve a late leave: the department head and above;
+whose leave the centre director cannot approve: his own and his superiors'), so a company role
+above the top of the built-in chain joins them instead of being approved by his subordinate."""
 
 ROLES_FROM: Mapping[str, str] = {
     "ATT-7.away": "shift_lead",
@@ -1050,7 +1106,7 @@ role it went to, the count given, and the parameter of how many levels it may go
 the count given, the pairs the pack's chain places more than that many levels apart are
 written into them, so a report given as data with too small a count still skips a level."""
 
-_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *SKIP_RULES, *DUTY_RULES})
+_EDITED_RULES = frozenset({*LEVEL_RULES, *LADDER_RULES, *ROLE_LISTS, *ROLES_FROM, *ROLES_UP, *SKIP_RULES, *DUTY_RULES})
 """Every rule id whose conditions a pack rewrites from its roles (:func:`_with_chain`)."""
 
 
@@ -1072,7 +1128,7 @@ def _with_chain(pack: Pack) -> Pack:
             return _chain(rule, pack.roles, pack.name)
         if rule["id"] in LADDER_RULES:
             return _ladder(rule, pack.roles)
-        if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM:
+        if rule["id"] in ROLE_LISTS or rule["id"] in ROLES_FROM or rule["id"] in ROLES_UP:
             return _role_lists(rule, fields, pack)
         if rule["id"] in DUTY_RULES:
             return _duty_lists(rule, pack)
@@ -1105,10 +1161,12 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     """Write the roles :data:`ROLE_LISTS` gives ``rule`` (every role, or every role below
     one) into each ``in`` / ``not_in`` list on a role field of its ``when`` (in place) where
     the ids the list names differ; True if written. A list naming the role given or one above
-    it (the centre director's own leave) is not a list of the roles below: it is kept."""
+    it (the centre director's own leave), and every list of a :data:`ROLES_UP` rule, is the
+    lowest role it names and every role above it."""
     roles = pack.roles
     lowest = ROLES_FROM.get(rule["id"])
     above = ROLE_LISTS.get(rule["id"]) if lowest is None else lowest
+    upward = rule["id"] in ROLES_UP
     if above is not None and above not in roles:
         where = "from" if lowest is not None else "below"
         raise PolicyError(f"pack {pack.name!r}: the rule lists the roles {where} {above!r}, which the pack's "
@@ -1119,7 +1177,7 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     else:
         wanted = [role.id for role in roles
                   if above is None or any(boss.id == above for boss in roles.chain_above(role.id))]
-    # a "below" list naming the approver or one above (the centre director's own leave) is kept
+    # a "below" list naming the approver or one above (the centre director's own leave) is written upward
     chief = set() if above is None or lowest is not None else {above, *(boss.id for boss in roles.chain_above(above))}
 
     def write(cond: dict[str, Any]) -> bool:
@@ -1130,9 +1188,10 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
             return changed
         ids = {_role_id(roles, name) for name in value}
-        if ids == set(wanted) or ids & chief:  # a list naming the approver or above is no "below" list
+        written = _upward(roles, ids) if upward or ids & chief else wanted  # the approver or above
+        if ids == set(written):
             return changed
-        cond["value"] = list(wanted)
+        cond["value"] = list(written)
         return True
 
     return write(rule["when"])
@@ -1178,6 +1237,16 @@ def _check_duty_owners(pack: Pack) -> None:
             roles = "; ".join(" / ".join(role.names) for role in pack.roles)
             raise PolicyError(f"pack {pack.name!r}: duty {duty.id!r} (duties:) is owned by {duty.duty.owner!r},"
                               f" which is no role of the pack (roles: {roles})")
+
+
+def _upward(roles: RoleCatalogue, ids: set[Any]) -> list[Any]:
+    """The lowest role of ``ids`` the catalogue holds (the most superiors) and every role above
+    it; ``ids`` as they are when the catalogue holds none of them."""
+    held = sorted((role_id for role_id in ids if isinstance(role_id, str) and role_id in roles),
+                  key=lambda role_id: (-len(roles.chain_above(role_id)), role_id))
+    if not held:
+        return sorted(ids, key=str)
+    return [held[0], *(boss.id for boss in roles.chain_above(held[0]))]
 
 
 def _chain(rule: dict[str, Any], roles: RoleCatalogue, pack: str) -> bool:

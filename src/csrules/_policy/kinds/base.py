@@ -365,6 +365,8 @@ def show_value(value: Any, lang: Lang = "en") -> str:
         return f"“{value}”"
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # a whole number of days reads "1 day", "1天", never "1.0"
     return str(value)
 
 
