@@ -111,14 +111,14 @@ class TestComplaintPathsAgree:
 
     @pytest.mark.parametrize(
         ("founded", "asked", "given", "deferred"),
-        [(True, False, False, True), (None, True, False, True), (False, False, True, True),
+        [(True, False, False, False), (None, True, False, True), (True, True, False, True), (False, False, True, True),
          (False, False, False, False), (None, False, False, False)],
     )
     def test_answer_awaited_follows_founded_and_asked_for_time(
         self, founded: bool | None, asked: bool, given: bool, deferred: bool
     ) -> None:
-        """A founded complaint, or one whose customer was asked for time, has an answer awaited;
-        the answer_deferred given is kept as given."""
+        """A complaint whose customer was asked for time has an answer awaited (founded alone does
+        not defer it); the answer_deferred given is kept as given."""
         order = WorkOrder.model_validate({"order_id": "W1", "opened_at": T0, "first_handler": "A01", "owner": "A01",
                                           "founded": founded, "customer_asked_for_time": asked,
                                           "answer_deferred": given})

@@ -3,20 +3,24 @@ filter, a store's file refused, and a bare ISO "T"."""
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
-from datetime import datetime, timedelta
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from csrules import DurationError, LogWriteError
+from csrules import DurationError, Engine, LogWriteError, Policy
 from csrules._sessions import SQLiteStore
 from csrules.audit import audit
 from csrules.policies import load_pack
 from csrules.records import JsonlLog, SQLiteLog, read_log
 from csrules.time import parse_duration
+from tests.core_models import Thing
 
 CST = "+08:00"
 NOW = datetime.fromisoformat(f"2026-03-14T09:00:00{CST}")
@@ -152,3 +156,68 @@ class TestJsonlNestedTimes:
         """A nested date-time without an offset is an invalid row, as the engine refuses it."""
         rows = self.audited(tmp_path, self.orders("2026-03-11T09:00:00")).decisions.to_pylist()
         assert [row["row"] for row in rows if row["outcome"] == "invalid"] == [1]
+
+
+def contains_policy(rules: int) -> Policy:
+    """``rules`` rules, rule ``i`` matching a text holding ``w<i>x``: a violation and an approval each."""
+    return Policy.model_validate({
+        "id": "p", "version": "1", "fact_type": "core_thing", "title": {"en": "t", "zh": "t"},
+        "rules": [{"id": f"r{i}", "title": {"en": "t", "zh": "t"},
+                   "when": {"kind": "contains", "path": "text", "phrases": [f"w{i}x"]},
+                   "then": [{"type": "violation", "code": f"V{i}", "message": {"en": "m", "zh": "m"}},
+                            {"type": "approval", "role": f"role{i % 3}"}]} for i in range(rules)]})
+
+
+def thing(mask: int, rules: int) -> Thing:
+    """The fact matching the rules whose bits ``mask`` sets."""
+    return Thing(n=0, kind="a", flag=True, text=" ".join(f"w{i}x" for i in range(rules) if mask >> i & 1),
+                 at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+class TestEngineUnderThreads:
+    """Decisions of patterns outside the cache, read from several threads at once."""
+
+    def test_reads_of_new_patterns_from_four_threads(self) -> None:
+        """Four threads reading the same new patterns' parts in different orders all read them right."""
+        rules = 10
+        engine = Engine([contains_policy(rules)])
+        facts = [thing(mask, rules) for mask in range(1 << rules)]
+        start = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def work(order: int) -> None:
+            start.wait()
+            try:
+                for mask, fact in enumerate(facts):
+                    decision = engine.evaluate(fact)
+                    want = tuple(f"V{i}" for i in range(rules) if mask >> i & 1)
+                    if order % 2:
+                        parts = (decision.violation_codes, decision.approvers, decision.rule_ids)
+                    else:
+                        parts = (decision.rule_ids, decision.approvers, decision.violation_codes)
+                    assert want in parts
+                    assert tuple(v.code for v in decision.violations) == want
+            except BaseException as exc:  # reported below: a thread's failure is the test's
+                errors.append(exc)
+
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # threads take turns often: the reads interleave
+        try:
+            threads = [threading.Thread(target=work, args=(order,)) for order in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(switch)
+        assert errors == []
+
+    @pytest.mark.parametrize("rules", [8, 9, 65, 129])
+    def test_deep_copy_of_a_decision(self, rules: int) -> None:
+        """A deep copy of any decision equals it, also of a pattern outside the cache."""
+        engine = Engine([contains_policy(rules)])
+        decision = engine.evaluate(thing(0b101 | 1 << (rules - 1), rules))
+        copied = copy.deepcopy(decision)
+        assert copied == decision
+        assert copied.violation_codes == decision.violation_codes
+        assert copied.approvers == decision.approvers

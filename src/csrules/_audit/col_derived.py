@@ -150,8 +150,8 @@ def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
 
 
 def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """WorkOrder: the approved proposal exists; whether an answer is awaited (deferred, founded
-    or time asked for); hand-offs without a chase record, counts, the role of the last hand-off made by the
+    """WorkOrder: the approved proposal exists; whether an answer is awaited (deferred or time
+    asked for); hand-offs without a chase record, counts, the role of the last hand-off made by the
     resolution."""
     proposals = pl.col("proposals").list.len().cast(pl.Int64)
     problems.append((frame, pl.col("approved_proposal") >= proposals, FACT, "approved_proposal does not exist"))
@@ -160,7 +160,7 @@ def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
     _not_before(frame, "resolved_at", ("follow_up_at",), problems)
     chases = pl.col("escalations.chase_record")
     untraced = chases.list.eval(pl.element().is_null() | (pl.element() == "")).list.sum()
-    awaited = pl.col("answer_deferred") | pl.col("founded").fill_null(False) | pl.col("customer_asked_for_time")
+    awaited = pl.col("answer_deferred") | pl.col("customer_asked_for_time")
     return frame.with_columns(
         awaited.fill_null(False).alias("answer_awaited"),
         untraced.cast(pl.Int64).alias("untraced_handoffs"),

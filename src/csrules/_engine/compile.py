@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter, iconcat, methodcaller
+from operator import attrgetter, iconcat
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -599,17 +599,19 @@ class _TableView(MatchView):
             value = tuple(_FROMKEYS(value))
         lazy[name] = value
         if name != "rule_ids" and "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
-            self._fill("rule_ids")
+            _TableView._fill(self, "rule_ids")
             for part in ("rule_ids", *_PARTS):  # into MatchView's slots, then read as a MatchView
                 _SLOTS[part].__set__(self, lazy[part])  # (kept in _lazy too: a read under way finds it)
             self.make = TimedDecision if self.dynamic else Decision
             self.__class__ = MatchView  # type: ignore[assignment] # the same slots: plain reads from now on
         return value
 
-    rule_ids = property(methodcaller("_fill", "rule_ids"), doc="Ids of the rules selected, in order.")
-    violations = property(methodcaller("_fill", "violations"), doc="The violations.")
-    violation_codes = property(methodcaller("_fill", "violation_codes"), doc="Their codes.")
-    approvers = property(methodcaller("_fill", "approvers"), doc="The approving roles.")
+    # the getters call _fill as a plain function, never looked up on the view: another thread
+    # may turn the view into a plain MatchView (which has no _fill) while a read is under way
+    rule_ids = property(lambda view: _TableView._fill(view, "rule_ids"), doc="Ids of the rules selected, in order.")
+    violations = property(lambda view: _TableView._fill(view, "violations"), doc="The violations.")
+    violation_codes = property(lambda view: _TableView._fill(view, "violation_codes"), doc="Their codes.")
+    approvers = property(lambda view: _TableView._fill(view, "approvers"), doc="The approving roles.")
 
 
 _SLOTS = {name: vars(MatchView)[name] for name in ("rule_ids", *_PARTS)}
@@ -656,11 +658,14 @@ def _evict(views: dict[int, MatchView]) -> None:
     """Drop one pattern: the oldest not read since it was last looked at; the others read
     meanwhile move to the back with their flag cleared (each is passed over at most once)."""
     for _ in range(len(views) + 1):
-        mask = next(iter(views), None)
+        try:  # another thread may evict at the same time: what it took is gone either way
+            mask = next(iter(views), None)
+        except RuntimeError:  # the dict changed size while its first key was read
+            continue
         if mask is None:
             return
-        view = views.pop(mask)
-        if not view.recent:
+        view = views.pop(mask, None)
+        if view is None or not view.recent:
             return
         view.recent = False
         views[mask] = view

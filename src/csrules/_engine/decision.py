@@ -541,6 +541,12 @@ class Decision(EffectViews):
         # slot-by-slot copying cannot set: a copy is the decision of the same pattern, fact and now
         return make_decision(self._view, self.fact, self.now, self._errors)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Decision:
+        # the same for a deep copy, with the fact copied deeply (the view is the plan's, shared)
+        import copy  # only when asked: not on import
+
+        return make_decision(self._view, copy.deepcopy(self.fact, memo), self.now, self._errors)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
             return NotImplemented

@@ -1275,7 +1275,7 @@ class EscalationStep(Fact):
     """
 
     at: AwareDatetime = _field("at", "時間", "When the order was handed up")
-    to_role: str = _field("to role", "匯集至", "Role the order went to")
+    to_role: RoleName = _field("to role", "匯集至", "Role the order went to")
     chase_record: Entry = _field("chase record", "催單痕跡", "The system trace of the chase", None)
 
 
@@ -1343,8 +1343,8 @@ class WorkOrder(Fact):
     escalation_count: int = _derived("number of hand-offs", "流轉次數", "len(escalations)", 0, source=("escalations",))
     answer_awaited: bool = _derived(
         "answer awaited", "待答復",
-        "answer_deferred, a founded complaint, or the customer asked for time: the answer comes later",
-        False, source=("answer_deferred", "founded", "customer_asked_for_time"),
+        "answer_deferred, or the customer asked for time: the answer comes later",
+        False, source=("answer_deferred", "customer_asked_for_time"),
     )
     handed_to: str | None = _derived(
         "last handed to", "最後匯集至",
@@ -1362,9 +1362,10 @@ class WorkOrder(Fact):
         _not_before(self, "opened_at", "escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at")
         _not_before(self, "resolved_at", "follow_up_at")  # 處理後有回訪: the follow-up comes after the result
         self._set(
-            # 投訴成立…請顧客給予一定時間 (001 第四篇 三): such an answer waits for the approved
-            # solution, so the reply deadline (CMP-4) runs for it, as the complaint flow runs it
-            answer_awaited=self.answer_deferred or self.founded is True or self.customer_asked_for_time,
+            # 請顧客給予一定時間 (001 第四篇 三): an answer the customer was asked to wait for is
+            # owed later, as one that could not be given at once (founded alone defers nothing:
+            # a founded complaint may be answered at once)
+            answer_awaited=self.answer_deferred or self.customer_asked_for_time,
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
