@@ -99,7 +99,7 @@ class TestSharedParameters:
         text = yaml.safe_dump(builtin("work_order.yaml"), allow_unicode=True).replace("default: 24h", "default: 12h")
         assert "default: 12h" in text
         root = company(tmp_path, "replace: [work_order.yaml]\n", work_order__yaml=text)
-        with pytest.raises(PolicyError, match=r"shift_lead_after is 12h in 'call_centre\.work_order' but 1d in "
+        with pytest.raises(PolicyError, match=r"shift_lead_after is 12h in 'call_centre\.work_order' but 24h in "
                                               r"'call_centre\.work_order_session'"):
             load_pack(root)
 
