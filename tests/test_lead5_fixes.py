@@ -221,3 +221,16 @@ class TestEngineUnderThreads:
         assert copied == decision
         assert copied.violation_codes == decision.violation_codes
         assert copied.approvers == decision.approvers
+
+
+class TestDurableCompilesEveryPolicy:
+    """Every built-in policy runs as a session on durable-rules."""
+
+    @pytest.mark.parametrize("pack", ["call_centre", "ecommerce", "online_support", "mall"])
+    def test_each_policy_compiles(self, pack: str) -> None:
+        """A session engine of each policy alone starts on the durable backend (a rule too wide
+        for durable, such as role pairs widened to every alias, is left to csrules' evaluator)."""
+        from csrules import SessionEngine
+
+        for policy in load_pack(pack).policies:
+            assert SessionEngine([policy], backend="durable").backend == "durable"

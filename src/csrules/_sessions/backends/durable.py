@@ -74,6 +74,7 @@ _EXACT_INT = 2**53  # beyond it durable compares ints with floats as doubles, an
 _PLAIN = frozenset(string.ascii_letters + string.digits)
 _MAX_KEYS = 240  # durable refuses a message of more than 252 keys (error 302)
 _MAX_PATHS = 500  # durable hangs building a node of more than 512 children (a kind's paths)
+_MAX_RULE_PATHS = 64  # durable refuses (error 113) some rules of about 100 alternatives: one rule's bound
 _MAX_TEXT = 65535  # durable compares longer text by its first 65,535 characters only
 
 
@@ -260,11 +261,12 @@ class _Encoding:
     def admit(self, pattern: dict[str, Any], owner: Any) -> bool:
         """Whether ``owner``'s ``pattern`` goes into the ruleset: not when it never holds,
         nor when the kind has no room left for its paths (``owner`` is then decided by
-        csrules' evaluator for every message)."""
+        csrules' evaluator for every message), nor when it alone has more than
+        :data:`_MAX_RULE_PATHS` alternatives (pairs of role lists widened to every alias)."""
         if pattern is _FALSE:
             return False
         paths = _paths(pattern, self.room + 1)
-        if paths > self.room:
+        if paths > self.room or paths > _MAX_RULE_PATHS:
             self.python.add(owner)
             return False
         self.room -= paths
