@@ -40,5 +40,5 @@ class TestImpactPage:
             shot_path = browser.screenshot("impact")
         assert errors == []
         assert requests == []
-        assert shape == {"bars": 1, "rows": 1}
+        assert shape == {"bars": 2, "rows": 2}  # ATT-1.personal-notice and its late approval (ATT-1.late-approval)
         assert shot_path.stat().st_size > 1000

@@ -1181,6 +1181,8 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
     chief = set() if above is None or lowest is not None else {above, *(boss.id for boss in roles.chain_above(above))}
 
     def write(cond: dict[str, Any]) -> bool:
+        if _role_pair(cond, fields) is not None:  # a same-role test: its pairs are not role lists
+            return False
         changed = False
         for child in _children(cond):
             changed = write(child) or changed
@@ -1242,7 +1244,8 @@ def _check_duty_owners(pack: Pack) -> None:
 def _upward(roles: RoleCatalogue, ids: set[Any]) -> list[Any]:
     """The lowest role of ``ids`` the catalogue holds (the most superiors) and every role above
     it; ``ids`` as they are when the catalogue holds none of them."""
-    held = sorted((role_id for role_id in ids if isinstance(role_id, str) and role_id in roles),
+    # by role id: a list already widened to aliases names the same roles
+    held = sorted({roles.role(name).id for name in ids if isinstance(name, str) and name in roles},
                   key=lambda role_id: (-len(roles.chain_above(role_id)), role_id))
     if not held:
         return sorted(ids, key=str)
