@@ -13,6 +13,7 @@ import pytest
 from csrules.domain.facts import WorkOrder
 from csrules.policies import load_pack
 from tests.columnar_support import assert_same
+from tests.company_support import company
 
 CST = timezone(timedelta(hours=8))
 OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
@@ -57,14 +58,11 @@ LATE_CASES = [
 
 def floor_manager_pack(folder: Any) -> Any:
     """A company pack in ``folder`` whose shift lead reports to a floor manager above it."""
-    manifest = "name: acme\ntitle: {en: Acme, zh: Acme}\nversion: '1'\nextends: call_centre\nroles: roles.yaml\n"
-    (folder / "pack.yaml").write_text(manifest, "utf-8")
     roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
              "reports_to: department_head}\n"
              "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
              "reports_to: floor_manager}\n")
-    (folder / "roles.yaml").write_text(roles, "utf-8")
-    return load_pack(folder)
+    return load_pack(company(folder, "roles: roles.yaml\n", roles__yaml=roles))
 
 
 class TestLateResolutionNeedsAHandUp:

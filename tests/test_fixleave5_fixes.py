@@ -14,6 +14,7 @@ from csrules import FactError, PolicyError
 from csrules.domain.facts import LeaveRequest
 from csrules.domain.leave import assess_leave
 from csrules.policies import Pack, load_pack
+from tests.company_support import company
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -45,13 +46,9 @@ def violated(fact: dict[str, Any], now: str) -> set[str]:
     return {v.rule_id for v in judged(fact, now).violations}
 
 
-def company(tmp_path: Path, roles: str, overrides: str = "") -> Pack:
+def with_roles(tmp_path: Path, roles: str, overrides: str = "") -> Pack:
     """A company pack over the call centre with its own ``roles.yaml``."""
-    (tmp_path / "pack.yaml").write_text(
-        f'name: acme\ntitle: {{en: Acme, zh: 甲}}\nversion: "1"\nextends: call_centre\nroles: roles.yaml\n{overrides}',
-        encoding="utf-8")
-    (tmp_path / "roles.yaml").write_text(roles, encoding="utf-8")
-    return load_pack(tmp_path)
+    return load_pack(company(tmp_path, f"roles: roles.yaml\n{overrides}", roles__yaml=roles))
 
 
 ABOVE_DIRECTOR = """roles:
@@ -160,7 +157,7 @@ class TestOwnApproval:
 
     def test_role_above_the_director_is_not_approved_by_him(self, tmp_path: Path) -> None:
         """A company's general manager above the centre director gets no approval from him, and is flagged."""
-        acme = company(tmp_path, ABOVE_DIRECTOR)
+        acme = with_roles(tmp_path, ABOVE_DIRECTOR)
         for role in ("general_manager", "centre_director"):
             fact = leave("2026-03-05T08:30", "2026-03-06T16:30", "2026-03-01T09:00", requester_role=role)
             decision = acme.engine().evaluate(fact, fact_type="leave_request", now=at("2026-03-01T09:00"))
@@ -187,11 +184,11 @@ class TestAuthority:
     def test_a_raised_authority_alone_is_refused(self, tmp_path: Path) -> None:
         """up_to 3 in roles.yaml with head_max_days still 1 names the file, the role and the override."""
         with pytest.raises(PolicyError, match=r"roles.yaml:2.*department_head.*head_max_days = 1.*head_max_days: 3"):
-            company(tmp_path, self.RAISED)
+            with_roles(tmp_path, self.RAISED)
 
     def test_with_the_override_the_rules_follow(self, tmp_path: Path) -> None:
         """With head_max_days overridden to 3 the pack loads and a 2-day leave goes to the department head."""
-        acme = company(tmp_path, self.RAISED, "overrides:\n  leave: {head_max_days: 3}\n")
+        acme = with_roles(tmp_path, self.RAISED, "overrides:\n  leave: {head_max_days: 3}\n")
         fact = leave("2026-03-05T08:30", "2026-03-06T16:30", "2026-03-01T09:00")
         decision = acme.engine().evaluate(fact, fact_type="leave_request", now=at("2026-03-01T09:00"))
         assert decision.approvers == ("department_head",)
@@ -221,13 +218,11 @@ class TestAssessLeave:
 
     def test_absence_in_simplified_script(self, tmp_path: Path) -> None:
         """A company rule whose consequence reads 按旷工处理 counts as absence without leave."""
-        (tmp_path / "pack.yaml").write_text('name: acme\ntitle: {en: Acme, zh: 甲}\nversion: "1"\n'
-                                            "extends: call_centre\nrules:\n  leave: extra.yaml\n", encoding="utf-8")
-        (tmp_path / "extra.yaml").write_text(
+        company(tmp_path, "rules:\n  leave: extra.yaml\n", extra__yaml=(
             'rules:\n  - id: acme.peak\n    title: {en: No leave in the peak, zh: 高峰期不得请事假}\n'
             '    when: {kind: compare, path: kind, op: "==", value: personal}\n'
             "    then:\n      - {type: violation, code: ACME-1, message: {en: leave in the peak, zh: 高峰期请事假},"
-            " consequence: {en: absence without leave, zh: 按旷工处理}}\n", encoding="utf-8")
+            " consequence: {en: absence without leave, zh: 按旷工处理}}\n"))
         acme = load_pack(tmp_path)
         fact = leave("2026-03-05T08:30", "2026-03-05T16:30", "2026-03-01T09:00")
         decision = acme.engine().evaluate(fact, fact_type="leave_request", now=at("2026-03-01T09:00"))

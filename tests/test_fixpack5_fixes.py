@@ -15,18 +15,10 @@ import yaml
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import PolicyError
 from csrules.policies import load_pack
+from tests.company_support import company
 
 CST = timezone(timedelta(hours=8))
 OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=CST)
-
-
-def company(tmp_path: Path, manifest: str, **files: str) -> Path:
-    """A pack directory extending call_centre: ``manifest`` is added to its pack.yaml."""
-    head = 'name: acme\ntitle: {en: Acme, zh: 甲}\nversion: "1"\nextends: call_centre\n'
-    (tmp_path / "pack.yaml").write_text(head + manifest, encoding="utf-8")
-    for name, text in files.items():
-        (tmp_path / name.replace("__", ".")).write_text(text, encoding="utf-8")
-    return tmp_path
 
 
 def builtin(filename: str) -> dict[str, Any]:
