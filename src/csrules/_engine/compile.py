@@ -18,7 +18,7 @@ import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter, iconcat
 from typing import Any
 
@@ -43,6 +43,7 @@ from csrules._engine.decision import (
     merge_approvals,
 )
 from csrules._engine.shared import SharedRule, atom_of, build_tables, split_rule, table_source
+from csrules._engine.zones import ZONE_FIELD
 from csrules._policy.facts import dict_validator, read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -59,9 +60,9 @@ from csrules._policy.kinds.base import (
 from csrules._policy.kinds.core import All, Compare
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
-from csrules._time.calendar import BusinessCalendar, ensure_aware
+from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone
 from csrules._time.durations import BusinessDuration, WallDuration
-from csrules._time.registry import get_calendar
+from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.exceptions import CalendarError, PolicyError, TimeError
 
 __all__ = [
@@ -212,6 +213,10 @@ class DueRule:
     delta: timedelta
     calendar: BusinessCalendar | None = None
     business: BusinessDuration | None = None
+    zone: str = DEFAULT_TIME_ZONE
+    """Where a clock-duration due time is shown when the fact names no ``time_zone``: its
+    policy's zone. Never the offset ``since`` or ``now`` was written with: one instant written
+    in +08:00 or Z gets the same due time, written the same way."""
 
     @property
     def reads_now(self) -> bool:
@@ -225,9 +230,11 @@ class DueRule:
             due = None
         elif self.calendar is not None and self.business is not None:
             due = self.calendar.add(start, self.business)
-        else:  # added to the instant, shown in start's zone: 24 h is 24 h across a DST change
+        else:  # added to the instant (24 h is 24 h across a DST change), shown in the fact's zone
+            named = getattr(fact, ZONE_FIELD, None)
             try:
-                due = (ensure_aware(start) + self.delta).astimezone(start.tzinfo)
+                due = (ensure_aware(start).astimezone(UTC) + self.delta).astimezone(
+                    load_zone(named if isinstance(named, str) else self.zone))
             except OverflowError:  # a fact dated in year 9999: the caller names the rule
                 raise TimeError(f"its due time, {self.since or 'now'} ({start.isoformat()}) + {self.delta}, "
                                 "falls past the years 1 to 9999 dates can hold") from None
@@ -284,7 +291,7 @@ def _obligation(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
             policy_id=policy.id,
             rule_id=rule.id,
         )
-    return DueRule(template, due.since, duration.delta)
+    return DueRule(template, due.since, duration.delta, zone=policy.timezone or DEFAULT_TIME_ZONE)
 
 
 EFFECTS: dict[str, EffectCompiler] = {
