@@ -30,3 +30,34 @@ class TestDueTimesShownInThePolicyZone:
         dues = [obligation.due for obligation in decision.obligations if obligation.due is not None]
         assert dues, "the worked example names a due time"
         assert [due.isoformat() for due in dues] == ["2026-03-12T09:00:00+08:00"]
+
+
+class TestEngineInputsRefusedByName:
+    """What an engine is handed in place of policies or facts is refused by a csrules error."""
+
+    @pytest.mark.parametrize("given", [None, 5, {"id": "p"}])
+    def test_engine_of_no_policies(self, given: object) -> None:
+        """``Engine(None)``, ``Engine(5)`` or a dict says what an engine takes."""
+        from csrules import Engine
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match="an engine takes a Policy"):
+            Engine(given)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("given", [None, 5, "facts"])
+    def test_evaluate_many_of_no_facts(self, given: object) -> None:
+        """``evaluate_many`` of something that is not a collection of facts is refused at the call."""
+        from csrules.exceptions import FactError
+
+        engine = load_pack("call_centre").engine()
+        with pytest.raises(FactError, match="evaluate_many takes an iterable of facts"):
+            engine.evaluate_many(given)  # type: ignore[arg-type]
+
+    def test_evaluate_many_of_one_fact(self) -> None:
+        """One fact dict handed to ``evaluate_many`` is refused with the remedy, not read key by key."""
+        from csrules.exceptions import FactError
+
+        engine = load_pack("call_centre").engine()
+        fact = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
+        with pytest.raises(FactError, match="use evaluate"):
+            engine.evaluate_many(fact, fact_type="work_order")
