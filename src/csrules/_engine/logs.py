@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
+from csrules._engine.wal import use_wal
 from csrules._time.calendar import ensure_aware
 from csrules.exceptions import LogWriteError, RecordError
 
@@ -339,18 +340,18 @@ class SQLiteLog(DecisionLog):
         if self._db is None:
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             try:
-                if db.execute(_STORE_TABLES).fetchone():  # a wrong path: records would hide in a store
-                    db.close()
-                    raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
-                db.execute("PRAGMA journal_mode=WAL")
+                use_wal(db, self.timeout)
                 db.execute("PRAGMA synchronous=NORMAL")
                 # fewer, larger checkpoints: a log only appends (the journal grows to 64 MiB)
                 db.execute("PRAGMA wal_autocheckpoint=16384")
-                db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")  # one creator at a time: a racing one finds the tables made
+                if db.execute(_STORE_TABLES).fetchone():  # a wrong path: records would hide in a store
+                    db.execute("ROLLBACK")
+                    raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
                 for statement in self._SCHEMA:
                     db.execute(statement)
                 db.execute("COMMIT")
-            except sqlite3.Error:
+            except (sqlite3.Error, LogWriteError):
                 db.close()
                 raise
             self._db = db
