@@ -3,17 +3,21 @@ regressions found by review."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from csrules._engine import wal
-from csrules._sessions import SQLiteStore
-from csrules.exceptions import StateError
-from csrules.records import SQLiteLog
-from tests.test_records_logs import write_records
+from csrules._sessions import MemoryStore, SQLiteStore
+from csrules.exceptions import RecordError, StateError
+from csrules.policies import load_pack
+from csrules.records import JsonlLog, SQLiteLog
+from tests.test_records_logs import leave_facts, write_records
+from tests.test_session_support import WorkOrder, at, engine
 from tests.test_store6_support import create_at_once, document
 
 CREATORS = 5
@@ -79,3 +83,50 @@ class TestCreatorsAtOnce:
         finally:
             other.execute("ROLLBACK")
             other.close()
+
+
+class TestStateComesBackWhole:
+    """Event text a JSON document may carry comes back from every store exactly as given."""
+
+    @pytest.mark.parametrize("kind", ["memory", "sqlite"])
+    def test_lone_surrogate_offset_and_big_number(self, tmp_path: Path, kind: str) -> None:
+        """A work order whose id holds a lone surrogate (JSON text may say "\\ud800"), opened at
+        +05:45 with microseconds and a priority past 64 bits, is stored, exported, restored and
+        escalated with its fact whole, instead of the session becoming unreadable."""
+        store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+        sessions = engine("python", store=store)
+        nepal = timezone(timedelta(hours=5, minutes=45))
+        order = WorkOrder(order_id="工单-e\u0301\u200b\ud800", status="open", priority=2**70,
+                          opened_at=datetime(2026, 1, 3, 9, 0, 0, 123456, tzinfo=nepal))
+        sessions.send("客服\u0301", order, now=at(3, 12))
+        exported = sessions.session("客服\u0301").export_json()
+        (item,) = [i for items in json.loads(exported)["state"]["i"].values() for i in items.values()]
+        assert WorkOrder.model_validate(item["f"]) == order
+        assert item["f"]["opened_at"] == "2026-01-03T09:00:00.123456+05:45"
+        elsewhere = engine("python", store=SQLiteStore(tmp_path / "other.db"))
+        restored = elsewhere.restore(exported)
+        assert restored.export() == sessions.session("客服\u0301").export()
+        assert [e.to for e in restored.tick(at(5, 12)).escalations] == ["shift_lead", "department_manager"]
+
+
+class TestRecordsKeepTheFact:
+    """A fact a record could not keep whole is refused by name, before anything is committed."""
+
+    def test_decision_record_names_the_field(self) -> None:
+        """A judged fact whose text holds a lone surrogate gives a RecordError naming the field,
+        not a serializer's traceback."""
+        ((fact, now),) = leave_facts(1)
+        decision = load_pack("call_centre").engine().evaluate({**fact, "agent_id": "A\ud800"}, now=now,
+                                                              fact_type="leave_request")
+        with pytest.raises(RecordError, match=r"the fact's agent_id is 'A\\ud800', which is not Unicode text"):
+            decision.record()
+
+    def test_logged_session_refuses_before_committing(self, tmp_path: Path) -> None:
+        """A session with a decision log refuses such an event before its transaction: the
+        state is unchanged and the log holds no step without its record."""
+        sessions = engine("python", log=JsonlLog(tmp_path / "steps.jsonl"))
+        order = WorkOrder(order_id="工单\ud800", status="open", opened_at=at(3))
+        with pytest.raises(RecordError, match=r"the fact's order_id is '工单\\ud800'"):
+            sessions.send("a", order, now=at(3, 12))
+        assert sessions.session("a").state["seq"] == 0
+        assert not (tmp_path / "steps.jsonl").exists()

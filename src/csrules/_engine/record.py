@@ -302,11 +302,14 @@ _ATOMS = frozenset({str, int, bool, type(None), datetime})
 """Leaf types that hold no number JSON cannot write (the common fields of a fact)."""
 
 
-def _non_finite(value: Any) -> tuple[str, float] | None:
-    """The path and value of a NaN or infinite number in ``value`` (None: there is none);
-    JSON has no such numbers, and a record must keep the fact that was judged."""
+def _unkept(value: Any) -> tuple[str, Any, str] | None:
+    """The path, value and why of what a record's UTF-8 JSON cannot keep in ``value``: a NaN
+    or infinite number (JSON has none), or text with a lone surrogate (no UTF-8 text holds
+    one); None when there is nothing. A record must keep the fact that was judged."""
+    if type(value) is str or isinstance(value, str):
+        return None if value.isascii() or _is_unicode(value) else ("", value, _SURROGATE)
     if type(value) is float or isinstance(value, float):
-        return None if math.isfinite(value) else ("", value)
+        return None if math.isfinite(value) else ("", value, "which JSON cannot keep")
     if isinstance(value, BaseModel):
         items: Iterable[tuple[Any, Any]] = value.__dict__.items()
     elif isinstance(value, dict):
@@ -316,19 +319,34 @@ def _non_finite(value: Any) -> tuple[str, float] | None:
     else:
         return None
     for key, item in items:
-        if type(item) in _ATOMS:
+        if type(key) is str and not (key.isascii() or _is_unicode(key)):
+            return key, key, f"a name {_SURROGATE}"
+        if type(item) in _ATOMS and (type(item) is not str or item.isascii()):
             continue
-        found = _non_finite(item)
+        found = _unkept(item)
         if found is not None:  # the path is built only for what is found
-            return (f"{key}.{found[0]}" if found[0] else str(key)), found[1]
+            return (f"{key}.{found[0]}" if found[0] else str(key)), found[1], found[2]
     return None
 
 
+_SURROGATE = "which is not Unicode text (it holds a lone surrogate)"
+
+
+def _is_unicode(text: str) -> bool:
+    """False when ``text`` holds a lone surrogate (a Python str may; UTF-8 may not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def recordable(fact: BaseModel) -> BaseModel:
-    """``fact``, checked to be one a record keeps whole (no NaN or infinite number)."""
-    found = _non_finite(fact)
+    """``fact``, checked to be one a record keeps whole (no NaN or infinite number, no lone
+    surrogate in its text)."""
+    found = _unkept(fact)
     if found is not None:
-        raise RecordError(f"the fact's {found[0]} is {found[1]!r}, which JSON cannot keep: "
+        raise RecordError(f"the fact's {found[0]} is {found[1]!r}, {found[2]}: "
                           "a record of this decision would not hold the fact that was judged")
     return fact
 
