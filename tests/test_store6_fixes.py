@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from csrules import Engine, Policy
 from csrules._engine import wal
 from csrules._sessions import MemoryStore, SQLiteStore
 from csrules.exceptions import RecordError, StateError
-from csrules.policies import load_pack
-from csrules.records import JsonlLog, SQLiteLog
+from csrules.policies import Pack, load_pack
+from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, replay
 from tests.test_records_logs import leave_facts, write_records
 from tests.test_session_support import WorkOrder, at, engine
 from tests.test_store6_support import create_at_once, document
@@ -130,3 +131,50 @@ class TestRecordsKeepTheFact:
             sessions.send("a", order, now=at(3, 12))
         assert sessions.session("a").state["seq"] == 0
         assert not (tmp_path / "steps.jsonl").exists()
+
+
+def late_leave() -> tuple[DecisionRecord, Pack]:
+    """The record of the first worked leave example under the built-in pack, and the pack."""
+    pack = load_pack("call_centre")
+    example = pack.policy("leave").rules[0].examples[0]
+    return pack.engine().evaluate(example.fact, now=example.now, fact_type="leave_request").record(), pack
+
+
+class TestReplaySaysWhy:
+    """A record replayed under other policy content says what changed, and a forced replay why it differs."""
+
+    def test_tuned_parameter_named_with_both_values(self) -> None:
+        """A tuned notice period is named with its recorded and current value, not only by hash."""
+        record, pack = late_leave()
+        result = replay(record, pack.with_params({"leave": {"personal_notice": "1h"}}).engine())
+        assert [m.params for m in result.policies] == [(("personal_notice", "1d", "1h"),)]
+        assert "parameters personal_notice 1d -> 1h" in result.render()
+
+    def test_forced_replay_lists_the_other_content(self) -> None:
+        """A forced replay that differs lists the policy content it was judged under before the changes."""
+        record, pack = late_leave()
+        lines = replay(record, pack.with_params({"leave": {"personal_notice": "1h"}}).engine(),
+                       force=True).render().splitlines()
+        assert lines[1] == "  judged under other content:"
+        assert lines[2].startswith("    call_centre.leave: recorded 1.0")
+        assert lines[2].endswith("parameters personal_notice 1d -> 1h")
+        assert lines[3] == "  outcome violation -> needs_approval"
+
+    def test_text_change_said_to_be_no_parameter(self) -> None:
+        """A policy whose title alone changed is said to have the same parameters."""
+        record, pack = late_leave()
+        data = pack.policy("leave").model_dump(mode="json", exclude_none=True)
+        data["title"] = {**data["title"], "en": "Leave, retitled"}
+        (mismatch,) = replay(record, Engine(Policy(**data))).policies
+        assert mismatch.params == ()
+        assert mismatch.render().endswith("same parameters: rules or texts changed")
+
+    def test_rules_that_applied_shown(self) -> None:
+        """A replay whose effects agree but whose applying rules do not says which rules differ."""
+        record, pack = late_leave()
+        fewer = record.model_copy(update={"matches": record.matches[:1]})
+        result = replay(fewer, pack.engine())
+        assert result.status == "differs"
+        assert result.render().splitlines()[1] == (
+            "  rules that applied ['ATT-1.personal-notice'] -> "
+            "['ATT-1.personal-notice', 'ATT-1.late-approval', 'ATT-2.department-head']")

@@ -48,6 +48,7 @@ __all__ = [
     "pack_ref",
     "parse_record",
     "record_schema",
+    "recorded_policy",
     "step_record",
     "subject_field",
 ]
@@ -231,7 +232,7 @@ def pack_ref(name: str, version: str, policies: tuple[Policy, ...],
 _RECORDED: dict[str, RecordedPolicy] = {}  # by content hash: equal content, equal entry
 
 
-def _recorded_policy(policy: Policy) -> RecordedPolicy:
+def recorded_policy(policy: Policy) -> RecordedPolicy:
     """``policy`` as records keep it (worked out once per policy content)."""
     found = _RECORDED.get(policy.content_hash)
     if found is None:
@@ -357,7 +358,7 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     fact: BaseModel = recordable(decision.fact)
     record = _sealed({
         "id": "", "now": _fixed(decision.now), "fact_type": plan.fact_type, "subject": fact_subject(fact),
-        "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
+        "fact": fact.model_dump(mode="json"), "policies": tuple(recorded_policy(p) for p in plan.policies),
         "pack": plan.pack, "outcome": decision.outcome, "matches": decision.matches,
         "effects": _effects(decision.effects), "errors": _errors(decision.errors),
     })
@@ -378,7 +379,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
     caller checks the ``fact`` with :func:`recordable` before it commits the step. The
     session's ``lifecycles`` are named with the policies (``lifecycle:<id>``, version and
     content hash), so a replay through a changed lifecycle says so."""
-    named = (*(_recorded_policy(p) for p in policies),
+    named = (*(recorded_policy(p) for p in policies),
              *(RecordedPolicy(id=f"{LIFECYCLE_PREFIX}{lc.id}", version=lc.version, content_hash=lc.content_hash,
                               params={}) for lc in lifecycles))
     return _sealed({
@@ -445,7 +446,7 @@ def decision_line(decision: Decision) -> LogLine:
     if subject is not None:
         data["subject"] = subject
     data["fact"] = fact
-    data["policies"] = [_recorded_policy(p).model_dump() for p in plan.policies]
+    data["policies"] = [recorded_policy(p).model_dump() for p in plan.policies]
     if plan.pack is not None:
         data["pack"] = plan.pack.model_dump(exclude_none=True)
     data["outcome"] = outcome
