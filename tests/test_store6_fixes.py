@@ -8,6 +8,7 @@ import multiprocessing
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,23 +17,56 @@ from csrules._engine import wal
 from csrules._sessions import MemoryStore, SQLiteStore
 from csrules.exceptions import RecordError, StateError
 from csrules.policies import Pack, load_pack
-from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, replay
-from tests.test_records_logs import leave_facts, write_records
+from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, replay
+from tests.store_support import greeting
+from tests.test_records_logs import leave_facts
 from tests.test_session_support import WorkOrder, at, engine
-from tests.test_store6_support import create_at_once, document
 
-CREATORS = 5
-ROUNDS = 4
+CREATORS = 6
+ROUNDS = 5
+WEI: dict[str, Any] = {
+    "id": "wei", "version": "1.0", "fact_type": "sess_greeting", "title": "Never open with 喂",
+    "rules": [{"id": "wei", "title": "opened with 喂",
+               "when": {"kind": "contains", "path": "opening", "phrases": ["喂"]},
+               "then": [{"type": "violation", "code": "CON-1", "message": "said 喂"}]}],
+}
+
+
+def document(worker: int) -> dict[str, Any]:
+    """The session document creator ``worker`` stores (the store keeps it as given)."""
+    return {"subject": f"creator-{worker}", "state": {"nd": None, "seq": worker, "text": "您好 ✓"}}
+
+
+def create_at_once(folder: str, rounds: int, record: str, worker: int, barrier: Any, out: Any) -> None:
+    """For each round: wait for every creator, then create the round's new store and write one
+    document of its own; wait again, then create its new log and write one record; put what
+    failed on ``out``."""
+    failed = []
+    for n in range(rounds):
+        barrier.wait()
+        try:
+            store = SQLiteStore(f"{folder}/store-{n}.db")
+            store.save(f"creator-{worker}", document(worker))
+            store.close()
+        except Exception as exc:  # reported to the test, which names it
+            failed.append(f"store {n}: {type(exc).__name__}: {exc}")
+        barrier.wait()
+        try:
+            with SQLiteLog(f"{folder}/log-{n}.db") as log:
+                log.write(parse_record(record))
+        except Exception as exc:  # reported to the test, which names it
+            failed.append(f"log {n}: {type(exc).__name__}: {exc}")
+    out.put(failed)
 
 
 class TestCreatorsAtOnce:
     """Several processes creating the same new SQLite store or log at once all succeed."""
 
     def test_creators_race(self, tmp_path: Path) -> None:
-        """CREATORS spawned processes create each new store and log at once: every one works,
+        """CREATORS processes create each new store and log at once: every one works,
         and every creator's session and record is kept."""
-        record = write_records(SQLiteLog(tmp_path / "seed.db"), 1)[0].model_dump_json()
-        context = multiprocessing.get_context("spawn")
+        record = Engine(Policy(**WEI)).evaluate(greeting(), now=at(2)).record().to_json()
+        context = multiprocessing.get_context("fork")
         barrier, out = context.Barrier(CREATORS), context.Queue()
         workers = [context.Process(target=create_at_once, args=(str(tmp_path), ROUNDS, record, w, barrier, out))
                    for w in range(CREATORS)]
@@ -178,3 +212,22 @@ class TestReplaySaysWhy:
         assert result.render().splitlines()[1] == (
             "  rules that applied ['ATT-1.personal-notice'] -> "
             "['ATT-1.personal-notice', 'ATT-1.late-approval', 'ATT-2.department-head']")
+
+
+class TestAuditNamesEveryLine:
+    """Auditing a decision log names each line it cannot use, by file:line and by what is wrong."""
+
+    def test_bad_lines_named_by_what_is_wrong(self, tmp_path: Path) -> None:
+        """A line that is not UTF-8 is said to be so (not decoded as UTF-16 by a BOM-like
+        start), and a record with a misspelt key is named as a damaged record, not judged as
+        a plain fact of no type; the good records are judged."""
+        record, pack = late_leave()
+        good = record.to_json()
+        path = tmp_path / "year.jsonl"
+        path.write_bytes(b"\n".join([good.encode(), b"\xff\xfe {}", good.replace('"outcome"', '"outcom"').encode(),
+                                     good.encode()]) + b"\n")
+        report = impact(pack, pack, [path])
+        assert (report.facts, report.problem_count) == (2, 2)
+        assert report.problems == [f"{path}:2: not UTF-8 text (invalid start byte)",
+                                   f"{path}:3: not a decision record: outcome: required field is missing; "
+                                   "outcom: unknown field (got 'violation')"]

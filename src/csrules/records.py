@@ -143,7 +143,10 @@ def _engine_name(engine: Engine) -> str:
 
 
 def _is_record(data: Any) -> bool:
-    return isinstance(data, dict) and "schema_version" in data and "id" in data and "outcome" in data
+    """Whether a line's JSON is (meant as) a decision record: one with a ``schema_version``
+    and an ``id`` or an ``outcome``. A damaged record (a key lost or misspelt) is read as one,
+    so its problem names what is wrong, not judged as a plain fact of no type."""
+    return isinstance(data, dict) and "schema_version" in data and ("id" in data or "outcome" in data)
 
 
 def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None = None,
@@ -193,16 +196,21 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
                    bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
     path = part.path
     for number, raw in part.lines():
+        try:  # UTF-8 as every log is written (json.loads would take bytes as UTF-16 too)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
+            continue
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
             bad(RecordError(f"not JSON ({exc})", file=str(path), line=number))
             continue
         if not _is_record(data):
             yield HistoricalFact(fact_type, data, now, f"{path}:{number}")
             continue
         try:
-            record = parse_record(raw.decode("utf-8"), file=str(path), line=number)
+            record = parse_record(text, file=str(path), line=number)
         except RecordError as exc:
             bad(exc)
             continue
