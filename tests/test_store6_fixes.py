@@ -17,7 +17,7 @@ from csrules._engine import wal
 from csrules._sessions import MemoryStore, SQLiteStore
 from csrules.exceptions import RecordError, StateError
 from csrules.policies import Pack, load_pack
-from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, replay
+from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay
 from tests.store_support import greeting
 from tests.test_records_logs import leave_facts
 from tests.test_session_support import WorkOrder, at, engine
@@ -231,3 +231,23 @@ class TestAuditNamesEveryLine:
         assert report.problems == [f"{path}:2: not UTF-8 text (invalid start byte)",
                                    f"{path}:3: not a decision record: outcome: required field is missing; "
                                    "outcom: unknown field (got 'violation')"]
+
+
+class TestLogNamedByLink:
+    """A JSON Lines log named by a symbolic link is its file's log: one lock, one rotation."""
+
+    def test_writers_by_link_and_by_file_share_one_log(self, tmp_path: Path) -> None:
+        """Writers naming one log by its file and by a link, rotating often, leave every record
+        in the file's log, read whole by either name, and the link still names the log."""
+        real, link = tmp_path / "real.jsonl", tmp_path / "link.jsonl"
+        real.touch()
+        link.symlink_to(real)
+        greeting_engine = Engine(Policy(**WEI))
+        records = [greeting_engine.evaluate(greeting(), now=at(2, minute=n)).record() for n in range(40)]
+        with JsonlLog(real, max_bytes=3000, batch=1) as by_file, JsonlLog(link, max_bytes=3000, batch=1) as by_link:
+            for n, record in enumerate(records):
+                (by_file if n % 2 else by_link).write(record)
+        assert link.is_symlink()
+        assert not list(tmp_path.glob("link.jsonl.*"))
+        assert [r.id for r in read_log(real)] == [r.id for r in records]
+        assert [r.id for r in read_log(link)] == [r.id for r in records]

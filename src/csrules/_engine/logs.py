@@ -206,6 +206,9 @@ class JsonlLog(DecisionLog):
         if not isinstance(max_bytes, int) or max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
+        # the file itself: writers naming it by a symbolic link share its lock and rotate it,
+        # not the link (whose renamed copies no reader of the file would find)
+        self._file = _link_target(self.path)
         self._fd: int | None = None
         self._path_lock: _PathLock | None = None
         if is_sqlite(self.path):
@@ -214,7 +217,7 @@ class JsonlLog(DecisionLog):
     @property
     def lock_path(self) -> Path:
         """The file whose lock writers of this log take in turn."""
-        return self.path.with_name(self.path.name + ".lock")
+        return self._file.with_name(self._file.name + ".lock")
 
     def _write(self, records: list[LogLine]) -> None:
         # Records are taken off ``records`` as they reach the file: after a failure only
@@ -260,7 +263,7 @@ class JsonlLog(DecisionLog):
     def _locked(self) -> Iterator[None]:
         """Hold the log's lock (threads of this process, and other processes) while writing."""
         if self._path_lock is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file.parent.mkdir(parents=True, exist_ok=True)
             self._path_lock = _path_lock(self.lock_path)
         with _held(self._path_lock, write=True):
             yield
@@ -269,24 +272,24 @@ class JsonlLog(DecisionLog):
         """The open file at ``path``, reopened when another writer rotated it away."""
         if self._fd is not None:
             try:
-                here, there = os.fstat(self._fd), os.stat(self.path)
+                here, there = os.fstat(self._fd), os.stat(self._file)
                 if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
                     return self._fd
             except FileNotFoundError:
                 pass
             self._close_file()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if is_sqlite(self.path):  # appended lines would sit where no reader looks
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        if is_sqlite(self._file):  # appended lines would sit where no reader looks
             raise ValueError(_NOT_JSONL)
         # readable too: a torn last line is looked for before each batch (see _write)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        self._fd = os.open(self._file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
         return self._fd
 
     def _rotate(self) -> int:
         """Rename the full file to the next free ``<name>.N`` and start a new one."""
         self._close_file()
-        numbers = [n for n, _ in jsonl_segments(self.path)]
-        self.path.rename(self.path.with_name(f"{self.path.name}.{max(numbers, default=0) + 1}"))
+        numbers = [n for n, _ in jsonl_segments(self._file)]
+        self._file.rename(self._file.with_name(f"{self._file.name}.{max(numbers, default=0) + 1}"))
         return self._current()
 
     def _close_file(self) -> None:
@@ -536,6 +539,11 @@ if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _link_target(path: Path) -> Path:
+    """The file a symbolic link ``path`` names (``path`` itself when it is no link)."""
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
+
+
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
     """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
     found = []
@@ -595,6 +603,7 @@ def jsonl_parts(path: Path, seen: set[tuple[int, int]] | None = None) -> Iterato
     no rotation remains unread. A file in ``seen`` (:func:`file_identity`) is left out, and
     each file read is added to it: several names of one log read each file once."""
     seen = set() if seen is None else seen
+    path = _link_target(path)  # a symbolic link: the log is its file's (see JsonlLog)
     done = 0  # the highest rotated part read
     while True:
         for number, segment in jsonl_segments(path):
