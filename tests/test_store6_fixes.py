@@ -251,3 +251,22 @@ class TestLogNamedByLink:
         assert not list(tmp_path.glob("link.jsonl.*"))
         assert [r.id for r in read_log(real)] == [r.id for r in records]
         assert [r.id for r in read_log(link)] == [r.id for r in records]
+
+
+class TestSQLiteLogReading:
+    """SQLiteLog.records reads the records stored when reading began."""
+
+    def test_rejudging_into_the_same_log_ends(self, tmp_path: Path) -> None:
+        """Judging each stored record again through the same log reads each once and ends
+        (rows written meanwhile on the log's connection were read too, without end)."""
+        with SQLiteLog(tmp_path / "d.db", batch=1) as log:
+            logged = Engine(Policy(**WEI)).with_log(log)
+            for minute in range(10):
+                logged.evaluate(greeting(), now=at(2, minute=minute))
+            read = 0
+            for record in log.records():
+                logged.evaluate(record.fact, now=record.now, fact_type=record.fact_type)
+                read += 1
+                if read > 100:  # the old reading never ended
+                    break
+            assert (read, log.count()) == (10, 20)

@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from datetime import UTC, date, datetime
 from multiprocessing import util as _mp_util
 from pathlib import Path
@@ -396,7 +396,10 @@ class SQLiteLog(DecisionLog):
                 since: datetime | None = None, until: datetime | None = None) -> Iterator[DecisionRecord]:
         """The stored records, oldest first, narrowed by ``subject``, by ``rule`` (a rule
         that applied, first or not), and by ``now`` in ``[since, until)``. ``subject`` and the
-        times are index look-ups; ``rule`` is read from each record's rule list."""
+        times are index look-ups; ``rule`` is read from each record's rule list. The records
+        are those stored when reading began, read on a connection of their own: a record
+        written meanwhile (through this log too, say by judging each record read again) is
+        not read, so reading ends."""
         where, args = [], []
         for clause, value in (("subject = ?", subject), ("instr(' ' || rules || ' ', ' ' || ? || ' ') > 0", rule),
                               ("at_us >= ?", _bound_us("since", since)), ("at_us < ?", _bound_us("until", until))):
@@ -404,8 +407,10 @@ class SQLiteLog(DecisionLog):
                 where.append(clause)
                 args.append(value)
         sql = "SELECT seq, record FROM decisions" + (" WHERE " + " AND ".join(where) if where else "")
-        for seq, text in self._connect().execute(sql + " ORDER BY seq", args):
-            yield parse_record(text, file=str(self.path), line=seq)
+        self._connect()  # the table exists
+        with closing(read_only(self.path, timeout=self.timeout)) as db:
+            for seq, text in db.execute(sql + " ORDER BY seq", args):
+                yield parse_record(text, file=str(self.path), line=seq)
 
 
 def _bound_us(name: str, moment: object) -> int | None:
