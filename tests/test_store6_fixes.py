@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from csrules import Engine, Policy
 from csrules._engine import wal
 from csrules._sessions import MemoryStore, SQLiteStore
-from csrules.exceptions import RecordError, StateError
+from csrules.exceptions import LogWriteError, RecordError, StateError
 from csrules.policies import Pack, load_pack
 from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay
 from tests.store_support import greeting
@@ -270,3 +271,30 @@ class TestSQLiteLogReading:
                 if read > 100:  # the old reading never ended
                     break
             assert (read, log.count()) == (10, 20)
+
+
+class TestSQLiteLogFile:
+    """A SQLite log is a file of its own."""
+
+    def test_other_applications_database_refused_and_left_alone(self, tmp_path: Path) -> None:
+        """A database of something else is refused by name, its journal mode and tables unchanged
+        (the log switched it to WAL and added its table)."""
+        path = tmp_path / "app.db"
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("CREATE TABLE customers (name TEXT)")
+            db.commit()
+        with pytest.raises(LogWriteError, match=r"app\.db: the file is an SQLite database of something else "
+                                                r"\(tables: customers\), not a decision log"):
+            SQLiteLog(path)
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+            assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("customers",)]
+
+    def test_session_store_still_refused(self, tmp_path: Path) -> None:
+        """A session store's file is refused as such, and a log's own file opens again."""
+        SQLiteStore(tmp_path / "s.db").close()
+        with pytest.raises(LogWriteError, match="the file is a session store, not a decision log"):
+            SQLiteLog(tmp_path / "s.db")
+        SQLiteLog(tmp_path / "d.db").close()
+        with SQLiteLog(tmp_path / "d.db") as log:
+            assert log.count() == 0

@@ -65,7 +65,7 @@ __all__ = [
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _NOT_JSONL = "the file is a SQLite database, not a JSON Lines log (use SQLiteLog for it)"
 _NOT_A_LOG = "the file is a session store, not a decision log (give the log a file of its own)"
-_STORE_TABLES = "SELECT 1 FROM sqlite_master WHERE name IN ('csrules_meta', 'csrules_sessions')"
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -311,7 +311,8 @@ class SQLiteLog(DecisionLog):
     ``rules`` (all, space-separated), ``outcome``; indexes on ``at_us``, ``subject`` and
     ``rule`` (not on ``id``: random keys would double the cost of a write). Several
     processes may append to one database (WAL journal, a writer waits up to ``timeout``
-    seconds for another's batch).
+    seconds for another's batch). A database holding other tables (a session store's,
+    another application's) is refused, and left as it was.
 
     .. versionadded:: 0.2
     """
@@ -343,14 +344,13 @@ class SQLiteLog(DecisionLog):
         if self._db is None:
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             try:
+                self._refuse_foreign(db)  # before anything is changed (the journal mode is the file's)
                 use_wal(db, self.timeout)
                 db.execute("PRAGMA synchronous=NORMAL")
                 # fewer, larger checkpoints: a log only appends (the journal grows to 64 MiB)
                 db.execute("PRAGMA wal_autocheckpoint=16384")
                 db.execute("BEGIN IMMEDIATE")  # one creator at a time: a racing one finds the tables made
-                if db.execute(_STORE_TABLES).fetchone():  # a wrong path: records would hide in a store
-                    db.execute("ROLLBACK")
-                    raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
+                self._refuse_foreign(db)
                 for statement in self._SCHEMA:
                     db.execute(statement)
                 db.execute("COMMIT")
@@ -359,6 +359,19 @@ class SQLiteLog(DecisionLog):
                 raise
             self._db = db
         return self._db
+
+    def _refuse_foreign(self, db: sqlite3.Connection) -> None:
+        """Raise :class:`LogWriteError` when the database holds tables and no decision log (a
+        wrong path: records would hide in a session store or in another application's data)."""
+        tables = {row[0] for row in db.execute(_TABLES)}
+        if not tables or "decisions" in tables:
+            return
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        if tables & {"csrules_meta", "csrules_sessions"}:
+            raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
+        raise LogWriteError(f"the file is an SQLite database of something else (tables: {', '.join(sorted(tables))}), "
+                            "not a decision log (give the log a file of its own)", sink=self.kind, path=str(self.path))
 
     def _write(self, records: list[LogLine]) -> None:
         db = self._connect()
