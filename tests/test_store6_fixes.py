@@ -3,6 +3,7 @@ regressions found by review."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing
 import sqlite3
@@ -298,3 +299,63 @@ class TestSQLiteLogFile:
         SQLiteLog(tmp_path / "d.db").close()
         with SQLiteLog(tmp_path / "d.db") as log:
             assert log.count() == 0
+
+
+def rotated_log(tmp_path: Path, count: int = 30) -> tuple[Path, list[DecisionRecord]]:
+    """A JSON Lines log of ``count`` greeting decisions, rotated into several parts."""
+    greeting_engine = Engine(Policy(**WEI))
+    records = [greeting_engine.evaluate(greeting(), now=at(2, minute=n)).record() for n in range(count)]
+    path = tmp_path / "d.jsonl"
+    with JsonlLog(path, max_bytes=len(records[0].to_json()) * 8, batch=1) as log:
+        log.write_many(records)
+    return path, records
+
+
+def compress(part: Path, keep: bool = False) -> Path:
+    """``part`` compressed as an archiving tool does (``<part>.gz``; the original removed unless ``keep``)."""
+    packed = part.with_name(part.name + ".gz")
+    packed.write_bytes(gzip.compress(part.read_bytes()))
+    if not keep:
+        part.unlink()
+    return packed
+
+
+class TestCompressedParts:
+    """Rotated parts compressed since (``d.jsonl.N.gz``) are read, never skipped silently."""
+
+    def test_compressed_parts_read_in_order(self, tmp_path: Path) -> None:
+        """A log whose older parts were compressed, one of them still there uncompressed too,
+        is read whole and in order, each part once, by read_log and by impact."""
+        path, records = rotated_log(tmp_path)
+        compress(path.with_name("d.jsonl.1"))
+        compress(path.with_name("d.jsonl.2"), keep=True)
+        reader = read_log(path)
+        assert [r.id for r in reader] == [r.id for r in records]
+        assert reader.problems == []
+        report = impact(Engine(Policy(**WEI)), Engine(Policy(**WEI)), [path])
+        assert (report.facts, report.problem_count) == (len(records), 0)
+
+    def test_damaged_compressed_part_named(self, tmp_path: Path) -> None:
+        """A compressed part cut short is named with the line it stopped at; the other parts are read."""
+        path, records = rotated_log(tmp_path)
+        first = len(path.with_name("d.jsonl.1").read_bytes().splitlines())
+        packed = compress(path.with_name("d.jsonl.1"))
+        packed.write_bytes(packed.read_bytes()[:-30])
+        reader = read_log(path)
+        ids = [r.id for r in reader]
+        ((problem),) = reader.problems
+        assert str(problem).startswith(f"{packed}:")
+        assert "cannot be read on: EOFError" in str(problem)
+        assert ids[-(len(records) - first):] == [r.id for r in records[first:]]
+        assert ids[:-(len(records) - first)] == [r.id for r in records[:first]][:len(ids) - len(records) + first]
+
+    def test_next_rotation_numbers_past_compressed_parts(self, tmp_path: Path) -> None:
+        """A rotation after the parts were compressed takes the next number, reusing none."""
+        path, records = rotated_log(tmp_path)
+        parts = sorted(tmp_path.glob("d.jsonl.*[0-9]"), key=lambda p: int(p.suffix[1:]))
+        for part in parts:
+            compress(part)
+        with JsonlLog(path, max_bytes=len(records[0].to_json()) * 8, batch=1) as log:
+            log.write_many(records)
+        assert not any(tmp_path.glob("d.jsonl.1"))
+        assert [r.id for r in read_log(path)] == [r.id for r in records] * 2

@@ -35,7 +35,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -52,6 +52,7 @@ from csrules._engine.impact import (
     measure_impact,
 )
 from csrules._engine.logs import (
+    UNREADABLE,
     DecisionLog,
     JsonlLog,
     LoggedEngine,
@@ -179,7 +180,10 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
                 bad(error)
             continue
         for part in jsonl_parts(path, seen):
-            yield from _jsonl_history(part, now, fact_type, bad)
+            try:
+                yield from _jsonl_history(part, now, fact_type, bad)
+            except RecordError as exc:  # a damaged compressed part: the next parts are read
+                bad(exc)
 
 
 def _first_time(path: Path, seen: set[tuple[int, int]]) -> bool:
@@ -261,6 +265,8 @@ def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
                     continue
             continue
         for part in jsonl_parts(path, seen):
-            total += sum(chunk.count(b"\n") for chunk in iter(partial(part.handle.read, 1 << 20), b""))
+            with suppress(*UNREADABLE):  # a damaged compressed part: counted as far as it reads
+                for chunk in iter(partial(part.handle.read, 1 << 20), b""):
+                    total += chunk.count(b"\n")
     return total
 

@@ -23,17 +23,19 @@ the child starts with none pending, so each record is written once.
 from __future__ import annotations
 
 import atexit
+import gzip
 import os
 import sqlite3
 import threading
 import weakref
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, date, datetime
 from multiprocessing import util as _mp_util
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
 from csrules._engine.wal import use_wal
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from csrules._engine.engine import Engine
 
 __all__ = [
+    "UNREADABLE",
     "DecisionLog",
     "JsonlLog",
     "LogPart",
@@ -563,14 +566,30 @@ def _link_target(path: Path) -> Path:
 
 
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
-    """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
-    found = []
+    """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first:
+    ``<name>.N``, or ``<name>.N.gz`` where it was compressed since (an archiving tool's
+    copy next to a ``<name>.N`` still there is the same part, read once)."""
+    found: dict[int, Path] = {}
     prefix = f"{path.name}."  # compared as text: a name holding [ ] * ? is no glob pattern
     for candidate in path.parent.iterdir() if path.parent.exists() else ():
         suffix = candidate.name[len(prefix):]
-        if candidate.name.startswith(prefix) and suffix.isascii() and suffix.isdigit():
-            found.append((int(suffix), candidate))
-    return sorted(found)
+        number = suffix.removesuffix(_GZ)
+        if candidate.name.startswith(prefix) and number.isascii() and number.isdigit() and (
+                suffix == number or int(number) not in found):
+            found[int(number)] = candidate
+    return sorted(found.items())
+
+
+_GZ = ".gz"
+UNREADABLE = (OSError, EOFError, zlib.error)
+"""What reading a damaged compressed part raises."""
+
+
+def _open_part(path: Path) -> IO[bytes]:
+    """A part of a JSON Lines log opened for reading, decompressed when it is ``.gz``."""
+    if path.name.endswith(_GZ):
+        return cast("IO[bytes]", gzip.open(path, "rb"))
+    return open(path, "rb")
 
 
 def read_only(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:
@@ -598,9 +617,19 @@ class LogPart:
         self.path, self.handle, self.limit = path, handle, limit
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
-        """Each line that is not blank, with its number (from 1)."""
-        read = 0
-        for number, raw in enumerate(self.handle, start=1):
+        """Each line that is not blank, with its number (from 1). A compressed part that
+        cannot be read on raises :class:`RecordError` naming the line it stopped at."""
+        read = number = 0
+        lines = iter(self.handle)
+        while True:
+            try:
+                raw = next(lines, None)
+            except UNREADABLE as exc:
+                raise RecordError(f"cannot be read on: {type(exc).__name__}: {exc}; the lines after are "
+                                  "not read", file=str(self.path), line=number + 1) from None
+            if raw is None:
+                return
+            number += 1
             read += len(raw)
             if self.limit is not None and read > self.limit:
                 return  # written after the log was read: the next reading has it
@@ -658,7 +687,7 @@ def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
     """``path`` as a part unless its file is in ``seen``; it is closed once read."""
     if handle is None:
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below
+            handle = _open_part(path)
         except FileNotFoundError:  # a rotated part removed meanwhile
             return
     with handle:
@@ -687,7 +716,10 @@ class LogReader:
             yield from self._rows()
             return
         for part in jsonl_parts(self.path):
-            yield from self._lines(part)
+            try:
+                yield from self._lines(part)
+            except RecordError as exc:  # a damaged compressed part: the next parts are read
+                self.problems.append(exc)
 
     def _rows(self) -> Iterator[DecisionRecord]:
         db = read_only(self.path, timeout=60)
