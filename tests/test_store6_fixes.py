@@ -359,3 +359,11 @@ class TestCompressedParts:
             log.write_many(records)
         assert not any(tmp_path.glob("d.jsonl.1"))
         assert [r.id for r in read_log(path)] == [r.id for r in records] * 2
+
+    def test_compressed_part_named_itself(self, tmp_path: Path) -> None:
+        """A compressed part named on its own is read decompressed (its bytes were read as lines)."""
+        path, records = rotated_log(tmp_path)
+        first = len(path.with_name("d.jsonl.1").read_bytes().splitlines())
+        reader = read_log(compress(path.with_name("d.jsonl.1")))
+        assert [r.id for r in reader] == [r.id for r in records[:first]]
+        assert reader.problems == []

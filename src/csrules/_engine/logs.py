@@ -671,15 +671,17 @@ _ROTATED = object()
 
 def _current_part(path: Path, done: int) -> Any:
     """``path`` opened with its size, taken under the writers' lock (so the size ends a whole
-    line); :data:`_ROTATED` when a part newer than ``done`` appeared; None without the file."""
+    line); :data:`_ROTATED` when a part newer than ``done`` appeared; None without the file.
+    A compressed file named itself (``d.jsonl.3.gz``) is read whole, decompressed: nothing
+    appends to it."""
     with _holding(path.with_name(path.name + ".lock"), write=False):
         if any(number > done for number, _ in jsonl_segments(path)):
             return _ROTATED
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed by _unseen
+            handle = _open_part(path)
         except FileNotFoundError:
             return None
-        return handle, os.fstat(handle.fileno()).st_size
+        return handle, None if path.name.endswith(_GZ) else os.fstat(handle.fileno()).st_size
 
 
 def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
