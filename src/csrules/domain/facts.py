@@ -919,7 +919,8 @@ class AttendanceRecord(Fact):
         the shift and between arrival and departure (time away before clocking in is lateness,
         after clocking out early leave, never 脫崗), and time counted twice is counted once.
         An absence is approved when its ``leave_post`` names an approver (``away_approved_by``:
-        the pack's rules decide whether that role may approve).
+        the pack's rules decide whether that role may approve); a clock-out gap inside it is
+        part of it (only a gap's time outside every approved absence is unapproved).
         Approved time away is no breach, so when any time away was unapproved the record carries
         only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
         (``away_approved`` true).
@@ -976,7 +977,9 @@ class AttendanceRecord(Fact):
             clipped = max(gone, on_duty[0]), min(back, on_duty[1])
             if clipped[0] < clipped[1]:
                 away.setdefault(approver, []).append(clipped)
-        unapproved = _minutes(away.pop(None, []))
+        # a clock-out gap inside an approved absence is part of it: only its rest went unapproved
+        unapproved_spans = away.pop(None, [])
+        unapproved = _minutes(_outside(unapproved_spans, [span for spans in away.values() for span in spans]))
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
                 f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
@@ -1047,6 +1050,16 @@ def _minutes(spans: list[tuple[datetime, datetime]]) -> int:
         total += max(timedelta(0), finish - begin)
         reached = finish if reached is None else max(reached, finish)
     return int(total.total_seconds() // 60)
+
+
+def _outside(spans: list[tuple[datetime, datetime]],
+             cover: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The parts of ``spans`` no span of ``cover`` holds."""
+    rest = spans
+    for low, high in cover:
+        rest = [part for begin, finish in rest
+                for part in ((begin, min(finish, low)), (max(begin, high), finish)) if part[0] < part[1]]
+    return rest
 
 
 def _event_named(events: list[ClockEvent], kind: str, at: datetime) -> str:
