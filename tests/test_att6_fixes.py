@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from csrules._time.durations import parse_duration
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
 
@@ -44,3 +47,39 @@ class TestClockOutInsideApprovedAbsence:
                        _event("return_post", 10, 20), _event("clock_in", 10, 45), _event("clock_out", 16, 31))
         assert (record.away_minutes, record.away_approved) == (25, False)
         assert "ATT-7.away" in CC.evaluate(record, now=_at(10, 18)).rule_ids
+
+
+LATE = {"agent_id": "A01", "kind": "personal", "requested_by": "A01", "start": "2026-03-02T08:30:00+08:00",
+        "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T20:00:00+08:00"}
+"""Personal leave asked the evening before a morning shift (late for a day's notice)."""
+
+
+class TestIsoDurationsAsWritten:
+    """A duration written in ISO 8601 with one part is shown in that part's unit, as its short form is."""
+
+    @pytest.mark.parametrize(("text", "en", "zh", "back"), [
+        ("PT24H", "24 hours", "24小时", "24h"), ("P1D", "1 day", "1天", "1d"),
+        ("PT90M", "90 minutes", "90分钟", "90min"),
+        ("PT1440M", "1440 minutes", "1440分钟", "1440min"), ("P1DT2H", "26 hours", "26小时", "26h")])
+    def test_shown_in_its_unit(self, text: str, en: str, zh: str, back: str) -> None:
+        """One part keeps its unit, in words and written back; several are shown in the largest unit dividing them."""
+        duration = parse_duration(text)
+        assert (duration.describe("en"), duration.describe("zh"), str(duration)) == (en, zh, back)
+
+    def test_override_message_says_hours(self) -> None:
+        """A notice tuned to PT24H says 24 hours in the violation, as 24h does, and 1 day stays 1 day."""
+        def message(notice: str) -> str:
+            pack = load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
+            decision = pack.engine().evaluate(LATE, fact_type="leave_request", now=_at(1, 20))
+            return next(v.message.en for v in decision.violations if v.rule_id == "ATT-1.personal-notice")
+
+        assert message("PT24H") == message("24h") == "personal leave requested less than 24 hours ahead"
+        assert message("P1D") == "personal leave requested less than 1 day ahead"
+
+    def test_hash_follows_the_text_shown(self) -> None:
+        """Two spellings shown alike (24h, PT24H) hash alike; spellings shown differently (24h, 1d) do not."""
+        def digest(notice: str) -> str:
+            pack = load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
+            return pack.policy("leave").content_hash
+
+        assert digest("PT24H") == digest("24h") != digest("1d") == digest("P1D")
