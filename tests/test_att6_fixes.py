@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csrules import FactError
 from csrules._time.durations import parse_duration
-from csrules.domain.facts import AttendanceRecord, ClockEvent
+from csrules.domain.facts import AttendanceRecord, ClockEvent, LeaveRequest, build_fact
 from csrules.policies import load_pack
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -83,3 +84,24 @@ class TestIsoDurationsAsWritten:
             return pack.policy("leave").content_hash
 
         assert digest("PT24H") == digest("24h") != digest("1d") == digest("P1D")
+
+
+NIGHT = {"agent_id": "A01", "kind": "sick", "requested_by": "A01", "night_shift": True,
+         "shift_start": "2026-03-05T11:50:00+08:00", "start": "2026-03-06T00:00:00+08:00",
+         "end": "2026-03-06T00:50:00+08:00", "requested_at": "2026-03-05T23:00:00+08:00"}
+"""Sick leave for the last 50 minutes (after midnight) of a 13-hour night shift 11:50-00:50."""
+
+
+class TestShiftLongerThanADay:
+    """A shift longer than full_day_minutes gives its length there; the refusal says so."""
+
+    def test_refusal_names_the_remedy(self) -> None:
+        """Leave after midnight of an 11:50-00:50 shift under the default 480 is refused, saying to give the length."""
+        with pytest.raises(FactError, match=r"gives its length as full_day_minutes \(780 for 11:50-00:50\)"):
+            build_fact(LeaveRequest, NIGHT)
+
+    def test_given_its_length_the_leave_is_its_share(self) -> None:
+        """With full_day_minutes 780 the 50 minutes are 50/780 of a day and the note is due the next day."""
+        request = build_fact(LeaveRequest, {**NIGHT, "full_day_minutes": 780})
+        assert request.days == pytest.approx(50 / 780)
+        assert request.first_day_back == datetime(2026, 3, 6, tzinfo=TZ)

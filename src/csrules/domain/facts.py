@@ -603,7 +603,8 @@ columnar audits say the same)."""
 
 SHIFT_START_OUTSIDE = (
     "shift_start must fall within the leave: before its end, and less than a shift"
-    " (full_day_minutes) before its start"
+    " (full_day_minutes) before its start; a shift longer than full_day_minutes (480: eight hours)"
+    " gives its length as full_day_minutes (780 for 11:50-00:50)"
 )
 """Why a leave request is refused whose first shift missed lies outside the leave (a fixed
 text: columnar audits say the same)."""
