@@ -11,6 +11,7 @@ from csrules import FactError
 from csrules._time.durations import parse_duration
 from csrules.domain.facts import AttendanceRecord, ClockEvent, LeaveRequest, build_fact
 from csrules.policies import load_pack
+from tests.columnar_support import assert_same
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
@@ -105,3 +106,26 @@ class TestShiftLongerThanADay:
         request = build_fact(LeaveRequest, {**NIGHT, "full_day_minutes": 780})
         assert request.days == pytest.approx(50 / 780)
         assert request.first_day_back == datetime(2026, 3, 6, tzinfo=TZ)
+
+
+class TestRequesterRoleRead:
+    """A leave's requester_role is read as the other role fields are: spaces dropped, blank refused."""
+
+    @pytest.mark.parametrize("role", [" department_head", "department_head ", "\u3000客服部主任"])
+    def test_padded_role_is_the_role(self, role: str) -> None:
+        """The department head written with spaces around is the department head, not an unknown role."""
+        fact = {**LATE, "agent_id": "H01", "requested_by": "H01", "requester_role": role,
+                "requested_at": "2026-02-20T09:00:00+08:00"}
+        decision = CC.evaluate(fact, fact_type="leave_request", now=_at(1, 9))
+        assert decision.rule_ids == ("ATT-2.centre-director",)
+
+    @pytest.mark.parametrize("role", ["", "   "])
+    def test_blank_role_refused(self, role: str) -> None:
+        """Blank text names no role: refused, naming the field, rather than flagged as an unknown role."""
+        with pytest.raises(FactError, match="requester_role: blank text names no one"):
+            build_fact(LeaveRequest, {**LATE, "requester_role": role})
+
+    def test_columnar_audit_agrees(self) -> None:
+        """The columnar audit reads padded and blank roles as the model does."""
+        facts = [{**LATE, "requester_role": role} for role in (" shift_lead", "department_head ", "", " ")]
+        assert_same(CC, "leave_request", facts)

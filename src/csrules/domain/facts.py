@@ -642,7 +642,7 @@ class LeaveRequest(Fact):
     submitted_to: Named = _field(
         "submitted to", "提交給", "Role the request was first handed to (level by level)", None
     )
-    requester_role: str = _field(
+    requester_role: RoleName = _field(
         "requester role", "請假人崗位", "Role of the person asking (level by level starts at its superior)", "agent"
     )
     certificate: bool = _field(
