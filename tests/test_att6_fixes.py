@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules import FactError
+from csrules import FactError, TimeError
 from csrules._time.durations import parse_duration
 from csrules.domain.facts import AttendanceRecord, ClockEvent, LeaveRequest, build_fact
 from csrules.policies import load_pack
@@ -129,3 +129,20 @@ class TestRequesterRoleRead:
         """The columnar audit reads padded and blank roles as the model does."""
         facts = [{**LATE, "requester_role": role} for role in (" shift_lead", "department_head ", "", " ")]
         assert_same(CC, "leave_request", facts)
+
+
+class TestFoldedShiftChecked:
+    """from_events names the shift argument at fault, not the clock events."""
+
+    def test_shift_ending_before_it_starts(self) -> None:
+        """A shift given backwards is refused as a shift, naming shift_end, not blamed on an event."""
+        with pytest.raises(FactError, match="a shift must end after it starts") as caught:
+            AttendanceRecord.from_events([_event("clock_in", 8, 25)], shift_start=_at(10, 16, 30),
+                                         shift_end=_at(10, 8, 30))
+        assert caught.value.problems == (("shift_end", "shift_end is not after shift_start"),)
+
+    def test_naive_shift_start_named(self) -> None:
+        """A naive shift_start is refused naming shift_start."""
+        with pytest.raises(TimeError, match="shift_start must be timezone-aware"):
+            AttendanceRecord.from_events([_event("clock_in", 8, 25)], shift_start=datetime(2026, 3, 10, 8, 30),
+                                         shift_end=_at(10, 16, 30))

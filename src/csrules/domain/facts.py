@@ -953,7 +953,10 @@ class AttendanceRecord(Fact):
                            f"events of {found}")
         if margin < timedelta(0):
             _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
-        start, end = ensure_aware(shift_start), ensure_aware(shift_end)
+        start, end = ensure_aware(shift_start, "shift_start"), ensure_aware(shift_end, "shift_end")
+        if end <= start:  # checked before the events, which would be blamed for it
+            _refuse_events(f"a shift must end after it starts (got shift_start {shift_start.isoformat()},"
+                           f" shift_end {shift_end.isoformat()})", "shift_end is not after shift_start", "shift_end")
         earliest, latest = start - margin, end + margin  # real time (event times are aware: validated)
         for index, event in enumerate(events):
             if not earliest <= event.at <= latest:
@@ -1069,9 +1072,10 @@ def _event_named(events: list[ClockEvent], kind: str, at: datetime) -> str:
     return f"events[{index}] ({kind} at {at.isoformat()})"
 
 
-def _refuse_events(message: str, problem: str) -> NoReturn:
-    """Raise the :class:`~csrules.FactError` of clock events that fold into no one record."""
-    raise FactError(message, fact_type="attendance_record", problems=[("events", problem)])
+def _refuse_events(message: str, problem: str, field: str = "events") -> NoReturn:
+    """Raise the :class:`~csrules.FactError` of clock events that fold into no one record
+    (``field``: the argument at fault)."""
+    raise FactError(message, fact_type="attendance_record", problems=[(field, problem)])
 
 
 def job_type_key(job_type: str) -> str:
