@@ -146,3 +146,16 @@ class TestFoldedShiftChecked:
         with pytest.raises(TimeError, match="shift_start must be timezone-aware"):
             AttendanceRecord.from_events([_event("clock_in", 8, 25)], shift_start=datetime(2026, 3, 10, 8, 30),
                                          shift_end=_at(10, 16, 30))
+
+
+class TestOwnRoleAliasApproval:
+    """A late leave approved by the requester's own role under another of its names is no approval."""
+
+    @pytest.mark.parametrize(("role", "approver"), [
+        ("department_head", "客服部主任"), ("部門經理", "department_head"), ("部门经理", "department_manager")])
+    def test_alias_of_own_role_is_no_approval(self, role: str, approver: str) -> None:
+        """The department head's late leave approved as 客服部主任 (his own role) stays late, in both audit paths."""
+        fact = {**LATE, "agent_id": "H01", "requested_by": "H01", "requester_role": role,
+                "manager_approved": True, "approver": approver}
+        assert "ATT-1.personal-notice" in CC.evaluate(fact, fact_type="leave_request", now=_at(1, 20)).rule_ids
+        assert_same(CC, "leave_request", [fact])
