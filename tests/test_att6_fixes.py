@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from csrules import FactError, TimeError
 from csrules._time.durations import parse_duration
-from csrules.domain.facts import AttendanceRecord, ClockEvent, LeaveRequest, build_fact
+from csrules.domain.facts import AttendanceRecord, ClockEvent, LeaveRequest, ShiftSwapRequest, build_fact
 from csrules.policies import load_pack
 from tests.columnar_support import assert_same
 
@@ -159,3 +160,24 @@ class TestOwnRoleAliasApproval:
                 "manager_approved": True, "approver": approver}
         assert "ATT-1.personal-notice" in CC.evaluate(fact, fact_type="leave_request", now=_at(1, 20)).rule_ids
         assert_same(CC, "leave_request", [fact])
+
+
+def _swap(mine: str, theirs: str) -> dict[str, Any]:
+    """A swap of A01's 10 March day shift for A02's of 12 March, with the two job types."""
+    return {"requester": {"agent_id": "A01", "job_type": mine}, "partner": {"agent_id": "A02", "job_type": theirs},
+            "requester_shift": {"start": _at(10, 8, 30), "end": _at(10, 16, 30)},
+            "partner_shift": {"start": _at(12, 8, 30), "end": _at(12, 16, 30)}, "requested_at": _at(5, 9)}
+
+
+class TestBlankJobType:
+    """A blank job type names no job: refused, not read as the same job as another blank one."""
+
+    @pytest.mark.parametrize(("mine", "theirs"), [("", ""), ("  ", "phone")])
+    def test_blank_refused(self, mine: str, theirs: str) -> None:
+        """Two blank job types were one job (no ATT-9.same-job-type); now the request is refused naming the field."""
+        with pytest.raises(FactError, match="job_type: blank text names no one"):
+            build_fact(ShiftSwapRequest, _swap(mine, theirs))
+
+    def test_columnar_audit_agrees(self) -> None:
+        """The columnar audit refuses the blank job types and reads padded ones as the model does."""
+        assert_same(CC, "shift_swap", [_swap("", ""), _swap(" phone", "phone "), _swap("phone", "qa")])

@@ -531,8 +531,10 @@ class Agent(Fact):
 
     agent_id: Id = _field("agent id", "工號", "The employee's staff number")
     name: str | None = _field("name", "姓名", "The employee's name", None)
-    role: str = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
-    job_type: str = _field("job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent")
+    role: RoleName = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
+    job_type: RoleName = _field(
+        "job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent"
+    )
     skill_level: int = _field(
         "skill level",
         "技術業務水平",
