@@ -10,7 +10,14 @@ import pytest
 
 from csrules import FactError, TimeError
 from csrules._time.durations import parse_duration
-from csrules.domain.facts import AttendanceRecord, ClockEvent, LeaveRequest, ShiftSwapRequest, build_fact
+from csrules.domain.facts import (
+    AttendanceRecord,
+    ClockEvent,
+    LeaveRequest,
+    ShiftAssignment,
+    ShiftSwapRequest,
+    build_fact,
+)
 from csrules.policies import load_pack
 from tests.columnar_support import assert_same
 
@@ -181,3 +188,31 @@ class TestBlankJobType:
     def test_columnar_audit_agrees(self) -> None:
         """The columnar audit refuses the blank job types and reads padded ones as the model does."""
         assert_same(CC, "shift_swap", [_swap("", ""), _swap(" phone", "phone "), _swap("phone", "qa")])
+
+
+SHOP = load_pack("ecommerce").engine()
+
+
+def _night(shift: str) -> dict[str, Any]:
+    """E02's night shift of 10 March, left at 23:55 while a customer was still served."""
+    return {"agent_id": "E02", "shift": shift, "start": "2026-03-10T16:00:00+08:00", "end": "2026-03-11T00:00:00+08:00",
+            "customer_in_service_at_end": True, "left_at": "2026-03-10T23:55:00+08:00"}
+
+
+class TestShiftName:
+    """A shift's name is read as the pack's pattern names it: spaces dropped, blank refused."""
+
+    @pytest.mark.parametrize("shift", [" night", "night "])
+    def test_padded_night_is_night(self, shift: str) -> None:
+        """A shift named night with spaces around is the night shift: leaving while serving is ATT-12.night-stays."""
+        assert "ATT-12.night-stays" in SHOP.evaluate(_night(shift), fact_type="shift_assignment",
+                                                     now=_at(11, 1)).rule_ids
+
+    def test_blank_refused(self) -> None:
+        """A blank shift name is refused naming the field."""
+        with pytest.raises(FactError, match="shift: blank text names no one"):
+            build_fact(ShiftAssignment, _night(" "))
+
+    def test_columnar_audit_agrees(self) -> None:
+        """The columnar audit reads padded and blank shift names as the model does."""
+        assert_same(SHOP, "shift_assignment", [_night(" night"), _night(""), _night("day")])

@@ -571,7 +571,7 @@ class ShiftAssignment(Fact):
     """
 
     agent_id: Id = _field("agent id", "工號", "Who works the shift")
-    shift: str = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
+    shift: RoleName = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
     start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
     end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
     night: bool = _field("night shift", "夜班", "The shift is a night shift", False)
