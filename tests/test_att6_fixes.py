@@ -216,3 +216,26 @@ class TestShiftName:
     def test_columnar_audit_agrees(self) -> None:
         """The columnar audit reads padded and blank shift names as the model does."""
         assert_same(SHOP, "shift_assignment", [_night(" night"), _night(""), _night("day")])
+
+
+def _record(**fields: Any) -> dict[str, Any]:
+    """A01's attendance on the 08:30-16:30 shift of 10 March, fields added."""
+    return {"agent_id": "A01", "shift_start": _at(10, 8, 30), "shift_end": _at(10, 16, 30), **fields}
+
+
+class TestZeroThresholds:
+    """A company's threshold of 0 minutes flags any lateness or time away, never a record of none."""
+
+    ZERO = load_pack("call_centre", overrides={"attendance": {"max_late_minutes": 0, "max_away_minutes": 0}}).engine()
+
+    @pytest.mark.parametrize("fields", [{"arrived_at": _at(10, 8, 20)}, {"arrived_at": _at(10, 8, 30)}, {}])
+    def test_on_time_or_absent_is_not_late_nor_away(self, fields: dict[str, Any]) -> None:
+        """Arriving early or on time, or not at all, is neither ATT-7.late nor ATT-7.away under zero thresholds."""
+        rules = self.ZERO.evaluate(_record(**fields), fact_type="attendance_record", now=_at(10, 17)).rule_ids
+        assert not {"ATT-7.late", "ATT-7.away"} & set(rules)
+
+    def test_any_lateness_and_time_away_flagged(self) -> None:
+        """One minute late and one minute away are violations under zero thresholds."""
+        rules = self.ZERO.evaluate(_record(arrived_at=_at(10, 8, 31), away_minutes=1), fact_type="attendance_record",
+                                   now=_at(10, 17)).rule_ids
+        assert {"ATT-7.late", "ATT-7.away"} <= set(rules)
