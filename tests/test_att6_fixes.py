@@ -18,6 +18,7 @@ from csrules.domain.facts import (
     ShiftSwapRequest,
     build_fact,
 )
+from csrules.domain.leave import assess_leave
 from csrules.policies import load_pack
 from tests.columnar_support import assert_same
 
@@ -239,3 +240,33 @@ class TestZeroThresholds:
         rules = self.ZERO.evaluate(_record(arrived_at=_at(10, 8, 31), away_minutes=1), fact_type="attendance_record",
                                    now=_at(10, 17)).rule_ids
         assert {"ATT-7.late", "ATT-7.away"} <= set(rules)
+
+
+EMERGENCY = {"agent_id": "A01", "kind": "sick", "emergency": True, "start": "2026-03-05T08:30:00+08:00",
+             "end": "2026-03-05T16:30:00+08:00", "requested_at": "2026-03-05T10:00:00+08:00", "requested_by": "A02",
+             "phoned_shift_lead_at": "2026-03-05T10:00:00+08:00"}
+"""An emergency sick leave phoned to the shift lead an hour and a half into the 08:30 shift."""
+
+
+class TestEmergencyPhonedLate:
+    """An emergency not phoned in before the shift is valid only with a manager's approval (二, 五)."""
+
+    def test_unapproved_is_absence_without_leave(self) -> None:
+        """Unapproved, the late call counts as 曠工 and asks the department head's approval."""
+        decision = CC.evaluate(EMERGENCY, fact_type="leave_request", now=_at(5, 10))
+        assert "ATT-1.late-approval" in decision.rule_ids
+        assert assess_leave(decision).absence_without_leave
+
+    @pytest.mark.parametrize("approver", ["department_head", "客服中心主任"])
+    def test_approved_by_a_manager_is_valid(self, approver: str) -> None:
+        """A manager's approval of the late call makes the leave valid: no ATT-4.emergency-phone, no 曠工."""
+        fact = {**EMERGENCY, "manager_approved": True, "approver": approver}
+        decision = CC.evaluate(fact, fact_type="leave_request", now=_at(5, 10))
+        assert "ATT-4.emergency-phone" not in decision.rule_ids
+        assert not assess_leave(decision).absence_without_leave
+
+    def test_phoned_before_the_shift_needs_nothing_more(self) -> None:
+        """An emergency phoned in before the shift is in time: no late approval, no 曠工."""
+        fact = {**EMERGENCY, "phoned_shift_lead_at": "2026-03-05T08:00:00+08:00"}
+        decision = CC.evaluate(fact, fact_type="leave_request", now=_at(5, 10))
+        assert not {"ATT-4.emergency-phone", "ATT-1.late-approval"} & set(decision.rule_ids)
