@@ -9,6 +9,8 @@ Policies (:data:`DurationField`) and facts (:data:`ClockDurationField`, a fact's
 policy. One reading of ``m``: minutes, always (``"3m"`` = ``"3min"`` = ``"PT3M"``). ISO 8601
 months and years (``"P3M"``, ``"P1Y"``) have no fixed length and are refused, like
 ``"3 months"``. A fact's duration is clock time, so business durations are refused there.
+A duration written in one unit (``"24h"``, ``"PT24H"``) is shown in that unit ("24 hours",
+as 超過24小時 says), never converted to a larger one.
 """
 
 from __future__ import annotations
@@ -82,8 +84,10 @@ class WallDuration:
 
     delta: timedelta
     unit: timedelta | None = field(default=None, compare=False, repr=False)
-    """The one unit the text was written in (``24h``: an hour), kept for documents; not part of
-    the value (``24h`` equals ``1d``)."""
+    """The one unit the text was written in (``24h`` and ``PT24H``: an hour), kept for documents;
+    not part of the value (``24h`` equals ``1d``). A policy is written back (and so its content
+    hashed) in this unit: ``24h`` and ``PT24H`` read "24 hours" alike and hash alike, while
+    ``24h`` and ``1d`` read differently to a reviewer and hash differently."""
 
     def __post_init__(self) -> None:
         if self.delta < timedelta(0):
@@ -220,15 +224,10 @@ def _parse_text(text: str) -> Duration | None:
     iso = _ISO.match(text.strip().upper())
     if iso and any(iso.groupdict().values()):
         parts = {k: float(v) for k, v in iso.groupdict().items() if v}
-        return WallDuration(
-            timedelta(
-                weeks=parts.get("w", 0),
-                days=parts.get("d", 0),
-                hours=parts.get("h", 0),
-                minutes=parts.get("m", 0),
-                seconds=parts.get("s", 0),
-            )
-        )
+        total = timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
+                          minutes=parts.get("m", 0), seconds=parts.get("s", 0))
+        # one part: the unit it is written in (PT24H reads 24 hours, as 24h does)
+        return WallDuration(total, _WALL_UNITS[parts.popitem()[0]] if len(parts) == 1 else None)
     single = _WALL_PART.fullmatch(lowered)
     written = _WALL_UNITS.get(single.group(2)) if single else None  # one part: the unit it is written in
     total = _parse_wall_parts(lowered)

@@ -531,8 +531,10 @@ class Agent(Fact):
 
     agent_id: Id = _field("agent id", "工號", "The employee's staff number")
     name: str | None = _field("name", "姓名", "The employee's name", None)
-    role: str = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
-    job_type: str = _field("job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent")
+    role: RoleName = _field("role", "崗位", "Role id in the pack's role catalogue (agent, shift_lead ...)", "agent")
+    job_type: RoleName = _field(
+        "job type", "工種", "Job type; swaps need the same job type (001 換班制度 四)", "agent"
+    )
     skill_level: int = _field(
         "skill level",
         "技術業務水平",
@@ -569,7 +571,7 @@ class ShiftAssignment(Fact):
     """
 
     agent_id: Id = _field("agent id", "工號", "Who works the shift")
-    shift: str = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
+    shift: RoleName = _field("shift name", "班次", "Shift name in the pack's pattern (day, night ...)")
     start: AwareDatetime = _field("shift start", "上班時間", "When the shift starts")
     end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
     night: bool = _field("night shift", "夜班", "The shift is a night shift", False)
@@ -603,7 +605,8 @@ columnar audits say the same)."""
 
 SHIFT_START_OUTSIDE = (
     "shift_start must fall within the leave: before its end, and less than a shift"
-    " (full_day_minutes) before its start"
+    " (full_day_minutes) before its start; a shift longer than full_day_minutes (480: eight hours)"
+    " gives its length as full_day_minutes (780 for 11:50-00:50)"
 )
 """Why a leave request is refused whose first shift missed lies outside the leave (a fixed
 text: columnar audits say the same)."""
@@ -641,7 +644,7 @@ class LeaveRequest(Fact):
     submitted_to: Named = _field(
         "submitted to", "提交給", "Role the request was first handed to (level by level)", None
     )
-    requester_role: str = _field(
+    requester_role: RoleName = _field(
         "requester role", "請假人崗位", "Role of the person asking (level by level starts at its superior)", "agent"
     )
     certificate: bool = _field(
@@ -919,7 +922,8 @@ class AttendanceRecord(Fact):
         the shift and between arrival and departure (time away before clocking in is lateness,
         after clocking out early leave, never 脫崗), and time counted twice is counted once.
         An absence is approved when its ``leave_post`` names an approver (``away_approved_by``:
-        the pack's rules decide whether that role may approve).
+        the pack's rules decide whether that role may approve); a clock-out gap inside it is
+        part of it (only a gap's time outside every approved absence is unapproved).
         Approved time away is no breach, so when any time away was unapproved the record carries
         only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
         (``away_approved`` true).
@@ -951,7 +955,10 @@ class AttendanceRecord(Fact):
                            f"events of {found}")
         if margin < timedelta(0):
             _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
-        start, end = ensure_aware(shift_start), ensure_aware(shift_end)
+        start, end = ensure_aware(shift_start, "shift_start"), ensure_aware(shift_end, "shift_end")
+        if end <= start:  # checked before the events, which would be blamed for it
+            _refuse_events(f"a shift must end after it starts (got shift_start {shift_start.isoformat()},"
+                           f" shift_end {shift_end.isoformat()})", "shift_end is not after shift_start", "shift_end")
         earliest, latest = start - margin, end + margin  # real time (event times are aware: validated)
         for index, event in enumerate(events):
             if not earliest <= event.at <= latest:
@@ -976,7 +983,9 @@ class AttendanceRecord(Fact):
             clipped = max(gone, on_duty[0]), min(back, on_duty[1])
             if clipped[0] < clipped[1]:
                 away.setdefault(approver, []).append(clipped)
-        unapproved = _minutes(away.pop(None, []))
+        # a clock-out gap inside an approved absence is part of it: only its rest went unapproved
+        unapproved_spans = away.pop(None, [])
+        unapproved = _minutes(_outside(unapproved_spans, [span for spans in away.values() for span in spans]))
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
                 f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
@@ -1049,15 +1058,26 @@ def _minutes(spans: list[tuple[datetime, datetime]]) -> int:
     return int(total.total_seconds() // 60)
 
 
+def _outside(spans: list[tuple[datetime, datetime]],
+             cover: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The parts of ``spans`` no span of ``cover`` holds."""
+    rest = spans
+    for low, high in cover:
+        rest = [part for begin, finish in rest
+                for part in ((begin, min(finish, low)), (max(begin, high), finish)) if part[0] < part[1]]
+    return rest
+
+
 def _event_named(events: list[ClockEvent], kind: str, at: datetime) -> str:
     """``events[i] (kind at time)``: the event a folded record's time came from."""
     index = next(i for i, e in enumerate(events) if e.kind == kind and e.at == at)
     return f"events[{index}] ({kind} at {at.isoformat()})"
 
 
-def _refuse_events(message: str, problem: str) -> NoReturn:
-    """Raise the :class:`~csrules.FactError` of clock events that fold into no one record."""
-    raise FactError(message, fact_type="attendance_record", problems=[("events", problem)])
+def _refuse_events(message: str, problem: str, field: str = "events") -> NoReturn:
+    """Raise the :class:`~csrules.FactError` of clock events that fold into no one record
+    (``field``: the argument at fault)."""
+    raise FactError(message, fact_type="attendance_record", problems=[(field, problem)])
 
 
 def job_type_key(job_type: str) -> str:
