@@ -1352,6 +1352,15 @@ class WorkOrder(Fact):
         "unresolved; none without one",
         None, source=("escalations", "resolved_at"),
     )
+    handed_to_roles: list[str] = _derived(
+        "handed to, by the resolution", "完結前匯集至",
+        "to_role of every hand-off (escalations) made by resolved_at, oldest first; every hand-off while unresolved",
+        [], source=("escalations", "resolved_at"),
+    )
+    handoff_roles: list[str] = _derived(
+        "roles handed to", "流轉崗位", "to_role of every hand-off (escalations), oldest first", [],
+        source=("escalations",),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> WorkOrder:
@@ -1370,14 +1379,21 @@ class WorkOrder(Fact):
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
             handed_to=_last_handoff(self.escalations, self.resolved_at),
+            handed_to_roles=_handoffs(self.escalations, self.resolved_at),
+            handoff_roles=[step.to_role for step in self.escalations],
         )
         return self
 
 
-def _last_handoff(steps: list[EscalationStep], resolved_at: datetime | None) -> str | None:
-    """The role the last of ``steps`` made by ``resolved_at`` went to (a hand-off after the
+def _handoffs(steps: list[EscalationStep], resolved_at: datetime | None) -> list[str]:
+    """The roles ``steps`` made by ``resolved_at`` went to, in order (a hand-off after the
     resolution did not bring the order there before it was resolved)."""
-    made = [step.to_role for step in steps if resolved_at is None or step.at <= resolved_at]
+    return [step.to_role for step in steps if resolved_at is None or _between(step.at, resolved_at) >= timedelta(0)]
+
+
+def _last_handoff(steps: list[EscalationStep], resolved_at: datetime | None) -> str | None:
+    """The role the last of ``steps`` made by ``resolved_at`` went to."""
+    made = _handoffs(steps, resolved_at)
     return made[-1] if made else None
 
 

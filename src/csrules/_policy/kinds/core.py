@@ -12,6 +12,7 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ from csrules.exceptions import DurationError, PolicyError
 
 __all__ = [
     "All",
+    "AnyIn",
+    "AnyNotIn",
     "Any_",
     "Compare",
     "Contains",
@@ -165,6 +168,29 @@ class NotIn(_Operand):
     """
 
     kind: Literal["not_in"] = "not_in"
+    path: str
+
+
+class AnyIn(_Operand):
+    """Holds when some item of the list at ``path`` is one of ``value`` (a list) or ``param``.
+
+    ``{kind: any_in, path: handoff_roles, value: [shift_lead]}`` holds for
+    ``[shift_lead, agent]`` (the order went to the shift lead, then back down), not for
+    ``[agent]`` or an empty list.
+    """
+
+    kind: Literal["any_in"] = "any_in"
+    path: str
+
+
+class AnyNotIn(_Operand):
+    """Holds when some item of the list at ``path`` is none of the listed values.
+
+    ``{kind: any_not_in, path: handoff_roles, value: [agent, shift_lead]}`` holds for
+    ``[shift_lead, nobody]``, not for ``[agent]`` or an empty list.
+    """
+
+    kind: Literal["any_not_in"] = "any_not_in"
     path: str
 
 
@@ -567,17 +593,23 @@ def _check_param_choices(info: FieldInfo, name: str, ctx: CheckContext) -> None:
                 )
 
 
+_Members = In | NotIn | AnyIn | AnyNotIn
+"""The membership kinds: of the field's value, or of some item of a list field."""
+
+
 class _MembershipHandler:
     def __init__(self, negate: bool) -> None:
         self.negate = negate
 
-    def check(self, cond: In | NotIn, ctx: CheckContext) -> None:
+    items = False  # whether the field is a list read item by item (any_in, any_not_in)
+
+    def check(self, cond: _Members, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
-        if info.is_collection or info.kind not in ("text", "number"):
-            raise ctx.fail(
-                f"{cond.kind} needs a text or number field; {cond.path} is {info.describe()}",
-                path=cond.path,
-            )
+        if info.is_collection != self.items or info.kind not in ("text", "number"):
+            what = "a list of texts or numbers" if self.items else "a text or number field"
+            raise ctx.fail(f"{cond.kind} needs {what}; {cond.path} is {info.describe()}", path=cond.path)
+        if self.items:  # each item is checked as the field of in / not_in is
+            info = replace(info, is_collection=False)
         if cond.field is not None:
             raise ctx.fail(
                 f"{cond.kind} takes a list 'value' or a list 'param', not a field", at=("field",)
@@ -600,17 +632,17 @@ class _MembershipHandler:
             except PolicyError as exc:
                 raise exc.located(loc=(*ctx.loc, "value", index)) from None
 
-    def _values(self, cond: In | NotIn, params: dict[str, Any]) -> frozenset[Any]:
+    def _values(self, cond: _Members, params: dict[str, Any]) -> frozenset[Any]:
         return frozenset(params[cond.param] if cond.param is not None else cond.value)
 
-    def source(self, cond: In | NotIn, ctx: CompileContext) -> str:
+    def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
         values = ctx.const(self._values(cond, ctx.params))
         op = "not in" if self.negate else "in"
         # an optional value has a guard, so a missing one is false for both in and not_in
         return join([*guards, f"{expr} {op} {values}"], "and")
 
-    def evaluate(self, cond: In | NotIn, env: Env) -> TraceNode:
+    def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         value = env.get(cond.path)
         values = self._values(cond, env.params)
         result = value is not None and ((value not in values) if self.negate else (value in values))
@@ -618,28 +650,63 @@ class _MembershipHandler:
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
         )
 
-    def describe(self, cond: In | NotIn, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.value, lang)
         if lang == "zh":
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
 
-    def reads_now(self, cond: In | NotIn) -> bool:
+    def reads_now(self, cond: _Members) -> bool:
         return False
 
-    def negated(self, cond: In | NotIn) -> NotIn | None:
+    def negated(self, cond: _Members) -> NotIn | None:
         """``not in`` for ``in``."""
         if self.negate:
             return None
         return NotIn(path=cond.path, value=cond.value, param=cond.param)
 
-    def constraints(self, cond: In | NotIn, params: dict[str, Any]) -> list[Constraint]:
+    def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
         """The values the field is allowed (``in``) or refused (``not_in``)."""
         values = params.get(cond.param) if cond.param is not None else cond.value
         if cond.field is not None or not isinstance(values, list | tuple | set | frozenset):
             return []
         return [Constraint(cond.path, "not in" if self.negate else "in", values, "")]
+
+
+class _ItemsHandler(_MembershipHandler):
+    """``any_in`` / ``any_not_in``: membership read item by item over a list of texts or numbers."""
+
+    items = True
+
+    def source(self, cond: _Members, ctx: CompileContext) -> str:
+        guards, expr = ctx.access(cond.path)
+        values = ctx.const(self._values(cond, ctx.params))
+        # some item outside the values (any_not_in), or not every item outside them (any_in)
+        test = f"not {values}.issuperset({expr})" if self.negate else f"not {values}.isdisjoint({expr})"
+        return join([*guards, test], "and")
+
+    def evaluate(self, cond: _Members, env: Env) -> TraceNode:
+        items = env.get(cond.path)
+        values = self._values(cond, env.params)
+        result = items is not None and any((item not in values) if self.negate else (item in values)
+                                           for item in items)
+        return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
+
+    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        listed = ctx.param_or(cond.param, cond.value, lang)
+        if lang == "zh":
+            return f"{label}中有一项{'不' if self.negate else ''}属于{listed}"
+        return f"some item of {label} is {'none' if self.negate else 'one'} of {listed}"
+
+    def negated(self, cond: _Members) -> None:
+        """No single kind says "no item is one of" (``not`` words it)."""
+        return None
+
+    def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
+        """None: the constraints of a list's items are not the list's."""
+        return []
 
 
 class _ContainsHandler:
@@ -820,6 +887,8 @@ register_kind(Not, _NotHandler())
 register_kind(Compare, _CompareHandler())
 register_kind(In, _MembershipHandler(negate=False))
 register_kind(NotIn, _MembershipHandler(negate=True))
+register_kind(AnyIn, _ItemsHandler(negate=False))
+register_kind(AnyNotIn, _ItemsHandler(negate=True))
 register_kind(Contains, _ContainsHandler())
 register_kind(IsSet, _PresenceHandler(want_set=True))
 register_kind(IsMissing, _PresenceHandler(want_set=False))

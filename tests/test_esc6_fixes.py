@@ -1,0 +1,129 @@
+"""Escalation, complaint and phrase readings fixed: a late resolution's trace is any hand-off
+up the ladder, every hand-off's role is read against the catalogue, and the list kinds
+``any_in`` / ``any_not_in`` read a list item by item."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from csrules import Engine, Policy
+from csrules.domain.facts import WorkOrder
+from csrules.exceptions import PolicyError
+from csrules.policies import load_pack
+from tests.columnar_support import assert_same
+from tests.company_support import company
+
+CST = timezone(timedelta(hours=8))
+OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
+RESOLVED = OPENED + timedelta(hours=72)
+
+
+def order(**values: Any) -> dict[str, Any]:
+    """A registered call-centre work order opened on 10 March 09:00, held by its first handler."""
+    return {"order_id": "W1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
+            "complainant": "Ms Li", "content": "line down", **values}
+
+
+def step(hours: float, role: str) -> dict[str, Any]:
+    """A hand-off ``hours`` after opening to ``role``, with its chase record."""
+    return {"at": (OPENED + timedelta(hours=hours)).isoformat(), "to_role": role, "chase_record": "ticket 4411"}
+
+
+def fired(fact: dict[str, Any], now: datetime, engine: Any = None) -> tuple[str, ...]:
+    """The rule ids the call-centre engine (or ``engine``) fires for the work order ``fact`` at ``now``."""
+    engine = engine or load_pack("call_centre").engine()
+    return engine.evaluate(fact, now=now, fact_type="work_order").rule_ids
+
+
+TRACE_CASES = [
+    ([step(25, "shift_lead"), step(30, "agent")], False),  # handed back down to be carried out
+    ([step(25, "值班长"), step(30, "qa_inspector")], False),  # simplified alias, then on to QA
+    ([step(25, "agent"), step(26, "nobody")], True),  # never up the ladder
+    ([step(25, "shift_lead"), step(80, "agent")], False),  # the later step is after the resolution
+    ([step(1, "agent"), step(80, "shift_lead")], True),  # up only after the resolution
+]
+
+
+class TestLateResolutionReadsEveryHandOff:
+    """ESC-2.late-untraced: any hand-off by the resolution to the shift lead or above is the trace."""
+
+    @pytest.mark.parametrize(("steps", "flagged"), TRACE_CASES)
+    def test_engine(self, steps: list[dict[str, Any]], flagged: bool) -> None:
+        """An order the shift lead held before the resolution is traced, whatever came after."""
+        result = fired(order(resolved_at=RESOLVED.isoformat(), escalations=steps), RESOLVED + timedelta(days=1))
+        assert ("ESC-2.late-untraced" in result) is flagged
+
+    def test_same_instant_in_another_offset(self) -> None:
+        """A hand-off written in UTC at the resolution instant (+08:00) was made by the resolution."""
+        steps = [{"at": "2026-03-13T01:00:00+00:00", "to_role": "shift_lead", "chase_record": "t"}]
+        result = fired(order(resolved_at=RESOLVED.isoformat(), escalations=steps), RESOLVED + timedelta(days=1))
+        assert "ESC-2.late-untraced" not in result
+
+    def test_derived_roles(self) -> None:
+        """handed_to_roles keeps every hand-off made by the resolution, handoff_roles every one."""
+        steps = [step(25, "shift_lead"), step(30, "agent"), step(80, "department_head")]
+        fact = WorkOrder.model_validate(order(escalations=steps, resolved_at=RESOLVED.isoformat()))
+        assert fact.handed_to_roles == ["shift_lead", "agent"]
+        assert fact.handoff_roles == ["shift_lead", "agent", "department_head"]
+        assert WorkOrder.model_validate(order()).handed_to_roles == []
+
+    def test_company_role_above_then_down(self, tmp_path: Any) -> None:
+        """A company role above the shift lead counts, also when the order then came back down."""
+        roles = ("roles:\n  - {id: floor_manager, title: {en: Floor manager, zh: 現場經理}, "
+                 "reports_to: department_head}\n"
+                 "  - {id: shift_lead, title: {en: Shift lead, zh: 班長}, aliases: [班長, 值班長], "
+                 "reports_to: floor_manager}\n")
+        engine = load_pack(company(tmp_path, "roles: roles.yaml\n", roles__yaml=roles)).engine()
+        fact = order(resolved_at=RESOLVED.isoformat(), escalations=[step(50, "floor_manager"), step(51, "agent")])
+        assert "ESC-2.late-untraced" not in fired(fact, RESOLVED, engine)
+
+    def test_audit_agrees_with_the_engine(self) -> None:
+        """The audit judges every case as the row engine does."""
+        facts = [order(resolved_at=RESOLVED.isoformat(), escalations=steps) for steps, _ in TRACE_CASES]
+        assert_same(load_pack("call_centre").engine(), "work_order", facts)
+
+
+class TestEveryHandOffRoleIsInTheCatalogue:
+    """ROLE-1.work-order-unknown-role reads the role of every hand-off, not only the last."""
+
+    @pytest.mark.parametrize(("roles", "flagged"), [(["nobody", "shift_lead"], True), (["班長", "agent"], False),
+                                                    (["shift_lead", "客服經理"], True)])
+    def test_every_hand_off(self, roles: list[str], flagged: bool) -> None:
+        """An unknown role anywhere in the hand-offs is flagged."""
+        steps = [step(25 + n, role) for n, role in enumerate(roles)]
+        assert ("ROLE-1.work-order-unknown-role" in fired(order(escalations=steps), OPENED + timedelta(hours=30))) \
+            is flagged
+
+
+def policy(when: dict[str, Any]) -> Policy:
+    """A one-rule work-order policy with ``when``."""
+    return Policy.model_validate({"id": "t", "version": "1", "title": {"en": "t", "zh": "t"}, "fact_type": "work_order",
+                                  "rules": [{"id": "R1", "title": {"en": "t", "zh": "t"}, "when": when,
+                                             "then": [{"type": "violation", "code": "X-1", "message": {"en": "x",
+                                                                                                       "zh": "x"}}]}]})
+
+
+class TestListMembershipKinds:
+    """any_in / any_not_in read a list item by item; in / not_in keep to single values."""
+
+    @pytest.mark.parametrize(("kind", "roles", "holds"), [
+        ("any_in", ["agent", "shift_lead"], True), ("any_in", ["agent"], False), ("any_in", [], False),
+        ("any_not_in", ["agent", "nobody"], True), ("any_not_in", ["agent"], False), ("any_not_in", [], False),
+    ])
+    def test_engine_and_trace(self, kind: str, roles: list[str], holds: bool) -> None:
+        """The compiled engine and the explaining trace give the same answer."""
+        engine = Engine([policy({"kind": kind, "path": "handoff_roles", "value": ["shift_lead", "agent"][
+            : 1 if kind == "any_in" else 2]})])
+        fact = order(escalations=[step(1 + n, role) for n, role in enumerate(roles)])
+        decision = engine.evaluate(fact, now=OPENED + timedelta(hours=5), fact_type="work_order")
+        assert ("R1" in decision.rule_ids) is holds
+        assert decision.trace.for_rule("R1").matched is holds
+
+    @pytest.mark.parametrize(("kind", "path"), [("any_in", "owner_role"), ("in", "handoff_roles")])
+    def test_wrong_field_shape_is_refused(self, kind: str, path: str) -> None:
+        """A list kind on a single value, or in on a list, is a policy error naming the field."""
+        with pytest.raises(PolicyError, match=path):
+            Engine([policy({"kind": kind, "path": path, "value": ["agent"]})])
