@@ -127,3 +127,59 @@ class TestListMembershipKinds:
         """A list kind on a single value, or in on a list, is a policy error naming the field."""
         with pytest.raises(PolicyError, match=path):
             Engine([policy({"kind": kind, "path": path, "value": ["agent"]})])
+
+
+def said(pack: str, line: str) -> tuple[str, ...]:
+    """The rule ids ``pack`` fires for a call whose agent greets and then says ``line``."""
+    return load_pack(pack).engine().evaluate(call(line), now=OPENED, fact_type="call_record").rule_ids
+
+
+def call(line: str) -> dict[str, Any]:
+    """A two-minute call (or chat) on 10 March whose agent greets and then says ``line``."""
+    return {"call_id": "C1", "agent_id": "A01", "started_at": "2026-03-10T08:00:00+08:00", "duration": "PT2M",
+            "agent_lines": ["您好，客服中心", line]}
+
+
+PHRASE_CASES = [
+    # (pack, line, rule, fires)
+    ("ecommerce", "可以给您打９折", "ESC-5.no-discount", True),  # full-width digit
+    ("call_centre", "我\u200b不能帮你改", "CON-5.i-cannot", True),  # zero-width space inside the phrase
+    ("ecommerce", "这个没有办法保证", "CON-8.no-guarantees", False),  # right after a negation
+    ("ecommerce", "没有办法再给您优惠", "ESC-5.no-discount", False),
+    ("ecommerce", "不能保证今天，我保证明天到", "CON-8.no-guarantees", True),  # the second is a guarantee
+    ("ecommerce", "这个保证不了", "CON-8.no-guarantees", False),  # negated after it
+    ("call_centre", "我不能不帮您", "CON-5.i-cannot", True),  # the source bans the words themselves
+    ("call_centre", "没有不可以的", "CMP-3.refusals", False),
+    ("call_centre", "您说「不行」是吗？我们帮您查", "CMP-3.refusals", False),  # the customer's word repeated
+    ("online_support", "您说“不知道”是指哪一步？", "CMP-3.refusals", False),
+    ("call_centre", "您刚才说\"我不能接受\"，我很理解", "CON-5.i-cannot", False),
+    ("call_centre", "您说「不行，我帮您查", "CMP-3.refusals", True),  # an unclosed mark quotes nothing
+    ("call_centre", "不行", "CMP-3.refusals", True),
+]
+
+
+class TestPhraseMatching:
+    """Phrases are found in full-width and invisible-mark forms, not right after a negation or in quotes."""
+
+    @pytest.mark.parametrize(("pack", "line", "rule", "fires"), PHRASE_CASES)
+    def test_engine(self, pack: str, line: str, rule: str, fires: bool) -> None:
+        """The pack's rule fires on the line exactly when the agent says the phrase to the customer."""
+        assert (rule in said(pack, line)) is fires
+
+    @pytest.mark.parametrize("pack", ["call_centre", "ecommerce"])
+    def test_audit_agrees_with_the_engine(self, pack: str) -> None:
+        """The columnar audit reads every line as the row engine does."""
+        facts = [call(line) for _, line, _, _ in PHRASE_CASES]
+        assert_same(load_pack(pack).engine(), "call_record", facts)
+
+    def test_fold_reads_plain_forms(self) -> None:
+        """Folding reads full-width forms as plain ones and drops invisible marks."""
+        from csrules._policy.text import fold_text
+
+        assert fold_text("ＯＫ，打９折\u200b吧", "zh") == fold_text("ok,打9折吧", "zh")
+
+    @pytest.mark.parametrize("field", ["negated_by", "negated_after"])
+    def test_blank_negation_is_refused(self, field: str) -> None:
+        """A blank negation word would silence the rule, so it is refused naming the field."""
+        with pytest.raises(PolicyError, match=field):
+            policy({"kind": "contains", "path": "content", "phrases": ["保证"], field: [" "]})

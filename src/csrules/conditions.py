@@ -35,9 +35,9 @@ from csrules._policy.kinds.base import (
 )
 from csrules._policy.kinds.core import (
     All,
+    Any_,
     AnyIn,
     AnyNotIn,
-    Any_,
     Compare,
     Contains,
     Elapsed,

@@ -16,7 +16,16 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from csrules._lang import Lang
 from csrules._policy.errors import exactly_one
@@ -208,6 +217,14 @@ class Contains(ConditionBase):
     line reading ``這不是我應該做的``. A phrase found only inside one of the ``ignore`` phrases
     does not count: ``{kind: contains, path: lines, phrases: [但是], ignore: [不但是]}`` holds for
     ``但是不行`` and not for ``这不但是我们的责任`` ("not only is", no 但是 "but" there).
+
+    A phrase right after one of the ``negated_by`` words, or right after a phrase so negated,
+    does not count either: with ``negated_by: [不能, 没有办法]`` the phrases ``保证`` and
+    ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
+    ``我保证一定到``; one right before one of the ``negated_after`` words does not count
+    (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
+    quotation marks (「」, 『』, “”, ‘’, "") does not count: the agent repeating the customer's
+    words (``您说「不行」``) says no such thing to the customer.
     """
 
     kind: Literal["contains"] = "contains"
@@ -216,6 +233,20 @@ class Contains(ConditionBase):
     param: str | None = None
     fold: TextFold = "zh"
     ignore: list[str] | None = None
+    negated_by: list[str] | None = None
+    negated_after: list[str] | None = None
+    skip_quoted: bool = False
+
+    @model_serializer(mode="wrap")
+    def _unused_dropped(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # written only when used: a condition without them keeps the content hash it had
+        # before they existed, so decision records replay as the same policy content
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, unused in (("negated_by", None), ("negated_after", None), ("skip_quoted", False)):
+                if name in data and data[name] == unused:
+                    del data[name]
+        return data
 
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
@@ -223,6 +254,11 @@ class Contains(ConditionBase):
         if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
             # a blank phrase is in nearly every text, as an empty one is in every text
             raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
+        for name in ("negated_by", "negated_after"):
+            words = getattr(self, name)
+            if words is not None and (not words or any(not word.strip() for word in words)):
+                # a blank negation stands beside every phrase, and would silence the rule
+                raise ValueError(f"{name} needs at least one word, and no word may be empty or blank")
         for phrase in self.ignore or ():
             if self.phrases is not None and not any(p in phrase for p in self.phrases):
                 raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
@@ -700,8 +736,9 @@ class _ItemsHandler(_MembershipHandler):
             return f"{label}中有一项{'不' if self.negate else ''}属于{listed}"
         return f"some item of {label} is {'none' if self.negate else 'one'} of {listed}"
 
-    def negated(self, cond: _Members) -> None:
-        """No single kind says "no item is one of" (``not`` words it)."""
+    def negated(self, cond: _Members) -> NotIn | None:
+        """None: no single kind says "no item is one of" (``not`` words it)."""
+        del cond
         return None
 
     def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
@@ -725,7 +762,9 @@ class _ContainsHandler:
         phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
-        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()))
+        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()),
+                           negated_by=tuple(cond.negated_by or ()), negated_after=tuple(cond.negated_after or ()),
+                           skip_quoted=cond.skip_quoted)
 
     def source(self, cond: Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -745,10 +784,17 @@ class _ContainsHandler:
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.phrases, lang)
-        ignored = ", ".join(cond.ignore or ())
+        ignored, negators = ", ".join(cond.ignore or ()), ", ".join(cond.negated_by or ())
+        after = ", ".join(cond.negated_after or ())
         if lang == "zh":
-            return f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
-        return f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
+            return (f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
+                    + (f"（不計緊接在以下否定詞之後的：{negators}）" if negators else "")
+                    + (f"（不計緊接在以下詞語之前的：{after}）" if after else "")
+                    + ("（不計引號內的）" if cond.skip_quoted else ""))
+        return (f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
+                + (f" (not counting them right after {negators})" if negators else "")
+                + (f" (not counting them right before {after})" if after else "")
+                + (" (not counting quoted words)" if cond.skip_quoted else ""))
 
     def reads_now(self, cond: Contains) -> bool:
         return False
