@@ -4,7 +4,7 @@ up the ladder, every hand-off's role is read against the catalogue, and the list
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -183,3 +183,30 @@ class TestPhraseMatching:
         """A blank negation word would silence the rule, so it is refused naming the field."""
         with pytest.raises(PolicyError, match=field):
             policy({"kind": "contains", "path": "content", "phrases": ["保证"], field: [" "]})
+
+
+DUE = datetime(2026, 3, 20, 23, 59, 59, tzinfo=CST)
+
+DUTY_CASES = [
+    # (pack, duty, owner, now, done_at, overdue)
+    ("call_centre", "DUTY-1.all-agent-meeting", "department_head", DUE - timedelta(days=5), DUE + timedelta(days=6),
+     False),  # planned after the due, judged before it
+    ("call_centre", "DUTY-2.quality-report", "shift_lead", DUE - timedelta(seconds=1), DUE + timedelta(days=1), False),
+    ("call_centre", "DUTY-1.all-agent-meeting", "department_head", DUE + timedelta(seconds=1), DUE + timedelta(days=6),
+     True),  # due has passed with the meeting not yet held
+    ("call_centre", "DUTY-1.all-agent-meeting", "department_head", DUE + timedelta(days=7), DUE + timedelta(days=6),
+     True),  # held late
+    ("call_centre", "DUTY-1.all-agent-meeting", "department_head", DUE + timedelta(days=7), DUE, False),
+    ("online_support", "DUTY-6.check-orders", "agent", DUE - timedelta(hours=1), DUE + timedelta(hours=2), False),
+]
+
+
+class TestDutyDoneAfterNow:
+    """A duty recorded as done after now has not been done late yet: it is judged at now."""
+
+    @pytest.mark.parametrize(("pack", "duty", "owner", "now", "done", "overdue"), DUTY_CASES)
+    def test_engine(self, pack: str, duty: str, owner: str, now: datetime, done: datetime, overdue: bool) -> None:
+        """Only a due instant passed (plus grace) before the duty was done, by now, is overdue."""
+        fact = {"duty": duty, "owner": owner, "due_at": DUE.isoformat(), "done_at": done.astimezone(UTC).isoformat()}
+        fired = load_pack(pack).engine().evaluate(fact, now=now, fact_type="duty_record").rule_ids
+        assert any(rule.startswith("DUTY-") for rule in fired) is overdue
