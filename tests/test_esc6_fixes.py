@@ -210,3 +210,22 @@ class TestDutyDoneAfterNow:
         fact = {"duty": duty, "owner": owner, "due_at": DUE.isoformat(), "done_at": done.astimezone(UTC).isoformat()}
         fired = load_pack(pack).engine().evaluate(fact, now=now, fact_type="duty_record").rule_ids
         assert any(rule.startswith("DUTY-") for rule in fired) is overdue
+
+
+def extending(folder: Any, base: str, roles: str | None = None) -> Any:
+    """A company pack in ``folder`` extending ``base``, with ``roles`` as its roles.yaml when given."""
+    manifest = f'name: acme\ntitle: {{en: Acme, zh: 甲}}\nversion: "1"\nextends: {base}\n'
+    if roles is not None:
+        manifest += "roles: roles.yaml\n"
+        (folder / "roles.yaml").write_text(roles, encoding="utf-8")
+    (folder / "pack.yaml").write_text(manifest, encoding="utf-8")
+    return folder
+
+
+class TestCompanyPackOverOnlineSupport:
+    """A company pack extending online_support loads, its SLA still setting the session's deadline."""
+
+    def test_loads_with_the_session_deadline_set(self, tmp_path: Any) -> None:
+        """The CMP-4.reply SLA finds the base pack's work_order_session by its short name."""
+        pack = load_pack(extending(tmp_path, "online_support"), overrides={"work_order": {"reply_within": "2d"}})
+        assert str(pack.policy("work_order_session").param_values["reply_within"]) == "2d"
