@@ -229,3 +229,22 @@ class TestCompanyPackOverOnlineSupport:
         """The CMP-4.reply SLA finds the base pack's work_order_session by its short name."""
         pack = load_pack(extending(tmp_path, "online_support"), overrides={"work_order": {"reply_within": "2d"}})
         assert str(pack.policy("work_order_session").param_values["reply_within"]) == "2d"
+
+    @pytest.mark.parametrize(("severity", "reported_to", "escalated"), [
+        ("serious", "senior_lead", False), ("serious", "ceo", False), ("critical", "ceo", False),
+        ("critical", "senior_lead", True), ("serious", "agent", True),
+    ])
+    def test_company_chain_decides_who_was_told(self, tmp_path: Any, severity: str, reported_to: str,
+                                                escalated: bool) -> None:
+        """CMP-5 reads "reported upward" by the pack's chain: a company role above the team lead counts."""
+        roles = ("roles:\n  - {id: ceo, title: {en: CEO, zh: 總裁}}\n"
+                 "  - {id: cs_director, title: {en: CS director, zh: 客服總監}, aliases: [客服總監, 總監], "
+                 "reports_to: ceo}\n"
+                 "  - {id: senior_lead, title: {en: Senior lead, zh: 資深組長}, reports_to: cs_supervisor}\n"
+                 "  - {id: team_lead, title: {en: Team lead, zh: 客服組長}, aliases: [客服組長, 組長, 部門組長], "
+                 "reports_to: senior_lead}\n")
+        engine = load_pack(extending(tmp_path, "online_support", roles)).engine()
+        fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+                "severity": severity, "reported_to": reported_to}
+        fired = engine.evaluate(fact, now=OPENED + timedelta(hours=1), fact_type="work_order").rule_ids
+        assert any(rule.startswith("CMP-5.") for rule in fired) is escalated

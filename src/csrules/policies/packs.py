@@ -1090,6 +1090,8 @@ ROLES_FROM: Mapping[str, str] = {
     "ATT-11.unapproved-absence": "shift_lead",
     "ATT-7.discipline": "cs_supervisor",
     "ESC-2.late-untraced": "shift_lead",
+    "CMP-5.serious": "team_lead",
+    "CMP-5.critical": "cs_supervisor",
 }
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
