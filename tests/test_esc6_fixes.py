@@ -248,3 +248,32 @@ class TestCompanyPackOverOnlineSupport:
                 "severity": severity, "reported_to": reported_to}
         fired = engine.evaluate(fact, now=OPENED + timedelta(hours=1), fact_type="work_order").rule_ids
         assert any(rule.startswith("CMP-5.") for rule in fired) is escalated
+
+
+def lines_call(lines: list[str]) -> dict[str, Any]:
+    """A one-minute call on 10 March whose agent says ``lines``."""
+    return {"call_id": "C1", "agent_id": "A01", "started_at": "2026-03-10T09:00:00+08:00", "duration": "PT1M",
+            "agent_lines": lines}
+
+
+BLANK_CASES = [
+    ("mall", ["   ", "您好，商場客服，請問"], "CON-1.hello", False),  # a blank first line is no greeting
+    ("call_centre", ["\u3000", "您好，客服中心"], "CON-4.greeting", False),
+    ("call_centre", ["您好，客服中心", "好的，再見", " ", ""], "CON-4.farewell", False),  # nor a blank last line
+    ("call_centre", ["   ", ""], "CON-4.greeting", True),
+]
+
+
+class TestBlankLinesAreNoLines:
+    """The greeting and the closing line are the first and last lines with text."""
+
+    @pytest.mark.parametrize(("pack", "lines", "rule", "fires"), BLANK_CASES)
+    def test_engine(self, pack: str, lines: list[str], rule: str, fires: bool) -> None:
+        """A silent turn before the greeting or after the farewell does not hide them."""
+        fired = load_pack(pack).engine().evaluate(lines_call(lines), now=OPENED, fact_type="call_record").rule_ids
+        assert (rule in fired) is fires
+
+    def test_audit_agrees_with_the_engine(self) -> None:
+        """The columnar audit derives the same greeting and closing line."""
+        facts = [lines_call(lines) for _, lines, _, _ in BLANK_CASES]
+        assert_same(load_pack("call_centre").engine(), "call_record", facts)

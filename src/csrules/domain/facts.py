@@ -1426,8 +1426,10 @@ class CallRecord(Fact):
     prior_greeting_offences: int = _field(
         "earlier greeting offences", "此前說「喂」次數", "Earlier calls this month opened with 喂", 0, ge=0
     )
-    greeting: str = _derived("opening line", "開頭語", "the agent's first line", "", source=("agent_lines",))
-    closing_line: str = _derived("closing line", "結束語", "the agent's last line", "", source=("agent_lines",))
+    greeting: str = _derived("opening line", "開頭語", "the agent's first line with text", "", source=("agent_lines",))
+    closing_line: str = _derived(
+        "closing line", "結束語", "the agent's last line with text", "", source=("agent_lines",)
+    )
     greeting_offence_number: int = _derived(
         "greeting offence number",
         "第幾次說「喂」",
@@ -1449,8 +1451,10 @@ class CallRecord(Fact):
             raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         done = [step for step in self.script_steps if step in _SCRIPT_ORDER]
         self._set(
-            greeting=self.agent_lines[0] if self.agent_lines else "",
-            closing_line=self.agent_lines[-1] if self.agent_lines else "",
+            # a blank line (a silent turn, an empty message) is no line: the agent's first and
+            # last words are the first and last lines with text
+            greeting=next((line for line in self.agent_lines if line.strip(ID_SPACES)), ""),
+            closing_line=next((line for line in reversed(self.agent_lines) if line.strip(ID_SPACES)), ""),
             greeting_offence_number=self.prior_greeting_offences + 1,
             script_in_order=tuple(dict.fromkeys(done)) == _SCRIPT_ORDER,
         )
