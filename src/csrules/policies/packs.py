@@ -1033,12 +1033,16 @@ def _comparable(value: Any) -> Any:
 ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
     "leave_request": ("submitted_to", "requester_role", "approver"),
-    "work_order": ("owner_role", "reported_to", "approved_by", "handed_to"),
+    "work_order": ("owner_role", "reported_to", "approved_by", "handed_to", "handed_to_roles", "handoff_roles"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
     "duty_record": ("owner",),
 }
 """Fields, per fact type, that name a role of the pack's catalogue."""
+
+
+_MEMBERSHIP = ("in", "not_in", "any_in", "any_not_in")
+"""Condition kinds whose ``value`` lists the roles a role field (or each of its items) is read against."""
 
 
 LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requester_role", "submitted_to")}
@@ -1086,6 +1090,8 @@ ROLES_FROM: Mapping[str, str] = {
     "ATT-11.unapproved-absence": "shift_lead",
     "ATT-7.discipline": "cs_supervisor",
     "ESC-2.late-untraced": "shift_lead",
+    "CMP-5.serious": "team_lead",
+    "CMP-5.critical": "cs_supervisor",
 }
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
@@ -1187,7 +1193,7 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         for child in _children(cond):
             changed = write(child) or changed
         value = cond.get("value")
-        if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+        if cond.get("path") not in fields or cond.get("kind") not in _MEMBERSHIP or not isinstance(value, list):
             return changed
         ids = {_role_id(roles, name) for name in value}
         written = _upward(roles, ids) if upward or ids & chief else wanted  # the approver or above
@@ -1420,7 +1426,7 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
     if cond.get("kind") == "compare" and cond.get("op") in ("==", "!=") and value in names:
         cond.update(kind="in" if cond.pop("op") == "==" else "not_in", value=[value])
         value = cond["value"]
-    if cond.get("kind") in ("in", "not_in") and isinstance(value, list):
+    if cond.get("kind") in _MEMBERSHIP and isinstance(value, list):
         wide = list(dict.fromkeys(name for item in value for name in names.get(item, (item,))))
         if wide != value:
             cond["value"] = wide
@@ -1487,7 +1493,7 @@ def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str,
     for child in _children(cond):
         changed = _narrow(child, fields, aliases) or changed
     value = cond.get("value")
-    if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+    if cond.get("path") not in fields or cond.get("kind") not in _MEMBERSHIP or not isinstance(value, list):
         return changed
     widened = frozenset().union(*(aliases.get(item, frozenset()) for item in value))
     kept = [item for item in value if item in aliases or item not in widened]

@@ -12,10 +12,20 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from csrules._lang import Lang
 from csrules._policy.errors import exactly_one
@@ -52,6 +62,8 @@ from csrules.exceptions import DurationError, PolicyError
 
 __all__ = [
     "All",
+    "AnyIn",
+    "AnyNotIn",
     "Any_",
     "Compare",
     "Contains",
@@ -168,6 +180,29 @@ class NotIn(_Operand):
     path: str
 
 
+class AnyIn(_Operand):
+    """Holds when some item of the list at ``path`` is one of ``value`` (a list) or ``param``.
+
+    ``{kind: any_in, path: handoff_roles, value: [shift_lead]}`` holds for
+    ``[shift_lead, agent]`` (the order went to the shift lead, then back down), not for
+    ``[agent]`` or an empty list.
+    """
+
+    kind: Literal["any_in"] = "any_in"
+    path: str
+
+
+class AnyNotIn(_Operand):
+    """Holds when some item of the list at ``path`` is none of the listed values.
+
+    ``{kind: any_not_in, path: handoff_roles, value: [agent, shift_lead]}`` holds for
+    ``[shift_lead, nobody]``, not for ``[agent]`` or an empty list.
+    """
+
+    kind: Literal["any_not_in"] = "any_not_in"
+    path: str
+
+
 TextFold = Literal["none", "case", "zh"]
 """How text is folded before matching: exactly, case-insensitively, or also across
 simplified and traditional Chinese (``zh`` implies ``case``)."""
@@ -182,6 +217,14 @@ class Contains(ConditionBase):
     line reading ``這不是我應該做的``. A phrase found only inside one of the ``ignore`` phrases
     does not count: ``{kind: contains, path: lines, phrases: [但是], ignore: [不但是]}`` holds for
     ``但是不行`` and not for ``这不但是我们的责任`` ("not only is", no 但是 "but" there).
+
+    A phrase right after one of the ``negated_by`` words, or right after a phrase so negated,
+    does not count either: with ``negated_by: [不能, 没有办法]`` the phrases ``保证`` and
+    ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
+    ``我保证一定到``; one right before one of the ``negated_after`` words does not count
+    (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
+    quotation marks (「」, 『』, “”, ‘’, "") does not count: the agent repeating the customer's
+    words (``您说「不行」``) says no such thing to the customer.
     """
 
     kind: Literal["contains"] = "contains"
@@ -190,6 +233,20 @@ class Contains(ConditionBase):
     param: str | None = None
     fold: TextFold = "zh"
     ignore: list[str] | None = None
+    negated_by: list[str] | None = None
+    negated_after: list[str] | None = None
+    skip_quoted: bool = False
+
+    @model_serializer(mode="wrap")
+    def _unused_dropped(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # written only when used: a condition without them keeps the content hash it had
+        # before they existed, so decision records replay as the same policy content
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, unused in (("negated_by", None), ("negated_after", None), ("skip_quoted", False)):
+                if name in data and data[name] == unused:
+                    del data[name]
+        return data
 
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
@@ -197,6 +254,11 @@ class Contains(ConditionBase):
         if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
             # a blank phrase is in nearly every text, as an empty one is in every text
             raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
+        for name in ("negated_by", "negated_after"):
+            words = getattr(self, name)
+            if words is not None and (not words or any(not word.strip() for word in words)):
+                # a blank negation stands beside every phrase, and would silence the rule
+                raise ValueError(f"{name} needs at least one word, and no word may be empty or blank")
         for phrase in self.ignore or ():
             if self.phrases is not None and not any(p in phrase for p in self.phrases):
                 raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
@@ -567,17 +629,23 @@ def _check_param_choices(info: FieldInfo, name: str, ctx: CheckContext) -> None:
                 )
 
 
+_Members = In | NotIn | AnyIn | AnyNotIn
+"""The membership kinds: of the field's value, or of some item of a list field."""
+
+
 class _MembershipHandler:
     def __init__(self, negate: bool) -> None:
         self.negate = negate
 
-    def check(self, cond: In | NotIn, ctx: CheckContext) -> None:
+    items = False  # whether the field is a list read item by item (any_in, any_not_in)
+
+    def check(self, cond: _Members, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
-        if info.is_collection or info.kind not in ("text", "number"):
-            raise ctx.fail(
-                f"{cond.kind} needs a text or number field; {cond.path} is {info.describe()}",
-                path=cond.path,
-            )
+        if info.is_collection != self.items or info.kind not in ("text", "number"):
+            what = "a list of texts or numbers" if self.items else "a text or number field"
+            raise ctx.fail(f"{cond.kind} needs {what}; {cond.path} is {info.describe()}", path=cond.path)
+        if self.items:  # each item is checked as the field of in / not_in is
+            info = replace(info, is_collection=False)
         if cond.field is not None:
             raise ctx.fail(
                 f"{cond.kind} takes a list 'value' or a list 'param', not a field", at=("field",)
@@ -600,17 +668,17 @@ class _MembershipHandler:
             except PolicyError as exc:
                 raise exc.located(loc=(*ctx.loc, "value", index)) from None
 
-    def _values(self, cond: In | NotIn, params: dict[str, Any]) -> frozenset[Any]:
+    def _values(self, cond: _Members, params: dict[str, Any]) -> frozenset[Any]:
         return frozenset(params[cond.param] if cond.param is not None else cond.value)
 
-    def source(self, cond: In | NotIn, ctx: CompileContext) -> str:
+    def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
         values = ctx.const(self._values(cond, ctx.params))
         op = "not in" if self.negate else "in"
         # an optional value has a guard, so a missing one is false for both in and not_in
         return join([*guards, f"{expr} {op} {values}"], "and")
 
-    def evaluate(self, cond: In | NotIn, env: Env) -> TraceNode:
+    def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         value = env.get(cond.path)
         values = self._values(cond, env.params)
         result = value is not None and ((value not in values) if self.negate else (value in values))
@@ -618,28 +686,64 @@ class _MembershipHandler:
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
         )
 
-    def describe(self, cond: In | NotIn, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.value, lang)
         if lang == "zh":
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
 
-    def reads_now(self, cond: In | NotIn) -> bool:
+    def reads_now(self, cond: _Members) -> bool:
         return False
 
-    def negated(self, cond: In | NotIn) -> NotIn | None:
+    def negated(self, cond: _Members) -> NotIn | None:
         """``not in`` for ``in``."""
         if self.negate:
             return None
         return NotIn(path=cond.path, value=cond.value, param=cond.param)
 
-    def constraints(self, cond: In | NotIn, params: dict[str, Any]) -> list[Constraint]:
+    def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
         """The values the field is allowed (``in``) or refused (``not_in``)."""
         values = params.get(cond.param) if cond.param is not None else cond.value
         if cond.field is not None or not isinstance(values, list | tuple | set | frozenset):
             return []
         return [Constraint(cond.path, "not in" if self.negate else "in", values, "")]
+
+
+class _ItemsHandler(_MembershipHandler):
+    """``any_in`` / ``any_not_in``: membership read item by item over a list of texts or numbers."""
+
+    items = True
+
+    def source(self, cond: _Members, ctx: CompileContext) -> str:
+        guards, expr = ctx.access(cond.path)
+        values = ctx.const(self._values(cond, ctx.params))
+        # some item outside the values (any_not_in), or not every item outside them (any_in)
+        test = f"not {values}.issuperset({expr})" if self.negate else f"not {values}.isdisjoint({expr})"
+        return join([*guards, test], "and")
+
+    def evaluate(self, cond: _Members, env: Env) -> TraceNode:
+        items = env.get(cond.path)
+        values = self._values(cond, env.params)
+        result = items is not None and any((item not in values) if self.negate else (item in values)
+                                           for item in items)
+        return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
+
+    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        listed = ctx.param_or(cond.param, cond.value, lang)
+        if lang == "zh":
+            return f"{label}中有一项{'不' if self.negate else ''}属于{listed}"
+        return f"some item of {label} is {'none' if self.negate else 'one'} of {listed}"
+
+    def negated(self, cond: _Members) -> NotIn | None:
+        """None: no single kind says "no item is one of" (``not`` words it)."""
+        del cond
+        return None
+
+    def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
+        """None: the constraints of a list's items are not the list's."""
+        return []
 
 
 class _ContainsHandler:
@@ -658,7 +762,9 @@ class _ContainsHandler:
         phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
-        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()))
+        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()),
+                           negated_by=tuple(cond.negated_by or ()), negated_after=tuple(cond.negated_after or ()),
+                           skip_quoted=cond.skip_quoted)
 
     def source(self, cond: Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -678,10 +784,17 @@ class _ContainsHandler:
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.phrases, lang)
-        ignored = ", ".join(cond.ignore or ())
+        ignored, negators = ", ".join(cond.ignore or ()), ", ".join(cond.negated_by or ())
+        after = ", ".join(cond.negated_after or ())
         if lang == "zh":
-            return f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
-        return f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
+            return (f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
+                    + (f"（不計緊接在以下否定詞之後的：{negators}）" if negators else "")
+                    + (f"（不計緊接在以下詞語之前的：{after}）" if after else "")
+                    + ("（不計引號內的）" if cond.skip_quoted else ""))
+        return (f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
+                + (f" (not counting them right after {negators})" if negators else "")
+                + (f" (not counting them right before {after})" if after else "")
+                + (" (not counting quoted words)" if cond.skip_quoted else ""))
 
     def reads_now(self, cond: Contains) -> bool:
         return False
@@ -820,6 +933,8 @@ register_kind(Not, _NotHandler())
 register_kind(Compare, _CompareHandler())
 register_kind(In, _MembershipHandler(negate=False))
 register_kind(NotIn, _MembershipHandler(negate=True))
+register_kind(AnyIn, _ItemsHandler(negate=False))
+register_kind(AnyNotIn, _ItemsHandler(negate=True))
 register_kind(Contains, _ContainsHandler())
 register_kind(IsSet, _PresenceHandler(want_set=True))
 register_kind(IsMissing, _PresenceHandler(want_set=False))
