@@ -1,0 +1,54 @@
+"""Regression tests for the surfaces: the testing toolkit, the CLI, generated documents,
+audits and company packs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+import csrules
+from csrules._testing.boundaries.sessions import sequence_shapes
+from csrules.domain.facts import WorkOrder
+from csrules.policies import load_pack
+from csrules.sessions import SessionEngine
+from csrules.testing import explore_sessions
+
+OPENED = "2026-03-02T09:00:00+08:00"
+
+
+def _awaited_session() -> csrules.Policy:
+    """A reply deadline closed by the derived ``answer_awaited`` alone."""
+    return csrules.Policy.model_validate({
+        "id": "surf6.awaited", "version": "1", "title": "reply deadline", "fact_type": "work_order",
+        "rules": [{"id": "LATE", "title": "no reply within a day",
+                   "when": {"kind": "still_open", "key": "order_id", "since": "opened_at", "after": "1d",
+                            "closed": {"kind": "compare", "path": "answer_awaited", "op": "==", "value": False}},
+                   "then": [{"type": "violation", "code": "LATE", "message": "late"}]}],
+    })
+
+
+class TestExplorerSetsDerivedFields:
+    """Session exploration steers a derived field through its sources, as the stateless strategies do."""
+
+    def test_a_window_closed_by_a_derived_field_is_reached(self) -> None:
+        """A still_open window closed by answer_awaited fires in the explored sequences."""
+        policy = _awaited_session()
+        result = explore_sessions(policy, max_examples=len(sequence_shapes(policy)))
+        assert result.ok, result.render()
+        assert not result.coverage.never_true
+
+    @pytest.mark.parametrize(("deferred", "asked", "late"), [
+        (False, False, False), (True, False, True), (False, True, True), (True, True, True),
+    ])
+    def test_pack_session_reads_answer_awaited_with_the_same_answers(
+        self, deferred: bool, asked: bool, late: bool
+    ) -> None:
+        """The online-support reply session is late exactly when an answer was deferred or time was asked for."""
+        policy = load_pack("online_support").policy("work_order_session")
+        assert "answer_awaited" in policy.model_dump_json()
+        session = SessionEngine([policy], backend="python").session("desk")
+        session.send(WorkOrder(order_id="C1", opened_at=OPENED, first_handler="A01", owner="A01",
+                               answer_deferred=deferred, customer_asked_for_time=asked))
+        result = session.tick(datetime.fromisoformat("2026-03-05T09:01:00+08:00"))
+        assert result.effect_keys == (("violation:CMP-4",) if late else ())
