@@ -4,15 +4,18 @@ audits and company packs."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 import csrules
 from csrules._testing.boundaries.sessions import sequence_shapes
 from csrules.domain.facts import WorkOrder
+from csrules.exceptions import PolicyError
 from csrules.policies import load_pack
 from csrules.sessions import SessionEngine
 from csrules.testing import explore_sessions
+from tests.company_support import company
 
 OPENED = "2026-03-02T09:00:00+08:00"
 
@@ -52,3 +55,27 @@ class TestExplorerSetsDerivedFields:
                                answer_deferred=deferred, customer_asked_for_time=asked))
         result = session.tick(datetime.fromisoformat("2026-03-05T09:01:00+08:00"))
         assert result.effect_keys == (("violation:CMP-4",) if late else ())
+
+
+class TestRolesFileShape:
+    """A company roles file that is not a roles: list is refused at its line, saying what it needs."""
+
+    @pytest.mark.parametrize(("text", "line", "said"), [
+        ("roles: front\n", 1, "not str 'front'"),
+        ("role: []\n", 1, "it has none"),
+        ("roles:\n  front: {title: x}\n", 2, "not dict"),
+    ])
+    def test_not_a_list_of_roles(self, tmp_path: Path, text: str, line: int, said: str) -> None:
+        """Text, a mapping or a missing roles: key is one clear error, not one per letter or a bare key name."""
+        company(tmp_path, "roles: roles.yaml\n", roles__yaml=text)
+        with pytest.raises(PolicyError, match=rf"roles\.yaml:{line}: .*a list of roles .*{said}"):
+            load_pack(tmp_path)
+
+    def test_misspelt_key_beside_roles_refused(self, tmp_path: Path) -> None:
+        """A key beside roles: that the catalogue does not know is refused at its line, never ignored."""
+        roles = "roles:\n  - id: front\n    title: {en: Front, zh: 前台}\n    reports_to: shift_lead\nrolez: []\n"
+        company(tmp_path, "roles: roles.yaml\n", roles__yaml=roles)
+        with pytest.raises(PolicyError, match=r"roles\.yaml:5: .*rolez: unknown field"):
+            load_pack(tmp_path)
+        company(tmp_path, "roles: roles.yaml\n", roles__yaml=roles.replace("rolez: []\n", ""))
+        assert load_pack(tmp_path).roles.role("front").reports_to == "shift_lead"
