@@ -79,3 +79,45 @@ class TestRolesFileShape:
             load_pack(tmp_path)
         company(tmp_path, "roles: roles.yaml\n", roles__yaml=roles.replace("rolez: []\n", ""))
         assert load_pack(tmp_path).roles.role("front").reports_to == "shift_lead"
+
+
+_LEAVE = ('{agent_id: A01, kind: personal, start: "2026-03-04T08:30:00+08:00", end: "2026-03-04T16:30:00+08:00", '
+          'requested_at: "2026-03-01T09:00:00+08:00", requested_by: A01}')
+
+
+def _test_file(expect: str, extra: str = "") -> str:
+    """A test file of one call-centre leave case expecting ``expect``, with ``extra`` case lines."""
+    return (f"pack: call_centre\nnow: 2026-03-01T09:00:00+08:00\ncases:\n  - name: one day's leave\n"
+            f"    fact_type: leave_request\n    fact: {_LEAVE}\n    expect: {expect}\n{extra}")
+
+
+class TestUnreadableTestFileExitsTwo:
+    """`csrules test` tells a test file it cannot read (bad input, 2) from a failing test (1)."""
+
+    def test_single_files(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A passing file exits 0, a failing case 1, a file with an unknown case key 2, named on stderr."""
+        from csrules._cli.cli import main
+
+        cases = {"good": _test_file("[approval:department_head]"), "failing": _test_file("[]"),
+                 "broken": _test_file("[]", "    violates: []\n")}
+        status = {}
+        for name, text in cases.items():
+            path = tmp_path / f"{name}.test.yaml"
+            path.write_text(text, encoding="utf-8")
+            status[name] = main(["test", str(path)])
+        assert status == {"good": 0, "failing": 1, "broken": 2}
+        err = capsys.readouterr().err
+        assert "1 test file(s) could not be read" in err
+        assert "broken.test.yaml" in err
+
+    def test_other_files_of_a_directory_still_run(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """In a pack directory, the readable test files run and pass, and the run exits 2 for the broken one."""
+        from csrules._cli.cli import main
+
+        company(tmp_path, "", good__test__yaml=_test_file("[approval:department_head]"),
+                bad__test__yaml="pack: call_centre\ncases: []\n")
+        assert main(["test", str(tmp_path), "-v"]) == 2
+        out = capsys.readouterr().out
+        assert "ok   good.test.yaml::one day's leave" in out
+        assert "FAIL " in out
+        assert "bad.test.yaml" in out
