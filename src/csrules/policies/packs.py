@@ -811,14 +811,16 @@ def _roles(source: _PackDir, filename: str, name: str, base: RoleCatalogue | Non
     (one with a base role's id replaces it), checked as one catalogue: a company's role may
     report to a base role."""
     roles_data, lines = read_document(source.read(filename), name=source.file_name(filename))  # duplicate keys refused
-    kept: list[Any] = []
-    try:
-        own = roles_data["roles"]
-        ids = {entry.get("id") for entry in own if isinstance(entry, dict)}
-        kept = [] if base is None else [role for role in base if role.id not in ids]
-        return RoleCatalogue(roles=[*kept, *own])
-    except (KeyError, TypeError) as exc:
-        raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
+    own = roles_data.get("roles") if isinstance(roles_data, dict) else None
+    if not isinstance(own, list):  # text would be read letter by letter, a mapping key by key
+        found = "it has none" if own is None else f"not {type(own).__name__} {own!r}"[:80]
+        raise PolicyError(f"pack {name!r}: a roles file holds roles: a list of roles (- id: ..., title: ...); "
+                          f"{found}", file=source.file_name(filename),
+                          line=line_for(lines, roles_data, ("roles",)))
+    ids = {entry.get("id") for entry in own if isinstance(entry, dict)}
+    kept = [] if base is None else [role for role in base if role.id not in ids]
+    try:  # the whole file is validated, so a misspelt key beside roles: is refused at its line
+        return RoleCatalogue.model_validate({**roles_data, "roles": [*kept, *own]})
     except PolicyError as exc:
         raise _in_roles_file(exc, len(kept), f"pack {name!r}", source.file_name(filename), roles_data, lines) from None
     except CsrulesError as exc:
@@ -830,7 +832,9 @@ def _in_roles_file(exc: PolicyError, kept: int, what: str, where: str, data: Any
     in the roles file: its problems counted in the file (``roles[0]``), with the line of the first."""
 
     def mine(loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-        at = loc[1] if loc[:1] == ("roles",) and len(loc) > 1 else None
+        if loc[:1] != ("roles",):
+            return loc or None  # a key beside roles: is the file's own
+        at = loc[1] if len(loc) > 1 else None
         return ("roles", at - kept, *loc[2:]) if isinstance(at, int) and at >= kept else None
 
     if isinstance(exc, ValidationProblems) and exc.details:  # several problems, each with its place
