@@ -36,6 +36,7 @@ __all__ = [
     "read_path",
     "register_fact_type",
     "registered_fact_types",
+    "scalar_type",
     "validate_fact",
 ]
 
@@ -442,6 +443,16 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
     )
 
 
+def scalar_type(info: FieldInfo) -> Any:
+    """The type of one value at ``info``'s path (a list's item type), without ``Optional`` or
+    ``Annotated``: what a literal compared with the field must become to compare equal."""
+    inner = _strip_optional(info.annotation)[0]
+    if get_origin(inner) in (list, tuple, set, frozenset):
+        args = [a for a in get_args(inner) if a is not Ellipsis]
+        inner = _strip_optional(args[0])[0] if args else Any
+    return inner
+
+
 def _resolved(model: type[BaseModel], name: str, annotation: Any) -> Any:
     """The field's annotation with forward references resolved.
 
@@ -497,7 +508,11 @@ def _classify(tp: Any) -> tuple[ValueKind, frozenset[Any] | None, bool, type[Bas
     if isinstance(tp, type):
         if issubclass(tp, enum.Enum):
             members = frozenset(m.value for m in tp)
-            enum_kind: ValueKind = "text" if all(isinstance(v, str) for v in members) else "other"
+            enum_kind: ValueKind = "other"
+            if all(isinstance(v, str) for v in members):
+                enum_kind = "text"
+            elif issubclass(tp, int) and all(type(v) is int for v in members):  # an IntEnum: a number
+                enum_kind = "number"
             return enum_kind, members, False, None
         for py_type, value_kind in _SIMPLE_KINDS:
             if issubclass(tp, py_type):

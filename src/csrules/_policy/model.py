@@ -95,8 +95,23 @@ CHECKED_CONTEXT = {"depth_checked": True}
 """Validation context for ``Policy.model_validate`` after :func:`check_depth` ran on the data."""
 
 
-NonEmpty = Annotated[str, Field(min_length=1)]
-"""Text that must say something: ids, codes, roles, versions, messages."""
+def _said(value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"blank text says nothing (got {value!r})")
+    return value
+
+
+def _name(value: str) -> str:
+    # a code, role or version is compared with others: spaces around it are no part of it
+    return _said(value).strip()
+
+
+NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_said)]
+"""Text that must say something (not empty, not only spaces): messages, titles."""
+
+Name = Annotated[str, Field(min_length=1), AfterValidator(_name)]
+"""A name other things are matched against (codes, roles, versions, source ids): spaces
+around it are dropped, and blank is refused."""
 
 
 class PolicyModel(CheckedModel):
@@ -175,7 +190,7 @@ class Source(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    id: NonEmpty
+    id: Name
     title: BiText
     file: str | None = None
 
@@ -186,8 +201,8 @@ class Citation(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    source: NonEmpty
-    section: NonEmpty
+    source: Name
+    section: Name
     quote: str | None = None
 
     def __str__(self) -> str:
@@ -409,7 +424,7 @@ class Violate(PolicyModel, KeyedEffect):
     KEY: ClassVar[tuple[str, str | None]] = ("violation", "code")
 
     type: Literal["violation"] = "violation"
-    code: NonEmpty
+    code: Name
     severity: Severity = "major"
     message: BiText
     consequence: BiText | None = None
@@ -461,7 +476,7 @@ class Oblige(PolicyModel, KeyedEffect):
 
     type: Literal["obligation"] = "obligation"
     action: BiText
-    who: NonEmpty
+    who: Name
     due: Due | None = None
 
 
@@ -474,7 +489,7 @@ class Approve(PolicyModel, KeyedEffect):
     KEY: ClassVar[tuple[str, str | None]] = ("approval", "role")
 
     type: Literal["approval"] = "approval"
-    role: NonEmpty
+    role: Name
     reason: BiText | None = None
 
 
@@ -487,7 +502,7 @@ class Escalate(PolicyModel, KeyedEffect):
     KEY: ClassVar[tuple[str, str | None]] = ("escalation", "to")
 
     type: Literal["escalation"] = "escalation"
-    to: NonEmpty
+    to: Name
     reason: BiText | None = None
 
 
@@ -579,7 +594,7 @@ class Example(PolicyModel):
     fact: dict[str, Any] | None = None
     now: datetime | None = None
     expect: list[str] | None = None
-    subject: NonEmpty | None = None
+    subject: Name | None = None
     steps: list[Step] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
@@ -665,7 +680,7 @@ class Policy(PolicyModel):
     """
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-    version: NonEmpty
+    version: Name
     title: BiText
     description: BiText | None = None
     fact_type: str
@@ -678,7 +693,7 @@ class Policy(PolicyModel):
     """The first day this version is in force (None: from the start); half-open with ``valid_until``."""
     valid_until: ValidityDate | None = None
     """The first day this version is no longer in force (None: until further notice)."""
-    timezone: NonEmpty | None = None
+    timezone: Name | None = None
     """The IANA zone the validity days are read in, and the clock times and calendar periods of
     conditions that name no ``tz``, ``calendar`` or ``shifts`` (building the policy writes a
     zone other than the default into them as their ``tz``, so documents and traces name it);

@@ -1,0 +1,146 @@
+"""Regression tests: inputs sent through the public API (policies, conditions, facts) that gave
+wrong answers, deep tracebacks or were silently accepted."""
+
+from __future__ import annotations
+
+import enum
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from csrules import Engine, Policy, PolicyError, register_fact_type
+
+
+class Colour(enum.Enum):
+    """A plain enumeration: its members equal no text."""
+
+    RED = "red"
+    BLUE = "blue"
+
+
+class Level(enum.IntEnum):
+    """An integer enumeration: its members are numbers."""
+
+    LOW = 1
+    HIGH = 2
+
+
+@register_fact_type(name="fuzz6_fact")
+class Fact(BaseModel):
+    """A host fact with an enumeration, a decimal amount and a time of day."""
+
+    colour: Colour | None = None
+    other: Colour | None = None
+    level: Level | None = None
+    amount: Decimal | None = None
+    label: str | None = None
+    at: time | None = None
+
+
+def policy(when: dict[str, Any], *, params: dict[str, Any] | None = None, effect: dict[str, Any] | None = None,
+           **fields: Any) -> Policy:
+    """A policy of one rule ``r`` on ``fuzz6_fact`` holding when ``when`` does."""
+    then = effect or {"type": "violation", "code": "C-1", "message": "m"}
+    return Policy.model_validate({"id": "p", "version": "1", "title": "t", "fact_type": "fuzz6_fact",
+                                  "params": params or {}, **fields,
+                                  "rules": [{"id": "r", "title": "t", "when": when, "then": [then]}]})
+
+
+def holds(when: dict[str, Any], fact: dict[str, Any], **params: Any) -> bool:
+    """Whether the rule holds for ``fact``, on the compiled path and in the trace alike."""
+    decision = Engine(policy(when, params=params)).evaluate(fact)
+    assert not decision.errors, decision.errors
+    assert decision.trace.for_rule("r").matched is bool(decision.rule_ids)
+    return bool(decision.rule_ids)
+
+
+class TestEnumerations:
+    """A condition on an enumeration field compares the member its text names."""
+
+    def test_compare_with_a_member_s_value(self) -> None:
+        """``colour == red`` holds for a red fact and not for a blue one."""
+        when = {"kind": "compare", "path": "colour", "op": "==", "value": "red"}
+        assert holds(when, {"colour": "red"})
+        assert not holds(when, {"colour": "blue"})
+
+    def test_in_and_not_in(self) -> None:
+        """``in [red]`` holds for red; ``not_in [red]`` does not."""
+        assert holds({"kind": "in", "path": "colour", "value": ["red"]}, {"colour": "red"})
+        assert not holds({"kind": "not_in", "path": "colour", "value": ["red"]}, {"colour": "red"})
+        assert holds({"kind": "not_in", "path": "colour", "value": ["red"]}, {"colour": "blue"})
+
+    def test_a_parameter_names_a_member(self) -> None:
+        """A text parameter compared with an enumeration field names a member too."""
+        when = {"kind": "compare", "path": "colour", "op": "==", "param": "banned"}
+        assert holds(when, {"colour": "red"}, banned={"type": "str", "default": "red"})
+
+    def test_an_integer_enumeration_is_a_number(self) -> None:
+        """An IntEnum field compares and orders like the numbers its members are."""
+        assert holds({"kind": "compare", "path": "level", "op": ">=", "value": 2}, {"level": 2})
+        assert holds({"kind": "in", "path": "level", "value": [1]}, {"level": 1})
+
+    def test_fields_of_different_kinds_are_refused(self) -> None:
+        """An enumeration compared with a text field (never equal) is refused; two of one enumeration compare."""
+        with pytest.raises(PolicyError, match="same enumeration"):
+            policy({"kind": "compare", "path": "colour", "op": "==", "field": "label"})
+        assert holds({"kind": "compare", "path": "colour", "op": "==", "field": "other"},
+                     {"colour": "red", "other": "red"})
+
+
+class TestDecimals:
+    """A decimal field is compared with the decimal the policy writes, not a binary float."""
+
+    @pytest.mark.parametrize(("op", "value", "amount"), [("==", 0.3, "0.3"), ("<=", 0.3, "0.3"), (">=", 0.1, "0.1")])
+    def test_literal_at_equality(self, op: str, value: float, amount: str) -> None:
+        """``amount <op> value`` holds when the amount is exactly the written value."""
+        assert holds({"kind": "compare", "path": "amount", "op": op, "value": value}, {"amount": amount})
+
+    def test_parameter_at_equality(self) -> None:
+        """A float parameter at the amount's value is equal to it."""
+        when = {"kind": "compare", "path": "amount", "op": "<=", "param": "limit"}
+        assert holds(when, {"amount": "0.3"}, limit={"type": "float", "default": 0.3})
+        assert not holds(when, {"amount": "0.31"}, limit={"type": "float", "default": 0.3})
+
+
+class TestTimeLiterals:
+    """A time-of-day literal is a clock reading, without a UTC offset."""
+
+    def test_offset_is_refused_at_load(self) -> None:
+        """``09:00+08:00`` is refused when the policy is built, not failed on every fact."""
+        with pytest.raises(PolicyError, match="carries a UTC offset"):
+            policy({"kind": "compare", "path": "at", "op": ">=", "value": "09:00+08:00"})
+
+
+class TestNames:
+    """Codes, roles, versions and source ids drop surrounding spaces and refuse blank text."""
+
+    @pytest.mark.parametrize("effect", [
+        {"type": "violation", "code": " ", "message": "m"},
+        {"type": "approval", "role": "\u3000"},
+        {"type": "escalation", "to": "  "},
+        {"type": "obligation", "who": " ", "action": "call back"},
+        {"type": "violation", "code": "C-1", "message": {"en": " ", "zh": "中"}},
+    ])
+    def test_blank_is_refused(self, effect: dict[str, Any]) -> None:
+        """A blank code, role or message is refused, naming where it is."""
+        with pytest.raises(PolicyError, match="blank text"):
+            policy({"kind": "is_set", "path": "label"}, effect=effect)
+
+    def test_padded_names_are_trimmed(self) -> None:
+        """``" department_head "`` approves as department_head; a padded code and version are trimmed."""
+        approve = policy({"kind": "is_set", "path": "label"}, effect={"type": "approval", "role": " department_head "})
+        assert Engine(approve).evaluate({"label": "x"}).approvers == ("department_head",)
+        code = {"type": "violation", "code": " C-1 ", "message": "m"}
+        violate = policy({"kind": "is_set", "path": "label"}, effect=code)
+        assert Engine(violate).evaluate({"label": "x"}).violation_codes == ("C-1",)
+        assert policy({"kind": "is_set", "path": "label"}, version=" 2 ").version == "2"
+
+    def test_blank_version_is_refused(self) -> None:
+        """A version of spaces says nothing and is refused."""
+        with pytest.raises(PolicyError, match="version"):
+            Policy.model_validate({"id": "p", "version": " ", "title": "t", "fact_type": "fuzz6_fact",
+                                   "rules": [{"id": "r", "title": "t", "when": {"kind": "is_set", "path": "label"},
+                                              "then": [{"type": "approval", "role": "x"}]}]})
