@@ -144,3 +144,14 @@ class TestNames:
             Policy.model_validate({"id": "p", "version": " ", "title": "t", "fact_type": "fuzz6_fact",
                                    "rules": [{"id": "r", "title": "t", "when": {"kind": "is_set", "path": "label"},
                                               "then": [{"type": "approval", "role": "x"}]}]})
+
+
+class TestOverrideNames:
+    """An override whose parameter name is not text is refused by name, not with a bare TypeError."""
+
+    def test_number_as_parameter_name(self) -> None:
+        """``{leave: {5: 1d}}`` is a PolicyError saying keys must be text."""
+        from csrules.policies import load_pack
+
+        with pytest.raises(PolicyError, match="keys must be text"):
+            load_pack("call_centre", overrides={"leave": {5: "1d"}})
