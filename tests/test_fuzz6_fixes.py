@@ -155,3 +155,38 @@ class TestOverrideNames:
 
         with pytest.raises(PolicyError, match="keys must be text"):
             load_pack("call_centre", overrides={"leave": {5: "1d"}})
+
+
+class TestPhraseFolding:
+    """``contains`` reads text as a reader sees it: compatibility forms, invisible characters, spaces."""
+
+    @pytest.mark.parametrize(("phrase", "text"), [
+        ("ok", "ＯＫ"),                    # full-width Latin
+        ("é", "e\u0301"),                  # a decomposed accent
+        ("不知道", "不\u200b知道"),          # a zero-width space inside the phrase
+        ("不知道", "不\u00ad知\ufeff道"),    # a soft hyphen and a byte-order mark
+        ("thank you", "Thank  YOU"),       # a run of spaces
+        ("thank you", "thank\tyou"),       # a tab
+        ("a b", "a\u3000b"),               # the ideographic space between Latin words
+    ])
+    def test_found(self, phrase: str, text: str) -> None:
+        """The phrase is found in a text that shows it."""
+        assert holds({"kind": "contains", "path": "label", "phrases": [phrase]}, {"label": text})
+
+    def test_exact_matching_is_left_alone(self) -> None:
+        """``fold: none`` still matches exactly."""
+        assert not holds({"kind": "contains", "path": "label", "phrases": ["ok"], "fold": "none"}, {"label": "ＯＫ"})
+
+    @pytest.mark.parametrize("phrase", ["\u200b", "\ufeff\u200d", "\u00ad "])
+    def test_invisible_phrase_is_blank(self, phrase: str) -> None:
+        """A phrase of invisible characters would be found in every text, and is refused."""
+        with pytest.raises(PolicyError, match="blank"):
+            policy({"kind": "contains", "path": "label", "phrases": [phrase]})
+        with pytest.raises(PolicyError, match="empty"):
+            policy({"kind": "contains", "path": "label", "param": "words"},
+                   params={"words": {"type": "str_list", "default": [phrase]}})
+
+    def test_text_parameter_with_a_space(self) -> None:
+        """A ``str`` parameter is one phrase: ``thank you`` is not refused for its space."""
+        when = {"kind": "contains", "path": "label", "param": "words"}
+        assert holds(when, {"label": "ok, thank you"}, words={"type": "str", "default": "thank you"})

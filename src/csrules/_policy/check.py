@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, check_of, walk
 from csrules._policy.kinds.core import Contains
+from csrules._policy.text import blank_phrase
 from csrules._time.durations import BusinessDuration
 from csrules.exceptions import FactError, PolicyError
 
@@ -103,7 +104,9 @@ def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) 
     for node in walk(rule.when):
         if isinstance(node, Contains) and node.param is not None:
             phrases = values.get(node.param, ())
-            if not phrases or any(not phrase.strip() for phrase in phrases):
+            if isinstance(phrases, str):  # a str parameter is one phrase
+                phrases = (phrases,)
+            if not phrases or any(blank_phrase(phrase, node.fold) for phrase in phrases):
                 raise ctx.fail(
                     f"parameter {node.param!r} gives contains no phrase or an empty one (blank is empty) "
                     f"(value in force: {list(phrases)!r})",

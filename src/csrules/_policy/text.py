@@ -1,19 +1,22 @@
 """Phrase matching for text rules, folding case, Chinese script and the spaces beside Chinese.
 
 Service transcripts mix simplified and traditional Chinese (这不是我应该做的 / 這不是我應該做的);
-a rule written in one script must catch the other. Folding converts both the phrases and the
-text to simplified Chinese with OpenCC's maintained dictionaries, drops whitespace next to a
-Chinese or full-width character ("您 好" is 您好; "thank you" keeps its space), then case-folds.
+a rule written in one script must catch the other. Folding drops invisible characters (a
+zero-width space inside 不知道 hides nothing), reads compatibility forms as what they show
+(NFKC: full-width ＯＫ is OK, a decomposed é is é), converts both the phrases and the text to
+simplified Chinese with OpenCC's maintained dictionaries, drops whitespace next to a Chinese
+character ("您 好" is 您好; "thank  you" keeps one space), then case-folds.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 
 from csrules._lang import converter, simplified
 
-__all__ = ["Script", "TextMatcher", "fold_text", "quoted", "to_script", "to_script_quoting"]
+__all__ = ["Script", "TextMatcher", "blank_phrase", "fold_text", "quoted", "to_script", "to_script_quoting"]
 
 Fold = Literal["none", "case", "zh"]
 
@@ -77,17 +80,33 @@ def fold_text(text: str, fold: Fold) -> str:
     return found
 
 
+def blank_phrase(phrase: str, fold: Fold) -> bool:
+    """Whether ``phrase`` says nothing once folded (empty, spaces, invisible characters): it would
+    be found in every text, or nearly every."""
+    return not fold_text(phrase, fold).strip()
+
+
 # Chinese (and full-width) characters: a space beside one separates no words. Speech-to-text
 # and chat transcripts put spaces (also the ideographic U+3000) between them ("您 好", "保 证").
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # a run of spaces, or one tab, newline ... other than a space
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
+
+
+# Characters that show nothing: soft hyphen, zero-width spaces and joiners, direction marks,
+# word joiner and invisible operators, the byte-order mark. Pasted or typed into a transcript,
+# they would split a phrase without changing what a reader sees.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 def _fold(text: str, fold: Fold) -> str:
     if not text.isascii():
+        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
         if fold == "zh":
             text = simplified(text)
         text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
+    if _SPACES.search(text):
+        text = _SPACES.sub(" ", text)  # ... as one space, however many a transcript holds
     return text.casefold()
 
 

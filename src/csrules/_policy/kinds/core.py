@@ -46,7 +46,7 @@ from csrules._policy.kinds.base import (
     register_kind,
     source_of,
 )
-from csrules._policy.text import TextMatcher
+from csrules._policy.text import TextMatcher, blank_phrase
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
@@ -197,9 +197,10 @@ class Contains(ConditionBase):
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
-        if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
+        if self.phrases is not None and (not self.phrases or any(blank_phrase(p, self.fold) for p in self.phrases)):
             # a blank phrase is in nearly every text, as an empty one is in every text
-            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank "
+                             "(spaces and invisible characters are blank)")
         for phrase in self.ignore or ():
             if self.phrases is not None and not any(p in phrase for p in self.phrases):
                 raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
