@@ -190,3 +190,16 @@ class TestPhraseFolding:
         """A ``str`` parameter is one phrase: ``thank you`` is not refused for its space."""
         when = {"kind": "contains", "path": "label", "param": "words"}
         assert holds(when, {"label": "ok, thank you"}, words={"type": "str", "default": "thank you"})
+
+
+class TestFlags:
+    """A window kind's yes/no setting takes true or false, not text or a number read as one."""
+
+    @pytest.mark.parametrize("written", ["yes", "no", 1, 0])
+    def test_or_later_is_a_flag(self, written: Any) -> None:
+        """``or_later: "yes"`` (or 1) is refused, as ``days`` already is."""
+        with pytest.raises(PolicyError, match="or_later"):
+            Policy.model_validate({"id": "p", "version": "1", "title": "t", "fact_type": "call_record", "rules": [{
+                "id": "r", "title": "t", "then": [{"type": "violation", "code": "C", "message": "m"}],
+                "when": {"kind": "nth", "match": {"kind": "is_set", "path": "agent_id"}, "at": "started_at", "n": 3,
+                         "or_later": written}}]})

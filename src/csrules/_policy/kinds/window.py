@@ -197,7 +197,7 @@ class Nth(_Windowed):
     kind: Literal["nth"] = "nth"
     n: StrictInt | None = None
     param: str | None = None
-    or_later: bool = False
+    or_later: StrictBool = False  # a flag: "yes" or 1 is refused, not read as true
 
     @model_validator(mode="after")
     def _one_number(self) -> Nth:
