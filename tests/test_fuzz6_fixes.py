@@ -203,3 +203,23 @@ class TestFlags:
                 "id": "r", "title": "t", "then": [{"type": "violation", "code": "C", "message": "m"}],
                 "when": {"kind": "nth", "match": {"kind": "is_set", "path": "agent_id"}, "at": "started_at", "n": 3,
                          "or_later": written}}]})
+
+
+class TestParameterValues:
+    """A number or flag parameter is written as a number or flag; text is not read as one."""
+
+    @pytest.mark.parametrize(("kind", "value"), [
+        ("int", "3"), ("int", b"3"), ("float", " 0.5 "), ("bool", "yes"), ("bool", "off"), ("bool", 1),
+        ("bool", 0), ("str", b"x"), ("str_list", ["a", 1]),
+    ])
+    def test_default_written_as_text_is_refused(self, kind: str, value: Any) -> None:
+        """A default of the wrong written type is refused at load, naming the parameter."""
+        with pytest.raises(PolicyError, match="limit"):
+            policy({"kind": "is_set", "path": "label"}, params={"limit": {"type": kind, "default": value}})
+
+    def test_override_written_as_text_is_refused(self) -> None:
+        """An override ``"3"`` of an int parameter is refused; 3 and 3.0 are taken."""
+        base = policy({"kind": "is_set", "path": "label"}, params={"limit": {"type": "int", "default": 2}})
+        with pytest.raises(PolicyError, match="without quotes"):
+            base.with_params(limit="3")
+        assert base.with_params(limit=3.0).param_values["limit"] == 3

@@ -272,6 +272,7 @@ class Parameter(PolicyModel):
         """Validate ``value`` against this parameter's type and bounds; return it typed."""
         if self.type in ("int", "float") and isinstance(value, bool):
             raise ValueError(f"{name} must be {self.type} (got bool {value!r})")
+        _written_as(self.type, value, name)
         if self.type == "time" and isinstance(value, int | float):
             raise ValueError(f'{name} must be a time such as "09:30" (got {value!r})')
         if self.type == "int" and isinstance(value, float) and not value.is_integer():
@@ -299,6 +300,24 @@ class Parameter(PolicyModel):
             if self.max is not None and _order(typed) > _order(self.max):
                 raise ValueError(f"{name} {_show(typed)} is above the maximum {_show(self.max)}")
         return typed
+
+
+_TEXT_READ = (str, bytes, bytearray)
+"""What a number or flag parameter is never written as: pydantic would read ``"2"`` as 2 and
+``"off"`` as false, so a quoted number or a word would pass for a value never written."""
+
+
+def _written_as(kind: str, value: Any, name: str) -> None:
+    """Refuse ``value`` when it is not written as a ``kind`` parameter's value is."""
+    if kind in ("int", "float") and isinstance(value, _TEXT_READ):
+        raise ValueError(f"{name} must be {kind}, written as a number without quotes (got {value!r})")
+    if kind == "bool" and not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false (got {type(value).__name__} {value!r})")
+    if kind == "str" and not isinstance(value, str):
+        raise ValueError(f"{name} must be text (got {type(value).__name__} {value!r})")
+    if kind == "str_list" and isinstance(value, list | tuple) and not all(isinstance(item, str) for item in value):
+        wrong = next(item for item in value if not isinstance(item, str))
+        raise ValueError(f"{name} must be a list of texts (got {type(wrong).__name__} {wrong!r} in it)")
 
 
 def _order(value: Any) -> Any:
