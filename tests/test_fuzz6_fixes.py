@@ -223,3 +223,20 @@ class TestParameterValues:
         with pytest.raises(PolicyError, match="without quotes"):
             base.with_params(limit="3")
         assert base.with_params(limit=3.0).param_values["limit"] == 3
+
+
+class TestJsonFiles:
+    """A JSON policy file reads as a YAML one does."""
+
+    def test_byte_order_mark(self, tmp_path: Any) -> None:
+        """A JSON file starting with a byte-order mark (as Windows editors save it) loads."""
+        import json
+
+        from csrules import load_policy
+
+        data = {"id": "p", "version": "1", "title": "t", "fact_type": "fuzz6_fact", "rules": [
+            {"id": "r", "title": "t", "when": {"kind": "is_set", "path": "label"},
+             "then": [{"type": "approval", "role": "x"}]}]}
+        path = tmp_path / "p.json"
+        path.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())
+        assert load_policy(path).id == "p"
