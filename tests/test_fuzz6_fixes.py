@@ -240,3 +240,21 @@ class TestJsonFiles:
         path = tmp_path / "p.json"
         path.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())
         assert load_policy(path).id == "p"
+
+
+class TestLanguageOptions:
+    """A misspelt language or script is refused, never read as English or ignored."""
+
+    def test_misspelt_script_with_english(self) -> None:
+        """``script="Traditional"`` is refused for an English trace as for a Chinese one."""
+        decision = Engine(policy({"kind": "is_set", "path": "label"})).evaluate({"label": "x"})
+        for render in (decision.trace.render, decision.trace.for_rule("r").render):
+            with pytest.raises(ValueError, match="script must be"):
+                render(lang="en", script="Traditional")  # type: ignore[arg-type]
+
+    def test_text_in_an_unknown_language(self) -> None:
+        """``Text.get("ZH")`` is refused instead of giving the English text."""
+        from csrules import Text
+
+        with pytest.raises(ValueError, match="lang must be"):
+            Text(en="late", zh="遲到").get("ZH")  # type: ignore[arg-type]

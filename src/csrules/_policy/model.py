@@ -44,6 +44,7 @@ from csrules._policy.kinds.base import check_condition_depth as check_condition_
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import Nth, Window
 from csrules._policy.text import Script, to_script
+from csrules._policy.trace import check_lang
 from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
@@ -137,8 +138,12 @@ class Text(PolicyModel):
     zh: NonEmpty
 
     def get(self, lang: Lang) -> str:
-        """The text in ``lang``."""
-        return self.zh if lang == "zh" else self.en
+        """The text in ``lang`` (``en`` or ``zh``; anything else is refused, not read as English)."""
+        if lang == "zh":
+            return self.zh
+        if lang != "en":
+            check_lang(lang)
+        return self.en
 
     def placeholders(self) -> set[str]:
         """The ``{name}`` parameter placeholders used in either language.
