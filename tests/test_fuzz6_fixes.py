@@ -258,3 +258,24 @@ class TestLanguageOptions:
 
         with pytest.raises(ValueError, match="lang must be"):
             Text(en="late", zh="遲到").get("ZH")  # type: ignore[arg-type]
+
+
+class TestWorkedExamples:
+    """A worked example says exactly what it shows: no dropped fields, no numbers for instants."""
+
+    @staticmethod
+    def with_example(example: dict[str, Any]) -> Policy:
+        """A policy whose rule carries ``example``."""
+        return Policy.model_validate({"id": "p", "version": "1", "title": "t", "fact_type": "fuzz6_fact", "rules": [
+            {"id": "r", "title": "t", "when": {"kind": "is_set", "path": "label"},
+             "then": [{"type": "approval", "role": "x"}], "examples": [example]}]})
+
+    def test_misspelt_field_is_refused(self) -> None:
+        """``lable`` (the model would drop it unseen) is refused, naming it."""
+        with pytest.raises(PolicyError, match="lable"):
+            self.with_example({"fact": {"lable": "x"}, "expect": []})
+
+    def test_now_as_a_number_is_refused(self) -> None:
+        """``now: 1772416800`` is refused, as a step's ``at`` already is."""
+        with pytest.raises(PolicyError, match="ISO 8601"):
+            self.with_example({"fact": {"label": "x"}, "now": 1772416800, "expect": ["approval:x"]})

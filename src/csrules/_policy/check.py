@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.facts import get_fact_type, unknown_fields, validate_fact
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, check_of, walk
 from csrules._policy.kinds.core import Contains
 from csrules._policy.text import blank_phrase
@@ -168,6 +168,10 @@ def _check_examples(rule: Rule, ctx: CheckContext, model: type[BaseModel]) -> No
                     validate_fact(model, fact)
             except FactError as exc:
                 raise ctx.fail(f"example fact does not validate: {exc}", at=(*where, "fact")) from None
+            extra = unknown_fields(model, fact)
+            if extra:  # the model would drop them: a misspelt field would go unseen
+                raise ctx.fail(f"example fact has fields {model.__name__} does not hold: {', '.join(extra)} "
+                               f"(fields: {', '.join(model.model_fields)})", at=(*where, "fact"))
             unknown = sorted(set(expect) - keys)
             if unknown:
                 raise ctx.fail(

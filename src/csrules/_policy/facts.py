@@ -37,6 +37,7 @@ __all__ = [
     "register_fact_type",
     "registered_fact_types",
     "scalar_type",
+    "unknown_fields",
     "validate_fact",
 ]
 
@@ -451,6 +452,34 @@ def scalar_type(info: FieldInfo) -> Any:
         args = [a for a in get_args(inner) if a is not Ellipsis]
         inner = _strip_optional(args[0])[0] if args else Any
     return inner
+
+
+def unknown_fields(model: type[BaseModel], data: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the keys in ``data`` (a fact as written) that ``model`` has no field for,
+    looking into nested models and lists of them: a model that ignores extra keys would drop
+    them unseen. A model that keeps or refuses extra keys has none to report."""
+    if not isinstance(data, Mapping) or model.model_config.get("extra", "ignore") != "ignore":
+        return []
+    names: dict[str, Any] = {}
+    for name, spec in model.model_fields.items():
+        for key in (name, spec.alias, spec.validation_alias):
+            if isinstance(key, str):
+                names[key] = spec.annotation
+    found: list[str] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key not in names:
+            found.append(path)
+            continue
+        inner = _strip_optional(names[key])[0]
+        items = value if isinstance(value, list | tuple) else [value]
+        if get_origin(inner) in (list, tuple, set, frozenset) and get_args(inner):
+            inner = _strip_optional(get_args(inner)[0])[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            for index, item in enumerate(items):
+                where = f"{path}[{index}]." if isinstance(value, list | tuple) else f"{path}."
+                found.extend(unknown_fields(inner, item, where))
+    return found
 
 
 def _resolved(model: type[BaseModel], name: str, annotation: Any) -> Any:

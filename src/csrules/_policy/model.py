@@ -552,6 +552,15 @@ EFFECT_KEY = r"^(violation|approval|obligation|escalation):\S+$|^recommendation$
 ExpectedKey = Annotated[str, Field(pattern=EFFECT_KEY)]
 
 
+def written_instant(value: Any) -> Any:
+    """Refuse a bare number where an instant is written: pydantic would read it as seconds
+    since 1970."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"an instant is written as ISO 8601 with its offset, e.g. 2026-03-10T10:00:00+08:00 "
+                         f"(got the number {value!r})")
+    return value
+
+
 class Step(PolicyModel):
     """One step of a session example: an event (``fact``, placed in time by ``at`` or by the
     fact's own time field) or a clock move (``tick``), and the effect keys expected after it.
@@ -569,14 +578,7 @@ class Step(PolicyModel):
     tick: AwareDatetime | None = None
     expect: list[ExpectedKey]
 
-    @field_validator("at", "tick", mode="before")
-    @classmethod
-    def _instant_text(cls, value: Any) -> Any:
-        # pydantic would read a bare number as seconds since 1970: an instant is written out
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise ValueError(f"an instant is written as ISO 8601 with its offset, e.g. 2026-03-10T10:00:00+08:00 "
-                             f"(got the number {value!r})")
-        return value
+    _instant_text = field_validator("at", "tick", mode="before")(written_instant)
 
     @model_validator(mode="after")
     def _event_or_tick(self) -> Step:
@@ -620,6 +622,8 @@ class Example(PolicyModel):
     expect: list[str] | None = None
     subject: Name | None = None
     steps: list[Step] | None = Field(default=None, min_length=1)
+
+    _now_text = field_validator("now", mode="before")(written_instant)
 
     @model_validator(mode="after")
     def _fact_or_steps(self) -> Example:
