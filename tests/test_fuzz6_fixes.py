@@ -279,3 +279,30 @@ class TestWorkedExamples:
         """``now: 1772416800`` is refused, as a step's ``at`` already is."""
         with pytest.raises(PolicyError, match="ISO 8601"):
             self.with_example({"fact": {"label": "x"}, "now": 1772416800, "expect": ["approval:x"]})
+
+
+class TestFactTypeNames:
+    """A fact type's name is what a policy file writes after ``fact_type:``, so it holds no spaces."""
+
+    @pytest.mark.parametrize("name", ["   ", " ticket", "ticket ", "my ticket", "tick\tet"])
+    def test_spaces_are_refused(self, name: str) -> None:
+        """A blank name, or one with spaces, is refused when registered."""
+
+        class Ticket(BaseModel):
+            """A host fact."""
+
+            label: str
+
+        with pytest.raises(PolicyError, match="without spaces"):
+            register_fact_type(Ticket, name=name)
+
+    def test_event_time_that_is_not_text(self) -> None:
+        """``event_time=5`` is a PolicyError, not an AttributeError."""
+
+        class Stamp(BaseModel):
+            """A host fact."""
+
+            label: str
+
+        with pytest.raises(PolicyError, match="event_time"):
+            register_fact_type(Stamp, name="fuzz6_stamp", event_time=5)  # type: ignore[arg-type]

@@ -113,8 +113,11 @@ def register_fact_type(
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
             raise PolicyError(f"a fact type must be a pydantic model class (got {cls!r:.80})")
         key = name or getattr(cls, "__fact_type__", None) or _snake(cls.__name__)
-        if not isinstance(key, str) or not key:
-            raise PolicyError(f"a fact type name is non-empty text (got {key!r:.80})")
+        if not isinstance(key, str) or not key or any(char.isspace() or not char.isprintable() for char in key):
+            # policies name it in a file (fact_type: ticket): a space in it would never be matched
+            raise PolicyError(f"a fact type name is non-empty text without spaces (got {key!r:.80})")
+        if event_time is not None and not isinstance(event_time, str):
+            raise PolicyError(f"event_time names a datetime field of {cls.__name__} (got {event_time!r:.80})")
         if _BUILTIN.get(key) != f"{cls.__module__}:{cls.__qualname__}":
             _load_builtin(key)  # a host model taking a built-in name meets the built-in one
         existing = _REGISTRY.get(key)
