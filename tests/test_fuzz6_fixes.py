@@ -306,3 +306,28 @@ class TestFactTypeNames:
 
         with pytest.raises(PolicyError, match="event_time"):
             register_fact_type(Stamp, name="fuzz6_stamp", event_time=5)  # type: ignore[arg-type]
+
+
+class TestPolicyHelpers:
+    """Policy's own helpers answer for every day and name they are given, or say what is wrong."""
+
+    def test_in_force_on_an_instant(self) -> None:
+        """An aware instant is read as its day in the policy's zone; a naive one or text is refused."""
+        from datetime import UTC, datetime
+
+        from csrules import TimeError
+
+        dated = policy({"kind": "is_set", "path": "label"}, valid_from="2026-07-01")
+        assert dated.in_force_on(datetime(2026, 6, 30, 16, 30, tzinfo=UTC))  # 00:30 on 1 July in Shanghai
+        assert not dated.in_force_on(datetime(2026, 6, 30, 15, 59, tzinfo=UTC))
+        for wrong in (datetime(2026, 7, 1), "2026-07-01"):
+            with pytest.raises(TimeError):
+                dated.in_force_on(wrong)  # type: ignore[arg-type]
+
+    def test_duration_param_names(self) -> None:
+        """An unknown name lists the parameters; a parameter that is no duration says so."""
+        tuned = policy({"kind": "is_set", "path": "label"}, params={"n": {"type": "int", "default": 2}})
+        with pytest.raises(KeyError, match="parameters"):
+            tuned.duration_param("nope")
+        with pytest.raises(PolicyError, match="not a duration"):
+            tuned.duration_param("n")

@@ -49,7 +49,7 @@ from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import CalendarError, PolicyError
+from csrules.exceptions import CalendarError, PolicyError, TimeError
 
 __all__ = [
     "Approve",
@@ -777,8 +777,15 @@ class Policy(PolicyModel):
         """True when the policy has a ``valid_from`` or a ``valid_until``."""
         return self.valid_from is not None or self.valid_until is not None
 
-    def in_force_on(self, day: date) -> bool:
-        """Whether this version is in force on ``day`` (``valid_from <= day < valid_until``)."""
+    def in_force_on(self, day: date | datetime) -> bool:
+        """Whether this version is in force on ``day`` (``valid_from <= day < valid_until``); an
+        aware datetime is read as the day it falls on in the policy's ``timezone``."""
+        if isinstance(day, datetime):
+            if day.utcoffset() is None:
+                raise TimeError(f"in_force_on needs a date or an aware datetime (got naive {day.isoformat()})")
+            day = day.astimezone(load_zone(self.timezone or DEFAULT_TIME_ZONE)).date()
+        elif not isinstance(day, date):
+            raise TimeError(f"in_force_on needs a date or an aware datetime (got {type(day).__name__} {day!r:.40})")
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day < self.valid_until
         )
@@ -825,7 +832,11 @@ class Policy(PolicyModel):
         )
 
     def duration_param(self, name: str) -> Duration:
-        """The duration parameter ``name`` in force."""
+        """The duration parameter ``name`` in force; a :class:`KeyError` names the parameters."""
+        if name not in self.params:
+            raise KeyError(f"policy {self.id!r} has no parameter {name!r}; parameters: {sorted(self.params)}")
+        if self.params[name].type != "duration":
+            raise PolicyError(f"parameter {name!r} is {self.params[name].type}, not a duration", policy_id=self.id)
         return parse_duration(self.param_values[name])
 
 
