@@ -89,6 +89,11 @@ class TestEnumerations:
         assert holds({"kind": "compare", "path": "colour", "op": "==", "field": "other"},
                      {"colour": "red", "other": "red"})
 
+    def test_contains_is_refused(self) -> None:
+        """``contains`` on an enumeration field (whose members are no text) is refused at load."""
+        with pytest.raises(PolicyError, match="enumeration"):
+            policy({"kind": "contains", "path": "colour", "phrases": ["re"]})
+
 
 class TestDecimals:
     """A decimal field is compared with the decimal the policy writes, not a binary float."""

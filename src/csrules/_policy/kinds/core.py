@@ -689,6 +689,9 @@ class _ContainsHandler:
                 f"contains needs a text field (or list of texts); {cond.path} is {info.describe()}",
                 path=cond.path,
             )
+        if _plain_enum(scalar_type(info)):
+            raise ctx.fail(f"contains reads text; {cond.path} holds an enumeration's members: compare it "
+                           "with in or compare instead", path=cond.path)
         if cond.param is not None:
             ctx.param(cond.param, "str_list", "str")
 
