@@ -336,3 +336,17 @@ class TestPolicyHelpers:
             tuned.duration_param("nope")
         with pytest.raises(PolicyError, match="not a duration"):
             tuned.duration_param("n")
+
+
+class TestEffectTypeMessages:
+    """A misspelt or missing effect ``type`` is said in csrules' words, listing the types."""
+
+    def test_misspelt_type(self) -> None:
+        """``type: violaton`` names the types an effect can have."""
+        with pytest.raises(PolicyError, match=r"unknown type 'violaton' \(one of 'violation'"):
+            policy({"kind": "is_set", "path": "label"}, effect={"type": "violaton", "code": "C", "message": "m"})
+
+    def test_missing_type(self) -> None:
+        """An effect without ``type`` says so."""
+        with pytest.raises(PolicyError, match="no type given"):
+            policy({"kind": "is_set", "path": "label"}, effect={"code": "C", "message": "m"})
