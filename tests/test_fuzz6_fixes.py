@@ -350,3 +350,22 @@ class TestEffectTypeMessages:
         """An effect without ``type`` says so."""
         with pytest.raises(PolicyError, match="no type given"):
             policy({"kind": "is_set", "path": "label"}, effect={"code": "C", "message": "m"})
+
+
+class TestNamesWrittenAsNumbers:
+    """A version or code YAML reads as a number is refused with a hint to quote it."""
+
+    @pytest.mark.parametrize("written", ["1.10", "2", "true"])
+    def test_unquoted_version(self, written: str) -> None:
+        """``version: 1.10`` (read as 1.1) is refused, saying to quote it."""
+        from csrules import loads_policy
+
+        text = f"""id: p
+version: {written}
+title: t
+fact_type: fuzz6_fact
+rules:
+  - {{id: r, title: t, when: {{kind: is_set, path: label}}, then: [{{type: approval, role: x}}]}}
+"""
+        with pytest.raises(PolicyError, match=r"p.yaml:2, .*quote it"):
+            loads_policy(text, name="p.yaml")

@@ -110,7 +110,16 @@ def _name(value: str) -> str:
 NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_said)]
 """Text that must say something (not empty, not only spaces): messages, titles."""
 
-Name = Annotated[str, Field(min_length=1), AfterValidator(_name)]
+def _quoted(value: Any) -> Any:
+    # YAML reads ``version: 1.10`` as the number 1.1: a name written as a number is refused, not
+    # turned back into text it may not have been
+    if isinstance(value, int | float):
+        what = "yes/no value" if isinstance(value, bool) else "number"
+        raise ValueError(f"this is text: quote it in the file (YAML read the {what} {value!r})")
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_quoted), Field(min_length=1), AfterValidator(_name)]
 """A name other things are matched against (codes, roles, versions, source ids): spaces
 around it are dropped, and blank is refused."""
 
