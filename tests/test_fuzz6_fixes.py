@@ -369,3 +369,21 @@ rules:
 """
         with pytest.raises(PolicyError, match=r"p.yaml:2, .*quote it"):
             loads_policy(text, name="p.yaml")
+
+
+class TestEmptyListParameters:
+    """``in`` and ``not_in`` read from a list parameter need a value in it, as a literal list does."""
+
+    @pytest.mark.parametrize("kind", ["in", "not_in"])
+    def test_empty_default(self, kind: str) -> None:
+        """An empty default (``not_in`` of nothing holds for every fact) is refused at load."""
+        with pytest.raises(PolicyError, match="non-empty list"):
+            policy({"kind": kind, "path": "label", "param": "areas"},
+                   params={"areas": {"type": "str_list", "default": []}})
+
+    def test_empty_override(self) -> None:
+        """An override to ``[]`` is refused, naming the override."""
+        base = policy({"kind": "not_in", "path": "label", "param": "areas"},
+                      params={"areas": {"type": "str_list", "default": ["north"]}})
+        with pytest.raises(PolicyError, match="override of parameter 'areas'"):
+            base.with_params(areas=[])

@@ -627,6 +627,10 @@ class _MembershipHandler:
                     f"{cond.path} is a number; a str_list parameter cannot hold it", at=("param",)
                 )
             _check_param_choices(info, cond.param, ctx)
+            for value, overridden in ctx.param_values(cond.param):
+                if not value:  # as a literal list must: in of nothing never holds, not_in always
+                    raise ctx.fail_param(f"{cond.kind} needs a non-empty list of values (got [])", cond.param,
+                                         overridden)
             return
         if not isinstance(cond.value, list) or not cond.value:
             raise ctx.fail(
