@@ -387,3 +387,27 @@ class TestEmptyListParameters:
                       params={"areas": {"type": "str_list", "default": ["north"]}})
         with pytest.raises(PolicyError, match="override of parameter 'areas'"):
             base.with_params(areas=[])
+
+
+class TestNegativeCounts:
+    """A count of events is compared with 0 or more: a negative number makes a rule always or never hold."""
+
+    @staticmethod
+    def counted(count: dict[str, Any], params: dict[str, Any] | None = None) -> Policy:
+        """A policy on call records with one ``count`` rule."""
+        return Policy.model_validate({"id": "p", "version": "1", "title": "t", "fact_type": "call_record",
+                                      "params": params or {}, "rules": [{
+            "id": "r", "title": "t", "then": [{"type": "violation", "code": "C", "message": "m"}],
+            "when": {"kind": "count", "match": {"kind": "is_set", "path": "agent_id"}, "at": "started_at",
+                     "window": {"calendar": "month"}, "op": ">", **count}}]})
+
+    def test_negative_literal(self) -> None:
+        """``value: -1`` is refused."""
+        with pytest.raises(PolicyError, match="no count is below 0"):
+            self.counted({"value": -1})
+
+    def test_negative_parameter(self) -> None:
+        """A parameter defaulting to -1 is refused; 0 is taken."""
+        with pytest.raises(PolicyError, match="no count is below 0"):
+            self.counted({"param": "most"}, {"most": {"type": "int", "default": -1}})
+        assert self.counted({"param": "most"}, {"most": {"type": "int", "default": 0}}).id == "p"
