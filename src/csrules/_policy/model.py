@@ -119,7 +119,8 @@ def _quoted(value: Any) -> Any:
     return value
 
 
-Name = Annotated[str, BeforeValidator(_quoted), Field(min_length=1), AfterValidator(_name)]
+# the length on the inner text: an empty name is "at least 1 character", as other text
+Name = Annotated[Annotated[str, Field(min_length=1)], BeforeValidator(_quoted), AfterValidator(_name)]
 """A name other things are matched against (codes, roles, versions, source ids): spaces
 around it are dropped, and blank is refused."""
 
