@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from csrules._lang import converter, simplified
 
-__all__ = ["Script", "TextMatcher", "fold_text", "quoted", "to_script", "to_script_quoting"]
+__all__ = ["Script", "TextMatcher", "blank_phrase", "fold_text", "quoted", "to_script", "to_script_quoting"]
 
 Fold = Literal["none", "case", "zh"]
 
@@ -80,9 +80,16 @@ def fold_text(text: str, fold: Fold) -> str:
     return found
 
 
+def blank_phrase(phrase: str, fold: Fold) -> bool:
+    """Whether ``phrase`` says nothing once folded (empty, spaces, invisible characters): it would
+    be found in every text, or nearly every."""
+    return not fold_text(phrase, fold).strip()
+
+
 # Chinese (and full-width) characters: a space beside one separates no words. Speech-to-text
 # and chat transcripts put spaces (also the ideographic U+3000) between them ("您 好", "保 证").
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # a run of spaces, or one tab, newline ... other than a space
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 
 
@@ -99,6 +106,8 @@ def _fold(text: str, fold: Fold) -> str:
         if fold == "zh":
             text = simplified(text)
         text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
+    if _SPACES.search(text):
+        text = _SPACES.sub(" ", text)  # ... as one space, however many a transcript holds
     return text.casefold()
 
 

@@ -12,8 +12,10 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
+import enum
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import (
@@ -29,7 +31,7 @@ from pydantic import (
 
 from csrules._lang import Lang
 from csrules._policy.errors import exactly_one
-from csrules._policy.facts import FieldInfo, field_info
+from csrules._policy.facts import FieldInfo, field_info, scalar_type
 from csrules._policy.kinds.base import (
     NEGATED_OP,
     OPS_EN,
@@ -54,7 +56,7 @@ from csrules._policy.kinds.base import (
     register_kind,
     source_of,
 )
-from csrules._policy.text import TextMatcher
+from csrules._policy.text import TextMatcher, blank_phrase
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
@@ -75,6 +77,7 @@ __all__ = [
     "NotIn",
     "TextFold",
     "coerce_literal",
+    "held",
     "plain_value",
 ]
 
@@ -251,12 +254,13 @@ class Contains(ConditionBase):
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
-        if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
+        if self.phrases is not None and (not self.phrases or any(blank_phrase(p, self.fold) for p in self.phrases)):
             # a blank phrase is in nearly every text, as an empty one is in every text
-            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank "
+                             "(spaces and invisible characters are blank)")
         for name in ("negated_by", "negated_after"):
             words = getattr(self, name)
-            if words is not None and (not words or any(not word.strip() for word in words)):
+            if words is not None and (not words or any(blank_phrase(word, self.fold) for word in words)):
                 # a blank negation stands beside every phrase, and would silence the rule
                 raise ValueError(f"{name} needs at least one word, and no word may be empty or blank")
         for phrase in self.ignore or ():
@@ -458,6 +462,12 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
                 "add one (e.g. +08:00)",
                 path=info.path,
             )
+        if kind == "time" and value.tzinfo is not None:
+            raise PolicyError(
+                f"{info.path}: the time literal {value.isoformat()} carries a UTC offset; a time of day "
+                "is compared on the clock the fact gives it: write it without one (e.g. 09:00)",
+                path=info.path,
+            )
     elif kind in ("model", "other"):
         raise PolicyError(
             f"{info.path} ({info.describe()}) cannot be compared with a literal", path=info.path
@@ -488,10 +498,9 @@ def _check_comparable(
             path=left.path,
         )
     if left.kind != right_kind:
-        raise ctx.fail(
-            f"cannot compare {left.path} ({left.describe()}) with {what} ({right_kind})",
-            path=left.path,
-        )
+        told = (": only text, numbers, yes/no, date-times, dates, times and durations compare"
+                if right_kind == "?" else f" ({right_kind})")
+        raise ctx.fail(f"cannot compare {left.path} ({left.describe()}) with {what}{told}", path=left.path)
     if op not in ("==", "!=") and left.kind not in ORDERED:
         raise ctx.fail(
             f"{left.path} is {left.kind}; only == and != apply to it (got {op})", path=left.path
@@ -506,6 +515,11 @@ class _CompareHandler:
             if right.is_collection:
                 raise ctx.fail(f"{right.path} is a list", path=right.path, at=("field",))
             _check_comparable(left, right.kind, cond.op, ctx, f"field {right.path}")
+            kinds = (scalar_type(left), scalar_type(right))
+            if (_plain_enum(kinds[0]) or _plain_enum(kinds[1])) and kinds[0] is not kinds[1]:
+                raise ctx.fail(f"{left.path} and {right.path} hold different kinds of value (an enumeration's "
+                               "members equal only themselves): compare fields of the same enumeration",
+                               path=left.path)
         elif cond.param is not None:
             ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
             _check_comparable(left, left.kind, cond.op, ctx, f"parameter {cond.param}")
@@ -603,9 +617,33 @@ def instant(value: Any) -> Any:
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
     """The right-hand side of a comparison with a literal or a parameter, as the fast path
     compares it (literals typed like the field, durations as timedelta)."""
+    info = field_info(model, cond.path)
     if cond.param is not None:
-        return _plain(params[cond.param])
-    return coerce_literal(field_info(model, cond.path), cond.value)
+        return held(info, _plain(params[cond.param]))
+    return held(info, coerce_literal(info, cond.value))
+
+
+def _plain_enum(kind: Any) -> bool:
+    """Whether ``kind`` is an enumeration whose members equal no text or number (no mixin)."""
+    return isinstance(kind, type) and issubclass(kind, enum.Enum) and not issubclass(kind, str | int | float)
+
+
+def held(info: FieldInfo, value: Any) -> Any:
+    """``value`` (a checked literal or parameter value) as the field at ``info`` holds it: the
+    member of an enumeration (``"red"`` is ``Colour.RED``, which a plain enum never equals), and
+    the decimal a file writes for a ``Decimal`` field (``0.3`` is ``Decimal("0.3")``, not the
+    binary float just above it)."""
+    kind = scalar_type(info)
+    if value is None or not isinstance(kind, type):
+        return value
+    if issubclass(kind, enum.Enum) and not isinstance(value, kind):
+        try:
+            return kind(value)
+        except ValueError:  # not a member: the checker refused it, or a choice-free field never holds it
+            return value
+    if issubclass(kind, Decimal) and isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -657,6 +695,10 @@ class _MembershipHandler:
                     f"{cond.path} is a number; a str_list parameter cannot hold it", at=("param",)
                 )
             _check_param_choices(info, cond.param, ctx)
+            for value, overridden in ctx.param_values(cond.param):
+                if not value:  # as a literal list must: in of nothing never holds, not_in always
+                    raise ctx.fail_param(f"{cond.kind} needs a non-empty list of values (got [])", cond.param,
+                                         overridden)
             return
         if not isinstance(cond.value, list) or not cond.value:
             raise ctx.fail(
@@ -668,19 +710,20 @@ class _MembershipHandler:
             except PolicyError as exc:
                 raise exc.located(loc=(*ctx.loc, "value", index)) from None
 
-    def _values(self, cond: _Members, params: dict[str, Any]) -> frozenset[Any]:
-        return frozenset(params[cond.param] if cond.param is not None else cond.value)
+    def _values(self, cond: _Members, params: dict[str, Any], model: type[BaseModel]) -> frozenset[Any]:
+        info = field_info(model, cond.path)
+        return frozenset(held(info, v) for v in (params[cond.param] if cond.param is not None else cond.value))
 
     def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
-        values = ctx.const(self._values(cond, ctx.params))
+        values = ctx.const(self._values(cond, ctx.params, ctx.model))
         op = "not in" if self.negate else "in"
         # an optional value has a guard, so a missing one is false for both in and not_in
         return join([*guards, f"{expr} {op} {values}"], "and")
 
     def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         value = env.get(cond.path)
-        values = self._values(cond, env.params)
+        values = self._values(cond, env.params, env.model)
         result = value is not None and ((value not in values) if self.negate else (value in values))
         return TraceNode(
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
@@ -717,14 +760,14 @@ class _ItemsHandler(_MembershipHandler):
 
     def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
-        values = ctx.const(self._values(cond, ctx.params))
+        values = ctx.const(self._values(cond, ctx.params, ctx.model))
         # some item outside the values (any_not_in), or not every item outside them (any_in)
         test = f"not {values}.issuperset({expr})" if self.negate else f"not {values}.isdisjoint({expr})"
         return join([*guards, test], "and")
 
     def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         items = env.get(cond.path)
-        values = self._values(cond, env.params)
+        values = self._values(cond, env.params, env.model)
         result = items is not None and any((item not in values) if self.negate else (item in values)
                                            for item in items)
         return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
@@ -754,6 +797,9 @@ class _ContainsHandler:
                 f"contains needs a text field (or list of texts); {cond.path} is {info.describe()}",
                 path=cond.path,
             )
+        if _plain_enum(scalar_type(info)):
+            raise ctx.fail(f"contains reads text; {cond.path} holds an enumeration's members: compare it "
+                           "with in or compare instead", path=cond.path)
         if cond.param is not None:
             ctx.param(cond.param, "str_list", "str")
 
