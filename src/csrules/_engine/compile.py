@@ -570,7 +570,7 @@ _PARTS = ("violations", "violation_codes", "approvers")
 def _gather(name: str, view: MatchView) -> Any:
     """The part ``name`` of a view made from its plan's chunk tables (:class:`_TableView`),
     gathered when first read: the entries of its table for the bytes of the view's mask,
-    joined in rule order by C-level loops from the first chunk with a match to the last, added
+    joined in rule order by C-level loops up to the last chunk with a match, added
     up over up to sixteen chunks, extended onto one list over more (adding up copies the sum so
     far on every chunk); both measured faster than chaining them. Once the three parts a
     decision copies are read, the view becomes a plain :class:`MatchView`."""
@@ -580,10 +580,6 @@ def _gather(name: str, view: MatchView) -> Any:
         return value
     table = getattr(view.plan._tables or view.plan.tables(), name)
     mask = view.mask
-    low = ((mask & -mask).bit_length() - 1) >> 3  # chunks before it: nothing matched
-    if low > 0:
-        mask >>= low << 3
-        table = table[low:]
     chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
     if len(chunks) <= 16:
         value = sum(map(_AT, table, chunks), ())
@@ -790,9 +786,8 @@ class Plan:
 
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
-        from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`)."""
-        if self._tables is None:
-            self.tables()
+        from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`,
+        which makes the tables if need be)."""
         view: MatchView = _NEW(_TableView)
         view.plan = self
         view.mask = mask
@@ -1176,7 +1171,7 @@ def compile_plan(
     # what the generated _judge calls, bound once the plan exists (its globals are read per call)
     namespace.update(
         _get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception,
-        _make=make_decision, _Decision=Decision, _type=type, _dict=dict, _Model=model,
+        _make=make_decision, _Decision=Decision, _ViewDecision=ViewDecision, _type=type, _dict=dict, _Model=model,
         _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
     )
     if fast_dicts is not None:
@@ -1278,8 +1273,13 @@ def _judge_source(
         "    view = _get(m)",
         "    if view is None:",
         "        view = _view(m)",
-        "        if view.make is not _Decision:  # gathered when first read, or due times",
-        "            return _make(view, f, now)",
+        "        if view.make is _ViewDecision:  # its parts gathered when first read",
+        "            d = _ViewDecision()",
+        "            d._view = view",
+        "            d.fact = f",
+        "            d.now = now",
+        "            d._errors = ()",
+        "            return d",
         "    else:",
         "        view.recent = True",
         *(["    if view.dynamic:", "        return _make(view, f, now)"] if dynamic else []),
