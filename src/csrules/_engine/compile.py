@@ -743,7 +743,8 @@ class Plan:
         The cache of patterns is bounded (:data:`MAX_VIEWS`) and keeps the patterns in use:
         once full, it drops the oldest pattern not read since it was last looked at ("second
         chance", an approximation of least-recently-used whose hit costs one flag). A pattern
-        outside it costs about the same whatever was seen before: see :meth:`_new_view`.
+        outside it is made from the plan's chunk tables, or, in a plan of few patterns
+        (:attr:`few`), found among the views it keeps for good: see :meth:`_new_view`.
         """
         view = self._views.get(mask)
         return view if view is not None else self._new_view(mask)
