@@ -16,6 +16,7 @@ import builtins
 import functools
 import itertools
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -657,18 +658,18 @@ class _ChunkTables:
         return cls(*tables)
 
 
-def _evict(views: dict[int, MatchView]) -> None:
+def _evict(views: OrderedDict[int, MatchView]) -> None:
     """Drop one pattern: the oldest not read since it was last looked at; the others read
-    meanwhile move to the back with their flag cleared (each is passed over at most once)."""
+    meanwhile move to the back with their flag cleared (each is passed over at most once).
+    The cache is ordered by a linked list (:class:`~collections.OrderedDict`): taking a plain
+    dict's first key walks over the slots its earlier evictions emptied (6.4 µs per miss with
+    the cache full, against 0.5 µs)."""
     for _ in range(len(views) + 1):
-        try:  # another thread may evict at the same time: what it took is gone either way
-            mask = next(iter(views), None)
-        except RuntimeError:  # the dict changed size while its first key was read
-            continue
-        if mask is None:
+        try:  # one C-level call: another thread may evict at the same time
+            mask, view = views.popitem(last=False)
+        except KeyError:  # emptied meanwhile
             return
-        view = views.pop(mask, None)
-        if view is None or not view.recent:
+        if not view.recent:
             return
         view.recent = False
         views[mask] = view
@@ -688,7 +689,7 @@ class Plan:
     source: str
     select: Callable[[list[int]], list[int]] | None = None
     policy_refs: tuple[PolicyRef, ...] = field(default=())
-    _views: dict[int, MatchView] = field(default_factory=dict)
+    _views: OrderedDict[int, MatchView] = field(default_factory=OrderedDict)
     """The pattern cache: mask -> its view."""
     few: int = 0
     """How many match patterns the plan can give at most, when that is provably few: ``2**n``
