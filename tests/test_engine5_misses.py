@@ -183,3 +183,26 @@ class TestThreads:
             thread.join()
         assert failures == []
 
+
+
+class TestFullCache:
+    @pytest.mark.parametrize("make", [policy, many], ids=["few", "many"])
+    def test_a_pattern_read_between_evictions_stays(self, make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With the cache full and making room for every new pattern, a pattern read between
+        any two new ones is never dropped, the cache never holds more than its bound, and
+        every decision equals a warm engine's."""
+        monkeypatch.setattr(compiled, "MAX_VIEWS", 4)
+        pol = make(65, "collect")
+        engine, warm_engine = Engine(pol), Engine(pol)
+        plan = plan_of(engine)
+        kept = FACTS[9]
+        mask = plan.decide(kept, NOW)
+        engine.evaluate(kept, now=NOW)
+        for fact in FACTS:
+            for judged_fact in (fact, kept):
+                decision = engine.evaluate(judged_fact, now=NOW)
+                assert decision == warm_engine.evaluate(judged_fact, now=NOW)
+                assert decision.to_dict() == warm_engine.evaluate(judged_fact, now=NOW).to_dict()
+                assert len(plan._views) <= 4
+                assert mask in plan._views
+        assert len({plan.decide(fact, NOW) for fact in FACTS}) > 8  # the cache made room many times
