@@ -707,8 +707,8 @@ class Plan:
     """A plan of few patterns: the view of each pattern seen so far (after the hit policies),
     kept for good, never more than :attr:`few` (None: not made yet, or emptied)."""
     _tables: _ChunkTables | None = None
-    """A plan of more rules: its chunk tables, made on its first pattern outside the cache
-    (None: not made yet, or emptied)."""
+    """The plan's chunk tables, made when a pattern's part is first gathered from them (None:
+    not made yet, or emptied)."""
     pack: Any = None
     """The :class:`~csrules._engine.record.PackRef` the policies came from (set by the engine)."""
     judge: Callable[[Any, datetime | None], Decision] = field(init=False, repr=False, compare=False)
