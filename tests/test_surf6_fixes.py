@@ -121,3 +121,39 @@ class TestUnreadableTestFileExitsTwo:
         assert "ok   good.test.yaml::one day's leave" in out
         assert "FAIL " in out
         assert "bad.test.yaml" in out
+
+
+class TestPropertiesSayWhatTheyName:
+    """A reviewer property naming an effect no rule decides, or an id twice, is refused at its line."""
+
+    @pytest.mark.parametrize("expect", [{"excludes": ["approval:department_haed"]},
+                                        {"includes": ["approval:department_haed"]},
+                                        {"at_most_one": ["approval:department_head", "violation:ATT-99"]}])
+    def test_an_effect_no_rule_decides_is_refused(self, expect: dict[str, list[str]]) -> None:
+        """A misspelt key is an error naming the policy's effects, never proven (excludes) or broken (includes)."""
+        pytest.importorskip("z3")
+        from csrules._verify.properties import Properties
+        from csrules._verify.report import verify_policies
+        from tests.verify_support import holiday_policy
+
+        props = Properties.model_validate({"properties": [{"id": "p", "policy": "planted", "expect": expect}],
+                                           "file": "p.yaml", "lines": {"p": 2}})
+        with pytest.raises(PolicyError, match=r"p\.yaml:2: property 'p' names .*which no rule of planted decides "
+                                              r"\(its effects: approval:department_head\)"):
+            verify_policies([holiday_policy()], props, analyses=False)
+        fine = Properties.model_validate({"properties": [{"id": "p", "policy": "planted",
+                                                          "expect": {"excludes": ["approval:*"]}}]})
+        assert verify_policies([holiday_policy()], fine, analyses=False).results
+
+    def test_a_repeated_id_and_a_misspelt_key_are_located(self, tmp_path: Path) -> None:
+        """The second use of an id, and an unknown key, are refused at their lines naming the field."""
+        from csrules._verify.properties import load_properties
+
+        one = "  - id: a\n    policy: planted\n    expect: {includes: [approval:department_head]}\n"
+        path = tmp_path / "p.properties.yaml"
+        path.write_text("properties:\n" + one + one, encoding="utf-8")
+        with pytest.raises(PolicyError, match=r"properties\.yaml:5: at properties\[1\]\.id: property id 'a' is used"):
+            load_properties(path)
+        path.write_text("properties:\n" + one.replace("includes", "include"), encoding="utf-8")
+        with pytest.raises(PolicyError, match=r"properties\.yaml:4: at properties\[0\]\.expect\.include: unknown"):
+            load_properties(path)
