@@ -3,8 +3,11 @@ audits and company packs."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -157,3 +160,49 @@ class TestPropertiesSayWhatTheyName:
         path.write_text("properties:\n" + one.replace("includes", "include"), encoding="utf-8")
         with pytest.raises(PolicyError, match=r"properties\.yaml:4: at properties\[0\]\.expect\.include: unknown"):
             load_properties(path)
+
+
+class TestCoverageAcrossXdistWorkers:
+    """Rule coverage recorded in pytest-xdist workers reaches the controller's report and threshold."""
+
+    @staticmethod
+    def _recorded() -> Any:
+        """A coverage of two call-centre leave decisions."""
+        from csrules._testing.coverage import collect_coverage
+
+        engine = load_pack("call_centre").engine()
+        fact = {"agent_id": "A01", "kind": "personal", "start": "2026-03-04T08:30:00+08:00",
+                "end": "2026-03-04T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00",
+                "requested_by": "A01"}
+        with collect_coverage() as coverage:
+            for asked in ("2026-03-01T09:00:00+08:00", "2026-03-04T08:00:00+08:00"):
+                engine.evaluate({**fact, "requested_at": asked}, fact_type="leave_request",
+                                now=datetime.fromisoformat(asked))
+        return coverage
+
+    def test_state_merges_into_the_same_report(self) -> None:
+        """A coverage's state, merged twice into an empty one, gives the same rules with counts doubled."""
+        from csrules._testing.coverage import Coverage
+
+        recorded = self._recorded()
+        merged = Coverage().merge(json.loads(json.dumps(recorded.state()))).merge(recorded.state())
+        mine, theirs = recorded.report(), merged.report()
+        assert merged.decisions == 2 * recorded.decisions
+        assert mine.percent == theirs.percent
+        assert [(r.rule_id, r.made_true * 2, r.made_false * 2) for r in mine.rules] == \
+            [(r.rule_id, r.made_true, r.made_false) for r in theirs.rules]
+
+    def test_worker_hands_over_and_controller_merges(self) -> None:
+        """A worker's session end puts its records in workeroutput; the node going down adds them to the run's."""
+        from csrules import pytest_plugin
+        from csrules._testing.coverage import Coverage
+
+        recorded = self._recorded()
+        worker = SimpleNamespace(stash={pytest_plugin._COVERAGE: recorded}, workeroutput={},
+                                 getoption=lambda name: 50.0, getini=lambda name: "")
+        pytest_plugin.pytest_sessionfinish(SimpleNamespace(config=worker, exitstatus=0), 0)  # type: ignore[arg-type]
+        run = Coverage()
+        controller = SimpleNamespace(stash={pytest_plugin._COVERAGE: run})
+        pytest_plugin.pytest_testnodedown(SimpleNamespace(config=controller, workeroutput=worker.workeroutput), None)
+        assert run.decisions == recorded.decisions == 2
+        assert run.report().percent == recorded.report().percent > 0
