@@ -206,3 +206,23 @@ class TestCoverageAcrossXdistWorkers:
         pytest_plugin.pytest_testnodedown(SimpleNamespace(config=controller, workeroutput=worker.workeroutput), None)
         assert run.decisions == recorded.decisions == 2
         assert run.report().percent == recorded.report().percent > 0
+
+
+class TestAuditOfNoRows:
+    """An audit that judged no row is never reported as clean."""
+
+    def test_where_selecting_nothing_exits_two(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A --where no row meets exits 2 naming it; the same audit selecting the row exits 0; --limit 0 is refused."""
+        from csrules._cli.cli import main
+
+        data = tmp_path / "leave.csv"
+        data.write_text("agent_id,kind,start,end,requested_at,requested_by\nA01,personal,2026-03-04T08:30:00+08:00,"
+                        "2026-03-04T16:30:00+08:00,2026-03-01T09:00:00+08:00,A01\n", encoding="utf-8")
+        base = ["audit", "call_centre", str(data), "--fact-type", "leave_request", "--workers", "1",
+                "--now", "2026-03-01T09:00:00+08:00", "-o", str(tmp_path / "out")]
+        assert main([*base, "--where", "kind = 'Personal'"]) == 2
+        assert "no row was audited (--where \"kind = 'Personal'\" selected none)" in capsys.readouterr().out
+        assert main([*base, "--where", "kind = 'personal'"]) == 0
+        with pytest.raises(SystemExit) as refused:
+            main([*base, "--limit", "0"])
+        assert refused.value.code == 2
