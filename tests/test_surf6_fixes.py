@@ -162,6 +162,23 @@ class TestPropertiesSayWhatTheyName:
             load_properties(path)
 
 
+    def test_a_short_policy_name_two_policies_share_is_refused(self) -> None:
+        """`policy: planted` with base.planted and acme.planted both judged names neither: the whole id is asked for."""
+        pytest.importorskip("z3")
+        from csrules._verify.properties import Properties
+        from csrules._verify.report import verify_policies
+        from tests.verify_support import holiday_policy
+
+        ours = holiday_policy().model_copy(update={"id": "base.planted"})
+        theirs = ours.model_copy(update={"id": "acme.planted"})
+        claim = {"id": "p", "expect": {"includes": ["approval:department_head"]}}
+        props = Properties.model_validate({"properties": [{**claim, "policy": "planted"}]})
+        with pytest.raises(PolicyError, match=r"names policy 'planted', which could be acme\.planted or base\.planted"):
+            verify_policies([theirs, ours], props, analyses=False)
+        whole = Properties.model_validate({"properties": [{**claim, "policy": "acme.planted"}]})
+        assert [r.policy_id for r in verify_policies([theirs, ours], whole, analyses=False).properties] == \
+            ["acme.planted"]
+
 class TestCoverageAcrossXdistWorkers:
     """Rule coverage recorded in pytest-xdist workers reaches the controller's report and threshold."""
 

@@ -119,9 +119,17 @@ def verify_policies(
     report = Report()
     begin = _time.perf_counter()
     by_id = versions_by_id(policies)
-    known = {policy_id.rpartition(".")[2]: versions for policy_id, versions in by_id.items()}
+    short: dict[str, list[str]] = {}  # the last part of an id ("leave") names a policy when only one has it
+    for policy_id in by_id:
+        short.setdefault(policy_id.rpartition(".")[2], []).append(policy_id)
     for prop in props.properties:
-        versions = by_id.get(prop.policy) or known.get(prop.policy)
+        named = [prop.policy] if prop.policy in by_id else short.get(prop.policy, [])
+        if len(named) > 1:
+            raise PolicyError(
+                f"{props.where(prop)}: property {prop.id!r} names policy {prop.policy!r}, which could be "
+                f"{' or '.join(sorted(named))}: write the whole id"
+            )
+        versions = by_id[named[0]] if named else None
         if versions is None:
             raise PolicyError(
                 f"{props.where(prop)}: property {prop.id!r} names policy {prop.policy!r}, "
