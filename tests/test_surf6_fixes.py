@@ -179,6 +179,30 @@ class TestPropertiesSayWhatTheyName:
         assert [r.policy_id for r in verify_policies([theirs, ours], whole, analyses=False).properties] == \
             ["acme.planted"]
 
+class TestShortNameTwoPoliciesShare:
+    """In a company pack, a short policy name its own policy and a base policy share names neither."""
+
+    OWN = ("id: acme.leave\nversion: \"1\"\ntitle: {en: Acme leave, zh: 請假}\nfact_type: leave_request\n"
+           "params:\n  personal_notice: {type: duration, default: 5d, description: {en: notice, zh: 提前}}\n"
+           "rules:\n  - id: ACME-9\n    title: {en: Sick leave, zh: 病假}\n"
+           "    when: {kind: compare, path: kind, op: \"==\", value: sick}\n"
+           "    then: [{type: approval, role: shift_lead}]\n")
+
+    def test_override_by_a_shared_short_name_refused(self, tmp_path: Path) -> None:
+        """overrides: leave: is refused at its line naming both ids; the whole id overrides the one meant."""
+        company(tmp_path, "policies: [leave.yaml]\noverrides:\n  leave:\n    personal_notice: 2d\n",
+                leave__yaml=self.OWN)
+        with pytest.raises(PolicyError, match=r"pack\.yaml:8: .*'leave' could be call_centre\.leave or acme\.leave"):
+            load_pack(tmp_path)
+        company(tmp_path, "policies: [leave.yaml]\noverrides:\n  call_centre.leave:\n    personal_notice: 2d\n",
+                leave__yaml=self.OWN)
+        pack = load_pack(tmp_path)
+        assert pack.policy("acme.leave").param_values["personal_notice"].delta.days == 5
+        assert pack.policy("call_centre.leave").param_values["personal_notice"].delta.days == 2
+        with pytest.raises(PolicyError, match="write the whole id"):
+            pack.policy("leave")
+
+
 class TestCoverageAcrossXdistWorkers:
     """Rule coverage recorded in pytest-xdist workers reaches the controller's report and threshold."""
 
