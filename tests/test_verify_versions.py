@@ -99,7 +99,8 @@ class TestFormulasPerQuestion:
         monkeypatch.setattr(analyses, "PolicyFormulas", counting)
         monkeypatch.setattr(report, "PolicyFormulas", counting, raising=False)
         versions = _versions([{"value": 5}, {"value": 1, "valid_from": "2026-07-01"}])
-        excludes = ("no-training", {"expect": {"excludes": ["approval:trainer"]}})
+        excludes = ("no-director-for-a-day", {"given": {"kind": "compare", "path": "days", "op": "<=", "value": 1},
+                                               "expect": {"excludes": ["approval:director"]}})
         at_most = ("one", {"expect": {"at_most_one": ["approval:*"]}})
         found = verify_policies(versions, _props(DIRECTOR, excludes, at_most))
         assert sorted(built) == ["1"] * 4 + ["1@2026-07-01"] * 4

@@ -43,6 +43,7 @@ __all__ = [
     "pytest_configure",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
+    "pytest_testnodedown",
     "pytest_unconfigure",
 ]
 
@@ -53,6 +54,8 @@ _TOP_KEY = re.compile(r"^(?:" + "|".join(sorted(_TEST_FILE_KEYS)) + r")[ \t]*:",
 """A line of a file that does not parse as YAML saying it is meant as a test file."""
 _COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 _STACK = pytest.StashKey[contextlib.ExitStack]()
+_WORKER_KEY = "csrules_coverage"
+"""Where a pytest-xdist worker puts its coverage records for the controller."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -124,13 +127,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when coverage is below the threshold."""
+    """Fail the run when coverage is below the threshold; a pytest-xdist worker hands its
+    records to the controller instead, which judges the whole run."""
     coverage = session.config.stash.get(_COVERAGE, None)
+    output = getattr(session.config, "workeroutput", None)
+    if coverage is not None and output is not None:
+        output[_WORKER_KEY] = coverage.state()
+        return
     threshold = _threshold(session.config)
     if coverage is None or threshold is None:
         return
     if coverage.report().fails_under(threshold) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Add a finished pytest-xdist worker's records to the run's coverage."""
+    coverage = node.config.stash.get(_COVERAGE, None)
+    state = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    if coverage is not None and state is not None:
+        coverage.merge(state)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -14,6 +14,7 @@ from csrules._cli._common import (
     load_target,
     now_default,
     parse_now,
+    positive_int,
     say_clock_now,
 )
 
@@ -32,7 +33,8 @@ reported. Months are read in --timezone (default: the pack's timezone, else Asia
 
 An audit with any invalid row, or a row a rule failed on, exits 2 (bad input: not every row
 was judged; the summary line counts them and report.html lists them), even when a violation
-was found too; otherwise 1 when a violation was found, else 0.
+was found too; so does an audit of no row (a --where that selects none): nothing was judged.
+Otherwise 1 when a violation was found, else 0.
 """ + exit_status("a violation was found") + "\n"
 
 
@@ -49,7 +51,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes (default: every core)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786)")
     parser.add_argument("--where", help="an SQL condition on the input columns: only rows it holds for")
-    parser.add_argument("--limit", type=int, help="audit at most this many rows")
+    parser.add_argument("--limit", type=positive_int, help="audit at most this many rows (1 or more)")
     parser.add_argument("--batch-rows", type=int, default=50_000, help="rows per batch (default 50000)")
     parser.add_argument("--extra-columns", metavar="NAMES", type=_names, default=(),
                         help="comma-separated columns that are no field of the fact type and ride along unjudged "
@@ -101,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if unjudged:
         sys.stdout.write(f"not every row was judged ({unjudged:,} invalid or with a rule error): exit status 2\n")
+    if not result.summary.input_rows:  # a misspelt --where value must not pass as a clean audit
+        sys.stdout.write(f"no row was audited (--where {args.where!r} selected none): exit status 2\n"
+                         if args.where else "no row was audited: exit status 2\n")
+        return 2
     return status(totals)
 
 

@@ -264,6 +264,28 @@ class Coverage:
                     branch.false += 1
                 stack.extend(((*node_path, i), child) for i, child in enumerate(node.children))
 
+    def state(self) -> dict[str, Any]:
+        """What was recorded, as plain JSON-ready data (:meth:`merge` adds it to another
+        coverage: a pytest-xdist worker's records reach the run's report this way)."""
+        return {
+            "decisions": self.decisions,
+            "included": sorted(self._included),
+            "rules": [[*key, [[list(b.node), b.text, b.true, b.false] for b in entry.branches.values()]]
+                      for key, entry in self._rules.items()],
+        }
+
+    def merge(self, state: dict[str, Any]) -> Coverage:
+        """Add the records of :meth:`state` to these (counts add up); returns self."""
+        self.decisions += int(state["decisions"])
+        self._included.update((str(pid), str(version)) for pid, version in state["included"])
+        for policy_id, version, rule_id, branches in state["rules"]:
+            entry = self._rule(policy_id, version, rule_id)
+            for node, text, true, false in branches:
+                branch = entry.branches.setdefault(tuple(node), BranchCoverage(tuple(node), text))
+                branch.true += true
+                branch.false += false
+        return self
+
     def report(self) -> CoverageReport:
         """The coverage so far, rules in the order first seen, conditions in tree order."""
         rules = []

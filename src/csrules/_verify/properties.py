@@ -100,6 +100,11 @@ class Properties(CheckedModel):
 
     @model_validator(mode="after")
     def _pairs(self) -> Properties:
+        ids = [prop.id for prop in self.properties]
+        for index, prop_id in enumerate(ids):
+            if prop_id in ids[:index]:  # reports, lines and known marks are read by id
+                raise PolicyError(f"property id {prop_id!r} is used twice: give each property its own id",
+                                  loc=("properties", index, "id"))
         for pair in self.contradictions:
             if len(pair) != 2:
                 raise ValueError(f"a contradiction is a pair of effect keys (got {pair!r})")
@@ -125,9 +130,9 @@ def load_properties(path: str | Path) -> Properties:
     }
     try:
         return Properties.model_validate({**data, "file": str(file), "lines": where})
-    except PolicyError as exc:
+    except PolicyError as exc:  # located in the file, naming the field (at properties[0].expect)
         line = line_for(lines, data, exc.loc)
-        raise PolicyError(f"{file}:{line}: {exc.message}") from None
+        raise PolicyError(f"{file}:{line}: {PolicyError(exc.message, loc=exc.loc)}") from None
 
 
 def properties_beside(path: Path) -> Path | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time as _time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ import yaml
 from csrules._policy.model import Policy
 from csrules._policy.validity import versions_by_id
 from csrules._verify.analyses import Result, analyse, prove
-from csrules._verify.properties import Properties
+from csrules._verify.properties import Properties, Property
 from csrules.exceptions import PolicyError
 
 __all__ = ["Report", "verify_policies"]
@@ -119,14 +119,23 @@ def verify_policies(
     report = Report()
     begin = _time.perf_counter()
     by_id = versions_by_id(policies)
-    known = {policy_id.rpartition(".")[2]: versions for policy_id, versions in by_id.items()}
+    short: dict[str, list[str]] = {}  # the last part of an id ("leave") names a policy when only one has it
+    for policy_id in by_id:
+        short.setdefault(policy_id.rpartition(".")[2], []).append(policy_id)
     for prop in props.properties:
-        versions = by_id.get(prop.policy) or known.get(prop.policy)
+        named = [prop.policy] if prop.policy in by_id else short.get(prop.policy, [])
+        if len(named) > 1:
+            raise PolicyError(
+                f"{props.where(prop)}: property {prop.id!r} names policy {prop.policy!r}, which could be "
+                f"{' or '.join(sorted(named))}: write the whole id"
+            )
+        versions = by_id[named[0]] if named else None
         if versions is None:
             raise PolicyError(
                 f"{props.where(prop)}: property {prop.id!r} names policy {prop.policy!r}, "
                 f"which is not here (policies: {', '.join(sorted(by_id))})"
             )
+        _decided_somewhere(prop, versions, props.where(prop))
         for policy in versions:
             try:
                 result = prove(policy, prop, free_params=free_params)
@@ -146,6 +155,19 @@ def verify_policies(
                 report.timings[name] = report.timings.get(name, 0.0) + seconds
     report.seconds = _time.perf_counter() - begin
     return report
+
+
+def _decided_somewhere(prop: Property, versions: Sequence[Policy], where: str) -> None:
+    """Refuse a property naming an effect key no rule of its policy decides: ``excludes`` of a
+    misspelt key (``approval:centre_directer``) would be proven for every fact, proving nothing."""
+    decided = {effect.key for policy in versions for rule in policy.rules for effect in rule.then}
+    expect = prop.expect
+    for key in dict.fromkeys((*expect.includes, *expect.excludes, *expect.at_most_one)):
+        if not key.endswith(":*") and key not in decided:
+            raise PolicyError(
+                f"{where}: property {prop.id!r} names {key}, which no rule of {prop.policy} decides "
+                f"(its effects: {', '.join(sorted(decided)) or 'none'})"
+            )
 
 
 def _versioned(result: Result, policy: Policy) -> Result:

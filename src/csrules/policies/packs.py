@@ -225,14 +225,17 @@ class Pack:
         raise PolicyError(f"pack {self.name!r} has no policy {policy_id!r} (policies: {known})")
 
     def _full_id(self, key: str) -> str:
-        """The policy id ``key`` names: itself, or the id it is the short name of (``leave``:
-        ``<pack>.leave``, or a base pack's ``call_centre.leave``); unchanged when none."""
+        """The policy id ``key`` names: itself, or the one id it is the short name of (``leave``:
+        ``<pack>.leave``, or a base pack's ``call_centre.leave``); unchanged when none. A short
+        name two policies share (a company's ``acme.leave`` beside ``call_centre.leave``) names
+        neither: which one a reviewer meant cannot be told, so the whole id is asked for."""
         ids = dict.fromkeys(p.id for p in (*self.policies, *self.session_policies))
         if key in ids:
             return key
         named = [i for i in ids if i.partition(".")[2] == key]
-        own = f"{self.name}.{key}"
-        return own if own in named else named[0] if len(named) == 1 else key
+        if len(named) > 1:
+            raise PolicyError(f"pack {self.name!r}: {key!r} could be {' or '.join(named)}: write the whole id")
+        return named[0] if named else key
 
     def versions(self, policy_id: str) -> tuple[Policy, ...]:
         """Every version of the policy ``policy_id`` (one, unless it has effective dates)."""
