@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules import FactError, TimeError
+from csrules import CalendarError, FactError, TimeError
 from csrules._time.durations import parse_duration
+from csrules.domain.china import ChinaYear
 from csrules.domain.facts import (
     AttendanceRecord,
     ClockEvent,
@@ -270,3 +271,17 @@ class TestEmergencyPhonedLate:
         fact = {**EMERGENCY, "phoned_shift_lead_at": "2026-03-05T08:00:00+08:00"}
         decision = CC.evaluate(fact, fact_type="leave_request", now=_at(5, 10))
         assert not {"ATT-4.emergency-phone", "ATT-1.late-approval"} & set(decision.rule_ids)
+
+
+class TestChinaYearTypos:
+    """A year's notice typed in by hand refuses a weekday among the days worked in exchange."""
+
+    def test_weekday_adjusted_working_day_refused(self) -> None:
+        """2027-01-05 is a Tuesday: no 调休 day, refused naming it, rather than silently a working day anyway."""
+        with pytest.raises(CalendarError, match="2027-01-05 is a weekday"):
+            ChinaYear(2027, holidays=["2027-01-01"], adjusted_working_days=["2027-01-05"])
+
+    def test_weekend_adjusted_working_day_kept(self) -> None:
+        """A Saturday worked in exchange is read as given."""
+        year = ChinaYear(2027, holidays=["2027-01-01"], adjusted_working_days=["2027-01-09"])
+        assert year.adjusted_working_days == (date(2027, 1, 9),)
