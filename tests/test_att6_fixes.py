@@ -285,3 +285,24 @@ class TestChinaYearTypos:
         """A Saturday worked in exchange is read as given."""
         year = ChinaYear(2027, holidays=["2027-01-01"], adjusted_working_days=["2027-01-09"])
         assert year.adjusted_working_days == (date(2027, 1, 9),)
+
+
+class TestApproversRead:
+    """from_events reads the names of approvers as it reads the events' approvers."""
+
+    EVENTS = (_event("clock_in", 8, 25), _event("leave_post", 10, by="班長"), _event("return_post", 10, 30),
+              _event("clock_out", 16, 31))
+
+    @pytest.mark.parametrize("approvers", [[" shift_lead"], ["班長 "], ["\u3000shift_lead\u3000"]])
+    def test_padded_approver_approves(self, approvers: list[str]) -> None:
+        """An approver named with spaces around is the role: the shift lead's approval stands."""
+        record = AttendanceRecord.from_events(list(self.EVENTS), shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                              approvers=approvers, roles=CALL_CENTRE.roles)
+        assert (record.away_minutes, record.away_approved) == (30, True)
+
+    def test_blank_approver_refused(self) -> None:
+        """A blank name in approvers is refused, naming approvers."""
+        with pytest.raises(FactError, match="names none") as caught:
+            AttendanceRecord.from_events(list(self.EVENTS), shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                         approvers=["shift_lead", " "])
+        assert caught.value.problems == (("approvers", "approvers holds a blank name"),)

@@ -973,7 +973,7 @@ class AttendanceRecord(Fact):
         # only time away while on duty counts (值守 is the shift, from arrival to departure)
         on_duty = max(start, arrived or start).astimezone(UTC), min(end, left or end).astimezone(UTC)
         name = partial(_role_id, roles)
-        allowed = None if approvers is None else {name(approver) for approver in approvers}
+        allowed = None if approvers is None else {name(_approver(approver)) for approver in approvers}
         away: dict[str | None, list[tuple[datetime, datetime]]] = {}  # by approver (None: unapproved)
         for approver, gone, back in _times_away(ordered, on_duty[1], clocked_out_is_away):
             if approver is not None:
@@ -1014,6 +1014,14 @@ class AttendanceRecord(Fact):
                        if at is not None]
             _refuse_events(f"{exc} (folded from the clock events: {'; '.join(sources) or 'no clock_in or clock_out'})",
                            "; ".join(problem for _, problem in exc.problems))
+
+
+def _approver(name: str) -> str:
+    """A name of ``approvers`` read as event approvers are: spaces around it dropped, blank refused."""
+    if not isinstance(name, str) or not name.strip():
+        _refuse_events(f"approvers names the roles that may allow leaving the post; {name!r} names none",
+                       "approvers holds a blank name", "approvers")
+    return name.strip()
 
 
 def _role_id(roles: RoleNames | None, name: str) -> str:
