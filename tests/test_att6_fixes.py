@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from csrules.domain.facts import (
     build_fact,
 )
 from csrules.domain.leave import assess_leave
-from csrules.policies import load_pack
+from csrules.policies import Pack, load_pack
 from tests.columnar_support import assert_same
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -66,6 +67,12 @@ LATE = {"agent_id": "A01", "kind": "personal", "requested_by": "A01", "start": "
 """Personal leave asked the evening before a morning shift (late for a day's notice)."""
 
 
+@cache
+def _notice_tuned(notice: str) -> Pack:
+    """The call-centre pack with personal_notice written ``notice``, loaded once."""
+    return load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
+
+
 class TestIsoDurationsAsWritten:
     """A duration written in ISO 8601 with one part is shown in that part's unit, as its short form is."""
 
@@ -81,8 +88,7 @@ class TestIsoDurationsAsWritten:
     def test_override_message_says_hours(self) -> None:
         """A notice tuned to PT24H says 24 hours in the violation, as 24h does, and 1 day stays 1 day."""
         def message(notice: str) -> str:
-            pack = load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
-            decision = pack.engine().evaluate(LATE, fact_type="leave_request", now=_at(1, 20))
+            decision = _notice_tuned(notice).engine().evaluate(LATE, fact_type="leave_request", now=_at(1, 20))
             return next(v.message.en for v in decision.violations if v.rule_id == "ATT-1.personal-notice")
 
         assert message("PT24H") == message("24h") == "personal leave requested less than 24 hours ahead"
@@ -91,8 +97,7 @@ class TestIsoDurationsAsWritten:
     def test_hash_follows_the_text_shown(self) -> None:
         """Two spellings shown alike (24h, PT24H) hash alike; spellings shown differently (24h, 1d) do not."""
         def digest(notice: str) -> str:
-            pack = load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
-            return pack.policy("leave").content_hash
+            return _notice_tuned(notice).policy("leave").content_hash
 
         assert digest("PT24H") == digest("24h") != digest("1d") == digest("P1D")
 
