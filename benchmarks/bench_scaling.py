@@ -10,7 +10,9 @@ evaluate + read outcome and rule ids:
   enough rules per field take part: at 512 here) and, for 64 and 512, forced shared and
   forced rule by rule, with every match pattern cached and with none cached (the pattern cache
   emptied before each call; a plan's chunk tables, made once, stay);
-* 1, 8 and 64 policies of 8 rules each in one engine.
+* 1, 8 and 64 policies of 8 rules each in one engine;
+* 64 and 512 rules with the pattern cache full and evicting: facts showing more patterns than
+  the cache holds, judged in turn (each pattern dropped before it comes again).
 
 Every engine's answers are checked against a plain Python evaluation of the same rules before
 anything is timed. Ratios are against the 8-rule policy in the same run (interleaved rounds).
@@ -169,6 +171,21 @@ def uncached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
     return run
 
 
+def evicting(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
+    """Evaluate + read with the pattern cache full and evicting: ``facts`` show more patterns
+    than the cache holds (:data:`~csrules._engine.compile.MAX_VIEWS`), judged in turn, so that
+    each pattern has been dropped before it comes again (a host with many patterns)."""
+    evaluate = engine.evaluate
+    for fact in facts:  # the cache filled
+        read(evaluate(fact))
+
+    def run() -> None:
+        for fact in facts:
+            read(evaluate(fact))
+
+    return run
+
+
 def main(n: int = 2000) -> int:
     """Print per-decision times and ratios; 1 if any answer differs from the reference."""
     rng = random.Random(11)
@@ -197,11 +214,24 @@ def main(n: int = 2000) -> int:
             if "policies" not in label:
                 variants[f"{label}{form}, uncached"] = uncached(engines[1], facts)
     print(f"every engine agrees with the reference on {n} facts\n")
+    many_facts = [random_fact(rng) for _ in range(compile_module.MAX_VIEWS * 5 // 4)]
+    for rules in (64, 512):
+        engine = engine_of(setups[f"{rules} rules"], shared=None)
+        sample = many_facts[::10]
+        if [engine.evaluate(f).rule_ids for f in sample] != [reference(setups[f"{rules} rules"])(f) for f in sample]:
+            print(f"{rules} rules (many facts): answers differ from the reference")
+            return 1
+        if len({engine._plans["bench_wide"].decide(f, None) for f in many_facts}) <= compile_module.MAX_VIEWS:
+            print(f"{rules} rules: too few patterns to fill the cache")
+            return 1
+        variants[f"{rules} rules, cache full and evicting"] = evicting(engine, many_facts)
     times = interleaved(variants, rounds=5)
-    base = times["8 rules, cached"]
     print(f"{'evaluate + read outcome and rule ids':48s} {'per decision':>28s}   vs 8 rules cached")
+    sizes = {label: len(many_facts) if "evicting" in label else n for label in times}
+    base = [t / n for t in times["8 rules, cached"]]
     for label, samples in times.items():
-        print(f"{label:48s} {per_item_us(samples, n):>28s}   {ratio(samples, base)}")
+        per = [t / sizes[label] for t in samples]
+        print(f"{label:48s} {per_item_us(samples, sizes[label]):>28s}   {ratio(per, base)}")
     print()
     for rules in (64, 512):
         print(f"{rules} rules shared vs rule by rule (cached): "
@@ -211,6 +241,10 @@ def main(n: int = 2000) -> int:
     for label in ("8 rules", "64 rules", "512 rules"):
         print(f"{label}: uncached vs cached pattern: "
               f"{ratio(times[f'{label}, uncached'], times[f'{label}, cached'])}")
+    for rules in (64, 512):
+        full = [t / len(many_facts) for t in times[f"{rules} rules, cache full and evicting"]]
+        print(f"{rules} rules: cache full and evicting vs cached pattern: "
+              f"{ratio(full, [t / n for t in times[f'{rules} rules, cached']])}")
     return 0
 
 

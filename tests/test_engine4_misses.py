@@ -99,7 +99,7 @@ def judged(engine: Engine, fact: Any, state: str) -> Decision:
     else:
         plan._views.clear()
         if state == "cleared":
-            plan._tables = plan._small = None
+            plan._tables = plan._kept = None
     return engine.evaluate(fact, now=NOW)
 
 

@@ -84,7 +84,7 @@ def judged(engine: Engine, fact: Thing, cache: str) -> Decision:
     elif cache in ("new", "cold"):
         plan._views.clear()
         if cache == "cold":
-            plan._tables = plan._small = None
+            plan._tables = plan._kept = None
     return engine.evaluate(fact, now=NOW)
 
 
@@ -108,8 +108,8 @@ class TestEveryCacheStateAgrees:
                 assert_views_agree(decision)
                 seen.append(decision.to_dict())
             assert seen[0] == seen[1] == seen[2]
-        # patterns outside the cache were made from the chunk tables
-        assert joined > len(FACTS)
+        # patterns never seen were made from the chunk tables (a plan of few patterns keeps them)
+        assert joined >= len(FACTS)
 
     def test_a_joined_view_reads_like_its_rules(self) -> None:
         """A view made from the chunk tables equals the view made from the same rules in one piece."""

@@ -49,7 +49,7 @@ LATE_CASES = [
     ([step(25, "shift_lead")], False),
     ([step(25, "值班長")], False),  # an alias of the shift lead
     ([step(49, "部門經理")], False),  # above the shift lead, by alias
-    ([step(25, "shift_lead"), step(30, "agent")], True),  # handed back down before the resolution
+    ([step(25, "shift_lead"), step(30, "agent")], False),  # the shift lead handed it back down: the trace stays
     ([step(25, "nobody")], True),  # no role of the catalogue
     ([step(72, "shift_lead")], False),  # at the resolution itself
 ]
@@ -70,7 +70,7 @@ class TestLateResolutionNeedsAHandUp:
 
     @pytest.mark.parametrize(("steps", "flagged"), LATE_CASES)
     def test_engine(self, steps: list[dict[str, Any]], flagged: bool) -> None:
-        """Only a last hand-off by the resolution to the shift lead or a role above it clears the order."""
+        """Only a hand-off by the resolution to the shift lead or a role above it clears the order."""
         fired = rules(order(resolved_at=RESOLVED.isoformat(), escalations=steps), RESOLVED + timedelta(days=1))
         assert ("ESC-2.late-untraced" in fired) is flagged
 

@@ -21,6 +21,7 @@ from csrules.domain.facts import derived_sources
 from csrules.exceptions import CsrulesError, FactError, PolicyError
 from csrules.policies import load_pack, pack_names
 from csrules.testing import assert_decision, load_test_file, probe_examples
+from tests.company_support import closure_policy
 
 _TZ8 = timezone(timedelta(hours=8))
 
@@ -259,21 +260,6 @@ class TestProbesOfDatedVersions:
         assert probe_examples(policy, now=datetime(2026, 9, 2, tzinfo=UTC), per=1)
 
 
-_CLOSURE = """\
-id: acme.closure
-version: "1"
-%s
-title: {en: Closure days, zh: 停業日}
-fact_type: leave_request
-rules:
-  - id: ACME-1
-    title: {en: Leave on a day off, zh: 休息日請假}
-    when: {kind: on_day_off, path: shift_start, calendar: china}
-    then:
-      - {type: approval, role: %s}
-"""
-
-
 class TestVersionLabels:
     """Two dated versions of one policy carry distinct version labels."""
 
@@ -282,19 +268,19 @@ class TestVersionLabels:
         _pack(
             tmp_path,
             _HEAD + "policies: [a.yaml, b.yaml]\n",
-            a__yaml=_CLOSURE % ("valid_until: 2026-07-01", "centre_director"),
-            b__yaml=_CLOSURE % ("valid_from: 2026-07-01", "department_head"),
+            a__yaml=closure_policy(dated="valid_until: 2026-07-01"),
+            b__yaml=closure_policy(dated="valid_from: 2026-07-01", role="department_head"),
         )
         with pytest.raises(PolicyError, match=r"a\.yaml\).*b\.yaml\) share the label '1'"):
             load_pack(tmp_path)
 
     def test_distinct_labels_load(self, tmp_path: Path) -> None:
         """The same versions with their own labels load, each judging its days."""
-        later = (_CLOSURE % ("valid_from: 2026-07-01", "department_head")).replace('version: "1"', 'version: "2"')
+        later = closure_policy(dated="valid_from: 2026-07-01", role="department_head", version="2")
         _pack(
             tmp_path,
             _HEAD + "policies: [a.yaml, b.yaml]\n",
-            a__yaml=_CLOSURE % ("valid_until: 2026-07-01", "centre_director"),
+            a__yaml=closure_policy(dated="valid_until: 2026-07-01"),
             b__yaml=later,
         )
         assert [v.version for v in load_pack(tmp_path).versions("acme.closure")] == ["1", "2"]

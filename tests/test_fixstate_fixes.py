@@ -16,6 +16,7 @@ from csrules._sessions import MemoryStore, SessionEngine
 from csrules.exceptions import CalendarError, LogWriteError, RecordError, TimeError
 from csrules.records import JsonlLog, SQLiteLog, read_log, replay_steps
 from csrules.time import BusinessCalendar, Duty, Recurrence, Shift, ShiftPattern, parse_recurrence, registered_time
+from tests.company_support import closure_policy
 from tests.test_migrate import greet_policy, hello
 from tests.test_records_logs import write_records
 from tests.test_session_support import ESC2, WorkOrder, at
@@ -257,25 +258,11 @@ class TestTraditionalScript:
         assert calendar.is_working_day(date(2026, 1, 5))
 
 
-_CLOSURE = """\
-id: acme.closure
-version: "1"
-title: {en: Closure days, zh: 停业日}
-fact_type: leave_request
-rules:
-  - id: ACME-1
-    title: {en: Leave on a closure day needs the department head, zh: 停业日请假需主任批准}
-    when: {kind: on_day_off, path: shift_start, calendar: fixstate-office}
-    then:
-      - {type: approval, role: centre_director}
-"""
-
-
 def _company(root: Path, version: str, closures: str, alias: str = "前台") -> Path:
     """A company pack extending call_centre whose calendar has ``closures`` and whose own
     role is also called ``alias``."""
     root.mkdir()
-    (root / "closure.yaml").write_text(_CLOSURE, encoding="utf-8")
+    (root / "closure.yaml").write_text(closure_policy(calendar="fixstate-office"), encoding="utf-8")
     (root / "roles.yaml").write_text(
         f"roles:\n  - id: front_desk\n    title: {{en: Front desk, zh: 前台}}\n    aliases: [{alias}]\n"
         "    reports_to: shift_lead\n", encoding="utf-8")

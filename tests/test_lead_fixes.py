@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 
 from csrules.policies import load_pack
+from tests.company_support import closure_policy
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +57,7 @@ def _acme(root, version: str, closures: list[str]):  # type: ignore[no-untyped-d
         f"calendar: {{name: acme-office, closures: [{days}]}}\npolicies: [closure.yaml]\n",
         encoding="utf-8",
     )
-    (folder / "closure.yaml").write_text(
-        'id: acme.closure\nversion: "1"\ntitle: {en: Closure days, zh: 停業日}\nfact_type: leave_request\n'
-        "rules:\n  - id: ACME-1\n    title: {en: Closure-day leave, zh: 停業日請假}\n"
-        "    when: {kind: on_day_off, path: shift_start, calendar: acme-office}\n"
-        "    then:\n      - {type: approval, role: centre_director}\n",
-        encoding="utf-8",
-    )
+    (folder / "closure.yaml").write_text(closure_policy(calendar="acme-office"), encoding="utf-8")
     return folder
 
 

@@ -138,6 +138,12 @@ def _message(error: Any, inputs: bool) -> str:
         return f"{BLANK_ID} (got {shown(error.get('input'))})" if inputs else BLANK_ID
     if error["type"] == "finite_number":  # pydantic says "Input should be a finite number"
         return f"not a finite number (got {shown(error.get('input'))})"
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # an effect's ``type`` ...
+        ctx = error.get("ctx") or {}
+        tag, expected = str(ctx.get("discriminator", "")).strip("'\""), ctx.get("expected_tags")
+        if error["type"] == "union_tag_not_found":
+            return f"no {tag} given" + (f" (one of {expected})" if expected else "")
+        return f"unknown {tag} {ctx.get('tag')!r} (one of {expected})"
     message = str(error["msg"]).removeprefix("Value error, ")
     if inputs and error["type"] != "value_error":
         message += f" (got {shown(error.get('input'))})"

@@ -36,6 +36,8 @@ from csrules._policy.kinds.base import (
 from csrules._policy.kinds.core import (
     All,
     Any_,
+    AnyIn,
+    AnyNotIn,
     Compare,
     Contains,
     Elapsed,
@@ -83,6 +85,8 @@ __all__ = [  # noqa: RUF022 - grouped by purpose, sorted within each group
     "TextFold",
     # core kinds
     "All",
+    "AnyIn",
+    "AnyNotIn",
     "Any_",
     "Compare",
     "Contains",

@@ -35,7 +35,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -52,6 +52,7 @@ from csrules._engine.impact import (
     measure_impact,
 )
 from csrules._engine.logs import (
+    UNREADABLE,
     DecisionLog,
     JsonlLog,
     LoggedEngine,
@@ -143,7 +144,10 @@ def _engine_name(engine: Engine) -> str:
 
 
 def _is_record(data: Any) -> bool:
-    return isinstance(data, dict) and "schema_version" in data and "id" in data and "outcome" in data
+    """Whether a line's JSON is (meant as) a decision record: one with a ``schema_version``
+    and an ``id`` or an ``outcome``. A damaged record (a key lost or misspelt) is read as one,
+    so its problem names what is wrong, not judged as a plain fact of no type."""
+    return isinstance(data, dict) and "schema_version" in data and ("id" in data or "outcome" in data)
 
 
 def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None = None,
@@ -176,7 +180,10 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
                 bad(error)
             continue
         for part in jsonl_parts(path, seen):
-            yield from _jsonl_history(part, now, fact_type, bad)
+            try:
+                yield from _jsonl_history(part, now, fact_type, bad)
+            except RecordError as exc:  # a damaged compressed part: the next parts are read
+                bad(exc)
 
 
 def _first_time(path: Path, seen: set[tuple[int, int]]) -> bool:
@@ -193,16 +200,21 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
                    bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
     path = part.path
     for number, raw in part.lines():
+        try:  # UTF-8 as every log is written (json.loads would take bytes as UTF-16 too)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
+            continue
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
             bad(RecordError(f"not JSON ({exc})", file=str(path), line=number))
             continue
         if not _is_record(data):
             yield HistoricalFact(fact_type, data, now, f"{path}:{number}")
             continue
         try:
-            record = parse_record(raw.decode("utf-8"), file=str(path), line=number)
+            record = parse_record(text, file=str(path), line=number)
         except RecordError as exc:
             bad(exc)
             continue
@@ -253,6 +265,8 @@ def count_facts(sources: Iterable[str | os.PathLike[str]]) -> int:
                     continue
             continue
         for part in jsonl_parts(path, seen):
-            total += sum(chunk.count(b"\n") for chunk in iter(partial(part.handle.read, 1 << 20), b""))
+            with suppress(*UNREADABLE):  # a damaged compressed part: counted as far as it reads
+                for chunk in iter(partial(part.handle.read, 1 << 20), b""):
+                    total += chunk.count(b"\n")
     return total
 

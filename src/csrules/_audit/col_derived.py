@@ -23,6 +23,7 @@ from csrules.domain.facts import (
     ATTENDANCE_AWAY_TOO_LONG,
     ATTENDANCE_LEFT_BEFORE_ARRIVAL,
     ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
+    ID_SPACES,
     ORDER_PAID_UNPAID,
     job_type_key,
 )
@@ -90,7 +91,8 @@ _SCRIPT = ("verify_identity", "introduce", "ask_convenience", "give_solution")
 def _call(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """CallRecord: first and last lines, the offence number, the outbound script in order."""
     problems.append((frame, pl.col("duration") < pl.duration(), FACT, "a call cannot last a negative time"))
-    lines = pl.col("agent_lines")
+    # the lines with text: a blank one is no line (as the model reads it)
+    lines = pl.col("agent_lines").list.eval(pl.element().filter(pl.element().str.strip_chars(ID_SPACES) != ""))
     done = pl.col("script_steps").list.eval(pl.element().filter(pl.element().is_in(list(_SCRIPT)))
                                             .unique(maintain_order=True))
     return frame.with_columns(

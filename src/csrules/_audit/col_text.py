@@ -40,7 +40,7 @@ def _folded(facts: pl.DataFrame, path: str, matcher: TextMatcher, phrases: list[
     known.update((text, fold_text(text, matcher.fold)) for text in listing if text not in known)
     folded = pl.Series([known[text] for text in listing], dtype=pl.String)
     hits = texts if "" in phrases else texts.filter(folded.str.contains_any(phrases))
-    if matcher.ignore:  # a phrase inside an ignored one does not count: the matcher itself says
+    if matcher.refines:  # a phrase ignored, negated or quoted does not count: the matcher itself says
         hits = hits.filter(pl.Series([matcher(text) for text in hits.to_list()], dtype=pl.Boolean))
     found = hits.implode()
     if listed:

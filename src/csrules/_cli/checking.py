@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from csrules._cli._common import (
 from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
 from csrules._policy.loader import format_of, read_document, read_policy_text
+from csrules._policy.model import Policy
 from csrules._testing.coverage import collect_coverage
 from csrules._testing.examples import run_examples
-from csrules._testing.testfiles import run_test_files
+from csrules._testing.testfiles import run_test_file, run_test_files
 from csrules._verify import INSTALL_HINT, solver_available
 from csrules.exceptions import CsrulesError
 
@@ -60,6 +62,8 @@ threshold the rules test (--random for plain random facts) and reports the first
 which a rule raised or the compiled engine and the explaining interpreter disagree.
 --explore needs hypothesis: pip install 'csrules[test]'.
 
+A test file that cannot be read (not YAML, no cases, a policy it names missing) is reported
+with its file and line, the other files still run, and the command exits 2: not every test ran.
 """ + exit_status("an example, test, coverage threshold or exploration failed") + "\n"
 
 
@@ -203,13 +207,22 @@ def run_test(args: argparse.Namespace) -> int:
     test_file = path.is_file() and any(path.match(p) for p in TEST_FILE_PATTERNS)
     target = None if test_file else load_target(args.target)
     policies = () if target is None else target.all_policies
+    unread: list[Path] = []  # test files that could not be read: bad input, not failed tests
+
+    def read_and_run(test_path: Path, given: Sequence[Policy]) -> Iterator[CaseResult]:
+        try:
+            yield from run_test_file(test_path, given)
+        except CsrulesError:
+            unread.append(test_path)
+            raise
+
     with ExitStack() as stack:
         coverage = stack.enter_context(collect_coverage()) if args.coverage else None
         results: list[CaseResult] = list(run_examples(policies, default_now=default_now))
         if test_file:
-            results.extend(run_test_files([path], ()))
+            results.extend(run_test_files([path], (), runner=read_and_run))
         elif target is not None and path.is_dir():
-            results.extend(run_test_files(find_test_files(path), target.policies))
+            results.extend(run_test_files(find_test_files(path), target.policies, runner=read_and_run))
     summary = summarise(results)
     failed = bool(summary.failed)
     extra: list[str] = []
@@ -234,7 +247,7 @@ def run_test(args: argparse.Namespace) -> int:
             sys.stdout,
             indent=2,
         )
-        return 1 if failed else 0
+        return _test_status(failed, unread)
     for result in results:
         if not result.passed:
             sys.stdout.write(f"FAIL {result.id}: {result.message}\n")
@@ -245,6 +258,15 @@ def run_test(args: argparse.Namespace) -> int:
     for block in extra:
         sys.stdout.write(block + "\n")
     sys.stdout.write(summary.line + "\n")
+    return _test_status(failed, unread)
+
+
+def _test_status(failed: bool, unread: Sequence[Path]) -> int:
+    """2 when a test file could not be read (said on stderr), else 1 for a failure, else 0."""
+    if unread:
+        names = ", ".join(str(path) for path in unread)
+        sys.stderr.write(f"csrules test: error: {len(unread)} test file(s) could not be read: {names}\n")
+        return 2
     return 1 if failed else 0
 
 

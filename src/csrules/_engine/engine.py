@@ -8,7 +8,7 @@ and a plan whose rules read the clock refuses a call without ``now``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import attrgetter
 from types import MethodType
@@ -61,6 +61,9 @@ class Engine:
     def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
         if isinstance(policies, Policy):
             policies = [policies]
+        elif not _many(policies):
+            raise PolicyError("an engine takes a Policy or an iterable of Policy objects "
+                              f"(got {type(policies).__name__})")
         policies = tuple(policies)
         if not policies:
             raise PolicyError("an engine needs at least one policy")
@@ -259,6 +262,15 @@ class Engine:
         ``as_of`` chooses dated versions as in :meth:`evaluate`.
         """
         check_now(now)
+        if not _many(facts):  # refused at the call, not at the first decision asked for
+            one = " (one fact: use evaluate)" if isinstance(facts, Mapping | BaseModel) else ""
+            raise FactError(f"evaluate_many takes an iterable of facts (got {type(facts).__name__}){one}")
+        return self._judged(iter(facts), now, fact_type, as_of)
+
+    def _judged(
+        self, facts: Iterator[Any], now: datetime | None, fact_type: str | None, as_of: date | datetime | None
+    ) -> Iterator[Decision]:
+        """The decisions of :meth:`evaluate_many`, made as they are asked for."""
         for index, fact in enumerate(facts):
             plan, validated = self._prepare(fact, now, fact_type, index)
             yield plan.judge(validated, now) if as_of is None else self._judge_as_of(plan, validated, now, as_of)
@@ -368,3 +380,9 @@ def _rebuilt_engine(
     for pinned, calendar in (calendars or {}).items():
         adopt_pinned_calendar(pinned, calendar)
     return Engine(policies, pack=pack)
+
+
+def _many(items: object) -> bool:
+    """Whether ``items`` is a collection of things to take one by one: an iterable that is not
+    one text, bytes, mapping or model (iterating those gives characters, keys or fields)."""
+    return isinstance(items, Iterable) and not isinstance(items, str | bytes | Mapping | BaseModel)

@@ -23,19 +23,22 @@ the child starts with none pending, so each record is written once.
 from __future__ import annotations
 
 import atexit
+import gzip
 import os
 import sqlite3
 import threading
 import weakref
+import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from datetime import UTC, date, datetime
 from multiprocessing import util as _mp_util
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
+from csrules._engine.wal import use_wal
 from csrules._time.calendar import ensure_aware
 from csrules.exceptions import LogWriteError, RecordError
 
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from csrules._engine.engine import Engine
 
 __all__ = [
+    "UNREADABLE",
     "DecisionLog",
     "JsonlLog",
     "LogPart",
@@ -64,7 +68,7 @@ __all__ = [
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _NOT_JSONL = "the file is a SQLite database, not a JSON Lines log (use SQLiteLog for it)"
 _NOT_A_LOG = "the file is a session store, not a decision log (give the log a file of its own)"
-_STORE_TABLES = "SELECT 1 FROM sqlite_master WHERE name IN ('csrules_meta', 'csrules_sessions')"
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -205,6 +209,9 @@ class JsonlLog(DecisionLog):
         if not isinstance(max_bytes, int) or max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
+        # the file itself: writers naming it by a symbolic link share its lock and rotate it,
+        # not the link (whose renamed copies no reader of the file would find)
+        self._file = _link_target(self.path)
         self._fd: int | None = None
         self._path_lock: _PathLock | None = None
         if is_sqlite(self.path):
@@ -213,7 +220,7 @@ class JsonlLog(DecisionLog):
     @property
     def lock_path(self) -> Path:
         """The file whose lock writers of this log take in turn."""
-        return self.path.with_name(self.path.name + ".lock")
+        return self._file.with_name(self._file.name + ".lock")
 
     def _write(self, records: list[LogLine]) -> None:
         # Records are taken off ``records`` as they reach the file: after a failure only
@@ -259,7 +266,7 @@ class JsonlLog(DecisionLog):
     def _locked(self) -> Iterator[None]:
         """Hold the log's lock (threads of this process, and other processes) while writing."""
         if self._path_lock is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file.parent.mkdir(parents=True, exist_ok=True)
             self._path_lock = _path_lock(self.lock_path)
         with _held(self._path_lock, write=True):
             yield
@@ -268,24 +275,24 @@ class JsonlLog(DecisionLog):
         """The open file at ``path``, reopened when another writer rotated it away."""
         if self._fd is not None:
             try:
-                here, there = os.fstat(self._fd), os.stat(self.path)
+                here, there = os.fstat(self._fd), os.stat(self._file)
                 if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
                     return self._fd
             except FileNotFoundError:
                 pass
             self._close_file()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if is_sqlite(self.path):  # appended lines would sit where no reader looks
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        if is_sqlite(self._file):  # appended lines would sit where no reader looks
             raise ValueError(_NOT_JSONL)
         # readable too: a torn last line is looked for before each batch (see _write)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        self._fd = os.open(self._file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
         return self._fd
 
     def _rotate(self) -> int:
         """Rename the full file to the next free ``<name>.N`` and start a new one."""
         self._close_file()
-        numbers = [n for n, _ in jsonl_segments(self.path)]
-        self.path.rename(self.path.with_name(f"{self.path.name}.{max(numbers, default=0) + 1}"))
+        numbers = [n for n, _ in jsonl_segments(self._file)]
+        self._file.rename(self._file.with_name(f"{self._file.name}.{max(numbers, default=0) + 1}"))
         return self._current()
 
     def _close_file(self) -> None:
@@ -307,7 +314,8 @@ class SQLiteLog(DecisionLog):
     ``rules`` (all, space-separated), ``outcome``; indexes on ``at_us``, ``subject`` and
     ``rule`` (not on ``id``: random keys would double the cost of a write). Several
     processes may append to one database (WAL journal, a writer waits up to ``timeout``
-    seconds for another's batch).
+    seconds for another's batch). A database holding other tables (a session store's,
+    another application's) is refused, and left as it was.
 
     .. versionadded:: 0.2
     """
@@ -339,22 +347,34 @@ class SQLiteLog(DecisionLog):
         if self._db is None:
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             try:
-                if db.execute(_STORE_TABLES).fetchone():  # a wrong path: records would hide in a store
-                    db.close()
-                    raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
-                db.execute("PRAGMA journal_mode=WAL")
+                self._refuse_foreign(db)  # before anything is changed (the journal mode is the file's)
+                use_wal(db, self.timeout)
                 db.execute("PRAGMA synchronous=NORMAL")
                 # fewer, larger checkpoints: a log only appends (the journal grows to 64 MiB)
                 db.execute("PRAGMA wal_autocheckpoint=16384")
-                db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")  # one creator at a time: a racing one finds the tables made
+                self._refuse_foreign(db)
                 for statement in self._SCHEMA:
                     db.execute(statement)
                 db.execute("COMMIT")
-            except sqlite3.Error:
+            except (sqlite3.Error, LogWriteError):
                 db.close()
                 raise
             self._db = db
         return self._db
+
+    def _refuse_foreign(self, db: sqlite3.Connection) -> None:
+        """Raise :class:`LogWriteError` when the database holds tables and no decision log (a
+        wrong path: records would hide in a session store or in another application's data)."""
+        tables = {row[0] for row in db.execute(_TABLES)}
+        if not tables or "decisions" in tables:
+            return
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        if tables & {"csrules_meta", "csrules_sessions"}:
+            raise LogWriteError(_NOT_A_LOG, sink=self.kind, path=str(self.path))
+        raise LogWriteError(f"the file is an SQLite database of something else (tables: {', '.join(sorted(tables))}), "
+                            "not a decision log (give the log a file of its own)", sink=self.kind, path=str(self.path))
 
     def _write(self, records: list[LogLine]) -> None:
         db = self._connect()
@@ -392,7 +412,10 @@ class SQLiteLog(DecisionLog):
                 since: datetime | None = None, until: datetime | None = None) -> Iterator[DecisionRecord]:
         """The stored records, oldest first, narrowed by ``subject``, by ``rule`` (a rule
         that applied, first or not), and by ``now`` in ``[since, until)``. ``subject`` and the
-        times are index look-ups; ``rule`` is read from each record's rule list."""
+        times are index look-ups; ``rule`` is read from each record's rule list. The records
+        are those stored when reading began, read on a connection of their own: a record
+        written meanwhile (through this log too, say by judging each record read again) is
+        not read, so reading ends."""
         where, args = [], []
         for clause, value in (("subject = ?", subject), ("instr(' ' || rules || ' ', ' ' || ? || ' ') > 0", rule),
                               ("at_us >= ?", _bound_us("since", since)), ("at_us < ?", _bound_us("until", until))):
@@ -400,8 +423,10 @@ class SQLiteLog(DecisionLog):
                 where.append(clause)
                 args.append(value)
         sql = "SELECT seq, record FROM decisions" + (" WHERE " + " AND ".join(where) if where else "")
-        for seq, text in self._connect().execute(sql + " ORDER BY seq", args):
-            yield parse_record(text, file=str(self.path), line=seq)
+        self._connect()  # the table exists
+        with closing(read_only(self.path, timeout=self.timeout)) as db:
+            for seq, text in db.execute(sql + " ORDER BY seq", args):
+                yield parse_record(text, file=str(self.path), line=seq)
 
 
 def _bound_us(name: str, moment: object) -> int | None:
@@ -535,15 +560,36 @@ if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _link_target(path: Path) -> Path:
+    """The file a symbolic link ``path`` names (``path`` itself when it is no link)."""
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
+
+
 def jsonl_segments(path: Path) -> list[tuple[int, Path]]:
-    """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first."""
-    found = []
+    """The rotated files of the JSON Lines log ``path`` as ``(N, path)``, oldest first:
+    ``<name>.N``, or ``<name>.N.gz`` where it was compressed since (an archiving tool's
+    copy next to a ``<name>.N`` still there is the same part, read once)."""
+    found: dict[int, Path] = {}
     prefix = f"{path.name}."  # compared as text: a name holding [ ] * ? is no glob pattern
     for candidate in path.parent.iterdir() if path.parent.exists() else ():
         suffix = candidate.name[len(prefix):]
-        if candidate.name.startswith(prefix) and suffix.isascii() and suffix.isdigit():
-            found.append((int(suffix), candidate))
-    return sorted(found)
+        number = suffix.removesuffix(_GZ)
+        if candidate.name.startswith(prefix) and number.isascii() and number.isdigit() and (
+                suffix == number or int(number) not in found):
+            found[int(number)] = candidate
+    return sorted(found.items())
+
+
+_GZ = ".gz"
+UNREADABLE = (OSError, EOFError, zlib.error)
+"""What reading a damaged compressed part raises."""
+
+
+def _open_part(path: Path) -> IO[bytes]:
+    """A part of a JSON Lines log opened for reading, decompressed when it is ``.gz``."""
+    if path.name.endswith(_GZ):
+        return cast("IO[bytes]", gzip.open(path, "rb"))
+    return open(path, "rb")
 
 
 def read_only(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:
@@ -571,9 +617,19 @@ class LogPart:
         self.path, self.handle, self.limit = path, handle, limit
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
-        """Each line that is not blank, with its number (from 1)."""
-        read = 0
-        for number, raw in enumerate(self.handle, start=1):
+        """Each line that is not blank, with its number (from 1). A compressed part that
+        cannot be read on raises :class:`RecordError` naming the line it stopped at."""
+        read = number = 0
+        lines = iter(self.handle)
+        while True:
+            try:
+                raw = next(lines, None)
+            except UNREADABLE as exc:
+                raise RecordError(f"cannot be read on: {type(exc).__name__}: {exc}; the lines after are "
+                                  "not read", file=str(self.path), line=number + 1) from None
+            if raw is None:
+                return
+            number += 1
             read += len(raw)
             if self.limit is not None and read > self.limit:
                 return  # written after the log was read: the next reading has it
@@ -594,6 +650,7 @@ def jsonl_parts(path: Path, seen: set[tuple[int, int]] | None = None) -> Iterato
     no rotation remains unread. A file in ``seen`` (:func:`file_identity`) is left out, and
     each file read is added to it: several names of one log read each file once."""
     seen = set() if seen is None else seen
+    path = _link_target(path)  # a symbolic link: the log is its file's (see JsonlLog)
     done = 0  # the highest rotated part read
     while True:
         for number, segment in jsonl_segments(path):
@@ -614,15 +671,17 @@ _ROTATED = object()
 
 def _current_part(path: Path, done: int) -> Any:
     """``path`` opened with its size, taken under the writers' lock (so the size ends a whole
-    line); :data:`_ROTATED` when a part newer than ``done`` appeared; None without the file."""
+    line); :data:`_ROTATED` when a part newer than ``done`` appeared; None without the file.
+    A compressed file named itself (``d.jsonl.3.gz``) is read whole, decompressed: nothing
+    appends to it."""
     with _holding(path.with_name(path.name + ".lock"), write=False):
         if any(number > done for number, _ in jsonl_segments(path)):
             return _ROTATED
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed by _unseen
+            handle = _open_part(path)
         except FileNotFoundError:
             return None
-        return handle, os.fstat(handle.fileno()).st_size
+        return handle, None if path.name.endswith(_GZ) else os.fstat(handle.fileno()).st_size
 
 
 def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
@@ -630,7 +689,7 @@ def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
     """``path`` as a part unless its file is in ``seen``; it is closed once read."""
     if handle is None:
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below
+            handle = _open_part(path)
         except FileNotFoundError:  # a rotated part removed meanwhile
             return
     with handle:
@@ -659,7 +718,10 @@ class LogReader:
             yield from self._rows()
             return
         for part in jsonl_parts(self.path):
-            yield from self._lines(part)
+            try:
+                yield from self._lines(part)
+            except RecordError as exc:  # a damaged compressed part: the next parts are read
+                self.problems.append(exc)
 
     def _rows(self) -> Iterator[DecisionRecord]:
         db = read_only(self.path, timeout=60)

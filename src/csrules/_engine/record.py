@@ -48,6 +48,7 @@ __all__ = [
     "pack_ref",
     "parse_record",
     "record_schema",
+    "recorded_policy",
     "step_record",
     "subject_field",
 ]
@@ -231,7 +232,7 @@ def pack_ref(name: str, version: str, policies: tuple[Policy, ...],
 _RECORDED: dict[str, RecordedPolicy] = {}  # by content hash: equal content, equal entry
 
 
-def _recorded_policy(policy: Policy) -> RecordedPolicy:
+def recorded_policy(policy: Policy) -> RecordedPolicy:
     """``policy`` as records keep it (worked out once per policy content)."""
     found = _RECORDED.get(policy.content_hash)
     if found is None:
@@ -302,11 +303,14 @@ _ATOMS = frozenset({str, int, bool, type(None), datetime})
 """Leaf types that hold no number JSON cannot write (the common fields of a fact)."""
 
 
-def _non_finite(value: Any) -> tuple[str, float] | None:
-    """The path and value of a NaN or infinite number in ``value`` (None: there is none);
-    JSON has no such numbers, and a record must keep the fact that was judged."""
+def _unkept(value: Any) -> tuple[str, Any, str] | None:
+    """The path, value and why of what a record's UTF-8 JSON cannot keep in ``value``: a NaN
+    or infinite number (JSON has none), or text with a lone surrogate (no UTF-8 text holds
+    one); None when there is nothing. A record must keep the fact that was judged."""
+    if type(value) is str or isinstance(value, str):
+        return None if value.isascii() or _is_unicode(value) else ("", value, _SURROGATE)
     if type(value) is float or isinstance(value, float):
-        return None if math.isfinite(value) else ("", value)
+        return None if math.isfinite(value) else ("", value, "which JSON cannot keep")
     if isinstance(value, BaseModel):
         items: Iterable[tuple[Any, Any]] = value.__dict__.items()
     elif isinstance(value, dict):
@@ -316,19 +320,34 @@ def _non_finite(value: Any) -> tuple[str, float] | None:
     else:
         return None
     for key, item in items:
-        if type(item) in _ATOMS:
+        if type(key) is str and not (key.isascii() or _is_unicode(key)):
+            return key, key, f"a name {_SURROGATE}"
+        if type(item) in _ATOMS and (type(item) is not str or item.isascii()):
             continue
-        found = _non_finite(item)
+        found = _unkept(item)
         if found is not None:  # the path is built only for what is found
-            return (f"{key}.{found[0]}" if found[0] else str(key)), found[1]
+            return (f"{key}.{found[0]}" if found[0] else str(key)), found[1], found[2]
     return None
 
 
+_SURROGATE = "which is not Unicode text (it holds a lone surrogate)"
+
+
+def _is_unicode(text: str) -> bool:
+    """False when ``text`` holds a lone surrogate (a Python str may; UTF-8 may not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def recordable(fact: BaseModel) -> BaseModel:
-    """``fact``, checked to be one a record keeps whole (no NaN or infinite number)."""
-    found = _non_finite(fact)
+    """``fact``, checked to be one a record keeps whole (no NaN or infinite number, no lone
+    surrogate in its text)."""
+    found = _unkept(fact)
     if found is not None:
-        raise RecordError(f"the fact's {found[0]} is {found[1]!r}, which JSON cannot keep: "
+        raise RecordError(f"the fact's {found[0]} is {found[1]!r}, {found[2]}: "
                           "a record of this decision would not hold the fact that was judged")
     return fact
 
@@ -339,7 +358,7 @@ def make_record(decision: Decision, *, trace: bool = False) -> DecisionRecord:
     fact: BaseModel = recordable(decision.fact)
     record = _sealed({
         "id": "", "now": _fixed(decision.now), "fact_type": plan.fact_type, "subject": fact_subject(fact),
-        "fact": fact.model_dump(mode="json"), "policies": tuple(_recorded_policy(p) for p in plan.policies),
+        "fact": fact.model_dump(mode="json"), "policies": tuple(recorded_policy(p) for p in plan.policies),
         "pack": plan.pack, "outcome": decision.outcome, "matches": decision.matches,
         "effects": _effects(decision.effects), "errors": _errors(decision.errors),
     })
@@ -360,7 +379,7 @@ def step_record(policies: Iterable[Policy], result: Any, fact_type: str | None =
     caller checks the ``fact`` with :func:`recordable` before it commits the step. The
     session's ``lifecycles`` are named with the policies (``lifecycle:<id>``, version and
     content hash), so a replay through a changed lifecycle says so."""
-    named = (*(_recorded_policy(p) for p in policies),
+    named = (*(recorded_policy(p) for p in policies),
              *(RecordedPolicy(id=f"{LIFECYCLE_PREFIX}{lc.id}", version=lc.version, content_hash=lc.content_hash,
                               params={}) for lc in lifecycles))
     return _sealed({
@@ -427,7 +446,7 @@ def decision_line(decision: Decision) -> LogLine:
     if subject is not None:
         data["subject"] = subject
     data["fact"] = fact
-    data["policies"] = [_recorded_policy(p).model_dump() for p in plan.policies]
+    data["policies"] = [recorded_policy(p).model_dump() for p in plan.policies]
     if plan.pack is not None:
         data["pack"] = plan.pack.model_dump(exclude_none=True)
     data["outcome"] = outcome

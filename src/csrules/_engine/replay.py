@@ -19,7 +19,9 @@ from csrules._engine.record import (
     DecisionRecord,
     PackRef,
     RecordedEffect,
+    RecordedPolicy,
     make_record,
+    recorded_policy,
     step_record,
 )
 from csrules._policy.model import Policy
@@ -53,13 +55,22 @@ class PolicyMismatch:
     recorded_hash: str | None
     engine_version: str | None
     engine_hash: str | None
+    params: tuple[tuple[str, Any, Any], ...] = ()
+    """The parameters whose values differ, as ``(name, recorded, engine)`` (None on the side
+    that has no such parameter); empty when only rules or texts changed."""
 
     def render(self) -> str:
-        """One line: what the record names and what the engine has."""
+        """One line: what the record names and what the engine has, and which parameter
+        values changed (else that the rules or texts did)."""
         recorded = f"{self.recorded_version} ({self.recorded_hash})" if self.recorded_hash else "absent"
         engine = f"{self.engine_version} ({self.engine_hash})" if self.engine_hash else "absent"
         same = " - content changed, version did not" if self.recorded_version == self.engine_version else ""
-        return f"{self.id}: recorded {recorded}, engine {engine}{same}"
+        why = ""
+        if self.params:
+            why = "; parameters " + ", ".join(f"{name} {was} -> {now}" for name, was, now in self.params)
+        elif self.recorded_hash and self.engine_hash and not self.id.startswith(("pack ", LIFECYCLE_PREFIX)):
+            why = "; same parameters: rules or texts changed"
+        return f"{self.id}: recorded {recorded}, engine {engine}{same}{why}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +131,15 @@ class ReplayResult:
         if self.status == "other_policies":
             return "\n".join([f"{head} (not evaluated)", *(f"  {m.render()}" for m in self.policies)])
         lines = [head]
+        if self.policies:  # a forced replay: why the decision may differ
+            lines.append("  judged under other content:")
+            lines.extend(f"    {m.render()}" for m in self.policies)
         if self.outcome:
             lines.append(f"  outcome {self.outcome[0].value} -> {self.outcome[1].value}")
         lines.extend(f"  {change.render()}" for change in self.effects)
+        if self.replayed is not None and self.replayed.matches != self.record.matches and not self.effects:
+            was, now = [r for _, r in self.record.matches], [r for _, r in self.replayed.matches]
+            lines.append(f"  rules that applied {was} -> {now}")
         if self.errors_changed and self.replayed is not None:
             was, now = [e.rule for e in self.record.errors], [e.rule for e in self.replayed.errors]
             lines.append(f"  rule errors {was} -> {now}")
@@ -146,8 +163,18 @@ def policy_mismatches(record: DecisionRecord, policies: Iterable[Policy]) -> tup
             policy_id,
             was.version if was else None, was.content_hash if was else None,
             now.version if now else None, now.content_hash if now else None,
+            _changed_params(was, now),
         ))
     return tuple(out)
+
+
+def _changed_params(was: RecordedPolicy | None, now: Policy | None) -> tuple[tuple[str, Any, Any], ...]:
+    """The parameters whose recorded value is not the engine policy's (both sides known)."""
+    if was is None or now is None:
+        return ()
+    then, current = was.params, recorded_policy(now).params
+    return tuple((name, then.get(name), current.get(name)) for name in dict.fromkeys([*then, *current])
+                 if then.get(name) != current.get(name))
 
 
 def pack_mismatches(record: DecisionRecord, pack: PackRef | None) -> tuple[PolicyMismatch, ...]:

@@ -34,7 +34,7 @@ from csrules._policy.kinds.base import ORDERED, ConditionBase
 from csrules._policy.kinds.core import All, Compare, In, NotIn, plain_value
 from csrules.exceptions import PolicyError
 
-__all__ = ["Atom", "FieldTable", "SharedRule", "build_tables", "split_rule"]
+__all__ = ["Atom", "FieldTable", "SharedRule", "build_tables", "patterns_at_most", "split_rule"]
 
 _PLAIN_TYPES = (bool, int, float, str, datetime, date, time, timedelta)
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
@@ -241,6 +241,25 @@ def build_tables(rules: list[SharedRule], everyone: int) -> list[FieldTable]:
     for rule in rules:
         paths.update(dict.fromkeys(rule.atoms))
     return [build_table(path, rules, everyone) for path in paths]
+
+
+def patterns_at_most(rules: list[SharedRule], everyone: int, limit: int) -> int:
+    """How many match patterns ``rules`` can give at most, when provably no more than
+    ``limit``; else 0. When every rule is shared tests alone (no rest), a fact's pattern is
+    the AND of one region mask per field, so there are at most as many patterns as the product
+    of each field's distinct masks (the hit policies then map each pattern to one)."""
+    if not rules or any(not rule.atoms or rule.rest for rule in rules):
+        return 0
+    try:
+        tables = build_tables(rules, everyone)
+    except PolicyError:  # constants that cannot be ordered: the plan tests rule by rule
+        return 0
+    count = 1
+    for table in tables:
+        count *= len({*table.points.values(), *table.between, table.other})
+        if count > limit:
+            return 0
+    return count
 
 
 def table_source(table: FieldTable, local: str, names: Callable[[Any], str], out: str) -> list[str]:

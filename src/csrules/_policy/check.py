@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.facts import get_fact_type, unknown_fields, validate_fact
 from csrules._policy.kinds.base import CheckContext, check_condition_depth, check_of, walk
 from csrules._policy.kinds.core import Contains
+from csrules._policy.text import blank_phrase
 from csrules._time.durations import BusinessDuration
 from csrules.exceptions import FactError, PolicyError
 
@@ -103,7 +104,9 @@ def _check_phrase_params(rule: Rule, values: dict[str, Any], ctx: CheckContext) 
     for node in walk(rule.when):
         if isinstance(node, Contains) and node.param is not None:
             phrases = values.get(node.param, ())
-            if not phrases or any(not phrase.strip() for phrase in phrases):
+            if isinstance(phrases, str):  # a str parameter is one phrase
+                phrases = (phrases,)
+            if not phrases or any(blank_phrase(phrase, node.fold) for phrase in phrases):
                 raise ctx.fail(
                     f"parameter {node.param!r} gives contains no phrase or an empty one (blank is empty) "
                     f"(value in force: {list(phrases)!r})",
@@ -165,6 +168,10 @@ def _check_examples(rule: Rule, ctx: CheckContext, model: type[BaseModel]) -> No
                     validate_fact(model, fact)
             except FactError as exc:
                 raise ctx.fail(f"example fact does not validate: {exc}", at=(*where, "fact")) from None
+            extra = unknown_fields(model, fact)
+            if extra:  # the model would drop them: a misspelt field would go unseen
+                raise ctx.fail(f"example fact has fields {model.__name__} does not hold: {', '.join(extra)} "
+                               f"(fields: {', '.join(model.model_fields)})", at=(*where, "fact"))
             unknown = sorted(set(expect) - keys)
             if unknown:
                 raise ctx.fail(

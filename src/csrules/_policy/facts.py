@@ -36,6 +36,8 @@ __all__ = [
     "read_path",
     "register_fact_type",
     "registered_fact_types",
+    "scalar_type",
+    "unknown_fields",
     "validate_fact",
 ]
 
@@ -111,8 +113,11 @@ def register_fact_type(
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
             raise PolicyError(f"a fact type must be a pydantic model class (got {cls!r:.80})")
         key = name or getattr(cls, "__fact_type__", None) or _snake(cls.__name__)
-        if not isinstance(key, str) or not key:
-            raise PolicyError(f"a fact type name is non-empty text (got {key!r:.80})")
+        if not isinstance(key, str) or not key or any(char.isspace() or not char.isprintable() for char in key):
+            # policies name it in a file (fact_type: ticket): a space in it would never be matched
+            raise PolicyError(f"a fact type name is non-empty text without spaces (got {key!r:.80})")
+        if event_time is not None and not isinstance(event_time, str):
+            raise PolicyError(f"event_time names a datetime field of {cls.__name__} (got {event_time!r:.80})")
         if _BUILTIN.get(key) != f"{cls.__module__}:{cls.__qualname__}":
             _load_builtin(key)  # a host model taking a built-in name meets the built-in one
         existing = _REGISTRY.get(key)
@@ -442,6 +447,44 @@ def field_info(model: type[BaseModel], path: str) -> FieldInfo:
     )
 
 
+def scalar_type(info: FieldInfo) -> Any:
+    """The type of one value at ``info``'s path (a list's item type), without ``Optional`` or
+    ``Annotated``: what a literal compared with the field must become to compare equal."""
+    inner = _strip_optional(info.annotation)[0]
+    if get_origin(inner) in (list, tuple, set, frozenset):
+        args = [a for a in get_args(inner) if a is not Ellipsis]
+        inner = _strip_optional(args[0])[0] if args else Any
+    return inner
+
+
+def unknown_fields(model: type[BaseModel], data: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the keys in ``data`` (a fact as written) that ``model`` has no field for,
+    looking into nested models and lists of them: a model that ignores extra keys would drop
+    them unseen. A model that keeps or refuses extra keys has none to report."""
+    if not isinstance(data, Mapping) or model.model_config.get("extra", "ignore") != "ignore":
+        return []
+    names: dict[str, Any] = {}
+    for name, spec in model.model_fields.items():
+        for key in (name, spec.alias, spec.validation_alias):
+            if isinstance(key, str):
+                names[key] = spec.annotation
+    found: list[str] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key not in names:
+            found.append(path)
+            continue
+        inner = _strip_optional(names[key])[0]
+        items = value if isinstance(value, list | tuple) else [value]
+        if get_origin(inner) in (list, tuple, set, frozenset) and get_args(inner):
+            inner = _strip_optional(get_args(inner)[0])[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            for index, item in enumerate(items):
+                where = f"{path}[{index}]." if isinstance(value, list | tuple) else f"{path}."
+                found.extend(unknown_fields(inner, item, where))
+    return found
+
+
 def _resolved(model: type[BaseModel], name: str, annotation: Any) -> Any:
     """The field's annotation with forward references resolved.
 
@@ -497,7 +540,11 @@ def _classify(tp: Any) -> tuple[ValueKind, frozenset[Any] | None, bool, type[Bas
     if isinstance(tp, type):
         if issubclass(tp, enum.Enum):
             members = frozenset(m.value for m in tp)
-            enum_kind: ValueKind = "text" if all(isinstance(v, str) for v in members) else "other"
+            enum_kind: ValueKind = "other"
+            if all(isinstance(v, str) for v in members):
+                enum_kind = "text"
+            elif issubclass(tp, int) and all(type(v) is int for v in members):  # an IntEnum: a number
+                enum_kind = "number"
             return enum_kind, members, False, None
         for py_type, value_kind in _SIMPLE_KINDS:
             if issubclass(tp, py_type):

@@ -111,6 +111,7 @@ def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise PolicyError(f"file is larger than {MAX_FILE_BYTES} bytes", file=name)
     if fmt == "json":
+        text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors) says nothing, as in YAML
         data = _read_json(text, name)
         lines: Lines = {}
         try:  # JSON is (nearly) YAML: borrow the YAML composer for line numbers

@@ -44,11 +44,12 @@ from csrules._policy.kinds.base import check_condition_depth as check_condition_
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import Nth, Window
 from csrules._policy.text import Script, to_script
+from csrules._policy.trace import check_lang
 from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import CalendarError, PolicyError
+from csrules.exceptions import CalendarError, PolicyError, TimeError
 
 __all__ = [
     "Approve",
@@ -95,8 +96,33 @@ CHECKED_CONTEXT = {"depth_checked": True}
 """Validation context for ``Policy.model_validate`` after :func:`check_depth` ran on the data."""
 
 
-NonEmpty = Annotated[str, Field(min_length=1)]
-"""Text that must say something: ids, codes, roles, versions, messages."""
+def _said(value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"blank text says nothing (got {value!r})")
+    return value
+
+
+def _name(value: str) -> str:
+    # a code, role or version is compared with others: spaces around it are no part of it
+    return _said(value).strip()
+
+
+NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_said)]
+"""Text that must say something (not empty, not only spaces): messages, titles."""
+
+def _quoted(value: Any) -> Any:
+    # YAML reads ``version: 1.10`` as the number 1.1: a name written as a number is refused, not
+    # turned back into text it may not have been
+    if isinstance(value, int | float):
+        what = "yes/no value" if isinstance(value, bool) else "number"
+        raise ValueError(f"this is text: quote it in the file (YAML read the {what} {value!r})")
+    return value
+
+
+# the length on the inner text: an empty name is "at least 1 character", as other text
+Name = Annotated[Annotated[str, Field(min_length=1)], BeforeValidator(_quoted), AfterValidator(_name)]
+"""A name other things are matched against (codes, roles, versions, source ids): spaces
+around it are dropped, and blank is refused."""
 
 
 class PolicyModel(CheckedModel):
@@ -122,8 +148,12 @@ class Text(PolicyModel):
     zh: NonEmpty
 
     def get(self, lang: Lang) -> str:
-        """The text in ``lang``."""
-        return self.zh if lang == "zh" else self.en
+        """The text in ``lang`` (``en`` or ``zh``; anything else is refused, not read as English)."""
+        if lang == "zh":
+            return self.zh
+        if lang != "en":
+            check_lang(lang)
+        return self.en
 
     def placeholders(self) -> set[str]:
         """The ``{name}`` parameter placeholders used in either language.
@@ -175,7 +205,7 @@ class Source(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    id: NonEmpty
+    id: Name
     title: BiText
     file: str | None = None
 
@@ -186,8 +216,8 @@ class Citation(PolicyModel):
     .. versionadded:: 0.1
     """
 
-    source: NonEmpty
-    section: NonEmpty
+    source: Name
+    section: Name
     quote: str | None = None
 
     def __str__(self) -> str:
@@ -257,6 +287,7 @@ class Parameter(PolicyModel):
         """Validate ``value`` against this parameter's type and bounds; return it typed."""
         if self.type in ("int", "float") and isinstance(value, bool):
             raise ValueError(f"{name} must be {self.type} (got bool {value!r})")
+        _written_as(self.type, value, name)
         if self.type == "time" and isinstance(value, int | float):
             raise ValueError(f'{name} must be a time such as "09:30" (got {value!r})')
         if self.type == "int" and isinstance(value, float) and not value.is_integer():
@@ -284,6 +315,24 @@ class Parameter(PolicyModel):
             if self.max is not None and _order(typed) > _order(self.max):
                 raise ValueError(f"{name} {_show(typed)} is above the maximum {_show(self.max)}")
         return typed
+
+
+_TEXT_READ = (str, bytes, bytearray)
+"""What a number or flag parameter is never written as: pydantic would read ``"2"`` as 2 and
+``"off"`` as false, so a quoted number or a word would pass for a value never written."""
+
+
+def _written_as(kind: str, value: Any, name: str) -> None:
+    """Refuse ``value`` when it is not written as a ``kind`` parameter's value is."""
+    if kind in ("int", "float") and isinstance(value, _TEXT_READ):
+        raise ValueError(f"{name} must be {kind}, written as a number without quotes (got {value!r})")
+    if kind == "bool" and not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false (got {type(value).__name__} {value!r})")
+    if kind == "str" and not isinstance(value, str):
+        raise ValueError(f"{name} must be text (got {type(value).__name__} {value!r})")
+    if kind == "str_list" and isinstance(value, list | tuple) and not all(isinstance(item, str) for item in value):
+        wrong = next(item for item in value if not isinstance(item, str))
+        raise ValueError(f"{name} must be a list of texts (got {type(wrong).__name__} {wrong!r} in it)")
 
 
 def _order(value: Any) -> Any:
@@ -409,7 +458,7 @@ class Violate(PolicyModel, KeyedEffect):
     KEY: ClassVar[tuple[str, str | None]] = ("violation", "code")
 
     type: Literal["violation"] = "violation"
-    code: NonEmpty
+    code: Name
     severity: Severity = "major"
     message: BiText
     consequence: BiText | None = None
@@ -461,7 +510,7 @@ class Oblige(PolicyModel, KeyedEffect):
 
     type: Literal["obligation"] = "obligation"
     action: BiText
-    who: NonEmpty
+    who: Name
     due: Due | None = None
 
 
@@ -474,7 +523,7 @@ class Approve(PolicyModel, KeyedEffect):
     KEY: ClassVar[tuple[str, str | None]] = ("approval", "role")
 
     type: Literal["approval"] = "approval"
-    role: NonEmpty
+    role: Name
     reason: BiText | None = None
 
 
@@ -487,7 +536,7 @@ class Escalate(PolicyModel, KeyedEffect):
     KEY: ClassVar[tuple[str, str | None]] = ("escalation", "to")
 
     type: Literal["escalation"] = "escalation"
-    to: NonEmpty
+    to: Name
     reason: BiText | None = None
 
 
@@ -513,6 +562,15 @@ EFFECT_KEY = r"^(violation|approval|obligation|escalation):\S+$|^recommendation$
 ExpectedKey = Annotated[str, Field(pattern=EFFECT_KEY)]
 
 
+def written_instant(value: Any) -> Any:
+    """Refuse a bare number where an instant is written: pydantic would read it as seconds
+    since 1970."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"an instant is written as ISO 8601 with its offset, e.g. 2026-03-10T10:00:00+08:00 "
+                         f"(got the number {value!r})")
+    return value
+
+
 class Step(PolicyModel):
     """One step of a session example: an event (``fact``, placed in time by ``at`` or by the
     fact's own time field) or a clock move (``tick``), and the effect keys expected after it.
@@ -530,14 +588,7 @@ class Step(PolicyModel):
     tick: AwareDatetime | None = None
     expect: list[ExpectedKey]
 
-    @field_validator("at", "tick", mode="before")
-    @classmethod
-    def _instant_text(cls, value: Any) -> Any:
-        # pydantic would read a bare number as seconds since 1970: an instant is written out
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise ValueError(f"an instant is written as ISO 8601 with its offset, e.g. 2026-03-10T10:00:00+08:00 "
-                             f"(got the number {value!r})")
-        return value
+    _instant_text = field_validator("at", "tick", mode="before")(written_instant)
 
     @model_validator(mode="after")
     def _event_or_tick(self) -> Step:
@@ -579,8 +630,10 @@ class Example(PolicyModel):
     fact: dict[str, Any] | None = None
     now: datetime | None = None
     expect: list[str] | None = None
-    subject: NonEmpty | None = None
+    subject: Name | None = None
     steps: list[Step] | None = Field(default=None, min_length=1)
+
+    _now_text = field_validator("now", mode="before")(written_instant)
 
     @model_validator(mode="after")
     def _fact_or_steps(self) -> Example:
@@ -665,7 +718,7 @@ class Policy(PolicyModel):
     """
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-    version: NonEmpty
+    version: Name
     title: BiText
     description: BiText | None = None
     fact_type: str
@@ -678,7 +731,7 @@ class Policy(PolicyModel):
     """The first day this version is in force (None: from the start); half-open with ``valid_until``."""
     valid_until: ValidityDate | None = None
     """The first day this version is no longer in force (None: until further notice)."""
-    timezone: NonEmpty | None = None
+    timezone: Name | None = None
     """The IANA zone the validity days are read in, and the clock times and calendar periods of
     conditions that name no ``tz``, ``calendar`` or ``shifts`` (building the policy writes a
     zone other than the default into them as their ``tz``, so documents and traces name it);
@@ -734,8 +787,15 @@ class Policy(PolicyModel):
         """True when the policy has a ``valid_from`` or a ``valid_until``."""
         return self.valid_from is not None or self.valid_until is not None
 
-    def in_force_on(self, day: date) -> bool:
-        """Whether this version is in force on ``day`` (``valid_from <= day < valid_until``)."""
+    def in_force_on(self, day: date | datetime) -> bool:
+        """Whether this version is in force on ``day`` (``valid_from <= day < valid_until``); an
+        aware datetime is read as the day it falls on in the policy's ``timezone``."""
+        if isinstance(day, datetime):
+            if day.utcoffset() is None:
+                raise TimeError(f"in_force_on needs a date or an aware datetime (got naive {day.isoformat()})")
+            day = day.astimezone(load_zone(self.timezone or DEFAULT_TIME_ZONE)).date()
+        elif not isinstance(day, date):
+            raise TimeError(f"in_force_on needs a date or an aware datetime (got {type(day).__name__} {day!r:.40})")
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day < self.valid_until
         )
@@ -782,7 +842,11 @@ class Policy(PolicyModel):
         )
 
     def duration_param(self, name: str) -> Duration:
-        """The duration parameter ``name`` in force."""
+        """The duration parameter ``name`` in force; a :class:`KeyError` names the parameters."""
+        if name not in self.params:
+            raise KeyError(f"policy {self.id!r} has no parameter {name!r}; parameters: {sorted(self.params)}")
+        if self.params[name].type != "duration":
+            raise PolicyError(f"parameter {name!r} is {self.params[name].type}, not a duration", policy_id=self.id)
         return parse_duration(self.param_values[name])
 
 

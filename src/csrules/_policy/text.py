@@ -2,18 +2,21 @@
 
 Service transcripts mix simplified and traditional Chinese (这不是我应该做的 / 這不是我應該做的);
 a rule written in one script must catch the other. Folding converts both the phrases and the
-text to simplified Chinese with OpenCC's maintained dictionaries, drops whitespace next to a
-Chinese or full-width character ("您 好" is 您好; "thank you" keeps its space), then case-folds.
+text to simplified Chinese with OpenCC's maintained dictionaries, reads full-width forms as plain
+ones (NFKC: ９折 is 9折) and drops invisible format characters (a zero-width space inside 不行),
+drops whitespace next to a Chinese or full-width character ("您 好" is 您好; "thank you" keeps its
+space), then case-folds.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 
 from csrules._lang import converter, simplified
 
-__all__ = ["Script", "TextMatcher", "fold_text", "quoted", "to_script", "to_script_quoting"]
+__all__ = ["Script", "TextMatcher", "blank_phrase", "fold_text", "quoted", "to_script", "to_script_quoting"]
 
 Fold = Literal["none", "case", "zh"]
 
@@ -77,42 +80,87 @@ def fold_text(text: str, fold: Fold) -> str:
     return found
 
 
+def blank_phrase(phrase: str, fold: Fold) -> bool:
+    """Whether ``phrase`` says nothing once folded (empty, spaces, invisible characters): it would
+    be found in every text, or nearly every."""
+    return not fold_text(phrase, fold).strip()
+
+
 # Chinese (and full-width) characters: a space beside one separates no words. Speech-to-text
 # and chat transcripts put spaces (also the ideographic U+3000) between them ("您 好", "保 证").
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # a run of spaces, or one tab, newline ... other than a space
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
+
+
+# Invisible format characters (zero-width space and joiners, the byte-order mark, the soft
+# hyphen, direction marks) that chat clients and copied text put inside words ("不\u200b行").
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def _fold(text: str, fold: Fold) -> str:
     if not text.isascii():
+        # full-width letters, digits and punctuation read as their plain forms (９折 is 9折,
+        # ＯＫ is OK), compatibility ideographs as the unified ones; invisible marks are dropped
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
         if fold == "zh":
             text = simplified(text)
         text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
+    if _SPACES.search(text):
+        text = _SPACES.sub(" ", text)  # ... as one space, however many a transcript holds
     return text.casefold()
+
+
+# Quoted speech: the span between a pair of quotation marks, in the Chinese and the Western
+# styles (full-width ＂ reads as " once folded); an unclosed mark quotes nothing.
+_QUOTATION = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|‘[^’]*’|"[^"]*"|﹁[^﹂]*﹂|﹃[^﹄]*﹄')
+_CUT = "\x00"  # what a quoted span reads as: no phrase crosses it, and no negation reaches over it
 
 
 class TextMatcher:
     """Finds the first of several phrases in a text or in any line of a list of texts; a phrase
     inside one of the ``ignore`` phrases does not count there (``但是`` is not found in ``不但是``).
 
+    A phrase right after one of the ``negated_by`` words (``不能`` before ``保证``), or right
+    after such a negated phrase (``不能保证一定到``), is negated and does not count, as is one
+    right before one of the ``negated_after`` words (``保证`` before ``不了``); with
+    ``skip_quoted`` nothing between quotation marks counts (``您说「不行」`` repeats the
+    customer's word).
+
     >>> TextMatcher(("这不是我应该做的",), "zh")("客服：這不是我應該做的")
     True
     >>> TextMatcher(("但是",), "zh", ignore=("不但是",))(["這不但是", "但是不行"])
     True
+    >>> TextMatcher(("保证", "一定到"), "zh", negated_by=("不能",))("不能保證一定到")
+    False
     """
 
-    __slots__ = ("_ignored", "_pattern", "_seen", "fold", "ignore", "phrases")
+    __slots__ = ("_after", "_ignored", "_negators", "_pattern", "_seen", "fold", "ignore", "negated_after",
+                 "negated_by", "phrases", "skip_quoted")
 
-    def __init__(self, phrases: tuple[str, ...], fold: Fold, ignore: tuple[str, ...] = ()) -> None:
+    def __init__(self, phrases: tuple[str, ...], fold: Fold, ignore: tuple[str, ...] = (), *,
+                 negated_by: tuple[str, ...] = (), negated_after: tuple[str, ...] = (),
+                 skip_quoted: bool = False) -> None:
         self.phrases = phrases
         self.fold = fold
         self.ignore = ignore
+        self.negated_by = negated_by
+        self.negated_after = negated_after
+        self.skip_quoted = skip_quoted
         self._ignored = frozenset(fold_text(p, fold) for p in ignore)
+        self._negators = tuple(sorted({fold_text(p, fold) for p in negated_by}, key=len, reverse=True))
+        self._after = tuple(sorted({fold_text(p, fold) for p in negated_after}, key=len, reverse=True))
         # longest first: where an ignored phrase and a phrase start together, the ignored one wins,
         # and scanning goes on after it
         folded = sorted({fold_text(p, fold) for p in phrases} | self._ignored, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(p) for p in folded))
         self._seen: dict[str, bool] = {}  # answers for short texts (greetings repeat), up to _SEEN
+
+    @property
+    def refines(self) -> bool:
+        """Whether a phrase found may still not count (ignored, negated or quoted): a search
+        for the bare phrases must then ask the matcher itself."""
+        return bool(self._ignored or self._negators or self._after or self.skip_quoted)
 
     def __call__(self, value: Any) -> bool:
         if type(value) is not str or len(value) > 64:
@@ -129,11 +177,25 @@ class TextMatcher:
         """The first phrase found (as written in the policy, folded), or None."""
         texts = (value,) if isinstance(value, str) else value
         for text in texts:
-            for match in self._pattern.finditer(fold_text(text, self.fold)):
-                if match.group(0) not in self._ignored:
-                    return match.group(0)
+            folded = fold_text(text, self.fold)
+            if self.skip_quoted:
+                folded = _QUOTATION.sub(_CUT, folded)
+            negated_to = -1  # where the last negated phrase ended
+            for match in self._pattern.finditer(folded):
+                if match.group(0) in self._ignored:
+                    continue
+                start = match.start()
+                if start == negated_to or (self._negators and folded.endswith(self._negators, 0, start)):
+                    negated_to = match.end()
+                    continue
+                if self._after and folded.startswith(self._after, match.end()):
+                    continue
+                return match.group(0)
         return None
 
     def __repr__(self) -> str:
-        ignoring = f", ignore={self.ignore!r}" if self.ignore else ""
-        return f"TextMatcher({self.phrases!r}, fold={self.fold!r}{ignoring})"
+        extra = f", ignore={self.ignore!r}" if self.ignore else ""
+        extra += f", negated_by={self.negated_by!r}" if self.negated_by else ""
+        extra += f", negated_after={self.negated_after!r}" if self.negated_after else ""
+        extra += ", skip_quoted=True" if self.skip_quoted else ""
+        return f"TextMatcher({self.phrases!r}, fold={self.fold!r}{extra})"

@@ -17,7 +17,7 @@ from typing import Any
 from csrules._lang import Lang
 from csrules._policy.text import Script, to_script
 
-__all__ = ["RuleTrace", "Trace", "TraceNode", "check_lang", "zh_duration"]
+__all__ = ["RuleTrace", "Trace", "TraceNode", "check_lang", "check_script", "zh_duration"]
 
 _VALUE_LABELS_ZH = {
     "now": "当前时间", "elapsed": "已过时长", "working time": "已过工作时间", "time": "时刻",
@@ -38,6 +38,15 @@ def check_lang(lang: Any) -> Lang:
     if lang not in ("en", "zh"):
         raise ValueError(f"lang must be 'en' or 'zh' (got {lang!r})")
     found: Lang = lang
+    return found
+
+
+def check_script(script: Any) -> Script:
+    """``script`` checked to be a Chinese script csrules writes, whatever the language: a
+    misspelt one is refused, not ignored for English text."""
+    if script not in ("simplified", "traditional"):
+        raise ValueError(f"script must be 'simplified' or 'traditional' (got {script!r})")
+    found: Script = script
     return found
 
 
@@ -140,6 +149,7 @@ class RuleTrace:
     def render(self, lang: Lang = "en", script: Script = "simplified") -> list[str]:
         """Readable lines: the verdict, then the condition tree with the values seen (Chinese
         in one ``script``)."""
+        check_script(script)
         if check_lang(lang) == "zh":
             verdict = "命中" if self.matched else "未命中"
             if self.matched and not self.selected:
@@ -187,6 +197,7 @@ class Trace:
         its Chinese words in one ``script`` (simplified or traditional; the values seen are
         shown as they were)."""
         check_lang(lang)
+        check_script(script)
         return "\n".join(line for rule in self.rules for line in rule.render(lang, script))
 
     def to_dict(self) -> list[dict[str, Any]]:

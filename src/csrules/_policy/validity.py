@@ -278,7 +278,9 @@ def with_dated_params(policy: Policy, params: Mapping[str, Any]) -> tuple[Policy
     values in force then (outside every dated value, the value the policy had). A version
     after the first gets the version ``<version>@<first day>``."""
     plain = {name: value for name, value in params.items() if not is_dated(value)}
-    base = policy.with_params(**plain) if plain else policy
+    # the overrides go in as data, not keywords: a name that is not text is then refused by name
+    kept = policy.model_dump(mode="python", exclude={"overrides"})
+    base = type(policy)(**kept, overrides={**policy.overrides, **plain}) if plain else policy
     dated = {name: dated_values(policy, name, value) for name, value in params.items() if is_dated(value)}
     if not dated:
         return (base,)

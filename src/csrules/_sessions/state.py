@@ -339,10 +339,12 @@ def next_due(program: Program, state: StateRecord) -> int | None:
 
 
 def _canonical(doc: dict[str, Any]) -> bytes:
-    """The bytes the checksum and the signature cover: the sealed fields, canonical JSON."""
+    """The bytes the checksum and the signature cover: the sealed fields, canonical JSON
+    (UTF-8; a lone surrogate an event's text held, which JSON text may carry as ``"\\ud800"``,
+    is encoded as such, so such a state is sealed and comes back whole)."""
     body = {name: doc[name] for name in _SEALED}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode()
+                      allow_nan=False).encode("utf-8", "surrogatepass")
 
 
 def seal(doc: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:

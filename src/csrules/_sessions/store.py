@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
+from csrules._engine.wal import use_wal
 from csrules.exceptions import SessionError, StateError
 
 __all__ = ["MemoryStore", "SQLStore", "SQLiteStore", "SessionStore"]
@@ -349,7 +350,7 @@ class SQLiteStore(SQLStore):
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout,
                                        check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._db, timeout)
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._setup()
         except (sqlite3.DatabaseError, SessionError) as exc:

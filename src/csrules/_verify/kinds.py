@@ -188,7 +188,9 @@ def _contains(cond: Any, enc: Encoding) -> Any:
     var = enc.field(cond.path)
     phrases = cond.phrases if cond.param is None else enc.params[cond.param]
     phrases = (phrases,) if isinstance(phrases, str) else tuple(phrases)
-    return z3.And(var.present, enc.atom(("contains", cond.path, phrases, cond.fold, tuple(cond.ignore or ())), cond))
+    key = ("contains", cond.path, phrases, cond.fold, tuple(cond.ignore or ()), tuple(cond.negated_by or ()),
+           tuple(cond.negated_after or ()), cond.skip_quoted)
+    return z3.And(var.present, enc.atom(key, cond))
 
 
 def _calendar_day(cond: Any, enc: Encoding) -> Any:

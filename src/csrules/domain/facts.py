@@ -1380,6 +1380,15 @@ class WorkOrder(Fact):
         "unresolved; none without one",
         None, source=("escalations", "resolved_at"),
     )
+    handed_to_roles: list[str] = _derived(
+        "handed to, by the resolution", "完結前匯集至",
+        "to_role of every hand-off (escalations) made by resolved_at, oldest first; every hand-off while unresolved",
+        [], source=("escalations", "resolved_at"),
+    )
+    handoff_roles: list[str] = _derived(
+        "roles handed to", "流轉崗位", "to_role of every hand-off (escalations), oldest first", [],
+        source=("escalations",),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> WorkOrder:
@@ -1398,14 +1407,21 @@ class WorkOrder(Fact):
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
             handed_to=_last_handoff(self.escalations, self.resolved_at),
+            handed_to_roles=_handoffs(self.escalations, self.resolved_at),
+            handoff_roles=[step.to_role for step in self.escalations],
         )
         return self
 
 
-def _last_handoff(steps: list[EscalationStep], resolved_at: datetime | None) -> str | None:
-    """The role the last of ``steps`` made by ``resolved_at`` went to (a hand-off after the
+def _handoffs(steps: list[EscalationStep], resolved_at: datetime | None) -> list[str]:
+    """The roles ``steps`` made by ``resolved_at`` went to, in order (a hand-off after the
     resolution did not bring the order there before it was resolved)."""
-    made = [step.to_role for step in steps if resolved_at is None or step.at <= resolved_at]
+    return [step.to_role for step in steps if resolved_at is None or _between(step.at, resolved_at) >= timedelta(0)]
+
+
+def _last_handoff(steps: list[EscalationStep], resolved_at: datetime | None) -> str | None:
+    """The role the last of ``steps`` made by ``resolved_at`` went to."""
+    made = _handoffs(steps, resolved_at)
     return made[-1] if made else None
 
 
@@ -1438,8 +1454,10 @@ class CallRecord(Fact):
     prior_greeting_offences: int = _field(
         "earlier greeting offences", "此前說「喂」次數", "Earlier calls this month opened with 喂", 0, ge=0
     )
-    greeting: str = _derived("opening line", "開頭語", "the agent's first line", "", source=("agent_lines",))
-    closing_line: str = _derived("closing line", "結束語", "the agent's last line", "", source=("agent_lines",))
+    greeting: str = _derived("opening line", "開頭語", "the agent's first line with text", "", source=("agent_lines",))
+    closing_line: str = _derived(
+        "closing line", "結束語", "the agent's last line with text", "", source=("agent_lines",)
+    )
     greeting_offence_number: int = _derived(
         "greeting offence number",
         "第幾次說「喂」",
@@ -1461,8 +1479,10 @@ class CallRecord(Fact):
             raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         done = [step for step in self.script_steps if step in _SCRIPT_ORDER]
         self._set(
-            greeting=self.agent_lines[0] if self.agent_lines else "",
-            closing_line=self.agent_lines[-1] if self.agent_lines else "",
+            # a blank line (a silent turn, an empty message) is no line: the agent's first and
+            # last words are the first and last lines with text
+            greeting=next((line for line in self.agent_lines if line.strip(ID_SPACES)), ""),
+            closing_line=next((line for line in reversed(self.agent_lines) if line.strip(ID_SPACES)), ""),
             greeting_offence_number=self.prior_greeting_offences + 1,
             script_in_order=tuple(dict.fromkeys(done)) == _SCRIPT_ORDER,
         )

@@ -811,14 +811,16 @@ def _roles(source: _PackDir, filename: str, name: str, base: RoleCatalogue | Non
     (one with a base role's id replaces it), checked as one catalogue: a company's role may
     report to a base role."""
     roles_data, lines = read_document(source.read(filename), name=source.file_name(filename))  # duplicate keys refused
-    kept: list[Any] = []
-    try:
-        own = roles_data["roles"]
-        ids = {entry.get("id") for entry in own if isinstance(entry, dict)}
-        kept = [] if base is None else [role for role in base if role.id not in ids]
-        return RoleCatalogue(roles=[*kept, *own])
-    except (KeyError, TypeError) as exc:
-        raise PolicyError(f"pack {name!r}: {exc}", file=source.file_name(filename)) from None
+    own = roles_data.get("roles") if isinstance(roles_data, dict) else None
+    if not isinstance(own, list):  # text would be read letter by letter, a mapping key by key
+        found = "it has none" if own is None else f"not {type(own).__name__} {own!r}"[:80]
+        raise PolicyError(f"pack {name!r}: a roles file holds roles: a list of roles (- id: ..., title: ...); "
+                          f"{found}", file=source.file_name(filename),
+                          line=line_for(lines, roles_data, ("roles",)))
+    ids = {entry.get("id") for entry in own if isinstance(entry, dict)}
+    kept = [] if base is None else [role for role in base if role.id not in ids]
+    try:  # the whole file is validated, so a misspelt key beside roles: is refused at its line
+        return RoleCatalogue.model_validate({**roles_data, "roles": [*kept, *own]})
     except PolicyError as exc:
         raise _in_roles_file(exc, len(kept), f"pack {name!r}", source.file_name(filename), roles_data, lines) from None
     except CsrulesError as exc:
@@ -830,7 +832,9 @@ def _in_roles_file(exc: PolicyError, kept: int, what: str, where: str, data: Any
     in the roles file: its problems counted in the file (``roles[0]``), with the line of the first."""
 
     def mine(loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-        at = loc[1] if loc[:1] == ("roles",) and len(loc) > 1 else None
+        if loc[:1] != ("roles",):
+            return loc or None  # a key beside roles: is the file's own
+        at = loc[1] if len(loc) > 1 else None
         return ("roles", at - kept, *loc[2:]) if isinstance(at, int) and at >= kept else None
 
     if isinstance(exc, ValidationProblems) and exc.details:  # several problems, each with its place
@@ -1033,12 +1037,16 @@ def _comparable(value: Any) -> Any:
 ROLE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "report": ("raised_by", "addressed_to"),
     "leave_request": ("submitted_to", "requester_role", "approver"),
-    "work_order": ("owner_role", "reported_to", "approved_by", "handed_to"),
+    "work_order": ("owner_role", "reported_to", "approved_by", "handed_to", "handed_to_roles", "handoff_roles"),
     "complaint_step": ("approved_by",),
     "attendance_record": ("away_approved_by",),
     "duty_record": ("owner",),
 }
 """Fields, per fact type, that name a role of the pack's catalogue."""
+
+
+_MEMBERSHIP = ("in", "not_in", "any_in", "any_not_in")
+"""Condition kinds whose ``value`` lists the roles a role field (or each of its items) is read against."""
 
 
 LEVEL_RULES: Mapping[str, tuple[str, str]] = {"ATT-2.level-by-level": ("requester_role", "submitted_to")}
@@ -1086,6 +1094,8 @@ ROLES_FROM: Mapping[str, str] = {
     "ATT-11.unapproved-absence": "shift_lead",
     "ATT-7.discipline": "cs_supervisor",
     "ESC-2.late-untraced": "shift_lead",
+    "CMP-5.serious": "team_lead",
+    "CMP-5.critical": "cs_supervisor",
 }
 """Rules whose role lists name a role and every role above it in the pack's chain (who may
 allow leaving the post), written as :data:`ROLE_LISTS` are."""
@@ -1187,7 +1197,7 @@ def _role_lists(rule: dict[str, Any], fields: tuple[str, ...], pack: Pack) -> bo
         for child in _children(cond):
             changed = write(child) or changed
         value = cond.get("value")
-        if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+        if cond.get("path") not in fields or cond.get("kind") not in _MEMBERSHIP or not isinstance(value, list):
             return changed
         ids = {_role_id(roles, name) for name in value}
         written = _upward(roles, ids) if upward or ids & chief else wanted  # the approver or above
@@ -1420,7 +1430,7 @@ def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tu
     if cond.get("kind") == "compare" and cond.get("op") in ("==", "!=") and value in names:
         cond.update(kind="in" if cond.pop("op") == "==" else "not_in", value=[value])
         value = cond["value"]
-    if cond.get("kind") in ("in", "not_in") and isinstance(value, list):
+    if cond.get("kind") in _MEMBERSHIP and isinstance(value, list):
         wide = list(dict.fromkeys(name for item in value for name in names.get(item, (item,))))
         if wide != value:
             cond["value"] = wide
@@ -1487,7 +1497,7 @@ def _narrow(cond: dict[str, Any], fields: tuple[str, ...], aliases: Mapping[str,
     for child in _children(cond):
         changed = _narrow(child, fields, aliases) or changed
     value = cond.get("value")
-    if cond.get("path") not in fields or cond.get("kind") not in ("in", "not_in") or not isinstance(value, list):
+    if cond.get("path") not in fields or cond.get("kind") not in _MEMBERSHIP or not isinstance(value, list):
         return changed
     widened = frozenset().union(*(aliases.get(item, frozenset()) for item in value))
     kept = [item for item in value if item in aliases or item not in widened]

@@ -467,7 +467,14 @@ def _dated_targets(
 
 
 def _find_policy(pack: str, name: str, policies: Sequence[Policy]) -> Policy | None:
-    return next((p for p in policies if p.id in (name, f"{pack}.{name}")), None)
+    """The policy ``name`` names: its id, the pack's own ``<pack>.<name>``, or else the one
+    policy whose short name it is (a base pack's ``online_support.work_order_session`` in a
+    company pack extending it), as :meth:`Pack.policy` reads it."""
+    found = next((p for p in policies if p.id in (name, f"{pack}.{name}")), None)
+    if found is not None:
+        return found
+    named = list(dict.fromkeys(p.id for p in policies if p.id.partition(".")[2] == name))
+    return next(p for p in policies if p.id == named[0]) if len(named) == 1 else None
 
 
 def _check_applies(decl: SlaDeclaration, model: type[BaseModel], fail: Callable[..., PolicyError]) -> None:

@@ -12,14 +12,26 @@ In a policy file a condition reads::
 
 from __future__ import annotations
 
+import enum
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from csrules._lang import Lang
 from csrules._policy.errors import exactly_one
-from csrules._policy.facts import FieldInfo, field_info
+from csrules._policy.facts import FieldInfo, field_info, scalar_type
 from csrules._policy.kinds.base import (
     NEGATED_OP,
     OPS_EN,
@@ -44,7 +56,7 @@ from csrules._policy.kinds.base import (
     register_kind,
     source_of,
 )
-from csrules._policy.text import TextMatcher
+from csrules._policy.text import TextMatcher, blank_phrase
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
@@ -52,6 +64,8 @@ from csrules.exceptions import DurationError, PolicyError
 
 __all__ = [
     "All",
+    "AnyIn",
+    "AnyNotIn",
     "Any_",
     "Compare",
     "Contains",
@@ -63,6 +77,7 @@ __all__ = [
     "NotIn",
     "TextFold",
     "coerce_literal",
+    "held",
     "plain_value",
 ]
 
@@ -168,6 +183,29 @@ class NotIn(_Operand):
     path: str
 
 
+class AnyIn(_Operand):
+    """Holds when some item of the list at ``path`` is one of ``value`` (a list) or ``param``.
+
+    ``{kind: any_in, path: handoff_roles, value: [shift_lead]}`` holds for
+    ``[shift_lead, agent]`` (the order went to the shift lead, then back down), not for
+    ``[agent]`` or an empty list.
+    """
+
+    kind: Literal["any_in"] = "any_in"
+    path: str
+
+
+class AnyNotIn(_Operand):
+    """Holds when some item of the list at ``path`` is none of the listed values.
+
+    ``{kind: any_not_in, path: handoff_roles, value: [agent, shift_lead]}`` holds for
+    ``[shift_lead, nobody]``, not for ``[agent]`` or an empty list.
+    """
+
+    kind: Literal["any_not_in"] = "any_not_in"
+    path: str
+
+
 TextFold = Literal["none", "case", "zh"]
 """How text is folded before matching: exactly, case-insensitively, or also across
 simplified and traditional Chinese (``zh`` implies ``case``)."""
@@ -182,6 +220,14 @@ class Contains(ConditionBase):
     line reading ``這不是我應該做的``. A phrase found only inside one of the ``ignore`` phrases
     does not count: ``{kind: contains, path: lines, phrases: [但是], ignore: [不但是]}`` holds for
     ``但是不行`` and not for ``这不但是我们的责任`` ("not only is", no 但是 "but" there).
+
+    A phrase right after one of the ``negated_by`` words, or right after a phrase so negated,
+    does not count either: with ``negated_by: [不能, 没有办法]`` the phrases ``保证`` and
+    ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
+    ``我保证一定到``; one right before one of the ``negated_after`` words does not count
+    (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
+    quotation marks (「」, 『』, “”, ‘’, "") does not count: the agent repeating the customer's
+    words (``您说「不行」``) says no such thing to the customer.
     """
 
     kind: Literal["contains"] = "contains"
@@ -190,13 +236,33 @@ class Contains(ConditionBase):
     param: str | None = None
     fold: TextFold = "zh"
     ignore: list[str] | None = None
+    negated_by: list[str] | None = None
+    negated_after: list[str] | None = None
+    skip_quoted: bool = False
+
+    @model_serializer(mode="wrap")
+    def _unused_dropped(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # written only when used: a condition without them keeps the content hash it had
+        # before they existed, so decision records replay as the same policy content
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, unused in (("negated_by", None), ("negated_after", None), ("skip_quoted", False)):
+                if name in data and data[name] == unused:
+                    del data[name]
+        return data
 
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
-        if self.phrases is not None and (not self.phrases or any(not p.strip() for p in self.phrases)):
+        if self.phrases is not None and (not self.phrases or any(blank_phrase(p, self.fold) for p in self.phrases)):
             # a blank phrase is in nearly every text, as an empty one is in every text
-            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank")
+            raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank "
+                             "(spaces and invisible characters are blank)")
+        for name in ("negated_by", "negated_after"):
+            words = getattr(self, name)
+            if words is not None and (not words or any(blank_phrase(word, self.fold) for word in words)):
+                # a blank negation stands beside every phrase, and would silence the rule
+                raise ValueError(f"{name} needs at least one word, and no word may be empty or blank")
         for phrase in self.ignore or ():
             if self.phrases is not None and not any(p in phrase for p in self.phrases):
                 raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
@@ -396,6 +462,12 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
                 "add one (e.g. +08:00)",
                 path=info.path,
             )
+        if kind == "time" and value.tzinfo is not None:
+            raise PolicyError(
+                f"{info.path}: the time literal {value.isoformat()} carries a UTC offset; a time of day "
+                "is compared on the clock the fact gives it: write it without one (e.g. 09:00)",
+                path=info.path,
+            )
     elif kind in ("model", "other"):
         raise PolicyError(
             f"{info.path} ({info.describe()}) cannot be compared with a literal", path=info.path
@@ -426,10 +498,9 @@ def _check_comparable(
             path=left.path,
         )
     if left.kind != right_kind:
-        raise ctx.fail(
-            f"cannot compare {left.path} ({left.describe()}) with {what} ({right_kind})",
-            path=left.path,
-        )
+        told = (": only text, numbers, yes/no, date-times, dates, times and durations compare"
+                if right_kind == "?" else f" ({right_kind})")
+        raise ctx.fail(f"cannot compare {left.path} ({left.describe()}) with {what}{told}", path=left.path)
     if op not in ("==", "!=") and left.kind not in ORDERED:
         raise ctx.fail(
             f"{left.path} is {left.kind}; only == and != apply to it (got {op})", path=left.path
@@ -444,6 +515,11 @@ class _CompareHandler:
             if right.is_collection:
                 raise ctx.fail(f"{right.path} is a list", path=right.path, at=("field",))
             _check_comparable(left, right.kind, cond.op, ctx, f"field {right.path}")
+            kinds = (scalar_type(left), scalar_type(right))
+            if (_plain_enum(kinds[0]) or _plain_enum(kinds[1])) and kinds[0] is not kinds[1]:
+                raise ctx.fail(f"{left.path} and {right.path} hold different kinds of value (an enumeration's "
+                               "members equal only themselves): compare fields of the same enumeration",
+                               path=left.path)
         elif cond.param is not None:
             ctx.param(cond.param, *_PARAM_KINDS.get(left.kind, ("?",)))
             _check_comparable(left, left.kind, cond.op, ctx, f"parameter {cond.param}")
@@ -541,9 +617,33 @@ def instant(value: Any) -> Any:
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
     """The right-hand side of a comparison with a literal or a parameter, as the fast path
     compares it (literals typed like the field, durations as timedelta)."""
+    info = field_info(model, cond.path)
     if cond.param is not None:
-        return _plain(params[cond.param])
-    return coerce_literal(field_info(model, cond.path), cond.value)
+        return held(info, _plain(params[cond.param]))
+    return held(info, coerce_literal(info, cond.value))
+
+
+def _plain_enum(kind: Any) -> bool:
+    """Whether ``kind`` is an enumeration whose members equal no text or number (no mixin)."""
+    return isinstance(kind, type) and issubclass(kind, enum.Enum) and not issubclass(kind, str | int | float)
+
+
+def held(info: FieldInfo, value: Any) -> Any:
+    """``value`` (a checked literal or parameter value) as the field at ``info`` holds it: the
+    member of an enumeration (``"red"`` is ``Colour.RED``, which a plain enum never equals), and
+    the decimal a file writes for a ``Decimal`` field (``0.3`` is ``Decimal("0.3")``, not the
+    binary float just above it)."""
+    kind = scalar_type(info)
+    if value is None or not isinstance(kind, type):
+        return value
+    if issubclass(kind, enum.Enum) and not isinstance(value, kind):
+        try:
+            return kind(value)
+        except ValueError:  # not a member: the checker refused it, or a choice-free field never holds it
+            return value
+    if issubclass(kind, Decimal) and isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -567,17 +667,23 @@ def _check_param_choices(info: FieldInfo, name: str, ctx: CheckContext) -> None:
                 )
 
 
+_Members = In | NotIn | AnyIn | AnyNotIn
+"""The membership kinds: of the field's value, or of some item of a list field."""
+
+
 class _MembershipHandler:
     def __init__(self, negate: bool) -> None:
         self.negate = negate
 
-    def check(self, cond: In | NotIn, ctx: CheckContext) -> None:
+    items = False  # whether the field is a list read item by item (any_in, any_not_in)
+
+    def check(self, cond: _Members, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
-        if info.is_collection or info.kind not in ("text", "number"):
-            raise ctx.fail(
-                f"{cond.kind} needs a text or number field; {cond.path} is {info.describe()}",
-                path=cond.path,
-            )
+        if info.is_collection != self.items or info.kind not in ("text", "number"):
+            what = "a list of texts or numbers" if self.items else "a text or number field"
+            raise ctx.fail(f"{cond.kind} needs {what}; {cond.path} is {info.describe()}", path=cond.path)
+        if self.items:  # each item is checked as the field of in / not_in is
+            info = replace(info, is_collection=False)
         if cond.field is not None:
             raise ctx.fail(
                 f"{cond.kind} takes a list 'value' or a list 'param', not a field", at=("field",)
@@ -589,6 +695,10 @@ class _MembershipHandler:
                     f"{cond.path} is a number; a str_list parameter cannot hold it", at=("param",)
                 )
             _check_param_choices(info, cond.param, ctx)
+            for value, overridden in ctx.param_values(cond.param):
+                if not value:  # as a literal list must: in of nothing never holds, not_in always
+                    raise ctx.fail_param(f"{cond.kind} needs a non-empty list of values (got [])", cond.param,
+                                         overridden)
             return
         if not isinstance(cond.value, list) or not cond.value:
             raise ctx.fail(
@@ -600,46 +710,83 @@ class _MembershipHandler:
             except PolicyError as exc:
                 raise exc.located(loc=(*ctx.loc, "value", index)) from None
 
-    def _values(self, cond: In | NotIn, params: dict[str, Any]) -> frozenset[Any]:
-        return frozenset(params[cond.param] if cond.param is not None else cond.value)
+    def _values(self, cond: _Members, params: dict[str, Any], model: type[BaseModel]) -> frozenset[Any]:
+        info = field_info(model, cond.path)
+        return frozenset(held(info, v) for v in (params[cond.param] if cond.param is not None else cond.value))
 
-    def source(self, cond: In | NotIn, ctx: CompileContext) -> str:
+    def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
-        values = ctx.const(self._values(cond, ctx.params))
+        values = ctx.const(self._values(cond, ctx.params, ctx.model))
         op = "not in" if self.negate else "in"
         # an optional value has a guard, so a missing one is false for both in and not_in
         return join([*guards, f"{expr} {op} {values}"], "and")
 
-    def evaluate(self, cond: In | NotIn, env: Env) -> TraceNode:
+    def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         value = env.get(cond.path)
-        values = self._values(cond, env.params)
+        values = self._values(cond, env.params, env.model)
         result = value is not None and ((value not in values) if self.negate else (value in values))
         return TraceNode(
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
         )
 
-    def describe(self, cond: In | NotIn, lang: Lang, ctx: DescribeContext) -> str:
+    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.value, lang)
         if lang == "zh":
             return f"{label}{'不' if self.negate else ''}属于{listed}"
         return f"{label} is {'none' if self.negate else 'one'} of {listed}"
 
-    def reads_now(self, cond: In | NotIn) -> bool:
+    def reads_now(self, cond: _Members) -> bool:
         return False
 
-    def negated(self, cond: In | NotIn) -> NotIn | None:
+    def negated(self, cond: _Members) -> NotIn | None:
         """``not in`` for ``in``."""
         if self.negate:
             return None
         return NotIn(path=cond.path, value=cond.value, param=cond.param)
 
-    def constraints(self, cond: In | NotIn, params: dict[str, Any]) -> list[Constraint]:
+    def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
         """The values the field is allowed (``in``) or refused (``not_in``)."""
         values = params.get(cond.param) if cond.param is not None else cond.value
         if cond.field is not None or not isinstance(values, list | tuple | set | frozenset):
             return []
         return [Constraint(cond.path, "not in" if self.negate else "in", values, "")]
+
+
+class _ItemsHandler(_MembershipHandler):
+    """``any_in`` / ``any_not_in``: membership read item by item over a list of texts or numbers."""
+
+    items = True
+
+    def source(self, cond: _Members, ctx: CompileContext) -> str:
+        guards, expr = ctx.access(cond.path)
+        values = ctx.const(self._values(cond, ctx.params, ctx.model))
+        # some item outside the values (any_not_in), or not every item outside them (any_in)
+        test = f"not {values}.issuperset({expr})" if self.negate else f"not {values}.isdisjoint({expr})"
+        return join([*guards, test], "and")
+
+    def evaluate(self, cond: _Members, env: Env) -> TraceNode:
+        items = env.get(cond.path)
+        values = self._values(cond, env.params, env.model)
+        result = items is not None and any((item not in values) if self.negate else (item in values)
+                                           for item in items)
+        return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
+
+    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
+        label = ctx.label(cond.path, lang)
+        listed = ctx.param_or(cond.param, cond.value, lang)
+        if lang == "zh":
+            return f"{label}中有一项{'不' if self.negate else ''}属于{listed}"
+        return f"some item of {label} is {'none' if self.negate else 'one'} of {listed}"
+
+    def negated(self, cond: _Members) -> NotIn | None:
+        """None: no single kind says "no item is one of" (``not`` words it)."""
+        del cond
+        return None
+
+    def constraints(self, cond: _Members, params: dict[str, Any]) -> list[Constraint]:
+        """None: the constraints of a list's items are not the list's."""
+        return []
 
 
 class _ContainsHandler:
@@ -650,6 +797,9 @@ class _ContainsHandler:
                 f"contains needs a text field (or list of texts); {cond.path} is {info.describe()}",
                 path=cond.path,
             )
+        if _plain_enum(scalar_type(info)):
+            raise ctx.fail(f"contains reads text; {cond.path} holds an enumeration's members: compare it "
+                           "with in or compare instead", path=cond.path)
         if cond.param is not None:
             ctx.param(cond.param, "str_list", "str")
 
@@ -658,7 +808,9 @@ class _ContainsHandler:
         phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
-        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()))
+        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()),
+                           negated_by=tuple(cond.negated_by or ()), negated_after=tuple(cond.negated_after or ()),
+                           skip_quoted=cond.skip_quoted)
 
     def source(self, cond: Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -678,10 +830,17 @@ class _ContainsHandler:
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.phrases, lang)
-        ignored = ", ".join(cond.ignore or ())
+        ignored, negators = ", ".join(cond.ignore or ()), ", ".join(cond.negated_by or ())
+        after = ", ".join(cond.negated_after or ())
         if lang == "zh":
-            return f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
-        return f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
+            return (f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
+                    + (f"（不計緊接在以下否定詞之後的：{negators}）" if negators else "")
+                    + (f"（不計緊接在以下詞語之前的：{after}）" if after else "")
+                    + ("（不計引號內的）" if cond.skip_quoted else ""))
+        return (f"{label} contains any of {listed}" + (f" (not counting them inside {ignored})" if ignored else "")
+                + (f" (not counting them right after {negators})" if negators else "")
+                + (f" (not counting them right before {after})" if after else "")
+                + (" (not counting quoted words)" if cond.skip_quoted else ""))
 
     def reads_now(self, cond: Contains) -> bool:
         return False
@@ -820,6 +979,8 @@ register_kind(Not, _NotHandler())
 register_kind(Compare, _CompareHandler())
 register_kind(In, _MembershipHandler(negate=False))
 register_kind(NotIn, _MembershipHandler(negate=True))
+register_kind(AnyIn, _ItemsHandler(negate=False))
+register_kind(AnyNotIn, _ItemsHandler(negate=True))
 register_kind(Contains, _ContainsHandler())
 register_kind(IsSet, _PresenceHandler(want_set=True))
 register_kind(IsMissing, _PresenceHandler(want_set=False))

@@ -161,6 +161,9 @@ class _Windowed(ConditionBase):
         return (self.match,)
 
 
+_NEGATIVE_COUNT = "a count is compared with 0 or more events (got {}): no count is below 0"
+
+
 class Count(_Windowed):
     """Compares how many events of this subject match ``match`` in the window (the current
     event included when it matches) with a number or an ``int`` parameter.
@@ -180,6 +183,8 @@ class Count(_Windowed):
     @model_validator(mode="after")
     def _one_number(self) -> Count:
         exactly_one(self, "count", ("value", "param"))
+        if self.value is not None and self.value < 0:
+            raise ValueError(_NEGATIVE_COUNT.format(self.value))
         return self
 
 
@@ -197,7 +202,7 @@ class Nth(_Windowed):
     kind: Literal["nth"] = "nth"
     n: StrictInt | None = None
     param: str | None = None
-    or_later: bool = False
+    or_later: StrictBool = False  # a flag: "yes" or 1 is refused, not read as true
 
     @model_validator(mode="after")
     def _one_number(self) -> Nth:
@@ -365,16 +370,14 @@ def _check_window(window: Window | None, ctx: CheckContext) -> None:
                            "Asia/Shanghai)", at=("window", "tz")) from None
 
 
-def _int_param(name: str | None, ctx: CheckContext, least: str | None = None) -> None:
-    """An ``int`` parameter; with ``least`` (``"nth counts from 1 (got n={})"``) its default and
-    override must be at least 1, as the literal must."""
+def _int_param(name: str | None, ctx: CheckContext, least: str, floor: int = 1) -> None:
+    """An ``int`` parameter whose default and override must be at least ``floor``, as the
+    literal must; ``least`` (``"nth counts from 1 (got n={})"``) says why."""
     if name is None:
         return
     ctx.param(name, "int")
-    if least is None:
-        return
     for value, overridden in ctx.param_values(name):
-        if value < 1:
+        if value < floor:
             raise ctx.fail_param(least.format(value), name, overridden)
 
 
@@ -415,7 +418,10 @@ class _WindowedHandler:
                            "(window: {calendar: week}) to read them in", at=("days",))
         if cond.days and cond.key_paths:
             raise ctx.fail("days: true counts each day once: it takes no key", at=("key",))
-        _int_param(cond.param, ctx, "nth counts from 1 (got n={})" if isinstance(cond, Nth) else None)
+        if isinstance(cond, Nth):
+            _int_param(cond.param, ctx, "nth counts from 1 (got n={})")
+        else:
+            _int_param(cond.param, ctx, _NEGATIVE_COUNT, floor=0)
 
     def compare_slot(self, cond: Count | Nth, ctx: CompileContext, op: str, literal: int | None) -> str:
         """The session slot holding the window value, compared with the literal or parameter."""

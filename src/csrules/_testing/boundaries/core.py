@@ -770,6 +770,16 @@ def carry_into_sources(data: dict[str, Any], model: type[BaseModel], before: dic
             data[source] = [value, *current[1:]]
 
 
+def through_sources(filler: Filler, before: dict[str, Any]) -> None:
+    """Carry what steering wrote into derived fields into their sources (the model computes
+    a derived field and drops a value written into it): text into its one text source, the
+    rest by the ways :func:`steer_derived` knows. ``before`` is :func:`derived_values` of the
+    fact before steering."""
+    carry_into_sources(filler.data, filler.model, before)
+    derived = derived_fields(filler.model)
+    steer_derived(filler, [path for path in dict.fromkeys(filler.written) if path in derived])
+
+
 def facts_for_targets(
     model: type[BaseModel], targets: Sequence[Target], *, now: datetime | None, always_steer: bool
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
@@ -794,8 +804,7 @@ def facts_for_targets(
             for setter in target.steering:
                 setter(filler)
         target.probe.apply(filler)
-        carry_into_sources(data, model, before)
-        steer_derived(filler, [path for path in dict.fromkeys(filler.written) if path in derived])
+        through_sources(filler, before)
         return data
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:

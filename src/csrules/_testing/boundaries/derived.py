@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules.domain.facts import AttendanceRecord, CallbackTask, LeaveRequest
+from csrules.domain.facts import AttendanceRecord, CallbackTask, LeaveRequest, WorkOrder
 
 if TYPE_CHECKING:
     from csrules._testing.boundaries.core import Filler
@@ -99,6 +99,13 @@ def _in_rest(at: str) -> Way:
     return way
 
 
+def _awaited(f: Filler, value: Any) -> None:
+    # awaited when deferred or the customer asked for time: one source for true, none for false
+    if isinstance(value, bool):
+        f.set("answer_deferred", value)
+        f.set("customer_asked_for_time", False)
+
+
 _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (AttendanceRecord, "late_minutes"): _late,
     (AttendanceRecord, "early_leave_minutes"): _early,
@@ -107,6 +114,7 @@ _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (LeaveRequest, "request_lead_days"): _lead_days,
     (CallbackTask, "during_rest"): _in_rest("called_at"),
     (CallbackTask, "planned_during_rest"): _in_rest("planned_at"),
+    (WorkOrder, "answer_awaited"): _awaited,
 }
 
 

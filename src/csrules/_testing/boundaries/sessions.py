@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from csrules._policy.kinds.base import ConditionBase, walk
 from csrules._policy.kinds.window import Count, InARow, Nth, StillOpen, Window
 from csrules._policy.model import Policy
-from csrules._testing.boundaries.core import BoundaryContext, Filler, _steer, carry_into_sources, derived_values
+from csrules._testing.boundaries.core import BoundaryContext, Filler, _steer, derived_values, through_sources
 from csrules._testing.strategies import fact_dicts, resolve_fact_type, without_derived
 from csrules._time.durations import WallDuration, format_timedelta, parse_duration
 from csrules.exceptions import PolicyError
@@ -249,7 +249,7 @@ def _event(
     before = derived_values(model, data)
     if steer is not None:
         steer(filler)
-    carry_into_sources(data, model, before)
+    through_sources(filler, before)
     if slot.key_path is not None and slot.item is not None:
         filler.set(slot.key_path, slot.item)
     if slot.at_path is not None:

@@ -1,0 +1,63 @@
+"""Regression tests for wrong answers found in review (lead lane)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from csrules.policies import load_pack
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def _written_in(instant: datetime, hours: int) -> datetime:
+    """``instant`` written with the offset ``hours``."""
+    return instant.astimezone(timezone(timedelta(hours=hours)))
+
+
+class TestDueTimesShownInThePolicyZone:
+    """A clock-duration due time does not take the offset its start was written with."""
+
+    @pytest.mark.parametrize("hours", [8, 0, -5])
+    def test_same_instant_same_due_text(self, hours: int) -> None:
+        """One work order written in +08:00, Z or -05:00 gets its due time written alike."""
+        engine = load_pack("call_centre").engine()
+        opened = _written_in(datetime(2026, 3, 10, 9, tzinfo=CHINA), hours)
+        now = _written_in(datetime(2026, 3, 11, 10, tzinfo=CHINA), hours)
+        fact = {"order_id": "W1", "opened_at": opened.isoformat(), "first_handler": "A01", "owner": "A01"}
+        decision = engine.evaluate(fact, fact_type="work_order", now=now)
+        dues = [obligation.due for obligation in decision.obligations if obligation.due is not None]
+        assert dues, "the worked example names a due time"
+        assert [due.isoformat() for due in dues] == ["2026-03-12T09:00:00+08:00"]
+
+
+class TestEngineInputsRefusedByName:
+    """What an engine is handed in place of policies or facts is refused by a csrules error."""
+
+    @pytest.mark.parametrize("given", [None, 5, {"id": "p"}])
+    def test_engine_of_no_policies(self, given: object) -> None:
+        """``Engine(None)``, ``Engine(5)`` or a dict says what an engine takes."""
+        from csrules import Engine
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match="an engine takes a Policy"):
+            Engine(given)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("given", [None, 5, "facts"])
+    def test_evaluate_many_of_no_facts(self, given: object) -> None:
+        """``evaluate_many`` of something that is not a collection of facts is refused at the call."""
+        from csrules.exceptions import FactError
+
+        engine = load_pack("call_centre").engine()
+        with pytest.raises(FactError, match="evaluate_many takes an iterable of facts"):
+            engine.evaluate_many(given)  # type: ignore[arg-type]
+
+    def test_evaluate_many_of_one_fact(self) -> None:
+        """One fact dict handed to ``evaluate_many`` is refused with the remedy, not read key by key."""
+        from csrules.exceptions import FactError
+
+        engine = load_pack("call_centre").engine()
+        fact = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
+        with pytest.raises(FactError, match="use evaluate"):
+            engine.evaluate_many(fact, fact_type="work_order")
