@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -311,3 +311,15 @@ class TestApproversRead:
             AttendanceRecord.from_events(list(self.EVENTS), shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
                                          approvers=["shift_lead", " "])
         assert caught.value.problems == (("approvers", "approvers holds a blank name"),)
+
+
+class TestFoldedShiftAtCalendarEnds:
+    """from_events names a shift too near the ends of the calendar to look around it."""
+
+    @pytest.mark.parametrize(("start", "end", "named"), [
+        (datetime(1, 1, 1, 1, tzinfo=TZ), datetime(1, 1, 1, 9, tzinfo=TZ), "shift_start"),
+        (datetime(9999, 12, 31, 12, tzinfo=UTC), datetime(9999, 12, 31, 22, tzinfo=UTC), "shift_end")])
+    def test_shift_at_the_ends_of_the_calendar(self, start: datetime, end: datetime, named: str) -> None:
+        """A shift too near year 1 or 9999 to look around is a TimeError naming it, not an OverflowError."""
+        with pytest.raises(TimeError, match=f"{named} .* too near the ends of the dates supported"):
+            AttendanceRecord.from_events([_event("clock_in", 8, 25)], shift_start=start, shift_end=end)

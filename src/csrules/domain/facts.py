@@ -54,7 +54,7 @@ from pydantic_core import CoreSchema, core_schema
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.text import fold_text
-from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
+from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -955,11 +955,18 @@ class AttendanceRecord(Fact):
                            f"events of {found}")
         if margin < timedelta(0):
             _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
-        start, end = ensure_aware(shift_start, "shift_start"), ensure_aware(shift_end, "shift_end")
+        start, end = _instant(shift_start, "shift_start"), _instant(shift_end, "shift_end")
         if end <= start:  # checked before the events, which would be blamed for it
             _refuse_events(f"a shift must end after it starts (got shift_start {shift_start.isoformat()},"
                            f" shift_end {shift_end.isoformat()})", "shift_end is not after shift_start", "shift_end")
-        earliest, latest = start - margin, end + margin  # real time (event times are aware: validated)
+        try:  # real time (event times are aware: validated)
+            earliest = start - margin
+        except OverflowError:
+            raise beyond_dates("shift_start", shift_start) from None
+        try:
+            latest = end + margin
+        except OverflowError:
+            raise beyond_dates("shift_end", shift_end) from None
         for index, event in enumerate(events):
             if not earliest <= event.at <= latest:
                 _refuse_events(
@@ -1014,6 +1021,15 @@ class AttendanceRecord(Fact):
                        if at is not None]
             _refuse_events(f"{exc} (folded from the clock events: {'; '.join(sources) or 'no clock_in or clock_out'})",
                            "; ".join(problem for _, problem in exc.problems))
+
+
+def _instant(value: datetime, name: str) -> datetime:
+    """``value`` (the argument ``name``) in UTC: a TimeError names it when it is naive, or too
+    near the ends of the calendar to read in UTC (0001-01-01T01:00+08:00)."""
+    try:
+        return ensure_aware(value, name)
+    except OverflowError:
+        raise beyond_dates(name, value) from None
 
 
 def _approver(name: str) -> str:
