@@ -323,3 +323,20 @@ class TestFoldedShiftAtCalendarEnds:
         """A shift too near year 1 or 9999 to look around is a TimeError naming it, not an OverflowError."""
         with pytest.raises(TimeError, match=f"{named} .* too near the ends of the dates supported"):
             AttendanceRecord.from_events([_event("clock_in", 8, 25)], shift_start=start, shift_end=end)
+
+
+class TestApprovedClockOut:
+    """A clock-out in the middle of the shift that names who allowed it is an approved absence."""
+
+    def test_approved_gap(self) -> None:
+        """Clocked out 12:00-12:30 with the shift lead's leave: 30 approved minutes, no ATT-7.away nor ATT-11."""
+        record = _fold(_event("clock_in", 8, 25), _event("clock_out", 12, by="shift_lead"), _event("clock_in", 12, 30),
+                       _event("clock_out", 16, 31))
+        assert (record.away_minutes, record.away_approved, record.away_approved_by) == (30, True, "shift_lead")
+        assert not {"ATT-7.away", "ATT-11.unapproved-absence"} & set(CC.evaluate(record, now=_at(10, 18)).rule_ids)
+
+    def test_unnamed_gap_stays_unapproved(self) -> None:
+        """A clock-out naming nobody is still time away nobody approved."""
+        record = _fold(_event("clock_in", 8, 25), _event("clock_out", 12), _event("clock_in", 12, 30),
+                       _event("clock_out", 16, 31))
+        assert (record.away_minutes, record.away_approved) == (30, False)

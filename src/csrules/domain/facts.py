@@ -830,7 +830,8 @@ class ClockEvent(Fact):
     kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
     at: AwareDatetime = _field("at", "時間", "When it happened")
     approved_by: Named = _field(
-        "approved by", "批准人", "Role that allowed leaving the post (leave_post only)", None
+        "approved by", "批准人",
+        "Role that allowed leaving the post (a leave_post, or a clock_out in the middle of the shift)", None
     )
 
 
@@ -918,9 +919,10 @@ class AttendanceRecord(Fact):
         post is each absence from a ``leave_post`` to the following ``return_post`` (or the
         next ``leave_post``, which starts another absence under its own approval, or the
         departure), and each gap from a ``clock_out`` to the next ``clock_in`` (clocked out in
-        the middle of the shift: nobody approved it). Only its part while on duty counts: inside
-        the shift and between arrival and departure (time away before clocking in is lateness,
-        after clocking out early leave, never 脫崗), and time counted twice is counted once.
+        the middle of the shift: approved only when that ``clock_out`` names an approver). Only
+        its part while on duty counts: inside the shift and between arrival and departure (time
+        away before clocking in is lateness, after clocking out early leave, never 脫崗), and
+        time counted twice is counted once.
         An absence is approved when its ``leave_post`` names an approver (``away_approved_by``:
         the pack's rules decide whether that role may approve); a clock-out gap inside it is
         part of it (only a gap's time outside every approved absence is unapproved).
@@ -1050,10 +1052,11 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
                 gaps: bool = True) -> list[tuple[str | None, datetime, datetime]]:
     """Each time away in clock events (in time order), with who approved it (None: nobody):
     ``leave_post`` to the next ``return_post`` or ``leave_post`` (else ``until``), and with
-    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift)."""
+    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift, approved
+    by whoever its ``clock_out`` names)."""
     found: list[tuple[str | None, datetime, datetime]] = []
     gone: ClockEvent | None = None
-    out: datetime | None = None
+    out: ClockEvent | None = None
     for event in ordered:
         at = event.at.astimezone(UTC)  # compared as instants (one zone's datetimes compare wall clocks)
         if event.kind in ("leave_post", "return_post") and gone is not None:
@@ -1062,10 +1065,10 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
         if event.kind == "leave_post":
             gone = event
         elif event.kind == "clock_out" and out is None:
-            out = at
+            out = event
         elif event.kind == "clock_in" and out is not None:
             if gaps:
-                found.append((None, out, at))
+                found.append((out.approved_by, out.at.astimezone(UTC), at))
             out = None
     if gone is not None:
         found.append((gone.approved_by, gone.at.astimezone(UTC), until))
