@@ -54,7 +54,7 @@ from pydantic_core import CoreSchema, core_schema
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.text import fold_text
-from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
+from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -830,7 +830,8 @@ class ClockEvent(Fact):
     kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
     at: AwareDatetime = _field("at", "時間", "When it happened")
     approved_by: Named = _field(
-        "approved by", "批准人", "Role that allowed leaving the post (leave_post only)", None
+        "approved by", "批准人",
+        "Role that allowed leaving the post (a leave_post, or a clock_out in the middle of the shift)", None
     )
 
 
@@ -918,9 +919,10 @@ class AttendanceRecord(Fact):
         post is each absence from a ``leave_post`` to the following ``return_post`` (or the
         next ``leave_post``, which starts another absence under its own approval, or the
         departure), and each gap from a ``clock_out`` to the next ``clock_in`` (clocked out in
-        the middle of the shift: nobody approved it). Only its part while on duty counts: inside
-        the shift and between arrival and departure (time away before clocking in is lateness,
-        after clocking out early leave, never 脫崗), and time counted twice is counted once.
+        the middle of the shift: approved only when that ``clock_out`` names an approver). Only
+        its part while on duty counts: inside the shift and between arrival and departure (time
+        away before clocking in is lateness, after clocking out early leave, never 脫崗), and
+        time counted twice is counted once.
         An absence is approved when its ``leave_post`` names an approver (``away_approved_by``:
         the pack's rules decide whether that role may approve); a clock-out gap inside it is
         part of it (only a gap's time outside every approved absence is unapproved).
@@ -955,11 +957,18 @@ class AttendanceRecord(Fact):
                            f"events of {found}")
         if margin < timedelta(0):
             _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
-        start, end = ensure_aware(shift_start, "shift_start"), ensure_aware(shift_end, "shift_end")
+        start, end = _instant(shift_start, "shift_start"), _instant(shift_end, "shift_end")
         if end <= start:  # checked before the events, which would be blamed for it
             _refuse_events(f"a shift must end after it starts (got shift_start {shift_start.isoformat()},"
                            f" shift_end {shift_end.isoformat()})", "shift_end is not after shift_start", "shift_end")
-        earliest, latest = start - margin, end + margin  # real time (event times are aware: validated)
+        try:  # real time (event times are aware: validated)
+            earliest = start - margin
+        except OverflowError:
+            raise beyond_dates("shift_start", shift_start) from None
+        try:
+            latest = end + margin
+        except OverflowError:
+            raise beyond_dates("shift_end", shift_end) from None
         for index, event in enumerate(events):
             if not earliest <= event.at <= latest:
                 _refuse_events(
@@ -973,7 +982,7 @@ class AttendanceRecord(Fact):
         # only time away while on duty counts (值守 is the shift, from arrival to departure)
         on_duty = max(start, arrived or start).astimezone(UTC), min(end, left or end).astimezone(UTC)
         name = partial(_role_id, roles)
-        allowed = None if approvers is None else {name(approver) for approver in approvers}
+        allowed = None if approvers is None else {name(_approver(approver)) for approver in approvers}
         away: dict[str | None, list[tuple[datetime, datetime]]] = {}  # by approver (None: unapproved)
         for approver, gone, back in _times_away(ordered, on_duty[1], clocked_out_is_away):
             if approver is not None:
@@ -1016,6 +1025,23 @@ class AttendanceRecord(Fact):
                            "; ".join(problem for _, problem in exc.problems))
 
 
+def _instant(value: datetime, name: str) -> datetime:
+    """``value`` (the argument ``name``) in UTC: a TimeError names it when it is naive, or too
+    near the ends of the calendar to read in UTC (0001-01-01T01:00+08:00)."""
+    try:
+        return ensure_aware(value, name)
+    except OverflowError:
+        raise beyond_dates(name, value) from None
+
+
+def _approver(name: str) -> str:
+    """A name of ``approvers`` read as event approvers are: spaces around it dropped, blank refused."""
+    if not isinstance(name, str) or not name.strip():
+        _refuse_events(f"approvers names the roles that may allow leaving the post; {name!r} names none",
+                       "approvers holds a blank name", "approvers")
+    return name.strip()
+
+
 def _role_id(roles: RoleNames | None, name: str) -> str:
     """``name`` as ``roles`` names the role (an alias read as its role's id); as written when
     no catalogue is given or it holds no such role."""
@@ -1026,10 +1052,11 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
                 gaps: bool = True) -> list[tuple[str | None, datetime, datetime]]:
     """Each time away in clock events (in time order), with who approved it (None: nobody):
     ``leave_post`` to the next ``return_post`` or ``leave_post`` (else ``until``), and with
-    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift)."""
+    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift, approved
+    by whoever its ``clock_out`` names)."""
     found: list[tuple[str | None, datetime, datetime]] = []
     gone: ClockEvent | None = None
-    out: datetime | None = None
+    out: ClockEvent | None = None
     for event in ordered:
         at = event.at.astimezone(UTC)  # compared as instants (one zone's datetimes compare wall clocks)
         if event.kind in ("leave_post", "return_post") and gone is not None:
@@ -1038,10 +1065,10 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
         if event.kind == "leave_post":
             gone = event
         elif event.kind == "clock_out" and out is None:
-            out = at
+            out = event
         elif event.kind == "clock_in" and out is not None:
             if gaps:
-                found.append((None, out, at))
+                found.append((out.approved_by, out.at.astimezone(UTC), at))
             out = None
     if gone is not None:
         found.append((gone.approved_by, gone.at.astimezone(UTC), until))
