@@ -367,3 +367,24 @@ class TestCompressedParts:
         reader = read_log(compress(path.with_name("d.jsonl.1")))
         assert [r.id for r in reader] == [r.id for r in records[:first]]
         assert reader.problems == []
+
+
+class TestImpactNamesWhere:
+    """A logged record impact cannot judge is named by file:line (file:seq in SQLite), not by its id alone."""
+
+    @pytest.mark.parametrize("name", ["d.jsonl", "d.db"])
+    def test_unjudgeable_record_named_by_file_and_line(self, tmp_path: Path, name: str) -> None:
+        """A record made without now, judged by new policies that read the clock, is listed
+        with the file and line it was read from, and its id."""
+        old = Engine(Policy(**WEI))
+        clock = {**WEI, "version": "2.0", "rules": [*WEI["rules"], {
+            "id": "old", "title": "an old greeting", "when": {"kind": "notice", "since": "at", "op": ">",
+                                                              "duration": "1h"},
+            "then": [{"type": "violation", "code": "CON-9", "message": "an old greeting"}]}]}
+        path = tmp_path / name
+        with (JsonlLog(path) if name.endswith(".jsonl") else SQLiteLog(path)) as log:
+            records = [old.evaluate(greeting()).record() for _ in range(2)]
+            log.write_many(records)
+        report = impact(old, Engine(Policy(**clock)), [path])
+        assert report.problems == [f"{path}:{n} ({records[0].id}): a rule judging sess_greeting facts reads the "
+                                   "current time; pass now=" for n in (1, 2)]

@@ -175,7 +175,8 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
             if not _first_time(path, seen):
                 continue
             reader = read_log(path)
-            yield from (HistoricalFact.of_record(r) for r in reader)  # session steps: counted, not judged
+            # session steps: counted, not judged
+            yield from (HistoricalFact.of_record(r, where) for where, r in reader.located())
             for error in reader.problems:
                 bad(error)
             continue
@@ -218,7 +219,7 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
         except RecordError as exc:
             bad(exc)
             continue
-        yield HistoricalFact.of_record(record)
+        yield HistoricalFact.of_record(record, f"{path}:{number}")
 
 
 def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],

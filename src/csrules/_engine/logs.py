@@ -714,6 +714,14 @@ class LogReader:
             raise RecordError("is a directory, not a decision log", file=str(self.path))
 
     def __iter__(self) -> Iterator[DecisionRecord]:
+        return (record for _, record in self.located())
+
+    def located(self) -> Iterator[tuple[str, DecisionRecord]]:
+        """Each record with where it was read: ``file:line`` (``file:seq`` in a SQLite log),
+        what a report of a record that could not be judged names.
+
+        .. versionadded:: 0.2
+        """
         if is_sqlite(self.path):
             yield from self._rows()
             return
@@ -723,12 +731,12 @@ class LogReader:
             except RecordError as exc:  # a damaged compressed part: the next parts are read
                 self.problems.append(exc)
 
-    def _rows(self) -> Iterator[DecisionRecord]:
+    def _rows(self) -> Iterator[tuple[str, DecisionRecord]]:
         db = read_only(self.path, timeout=60)
         try:
             for seq, text in db.execute("SELECT seq, record FROM decisions ORDER BY seq"):
                 try:
-                    yield parse_record(text, file=str(self.path), line=seq)
+                    yield f"{self.path}:{seq}", parse_record(text, file=str(self.path), line=seq)
                 except RecordError as exc:
                     self.problems.append(exc)
         except sqlite3.Error as exc:
@@ -736,11 +744,11 @@ class LogReader:
         finally:
             db.close()
 
-    def _lines(self, part: LogPart) -> Iterator[DecisionRecord]:
+    def _lines(self, part: LogPart) -> Iterator[tuple[str, DecisionRecord]]:
         path = part.path
         for number, raw in part.lines():
             try:
-                yield parse_record(raw.decode("utf-8"), file=str(path), line=number)
+                yield f"{path}:{number}", parse_record(raw.decode("utf-8"), file=str(path), line=number)
             except UnicodeDecodeError as exc:
                 self.problems.append(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
             except RecordError as exc:
