@@ -16,13 +16,13 @@ import pytest
 
 from csrules import Engine, Policy
 from csrules._engine import wal
-from csrules._sessions import MemoryStore, SQLiteStore
+from csrules._sessions import MemoryStore, SessionEngine, SQLiteStore
 from csrules.exceptions import LogWriteError, RecordError, StateError
 from csrules.policies import Pack, load_pack
-from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay
+from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay, replay_steps
 from tests.store_support import greeting
 from tests.test_records_logs import leave_facts
-from tests.test_session_support import WorkOrder, at, engine
+from tests.test_session_support import CON1, WorkOrder, at, engine
 
 CREATORS = 6
 ROUNDS = 5
@@ -388,3 +388,30 @@ class TestImpactNamesWhere:
         report = impact(old, Engine(Policy(**clock)), [path])
         assert report.problems == [f"{path}:{n} ({records[0].id}): a rule judging sess_greeting facts reads the "
                                    "current time; pass now=" for n in (1, 2)]
+
+
+class TestReplayStepsAfterAPolicyChange:
+    """A subject's steps after one that cannot be replayed are not replayed from a state lacking it."""
+
+    def test_later_steps_not_replayed(self) -> None:
+        """Steps logged before and after a policy change, replayed under the new policies: the
+        old steps are other content, the new ones are not_replayed, not said to differ
+        (replayed from an empty state, the 3rd 喂 came out as a first)."""
+        reworded = {**CON1, "version": "1.1", "rules": [*CON1["rules"][:2], {
+            **CON1["rules"][2], "then": [{**CON1["rules"][2]["then"][0], "message": "said 喂 a third time!"}]}]}
+        store, steps = MemoryStore(), []
+
+        class Steps:
+            """A log keeping the records in a list."""
+
+            def write(self, record: DecisionRecord) -> None:
+                """Keep ``record``."""
+                steps.append(record)
+
+        for policy in (CON1, CON1, reworded, reworded):
+            SessionEngine([Policy(**policy)], store=store, log=Steps(), backend="python").send("s", greeting())
+        results = list(replay_steps(steps, SessionEngine([Policy(**reworded)], backend="python")))
+        assert [r.status for r in results] == ["other_policies", "other_policies", "not_replayed", "not_replayed"]
+        assert results[2].render().splitlines()[1] == (
+            f"  an earlier step of subject 's' (record {steps[0].id}) was made under other policy content and "
+            "not replayed: this step's state cannot be rebuilt")
