@@ -415,3 +415,12 @@ class TestReplayStepsAfterAPolicyChange:
         assert results[2].render().splitlines()[1] == (
             f"  an earlier step of subject 's' (record {steps[0].id}) was made under other policy content and "
             "not replayed: this step's state cannot be rebuilt")
+
+
+class TestJsonlLogPath:
+    """A JSON Lines log is a file."""
+
+    def test_jsonl_log_at_a_directory_refused_at_once(self, tmp_path: Path) -> None:
+        """A JSON Lines log given a directory is refused when made, not when a batch is written later."""
+        with pytest.raises(LogWriteError, match=r"JSON Lines log .*: it is a directory: give the log a file's path"):
+            JsonlLog(tmp_path)

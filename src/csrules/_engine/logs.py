@@ -214,6 +214,8 @@ class JsonlLog(DecisionLog):
         self._file = _link_target(self.path)
         self._fd: int | None = None
         self._path_lock: _PathLock | None = None
+        if self._file.is_dir():  # refused now, not when the first batch is written
+            raise LogWriteError("it is a directory: give the log a file's path", sink=self.kind, path=str(self.path))
         if is_sqlite(self.path):
             raise LogWriteError(_NOT_JSONL, sink=self.kind, path=str(self.path))
 
