@@ -417,10 +417,16 @@ class TestReplayStepsAfterAPolicyChange:
             "not replayed: this step's state cannot be rebuilt")
 
 
-class TestJsonlLogPath:
-    """A JSON Lines log is a file."""
+class TestLogPaths:
+    """A decision log, and the history impact reads, are files."""
 
     def test_jsonl_log_at_a_directory_refused_at_once(self, tmp_path: Path) -> None:
         """A JSON Lines log given a directory is refused when made, not when a batch is written later."""
         with pytest.raises(LogWriteError, match=r"JSON Lines log .*: it is a directory: give the log a file's path"):
             JsonlLog(tmp_path)
+
+    def test_impact_of_a_directory_named(self, tmp_path: Path) -> None:
+        """impact() given a directory as history raises a RecordError naming it, not IsADirectoryError."""
+        (tmp_path / "logs").mkdir()
+        with pytest.raises(RecordError, match=r"logs: is a directory, not a decision log or facts file"):
+            impact(Engine(Policy(**WEI)), Engine(Policy(**WEI)), [tmp_path / "logs"])

@@ -171,6 +171,8 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
         path = Path(source)
         if not path.exists():
             raise RecordError("no such decision log or facts file", file=str(path))
+        if path.is_dir():
+            raise RecordError("is a directory, not a decision log or facts file", file=str(path))
         if is_sqlite(path):
             if not _first_time(path, seen):
                 continue
