@@ -430,3 +430,25 @@ class TestLogPaths:
         (tmp_path / "logs").mkdir()
         with pytest.raises(RecordError, match=r"logs: is a directory, not a decision log or facts file"):
             impact(Engine(Policy(**WEI)), Engine(Policy(**WEI)), [tmp_path / "logs"])
+
+
+class TestProblemsAsMet:
+    """Bad lines of a long log are passed on as they are met, not gathered in memory."""
+
+    def test_sqlite_rows_passed_on_in_order(self, tmp_path: Path) -> None:
+        """read_log(problem=...) hands each bad row over as it is met and keeps none; impact
+        lists a SQLite log's bad rows in row order among the rest."""
+        path = tmp_path / "d.db"
+        greeting_engine = Engine(Policy(**WEI))
+        with SQLiteLog(path) as log:
+            log.write_many(greeting_engine.evaluate(greeting(), now=at(2, minute=n)).record() for n in range(4))
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("UPDATE decisions SET record = 'damaged' WHERE seq IN (2, 4)")
+            db.commit()
+        met: list[str] = []
+        reader = read_log(path, problem=lambda error: met.append(str(error)))
+        assert len(list(reader)) == 2
+        assert reader.problems == []
+        assert [m.split(": ")[0] for m in met] == [f"{path}:2", f"{path}:4"]
+        report = impact(greeting_engine, greeting_engine, [path])
+        assert (report.facts, [p.split(": ")[0] for p in report.problems]) == (2, [f"{path}:2", f"{path}:4"])

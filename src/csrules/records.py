@@ -176,11 +176,8 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
         if is_sqlite(path):
             if not _first_time(path, seen):
                 continue
-            reader = read_log(path)
-            # session steps: counted, not judged
-            yield from (HistoricalFact.of_record(r, where) for where, r in reader.located())
-            for error in reader.problems:
-                bad(error)
+            # session steps: counted, not judged; a bad row is passed on as it is met
+            yield from (HistoricalFact.of_record(r, where) for where, r in LogReader(path, problem=bad).located())
             continue
         for part in jsonl_parts(path, seen):
             try:

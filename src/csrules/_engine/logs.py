@@ -29,7 +29,7 @@ import sqlite3
 import threading
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, date, datetime
 from multiprocessing import util as _mp_util
@@ -702,14 +702,18 @@ def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
 
 
 class LogReader:
-    """The records of a decision log, oldest first; bad lines go to :attr:`problems`.
+    """The records of a decision log, oldest first; bad lines go to :attr:`problems`, or,
+    given ``problem``, to it as they are met (an audit of a year of records then keeps none
+    in memory).
 
     .. versionadded:: 0.2
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *,
+                 problem: Callable[[RecordError], None] | None = None) -> None:
         self.path = Path(path)
         self.problems: list[RecordError] = []
+        self._problem = self.problems.append if problem is None else problem
         if not self.path.exists():
             raise RecordError("no such decision log", file=str(self.path))
         if self.path.is_dir():
@@ -731,7 +735,7 @@ class LogReader:
             try:
                 yield from self._lines(part)
             except RecordError as exc:  # a damaged compressed part: the next parts are read
-                self.problems.append(exc)
+                self._problem(exc)
 
     def _rows(self) -> Iterator[tuple[str, DecisionRecord]]:
         db = read_only(self.path, timeout=60)
@@ -740,7 +744,7 @@ class LogReader:
                 try:
                     yield f"{self.path}:{seq}", parse_record(text, file=str(self.path), line=seq)
                 except RecordError as exc:
-                    self.problems.append(exc)
+                    self._problem(exc)
         except sqlite3.Error as exc:
             raise RecordError(f"not a decision log database: {exc}", file=str(self.path)) from None
         finally:
@@ -752,14 +756,15 @@ class LogReader:
             try:
                 yield f"{path}:{number}", parse_record(raw.decode("utf-8"), file=str(path), line=number)
             except UnicodeDecodeError as exc:
-                self.problems.append(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
+                self._problem(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
             except RecordError as exc:
-                self.problems.append(exc)
+                self._problem(exc)
 
 
-def read_log(path: str | os.PathLike[str]) -> LogReader:
-    """The records of the JSON Lines or SQLite decision log at ``path`` (see :class:`LogReader`)."""
-    return LogReader(path)
+def read_log(path: str | os.PathLike[str], *, problem: Callable[[RecordError], None] | None = None) -> LogReader:
+    """The records of the JSON Lines or SQLite decision log at ``path`` (see :class:`LogReader`;
+    ``problem`` takes each line that is not a record, as it is met)."""
+    return LogReader(path, problem=problem)
 
 
 class LoggedEngine:
