@@ -368,6 +368,18 @@ class TestCompressedParts:
         assert [r.id for r in reader] == [r.id for r in records[:first]]
         assert reader.problems == []
 
+    def test_part_compressed_while_the_log_is_read(self, tmp_path: Path) -> None:
+        """A part compressed (and its original removed) after the reader listed the parts is read
+        from its compressed copy, not skipped."""
+        path, records = rotated_log(tmp_path)
+        reader = read_log(path)
+        read = iter(reader)
+        ids = [next(read).id]
+        compress(path.with_name("d.jsonl.2"))
+        ids += [r.id for r in read]
+        assert ids == [r.id for r in records]
+        assert reader.problems == []
+
 
 class TestImpactNamesWhere:
     """A logged record impact cannot judge is named by file:line (file:seq in SQLite), not by its id alone."""

@@ -692,8 +692,13 @@ def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
     if handle is None:
         try:
             handle = _open_part(path)
-        except FileNotFoundError:  # a rotated part removed meanwhile
-            return
+        except FileNotFoundError:  # a rotated part removed meanwhile: compressed, or deleted
+            packed = path.with_name(path.name + _GZ)
+            try:
+                handle = _open_part(packed)
+            except FileNotFoundError:
+                return
+            path = packed
     with handle:
         identity = file_identity(handle)
         if identity not in seen:
