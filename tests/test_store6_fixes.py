@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import multiprocessing
 import sqlite3
 from contextlib import closing
@@ -17,7 +18,7 @@ import pytest
 from csrules import Engine, Policy
 from csrules._engine import wal
 from csrules._sessions import MemoryStore, SessionEngine, SQLiteStore
-from csrules.exceptions import LogWriteError, RecordError, StateError
+from csrules.exceptions import LogWriteError, RecordError, SessionError, StateError
 from csrules.policies import Pack, load_pack
 from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay, replay_steps
 from tests.store_support import greeting
@@ -464,3 +465,23 @@ class TestProblemsAsMet:
         assert [m.split(": ")[0] for m in met] == [f"{path}:2", f"{path}:4"]
         report = impact(greeting_engine, greeting_engine, [path])
         assert (report.facts, [p.split(": ")[0] for p in report.problems]) == (2, [f"{path}:2", f"{path}:4"])
+
+
+class TestSettingsChecked:
+    """A store's or a log's settings are checked and named, before any file is touched."""
+
+    @pytest.mark.parametrize("timeout", ["5", -1, math.nan, math.inf, True, None])
+    def test_bad_timeout_named(self, tmp_path: Path, timeout: Any) -> None:
+        """A timeout that is no number of seconds (text, negative, NaN, endless, a bool) is refused by name."""
+        with pytest.raises(SessionError, match=r"timeout must be a number of seconds, zero or more \(got "):
+            SQLiteStore(tmp_path / "s.db", timeout=timeout)
+        with pytest.raises(ValueError, match=r"timeout must be a number of seconds, zero or more \(got "):
+            SQLiteLog(tmp_path / "d.db", timeout=timeout)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_bool_batch_and_size_refused(self, tmp_path: Path) -> None:
+        """True is no batch size and no byte limit (it was taken as 1)."""
+        with pytest.raises(ValueError, match=r"batch must be a positive whole number \(got True\)"):
+            JsonlLog(tmp_path / "d.jsonl", batch=True)
+        with pytest.raises(ValueError, match=r"max_bytes must be a positive whole number \(got True\)"):
+            JsonlLog(tmp_path / "d.jsonl", max_bytes=True)

@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
-from csrules._engine.wal import use_wal
+from csrules._engine.wal import check_timeout, use_wal
 from csrules._time.calendar import ensure_aware
 from csrules.exceptions import LogWriteError, RecordError
 
@@ -81,7 +81,7 @@ class DecisionLog:
     kind: ClassVar[str] = "decision"
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256) -> None:
-        if not isinstance(batch, int) or batch < 1:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch must be a positive whole number (got {batch!r})")
         self.path = Path(path)
         self.batch = batch
@@ -206,7 +206,7 @@ class JsonlLog(DecisionLog):
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = 64 * 2**20, batch: int = 256) -> None:
         super().__init__(path, batch=batch)
-        if not isinstance(max_bytes, int) or max_bytes < 1:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
         # the file itself: writers naming it by a symbolic link share its lock and rotate it,
@@ -336,8 +336,8 @@ class SQLiteLog(DecisionLog):
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256, timeout: float = 60.0) -> None:
+        self.timeout = check_timeout(timeout)  # before the log is made: a refused one leaves nothing behind
         super().__init__(path, batch=batch)
-        self.timeout = timeout
         self._db: sqlite3.Connection | None = None
         try:
             self._connect()

@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
-from csrules._engine.wal import use_wal
+from csrules._engine.wal import check_timeout, use_wal
 from csrules.exceptions import SessionError, StateError
 
 __all__ = ["MemoryStore", "SQLStore", "SQLiteStore", "SessionStore"]
@@ -345,6 +345,7 @@ class SQLiteStore(SQLStore):
                  timeout: float = 60.0) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise SessionError(f"synchronous must be 'NORMAL' or 'FULL' (got {synchronous!r})")
+        timeout = check_timeout(timeout, SessionError)
         self.path = Path(path)
         super().__init__(str(self.path))
         try:
