@@ -468,7 +468,7 @@ class TestProblemsAsMet:
 
 
 class TestSettingsChecked:
-    """A store's or a log's settings are checked and named, before any file is touched."""
+    """A store's or a log's settings, and its file, are checked before anything is changed."""
 
     @pytest.mark.parametrize("timeout", ["5", -1, math.nan, math.inf, True, None])
     def test_bad_timeout_named(self, tmp_path: Path, timeout: Any) -> None:
@@ -485,3 +485,15 @@ class TestSettingsChecked:
             JsonlLog(tmp_path / "d.jsonl", batch=True)
         with pytest.raises(ValueError, match=r"max_bytes must be a positive whole number \(got True\)"):
             JsonlLog(tmp_path / "d.jsonl", max_bytes=True)
+
+    def test_store_leaves_another_applications_database_alone(self, tmp_path: Path) -> None:
+        """A session store refused on a database of something else leaves its journal mode as it
+        was (the store had switched it to WAL first)."""
+        path = tmp_path / "app.db"
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("CREATE TABLE customers (name TEXT)")
+            db.commit()
+        with pytest.raises(StateError, match=r"app\.db is an SQLite file of something else \(tables: customers\)"):
+            SQLiteStore(path)
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)

@@ -351,9 +351,10 @@ class SQLiteStore(SQLStore):
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout,
                                        check_same_thread=False)
+            self._check_foreign()  # before anything changes (the journal mode is the file's)
             use_wal(self._db, timeout)
             self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._setup()
+            self._setup()  # which checks again, holding the file
         except (sqlite3.DatabaseError, SessionError) as exc:
             self._disconnect()
             raise StateError(f"{self.path} is not a usable SQLite session store: {exc}") from None
