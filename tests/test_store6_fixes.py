@@ -206,6 +206,12 @@ class TestReplaySaysWhy:
         assert mismatch.params == ()
         assert mismatch.render().endswith("same parameters: rules or texts changed")
 
+    def test_new_version_alone_not_said_to_change_rules(self) -> None:
+        """A policy whose version alone changed is said to keep its parameters, not to have changed rules."""
+        record = Engine(Policy(**WEI)).evaluate(greeting(), now=at(2)).record()
+        (mismatch,) = replay(record, Engine(Policy(**{**WEI, "version": "1.1"}))).policies
+        assert mismatch.render().endswith("engine 1.1 (" + str(mismatch.engine_hash) + "); same parameters")
+
     def test_rules_that_applied_shown(self) -> None:
         """A replay whose effects agree but whose applying rules do not says which rules differ."""
         record, pack = late_leave()

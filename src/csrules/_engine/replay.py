@@ -70,7 +70,9 @@ class PolicyMismatch:
         if self.params:
             why = "; parameters " + ", ".join(f"{name} {was} -> {now}" for name, was, now in self.params)
         elif self.recorded_hash and self.engine_hash and not self.id.startswith(("pack ", LIFECYCLE_PREFIX)):
-            why = "; same parameters: rules or texts changed"
+            # under one version, the content that changed is rules or texts; across versions
+            # the version itself is a change of content
+            why = "; same parameters: rules or texts changed" if same else "; same parameters"
         return f"{self.id}: recorded {recorded}, engine {engine}{same}{why}"
 
 
