@@ -18,6 +18,7 @@ import pytest
 from csrules import Engine, Policy
 from csrules._engine import wal
 from csrules._sessions import MemoryStore, SessionEngine, SQLiteStore
+from csrules._sessions import session as session_module
 from csrules.exceptions import LogWriteError, RecordError, SessionError, StateError
 from csrules.policies import Pack, load_pack
 from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay, replay_steps
@@ -503,3 +504,30 @@ class TestSettingsChecked:
             SQLiteStore(path)
         with closing(sqlite3.connect(path)) as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+class TestPaddedSubjects:
+    """A subject id with white space around it would start a session apart from the one meant."""
+
+    @pytest.mark.parametrize("subject", ["agent-7 ", " agent-7", "agent-7\n", "\u3000agent-7", "  "])
+    def test_refused_by_name(self, subject: str) -> None:
+        """send, tick and session() refuse a padded or blank subject id by name; nothing is stored."""
+        store = MemoryStore()
+        sessions = engine("python", store=store)
+        sessions.send("agent-7", greeting())
+        for call in (lambda: sessions.send(subject, greeting()), lambda: sessions.tick(subject, at(3)),
+                     lambda: sessions.session(subject)):
+            with pytest.raises(SessionError, match=r"subject id .* (is blank|has white space around it)"):
+                call()
+        assert list(store.subjects()) == ["agent-7"]
+        assert sessions.send("agent-7", greeting()).seq == 2
+
+    def test_stored_padded_subject_still_ticks(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A subject already stored with white space in its id (by an earlier csrules) is still
+        ticked by tick_due, so one such id does not stop every other subject's deadlines."""
+        sessions = engine("python")
+        with monkeypatch.context() as earlier:  # the earlier csrules took any non-empty id
+            earlier.setattr(session_module, "_given_subject", lambda subject: None)
+            sessions.send("wo-1 ", WorkOrder(order_id="o1", status="open", opened_at=at(3)), now=at(3))
+        sessions.send("wo-2", WorkOrder(order_id="o2", status="open", opened_at=at(3)), now=at(3))
+        assert sorted(sessions.tick_due(at(5))) == ["wo-1 ", "wo-2"]
