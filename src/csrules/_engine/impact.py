@@ -54,7 +54,8 @@ _COLOURS = {"newly violating": "#c0392b", "no longer violating": "#27ae60", "app
 @dataclass(frozen=True, slots=True)
 class HistoricalFact:
     """One fact of history: its type, data, the instant it was judged at, and where it came
-    from (``source``: a record id, or ``file:line``).
+    from (``source``: ``file:line``, with the record's id for a record; a record's id alone
+    for a record given in memory).
 
     .. versionadded:: 0.2
     """
@@ -66,9 +67,11 @@ class HistoricalFact:
     record: DecisionRecord | None = None
 
     @classmethod
-    def of_record(cls, record: DecisionRecord) -> HistoricalFact:
-        """The fact a decision record was made about, at the record's ``now``."""
-        return cls(record.fact_type, record.fact, record.now, record.id, record)
+    def of_record(cls, record: DecisionRecord, where: str | None = None) -> HistoricalFact:
+        """The fact a decision record was made about, at the record's ``now``; its source is
+        where the record was read (``file:line``) and its id, or the id alone."""
+        source = record.id if where is None else f"{where} ({record.id})"
+        return cls(record.fact_type, record.fact, record.now, source, record)
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,8 +159,10 @@ class SessionEngine:
         return tuple(self.program.facts)
 
     def session(self, subject_id: str) -> Session:
-        """The session of ``subject_id`` (new, or continuing from the store)."""
-        _subject(subject_id)
+        """The session of ``subject_id`` (new, or continuing from the store). An id with white
+        space around it (``"agent-7 "``) is refused: it would be a session apart from
+        ``"agent-7"``, whose counts it would not see."""
+        _given_subject(subject_id)
         return Session(self, subject_id)
 
     def tick_due(self, now: datetime) -> DueTicks:
@@ -191,8 +193,8 @@ class SessionEngine:
             try:
                 if self._closed:
                     raise SessionError("this session engine is closed")
-                if type(subject_id) is not str or not subject_id:
-                    _subject(subject_id)
+                if type(subject_id) is not str or not subject_id or subject_id.strip() != subject_id:
+                    _given_subject(subject_id)
                 fp = self.program.by_class.get(type(event)) if fact_type is None else None
                 if fp is not None:  # the usual case: an instance of a registered fact class
                     fact = event
@@ -294,6 +296,7 @@ class SessionEngine:
         moment = _aware(now)
         if moment is None:
             raise TimeError("a tick needs now")
+        _given_subject(subject_id)
         with self._lock:
             result = self._guarded("a tick", self._tick_call, subject_id, moment, False)
         assert isinstance(result, StepResult)  # only tick_due skips
@@ -824,6 +827,17 @@ def _unexpected(what: str, exc: Exception) -> SessionError:
 def _subject(subject: Any) -> None:
     if not isinstance(subject, str) or not subject:
         raise SessionError(f"a subject id must be a non-empty string (got {subject!r})")
+
+
+def _given_subject(subject: Any) -> None:
+    """A subject id a caller gives for a new call: also refused when blank or padded, which
+    would start a session apart from the one meant (its counts unseen). Ids already stored
+    are left to :func:`_subject`, so a store holding such an id keeps ticking."""
+    _subject(subject)
+    if subject.strip() != subject:
+        raise SessionError(f"subject id {subject!r} is blank" if not subject.strip() else
+                           f"subject id {subject!r} has white space around it: it would be a session apart "
+                           f"from {subject.strip()!r}")
 
 
 def _firing_note(firing: Firing) -> str:
