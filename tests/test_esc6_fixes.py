@@ -277,3 +277,34 @@ class TestBlankLinesAreNoLines:
         """The columnar audit derives the same greeting and closing line."""
         facts = [lines_call(lines) for _, lines, _, _ in BLANK_CASES]
         assert_same(load_pack("call_centre").engine(), "call_record", facts)
+
+
+VP_ROLES = ("roles:\n  - {id: vp, title: {en: Vice president, zh: 副總裁}}\n"
+            "  - {id: centre_director, title: {en: Centre director, zh: 客服中心主任}, aliases: [客服中心主任], "
+            "reports_to: vp}\n")
+
+
+class TestApprovalByARoleAboveTheChain:
+    """A company role above the centre director approves a complaint solution, in the rules and the session."""
+
+    @pytest.mark.parametrize(("approver", "approved"), [("vp", True), ("centre_director", True),
+                                                        ("shift_lead", False)])
+    def test_rules(self, tmp_path: Any, approver: str, approved: bool) -> None:
+        """CMP-1.leader-approval and CMP-1.no-unapproved-handling read the approvers by the chain."""
+        engine = load_pack(extending(tmp_path, "call_centre", VP_ROLES)).engine()
+        fact = order(founded=True, responsible_department="network", customer_asked_for_time=True,
+                     proposals=["refund"], approved_proposal=0, approved_by=approver, status="handling")
+        fired = engine.evaluate(fact, now=OPENED + timedelta(hours=2), fact_type="work_order").rule_ids
+        assert ("CMP-1.no-unapproved-handling" in fired) is not approved
+        assert ("CMP-1.leader-approval" in fired) is not approved
+
+    def test_session(self, tmp_path: Any) -> None:
+        """The complaint lifecycle accepts the approval of a company role above the centre director."""
+        from csrules.domain.complaint import ComplaintStep
+
+        session = load_pack(extending(tmp_path, "call_centre", VP_ROLES)).sessions(backend="python").session("c-1")
+        for event, extra in [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {}),
+                             ("approve", {"approved_by": "vp"})]:
+            session.send(ComplaintStep(event=event, **extra), now=OPENED, fact_type="complaint_step")
+        result = session.send(ComplaintStep(event="handle"), now=OPENED, fact_type="complaint_step")
+        assert [(move.source, move.target) for move in result.transitions] == [("approved", "handled")]
