@@ -308,3 +308,28 @@ class TestApprovalByARoleAboveTheChain:
             session.send(ComplaintStep(event=event, **extra), now=OPENED, fact_type="complaint_step")
         result = session.send(ComplaintStep(event="handle"), now=OPENED, fact_type="complaint_step")
         assert [(move.source, move.target) for move in result.transitions] == [("approved", "handled")]
+
+
+class TestVariantYou:
+    """妳 (you, to a woman) folds to 你, as traditional and simplified script fold together."""
+
+    def test_phrase_with_ni_matches_ni_variant(self) -> None:
+        """A phrase written with 你 is found in a line written with 妳, in either script."""
+        from csrules._policy.text import TextMatcher
+
+        assert TextMatcher(("给你优惠",), "zh")("好的，給妳優惠")
+        assert not TextMatcher(("给你优惠",), "zh")("好的，給您優惠")  # the polite 您 stays apart
+
+
+class TestResultToldOnceSolved:
+    """CMP-6.non-sensitive asks for the result only once the case is solved by now."""
+
+    @pytest.mark.parametrize(("resolved_hours", "asked"), [(24, False), (0.5, True)])
+    def test_resolution_after_now_has_not_happened(self, resolved_hours: float, asked: bool) -> None:
+        """A resolved_at after now has not happened yet: no result is owed before it."""
+        fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+                "question_topic": "delivery_time", "details_recorded": True,
+                "resolved_at": (OPENED + timedelta(hours=resolved_hours)).isoformat()}
+        fired = load_pack("online_support").engine().evaluate(fact, now=OPENED + timedelta(hours=1),
+                                                              fact_type="work_order").rule_ids
+        assert ("CMP-6.non-sensitive" in fired) is asked
