@@ -104,7 +104,8 @@ def _fold(text: str, fold: Fold) -> str:
         # ＯＫ is OK), compatibility ideographs as the unified ones; invisible marks are dropped
         text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
         if fold == "zh":
-            text = simplified(text)
+            # 妳 (you, to a woman) is 你 in either script; OpenCC keeps it (the polite 您 stays apart)
+            text = simplified(text).replace("妳", "你")
         text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
     if _SPACES.search(text):
         text = _SPACES.sub(" ", text)  # ... as one space, however many a transcript holds
