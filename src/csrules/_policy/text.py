@@ -5,7 +5,7 @@ a rule written in one script must catch the other. Folding drops invisible chara
 zero-width space inside 不知道 hides nothing), reads compatibility forms as what they show
 (NFKC: full-width ＯＫ is OK, a decomposed é is é), converts both the phrases and the text to
 simplified Chinese with OpenCC's maintained dictionaries, drops whitespace next to a Chinese
-character ("您 好" is 您好; "thank  you" keeps one space), then case-folds.
+character ("您 好" is 您好; "thank you" keeps its space), then case-folds.
 """
 
 from __future__ import annotations
@@ -89,7 +89,6 @@ def blank_phrase(phrase: str, fold: Fold) -> bool:
 # Chinese (and full-width) characters: a space beside one separates no words. Speech-to-text
 # and chat transcripts put spaces (also the ideographic U+3000) between them ("您 好", "保 证").
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
-_SPACES = re.compile(r"\s{2,}|[^\S ]")  # a run of spaces, or one tab, newline ... other than a space
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 
 
@@ -105,8 +104,6 @@ def _fold(text: str, fold: Fold) -> str:
         if fold == "zh":
             text = simplified(text)
         text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
-    if _SPACES.search(text):
-        text = _SPACES.sub(" ", text)  # ... as one space, however many a transcript holds
     return text.casefold()
 
 
