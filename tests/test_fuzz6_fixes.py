@@ -167,6 +167,7 @@ class TestPhraseFolding:
 
     @pytest.mark.parametrize(("phrase", "text"), [
         ("ok", "ＯＫ"),                    # full-width Latin
+        ("ＯＫ", "Ｏ Ｋ"),                  # spaces beside full-width letters go, as before
         ("é", "e\u0301"),                  # a decomposed accent
         ("不知道", "不\u200b知道"),          # a zero-width space inside the phrase
         ("不知道", "不\u00ad知\ufeff道"),    # a soft hyphen and a byte-order mark

@@ -100,10 +100,12 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 
 def _fold(text: str, fold: Fold) -> str:
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+        # spaces beside Chinese and full-width characters go first, as the text shows them (NFKC
+        # makes full-width ＯＫ the Latin OK, whose spaces count); spaces between Latin words stay
+        text = _CJK_SPACE.sub("", _INVISIBLE.sub("", text))
+        text = unicodedata.normalize("NFKC", text)
         if fold == "zh":
             text = simplified(text)
-        text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
     return text.casefold()
 
 
