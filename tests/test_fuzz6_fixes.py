@@ -410,3 +410,13 @@ class TestNegativeCounts:
         with pytest.raises(PolicyError, match="no count is below 0"):
             self.counted({"param": "most"}, {"most": {"type": "int", "default": -1}})
         assert self.counted({"param": "most"}, {"most": {"type": "int", "default": 0}}).id == "p"
+
+
+class TestTextShapes:
+    """A title or message of the wrong shape is refused in csrules' words."""
+
+    @pytest.mark.parametrize("title", [5, ["late"], True])
+    def test_not_text(self, title: Any) -> None:
+        """A number, list or flag as a title says how a text is written."""
+        with pytest.raises(PolicyError, match=r"a text is written as a string"):
+            policy({"kind": "is_set", "path": "label"}, title=title)

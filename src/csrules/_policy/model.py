@@ -110,6 +110,7 @@ def _name(value: str) -> str:
 NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_said)]
 """Text that must say something (not empty, not only spaces): messages, titles."""
 
+
 def _quoted(value: Any) -> Any:
     # YAML reads ``version: 1.10`` as the number 1.1: a name written as a number is refused, not
     # turned back into text it may not have been
@@ -135,6 +136,9 @@ def _text_from_str(value: Any) -> Any:
     # A bare string is accepted where a bilingual text is expected and serves both languages.
     if isinstance(value, str):
         return {"en": value, "zh": value}
+    if not isinstance(value, Mapping | BaseModel):
+        raise ValueError(f"a text is written as a string (for both languages) or as {{en: ..., zh: ...}} "
+                         f"(got {type(value).__name__} {value!r:.60})")
     return value
 
 
