@@ -420,3 +420,13 @@ class TestTextShapes:
         """A number, list or flag as a title says how a text is written."""
         with pytest.raises(PolicyError, match=r"a text is written as a string"):
             policy({"kind": "is_set", "path": "label"}, title=title)
+
+
+class TestIgnoredPhrases:
+    """An ignored phrase is checked against the phrases as matching folds them."""
+
+    def test_ignore_in_the_other_script(self) -> None:
+        """``ignore: [這個]`` for the phrase 这 is taken (folded, it holds 这) and works."""
+        when = {"kind": "contains", "path": "label", "phrases": ["这"], "ignore": ["這個"]}
+        assert not holds(when, {"label": "这个不行"})
+        assert holds(when, {"label": "这样"})
