@@ -430,3 +430,14 @@ class TestIgnoredPhrases:
         when = {"kind": "contains", "path": "label", "phrases": ["这"], "ignore": ["這個"]}
         assert not holds(when, {"label": "这个不行"})
         assert holds(when, {"label": "这样"})
+
+
+class TestTraceValues:
+    """A trace shows an enumeration field as the value the fact gave."""
+
+    def test_member_shown_as_its_value(self) -> None:
+        """``colour='red'``, not ``Colour.RED``, in the rendered trace and its dict."""
+        decision = Engine(policy({"kind": "compare", "path": "colour", "op": "==", "value": "red"})).evaluate(
+            {"colour": "red"})
+        assert "colour='red'" in decision.trace.render()
+        assert decision.trace.to_dict()[0]["condition"]["values"] == {"colour": "red"}
