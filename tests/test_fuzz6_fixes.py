@@ -441,3 +441,18 @@ class TestTraceValues:
             {"colour": "red"})
         assert "colour='red'" in decision.trace.render()
         assert decision.trace.to_dict()[0]["condition"]["values"] == {"colour": "red"}
+
+
+class TestTimeParameters:
+    """A ``time`` parameter reads a clock time as a condition's literal does."""
+
+    @pytest.mark.parametrize("written", ["9:00", " 09:00 "])
+    def test_short_hour(self, written: str) -> None:
+        """``9:00`` (taken as a literal in ``time_of_day``) is 09:00 as a parameter too."""
+        tuned = policy({"kind": "is_set", "path": "label"}, params={"cutoff": {"type": "time", "default": written}})
+        assert tuned.param_values["cutoff"] == time(9, 0)
+
+    def test_offset_still_refused(self) -> None:
+        """A clock time with an offset is still refused, saying so."""
+        with pytest.raises(PolicyError, match="UTC offset"):
+            policy({"kind": "is_set", "path": "label"}, params={"cutoff": {"type": "time", "default": "09:00+08:00"}})
