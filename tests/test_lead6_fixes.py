@@ -61,3 +61,25 @@ class TestEngineInputsRefusedByName:
         fact = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
         with pytest.raises(FactError, match="use evaluate"):
             engine.evaluate_many(fact, fact_type="work_order")
+
+
+class TestMachineZonesRefused:
+    """A zone name that means this machine's setting is refused: decisions must not depend on it."""
+
+    @pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "posix/Asia/Shanghai", "right/UTC"])
+    def test_refused_by_name(self, name: str) -> None:
+        """``load_zone`` refuses the name, saying why."""
+        from csrules.exceptions import CalendarError
+        from csrules._time.calendar import load_zone
+
+        with pytest.raises(CalendarError, match="not a place"):
+            load_zone(name)
+
+    def test_policy_timezone_localtime_refused(self) -> None:
+        """A policy whose ``timezone`` is ``localtime`` does not load."""
+        from csrules import Policy
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match="not a place"):
+            Policy.model_validate({"id": "p", "version": "1", "title": {"en": "p", "zh": "p"},
+                                   "fact_type": "leave_request", "timezone": "localtime", "rules": []})
