@@ -83,3 +83,19 @@ class TestMachineZonesRefused:
         with pytest.raises(PolicyError, match="not a place"):
             Policy.model_validate({"id": "p", "version": "1", "title": {"en": "p", "zh": "p"},
                                    "fact_type": "leave_request", "timezone": "localtime", "rules": []})
+
+
+class TestStillOpenSaysWhatClosesIt:
+    """A reviewer reads what "still open" means in the rule: the closing condition, not a status."""
+
+    def test_reply_rule_names_its_closing(self) -> None:
+        """The online-support reply deadline names the reply as what closes the case, in both languages."""
+        from csrules._docs.plain import condition_words, describe_context
+
+        pack = load_pack("online_support")
+        policy, rule = next((p, r) for p in pack.session_policies for r in p.rules if r.id == "CMP-4.no-reply-by-deadline")
+        ctx = describe_context(policy)
+        en = condition_words(rule.when, "en", ctx)
+        zh = condition_words(rule.when, "zh", ctx)
+        assert "(closed means: answer awaited is no or" in en
+        assert "（结案指：待答" in zh  # the labels take the pack's script when documents are written
