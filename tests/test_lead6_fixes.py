@@ -99,3 +99,15 @@ class TestStillOpenSaysWhatClosesIt:
         zh = condition_words(rule.when, "zh", ctx)
         assert "(closed means: answer awaited is no or" in en
         assert "（结案指：待答" in zh  # the labels take the pack's script when documents are written
+
+
+class TestFilledValuesTakeThePolicyScript:
+    """A value filled into a Chinese template of neither script is written in its policy's script."""
+
+    def test_traditional_pack_duration(self) -> None:
+        """The call-centre pack (Traditional) says 24小時 in ATT-1's message, not 24小时."""
+        pack = load_pack("call_centre", overrides={"leave": {"personal_notice": "24h"}})
+        fact = {"agent_id": "A17", "kind": "personal", "requested_at": "2026-03-01T20:00:00+08:00",
+                "start": "2026-03-02T16:00:00+08:00", "end": "2026-03-03T00:00:00+08:00", "requested_by": "A17"}
+        decision = pack.engine().evaluate(fact, now=datetime(2026, 3, 1, 21, tzinfo=CHINA), fact_type="leave_request")
+        assert [v.message.zh for v in decision.violations if v.code == "ATT-1"] == ["一般事假未提前24小時提出"]

@@ -168,15 +168,20 @@ class Text(PolicyModel):
         """
         return {name for text in (self.en, self.zh) for kind, name in _template(text) if kind}
 
-    def fill(self, en: Mapping[str, str], zh: Mapping[str, str]) -> Text:
+    def fill(self, en: Mapping[str, str], zh: Mapping[str, str], script: Script | None = None) -> Text:
         """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces.
 
         Chinese values are written in the template's script: a template in Traditional
-        characters (``超過{limit}``) gets ``12小時``, not the ``12小时`` values are made in."""
+        characters (``超過{limit}``) gets ``12小時``, not the ``12小时`` values are made in. A
+        template of neither script (``未提前{notice}提出``) takes ``script``, its policy's."""
         if not any(brace in self.en + self.zh for brace in "{}"):
             return self
-        script: Script = "traditional" if simplified(self.zh) != self.zh else "simplified"
-        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh, lambda value: to_script(value, script)))
+        written: Script = "simplified"
+        if simplified(self.zh) != self.zh:
+            written = "traditional"
+        elif script is not None and to_script(self.zh, "traditional") == self.zh:  # a neutral template
+            written = script
+        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh, lambda value: to_script(value, written)))
 
 
 def _template(text: str) -> Iterator[tuple[bool, str]]:
@@ -777,6 +782,13 @@ class Policy(PolicyModel):
         from csrules._policy.kinds.window import WINDOW_KINDS
 
         return any(node.kind in WINDOW_KINDS for rule in self.rules for node in walk(rule.when))
+
+    @cached_property
+    def zh_script(self) -> Script:
+        """The script the policy's Chinese is written in: Traditional when its title or a rule's
+        title is (values filled into a template of neither script are written in it)."""
+        texts = (self.title.zh, *(rule.title.zh for rule in self.rules))
+        return "traditional" if any(simplified(text) != text for text in texts) else "simplified"
 
     @cached_property
     def content_hash(self) -> str:
