@@ -133,6 +133,14 @@ class TestOffsets:
         assert (utc.away_minutes, utc.longest_away_minutes) == (46, 25)
         assert _codes(local) == _codes(utc) == ["ATT-11", "ATT-7"]
 
+    def test_record_written_in_z(self) -> None:
+        """A record with its times in Z gets the answers of the same record in +08:00."""
+        zulu = {"agent_id": "A01", "shift_start": "2026-03-10T00:30:00Z", "shift_end": "2026-03-10T08:30:00Z",
+                "arrived_at": "2026-03-10T00:20:00Z"}
+        for away in ({"away_minutes": 21, "longest_away_minutes": 7}, {"away_minutes": 27, "longest_away_minutes": 20}):
+            assert _codes({**zulu, **away}) == _codes({**SHIFT, **away})
+            assert _codes({**zulu, **away}, ADDED_UP) == _codes({**SHIFT, **away}, ADDED_UP) == ["ATT-11", "ATT-7"]
+
 
 class TestColumnarAudit:
     """The columnar audit reads longest_away_minutes as evaluate does."""
