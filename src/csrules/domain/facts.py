@@ -795,6 +795,10 @@ ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leav
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
 """Why an attendance record away from the post for longer than its shift is refused."""
+ATTENDANCE_LONGEST_OVER_TOTAL = (
+    "longest_away_minutes is more than away_minutes: one absence is part of the shift's time away"
+)
+"""Why an attendance record whose longest absence outlasts all its time away is refused."""
 ATTENDANCE_APPROVER_WITHOUT_APPROVAL = (
     "away_approved_by names an approver but away_approved is false: the two contradict each other; set"
     " away_approved true (the approver allowed it) or leave away_approved_by out (nobody did)"
@@ -842,6 +846,8 @@ class AttendanceRecord(Fact):
     Build it from raw clock events with :meth:`from_events`.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``longest_away_minutes``: the longest single absence among those ``away_minutes`` counts.
     """
 
     agent_id: Id = _field("agent id", "工號", "Whose attendance")
@@ -854,6 +860,14 @@ class AttendanceRecord(Fact):
     )
     away_minutes: int = _field(
         "minutes away from the post", "脫崗分鐘", "Minutes away from the desk during the shift", 0, ge=0
+    )
+    longest_away_minutes: int | None = _field(
+        "longest absence from the post",
+        "單次最長脫崗分鐘",
+        "Minutes of the longest single absence among those away_minutes counts (from_events fills it); none:"
+        " away_minutes is read as one absence",
+        None,
+        ge=0,
     )
     away_approved: bool = _field(
         "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
@@ -897,6 +911,8 @@ class AttendanceRecord(Fact):
             raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
         if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
             raise ValueError(ATTENDANCE_AWAY_TOO_LONG)
+        if self.longest_away_minutes is not None and self.longest_away_minutes > self.away_minutes:
+            raise ValueError(ATTENDANCE_LONGEST_OVER_TOTAL)
         if self.away_approved_by is not None and not self.away_approved:
             raise ValueError(ATTENDANCE_APPROVER_WITHOUT_APPROVAL)
 
@@ -928,7 +944,8 @@ class AttendanceRecord(Fact):
         part of it (only a gap's time outside every approved absence is unapproved).
         Approved time away is no breach, so when any time away was unapproved the record carries
         only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
-        (``away_approved`` true).
+        (``away_approved`` true), and ``longest_away_minutes`` the longest single absence among
+        them (absences that share or touch an instant are one: the agent never came back).
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
         (another shift's); approved absences naming different approvers (a record names one);
@@ -947,7 +964,8 @@ class AttendanceRecord(Fact):
 
         .. versionchanged:: 0.2
            A clock-out gap is time away; time away is clipped to arrival and departure; a second
-           ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``.
+           ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``;
+           ``longest_away_minutes``.
         """
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
@@ -994,7 +1012,8 @@ class AttendanceRecord(Fact):
                 away.setdefault(approver, []).append(clipped)
         # a clock-out gap inside an approved absence is part of it: only its rest went unapproved
         unapproved_spans = away.pop(None, [])
-        unapproved = _minutes(_outside(unapproved_spans, [span for spans in away.values() for span in spans]))
+        unapproved_rest = _outside(unapproved_spans, [span for spans in away.values() for span in spans])
+        unapproved = _minutes(unapproved_rest)
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
                 f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
@@ -1003,7 +1022,8 @@ class AttendanceRecord(Fact):
                 "events.approved_by names different approvers",
             )
         approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
-        minutes = unapproved or _minutes([span for spans in away.values() for span in spans])
+        counted = unapproved_rest if unapproved else [span for spans in away.values() for span in spans]
+        minutes = _minutes(counted)
         record = {
             "agent_id": agents.pop(),
             "shift_start": shift_start,
@@ -1012,6 +1032,7 @@ class AttendanceRecord(Fact):
             "left_at": left,
             "leave_approved": leave_approved,
             "away_minutes": minutes,
+            "longest_away_minutes": max((_minutes([span]) for span in _merged(counted)), default=0),
             "away_approved": bool(minutes) and not unapproved,
             "away_approved_by": approver if minutes and not unapproved else None,
         }
@@ -1075,13 +1096,21 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
     return found
 
 
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The ``spans`` as separate stretches of time: spans that share or touch an instant are
+    one (an agent leaving again as they return never came back), in time order."""
+    merged: list[tuple[datetime, datetime]] = []
+    for begin, finish in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = merged[-1][0], max(merged[-1][1], finish)
+        else:
+            merged.append((begin, finish))
+    return merged
+
+
 def _minutes(spans: list[tuple[datetime, datetime]]) -> int:
     """Whole minutes of time the ``spans`` cover, time two of them share counted once."""
-    total, reached = timedelta(0), None
-    for begin, finish in sorted(spans):
-        begin = begin if reached is None else max(begin, reached)
-        total += max(timedelta(0), finish - begin)
-        reached = finish if reached is None else max(reached, finish)
+    total = sum((finish - begin for begin, finish in _merged(spans)), timedelta(0))
     return int(total.total_seconds() // 60)
 
 
