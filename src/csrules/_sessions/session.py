@@ -195,7 +195,8 @@ class SessionEngine:
             try:
                 if self._closed:
                     raise SessionError("this session engine is closed")
-                if type(subject_id) is not str or not subject_id or subject_id.strip() != subject_id:
+                if (type(subject_id) is not str or not subject_id or subject_id.strip() != subject_id
+                        or "\0" in subject_id):
                     _given_subject(subject_id)
                 fp = self.program.by_class.get(type(event)) if fact_type is None else None
                 if fp is not None:  # the usual case: an instance of a registered fact class
@@ -361,6 +362,7 @@ class SessionEngine:
         with self._lock:
             self._check_open()
             subject, state = validate_document(data, self.program, subject=subject_id, key=self._key)
+            _given_subject(subject)  # a new id for the store, as a send's
             self.store.save(subject, self._document(subject, state))
             return Session(self, subject)
 
@@ -833,13 +835,16 @@ def _subject(subject: Any) -> None:
 
 def _given_subject(subject: Any) -> None:
     """A subject id a caller gives for a new call: also refused when blank or padded, which
-    would start a session apart from the one meant (its counts unseen). Ids already stored
+    would start a session apart from the one meant (its counts unseen), or holding NUL, which
+    one store would keep and another refuse deep inside its driver. Ids already stored
     are left to :func:`_subject`, so a store holding such an id keeps ticking."""
     _subject(subject)
     if subject.strip() != subject:
         raise SessionError(f"subject id {subject!r} is blank" if not subject.strip() else
                            f"subject id {subject!r} has white space around it: it would be a session apart "
                            f"from {subject.strip()!r}")
+    if "\0" in subject:  # PostgreSQL text cannot hold it: refused alike whatever the store
+        raise SessionError(f"subject id {subject!r} holds a NUL character, which a store's text cannot hold")
 
 
 def _firing_note(firing: Firing) -> str:
