@@ -196,6 +196,10 @@ def _first_time(path: Path, seen: set[tuple[int, int]]) -> bool:
     return True
 
 
+_WRITTEN = '{"schema_version":'
+"""How every record a decision log writes begins."""
+
+
 def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
                    bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
     path = part.path
@@ -205,6 +209,14 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
         except UnicodeDecodeError as exc:
             bad(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
             continue
+        if text.startswith(_WRITTEN):  # a record as logs write it: its JSON is parsed once
+            try:
+                record = parse_record(text)
+            except RecordError:
+                pass  # read below, where its problem is named as ever
+            else:
+                yield HistoricalFact.of_record(record, f"{path}:{number}")
+                continue
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from csrules._engine.decision import Approval, Decision, Violation
 from csrules._engine.record import DecisionRecord, fact_subject
 from csrules._engine.replay import content_mismatches
+from csrules._engine.zones import fact_zones
 from csrules.exceptions import CsrulesError
 
 if TYPE_CHECKING:
@@ -279,6 +280,9 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     """
     report = ImpactReport(old_name, new_name) if report is None else report
     judged = {*old.fact_types, *new.fact_types}
+    # A fact is validated once: the new side judges the model the old side read, where both
+    # read a fact alike (the same fact types, and the same zone for a fact naming none).
+    shared = set(old.fact_types) == set(new.fact_types) and fact_zones(old.policies) == fact_zones(new.policies)
     for seen, item in enumerate(history):
         if progress is not None:
             progress(seen, report.changed)
@@ -290,7 +294,7 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
             continue
         try:
             before = old.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
-            after = new.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
+            after = new.evaluate(before.fact if shared else item.fact, now=item.now, fact_type=item.fact_type)
             changes = list(_changes(before, after))
         except CsrulesError as exc:
             report.problem(f"{item.source}: {exc}")
