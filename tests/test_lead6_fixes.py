@@ -69,8 +69,8 @@ class TestMachineZonesRefused:
     @pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "posix/Asia/Shanghai", "right/UTC"])
     def test_refused_by_name(self, name: str) -> None:
         """``load_zone`` refuses the name, saying why."""
-        from csrules.exceptions import CalendarError
         from csrules._time.calendar import load_zone
+        from csrules.exceptions import CalendarError
 
         with pytest.raises(CalendarError, match="not a place"):
             load_zone(name)
@@ -93,7 +93,8 @@ class TestStillOpenSaysWhatClosesIt:
         from csrules._docs.plain import condition_words, describe_context
 
         pack = load_pack("online_support")
-        policy, rule = next((p, r) for p in pack.session_policies for r in p.rules if r.id == "CMP-4.no-reply-by-deadline")
+        policy, rule = next((p, r) for p in pack.session_policies for r in p.rules
+                            if r.id == "CMP-4.no-reply-by-deadline")
         ctx = describe_context(policy)
         en = condition_words(rule.when, "en", ctx)
         zh = condition_words(rule.when, "zh", ctx)
