@@ -44,7 +44,7 @@ from csrules._engine.decision import (
     merge_approvals,
 )
 from csrules._engine.shared import SharedRule, atom_of, build_tables, patterns_at_most, split_rule, table_source
-from csrules._engine.zones import ZONE_FIELD
+from csrules._engine.zones import shown_in
 from csrules._policy.facts import dict_validator, read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -61,7 +61,7 @@ from csrules._policy.kinds.base import (
 from csrules._policy.kinds.core import All, Compare
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
-from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone
+from csrules._time.calendar import BusinessCalendar, ensure_aware
 from csrules._time.durations import BusinessDuration, WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.exceptions import CalendarError, PolicyError, TimeError
@@ -238,10 +238,8 @@ class DueRule:
         elif self.calendar is not None and self.business is not None:
             due = self.calendar.add(start, self.business)
         else:  # added to the instant (24 h is 24 h across a DST change), shown in the fact's zone
-            named = getattr(fact, ZONE_FIELD, None)
             try:
-                due = (ensure_aware(start).astimezone(UTC) + self.delta).astimezone(
-                    load_zone(named if isinstance(named, str) else self.zone))
+                due = shown_in(ensure_aware(start).astimezone(UTC) + self.delta, self.zone, fact)
             except OverflowError:  # a fact dated in year 9999: the caller names the rule
                 raise TimeError(f"its due time, {self.since or 'now'} ({start.isoformat()}) + {self.delta}, "
                                 "falls past the years 1 to 9999 dates can hold") from None

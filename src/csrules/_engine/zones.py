@@ -11,17 +11,27 @@ default one. The engine, sessions and audits all fill it in here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from pydantic import BaseModel
 
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.model import Policy
+from csrules._time.calendar import load_zone
 from csrules.exceptions import FactError
 
-__all__ = ["ZONE_FIELD", "fact_zones", "in_zone"]
+__all__ = ["ZONE_FIELD", "fact_zones", "in_zone", "shown_in"]
 
 ZONE_FIELD = "time_zone"
 """The fact field naming the zone a fact's local clocks and days are read in."""
+
+
+def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
+    """``instant`` as csrules shows a time it worked out (a due time, a session's clock): in
+    ``fact``'s ``time_zone`` when it names one, else in ``zone`` (its policy's). Never in the
+    offset a value was written with: one instant written in +08:00, Z or -05:00 reads alike."""
+    named = getattr(fact, ZONE_FIELD, None)
+    return instant.astimezone(load_zone(named if isinstance(named, str) else zone))
 
 
 def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
-from csrules._engine.zones import ZONE_FIELD
+from csrules._engine.zones import shown_in
 from csrules._policy.facts import event_time_field, get_fact_type, path_getter
 from csrules._policy.kinds.base import ConditionBase, reads_now_of, walk
 from csrules._policy.kinds.core import All
@@ -37,7 +37,6 @@ from csrules._policy.kinds.window import (
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import Timeline, check_versions, day_of, day_start
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
-from csrules._time.calendar import load_zone
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import FactError, PolicyError, SessionError, TimeError
@@ -90,8 +89,7 @@ def zoned(value: int, zone: str, fact: object = None) -> datetime:
     it names one, else in ``zone`` (its policy's). Never in the offset an event or ``now`` was
     written with, so one stream written in +08:00, Z or -05:00 reads alike (as an engine
     shows a due time)."""
-    named = getattr(fact, ZONE_FIELD, None)
-    return from_us(value).astimezone(load_zone(named if isinstance(named, str) else zone))
+    return shown_in(from_us(value), zone, fact)
 
 
 def _one_zone(policies: Iterable[Policy], default: str = DEFAULT_TIME_ZONE) -> str:
