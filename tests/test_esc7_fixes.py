@@ -1,15 +1,17 @@
 """Escalation and role readings fixed: ladder times are shown in the order's zone, never in
-the offset its opening was written with."""
+the offset its opening was written with; a company role catalogue's errors name their line."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from csrules.domain.escalation import EscalationLadder
-from csrules.exceptions import CalendarError
+from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import load_pack
+from tests.company_support import company
 
 CST = timezone(timedelta(hours=8))
 OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
@@ -42,3 +44,23 @@ class TestLadderTimesInTheOrdersZone:
         """A ladder zone that is no IANA name is refused, naming it."""
         with pytest.raises(CalendarError, match="Mars/Base"):
             EscalationLadder("agent", (), zone="Mars/Base")
+
+
+ROLE = "  - id: {id}\n    title: {{en: A, zh: 甲}}\n    reports_to: {above}\n"
+
+
+class TestRoleCatalogueErrorsNameTheirLine:
+    """A company roles file's unknown superior, repeated id or reporting cycle is located at its entry."""
+
+    @pytest.mark.parametrize(("entries", "line", "message"), [
+        ((("floor_boss", "nobody"),), 4, "unknown role 'nobody'"),
+        ((("floor_boss", "shift_lead"), ("floor_boss", "shift_lead")), 5, "repeated: floor_boss"),
+        ((("aa", "bb"), ("bb", "aa")), 7, r"cycle through 'bb' \(aa -> bb -> aa\)"),
+        ((("shift_lead", "agent"),), 4, "cycle through 'shift_lead'"),
+    ])
+    def test_line(self, tmp_path: Path, entries: tuple[tuple[str, str], ...], line: int, message: str) -> None:
+        """The error carries the roles file and the line of the offending entry."""
+        text = "roles:\n" + "".join(ROLE.format(id=role, above=above) for role, above in entries)
+        with pytest.raises(PolicyError, match=message) as raised:
+            load_pack(company(tmp_path, "roles: roles.yaml\n", roles__yaml=text))
+        assert (Path(str(raised.value.file)).name, raised.value.line) == ("roles.yaml", line)

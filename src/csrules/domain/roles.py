@@ -132,23 +132,27 @@ class RoleCatalogue(ConvertedModel, _Frozen):
 
     @model_validator(mode="after")
     def _tree(self) -> RoleCatalogue:
-        ids = [role.id for role in self.roles]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"role ids must be unique (repeated: {', '.join(repeated)})")
+        """Refuse a repeated id, an unknown superior and a reporting cycle, each located at the
+        offending entry (the later of two ids, the ``reports_to`` closing a loop) so a pack
+        names its line."""
+        first: dict[str, int] = {}
+        for index, role in enumerate(self.roles):
+            if first.setdefault(role.id, index) != index:
+                raise PolicyError(f"role ids must be unique (repeated: {role.id})", loc=("roles", index, "id"))
         self._names_once()
-        known = set(ids)
+        for index, role in enumerate(self.roles):
+            if role.reports_to is not None and role.reports_to not in first:
+                raise PolicyError(f"role {role.id!r} reports to unknown role {role.reports_to!r}",
+                                  loc=("roles", index, "reports_to"))
         for role in self.roles:
-            if role.reports_to is not None and role.reports_to not in known:
-                raise ValueError(f"role {role.id!r} reports to unknown role {role.reports_to!r}")
-        for role in self.roles:
-            seen = {role.id}
-            current = role
-            while current.reports_to is not None:
-                if current.reports_to in seen:
-                    raise ValueError(f"reporting cycle through {role.id!r}")
-                seen.add(current.reports_to)
-                current = self._lookup(current.reports_to)
+            path = [role.id]
+            while (above := self.roles[first[path[-1]]].reports_to) is not None:
+                if above in path:  # the loop is path[from above:]; its last-listed entry closes it
+                    closing = max(first[member] for member in path[path.index(above):])
+                    loop = " -> ".join((*path[path.index(above):], above))
+                    raise PolicyError(f"reporting cycle through {self.roles[closing].id!r} ({loop})",
+                                      loc=("roles", closing, "reports_to"))
+                path.append(above)
         return self
 
     def _names_once(self) -> None:
