@@ -3,7 +3,7 @@ the offset its opening was written with; a company role catalogue's errors name 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from tests.company_support import company
 
 CST = timezone(timedelta(hours=8))
 OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
-WRITINGS = (OPENED, OPENED.astimezone(timezone.utc), OPENED.astimezone(timezone(timedelta(hours=-5))))
+WRITINGS = (OPENED, OPENED.astimezone(UTC), OPENED.astimezone(timezone(timedelta(hours=-5))))
 
 
 class TestLadderTimesInTheOrdersZone:

@@ -135,7 +135,8 @@ class EscalationLadder:
         if (resolved is not None and resolved <= current) or index == len(self.steps):
             return LadderPosition(owner, since.astimezone(zone), None, None, index)
         upcoming = self.steps[index]
-        return LadderPosition(owner, since.astimezone(zone), upcoming.role, (start + upcoming.after).astimezone(zone), index)
+        due = (start + upcoming.after).astimezone(zone)
+        return LadderPosition(owner, since.astimezone(zone), upcoming.role, due, index)
 
     def owner_at(self, opened_at: datetime, now: datetime) -> str:
         """The role holding an unresolved order at ``now``."""
