@@ -1,13 +1,18 @@
-"""Escalation and role readings fixed: ladder times are shown in the order's zone, never in
-the offset its opening was written with; a company role catalogue's errors name their line."""
+"""Escalation, roles and guide readings fixed: ladder times are shown in the order's zone,
+never in the offset its opening was written with; a company role catalogue's errors name
+their line; the guide's list and phrase conditions hold as it says."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from csrules import Engine, Policy
 from csrules.domain.escalation import EscalationLadder
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import load_pack
@@ -64,3 +69,49 @@ class TestRoleCatalogueErrorsNameTheirLine:
         with pytest.raises(PolicyError, match=message) as raised:
             load_pack(company(tmp_path, "roles: roles.yaml\n", roles__yaml=text))
         assert (Path(str(raised.value.file)).name, raised.value.line) == ("roles.yaml", line)
+
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "writing-policies.md"
+
+GUIDE_CASES = [
+    # (index of the yaml block in the guide's "Lists and phrases" section, list or lines, holds)
+    (0, ["shift_lead", "agent"], True), (0, ["agent"], False), (0, [], False),
+    (1, ["shift_lead", "nobody"], True), (1, ["agent"], False), (1, [], False),
+    (2, ["不能保证一定到"], False), (2, ["没有办法保证"], False), (2, ["我保证一定到"], True),
+    (3, ["这个保证不了"], False), (3, ["我保证"], True),
+    (4, ["您说「不行」是吗？"], False), (4, ["不行"], True), (4, ["您说「不行，我帮您查"], True),
+]
+
+
+def guide_condition(index: int) -> dict[str, Any]:
+    """The ``when`` of the guide's ``index``-th yaml block under "Lists and phrases"."""
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("## Lists and phrases"):text.index("## What a policy may not contain")]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    when: dict[str, Any] = yaml.safe_load(blocks[index])["when"]
+    return when
+
+
+class TestGuideListAndPhraseExamples:
+    """The guide's any_in, any_not_in and contains examples hold exactly as their comments say."""
+
+    @pytest.mark.parametrize(("index", "items", "holds"), GUIDE_CASES)
+    def test_example(self, index: int, items: list[str], holds: bool) -> None:
+        """The documented condition holds for the documented input exactly when the guide says so."""
+        when = guide_condition(index)
+        fact_type = "work_order" if when["path"] == "handoff_roles" else "call_record"
+        policy = Policy.model_validate({
+            "id": "t", "version": "1", "title": {"en": "t", "zh": "t"}, "fact_type": fact_type,
+            "rules": [{"id": "R1", "title": {"en": "t", "zh": "t"}, "when": when,
+                       "then": [{"type": "violation", "code": "X-1", "message": {"en": "x", "zh": "x"}}]}]})
+        opened = OPENED.isoformat()
+        if fact_type == "work_order":
+            fact = {"order_id": "W1", "opened_at": opened, "first_handler": "A01", "owner": "A01",
+                    "complainant": "Ms Li", "content": "line down",
+                    "escalations": [{"at": (OPENED + timedelta(hours=n + 1)).isoformat(), "to_role": role,
+                                     "chase_record": "ticket 1"} for n, role in enumerate(items)]}
+        else:
+            fact = {"call_id": "C1", "agent_id": "A01", "started_at": opened, "duration": "PT2M",
+                    "agent_lines": items}
+        decision = Engine([policy]).evaluate(fact, now=OPENED + timedelta(hours=9), fact_type=fact_type)
+        assert ("R1" in decision.rule_ids) is holds
