@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from csrules._errors import ConvertedModel, ValidationProblems, already_converted, problems_of, problems_text
 from csrules._policy.model import Text
 from csrules._policy.text import to_script
-from csrules.domain.facts import ReportRequest, RequestTopic
+from csrules.domain.facts import ReportRequest, RequestTopic, read_id
 from csrules.exceptions import CsrulesError, PolicyError
 
 __all__ = ["Authority", "DutyItem", "Role", "RoleCatalogue", "UnknownRoleError"]
@@ -171,11 +171,21 @@ class RoleCatalogue(ConvertedModel, _Frozen):
                                           "fact naming it could mean either; give each role its own names",
                                           loc=loc)
 
+    def _find(self, name: object) -> Role | None:
+        """The role ``name`` names, read as a fact reads a role name: spaces around it no
+        part of it (``" shift_lead"`` is the shift lead); blank or non-text names none."""
+        try:
+            name = read_id(name)
+        except ValueError:
+            return None
+        return next((role for role in self.roles if name in role.names), None)
+
     def _lookup(self, role_id: str) -> Role:
-        for role in self.roles:
-            if role_id in role.names:
-                return role
-        raise UnknownRoleError(f"unknown role {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
+        found = self._find(role_id)
+        if found is None:
+            what = "a blank name names no role" if isinstance(role_id, str) and not role_id.strip() else "unknown role"
+            raise UnknownRoleError(f"{what} {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
+        return found
 
     def __iter__(self) -> Iterator[Role]:  # type: ignore[override]
         return iter(self.roles)
@@ -184,10 +194,11 @@ class RoleCatalogue(ConvertedModel, _Frozen):
         return len(self.roles)
 
     def __contains__(self, role_id: object) -> bool:
-        return any(role_id in role.names for role in self.roles)
+        return self._find(role_id) is not None
 
     def role(self, role_id: str) -> Role:
-        """The role with ``role_id`` (or an alias such as ``值班長``)."""
+        """The role with ``role_id`` (or an alias such as ``值班長``); spaces around it are no
+        part of it, as in a fact, and a blank name is refused (:class:`UnknownRoleError`)."""
         return self._lookup(role_id)
 
     def chain_above(self, role_id: str) -> tuple[Role, ...]:
