@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from csrules import Engine, Policy
+from csrules.domain.complaint import ComplaintStep
 from csrules.domain.escalation import EscalationLadder
-from csrules.exceptions import CalendarError, PolicyError
+from csrules.domain.roles import UnknownRoleError
+from csrules.exceptions import CalendarError, PolicyError, TransitionError
 from csrules.policies import load_pack
 from tests.company_support import company
 
@@ -115,3 +117,53 @@ class TestGuideListAndPhraseExamples:
                     "agent_lines": items}
         decision = Engine([policy]).evaluate(fact, now=OPENED + timedelta(hours=9), fact_type=fact_type)
         assert ("R1" in decision.rule_ids) is holds
+
+
+class TestRoleNamesReadAsFactsReadThem:
+    """A role name is looked up as a fact reads it: spaces around it dropped, blank refused."""
+
+    @pytest.mark.parametrize("name", [" shift_lead", "shift_lead\u3000", " 值班長 ", "\t班长"])
+    def test_padded_name(self, name: str) -> None:
+        """A padded id or alias names its role in every look-up."""
+        roles = load_pack("call_centre").roles
+        assert name in roles
+        assert roles.role(name).id == "shift_lead"
+        assert roles.chain_above(name)[0].id == "department_head"
+
+    @pytest.mark.parametrize("name", ["", "  ", "\u3000"])
+    def test_blank_name(self, name: str) -> None:
+        """A blank name names no role: refused by role(), not in the catalogue."""
+        roles = load_pack("call_centre").roles
+        assert name not in roles
+        with pytest.raises(UnknownRoleError, match="blank name"):
+            roles.role(name)
+
+
+HEAD_ROLES = ("roles:\n  - {id: department_head, title: {en: Head, zh: 部長}, aliases: [部长大人],"
+              " reports_to: centre_director}\n")
+
+
+@pytest.fixture(scope="module")
+def head_pack(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A call_centre company pack whose department head is also called 部长大人 (loaded once)."""
+    return load_pack(company(tmp_path_factory.mktemp("head"), "roles: roles.yaml\n", roles__yaml=HEAD_ROLES))
+
+
+class TestComplaintApprovalByCompanyName:
+    """The complaint flow reads approved_by against the catalogue: a company alias approves, a name in no entry not."""
+
+    @pytest.mark.parametrize(("approver", "approved"), [
+        ("部长大人", True), (" 部長大人 ", True), ("department_head", True),
+        ("主任", False), ("部門經理", False),  # in no entry: the replaced base entry's alias went with it
+    ])
+    def test_session(self, head_pack: Any, approver: str, approved: bool) -> None:
+        """An approve step is accepted exactly when approved_by names an approving role of the catalogue."""
+        session = head_pack.sessions(backend="python").session("c-1")
+        for event, extra in [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {})]:
+            session.send(ComplaintStep(event=event, **extra), now=OPENED, fact_type="complaint_step")
+        step = ComplaintStep(event="approve", approved_by=approver)
+        if approved:
+            session.send(step, now=OPENED, fact_type="complaint_step")
+        else:
+            with pytest.raises(TransitionError):
+                session.send(step, now=OPENED, fact_type="complaint_step")
