@@ -16,6 +16,7 @@ from csrules import Engine, Policy
 from csrules.domain.complaint import ComplaintStep
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import UnknownRoleError
+from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError, TransitionError
 from csrules.policies import load_pack
 from tests.company_support import company
@@ -159,7 +160,9 @@ class TestComplaintApprovalByCompanyName:
     def test_session(self, head_pack: Any, approver: str, approved: bool) -> None:
         """An approve step is accepted exactly when approved_by names an approving role of the catalogue."""
         session = head_pack.sessions(backend="python").session("c-1")
-        for event, extra in [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {})]:
+        steps: list[tuple[str, dict[str, Any]]] = [("register", {"complainant": "Ms Li"}),
+                                                   ("judge", {"founded": True}), ("propose", {})]
+        for event, extra in steps:
             session.send(ComplaintStep(event=event, **extra), now=OPENED, fact_type="complaint_step")
         step = ComplaintStep(event="approve", approved_by=approver)
         if approved:
@@ -167,3 +170,22 @@ class TestComplaintApprovalByCompanyName:
         else:
             with pytest.raises(TransitionError):
                 session.send(step, now=OPENED, fact_type="complaint_step")
+
+
+class TestSlaTimesInThePolicysZone:
+    """A clock-time SLA's breach and warning times do not depend on the offset ``now`` was written in."""
+
+    @pytest.mark.parametrize(("zone", "shown"), [(None, "2026-03-10T17:00:00+08:00"),
+                                                 ("Europe/London", "2026-03-10T09:00:00+00:00")])
+    def test_same_text_for_every_writing(self, zone: str | None, shown: str) -> None:
+        """``now`` written in +08:00, Z or -05:00 gives one breach time in the policy's zone."""
+        policy = SlaPolicy(targets={"urgent": {"resolution": "8h"}}, timezone=zone)
+        ticket = SlaTicket(ticket_id="T", priority="urgent", created_at=OPENED)
+        clocks = [policy.clocks(ticket, now=now)[0] for now in WRITINGS]
+        assert {clock.breach_at.isoformat() for clock in clocks if clock.breach_at} == {shown}
+        assert len({tuple(w.at.isoformat() for w in clock.warnings if w.at) for clock in clocks}) == 1
+
+    def test_unknown_zone_is_refused(self) -> None:
+        """An SLA zone that is no IANA name is refused, naming it."""
+        with pytest.raises(CalendarError, match="Mars/Base"):
+            SlaPolicy(targets={"urgent": {"resolution": "8h"}}, timezone="Mars/Base")
