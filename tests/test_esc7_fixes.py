@@ -17,7 +17,7 @@ from csrules.domain.complaint import ComplaintStep
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import UnknownRoleError
 from csrules.domain.slas import SlaPolicy, SlaTicket
-from csrules.exceptions import CalendarError, PolicyError, TransitionError
+from csrules.exceptions import CalendarError, FactError, PolicyError, TransitionError
 from csrules.policies import load_pack
 from tests.company_support import company
 
@@ -189,3 +189,18 @@ class TestSlaTimesInThePolicysZone:
         """An SLA zone that is no IANA name is refused, naming it."""
         with pytest.raises(CalendarError, match="Mars/Base"):
             SlaPolicy(targets={"urgent": {"resolution": "8h"}}, timezone="Mars/Base")
+
+
+class TestApproverAmountIsANumber:
+    """approver_for refuses an amount that is no finite, non-negative number, naming it."""
+
+    @pytest.mark.parametrize("amount", [-2, float("nan"), float("inf"), True, "2"])
+    def test_refused(self, amount: Any) -> None:
+        """NaN, infinity, a negative count, a boolean or text is refused rather than given an approver."""
+        with pytest.raises(FactError, match="amount of 'leave'"):
+            load_pack("call_centre").roles.approver_for("leave", amount)
+
+    def test_zero_and_whole_numbers(self) -> None:
+        """Zero and ordinary amounts still find the lowest role whose authority covers them."""
+        roles = load_pack("call_centre").roles
+        assert [roles.approver_for("leave", n).id for n in (0, 1, 2)] == ["department_head"] * 2 + ["centre_director"]

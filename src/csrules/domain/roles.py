@@ -18,6 +18,7 @@ approved by the department head, longer leave by the centre director, 001 請假
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
@@ -29,7 +30,7 @@ from csrules._errors import ConvertedModel, ValidationProblems, already_converte
 from csrules._policy.model import Text
 from csrules._policy.text import to_script
 from csrules.domain.facts import ReportRequest, RequestTopic, read_id
-from csrules.exceptions import CsrulesError, PolicyError
+from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 __all__ = ["Authority", "DutyItem", "Role", "RoleCatalogue", "UnknownRoleError"]
 
@@ -242,6 +243,10 @@ class RoleCatalogue(ConvertedModel, _Frozen):
         >>> catalogue.approver_for("leave", 1).id     # doctest: +SKIP
         'department_head'
         """
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float))
+                                   or not math.isfinite(amount) or amount < 0):
+            # NaN would pass every unbounded authority, text would fail deep in a comparison
+            raise FactError(f"amount of {matter!r} must be a finite number, not negative (got {amount!r})")
         candidates = list(self.chain_above(requester)) if requester is not None else list(self.roles)
         found: list[tuple[float, int, Role]] = []
         for position, role in enumerate(candidates):
