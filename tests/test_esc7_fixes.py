@@ -14,7 +14,7 @@ import yaml
 
 from csrules import Engine, Policy
 from csrules.domain.complaint import ComplaintStep
-from csrules.domain.escalation import EscalationLadder
+from csrules.domain.escalation import EscalationLadder, LadderStep
 from csrules.domain.roles import UnknownRoleError
 from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, FactError, PolicyError, TransitionError
@@ -204,3 +204,24 @@ class TestApproverAmountIsANumber:
         """Zero and ordinary amounts still find the lowest role whose authority covers them."""
         roles = load_pack("call_centre").roles
         assert [roles.approver_for("leave", n).id for n in (0, 1, 2)] == ["department_head"] * 2 + ["centre_director"]
+
+
+class TestLadderRefusesBadSteps:
+    """A ladder built by hand names each bad part rather than failing later in a comparison."""
+
+    @pytest.mark.parametrize(("first", "steps", "message"), [
+        (" ", (), "first_role must name a role"),
+        ("agent", (LadderStep(timedelta(hours=1), ""),), "step role must name a role"),
+        ("agent", (LadderStep(3600, "shift_lead"),), "LadderStep"),  # type: ignore[arg-type]
+        ("agent", ("shift_lead",), "LadderStep"),
+    ])
+    def test_refused(self, first: str, steps: Any, message: str) -> None:
+        """A blank role, a step time that is no timedelta or a step that is no LadderStep is a PolicyError."""
+        with pytest.raises(PolicyError, match=message):
+            EscalationLadder(first, steps)
+
+    def test_list_of_steps_is_kept_as_a_tuple(self) -> None:
+        """Steps given as a list are held as a tuple, so the frozen ladder stays hashable."""
+        ladder = EscalationLadder("agent", [LadderStep(timedelta(hours=1), "shift_lead")])  # type: ignore[arg-type]
+        assert isinstance(ladder.steps, tuple)
+        assert ladder in {ladder}

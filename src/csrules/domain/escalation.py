@@ -71,6 +71,12 @@ class EscalationLadder:
 
     def __post_init__(self) -> None:
         load_zone(self.zone)  # an unknown name is refused here, naming it
+        object.__setattr__(self, "steps", tuple(self.steps))  # frozen: a list given is kept as a tuple
+        if not all(isinstance(step, LadderStep) and isinstance(step.after, timedelta) for step in self.steps):
+            raise PolicyError("ladder steps must be LadderStep(after=<timedelta>, role=...)")
+        for what, role in (("first_role", self.first_role), *(("step role", s.role) for s in self.steps)):
+            if not isinstance(role, str) or not role.strip():
+                raise PolicyError(f"ladder {what} must name a role (got {role!r})")
         afters = [step.after for step in self.steps]
         if any(a <= timedelta(0) for a in afters) or afters != sorted(set(afters)):
             raise PolicyError("ladder steps must come after opening, strictly increasing")
