@@ -225,3 +225,30 @@ class TestLadderRefusesBadSteps:
         ladder = EscalationLadder("agent", [LadderStep(timedelta(hours=1), "shift_lead")])  # type: ignore[arg-type]
         assert isinstance(ladder.steps, tuple)
         assert ladder in {ladder}
+
+
+def catalogue(aliases: list[str], reports_to: str | None = None) -> Any:
+    """A two-role catalogue whose role ``a`` has ``aliases`` and reports to ``reports_to``."""
+    from csrules.domain.roles import RoleCatalogue
+
+    return RoleCatalogue(roles=[{"id": "a", "title": {"en": "A", "zh": "甲"}, "aliases": aliases,
+                                 "reports_to": reports_to}, {"id": "b", "title": {"en": "B", "zh": "乙"}}])
+
+
+class TestCatalogueNamesReadLikeFactNames:
+    """A catalogue's aliases and reports_to are read as a fact's role names: padding dropped, blank refused."""
+
+    def test_padded_alias_and_superior(self) -> None:
+        """A padded alias is found by its plain name, and a padded superior is that role."""
+        roles = catalogue([" 班头 "], " b")
+        assert roles.role("班头").id == "a"
+        assert roles.superior("a") is not None
+        assert roles.role("a").reports_to == "b"
+
+    @pytest.mark.parametrize(("aliases", "reports_to", "where"), [
+        ([""], None, r"roles\[0\]\.aliases\[0\]"), (["  "], None, r"aliases\[0\]"), ([], " ", r"reports_to"),
+    ])
+    def test_blank_is_refused(self, aliases: list[str], reports_to: str | None, where: str) -> None:
+        """A blank alias or superior is refused, naming its place."""
+        with pytest.raises(PolicyError, match=where):
+            catalogue(aliases, reports_to)

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from csrules._errors import ConvertedModel, ValidationProblems, already_converted, problems_of, problems_text
 from csrules._policy.model import Text
 from csrules._policy.text import to_script
-from csrules.domain.facts import ReportRequest, RequestTopic, read_id
+from csrules.domain.facts import Named, ReportRequest, RequestTopic, RoleName, read_id
 from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 __all__ = ["Authority", "DutyItem", "Role", "RoleCatalogue", "UnknownRoleError"]
@@ -83,8 +83,8 @@ class Role(_Frozen):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
-    reports_to: str | None = None
-    aliases: tuple[str, ...] = ()
+    reports_to: Named = None  # names read as a fact reads them: spaces around dropped, blank refused
+    aliases: tuple[RoleName, ...] = ()
     authority: tuple[Authority, ...] = ()
     duties: tuple[DutyItem, ...] = ()
     citation: str | None = None
