@@ -252,3 +252,12 @@ class TestCatalogueNamesReadLikeFactNames:
         """A blank alias or superior is refused, naming its place."""
         with pytest.raises(PolicyError, match=where):
             catalogue(aliases, reports_to)
+
+
+class TestPackSlaDueInThePacksZone:
+    """A pack SLA's due time does not depend on the offset its start was written in."""
+
+    def test_due_at(self) -> None:
+        """One start written in +08:00, Z or -05:00 gives one due time, written in Asia/Shanghai."""
+        (sla,) = [sla for sla in load_pack("call_centre").slas if sla.id == "CB-1.callback"]
+        assert {sla.due_at(start).isoformat() for start in WRITINGS} == {"2026-03-13T09:00:00+08:00"}

@@ -297,7 +297,8 @@ class SlaPolicy(ConvertedModel):
         finish = self.calendar.add(start, target)
         return self.calendar.elapsed(start, finish)
 
-    def _shown_in(self) -> tzinfo:
+    @property
+    def shown_in(self) -> tzinfo:
         """Where clock-time instants are shown: :attr:`timezone`, the calendar's, or the default."""
         if self.timezone is None and self.calendar is not None:
             return self.calendar.zone
@@ -306,7 +307,7 @@ class SlaPolicy(ConvertedModel):
     def _advance(self, now: datetime, amount: timedelta, business: bool) -> datetime:
         """The instant when ``amount`` more counted time has passed after ``now``."""
         if not business or self.calendar is None:
-            return (ensure_aware(now).astimezone(UTC) + amount).astimezone(self._shown_in())  # real time
+            return (ensure_aware(now).astimezone(UTC) + amount).astimezone(self.shown_in)  # real time
         hours = amount.total_seconds() / 3600
         return self.calendar.add(now, BusinessDuration(hours, "hours"))
 
