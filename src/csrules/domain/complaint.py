@@ -111,7 +111,9 @@ def complaint_lifecycle(
     itself has no deadline of its own.
     ``approve`` is accepted only with ``approved_by`` naming the department head or the centre
     director (主管領導, as the stateless CMP-1 rules read it), and ``register`` only with the
-    ``complainant`` (投訴人, the register's first column).
+    ``complainant`` (投訴人, the register's first column). A pack reads ``approved_by`` against
+    its catalogue: a role's id or one of its ``roles.yaml`` aliases; a name in no entry
+    approves nothing (a company adds its own titles as aliases).
 
     .. versionadded:: 0.1
     """

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from csrules._policy.model import Policy
 from csrules._policy.validity import day_of
-from csrules._time.calendar import ensure_aware
+from csrules._time.calendar import ensure_aware, load_zone
 from csrules._time.durations import WallDuration
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError, TimeError
 
 __all__ = ["EscalationLadder", "LadderPosition", "LadderStep"]
@@ -63,8 +64,19 @@ class EscalationLadder:
 
     first_role: str
     steps: tuple[LadderStep, ...]
+    zone: str = DEFAULT_TIME_ZONE
+    """Where step times are shown when the order names no zone: its policy's ``timezone``.
+    Never the offset ``opened_at`` was written with: one instant written in +08:00 or Z gets
+    the same times, written the same way."""
 
     def __post_init__(self) -> None:
+        load_zone(self.zone)  # an unknown name is refused here, naming it
+        object.__setattr__(self, "steps", tuple(self.steps))  # frozen: a list given is kept as a tuple
+        if not all(isinstance(step, LadderStep) and isinstance(step.after, timedelta) for step in self.steps):
+            raise PolicyError("ladder steps must be LadderStep(after=<timedelta>, role=...)")
+        for what, role in (("first_role", self.first_role), *(("step role", s.role) for s in self.steps)):
+            if not isinstance(role, str) or not role.strip():
+                raise PolicyError(f"ladder {what} must name a role (got {role!r})")
         afters = [step.after for step in self.steps]
         if any(a <= timedelta(0) for a in afters) or afters != sorted(set(afters)):
             raise PolicyError("ladder steps must come after opening, strictly increasing")
@@ -94,12 +106,20 @@ class EscalationLadder:
             if not isinstance(duration, WallDuration):
                 raise PolicyError(f"parameter {param!r} must be clock time", policy_id=policy.id)
             built.append(LadderStep(duration.delta, role))
-        return cls(first_role, tuple(built))
+        return cls(first_role, tuple(built), policy.timezone or DEFAULT_TIME_ZONE)
 
-    def position(self, opened_at: datetime, now: datetime, *, resolved_at: datetime | None = None) -> LadderPosition:
+    def position(
+        self,
+        opened_at: datetime,
+        now: datetime,
+        *,
+        resolved_at: datetime | None = None,
+        time_zone: str | None = None,
+    ) -> LadderPosition:
         """The role holding an order opened at ``opened_at``, at ``now``, and the next step.
 
-        A resolved order stays where it was when it was resolved and has no next step.
+        A resolved order stays where it was when it was resolved and has no next step. Times
+        are shown in ``time_zone`` (the order's own zone), else the ladder's :attr:`zone`.
         """
         # instants compared in UTC: same-zone datetimes would compare by wall clock in a DST fold
         opened, current = ensure_aware(opened_at, "opened_at"), ensure_aware(now, "now")
@@ -112,15 +132,17 @@ class EscalationLadder:
                 f"resolved_at ({resolved_at.isoformat()}) is before the order opened ({opened_at.isoformat()})"
             )
         at = current if resolved is None else min(current, resolved)
-        owner, since, index = self.first_role, opened_at, 0
+        zone = load_zone(self.zone if time_zone is None else time_zone)
+        start = opened.astimezone(UTC)  # added in UTC: 24 h is 24 h across a DST change
+        owner, since, index = self.first_role, start, 0
         for number, step in enumerate(self.steps, start=1):
             if at - opened > step.after:  # 超過: strictly more than the step's time
-                owner, since, index = step.role, (opened + step.after).astimezone(opened_at.tzinfo), number
+                owner, since, index = step.role, start + step.after, number
         if (resolved is not None and resolved <= current) or index == len(self.steps):
-            return LadderPosition(owner, since, None, None, index)
+            return LadderPosition(owner, since.astimezone(zone), None, None, index)
         upcoming = self.steps[index]
-        due = (opened + upcoming.after).astimezone(opened_at.tzinfo)
-        return LadderPosition(owner, since, upcoming.role, due, index)
+        due = (start + upcoming.after).astimezone(zone)
+        return LadderPosition(owner, since.astimezone(zone), upcoming.role, due, index)
 
     def owner_at(self, opened_at: datetime, now: datetime) -> str:
         """The role holding an unresolved order at ``now``."""

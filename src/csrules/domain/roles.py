@@ -18,6 +18,7 @@ approved by the department head, longer leave by the centre director, 001 請假
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
@@ -28,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from csrules._errors import ConvertedModel, ValidationProblems, already_converted, problems_of, problems_text
 from csrules._policy.model import Text
 from csrules._policy.text import to_script
-from csrules.domain.facts import ReportRequest, RequestTopic
-from csrules.exceptions import CsrulesError, PolicyError
+from csrules.domain.facts import Named, ReportRequest, RequestTopic, RoleName, read_id
+from csrules.exceptions import CsrulesError, FactError, PolicyError
 
 __all__ = ["Authority", "DutyItem", "Role", "RoleCatalogue", "UnknownRoleError"]
 
@@ -82,8 +83,8 @@ class Role(_Frozen):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
-    reports_to: str | None = None
-    aliases: tuple[str, ...] = ()
+    reports_to: Named = None  # names read as a fact reads them: spaces around dropped, blank refused
+    aliases: tuple[RoleName, ...] = ()
     authority: tuple[Authority, ...] = ()
     duties: tuple[DutyItem, ...] = ()
     citation: str | None = None
@@ -132,23 +133,27 @@ class RoleCatalogue(ConvertedModel, _Frozen):
 
     @model_validator(mode="after")
     def _tree(self) -> RoleCatalogue:
-        ids = [role.id for role in self.roles]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"role ids must be unique (repeated: {', '.join(repeated)})")
+        """Refuse a repeated id, an unknown superior and a reporting cycle, each located at the
+        offending entry (the later of two ids, the ``reports_to`` closing a loop) so a pack
+        names its line."""
+        first: dict[str, int] = {}
+        for index, role in enumerate(self.roles):
+            if first.setdefault(role.id, index) != index:
+                raise PolicyError(f"role ids must be unique (repeated: {role.id})", loc=("roles", index, "id"))
         self._names_once()
-        known = set(ids)
+        for index, role in enumerate(self.roles):
+            if role.reports_to is not None and role.reports_to not in first:
+                raise PolicyError(f"role {role.id!r} reports to unknown role {role.reports_to!r}",
+                                  loc=("roles", index, "reports_to"))
         for role in self.roles:
-            if role.reports_to is not None and role.reports_to not in known:
-                raise ValueError(f"role {role.id!r} reports to unknown role {role.reports_to!r}")
-        for role in self.roles:
-            seen = {role.id}
-            current = role
-            while current.reports_to is not None:
-                if current.reports_to in seen:
-                    raise ValueError(f"reporting cycle through {role.id!r}")
-                seen.add(current.reports_to)
-                current = self._lookup(current.reports_to)
+            path = [role.id]
+            while (above := self.roles[first[path[-1]]].reports_to) is not None:
+                if above in path:  # the loop is path[from above:]; its last-listed entry closes it
+                    closing = max(first[member] for member in path[path.index(above):])
+                    loop = " -> ".join((*path[path.index(above):], above))
+                    raise PolicyError(f"reporting cycle through {self.roles[closing].id!r} ({loop})",
+                                      loc=("roles", closing, "reports_to"))
+                path.append(above)
         return self
 
     def _names_once(self) -> None:
@@ -167,11 +172,21 @@ class RoleCatalogue(ConvertedModel, _Frozen):
                                           "fact naming it could mean either; give each role its own names",
                                           loc=loc)
 
+    def _find(self, name: object) -> Role | None:
+        """The role ``name`` names, read as a fact reads a role name: spaces around it no
+        part of it (``" shift_lead"`` is the shift lead); blank or non-text names none."""
+        try:
+            name = read_id(name)
+        except ValueError:
+            return None
+        return next((role for role in self.roles if name in role.names), None)
+
     def _lookup(self, role_id: str) -> Role:
-        for role in self.roles:
-            if role_id in role.names:
-                return role
-        raise UnknownRoleError(f"unknown role {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
+        found = self._find(role_id)
+        if found is None:
+            what = "a blank name names no role" if isinstance(role_id, str) and not role_id.strip() else "unknown role"
+            raise UnknownRoleError(f"{what} {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
+        return found
 
     def __iter__(self) -> Iterator[Role]:  # type: ignore[override]
         return iter(self.roles)
@@ -180,10 +195,11 @@ class RoleCatalogue(ConvertedModel, _Frozen):
         return len(self.roles)
 
     def __contains__(self, role_id: object) -> bool:
-        return any(role_id in role.names for role in self.roles)
+        return self._find(role_id) is not None
 
     def role(self, role_id: str) -> Role:
-        """The role with ``role_id`` (or an alias such as ``值班長``)."""
+        """The role with ``role_id`` (or an alias such as ``值班長``); spaces around it are no
+        part of it, as in a fact, and a blank name is refused (:class:`UnknownRoleError`)."""
         return self._lookup(role_id)
 
     def chain_above(self, role_id: str) -> tuple[Role, ...]:
@@ -227,6 +243,10 @@ class RoleCatalogue(ConvertedModel, _Frozen):
         >>> catalogue.approver_for("leave", 1).id     # doctest: +SKIP
         'department_head'
         """
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float))
+                                   or not math.isfinite(amount) or amount < 0):
+            # NaN would pass every unbounded authority, text would fail deep in a comparison
+            raise FactError(f"amount of {matter!r} must be a finite number, not negative (got {amount!r})")
         candidates = list(self.chain_above(requester)) if requester is not None else list(self.roles)
         found: list[tuple[float, int, Role]] = []
         for position, role in enumerate(candidates):

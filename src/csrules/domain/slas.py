@@ -27,15 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
 
 from csrules._errors import ConvertedModel
 from csrules._policy.facts import register_fact_type
-from csrules._time.calendar import BusinessCalendar, ensure_aware
+from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.domain.facts import Fact, _field
 from csrules.exceptions import CalendarError, PolicyError, TimeError
 
@@ -225,6 +226,9 @@ class SlaPolicy(ConvertedModel):
     ``targets`` maps a priority to ``{metric: duration}``; a duration is clock time
     (``"4h"``) or business time (``"8 business hours"``, which needs ``calendar``).
     ``pause_metrics`` lists the clocks that stop while the ticket waits on the customer.
+    Breach and warning times are shown in ``timezone``, else the calendar's zone, else
+    Asia/Shanghai: never in the offset ``now`` was written with, so one instant written in
+    +08:00 or Z gives the same times, written the same way.
 
     .. versionadded:: 0.1
     """
@@ -235,12 +239,15 @@ class SlaPolicy(ConvertedModel):
     calendar: BusinessCalendar | None = None
     warn_at: tuple[float, ...] = (0.5, 0.8)
     pause_metrics: tuple[Metric, ...] = _METRICS
+    timezone: str | None = None
 
     _error: ClassVar[Callable[[str], Exception]] = PolicyError
     _what: ClassVar[str] = "invalid SLA policy"
 
     @model_validator(mode="after")
     def _checked(self) -> SlaPolicy:
+        if self.timezone is not None:
+            load_zone(self.timezone)  # an unknown name is refused here, naming it
         if any(not 0 < f < 1 for f in self.warn_at):
             raise ValueError(f"warning fractions must lie strictly between 0 and 1 (got {self.warn_at})")
         parsed: dict[str, dict[Metric, Duration]] = {}
@@ -290,10 +297,17 @@ class SlaPolicy(ConvertedModel):
         finish = self.calendar.add(start, target)
         return self.calendar.elapsed(start, finish)
 
+    @property
+    def shown_in(self) -> tzinfo:
+        """Where clock-time instants are shown: :attr:`timezone`, the calendar's, or the default."""
+        if self.timezone is None and self.calendar is not None:
+            return self.calendar.zone
+        return load_zone(self.timezone or DEFAULT_TIME_ZONE)
+
     def _advance(self, now: datetime, amount: timedelta, business: bool) -> datetime:
         """The instant when ``amount`` more counted time has passed after ``now``."""
         if not business or self.calendar is None:
-            return (ensure_aware(now) + amount).astimezone(now.tzinfo)  # real time, shown in now's zone
+            return (ensure_aware(now).astimezone(UTC) + amount).astimezone(self.shown_in)  # real time
         hours = amount.total_seconds() / 3600
         return self.calendar.add(now, BusinessDuration(hours, "hours"))
 
