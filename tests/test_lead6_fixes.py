@@ -112,3 +112,20 @@ class TestFilledValuesTakeThePolicyScript:
                 "start": "2026-03-02T16:00:00+08:00", "end": "2026-03-03T00:00:00+08:00", "requested_by": "A17"}
         decision = pack.engine().evaluate(fact, now=datetime(2026, 3, 1, 21, tzinfo=CHINA), fact_type="leave_request")
         assert [v.message.zh for v in decision.violations if v.code == "ATT-1"] == ["一般事假未提前24小時提出"]
+
+
+class TestRefusedStepSaysWhy:
+    """A lifecycle step no guard accepts names the test that failed and the value the event gave."""
+
+    @pytest.mark.parametrize("backend", ["python", "durable"])
+    def test_approval_by_a_title_in_no_entry(self, backend: str) -> None:
+        """Approval by 主任 (no role's name) is refused naming approved_by and the value given."""
+        from csrules.domain import ComplaintStep
+        from csrules.exceptions import TransitionError
+
+        opened = datetime(2026, 3, 10, 9, tzinfo=CHINA)
+        session = load_pack("call_centre").sessions(backend=backend).session("c-1")  # type: ignore[arg-type]
+        for event, extra in [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {})]:
+            session.send(ComplaintStep(event=event, **extra), now=opened, fact_type="complaint_step")
+        with pytest.raises(TransitionError, match=r"to approved: Approved by is one of .*\(approved_by = '主任'\)"):
+            session.send(ComplaintStep(event="approve", approved_by="主任"), now=opened, fact_type="complaint_step")

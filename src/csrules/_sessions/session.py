@@ -31,11 +31,12 @@ from csrules._engine.decision import EffectResult, Obligation, RuleError
 from csrules._engine.engine import check_now
 from csrules._engine.zones import fact_zones, in_zone
 from csrules._policy.facts import fact_type_name, register_fact_type, validate_fact
-from csrules._policy.kinds.base import DescribeContext
+from csrules._policy.kinds.base import DescribeContext, Env
 from csrules._policy.model import Policy
+from csrules._policy.trace import TraceNode
 from csrules._policy.validity import day_of, versions_by_id
 from csrules._sessions.backends import Backend, BackendName, TickItem, make_backend
-from csrules._sessions.lifecycle import Lifecycle
+from csrules._sessions.lifecycle import Lifecycle, Transition
 from csrules._sessions.migrate import MigrationReport, SubjectMigration, fingerprint
 from csrules._sessions.program import (
     DeadlineRule,
@@ -697,7 +698,7 @@ class SessionEngine:
             detail = "; ".join(f"{p}: {m}" for p, m in sorted(match.errors.items()))
             raise TransitionError(
                 f"lifecycle {lp.id!r} is in state {state!r}: {event!r} is allowed there, but "
-                f"no guard held (targets: {', '.join(t.to for t in guards)})"
+                f"no guard held (targets: {', '.join(t.to for t in guards)}; {_why_not(lp, guards, fact, now)})"
                 + (f"; guard errors: {detail}" if detail else "") + "; the session is unchanged",
                 state=state, event=str(event), allowed=allowed)
         move = lifecycle.transitions[min(match.matched)]
@@ -961,3 +962,32 @@ def _rebuilt_sessions(policies: tuple[Policy, ...], lifecycles: tuple[Lifecycle,
     for name, model in models.items():
         register_fact_type(model, name=name)  # a no-op where the model is registered already
     return SessionEngine(policies, lifecycles=lifecycles, backend=backend, state_key=state_key)
+
+
+def _why_not(lp: LifecycleProgram, moves: list[Transition], fact: BaseModel, now: datetime | None) -> str:
+    """What each refused guard found, read by the explaining interpreter: its tests that failed
+    with the values the event gave (``approved_by is one of … (approved_by = '主任')``)."""
+    env = Env(fact, now, {}, lp.model, DescribeContext(lp.model))
+    said = []
+    for move in moves:
+        if move.guard is not None:
+            failed = "; ".join(_shown(node) for node in _failed(env.evaluate(move.guard)))
+            said.append(f"to {move.to}: {failed or 'its guard did not hold'}")
+    return ", ".join(said)
+
+
+def _failed(node: TraceNode) -> list[TraceNode]:
+    """The tests that made ``node`` fail: its failed leaves (for ``not``, the test that held)."""
+    if node.result is not False:
+        return []
+    if node.kind == "not" and node.children:
+        return [replace(node.children[0], text=f"not {node.children[0].text}")]
+    if not node.children:
+        return [node]
+    return [leaf for child in node.children for leaf in _failed(child)]
+
+
+def _shown(node: TraceNode) -> str:
+    """A failed test with the values it read."""
+    values = ", ".join(f"{path} = {value!r}" for path, value in node.values.items())
+    return f"{node.text} ({values})" if values else node.text
