@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from html import escape
 
 from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Table
+from csrules._docs.svg import number_markers
 
 __all__ = ["render_html"]
 
@@ -63,7 +64,7 @@ def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">\n"
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
+        + number_markers("\n".join(body))
         + "\n</body>\n</html>\n"
     )
 
