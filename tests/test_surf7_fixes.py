@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from csrules._cli._common import load_target
+from csrules._cli import cli
+from csrules._cli._common import import_modules, load_target
 from csrules._docs import langs_for, render_docs
+from csrules._engine.examples import find_test_files
 from csrules.policies.packs import PACK_NAMES
+
+DATA = Path(__file__).parent / "e2e" / "data"
+import_modules([str(DATA / "cli_facts.py")])
 
 
 class _Ids(HTMLParser):
@@ -48,3 +55,19 @@ class TestDocumentIds:
         assert twice == []
         assert sorted(parser.refs - set(parser.ids)) == []
         assert page.count("<svg") >= 1
+
+
+class TestTestFileRule:
+    """``csrules test DIR`` runs the files the pytest plugin collects, no others."""
+
+    def test_other_yaml_named_test_is_left_alone(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A ``test_*.yaml`` holding no cases (another tool's settings) is neither run nor reported unreadable."""
+        shutil.copy(DATA / "leave.yaml", tmp_path / "leave.yaml")
+        (tmp_path / "test_settings.yaml").write_text("retries: 3\n", encoding="utf-8")
+        (tmp_path / "test_leave.yaml").write_text("cases: []\n", encoding="utf-8")
+        assert [p.name for p in find_test_files(tmp_path)] == ["test_leave.yaml"]
+        (tmp_path / "test_leave.yaml").unlink()
+        code = cli.main(["test", str(tmp_path), "--import", str(DATA / "cli_facts.py")])
+        out, err = capsys.readouterr()
+        assert (code, err) == (0, "")
+        assert out.strip().endswith("6 passed, 0 failed")
