@@ -15,6 +15,8 @@ from csrules._cli import cli
 from csrules._cli._common import import_modules, load_target
 from csrules._docs import langs_for, render_docs
 from csrules._engine.examples import find_test_files
+from csrules.exceptions import PolicyError
+from csrules.policies import load_pack
 from csrules.policies.packs import PACK_NAMES
 
 DATA = Path(__file__).parent / "e2e" / "data"
@@ -71,3 +73,17 @@ class TestTestFileRule:
         out, err = capsys.readouterr()
         assert (code, err) == (0, "")
         assert out.strip().endswith("6 passed, 0 failed")
+
+
+class TestOverrideKeys:
+    """An override keyed by something other than text is refused for its key."""
+
+    @pytest.mark.parametrize("key", [5, None, ("call_centre.leave",)])
+    def test_key_not_text_is_named(self, key: object) -> None:
+        """The error names the key and its type, not the (well-formed) parameter mapping."""
+        with pytest.raises(PolicyError) as caught:
+            load_pack("call_centre", overrides={key: {"personal_notice": "1d"}})  # type: ignore[dict-item]
+        message = str(caught.value)
+        assert "an override is keyed by a policy, lifecycle or SLA id (text)" in message
+        assert f"got {type(key).__name__} {key!r}" in message
+        assert "got dict" not in message

@@ -379,7 +379,10 @@ class Pack:
                               f"{{parameter: value}} (got {type(overrides).__name__})")
         renamed: dict[str, Mapping[str, Any]] = {}
         for key, values in overrides.items():
-            if not isinstance(key, str) or not isinstance(values, Mapping):
+            if not isinstance(key, str):
+                raise PolicyError(f"overrides of pack {self.name!r}: an override is keyed by a policy, lifecycle "
+                                  f"or SLA id (text), got {type(key).__name__} {key!r}")
+            if not isinstance(values, Mapping):
                 raise PolicyError(f"override {key!r} of pack {self.name!r} must map parameter names to "
                                   f"values, e.g. {{{key!r}: {{'param': value}}}} (got {type(values).__name__})")
             name = self._lifecycle_key(key) or key
