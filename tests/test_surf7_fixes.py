@@ -15,6 +15,8 @@ from csrules._cli import cli
 from csrules._cli._common import import_modules, load_target
 from csrules._docs import langs_for, render_docs
 from csrules._engine.examples import find_test_files
+from csrules._testing.boundaries.time import _holiday_blocks, _holiday_runs
+from csrules._time.registry import get_calendar
 from csrules.exceptions import PolicyError
 from csrules.policies import load_pack
 from csrules.policies.packs import PACK_NAMES
@@ -87,3 +89,17 @@ class TestOverrideKeys:
         assert "an override is keyed by a policy, lifecycle or SLA id (text)" in message
         assert f"got {type(key).__name__} {key!r}" in message
         assert "got dict" not in message
+
+
+class TestHolidayRuns:
+    """Boundary probes near holidays work out a calendar's holiday runs once."""
+
+    def test_runs_worked_out_once_and_nearest_first(self) -> None:
+        """The runs are kept per calendar, and the nearest ones come first for any reference date."""
+        calendar = get_calendar("china")
+        runs = _holiday_runs(calendar)
+        assert _holiday_runs(calendar) is runs
+        assert list(runs) == sorted(runs)
+        for near in (date(2025, 1, 1), date(2025, 10, 3), date(2026, 2, 20), date(2026, 12, 31)):
+            nearest = sorted(runs, key=lambda run: (abs((run[0] - near).days), run[0]))
+            assert _holiday_blocks(calendar, near, 3) == nearest[:3]
