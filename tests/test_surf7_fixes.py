@@ -9,17 +9,20 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from csrules._audit.batch import AuditSpec, audit_batch
 from csrules._cli import cli
 from csrules._cli._common import import_modules, load_target
 from csrules._docs import langs_for, render_docs
 from csrules._engine.examples import find_test_files
 from csrules._testing.boundaries.time import _holiday_blocks, _holiday_runs
 from csrules._time.registry import get_calendar
-from csrules.exceptions import PolicyError
+from csrules.exceptions import CsrulesError, PolicyError
 from csrules.policies import load_pack
 from csrules.policies.packs import PACK_NAMES
+from tests.columnar_support import NOW, assert_same, table
 
 DATA = Path(__file__).parent / "e2e" / "data"
 import_modules([str(DATA / "cli_facts.py")])
@@ -103,3 +106,29 @@ class TestHolidayRuns:
         for near in (date(2025, 1, 1), date(2025, 10, 3), date(2026, 2, 20), date(2026, 12, 31)):
             nearest = sorted(runs, key=lambda run: (abs((run[0] - near).days), run[0]))
             assert _holiday_blocks(calendar, near, 3) == nearest[:3]
+
+
+SHIFT = {"agent_id": "A01", "shift": "day", "start": "2026-03-02T09:00:00+08:00", "end": "2026-03-02T18:00:00+08:00"}
+LEFT = ["2026-03-02T00:59:59Z", "2026-03-02T01:00:00Z", "2026-03-02T17:00:00+08:00"]
+"""One second before the shift starts (written in Z), the start itself, and an hour before its end."""
+
+
+class TestShiftLeftBeforeStart:
+    """A shift assignment whose agent left before the shift started is refused, by row and by column."""
+
+    def test_row_model_refuses_it(self) -> None:
+        """The fact names left_at and start; the start itself, written in another offset, is accepted."""
+        engine = load_pack("ecommerce").engine()
+        with pytest.raises(CsrulesError, match="left_at comes before start"):
+            engine.evaluate({**SHIFT, "left_at": LEFT[0]}, fact_type="shift_assignment", now=NOW)
+        assert engine.evaluate({**SHIFT, "left_at": LEFT[1]}, fact_type="shift_assignment", now=NOW) is not None
+
+    def test_columnar_audit_refuses_it_in_the_same_words(self) -> None:
+        """Both audit paths mark only the first row invalid, with the model's message."""
+        engine = load_pack("ecommerce").engine()
+        facts = [{**SHIFT, "left_at": left} for left in LEFT]
+        assert_same(engine, "shift_assignment", facts)
+        frame = pl.from_arrow(audit_batch(AuditSpec(engine, "shift_assignment", NOW, columnar=True), table(facts)))
+        assert isinstance(frame, pl.DataFrame)
+        invalid = frame.filter(pl.col("outcome") == "invalid").select("row", "message").rows()
+        assert invalid == [(1, "left_at comes before start")]
