@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from csrules import load_policy
 from csrules._audit.batch import AuditSpec, audit_batch
 from csrules._cli import cli
 from csrules._cli._common import import_modules, load_target
-from csrules._docs import langs_for, render_docs
+from csrules._docs import langs_for, render_docs, subject_from_policies
 from csrules._engine.examples import find_test_files
 from csrules._testing.boundaries.time import _holiday_blocks, _holiday_runs
 from csrules._time.registry import get_calendar
@@ -62,6 +63,16 @@ class TestDocumentIds:
         assert twice == []
         assert sorted(parser.refs - set(parser.ids)) == []
         assert page.count("<svg") >= 1
+
+    def test_policy_ids_that_slug_alike_get_their_own_anchors(self) -> None:
+        """Two policies whose ids differ only in punctuation (acme.leave, acme_leave) get anchors of their own."""
+        leave = load_policy(DATA / "leave.yaml")
+        twins = [type(leave)(**{**leave.model_dump(mode="python"), "id": pid}) for pid in ("acme.leave", "acme_leave")]
+        parser = _Ids()
+        parser.feed(render_docs(subject_from_policies(twins), langs_for("en"), date(2026, 12, 4)).html)
+        assert sorted(i for i, n in Counter(parser.ids).items() if n > 1) == []
+        assert {"policy-acme-leave", "policy-acme-leave-2"} <= set(parser.ids)
+        assert sorted(parser.refs - set(parser.ids)) == []
 
 
 class TestTestFileRule:
