@@ -104,6 +104,14 @@ class TestOverrideKeys:
         assert f"got {type(key).__name__} {key!r}" in message
         assert "got dict" not in message
 
+    def test_unknown_key_lists_the_pack_in_its_order(self) -> None:
+        """The ids listed for an unknown key come in the pack's order, the same text on every run."""
+        pack = load_pack("call_centre")
+        known = [p.id for p in (*pack.policies, *pack.session_policies)] + list(pack.lifecycle_params)
+        with pytest.raises(PolicyError) as caught:
+            load_pack("call_centre", overrides={"nope": {"x": 1}})
+        assert f"(policies: {', '.join(known)})" in str(caught.value)
+
 
 class TestHolidayRuns:
     """Boundary probes near holidays work out a calendar's holiday runs once."""
