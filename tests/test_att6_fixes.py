@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules import FactError, TimeError
+from csrules import CalendarError, FactError, TimeError
 from csrules._time.durations import parse_duration
+from csrules.domain.china import ChinaYear
 from csrules.domain.facts import (
     AttendanceRecord,
     ClockEvent,
@@ -19,7 +21,7 @@ from csrules.domain.facts import (
     build_fact,
 )
 from csrules.domain.leave import assess_leave
-from csrules.policies import load_pack
+from csrules.policies import Pack, load_pack
 from tests.columnar_support import assert_same
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -65,6 +67,12 @@ LATE = {"agent_id": "A01", "kind": "personal", "requested_by": "A01", "start": "
 """Personal leave asked the evening before a morning shift (late for a day's notice)."""
 
 
+@cache
+def _notice_tuned(notice: str) -> Pack:
+    """The call-centre pack with personal_notice written ``notice``, loaded once."""
+    return load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
+
+
 class TestIsoDurationsAsWritten:
     """A duration written in ISO 8601 with one part is shown in that part's unit, as its short form is."""
 
@@ -80,8 +88,7 @@ class TestIsoDurationsAsWritten:
     def test_override_message_says_hours(self) -> None:
         """A notice tuned to PT24H says 24 hours in the violation, as 24h does, and 1 day stays 1 day."""
         def message(notice: str) -> str:
-            pack = load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
-            decision = pack.engine().evaluate(LATE, fact_type="leave_request", now=_at(1, 20))
+            decision = _notice_tuned(notice).engine().evaluate(LATE, fact_type="leave_request", now=_at(1, 20))
             return next(v.message.en for v in decision.violations if v.rule_id == "ATT-1.personal-notice")
 
         assert message("PT24H") == message("24h") == "personal leave requested less than 24 hours ahead"
@@ -90,8 +97,7 @@ class TestIsoDurationsAsWritten:
     def test_hash_follows_the_text_shown(self) -> None:
         """Two spellings shown alike (24h, PT24H) hash alike; spellings shown differently (24h, 1d) do not."""
         def digest(notice: str) -> str:
-            pack = load_pack("call_centre", overrides={"leave": {"personal_notice": notice}})
-            return pack.policy("leave").content_hash
+            return _notice_tuned(notice).policy("leave").content_hash
 
         assert digest("PT24H") == digest("24h") != digest("1d") == digest("P1D")
 
@@ -270,3 +276,67 @@ class TestEmergencyPhonedLate:
         fact = {**EMERGENCY, "phoned_shift_lead_at": "2026-03-05T08:00:00+08:00"}
         decision = CC.evaluate(fact, fact_type="leave_request", now=_at(5, 10))
         assert not {"ATT-4.emergency-phone", "ATT-1.late-approval"} & set(decision.rule_ids)
+
+
+class TestChinaYearTypos:
+    """A year's notice typed in by hand refuses a weekday among the days worked in exchange."""
+
+    def test_weekday_adjusted_working_day_refused(self) -> None:
+        """2027-01-05 is a Tuesday: no 调休 day, refused naming it, rather than silently a working day anyway."""
+        with pytest.raises(CalendarError, match="2027-01-05 is a weekday"):
+            ChinaYear(2027, holidays=["2027-01-01"], adjusted_working_days=["2027-01-05"])
+
+    def test_weekend_adjusted_working_day_kept(self) -> None:
+        """A Saturday worked in exchange is read as given."""
+        year = ChinaYear(2027, holidays=["2027-01-01"], adjusted_working_days=["2027-01-09"])
+        assert year.adjusted_working_days == (date(2027, 1, 9),)
+
+
+class TestApproversRead:
+    """from_events reads the names of approvers as it reads the events' approvers."""
+
+    EVENTS = (_event("clock_in", 8, 25), _event("leave_post", 10, by="班長"), _event("return_post", 10, 30),
+              _event("clock_out", 16, 31))
+
+    @pytest.mark.parametrize("approvers", [[" shift_lead"], ["班長 "], ["\u3000shift_lead\u3000"]])
+    def test_padded_approver_approves(self, approvers: list[str]) -> None:
+        """An approver named with spaces around is the role: the shift lead's approval stands."""
+        record = AttendanceRecord.from_events(list(self.EVENTS), shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                              approvers=approvers, roles=CALL_CENTRE.roles)
+        assert (record.away_minutes, record.away_approved) == (30, True)
+
+    def test_blank_approver_refused(self) -> None:
+        """A blank name in approvers is refused, naming approvers."""
+        with pytest.raises(FactError, match="names none") as caught:
+            AttendanceRecord.from_events(list(self.EVENTS), shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
+                                         approvers=["shift_lead", " "])
+        assert caught.value.problems == (("approvers", "approvers holds a blank name"),)
+
+
+class TestFoldedShiftAtCalendarEnds:
+    """from_events names a shift too near the ends of the calendar to look around it."""
+
+    @pytest.mark.parametrize(("start", "end", "named"), [
+        (datetime(1, 1, 1, 1, tzinfo=TZ), datetime(1, 1, 1, 9, tzinfo=TZ), "shift_start"),
+        (datetime(9999, 12, 31, 12, tzinfo=UTC), datetime(9999, 12, 31, 22, tzinfo=UTC), "shift_end")])
+    def test_shift_at_the_ends_of_the_calendar(self, start: datetime, end: datetime, named: str) -> None:
+        """A shift too near year 1 or 9999 to look around is a TimeError naming it, not an OverflowError."""
+        with pytest.raises(TimeError, match=f"{named} .* too near the ends of the dates supported"):
+            AttendanceRecord.from_events([_event("clock_in", 8, 25)], shift_start=start, shift_end=end)
+
+
+class TestApprovedClockOut:
+    """A clock-out in the middle of the shift that names who allowed it is an approved absence."""
+
+    def test_approved_gap(self) -> None:
+        """Clocked out 12:00-12:30 with the shift lead's leave: 30 approved minutes, no ATT-7.away nor ATT-11."""
+        record = _fold(_event("clock_in", 8, 25), _event("clock_out", 12, by="shift_lead"), _event("clock_in", 12, 30),
+                       _event("clock_out", 16, 31))
+        assert (record.away_minutes, record.away_approved, record.away_approved_by) == (30, True, "shift_lead")
+        assert not {"ATT-7.away", "ATT-11.unapproved-absence"} & set(CC.evaluate(record, now=_at(10, 18)).rule_ids)
+
+    def test_unnamed_gap_stays_unapproved(self) -> None:
+        """A clock-out naming nobody is still time away nobody approved."""
+        record = _fold(_event("clock_in", 8, 25), _event("clock_out", 12), _event("clock_in", 12, 30),
+                       _event("clock_out", 16, 31))
+        assert (record.away_minutes, record.away_approved) == (30, False)

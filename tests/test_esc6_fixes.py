@@ -4,7 +4,7 @@ up the ladder, every hand-off's role is read against the catalogue, and the list
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,21 +15,7 @@ from csrules.exceptions import PolicyError
 from csrules.policies import load_pack
 from tests.columnar_support import assert_same
 from tests.company_support import company
-
-CST = timezone(timedelta(hours=8))
-OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
-RESOLVED = OPENED + timedelta(hours=72)
-
-
-def order(**values: Any) -> dict[str, Any]:
-    """A registered call-centre work order opened on 10 March 09:00, held by its first handler."""
-    return {"order_id": "W1", "opened_at": OPENED.isoformat(), "first_handler": "A01", "owner": "A01",
-            "complainant": "Ms Li", "content": "line down", **values}
-
-
-def step(hours: float, role: str) -> dict[str, Any]:
-    """A hand-off ``hours`` after opening to ``role``, with its chase record."""
-    return {"at": (OPENED + timedelta(hours=hours)).isoformat(), "to_role": role, "chase_record": "ticket 4411"}
+from tests.work_order_support import CST, OPENED, RESOLVED, order, step
 
 
 def fired(fact: dict[str, Any], now: datetime, engine: Any = None) -> tuple[str, ...]:
@@ -222,6 +208,20 @@ def extending(folder: Any, base: str, roles: str | None = None) -> Any:
     return folder
 
 
+CEO_ROLES = ("roles:\n  - {id: ceo, title: {en: CEO, zh: 總裁}}\n"
+             "  - {id: cs_director, title: {en: CS director, zh: 客服總監}, aliases: [客服總監, 總監], "
+             "reports_to: ceo}\n"
+             "  - {id: senior_lead, title: {en: Senior lead, zh: 資深組長}, reports_to: cs_supervisor}\n"
+             "  - {id: team_lead, title: {en: Team lead, zh: 客服組長}, aliases: [客服組長, 組長, 部門組長], "
+             "reports_to: senior_lead}\n")
+
+
+@pytest.fixture(scope="module")
+def ceo_pack(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An online_support company pack whose chain has a senior lead and a CEO (loaded once)."""
+    return load_pack(extending(tmp_path_factory.mktemp("ceo"), "online_support", CEO_ROLES))
+
+
 class TestCompanyPackOverOnlineSupport:
     """A company pack extending online_support loads, its SLA still setting the session's deadline."""
 
@@ -234,16 +234,10 @@ class TestCompanyPackOverOnlineSupport:
         ("serious", "senior_lead", False), ("serious", "ceo", False), ("critical", "ceo", False),
         ("critical", "senior_lead", True), ("serious", "agent", True),
     ])
-    def test_company_chain_decides_who_was_told(self, tmp_path: Any, severity: str, reported_to: str,
+    def test_company_chain_decides_who_was_told(self, ceo_pack: Any, severity: str, reported_to: str,
                                                 escalated: bool) -> None:
         """CMP-5 reads "reported upward" by the pack's chain: a company role above the team lead counts."""
-        roles = ("roles:\n  - {id: ceo, title: {en: CEO, zh: 總裁}}\n"
-                 "  - {id: cs_director, title: {en: CS director, zh: 客服總監}, aliases: [客服總監, 總監], "
-                 "reports_to: ceo}\n"
-                 "  - {id: senior_lead, title: {en: Senior lead, zh: 資深組長}, reports_to: cs_supervisor}\n"
-                 "  - {id: team_lead, title: {en: Team lead, zh: 客服組長}, aliases: [客服組長, 組長, 部門組長], "
-                 "reports_to: senior_lead}\n")
-        engine = load_pack(extending(tmp_path, "online_support", roles)).engine()
+        engine = ceo_pack.engine()
         fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
                 "severity": severity, "reported_to": reported_to}
         fired = engine.evaluate(fact, now=OPENED + timedelta(hours=1), fact_type="work_order").rule_ids
@@ -277,3 +271,65 @@ class TestBlankLinesAreNoLines:
         """The columnar audit derives the same greeting and closing line."""
         facts = [lines_call(lines) for _, lines, _, _ in BLANK_CASES]
         assert_same(load_pack("call_centre").engine(), "call_record", facts)
+
+
+VP_ROLES = ("roles:\n  - {id: vp, title: {en: Vice president, zh: 副總裁}}\n"
+            "  - {id: centre_director, title: {en: Centre director, zh: 客服中心主任}, aliases: [客服中心主任], "
+            "reports_to: vp}\n")
+
+
+@pytest.fixture(scope="module")
+def vp_pack(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A call_centre company pack whose centre director reports to a vice president (loaded once)."""
+    return load_pack(extending(tmp_path_factory.mktemp("vp"), "call_centre", VP_ROLES))
+
+
+class TestApprovalByARoleAboveTheChain:
+    """A company role above the centre director approves a complaint solution, in the rules and the session."""
+
+    @pytest.mark.parametrize(("approver", "approved"), [("vp", True), ("centre_director", True),
+                                                        ("shift_lead", False)])
+    def test_rules(self, vp_pack: Any, approver: str, approved: bool) -> None:
+        """CMP-1.leader-approval and CMP-1.no-unapproved-handling read the approvers by the chain."""
+        engine = vp_pack.engine()
+        fact = order(founded=True, responsible_department="network", customer_asked_for_time=True,
+                     proposals=["refund"], approved_proposal=0, approved_by=approver, status="handling")
+        fired = engine.evaluate(fact, now=OPENED + timedelta(hours=2), fact_type="work_order").rule_ids
+        assert ("CMP-1.no-unapproved-handling" in fired) is not approved
+        assert ("CMP-1.leader-approval" in fired) is not approved
+
+    def test_session(self, vp_pack: Any) -> None:
+        """The complaint lifecycle accepts the approval of a company role above the centre director."""
+        from csrules.domain.complaint import ComplaintStep
+
+        session = vp_pack.sessions(backend="python").session("c-1")
+        for event, extra in [("register", {"complainant": "Ms Li"}), ("judge", {"founded": True}), ("propose", {}),
+                             ("approve", {"approved_by": "vp"})]:
+            session.send(ComplaintStep(event=event, **extra), now=OPENED, fact_type="complaint_step")
+        result = session.send(ComplaintStep(event="handle"), now=OPENED, fact_type="complaint_step")
+        assert [(move.source, move.target) for move in result.transitions] == [("approved", "handled")]
+
+
+class TestVariantYou:
+    """妳 (you, to a woman) folds to 你, as traditional and simplified script fold together."""
+
+    def test_phrase_with_ni_matches_ni_variant(self) -> None:
+        """A phrase written with 你 is found in a line written with 妳, in either script."""
+        from csrules._policy.text import TextMatcher
+
+        assert TextMatcher(("给你优惠",), "zh")("好的，給妳優惠")
+        assert not TextMatcher(("给你优惠",), "zh")("好的，給您優惠")  # the polite 您 stays apart
+
+
+class TestResultToldOnceSolved:
+    """CMP-6.non-sensitive asks for the result only once the case is solved by now."""
+
+    @pytest.mark.parametrize(("resolved_hours", "asked"), [(24, False), (0.5, True)])
+    def test_resolution_after_now_has_not_happened(self, resolved_hours: float, asked: bool) -> None:
+        """A resolved_at after now has not happened yet: no result is owed before it."""
+        fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+                "question_topic": "delivery_time", "details_recorded": True,
+                "resolved_at": (OPENED + timedelta(hours=resolved_hours)).isoformat()}
+        fired = load_pack("online_support").engine().evaluate(fact, now=OPENED + timedelta(hours=1),
+                                                              fact_type="work_order").rule_ids
+        assert ("CMP-6.non-sensitive" in fired) is asked

@@ -61,3 +61,54 @@ class TestEngineInputsRefusedByName:
         fact = {"order_id": "W1", "opened_at": "2026-03-10T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
         with pytest.raises(FactError, match="use evaluate"):
             engine.evaluate_many(fact, fact_type="work_order")
+
+
+class TestMachineZonesRefused:
+    """A zone name that means this machine's setting is refused: decisions must not depend on it."""
+
+    @pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "posix/Asia/Shanghai", "right/UTC"])
+    def test_refused_by_name(self, name: str) -> None:
+        """``load_zone`` refuses the name, saying why."""
+        from csrules._time.calendar import load_zone
+        from csrules.exceptions import CalendarError
+
+        with pytest.raises(CalendarError, match="not a place"):
+            load_zone(name)
+
+    def test_policy_timezone_localtime_refused(self) -> None:
+        """A policy whose ``timezone`` is ``localtime`` does not load."""
+        from csrules import Policy
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match="not a place"):
+            Policy.model_validate({"id": "p", "version": "1", "title": {"en": "p", "zh": "p"},
+                                   "fact_type": "leave_request", "timezone": "localtime", "rules": []})
+
+
+class TestStillOpenSaysWhatClosesIt:
+    """A reviewer reads what "still open" means in the rule: the closing condition, not a status."""
+
+    def test_reply_rule_names_its_closing(self) -> None:
+        """The online-support reply deadline names the reply as what closes the case, in both languages."""
+        from csrules._docs.plain import condition_words, describe_context
+
+        pack = load_pack("online_support")
+        policy, rule = next((p, r) for p in pack.session_policies for r in p.rules
+                            if r.id == "CMP-4.no-reply-by-deadline")
+        ctx = describe_context(policy)
+        en = condition_words(rule.when, "en", ctx)
+        zh = condition_words(rule.when, "zh", ctx)
+        assert "(closed means: answer awaited is no or" in en
+        assert "（结案指：待答" in zh  # the labels take the pack's script when documents are written
+
+
+class TestFilledValuesTakeThePolicyScript:
+    """A value filled into a Chinese template of neither script is written in its policy's script."""
+
+    def test_traditional_pack_duration(self) -> None:
+        """The call-centre pack (Traditional) says 24小時 in ATT-1's message, not 24小时."""
+        pack = load_pack("call_centre", overrides={"leave": {"personal_notice": "24h"}})
+        fact = {"agent_id": "A17", "kind": "personal", "requested_at": "2026-03-01T20:00:00+08:00",
+                "start": "2026-03-02T16:00:00+08:00", "end": "2026-03-03T00:00:00+08:00", "requested_by": "A17"}
+        decision = pack.engine().evaluate(fact, now=datetime(2026, 3, 1, 21, tzinfo=CHINA), fact_type="leave_request")
+        assert [v.message.zh for v in decision.violations if v.code == "ATT-1"] == ["一般事假未提前24小時提出"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import multiprocessing
 import sqlite3
 from contextlib import closing
@@ -16,13 +17,14 @@ import pytest
 
 from csrules import Engine, Policy
 from csrules._engine import wal
-from csrules._sessions import MemoryStore, SQLiteStore
-from csrules.exceptions import LogWriteError, RecordError, StateError
+from csrules._sessions import MemoryStore, SessionEngine, SQLiteStore
+from csrules._sessions import session as session_module
+from csrules.exceptions import LogWriteError, RecordError, SessionError, StateError
 from csrules.policies import Pack, load_pack
-from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay
+from csrules.records import DecisionRecord, JsonlLog, SQLiteLog, impact, parse_record, read_log, replay, replay_steps
 from tests.store_support import greeting
 from tests.test_records_logs import leave_facts
-from tests.test_session_support import WorkOrder, at, engine
+from tests.test_session_support import CON1, WorkOrder, at, engine
 
 CREATORS = 6
 ROUNDS = 5
@@ -205,6 +207,12 @@ class TestReplaySaysWhy:
         assert mismatch.params == ()
         assert mismatch.render().endswith("same parameters: rules or texts changed")
 
+    def test_new_version_alone_not_said_to_change_rules(self) -> None:
+        """A policy whose version alone changed is said to keep its parameters, not to have changed rules."""
+        record = Engine(Policy(**WEI)).evaluate(greeting(), now=at(2)).record()
+        (mismatch,) = replay(record, Engine(Policy(**{**WEI, "version": "1.1"}))).policies
+        assert mismatch.render().endswith("engine 1.1 (" + str(mismatch.engine_hash) + "); same parameters")
+
     def test_rules_that_applied_shown(self) -> None:
         """A replay whose effects agree but whose applying rules do not says which rules differ."""
         record, pack = late_leave()
@@ -367,3 +375,159 @@ class TestCompressedParts:
         reader = read_log(compress(path.with_name("d.jsonl.1")))
         assert [r.id for r in reader] == [r.id for r in records[:first]]
         assert reader.problems == []
+
+    def test_part_compressed_while_the_log_is_read(self, tmp_path: Path) -> None:
+        """A part compressed (and its original removed) after the reader listed the parts is read
+        from its compressed copy, not skipped."""
+        path, records = rotated_log(tmp_path)
+        reader = read_log(path)
+        read = iter(reader)
+        ids = [next(read).id]
+        compress(path.with_name("d.jsonl.2"))
+        ids += [r.id for r in read]
+        assert ids == [r.id for r in records]
+        assert reader.problems == []
+
+
+class TestImpactNamesWhere:
+    """A logged record impact cannot judge is named by file:line (file:seq in SQLite), not by its id alone."""
+
+    @pytest.mark.parametrize("name", ["d.jsonl", "d.db"])
+    def test_unjudgeable_record_named_by_file_and_line(self, tmp_path: Path, name: str) -> None:
+        """A record made without now, judged by new policies that read the clock, is listed
+        with the file and line it was read from, and its id."""
+        old = Engine(Policy(**WEI))
+        clock = {**WEI, "version": "2.0", "rules": [*WEI["rules"], {
+            "id": "old", "title": "an old greeting", "when": {"kind": "notice", "since": "at", "op": ">",
+                                                              "duration": "1h"},
+            "then": [{"type": "violation", "code": "CON-9", "message": "an old greeting"}]}]}
+        path = tmp_path / name
+        with (JsonlLog(path) if name.endswith(".jsonl") else SQLiteLog(path)) as log:
+            records = [old.evaluate(greeting()).record() for _ in range(2)]
+            log.write_many(records)
+        report = impact(old, Engine(Policy(**clock)), [path])
+        assert report.problems == [f"{path}:{n} ({records[0].id}): a rule judging sess_greeting facts reads the "
+                                   "current time; pass now=" for n in (1, 2)]
+
+
+class TestReplayStepsAfterAPolicyChange:
+    """A subject's steps after one that cannot be replayed are not replayed from a state lacking it."""
+
+    def test_later_steps_not_replayed(self) -> None:
+        """Steps logged before and after a policy change, replayed under the new policies: the
+        old steps are other content, the new ones are not_replayed, not said to differ
+        (replayed from an empty state, the 3rd 喂 came out as a first)."""
+        reworded = {**CON1, "version": "1.1", "rules": [*CON1["rules"][:2], {
+            **CON1["rules"][2], "then": [{**CON1["rules"][2]["then"][0], "message": "said 喂 a third time!"}]}]}
+        store, steps = MemoryStore(), []
+
+        class Steps:
+            """A log keeping the records in a list."""
+
+            def write(self, record: DecisionRecord) -> None:
+                """Keep ``record``."""
+                steps.append(record)
+
+        for policy in (CON1, CON1, reworded, reworded):
+            SessionEngine([Policy(**policy)], store=store, log=Steps(), backend="python").send("s", greeting())
+        results = list(replay_steps(steps, SessionEngine([Policy(**reworded)], backend="python")))
+        assert [r.status for r in results] == ["other_policies", "other_policies", "not_replayed", "not_replayed"]
+        assert results[2].render().splitlines()[1] == (
+            f"  an earlier step of subject 's' (record {steps[0].id}) was made under other policy content and "
+            "not replayed: this step's state cannot be rebuilt")
+
+
+class TestLogPaths:
+    """A decision log, and the history impact reads, are files."""
+
+    def test_jsonl_log_at_a_directory_refused_at_once(self, tmp_path: Path) -> None:
+        """A JSON Lines log given a directory is refused when made, not when a batch is written later."""
+        with pytest.raises(LogWriteError, match=r"JSON Lines log .*: it is a directory: give the log a file's path"):
+            JsonlLog(tmp_path)
+
+    def test_impact_of_a_directory_named(self, tmp_path: Path) -> None:
+        """impact() given a directory as history raises a RecordError naming it, not IsADirectoryError."""
+        (tmp_path / "logs").mkdir()
+        with pytest.raises(RecordError, match=r"logs: is a directory, not a decision log or facts file"):
+            impact(Engine(Policy(**WEI)), Engine(Policy(**WEI)), [tmp_path / "logs"])
+
+
+class TestProblemsAsMet:
+    """Bad lines of a long log are passed on as they are met, not gathered in memory."""
+
+    def test_sqlite_rows_passed_on_in_order(self, tmp_path: Path) -> None:
+        """read_log(problem=...) hands each bad row over as it is met and keeps none; impact
+        lists a SQLite log's bad rows in row order among the rest."""
+        path = tmp_path / "d.db"
+        greeting_engine = Engine(Policy(**WEI))
+        with SQLiteLog(path) as log:
+            log.write_many(greeting_engine.evaluate(greeting(), now=at(2, minute=n)).record() for n in range(4))
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("UPDATE decisions SET record = 'damaged' WHERE seq IN (2, 4)")
+            db.commit()
+        met: list[str] = []
+        reader = read_log(path, problem=lambda error: met.append(str(error)))
+        assert len(list(reader)) == 2
+        assert reader.problems == []
+        assert [m.split(": ")[0] for m in met] == [f"{path}:2", f"{path}:4"]
+        report = impact(greeting_engine, greeting_engine, [path])
+        assert (report.facts, [p.split(": ")[0] for p in report.problems]) == (2, [f"{path}:2", f"{path}:4"])
+
+
+class TestSettingsChecked:
+    """A store's or a log's settings, and its file, are checked before anything is changed."""
+
+    @pytest.mark.parametrize("timeout", ["5", -1, math.nan, math.inf, True, None])
+    def test_bad_timeout_named(self, tmp_path: Path, timeout: Any) -> None:
+        """A timeout that is no number of seconds (text, negative, NaN, endless, a bool) is refused by name."""
+        with pytest.raises(SessionError, match=r"timeout must be a number of seconds, zero or more \(got "):
+            SQLiteStore(tmp_path / "s.db", timeout=timeout)
+        with pytest.raises(ValueError, match=r"timeout must be a number of seconds, zero or more \(got "):
+            SQLiteLog(tmp_path / "d.db", timeout=timeout)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_bool_batch_and_size_refused(self, tmp_path: Path) -> None:
+        """True is no batch size and no byte limit (it was taken as 1)."""
+        with pytest.raises(ValueError, match=r"batch must be a positive whole number \(got True\)"):
+            JsonlLog(tmp_path / "d.jsonl", batch=True)
+        with pytest.raises(ValueError, match=r"max_bytes must be a positive whole number \(got True\)"):
+            JsonlLog(tmp_path / "d.jsonl", max_bytes=True)
+
+    def test_store_leaves_another_applications_database_alone(self, tmp_path: Path) -> None:
+        """A session store refused on a database of something else leaves its journal mode as it
+        was (the store had switched it to WAL first)."""
+        path = tmp_path / "app.db"
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("CREATE TABLE customers (name TEXT)")
+            db.commit()
+        with pytest.raises(StateError, match=r"app\.db is an SQLite file of something else \(tables: customers\)"):
+            SQLiteStore(path)
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+class TestPaddedSubjects:
+    """A subject id with white space around it would start a session apart from the one meant."""
+
+    @pytest.mark.parametrize("subject", ["agent-7 ", " agent-7", "agent-7\n", "\u3000agent-7", "  "])
+    def test_refused_by_name(self, subject: str) -> None:
+        """send, tick and session() refuse a padded or blank subject id by name; nothing is stored."""
+        store = MemoryStore()
+        sessions = engine("python", store=store)
+        sessions.send("agent-7", greeting())
+        for call in (lambda: sessions.send(subject, greeting()), lambda: sessions.tick(subject, at(3)),
+                     lambda: sessions.session(subject)):
+            with pytest.raises(SessionError, match=r"subject id .* (is blank|has white space around it)"):
+                call()
+        assert list(store.subjects()) == ["agent-7"]
+        assert sessions.send("agent-7", greeting()).seq == 2
+
+    def test_stored_padded_subject_still_ticks(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A subject already stored with white space in its id (by an earlier csrules) is still
+        ticked by tick_due, so one such id does not stop every other subject's deadlines."""
+        sessions = engine("python")
+        with monkeypatch.context() as earlier:  # the earlier csrules took any non-empty id
+            earlier.setattr(session_module, "_given_subject", lambda subject: None)
+            sessions.send("wo-1 ", WorkOrder(order_id="o1", status="open", opened_at=at(3)), now=at(3))
+        sessions.send("wo-2", WorkOrder(order_id="o2", status="open", opened_at=at(3)), now=at(3))
+        assert sorted(sessions.tick_due(at(5))) == ["wo-1 ", "wo-2"]

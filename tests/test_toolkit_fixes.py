@@ -231,6 +231,8 @@ class TestDerivedProbesReachTheBoundary:
         """ATT-7's 19, 20 and 21 minute probes draw arrivals exactly that late, as documented."""
         got = probed("attendance_record", datetime(2026, 3, 10, 12, tzinfo=CST), "late_minutes")
         assert {label: values for label, values in got.items() if label.startswith("ATT-7.late:")} == {
+            "ATT-7.late: late_minutes = 0": {0},  # the rule's guard: any lateness, never none
+            "ATT-7.late: late_minutes = 1": {1},
             "ATT-7.late: late_minutes = 19": {19},
             "ATT-7.late: late_minutes = 20": {20},
             "ATT-7.late: late_minutes = 21": {21},

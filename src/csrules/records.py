@@ -171,13 +171,13 @@ def history(sources: Iterable[str | os.PathLike[str]], *, now: datetime | None =
         path = Path(source)
         if not path.exists():
             raise RecordError("no such decision log or facts file", file=str(path))
+        if path.is_dir():
+            raise RecordError("is a directory, not a decision log or facts file", file=str(path))
         if is_sqlite(path):
             if not _first_time(path, seen):
                 continue
-            reader = read_log(path)
-            yield from (HistoricalFact.of_record(r) for r in reader)  # session steps: counted, not judged
-            for error in reader.problems:
-                bad(error)
+            # session steps: counted, not judged; a bad row is passed on as it is met
+            yield from (HistoricalFact.of_record(r, where) for where, r in LogReader(path, problem=bad).located())
             continue
         for part in jsonl_parts(path, seen):
             try:
@@ -196,6 +196,10 @@ def _first_time(path: Path, seen: set[tuple[int, int]]) -> bool:
     return True
 
 
+_WRITTEN = '{"schema_version":'
+"""How every record a decision log writes begins."""
+
+
 def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
                    bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
     path = part.path
@@ -205,6 +209,14 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
         except UnicodeDecodeError as exc:
             bad(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
             continue
+        if text.startswith(_WRITTEN):  # a record as logs write it: its JSON is parsed once
+            try:
+                record = parse_record(text)
+            except RecordError:
+                pass  # read below, where its problem is named as ever
+            else:
+                yield HistoricalFact.of_record(record, f"{path}:{number}")
+                continue
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -218,7 +230,7 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
         except RecordError as exc:
             bad(exc)
             continue
-        yield HistoricalFact.of_record(record)
+        yield HistoricalFact.of_record(record, f"{path}:{number}")
 
 
 def impact(old: Engine | Pack | str | os.PathLike[str], new: Engine | Pack | str | os.PathLike[str],

@@ -40,7 +40,7 @@ def text_in(text: Text, langs: Sequence[Lang]) -> str:
 def rule_title(policy: Policy, rule: Rule) -> Text:
     """``rule``'s title with its ``{param}`` placeholders filled from ``policy``'s values in
     force, as its messages are: a title naming a threshold follows a company's override."""
-    title = render_text(rule.title, policy.param_values)
+    title = render_text(rule.title, policy)
     assert title is not None  # a rule always has a title
     return title
 
@@ -100,10 +100,9 @@ def effect_words(
     ctx: DescribeContext,
 ) -> str:
     """One effect as an instruction, with parameter values filled into its texts."""
-    params = policy.param_values
 
     def text(value: Text | None) -> str:
-        rendered = render_text(value, params)
+        rendered = render_text(value, policy)
         return "" if rendered is None else rendered.get(lang)
 
     zh = lang == "zh"

@@ -198,13 +198,16 @@ class CodeGenerator:
 # --------------------------------------------------------------------------- effects
 
 
-def render_text(text: Text | None, params: dict[str, Any]) -> Text | None:
-    """``text`` with ``{param}`` placeholders replaced by the values in force, per language."""
+def render_text(text: Text | None, policy: Policy) -> Text | None:
+    """``text`` of ``policy`` with ``{param}`` placeholders replaced by its values in force, per
+    language (Chinese values in the policy's script where the template shows none)."""
     if text is None:
         return text
+    params = policy.param_values
     return text.fill(
         {k: show_value(v, "en").strip("“”") for k, v in params.items()},
         {k: show_value(v, "zh").strip("“”") for k, v in params.items()},
+        policy.zh_script,
     )
 
 
@@ -254,33 +257,32 @@ EffectCompiler = Callable[[Any, Policy, Rule], CompiledEffect]
 
 
 def _violation(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
-    params = policy.param_values
     return Violation(
         policy.id,
         rule.id,
         effect.code,
         effect.severity,
-        render_text(effect.message, params) or effect.message,
-        render_text(effect.consequence, params),
+        render_text(effect.message, policy) or effect.message,
+        render_text(effect.consequence, policy),
     )
 
 
 def _approval(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
-    return Approval(policy.id, rule.id, effect.role, render_text(effect.reason, policy.param_values))
+    return Approval(policy.id, rule.id, effect.role, render_text(effect.reason, policy))
 
 
 def _escalation(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
-    return Escalation(policy.id, rule.id, effect.to, render_text(effect.reason, policy.param_values))
+    return Escalation(policy.id, rule.id, effect.to, render_text(effect.reason, policy))
 
 
 def _recommendation(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
-    text = render_text(effect.text, policy.param_values) or effect.text
+    text = render_text(effect.text, policy) or effect.text
     return Recommendation(policy.id, rule.id, text)
 
 
 def _obligation(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
     params = policy.param_values
-    action = render_text(effect.action, params) or effect.action
+    action = render_text(effect.action, policy) or effect.action
     template = Obligation(policy.id, rule.id, action, effect.who)
     due = effect.due
     if due is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from csrules._engine.decision import Approval, Decision, Violation
 from csrules._engine.record import DecisionRecord, fact_subject
 from csrules._engine.replay import content_mismatches
+from csrules._engine.zones import fact_zones
 from csrules.exceptions import CsrulesError
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ _COLOURS = {"newly violating": "#c0392b", "no longer violating": "#27ae60", "app
 @dataclass(frozen=True, slots=True)
 class HistoricalFact:
     """One fact of history: its type, data, the instant it was judged at, and where it came
-    from (``source``: a record id, or ``file:line``).
+    from (``source``: ``file:line``, with the record's id for a record; a record's id alone
+    for a record given in memory).
 
     .. versionadded:: 0.2
     """
@@ -66,9 +68,11 @@ class HistoricalFact:
     record: DecisionRecord | None = None
 
     @classmethod
-    def of_record(cls, record: DecisionRecord) -> HistoricalFact:
-        """The fact a decision record was made about, at the record's ``now``."""
-        return cls(record.fact_type, record.fact, record.now, record.id, record)
+    def of_record(cls, record: DecisionRecord, where: str | None = None) -> HistoricalFact:
+        """The fact a decision record was made about, at the record's ``now``; its source is
+        where the record was read (``file:line``) and its id, or the id alone."""
+        source = record.id if where is None else f"{where} ({record.id})"
+        return cls(record.fact_type, record.fact, record.now, source, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +280,9 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
     """
     report = ImpactReport(old_name, new_name) if report is None else report
     judged = {*old.fact_types, *new.fact_types}
+    # A fact is validated once: the new side judges the model the old side read, where both
+    # read a fact alike (the same fact types, and the same zone for a fact naming none).
+    shared = set(old.fact_types) == set(new.fact_types) and fact_zones(old.policies) == fact_zones(new.policies)
     for seen, item in enumerate(history):
         if progress is not None:
             progress(seen, report.changed)
@@ -287,7 +294,7 @@ def measure_impact(old: Engine, new: Engine, history: Iterable[HistoricalFact], 
             continue
         try:
             before = old.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
-            after = new.evaluate(item.fact, now=item.now, fact_type=item.fact_type)
+            after = new.evaluate(before.fact if shared else item.fact, now=item.now, fact_type=item.fact_type)
             changes = list(_changes(before, after))
         except CsrulesError as exc:
             report.problem(f"{item.source}: {exc}")

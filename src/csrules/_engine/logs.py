@@ -29,7 +29,7 @@ import sqlite3
 import threading
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, date, datetime
 from multiprocessing import util as _mp_util
@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
-from csrules._engine.wal import use_wal
+from csrules._engine.wal import check_timeout, use_wal
 from csrules._time.calendar import ensure_aware
 from csrules.exceptions import LogWriteError, RecordError
 
@@ -81,7 +81,7 @@ class DecisionLog:
     kind: ClassVar[str] = "decision"
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256) -> None:
-        if not isinstance(batch, int) or batch < 1:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch must be a positive whole number (got {batch!r})")
         self.path = Path(path)
         self.batch = batch
@@ -206,7 +206,7 @@ class JsonlLog(DecisionLog):
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = 64 * 2**20, batch: int = 256) -> None:
         super().__init__(path, batch=batch)
-        if not isinstance(max_bytes, int) or max_bytes < 1:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
         self.max_bytes = max_bytes
         # the file itself: writers naming it by a symbolic link share its lock and rotate it,
@@ -214,6 +214,8 @@ class JsonlLog(DecisionLog):
         self._file = _link_target(self.path)
         self._fd: int | None = None
         self._path_lock: _PathLock | None = None
+        if self._file.is_dir():  # refused now, not when the first batch is written
+            raise LogWriteError("it is a directory: give the log a file's path", sink=self.kind, path=str(self.path))
         if is_sqlite(self.path):
             raise LogWriteError(_NOT_JSONL, sink=self.kind, path=str(self.path))
 
@@ -334,8 +336,8 @@ class SQLiteLog(DecisionLog):
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256, timeout: float = 60.0) -> None:
+        self.timeout = check_timeout(timeout)  # before the log is made: a refused one leaves nothing behind
         super().__init__(path, batch=batch)
-        self.timeout = timeout
         self._db: sqlite3.Connection | None = None
         try:
             self._connect()
@@ -690,8 +692,13 @@ def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
     if handle is None:
         try:
             handle = _open_part(path)
-        except FileNotFoundError:  # a rotated part removed meanwhile
-            return
+        except FileNotFoundError:  # a rotated part removed meanwhile: compressed, or deleted
+            packed = path.with_name(path.name + _GZ)
+            try:
+                handle = _open_part(packed)
+            except FileNotFoundError:
+                return
+            path = packed
     with handle:
         identity = file_identity(handle)
         if identity not in seen:
@@ -700,20 +707,32 @@ def _unseen(path: Path, seen: set[tuple[int, int]], limit: int | None,
 
 
 class LogReader:
-    """The records of a decision log, oldest first; bad lines go to :attr:`problems`.
+    """The records of a decision log, oldest first; bad lines go to :attr:`problems`, or,
+    given ``problem``, to it as they are met (an audit of a year of records then keeps none
+    in memory).
 
     .. versionadded:: 0.2
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *,
+                 problem: Callable[[RecordError], None] | None = None) -> None:
         self.path = Path(path)
         self.problems: list[RecordError] = []
+        self._problem = self.problems.append if problem is None else problem
         if not self.path.exists():
             raise RecordError("no such decision log", file=str(self.path))
         if self.path.is_dir():
             raise RecordError("is a directory, not a decision log", file=str(self.path))
 
     def __iter__(self) -> Iterator[DecisionRecord]:
+        return (record for _, record in self.located())
+
+    def located(self) -> Iterator[tuple[str, DecisionRecord]]:
+        """Each record with where it was read: ``file:line`` (``file:seq`` in a SQLite log),
+        what a report of a record that could not be judged names.
+
+        .. versionadded:: 0.2
+        """
         if is_sqlite(self.path):
             yield from self._rows()
             return
@@ -721,35 +740,36 @@ class LogReader:
             try:
                 yield from self._lines(part)
             except RecordError as exc:  # a damaged compressed part: the next parts are read
-                self.problems.append(exc)
+                self._problem(exc)
 
-    def _rows(self) -> Iterator[DecisionRecord]:
+    def _rows(self) -> Iterator[tuple[str, DecisionRecord]]:
         db = read_only(self.path, timeout=60)
         try:
             for seq, text in db.execute("SELECT seq, record FROM decisions ORDER BY seq"):
                 try:
-                    yield parse_record(text, file=str(self.path), line=seq)
+                    yield f"{self.path}:{seq}", parse_record(text, file=str(self.path), line=seq)
                 except RecordError as exc:
-                    self.problems.append(exc)
+                    self._problem(exc)
         except sqlite3.Error as exc:
             raise RecordError(f"not a decision log database: {exc}", file=str(self.path)) from None
         finally:
             db.close()
 
-    def _lines(self, part: LogPart) -> Iterator[DecisionRecord]:
+    def _lines(self, part: LogPart) -> Iterator[tuple[str, DecisionRecord]]:
         path = part.path
         for number, raw in part.lines():
             try:
-                yield parse_record(raw.decode("utf-8"), file=str(path), line=number)
+                yield f"{path}:{number}", parse_record(raw.decode("utf-8"), file=str(path), line=number)
             except UnicodeDecodeError as exc:
-                self.problems.append(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
+                self._problem(RecordError(f"not UTF-8 text ({exc.reason})", file=str(path), line=number))
             except RecordError as exc:
-                self.problems.append(exc)
+                self._problem(exc)
 
 
-def read_log(path: str | os.PathLike[str]) -> LogReader:
-    """The records of the JSON Lines or SQLite decision log at ``path`` (see :class:`LogReader`)."""
-    return LogReader(path)
+def read_log(path: str | os.PathLike[str], *, problem: Callable[[RecordError], None] | None = None) -> LogReader:
+    """The records of the JSON Lines or SQLite decision log at ``path`` (see :class:`LogReader`;
+    ``problem`` takes each line that is not a record, as it is met)."""
+    return LogReader(path, problem=problem)
 
 
 class LoggedEngine:

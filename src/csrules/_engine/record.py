@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, TypeAdapter, model_validator
+from pydantic_core import from_json
 
 from csrules._engine.decision import Outcome
 from csrules._errors import ConvertedModel
@@ -169,6 +170,24 @@ class DecisionRecord(ConvertedModel):
     errors: tuple[RecordedError, ...] = ()
     trace: tuple[dict[str, Any], ...] | None = None
     explanation: str | None = None
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+
+    # Validation builds a record without calling ``__init__`` again, so its fields and its
+    # id are checked once, not twice; a problem is converted by the model_validate* wrappers.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate JSON text: parsed, then checked as its dict is (the same problems named)."""
+        if args or kwargs:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        try:
+            data = from_json(json_data)
+        except (ValueError, TypeError):  # not JSON text: named as pydantic reads it
+            return super().model_validate_json(json_data)
+        return cls.model_validate(data)
 
     @model_validator(mode="after")
     def _id_matches(self) -> DecisionRecord:

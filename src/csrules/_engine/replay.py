@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["EffectChange", "PolicyMismatch", "ReplayResult", "ReplayStatus", "compare_records", "replay",
            "replay_steps"]
 
-ReplayStatus = Literal["identical", "differs", "other_policies"]
-"""What a replay found: the same decision, another decision, or other policy content (not
-evaluated)."""
+ReplayStatus = Literal["identical", "differs", "other_policies", "not_replayed"]
+"""What a replay found: the same decision, another decision, other policy content (not
+evaluated), or (a session step) a step that cannot be replayed because an earlier step of its
+subject was not (its state would lack what that step counted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,9 @@ class PolicyMismatch:
         if self.params:
             why = "; parameters " + ", ".join(f"{name} {was} -> {now}" for name, was, now in self.params)
         elif self.recorded_hash and self.engine_hash and not self.id.startswith(("pack ", LIFECYCLE_PREFIX)):
-            why = "; same parameters: rules or texts changed"
+            # under one version, the content that changed is rules or texts; across versions
+            # the version itself is a change of content
+            why = "; same parameters: rules or texts changed" if same else "; same parameters"
         return f"{self.id}: recorded {recorded}, engine {engine}{same}{why}"
 
 
@@ -107,6 +110,8 @@ class ReplayResult:
     policies: tuple[PolicyMismatch, ...] = ()
     replayed: DecisionRecord | None = None
     effects: tuple[EffectChange, ...] = ()
+    reason: str | None = None
+    """Why a step was ``not_replayed``."""
 
     @property
     def identical(self) -> bool:
@@ -130,6 +135,8 @@ class ReplayResult:
         head = f"record {self.record.id}: {self.status.replace('_', ' ')}"
         if self.status == "other_policies":
             return "\n".join([f"{head} (not evaluated)", *(f"  {m.render()}" for m in self.policies)])
+        if self.status == "not_replayed":
+            return f"{head}\n  {self.reason}"
         lines = [head]
         if self.policies:  # a forced replay: why the decision may differ
             lines.append("  judged under other content:")
@@ -262,14 +269,25 @@ def replay_steps(records: Iterable[DecisionRecord], engine: Any) -> Iterator[Rep
     log, and records without ``seq`` (older logs) their log order. A subject whose events do
     not run 1, 2, 3 ... (one missing or repeated) raises :class:`RecordError` before anything
     is sent. The engine's policies are compared by hash first: when they differ from the
-    records', each result says so (``other_policies``) and nothing is sent.
+    records', each result says so (``other_policies``) and nothing is sent; the later steps
+    of that subject are then ``not_replayed`` (replayed from a state lacking that step they
+    would differ for a reason no policy gives).
     """
     policies = tuple(engine.program.policies)
     lifecycles = tuple(lp.lifecycle for lp in engine.program.lifecycles)
+    stopped: dict[str, DecisionRecord] = {}  # subject -> its first step not replayed
     for record in _in_step_order(records):
+        assert record.subject is not None  # _in_step_order refused records without one
         mismatches = (*policy_mismatches(record, policies), *_lifecycle_mismatches(record, lifecycles))
         if mismatches:
+            stopped.setdefault(record.subject, record)
             yield ReplayResult(record, "other_policies", mismatches)
+            continue
+        first = stopped.get(record.subject)
+        if first is not None:  # replayed from a state lacking that step, it would differ for no change
+            yield ReplayResult(record, "not_replayed", reason=(
+                f"an earlier step of subject {record.subject!r} (record {first.id}) was made under other "
+                "policy content and not replayed: this step's state cannot be rebuilt"))
             continue
         if record.kind == "event":
             result = engine.send(record.subject, record.fact, now=record.now, fact_type=record.fact_type)

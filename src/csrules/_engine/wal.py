@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 
-__all__ = ["use_wal"]
+__all__ = ["check_timeout", "use_wal"]
+
+
+def check_timeout(timeout: object, error: type[Exception] = ValueError) -> float:
+    """``timeout`` (how long a writer waits for another), checked to be a number of seconds,
+    zero or more; anything else raises ``error`` naming it."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 <= timeout < math.inf:
+        raise error(f"timeout must be a number of seconds, zero or more (got {timeout!r})")
+    return float(timeout)
 
 
 def use_wal(db: sqlite3.Connection, timeout: float) -> None:

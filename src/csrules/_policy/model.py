@@ -8,6 +8,7 @@ naming the policy, the rule and the path; callers never need to import pydantic.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -46,6 +47,7 @@ from csrules._policy.kinds.window import Nth, Window
 from csrules._policy.text import Script, to_script
 from csrules._policy.trace import check_lang
 from csrules._time.calendar import load_zone
+from csrules._time.clock import parse_clock
 from csrules._time.durations import BusinessDuration, Duration, DurationField, format_timedelta, parse_duration
 from csrules._time.durations import WallDuration as _Wall
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -110,6 +112,7 @@ def _name(value: str) -> str:
 NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_said)]
 """Text that must say something (not empty, not only spaces): messages, titles."""
 
+
 def _quoted(value: Any) -> Any:
     # YAML reads ``version: 1.10`` as the number 1.1: a name written as a number is refused, not
     # turned back into text it may not have been
@@ -135,6 +138,9 @@ def _text_from_str(value: Any) -> Any:
     # A bare string is accepted where a bilingual text is expected and serves both languages.
     if isinstance(value, str):
         return {"en": value, "zh": value}
+    if not isinstance(value, Mapping | BaseModel):
+        raise ValueError(f"a text is written as a string (for both languages) or as {{en: ..., zh: ...}} "
+                         f"(got {type(value).__name__} {value!r:.60})")
     return value
 
 
@@ -162,15 +168,20 @@ class Text(PolicyModel):
         """
         return {name for text in (self.en, self.zh) for kind, name in _template(text) if kind}
 
-    def fill(self, en: Mapping[str, str], zh: Mapping[str, str]) -> Text:
+    def fill(self, en: Mapping[str, str], zh: Mapping[str, str], script: Script | None = None) -> Text:
         """The text with each ``{name}`` replaced from ``en`` / ``zh``, ``{{`` and ``}}`` as braces.
 
         Chinese values are written in the template's script: a template in Traditional
-        characters (``超過{limit}``) gets ``12小時``, not the ``12小时`` values are made in."""
+        characters (``超過{limit}``) gets ``12小時``, not the ``12小时`` values are made in. A
+        template of neither script (``未提前{notice}提出``) takes ``script``, its policy's."""
         if not any(brace in self.en + self.zh for brace in "{}"):
             return self
-        script: Script = "traditional" if simplified(self.zh) != self.zh else "simplified"
-        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh, lambda value: to_script(value, script)))
+        written: Script = "simplified"
+        if simplified(self.zh) != self.zh:
+            written = "traditional"
+        elif script is not None and to_script(self.zh, "traditional") == self.zh:  # a neutral template
+            written = script
+        return Text(en=_filled(self.en, en), zh=_filled(self.zh, zh, lambda value: to_script(value, written)))
 
 
 def _template(text: str) -> Iterator[tuple[bool, str]]:
@@ -290,6 +301,10 @@ class Parameter(PolicyModel):
         _written_as(self.type, value, name)
         if self.type == "time" and isinstance(value, int | float):
             raise ValueError(f'{name} must be a time such as "09:30" (got {value!r})')
+        if self.type == "time" and isinstance(value, str):
+            # as a condition's clock literal reads it ("9:00", " 09:00 "); else pydantic says why not
+            with contextlib.suppress(ValueError):
+                value = parse_clock(value)
         if self.type == "int" and isinstance(value, float) and not value.is_integer():
             raise ValueError(f"{name} must be int (got float {value!r})")
         try:
@@ -767,6 +782,13 @@ class Policy(PolicyModel):
         from csrules._policy.kinds.window import WINDOW_KINDS
 
         return any(node.kind in WINDOW_KINDS for rule in self.rules for node in walk(rule.when))
+
+    @cached_property
+    def zh_script(self) -> Script:
+        """The script the policy's Chinese is written in: Traditional when its title or a rule's
+        title is (values filled into a template of neither script are written in it)."""
+        texts = (self.title.zh, *(rule.title.zh for rule in self.rules))
+        return "traditional" if any(simplified(text) != text for text in texts) else "simplified"
 
     @cached_property
     def content_hash(self) -> str:

@@ -1,11 +1,12 @@
 """Phrase matching for text rules, folding case, Chinese script and the spaces beside Chinese.
 
 Service transcripts mix simplified and traditional Chinese (这不是我应该做的 / 這不是我應該做的);
-a rule written in one script must catch the other. Folding converts both the phrases and the
-text to simplified Chinese with OpenCC's maintained dictionaries, reads full-width forms as plain
-ones (NFKC: ９折 is 9折) and drops invisible format characters (a zero-width space inside 不行),
-drops whitespace next to a Chinese or full-width character ("您 好" is 您好; "thank you" keeps its
-space), then case-folds.
+a rule written in one script must catch the other. Folding drops invisible characters (a
+zero-width space inside 不知道 hides nothing), reads compatibility forms as what they show
+(NFKC: full-width ＯＫ is OK, a decomposed é is é), converts both the phrases and the text to
+simplified Chinese with OpenCC's maintained dictionaries, drops whitespace next to a Chinese
+character ("您 好" is 您好; "thank you" keeps its space), reads a run of spaces as one
+("thank  you" is "thank you"), then case-folds.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def blank_phrase(phrase: str, fold: Fold) -> bool:
 # Chinese (and full-width) characters: a space beside one separates no words. Speech-to-text
 # and chat transcripts put spaces (also the ideographic U+3000) between them ("您 好", "保 证").
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
-_SPACES = re.compile(r"\s{2,}|[^\S ]")  # a run of spaces, or one tab, newline ... other than a space
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # a run of spaces, or one tab, newline ... other than a space
 
 
 # Invisible format characters (zero-width space and joiners, the byte-order mark, the soft
@@ -100,14 +101,15 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 
 def _fold(text: str, fold: Fold) -> str:
     if not text.isascii():
-        # full-width letters, digits and punctuation read as their plain forms (９折 is 9折,
-        # ＯＫ is OK), compatibility ideographs as the unified ones; invisible marks are dropped
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+        # spaces beside Chinese and full-width characters go first, as the text shows them (NFKC
+        # makes full-width ＯＫ the Latin OK, whose spaces count); spaces between Latin words stay
+        text = _CJK_SPACE.sub("", _INVISIBLE.sub("", text))
+        text = unicodedata.normalize("NFKC", text)
         if fold == "zh":
-            text = simplified(text)
-        text = _CJK_SPACE.sub("", text)  # spaces between words of Latin script still count
+            # 妳 (you, to a woman) is 你 in either script; OpenCC keeps it (the polite 您 stays apart)
+            text = simplified(text).replace("妳", "你")
     if _SPACES.search(text):
-        text = _SPACES.sub(" ", text)  # ... as one space, however many a transcript holds
+        text = _SPACES.sub(" ", text)  # a run of spaces, a tab or a newline reads as one space
     return text.casefold()
 
 

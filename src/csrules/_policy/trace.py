@@ -8,6 +8,7 @@ as they are (they are names, not prose) and word everything else in Chinese.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -206,6 +207,8 @@ class Trace:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):  # a member is shown as the value the fact gave, not Colour.RED
+        value = value.value
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, list | tuple | frozenset | set):
@@ -229,6 +232,8 @@ def _label(key: str, lang: Lang) -> str:
 
 
 def _show(value: Any, lang: Lang = "en") -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
     if lang == "zh":
         if isinstance(value, bool):
             return "是" if value else "否"

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
+from csrules._engine.zones import ZONE_FIELD
 from csrules._policy.facts import event_time_field, get_fact_type, path_getter
 from csrules._policy.kinds.base import ConditionBase, reads_now_of, walk
 from csrules._policy.kinds.core import All
@@ -36,6 +37,7 @@ from csrules._policy.kinds.window import (
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import Timeline, check_versions, day_of, day_start
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
+from csrules._time.calendar import load_zone
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import FactError, PolicyError, SessionError, TimeError
@@ -81,6 +83,21 @@ def to_us(moment: datetime) -> int:
 def from_us(value: int) -> datetime:
     """Microseconds since the epoch as an aware UTC datetime."""
     return _EPOCH + timedelta(microseconds=value)
+
+
+def zoned(value: int, zone: str, fact: object = None) -> datetime:
+    """Microseconds since the epoch as a session shows them: in ``fact``'s ``time_zone`` when
+    it names one, else in ``zone`` (its policy's). Never in the offset an event or ``now`` was
+    written with, so one stream written in +08:00, Z or -05:00 reads alike (as an engine
+    shows a due time)."""
+    named = getattr(fact, ZONE_FIELD, None)
+    return from_us(value).astimezone(load_zone(named if isinstance(named, str) else zone))
+
+
+def _one_zone(policies: Iterable[Policy], default: str = DEFAULT_TIME_ZONE) -> str:
+    """The zone ``policies`` name when they name one alone, else ``default``."""
+    zones = {policy.timezone or DEFAULT_TIME_ZONE for policy in policies}
+    return zones.pop() if len(zones) == 1 else default
 
 
 def signature(*parts: Any) -> str:
@@ -302,6 +319,9 @@ class LifecycleProgram:
     deadline_us: tuple[int, ...]
     obligations: tuple[Obligation, ...]
     breaches: tuple[Violation, ...]
+    zone: str = DEFAULT_TIME_ZONE
+    """Where its due times are shown when the event names no ``time_zone``: the zone of its
+    fact type's policies, else of the session's."""
 
     @property
     def id(self) -> str:
@@ -393,6 +413,9 @@ class Program:
     trackers: tuple[Tracker, ...]
     deadline_rules: tuple[DeadlineRule, ...]
     fingerprint: str
+    zone: str = DEFAULT_TIME_ZONE
+    """Where a time no fact places is shown (a subject's clock): the zone the policies name,
+    when they name one alone."""
     counter_aliases: dict[str, str] = field(default_factory=dict)
     """Counter keys of states written before calendar windows spelt out their zone -> the
     key the counter has now (a stored state under the old key is read under the new)."""
@@ -516,6 +539,7 @@ def compile_program(
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
     lc_programs: list[LifecycleProgram] = []
+    zone = _one_zone(policies)
     for lifecycle in lifecycles:
         if not isinstance(lifecycle, Lifecycle):
             raise PolicyError(f"expected Lifecycle objects, got {type(lifecycle).__name__}")
@@ -542,6 +566,7 @@ def compile_program(
                           d.breach.consequence)
                 for d in lifecycle.deadlines
             ),
+            zone=_one_zone([p for p in policies if p.fact_type == lifecycle.fact_type], zone),
         )
         fp.lifecycles.append(lp)
         lc_programs.append(lp)
@@ -565,6 +590,7 @@ def compile_program(
         trackers=tuple(trackers.values()),
         deadline_rules=tuple(deadline_rules),
         fingerprint=fingerprint,
+        zone=zone,
         counter_aliases={old: new for old, new in aliases.items() if old not in counters},
     )
 

@@ -48,6 +48,7 @@ from csrules._sessions.program import (
     family,
     from_us,
     to_us,
+    zoned,
 )
 from csrules._sessions.results import Firing, SessionTrace, StepResult, TransitionRecord
 from csrules._sessions.state import (
@@ -65,6 +66,7 @@ from csrules._sessions.state import (
     validate_document,
 )
 from csrules._sessions.store import MemoryStore, SessionStore
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import CsrulesError, FactError, LogWriteError, SessionError, TimeError, TransitionError
 
 __all__ = ["DueTicks", "Session", "SessionEngine"]
@@ -159,8 +161,10 @@ class SessionEngine:
         return tuple(self.program.facts)
 
     def session(self, subject_id: str) -> Session:
-        """The session of ``subject_id`` (new, or continuing from the store)."""
-        _subject(subject_id)
+        """The session of ``subject_id`` (new, or continuing from the store). An id with white
+        space around it (``"agent-7 "``) is refused: it would be a session apart from
+        ``"agent-7"``, whose counts it would not see."""
+        _given_subject(subject_id)
         return Session(self, subject_id)
 
     def tick_due(self, now: datetime) -> DueTicks:
@@ -191,8 +195,9 @@ class SessionEngine:
             try:
                 if self._closed:
                     raise SessionError("this session engine is closed")
-                if type(subject_id) is not str or not subject_id:
-                    _subject(subject_id)
+                if (type(subject_id) is not str or not subject_id or subject_id.strip() != subject_id
+                        or "\0" in subject_id):
+                    _given_subject(subject_id)
                 fp = self.program.by_class.get(type(event)) if fact_type is None else None
                 if fp is not None:  # the usual case: an instance of a registered fact class
                     fact = event
@@ -294,6 +299,7 @@ class SessionEngine:
         moment = _aware(now)
         if moment is None:
             raise TimeError("a tick needs now")
+        _given_subject(subject_id)
         with self._lock:
             result = self._guarded("a tick", self._tick_call, subject_id, moment, False)
         assert isinstance(result, StepResult)  # only tick_due skips
@@ -319,7 +325,7 @@ class SessionEngine:
             return None, None  # forgotten since it was found due
         txn = Txn(self._state_of(subject_id, doc))
         if due_only and txn.clock is not None and to_us(moment) < txn.clock:
-            return None, from_us(txn.clock).astimezone(moment.tzinfo)
+            return None, zoned(txn.clock, self.program.zone)
         self._advance(txn, moment)
         firings, errors = self._tick(txn, moment)
         notes = (*(_firing_note(f) for f in firings), *self._gap_notes(txn, moment)) or ("nothing due",)
@@ -356,6 +362,7 @@ class SessionEngine:
         with self._lock:
             self._check_open()
             subject, state = validate_document(data, self.program, subject=subject_id, key=self._key)
+            _given_subject(subject)  # a new id for the store, as a send's
             self.store.save(subject, self._document(subject, state))
             return Session(self, subject)
 
@@ -509,13 +516,12 @@ class SessionEngine:
         doc = document(self.program, subject, state)
         return doc if self.store.trusted else seal(doc, self._key)
 
-    @staticmethod
-    def _advance(txn: Txn, moment: datetime) -> None:
+    def _advance(self, txn: Txn, moment: datetime) -> None:
         now_us = to_us(moment)
         if txn.clock is not None and now_us < txn.clock:
             raise TimeError(
                 f"time went backwards: {moment.isoformat()} is before this session's clock "
-                f"{from_us(txn.clock).astimezone(moment.tzinfo).isoformat()}")
+                f"{zoned(txn.clock, self.program.zone).isoformat()}")
         txn.clock = now_us
 
     # ------------------------------------------------------------------ ticks
@@ -711,7 +717,7 @@ class SessionEngine:
                 template = lp.obligations[index]
                 obligation: EffectResult = Obligation(
                     template.policy_id, template.rule_id, template.action, template.who,
-                    from_us(due).astimezone(now.tzinfo))
+                    zoned(due, lp.zone, fact))
                 firings.append(Firing(lp.id, deadline.id, "transition", (obligation,)))
         txn.set_lifecycle(lp.id, LifecycleStatus(move.to, now_us, deadlines))
         return TransitionRecord(lp.id, str(event), state, move.to)
@@ -761,7 +767,8 @@ class _ItemReached:
         rule: DeadlineRule = program.deadline_rules[position]
         due_us = self.item.since_us + rule.after_us
         firing = Firing(rule.policy.id, rule.rule.id, "tick", rule.compiled.resolve(self.fact, moment),
-                        self.item.key, from_us(due_us).astimezone(moment.tzinfo), _version(rule.policy))
+                        self.item.key, zoned(due_us, rule.policy.timezone or DEFAULT_TIME_ZONE, self.fact),
+                        _version(rule.policy))
         return _Due((due_us, 0, position, self.item.opened), firing, self, position)
 
     def mark(self, txn: Txn, position: int, program: Program) -> None:
@@ -789,7 +796,7 @@ class _DeadlineReached:
     def fire(self, program: Program, position: int, moment: datetime) -> _Due:
         """The deadline's breach."""
         firing = Firing(self.lp.id, self.deadline_id, "tick", (self.lp.breaches[self.index],),
-                        None, from_us(self.entry.due_us).astimezone(moment.tzinfo))
+                        None, zoned(self.entry.due_us, self.lp.zone))
         return _Due((self.entry.due_us, 1, self.lp.position, self.index), firing, self, -1)
 
     def mark(self, txn: Txn, position: int, program: Program) -> None:
@@ -824,6 +831,20 @@ def _unexpected(what: str, exc: Exception) -> SessionError:
 def _subject(subject: Any) -> None:
     if not isinstance(subject, str) or not subject:
         raise SessionError(f"a subject id must be a non-empty string (got {subject!r})")
+
+
+def _given_subject(subject: Any) -> None:
+    """A subject id a caller gives for a new call: also refused when blank or padded, which
+    would start a session apart from the one meant (its counts unseen), or holding NUL, which
+    one store would keep and another refuse deep inside its driver. Ids already stored
+    are left to :func:`_subject`, so a store holding such an id keeps ticking."""
+    _subject(subject)
+    if subject.strip() != subject:
+        raise SessionError(f"subject id {subject!r} is blank" if not subject.strip() else
+                           f"subject id {subject!r} has white space around it: it would be a session apart "
+                           f"from {subject.strip()!r}")
+    if "\0" in subject:  # PostgreSQL text cannot hold it: refused alike whatever the store
+        raise SessionError(f"subject id {subject!r} holds a NUL character, which a store's text cannot hold")
 
 
 def _firing_note(firing: Firing) -> str:

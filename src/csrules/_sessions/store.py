@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
-from csrules._engine.wal import use_wal
+from csrules._engine.wal import check_timeout, use_wal
 from csrules.exceptions import SessionError, StateError
 
 __all__ = ["MemoryStore", "SQLStore", "SQLiteStore", "SessionStore"]
@@ -345,14 +345,16 @@ class SQLiteStore(SQLStore):
                  timeout: float = 60.0) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise SessionError(f"synchronous must be 'NORMAL' or 'FULL' (got {synchronous!r})")
+        timeout = check_timeout(timeout, SessionError)
         self.path = Path(path)
         super().__init__(str(self.path))
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout,
                                        check_same_thread=False)
+            self._check_foreign()  # before anything changes (the journal mode is the file's)
             use_wal(self._db, timeout)
             self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._setup()
+            self._setup()  # which checks again, holding the file
         except (sqlite3.DatabaseError, SessionError) as exc:
             self._disconnect()
             raise StateError(f"{self.path} is not a usable SQLite session store: {exc}") from None

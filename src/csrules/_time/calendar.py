@@ -104,6 +104,12 @@ def parse_weekday(value: object) -> Weekday:
     )
 
 
+_MACHINE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+"""Names the zone database may hold that name no place: ``localtime`` is whatever zone the
+machine is set to (a decision would then depend on where it runs), ``posixrules`` a default
+for POSIX strings, ``Factory`` a zone of no offset saying the zone is unset."""
+
+
 def load_zone(name: object) -> ZoneInfo:
     """The :class:`~zoneinfo.ZoneInfo` for an IANA name such as ``"Asia/Shanghai"``.
 
@@ -115,6 +121,11 @@ def load_zone(name: object) -> ZoneInfo:
     if not isinstance(name, str) or not name.strip():
         raise CalendarError(
             f"time zone must be an IANA name such as 'Asia/Shanghai' (got {name!r})"
+        )
+    if name in _MACHINE_ZONES or name.startswith(("posix/", "right/")):
+        raise CalendarError(
+            f"time zone {name!r} is a file of this machine's zone database, not a place: its clock differs from"
+            " machine to machine; expected an IANA name such as 'Asia/Shanghai'"
         )
     try:
         return ZoneInfo(name)

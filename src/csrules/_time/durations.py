@@ -224,10 +224,10 @@ def _parse_text(text: str) -> Duration | None:
     iso = _ISO.match(text.strip().upper())
     if iso and any(iso.groupdict().values()):
         parts = {k: float(v) for k, v in iso.groupdict().items() if v}
-        total = timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
-                          minutes=parts.get("m", 0), seconds=parts.get("s", 0))
+        iso_total = timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
+                              minutes=parts.get("m", 0), seconds=parts.get("s", 0))
         # one part: the unit it is written in (PT24H reads 24 hours, as 24h does)
-        return WallDuration(total, _WALL_UNITS[parts.popitem()[0]] if len(parts) == 1 else None)
+        return WallDuration(iso_total, _WALL_UNITS[parts.popitem()[0]] if len(parts) == 1 else None)
     single = _WALL_PART.fullmatch(lowered)
     written = _WALL_UNITS.get(single.group(2)) if single else None  # one part: the unit it is written in
     total = _parse_wall_parts(lowered)

@@ -106,7 +106,8 @@ class ChinaYear:
     (datetime.date(2027, 1, 1),)
 
     ``holidays`` are every day off of the notice (including weekend days inside a break);
-    ``adjusted_working_days`` the weekend days worked in exchange (调休上班). Dates may be
+    ``adjusted_working_days`` the weekend days worked in exchange (调休上班; a weekday there is
+    refused as a typo). Dates may be
     ISO strings; each must lie in ``year`` or the December before it (a New Year break can
     start then), else :class:`~csrules.exceptions.CalendarError` names it.
 
@@ -127,6 +128,12 @@ class ChinaYear:
         object.__setattr__(self, "adjusted_working_days", self._dates("adjusted_working_days", adjusted_working_days))
         if not self.holidays:
             raise CalendarError(f"ChinaYear({year}) lists no holidays")
+        weekdays = [day.isoformat() for day in self.adjusted_working_days if day.weekday() < 5]
+        if weekdays:  # a typo in the notice typed in: a weekday is worked anyway
+            raise CalendarError(
+                f"ChinaYear({year}).adjusted_working_days: {', '.join(weekdays)} is a weekday; the days worked"
+                " in exchange (调休上班) are the Saturdays and Sundays the notice names"
+            )
 
     def _dates(self, name: str, values: Iterable[date | str]) -> tuple[date, ...]:
         out = []

@@ -54,7 +54,7 @@ from pydantic_core import CoreSchema, core_schema
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.text import fold_text
-from csrules._time.calendar import ensure_aware, load_zone, wall_to_utc
+from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -796,6 +796,10 @@ ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leav
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
 """Why an attendance record away from the post for longer than its shift is refused."""
+ATTENDANCE_LONGEST_OVER_TOTAL = (
+    "longest_away_minutes is more than away_minutes: one absence is part of the shift's time away"
+)
+"""Why an attendance record whose longest absence outlasts all its time away is refused."""
 ATTENDANCE_APPROVER_WITHOUT_APPROVAL = (
     "away_approved_by names an approver but away_approved is false: the two contradict each other; set"
     " away_approved true (the approver allowed it) or leave away_approved_by out (nobody did)"
@@ -831,7 +835,8 @@ class ClockEvent(Fact):
     kind: ClockKind = _field("event kind", "打卡類型", "clock_in, clock_out, leave_post or return_post")
     at: AwareDatetime = _field("at", "時間", "When it happened")
     approved_by: Named = _field(
-        "approved by", "批准人", "Role that allowed leaving the post (leave_post only)", None
+        "approved by", "批准人",
+        "Role that allowed leaving the post (a leave_post, or a clock_out in the middle of the shift)", None
     )
 
 
@@ -842,6 +847,8 @@ class AttendanceRecord(Fact):
     Build it from raw clock events with :meth:`from_events`.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``longest_away_minutes``: the longest single absence among those ``away_minutes`` counts.
     """
 
     agent_id: Id = _field("agent id", "工號", "Whose attendance")
@@ -854,6 +861,14 @@ class AttendanceRecord(Fact):
     )
     away_minutes: int = _field(
         "minutes away from the post", "脫崗分鐘", "Minutes away from the desk during the shift", 0, ge=0
+    )
+    longest_away_minutes: int | None = _field(
+        "longest absence from the post",
+        "單次最長脫崗分鐘",
+        "Minutes of the longest single absence among those away_minutes counts (from_events fills it); none:"
+        " away_minutes is read as one absence",
+        None,
+        ge=0,
     )
     away_approved: bool = _field(
         "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
@@ -897,6 +912,8 @@ class AttendanceRecord(Fact):
             raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
         if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
             raise ValueError(ATTENDANCE_AWAY_TOO_LONG)
+        if self.longest_away_minutes is not None and self.longest_away_minutes > self.away_minutes:
+            raise ValueError(ATTENDANCE_LONGEST_OVER_TOTAL)
         if self.away_approved_by is not None and not self.away_approved:
             raise ValueError(ATTENDANCE_APPROVER_WITHOUT_APPROVAL)
 
@@ -919,15 +936,17 @@ class AttendanceRecord(Fact):
         post is each absence from a ``leave_post`` to the following ``return_post`` (or the
         next ``leave_post``, which starts another absence under its own approval, or the
         departure), and each gap from a ``clock_out`` to the next ``clock_in`` (clocked out in
-        the middle of the shift: nobody approved it). Only its part while on duty counts: inside
-        the shift and between arrival and departure (time away before clocking in is lateness,
-        after clocking out early leave, never 脫崗), and time counted twice is counted once.
+        the middle of the shift: approved only when that ``clock_out`` names an approver). Only
+        its part while on duty counts: inside the shift and between arrival and departure (time
+        away before clocking in is lateness, after clocking out early leave, never 脫崗), and
+        time counted twice is counted once.
         An absence is approved when its ``leave_post`` names an approver (``away_approved_by``:
         the pack's rules decide whether that role may approve); a clock-out gap inside it is
         part of it (only a gap's time outside every approved absence is unapproved).
         Approved time away is no breach, so when any time away was unapproved the record carries
         only the unapproved minutes (``away_approved`` false); otherwise the approved minutes
-        (``away_approved`` true).
+        (``away_approved`` true), and ``longest_away_minutes`` the longest single absence among
+        them (absences that share or touch an instant are one: the agent never came back).
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
         (another shift's); approved absences naming different approvers (a record names one);
@@ -946,7 +965,8 @@ class AttendanceRecord(Fact):
 
         .. versionchanged:: 0.2
            A clock-out gap is time away; time away is clipped to arrival and departure; a second
-           ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``.
+           ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``;
+           ``longest_away_minutes``.
         """
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
@@ -956,11 +976,18 @@ class AttendanceRecord(Fact):
                            f"events of {found}")
         if margin < timedelta(0):
             _refuse_events(f"margin must not be negative (got {margin})", "margin is negative")
-        start, end = ensure_aware(shift_start, "shift_start"), ensure_aware(shift_end, "shift_end")
+        start, end = _instant(shift_start, "shift_start"), _instant(shift_end, "shift_end")
         if end <= start:  # checked before the events, which would be blamed for it
             _refuse_events(f"a shift must end after it starts (got shift_start {shift_start.isoformat()},"
                            f" shift_end {shift_end.isoformat()})", "shift_end is not after shift_start", "shift_end")
-        earliest, latest = start - margin, end + margin  # real time (event times are aware: validated)
+        try:  # real time (event times are aware: validated)
+            earliest = start - margin
+        except OverflowError:
+            raise beyond_dates("shift_start", shift_start) from None
+        try:
+            latest = end + margin
+        except OverflowError:
+            raise beyond_dates("shift_end", shift_end) from None
         for index, event in enumerate(events):
             if not earliest <= event.at <= latest:
                 _refuse_events(
@@ -974,7 +1001,7 @@ class AttendanceRecord(Fact):
         # only time away while on duty counts (值守 is the shift, from arrival to departure)
         on_duty = max(start, arrived or start).astimezone(UTC), min(end, left or end).astimezone(UTC)
         name = partial(_role_id, roles)
-        allowed = None if approvers is None else {name(approver) for approver in approvers}
+        allowed = None if approvers is None else {name(_approver(approver)) for approver in approvers}
         away: dict[str | None, list[tuple[datetime, datetime]]] = {}  # by approver (None: unapproved)
         for approver, gone, back in _times_away(ordered, on_duty[1], clocked_out_is_away):
             if approver is not None:
@@ -986,7 +1013,8 @@ class AttendanceRecord(Fact):
                 away.setdefault(approver, []).append(clipped)
         # a clock-out gap inside an approved absence is part of it: only its rest went unapproved
         unapproved_spans = away.pop(None, [])
-        unapproved = _minutes(_outside(unapproved_spans, [span for spans in away.values() for span in spans]))
+        unapproved_rest = _outside(unapproved_spans, [span for spans in away.values() for span in spans])
+        unapproved = _minutes(unapproved_rest)
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
                 f"absences approved by different roles ({', '.join(sorted(map(str, away)))}): an attendance record"
@@ -995,7 +1023,8 @@ class AttendanceRecord(Fact):
                 "events.approved_by names different approvers",
             )
         approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
-        minutes = unapproved or _minutes([span for spans in away.values() for span in spans])
+        counted = unapproved_rest if unapproved else [span for spans in away.values() for span in spans]
+        minutes = _minutes(counted)
         record = {
             "agent_id": agents.pop(),
             "shift_start": shift_start,
@@ -1004,6 +1033,7 @@ class AttendanceRecord(Fact):
             "left_at": left,
             "leave_approved": leave_approved,
             "away_minutes": minutes,
+            "longest_away_minutes": max((_minutes([span]) for span in _merged(counted)), default=0),
             "away_approved": bool(minutes) and not unapproved,
             "away_approved_by": approver if minutes and not unapproved else None,
         }
@@ -1017,6 +1047,23 @@ class AttendanceRecord(Fact):
                            "; ".join(problem for _, problem in exc.problems))
 
 
+def _instant(value: datetime, name: str) -> datetime:
+    """``value`` (the argument ``name``) in UTC: a TimeError names it when it is naive, or too
+    near the ends of the calendar to read in UTC (0001-01-01T01:00+08:00)."""
+    try:
+        return ensure_aware(value, name)
+    except OverflowError:
+        raise beyond_dates(name, value) from None
+
+
+def _approver(name: str) -> str:
+    """A name of ``approvers`` read as event approvers are: spaces around it dropped, blank refused."""
+    if not isinstance(name, str) or not name.strip():
+        _refuse_events(f"approvers names the roles that may allow leaving the post; {name!r} names none",
+                       "approvers holds a blank name", "approvers")
+    return name.strip()
+
+
 def _role_id(roles: RoleNames | None, name: str) -> str:
     """``name`` as ``roles`` names the role (an alias read as its role's id); as written when
     no catalogue is given or it holds no such role."""
@@ -1027,10 +1074,11 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
                 gaps: bool = True) -> list[tuple[str | None, datetime, datetime]]:
     """Each time away in clock events (in time order), with who approved it (None: nobody):
     ``leave_post`` to the next ``return_post`` or ``leave_post`` (else ``until``), and with
-    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift)."""
+    ``gaps`` ``clock_out`` to the next ``clock_in`` (a gap in the middle of the shift, approved
+    by whoever its ``clock_out`` names)."""
     found: list[tuple[str | None, datetime, datetime]] = []
     gone: ClockEvent | None = None
-    out: datetime | None = None
+    out: ClockEvent | None = None
     for event in ordered:
         at = event.at.astimezone(UTC)  # compared as instants (one zone's datetimes compare wall clocks)
         if event.kind in ("leave_post", "return_post") and gone is not None:
@@ -1039,23 +1087,31 @@ def _times_away(ordered: list[ClockEvent], until: datetime,
         if event.kind == "leave_post":
             gone = event
         elif event.kind == "clock_out" and out is None:
-            out = at
+            out = event
         elif event.kind == "clock_in" and out is not None:
             if gaps:
-                found.append((None, out, at))
+                found.append((out.approved_by, out.at.astimezone(UTC), at))
             out = None
     if gone is not None:
         found.append((gone.approved_by, gone.at.astimezone(UTC), until))
     return found
 
 
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The ``spans`` as separate stretches of time: spans that share or touch an instant are
+    one (an agent leaving again as they return never came back), in time order."""
+    merged: list[tuple[datetime, datetime]] = []
+    for begin, finish in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = merged[-1][0], max(merged[-1][1], finish)
+        else:
+            merged.append((begin, finish))
+    return merged
+
+
 def _minutes(spans: list[tuple[datetime, datetime]]) -> int:
     """Whole minutes of time the ``spans`` cover, time two of them share counted once."""
-    total, reached = timedelta(0), None
-    for begin, finish in sorted(spans):
-        begin = begin if reached is None else max(begin, reached)
-        total += max(timedelta(0), finish - begin)
-        reached = finish if reached is None else max(reached, finish)
+    total = sum((finish - begin for begin, finish in _merged(spans)), timedelta(0))
     return int(total.total_seconds() // 60)
 
 

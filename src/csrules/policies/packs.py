@@ -1101,6 +1101,8 @@ ROLES_FROM: Mapping[str, str] = {
     "ATT-11.unapproved-absence": "shift_lead",
     "ATT-7.discipline": "cs_supervisor",
     "ESC-2.late-untraced": "shift_lead",
+    "CMP-1.leader-approval": "department_head",
+    "CMP-1.no-unapproved-handling": "department_head",
     "CMP-5.serious": "team_lead",
     "CMP-5.critical": "cs_supervisor",
 }
@@ -1163,8 +1165,35 @@ def _with_chain(pack: Pack) -> Pack:
         data["version"] = policy.version if policy.version.endswith(suffix) else f"{policy.version}{suffix}"
         return Policy(**data)
 
+    def flow(lifecycle: Lifecycle) -> Lifecycle:
+        fields = ROLE_FIELDS.get(lifecycle.fact_type, ())
+        if not fields:
+            return lifecycle
+        data = lifecycle.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        changed = [_upward_lists(move["guard"], fields, pack.roles)
+                   for move in data["transitions"] if move.get("guard")]
+        return Lifecycle(**data) if any(changed) else lifecycle
+
     return replace(pack, policies=tuple(map(chained, pack.policies)),
-                   session_policies=tuple(map(chained, pack.session_policies)))
+                   session_policies=tuple(map(chained, pack.session_policies)),
+                   lifecycles=tuple(map(flow, pack.lifecycles)))
+
+
+def _upward_lists(cond: dict[str, Any], fields: tuple[str, ...], roles: RoleCatalogue) -> bool:
+    """Write each ``in`` list on a role field of a lifecycle guard (in place) as the lowest role
+    it names and every role above it in the pack's chain (whoever approves a complaint's
+    solution: the department head or above, a company's own roles above it too); True if any."""
+    changed = False
+    for child in _children(cond):
+        changed = _upward_lists(child, fields, roles) or changed
+    value = cond.get("value")
+    if cond.get("path") not in fields or cond.get("kind") != "in" or not isinstance(value, list):
+        return changed
+    written = _upward(roles, set(value))
+    if {_role_id(roles, name) for name in value} == set(written):
+        return changed
+    cond["value"] = written
+    return True
 
 
 def _children(cond: dict[str, Any]) -> list[dict[str, Any]]:

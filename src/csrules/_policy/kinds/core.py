@@ -56,7 +56,7 @@ from csrules._policy.kinds.base import (
     register_kind,
     source_of,
 )
-from csrules._policy.text import TextMatcher, blank_phrase
+from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
@@ -263,8 +263,9 @@ class Contains(ConditionBase):
             if words is not None and (not words or any(blank_phrase(word, self.fold) for word in words)):
                 # a blank negation stands beside every phrase, and would silence the rule
                 raise ValueError(f"{name} needs at least one word, and no word may be empty or blank")
-        for phrase in self.ignore or ():
-            if self.phrases is not None and not any(p in phrase for p in self.phrases):
+        for phrase in self.ignore or ():  # compared as matching sees them: 這個 holds 这 under fold zh
+            folded = fold_text(phrase, self.fold)
+            if self.phrases is not None and not any(fold_text(p, self.fold) in folded for p in self.phrases):
                 raise ValueError(f"ignore phrase {phrase!r} holds none of the phrases {self.phrases}: it changes "
                                  "nothing (an ignored phrase is one a phrase is found inside)")
         return self

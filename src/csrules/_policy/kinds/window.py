@@ -36,6 +36,7 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
+    Words,
     check_of,
     handler_for,
     register_kind,
@@ -535,6 +536,14 @@ class _StillOpenHandler:
         if lang == "zh":
             return f"自{since}起{after}后仍未结案"
         return f"still open {after} after {since}"
+
+    def words(self, cond: StillOpen, lang: Lang, ctx: DescribeContext, nested: bool, words: Words) -> str:
+        """The description with what closes the item: "open" is the rule's ``closed``, which a
+        reader would otherwise take for a status (a case closed unanswered may still be open)."""
+        closing = words(cond.closed, lang, ctx, nested=False)  # bracketed here already
+        if lang == "zh":
+            return f"{self.describe(cond, lang, ctx)}（结案指：{closing}）"
+        return f"{self.describe(cond, lang, ctx)} (closed means: {closing})"
 
     def waits(self, cond: StillOpen, params: dict[str, Any]) -> Any:
         """The duration an item may stay open (documents order escalations by it)."""
