@@ -21,7 +21,7 @@ SRC = Path(csrules.__file__).resolve().parent
 ROOT = Path(__file__).resolve().parent.parent
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("csrules.exceptions", "csrules._errors", "csrules._lang", "csrules._lazy"),
+    ("csrules.exceptions", "csrules._errors", "csrules._lang", "csrules._lazy", "csrules._test_file_rule"),
     ("csrules._time",),
     ("csrules._policy",),
     ("csrules._engine",),

@@ -14,9 +14,9 @@ import pytest
 import csrules
 from csrules._cli import cli
 from csrules._cli._common import import_modules
+from csrules._test_file_rule import meant_as_test_file as _meant_as_test_file
 from csrules._testing.testfiles import TestFileError as FileError
 from csrules._testing.testfiles import load_test_file
-from csrules.pytest_plugin import _meant_as_test_file
 
 pytest_plugins = ["pytester"]
 

@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from csrules import Engine, Policy, register_fact_type
+from csrules._test_file_rule import meant_as_test_file as _meant_as_test_file
 from csrules._time.registry import registered_time
 from csrules.domain.china import china_calendar, china_official_years
 from csrules.domain.complaint import ComplaintStep, complaint_lifecycle
@@ -19,7 +20,6 @@ from csrules.domain.facts import CallbackTask
 from csrules.domain.slas import SlaPolicy, SlaTicket
 from csrules.exceptions import CalendarError, PolicyError
 from csrules.policies import Pack, load_pack
-from csrules.pytest_plugin import _meant_as_test_file
 from csrules.records import JsonlLog, read_log, replay_steps
 from csrules.sessions import Lifecycle, SessionEngine
 from csrules.testing import (

@@ -22,13 +22,13 @@ only when a run uses it: when a csrules option is given or a policy test file is
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from csrules._test_file_rule import TEST_FILE_PATTERNS, is_test_file
 
 if TYPE_CHECKING:
     from csrules._engine.engine import Engine
@@ -47,11 +47,6 @@ __all__ = [
     "pytest_unconfigure",
 ]
 
-_PATTERNS = ["*.test.yaml", "*.test.yml", "test_*.yaml", "test_*.yml"]
-_SNIFFED = ("test_*.yaml", "test_*.yml")  # common names: collected only when they hold cases
-_TEST_FILE_KEYS = {"cases", "policy", "policies", "pack"}  # a mapping with one of these is meant as a test file
-_TOP_KEY = re.compile(r"^(?:" + "|".join(sorted(_TEST_FILE_KEYS)) + r")[ \t]*:", re.MULTILINE)
-"""A line of a file that does not parse as YAML saying it is meant as a test file."""
 _COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 _STACK = pytest.StashKey[contextlib.ExitStack]()
 _WORKER_KEY = "csrules_coverage"
@@ -77,7 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "csrules_test_files",
         type="linelist",
-        default=_PATTERNS,
+        default=list(TEST_FILE_PATTERNS),
         help="glob patterns of csrules policy test files",
     )
     parser.addini(
@@ -164,34 +159,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """Collect policy test files."""
-    name = file_path.name
-    patterns = parent.config.getini("csrules_test_files")
-    if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
-        return None
-    if any(fnmatch.fnmatch(name, pattern) for pattern in _SNIFFED) and not _meant_as_test_file(file_path):
-        return None  # some other YAML file that happens to be named test_*
+    """Collect policy test files (the rule ``csrules test DIR`` follows too)."""
+    if not is_test_file(file_path, parent.config.getini("csrules_test_files")):
+        return None  # not named so, or some other YAML file that happens to be named test_*
     return PolicyTestFile.from_parent(parent, path=file_path)
-
-
-def _meant_as_test_file(path: Path) -> bool:
-    """Whether a ``test_*.yaml`` file is a policy test file: ONE YAML document, a mapping with
-    ``cases`` (or policies / a pack). Other tools' files named so (several documents, lists,
-    templates, binary) are left alone. A file that does not parse as YAML is ours only when a
-    line starts with one of those keys, so that a broken test file is reported, never skipped."""
-    import yaml  # only for files named like test files
-
-    try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError:
-        return False
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        if isinstance(exc, yaml.composer.ComposerError) and "another document" in str(exc.problem):
-            return False  # a stream of several documents (Kubernetes, say): never a test file
-        return _TOP_KEY.search(text) is not None
-    return isinstance(data, dict) and bool(_TEST_FILE_KEYS & set(map(str, data)))
 
 
 class PolicyTestFile(pytest.File):

@@ -50,8 +50,9 @@ def _ordered(frame: pl.DataFrame, start: str, end: str, what: str, problems: Pro
 
 
 def _shift(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """ShiftAssignment: a shift ends after it starts."""
+    """ShiftAssignment: a shift ends after it starts; the agent leaves no earlier than it starts."""
     _ordered(frame, "start", "end", "a shift", problems)
+    _not_before(frame, "start", ("left_at",), problems)
     return frame
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from csrules._test_file_rule import named_like_test_file
 from csrules.exceptions import CsrulesError
 
 if TYPE_CHECKING:
@@ -235,9 +236,6 @@ def load_pack_named(name: str) -> Any:
 
 def policy_files(directory: Path) -> list[Path]:
     """Policy files in ``directory`` and below (test files excluded), sorted."""
-    from csrules._engine.examples import find_test_files
-
-    tests = set(find_test_files(directory))
     candidates = [p for p in directory.rglob("*") if p.suffix.lower() in POLICY_SUFFIXES and p.is_file()]
     # A pack directory (one holding pack.yaml) contributes the policy files its manifest lists,
     # not the manifest itself or its roles file.
@@ -249,7 +247,7 @@ def policy_files(directory: Path) -> list[Path]:
         pack = next((d for d in listed if d in path.parents), None)
         if path.name.endswith((".properties.yaml", ".properties.yml")):
             return False  # a reviewer's properties for csrules verify, not a policy
-        return path not in tests and (pack is None or path in listed[pack])
+        return not named_like_test_file(path) and (pack is None or path in listed[pack])
 
     return sorted(p for p in candidates if wanted(p))
 

@@ -23,10 +23,11 @@ from csrules._cli._common import (
     policy_files,
     positive_int,
 )
-from csrules._engine.examples import TEST_FILE_PATTERNS, CaseResult, find_test_files, summarise
+from csrules._engine.examples import CaseResult, find_test_files, summarise
 from csrules._policy.lint import Finding, lint_file, lint_policy
 from csrules._policy.loader import format_of, read_document, read_policy_text
 from csrules._policy.model import Policy
+from csrules._test_file_rule import is_test_file
 from csrules._testing.coverage import collect_coverage
 from csrules._testing.examples import run_examples
 from csrules._testing.testfiles import run_test_file, run_test_files
@@ -52,7 +53,7 @@ TEST_EXAMPLE = """\
 examples:
   csrules test leave.yaml
   csrules test call_centre -v
-  csrules test policies/          (also runs test_*.yaml files found there)
+  csrules test policies/          (also runs the test files found there)
   csrules test call_centre --coverage --fail-under 90
   csrules test leave.yaml --explore --now 2026-03-02T09:00:00+08:00
 
@@ -204,7 +205,7 @@ def run_test(args: argparse.Namespace) -> int:
     path = Path(args.target)
     default_now = parse_now(args.now)
     # a test file given alone runs against the policies it names, not read as a policy
-    test_file = path.is_file() and any(path.match(p) for p in TEST_FILE_PATTERNS)
+    test_file = path.is_file() and is_test_file(path)
     target = None if test_file else load_target(args.target)
     policies = () if target is None else target.all_policies
     unread: list[Path] = []  # test files that could not be read: bad input, not failed tests

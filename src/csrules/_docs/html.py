@@ -6,9 +6,11 @@ It opens from disk and prints on A4 (``@page`` size, rules kept whole across pag
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from html import escape
 
-from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Table
+from csrules._docs.blocks import Block, Diagram, Heading, Items, Pair, Para, Section, Table
+from csrules._docs.svg import number_markers
 
 __all__ = ["render_html"]
 
@@ -50,6 +52,7 @@ table{font-size:10px}a{color:inherit;text-decoration:none}}
 
 def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str:
     """The document as a complete HTML page."""
+    blocks = _unique_anchors(blocks, set())
     body: list[str] = []
     nav = [b for b in blocks if isinstance(b, Heading) and b.level == 2 and b.anchor]
     for index, block in enumerate(blocks):
@@ -63,9 +66,28 @@ def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">\n"
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
+        + number_markers("\n".join(body))
         + "\n</body>\n</html>\n"
     )
+
+
+def _unique_anchors(blocks: Sequence[Block], used: set[str]) -> list[Block]:
+    """``blocks`` with each heading anchor used once: a later heading whose anchor is taken
+    (two policy ids that differ only in punctuation, ``acme.leave`` and ``acme_leave``, slug
+    alike) gets ``-2``, ``-3`` ... added, in document order."""
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Heading) and block.anchor:
+            anchor, number = block.anchor, 1
+            while anchor in used:
+                number += 1
+                anchor = f"{block.anchor}-{number}"
+            used.add(anchor)
+            block = replace(block, anchor=anchor) if anchor != block.anchor else block
+        elif isinstance(block, Section):
+            block = replace(block, blocks=tuple(_unique_anchors(block.blocks, used)))
+        out.append(block)
+    return out
 
 
 def _text(text: str) -> str:

@@ -15,20 +15,42 @@ from html import escape
 from csrules._docs.plain import Lang, RoleNames
 from csrules._docs.subject import Ladder, LadderStep, Lifecycle, RoleDoc
 
-__all__ = ["ladder_svg", "lifecycle_svg", "org_svg", "text_width", "wrap"]
+__all__ = ["ladder_svg", "lifecycle_svg", "number_markers", "org_svg", "text_width", "wrap"]
 
 MAX_WIDTH = 680
 FONT = 12
 LINE = 15
-_STYLE = (
-    "<style>.b{fill:#f5f7fa;stroke:#34495e;stroke-width:1.2}.h{fill:#e8f0fe}"
-    ".t{font-family:sans-serif;font-size:12px;fill:#1b2631}.s{font-size:10.5px;fill:#4d5656}"
-    ".e{stroke:#34495e;stroke-width:1.2;fill:none;marker-end:url(#a)}"
-    ".k{stroke:#7f8c8d;stroke-dasharray:4 3}.m{marker-end:none}.l{fill:#fff;stroke:#d5d8dc;stroke-width:.8}"
-    "</style>"
-    '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"'
-    ' orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#34495e"/></marker></defs>'
-)
+_MARKER = "arrow"
+
+
+def _style(marker: str) -> str:
+    # The style and arrow-head marker every diagram starts with; edges point at the marker by id.
+    return (
+        "<style>.b{fill:#f5f7fa;stroke:#34495e;stroke-width:1.2}.h{fill:#e8f0fe}"
+        ".t{font-family:sans-serif;font-size:12px;fill:#1b2631}.s{font-size:10.5px;fill:#4d5656}"
+        f".e{{stroke:#34495e;stroke-width:1.2;fill:none;marker-end:url(#{marker})}}"
+        ".k{stroke:#7f8c8d;stroke-dasharray:4 3}.m{marker-end:none}.l{fill:#fff;stroke:#d5d8dc;stroke-width:.8}"
+        "</style>"
+        f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"'
+        ' orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#34495e"/></marker></defs>'
+    )
+
+
+_STYLE = _style(_MARKER)
+
+
+def number_markers(page: str) -> str:
+    """``page`` (HTML holding diagrams drawn here) with each diagram's marker id made its own.
+
+    Every diagram is drawn with the same marker id; a page needs each id once (and a
+    reference to resolve to its own diagram's marker), so the n-th diagram's becomes
+    ``arrow-n``. The style block holds ``<`` and so can never appear in escaped text.
+    """
+    parts = page.split(_STYLE)
+    out = [parts[0]]
+    for number, part in enumerate(parts[1:], start=1):
+        out += [_style(f"{_MARKER}-{number}"), part]
+    return "".join(out)
 
 
 def text_width(text: str, size: float = FONT) -> float:

@@ -25,6 +25,7 @@ from typing import Any
 from csrules._engine.engine import Engine
 from csrules._policy.model import Example, Policy, Rule
 from csrules._policy.validity import day_in_force
+from csrules._test_file_rule import TEST_FILE_PATTERNS, is_test_file
 from csrules.exceptions import CsrulesError
 
 __all__ = [
@@ -144,13 +145,10 @@ def run_rule_example(
     return CaseResult(name, False, expected, got, message)
 
 
-TEST_FILE_PATTERNS = ("test_*.yaml", "test_*.yml", "*.test.yaml", "*.test.yml")
-"""File names :func:`find_test_files` treats as test files."""
-
-
 def find_test_files(root: Path) -> list[Path]:
-    """Test files under ``root`` (a directory), sorted."""
+    """Test files under ``root`` (a directory), sorted: the files the pytest plugin collects
+    (a ``test_*.yaml`` file only when it holds cases; see :mod:`csrules._test_file_rule`)."""
     found: set[Path] = set()
     for pattern in TEST_FILE_PATTERNS:
-        found.update(root.rglob(pattern))
+        found.update(path for path in root.rglob(pattern) if is_test_file(path))
     return sorted(found)

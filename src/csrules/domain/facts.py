@@ -591,6 +591,7 @@ class ShiftAssignment(Fact):
     @model_validator(mode="after")
     def _ordered(self) -> ShiftAssignment:
         _check_order("a shift", self.start, self.end)
+        _not_before(self, "start", "left_at")  # leaving comes after the shift started, as arriving does
         return self
 
 

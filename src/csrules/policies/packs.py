@@ -345,7 +345,8 @@ class Pack:
             if key not in ids and f"{self.name}.{key}" not in ids and key not in self.lifecycle_params
         ]
         if unknown:
-            known = ", ".join([*ids, *self.lifecycle_params])
+            known = ", ".join(dict.fromkeys([*(p.id for p in (*self.policies, *self.session_policies)),
+                                             *self.lifecycle_params]))  # in pack order: the same text every run
             raise PolicyError(f"override for unknown policy {unknown[0]!r} in pack {self.name!r} (policies: {known})")
         overrides = _with_linked(self, overrides)
         policy_overrides = {k: v for k, v in overrides.items() if k not in self.lifecycle_params}
@@ -379,7 +380,10 @@ class Pack:
                               f"{{parameter: value}} (got {type(overrides).__name__})")
         renamed: dict[str, Mapping[str, Any]] = {}
         for key, values in overrides.items():
-            if not isinstance(key, str) or not isinstance(values, Mapping):
+            if not isinstance(key, str):
+                raise PolicyError(f"overrides of pack {self.name!r}: an override is keyed by a policy, lifecycle "
+                                  f"or SLA id (text), got {type(key).__name__} {key!r}")
+            if not isinstance(values, Mapping):
                 raise PolicyError(f"override {key!r} of pack {self.name!r} must map parameter names to "
                                   f"values, e.g. {{{key!r}: {{'param': value}}}} (got {type(values).__name__})")
             name = self._lifecycle_key(key) or key
@@ -1854,7 +1858,7 @@ def _apply_overrides(
         if policy_id in other_ids:
             continue
         if policy_id not in ids:
-            known = ", ".join(dict.fromkeys([*ids, *other_ids]))
+            known = ", ".join(dict.fromkeys(p.id for p in (*policies, *others)))  # in pack order
             raise PolicyError(f"override for unknown policy {key!r} in pack {pack!r} (policies: {known})")
         wanted[policy_id] = {**wanted.get(policy_id, {}), **params}
     return tuple(

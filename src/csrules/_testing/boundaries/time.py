@@ -22,6 +22,7 @@ Either way each probe says whether the condition then holds. Imported at the bot
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -339,9 +340,24 @@ def _window_setter(
 # --------------------------------------------------------------------------- days and hours
 
 
-def _holiday_blocks(calendar: BusinessCalendar, near: date) -> list[tuple[date, date]]:
-    """Runs of consecutive holidays, the nearest to ``near`` first (a break's weekend days,
-    which the calendar counts as holidays, widen the run of listed holidays they join)."""
+def _holiday_blocks(calendar: BusinessCalendar, near: date, count: int) -> list[tuple[date, date]]:
+    """The ``count`` runs of consecutive holidays nearest to ``near``, nearest first (a break's
+    weekend days, which the calendar counts as holidays, widen the run of listed holidays
+    they join)."""
+    return heapq.nsmallest(count, _holiday_runs(calendar), key=lambda block: (abs((block[0] - near).days), block[0]))
+
+
+_RUNS: dict[int, tuple[BusinessCalendar, tuple[tuple[date, date], ...]]] = {}
+"""The holiday runs of recent calendars by identity (a calendar is frozen; the entry holds
+the calendar, so its id is never reused while the entry lives)."""
+_RUNS_KEPT = 16
+
+
+def _holiday_runs(calendar: BusinessCalendar) -> tuple[tuple[date, date], ...]:
+    """Runs of consecutive holidays of ``calendar`` in date order, worked out once per calendar."""
+    hit = _RUNS.get(id(calendar))
+    if hit is not None and hit[0] is calendar:
+        return hit[1]
     blocks: list[tuple[date, date]] = []
     for day in sorted(d for d in calendar.holidays if _covered(calendar, d)):
         if blocks and day - blocks[-1][1] <= _DAY:
@@ -356,7 +372,11 @@ def _holiday_blocks(calendar: BusinessCalendar, near: date) -> list[tuple[date, 
             blocks[-1] = (blocks[-1][0], max(last, blocks[-1][1]))
         else:
             blocks.append((first, last))
-    return sorted(blocks, key=lambda block: (abs((block[0] - near).days), block[0]))
+    if len(_RUNS) >= _RUNS_KEPT:
+        _RUNS.clear()  # calendars made on the fly (tests, explorers): keep the table small
+    runs = tuple(blocks)
+    _RUNS[id(calendar)] = (calendar, runs)
+    return runs
 
 
 def _covered(calendar: BusinessCalendar, day: date) -> bool:
@@ -381,7 +401,7 @@ def _days_near(calendar: BusinessCalendar, near: date) -> list[tuple[date, str, 
     """Days to probe near ``near``: each with the second of it to use (``start``/``end``) and
     what it is; only days the calendar can answer for."""
     chosen: list[tuple[date, str, str]] = []
-    for first, last in _holiday_blocks(calendar, near)[:_MAX_BLOCKS]:
+    for first, last in _holiday_blocks(calendar, near, _MAX_BLOCKS):
         chosen += [
             (first - _DAY, "end", "day before a holiday"),
             (first, "start", "first day of a holiday"),
@@ -401,7 +421,7 @@ def _days_near(calendar: BusinessCalendar, near: date) -> list[tuple[date, str, 
         with contextlib.suppress(*_FAILED):
             back = calendar.add_working_days(weekend, 1)
             chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
-    worked = sorted(calendar.adjusted_working_days, key=lambda d: (abs((d - near).days), d))[:1]
+    worked = heapq.nsmallest(1, calendar.adjusted_working_days, key=lambda d: (abs((d - near).days), d))
     chosen += [(day, "start", "a day off worked in exchange") for day in worked]
     return [entry for entry in chosen if _covered(calendar, entry[0])]
 
@@ -450,7 +470,7 @@ def _working_hours(cond: InWorkingHours | OutsideWorkingHours, ctx: BoundaryCont
     for opens, closes in spans[:_MAX_SPANS]:
         for edge, name in ((opens, "opening"), (closes, "closing")):
             points += [(_plus(edge, sign * _SECOND), name + shown) for sign, shown in _SIDES]
-    blocks = _holiday_blocks(calendar, near)
+    blocks = _holiday_blocks(calendar, near, 1)
     if blocks:
         opening = _local(blocks[0][0], spans[0][0].time(), zone)
         if opening is not None and opening.date() == blocks[0][0]:
