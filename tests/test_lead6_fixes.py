@@ -129,3 +129,17 @@ class TestRefusedStepSaysWhy:
             session.send(ComplaintStep(event=event, **extra), now=opened, fact_type="complaint_step")
         with pytest.raises(TransitionError, match=r"to approved: Approved by is one of .*\(approved_by = '主任'\)"):
             session.send(ComplaintStep(event="approve", approved_by="主任"), now=opened, fact_type="complaint_step")
+
+
+class TestColumnarAuditRefusesLongestOverTotal:
+    """The columnar audit refuses a record whose longest absence exceeds its total, as the model does."""
+
+    def test_same_answer_as_rows(self) -> None:
+        """A record with longest_away_minutes above away_minutes is invalid in both audit paths."""
+        from tests.columnar_support import assert_same
+
+        record = {"agent_id": "A01", "shift_start": "2026-03-10T08:30:00+08:00",
+                  "shift_end": "2026-03-10T16:30:00+08:00", "arrived_at": "2026-03-10T08:20:00+08:00",
+                  "away_minutes": 5, "longest_away_minutes": 7}
+        engine = load_pack("call_centre").engine()
+        assert_same(engine, "attendance_record", [record, {**record, "longest_away_minutes": 5}])

@@ -23,6 +23,7 @@ from csrules.domain.facts import (
     ATTENDANCE_AWAY_TOO_LONG,
     ATTENDANCE_LEFT_BEFORE_ARRIVAL,
     ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
+    ATTENDANCE_LONGEST_OVER_TOTAL,
     ID_SPACES,
     ORDER_PAID_UNPAID,
     job_type_key,
@@ -76,6 +77,7 @@ def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
                  (frame, arrived.is_null() & pl.col("left_at").is_not_null(), FACT, ATTENDANCE_LEFT_WITHOUT_ARRIVAL),
                  (frame, pl.col("left_at") < arrived, FACT, ATTENDANCE_LEFT_BEFORE_ARRIVAL),
                  (frame, pl.col("away_minutes") * _MINUTE_US > shift_us, FACT, ATTENDANCE_AWAY_TOO_LONG),
+                 (frame, pl.col("longest_away_minutes") > pl.col("away_minutes"), FACT, ATTENDANCE_LONGEST_OVER_TOTAL),
                  (frame, pl.col("away_approved_by").is_not_null() & ~pl.col("away_approved"), FACT,
                   ATTENDANCE_APPROVER_WITHOUT_APPROVAL)]
     late = _minutes(frame, "shift_start", "arrived_at")
