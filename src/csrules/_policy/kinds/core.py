@@ -13,10 +13,11 @@ In a policy file a condition reads::
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -730,12 +731,15 @@ class _MembershipHandler:
             cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: value}
         )
 
+    subject: ClassVar[Mapping[str, str]] = {"en": "{label}", "zh": "{label}"}
+    """What the membership is said of: the field itself (``any_in`` says "some item of" it)."""
+
     def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
-        label = ctx.label(cond.path, lang)
+        said = self.subject[lang].format(label=ctx.label(cond.path, lang))
         listed = ctx.param_or(cond.param, cond.value, lang)
         if lang == "zh":
-            return f"{label}{'不' if self.negate else ''}属于{listed}"
-        return f"{label} is {'none' if self.negate else 'one'} of {listed}"
+            return f"{said}{'不' if self.negate else ''}属于{listed}"
+        return f"{said} is {'none' if self.negate else 'one'} of {listed}"
 
     def reads_now(self, cond: _Members) -> bool:
         return False
@@ -758,6 +762,7 @@ class _ItemsHandler(_MembershipHandler):
     """``any_in`` / ``any_not_in``: membership read item by item over a list of texts or numbers."""
 
     items = True
+    subject: ClassVar[Mapping[str, str]] = {"en": "some item of {label}", "zh": "{label}中有一项"}
 
     def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -772,13 +777,6 @@ class _ItemsHandler(_MembershipHandler):
         result = items is not None and any((item not in values) if self.negate else (item in values)
                                            for item in items)
         return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
-
-    def describe(self, cond: _Members, lang: Lang, ctx: DescribeContext) -> str:
-        label = ctx.label(cond.path, lang)
-        listed = ctx.param_or(cond.param, cond.value, lang)
-        if lang == "zh":
-            return f"{label}中有一项{'不' if self.negate else ''}属于{listed}"
-        return f"some item of {label} is {'none' if self.negate else 'one'} of {listed}"
 
     def negated(self, cond: _Members) -> NotIn | None:
         """None: no single kind says "no item is one of" (``not`` words it)."""
