@@ -211,16 +211,19 @@ CST = timezone(timedelta(hours=8))
 
 
 @functools.cache
-def _probe_pairs(fact_type: str, now: datetime) -> tuple[tuple[Target, BaseModel], ...]:
-    """The probes of ``fact_type``'s built-in rules with their facts, drawn once per process
-    (the draws are seeded, so every test reading them would draw the same ones)."""
-    return tuple(probe_examples([p for p in CALL_CENTRE.policies if p.fact_type == fact_type], now=now, per=2))
+def _probe_pairs(fact_type: str, now: datetime, rule: str) -> tuple[tuple[Target, BaseModel], ...]:
+    """The probes of the built-in rule ``rule`` (of ``fact_type``) with their facts, drawn once
+    per process (the draws are seeded, so every test reading them would draw the same ones);
+    the rule alone, as probing every rule of a fact type draws for minutes."""
+    policies = [p.model_copy(update={"rules": [r for r in p.rules if r.id == rule]})
+                for p in CALL_CENTRE.policies if p.fact_type == fact_type]
+    return tuple(probe_examples([p for p in policies if p.rules], now=now, per=2))
 
 
-def probed(fact_type: str, now: datetime, field: str) -> dict[str, set[Any]]:
-    """Per probe label of ``field``, the values of ``field`` the facts drawn for it hold."""
+def probed(fact_type: str, now: datetime, field: str, rule: str) -> dict[str, set[Any]]:
+    """Per probe label of ``field``, the values of ``field`` the facts drawn for ``rule``'s probes hold."""
     out: dict[str, set[Any]] = {}
-    for target, fact in _probe_pairs(fact_type, now):
+    for target, fact in _probe_pairs(fact_type, now, rule):
         if target.probe.fixed is not None and target.probe.fixed[0] == field:
             out.setdefault(target.label, set()).add(getattr(fact, field))
     return out
@@ -229,7 +232,7 @@ def probed(fact_type: str, now: datetime, field: str) -> dict[str, set[Any]]:
 class TestDerivedProbesReachTheBoundary:
     def test_late_minutes_probes_arrive_that_late(self) -> None:
         """ATT-7's 19, 20 and 21 minute probes draw arrivals exactly that late, as documented."""
-        got = probed("attendance_record", datetime(2026, 3, 10, 12, tzinfo=CST), "late_minutes")
+        got = probed("attendance_record", datetime(2026, 3, 10, 12, tzinfo=CST), "late_minutes", "ATT-7.late")
         assert {label: values for label, values in got.items() if label.startswith("ATT-7.late:")} == {
             "ATT-7.late: late_minutes = 0": {0},  # the rule's guard: any lateness, never none
             "ATT-7.late: late_minutes = 1": {1},
@@ -241,16 +244,16 @@ class TestDerivedProbesReachTheBoundary:
     def test_the_noon_deadline_is_probed_on_the_shift_day(self) -> None:
         """ATT-5's 11:59:59, 12:00:00 and 12:00:01 probes are requests at that local clock."""
         now = datetime(2026, 3, 5, 9, tzinfo=CST)
-        got = probed("leave_request", now, "requested_clock")
+        got = probed("leave_request", now, "requested_clock", "ATT-5.night-deadline")
         wanted = {f"ATT-5.night-deadline: requested_clock = {c}": {time.fromisoformat(c)} for c in
                   ("11:59:59", "12:00:00", "12:00:01")}
         assert {label: got.get(label) for label in wanted} == wanted
-        lead = probed("leave_request", now, "request_lead_days")
+        lead = probed("leave_request", now, "request_lead_days", "ATT-5.night-deadline")
         assert lead.get("ATT-5.night-deadline: request_lead_days = 0") == {0}
 
     def test_rest_hour_probes_hold_their_value(self) -> None:
         """CB-1's during_rest probes draw calls inside the rest hours for yes and outside for no."""
-        got = probed("callback_task", datetime(2026, 3, 10, 12, tzinfo=CST), "during_rest")
+        got = probed("callback_task", datetime(2026, 3, 10, 12, tzinfo=CST), "during_rest", "CB-1.rest-hours")
         assert got == {"CB-1.rest-hours: during_rest = yes": {True}, "CB-1.rest-hours: during_rest = no": {False}}
 
 
@@ -279,5 +282,5 @@ class TestUnreachableProbes:
 class TestInPersonProbe:
     def test_both_in_person_probes_hold(self) -> None:
         """ATT-3's in_person probes draw requests filed by the employee (yes) and by someone else (no)."""
-        got = probed("leave_request", datetime(2026, 3, 5, 9, tzinfo=CST), "in_person")
+        got = probed("leave_request", datetime(2026, 3, 5, 9, tzinfo=CST), "in_person", "ATT-3.in-person")
         assert got == {"ATT-3.in-person: in_person = yes": {True}, "ATT-3.in-person: in_person = no": {False}}
