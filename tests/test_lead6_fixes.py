@@ -44,6 +44,14 @@ class TestEngineInputsRefusedByName:
         with pytest.raises(PolicyError, match="an engine takes a Policy"):
             Engine(given)  # type: ignore[arg-type]
 
+    def test_engine_pack_not_a_pack_ref(self) -> None:
+        """``Engine(policies, pack=5)`` is refused: its decision records would name no pack."""
+        from csrules import Engine
+        from csrules.exceptions import PolicyError
+
+        with pytest.raises(PolicyError, match="pack must be a PackRef"):
+            Engine(load_pack("call_centre").policies, pack=5)  # type: ignore[arg-type]
+
     @pytest.mark.parametrize("given", [None, 5, "facts"])
     def test_evaluate_many_of_no_facts(self, given: object) -> None:
         """``evaluate_many`` of something that is not a collection of facts is refused at the call."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from csrules._engine.compile import Plan
 from csrules._engine.dated import DatedPlan, check_as_of, plan_for
 from csrules._engine.decision import Decision
+from csrules._engine.record import PackRef
 from csrules._engine.zones import fact_zones, in_zone
 from csrules._policy.facts import fact_type_name, get_fact_type, register_fact_type, validate_fact
 from csrules._policy.model import Policy
@@ -29,7 +30,6 @@ from csrules.exceptions import FactError, PolicyError, TimeError
 
 if TYPE_CHECKING:
     from csrules._engine.logs import DecisionLog, LoggedEngine
-    from csrules._engine.record import PackRef
 
 __all__ = ["Engine"]
 
@@ -59,6 +59,9 @@ class Engine:
     __slots__ = ("_by_class", "_evaluate", "_only", "_plans", "_solo", "_zones", "pack", "policies")
 
     def __init__(self, policies: Policy | Iterable[Policy], *, pack: PackRef | None = None) -> None:
+        if pack is not None and not isinstance(pack, PackRef):  # records would name no pack
+            raise PolicyError(f"pack must be a PackRef or None (got {type(pack).__name__}); "
+                              "Pack.engine() sets it")
         if isinstance(policies, Policy):
             policies = [policies]
         elif not _many(policies):
