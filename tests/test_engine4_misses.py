@@ -257,7 +257,7 @@ class TestTableViews:
             plan = plan_of(Engine(policy(count)))
             plan._views.clear()
             assert plan.view(0) is plan._nothing
-            decision = plan.miss(0, FACTS[0], NOW)
+            decision = compiled.make_decision(plan._new_view(0), FACTS[0], NOW)
             assert type(decision) is Decision
             assert decision.outcome is Outcome.CLEAN
             assert decision.rule_ids == ()

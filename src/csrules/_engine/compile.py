@@ -810,11 +810,6 @@ class Plan:
         view.recent = False
         return view
 
-    def miss(self, mask: int, fact: Any, now: datetime | None) -> Decision:
-        """The decision for ``fact`` whose mask is not in the pattern cache: its view worked
-        out and cached (:meth:`_new_view`, which the generated judge calls itself)."""
-        return make_decision(self._new_view(mask), fact, now)
-
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
         mask = 0

@@ -10,6 +10,7 @@ default one. The engine, sessions and audits all fill it in here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -31,7 +32,12 @@ def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
     ``fact``'s ``time_zone`` when it names one, else in ``zone`` (its policy's). Never in the
     offset a value was written with: one instant written in +08:00, Z or -05:00 reads alike."""
     named = getattr(fact, ZONE_FIELD, None)
-    return instant.astimezone(load_zone(named if isinstance(named, str) else zone))
+    return instant.astimezone(_zone(named if isinstance(named, str) else zone))
+
+
+_zone = functools.cache(load_zone)
+""":func:`load_zone` once per name: :func:`shown_in` runs per decision with a due time (a bad
+name raises, and is not kept)."""
 
 
 def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:
