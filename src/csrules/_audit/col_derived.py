@@ -177,7 +177,7 @@ def _work_order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
 
 def _last_handoff() -> pl.Expr:
     """The ``to_role`` of the last hand-off made by ``resolved_at`` (each while unresolved), as
-    the model's ``_last_handoff``: instants compared in microseconds since the epoch."""
+    the model's ``handed_to``: instants compared in microseconds since the epoch."""
     lead = pl.col("escalations.at").list.eval(pl.element().dt.epoch("us")) - pl.col("resolved_at").dt.epoch("us")
     made = lead.list.eval((pl.element() <= 0).fill_null(True))
     return pl.col("escalations.to_role").list.get(made.list.eval(pl.element().arg_true()).list.last(),

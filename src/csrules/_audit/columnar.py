@@ -338,6 +338,12 @@ _WALLS = {"__ws": "start", "__we": "end", "__wr": "requested_at", "__wsh": "shif
 """The local wall clocks a leave request reads, by the column each is held in per batch."""
 
 
+
+def _periods(span_us: pl.Expr) -> pl.Expr:
+    """Whole days (24-hour periods) a span in microseconds reaches, rounded up, at least one:
+    the columnar form of the model's ``_periods``."""
+    return pl.max_horizontal(span_us + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
+
 def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """LeaveRequest's model validator per column: order check and every derived field, local
     dates and clocks read in ``zone`` as ``astimezone`` reads them (None: a value that cannot
@@ -367,7 +373,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
         return None
     wall_span = (ends - starts).dt.total_microseconds()
     # the model's days: 24-hour periods of local clock time spanned, rounded up, at least one
-    spanned = pl.max_horizontal(wall_span + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
+    spanned = _periods(wall_span)
     # the leave's wall-clock time inside the shifts (one of full_day from shift_start's clock each
     # day), as the model's _days_of_leave; real time only where the wall clock ran back
 
@@ -385,7 +391,7 @@ def _leave(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame |
     shifts = _leave_wall(frame, shift_start, pl.col("__wsh"), zone)
     if shifts is None:
         return None
-    reached = pl.max_horizontal((ends - shifts).dt.total_microseconds() + DAY_MICROS - 1, DAY_MICROS) // DAY_MICROS
+    reached = _periods((ends - shifts).dt.total_microseconds())
     next_day = pl.max_horizontal(shifts.dt.date() + pl.duration(days=reached), pl.col("__we").dt.date())
     try:
         frame = frame.with_columns(next_day.cast(pl.Date).alias("__back"))

@@ -1013,7 +1013,8 @@ class AttendanceRecord(Fact):
                 away.setdefault(approver, []).append(clipped)
         # a clock-out gap inside an approved absence is part of it: only its rest went unapproved
         unapproved_spans = away.pop(None, [])
-        unapproved_rest = _outside(unapproved_spans, [span for spans in away.values() for span in spans])
+        approved = [span for spans in away.values() for span in spans]
+        unapproved_rest = _outside(unapproved_spans, approved)
         unapproved = _minutes(unapproved_rest)
         if len(away) > 1 and not unapproved and approvers is None:
             _refuse_events(
@@ -1023,7 +1024,7 @@ class AttendanceRecord(Fact):
                 "events.approved_by names different approvers",
             )
         approver = next(iter(away)) if len(away) == 1 else None  # several, all in approvers: checked here
-        counted = unapproved_rest if unapproved else [span for spans in away.values() for span in spans]
+        counted = unapproved_rest if unapproved else approved
         minutes = _minutes(counted)
         record = {
             "agent_id": agents.pop(),
@@ -1447,6 +1448,7 @@ class WorkOrder(Fact):
             )
         _not_before(self, "opened_at", "escalations.at", "solution_at", "replied_at", "resolved_at", "follow_up_at")
         _not_before(self, "resolved_at", "follow_up_at")  # 處理後有回訪: the follow-up comes after the result
+        handed = _handoffs(self.escalations, self.resolved_at)
         self._set(
             # 請顧客給予一定時間 (001 第四篇 三): an answer the customer was asked to wait for is
             # owed later, as one that could not be given at once (founded alone defers nothing:
@@ -1455,8 +1457,8 @@ class WorkOrder(Fact):
             untraced_handoffs=sum(1 for step in self.escalations if not step.chase_record),
             proposal_count=len(self.proposals),
             escalation_count=len(self.escalations),
-            handed_to=_last_handoff(self.escalations, self.resolved_at),
-            handed_to_roles=_handoffs(self.escalations, self.resolved_at),
+            handed_to=handed[-1] if handed else None,
+            handed_to_roles=handed,
             handoff_roles=[step.to_role for step in self.escalations],
         )
         return self
@@ -1466,12 +1468,6 @@ def _handoffs(steps: list[EscalationStep], resolved_at: datetime | None) -> list
     """The roles ``steps`` made by ``resolved_at`` went to, in order (a hand-off after the
     resolution did not bring the order there before it was resolved)."""
     return [step.to_role for step in steps if resolved_at is None or _between(step.at, resolved_at) >= timedelta(0)]
-
-
-def _last_handoff(steps: list[EscalationStep], resolved_at: datetime | None) -> str | None:
-    """The role the last of ``steps`` made by ``resolved_at`` went to."""
-    made = _handoffs(steps, resolved_at)
-    return made[-1] if made else None
 
 
 # --------------------------------------------------------------------------- calls

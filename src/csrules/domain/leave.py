@@ -164,6 +164,10 @@ def _ranked(approvers: tuple[str, ...], roles: RoleCatalogue) -> tuple[str, ...]
     return tuple(sorted(approvers, key=superiors, reverse=True))
 
 
+_MARKS = tuple(simplified(mark) for mark in (ABSENCE_MARK, INVALID_MARK))
+"""The consequence marks of absence and of leave not valid, in one script (folded once)."""
+
+
 def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> LeaveAssessment:
     """Summarise a leave decision (see the module docstring).
 
@@ -181,8 +185,7 @@ def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> Leav
     violations = decision.violations
     notice_met = all(v.rule_id not in governing for v in violations)
     absence = any(
-        v.consequence is not None and any(simplified(mark) in simplified(v.consequence.zh)
-                                          for mark in (ABSENCE_MARK, INVALID_MARK))
+        v.consequence is not None and any(mark in simplified(v.consequence.zh) for mark in _MARKS)
         for v in violations
     )
     return LeaveAssessment(

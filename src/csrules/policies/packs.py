@@ -1291,7 +1291,7 @@ def _upward(roles: RoleCatalogue, ids: set[Any]) -> list[Any]:
     """The lowest role of ``ids`` the catalogue holds (the most superiors) and every role above
     it; ``ids`` as they are when the catalogue holds none of them."""
     # by role id: a list already widened to aliases names the same roles
-    held = sorted({roles.role(name).id for name in ids if isinstance(name, str) and name in roles},
+    held = sorted({_role_id(roles, name) for name in ids if name in roles},
                   key=lambda role_id: (-len(roles.chain_above(role_id)), role_id))
     if not held:
         return sorted(ids, key=str)
