@@ -108,7 +108,8 @@ class TestCreatorsAtOnce:
         made.close()
         other.close()
         assert waited
-        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
     def test_gives_up_after_the_timeout(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A file held past the timeout is still a clear store error naming the file."""

@@ -52,7 +52,7 @@ table{font-size:10px}a{color:inherit;text-decoration:none}}
 
 def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str:
     """The document as a complete HTML page."""
-    blocks = _unique_anchors(blocks, set())
+    blocks = _unique_anchors(blocks)
     body: list[str] = []
     nav = [b for b in blocks if isinstance(b, Heading) and b.level == 2 and b.anchor]
     for index, block in enumerate(blocks):
@@ -71,10 +71,11 @@ def render_html(blocks: Sequence[Block], *, title: str, lang: str = "en") -> str
     )
 
 
-def _unique_anchors(blocks: Sequence[Block], used: set[str]) -> list[Block]:
+def _unique_anchors(blocks: Sequence[Block], used: set[str] | None = None) -> list[Block]:
     """``blocks`` with each heading anchor used once: a later heading whose anchor is taken
     (two policy ids that differ only in punctuation, ``acme.leave`` and ``acme_leave``, slug
     alike) gets ``-2``, ``-3`` ... added, in document order."""
+    used = set() if used is None else used  # shared by the nested blocks
     out: list[Block] = []
     for block in blocks:
         if isinstance(block, Heading) and block.anchor:

@@ -81,8 +81,7 @@ class DecisionLog:
     kind: ClassVar[str] = "decision"
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256) -> None:
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ValueError(f"batch must be a positive whole number (got {batch!r})")
+        _check_whole("batch", batch)
         self.path = Path(path)
         self.batch = batch
         self._pending: list[LogLine] = []
@@ -206,8 +205,7 @@ class JsonlLog(DecisionLog):
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = 64 * 2**20, batch: int = 256) -> None:
         super().__init__(path, batch=batch)
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-            raise ValueError(f"max_bytes must be a positive whole number (got {max_bytes!r})")
+        _check_whole("max_bytes", max_bytes)
         self.max_bytes = max_bytes
         # the file itself: writers naming it by a symbolic link share its lock and rotate it,
         # not the link (whose renamed copies no reader of the file would find)
@@ -820,3 +818,9 @@ class LoggedEngine:
 
     def __repr__(self) -> str:
         return f"<LoggedEngine {self.engine!r} log={self.log!r}>"
+
+
+def _check_whole(name: str, value: object) -> None:
+    """Refuse ``value`` for the option ``name`` unless it is a whole number of at least one."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number (got {value!r})")

@@ -815,7 +815,9 @@ class Policy(PolicyModel):
         if isinstance(day, datetime):
             if day.utcoffset() is None:
                 raise TimeError(f"in_force_on needs a date or an aware datetime (got naive {day.isoformat()})")
-            day = day.astimezone(load_zone(self.timezone or DEFAULT_TIME_ZONE)).date()
+            from csrules._policy.validity import day_of  # validity reads policies: imported when used
+
+            day = day_of(day, self.timezone)
         elif not isinstance(day, date):
             raise TimeError(f"in_force_on needs a date or an aware datetime (got {type(day).__name__} {day!r:.40})")
         return (self.valid_from is None or self.valid_from <= day) and (

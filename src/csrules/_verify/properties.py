@@ -100,11 +100,12 @@ class Properties(CheckedModel):
 
     @model_validator(mode="after")
     def _pairs(self) -> Properties:
-        ids = [prop.id for prop in self.properties]
-        for index, prop_id in enumerate(ids):
-            if prop_id in ids[:index]:  # reports, lines and known marks are read by id
-                raise PolicyError(f"property id {prop_id!r} is used twice: give each property its own id",
+        seen: set[str] = set()
+        for index, prop in enumerate(self.properties):
+            if prop.id in seen:  # reports, lines and known marks are read by id
+                raise PolicyError(f"property id {prop.id!r} is used twice: give each property its own id",
                                   loc=("properties", index, "id"))
+            seen.add(prop.id)
         for pair in self.contradictions:
             if len(pair) != 2:
                 raise ValueError(f"a contradiction is a pair of effect keys (got {pair!r})")

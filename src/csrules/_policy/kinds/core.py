@@ -247,8 +247,8 @@ class Contains(ConditionBase):
         # before they existed, so decision records replay as the same policy content
         data = handler(self)
         if isinstance(data, dict):
-            for name, unused in (("negated_by", None), ("negated_after", None), ("skip_quoted", False)):
-                if name in data and data[name] == unused:
+            for name in ("negated_by", "negated_after", "skip_quoted"):
+                if name in data and data[name] == type(self).model_fields[name].default:
                     del data[name]
         return data
 

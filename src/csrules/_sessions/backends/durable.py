@@ -265,8 +265,9 @@ class _Encoding:
         :data:`_MAX_RULE_PATHS` alternatives (pairs of role lists widened to every alias)."""
         if pattern is _FALSE:
             return False
-        paths = _paths(pattern, self.room + 1)
-        if paths > self.room or paths > _MAX_RULE_PATHS:
+        cap = min(self.room, _MAX_RULE_PATHS)
+        paths = _paths(pattern, cap + 1)  # counted no further than what would be refused
+        if paths > cap:
             self.python.add(owner)
             return False
         self.room -= paths
