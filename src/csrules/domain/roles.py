@@ -18,7 +18,10 @@ approved by the department head, longer leave by the centre director, 001 請假
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
@@ -103,6 +106,12 @@ class Role(_Frozen):
         return f"Role({self.id!r}, {self.title.zh})"
 
 
+def _loose(name: str) -> str:
+    """``name`` with case, full-width forms and word separators set aside (``Shift Lead`` and
+    ``ｓｈｉｆｔ＿ｌｅａｄ`` are ``shift_lead``): how a misspelt role name is matched to a hint."""
+    return re.sub(r"[\s\-_]+", "_", unicodedata.normalize("NFKC", name).strip()).casefold()
+
+
 @cache
 def _spellings(names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` followed by their simplified and traditional spellings, each once."""
@@ -185,8 +194,24 @@ class RoleCatalogue(ConvertedModel, _Frozen):
         found = self._find(role_id)
         if found is None:
             what = "a blank name names no role" if isinstance(role_id, str) and not role_id.strip() else "unknown role"
-            raise UnknownRoleError(f"{what} {role_id!r} (roles: {', '.join(r.id for r in self.roles)})")
+            near = self._near(role_id)
+            hint = f"; did you mean {near!r}?" if near is not None else ""
+            raise UnknownRoleError(f"{what} {role_id!r} (roles: {', '.join(r.id for r in self.roles)}{hint})")
         return found
+
+    def _near(self, name: object) -> str | None:
+        """The role name ``name`` seems to mean, for the error only: the one written the same but
+        for case, full-width forms and spaces or hyphens for ``_`` (``Shift_Lead``, ``shift lead``),
+        else the closest id. Never used to read a name: facts compare role names exactly and flag
+        ``Shift_Lead`` as a role the catalogue does not hold, so the catalogue refuses it too."""
+        if not isinstance(name, str) or not name.strip():
+            return None
+        names = [spelling for role in self.roles for spelling in role.names]
+        loose = {_loose(spelling): spelling for spelling in names}
+        if _loose(name) in loose:
+            return loose[_loose(name)]
+        close = difflib.get_close_matches(name.strip(), [role.id for role in self.roles], n=1, cutoff=0.8)
+        return close[0] if close else None
 
     def __iter__(self) -> Iterator[Role]:  # type: ignore[override]
         return iter(self.roles)
@@ -256,7 +281,10 @@ class RoleCatalogue(ConvertedModel, _Frozen):
                     found.append((bound, position, role))
         if not found:
             shown = matter if amount is None else f"{amount:g} of {matter}"
-            raise UnknownRoleError(f"no role can approve {shown}")
+            matters = list(dict.fromkeys(authority.matter for role in self.roles for authority in role.authority))
+            near = [known for known in matters if isinstance(matter, str) and _loose(known) == _loose(matter)]
+            hint = f"; did you mean {near[0]!r}?" if near and matter not in matters else ""
+            raise UnknownRoleError(f"no role can approve {shown} (matters: {', '.join(matters) or 'none'}{hint})")
         return min(found, key=lambda item: (item[0], item[1]))[2]
 
     def report(
