@@ -4,10 +4,17 @@ feeding (喂奶, 餵養) is no telephone 喂."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from csrules.domain.roles import RoleCatalogue, UnknownRoleError
 from csrules.policies import load_pack
+
+CST = timezone(timedelta(hours=8))
+OPENED = datetime(2026, 3, 10, 9, 0, tzinfo=CST)
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +52,40 @@ class TestRoleNameHints:
         """A matter no role approves lists the matters, and names the one written in another case."""
         with pytest.raises(UnknownRoleError, match=r"matters: leave, .*did you mean 'leave'\?"):
             roles.approver_for("Leave", 2)
+
+
+def case_rules(pack: Any, severity: str, reported_to: str) -> tuple[str, ...]:
+    """The rules an online-support case of ``severity`` reported to ``reported_to`` fires an hour in."""
+    fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+            "severity": severity, "reported_to": reported_to}
+    return pack.engine().evaluate(fact, now=OPENED + timedelta(hours=1), fact_type="work_order").rule_ids
+
+
+class TestCaseReportedToAnUnknownRole:
+    """online_support CMP-5: a case reported to a name the catalogue does not hold is flagged, not read silently."""
+
+    @pytest.mark.parametrize("name", ["Team_Lead", "team lead", "王組長", "S07"])
+    def test_unknown_name_flagged(self, name: str) -> None:
+        """The serious complaint still goes to the team lead, and the case is flagged for its name."""
+        fired = case_rules(load_pack("online_support"), "serious", name)
+        assert "CMP-5.serious" in fired
+        assert "ROLE-1.work-order-unknown-role" in fired
+
+    def test_flagged_whatever_the_severity(self) -> None:
+        """A normal complaint reported to an unknown name is flagged too: the name is wrong either way."""
+        assert "ROLE-1.work-order-unknown-role" in case_rules(load_pack("online_support"), "normal", "Supervisor")
+
+    @pytest.mark.parametrize("name", ["team_lead", "部门组长", "本中心負責人", " cs_manager", "客服總監"])
+    def test_catalogue_names_not_flagged(self, name: str) -> None:
+        """An id or alias of roles.yaml, in either script, padded or not, is no unknown role."""
+        assert "ROLE-1.work-order-unknown-role" not in case_rules(load_pack("online_support"), "serious", name)
+
+    def test_company_roles_join_the_list(self, tmp_path: Path) -> None:
+        """A company pack's own role is a role of the catalogue: not flagged as unknown."""
+        roles = ("roles:\n  - {id: senior_lead, title: {en: Senior lead, zh: 資深組長}, aliases: [資深組長], "
+                 "reports_to: cs_supervisor}\n")
+        (tmp_path / "roles.yaml").write_text(roles, encoding="utf-8")
+        (tmp_path / "pack.yaml").write_text('name: acme\ntitle: {en: Acme, zh: 甲}\nversion: "1"\n'
+                                            "extends: online_support\nroles: roles.yaml\n", encoding="utf-8")
+        fired = case_rules(load_pack(tmp_path), "serious", "資深組長")
+        assert "ROLE-1.work-order-unknown-role" not in fired
