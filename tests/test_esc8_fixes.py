@@ -89,3 +89,28 @@ class TestCaseReportedToAnUnknownRole:
                                             "extends: online_support\nroles: roles.yaml\n", encoding="utf-8")
         fired = case_rules(load_pack(tmp_path), "serious", "資深組長")
         assert "ROLE-1.work-order-unknown-role" not in fired
+
+
+def greeting_rules(first_line: str, prior: int = 0) -> tuple[str, ...]:
+    """The mall rules a one-minute call opening with ``first_line`` fires (stateless engine)."""
+    fact = {"call_id": "C1", "agent_id": "M01", "started_at": OPENED.isoformat(), "duration": "PT1M",
+            "agent_lines": [first_line, "請稍等，謝謝"], "prior_greeting_offences": prior}
+    return load_pack("mall").engine().evaluate(fact, now=OPENED, fact_type="call_record").rule_ids
+
+
+class TestFeedingIsNoCallWord:
+    """mall CON-1: 開頭語…不可以說「喂」 is the telephone 喂, not the 喂 / 餵 of feeding."""
+
+    @pytest.mark.parametrize("line", ["您好，請問是諮詢餵奶器嗎？", "您好，请问宝宝喂奶的问题",
+                                      "您好，這裡是母嬰專櫃，餵養顧問為您服務", "您好，寵物店，請問要買餵貓的罐頭嗎"])
+    @pytest.mark.parametrize("prior", [0, 1, 2])
+    def test_feeding_not_an_offence(self, line: str, prior: int) -> None:
+        """No rung of the 喂 ladder holds for a greeting that only speaks of feeding."""
+        assert not [rule for rule in greeting_rules(line, prior) if rule.startswith("CON-1.wei")]
+
+    @pytest.mark.parametrize(("line", "rule"), [("喂？您好", "CON-1.wei-corrected"),
+                                                ("您好，喂？請問喂奶器還要嗎", "CON-1.wei-corrected"),
+                                                ("喂喂，您好", "CON-1.wei-corrected")])
+    def test_call_word_still_an_offence(self, line: str, rule: str) -> None:
+        """A 喂 said as a call word counts, beside a 喂 of feeding too."""
+        assert rule in greeting_rules(line)
