@@ -114,3 +114,20 @@ class TestFeedingIsNoCallWord:
     def test_call_word_still_an_offence(self, line: str, rule: str) -> None:
         """A 喂 said as a call word counts, beside a 喂 of feeding too."""
         assert rule in greeting_rules(line)
+
+
+class TestNoUncitedLeaveAuthority:
+    """The mall (000) and online-support (003, 004) sources name no leave approver: no role approves leave."""
+
+    @pytest.mark.parametrize("pack", ["mall", "online_support"])
+    def test_no_role_approves_leave(self, pack: str) -> None:
+        """approver_for('leave') is refused instead of naming the call centre's approvers."""
+        catalogue = load_pack(pack).roles
+        assert not [role.id for role in catalogue for item in role.authority if item.matter == "leave"]
+        for days in (1, 2):
+            with pytest.raises(UnknownRoleError, match="no role can approve"):
+                catalogue.approver_for("leave", days)
+
+    def test_cited_authority_kept(self) -> None:
+        """The mall supervisor's authority the source states (指揮、協調、監督管理) stays."""
+        assert load_pack("mall").roles.approver_for("supervise").id == "cs_supervisor"
