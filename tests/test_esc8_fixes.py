@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue, UnknownRoleError
+from csrules.exceptions import PolicyError, TimeError
 from csrules.policies import load_pack
 
 CST = timezone(timedelta(hours=8))
@@ -131,3 +133,26 @@ class TestNoUncitedLeaveAuthority:
     def test_cited_authority_kept(self) -> None:
         """The mall supervisor's authority the source states (指揮、協調、監督管理) stays."""
         assert load_pack("mall").roles.approver_for("supervise").id == "cs_supervisor"
+
+
+class TestLadderFromAWrongPolicy:
+    """EscalationLadder.from_policy refuses what is no work-order policy with a csrules error naming it."""
+
+    def test_policy_without_ladder_times(self) -> None:
+        """A leave policy has no ladder times: the error names the parameter and the policy's own."""
+        leave = load_pack("call_centre").policy("call_centre.leave")
+        with pytest.raises(PolicyError, match=r"no ladder parameter 'shift_lead_after'.*head_max_days") as caught:
+            EscalationLadder.from_policy(leave)
+        assert caught.value.policy_id == "call_centre.leave"
+
+    @pytest.mark.parametrize("given", ["call_centre.work_order", {"id": "call_centre.work_order"}, [], [3]])
+    def test_no_policy_given(self, given: Any) -> None:
+        """A policy id, a mapping or a list of other things is refused as no policy, naming what it was."""
+        with pytest.raises(PolicyError, match="needs a Policy or its versions"):
+            EscalationLadder.from_policy(given)
+
+    def test_as_of_as_text(self) -> None:
+        """as_of written as text is refused naming as_of, not a function deep inside."""
+        versions = load_pack("call_centre").versions("call_centre.work_order")
+        with pytest.raises(TimeError, match="as_of must be a date or an aware datetime"):
+            EscalationLadder.from_policy(versions, as_of="2026-03-10")  # type: ignore[arg-type]

@@ -102,6 +102,10 @@ class EscalationLadder:
         policy = _version_in_force(policy, as_of)
         built = []
         for param, role in steps:
+            if param not in policy.params:  # a policy of another kind (leave) has no ladder times
+                raise PolicyError(f"the policy has no ladder parameter {param!r} (parameters: "
+                                  f"{', '.join(sorted(policy.params)) or 'none'}): build the ladder from a "
+                                  "work-order policy, or name its parameters in steps=", policy_id=policy.id)
             duration = policy.duration_param(param)
             if not isinstance(duration, WallDuration):
                 raise PolicyError(f"parameter {param!r} must be clock time", policy_id=policy.id)
@@ -151,9 +155,13 @@ class EscalationLadder:
 
 def _version_in_force(policy: Policy | Sequence[Policy], as_of: date | datetime | None) -> Policy:
     """The version of ``policy`` (one, or all its versions) in force on ``as_of``'s day."""
-    versions = [policy] if isinstance(policy, Policy) else list(policy)
-    if not versions:
-        raise PolicyError("from_policy needs a policy (or its versions)")
+    versions = [policy] if isinstance(policy, Policy) else list(policy) if isinstance(policy, Sequence) else []
+    if not versions or isinstance(policy, str) or not all(isinstance(v, Policy) for v in versions):
+        # a policy id or a mapping is no policy: name what was given, never fail on its attributes
+        raise PolicyError(f"from_policy needs a Policy or its versions (pack.versions(...)), got "
+                          f"{type(policy).__name__} {policy!r:.60}")
+    if as_of is not None and not isinstance(as_of, date):
+        raise TimeError(f"as_of must be a date or an aware datetime (got {type(as_of).__name__} {as_of!r})")
     first = versions[0]
     if as_of is None:
         if len(versions) > 1 or first.dated:
