@@ -12,7 +12,7 @@ import pytest
 
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue, UnknownRoleError
-from csrules.exceptions import PolicyError, TimeError
+from csrules.exceptions import FactError, PolicyError, TimeError
 from csrules.policies import load_pack
 
 CST = timezone(timedelta(hours=8))
@@ -49,6 +49,13 @@ class TestRoleNameHints:
         with pytest.raises(UnknownRoleError) as caught:
             roles.role("janitor")
         assert "did you mean" not in str(caught.value)
+
+    @pytest.mark.parametrize(("field", "value"), [("topic", "bogus"), ("at", datetime(2026, 3, 10, 9))])
+    def test_report_refuses_a_bad_field_with_a_fact_error(self, roles: RoleCatalogue, field: str, value: Any) -> None:
+        """report() with a topic or time the fact refuses raises FactError naming the field, never pydantic's error."""
+        given: dict[str, Any] = {"topic": "other", "at": OPENED, field: value}
+        with pytest.raises(FactError, match=rf"invalid report: {field}:"):
+            roles.report(raised_by="agent", addressed_to="shift_lead", **given)
 
     def test_matter_hint(self, roles: RoleCatalogue) -> None:
         """A matter no role approves lists the matters, and names the one written in another case."""

@@ -29,7 +29,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from csrules._errors import ConvertedModel, ValidationProblems, already_converted, problems_of, problems_text
+from csrules._errors import (
+    ConvertedModel,
+    ValidationProblems,
+    already_converted,
+    problems_of,
+    problems_text,
+    validation_error,
+)
 from csrules._policy.model import Text
 from csrules._policy.text import to_script
 from csrules.domain.facts import Named, ReportRequest, RequestTopic, RoleName, read_id
@@ -299,12 +306,15 @@ class RoleCatalogue(ConvertedModel, _Frozen):
     ) -> ReportRequest:
         """A :class:`ReportRequest` fact with ``levels_up`` counted in this catalogue."""
         levels = 0 if addressed_to is None else self.levels_between(raised_by, addressed_to)
-        return ReportRequest(
-            raised_by=self._lookup(raised_by).id,
-            addressed_to=None if addressed_to is None else self._lookup(addressed_to).id,
-            topic=topic,
-            at=at,
-            levels_up=levels,
-            emergency=emergency,
-            skipped_superior_informed=skipped_superior_informed,
-        )
+        try:
+            return ReportRequest(
+                raised_by=self._lookup(raised_by).id,
+                addressed_to=None if addressed_to is None else self._lookup(addressed_to).id,
+                topic=topic,
+                at=at,
+                levels_up=levels,
+                emergency=emergency,
+                skipped_superior_informed=skipped_superior_informed,
+            )
+        except ValidationError as exc:  # a topic or time the fact refuses: our error, naming the field
+            raise validation_error(exc, FactError, "invalid report") from None
