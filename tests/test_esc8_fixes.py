@@ -12,6 +12,7 @@ import pytest
 
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue, UnknownRoleError
+from csrules.domain.slas import Pause, SlaPolicy, SlaTicket
 from csrules.exceptions import FactError, PolicyError, TimeError
 from csrules.policies import load_pack
 
@@ -163,3 +164,43 @@ class TestLadderFromAWrongPolicy:
         versions = load_pack("call_centre").versions("call_centre.work_order")
         with pytest.raises(TimeError, match="as_of must be a date or an aware datetime"):
             EscalationLadder.from_policy(versions, as_of="2026-03-10")  # type: ignore[arg-type]
+
+
+class TestSlaInputsRefusedInOurWords:
+    """Bad tickets, pauses and instants given to SlaPolicy raise csrules errors naming the field."""
+
+    POLICY = SlaPolicy(targets={"urgent": {"first_reply": "1h", "resolution": "8h"}})
+
+    def test_ticket_without_zone(self) -> None:
+        """A ticket created at a time without a zone is a FactError naming created_at."""
+        with pytest.raises(FactError, match="invalid SLA ticket: created_at"):
+            SlaTicket(ticket_id="T1", priority="urgent", created_at=datetime(2026, 3, 10, 9))
+
+    def test_reply_before_creation(self) -> None:
+        """A reply before the ticket existed is a FactError, as the model states it."""
+        early = (OPENED - timedelta(hours=1),)
+        with pytest.raises(FactError, match=r"agent_replies .* is before created_at"):
+            SlaTicket(ticket_id="T1", priority="urgent", created_at=OPENED, agent_replies=early)
+
+    def test_pause_ending_before_it_starts(self) -> None:
+        """A pause that ends before it starts is a FactError."""
+        with pytest.raises(FactError, match="a pause cannot end before it starts"):
+            Pause(start=OPENED, end=OPENED - timedelta(hours=1))
+
+    @pytest.mark.parametrize("now", ["2026-03-10T10:00:00+08:00", OPENED.date()])
+    def test_now_that_is_no_datetime(self, now: Any) -> None:
+        """now given as text or a date is a TimeError naming now, not an AttributeError."""
+        ticket = SlaTicket(ticket_id="T1", priority="urgent", created_at=OPENED)
+        with pytest.raises(TimeError, match="now must be an aware datetime"):
+            self.POLICY.clocks(ticket, now=now)
+        with pytest.raises(TimeError, match="now must be an aware datetime"):
+            self.POLICY.measure("first_reply", OPENED, None, now=now, priority="urgent")
+
+    def test_ticket_as_a_mapping(self) -> None:
+        """A ticket given as a mapping is read as one; a bad one names its missing fields."""
+        clocks = self.POLICY.clocks({"ticket_id": "T1", "priority": "urgent", "created_at": OPENED},
+                                    now=OPENED + timedelta(minutes=30))
+        assert [(clock.metric, clock.fraction) for clock in clocks] == [("first_reply", 0.5),
+                                                                        ("resolution", 0.0625)]
+        with pytest.raises(FactError, match="created_at: required field is missing"):
+            self.POLICY.clocks({"ticket_id": "T1", "priority": "urgent"}, now=OPENED)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, field_validator, model_validator
 
 from csrules._errors import ConvertedModel
 from csrules._policy.facts import register_fact_type
@@ -38,7 +38,7 @@ from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.domain.facts import Fact, _field
-from csrules.exceptions import CalendarError, PolicyError, TimeError
+from csrules.exceptions import CalendarError, FactError, PolicyError, TimeError
 
 __all__ = [
     "Metric",
@@ -57,13 +57,16 @@ _METRICS: tuple[Metric, ...] = ("first_reply", "next_reply", "resolution")
 _ZERO = timedelta(0)
 
 
-class Pause(BaseModel):
+class Pause(ConvertedModel):
     """A span while the ticket waited on the customer (``pending``); ``end`` None: still waiting.
 
     .. versionadded:: 0.1
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    _error: ClassVar[Callable[[str], Exception]] = FactError
+    _what: ClassVar[str] = "invalid pause"
 
     start: AwareDatetime
     end: AwareDatetime | None = None
@@ -77,13 +80,16 @@ class Pause(BaseModel):
         return self
 
 
-class SlaTicket(BaseModel):
+class SlaTicket(ConvertedModel):
     """What the SLA clocks read from a ticket.
 
     .. versionadded:: 0.1
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    _error: ClassVar[Callable[[str], Exception]] = FactError
+    _what: ClassVar[str] = "invalid SLA ticket"
 
     ticket_id: str
     priority: str
@@ -314,8 +320,11 @@ class SlaPolicy(ConvertedModel):
     # ------------------------------------------------------------------ clocks
 
     def clocks(self, ticket: SlaTicket, *, now: datetime) -> list[SlaClock]:
-        """Every clock of ``ticket`` that has a target for its priority, at ``now``."""
+        """Every clock of ``ticket`` that has a target for its priority, at ``now``; a mapping
+        is read as a :class:`SlaTicket` (a bad one raises FactError naming the field)."""
         _check_aware("now", now)
+        if not isinstance(ticket, SlaTicket):
+            ticket = SlaTicket.model_validate(ticket)
         if now < ticket.created_at:
             raise TimeError(
                 f"now {now.isoformat()} is before ticket {ticket.ticket_id!r} was created"
@@ -425,7 +434,10 @@ class SlaPolicy(ConvertedModel):
 
 
 def _check_aware(name: str, value: datetime) -> None:
-    """TimeError naming ``name`` unless ``value`` carries a time zone."""
+    """TimeError naming ``name`` unless ``value`` is a datetime carrying a time zone (text or a
+    date is refused here, naming it, not where a comparison first fails)."""
+    if not isinstance(value, datetime):
+        raise TimeError(f"{name} must be an aware datetime (got {type(value).__name__} {value!r})")
     if value.utcoffset() is None:
         raise TimeError(f"{name} must carry a time zone (got naive {value.isoformat()})")
 
