@@ -204,3 +204,24 @@ class TestSlaInputsRefusedInOurWords:
                                                                         ("resolution", 0.0625)]
         with pytest.raises(FactError, match="created_at: required field is missing"):
             self.POLICY.clocks({"ticket_id": "T1", "priority": "urgent"}, now=OPENED)
+
+
+class TestWarningOnlyWhereTheSourceGivesIt:
+    """ecommerce CON-6: 違者將予以警告 closes 002 二 3 (unrelated work, games) only."""
+
+    @staticmethod
+    def consequences(**finding: bool) -> list[str | None]:
+        """The consequences (English) of the CON-6 violations a QA review with ``finding`` gets."""
+        fact = {"reviewer": "S1", "agent_id": "E01", "reviewed_at": OPENED.isoformat(), **finding}
+        decision = load_pack("ecommerce").engine().evaluate(fact, now=OPENED, fact_type="qa_review")
+        return [v.consequence.en if v.consequence else None for v in decision.violations if v.code == "CON-6"]
+
+    @pytest.mark.parametrize("field", ["second_job", "chatted"])
+    def test_no_warning_the_source_does_not_give(self, field: str) -> None:
+        """A second job or chat is a CON-6 violation, with no consequence the source does not name."""
+        assert self.consequences(**{field: True}) == [None]
+
+    @pytest.mark.parametrize("field", ["unrelated_work", "games"])
+    def test_warning_for_unrelated_work(self, field: str) -> None:
+        """Unrelated work and games during work time are warned (违者将予以警告)."""
+        assert self.consequences(**{field: True}) == ["warning"]
