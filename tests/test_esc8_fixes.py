@@ -58,6 +58,17 @@ class TestRoleNameHints:
         with pytest.raises(FactError, match=rf"invalid report: {field}:"):
             roles.report(raised_by="agent", addressed_to="shift_lead", **given)
 
+    @pytest.mark.parametrize("requester", [None, "agent"])
+    def test_bounded_matter_needs_the_amount(self, roles: RoleCatalogue, requester: str | None) -> None:
+        """Leave without its length is refused naming the bounds, never given to the head of one day."""
+        with pytest.raises(FactError, match=r"depends on the amount .*department_head up to 1 days.*centre_director"):
+            roles.approver_for("leave", requester=requester)
+        assert roles.approver_for("leave", 3, requester=requester).id == "centre_director"
+
+    def test_unbounded_matter_needs_no_amount(self, roles: RoleCatalogue) -> None:
+        """A matter no role approves only up to a bound is answered without an amount."""
+        assert roles.approver_for("training").id == "centre_director"
+
     def test_matter_hint(self, roles: RoleCatalogue) -> None:
         """A matter no role approves lists the matters, and names the one written in another case."""
         with pytest.raises(UnknownRoleError, match=r"matters: leave, .*did you mean 'leave'\?"):

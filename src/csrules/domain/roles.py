@@ -113,6 +113,11 @@ class Role(_Frozen):
         return f"Role({self.id!r}, {self.title.zh})"
 
 
+def _bound(authority: Authority) -> float:
+    """How far ``authority`` reaches: its ``up_to``, or infinity when it has none."""
+    return authority.up_to if authority.up_to is not None else math.inf
+
+
 def _loose(name: str) -> str:
     """``name`` with case, full-width forms and word separators set aside (``Shift Lead`` and
     ``ｓｈｉｆｔ＿ｌｅａｄ`` are ``shift_lead``): how a misspelt role name is matched to a hint."""
@@ -270,7 +275,8 @@ class RoleCatalogue(ConvertedModel, _Frozen):
 
         With ``requester``, only that role's superiors are considered (leave is approved up
         the requester's own chain). Among several, the one with the smallest bound wins,
-        then the one nearest the requester.
+        then the one nearest the requester. A matter some role approves only up to a bound
+        needs ``amount``: without it :class:`~csrules.exceptions.FactError` says the bounds.
 
         >>> catalogue.approver_for("leave", 1).id     # doctest: +SKIP
         'department_head'
@@ -280,12 +286,20 @@ class RoleCatalogue(ConvertedModel, _Frozen):
             # NaN would pass every unbounded authority, text would fail deep in a comparison
             raise FactError(f"amount of {matter!r} must be a finite number, not negative (got {amount!r})")
         candidates = list(self.chain_above(requester)) if requester is not None else list(self.roles)
+        held = [(role.id, authority) for role in candidates for authority in role.authority
+                if authority.matter == matter]
+        if amount is None and any(authority.up_to is not None for _, authority in held):
+            # without the amount the lowest bound would win: a 3-day leave "approved" by the head of one day
+            bounds = "; ".join(f"{role_id} " + (f"up to {item.up_to:g} {item.unit or ''}".rstrip()
+                                                if item.up_to is not None else "without bound")
+                               for role_id, item in sorted(held, key=lambda pair: _bound(pair[1])))
+            raise FactError(f"who approves {matter} depends on the amount ({bounds}): "
+                            f"give it, approver_for({matter!r}, <amount>)")
         found: list[tuple[float, int, Role]] = []
         for position, role in enumerate(candidates):
             for authority in role.authority:
                 if authority.covers(matter, amount):
-                    bound = authority.up_to if authority.up_to is not None else float("inf")
-                    found.append((bound, position, role))
+                    found.append((_bound(authority), position, role))
         if not found:
             shown = matter if amount is None else f"{amount:g} of {matter}"
             matters = list(dict.fromkeys(authority.matter for role in self.roles for authority in role.authority))
