@@ -236,3 +236,22 @@ class TestWarningOnlyWhereTheSourceGivesIt:
     def test_warning_for_unrelated_work(self, field: str) -> None:
         """Unrelated work and games during work time are warned (违者将予以警告)."""
         assert self.consequences(**{field: True}) == ["warning"]
+
+
+class TestDecliningIsNoThanks:
+    """mall CON-4: 「請」「謝」字不離口 — the 謝 of 謝絕 (declining) is no thanks."""
+
+    @pytest.mark.parametrize("line", ["本店謝絕議價", "本店谢绝议价"])
+    def test_decline_alone_breaks_the_rule(self, line: str) -> None:
+        """A call whose only 謝 is 謝絕 said neither 請 nor 謝."""
+        fact = {"call_id": "C1", "agent_id": "M01", "started_at": OPENED.isoformat(), "duration": "PT1M",
+                "agent_lines": ["您好", line, "好的，再見"]}
+        fired = load_pack("mall").engine().evaluate(fact, now=OPENED, fact_type="call_record").rule_ids
+        assert "CON-4.please-thanks" in fired
+
+    def test_thanks_beside_a_decline_counts(self) -> None:
+        """A real 謝謝 beside 謝絕 still counts."""
+        fact = {"call_id": "C1", "agent_id": "M01", "started_at": OPENED.isoformat(), "duration": "PT1M",
+                "agent_lines": ["您好", "本店謝絕議價，謝謝理解"]}
+        fired = load_pack("mall").engine().evaluate(fact, now=OPENED, fact_type="call_record").rule_ids
+        assert "CON-4.please-thanks" not in fired
