@@ -255,3 +255,14 @@ class TestDecliningIsNoThanks:
                 "agent_lines": ["您好", "本店謝絕議價，謝謝理解"]}
         fired = load_pack("mall").engine().evaluate(fact, now=OPENED, fact_type="call_record").rule_ids
         assert "CON-4.please-thanks" not in fired
+
+
+class TestSoftDutySeverity:
+    """online_support CMP-6: 盡量不回答或者不給正面回答 is a soft duty: a minor violation, as 盡量避免 is."""
+
+    def test_sensitive_answer_is_minor(self) -> None:
+        """A sensitive question answered directly is a minor CMP-6 violation, like CMP-3's blunt refusals."""
+        fact = {"order_id": "K1", "opened_at": OPENED.isoformat(), "first_handler": "S01", "owner": "S01",
+                "question_topic": "higher_discount_elsewhere", "answered_directly": True}
+        decision = load_pack("online_support").engine().evaluate(fact, now=OPENED, fact_type="work_order")
+        assert [(v.code, v.severity) for v in decision.violations] == [("CMP-6", "minor")]
