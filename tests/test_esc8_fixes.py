@@ -266,3 +266,34 @@ class TestSoftDutySeverity:
                 "question_topic": "higher_discount_elsewhere", "answered_directly": True}
         decision = load_pack("online_support").engine().evaluate(fact, now=OPENED, fact_type="work_order")
         assert [(v.code, v.severity) for v in decision.violations] == [("CMP-6", "minor")]
+
+
+class TestRemoteAreaCheckBeforeShipping:
+    """ecommerce ORD-6: the address is checked for remote areas before shipping; once sent it is late."""
+
+    @staticmethod
+    def rules(status: str, **extra: Any) -> tuple[str, ...]:
+        """The rules an ecommerce order in ``status`` fires."""
+        paid = OPENED + timedelta(minutes=2)
+        fact = {"order_no": "T1", "placed_at": OPENED.isoformat(), "paid_at": paid.isoformat(),
+                "status": status, "amount": 59, **extra}
+        engine = load_pack("ecommerce").engine()
+        return engine.evaluate(fact, now=OPENED + timedelta(days=1), fact_type="order").rule_ids
+
+    @pytest.mark.parametrize("status", ["sent", "completed"])
+    def test_sent_unchecked_is_a_violation(self, status: str) -> None:
+        """A sent order never checked missed the check: a violation, not a duty still to do."""
+        fired = self.rules(status)
+        assert "ORD-6.remote-area-late" in fired
+        assert "ORD-6.remote-area" not in fired
+
+    @pytest.mark.parametrize("status", ["paid", "shipping"])
+    def test_before_dispatch_it_is_a_duty(self, status: str) -> None:
+        """Before dispatch the check is an obligation, and no violation yet."""
+        fired = self.rules(status)
+        assert "ORD-6.remote-area" in fired
+        assert "ORD-6.remote-area-late" not in fired
+
+    def test_checked_sent_order_is_clean(self) -> None:
+        """A sent order whose address was checked gets neither."""
+        assert not {"ORD-6.remote-area", "ORD-6.remote-area-late"} & set(self.rules("sent", remote_area_checked=True))
