@@ -10,6 +10,10 @@ approved by the department head, longer leave by the centre director, 001 請假
       authority: [{matter: leave, up_to: 1, unit: days}]
       duties: [{zh: 協助客服中心主任抓管理 ..., en: Assists the centre director ...}]
 
+Role names are read as facts read them: an id or alias exactly, in either Chinese script, spaces
+around it dropped. ``Shift_Lead`` or ``shift lead`` names no role (a fact naming it is flagged by
+the packs' unknown-role rules), and a look-up refuses it saying which role it seems to mean.
+
 >>> roles.chain_above("agent")                      # doctest: +SKIP
 (shift_lead, department_head, centre_director)
 >>> roles.approver_for("leave", 2).id               # doctest: +SKIP
