@@ -443,8 +443,8 @@ class MatchView:
 
     What every decision reads (outcome, rule ids, violations and their codes, approvers, the
     decision class) is a plain slot, worked out when the view is made (a view made from its
-    plan's chunk tables, :class:`_TableView`, fills them when first read). The rest is worked
-    out when first read. The class has no ``__getattr__``, so that every read of a
+    plan's chunk tables, :class:`_TableView`, holds its rule ids when made and fills the others
+    when first read). The rest is worked out when first read. The class has no ``__getattr__``, so that every read of a
     slot stays a plain, specialised attribute read.
     """
 
@@ -580,6 +580,8 @@ def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
     joined in rule order by C-level loops up to the last chunk with a match: added up over up to
     sixteen chunks, extended onto one list over more (adding up copies the sum so far on every
     chunk); both measured faster than chaining them."""
+    if mask < 256:  # one chunk (every pattern of a plan of eight rules): its entry
+        return table[0][mask]
     chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
     if len(chunks) <= 16:
         return sum(map(_AT, table, chunks), ())
@@ -608,8 +610,9 @@ def _gather(name: str, view: MatchView) -> Any:
 
 class _TableView(MatchView):
     """A view made from its plan's chunk tables (:meth:`Plan._table_view`): only its outcome
-    is worked out when made; its rule ids, violations, codes and approvers are each gathered
-    from the tables when first read (:func:`_gather`: a host reads some of them, rarely all),
+    and its rule ids (every host reads them: decision records, logs, the command line) are
+    worked out when made; its violations, codes and approvers are each gathered from the
+    tables when first read (:func:`_gather`: a host reads some of them, rarely all),
     and its rules and their positions from :attr:`mask`. Its decisions (:class:`ViewDecision`)
     read them through it. Once a decision's three parts are read (the cache's next decision of
     the pattern copies them), it becomes a plain :class:`MatchView`: every later read is a
@@ -795,7 +798,8 @@ class Plan:
 
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
-        from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`,
+        from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
+        call), the rest from them when first read (:class:`_TableView`,
         which makes the tables if need be)."""
         view: MatchView = _NEW(_TableView)
         view.plan = self
@@ -808,7 +812,6 @@ class Plan:
         view.dynamic = dynamic = mask & self._dynamic_mask != 0
         view.make = TimedDecision if dynamic else ViewDecision
         view.recent = False
-        # every host reads the rule ids: gathered at once, a plain slot (no frame when read)
         view.rule_ids = _joined((self._tables or self.tables()).rule_ids, mask)
         return view
 
