@@ -12,7 +12,10 @@ evaluate + read outcome and rule ids:
   emptied before each call; a plan's chunk tables, made once, stay);
 * 1, 8 and 64 policies of 8 rules each in one engine;
 * 64 and 512 rules with the pattern cache full and evicting: facts showing more patterns than
-  the cache holds, judged in turn (each pattern dropped before it comes again).
+  the cache holds, judged in turn (each pattern dropped before it comes again);
+* at 512 rules, the floor of a pattern outside the cache: its rule ids gathered from the plan's
+  chunk tables alone, and the same tuples built from lists (the cheapest build of a tuple of
+  those ids), against the whole cached decision.
 
 Every engine's answers are checked against a plain Python evaluation of the same rules before
 anything is timed. Ratios are against the 8-rule policy in the same run (interleaved rounds).
@@ -186,6 +189,29 @@ def evicting(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
     return run
 
 
+def floor(engine: csrules.Engine, facts: list[Wide]) -> dict[str, Callable[[], None]]:
+    """What a pattern outside the cache must at least do to answer its rule ids: gather them
+    from the plan's chunk tables (as a new pattern's view does), or, cheapest of all, build the
+    same tuple from a list already holding the ids; checked against the engine's answers."""
+    plan = engine._plans["bench_wide"]
+    masks = [plan.decide(fact, None) for fact in facts]
+    table = plan.tables().rule_ids
+    gather = compile_module._joined  # the benchmark looks inside on purpose
+    answers = [list(engine.evaluate(fact).rule_ids) for fact in facts]
+    if [list(gather(table, mask)) for mask in masks] != answers:
+        raise AssertionError("gathered rule ids differ from the engine's")
+
+    def gathered() -> None:
+        for mask in masks:
+            gather(table, mask)
+
+    def built() -> None:
+        for ids in answers:
+            tuple(ids)
+
+    return {"512 rules, rule ids gathered alone": gathered, "512 rules, rule ids built from a list": built}
+
+
 def main(n: int = 2000) -> int:
     """Print per-decision times and ratios; 1 if any answer differs from the reference."""
     rng = random.Random(11)
@@ -225,6 +251,7 @@ def main(n: int = 2000) -> int:
             print(f"{rules} rules: too few patterns to fill the cache")
             return 1
         variants[f"{rules} rules, cache full and evicting"] = evicting(engine, many_facts)
+    variants |= floor(engine_of(setups["512 rules"], shared=None), facts)
     times = interleaved(variants, rounds=5)
     print(f"{'evaluate + read outcome and rule ids':48s} {'per decision':>28s}   vs 8 rules cached")
     sizes = {label: len(many_facts) if "evicting" in label else n for label in times}
@@ -241,6 +268,9 @@ def main(n: int = 2000) -> int:
     for label in ("8 rules", "64 rules", "512 rules"):
         print(f"{label}: uncached vs cached pattern: "
               f"{ratio(times[f'{label}, uncached'], times[f'{label}, cached'])}")
+    for part in ("gathered alone", "built from a list"):
+        print(f"512 rules: rule ids {part} vs cached decision: "
+              f"{ratio(times[f'512 rules, rule ids {part}'], times['512 rules, cached'])}")
     for rules in (64, 512):
         full = [t / len(many_facts) for t in times[f"{rules} rules, cache full and evicting"]]
         print(f"{rules} rules: cache full and evicting vs cached pattern: "

@@ -443,8 +443,8 @@ class MatchView:
 
     What every decision reads (outcome, rule ids, violations and their codes, approvers, the
     decision class) is a plain slot, worked out when the view is made (a view made from its
-    plan's chunk tables, :class:`_TableView`, fills them when first read). The rest is worked
-    out when first read. The class has no ``__getattr__``, so that every read of a
+    plan's chunk tables, :class:`_TableView`, holds its rule ids when made and fills the others
+    when first read). The rest is worked out when first read. The class has no ``__getattr__``, so that every read of a
     slot stays a plain, specialised attribute read.
     """
 
@@ -575,30 +575,33 @@ _PARTS = ("violations", "violation_codes", "approvers")
 """What a decision made from a plain view copies from it (besides its outcome)."""
 
 
+def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
+    """The entries of ``table`` (a part of :class:`_ChunkTables`) for the bytes of ``mask``,
+    joined in rule order by C-level loops up to the last chunk with a match: added up over up to
+    sixteen chunks, extended onto one list over more (adding up copies the sum so far on every
+    chunk); both measured faster than chaining them."""
+    if mask < 256:  # one chunk (every pattern of a plan of eight rules): its entry
+        return table[0][mask]
+    chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+    if len(chunks) <= 16:
+        return sum(map(_AT, table, chunks), ())
+    return tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
+
+
 def _gather(name: str, view: MatchView) -> Any:
     """The part ``name`` of a view made from its plan's chunk tables (:class:`_TableView`),
-    gathered when first read: the entries of its table for the bytes of the view's mask,
-    joined in rule order by C-level loops up to the last chunk with a match, added
-    up over up to sixteen chunks, extended onto one list over more (adding up copies the sum so
-    far on every chunk); both measured faster than chaining them. Once the three parts a
-    decision copies are read, the view becomes a plain :class:`MatchView`."""
+    gathered when first read (:func:`_joined`). Once the three parts a decision copies are read,
+    the view becomes a plain :class:`MatchView`."""
     lazy = view._lazy
     value = lazy.get(name)
     if value is not None:
         return value
-    table = getattr(view.plan._tables or view.plan.tables(), name)
-    mask = view.mask
-    chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-    if len(chunks) <= 16:
-        value = sum(map(_AT, table, chunks), ())
-    else:
-        value = tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
+    value = _joined(getattr(view.plan._tables or view.plan.tables(), name), view.mask)
     if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
         value = tuple(_FROMKEYS(value))
     lazy[name] = value
-    if name != "rule_ids" and "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
-        _gather("rule_ids", view)
-        for part in ("rule_ids", *_PARTS):  # into MatchView's slots, then read as a MatchView
+    if "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
+        for part in _PARTS:  # into MatchView's slots, then read as a MatchView
             _SLOTS[part].__set__(view, lazy[part])  # (kept in _lazy too: a read under way finds it)
         view.make = TimedDecision if view.dynamic else Decision
         view.__class__ = MatchView  # the same slots: plain reads from now on
@@ -607,8 +610,9 @@ def _gather(name: str, view: MatchView) -> Any:
 
 class _TableView(MatchView):
     """A view made from its plan's chunk tables (:meth:`Plan._table_view`): only its outcome
-    is worked out when made; its rule ids, violations, codes and approvers are each gathered
-    from the tables when first read (:func:`_gather`: a host reads some of them, rarely all),
+    and its rule ids (every host reads them: decision records, logs, the command line) are
+    worked out when made; its violations, codes and approvers are each gathered from the
+    tables when first read (:func:`_gather`: a host reads some of them, rarely all),
     and its rules and their positions from :attr:`mask`. Its decisions (:class:`ViewDecision`)
     read them through it. Once a decision's three parts are read (the cache's next decision of
     the pattern copies them), it becomes a plain :class:`MatchView`: every later read is a
@@ -619,13 +623,12 @@ class _TableView(MatchView):
     # a partial calls _gather from C (a lambda around it would cost a Python frame per read);
     # a plain function, never looked up on the view: another thread may turn the view into a
     # plain MatchView while a read is under way
-    rule_ids = property(functools.partial(_gather, "rule_ids"), doc="Ids of the rules selected, in order.")
     violations = property(functools.partial(_gather, "violations"), doc="The violations.")
     violation_codes = property(functools.partial(_gather, "violation_codes"), doc="Their codes.")
     approvers = property(functools.partial(_gather, "approvers"), doc="The approving roles.")
 
 
-_SLOTS = {name: vars(MatchView)[name] for name in ("rule_ids", *_PARTS)}
+_SLOTS = {name: vars(MatchView)[name] for name in _PARTS}
 """The slots of a view made from chunk tables, filled when it becomes a plain view."""
 
 
@@ -795,7 +798,8 @@ class Plan:
 
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
-        from the rank masks, the rest from the chunk tables when first read (:class:`_TableView`,
+        from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
+        call), the rest from them when first read (:class:`_TableView`,
         which makes the tables if need be)."""
         view: MatchView = _NEW(_TableView)
         view.plan = self
@@ -808,6 +812,7 @@ class Plan:
         view.dynamic = dynamic = mask & self._dynamic_mask != 0
         view.make = TimedDecision if dynamic else ViewDecision
         view.recent = False
+        view.rule_ids = _joined((self._tables or self.tables()).rule_ids, mask)
         return view
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
