@@ -997,7 +997,7 @@ class AttendanceRecord(Fact):
                     f"events[{index}].at is outside the shift",
                 )
         arrived = next((e.at for e in ordered if e.kind == "clock_in"), None)
-        left = next((e.at for e in reversed(ordered) if e.kind == "clock_out"), None)
+        left = _departure(ordered)
         # only time away while on duty counts (值守 is the shift, from arrival to departure)
         on_duty = max(start, arrived or start).astimezone(UTC), min(end, left or end).astimezone(UTC)
         name = partial(_role_id, roles)
@@ -1055,6 +1055,17 @@ def _instant(value: datetime, name: str) -> datetime:
         return ensure_aware(value, name)
     except OverflowError:
         raise beyond_dates(name, value) from None
+
+
+def _departure(ordered: list[ClockEvent]) -> datetime | None:
+    """The last ``clock_out`` of events in time order, or None when a ``clock_in`` follows it:
+    an agent who clocked back in and never out again did not leave at the earlier clock-out
+    (that gap is time away, not early leave). A ``clock_out`` before the first ``clock_in``
+    is returned, so the record refuses a departure before the arrival, naming the event."""
+    clocks = [e for e in ordered if e.kind in ("clock_in", "clock_out")]
+    if clocks and clocks[0].kind == "clock_out":
+        return clocks[0].at
+    return clocks[-1].at if clocks and clocks[-1].kind == "clock_out" else None
 
 
 def _approver(name: str) -> str:

@@ -1,0 +1,50 @@
+"""Attendance, leave and calendar answers that were wrong before, each held by a test."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from csrules.domain.facts import AttendanceRecord, ClockEvent
+from csrules.policies import load_pack
+
+TZ = ZoneInfo("Asia/Shanghai")
+CALL_CENTRE = load_pack("call_centre")
+
+
+def _at(hour: int, minute: int = 0, day: int = 10) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=TZ)
+
+
+def _ev(kind: str, at: datetime, **fields: Any) -> ClockEvent:
+    return ClockEvent(agent_id="A01", kind=kind, at=at, **fields)
+
+
+def _fold(*events: ClockEvent) -> AttendanceRecord:
+    return AttendanceRecord.from_events(list(events), shift_start=_at(8, 30), shift_end=_at(16, 30))
+
+
+class TestClockedBackIn:
+    """An agent who clocks out mid-shift and back in has not left at that clock-out."""
+
+    def test_the_gap_is_time_away_not_a_departure(self):
+        """Clocked out 12:00, back 12:40, no later clock-out: 40 minutes away, no departure."""
+        record = _fold(_ev("clock_in", _at(8, 20)), _ev("clock_out", _at(12)), _ev("clock_in", _at(12, 40)))
+        assert record.left_at is None
+        assert record.early_leave_minutes == 0
+        assert (record.away_minutes, record.longest_away_minutes, record.away_approved) == (40, 40, False)
+
+    def test_the_call_centre_judges_the_unapproved_gap(self):
+        """The 40 unapproved minutes break ATT-7.away and ATT-11 (20 minutes, shift lead's approval)."""
+        record = _fold(_ev("clock_in", _at(8, 20)), _ev("clock_out", _at(12)), _ev("clock_in", _at(12, 40)))
+        decision = CALL_CENTRE.engine().evaluate(record, now=_at(17))
+        assert {v.rule_id for v in decision.violations} == {"ATT-7.away", "ATT-11.unapproved-absence"}
+
+    def test_a_final_clock_out_is_still_the_departure(self):
+        """Clocked back in and out again at 16:00: the departure is 16:00, the gap still away."""
+        record = _fold(_ev("clock_in", _at(8, 20)), _ev("clock_out", _at(12)), _ev("clock_in", _at(12, 40)),
+                       _ev("clock_out", _at(16)))
+        assert (record.left_at, record.early_leave_minutes, record.away_minutes) == (_at(16), 30, 40)
