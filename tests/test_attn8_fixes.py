@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
 

@@ -932,7 +932,8 @@ class AttendanceRecord(Fact):
     ) -> AttendanceRecord:
         """Fold one agent's clock events of one shift into a record.
 
-        Arrival is the first ``clock_in``, departure the last ``clock_out``. Time away from the
+        Arrival is the first ``clock_in``, departure the last ``clock_out`` unless a ``clock_in``
+        follows it (clocked back in: that gap is time away, not a departure). Time away from the
         post is each absence from a ``leave_post`` to the following ``return_post`` (or the
         next ``leave_post``, which starts another absence under its own approval, or the
         departure), and each gap from a ``clock_out`` to the next ``clock_in`` (clocked out in
