@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
 
@@ -46,3 +48,34 @@ class TestClockedBackIn:
         record = _fold(_ev("clock_in", _at(8, 20)), _ev("clock_out", _at(12)), _ev("clock_in", _at(12, 40)),
                        _ev("clock_out", _at(16)))
         assert (record.left_at, record.early_leave_minutes, record.away_minutes) == (_at(16), 30, 40)
+
+
+class TestEarlyLeave:
+    """Leaving the shift early without leave is leaving duty (請假制度 一 不早退, 八 擅離值守二十分鐘)."""
+
+    @pytest.mark.parametrize(
+        ("left", "flagged"), [((12, 0), True), ((16, 10), True), ((16, 11), False), ((16, 30), False)]
+    )
+    def test_early_leave_from_twenty_minutes_is_a_violation(self, left, flagged):
+        """Twenty minutes or more before the shift end, without leave: ATT-7.early-leave."""
+        record = {"agent_id": "A01", "shift_start": _at(8, 30), "shift_end": _at(16, 30), "arrived_at": _at(8, 20),
+                  "left_at": _at(*left)}
+        decision = CALL_CENTRE.engine().evaluate(record, fact_type="attendance_record", now=_at(17))
+        assert ("ATT-7.early-leave" in {v.rule_id for v in decision.violations}) is flagged
+
+    def test_clocking_out_at_noon_is_not_clean(self):
+        """A record folded from a clock-out at noon on a shift to 16:30 is a violation, not clean."""
+        record = _fold(_ev("clock_in", _at(8, 20)), _ev("clock_out", _at(12)))
+        decision = CALL_CENTRE.engine().evaluate(record, now=_at(17))
+        assert [v.rule_id for v in decision.violations] == ["ATT-7.early-leave"]
+
+    def test_approved_leave_and_a_company_threshold(self):
+        """Approved leave covers it; a company that disciplines no early leave sets a day."""
+        record = {"agent_id": "A01", "shift_start": _at(8, 30), "shift_end": _at(16, 30), "arrived_at": _at(8, 20),
+                  "left_at": _at(12)}
+        covered = CALL_CENTRE.engine().evaluate({**record, "leave_approved": True}, fact_type="attendance_record",
+                                                now=_at(17))
+        lenient = load_pack("call_centre", overrides={"attendance": {"max_early_leave_minutes": 1440}})
+        judged = lenient.engine().evaluate(record, fact_type="attendance_record", now=_at(17))
+        assert not covered.violations
+        assert not judged.violations
