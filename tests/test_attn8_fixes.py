@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csrules import CalendarError, CsrulesError
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
+from csrules.time import BusinessCalendar, register_calendar, registered_time
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
@@ -79,3 +81,20 @@ class TestEarlyLeave:
         judged = lenient.engine().evaluate(record, fact_type="attendance_record", now=_at(17))
         assert not covered.violations
         assert not judged.violations
+
+
+class TestRegistryErrors:
+    """Registering a calendar or shift pattern wrongly raises a csrules error (still a ValueError)."""
+
+    def test_a_taken_name_and_a_bad_name_raise_calendar_errors(self):
+        """A second calendar under a taken name, or a name that is no word: CalendarError."""
+        office = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"})
+        other = BusinessCalendar(timezone="UTC", hours={"mon": "09:00-10:00"})
+        with registered_time():
+            register_calendar("attn8-office", office)
+            with pytest.raises(CalendarError, match="already registered"):
+                register_calendar("attn8-office", other)
+            with pytest.raises(CalendarError, match="must start with a letter"):
+                register_calendar("1 office", office)
+        assert issubclass(CalendarError, CsrulesError)
+        assert issubclass(CalendarError, ValueError)
