@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules import CalendarError, CsrulesError
+from csrules import CalendarError, CsrulesError, DurationError, PolicyError
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
-from csrules.time import BusinessCalendar, register_calendar, registered_time
+from csrules.time import BusinessCalendar, parse_duration, register_calendar, registered_time
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
@@ -98,3 +98,23 @@ class TestRegistryErrors:
                 register_calendar("1 office", office)
         assert issubclass(CalendarError, CsrulesError)
         assert issubclass(CalendarError, ValueError)
+
+
+class TestDurationUnitGivenTwice:
+    """A duration that gives one unit twice is a typo, refused rather than summed."""
+
+    @pytest.mark.parametrize("text", ["1d1d", "20min 5m", "12h 12h", "1 day 2 days"])
+    def test_a_repeated_unit_is_refused(self, text):
+        """DurationError quotes the text; it is not read as the sum of its parts."""
+        with pytest.raises(DurationError, match="twice"):
+            parse_duration(text)
+
+    def test_an_override_with_a_repeated_unit_is_refused(self):
+        """A pack override of "12h 12h" is refused, not read as a day's notice."""
+        with pytest.raises(PolicyError, match="twice"):
+            load_pack("call_centre", overrides={"leave": {"personal_notice": "12h 12h"}})
+
+    @pytest.mark.parametrize(("text", "hours"), [("1h 30m", 1.5), ("1 week 2 days", 216), ("24h", 24)])
+    def test_each_unit_once_still_reads(self, text, hours):
+        """Several different units still add up."""
+        assert parse_duration(text).delta.total_seconds() == hours * 3600
