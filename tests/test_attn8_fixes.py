@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,14 @@ import pytest
 from csrules import CalendarError, CsrulesError, DurationError, PolicyError
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
-from csrules.time import BusinessCalendar, parse_duration, register_calendar, registered_time
+from csrules.time import (
+    BusinessCalendar,
+    ChinaYear,
+    china_calendar,
+    parse_duration,
+    register_calendar,
+    registered_time,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL_CENTRE = load_pack("call_centre")
@@ -118,3 +125,21 @@ class TestDurationUnitGivenTwice:
     def test_each_unit_once_still_reads(self, text, hours):
         """Several different units still add up."""
         assert parse_duration(text).delta.total_seconds() == hours * 3600
+
+
+class TestNextNoticeInDecember:
+    """A calendar of chosen years reads the December days the next year's notice moves."""
+
+    @pytest.mark.parametrize(("year", "day"), [(2011, date(2011, 12, 31)), (2005, date(2005, 12, 31)),
+                                               (2001, date(2001, 12, 29))])
+    def test_a_weekend_worked_for_the_next_new_year_is_a_working_day(self, year, day):
+        """2012's notice made Saturday 2011-12-31 a working day: china_calendar(years=2011) says so."""
+        assert china_calendar(years=year).is_working_day(day)
+        assert china_calendar(years=[year, year + 1]).is_working_day(day)
+
+    def test_a_next_year_typed_in_by_hand_moves_its_december_days(self):
+        """A 2027 notice typed in that works Sunday 2026-12-27 makes it a working day of a 2026 calendar."""
+        y2027 = ChinaYear(2027, holidays=["2027-01-01"], adjusted_working_days=["2026-12-27"])
+        calendar = china_calendar(years=2026, extra_years=[y2027])
+        assert calendar.is_working_day(date(2026, 12, 27))
+        assert calendar.holiday_years == (2026,)
