@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csrules import CalendarError, CsrulesError, DurationError, PolicyError
+from csrules import CalendarError, CsrulesError, DurationError, FactError, PolicyError
 from csrules.domain.facts import AttendanceRecord, ClockEvent
 from csrules.policies import load_pack
 from csrules.time import (
@@ -143,3 +143,38 @@ class TestNextNoticeInDecember:
         calendar = china_calendar(years=2026, extra_years=[y2027])
         assert calendar.is_working_day(date(2026, 12, 27))
         assert calendar.holiday_years == (2026,)
+
+
+class TestFromEventsArguments:
+    """Arguments of from_events that would be misread are refused, naming the argument."""
+
+    @pytest.mark.parametrize(
+        ("arguments", "named"),
+        [
+            ({"approvers": "shift_lead"}, "approvers"),
+            ({"clocked_out_is_away": "no"}, "clocked_out_is_away"),
+            ({"roles": "shift_lead"}, "roles"),
+            ({"margin": None}, "margin"),
+        ],
+    )
+    def test_a_misread_argument_is_a_fact_error(self, arguments, named):
+        """A single name for approvers (read letter by letter), "no" (true), a text catalogue, no margin."""
+        events = [_ev("clock_in", _at(8, 20)), _ev("leave_post", _at(10), approved_by="shift_lead"),
+                  _ev("return_post", _at(10, 30))]
+        with pytest.raises(FactError) as caught:
+            AttendanceRecord.from_events(events, shift_start=_at(8, 30), shift_end=_at(16, 30), **arguments)
+        assert caught.value.problems[0][0] == named
+
+    @pytest.mark.parametrize("events", [None, "clock_in", {"agent_id": "A01"}])
+    def test_events_that_are_no_list_are_a_fact_error(self, events):
+        """No list of events: a FactError naming events, not an AttributeError from inside."""
+        with pytest.raises(FactError, match="events must be a list"):
+            AttendanceRecord.from_events(events, shift_start=_at(8, 30), shift_end=_at(16, 30))
+
+    def test_events_as_mappings_and_margin_as_text_fold(self):
+        """Events given as JSON mappings and a margin of "4h" fold as ClockEvents and a timedelta do."""
+        given = [{"agent_id": "A01", "kind": "clock_in", "at": "2026-03-10T08:20:00+08:00"},
+                 {"agent_id": "A01", "kind": "leave_post", "at": "2026-03-10T10:00:00+08:00"},
+                 {"agent_id": "A01", "kind": "return_post", "at": "2026-03-10T10:30:00+08:00"}]
+        record = AttendanceRecord.from_events(given, shift_start=_at(8, 30), shift_end=_at(16, 30), margin="4h")
+        assert (record.arrived_at, record.away_minutes) == (_at(8, 20), 30)

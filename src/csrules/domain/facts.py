@@ -56,9 +56,9 @@ from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.text import fold_text
 from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
-from csrules._time.durations import ClockDurationField
+from csrules._time.durations import ClockDurationField, parse_clock_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import FactError
+from csrules.exceptions import DurationError, FactError
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
@@ -920,12 +920,12 @@ class AttendanceRecord(Fact):
     @classmethod
     def from_events(
         cls,
-        events: list[ClockEvent],
+        events: list[ClockEvent] | list[Mapping[str, Any]],
         *,
         shift_start: datetime,
         shift_end: datetime,
         leave_approved: bool = False,
-        margin: timedelta = SHIFT_MARGIN,
+        margin: timedelta | str = SHIFT_MARGIN,
         approvers: Collection[str] | None = None,
         roles: RoleNames | None = None,
         clocked_out_is_away: bool = True,
@@ -953,6 +953,9 @@ class AttendanceRecord(Fact):
         (another shift's); approved absences naming different approvers (a record names one);
         events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
         ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
+        ``events`` are :class:`ClockEvent` objects or mappings of their fields (JSON); ``margin``
+        a timedelta or text (``"4h"``); an argument of another kind (a single name for
+        ``approvers``, ``"no"`` for ``clocked_out_is_away``) is refused, naming it.
 
         ``approvers`` names the roles that may allow leaving the post (the pack's shift lead
         and the roles above it). Given, an absence another name approved is unapproved, so it
@@ -969,6 +972,9 @@ class AttendanceRecord(Fact):
            ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``;
            ``longest_away_minutes``.
         """
+        events = _clock_events(events)
+        margin = _margin(margin)
+        _check_arguments(approvers, roles, clocked_out_is_away)
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
         if len(agents) != 1:
@@ -1047,6 +1053,52 @@ class AttendanceRecord(Fact):
                        if at is not None]
             _refuse_events(f"{exc} (folded from the clock events: {'; '.join(sources) or 'no clock_in or clock_out'})",
                            "; ".join(problem for _, problem in exc.problems))
+
+
+def _clock_events(events: object) -> list[ClockEvent]:
+    """``events`` as clock events: a list (or tuple) of :class:`ClockEvent` or of mappings
+    read as one (a FactError names the first that is neither, or that does not validate)."""
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, list | tuple):
+        _refuse_events(f"events must be a list of clock events (got {type(events).__name__} {shown(events)})",
+                       "events is not a list")
+    out: list[ClockEvent] = []
+    for index, event in enumerate(events):
+        if isinstance(event, Mapping):
+            try:
+                event = build_fact(ClockEvent, event)
+            except FactError as exc:
+                _refuse_events(f"events[{index}] is no clock event: {exc}", f"events[{index}] does not validate")
+        if not isinstance(event, ClockEvent):
+            _refuse_events(f"events[{index}] must be a ClockEvent or a mapping of its fields (got"
+                           f" {type(event).__name__} {shown(event)})", f"events[{index}] is no clock event")
+        out.append(event)
+    return out
+
+
+def _margin(margin: object) -> timedelta:
+    """``margin`` as a timedelta (a timedelta, or text such as ``"4h"``); a FactError names it otherwise."""
+    try:
+        if not isinstance(margin, timedelta | str):
+            raise DurationError(f'a duration such as timedelta(hours=4) or "4h" (got {shown(margin)})', text=None)
+        return parse_clock_duration(margin)
+    except DurationError as exc:
+        raise FactError(f"margin must be {exc}" if not isinstance(margin, timedelta | str) else f"margin: {exc}",
+                        fact_type="attendance_record", problems=[("margin", "margin is no duration")]) from None
+
+
+def _check_arguments(approvers: object, roles: object, clocked_out_is_away: object) -> None:
+    """Refuse arguments of :meth:`AttendanceRecord.from_events` that would be misread: a single
+    name for ``approvers`` (its letters would be the names), a ``roles`` that is no catalogue, a
+    ``clocked_out_is_away`` that is not a bool (``"no"`` is true)."""
+    if isinstance(approvers, str | bytes) or not (approvers is None or isinstance(approvers, Collection)):
+        _refuse_events(f"approvers must be a collection of role names such as ['shift_lead'] (got {shown(approvers)})",
+                       "approvers is not a collection of names", "approvers")
+    if roles is not None and (isinstance(roles, str) or not callable(getattr(roles, "role", None))):
+        _refuse_events(f"roles must be a role catalogue such as pack.roles (got {shown(roles)})",
+                       "roles is no role catalogue", "roles")
+    if not isinstance(clocked_out_is_away, bool):
+        _refuse_events(f"clocked_out_is_away must be True or False (got {shown(clocked_out_is_away)})",
+                       "clocked_out_is_away is not a bool", "clocked_out_is_away")
 
 
 def _instant(value: datetime, name: str) -> datetime:
