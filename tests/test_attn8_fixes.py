@@ -10,6 +10,7 @@ import pytest
 
 from csrules import CalendarError, CsrulesError, DurationError, FactError, PolicyError
 from csrules.domain.facts import AttendanceRecord, ClockEvent
+from csrules.domain.leave import assess_leave, notice_rule_for, notice_rules_for
 from csrules.policies import load_pack
 from csrules.time import (
     BusinessCalendar,
@@ -178,3 +179,27 @@ class TestFromEventsArguments:
                  {"agent_id": "A01", "kind": "return_post", "at": "2026-03-10T10:30:00+08:00"}]
         record = AttendanceRecord.from_events(given, shift_start=_at(8, 30), shift_end=_at(16, 30), margin="4h")
         assert (record.arrived_at, record.away_minutes) == (_at(8, 20), 30)
+
+
+LEAVE = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
+         "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T20:00:00+08:00", "requested_by": "A01"}
+
+
+class TestLeaveReadersTakeMappings:
+    """notice_rule_for reads a leave request's fields as given; bad input is a FactError, not an AttributeError."""
+
+    def test_a_mapping_is_read_as_the_request(self):
+        """The fields of a personal leave asked the evening before: ATT-1.personal-notice."""
+        assert notice_rule_for(LEAVE) == "ATT-1.personal-notice"
+        assert notice_rules_for(LEAVE) == ("ATT-1.personal-notice",)
+
+    @pytest.mark.parametrize("request_", [None, {**LEAVE, "kind": "vacation"}])
+    def test_what_is_no_leave_request_is_a_fact_error(self, request_):
+        """Nothing, or a kind of leave the model does not know: FactError naming it."""
+        with pytest.raises(FactError):
+            notice_rule_for(request_)
+
+    def test_assess_leave_names_what_it_needs(self):
+        """A fact instead of its decision: a TypeError saying a Decision is needed."""
+        with pytest.raises(TypeError, match="needs the Decision"):
+            assess_leave(LEAVE)
