@@ -1077,13 +1077,14 @@ def _clock_events(events: object) -> list[ClockEvent]:
 
 def _margin(margin: object) -> timedelta:
     """``margin`` as a timedelta (a timedelta, or text such as ``"4h"``); a FactError names it otherwise."""
-    try:
-        if not isinstance(margin, timedelta | str):
-            raise DurationError(f'a duration such as timedelta(hours=4) or "4h" (got {shown(margin)})', text=None)
-        return parse_clock_duration(margin)
-    except DurationError as exc:
-        raise FactError(f"margin must be {exc}" if not isinstance(margin, timedelta | str) else f"margin: {exc}",
-                        fact_type="attendance_record", problems=[("margin", "margin is no duration")]) from None
+    if isinstance(margin, timedelta | str):
+        try:
+            return parse_clock_duration(margin)
+        except DurationError as exc:
+            message = f"margin: {exc}"
+    else:
+        message = f'margin must be a duration such as timedelta(hours=4) or "4h" (got {shown(margin)})'
+    raise FactError(message, fact_type="attendance_record", problems=[("margin", "margin is no duration")])
 
 
 def _check_arguments(approvers: object, roles: object, clocked_out_is_away: object) -> None:
