@@ -235,15 +235,24 @@ def _parse_text(text: str) -> Duration | None:
 
 
 def _parse_wall_parts(text: str) -> timedelta | None:
-    """``"1 week 2 days"`` -> timedelta, or None when any part is not a known unit."""
-    position, total, parts = 0, timedelta(0), 0
+    """``"1 week 2 days"`` -> timedelta, or None when any part is not a known unit. A unit given
+    twice (``"1d 1d"``, ``"20min 5m"``) is a typo, not a sum: DurationError quotes it."""
+    position, total, seen = 0, timedelta(0), set[timedelta]()
     while position < len(text):
         match = _WALL_PART.match(text, position)
         if not match or match.group(2) not in _WALL_UNITS:
             return None
-        total += float(match.group(1)) * _WALL_UNITS[match.group(2)]
-        position, parts = match.end(), parts + 1
-    return total if parts else None
+        unit = _WALL_UNITS[match.group(2)]
+        if unit in seen:
+            raise DurationError(
+                f"cannot read {text!r} as a duration: it gives the unit {match.group(2)!r} twice;"
+                ' write each unit once ("1h 30min")',
+                text=text,
+            )
+        seen.add(unit)
+        total += float(match.group(1)) * unit
+        position = match.end()
+    return total if seen else None
 
 
 def format_timedelta(delta: timedelta, *, largest: timedelta | None = None) -> str:

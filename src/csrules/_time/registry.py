@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.shifts import ShiftPattern
-from csrules.exceptions import PolicyError
+from csrules.exceptions import CalendarError, PolicyError
 
 __all__ = [
     "BUILTIN_CALENDARS",
@@ -75,7 +75,7 @@ _PATTERNS: dict[str, ShiftPattern] = {}
 
 def _check_name(what: str, name: object) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(
+        raise CalendarError(
             f"a {what} name must start with a letter and hold only letters, digits, '_', '.'"
             f" or '-' (got {name!r})"
         )
@@ -90,7 +90,7 @@ def _put(table: dict[str, Any], what: str, name: str, value: Any, cls: type, rep
     existing = table.get(name)
     if existing is not None and not replace and existing != value:
         note = " (built in)" if built_in else ""
-        raise ValueError(f"{what} {name!r}{note} is already registered; pass replace=True to replace it")
+        raise CalendarError(f"{what} {name!r}{note} is already registered; pass replace=True to replace it")
     table[name] = value
 
 
@@ -102,7 +102,8 @@ def register_calendar(
     >>> register_calendar("cn-office", china_calendar())            # doctest: +SKIP
 
     Registering the same calendar again is a no-op; another calendar under a taken name
-    raises :class:`ValueError` unless ``replace=True`` (the built-in ``china`` too).
+    raises :class:`~csrules.exceptions.CalendarError` (a :class:`ValueError`) unless
+    ``replace=True`` (the built-in ``china`` too); so does a name that is not a word.
 
     .. versionadded:: 0.1
     """

@@ -177,7 +177,9 @@ def china_calendar(
     use Monday's hours. A year with neither raises :class:`~csrules.exceptions.CalendarError`
     unless ``allow_estimated=True`` (then its holidays are the package's estimate and it has
     no adjusted working days). The calendar answers only for the years it holds: any other
-    date raises :class:`~csrules.exceptions.CalendarError` naming its year.
+    date raises :class:`~csrules.exceptions.CalendarError` naming its year. A year's
+    December also takes the days the next year's notice moves there (2012's made Saturday
+    2011-12-31 a working day) when that notice is known, whether or not its year is wanted.
 
     .. versionadded:: 0.1
     """
@@ -196,10 +198,15 @@ def china_calendar(
     days_off: set[date] = set()
     working: set[date] = set()
     for year in wanted:
-        entry = by_hand.get(year)
-        off, work = (entry.holidays, entry.adjusted_working_days) if entry else _china(year)
+        off, work = _arrangement(year, by_hand)
         days_off.update(off)
         working.update(work)
+        # the next year's notice may move days of this December (2012's made Saturday
+        # 2011-12-31 a working day): read them even when that year itself is not wanted
+        if year + 1 in known and year + 1 not in wanted:
+            off, work = _arrangement(year + 1, by_hand)
+            days_off.update(day for day in off if day.year == year)
+            working.update(day for day in work if day.year == year)
     return BusinessCalendar(
         timezone=timezone,
         hours=dict(hours if hours is not None else _DEFAULT_HOURS),
@@ -215,6 +222,12 @@ def china_calendar(
         estimated_years=tuple(missing),
         fixed_holidays=_statutory_days(set(wanted)),
     )
+
+
+def _arrangement(year: int, by_hand: Mapping[int, ChinaYear]) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """(days off, adjusted working days) of ``year``'s notice: typed in by hand, else the package's."""
+    entry = by_hand.get(year)
+    return (entry.holidays, entry.adjusted_working_days) if entry else _china(year)
 
 
 # How many years past the last official one the statutory days are listed for.

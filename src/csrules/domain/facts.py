@@ -56,9 +56,9 @@ from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.text import fold_text
 from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
-from csrules._time.durations import ClockDurationField
+from csrules._time.durations import ClockDurationField, parse_clock_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
-from csrules.exceptions import FactError
+from csrules.exceptions import DurationError, FactError
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
@@ -920,19 +920,20 @@ class AttendanceRecord(Fact):
     @classmethod
     def from_events(
         cls,
-        events: list[ClockEvent],
+        events: list[ClockEvent] | list[Mapping[str, Any]],
         *,
         shift_start: datetime,
         shift_end: datetime,
         leave_approved: bool = False,
-        margin: timedelta = SHIFT_MARGIN,
+        margin: timedelta | str = SHIFT_MARGIN,
         approvers: Collection[str] | None = None,
         roles: RoleNames | None = None,
         clocked_out_is_away: bool = True,
     ) -> AttendanceRecord:
         """Fold one agent's clock events of one shift into a record.
 
-        Arrival is the first ``clock_in``, departure the last ``clock_out``. Time away from the
+        Arrival is the first ``clock_in``, departure the last ``clock_out`` unless a ``clock_in``
+        follows it (clocked back in: that gap is time away, not a departure). Time away from the
         post is each absence from a ``leave_post`` to the following ``return_post`` (or the
         next ``leave_post``, which starts another absence under its own approval, or the
         departure), and each gap from a ``clock_out`` to the next ``clock_in`` (clocked out in
@@ -952,6 +953,9 @@ class AttendanceRecord(Fact):
         (another shift's); approved absences naming different approvers (a record names one);
         events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
         ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
+        ``events`` are :class:`ClockEvent` objects or mappings of their fields (JSON); ``margin``
+        a timedelta or text (``"4h"``); an argument of another kind (a single name for
+        ``approvers``, ``"no"`` for ``clocked_out_is_away``) is refused, naming it.
 
         ``approvers`` names the roles that may allow leaving the post (the pack's shift lead
         and the roles above it). Given, an absence another name approved is unapproved, so it
@@ -968,6 +972,9 @@ class AttendanceRecord(Fact):
            ``leave_post`` starts another absence; ``roles`` and ``clocked_out_is_away``;
            ``longest_away_minutes``.
         """
+        events = _clock_events(events)
+        margin = _margin(margin)
+        _check_arguments(approvers, roles, clocked_out_is_away)
         ordered = sorted(events, key=lambda e: e.at.astimezone(UTC))
         agents = {e.agent_id for e in ordered}
         if len(agents) != 1:
@@ -997,7 +1004,7 @@ class AttendanceRecord(Fact):
                     f"events[{index}].at is outside the shift",
                 )
         arrived = next((e.at for e in ordered if e.kind == "clock_in"), None)
-        left = next((e.at for e in reversed(ordered) if e.kind == "clock_out"), None)
+        left = _departure(ordered)
         # only time away while on duty counts (值守 is the shift, from arrival to departure)
         on_duty = max(start, arrived or start).astimezone(UTC), min(end, left or end).astimezone(UTC)
         name = partial(_role_id, roles)
@@ -1048,6 +1055,53 @@ class AttendanceRecord(Fact):
                            "; ".join(problem for _, problem in exc.problems))
 
 
+def _clock_events(events: object) -> list[ClockEvent]:
+    """``events`` as clock events: a list (or tuple) of :class:`ClockEvent` or of mappings
+    read as one (a FactError names the first that is neither, or that does not validate)."""
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, list | tuple):
+        _refuse_events(f"events must be a list of clock events (got {type(events).__name__} {shown(events)})",
+                       "events is not a list")
+    out: list[ClockEvent] = []
+    for index, event in enumerate(events):
+        if isinstance(event, Mapping):
+            try:
+                event = build_fact(ClockEvent, event)
+            except FactError as exc:
+                _refuse_events(f"events[{index}] is no clock event: {exc}", f"events[{index}] does not validate")
+        if not isinstance(event, ClockEvent):
+            _refuse_events(f"events[{index}] must be a ClockEvent or a mapping of its fields (got"
+                           f" {type(event).__name__} {shown(event)})", f"events[{index}] is no clock event")
+        out.append(event)
+    return out
+
+
+def _margin(margin: object) -> timedelta:
+    """``margin`` as a timedelta (a timedelta, or text such as ``"4h"``); a FactError names it otherwise."""
+    if isinstance(margin, timedelta | str):
+        try:
+            return parse_clock_duration(margin)
+        except DurationError as exc:
+            message = f"margin: {exc}"
+    else:
+        message = f'margin must be a duration such as timedelta(hours=4) or "4h" (got {shown(margin)})'
+    raise FactError(message, fact_type="attendance_record", problems=[("margin", "margin is no duration")])
+
+
+def _check_arguments(approvers: object, roles: object, clocked_out_is_away: object) -> None:
+    """Refuse arguments of :meth:`AttendanceRecord.from_events` that would be misread: a single
+    name for ``approvers`` (its letters would be the names), a ``roles`` that is no catalogue, a
+    ``clocked_out_is_away`` that is not a bool (``"no"`` is true)."""
+    if isinstance(approvers, str | bytes) or not (approvers is None or isinstance(approvers, Collection)):
+        _refuse_events(f"approvers must be a collection of role names such as ['shift_lead'] (got {shown(approvers)})",
+                       "approvers is not a collection of names", "approvers")
+    if roles is not None and (isinstance(roles, str) or not callable(getattr(roles, "role", None))):
+        _refuse_events(f"roles must be a role catalogue such as pack.roles (got {shown(roles)})",
+                       "roles is no role catalogue", "roles")
+    if not isinstance(clocked_out_is_away, bool):
+        _refuse_events(f"clocked_out_is_away must be True or False (got {shown(clocked_out_is_away)})",
+                       "clocked_out_is_away is not a bool", "clocked_out_is_away")
+
+
 def _instant(value: datetime, name: str) -> datetime:
     """``value`` (the argument ``name``) in UTC: a TimeError names it when it is naive, or too
     near the ends of the calendar to read in UTC (0001-01-01T01:00+08:00)."""
@@ -1055,6 +1109,17 @@ def _instant(value: datetime, name: str) -> datetime:
         return ensure_aware(value, name)
     except OverflowError:
         raise beyond_dates(name, value) from None
+
+
+def _departure(ordered: list[ClockEvent]) -> datetime | None:
+    """The last ``clock_out`` of events in time order, or None when a ``clock_in`` follows it:
+    an agent who clocked back in and never out again did not leave at the earlier clock-out
+    (that gap is time away, not early leave). A ``clock_out`` before the first ``clock_in``
+    is returned, so the record refuses a departure before the arrival, naming the event."""
+    clocks = [e for e in ordered if e.kind in ("clock_in", "clock_out")]
+    if clocks and clocks[0].kind == "clock_out":
+        return clocks[0].at
+    return clocks[-1].at if clocks and clocks[-1].kind == "clock_out" else None
 
 
 def _approver(name: str) -> str:

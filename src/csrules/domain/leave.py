@@ -25,7 +25,7 @@ from csrules._engine.decision import Decision, Violation
 from csrules._lang import simplified
 from csrules._policy.kinds.span import first_holiday
 from csrules._time.registry import get_calendar
-from csrules.domain.facts import LeaveRequest
+from csrules.domain.facts import LeaveRequest, build_fact
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import PolicyError
 
@@ -102,14 +102,20 @@ def _emergency(request: LeaveRequest) -> bool:
     return request.kind == "sick" and request.emergency
 
 
-def notice_rules_for(request: LeaveRequest, calendar: str = "china") -> tuple[str, ...]:
+def _leave_request(request: object) -> LeaveRequest:
+    """``request`` as a :class:`LeaveRequest`: a mapping of its fields is validated (a
+    :class:`~csrules.FactError` names what is wrong), anything else is one too."""
+    return request if isinstance(request, LeaveRequest) else build_fact(LeaveRequest, request)
+
+
+def notice_rules_for(request: LeaveRequest | Mapping[str, object], calendar: str = "china") -> tuple[str, ...]:
     """The ids of every notice rule that governs ``request``: :func:`notice_rule_for` (the
     first shift's), and ATT-6 too when a later day of the leave is a public holiday (七 asks
     two days' notice of the holiday, the first shift keeps its own deadline). Every day the
     leave covers is read, in ``calendar``'s zone; a year the calendar has no schedule for
     raises :class:`~csrules.exceptions.CalendarError`, never a guess.
     """
-    return _notice_rules(request, calendar)[1]
+    return _notice_rules(_leave_request(request), calendar)[1]
 
 
 def _notice_rules(request: LeaveRequest, calendar: str) -> tuple[str | None, tuple[str, ...]]:
@@ -122,7 +128,7 @@ def _notice_rules(request: LeaveRequest, calendar: str) -> tuple[str | None, tup
     return first, rules if later is None else (*rules, "ATT-6.holiday-notice")
 
 
-def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | None:
+def notice_rule_for(request: LeaveRequest | Mapping[str, object], calendar: str = "china") -> str | None:
     """The id of the notice rule that governs the first shift of ``request`` (None when none applies).
 
     Exactly one deadline governs a leave's first shift, and the call-centre pack's notice
@@ -138,7 +144,11 @@ def notice_rule_for(request: LeaveRequest, calendar: str = "china") -> str | Non
        of the ordinary notice of 二;
     4. otherwise the kind of leave (ATT-1, 二): a day ahead for personal leave, an hour before
        the shift for special personal leave, before the shift for sick leave (提前請假).
+
+    ``request`` may be a mapping of the fact's fields; one that does not validate raises
+    :class:`~csrules.FactError`.
     """
+    request = _leave_request(request)
     if _emergency(request):
         return "ATT-4.emergency-phone"
     if _on_holiday(request, calendar):
@@ -178,6 +188,8 @@ def assess_leave(decision: Decision, roles: RoleCatalogue | None = None) -> Leav
     director, not the department head whose night-shift approval comes later in rule order);
     without, they keep rule order and ``approver`` is None when there are several.
     """
+    if not isinstance(decision, Decision):
+        raise TypeError(f"assess_leave needs the Decision of a leave_request (got {type(decision).__name__})")
     request = decision.fact
     if not isinstance(request, LeaveRequest):
         raise TypeError(f"assess_leave needs a leave_request decision (got {type(request).__name__})")
