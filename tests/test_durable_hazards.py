@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 import sys
-import textwrap
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -269,41 +267,9 @@ class TestRegexDialect:
 
 
 class TestJoinCrash:
-    """Found here: a join whose facts are asserted and retracted crashes durable-rules 2.0.28
-    (segmentation fault) when a later fact fails the join test."""
-
-    SCRIPT = textwrap.dedent("""
-        import json
-        import durable_rules_engine as d
-        rules = {'j': {'all': [{'o': {'t': 'l'}}, {'k': {'$and': [{'t': 'tick'},
-                 {'$gte': {'now': {'o': 'due'}}}]}}]}}
-        handle = d.create_ruleset('q', json.dumps(rules))
-        for k, due in enumerate([10, 11] * 50):
-            msgs = [{'t': 'l', 'eid': 6 + 2 * k, 'due': due}, {'t': 'tick', 'eid': 7 + 2 * k, 'now': 10}]
-            for m in msgs:
-                code, st = d.assert_fact(handle, json.dumps(dict(m, sid='0')))
-                if code == 0:
-                    r = d.start_action_for_state(handle, st)
-                    while r:
-                        n = d.complete_and_start_action(handle, st); r = (0, n) if n else None
-            for m in msgs:
-                d.retract_fact(handle, json.dumps(dict(m, sid='0')))
-        print('survived')
-    """)
-
-    def test_raw_durable_crashes(self, tmp_path):
-        """Raw: rounds of join facts kill the process (memory corruption: not every run
-        crashes, so up to eight runs are tried; each crashed about four times in five)."""
-        script = tmp_path / "join_crash.py"
-        script.write_text(self.SCRIPT, encoding="utf-8")
-        outcomes = []
-        for _ in range(8):
-            run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                                 check=False)
-            outcomes.append(run.returncode)
-            if run.returncode != 0:
-                break
-        assert outcomes[-1] != 0, f"durable-rules survived {len(outcomes)} runs"
+    """Found here: a join whose facts are asserted and retracted can crash durable-rules 2.0.28
+    (memory corruption: on some machines about four runs in five end in a segmentation fault,
+    on others none does, so the crash itself is no test). csrules never compiles a join."""
 
     def test_csrules_compiles_no_joins(self):
         """csrules: every compiled rule has exactly one pattern."""
