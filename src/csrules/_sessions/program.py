@@ -205,6 +205,9 @@ class RunTracker:
     """As :attr:`Counter.match_key`."""
     reads: str = ""
     """As :attr:`Counter.reads`."""
+    item: Callable[[Any, int], str] | None = None
+    """The item an event is about (``key`` of the node), as :attr:`Counter.item`: an item
+    sent again keeps its place in the run. None: every event counts."""
 
 
 @dataclass(eq=False)
@@ -417,6 +420,9 @@ class Program:
     counter_aliases: dict[str, str] = field(default_factory=dict)
     """Counter keys of states written before calendar windows spelt out their zone -> the
     key the counter has now (a stored state under the old key is read under the new)."""
+    run_aliases: dict[str, str] = field(default_factory=dict)
+    """Run keys of states written before the run was keyed -> the keyed run's key (the
+    stored length is read as the keyed run's, no item of it known)."""
     engine_text: str | None = field(default=None, repr=False)
     """What stored documents carry as their ``engine`` (set by
     :func:`csrules._sessions.migrate.fingerprint` when first asked: every stored document
@@ -428,9 +434,9 @@ class Program:
         return {c.key: c for fp in self.facts.values() for c in fp.counters}
 
     @cached_property
-    def run_keys(self) -> frozenset[str]:
-        """The keys of every run (for checking a stored state)."""
-        return frozenset(r.key for fp in self.facts.values() for r in fp.runs)
+    def run_index(self) -> dict[str, RunTracker]:
+        """Every run by key (for checking a stored state)."""
+        return {r.key: r for fp in self.facts.values() for r in fp.runs}
 
     @cached_property
     def tracker_index(self) -> dict[str, Tracker]:
@@ -510,6 +516,7 @@ def compile_program(
     counters: dict[str, Counter] = {}
     runs: dict[str, RunTracker] = {}
     aliases: dict[str, str] = {}
+    run_aliases: dict[str, str] = {}
     trackers: dict[str, Tracker] = {}
     deadline_rules: list[DeadlineRule] = []
 
@@ -532,7 +539,7 @@ def compile_program(
                               policy_id=policy.id)
         for rule in policy.rules:
             try:
-                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases), trackers,
+                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases, run_aliases), trackers,
                           deadline_rules)
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
@@ -590,6 +597,7 @@ def compile_program(
         fingerprint=fingerprint,
         zone=zone,
         counter_aliases={old: new for old, new in aliases.items() if old not in counters},
+        run_aliases={old: new for old, new in run_aliases.items() if old not in runs},
     )
 
 
@@ -672,7 +680,8 @@ def _add_rule(
             continue
         cond: Any = each  # a window kind: it has the ``match`` its events must meet
         match = compiler.function(cond.match, params, slots={})[0]
-        slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases), cond, match)
+        slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases,
+                                shared.run_aliases), cond, match)
         fp.slots.append(slot)
         rule_slots.append(slot)
         slots[id(cond)] = f"w[{slot.index}]"
@@ -683,11 +692,12 @@ def _add_rule(
 
 @dataclass(frozen=True, slots=True)
 class _Shared:
-    """The counters and runs shared by equal window definitions, and the counters' old keys."""
+    """The counters and runs shared by equal window definitions, and their old keys."""
 
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
     aliases: dict[str, str]
+    run_aliases: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -699,6 +709,7 @@ class _SlotBuild:
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
     aliases: dict[str, str]
+    run_aliases: dict[str, str]
 
 
 def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) -> Slot:
@@ -730,9 +741,14 @@ def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
     fp = build.fp
     matching = cond.match.model_dump(mode="json")
     reads = params_read(cond.match, build.params)
-    key = shared_key(build.runs, signature("run", fp.fact_type, matching), reads)
+    unkeyed = signature("run", fp.fact_type, matching)
+    paths = cond.key_paths
+    key = shared_key(build.runs, signature(unkeyed, list(paths)) if paths else unkeyed, reads)
+    if paths:  # a state written before the run was keyed holds its length under the unkeyed key
+        build.run_aliases[unkeyed] = key
     run = build.runs.setdefault(
-        key, RunTracker(key, match, signature("match", build.params, matching), reads=reads))
+        key, RunTracker(key, match, signature("match", build.params, matching), reads=reads,
+                        item=_item_of(paths) if paths else None))
     return Slot(len(fp.slots), cond, run=run)
 
 
@@ -811,6 +827,10 @@ def window_step(fp: FactProgram) -> WindowStep:
         run_at[run.key] = j
         env[f"R{j}"] = run.key
         lines += test(run, f"r{j}", f"R{j}")
+        if run.item is not None:
+            env[f"run{j}"], env["_step_keyed_run"] = run, step_keyed_run
+            lines += [f"    n{j} = 0 if r{j} is None else _step_keyed_run(run{j}, txn, fact, r{j})"]
+            continue
         lines += [
             f"    if r{j} is None:",
             f"        n{j} = 0",
@@ -833,6 +853,43 @@ def window_step(fp: FactProgram) -> WindowStep:
     exec(compile(source, f"<window step of {fp.fact_type}>", "exec"), env)
     step: WindowStep = env["step"]
     return step
+
+
+KEPT_RUN_ITEMS = 400
+"""The latest items a keyed run remembers (over a year of daily shifts): an item sent again
+within them is not counted again; an older one counts as new."""
+
+
+def keyed_run(value: Any) -> tuple[int, list[list[Any]]]:
+    """A keyed run's stored value as (the run's length before its first kept item, the kept
+    items in the order first sent, each ``[item, run length at it]``, 0 when it did not
+    match). A plain length (a state written before the run was keyed) is that run with no
+    item known."""
+    if isinstance(value, dict):
+        return value["b"], value["e"]
+    return int(value or 0), []
+
+
+def step_keyed_run(run: RunTracker, txn: Txn, fact: Any, matched: bool) -> int:
+    """The length of the run at the event's item, which keeps the place it was first sent
+    at: a new item extends (or, not matching, breaks) the run; an item sent again with the
+    same outcome changes nothing and is answered as before; one sent with the other
+    outcome replaces it, and the lengths of the items after it follow."""
+    assert run.item is not None
+    base, items = keyed_run(txn.run_record(run.key))
+    item = run.item(fact, txn.seq)
+    at = next((i for i, (kept, _) in enumerate(items) if kept == item), len(items))
+    before = items[at - 1][1] if at else base
+    length = before + 1 if matched else 0
+    if at < len(items) and items[at][1] == length:
+        return length
+    changed = [*items[:at], [item, length]]
+    for kept, was in items[at + 1:]:  # the items sent after it: their runs follow from it
+        changed.append([kept, changed[-1][1] + 1 if was else 0])
+    if len(changed) > KEPT_RUN_ITEMS:
+        base, changed = changed[0][1], changed[1:]
+    txn.set_run(run.key, {"b": base, "e": changed})
+    return length
 
 
 def _fail(failed: dict[str, str] | None, key: str, exc: Exception) -> dict[str, str]:
