@@ -92,6 +92,31 @@ def zoned(value: int, zone: str, fact: object = None) -> datetime:
     return shown_in(from_us(value), zone, fact)
 
 
+def fact_body(fact: BaseModel, zone: str) -> dict[str, Any]:
+    """``fact`` as a session stores it (JSON), every instant in it shown as :func:`zoned`
+    shows one: the same fact written in +08:00 or Z is stored, hashed and judged again at a
+    tick alike."""
+    return _instants_shown(fact, zone, fact).model_dump(mode="json")  # type: ignore[no-any-return]
+
+
+def _instants_shown(value: Any, zone: str, fact: BaseModel) -> Any:
+    """``value`` with each aware datetime in it (fields of nested models, items of lists,
+    tuples and dicts) shown in ``fact``'s zone or ``zone``; ``value`` itself when none moves."""
+    if isinstance(value, datetime):
+        return value if value.utcoffset() is None else shown_in(value, zone, fact)
+    if isinstance(value, BaseModel):
+        moved = {name: shown for name in type(value).model_fields
+                 if (shown := _instants_shown(was := getattr(value, name), zone, fact)) is not was}
+        return value.model_copy(update=moved) if moved else value
+    if isinstance(value, list | tuple):
+        items = [_instants_shown(item, zone, fact) for item in value]
+        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        entries = {key: _instants_shown(item, zone, fact) for key, item in value.items()}
+        return entries if any(entries[key] is not value[key] for key in value) else value
+    return value
+
+
 def _one_zone(policies: Iterable[Policy], default: str = DEFAULT_TIME_ZONE) -> str:
     """The zone ``policies`` name when they name one alone, else ``default``."""
     zones = {policy.timezone or DEFAULT_TIME_ZONE for policy in policies}
