@@ -193,7 +193,7 @@ class Counter:
         """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``), in the
         counter's zone (a calendar window always has one), whatever ``moment``'s offset;
         remembered per local date."""
-        local = moment.astimezone(self.tz)
+        local = local_time(moment, self.tz)
         day = local.toordinal()
         label = self._labels.get(day)
         if label is None:
@@ -205,6 +205,16 @@ class Counter:
 
 
 _LABELS_KEPT = 4096
+
+
+def local_time(moment: datetime, tz: ZoneInfo | None) -> datetime:
+    """``moment`` on the clocks of ``tz``; a TimeError naming it when that falls outside the
+    years a datetime holds (0001-01-01T00:00+08:00 is still year 0 in UTC)."""
+    try:
+        return moment.astimezone(tz)
+    except OverflowError:
+        raise TimeError(f"window time {moment.isoformat()} falls outside years 1 to 9999 in "
+                        f"{tz}: no calendar period holds it") from None
 
 
 def period_label(calendar: str | None, day: date) -> str:
@@ -956,7 +966,7 @@ def _day_of(at: Callable[[Any], Any], tz: ZoneInfo) -> Callable[[Any, int], str]
     """The item of a count of days: the local date (in ``tz``) of the event's window time."""
 
     def item(fact: Any, seq: int) -> str:
-        return str(at(fact).astimezone(tz).date())
+        return str(local_time(at(fact), tz).date())
 
     return item
 

@@ -442,6 +442,8 @@ class SQLiteStore(SQLStore):
 
     def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL",
                  timeout: float = 60.0) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise SessionError(f"path must be a file path (got {type(path).__name__} {path!r})")
         if synchronous not in ("NORMAL", "FULL"):
             raise SessionError(f"synchronous must be 'NORMAL' or 'FULL' (got {synchronous!r})")
         self._timeout = check_timeout(timeout, SessionError)
