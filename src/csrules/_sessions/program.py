@@ -108,7 +108,7 @@ def _instants_shown(value: Any, zone: str, fact: BaseModel) -> Any:
         moved = {name: shown for name in type(value).model_fields
                  if (shown := _instants_shown(was := getattr(value, name), zone, fact)) is not was}
         return value.model_copy(update=moved) if moved else value
-    if isinstance(value, list | tuple):
+    if type(value) in (list, tuple):  # a named tuple is left as it is: built otherwise
         items = [_instants_shown(item, zone, fact) for item in value]
         return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
     if isinstance(value, dict):
