@@ -82,9 +82,9 @@ class TestKeyedRun:
         start = at(1)
         answers(s, [(start + timedelta(hours=h), h % 2 == 0) for h in range(KEPT_RUN_ITEMS + 2)])
         (run,) = s.export()["state"]["r"].values()
-        assert len(run["e"]) == KEPT_RUN_ITEMS
+        assert len(run["k"]) == len(run["n"]) == KEPT_RUN_ITEMS
         assert run["b"] == 0  # the last item let go (the second) was rostered
-        assert run["e"][0][1] == 1  # so the first kept one (a swap) starts a run
+        assert run["n"][0] == 1  # so the first kept one (a swap) starts a run
 
 
 class TestKeyedRunState:
@@ -99,11 +99,12 @@ class TestKeyedRunState:
         assert run["b"] == 1
 
     @pytest.mark.parametrize("tampered", [
-        {"b": 0, "e": [["[1]", 2]]},             # a length that does not follow
-        {"b": 0, "e": [["[1]", 1], ["[1]", 2]]},  # an item twice
-        {"b": 0},                                 # no items
-        {"b": 0, "e": [[1, 1]]},                 # an item that is not text
-        5,                                        # a plain length where a keyed run is kept
+        {"b": 0, "k": ["[1]"], "n": [2]},               # a length that does not follow
+        {"b": 0, "k": ["[1]", "[1]"], "n": [1, 2]},     # an item twice
+        {"b": 0, "k": ["[1]"]},                         # no lengths
+        {"b": 0, "k": [1], "n": [1]},                   # an item that is not text
+        {"b": 0, "k": ["[1]", "[2]"], "n": [1]},        # an item without a length
+        5,                                              # a plain length where a keyed run is kept
     ])
     def test_a_malformed_keyed_run_is_refused(self, tampered: Any) -> None:
         """A keyed run whose lengths, items or layout are wrong is refused, naming the run."""

@@ -895,14 +895,13 @@ KEPT_RUN_ITEMS = 400
 within them is not counted again; an older one counts as new."""
 
 
-def keyed_run(value: Any) -> tuple[int, list[list[Any]]]:
+def keyed_run(value: Any) -> tuple[int, list[str], list[int]]:
     """A keyed run's stored value as (the run's length before its first kept item, the kept
-    items in the order first sent, each ``[item, run length at it]``, 0 when it did not
-    match). A plain length (a state written before the run was keyed) is that run with no
-    item known."""
+    items in the order first sent, the run's length at each, 0 where it did not match). A
+    plain length (a state written before the run was keyed) is that run with no item known."""
     if isinstance(value, dict):
-        return value["b"], value["e"]
-    return int(value or 0), []
+        return value["b"], value["k"], value["n"]
+    return int(value or 0), [], []
 
 
 def step_keyed_run(run: RunTracker, txn: Txn, fact: Any, matched: bool) -> int:
@@ -911,19 +910,26 @@ def step_keyed_run(run: RunTracker, txn: Txn, fact: Any, matched: bool) -> int:
     same outcome changes nothing and is answered as before; one sent with the other
     outcome replaces it, and the lengths of the items after it follow."""
     assert run.item is not None
-    base, items = keyed_run(txn.run_record(run.key))
+    base, items, lengths = keyed_run(txn.run_record(run.key))
     item = run.item(fact, txn.seq)
-    at = next((i for i, (kept, _) in enumerate(items) if kept == item), len(items))
-    before = items[at - 1][1] if at else base
-    length = before + 1 if matched else 0
-    if at < len(items) and items[at][1] == length:
-        return length
-    changed = [*items[:at], [item, length]]
-    for kept, was in items[at + 1:]:  # the items sent after it: their runs follow from it
-        changed.append([kept, changed[-1][1] + 1 if was else 0])
-    if len(changed) > KEPT_RUN_ITEMS:
-        base, changed = changed[0][1], changed[1:]
-    txn.set_run(run.key, {"b": base, "e": changed})
+    try:
+        at = items.index(item)  # items and lengths are parallel lists: a look-up in C
+    except ValueError:
+        at = len(items)
+    length = (lengths[at - 1] if at else base) + 1 if matched else 0
+    if at < len(items):
+        if lengths[at] == length:
+            return length
+        changed = lengths[:at]
+        changed.append(length)
+        for was in lengths[at + 1:]:  # the items sent after it: their runs follow from it
+            changed.append(changed[-1] + 1 if was else 0)
+        lengths = changed
+    else:
+        items, lengths = [*items, item], [*lengths, length]
+    if len(items) > KEPT_RUN_ITEMS:
+        base, items, lengths = lengths[0], items[1:], lengths[1:]
+    txn.set_run(run.key, {"b": base, "k": items, "n": lengths})
     return length
 
 

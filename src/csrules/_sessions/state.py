@@ -9,8 +9,9 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
            item to its period, time or 1 and the number of the event that first
            counted it: {item: [where, n]} (``where`` alone in states written before)
     r      run key -> length of the current run (in_a_row); a keyed run (``key``) holds
-           {b: the length before its first kept item, e: [[item, length at it], ...]},
-           the latest items in the order first sent (a length 0: it did not match)
+           {b: the length before its first kept item, k: [item, ...], n: [length, ...]},
+           the latest items in the order first sent and the run's length at each (0: it
+           did not match)
     i      tracker key -> item id -> {k: key, s: since, f: fact (JSON), x: [fired rule keys],
            o: seq when opened}
     l      lifecycle id -> {st: state, at: entered, d: {deadline id: {due, b: breached}}}
@@ -559,7 +560,7 @@ def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
     runs = program.run_aliases
     if runs and isinstance(state.get("r"), dict) and runs.keys() & state["r"].keys():
         # a run keyed since: its length goes on, none of its items known
-        state = {**state, "r": {runs[key]: {"b": value, "e": []} if key in runs else value
+        state = {**state, "r": {runs[key]: {"b": value, "k": [], "n": []} if key in runs else value
                                 for key, value in state["r"].items()}}
     try:
         return {**state, "nd": next_due(program, cast("StateRecord", state))}
@@ -667,25 +668,27 @@ def _check_items_counted(key: str, value: Any, counter: Counter, seq: int) -> No
 
 
 def _check_keyed_run(key: str, value: Any, seq: int) -> None:
-    """A keyed run is {b, e}: the length before its first kept item, then at most
-    ``KEPT_RUN_ITEMS`` distinct items, each with the run's length at it (one more than the
-    item before it, or 0 where the run broke), never longer than ``seq``."""
+    """A keyed run is {b, k, n}: the length before its first kept item, then at most
+    ``KEPT_RUN_ITEMS`` distinct items (text) and the run's length at each (one more than at
+    the item before it, or 0 where the run broke), never longer than ``seq``."""
     value = _dict(value, f"run {key}")
-    if set(value) != {"b", "e"}:
-        raise _fail(f"run {key!r} has keys {sorted(value, key=str)}, expected ['b', 'e']")
+    if set(value) != {"b", "k", "n"}:
+        raise _fail(f"run {key!r} has keys {sorted(value, key=str)}, expected ['b', 'k', 'n']")
     _int(value["b"], f"run {key} start", low=0, high=seq)
-    items = value["e"]
-    if not isinstance(items, list) or len(items) > min(seq, KEPT_RUN_ITEMS):
-        raise _fail(f"run {key!r} must list at most {min(seq, KEPT_RUN_ITEMS)} items")
+    items, lengths = value["k"], value["n"]
+    most = min(seq, KEPT_RUN_ITEMS)
+    if (not isinstance(items, list) or not isinstance(lengths, list) or len(items) != len(lengths)
+            or len(items) > most or not all(isinstance(item, str) for item in items)
+            or len(set(items)) != len(items)):
+        raise _fail(f"run {key!r} must list at most {most} distinct items (text), each with a length")
     before: int = value["b"]
-    for entry in items:
-        if (not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str)
-                or entry[1] not in (0, before + 1) or isinstance(entry[1], bool)):
-            raise _fail(f"run {key!r} has {_short(entry)} after a run of {before}, expected "
-                        f"[item, 0 or {before + 1}]")
-        before = entry[1]
-    if before > seq or len({entry[0] for entry in items}) != len(items):
-        raise _fail(f"run {key!r} repeats an item or is longer than seq ({seq})")
+    for length in lengths:
+        if isinstance(length, bool) or length not in (0, before + 1):
+            raise _fail(f"run {key!r} has length {_short(length)} after a run of {before}, "
+                        f"expected 0 or {before + 1}")
+        before = length
+    if before > seq:
+        raise _fail(f"run {key!r} is longer than seq ({seq})")
 
 
 def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:
