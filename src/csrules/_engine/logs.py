@@ -87,6 +87,7 @@ class DecisionLog:
         self._pending: list[LogLine] = []
         self._lock = threading.Lock()  # guards the pending list
         self._write_lock = threading.Lock()  # one batch written at a time, in order
+        self._writer: int | None = None  # the thread writing a batch (see _before_fork)
         self._closed = False
         self._exit_flush: _mp_util.Finalize
         atexit.register(self.flush)  # records still pending at exit are written then
@@ -145,12 +146,15 @@ class DecisionLog:
                 pending, self._pending = self._pending, []
             if not pending:
                 return
+            self._writer = threading.get_ident()
             try:
                 self._write(pending)
             except (OSError, sqlite3.Error, ValueError) as exc:
                 with self._lock:
                     self._pending[:0] = pending
                 self._fail(f"{type(exc).__name__}: {exc}", pending)
+            finally:
+                self._writer = None
 
     def close(self) -> None:
         """Write what is pending and release the file (safe to call twice)."""
@@ -545,10 +549,31 @@ def _holding(lock_path: Path, *, write: bool) -> Iterator[None]:
         _let_go(lock)
 
 
+_WRITING: list[DecisionLog] = []
+"""The logs whose write locks a fork in progress holds."""
+
+
+def _before_fork() -> None:
+    """Let a batch another thread is writing end first: a child then never inherits a
+    SQLite connection inside a write (its own connection would wait on the inherited one's
+    lock until the timeout) nor a JSON Lines file half appended."""
+    me = threading.get_ident()
+    for log in list(_LIVE):
+        if log._writer != me:
+            log._write_lock.acquire()
+            _WRITING.append(log)
+
+
+def _after_fork_in_parent() -> None:
+    while _WRITING:
+        _WRITING.pop()._write_lock.release()
+
+
 def _after_fork_in_child() -> None:
     """Locks held by the parent's other threads stay held in a child: make them anew; and
     records pending in the parent are the parent's to write."""
     global _PATH_LOCKS_GUARD
+    _WRITING.clear()
     _PATH_LOCKS_GUARD = threading.Lock()
     for lock in _PATH_LOCKS.values():
         lock.thread = threading.Lock()
@@ -557,7 +582,8 @@ def _after_fork_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 def _link_target(path: Path) -> Path:

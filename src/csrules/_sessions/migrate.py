@@ -279,7 +279,8 @@ def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: 
     for section, piece in _COUNTED:
         for key, value in state[section].items():
             old = _old(engine, section, key)
-            now = current[section].get(program.counter_aliases.get(key, key) if section == "c" else key)
+            aliases = program.counter_aliases if section == "c" else program.run_aliases
+            now = current[section].get(aliases.get(key, key))
             why = _why(old, now, current[section])
             if why is not None:
                 found.append(Reset(subject, piece, key, _rules(old), why, value))

@@ -47,6 +47,7 @@ class PostgresStore(SQLStore):
             raise SessionError("PostgresStore needs psycopg 3: pip install 'csrules[postgres]'") from None
         super().__init__("PostgreSQL")
         self._driver_errors = (psycopg.Error,)
+        self._conninfo, self._options = conninfo, options
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
                 conninfo, autocommit=True, **options)
@@ -66,6 +67,11 @@ class PostgresStore(SQLStore):
             return []
         rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows
+
+    def _reconnect(self) -> psycopg.Connection[tuple[Any, ...]]:
+        import psycopg
+
+        return psycopg.connect(self._conninfo, autocommit=True, **self._options)
 
     def _begin(self, subject: str | None) -> None:
         self._db.execute("BEGIN")

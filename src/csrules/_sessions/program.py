@@ -92,6 +92,31 @@ def zoned(value: int, zone: str, fact: object = None) -> datetime:
     return shown_in(from_us(value), zone, fact)
 
 
+def fact_body(fact: BaseModel, zone: str) -> dict[str, Any]:
+    """``fact`` as a session stores it (JSON), every instant in it shown as :func:`zoned`
+    shows one: the same fact written in +08:00 or Z is stored, hashed and judged again at a
+    tick alike."""
+    return _instants_shown(fact, zone, fact).model_dump(mode="json")  # type: ignore[no-any-return]
+
+
+def _instants_shown(value: Any, zone: str, fact: BaseModel) -> Any:
+    """``value`` with each aware datetime in it (fields of nested models, items of lists,
+    tuples and dicts) shown in ``fact``'s zone or ``zone``; ``value`` itself when none moves."""
+    if isinstance(value, datetime):
+        return value if value.utcoffset() is None else shown_in(value, zone, fact)
+    if isinstance(value, BaseModel):
+        moved = {name: shown for name in type(value).model_fields
+                 if (shown := _instants_shown(was := getattr(value, name), zone, fact)) is not was}
+        return value.model_copy(update=moved) if moved else value
+    if type(value) in (list, tuple):  # a named tuple is left as it is: built otherwise
+        items = [_instants_shown(item, zone, fact) for item in value]
+        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        entries = {key: _instants_shown(item, zone, fact) for key, item in value.items()}
+        return entries if any(entries[key] is not value[key] for key in value) else value
+    return value
+
+
 def _one_zone(policies: Iterable[Policy], default: str = DEFAULT_TIME_ZONE) -> str:
     """The zone ``policies`` name when they name one alone, else ``default``."""
     zones = {policy.timezone or DEFAULT_TIME_ZONE for policy in policies}
@@ -168,7 +193,7 @@ class Counter:
         """The calendar period ``moment`` falls in (``2026-01``, ``2026-W03``), in the
         counter's zone (a calendar window always has one), whatever ``moment``'s offset;
         remembered per local date."""
-        local = moment.astimezone(self.tz)
+        local = local_time(moment, self.tz)
         day = local.toordinal()
         label = self._labels.get(day)
         if label is None:
@@ -180,6 +205,16 @@ class Counter:
 
 
 _LABELS_KEPT = 4096
+
+
+def local_time(moment: datetime, tz: ZoneInfo | None) -> datetime:
+    """``moment`` on the clocks of ``tz``; a TimeError naming it when that falls outside the
+    years a datetime holds (0001-01-01T00:00+08:00 is still year 0 in UTC)."""
+    try:
+        return moment.astimezone(tz)
+    except OverflowError:
+        raise TimeError(f"window time {moment.isoformat()} falls outside years 1 to 9999 in "
+                        f"{tz}: no calendar period holds it") from None
 
 
 def period_label(calendar: str | None, day: date) -> str:
@@ -205,6 +240,9 @@ class RunTracker:
     """As :attr:`Counter.match_key`."""
     reads: str = ""
     """As :attr:`Counter.reads`."""
+    item: Callable[[Any, int], str] | None = None
+    """The item an event is about (``key`` of the node), as :attr:`Counter.item`: an item
+    sent again keeps its place in the run. None: every event counts."""
 
 
 @dataclass(eq=False)
@@ -417,6 +455,9 @@ class Program:
     counter_aliases: dict[str, str] = field(default_factory=dict)
     """Counter keys of states written before calendar windows spelt out their zone -> the
     key the counter has now (a stored state under the old key is read under the new)."""
+    run_aliases: dict[str, str] = field(default_factory=dict)
+    """Run keys of states written before the run was keyed -> the keyed run's key (the
+    stored length is read as the keyed run's, no item of it known)."""
     engine_text: str | None = field(default=None, repr=False)
     """What stored documents carry as their ``engine`` (set by
     :func:`csrules._sessions.migrate.fingerprint` when first asked: every stored document
@@ -428,9 +469,9 @@ class Program:
         return {c.key: c for fp in self.facts.values() for c in fp.counters}
 
     @cached_property
-    def run_keys(self) -> frozenset[str]:
-        """The keys of every run (for checking a stored state)."""
-        return frozenset(r.key for fp in self.facts.values() for r in fp.runs)
+    def run_index(self) -> dict[str, RunTracker]:
+        """Every run by key (for checking a stored state)."""
+        return {r.key: r for fp in self.facts.values() for r in fp.runs}
 
     @cached_property
     def tracker_index(self) -> dict[str, Tracker]:
@@ -510,6 +551,7 @@ def compile_program(
     counters: dict[str, Counter] = {}
     runs: dict[str, RunTracker] = {}
     aliases: dict[str, str] = {}
+    run_aliases: dict[str, str] = {}
     trackers: dict[str, Tracker] = {}
     deadline_rules: list[DeadlineRule] = []
 
@@ -532,7 +574,7 @@ def compile_program(
                               policy_id=policy.id)
         for rule in policy.rules:
             try:
-                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases), trackers,
+                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases, run_aliases), trackers,
                           deadline_rules)
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
@@ -590,6 +632,7 @@ def compile_program(
         fingerprint=fingerprint,
         zone=zone,
         counter_aliases={old: new for old, new in aliases.items() if old not in counters},
+        run_aliases={old: new for old, new in run_aliases.items() if old not in runs},
     )
 
 
@@ -672,7 +715,8 @@ def _add_rule(
             continue
         cond: Any = each  # a window kind: it has the ``match`` its events must meet
         match = compiler.function(cond.match, params, slots={})[0]
-        slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases), cond, match)
+        slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases,
+                                shared.run_aliases), cond, match)
         fp.slots.append(slot)
         rule_slots.append(slot)
         slots[id(cond)] = f"w[{slot.index}]"
@@ -683,11 +727,12 @@ def _add_rule(
 
 @dataclass(frozen=True, slots=True)
 class _Shared:
-    """The counters and runs shared by equal window definitions, and the counters' old keys."""
+    """The counters and runs shared by equal window definitions, and their old keys."""
 
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
     aliases: dict[str, str]
+    run_aliases: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -699,6 +744,7 @@ class _SlotBuild:
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
     aliases: dict[str, str]
+    run_aliases: dict[str, str]
 
 
 def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) -> Slot:
@@ -730,9 +776,14 @@ def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
     fp = build.fp
     matching = cond.match.model_dump(mode="json")
     reads = params_read(cond.match, build.params)
-    key = shared_key(build.runs, signature("run", fp.fact_type, matching), reads)
+    unkeyed = signature("run", fp.fact_type, matching)
+    paths = cond.key_paths
+    key = shared_key(build.runs, signature(unkeyed, list(paths)) if paths else unkeyed, reads)
+    if paths:  # a state written before the run was keyed holds its length under the unkeyed key
+        build.run_aliases[unkeyed] = key
     run = build.runs.setdefault(
-        key, RunTracker(key, match, signature("match", build.params, matching), reads=reads))
+        key, RunTracker(key, match, signature("match", build.params, matching), reads=reads,
+                        item=_item_of(paths) if paths else None))
     return Slot(len(fp.slots), cond, run=run)
 
 
@@ -811,6 +862,10 @@ def window_step(fp: FactProgram) -> WindowStep:
         run_at[run.key] = j
         env[f"R{j}"] = run.key
         lines += test(run, f"r{j}", f"R{j}")
+        if run.item is not None:
+            env[f"run{j}"], env["_step_keyed_run"] = run, step_keyed_run
+            lines += [f"    n{j} = 0 if r{j} is None else _step_keyed_run(run{j}, txn, fact, r{j})"]
+            continue
         lines += [
             f"    if r{j} is None:",
             f"        n{j} = 0",
@@ -833,6 +888,49 @@ def window_step(fp: FactProgram) -> WindowStep:
     exec(compile(source, f"<window step of {fp.fact_type}>", "exec"), env)
     step: WindowStep = env["step"]
     return step
+
+
+KEPT_RUN_ITEMS = 400
+"""The latest items a keyed run remembers (over a year of daily shifts): an item sent again
+within them is not counted again; an older one counts as new."""
+
+
+def keyed_run(value: Any) -> tuple[int, list[str], list[int]]:
+    """A keyed run's stored value as (the run's length before its first kept item, the kept
+    items in the order first sent, the run's length at each, 0 where it did not match). A
+    plain length (a state written before the run was keyed) is that run with no item known."""
+    if isinstance(value, dict):
+        return value["b"], value["k"], value["n"]
+    return int(value or 0), [], []
+
+
+def step_keyed_run(run: RunTracker, txn: Txn, fact: Any, matched: bool) -> int:
+    """The length of the run at the event's item, which keeps the place it was first sent
+    at: a new item extends (or, not matching, breaks) the run; an item sent again with the
+    same outcome changes nothing and is answered as before; one sent with the other
+    outcome replaces it, and the lengths of the items after it follow."""
+    assert run.item is not None
+    base, items, lengths = keyed_run(txn.run_record(run.key))
+    item = run.item(fact, txn.seq)
+    try:
+        at = items.index(item)  # items and lengths are parallel lists: a look-up in C
+    except ValueError:
+        at = len(items)
+    length = (lengths[at - 1] if at else base) + 1 if matched else 0
+    if at < len(items):
+        if lengths[at] == length:
+            return length
+        changed = lengths[:at]
+        changed.append(length)
+        for was in lengths[at + 1:]:  # the items sent after it: their runs follow from it
+            changed.append(changed[-1] + 1 if was else 0)
+        lengths = changed
+    else:
+        items, lengths = [*items, item], [*lengths, length]
+    if len(items) > KEPT_RUN_ITEMS:
+        base, items, lengths = lengths[0], items[1:], lengths[1:]
+    txn.set_run(run.key, {"b": base, "k": items, "n": lengths})
+    return length
 
 
 def _fail(failed: dict[str, str] | None, key: str, exc: Exception) -> dict[str, str]:
@@ -874,7 +972,7 @@ def _day_of(at: Callable[[Any], Any], tz: ZoneInfo) -> Callable[[Any, int], str]
     """The item of a count of days: the local date (in ``tz``) of the event's window time."""
 
     def item(fact: Any, seq: int) -> str:
-        return str(at(fact).astimezone(tz).date())
+        return str(local_time(at(fact), tz).date())
 
     return item
 

@@ -46,6 +46,7 @@ from csrules._sessions.program import (
     Tracker,
     carried,
     compile_program,
+    fact_body,
     family,
     from_us,
     to_us,
@@ -670,7 +671,7 @@ class SessionEngine:
                                 f"{since.isoformat()} has no time zone")
             since_us = to_us(since)
             carried(since_us, since, f"{fact_type_name(type(fact))} item {key!r}: the opening time")
-            body = fact.model_dump(mode="json")
+            body = fact_body(fact, self.program.zone)
             if current is None:
                 txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
             else:

@@ -8,7 +8,10 @@ Layout of ``state`` (all times are integer microseconds since the epoch)::
            [t, ...] (rolling) or n (no window); a keyed count (``key``) maps each
            item to its period, time or 1 and the number of the event that first
            counted it: {item: [where, n]} (``where`` alone in states written before)
-    r      run key -> length of the current run (in_a_row)
+    r      run key -> length of the current run (in_a_row); a keyed run (``key``) holds
+           {b: the length before its first kept item, k: [item, ...], n: [length, ...]},
+           the latest items in the order first sent and the run's length at each (0: it
+           did not match)
     i      tracker key -> item id -> {k: key, s: since, f: fact (JSON), x: [fired rule keys],
            o: seq when opened}
     l      lifecycle id -> {st: state, at: entered, d: {deadline id: {due, b: breached}}}
@@ -50,7 +53,15 @@ from csrules._sessions.migrate import (
     incompatible,
     reset_state,
 )
-from csrules._sessions.program import KEPT_PERIODS, Counter, Program, counted_at, family, to_us
+from csrules._sessions.program import (
+    KEPT_PERIODS,
+    KEPT_RUN_ITEMS,
+    Counter,
+    Program,
+    counted_at,
+    family,
+    to_us,
+)
 from csrules.exceptions import StateError
 
 __all__ = [
@@ -214,7 +225,7 @@ class Txn:
         self.clock: int | None = state["clock"]
         self.seq: int = state["seq"]
         self._counters: dict[str, Any] = {}
-        self._runs: dict[str, int] = {}
+        self._runs: dict[str, Any] = {}
         self._items: dict[str, dict[str, OpenItem | None]] = {}
         self._lifecycles: dict[str, LifecycleStatus] = {}
 
@@ -230,9 +241,14 @@ class Txn:
         """The run's length as of this call."""
         return self._runs[key] if key in self._runs else int(self.state["r"].get(key, 0))
 
-    def set_run(self, key: str, length: int) -> None:
-        """Set the run's length."""
-        self._runs[key] = length
+    def run_record(self, key: str) -> Any:
+        """The run's value as of this call as stored (a keyed run's: see the module
+        docstring), or None before its first event."""
+        return self._runs[key] if key in self._runs else self.state["r"].get(key)
+
+    def set_run(self, key: str, value: Any) -> None:
+        """Replace the run's value (its length; a keyed run's record)."""
+        self._runs[key] = value
 
     def items(self, tracker: str) -> dict[str, OpenItem]:
         """Open items of ``tracker`` as of this call, in opening order."""
@@ -541,6 +557,11 @@ def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
     aliases = program.counter_aliases
     if aliases and isinstance(state.get("c"), dict) and aliases.keys() & state["c"].keys():
         state = {**state, "c": {aliases.get(key, key): value for key, value in state["c"].items()}}
+    runs = program.run_aliases
+    if runs and isinstance(state.get("r"), dict) and runs.keys() & state["r"].keys():
+        # a run keyed since: its length goes on, none of its items known
+        state = {**state, "r": {runs[key]: {"b": value, "k": [], "n": []} if key in runs else value
+                                for key, value in state["r"].items()}}
     try:
         return {**state, "nd": next_due(program, cast("StateRecord", state))}
     except (KeyError, TypeError, AttributeError):
@@ -556,11 +577,15 @@ def _check_state(state: dict[str, Any], program: Program) -> None:
     _int(state["nd"], "nd", optional=True)
     seq: int = state["seq"]
     _check_counters(_dict(state["c"], "c"), program, seq)
-    runs = program.run_keys
+    runs = program.run_index
     for key, value in _dict(state["r"], "r").items():
-        if key not in runs:
+        run = runs.get(key)
+        if run is None:
             raise _fail(f"unknown run {key!r}")
-        _int(value, f"run {key}", low=0, high=seq)
+        if run.item is None:
+            _int(value, f"run {key}", low=0, high=seq)
+        else:
+            _check_keyed_run(key, value, seq)
     _check_items(_dict(state["i"], "i"), program, seq)
     _check_lifecycles(_dict(state["l"], "l"), program, state["clock"])
     if state["nd"] != next_due(program, cast("StateRecord", state)):
@@ -640,6 +665,30 @@ def _check_items_counted(key: str, value: Any, counter: Counter, seq: int) -> No
             _time(where, f"the time of {_short(item)} in counter {key}")
         else:
             _int(where, f"counter {key} for {_short(item)}", low=1, high=1)
+
+
+def _check_keyed_run(key: str, value: Any, seq: int) -> None:
+    """A keyed run is {b, k, n}: the length before its first kept item, then at most
+    ``KEPT_RUN_ITEMS`` distinct items (text) and the run's length at each (one more than at
+    the item before it, or 0 where the run broke), never longer than ``seq``."""
+    value = _dict(value, f"run {key}")
+    if set(value) != {"b", "k", "n"}:
+        raise _fail(f"run {key!r} has keys {sorted(value, key=str)}, expected ['b', 'k', 'n']")
+    _int(value["b"], f"run {key} start", low=0, high=seq)
+    items, lengths = value["k"], value["n"]
+    most = min(seq, KEPT_RUN_ITEMS)
+    if (not isinstance(items, list) or not isinstance(lengths, list) or len(items) != len(lengths)
+            or len(items) > most or not all(isinstance(item, str) for item in items)
+            or len(set(items)) != len(items)):
+        raise _fail(f"run {key!r} must list at most {most} distinct items (text), each with a length")
+    before: int = value["b"]
+    for length in lengths:
+        if isinstance(length, bool) or length not in (0, before + 1):
+            raise _fail(f"run {key!r} has length {_short(length)} after a run of {before}, "
+                        f"expected 0 or {before + 1}")
+        before = length
+    if before > seq:
+        raise _fail(f"run {key!r} is longer than seq ({seq})")
 
 
 def _check_items(trackers: dict[str, Any], program: Program, seq: int) -> None:

@@ -13,8 +13,10 @@ work order.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -87,6 +89,13 @@ class MemoryStore:
     def __init__(self) -> None:
         self._docs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._owner: int | None = None
+        _LIVE.add(self)
+
+    def _forked(self) -> None:
+        """In a child just forked: a lock held by another of the parent's threads at the fork
+        is never released here, so the child's copy gets a lock of its own."""
+        self._lock = threading.Lock()
 
     def load(self, subject: str) -> dict[str, Any] | None:
         """The document of ``subject``, or None."""
@@ -99,7 +108,7 @@ class MemoryStore:
 
     def update(self, subject: str, change: Change[_R]) -> _R:
         """Run ``change`` on the document of ``subject`` under the store's lock."""
-        with self._lock:
+        with self._lock, _owned(self):
             doc, result = change(self._docs.get(subject))
             if doc is not None:
                 self._docs[subject] = doc
@@ -162,10 +171,15 @@ class SQLStore(ABC):
     trusted = False
     _schema: ClassVar[tuple[str, ...]]
     _driver_errors: tuple[type[Exception], ...]  # the driver's base error(s), known once it is imported
+    _db: Any = None
+    """The connection, of the process :attr:`_pid` only (None: to open in this process)."""
 
     def __init__(self, where: str) -> None:
         self.where = where
         self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._pid = os.getpid()
+        _LIVE.add(self)
 
     # ------------------------------------------------------------------ what a subclass says
 
@@ -177,6 +191,33 @@ class SQLStore(ABC):
     def _begin(self, subject: str | None) -> None:
         """Start a transaction that holds ``subject``'s lock (None: the schema's lock) until
         it ends, so concurrent transactions on the same subject run one after another."""
+
+    @abstractmethod
+    def _reconnect(self) -> Any:
+        """A new connection to the store's database (its tables exist), for a process forked
+        from the one that opened the store."""
+
+    # ------------------------------------------------------------------ several processes
+
+    def _forked(self) -> None:
+        """In a process forked from the one that opened the store: the parent's connection
+        is never used nor closed here (neither SQLite nor PostgreSQL may share one across
+        processes, and closing it here could checkpoint or end the parent's), nor its lock,
+        which another of the parent's threads may have held at the fork. The next call opens
+        a connection of this process's own."""
+        if self._db is not None:
+            _INHERITED.append(self._db)
+        self._db = None
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _own(self) -> None:
+        """Make sure the connection is this process's (see :meth:`_forked`)."""
+        if self._pid != os.getpid():  # forked without the at-fork hook having run
+            self._forked()
+        if self._db is None:
+            with self._errors():
+                self._db = self._reconnect()
 
     def _disconnect(self) -> None:
         """Close the connection (when there is one: a failed constructor calls this too)."""
@@ -205,7 +246,8 @@ class SQLStore(ABC):
 
     @contextmanager
     def _transaction(self, subject: str | None) -> Iterator[None]:
-        with self._lock, self._errors():
+        self._own()
+        with self._lock, _owned(self), self._errors():
             try:
                 self._begin(subject)
                 yield
@@ -245,6 +287,7 @@ class SQLStore(ABC):
     def load(self, subject: str) -> dict[str, Any] | None:
         """The stored document of ``subject`` (parsed JSON), or None."""
         _check_subject(subject)
+        self._own()
         with self._lock, self._errors():
             rows = self._run(_DOC, (subject,))
         return self._read(subject, rows)
@@ -272,6 +315,7 @@ class SQLStore(ABC):
 
     def due(self, now_us: int) -> list[str]:
         """Subjects with a deadline at or before ``now_us``, earliest first (indexed)."""
+        self._own()
         with self._lock, self._errors():
             rows = self._run(
                 "SELECT subject FROM csrules_sessions WHERE next_due IS NOT NULL AND next_due <= ? "
@@ -280,21 +324,75 @@ class SQLStore(ABC):
 
     def subjects(self) -> Iterator[str]:
         """Every stored subject."""
+        self._own()
         with self._lock, self._errors():
             rows = self._run("SELECT subject FROM csrules_sessions ORDER BY subject")
         return iter([r[0] for r in rows])
 
     def __len__(self) -> int:
+        self._own()
         with self._lock, self._errors():
             return int(self._run("SELECT COUNT(*) FROM csrules_sessions")[0][0])
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (this process's: a parent's is left to the parent)."""
+        if self._pid != os.getpid():
+            self._forked()
         with self._lock:
             self._disconnect()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.where}>"
+
+
+_LIVE: weakref.WeakSet[MemoryStore | SQLStore] = weakref.WeakSet()
+"""Every store of this process, to be made the child's own when it forks."""
+
+_INHERITED: list[Any] = []
+"""Connections a forked process inherited: kept, never used nor closed (a connection closed
+or collected here could disturb the parent's)."""
+
+
+_HELD: list[MemoryStore | SQLStore] = []
+"""The stores whose locks a fork in progress holds."""
+
+
+@contextmanager
+def _owned(store: MemoryStore | SQLStore) -> Iterator[None]:
+    """Note which thread is inside ``store``'s call (holding its lock), for :func:`_before_fork`."""
+    store._owner = threading.get_ident()
+    try:
+        yield
+    finally:
+        store._owner = None
+
+
+def _before_fork() -> None:
+    """Let every store call in progress in another thread end first: a child then never
+    inherits a connection inside a transaction (its own connection would wait for ever on
+    the inherited one's write lock). A fork from inside a store's call (its change) cannot
+    wait for itself: that store's calls in the child fail as the database being locked."""
+    me = threading.get_ident()
+    for store in list(_LIVE):
+        if store._owner != me:
+            store._lock.acquire()
+            _HELD.append(store)
+
+
+def _after_fork_in_parent() -> None:
+    while _HELD:
+        _HELD.pop()._lock.release()
+
+
+def _after_fork_in_child() -> None:
+    _HELD.clear()
+    for store in list(_LIVE):
+        store._forked()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 def _check_subject(subject: str) -> None:
@@ -340,19 +438,23 @@ class SQLiteStore(SQLStore):
 
     _schema = schema("INTEGER")
     _driver_errors = (sqlite3.Error,)
+    _db: sqlite3.Connection
 
     def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL",
                  timeout: float = 60.0) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise SessionError(f"path must be a file path (got {type(path).__name__} {path!r})")
         if synchronous not in ("NORMAL", "FULL"):
             raise SessionError(f"synchronous must be 'NORMAL' or 'FULL' (got {synchronous!r})")
-        timeout = check_timeout(timeout, SessionError)
+        self._timeout = check_timeout(timeout, SessionError)
+        self._synchronous = synchronous
         self.path = Path(path)
         super().__init__(str(self.path))
         try:
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout,
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=self._timeout,
                                        check_same_thread=False)
             self._check_foreign()  # before anything changes (the journal mode is the file's)
-            use_wal(self._db, timeout)
+            use_wal(self._db, self._timeout)
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._setup()  # which checks again, holding the file
         except (sqlite3.DatabaseError, SessionError) as exc:
@@ -368,6 +470,12 @@ class SQLiteStore(SQLStore):
     def _begin(self, subject: str | None) -> None:
         del subject  # SQLite has one writer at a time: the write lock covers every subject
         self._db.execute("BEGIN IMMEDIATE")
+
+    def _reconnect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), isolation_level=None, timeout=self._timeout,
+                             check_same_thread=False)
+        db.execute(f"PRAGMA synchronous={self._synchronous}")  # WAL is the file's already
+        return db
 
     def _check_foreign(self) -> None:
         tables = {row[0] for row in self._run("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -20,9 +20,11 @@ from typing import Any, Literal
 
 from pydantic import (
     ConfigDict,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -121,6 +123,20 @@ NestedCondition = Condition
 """A condition inside a window kind (any registered kind)."""
 
 
+def _key_named(value: str | list[str] | None) -> str | list[str] | None:
+    """``key`` as written; an empty key names no field, so it is refused rather than read
+    as "no key"."""
+    paths = [value] if isinstance(value, str) else value
+    if paths is not None and (not paths or not all(paths)):
+        raise ValueError("key names the field(s) identifying an item; leave key out to count every event")
+    return value
+
+
+def _key_paths(key: str | list[str] | None) -> tuple[str, ...]:
+    """The paths of ``key`` (none without one)."""
+    return () if key is None else (key,) if isinstance(key, str) else tuple(key)
+
+
 class _Windowed(ConditionBase):
     """Shared fields: the events that count (``match``), their time field (``at``) and,
     optionally, the field(s) naming the item an event is about (``key``).
@@ -146,16 +162,12 @@ class _Windowed(ConditionBase):
     @field_validator("key", mode="after")
     @classmethod
     def _named(cls, value: str | list[str] | None) -> str | list[str] | None:
-        # an empty key names no field: refused rather than read as "no key"
-        paths = [value] if isinstance(value, str) else value
-        if paths is not None and (not paths or not all(paths)):
-            raise ValueError("key names the field(s) identifying an item; leave key out to count every event")
-        return value
+        return _key_named(value)
 
     @property
     def key_paths(self) -> tuple[str, ...]:
         """The paths of ``key`` (none without one)."""
-        return () if self.key is None else (self.key,) if isinstance(self.key, str) else tuple(self.key)
+        return _key_paths(self.key)
 
     def children(self) -> tuple[ConditionBase, ...]:
         """The condition an event must meet to count."""
@@ -220,6 +232,15 @@ class InARow(ConditionBase):
     ``{kind: in_a_row, match: {kind: compare, path: swapped, op: "==", value: true},
     times: 2}`` holds for a swapped shift right after a swapped shift, not after a worked one.
 
+    ``key`` names the field(s) identifying the item an event is about (a shift's start):
+    an item sent again is not counted again. It keeps its place in the run and is judged
+    there as its latest send says: a shift re-sent unchanged gets the answer it got, and
+    one re-sent with another outcome (rostered, then corrected to swapped) replaces what
+    was counted for it, the runs of the items after it following. The last
+    :data:`~csrules._sessions.program.KEPT_RUN_ITEMS` items are remembered; an item older
+    than those is counted as a new one. Without ``key`` every event counts, in the order
+    sent.
+
     .. versionadded:: 0.1
     """
 
@@ -229,6 +250,21 @@ class InARow(ConditionBase):
     match: Condition
     times: StrictInt | None = 2
     param: str | None = None
+    key: str | list[str] | None = None
+
+    @field_validator("key", mode="after")
+    @classmethod
+    def _named(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _key_named(value)
+
+    @model_serializer(mode="wrap")
+    def _unused_dropped(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # written only when used: a run without a key keeps the content hash it had before
+        # runs could be keyed, so decision records replay as the same policy content
+        data = handler(self)
+        if isinstance(data, dict) and data.get("key", 0) is None:
+            del data["key"]
+        return data
 
     @model_validator(mode="after")
     def _one_number(self) -> InARow:
@@ -238,6 +274,11 @@ class InARow(ConditionBase):
         if self.times is not None and self.times < 1:
             raise ValueError(f"in_a_row needs times >= 1 (got {self.times})")
         return self
+
+    @property
+    def key_paths(self) -> tuple[str, ...]:
+        """The paths of ``key`` (none without one)."""
+        return _key_paths(self.key)
 
     def children(self) -> tuple[ConditionBase, ...]:
         """The condition each event in the run must meet."""
@@ -395,9 +436,10 @@ def _match_words(match: ConditionBase, lang: Lang, ctx: DescribeContext) -> str:
     return handler_for(match).describe(match, lang, ctx)
 
 
-def _each_once(cond: Count | Nth, lang: Lang) -> str:
-    """`` (each call_id once)`` for a keyed count: the same item sent again is not counted again."""
-    if cond.days:
+def _each_once(cond: Count | Nth | InARow, lang: Lang) -> str:
+    """`` (each call_id once)`` for a keyed count or run: the same item sent again is not
+    counted again."""
+    if getattr(cond, "days", False):
         return "（按天计，同一天只计一次）" if lang == "zh" else " (counting days: each day once)"
     if not cond.key_paths:
         return ""
@@ -480,6 +522,8 @@ class _NthHandler(_WindowedHandler):
 class _InARowHandler:
     def check(self, cond: InARow, ctx: CheckContext) -> None:
         _check_match(cond, cond.match, ctx, "match")
+        for path in cond.key_paths:
+            ctx.field(path, at="key")  # an unknown path is refused, naming it and key
         _int_param(cond.param, ctx, "in_a_row needs times >= 1 (got {})")
 
     def source(self, cond: InARow, ctx: CompileContext) -> str:
@@ -498,8 +542,8 @@ class _InARowHandler:
         number = _number(cond.times, cond.param, lang, ctx)
         match = _match_words(cond.match, lang, ctx)
         if lang == "zh":
-            return f"连续{number}次出现「{match}」"
-        return f"{number} in a row of: {match}"
+            return f"连续{number}次出现「{match}」{_each_once(cond, lang)}"
+        return f"{number} in a row of: {match}{_each_once(cond, lang)}"
 
     def reads_now(self, cond: InARow) -> bool:
         return False
