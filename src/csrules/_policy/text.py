@@ -114,8 +114,22 @@ def _fold(text: str, fold: Fold) -> str:
 
 
 # Quoted speech: the span between a pair of quotation marks, in the Chinese and the Western
-# styles (full-width ＂ reads as " once folded); an unclosed mark quotes nothing.
-_QUOTATION = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|‘[^’]*’|"[^"]*"|﹁[^﹂]*﹂|﹃[^﹄]*﹄')
+# styles, the book-title marks 《》〈〉 among them (Chinese text quotes a named thing with them:
+# 您说的《不行》); an unclosed mark quotes nothing. Each mark also in its compatibility forms
+# (vertical ﹁, half-width ｢, full-width ＂, the angle bracket U+2329), which only folding
+# would make the plain mark: a text matched exactly (fold none) quotes with them too.
+QUOTE_PAIRS = ("「」", "『』", "“”", "‘’", '""', "《》", "〈〉")
+"""The quotation marks a ``contains`` with ``skip_quoted`` reads, each pair opening and closing."""
+_COMPAT_MARKS = "﹁﹂﹃﹄｢｣＂︽︾︿﹀\u2329\u232a"
+
+
+def _forms(mark: str) -> str:
+    """``mark`` and every compatibility character NFKC reads as it, escaped for a character class."""
+    return re.escape(mark + "".join(c for c in _COMPAT_MARKS if unicodedata.normalize("NFKC", c) == mark))
+
+
+_QUOTATION = re.compile("|".join(f"[{_forms(opens)}][^{_forms(closes)}]*[{_forms(closes)}]"
+                                 for opens, closes in map(tuple, QUOTE_PAIRS)))
 _CUT = "\x00"  # what a quoted span reads as: no phrase crosses it, and no negation reaches over it
 
 

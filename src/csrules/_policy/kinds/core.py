@@ -61,7 +61,7 @@ from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
-from csrules.exceptions import DurationError, PolicyError
+from csrules.exceptions import DurationError, PolicyError, TimeError
 
 __all__ = [
     "All",
@@ -84,7 +84,7 @@ __all__ = [
 
 
 class All(ConditionBase):
-    """Holds when every condition in ``of`` holds (an empty list holds).
+    """Holds when every condition in ``of`` holds (a policy refuses an empty list).
 
     ``{kind: all, of: [{kind: is_set, path: approver},
     {kind: compare, path: days, op: ">", value: 1}]}``
@@ -100,7 +100,7 @@ class All(ConditionBase):
 
 
 class Any_(ConditionBase):
-    """Holds when at least one condition in ``of`` holds (an empty list does not).
+    """Holds when at least one condition in ``of`` holds (a policy refuses an empty list).
 
     ``{kind: any, of: [{kind: compare, path: emotion, op: "==", value: angry}, ...]}``
     """
@@ -227,8 +227,8 @@ class Contains(ConditionBase):
     ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
     ``我保证一定到``; one right before one of the ``negated_after`` words does not count
     (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
-    quotation marks (「」, 『』, “”, ‘’, "") does not count: the agent repeating the customer's
-    words (``您说「不行」``) says no such thing to the customer.
+    quotation marks (「」, 『』, “”, ‘’, "", and the title marks 《》, 〈〉) does not count: the
+    agent repeating the customer's words (``您说「不行」``) says no such thing to the customer.
     """
 
     kind: Literal["contains"] = "contains"
@@ -328,8 +328,13 @@ class _JunctionHandler:
     def __init__(self, kind: str, word: str, stops_on: bool, wording: dict[Lang, tuple[str, str]]) -> None:
         # wording[lang] = (text for an empty list, heading for the parts)
         self.kind, self.word, self.stops_on, self.wording = kind, word, stops_on, wording
+        self.empty_means = ("an empty 'any' never holds, so the rule would never apply" if stops_on
+                            else "an empty 'all' holds for every fact, so the rule would apply to all of them")
 
     def check(self, cond: All | Any_, ctx: CheckContext) -> None:
+        if not cond.of:  # written by mistake far more often than meant: refuse, never guess
+            raise ctx.fail(f"{self.kind} needs at least one condition in 'of' (got an empty list): "
+                           f"{self.empty_means}", at=("of",))
         for index, child in enumerate(cond.of):
             check_of(child, ctx.at("of", index))
 
@@ -551,7 +556,7 @@ class _CompareHandler:
             right_guards, right = ctx.access(cond.field)
             guards = guards + right_guards
             if instants:
-                right = f"{ctx.const(instant)}({right})"
+                right = f"{ctx.const(instant)}({right}, {cond.field!r})"
         else:
             value = self._rhs(cond, ctx.params, ctx.model)
             if type(value) is bool and cond.op in ("==", "!=") and field_info(ctx.model, cond.path).kind == "bool":
@@ -560,7 +565,7 @@ class _CompareHandler:
                 return join([*guards, left if wanted else f"(not {left})"], "and")
             right = ctx.const(instant(value))
         if instants:
-            left = f"{ctx.const(instant)}({left})"
+            left = f"{ctx.const(instant)}({left}, {cond.path!r})"
         return join([*guards, f"{left} {cond.op} {right}"], "and")
 
     def evaluate(self, cond: Compare, env: Env) -> TraceNode:
@@ -575,7 +580,8 @@ class _CompareHandler:
             values[cond.field] = right
         elif cond.param is not None:
             values[cond.param] = right
-        result = left is not None and right is not None and PY_OPS[cond.op](instant(left), instant(right))
+        result = left is not None and right is not None and PY_OPS[cond.op](
+            instant(left, cond.path), instant(right, cond.field))
         return TraceNode("compare", self.describe(cond, "en", env.describe), result, values)
 
     def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
@@ -604,16 +610,36 @@ class _CompareHandler:
         return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
 
 
-def instant(value: Any) -> Any:
+def instant(value: Any, path: str | None = None) -> Any:
     """An aware datetime as its UTC instant, any other value as it is: Python compares two
     datetimes of one zone by their wall clocks, ignoring ``fold``, so in a DST fold the second
-    01:30 would come before the first 01:45."""
-    if isinstance(value, datetime) and value.utcoffset() is not None:
+    01:30 would come before the first 01:45. A naive datetime read from the fact's field
+    ``path`` raises :class:`TimeError` naming it: it is no instant, and Python's own error
+    on comparing it with an aware one names nothing."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            if path is not None:
+                raise TimeError(naive_field(path, value))
+            return value
         try:
             return value.astimezone(UTC)
         except OverflowError:  # year 1 or 9999 with an offset: no fold there, compare as given
             return value
     return value
+
+
+def naive_field(path: str, value: datetime) -> str:
+    """Why the naive datetime ``value`` of field ``path`` cannot be read as an instant."""
+    return (f"field {path} holds {value.isoformat()} without a UTC offset: it needs one (e.g. "
+            "2026-03-02T09:00:00+08:00, or a datetime with a tzinfo) to be read as an instant")
+
+
+def aware_field(value: Any, path: str) -> datetime:
+    """``value``, the datetime of field ``path`` (or ``now``), as a UTC instant; a naive one
+    raises :class:`TimeError` naming the field."""
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise TimeError(naive_field(path, value))
+    return ensure_aware(value, path)
 
 
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
@@ -919,8 +945,9 @@ class _ElapsedHandler:
             end_guards, end = ctx.access(cond.until)
             guards = guards + end_guards
         limit = ctx.const(_plain(self._duration(cond, ctx.params)))
-        utc = ctx.const(ensure_aware)  # instants in UTC: 24 h is 24 h across a DST change
-        return join([*guards, f"({utc}({end}) - {utc}({start})) {cond.op} {limit}"], "and")
+        utc = ctx.const(aware_field)  # instants in UTC: 24 h is 24 h across a DST change
+        span = f"{utc}({end}, {cond.until or 'now'!r}) - {utc}({start}, {cond.since!r})"
+        return join([*guards, f"({span}) {cond.op} {limit}"], "and")
 
     def evaluate(self, cond: Elapsed, env: Env) -> TraceNode:
         start = env.get(cond.since)
@@ -929,7 +956,7 @@ class _ElapsedHandler:
         values: dict[str, Any] = {cond.since: start, cond.until or "now": end}
         if start is None or end is None:
             return TraceNode("elapsed", self.describe(cond, "en", env.describe), False, values)
-        span = ensure_aware(end) - ensure_aware(start)
+        span = aware_field(end, cond.until or "now") - aware_field(start, cond.since)
         values["elapsed"] = span
         return TraceNode(
             "elapsed",

@@ -1,0 +1,202 @@
+"""Policy model, conditions and loader: refusals with a location, and validation run once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, field_validator, model_validator
+
+import csrules
+import csrules._policy.model as policy_model
+from csrules import Engine, Policy, PolicyError, register_fact_type
+from csrules._errors import ConvertedModel
+from csrules.domain.roles import RoleCatalogue
+from csrules.policies import load_pack
+
+EMPTY_ANY = """\
+id: p
+version: "1"
+title: {en: t, zh: t}
+fact_type: leave_request
+rules:
+  - id: r1
+    title: {en: r, zh: r}
+    when:
+      kind: all
+      of:
+        - {kind: is_set, path: certificate}
+        - kind: any
+          of: []
+    then:
+      - {type: approval, role: shift_lead}
+"""
+
+
+class TestEmptyJunction:
+    """An ``all`` or ``any`` of no conditions is refused where it is written."""
+
+    def test_file_names_the_line_of_the_empty_list(self, tmp_path: Path) -> None:
+        """A policy file with ``any: of: []`` is refused at that line, naming the rule."""
+        path = tmp_path / "p.yaml"
+        path.write_text(EMPTY_ANY, encoding="utf-8")
+        with pytest.raises(PolicyError) as caught:
+            csrules.load_policy(path)
+        error = caught.value
+        assert (error.file, error.line, error.rule_id) == (str(path), 13, "r1")
+        assert "any needs at least one condition" in error.message
+        assert "never apply" in error.message
+
+    def test_python_policy_refuses_an_empty_all(self) -> None:
+        """A policy built in Python with an empty ``all`` is refused: it would apply to every fact."""
+        rule = {"id": "r", "title": "r", "when": {"kind": "all", "of": []},
+                "then": [{"type": "approval", "role": "shift_lead"}]}
+        with pytest.raises(PolicyError, match="apply to all of them") as caught:
+            csrules.Policy(id="p", version="1", title="t", fact_type="leave_request", rules=[rule])
+        assert caught.value.loc == ("rules", 0, "when", "of")
+
+
+_calls: list[str] = []
+
+
+class _Counted(ConvertedModel):
+    x: int
+
+    @field_validator("x")
+    @classmethod
+    def _field(cls, value: int) -> int:
+        _calls.append("field")
+        return value
+
+    @model_validator(mode="after")
+    def _after(self) -> _Counted:
+        _calls.append("after")
+        return self
+
+
+class _Outer(ConvertedModel):
+    inner: _Counted
+
+
+class TestValidatorsRunOnce:
+    """Every way of building a csrules model runs its validators once."""
+
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: _Counted(x=1),
+            lambda: _Counted.model_validate({"x": 1}),
+            lambda: _Counted.model_validate_json('{"x": 1}'),
+            lambda: _Counted.model_validate_strings({"x": "1"}),
+            lambda: _Outer(inner={"x": 1}),
+            lambda: _Outer.model_validate({"inner": {"x": 1}}),
+        ],
+        ids=["call", "validate", "json", "strings", "nested-call", "nested-validate"],
+    )
+    def test_once(self, build: Any) -> None:
+        """Field and model validators each run exactly once."""
+        _calls.clear()
+        build()
+        assert _calls == ["field", "after"]
+
+    def test_policy_checked_once_per_load(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Loading a policy checks it once, not once more inside pydantic's own call of __init__."""
+        seen: list[str] = []
+        check = policy_model.check_policy
+
+        def counting(policy: Any) -> None:
+            seen.append(policy.id)
+            check(policy)
+
+        monkeypatch.setattr(policy_model, "check_policy", counting)
+        pack = Path(csrules.__file__).parent / "policies" / "call_centre" / "swap.yaml"
+        csrules.load_policy(pack)
+        assert len(seen) == 1
+
+    def test_strings_take_lists(self) -> None:
+        """String data may hold lists (a catalogue's roles), read as model_validate reads text."""
+        catalogue = RoleCatalogue.model_validate_strings(
+            {"roles": [{"id": "a", "title": {"en": "A", "zh": "甲"}}]}
+        )
+        assert [role.id for role in catalogue] == ["a"]
+
+
+def _says_no(line: str, fold: str = "zh") -> bool:
+    """Whether a ``contains`` of 不行 with ``skip_quoted`` counts in ``line``."""
+    from csrules._policy.text import TextMatcher
+
+    return TextMatcher(("不行",), fold, skip_quoted=True)(line)  # type: ignore[arg-type]
+
+
+class TestQuotedTitles:
+    """The book-title marks quote as the other quotation marks do, in every form and fold."""
+
+    @pytest.mark.parametrize("fold", ["none", "case", "zh"])
+    @pytest.mark.parametrize("line", ["您说的《不行》是哪一项", "您说的〈不行〉是哪一项", "您说的︽不行︾",
+                                      "您说的\u2329不行\u232a", "您说｢不行｣", "您说＂不行＂"])
+    def test_quoted_does_not_count(self, line: str, fold: str) -> None:
+        """A phrase inside 《》, 〈〉 (or a compatibility form of a mark) is the customer's, not the agent's."""
+        assert not _says_no(line, fold)
+
+    @pytest.mark.parametrize("line", ["《合同》不行", "这个不行〈附件〉", "《不行"])
+    def test_outside_or_unclosed_counts(self, line: str) -> None:
+        """Outside the marks, or after an unclosed one, the phrase still counts."""
+        assert _says_no(line)
+
+    @pytest.mark.parametrize("line", ["您刚才说的《我不能》是指哪一项", "您說的〈我不能〉是指哪一項"])
+    def test_pack_rule_skips_a_title_quote(self, line: str) -> None:
+        """Call-centre CON-5 flags the agent's own 我不能, not the customer's words in title marks."""
+        engine = load_pack("call_centre").engine()
+
+        def broken(said: str) -> tuple[str, ...]:
+            call = {"call_id": "C1", "agent_id": "A01", "started_at": "2026-03-10T09:00:00+08:00",
+                    "duration": "PT2M", "agent_lines": ["您好，客服中心", said, "再見"]}
+            return engine.evaluate(call, fact_type="call_record").rule_ids
+
+        assert "CON-5.i-cannot" in broken("我不能")
+        assert "CON-5.i-cannot" not in broken(line)
+
+
+class _Visit(BaseModel):
+    """A host's fact with plain (possibly naive) datetimes."""
+
+    at: datetime
+    left: datetime | None = None
+
+
+register_fact_type(_Visit, name="policy8_visit")
+_CST = timezone(timedelta(hours=8))
+_NOW = datetime(2026, 3, 2, 9, tzinfo=_CST)
+
+
+def _visit_engine(when: dict[str, Any]) -> Engine:
+    rule = {"id": "r", "title": "r", "when": when, "then": [{"type": "violation", "code": "X", "message": "m"}]}
+    return Engine(Policy(id="p", version="1", title="t", fact_type="policy8_visit", rules=[rule]))
+
+
+class TestNaiveHostDatetimes:
+    """A naive datetime from a host's model is named as the field that needs an offset."""
+
+    @pytest.mark.parametrize(
+        ("when", "fact", "field"),
+        [
+            ({"kind": "compare", "path": "at", "op": "<", "value": "2026-03-01T00:00:00+08:00"},
+             {"at": datetime(2026, 3, 1, 9)}, "at"),
+            ({"kind": "compare", "path": "at", "op": "<", "field": "left"},
+             {"at": _NOW, "left": datetime(2026, 3, 1, 9)}, "left"),
+            ({"kind": "elapsed", "since": "at", "op": ">", "duration": "1h"}, {"at": datetime(2026, 3, 1, 9)}, "at"),
+            ({"kind": "elapsed", "since": "at", "until": "left", "op": ">", "duration": "1h"},
+             {"at": _NOW, "left": datetime(2026, 3, 3, 9)}, "left"),
+        ],
+        ids=["compare-literal", "compare-field", "elapsed-now", "elapsed-until"],
+    )
+    def test_error_names_the_field(self, when: dict[str, Any], fact: dict[str, Any], field: str) -> None:
+        """The decision's error names the field and asks for an offset, never Python's TypeError."""
+        decision = _visit_engine(when).evaluate(fact, now=_NOW)
+        assert decision.rule_ids == ()
+        (error,) = decision.errors
+        assert error.message.startswith(f"TimeError: field {field} holds ")
+        assert "without a UTC offset" in error.message
+        assert decision.trace.for_rule("r").matched is False
