@@ -200,3 +200,29 @@ class TestNaiveHostDatetimes:
         assert error.message.startswith(f"TimeError: field {field} holds ")
         assert "without a UTC offset" in error.message
         assert decision.trace.for_rule("r").matched is False
+
+
+class TestYamlSlips:
+    """YAML forms that would silently change a value are refused with their line."""
+
+    @pytest.mark.parametrize(("written", "read"), [("010", 8), ("-030", -24), ("0_10", 8)])
+    def test_octal_number_refused(self, written: str, read: int) -> None:
+        """A number with a leading zero that YAML reads as octal is refused, naming both readings."""
+        text = EMPTY_ANY.replace("of: []", f"of: [{{kind: compare, path: days, op: '>', value: {written}}}]")
+        with pytest.raises(PolicyError, match=f"the number {written} starts with 0") as caught:
+            csrules.loads_policy(text, name="p.yaml")
+        assert f"octal ({read})" in caught.value.message
+        assert (caught.value.file, caught.value.line) == ("p.yaml", 13)
+
+    def test_leading_zero_that_reads_the_same_is_kept(self) -> None:
+        """07 is 7 either way, so it loads."""
+        text = EMPTY_ANY.replace("of: []", "of: [{kind: compare, path: days, op: '>', value: 07}]")
+        policy = csrules.loads_policy(text)
+        assert policy.rules[0].when.of[1].of[0].value == 7  # type: ignore[attr-defined]
+
+    def test_merge_key_refused(self) -> None:
+        """A merge key (whose keys the mapping may override unseen) is refused at its line."""
+        text = EMPTY_ANY.replace("of: []", "of: [{<<: {kind: is_set}, path: days}]")
+        with pytest.raises(PolicyError, match=r"merge keys \(<<\) are not allowed") as caught:
+            csrules.loads_policy(text, name="p.yaml")
+        assert caught.value.line == 13
