@@ -189,8 +189,19 @@ class TestNaiveHostDatetimes:
             ({"kind": "elapsed", "since": "at", "op": ">", "duration": "1h"}, {"at": datetime(2026, 3, 1, 9)}, "at"),
             ({"kind": "elapsed", "since": "at", "until": "left", "op": ">", "duration": "1h"},
              {"at": _NOW, "left": datetime(2026, 3, 3, 9)}, "left"),
+            ({"kind": "notice", "since": "at", "until": "left", "op": "<", "duration": "1d"},
+             {"at": datetime(2026, 3, 1, 9), "left": _NOW}, "at"),
+            ({"kind": "time_of_day", "path": "at", "op": "<", "time": "12:00", "day_of": "left"},
+             {"at": _NOW, "left": datetime(2026, 3, 1, 9)}, "left"),
+            ({"kind": "on_holiday", "path": "at", "calendar": "china"}, {"at": datetime(2026, 3, 1, 9)}, "at"),
+            ({"kind": "in_working_hours", "path": "at", "calendar": "china"}, {"at": datetime(2026, 3, 1, 9)}, "at"),
+            ({"kind": "within_hours", "path": "at", "start": "09:00", "end": "18:00"},
+             {"at": datetime(2026, 3, 1, 9)}, "at"),
+            ({"kind": "holiday_in_span", "path": "at", "until": "left", "calendar": "china"},
+             {"at": _NOW, "left": datetime(2026, 3, 3, 9)}, "left"),
         ],
-        ids=["compare-literal", "compare-field", "elapsed-now", "elapsed-until"],
+        ids=["compare-literal", "compare-field", "elapsed-now", "elapsed-until", "notice", "time_of_day",
+             "on_holiday", "in_working_hours", "within_hours", "holiday_in_span"],
     )
     def test_error_names_the_field(self, when: dict[str, Any], fact: dict[str, Any], field: str) -> None:
         """The decision's error names the field and asks for an offset, never Python's TypeError."""

@@ -52,6 +52,8 @@ from csrules._policy.kinds.base import (
     Words,
     check_of,
     join,
+    naive_field,
+    named_instant,
     optional_method,
     reads_now_of,
     register_kind,
@@ -628,18 +630,10 @@ def instant(value: Any, path: str | None = None) -> Any:
     return value
 
 
-def naive_field(path: str, value: datetime) -> str:
-    """Why the naive datetime ``value`` of field ``path`` cannot be read as an instant."""
-    return (f"field {path} holds {value.isoformat()} without a UTC offset: it needs one (e.g. "
-            "2026-03-02T09:00:00+08:00, or a datetime with a tzinfo) to be read as an instant")
-
-
 def aware_field(value: Any, path: str) -> datetime:
     """``value``, the datetime of field ``path`` (or ``now``), as a UTC instant; a naive one
     raises :class:`TimeError` naming the field."""
-    if isinstance(value, datetime) and value.utcoffset() is None:
-        raise TimeError(naive_field(path, value))
-    return ensure_aware(value, path)
+    return ensure_aware(named_instant(value, path), path)
 
 
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
