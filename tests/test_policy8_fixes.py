@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,31 @@ class TestYamlSlips:
         with pytest.raises(PolicyError, match=r"merge keys \(<<\) are not allowed") as caught:
             csrules.loads_policy(text, name="p.yaml")
         assert caught.value.line == 13
+
+
+class _Order(BaseModel):
+    """A host's order: an exact amount and a float limit."""
+
+    amount: Decimal
+    limit: float
+
+
+register_fact_type(_Order, name="policy8_order")
+
+
+class TestDecimalAgainstFloatField:
+    """A Decimal field compared with a float field reads the float as the decimal it is written as."""
+
+    @pytest.mark.parametrize(
+        ("path", "op", "other", "holds"),
+        [("amount", ">", "limit", False), ("amount", "==", "limit", True), ("limit", "<", "amount", False),
+         ("limit", ">=", "amount", True), ("amount", "!=", "limit", False)],
+    )
+    def test_equal_amounts_compare_equal(self, path: str, op: str, other: str, holds: bool) -> None:
+        """0.3 and 0.3 are equal: no rule fires on "amount > limit" (Python says Decimal 0.3 > float 0.3)."""
+        rule = {"id": "r", "title": "r", "when": {"kind": "compare", "path": path, "op": op, "field": other},
+                "then": [{"type": "violation", "code": "X", "message": "m"}]}
+        engine = Engine(Policy(id="p", version="1", title="t", fact_type="policy8_order", rules=[rule]))
+        decision = engine.evaluate({"amount": "0.3", "limit": 0.3})
+        assert (decision.rule_ids == ("r",)) is holds
+        assert decision.trace.for_rule("r").matched is holds

@@ -13,6 +13,7 @@ In a policy file a condition reads::
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -559,6 +560,9 @@ class _CompareHandler:
             guards = guards + right_guards
             if instants:
                 right = f"{ctx.const(instant)}({right}, {cond.field!r})"
+            elif _meets_decimal(ctx.model, cond):
+                exact = ctx.const(exact_number)
+                left, right = f"{exact}({left})", f"{exact}({right})"
         else:
             value = self._rhs(cond, ctx.params, ctx.model)
             if type(value) is bool and cond.op in ("==", "!=") and field_info(ctx.model, cond.path).kind == "bool":
@@ -582,6 +586,8 @@ class _CompareHandler:
             values[cond.field] = right
         elif cond.param is not None:
             values[cond.param] = right
+        if cond.field is not None and _meets_decimal(env.model, cond):
+            left, right = exact_number(left), exact_number(right)
         result = left is not None and right is not None and PY_OPS[cond.op](
             instant(left, cond.path), instant(right, cond.field))
         return TraceNode("compare", self.describe(cond, "en", env.describe), result, values)
@@ -634,6 +640,23 @@ def aware_field(value: Any, path: str) -> datetime:
     """``value``, the datetime of field ``path`` (or ``now``), as a UTC instant; a naive one
     raises :class:`TimeError` naming the field."""
     return ensure_aware(named_instant(value, path), path)
+
+
+def exact_number(value: Any) -> Any:
+    """A finite float as the decimal it is written as, any other value as it is: compared with a
+    ``Decimal`` field, the float ``0.3`` is ``Decimal("0.3")``, not the binary fraction just
+    below it that Python compares exactly (``Decimal("0.3") > 0.3`` is true)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(repr(value))
+    return value
+
+
+def _meets_decimal(model: type[BaseModel], cond: Compare) -> bool:
+    """Whether a comparison of two fields involves a ``Decimal`` field (its other side may hold
+    floats, read as the decimals they are written as)."""
+    assert cond.field is not None
+    kinds = (scalar_type(field_info(model, cond.path)), scalar_type(field_info(model, cond.field)))
+    return any(isinstance(kind, type) and issubclass(kind, Decimal) for kind in kinds)
 
 
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
