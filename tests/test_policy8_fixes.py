@@ -210,7 +210,7 @@ class TestNaiveHostDatetimes:
         assert decision.rule_ids == ()
         (error,) = decision.errors
         assert error.message.startswith(f"TimeError: field {field} holds ")
-        assert "without a UTC offset" in error.message
+        assert "without a UTC offset (not timezone-aware)" in error.message
         assert decision.trace.for_rule("r").matched is False
 
 

@@ -248,8 +248,8 @@ class CompileContext:
 
 def naive_field(path: str, value: datetime) -> str:
     """Why the naive datetime ``value`` of the fact's field ``path`` cannot be read as an instant."""
-    return (f"field {path} holds {value.isoformat()} without a UTC offset: it needs one (e.g. "
-            "2026-03-02T09:00:00+08:00, or a datetime with a tzinfo) to be read as an instant")
+    return (f"field {path} holds {value.isoformat()} without a UTC offset (not timezone-aware): it needs "
+            "one (e.g. 2026-03-02T09:00:00+08:00, or a datetime with a tzinfo) to be read as an instant")
 
 
 def named_instant(value: Any, path: str) -> Any:
