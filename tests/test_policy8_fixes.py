@@ -266,3 +266,20 @@ class TestDecimalAgainstFloatField:
         decision = engine.evaluate({"amount": "0.3", "limit": 0.3})
         assert (decision.rule_ids == ("r",)) is holds
         assert decision.trace.for_rule("r").matched is holds
+
+
+class TestLadderWithoutChain:
+    """A level-count rule with no reporting chain to read is refused, naming why."""
+
+    def test_flat_roles_refused(self) -> None:
+        """Roles none of which reports to another give the ladder no level: refused, not "not any of none"."""
+        from csrules.policies.packs import _ladder
+
+        roles = RoleCatalogue(roles=[{"id": "a", "title": {"en": "A", "zh": "甲"}},
+                                     {"id": "b", "title": {"en": "B", "zh": "乙"}}])
+        rule = {"id": "ROLE-1.levels-up", "when": {"kind": "all", "of": [
+            {"kind": "is_set", "path": "addressed_to"},
+            {"kind": "not", "condition": {"kind": "any", "of": [{"kind": "is_set", "path": "raised_by"}]}}]}}
+        with pytest.raises(PolicyError, match="no role names one") as caught:
+            _ladder(rule, roles)
+        assert caught.value.rule_id == "ROLE-1.levels-up"
