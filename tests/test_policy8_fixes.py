@@ -283,3 +283,16 @@ class TestLadderWithoutChain:
         with pytest.raises(PolicyError, match="no role names one") as caught:
             _ladder(rule, roles)
         assert caught.value.rule_id == "ROLE-1.levels-up"
+
+
+class TestTimeLiteralsAreText:
+    """A number written for a datetime, date or time is refused, not read as a Unix time."""
+
+    @pytest.mark.parametrize(("path", "value"), [("requested_at", "1767225600"), ("requested_at", "1767225600.5"),
+                                                 ("start", "20260302")])
+    def test_number_refused_at_its_line(self, path: str, value: str) -> None:
+        """``value: 1767225600`` for requested_at is refused at its line, asking for ISO 8601 text."""
+        text = EMPTY_ANY.replace("of: []", f"of: [{{kind: compare, path: {path}, op: '<', value: {value}}}]")
+        with pytest.raises(PolicyError, match="write it as ISO 8601 text") as caught:
+            csrules.loads_policy(text, name="p.yaml")
+        assert (caught.value.file, caught.value.line) == ("p.yaml", 13)

@@ -424,6 +424,9 @@ def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
 # --------------------------------------------------------------------------- comparisons
 
 
+_ISO_EXAMPLES = {"datetime": '"2026-03-02T09:00:00+08:00"', "date": '"2026-03-02"', "time": '"09:00"'}
+"""How a literal of each time kind is written."""
+
 _LITERAL_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "datetime": TypeAdapter(datetime),
     "date": TypeAdapter(date),
@@ -460,6 +463,9 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
             )
         return duration.delta
     elif kind in _LITERAL_ADAPTERS:
+        if not isinstance(value, str | datetime | date | time):  # pydantic reads 1767225600 as a Unix time
+            raise PolicyError(f"{info.path} is a {kind}, compared with {got}: write it as ISO 8601 text "
+                              f"({_ISO_EXAMPLES[kind]})", path=info.path)
         try:
             value = _LITERAL_ADAPTERS[kind].validate_python(value)
         except ValidationError:
