@@ -136,12 +136,13 @@ class TestQuotedTitles:
 
     @pytest.mark.parametrize("fold", ["none", "case", "zh"])
     @pytest.mark.parametrize("line", ["您说的《不行》是哪一项", "您说的〈不行〉是哪一项", "您说的︽不行︾",
-                                      "您说的\u2329不行\u232a", "您说｢不行｣", "您说＂不行＂"])
+                                      "您说的\u2329不行\u232a", "您说｢不行｣", "您说＂不行＂", "您说'不行'",
+                                      "您说＇不行＇"])
     def test_quoted_does_not_count(self, line: str, fold: str) -> None:
         """A phrase inside 《》, 〈〉 (or a compatibility form of a mark) is the customer's, not the agent's."""
         assert not _says_no(line, fold)
 
-    @pytest.mark.parametrize("line", ["《合同》不行", "这个不行〈附件〉", "《不行"])
+    @pytest.mark.parametrize("line", ["《合同》不行", "这个不行〈附件〉", "《不行", "don't 不行 it's", "'不行 don't"])
     def test_outside_or_unclosed_counts(self, line: str) -> None:
         """Outside the marks, or after an unclosed one, the phrase still counts."""
         assert _says_no(line)

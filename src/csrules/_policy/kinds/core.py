@@ -230,8 +230,9 @@ class Contains(ConditionBase):
     ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
     ``我保证一定到``; one right before one of the ``negated_after`` words does not count
     (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
-    quotation marks (「」, 『』, “”, ‘’, "", and the title marks 《》, 〈〉) does not count: the
-    agent repeating the customer's words (``您说「不行」``) says no such thing to the customer.
+    quotation marks (「」, 『』, “”, ‘’, "", '' (never an apostrophe), and the title marks 《》, 〈〉)
+    does not count: the agent repeating the customer's words (``您说「不行」``) says no such
+    thing to the customer.
     """
 
     kind: Literal["contains"] = "contains"
