@@ -297,3 +297,37 @@ class TestTimeLiteralsAreText:
         with pytest.raises(PolicyError, match="write it as ISO 8601 text") as caught:
             csrules.loads_policy(text, name="p.yaml")
         assert (caught.value.file, caught.value.line) == ("p.yaml", 13)
+
+
+class _Chat(BaseModel):
+    """A host's chat whose lists may hold missing (None) entries."""
+
+    lines: list[str | None] = []
+    roles: list[str | None] = []
+
+
+register_fact_type(_Chat, name="policy8_chat")
+
+
+def _chat_decision(when: dict[str, Any], fact: dict[str, Any]) -> Any:
+    rule = {"id": "r", "title": "r", "when": when, "then": [{"type": "violation", "code": "X", "message": "m"}]}
+    return Engine(Policy(id="p", version="1", title="t", fact_type="policy8_chat", rules=[rule])).evaluate(fact)
+
+
+class TestMissingListItems:
+    """A None entry of a list says nothing: no deep error, and no item "outside" the values."""
+
+    @pytest.mark.parametrize("skip_quoted", [False, True])
+    def test_contains_reads_the_other_lines(self, skip_quoted: bool) -> None:
+        """A None line is skipped; the phrase on the next line is found, with no rule error."""
+        when = {"kind": "contains", "path": "lines", "phrases": ["不行"], "skip_quoted": skip_quoted}
+        decision = _chat_decision(when, {"lines": [None, "这个不行"]})
+        assert decision.errors == ()
+        assert decision.rule_ids == ("r",)
+
+    @pytest.mark.parametrize(("roles", "holds"), [([None, "agent"], False), ([None, "agent", "nobody"], True)])
+    def test_any_not_in_ignores_a_missing_item(self, roles: list[str | None], holds: bool) -> None:
+        """A None role is not "some role outside [agent]"; a real one outside is."""
+        decision = _chat_decision({"kind": "any_not_in", "path": "roles", "value": ["agent"]}, {"roles": roles})
+        assert (decision.rule_ids == ("r",)) is holds
+        assert decision.trace.for_rule("r").matched is holds

@@ -201,6 +201,8 @@ class TextMatcher:
         """The first phrase found (as written in the policy, folded), or None."""
         texts = (value,) if isinstance(value, str) else value
         for text in texts:
+            if text is None:  # a missing line (a host's list of optional texts) says nothing
+                continue
             folded = fold_text(text, self.fold)
             if self.skip_quoted:
                 folded = _QUOTATION.sub(_CUT, folded)

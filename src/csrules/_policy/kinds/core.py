@@ -200,7 +200,8 @@ class AnyIn(_Operand):
 
 
 class AnyNotIn(_Operand):
-    """Holds when some item of the list at ``path`` is none of the listed values.
+    """Holds when some item of the list at ``path`` is none of the listed values (a missing,
+    None, item is not such an item, as ``not_in`` does not hold for a missing value).
 
     ``{kind: any_not_in, path: handoff_roles, value: [agent, shift_lead]}`` holds for
     ``[shift_lead, nobody]``, not for ``[agent]`` or an empty list.
@@ -816,16 +817,18 @@ class _ItemsHandler(_MembershipHandler):
 
     def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
-        values = ctx.const(self._values(cond, ctx.params, ctx.model))
-        # some item outside the values (any_not_in), or not every item outside them (any_in)
+        held_values = self._values(cond, ctx.params, ctx.model)
+        # some item outside the values (any_not_in), or not every item outside them (any_in); a
+        # missing (None) item is outside nothing, as a missing value is for not_in
+        values = ctx.const(held_values | {None} if self.negate else held_values)
         test = f"not {values}.issuperset({expr})" if self.negate else f"not {values}.isdisjoint({expr})"
         return join([*guards, test], "and")
 
     def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         items = env.get(cond.path)
         values = self._values(cond, env.params, env.model)
-        result = items is not None and any((item not in values) if self.negate else (item in values)
-                                           for item in items)
+        result = items is not None and any((item is not None and item not in values) if self.negate
+                                           else (item in values) for item in items)
         return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
 
     def negated(self, cond: _Members) -> NotIn | None:
