@@ -191,10 +191,12 @@ class TestBoolean:
         assert decision.rule_ids == ()
         assert decision.trace.for_rule("r").decided_by == ("flag is yes",)
 
-    def test_empty_all_holds_and_empty_any_does_not(self):
-        """all of nothing holds; any of nothing does not."""
-        assert holds(one_rule({"kind": "all", "of": []}), thing())
-        assert not holds(one_rule({"kind": "any", "of": []}), thing())
+    @pytest.mark.parametrize("kind", ["all", "any"])
+    def test_empty_junction_is_refused(self, kind):
+        """all or any of nothing (a rule for every fact, or for none) is refused, not guessed."""
+        with pytest.raises(PolicyError, match=f"{kind} needs at least one condition") as caught:
+            one_rule({"kind": "not", "condition": {"kind": kind, "of": []}})
+        assert caught.value.loc[-3:] == ("when", "condition", "of")
 
 
 class TestStaticChecks:

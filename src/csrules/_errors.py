@@ -189,6 +189,12 @@ class ConvertedModel(BaseModel):
         except ValidationError as exc:
             raise type(self)._convert(exc, data) from None
 
+    # pydantic calls an overridden ``__init__`` to build the model inside ``model_validate`` and
+    # as a nested field, and that call validates the data again: every validator ran twice (a
+    # policy's whole check among them), and without the caller's context. This ``__init__`` only
+    # converts errors, which the model_validate* wrappers and the outermost model do anyway.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         """Validate ``obj``; a problem raises the model's csrules error."""
@@ -207,8 +213,14 @@ class ConvertedModel(BaseModel):
 
     @classmethod
     def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate string data; a problem raises the model's csrules error."""
-        try:
-            return super().model_validate_strings(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise cls._convert(exc, obj) from None
+        """Validate string data (text for every value, lists of them included) as
+        ``model_validate`` reads text; a problem raises the model's csrules error.
+
+        pydantic's own strings mode takes no lists, so a list field (a catalogue's roles)
+        could not be given at all; its lax Python mode reads text the same way otherwise."""
+        if kwargs.get("strict"):
+            try:
+                return super().model_validate_strings(obj, *args, **kwargs)
+            except ValidationError as exc:
+                raise cls._convert(exc, obj) from None
+        return cls.model_validate(obj, *args, **kwargs)

@@ -1,8 +1,9 @@
 """Reading and writing policy files (YAML or JSON), safely and with line numbers.
 
 Loading never runs code from a file: YAML goes through PyYAML's safe loader, with aliases
-refused (no "billion laughs"), duplicate keys refused (no silently dropped rules), nesting
-bounded, and every error located as ``file:line``.
+refused (no "billion laughs"), duplicate keys and merge keys refused (no silently dropped
+rules), numbers YAML would read as octal refused (``030`` is not 24), nesting bounded, and
+every error located as ``file:line``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ Lines = dict[tuple[Any, ...], int]
 
 
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")  # YAML 1.1 octal: 010 is 8
 MAX_INT_DIGITS = 30
 """Longest integer literal read; longer ones are refused (policies bound numbers far below)."""
 
@@ -69,7 +71,15 @@ class _PolicyLoader(yaml.SafeLoader):
                 f"the number {node.value[:20]}... is too long ({len(node.value)} digits)",
                 line=node.start_mark.line + 1,
             )
-        return super().construct_yaml_int(node)
+        value = super().construct_yaml_int(node)
+        if _OCTAL.match(node.value) and value != int(node.value.replace("_", ""), 10):
+            # 030 minutes would silently be 24: a leading zero is a slip far more often than octal
+            raise PolicyError(
+                f"the number {node.value} starts with 0, which YAML reads as octal ({value}); "
+                f"write it without the leading zero, or quote it if it is text",
+                line=node.start_mark.line + 1,
+            )
+        return value
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -256,6 +266,9 @@ def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | No
             for key_node, value_node in current.value:
                 key = _scalar_key(key_node)
                 mark = key_node.start_mark
+                if key_node.tag == "tag:yaml.org,2002:merge":  # keys given again after it win silently
+                    raise PolicyError("YAML merge keys (<<) are not allowed in policy files; write the keys out",
+                                      line=mark.line + 1)
                 if key in seen:
                     first = seen[key]
                     raise PolicyError(

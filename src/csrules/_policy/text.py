@@ -114,8 +114,30 @@ def _fold(text: str, fold: Fold) -> str:
 
 
 # Quoted speech: the span between a pair of quotation marks, in the Chinese and the Western
-# styles (full-width ＂ reads as " once folded); an unclosed mark quotes nothing.
-_QUOTATION = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|‘[^’]*’|"[^"]*"|﹁[^﹂]*﹂|﹃[^﹄]*﹄')
+# styles, the book-title marks 《》〈〉 among them (Chinese text quotes a named thing with them:
+# 您说的《不行》); an unclosed mark quotes nothing. Each mark also in its compatibility forms
+# (vertical ﹁, half-width ｢, full-width ＂, the angle bracket U+2329), which only folding
+# would make the plain mark: a text matched exactly (fold none) quotes with them too.
+# The straight single quote quotes too (the call-centre rules write 沒有'我不能'), but never as an
+# apostrophe: not right after a Latin letter or digit, nor closing right before one (don't, it's).
+QUOTE_PAIRS = ("「」", "『』", "“”", "‘’", '""', "''", "《》", "〈〉")
+"""The quotation marks a ``contains`` with ``skip_quoted`` reads, each pair opening and closing."""
+_COMPAT_MARKS = "﹁﹂﹃﹄｢｣＂＇︽︾︿﹀\u2329\u232a"
+_LATIN = "A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"  # and their full-width forms, before folding
+
+
+def _forms(mark: str) -> str:
+    """``mark`` and every compatibility character NFKC reads as it, escaped for a character class."""
+    return re.escape(mark + "".join(c for c in _COMPAT_MARKS if unicodedata.normalize("NFKC", c) == mark))
+
+
+def _quoting(opens: str, closes: str) -> str:
+    """The pattern of one quoted span between ``opens`` and ``closes`` (in any of their forms)."""
+    span = f"[{_forms(opens)}][^{_forms(closes)}]*[{_forms(closes)}]"
+    return f"(?<![{_LATIN}]){span}(?![{_LATIN}])" if opens == "'" else span
+
+
+_QUOTATION = re.compile("|".join(_quoting(opens, closes) for opens, closes in map(tuple, QUOTE_PAIRS)))
 _CUT = "\x00"  # what a quoted span reads as: no phrase crosses it, and no negation reaches over it
 
 
@@ -179,6 +201,8 @@ class TextMatcher:
         """The first phrase found (as written in the policy, folded), or None."""
         texts = (value,) if isinstance(value, str) else value
         for text in texts:
+            if text is None:  # a missing line (a host's list of optional texts) says nothing
+                continue
             folded = fold_text(text, self.fold)
             if self.skip_quoted:
                 folded = _QUOTATION.sub(_CUT, folded)

@@ -1350,6 +1350,9 @@ def _ladder(rule: dict[str, Any], roles: RoleCatalogue) -> bool:
     for role in roles:
         for distance, boss in enumerate(roles.chain_above(role.id), start=1):
             by_distance.setdefault(distance, {}).setdefault(boss.id, []).append(role.id)
+    if not by_distance:  # no level to list: "not any of none" would flag every report
+        raise PolicyError("the level count is read from each role's superiors in the pack's roles, and no role "
+                          "names one (reports_to in its roles file)", rule_id=rule["id"])
     wanted = [{"kind": "all", "of": [
         {"kind": "in", "path": count, "value": [distance]},
         {"kind": "any", "of": [{"kind": "all", "of": [{"kind": "in", "path": raised, "value": below},

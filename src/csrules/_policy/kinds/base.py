@@ -50,7 +50,7 @@ from csrules._policy.errors import CheckedModel
 from csrules._policy.facts import FieldInfo, field_info, read_path
 from csrules._policy.trace import TraceNode
 from csrules._time.durations import BusinessDuration, WallDuration
-from csrules.exceptions import PolicyError
+from csrules.exceptions import PolicyError, TimeError
 
 if TYPE_CHECKING:
     from pydantic import SerializationInfo
@@ -82,8 +82,11 @@ __all__ = [
     "check_of",
     "condition_classes",
     "handler_for",
+    "instant_access",
     "is_builtin_kind",
     "join",
+    "naive_field",
+    "named_instant",
     "optional_method",
     "reads_now_of",
     "register_kind",
@@ -241,6 +244,28 @@ class CompileContext:
         if getter is None:
             getter = self._getters[name] = self.const(attrgetter(name))
         return f"{getter}({expr})"
+
+
+def naive_field(path: str, value: datetime) -> str:
+    """Why the naive datetime ``value`` of the fact's field ``path`` cannot be read as an instant."""
+    return (f"field {path} holds {value.isoformat()} without a UTC offset (not timezone-aware): it needs "
+            "one (e.g. 2026-03-02T09:00:00+08:00, or a datetime with a tzinfo) to be read as an instant")
+
+
+def named_instant(value: Any, path: str) -> Any:
+    """``value`` (read from the field ``path``) as it is, unless it is a naive datetime: that raises
+    :class:`TimeError` naming the field, where Python's own error (or a deeper time function's)
+    names none. A host's model may declare a plain ``datetime``."""
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise TimeError(naive_field(path, value))
+    return value
+
+
+def instant_access(ctx: CompileContext, path: str) -> tuple[list[str], str]:
+    """Guards and expression of the instant (or date) field ``path`` for compiled code, a naive
+    datetime in it refused by :func:`named_instant`."""
+    guards, expr = ctx.access(path)
+    return guards, f"{ctx.const(named_instant)}({expr}, {path!r})"
 
 
 @dataclass

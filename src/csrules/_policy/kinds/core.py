@@ -13,6 +13,7 @@ In a policy file a condition reads::
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -52,6 +53,8 @@ from csrules._policy.kinds.base import (
     Words,
     check_of,
     join,
+    naive_field,
+    named_instant,
     optional_method,
     reads_now_of,
     register_kind,
@@ -61,7 +64,7 @@ from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
-from csrules.exceptions import DurationError, PolicyError
+from csrules.exceptions import DurationError, PolicyError, TimeError
 
 __all__ = [
     "All",
@@ -84,7 +87,7 @@ __all__ = [
 
 
 class All(ConditionBase):
-    """Holds when every condition in ``of`` holds (an empty list holds).
+    """Holds when every condition in ``of`` holds (a policy refuses an empty list).
 
     ``{kind: all, of: [{kind: is_set, path: approver},
     {kind: compare, path: days, op: ">", value: 1}]}``
@@ -100,7 +103,7 @@ class All(ConditionBase):
 
 
 class Any_(ConditionBase):
-    """Holds when at least one condition in ``of`` holds (an empty list does not).
+    """Holds when at least one condition in ``of`` holds (a policy refuses an empty list).
 
     ``{kind: any, of: [{kind: compare, path: emotion, op: "==", value: angry}, ...]}``
     """
@@ -197,7 +200,8 @@ class AnyIn(_Operand):
 
 
 class AnyNotIn(_Operand):
-    """Holds when some item of the list at ``path`` is none of the listed values.
+    """Holds when some item of the list at ``path`` is none of the listed values (a missing,
+    None, item is not such an item, as ``not_in`` does not hold for a missing value).
 
     ``{kind: any_not_in, path: handoff_roles, value: [agent, shift_lead]}`` holds for
     ``[shift_lead, nobody]``, not for ``[agent]`` or an empty list.
@@ -227,8 +231,9 @@ class Contains(ConditionBase):
     ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
     ``我保证一定到``; one right before one of the ``negated_after`` words does not count
     (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
-    quotation marks (「」, 『』, “”, ‘’, "") does not count: the agent repeating the customer's
-    words (``您说「不行」``) says no such thing to the customer.
+    quotation marks (「」, 『』, “”, ‘’, "", '' (never an apostrophe), and the title marks 《》, 〈〉)
+    does not count: the agent repeating the customer's words (``您说「不行」``) says no such
+    thing to the customer.
     """
 
     kind: Literal["contains"] = "contains"
@@ -328,8 +333,13 @@ class _JunctionHandler:
     def __init__(self, kind: str, word: str, stops_on: bool, wording: dict[Lang, tuple[str, str]]) -> None:
         # wording[lang] = (text for an empty list, heading for the parts)
         self.kind, self.word, self.stops_on, self.wording = kind, word, stops_on, wording
+        self.empty_means = ("an empty 'any' never holds, so the rule would never apply" if stops_on
+                            else "an empty 'all' holds for every fact, so the rule would apply to all of them")
 
     def check(self, cond: All | Any_, ctx: CheckContext) -> None:
+        if not cond.of:  # written by mistake far more often than meant: refuse, never guess
+            raise ctx.fail(f"{self.kind} needs at least one condition in 'of' (got an empty list): "
+                           f"{self.empty_means}", at=("of",))
         for index, child in enumerate(cond.of):
             check_of(child, ctx.at("of", index))
 
@@ -416,6 +426,9 @@ def _skipped(cond: ConditionBase, env: Env) -> TraceNode:
 # --------------------------------------------------------------------------- comparisons
 
 
+_ISO_EXAMPLES = {"datetime": '"2026-03-02T09:00:00+08:00"', "date": '"2026-03-02"', "time": '"09:00"'}
+"""How a literal of each time kind is written."""
+
 _LITERAL_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "datetime": TypeAdapter(datetime),
     "date": TypeAdapter(date),
@@ -452,6 +465,9 @@ def coerce_literal(info: FieldInfo, value: Any) -> Any:
             )
         return duration.delta
     elif kind in _LITERAL_ADAPTERS:
+        if not isinstance(value, str | datetime | date | time):  # pydantic reads 1767225600 as a Unix time
+            raise PolicyError(f"{info.path} is a {kind}, compared with {got}: write it as ISO 8601 text "
+                              f"({_ISO_EXAMPLES[kind]})", path=info.path)
         try:
             value = _LITERAL_ADAPTERS[kind].validate_python(value)
         except ValidationError:
@@ -551,7 +567,10 @@ class _CompareHandler:
             right_guards, right = ctx.access(cond.field)
             guards = guards + right_guards
             if instants:
-                right = f"{ctx.const(instant)}({right})"
+                right = f"{ctx.const(instant)}({right}, {cond.field!r})"
+            elif _meets_decimal(ctx.model, cond):
+                exact = ctx.const(exact_number)
+                left, right = f"{exact}({left})", f"{exact}({right})"
         else:
             value = self._rhs(cond, ctx.params, ctx.model)
             if type(value) is bool and cond.op in ("==", "!=") and field_info(ctx.model, cond.path).kind == "bool":
@@ -560,7 +579,7 @@ class _CompareHandler:
                 return join([*guards, left if wanted else f"(not {left})"], "and")
             right = ctx.const(instant(value))
         if instants:
-            left = f"{ctx.const(instant)}({left})"
+            left = f"{ctx.const(instant)}({left}, {cond.path!r})"
         return join([*guards, f"{left} {cond.op} {right}"], "and")
 
     def evaluate(self, cond: Compare, env: Env) -> TraceNode:
@@ -575,7 +594,10 @@ class _CompareHandler:
             values[cond.field] = right
         elif cond.param is not None:
             values[cond.param] = right
-        result = left is not None and right is not None and PY_OPS[cond.op](instant(left), instant(right))
+        if cond.field is not None and _meets_decimal(env.model, cond):
+            left, right = exact_number(left), exact_number(right)
+        result = left is not None and right is not None and PY_OPS[cond.op](
+            instant(left, cond.path), instant(right, cond.field))
         return TraceNode("compare", self.describe(cond, "en", env.describe), result, values)
 
     def describe(self, cond: Compare, lang: Lang, ctx: DescribeContext) -> str:
@@ -604,16 +626,45 @@ class _CompareHandler:
         return [Constraint(cond.path, cond.op, value, cond.param or repr(cond.value))]
 
 
-def instant(value: Any) -> Any:
+def instant(value: Any, path: str | None = None) -> Any:
     """An aware datetime as its UTC instant, any other value as it is: Python compares two
     datetimes of one zone by their wall clocks, ignoring ``fold``, so in a DST fold the second
-    01:30 would come before the first 01:45."""
-    if isinstance(value, datetime) and value.utcoffset() is not None:
+    01:30 would come before the first 01:45. A naive datetime read from the fact's field
+    ``path`` raises :class:`TimeError` naming it: it is no instant, and Python's own error
+    on comparing it with an aware one names nothing."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            if path is not None:
+                raise TimeError(naive_field(path, value))
+            return value
         try:
             return value.astimezone(UTC)
         except OverflowError:  # year 1 or 9999 with an offset: no fold there, compare as given
             return value
     return value
+
+
+def aware_field(value: Any, path: str) -> datetime:
+    """``value``, the datetime of field ``path`` (or ``now``), as a UTC instant; a naive one
+    raises :class:`TimeError` naming the field."""
+    return ensure_aware(named_instant(value, path), path)
+
+
+def exact_number(value: Any) -> Any:
+    """A finite float as the decimal it is written as, any other value as it is: compared with a
+    ``Decimal`` field, the float ``0.3`` is ``Decimal("0.3")``, not the binary fraction just
+    below it that Python compares exactly (``Decimal("0.3") > 0.3`` is true)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(repr(value))
+    return value
+
+
+def _meets_decimal(model: type[BaseModel], cond: Compare) -> bool:
+    """Whether a comparison of two fields involves a ``Decimal`` field (its other side may hold
+    floats, read as the decimals they are written as)."""
+    assert cond.field is not None
+    kinds = (scalar_type(field_info(model, cond.path)), scalar_type(field_info(model, cond.field)))
+    return any(isinstance(kind, type) and issubclass(kind, Decimal) for kind in kinds)
 
 
 def plain_value(cond: Compare, params: dict[str, Any], model: type[BaseModel]) -> Any:
@@ -766,16 +817,18 @@ class _ItemsHandler(_MembershipHandler):
 
     def source(self, cond: _Members, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
-        values = ctx.const(self._values(cond, ctx.params, ctx.model))
-        # some item outside the values (any_not_in), or not every item outside them (any_in)
+        held_values = self._values(cond, ctx.params, ctx.model)
+        # some item outside the values (any_not_in), or not every item outside them (any_in); a
+        # missing (None) item is outside nothing, as a missing value is for not_in
+        values = ctx.const(held_values | {None} if self.negate else held_values)
         test = f"not {values}.issuperset({expr})" if self.negate else f"not {values}.isdisjoint({expr})"
         return join([*guards, test], "and")
 
     def evaluate(self, cond: _Members, env: Env) -> TraceNode:
         items = env.get(cond.path)
         values = self._values(cond, env.params, env.model)
-        result = items is not None and any((item not in values) if self.negate else (item in values)
-                                           for item in items)
+        result = items is not None and any((item is not None and item not in values) if self.negate
+                                           else (item in values) for item in items)
         return TraceNode(cond.kind, self.describe(cond, "en", env.describe), result, {cond.path: items})
 
     def negated(self, cond: _Members) -> NotIn | None:
@@ -919,8 +972,9 @@ class _ElapsedHandler:
             end_guards, end = ctx.access(cond.until)
             guards = guards + end_guards
         limit = ctx.const(_plain(self._duration(cond, ctx.params)))
-        utc = ctx.const(ensure_aware)  # instants in UTC: 24 h is 24 h across a DST change
-        return join([*guards, f"({utc}({end}) - {utc}({start})) {cond.op} {limit}"], "and")
+        utc = ctx.const(aware_field)  # instants in UTC: 24 h is 24 h across a DST change
+        span = f"{utc}({end}, {cond.until or 'now'!r}) - {utc}({start}, {cond.since!r})"
+        return join([*guards, f"({span}) {cond.op} {limit}"], "and")
 
     def evaluate(self, cond: Elapsed, env: Env) -> TraceNode:
         start = env.get(cond.since)
@@ -929,7 +983,7 @@ class _ElapsedHandler:
         values: dict[str, Any] = {cond.since: start, cond.until or "now": end}
         if start is None or end is None:
             return TraceNode("elapsed", self.describe(cond, "en", env.describe), False, values)
-        span = ensure_aware(end) - ensure_aware(start)
+        span = aware_field(end, cond.until or "now") - aware_field(start, cond.since)
         values["elapsed"] = span
         return TraceNode(
             "elapsed",

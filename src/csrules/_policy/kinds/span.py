@@ -33,6 +33,7 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
+    instant_access,
     join,
     register_kind,
 )
@@ -153,7 +154,7 @@ class _SpanHandler:
     def source(self, cond: HolidayInSpan, ctx: CompileContext) -> str:
         guards, args = [], []
         for path in (cond.path, cond.until, *(() if cond.since is None else (cond.since,))):
-            more, value = ctx.access(path)
+            more, value = instant_access(ctx, path)
             guards += more
             args.append(value)
         test = ctx.const(self._test(cond, ctx.params))

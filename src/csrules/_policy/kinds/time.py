@@ -55,7 +55,9 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
+    instant_access,
     join,
+    named_instant,
     register_kind,
 )
 from csrules._policy.trace import TraceNode
@@ -260,7 +262,7 @@ def _in_zone(tz: str | None, calendar: str | None, lang: Lang) -> str:
 
 
 def _aware(value: datetime, name: str) -> datetime:
-    return ensure_aware(value, name)
+    return ensure_aware(named_instant(value, name), name)
 
 
 def _at(day: date, clock: time, zone: tzinfo) -> datetime:
@@ -355,10 +357,10 @@ class _NoticeHandler:
         return _NoticeTest(cond.op, duration, calendar)
 
     def source(self, cond: Notice, ctx: CompileContext) -> str:
-        guards, start = ctx.access(cond.since)
+        guards, start = instant_access(ctx, cond.since)
         end = "now"
         if cond.until is not None:
-            more, end = ctx.access(cond.until)
+            more, end = instant_access(ctx, cond.until)
             guards = guards + more
         test = ctx.const(self._test(cond, ctx.params))
         return join([*guards, f"{test}({start}, {end})"], "and")
@@ -530,10 +532,10 @@ class _TimeOfDayHandler:
         _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
-        guards, instant = ctx.access(cond.path)
+        guards, instant = instant_access(ctx, cond.path)
         on = instant
         if cond.day_of is not None:
-            more, on = ctx.access(cond.day_of)
+            more, on = instant_access(ctx, cond.day_of)
             guards += more
         more, clock = cond.time.source(ctx)
         guards += more
@@ -690,7 +692,7 @@ class _CalendarPathHandler:
         _calendar(ctx, cond.calendar)
 
     def source(self, cond: _CalendarCondition, ctx: CompileContext) -> str:
-        guards, value = ctx.access(cond.path)
+        guards, value = instant_access(ctx, cond.path)
         test = ctx.const(self.test_for(get_calendar(cond.calendar)))
         return join([*guards, f"{test}({value})"], "and")
 
@@ -843,7 +845,7 @@ class _NightHandler:
         _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: NightShift, ctx: CompileContext) -> str:
-        guards, value = ctx.access(cond.path)
+        guards, value = instant_access(ctx, cond.path)
         more, agent = _agent_access(ctx, cond.agent)
         guards = guards + more
         test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
@@ -923,7 +925,7 @@ class _WithinHandler:
             _calendar(ctx, cond.calendar)
 
     def source(self, cond: WithinHours, ctx: CompileContext) -> str:
-        guards, value = ctx.access(cond.path)
+        guards, value = instant_access(ctx, cond.path)
         more, start = cond.start.source(ctx)
         guards += more
         more, end = cond.end.source(ctx)
@@ -1057,10 +1059,10 @@ class _RecurringHandler:
             _calendar(ctx, cond.calendar)
 
     def source(self, cond: Recurring, ctx: CompileContext) -> str:
-        guards, instant = ctx.access(cond.path)
+        guards, instant = instant_access(ctx, cond.path)
         start = instant
         if cond.period_start is not None:
-            more, start = ctx.access(cond.period_start)
+            more, start = instant_access(ctx, cond.period_start)
             guards = guards + more
         test = ctx.const(_RecurringTest(cond))
         return join([*guards, f"{test}({instant}, {start})"], "and")
