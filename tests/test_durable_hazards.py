@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
