@@ -108,8 +108,8 @@ LEAVES: st.SearchStrategy[Any] = st.one_of(
 CONDITIONS: st.SearchStrategy[Any] = st.recursive(
     LEAVES,
     lambda children: st.one_of(
-        st.builds(All, of=st.lists(children, max_size=3)),
-        st.builds(Any_, of=st.lists(children, max_size=3)),
+        st.builds(All, of=st.lists(children, min_size=1, max_size=3)),
+        st.builds(Any_, of=st.lists(children, min_size=1, max_size=3)),
         st.builds(Not, condition=children),
     ),
     max_leaves=8,

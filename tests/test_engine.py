@@ -20,6 +20,8 @@ FACT = {
     "starts_at": "2026-05-04T16:00:00+08:00",
     "days": 2,
 }
+ALWAYS = {"kind": "is_set", "path": "kind"}  # kind is required: set on every fact
+NEVER = {"kind": "is_missing", "path": "kind"}
 
 
 def policy(rules: list[dict[str, Any]], **extra: Any) -> Policy:
@@ -29,7 +31,7 @@ def policy(rules: list[dict[str, Any]], **extra: Any) -> Policy:
 
 def rule(rule_id: str, effect: dict[str, Any], *, when: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     """A rule that always holds unless ``when`` is given."""
-    return {"id": rule_id, "title": rule_id, "when": when or {"kind": "all", "of": []}, "then": [effect], **extra}
+    return {"id": rule_id, "title": rule_id, "when": when or ALWAYS, "then": [effect], **extra}
 
 
 class TestEffects:
@@ -84,7 +86,7 @@ class TestEffects:
     def test_outcome_ranking(self, effects, outcome):
         """The outcome is clean < action required < needs approval < violation."""
         rules = [rule(f"r{i}", effect) for i, effect in enumerate(effects)] or [
-            rule("never", {"type": "approval", "role": "x"}, when={"kind": "any", "of": []})
+            rule("never", {"type": "approval", "role": "x"}, when=NEVER)
         ]
         assert Engine(policy(rules)).evaluate(FACT).outcome is outcome
 
@@ -211,7 +213,7 @@ class TestFailingRules:
         decision = engine.evaluate(Naive(a=datetime(2026, 1, 1), b=datetime(2026, 1, 2, tzinfo=CST), n=5))
         assert decision.rule_ids == ("big",)
         assert decision.errors[0].rule_id == "span"
-        assert "TimeError: instant must be timezone-aware" in decision.errors[0].message
+        assert "TimeError: field a holds 2026-01-01T00:00:00 without a UTC offset" in decision.errors[0].message
         assert decision.error_mode is csrules.ErrorMode.SKIP
         assert decision.trace.for_rule("span").condition.error is not None
 

@@ -20,12 +20,13 @@ CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=CST)
 FACT = {"kind": "personal", "requested_at": "2026-05-04T08:00:00+08:00",
         "starts_at": "2026-05-04T16:00:00+08:00", "days": 2}
+ALWAYS = {"kind": "is_set", "path": "kind"}  # kind is required in both fact types: set on every fact
 THING = {"n": 5, "kind": "a", "flag": True, "text": "hello", "at": "2026-05-04T08:00:00+08:00"}
 
 
 def _policy(policy_id: str, fact_type: str, effect: dict[str, Any]) -> Policy:
     return Policy(id=policy_id, version="1", title="t", fact_type=fact_type, rules=[
-        {"id": "r", "title": "r", "when": {"kind": "all", "of": []}, "then": [effect]}])
+        {"id": "r", "title": "r", "when": ALWAYS, "then": [effect]}])
 
 
 def _evaluate(engine: Engine, fact: Any, **kwargs: Any) -> Any:
@@ -138,7 +139,7 @@ def _hit_policy(policy_id: str, hit_policy: str) -> Policy:
     """Three always-true rules with priorities 1, 3, 3 under ``hit_policy``."""
     return Policy(id=policy_id, version="1", title="t", fact_type="core_leave", hit_policy=hit_policy,
                   rules=[{"id": f"r{i}", "title": "r", "priority": priority,
-                          "when": {"kind": "all", "of": []},
+                          "when": ALWAYS,
                           "then": [{"type": "recommendation", "text": f"r{i}"}]}
                          for i, priority in enumerate((1, 3, 3))])
 
