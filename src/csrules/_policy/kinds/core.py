@@ -334,7 +334,9 @@ class _JunctionHandler:
         # wording[lang] = (text for an empty list, heading for the parts)
         self.kind, self.word, self.stops_on, self.wording = kind, word, stops_on, wording
         self.empty_means = ("an empty 'any' never holds, so the rule would never apply" if stops_on
-                            else "an empty 'all' holds for every fact, so the rule would apply to all of them")
+                            else "an empty 'all' holds for every fact, so the rule would apply to all of them"
+                            " (a rule meant for every fact tests a field every fact has:"
+                            " {kind: is_set, path: <a required field>})")
 
     def check(self, cond: All | Any_, ctx: CheckContext) -> None:
         if not cond.of:  # written by mistake far more often than meant: refuse, never guess
