@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from pydantic import BaseModel, Field
 
 from csrules import Engine
+from csrules._cli.cli import main
 from csrules._policy.facts import register_fact_type
 from csrules._policy.loader import loads_policy
 from tests.columnar_support import assert_same
@@ -21,6 +25,9 @@ class NaiveTimes(BaseModel):
     opened: datetime = Field(title="opened")
     closed: datetime | None = Field(default=None, title="closed")
 
+
+LEAVE = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
+         "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T20:00:00+08:00", "requested_by": "A01"}
 
 NAIVE_ENGINE = Engine([loads_policy(
     """
@@ -56,3 +63,37 @@ class TestNaiveTimesInAudits:
                   "closed": datetime(2026, 3, 1, 10, tzinfo=timezone(timedelta(hours=8)))}]
         assert pa.Table.from_pylist(facts).schema.field("opened").type.tz is None
         assert_same(NAIVE_ENGINE, "surf8_naive_times", facts, columnar=False)
+
+
+class TestImpossibleDates:
+    """A well-formed date that names no real day is told apart from a text that is no date at all."""
+
+    @pytest.mark.parametrize(("option", "text", "said"), [
+        ("--now", "2026-02-30T09:00:00+08:00", "'2026-02-30T09:00:00+08:00': no such day: February 2026 has 28 days"),
+        ("--now", "2026-03-01T24:00:00+08:00", "--now '2026-03-01T24:00:00+08:00': hour must be in 0..23"),
+        ("--now", "2026-03-01T09:00:00+24:00", "the offset must be less than 24 hours"),
+        ("--as-of", "2026-04-31", "--as-of '2026-04-31': no such day: April 2026 has 30 days"),
+    ])
+    def test_option_names_the_part_out_of_range(self, option: str, text: str, said: str,
+                                                capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """``--now`` and ``--as-of`` say which part of a well-formed text is out of range."""
+        fact = tmp_path / "fact.json"
+        fact.write_text(json.dumps(LEAVE), encoding="utf-8")
+        args = ["eval", "call_centre", str(fact), "--fact-type", "leave_request"]
+        now = [] if option == "--now" else ["--now", "2026-03-01T09:00:00+08:00"]
+        assert main([*args, *now, option, text]) == 2
+        assert said in capsys.readouterr().err
+
+    def test_a_text_that_is_no_date_still_shows_the_form(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A text that is not ISO 8601 at all is shown the form to write."""
+        assert main(["eval", "call_centre", "--fact-type", "leave_request", "--now", "tomorrow"]) == 2
+        assert "--now must be an ISO 8601 date-time such as 2026-03-01T09:00:00+08:00" in capsys.readouterr().err
+
+    def test_envelope_now_names_the_day(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """An envelope's ``now`` on 29 February of a common year names the month's length, at its line."""
+        facts = tmp_path / "facts.jsonl"
+        facts.write_text(json.dumps({"fact": LEAVE, "fact_type": "leave_request",
+                                     "now": "2026-02-29T10:00:00+08:00"}) + "\n", encoding="utf-8")
+        assert main(["eval", "call_centre", str(facts)]) == 2
+        assert (f"{facts}:1: bad fact: envelope 'now' '2026-02-29T10:00:00+08:00': no such day: "
+                "February 2026 has 28 days") in capsys.readouterr().err

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, BinaryIO, Literal, TextIO
 
 from csrules._cli._common import CliError, instant_problem
+from csrules._cli.dates import iso_problem
 from csrules._policy.loader import DuplicateKey, unique_keys
 
 __all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
@@ -221,8 +222,10 @@ def _record(index: int, line: int, data: Any, item: bool = False) -> Record | Ba
         if now is not None:
             try:
                 parsed = datetime.fromisoformat(str(now))
-            except ValueError:
-                return BadRecord(index, line, f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
+            except ValueError as exc:
+                problem = iso_problem(str(now), exc)
+                return BadRecord(index, line, f"envelope 'now' {now!r}: {problem}" if problem else
+                                 f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
             if parsed.utcoffset() is None:
                 return BadRecord(index, line, f"envelope 'now' needs a time zone (got {now!r})")
             problem = instant_problem(parsed)
