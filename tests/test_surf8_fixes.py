@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pytest
 from pydantic import BaseModel, Field
@@ -14,6 +15,8 @@ from csrules import Engine
 from csrules._cli.cli import main
 from csrules._policy.facts import register_fact_type
 from csrules._policy.loader import loads_policy
+from csrules.audit import audit
+from csrules.policies import load_pack
 from tests.columnar_support import assert_same
 
 
@@ -26,6 +29,7 @@ class NaiveTimes(BaseModel):
     closed: datetime | None = Field(default=None, title="closed")
 
 
+AUDIT_NOW = datetime(2026, 3, 3, 9, tzinfo=timezone(timedelta(hours=8)))
 LEAVE = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
          "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T20:00:00+08:00", "requested_by": "A01"}
 
@@ -97,3 +101,31 @@ class TestImpossibleDates:
         assert main(["eval", "call_centre", str(facts)]) == 2
         assert (f"{facts}:1: bad fact: envelope 'now' '2026-02-29T10:00:00+08:00': no such day: "
                 "February 2026 has 28 days") in capsys.readouterr().err
+
+
+class TestCsvFlagsAndNumbersAsText:
+    """A CSV column whose cells are not all Arrow flags or numbers is read as text, and each
+    cell then as a fact reads it: one bad cell makes its row invalid, not the whole file."""
+
+    @pytest.mark.parametrize("columnar", [True, False])
+    def test_cells_are_read_as_the_engine_reads_them(self, columnar: bool, tmp_path: Path) -> None:
+        """"yes" is a flag set, as for ``Engine.evaluate``; "maybe" is its row's invalid field."""
+        fact = {**LEAVE, "kind": "sick", "requested_at": "2026-03-02T10:30:00+08:00", "certificate": "true"}
+        cells = ["yes", "maybe", "False"]
+        path = tmp_path / "leave.csv"
+        rows = [",".join([*fact, "night_shift"])] + [",".join([*map(str, fact.values()), cell]) for cell in cells]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        result = audit(load_pack("call_centre"), [str(path)], fact_type="leave_request", now=AUDIT_NOW,
+                       workers=1, columnar=columnar)
+        assert result.decisions is not None
+        found = pl.from_arrow(result.decisions)
+        assert isinstance(found, pl.DataFrame)
+        engine = load_pack("call_centre").engine()
+        for row, cell in enumerate(cells, start=1):
+            mine = found.filter(pl.col("row") == row)
+            if cell == "maybe":
+                assert mine.select("outcome", "field").rows() == [("invalid", "night_shift")]
+                continue
+            decision = engine.evaluate({**fact, "night_shift": cell}, now=AUDIT_NOW, fact_type="leave_request")
+            assert set(mine["rule"].drop_nulls()) == set(decision.rule_ids)
+        assert "ATT-5.night-approval" in set(found.filter(pl.col("row") == 1)["rule"])

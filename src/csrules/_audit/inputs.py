@@ -45,15 +45,17 @@ SUFFIXES = {
 
 _TEXT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
 _KIND_TYPES: dict[str, tuple[Any, ...]] = {
-    "bool": (pa.types.is_boolean,),
-    "number": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
+    "bool": (pa.types.is_boolean, *_TEXT),
+    "number": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, *_TEXT),
     "text": _TEXT,
     "datetime": (pa.types.is_timestamp, *_TEXT),
     "date": (pa.types.is_date, pa.types.is_timestamp, *_TEXT),
     "time": (pa.types.is_time, *_TEXT),
     "duration": (pa.types.is_duration, pa.types.is_integer, *_TEXT),
 }
-"""The Arrow types a column may have for each kind of field (text is never a number)."""
+"""The Arrow types a column may have for each kind of field (a number is never text). Text is
+read for a flag or a number as a fact reads it ("yes", "12"): a CSV column where one cell is
+not a number is typed as text, and that row, not the whole file, is invalid."""
 
 
 @dataclass(frozen=True)
