@@ -15,7 +15,7 @@ from csrules import Engine
 from csrules._cli.cli import main
 from csrules._policy.facts import register_fact_type
 from csrules._policy.loader import loads_policy
-from csrules.audit import audit
+from csrules.audit import AuditError, audit
 from csrules.policies import load_pack
 from tests.columnar_support import assert_same
 
@@ -129,3 +129,20 @@ class TestCsvFlagsAndNumbersAsText:
             decision = engine.evaluate({**fact, "night_shift": cell}, now=AUDIT_NOW, fact_type="leave_request")
             assert set(mine["rule"].drop_nulls()) == set(decision.rule_ids)
         assert "ATT-5.night-approval" in set(found.filter(pl.col("row") == 1)["rule"])
+
+
+class TestJsonLinesTypeChange:
+    """A JSON Lines column that changes its JSON type is refused naming the file's line, not the
+    row Arrow counts from 0 within the block it was reading."""
+
+    def test_the_line_past_the_first_block_is_named(self, tmp_path: Path) -> None:
+        """A "maybe" on line 12,000 of a file of several blocks is named at line 12,000."""
+        path = tmp_path / "leave.jsonl"
+        lines = [json.dumps({**LEAVE, "night_shift": False}) + "\n"] * 15_000
+        lines[11_999] = json.dumps({**LEAVE, "night_shift": "maybe"}) + "\n"
+        path.write_text("".join(lines), encoding="utf-8")
+        assert path.stat().st_size > 2 * 1024 * 1024  # beyond the reader's first block
+        with pytest.raises(AuditError) as caught:
+            audit(load_pack("call_centre"), [str(path)], fact_type="leave_request", now=AUDIT_NOW, workers=1)
+        assert str(caught.value) == (f'{path}: line 12000: night_shift is a JSON string ("maybe"), but the column '
+                                     "holds booleans: every line's night_shift must be a JSON boolean")
