@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -146,3 +146,24 @@ class TestJsonLinesTypeChange:
             audit(load_pack("call_centre"), [str(path)], fact_type="leave_request", now=AUDIT_NOW, workers=1)
         assert str(caught.value) == (f'{path}: line 12000: night_shift is a JSON string ("maybe"), but the column '
                                      "holds booleans: every line's night_shift must be a JSON boolean")
+
+
+class TestAuditReportBasis:
+    """An audit report says what its counts depend on beside the rows: the instant rules
+    reading the clock saw, and the field and zone months are read in."""
+
+    def test_report_and_summary_name_now_and_the_months_zone(self, tmp_path: Path) -> None:
+        """Months read in New York and now given in UTC are stated in report.md, report.html and summary.json."""
+        now = datetime(2026, 3, 3, 1, tzinfo=UTC)
+        fact = {**LEAVE, "start": "2026-03-01T08:30:00+08:00", "end": "2026-03-01T16:30:00+08:00",
+                "requested_at": "2026-02-27T20:00:00+08:00"}  # 28 February, 19:30 in New York
+        audit(load_pack("call_centre"), [fact], fact_type="leave_request", now=now, workers=1,
+              zone="America/New_York", out=tmp_path)
+        said = ("Rules reading the clock saw now = 2026-03-03T01:00:00+00:00. A fact's month is the local "
+                "month of its start in America/New_York.")
+        assert said in (tmp_path / "report.md").read_text(encoding="utf-8")
+        assert said.replace("'", "&#x27;") in (tmp_path / "report.html").read_text(encoding="utf-8")
+        summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+        assert (summary["now"], summary["timezone"], summary["month_from"]) == (
+            "2026-03-03T01:00:00+00:00", "America/New_York", "start")
+        assert summary["by_month"][0]["month"] == "2026-02"
