@@ -135,17 +135,24 @@ class TestJsonLinesTypeChange:
     """A JSON Lines column that changes its JSON type is refused naming the file's line, not the
     row Arrow counts from 0 within the block it was reading."""
 
-    def test_the_line_past_the_first_block_is_named(self, tmp_path: Path) -> None:
-        """A "maybe" on line 12,000 of a file of several blocks is named at line 12,000."""
+    @pytest.mark.parametrize(("line", "said"), [
+        (json.dumps({**LEAVE, "night_shift": "maybe"}),
+         'line 12000: night_shift is a JSON string ("maybe"), but the column holds booleans: every line\'s '
+         "night_shift must be a JSON boolean"),
+        (json.dumps({**LEAVE, "night_shift": False})[:-1],
+         "line 12000: not valid JSON at column 203: Expecting ',' delimiter"),
+        ("[1, 2]", "line 12000: a fact is a JSON object, not a JSON array"),
+    ], ids=["type-change", "truncated", "array"])
+    def test_the_line_past_the_first_block_is_named(self, line: str, said: str, tmp_path: Path) -> None:
+        """A bad line 12,000 of a file of several blocks is named at line 12,000."""
         path = tmp_path / "leave.jsonl"
         lines = [json.dumps({**LEAVE, "night_shift": False}) + "\n"] * 15_000
-        lines[11_999] = json.dumps({**LEAVE, "night_shift": "maybe"}) + "\n"
+        lines[11_999] = line + "\n"
         path.write_text("".join(lines), encoding="utf-8")
         assert path.stat().st_size > 2 * 1024 * 1024  # beyond the reader's first block
         with pytest.raises(AuditError) as caught:
             audit(load_pack("call_centre"), [str(path)], fact_type="leave_request", now=AUDIT_NOW, workers=1)
-        assert str(caught.value) == (f'{path}: line 12000: night_shift is a JSON string ("maybe"), but the column '
-                                     "holds booleans: every line's night_shift must be a JSON boolean")
+        assert str(caught.value).startswith(f"{path}: {said}")
 
 
 class TestAuditReportBasis:

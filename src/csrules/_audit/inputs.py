@@ -22,7 +22,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from csrules._audit.errors import AuditError
-from csrules._audit.json_types import type_change
+from csrules._audit.json_types import bad_line, type_change
 from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
@@ -159,7 +159,7 @@ def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseMod
 def _unreadable(path: str | Path, kind: str, exc: Exception) -> str:
     """Why a file cannot be read: Arrow's words, or for a JSON Lines column that changes its
     JSON type, the line that does (Arrow's row is counted in its block, from 0)."""
-    where = type_change(path, str(exc)) if kind == "jsonl" else None
+    where = (type_change(path, str(exc)) or bad_line(path)) if kind == "jsonl" else None
     if where is not None:
         return f"{path}: {where}"
     return f"{path}: cannot read it as {kind}: {exc}"

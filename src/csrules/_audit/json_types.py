@@ -1,9 +1,9 @@
-"""The line of a JSON Lines file where a column changes its JSON type.
+"""The line of a JSON Lines file that Arrow's JSON reader refuses.
 
-Arrow's JSON reader refuses a column whose values are not all of one JSON type ("changed from
-boolean to string in row 5"), counting rows from 0 and from the start of the block it was
-reading, so its row is not the file's line past the first block. The file is read again, line
-by line, to name the line that holds the other type.
+Arrow refuses a line that is not a JSON object and a column whose values are not all of one
+JSON type ("changed from boolean to string in row 5"), counting rows from 0 and from the start
+of the block it was reading, so its row is not the file's line past the first block. The file
+is read again, line by line, to name the line.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["type_change"]
+__all__ = ["bad_line", "type_change"]
 
 _CHANGED = re.compile(r"Column\((?P<path>/[^)]*)\) changed from (?P<was>\w+) to (?P<now>\w+)")
 _KINDS = ((bool, "boolean"), (int | float, "number"), (str, "string"), (dict, "object"), (list, "array"))
@@ -58,5 +58,27 @@ def type_change(path: str | Path, error: str) -> str | None:
                         return (f"line {number}: {column} is a JSON {found['now']} ({shown[:60]}), but the column "
                                 f"holds {found['was']}s: every line's {column} must be a JSON {found['was']}")
     except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def bad_line(path: str | Path) -> str | None:
+    """The first line of the JSON Lines file ``path`` that is not one JSON object:
+    ``line N: ...``; None when every line is one (or the file cannot be read)."""
+    try:
+        with Path(path).open(encoding="utf-8") as lines:
+            for number, text in enumerate(lines, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    data = json.loads(text.rstrip("\r\n"))  # a column counted on the line itself
+                except ValueError as exc:
+                    reason = str(getattr(exc, "msg", exc)).removesuffix(" at")  # "Invalid control character at"
+                    return f"line {number}: not valid JSON at column {getattr(exc, 'colno', 1)}: {reason}"
+                if not isinstance(data, dict):
+                    return f"line {number}: a fact is a JSON object, not a JSON {_kind(data)}"
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})"
+    except OSError:
         return None
     return None
