@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet
 import pytest
 from pydantic import BaseModel, Field
 
@@ -174,3 +175,24 @@ class TestAuditReportBasis:
         assert (summary["now"], summary["timezone"], summary["month_from"]) == (
             "2026-03-03T01:00:00+00:00", "America/New_York", "start")
         assert summary["by_month"][0]["month"] == "2026-02"
+
+
+class TestTableFilesOnEval:
+    """``eval`` and ``explain`` read facts from JSON, JSON Lines and YAML; a table file is told
+    so, and pointed to ``audit``, rather than read as text."""
+
+    @pytest.mark.parametrize("command", ["eval", "explain"])
+    @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+    def test_a_table_file_points_to_audit(self, command: str, suffix: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        """A CSV or Parquet file given to eval or explain is refused naming the file and the command that reads it."""
+        path = tmp_path / f"leave{suffix}"
+        if suffix == ".csv":
+            path.write_text(",".join(LEAVE) + "\n" + ",".join(LEAVE.values()) + "\n", encoding="utf-8")
+        else:
+            pa.parquet.write_table(pa.Table.from_pylist([LEAVE]), path)
+        status = main([command, "call_centre", str(path), "--fact-type", "leave_request",
+                       "--now", "2026-03-01T09:00:00+08:00"])
+        assert status == 2
+        assert (f"{path}: a table file; facts are read from JSON, JSON Lines or YAML here (csrules audit reads "
+                "Parquet, CSV, JSON Lines and Arrow files)") in capsys.readouterr().err

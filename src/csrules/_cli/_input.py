@@ -141,7 +141,15 @@ def detect_format(name: str, fmt: Format) -> Format:
         return "json"
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
+    if lower.endswith(_TABLE_SUFFIXES):
+        # read as text, a CSV header is "a fact that is text" and Parquet "not UTF-8": neither says what to do
+        raise CliError(f"{name}: a table file; facts are read from JSON, JSON Lines or YAML here "
+                       "(csrules audit reads Parquet, CSV, JSON Lines and Arrow files)")
     return "auto"
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".arrow", ".feather", ".ipc")
+"""File names of tables, which ``csrules audit`` reads and ``eval`` and ``explain`` do not."""
 
 
 def read_records(stream: Any, fmt: Format, *, name: str = "<stdin>") -> Iterator[Record | BadRecord]:
