@@ -196,3 +196,15 @@ class TestTableFilesOnEval:
         assert status == 2
         assert (f"{path}: a table file; facts are read from JSON, JSON Lines or YAML here (csrules audit reads "
                 "Parquet, CSV, JSON Lines and Arrow files)") in capsys.readouterr().err
+
+
+class TestDocumentDate:
+    """``--date`` of the document commands names the part of a day that is out of range."""
+
+    @pytest.mark.parametrize("command", [["docs", "mall"], ["diff", "mall", "mall"], ["demo"]])
+    def test_no_such_day(self, command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """29 February 2025 is refused saying February 2025 has 28 days, before anything is written."""
+        out = ["-o", str(tmp_path / "out")] if command[0] != "diff" else []
+        assert main([*command, *out, "--date", "2025-02-29"]) == 2
+        assert "--date '2025-02-29': no such day: February 2025 has 28 days" in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()

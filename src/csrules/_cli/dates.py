@@ -11,7 +11,7 @@ import calendar
 import re
 from datetime import date
 
-__all__ = ["iso_problem"]
+__all__ = ["day_problem", "iso_problem"]
 
 _YEAR_MONTH = re.compile(r"\s*(\d{4})-(\d{2})")
 
@@ -29,3 +29,12 @@ def iso_problem(text: str, exc: ValueError) -> str | None:
     if reason.startswith("offset must be"):
         return "the offset must be less than 24 hours"
     return reason
+
+
+def day_problem(text: str) -> str | None:
+    """What is wrong with ``text`` as a day, YYYY-MM-DD (None: nothing)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        return iso_problem(text, exc) or "not a day in the form YYYY-MM-DD"
+    return None
