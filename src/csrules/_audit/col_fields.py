@@ -106,9 +106,13 @@ def flat_value(value: Any, name: str, parts: Parts) -> dict[str, Any]:
 
 def _held(value: Any) -> bool:
     """Whether a validated value keeps its meaning in a column (an aware time of day would
-    lose its zone)."""
+    lose its zone; a naive date-time, which a host's plain ``datetime`` field keeps, is no
+    instant: a column of instants would read it as UTC where the row engine refuses to
+    compare it with an aware one)."""
     if isinstance(value, list):
         return all(_held(item) for item in value)
+    if isinstance(value, datetime):
+        return value.utcoffset() is not None
     return not (isinstance(value, time) and value.tzinfo is not None)
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from csrules._audit.errors import AuditError
+from csrules._audit.json_types import bad_line, type_change
 from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
@@ -45,15 +46,17 @@ SUFFIXES = {
 
 _TEXT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
 _KIND_TYPES: dict[str, tuple[Any, ...]] = {
-    "bool": (pa.types.is_boolean,),
-    "number": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
+    "bool": (pa.types.is_boolean, *_TEXT),
+    "number": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, *_TEXT),
     "text": _TEXT,
     "datetime": (pa.types.is_timestamp, *_TEXT),
     "date": (pa.types.is_date, pa.types.is_timestamp, *_TEXT),
     "time": (pa.types.is_time, *_TEXT),
     "duration": (pa.types.is_duration, pa.types.is_integer, *_TEXT),
 }
-"""The Arrow types a column may have for each kind of field (text is never a number)."""
+"""The Arrow types a column may have for each kind of field (a number is never text). Text is
+read for a flag or a number as a fact reads it ("yes", "12"): a CSV column where one cell is
+not a number is typed as text, and that row, not the whole file, is invalid."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseMod
         else:
             return None
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-        raise AuditError(f"{path}: cannot read it as {source.kind}: {exc}") from None
+        raise AuditError(_unreadable(path, source.kind, exc)) from None
     parts = []
     cuts = max(1, -(-pieces // max(1, len(sizes))))  # cut groups only when there are too few of them
     for group, size in enumerate(sizes):
@@ -151,6 +154,15 @@ def file_parts(source: Source, batch_rows: int, pieces: int, model: type[BaseMod
         per = batch_rows * -(-batches // max(1, min(cuts, batches)))
         parts += [Part(path, source.kind, group, skip, min(per, size - skip)) for skip in range(0, size, per)]
     return schema, _singles(parts, batch_rows, tail)
+
+
+def _unreadable(path: str | Path, kind: str, exc: Exception) -> str:
+    """Why a file cannot be read: Arrow's words, or for a JSON Lines column that changes its
+    JSON type, the line that does (Arrow's row is counted in its block, from 0)."""
+    where = (type_change(path, str(exc)) or bad_line(path)) if kind == "jsonl" else None
+    if where is not None:
+        return f"{path}: {where}"
+    return f"{path}: cannot read it as {kind}: {exc}"
 
 
 def _singles(parts: list[Part], batch_rows: int, tail: int) -> list[Part]:
@@ -195,7 +207,7 @@ def read_part(part: Part, batch_rows: int, model: type[BaseModel] | None = None)
                 for offset in range(part.skip, part.skip + part.rows, batch_rows):
                     yield whole.slice(offset, min(batch_rows, part.skip + part.rows - offset))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-        raise AuditError(f"{part.path}: cannot read it as {part.kind}: {exc}") from None
+        raise AuditError(_unreadable(part.path, part.kind, exc)) from None
 
 
 def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -226,7 +238,7 @@ def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> It
                     batches = ipc.open_stream(stream)
                 yield from batches
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-        raise AuditError(f"{path}: cannot read it as {source.kind}: {exc}") from None
+        raise AuditError(_unreadable(path, source.kind, exc)) from None
 
 
 def _fact_rows(facts: Iterable[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:

@@ -112,11 +112,22 @@ def _sections(summary: Summary) -> list[tuple[str, list[str], list[list[Any]]]]:
     ]
 
 
+def _basis(summary: Summary) -> str:
+    """What the counts depend on beside the rows: the instant rules reading the clock saw, and
+    the field and zone each fact's month is read in (a month read in UTC would move the facts
+    of a month's first hours in Asia/Shanghai to the month before)."""
+    now = ("Rules reading the clock saw now = " + summary.now.isoformat() + "." if summary.now is not None
+           else "No instant was given for rules reading the clock.")
+    if summary.month_field is None:
+        return now
+    return f"{now} A fact's month is the local month of its {summary.month_field} in {summary.zone}."
+
+
 def render_markdown(summary: Summary) -> str:
     """The report as Markdown."""
     lines = [f"# Audit: {summary.title}", "",
              f"{summary.input_rows:,} {summary.fact_type} rows audited; every decision is in `decisions.parquet`.",
-             "A fact counts once, by its worst outcome.", ""]
+             "A fact counts once, by its worst outcome.", "", _basis(summary), ""]
     for heading, header, rows in _sections(summary):
         if not rows:
             continue
@@ -157,7 +168,8 @@ def render_html(summary: Summary) -> str:
     charts = _charts(summary)
     body = [f"<h1>Audit: {escape(summary.title)}</h1>",
             f"<p>{summary.input_rows:,} {escape(summary.fact_type)} rows audited; every decision is in "
-            "<code>decisions.parquet</code>. A fact counts once, by its worst outcome.</p>"]
+            "<code>decisions.parquet</code>. A fact counts once, by its worst outcome.</p>",
+            f"<p>{escape(_basis(summary))}</p>"]
     for heading, header, rows in _sections(summary):
         if not rows:
             continue

@@ -559,7 +559,9 @@ def _finish(spec: AuditSpec, tallied: _Tallied, folder: Path | None, partial: Pa
             title: str) -> AuditResult:
     """The summary, and the decisions: the rows gathered here, or the part files moved into
     place as ``decisions.parquet`` (one empty part when no row was judged)."""
-    summary = tallied.tally.summary(title, spec.fact_type)
+    # what the counts depend on beside the rows, for the reviewer: the instant and the months' zone
+    summary = replace(tallied.tally.summary(title, spec.fact_type), now=spec.now, zone=spec.zone,
+                      month_field=spec.time_field())
     if folder is None or partial is None:
         tables = tallied.tables
         return AuditResult(summary, pa.concat_tables(tables) if tables else ROW_SCHEMA.empty_table())

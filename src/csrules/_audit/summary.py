@@ -11,6 +11,7 @@ from a worker and to add up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -49,6 +50,12 @@ class Summary:
     by_team: pl.DataFrame
     by_month: pl.DataFrame
     invalid: pl.DataFrame = field(default_factory=pl.DataFrame)
+    now: datetime | None = None
+    """The instant rules reading the clock saw (None: no rule read it)."""
+    zone: str | None = None
+    """The zone months are read in."""
+    month_field: str | None = None
+    """The field each fact's month is read from (None: no month)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (``summary.json``)."""
@@ -56,6 +63,9 @@ class Summary:
             "title": self.title,
             "fact_type": self.fact_type,
             "input_rows": self.input_rows,
+            "now": None if self.now is None else self.now.isoformat(),
+            "timezone": self.zone,
+            "month_from": self.month_field,
             "complete": True,
             "totals": self.totals,
             "by_rule": self.by_rule.to_dicts(),

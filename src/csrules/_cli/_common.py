@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from csrules._cli.dates import iso_problem
 from csrules._test_file_rule import named_like_test_file
 from csrules.exceptions import CsrulesError
 
@@ -344,7 +345,10 @@ def parse_now(text: str | None) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
+    except ValueError as exc:
+        problem = iso_problem(text, exc)
+        if problem:
+            raise CliError(f"--now {text!r}: {problem}") from None
         raise CliError(
             f"--now must be an ISO 8601 date-time such as 2026-03-01T09:00:00+08:00 (got {text!r})"
         ) from None

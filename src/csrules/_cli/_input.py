@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, BinaryIO, Literal, TextIO
 
 from csrules._cli._common import CliError, instant_problem
+from csrules._cli.dates import iso_problem
 from csrules._policy.loader import DuplicateKey, unique_keys
 
 __all__ = ["BadRecord", "Format", "Record", "Utf8Text", "detect_format", "read_records"]
@@ -140,7 +141,15 @@ def detect_format(name: str, fmt: Format) -> Format:
         return "json"
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
+    if lower.endswith(_TABLE_SUFFIXES):
+        # read as text, a CSV header is "a fact that is text" and Parquet "not UTF-8": neither says what to do
+        raise CliError(f"{name}: a table file; facts are read from JSON, JSON Lines or YAML here "
+                       "(csrules audit reads Parquet, CSV, JSON Lines and Arrow files)")
     return "auto"
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".arrow", ".feather", ".ipc")
+"""File names of tables, which ``csrules audit`` reads and ``eval`` and ``explain`` do not."""
 
 
 def read_records(stream: Any, fmt: Format, *, name: str = "<stdin>") -> Iterator[Record | BadRecord]:
@@ -221,8 +230,10 @@ def _record(index: int, line: int, data: Any, item: bool = False) -> Record | Ba
         if now is not None:
             try:
                 parsed = datetime.fromisoformat(str(now))
-            except ValueError:
-                return BadRecord(index, line, f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
+            except ValueError as exc:
+                problem = iso_problem(str(now), exc)
+                return BadRecord(index, line, f"envelope 'now' {now!r}: {problem}" if problem else
+                                 f"envelope 'now' is not an ISO 8601 date-time (got {now!r})")
             if parsed.utcoffset() is None:
                 return BadRecord(index, line, f"envelope 'now' needs a time zone (got {now!r})")
             problem = instant_problem(parsed)

@@ -23,6 +23,7 @@ from csrules._cli._common import (
     pack_infos,
     write_file,
 )
+from csrules._cli.dates import day_problem
 from csrules._docs import days_zone, generated_date, langs_for, render_diff, render_docs, script_for
 from csrules._docs.plain import describe_context, rule_sentence
 from csrules._docs.subject import Subject
@@ -197,8 +198,16 @@ def _index(subjects: list[Subject], out: Path, script: str | None = None) -> Pat
     return path
 
 
+def _check_date(text: str | None) -> None:
+    """Refuse a ``--date`` that names no day before any document is written, saying which part is wrong."""
+    problem = None if text is None else day_problem(text)
+    if problem:
+        raise CliError(f"--date {text!r}: {problem}")
+
+
 def run_docs(args: argparse.Namespace) -> int:
     """Write documents for each target (every built-in pack when none is given)."""
+    _check_date(args.date)
     out = Path(args.out)
     subjects: list[Subject] = []
     if args.targets:
@@ -220,6 +229,7 @@ def run_docs(args: argparse.Namespace) -> int:
 
 def run_diff(args: argparse.Namespace) -> int:
     """Print the change document; exit 1 when the versions differ."""
+    _check_date(args.date)
     old_target, new_target = (_as_written(load_target(spec)) for spec in (args.old, args.new))
     packs = (old_target.pack, new_target.pack) if old_target.pack and new_target.pack else None
     try:
@@ -318,6 +328,7 @@ class _DemoTally:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Judge every pack's worked examples, print the decisions, write the documents, sum up."""
+    _check_date(args.date)
     infos = pack_infos()
     out = Path(args.out)
     if not infos:

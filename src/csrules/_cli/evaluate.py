@@ -27,6 +27,7 @@ from csrules._cli._common import (
     say_clock_now,
 )
 from csrules._cli._input import BadRecord, Format, Record, Utf8Text, detect_format, read_records
+from csrules._cli.dates import iso_problem
 from csrules._engine.decision import Decision, Outcome
 from csrules.exceptions import EvaluationError, FactError
 
@@ -370,8 +371,10 @@ def _as_of(text: str | None) -> date | None:
         return None
     try:
         return date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"--as-of must be a day such as 2026-07-01 (got {text!r})") from None
+    except ValueError as exc:
+        problem = iso_problem(text, exc)
+        raise CliError(f"--as-of {text!r}: {problem}" if problem else
+                       f"--as-of must be a day such as 2026-07-01 (got {text!r})") from None
 
 
 def _bad(label: str, line: int | None, message: str, keep_going: bool, out: _Writer) -> None:
