@@ -42,7 +42,7 @@ from pydantic import BaseModel, ValidationError
 
 from csrules._errors import NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import fact_type_name, get_fact_type
-from csrules._testing.relations import BOUNDS, drawing_order, relations_of
+from csrules._testing.relations import BOUNDS, Relation, drawing_order, read_path, relations_of
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import PolicyError
 
@@ -58,6 +58,7 @@ __all__ = [
     "facts",
     "naming_dicts",
     "resolve_fact_type",
+    "settle",
     "strategy_for_annotation",
     "within",
     "without_derived",
@@ -280,6 +281,49 @@ def _dicts(model: type[BaseModel], given: Mapping[str, st.SearchStrategy[Any]],
         return {_input_name(name, model.model_fields[name]): drawn[name] for name in names}
 
     return draw()
+
+
+def settle(draw: st.DrawFn, model: type[BaseModel], data: dict[str, Any], written: Collection[str]) -> None:
+    """Draw afresh, in ``data`` (a drawn dictionary), each field not in ``written`` whose
+    relations the ``written`` ones broke (a probe moved a leave's start past its end), in
+    dependency order, so the fact stays one the model accepts."""
+    inputs = {name: _input_name(name, info) for name, info in model.model_fields.items()}
+    keys = {name: key for name, key in inputs.items() if key in data}
+    values = {name: data[key] for name, key in keys.items()}
+    for name in drawing_order(model, list(keys)):
+        mine = [r for r in relations_of(model) if r.head == name]
+        if name in written or all(_holds(r, values) for r in mine):
+            continue
+        values[name] = data[keys[name]] = draw(_related(model, name, values, ()))
+
+
+def _holds(relation: Relation, values: Mapping[str, Any]) -> bool:
+    """Whether ``relation`` holds between the ``values`` drawn (True where it cannot be read)."""
+    source = relation.value(values)
+    held = values.get(relation.head)
+    items = held if relation.sub and isinstance(held, list) else [held]
+    for item in items:
+        value = read_path(item, relation.sub) if relation.sub and isinstance(item, Mapping) else item
+        try:
+            if not _related_ok(relation.op, value, source):
+                return False
+        except TypeError:  # a value given as text: the model reads it
+            continue
+    return True
+
+
+def _related_ok(op: str, value: Any, source: Any) -> bool:
+    if op == "if":
+        return value is None or bool(source)
+    if op == "with":
+        return (value is None) == (source is None)
+    if value is None or source is None:
+        return True
+    if op == "!=":
+        return bool(value != source)
+    if op in ("<", "<="):
+        return bool(value < source or (op == "<=" and value == source))
+    return bool(value > source or (op == ">=" and value == source))
 
 
 def _related(model: type[BaseModel], name: str, drawn: Mapping[str, Any], outside: Outside) -> st.SearchStrategy[Any]:
