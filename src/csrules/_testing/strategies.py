@@ -42,6 +42,7 @@ from pydantic import BaseModel, ValidationError
 
 from csrules._errors import NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import fact_type_name, get_fact_type
+from csrules._testing.relations import BOUNDS, Relation, drawing_order, read_path, relations_of
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import PolicyError
 
@@ -57,6 +58,7 @@ __all__ = [
     "facts",
     "naming_dicts",
     "resolve_fact_type",
+    "settle",
     "strategy_for_annotation",
     "within",
     "without_derived",
@@ -204,7 +206,7 @@ def naming_dicts(model: type[BaseModel], names: Mapping[str, Sequence[str]]) -> 
         default = info.get_default(call_default_factory=False)
         if isinstance(default, str):  # the default stays where the field shrinks
             listed = list(dict.fromkeys([default, *listed]))
-        fields[name] = st.one_of(st.sampled_from(listed), _field_strategy(model, name, info))
+        fields[name] = st.one_of(st.sampled_from(listed), _field_strategy(model, name))
     return fact_dicts(model, **fields)
 
 
@@ -222,7 +224,13 @@ def _is_text(info: pydantic.fields.FieldInfo) -> bool:
 
 
 def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[str, Any]]:
-    """Dictionaries of field values for ``model`` (not yet validated), keyed by input name."""
+    """Dictionaries of field values for ``model`` (not yet validated), keyed by input name.
+
+    Fields are drawn in the order the model's ``__relations__`` need, each within what the
+    fields drawn before allow (see :mod:`csrules._testing.relations`), so a model that declares
+    the relations its validators check accepts every draw. A field fixed in ``fields`` is
+    drawn from it as given.
+    """
     if not fields:
         return _model_dicts(model)
     sources = derived_sources(model)
@@ -233,32 +241,156 @@ def fact_dicts(model: type[BaseModel], **fields: Any) -> st.SearchStrategy[dict[
             " narrow those instead",
             path=derived[0],
         )
-    parts: dict[str, st.SearchStrategy[Any]] = {}
-    for name, info in model.model_fields.items():
-        key = _input_name(name, info)
-        if name in fields:
-            value = fields[name]
-            parts[key] = value if isinstance(value, st.SearchStrategy) else st.just(value)
-        elif name not in sources:  # a derived field is left to the model: a drawn value would contradict it
-            parts[key] = _field_strategy(model, name, info)
     unknown = sorted(set(fields) - set(model.model_fields))
     if unknown:
         raise PolicyError(
             f"{model.__name__} has no field {unknown[0]!r}; known fields: {', '.join(sorted(model.model_fields))}",
             path=unknown[0],
         )
-    return st.fixed_dictionaries(parts)
+    given = {name: value if isinstance(value, st.SearchStrategy) else st.just(value) for name, value in fields.items()}
+    return _dicts(model, given)
 
 
 @cache
 def _model_dicts(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
+    return _dicts(model, {})
+
+
+Outside = tuple[tuple[str, str, Any], ...]
+"""Relations a containing model puts on a nested one: (path in it, op, the source's value)."""
+
+
+def _dicts(model: type[BaseModel], given: Mapping[str, st.SearchStrategy[Any]],
+           outside: Outside = ()) -> st.SearchStrategy[dict[str, Any]]:
+    """Dictionaries for ``model``: ``given`` fields drawn from their strategies, the others
+    (but derived ones, which the model computes) within their relations and ``outside``'s."""
     derived = derived_fields(model)
-    parts = {
-        _input_name(name, info): _field_strategy(model, name, info)
-        for name, info in model.model_fields.items()
-        if name not in derived
-    }
-    return st.fixed_dictionaries(parts)
+    names = [name for name in model.model_fields if name in given or name not in derived]
+    if not relations_of(model) and not outside:
+        return st.fixed_dictionaries(
+            {_input_name(name, model.model_fields[name]): given[name] if name in given else _plain(model, name)
+             for name in names}
+        )
+    order = drawing_order(model, names)
+
+    @st.composite
+    def draw(draw: st.DrawFn) -> dict[str, Any]:
+        drawn: dict[str, Any] = {}
+        for name in order:
+            drawn[name] = draw(given[name] if name in given else _related(model, name, drawn, outside))
+        return {_input_name(name, model.model_fields[name]): drawn[name] for name in names}
+
+    return draw()
+
+
+def settle(draw: st.DrawFn, model: type[BaseModel], data: dict[str, Any], written: Collection[str]) -> None:
+    """Draw afresh, in ``data`` (a drawn dictionary), each field not in ``written`` whose
+    relations the ``written`` ones broke (a probe moved a leave's start past its end), in
+    dependency order, so the fact stays one the model accepts."""
+    inputs = {name: _input_name(name, info) for name, info in model.model_fields.items()}
+    keys = {name: key for name, key in inputs.items() if key in data}
+    values = {name: data[key] for name, key in keys.items()}
+    for name in drawing_order(model, list(keys)):
+        mine = [r for r in relations_of(model) if r.head == name]
+        if name in written or all(_holds(r, values) for r in mine):
+            continue
+        values[name] = data[keys[name]] = draw(_related(model, name, values, ()))
+
+
+def _holds(relation: Relation, values: Mapping[str, Any]) -> bool:
+    """Whether ``relation`` holds between the ``values`` drawn (True where it cannot be read)."""
+    source = relation.value(values)
+    held = values.get(relation.head)
+    items = held if relation.sub and isinstance(held, list) else [held]
+    for item in items:
+        value = read_path(item, relation.sub) if relation.sub and isinstance(item, Mapping) else item
+        try:
+            if not _related_ok(relation.op, value, source):
+                return False
+        except TypeError:  # a value given as text: the model reads it
+            continue
+    return True
+
+
+def _related_ok(op: str, value: Any, source: Any) -> bool:
+    if op == "if":
+        return value is None or bool(source)
+    if op == "with":
+        return (value is None) == (source is None)
+    if value is None or source is None:
+        return True
+    if op == "!=":
+        return bool(value != source)
+    if op in ("<", "<="):
+        return bool(value < source or (op == "<=" and value == source))
+    return bool(value > source or (op == ">=" and value == source))
+
+
+def _related(model: type[BaseModel], name: str, drawn: Mapping[str, Any], outside: Outside) -> st.SearchStrategy[Any]:
+    """A strategy for field ``name`` within its relations to the fields ``drawn`` before it."""
+    own = [(r.op, r.value(drawn)) for r in relations_of(model) if r.head == name and not r.sub]
+    own += [(op, value) for path, op, value in outside if path == name]
+    nested = tuple((r.sub, r.op, r.value(drawn)) for r in relations_of(model) if r.head == name and r.sub)
+    nested += tuple((path.partition(".")[2], op, value) for path, op, value in outside if path.startswith(f"{name}."))
+    if not own and not nested:
+        return _plain(model, name)
+    if any((op == "if" and not value) or (op == "with" and value is None) for op, value in own):
+        return st.none()  # the field is given only with its source
+    info = model.model_fields[name]
+    annotation = info.annotation
+    if any(op == "with" for op, _ in own):
+        annotation = _without_none(annotation)
+    bounds = tuple(BOUNDS[op](value) for op, value in own if op in BOUNDS and value is not None)
+    if not _satisfiable((*info.metadata, *bounds)):
+        if _without_none(annotation) is not annotation:
+            return st.none()  # an index into an empty list, say: not given
+        bounds = ()  # the sources contradict each other (a value the caller fixed): the model will say
+    if nested:
+        drawn_value = _nested(model, name, annotation, info, nested)
+    else:
+        drawn_value = _field_strategy(model, name, annotation, bounds)
+    distinct = [value for op, value in own if op == "!=" and value is not None]
+    return drawn_value.filter(lambda value: value not in distinct) if distinct else drawn_value
+
+
+@cache
+def _plain(model: type[BaseModel], name: str) -> st.SearchStrategy[Any]:
+    """Values of a field no relation bounds (built once)."""
+    return _field_strategy(model, name)
+
+
+def _without_none(annotation: Any) -> Any:
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [m for m in get_args(annotation) if m is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation
+
+
+def _satisfiable(bounds: tuple[Any, ...]) -> bool:
+    """Whether some value lies within all ``bounds`` (annotated_types Ge/Gt/Le/Lt)."""
+    b = _bounds(bounds)
+    try:
+        low = max((v for k, v in b.items() if k in ("ge", "gt")), default=None)
+        high = min((v for k, v in b.items() if k in ("le", "lt")), default=None)
+        strict = "gt" in b or "lt" in b
+        return low is None or high is None or (low < high if strict else low <= high)
+    except TypeError:  # bounds of different kinds (a value given as text): none can hold
+        return False
+
+
+def _nested(model: type[BaseModel], name: str, annotation: Any, info: pydantic.fields.FieldInfo,
+            nested: Outside) -> st.SearchStrategy[Any]:
+    """A nested model (or an optional one, or a list of them) with relations on its fields."""
+    inner = _without_none(annotation)
+    optional = inner is not annotation
+    origin = get_origin(inner)
+    item = get_args(inner)[0] if origin is list else inner
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        raise PolicyError(f"{model.__name__}.__relations__ reads into {name}, which holds no model", path=name)
+    dicts = _dicts(item, {}, nested)
+    drawn = _collection(inner, list, tuple(info.metadata), dicts) if origin is list else dicts
+    return st.one_of(st.none(), drawn) if optional else drawn
 
 
 ZONE_NAMES: tuple[str, ...] = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
@@ -290,11 +422,16 @@ def _input_name(name: str, info: pydantic.fields.FieldInfo) -> str:
     return info.alias if isinstance(info.alias, str) else name
 
 
-def _field_strategy(model: type[BaseModel], name: str, info: pydantic.fields.FieldInfo) -> st.SearchStrategy[Any]:
+def _field_strategy(model: type[BaseModel], name: str, annotation: Any = None,
+                    bounds: tuple[Any, ...] = ()) -> st.SearchStrategy[Any]:
+    """Values of field ``name`` (of ``annotation`` when given: its type less None), within
+    the field's constraints and ``bounds``."""
+    info = model.model_fields[name]
     if _extra(info).get("time_zone"):
         return st.sampled_from(ZONE_NAMES)
     try:
-        drawn = strategy_for_annotation(info.annotation, tuple(info.metadata))
+        drawn = strategy_for_annotation(info.annotation if annotation is None else annotation,
+                                        (*info.metadata, *bounds))
     except TypeError as exc:
         raise PolicyError(
             f"cannot draw {model.__name__}.{name} ({exc}); pass a strategy for it: facts(..., {name}=st....)",
@@ -372,12 +509,13 @@ def _is(annotation: Any, kind: Any) -> bool:
 
 
 def _bounds(metadata: tuple[Any, ...]) -> dict[str, Any]:
+    """The constraints in ``metadata``; of several of one kind, the tightest (all must hold)."""
     found: dict[str, Any] = {}
     for item in metadata:
         for name in ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length"):
             value = getattr(item, name, None)
             if value is not None:
-                found[name] = value
+                found[name] = _tighter(name, found.get(name), value)
         pattern = getattr(item, "pattern", None)
         if isinstance(pattern, str):
             found["pattern"] = pattern
@@ -386,11 +524,20 @@ def _bounds(metadata: tuple[Any, ...]) -> dict[str, Any]:
     return found
 
 
+def _tighter(name: str, old: Any, new: Any) -> Any:
+    if old is None or name == "multiple_of":
+        return new
+    return max(old, new) if name in ("ge", "gt", "min_length") else min(old, new)
+
+
 def _range(b: dict[str, Any], *, integral: bool) -> tuple[Any, Any]:
-    """Bounds from ``ge``/``gt``/``le``/``lt``; a missing side lies ``2 * limit`` away."""
-    nudge = 1 if integral else 0  # a strict bound on a float is excluded by the strategy
-    low: Any = b["ge"] if "ge" in b else (b["gt"] + nudge if "gt" in b else None)
-    high: Any = b["le"] if "le" in b else (b["lt"] - nudge if "lt" in b else None)
+    """Bounds from ``ge``/``gt``/``le``/``lt``; a missing side lies ``2 * limit`` away. A strict
+    bound on an integer moves one step in; on a float, :func:`_floats` excludes it."""
+    nudge = 1 if integral else 0
+    lows = [v for v in (b.get("ge"), None if "gt" not in b else b["gt"] + nudge) if v is not None]
+    highs = [v for v in (b.get("le"), None if "lt" not in b else b["lt"] - nudge) if v is not None]
+    low: Any = max(lows) if lows else None
+    high: Any = min(highs) if highs else None
     if low is None and high is None:
         return -_NUMBER_LIMIT, _NUMBER_LIMIT
     if low is None:
@@ -427,8 +574,8 @@ def _floats(metadata: tuple[Any, ...]) -> st.SearchStrategy[float]:
     return st.floats(
         float(low),
         float(high),
-        exclude_min="gt" in b,
-        exclude_max="lt" in b,
+        exclude_min="gt" in b and low == b["gt"],
+        exclude_max="lt" in b and high == b["lt"],
         allow_nan=False,
         allow_infinity=False,
     )
@@ -452,14 +599,17 @@ def _text(metadata: tuple[Any, ...], _: tuple[Any, ...] = ()) -> st.SearchStrate
     return st.text(_READABLE, min_size=low, max_size=high)
 
 
-def _collection(annotation: Any, origin: Any, metadata: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+def _collection(annotation: Any, origin: Any, metadata: tuple[Any, ...],
+                item: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Any]:
+    """A collection of ``annotation``'s items (drawn from ``item`` when given)."""
     args = [a for a in get_args(annotation) if a is not Ellipsis]
     b = _bounds(metadata)
     low = int(b.get("min_length", 0))
     high = int(b.get("max_length", max(low, _COLLECTION_MAX)))
     if origin is tuple and args and Ellipsis not in get_args(annotation):
         return st.tuples(*(strategy_for_annotation(a) for a in args))
-    item = strategy_for_annotation(args[0]) if args else st.integers(0, 100)
+    if item is None:
+        item = strategy_for_annotation(args[0]) if args else st.integers(0, 100)
     unique = origin in (set, frozenset)
     drawn = st.lists(item, min_size=low, max_size=high, unique_by=_hashable if unique else None)
     return drawn.map(origin) if origin in (tuple, set, frozenset) else drawn
@@ -470,7 +620,56 @@ def _hashable(value: Any) -> Any:
 
 
 def _aware(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
-    return _drawn().flatmap(lambda bounds: aware_datetimes(*bounds))
+    low, high = _instant_bounds(_bounds(metadata))
+    if low is None and high is None:
+        return _drawn().flatmap(lambda bounds: aware_datetimes(*bounds))
+    return _drawn().flatmap(
+        lambda bounds: st.sampled_from(ZONES).flatmap(lambda zone: _aware_between(zone, bounds, low, high))
+    )
+
+
+_SECOND = dt.timedelta(seconds=1)
+
+
+def _instant_bounds(b: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last whole-second instants ``ge``/``gt``/``le``/``lt`` allow."""
+    lows = [_whole(b["ge"], up=True)] if "ge" in b else []
+    lows += [_whole(b["gt"], up=False) + _SECOND] if "gt" in b else []
+    highs = [_whole(b["le"], up=False)] if "le" in b else []
+    highs += [_whole(b["lt"], up=True) - _SECOND] if "lt" in b else []
+    return max(lows, default=None), min(highs, default=None)
+
+
+def _whole(at: dt.datetime, *, up: bool) -> dt.datetime:
+    down = at.replace(microsecond=0)
+    return down + _SECOND if up and down != at else down
+
+
+def _aware_between(zone: dt.tzinfo, drawn: tuple[dt.datetime, dt.datetime],
+                   low: dt.datetime | None, high: dt.datetime | None) -> st.SearchStrategy[dt.datetime]:
+    """Datetimes in ``zone`` from instant ``low`` to ``high`` (either may be None), inside the
+    wall-clock range ``drawn`` where it meets them, else as near it as they allow (a month's
+    span from the one bound given)."""
+    first, last = (wall.replace(tzinfo=zone) for wall in drawn)
+    lo, hi = max(first, low or first), min(last, high or last)
+    if lo > hi:  # the range misses what the bounds allow
+        month = dt.timedelta(days=30)
+        if low is not None:
+            lo, hi = low, high if high is not None else low + month
+        elif high is not None:
+            lo, hi = high - month, high
+
+    def inside(value: dt.datetime) -> dt.datetime:
+        # a wall clock read at a DST change may name an instant just outside: the bound it passed
+        return value if lo <= value <= hi else (lo if value < lo else hi).astimezone(zone)
+
+    walls = [at.astimezone(zone).replace(tzinfo=None) for at in (lo, hi)]
+    if walls[0] >= walls[1]:
+        return st.just(lo.astimezone(zone))
+    return (
+        st.datetimes(walls[0], walls[1], timezones=st.just(zone), allow_imaginary=False)
+        .map(lambda d: inside(d.replace(microsecond=0)))
+    )
 
 
 def aware_datetimes(earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATEST) -> st.SearchStrategy[dt.datetime]:

@@ -444,6 +444,9 @@ class Fact(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     _screen_cache: ClassVar[_Screen | None] = None
+    __relations__: ClassVar[tuple[tuple[Any, ...], ...]] = ()
+    """What the validators check across fields, as ``(field, op, source)`` triples (``("end",
+    ">", "start")``), so that :mod:`csrules.testing` draws facts that hold them."""
 
     @classmethod
     def _screened(cls) -> _Screen:
@@ -556,6 +559,7 @@ class ShiftRef(Fact):
     end: AwareDatetime = _field("shift end", "下班時間", "When the shift ends")
     night: bool = _field("night shift", "夜班", "The shift is a night shift", False)
     on_holiday: bool = _field("holiday shift", "節假日當班", "The shift falls on a public holiday", False)
+    __relations__ = (("end", ">", "start"),)
 
     @model_validator(mode="after")
     def _ordered(self) -> ShiftRef:
@@ -587,6 +591,7 @@ class ShiftAssignment(Fact):
         "A customer was still being served when the shift ended",
         False,
     )
+    __relations__ = (("end", ">", "start"), ("left_at", ">=", "start"))
 
     @model_validator(mode="after")
     def _ordered(self) -> ShiftAssignment:
@@ -736,6 +741,16 @@ class LeaveRequest(Fact):
         " its first day's), never before the day the leave ends, read in time_zone",
         None,
         source=("start", "end", "shift_start", "time_zone"),
+    )
+    __relations__ = (
+        ("end", ">", "start"),
+        ("certificate_handed_at", "if", "certificate"),
+        ("shift_start", "<", "end"),
+        ("shift_start", ">", (lambda start, minutes: start - timedelta(minutes=minutes), "start", "full_day_minutes")),
+        # days spanned read local clocks, which a DST change and a day starting at 01:00 move
+        # by an hour each: whole days of real time less two hours are spanned in any zone
+        ("days", "<=", (lambda start, end: max(1, (_between(start, end) - timedelta(hours=2)) // timedelta(days=1)),
+                        "start", "end")),
     )
 
     @model_validator(mode="after")
@@ -888,6 +903,16 @@ class AttendanceRecord(Fact):
         "minutes left early", "早退分鐘", "minutes from leaving to shift end", 0, source=("left_at", "shift_end")
     )
     absent: bool = _derived("absent", "曠工(未到崗)", "no arrival recorded", False, source=("arrived_at",))
+    __relations__ = (
+        ("shift_end", ">", "shift_start"),
+        ("arrived_at", "<", "shift_end"),
+        ("left_at", "if", "arrived_at"),
+        ("left_at", ">=", "arrived_at"),
+        ("away_minutes", "<=", (lambda start, end: _between(start, end) // timedelta(minutes=1),
+                                "shift_start", "shift_end")),
+        ("longest_away_minutes", "<=", "away_minutes"),
+        ("away_approved_by", "if", "away_approved"),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> AttendanceRecord:
@@ -1318,6 +1343,7 @@ class ShiftSwapRequest(Fact):
         False,
         source=("requester_shift.on_holiday", "partner_shift.on_holiday"),
     )
+    __relations__ = (("partner.agent_id", "!=", "requester.agent_id"),)
 
     @model_validator(mode="after")
     def _derive(self) -> ShiftSwapRequest:
@@ -1381,6 +1407,7 @@ class HandoverRecord(Fact):
     notices_read: bool = _field(
         "latest notices read", "閱讀最新通告", "The incoming agent read the latest notices", False
     )
+    __relations__ = (("incoming_agent", "!=", "outgoing_agent"), ("incoming_seated_at", ">=", "incoming_arrived_at"))
 
     @model_validator(mode="after")
     def _consistent(self) -> HandoverRecord:
@@ -1503,6 +1530,12 @@ class WorkOrder(Fact):
     handoff_roles: list[str] = _derived(
         "roles handed to", "流轉崗位", "to_role of every hand-off (escalations), oldest first", [],
         source=("escalations",),
+    )
+    __relations__ = (
+        ("approved_proposal", "<", (len, "proposals")),
+        *((name, ">=", "opened_at") for name in ("escalations.at", "solution_at", "replied_at", "resolved_at")),
+        ("follow_up_at", ">=", "opened_at"),
+        ("follow_up_at", ">=", "resolved_at"),
     )
 
     @model_validator(mode="after")
@@ -1647,6 +1680,10 @@ class CallbackTask(Fact):
         False,
         source=("planned_at", "rest_from", "rest_to", "time_zone"),
     )
+    __relations__ = (
+        *((name, ">=", "created_at") for name in ("called_at", "planned_at", "due_at")),
+        ("rest_to", "with", "rest_from"),
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
@@ -1742,6 +1779,7 @@ class Order(Fact):
         "delay handled", "已交涉並通知顧客", "logistics contacted and the customer told of the delay", False,
         source=("logistics_contacted", "customer_notified"),
     )
+    __relations__ = (("paid_at", ">=", "placed_at"), ("paid_at", "if", (lambda status: status != "unpaid", "status")))
 
     @model_validator(mode="after")
     def _derive(self) -> Order:

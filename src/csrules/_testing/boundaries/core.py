@@ -46,6 +46,7 @@ from csrules._testing.strategies import (
     drawn_range,
     fact_dicts,
     resolve_fact_type,
+    settle,
     strategy_for_annotation,
     within,
     without_derived,
@@ -805,6 +806,7 @@ def facts_for_targets(
                 setter(filler)
         target.probe.apply(filler)
         through_sources(filler, before)
+        settle(draw, model, data, {path.split(".")[0] for path in filler.written})
         return data
 
     def build(pair: tuple[Target | None, dict[str, Any]]) -> tuple[Target | None, BaseModel] | None:
