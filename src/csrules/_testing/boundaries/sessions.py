@@ -157,11 +157,16 @@ def _shapes_of(node: Any, policy: Policy) -> Iterator[tuple[str, list[EventSlot 
         n = _threshold(node, params)
         day = timedelta(days=1)
         start = ORIGIN.replace(tzinfo=ZoneInfo(DEFAULT_TZ))
-        yield f"{n + 1} in a row", [EventSlot(True, start + i * day, node.match, None) for i in range(n + 1)]
+        # a keyed run counts items: each event of a shape is an item of its own
+        key = node.key_paths[0] if node.key_paths else None
+        made = itertools.count(1)
+
+        def step(matches: bool, at: datetime) -> EventSlot:
+            return EventSlot(matches, at, node.match, None, None if key is None else f"E{next(made)}", key)
+
+        yield f"{n + 1} in a row", [step(True, start + i * day) for i in range(n + 1)]
         run = [True] * (n - 1) + [False] + [True] * n
-        yield f"{n - 1} in a row, a break, then {n}", [
-            EventSlot(m, start + i * day, node.match, None) for i, m in enumerate(run)
-        ]
+        yield f"{n - 1} in a row, a break, then {n}", [step(m, start + i * day) for i, m in enumerate(run)]
     elif isinstance(node, StillOpen):
         yield from _still_open_shapes(node, policy)
 
@@ -250,12 +255,16 @@ def _event(
     if steer is not None:
         steer(filler)
     through_sources(filler, before)
+    at_path = slot.at_path
     if slot.key_path is not None and slot.item is not None:
-        filler.set(slot.key_path, slot.item)
-    if slot.at_path is not None:
+        if isinstance(filler.get(slot.key_path), datetime):
+            at_path = at_path or slot.key_path  # a time names the item: each item at its slot's time
+        else:
+            filler.set(slot.key_path, slot.item)
+    if at_path is not None:
         # a closing event keeps its item's since field (`at` is when it arrives, not when opened)
         place = ORIGIN.replace(tzinfo=slot.at.tzinfo) if slot.keeps_since else slot.at
-        current = filler.get(slot.at_path)
+        current = filler.get(at_path)
         if isinstance(current, datetime):
             data = _moved(data, place - _aware(current))
     try:
