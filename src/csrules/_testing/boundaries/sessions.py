@@ -161,12 +161,12 @@ def _shapes_of(node: Any, policy: Policy) -> Iterator[tuple[str, list[EventSlot 
         key = node.key_paths[0] if node.key_paths else None
         made = itertools.count(1)
 
-        def step(matches: bool, at: datetime) -> EventSlot:
+        def one(matches: bool, at: datetime) -> EventSlot:
             return EventSlot(matches, at, node.match, None, None if key is None else f"E{next(made)}", key)
 
-        yield f"{n + 1} in a row", [step(True, start + i * day) for i in range(n + 1)]
+        yield f"{n + 1} in a row", [one(True, start + i * day) for i in range(n + 1)]
         run = [True] * (n - 1) + [False] + [True] * n
-        yield f"{n - 1} in a row, a break, then {n}", [step(m, start + i * day) for i, m in enumerate(run)]
+        yield f"{n - 1} in a row, a break, then {n}", [one(m, start + i * day) for i, m in enumerate(run)]
     elif isinstance(node, StillOpen):
         yield from _still_open_shapes(node, policy)
 
