@@ -117,8 +117,8 @@ def trees(paths: dict[str, str]) -> st.SearchStrategy[dict[str, Any]]:
     return st.recursive(
         leaves(paths),
         lambda inner: st.one_of(
-            st.builds(lambda of: {"kind": "all", "of": of}, st.lists(inner, max_size=3)),
-            st.builds(lambda of: {"kind": "any", "of": of}, st.lists(inner, max_size=3)),
+            st.builds(lambda of: {"kind": "all", "of": of}, st.lists(inner, min_size=1, max_size=3)),
+            st.builds(lambda of: {"kind": "any", "of": of}, st.lists(inner, min_size=1, max_size=3)),
             st.builds(lambda c: {"kind": "not", "condition": c}, inner),
         ),
         max_leaves=4,

@@ -55,7 +55,7 @@ SHAREABLE = st.one_of(
 
 REST = st.one_of(
     st.builds(Contains, path=st.just("text"), phrases=st.just(["a"]), fold=st.just("none")),
-    st.builds(Any_, of=st.lists(SHAREABLE, max_size=2)),
+    st.builds(Any_, of=st.lists(SHAREABLE, min_size=1, max_size=2)),
     st.builds(Compare, path=st.just("n"), op=OPS, field=st.just("sub.m")),
 )
 """Leaves that stay ordinary code (the rest of an ``all``)."""
