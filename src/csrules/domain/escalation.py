@@ -102,11 +102,12 @@ class EscalationLadder:
         policy = _version_in_force(policy, as_of)
         built = []
         for param, role in steps:
-            if param not in policy.params:  # a policy of another kind (leave) has no ladder times
+            try:
+                duration = policy.duration_param(param)
+            except KeyError:  # a policy of another kind (leave) has no ladder times
                 raise PolicyError(f"the policy has no ladder parameter {param!r} (parameters: "
                                   f"{', '.join(sorted(policy.params)) or 'none'}): build the ladder from a "
-                                  "work-order policy, or name its parameters in steps=", policy_id=policy.id)
-            duration = policy.duration_param(param)
+                                  "work-order policy, or name its parameters in steps=", policy_id=policy.id) from None
             if not isinstance(duration, WallDuration):
                 raise PolicyError(f"parameter {param!r} must be clock time", policy_id=policy.id)
             built.append(LadderStep(duration.delta, role))
