@@ -110,7 +110,7 @@ class StepDeadline(PolicyModel):
                                   loc=("changes", index + 1, "since"))
         return self
 
-    def within_at(self, instant: datetime) -> timedelta:
+    def within_at(self, instant: datetime) -> WallDuration:
         """How long a deadline started at ``instant`` (aware) runs: the value in force then."""
         within = self.within
         for change in self.changes:
@@ -118,7 +118,7 @@ class StepDeadline(PolicyModel):
                 break
             within = change.within
         assert isinstance(within, WallDuration)  # the lifecycle refuses business time
-        return within.delta
+        return within
 
 
 class Lifecycle(PolicyModel):

@@ -36,6 +36,7 @@ from csrules._policy.kinds.window import (
 )
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import Timeline, check_versions, day_of, day_start
+from csrules._sessions.due import day_count, due_after, fact_zone
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -318,6 +319,17 @@ class DeadlineRule:
     active_us: tuple[int | None, int | None] | None = None
     """The instants ``[from, until)`` its dated policy's version is in force (None: open;
     None for an undated policy)."""
+    days: int | None = None
+    """``after`` as whole days on the wall clock (see :mod:`csrules._sessions.due`), or None
+    when it is elapsed time."""
+
+    def due_us(self, since_us: int, fact: object) -> int:
+        """When the rule is reached for an item opened at ``since_us``: ``after`` later, whole
+        days counted on the wall clock of ``fact``'s zone (its ``time_zone``, else the policy's)."""
+        if self.days is None:
+            return since_us + self.after_us
+        return due_after(since_us, self.after_us, self.days,
+                         fact_zone(fact, self.policy.timezone or DEFAULT_TIME_ZONE))
 
     @property
     def family(self) -> str:
@@ -352,7 +364,6 @@ class LifecycleProgram:
     model: type[BaseModel]
     event: Callable[[Any], Any]
     guards: tuple[Predicate | None, ...]
-    deadline_us: tuple[int, ...]
     obligations: tuple[Obligation, ...]
     breaches: tuple[Violation, ...]
     zone: str = DEFAULT_TIME_ZONE
@@ -367,6 +378,12 @@ class LifecycleProgram:
     def deadline(self, index: int) -> StepDeadline:
         """The deadline at ``index``."""
         return self.lifecycle.deadlines[index]
+
+    def due_us(self, index: int, start: datetime, fact: object) -> int:
+        """When deadline ``index`` started at ``start`` falls: the value in force then, whole
+        days counted on the wall clock of ``fact``'s zone (its ``time_zone``, else :attr:`zone`)."""
+        within = self.lifecycle.deadlines[index].within_at(start)
+        return due_after(to_us(start), within.delta // _US, day_count(within), fact_zone(fact, self.zone))
 
 
 @dataclass(eq=False)
@@ -595,9 +612,6 @@ def compile_program(
             model=fp.model,
             event=path_getter(lifecycle.event_field),
             guards=guards,
-            deadline_us=tuple(
-                d.within.delta // _US for d in lifecycle.deadlines if isinstance(d.within, WallDuration)
-            ),
             obligations=tuple(
                 Obligation(lifecycle.id, d.id, d.action, d.who) for d in lifecycle.deadlines
             ),
@@ -703,7 +717,7 @@ def _add_rule(
             trackers[tracker_key] = tracker
             fp.trackers.append(tracker)
         deadline = DeadlineRule(len(deadline_rules), key, policy, rule, compiled, node,
-                                after.delta // _US, check, source, tracker)
+                                after.delta // _US, check, source, tracker, days=day_count(after))
         tracker.rules.append(deadline)
         deadline_rules.append(deadline)
         return

@@ -544,7 +544,7 @@ class SessionEngine:
             for item_id, item in items.items():
                 skipped = _skipped(tracker, item, in_force)
                 pending = [r for r in tracker.rules if r.position not in skipped]
-                if not pending or min(item.since_us + r.after_us for r in pending) >= now_us:
+                if not pending or min(r.due_us(item.since_us, item.fact) for r in pending) >= now_us:
                     continue
                 reached.append(_ItemReached(tracker, item_id, item,
                                             tracker.model.model_validate(item.fact), skipped))
@@ -676,7 +676,7 @@ class SessionEngine:
                 txn.set_item(tracker.key, item_id, OpenItem(key, since_us, body, (), txn.seq))
             else:
                 txn.set_item(tracker.key, item_id, replace(current, since_us=since_us, fact=body))
-            if now_us is not None and any(since_us + rule.after_us < now_us for rule in tracker.rules):
+            if now_us is not None and any(rule.due_us(since_us, body) < now_us for rule in tracker.rules):
                 opened.append((tracker, item_id))
         return opened
 
@@ -714,7 +714,7 @@ class SessionEngine:
         for index, deadline in enumerate(lifecycle.deadlines):
             if deadline.start == move.to and now is not None and now_us is not None:
                 # a dated deadline (a company's new value from a day on) runs the value in force now
-                due = now_us + (deadline.within_at(now) // _US if deadline.changes else lp.deadline_us[index])
+                due = lp.due_us(index, now, fact)
                 deadlines[deadline.id] = DeadlineStatus(due)
                 template = lp.obligations[index]
                 obligation: EffectResult = Obligation(
@@ -767,7 +767,7 @@ class _ItemReached:
     def fire(self, program: Program, position: int, moment: datetime) -> _Due:
         """Deadline rule ``position`` fired for this item."""
         rule: DeadlineRule = program.deadline_rules[position]
-        due_us = self.item.since_us + rule.after_us
+        due_us = rule.due_us(self.item.since_us, self.fact)
         firing = Firing(rule.policy.id, rule.rule.id, "tick", rule.compiled.resolve(self.fact, moment),
                         self.item.key, zoned(due_us, rule.policy.timezone or DEFAULT_TIME_ZONE, self.fact),
                         _version(rule.policy))

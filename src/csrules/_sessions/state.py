@@ -336,7 +336,7 @@ def next_due(program: Program, state: StateRecord) -> int | None:
             for rule in tracker.rules:
                 if family(rule.key) in fired:
                     continue
-                reached = item["s"] + rule.after_us
+                reached = rule.due_us(item["s"], item["f"])
                 if rule.active_us is not None:  # a dated version's rule fires only while in force
                     start, end = rule.active_us
                     reached = reached if start is None else max(reached, start - 1)

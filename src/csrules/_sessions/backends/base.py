@@ -96,7 +96,7 @@ def due_rules(index: int, item: TickItem, now_us: int, now: datetime, errors: di
     for rule in item.tracker.rules:
         if only is not None and rule.position not in only:
             continue
-        if rule.position in item.fired or now_us <= item.since_us + rule.after_us:
+        if rule.position in item.fired or now_us <= rule.due_us(item.since_us, item.fact):
             continue
         try:
             if rule.check(item.fact, now, (True,)):

@@ -10,9 +10,10 @@ Mapping (see ``DURABLE-NOTES``):
   (``ev``); each transition is one pattern, so an event the state does not accept matches
   nothing and leaves nothing behind;
 - a tick asserts each open item (and each open lifecycle deadline) as a transient fact
-  carrying its age at the tick; each deadline rule is one pattern (``age >= 24h`` and the
-  rest of its condition, ``$nex`` its "already fired" marker ``f<rule>``, which lives in
-  csrules' state). There are no joins: a join of item and tick facts, asserted and
+  carrying a marker ``f<rule>`` for each deadline rule already fired (csrules' state) or not
+  yet reached at the tick (csrules works out when each falls: whole days on the wall clock,
+  :mod:`csrules._sessions.due`); each deadline rule is one pattern (its condition and
+  ``$nex`` its marker). There are no joins: a join of item and tick facts, asserted and
   retracted, crashed durable-rules 2.0.28 (segmentation fault) when a later tick failed the
   join test, and single patterns cannot leave a partial match behind;
 - field names are prefixed (``u_id``), so a user field called ``id`` or ``sid`` is safe,
@@ -540,13 +541,12 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 names[lkind] = RuleName("lifecycle", position)
         for tracker in fp.trackers:
             ikind = f"i{tracker.position}"
-            iencoding = _Encoding(("age", *(f"f{rule.position}" for rule in tracker.rules)))
+            iencoding = _Encoding(tuple(f"f{rule.position}" for rule in tracker.rules))
             for drule in tracker.rules:
                 pc = _PatternCompiler(fp.model, drule.policy.param_values, compiler, iencoding,
                                       drule.position, {})
                 rest = _owned_pattern(pc, drule.rule.when)
-                pattern = _and([{"t": ikind}, {"$gt": {"age": drule.after_us}}, rest,
-                                {"$nex": {f"f{drule.position}": 1}}])
+                pattern = _and([{"t": ikind}, rest, {"$nex": {f"f{drule.position}": 1}}])
                 if not iencoding.admit(pattern, drule.position):
                     continue
                 name = f"d{drule.position}"
@@ -710,8 +710,10 @@ class DurableBackend:
                 continue
             assert item.tracker is not None
             kind, encoding = self.compiled.items[item.tracker.position]
-            head = [f'{{"t":{_DUMPS(kind)},"id":{mid},"age":{now_us - item.since_us}']
-            head.extend(f',"f{position}":1' for position in item.fired)
+            head = [f'{{"t":{_DUMPS(kind)},"id":{mid}']
+            # a rule fired or not yet reached is marked: when it falls is worked out here
+            head.extend(f',"f{rule.position}":1' for rule in item.tracker.rules
+                        if rule.position in item.fired or now_us <= rule.due_us(item.since_us, item.fact))
             bad: set[Any] = set()
             messages.append(encoding.encode("".join(head), item.fact, now, bad))
             failed[index] = bad
