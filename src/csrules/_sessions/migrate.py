@@ -279,9 +279,8 @@ def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: 
     for section, piece in _COUNTED:
         for key, value in state[section].items():
             old = _old(engine, section, key)
-            aliases = program.counter_aliases if section == "c" else program.run_aliases
-            now = current[section].get(aliases.get(key, key))
-            why = _why(old, now, current[section])
+            why = _why(old, current[section].get(program.counter_aliases.get(key, key)), current[section]) \
+                if section == "c" else _run_why(old, key, current[section], program)
             if why is not None:
                 found.append(Reset(subject, piece, key, _rules(old), why, value))
     for key, items in state["i"].items():
@@ -301,6 +300,15 @@ def _findings(engine: Mapping[str, Any] | None, current: dict[str, Any], state: 
     for lifecycle_id, status in state["l"].items():
         found.extend(_lifecycle(engine, current, program, subject, lifecycle_id, status))
     return found
+
+
+def _run_why(old: Mapping[str, Any] | None, key: str, table: Mapping[str, Mapping[str, Any]],
+             program: Program) -> str | None:
+    """:func:`_why` for a stored run: it goes on in the run under its key and in every keyed
+    run it became (see :attr:`Program.run_aliases`); the first that no longer means it says why."""
+    became = program.run_aliases.get(key, ())
+    targets = [*([key] if key in table or not became else []), *became]
+    return next((why for new in targets if (why := _why(old, table.get(new), table)) is not None), None)
 
 
 def _rules(old: Mapping[str, Any] | None) -> tuple[str, ...]:

@@ -472,9 +472,9 @@ class Program:
     counter_aliases: dict[str, str] = field(default_factory=dict)
     """Counter keys of states written before calendar windows spelt out their zone -> the
     key the counter has now (a stored state under the old key is read under the new)."""
-    run_aliases: dict[str, str] = field(default_factory=dict)
-    """Run keys of states written before the run was keyed -> the keyed run's key (the
-    stored length is read as the keyed run's, no item of it known)."""
+    run_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Run keys of states written before the runs were keyed -> the key of every keyed run
+    that run became (the stored length is read as each one's, no item of it known)."""
     engine_text: str | None = field(default=None, repr=False)
     """What stored documents carry as their ``engine`` (set by
     :func:`csrules._sessions.migrate.fingerprint` when first asked: every stored document
@@ -568,7 +568,8 @@ def compile_program(
     counters: dict[str, Counter] = {}
     runs: dict[str, RunTracker] = {}
     aliases: dict[str, str] = {}
-    run_aliases: dict[str, str] = {}
+    run_aliases: dict[str, tuple[str, ...]] = {}
+    unkeyed_reads: dict[str, str] = {}
     trackers: dict[str, Tracker] = {}
     deadline_rules: list[DeadlineRule] = []
 
@@ -591,8 +592,8 @@ def compile_program(
                               policy_id=policy.id)
         for rule in policy.rules:
             try:
-                _add_rule(policy, rule, params, fp, compiler, _Shared(counters, runs, aliases, run_aliases), trackers,
-                          deadline_rules)
+                _add_rule(policy, rule, params, fp, compiler,
+                          _Shared(counters, runs, aliases, run_aliases, unkeyed_reads), trackers, deadline_rules)
             except PolicyError as exc:
                 raise exc.located(policy_id=policy.id, rule_id=rule.id) from None
     lc_programs: list[LifecycleProgram] = []
@@ -646,7 +647,7 @@ def compile_program(
         fingerprint=fingerprint,
         zone=zone,
         counter_aliases={old: new for old, new in aliases.items() if old not in counters},
-        run_aliases={old: new for old, new in run_aliases.items() if old not in runs},
+        run_aliases=run_aliases,
     )
 
 
@@ -730,7 +731,7 @@ def _add_rule(
         cond: Any = each  # a window kind: it has the ``match`` its events must meet
         match = compiler.function(cond.match, params, slots={})[0]
         slot = make(_SlotBuild(fp, params, shared.counters, shared.runs, shared.aliases,
-                                shared.run_aliases), cond, match)
+                                shared.run_aliases, shared.unkeyed_reads), cond, match)
         fp.slots.append(slot)
         rule_slots.append(slot)
         slots[id(cond)] = f"w[{slot.index}]"
@@ -746,7 +747,8 @@ class _Shared:
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
     aliases: dict[str, str]
-    run_aliases: dict[str, str]
+    run_aliases: dict[str, tuple[str, ...]]
+    unkeyed_reads: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -758,7 +760,8 @@ class _SlotBuild:
     counters: dict[str, Counter]
     runs: dict[str, RunTracker]
     aliases: dict[str, str]
-    run_aliases: dict[str, str]
+    run_aliases: dict[str, tuple[str, ...]]
+    unkeyed_reads: dict[str, str]
 
 
 def _counter_slot(build: _SlotBuild, cond: Any, match: Predicate, *, nth: bool) -> Slot:
@@ -791,10 +794,14 @@ def _run_slot(build: _SlotBuild, cond: Any, match: Predicate) -> Slot:
     matching = cond.match.model_dump(mode="json")
     reads = params_read(cond.match, build.params)
     unkeyed = signature("run", fp.fact_type, matching)
+    first = build.unkeyed_reads.setdefault(unkeyed, reads)  # what the first such run read
     paths = cond.key_paths
     key = shared_key(build.runs, signature(unkeyed, list(paths)) if paths else unkeyed, reads)
-    if paths:  # a state written before the run was keyed holds its length under the unkeyed key
-        build.run_aliases[unkeyed] = key
+    if paths:  # a state written before the run was keyed holds its length under the key the
+        # unkeyed run had (shared_key's, among unkeyed runs), which runs keyed apart all go on from
+        old = unkeyed if first == reads else signature(unkeyed, reads)
+        if key not in (became := build.run_aliases.get(old, ())):
+            build.run_aliases[old] = (*became, key)
     run = build.runs.setdefault(
         key, RunTracker(key, match, signature("match", build.params, matching), reads=reads,
                         item=_item_of(paths) if paths else None))
@@ -909,13 +916,14 @@ KEPT_RUN_ITEMS = 400
 within them is not counted again; an older one counts as new."""
 
 
-def keyed_run(value: Any) -> tuple[int, list[str], list[int]]:
+def keyed_run(value: dict[str, Any] | None) -> tuple[int, list[str], list[int]]:
     """A keyed run's stored value as (the run's length before its first kept item, the kept
-    items in the order first sent, the run's length at each, 0 where it did not match). A
-    plain length (a state written before the run was keyed) is that run with no item known."""
-    if isinstance(value, dict):
-        return value["b"], value["k"], value["n"]
-    return int(value or 0), [], []
+    items in the order first sent, the run's length at each, 0 where it did not match); None
+    (no event yet) is an empty run. A state written before the run was keyed is given the
+    keyed form when loaded."""
+    if value is None:
+        return 0, [], []
+    return value["b"], value["k"], value["n"]
 
 
 def step_keyed_run(run: RunTracker, txn: Txn, fact: Any, matched: bool) -> int:

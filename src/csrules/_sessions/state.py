@@ -557,11 +557,15 @@ def _carried_over(state: dict[str, Any], program: Program) -> dict[str, Any]:
     aliases = program.counter_aliases
     if aliases and isinstance(state.get("c"), dict) and aliases.keys() & state["c"].keys():
         state = {**state, "c": {aliases.get(key, key): value for key, value in state["c"].items()}}
-    runs = program.run_aliases
-    if runs and isinstance(state.get("r"), dict) and runs.keys() & state["r"].keys():
-        # a run keyed since: its length goes on, none of its items known
-        state = {**state, "r": {runs[key]: {"b": value, "k": [], "n": []} if key in runs else value
-                                for key, value in state["r"].items()}}
+    runs, stored = program.run_aliases, state.get("r")
+    if runs and isinstance(stored, dict) and runs.keys() & stored.keys():
+        # a run keyed since: its length goes on in each keyed run it became, none of its items
+        # known (a keyed run the state already holds keeps its own)
+        carried = {key: value for key, value in stored.items() if key not in runs or key in program.run_index}
+        for key, value in stored.items():
+            for new in runs.get(key, ()):
+                carried.setdefault(new, {"b": value, "k": [], "n": []})
+        state = {**state, "r": carried}
     try:
         return {**state, "nd": next_due(program, cast("StateRecord", state))}
     except (KeyError, TypeError, AttributeError):
