@@ -27,7 +27,6 @@ import gzip
 import os
 import sqlite3
 import threading
-import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
@@ -37,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
+from csrules._engine.forks import ForkGuard
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
 from csrules._engine.wal import check_timeout, use_wal
 from csrules._time.calendar import ensure_aware
@@ -86,15 +86,15 @@ class DecisionLog:
         self.batch = batch
         self._pending: list[LogLine] = []
         self._lock = threading.Lock()  # guards the pending list
-        self._write_lock = threading.Lock()  # one batch written at a time, in order
-        self._writer: int | None = None  # the thread writing a batch (see _before_fork)
+        self._write_lock = threading.Lock()  # one batch written at a time, in order; a fork waits for it
+        self._lock_owner: int | None = None  # the thread writing a batch (see ForkGuard)
         self._closed = False
         self._exit_flush: _mp_util.Finalize
         atexit.register(self.flush)  # records still pending at exit are written then
         _flush_at_process_exit(self)
         # a multiprocessing child forked with this log: flushed at that child's exit too
         _mp_util.register_after_fork(self, _flush_at_process_exit)
-        _LIVE.add(self)
+        _FORK.add(self)
 
     def _forked(self) -> None:
         """In a child just forked: the pending records are the parent's to write (a copy
@@ -146,15 +146,13 @@ class DecisionLog:
                 pending, self._pending = self._pending, []
             if not pending:
                 return
-            self._writer = threading.get_ident()
-            try:
-                self._write(pending)
-            except (OSError, sqlite3.Error, ValueError) as exc:
-                with self._lock:
-                    self._pending[:0] = pending
-                self._fail(f"{type(exc).__name__}: {exc}", pending)
-            finally:
-                self._writer = None
+            with _FORK.inside(self):
+                try:
+                    self._write(pending)
+                except (OSError, sqlite3.Error, ValueError) as exc:
+                    with self._lock:
+                        self._pending[:0] = pending
+                    self._fail(f"{type(exc).__name__}: {exc}", pending)
 
     def close(self) -> None:
         """Write what is pending and release the file (safe to call twice)."""
@@ -492,7 +490,6 @@ class _PathLock:
 
 _PATH_LOCKS: dict[str, _PathLock] = {}
 _PATH_LOCKS_GUARD = threading.Lock()
-_LIVE: weakref.WeakSet[DecisionLog] = weakref.WeakSet()
 
 
 def _flush_at_process_exit(log: DecisionLog) -> None:
@@ -549,41 +546,20 @@ def _holding(lock_path: Path, *, write: bool) -> Iterator[None]:
         _let_go(lock)
 
 
-_WRITING: list[DecisionLog] = []
-"""The logs whose write locks a fork in progress holds."""
-
-
-def _before_fork() -> None:
-    """Let a batch another thread is writing end first: a child then never inherits a
-    SQLite connection inside a write (its own connection would wait on the inherited one's
-    lock until the timeout) nor a JSON Lines file half appended."""
-    me = threading.get_ident()
-    for log in list(_LIVE):
-        if log._writer != me:
-            log._write_lock.acquire()
-            _WRITING.append(log)
-
-
-def _after_fork_in_parent() -> None:
-    while _WRITING:
-        _WRITING.pop()._write_lock.release()
-
-
-def _after_fork_in_child() -> None:
-    """Locks held by the parent's other threads stay held in a child: make them anew; and
-    records pending in the parent are the parent's to write."""
+def _fresh_path_locks() -> None:
+    """In a child just forked: locks held by the parent's other threads stay held here, so
+    the path locks' thread locks are made anew."""
     global _PATH_LOCKS_GUARD
-    _WRITING.clear()
     _PATH_LOCKS_GUARD = threading.Lock()
     for lock in _PATH_LOCKS.values():
         lock.thread = threading.Lock()
-    for log in list(_LIVE):
-        log._forked()
 
 
-if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
-                        after_in_child=_after_fork_in_child)
+_FORK: ForkGuard[DecisionLog] = ForkGuard(lambda log: log._write_lock, child=_fresh_path_locks)
+"""A fork waits for a batch another thread is writing: a child then never inherits a SQLite
+connection inside a write (its own connection would wait on the inherited one's lock until
+the timeout) nor a JSON Lines file half appended; records pending in the parent are the
+parent's to write (see :meth:`DecisionLog._forked`)."""
 
 
 def _link_target(path: Path) -> Path:

@@ -16,13 +16,13 @@ import json
 import os
 import sqlite3
 import threading
-import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
+from csrules._engine.forks import ForkGuard
 from csrules._engine.wal import check_timeout, use_wal
 from csrules.exceptions import SessionError, StateError
 
@@ -89,8 +89,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._docs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._owner: int | None = None
-        _LIVE.add(self)
+        self._lock_owner: int | None = None  # the thread inside a call (see ForkGuard)
+        _FORK.add(self)
 
     def _forked(self) -> None:
         """In a child just forked: a lock held by another of the parent's threads at the fork
@@ -108,7 +108,7 @@ class MemoryStore:
 
     def update(self, subject: str, change: Change[_R]) -> _R:
         """Run ``change`` on the document of ``subject`` under the store's lock."""
-        with self._lock, _owned(self):
+        with self._lock, _FORK.inside(self):
             doc, result = change(self._docs.get(subject))
             if doc is not None:
                 self._docs[subject] = doc
@@ -177,9 +177,9 @@ class SQLStore(ABC):
     def __init__(self, where: str) -> None:
         self.where = where
         self._lock = threading.Lock()
-        self._owner: int | None = None
+        self._lock_owner: int | None = None  # the thread inside a call (see ForkGuard)
         self._pid = os.getpid()
-        _LIVE.add(self)
+        _FORK.add(self)
 
     # ------------------------------------------------------------------ what a subclass says
 
@@ -247,7 +247,7 @@ class SQLStore(ABC):
     @contextmanager
     def _transaction(self, subject: str | None) -> Iterator[None]:
         self._own()
-        with self._lock, _owned(self), self._errors():
+        with self._lock, _FORK.inside(self), self._errors():
             try:
                 self._begin(subject)
                 yield
@@ -345,54 +345,16 @@ class SQLStore(ABC):
         return f"<{type(self).__name__} {self.where}>"
 
 
-_LIVE: weakref.WeakSet[MemoryStore | SQLStore] = weakref.WeakSet()
-"""Every store of this process, to be made the child's own when it forks."""
-
 _INHERITED: list[Any] = []
 """Connections a forked process inherited: kept, never used nor closed (a connection closed
 or collected here could disturb the parent's)."""
 
 
-_HELD: list[MemoryStore | SQLStore] = []
-"""The stores whose locks a fork in progress holds."""
-
-
-@contextmanager
-def _owned(store: MemoryStore | SQLStore) -> Iterator[None]:
-    """Note which thread is inside ``store``'s call (holding its lock), for :func:`_before_fork`."""
-    store._owner = threading.get_ident()
-    try:
-        yield
-    finally:
-        store._owner = None
-
-
-def _before_fork() -> None:
-    """Let every store call in progress in another thread end first: a child then never
-    inherits a connection inside a transaction (its own connection would wait for ever on
-    the inherited one's write lock). A fork from inside a store's call (its change) cannot
-    wait for itself: that store's calls in the child fail as the database being locked."""
-    me = threading.get_ident()
-    for store in list(_LIVE):
-        if store._owner != me:
-            store._lock.acquire()
-            _HELD.append(store)
-
-
-def _after_fork_in_parent() -> None:
-    while _HELD:
-        _HELD.pop()._lock.release()
-
-
-def _after_fork_in_child() -> None:
-    _HELD.clear()
-    for store in list(_LIVE):
-        store._forked()
-
-
-if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
-                        after_in_child=_after_fork_in_child)
+_FORK: ForkGuard[MemoryStore | SQLStore] = ForkGuard(lambda store: store._lock)
+"""A fork waits for every store call in progress in another thread: a child then never
+inherits a connection inside a transaction (its own connection would wait for ever on the
+inherited one's write lock). A fork from inside a store's call (its change) cannot wait for
+itself: that store's calls in the child fail as the database being locked."""
 
 
 def _check_subject(subject: str) -> None:
