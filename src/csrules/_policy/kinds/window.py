@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -132,12 +132,31 @@ def _key_named(value: str | list[str] | None) -> str | list[str] | None:
     return value
 
 
-def _key_paths(key: str | list[str] | None) -> tuple[str, ...]:
-    """The paths of ``key`` (none without one)."""
-    return () if key is None else (key,) if isinstance(key, str) else tuple(key)
+ItemKey = Annotated[str | list[str] | None, AfterValidator(_key_named)]
+"""``key``: the field(s) naming the item an event is about (none: every event counts)."""
 
 
-class _Windowed(ConditionBase):
+class _Keyed(ConditionBase):
+    """What the kinds that count events share: the events that count (``match``) and the
+    paths of the ``key`` naming an item. Each declares its fields itself (``key: ItemKey``),
+    so each keeps its own field order and JSON schema."""
+
+    if TYPE_CHECKING:
+        match: Condition
+        key: str | list[str] | None
+
+    @property
+    def key_paths(self) -> tuple[str, ...]:
+        """The paths of ``key`` (none without one)."""
+        key = self.key
+        return () if key is None else (key,) if isinstance(key, str) else tuple(key)
+
+    def children(self) -> tuple[ConditionBase, ...]:
+        """The condition an event must meet to count."""
+        return (self.match,)
+
+
+class _Windowed(_Keyed):
     """Shared fields: the events that count (``match``), their time field (``at``) and,
     optionally, the field(s) naming the item an event is about (``key``).
 
@@ -156,22 +175,8 @@ class _Windowed(ConditionBase):
     match: Condition
     at: str = "at"
     window: Window | None = None
-    key: str | list[str] | None = None
+    key: ItemKey = None
     days: StrictBool = False  # a flag: "yes" or 1 is refused, not read as true
-
-    @field_validator("key", mode="after")
-    @classmethod
-    def _named(cls, value: str | list[str] | None) -> str | list[str] | None:
-        return _key_named(value)
-
-    @property
-    def key_paths(self) -> tuple[str, ...]:
-        """The paths of ``key`` (none without one)."""
-        return _key_paths(self.key)
-
-    def children(self) -> tuple[ConditionBase, ...]:
-        """The condition an event must meet to count."""
-        return (self.match,)
 
 
 _NEGATIVE_COUNT = "a count is compared with 0 or more events (got {}): no count is below 0"
@@ -225,7 +230,7 @@ class Nth(_Windowed):
         return self
 
 
-class InARow(ConditionBase):
+class InARow(_Keyed):
     """Holds when the current event and the ``times - 1`` events of this subject (and this
     fact type) just before it all match ``match``: "never twice in a row".
 
@@ -250,12 +255,7 @@ class InARow(ConditionBase):
     match: Condition
     times: StrictInt | None = 2
     param: str | None = None
-    key: str | list[str] | None = None
-
-    @field_validator("key", mode="after")
-    @classmethod
-    def _named(cls, value: str | list[str] | None) -> str | list[str] | None:
-        return _key_named(value)
+    key: ItemKey = None
 
     @model_serializer(mode="wrap")
     def _unused_dropped(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -274,15 +274,6 @@ class InARow(ConditionBase):
         if self.times is not None and self.times < 1:
             raise ValueError(f"in_a_row needs times >= 1 (got {self.times})")
         return self
-
-    @property
-    def key_paths(self) -> tuple[str, ...]:
-        """The paths of ``key`` (none without one)."""
-        return _key_paths(self.key)
-
-    def children(self) -> tuple[ConditionBase, ...]:
-        """The condition each event in the run must meet."""
-        return (self.match,)
 
 
 class StillOpen(ConditionBase):
