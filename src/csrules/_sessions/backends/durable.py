@@ -438,7 +438,7 @@ PATTERNS: dict[str, Translation] = {
     "all": _junction,
     "any": _junction,
     "not": _negation,
-    # the item's age at the tick decides still_open (see compile_ruleset)
+    # the session works out which items a tick reaches (see compile_ruleset)
     "still_open": lambda pc, cond, negate: _TRUE,
     "count": _window(lambda c, p: (c.op, _number(c, p, c.value))),
     "nth": _window(lambda c, p: (">=" if c.or_later else "==", _number(c, p, c.n))),
