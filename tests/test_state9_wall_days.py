@@ -100,3 +100,22 @@ class TestLifecycle:
                             now=datetime(2026, 3, 27, 9, tzinfo=SHANGHAI))
         (obligation,) = registered.obligations
         assert obligation.due == datetime(2026, 3, 27, 9, tzinfo=SHANGHAI) + timedelta(hours=72)
+
+
+class TestStoredBefore:
+    def test_a_state_stored_when_days_were_elapsed_time_loads(self, backend: str) -> None:
+        """A London session stored before days were read on the wall clock (its next due time
+        72 elapsed hours on, its engine text without the days part) loads and fires at the
+        wall-clock due time; it used to be refused as inconsistent."""
+        from csrules._sessions.state import seal
+
+        engine = SessionEngine([open_orders("3d", "Europe/London")], backend=backend)
+        s = engine.session("desk")
+        opened = datetime(2026, 3, 27, 9, tzinfo=LONDON)
+        s.send(WorkOrder(order_id="wo-1", status="open", opened_at=opened), now=opened)
+        doc = s.export()
+        doc.pop("checksum")
+        doc["engine"] = ",".join(part for part in doc["engine"].split(",") if not part.startswith("days="))
+        doc["state"]["nd"] += 3_600_000_000  # the due time then: an hour later
+        restored = engine.restore(seal(doc))
+        assert [f.rule_id for f in restored.tick(datetime(2026, 3, 30, 8, 30, tzinfo=UTC)).firings] == ["late"]

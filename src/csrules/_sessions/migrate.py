@@ -113,6 +113,8 @@ def _build(program: Program) -> dict[str, Any]:
             parts = {"key": _h(node.key), "since": _h(node.since),
                      "closed": _h(node.closed.model_dump(mode="json")),
                      **_param_parts([node.closed], deadline.policy)}
+            if deadline.days is not None:  # due on the wall clock: a state stored when days were
+                parts["days"] = _h(deadline.days)  # elapsed time is carried over, its next due time anew
             _entry(trackers, tracker.key, deadline.key, parts)
     lifecycles = {
         lp.id: {d.id: _h([d.start, sorted(d.met), str(d.within)]) for d in lp.lifecycle.deadlines}
