@@ -55,6 +55,7 @@ __all__ = [
     "UNREADABLE",
     "DecisionLog",
     "JsonlLog",
+    "LogOptionError",
     "LogPart",
     "LogReader",
     "LoggedEngine",
@@ -81,7 +82,7 @@ class DecisionLog:
     kind: ClassVar[str] = "decision"
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256) -> None:
-        _check_whole("batch", batch)
+        _check_whole(self, path, "batch", batch)
         self.path = Path(path)
         self.batch = batch
         self._pending: list[LogLine] = []
@@ -206,8 +207,8 @@ class JsonlLog(DecisionLog):
     kind = "JSON Lines"
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = 64 * 2**20, batch: int = 256) -> None:
+        _check_whole(self, path, "max_bytes", max_bytes)  # before the log is made: a refused one leaves nothing behind
         super().__init__(path, batch=batch)
-        _check_whole("max_bytes", max_bytes)
         self.max_bytes = max_bytes
         # the file itself: writers naming it by a symbolic link share its lock and rotate it,
         # not the link (whose renamed copies no reader of the file would find)
@@ -336,7 +337,10 @@ class SQLiteLog(DecisionLog):
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
     def __init__(self, path: str | os.PathLike[str], *, batch: int = 256, timeout: float = 60.0) -> None:
-        self.timeout = check_timeout(timeout)  # before the log is made: a refused one leaves nothing behind
+        try:  # before the log is made: a refused one leaves nothing behind
+            self.timeout = check_timeout(timeout)
+        except ValueError as exc:
+            raise LogOptionError(str(exc), sink=self.kind, path=str(path)) from None
         super().__init__(path, batch=batch)
         self._db: sqlite3.Connection | None = None
         try:
@@ -822,7 +826,17 @@ class LoggedEngine:
         return f"<LoggedEngine {self.engine!r} log={self.log!r}>"
 
 
-def _check_whole(name: str, value: object) -> None:
-    """Refuse ``value`` for the option ``name`` unless it is a whole number of at least one."""
+class LogOptionError(LogWriteError, ValueError):
+    """A decision log refused an option (a batch of 0, a negative timeout): a csrules error,
+    and a ValueError as a bad argument is.
+
+    .. versionadded:: 0.2
+    """
+
+
+def _check_whole(log: DecisionLog, path: str | os.PathLike[str], name: str, value: object) -> None:
+    """Refuse ``value`` for the option ``name`` of ``log`` (at ``path``) unless it is a whole
+    number of at least one."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number (got {value!r})")
+        raise LogOptionError(f"{name} must be a positive whole number (got {value!r})",
+                             sink=log.kind, path=str(path))
