@@ -56,12 +56,13 @@ def test_a_plan_of_few_roles_finds_approvers_from_its_role_masks() -> None:
 
 
 def test_a_miss_reads_like_a_plain_view_whatever_is_read_first() -> None:
-    pol = policy(96)
+    pol = policy(200)
     plain = Engine(pol)._plans["eng9_miss_fact"]
     facts = [Fact(n=n, m=m) for n in range(0, 24, 3) for m in range(0, 24, 5)]
     reads = ("rule_ids", "approvers", "violations", "violation_codes", "outcome")
     for first in reads:
         engine = Engine(pol)
+        assert engine._plans["eng9_miss_fact"].role_masks is not None
         views = engine._plans["eng9_miss_fact"]._views
         for fact in facts:
             views.clear()
@@ -74,12 +75,15 @@ def test_a_miss_reads_like_a_plain_view_whatever_is_read_first() -> None:
             }
 
 
-def test_a_miss_gathers_its_rule_ids_only_when_read() -> None:
-    engine = Engine(policy(96))
+def test_a_miss_of_many_chunks_gathers_its_rule_ids_only_when_read() -> None:
+    engine = Engine(policy(200))  # rules matched past the first sixteen chunks
     decision = engine.evaluate(Fact(n=10, m=4))
     view = decision._view
-    assert type(view) is compiled._TableView
+    assert type(view) is compiled._LazyIdsView
     assert decision.outcome.value == "violation"
     assert view._lazy == {}  # the outcome alone is worked out when the view is made
-    assert decision.rule_ids == tuple(f"r{at}" for at in range(96) if at % 23 <= (10 if at % 2 else 4))
+    assert decision.rule_ids == tuple(f"r{at}" for at in range(200) if at % 23 <= (10 if at % 2 else 4))
     assert set(view._lazy) == {"rule_ids"}
+    decision.violations, decision.violation_codes, decision.approvers  # noqa: B018 - the reads switch it
+    assert type(view) is compiled.MatchView
+    assert view.rule_ids is decision.rule_ids  # the very tuple gathered, now a plain slot

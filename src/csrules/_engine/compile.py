@@ -574,8 +574,6 @@ class MatchView:
 _PARTS = ("violations", "violation_codes", "approvers")
 """What a decision made from a plain view copies from it (besides its outcome)."""
 
-_PLAIN = ("rule_ids", *_PARTS)
-"""The slots a view made from chunk tables fills when it becomes a plain view."""
 
 
 def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
@@ -608,21 +606,32 @@ def _gather(name: str, view: MatchView) -> Any:
             value = tuple(_FROMKEYS(value))
     lazy[name] = value
     if "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
-        # a pattern read again: its rule ids too, then every part is a plain slot of a MatchView
-        if "rule_ids" not in lazy:
-            lazy["rule_ids"] = _joined((plan._tables or plan.tables()).rule_ids, mask)
-        for part in _PLAIN:  # (kept in _lazy too: a read under way finds it)
+        # a pattern read again: every part becomes a plain slot of a MatchView (its rule ids too)
+        if type(view) is _LazyIdsView:
+            _SLOTS["rule_ids"].__set__(view, _rule_ids(view))
+        for part in _PARTS:  # (kept in _lazy too: a read under way finds it)
             _SLOTS[part].__set__(view, lazy[part])
         view.make = TimedDecision if view.dynamic else Decision
         view.__class__ = MatchView  # the same slots: plain reads from now on
     return value
 
 
+def _rule_ids(view: MatchView) -> tuple[str, ...]:
+    """The rule ids of a view of many chunks (:class:`_LazyIdsView`), gathered when first read."""
+    lazy = view._lazy
+    ids: tuple[str, ...] | None = lazy.get("rule_ids")
+    if ids is None:
+        plan = view.plan
+        ids = lazy["rule_ids"] = _joined((plan._tables or plan.tables()).rule_ids, view.mask)
+    return ids
+
+
 class _TableView(MatchView):
     """A view made from its plan's chunk tables (:meth:`Plan._table_view`): only its outcome
-    is worked out when made (from the plan's rank masks); its rule ids, violations, codes and
-    approvers are each gathered from the tables when first read (:func:`_gather`: a host reads
-    some of them, rarely all; the approvers of a plan naming few roles from its role masks,
+    (from the plan's rank masks) and its rule ids (every host reads them: decision records,
+    logs, the command line) are worked out when made; its violations, codes and approvers are
+    each gathered from the tables when first read (:func:`_gather`: a host reads some of them,
+    rarely all; the approvers of a plan naming few roles from its role masks,
     :meth:`Plan.approvers_of`), and its rules and their positions from :attr:`mask`. Its
     decisions (:class:`ViewDecision`) read them through it. Once a decision's three parts are
     read (the cache's next decision of the pattern copies them), it becomes a plain
@@ -636,10 +645,26 @@ class _TableView(MatchView):
     violations = property(functools.partial(_gather, "violations"), doc="The violations.")
     violation_codes = property(functools.partial(_gather, "violation_codes"), doc="Their codes.")
     approvers = property(functools.partial(_gather, "approvers"), doc="The approving roles.")
-    rule_ids = property(functools.partial(_gather, "rule_ids"), doc="The ids of the rules selected.")
 
 
-_SLOTS = {name: vars(MatchView)[name] for name in _PLAIN}
+class _LazyIdsView(_TableView):
+    """A :class:`_TableView` of a pattern reaching past :data:`EAGER_IDS_CHUNKS` chunks: its
+    rule ids too are gathered when first read (:func:`_rule_ids`), since gathering them costs
+    about as much as the whole cached decision and a host reading outcome, violations or
+    approvers alone never needs them."""
+
+    __slots__ = ()
+
+    rule_ids = property(_rule_ids, doc="The ids of the rules selected.")
+
+
+EAGER_IDS_CHUNKS = 16
+"""A view made from chunk tables gathers its rule ids when made while its mask spans at most
+this many chunks (a short C-level sum, cheaper than the Python call a lazy read costs); past
+it, when first read (:class:`_LazyIdsView`)."""
+
+
+_SLOTS = {name: vars(MatchView)[name] for name in ("rule_ids", *_PARTS)}
 """The slots of a view made from chunk tables, filled when it becomes a plain view."""
 
 
@@ -841,9 +866,10 @@ class Plan:
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
         from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
-        call), the rest from them when first read (:class:`_TableView`,
-        which makes the tables if need be)."""
-        view: MatchView = _NEW(_TableView)
+        call; past :data:`EAGER_IDS_CHUNKS` chunks, when first read), the rest from them when
+        first read (:class:`_TableView`, which makes the tables if need be)."""
+        eager = mask.bit_length() <= CHUNK * EAGER_IDS_CHUNKS
+        view: MatchView = _NEW(_TableView if eager else _LazyIdsView)
         view.plan = self
         view.mask = mask
         view.policies = self.policy_refs
@@ -854,6 +880,8 @@ class Plan:
         view.dynamic = dynamic = mask & self._dynamic_mask != 0
         view.make = TimedDecision if dynamic else ViewDecision
         view.recent = False
+        if eager:
+            view.rule_ids = _joined((self._tables or self.tables()).rule_ids, mask)
         return view
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
