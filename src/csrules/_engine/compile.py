@@ -598,7 +598,7 @@ def _gather(name: str, view: MatchView) -> Any:
     if value is not None:
         return value
     plan, mask = view.plan, view.mask
-    if name == "approvers" and plan.role_masks is not None and mask > 0xFF:
+    if name == "approvers" and plan.role_masks is not None and mask.bit_length() > _EAGER_BITS:
         value = plan.approvers_of(mask)
     else:
         value = _joined(getattr(plan._tables or plan.tables(), name), mask)
@@ -661,7 +661,9 @@ class _LazyIdsView(_TableView):
 EAGER_IDS_CHUNKS = 16
 """A view made from chunk tables gathers its rule ids when made while its mask spans at most
 this many chunks (a short C-level sum, cheaper than the Python call a lazy read costs); past
-it, when first read (:class:`_LazyIdsView`)."""
+it, when first read (:class:`_LazyIdsView`). Past it too, a plan's role masks find the
+approvers (within it, the chunk tables' sum is cheaper)."""
+_EAGER_BITS = CHUNK * EAGER_IDS_CHUNKS
 
 
 _SLOTS = {name: vars(MatchView)[name] for name in ("rule_ids", *_PARTS)}
@@ -868,7 +870,7 @@ class Plan:
         from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
         call; past :data:`EAGER_IDS_CHUNKS` chunks, when first read), the rest from them when
         first read (:class:`_TableView`, which makes the tables if need be)."""
-        eager = mask.bit_length() <= CHUNK * EAGER_IDS_CHUNKS
+        eager = mask.bit_length() <= _EAGER_BITS
         view: MatchView = _NEW(_TableView if eager else _LazyIdsView)
         view.plan = self
         view.mask = mask
