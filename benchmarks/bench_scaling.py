@@ -13,6 +13,9 @@ evaluate + read outcome and rule ids:
 * 1, 8 and 64 policies of 8 rules each in one engine;
 * 64 and 512 rules with the pattern cache full and evicting: facts showing more patterns than
   the cache holds, judged in turn (each pattern dropped before it comes again);
+* 8, 64 and 512 rules as built by default, cached and uncached, read as a host reading no
+  rule ids does: outcome, violations and approvers (a pattern outside the cache gathers
+  each part when first read, so what a host does not read costs nothing);
 * at 512 rules, the floor of a pattern outside the cache: its rule ids gathered from the plan's
   chunk tables alone, and the same tuples built from lists (the cheapest build of a tuple of
   those ids), against the whole cached decision.
@@ -128,6 +131,15 @@ def reference(policies: list[csrules.Policy]) -> Callable[[Wide], tuple[str, ...
     return evaluate
 
 
+def effects_of(policies: list[csrules.Policy], rule_ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The violation codes (in rule order) and the approving roles (in rule order, each once)
+    of the rules ``rule_ids``, read from the policies."""
+    effects = {rule.id: rule.then for policy in policies for rule in policy.rules}
+    chosen = [effect for rule_id in rule_ids for effect in effects[rule_id]]
+    codes = tuple(effect.code for effect in chosen if effect.type == "violation")
+    return codes, tuple(dict.fromkeys(effect.role for effect in chosen if effect.type == "approval"))
+
+
 def engine_of(policies: list[csrules.Policy], *, shared: bool | None) -> csrules.Engine:
     """An engine as built by default (None: tests shared when enough rules per field take
     part), or with tests forced shared (True) or rule by rule (False)."""
@@ -140,12 +152,20 @@ def engine_of(policies: list[csrules.Policy], *, shared: bool | None) -> csrules
         compile_module.SHARE_RULES_PER_FIELD = saved
 
 
-def read(decision: csrules.Decision) -> tuple[str, tuple[str, ...]]:
+def read(decision: csrules.Decision) -> tuple[Any, ...]:
     """What the benchmark reads: outcome and rule ids."""
     return decision.outcome.value, decision.rule_ids
 
 
-def cached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
+def read_effects(decision: csrules.Decision) -> tuple[Any, ...]:
+    """What a host reading no rule ids reads: outcome, violations and approvers."""
+    return decision.outcome.value, decision.violations, decision.approvers
+
+
+Reader = Callable[[csrules.Decision], tuple[Any, ...]]
+
+
+def cached(engine: csrules.Engine, facts: list[Wide], read: Reader = read) -> Callable[[], None]:
     """Evaluate + read with the patterns cached (warmed first)."""
     evaluate = engine.evaluate
     for fact in facts:
@@ -158,7 +178,7 @@ def cached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
     return run
 
 
-def uncached(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
+def uncached(engine: csrules.Engine, facts: list[Wide], read: Reader = read) -> Callable[[], None]:
     """Evaluate + read with the pattern cache emptied before each call (the plan's chunk
     tables, made once per plan, stay)."""
     views = engine._plans["bench_wide"]._views  # the benchmark looks inside on purpose
@@ -239,6 +259,18 @@ def main(n: int = 2000) -> int:
             variants[f"{label}{form}, cached"] = cached(engines[0], facts)
             if "policies" not in label:
                 variants[f"{label}{form}, uncached"] = uncached(engines[1], facts)
+            if shared is None and "policies" not in label:
+                engines = [engine_of(policies, shared=None) for _ in range(2)]
+                views = engines[1]._plans["bench_wide"]._views  # each fact judged as a miss
+                for fact, rule_ids in zip(facts, expected, strict=True):
+                    views.clear()
+                    decision = engines[1].evaluate(fact)
+                    got = (tuple(v.code for v in decision.violations), decision.approvers)
+                    if got != effects_of(policies, rule_ids):
+                        print(f"{label}: a miss's violations or approvers differ from the reference")
+                        return 1
+                variants[f"{label}, cached, no rule ids read"] = cached(engines[0], facts, read_effects)
+                variants[f"{label}, uncached, no rule ids read"] = uncached(engines[1], facts, read_effects)
     print(f"every engine agrees with the reference on {n} facts\n")
     many_facts = [random_fact(rng) for _ in range(compile_module.MAX_VIEWS * 5 // 4)]
     for rules in (64, 512):
@@ -268,6 +300,9 @@ def main(n: int = 2000) -> int:
     for label in ("8 rules", "64 rules", "512 rules"):
         print(f"{label}: uncached vs cached pattern: "
               f"{ratio(times[f'{label}, uncached'], times[f'{label}, cached'])}")
+    for label in ("8 rules", "64 rules", "512 rules"):
+        print(f"{label}: uncached vs cached pattern, outcome/violations/approvers read: "
+              f"{ratio(times[f'{label}, uncached, no rule ids read'], times[f'{label}, cached, no rule ids read'])}")
     for part in ("gathered alone", "built from a list"):
         print(f"512 rules: rule ids {part} vs cached decision: "
               f"{ratio(times[f'512 rules, rule ids {part}'], times['512 rules, cached'])}")

@@ -575,6 +575,7 @@ _PARTS = ("violations", "violation_codes", "approvers")
 """What a decision made from a plain view copies from it (besides its outcome)."""
 
 
+
 def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
     """The entries of ``table`` (a part of :class:`_ChunkTables`) for the bytes of ``mask``,
     joined in rule order by C-level loops up to the last chunk with a match: added up over up to
@@ -596,27 +597,45 @@ def _gather(name: str, view: MatchView) -> Any:
     value = lazy.get(name)
     if value is not None:
         return value
-    value = _joined(getattr(view.plan._tables or view.plan.tables(), name), view.mask)
-    if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
-        value = tuple(_FROMKEYS(value))
+    plan, mask = view.plan, view.mask
+    if name == "approvers" and plan.role_masks is not None and mask.bit_length() > _EAGER_BITS:
+        value = plan.approvers_of(mask)
+    else:
+        value = _joined(getattr(plan._tables or plan.tables(), name), mask)
+        if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
+            value = tuple(_FROMKEYS(value))
     lazy[name] = value
     if "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
-        for part in _PARTS:  # into MatchView's slots, then read as a MatchView
-            _SLOTS[part].__set__(view, lazy[part])  # (kept in _lazy too: a read under way finds it)
+        # a pattern read again: every part becomes a plain slot of a MatchView (its rule ids too)
+        if type(view) is _LazyIdsView:
+            _SLOTS["rule_ids"].__set__(view, _rule_ids(view))
+        for part in _PARTS:  # (kept in _lazy too: a read under way finds it)
+            _SLOTS[part].__set__(view, lazy[part])
         view.make = TimedDecision if view.dynamic else Decision
         view.__class__ = MatchView  # the same slots: plain reads from now on
     return value
 
 
+def _rule_ids(view: MatchView) -> tuple[str, ...]:
+    """The rule ids of a view of many chunks (:class:`_LazyIdsView`), gathered when first read."""
+    lazy = view._lazy
+    ids: tuple[str, ...] | None = lazy.get("rule_ids")
+    if ids is None:
+        plan = view.plan
+        ids = lazy["rule_ids"] = _joined((plan._tables or plan.tables()).rule_ids, view.mask)
+    return ids
+
+
 class _TableView(MatchView):
     """A view made from its plan's chunk tables (:meth:`Plan._table_view`): only its outcome
-    and its rule ids (every host reads them: decision records, logs, the command line) are
-    worked out when made; its violations, codes and approvers are each gathered from the
-    tables when first read (:func:`_gather`: a host reads some of them, rarely all),
-    and its rules and their positions from :attr:`mask`. Its decisions (:class:`ViewDecision`)
-    read them through it. Once a decision's three parts are read (the cache's next decision of
-    the pattern copies them), it becomes a plain :class:`MatchView`: every later read is a
-    plain slot read."""
+    (from the plan's rank masks) and its rule ids (every host reads them: decision records,
+    logs, the command line) are worked out when made; its violations, codes and approvers are
+    each gathered from the tables when first read (:func:`_gather`: a host reads some of them,
+    rarely all; the approvers of a plan naming few roles from its role masks,
+    :meth:`Plan.approvers_of`), and its rules and their positions from :attr:`mask`. Its
+    decisions (:class:`ViewDecision`) read them through it. Once a decision's three parts are
+    read (the cache's next decision of the pattern copies them), it becomes a plain
+    :class:`MatchView`: every later read is a plain slot read."""
 
     __slots__ = ()
 
@@ -628,7 +647,26 @@ class _TableView(MatchView):
     approvers = property(functools.partial(_gather, "approvers"), doc="The approving roles.")
 
 
-_SLOTS = {name: vars(MatchView)[name] for name in _PARTS}
+class _LazyIdsView(_TableView):
+    """A :class:`_TableView` of a pattern reaching past :data:`EAGER_IDS_CHUNKS` chunks: its
+    rule ids too are gathered when first read (:func:`_rule_ids`), since gathering them costs
+    about as much as the whole cached decision and a host reading outcome, violations or
+    approvers alone never needs them."""
+
+    __slots__ = ()
+
+    rule_ids = property(_rule_ids, doc="The ids of the rules selected.")
+
+
+EAGER_IDS_CHUNKS = 16
+"""A view made from chunk tables gathers its rule ids when made while its mask spans at most
+this many chunks (a short C-level sum, cheaper than the Python call a lazy read costs); past
+it, when first read (:class:`_LazyIdsView`). Past it too, a plan's role masks find the
+approvers (within it, the chunk tables' sum is cheaper)."""
+_EAGER_BITS = CHUNK * EAGER_IDS_CHUNKS
+
+
+_SLOTS = {name: vars(MatchView)[name] for name in ("rule_ids", *_PARTS)}
 """The slots of a view made from chunk tables, filled when it becomes a plain view."""
 
 
@@ -666,6 +704,17 @@ class _ChunkTables:
             for table, made in zip(tables, (ids, violations, codes, approvers), strict=True):
                 table.append(made)
         return cls(*tables)
+
+
+def _role_masks(rules: Sequence[CompiledRule]) -> tuple[tuple[str, int], ...] | None:
+    """Each approving role of ``rules`` and the rules naming it, a bit each, when there are
+    fewer roles than chunks of :data:`CHUNK` rules; else None (the chunk tables are cheaper)."""
+    masks: dict[str, int] = {}
+    for at, rule in enumerate(rules):
+        for role in rule.roles:
+            masks[role] = masks.get(role, 0) | 1 << at
+    chunks = (len(rules) + CHUNK - 1) // CHUNK
+    return tuple(masks.items()) if len(masks) < chunks else None
 
 
 def _evict(views: OrderedDict[int, MatchView]) -> None:
@@ -743,6 +792,26 @@ class Plan:
         self._dynamic_mask = self._mask_of(lambda rule: rule.dynamic)
         self._rank_masks = [self._mask_of(lambda rule: rule.rank == rank) for rank in (3, 2, 1)]  # noqa: B023 - used at once
         self._nothing = MatchView(self)  # the view of the pattern where no rule matched
+        self.role_masks = _role_masks(self.rules)
+        self._roles_shared_by_a_rule = any(len(rule.roles) > 1 for rule in self.rules)
+
+    def approvers_of(self, mask: int) -> tuple[str, ...]:
+        """The approving roles of the rules ``mask`` selects, in rule order, each once, from
+        :attr:`role_masks`: a few big-integer operations per role, whatever the number of
+        rules (the chunk tables cost one step per chunk)."""
+        assert self.role_masks is not None
+        # each role by its first rule selected (its lowest bit); bits compare as rule order
+        found: list[tuple[Any, ...]] = [(hit & -hit, role) for role, bits in self.role_masks if (hit := mask & bits)]
+        if len(found) < 2:
+            return tuple([role for _, role in found])
+        if self._roles_shared_by_a_rule:  # two roles may share a first rule: that rule's order
+            found = [(low, self.rules[low.bit_length() - 1].roles.index(role), role) for low, role in found]
+        found.sort()
+        return tuple([pair[-1] for pair in found])
+
+    role_masks: tuple[tuple[str, int], ...] | None = field(init=False, repr=False, compare=False)
+    """Each approving role with the rules naming it, a bit each, when the plan has more chunks
+    than roles (None otherwise): a pattern's approvers are then found from them."""
 
     def _mask_of(self, test: Callable[[CompiledRule], Any]) -> int:
         """The rules passing ``test``, a bit each."""
@@ -799,9 +868,10 @@ class Plan:
     def _table_view(self, mask: int) -> MatchView:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
         from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
-        call), the rest from them when first read (:class:`_TableView`,
-        which makes the tables if need be)."""
-        view: MatchView = _NEW(_TableView)
+        call; past :data:`EAGER_IDS_CHUNKS` chunks, when first read), the rest from them when
+        first read (:class:`_TableView`, which makes the tables if need be)."""
+        eager = mask.bit_length() <= _EAGER_BITS
+        view: MatchView = _NEW(_TableView if eager else _LazyIdsView)
         view.plan = self
         view.mask = mask
         view.policies = self.policy_refs
@@ -812,7 +882,8 @@ class Plan:
         view.dynamic = dynamic = mask & self._dynamic_mask != 0
         view.make = TimedDecision if dynamic else ViewDecision
         view.recent = False
-        view.rule_ids = _joined((self._tables or self.tables()).rule_ids, mask)
+        if eager:
+            view.rule_ids = _joined((self._tables or self.tables()).rule_ids, mask)
         return view
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:

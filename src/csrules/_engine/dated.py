@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from csrules._engine.compile import Plan, compile_plan
 from csrules._engine.decision import Decision, PolicyRef
 from csrules._policy.facts import event_time_field, path_getter
+from csrules._policy.kinds.base import aware_field
 from csrules._policy.model import Policy
 from csrules._policy.validity import Timeline
 from csrules.exceptions import FactError, TimeError
@@ -94,7 +95,9 @@ class DatedPlan:
         """What chooses the versions judging ``fact``: ``as_of``, else its event time, else ``now``."""
         when: AsOf | None = as_of
         if when is None and self._event_time is not None:
-            when = self._event_time(fact)
+            assert self.event_time is not None
+            # a host's model may declare a plain datetime: a naive one is refused naming the field
+            when = aware_field(self._event_time(fact), self.event_time)
         if when is None:
             when = now
         if when is None:

@@ -36,7 +36,7 @@ import keyword
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar, get_args
@@ -49,6 +49,7 @@ from csrules._lang import Lang, simplified
 from csrules._policy.errors import CheckedModel
 from csrules._policy.facts import FieldInfo, field_info, read_path
 from csrules._policy.trace import TraceNode
+from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, WallDuration
 from csrules.exceptions import PolicyError, TimeError
 
@@ -78,15 +79,14 @@ __all__ = [
     "KindHandler",
     "Lang",
     "Words",
+    "aware_field",
     "check_condition_depth",
     "check_of",
     "condition_classes",
     "handler_for",
-    "instant_access",
     "is_builtin_kind",
     "join",
     "naive_field",
-    "named_instant",
     "optional_method",
     "reads_now_of",
     "register_kind",
@@ -252,20 +252,17 @@ def naive_field(path: str, value: datetime) -> str:
             "one (e.g. 2026-03-02T09:00:00+08:00, or a datetime with a tzinfo) to be read as an instant")
 
 
-def named_instant(value: Any, path: str) -> Any:
-    """``value`` (read from the field ``path``) as it is, unless it is a naive datetime: that raises
-    :class:`TimeError` naming the field, where Python's own error (or a deeper time function's)
-    names none. A host's model may declare a plain ``datetime``."""
-    if isinstance(value, datetime) and value.utcoffset() is None:
+def aware_field(value: Any, path: str) -> datetime:
+    """``value``, the datetime read from the fact's field ``path`` (or ``now``), as its UTC
+    instant: the one reader of an instant every condition uses, so that a decision depends on
+    the instant alone, never on the offset it was written with. A naive datetime raises
+    :class:`TimeError` naming the field (a host's model may declare a plain ``datetime``), as
+    does a value that is no datetime."""
+    if not isinstance(value, datetime):
+        return ensure_aware(value, path)  # raises, naming the field and what it holds
+    if value.utcoffset() is None:
         raise TimeError(naive_field(path, value))
-    return value
-
-
-def instant_access(ctx: CompileContext, path: str) -> tuple[list[str], str]:
-    """Guards and expression of the instant (or date) field ``path`` for compiled code, a naive
-    datetime in it refused by :func:`named_instant`."""
-    guards, expr = ctx.access(path)
-    return guards, f"{ctx.const(named_instant)}({expr}, {path!r})"
+    return value.astimezone(UTC)
 
 
 @dataclass

@@ -13,6 +13,7 @@ In a policy file a condition reads::
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import replace
@@ -51,10 +52,10 @@ from csrules._policy.kinds.base import (
     DescribeContext,
     Env,
     Words,
+    aware_field,
     check_of,
     join,
     naive_field,
-    named_instant,
     optional_method,
     reads_now_of,
     register_kind,
@@ -62,7 +63,6 @@ from csrules._policy.kinds.base import (
 )
 from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
-from csrules._time.calendar import ensure_aware
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
 from csrules.exceptions import DurationError, PolicyError, TimeError
 
@@ -646,12 +646,6 @@ def instant(value: Any, path: str | None = None) -> Any:
     return value
 
 
-def aware_field(value: Any, path: str) -> datetime:
-    """``value``, the datetime of field ``path`` (or ``now``), as a UTC instant; a naive one
-    raises :class:`TimeError` naming the field."""
-    return ensure_aware(named_instant(value, path), path)
-
-
 def exact_number(value: Any) -> Any:
     """A finite float as the decimal it is written as, any other value as it is: compared with a
     ``Decimal`` field, the float ``0.3`` is ``Decimal("0.3")``, not the binary fraction just
@@ -665,7 +659,12 @@ def _meets_decimal(model: type[BaseModel], cond: Compare) -> bool:
     """Whether a comparison of two fields involves a ``Decimal`` field (its other side may hold
     floats, read as the decimals they are written as)."""
     assert cond.field is not None
-    kinds = (scalar_type(field_info(model, cond.path)), scalar_type(field_info(model, cond.field)))
+    return _decimal_pair(model, cond.path, cond.field)
+
+
+@functools.lru_cache(maxsize=4096)  # asked on every explained comparison of two fields
+def _decimal_pair(model: type[BaseModel], path: str, other: str) -> bool:
+    kinds = (scalar_type(field_info(model, path)), scalar_type(field_info(model, other)))
     return any(isinstance(kind, type) and issubclass(kind, Decimal) for kind in kinds)
 
 

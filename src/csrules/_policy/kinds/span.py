@@ -33,7 +33,7 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    instant_access,
+    aware_field,
     join,
     register_kind,
 )
@@ -113,18 +113,28 @@ def first_holiday_date(calendar: BusinessCalendar, first: date, last: date) -> d
 class _SpanTest:
     """Whether a span reaches a holiday (soon enough); a compiled-code callable."""
 
-    __slots__ = ("calendar", "delta")
+    __slots__ = ("calendar", "delta", "paths")
 
-    def __init__(self, calendar: BusinessCalendar, delta: timedelta | None) -> None:
-        self.calendar = calendar
+    def __init__(self, cond: HolidayInSpan, delta: timedelta | None) -> None:
+        self.calendar = get_calendar(cond.calendar)
         self.delta = delta
+        self.paths = (cond.path, cond.until, cond.since or "since")  # the fields named in errors
+
+    def first(self, start: datetime, end: datetime) -> datetime | None:
+        """The first instant of the span on a holiday (:func:`first_holiday`)."""
+        path, until, _ = self.paths
+        return first_holiday(self.calendar, aware_field(start, path), aware_field(end, until))
+
+    def notice(self, found: datetime, since: datetime) -> timedelta:
+        """The time from ``since`` to the first holiday ``found``."""
+        return found - aware_field(since, self.paths[2])
 
     def __call__(self, start: datetime, end: datetime, since: datetime | None = None) -> bool:
-        found = first_holiday(self.calendar, start, end)
+        found = self.first(start, end)
         if found is None or self.delta is None:
             return found is not None
         assert since is not None
-        return found - ensure_aware(since, "since") < self.delta
+        return self.notice(found, since) < self.delta
 
     def __repr__(self) -> str:
         return f"<holiday in span, {self.calendar.timezone}>"
@@ -149,12 +159,12 @@ class _SpanHandler:
         duration = cond.duration if cond.param is None else params[cond.param]
         if duration is not None and not isinstance(duration, WallDuration):
             raise PolicyError(f"holiday_in_span needs a clock duration (got {duration!r})")
-        return _SpanTest(get_calendar(cond.calendar), None if duration is None else duration.delta)
+        return _SpanTest(cond, None if duration is None else duration.delta)
 
     def source(self, cond: HolidayInSpan, ctx: CompileContext) -> str:
         guards, args = [], []
         for path in (cond.path, cond.until, *(() if cond.since is None else (cond.since,))):
-            more, value = instant_access(ctx, path)
+            more, value = ctx.access(path)
             guards += more
             args.append(value)
         test = ctx.const(self._test(cond, ctx.params))
@@ -167,12 +177,12 @@ class _SpanHandler:
         if any(value is None for value in values.values()):
             return TraceNode(cond.kind, text, False, values)
         test = self._test(cond, env.params)
-        found = first_holiday(test.calendar, values[cond.path], values[cond.until])
+        found = test.first(values[cond.path], values[cond.until])
         values["first holiday"] = found.astimezone(test.calendar.zone) if found is not None else None
         if found is not None and test.calendar.is_estimated(found.astimezone(test.calendar.zone).date()):
             values["estimated"] = f"{found.year}'s holidays are an estimate ({test.calendar.holiday_source})"
         if found is not None and cond.since is not None:
-            values["notice"] = found - ensure_aware(values[cond.since], "since")
+            values["notice"] = test.notice(found, values[cond.since])
         return TraceNode(cond.kind, text, test(*(values[path] for path in paths)), values)
 
     def describe(self, cond: HolidayInSpan, lang: Lang, ctx: DescribeContext) -> str:

@@ -55,13 +55,12 @@ from csrules._policy.kinds.base import (
     ConditionBase,
     DescribeContext,
     Env,
-    instant_access,
+    aware_field,
     join,
-    named_instant,
     register_kind,
 )
 from csrules._policy.trace import TraceNode
-from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone, wall_to_utc
+from csrules._time.calendar import BusinessCalendar, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window, parse_clock
 from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
 from csrules._time.duties import Recurrence, parse_recurrence
@@ -261,8 +260,12 @@ def _in_zone(tz: str | None, calendar: str | None, lang: Lang) -> str:
     return ""
 
 
-def _aware(value: datetime, name: str) -> datetime:
-    return ensure_aware(named_instant(value, name), name)
+def _local_date(value: date, path: str, zone: tzinfo) -> date:
+    """A date field's value, or a datetime field's local date in ``zone`` (never in the value's
+    own offset)."""
+    if isinstance(value, datetime):
+        return aware_field(value, path).astimezone(zone).date()
+    return value
 
 
 def _at(day: date, clock: time, zone: tzinfo) -> datetime:
@@ -308,18 +311,18 @@ class Notice(ConditionBase):
 class _NoticeTest:
     """``since`` -> ``until`` compared with a duration; bound into compiled code."""
 
-    __slots__ = ("calendar", "delta", "duration", "op")
+    __slots__ = ("calendar", "delta", "duration", "op", "since", "until")
 
-    def __init__(
-        self, op: str, duration: WallDuration | BusinessDuration, calendar: BusinessCalendar | None
-    ) -> None:
-        self.op = PY_OPS[op]
+    def __init__(self, cond: Notice, duration: WallDuration | BusinessDuration,
+                 calendar: BusinessCalendar | None) -> None:
+        self.op = PY_OPS[cond.op]
         self.duration = duration
         self.delta = duration.delta if isinstance(duration, WallDuration) else None
         self.calendar = calendar
+        self.since, self.until = cond.since, cond.until or "now"  # the fields named in errors
 
     def __call__(self, start: datetime, end: datetime) -> bool:
-        begin, finish = ensure_aware(start, "since"), ensure_aware(end, "until")
+        begin, finish = aware_field(start, self.since), aware_field(end, self.until)
         if self.delta is not None:
             return self.op(finish - begin, self.delta)
         assert self.calendar is not None
@@ -354,13 +357,13 @@ class _NoticeHandler:
         if problem is not None:
             raise PolicyError(problem)
         calendar = None if cond.calendar is None else get_calendar(cond.calendar)
-        return _NoticeTest(cond.op, duration, calendar)
+        return _NoticeTest(cond, duration, calendar)
 
     def source(self, cond: Notice, ctx: CompileContext) -> str:
-        guards, start = instant_access(ctx, cond.since)
+        guards, start = ctx.access(cond.since)
         end = "now"
         if cond.until is not None:
-            more, end = instant_access(ctx, cond.until)
+            more, end = ctx.access(cond.until)
             guards = guards + more
         test = ctx.const(self._test(cond, ctx.params))
         return join([*guards, f"{test}({start}, {end})"], "and")
@@ -373,7 +376,7 @@ class _NoticeHandler:
         if start is None or end is None:
             return TraceNode("notice", text, False, values)
         test = self._test(cond, env.params)
-        begin, finish = _aware(start, cond.since), _aware(end, cond.until or "now")
+        begin, finish = aware_field(start, test.since), aware_field(end, test.until)
         if test.delta is not None:
             span = finish - begin
             values["elapsed"] = span
@@ -460,9 +463,10 @@ class TimeOfDay(_TimeKind):
 class _TimeOfDayTest:
     """The instant compared with a clock time on a related date; bound into compiled code."""
 
-    __slots__ = ("calendar", "days", "op", "pattern", "working_days", "zone")
+    __slots__ = ("calendar", "day_of", "days", "op", "path", "pattern", "working_days", "zone")
 
     def __init__(self, cond: TimeOfDay) -> None:
+        self.path, self.day_of = cond.path, cond.day_of or cond.path  # the fields named in errors
         self.op = PY_OPS[cond.op]
         self.zone = _zone(cond.tz, cond.calendar, cond.shifts)
         self.calendar = None if cond.calendar is None else get_calendar(cond.calendar)
@@ -473,7 +477,7 @@ class _TimeOfDayTest:
     def day(self, on: date, agent: Any) -> date:
         """The local date (in the condition's zone) the time of day is read on."""
         if isinstance(on, datetime):
-            moment = ensure_aware(on, "day_of")
+            moment = aware_field(on, self.day_of)
             occurrence = None
             if self.pattern is not None:
                 occurrence = self.pattern.shift_at(moment, self.pattern.agent_offset(agent))
@@ -490,7 +494,7 @@ class _TimeOfDayTest:
         return _at(self.day(on, agent), clock, self.zone)
 
     def __call__(self, instant: datetime, on: date, clock: time, agent: Any) -> bool:
-        return self.op(ensure_aware(instant, "path"), self.cutoff(on, clock, agent))
+        return self.op(aware_field(instant, self.path), self.cutoff(on, clock, agent))
 
     def __repr__(self) -> str:
         return f"<time_of_day {self.zone}>"
@@ -532,10 +536,10 @@ class _TimeOfDayHandler:
         _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: TimeOfDay, ctx: CompileContext) -> str:
-        guards, instant = instant_access(ctx, cond.path)
+        guards, instant = ctx.access(cond.path)
         on = instant
         if cond.day_of is not None:
-            more, on = instant_access(ctx, cond.day_of)
+            more, on = ctx.access(cond.day_of)
             guards += more
         more, clock = cond.time.source(ctx)
         guards += more
@@ -561,7 +565,7 @@ class _TimeOfDayHandler:
         cutoff = test.cutoff(on, clock, agent)
         values["date"] = test.day(on, agent)
         values["cutoff"] = cutoff.astimezone(test.zone)
-        result = PY_OPS[cond.op](_aware(instant, cond.path), cutoff)
+        result = PY_OPS[cond.op](aware_field(instant, cond.path), cutoff)
         return TraceNode("time_of_day", text, result, values)
 
     def describe(self, cond: TimeOfDay, lang: Lang, ctx: DescribeContext) -> str:
@@ -630,18 +634,17 @@ class OnDayOff(ConditionBase):
 class _DayTest:
     """Whether a date (or instant's local date) is a holiday / a day off; compiled-code callable."""
 
-    __slots__ = ("calendar", "day_off", "zone")
+    __slots__ = ("calendar", "day_off", "path", "zone")
 
-    def __init__(self, calendar: BusinessCalendar, day_off: bool) -> None:
+    def __init__(self, calendar: BusinessCalendar, day_off: bool, path: str = "path") -> None:
         self.calendar = calendar
         self.zone = calendar.zone
         self.day_off = day_off
+        self.path = path
 
     def local_date(self, value: date) -> date:
         """``value`` itself, or an instant's local date in the calendar's zone."""
-        if isinstance(value, datetime):
-            return ensure_aware(value, "path").astimezone(self.zone).date()
-        return value
+        return _local_date(value, self.path, self.zone)
 
     def __call__(self, value: date) -> bool:
         day = self.local_date(value)
@@ -664,8 +667,8 @@ class _CalendarPathHandler:
     #: Whether a date field is accepted besides an instant.
     dates = False
 
-    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
-        """The callable the compiled code binds for ``calendar``."""
+    def test_for(self, calendar: BusinessCalendar, path: str) -> Callable[[Any], bool]:
+        """The callable the compiled code binds for ``calendar`` and the field ``path``."""
         raise NotImplementedError
 
     def evaluate(self, cond: _CalendarCondition, env: Env) -> TraceNode:
@@ -692,8 +695,8 @@ class _CalendarPathHandler:
         _calendar(ctx, cond.calendar)
 
     def source(self, cond: _CalendarCondition, ctx: CompileContext) -> str:
-        guards, value = instant_access(ctx, cond.path)
-        test = ctx.const(self.test_for(get_calendar(cond.calendar)))
+        guards, value = ctx.access(cond.path)
+        test = ctx.const(self.test_for(get_calendar(cond.calendar), cond.path))
         return join([*guards, f"{test}({value})"], "and")
 
     def reads_now(self, cond: _CalendarCondition) -> bool:
@@ -706,12 +709,12 @@ class _DayHandler(_CalendarPathHandler):
     def __init__(self, day_off: bool) -> None:
         self.day_off = day_off
 
-    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
-        return _DayTest(calendar, self.day_off)
+    def test_for(self, calendar: BusinessCalendar, path: str) -> Callable[[Any], bool]:
+        return _DayTest(calendar, self.day_off, path)
 
     def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
                 values: dict[str, Any]) -> bool:
-        day = _DayTest(calendar, self.day_off).local_date(value)
+        day = _DayTest(calendar, self.day_off, cond.path).local_date(value)
         values["date"] = day
         values["holiday"] = calendar.is_holiday(day)
         values["working day"] = calendar.is_working_day(day)
@@ -757,14 +760,15 @@ class OutsideWorkingHours(ConditionBase):
 class _HoursTest:
     """Whether an instant is (or is not) in working time; compiled-code callable."""
 
-    __slots__ = ("calendar", "inside")
+    __slots__ = ("calendar", "inside", "path")
 
-    def __init__(self, calendar: BusinessCalendar, inside: bool) -> None:
+    def __init__(self, calendar: BusinessCalendar, inside: bool, path: str) -> None:
         self.calendar = calendar
         self.inside = inside
+        self.path = path
 
     def __call__(self, instant: datetime) -> bool:
-        return self.calendar.is_working_time(instant) is self.inside
+        return self.calendar.is_working_time(aware_field(instant, self.path)) is self.inside
 
     def __repr__(self) -> str:
         return f"<{'in' if self.inside else 'outside'} working hours of {self.calendar.timezone}>"
@@ -774,17 +778,17 @@ class _HoursHandler(_CalendarPathHandler):
     def __init__(self, inside: bool) -> None:
         self.inside = inside
 
-    def test_for(self, calendar: BusinessCalendar) -> Callable[[Any], bool]:
-        return _HoursTest(calendar, self.inside)
+    def test_for(self, calendar: BusinessCalendar, path: str) -> Callable[[Any], bool]:
+        return _HoursTest(calendar, self.inside, path)
 
     def explain(self, cond: _CalendarCondition, calendar: BusinessCalendar, value: Any,
                 values: dict[str, Any]) -> bool:
-        local = _aware(value, cond.path).astimezone(calendar.zone)
+        local = aware_field(value, cond.path).astimezone(calendar.zone)
         values["local time"] = local
         hours = calendar.working_hours(local.date())
         values["hours that day"] = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in hours) or "closed"
         # the decision's own test: same-zone datetimes compare by wall clock, wrong in a DST fold
-        return _HoursTest(calendar, self.inside)(value)
+        return _HoursTest(calendar, self.inside, cond.path)(value)
 
     def phrase(self, label: str, where: str, lang: Lang) -> str:
         if lang == "zh":
@@ -815,13 +819,14 @@ class NightShift(ConditionBase):
 class _NightTest:
     """Whether an instant is in a night shift; compiled-code callable."""
 
-    __slots__ = ("pattern",)
+    __slots__ = ("path", "pattern")
 
-    def __init__(self, pattern: ShiftPattern) -> None:
+    def __init__(self, pattern: ShiftPattern, path: str) -> None:
         self.pattern = pattern
+        self.path = path
 
     def __call__(self, instant: datetime, agent: Any) -> bool:
-        return self.pattern.is_night_shift(instant, self.pattern.agent_offset(agent))
+        return self.pattern.is_night_shift(aware_field(instant, self.path), self.pattern.agent_offset(agent))
 
     def __repr__(self) -> str:
         return f"<night shift of {self.pattern.timezone} pattern>"
@@ -845,10 +850,10 @@ class _NightHandler:
         _check_agent(ctx, cond.agent, cond.shifts)
 
     def source(self, cond: NightShift, ctx: CompileContext) -> str:
-        guards, value = instant_access(ctx, cond.path)
+        guards, value = ctx.access(cond.path)
         more, agent = _agent_access(ctx, cond.agent)
         guards = guards + more
-        test = ctx.const(_NightTest(get_shift_pattern(cond.shifts)))
+        test = ctx.const(_NightTest(get_shift_pattern(cond.shifts), cond.path))
         return join([*guards, f"{test}({value}, {agent})"], "and")
 
     def evaluate(self, cond: NightShift, env: Env) -> TraceNode:
@@ -857,7 +862,7 @@ class _NightHandler:
         if value is None or (cond.agent is not None and agent is None):
             return TraceNode("night_shift", text, False, values)
         pattern = get_shift_pattern(cond.shifts)
-        occurrence = pattern.shift_at(value, pattern.agent_offset(agent))
+        occurrence = pattern.shift_at(aware_field(value, cond.path), pattern.agent_offset(agent))
         values["shift"] = "none" if occurrence is None else str(occurrence.shift)
         if occurrence is not None:
             values["shift date"] = occurrence.shift_date
@@ -900,14 +905,15 @@ class WithinHours(_TimeKind):
 class _WindowTest:
     """Whether an instant's local time lies in a daily window; compiled-code callable."""
 
-    __slots__ = ("zone",)
+    __slots__ = ("path", "zone")
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo, path: str = "path") -> None:
         self.zone = zone
+        self.path = path
 
     def local(self, instant: datetime) -> time:
         """The instant's local time of day in the zone."""
-        return ensure_aware(instant, "path").astimezone(self.zone).time()
+        return aware_field(instant, self.path).astimezone(self.zone).time()
 
     def __call__(self, instant: datetime, start: time, end: time) -> bool:
         return in_daily_window(self.local(instant), start, end)
@@ -925,12 +931,12 @@ class _WithinHandler:
             _calendar(ctx, cond.calendar)
 
     def source(self, cond: WithinHours, ctx: CompileContext) -> str:
-        guards, value = instant_access(ctx, cond.path)
+        guards, value = ctx.access(cond.path)
         more, start = cond.start.source(ctx)
         guards += more
         more, end = cond.end.source(ctx)
         guards += more
-        test = ctx.const(_WindowTest(_zone(cond.tz, cond.calendar)))
+        test = ctx.const(_WindowTest(_zone(cond.tz, cond.calendar), cond.path))
         return join([*guards, f"{test}({value}, {start}, {end})"], "and")
 
     def evaluate(self, cond: WithinHours, env: Env) -> TraceNode:
@@ -940,7 +946,7 @@ class _WithinHandler:
         text = self.describe(cond, "en", env.describe)
         if value is None or start is None or end is None:
             return TraceNode("within_hours", text, False, values)
-        local = _WindowTest(_zone(cond.tz, cond.calendar)).local(value)
+        local = _WindowTest(_zone(cond.tz, cond.calendar), cond.path).local(value)
         values["local time"] = local
         result = in_daily_window(local, start, end)
         return TraceNode("within_hours", text, result, values)
@@ -1009,9 +1015,10 @@ class Recurring(_TimeKind):
 class _RecurringTest:
     """The instant compared with the next due time of a recurrence; compiled-code callable."""
 
-    __slots__ = ("cache", "clock", "op", "recurrence", "same_day", "zone")
+    __slots__ = ("cache", "clock", "op", "path", "recurrence", "same_day", "start", "zone")
 
     def __init__(self, cond: Recurring) -> None:
+        self.path, self.start = cond.path, cond.period_start or cond.path  # the fields named in errors
         self.recurrence = cond.recurrence
         self.zone = _zone(cond.tz, cond.calendar)
         self.clock = cond.recurrence.at or time.max
@@ -1034,16 +1041,14 @@ class _RecurringTest:
         return due
 
     def local(self, value: date) -> date:
-        """A field's local date in the rule's zone (never in the value's own offset)."""
-        if isinstance(value, datetime):
-            return ensure_aware(value, "period_start").astimezone(self.zone).date()
-        return value
+        """The local date of ``period_start`` (or of ``path`` without one) in the rule's zone."""
+        return _local_date(value, self.start, self.zone)
 
     def __call__(self, instant: datetime, start: date) -> bool:
-        moment = ensure_aware(instant, "path")
+        moment = aware_field(instant, self.path)
         due = self.due_date(self.local(start))
         if self.same_day:
-            return self.op(self.local(instant), due)
+            return self.op(moment.astimezone(self.zone).date(), due)
         return self.op(moment, _at(due, self.clock, self.zone))
 
     def __repr__(self) -> str:
@@ -1059,10 +1064,10 @@ class _RecurringHandler:
             _calendar(ctx, cond.calendar)
 
     def source(self, cond: Recurring, ctx: CompileContext) -> str:
-        guards, instant = instant_access(ctx, cond.path)
+        guards, instant = ctx.access(cond.path)
         start = instant
         if cond.period_start is not None:
-            more, start = instant_access(ctx, cond.period_start)
+            more, start = ctx.access(cond.period_start)
             guards = guards + more
         test = ctx.const(_RecurringTest(cond))
         return join([*guards, f"{test}({instant}, {start})"], "and")
@@ -1077,13 +1082,13 @@ class _RecurringHandler:
         due = test.due_date(test.local(start))
         values["due date"] = due
         if test.same_day:
-            local = test.local(instant)
+            local = _local_date(instant, test.path, test.zone)
             values["local date"] = local
             result = PY_OPS[cond.op](local, due)
         else:
             deadline = _at(due, test.clock, test.zone).astimezone(test.zone)
             values["due"] = deadline
-            result = PY_OPS[cond.op](_aware(instant, cond.path), deadline)
+            result = PY_OPS[cond.op](aware_field(instant, cond.path), deadline)
         return TraceNode("recurring", text, result, values)
 
     def describe(self, cond: Recurring, lang: Lang, ctx: DescribeContext) -> str:
