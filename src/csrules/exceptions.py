@@ -15,6 +15,7 @@ Hierarchy::
         └── StateError (ValueError)         exported state is corrupt or foreign
     ├── RecordError (ValueError)            a decision record or log line cannot be used
     └── LogWriteError (OSError)             a decision log could not take records
+        └── LogOptionError (ValueError)     a decision log was given a bad option
 
 Definition errors surface when a policy loads or compiles; evaluation errors when a fact is
 judged. Each stores its context as attributes (``policy_id``, ``rule_id``, ``path``,
@@ -35,6 +36,7 @@ __all__ = [
     "DurationError",
     "EvaluationError",
     "FactError",
+    "LogOptionError",
     "LogWriteError",
     "PolicyError",
     "RecordError",
@@ -211,3 +213,11 @@ class LogWriteError(CsrulesError, OSError):
         self.sink = sink
         self.path = path
         super().__init__(f"{sink} log {path}: {message}")
+
+
+class LogOptionError(LogWriteError, ValueError):
+    """A decision log refused an option (a batch of 0, a negative timeout) before writing
+    anything: a log error, and a ValueError as any bad argument is.
+
+    .. versionadded:: 0.2
+    """

@@ -40,7 +40,7 @@ from csrules._engine.forks import ForkGuard
 from csrules._engine.record import DecisionRecord, LogLine, decision_line, parse_record
 from csrules._engine.wal import check_timeout, use_wal
 from csrules._time.calendar import ensure_aware
-from csrules.exceptions import LogWriteError, RecordError
+from csrules.exceptions import LogOptionError, LogWriteError, RecordError
 
 try:  # POSIX: writers of one JSON Lines log in several processes take turns
     import fcntl as _fcntl
@@ -55,7 +55,6 @@ __all__ = [
     "UNREADABLE",
     "DecisionLog",
     "JsonlLog",
-    "LogOptionError",
     "LogPart",
     "LogReader",
     "LoggedEngine",
@@ -824,14 +823,6 @@ class LoggedEngine:
 
     def __repr__(self) -> str:
         return f"<LoggedEngine {self.engine!r} log={self.log!r}>"
-
-
-class LogOptionError(LogWriteError, ValueError):
-    """A decision log refused an option (a batch of 0, a negative timeout): a csrules error,
-    and a ValueError as a bad argument is.
-
-    .. versionadded:: 0.2
-    """
 
 
 def _check_whole(log: DecisionLog, path: str | os.PathLike[str], name: str, value: object) -> None:
