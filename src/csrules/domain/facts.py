@@ -807,6 +807,12 @@ ATTENDANCE_LEFT_WITHOUT_ARRIVAL = (
     " or leave left_at out"
 )
 """Why an attendance record with a departure and no arrival is refused (it would read as 曠工)."""
+ATTENDANCE_AWAY_WITHOUT_ARRIVAL = (
+    "away_minutes is more than 0 without arrived_at: an agent away from the post had come to it; give"
+    " arrived_at (a clock-in missed) or leave the time away out (the agent did not come: 曠工)"
+)
+"""Why an attendance record away from the post with no arrival is refused (it would read as
+曠工 and as time away from the post at once)."""
 ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leaves after arriving"
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
@@ -853,6 +859,13 @@ class ClockEvent(Fact):
         "approved by", "批准人",
         "Role that allowed leaving the post (a leave_post, or a clock_out in the middle of the shift)", None
     )
+
+
+def _arrival_drawn(away_minutes: int, shift_start: datetime) -> bool | None:
+    """For strategies: whether a drawn attendance record has an arrival (None: it has none).
+    Time away needs one; without time away both sides are drawn, by the parity of the shift
+    start's minute (a field drawn before, so no record the model accepts is left out)."""
+    return True if away_minutes > 0 or shift_start.minute % 2 == 0 else None
 
 
 @register_fact_type(name="attendance_record", event_time="shift_start")
@@ -906,6 +919,9 @@ class AttendanceRecord(Fact):
     __relations__ = (
         ("shift_end", ">", "shift_start"),
         ("arrived_at", "<", "shift_end"),
+        # time away needs an arrival; with none away, an arrival is drawn on either side (an odd
+        # minute of shift_start: absent), so every record the validator accepts can be drawn
+        ("arrived_at", "with", (_arrival_drawn, "away_minutes", "shift_start")),
         ("left_at", "if", "arrived_at"),
         ("left_at", ">=", "arrived_at"),
         ("away_minutes", "<=", (lambda start, end: _between(start, end) // timedelta(minutes=1),
@@ -933,6 +949,8 @@ class AttendanceRecord(Fact):
             raise ValueError(ATTENDANCE_ARRIVED_AFTER_END)
         if arrived is None and self.left_at is not None:
             raise ValueError(ATTENDANCE_LEFT_WITHOUT_ARRIVAL)
+        if arrived is None and self.away_minutes > 0:
+            raise ValueError(ATTENDANCE_AWAY_WITHOUT_ARRIVAL)
         if arrived is not None and self.left_at is not None and _between(arrived, self.left_at) < timedelta(0):
             raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
         if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
@@ -976,8 +994,8 @@ class AttendanceRecord(Fact):
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
         (another shift's); approved absences naming different approvers (a record names one);
-        events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
-        ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
+        events that make no consistent record (a ``clock_out`` or time away from the post
+        without a ``clock_in``, a ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
         ``events`` are :class:`ClockEvent` objects or mappings of their fields (JSON); ``margin``
         a timedelta or text (``"4h"``); an argument of another kind (a single name for
         ``approvers``, ``"no"`` for ``clocked_out_is_away``) is refused, naming it.
