@@ -72,10 +72,10 @@ class TestJudgedOnceDue:
         assert after == ("ATT-10.arrive-early", "ATT-10.log", "ATT-10.notices")
 
     def test_ecommerce_handover_book_waits_for_the_handover(self) -> None:
-        """ATT-12.handover-book is judged from the incoming shift's start."""
-        bare = {"shift_start": _at(10, 16), "outgoing_agent": "E01", "incoming_agent": "E02"}
-        assert SHOP.evaluate(bare, fact_type="handover", now=_at(10, 15)).rule_ids == ()
-        assert SHOP.evaluate(bare, fact_type="handover", now=_at(10, 16)).rule_ids == ("ATT-12.handover-book",)
+        """ATT-12.handover-book (the night agent's book, read by the day shift) is judged from the shift's start."""
+        bare = {"shift_start": _at(11, 8, 30), "outgoing_agent": "E02", "incoming_agent": "E01"}
+        assert SHOP.evaluate(bare, fact_type="handover", now=_at(11, 8, 29)).rule_ids == ()
+        assert SHOP.evaluate(bare, fact_type="handover", now=_at(11, 8, 30)).rule_ids == ("ATT-12.handover-book",)
 
 
 class TestAttendanceTimesAgree:

@@ -1401,6 +1401,8 @@ class HandoverRecord(Fact):
     """A shift handover (交接班) and its log (交接日誌).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``outgoing_shift``: which way the handover goes (day to night, night to day).
     """
 
     __subject__ = "outgoing_agent"  # whose decision records are (csrules.records)
@@ -1408,6 +1410,12 @@ class HandoverRecord(Fact):
     shift_start: AwareDatetime = _field("incoming shift start", "接班時間", "When the incoming shift starts")
     outgoing_agent: Id = _field("outgoing agent", "交班人", "Who hands over")
     incoming_agent: Id = _field("incoming agent", "接班人", "Who takes over")
+    outgoing_shift: Named = _field(
+        "outgoing shift", "交班班次",
+        "The outgoing agent's shift, a name in the pack's shift patterns (day, night); none: the pack's rules"
+        " read it from the incoming shift's start",
+        None,
+    )
     incoming_arrived_at: AwareDatetime | None = _field(
         "incoming agent arrived at", "到崗時間", "When the incoming agent arrived for roll call", None
     )
