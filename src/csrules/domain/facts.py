@@ -1794,6 +1794,10 @@ class Order(Fact):
     problem: Literal["none", "problem", "returned"] = _field(
         "problem parcel", "問題件/退回件", "none, problem (問題件) or returned (退回件)", "none"
     )
+    handled_at_once: bool = _field(
+        "handled at once", "能立即處理", "The problem parcel was handled at once, so it is not registered (a returned"
+        " parcel is registered all the same)", False
+    )
     product: Entry = _field("product", "購買產品", "Product bought", None)
     quantity: int | None = _field("quantity", "購買數量", "Quantity bought", None, ge=0)
     waybill_no: Entry = _field("waybill number", "快遞運單號", "Courier waybill number", None)
