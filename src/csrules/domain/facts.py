@@ -1602,16 +1602,29 @@ ScriptStep = Literal["verify_identity", "introduce", "ask_convenience", "give_so
 _SCRIPT_ORDER: tuple[str, ...] = ("verify_identity", "introduce", "ask_convenience", "give_solution")
 
 
+CallPurpose = Literal["callback", "payment_reminder", "other"]
+"""What an outbound call is for: a callback (回訪) answering what the customer raised, a
+payment reminder (催單), or another call."""
+
+
 @register_fact_type(name="call_record", event_time="started_at")
 class CallRecord(Fact):
     """One phone or chat conversation (通話記錄) with what the agent said.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``purpose``: what an outbound call is for.
     """
 
     call_id: Id = _field("call id", "通話編號", "The call's id")
     agent_id: Id = _field("agent id", "工號", "Who took the call")
     direction: Literal["inbound", "outbound"] = _field("direction", "呼入/呼出", "inbound or outbound", "inbound")
+    purpose: CallPurpose = _field(
+        "purpose", "呼出目的",
+        "What an outbound call is for: callback (回訪, answering what the customer raised: the outbound script"
+        " applies), payment_reminder (催單) or other",
+        "callback",
+    )
     started_at: AwareDatetime = _field("started at", "開始時間", "When the call started")
     rings_before_pickup: int = _field("rings before pick-up", "鈴響聲數", "Rings before the agent answered", 0, ge=0)
     duration: ClockDurationField = _field("duration", "通話時長", "How long the call lasted")
