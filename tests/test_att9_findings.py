@@ -1,0 +1,61 @@
+"""Pack phrase lists and rules read against their source clauses: answers that were clean and are breaches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from csrules.policies import load_pack
+
+NOW = datetime.fromisoformat("2026-03-10T10:05:00+08:00")
+SHOP = load_pack("ecommerce").engine()
+CC = load_pack("call_centre").engine()
+
+
+def _chat(line: str) -> dict[str, Any]:
+    return {"call_id": "T1", "agent_id": "E01", "started_at": "2026-03-10T10:00:00+08:00", "duration": "PT3M",
+            "agent_lines": ["您好，請問", line, "再見"]}
+
+
+def _violations(engine: Any, fact: dict[str, Any], fact_type: str) -> set[str]:
+    keys = engine.evaluate(fact, fact_type=fact_type, now=NOW).effect_keys
+    return {key for key in keys if key.startswith("violation")}
+
+
+class TestDeliveryGuarantees:
+    """002 第二則 二 11: 承諾和問題語言不能肯定的回答要留用余地 (CON-8)."""
+
+    @pytest.mark.parametrize("line", ["親，一定明天到", "今天一定給您發貨", "一定會在明天送達", "明天肯定能發貨",
+                                      "今天一定发货"])
+    def test_a_flat_promise_of_a_day_is_flagged(self, line: str) -> None:
+        """A delivery or dispatch day promised without a hedge."""
+        assert "violation:CON-8" in _violations(SHOP, _chat(line), "call_record")
+
+    @pytest.mark.parametrize("line", ["不敢說一定明天到", "不能保證一定會在明天送達", "我們盡量以最快時間給您發貨"])
+    def test_the_hedges_of_the_clause_are_no_promise(self, line: str) -> None:
+        """The hedged forms the clause asks for stay clean."""
+        assert "violation:CON-8" not in _violations(SHOP, _chat(line), "call_record")
+
+
+class TestDiscounts:
+    """002 第二則 二 10: 當買家要求優惠的意圖時明確表示不可以優惠 (ESC-5)."""
+
+    @pytest.mark.parametrize("line", ["好的，給您打個折", "给您降价", "這個價格可以再降一點", "可以少10元",
+                                      "可以少五塊錢"])
+    def test_a_granted_discount_is_flagged(self, line: str) -> None:
+        """Granting a discount in other words than 優惠 / 打折."""
+        assert "violation:ESC-5" in _violations(SHOP, _chat(line), "call_record")
+
+    @pytest.mark.parametrize("line", ["不能給您打個折", "不可以降價", "沒法再降了", "可以少放點冰嗎"])
+    def test_a_refusal_or_another_less_is_no_discount(self, line: str) -> None:
+        """The refusal the clause prescribes, and 少 of something else, are no discount."""
+        assert "violation:ESC-5" not in _violations(SHOP, _chat(line), "call_record")
+
+
+def test_call_centre_unrelated_work_in_the_machine_room_is_flagged() -> None:
+    """001 現場規範化標準 2 機房內不做與工作無關的事: a review finding it is a CON-6 breach."""
+    review = {"reviewer": "Q1", "agent_id": "A01", "reviewed_at": "2026-03-10T10:00:00+08:00", "recorded": True}
+    assert "violation:CON-6" in _violations(CC, {**review, "unrelated_work": True}, "qa_review")
+    assert "violation:CON-6" not in _violations(CC, review, "qa_review")
