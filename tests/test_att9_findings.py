@@ -59,3 +59,23 @@ def test_call_centre_unrelated_work_in_the_machine_room_is_flagged() -> None:
     review = {"reviewer": "Q1", "agent_id": "A01", "reviewed_at": "2026-03-10T10:00:00+08:00", "recorded": True}
     assert "violation:CON-6" in _violations(CC, {**review, "unrelated_work": True}, "qa_review")
     assert "violation:CON-6" not in _violations(CC, review, "qa_review")
+
+
+@pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+class TestPoliteQuestionsAreNoRefusal:
+    """001 第四篇 投訴處理準則 5 / 003 篇19 三 5 避免跟顧客說「不行、不知道、不可以」: telling the customer no."""
+
+    @pytest.mark.parametrize("line", ["不知道您貴姓", "不知道您還有其他問題嗎", "不知道這樣安排您滿意嗎",
+                                      "如果還不行，我們再換一個"])
+    def test_a_polite_question_or_a_condition_is_clean(self, pack: str, line: str) -> None:
+        """Asking the customer (不知道您…嗎) or a condition (如果還不行) refuses nothing."""
+        engine = load_pack(pack).engine()
+        fact = {**_chat(line), "agent_lines": ["您好，這裡是客服部", line, "謝謝，再見"]}
+        assert "violation:CMP-3" not in _violations(engine, fact, "call_record")
+
+    @pytest.mark.parametrize("line", ["這個不知道", "我不知道您的訂單在哪", "這樣不行"])
+    def test_a_refusal_is_still_flagged(self, pack: str, line: str) -> None:
+        """Saying no or I don't know to the customer stays a breach."""
+        engine = load_pack(pack).engine()
+        fact = {**_chat(line), "agent_lines": ["您好，這裡是客服部", line, "謝謝，再見"]}
+        assert "violation:CMP-3" in _violations(engine, fact, "call_record")
