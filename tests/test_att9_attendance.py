@@ -70,3 +70,20 @@ class TestAwayWithoutArrival:
         assert absent["away_minutes"] == 0
         away = find(fact_dicts(AttendanceRecord), lambda d: d["away_minutes"] > 0, settings=settings(database=None))
         assert away["arrived_at"] is not None
+
+
+class TestEcommerceLeaveCoversOnlyWhatItCovers:
+    """002 第二則 一 9 不遲到、不早退、不曠工、不脫崗、不串崗: leave excuses being late, early or away, not 脫崗/串崗."""
+
+    @pytest.mark.parametrize("fields", [{"switched_post": True}, {"away_minutes": 30}])
+    def test_approved_leave_does_not_cover_leaving_or_switching_posts(self, fields: dict[str, Any]) -> None:
+        """Leave approved for the morning; at work in the afternoon, away 30 minutes or at another post."""
+        fact = _record(arrived_at=_at(12), left_at=_at(16, 30), leave_approved=True, **fields)
+        decision = load_pack("ecommerce").engine().evaluate(fact, fact_type="attendance_record", now=_at(17))
+        assert "ATT-7.discipline" in decision.rule_ids
+
+    def test_approved_leave_covers_the_late_arrival(self) -> None:
+        """The same afternoon with nothing else: the leave covers the morning."""
+        fact = _record(arrived_at=_at(12), left_at=_at(16, 30), leave_approved=True)
+        decision = load_pack("ecommerce").engine().evaluate(fact, fact_type="attendance_record", now=_at(17))
+        assert "ATT-7.discipline" not in decision.rule_ids
