@@ -73,7 +73,7 @@ class TestAwayWithoutArrival:
 
 
 class TestEcommerceLeaveCoversOnlyWhatItCovers:
-    """002 第二則 一 9 不遲到、不早退、不曠工、不脫崗、不串崗: leave excuses being late, early or away, not 脫崗/串崗."""
+    """002 第二則 一 9 不遲到、不早退、不曠工、不脫崗、不串崗: leave excuses lateness and absence, not 脫崗/串崗."""
 
     @pytest.mark.parametrize("fields", [{"switched_post": True}, {"away_minutes": 30}])
     def test_approved_leave_does_not_cover_leaving_or_switching_posts(self, fields: dict[str, Any]) -> None:
