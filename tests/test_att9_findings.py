@@ -79,3 +79,19 @@ class TestPoliteQuestionsAreNoRefusal:
         engine = load_pack(pack).engine()
         fact = {**_chat(line), "agent_lines": ["您好，這裡是客服部", line, "謝謝，再見"]}
         assert "violation:CMP-3" in _violations(engine, fact, "call_record")
+
+
+class TestNegativeLanguage:
+    """001 第四篇 客戶服務技巧 1-4: 沒有「我不能」…「這不是我應該做的」…「我想我做不了」 (CON-5)."""
+
+    @pytest.mark.parametrize("line", ["我們不能幫您退", "我想我做不到", "這不是我該做的", "这个不是我应该做的"])
+    def test_the_same_refusal_in_other_words_is_flagged(self, line: str) -> None:
+        """The plural, and the same sentences with a synonym."""
+        fact = {**_chat(line), "agent_lines": ["您好", line, "再見"]}
+        assert "violation:CON-5" in _violations(CC, fact, "call_record")
+
+    @pytest.mark.parametrize("line", ["我們不能讓您失望", "我们不能不管您", "看看我們能夠幫你做什麼"])
+    def test_a_pledge_is_no_negative_language(self, line: str) -> None:
+        """我們不能讓您失望 promises; it refuses nothing."""
+        fact = {**_chat(line), "agent_lines": ["您好", line, "再見"]}
+        assert "violation:CON-5" not in _violations(CC, fact, "call_record")
