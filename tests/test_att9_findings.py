@@ -113,3 +113,23 @@ def test_a_greeting_of_the_time_of_day_is_a_greeting(greeting: str) -> None:
     """001 業務代表職責 4 問聲: 早上好 greets the caller as 您好 does."""
     fact = {**_chat(""), "agent_lines": [greeting, "好的", "再見"]}
     assert "CON-4.greeting" not in CC.evaluate(fact, fact_type="call_record", now=NOW).rule_ids
+
+
+class TestTripsAreNoLeaveAskedLate:
+    """001 請假制度 九 因公事及外出學習,需經客服中心主任批準: 六/七's deadlines are for asking leave (請假)."""
+
+    @pytest.mark.parametrize("kind", ["business_trip", "training"])
+    @pytest.mark.parametrize(("start", "end", "asked", "night", "rule"), [
+        ("2026-10-02T08:30:00+08:00", "2026-10-02T16:30:00+08:00", "2026-10-01T09:00:00+08:00", False,
+         "ATT-6.holiday-notice"),
+        ("2026-03-05T16:00:00+08:00", "2026-03-06T00:00:00+08:00", "2026-03-05T13:00:00+08:00", True,
+         "ATT-5.night-deadline"),
+    ])
+    def test_a_trip_on_a_holiday_or_night_shift_is_no_late_leave(self, kind: str, start: str, end: str, asked: str,
+                                                                  night: bool, rule: str) -> None:
+        """A trip on National Day or a night shift, set late: not 曠工; personal leave is."""
+        fact = {"agent_id": "A01", "kind": kind, "requested_by": "A01", "start": start, "end": end,
+                "requested_at": asked, "night_shift": night}
+        now = datetime.fromisoformat(asked)
+        assert rule not in CC.evaluate(fact, fact_type="leave_request", now=now).rule_ids
+        assert rule in CC.evaluate({**fact, "kind": "personal"}, fact_type="leave_request", now=now).rule_ids
