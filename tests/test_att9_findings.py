@@ -48,7 +48,8 @@ class TestDiscounts:
         """Granting a discount in other words than 優惠 / 打折."""
         assert "violation:ESC-5" in _violations(SHOP, _chat(line), "call_record")
 
-    @pytest.mark.parametrize("line", ["不能給您打個折", "不可以降價", "沒法再降了", "可以少放點冰嗎"])
+    @pytest.mark.parametrize("line", ["不能給您打個折", "不可以降價", "沒法再降了", "可以少放點冰嗎",
+                                      "給您打折是不可能的", "給您優惠是做不到的", "親，給您便宜是沒辦法的哦"])
     def test_a_refusal_or_another_less_is_no_discount(self, line: str) -> None:
         """The refusal the clause prescribes, and 少 of something else, are no discount."""
         assert "violation:ESC-5" not in _violations(SHOP, _chat(line), "call_record")
