@@ -33,9 +33,10 @@ class TestDeliveryGuarantees:
         """A delivery or dispatch day promised without a hedge."""
         assert "violation:CON-8" in _violations(SHOP, _chat(line), "call_record")
 
-    @pytest.mark.parametrize("line", ["不敢說一定明天到", "不能保證一定會在明天送達", "我們盡量以最快時間給您發貨"])
+    @pytest.mark.parametrize("line", ["不敢說一定明天到", "不能保證一定會在明天送達", "我們盡量以最快時間給您發貨",
+                                      "保證是正品", "這款絕對是正品哦", "百分百正品保證", "七天無理由退換，保證售後"])
     def test_the_hedges_of_the_clause_are_no_promise(self, line: str) -> None:
-        """The hedged forms the clause asks for stay clean."""
+        """The hedged forms the clause asks for, and pledges of genuine goods or after-sales service, stay clean."""
         assert "violation:CON-8" not in _violations(SHOP, _chat(line), "call_record")
 
 
