@@ -124,3 +124,16 @@ class TestTripsAreNoLeaveAskedLate:
         now = datetime.fromisoformat(asked)
         assert rule not in CC.evaluate(fact, fact_type="leave_request", now=now).rule_ids
         assert rule in CC.evaluate({**fact, "kind": "personal"}, fact_type="leave_request", now=now).rule_ids
+
+
+SICK_NOTE_LATER = {"agent_id": "A01", "kind": "sick", "requested_by": "A01", "start": "2026-03-05T08:30:00+08:00",
+                   "end": "2026-03-05T16:30:00+08:00", "requested_at": "2026-03-05T07:00:00+08:00",
+                   "certificate_handed_at": "2026-03-06T15:00:00+08:00"}
+
+
+@pytest.mark.parametrize(("now", "owed"), [("2026-03-06T10:00:00+08:00", True), ("2026-03-06T15:00:00+08:00", False),
+                                           ("2026-03-06T16:00:00+08:00", False)])
+def test_a_sick_note_recorded_for_later_is_owed_until_then(now: str, owed: bool) -> None:
+    """001 請假制度 五: at 10:00 a hand-in recorded for 15:00 has not happened (ATT-4.hand-in still owed)."""
+    fired = CC.evaluate(SICK_NOTE_LATER, fact_type="leave_request", now=datetime.fromisoformat(now)).rule_ids
+    assert ("ATT-4.hand-in" in fired) is owed
