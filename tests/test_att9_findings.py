@@ -137,3 +137,12 @@ def test_a_sick_note_recorded_for_later_is_owed_until_then(now: str, owed: bool)
     """001 請假制度 五: at 10:00 a hand-in recorded for 15:00 has not happened (ATT-4.hand-in still owed)."""
     fired = CC.evaluate(SICK_NOTE_LATER, fact_type="leave_request", now=datetime.fromisoformat(now)).rule_ids
     assert ("ATT-4.hand-in" in fired) is owed
+
+
+@pytest.mark.parametrize(("now", "owed"), [("2026-03-05T10:00:00+08:00", True), ("2026-03-09T14:00:00+08:00", False)])
+def test_a_training_booked_for_later_is_still_to_arrange(now: str, owed: bool) -> None:
+    """002 第二則 二 9 新產品上線前…給客服上課: on 5 March a training recorded for 9 March has not happened."""
+    fact = {"agent_id": "E01", "product": "tea", "on_sale_at": "2026-03-10T00:00:00+08:00",
+            "trained_at": "2026-03-09T14:00:00+08:00"}
+    fired = SHOP.evaluate(fact, fact_type="training_record", now=datetime.fromisoformat(now)).rule_ids
+    assert ("DUTY-7.schedule" in fired) is owed
