@@ -72,10 +72,10 @@ class TestJudgedOnceDue:
         assert after == ("ATT-10.arrive-early", "ATT-10.log", "ATT-10.notices")
 
     def test_ecommerce_handover_book_waits_for_the_handover(self) -> None:
-        """ATT-12.handover-book is judged from the incoming shift's start."""
-        bare = {"shift_start": _at(10, 16), "outgoing_agent": "E01", "incoming_agent": "E02"}
-        assert SHOP.evaluate(bare, fact_type="handover", now=_at(10, 15)).rule_ids == ()
-        assert SHOP.evaluate(bare, fact_type="handover", now=_at(10, 16)).rule_ids == ("ATT-12.handover-book",)
+        """ATT-12.handover-book (the night agent's book, read by the day shift) is judged from the shift's start."""
+        bare = {"shift_start": _at(11, 8, 30), "outgoing_agent": "E02", "incoming_agent": "E01"}
+        assert SHOP.evaluate(bare, fact_type="handover", now=_at(11, 8, 29)).rule_ids == ()
+        assert SHOP.evaluate(bare, fact_type="handover", now=_at(11, 8, 30)).rule_ids == ("ATT-12.handover-book",)
 
 
 class TestAttendanceTimesAgree:
@@ -140,14 +140,16 @@ class TestLeavingThePostApprovedByWhom:
 
     def test_different_approvers_are_refused(self) -> None:
         """Two absences approved by different roles fold into no one record: refused."""
-        events = [_event("leave_post", _at(10, 10), approved_by="shift_lead"), _event("return_post", _at(10, 10, 5)),
+        events = [_event("clock_in", _at(10, 8, 20)),
+                  _event("leave_post", _at(10, 10), approved_by="shift_lead"), _event("return_post", _at(10, 10, 5)),
                   _event("leave_post", _at(10, 11), approved_by="agent"), _event("return_post", _at(10, 11, 5))]
         with pytest.raises(FactError, match="different roles"):
             _fold(events)
 
     def test_approvers_count_an_agents_approval_as_none(self) -> None:
         """With approvers given, 40 minutes an agent allowed add to 5 unapproved ones: 45, ATT-7.away."""
-        events = [_event("leave_post", _at(10, 10), approved_by="agent"), _event("return_post", _at(10, 10, 40)),
+        events = [_event("clock_in", _at(10, 8, 20)),
+                  _event("leave_post", _at(10, 10), approved_by="agent"), _event("return_post", _at(10, 10, 40)),
                   _event("leave_post", _at(10, 14)), _event("return_post", _at(10, 14, 5))]
         record = AttendanceRecord.from_events(events, shift_start=_at(10, 8, 30), shift_end=_at(10, 16, 30),
                                               approvers=LEAD_AND_ABOVE)

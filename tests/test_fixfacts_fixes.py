@@ -70,6 +70,7 @@ class TestAttendanceFromEvents:
     def test_only_approved_absences_are_approved(self) -> None:
         """Two approved absences add up and stay approved."""
         events = [
+            _event("clock_in", 8, 25),
             _event("leave_post", 10, 0, approved_by="shift_lead"),
             _event("return_post", 10, 30),
             _event("leave_post", 14, 0, approved_by="shift_lead"),

@@ -605,9 +605,9 @@ class TestConduct:
     def test_CON_2_pick_up(self, online: Pack) -> None:
         """Three rings; after five apologise first; announce the company."""
         slow = judge(online, "call_record", call(["您好，客服部"], rings_before_pickup=6))
-        assert [v.rule_id for v in slow.violations] == ["CON-2.pickup", "CON-2.apologise"]
+        assert [v.rule_id for v in slow.violations if v.code == "CON-2"] == ["CON-2.pickup", "CON-2.apologise"]
         sorry = judge(online, "call_record", call(["對不起，讓您久等了，這裡是客服部"], rings_before_pickup=6))
-        assert [v.rule_id for v in sorry.violations] == ["CON-2.pickup"]
+        assert [v.rule_id for v in sorry.violations if v.code == "CON-2"] == ["CON-2.pickup"]
         with pytest.raises(FactError, match="rings_before_pickup"):
             judge(online, "call_record", call(["您好"], rings_before_pickup=-1))
 

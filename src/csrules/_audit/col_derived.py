@@ -21,6 +21,7 @@ from csrules.domain.facts import (
     ATTENDANCE_APPROVER_WITHOUT_APPROVAL,
     ATTENDANCE_ARRIVED_AFTER_END,
     ATTENDANCE_AWAY_TOO_LONG,
+    ATTENDANCE_AWAY_WITHOUT_ARRIVAL,
     ATTENDANCE_LEFT_BEFORE_ARRIVAL,
     ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
     ATTENDANCE_LONGEST_OVER_TOTAL,
@@ -75,6 +76,7 @@ def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
     shift_us = (pl.col("shift_end") - pl.col("shift_start")).dt.total_microseconds()
     problems += [(frame, arrived >= pl.col("shift_end"), FACT, ATTENDANCE_ARRIVED_AFTER_END),
                  (frame, arrived.is_null() & pl.col("left_at").is_not_null(), FACT, ATTENDANCE_LEFT_WITHOUT_ARRIVAL),
+                 (frame, arrived.is_null() & (pl.col("away_minutes") > 0), FACT, ATTENDANCE_AWAY_WITHOUT_ARRIVAL),
                  (frame, pl.col("left_at") < arrived, FACT, ATTENDANCE_LEFT_BEFORE_ARRIVAL),
                  (frame, pl.col("away_minutes") * _MINUTE_US > shift_us, FACT, ATTENDANCE_AWAY_TOO_LONG),
                  (frame, pl.col("longest_away_minutes") > pl.col("away_minutes"), FACT, ATTENDANCE_LONGEST_OVER_TOTAL),

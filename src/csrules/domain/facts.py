@@ -807,6 +807,12 @@ ATTENDANCE_LEFT_WITHOUT_ARRIVAL = (
     " or leave left_at out"
 )
 """Why an attendance record with a departure and no arrival is refused (it would read as 曠工)."""
+ATTENDANCE_AWAY_WITHOUT_ARRIVAL = (
+    "away_minutes is more than 0 without arrived_at: an agent away from the post had come to it; give"
+    " arrived_at (a clock-in missed) or leave the time away out (the agent did not come: 曠工)"
+)
+"""Why an attendance record away from the post with no arrival is refused (it would read as
+曠工 and as time away from the post at once)."""
 ATTENDANCE_LEFT_BEFORE_ARRIVAL = "left_at comes before arrived_at: an agent leaves after arriving"
 """Why an attendance record leaving before it arrives is refused."""
 ATTENDANCE_AWAY_TOO_LONG = "away_minutes is longer than the shift (shift_start to shift_end)"
@@ -853,6 +859,13 @@ class ClockEvent(Fact):
         "approved by", "批准人",
         "Role that allowed leaving the post (a leave_post, or a clock_out in the middle of the shift)", None
     )
+
+
+def _arrival_drawn(away_minutes: int, shift_start: datetime) -> bool | None:
+    """For strategies: whether a drawn attendance record has an arrival (None: it has none).
+    Time away needs one; without time away both sides are drawn, by the parity of the shift
+    start's minute (a field drawn before, so no record the model accepts is left out)."""
+    return True if away_minutes > 0 or shift_start.minute % 2 == 0 else None
 
 
 @register_fact_type(name="attendance_record", event_time="shift_start")
@@ -906,6 +919,9 @@ class AttendanceRecord(Fact):
     __relations__ = (
         ("shift_end", ">", "shift_start"),
         ("arrived_at", "<", "shift_end"),
+        # time away needs an arrival; with none away, an arrival is drawn on either side (an odd
+        # minute of shift_start: absent), so every record the validator accepts can be drawn
+        ("arrived_at", "with", (_arrival_drawn, "away_minutes", "shift_start")),
         ("left_at", "if", "arrived_at"),
         ("left_at", ">=", "arrived_at"),
         ("away_minutes", "<=", (lambda start, end: _between(start, end) // timedelta(minutes=1),
@@ -933,6 +949,8 @@ class AttendanceRecord(Fact):
             raise ValueError(ATTENDANCE_ARRIVED_AFTER_END)
         if arrived is None and self.left_at is not None:
             raise ValueError(ATTENDANCE_LEFT_WITHOUT_ARRIVAL)
+        if arrived is None and self.away_minutes > 0:
+            raise ValueError(ATTENDANCE_AWAY_WITHOUT_ARRIVAL)
         if arrived is not None and self.left_at is not None and _between(arrived, self.left_at) < timedelta(0):
             raise ValueError(ATTENDANCE_LEFT_BEFORE_ARRIVAL)
         if timedelta(minutes=self.away_minutes) > _between(self.shift_start, self.shift_end):
@@ -976,8 +994,8 @@ class AttendanceRecord(Fact):
         Refused (a record is one agent's, of one shift): events of several agents, or none at
         all; an event more than ``margin`` (4 hours) before the shift starts or after it ends
         (another shift's); approved absences naming different approvers (a record names one);
-        events that make no consistent record (a ``clock_out`` without a ``clock_in``, a
-        ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
+        events that make no consistent record (a ``clock_out`` or time away from the post
+        without a ``clock_in``, a ``clock_in`` after the shift end): the :class:`~csrules.FactError` names the event.
         ``events`` are :class:`ClockEvent` objects or mappings of their fields (JSON); ``margin``
         a timedelta or text (``"4h"``); an argument of another kind (a single name for
         ``approvers``, ``"no"`` for ``clocked_out_is_away``) is refused, naming it.
@@ -1383,6 +1401,8 @@ class HandoverRecord(Fact):
     """A shift handover (交接班) and its log (交接日誌).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``outgoing_shift``: which way the handover goes (day to night, night to day).
     """
 
     __subject__ = "outgoing_agent"  # whose decision records are (csrules.records)
@@ -1390,6 +1410,12 @@ class HandoverRecord(Fact):
     shift_start: AwareDatetime = _field("incoming shift start", "接班時間", "When the incoming shift starts")
     outgoing_agent: Id = _field("outgoing agent", "交班人", "Who hands over")
     incoming_agent: Id = _field("incoming agent", "接班人", "Who takes over")
+    outgoing_shift: Named = _field(
+        "outgoing shift", "交班班次",
+        "The outgoing agent's shift, a name in the pack's shift patterns (day, night); none: the pack's rules"
+        " read it from the incoming shift's start",
+        None,
+    )
     incoming_arrived_at: AwareDatetime | None = _field(
         "incoming agent arrived at", "到崗時間", "When the incoming agent arrived for roll call", None
     )
@@ -1576,16 +1602,29 @@ ScriptStep = Literal["verify_identity", "introduce", "ask_convenience", "give_so
 _SCRIPT_ORDER: tuple[str, ...] = ("verify_identity", "introduce", "ask_convenience", "give_solution")
 
 
+CallPurpose = Literal["callback", "payment_reminder", "other"]
+"""What an outbound call is for: a callback (回訪) answering what the customer raised, a
+payment reminder (催單), or another call."""
+
+
 @register_fact_type(name="call_record", event_time="started_at")
 class CallRecord(Fact):
     """One phone or chat conversation (通話記錄) with what the agent said.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``purpose``: what an outbound call is for.
     """
 
     call_id: Id = _field("call id", "通話編號", "The call's id")
     agent_id: Id = _field("agent id", "工號", "Who took the call")
     direction: Literal["inbound", "outbound"] = _field("direction", "呼入/呼出", "inbound or outbound", "inbound")
+    purpose: CallPurpose = _field(
+        "purpose", "呼出目的",
+        "What an outbound call is for: callback (回訪, answering what the customer raised: the outbound script"
+        " applies), payment_reminder (催單) or other",
+        "callback",
+    )
     started_at: AwareDatetime = _field("started at", "開始時間", "When the call started")
     rings_before_pickup: int = _field("rings before pick-up", "鈴響聲數", "Rings before the agent answered", 0, ge=0)
     duration: ClockDurationField = _field("duration", "通話時長", "How long the call lasted")
@@ -1767,6 +1806,10 @@ class Order(Fact):
     )
     problem: Literal["none", "problem", "returned"] = _field(
         "problem parcel", "問題件/退回件", "none, problem (問題件) or returned (退回件)", "none"
+    )
+    handled_at_once: bool = _field(
+        "handled at once", "能立即處理", "The problem parcel was handled at once, so it is not registered (a returned"
+        " parcel is registered all the same)", False
     )
     product: Entry = _field("product", "購買產品", "Product bought", None)
     quantity: int | None = _field("quantity", "購買數量", "Quantity bought", None, ge=0)
