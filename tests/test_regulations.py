@@ -676,6 +676,17 @@ class TestOrders:
         assert judge(mall, "order", sent, now=at("2026-03-20 09:00")).rule_ids == ("ORD-2.unconfirmed",)
         assert not judge(mall, "order", sent, now=at("2026-03-19 09:00")).obligations
 
+    def test_ORD_2_without_a_deadline_is_checked_not_clean(self, mall: Pack) -> None:
+        """A sent order with no confirmation deadline cannot be judged by the clock: the agent is
+        asked to check it (檢視訂單狀態) rather than told nothing is due, until finance is contacted."""
+        sent = order(status="sent", paid_at=iso("2026-03-10 10:01"))
+        decision = judge(mall, "order", sent, now=at("2026-06-10 10:00"))
+        assert decision.rule_ids == ("ORD-2.deadline-unknown",)
+        (check,) = decision.obligations
+        assert check.who == "online_cs"
+        contacted = order(status="sent", paid_at=iso("2026-03-10 10:01"), finance_contacted=True)
+        assert not judge(mall, "order", contacted, now=at("2026-06-10 10:00")).effects
+
     def test_ORD_3_out_of_stock(self, mall: Pack) -> None:
         """Out of stock: phone the customer to wait or change the goods."""
         decision = judge(mall, "order", order(status="paid", out_of_stock=True), now=at("2026-03-10 11:00"))
