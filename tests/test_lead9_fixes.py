@@ -1,0 +1,38 @@
+"""Regression tests for answers read against the source documents (mall CON-1's reach)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from csrules.policies import load_pack
+
+NOW = datetime.fromisoformat("2026-03-31T23:00:00+08:00")
+
+
+def _call(call_id: str, day: int, first_line: str, direction: str) -> dict[str, Any]:
+    return {"call_id": call_id, "agent_id": "M01", "started_at": f"2026-03-{day:02d}T10:00:00+08:00",
+            "duration": "PT1M", "direction": direction, "agent_lines": [first_line, "請", "謝謝"]}
+
+
+class TestCallsTheAgentMakes:
+    """000 網上客服崗位職責 二 1-1) "接聽顧客…開頭語要說「您好」不可以說「喂」" is about calls the agent
+    answers: a call the agent makes (回電給客戶, 二 2) is neither a missing 您好 nor a 喂 on the ladder."""
+
+    @pytest.mark.parametrize("first_line", ["喂，請問是張先生嗎？", "請問是張先生嗎？這裡是商場客服"])
+    def test_an_outbound_call_is_not_judged_by_con_1(self, first_line: str) -> None:
+        engine = load_pack("mall").engine()
+        outbound = _call("C1", 10, first_line, "outbound") | {"prior_greeting_offences": 2}
+        decision = engine.evaluate(outbound, fact_type="call_record", now=NOW)
+        assert not [r for r in decision.rule_ids if r.startswith("CON-1")]
+        inbound = engine.evaluate(outbound | {"direction": "inbound"}, fact_type="call_record", now=NOW)
+        assert [r for r in inbound.rule_ids if r.startswith("CON-1")]  # the same words answered are
+
+    def test_the_monthly_session_counts_answered_calls_only(self) -> None:
+        """Two outbound 喂 calls earlier in the month leave the next answered 喂 the first one."""
+        session = load_pack("mall").sessions(backend="python").session("M01")
+        seen = [session.send(_call(cid, day, "喂？", direction), now=NOW, fact_type="call_record").rule_ids
+                for cid, day, direction in [("C1", 2, "outbound"), ("C2", 3, "outbound"), ("C3", 4, "inbound")]]
+        assert seen == [(), (), ("CON-1.month-corrected",)]
