@@ -36,3 +36,28 @@ class TestCallsTheAgentMakes:
         seen = [session.send(_call(cid, day, "喂？", direction), now=NOW, fact_type="call_record").rule_ids
                 for cid, day, direction in [("C1", 2, "outbound"), ("C2", 3, "outbound"), ("C3", 4, "inbound")]]
         assert seen == [(), (), ("CON-1.month-corrected",)]
+
+
+class TestHandedDownByTheShiftLead:
+    """001 第二篇 二: an order past 24 hours goes to the shift lead, "由值班長提出處理意見並立即實施跟進處理";
+    the agent he hands it down to holds it by his decision, not by the first handler kicking the ball."""
+
+    ORDER: dict[str, Any] = {
+        "order_id": "W1", "opened_at": "2026-03-10T10:00:00+08:00", "first_handler": "A01", "owner": "A02",
+        "owner_role": "agent", "status": "handling"}
+    NOW = datetime.fromisoformat("2026-03-11T12:00:00+08:00")
+
+    def _esc_1(self, *to_roles: str) -> bool:
+        steps = [{"at": f"2026-03-11T{10 + i}:30:00+08:00", "to_role": role, "chase_record": f"c{i}"}
+                 for i, role in enumerate(to_roles)]
+        decision = load_pack("call_centre").engine().evaluate(
+            self.ORDER | {"escalations": steps}, fact_type="work_order", now=self.NOW)
+        return "ESC-1.first-handler" in decision.rule_ids
+
+    @pytest.mark.parametrize("up", ["shift_lead", "值班長", "department_head"])
+    def test_handed_down_after_going_up_is_no_kicking(self, up: str) -> None:
+        assert not self._esc_1(up, "agent")
+
+    def test_passed_sideways_is_still_kicking(self) -> None:
+        assert self._esc_1()
+        assert self._esc_1("agent")
