@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import ClassVar
 
+import polars as pl
 import pytest
 
 from csrules._cli.cli import main
-from csrules.audit import audit
+from csrules.audit import AuditError, audit
 from csrules.policies import load_pack
 
 LEAVE = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
@@ -46,3 +49,36 @@ class TestAuditReportNow:
         assert status in (0, 1)
         assert ("Rules reading the clock saw now = 2026-03-03T02:00:00+01:00 (Europe/Berlin)."
                 in (tmp_path / "out" / "report.md").read_text(encoding="utf-8"))
+
+
+class TestWhereOnTimes:
+    """``--where`` compares a fact's time as an instant, from text with any offset or a timestamp."""
+
+    FACTS: ClassVar[list[dict[str, str]]] = [{**LEAVE, "agent_id": agent, "start": start, "end": end}
+             for agent, start, end in (("EARLY", "2026-03-02T07:30:00+08:00", "2026-03-02T15:30:00+08:00"),
+                                       ("LATE", "2026-03-02T08:30:00+08:00", "2026-03-02T16:30:00+08:00"),
+                                       ("UTC", "2026-03-02T00:10:00Z", "2026-03-02T08:10:00Z"))]
+
+    def _subjects(self, path: Path, where: str) -> set[str]:
+        found = audit(load_pack("call_centre"), [str(path)], fact_type="leave_request", now=NOW, workers=1,
+                      where=where)
+        assert found.decisions is not None
+        return set(found.decisions.column("subject").to_pylist())
+
+    @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+    def test_text_times_compared_as_instants(self, suffix: str, tmp_path: Path) -> None:
+        """start >= 00:00 UTC keeps 08:30+08:00 and 00:10Z, not 07:30+08:00 (23:30 UTC the day before)."""
+        path = tmp_path / f"facts{suffix}"
+        if suffix == ".jsonl":
+            path.write_text("".join(json.dumps(fact) + "\n" for fact in self.FACTS), encoding="utf-8")
+        else:
+            pl.DataFrame(self.FACTS).write_csv(path)
+        assert self._subjects(path, "start >= TIMESTAMP '2026-03-02 00:00:00'") == {"LATE", "UTC"}
+        assert self._subjects(path, "agent_id <> 'UTC' AND start < TIMESTAMP '2026-03-02 00:00:00'") == {"EARLY"}
+
+    def test_text_literal_against_a_time_is_refused(self, tmp_path: Path) -> None:
+        """A time compared with a text is refused, saying how to write the time."""
+        path = tmp_path / "facts.jsonl"
+        path.write_text("".join(json.dumps(fact) + "\n" for fact in self.FACTS), encoding="utf-8")
+        with pytest.raises(AuditError, match=r"start is a time, compared as an instant: compare it with TIMESTAMP"):
+            self._subjects(path, "start >= '2026-03-02T00:00:00Z'")

@@ -16,7 +16,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from csrules._audit.batch import _as_instant
+from csrules._audit.batch import as_instant
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, check_names, given, is_source, numbered, read_batches, source_kind
 from csrules._audit.instants import zone_of
@@ -39,7 +39,7 @@ def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: 
     its last event fire too (their rows have no input row number)."""
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(_as_instant(pl.col(time), frame.schema[time]).alias("__at")).sort(subject, "__at", ROW)
+    frame = frame.with_columns(as_instant(pl.col(time), frame.schema[time]).alias("__at")).sort(subject, "__at", ROW)
     model = get_fact_type(fact_type)
     fields = [name for name in frame.columns if name in model.model_fields]
     out: list[dict[str, Any]] = []
