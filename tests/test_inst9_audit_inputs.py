@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -83,3 +83,23 @@ class TestEachRowOnItsOwn:
         """Two kinds of value in one field are refused, naming the field and the rows, not a pyarrow error."""
         with pytest.raises(AuditError, match=rf"facts: field {field!r} is \w+ in row 1 but \w+ in row 2"):
             _rows([{**AWARE, field: one}, {**AWARE, field: other}])
+
+
+class TestNotANumber:
+    """A NaN is refused on its row, as the engine refuses it, never read as an absent field."""
+
+    TEXT: ClassVar[dict[str, Any]] = {"agent_id": "A1", "kind": "personal", "requested_by": "A1",
+                                      "start": "2026-03-02T08:30:00+08:00", "end": "2026-03-02T16:30:00+08:00",
+                                      "requested_at": "2026-03-01T20:00:00+08:00"}
+
+    @pytest.mark.parametrize("form", ["facts", "parquet"])
+    def test_nan_days_is_invalid(self, form: str, tmp_path: Path) -> None:
+        """days = NaN makes its row invalid (days), also in a batch of its own, and the next row is judged in full."""
+        facts = [{**self.TEXT, "days": float("nan")}, {**self.TEXT, "days": 1.0}, {**self.TEXT, "days": 0.5}]
+        data: Any = facts
+        if form == "parquet":
+            pl.DataFrame(facts).write_parquet(tmp_path / "f.parquet")
+            data = [str(tmp_path / "f.parquet")]
+        rows = _rows(data, batch_rows=1)
+        assert [(row, field) for row, effect, _, field in rows if effect == "invalid"] == [(1, "days")]
+        assert {rule for row, _, rule, _ in rows if row == 2} == _engine(facts[1])
