@@ -26,6 +26,7 @@ class TestCsvHeader:
         """The audit names the file, line 1 and the byte, as eval does."""
         path = tmp_path / "export.csv"
         path.write_bytes(header + b"\n" + ROW + b"\n")
-        with pytest.raises(AuditError, match=rf"^{re.escape(str(path))}:1: not UTF-8 text \(byte {byte} at offset {offset}\)$"):
+        said = rf"^{re.escape(str(path))}:1: not UTF-8 text \(byte {byte} at offset {offset}\)$"
+        with pytest.raises(AuditError, match=said):
             audit(load_pack("call_centre"), [str(path)], fact_type="leave_request",
                   now=datetime(2026, 6, 1, tzinfo=UTC), workers=workers)
