@@ -103,3 +103,21 @@ class TestNotANumber:
         rows = _rows(data, batch_rows=1)
         assert [(row, field) for row, effect, _, field in rows if effect == "invalid"] == [(1, "days")]
         assert {rule for row, _, rule, _ in rows if row == 2} == _engine(facts[1])
+
+
+class TestCalendarEnds:
+    """A row dated at the calendar's ends is an invalid row of its own; the others are judged."""
+
+    @pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+08:00", "9999-12-31T20:00:00-08:00"])
+    @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+    def test_edge_start_is_invalid(self, edge: str, suffix: str, tmp_path: Path) -> None:
+        """start at year 1 +08:00 (year 0 in UTC) or year 9999 -08:00 (year 10000 in UTC) is refused on row 1."""
+        facts = [{**TestNotANumber.TEXT, "start": edge}, TestNotANumber.TEXT]
+        path = tmp_path / f"f{suffix}"
+        if suffix == ".csv":
+            pl.DataFrame(facts).write_csv(path)
+        else:
+            pl.DataFrame(facts).write_ndjson(path)
+        rows = _rows([str(path)])
+        assert [(row, field) for row, effect, _, field in rows if effect == "invalid"] == [(1, "start")]
+        assert {rule for row, _, rule, _ in rows if row == 2} == _engine(TestNotANumber.TEXT)

@@ -169,12 +169,21 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
+def _python_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each timestamp column holding an instant Python has no datetime for
+    (beyond years 1 to 9999 in UTC: a time at the calendar's ends) as ISO 8601 text, so that
+    its row's fact is refused by name instead of the batch failing."""
+    outside = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
+               and not frame[name].dt.year().is_between(1, 9999).fill_null(value=True).all()]
+    return frame.with_columns(pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z") for name in outside)
+
+
 def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame,
                metas: pl.DataFrame | None = None) -> list[dict[str, Any]]:
     """The rows of ``frame`` judged one by one by ``engine`` (invalid facts reported, not raised);
     ``metas`` is its :func:`meta_frame` when the caller made it already (row for row)."""
     fields = [name for name in frame.columns if name in spec.model.model_fields]
-    records = frame.select(fields).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
+    records = _python_safe(frame.select(fields)).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
     found: list[RowMeta] = list((meta_frame(spec, frame) if metas is None else metas).iter_rows())
     out: list[dict[str, Any]] = []
     for meta, record in zip(found, records, strict=True):
