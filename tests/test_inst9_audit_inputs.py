@@ -121,3 +121,21 @@ class TestCalendarEnds:
         rows = _rows([str(path)])
         assert [(row, field) for row, effect, _, field in rows if effect == "invalid"] == [(1, "start")]
         assert {rule for row, _, rule, _ in rows if row == 2} == _engine(TestNotANumber.TEXT)
+
+
+class TestCsvNullMarkers:
+    """Only an empty CSV value is absent: ``NA``, ``null`` and ``NaN`` are read as the engine reads them."""
+
+    def test_markers_are_values(self, tmp_path: Path) -> None:
+        """Agent "NA" is an id and days "NaN" is refused on its row; an empty days is absent."""
+        path = tmp_path / "f.csv"
+        head = "agent_id,kind,start,end,requested_at,requested_by,days\n"
+        times = "2026-03-02T08:30:00+08:00,2026-03-02T16:30:00+08:00,2026-03-01T20:00:00+08:00"
+        path.write_text(f"{head}NA,personal,{times},NA,NaN\nA2,personal,{times},A2,\n", encoding="utf-8")
+        found = audit(load_pack("call_centre"), [str(path)], fact_type="leave_request", now=NOW, workers=1)
+        frame = pl.from_arrow(found.decisions)
+        assert isinstance(frame, pl.DataFrame)
+        rows = frame.select("row", "subject", "effect", "field").rows()
+        assert [r for r in rows if r[2] == "invalid"] == [(1, "NA", "invalid", "days")]
+        assert {rule for row, _, rule, _ in _rows([str(path)]) if row == 2} == _engine(
+            {**TestNotANumber.TEXT, "agent_id": "A2", "requested_by": "A2"})

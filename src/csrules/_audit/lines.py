@@ -200,7 +200,7 @@ def csv_convert(model: type[BaseModel], schema: pa.Schema | None = None) -> Any:
     import pyarrow.csv as pcsv
 
     types = text_columns(model) if schema is None else {column.name: column.type for column in schema}
-    return pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+    return pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=[""])
 
 
 def read_lines(path: str, kind: str, lines: Lines, model: type[BaseModel]) -> Iterator[pa.RecordBatch]:
