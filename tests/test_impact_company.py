@@ -50,7 +50,7 @@ class TestCompanyPackImpact:
         assert report.changed == hand_count()
         assert [(g.rule, g.direction, g.count) for g in report.sorted_groups()] == [
             ("ATT-1.personal-notice", "newly violating", hand_count()),
-            ("ATT-1.late-approval", "approver changed", hand_count())]  # late now: the head approves
+            ("ATT-1.late-approval", "newly needs approval", hand_count())]  # late now: the head approves
         first_day = datetime(2026, 7, 1, tzinfo=CST)
         examples = report.sorted_groups()[0].examples
         assert examples

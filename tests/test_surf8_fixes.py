@@ -167,13 +167,13 @@ class TestAuditReportBasis:
                 "requested_at": "2026-02-27T20:00:00+08:00"}  # 28 February, 19:30 in New York
         audit(load_pack("call_centre"), [fact], fact_type="leave_request", now=now, workers=1,
               zone="America/New_York", out=tmp_path)
-        said = ("Rules reading the clock saw now = 2026-03-03T01:00:00+00:00. A fact's month is the local "
-                "month of its start in America/New_York.")
+        said = ("Rules reading the clock saw now = 2026-03-02T20:00:00-05:00 (America/New_York). A fact's month "
+                "is the local month of its start in America/New_York.")
         assert said in (tmp_path / "report.md").read_text(encoding="utf-8")
         assert said.replace("'", "&#x27;") in (tmp_path / "report.html").read_text(encoding="utf-8")
         summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
         assert (summary["now"], summary["timezone"], summary["month_from"]) == (
-            "2026-03-03T01:00:00+00:00", "America/New_York", "start")
+            "2026-03-02T20:00:00-05:00", "America/New_York", "start")
         assert summary["by_month"][0]["month"] == "2026-02"
 
 

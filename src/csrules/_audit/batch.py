@@ -29,7 +29,7 @@ from csrules._time.clock import DAY_MICROS
 from csrules.domain.facts import ID_SPACES
 from csrules.exceptions import FactError
 
-__all__ = ["AuditSpec", "Judged", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
+__all__ = ["AuditSpec", "Judged", "as_instant", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
 
 _EPOCH = date(1970, 1, 1)
 
@@ -79,6 +79,11 @@ class AuditSpec:
         read = (self.team, self.subject_field(), self.time_field())
         return (*(name.split(".")[0] for name in read if name), *self.extra_columns)
 
+    def time_columns(self) -> frozenset[str]:
+        """The model's datetime fields (a ``where`` condition compares them as instants)."""
+        return frozenset(name for name in self.model.model_fields
+                         if (info := field_info(self.model, name)).kind == "datetime" and not info.is_collection)
+
     def time_field(self) -> str | None:
         """The column the month is read from: the one named, else the model's first datetime field."""
         if self.time is not None:
@@ -90,7 +95,7 @@ class AuditSpec:
         return None
 
 
-def _as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def as_instant(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A timestamp (or aware ISO 8601 text) column as UTC instants, each text read on its own;
     null where the fact model refuses the value (a timestamp or text without a zone)."""
     if isinstance(dtype, pl.Datetime):
@@ -157,11 +162,20 @@ def meta_frame(spec: AuditSpec, frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col(team).cast(text) if team and team in columns else pl.lit(None, text)).alias("team"),
     ]
     if when and when in columns:
-        instant = _as_instant(pl.col(when), columns[when])
+        instant = as_instant(pl.col(when), columns[when])
         exprs.append(_months(frame, instant, spec.zone).alias("month"))
     else:
         exprs.append(pl.lit(None, text).alias("month"))
     return frame.select(exprs)
+
+
+def _python_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each timestamp column holding an instant Python has no datetime for
+    (beyond years 1 to 9999 in UTC: a time at the calendar's ends) as ISO 8601 text, so that
+    its row's fact is refused by name instead of the batch failing."""
+    outside = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
+               and not frame[name].dt.year().is_between(1, 9999).fill_null(value=True).all()]
+    return frame.with_columns(pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z") for name in outside)
 
 
 def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame,
@@ -169,7 +183,7 @@ def judge_rows(engine: Engine, spec: AuditSpec, frame: pl.DataFrame,
     """The rows of ``frame`` judged one by one by ``engine`` (invalid facts reported, not raised);
     ``metas`` is its :func:`meta_frame` when the caller made it already (row for row)."""
     fields = [name for name in frame.columns if name in spec.model.model_fields]
-    records = frame.select(fields).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
+    records = _python_safe(frame.select(fields)).to_arrow().to_pylist() if fields else [{} for _ in range(frame.height)]
     found: list[RowMeta] = list((meta_frame(spec, frame) if metas is None else metas).iter_rows())
     out: list[dict[str, Any]] = []
     for meta, record in zip(found, records, strict=True):

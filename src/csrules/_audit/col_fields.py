@@ -147,14 +147,27 @@ def read_distinct(frame: pl.DataFrame, model: type[BaseModel], name: str) -> Rea
         return None  # a validated value no column of its type holds (an integer beyond 64 bits)
     table = keys.with_columns(pl.Series(f"__ef:{name}", wheres, dtype=pl.List(pl.String)),
                               pl.Series(f"__em:{name}", messages, dtype=pl.List(pl.String)), **columns)
-    joined = frame.select(pl.col(name)).join(table, on=name, how="left", nulls_equal=True, maintain_order="left")
-    added = joined.drop(name)
+    keys_of = _join_keys(frame.schema[name], name)
+    joined = frame.select(pl.col(name)).with_columns(keys_of).join(
+        table.with_columns(keys_of).drop(name), on=[key.meta.output_name() for key in keys_of], how="left",
+        nulls_equal=True, maintain_order="left")
+    added = joined.drop(name, *(key.meta.output_name() for key in keys_of))
     out = pl.concat([frame, added], how="horizontal")
     wheres_at, messages_at = pl.col(f"__ef:{name}"), pl.col(f"__em:{name}")
     problems = [(wheres_at.list.get(index, null_on_oob=True), messages_at.list.get(index, null_on_oob=True),
                  wheres_at.list.len() > index)
                 for index in range(max((len(found) for found in wheres if found), default=0))]
     return Read(out, {f"__v:{path}": path for path, _ in parts}, problems)
+
+
+def _join_keys(dtype: pl.DataType, name: str) -> list[pl.Expr]:
+    """What joins a row to its distinct value's reading: the value itself, and for a float a
+    NaN flag beside the value (NaN equals nothing, itself included, so a NaN row would join no
+    reading: neither its problem nor a value, and be judged as if the field were absent)."""
+    column = pl.col(name)
+    if dtype.is_float():
+        return [column.is_nan().alias("__nan"), column.fill_nan(None).alias("__key")]
+    return [column.alias("__key")]
 
 
 def text_list(frame: pl.DataFrame, name: str, info: FieldInfo) -> pl.Expr | None:

@@ -63,7 +63,10 @@ def offsets(frame: pl.DataFrame, instant: pl.Expr, zone: str) -> pl.Expr | None:
     """The UTC offset of ``zone`` at each instant of ``instant`` (UTC), as a duration
     expression over ``frame`` (null for a null instant); None when a day of the batch is not
     read per column."""
-    days = frame.select(instant.dt.date().unique().drop_nulls()).to_series().to_list()
+    found_days = frame.select(instant.dt.date().unique().drop_nulls()).to_series()
+    if not found_days.dt.year().is_between(1, 9999).all():
+        return None  # a day Python has no date for (an instant at the calendar's ends): read row by row
+    days = found_days.to_list()
     starts: dict[date, timedelta] = {}
     changes: dict[date, datetime] = {}
     afters: dict[date, timedelta] = {}

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import os
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from csrules._audit.batch import _as_instant
+from csrules._audit.batch import as_instant
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import ROW, check_names, given, is_source, numbered, read_batches, source_kind
 from csrules._audit.instants import zone_of
 from csrules._audit.rows import ROW_SCHEMA, clean_row, effect_row, invalid_rows
-from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.facts import OUT_OF_RANGE, get_fact_type, validate_fact
 from csrules._sessions.session import SessionEngine
 from csrules._time.calendar import load_zone
 from csrules.domain.facts import ID_SPACES
@@ -39,23 +39,38 @@ def replay_partition(engine: SessionEngine, fact_type: str, subject: str, time: 
     its last event fire too (their rows have no input row number)."""
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(_as_instant(pl.col(time), frame.schema[time]).alias("__at")).sort(subject, "__at", ROW)
+    at = as_instant(pl.col(time), frame.schema[time])
+    # an instant whose local date in some zone leaves years 1 to 9999 has no Python datetime:
+    # left without a time, so the fact model names it on its own row (never a lost audit)
+    frame = frame.with_columns(pl.when(at.is_between(_FIRST, _LAST)).then(at).alias("__at"),
+                               (at.is_not_null() & ~at.is_between(_FIRST, _LAST)).alias("__far"))
+    frame = frame.sort(subject, "__at", ROW)
     model = get_fact_type(fact_type)
     fields = [name for name in frame.columns if name in model.model_fields]
     out: list[dict[str, Any]] = []
     subjects = frame[subject].to_list()
-    for index, (record, number, who, at) in enumerate(zip(frame.select(fields).to_dicts(), frame[ROW], subjects,
-                                                          frame["__at"], strict=True)):
+    for index, (record, number, who, at, far) in enumerate(zip(frame.select(fields).to_dicts(), frame[ROW], subjects,
+                                                               frame["__at"], frame["__far"], strict=True)):
         last = index + 1 == len(subjects) or subjects[index + 1] != who
         month = at.astimezone(load_zone(zone)).strftime("%Y-%m") if at is not None else None
         meta = (number, fact_type, None if who is None else str(who), None, month)
         fact = given(record)
-        out += _send(engine, meta, fact, at, fact_type, time) if at is not None else _untimed(model, meta, fact, time)
+        if far:
+            out += invalid_rows(meta, [(time, OUT_OF_RANGE)])
+        elif at is None:
+            out += _untimed(model, meta, fact, time)
+        else:
+            out += _send(engine, meta, fact, at, fact_type, time)
         if last and until is not None and at is not None and until > at:
             tick = (None, fact_type, meta[2], None, until.astimezone(load_zone(zone)).strftime("%Y-%m"))
             step = engine.tick(str(who), until)
             out += [effect_row(tick, f.policy_id, f.rule_id, e) for f in step.firings for e in f.effects]
     return pa.Table.from_pylist(out, schema=ROW_SCHEMA)
+
+
+_FIRST = datetime(1, 1, 2, tzinfo=UTC)
+_LAST = datetime(9999, 12, 30, tzinfo=UTC)
+"""The instants an event may be replayed at: a day inside the calendar's ends, whatever zone."""
 
 
 def _send(engine: SessionEngine, meta: Any, fact: dict[str, Any], at: datetime | None, fact_type: str,
@@ -102,6 +117,9 @@ def audit_events(
     fire; months are read in ``zone`` (by default the pack's timezone, else Asia/Shanghai).
     Returns the rows of every firing.
     """
+    if until is not None and (not isinstance(until, datetime) or until.utcoffset() is None):
+        raise AuditError(f"until must be a date-time with an offset or a zone, the instant the audited period ends "
+                         f"(got {until!r})")
     engine = target if isinstance(target, SessionEngine) else target.sessions(backend="python")
     zone = zone_of(target, zone)
     if fact_type not in engine.fact_types:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ from csrules._audit.json_types import bad_line, type_change
 from csrules._audit.lines import BLOCK, Lines, csv_convert, json_schema, line_parts, read_lines
 from csrules._policy.facts import field_info
 
-__all__ = ["ROW", "Part", "Source", "check_columns", "check_extra", "check_names", "file_parts", "given", "is_source",
-           "numbered", "read_batches", "read_part", "source_kind"]
+__all__ = ["ROW", "Part", "Source", "check_columns", "check_extra", "check_names", "file_parts", "given", "in_utc",
+           "is_source", "numbered", "read_batches", "read_part", "source_kind"]
 
 ROW = "__row"
 """The column numbering input rows from 1 (added on reading; the audit's ``row``)."""
@@ -244,20 +245,67 @@ def _file_batches(source: Source, model: type[BaseModel], batch_rows: int) -> It
 def _fact_rows(facts: Iterable[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Facts (dicts or models) as batches; each model is dumped to its own fields."""
     chunk: list[dict[str, Any]] = []
+    first = 1
     for fact in facts:
         chunk.append(fact.model_dump() if isinstance(fact, BaseModel) else dict(fact))
         if len(chunk) == batch_rows:
-            yield _chunk_batch(chunk)
+            yield _chunk_batch(chunk, first)
+            first += len(chunk)
             chunk = []
     if chunk:
-        yield _chunk_batch(chunk)
+        yield _chunk_batch(chunk, first)
 
 
-def _chunk_batch(chunk: list[dict[str, Any]]) -> pa.RecordBatch:
-    """``chunk`` as one batch, every key of any fact a column (null where a fact lacks it):
-    arrow alone keeps only the first fact's keys, dropping a field only later facts give."""
+def _chunk_batch(chunk: list[dict[str, Any]], first: int = 1) -> pa.RecordBatch:
+    """``chunk`` (facts ``first``, ``first + 1`` ...) as one batch, every key of any fact a
+    column (null where a fact lacks it): arrow alone keeps only the first fact's keys,
+    dropping a field only later facts give. Each column is typed from all its values, not
+    from the first (see :func:`_column`)."""
     keys = list(dict.fromkeys(key for fact in chunk for key in fact))
-    return pa.RecordBatch.from_pylist([{key: fact.get(key) for key in keys} for fact in chunk])
+    if not keys:
+        return pa.RecordBatch.from_pylist(chunk)
+    return pa.RecordBatch.from_pydict({key: _column(key, [fact.get(key) for fact in chunk], first) for key in keys})
+
+
+def _column(key: str, values: list[Any], first: int) -> list[Any]:
+    """One field's values ready for Arrow, which types a column from its first value: aware
+    times in UTC (an instant, whatever zone it was given in; Arrow would take the first's zone
+    for every row); times mixed with naive times or text as ISO 8601 text, so that each row is
+    read, or refused, on its own as the fact model reads it, never as its neighbours are. Any
+    other mix of kinds (``"1"`` and ``1``) is refused, naming the field and the facts."""
+    kinds = {type(value) for value in values if value is not None}
+    if (len(kinds) < 2 and not any(issubclass(kind, datetime) for kind in kinds)) or kinds <= {int, float}:
+        return values
+    if all(issubclass(kind, datetime | str) for kind in kinds):
+        if kinds == {datetime} and all(value is None or value.utcoffset() is not None for value in values):
+            return [None if value is None else value.astimezone(UTC) for value in values]
+        return [None if value is None else _as_text(value) for value in values]
+    seen: dict[type, int] = {}
+    for index, value in enumerate(values, first):
+        if value is not None:
+            seen.setdefault(type(value), index)
+    (one, at), (other, later) = list(seen.items())[:2]
+    raise AuditError(f"facts: field {key!r} is {one.__name__} in row {at} but {other.__name__} in row {later}; "
+                     "give a field one kind of value in every fact")
+
+
+def _as_text(value: datetime | str) -> str:
+    """A time as ISO 8601 text (text as it is)."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def in_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with every timestamp column that carries a zone in UTC: the same instants
+    (Arrow keeps them in UTC already), and no zone Polars cannot name (a fixed ``+05:30``)."""
+    odd = [index for index, column in enumerate(batch.schema)
+           if pa.types.is_timestamp(column.type) and column.type.tz not in (None, "UTC")]
+    if not odd:
+        return batch
+    schema = batch.schema
+    for index in odd:
+        column = schema.field(index)
+        schema = schema.set(index, column.with_type(pa.timestamp(column.type.unit, "UTC")))
+    return batch.cast(schema)
 
 
 def read_batches(source: Source, model: type[BaseModel], batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -284,6 +332,7 @@ def numbered(batches: Iterable[pa.RecordBatch], batch_rows: int, start: int = 1)
     for batch in batches:
         if ROW in batch.schema.names:
             raise AuditError(f"the input has a column {ROW!r}, the name rows are numbered in: rename it")
+        batch = in_utc(batch)
         for offset in range(0, batch.num_rows, batch_rows):
             part = batch.slice(offset, batch_rows)
             numbers = pl.int_range(row, row + part.num_rows, dtype=pl.Int64, eager=True).to_arrow()

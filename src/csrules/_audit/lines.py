@@ -149,6 +149,7 @@ def line_parts(path: str, kind: str, model: type[BaseModel], pieces: int,
                 body = data.find(b"\n") + 1
                 if body == 0:
                     return None  # a header alone: read as a whole
+                _utf8_header(path, data[:body])
                 schema = _csv_schema(path, model)
                 names = tuple(schema.names)
             bounds = _cuts(data, body, size, pieces, halved)
@@ -156,6 +157,15 @@ def line_parts(path: str, kind: str, model: type[BaseModel], pieces: int,
                 first = data.rfind(b"\n", 0, min(size, BLOCK)) + 1
                 schema = _json_schema_of(path, Lines(0, first if first > 0 else bounds[1]), model)
     return schema, _counted(path, bounds, names, schema if kind == "csv" else None)
+
+
+def _utf8_header(path: str, header: bytes) -> None:
+    """Refuse a CSV header that is not UTF-8 text (a UTF-16 export, a GBK column name) by file
+    and line: Arrow hands its column names back undecoded."""
+    try:
+        header.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AuditError(f"{path}:1: not UTF-8 text (byte 0x{header[exc.start]:02x} at offset {exc.start})") from None
 
 
 def _counted(path: str, bounds: list[int], names: tuple[str, ...],
@@ -190,7 +200,7 @@ def csv_convert(model: type[BaseModel], schema: pa.Schema | None = None) -> Any:
     import pyarrow.csv as pcsv
 
     types = text_columns(model) if schema is None else {column.name: column.type for column in schema}
-    return pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+    return pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=[""])
 
 
 def read_lines(path: str, kind: str, lines: Lines, model: type[BaseModel]) -> Iterator[pa.RecordBatch]:

@@ -116,7 +116,9 @@ def _basis(summary: Summary) -> str:
     """What the counts depend on beside the rows: the instant rules reading the clock saw, and
     the field and zone each fact's month is read in (a month read in UTC would move the facts
     of a month's first hours in Asia/Shanghai to the month before)."""
-    now = ("Rules reading the clock saw now = " + summary.now.isoformat() + "." if summary.now is not None
+    shown = summary.shown_now
+    zone = f" ({summary.zone})" if summary.zone else ""
+    now = (f"Rules reading the clock saw now = {shown}{zone}." if shown is not None
            else "No instant was given for rules reading the clock.")
     if summary.month_field is None:
         return now

@@ -38,7 +38,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from csrules._audit.batch import AuditSpec, judged
+from csrules._audit.batch import AuditSpec, as_instant, judged
 from csrules._audit.errors import AuditError
 from csrules._audit.inputs import (
     ROW,
@@ -149,8 +149,11 @@ def _predicate(where: str | None) -> pl.Expr | None:
         raise AuditError(f"--where {where!r}: {exc}") from None
 
 
-def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | None) -> Iterator[pa.RecordBatch]:
-    """``batches`` keeping the rows ``where`` (an SQL condition) holds for, up to ``limit`` rows."""
+def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | None,
+             times: frozenset[str] = frozenset()) -> Iterator[pa.RecordBatch]:
+    """``batches`` keeping the rows ``where`` (an SQL condition) holds for, up to ``limit`` rows.
+    The columns in ``times`` (the fact's datetime fields) are compared as instants in UTC,
+    whether the input holds them as timestamps or as text with any offset."""
     predicate = _predicate(where)
     left = limit
     for batch in batches:
@@ -158,10 +161,7 @@ def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | 
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             _known(where, predicate, frame.columns)
-            try:
-                frame = frame.filter(predicate)
-            except Exception as exc:
-                raise AuditError(f"--where {where!r}: {exc}") from None
+            frame = _kept(frame, predicate, where, [name for name in predicate.meta.root_names() if name in times])
             if not frame.height:
                 continue
             batch = frame.to_arrow().combine_chunks().to_batches()[0]
@@ -171,6 +171,28 @@ def filtered(batches: Iterable[pa.RecordBatch], where: str | None, limit: int | 
             batch = batch.slice(0, left)
             left -= batch.num_rows
         yield batch
+
+
+def _kept(frame: pl.DataFrame, predicate: pl.Expr, where: str | None, times: list[str]) -> pl.DataFrame:
+    """The rows of ``frame`` ``predicate`` holds for, the ``times`` columns seen as instants in
+    UTC (without a zone, as SQL's TIMESTAMP literals are): text that sorts as text would put
+    08:30+08:00 after 01:00Z, an hour earlier in fact."""
+    hidden = {name: f"\x00{name}" for name in times}
+    view = frame.with_columns(*(pl.col(name).alias(kept) for name, kept in hidden.items()),
+                              *(as_instant(pl.col(name), frame.schema[name]).dt.replace_time_zone(None).alias(name)
+                                for name in times))
+    try:
+        kept = view.filter(predicate)
+    except Exception as exc:
+        told = str(exc)
+        if times and ("to a string" in told or "expected String" in told):
+            raise AuditError(f"--where {where!r}: {', '.join(times)} is a time, compared as an instant: compare it "
+                             "with TIMESTAMP 'YYYY-MM-DD HH:MM:SS' in UTC (a text is not compared with a time, "
+                             "as text a time with another offset would sort wrongly)") from None
+        raise AuditError(f"--where {where!r}: {told}") from None
+    if not times:
+        return kept
+    return kept.drop(times).rename({kept_as: name for name, kept_as in hidden.items()}).select(frame.columns)
 
 
 def _known(where: str | None, predicate: pl.Expr, columns: list[str]) -> None:
@@ -247,7 +269,7 @@ class _Planner:
                 yield from reader
 
         start = self.start
-        for batch in filtered(every(), self.where, self.left):
+        for batch in filtered(every(), self.where, self.left, self.spec.time_columns()):
             if self.left is not None:
                 self.left -= batch.num_rows
             rows = batch.column(ROW)
@@ -289,7 +311,8 @@ def _judge_share(spec: AuditSpec, share: Share, batch_rows: int, where: str | No
     """Judge one share where it is (a worker, or this process): read its rows, judge them batch
     by batch, and write the decision rows to its own part file in ``folder`` (or keep them)."""
     if share.part is not None:
-        batches: Iterable[pa.RecordBatch] = filtered(_part_batches(spec, share, batch_rows), where, None)
+        batches: Iterable[pa.RecordBatch] = filtered(_part_batches(spec, share, batch_rows), where, None,
+                                                     spec.time_columns())
     else:
         assert share.batch is not None
         batches = [share.batch]
@@ -520,7 +543,7 @@ def _batches_of(spec: AuditSpec, shares: Iterator[Share], batch_rows: int,
             assert share.batch is not None
             yield share.batch
         else:
-            yield from filtered(_part_batches(spec, share, batch_rows), where, None)
+            yield from filtered(_part_batches(spec, share, batch_rows), where, None, spec.time_columns())
 
 
 def _from_dask(results: Iterator[tuple[int, Any]], folder: Path | None) -> Iterator[Done]:

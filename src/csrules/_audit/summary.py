@@ -11,11 +11,13 @@ from a worker and to add up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+
+from csrules._time.calendar import load_zone
 
 __all__ = ["OUTCOME_COLUMNS", "Partial", "Summary", "Tally", "partial"]
 
@@ -57,13 +59,24 @@ class Summary:
     month_field: str | None = None
     """The field each fact's month is read from (None: no month)."""
 
+    @property
+    def shown_now(self) -> str | None:
+        """``now`` as the report shows it: in :attr:`zone` (the zone its months are read in),
+        so one instant reads the same whatever offset it was given with."""
+        if self.now is None or self.zone is None:
+            return None if self.now is None else self.now.isoformat()
+        try:
+            return self.now.astimezone(load_zone(self.zone)).isoformat()
+        except OverflowError:  # the zone's clock leaves years 1 to 9999 there: shown in UTC
+            return self.now.astimezone(UTC).isoformat()
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (``summary.json``)."""
         return {
             "title": self.title,
             "fact_type": self.fact_type,
             "input_rows": self.input_rows,
-            "now": None if self.now is None else self.now.isoformat(),
+            "now": self.shown_now,
             "timezone": self.zone,
             "month_from": self.month_field,
             "complete": True,

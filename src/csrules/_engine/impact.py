@@ -33,10 +33,12 @@ __all__ = [
     "measure_impact",
 ]
 
-Direction = Literal["newly violating", "no longer violating", "approver changed", "other change"]
+Direction = Literal["newly violating", "no longer violating", "newly needs approval", "no longer needs approval",
+                    "approver changed", "other change"]
 """How a rule's decision on a fact changed from the old policies to the new."""
 
-DIRECTIONS: tuple[Direction, ...] = ("newly violating", "no longer violating", "approver changed", "other change")
+DIRECTIONS: tuple[Direction, ...] = ("newly violating", "no longer violating", "newly needs approval",
+                                     "no longer needs approval", "approver changed", "other change")
 """The directions, in the order reports list them."""
 
 EXAMPLES = 3
@@ -48,8 +50,8 @@ _LISTED = 20
 MAX_PROBLEMS = 100
 """Problems kept in a report (all are counted)."""
 
-_COLOURS = {"newly violating": "#c0392b", "no longer violating": "#27ae60", "approver changed": "#2c6fbb",
-            "other change": "#7f8c8d"}
+_COLOURS = {"newly violating": "#c0392b", "no longer violating": "#27ae60", "newly needs approval": "#d68910",
+            "no longer needs approval": "#17a589", "approver changed": "#2c6fbb", "other change": "#7f8c8d"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +344,9 @@ def _changes(before: Decision, after: Decision) -> Iterator[tuple[str, Direction
             yield rule, "newly violating"
         elif was[0] and not now[0]:
             yield rule, "no longer violating"
-        elif was[1] != now[1]:
-            yield rule, "approver changed"
+        elif was[1] != now[1]:  # the roles asked to approve: none before, none after, or others
+            yield rule, ("newly needs approval" if not was[1] else "no longer needs approval" if not now[1]
+                         else "approver changed")
         else:
             yield rule, "other change"
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, TypeAdapter, model_validator
@@ -45,6 +46,7 @@ __all__ = [
     "RecordedPolicy",
     "content_id",
     "decision_line",
+    "hashed_form",
     "make_record",
     "pack_ref",
     "parse_record",
@@ -192,7 +194,7 @@ class DecisionRecord(ConvertedModel):
     @model_validator(mode="after")
     def _id_matches(self) -> DecisionRecord:
         expected = content_id(self)
-        if self.id != expected:
+        if self.id != expected and self.id != _id_before_instants(self):
             raise ValueError(f"id {self.id!r} does not match the record's content (expected {expected!r}): "
                              "the record was changed after it was written")
         return self
@@ -219,24 +221,69 @@ class DecisionRecord(ConvertedModel):
 
 def content_id(record: DecisionRecord) -> str:
     """The id ``record``'s content gives: ``rec-`` and 32 hex digits of a SHA-256 of the
-    record's JSON line (:meth:`DecisionRecord.to_json`) without its id and trace.
+    record's JSON line (:meth:`DecisionRecord.to_json`) without its id and trace, every time
+    in it written with an offset taken as its instant in UTC (:func:`hashed_form`).
 
     The JSON is the one csrules writes (fields in schema order, the fact's fields in its
     model's order), so keep records as the text written: a store that reorders keys makes
     the record fail its check when read back.
     """
+    return _id_of(hashed_form(record.model_dump_json(exclude=_UNHASHED, exclude_none=True)))
+
+
+def _id_of(hashed: str) -> str:
+    """The id of a record whose hashed form is ``hashed``."""
+    return "rec-" + hashlib.sha256(hashed.encode("utf-8")).hexdigest()[:32]
+
+
+_OFFSET_CLOCK = re.compile(r'T\d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d:\d\d"')
+"""The clock and offset (other than ``Z``) ending a JSON string, as pydantic writes a
+date-time; searched from its literal ``T``, which is several times faster than from the
+string's opening quote."""
+_DATE_OPENING = re.compile(r'"\d{4}-\d\d-\d\d')
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(written: str) -> str:
+    """The JSON string of the instant ``written`` names, in UTC as pydantic writes it (a
+    ``Z``, and microseconds only when there are some)."""
+    try:
+        moment = datetime.fromisoformat(written).astimezone(UTC)
+    except (ValueError, OverflowError):  # no real time, or one UTC cannot write: hashed as written
+        return f'"{written}"'
+    return f'"{moment.replace(tzinfo=None).isoformat()}Z"'
+
+
+def hashed_form(written: str) -> str:
+    """``written`` (a record's JSON) as its id hashes it: each JSON string that is a date-time
+    with an offset is written in UTC instead, so a decision gets one id whatever offset its
+    ``now``, its fact's times and its due times were written with (a decision depends on
+    instants only). The record itself keeps every time as it was given."""
+    parts: list[str] = []
+    done = 0
+    for found in _OFFSET_CLOCK.finditer(written):
+        opening = found.start() - 11
+        if opening < done or not _DATE_OPENING.fullmatch(written, opening, found.start()):
+            continue
+        parts += (written[done:opening], _utc_text(written[opening + 1:found.end() - 1]))
+        done = found.end()
+    if not parts:
+        return written
+    parts.append(written[done:])
+    return "".join(parts)
+
+
+_NOW_KEY = f'{{"schema_version":{SCHEMA_VERSION},"now":'
+
+
+def _id_before_instants(record: DecisionRecord) -> str:
+    """The id records were given before their fact's and effects' times were hashed as
+    instants (only ``now`` was taken in UTC): records logged then still read back."""
     written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
-    now = record.now
-    if now is not None and now.utcoffset():  # hashed with now in UTC
-        given, hashed = _JSON.dump_json(now).decode(), _JSON.dump_json(_utc(now)).decode()
-        written = written.replace(f'"now":{given}', f'"now":{hashed}', 1)
+    if written.startswith(_NOW_KEY):
+        end = written.index('"', len(_NOW_KEY) + 1) + 1
+        written = _NOW_KEY + hashed_form(written[len(_NOW_KEY):end]) + written[end:]
     return _id_of(written)
-
-
-def _id_of(written: str) -> str:
-    """The id of a record written as ``written`` (its ``now`` in UTC: one instant gives one
-    id, whatever offset it was written with)."""
-    return "rec-" + hashlib.sha256(written.encode("utf-8")).hexdigest()[:32]
 
 
 def pack_ref(name: str, version: str, policies: tuple[Policy, ...],
@@ -285,6 +332,7 @@ def fact_subject(fact: BaseModel) -> str | None:
 def _sealed(parts: dict[str, Any]) -> DecisionRecord:
     """A record from typed parts, each checked already (so not validated again), with the
     id its content gives; fields not given take their defaults."""
+    _utc(parts.get("now"))  # refused when UTC cannot write it
     record = DecisionRecord.model_construct(**parts)
     return record.model_copy(update={"id": content_id(record)})
 
@@ -459,7 +507,8 @@ def decision_line(decision: Decision) -> LogLine:
     data: dict[str, Any] = {}
     now = decision.now
     if now is not None:
-        data["now"] = _utc(now)  # hashed in UTC; the line keeps the offset it was given
+        _utc(now)  # refused when UTC cannot write it, as make_record refuses it
+        data["now"] = now
     data["kind"] = "decision"
     data["fact_type"] = plan.fact_type
     if subject is not None:
@@ -473,12 +522,8 @@ def decision_line(decision: Decision) -> LogLine:
     data["effects"] = _effect_dicts(decision.effects)
     data["errors"] = [e.to_dict() for e in decision.errors]
     body = _HEAD + _JSON.dump_json(data).decode("utf-8")[1:]
-    record_id = _id_of(body)
-    rest = body[len(_HEAD):]
-    if now is not None and now.utcoffset():  # "now" comes first: written back with its offset
-        hashed, given = _JSON.dump_json(data["now"]).decode(), _JSON.dump_json(now).decode()
-        rest = f'"now":{given}{rest[len(hashed) + 6:]}'
-    line = f'{_HEAD}"id":"{record_id}",{rest}'
+    record_id = _id_of(hashed_form(body))
+    line = f'{_HEAD}"id":"{record_id}",{body[len(_HEAD):]}'
     return LogLine(record_id, line, decision.now, plan.fact_type, subject, decision.rule_ids, outcome)
 
 

@@ -272,6 +272,12 @@ def _load_builtin(name: str) -> None:
         importlib.import_module(target.partition(":")[0])
 
 
+def _a(word: str) -> str:
+    """``word`` after its article: "an order", "an int", "a user", "a leave_request"."""
+    vowel = word[:1].lower() in "aeio" or (word[:1].lower() == "u" and not word.lower().startswith(("us", "uni")))
+    return f"{'an' if vowel and word else 'a'} {word}"
+
+
 def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None) -> BaseModel:
     """Return ``fact`` as an instance of ``model``, validating dicts.
 
@@ -283,14 +289,14 @@ def validate_fact(model: type[BaseModel], fact: Any, *, index: int | None = None
     name = _NAMES.get(model, model.__name__)
     if isinstance(fact, BaseModel):
         raise FactError(
-            f"expected a {name} fact, got a {type(fact).__name__}",
+            f"expected {_a(name)} fact, got {_a(type(fact).__name__)}",
             fact_type=name,
             problems=[("", f"wrong fact type {type(fact).__name__}")],
             index=index,
         )
     if not isinstance(fact, Mapping):
         raise FactError(
-            f"a {name} fact must be a mapping or a {model.__name__} (got {type(fact).__name__})",
+            f"{_a(name)} fact must be a mapping or {_a(model.__name__)} (got {type(fact).__name__})",
             fact_type=name,
             problems=[("", f"not a mapping: {type(fact).__name__}")],
             index=index,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -69,10 +70,12 @@ and a longer one would overflow date arithmetic when a rule runs."""
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _WALL_PART = re.compile(rf"\s*{_NUMBER}\s*([a-z]+)\s*")
 _BUSINESS = re.compile(rf"^\s*{_NUMBER}\s+(?:business|working)\s+([a-z]+)\s*$")
+_ISO_NUMBER = r"\d+(?:[.,]\d+)?"  # ISO 8601 writes a fraction with a full stop or a comma ("PT1,5H")
 _ISO = re.compile(
-    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?=\d)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    rf"^P(?:(?P<w>{_ISO_NUMBER})W)?(?:(?P<d>{_ISO_NUMBER})D)?"
+    rf"(?:T(?=\d)(?:(?P<h>{_ISO_NUMBER})H)?(?:(?P<m>{_ISO_NUMBER})M)?(?:(?P<s>{_ISO_NUMBER})S)?)?$"
 )
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,20 +226,31 @@ def _parse_text(text: str) -> Duration | None:
             return BusinessDuration(float(business.group(1)), unit)
     iso = _ISO.match(text.strip().upper())
     if iso and any(iso.groupdict().values()):
-        parts = {k: float(v) for k, v in iso.groupdict().items() if v}
-        iso_total = timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
-                              minutes=parts.get("m", 0), seconds=parts.get("s", 0))
+        parts = {key: number for key, number in iso.groupdict().items() if number}
+        iso_total = sum((_exact(number, _WALL_UNITS[key], text) for key, number in parts.items()), timedelta(0))
         # one part: the unit it is written in (PT24H reads 24 hours, as 24h does)
         return WallDuration(iso_total, _WALL_UNITS[parts.popitem()[0]] if len(parts) == 1 else None)
     single = _WALL_PART.fullmatch(lowered)
     written = _WALL_UNITS.get(single.group(2)) if single else None  # one part: the unit it is written in
-    total = _parse_wall_parts(lowered)
+    total = _parse_wall_parts(lowered, text)
     return None if total is None else WallDuration(total, written)
 
 
-def _parse_wall_parts(text: str) -> timedelta | None:
-    """``"1 week 2 days"`` -> timedelta, or None when any part is not a known unit. A unit given
-    twice (``"1d 1d"``, ``"20min 5m"``) is a typo, not a sum: DurationError quotes it."""
+def _exact(number: str, unit: timedelta, text: str) -> timedelta:
+    """``number`` (decimal text) times ``unit``, exactly: a float would round ``1.000000001s``
+    to 1 s without a word; a length finer than a microsecond, the finest a duration keeps,
+    is refused quoting ``text``."""
+    microseconds = Fraction(number.replace(",", ".")) * (unit // _MICROSECOND)
+    if microseconds.denominator != 1:
+        raise DurationError(f"cannot read {text!r} as a duration: it is not a whole number of microseconds "
+                            "(a duration keeps microseconds, nothing finer)", text=text)
+    return timedelta(microseconds=int(microseconds))
+
+
+def _parse_wall_parts(text: str, given: str) -> timedelta | None:
+    """``"1 week 2 days"`` (lower case) -> timedelta, or None when any part is not a known
+    unit. A unit given twice (``"1d 1d"``, ``"20min 5m"``) is a typo, not a sum:
+    DurationError quotes it as ``given``."""
     position, total, seen = 0, timedelta(0), set[timedelta]()
     while position < len(text):
         match = _WALL_PART.match(text, position)
@@ -245,12 +259,12 @@ def _parse_wall_parts(text: str) -> timedelta | None:
         unit = _WALL_UNITS[match.group(2)]
         if unit in seen:
             raise DurationError(
-                f"cannot read {text!r} as a duration: it gives the unit {match.group(2)!r} twice;"
+                f"cannot read {given!r} as a duration: it gives the unit {match.group(2)!r} twice;"
                 ' write each unit once ("1h 30min")',
-                text=text,
+                text=given,
             )
         seen.add(unit)
-        total += float(match.group(1)) * unit
+        total += _exact(match.group(1), unit, given)
         position = match.end()
     return total if seen else None
 

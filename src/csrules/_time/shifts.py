@@ -22,15 +22,13 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, rrule
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from csrules._errors import validation_error
+from csrules._errors import ConvertedModel
 from csrules._time.calendar import (
     WEEKDAYS,
     ZonedModel,
@@ -56,7 +54,7 @@ def _seconds(clock: time) -> int:
     return clock.hour * 3600 + clock.minute * 60 + clock.second
 
 
-class Shift(BaseModel):
+class Shift(ConvertedModel):
     """A named shift from ``start`` to ``end`` local time; ``end <= start`` ends next day.
 
     >>> late = Shift(name="late", start="16:00", end="00:50", night=True)
@@ -69,17 +67,15 @@ class Shift(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # every way of building one (init, model_validate*, a nested field) checks it once and
+    # raises a CalendarError
+    _error: ClassVar[Any] = CalendarError
+    _what: ClassVar[str] = "invalid shift"
 
     name: str = Field(min_length=1)
     start: time
     end: time
     night: bool = False
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise validation_error(exc, CalendarError, "invalid shift") from exc
 
     @field_validator("start", "end", mode="before")
     @classmethod
