@@ -1,13 +1,15 @@
-"""Regression tests for answers read against the source documents (mall CON-1's reach)."""
+"""Regression tests: answers read against the source documents, and facts files read whole."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from csrules.policies import load_pack
+from csrules.records import impact
 
 NOW = datetime.fromisoformat("2026-03-31T23:00:00+08:00")
 
@@ -61,3 +63,19 @@ class TestHandedDownByTheShiftLead:
     def test_passed_sideways_is_still_kicking(self) -> None:
         assert self._esc_1()
         assert self._esc_1("agent")
+
+
+class TestImpactRefusesAKeyGivenTwice:
+    """A JSON Lines fact giving one key twice is listed as a problem at its line, as ``eval``
+    refuses it, instead of being judged with the last value."""
+
+    def test_duplicate_key_is_a_problem_at_its_line(self, tmp_path: Path) -> None:
+        fact = ('{"request_id": "L1", "employee_id": "E1", "kind": "personal", "start": "2026-03-10T08:30:00+08:00", '
+                '"end": "2026-03-10T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00", '
+                '"days": 1, "days": 5}')
+        path = tmp_path / "facts.jsonl"
+        path.write_text(fact + "\n", encoding="utf-8")
+        report = impact("call_centre", "call_centre", [path], now=datetime(2026, 3, 20, tzinfo=UTC),
+                        fact_type="leave_request")
+        assert report.facts == 0
+        assert report.problems == [f"{path}:1: invalid JSON: duplicate key 'days' in one object"]

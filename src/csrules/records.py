@@ -77,7 +77,7 @@ from csrules._engine.record import (
     subject_field,
 )
 from csrules._engine.replay import EffectChange, PolicyMismatch, ReplayResult, ReplayStatus, replay, replay_steps
-from csrules._policy.loader import load_policy
+from csrules._policy.loader import DuplicateKey, load_policy, unique_keys
 from csrules.exceptions import FactError, RecordError
 from csrules.policies import Pack, load_pack
 
@@ -199,6 +199,9 @@ def _first_time(path: Path, seen: set[tuple[int, int]]) -> bool:
 _WRITTEN = '{"schema_version":'
 """How every record a decision log writes begins."""
 
+_UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=unique_keys)
+"""Reads one line's JSON, refusing a key given twice."""
+
 
 def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
                    bad: Callable[[RecordError], None]) -> Iterator[HistoricalFact]:
@@ -217,10 +220,13 @@ def _jsonl_history(part: LogPart, now: datetime | None, fact_type: str | None,
             else:
                 yield HistoricalFact.of_record(record, f"{path}:{number}")
                 continue
-        try:
-            data = json.loads(text)
+        try:  # a key given twice is refused, as eval refuses it (json would keep the last)
+            data = _UNIQUE_KEYS.decode(text)
         except json.JSONDecodeError as exc:
             bad(RecordError(f"not JSON ({exc})", file=str(path), line=number))
+            continue
+        except DuplicateKey as exc:
+            bad(RecordError(str(exc), file=str(path), line=number))
             continue
         if not _is_record(data):
             yield HistoricalFact(fact_type, data, now, f"{path}:{number}")

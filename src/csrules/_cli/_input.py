@@ -249,10 +249,6 @@ def _record(index: int, line: int, data: Any, item: bool = False) -> Record | Ba
     return Record(index, line, data)
 
 
-def _duplicate(exc: DuplicateKey) -> str:
-    return f"invalid JSON: duplicate key {exc.key!r} in one object"
-
-
 def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
     index = -1  # 0 once a line is not blank
     loads = json.JSONDecoder(object_pairs_hook=unique_keys).decode
@@ -271,7 +267,7 @@ def _read_jsonl(stream: Any) -> Iterator[Record | BadRecord]:
         except ValueError:
             yield BadRecord(index, number, TOO_LONG_NUMBER)
         except DuplicateKey as exc:
-            yield BadRecord(index, number, _duplicate(exc))
+            yield BadRecord(index, number, str(exc))
         except RecursionError:
             yield BadRecord(index, number, TOO_DEEP)
         else:
@@ -350,7 +346,7 @@ def _read_json_stream(stream: Any) -> Iterator[Record | BadRecord]:
                 yield BadRecord(index, line, TOO_LONG_NUMBER)
                 return
             except DuplicateKey as exc:
-                yield BadRecord(index, line, _duplicate(exc))
+                yield BadRecord(index, line, str(exc))
                 return
             break
         yield _record(index, line, data, in_array)

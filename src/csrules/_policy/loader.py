@@ -156,6 +156,7 @@ class DuplicateKey(Exception):
 
     def __init__(self, key: str) -> None:
         self.key = key
+        super().__init__(f"invalid JSON: duplicate key {key!r} in one object")
 
 
 def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
