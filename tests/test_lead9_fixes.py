@@ -79,3 +79,16 @@ class TestImpactRefusesAKeyGivenTwice:
                         fact_type="leave_request")
         assert report.facts == 0
         assert report.problems == [f"{path}:1: invalid JSON: duplicate key 'days' in one object"]
+
+
+class TestAssignedCustomerRecord:
+    """An assigned customer's first contact without a detailed record breaks 001 第四篇 一 3
+    (並做詳細的備案, CB-2), not the callback rule of 二 (CB-1)."""
+
+    def test_reported_under_cb_2(self) -> None:
+        fact = {"customer": "K1", "kind": "assigned_customer", "created_at": "2026-03-10T10:00:00+08:00",
+                "called_at": "2026-03-12T10:00:00+08:00", "record_complete": False}
+        decision = load_pack("call_centre").engine().evaluate(
+            fact, fact_type="callback_task", now=datetime.fromisoformat("2026-03-12T11:00:00+08:00"))
+        assert decision.rule_ids == ("CB-2.record",)
+        assert decision.violation_codes == ("CB-2",)
