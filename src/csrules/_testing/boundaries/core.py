@@ -238,8 +238,9 @@ def _adapter(model: type[BaseModel], path: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[info.annotation, *info.metadata])  # type: ignore[arg-type]
 
 
+@cache
 def value_strategy(model: type[BaseModel], path: str) -> st.SearchStrategy[Any]:
-    """Non-missing values for the field at ``path``."""
+    """Non-missing values for the field at ``path`` (built once: probes draw from it per fact)."""
     info = _leaf_field(model, path)
     inner, _ = _strip_optional(info.annotation)
     return strategy_for_annotation(inner, tuple(info.metadata))
