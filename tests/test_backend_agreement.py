@@ -14,7 +14,7 @@ from typing import Any
 import hypothesis.strategies as st
 import pydantic
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel
 
 import csrules
@@ -125,15 +125,19 @@ def trees(paths: dict[str, str]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+HIT_POLICIES = ("collect", "first", "priority")
+
+
 @st.composite
-def cases(draw: Any) -> tuple[csrules.Policy, list[BaseModel]]:
-    """A host model with odd field names, a policy over it and facts with odd values."""
+def cases(draw: Any, hits: tuple[str, ...] = HIT_POLICIES) -> tuple[csrules.Policy, list[BaseModel]]:
+    """A host model with odd field names, a policy over it (hit policy one of ``hits``) and
+    facts with odd values."""
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
     spec = tuple((name, draw(st.sampled_from(sorted(TYPES)))) for name in names)
     fact_type, model = host_model(spec)
     paths = {**dict(spec), "a.b": "int"}
     policy = policy_over(fact_type, draw(st.lists(trees(paths), min_size=1, max_size=4)),
-                         draw(st.sampled_from(["collect", "first", "priority"])))
+                         draw(st.sampled_from(hits)))
     facts = []
     for _ in range(draw(st.integers(1, 3))):
         values = {name: draw(st.none() | st.sampled_from(VALUES[kind])) for name, kind in spec}
@@ -164,21 +168,22 @@ LONG_TEXT = case((("s", "str"),), [{"kind": "compare", "path": "s", "op": "==", 
 
 SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# The search cut into one part per hit policy, each a third of the examples, so that its parts
+# run side by side on several workers: together they draw at least as many as SETTINGS.
+PER_HIT = settings(SETTINGS, max_examples=-(-SETTINGS.max_examples // len(HIT_POLICIES)))
 
 
 @pytest.mark.skipif(not BOTH, reason="durable-rules is not installed")
 class TestBackendsAgreeOnOddInput:
     """Random host models with odd names and facts with odd values: identical results."""
 
-    @SETTINGS
-    @example(case=DOTTED)
-    @example(case=HUGE)
-    @example(case=INFINITE)
-    @example(case=LONG_TEXT)
-    @given(case=cases())
-    def test_every_draw_agrees(self, case: tuple[csrules.Policy, list[BaseModel]]) -> None:
-        """Every fact gets the same result (or the same csrules error) from both backends."""
-        policy, facts = case
+    @pytest.mark.parametrize("hit", HIT_POLICIES)
+    @PER_HIT
+    @given(data=st.data())
+    def test_every_draw_agrees(self, hit: str, data: st.DataObject) -> None:
+        """Every fact gets the same result (or the same csrules error) from both backends,
+        under each hit policy."""
+        policy, facts = data.draw(cases(hits=(hit,)), label="case")
         assert results(policy, facts, "durable") == results(policy, facts, "python")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 import pytest
 from hypothesis import given, settings
@@ -40,8 +41,10 @@ MALL_ENGINE = MALL.engine()
 MALL_CALL = MALL.policy("mall.call")
 
 
+@cache
 def leave_requests() -> st.SearchStrategy:
-    """Leave requests at every threshold of the leave policy, and some random ones."""
+    """Leave requests at every threshold of the leave policy, and some random ones (built once:
+    placing the policy's probes takes seconds, and each example of a composite draws from it)."""
     return boundary_facts(LEAVE, now=NOW) | facts("leave_request")
 
 

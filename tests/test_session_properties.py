@@ -115,9 +115,12 @@ def shallow() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(leaf, st.builds(lambda c: {"kind": "not", "condition": c}, leaf))
 
 
+HIT_POLICIES = ("collect", "first", "priority")
+
+
 @st.composite
-def policies(draw: Any, windows: bool, flat: bool = False) -> csrules.Policy:
-    """A policy over Prop with 1-4 random rules and a random hit policy."""
+def policies(draw: Any, windows: bool, flat: bool = False, hits: tuple[str, ...] = HIT_POLICIES) -> csrules.Policy:
+    """A policy over Prop with 1-4 random rules and a random hit policy (one of ``hits``)."""
     tree = shallow() if flat else conditions(windows)
     rules = [
         {"id": f"r{i}", "title": f"rule {i}", "when": draw(tree),
@@ -126,7 +129,7 @@ def policies(draw: Any, windows: bool, flat: bool = False) -> csrules.Policy:
         for i in range(draw(st.integers(1, 6 if flat else 4)))
     ]
     return csrules.Policy(id="prop", version="1", title="prop", fact_type="sess_prop",
-                          hit_policy=draw(st.sampled_from(["collect", "first", "priority"])),
+                          hit_policy=draw(st.sampled_from(hits)),
                           rules=rules)
 
 
@@ -155,6 +158,9 @@ def run(policy: csrules.Policy, backend: str, facts: list[Prop]) -> list[Any]:
 
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# The same search cut into one part per hit policy, each a third of the examples, so that the
+# test's parts run side by side on several workers: together they draw as many as SETTINGS.
+PER_HIT = settings(SETTINGS, max_examples=-(-SETTINGS.max_examples // len(HIT_POLICIES)))
 
 
 # --------------------------------------------------------------------------- differential
@@ -164,10 +170,13 @@ SETTINGS = settings(max_examples=80, deadline=None,
 class TestBackendsAgree:
     """The durable backend and the pure-Python backend give identical results."""
 
-    @SETTINGS
-    @given(policy=policies(windows=True), facts=streams())
-    def test_random_policies_and_streams(self, policy, facts):
-        """Random policies (windows, negations, probes, hit policies) on random streams."""
+    @pytest.mark.parametrize("hit", HIT_POLICIES)
+    @PER_HIT
+    @given(data=st.data())
+    def test_random_policies_and_streams(self, hit, data):
+        """Random policies (windows, negations, probes, each hit policy) on random streams."""
+        policy = data.draw(policies(windows=True, hits=(hit,)), label="policy")
+        facts = data.draw(streams(), label="facts")
         assert run(policy, "durable", facts) == run(policy, "python", facts)
 
     @SETTINGS
@@ -193,10 +202,13 @@ class TestBackendsAgree:
 class TestStatelessAgreesWithEngine:
     """For stateless rules a session's effects equal the compiled evaluator's."""
 
-    @SETTINGS
-    @given(policy=policies(windows=False), facts=streams(), backend=st.sampled_from(BACKENDS))
-    def test_same_effects(self, policy, facts, backend):
-        """Every event's effects and errors are the stateless Engine's."""
+    @pytest.mark.parametrize("hit", HIT_POLICIES)
+    @PER_HIT
+    @given(data=st.data(), backend=st.sampled_from(BACKENDS))
+    def test_same_effects(self, hit, data, backend):
+        """Every event's effects and errors are the stateless Engine's, under each hit policy."""
+        policy = data.draw(policies(windows=False, hits=(hit,)), label="policy")
+        facts = data.draw(streams(), label="facts")
         stateless = csrules.Engine(policy)
         for fact, result in zip(facts, run(policy, backend, facts), strict=True):
             decision = stateless.evaluate(fact, now=fact.at)

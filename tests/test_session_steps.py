@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import hypothesis.strategies as st
 import pytest
 from hypothesis import given
 
@@ -23,7 +24,7 @@ from csrules._sessions.program import (
 )
 from csrules._sessions.state import Txn, new_state
 from csrules.exceptions import SessionError
-from tests.test_session_properties import SETTINGS, Prop, policies, streams
+from tests.test_session_properties import HIT_POLICIES, PER_HIT, Prop, policies, streams
 from tests.test_session_support import ATT9, BACKENDS, CON1, Greeting, Shift
 
 CALENDARS = ("month", "day", "week", "year")
@@ -111,10 +112,14 @@ def _same_window(counter: Counter, earlier: datetime, now: datetime) -> bool:
 class TestWindowStep:
     """The generated step gives the values a recount from the whole history gives."""
 
-    @SETTINGS
-    @given(policy=policies(windows=True), facts=streams())
-    def test_equals_recount(self, policy: csrules.Policy, facts: list[Prop]) -> None:
-        """Counts, nth occurrences and runs, in every window, for random policies and streams."""
+    @pytest.mark.parametrize("hit", HIT_POLICIES)
+    @PER_HIT
+    @given(data=st.data())
+    def test_equals_recount(self, hit: str, data: st.DataObject) -> None:
+        """Counts, nth occurrences and runs, in every window, for random policies and streams
+        (in parts by hit policy, so that the parts share the workers)."""
+        policy = data.draw(policies(windows=True, hits=(hit,)), label="policy")
+        facts = data.draw(streams(), label="facts")
         program = compile_program([policy])
         fp = program.facts["sess_prop"]
         assert fp.step is not None

@@ -284,3 +284,21 @@ class TestInPersonProbe:
         """ATT-3's in_person probes draw requests filed by the employee (yes) and by someone else (no)."""
         got = probed("leave_request", datetime(2026, 3, 5, 9, tzinfo=CST), "in_person", "ATT-3.in-person")
         assert got == {"ATT-3.in-person: in_person = yes": {True}, "ATT-3.in-person: in_person = no": {False}}
+
+
+class TestNotAPolicyRefused:
+    """Probes and boundary facts asked of something that is no policy say so, naming it."""
+
+    @pytest.mark.parametrize(
+        ("call", "shown"),
+        [
+            (lambda: probe_examples("leave"), "str 'leave'"),  # type: ignore[arg-type]
+            (lambda: csrules.testing.boundary_facts(None), "NoneType None"),  # type: ignore[arg-type]
+            (lambda: probe_examples([load_pack("call_centre").policies[0], "x"]), "str 'x'"),  # type: ignore[list-item]
+        ],
+        ids=["id-text", "none", "text-among-policies"],
+    )
+    def test_refused_naming_the_argument(self, call: Any, shown: str) -> None:
+        """A policy's id, None or a stray item is a PolicyError naming what was given."""
+        with pytest.raises(PolicyError, match=rf"take a Policy, an Engine or a sequence of policies \(got {shown}\)"):
+            call()

@@ -31,7 +31,7 @@ import typing
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo
 
@@ -348,9 +348,31 @@ def _related(model: type[BaseModel], name: str, drawn: Mapping[str, Any], outsid
     if nested:
         drawn_value = _nested(model, name, annotation, info, nested)
     else:
-        drawn_value = _field_strategy(model, name, annotation, bounds)
+        drawn_value = _bounded_field(model, name, annotation, bounds)
     distinct = [value for op, value in own if op == "!=" and value is not None]
     return drawn_value.filter(lambda value: value not in distinct) if distinct else drawn_value
+
+
+_STRATEGIES_KEPT = 4096
+"""Strategies kept per builder below: a fact draws a bounded field's strategy afresh for
+each value its sources took, and building one (with Hypothesis checking it on first use)
+costs far more than drawing from it; the same arguments build the same strategy."""
+
+
+def _bounded_field(model: type[BaseModel], name: str, annotation: Any,
+                   bounds: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """:func:`_field_strategy`, built once per field and bounds (bounds that cannot be
+    hashed, which no relation the library knows gives, are built each time)."""
+    try:
+        return _kept_field(model, name, annotation, bounds)
+    except TypeError:  # an unhashable bound
+        return _field_strategy(model, name, annotation, bounds)
+
+
+@lru_cache(maxsize=_STRATEGIES_KEPT)
+def _kept_field(model: type[BaseModel], name: str, annotation: Any,
+                bounds: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    return _field_strategy(model, name, annotation, bounds)
 
 
 @cache
@@ -623,9 +645,13 @@ def _aware(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
     low, high = _instant_bounds(_bounds(metadata))
     if low is None and high is None:
         return _drawn().flatmap(lambda bounds: aware_datetimes(*bounds))
-    return _drawn().flatmap(
-        lambda bounds: st.sampled_from(ZONES).flatmap(lambda zone: _aware_between(zone, bounds, low, high))
-    )
+    return _drawn().flatmap(lambda drawn: _aware_in_a_zone(drawn, low, high))
+
+
+@lru_cache(maxsize=_STRATEGIES_KEPT)
+def _aware_in_a_zone(drawn: tuple[dt.datetime, dt.datetime], low: dt.datetime | None,
+                     high: dt.datetime | None) -> st.SearchStrategy[dt.datetime]:
+    return st.sampled_from(ZONES).flatmap(lambda zone: _aware_between(zone, drawn, low, high))
 
 
 _SECOND = dt.timedelta(seconds=1)
@@ -645,6 +671,7 @@ def _whole(at: dt.datetime, *, up: bool) -> dt.datetime:
     return down + _SECOND if up and down != at else down
 
 
+@lru_cache(maxsize=_STRATEGIES_KEPT)
 def _aware_between(zone: dt.tzinfo, drawn: tuple[dt.datetime, dt.datetime],
                    low: dt.datetime | None, high: dt.datetime | None) -> st.SearchStrategy[dt.datetime]:
     """Datetimes in ``zone`` from instant ``low`` to ``high`` (either may be None), inside the
@@ -672,15 +699,22 @@ def _aware_between(zone: dt.tzinfo, drawn: tuple[dt.datetime, dt.datetime],
     )
 
 
+@lru_cache(maxsize=_STRATEGIES_KEPT)
 def aware_datetimes(earliest: dt.datetime = EARLIEST, latest: dt.datetime = LATEST) -> st.SearchStrategy[dt.datetime]:
-    """Aware datetimes between two wall-clock bounds, whole seconds, in one of :data:`ZONES`."""
+    """Aware datetimes between two wall-clock bounds, whole seconds, in one of :data:`ZONES`
+    (built once per pair of bounds: facts draw from it with the range in force at each draw)."""
     return st.datetimes(earliest, latest, timezones=st.sampled_from(ZONES), allow_imaginary=False).map(
         lambda d: d.replace(microsecond=0)
     )
 
 
 def _naive(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
-    return _drawn().flatmap(lambda bounds: st.datetimes(*bounds)).map(lambda d: d.replace(microsecond=0))
+    return _drawn().flatmap(_naive_between).map(lambda d: d.replace(microsecond=0))
+
+
+@lru_cache(maxsize=_STRATEGIES_KEPT)
+def _naive_between(bounds: tuple[dt.datetime, dt.datetime]) -> st.SearchStrategy[dt.datetime]:
+    return st.datetimes(*bounds)
 
 
 def _past(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
@@ -692,7 +726,12 @@ def _future(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.datetime]:
 
 
 def _dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:
-    return _drawn().flatmap(lambda bounds: st.dates(bounds[0].date(), bounds[1].date()))
+    return _drawn().flatmap(_dates_between)
+
+
+@lru_cache(maxsize=_STRATEGIES_KEPT)
+def _dates_between(bounds: tuple[dt.datetime, dt.datetime]) -> st.SearchStrategy[dt.date]:
+    return st.dates(bounds[0].date(), bounds[1].date())
 
 
 def _past_dates(metadata: tuple[Any, ...]) -> st.SearchStrategy[dt.date]:

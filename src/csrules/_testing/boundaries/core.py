@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -238,8 +238,9 @@ def _adapter(model: type[BaseModel], path: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[info.annotation, *info.metadata])  # type: ignore[arg-type]
 
 
+@cache
 def value_strategy(model: type[BaseModel], path: str) -> st.SearchStrategy[Any]:
-    """Non-missing values for the field at ``path``."""
+    """Non-missing values for the field at ``path`` (built once: probes draw from it per fact)."""
     info = _leaf_field(model, path)
     inner, _ = _strip_optional(info.annotation)
     return strategy_for_annotation(inner, tuple(info.metadata))
@@ -674,7 +675,19 @@ def boundary_targets(
 def _policies(policies: Policy | Engine | Sequence[Policy]) -> tuple[Policy, ...]:
     if isinstance(policies, Policy):
         return (policies,)
-    group = tuple(policies.policies) if isinstance(policies, Engine) else tuple(policies)
+    if isinstance(policies, Engine):
+        group: tuple[Any, ...] = tuple(policies.policies)
+    elif isinstance(policies, Iterable) and not isinstance(policies, str | bytes | Mapping):
+        group = tuple(policies)
+    else:  # a policy's id or file name, None: said as such, not read as a list of letters
+        group = (policies,)
+    strays = [item for item in group if not isinstance(item, Policy)]
+    if strays:
+        stray = strays[0]
+        shown = repr(stray) if len(repr(stray)) <= 60 else repr(stray)[:57] + "..."
+        raise PolicyError(
+            f"boundary facts take a Policy, an Engine or a sequence of policies (got {type(stray).__name__} {shown})"
+        )
     if not group:
         raise PolicyError("boundary facts need at least one policy")
     kinds = sorted({p.fact_type for p in group})
