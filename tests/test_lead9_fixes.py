@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
+from csrules.exceptions import PolicyError
 from csrules.policies import load_pack
 from csrules.records import impact
+from csrules.testing import facts_for
 
 NOW = datetime.fromisoformat("2026-03-31T23:00:00+08:00")
 
@@ -44,10 +46,10 @@ class TestHandedDownByTheShiftLead:
     """001 第二篇 二: an order past 24 hours goes to the shift lead, "由值班長提出處理意見並立即實施跟進處理";
     the agent he hands it down to holds it by his decision, not by the first handler kicking the ball."""
 
-    ORDER: dict[str, Any] = {
+    ORDER: ClassVar[dict[str, Any]] = {
         "order_id": "W1", "opened_at": "2026-03-10T10:00:00+08:00", "first_handler": "A01", "owner": "A02",
         "owner_role": "agent", "status": "handling"}
-    NOW = datetime.fromisoformat("2026-03-11T12:00:00+08:00")
+    NOW: ClassVar[datetime] = datetime.fromisoformat("2026-03-11T12:00:00+08:00")
 
     def _esc_1(self, *to_roles: str) -> bool:
         steps = [{"at": f"2026-03-11T{10 + i}:30:00+08:00", "to_role": role, "chase_record": f"c{i}"}
@@ -92,3 +94,12 @@ class TestAssignedCustomerRecord:
             fact, fact_type="callback_task", now=datetime.fromisoformat("2026-03-12T11:00:00+08:00"))
         assert decision.rule_ids == ("CB-2.record",)
         assert decision.violation_codes == ("CB-2",)
+
+
+class TestFactsForTakesAPolicy:
+    """``facts_for`` given a policy's id (or anything not a policy) names what it was given."""
+
+    @pytest.mark.parametrize("given", ["leave", None, 5])
+    def test_refused_naming_the_argument(self, given: Any) -> None:
+        with pytest.raises(PolicyError, match=rf"facts_for takes a Policy .*got {type(given).__name__}"):
+            facts_for(given)

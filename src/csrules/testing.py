@@ -144,6 +144,10 @@ def facts_for(policy: Policy) -> st.SearchStrategy[BaseModel]:
     ...]``: every role and alias of the pack's catalogue) is drawn from those names and its
     default half the time, random text otherwise, so role-gated rules fire.
     """
+    if not isinstance(policy, Policy):  # a policy's id or file name: said as such, not failed on
+        shown = f"{policy!r:.60}"
+        raise PolicyError(f"facts_for takes a Policy (pack.policy(...), load_policy(...)); got "
+                          f"{type(policy).__name__} {shown}")
     return _named_facts([policy])
 
 
