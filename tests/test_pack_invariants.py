@@ -140,9 +140,11 @@ def consequence(fact: object) -> int:
 
 class TestGreetingOffences:
     @PROPERTY
-    @given(facts("call_record", agent_lines=st.just(["喂，您好"])), st.integers(0, 5), st.integers(0, 5))
+    @given(facts("call_record", agent_lines=st.just(["喂，您好"]), direction=st.just("inbound")),
+           st.integers(0, 5), st.integers(0, 5))
     def test_more_earlier_offences_never_lighten_the_consequence(self, call, prior, more):
-        """The n-th 喂 of a month is treated at least as heavily as any earlier one."""
+        """The n-th 喂 of a month answering a call is treated at least as heavily as any earlier
+        one (a call the agent makes is not on the ladder: 接聽顧客)."""
         data = call.model_dump(exclude={"greeting", "greeting_offence_number"})  # derived
         first = type(call).model_validate({**data, "prior_greeting_offences": prior})
         later = type(call).model_validate({**data, "prior_greeting_offences": prior + more})
