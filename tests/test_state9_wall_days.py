@@ -44,23 +44,23 @@ def escalated_at(backend: str, after: str, zone: ZoneInfo, opened: datetime, tic
 
 
 class TestStillOpen:
-    def test_days_across_spring_forward_are_wall_days(self, backend: str) -> None:
-        """London, Fri 27 Mar 2026 09:00 GMT + 3d is Mon 30 Mar 09:00 BST (71 h later), not 10:00."""
-        opened = datetime(2026, 3, 27, 9, tzinfo=LONDON)
-        ticks = [datetime(2026, 3, 30, 7, 59, tzinfo=UTC), datetime(2026, 3, 30, 8, 30, tzinfo=UTC)]
-        assert escalated_at(backend, "3d", LONDON, opened, ticks) == ["30 08:30 due 2026-03-30T09:00:00+01:00"]
-
-    def test_days_across_fall_back_are_wall_days(self, backend: str) -> None:
-        """London, Fri 23 Oct 2026 09:00 BST + 3d is Mon 26 Oct 09:00 GMT (73 h later)."""
-        opened = datetime(2026, 10, 23, 9, tzinfo=LONDON)
-        ticks = [datetime(2026, 10, 26, 8, 30, tzinfo=UTC), datetime(2026, 10, 26, 9, 30, tzinfo=UTC)]
-        assert escalated_at(backend, "3d", LONDON, opened, ticks) == ["26 09:30 due 2026-10-26T09:00:00+00:00"]
-
-    def test_hours_stay_elapsed(self, backend: str) -> None:
-        """72h is 72 hours of elapsed time across the change (10:00 BST on the Monday)."""
-        opened = datetime(2026, 3, 27, 9, tzinfo=LONDON)
-        ticks = [datetime(2026, 3, 30, 8, 30, tzinfo=UTC), datetime(2026, 3, 30, 9, 30, tzinfo=UTC)]
-        assert escalated_at(backend, "72h", LONDON, opened, ticks) == ["30 09:30 due 2026-03-30T10:00:00+01:00"]
+    @pytest.mark.parametrize(("after", "opened", "ticks", "due"), [
+        # London, Fri 27 Mar 2026 09:00 GMT + 3d is Mon 30 Mar 09:00 BST (71 h later), not 10:00
+        ("3d", datetime(2026, 3, 27, 9, tzinfo=LONDON), [(30, 7, 59), (30, 8, 30)],
+         "30 08:30 due 2026-03-30T09:00:00+01:00"),
+        # London, Fri 23 Oct 2026 09:00 BST + 3d is Mon 26 Oct 09:00 GMT (73 h later)
+        ("3d", datetime(2026, 10, 23, 9, tzinfo=LONDON), [(26, 8, 30), (26, 9, 30)],
+         "26 09:30 due 2026-10-26T09:00:00+00:00"),
+        # 72h is 72 hours of elapsed time across the change (10:00 BST on the Monday)
+        ("72h", datetime(2026, 3, 27, 9, tzinfo=LONDON), [(30, 8, 30), (30, 9, 30)],
+         "30 09:30 due 2026-03-30T10:00:00+01:00"),
+    ], ids=["days-across-spring-forward", "days-across-fall-back", "hours-stay-elapsed"])
+    def test_days_are_wall_days_and_hours_elapsed(self, backend: str, after: str, opened: datetime,
+                                                   ticks: list[tuple[int, int, int]], due: str) -> None:
+        """A deadline in days falls at the same London wall-clock time; one in hours is elapsed time."""
+        month = opened.month
+        instants = [datetime(2026, month, day, hour, minute, tzinfo=UTC) for day, hour, minute in ticks]
+        assert escalated_at(backend, after, LONDON, opened, instants) == [due]
 
     def test_shanghai_days_are_elapsed_days(self, backend: str) -> None:
         """No clock changes in Shanghai: 3d is exactly 72 hours."""
