@@ -575,7 +575,6 @@ _PARTS = ("violations", "violation_codes", "approvers")
 """What a decision made from a plain view copies from it (besides its outcome)."""
 
 
-
 def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
     """The entries of ``table`` (a part of :class:`_ChunkTables`) for the bytes of ``mask``,
     joined in rule order by C-level loops up to the last chunk with a match: added up over up to

@@ -48,7 +48,8 @@ class ForkGuard(Generic[_T]):
         _GUARDS.append(self)
 
     def add(self, obj: _T) -> None:
-        """Guard ``obj`` for as long as it lives (its ``_lock_owner`` set, to None)."""
+        """Guard ``obj`` for as long as it lives (its ``_lock_owner`` must be set, None
+        outside a write)."""
         self._live.add(obj)
 
     @staticmethod

@@ -332,18 +332,17 @@ def fact_subject(fact: BaseModel) -> str | None:
 def _sealed(parts: dict[str, Any]) -> DecisionRecord:
     """A record from typed parts, each checked already (so not validated again), with the
     id its content gives; fields not given take their defaults."""
-    _utc(parts.get("now"))  # refused when UTC cannot write it
+    _check_recordable(parts.get("now"))
     record = DecisionRecord.model_construct(**parts)
     return record.model_copy(update={"id": content_id(record)})
 
 
-def _utc(now: datetime | None) -> datetime | None:
-    """``now`` in UTC: one instant gives one record (and one id) whatever offset it was
-    written with."""
+def _check_recordable(now: datetime | None) -> None:
+    """Refuse a ``now`` that UTC cannot write (a record's id hashes it as its UTC instant)."""
     if now is None:
-        return None
+        return
     try:
-        return now.astimezone(UTC)
+        now.astimezone(UTC)
     except OverflowError:
         raise RecordError(f"now {now.isoformat()} cannot be recorded: in UTC it falls outside years 1 to 9999"
                           ) from None
@@ -507,7 +506,7 @@ def decision_line(decision: Decision) -> LogLine:
     data: dict[str, Any] = {}
     now = decision.now
     if now is not None:
-        _utc(now)  # refused when UTC cannot write it, as make_record refuses it
+        _check_recordable(now)  # as make_record refuses it
         data["now"] = now
     data["kind"] = "decision"
     data["fact_type"] = plan.fact_type

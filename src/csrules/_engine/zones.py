@@ -21,7 +21,7 @@ from csrules._policy.model import Policy
 from csrules._time.calendar import load_zone
 from csrules.exceptions import FactError
 
-__all__ = ["ZONE_FIELD", "fact_zones", "in_zone", "shown_in"]
+__all__ = ["ZONE_FIELD", "cached_zone", "fact_zone", "fact_zones", "in_zone", "shown_in"]
 
 ZONE_FIELD = "time_zone"
 """The fact field naming the zone a fact's local clocks and days are read in."""
@@ -31,11 +31,16 @@ def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
     """``instant`` as csrules shows a time it worked out (a due time, a session's clock): in
     ``fact``'s ``time_zone`` when it names one, else in ``zone`` (its policy's). Never in the
     offset a value was written with: one instant written in +08:00, Z or -05:00 reads alike."""
-    named = getattr(fact, ZONE_FIELD, None)
-    return instant.astimezone(_zone(named if isinstance(named, str) else zone))
+    return instant.astimezone(cached_zone(fact_zone(fact, zone)))
 
 
-_zone = functools.cache(load_zone)
+def fact_zone(fact: object, default: str) -> str:
+    """The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
+    named = fact.get(ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, ZONE_FIELD, None)
+    return named if isinstance(named, str) else default
+
+
+cached_zone = functools.cache(load_zone)
 """:func:`load_zone` once per name: :func:`shown_in` runs per decision with a due time (a bad
 name raises, and is not kept)."""
 

@@ -14,17 +14,16 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from csrules._engine.zones import ZONE_FIELD
-from csrules._time.calendar import load_zone, wall_to_utc
+from csrules._engine.zones import cached_zone
+from csrules._time.calendar import wall_to_utc
 from csrules._time.durations import WallDuration
 
-__all__ = ["day_count", "due_after", "fact_zone"]
+__all__ = ["day_count", "due_after"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _US: Final = timedelta(microseconds=1)
 _DAY: Final = timedelta(days=1)
 
-_zone = functools.cache(load_zone)
 
 
 def day_count(duration: WallDuration) -> int | None:
@@ -33,12 +32,6 @@ def day_count(duration: WallDuration) -> int | None:
     if duration.delta % _DAY or (duration.unit is not None and duration.unit < _DAY):
         return None
     return duration.delta // _DAY
-
-
-def fact_zone(fact: object, default: str) -> str:
-    """The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
-    named = fact.get(ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, ZONE_FIELD, None)
-    return named if isinstance(named, str) else default
 
 
 def due_after(start_us: int, elapsed_us: int, days: int | None, zone: str) -> int:
@@ -53,7 +46,7 @@ def due_after(start_us: int, elapsed_us: int, days: int | None, zone: str) -> in
 @functools.lru_cache(maxsize=65_536)
 def _wall_days_after(start_us: int, days: int, zone: str) -> int:
     """Cached: a session's state is checked for its next due time at every commit."""
-    tz = _zone(zone)
+    tz = cached_zone(zone)
     try:
         local = (_EPOCH + timedelta(microseconds=start_us)).astimezone(tz)
         # a wall time the clocks skip falls at the jump; one they repeat, at its first occurrence

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
-from csrules._engine.zones import shown_in
+from csrules._engine.zones import fact_zone, shown_in
 from csrules._policy.facts import event_time_field, get_fact_type, path_getter
 from csrules._policy.kinds.base import ConditionBase, reads_now_of, walk
 from csrules._policy.kinds.core import All
@@ -36,7 +36,7 @@ from csrules._policy.kinds.window import (
 )
 from csrules._policy.model import Policy, Rule
 from csrules._policy.validity import Timeline, check_versions, day_of, day_start
-from csrules._sessions.due import day_count, due_after, fact_zone
+from csrules._sessions.due import day_count, due_after
 from csrules._sessions.lifecycle import Lifecycle, StepDeadline
 from csrules._time.durations import WallDuration
 from csrules._time.registry import DEFAULT_TIME_ZONE
