@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from csrules._audit.batch import AuditSpec, judged
 from csrules._audit.errors import AuditError
+from csrules._audit.hosts import carried
 
 __all__ = ["on_dask"]
 
@@ -31,7 +32,7 @@ def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) 
     owned = client is not scheduler
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        shared = client.scatter(spec, broadcast=True)
+        shared = client.scatter(carried(spec), broadcast=True)  # with the host's imports
         pending: deque[tuple[int, Any]] = deque()
         for batch in batches:
             pending.append((batch.num_rows, client.submit(judged, shared, batch, pure=False)))

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from csrules._audit.batch import AuditSpec, as_instant, judged
 from csrules._audit.errors import AuditError
+from csrules._audit.hosts import carried
 from csrules._audit.inputs import (
     ROW,
     SUFFIXES,
@@ -422,7 +423,7 @@ def _local(spec: AuditSpec, shares: Iterator[Share], workers: int, batch_rows: i
             yield _judge_share(spec, share, batch_rows, where if share.part is not None else None, folder)
         return
     pool = worker_pool(workers)
-    blob = pickle.dumps(spec)
+    blob = pickle.dumps(carried(spec))  # a worker imports the host's modules before the spec
     token = hashlib.sha256(blob).hexdigest()  # an audit like an earlier one reuses its engine in the workers
     blob = zlib.compress(blob, 1)
     pending: deque[tuple[Share, Future[Done]]] = deque()

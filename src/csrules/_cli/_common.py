@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import importlib.util
 import json
 import math
 import sys
@@ -164,26 +163,15 @@ def add_out(parser: argparse.ArgumentParser, *, directory: bool) -> None:
 
 
 def import_modules(names: Sequence[str]) -> None:
-    """Import host modules (by dotted name or ``.py`` path) that register fact types."""
+    """Import host modules (by dotted name or ``.py`` path) that register fact types; audit
+    workers import them too."""
+    from csrules._audit.hosts import import_host_module
+
     for name in names:
         try:
-            if name.endswith(".py") or "/" in name:
-                path = Path(name)
-                if not path.is_file():
-                    raise CliError(f"--import {name}: no such file")
-                module_name = f"csrules_user_{path.resolve().stem}"
-                if module_name in sys.modules:  # imported once per process, like any module
-                    continue
-                spec = importlib.util.spec_from_file_location(module_name, path)
-                if spec is None or spec.loader is None:
-                    raise CliError(f"--import {name}: cannot import this file")
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[spec.name] = module
-                spec.loader.exec_module(module)
-            else:
-                importlib.import_module(name)
-        except CliError:
-            raise
+            import_host_module(name)
+        except FileNotFoundError:
+            raise CliError(f"--import {name}: no such file") from None
         except ImportError as exc:
             raise CliError(f"--import {name}: {exc}") from None
         except SystemExit as exc:  # a module that ends the program when imported

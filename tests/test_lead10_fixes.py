@@ -1,0 +1,100 @@
+"""Regression tests: the audit's worker processes import what the command line imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli_e2e import CSRULES, PACKAGE_PARENT
+
+TICKETS_MODULE = """\
+from pydantic import AwareDatetime, BaseModel
+import csrules
+@csrules.register_fact_type(name="lead10_ticket")
+class Ticket(BaseModel):
+    ticket_id: str
+    priority: str
+    opened_at: AwareDatetime
+"""
+
+TICKETS_POLICY = """\
+id: hd.tickets
+version: "1"
+title: {en: Tickets, zh: 工單}
+fact_type: lead10_ticket
+rules:
+  - id: HD-1
+    title: {en: urgent and late, zh: 緊急逾時}
+    when:
+      kind: all
+      of:
+        - {kind: compare, path: priority, op: "==", value: urgent}
+        - {kind: elapsed, since: opened_at, op: ">=", duration: 4h}
+    then: [{type: violation, code: HD-1, message: {en: late, zh: 逾時}}]
+"""
+
+CALENDAR_MODULE = """\
+from csrules import register_calendar
+from csrules.time import BusinessCalendar
+register_calendar("lead10-office", BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
+                  holidays=["2026-03-02"], holiday_years=[2026]), replace=True)
+"""
+
+HOLIDAY_POLICY = """\
+id: acme.cal
+version: "1"
+title: {en: Holiday leave, zh: 假日請假}
+fact_type: leave_request
+rules:
+  - id: C-1
+    title: {en: leave starting on an office holiday, zh: 假日請假}
+    when: {kind: on_holiday, path: start, calendar: lead10-office}
+    then: [{type: violation, code: C-1, message: {en: holiday, zh: 假日}}]
+"""
+
+
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH holds the host's folder (a dotted --import) and this csrules
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": os.pathsep.join([str(cwd), PACKAGE_PARENT])}
+    return subprocess.run([*CSRULES, *args], cwd=cwd, text=True, capture_output=True, env=env, timeout=300,
+                          check=False)
+
+
+def _lines(path: Path, rows: list[dict[str, str]]) -> None:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+class TestAuditWorkersImportTheHostModules:
+    """``audit --import`` judged the same with any number of workers: the workers were spawned
+    without the imported file's module (a raw ModuleNotFoundError) or a registered calendar
+    (refused as unknown)."""
+
+    def test_a_fact_type_from_a_file(self, tmp_path: Path, workers: str) -> None:
+        (tmp_path / "tickets.py").write_text(TICKETS_MODULE, encoding="utf-8")
+        (tmp_path / "tickets.yaml").write_text(TICKETS_POLICY, encoding="utf-8")
+        _lines(tmp_path / "t.jsonl", [
+            {"ticket_id": f"T{i}", "priority": "urgent" if i % 2 else "low", "opened_at": "2026-03-02T05:00:00+08:00"}
+            for i in range(40)
+        ])
+        result = _run(tmp_path, "audit", "tickets.yaml", "t.jsonl", "--import", "tickets.py",
+                      "--now", "2026-03-02T12:00:00+08:00", "-o", "out", "--workers", workers, "--batch-rows", "10")
+        assert "Traceback" not in result.stderr, result.stderr
+        summary = result.stdout + result.stderr
+        assert result.stdout.startswith("40 rows audited: 20 with a violation, 0 invalid"), summary
+
+    def test_a_calendar_registered_by_a_module(self, tmp_path: Path, workers: str) -> None:
+        (tmp_path / "office_calendar.py").write_text(CALENDAR_MODULE, encoding="utf-8")
+        (tmp_path / "holiday.yaml").write_text(HOLIDAY_POLICY, encoding="utf-8")
+        _lines(tmp_path / "l.jsonl", [
+            {"agent_id": "A1", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
+             "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-02-20T08:00:00+08:00", "requested_by": "A1"}
+            for _ in range(30)
+        ])
+        result = _run(tmp_path, "audit", "holiday.yaml", "l.jsonl", "--import", "office_calendar",
+                      "--now", "2026-03-01T00:00:00Z", "-o", "out", "--workers", workers, "--batch-rows", "10")
+        assert result.stdout.startswith("30 rows audited: 30 with a violation"), result.stdout + result.stderr
