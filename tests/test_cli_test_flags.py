@@ -16,9 +16,13 @@ class TestCoverageFlags:
         assert result.returncode == 0, result.stderr
         assert "rule coverage:" in result.stdout
         assert result.stdout.rstrip().endswith("0 failed")
-        strict = csrules("test", LEAVE, "--coverage", "--fail-under", "100.1")
+        strict = csrules("test", LEAVE, "--coverage", "--fail-under", "90")
         assert strict.returncode == 1
-        assert "is under 100.1%" in strict.stdout
+        assert "is under 90%" in strict.stdout
+
+    def test_a_threshold_no_run_could_reach_is_refused(self):
+        """--fail-under above 100 could never pass: bad usage, like the pytest plugin's option."""
+        one_line_error(csrules("test", LEAVE, "--coverage", "--fail-under", "100.1"))
 
     def test_fail_under_needs_coverage(self):
         """--fail-under alone is bad usage, reported on one line."""

@@ -98,3 +98,30 @@ class TestAuditWorkersImportTheHostModules:
         result = _run(tmp_path, "audit", "holiday.yaml", "l.jsonl", "--import", "office_calendar",
                       "--now", "2026-03-01T00:00:00Z", "-o", "out", "--workers", workers, "--batch-rows", "10")
         assert result.stdout.startswith("30 rows audited: 30 with a violation"), result.stdout + result.stderr
+
+
+class TestNothingTestedIsNoPass:
+    """``csrules test`` on a policy without worked examples exited 0 ("0 passed, 0 failed"): a
+    suite that lost its examples went green."""
+
+    POLICY = """\
+id: acme.untested
+version: "1"
+title: {en: Untested, zh: 未測}
+fact_type: leave_request
+rules:
+  - id: U-1
+    title: {en: long leave, zh: 長假}
+    when: {kind: compare, path: days, op: ">", value: 3}
+    then: [{type: violation, code: U-1, message: {en: long, zh: 長}}]
+"""
+
+    @pytest.mark.parametrize("form", [[], ["--format", "json"]])
+    def test_exits_one_and_says_so(self, tmp_path: Path, form: list[str]) -> None:
+        (tmp_path / "untested.yaml").write_text(self.POLICY, encoding="utf-8")
+        result = _run(tmp_path, "test", "untested.yaml", *form)
+        assert result.returncode == 1, result.stdout + result.stderr
+        if form:
+            assert json.loads(result.stdout)["passed"] == 0
+        else:
+            assert "nothing was tested" in result.stdout

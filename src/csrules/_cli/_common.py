@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import importlib
 import json
-import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -140,13 +139,13 @@ def in_cli_words(problem: str) -> str:
 
 
 def percent(text: str) -> float:
-    """A percentage, 0 or more (``--fail-under``; above 100 no coverage reaches it)."""
+    """A percentage from 0 to 100 (``--fail-under``: above 100 no run could pass)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < math.inf:  # also refuses nan, which compares false with everything
-        raise argparse.ArgumentTypeError(f"must be a percentage, 0 or more (got {text})")
+    if not 0 <= value <= 100:  # also refuses nan, which compares false with everything
+        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100 (got {text})")
     return value
 
 

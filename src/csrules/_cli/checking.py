@@ -65,7 +65,7 @@ which a rule raised or the compiled engine and the explaining interpreter disagr
 
 A test file that cannot be read (not YAML, no cases, a policy it names missing) is reported
 with its file and line, the other files still run, and the command exits 2: not every test ran.
-""" + exit_status("an example, test, coverage threshold or exploration failed") + "\n"
+""" + exit_status("an example, test, coverage threshold or exploration failed, or nothing was tested") + "\n"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -225,7 +225,8 @@ def run_test(args: argparse.Namespace) -> int:
         elif target is not None and path.is_dir():
             results.extend(run_test_files(find_test_files(path), target.policies, runner=read_and_run))
     summary = summarise(results)
-    failed = bool(summary.failed)
+    # nothing tested is no pass: a suite that lost its examples must not go green
+    failed = bool(summary.failed) or (not results and not args.explore)
     extra: list[str] = []
     if coverage is not None:
         report = coverage.report()
@@ -255,7 +256,7 @@ def run_test(args: argparse.Namespace) -> int:
         elif args.verbose:
             sys.stdout.write(f"ok   {result.id}\n")
     if not results:
-        sys.stdout.write("no worked examples or test files found\n")
+        sys.stdout.write("no worked examples or test files found: nothing was tested\n")
     for block in extra:
         sys.stdout.write(block + "\n")
     sys.stdout.write(summary.line + "\n")
