@@ -125,3 +125,42 @@ rules:
             assert json.loads(result.stdout)["passed"] == 0
         else:
             assert "nothing was tested" in result.stdout
+
+
+class TestCheckingACompanyPackWithAMistake:
+    """``csrules check PACKDIR`` with a mistake in the pack exited 2 ("bad usage"), printed no
+    JSON and named only the first problem; a plain directory of the same files gave findings."""
+
+    MANIFEST = 'name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: "1"\nextends: call_centre\n'
+    EXTRA = """\
+id: acme.extra
+version: "1"
+title: {en: Extra, zh: 額外}
+fact_type: leave_request
+rules:
+  - id: X-1.director
+    title: {en: Long leave goes to the director, zh: 長假}
+    when: {kind: compare, path: dayz, op: ">", value: 3}
+    then: [{type: approval, role: centre_director}]
+"""
+
+    def test_a_policy_file_mistake_is_a_finding_at_its_line(self, tmp_path: Path) -> None:
+        pack = tmp_path / "acme"
+        pack.mkdir()
+        (pack / "pack.yaml").write_text(self.MANIFEST + "policies: [extra.yaml]\n", encoding="utf-8")
+        (pack / "extra.yaml").write_text(self.EXTRA, encoding="utf-8")
+        result = _run(tmp_path, "check", "acme", "--json")
+        assert result.returncode == 1, result.stderr
+        findings = json.loads(result.stdout)["findings"]
+        assert [(f["file"], f["line"], f["code"]) for f in findings] == [("acme/extra.yaml", 8, "invalid")]
+        assert "dayz" in findings[0]["message"]
+
+    def test_a_manifest_mistake_is_a_finding_at_its_line(self, tmp_path: Path) -> None:
+        pack = tmp_path / "acme"
+        pack.mkdir()
+        manifest = self.MANIFEST + "overrides:\n  leave:\n    personal_notic: 2d\n"
+        (pack / "pack.yaml").write_text(manifest, encoding="utf-8")
+        result = _run(tmp_path, "check", "acme")
+        assert result.returncode == 1, result.stderr
+        assert result.stdout.startswith("acme/pack.yaml:7: error [invalid] "), result.stdout
+        assert "personal_notic" in result.stdout

@@ -32,7 +32,7 @@ from csrules._testing.coverage import collect_coverage
 from csrules._testing.examples import run_examples
 from csrules._testing.testfiles import run_test_file, run_test_files
 from csrules._verify import INSTALL_HINT, solver_available
-from csrules.exceptions import CsrulesError
+from csrules.exceptions import CsrulesError, PolicyError
 
 __all__ = ["register"]
 
@@ -112,14 +112,26 @@ def _check_paths(spec: str) -> list[Path] | None:
     return None
 
 
-def _pack_dir(spec: str) -> Any:
-    """The pack of a pack directory (one holding pack.yaml), loaded whole; else None."""
+def _pack_dir(spec: str) -> tuple[Any, Finding | None]:
+    """The pack of a pack directory (one holding pack.yaml), loaded whole, or the finding at
+    the file and line that stopped it loading; (None, None) for any other target."""
     path = Path(spec)
     if not (path / "pack.yaml").is_file():
-        return None
+        return None, None
     from csrules.policies import load_pack
 
-    return load_pack(path)
+    try:
+        return load_pack(path), None
+    except PolicyError as exc:  # a mistake in the pack is a finding, not bad usage
+        file = exc.file or str(path / "pack.yaml")
+        return None, Finding(file, exc.line, "error", "invalid", exc.message, policy_id=exc.policy_id,
+                             rule_id=exc.rule_id)
+
+
+def _said(finding: Finding, findings: Sequence[Finding]) -> bool:
+    """Whether ``findings`` already hold an error in ``finding``'s file (a policy file's own
+    check says each of its problems; the pack's load stopped at the first)."""
+    return any(f.severity == "error" and Path(f.file) == Path(finding.file) for f in findings)
 
 
 def _gaps(spec: str, pack: Any) -> list[Finding]:
@@ -145,7 +157,7 @@ def run_check(args: argparse.Namespace) -> int:
         if Path(spec).name == "pack.yaml" and Path(spec).is_file():
             spec = str(Path(spec).parent)  # a manifest stands for its pack directory
         paths = _check_paths(spec)
-        pack = _pack_dir(spec)
+        pack, unloaded = _pack_dir(spec)
         if paths is None:
             if "/" in spec or spec.endswith((".yaml", ".yml", ".json")):
                 raise CliError(f"{spec}: no such file")
@@ -155,12 +167,16 @@ def run_check(args: argparse.Namespace) -> int:
                 checked += 1
                 found = lint_policy(policy, file=f"{spec}:{policy.id}")
                 findings.extend(_with_solver(found, policy, f"{spec}:{policy.id}", None, spec))
-        elif not paths:
+        elif not paths and unloaded is None:
             raise CliError(f"{spec}: no policy files in this directory")
+        own: list[Finding] = []
         for path in paths or ():
             checked += 1
             policy, found = lint_file(path)
-            findings.extend(found if policy is None else _with_solver(found, policy, str(path), path, None))
+            own.extend(found if policy is None else _with_solver(found, policy, str(path), path, None))
+        findings.extend(own)
+        if unloaded is not None and not _said(unloaded, own):
+            findings.append(unloaded)
         if pack is not None:
             findings.extend(_gaps(spec, pack))
     solver = solver_available()
