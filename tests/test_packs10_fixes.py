@@ -1,0 +1,99 @@
+"""Pack rules read against their source clauses: service language on calls and chats, holiday leave, duties."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from csrules.policies import load_pack
+
+NOW = datetime.fromisoformat("2026-03-10T10:05:00+08:00")
+
+
+def _call(lines: list[str], **extra: Any) -> dict[str, Any]:
+    return {"call_id": "C1", "agent_id": "A01", "started_at": "2026-03-10T10:00:00+08:00", "duration": "PT2M",
+            "agent_lines": lines, **extra}
+
+
+def _fired(pack: str, fact: dict[str, Any], fact_type: str = "call_record", now: datetime = NOW) -> set[str]:
+    return set(load_pack(pack).engine().evaluate(fact, fact_type=fact_type, now=now).rule_ids)
+
+
+def _effects(pack: str, fact: dict[str, Any], fact_type: str = "call_record", now: datetime = NOW) -> set[str]:
+    return set(load_pack(pack).engine().evaluate(fact, fact_type=fact_type, now=now).effect_keys)
+
+
+GREETING_RULES = [("mall", "CON-1.hello", "CON-1.no-agent-lines", "obligation:cs_supervisor"),
+                  ("call_centre", "CON-4.greeting", "CON-4.no-agent-lines", "obligation:qa_inspector"),
+                  ("online_support", "CON-2.announce", "CON-2.no-agent-lines", "obligation:team_lead")]
+
+
+class TestACallWithoutAgentLines:
+    """A missing transcript is no evidence of a missing greeting: the recording is checked instead."""
+
+    @pytest.mark.parametrize(("pack", "rule", "check", "effect"), GREETING_RULES)
+    def test_no_greeting_violation_but_a_check(self, pack: str, rule: str, check: str, effect: str) -> None:
+        """A dropped call (no agent line) is no greeting violation; someone checks the recording."""
+        fired = _fired(pack, _call([], duration="PT0S"))
+        assert rule not in fired
+        assert check in fired
+        assert not {key for key in _effects(pack, _call([], duration="PT0S")) if key.startswith("violation")}
+        assert effect in _effects(pack, _call([], duration="PT0S"))
+
+    @pytest.mark.parametrize(("pack", "rule", "check", "effect"), GREETING_RULES)
+    def test_a_call_with_lines_is_still_judged(self, pack: str, rule: str, check: str, effect: str) -> None:
+        """A first line without the greeting is still a violation, and asks for no recording."""
+        fired = _fired(pack, _call(["講", "好的"]))
+        assert rule in fired
+        assert check not in fired
+
+    def test_many_rings_and_no_lines_is_no_missing_apology(self) -> None:
+        """online_support CON-2.apologise has no opening line to find the apology in either."""
+        assert "CON-2.apologise" not in _fired("online_support", _call([], rings_before_pickup=6))
+        assert "CON-2.apologise" in _fired("online_support", _call(["客服部"], rings_before_pickup=6))
+
+
+class TestTheFarewellNeedNotBeTheLastWord:
+    """001 業務代表職責 4 送聲 / 003 篇17 結束語: a pleasantry after 再見 does not take the farewell back."""
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    @pytest.mark.parametrize("last", ["祝您愉快", "謝謝", "歡迎再來電"])
+    def test_farewell_then_a_pleasantry(self, pack: str, last: str) -> None:
+        """再見 followed by 祝您愉快 (or thanks, or an invitation to call again) is a farewell."""
+        assert "CON-4.farewell" not in _fired(pack, _call(["您好，這裡是客服部", "好的，再見", last]))
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    def test_farewell_then_more_business(self, pack: str) -> None:
+        """再見 followed by more business closed nothing."""
+        assert "CON-4.farewell" in _fired(pack, _call(["您好，這裡是客服部", "再見", "對了，還有一件事"]))
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    def test_no_farewell_at_all(self, pack: str) -> None:
+        """A call that never says 再見 still lacks the farewell."""
+        assert "CON-4.farewell" in _fired(pack, _call(["您好，這裡是客服部", "好的，謝謝", "祝您愉快"]))
+
+
+class TestCourtesyWords:
+    """002 第二則 一 7 「請」字當頭; 003 篇17 態度 第一條 請/謝/您 是公司接通電話時的必用語."""
+
+    def test_ecommerce_chat_without_please(self) -> None:
+        """The first of the two musts: a chat in which the agent never said 請."""
+        assert "CON-4.please-first" in _fired("ecommerce", _call(["您好", "您要的款有貨", "好的，再見"]))
+        assert "CON-4.please-first" not in _fired("ecommerce", _call(["您好", "請稍等，您要的款有貨"]))
+
+    def test_ecommerce_application_is_no_please(self) -> None:
+        """申請 holds 請 but asks nothing of the buyer."""
+        assert "CON-4.please-first" in _fired("ecommerce", _call(["您好", "已經幫您申請退款了"]))
+
+    def test_online_support_call_without_courtesy(self) -> None:
+        """A call with none of 請, 謝, 您 breaks the courtesy the article makes a must."""
+        rude = _call(["這裡是三學苑客服部", "你的問題查到了", "好，再見"], rings_before_pickup=1)
+        assert "CON-4.courtesy" in _fired("online_support", rude)
+
+    @pytest.mark.parametrize("lines", [["您好！三學苑客服部", "好的，再見"], ["這裡是客服部", "請稍等", "再見"],
+                                       ["這裡是客服部", "謝謝，再見"]])
+    def test_online_support_call_with_a_courtesy_word(self, lines: list[str]) -> None:
+        """One of the words is enough: the article's own outbound script says 請 and 您 but no 謝."""
+        assert "CON-4.courtesy" not in _fired("online_support", _call(lines))
