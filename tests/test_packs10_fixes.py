@@ -97,3 +97,38 @@ class TestCourtesyWords:
     def test_online_support_call_with_a_courtesy_word(self, lines: list[str]) -> None:
         """One of the words is enough: the article's own outbound script says 請 and 您 but no 謝."""
         assert "CON-4.courtesy" not in _fired("online_support", _call(lines))
+
+
+class TestSummariesFallDueOnThePeriodsLastDay:
+    """001 會議制度 4: 及時提交半年和工作總結 … 合理安排布置下半年和明年的工作."""
+
+    @pytest.mark.parametrize(("after", "half_year"), [
+        ("2026-12-01T00:00:00+08:00", "2026-12-31T23:59:59.999999+08:00"),
+        ("2026-06-30T12:00:00+08:00", "2026-06-30T23:59:59.999999+08:00"),
+        ("2026-06-30T16:00:00+00:00", "2026-12-31T23:59:59.999999+08:00"),  # 00:00 on 1 July in Beijing
+        ("2026-01-01T00:00:00+08:00", "2026-06-30T23:59:59.999999+08:00"),
+    ])
+    def test_half_year_summary(self, after: str, half_year: str) -> None:
+        """The half-year summary is due on 30 June and 31 December, never after the annual one."""
+        duties = {duty.id: duty for duty in load_pack("call_centre").duties}
+        start = datetime.fromisoformat(after)
+        due = duties["DUTY-1.half-year-summary"].next_due(start)
+        assert due == datetime.fromisoformat(half_year)
+        assert due <= duties["DUTY-1.annual-summary"].next_due(start)
+
+
+class TestNoDiscountGranted:
+    """002 第二則 二 10: 明確表示不可以優惠 … 向主管說明情況申請價格 (ESC-5.no-discount)."""
+
+    @pytest.mark.parametrize("line", ["尾款是總價再減去定金", "能優惠嗎？這個要問主管", "滿減活動是滿200再減20",
+                                      "主管說可以給您九折", "主管同意給您打九折", "店鋪滿300可以優惠20元哦",
+                                      "領券後能優惠10元的", "活動期間全場可以打9折"])
+    def test_no_grant_of_the_agents(self, line: str) -> None:
+        """Arithmetic, the buyer's question, the shop's public offer, the supervisor's price relayed."""
+        assert "ESC-5.no-discount" not in _fired("ecommerce", _call(["您好，請問", line]))
+
+    @pytest.mark.parametrize("line", ["好的，給您打個折", "再減20給您", "那給您減20吧", "主管不在，我給您打九折",
+                                      "可以優惠嗎？可以的，給您優惠十元"])
+    def test_the_agents_own_grant_is_still_flagged(self, line: str) -> None:
+        """A discount the agent grants is flagged, also beside the forms above."""
+        assert "ESC-5.no-discount" in _fired("ecommerce", _call(["您好，請問", line]))
