@@ -132,3 +132,28 @@ class TestNoDiscountGranted:
     def test_the_agents_own_grant_is_still_flagged(self, line: str) -> None:
         """A discount the agent grants is flagged, also beside the forms above."""
         assert "ESC-5.no-discount" in _fired("ecommerce", _call(["您好，請問", line]))
+
+
+class TestReassurancesAreNoNegativeLanguage:
+    """001 第四篇 客戶服務技巧: 我不能、我不會、我不願意、我不可 refuse; a pledge that holds them does not."""
+
+    @pytest.mark.parametrize("line", ["我不能讓您白跑一趟", "我們不能讓您受委屈", "我不可能讓您失望的",
+                                      "我不可能不管您的", "我不願意看到您不滿意"])
+    def test_a_pledge_is_clean(self, line: str) -> None:
+        """A reassurance is no CON-5 violation."""
+        fired = _fired("call_centre", _call(["您好，客服中心", line, "再見"]))
+        assert not {rule for rule in fired if rule.startswith("CON-5")}
+
+    @pytest.mark.parametrize("line", ["這個我不能幫您退", "我不可以幫您改", "我不願意幫您查"])
+    def test_a_refusal_is_still_flagged(self, line: str) -> None:
+        """The refusals the clause lists are still negative language."""
+        fired = _fired("call_centre", _call(["您好，客服中心", line, "再見"]))
+        assert {rule for rule in fired if rule.startswith("CON-5")}
+
+
+def test_online_support_unrelated_work_is_flagged() -> None:
+    """003 篇17 第六條 (7): 工作時間不得從事任何與工作無關的事情."""
+    review = {"reviewer": "L1", "agent_id": "S01", "reviewed_at": "2026-03-10T10:00:00+08:00"}
+    for finding in ("unrelated_work", "games", "chatted", "private_call", "second_job"):
+        assert "CON-6.unrelated-work" in _fired("online_support", {**review, finding: True}, "qa_review")
+    assert "CON-6.unrelated-work" not in _fired("online_support", review, "qa_review")
