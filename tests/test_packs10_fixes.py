@@ -157,3 +157,36 @@ def test_online_support_unrelated_work_is_flagged() -> None:
     for finding in ("unrelated_work", "games", "chatted", "private_call", "second_job"):
         assert "CON-6.unrelated-work" in _fired("online_support", {**review, finding: True}, "qa_review")
     assert "CON-6.unrelated-work" not in _fired("online_support", review, "qa_review")
+
+
+COMPANY_PACK = """name: acme
+title: {en: Acme, zh: 阿克米}
+version: "1"
+extends: call_centre
+policies: [extra.yaml]
+overrides:
+  leave:
+    personal_notice: 2d
+"""
+EXTRA_POLICY = """id: acme.extra
+version: "1"
+title: {en: Extra, zh: 額外}
+fact_type: leave_request
+rules:
+  - id: X-1.director
+    title: {en: Long leave goes to the director, zh: 長假}
+    when: {kind: compare, path: days, op: ">", value: 3}
+    then: [{type: approval, role: centre_directer}]
+"""
+
+
+def test_a_role_typo_is_located_in_its_own_file_not_on_the_overrides(tmp_path: Any) -> None:
+    """A company pack with overrides: the unknown role is reported at its policy file's line."""
+    from csrules import PolicyError
+
+    (tmp_path / "pack.yaml").write_text(COMPANY_PACK, encoding="utf-8")
+    (tmp_path / "extra.yaml").write_text(EXTRA_POLICY, encoding="utf-8")
+    with pytest.raises(PolicyError, match="centre_directer") as caught:
+        load_pack(tmp_path)
+    assert "extra.yaml:9" in str(caught.value)
+    assert "overrides" not in str(caught.value)

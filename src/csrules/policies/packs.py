@@ -601,11 +601,13 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
             line = lines.get(("extends",))
             raise PolicyError(f"extends: {exc}", file=source.manifest_name, line=line) from None
         pack = extend_pack(base, source, data, manifest, lines)
+    # effect roles are checked (at their file and line) before the overrides apply: with_params
+    # checks them again, and its error would be laid at the overrides' line of pack.yaml
+    _check_effect_roles(pack, source, manifest)
     if manifest.overrides:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
     if pinned is not None:
         pack = replace(pack, calendar=pinned)
-    _check_effect_roles(pack, source, manifest)
     roles_file = manifest.roles if manifest.extends is not None else manifest.roles or "roles.yaml"
     if roles_file is not None:
         _check_authority(pack, source, roles_file)
