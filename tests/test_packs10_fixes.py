@@ -190,3 +190,19 @@ def test_a_role_typo_is_located_in_its_own_file_not_on_the_overrides(tmp_path: A
         load_pack(tmp_path)
     assert "extra.yaml:9" in str(caught.value)
     assert "overrides" not in str(caught.value)
+
+
+class TestIDontKnowInOtherWords:
+    """001 投訴處理準則 5 / 003 篇19 三 5: 避免跟顧客說“不行、不知道、不可以”等."""
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    @pytest.mark.parametrize("line", ["這個我不曉得", "我不清楚", "这个我也不清楚"])
+    def test_flagged(self, pack: str, line: str) -> None:
+        """不曉得 and 我不清楚 say 不知道."""
+        assert "CMP-3.refusals" in _fired(pack, _call(["您好，這裡是客服部", line, "謝謝，再見"]))
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    @pytest.mark.parametrize("line", ["不曉得您現在方便接聽嗎？", "不曉得這樣安排您滿意嗎？"])
+    def test_polite_questions(self, pack: str, line: str) -> None:
+        """A polite question with 不曉得 is no refusal, as with 不知道."""
+        assert "CMP-3.refusals" not in _fired(pack, _call(["您好，這裡是客服部", line, "謝謝，再見"]))
