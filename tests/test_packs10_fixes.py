@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,3 +207,36 @@ class TestIDontKnowInOtherWords:
     def test_polite_questions(self, pack: str, line: str) -> None:
         """A polite question with 不曉得 is no refusal, as with 不知道."""
         assert "CMP-3.refusals" not in _fired(pack, _call(["您好，這裡是客服部", line, "謝謝，再見"]))
+
+
+def _dated_qa(tmp_path: Any, listed: str) -> None:
+    """A call_centre company pack with two overlapping versions of qa.yaml listed under ``listed``."""
+    from csrules import policies
+
+    base = (Path(policies.__file__).parent / "call_centre" / "qa.yaml").read_text(encoding="utf-8")
+    (tmp_path / "qa1.yaml").write_text(base.replace('version: "1.0"\n', 'version: "1.0"\nvalid_until: 2026-07-01\n', 1),
+                                       encoding="utf-8")
+    (tmp_path / "qa2.yaml").write_text(base.replace('version: "1.0"\n', 'version: "2.0"\nvalid_from: 2026-06-30\n', 1),
+                                       encoding="utf-8")
+    (tmp_path / "pack.yaml").write_text("name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: \"1\"\n"
+                                        f"extends: call_centre\n{listed}: [qa1.yaml, qa2.yaml]\n", encoding="utf-8")
+
+
+def test_overlapping_replacements_are_located_and_not_told_to_use_replace(tmp_path: Any) -> None:
+    """Overlapping versions under replace: name the later file's valid_from line, with no replace: hint."""
+    from csrules import PolicyError
+
+    _dated_qa(tmp_path, "replace")
+    with pytest.raises(PolicyError, match="overlap") as caught:
+        load_pack(tmp_path)
+    assert "qa2.yaml:5" in str(caught.value)
+    assert "list it under replace" not in str(caught.value)
+
+
+def test_a_base_policy_written_again_keeps_the_replace_hint(tmp_path: Any) -> None:
+    """The same files under policies: overlap the kept base version: the hint says to use replace:."""
+    from csrules import PolicyError
+
+    _dated_qa(tmp_path, "policies")
+    with pytest.raises(PolicyError, match="list it under replace"):
+        load_pack(tmp_path)
