@@ -254,7 +254,9 @@ BLANK_CASES = [
     ("mall", ["   ", "您好，商場客服，請問"], "CON-1.hello", False),  # a blank first line is no greeting
     ("call_centre", ["\u3000", "您好，客服中心"], "CON-4.greeting", False),
     ("call_centre", ["您好，客服中心", "好的，再見", " ", ""], "CON-4.farewell", False),  # nor a blank last line
-    ("call_centre", ["   ", ""], "CON-4.greeting", True),
+    # blank lines only: no agent line, no opening to judge (no greeting violation); the recording is checked
+    ("call_centre", ["   ", ""], "CON-4.greeting", False),
+    ("call_centre", ["   ", ""], "CON-4.no-agent-lines", True),
 ]
 
 

@@ -23,9 +23,9 @@ def rules(pack: str, fact: dict[str, Any], fact_type: str, now: datetime = NOW) 
 
 
 def chat(line: str) -> dict[str, Any]:
-    """An ecommerce chat whose second agent line is ``line``."""
+    """An ecommerce chat whose second agent line is ``line`` (the first says 您 and 請, CON-4)."""
     return {"call_id": "T1", "agent_id": "E01", "started_at": "2026-03-10T10:00:00+08:00",
-            "duration": "PT3M", "agent_lines": ["您好", line]}
+            "duration": "PT3M", "agent_lines": ["您好，請問", line]}
 
 
 class TestEcommerceRefusals:

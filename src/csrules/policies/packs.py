@@ -601,11 +601,13 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
             line = lines.get(("extends",))
             raise PolicyError(f"extends: {exc}", file=source.manifest_name, line=line) from None
         pack = extend_pack(base, source, data, manifest, lines)
+    # effect roles are checked (at their file and line) before the overrides apply: with_params
+    # checks them again, and its error would be laid at the overrides' line of pack.yaml
+    _check_effect_roles(pack, source, manifest)
     if manifest.overrides:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
     if pinned is not None:
         pack = replace(pack, calendar=pinned)
-    _check_effect_roles(pack, source, manifest)
     roles_file = manifest.roles if manifest.extends is not None else manifest.roles or "roles.yaml"
     if roles_file is not None:
         _check_authority(pack, source, roles_file)
@@ -801,6 +803,21 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
 
 def _policies(source: _PackDir, files: Sequence[str]) -> tuple[Policy, ...]:
     return tuple(loads_policy(source.read(filename), name=source.file_name(filename)) for filename in files)
+
+
+def _version_error(exc: PolicyError, source: _PackDir, replacing: Sequence[Policy], own: Sequence[Policy],
+                   manifest: PackManifest, kept_ids: set[str]) -> PolicyError:
+    """Versions of one policy that overlap, located at the ``valid_from`` of the pack's latest
+    file among them; the ``replace:`` hint only when a kept base policy was written again."""
+    listed = zip((*replacing, *own), (*manifest.replace, *manifest.policies), strict=True)
+    mine = [(policy, filename) for policy, filename in listed if policy.id == exc.policy_id]
+    hint = " (to put a file in the place of a base policy, list it under replace:)" if exc.policy_id in kept_ids else ""
+    if not mine:
+        return PolicyError(f"{source.manifest_name}: {exc}{hint}")
+    _, filename = max(mine, key=lambda pair: pair[0].valid_from or date.min)
+    data, lines = read_document(source.read(filename), name=source.file_name(filename))
+    line = line_for(lines, data, ("valid_from",)) or line_for(lines, data, ("id",))
+    return PolicyError(f"{exc}{hint}", file=source.file_name(filename), line=line)
 
 
 def _files(source: _PackDir, policies: Sequence[Policy], files: Sequence[str]) -> dict[int, str]:
@@ -1617,9 +1634,8 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     sessions = (*kept_sessions, *(p for p in replacing if p.needs_session), *sessions)
     try:
         check_versions((*stateless, *sessions))
-    except PolicyError as exc:  # versions that overlap: most often a base policy written again
-        hint = " (to put a file in the place of a base policy, list it under replace:)"
-        raise PolicyError(f"{where}: {exc}{hint}") from None
+    except PolicyError as exc:
+        raise _version_error(exc, source, replacing, own, manifest, base_ids - gone) from None
     try:
         files = _files(source, (*replacing, *own), (*manifest.replace, *manifest.policies))
         check_labels((*stateless, *sessions), files)
