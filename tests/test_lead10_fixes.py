@@ -164,3 +164,24 @@ rules:
         assert result.returncode == 1, result.stderr
         assert result.stdout.startswith("acme/pack.yaml:7: error [invalid] "), result.stdout
         assert "personal_notic" in result.stdout
+
+
+class TestLogBoundsAtTheEndsOfTime:
+    """``SQLiteLog.records(since=/until=)`` with an aware bound past year 9999 (or before year 1)
+    in UTC raised a raw OverflowError; such a bound lies beyond every recorded instant."""
+
+    def test_far_bounds_select_all_or_nothing(self, tmp_path: Path) -> None:
+        from datetime import datetime, timedelta, timezone
+
+        from csrules.records import SQLiteLog
+        from tests.test_records_logs import write_records
+
+        last = datetime.max.replace(tzinfo=timezone(timedelta(hours=-8)))  # 10000-01-01 in UTC
+        first = datetime.min.replace(tzinfo=timezone(timedelta(hours=8)))  # year 0 in UTC
+        with SQLiteLog(tmp_path / "decisions.db") as log:
+            write_records(log, 3)
+            log.flush()
+            assert list(log.records(since=last)) == []
+            assert len(list(log.records(until=last))) == 3
+            assert len(list(log.records(since=first))) == 3
+            assert list(log.records(until=first)) == []

@@ -436,8 +436,14 @@ class SQLiteLog(DecisionLog):
 
 def _bound_us(name: str, moment: object) -> int | None:
     """``since`` or ``until`` of :meth:`SQLiteLog.records` as microseconds since 1970 UTC; a
-    naive date-time (or a date) names no instant and is refused."""
-    return None if moment is None else _us(ensure_aware(moment, f"records({name}=...)"))
+    naive date-time (or a date) names no instant and is refused. A bound past the ends of
+    years 1 to 9999 in UTC (9999-12-31 at -08:00) lies beyond every recorded instant."""
+    if moment is None:
+        return None
+    try:
+        return _us(ensure_aware(moment, f"records({name}=...)"))
+    except OverflowError:  # only an aware datetime gets as far as reckoning in UTC
+        return _US_AFTER_ALL if cast(datetime, moment).year > 1 else _US_BEFORE_ALL
 
 
 def _us(moment: datetime | None) -> int | None:
@@ -445,6 +451,8 @@ def _us(moment: datetime | None) -> int | None:
 
 
 _MICRO = _EPOCH.resolution
+_US_AFTER_ALL = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICRO + 1
+_US_BEFORE_ALL = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _MICRO - 1
 
 
 def _row(line: LogLine) -> tuple[Any, ...]:
