@@ -10,7 +10,6 @@ default one. The engine, sessions and audits all fill it in here.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -18,12 +17,12 @@ from pydantic import BaseModel
 
 from csrules._policy.facts import get_fact_type, validate_fact
 from csrules._policy.model import Policy
-from csrules._time.calendar import load_zone
+from csrules._time.nominal import FACT_ZONE_FIELD, cached_zone, zone_named
 from csrules.exceptions import FactError
 
 __all__ = ["ZONE_FIELD", "cached_zone", "fact_zone", "fact_zones", "in_zone", "shown_in"]
 
-ZONE_FIELD = "time_zone"
+ZONE_FIELD = FACT_ZONE_FIELD
 """The fact field naming the zone a fact's local clocks and days are read in."""
 
 
@@ -34,15 +33,8 @@ def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
     return instant.astimezone(cached_zone(fact_zone(fact, zone)))
 
 
-def fact_zone(fact: object, default: str) -> str:
-    """The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
-    named = fact.get(ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, ZONE_FIELD, None)
-    return named if isinstance(named, str) else default
-
-
-cached_zone = functools.cache(load_zone)
-""":func:`load_zone` once per name: :func:`shown_in` runs per decision with a due time (a bad
-name raises, and is not kept)."""
+fact_zone = zone_named
+"""The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
 
 
 def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:
