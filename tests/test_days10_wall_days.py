@@ -78,6 +78,22 @@ class TestAddDuration:
             assert EPOCH + due * US == add_duration(start, duration, LONDON), written
 
 
+class TestWrittenBack:
+    """A duration is written back (and so hashed and documented) with the same meaning."""
+
+    @pytest.mark.parametrize(("written", "shown", "words"), [
+        ("1d12h", "1d12h", "1 day 12 hours"), ("1.5d", "1d12h", "1 day 12 hours"),
+        ("P1DT12H", "1d12h", "1 day 12 hours"), ("36h", "36h", "36 hours"), ("1d", "1d", "1 day"),
+    ])
+    def test_mixed_durations_keep_their_days(self, written: str, shown: str, words: str) -> None:
+        """``1d12h`` reads back as a day and 12 hours, not as 36 elapsed hours."""
+        duration = parse_duration(written)
+        assert str(duration) == shown
+        assert duration.describe() == words
+        start = datetime(2026, 3, 28, 9, tzinfo=LONDON)
+        assert add_duration(start, parse_duration(str(duration)), LONDON) == add_duration(start, duration, LONDON)
+
+
 def leave(zone: ZoneInfo, asked: datetime, start: datetime, **more: Any) -> dict[str, Any]:
     return {"agent_id": "A01", "kind": "personal", "requested_by": "A01", "time_zone": zone.key,
             "requested_at": asked.isoformat(), "start": start.isoformat(),

@@ -37,7 +37,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from csrules._time.calendar import ensure_aware, load_zone
-from csrules._time.durations import WallDuration
+from csrules._time.durations import WallDuration, split_days
 
 __all__ = [
     "FACT_ZONE_FIELD",
@@ -59,22 +59,6 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 cached_zone = functools.cache(load_zone)
 """:func:`load_zone` once per name: due times are worked out per decision (a bad name raises,
 and is not kept)."""
-
-
-def split_days(duration: WallDuration | timedelta) -> tuple[int, timedelta]:
-    """``duration`` as (whole days counted on the wall clock, the elapsed rest).
-
-    >>> from csrules._time.durations import parse_duration
-    >>> split_days(parse_duration("1d12h")), split_days(parse_duration("36h"))
-    ((1, datetime.timedelta(seconds=43200)), (0, datetime.timedelta(days=1, seconds=43200)))
-    """
-    if isinstance(duration, timedelta):
-        delta, unit = duration, None
-    else:
-        delta, unit = duration.delta, duration.unit
-    if unit is not None and unit < _DAY:  # written in hours, minutes or seconds alone: elapsed
-        return 0, delta
-    return delta // _DAY, delta % _DAY
 
 
 def zone_named(fact: object, default: str) -> str:
