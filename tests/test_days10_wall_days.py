@@ -18,7 +18,7 @@ import csrules
 from csrules._engine.engine import Engine
 from csrules._sessions.due import day_count, due_after
 from csrules._time.durations import parse_duration
-from csrules._time.nominal import add_duration
+from csrules._time.nominal import HORIZON, add_duration, steady_since
 from csrules.audit import audit
 from csrules.domain.escalation import EscalationLadder, LadderStep
 from csrules.domain.slas import SlaPolicy, SlaTicket
@@ -57,16 +57,37 @@ class TestAddDuration:
         # mixed: the day on the wall (09:00 BST), then 12 elapsed hours
         (datetime(2026, 3, 28, 9, tzinfo=LONDON), "1d12h", LONDON, "2026-03-29 20:00"),
         (datetime(2026, 3, 28, 9, tzinfo=LONDON), "P1DT12H", LONDON, "2026-03-29 20:00"),
-        # Shanghai keeps one offset: a day is 24 hours
+        # Shanghai keeps one offset since September 1991: a day is 24 hours
         (datetime(2026, 3, 28, 9, tzinfo=SHANGHAI), "1d", SHANGHAI, "2026-03-29 01:00"),
+        # but it moved its clocks 1986-1991: the night of 17 April 1988 was 23 hours long,
+        (datetime(1988, 4, 16, 9, tzinfo=SHANGHAI), "1d", SHANGHAI, "1988-04-17 00:00"),
+        # and the last change, on 15 September 1991, made one 25 hours long
+        (datetime(1991, 9, 14, 9, tzinfo=SHANGHAI), "1d", SHANGHAI, "1991-09-15 01:00"),
     ], ids=["london-spring", "london-autumn", "new-york-spring", "new-york-autumn", "week", "gap", "fold",
-            "hours", "iso-hours", "mixed", "iso-mixed", "shanghai"])
+            "hours", "iso-hours", "mixed", "iso-mixed", "shanghai", "shanghai-1988", "shanghai-1991"])
     def test_add_duration(self, start: datetime, written: str, zone: ZoneInfo, expected: str) -> None:
         """Whole days keep the wall-clock time, hours are elapsed; gap forward, fold earlier."""
         duration = parse_duration(written)
         assert add_duration(start, duration, zone) == utc(expected)
         # the same instant written in another offset gives the same answer
         assert add_duration(start.astimezone(SHANGHAI), duration, zone.key) == utc(expected)
+
+    @pytest.mark.parametrize("zone", ["Asia/Shanghai", "Asia/Kolkata", "Europe/London", "America/Sao_Paulo"])
+    def test_steady_offset_shortcut(self, zone: str) -> None:
+        """From the instant a zone keeps one offset, days added in UTC land on the same wall time;
+        a microsecond before it, they may not (its last clock change)."""
+        tz = ZoneInfo(zone)
+        steady = steady_since(tz)
+        if steady is None or steady.year >= 2099:  # still changing its clocks: nothing to shortcut
+            assert zone == "Europe/London"
+            return
+        for at in (steady, steady + timedelta(days=400), HORIZON - timedelta(days=3)):
+            reached = add_duration(at, timedelta(days=2), tz)
+            assert reached.astimezone(tz).replace(tzinfo=None) == at.astimezone(tz).replace(tzinfo=None) + \
+                timedelta(days=2)
+            assert reached - at == timedelta(days=2)
+        before = steady - US
+        assert before.astimezone(tz).utcoffset() != steady.astimezone(tz).utcoffset() or steady.year == 1970
 
     def test_session_due_time_is_the_same_function(self) -> None:
         """A session's due time (microseconds) is add_duration's instant, mixed durations too."""

@@ -41,11 +41,15 @@ from csrules._time.durations import WallDuration, split_days
 
 __all__ = [
     "FACT_ZONE_FIELD",
+    "HORIZON",
     "add_days_then",
     "add_duration",
     "add_duration_us",
     "cached_zone",
+    "reach_utc",
     "split_days",
+    "steady_since",
+    "steady_zone",
     "zone_named",
 ]
 
@@ -87,9 +91,32 @@ def add_days_then(instant: datetime, days: int, rest: timedelta, zone: ZoneInfo 
     """:func:`add_duration` of a duration already split by :func:`split_days`: ``days`` on the
     wall clock of ``zone``, then ``rest`` elapsed (UTC)."""
     utc = ensure_aware(instant).astimezone(UTC)
+    return reach_utc(utc, days, rest, zone if isinstance(zone, ZoneInfo) else cached_zone(zone))
+
+
+def reach_utc(utc: datetime, days: int, rest: timedelta, zone: ZoneInfo | str) -> datetime:
+    """:func:`add_days_then` of an instant already in UTC (the per-decision path of conditions,
+    which read their instants in UTC anyway)."""
     if days:
-        utc = _wall_days(utc, days, zone if isinstance(zone, ZoneInfo) else cached_zone(zone))
+        tz, steady = steady_zone(zone) if isinstance(zone, str) else (zone, steady_since(zone))
+        whole = timedelta(days=days)
+        if steady is not None and steady <= utc and utc + whole < HORIZON:
+            utc += whole  # one UTC offset all the way: a wall day is 24 hours
+        else:
+            utc = _wall_days(utc, days, tz)
     return utc + rest
+
+
+_STEADY: dict[str, tuple[ZoneInfo, datetime | None]] = {}
+
+
+def steady_zone(name: str) -> tuple[ZoneInfo, datetime | None]:
+    """The zone ``name`` and :func:`steady_since` of it, looked up once per name."""
+    found = _STEADY.get(name)
+    if found is None:
+        zone = cached_zone(name)
+        found = _STEADY[name] = (zone, steady_since(zone))
+    return found
 
 
 def add_duration_us(start_us: int, days: int, rest_us: int, zone: str) -> int:
@@ -102,6 +129,37 @@ def add_duration_us(start_us: int, days: int, rest_us: int, zone: str) -> int:
         except OverflowError:
             start_us += days * (_DAY // _US)
     return start_us + rest_us
+
+
+HORIZON: Final = datetime(2100, 1, 1, tzinfo=UTC)
+"""The last instant :func:`steady_since` looks at."""
+_SINCE: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_WEEK: Final = timedelta(weeks=1)
+
+
+@functools.cache
+def steady_since(zone: ZoneInfo) -> datetime | None:
+    """The instant from which ``zone`` keeps one UTC offset until 2100 (at the earliest 1970),
+    or None when its clocks still change: from there on a wall day is 24 hours, and adding
+    days needs no look at the wall clock (the fast path of Asia/Shanghai). The offset is read
+    a week apart going back from 2100 (clock changes last months), and the last change found
+    is then pinned to the microsecond by bisection."""
+    offset = HORIZON.astimezone(zone).utcoffset()
+    at = HORIZON
+    while at > _SINCE:
+        earlier = at - _WEEK
+        if earlier.astimezone(zone).utcoffset() != offset:
+            if at == HORIZON:
+                return None
+            while at - earlier > _US:  # the first instant with the last offset
+                middle = earlier + (at - earlier) // 2
+                if middle.astimezone(zone).utcoffset() == offset:
+                    at = middle
+                else:
+                    earlier = middle
+            return at
+        at = earlier
+    return _SINCE
 
 
 @functools.lru_cache(maxsize=65_536)

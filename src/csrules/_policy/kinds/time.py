@@ -62,9 +62,9 @@ from csrules._policy.kinds.base import (
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window, parse_clock
-from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
+from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration, split_days
 from csrules._time.duties import Recurrence, parse_recurrence
-from csrules._time.nominal import add_duration, split_days, zone_named
+from csrules._time.nominal import HORIZON, cached_zone, reach_utc, steady_zone, zone_named
 from csrules._time.registry import DEFAULT_TIME_ZONE, calendar_label, get_calendar, get_shift_pattern
 from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import PolicyError, TimeError
@@ -288,25 +288,32 @@ class WallSpan:
     as :func:`~csrules._time.nominal.add_duration` reads a duration. Bound into compiled code
     by ``elapsed`` and ``notice``; the explaining path calls the same object, so both agree."""
 
-    __slots__ = ("duration", "op", "paths", "zone")
+    __slots__ = ("days", "duration", "last", "length", "op", "paths", "rest", "zone")
 
     def __init__(self, duration: WallDuration | timedelta, op: str, zone: str, paths: tuple[str, str]) -> None:
         self.duration, self.op, self.zone = duration, PY_OPS[op], zone
+        self.days, self.rest = split_days(duration)
+        self.length = timedelta(days=self.days) + self.rest
+        self.last = HORIZON - self.length  # the latest start the steady-offset fast path takes
         self.paths = paths  # the fields named in errors (since, until or "now")
 
     def reached(self, start: datetime, fact: object) -> datetime:
         """The instant the duration ends after ``start`` (UTC)."""
-        return add_duration(aware_field(start, self.paths[0]), self.duration, zone_named(fact, self.zone))
+        return reach_utc(aware_field(start, self.paths[0]), self.days, self.rest, zone_named(fact, self.zone))
 
     def __call__(self, start: datetime, end: datetime, fact: object) -> bool:
-        return bool(self.op(aware_field(end, self.paths[1]), self.reached(start, fact)))
+        begin = aware_field(start, self.paths[0])
+        zone, steady = steady_zone(zone_named(fact, self.zone))
+        if steady is not None and steady <= begin <= self.last:  # one UTC offset: days are 24 hours
+            return bool(self.op(aware_field(end, self.paths[1]) - begin, self.length))
+        return bool(self.op(aware_field(end, self.paths[1]), reach_utc(begin, self.days, self.rest, zone)))
 
     def explain(self, start: datetime, end: datetime, fact: object, values: dict[str, Any]) -> bool:
         """:meth:`__call__` for a trace: records where the duration ends when its wall days are
         not 24 hours each (a clock change in between)."""
         reached = self.reached(start, fact)
         if reached - aware_field(start, self.paths[0]) != _length(self.duration):
-            shown = reached.astimezone(load_zone(zone_named(fact, self.zone)))
+            shown = reached.astimezone(cached_zone(zone_named(fact, self.zone)))
             values[f"{self.duration} after {self.paths[0]}"] = shown
         return self(start, end, fact)
 
