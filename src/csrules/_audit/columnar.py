@@ -56,7 +56,7 @@ from csrules._audit.instants import INSTANT, INTEGERS, ISO, iso_instants
 from csrules._audit.rows import ROW_SCHEMA, effect_row, rows_batch
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
-from csrules._engine.zones import fact_zones
+from csrules._engine.zones import SplitZones, fact_zones
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
@@ -531,6 +531,8 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     problems: Problems = []
     zone_problems: Problems = []
     policies_zone = fact_zones(spec.engine.policies).get(spec.fact_type)
+    if isinstance(policies_zone, SplitZones):
+        return None  # a fact naming no zone is refused: the row engine says so, fact by fact
     zone = _zones(frame, model, zone_problems, policies_zone) if _zoned(model) else None
     if zone is False:
         return None
