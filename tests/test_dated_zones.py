@@ -26,10 +26,11 @@ def _versions(zone: str) -> list[Policy]:
                    overrides={"personal_notice": "2d"})]
 
 
-def _judged_by(engine: Engine, requested_at: datetime) -> list[tuple[str, str]]:
-    """The (id, version) of the policies judging a personal leave asked at ``requested_at``."""
+def _judged_by(engine: Engine, requested_at: datetime, **zone: str) -> list[tuple[str, str]]:
+    """The (id, version) of the policies judging a personal leave asked at ``requested_at``
+    (with ``time_zone=`` when given)."""
     fact = {"agent_id": "a1", "kind": "personal", "start": requested_at + timedelta(hours=30),
-            "end": requested_at + timedelta(hours=40), "requested_at": requested_at, "requested_by": "a1"}
+            "end": requested_at + timedelta(hours=40), "requested_at": requested_at, "requested_by": "a1", **zone}
     decision = engine.evaluate(fact, fact_type="leave_request", now=datetime(2026, 8, 1, tzinfo=UTC))
     return [(ref.id, ref.version) for ref in decision.policies]
 
@@ -38,11 +39,13 @@ class TestDatedZones:
     """An undated policy's zone never decides which dated version is in force."""
 
     def test_versions_read_their_own_zone(self) -> None:
-        """19:00 in London on 30 June is 30 June there: version 1, even beside a Shanghai policy."""
+        """19:00 in London on 30 June is 30 June there: version 1, even beside a Shanghai policy
+        and for a fact read in Shanghai (a fact naming no zone is refused: its policies read two)."""
         undated = _leave(id="x.other", timezone="Asia/Shanghai")
         engine = Engine([undated, *_versions("Europe/London")])
-        assert ("x.leave", "1") in _judged_by(engine, datetime(2026, 6, 30, 18, tzinfo=UTC))
-        assert ("x.leave", "2") in _judged_by(engine, datetime(2026, 6, 30, 23, tzinfo=UTC))
+        shanghai = {"time_zone": "Asia/Shanghai"}
+        assert ("x.leave", "1") in _judged_by(engine, datetime(2026, 6, 30, 18, tzinfo=UTC), **shanghai)
+        assert ("x.leave", "2") in _judged_by(engine, datetime(2026, 6, 30, 23, tzinfo=UTC), **shanghai)
 
     def test_dated_policies_in_two_zones_refused(self) -> None:
         """Dated policies of one fact type in two zones are refused, naming both."""

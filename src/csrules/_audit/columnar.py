@@ -56,13 +56,16 @@ from csrules._audit.instants import INSTANT, INTEGERS, ISO, iso_instants
 from csrules._audit.rows import ROW_SCHEMA, effect_row, rows_batch
 from csrules._engine.compile import CompiledRule, DueRule
 from csrules._engine.engine import Engine
-from csrules._engine.zones import fact_zones
+from csrules._engine.zones import SplitZones, fact_zones
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import field_info
 from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
+from csrules._policy.kinds.time import Notice, wall_span
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
+from csrules._time.nominal import add_days_then, split_days
+from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.domain.facts import (
     CERTIFICATE_CONTRADICTED,
     DAYS_BEYOND_SPAN,
@@ -528,6 +531,8 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     problems: Problems = []
     zone_problems: Problems = []
     policies_zone = fact_zones(spec.engine.policies).get(spec.fact_type)
+    if isinstance(policies_zone, SplitZones):
+        return None  # a fact naming no zone is refused: the row engine says so, fact by fact
     zone = _zones(frame, model, zone_problems, policies_zone) if _zoned(model) else None
     if zone is False:
         return None
@@ -554,7 +559,81 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         whole = _bad_rows(checks)
         whole = whole.filter(~pl.col("row").is_in(bad["row"].implode()))
         bad = pl.concat([bad, whole]).sort("row", maintain_order=True)
+    if zone is not None:  # the zone the batch's facts are read in: clock days count on its wall clock
+        typed = typed.with_columns(pl.lit(str(zone)).alias(ZONE))
     return typed.filter(~pl.col(ROW).is_in(bad["row"].implode())), bad
+
+
+# --------------------------------------------------------------------------- clock days
+
+
+ZONE = "__zone"
+"""The column of a zoned fact type's batch naming the one zone its facts are read in."""
+
+_STEADY_SPAN = timedelta(days=366 * 200)
+"""Longest stretch of instants checked for a steady UTC offset (longer: counted row by row)."""
+
+
+def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Expr:
+    """``start`` plus ``days`` on the wall clock of ``zone`` then ``rest`` elapsed, per row, as
+    :func:`~csrules._time.nominal.add_days_then` reads it (the row engine's function): a batch
+    whose zone keeps one UTC offset over its instants adds in UTC at once; any other adds
+    each distinct start through that function."""
+    if not days:
+        return start + rest
+
+    def reach(pairs: pl.Series) -> pl.Series:
+        frame = pairs.struct.unnest()
+        starts, zones = frame["s"], frame["z"].drop_nulls().unique().to_list()
+        first, last = starts.min(), starts.max()
+        if len(zones) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
+                and _steady(str(zones[0]), first, last, days):
+            return (starts + (timedelta(days=days) + rest)).alias("reached")
+        keys = frame.unique().drop_nulls()
+        found = [add_days_then(at, days, rest, name) for at, name in keys.iter_rows()]
+        table = keys.with_columns(pl.Series("reached", found, dtype=INSTANT))
+        return frame.join(table, on=["s", "z"], how="left", maintain_order="left")["reached"]
+
+    return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
+
+
+@lru_cache(maxsize=1024)
+def _steady(zone: str, first: datetime, last: datetime, days: int) -> bool:
+    """Whether ``zone`` keeps one UTC offset from ``first`` to ``days`` after ``last`` (checked
+    every six hours: clock changes last months), so its wall days are 24 hours each there."""
+    if last - first > _STEADY_SPAN:
+        return False
+    tz, step = load_zone(zone), timedelta(hours=6)
+    try:
+        at, end = first - step, last + timedelta(days=days) + step
+        offset = at.astimezone(tz).utcoffset()
+        while at < end:
+            at += step
+            if at.astimezone(tz).utcoffset() != offset:
+                return False
+    except OverflowError:
+        return False
+    return True
+
+
+def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | None,
+               columns: set[str]) -> pl.Expr | bool | None:
+    """An ``elapsed`` or ``notice`` whose clock duration counts whole days, as a column: ``until``
+    against ``since`` plus the duration on the wall clock of the batch's zone (a fact type
+    without ``time_zone``: the zone the row engine reads it in). False when its duration counts
+    no days (compared as elapsed time); None when a column it reads is not there."""
+    duration = node.duration if node.param is None else params[node.param]
+    own = get_calendar(node.calendar).timezone if isinstance(node, Notice) and node.calendar else DEFAULT_TIME_ZONE
+    test = wall_span(duration, node.op, own, (node.since, node.until or "now"))
+    if test is None:
+        return False
+    end = _literal(now) if node.until is None and now is not None else pl.col(node.until) if node.until else None
+    if end is None or node.since not in columns or (node.until is not None and node.until not in columns):
+        return None
+    days, rest = split_days(test.duration)
+    zone = pl.col(ZONE) if ZONE in columns else pl.lit(own)
+    compared: pl.Expr = _OPS[node.op](end, _reached(pl.col(node.since), days, rest, zone))
+    return compared.fill_null(False)
 
 
 # --------------------------------------------------------------------------- conditions
@@ -613,6 +692,9 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
                               params[node.param] if node.param is not None else node.value)
             hit = column.is_in(values)
             return (hit if isinstance(node, In) else ~hit & column.is_not_null()).fill_null(False)
+        spanned = _span_leaf(node, params, now, columns) if isinstance(node, Elapsed | Notice) else False
+        if not isinstance(spanned, bool):
+            return spanned
         if isinstance(node, Elapsed):
             start = leaf(node.since)
             end = leaf(node.until) if node.until is not None else _literal(now) if now is not None else None
@@ -687,10 +769,11 @@ def _templates(judged: pl.DataFrame, mask: str, compiled: CompiledRule, order: i
                 if business is None:
                     return None
                 due = business
-            elif effect.since is None:
-                due = pl.lit(None if now is None else now.astimezone(UTC) + effect.delta, INSTANT)
             else:
-                due = pl.col(effect.since) + effect.delta
+                start = pl.col(effect.since) if effect.since is not None else pl.lit(
+                    None if now is None else now.astimezone(UTC), INSTANT)
+                zone = pl.col(ZONE) if ZONE in judged.columns else pl.lit(effect.zone)
+                due = _reached(start, effect.days, effect.delta - timedelta(days=effect.days), zone)
         row = effect_row((0, "", None, None, None), compiled.policy_id, compiled.rule_id, template)
         row.update(__order=order, __position=position)
         found.append((row, due))

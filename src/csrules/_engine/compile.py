@@ -19,7 +19,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from operator import attrgetter, iconcat
 from typing import Any
 
@@ -44,7 +44,7 @@ from csrules._engine.decision import (
     merge_approvals,
 )
 from csrules._engine.shared import SharedRule, atom_of, build_tables, patterns_at_most, split_rule, table_source
-from csrules._engine.zones import shown_in
+from csrules._engine.zones import fact_zone, shown_in
 from csrules._policy.facts import dict_validator, read_path
 from csrules._policy.kinds.base import (
     CompileContext,
@@ -61,8 +61,9 @@ from csrules._policy.kinds.base import (
 from csrules._policy.kinds.core import All, Compare
 from csrules._policy.model import Policy, Rule, Text
 from csrules._policy.trace import RuleTrace, Trace
-from csrules._time.calendar import BusinessCalendar, ensure_aware
+from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, WallDuration
+from csrules._time.nominal import add_days_then, split_days
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.exceptions import CalendarError, PolicyError, TimeError
 
@@ -221,9 +222,11 @@ class DueRule:
     calendar: BusinessCalendar | None = None
     business: BusinessDuration | None = None
     zone: str = DEFAULT_TIME_ZONE
-    """Where a clock-duration due time is shown when the fact names no ``time_zone``: its
-    policy's zone. Never the offset ``since`` or ``now`` was written with: one instant written
-    in +08:00 or Z gets the same due time, written the same way."""
+    """Where a clock-duration due time is counted and shown when the fact names no
+    ``time_zone``: its policy's zone. Never the offset ``since`` or ``now`` was written with:
+    one instant written in +08:00 or Z gets the same due time, written the same way."""
+    days: int = 0
+    """The whole days of ``delta`` counted on the wall clock (:func:`split_days`)."""
 
     @property
     def reads_now(self) -> bool:
@@ -237,9 +240,10 @@ class DueRule:
             due = None
         elif self.calendar is not None and self.business is not None:
             due = self.calendar.add(start, self.business)
-        else:  # added to the instant (24 h is 24 h across a DST change), shown in the fact's zone
+        else:  # whole days on the fact's wall clock, hours elapsed; shown in the fact's zone
             try:
-                due = shown_in(ensure_aware(start).astimezone(UTC) + self.delta, self.zone, fact)
+                due = shown_in(add_days_then(start, self.days, self.delta - timedelta(days=self.days),
+                                             fact_zone(fact, self.zone)), self.zone, fact)
             except OverflowError:  # a fact dated in year 9999: the caller names the rule
                 raise TimeError(f"its due time, {self.since or 'now'} ({start.isoformat()}) + {self.delta}, "
                                 "falls past the years 1 to 9999 dates can hold") from None
@@ -295,7 +299,8 @@ def _obligation(effect: Any, policy: Policy, rule: Rule) -> CompiledEffect:
             policy_id=policy.id,
             rule_id=rule.id,
         )
-    return DueRule(template, due.since, duration.delta, zone=policy.timezone or DEFAULT_TIME_ZONE)
+    return DueRule(template, due.since, duration.delta, zone=policy.timezone or DEFAULT_TIME_ZONE,
+                   days=split_days(duration)[0])
 
 
 EFFECTS: dict[str, EffectCompiler] = {

@@ -16,21 +16,33 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, TypeAdapter, model_validator
-from pydantic_core import from_json
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    FutureDatetime,
+    NaiveDatetime,
+    NonNegativeInt,
+    PastDatetime,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic_core import from_json, to_json
 
 from csrules._engine.decision import Outcome
 from csrules._errors import ConvertedModel
-from csrules._policy.facts import read_path
+from csrules._policy.facts import get_fact_type, read_path
 from csrules._policy.model import Policy, show_param
 from csrules._time.registry import content_digest
-from csrules.exceptions import RecordError
+from csrules.exceptions import CsrulesError, RecordError
 
 if TYPE_CHECKING:
     from csrules._engine.decision import Decision
@@ -194,7 +206,7 @@ class DecisionRecord(ConvertedModel):
     @model_validator(mode="after")
     def _id_matches(self) -> DecisionRecord:
         expected = content_id(self)
-        if self.id != expected and self.id != _id_before_instants(self):
+        if self.id != expected and self.id not in (_id_every_offset(self), _id_before_instants(self)):
             raise ValueError(f"id {self.id!r} does not match the record's content (expected {expected!r}): "
                              "the record was changed after it was written")
         return self
@@ -221,14 +233,178 @@ class DecisionRecord(ConvertedModel):
 
 def content_id(record: DecisionRecord) -> str:
     """The id ``record``'s content gives: ``rec-`` and 32 hex digits of a SHA-256 of the
-    record's JSON line (:meth:`DecisionRecord.to_json`) without its id and trace, every time
-    in it written with an offset taken as its instant in UTC (:func:`hashed_form`).
+    record's JSON line (:meth:`DecisionRecord.to_json`) without its id and trace, every
+    instant in it (``now``, due times, the fields its fact's model types as datetimes)
+    written with an offset taken as its instant in UTC. Text is hashed as written: a note
+    that reads like a date-time is text, and another text is another fact.
 
     The JSON is the one csrules writes (fields in schema order, the fact's fields in its
     model's order), so keep records as the text written: a store that reorders keys makes
     the record fail its check when read back.
     """
+    written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
+    hashed, rewritten = _rewritten(written)
+    if not rewritten:
+        return _id_of(written)
+    data = from_json(written)
+    model = _fact_model(record.fact_type) if isinstance(data.get("fact"), dict) else None
+    if isinstance(data.get("fact"), dict) and model is None:
+        return _id_of(hashed)  # a fact type this process does not know: its offsets read as instants
+    found = _record_instants(data, model)
+    if sum(1 for value in found if _offset_text(value)) == rewritten:
+        return _id_of(hashed)  # every time written with an offset is an instant
+    _in_utc(data, model)
+    return _id_of(to_json(data).decode("utf-8"))
+
+
+def _id_every_offset(record: DecisionRecord) -> str:
+    """The id records were given when every JSON string written as a date-time with an offset
+    was hashed as its instant, text fields too: records logged then still read back."""
     return _id_of(hashed_form(record.model_dump_json(exclude=_UNHASHED, exclude_none=True)))
+
+
+def _fact_model(fact_type: str | None) -> type[BaseModel] | None:
+    """The model of ``fact_type``, None when this process has not registered it."""
+    if fact_type is None:
+        return None
+    try:
+        return get_fact_type(fact_type)
+    except CsrulesError:
+        return None
+
+
+def _record_instants(data: dict[str, Any], model: type[BaseModel] | None) -> list[Any]:
+    """The values at a record's instant positions: ``now``, due times, its fact's datetimes."""
+    found = [data.get("now"), *(effect.get("due") for effect in data.get("effects", ()))]
+    if model is not None:
+        found += instant_values(data["fact"], model)
+    return found
+
+
+def _in_utc(data: dict[str, Any], model: type[BaseModel] | None) -> None:
+    """``data`` (a record's JSON form) with its instants written in UTC, in place."""
+    if isinstance(data.get("now"), str):
+        data["now"] = _utc_value(data["now"])
+    for effect in data.get("effects", ()):
+        if isinstance(effect.get("due"), str):
+            effect["due"] = _utc_value(effect["due"])
+    if model is not None:
+        data["fact"] = instants_in_utc(data["fact"], model)
+
+
+def _annotations(model: type[BaseModel]) -> dict[str, Any]:
+    """The type of each field a dumped ``model`` holds (computed fields too), by name."""
+    found: dict[str, Any] = {name: info.annotation for name, info in model.model_fields.items()}
+    found.update((name, info.return_type) for name, info in model.model_computed_fields.items())
+    return found
+
+
+def _walk(value: Any, annotation: Any, at_instant: Callable[[Any], Any]) -> Any:
+    """``value`` (a fact, or its JSON form) with each value its type says is a datetime passed
+    through ``at_instant``: type-directed, so text that reads like a date-time stays text."""
+    origin = get_origin(annotation)
+    if value is None or annotation is Any:
+        return value
+    if origin is Annotated:
+        return _walk(value, get_args(annotation)[0], at_instant)
+    if origin in (Union, UnionType):
+        choices = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(choices) == 1:
+            return _walk(value, choices[0], at_instant)
+        instant = any(_is_datetime(arg) for arg in choices) and str not in choices
+        return at_instant(value) if instant and isinstance(value, str | datetime) else value
+    if _is_datetime(annotation):
+        return at_instant(value) if isinstance(value, str | datetime) else value
+    if isinstance(value, list | tuple) and origin in (list, tuple, set, frozenset, Sequence, AbstractSet):
+        args = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+        if origin is tuple and len(args) > 1 and Ellipsis not in get_args(annotation):
+            return [_walk(item, arg, at_instant) for item, arg in zip(value, args, strict=False)]
+        return [_walk(item, args[0] if args else Any, at_instant) for item in value]
+    if isinstance(value, dict) and origin in (dict, Mapping):
+        pair = get_args(annotation)
+        return {key: _walk(item, pair[1] if len(pair) == 2 else Any, at_instant) for key, item in value.items()}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = _annotations(annotation)
+        if isinstance(value, BaseModel):
+            return {name: _walk(getattr(value, name), kind, at_instant) for name, kind in fields.items()}
+        if isinstance(value, dict):
+            return {key: _walk(item, fields.get(key, Any), at_instant) for key, item in value.items()}
+    return value
+
+
+_PYDANTIC_DATETIMES = (AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
+
+
+def _is_datetime(annotation: Any) -> bool:
+    """Whether a field of type ``annotation`` holds a datetime (pydantic's own kinds too)."""
+    return annotation in _PYDANTIC_DATETIMES or (isinstance(annotation, type) and issubclass(annotation, datetime))
+
+
+@cache
+def _flat_instants(model: type[BaseModel]) -> tuple[str, ...] | None:
+    """The fields of ``model`` typed as one datetime (or none), when no other field can hold
+    one (a list of them, a nested model, a union with other types); else None."""
+    names = []
+    for name, annotation in _annotations(model).items():
+        probe: list[Any] = []
+        _walk(_SENTINEL, annotation, probe.append)
+        if probe:
+            names.append(name)
+        elif _may_hold_instants(annotation):
+            return None
+    return tuple(names)
+
+
+_SENTINEL = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _may_hold_instants(annotation: Any) -> bool:
+    """Whether a value of ``annotation`` may hold a datetime below its top level."""
+    args = get_args(annotation)
+    if any(_may_hold_instants(arg) or _is_datetime(arg) for arg in args):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def instant_values(fact: Any, model: type[BaseModel]) -> list[Any]:
+    """The values of ``fact`` (a model, or its JSON form) its model types as datetimes."""
+    flat = _flat_instants(model)
+    if flat is not None:  # the usual fact: datetimes at the top level only
+        if isinstance(fact, dict):
+            return [fact.get(name) for name in flat]
+        return [getattr(fact, name, None) for name in flat]
+    found: list[Any] = []
+
+    def keep(value: Any) -> Any:
+        found.append(value)
+        return value
+
+    _walk(fact, model, keep)
+    return found
+
+
+def instants_in_utc(fact: dict[str, Any], model: type[BaseModel]) -> Any:
+    """``fact`` (a JSON form) with the values its model types as datetimes written in UTC."""
+    return _walk(fact, model, lambda value: _utc_value(value) if isinstance(value, str) else value)
+
+
+def _offset_text(value: object) -> bool:
+    """Whether ``value`` is a JSON string :func:`hashed_form` takes as an instant, or a datetime
+    pydantic writes as one (an offset other than zero, in whole minutes)."""
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        return offset is not None and bool(offset) and not offset % timedelta(minutes=1)
+    if not isinstance(value, str):
+        return False
+    quoted = f'"{value}"'
+    found = _OFFSET_CLOCK.search(quoted)
+    return found is not None and found.end() == len(quoted) and found.start() == 11 \
+        and _DATE_OPENING.fullmatch(quoted, 0, 11) is not None
+
+
+def _utc_value(written: str) -> str:
+    """``written`` in UTC when it is a date-time with an offset (as :func:`hashed_form` writes it)."""
+    return _utc_text(written)[1:-1] if _offset_text(written) else written
 
 
 def _id_of(hashed: str) -> str:
@@ -255,22 +431,29 @@ def _utc_text(written: str) -> str:
 
 
 def hashed_form(written: str) -> str:
-    """``written`` (a record's JSON) as its id hashes it: each JSON string that is a date-time
-    with an offset is written in UTC instead, so a decision gets one id whatever offset its
-    ``now``, its fact's times and its due times were written with (a decision depends on
-    instants only). The record itself keeps every time as it was given."""
+    """``written`` (a record's JSON) with each JSON string that is a date-time with an offset
+    written in UTC instead, so a decision gets one id whatever offset its ``now``, its fact's
+    times and its due times were written with (a decision depends on instants only). The
+    record itself keeps every time as it was given. :func:`content_id` keeps text fields as
+    written (only the positions its fact's model types as datetimes are instants)."""
+    return _rewritten(written)[0]
+
+
+def _rewritten(written: str) -> tuple[str, int]:
+    """:func:`hashed_form` of ``written`` and how many strings it rewrote."""
     parts: list[str] = []
-    done = 0
+    done = count = 0
     for found in _OFFSET_CLOCK.finditer(written):
         opening = found.start() - 11
         if opening < done or not _DATE_OPENING.fullmatch(written, opening, found.start()):
             continue
         parts += (written[done:opening], _utc_text(written[opening + 1:found.end() - 1]))
         done = found.end()
+        count += 1
     if not parts:
-        return written
+        return written, 0
     parts.append(written[done:])
-    return "".join(parts)
+    return "".join(parts), count
 
 
 _NOW_KEY = f'{{"schema_version":{SCHEMA_VERSION},"now":'
@@ -521,7 +704,12 @@ def decision_line(decision: Decision) -> LogLine:
     data["effects"] = _effect_dicts(decision.effects)
     data["errors"] = [e.to_dict() for e in decision.errors]
     body = _HEAD + _JSON.dump_json(data).decode("utf-8")[1:]
-    record_id = _id_of(hashed_form(body))
+    hashed, rewritten = _rewritten(body)
+    typed = [now, *(effect.get("due") for effect in data["effects"]), *instant_values(fact, type(fact))]
+    if rewritten != sum(1 for value in typed if _offset_text(value)):
+        # text in the fact reads like a date-time: hashed as text, as the record hashes it
+        return LogLine.of_record(make_record(decision))
+    record_id = _id_of(hashed)
     line = f'{_HEAD}"id":"{record_id}",{body[len(_HEAD):]}'
     return LogLine(record_id, line, decision.now, plan.fact_type, subject, decision.rule_ids, outcome)
 

@@ -10,20 +10,19 @@ default one. The engine, sessions and audits all fill it in here.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from csrules._policy.facts import get_fact_type, validate_fact
+from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.model import Policy
-from csrules._time.calendar import load_zone
+from csrules._time.nominal import FACT_ZONE_FIELD, cached_zone, zone_named
 from csrules.exceptions import FactError
 
-__all__ = ["ZONE_FIELD", "cached_zone", "fact_zone", "fact_zones", "in_zone", "shown_in"]
+__all__ = ["ZONE_FIELD", "SplitZones", "cached_zone", "fact_zone", "fact_zones", "in_zone", "shown_in"]
 
-ZONE_FIELD = "time_zone"
+ZONE_FIELD = FACT_ZONE_FIELD
 """The fact field naming the zone a fact's local clocks and days are read in."""
 
 
@@ -34,29 +33,46 @@ def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
     return instant.astimezone(cached_zone(fact_zone(fact, zone)))
 
 
-def fact_zone(fact: object, default: str) -> str:
-    """The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
-    named = fact.get(ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, ZONE_FIELD, None)
-    return named if isinstance(named, str) else default
+fact_zone = zone_named
+"""The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
 
 
-cached_zone = functools.cache(load_zone)
-""":func:`load_zone` once per name: :func:`shown_in` runs per decision with a due time (a bad
-name raises, and is not kept)."""
+class SplitZones(str):
+    """What :func:`fact_zones` gives a fact type whose policies name different zones: a fact of
+    it that names no ``time_zone`` cannot be read in both, so :func:`in_zone` refuses it. A
+    ``str`` (the zones, joined) only so that tables of zones by fact type keep one type; never
+    a zone name."""
+
+    __slots__ = ("named",)
+
+    named: tuple[tuple[str, str], ...]
+    """(policy id, zone) of each policy, in order."""
+
+    def __new__(cls, named: tuple[tuple[str, str], ...]) -> SplitZones:
+        made = super().__new__(cls, " | ".join(sorted({zone for _, zone in named})))
+        made.named = named
+        return made
 
 
 def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:
     """Per fact type with a ``time_zone`` field, the zone its policies name where it is not
-    the model's default (types whose policies name none, or several, are left out)."""
-    named: dict[str, set[str | None]] = {}
+    the model's default (types whose policies all read the default are left out), or a
+    :class:`SplitZones` when they name different zones (a policy naming none reads the default)."""
+    named: dict[str, list[tuple[str, str]]] = {}
+    defaults: dict[str, str] = {}
     for policy in policies:
-        named.setdefault(policy.fact_type, set()).add(policy.timezone)
+        spec = get_fact_type(policy.fact_type).model_fields.get(ZONE_FIELD)
+        if spec is None:
+            continue
+        defaults[policy.fact_type] = default = str(spec.default)
+        named.setdefault(policy.fact_type, []).append((policy.id, policy.timezone or default))
     zones: dict[str, str] = {}
     for fact_type, found in named.items():
-        spec = get_fact_type(fact_type).model_fields.get(ZONE_FIELD)
-        zone = next(iter(found)) if len(found) == 1 else None
-        if spec is not None and zone is not None and zone != spec.default:
-            zones[fact_type] = zone
+        distinct = {zone for _, zone in found}
+        if len(distinct) > 1:
+            zones[fact_type] = SplitZones(tuple(dict.fromkeys(found)))
+        elif distinct != {defaults[fact_type]}:
+            zones[fact_type] = distinct.pop()
     return zones
 
 
@@ -65,6 +81,12 @@ def in_zone(fact: BaseModel, zone: str | None, *, index: int | None = None) -> B
     it, so its derived fields are read there); else ``fact`` itself."""
     if zone is None or ZONE_FIELD in fact.model_fields_set:
         return fact
+    if isinstance(zone, SplitZones):
+        told = ", ".join(f"{policy} ({name})" for policy, name in zone.named)
+        name = fact_type_name(type(fact)) or type(fact).__name__
+        message = (f"{name} fact names no {ZONE_FIELD}, and the policies judging it read their days and clocks in "
+                   f"different zones: {told}; give the fact's {ZONE_FIELD}")
+        raise FactError(message, fact_type=name, problems=[(ZONE_FIELD, message)], index=index)
     given = {name: getattr(fact, name) for name in fact.model_fields_set}
     try:
         return validate_fact(type(fact), {**given, ZONE_FIELD: zone}, index=index)

@@ -1,8 +1,11 @@
 """Durations as policies and facts write them: ``"20min"``, ``"24h"``, ``"3 business days"``, ``"PT20M"``.
 
-Two kinds, kept apart on purpose: a :class:`WallDuration` is clock time (24 h is 24 h,
-whatever the calendar says); a :class:`BusinessDuration` counts working days or working
-hours and only means something together with a business calendar.
+Two kinds, kept apart on purpose: a :class:`WallDuration` is clock time; a
+:class:`BusinessDuration` counts working days or working hours and only means something
+together with a business calendar. Clock time added to an instant follows RFC 5545 and
+ISO 8601: days and weeks are *nominal* (a day is a calendar day: the same wall-clock time the
+next date, 23 or 25 hours across a clock change), hours, minutes and seconds are *exact*
+(``24h`` is 24 real hours, as 超過24小時 says); see :mod:`csrules._time.nominal`.
 
 Policies (:data:`DurationField`) and facts (:data:`ClockDurationField`, a fact's
 ``timedelta``) read the same text forms, so ``"3m"`` in a fact means what it means in a
@@ -35,6 +38,7 @@ __all__ = [
     "WallDuration",
     "parse_clock_duration",
     "parse_duration",
+    "split_days",
 ]
 
 CLOCK_FORMS = '"20min" (or "20m"), "90s", "24h", "3d", "1 week", "2 weeks 3 days", ISO 8601 such as "PT20M" or "P3D"'
@@ -97,11 +101,19 @@ class WallDuration:
             raise DurationError(f"a duration cannot be negative (got {self.delta})", text=None)
 
     def __str__(self) -> str:
+        days, rest = split_days(self)
+        if days and rest:  # "1d12h" stays a day on the wall and 12 hours ("36h" would be elapsed time)
+            return format_timedelta(timedelta(days=days)) + format_timedelta(rest)
         return format_timedelta(self.delta, largest=self.unit)
 
     def describe(self, lang: Lang = "en") -> str:
         """The duration in words for documents (``1 day``, ``1天``), in the unit it was written
-        in where that is one unit (``24h``: ``24 hours``, ``24小时``, as 超過24小時 says)."""
+        in where that is one unit (``24h``: ``24 hours``, ``24小时``, as 超過24小時 says); days
+        and the rest apart (``1 day 12 hours``), as they are counted apart."""
+        days, rest = split_days(self)
+        if days and rest:
+            words = (describe_timedelta(timedelta(days=days), lang), describe_timedelta(rest, lang))
+            return "".join(words) if lang == "zh" else " ".join(words)
         return describe_timedelta(self.delta, lang, largest=self.unit)
 
 
@@ -134,6 +146,26 @@ class BusinessDuration:
 
 Duration = WallDuration | BusinessDuration
 """Either kind of duration."""
+
+_DAY = timedelta(days=1)
+
+
+def split_days(duration: WallDuration | timedelta) -> tuple[int, timedelta]:
+    """``duration`` as (whole days counted on the wall clock, the elapsed rest): a duration
+    written in hours, minutes or seconds alone is all elapsed time; any other (days, weeks,
+    mixed, or a ``timedelta`` given in Python) counts its whole days on the wall clock (see
+    :mod:`csrules._time.nominal`).
+
+    >>> split_days(parse_duration("1d12h")), split_days(parse_duration("36h"))
+    ((1, datetime.timedelta(seconds=43200)), (0, datetime.timedelta(days=1, seconds=43200)))
+    """
+    if isinstance(duration, timedelta):
+        delta, unit = duration, None
+    else:
+        delta, unit = duration.delta, duration.unit
+    if unit is not None and unit < _DAY:  # written in hours, minutes or seconds alone: elapsed
+        return 0, delta
+    return delta // _DAY, delta % _DAY
 
 
 def parse_duration(text: str | timedelta | Duration) -> Duration:

@@ -21,6 +21,7 @@ from csrules._policy.model import Policy
 from csrules._policy.validity import day_of
 from csrules._time.calendar import ensure_aware, load_zone
 from csrules._time.durations import WallDuration
+from csrules._time.nominal import add_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import PolicyError, TimeError
 
@@ -31,11 +32,21 @@ __all__ = ["EscalationLadder", "LadderPosition", "LadderStep"]
 class LadderStep:
     """After ``after`` unresolved, the order goes to ``role``.
 
+    ``after`` counts its whole days on the wall clock of the order's zone and the rest as
+    elapsed time (:mod:`csrules._time.nominal`); ``written``, the duration as the policy gives
+    it, says otherwise where it was written in hours (``24h`` is 24 real hours).
+
     .. versionadded:: 0.1
     """
 
     after: timedelta
     role: str
+    written: WallDuration | None = None
+
+    @property
+    def length(self) -> WallDuration | timedelta:
+        """The duration added to the opening instant: as written, else ``after``."""
+        return self.after if self.written is None else self.written
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +83,11 @@ class EscalationLadder:
     def __post_init__(self) -> None:
         load_zone(self.zone)  # an unknown name is refused here, naming it
         object.__setattr__(self, "steps", tuple(self.steps))  # frozen: a list given is kept as a tuple
-        if not all(isinstance(step, LadderStep) and isinstance(step.after, timedelta) for step in self.steps):
-            raise PolicyError("ladder steps must be LadderStep(after=<timedelta>, role=...)")
+        if not all(isinstance(step, LadderStep) and isinstance(step.after, timedelta)
+                   and (step.written is None or (isinstance(step.written, WallDuration)
+                                                 and step.written.delta == step.after)) for step in self.steps):
+            raise PolicyError("ladder steps must be LadderStep(after=<timedelta>, role=..., written=<its WallDuration>"
+                              " or None)")
         for what, role in (("first_role", self.first_role), *(("step role", s.role) for s in self.steps)):
             if not isinstance(role, str) or not role.strip():
                 raise PolicyError(f"ladder {what} must name a role (got {role!r})")
@@ -110,7 +124,7 @@ class EscalationLadder:
                                   "work-order policy, or name its parameters in steps=", policy_id=policy.id) from None
             if not isinstance(duration, WallDuration):
                 raise PolicyError(f"parameter {param!r} must be clock time", policy_id=policy.id)
-            built.append(LadderStep(duration.delta, role))
+            built.append(LadderStep(duration.delta, role, duration))
         return cls(first_role, tuple(built), policy.timezone or DEFAULT_TIME_ZONE)
 
     def position(
@@ -138,16 +152,16 @@ class EscalationLadder:
             )
         at = current if resolved is None else min(current, resolved)
         zone = load_zone(self.zone if time_zone is None else time_zone)
-        start = opened.astimezone(UTC)  # added in UTC: 24 h is 24 h across a DST change
-        owner, since, index = self.first_role, start, 0
-        for number, step in enumerate(self.steps, start=1):
-            if at - opened > step.after:  # 超過: strictly more than the step's time
-                owner, since, index = step.role, start + step.after, number
+        # whole days on the wall clock of the order's zone, hours elapsed (24 h is 24 h)
+        reached = [add_duration(opened, step.length, zone) for step in self.steps]
+        owner, since, index = self.first_role, opened.astimezone(UTC), 0
+        for number, (step, at_step) in enumerate(zip(self.steps, reached, strict=True), start=1):
+            if at > at_step:  # 超過: strictly more than the step's time
+                owner, since, index = step.role, at_step, number
         if (resolved is not None and resolved <= current) or index == len(self.steps):
             return LadderPosition(owner, since.astimezone(zone), None, None, index)
         upcoming = self.steps[index]
-        due = (start + upcoming.after).astimezone(zone)
-        return LadderPosition(owner, since.astimezone(zone), upcoming.role, due, index)
+        return LadderPosition(owner, since.astimezone(zone), upcoming.role, reached[index].astimezone(zone), index)
 
     def owner_at(self, opened_at: datetime, now: datetime) -> str:
         """The role holding an unresolved order at ``now``."""

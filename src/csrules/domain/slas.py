@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, ConfigDict, field_validator, model_validator
 
@@ -36,6 +37,7 @@ from csrules._errors import ConvertedModel
 from csrules._policy.facts import register_fact_type
 from csrules._time.calendar import BusinessCalendar, ensure_aware, load_zone
 from csrules._time.durations import BusinessDuration, Duration, WallDuration, parse_duration
+from csrules._time.nominal import add_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.domain.facts import Fact, _field
 from csrules.exceptions import CalendarError, FactError, PolicyError, TimeError
@@ -294,9 +296,10 @@ class SlaPolicy(ConvertedModel):
         return self.calendar.elapsed(start, end)
 
     def _target_span(self, target: Duration, start: datetime) -> timedelta:
-        """The target as counted time (business days measured from ``start``)."""
+        """The target as counted time (business days measured from ``start``; clock days on the
+        wall clock of :attr:`shown_in`, so "3d" from 09:00 ends at 09:00 three dates later)."""
         if isinstance(target, WallDuration):
-            return target.delta
+            return add_duration(start, target, self.zone) - ensure_aware(start)
         if target.unit == "hours":
             return timedelta(hours=target.amount)
         assert self.calendar is not None
@@ -306,6 +309,12 @@ class SlaPolicy(ConvertedModel):
     @property
     def shown_in(self) -> tzinfo:
         """Where clock-time instants are shown: :attr:`timezone`, the calendar's, or the default."""
+        return self.zone
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Where clock-time instants are shown and clock days counted: :attr:`timezone`, the
+        calendar's, or the default."""
         if self.timezone is None and self.calendar is not None:
             return self.calendar.zone
         return load_zone(self.timezone or DEFAULT_TIME_ZONE)

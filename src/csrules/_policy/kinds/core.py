@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -64,7 +64,11 @@ from csrules._policy.kinds.base import (
 from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import DurationError, PolicyError, TimeError
+
+if TYPE_CHECKING:
+    from csrules._policy.kinds.time import WallSpan
 
 __all__ = [
     "All",
@@ -700,6 +704,15 @@ def held(info: FieldInfo, value: Any) -> Any:
     return value
 
 
+def _wall_span(cond: Elapsed, duration: Any) -> WallSpan | None:
+    """The test of an ``elapsed`` whose duration counts whole days on the wall clock (of the
+    fact's ``time_zone``, else Asia/Shanghai); None when it is elapsed time alone."""
+    # imported here: time's kinds register after this module's, as the kinds table lists them
+    from csrules._policy.kinds.time import wall_span
+
+    return wall_span(duration, cond.op, DEFAULT_TIME_ZONE, (cond.since, cond.until or "now"))
+
+
 def _plain(value: Any) -> Any:
     """Parameter values as the fast path compares them (durations as timedelta)."""
     if isinstance(value, WallDuration):
@@ -972,6 +985,9 @@ class _ElapsedHandler:
         else:
             end_guards, end = ctx.access(cond.until)
             guards = guards + end_guards
+        wall = _wall_span(cond, self._duration(cond, ctx.params))
+        if wall is not None:  # whole days: counted on the wall clock of the fact's zone
+            return join([*guards, f"{ctx.const(wall)}({start}, {end}, f)"], "and")
         limit = ctx.const(_plain(self._duration(cond, ctx.params)))
         utc = ctx.const(aware_field)  # instants in UTC: 24 h is 24 h across a DST change
         span = f"{utc}({end}, {cond.until or 'now'!r}) - {utc}({start}, {cond.since!r})"
@@ -986,10 +1002,11 @@ class _ElapsedHandler:
             return TraceNode("elapsed", self.describe(cond, "en", env.describe), False, values)
         span = aware_field(end, cond.until or "now") - aware_field(start, cond.since)
         values["elapsed"] = span
+        wall = _wall_span(cond, self._duration(cond, env.params))
         return TraceNode(
             "elapsed",
             self.describe(cond, "en", env.describe),
-            PY_OPS[cond.op](span, limit),
+            PY_OPS[cond.op](span, limit) if wall is None else wall.explain(start, end, env.fact, values),
             values,
         )
 
