@@ -185,3 +185,40 @@ class TestLogBoundsAtTheEndsOfTime:
             assert len(list(log.records(until=last))) == 3
             assert len(list(log.records(since=first))) == 3
             assert list(log.records(until=first)) == []
+
+
+class TestPackSlaCountsWallDays:
+    """A pack SLA's due time added a whole-day target as 24 elapsed hours, while the engine's
+    conditions, obligations and the domain SLA count days on the wall clock: in a zone with
+    clock changes the pack's due time was an hour off theirs."""
+
+    POLICY = """
+id: t.london
+version: "1"
+title: Replies
+fact_type: callback_task
+timezone: Europe/London
+params:
+  within: {type: duration, default: 1d}
+rules:
+  - id: CB-1.late
+    title: late
+    when: {kind: elapsed, since: created_at, op: ">", param: within}
+    then: [{type: violation, code: CB-1, message: late}]
+"""
+
+    def test_due_on_the_wall_clock_across_the_spring_change(self) -> None:
+        from datetime import UTC, datetime
+
+        from csrules._policy.loader import loads_policy
+        from csrules.policies.slas import SlaDeclaration, resolve_sla
+
+        policy = loads_policy(self.POLICY)
+        decl = SlaDeclaration.model_validate({
+            "id": "CB-1.t", "title": "t", "policy": "london", "start": "created_at", "stop": "called_at",
+            "target": {"param": "within"}, "rule": "CB-1.late", "citation": {"source": "x", "section": "y"},
+        })
+        sla = resolve_sla("t", 0, decl, [policy])
+        due = sla.due_at(datetime(2026, 3, 28, 9, tzinfo=UTC))  # 09:00 GMT, the day before BST
+        assert due == datetime(2026, 3, 29, 8, tzinfo=UTC)  # 09:00 BST: one day on the wall
+        assert due.utcoffset() is not None and due.utcoffset().total_seconds() == 3600  # shown in London

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -59,8 +59,9 @@ from csrules._policy.kinds.time import Notice
 from csrules._policy.model import BiText, Citation, Oblige, Policy, Rule, Text, Violate
 from csrules._policy.validity import day_start, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
-from csrules._time.calendar import BusinessCalendar, ensure_aware
+from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
+from csrules._time.nominal import add_duration
 from csrules._time.registry import calendar_label, get_calendar
 from csrules.domain.slas import Metric, Pause, SlaClock, SlaPolicy, positive_target
 from csrules.exceptions import CsrulesError, FactError, PolicyError
@@ -246,9 +247,10 @@ class PackSla:
         if isinstance(target, BusinessDuration):
             assert calendar is not None  # checked when the declaration was resolved
             return calendar.add(start, target)
-        # added to the instant, shown where the clocks show theirs (never in start's offset)
-        shown = next(iter(self._policies.values())).shown_in
-        return (ensure_aware(start).astimezone(UTC) + target.delta).astimezone(shown)
+        # whole days on the wall clock where the clocks count theirs, the rest elapsed; shown
+        # there too (never in start's offset)
+        zone = next(iter(self._policies.values())).zone
+        return add_duration(start, target, zone).astimezone(zone)
 
 
 @dataclass(frozen=True, slots=True)
