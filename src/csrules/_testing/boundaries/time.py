@@ -351,13 +351,21 @@ def _window_setter(
 # --------------------------------------------------------------------------- days and hours
 
 
+Meets = Callable[[date, date], bool]
+"""Whether a run of days (first, last) meets the days probes are placed in."""
+
+
+def _anywhere(first: date, last: date) -> bool:
+    return True
+
+
 def _holiday_blocks(
-    calendar: BusinessCalendar, ctx: BoundaryContext, near: date, count: int
+    calendar: BusinessCalendar, near: date, count: int, meets: Meets = _anywhere
 ) -> list[tuple[date, date]]:
-    """The ``count`` runs of consecutive holidays nearest to ``near`` that meet the version's
-    days, nearest first (a break's weekend days, which the calendar counts as holidays, widen
-    the run of listed holidays they join)."""
-    runs = (block for block in _holiday_runs(calendar) if ctx.meets_days(*block))
+    """The ``count`` runs of consecutive holidays nearest to ``near`` that ``meets`` keeps,
+    nearest first (a break's weekend days, which the calendar counts as holidays, widen the
+    run of listed holidays they join)."""
+    runs = (block for block in _holiday_runs(calendar) if meets(*block))
     return heapq.nsmallest(count, runs, key=lambda block: (abs((block[0] - near).days), block[0]))
 
 
@@ -411,12 +419,12 @@ def _first_day(calendar: BusinessCalendar, start: date, test: Callable[[date], b
     return None
 
 
-def _days_near(calendar: BusinessCalendar, ctx: BoundaryContext, near: date) -> list[tuple[date, str, str]]:
+def _days_near(calendar: BusinessCalendar, near: date, meets: Meets = _anywhere) -> list[tuple[date, str, str]]:
     """Days to probe near ``near``: each with the second of it to use (``start``/``end``) and
-    what it is; only days the calendar can answer for, and holidays and days worked in
-    exchange in the version's days."""
+    what it is; only days the calendar can answer for, and holiday runs and days worked in
+    exchange that ``meets`` keeps (a dated version's days)."""
     chosen: list[tuple[date, str, str]] = []
-    for first, last in _holiday_blocks(calendar, ctx, near, _MAX_BLOCKS):
+    for first, last in _holiday_blocks(calendar, near, _MAX_BLOCKS, meets):
         chosen += [
             (first - _DAY, "end", "day before a holiday"),
             (first, "start", "first day of a holiday"),
@@ -436,7 +444,7 @@ def _days_near(calendar: BusinessCalendar, ctx: BoundaryContext, near: date) -> 
         with contextlib.suppress(*_FAILED):
             back = calendar.add_working_days(weekend, 1)
             chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
-    exchanged = (day for day in calendar.adjusted_working_days if ctx.meets_days(day, day))
+    exchanged = (day for day in calendar.adjusted_working_days if meets(day, day))
     worked = heapq.nsmallest(1, exchanged, key=lambda d: (abs((d - near).days), d))
     chosen += [(day, "start", "a day off worked in exchange") for day in worked]
     return [entry for entry in chosen if _covered(calendar, entry[0])]
@@ -454,7 +462,7 @@ def _day_kind(cond: OnHoliday | OnDayOff, ctx: BoundaryContext) -> list[Probe]:
     zone = calendar.zone
     near = _reference(ctx, zone)
     calendar.is_holiday(near)  # a reference date the calendar does not hold raises, naming the year
-    chosen = _days_near(calendar, ctx, near)
+    chosen = _days_near(calendar, near, ctx.meets_days)
     is_date = ctx.field(cond.path).kind == "date"
     probes = _missing(ctx, cond.path)
     seen: set[date] = set()
@@ -486,7 +494,7 @@ def _working_hours(cond: InWorkingHours | OutsideWorkingHours, ctx: BoundaryCont
     for opens, closes in spans[:_MAX_SPANS]:
         for edge, name in ((opens, "opening"), (closes, "closing")):
             points += [(_plus(edge, sign * _SECOND), name + shown) for sign, shown in _SIDES]
-    blocks = _holiday_blocks(calendar, ctx, near, 1)
+    blocks = _holiday_blocks(calendar, near, 1, ctx.meets_days)
     if blocks:
         opening = _local(blocks[0][0], spans[0][0].time(), zone)
         if opening is not None and opening.date() == blocks[0][0]:
