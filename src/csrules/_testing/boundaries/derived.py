@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules.domain.facts import AttendanceRecord, CallbackTask, LeaveRequest, WorkOrder
+from csrules.domain.facts import AttendanceRecord, CallbackTask, CallRecord, LeaveRequest, ShiftSwapRequest, WorkOrder
 
 if TYPE_CHECKING:
     from csrules._testing.boundaries.core import Filler
@@ -106,6 +106,17 @@ def _awaited(f: Filler, value: Any) -> None:
         f.set("customer_asked_for_time", False)
 
 
+def _next_of(count: str) -> Way:
+    """The way of a number that is one more than the earlier ``count`` (the third offence
+    follows two): the count is written, not left to be drawn until it happens to fit."""
+
+    def way(f: Filler, value: Any) -> None:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            f.set(count, value - 1)
+
+    return way
+
+
 _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (AttendanceRecord, "late_minutes"): _late,
     (AttendanceRecord, "early_leave_minutes"): _early,
@@ -115,6 +126,9 @@ _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (CallbackTask, "during_rest"): _in_rest("called_at"),
     (CallbackTask, "planned_during_rest"): _in_rest("planned_at"),
     (WorkOrder, "answer_awaited"): _awaited,
+    (CallRecord, "greeting_offence_number"): _next_of("prior_greeting_offences"),
+    (ShiftSwapRequest, "swap_number"): _next_of("swaps_this_month"),
+    (ShiftSwapRequest, "partner_swap_number"): _next_of("partner_swaps_this_month"),
 }
 
 
