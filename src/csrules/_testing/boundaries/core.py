@@ -36,7 +36,7 @@ from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
 from csrules._policy.validity import DEFAULT_ZONE, day_of
-from csrules._testing.boundaries.derived import reaches, steer_derived
+from csrules._testing.boundaries.derived import never_reached, reaches, steer_derived
 from csrules._testing.strategies import (
     EARLIEST,
     LATEST,
@@ -808,6 +808,8 @@ def facts_for_targets(
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
     """Facts of ``model`` for one of ``targets`` each (as :func:`targeted_facts`)."""
     chosen = list(targets)
+    if chosen and all(never_reached(model, target.probe.fixed) for target in chosen):
+        return st.nothing()  # no fact holds these probes: say so at once rather than search
     base = fact_dicts(model)
     derived = derived_fields(model)
 

@@ -22,7 +22,7 @@ from csrules.domain.facts import AttendanceRecord, CallbackTask, CallRecord, Lea
 if TYPE_CHECKING:
     from csrules._testing.boundaries.core import Filler
 
-__all__ = ["reaches", "steer_derived"]
+__all__ = ["never_reached", "reaches", "steer_derived"]
 
 Way = Callable[["Filler", Any], None]
 """Writes the sources of one derived field so the model computes the given value."""
@@ -77,6 +77,21 @@ def _lead_days(f: Filler, value: Any) -> None:
     f.set("requested_at", _local(day, requested.astimezone(zone).time(), zone))
 
 
+_NOT_COME = (("arrived_at", None), ("left_at", None), ("away_minutes", 0), ("longest_away_minutes", None))
+"""An attendance record with no arrival: nobody who did not come left or was away."""
+
+
+def _absent(f: Filler, value: Any) -> None:
+    # absent is no arrival: none for yes (and so no leaving and no time away), one for no
+    if value is True:
+        for path, none in _NOT_COME:
+            f.set(path, none)
+    elif value is False and f.data.get("arrived_at") is None:
+        start = _instant(f, "shift_start")
+        if start is not None:
+            f.set("arrived_at", start)
+
+
 def _in_person(f: Filler, value: Any) -> None:
     agent = f.get("agent_id")
     if isinstance(value, bool) and isinstance(agent, str):
@@ -120,6 +135,7 @@ def _next_of(count: str) -> Way:
 _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (AttendanceRecord, "late_minutes"): _late,
     (AttendanceRecord, "early_leave_minutes"): _early,
+    (AttendanceRecord, "absent"): _absent,
     (LeaveRequest, "in_person"): _in_person,
     (LeaveRequest, "requested_clock"): _requested_clock,
     (LeaveRequest, "request_lead_days"): _lead_days,
@@ -130,6 +146,33 @@ _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (ShiftSwapRequest, "swap_number"): _next_of("swaps_this_month"),
     (ShiftSwapRequest, "partner_swap_number"): _next_of("partner_swaps_this_month"),
 }
+
+
+def _negative(value: Any) -> bool:
+    return isinstance(value, int | float) and value < 0
+
+
+def _below_one(value: Any) -> bool:
+    return isinstance(value, int | float) and value < 1
+
+
+_NEVER: dict[tuple[type[BaseModel], str], Callable[[Any], bool]] = {
+    (AttendanceRecord, "late_minutes"): _negative,  # arriving early is 0 minutes late
+    (AttendanceRecord, "early_leave_minutes"): _negative,
+    (CallRecord, "greeting_offence_number"): _below_one,  # one more than a count
+    (ShiftSwapRequest, "swap_number"): _below_one,
+    (ShiftSwapRequest, "partner_swap_number"): _below_one,
+}
+"""Values a derived field is never computed to hold: a probe of one gets no fact whatever is drawn."""
+
+
+def never_reached(model: type[BaseModel], fixed: tuple[str, Any] | None) -> bool:
+    """Whether a probe writing ``fixed`` (path, value) into a derived field asks for a value
+    the model never computes (``late_minutes = -1``): drawing for it can only fail."""
+    if fixed is None:
+        return False
+    never = _NEVER.get((model, fixed[0]))
+    return never is not None and never(fixed[1])
 
 
 def steer_derived(f: Filler, paths: list[str]) -> None:
