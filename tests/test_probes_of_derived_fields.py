@@ -109,3 +109,20 @@ def test_minus_one_minute_late_gets_no_fact() -> None:
 def test_values_never_computed(model: type[BaseModel], fixed: tuple[str, Any] | None, never: bool) -> None:
     """Only a derived field's impossible values are known never to be reached."""
     assert never_reached(model, fixed) is never
+
+
+def test_a_swap_agreed_by_its_own_party_is_probed() -> None:
+    """ATT-9.own-approval's ``own_approval = yes`` probe gets swaps a party agreed to as shift lead."""
+    swap = load_pack("call_centre").policy("call_centre.swap")
+    data = swap.model_dump(mode="python")
+    data["rules"] = [r for r in data["rules"] if r["id"] == "ATT-9.own-approval"]
+    now = datetime(2026, 3, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    found: dict[str, list[Any]] = {}
+    for target, fact in probe_examples(Policy(**data), now=now, per=2):
+        found.setdefault(target.probe.label, []).append(fact)
+    assert found["own_approval = yes"]
+    for fact in found["own_approval = yes"]:
+        assert fact.own_approval
+        assert fact.requester_lead in {fact.requester.agent_id, fact.partner.agent_id}
+    assert found["own_approval = no"]
+    assert not any(fact.own_approval for fact in found["own_approval = no"])

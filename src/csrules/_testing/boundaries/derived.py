@@ -92,6 +92,20 @@ def _absent(f: Filler, value: Any) -> None:
             f.set("arrived_at", start)
 
 
+def _own_approval(f: Filler, value: Any) -> None:
+    # a party's own agreement: the requester agreed as his own shift lead (yes); no lead a party (no)
+    if not isinstance(value, bool):
+        return
+    parties = {f.get("requester.agent_id"), f.get("partner.agent_id")}
+    if value:
+        f.set("requester_lead", f.get("requester.agent_id"))
+        f.set("requester_lead_decision", "agreed")
+        return
+    for side in ("requester", "partner"):
+        if f.data.get(f"{side}_lead") in parties:
+            f.set(f"{side}_lead", None)
+
+
 def _in_person(f: Filler, value: Any) -> None:
     agent = f.get("agent_id")
     if isinstance(value, bool) and isinstance(agent, str):
@@ -143,6 +157,7 @@ _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (CallbackTask, "planned_during_rest"): _in_rest("planned_at"),
     (WorkOrder, "answer_awaited"): _awaited,
     (CallRecord, "greeting_offence_number"): _next_of("prior_greeting_offences"),
+    (ShiftSwapRequest, "own_approval"): _own_approval,
     (ShiftSwapRequest, "swap_number"): _next_of("swaps_this_month"),
     (ShiftSwapRequest, "partner_swap_number"): _next_of("partner_swaps_this_month"),
 }
