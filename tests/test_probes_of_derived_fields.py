@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from csrules._policy.model import Policy
 from csrules._testing.boundaries.core import Filler
 from csrules._testing.boundaries.derived import never_reached, steer_derived
-from csrules.domain.facts import AttendanceRecord, CallRecord, ShiftSwapRequest
+from csrules.domain.facts import AttendanceRecord, CallRecord, ShiftSwapRequest, WorkOrder
 from csrules.policies import load_pack
 from csrules.testing import probe_examples
 
@@ -102,6 +102,8 @@ def test_minus_one_minute_late_gets_no_fact() -> None:
         (CallRecord, ("greeting_offence_number", 0), True),
         (CallRecord, ("greeting_offence_number", 1), False),
         (ShiftSwapRequest, ("swap_number", 0), True),
+        (WorkOrder, ("untraced_handoffs", -1), True),
+        (WorkOrder, ("escalation_count", 0), False),
         (AttendanceRecord, ("away_minutes", -1), False),  # an input: the model says what it refuses
         (AttendanceRecord, None, False),
     ],

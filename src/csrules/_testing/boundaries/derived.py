@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules.domain.facts import AttendanceRecord, CallbackTask, CallRecord, LeaveRequest, ShiftSwapRequest, WorkOrder
+from csrules.domain.facts import (
+    AttendanceRecord,
+    CallbackTask,
+    CallRecord,
+    LeaveRequest,
+    Order,
+    ShiftSwapRequest,
+    WorkOrder,
+)
 
 if TYPE_CHECKING:
     from csrules._testing.boundaries.core import Filler
@@ -174,6 +182,11 @@ def _below_one(value: Any) -> bool:
 _NEVER: dict[tuple[type[BaseModel], str], Callable[[Any], bool]] = {
     (AttendanceRecord, "late_minutes"): _negative,  # arriving early is 0 minutes late
     (AttendanceRecord, "early_leave_minutes"): _negative,
+    (WorkOrder, "untraced_handoffs"): _negative,  # counts of a list's items
+    (WorkOrder, "proposal_count"): _negative,
+    (WorkOrder, "escalation_count"): _negative,
+    (Order, "unnoted_changes"): _negative,
+    (ShiftSwapRequest, "skill_gap"): _negative,  # a difference without its sign
     (CallRecord, "greeting_offence_number"): _below_one,  # one more than a count
     (ShiftSwapRequest, "swap_number"): _below_one,
     (ShiftSwapRequest, "partner_swap_number"): _below_one,
