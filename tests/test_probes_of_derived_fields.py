@@ -128,3 +128,18 @@ def test_a_swap_agreed_by_its_own_party_is_probed() -> None:
         assert fact.requester_lead in {fact.requester.agent_id, fact.partner.agent_id}
     assert found["own_approval = no"]
     assert not any(fact.own_approval for fact in found["own_approval = no"])
+
+
+def test_a_call_following_the_script_is_probed() -> None:
+    """online_support CB-3.script-order's ``script_in_order = yes`` probe gets calls that follow the script."""
+    call = load_pack("online_support").policy("online_support.call")
+    data = call.model_dump(mode="python")
+    data["rules"] = [r for r in data["rules"] if r["id"] == "CB-3.script-order"]
+    now = datetime(2026, 3, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    found: dict[str, list[Any]] = {}
+    for target, fact in probe_examples(Policy(**data), now=now, per=2):
+        found.setdefault(target.probe.label, []).append(fact)
+    assert found["script_in_order = yes"]
+    assert all(fact.script_in_order for fact in found["script_in_order = yes"])
+    assert found["script_in_order = no"]
+    assert not any(fact.script_in_order for fact in found["script_in_order = no"])

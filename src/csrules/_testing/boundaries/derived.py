@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from csrules.domain.facts import _SCRIPT_ORDER as SCRIPT_ORDER
 from csrules.domain.facts import (
     AttendanceRecord,
     CallbackTask,
@@ -114,6 +115,14 @@ def _own_approval(f: Filler, value: Any) -> None:
             f.set(f"{side}_lead", None)
 
 
+def _script_in_order(f: Filler, value: Any) -> None:
+    # the script's steps each once, in order (yes), or in the reverse order (no)
+    if value is True:
+        f.set("script_steps", list(SCRIPT_ORDER))
+    elif value is False:
+        f.set("script_steps", list(reversed(SCRIPT_ORDER)))
+
+
 def _in_person(f: Filler, value: Any) -> None:
     agent = f.get("agent_id")
     if isinstance(value, bool) and isinstance(agent, str):
@@ -165,6 +174,7 @@ _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (CallbackTask, "planned_during_rest"): _in_rest("planned_at"),
     (WorkOrder, "answer_awaited"): _awaited,
     (CallRecord, "greeting_offence_number"): _next_of("prior_greeting_offences"),
+    (CallRecord, "script_in_order"): _script_in_order,
     (ShiftSwapRequest, "own_approval"): _own_approval,
     (ShiftSwapRequest, "swap_number"): _next_of("swaps_this_month"),
     (ShiftSwapRequest, "partner_swap_number"): _next_of("partner_swaps_this_month"),
