@@ -80,6 +80,9 @@ class TestDayProbesOfDatedVersions:
         assert probed >= _DRAGON_BOAT
         assert all(any(f"({kind})" in label for label in probed) for kind in _KINDS)
         assert not any("2026-09-" in label for label in probed)
+        # the weekend before its last day, not the one after (a leave asked in June rarely reaches July)
+        assert "shift_start = 2026-06-28T23:59:59+08:00 (last day of a weekend)" in probed
+        assert "shift_start = 2026-06-29T00:00:00+08:00 (working day after a weekend)" in probed
 
     def test_version_starting_after_a_holiday(self) -> None:
         """From 2026-07-01, probed at 1 August: the June break before its first day is not probed."""

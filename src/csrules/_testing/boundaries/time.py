@@ -419,6 +419,26 @@ def _first_day(calendar: BusinessCalendar, start: date, test: Callable[[date], b
     return None
 
 
+def _after_weekend(calendar: BusinessCalendar, near: date, meets: Meets) -> date | None:
+    """The working day after the first weekend from ``near`` on whose last day ``meets``
+    keeps; failing that (a dated version ending before it), after the last such weekend
+    before ``near``."""
+    for step in (_DAY, -_DAY):
+        day = near
+        for _ in range(_SEARCH_DAYS):
+            if not _covered(calendar, day):
+                break
+            if not calendar.is_working_day(day) and not calendar.is_holiday(day):
+                try:
+                    back = calendar.add_working_days(day, 1)
+                except _FAILED:  # no working day within the calendar's reach
+                    return None
+                if meets(back - _DAY, back - _DAY):
+                    return back
+            day += step
+    return None
+
+
 def _days_near(calendar: BusinessCalendar, near: date, meets: Meets = _anywhere) -> list[tuple[date, str, str]]:
     """Days to probe near ``near``: each with the second of it to use (``start``/``end``) and
     what it is; only days the calendar can answer for, and holiday runs and days worked in
@@ -439,11 +459,9 @@ def _days_near(calendar: BusinessCalendar, near: date, meets: Meets = _anywhere)
             after = calendar.add_working_days(last, 1)
             if after != last + _DAY:
                 chosen.append((after, "start", "working day after a holiday"))
-    weekend = _first_day(calendar, near, lambda d: not calendar.is_working_day(d) and not calendar.is_holiday(d))
-    if weekend is not None:
-        with contextlib.suppress(*_FAILED):
-            back = calendar.add_working_days(weekend, 1)
-            chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
+    back = _after_weekend(calendar, near, meets)
+    if back is not None:
+        chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
     exchanged = (day for day in calendar.adjusted_working_days if meets(day, day))
     worked = heapq.nsmallest(1, exchanged, key=lambda d: (abs((d - near).days), d))
     chosen += [(day, "start", "a day off worked in exchange") for day in worked]
