@@ -201,11 +201,17 @@ _HARBOUR = Path(__file__).resolve().parents[1] / "examples" / "company_pack"
 _AUGUST = datetime(2026, 8, 1, tzinfo=UTC)
 
 
+@cache
+def _harbour() -> Any:
+    """The harbour example pack, loaded once for the module (a pack read from a directory is read again each time)."""
+    return load_pack(_HARBOUR)
+
+
 def _notice_versions() -> tuple[Policy, ...]:
     """The harbour pack's two versions of the leave policy, each with only the personal-notice rule."""
     return tuple(
         Policy(**{**v.model_dump(), "rules": [r.model_dump() for r in v.rules if r.id == "ATT-1.personal-notice"]})
-        for v in load_pack(_HARBOUR).versions("leave")
+        for v in _harbour().versions("leave")
     )
 
 
@@ -215,7 +221,7 @@ class TestProbesOfDatedVersions:
     def test_each_version_judges_its_probes(self) -> None:
         """Probes of both versions of the notice rule are judged by the version they probe."""
         versions = _notice_versions()
-        engine = load_pack(_HARBOUR).engine()
+        engine = _harbour().engine()
         pairs = probe_examples(list(versions), now=_AUGUST, per=1)
         judged = {(t.days, engine.evaluate(fact, now=_AUGUST).policies[0].version) for t, fact in pairs}
         assert judged == {((v.valid_from, v.valid_until, v.timezone or "Asia/Shanghai"), v.version) for v in versions}
@@ -223,7 +229,7 @@ class TestProbesOfDatedVersions:
     def test_new_threshold_probed(self) -> None:
         """Just under two days' notice, probed for the July version, is a violation there."""
         july = next(v for v in _notice_versions() if v.valid_from is not None)
-        engine = load_pack(_HARBOUR).engine()
+        engine = _harbour().engine()
         late = [
             fact
             for t, fact in probe_examples(july, now=_AUGUST, per=1)

@@ -36,7 +36,7 @@ from csrules._policy.kinds.core import coerce_literal
 from csrules._policy.model import Policy
 from csrules._policy.text import TextMatcher
 from csrules._policy.validity import DEFAULT_ZONE, day_of
-from csrules._testing.boundaries.derived import reaches, steer_derived
+from csrules._testing.boundaries.derived import never_reached, reaches, steer_derived
 from csrules._testing.strategies import (
     EARLIEST,
     LATEST,
@@ -184,12 +184,20 @@ class Target:
 @dataclass
 class BoundaryContext:
     """What a deriver may ask: the fact model, the parameter values in force and ``now``;
-    ``first_day`` is where probes with no ``now`` are placed (a dated version's first day)."""
+    ``first_day`` is where probes with no ``now`` are placed (a dated version's first day),
+    ``in_force`` a dated version's days ``[valid_from, valid_until)`` (None: open-ended)."""
 
     model: type[BaseModel]
     params: dict[str, Any]
     now: datetime | None
     first_day: date = _FIRST_DAY
+    in_force: tuple[date | None, date | None] = (None, None)
+
+    def meets_days(self, first: date, last: date) -> bool:
+        """Whether the days ``first`` to ``last`` meet the version's days in force (always,
+        for an undated version): a dated version's facts lie in its days."""
+        start, end = self.in_force
+        return (start is None or last >= start) and (end is None or first < end)
 
     def field(self, path: str) -> FieldInfo:
         """The static type of ``path``."""
@@ -657,7 +665,8 @@ def boundary_targets(
     targets: list[Target] = []
     for policy in group:
         _check_now_in_force(policy, model, now)
-        ctx = BoundaryContext(model, policy.param_values, now, _first_day(policy))
+        in_force = (policy.valid_from, policy.valid_until)
+        ctx = BoundaryContext(model, policy.param_values, now, _first_day(policy), in_force)
         if now is None:
             for rule in policy.rules:
                 if handler_for(rule.when).reads_now(rule.when):
@@ -799,6 +808,8 @@ def facts_for_targets(
 ) -> st.SearchStrategy[tuple[Target | None, BaseModel]]:
     """Facts of ``model`` for one of ``targets`` each (as :func:`targeted_facts`)."""
     chosen = list(targets)
+    if chosen and all(never_reached(model, target.probe.fixed) for target in chosen):
+        return st.nothing()  # no fact holds these probes: say so at once rather than search
     base = fact_dicts(model)
     derived = derived_fields(model)
 

@@ -17,12 +17,21 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from csrules.domain.facts import AttendanceRecord, CallbackTask, LeaveRequest, WorkOrder
+from csrules.domain.facts import _SCRIPT_ORDER as SCRIPT_ORDER
+from csrules.domain.facts import (
+    AttendanceRecord,
+    CallbackTask,
+    CallRecord,
+    LeaveRequest,
+    Order,
+    ShiftSwapRequest,
+    WorkOrder,
+)
 
 if TYPE_CHECKING:
     from csrules._testing.boundaries.core import Filler
 
-__all__ = ["reaches", "steer_derived"]
+__all__ = ["never_reached", "reaches", "steer_derived"]
 
 Way = Callable[["Filler", Any], None]
 """Writes the sources of one derived field so the model computes the given value."""
@@ -77,6 +86,43 @@ def _lead_days(f: Filler, value: Any) -> None:
     f.set("requested_at", _local(day, requested.astimezone(zone).time(), zone))
 
 
+_NOT_COME = (("arrived_at", None), ("left_at", None), ("away_minutes", 0), ("longest_away_minutes", None))
+"""An attendance record with no arrival: nobody who did not come left or was away."""
+
+
+def _absent(f: Filler, value: Any) -> None:
+    # absent is no arrival: none for yes (and so no leaving and no time away), one for no
+    if value is True:
+        for path, none in _NOT_COME:
+            f.set(path, none)
+    elif value is False and f.data.get("arrived_at") is None:
+        start = _instant(f, "shift_start")
+        if start is not None:
+            f.set("arrived_at", start)
+
+
+def _own_approval(f: Filler, value: Any) -> None:
+    # a party's own agreement: the requester agreed as his own shift lead (yes); no lead a party (no)
+    if not isinstance(value, bool):
+        return
+    parties = {f.get("requester.agent_id"), f.get("partner.agent_id")}
+    if value:
+        f.set("requester_lead", f.get("requester.agent_id"))
+        f.set("requester_lead_decision", "agreed")
+        return
+    for side in ("requester", "partner"):
+        if f.data.get(f"{side}_lead") in parties:
+            f.set(f"{side}_lead", None)
+
+
+def _script_in_order(f: Filler, value: Any) -> None:
+    # the script's steps each once, in order (yes), or in the reverse order (no)
+    if value is True:
+        f.set("script_steps", list(SCRIPT_ORDER))
+    elif value is False:
+        f.set("script_steps", list(reversed(SCRIPT_ORDER)))
+
+
 def _in_person(f: Filler, value: Any) -> None:
     agent = f.get("agent_id")
     if isinstance(value, bool) and isinstance(agent, str):
@@ -106,16 +152,65 @@ def _awaited(f: Filler, value: Any) -> None:
         f.set("customer_asked_for_time", False)
 
 
+def _next_of(count: str) -> Way:
+    """The way of a number that is one more than the earlier ``count`` (the third offence
+    follows two): the count is written, not left to be drawn until it happens to fit."""
+
+    def way(f: Filler, value: Any) -> None:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            f.set(count, value - 1)
+
+    return way
+
+
 _WAYS: dict[tuple[type[BaseModel], str], Way] = {
     (AttendanceRecord, "late_minutes"): _late,
     (AttendanceRecord, "early_leave_minutes"): _early,
+    (AttendanceRecord, "absent"): _absent,
     (LeaveRequest, "in_person"): _in_person,
     (LeaveRequest, "requested_clock"): _requested_clock,
     (LeaveRequest, "request_lead_days"): _lead_days,
     (CallbackTask, "during_rest"): _in_rest("called_at"),
     (CallbackTask, "planned_during_rest"): _in_rest("planned_at"),
     (WorkOrder, "answer_awaited"): _awaited,
+    (CallRecord, "greeting_offence_number"): _next_of("prior_greeting_offences"),
+    (CallRecord, "script_in_order"): _script_in_order,
+    (ShiftSwapRequest, "own_approval"): _own_approval,
+    (ShiftSwapRequest, "swap_number"): _next_of("swaps_this_month"),
+    (ShiftSwapRequest, "partner_swap_number"): _next_of("partner_swaps_this_month"),
 }
+
+
+def _negative(value: Any) -> bool:
+    return isinstance(value, int | float) and value < 0
+
+
+def _below_one(value: Any) -> bool:
+    return isinstance(value, int | float) and value < 1
+
+
+_NEVER: dict[tuple[type[BaseModel], str], Callable[[Any], bool]] = {
+    (AttendanceRecord, "late_minutes"): _negative,  # arriving early is 0 minutes late
+    (AttendanceRecord, "early_leave_minutes"): _negative,
+    (WorkOrder, "untraced_handoffs"): _negative,  # counts of a list's items
+    (WorkOrder, "proposal_count"): _negative,
+    (WorkOrder, "escalation_count"): _negative,
+    (Order, "unnoted_changes"): _negative,
+    (ShiftSwapRequest, "skill_gap"): _negative,  # a difference without its sign
+    (CallRecord, "greeting_offence_number"): _below_one,  # one more than a count
+    (ShiftSwapRequest, "swap_number"): _below_one,
+    (ShiftSwapRequest, "partner_swap_number"): _below_one,
+}
+"""Values a derived field is never computed to hold: a probe of one gets no fact whatever is drawn."""
+
+
+def never_reached(model: type[BaseModel], fixed: tuple[str, Any] | None) -> bool:
+    """Whether a probe writing ``fixed`` (path, value) into a derived field asks for a value
+    the model never computes (``late_minutes = -1``): drawing for it can only fail."""
+    if fixed is None:
+        return False
+    never = _NEVER.get((model, fixed[0]))
+    return never is not None and never(fixed[1])
 
 
 def steer_derived(f: Filler, paths: list[str]) -> None:

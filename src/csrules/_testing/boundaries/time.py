@@ -106,10 +106,21 @@ def _local(day: date, clock: time, zone: tzinfo) -> datetime | None:
 
 def _reference(ctx: BoundaryContext, zone: tzinfo) -> date:
     """Where fixed probes are placed: the local date of ``now`` when given, else the first
-    date facts are generated in (for a dated version, its first day there)."""
-    if ctx.now is not None:
-        return ctx.now.astimezone(zone).date()
-    return ctx.first_day
+    date facts are generated in (for a dated version, its first day there).
+
+    A dated version's facts lie in its days, so a ``now`` outside them is moved to the
+    nearest of them: a probe placed near ``now`` beyond the version's last day is one no fact
+    for that version can hold (its own time is before then), and drawing for it only fails.
+    """
+    if ctx.now is None:
+        return ctx.first_day
+    day = ctx.now.astimezone(zone).date()
+    start, end = ctx.in_force
+    if end is not None and day >= end:
+        day = end - _DAY
+    if start is not None and day < start:
+        day = start
+    return day
 
 
 def _clock_label(ref: ClockRef, fixed: time | None, sign: int, shown: str) -> str:
@@ -340,11 +351,22 @@ def _window_setter(
 # --------------------------------------------------------------------------- days and hours
 
 
-def _holiday_blocks(calendar: BusinessCalendar, near: date, count: int) -> list[tuple[date, date]]:
-    """The ``count`` runs of consecutive holidays nearest to ``near``, nearest first (a break's
-    weekend days, which the calendar counts as holidays, widen the run of listed holidays
-    they join)."""
-    return heapq.nsmallest(count, _holiday_runs(calendar), key=lambda block: (abs((block[0] - near).days), block[0]))
+Meets = Callable[[date, date], bool]
+"""Whether a run of days (first, last) meets the days probes are placed in."""
+
+
+def _anywhere(first: date, last: date) -> bool:
+    return True
+
+
+def _holiday_blocks(
+    calendar: BusinessCalendar, near: date, count: int, meets: Meets = _anywhere
+) -> list[tuple[date, date]]:
+    """The ``count`` runs of consecutive holidays nearest to ``near`` that ``meets`` keeps,
+    nearest first (a break's weekend days, which the calendar counts as holidays, widen the
+    run of listed holidays they join)."""
+    runs = (block for block in _holiday_runs(calendar) if meets(*block))
+    return heapq.nsmallest(count, runs, key=lambda block: (abs((block[0] - near).days), block[0]))
 
 
 _RUNS: dict[int, tuple[BusinessCalendar, tuple[tuple[date, date], ...]]] = {}
@@ -397,11 +419,32 @@ def _first_day(calendar: BusinessCalendar, start: date, test: Callable[[date], b
     return None
 
 
-def _days_near(calendar: BusinessCalendar, near: date) -> list[tuple[date, str, str]]:
+def _after_weekend(calendar: BusinessCalendar, near: date, meets: Meets) -> date | None:
+    """The working day after the first weekend from ``near`` on whose last day ``meets``
+    keeps; failing that (a dated version ending before it), after the last such weekend
+    before ``near``."""
+    for step in (_DAY, -_DAY):
+        day = near
+        for _ in range(_SEARCH_DAYS):
+            if not _covered(calendar, day):
+                break
+            if not calendar.is_working_day(day) and not calendar.is_holiday(day):
+                try:
+                    back = calendar.add_working_days(day, 1)
+                except _FAILED:  # no working day within the calendar's reach
+                    return None
+                if meets(back - _DAY, back - _DAY):
+                    return back
+            day += step
+    return None
+
+
+def _days_near(calendar: BusinessCalendar, near: date, meets: Meets = _anywhere) -> list[tuple[date, str, str]]:
     """Days to probe near ``near``: each with the second of it to use (``start``/``end``) and
-    what it is; only days the calendar can answer for."""
+    what it is; only days the calendar can answer for, and holiday runs and days worked in
+    exchange that ``meets`` keeps (a dated version's days)."""
     chosen: list[tuple[date, str, str]] = []
-    for first, last in _holiday_blocks(calendar, near, _MAX_BLOCKS):
+    for first, last in _holiday_blocks(calendar, near, _MAX_BLOCKS, meets):
         chosen += [
             (first - _DAY, "end", "day before a holiday"),
             (first, "start", "first day of a holiday"),
@@ -416,12 +459,11 @@ def _days_near(calendar: BusinessCalendar, near: date) -> list[tuple[date, str, 
             after = calendar.add_working_days(last, 1)
             if after != last + _DAY:
                 chosen.append((after, "start", "working day after a holiday"))
-    weekend = _first_day(calendar, near, lambda d: not calendar.is_working_day(d) and not calendar.is_holiday(d))
-    if weekend is not None:
-        with contextlib.suppress(*_FAILED):
-            back = calendar.add_working_days(weekend, 1)
-            chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
-    worked = heapq.nsmallest(1, calendar.adjusted_working_days, key=lambda d: (abs((d - near).days), d))
+    back = _after_weekend(calendar, near, meets)
+    if back is not None:
+        chosen += [(back - _DAY, "end", "last day of a weekend"), (back, "start", "working day after a weekend")]
+    exchanged = (day for day in calendar.adjusted_working_days if meets(day, day))
+    worked = heapq.nsmallest(1, exchanged, key=lambda d: (abs((d - near).days), d))
     chosen += [(day, "start", "a day off worked in exchange") for day in worked]
     return [entry for entry in chosen if _covered(calendar, entry[0])]
 
@@ -438,7 +480,7 @@ def _day_kind(cond: OnHoliday | OnDayOff, ctx: BoundaryContext) -> list[Probe]:
     zone = calendar.zone
     near = _reference(ctx, zone)
     calendar.is_holiday(near)  # a reference date the calendar does not hold raises, naming the year
-    chosen = _days_near(calendar, near)
+    chosen = _days_near(calendar, near, ctx.meets_days)
     is_date = ctx.field(cond.path).kind == "date"
     probes = _missing(ctx, cond.path)
     seen: set[date] = set()
@@ -470,7 +512,7 @@ def _working_hours(cond: InWorkingHours | OutsideWorkingHours, ctx: BoundaryCont
     for opens, closes in spans[:_MAX_SPANS]:
         for edge, name in ((opens, "opening"), (closes, "closing")):
             points += [(_plus(edge, sign * _SECOND), name + shown) for sign, shown in _SIDES]
-    blocks = _holiday_blocks(calendar, near, 1)
+    blocks = _holiday_blocks(calendar, near, 1, ctx.meets_days)
     if blocks:
         opening = _local(blocks[0][0], spans[0][0].time(), zone)
         if opening is not None and opening.date() == blocks[0][0]:
