@@ -47,7 +47,8 @@ def test_a_miss_is_made_in_the_judge(count: int, due: bool) -> None:
     pol = many(count, due=due)
     engine = Engine(pol)
     plan = plan_of(engine)
-    assert plan.select is None and not plan.few  # the plans whose misses are made inline
+    assert plan.select is None  # the plans whose misses are made inline: all collect,
+    assert not plan.few  # and not provably few patterns
     asked = refusing_misses(plan)
     for fact in FACTS:
         plan._views.clear()

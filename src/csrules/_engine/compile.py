@@ -590,23 +590,20 @@ def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
 
 def _gather(name: str, view: MatchView) -> Any:
     """The part ``name`` of a view made from its plan's chunk tables (:class:`_TableView`),
-    gathered when first read (:func:`_joined`, inline within :data:`EAGER_IDS_CHUNKS` chunks:
-    this runs once per part of every miss a host reads). Once the three parts a decision
+    gathered when first read (:func:`_joined`; past :data:`EAGER_IDS_CHUNKS` chunks, the
+    approvers of a plan naming few roles from its role masks). Once the three parts a decision
     copies are read, the view becomes a plain :class:`MatchView`."""
     lazy = view._lazy
     value = lazy.get(name)
     if value is not None:
         return value
     plan, mask = view.plan, view.mask
-    if not mask >> _EAGER_BITS:
-        table = getattr(plan._tables or plan.tables(), name)
-        value = sum(map(_AT, table, mask.to_bytes(EAGER_IDS_CHUNKS, "little")), ())
-    elif name == "approvers" and plan.role_masks is not None:
-        value = plan.approvers_of(mask)
+    if mask >> _EAGER_BITS and name == "approvers" and plan.role_masks is not None:
+        value = plan.approvers_of(mask)  # each role once
     else:
         value = _joined(getattr(plan._tables or plan.tables(), name), mask)
-    if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
-        value = tuple(_FROMKEYS(value))
+        if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
+            value = tuple(_FROMKEYS(value))
     lazy[name] = value
     if "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
         # a pattern read again: every part becomes a plain slot of a MatchView (its rule ids too)
@@ -1342,8 +1339,8 @@ def _miss_lines(view_lines: list[str] | None) -> list[str]:
     """The generated judge's lines finding ``view`` for the mask ``m`` outside the pattern
     cache: with ``view_lines`` (:func:`_table_view_lines`, for a plan whose patterns are neither
     selected by hit policies nor provably few), the view made inline and put in the cache as
-    :meth:`Plan._new_view` puts it (no Python frame: a miss's fixed cost is what the goal of a
-    miss within 1.5x a hit is about); else, and for the empty pattern, by
+    :meth:`Plan._new_view` puts it, with no Python frame (the three frames of the plan's miss
+    path cost about a tenth of a 64-rule miss); else, and for the empty pattern, by
     :meth:`Plan._new_view`."""
     if view_lines is None:
         return ["        view = _view(m)"]
