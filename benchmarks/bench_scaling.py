@@ -16,9 +16,9 @@ evaluate + read outcome and rule ids:
 * 8, 64 and 512 rules as built by default, cached and uncached, read as a host reading no
   rule ids does: outcome, violations and approvers (a pattern outside the cache gathers
   each part when first read, so what a host does not read costs nothing);
-* at 512 rules, the floor of a pattern outside the cache: its rule ids gathered from the plan's
-  chunk tables alone, and the same tuples built from lists (the cheapest build of a tuple of
-  those ids), against the whole cached decision.
+* at 64 and 512 rules, the floor of a pattern outside the cache: its rule ids gathered from the
+  plan's chunk tables alone, and the same tuples built from lists (the cheapest build of a tuple
+  of those ids), against the whole cached decision.
 
 Every engine's answers are checked against a plain Python evaluation of the same rules before
 anything is timed. Ratios are against the 8-rule policy in the same run (interleaved rounds).
@@ -209,10 +209,11 @@ def evicting(engine: csrules.Engine, facts: list[Wide]) -> Callable[[], None]:
     return run
 
 
-def floor(engine: csrules.Engine, facts: list[Wide]) -> dict[str, Callable[[], None]]:
+def floor(engine: csrules.Engine, facts: list[Wide], label: str) -> dict[str, Callable[[], None]]:
     """What a pattern outside the cache must at least do to answer its rule ids: gather them
     from the plan's chunk tables (as a new pattern's view does), or, cheapest of all, build the
-    same tuple from a list already holding the ids; checked against the engine's answers."""
+    same tuple from a list already holding the ids; checked against the engine's answers.
+    ``label`` names the plan (``"512 rules"``)."""
     plan = engine._plans["bench_wide"]
     masks = [plan.decide(fact, None) for fact in facts]
     table = plan.tables().rule_ids
@@ -229,7 +230,7 @@ def floor(engine: csrules.Engine, facts: list[Wide]) -> dict[str, Callable[[], N
         for ids in answers:
             tuple(ids)
 
-    return {"512 rules, rule ids gathered alone": gathered, "512 rules, rule ids built from a list": built}
+    return {f"{label}, rule ids gathered alone": gathered, f"{label}, rule ids built from a list": built}
 
 
 def main(n: int = 2000) -> int:
@@ -283,7 +284,8 @@ def main(n: int = 2000) -> int:
             print(f"{rules} rules: too few patterns to fill the cache")
             return 1
         variants[f"{rules} rules, cache full and evicting"] = evicting(engine, many_facts)
-    variants |= floor(engine_of(setups["512 rules"], shared=None), facts)
+    for label in ("64 rules", "512 rules"):
+        variants |= floor(engine_of(setups[label], shared=None), facts, label)
     times = interleaved(variants, rounds=5)
     print(f"{'evaluate + read outcome and rule ids':48s} {'per decision':>28s}   vs 8 rules cached")
     sizes = {label: len(many_facts) if "evicting" in label else n for label in times}
@@ -303,9 +305,10 @@ def main(n: int = 2000) -> int:
     for label in ("8 rules", "64 rules", "512 rules"):
         print(f"{label}: uncached vs cached pattern, outcome/violations/approvers read: "
               f"{ratio(times[f'{label}, uncached, no rule ids read'], times[f'{label}, cached, no rule ids read'])}")
-    for part in ("gathered alone", "built from a list"):
-        print(f"512 rules: rule ids {part} vs cached decision: "
-              f"{ratio(times[f'512 rules, rule ids {part}'], times['512 rules, cached'])}")
+    for label in ("64 rules", "512 rules"):
+        for part in ("gathered alone", "built from a list"):
+            print(f"{label}: rule ids {part} vs cached decision: "
+                  f"{ratio(times[f'{label}, rule ids {part}'], times[f'{label}, cached'])}")
     for rules in (64, 512):
         full = [t / len(many_facts) for t in times[f"{rules} rules, cache full and evicting"]]
         print(f"{rules} rules: cache full and evicting vs cached pattern: "

@@ -16,6 +16,7 @@ import builtins
 import functools
 import itertools
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -582,28 +583,28 @@ _PARTS = ("violations", "violation_codes", "approvers")
 
 def _joined(table: list[list[tuple[Any, ...]]], mask: int) -> tuple[Any, ...]:
     """The entries of ``table`` (a part of :class:`_ChunkTables`) for the bytes of ``mask``,
-    joined in rule order by C-level loops up to the last chunk with a match: added up over up to
-    sixteen chunks, extended onto one list over more (adding up copies the sum so far on every
-    chunk); both measured faster than chaining them."""
-    if mask < 256:  # one chunk (every pattern of a plan of eight rules): its entry
-        return table[0][mask]
-    chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-    if len(chunks) <= 16:
-        return sum(map(_AT, table, chunks), ())
-    return tuple(_EXTENDED(iconcat, map(_AT, table, chunks), []))
+    joined in rule order by C-level loops: within :data:`EAGER_IDS_CHUNKS` chunks added up
+    over a fixed number of bytes (the map stops at the table's last chunk; adding an empty
+    entry costs less than finding the last byte with a match), past them extended onto one
+    list up to the last chunk with a match (adding up copies the sum so far on every chunk);
+    both measured faster than chaining them."""
+    if not mask >> _EAGER_BITS:
+        return sum(map(_AT, table, mask.to_bytes(EAGER_IDS_CHUNKS, "little")), ())
+    return tuple(_EXTENDED(iconcat, map(_AT, table, mask.to_bytes((mask.bit_length() + 7) >> 3, "little")), []))
 
 
 def _gather(name: str, view: MatchView) -> Any:
     """The part ``name`` of a view made from its plan's chunk tables (:class:`_TableView`),
-    gathered when first read (:func:`_joined`). Once the three parts a decision copies are read,
-    the view becomes a plain :class:`MatchView`."""
+    gathered when first read (:func:`_joined`; past :data:`EAGER_IDS_CHUNKS` chunks, the
+    approvers of a plan naming few roles from its role masks). Once the three parts a decision
+    copies are read, the view becomes a plain :class:`MatchView`."""
     lazy = view._lazy
     value = lazy.get(name)
     if value is not None:
         return value
     plan, mask = view.plan, view.mask
-    if name == "approvers" and plan.role_masks is not None and mask.bit_length() > _EAGER_BITS:
-        value = plan.approvers_of(mask)
+    if mask >> _EAGER_BITS and name == "approvers" and plan.role_masks is not None:
+        value = plan.approvers_of(mask)  # each role once
     else:
         value = _joined(getattr(plan._tables or plan.tables(), name), mask)
         if name == "approvers" and len(value) > 1:  # each chunk names a role once: repeats across chunks
@@ -721,6 +722,54 @@ def _role_masks(rules: Sequence[CompiledRule]) -> tuple[tuple[str, int], ...] | 
     return tuple(masks.items()) if len(masks) < chunks else None
 
 
+def _mask_of(rules: Sequence[CompiledRule], test: Callable[[CompiledRule], Any]) -> int:
+    """The rules passing ``test``, a bit each."""
+    return sum(1 << at for at, rule in enumerate(rules) if test(rule))
+
+
+def _rank_masks(rules: Sequence[CompiledRule]) -> list[int]:
+    """The rules of rank 3, 2 and 1 (see :class:`Outcome`), a bit each."""
+    return [_mask_of(rules, lambda rule: rule.rank == rank) for rank in (3, 2, 1)]  # noqa: B023 - used at once
+
+
+def _table_view_lines(rules: Sequence[CompiledRule], const: Callable[[Any], str]) -> list[str]:
+    """The lines (one indent deep) making ``view``, the :class:`_TableView` of the nonzero mask
+    ``m`` (after the hit policies) of a plan of ``rules``, with no call but the rule ids' join:
+    the body of the generated :meth:`Plan._table_view`, and the generated judge's miss path
+    inline (see :func:`_judge_source`). Its outcome comes from the rank masks (ranks no rule
+    has are left out), whether it computes due times from the mask of rules with one (a plan
+    with none: never), its rule ids from the chunk tables within :data:`EAGER_IDS_CHUNKS` chunks
+    (joined over a fixed number of bytes: adding an empty entry costs less than finding the
+    last byte with a match), past them when first read (:class:`_LazyIdsView`). Constants go
+    through ``const``."""
+    ranks = [(rank, mask) for rank, mask in zip((3, 2, 1), _rank_masks(rules), strict=True) if mask]
+    rank = " else ".join([f"{rank} if m & {const(mask)}" for rank, mask in ranks] + ["0"])
+    eager = [
+        "view = _NEW(_TableView)",
+        "_tables = _plan._tables",
+        "if _tables is None:",
+        "    _tables = _plan.tables()",
+        f"view.rule_ids = _sum(_map(_AT, _tables.rule_ids, m.to_bytes({EAGER_IDS_CHUNKS}, 'little')), ())",
+    ]
+    lines = eager if len(rules) <= _EAGER_BITS else [
+        f"if m >> {_EAGER_BITS}:", "    view = _NEW(_LazyIdsView)", "else:", *("    " + line for line in eager),
+    ]
+    dynamic = _mask_of(rules, _DYNAMIC)
+    lines += [
+        "view.plan = _plan",
+        "view.mask = m",
+        "view.policies = _refs",
+        "view._lazy = {}",
+        f"view.rank = _rank = {rank}",
+        "view.outcome = _BY_RANK[_rank]",
+        *([f"view.dynamic = _due = m & {const(dynamic)} != 0",
+           "view.make = _TimedDecision if _due else _ViewDecision"] if dynamic else
+          ["view.dynamic = False", "view.make = _ViewDecision"]),
+        "view.recent = False",
+    ]
+    return ["    " + line for line in lines]
+
+
 def _evict(views: OrderedDict[int, MatchView]) -> None:
     """Drop one pattern: the oldest not read since it was last looked at; the others read
     meanwhile move to the back with their flag cleared (each is passed over at most once).
@@ -772,6 +821,9 @@ class Plan:
     the match pattern's view looked up (worked out on a miss) and the decision made; a rule
     that fails sends the fact to :meth:`decide_safely`, which finds and records it."""
 
+    make_table_view: Callable[[int], MatchView] = field(init=False, repr=False, compare=False)
+    """:meth:`_table_view`, generated (:func:`_table_view_lines`)."""
+
     entry: Callable[..., Decision] = field(init=False, repr=False, compare=False)
     """``Engine.evaluate`` of a one-type engine, generated with :attr:`judge`'s code inline
     (see :meth:`bind_entry`)."""
@@ -793,8 +845,8 @@ class Plan:
         self.dynamic = any(rule.dynamic for rule in self.rules)
         #: The rules with a due time, and those of each rank (1 to 3), a bit each: a view made
         #: from the chunk tables tests its mask against them.
-        self._dynamic_mask = self._mask_of(lambda rule: rule.dynamic)
-        self._rank_masks = [self._mask_of(lambda rule: rule.rank == rank) for rank in (3, 2, 1)]  # noqa: B023 - used at once
+        self._dynamic_mask = _mask_of(self.rules, _DYNAMIC)
+        self._rank_masks = _rank_masks(self.rules)
         self._nothing = MatchView(self)  # the view of the pattern where no rule matched
         self.role_masks = _role_masks(self.rules)
         self._roles_shared_by_a_rule = any(len(rule.roles) > 1 for rule in self.rules)
@@ -816,10 +868,6 @@ class Plan:
     role_masks: tuple[tuple[str, int], ...] | None = field(init=False, repr=False, compare=False)
     """Each approving role with the rules naming it, a bit each, when the plan has more chunks
     than roles (None otherwise): a pattern's approvers are then found from them."""
-
-    def _mask_of(self, test: Callable[[CompiledRule], Any]) -> int:
-        """The rules passing ``test``, a bit each."""
-        return sum(1 << at for at, rule in enumerate(self.rules) if test(rule))
 
     def view(self, mask: int) -> MatchView:
         """What a match mask means, worked out once per distinct mask while it stays cached.
@@ -873,22 +921,10 @@ class Plan:
         """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
         from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
         call; past :data:`EAGER_IDS_CHUNKS` chunks, when first read), the rest from them when
-        first read (:class:`_TableView`, which makes the tables if need be)."""
-        eager = mask.bit_length() <= _EAGER_BITS
-        view: MatchView = _NEW(_TableView if eager else _LazyIdsView)
-        view.plan = self
-        view.mask = mask
-        view.policies = self.policy_refs
-        view._lazy = {}
-        third, second, first = self._rank_masks
-        view.rank = rank = 3 if mask & third else 2 if mask & second else 1 if mask & first else 0
-        view.outcome = BY_RANK[rank]
-        view.dynamic = dynamic = mask & self._dynamic_mask != 0
-        view.make = TimedDecision if dynamic else ViewDecision
-        view.recent = False
-        if eager:
-            view.rule_ids = _joined((self._tables or self.tables()).rule_ids, mask)
-        return view
+        first read (:class:`_TableView`, which makes the tables if need be). Generated
+        (:func:`_table_view_lines`): the generated judge makes a miss's view with the same lines
+        inline."""
+        return self.make_table_view(mask)
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -1233,12 +1269,20 @@ def compile_plan(
     lines[1:1] = reads  # the shared fields' reads come first, as written
     source = "\n".join(lines) + "\n\n" + "\n\n".join(checks) + "\n"
     dynamic = any(rule.dynamic for rule in rules)
+    plan_rules = tuple(rules)
+    select = hit_selector(plan_rules, {p.id: p.hit_policy for p in policies})
+    everyone = (1 << len(plan_rules)) - 1
+    few = 1 << len(plan_rules) if len(plan_rules) <= CHUNK else patterns_at_most(split, everyone, FEW_PATTERNS)
+    view_lines = _table_view_lines(plan_rules, generator.context({}, constants).const)
+    source += "\ndef _table_view(m):\n" + "\n".join(view_lines) + "\n    return view\n"
     # a plain model: a dict fact is judged from its validated values (see dict_validator)
     values = _values_body(lines, model)
     fast_dicts = dict_validator(model) if values is not None else None
-    source += "\n" + _judge_source(lines, dynamic, reads_now, values=values if fast_dicts else None) + "\n"
+    source += "\n" + _judge_source(
+        lines, dynamic, reads_now, values=values if fast_dicts else None,
+        view_lines=view_lines if select is None and not few else None,
+    ) + "\n"
     namespace = generator.load(source, constants)
-    plan_rules = tuple(rules)
     plan = Plan(
         model=model,
         fact_type=fact_type,
@@ -1249,21 +1293,25 @@ def compile_plan(
         reads_now=reads_now,
         source=source,
         # "first" is already applied by the generated code; selecting again keeps the same
-        select=hit_selector(plan_rules, {p.id: p.hit_policy for p in policies}),
+        select=select,
         policy_refs=tuple(PolicyRef(p.id, p.version, p.content_hash) for p in policies),
+        few=few,
     )
     # what the generated _judge calls, bound once the plan exists (its globals are read per call)
     namespace.update(
         _get=plan._views.get, _view=plan._new_view, _safely=plan.decide_safely, _Failure=Exception,
         _make=make_decision, _Decision=Decision, _ViewDecision=ViewDecision, _type=type, _dict=dict, _Model=model,
         _validate=plan.validate, _Invalid=(ValidationError, OverflowError), _general=None,
+        # the view of a miss, made by the generated lines (_table_view_lines, _miss_lines)
+        _plan=plan, _refs=plan.policy_refs, _views=plan._views, _evict=_evict, _len=len,
+        _compiled=sys.modules[__name__], _NEW=_NEW, _TableView=_TableView, _LazyIdsView=_LazyIdsView,
+        _TimedDecision=TimedDecision, _BY_RANK=BY_RANK, _sum=sum, _map=map, _AT=_AT,
     )
     if fast_dicts is not None:
         validated, build = fast_dicts
         made = type("ValuesDecision", (ValuesDecision,), {"__slots__": (), "_build": staticmethod(build)})
         namespace.update(_values=validated, _build=build, _ValuesDecision=made)
-    everyone = (1 << len(plan_rules)) - 1
-    plan.few = 1 << len(plan_rules) if len(plan_rules) <= CHUNK else patterns_at_most(split, everyone, FEW_PATTERNS)
+    plan.make_table_view = namespace["_table_view"]
     plan.judge = namespace["_judge"]
     plan.entry = namespace["_entry"]
     plan.entry.__doc__ = f"Engine.evaluate for {fact_type} facts, generated (see Plan.entry)."
@@ -1292,7 +1340,27 @@ _FACT = re.compile(r"(?<![\w.])f(?!\w)")
 """A use of the fact ``f``."""
 
 
-def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
+def _miss_lines(view_lines: list[str] | None) -> list[str]:
+    """The generated judge's lines finding ``view`` for the mask ``m`` outside the pattern
+    cache: with ``view_lines`` (:func:`_table_view_lines`, for a plan whose patterns are neither
+    selected by hit policies nor provably few), the view made inline and put in the cache as
+    :meth:`Plan._new_view` puts it, with no Python frame (the three frames of the plan's miss
+    path cost about a tenth of a 64-rule miss); else, and for the empty pattern, by
+    :meth:`Plan._new_view`."""
+    if view_lines is None:
+        return ["        view = _view(m)"]
+    return [
+        "        if m:",
+        *("        " + line for line in view_lines),
+        "            if _len(_views) >= _compiled.MAX_VIEWS:",
+        "                _evict(_views)",
+        "            _views[m] = view",
+        "        else:",
+        "            view = _view(m)",
+    ]
+
+
+def _values_judge(decide: list[str], dynamic: bool, miss: list[str]) -> list[str]:
     """``_judge_values(f, now)``: the decision for the dict ``f`` of a fact's validated values
     (see :func:`~csrules._policy.facts.dict_validator`), the rule tests reading it; the fact
     itself is built when first read (:class:`ValuesDecision`), or at once when a rule fails or
@@ -1305,7 +1373,7 @@ def _values_judge(decide: list[str], dynamic: bool) -> list[str]:
         "        return _safely(_build(f), now)",
         "    view = _get(m)",
         "    if view is None:",
-        "        view = _view(m)",
+        *miss,
         "    else:",
         "        view.recent = True",
         *(["    if view.dynamic:", "        return _make(view, _build(f), now)"] if dynamic else []),
@@ -1333,7 +1401,8 @@ def _decision_lines(cls: str, holder: str) -> list[str]:
 
 
 def _judge_source(
-    decide: list[str], dynamic: bool, reads_now: bool, *, values: list[str] | None = None
+    decide: list[str], dynamic: bool, reads_now: bool, *, values: list[str] | None = None,
+    view_lines: list[str] | None = None,
 ) -> str:
     """Two functions with the lines of ``_decide`` inline (in a ``try``: a rule that fails
     sends the fact to the rule-by-rule path), then the pattern's view and the decision, made
@@ -1347,8 +1416,11 @@ def _judge_source(
     With ``values`` (the lines of ``_decide`` reading a dict, see :func:`_values_body`), the
     entry validates a dict fact into the dict of its values (``_values``) and judges it with
     ``_judge_values`` (:func:`_values_judge`), building no instance unless the fact is read.
+
+    With ``view_lines`` a pattern outside the cache has its view made inline (:func:`_miss_lines`).
     """
     assert decide[-1] == "    return m"
+    miss = _miss_lines(view_lines)
     verdict = [
         "    try:",
         *("    " + line for line in decide[1:-1]),
@@ -1356,7 +1428,7 @@ def _judge_source(
         "        return _safely(f, now)",
         "    view = _get(m)",
         "    if view is None:",
-        "        view = _view(m)",
+        *miss,
         "        if view.make is _ViewDecision:  # its parts gathered when first read",
         "            d = _ViewDecision()",
         "            d._view = view",
@@ -1391,5 +1463,5 @@ def _judge_source(
         "        _check_now(now)",
         *(["    else:", "        return _general(f)  # refused: a rule reads the clock"] if reads_now else []),
     ]
-    judge_values = _values_judge(values, dynamic) if values else []
+    judge_values = _values_judge(values, dynamic, miss) if values else []
     return "\n".join([*judge_values, "def _judge(f, now):", *verdict, "", *entry, *verdict])
