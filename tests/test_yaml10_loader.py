@@ -33,6 +33,7 @@ HOSTILE = {
     "question mark in a flow value": "a: [x?y, z]\n",
     "question mark in a block value": "a: why?\n",
     "explicit key at the end": "? a",
+    "byte-order mark inside": "params:\n  a:\n    x: 1\n\ufeff   description: d\n",
     "byte-order mark": "\ufeffid: p\nrules: [1, 2]\n",
     "CRLF line ends": "id: p\r\nrules:\r\n  - 1\r\n  - 2\r\n",
     "lone CR": "id: p\rrules: [1]\r",

@@ -262,9 +262,10 @@ def _fast_read_yaml(text: str) -> tuple[Any, Lines] | None:
     Any refusal at all (alias, depth, syntax, a bad number, a duplicate key) returns None, so the
     reference loader says it, in the same words and at the same line as ever.
     """
-    if "\t" in text or "?" in text:
-        # libyaml takes a tab as a separator, and ? inside a plain scalar in [...] or {...}, where the
-        # reference loader refuses both: such text (none in the built-in packs) is read by the reference
+    if "\t" in text or "?" in text or "\ufeff" in text[1:]:
+        # libyaml takes a tab as a separator, ? inside a plain scalar in [...] or {...}, and a byte-order
+        # mark past the start, each otherwise than the reference loader: such text (none in the built-in
+        # packs) is read by the reference
         return None
     try:
         if not _plain_events(text):
