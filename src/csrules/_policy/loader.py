@@ -49,21 +49,17 @@ MAX_INT_DIGITS = 30
 """Longest integer literal read; longer ones are refused (policies bound numbers far below)."""
 
 
-class _PolicyLoader(yaml.SafeLoader):
-    """The safe loader, minus aliases, with a depth limit.
+class _PolicyRules:
+    """How a policy file's scalars read, shared by the libyaml and pure-Python loaders.
 
     ``12:30`` stays text (YAML 1.1 would read it as the base-60 number 750, silently turning
     a time of day into a count); over-long integers are refused where they stand.
     """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0] and _SEXAGESIMAL.match(value):
             return "tag:yaml.org,2002:str"
-        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
 
     def construct_yaml_int(self, node: Any) -> Any:
         if len(node.value) > MAX_INT_DIGITS:
@@ -71,7 +67,7 @@ class _PolicyLoader(yaml.SafeLoader):
                 f"the number {node.value[:20]}... is too long ({len(node.value)} digits)",
                 line=node.start_mark.line + 1,
             )
-        value = super().construct_yaml_int(node)
+        value = super().construct_yaml_int(node)  # type: ignore[misc]
         if _OCTAL.match(node.value) and value != int(node.value.replace("_", ""), 10):
             # 030 minutes would silently be 24: a leading zero is a slip far more often than octal
             raise PolicyError(
@@ -80,6 +76,23 @@ class _PolicyLoader(yaml.SafeLoader):
                 line=node.start_mark.line + 1,
             )
         return value
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[misc]
+        except (ValueError, OverflowError) as exc:  # 2026-02-30 looks like a date and is none
+            raise PolicyError(f"{node.value!r} is not a date: {exc}", line=node.start_mark.line + 1) from None
+
+
+class _PolicyLoader(_PolicyRules, yaml.SafeLoader):
+    """The pure-Python safe loader, minus aliases, with a depth limit: the reference reading.
+
+    Every refusal (syntax, alias, depth, duplicate key, bad number) is worded by this loader.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -98,15 +111,30 @@ class _PolicyLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except (ValueError, OverflowError) as exc:  # 2026-02-30 looks like a date and is none
-            raise PolicyError(f"{node.value!r} is not a date: {exc}", line=node.start_mark.line + 1) from None
+_C_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+"""libyaml's loader when PyYAML was built with it; several times faster than the pure-Python one."""
 
 
-_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
-_PolicyLoader.add_constructor("tag:yaml.org,2002:timestamp", _PolicyLoader.construct_yaml_timestamp)
+def _add_policy_constructors(loader_class: Any) -> None:
+    """Read ints and timestamps by :class:`_PolicyRules` in ``loader_class``."""
+    loader_class.add_constructor("tag:yaml.org,2002:int", loader_class.construct_yaml_int)
+    loader_class.add_constructor("tag:yaml.org,2002:timestamp", loader_class.construct_yaml_timestamp)
+
+
+_add_policy_constructors(_PolicyLoader)
+
+if _C_SAFE_LOADER is not None:
+
+    class _FastPolicyLoader(_PolicyRules, _C_SAFE_LOADER):  # type: ignore[misc]
+        """libyaml's safe loader with the same scalar rules; used only on text :func:`_plain_events`
+        has cleared, since its composer follows aliases and recurses without a limit."""
+
+    _add_policy_constructors(_FastPolicyLoader)
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
 def read_document(text: str, *, fmt: Format = "yaml", name: str | None = None) -> tuple[Any, Lines]:
@@ -221,6 +249,59 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 
 def _read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
+    if _C_SAFE_LOADER is not None:
+        fast = _fast_read_yaml(text)
+        if fast is not None:
+            return fast
+    return _reference_read_yaml(text, name)
+
+
+def _fast_read_yaml(text: str) -> tuple[Any, Lines] | None:
+    """The document read with libyaml, or None when the text needs the reference loader.
+
+    Any refusal at all (alias, depth, syntax, a bad number, a duplicate key) returns None, so the
+    reference loader says it, in the same words and at the same line as ever.
+    """
+    if "\t" in text or "?" in text or "\ufeff" in text[1:]:
+        # libyaml takes a tab as a separator, ? inside a plain scalar in [...] or {...}, and a byte-order
+        # mark past the start, each otherwise than the reference loader: such text (none in the built-in
+        # packs) is read by the reference
+        return None
+    try:
+        if not _plain_events(text):
+            return None
+        loader = _FastPolicyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            lines: Lines = {}
+            _collect_lines(node, (), lines, None)
+            return loader.construct_document(node), lines
+        finally:
+            loader.dispose()
+    except Exception:  # whatever libyaml refuses, the reference loader words
+        return None
+
+
+def _plain_events(text: str) -> bool:
+    """Whether libyaml's event stream (scanned iteratively, whatever the depth) has no alias and
+    no node nested deeper than the reference loader accepts; only then may libyaml's recursive
+    composer see the text."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_C_SAFE_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            return False
+        if isinstance(event, _NODE_EVENTS) and depth >= MAX_YAML_DEPTH:
+            return False
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
+    return True
+
+
+def _reference_read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
     try:
         loader = _PolicyLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -268,8 +349,9 @@ def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | No
                 key = _scalar_key(key_node)
                 mark = key_node.start_mark
                 if key_node.tag == "tag:yaml.org,2002:merge":  # keys given again after it win silently
-                    raise PolicyError("YAML merge keys (<<) are not allowed in policy files; write the keys out",
-                                      line=mark.line + 1)
+                    raise PolicyError(
+                        "YAML merge keys (<<) are not allowed in policy files; write the keys out", line=mark.line + 1
+                    )
                 if key in seen:
                     first = seen[key]
                     raise PolicyError(
