@@ -276,3 +276,16 @@ class TestAnEngineCarriesItsNamedTime:
         result = self._unpickled(self._engine(), other)
         assert result.returncode == 1
         assert "calendar 'lead10-office' registered in this process differs" in result.stderr
+
+
+class TestAnExplicitTagTheValueIsNot:
+    """``x: !!int x`` (or !!float, !!timestamp, !!bool) escaped as a raw ValueError, AttributeError
+    or KeyError from inside the YAML constructors; now a located PolicyError."""
+
+    @pytest.mark.parametrize("tag", ["int", "float", "timestamp", "bool"])
+    def test_located_at_its_line(self, tag: str) -> None:
+        import csrules
+
+        said = rf"^p\.yaml:3: 'x' cannot be read as !!{tag}, the tag it is given$"
+        with pytest.raises(csrules.PolicyError, match=said):
+            csrules.loads_policy(f'id: p\nversion: "1"\nvalue: !!{tag} x\n', name="p.yaml")

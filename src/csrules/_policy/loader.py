@@ -61,6 +61,17 @@ class _PolicyRules:
             return "tag:yaml.org,2002:str"
         return super().resolve(kind, value, implicit)  # type: ignore[misc]
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)  # type: ignore[misc]
+        except PolicyError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError):
+            # an explicit tag the value is not (``!!int x``, ``!!timestamp soon``)
+            tag = str(node.tag).rpartition(":")[2]
+            raise PolicyError(f"{node.value!r} cannot be read as !!{tag}, the tag it is given",
+                              line=node.start_mark.line + 1) from None
+
     def construct_yaml_int(self, node: Any) -> Any:
         if len(node.value) > MAX_INT_DIGITS:
             raise PolicyError(
