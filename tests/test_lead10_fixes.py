@@ -11,6 +11,19 @@ import pytest
 
 from tests.test_cli_e2e import CSRULES, PACKAGE_PARENT
 
+
+def one_rule_policy(policy_id: str, fact_type: str, rule_id: str, when: str, then: str) -> str:
+    """A policy file of one rule (``when`` and ``then`` as YAML flow text)."""
+    return (f'id: {policy_id}\nversion: "1"\ntitle: {{en: {policy_id}, zh: {policy_id}}}\n'
+            f"fact_type: {fact_type}\nrules:\n  - id: {rule_id}\n    title: {{en: {rule_id}, zh: {rule_id}}}\n"
+            f"    when: {when}\n    then: [{then}]\n")
+
+
+def violation(code: str) -> str:
+    """A violation effect of ``code``, as YAML flow text."""
+    return f"{{type: violation, code: {code}, message: {{en: {code}, zh: {code}}}}}"
+
+
 TICKETS_MODULE = """\
 from pydantic import AwareDatetime, BaseModel
 import csrules
@@ -21,21 +34,10 @@ class Ticket(BaseModel):
     opened_at: AwareDatetime
 """
 
-TICKETS_POLICY = """\
-id: hd.tickets
-version: "1"
-title: {en: Tickets, zh: 工單}
-fact_type: lead10_ticket
-rules:
-  - id: HD-1
-    title: {en: urgent and late, zh: 緊急逾時}
-    when:
-      kind: all
-      of:
-        - {kind: compare, path: priority, op: "==", value: urgent}
-        - {kind: elapsed, since: opened_at, op: ">=", duration: 4h}
-    then: [{type: violation, code: HD-1, message: {en: late, zh: 逾時}}]
-"""
+TICKETS_POLICY = one_rule_policy(
+    "hd.tickets", "lead10_ticket", "HD-1",
+    '{kind: all, of: [{kind: compare, path: priority, op: "==", value: urgent}, '
+    '{kind: elapsed, since: opened_at, op: ">=", duration: 4h}]}', violation("HD-1"))
 
 CALENDAR_MODULE = """\
 from csrules import register_calendar
@@ -44,17 +46,8 @@ register_calendar("lead10-office", BusinessCalendar(timezone="Asia/Shanghai", ho
                   holidays=["2026-03-02"], holiday_years=[2026]), replace=True)
 """
 
-HOLIDAY_POLICY = """\
-id: acme.cal
-version: "1"
-title: {en: Holiday leave, zh: 假日請假}
-fact_type: leave_request
-rules:
-  - id: C-1
-    title: {en: leave starting on an office holiday, zh: 假日請假}
-    when: {kind: on_holiday, path: start, calendar: lead10-office}
-    then: [{type: violation, code: C-1, message: {en: holiday, zh: 假日}}]
-"""
+HOLIDAY_POLICY = one_rule_policy(
+    "acme.cal", "leave_request", "C-1", "{kind: on_holiday, path: start, calendar: lead10-office}", violation("C-1"))
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,17 +97,8 @@ class TestNothingTestedIsNoPass:
     """``csrules test`` on a policy without worked examples exited 0 ("0 passed, 0 failed"): a
     suite that lost its examples went green."""
 
-    POLICY = """\
-id: acme.untested
-version: "1"
-title: {en: Untested, zh: 未測}
-fact_type: leave_request
-rules:
-  - id: U-1
-    title: {en: long leave, zh: 長假}
-    when: {kind: compare, path: days, op: ">", value: 3}
-    then: [{type: violation, code: U-1, message: {en: long, zh: 長}}]
-"""
+    POLICY = one_rule_policy(
+        "acme.untested", "leave_request", "U-1", '{kind: compare, path: days, op: ">", value: 3}', violation("U-1"))
 
     @pytest.mark.parametrize("form", [[], ["--format", "json"]])
     def test_exits_one_and_says_so(self, tmp_path: Path, form: list[str]) -> None:
@@ -132,17 +116,9 @@ class TestCheckingACompanyPackWithAMistake:
     JSON and named only the first problem; a plain directory of the same files gave findings."""
 
     MANIFEST = 'name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: "1"\nextends: call_centre\n'
-    EXTRA = """\
-id: acme.extra
-version: "1"
-title: {en: Extra, zh: 額外}
-fact_type: leave_request
-rules:
-  - id: X-1.director
-    title: {en: Long leave goes to the director, zh: 長假}
-    when: {kind: compare, path: dayz, op: ">", value: 3}
-    then: [{type: approval, role: centre_director}]
-"""
+    EXTRA = one_rule_policy(
+        "acme.extra", "leave_request", "X-1.director", '{kind: compare, path: dayz, op: ">", value: 3}',
+        "{type: approval, role: centre_director}")
 
     def test_a_policy_file_mistake_is_a_finding_at_its_line(self, tmp_path: Path) -> None:
         pack = tmp_path / "acme"

@@ -64,16 +64,20 @@ def test_the_third_wei_is_probed_on_a_third_offence() -> None:
         assert fact.prior_greeting_offences == fact.greeting_offence_number - 1
 
 
-def _attendance_probes(rule: str) -> dict[str, list[BaseModel]]:
-    """The call centre's ATT-7 ``rule`` alone, probed at 10 March 2026: facts per probe label."""
-    attendance = load_pack("call_centre").policy("call_centre.attendance")
-    data = attendance.model_dump(mode="python")
-    data["rules"] = [r for r in data["rules"] if r["id"] == rule]
+def _probes_of_one_rule(pack: str, policy_id: str, rule_id: str) -> dict[str, list[Any]]:
+    """The facts ``probe_examples`` finds for each probe of one rule of a built-in pack, by label."""
+    data = load_pack(pack).policy(policy_id).model_dump(mode="python")
+    data["rules"] = [r for r in data["rules"] if r["id"] == rule_id]
     now = datetime(2026, 3, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
-    found: dict[str, list[BaseModel]] = {}
+    found: dict[str, list[Any]] = {}
     for target, fact in probe_examples(Policy(**data), now=now, per=2):
         found.setdefault(target.probe.label, []).append(fact)
     return found
+
+
+def _attendance_probes(rule: str) -> dict[str, list[Any]]:
+    """The call centre's ATT-7 ``rule`` alone, probed at 10 March 2026: facts per probe label."""
+    return _probes_of_one_rule("call_centre", "call_centre.attendance", rule)
 
 
 def test_an_absence_is_probed_on_a_record_without_arrival() -> None:
@@ -115,13 +119,7 @@ def test_values_never_computed(model: type[BaseModel], fixed: tuple[str, Any] | 
 
 def test_a_swap_agreed_by_its_own_party_is_probed() -> None:
     """ATT-9.own-approval's ``own_approval = yes`` probe gets swaps a party agreed to as shift lead."""
-    swap = load_pack("call_centre").policy("call_centre.swap")
-    data = swap.model_dump(mode="python")
-    data["rules"] = [r for r in data["rules"] if r["id"] == "ATT-9.own-approval"]
-    now = datetime(2026, 3, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
-    found: dict[str, list[Any]] = {}
-    for target, fact in probe_examples(Policy(**data), now=now, per=2):
-        found.setdefault(target.probe.label, []).append(fact)
+    found = _probes_of_one_rule("call_centre", "call_centre.swap", "ATT-9.own-approval")
     assert found["own_approval = yes"]
     for fact in found["own_approval = yes"]:
         assert fact.own_approval
@@ -132,13 +130,7 @@ def test_a_swap_agreed_by_its_own_party_is_probed() -> None:
 
 def test_a_call_following_the_script_is_probed() -> None:
     """online_support CB-3.script-order's ``script_in_order = yes`` probe gets calls that follow the script."""
-    call = load_pack("online_support").policy("online_support.call")
-    data = call.model_dump(mode="python")
-    data["rules"] = [r for r in data["rules"] if r["id"] == "CB-3.script-order"]
-    now = datetime(2026, 3, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
-    found: dict[str, list[Any]] = {}
-    for target, fact in probe_examples(Policy(**data), now=now, per=2):
-        found.setdefault(target.probe.label, []).append(fact)
+    found = _probes_of_one_rule("online_support", "online_support.call", "CB-3.script-order")
     assert found["script_in_order = yes"]
     assert all(fact.script_in_order for fact in found["script_in_order = yes"])
     assert found["script_in_order = no"]
