@@ -583,16 +583,23 @@ def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Ex
         return start + rest
 
     def reach(pairs: pl.Series) -> pl.Series:
-        frame = pairs.struct.unnest()
-        starts, zones = frame["s"], frame["z"].drop_nulls().unique().to_list()
+        # Only element-wise kernels and plain Python in here: this runs on Polars' thread pool,
+        # and a pooled operation (unique, join) would wait on that pool, for ever where it has
+        # one thread (a Dask worker's).
+        starts, zones = pairs.struct.field("s"), pairs.struct.field("z")
+        named = set(zones.to_list()) - {None}
         first, last = starts.min(), starts.max()
-        if len(zones) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
-                and _steady(str(zones[0]), first, last, days):
+        if len(named) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
+                and _steady(str(next(iter(named))), first, last, days):
             return (starts + (timedelta(days=days) + rest)).alias("reached")
-        keys = frame.unique().drop_nulls()
-        found = [add_days_then(at, days, rest, name) for at, name in keys.iter_rows()]
-        table = keys.with_columns(pl.Series("reached", found, dtype=INSTANT))
-        return frame.join(table, on=["s", "z"], how="left", maintain_order="left")["reached"]
+        found: dict[tuple[datetime, str], datetime] = {}
+        reached = [
+            None if at is None or name is None
+            else found[at, name] if (at, name) in found
+            else found.setdefault((at, name), add_days_then(at, days, rest, name))
+            for at, name in zip(starts.to_list(), zones.to_list(), strict=True)
+        ]
+        return pl.Series("reached", reached, dtype=INSTANT)
 
     return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
 
