@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from csrules._cli.cli import main
 from tests.test_cli_e2e import CSRULES, PACKAGE_PARENT
+from tests.test_faults_input import ATTENDANCE
 
 
 def one_rule_policy(policy_id: str, fact_type: str, rule_id: str, when: str, then: str) -> str:
@@ -91,6 +93,25 @@ class TestAuditWorkersImportTheHostModules:
         result = _run(tmp_path, "audit", "holiday.yaml", "l.jsonl", "--import", "office_calendar",
                       "--now", "2026-03-01T00:00:00Z", "-o", "out", "--workers", workers, "--batch-rows", "10")
         assert result.stdout.startswith("30 rows audited: 30 with a violation"), result.stdout + result.stderr
+
+
+class TestAnImportThatFails:
+    """``--import FILE`` is refused as no such file only when the file is missing: a module that
+    raised FileNotFoundError while it ran (a settings file of its own missing) was reported as
+    ``no such file`` too, naming the module that is there."""
+
+    def test_a_missing_file(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        missing = tmp_path / "absent.py"
+        assert main(["eval", str(ATTENDANCE), "/dev/null", "--import", str(missing)]) == 2
+        assert capsys.readouterr().err == f"csrules eval: error: --import {missing}: no such file\n"
+
+    def test_a_module_missing_a_file_of_its_own(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        module = tmp_path / "settings.py"
+        module.write_text("open('absent-settings.json', encoding='utf-8')\n", encoding="utf-8")
+        assert main(["eval", str(ATTENDANCE), "/dev/null", "--import", str(module)]) == 2
+        assert capsys.readouterr().err == (
+            f"csrules eval: error: --import {module} failed: FileNotFoundError: [Errno 2] No such file or "
+            "directory: 'absent-settings.json'\n")
 
 
 class TestNothingTestedIsNoPass:

@@ -17,35 +17,37 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["carried", "import_host_module", "imported"]
+__all__ = ["carried", "import_host_module"]
 
-_IMPORTED: list[str] = []
+_IMPORTED: dict[str, None] = {}
 """The names and resolved file paths imported through :func:`import_host_module`, in order."""
-
-
-def _is_path(name: str) -> bool:
-    return name.endswith(".py") or "/" in name
 
 
 def import_host_module(name: str) -> None:
     """Import ``name`` (a dotted module name, or a ``.py`` file path imported under the name
     ``csrules_user_<stem>``) once per process, and record it for audit workers.
 
-    Raises :class:`FileNotFoundError` for a path that is no file, and whatever the import raises.
+    Raises :class:`ImportError` when ``name`` cannot be imported (a module not found, a path
+    that is no file: ``no such file``), and whatever else the module raises while it runs.
     """
-    if not _is_path(name):
+    if name.endswith(".py") or "/" in name:
+        name = _import_file(name)
+    else:
         importlib.import_module(name)
-        _record(name)
-        return
+    _IMPORTED[name] = None
+
+
+def _import_file(name: str) -> str:
+    """Import the ``.py`` file ``name``; its resolved path, which names it in every process."""
     path = Path(name)
     if not path.is_file():
-        raise FileNotFoundError(name)
+        raise ImportError("no such file", path=name)
     resolved = path.resolve()
     module_name = f"csrules_user_{resolved.stem}"
     if module_name not in sys.modules:  # imported once per process, like any module
         spec = importlib.util.spec_from_file_location(module_name, resolved)
         if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {name} as a module")
+            raise ImportError("cannot import this file", path=name)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         try:
@@ -53,17 +55,7 @@ def import_host_module(name: str) -> None:
         except BaseException:
             del sys.modules[spec.name]  # a failed import leaves nothing half-made behind
             raise
-    _record(str(resolved))
-
-
-def _record(name: str) -> None:
-    if name not in _IMPORTED:
-        _IMPORTED.append(name)
-
-
-def imported() -> tuple[str, ...]:
-    """What :func:`import_host_module` imported in this process, in order."""
-    return tuple(_IMPORTED)
+    return str(resolved)
 
 
 class _Carried:
@@ -87,5 +79,5 @@ def _unpickled_after_imports(imports: tuple[str, ...], blob: bytes) -> Any:
 def carried(value: object) -> object:
     """``value`` as an object whose pickled form imports this process's host modules before it
     unpickles ``value`` (unpickled, it *is* ``value``); ``value`` itself when there are none."""
-    imports = imported()
+    imports = tuple(_IMPORTED)
     return _Carried(value, imports) if imports else value

@@ -169,9 +169,7 @@ def import_modules(names: Sequence[str]) -> None:
     for name in names:
         try:
             import_host_module(name)
-        except FileNotFoundError:
-            raise CliError(f"--import {name}: no such file") from None
-        except ImportError as exc:
+        except ImportError as exc:  # no such file or module, or one the module imports
             raise CliError(f"--import {name}: {exc}") from None
         except SystemExit as exc:  # a module that ends the program when imported
             raise CliError(f"--import {name} failed: it called exit({exc.code!r}) while being imported") from None
