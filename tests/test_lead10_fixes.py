@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from csrules._cli.cli import main
-from tests.test_cli_e2e import CSRULES, PACKAGE_PARENT
+from tests.company_support import company
+from tests.test_cli_e2e import CSRULES, IMPORT, PACKAGE_PARENT
 from tests.test_faults_input import ATTENDANCE
 
 
@@ -26,19 +28,9 @@ def violation(code: str) -> str:
     return f"{{type: violation, code: {code}, message: {{en: {code}, zh: {code}}}}}"
 
 
-TICKETS_MODULE = """\
-from pydantic import AwareDatetime, BaseModel
-import csrules
-@csrules.register_fact_type(name="lead10_ticket")
-class Ticket(BaseModel):
-    ticket_id: str
-    priority: str
-    opened_at: AwareDatetime
-"""
-
-TICKETS_POLICY = one_rule_policy(
-    "hd.tickets", "lead10_ticket", "HD-1",
-    '{kind: all, of: [{kind: compare, path: priority, op: "==", value: urgent}, '
+ORDERS_POLICY = one_rule_policy(
+    "hd.orders", "cli_order", "HD-1",
+    '{kind: all, of: [{kind: compare, path: resolved, op: "==", value: false}, '
     '{kind: elapsed, since: opened_at, op: ">=", duration: 4h}]}', violation("HD-1"))
 
 CALENDAR_MODULE = """\
@@ -53,13 +45,14 @@ HOLIDAY_POLICY = one_rule_policy(
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # PYTHONPATH holds the host's folder (a dotted --import) and this csrules
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": os.pathsep.join([str(cwd), PACKAGE_PARENT])}
+    # PYTHONPATH holds the host's folder (a dotted --import), and this csrules when it is run with -m
+    paths = [str(cwd), *([PACKAGE_PARENT] if CSRULES[0] == sys.executable else [])]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": os.pathsep.join(paths)}
     return subprocess.run([*CSRULES, *args], cwd=cwd, text=True, capture_output=True, env=env, timeout=300,
                           check=False)
 
 
-def _lines(path: Path, rows: list[dict[str, str]]) -> None:
+def _lines(path: Path, rows: list[dict[str, object]]) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
@@ -70,13 +63,11 @@ class TestAuditWorkersImportTheHostModules:
     (refused as unknown)."""
 
     def test_a_fact_type_from_a_file(self, tmp_path: Path, workers: str) -> None:
-        (tmp_path / "tickets.py").write_text(TICKETS_MODULE, encoding="utf-8")
-        (tmp_path / "tickets.yaml").write_text(TICKETS_POLICY, encoding="utf-8")
-        _lines(tmp_path / "t.jsonl", [
-            {"ticket_id": f"T{i}", "priority": "urgent" if i % 2 else "low", "opened_at": "2026-03-02T05:00:00+08:00"}
-            for i in range(40)
+        (tmp_path / "orders.yaml").write_text(ORDERS_POLICY, encoding="utf-8")
+        _lines(tmp_path / "o.jsonl", [
+            {"opened_at": "2026-03-02T05:00:00+08:00", "resolved": i % 2 == 0} for i in range(40)
         ])
-        result = _run(tmp_path, "audit", "tickets.yaml", "t.jsonl", "--import", "tickets.py",
+        result = _run(tmp_path, "audit", "orders.yaml", "o.jsonl", *IMPORT,
                       "--now", "2026-03-02T12:00:00+08:00", "-o", "out", "--workers", workers, "--batch-rows", "10")
         assert "Traceback" not in result.stderr, result.stderr
         summary = result.stdout + result.stderr
@@ -122,45 +113,46 @@ class TestNothingTestedIsNoPass:
         "acme.untested", "leave_request", "U-1", '{kind: compare, path: days, op: ">", value: 3}', violation("U-1"))
 
     @pytest.mark.parametrize("form", [[], ["--format", "json"]])
-    def test_exits_one_and_says_so(self, tmp_path: Path, form: list[str]) -> None:
+    def test_exits_one_and_says_so(self, capsys: pytest.CaptureFixture[str], tmp_path: Path, form: list[str]) -> None:
         (tmp_path / "untested.yaml").write_text(self.POLICY, encoding="utf-8")
-        result = _run(tmp_path, "test", "untested.yaml", *form)
-        assert result.returncode == 1, result.stdout + result.stderr
+        code = main(["test", str(tmp_path / "untested.yaml"), *form])
+        out = capsys.readouterr().out
+        assert code == 1, out
         if form:
-            assert json.loads(result.stdout)["passed"] == 0
+            assert json.loads(out)["passed"] == 0
         else:
-            assert "nothing was tested" in result.stdout
+            assert "nothing was tested" in out
 
 
 class TestCheckingACompanyPackWithAMistake:
     """``csrules check PACKDIR`` with a mistake in the pack exited 2 ("bad usage"), printed no
     JSON and named only the first problem; a plain directory of the same files gave findings."""
 
-    MANIFEST = 'name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: "1"\nextends: call_centre\n'
     EXTRA = one_rule_policy(
         "acme.extra", "leave_request", "X-1.director", '{kind: compare, path: dayz, op: ">", value: 3}',
         "{type: approval, role: centre_director}")
 
-    def test_a_policy_file_mistake_is_a_finding_at_its_line(self, tmp_path: Path) -> None:
-        pack = tmp_path / "acme"
-        pack.mkdir()
-        (pack / "pack.yaml").write_text(self.MANIFEST + "policies: [extra.yaml]\n", encoding="utf-8")
-        (pack / "extra.yaml").write_text(self.EXTRA, encoding="utf-8")
-        result = _run(tmp_path, "check", "acme", "--json")
-        assert result.returncode == 1, result.stderr
-        findings = json.loads(result.stdout)["findings"]
+    @pytest.fixture(autouse=True)
+    def _in_tmp_path(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        (tmp_path / "acme").mkdir()
+        monkeypatch.chdir(tmp_path)  # the findings name the pack as it was given: acme/...
+
+    def test_a_policy_file_mistake_is_a_finding_at_its_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        company(Path("acme"), "policies: [extra.yaml]\n", extra__yaml=self.EXTRA)
+        code = main(["check", "acme", "--json"])
+        out = capsys.readouterr().out
+        assert code == 1, out
+        findings = json.loads(out)["findings"]
         assert [(f["file"], f["line"], f["code"]) for f in findings] == [("acme/extra.yaml", 8, "invalid")]
         assert "dayz" in findings[0]["message"]
 
-    def test_a_manifest_mistake_is_a_finding_at_its_line(self, tmp_path: Path) -> None:
-        pack = tmp_path / "acme"
-        pack.mkdir()
-        manifest = self.MANIFEST + "overrides:\n  leave:\n    personal_notic: 2d\n"
-        (pack / "pack.yaml").write_text(manifest, encoding="utf-8")
-        result = _run(tmp_path, "check", "acme")
-        assert result.returncode == 1, result.stderr
-        assert result.stdout.startswith("acme/pack.yaml:7: error [invalid] "), result.stdout
-        assert "personal_notic" in result.stdout
+    def test_a_manifest_mistake_is_a_finding_at_its_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        company(Path("acme"), "overrides:\n  leave:\n    personal_notic: 2d\n")
+        code = main(["check", "acme"])
+        out = capsys.readouterr().out
+        assert code == 1, out
+        assert out.startswith("acme/pack.yaml:7: error [invalid] "), out
+        assert "personal_notic" in out
 
 
 class TestLogBoundsAtTheEndsOfTime:
