@@ -71,6 +71,12 @@ class TestTheFarewellNeedNotBeTheLastWord:
         assert "CON-4.farewell" in _fired(pack, _call(["您好，這裡是客服部", "再見", "對了，還有一件事"]))
 
     @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
+    def test_a_pleasantry_beside_more_business(self, pack: str) -> None:
+        """The pleasantry is found anywhere in the last line, as the README says: 謝謝 beside more
+        business still closes the call after a 再見."""
+        assert "CON-4.farewell" not in _fired(pack, _call(["您好，這裡是客服部", "再見", "謝謝，對了還有一件事"]))
+
+    @pytest.mark.parametrize("pack", ["call_centre", "online_support"])
     def test_no_farewell_at_all(self, pack: str) -> None:
         """A call that never says 再見 still lacks the farewell."""
         assert "CON-4.farewell" in _fired(pack, _call(["您好，這裡是客服部", "好的，謝謝", "祝您愉快"]))
