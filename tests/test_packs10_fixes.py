@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from csrules import Decision
 from csrules.policies import load_pack
+from tests.company_support import company
+from tests.test_lead10_fixes import one_rule_policy
 
 NOW = datetime.fromisoformat("2026-03-10T10:05:00+08:00")
 
@@ -18,12 +21,12 @@ def _call(lines: list[str], **extra: Any) -> dict[str, Any]:
             "agent_lines": lines, **extra}
 
 
-def _fired(pack: str, fact: dict[str, Any], fact_type: str = "call_record", now: datetime = NOW) -> set[str]:
-    return set(load_pack(pack).engine().evaluate(fact, fact_type=fact_type, now=now).rule_ids)
+def _decision(pack: str, fact: dict[str, Any], fact_type: str = "call_record") -> Decision:
+    return load_pack(pack).engine().evaluate(fact, fact_type=fact_type, now=NOW)
 
 
-def _effects(pack: str, fact: dict[str, Any], fact_type: str = "call_record", now: datetime = NOW) -> set[str]:
-    return set(load_pack(pack).engine().evaluate(fact, fact_type=fact_type, now=now).effect_keys)
+def _fired(pack: str, fact: dict[str, Any], fact_type: str = "call_record") -> set[str]:
+    return set(_decision(pack, fact, fact_type).rule_ids)
 
 
 GREETING_RULES = [("mall", "CON-1.hello", "CON-1.no-agent-lines", "obligation:cs_supervisor"),
@@ -37,11 +40,11 @@ class TestACallWithoutAgentLines:
     @pytest.mark.parametrize(("pack", "rule", "check", "effect"), GREETING_RULES)
     def test_no_greeting_violation_but_a_check(self, pack: str, rule: str, check: str, effect: str) -> None:
         """A dropped call (no agent line) is no greeting violation; someone checks the recording."""
-        fired = _fired(pack, _call([], duration="PT0S"))
-        assert rule not in fired
-        assert check in fired
-        assert not {key for key in _effects(pack, _call([], duration="PT0S")) if key.startswith("violation")}
-        assert effect in _effects(pack, _call([], duration="PT0S"))
+        decision = _decision(pack, _call([], duration="PT0S"))
+        assert rule not in decision.rule_ids
+        assert check in decision.rule_ids
+        assert not {key for key in decision.effect_keys if key.startswith("violation")}
+        assert effect in decision.effect_keys
 
     @pytest.mark.parametrize(("pack", "rule", "check", "effect"), GREETING_RULES)
     def test_a_call_with_lines_is_still_judged(self, pack: str, rule: str, check: str, effect: str) -> None:
@@ -166,33 +169,17 @@ def test_online_support_unrelated_work_is_flagged() -> None:
     assert "CON-6.unrelated-work" not in _fired("online_support", review, "qa_review")
 
 
-COMPANY_PACK = """name: acme
-title: {en: Acme, zh: 阿克米}
-version: "1"
-extends: call_centre
-policies: [extra.yaml]
-overrides:
-  leave:
-    personal_notice: 2d
-"""
-EXTRA_POLICY = """id: acme.extra
-version: "1"
-title: {en: Extra, zh: 額外}
-fact_type: leave_request
-rules:
-  - id: X-1.director
-    title: {en: Long leave goes to the director, zh: 長假}
-    when: {kind: compare, path: days, op: ">", value: 3}
-    then: [{type: approval, role: centre_directer}]
-"""
+EXTRA_POLICY = one_rule_policy(
+    "acme.extra", "leave_request", "X-1.director", '{kind: compare, path: days, op: ">", value: 3}',
+    "{type: approval, role: centre_directer}")
 
 
 def test_a_role_typo_is_located_in_its_own_file_not_on_the_overrides(tmp_path: Any) -> None:
     """A company pack with overrides: the unknown role is reported at its policy file's line."""
     from csrules import PolicyError
 
-    (tmp_path / "pack.yaml").write_text(COMPANY_PACK, encoding="utf-8")
-    (tmp_path / "extra.yaml").write_text(EXTRA_POLICY, encoding="utf-8")
+    overrides = "overrides:\n  leave:\n    personal_notice: 2d\n"
+    company(tmp_path, f"policies: [extra.yaml]\n{overrides}", extra__yaml=EXTRA_POLICY)
     with pytest.raises(PolicyError, match="centre_directer") as caught:
         load_pack(tmp_path)
     assert "extra.yaml:9" in str(caught.value)
@@ -220,12 +207,9 @@ def _dated_qa(tmp_path: Any, listed: str) -> None:
     from csrules import policies
 
     base = (Path(policies.__file__).parent / "call_centre" / "qa.yaml").read_text(encoding="utf-8")
-    (tmp_path / "qa1.yaml").write_text(base.replace('version: "1.0"\n', 'version: "1.0"\nvalid_until: 2026-07-01\n', 1),
-                                       encoding="utf-8")
-    (tmp_path / "qa2.yaml").write_text(base.replace('version: "1.0"\n', 'version: "2.0"\nvalid_from: 2026-06-30\n', 1),
-                                       encoding="utf-8")
-    (tmp_path / "pack.yaml").write_text("name: acme\ntitle: {en: Acme, zh: 阿克米}\nversion: \"1\"\n"
-                                        f"extends: call_centre\n{listed}: [qa1.yaml, qa2.yaml]\n", encoding="utf-8")
+    company(tmp_path, f"{listed}: [qa1.yaml, qa2.yaml]\n",
+            qa1__yaml=base.replace('version: "1.0"\n', 'version: "1.0"\nvalid_until: 2026-07-01\n', 1),
+            qa2__yaml=base.replace('version: "1.0"\n', 'version: "2.0"\nvalid_from: 2026-06-30\n', 1))
 
 
 def test_overlapping_replacements_are_located_and_not_told_to_use_replace(tmp_path: Any) -> None:
