@@ -85,6 +85,14 @@ class TestTheFarewellNeedNotBeTheLastWord:
         assert "CON-4.farewell" in _fired(pack, _call(["您好，這裡是客服部", "好的，謝謝", "祝您愉快"]))
 
 
+def test_a_greeting_written_to_a_woman_is_caught_by_folding() -> None:
+    """The call_centre README: matching folds 妳 into 你, so 你好 alone catches 妳好."""
+    pack = load_pack("call_centre", overrides={"call": {"greeting_phrases": ["您好", "你好"]}})
+    fact = _call(["妳好，客服中心", "再見"])
+    assert "CON-4.greeting" not in pack.engine().evaluate(fact, fact_type="call_record", now=NOW).rule_ids
+    assert "CON-4.greeting" in _fired("call_centre", _call(["客服中心", "再見"]))
+
+
 class TestCourtesyWords:
     """002 第二則 一 7 「請」字當頭; 003 篇17 態度 第一條 請/謝/您 是公司接通電話時的必用語."""
 
