@@ -123,6 +123,16 @@ class TestNothingTestedIsNoPass:
         else:
             assert "nothing was tested" in out
 
+    def test_explored_facts_are_tested(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """With --explore the generated facts are tested: no worked example alone is no failure,
+        and the run does not say that nothing was tested."""
+        (tmp_path / "untested.yaml").write_text(self.POLICY, encoding="utf-8")
+        code = main(["test", str(tmp_path / "untested.yaml"), "--explore", "--max-examples", "5"])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert "no worked examples or test files found\n" in out
+        assert "nothing was tested" not in out
+
 
 class TestCheckingACompanyPackWithAMistake:
     """``csrules check PACKDIR`` with a mistake in the pack exited 2 ("bad usage"), printed no

@@ -242,7 +242,8 @@ def run_test(args: argparse.Namespace) -> int:
             results.extend(run_test_files(find_test_files(path), target.policies, runner=read_and_run))
     summary = summarise(results)
     # nothing tested is no pass: a suite that lost its examples must not go green
-    failed = bool(summary.failed) or (not results and not args.explore)
+    untested = not results and not args.explore
+    failed = bool(summary.failed) or untested
     extra: list[str] = []
     if coverage is not None:
         report = coverage.report()
@@ -272,7 +273,7 @@ def run_test(args: argparse.Namespace) -> int:
         elif args.verbose:
             sys.stdout.write(f"ok   {result.id}\n")
     if not results:
-        sys.stdout.write("no worked examples or test files found: nothing was tested\n")
+        sys.stdout.write(f"no worked examples or test files found{': nothing was tested' if untested else ''}\n")
     for block in extra:
         sys.stdout.write(block + "\n")
     sys.stdout.write(summary.line + "\n")
