@@ -1,4 +1,6 @@
-"""Regression tests: the audit's worker processes import what the command line imported."""
+"""Regression tests: audit workers import what the command line imported, --import failures,
+``csrules test`` and ``check`` on what they cannot judge, log bounds at the ends of time, a pack
+SLA's whole days, and YAML values with a tag they are not."""
 
 from __future__ import annotations
 
