@@ -49,6 +49,25 @@ class TestDaskAudits:
         local = audit(pack, path, fact_type="leave_request", now=NOW, workers=1, batch_rows=2)
         assert pq.read_table(tmp_path / "out" / "decisions.parquet").equals(local.decisions)
 
+    def test_same_spec_twice_scatters_two_keys(self, client, monkeypatch):
+        """Two audits of one spec scatter it under two keys: with one key (Dask's hash of equal
+        data), releasing the first audit's copy could cancel the second audit's tasks."""
+        keys: list[str] = []
+        scatter = client.scatter
+
+        def recording(*args: Any, **kwargs: Any) -> Any:
+            future = scatter(*args, **kwargs)
+            keys.append(future.key)
+            return future
+
+        monkeypatch.setattr(client, "scatter", recording)
+        facts = examples("call_centre", "leave_request")
+        pack = load_pack("call_centre")
+        first, second = (audit(pack, facts, fact_type="leave_request", now=NOW, scheduler=client, batch_rows=5)
+                         for _ in range(2))
+        assert first.decisions.equals(second.decisions)
+        assert len(keys) == 2 and keys[0] != keys[1]
+
     def test_failed_task_fails_the_audit(self, client, tmp_path):
         """A task whose worker dies (every retry) is an AuditError, and nothing is reported."""
         facts = [{"agent_id": "a", "value": index} for index in range(12)]

@@ -32,7 +32,9 @@ def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) 
     owned = client is not scheduler
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        shared = client.scatter(carried(spec), broadcast=True)  # with the host's imports
+        # hash=False: a key of its own, so a later audit of the same spec is not cancelled when
+        # this one's copy is released (Dask would give equal data one key, then forget it)
+        shared = client.scatter(carried(spec), broadcast=True, hash=False)  # with the host's imports
         pending: deque[tuple[int, Any]] = deque()
         for batch in batches:
             pending.append((batch.num_rows, client.submit(judged, shared, batch, pure=False)))
