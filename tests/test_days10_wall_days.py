@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import csrules
@@ -251,6 +251,17 @@ class TestPathsAgree:
     """Row, compiled, explained, session and columnar paths put a deadline at one instant."""
 
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    # the clock changes themselves, whatever hypothesis draws: days of 23 and 25 hours, a wall
+    # time the clocks skip and one they repeat, and a zone that keeps its offset
+    @example(asked=utc("2026-03-28 09:00"), zone="Europe/London", days=1, hours="", before=True)
+    @example(asked=utc("2026-03-28 09:00"), zone="Europe/London", days=1, hours="", before=False)
+    @example(asked=utc("2026-03-28 01:30"), zone="Europe/London", days=1, hours="", before=True)  # gap
+    @example(asked=utc("2026-10-24 00:30"), zone="Europe/London", days=1, hours="6h", before=True)  # fold
+    @example(asked=utc("2026-03-07 14:00"), zone="America/New_York", days=1, hours="", before=False)
+    @example(asked=utc("2026-10-31 13:00"), zone="America/New_York", days=2, hours="6h", before=True)
+    @example(asked=utc("2026-10-02 22:00"), zone="Australia/Sydney", days=1, hours="", before=True)
+    @example(asked=utc("2026-04-03 22:00"), zone="Australia/Sydney", days=3, hours="6h", before=False)
+    @example(asked=utc("2026-03-28 09:00"), zone="Asia/Shanghai", days=1, hours="", before=True)
     @given(asked=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 31),
                               timezones=st.just(UTC)),
            zone=ZONES, days=st.integers(1, 9), hours=st.sampled_from(["", "6h"]), before=st.booleans())
