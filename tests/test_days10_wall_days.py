@@ -18,7 +18,7 @@ import csrules
 from csrules._engine.engine import Engine
 from csrules._sessions.due import day_count, due_after
 from csrules._time.durations import parse_duration
-from csrules._time.nominal import HORIZON, add_duration, steady_since
+from csrules._time.nominal import HORIZON, add_duration, steady_between, steady_since
 from csrules.audit import audit
 from csrules.domain.escalation import EscalationLadder, LadderStep
 from csrules.domain.slas import SlaPolicy, SlaTicket
@@ -88,6 +88,18 @@ class TestAddDuration:
             assert reached - at == timedelta(days=2)
         before = steady - US
         assert before.astimezone(tz).utcoffset() != steady.astimezone(tz).utcoffset() or steady.year == 1970
+
+    @pytest.mark.parametrize(("zone", "first", "last", "days", "steady"), [
+        ("Asia/Shanghai", "2000-01-01 00:00", "2030-01-01 00:00", 3, True),  # steady since 1991
+        ("Asia/Shanghai", "1988-04-10 00:00", "1988-04-16 00:00", 1, False),  # the 1988 change
+        ("Europe/London", "2026-06-01 00:00", "2026-06-30 00:00", 7, True),  # one summer
+        ("Europe/London", "2026-03-01 00:00", "2026-03-28 09:00", 1, False),  # the day after: BST
+        ("Europe/London", "2026-03-01 00:00", "2026-03-20 00:00", 9, False),  # the days reach it
+    ])
+    def test_batch_of_instants(self, zone: str, first: str, last: str, days: int, steady: bool) -> None:
+        """A batch of instants adds its days as 24 hours each only where the zone keeps one offset
+        from its first instant to the days after its last."""
+        assert steady_between(zone, utc(first), utc(last), days) is steady
 
     def test_session_due_time_is_the_same_function(self) -> None:
         """A session's due time (microseconds) is add_duration's instant, mixed durations too."""

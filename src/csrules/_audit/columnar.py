@@ -64,7 +64,7 @@ from csrules._policy.kinds.time import Notice, wall_span
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules._time.nominal import add_days_then, split_days
+from csrules._time.nominal import add_days_then, split_days, steady_between
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.domain.facts import (
     CERTIFICATE_CONTRADICTED,
@@ -570,9 +570,6 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
 ZONE = "__zone"
 """The column of a zoned fact type's batch naming the one zone its facts are read in."""
 
-_STEADY_SPAN = timedelta(days=366 * 200)
-"""Longest stretch of instants checked for a steady UTC offset (longer: counted row by row)."""
-
 
 def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Expr:
     """``start`` plus ``days`` on the wall clock of ``zone`` then ``rest`` elapsed, per row, as
@@ -590,7 +587,7 @@ def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Ex
         named = set(zones.to_list()) - {None}
         first, last = starts.min(), starts.max()
         if len(named) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
-                and _steady(str(next(iter(named))), first, last, days):
+                and steady_between(str(next(iter(named))), first, last, days):
             return (starts + (timedelta(days=days) + rest)).alias("reached")
         found: dict[tuple[datetime, str], datetime] = {}
         reached = [
@@ -602,25 +599,6 @@ def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Ex
         return pl.Series("reached", reached, dtype=INSTANT)
 
     return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
-
-
-@lru_cache(maxsize=1024)
-def _steady(zone: str, first: datetime, last: datetime, days: int) -> bool:
-    """Whether ``zone`` keeps one UTC offset from ``first`` to ``days`` after ``last`` (checked
-    every six hours: clock changes last months), so its wall days are 24 hours each there."""
-    if last - first > _STEADY_SPAN:
-        return False
-    tz, step = load_zone(zone), timedelta(hours=6)
-    try:
-        at, end = first - step, last + timedelta(days=days) + step
-        offset = at.astimezone(tz).utcoffset()
-        while at < end:
-            at += step
-            if at.astimezone(tz).utcoffset() != offset:
-                return False
-    except OverflowError:
-        return False
-    return True
 
 
 def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | None,

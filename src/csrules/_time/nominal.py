@@ -48,6 +48,7 @@ __all__ = [
     "cached_zone",
     "reach_utc",
     "split_days",
+    "steady_between",
     "steady_since",
     "steady_zone",
     "zone_named",
@@ -160,6 +161,33 @@ def steady_since(zone: ZoneInfo) -> datetime | None:
             return at
         at = earlier
     return _SINCE
+
+
+_LONGEST_SCAN: Final = timedelta(days=366 * 200)
+_SCAN_STEP: Final = timedelta(hours=6)
+
+
+@functools.lru_cache(maxsize=1024)
+def steady_between(zone: str, first: datetime, last: datetime, days: int) -> bool:
+    """Whether ``zone`` keeps one UTC offset from ``first`` to ``days`` after ``last``, so that
+    adding ``days`` to any instant in between is adding 24 hours each (a batch of instants at
+    once). At once from :func:`steady_since` where the zone has stopped changing its clocks;
+    else read every six hours (clock changes last months), over at most 200 years."""
+    tz, steady = steady_zone(zone)
+    if steady is not None and steady <= first and last < HORIZON - timedelta(days=days):
+        return True
+    if last - first > _LONGEST_SCAN:
+        return False
+    try:
+        at, end = first - _SCAN_STEP, last + timedelta(days=days) + _SCAN_STEP
+        offset = at.astimezone(tz).utcoffset()
+        while at < end:
+            at += _SCAN_STEP
+            if at.astimezone(tz).utcoffset() != offset:
+                return False
+    except OverflowError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=65_536)
