@@ -40,21 +40,21 @@ from csrules._time.calendar import ensure_aware, load_zone
 from csrules._time.durations import WallDuration, split_days
 
 __all__ = [
-    "FACT_ZONE_FIELD",
     "HORIZON",
+    "ZONE_FIELD",
     "add_days_then",
     "add_duration",
     "add_duration_us",
     "cached_zone",
+    "fact_zone",
     "reach_utc",
     "split_days",
     "steady_between",
     "steady_since",
     "steady_zone",
-    "zone_named",
 ]
 
-FACT_ZONE_FIELD: Final = "time_zone"
+ZONE_FIELD: Final = "time_zone"
 """The fact field naming the zone a fact's local clocks and days are read in."""
 
 _DAY: Final = timedelta(days=1)
@@ -66,9 +66,9 @@ cached_zone = functools.cache(load_zone)
 and is not kept)."""
 
 
-def zone_named(fact: object, default: str) -> str:
+def fact_zone(fact: object, default: str) -> str:
     """The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
-    named = fact.get(FACT_ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, FACT_ZONE_FIELD, None)
+    named = fact.get(ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, ZONE_FIELD, None)
     return named if isinstance(named, str) else default
 
 

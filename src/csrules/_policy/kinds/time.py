@@ -64,7 +64,7 @@ from csrules._time.calendar import BusinessCalendar, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window, parse_clock
 from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration, split_days
 from csrules._time.duties import Recurrence, parse_recurrence
-from csrules._time.nominal import HORIZON, cached_zone, reach_utc, steady_zone, zone_named
+from csrules._time.nominal import HORIZON, cached_zone, fact_zone, reach_utc, steady_zone
 from csrules._time.registry import DEFAULT_TIME_ZONE, calendar_label, get_calendar, get_shift_pattern
 from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import PolicyError, TimeError
@@ -299,11 +299,11 @@ class WallSpan:
 
     def reached(self, start: datetime, fact: object) -> datetime:
         """The instant the duration ends after ``start`` (UTC)."""
-        return reach_utc(aware_field(start, self.paths[0]), self.days, self.rest, zone_named(fact, self.zone))
+        return reach_utc(aware_field(start, self.paths[0]), self.days, self.rest, fact_zone(fact, self.zone))
 
     def __call__(self, start: datetime, end: datetime, fact: object) -> bool:
         begin = aware_field(start, self.paths[0])
-        zone, steady = steady_zone(zone_named(fact, self.zone))
+        zone, steady = steady_zone(fact_zone(fact, self.zone))
         if steady is not None and steady <= begin <= self.last:  # one UTC offset: days are 24 hours
             return bool(self.op(aware_field(end, self.paths[1]) - begin, self.length))
         return bool(self.op(aware_field(end, self.paths[1]), reach_utc(begin, self.days, self.rest, zone)))
@@ -313,7 +313,7 @@ class WallSpan:
         not 24 hours each (a clock change in between)."""
         reached = self.reached(start, fact)
         if reached - aware_field(start, self.paths[0]) != _length(self.duration):
-            shown = reached.astimezone(cached_zone(zone_named(fact, self.zone)))
+            shown = reached.astimezone(cached_zone(fact_zone(fact, self.zone)))
             values[f"{self.duration} after {self.paths[0]}"] = shown
         return self(start, end, fact)
 
