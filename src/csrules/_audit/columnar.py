@@ -59,12 +59,24 @@ from csrules._engine.engine import Engine
 from csrules._engine.zones import SplitZones, fact_zones
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import field_info
-from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
-from csrules._policy.kinds.time import Notice, wall_span
+from csrules._policy.kinds.core import (
+    All,
+    Any_,
+    Compare,
+    Elapsed,
+    In,
+    IsMissing,
+    IsSet,
+    Not,
+    NotIn,
+    coerce_literal,
+    wall_span,
+)
+from csrules._policy.kinds.time import Notice
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules._time.nominal import add_days_then, split_days, steady_between
+from csrules._time.nominal import add_days_then, steady_between
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.domain.facts import (
     CERTIFICATE_CONTRADICTED,
@@ -615,9 +627,8 @@ def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | N
     end = _literal(now) if node.until is None and now is not None else pl.col(node.until) if node.until else None
     if end is None or node.since not in columns or (node.until is not None and node.until not in columns):
         return None
-    days, rest = split_days(test.duration)
     zone = pl.col(ZONE) if ZONE in columns else pl.lit(own)
-    compared: pl.Expr = _OPS[node.op](end, _reached(pl.col(node.since), days, rest, zone))
+    compared: pl.Expr = _OPS[node.op](end, _reached(pl.col(node.since), test.days, test.rest, zone))
     return compared.fill_null(False)
 
 
