@@ -312,7 +312,8 @@ class Notice(ConditionBase):
 
 
 class _NoticeTest:
-    """``since`` -> ``until`` compared with a duration; bound into compiled code."""
+    """``since`` -> ``until`` compared with a duration; bound into compiled code (its
+    :attr:`wall` instead, where the duration counts whole days on the wall clock)."""
 
     __slots__ = ("calendar", "delta", "duration", "op", "since", "until", "wall")
 
@@ -326,9 +327,7 @@ class _NoticeTest:
         zone = DEFAULT_TIME_ZONE if calendar is None else calendar.timezone
         self.wall = wall_span(duration, cond.op, zone, (self.since, self.until))
 
-    def __call__(self, start: datetime, end: datetime, fact: object = None) -> bool:
-        if self.wall is not None:
-            return self.wall(start, end, fact)
+    def __call__(self, start: datetime, end: datetime) -> bool:
         begin, finish = aware_field(start, self.since), aware_field(end, self.until)
         if self.delta is not None:
             return self.op(finish - begin, self.delta)
@@ -372,8 +371,10 @@ class _NoticeHandler:
         if cond.until is not None:
             more, end = ctx.access(cond.until)
             guards = guards + more
-        test = ctx.const(self._test(cond, ctx.params))
-        return join([*guards, f"{test}({start}, {end}, f)"], "and")
+        test = self._test(cond, ctx.params)
+        if test.wall is not None:  # whole days: counted on the wall clock of the fact's zone
+            return join([*guards, f"{ctx.const(test.wall)}({start}, {end}, f)"], "and")
+        return join([*guards, f"{ctx.const(test)}({start}, {end})"], "and")
 
     def evaluate(self, cond: Notice, env: Env) -> TraceNode:
         start = env.get(cond.since)
