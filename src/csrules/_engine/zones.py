@@ -46,6 +46,9 @@ class SplitZones(str):
         made.named = named
         return made
 
+    def __reduce__(self) -> tuple[type[SplitZones], tuple[tuple[tuple[str, str], ...]]]:
+        return SplitZones, (self.named,)  # copied and pickled from the policies' zones, not the joined text
+
 
 def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:
     """Per fact type with a ``time_zone`` field, the zone its policies name where it is not
