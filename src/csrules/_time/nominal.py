@@ -140,11 +140,12 @@ _WEEK: Final = timedelta(weeks=1)
 
 @functools.cache
 def steady_since(zone: ZoneInfo) -> datetime | None:
-    """The instant from which ``zone`` keeps one UTC offset until 2100 (at the earliest 1970),
-    or None when its clocks still change: from there on a wall day is 24 hours, and adding
-    days needs no look at the wall clock (the fast path of Asia/Shanghai). The offset is read
-    a week apart going back from 2100 (clock changes last months), and the last change found
-    is then pinned to the microsecond by bisection."""
+    """The instant from which ``zone`` keeps one UTC offset until 2100 (at the earliest 1970):
+    from there on a wall day is 24 hours, and adding days needs no look at the wall clock (the
+    fast path of Asia/Shanghai, since 1991). A zone that still changes its clocks gets its last
+    change before 2100 (late 2099 for Europe/London), or None when that falls in 2099's last
+    week. The offset is read a week apart going back from 2100 (clock changes last months),
+    and the last change found is then pinned to the microsecond by bisection."""
     offset = HORIZON.astimezone(zone).utcoffset()
     at = HORIZON
     while at > _SINCE:
