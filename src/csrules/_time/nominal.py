@@ -4,10 +4,12 @@ A rule's "one day" is a day of the calendar, not 86,400 seconds: leave asked at 
 09:00 the next day was asked one day ahead, even when the clocks went forward in between
 (23 real hours). This is the distinction RFC 5545 (iCalendar, §3.3.6) and ISO 8601 draw
 between *nominal* durations (days and weeks, whose real length depends on the calendar) and
-*exact* ones (hours, minutes and seconds). :func:`add_duration` is the one place csrules adds
-a clock duration to an instant, and every reader uses it: condition kinds (``elapsed``,
-``notice``), obligation due times, session deadlines, escalation ladders, SLA targets and the
-columnar audit. The rule:
+*exact* ones (hours, minutes and seconds). :func:`add_duration` is the one place a rule's
+clock duration is added to an instant, and these readers use it: condition kinds
+(``elapsed``, ``notice``), obligation due times, session deadlines, escalation ladders, SLA
+targets and the columnar audit. (``BusinessCalendar.add`` keeps a clock duration as plain
+elapsed time, as it says, and ``holiday_in_span`` compares its notice as elapsed time.) The
+rule:
 
 * A duration written in days or weeks (``1d``, ``3 days``, ``1 week``, ``P3D``), or in days
   and smaller units (``1d12h``, ``P1DT12H``, ``1.5d``), counts its **whole days on the wall
