@@ -595,19 +595,15 @@ def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Ex
         # Only element-wise kernels and plain Python in here: this runs on Polars' thread pool,
         # and a pooled operation (unique, join) would wait on that pool, for ever where it has
         # one thread (a Dask worker's).
-        starts, zones = pairs.struct.field("s"), pairs.struct.field("z")
-        named = set(zones.to_list()) - {None}
+        starts, zones = pairs.struct.field("s"), pairs.struct.field("z").to_list()
+        named = set(zones) - {None}
         first, last = starts.min(), starts.max()
         if len(named) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
                 and steady_between(str(next(iter(named))), first, last, days):
             return (starts + (timedelta(days=days) + rest)).alias("reached")
-        found: dict[tuple[datetime, str], datetime] = {}
-        reached = [
-            None if at is None or name is None
-            else found[at, name] if (at, name) in found
-            else found.setdefault((at, name), add_days_then(at, days, rest, name))
-            for at, name in zip(starts.to_list(), zones.to_list(), strict=True)
-        ]
+        added = lru_cache(maxsize=None)(lambda at, name: add_days_then(at, days, rest, name))  # once per start
+        reached = [None if at is None or name is None else added(at, name)
+                   for at, name in zip(starts.to_list(), zones, strict=True)]
         return pl.Series("reached", reached, dtype=INSTANT)
 
     return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
