@@ -18,7 +18,8 @@ rule:
 * A duration written in hours, minutes or seconds alone (``24h``, ``PT24H``, ``90min``) is
   **elapsed** time: ``24h`` is always 24 real hours (as 超過24小時 means).
 * A ``timedelta`` (a duration given in Python, with no written unit) counts its whole days on
-  the wall clock, as Python's own aware-datetime arithmetic does.
+  the wall clock, as Python's own aware-datetime arithmetic does, and the rest as elapsed time
+  (where Python keeps to the wall clock).
 * A wall time the clocks skip (inside a spring-forward gap) is moved forward by the length of
   the gap (01:30 on the day London jumps from 01:00 to 02:00 reads 02:30 BST); one the clocks
   repeat (an autumn fold) is its earlier occurrence. Both are RFC 5545's reading (and Python's
