@@ -4,12 +4,15 @@ never silently read in the default zone (where a London policy would judge Shang
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 import csrules
+from csrules._engine.zones import SplitZones, fact_zones
 from csrules.audit import audit
 from csrules.exceptions import FactError
 
@@ -59,3 +62,11 @@ class TestSplitZones:
         assert table is not None
         assert table.column("rule").to_pylist() == [None]
         assert "different zones" in str(table.to_pylist())
+
+    def test_split_zones_copy_whole(self) -> None:
+        """The table entry naming the policies' zones copies and pickles with the policies in it."""
+        split = fact_zones([LONDON, SHANGHAI])["leave_request"]
+        assert isinstance(split, SplitZones)
+        for copied in (copy.deepcopy(split), pickle.loads(pickle.dumps(split))):
+            assert isinstance(copied, SplitZones)
+            assert (copied, copied.named) == (split, (("london", "Europe/London"), ("shanghai", "Asia/Shanghai")))

@@ -11,14 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import csrules
 from csrules._engine.engine import Engine
 from csrules._sessions.due import day_count, due_after
 from csrules._time.durations import parse_duration
-from csrules._time.nominal import HORIZON, add_duration, steady_since
+from csrules._time.nominal import HORIZON, add_duration, steady_between, steady_since
 from csrules.audit import audit
 from csrules.domain.escalation import EscalationLadder, LadderStep
 from csrules.domain.slas import SlaPolicy, SlaTicket
@@ -88,6 +88,18 @@ class TestAddDuration:
             assert reached - at == timedelta(days=2)
         before = steady - US
         assert before.astimezone(tz).utcoffset() != steady.astimezone(tz).utcoffset() or steady.year == 1970
+
+    @pytest.mark.parametrize(("zone", "first", "last", "days", "steady"), [
+        ("Asia/Shanghai", "2000-01-01 00:00", "2030-01-01 00:00", 3, True),  # steady since 1991
+        ("Asia/Shanghai", "1988-04-10 00:00", "1988-04-16 00:00", 1, False),  # the 1988 change
+        ("Europe/London", "2026-06-01 00:00", "2026-06-30 00:00", 7, True),  # one summer
+        ("Europe/London", "2026-03-01 00:00", "2026-03-28 09:00", 1, False),  # the day after: BST
+        ("Europe/London", "2026-03-01 00:00", "2026-03-20 00:00", 9, False),  # the days reach it
+    ])
+    def test_batch_of_instants(self, zone: str, first: str, last: str, days: int, steady: bool) -> None:
+        """A batch of instants adds its days as 24 hours each only where the zone keeps one offset
+        from its first instant to the days after its last."""
+        assert steady_between(zone, utc(first), utc(last), days) is steady
 
     def test_session_due_time_is_the_same_function(self) -> None:
         """A session's due time (microseconds) is add_duration's instant, mixed durations too."""
@@ -251,6 +263,17 @@ class TestPathsAgree:
     """Row, compiled, explained, session and columnar paths put a deadline at one instant."""
 
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    # the clock changes themselves, whatever hypothesis draws: days of 23 and 25 hours, a wall
+    # time the clocks skip and one they repeat, and a zone that keeps its offset
+    @example(asked=utc("2026-03-28 09:00"), zone="Europe/London", days=1, hours="", before=True)
+    @example(asked=utc("2026-03-28 09:00"), zone="Europe/London", days=1, hours="", before=False)
+    @example(asked=utc("2026-03-28 01:30"), zone="Europe/London", days=1, hours="", before=True)  # gap
+    @example(asked=utc("2026-10-24 00:30"), zone="Europe/London", days=1, hours="6h", before=True)  # fold
+    @example(asked=utc("2026-03-07 14:00"), zone="America/New_York", days=1, hours="", before=False)
+    @example(asked=utc("2026-10-31 13:00"), zone="America/New_York", days=2, hours="6h", before=True)
+    @example(asked=utc("2026-10-02 22:00"), zone="Australia/Sydney", days=1, hours="", before=True)
+    @example(asked=utc("2026-04-03 22:00"), zone="Australia/Sydney", days=3, hours="6h", before=False)
+    @example(asked=utc("2026-03-28 09:00"), zone="Asia/Shanghai", days=1, hours="", before=True)
     @given(asked=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 31),
                               timezones=st.just(UTC)),
            zone=ZONES, days=st.integers(1, 9), hours=st.sampled_from(["", "6h"]), before=st.booleans())

@@ -59,12 +59,24 @@ from csrules._engine.engine import Engine
 from csrules._engine.zones import SplitZones, fact_zones
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT
 from csrules._policy.facts import field_info
-from csrules._policy.kinds.core import All, Any_, Compare, Elapsed, In, IsMissing, IsSet, Not, NotIn, coerce_literal
-from csrules._policy.kinds.time import Notice, wall_span
+from csrules._policy.kinds.core import (
+    All,
+    Any_,
+    Compare,
+    Elapsed,
+    In,
+    IsMissing,
+    IsSet,
+    Not,
+    NotIn,
+    coerce_literal,
+    wall_span,
+)
+from csrules._policy.kinds.time import Notice
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules._time.nominal import add_days_then, split_days
+from csrules._time.nominal import add_days_then, steady_between
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.domain.facts import (
     CERTIFICATE_CONTRADICTED,
@@ -570,9 +582,6 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
 ZONE = "__zone"
 """The column of a zoned fact type's batch naming the one zone its facts are read in."""
 
-_STEADY_SPAN = timedelta(days=366 * 200)
-"""Longest stretch of instants checked for a steady UTC offset (longer: counted row by row)."""
-
 
 def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Expr:
     """``start`` plus ``days`` on the wall clock of ``zone`` then ``rest`` elapsed, per row, as
@@ -586,41 +595,18 @@ def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Ex
         # Only element-wise kernels and plain Python in here: this runs on Polars' thread pool,
         # and a pooled operation (unique, join) would wait on that pool, for ever where it has
         # one thread (a Dask worker's).
-        starts, zones = pairs.struct.field("s"), pairs.struct.field("z")
-        named = set(zones.to_list()) - {None}
+        starts, zones = pairs.struct.field("s"), pairs.struct.field("z").to_list()
+        named = set(zones) - {None}
         first, last = starts.min(), starts.max()
         if len(named) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
-                and _steady(str(next(iter(named))), first, last, days):
+                and steady_between(str(next(iter(named))), first, last, days):
             return (starts + (timedelta(days=days) + rest)).alias("reached")
-        found: dict[tuple[datetime, str], datetime] = {}
-        reached = [
-            None if at is None or name is None
-            else found[at, name] if (at, name) in found
-            else found.setdefault((at, name), add_days_then(at, days, rest, name))
-            for at, name in zip(starts.to_list(), zones.to_list(), strict=True)
-        ]
+        added = lru_cache(maxsize=None)(lambda at, name: add_days_then(at, days, rest, name))  # once per start
+        reached = [None if at is None or name is None else added(at, name)
+                   for at, name in zip(starts.to_list(), zones, strict=True)]
         return pl.Series("reached", reached, dtype=INSTANT)
 
     return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
-
-
-@lru_cache(maxsize=1024)
-def _steady(zone: str, first: datetime, last: datetime, days: int) -> bool:
-    """Whether ``zone`` keeps one UTC offset from ``first`` to ``days`` after ``last`` (checked
-    every six hours: clock changes last months), so its wall days are 24 hours each there."""
-    if last - first > _STEADY_SPAN:
-        return False
-    tz, step = load_zone(zone), timedelta(hours=6)
-    try:
-        at, end = first - step, last + timedelta(days=days) + step
-        offset = at.astimezone(tz).utcoffset()
-        while at < end:
-            at += step
-            if at.astimezone(tz).utcoffset() != offset:
-                return False
-    except OverflowError:
-        return False
-    return True
 
 
 def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | None,
@@ -637,9 +623,8 @@ def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | N
     end = _literal(now) if node.until is None and now is not None else pl.col(node.until) if node.until else None
     if end is None or node.since not in columns or (node.until is not None and node.until not in columns):
         return None
-    days, rest = split_days(test.duration)
     zone = pl.col(ZONE) if ZONE in columns else pl.lit(own)
-    compared: pl.Expr = _OPS[node.op](end, _reached(pl.col(node.since), days, rest, zone))
+    compared: pl.Expr = _OPS[node.op](end, _reached(pl.col(node.since), test.days, test.rest, zone))
     return compared.fill_null(False)
 
 

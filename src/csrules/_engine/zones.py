@@ -17,13 +17,10 @@ from pydantic import BaseModel
 
 from csrules._policy.facts import fact_type_name, get_fact_type, validate_fact
 from csrules._policy.model import Policy
-from csrules._time.nominal import FACT_ZONE_FIELD, cached_zone, zone_named
+from csrules._time.nominal import ZONE_FIELD, cached_zone, fact_zone
 from csrules.exceptions import FactError
 
-__all__ = ["ZONE_FIELD", "SplitZones", "cached_zone", "fact_zone", "fact_zones", "in_zone", "shown_in"]
-
-ZONE_FIELD = FACT_ZONE_FIELD
-"""The fact field naming the zone a fact's local clocks and days are read in."""
+__all__ = ["ZONE_FIELD", "SplitZones", "fact_zone", "fact_zones", "in_zone", "shown_in"]
 
 
 def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
@@ -31,10 +28,6 @@ def shown_in(instant: datetime, zone: str, fact: object = None) -> datetime:
     ``fact``'s ``time_zone`` when it names one, else in ``zone`` (its policy's). Never in the
     offset a value was written with: one instant written in +08:00, Z or -05:00 reads alike."""
     return instant.astimezone(cached_zone(fact_zone(fact, zone)))
-
-
-fact_zone = zone_named
-"""The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
 
 
 class SplitZones(str):
@@ -52,6 +45,9 @@ class SplitZones(str):
         made = super().__new__(cls, " | ".join(sorted({zone for _, zone in named})))
         made.named = named
         return made
+
+    def __reduce__(self) -> tuple[type[SplitZones], tuple[tuple[tuple[str, str], ...]]]:
+        return SplitZones, (self.named,)  # copied and pickled from the policies' zones, not the joined text
 
 
 def fact_zones(policies: Iterable[Policy]) -> dict[str, str]:

@@ -4,10 +4,12 @@ A rule's "one day" is a day of the calendar, not 86,400 seconds: leave asked at 
 09:00 the next day was asked one day ahead, even when the clocks went forward in between
 (23 real hours). This is the distinction RFC 5545 (iCalendar, §3.3.6) and ISO 8601 draw
 between *nominal* durations (days and weeks, whose real length depends on the calendar) and
-*exact* ones (hours, minutes and seconds). :func:`add_duration` is the one place csrules adds
-a clock duration to an instant, and every reader uses it: condition kinds (``elapsed``,
-``notice``), obligation due times, session deadlines, escalation ladders, SLA targets and the
-columnar audit. The rule:
+*exact* ones (hours, minutes and seconds). :func:`add_duration` is the one place a rule's
+clock duration is added to an instant, and these readers use it: condition kinds
+(``elapsed``, ``notice``), obligation due times, session deadlines, escalation ladders, SLA
+targets and the columnar audit. (``BusinessCalendar.add`` keeps a clock duration as plain
+elapsed time, as it says, and ``holiday_in_span`` compares its notice as elapsed time.) The
+rule:
 
 * A duration written in days or weeks (``1d``, ``3 days``, ``1 week``, ``P3D``), or in days
   and smaller units (``1d12h``, ``P1DT12H``, ``1.5d``), counts its **whole days on the wall
@@ -16,7 +18,8 @@ columnar audit. The rule:
 * A duration written in hours, minutes or seconds alone (``24h``, ``PT24H``, ``90min``) is
   **elapsed** time: ``24h`` is always 24 real hours (as 超過24小時 means).
 * A ``timedelta`` (a duration given in Python, with no written unit) counts its whole days on
-  the wall clock, as Python's own aware-datetime arithmetic does.
+  the wall clock, as Python's own aware-datetime arithmetic does, and the rest as elapsed time
+  (where Python keeps to the wall clock).
 * A wall time the clocks skip (inside a spring-forward gap) is moved forward by the length of
   the gap (01:30 on the day London jumps from 01:00 to 02:00 reads 02:30 BST); one the clocks
   repeat (an autumn fold) is its earlier occurrence. Both are RFC 5545's reading (and Python's
@@ -40,20 +43,21 @@ from csrules._time.calendar import ensure_aware, load_zone
 from csrules._time.durations import WallDuration, split_days
 
 __all__ = [
-    "FACT_ZONE_FIELD",
     "HORIZON",
+    "ZONE_FIELD",
     "add_days_then",
     "add_duration",
     "add_duration_us",
     "cached_zone",
+    "fact_zone",
     "reach_utc",
     "split_days",
+    "steady_between",
     "steady_since",
     "steady_zone",
-    "zone_named",
 ]
 
-FACT_ZONE_FIELD: Final = "time_zone"
+ZONE_FIELD: Final = "time_zone"
 """The fact field naming the zone a fact's local clocks and days are read in."""
 
 _DAY: Final = timedelta(days=1)
@@ -65,9 +69,9 @@ cached_zone = functools.cache(load_zone)
 and is not kept)."""
 
 
-def zone_named(fact: object, default: str) -> str:
+def fact_zone(fact: object, default: str) -> str:
     """The zone ``fact`` (a model, or its stored body) names in ``time_zone``, else ``default``."""
-    named = fact.get(FACT_ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, FACT_ZONE_FIELD, None)
+    named = fact.get(ZONE_FIELD) if isinstance(fact, dict) else getattr(fact, ZONE_FIELD, None)
     return named if isinstance(named, str) else default
 
 
@@ -139,11 +143,12 @@ _WEEK: Final = timedelta(weeks=1)
 
 @functools.cache
 def steady_since(zone: ZoneInfo) -> datetime | None:
-    """The instant from which ``zone`` keeps one UTC offset until 2100 (at the earliest 1970),
-    or None when its clocks still change: from there on a wall day is 24 hours, and adding
-    days needs no look at the wall clock (the fast path of Asia/Shanghai). The offset is read
-    a week apart going back from 2100 (clock changes last months), and the last change found
-    is then pinned to the microsecond by bisection."""
+    """The instant from which ``zone`` keeps one UTC offset until 2100 (at the earliest 1970):
+    from there on a wall day is 24 hours, and adding days needs no look at the wall clock (the
+    fast path of Asia/Shanghai, since 1991). A zone that still changes its clocks gets its last
+    change before 2100 (late 2099 for Europe/London), or None when that falls in 2099's last
+    week. The offset is read a week apart going back from 2100 (clock changes last months),
+    and the last change found is then pinned to the microsecond by bisection."""
     offset = HORIZON.astimezone(zone).utcoffset()
     at = HORIZON
     while at > _SINCE:
@@ -160,6 +165,33 @@ def steady_since(zone: ZoneInfo) -> datetime | None:
             return at
         at = earlier
     return _SINCE
+
+
+_LONGEST_SCAN: Final = timedelta(days=366 * 200)
+_SCAN_STEP: Final = timedelta(hours=6)
+
+
+@functools.lru_cache(maxsize=1024)
+def steady_between(zone: str, first: datetime, last: datetime, days: int) -> bool:
+    """Whether ``zone`` keeps one UTC offset from ``first`` to ``days`` after ``last``, so that
+    adding ``days`` to any instant in between is adding 24 hours each (a batch of instants at
+    once). At once from :func:`steady_since` where the zone has stopped changing its clocks;
+    else read every six hours (clock changes last months), over at most 200 years."""
+    tz, steady = steady_zone(zone)
+    if steady is not None and steady <= first and last < HORIZON - timedelta(days=days):
+        return True
+    if last - first > _LONGEST_SCAN:
+        return False
+    try:
+        at, end = first - _SCAN_STEP, last + timedelta(days=days) + _SCAN_STEP
+        offset = at.astimezone(tz).utcoffset()
+        while at < end:
+            at += _SCAN_STEP
+            if at.astimezone(tz).utcoffset() != offset:
+                return False
+    except OverflowError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=65_536)

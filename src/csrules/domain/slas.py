@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
@@ -299,7 +299,7 @@ class SlaPolicy(ConvertedModel):
         """The target as counted time (business days measured from ``start``; clock days on the
         wall clock of :attr:`shown_in`, so "3d" from 09:00 ends at 09:00 three dates later)."""
         if isinstance(target, WallDuration):
-            return add_duration(start, target, self.zone) - ensure_aware(start)
+            return add_duration(start, target, self.shown_in) - ensure_aware(start)
         if target.unit == "hours":
             return timedelta(hours=target.amount)
         assert self.calendar is not None
@@ -307,12 +307,7 @@ class SlaPolicy(ConvertedModel):
         return self.calendar.elapsed(start, finish)
 
     @property
-    def shown_in(self) -> tzinfo:
-        """Where clock-time instants are shown: :attr:`timezone`, the calendar's, or the default."""
-        return self.zone
-
-    @property
-    def zone(self) -> ZoneInfo:
+    def shown_in(self) -> ZoneInfo:
         """Where clock-time instants are shown and clock days counted: :attr:`timezone`, the
         calendar's, or the default."""
         if self.timezone is None and self.calendar is not None:

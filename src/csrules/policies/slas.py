@@ -249,7 +249,7 @@ class PackSla:
             return calendar.add(start, target)
         # whole days on the wall clock where the clocks count theirs, the rest elapsed; shown
         # there too (never in start's offset)
-        zone = next(iter(self._policies.values())).zone
+        zone = next(iter(self._policies.values())).shown_in
         return add_duration(start, target, zone).astimezone(zone)
 
 

@@ -17,9 +17,9 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -63,12 +63,10 @@ from csrules._policy.kinds.base import (
 )
 from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
-from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration
+from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration, split_days
+from csrules._time.nominal import HORIZON, cached_zone, fact_zone, reach_utc, steady_zone
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import DurationError, PolicyError, TimeError
-
-if TYPE_CHECKING:
-    from csrules._policy.kinds.time import WallSpan
 
 __all__ = [
     "All",
@@ -84,9 +82,11 @@ __all__ = [
     "Not",
     "NotIn",
     "TextFold",
+    "WallSpan",
     "coerce_literal",
     "held",
     "plain_value",
+    "wall_span",
 ]
 
 
@@ -704,12 +704,60 @@ def held(info: FieldInfo, value: Any) -> Any:
     return value
 
 
+# --------------------------------------------------------------------------- spans of clock time
+
+
+class WallSpan:
+    """Whether the time from one instant to another compares with a clock duration that counts
+    whole days (``1d``, ``1d12h``): ``end`` against the instant the duration ends after
+    ``start``, its days counted on the wall clock of the fact's ``time_zone`` (else ``zone``),
+    as :func:`~csrules._time.nominal.add_duration` reads a duration. Bound into compiled code
+    by ``elapsed`` and ``notice``; the explaining path calls the same object, so both agree."""
+
+    __slots__ = ("days", "duration", "last", "length", "op", "paths", "rest", "zone")
+
+    def __init__(self, duration: WallDuration | timedelta, op: str, zone: str, paths: tuple[str, str]) -> None:
+        self.duration, self.op, self.zone = duration, PY_OPS[op], zone
+        self.days, self.rest = split_days(duration)
+        self.length = timedelta(days=self.days) + self.rest  # the duration itself
+        self.last = HORIZON - self.length  # the latest start the steady-offset fast path takes
+        self.paths = paths  # the fields named in errors (since, until or "now")
+
+    def reached(self, start: datetime, fact: object) -> datetime:
+        """The instant the duration ends after ``start`` (UTC)."""
+        return reach_utc(aware_field(start, self.paths[0]), self.days, self.rest, fact_zone(fact, self.zone))
+
+    def __call__(self, start: datetime, end: datetime, fact: object) -> bool:
+        begin = aware_field(start, self.paths[0])
+        zone, steady = steady_zone(fact_zone(fact, self.zone))
+        if steady is not None and steady <= begin <= self.last:  # one UTC offset: days are 24 hours
+            return bool(self.op(aware_field(end, self.paths[1]) - begin, self.length))
+        return bool(self.op(aware_field(end, self.paths[1]), reach_utc(begin, self.days, self.rest, zone)))
+
+    def explain(self, start: datetime, end: datetime, fact: object, values: dict[str, Any]) -> bool:
+        """:meth:`__call__` for a trace: records where the duration ends when its wall days are
+        not 24 hours each (a clock change in between)."""
+        reached = self.reached(start, fact)
+        if reached - aware_field(start, self.paths[0]) != self.length:
+            shown = reached.astimezone(cached_zone(fact_zone(fact, self.zone)))
+            values[f"{self.duration} after {self.paths[0]}"] = shown
+        return self(start, end, fact)
+
+    def __repr__(self) -> str:
+        return f"<{self.duration} on the wall clock of the fact's zone, else {self.zone}>"
+
+
+def wall_span(duration: object, op: str, zone: str, paths: tuple[str, str]) -> WallSpan | None:
+    """A :class:`WallSpan` for ``duration`` when it counts whole days on the wall clock, else
+    None (hours and minutes are elapsed time: the span is compared as it is)."""
+    if not isinstance(duration, WallDuration | timedelta) or not split_days(duration)[0]:
+        return None
+    return WallSpan(duration, op, zone, paths)
+
+
 def _wall_span(cond: Elapsed, duration: Any) -> WallSpan | None:
     """The test of an ``elapsed`` whose duration counts whole days on the wall clock (of the
     fact's ``time_zone``, else Asia/Shanghai); None when it is elapsed time alone."""
-    # imported here: time's kinds register after this module's, as the kinds table lists them
-    from csrules._policy.kinds.time import wall_span
-
     return wall_span(duration, cond.op, DEFAULT_TIME_ZONE, (cond.since, cond.until or "now"))
 
 

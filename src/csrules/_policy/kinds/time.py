@@ -59,12 +59,12 @@ from csrules._policy.kinds.base import (
     join,
     register_kind,
 )
+from csrules._policy.kinds.core import wall_span
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window, parse_clock
-from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration, split_days
+from csrules._time.durations import MAX_DURATION, BusinessDuration, DurationField, WallDuration
 from csrules._time.duties import Recurrence, parse_recurrence
-from csrules._time.nominal import HORIZON, cached_zone, reach_utc, steady_zone, zone_named
 from csrules._time.registry import DEFAULT_TIME_ZONE, calendar_label, get_calendar, get_shift_pattern
 from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import PolicyError, TimeError
@@ -80,7 +80,6 @@ __all__ = [
     "OutsideWorkingHours",
     "Recurring",
     "TimeOfDay",
-    "WallSpan",
     "WithinHours",
 ]
 
@@ -278,61 +277,6 @@ def _at(day: date, clock: time, zone: tzinfo) -> datetime:
     return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
-# --------------------------------------------------------------------------- spans of clock time
-
-
-class WallSpan:
-    """Whether the time from one instant to another compares with a clock duration that counts
-    whole days (``1d``, ``1d12h``): ``end`` against the instant the duration ends after
-    ``start``, its days counted on the wall clock of the fact's ``time_zone`` (else ``zone``),
-    as :func:`~csrules._time.nominal.add_duration` reads a duration. Bound into compiled code
-    by ``elapsed`` and ``notice``; the explaining path calls the same object, so both agree."""
-
-    __slots__ = ("days", "duration", "last", "length", "op", "paths", "rest", "zone")
-
-    def __init__(self, duration: WallDuration | timedelta, op: str, zone: str, paths: tuple[str, str]) -> None:
-        self.duration, self.op, self.zone = duration, PY_OPS[op], zone
-        self.days, self.rest = split_days(duration)
-        self.length = timedelta(days=self.days) + self.rest
-        self.last = HORIZON - self.length  # the latest start the steady-offset fast path takes
-        self.paths = paths  # the fields named in errors (since, until or "now")
-
-    def reached(self, start: datetime, fact: object) -> datetime:
-        """The instant the duration ends after ``start`` (UTC)."""
-        return reach_utc(aware_field(start, self.paths[0]), self.days, self.rest, zone_named(fact, self.zone))
-
-    def __call__(self, start: datetime, end: datetime, fact: object) -> bool:
-        begin = aware_field(start, self.paths[0])
-        zone, steady = steady_zone(zone_named(fact, self.zone))
-        if steady is not None and steady <= begin <= self.last:  # one UTC offset: days are 24 hours
-            return bool(self.op(aware_field(end, self.paths[1]) - begin, self.length))
-        return bool(self.op(aware_field(end, self.paths[1]), reach_utc(begin, self.days, self.rest, zone)))
-
-    def explain(self, start: datetime, end: datetime, fact: object, values: dict[str, Any]) -> bool:
-        """:meth:`__call__` for a trace: records where the duration ends when its wall days are
-        not 24 hours each (a clock change in between)."""
-        reached = self.reached(start, fact)
-        if reached - aware_field(start, self.paths[0]) != _length(self.duration):
-            shown = reached.astimezone(cached_zone(zone_named(fact, self.zone)))
-            values[f"{self.duration} after {self.paths[0]}"] = shown
-        return self(start, end, fact)
-
-    def __repr__(self) -> str:
-        return f"<{self.duration} on the wall clock of the fact's zone, else {self.zone}>"
-
-
-def wall_span(duration: object, op: str, zone: str, paths: tuple[str, str]) -> WallSpan | None:
-    """A :class:`WallSpan` for ``duration`` when it counts whole days on the wall clock, else
-    None (hours and minutes are elapsed time: the span is compared as it is)."""
-    if not isinstance(duration, WallDuration | timedelta) or not split_days(duration)[0]:
-        return None
-    return WallSpan(duration, op, zone, paths)
-
-
-def _length(duration: WallDuration | timedelta) -> timedelta:
-    return duration if isinstance(duration, timedelta) else duration.delta
-
-
 # --------------------------------------------------------------------------- notice
 
 
@@ -368,7 +312,8 @@ class Notice(ConditionBase):
 
 
 class _NoticeTest:
-    """``since`` -> ``until`` compared with a duration; bound into compiled code."""
+    """``since`` -> ``until`` compared with a duration; bound into compiled code (its
+    :attr:`wall` instead, where the duration counts whole days on the wall clock)."""
 
     __slots__ = ("calendar", "delta", "duration", "op", "since", "until", "wall")
 
@@ -382,9 +327,7 @@ class _NoticeTest:
         zone = DEFAULT_TIME_ZONE if calendar is None else calendar.timezone
         self.wall = wall_span(duration, cond.op, zone, (self.since, self.until))
 
-    def __call__(self, start: datetime, end: datetime, fact: object = None) -> bool:
-        if self.wall is not None:
-            return self.wall(start, end, fact)
+    def __call__(self, start: datetime, end: datetime) -> bool:
         begin, finish = aware_field(start, self.since), aware_field(end, self.until)
         if self.delta is not None:
             return self.op(finish - begin, self.delta)
@@ -428,8 +371,10 @@ class _NoticeHandler:
         if cond.until is not None:
             more, end = ctx.access(cond.until)
             guards = guards + more
-        test = ctx.const(self._test(cond, ctx.params))
-        return join([*guards, f"{test}({start}, {end}, f)"], "and")
+        test = self._test(cond, ctx.params)
+        if test.wall is not None:  # whole days: counted on the wall clock of the fact's zone
+            return join([*guards, f"{ctx.const(test.wall)}({start}, {end}, f)"], "and")
+        return join([*guards, f"{ctx.const(test)}({start}, {end})"], "and")
 
     def evaluate(self, cond: Notice, env: Env) -> TraceNode:
         start = env.get(cond.since)
