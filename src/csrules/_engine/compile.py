@@ -228,6 +228,11 @@ class DueRule:
     one instant written in +08:00 or Z gets the same due time, written the same way."""
     days: int = 0
     """The whole days of ``delta`` counted on the wall clock (:func:`split_days`)."""
+    rest: timedelta = field(init=False)
+    """``delta`` past its whole ``days``, added as elapsed time (worked out once, not per fact)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rest", self.delta - timedelta(days=self.days))
 
     @property
     def reads_now(self) -> bool:
@@ -243,8 +248,7 @@ class DueRule:
             due = self.calendar.add(start, self.business)
         else:  # whole days on the fact's wall clock, hours elapsed; shown in the fact's zone
             try:
-                due = shown_in(add_days_then(start, self.days, self.delta - timedelta(days=self.days),
-                                             fact_zone(fact, self.zone)), self.zone, fact)
+                due = shown_in(add_days_then(start, self.days, self.rest, fact_zone(fact, self.zone)), self.zone, fact)
             except OverflowError:  # a fact dated in year 9999: the caller names the rule
                 raise TimeError(f"its due time, {self.since or 'now'} ({start.isoformat()}) + {self.delta}, "
                                 "falls past the years 1 to 9999 dates can hold") from None
