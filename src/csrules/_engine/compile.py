@@ -228,6 +228,11 @@ class DueRule:
     one instant written in +08:00 or Z gets the same due time, written the same way."""
     days: int = 0
     """The whole days of ``delta`` counted on the wall clock (:func:`split_days`)."""
+    rest: timedelta = field(init=False)
+    """``delta`` past its whole ``days``, added as elapsed time (worked out once, not per fact)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rest", self.delta - timedelta(days=self.days))
 
     @property
     def reads_now(self) -> bool:
@@ -243,8 +248,7 @@ class DueRule:
             due = self.calendar.add(start, self.business)
         else:  # whole days on the fact's wall clock, hours elapsed; shown in the fact's zone
             try:
-                due = shown_in(add_days_then(start, self.days, self.delta - timedelta(days=self.days),
-                                             fact_zone(fact, self.zone)), self.zone, fact)
+                due = shown_in(add_days_then(start, self.days, self.rest, fact_zone(fact, self.zone)), self.zone, fact)
             except OverflowError:  # a fact dated in year 9999: the caller names the rule
                 raise TimeError(f"its due time, {self.since or 'now'} ({start.isoformat()}) + {self.delta}, "
                                 "falls past the years 1 to 9999 dates can hold") from None
@@ -632,7 +636,7 @@ def _rule_ids(view: MatchView) -> tuple[str, ...]:
 
 
 class _TableView(MatchView):
-    """A view made from its plan's chunk tables (:meth:`Plan._table_view`): only its outcome
+    """A view made from its plan's chunk tables (:attr:`Plan._table_view`): only its outcome
     (from the plan's rank masks) and its rule ids (every host reads them: decision records,
     logs, the command line) are worked out when made; its violations, codes and approvers are
     each gathered from the tables when first read (:func:`_gather`: a host reads some of them,
@@ -727,23 +731,18 @@ def _mask_of(rules: Sequence[CompiledRule], test: Callable[[CompiledRule], Any])
     return sum(1 << at for at, rule in enumerate(rules) if test(rule))
 
 
-def _rank_masks(rules: Sequence[CompiledRule]) -> list[int]:
-    """The rules of rank 3, 2 and 1 (see :class:`Outcome`), a bit each."""
-    return [_mask_of(rules, lambda rule: rule.rank == rank) for rank in (3, 2, 1)]  # noqa: B023 - used at once
-
-
 def _table_view_lines(rules: Sequence[CompiledRule], const: Callable[[Any], str]) -> list[str]:
     """The lines (one indent deep) making ``view``, the :class:`_TableView` of the nonzero mask
     ``m`` (after the hit policies) of a plan of ``rules``, with no call but the rule ids' join:
-    the body of the generated :meth:`Plan._table_view`, and the generated judge's miss path
+    the body of the generated :attr:`Plan._table_view`, and the generated judge's miss path
     inline (see :func:`_judge_source`). Its outcome comes from the rank masks (ranks no rule
     has are left out), whether it computes due times from the mask of rules with one (a plan
     with none: never), its rule ids from the chunk tables within :data:`EAGER_IDS_CHUNKS` chunks
     (joined over a fixed number of bytes: adding an empty entry costs less than finding the
     last byte with a match), past them when first read (:class:`_LazyIdsView`). Constants go
     through ``const``."""
-    ranks = [(rank, mask) for rank, mask in zip((3, 2, 1), _rank_masks(rules), strict=True) if mask]
-    rank = " else ".join([f"{rank} if m & {const(mask)}" for rank, mask in ranks] + ["0"])
+    ranks = [(rank, _mask_of(rules, lambda rule: rule.rank == rank)) for rank in (3, 2, 1)]  # noqa: B023 - used at once
+    rank = " else ".join([f"{rank} if m & {const(mask)}" for rank, mask in ranks if mask] + ["0"])
     eager = [
         "view = _NEW(_TableView)",
         "_tables = _plan._tables",
@@ -821,8 +820,13 @@ class Plan:
     the match pattern's view looked up (worked out on a miss) and the decision made; a rule
     that fails sends the fact to :meth:`decide_safely`, which finds and records it."""
 
-    make_table_view: Callable[[int], MatchView] = field(init=False, repr=False, compare=False)
-    """:meth:`_table_view`, generated (:func:`_table_view_lines`)."""
+    _table_view: Callable[[int], MatchView] = field(init=False, repr=False, compare=False)
+    """The view of the rules a nonzero ``mask`` selects, made with no ``__init__`` frame: its
+    outcome from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
+    call; past :data:`EAGER_IDS_CHUNKS` chunks, when first read), the rest from them when first
+    read (:class:`_TableView`, which makes the tables if need be). Generated
+    (:func:`_table_view_lines`): the generated judge makes a miss's view with the same lines
+    inline."""
 
     entry: Callable[..., Decision] = field(init=False, repr=False, compare=False)
     """``Engine.evaluate`` of a one-type engine, generated with :attr:`judge`'s code inline
@@ -843,10 +847,6 @@ class Plan:
         self.validate: Callable[[Any], Any] = self.model.__pydantic_validator__.validate_python
         # False when no rule has a due time: no match pattern then needs looking at.
         self.dynamic = any(rule.dynamic for rule in self.rules)
-        #: The rules with a due time, and those of each rank (1 to 3), a bit each: a view made
-        #: from the chunk tables tests its mask against them.
-        self._dynamic_mask = _mask_of(self.rules, _DYNAMIC)
-        self._rank_masks = _rank_masks(self.rules)
         self._nothing = MatchView(self)  # the view of the pattern where no rule matched
         self.role_masks = _role_masks(self.rules)
         self._roles_shared_by_a_rule = any(len(rule.roles) > 1 for rule in self.rules)
@@ -916,15 +916,6 @@ class Plan:
         if tables is None:
             tables = self._tables = _ChunkTables.of(self.rules)
         return tables
-
-    def _table_view(self, mask: int) -> MatchView:
-        """The view of the rules ``mask`` selects, made with no ``__init__`` frame: its outcome
-        from the rank masks, its rule ids from the chunk tables (a plain slot, read with no
-        call; past :data:`EAGER_IDS_CHUNKS` chunks, when first read), the rest from them when
-        first read (:class:`_TableView`, which makes the tables if need be). Generated
-        (:func:`_table_view_lines`): the generated judge makes a miss's view with the same lines
-        inline."""
-        return self.make_table_view(mask)
 
     def decide_safely(self, fact: Any, now: datetime | None) -> Decision:
         """Evaluate rule by rule, recording failures instead of raising (the slow path)."""
@@ -1311,7 +1302,7 @@ def compile_plan(
         validated, build = fast_dicts
         made = type("ValuesDecision", (ValuesDecision,), {"__slots__": (), "_build": staticmethod(build)})
         namespace.update(_values=validated, _build=build, _ValuesDecision=made)
-    plan.make_table_view = namespace["_table_view"]
+    plan._table_view = namespace["_table_view"]
     plan.judge = namespace["_judge"]
     plan.entry = namespace["_entry"]
     plan.entry.__doc__ = f"Engine.evaluate for {fact_type} facts, generated (see Plan.entry)."

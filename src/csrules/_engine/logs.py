@@ -436,14 +436,14 @@ class SQLiteLog(DecisionLog):
 
 def _bound_us(name: str, moment: object) -> int | None:
     """``since`` or ``until`` of :meth:`SQLiteLog.records` as microseconds since 1970 UTC; a
-    naive date-time (or a date) names no instant and is refused. A bound past the ends of
-    years 1 to 9999 in UTC (9999-12-31 at -08:00) lies beyond every recorded instant."""
+    naive date-time (or a date) names no instant and is refused. Reckoned from the instant
+    itself, not from it written in UTC: a bound past the ends of years 1 to 9999 in UTC
+    (9999-12-31 at -08:00) lies beyond every recorded instant."""
     if moment is None:
         return None
-    try:
-        return _us(ensure_aware(moment, f"records({name}=...)"))
-    except OverflowError:  # only an aware datetime gets as far as reckoning in UTC
-        return _US_AFTER_ALL if cast(datetime, moment).year > 1 else _US_BEFORE_ALL
+    if isinstance(moment, datetime) and moment.utcoffset() is not None:
+        return _us(moment)
+    return _us(ensure_aware(moment, f"records({name}=...)"))  # which refuses it, naming the bound
 
 
 def _us(moment: datetime | None) -> int | None:
@@ -451,8 +451,6 @@ def _us(moment: datetime | None) -> int | None:
 
 
 _MICRO = _EPOCH.resolution
-_US_AFTER_ALL = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICRO + 1
-_US_BEFORE_ALL = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _MICRO - 1
 
 
 def _row(line: LogLine) -> tuple[Any, ...]:

@@ -205,8 +205,9 @@ class DecisionRecord(ConvertedModel):
 
     @model_validator(mode="after")
     def _id_matches(self) -> DecisionRecord:
-        expected = content_id(self)
-        if self.id != expected and self.id not in (_id_every_offset(self), _id_before_instants(self)):
+        written = _hashed_json(self)
+        expected = _content_id(self, written)
+        if self.id != expected and self.id not in (_id_every_offset(written), _id_before_instants(written)):
             raise ValueError(f"id {self.id!r} does not match the record's content (expected {expected!r}): "
                              "the record was changed after it was written")
         return self
@@ -242,25 +243,43 @@ def content_id(record: DecisionRecord) -> str:
     model's order), so keep records as the text written: a store that reorders keys makes
     the record fail its check when read back.
     """
-    written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
+    return _content_id(record, _hashed_json(record))
+
+
+def _hashed_json(record: DecisionRecord) -> str:
+    """``record``'s JSON line without what its id leaves out (its id and trace)."""
+    return record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
+
+
+def _content_id(record: DecisionRecord, written: str) -> str:
+    """:func:`content_id` of ``record``, whose JSON without id and trace is ``written``."""
     hashed, rewritten = _rewritten(written)
-    if not rewritten:
-        return _id_of(written)
-    data = from_json(written)
-    model = _fact_model(record.fact_type) if isinstance(data.get("fact"), dict) else None
-    if isinstance(data.get("fact"), dict) and model is None:
-        return _id_of(hashed)  # a fact type this process does not know: its offsets read as instants
-    found = _record_instants(data, model)
-    if sum(1 for value in found if _offset_text(value)) == rewritten:
-        return _id_of(hashed)  # every time written with an offset is an instant
-    _in_utc(data, model)
-    return _id_of(to_json(data).decode("utf-8"))
+    if rewritten:
+        fact = record.fact
+        model = None if fact is None else _fact_model(record.fact_type)
+        if fact is not None and model is None:
+            return _id_of(hashed)  # a fact type this process does not know: its offsets read as instants
+        if rewritten != _offset_instants(record.now, (effect.due for effect in record.effects), fact, model):
+            return _id_of(_typed_form(written, model))
+    return _id_of(hashed)
 
 
-def _id_every_offset(record: DecisionRecord) -> str:
+def _offset_instants(now: datetime | None, dues: Iterable[datetime | None], fact: Any,
+                     model: type[BaseModel] | None) -> int:
+    """How many of a record's instants (``now``, its due times, the values of its ``fact``, a
+    model or its JSON form, that ``model`` types as datetimes) are written with an offset:
+    as many as :func:`hashed_form` rewrites in its JSON unless some text reads like a
+    date-time, which is then to be hashed as written (:func:`_typed_form`)."""
+    found = [now, *dues]
+    if model is not None:
+        found += instant_values(fact, model)
+    return sum(map(_offset_text, found))
+
+
+def _id_every_offset(written: str) -> str:
     """The id records were given when every JSON string written as a date-time with an offset
     was hashed as its instant, text fields too: records logged then still read back."""
-    return _id_of(hashed_form(record.model_dump_json(exclude=_UNHASHED, exclude_none=True)))
+    return _id_of(hashed_form(written))
 
 
 def _fact_model(fact_type: str | None) -> type[BaseModel] | None:
@@ -273,25 +292,22 @@ def _fact_model(fact_type: str | None) -> type[BaseModel] | None:
         return None
 
 
-def _record_instants(data: dict[str, Any], model: type[BaseModel] | None) -> list[Any]:
-    """The values at a record's instant positions: ``now``, due times, its fact's datetimes."""
-    found = [data.get("now"), *(effect.get("due") for effect in data.get("effects", ()))]
-    if model is not None:
-        found += instant_values(data["fact"], model)
-    return found
-
-
-def _in_utc(data: dict[str, Any], model: type[BaseModel] | None) -> None:
-    """``data`` (a record's JSON form) with its instants written in UTC, in place."""
+def _typed_form(written: str, model: type[BaseModel] | None) -> str:
+    """``written`` (a record's JSON) with only its instants (``now``, due times, the values its
+    fact's ``model`` types as datetimes) written in UTC: text that reads like a date-time is
+    hashed as written."""
+    data = from_json(written)
     if isinstance(data.get("now"), str):
         data["now"] = _utc_value(data["now"])
     for effect in data.get("effects", ()):
         if isinstance(effect.get("due"), str):
             effect["due"] = _utc_value(effect["due"])
     if model is not None:
-        data["fact"] = instants_in_utc(data["fact"], model)
+        data["fact"] = _walk(data["fact"], model, lambda value: _utc_value(value) if isinstance(value, str) else value)
+    return to_json(data).decode("utf-8")
 
 
+@cache
 def _annotations(model: type[BaseModel]) -> dict[str, Any]:
     """The type of each field a dumped ``model`` holds (computed fields too), by name."""
     found: dict[str, Any] = {name: info.annotation for name, info in model.model_fields.items()}
@@ -383,11 +399,6 @@ def instant_values(fact: Any, model: type[BaseModel]) -> list[Any]:
     return found
 
 
-def instants_in_utc(fact: dict[str, Any], model: type[BaseModel]) -> Any:
-    """``fact`` (a JSON form) with the values its model types as datetimes written in UTC."""
-    return _walk(fact, model, lambda value: _utc_value(value) if isinstance(value, str) else value)
-
-
 def _offset_text(value: object) -> bool:
     """Whether ``value`` is a JSON string :func:`hashed_form` takes as an instant, or a datetime
     pydantic writes as one (an offset other than zero, in whole minutes)."""
@@ -459,10 +470,9 @@ def _rewritten(written: str) -> tuple[str, int]:
 _NOW_KEY = f'{{"schema_version":{SCHEMA_VERSION},"now":'
 
 
-def _id_before_instants(record: DecisionRecord) -> str:
+def _id_before_instants(written: str) -> str:
     """The id records were given before their fact's and effects' times were hashed as
     instants (only ``now`` was taken in UTC): records logged then still read back."""
-    written = record.model_dump_json(exclude=_UNHASHED, exclude_none=True)
     if written.startswith(_NOW_KEY):
         end = written.index('"', len(_NOW_KEY) + 1) + 1
         written = _NOW_KEY + hashed_form(written[len(_NOW_KEY):end]) + written[end:]
@@ -705,8 +715,8 @@ def decision_line(decision: Decision) -> LogLine:
     data["errors"] = [e.to_dict() for e in decision.errors]
     body = _HEAD + _JSON.dump_json(data).decode("utf-8")[1:]
     hashed, rewritten = _rewritten(body)
-    typed = [now, *(effect.get("due") for effect in data["effects"]), *instant_values(fact, type(fact))]
-    if rewritten != sum(1 for value in typed if _offset_text(value)):
+    if rewritten and rewritten != _offset_instants(now, (effect.get("due") for effect in data["effects"]), fact,
+                                                   type(fact)):
         # text in the fact reads like a date-time: hashed as text, as the record hashes it
         return LogLine.of_record(make_record(decision))
     record_id = _id_of(hashed)
