@@ -66,8 +66,8 @@ class _PolicyRules:
             return super().construct_object(node, deep)  # type: ignore[misc]
         except PolicyError:
             raise
-        except (ValueError, TypeError, AttributeError, KeyError, OverflowError):
-            # an explicit tag the value is not (``!!int x``, ``!!timestamp soon``)
+        except (ValueError, TypeError, AttributeError, LookupError, OverflowError):
+            # an explicit tag the value is not (``!!int x``, ``!!timestamp soon``, an empty ``!!int``)
             tag = str(node.tag).rpartition(":")[2]
             raise PolicyError(f"{node.value!r} cannot be read as !!{tag}, the tag it is given",
                               line=node.start_mark.line + 1) from None
