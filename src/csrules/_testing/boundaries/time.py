@@ -112,15 +112,7 @@ def _reference(ctx: BoundaryContext, zone: tzinfo) -> date:
     nearest of them: a probe placed near ``now`` beyond the version's last day is one no fact
     for that version can hold (its own time is before then), and drawing for it only fails.
     """
-    if ctx.now is None:
-        return ctx.first_day
-    day = ctx.now.astimezone(zone).date()
-    start, end = ctx.in_force
-    if end is not None and day >= end:
-        day = end - _DAY
-    if start is not None and day < start:
-        day = start
-    return day
+    return ctx.first_day if ctx.now is None else ctx.nearest_day(ctx.now.astimezone(zone).date())
 
 
 def _clock_label(ref: ClockRef, fixed: time | None, sign: int, shown: str) -> str:
