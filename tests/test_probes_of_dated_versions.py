@@ -112,7 +112,7 @@ class TestReferenceDay:
 
     def test_no_now_keeps_the_first_day(self) -> None:
         """Without now, probes stay at the first day facts are drawn in for the version."""
-        ctx = BoundaryContext(LeaveRequest, {}, None, date(2026, 7, 1), (date(2026, 7, 1), None))
+        ctx = BoundaryContext(LeaveRequest, {}, None, (date(2026, 7, 1), None))
         assert _reference(ctx, UTC) == date(2026, 7, 1)
 
     @pytest.mark.parametrize(

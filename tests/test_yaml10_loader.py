@@ -145,6 +145,15 @@ def test_non_utf8_file_is_refused_with_its_offset(tmp_path: Path) -> None:
     assert caught.value.line == 2
 
 
+@pytest.mark.parametrize("value", ["!!int", "!!int ''", "!!float", '!!float ""'])
+def test_an_empty_value_tagged_as_a_number_is_refused_at_its_line(value: str) -> None:
+    """An empty value tagged as a number is no number: refused at its line, not an IndexError."""
+    with pytest.raises(PolicyError) as caught:
+        loader.read_document(f"id: p\nvalue: {value}\n", name="f.yaml")
+    assert "cannot be read as !!" in str(caught.value)
+    assert caught.value.line == 2
+
+
 def test_yaml_python_tags_stay_refused() -> None:
     with pytest.raises(PolicyError) as caught:
         loader.read_document(HOSTILE["tag"], name="f.yaml")

@@ -66,8 +66,8 @@ class _PolicyRules:
             return super().construct_object(node, deep)  # type: ignore[misc]
         except PolicyError:
             raise
-        except (ValueError, TypeError, AttributeError, KeyError, OverflowError):
-            # an explicit tag the value is not (``!!int x``, ``!!timestamp soon``)
+        except (ValueError, TypeError, AttributeError, LookupError, OverflowError):
+            # an explicit tag the value is not (``!!int x``, ``!!timestamp soon``, an empty ``!!int``)
             tag = str(node.tag).rpartition(":")[2]
             raise PolicyError(f"{node.value!r} cannot be read as !!{tag}, the tag it is given",
                               line=node.start_mark.line + 1) from None
@@ -281,16 +281,7 @@ def _fast_read_yaml(text: str) -> tuple[Any, Lines] | None:
     try:
         if not _plain_events(text):
             return None
-        loader = _FastPolicyLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return None
-            lines: Lines = {}
-            _collect_lines(node, (), lines, None)
-            return loader.construct_document(node), lines
-        finally:
-            loader.dispose()
+        return _document(_FastPolicyLoader(text))
     except Exception:  # whatever libyaml refuses, the reference loader words
         return None
 
@@ -318,12 +309,9 @@ def _reference_read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
     except yaml.reader.ReaderError as exc:
         raise _reader_error(text, exc).located(file=name) from None
     try:
-        node = loader.get_single_node()
-        if node is None:
+        read = _document(loader)
+        if read is None:
             raise PolicyError("the file is empty", file=name, line=1)
-        lines: Lines = {}
-        _collect_lines(node, (), lines, name)
-        data = loader.construct_document(node)
     except PolicyError as exc:
         raise exc.located(file=name) from None
     except yaml.MarkedYAMLError as exc:
@@ -334,9 +322,20 @@ def _reference_read_yaml(text: str, name: str | None) -> tuple[Any, Lines]:
         raise _reader_error(text, exc).located(file=name) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"invalid YAML: {exc}", file=name) from None
+    return read
+
+
+def _document(loader: Any) -> tuple[Any, Lines] | None:
+    """The one document ``loader`` reads and its line map (None: there is none); the loader is
+    disposed of."""
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        lines = _collect_lines(node)
+        return loader.construct_document(node), lines
     finally:
         loader.dispose()
-    return data, lines
 
 
 def _reader_error(text: str, exc: yaml.reader.ReaderError) -> PolicyError:
@@ -349,8 +348,10 @@ def _reader_error(text: str, exc: yaml.reader.ReaderError) -> PolicyError:
     )
 
 
-def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | None) -> None:
-    stack = [(node, loc)]
+def _collect_lines(node: Any) -> Lines:
+    """The 1-based line of each location in the document ``node``; a duplicate or merge key is refused."""
+    lines: Lines = {}
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(node, ())]
     while stack:
         current, where = stack.pop()
         lines[where] = current.start_mark.line + 1
@@ -374,6 +375,7 @@ def _collect_lines(node: Any, loc: tuple[Any, ...], lines: Lines, name: str | No
                 stack.append((value_node, (*where, key)))
         elif isinstance(current, yaml.SequenceNode):
             stack.extend((item, (*where, i)) for i, item in enumerate(current.value))
+    return lines
 
 
 def _scalar_key(node: Any) -> Any:

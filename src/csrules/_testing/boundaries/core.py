@@ -184,14 +184,27 @@ class Target:
 @dataclass
 class BoundaryContext:
     """What a deriver may ask: the fact model, the parameter values in force and ``now``;
-    ``first_day`` is where probes with no ``now`` are placed (a dated version's first day),
     ``in_force`` a dated version's days ``[valid_from, valid_until)`` (None: open-ended)."""
 
     model: type[BaseModel]
     params: dict[str, Any]
     now: datetime | None
-    first_day: date = _FIRST_DAY
     in_force: tuple[date | None, date | None] = (None, None)
+
+    @property
+    def first_day(self) -> date:
+        """Where probes with no ``now`` are placed: the first day facts are drawn in that the
+        version is in force on."""
+        return self.nearest_day(_FIRST_DAY)
+
+    def nearest_day(self, day: date) -> date:
+        """``day``, or the version's day in force nearest it: a dated version's facts lie in its days."""
+        start, end = self.in_force
+        if start is not None and day < start:
+            return start
+        if end is not None and day >= end:
+            return end - timedelta(days=1)
+        return day
 
     def meets_days(self, first: date, last: date) -> bool:
         """Whether the days ``first`` to ``last`` meet the version's days in force (always,
@@ -596,16 +609,6 @@ def _days(policy: Policy) -> tuple[date | None, date | None, str] | None:
     return (policy.valid_from, policy.valid_until, policy.timezone or DEFAULT_ZONE) if policy.dated else None
 
 
-def _first_day(policy: Policy) -> date:
-    """The first day facts are drawn in that ``policy`` is in force on."""
-    first = _FIRST_DAY
-    if policy.valid_from is not None and policy.valid_from > first:
-        return policy.valid_from
-    if policy.valid_until is not None and policy.valid_until <= first:
-        return policy.valid_until - timedelta(days=1)
-    return first
-
-
 def _check_now_in_force(policy: Policy, model: type[BaseModel], now: datetime | None) -> None:
     """Refuse to probe a dated version of a fact type with no ``event_time`` at a ``now``
     outside its days: the version in force at ``now`` would judge every fact, not this one."""
@@ -665,8 +668,7 @@ def boundary_targets(
     targets: list[Target] = []
     for policy in group:
         _check_now_in_force(policy, model, now)
-        in_force = (policy.valid_from, policy.valid_until)
-        ctx = BoundaryContext(model, policy.param_values, now, _first_day(policy), in_force)
+        ctx = BoundaryContext(model, policy.param_values, now, (policy.valid_from, policy.valid_until))
         if now is None:
             for rule in policy.rules:
                 if handler_for(rule.when).reads_now(rule.when):

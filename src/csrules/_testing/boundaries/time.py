@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -112,15 +112,7 @@ def _reference(ctx: BoundaryContext, zone: tzinfo) -> date:
     nearest of them: a probe placed near ``now`` beyond the version's last day is one no fact
     for that version can hold (its own time is before then), and drawing for it only fails.
     """
-    if ctx.now is None:
-        return ctx.first_day
-    day = ctx.now.astimezone(zone).date()
-    start, end = ctx.in_force
-    if end is not None and day >= end:
-        day = end - _DAY
-    if start is not None and day < start:
-        day = start
-    return day
+    return ctx.first_day if ctx.now is None else ctx.nearest_day(ctx.now.astimezone(zone).date())
 
 
 def _clock_label(ref: ClockRef, fixed: time | None, sign: int, shown: str) -> str:
@@ -407,16 +399,20 @@ def _covered(calendar: BusinessCalendar, day: date) -> bool:
     return years is None or day.year in years
 
 
+def _days_from(calendar: BusinessCalendar, start: date, step: timedelta = _DAY) -> Iterator[date]:
+    """The dates from ``start`` on (back, for a negative ``step``) for a year or so, ending where
+    the calendar's holiday lists end."""
+    for count in range(_SEARCH_DAYS):
+        day = start + count * step
+        if not _covered(calendar, day):
+            return
+        yield day
+
+
 def _first_day(calendar: BusinessCalendar, start: date, test: Callable[[date], bool]) -> date | None:
     """The first date from ``start`` on that passes ``test`` (None: none within a year or so,
     or none before the calendar's holiday lists end)."""
-    for ahead in range(_SEARCH_DAYS):
-        day = start + ahead * _DAY
-        if not _covered(calendar, day):
-            return None
-        if test(day):
-            return day
-    return None
+    return next((day for day in _days_from(calendar, start) if test(day)), None)
 
 
 def _after_weekend(calendar: BusinessCalendar, near: date, meets: Meets) -> date | None:
@@ -424,18 +420,15 @@ def _after_weekend(calendar: BusinessCalendar, near: date, meets: Meets) -> date
     keeps; failing that (a dated version ending before it), after the last such weekend
     before ``near``."""
     for step in (_DAY, -_DAY):
-        day = near
-        for _ in range(_SEARCH_DAYS):
-            if not _covered(calendar, day):
-                break
-            if not calendar.is_working_day(day) and not calendar.is_holiday(day):
-                try:
-                    back = calendar.add_working_days(day, 1)
-                except _FAILED:  # no working day within the calendar's reach
-                    return None
-                if meets(back - _DAY, back - _DAY):
-                    return back
-            day += step
+        for day in _days_from(calendar, near, step):
+            if calendar.is_working_day(day) or calendar.is_holiday(day):
+                continue
+            try:
+                back = calendar.add_working_days(day, 1)
+            except _FAILED:  # no working day within the calendar's reach
+                return None
+            if meets(back - _DAY, back - _DAY):
+                return back
     return None
 
 
