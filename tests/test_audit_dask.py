@@ -66,7 +66,8 @@ class TestDaskAudits:
         first, second = (audit(pack, facts, fact_type="leave_request", now=NOW, scheduler=client, batch_rows=5)
                          for _ in range(2))
         assert first.decisions.equals(second.decisions)
-        assert len(keys) == 2 and keys[0] != keys[1]
+        assert len(keys) == 2
+        assert keys[0] != keys[1]
 
     def test_failed_task_fails_the_audit(self, client, tmp_path):
         """A task whose worker dies (every retry) is an AuditError, and nothing is reported."""
