@@ -19,7 +19,7 @@ import pytest
 from csrules._cli import cli, documents
 from csrules._cli._common import DEFAULT_OUT
 from tests.test_cli import DATA, EARLY, IMPORT, LATE, LEAVE, run
-from tests.test_cli_e2e import CSRULES, PACKAGE_PARENT, csrules, one_line_error
+from tests.test_cli_e2e import CSRULES, cli_env, csrules, one_line_error
 
 COMMANDS = ("eval", "explain", "check", "test", "docs", "diff", "schema", "packs", "demo")
 READ_POLICIES = {"eval", "explain", "check", "test", "docs", "diff"}
@@ -214,10 +214,8 @@ sys.meta_path.insert(0, _NoHypothesis())
 def without_hypothesis(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``csrules ARGS`` in a process where hypothesis cannot be imported."""
     (tmp_path / "sitecustomize.py").write_text(BLOCK_HYPOTHESIS)
-    paths = [str(tmp_path), *([PACKAGE_PARENT] if CSRULES[0] == sys.executable else [])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
-        [*CSRULES, *args], text=True, capture_output=True, env=env, timeout=120, check=False
+        [*CSRULES, *args], text=True, capture_output=True, env=cli_env(str(tmp_path)), timeout=120, check=False
     )
 
 

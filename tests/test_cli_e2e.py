@@ -43,10 +43,18 @@ PACKAGE_PARENT = str(Path(csrules_package.__file__).resolve().parents[1])
 """The directory this csrules is imported from (src/ when editable, site-packages from a wheel)."""
 
 
-def csrules(*args: str, stdin: str | None = None, imports: bool = True) -> subprocess.CompletedProcess[str]:
+def cli_env(*folders: str) -> dict[str, str]:
+    """The environment to run :data:`CSRULES` in: PYTHONPATH holds ``folders`` (a host's modules),
+    and this csrules when it is run with ``-m``."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    if CSRULES[0] == sys.executable:
-        env["PYTHONPATH"] = PACKAGE_PARENT
+    paths = [*folders, *([PACKAGE_PARENT] if CSRULES[0] == sys.executable else [])]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def csrules(*args: str, stdin: str | None = None, imports: bool = True) -> subprocess.CompletedProcess[str]:
+    env = cli_env()
     return subprocess.run(
         [*CSRULES, *args, *(IMPORT if imports else [])],
         input=stdin,

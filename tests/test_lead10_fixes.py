@@ -5,16 +5,14 @@ SLA's whole days, and YAML values with a tag they are not."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from csrules._cli.cli import main
 from tests.company_support import company
-from tests.test_cli_e2e import CSRULES, IMPORT, PACKAGE_PARENT
+from tests.test_cli_e2e import CSRULES, IMPORT, cli_env
 from tests.test_faults_input import ATTENDANCE
 
 
@@ -47,11 +45,9 @@ HOLIDAY_POLICY = one_rule_policy(
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # PYTHONPATH holds the host's folder (a dotted --import), and this csrules when it is run with -m
-    paths = [str(cwd), *([PACKAGE_PARENT] if CSRULES[0] == sys.executable else [])]
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": os.pathsep.join(paths)}
-    return subprocess.run([*CSRULES, *args], cwd=cwd, text=True, capture_output=True, env=env, timeout=300,
-                          check=False)
+    # the host's folder on PYTHONPATH: a dotted --import finds its modules
+    return subprocess.run([*CSRULES, *args], cwd=cwd, text=True, capture_output=True, env=cli_env(str(cwd)),
+                          timeout=300, check=False)
 
 
 def _lines(path: Path, rows: list[dict[str, object]]) -> None:
