@@ -12,7 +12,7 @@ import pytest
 
 from csrules._cli.cli import main
 from tests.company_support import company
-from tests.test_cli_e2e import CSRULES, IMPORT, cli_env
+from tests.test_cli_e2e import CSRULES, IMPORT, PACKAGE_PARENT, cli_env
 from tests.test_faults_input import ATTENDANCE
 
 
@@ -232,3 +232,56 @@ class TestAnExplicitTagTheValueIsNot:
         said = rf"^p\.yaml:3: 'x' cannot be read as !!{tag}, the tag it is given$"
         with pytest.raises(csrules.PolicyError, match=said):
             csrules.loads_policy(f'id: p\nversion: "1"\nvalue: !!{tag} x\n', name="p.yaml")
+
+
+class TestAnEngineCarriesItsNamedTime:
+    """A pickled engine carried only a pack's pinned calendars: one compiled with a calendar or
+    shift pattern the host registered could not be rebuilt in a process that had not registered
+    it (an audit worker), and one registered there with other content would judge by it."""
+
+    UNPICKLE = (
+        "import pickle, sys\n"
+        "from datetime import datetime, timezone\n"
+        "{setup}"
+        "engine = pickle.loads(sys.stdin.buffer.read())\n"
+        "fact = {{'agent_id': 'A1', 'kind': 'personal', 'start': '2026-03-02T08:30:00+08:00',"
+        " 'end': '2026-03-02T16:30:00+08:00', 'requested_at': '2026-02-20T08:00:00+08:00', 'requested_by': 'A1'}}\n"
+        "print(engine.evaluate(fact, now=datetime(2026, 3, 1, tzinfo=timezone.utc)).effect_keys)\n"
+    )
+
+    @staticmethod
+    def _engine() -> bytes:
+        import pickle
+
+        import csrules
+        from csrules.time import BusinessCalendar
+
+        office = BusinessCalendar(timezone="Asia/Shanghai", hours={"mon-fri": "09:00-18:00"},
+                                  holidays=["2026-03-02"], holiday_years=[2026])
+        with csrules.registered_time(calendars={"lead10-office": office}):
+            engine = csrules.Engine([csrules.loads_policy(HOLIDAY_POLICY)])
+            return pickle.dumps(engine)
+
+    def _unpickled(self, blob: bytes, setup: str = "") -> subprocess.CompletedProcess[str]:
+        """The engine unpickled in a fresh Python process, after ``setup``, judging one fact."""
+        import sys
+
+        ran = subprocess.run([sys.executable, "-c", self.UNPICKLE.format(setup=setup)], input=blob,
+                             capture_output=True, env=cli_env(PACKAGE_PARENT), timeout=120, check=False)
+        return subprocess.CompletedProcess(ran.args, ran.returncode, ran.stdout.decode(), ran.stderr.decode())
+
+    def test_rebuilt_where_the_calendar_was_never_registered(self) -> None:
+        result = self._unpickled(self._engine())
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "('violation:C-1',)"
+
+    def test_refused_where_another_calendar_has_its_name(self) -> None:
+        other = (
+            "from csrules import register_calendar\n"
+            "from csrules.time import BusinessCalendar\n"
+            "register_calendar('lead10-office', BusinessCalendar(timezone='Asia/Shanghai',"
+            " hours={'mon-fri': '09:00-18:00'}, holidays=[], holiday_years=[2026]))\n"
+        )
+        result = self._unpickled(self._engine(), other)
+        assert result.returncode == 1
+        assert "calendar 'lead10-office' registered in this process differs" in result.stderr

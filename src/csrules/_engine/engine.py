@@ -25,7 +25,8 @@ from csrules._policy.facts import fact_type_name, get_fact_type, register_fact_t
 from csrules._policy.model import Policy
 from csrules._policy.validity import check_versions
 from csrules._time.calendar import BusinessCalendar
-from csrules._time.registry import adopt_pinned_calendar, pinned_calendars
+from csrules._time.registry import adopt_named_time, named_time
+from csrules._time.shifts import ShiftPattern
 from csrules.exceptions import FactError, PolicyError, TimeError
 
 if TYPE_CHECKING:
@@ -307,7 +308,7 @@ class Engine:
         # Pickled as its policies and fact models, never as generated code: the receiving
         # process compiles them again (so an engine can go to a worker process).
         models = {name: plan.model for name, plan in self._plans.items()}
-        return (_rebuilt_engine, (self.policies, models, self.pack, pinned_calendars(self.policies)))
+        return (_rebuilt_engine, (self.policies, models, self.pack, *named_time(self.policies)))
 
     def __repr__(self) -> str:
         return f"<Engine policies={[f'{p.id}@{p.version}' for p in self.policies]}>"
@@ -375,13 +376,13 @@ def _rebuilt_engine(
     models: dict[str, type[BaseModel]],
     pack: PackRef | None = None,
     calendars: dict[str, BusinessCalendar] | None = None,
+    patterns: dict[str, ShiftPattern] | None = None,
 ) -> Engine:
-    """An unpickled engine: its fact models and its packs' own calendars registered in this
+    """An unpickled engine: its fact models, calendars and shift patterns registered in this
     process, its policies compiled, the pack its records name kept."""
     for name, model in models.items():
         register_fact_type(model, name=name)  # a no-op where the model is registered already
-    for pinned, calendar in (calendars or {}).items():
-        adopt_pinned_calendar(pinned, calendar)
+    adopt_named_time(calendars or {}, patterns or {})
     return Engine(policies, pack=pack)
 
 

@@ -35,6 +35,7 @@ from csrules.exceptions import CalendarError, PolicyError
 __all__ = [
     "BUILTIN_CALENDARS",
     "DEFAULT_TIME_ZONE",
+    "adopt_named_time",
     "adopt_pinned_calendar",
     "calendar_label",
     "calendar_names",
@@ -42,7 +43,7 @@ __all__ = [
     "content_digest",
     "get_calendar",
     "get_shift_pattern",
-    "pinned_calendars",
+    "named_time",
     "register_calendar",
     "register_pinned_calendar",
     "register_shift_pattern",
@@ -146,27 +147,59 @@ def adopt_pinned_calendar(pinned: str, calendar: BusinessCalendar) -> None:
     _CALENDARS[pinned] = calendar
 
 
-def calendar_refs(node: Any) -> Iterator[dict[str, Any]]:
-    """Every mapping inside ``node`` (a dumped policy: dicts and lists) holding a text
-    ``calendar:`` key, outermost first."""
+def calendar_refs(node: Any, key: str = "calendar") -> Iterator[dict[str, Any]]:
+    """Every mapping inside ``node`` (a dumped policy: dicts and lists) holding a text ``key``
+    (``calendar:``, or ``shifts:`` for shift patterns), outermost first."""
     if isinstance(node, dict):
-        if isinstance(node.get("calendar"), str):
+        if isinstance(node.get(key), str):
             yield node
         children: Iterable[Any] = node.values()
     else:
         children = node if isinstance(node, list) else ()
     for child in children:
-        yield from calendar_refs(child)
+        yield from calendar_refs(child, key)
 
 
-def pinned_calendars(policies: Iterable[Any]) -> dict[str, BusinessCalendar]:
-    """The pinned calendars ``policies`` name (any ``calendar:`` key inside them), by name."""
+def _named(policies: Iterable[Any], key: str) -> set[str]:
     return {
-        ref["calendar"]: get_calendar(ref["calendar"])
+        ref[key]
         for policy in policies
-        for ref in calendar_refs(policy.model_dump(mode="python", exclude_unset=True))
-        if PIN in ref["calendar"]
+        for ref in calendar_refs(policy.model_dump(mode="python", exclude_unset=True), key)
     }
+
+
+def named_time(policies: Iterable[Any]) -> tuple[dict[str, BusinessCalendar], dict[str, ShiftPattern]]:
+    """The calendars and shift patterns ``policies`` name (``calendar:`` and ``shifts:`` keys
+    inside them), by name: what an engine compiled from them carries to another process."""
+    policies = tuple(policies)
+    calendars = {name: get_calendar(name) for name in sorted(_named(policies, "calendar"))}
+    patterns = {name: get_shift_pattern(name) for name in sorted(_named(policies, "shifts"))}
+    return calendars, patterns
+
+
+def adopt_named_time(calendars: Mapping[str, BusinessCalendar], patterns: Mapping[str, ShiftPattern]) -> None:
+    """Register here the calendars and shift patterns an engine was compiled with in another
+    process (an unpickled engine). A pinned calendar is adopted under its name; a plain name
+    taken here by the same content is kept, one not taken is registered, and one taken by
+    other content is refused: the engine would judge by a calendar it was not compiled with."""
+    for name, calendar in calendars.items():
+        if PIN in name:
+            adopt_pinned_calendar(name, calendar)
+        else:
+            _adopt(_CALENDARS, "calendar", name, calendar, get_calendar)
+    for name, pattern in patterns.items():
+        _adopt(_PATTERNS, "shift pattern", name, pattern, get_shift_pattern)
+
+
+def _adopt(table: dict[str, Any], what: str, name: str, value: BaseModel,
+           get: Callable[[str], BaseModel]) -> None:
+    if name not in table:
+        table[name] = value
+    elif content_digest(get(name), 64) != content_digest(value, 64):
+        raise PolicyError(
+            f"the {what} {name!r} registered in this process differs from the one the engine was "
+            f"compiled with; register the same {what} here before unpickling the engine"
+        )
 
 
 def calendar_label(name: str) -> str:
