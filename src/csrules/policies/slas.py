@@ -61,7 +61,7 @@ from csrules._policy.validity import day_start, with_dated_params
 from csrules._sessions.lifecycle import Lifecycle
 from csrules._time.calendar import BusinessCalendar
 from csrules._time.durations import BusinessDuration, Duration, DurationField, parse_duration
-from csrules._time.nominal import add_duration
+from csrules._time.nominal import ZONE_FIELD, add_duration
 from csrules._time.registry import calendar_label, get_calendar
 from csrules.domain.slas import Metric, Pause, SlaClock, SlaPolicy, positive_target
 from csrules.exceptions import CsrulesError, FactError, PolicyError
@@ -161,7 +161,8 @@ class PackSla:
     """Later targets, each in force from its day on (the target parameter's dated values,
     read in :attr:`zone`); :attr:`target` holds before the first."""
     zone: str | None = None
-    """The zone the days of :attr:`dated` are read in (the policy's)."""
+    """The zone its clock days and the days of :attr:`dated` are counted in, where a fact names
+    none: the policy's, else the pack's (None: the calendar's, or the default)."""
 
     def target_at(self, instant: datetime) -> Duration:
         """The target in force at ``instant`` (aware): the version of the day it falls on."""
@@ -221,7 +222,7 @@ class PackSla:
         # the target of the version judging the fact: the one in force at its own time, as the engine reads it
         event_time = event_time_field(type(fact))
         when = (getattr(fact, event_time) if event_time else None) or now
-        policy = self._policies[str(self.target_at(when))]
+        policy = self._policy(self.target_at(when), self.zone_of(fact))
         if stop is not None and stop < start:
             # the fact model should refuse it; a model that does not is refused here, in its own words
             raise FactError(f"SLA {self.id!r}: {decl.stop} ({stop.isoformat()}) comes before {decl.start} "
@@ -229,19 +230,31 @@ class PackSla:
                             problems=[(str(decl.stop), f"comes before {decl.start}")])
         return policy.measure(decl.metric, start, stop, now=now, priority="", ticket_id=self.id, pauses=pauses)
 
-    @cached_property
-    def _policies(self) -> dict[str, SlaPolicy]:
-        """The clock arithmetic per target: that target alone, under the empty priority."""
-        decl = self.declaration
-        return {
-            str(target): SlaPolicy(targets={"": {decl.metric: target}}, calendar=self.calendar, warn_at=decl.warn_at,
-                                   timezone=self.zone)
-            for target in self.targets
-        }
+    def zone_of(self, fact: BaseModel) -> str | None:
+        """The zone whose wall clock counts the clock days of ``fact`` (a validated fact): the
+        one it gives as ``time_zone``, else :attr:`zone` (None: the calendar's, or the default),
+        as the engine reads the rule the target governs."""
+        return getattr(fact, ZONE_FIELD) if ZONE_FIELD in fact.model_fields_set else self.zone
 
-    def due_at(self, start: datetime, target: Duration | None = None) -> datetime:
+    def _policy(self, target: Duration, zone: str | None) -> SlaPolicy:
+        """The clock arithmetic of ``target`` alone, under the empty priority, in ``zone``."""
+        key = (str(target), zone)
+        policy = self._policies.get(key)
+        if policy is None:
+            policy = self._policies[key] = SlaPolicy(targets={"": {self.declaration.metric: target}},
+                                                     calendar=self.calendar, warn_at=self.declaration.warn_at,
+                                                     timezone=zone)
+        return policy
+
+    @cached_property
+    def _policies(self) -> dict[tuple[str, str | None], SlaPolicy]:
+        """:meth:`_policy`'s, by target and zone (few: a pack's zones are few)."""
+        return {}
+
+    def due_at(self, start: datetime, target: Duration | None = None, *, zone: str | None = None) -> datetime:
         """When a clock started at ``start`` misses ``target`` (default: the one in force at
-        ``start``), pauses aside."""
+        ``start``), pauses aside; clock days on the wall clock of ``zone`` (a fact's
+        ``time_zone``; default :attr:`zone`)."""
         target = self.target_at(start) if target is None else target
         calendar = self.calendar
         if isinstance(target, BusinessDuration):
@@ -249,8 +262,8 @@ class PackSla:
             return calendar.add(start, target)
         # whole days on the wall clock where the clocks count theirs, the rest elapsed; shown
         # there too (never in start's offset)
-        zone = next(iter(self._policies.values())).shown_in
-        return add_duration(start, target, zone).astimezone(zone)
+        shown = self._policy(target, zone or self.zone).shown_in
+        return add_duration(start, target, shown).astimezone(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +276,8 @@ class SlaCheck:
     sla: PackSla
     clock: SlaClock
     decision: Decision
+    zone: str | None = None
+    """The zone the fact's clock days were counted in (its ``time_zone``, else the SLA's)."""
 
     @property
     def breached(self) -> bool:
@@ -272,7 +287,7 @@ class SlaCheck:
     @property
     def due_at(self) -> datetime:
         """When the target is (or was) missed, for this clock's start."""
-        return self.sla.due_at(self.clock.started_at, self.clock.target)
+        return self.sla.due_at(self.clock.started_at, self.clock.target, zone=self.zone)
 
 
 @dataclass(frozen=True)
@@ -335,7 +350,8 @@ class PackSlas:
                 continue
             clock = sla.clock(typed, now=now)
             if clock is not None:
-                checks.append(SlaCheck(sla, clock, self.engine.evaluate(clock.fact(sla.id), now=now)))
+                checks.append(SlaCheck(sla, clock, self.engine.evaluate(clock.fact(sla.id), now=now),
+                                       sla.zone_of(typed)))
         return checks
 
 
@@ -661,8 +677,8 @@ def bind_slas(
         declarations = [sla.declaration for sla in pack.slas]
     decls = [_overridden(pack.name, decl, (sla_overrides or {}).get(decl.id)) for decl in declarations]
     slas = tuple(resolve_sla(pack.name, index, decl, pack.policies) for index, decl in enumerate(decls))
-    # dated targets read their days in the policy's zone, else the pack's (as its dated policies do)
-    slas = tuple(replace(sla, zone=sla.zone or pack.timezone) if sla.dated else sla for sla in slas)
+    # targets count their days in the policy's zone, else the pack's (as its policies do)
+    slas = tuple(replace(sla, zone=sla.zone or pack.timezone) for sla in slas)
     for index, sla in enumerate(slas):
         for position, sink in enumerate(sla.declaration.sets):
             pack = _set(pack, sla, sink, build_lifecycle, ("slas", index, "sets", position))

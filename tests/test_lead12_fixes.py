@@ -1,0 +1,42 @@
+"""Regression tests of answers found wrong through the public API and fixed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from csrules.policies import load_pack
+from tests.company_support import company
+
+LONDON = ZoneInfo("Europe/London")
+CALLBACK = {"customer": "Ms Li", "kind": "callback", "created_at": "2026-03-27T10:00:00+00:00", "record_complete": True}
+"""Created on the Friday before the clocks go forward in London (29 March 2026)."""
+
+
+class TestPackSlaCountsDaysWhereItsRuleDoes:
+    """A company pack in Europe/London counted its SLAs' whole days on Shanghai's wall clock:
+    across the clock change ``slas.check`` said "not missed" for an hour after the engine's
+    rule (CB-1.overdue) said overdue. Days now count in the fact's ``time_zone``, else the pack's."""
+
+    @pytest.mark.parametrize(("pack_zone", "fact"), [
+        ("timezone: Europe/London\n", CALLBACK),                                # the pack's zone
+        ("timezone: Europe/London\n", {**CALLBACK, "time_zone": "Europe/London"}),  # the fact's own
+        ("", {**CALLBACK, "time_zone": "Europe/London"}),                         # the fact's, in a Shanghai pack
+    ], ids=["pack-zone", "fact-zone", "fact-zone-base-pack"])
+    def test_breach_and_rule_agree_to_the_second(self, tmp_path: Path, pack_zone: str,
+                                                 fact: dict[str, object]) -> None:
+        pack = load_pack(str(company(tmp_path, pack_zone)))
+        due = datetime(2026, 3, 30, 10, tzinfo=LONDON)  # three London days, one of 23 hours
+        for now, late in ((due - timedelta(seconds=1), False), (due + timedelta(seconds=1), True)):
+            (check,) = pack.slas.check(fact, now=now, fact_type="callback_task")
+            overdue = "CB-1.overdue" in pack.engine().evaluate(fact, now=now, fact_type="callback_task").rule_ids
+            assert (check.breached, overdue) == (late, late), now
+            assert check.due_at == due
+
+    def test_due_at_counts_in_the_packs_zone(self, tmp_path: Path) -> None:
+        pack = load_pack(str(company(tmp_path, "timezone: Europe/London\n")))
+        due = datetime(2026, 3, 30, 10, tzinfo=LONDON)
+        assert pack.slas.get("CB-1.callback").due_at(datetime(2026, 3, 27, 10, tzinfo=LONDON)) == due
