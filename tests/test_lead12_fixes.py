@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csrules import PolicyError
 from csrules.policies import load_pack
 from tests.company_support import company
 
@@ -40,3 +41,40 @@ class TestPackSlaCountsDaysWhereItsRuleDoes:
         pack = load_pack(str(company(tmp_path, "timezone: Europe/London\n")))
         due = datetime(2026, 3, 30, 10, tzinfo=LONDON)
         assert pack.slas.get("CB-1.callback").due_at(datetime(2026, 3, 27, 10, tzinfo=LONDON)) == due
+
+
+ESCALATING = '''id: acme.extra
+version: "1"
+title: {{en: Extra, zh: 額外}}
+fact_type: leave_request
+rules:
+  - id: X-3
+    title: {{en: Agents' leave goes up, zh: 升}}
+    when: {{kind: in, path: requester_role, value: [{role}]}}
+    then: [{{type: escalation, to: shift_lead, reason: {{en: r, zh: r}}}}]
+'''
+
+
+class TestARoleConditionNamesARole:
+    """A company rule comparing a role field with a misspelt role (``agnet``) loaded, checked
+    clean and never held for a real agent; it is now refused at its file and line."""
+
+    def test_a_misspelt_role_is_refused_at_its_line(self, tmp_path: Path) -> None:
+        folder = company(tmp_path, "policies: [extra.yaml]\n", extra__yaml=ESCALATING.format(role="agnet"))
+        with pytest.raises(PolicyError) as caught:
+            load_pack(str(folder))
+        assert caught.value.file is not None
+        assert caught.value.file.endswith("extra.yaml")
+        assert caught.value.line == 8
+        assert caught.value.rule_id == "X-3"
+        assert "the condition on requester_role names 'agnet', which is no role of pack 'acme'" in str(caught.value)
+
+    @pytest.mark.parametrize("role", ["agent", "业务代表", "業務代表"])
+    def test_a_role_by_any_of_its_names_is_read(self, tmp_path: Path, role: str) -> None:
+        folder = company(tmp_path, "policies: [extra.yaml]\n", extra__yaml=ESCALATING.format(role=role))
+        fact = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
+                "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-03-01T20:00:00+08:00",
+                "requested_by": "A01", "requester_role": "agent"}
+        decision = load_pack(str(folder)).engine().evaluate(fact, fact_type="leave_request",
+                                                            now=datetime(2026, 3, 1, 12, tzinfo=LONDON))
+        assert "X-3" in decision.rule_ids

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -29,6 +29,7 @@ from csrules._engine.record import pack_ref
 from csrules._engine.zones import ZONE_FIELD
 from csrules._errors import ValidationProblems, problems_text, validation_error
 from csrules._policy.facts import get_fact_type
+from csrules._policy.kinds.base import walk
 from csrules._policy.loader import Lines, line_for, loads_policy, policy_from_data, read_document, read_policy_text
 from csrules._policy.model import Approve, Escalate, Oblige, Policy, Rule, Text
 from csrules._policy.validity import (
@@ -604,6 +605,7 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     # effect roles are checked (at their file and line) before the overrides apply: with_params
     # checks them again, and its error would be laid at the overrides' line of pack.yaml
     _check_effect_roles(pack, source, manifest)
+    _check_condition_roles(pack, source, manifest)
     if manifest.overrides:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
     if pinned is not None:
@@ -690,6 +692,72 @@ def _check_effect_roles(pack: Pack, source: _PackDir | None = None, manifest: Pa
                 raise PolicyError(f"the {kind} goes to {name!r}, which is no role of pack {pack.name!r} "
                                   f"(roles: {roles}{others})", policy_id=policy.id, rule_id=rule.id,
                                   file=file, line=line)
+
+
+def _check_condition_roles(pack: Pack, source: _PackDir | None = None, manifest: PackManifest | None = None
+                           ) -> None:
+    """Refuse a rule or lifecycle guard comparing a role field (:data:`ROLE_FIELDS`) with a
+    name no role of the pack's (merged) catalogue holds: a misspelt ``agnet`` would never hold
+    for a fact naming a real role, and the rule would pass silently. With the pack's ``source``
+    and ``manifest`` (a pack being loaded) the error names the file and line."""
+    known = {name for role in pack.roles for name in role.names}
+    for owner, rule_id, cond, params in _role_conditions(pack):
+        value = params.get(cond.param) if cond.param is not None else cond.value
+        strange = [item for item in (value if isinstance(value, list) else [value])
+                   if isinstance(item, str) and item not in known]
+        if not strange:
+            continue
+        roles = "; ".join(" / ".join(role.names) for role in pack.roles)
+        file, line = (None, None) if source is None or manifest is None else _condition_line(
+            source, manifest, cond.path, strange[0])
+        raise PolicyError(f"the condition on {cond.path} names {strange[0]!r}, which is no role of pack {pack.name!r} "
+                          f"(roles: {roles})", policy_id=owner, rule_id=rule_id, file=file, line=line)
+
+
+def _role_conditions(pack: Pack) -> Iterator[tuple[str, str | None, Any, Mapping[str, Any]]]:
+    """(policy or lifecycle id, rule id or None, condition, parameter values) of every
+    condition of a rule or lifecycle guard that reads a role field with a literal or a parameter."""
+
+    def reading(cond: Any, fields: tuple[str, ...]) -> bool:
+        return "value" in type(cond).model_fields and cond.path in fields and cond.field is None
+
+    for policy in (*pack.policies, *pack.session_policies):
+        fields = ROLE_FIELDS.get(policy.fact_type, ())
+        for rule in policy.rules if fields else ():
+            for cond in walk(rule.when):
+                if reading(cond, fields):
+                    yield policy.id, rule.id, cond, policy.param_values
+    for flow in pack.lifecycles:
+        fields = ROLE_FIELDS.get(flow.fact_type, ())
+        for move in flow.transitions if fields else ():
+            for cond in walk(move.guard) if move.guard is not None else ():
+                if reading(cond, fields):
+                    yield flow.id, None, cond, {}
+
+
+def _condition_line(source: _PackDir, manifest: PackManifest, path: str, name: str) -> tuple[str, int | None]:
+    """The file and line of a condition on ``path`` naming ``name`` among the files the
+    manifest names (read again only to report the error)."""
+    files = (*manifest.policies, *manifest.replace, *manifest.rules.values(),
+             *(entry if isinstance(entry, str) else entry.file for entry in manifest.sessions))
+    for filename in files:
+        data, lines = read_document(source.read(filename), name=source.file_name(filename))
+        for loc, node in _mappings(data, ()):
+            value = node.get("value")
+            if node.get("path") == path and (value == name or (isinstance(value, list) and name in value)):
+                return source.file_name(filename), line_for(lines, data, (*loc, "value"))
+    return source.manifest_name, None
+
+
+def _mappings(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Every mapping inside ``node`` (parsed YAML) with its location, outermost first."""
+    if isinstance(node, dict):
+        yield loc, node
+        items: Iterable[tuple[Any, Any]] = node.items()
+    else:
+        items = enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        yield from _mappings(child, (*loc, key))
 
 
 def _effect_line(source: _PackDir, manifest: PackManifest, rule_id: str, attr: str, name: str
@@ -1444,7 +1512,9 @@ def _with_role_aliases(pack: Pack) -> Pack:
     fact may name a role as the catalogue does in any of its names, in either script
     (``值班长`` too)."""
     names = {role.id: role.names for role in pack.roles}
-    return _rewrite_roles(pack, lambda cond, fields: _widen(cond, fields, names))
+    # a rule may name a role by any of its names (业务代表 for agent): each reads as all of them
+    every = {name: role.names for role in pack.roles for name in role.names}
+    return _rewrite_roles(pack, lambda cond, fields: _widen(cond, fields, names, every))
 
 
 def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]], bool]) -> Pack:
@@ -1472,22 +1542,24 @@ def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]],
                    lifecycles=tuple(map(lifecycle, pack.lifecycles)))
 
 
-def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]]) -> bool:
-    """Widen the role ids of ``cond`` (and the conditions inside it) in place; True if any."""
+def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]],
+           every: Mapping[str, tuple[str, ...]]) -> bool:
+    """Widen the role names of ``cond`` (and the conditions inside it) in place to every name
+    of their role (``names``: by role id; ``every``: by each of its names); True if any."""
     pair = _role_pair(cond, fields)
     if pair is not None:
         return _same_role(cond, pair, names)
     changed = False
     for child in _children(cond):
-        changed = _widen(child, fields, names) or changed
+        changed = _widen(child, fields, names, every) or changed
     if cond.get("path") not in fields:
         return changed
     value = cond.get("value")
-    if cond.get("kind") == "compare" and cond.get("op") in ("==", "!=") and value in names:
+    if cond.get("kind") == "compare" and cond.get("op") in ("==", "!=") and value in every:
         cond.update(kind="in" if cond.pop("op") == "==" else "not_in", value=[value])
         value = cond["value"]
     if cond.get("kind") in _MEMBERSHIP and isinstance(value, list):
-        wide = list(dict.fromkeys(name for item in value for name in names.get(item, (item,))))
+        wide = list(dict.fromkeys(name for item in value for name in every.get(item, (item,))))
         if wide != value:
             cond["value"] = wide
             return True
@@ -1572,6 +1644,7 @@ def _zoned(pack: Pack) -> Pack:
     _check_ladders(pack)
     _check_linked(pack)
     _check_effect_roles(pack)
+    _check_condition_roles(pack)
     _check_duty_owners(pack)
     pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
