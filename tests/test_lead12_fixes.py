@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,3 +78,20 @@ class TestARoleConditionNamesARole:
         decision = load_pack(str(folder)).engine().evaluate(fact, fact_type="leave_request",
                                                             now=datetime(2026, 3, 1, 12, tzinfo=LONDON))
         assert "X-3" in decision.rule_ids
+
+
+class TestAStaleSessionExampleIsMarkedAtItsStep:
+    """A company pack's document marked the FIRST step of a session example that no longer
+    holds, with the effects another step gave: the mark is now on the step that differed."""
+
+    def test_the_mark_is_on_the_step_that_differed(self, tmp_path: Path) -> None:
+        from csrules._docs import render_docs, subject_from_pack
+
+        folder = company(tmp_path, "overrides: {work_order: {shift_lead_after: 12h}}\n")
+        rendered = render_docs(subject_from_pack(load_pack(str(folder))), ("en",), date(2026, 12, 4))
+        heading = "ESC-2.open-shift-lead"
+        section = rendered.markdown[rendered.markdown.index(f"#### {heading}"):]
+        rows = [row for row in section.splitlines() if row.startswith(("| still open just after 24 hours", "|  · "))]
+        rows = rows[:3]  # the first example's three steps
+        assert [("✘" in row) for row in rows] == [False, True, False]
+        assert "the rule gives escalation:shift_lead, obligation:shift_lead" in rows[1]

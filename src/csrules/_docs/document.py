@@ -369,17 +369,19 @@ def _example_rows(index: int, example: Any, langs: Sequence[Lang], failed: CaseR
     """One row per worked example, or per step of a session example (its instant as now);
     a sequence is named on its first row only, so its steps read as one group. Example
     names are English: a Chinese-only document numbers the examples instead. An example
-    the rule no longer bears out (``failed``) says so under its expected effects."""
+    the rule no longer bears out (``failed``) says so under its expected effects (of a
+    sequence, under the first step that differed, with the effects that step gave)."""
     name = example.name if example.name and "en" in langs else f"#{index + 1}"
     mark = "" if failed is None else _stale_words(failed, names, langs)
     if not example.steps:
         yield name, _compact(example.fact), example.now.isoformat() if example.now else "—", example.expect, mark
         return
+    differed = 1 if failed is None or failed.step is None else failed.step
     for number, step in enumerate(example.steps, 1):
         when = step.tick or step.at
         fact = f"{words('tick', langs)} {step.tick.isoformat()}" if step.tick else _compact(step.fact)
         yield (f"{name if number == 1 else ''} · {number}", fact, when.isoformat() if when else "—", step.expect,
-               mark if number == 1 else "")
+               mark if number == differed else "")
 
 
 def _stale_words(failed: CaseResult, names: Any, langs: Sequence[Lang]) -> str:

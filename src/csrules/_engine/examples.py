@@ -44,7 +44,8 @@ class CaseResult:
 
     ``id`` names it (``policy/rule#2`` or ``file.yaml::case``); ``message`` says why it
     failed (empty when it passed); ``expected`` and ``got`` are effect keys, sorted (for a
-    sequence, those of the first step that differed, else of the last step); ``error`` marks
+    sequence, those of the first step that differed, else of the last step); ``step`` numbers
+    that step (from 1; None for a stateless case or a sequence that passed); ``error`` marks
     a case that could not run (a fact that does not validate, a rule that raised). ``case``
     is the test case (``None`` for a worked example) and ``decision`` the decision of a
     stateless case, for further checks.
@@ -62,6 +63,7 @@ class CaseResult:
     line: int | None = None
     case: Any = field(default=None, repr=False, compare=False)
     decision: Any = field(default=None, repr=False, compare=False)
+    step: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -74,6 +76,7 @@ class CaseResult:
             "error": self.error,
             "file": self.file,
             "line": self.line,
+            **({} if self.step is None else {"step": self.step}),
         }
 
 

@@ -38,7 +38,7 @@ KeysOf = Callable[[StepResult], tuple[str, ...]]
 class StepsOutcome:
     """What a sequence of steps did: passed or not, and a readable account of each step."""
 
-    __slots__ = ("error", "expected", "got", "lines", "passed")
+    __slots__ = ("error", "expected", "got", "lines", "passed", "step")
 
     def __init__(self) -> None:
         self.passed = True
@@ -46,6 +46,8 @@ class StepsOutcome:
         self.expected: tuple[str, ...] = ()
         self.got: tuple[str, ...] = ()
         self.lines: list[str] = []
+        self.step: int | None = None
+        """The step that differed, from 1 (None: every step passed)."""
 
     @property
     def message(self) -> str:
@@ -106,7 +108,7 @@ def run_steps(
                 else:
                     result = session.send(dict(step.fact or {}), now=step.at, fact_type=fact_type)
             except CsrulesError as exc:
-                outcome.passed, outcome.error, outcome.expected = False, True, expected
+                outcome.passed, outcome.error, outcome.expected, outcome.step = False, True, expected, index + 1
                 outcome.lines.append(f"{label}: could not run: {exc}")
                 return outcome
             got = keys_of(result)
@@ -116,7 +118,7 @@ def run_steps(
             if got == expected and not errors and not late:
                 outcome.lines.append(f"{label}: [{', '.join(got)}] as expected")
                 continue
-            outcome.passed, outcome.error = False, bool(errors)
+            outcome.passed, outcome.error, outcome.step = False, bool(errors), index + 1
             if got != expected:
                 outcome.lines.append(f"{label}: expected [{', '.join(expected)}], got [{', '.join(got)}]")
             outcome.lines += [f"{label}: {problem}" for problem in late]
@@ -153,7 +155,8 @@ def run_session_example(
         keys_of=rule_keys(policy.id, rule.id),
         rules=[(policy.id, rule.id)],
     )
-    return CaseResult(name, outcome.passed, outcome.expected, outcome.got, outcome.message, outcome.error)
+    return CaseResult(name, outcome.passed, outcome.expected, outcome.got, outcome.message, outcome.error,
+                      step=outcome.step)
 
 
 def _session_engine(policy: Policy) -> SessionEngine:

@@ -443,6 +443,7 @@ def _result(
     expected: tuple[str, ...] | None = None,
     error: bool = False,
     decision: Decision | None = None,
+    step: int | None = None,
 ) -> CaseResult:
     return CaseResult(
         case.id,
@@ -455,6 +456,7 @@ def _result(
         case.line,
         case=case,
         decision=decision,
+        step=step,
     )
 
 
@@ -494,7 +496,8 @@ def _run_steps_case(case: TestCase, engine: SessionEngine) -> CaseResult:
     outcome = run_steps(engine, case.steps, subject=case.subject or DEFAULT_SUBJECT, fact_type=case.fact_type,
                         dues=case.step_dues)
     message = "" if outcome.passed else f"{case.where}: case {case.name!r}:\n{outcome.message}"
-    return _result(case, outcome.passed, outcome.got, message, expected=outcome.expected, error=outcome.error)
+    return _result(case, outcome.passed, outcome.got, message, expected=outcome.expected, error=outcome.error,
+                   step=outcome.step)
 
 
 def _run_fact_case(case: TestCase, engine: Engine) -> CaseResult:
