@@ -95,3 +95,22 @@ class TestAStaleSessionExampleIsMarkedAtItsStep:
         rows = rows[:3]  # the first example's three steps
         assert [("✘" in row) for row in rows] == [False, True, False]
         assert "the rule gives escalation:shift_lead, obligation:shift_lead" in rows[1]
+
+
+class TestAnEventWithoutAClockSaysWhatIsMissing:
+    """A work order sent without now to a session whose clock was never set failed with
+    "TimeError: now must be an aware datetime (got NoneType None)"; the error now says the
+    item's closing test reads the time now and how to give it."""
+
+    def test_the_error_names_now(self) -> None:
+        from csrules import SessionError
+
+        order = {"order_id": "W1", "opened_at": "2026-03-02T09:00:00+08:00", "first_handler": "A01", "owner": "A01"}
+        session = load_pack("call_centre").sessions().session("d")
+        session.send(order, fact_type="work_order")  # not resolved: its test needs no clock
+        resolved = {**order, "resolved_at": "2026-03-02T20:00:00+08:00"}
+        with pytest.raises(SessionError, match=r"its test reads the time now, and this session has no clock yet: "
+                                               r"send the event with now="):
+            session.send(resolved, fact_type="work_order")
+        later = datetime(2026, 3, 2, 21, tzinfo=LONDON)
+        assert session.send(resolved, fact_type="work_order", now=later).kind == "event"

@@ -655,6 +655,10 @@ class SessionEngine:
             try:
                 closed = bool(tracker.closed(fact, now))
             except Exception as exc:
+                if now is None:  # the test reads the time now, and nothing has set the clock yet
+                    raise SessionError(
+                        f"cannot tell whether item {key!r} is closed: its test reads the time now, and this "
+                        "session has no clock yet: send the event with now= (a test step with at:)") from exc
                 raise SessionError(
                     f"cannot tell whether item {key!r} is closed: {type(exc).__name__}: {exc}"
                 ) from exc
