@@ -21,7 +21,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Annotated, Any
 
@@ -51,7 +51,8 @@ from csrules._testing.strategies import (
     within,
     without_derived,
 )
-from csrules._time.durations import WallDuration
+from csrules._time.durations import WallDuration, split_days
+from csrules._time.nominal import add_days_then, fact_zone
 from csrules._time.registry import get_calendar
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import CalendarError, PolicyError, TimeError
@@ -462,18 +463,57 @@ def _presence(cond: c.IsSet | c.IsMissing, ctx: BoundaryContext) -> list[Probe]:
     return probes
 
 
+SIDES = ((-1, " - 1s"), (0, ""), (1, " + 1s"))
+"""One second before a boundary, at it, one second after (with the words a probe's label adds)."""
+
+
 def _elapsed(cond: c.Elapsed, ctx: BoundaryContext) -> list[Probe]:
     limit = cond.duration if cond.param is None else ctx.params[cond.param]
-    if isinstance(limit, WallDuration):
-        limit = limit.delta
     if cond.until is None and ctx.now is None:
         raise TimeError(f"elapsed since {cond.since} until now: boundary facts need now=")
     probes = _missing(ctx, cond.since, cond.until)
+    if not isinstance(limit, WallDuration | timedelta):
+        return probes  # refused when the policy was built
+    return probes + clock_span_probes(cond, limit)
+
+
+def clock_span_probes(cond: Any, duration: WallDuration | timedelta) -> list[Probe]:
+    """``until`` (or ``now``) exactly ``duration`` after ``since`` and one second either side,
+    for an ``elapsed`` or ``notice`` with a clock duration. Hours are elapsed time; whole days
+    fall on the wall clock of the fact's ``time_zone`` (else the condition's zone), as the
+    engine counts them, so the probes straddle the engine's own boundary across a clock change."""
     until = cond.until or "now"
-    for span in around(limit, "duration"):
-        label = f"{until} - {cond.since} = {_show(span)}"
-        probes.append(Probe(label, _span(cond.since, cond.until, span), OPS[cond.op](span, limit)))
-    return probes
+    days, rest = split_days(duration)
+    if not days:
+        limit = duration.delta if isinstance(duration, WallDuration) else duration
+        return [Probe(f"{until} - {cond.since} = {_show(span)}", _span(cond.since, cond.until, span),
+                      OPS[cond.op](span, limit)) for span in around(limit, "duration")]
+    step = _step("duration")
+    return [Probe(f"{until} = {cond.since} + {duration} on the wall clock{shown}",
+                  _wall_span(cond.since, cond.until, days, rest, cond.days_zone, sign * step), OPS[cond.op](sign, 0))
+            for sign, shown in SIDES]
+
+
+def _wall_span(since: str, until: str | None, days: int, rest: timedelta, zone: str, off: timedelta) -> Setter:
+    """Puts ``until`` at ``since`` plus the days on the wall clock of the fact's zone (else
+    ``zone``) and ``rest``, moved by ``off``; without ``until``, ``since`` where that is
+    ``now`` moved by ``-off``. A sum past the last date there is leaves the fact as drawn."""
+    def apply(f: Filler) -> None:
+        named = fact_zone(f.data, zone)
+        try:
+            if until is not None:
+                start = f.get(since)
+                f.set(until, (add_days_then(start, days, rest, named) + off).astimezone(start.tzinfo))
+                return
+            assert f.now is not None
+            target = f.now.astimezone(UTC) - off - rest  # where the days end
+            start = add_days_then(target, -days, timedelta(0), named)
+            start += target - add_days_then(start, days, timedelta(0), named)  # a gap or fold on the way back
+            f.set(since, start.astimezone(f.now.tzinfo))
+        except OverflowError:
+            return  # no such instant: the fact stays as drawn
+
+    return apply
 
 
 def _span(since: str, until: str | None, span: timedelta) -> Setter:
