@@ -20,6 +20,7 @@ from csrules._time.calendar import BusinessCalendar
 from csrules._time.registry import registered_time
 from csrules._verify.analyses import prove
 from csrules._verify.properties import Property
+from csrules._verify.solve import PolicyFormulas
 from csrules.audit import audit
 
 US = timedelta(microseconds=1)
@@ -194,6 +195,32 @@ class TestVerify:
         result = prove(late_leave(zone), AT_LEAST_24H)
         assert result.status == "proven"
         assert "1992" in result.message  # the years Shanghai keeps one offset (it changed clocks 1986-1991)
+
+
+def open_orders(after: str, zone: str | None) -> csrules.Policy:
+    return csrules.Policy(
+        id="open-orders", version="1", title="open orders", fact_type="work_order", timezone=zone,
+        rules=[{"id": "late", "title": f"open after {after}", "then": [{"type": "escalation", "to": "shift_lead"}],
+                "when": {"kind": "still_open", "key": "order_id", "since": "opened_at", "after": after,
+                         "closed": {"kind": "compare", "path": "status", "op": "==", "value": "closed"}}}])
+
+
+class TestVerifySessionDeadline:
+    """A session's counterexamples are not run again through the engine: a ``still_open`` of
+    whole days in a zone with clock changes must not be read as 24-hour days."""
+
+    @pytest.mark.parametrize(("after", "zone", "translated"), [
+        ("1d", "Europe/London", False),
+        ("P1D", "America/New_York", False),
+        ("24h", "Europe/London", True),  # elapsed time: 24 hours in any zone
+        ("1d", None, True),
+        ("1d", "Asia/Shanghai", True),
+    ])
+    def test_translated_only_with_24_hour_days(self, after: str, zone: str | None, translated: bool) -> None:
+        formulas = PolicyFormulas(open_orders(after, zone))
+        assert ("late" not in formulas.unknown) is translated
+        if not translated:
+            assert "changes its clocks" in formulas.unknown["late"].why
 
 
 class TestProbes:

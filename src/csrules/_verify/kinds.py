@@ -150,7 +150,8 @@ def _days_of_24_hours(cond: Any, enc: Encoding) -> None:
 def _may_count_days(cond: Any, enc: Encoding) -> bool:
     """Whether the duration the engine compares may count whole days (``1d``, not ``24h``)."""
     if cond.param is None:
-        return isinstance(cond.duration, WallDuration) and bool(split_days(cond.duration)[0])
+        written = cond.after if cond.kind == "still_open" else cond.duration
+        return isinstance(written, WallDuration) and bool(split_days(written)[0])
     if enc.free_params:  # any override up to the declared max, written in days or hours
         longest = enc.declared[cond.param].max
         return not (isinstance(longest, WallDuration) and longest.delta < timedelta(days=1))
@@ -160,8 +161,9 @@ def _may_count_days(cond: Any, enc: Encoding) -> bool:
 
 def _day_zones(cond: Any, enc: Encoding) -> set[str]:
     """The zones the engine may count the days in: the condition's (a policy's ``timezone``
-    fills it) and, for a fact model with a ``time_zone`` field, that field's default."""
-    zones = {cond.days_zone}
+    fills it), else the policy's (a session deadline), and, for a fact model with a
+    ``time_zone`` field, that field's default."""
+    zones = {getattr(cond, "days_zone", enc.zone)}
     spec = enc.model.model_fields.get(ZONE_FIELD)
     if spec is not None and isinstance(spec.default, str):
         zones.add(spec.default)
@@ -417,6 +419,7 @@ def _still_open(cond: Any, enc: Encoding) -> Any:
     since = enc.field(cond.since)
     _typed(since, enc)
     limit = _span_limit(cond, enc) if cond.param is not None else z3.IntVal(micros(cond.after.delta), enc.ctx)
+    _days_of_24_hours(cond, enc)
     still = z3.Bool(f"open{len(enc.counts)}", enc.ctx)
     enc.counts[f"open:{len(enc.counts)}"] = still
     return z3.And(since.present, still, enc.now - since.value > limit)
