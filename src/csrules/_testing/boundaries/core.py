@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csrules._engine.engine import Engine
-from csrules._policy.facts import FieldInfo, _strip_optional, event_time_field, field_info
+from csrules._policy.facts import FieldInfo, _strip_optional, event_time_field, field_info, read_path
 from csrules._policy.kinds import core as c
 from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value, walk
 from csrules._policy.kinds.core import coerce_literal
@@ -161,6 +161,12 @@ class Probe:
         relative to other fields (a value drawn first, such as the date of ``day_of``)."""
         apply = self.apply
         return (apply.path, apply.value) if isinstance(apply, SetValue) else None
+
+    def misses(self, fact: BaseModel) -> bool:
+        """Whether ``fact`` lacks what the probe tries: the value of an ``is_set`` probe (an
+        entry the model reads blank as missing), or the absence of an ``is_missing`` one."""
+        apply = self.apply
+        return isinstance(apply, SetPresence) and (read_path(fact, apply.path) is not None) != apply.given
 
 
 @dataclass(frozen=True)
@@ -335,6 +341,27 @@ def _set(path: str, value: Any) -> Setter:
     return SetValue(path, value)
 
 
+@dataclass(frozen=True)
+class SetPresence:
+    """A setter giving ``path`` a value (``given``: one that is not blank, which a model may
+    read as missing) or leaving it missing (its deepest optional step None)."""
+
+    path: str
+    given: bool
+
+    def __call__(self, f: Filler) -> None:
+        if not self.given:
+            f.clear(self.path)
+            return
+        if _absent(f.get(self.path)):  # a value drawn first may be None or blank text
+            f.set(self.path, f.draw(value_strategy(f.model, self.path).filter(lambda v: not _absent(v))))
+
+
+def _absent(value: Any) -> bool:
+    """None, or blank text (empty or only whitespace), which an entry field reads as None."""
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
+
+
 def _missing(ctx: BoundaryContext, *paths: str | None) -> list[Probe]:
     out = []
     for path in paths:
@@ -453,13 +480,9 @@ def _contains(cond: c.Contains, ctx: BoundaryContext) -> list[Probe]:
 
 def _presence(cond: c.IsSet | c.IsMissing, ctx: BoundaryContext) -> list[Probe]:
     want_set = isinstance(cond, c.IsSet)
-
-    def given(f: Filler) -> None:
-        f.get(cond.path)  # draws a value when the field is missing
-
-    probes = [Probe(f"{cond.path} given", given, want_set)]
+    probes = [Probe(f"{cond.path} given", SetPresence(cond.path, True), want_set)]
     if ctx.field(cond.path).optional:
-        probes.append(Probe(f"{cond.path} missing", _clear(cond.path), not want_set))
+        probes.append(Probe(f"{cond.path} missing", SetPresence(cond.path, False), not want_set))
     return probes
 
 
@@ -884,6 +907,8 @@ def facts_for_targets(
         # a probe of a derived field the model computed otherwise was not tried, a fact
         # outside its version's days is judged by another version: drop the fact
         if target is not None and not (reaches(fact, target.probe.fixed, derived) and in_its_days(target, model, fact)):
+            return None
+        if target is not None and target.probe.misses(fact):  # the model read the probed entry otherwise
             return None
         return target, fact
 
