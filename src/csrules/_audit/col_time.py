@@ -21,7 +21,8 @@ import hashlib
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -49,11 +50,12 @@ from csrules._policy.kinds.time import (
 )
 from csrules._time.calendar import BusinessCalendar, wall_to_utc
 from csrules._time.clock import DAY_MICROS
-from csrules._time.durations import BusinessDuration, WallDuration
+from csrules._time.durations import BusinessDuration, WallDuration, split_days
+from csrules._time.nominal import add_days_then, steady_between
 from csrules._time.registry import get_calendar, get_shift_pattern
 from csrules.exceptions import CsrulesError
 
-__all__ = ["Leaf", "Memo", "leaf_of", "time_leaf"]
+__all__ = ["ZONE", "Leaf", "Memo", "leaf_of", "reached_days", "time_leaf"]
 
 Memo = dict[Any, Any]
 """What the leaves of one batch share (folded texts), built by the first leaf that needs it."""
@@ -63,6 +65,36 @@ _FAILS = (CsrulesError, ValueError, OverflowError, ArithmeticError)
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
+
+
+ZONE = "__zone"
+"""The column of a zoned fact type's batch naming the one zone its facts are read in."""
+
+
+def reached_days(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Expr:
+    """``start`` plus ``days`` on the wall clock of ``zone`` then ``rest`` elapsed, per row, as
+    :func:`~csrules._time.nominal.add_days_then` reads it (the row engine's function): a batch
+    whose zone keeps one UTC offset over its instants adds in UTC at once; any other adds
+    each distinct start through that function."""
+    if not days:
+        return start + rest
+
+    def reach(pairs: pl.Series) -> pl.Series:
+        # Only element-wise kernels and plain Python in here: this runs on Polars' thread pool,
+        # and a pooled operation (unique, join) would wait on that pool, for ever where it has
+        # one thread (a Dask worker's).
+        starts, zones = pairs.struct.field("s"), pairs.struct.field("z").to_list()
+        named = set(zones) - {None}
+        first, last = starts.min(), starts.max()
+        if len(named) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
+                and steady_between(str(next(iter(named))), first, last, days):
+            return (starts + (timedelta(days=days) + rest)).alias("reached")
+        added = lru_cache(maxsize=None)(lambda at, name: add_days_then(at, days, rest, name))  # once per start
+        reached = [None if at is None or name is None else added(at, name)
+                   for at, name in zip(starts.to_list(), zones, strict=True)]
+        return pl.Series("reached", reached, dtype=INSTANT)
+
+    return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
 
 
 @dataclass(frozen=True)
@@ -176,6 +208,8 @@ def _span(node: HolidayInSpan, params: dict[str, Any], columns: set[str]) -> Com
         return None
     calendar = get_calendar(node.calendar)
     zone = calendar.zone
+    # the notice's whole days on the wall clock of the fact's zone, else the calendar's (as the row engine)
+    zone_of = pl.col(ZONE) if ZONE in columns else pl.lit(calendar.timezone)
 
     def compute(facts: pl.DataFrame, memo: Memo) -> pl.Series | None:
         firsts = local_dates(facts, pl.col(node.path), zone.key)
@@ -198,7 +232,7 @@ def _span(node: HolidayInSpan, params: dict[str, Any], columns: set[str]) -> Com
         at = pl.when(pl.col("__holiday") == pl.col("__first")).then(pl.col(node.path)).otherwise(pl.col("__midnight"))
         held = pl.col("__holiday").is_not_null() & (pl.col(node.until) > pl.col(node.path))
         if duration is not None and node.since is not None:
-            held = held & ((at - pl.col(node.since)) < pl.lit(duration.delta))
+            held = held & (at < reached_days(pl.col(node.since), *split_days(duration), zone_of))
         return _series(facts, held)
 
     return compute

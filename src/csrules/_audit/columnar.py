@@ -49,7 +49,7 @@ from csrules._audit.batch import AuditSpec, judge_rows, meta_frame
 from csrules._audit.col_derived import FACT, MODEL_FORMS, Problem, Problems
 from csrules._audit.col_fields import composite_parts, flat_value, read_distinct, text_list
 from csrules._audit.col_text import text_leaf
-from csrules._audit.col_time import Leaf, time_leaf
+from csrules._audit.col_time import ZONE, Leaf, reached_days, time_leaf
 from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW
 from csrules._audit.instants import INSTANT, INTEGERS, ISO, iso_instants
@@ -76,8 +76,6 @@ from csrules._policy.kinds.time import Notice
 from csrules._policy.model import Policy, Rule
 from csrules._time.calendar import load_zone, wall_instant
 from csrules._time.clock import DAY_MICROS
-from csrules._time.nominal import add_days_then, steady_between
-from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules.domain.facts import (
     CERTIFICATE_CONTRADICTED,
     DAYS_BEYOND_SPAN,
@@ -579,36 +577,6 @@ def prepare(spec: AuditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
 # --------------------------------------------------------------------------- clock days
 
 
-ZONE = "__zone"
-"""The column of a zoned fact type's batch naming the one zone its facts are read in."""
-
-
-def _reached(start: pl.Expr, days: int, rest: timedelta, zone: pl.Expr) -> pl.Expr:
-    """``start`` plus ``days`` on the wall clock of ``zone`` then ``rest`` elapsed, per row, as
-    :func:`~csrules._time.nominal.add_days_then` reads it (the row engine's function): a batch
-    whose zone keeps one UTC offset over its instants adds in UTC at once; any other adds
-    each distinct start through that function."""
-    if not days:
-        return start + rest
-
-    def reach(pairs: pl.Series) -> pl.Series:
-        # Only element-wise kernels and plain Python in here: this runs on Polars' thread pool,
-        # and a pooled operation (unique, join) would wait on that pool, for ever where it has
-        # one thread (a Dask worker's).
-        starts, zones = pairs.struct.field("s"), pairs.struct.field("z").to_list()
-        named = set(zones) - {None}
-        first, last = starts.min(), starts.max()
-        if len(named) == 1 and isinstance(first, datetime) and isinstance(last, datetime) \
-                and steady_between(str(next(iter(named))), first, last, days):
-            return (starts + (timedelta(days=days) + rest)).alias("reached")
-        added = lru_cache(maxsize=None)(lambda at, name: add_days_then(at, days, rest, name))  # once per start
-        reached = [None if at is None or name is None else added(at, name)
-                   for at, name in zip(starts.to_list(), zones, strict=True)]
-        return pl.Series("reached", reached, dtype=INSTANT)
-
-    return pl.struct(start.alias("s"), zone.alias("z")).map_batches(reach, return_dtype=INSTANT)
-
-
 def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | None,
                columns: set[str]) -> pl.Expr | bool | None:
     """An ``elapsed`` or ``notice`` whose clock duration counts whole days, as a column: ``until``
@@ -616,7 +584,7 @@ def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | N
     without ``time_zone``: the zone the row engine reads it in). False when its duration counts
     no days (compared as elapsed time); None when a column it reads is not there."""
     duration = node.duration if node.param is None else params[node.param]
-    own = get_calendar(node.calendar).timezone if isinstance(node, Notice) and node.calendar else DEFAULT_TIME_ZONE
+    own = node.days_zone
     test = wall_span(duration, node.op, own, (node.since, node.until or "now"))
     if test is None:
         return False
@@ -624,7 +592,7 @@ def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | N
     if end is None or node.since not in columns or (node.until is not None and node.until not in columns):
         return None
     zone = pl.col(ZONE) if ZONE in columns else pl.lit(own)
-    compared: pl.Expr = _OPS[node.op](end, _reached(pl.col(node.since), test.days, test.rest, zone))
+    compared: pl.Expr = _OPS[node.op](end, reached_days(pl.col(node.since), test.days, test.rest, zone))
     return compared.fill_null(False)
 
 
@@ -765,7 +733,7 @@ def _templates(judged: pl.DataFrame, mask: str, compiled: CompiledRule, order: i
                 start = pl.col(effect.since) if effect.since is not None else pl.lit(
                     None if now is None else now.astimezone(UTC), INSTANT)
                 zone = pl.col(ZONE) if ZONE in judged.columns else pl.lit(effect.zone)
-                due = _reached(start, effect.days, effect.delta - timedelta(days=effect.days), zone)
+                due = reached_days(start, effect.days, effect.delta - timedelta(days=effect.days), zone)
         row = effect_row((0, "", None, None, None), compiled.policy_id, compiled.rule_id, template)
         row.update(__order=order, __position=position)
         found.append((row, due))

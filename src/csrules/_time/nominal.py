@@ -6,9 +6,9 @@ A rule's "one day" is a day of the calendar, not 86,400 seconds: leave asked at 
 between *nominal* durations (days and weeks, whose real length depends on the calendar) and
 *exact* ones (hours, minutes and seconds). :func:`add_duration` is the one place a rule's
 clock duration is added to an instant, and these readers use it: condition kinds
-(``elapsed``, ``notice``), obligation due times, session deadlines, escalation ladders, SLA
-targets and the columnar audit. (``BusinessCalendar.add`` keeps a clock duration as plain
-elapsed time, as it says, and ``holiday_in_span`` compares its notice as elapsed time.) The
+(``elapsed``, ``notice``, the notice of ``holiday_in_span``), obligation due times, session
+deadlines, escalation ladders, SLA targets, boundary probes and the columnar audit.
+(``BusinessCalendar.add`` keeps a clock duration as plain elapsed time, as it says.) The
 rule:
 
 * A duration written in days or weeks (``1d``, ``3 days``, ``1 week``, ``P3D``), or in days
@@ -27,7 +27,8 @@ rule:
 
 Which zone: the fact's own ``time_zone`` where its model has one (the engine fills it with the
 policy's ``timezone`` when the fact names none), else the zone each reader already shows its
-times in (a policy's, a calendar's, a ladder's or an SLA policy's). In a zone without clock
+times in (a policy's, which building a policy writes as ``tz`` into its ``elapsed`` and
+``notice`` conditions; a calendar's; a ladder's or an SLA policy's). In a zone without clock
 changes (``Asia/Shanghai``, the built-in packs' zone) a wall day is exactly 24 hours, so both
 readings give the same instant.
 """

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from csrules._policy.facts import FieldInfo, field_info
 from csrules._policy.kinds.base import ConditionBase, translation_for
 from csrules._time.durations import WallDuration
+from csrules._time.registry import DEFAULT_TIME_ZONE
 
 __all__ = [
     "DAY",
@@ -166,6 +167,8 @@ class Encoding:
     offset_years: tuple[int, int] | None = None
     """The years in which every zone read with one fixed UTC offset keeps it (None: no zone
     was): a proof reaching outside 2000-2099 holds only within them."""
+    zone: str = DEFAULT_TIME_ZONE
+    """The policy's zone: where a session deadline counts whole days for a fact naming none."""
 
     # ----------------------------------------------------------------- leaves
 

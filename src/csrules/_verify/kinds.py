@@ -11,6 +11,7 @@ untranslated.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -24,7 +25,8 @@ from csrules._policy.kinds.core import All, Elapsed, coerce_literal
 from csrules._policy.kinds.time import OnHoliday
 from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
-from csrules._time.durations import WallDuration
+from csrules._time.durations import WallDuration, split_days
+from csrules._time.nominal import ZONE_FIELD
 from csrules._time.registry import DEFAULT_TIME_ZONE, get_calendar
 from csrules._verify.encoding import (
     DAY,
@@ -126,7 +128,46 @@ def _elapsed(cond: Any, enc: Encoding) -> Any:
     since_present, since = _endpoint(cond.since, enc)
     until_present, until = _endpoint(cond.until, enc)
     limit = _span_limit(cond, enc)
+    _days_of_24_hours(cond, enc)
     return z3.And(since_present, until_present, compare(cond.op, until - since, limit))
+
+
+def _days_of_24_hours(cond: Any, enc: Encoding) -> None:
+    """The solver compares ``until - since`` with the duration, so a day is 24 hours: true of
+    the whole days the engine counts on the wall clock only in a zone that keeps one offset,
+    and there only over the years it keeps it (which the proof is then kept to). A duration
+    counting whole days in a zone with clock changes (a day of 23 or 25 hours) raises
+    Untranslatable: a proof or counterexample would speak of days the engine does not count."""
+    if not _may_count_days(cond, enc):
+        return
+    for zone in _day_zones(cond, enc):
+        if fixed_offset(zone) is None:
+            raise Untranslatable(cond.kind, f"its duration counts whole days on the wall clock of {zone}, "
+                                            "which changes its clocks (a day of 23 or 25 hours)")
+        enc.assume_offset(offset_years(zone))
+
+
+def _may_count_days(cond: Any, enc: Encoding) -> bool:
+    """Whether the duration the engine compares may count whole days (``1d``, not ``24h``)."""
+    if cond.param is None:
+        written = cond.after if cond.kind == "still_open" else cond.duration
+        return isinstance(written, WallDuration) and bool(split_days(written)[0])
+    if enc.free_params:  # any override up to the declared max, written in days or hours
+        longest = enc.declared[cond.param].max
+        return not (isinstance(longest, WallDuration) and longest.delta < timedelta(days=1))
+    value = enc.params[cond.param]
+    return isinstance(value, WallDuration) and bool(split_days(value)[0])
+
+
+def _day_zones(cond: Any, enc: Encoding) -> set[str]:
+    """The zones the engine may count the days in: the condition's (a policy's ``timezone``
+    fills it), else the policy's (a session deadline), and, for a fact model with a
+    ``time_zone`` field, that field's default."""
+    zones = {getattr(cond, "days_zone", enc.zone)}
+    spec = enc.model.model_fields.get(ZONE_FIELD)
+    if spec is not None and isinstance(spec.default, str):
+        zones.add(spec.default)
+    return zones
 
 
 @lru_cache(maxsize=64)
@@ -233,9 +274,11 @@ def _holiday_in_span(cond: Any, enc: Encoding) -> Any:
     if new:
         first: Any = OnHoliday(path=cond.path, calendar=cond.calendar)
         if cond.since is not None:
-            notice = Elapsed(since=cond.since, until=cond.path, op="<", duration=cond.duration, param=cond.param)
+            notice = Elapsed(since=cond.since, until=cond.path, op="<", duration=cond.duration, param=cond.param,
+                             tz=get_calendar(cond.calendar).timezone)
             first = All(of=[first, notice])
-        enc.domain.append(z3.Implies(enc.condition(first), flag))
+        with contextlib.suppress(Untranslatable):  # days of 23 or 25 hours: the flag stays free (sound)
+            enc.domain.append(z3.Implies(enc.condition(first), flag))
     return z3.And(*(enc.field(path).present for path in paths), flag)
 
 
@@ -376,6 +419,7 @@ def _still_open(cond: Any, enc: Encoding) -> Any:
     since = enc.field(cond.since)
     _typed(since, enc)
     limit = _span_limit(cond, enc) if cond.param is not None else z3.IntVal(micros(cond.after.delta), enc.ctx)
+    _days_of_24_hours(cond, enc)
     still = z3.Bool(f"open{len(enc.counts)}", enc.ctx)
     enc.counts[f"open:{len(enc.counts)}"] = still
     return z3.And(since.present, still, enc.now - since.value > limit)

@@ -23,6 +23,7 @@ import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.facts import get_fact_type
 from csrules._policy.model import Policy
+from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules._verify import kinds  # noqa: F401  (registers the built-in kinds' translations)
 from csrules._verify.encoding import Encoding, Untranslatable
 
@@ -76,6 +77,7 @@ class PolicyFormulas:
             dict(policy.param_values),
             dict(policy.params),
             free_params=self.free_params,
+            zone=policy.timezone or DEFAULT_TIME_ZONE,
         )
         for rule in policy.rules:
             self.keys[rule.id] = tuple(effect.key for effect in rule.then)

@@ -63,6 +63,7 @@ from csrules._policy.kinds.base import (
 )
 from csrules._policy.text import TextMatcher, blank_phrase, fold_text
 from csrules._policy.trace import TraceNode
+from csrules._time.calendar import load_zone
 from csrules._time.durations import BusinessDuration, DurationField, WallDuration, parse_duration, split_days
 from csrules._time.nominal import HORIZON, cached_zone, fact_zone, reach_utc, steady_zone
 from csrules._time.registry import DEFAULT_TIME_ZONE
@@ -85,6 +86,7 @@ __all__ = [
     "WallSpan",
     "coerce_literal",
     "held",
+    "known_zone",
     "plain_value",
     "wall_span",
 ]
@@ -315,11 +317,24 @@ class Elapsed(ConditionBase):
     op: CompareOp
     duration: DurationField | None = None
     param: str | None = None
+    tz: str | None = Field(default=None, description=(
+        "the zone whose wall clock counts the duration's whole days for a fact without a "
+        "time_zone; omitted: the policy's timezone, else Asia/Shanghai"))
 
     @model_validator(mode="after")
     def _one_duration(self) -> Elapsed:
         exactly_one(self, "elapsed", ("duration", "param"))
         return self
+
+    @field_validator("tz", mode="after")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return known_zone(value)
+
+    @property
+    def days_zone(self) -> str:
+        """The zone whose wall clock counts whole days when the fact names no ``time_zone``."""
+        return self.tz or DEFAULT_TIME_ZONE
 
     @property
     def reads_now(self) -> bool:
@@ -757,8 +772,16 @@ def wall_span(duration: object, op: str, zone: str, paths: tuple[str, str]) -> W
 
 def _wall_span(cond: Elapsed, duration: Any) -> WallSpan | None:
     """The test of an ``elapsed`` whose duration counts whole days on the wall clock (of the
-    fact's ``time_zone``, else Asia/Shanghai); None when it is elapsed time alone."""
-    return wall_span(duration, cond.op, DEFAULT_TIME_ZONE, (cond.since, cond.until or "now"))
+    fact's ``time_zone``, else the condition's ``tz``, which a policy's ``timezone`` fills, else
+    Asia/Shanghai); None when it is elapsed time alone."""
+    return wall_span(duration, cond.op, cond.days_zone, (cond.since, cond.until or "now"))
+
+
+def known_zone(value: str | None) -> str | None:
+    """``value``, a condition's ``tz``, once the zone data knows it (else its CalendarError)."""
+    if value is not None:
+        load_zone(value)
+    return value
 
 
 def _plain(value: Any) -> Any:

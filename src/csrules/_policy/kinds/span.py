@@ -12,10 +12,13 @@ The dates are the local dates, in the calendar's zone, that ``[path, until)`` co
 of (a span ending at midnight does not cover the next day). With ``since`` and a duration the
 condition holds only when the span's first instant on a holiday (``path`` itself on the first
 day, else the holiday's local midnight) comes less than the duration after ``since``: the
-notice given for the holiday part of the span is short. A date in a year the calendar has no
-schedule for raises :class:`~csrules.exceptions.CalendarError` (the rule's error), never a
-guess. It is a kind of its own, so readers that know ``on_holiday`` only (proofs, columnar
-audits) treat it as a kind they do not read rather than as a one-day test.
+notice given for the holiday part of the span is short. The duration's whole days fall on the
+wall clock of the fact's ``time_zone``, else the calendar's zone (``2d`` before a holiday at
+00:00 is 00:00 two local dates before, also across a clock change); hours are elapsed time.
+A date in a year the calendar has no schedule for raises
+:class:`~csrules.exceptions.CalendarError` (the rule's error), never a guess. It is a kind of
+its own, so readers that know ``on_holiday`` only (proofs, columnar audits) treat it as a kind
+they do not read rather than as a one-day test.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from csrules._policy.kinds.base import (
     join,
     register_kind,
 )
+from csrules._policy.kinds.core import wall_span
 from csrules._policy.kinds.time import _calendar, _in_zone, _instant_field
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, ensure_aware, wall_to_utc
@@ -113,12 +117,14 @@ def first_holiday_date(calendar: BusinessCalendar, first: date, last: date) -> d
 class _SpanTest:
     """Whether a span reaches a holiday (soon enough); a compiled-code callable."""
 
-    __slots__ = ("calendar", "delta", "paths")
+    __slots__ = ("calendar", "delta", "paths", "wall")
 
-    def __init__(self, cond: HolidayInSpan, delta: timedelta | None) -> None:
+    def __init__(self, cond: HolidayInSpan, duration: WallDuration | None) -> None:
         self.calendar = get_calendar(cond.calendar)
-        self.delta = delta
+        self.delta = None if duration is None else duration.delta
         self.paths = (cond.path, cond.until, cond.since or "since")  # the fields named in errors
+        # whole days of the notice fall on the wall clock of the fact's zone, else the calendar's
+        self.wall = wall_span(duration, "<", self.calendar.timezone, (self.paths[2], "first holiday"))
 
     def first(self, start: datetime, end: datetime) -> datetime | None:
         """The first instant of the span on a holiday (:func:`first_holiday`)."""
@@ -129,12 +135,19 @@ class _SpanTest:
         """The time from ``since`` to the first holiday ``found``."""
         return found - aware_field(since, self.paths[2])
 
-    def __call__(self, start: datetime, end: datetime, since: datetime | None = None) -> bool:
+    def __call__(self, start: datetime, end: datetime, since: datetime | None = None, fact: object = None,
+                 values: dict[str, Any] | None = None) -> bool:
+        """Whether the span from ``start`` to ``end`` reaches a holiday, with ``since``: less
+        than the notice after it (``values``: a trace's, told where the notice ends)."""
         found = self.first(start, end)
         if found is None or self.delta is None:
             return found is not None
         assert since is not None
-        return self.notice(found, since) < self.delta
+        if self.wall is None:
+            return self.notice(found, since) < self.delta
+        if values is not None:
+            return self.wall.explain(since, found, fact, values)
+        return self.wall(since, found, fact)
 
     def __repr__(self) -> str:
         return f"<holiday in span, {self.calendar.timezone}>"
@@ -159,7 +172,7 @@ class _SpanHandler:
         duration = cond.duration if cond.param is None else params[cond.param]
         if duration is not None and not isinstance(duration, WallDuration):
             raise PolicyError(f"holiday_in_span needs a clock duration (got {duration!r})")
-        return _SpanTest(cond, None if duration is None else duration.delta)
+        return _SpanTest(cond, duration)
 
     def source(self, cond: HolidayInSpan, ctx: CompileContext) -> str:
         guards, args = [], []
@@ -168,7 +181,8 @@ class _SpanHandler:
             guards += more
             args.append(value)
         test = ctx.const(self._test(cond, ctx.params))
-        return join([*guards, f"{test}({', '.join(args)})"], "and")
+        fact = ", f" if cond.since is not None else ""  # the fact's zone counts the notice's days
+        return join([*guards, f"{test}({', '.join(args)}{fact})"], "and")
 
     def evaluate(self, cond: HolidayInSpan, env: Env) -> TraceNode:
         paths = (cond.path, cond.until, *(() if cond.since is None else (cond.since,)))
@@ -183,7 +197,9 @@ class _SpanHandler:
             values["estimated"] = f"{found.year}'s holidays are an estimate ({test.calendar.holiday_source})"
         if found is not None and cond.since is not None:
             values["notice"] = test.notice(found, values[cond.since])
-        return TraceNode(cond.kind, text, test(*(values[path] for path in paths)), values)
+        since = None if cond.since is None else values[cond.since]
+        held = test(values[cond.path], values[cond.until], since, env.fact, values)
+        return TraceNode(cond.kind, text, held, values)
 
     def describe(self, cond: HolidayInSpan, lang: Lang, ctx: DescribeContext) -> str:
         start, end = ctx.label(cond.path, lang), ctx.label(cond.until, lang)

@@ -59,7 +59,7 @@ from csrules._policy.kinds.base import (
     join,
     register_kind,
 )
-from csrules._policy.kinds.core import wall_span
+from csrules._policy.kinds.core import known_zone, wall_span
 from csrules._policy.trace import TraceNode
 from csrules._time.calendar import BusinessCalendar, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window, parse_clock
@@ -208,9 +208,7 @@ class _TimeKind(ConditionBase):
     @field_validator("tz", mode="after", check_fields=False)
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            load_zone(value)
-        return value
+        return known_zone(value)
 
 
 def _calendar(ctx: CheckContext, name: str) -> BusinessCalendar:
@@ -280,7 +278,7 @@ def _at(day: date, clock: time, zone: tzinfo) -> datetime:
 # --------------------------------------------------------------------------- notice
 
 
-class Notice(ConditionBase):
+class Notice(_TimeKind):
     """Compares the time from ``since`` to ``until`` (a datetime field, or ``now`` when
     omitted) with a clock duration or, counted in a named ``calendar``, a business one.
 
@@ -291,8 +289,9 @@ class Notice(ConditionBase):
     A business duration ``D`` is met when ``until`` is at or after ``calendar.add(since, D)``
     (so ``>=`` reads "at least D ahead", ``<`` "less than D ahead"); a clock duration compares
     real elapsed time, its whole days counted on the wall clock of the fact's ``time_zone``
-    (else the calendar's zone, else Asia/Shanghai): see :mod:`csrules._time.nominal`. Without
-    ``until`` it measures the time passed since ``since`` at ``now``.
+    (else ``tz``, which a policy's ``timezone`` fills, else the calendar's zone, else
+    Asia/Shanghai): see :mod:`csrules._time.nominal`. Without ``until`` it measures the time
+    passed since ``since`` at ``now``.
 
     .. versionadded:: 0.1
     """
@@ -304,11 +303,21 @@ class Notice(ConditionBase):
     duration: DurationField | None = None
     param: str | None = None
     calendar: str | None = None
+    tz: str | None = Field(default=None, description=(
+        "the zone whose wall clock counts a clock duration's whole days for a fact without a "
+        "time_zone; omitted: the policy's timezone, else the calendar's zone, else Asia/Shanghai"))
 
     @model_validator(mode="after")
     def _one_duration(self) -> Notice:
         exactly_one(self, "notice", ("duration", "param"))
         return self
+
+    @property
+    def days_zone(self) -> str:
+        """The zone whose wall clock counts whole days when the fact names no ``time_zone``."""
+        if self.tz is not None:
+            return self.tz
+        return DEFAULT_TIME_ZONE if self.calendar is None else get_calendar(self.calendar).timezone
 
 
 class _NoticeTest:
@@ -324,8 +333,7 @@ class _NoticeTest:
         self.delta = duration.delta if isinstance(duration, WallDuration) else None
         self.calendar = calendar
         self.since, self.until = cond.since, cond.until or "now"  # the fields named in errors
-        zone = DEFAULT_TIME_ZONE if calendar is None else calendar.timezone
-        self.wall = wall_span(duration, cond.op, zone, (self.since, self.until))
+        self.wall = wall_span(duration, cond.op, cond.days_zone, (self.since, self.until))
 
     def __call__(self, start: datetime, end: datetime) -> bool:
         begin, finish = aware_field(start, self.since), aware_field(end, self.until)

@@ -21,7 +21,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Annotated, Any
 
@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csrules._engine.engine import Engine
-from csrules._policy.facts import FieldInfo, _strip_optional, event_time_field, field_info
+from csrules._policy.facts import FieldInfo, _strip_optional, event_time_field, field_info, read_path
 from csrules._policy.kinds import core as c
 from csrules._policy.kinds.base import ConditionBase, handler_for, optional_method, show_value, walk
 from csrules._policy.kinds.core import coerce_literal
@@ -51,7 +51,8 @@ from csrules._testing.strategies import (
     within,
     without_derived,
 )
-from csrules._time.durations import WallDuration
+from csrules._time.durations import WallDuration, split_days
+from csrules._time.nominal import add_days_then, fact_zone
 from csrules._time.registry import get_calendar
 from csrules.domain.facts import derived_sources
 from csrules.exceptions import CalendarError, PolicyError, TimeError
@@ -160,6 +161,12 @@ class Probe:
         relative to other fields (a value drawn first, such as the date of ``day_of``)."""
         apply = self.apply
         return (apply.path, apply.value) if isinstance(apply, SetValue) else None
+
+    def misses(self, fact: BaseModel) -> bool:
+        """Whether ``fact`` lacks what the probe tries: the value of an ``is_set`` probe (an
+        entry the model reads blank as missing), or the absence of an ``is_missing`` one."""
+        apply = self.apply
+        return isinstance(apply, SetPresence) and (read_path(fact, apply.path) is not None) != apply.given
 
 
 @dataclass(frozen=True)
@@ -334,6 +341,27 @@ def _set(path: str, value: Any) -> Setter:
     return SetValue(path, value)
 
 
+@dataclass(frozen=True)
+class SetPresence:
+    """A setter giving ``path`` a value (``given``: one that is not blank, which a model may
+    read as missing) or leaving it missing (its deepest optional step None)."""
+
+    path: str
+    given: bool
+
+    def __call__(self, f: Filler) -> None:
+        if not self.given:
+            f.clear(self.path)
+            return
+        if _absent(f.get(self.path)):  # a value drawn first may be None or blank text
+            f.set(self.path, f.draw(value_strategy(f.model, self.path).filter(lambda v: not _absent(v))))
+
+
+def _absent(value: Any) -> bool:
+    """None, or blank text (empty or only whitespace), which an entry field reads as None."""
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
+
+
 def _missing(ctx: BoundaryContext, *paths: str | None) -> list[Probe]:
     out = []
     for path in paths:
@@ -452,28 +480,63 @@ def _contains(cond: c.Contains, ctx: BoundaryContext) -> list[Probe]:
 
 def _presence(cond: c.IsSet | c.IsMissing, ctx: BoundaryContext) -> list[Probe]:
     want_set = isinstance(cond, c.IsSet)
-
-    def given(f: Filler) -> None:
-        f.get(cond.path)  # draws a value when the field is missing
-
-    probes = [Probe(f"{cond.path} given", given, want_set)]
+    probes = [Probe(f"{cond.path} given", SetPresence(cond.path, True), want_set)]
     if ctx.field(cond.path).optional:
-        probes.append(Probe(f"{cond.path} missing", _clear(cond.path), not want_set))
+        probes.append(Probe(f"{cond.path} missing", SetPresence(cond.path, False), not want_set))
     return probes
+
+
+SIDES = ((-1, " - 1s"), (0, ""), (1, " + 1s"))
+"""One second before a boundary, at it, one second after (with the words a probe's label adds)."""
 
 
 def _elapsed(cond: c.Elapsed, ctx: BoundaryContext) -> list[Probe]:
     limit = cond.duration if cond.param is None else ctx.params[cond.param]
-    if isinstance(limit, WallDuration):
-        limit = limit.delta
     if cond.until is None and ctx.now is None:
         raise TimeError(f"elapsed since {cond.since} until now: boundary facts need now=")
     probes = _missing(ctx, cond.since, cond.until)
+    if not isinstance(limit, WallDuration | timedelta):
+        return probes  # refused when the policy was built
+    return probes + clock_span_probes(cond, limit)
+
+
+def clock_span_probes(cond: Any, duration: WallDuration | timedelta) -> list[Probe]:
+    """``until`` (or ``now``) exactly ``duration`` after ``since`` and one second either side,
+    for an ``elapsed`` or ``notice`` with a clock duration. Hours are elapsed time; whole days
+    fall on the wall clock of the fact's ``time_zone`` (else the condition's zone), as the
+    engine counts them, so the probes straddle the engine's own boundary across a clock change."""
     until = cond.until or "now"
-    for span in around(limit, "duration"):
-        label = f"{until} - {cond.since} = {_show(span)}"
-        probes.append(Probe(label, _span(cond.since, cond.until, span), OPS[cond.op](span, limit)))
-    return probes
+    days, rest = split_days(duration)
+    if not days:
+        limit = duration.delta if isinstance(duration, WallDuration) else duration
+        return [Probe(f"{until} - {cond.since} = {_show(span)}", _span(cond.since, cond.until, span),
+                      OPS[cond.op](span, limit)) for span in around(limit, "duration")]
+    step = _step("duration")
+    return [Probe(f"{until} = {cond.since} + {duration} on the wall clock{shown}",
+                  _wall_span(cond.since, cond.until, days, rest, cond.days_zone, sign * step), OPS[cond.op](sign, 0))
+            for sign, shown in SIDES]
+
+
+def _wall_span(since: str, until: str | None, days: int, rest: timedelta, zone: str, off: timedelta) -> Setter:
+    """Puts ``until`` at ``since`` plus the days on the wall clock of the fact's zone (else
+    ``zone``) and ``rest``, moved by ``off``; without ``until``, ``since`` where that is
+    ``now`` moved by ``-off``. A sum past the last date there is leaves the fact as drawn."""
+    def apply(f: Filler) -> None:
+        named = fact_zone(f.data, zone)
+        try:
+            if until is not None:
+                start = f.get(since)
+                f.set(until, (add_days_then(start, days, rest, named) + off).astimezone(start.tzinfo))
+                return
+            assert f.now is not None
+            target = f.now.astimezone(UTC) - off - rest  # where the days end
+            start = add_days_then(target, -days, timedelta(0), named)
+            start += target - add_days_then(start, days, timedelta(0), named)  # a gap or fold on the way back
+            f.set(since, start.astimezone(f.now.tzinfo))
+        except OverflowError:
+            return  # no such instant: the fact stays as drawn
+
+    return apply
 
 
 def _span(since: str, until: str | None, span: timedelta) -> Setter:
@@ -844,6 +907,8 @@ def facts_for_targets(
         # a probe of a derived field the model computed otherwise was not tried, a fact
         # outside its version's days is judged by another version: drop the fact
         if target is not None and not (reaches(fact, target.probe.fixed, derived) and in_its_days(target, model, fact)):
+            return None
+        if target is not None and target.probe.misses(fact):  # the model read the probed entry otherwise
             return None
         return target, fact
 

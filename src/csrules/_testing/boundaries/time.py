@@ -45,6 +45,7 @@ from csrules._policy.kinds.time import (
 )
 from csrules._testing.boundaries.core import (
     OPS,
+    SIDES,
     BoundaryContext,
     Filler,
     Probe,
@@ -53,8 +54,7 @@ from csrules._testing.boundaries.core import (
     _set,
     _shift,
     _show,
-    _span,
-    around,
+    clock_span_probes,
     register_boundaries,
 )
 from csrules._time.calendar import BusinessCalendar
@@ -68,7 +68,6 @@ __all__: list[str] = []
 
 _SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
-_SIDES = ((-1, " - 1s"), (0, ""), (1, " + 1s"))  # one second before, at, one second after
 _MAX_BLOCKS = 2  # holiday blocks probed per day condition
 _MAX_SPANS = 4  # working spans probed per hours condition
 _MAX_SHIFTS = 1  # night shifts probed per night_shift condition
@@ -128,7 +127,7 @@ def _clock_label(ref: ClockRef, fixed: time | None, sign: int, shown: str) -> st
 def _notice(cond: Notice, ctx: BoundaryContext) -> list[Probe]:
     """``until`` exactly the duration after ``since``, and one second either side.
 
-    A clock duration is real elapsed time (as for ``elapsed``); a business one is reached at
+    A clock duration is placed as for ``elapsed`` (whole days on the wall clock); a business one is reached at
     ``calendar.add(since, duration)``. Measured until ``now``, ``since`` is placed instead:
     for a business duration at the latest second whose deadline is not after ``now``.
     """
@@ -136,18 +135,13 @@ def _notice(cond: Notice, ctx: BoundaryContext) -> list[Probe]:
     if cond.until is None and ctx.now is None:
         raise TimeError(f"notice since {cond.since} until now: boundary facts need now=")
     probes = _missing(ctx, cond.since, cond.until)
-    until = cond.until or "now"
     if isinstance(duration, WallDuration):
-        limit = duration.delta
-        for span in around(limit, "duration"):
-            label = f"{until} - {cond.since} = {_show(span)}"
-            probes.append(Probe(label, _span(cond.since, cond.until, span), OPS[cond.op](span, limit)))
-        return probes
+        return probes + clock_span_probes(cond, duration)
     if not isinstance(duration, BusinessDuration) or cond.calendar is None:
         return probes  # refused when the policy was built
     calendar = get_calendar(cond.calendar)
     if cond.until is not None:
-        for sign, shown in _SIDES:
+        for sign, shown in SIDES:
             label = f"{cond.until} = {cond.since} + {duration} ({calendar_label(cond.calendar)}){shown}"
             setter = _business_until(cond.since, cond.until, calendar, duration, sign)
             probes.append(Probe(label, setter, OPS[cond.op](sign, 0)))
@@ -156,7 +150,7 @@ def _notice(cond: Notice, ctx: BoundaryContext) -> list[Probe]:
     latest = _latest_start(calendar, duration, ctx.now)
     if latest is None:
         return probes
-    for sign, shown in _SIDES:
+    for sign, shown in SIDES:
         since = _plus(latest, sign * _SECOND)
         if ctx.valid(cond.since, since):
             holds = OPS[cond.op](ctx.now, calendar.add(since, duration))
@@ -224,7 +218,7 @@ def _time_of_day(cond: TimeOfDay, ctx: BoundaryContext) -> list[Probe]:
         base += f" {cond.days:+d} days"
     elif cond.working_days:
         base += f" {cond.working_days:+d} working days"
-    for sign, shown in _SIDES:
+    for sign, shown in SIDES:
         holds: bool | None = OPS[cond.op](sign, 0)
         if cond.day_of is None:
             # The instant picks its own date: the cutoff moves with it.
@@ -298,7 +292,7 @@ def _within_hours(cond: WithinHours, ctx: BoundaryContext) -> list[Probe]:
     zone = _zone(cond.tz, cond.calendar)
     for edge, ref in (("start", cond.start), ("end", cond.end)):
         fixed = start if edge == "start" else end
-        for sign, shown in _SIDES:
+        for sign, shown in SIDES:
             if start is not None and end is not None:
                 assert fixed is not None
                 holds = in_daily_window(_shift(fixed, sign * _SECOND), start, end)
@@ -504,7 +498,7 @@ def _working_hours(cond: InWorkingHours | OutsideWorkingHours, ctx: BoundaryCont
     points: list[tuple[datetime, str]] = []
     for opens, closes in spans[:_MAX_SPANS]:
         for edge, name in ((opens, "opening"), (closes, "closing")):
-            points += [(_plus(edge, sign * _SECOND), name + shown) for sign, shown in _SIDES]
+            points += [(_plus(edge, sign * _SECOND), name + shown) for sign, shown in SIDES]
     blocks = _holiday_blocks(calendar, near, 1, ctx.meets_days)
     if blocks:
         opening = _local(blocks[0][0], spans[0][0].time(), zone)
@@ -551,7 +545,7 @@ def _night_shift(cond: NightShift, ctx: BoundaryContext) -> list[Probe]:
         return probes
     for occurrence in shifts:
         for edge, name in ((occurrence.start, "start"), (occurrence.end, "end")):
-            for sign, shown in _SIDES:
+            for sign, shown in SIDES:
                 instant = _plus(edge, sign * _SECOND)
                 if ctx.valid(cond.path, instant):
                     label = f"{cond.path} = {_show(instant)} (night shift {name}{shown})"
@@ -614,7 +608,7 @@ def _due_points(test: _RecurringTest) -> list[tuple[_Moved, str]]:
             ((0, 0, _DAY - _SECOND), "last second of the due date"),
             ((1, 1, timedelta(0)), "first second of the day after the due date"),
         ]
-    points = [((sign, 0, sign * _SECOND), f"due time{shown}") for sign, shown in _SIDES]
+    points = [((sign, 0, sign * _SECOND), f"due time{shown}") for sign, shown in SIDES]
     fraction = test.clock.microsecond
     if fraction:  # due at the end of the day: its last whole second and the next midnight
         points.append(((-1, 0, -timedelta(microseconds=fraction)), "last whole second of the due day"))
