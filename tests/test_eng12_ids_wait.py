@@ -11,6 +11,9 @@ from pydantic import BaseModel
 
 import csrules._engine.compile as compiled
 from csrules import Decision, Engine, Policy, register_fact_type
+from tests.test_engine4_misses import FACTS as THINGS
+from tests.test_engine4_misses import NOW, reference_reads
+from tests.test_engine4_misses import policy as many
 
 
 @register_fact_type(name="eng12_wait_fact")
@@ -84,3 +87,22 @@ def test_a_miss_reads_like_the_reference_in_every_order() -> None:
                     assert {name: getattr(decision, name) for name in names} == {
                         name: getattr(expected, name) for name in names
                     }, (count, order)
+
+
+def test_a_miss_with_due_times_reads_like_the_interpreter_with_its_rule_ids_read_last() -> None:
+    """Patterns past sixteen chunks, some with due times: read for every part but the rule ids,
+    then for the rule ids, a miss and the pattern's next decision give what the reference
+    interpreter's matched rules give."""
+    pol = many(136, due=True)
+    engine = Engine([pol])
+    (plan,) = engine._plans.values()
+    reads = ("outcome", "violations", "violation_codes", "approvers", "obligations", "rule_ids", "effect_keys")
+    past = 0
+    for fact in THINGS:
+        plan._views.clear()
+        expected = reference_reads([pol], fact)
+        first = engine.evaluate(fact, now=NOW)
+        past += first._view.mask.bit_length() > compiled.CHUNK * compiled.EAGER_IDS_CHUNKS
+        for decision in (first, engine.evaluate(fact, now=NOW)):
+            assert {name: getattr(decision, name) for name in reads} == {name: expected[name] for name in reads}
+    assert past  # some patterns reach past the sixteenth chunk
