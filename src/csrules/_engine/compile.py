@@ -601,7 +601,8 @@ def _gather(name: str, view: MatchView) -> Any:
     """The part ``name`` of a view made from its plan's chunk tables (:class:`_TableView`),
     gathered when first read (:func:`_joined`; past :data:`EAGER_IDS_CHUNKS` chunks, the
     approvers of a plan naming few roles from its role masks). Once the three parts a decision
-    copies are read, the view becomes a plain :class:`MatchView`."""
+    copies are read, the view becomes a plain :class:`MatchView`; a view of many chunks whose
+    rule ids have not been read, an :class:`_IdsToGatherView` (they are not gathered for it)."""
     lazy = view._lazy
     value = lazy.get(name)
     if value is not None:
@@ -615,12 +616,19 @@ def _gather(name: str, view: MatchView) -> Any:
             value = tuple(_FROMKEYS(value))
     lazy[name] = value
     if "violations" in lazy and "violation_codes" in lazy and "approvers" in lazy:
-        # a pattern read again: every part becomes a plain slot of a MatchView (its rule ids too)
-        if type(view) is _LazyIdsView:
-            _SLOTS["rule_ids"].__set__(view, _rule_ids(view))
-        for part in _PARTS:  # (kept in _lazy too: a read under way finds it)
+        # a pattern read again: every part becomes a plain slot (kept in _lazy too: a read
+        # under way finds it)
+        for part in _PARTS:
             _SLOTS[part].__set__(view, lazy[part])
         view.make = TimedDecision if view.dynamic else Decision
+        ids = lazy.get("rule_ids")  # a view of many chunks: its rule ids, if read already
+        if ids is not None:
+            _SLOTS["rule_ids"].__set__(view, ids)
+        try:  # by the slot, not the class: another thread may have switched the class meanwhile
+            _SLOTS["rule_ids"].__get__(view)
+        except AttributeError:  # not read: a host reading the other parts may never read them
+            view.__class__ = _IdsToGatherView
+            return value
         view.__class__ = MatchView  # the same slots: plain reads from now on
     return value
 
@@ -644,7 +652,8 @@ class _TableView(MatchView):
     :meth:`Plan.approvers_of`), and its rules and their positions from :attr:`mask`. Its
     decisions (:class:`ViewDecision`) read them through it. Once a decision's three parts are
     read (the cache's next decision of the pattern copies them), it becomes a plain
-    :class:`MatchView`: every later read is a plain slot read."""
+    :class:`MatchView`: every later read is a plain slot read (a :class:`_LazyIdsView` whose
+    rule ids are not read yet, an :class:`_IdsToGatherView`: plain reads but for those)."""
 
     __slots__ = ()
 
@@ -665,6 +674,26 @@ class _LazyIdsView(_TableView):
     __slots__ = ()
 
     rule_ids = property(_rule_ids, doc="The ids of the rules selected.")
+
+
+def _ids_then_plain(view: MatchView) -> tuple[str, ...]:
+    """The rule ids of an :class:`_IdsToGatherView`, gathered when first read; the view then
+    becomes a plain :class:`MatchView`."""
+    ids = _rule_ids(view)
+    _SLOTS["rule_ids"].__set__(view, ids)
+    view.__class__ = MatchView
+    return ids
+
+
+class _IdsToGatherView(MatchView):
+    """A :class:`_LazyIdsView` whose violations, codes and approvers have been read (plain
+    slots now) but not its rule ids: they are gathered when first read
+    (:func:`_ids_then_plain`), not for the switch, since gathering them costs about as much
+    as the whole cached decision and a host reading the other parts may never read them."""
+
+    __slots__ = ()
+
+    rule_ids = property(_ids_then_plain, doc="The ids of the rules selected.")
 
 
 EAGER_IDS_CHUNKS = 16
