@@ -114,3 +114,27 @@ class TestAnEventWithoutAClockSaysWhatIsMissing:
             session.send(resolved, fact_type="work_order")
         later = datetime(2026, 3, 2, 21, tzinfo=LONDON)
         assert session.send(resolved, fact_type="work_order", now=later).kind == "event"
+
+
+class TestInheritedDutiesAndShiftsFollowThePacksZone:
+    """A company pack with ``timezone: Europe/London`` kept its base's duties and shift
+    patterns in Asia/Shanghai: a London meeting was overdue from 16:00 on its day, and an
+    agent at the desk at 09:00 London time was on no shift."""
+
+    def test_a_duty_falls_due_at_the_end_of_a_london_day(self, tmp_path: Path) -> None:
+        pack = load_pack(str(company(tmp_path, "timezone: Europe/London\n")))
+        meeting = next(duty for duty in pack.duties if duty.id == "DUTY-1.all-agent-meeting")
+        due = meeting.next_due(datetime(2026, 3, 1, tzinfo=LONDON))
+        assert due.astimezone(LONDON).time().isoformat() == "23:59:59.999999"
+        assert {duty.duty.timezone for duty in pack.duties} == {"Europe/London"}
+
+    def test_the_day_shift_is_worked_on_london_clocks(self, tmp_path: Path) -> None:
+        folder = company(tmp_path, "timezone: Europe/London\n")
+        manifest = folder / "pack.yaml"
+        manifest.write_text(manifest.read_text(encoding="utf-8").replace("extends: call_centre", "extends: ecommerce"),
+                            encoding="utf-8")
+        day_agents = load_pack(str(folder)).shift_patterns["day_agents"]
+        shift = day_agents.shift_at(datetime(2026, 3, 10, 9, tzinfo=LONDON))
+        assert shift is not None
+        assert shift.name == "day"
+        assert day_agents.shift_at(datetime(2026, 3, 10, 1, tzinfo=LONDON)) is None

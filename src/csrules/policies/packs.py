@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -939,6 +939,9 @@ def _in_roles_file(exc: PolicyError, kept: int, what: str, where: str, data: Any
                        line=None if loc is None else line_for(lines, data, loc))
 
 
+_Zoned = TypeVar("_Zoned", Duty, ShiftPattern)
+
+
 def _duties(data: Mapping[str, Any], zone: str, name: str) -> tuple[PackDuty, ...]:
     try:
         return tuple(
@@ -952,6 +955,14 @@ def _duties(data: Mapping[str, Any], zone: str, name: str) -> tuple[PackDuty, ..
         )
     except CsrulesError as exc:
         raise PolicyError(f"pack {name!r}: {exc}") from None
+
+
+def _rezoned(timed: _Zoned, zone: str) -> _Zoned:
+    """An inherited duty or shift pattern read in the extending pack's ``zone``: its due
+    instants and shifts are that zone's wall-clock times, as the pack's own entries are."""
+    if timed.timezone == zone:
+        return timed
+    return type(timed)(**{**timed.model_dump(exclude_unset=True), "timezone": zone})
 
 
 def _patterns(data: Mapping[str, Any], zone: str, name: str) -> dict[str, ShiftPattern]:
@@ -1729,10 +1740,11 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
         sources=tuple(sources),
         policies=stateless,
         roles=_roles(source, manifest.roles, name, base.roles) if manifest.roles else base.roles,
-        duties=_by_id(base.duties, _duties(data, zone, name)),
+        duties=_by_id(tuple(replace(d, duty=_rezoned(d.duty, zone)) for d in base.duties), _duties(data, zone, name)),
         unencoded=(*base.unencoded, *(u for u in _unencoded(readme) if u not in base.unencoded)),
         readme=readme,
-        shift_patterns={**base.shift_patterns, **_patterns(data, zone, name)},
+        shift_patterns={**{key: _rezoned(pattern, zone) for key, pattern in base.shift_patterns.items()},
+                        **_patterns(data, zone, name)},
         session_policies=sessions,
         lifecycles=tuple(_build_lifecycle(name, key, values) for key, values in lifecycle_params.items()),
         replaces={**{k: v for k, v in base.replaces.items() if k not in gone}, **replaces},
