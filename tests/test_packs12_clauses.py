@@ -1,0 +1,32 @@
+"""Pack rules read clause by clause at their boundaries: wording, scripts and times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from csrules.policies import load_pack
+
+NOW = datetime.fromisoformat("2026-03-10T10:05:00+08:00")
+
+
+def _chat(*lines: str) -> set[str]:
+    fact: dict[str, Any] = {"call_id": "T1", "agent_id": "E01", "started_at": "2026-03-10T10:00:00+08:00",
+                            "duration": "PT3M", "agent_lines": ["您好", *lines]}
+    return set(load_pack("ecommerce").engine().evaluate(fact, fact_type="call_record", now=NOW).rule_ids)
+
+
+class TestDeliveryStatedAsSure:
+    """002 第二則 二 11: a delivery time is stated with room (左右, 盡量), never as sure."""
+
+    @pytest.mark.parametrize("line", ["肯定明天能到", "肯定今天發", "明天保準到", "明天必到", "一定後天給您送過去"])
+    def test_a_sure_day_is_a_guarantee(self, line: str) -> None:
+        """肯定明天能到 states the day as sure, as the listed 肯定明天到 does."""
+        assert "CON-8.no-guarantees" in _chat(line)
+
+    @pytest.mark.parametrize("line", ["我們會確保準時發貨", "不能肯定明天到", "不一定明天到", "明天左右能到"])
+    def test_room_left_is_no_guarantee(self, line: str) -> None:
+        """確保準時 holds no 保準, and a negated 肯定 leaves room."""
+        assert "CON-8.no-guarantees" not in _chat(line)
