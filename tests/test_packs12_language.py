@@ -119,3 +119,20 @@ class TestTheSameWordsInOtherForms:
     def test_i_do_not_know_what_you_mean_is_a_refusal(self, pack: str) -> None:
         """我不知道您說的是什麼 answers that the agent does not know."""
         assert "CMP-3.refusals" in _fired(pack, "我不知道您說的是什麼")
+
+
+class TestTheCustomerNotKnowing:
+    """CMP-3 bans the agent answering 不知道; the customer not knowing is no such answer."""
+
+    @pytest.mark.parametrize("pack", PACKS)
+    @pytest.mark.parametrize("line", ["如果您不知道訂單號，我幫您查", "您也不知道的話沒關係",
+                                      "妳要是不曉得密碼，我幫妳重設"])
+    def test_the_customer_not_knowing_is_no_refusal(self, pack: str, line: str) -> None:
+        """如果您不知道訂單號 speaks of the customer, not of the agent."""
+        assert "CMP-3.refusals" not in _fired(pack, line)
+
+    @pytest.mark.parametrize("pack", PACKS)
+    @pytest.mark.parametrize("line", ["我不知道", "我們也不知道，您等等吧"])
+    def test_the_agent_not_knowing_stays_a_refusal(self, pack: str, line: str) -> None:
+        """我們也不知道 is the agent's answer."""
+        assert "CMP-3.refusals" in _fired(pack, line)
