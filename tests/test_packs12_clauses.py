@@ -30,3 +30,28 @@ class TestDeliveryStatedAsSure:
     def test_room_left_is_no_guarantee(self, line: str) -> None:
         """確保準時 holds no 保準, and a negated 肯定 leaves room."""
         assert "CON-8.no-guarantees" not in _chat(line)
+
+
+def _fired(pack: str, *lines: str) -> set[str]:
+    fact: dict[str, Any] = {"call_id": "C1", "agent_id": "A01", "started_at": "2026-03-10T10:00:00+08:00",
+                            "duration": "PT2M", "agent_lines": list(lines)}
+    return set(load_pack(pack).engine().evaluate(fact, fact_type="call_record", now=NOW).rule_ids)
+
+
+COURTESY = [("mall", "CON-4.please-thanks", "您好，商場客服"), ("ecommerce", "CON-4.please-first", "您好"),
+            ("online_support", "CON-4.courtesy", "客服部")]
+
+
+class TestAskingASuperiorIsNoCourtesy:
+    """請 as a courtesy word (請稍等) is said to the customer; 請示 / 報請 ask a superior."""
+
+    @pytest.mark.parametrize(("pack", "rule", "opening"), COURTESY)
+    @pytest.mark.parametrize("line", ["我去請示一下主管", "這個要報請經理", "我去请示主管"])
+    def test_asking_a_superior_is_no_please(self, pack: str, rule: str, opening: str, line: str) -> None:
+        """A call whose only 請 is in 請示 said no courtesy word."""
+        assert rule in _fired(pack, opening, line, "好的，再見")
+
+    @pytest.mark.parametrize(("pack", "rule", "opening"), COURTESY)
+    def test_a_real_please_still_counts(self, pack: str, rule: str, opening: str) -> None:
+        """請稍等 beside 請示 is the courtesy word."""
+        assert rule not in _fired(pack, opening, "請稍等，我去請示一下主管", "好的，再見")
