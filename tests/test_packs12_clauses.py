@@ -55,3 +55,17 @@ class TestAskingASuperiorIsNoCourtesy:
     def test_a_real_please_still_counts(self, pack: str, rule: str, opening: str) -> None:
         """請稍等 beside 請示 is the courtesy word."""
         assert rule not in _fired(pack, opening, "請稍等，我去請示一下主管", "好的，再見")
+
+
+class TestGreetingsOfTheTimeOfDay:
+    """001 業務代表 4 (問聲): a greeting of the time of day is a greeting in either script's usage."""
+
+    @pytest.mark.parametrize("opening", ["早安，客服中心", "午安，這裡是客服中心", "早上好，客服中心"])
+    def test_good_morning_is_a_greeting(self, opening: str) -> None:
+        """早安 greets as 早上好 does."""
+        assert "CON-4.greeting" not in _fired("call_centre", opening, "好的，再見")
+
+    @pytest.mark.parametrize("opening", ["晚安", "客服中心", "講"])
+    def test_no_greeting_is_still_reported(self, opening: str) -> None:
+        """晚安 (good night) and a bare name greet nobody."""
+        assert "CON-4.greeting" in _fired("call_centre", opening, "好的，再見")
