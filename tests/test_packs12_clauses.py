@@ -69,3 +69,22 @@ class TestGreetingsOfTheTimeOfDay:
     def test_no_greeting_is_still_reported(self, opening: str) -> None:
         """晚安 (good night) and a bare name greet nobody."""
         assert "CON-4.greeting" in _fired("call_centre", opening, "好的，再見")
+
+
+class TestApologyForTheWait:
+    """003 篇17 (三)(1): after five rings the agent apologises first; 久候 is the article's word for the wait."""
+
+    @pytest.mark.parametrize("opening", ["讓您久候了，這裡是客服部", "讓您久候，客服部您好"])
+    def test_long_wait_apology_counts(self, opening: str) -> None:
+        """讓您久候了 apologises as 讓您久等了 does."""
+        assert "CON-2.apologise" not in _fired_after_rings(opening)
+
+    def test_no_apology_is_still_reported(self) -> None:
+        """客服部您好 after six rings apologises for nothing."""
+        assert "CON-2.apologise" in _fired_after_rings("客服部您好")
+
+
+def _fired_after_rings(opening: str) -> set[str]:
+    fact: dict[str, Any] = {"call_id": "G1", "agent_id": "S01", "started_at": "2026-03-10T10:00:00+08:00",
+                            "duration": "PT2M", "rings_before_pickup": 6, "agent_lines": [opening, "謝謝，再見"]}
+    return set(load_pack("online_support").engine().evaluate(fact, fact_type="call_record", now=NOW).rule_ids)
