@@ -88,3 +88,17 @@ def _fired_after_rings(opening: str) -> set[str]:
     fact: dict[str, Any] = {"call_id": "G1", "agent_id": "S01", "started_at": "2026-03-10T10:00:00+08:00",
                             "duration": "PT2M", "rings_before_pickup": 6, "agent_lines": [opening, "謝謝，再見"]}
     return set(load_pack("online_support").engine().evaluate(fact, fact_type="call_record", now=NOW).rule_ids)
+
+
+class TestDiscountsInOtherWords:
+    """002 第二則 二 10: the agent grants no discount, whatever words grant it."""
+
+    @pytest.mark.parametrize("line", ["好的，便宜您十塊", "便宜你10塊錢吧", "給您抹個零", "零頭給您抹了"])
+    def test_a_grant_is_reported(self, line: str) -> None:
+        """便宜您十塊 and 抹個零 take money off the price."""
+        assert "ESC-5.no-discount" in _chat(line)
+
+    @pytest.mark.parametrize("line", ["不能便宜您", "沒辦法再便宜您了", "不能給您抹零", "這個價格已經很便宜您了"])
+    def test_a_refusal_or_a_price_is_no_grant(self, line: str) -> None:
+        """不能給您抹零 refuses, and 已經很便宜 states a price."""
+        assert "ESC-5.no-discount" not in _chat(line)
