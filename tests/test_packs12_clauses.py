@@ -102,3 +102,15 @@ class TestDiscountsInOtherWords:
     def test_a_refusal_or_a_price_is_no_grant(self, line: str) -> None:
         """不能給您抹零 refuses, and 已經很便宜 states a price."""
         assert "ESC-5.no-discount" not in _chat(line)
+
+
+class TestTheWordBut:
+    """001 第四篇 客戶服務技巧 5 bans the word 但是 ("只要不說'但是',說什麼都行")."""
+
+    def test_but_whether_is_not_the_word(self) -> None:
+        """但是否 is 但 and 是否: the word 但是 is not said."""
+        assert "CON-5.but" not in _fired("call_centre", "您好", "可以幫您退，但是否需要換貨呢？", "再見")
+
+    def test_the_word_is_still_reported(self) -> None:
+        """但是 before 是否 is the word."""
+        assert "CON-5.but" in _fired("call_centre", "您好", "可以幫您退，但是是否需要換貨要看情況", "再見")
