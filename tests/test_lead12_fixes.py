@@ -138,3 +138,13 @@ class TestInheritedDutiesAndShiftsFollowThePacksZone:
         assert shift is not None
         assert shift.name == "day"
         assert day_agents.shift_at(datetime(2026, 3, 10, 1, tzinfo=LONDON)) is None
+
+
+class TestDroppingAPolicyDropsItsSlas:
+    """``drop: [callback]`` was refused as "unknown policy" at a made-up path, and an SLA could
+    not be dropped: a company could never drop a policy an SLA measures."""
+
+    def test_the_sla_goes_with_its_policy(self, tmp_path: Path) -> None:
+        pack = load_pack(str(company(tmp_path, "drop: [callback]\n")))
+        assert "call_centre.callback" not in {policy.id for policy in pack.policies}
+        assert [sla.id for sla in pack.slas] == ["CMP-4.reply"]

@@ -1730,7 +1730,8 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
         lifecycle_params.setdefault(key, {}).update(values)
     readme = source.read("README.md") if source.has("README.md") else base.readme
     # an inherited SLA names its policy by full id: a short name would be read in this pack
-    declarations = {sla.id: sla.declaration.model_copy(update={"policy": sla.policy_id}) for sla in base.slas}
+    declarations = {sla.id: sla.declaration.model_copy(update={"policy": sla.policy_id}) for sla in base.slas
+                    if sla.policy_id not in dropped}  # a dropped policy's SLAs go with it
     declarations.update((decl.id, decl) for decl in checked_slas(name, manifest.slas, data))
     sources = dict.fromkeys((*base.sources, *(str(s.file) for s in manifest.sources)))
     extended = Pack(
