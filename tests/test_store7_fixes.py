@@ -102,8 +102,13 @@ class TestImpactReadsEachRecordOnce:
         """Reading a record from JSON checks its id against its content once, not twice."""
         line = _logged_leave(tmp_path / "d.jsonl", 1).read_text(encoding="utf-8").strip()
         calls: list[str] = []
-        real = record_module.content_id
-        monkeypatch.setattr(record_module, "content_id", lambda record: calls.append(record.id) or real(record))
+        real = record_module._content_id  # what every id check of a record runs through
+
+        def counted(record: DecisionRecord, written: str) -> str:
+            calls.append(record.id)
+            return real(record, written)
+
+        monkeypatch.setattr(record_module, "_content_id", counted)
         parsed = DecisionRecord.model_validate_json(line)
         assert (parsed.to_json(), len(calls)) == (line, 1)
 
