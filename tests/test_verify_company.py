@@ -13,12 +13,6 @@ from csrules._cli import cli
 COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    """Run the command line; its exit code and what it printed."""
-    code = cli.main(list(argv))
-    return code, capsys.readouterr().out
-
-
 @pytest.fixture(scope="module")
 def verified() -> tuple[int, str]:
     """``csrules verify`` of the company pack, run once: its exit code and what it printed
@@ -30,7 +24,8 @@ def verified() -> tuple[int, str]:
 
 
 class TestCompanyPackVerify:
-    """The example company pack extends call_centre and dates a parameter."""
+    """The example company pack extends call_centre and dates a parameter (``check`` of it:
+    tests/test_company_packs.py, TestExamplePack.test_check_takes_the_directory)."""
 
     def test_base_properties_apply(self, verified: tuple[int, str]) -> None:
         """With no properties of its own, the company pack is held to call_centre's."""
@@ -46,9 +41,3 @@ class TestCompanyPackVerify:
         assert "does not validate" not in out
         for version in ("1.0", "1.0@2026-07-01"):
             assert f"BROKEN (known) call_centre.leave version {version} / head-or-director" in out
-
-    def test_check_accepts_the_base_reviewed_overlaps(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """``check`` reads the base's accepted overlaps, as it does for the base itself."""
-        code, out = _run(capsys, "check", str(COMPANY))
-        assert code == 0
-        assert "0 error(s), 0 warning(s)" in out
