@@ -262,9 +262,9 @@ class TestDemo:
         assert "  FAIL cli-leave/personal-notice#1 (same day): expected [], got [violation:ATT-1]" in out
         assert len(out.splitlines()) < 10  # --quiet: the pack's line and the summary
 
-    def test_built_in_packs_pass(self, tmp_path):
+    def test_built_in_packs_pass(self, installed_demo):
         """The installed demo over the built-in packs sums up with no failure and exits 0."""
-        result = csrules("demo", "-o", str(tmp_path), "--date", "2026-01-01", "-q", imports=False)
+        result, _ = installed_demo
         assert result.returncode == 0, result.stdout[-2000:]
         assert " 0 failed\n" in result.stdout
         assert "summary: " in result.stdout

@@ -189,13 +189,13 @@ def test_packs():
     one_line_error(csrules("packs", "extra", imports=False))
 
 
-def test_demo(tmp_path):
+def test_demo(tmp_path, installed_demo):
     """demo runs and writes its documents where asked; a bad date exits 2."""
-    result = csrules("demo", "--out", str(tmp_path / "demo"), "--date", "2026-01-01", imports=False)
+    result, out = installed_demo
     assert result.returncode == 0, result.stderr
     packs = json.loads(csrules("packs", "--json", imports=False).stdout)
     for pack in packs:
-        assert (tmp_path / "demo" / f"{pack['name']}.html").exists()
+        assert (out / f"{pack['name']}.html").exists()
         assert f"== {pack['name']}" in result.stdout
     if packs:
         one_line_error(csrules("demo", "--out", str(tmp_path / "x"), "--date", "yesterday", imports=False))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from csrules._cli import cli
 from tests.test_cli import IMPORT, LATE, LEAVE
 from tests.test_cli_e2e import csrules, one_line_error
 
@@ -33,19 +34,20 @@ class TestImportBeforeTheCommand:
 
 
 class TestDemoChecksWhatTestChecks:
-    def test_demo_counts_every_worked_example_of_every_pack(self, tmp_path):
-        """demo checks each pack's session examples too: its count per pack is csrules test's."""
-        demo = csrules("demo", "-q", "-o", str(tmp_path), "--date", "2026-01-01", imports=False)
+    def test_demo_counts_every_worked_example_of_every_pack(self, installed_demo, capsys):
+        """demo checks each pack's session examples too: its count per pack is csrules test's
+        (the installed demo's count against the test command's, run here: both load the same packs)."""
+        demo, _ = installed_demo
         assert demo.returncode == 0, demo.stderr
         counted = dict(re.findall(r"^ +(\w+): (\d+) worked examples checked", demo.stdout, flags=re.MULTILINE))
         for pack in PACKS:
-            tested = csrules("test", pack, "--format", "json", imports=False)
-            assert tested.returncode == 0, tested.stdout
-            assert int(counted[pack]) == json.loads(tested.stdout)["passed"], pack
+            code, out = cli.main(["test", pack, "--format", "json"]), capsys.readouterr().out
+            assert code == 0, out
+            assert int(counted[pack]) == json.loads(out)["passed"], pack
 
-    def test_demo_shows_a_session_example_step_by_step(self, tmp_path):
+    def test_demo_shows_a_session_example_step_by_step(self, installed_demo):
         """A session example is shown as the effect keys each of its steps gives."""
-        demo = csrules("demo", "-o", str(tmp_path), "--date", "2026-01-01", imports=False)
+        demo, _ = installed_demo
         assert re.search(r"mall\.call_session/CON-1\.\S+#1: session of \d steps: \[.*\] → \[", demo.stdout)
 
 

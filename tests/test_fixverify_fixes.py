@@ -18,16 +18,8 @@ from csrules._verify.analyses import prove
 from csrules._verify.properties import Properties, Property, load_properties
 from csrules._verify.report import verify_policies
 from csrules._verify.solve import PolicyFormulas
-from csrules.policies import list_packs, load_pack
+from csrules.policies import load_pack
 from tests.verify_support import NOW, POLICIES, holiday_policy
-
-
-def statuses(name: str) -> dict[str, str]:
-    """Each property of the built-in pack ``name`` and its verification status."""
-    pack = load_pack(name)
-    report = verify_policies((*pack.policies, *pack.session_policies),
-                             load_properties(POLICIES / name / "properties.yaml"))
-    return {r.code: r.status for r in report.properties}
 
 
 class TestCalendarDays:
@@ -69,20 +61,8 @@ class TestCalendarDays:
         assert not get_calendar("china").is_holiday(date(2026, 3, 2))
 
 
-class TestOrderIndependence:
-    def test_verify_gives_the_same_result_after_other_verifications(self) -> None:
-        """Verifying call_centre after every pack (and its parameters set free) was verified
-        gives the statuses of a first run: nothing carried over decides the outcome."""
-        first = statuses("call_centre")
-        for info in list_packs():
-            statuses(info.name)
-        pol = holiday_policy()
-        prove(pol, Property.model_validate({"id": "p", "policy": "planted",
-                                            "expect": {"excludes": ["approval:*"]}}))
-        again = statuses("call_centre")
-        assert again == first
-        assert first["head-or-director"] == "counterexample"
-        assert first["holiday-short-notice-never-clean"] == "counterexample"
+# Verifying call_centre after every pack gives the statuses of its first run: checked with
+# every pack's verification, in tests/test_verify.py, TestBuiltInPacks.
 
 
 class TestPackZone:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import pytest
@@ -11,32 +13,31 @@ from csrules._cli import cli
 COMPANY = Path(__file__).resolve().parent.parent / "examples" / "company_pack"
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    """Run the command line; its exit code and what it printed."""
-    code = cli.main(list(argv))
-    return code, capsys.readouterr().out
+@pytest.fixture(scope="module")
+def verified() -> tuple[int, str]:
+    """``csrules verify`` of the company pack, run once: its exit code and what it printed
+    (each test reads a different part of one report; a verification costs seconds)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = cli.main(["verify", str(COMPANY)])
+    return code, printed.getvalue()
 
 
 class TestCompanyPackVerify:
-    """The example company pack extends call_centre and dates a parameter."""
+    """The example company pack extends call_centre and dates a parameter (``check`` of it:
+    tests/test_company_packs.py, TestExamplePack.test_check_takes_the_directory)."""
 
-    def test_base_properties_apply(self, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_base_properties_apply(self, verified: tuple[int, str]) -> None:
         """With no properties of its own, the company pack is held to call_centre's."""
-        code, out = _run(capsys, "verify", str(COMPANY))
+        code, out = verified
         assert code == 0
         assert "no properties file found" not in out
         for version in ("1.0", "1.0@2026-07-01"):  # every dated version is held to them
             assert f"PROVEN call_centre.leave version {version} / director-over-one-day" in out
 
-    def test_counterexamples_reproduce_on_dated_versions(self, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_counterexamples_reproduce_on_dated_versions(self, verified: tuple[int, str]) -> None:
         """A counterexample for a version in force from a day is re-run as of that day."""
-        _, out = _run(capsys, "verify", str(COMPANY))
+        _, out = verified
         assert "does not validate" not in out
         for version in ("1.0", "1.0@2026-07-01"):
             assert f"BROKEN (known) call_centre.leave version {version} / head-or-director" in out
-
-    def test_check_accepts_the_base_reviewed_overlaps(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """``check`` reads the base's accepted overlaps, as it does for the base itself."""
-        code, out = _run(capsys, "check", str(COMPANY))
-        assert code == 0
-        assert "0 error(s), 0 warning(s)" in out
