@@ -148,3 +148,30 @@ class TestDroppingAPolicyDropsItsSlas:
         pack = load_pack(str(company(tmp_path, "drop: [callback]\n")))
         assert "call_centre.callback" not in {policy.id for policy in pack.policies}
         assert [sla.id for sla in pack.slas] == ["CMP-4.reply"]
+
+
+class TestABuiltInPackReadsTheCalendarRegisteredNow:
+    """A built-in pack's engine was built once per process: after ``register_calendar("china",
+    ..., replace=True)`` (next year's notice typed in), a pack loaded earlier still judged by the
+    old days, with no warning, while a policy loaded afresh read the new ones."""
+
+    @staticmethod
+    def _rule_ids() -> tuple[str, ...]:
+        """The rules a leave on Monday 2 March 2026 asked ten days ahead meets in call_centre."""
+        leave = {"agent_id": "A01", "kind": "personal", "start": "2026-03-02T08:30:00+08:00",
+                 "end": "2026-03-02T16:30:00+08:00", "requested_at": "2026-02-20T20:00:00+08:00",
+                 "requested_by": "A01"}
+        now = datetime(2026, 2, 20, 12, tzinfo=LONDON)
+        return load_pack("call_centre").engine().evaluate(leave, now=now, fact_type="leave_request").rule_ids
+
+    def test_a_calendar_registered_again_is_read(self) -> None:
+        from csrules.time import ChinaYear, china_calendar, registered_time
+
+        before = self._rule_ids()  # the pack's engine is built with the calendar registered now
+        assert "ATT-6.holiday-approval" not in before
+        shipped = china_calendar()
+        year = ChinaYear(2026, holidays=[*(day for day in shipped.holidays if day.year == 2026), date(2026, 3, 2)],
+                         adjusted_working_days=[day for day in shipped.adjusted_working_days if day.year == 2026])
+        with registered_time(calendars={"china": china_calendar(extra_years=[year])}):
+            assert "ATT-6.holiday-approval" in self._rule_ids()
+        assert self._rule_ids() == before  # the shipped calendar again, once the block ends

@@ -48,6 +48,7 @@ __all__ = [
     "register_pinned_calendar",
     "register_shift_pattern",
     "registered_time",
+    "registry_generation",
     "shift_pattern_names",
 ]
 
@@ -72,6 +73,14 @@ BUILTIN_CALENDARS: Final[Mapping[str, Callable[[], BusinessCalendar]]] = types.M
 
 _CALENDARS: dict[str, BusinessCalendar | Callable[[], BusinessCalendar]] = dict(BUILTIN_CALENDARS)
 _PATTERNS: dict[str, ShiftPattern] = {}
+_GENERATION = [0]
+
+
+def registry_generation() -> int:
+    """A number that changes whenever a registered name is given other content (``replace=True``,
+    or the end of a :func:`registered_time` block that changed one): what was built from the
+    registry before (a pack's engine) may read another calendar or shift pattern now."""
+    return _GENERATION[0]
 
 
 def _check_name(what: str, name: object) -> str:
@@ -92,6 +101,8 @@ def _put(table: dict[str, Any], what: str, name: str, value: Any, cls: type, rep
     if existing is not None and not replace and existing != value:
         note = " (built in)" if built_in else ""
         raise CalendarError(f"{what} {name!r}{note} is already registered; pass replace=True to replace it")
+    if existing is not None and existing is not value:
+        _GENERATION[0] += 1
     table[name] = value
 
 
@@ -288,6 +299,10 @@ def registered_time(
         yield
     finally:
         # Restore exactly what was there, including registrations made inside the block.
+        if any(table.get(name) is not value for table, saved in ((_CALENDARS, saved_calendars),
+                                                                 (_PATTERNS, saved_patterns))
+               for name, value in saved.items()):
+            _GENERATION[0] += 1
         _CALENDARS.clear()
         _CALENDARS.update(saved_calendars)
         _PATTERNS.clear()

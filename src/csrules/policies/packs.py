@@ -50,6 +50,7 @@ from csrules._time.registry import (
     get_calendar,
     register_calendar,
     register_pinned_calendar,
+    registry_generation,
 )
 from csrules._time.shifts import ShiftPattern
 from csrules.domain.complaint import complaint_lifecycle
@@ -262,16 +263,17 @@ class Pack:
         finding twice.
         """
         key = "_host_engine" if session_host else "_engine"
+        generation = registry_generation()  # a calendar registered again since: built again
         cached = self.__dict__.get(key)
-        if cached is None:
+        if cached is None or cached[0] != generation:
             policies = self.policies
             if session_host:
                 dropped = {rule_id for ids in self.replaces.values() for rule_id in ids}
                 policies = tuple(_without(policy, dropped) for policy in policies)
-            cached = Engine(policies, pack=pack_ref(self.name, self.version, self.policies, self._bound()))
+            cached = generation, Engine(policies, pack=pack_ref(self.name, self.version, self.policies, self._bound()))
             # frozen dataclass: the engine is a cache of immutable policies, not state
             object.__setattr__(self, key, cached)
-        return cached
+        return cached[1]
 
     def _bound(self) -> dict[str, Any]:
         """What the pack's engine binds besides its policies (its records keep each by hash,
