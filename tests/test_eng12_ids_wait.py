@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 import csrules._engine.compile as compiled
 from csrules import Decision, Engine, Policy, register_fact_type
+from tests.test_eng9_miss_path import policy as rules_over_n_and_m
 from tests.test_engine4_misses import FACTS as THINGS
 from tests.test_engine4_misses import NOW, reference_reads
 from tests.test_engine4_misses import policy as many
@@ -29,12 +30,7 @@ def _then(at: int) -> list[dict[str, Any]]:
 
 
 def policy(count: int) -> Policy:
-    return Policy(
-        id="p", version="1", title="t", fact_type="eng12_wait_fact",
-        rules=[{"id": f"r{at}", "title": "r",
-                "when": {"kind": "compare", "path": "n" if at % 2 else "m", "op": ">=", "value": at % 23},
-                "then": _then(at)} for at in range(count)],
-    )
+    return rules_over_n_and_m(count, "eng12_wait_fact", _then)
 
 
 PARTS = ("outcome", "violations", "violation_codes", "approvers")

@@ -4,6 +4,7 @@ a plan naming few approving roles finds a pattern's approvers from one mask per 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -31,12 +32,14 @@ def _then(at: int) -> list[dict[str, Any]]:
     return [{"type": "approval", "role": "abc"[at % 3]}]
 
 
-def policy(count: int) -> Policy:
+def policy(count: int, fact_type: str = "eng9_miss_fact",
+           then: Callable[[int], list[dict[str, Any]]] = _then) -> Policy:
+    """``count`` rules over ``n`` and ``m`` of ``fact_type``, rule ``at`` giving ``then(at)``."""
     return Policy(
-        id="p", version="1", title="t", fact_type="eng9_miss_fact",
+        id="p", version="1", title="t", fact_type=fact_type,
         rules=[{"id": f"r{at}", "title": "r",
                 "when": {"kind": "compare", "path": "n" if at % 2 else "m", "op": ">=", "value": at % 23},
-                "then": _then(at)} for at in range(count)],
+                "then": then(at)} for at in range(count)],
     )
 
 
