@@ -233,7 +233,7 @@ class TestProbesOfDatedVersions:
         late = [
             fact
             for t, fact in probe_examples(july, now=_AUGUST, per=1)
-            if t.probe.holds and "1 day, 23:59:59" in t.probe.label
+            if t.probe.holds and "+ 2d on the wall clock - 1s" in t.probe.label
         ]
         assert late
         for fact in late:

@@ -607,7 +607,7 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     # effect roles are checked (at their file and line) before the overrides apply: with_params
     # checks them again, and its error would be laid at the overrides' line of pack.yaml
     _check_effect_roles(pack, source, manifest)
-    _check_condition_roles(pack, source, manifest)
+    _check_condition_roles(pack, source, manifest, base if manifest.extends is not None else None)
     if manifest.overrides:
         pack = _with_manifest_overrides(pack, manifest, source, lines, data)
     if pinned is not None:
@@ -696,24 +696,29 @@ def _check_effect_roles(pack: Pack, source: _PackDir | None = None, manifest: Pa
                                   file=file, line=line)
 
 
-def _check_condition_roles(pack: Pack, source: _PackDir | None = None, manifest: PackManifest | None = None
-                           ) -> None:
+def _check_condition_roles(pack: Pack, source: _PackDir, manifest: PackManifest, base: Pack | None) -> None:
     """Refuse a rule or lifecycle guard comparing a role field (:data:`ROLE_FIELDS`) with a
     name no role of the pack's (merged) catalogue holds: a misspelt ``agnet`` would never hold
-    for a fact naming a real role, and the rule would pass silently. With the pack's ``source``
-    and ``manifest`` (a pack being loaded) the error names the file and line."""
+    for a fact naming a real role, and the rule would pass silently. The names the ``base``
+    pack's own conditions hold are its business (its aliases, which a company catalogue may
+    leave out); the error names the file and line."""
     known = {name for role in pack.roles for name in role.names}
+    if base is not None:
+        known |= {item for _, _, cond, params in _role_conditions(base) for item in _role_values(cond, params)}
     for owner, rule_id, cond, params in _role_conditions(pack):
-        value = params.get(cond.param) if cond.param is not None else cond.value
-        strange = [item for item in (value if isinstance(value, list) else [value])
-                   if isinstance(item, str) and item not in known]
+        strange = [item for item in _role_values(cond, params) if item not in known]
         if not strange:
             continue
         roles = "; ".join(" / ".join(role.names) for role in pack.roles)
-        file, line = (None, None) if source is None or manifest is None else _condition_line(
-            source, manifest, cond.path, strange[0])
+        file, line = _condition_line(source, manifest, cond.path, strange[0])
         raise PolicyError(f"the condition on {cond.path} names {strange[0]!r}, which is no role of pack {pack.name!r} "
                           f"(roles: {roles})", policy_id=owner, rule_id=rule_id, file=file, line=line)
+
+
+def _role_values(cond: Any, params: Mapping[str, Any]) -> list[str]:
+    """The role names a condition on a role field compares with (its literal or parameter)."""
+    value = params.get(cond.param) if cond.param is not None else cond.value
+    return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str)]
 
 
 def _role_conditions(pack: Pack) -> Iterator[tuple[str, str | None, Any, Mapping[str, Any]]]:
@@ -1556,9 +1561,11 @@ def _rewrite_roles(pack: Pack, edit: Callable[[dict[str, Any], tuple[str, ...]],
 
 
 def _widen(cond: dict[str, Any], fields: tuple[str, ...], names: Mapping[str, tuple[str, ...]],
-           every: Mapping[str, tuple[str, ...]]) -> bool:
+           every: Mapping[str, tuple[str, ...]] | None = None) -> bool:
     """Widen the role names of ``cond`` (and the conditions inside it) in place to every name
-    of their role (``names``: by role id; ``every``: by each of its names); True if any."""
+    of their role (``names``: by role id; ``every``: by each of its names, default by id only);
+    True if any."""
+    every = names if every is None else every
     pair = _role_pair(cond, fields)
     if pair is not None:
         return _same_role(cond, pair, names)
@@ -1657,7 +1664,6 @@ def _zoned(pack: Pack) -> Pack:
     _check_ladders(pack)
     _check_linked(pack)
     _check_effect_roles(pack)
-    _check_condition_roles(pack)
     _check_duty_owners(pack)
     pack = _with_role_aliases(_with_chain(pack))
     elsewhere = pack.timezone != DEFAULT_ZONE
