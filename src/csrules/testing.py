@@ -378,7 +378,7 @@ def explore_sessions(
 
 def _sequence_check(
     engines: Sequence[SessionEngine], policy: Policy, shape: _shapes.Shape, coverage: Coverage, state: dict[str, Any]
-) -> Callable[[list[BaseModel | datetime]], None]:
+) -> Callable[[list[_shapes.Sent | datetime]], None]:
     """The test Hypothesis runs for one shape: record the first problem and raise to shrink it."""
 
     def check(items: list[_shapes.Sent | datetime]) -> None:
