@@ -131,3 +131,14 @@ def test_the_built_in_pack_explores_clean(pack: str) -> None:
     assert "[work_order session] explored 8 boundary event sequences: no problem found" in text, text + err.getvalue()
     assert "found a problem" not in text
     assert code == 0, text + err.getvalue()
+
+
+@pytest.mark.parametrize("pack", ["call_centre", "online_support", "ecommerce", "mall"])
+def test_every_shape_is_placed_in_time_order(pack: str) -> None:
+    """Each event is sent at its slot's instant and a session's clock never goes back: every
+    shape of a built-in pack's session policies places its slots in time order."""
+    shapes = [shape for policy in load_pack(pack).session_policies for shape in sequence_shapes(policy)]
+    assert shapes
+    for shape in shapes:
+        instants = [slot.at for slot in shape.slots]
+        assert instants == sorted(instants), shape.title
