@@ -378,10 +378,10 @@ def explore_sessions(
 
 def _sequence_check(
     engines: Sequence[SessionEngine], policy: Policy, shape: _shapes.Shape, coverage: Coverage, state: dict[str, Any]
-) -> Callable[[list[BaseModel | datetime]], None]:
+) -> Callable[[list[_shapes.Sent | datetime]], None]:
     """The test Hypothesis runs for one shape: record the first problem and raise to shrink it."""
 
-    def check(items: list[BaseModel | datetime]) -> None:
+    def check(items: list[_shapes.Sent | datetime]) -> None:
         searching = state["first"] is None  # count and cover the search, not the shrinking
         state["runs"] += searching
         problem = _sequence_problem(engines, policy.fact_type, items, coverage if searching else None)
@@ -395,9 +395,11 @@ def _sequence_check(
 
 
 def _sequence_problem(
-    engines: Sequence[SessionEngine], fact_type: str, items: Sequence[BaseModel | datetime], coverage: Coverage | None
+    engines: Sequence[SessionEngine], fact_type: str, items: Sequence[_shapes.Sent | datetime],
+    coverage: Coverage | None
 ) -> tuple[Literal["error", "disagreement"], str, BaseModel, datetime | None] | None:
-    """Feed ``items`` to a fresh session of each engine; the first problem, with the last event."""
+    """Feed ``items`` to a fresh session of each engine; the first problem, with the last event
+    and the instant it was sent at."""
     runs: list[list[tuple[str, ...]]] = []
     last: tuple[BaseModel, datetime | None] | None = None
     for engine in engines:
@@ -405,9 +407,11 @@ def _sequence_problem(
         session, keys = engine.session("explore"), []
         for number, item in enumerate(items, 1):
             if not isinstance(item, datetime):
-                last = (item, None)  # an event keeps the clock: its own time places it
+                # sent when it happens, where its shape placed it, as a host sends it: its own
+                # time places it in its windows, and the clock is there for a test reading now
+                last = (item.event, item.at)
             try:
-                result = session.tick(item) if isinstance(item, datetime) else session.send(item)
+                result = session.tick(item) if isinstance(item, datetime) else session.send(item.event, now=item.at)
             except CsrulesError as exc:
                 return "error", f"step {number} ({engine.backend}) raised: {exc}", *_shown(last, items)
             problem = _step_problem(result)
@@ -426,11 +430,12 @@ def _sequence_problem(
 
 
 def _shown(
-    last: tuple[BaseModel, datetime | None] | None, items: Sequence[BaseModel | datetime]
+    last: tuple[BaseModel, datetime | None] | None, items: Sequence[_shapes.Sent | datetime]
 ) -> tuple[BaseModel, datetime | None]:
     if last is not None:
         return last
-    return next(i for i in items if isinstance(i, BaseModel)), None
+    first = next(i for i in items if isinstance(i, _shapes.Sent))
+    return first.event, first.at
 
 
 def _step_problem(result: StepResult) -> tuple[Literal["error", "disagreement"], str] | None:

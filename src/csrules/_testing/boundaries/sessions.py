@@ -31,7 +31,7 @@ from csrules._testing.strategies import fact_dicts, resolve_fact_type, without_d
 from csrules._time.durations import WallDuration, format_timedelta, parse_duration
 from csrules.exceptions import PolicyError
 
-__all__ = ["EventSlot", "Shape", "TickSlot", "example_base", "sequence_shapes", "shape_events"]
+__all__ = ["EventSlot", "Sent", "Shape", "TickSlot", "example_base", "sequence_shapes", "shape_events"]
 
 ORIGIN = datetime(2026, 3, 1)
 """The wall time (in the window's zone) of the period change every shape straddles."""
@@ -58,6 +58,16 @@ class EventSlot:
 class TickSlot:
     """A tick of a shape."""
 
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Sent:
+    """An event of a drawn sequence and the instant its shape placed it: sent with ``now``
+    there, as a host sends an event when it happens (a session's first event then sets its
+    clock, which a test reading the time now, such as an item's closing test, needs)."""
+
+    event: BaseModel
     at: datetime
 
 
@@ -192,8 +202,9 @@ def _still_open_shapes(node: StillOpen, policy: Policy) -> Iterator[tuple[str, l
     ]
 
 
-def shape_events(shape: Shape, fact_type: str, policy: Policy) -> st.SearchStrategy[list[BaseModel | datetime]]:
-    """The events of ``shape`` (validated facts) and its ticks (instants), drawn in order.
+def shape_events(shape: Shape, fact_type: str, policy: Policy) -> st.SearchStrategy[list[Sent | datetime]]:
+    """The events of ``shape`` (validated facts, each with its slot's instant) and its ticks
+    (instants), drawn in order.
 
     One valid fact is drawn per sequence and each event is made from it (steered, keyed
     and placed), so a long sequence costs one draw the model may refuse, not one per event.
@@ -204,13 +215,13 @@ def shape_events(shape: Shape, fact_type: str, policy: Policy) -> st.SearchStrat
     fallback = example_base(policy, model)
 
     @st.composite
-    def draw(draw: st.DrawFn) -> list[BaseModel | datetime] | None:
+    def draw(draw: st.DrawFn) -> list[Sent | datetime] | None:
         base = _dumped(model, draw(fact_dicts(model)))
         if base is None:  # the model refuses the drawn fact: the worked example's stands in
             base = fallback
             if base is None:
                 return None
-        out: list[BaseModel | datetime] = []
+        out: list[Sent | datetime] = []
         for slot, steer in zip(shape.slots, steering, strict=True):
             if isinstance(slot, TickSlot):
                 out.append(slot.at)
@@ -220,7 +231,7 @@ def shape_events(shape: Shape, fact_type: str, policy: Policy) -> st.SearchStrat
                 event = _event(draw, slot, steer, copy.deepcopy(fallback), model)
             if event is None:
                 return None
-            out.append(event)
+            out.append(Sent(event, slot.at))
         return out
 
     return draw().filter(lambda items: items is not None)  # type: ignore[return-value]
