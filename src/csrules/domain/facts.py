@@ -581,6 +581,12 @@ class ShiftAssignment(Fact):
     night: bool = _field("night shift", "夜班", "The shift is a night shift", False)
     on_holiday: bool = _field("holiday shift", "節假日當班", "The shift falls on a public holiday", False)
     swapped: bool = _field("swapped shift", "換班/還班", "Worked because of a swap or a pay-back", False)
+    campaign: bool = _field(
+        "campaign period",
+        "活動期間",
+        "The shift falls in a sales campaign, when the weekly rest day may move to before or after it",
+        False,
+    )
     consecutive_days_worked: int = _field(
         "consecutive days worked", "連續上班天數", "Days worked in a row, this one included", 1, ge=0
     )
