@@ -411,8 +411,9 @@ class TestExploreSessions:
         opened = datetime(2026, 3, 1, tzinfo=TZ)
         assert [(t - opened).total_seconds() for t in ticks] == [86399, 86400, 86401, 172800]
         six_on = load_pack("ecommerce").policy("shifts_session").model_dump(mode="python", exclude_unset=True)
-        six_on["rules"][0]["when"]["window"] = {"rolling": "7d"}  # the packs count per calendar period
-        six_on["rules"][0]["when"].pop("days")  # days are read in a calendar window's zone
+        count = six_on["rules"][0]["when"]["of"][0]  # beside the campaign exemption
+        count["window"] = {"rolling": "7d"}  # the packs count per calendar period
+        count.pop("days")  # days are read in a calendar window's zone
         rolling = sequence_shapes(Policy(**six_on))
         assert [s.label for s in rolling] == [
             "8 events within 1w",
