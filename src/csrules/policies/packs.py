@@ -742,12 +742,16 @@ def _role_conditions(pack: Pack) -> Iterator[tuple[str, str | None, Any, Mapping
                     yield flow.id, None, cond, {}
 
 
+def _rule_files(manifest: PackManifest) -> tuple[str, ...]:
+    """The files a manifest names that hold rules: policies, replacements, added rules, sessions."""
+    return (*manifest.policies, *manifest.replace, *manifest.rules.values(),
+            *(entry if isinstance(entry, str) else entry.file for entry in manifest.sessions))
+
+
 def _condition_line(source: _PackDir, manifest: PackManifest, path: str, name: str) -> tuple[str, int | None]:
     """The file and line of a condition on ``path`` naming ``name`` among the files the
     manifest names (read again only to report the error)."""
-    files = (*manifest.policies, *manifest.replace, *manifest.rules.values(),
-             *(entry if isinstance(entry, str) else entry.file for entry in manifest.sessions))
-    for filename in files:
+    for filename in _rule_files(manifest):
         data, lines = read_document(source.read(filename), name=source.file_name(filename))
         for loc, node in _mappings(data, ()):
             value = node.get("value")
@@ -771,9 +775,7 @@ def _effect_line(source: _PackDir, manifest: PackManifest, rule_id: str, attr: s
                  ) -> tuple[str, int | None]:
     """The file and line of the effect of rule ``rule_id`` giving ``attr: name``, among the
     files the manifest names (read again only to report the error)."""
-    files = (*manifest.policies, *manifest.replace, *manifest.rules.values(),
-             *(entry if isinstance(entry, str) else entry.file for entry in manifest.sessions))
-    for filename in files:
+    for filename in _rule_files(manifest):
         data, lines = read_document(source.read(filename), name=source.file_name(filename))
         rules = data.get("rules") if isinstance(data, dict) else None
         for i, rule in enumerate(rules if isinstance(rules, list) else []):
