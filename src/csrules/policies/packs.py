@@ -57,6 +57,7 @@ from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
+from csrules.policies.own_duties import OWN_DUTY_RULES, with_own_duties
 from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
 from csrules.policies.slas import PackSlas, _owning_sla, bind_slas, checked_slas, split_overrides
 
@@ -1258,12 +1259,17 @@ def _with_chain(pack: Pack) -> Pack:
             return _duty_lists(rule, pack)
         return False
 
+    duties = {duty.id: _role_id(pack.roles, duty.duty.owner) for duty in pack.duties}
+    judging = [policy for policy in (*pack.policies, *pack.session_policies) if policy.fact_type == "duty_record"]
+
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in _EDITED_RULES for rule in policy.rules):
+        if not any(rule.id in _EDITED_RULES for rule in policy.rules) and policy.id not in OWN_DUTY_RULES:
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
         changed = [edit(rule, fields, policy.param_values) for rule in data["rules"]]
+        if policy.id in OWN_DUTY_RULES:  # the company's own duties no other rule judges
+            changed.append(with_own_duties(data, duties, judging, DUTY_RULES))
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
