@@ -62,3 +62,13 @@ class TestOwnSla:
         error = _refusal(folder)
         assert (error.file, error.line) == (str(folder / "pack.yaml"), 8)
         assert error.loc == ("slas", 0, "policy")
+
+
+class TestSlaOverride:
+    def test_an_override_breaking_an_sla_names_no_made_up_file(self, tmp_path: Path) -> None:
+        """A calendar on a clock-time SLA: the override's line, and no 'acme/pack.yaml' in the words."""
+        folder = company(tmp_path, "overrides:\n  CB-1.callback: {calendar: china}\n")
+        error = _refusal(folder)
+        assert (error.file, error.line) == (str(folder / "pack.yaml"), 6)
+        assert "acme/pack.yaml" not in str(error)
+        assert "counts business time" in error.message

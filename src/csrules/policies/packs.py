@@ -1938,7 +1938,9 @@ def _with_manifest_overrides(
         key = next((k for k in manifest.overrides if k in str(exc)), next(iter(manifest.overrides)))
         # a parameter's error is located at ("overrides", name, ...): the same path under the key
         inner = tuple(exc.loc or ())[1:] if tuple(exc.loc or ())[:1] == ("overrides",) else ()
-        raise PolicyError(f"overrides: {exc}", file=source.manifest_name,
+        # an SLA's error is at its place among the pack's SLAs, which the key's line stands for
+        said = exc.message if tuple(exc.loc or ())[:1] == ("slas",) else str(exc)
+        raise PolicyError(f"overrides: {said}", file=source.manifest_name,
                           line=line_for(lines, data, ("overrides", key, *inner))) from None
 
 
