@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from csrules import loads_policy
+from csrules._docs.plain import describe_context, rule_sentence
 from csrules._policy.kinds.core import Contains
 from csrules._sessions.program import param_names
 from csrules.exceptions import PolicyError
@@ -73,6 +74,16 @@ class TestCompanyOverrides:
         """With no openings listed, 不知道您現在方便嗎 is read as 不知道 (CMP-3.refusals)."""
         tuned = load_pack(pack, overrides={"call": {"polite_question_openings": []}})
         assert "CMP-3.refusals" in _rules(tuned, "您好", "不知道您現在方便接聽嗎？")
+
+    def test_the_documents_word_what_the_company_set(self) -> None:
+        """The reading names the parameter and its words, and says no exception when it lists none."""
+        def reading(overrides: dict[str, Any]) -> str:
+            policy = load_pack("online_support", overrides=overrides).policy("call")
+            rule = next(r for r in policy.rules if r.id == "CMP-3.refusals")
+            return rule_sentence(rule, "en", describe_context(policy))
+
+        assert "(polite_question_openings)" in reading({})
+        assert "right before" not in reading({"call": {"polite_question_openings": []}})
 
     def test_a_blank_word_is_refused(self, tmp_path: Path) -> None:
         """A blank word would stand beside every phrase and silence the rule."""

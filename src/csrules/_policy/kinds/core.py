@@ -946,6 +946,15 @@ class _ItemsHandler(_MembershipHandler):
         return []
 
 
+def _exception_words(cond: Contains, name: str, ctx: DescribeContext, lang: Lang) -> str:
+    """The words of a ``contains``'s exception list ``name`` for its plain words: the list,
+    or the parameter's value with its name; empty when none are excepted."""
+    param = getattr(cond, f"{name}_param")
+    if param is None:
+        return ", ".join(getattr(cond, name) or ())
+    return ctx.param(param, lang) if ctx.params.get(param) else ""
+
+
 class _ContainsHandler:
     def check(self, cond: Contains, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
@@ -997,9 +1006,7 @@ class _ContainsHandler:
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.phrases, lang)
-        ignored, negators, after = (
-            ", ".join(getattr(cond, name) or ()) if getattr(cond, f"{name}_param") is None
-            else ctx.param(getattr(cond, f"{name}_param"), lang) for name in EXCEPTIONS)
+        ignored, negators, after = (_exception_words(cond, name, ctx, lang) for name in EXCEPTIONS)
         if lang == "zh":
             return (f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
                     + (f"（不計緊接在以下否定詞之後的：{negators}）" if negators else "")
