@@ -87,6 +87,25 @@ class TestCompanyDutyLateness:
             'name: branch\ntitle: {en: B, zh: 乙}\nversion: "1"\nextends: ../acme\n', encoding="utf-8")
         assert _rules(tmp_path / "branch") == ("ROLE-1.own-duty-late",)
 
+    def test_a_pack_extending_it_with_a_rule_naming_the_duty_takes_it_over(self, tmp_path: Path) -> None:
+        """The rule written for the company pack leaves when a pack over it judges the duty."""
+        (tmp_path / "acme").mkdir()
+        (tmp_path / "branch").mkdir()
+        _pack(tmp_path / "acme", "call_centre")
+        (tmp_path / "branch" / "inventory.yaml").write_text(OWN_RULE.replace("acme.", "branch."), encoding="utf-8")
+        (tmp_path / "branch" / "pack.yaml").write_text(
+            'name: branch\ntitle: {en: B, zh: 乙}\nversion: "1"\nextends: ../acme\npolicies: [inventory.yaml]\n',
+            encoding="utf-8")
+        assert _rules(tmp_path / "branch") == ("DUTY-9.counted",)
+
+    def test_a_company_rule_of_the_same_id_is_kept(self, tmp_path: Path) -> None:
+        """A company's own rule called ROLE-1.own-duty-late is neither replaced nor dropped."""
+        own = OWN_RULE.split("rules:\n", 1)[1].replace("DUTY-9.counted", "ROLE-1.own-duty-late")
+        folder = _pack(tmp_path, "call_centre", "rules:\n  duties: own.yaml\n", own__yaml="rules:\n" + own)
+        assert _rules(folder) == ("ROLE-1.own-duty-late",)
+        rule = next(r for r in load_pack(folder).policy("call_centre.duties").rules if r.id == "ROLE-1.own-duty-late")
+        assert rule.title.en == "The inventory is counted"
+
     def test_a_replacement_duties_policy_without_grace_loads(self, tmp_path: Path) -> None:
         """A company's own duties policy in place of the base's, with no grace, is left as written."""
         own = OWN_RULE.replace("acme.inventory", "call_centre.duties")

@@ -60,12 +60,16 @@ _LATE: dict[str, Any] = {"kind": "any", "of": [
 ]}
 
 
+_TITLE = {"en": "A duty the company adds is done on time", "zh": "公司自訂的職責按時完成"}
+"""The title of the written rule: a rule of that id with another title is the company's own."""
+
+
 def _rule(spec: OwnDutyRule, duties: Sequence[str], first_owner: str) -> dict[str, Any]:
     """The rule judging ``duties`` late, with a worked example on the first (owned by ``first_owner``)."""
     fact = {"duty": duties[0], "owner": first_owner, "due_at": "2026-03-05T23:59:59+08:00"}
     return {
         "id": spec.rule_id,
-        "title": {"en": "A duty the company adds is done on time", "zh": "公司自訂的職責按時完成"},
+        "title": dict(_TITLE),
         "description": {
             "en": "The pack's other duty rules judge the duties they name. A duty the company adds (duties:) "
                   "that no rule of the pack names is listed here when the pack is built, and judged as they "
@@ -105,17 +109,19 @@ def with_own_duties(data: dict[str, Any], duties: Mapping[str, str], judging: It
     judging the pack's ``duties`` (id -> owner) that no rule of the ``judging`` policies names
     (the rules ``skip`` lists, which check a record's duty and owner, do not judge it), or take
     it out when there are none; True if the rules changed. A policy with no ``grace`` duration
-    (a company's own file in its place) is left as it is."""
+    (a company's own file in its place), or holding a rule of the company's with that id, is
+    left as it is."""
     spec = OWN_DUTY_RULES[data["id"]]
     params = data.get("params") or {}
-    if params.get(_GRACE, {}).get("type") != "duration":
-        return False
+    written = [rule for rule in data["rules"] if rule["id"] == spec.rule_id]
+    if params.get(_GRACE, {}).get("type") != "duration" or any(rule["title"] != _TITLE for rule in written):
+        return False  # the company's own file in the base's place, or its own rule of that id
     passed = {spec.rule_id, *skip}
     named = {duty for policy in judging for rule in policy.rules if rule.id not in passed
              for duty in duties_named(rule.when.model_dump(mode="python"))}
     wanted = [duty for duty in duties if duty not in named]
     rules = [rule for rule in data["rules"] if rule["id"] != spec.rule_id]
-    held = [duty for rule in data["rules"] if rule["id"] == spec.rule_id for duty in duties_named(rule["when"])]
+    held = [duty for rule in written for duty in duties_named(rule["when"])]
     if sorted(held) == sorted(wanted):
         return False
     data["rules"] = [*rules, _rule(spec, wanted, duties[wanted[0]])] if wanted else rules
