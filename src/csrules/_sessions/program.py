@@ -25,7 +25,7 @@ from csrules._engine.compile import CodeGenerator, CompiledRule, hit_selector
 from csrules._engine.decision import Obligation, Violation
 from csrules._engine.zones import fact_zone, shown_in
 from csrules._policy.facts import event_time_field, get_fact_type, path_getter
-from csrules._policy.kinds.base import ConditionBase, reads_now_of, walk
+from csrules._policy.kinds.base import ConditionBase, is_param_key, reads_now_of, walk
 from csrules._policy.kinds.core import All
 from csrules._policy.kinds.window import (
     WINDOW_KINDS,
@@ -131,15 +131,14 @@ def signature(*parts: Any) -> str:
 
 
 def param_names(cond: Any) -> set[str]:
-    """The names of the parameters ``cond`` reads, at any depth (a clock's ``param`` too)."""
+    """The names of the parameters ``cond`` reads, at any depth (a clock's ``param`` too, and
+    a ``contains``'s exception lists ``ignore_param`` ...)."""
     names: set[str] = set()
     stack: list[Any] = [cond.model_dump(mode="json")]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            name = node.get("param")
-            if isinstance(name, str):
-                names.add(name)
+            names |= {name for key, name in node.items() if is_param_key(key) and isinstance(name, str)}
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

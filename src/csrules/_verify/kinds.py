@@ -21,7 +21,7 @@ from typing import Any
 import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.kinds.base import register_translation
-from csrules._policy.kinds.core import All, Elapsed, coerce_literal
+from csrules._policy.kinds.core import EXCEPTIONS, All, Elapsed, coerce_literal
 from csrules._policy.kinds.time import OnHoliday
 from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
@@ -229,8 +229,8 @@ def _contains(cond: Any, enc: Encoding) -> Any:
     var = enc.field(cond.path)
     phrases = cond.phrases if cond.param is None else enc.params[cond.param]
     phrases = (phrases,) if isinstance(phrases, str) else tuple(phrases)
-    key = ("contains", cond.path, phrases, cond.fold, tuple(cond.ignore or ()), tuple(cond.negated_by or ()),
-           tuple(cond.negated_after or ()), cond.skip_quoted)
+    key = ("contains", cond.path, phrases, cond.fold, *(cond.words(name, enc.params) for name in EXCEPTIONS),
+           cond.skip_quoted)
     return z3.And(var.present, enc.atom(key, cond))
 
 

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from csrules._policy.kinds.base import walk
+from csrules._policy.kinds.base import param_refs, walk
 from csrules._policy.model import Oblige, Policy, Rule, show_param
 from csrules.policies import PACK_NAMES, Pack, lifecycle_defaults, lifecycle_regulation, load_pack, regulation_of
 
@@ -52,9 +52,7 @@ def rule_params(policy: Policy, rule: Rule) -> tuple[str, ...]:
     """The parameters a rule reads, as ``name=value`` with the value in force."""
     names: set[str] = set()
     for node in walk(rule.when):
-        param = getattr(node, "param", None)
-        if isinstance(param, str):
-            names.add(param)
+        names |= param_refs(node)
     for effect in rule.then:
         if isinstance(effect, Oblige) and effect.due is not None and effect.due.param:
             names.add(effect.due.param)

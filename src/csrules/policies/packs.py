@@ -57,8 +57,9 @@ from csrules.domain.complaint import complaint_lifecycle
 from csrules.domain.escalation import EscalationLadder
 from csrules.domain.roles import RoleCatalogue
 from csrules.exceptions import CsrulesError, PolicyError
+from csrules.policies.own_duties import OWN_DUTY_RULES, with_own_duties
 from csrules.policies.schemas import LifecycleEntry, PackManifest, SessionEntry
-from csrules.policies.slas import PackSlas, _owning_sla, bind_slas, checked_slas, split_overrides
+from csrules.policies.slas import PackSlas, SlaDeclaration, _owning_sla, bind_slas, checked_slas, split_overrides
 
 if TYPE_CHECKING:
     from csrules._engine.logs import DecisionLog
@@ -596,7 +597,7 @@ def _build(source: _PackDir, chain: tuple[str, ...]) -> Pack:
     if manifest.calendar is not None:  # registered first: the pack's policies may name it
         pinned = _register_calendar(manifest, source, lines, data)
     if manifest.extends is None:
-        pack = _base_pack(source, data, manifest)
+        pack = _base_pack(source, data, manifest, lines)
     else:
         try:
             base = _resolve(manifest.extends, chain, relative_to=source.root)
@@ -840,7 +841,7 @@ def _with_pinned_calendar(pack: Pack) -> Pack:
                    slas=pack.slas.with_calendar(plain, pinned))
 
 
-def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest) -> Pack:
+def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest, lines: Lines) -> Pack:
     """A pack that extends none: everything from its own files."""
     name = manifest.name
     if not manifest.policies:
@@ -875,7 +876,7 @@ def _base_pack(source: _PackDir, data: Mapping[str, Any], manifest: PackManifest
         lifecycle_params=lifecycle_params,
         timezone=manifest.timezone,
     )
-    return bind_slas(pack, _build_lifecycle, checked_slas(name, manifest.slas, data))
+    return _bound_slas(pack, checked_slas(name, manifest.slas, data), source, (data, lines))
 
 
 def _policies(source: _PackDir, files: Sequence[str]) -> tuple[Policy, ...]:
@@ -1258,12 +1259,17 @@ def _with_chain(pack: Pack) -> Pack:
             return _duty_lists(rule, pack)
         return False
 
+    duties = {duty.id: _role_id(pack.roles, duty.duty.owner) for duty in pack.duties}
+    judging = [policy for policy in (*pack.policies, *pack.session_policies) if policy.fact_type == "duty_record"]
+
     def chained(policy: Policy) -> Policy:
-        if not any(rule.id in _EDITED_RULES for rule in policy.rules):
+        if not any(rule.id in _EDITED_RULES for rule in policy.rules) and policy.id not in OWN_DUTY_RULES:
             return policy
         data = policy.model_dump(mode="python", exclude_unset=True)
         fields = ROLE_FIELDS.get(policy.fact_type, ())
         changed = [edit(rule, fields, policy.param_values) for rule in data["rules"]]
+        if policy.id in OWN_DUTY_RULES:  # the company's own duties no other rule judges
+            changed.append(with_own_duties(data, duties, judging, DUTY_RULES))
         if not any(changed):
             return policy
         suffix = f"+{pack.name}"
@@ -1766,7 +1772,38 @@ def extend_pack(base: Pack, source: _PackDir, data: Mapping[str, Any], manifest:
     )
     for key, filename in manifest.rules.items():
         extended = _with_rule_file(extended, base_id(key, ("rules", key)), source, filename)
-    return bind_slas(extended, _build_lifecycle, tuple(declarations.values()))
+    # an inherited SLA that no longer resolves was broken by the entry replacing, dropping or
+    # adding rules to a policy it reads or sets
+    touched: list[tuple[str, tuple[str | int, ...]]] = [
+        *((p.id, ("replace", i)) for i, p in enumerate(replacing)),
+        *((base_id(key, ("drop", i)), ("drop", i)) for i, key in enumerate(manifest.drop)),
+        *((base_id(key, ("rules", key)), ("rules", key)) for key in manifest.rules)]
+    return _bound_slas(extended, tuple(declarations.values()), source, (data, lines), touched, base.name)
+
+
+def _bound_slas(pack: Pack, decls: Sequence[SlaDeclaration], source: _PackDir, manifest: tuple[Any, Lines],
+                touched: Sequence[tuple[str, tuple[str | int, ...]]] = (), base: str | None = None) -> Pack:
+    """``pack`` with the SLAs ``decls`` bound (:func:`bind_slas`); an SLA that does not resolve
+    is refused at the line of the pack's manifest that made it so: its own ``slas:`` entry, or
+    for an SLA of the ``base`` pack the first entry of ``touched`` (policy id, where) naming a
+    policy it reads or sets (else ``extends:``)."""
+    try:
+        return bind_slas(pack, _build_lifecycle, decls)
+    except PolicyError as exc:
+        if len(exc.loc) < 2 or exc.loc[0] != "slas" or not isinstance(exc.loc[1], int):
+            raise
+        data, lines = manifest
+        decl = decls[exc.loc[1]]
+        own = [i for i, entry in enumerate(data.get("slas") or ()) if isinstance(entry, Mapping)
+               and entry.get("id") == decl.id]
+        message = exc.message
+        if own:
+            loc: tuple[str | int, ...] = ("slas", own[0], *exc.loc[2:])
+        else:
+            reads = {decl.policy, *(sink.rpartition(".")[0] for sink in decl.sets)}
+            loc = next((where for policy_id, where in touched if policy_id in reads), ("extends",))
+            message = f"{message} (an SLA of pack {base!r}: declare it again under slas:, or keep what it reads)"
+        raise PolicyError(message, file=source.manifest_name, line=line_for(lines, data, loc), loc=loc) from None
 
 
 def _sessions_of_dropped(base: Pack, dropped: set[str], where: str, line: int | None) -> set[str]:
@@ -1901,7 +1938,9 @@ def _with_manifest_overrides(
         key = next((k for k in manifest.overrides if k in str(exc)), next(iter(manifest.overrides)))
         # a parameter's error is located at ("overrides", name, ...): the same path under the key
         inner = tuple(exc.loc or ())[1:] if tuple(exc.loc or ())[:1] == ("overrides",) else ()
-        raise PolicyError(f"overrides: {exc}", file=source.manifest_name,
+        # an SLA's error is at its place among the pack's SLAs, which the key's line stands for
+        said = exc.message if tuple(exc.loc or ())[:1] == ("slas",) else str(exc)
+        raise PolicyError(f"overrides: {said}", file=source.manifest_name,
                           line=line_for(lines, data, ("overrides", key, *inner))) from None
 
 

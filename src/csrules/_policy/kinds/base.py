@@ -85,9 +85,11 @@ __all__ = [
     "condition_classes",
     "handler_for",
     "is_builtin_kind",
+    "is_param_key",
     "join",
     "naive_field",
     "optional_method",
+    "param_refs",
     "reads_now_of",
     "register_kind",
     "register_translation",
@@ -546,6 +548,18 @@ def translation_for(cond: ConditionBase) -> Callable[..., Any] | None:
 def condition_classes() -> Iterator[type[ConditionBase]]:
     """Every registered condition class, in registration order."""
     return iter(list(_CLASSES.values()))
+
+
+def is_param_key(key: object) -> bool:
+    """Whether a condition's field ``key`` names a parameter: ``param``, or ``<list>_param``
+    (a ``contains``'s ``ignore_param`` ...)."""
+    return isinstance(key, str) and (key == "param" or key.endswith("_param"))
+
+
+def param_refs(cond: ConditionBase) -> set[str]:
+    """The parameters ``cond`` itself names (not its children's)."""
+    return {value for key in type(cond).model_fields if is_param_key(key)
+            and isinstance(value := getattr(cond, key), str)}
 
 
 def walk(cond: ConditionBase) -> Iterator[ConditionBase]:

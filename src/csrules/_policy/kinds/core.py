@@ -222,6 +222,10 @@ TextFold = Literal["none", "case", "zh"]
 simplified and traditional Chinese (``zh`` implies ``case``)."""
 
 
+EXCEPTIONS = ("ignore", "negated_by", "negated_after")
+"""The exception lists of ``contains``; each may instead name a parameter (``ignore_param``)."""
+
+
 class Contains(ConditionBase):
     """Holds when the text at ``path`` (or any line of a list of texts) contains any phrase.
 
@@ -236,7 +240,10 @@ class Contains(ConditionBase):
     does not count either: with ``negated_by: [不能, 没有办法]`` the phrases ``保证`` and
     ``一定到`` are not found in ``不能保证一定到`` nor in ``没有办法保证``, and are in
     ``我保证一定到``; one right before one of the ``negated_after`` words does not count
-    (``保证不了`` with ``negated_after: [不了]``). With ``skip_quoted: true`` a phrase between
+    (``保证不了`` with ``negated_after: [不了]``). Each of these three lists may instead come
+    from a ``str_list`` parameter, named by ``ignore_param``, ``negated_by_param`` or
+    ``negated_after_param``, so a company sets it in its overrides (an empty list there excepts
+    nothing). With ``skip_quoted: true`` a phrase between
     quotation marks (「」, 『』, “”, ‘’, "", '' (never an apostrophe), and the title marks 《》, 〈〉)
     does not count: the agent repeating the customer's words (``您说「不行」``) says no such
     thing to the customer.
@@ -251,6 +258,9 @@ class Contains(ConditionBase):
     negated_by: list[str] | None = None
     negated_after: list[str] | None = None
     skip_quoted: bool = False
+    ignore_param: str | None = None
+    negated_by_param: str | None = None
+    negated_after_param: str | None = None
 
     @model_serializer(mode="wrap")
     def _unused_dropped(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -258,14 +268,24 @@ class Contains(ConditionBase):
         # before they existed, so decision records replay as the same policy content
         data = handler(self)
         if isinstance(data, dict):
-            for name in ("negated_by", "negated_after", "skip_quoted"):
+            for name in ("negated_by", "negated_after", "skip_quoted", *(f"{word}_param" for word in EXCEPTIONS)):
                 if name in data and data[name] == type(self).model_fields[name].default:
                     del data[name]
         return data
 
+    def words(self, name: str, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The words of the exception list ``name`` (one of :data:`EXCEPTIONS`): written in the
+        condition, or the value in ``params`` of the parameter naming them."""
+        param = getattr(self, f"{name}_param")
+        listed = getattr(self, name) if param is None else params[param]
+        return tuple(str(word) for word in listed or ())
+
     @model_validator(mode="after")
     def _one_source(self) -> Contains:
         exactly_one(self, "contains", ("phrases", "param"))
+        for name in EXCEPTIONS:
+            if getattr(self, name) is not None and getattr(self, f"{name}_param") is not None:
+                raise ValueError(f"contains takes {name} or {name}_param, not both")
         if self.phrases is not None and (not self.phrases or any(blank_phrase(p, self.fold) for p in self.phrases)):
             # a blank phrase is in nearly every text, as an empty one is in every text
             raise ValueError("contains needs at least one phrase, and no phrase may be empty or blank "
@@ -926,6 +946,15 @@ class _ItemsHandler(_MembershipHandler):
         return []
 
 
+def _exception_words(cond: Contains, name: str, ctx: DescribeContext, lang: Lang) -> str:
+    """The words of a ``contains``'s exception list ``name`` for its plain words: the list,
+    or the parameter's value with its name; empty when none are excepted."""
+    param = getattr(cond, f"{name}_param")
+    if param is None:
+        return ", ".join(getattr(cond, name) or ())
+    return ctx.param(param, lang) if ctx.params.get(param) else ""
+
+
 class _ContainsHandler:
     def check(self, cond: Contains, ctx: CheckContext) -> None:
         info = ctx.field(cond.path)
@@ -939,15 +968,25 @@ class _ContainsHandler:
                            "with in or compare instead", path=cond.path)
         if cond.param is not None:
             ctx.param(cond.param, "str_list", "str")
+        for name in EXCEPTIONS:
+            param = getattr(cond, f"{name}_param")
+            if param is None:
+                continue
+            ctx.param(param, "str_list", at=f"{name}_param")
+            for value, overridden in ctx.param_values(param):
+                if any(blank_phrase(str(word), cond.fold) for word in value or ()):
+                    # a blank exception stands beside every phrase (or holds it), and would silence the rule
+                    raise ctx.fail_param(f"{name}_param {param!r}: no word may be empty or blank", param,
+                                         overridden, at=f"{name}_param")
 
     def matcher(self, cond: Contains, params: dict[str, Any]) -> TextMatcher:
         """The compiled matcher for ``cond`` with these parameter values."""
         phrases: Any = cond.phrases if cond.param is None else params[cond.param]
         if isinstance(phrases, str):
             phrases = [phrases]
-        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, tuple(cond.ignore or ()),
-                           negated_by=tuple(cond.negated_by or ()), negated_after=tuple(cond.negated_after or ()),
-                           skip_quoted=cond.skip_quoted)
+        return TextMatcher(tuple(str(p) for p in phrases), cond.fold, cond.words("ignore", params),
+                           negated_by=cond.words("negated_by", params),
+                           negated_after=cond.words("negated_after", params), skip_quoted=cond.skip_quoted)
 
     def source(self, cond: Contains, ctx: CompileContext) -> str:
         guards, expr = ctx.access(cond.path)
@@ -967,8 +1006,7 @@ class _ContainsHandler:
     def describe(self, cond: Contains, lang: Lang, ctx: DescribeContext) -> str:
         label = ctx.label(cond.path, lang)
         listed = ctx.param_or(cond.param, cond.phrases, lang)
-        ignored, negators = ", ".join(cond.ignore or ()), ", ".join(cond.negated_by or ())
-        after = ", ".join(cond.negated_after or ())
+        ignored, negators, after = (_exception_words(cond, name, ctx, lang) for name in EXCEPTIONS)
         if lang == "zh":
             return (f"{label}包含以下任一用语：{listed}" + (f"（不計在以下用語之內的：{ignored}）" if ignored else "")
                     + (f"（不計緊接在以下否定詞之後的：{negators}）" if negators else "")
