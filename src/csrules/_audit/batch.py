@@ -21,7 +21,7 @@ from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW, given
 from csrules._audit.instants import INSTANT, read_instants
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
-from csrules._audit.summary import Partial, partial
+from csrules._audit.summary import Counts, partial, portable
 from csrules._engine.engine import Engine
 from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
@@ -227,13 +227,13 @@ def _decisions(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table | 
     return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
 
 
-Judged = tuple[pa.Table, Partial]
-"""A batch's decision rows and their counts."""
+Judged = tuple[pa.Table, Counts]
+"""A batch's decision rows and their counts, as Arrow (see :data:`~csrules._audit.summary.Counts`)."""
 
 
 def judged(spec: AuditSpec, batch: pa.RecordBatch) -> Judged:
     """A batch's decision rows and their counts, both made where the batch is judged (a
-    local worker or a cluster's), so the parent only writes and adds up."""
+    cluster's worker), so the parent only writes and adds up."""
     found = _decisions(spec, batch)
     table = (found if isinstance(found, pa.Table) else found.to_arrow()).cast(ROW_SCHEMA)
-    return table, partial(found)
+    return table, portable(partial(found))

@@ -57,7 +57,7 @@ from csrules._audit.inputs import (
 )
 from csrules._audit.instants import zone_of
 from csrules._audit.rows import ROW_SCHEMA
-from csrules._audit.summary import Partial, Summary, Tally
+from csrules._audit.summary import Partial, Summary, Tally, restored
 from csrules._engine.engine import Engine
 
 __all__ = ["AuditResult", "Progress", "Share", "audit", "close_workers", "engine_of", "fact_type_of", "filtered",
@@ -554,7 +554,7 @@ def _from_dask(results: Iterator[tuple[int, Any]], folder: Path | None) -> Itera
             with _writer(folder / f"part-{index:06d}.parquet") as writer:
                 writer.write_table(table)
             table = None
-        yield Done(rows, [count], table)
+        yield Done(rows, [restored(count)], table)
 
 
 @dataclass

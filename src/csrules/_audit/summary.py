@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from csrules._time.calendar import load_zone
 
-__all__ = ["OUTCOME_COLUMNS", "Partial", "Summary", "Tally", "partial"]
+__all__ = ["OUTCOME_COLUMNS", "Counts", "Partial", "Summary", "Tally", "partial", "portable", "restored"]
 
 _RANK = {"clean": 0, "action_required": 1, "needs_approval": 2, "violation": 3, "error": 4, "invalid": 5}
 """Outcomes by how a fact counts: a fact counts once, by the highest (invalid, then a rule
@@ -96,6 +96,31 @@ MAX_INVALID = 1000
 Partial = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None
 """One batch's counts: facts by grouping (``by``: subject, team or month), its ``value`` and
 outcome; effects by rule; and its invalid rows."""
+
+Counts = tuple[pa.Table, pa.Table, pa.Table] | None
+"""A batch's :data:`Partial` as Arrow tables, the form in which counts cross to another
+process: a Dask worker pickles a task's result on its event loop while its task thread runs
+the next batch, and pickling a Polars frame there can wait for ever on the thread pool that
+batch holds (Arrow's pickling needs no pool)."""
+
+
+def portable(part: Partial) -> Counts:
+    """``part`` as Arrow tables (see :data:`Counts`)."""
+    return None if part is None else (part[0].to_arrow(), part[1].to_arrow(), part[2].to_arrow())
+
+
+def restored(counts: Counts) -> Partial:
+    """The :data:`Partial` of :func:`portable` ``counts``."""
+    if counts is None:
+        return None
+    facts, rules, bad = (_frame(table) for table in counts)
+    return facts, rules, bad
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def partial(table: pa.Table | pl.DataFrame) -> Partial:
