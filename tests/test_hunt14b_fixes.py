@@ -1,0 +1,72 @@
+"""Wrong answers of the call-centre and online-support packs found against their sources
+(001, 003, 004), each pinned at its boundary: instants written with other offsets, times
+recorded after ``now``, and the readings stated in the pack READMEs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from csrules.policies import load_pack
+from tests.columnar_support import assert_same
+
+ONLINE = load_pack("online_support").engine()
+CENTRE = load_pack("call_centre").engine()
+
+
+def at(text: str) -> datetime:
+    """An aware instant from its ISO text."""
+    return datetime.fromisoformat(text)
+
+
+def rules(engine: Any, fact: dict[str, Any], fact_type: str, now: str) -> tuple[str, ...]:
+    """The rules that hold for ``fact`` at ``now``."""
+    return tuple(engine.evaluate(fact, fact_type=fact_type, now=at(now)).rule_ids)
+
+
+# ----------------------------------------------------------------------------- ORD-5 (003 篇27 4)
+
+ORDER = {"order_no": "G9", "placed_at": "2026-03-10T10:00:00+08:00", "amount": 30}
+"""An order placed at 10:00 Beijing time (拍下)."""
+
+
+class TestPaymentAfterNow:
+    """ORD-5: "拍下之後,12小時之內沒有付款的,應該及時和客戶聯系": a payment recorded for after
+    ``now`` had not been made at ``now``, so 12 hours unpaid still asks for the reminder."""
+
+    @pytest.mark.parametrize("paid_at", ["2026-03-10T23:00:00+08:00", "2026-03-10T15:00:00Z",
+                                         "2026-03-10T10:00:00-05:00"])
+    def test_paid_after_now_is_still_unpaid(self, paid_at: str) -> None:
+        """Judged at 22:30, 12.5 h after the order, a payment at 23:00 (in any offset) is yet to come."""
+        fact = {**ORDER, "paid_at": paid_at}
+        assert rules(ONLINE, fact, "order", "2026-03-10T22:30:00+08:00") == ("ORD-5.urge-payment",)
+
+    @pytest.mark.parametrize("status", ["paid", "shipping", "sent"])
+    def test_later_status_with_payment_after_now(self, status: str) -> None:
+        """A record replayed at 22:30 whose status is already later still shows no payment at 22:30."""
+        fact = {**ORDER, "paid_at": "2026-03-10T23:00:00+08:00", "status": status}
+        assert "ORD-5.urge-payment" in rules(ONLINE, fact, "order", "2026-03-10T22:30:00+08:00")
+
+    def test_paid_by_now_is_not_urged(self) -> None:
+        """Once the payment time has passed the order is paid: no reminder."""
+        fact = {**ORDER, "paid_at": "2026-03-10T23:00:00+08:00"}
+        assert rules(ONLINE, fact, "order", "2026-03-10T23:00:00+08:00") == ()
+
+    def test_cancelled_order_is_never_urged(self) -> None:
+        """A cancelled order is not urged, whatever its payment time says."""
+        fact = {**ORDER, "paid_at": "2026-03-10T23:00:00+08:00", "status": "cancelled"}
+        assert rules(ONLINE, fact, "order", "2026-03-10T22:30:00+08:00") == ()
+
+    def test_within_twelve_hours_is_not_urged(self) -> None:
+        """At exactly 12 h the order is still within them, payment to come or not."""
+        fact = {**ORDER, "paid_at": "2026-03-10T23:00:00+08:00"}
+        assert rules(ONLINE, fact, "order", "2026-03-10T22:00:00+08:00") == ()
+
+    def test_columnar_audit_agrees(self) -> None:
+        """The columnar audit reads a payment after now as the engine does."""
+        facts = [{**ORDER, "paid_at": "2026-06-01T10:00:00+00:00", "placed_at": "2026-05-31T10:00:00+00:00"},
+                 {**ORDER, "paid_at": "2026-06-01T08:00:00+00:00", "placed_at": "2026-05-31T10:00:00+00:00"},
+                 {**ORDER, "status": "unpaid", "placed_at": "2026-05-31T10:00:00+00:00"}]
+        assert_same(ONLINE, "order", facts)
