@@ -70,3 +70,28 @@ class TestPaymentAfterNow:
                  {**ORDER, "paid_at": "2026-06-01T08:00:00+00:00", "placed_at": "2026-05-31T10:00:00+00:00"},
                  {**ORDER, "status": "unpaid", "placed_at": "2026-05-31T10:00:00+00:00"}]
         assert_same(ONLINE, "order", facts)
+
+
+# ----------------------------------------------------------------- ATT-9 (001 換班制度 六; 請假制度 九)
+
+SWAPPED = {"agent_id": "A01", "requested_by": "A01", "on_swapped_shift": True, "start": "2026-03-10T08:30:00+08:00",
+           "end": "2026-03-10T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00"}
+"""A request for the swapped 08:30 shift of 10 March, asked nine days ahead."""
+
+
+class TestDutyOnASwappedShift:
+    """"換班和還班均不得請假,否則按曠工處理" bars leave asked; a business trip or training the
+    centre director approves (請假制度 九) is duty, not leave, and no 曠工."""
+
+    @pytest.mark.parametrize("kind", ["business_trip", "training"])
+    def test_trip_or_training_is_no_leave(self, kind: str) -> None:
+        """A trip or training on the swapped shift asks the centre director, with no ATT-9 absence."""
+        decision = CENTRE.evaluate({**SWAPPED, "kind": kind}, fact_type="leave_request", now=at(SWAPPED["requested_at"]))
+        assert "ATT-9.no-leave-on-swapped-shift" not in decision.rule_ids
+        assert decision.effect_keys == ("approval:centre_director",)
+
+    @pytest.mark.parametrize("kind", ["personal", "special_personal", "sick"])
+    def test_leave_asked_is_still_absence(self, kind: str) -> None:
+        """Leave asked for the swapped shift is still ATT-9's 曠工."""
+        fact = {**SWAPPED, "kind": kind, "certificate": kind == "sick"}
+        assert "ATT-9.no-leave-on-swapped-shift" in rules(CENTRE, fact, "leave_request", SWAPPED["requested_at"])
