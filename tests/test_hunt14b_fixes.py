@@ -95,3 +95,42 @@ class TestDutyOnASwappedShift:
         """Leave asked for the swapped shift is still ATT-9's 曠工."""
         fact = {**SWAPPED, "kind": kind, "certificate": kind == "sick"}
         assert "ATT-9.no-leave-on-swapped-shift" in rules(CENTRE, fact, "leave_request", SWAPPED["requested_at"])
+
+
+# ------------------------------------------------------------------ ATT-10 (001 交接班制度 1、4)
+
+HANDOVER = {"shift_start": "2026-03-10T16:00:00+08:00", "outgoing_agent": "A01", "incoming_agent": "A02",
+            "equipment_state": "ok", "open_cases": "none", "staffing_changes": "none", "notices_read": True}
+"""A complete handover to the 16:00 shift of 10 March, with no times of arrival or departure."""
+
+
+class TestHandoverTimesAfterNow:
+    """An arrival or a departure recorded for after ``now`` has not happened yet at ``now``."""
+
+    @pytest.mark.parametrize("arrived", ["2026-03-10T15:55:00+08:00", "2026-03-10T07:55:00Z",
+                                         "2026-03-10T02:55:00-05:00"])
+    def test_arrival_ahead_judged_before_the_shift(self, arrived: str) -> None:
+        """At 15:00 an arrival recorded for 15:55 (any offset) has not happened: nothing is late yet."""
+        fact = {**HANDOVER, "incoming_arrived_at": arrived}
+        assert rules(CENTRE, fact, "handover", "2026-03-10T15:00:00+08:00") == ()
+
+    def test_arrival_made_late_is_judged(self) -> None:
+        """Once the 15:55 arrival has happened it is less than ten minutes early: ATT-10."""
+        fact = {**HANDOVER, "incoming_arrived_at": "2026-03-10T15:55:00+08:00"}
+        assert rules(CENTRE, fact, "handover", "2026-03-10T15:56:00+08:00") == ("ATT-10.arrive-early",)
+
+    def test_arrival_still_ahead_at_the_shift_start_is_none(self) -> None:
+        """From the shift start an arrival still ahead is no arrival: ATT-10."""
+        fact = {**HANDOVER, "incoming_arrived_at": "2026-03-10T16:05:00+08:00"}
+        assert rules(CENTRE, fact, "handover", "2026-03-10T16:00:00+08:00") == ("ATT-10.arrive-early",)
+
+    @pytest.mark.parametrize("left", ["2026-03-10T16:00:00+08:00", "2026-03-10T08:00:00Z"])
+    def test_departure_ahead_has_not_left(self, left: str) -> None:
+        """At 15:30 a departure recorded for 16:00 has not happened: the outgoing agent is still there."""
+        fact = {**HANDOVER, "outgoing_left_at": left}
+        assert rules(CENTRE, fact, "handover", "2026-03-10T15:30:00+08:00") == ()
+
+    def test_departure_made_before_the_successor_sat(self) -> None:
+        """Once the departure has happened with no successor seated, ATT-10.wait-for-successor holds."""
+        fact = {**HANDOVER, "incoming_arrived_at": "2026-03-10T15:45:00+08:00", "outgoing_left_at": "2026-03-10T16:00:00+08:00"}
+        assert rules(CENTRE, fact, "handover", "2026-03-10T16:01:00+08:00") == ("ATT-10.wait-for-successor",)
