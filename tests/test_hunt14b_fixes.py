@@ -134,3 +134,45 @@ class TestHandoverTimesAfterNow:
         """Once the departure has happened with no successor seated, ATT-10.wait-for-successor holds."""
         fact = {**HANDOVER, "incoming_arrived_at": "2026-03-10T15:45:00+08:00", "outgoing_left_at": "2026-03-10T16:00:00+08:00"}
         assert rules(CENTRE, fact, "handover", "2026-03-10T16:01:00+08:00") == ("ATT-10.wait-for-successor",)
+
+
+# ------------------------------------------------------------------- ATT-7 (001 請假制度 一、八)
+
+SHIFT = {"agent_id": "A01", "shift_start": "2026-03-10T08:30:00+08:00", "shift_end": "2026-03-10T16:30:00+08:00"}
+"""A01's 08:30-16:30 shift of 10 March."""
+
+
+class TestAttendanceTimesAfterNow:
+    """An arrival or a departure recorded for after ``now`` has not happened yet at ``now``."""
+
+    @pytest.mark.parametrize("arrived", ["2026-03-10T09:00:00+08:00", "2026-03-10T01:00:00Z",
+                                         "2026-03-09T20:00:00-05:00"])
+    def test_arrival_ahead_is_not_yet_late(self, arrived: str) -> None:
+        """At 08:40 an arrival recorded for 09:00 (any offset) has not happened: not yet 20 minutes late."""
+        fact = {**SHIFT, "arrived_at": arrived}
+        assert rules(CENTRE, fact, "attendance_record", "2026-03-10T08:40:00+08:00") == ()
+
+    def test_arrival_made_late_is_judged(self) -> None:
+        """Once the 09:00 arrival has happened, 30 minutes late is ATT-7."""
+        fact = {**SHIFT, "arrived_at": "2026-03-10T09:00:00+08:00"}
+        assert rules(CENTRE, fact, "attendance_record", "2026-03-10T09:00:00+08:00") == ("ATT-7.late",)
+
+    @pytest.mark.parametrize("left", ["2026-03-10T12:00:00+08:00", "2026-03-10T04:00:00Z"])
+    def test_departure_ahead_is_not_yet_early_leave(self, left: str) -> None:
+        """At 11:00 a departure recorded for 12:00 has not happened: the agent has not left duty."""
+        fact = {**SHIFT, "arrived_at": "2026-03-10T08:20:00+08:00", "left_at": left}
+        assert rules(CENTRE, fact, "attendance_record", "2026-03-10T11:00:00+08:00") == ()
+
+    def test_departure_made_early_is_judged(self) -> None:
+        """Once the 12:00 departure has happened, four and a half hours early is ATT-7."""
+        fact = {**SHIFT, "arrived_at": "2026-03-10T08:20:00+08:00", "left_at": "2026-03-10T12:00:00+08:00"}
+        assert rules(CENTRE, fact, "attendance_record", "2026-03-10T12:00:00+08:00") == ("ATT-7.early-leave",)
+
+    def test_columnar_audit_agrees(self) -> None:
+        """The columnar audit reads times after now as the engine does."""
+        shift = {"agent_id": "A01", "shift_start": "2026-06-01T08:30:00+00:00", "shift_end": "2026-06-01T16:30:00+00:00"}
+        facts = [{**shift, "arrived_at": "2026-06-01T09:30:00+00:00"},
+                 {**shift, "arrived_at": "2026-06-01T08:55:00+00:00"},
+                 {**shift, "arrived_at": "2026-06-01T08:20:00+00:00", "left_at": "2026-06-01T12:00:00+00:00"},
+                 {**shift, "arrived_at": "2026-06-01T08:20:00+00:00", "left_at": "2026-06-01T08:40:00+00:00"}]
+        assert_same(CENTRE, "attendance_record", facts)
