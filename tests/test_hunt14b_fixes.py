@@ -86,7 +86,8 @@ class TestDutyOnASwappedShift:
     @pytest.mark.parametrize("kind", ["business_trip", "training"])
     def test_trip_or_training_is_no_leave(self, kind: str) -> None:
         """A trip or training on the swapped shift asks the centre director, with no ATT-9 absence."""
-        decision = CENTRE.evaluate({**SWAPPED, "kind": kind}, fact_type="leave_request", now=at(SWAPPED["requested_at"]))
+        fact = {**SWAPPED, "kind": kind}
+        decision = CENTRE.evaluate(fact, fact_type="leave_request", now=at(SWAPPED["requested_at"]))
         assert "ATT-9.no-leave-on-swapped-shift" not in decision.rule_ids
         assert decision.effect_keys == ("approval:centre_director",)
 
@@ -132,7 +133,8 @@ class TestHandoverTimesAfterNow:
 
     def test_departure_made_before_the_successor_sat(self) -> None:
         """Once the departure has happened with no successor seated, ATT-10.wait-for-successor holds."""
-        fact = {**HANDOVER, "incoming_arrived_at": "2026-03-10T15:45:00+08:00", "outgoing_left_at": "2026-03-10T16:00:00+08:00"}
+        fact = {**HANDOVER, "incoming_arrived_at": "2026-03-10T15:45:00+08:00",
+                "outgoing_left_at": "2026-03-10T16:00:00+08:00"}
         assert rules(CENTRE, fact, "handover", "2026-03-10T16:01:00+08:00") == ("ATT-10.wait-for-successor",)
 
 
@@ -170,7 +172,8 @@ class TestAttendanceTimesAfterNow:
 
     def test_columnar_audit_agrees(self) -> None:
         """The columnar audit reads times after now as the engine does."""
-        shift = {"agent_id": "A01", "shift_start": "2026-06-01T08:30:00+00:00", "shift_end": "2026-06-01T16:30:00+00:00"}
+        shift = {"agent_id": "A01", "shift_start": "2026-06-01T08:30:00+00:00",
+                 "shift_end": "2026-06-01T16:30:00+00:00"}
         facts = [{**shift, "arrived_at": "2026-06-01T09:30:00+00:00"},
                  {**shift, "arrived_at": "2026-06-01T08:55:00+00:00"},
                  {**shift, "arrived_at": "2026-06-01T08:20:00+00:00", "left_at": "2026-06-01T12:00:00+00:00"},
