@@ -179,3 +179,61 @@ class TestAttendanceTimesAfterNow:
                  {**shift, "arrived_at": "2026-06-01T08:20:00+00:00", "left_at": "2026-06-01T12:00:00+00:00"},
                  {**shift, "arrived_at": "2026-06-01T08:20:00+00:00", "left_at": "2026-06-01T08:40:00+00:00"}]
         assert_same(CENTRE, "attendance_record", facts)
+
+
+# ----------------------------------------------------------------------- ATT-4 (001 請假制度 五)
+
+SICK = {"agent_id": "A01", "requested_by": "A01", "kind": "sick", "start": "2026-03-05T08:30:00+08:00",
+        "end": "2026-03-05T16:30:00+08:00", "requested_at": "2026-03-05T07:00:00+08:00"}
+"""A full day of sick leave on 5 March, asked before the shift: the first day back is 6 March."""
+
+
+class TestSickNoteTimesAfterNow:
+    """A hand-in or a phone call recorded for after ``now`` has not happened yet at ``now``."""
+
+    @pytest.mark.parametrize("handed", ["2026-03-09T09:00:00+08:00", "2026-03-09T01:00:00Z"])
+    def test_late_hand_in_ahead_is_not_yet_late(self, handed: str) -> None:
+        """On the first day back a note recorded for 9 March is neither late nor missing yet: still owed."""
+        fact = {**SICK, "certificate_handed_at": handed}
+        found = rules(CENTRE, fact, "leave_request", "2026-03-06T10:00:00+08:00")
+        assert not {"ATT-4.hand-in-late", "ATT-4.certificate-missing"} & set(found)
+        assert "ATT-4.hand-in" in found
+
+    def test_note_ahead_is_missing_after_the_first_day_back(self) -> None:
+        """After the first day back a note recorded for 9 March has not reached the shift lead: missing."""
+        fact = {**SICK, "certificate_handed_at": "2026-03-09T09:00:00+08:00"}
+        found = rules(CENTRE, fact, "leave_request", "2026-03-07T00:01:00+08:00")
+        assert "ATT-4.certificate-missing" in found
+        assert "ATT-4.hand-in-late" not in found
+
+    def test_late_hand_in_made_is_late(self) -> None:
+        """Once the note handed in on 9 March has reached the shift lead, it is late (and no longer missing)."""
+        fact = {**SICK, "certificate_handed_at": "2026-03-09T09:00:00+08:00"}
+        found = rules(CENTRE, fact, "leave_request", "2026-03-09T10:00:00+08:00")
+        assert "ATT-4.hand-in-late" in found
+        assert "ATT-4.certificate-missing" not in found
+
+    @pytest.mark.parametrize("phoned", ["2026-03-05T10:00:00+08:00", "2026-03-04T21:00:00-05:00"])
+    def test_late_call_ahead_before_the_shift(self, phoned: str) -> None:
+        """At 06:00 an emergency call recorded for 10:00 has not been made: before the shift nothing is late."""
+        fact = {**SICK, "emergency": True, "requested_by": "A02", "requested_at": "2026-03-05T06:00:00+08:00",
+                "phoned_shift_lead_at": phoned}
+        found = rules(CENTRE, fact, "leave_request", "2026-03-05T06:00:00+08:00")
+        assert not {"ATT-4.emergency-phone", "ATT-1.late-approval"} & set(found)
+
+    def test_late_call_made_is_judged(self) -> None:
+        """Once the 10:00 call has been made after the 08:30 start, it is late: ATT-4 and the approval."""
+        fact = {**SICK, "emergency": True, "requested_by": "A02", "requested_at": "2026-03-05T06:00:00+08:00",
+                "phoned_shift_lead_at": "2026-03-05T10:00:00+08:00"}
+        found = rules(CENTRE, fact, "leave_request", "2026-03-05T10:00:00+08:00")
+        assert {"ATT-4.emergency-phone", "ATT-1.late-approval"} <= set(found)
+
+    def test_columnar_audit_agrees(self) -> None:
+        """The columnar audit reads hand-ins and calls after now as the engine does."""
+        sick = {**SICK, "start": "2026-05-30T08:30:00+00:00", "end": "2026-05-30T16:30:00+00:00",
+                "requested_at": "2026-05-30T07:00:00+00:00", "time_zone": "UTC"}
+        facts = [{**sick, "certificate_handed_at": "2026-06-02T09:00:00+00:00"},
+                 {**sick, "certificate_handed_at": "2026-05-31T09:00:00+00:00"},
+                 {**sick, "emergency": True, "start": "2026-06-01T10:00:00+00:00", "end": "2026-06-01T16:00:00+00:00",
+                  "requested_at": "2026-06-01T08:00:00+00:00", "phoned_shift_lead_at": "2026-06-01T11:00:00+00:00"}]
+        assert_same(CENTRE, "leave_request", facts)
