@@ -43,3 +43,37 @@ class TestNightShiftNames:
         shift = {**self.night_shift("白班"), "start": "2026-03-10T08:30:00+08:00",
                  "end": "2026-03-10T16:30:00+08:00", "left_at": "2026-03-10T16:30:00+08:00"}
         assert "ATT-12.night-stays" not in rules(shift, "shift_assignment")
+
+
+def leave_of(role: str, engine: Any = SHOP) -> tuple[str, ...]:
+    """The effect keys and rule ids of a personal leave asked four days ahead by ``role``."""
+    fact = {"agent_id": "S01", "requester_role": role, "kind": "personal", "start": "2026-03-05T08:30:00+08:00",
+            "end": "2026-03-05T16:30:00+08:00", "requested_at": "2026-03-01T09:00:00+08:00", "requested_by": "S01"}
+    decision = engine.evaluate(fact, fact_type="leave_request", now=datetime.fromisoformat(fact["requested_at"]))
+    return tuple(sorted(effect.rule_id for effect in decision.effects))
+
+
+class TestLeaveRequesterRole:
+    """請假需要提前一天和主管申請: the supervisor approves, but not a leave whose requester cannot be told."""
+
+    def test_a_role_outside_the_catalogue_is_flagged(self) -> None:
+        """A misspelt role (Supervisor, 客服部主管 of another pack) may be the supervisor himself: flagged."""
+        assert "ROLE-1.leave-unknown-role" in leave_of("Supervisor")
+        assert "ROLE-1.leave-unknown-role" in leave_of("客服部主管")
+
+    def test_roles_and_aliases_of_the_catalogue_are_known(self) -> None:
+        """An agent (by id or alias) asks the supervisor; the supervisor (by any alias) is flagged as his own."""
+        assert leave_of("agent") == leave_of("客服") == ("ATT-1.supervisor",)
+        assert leave_of("主管") == leave_of("cs_supervisor") == ("ROLE-1.own-approval",)
+
+    def test_a_company_role_joins_the_catalogue(self, tmp_path: Any) -> None:
+        """A role a company pack adds is known: its leave goes to the supervisor unflagged."""
+        root = tmp_path / "shop"
+        root.mkdir()
+        (root / "pack.yaml").write_text(
+            'name: shop\ntitle: {en: Shop, zh: 店}\nversion: "1"\nextends: ecommerce\nroles: roles.yaml\n',
+            encoding="utf-8")
+        (root / "roles.yaml").write_text(
+            "roles:\n  - id: trainee\n    title: {en: Trainee, zh: 實習客服}\n    reports_to: cs_supervisor\n",
+            encoding="utf-8")
+        assert leave_of("trainee", load_pack(str(root)).engine()) == ("ATT-1.supervisor",)
