@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
+
+from csrules.exceptions import FactError
 from csrules.policies import load_pack
 
 SHOP = load_pack("ecommerce").engine()
@@ -77,3 +80,23 @@ class TestLeaveRequesterRole:
             "roles:\n  - id: trainee\n    title: {en: Trainee, zh: 實習客服}\n    reports_to: cs_supervisor\n",
             encoding="utf-8")
         assert leave_of("trainee", load_pack(str(root)).engine()) == ("ATT-1.supervisor",)
+
+
+class TestReportNamesWhoRaisedIt:
+    """A trade customer's discount question goes to the supervisor (第二則 二 10) from a named role."""
+
+    @staticmethod
+    def report(raised_by: str) -> dict[str, Any]:
+        """A reseller's discount question raised by ``raised_by``."""
+        return {"raised_by": raised_by, "topic": "discount_request", "customer_type": "reseller",
+                "at": "2026-03-10T10:00:00+08:00"}
+
+    def test_blank_raised_by_is_refused_naming_the_field(self) -> None:
+        """Blank text names no role: a FactError naming raised_by, never an escalation of nobody's."""
+        for blank in ("", "  ", "\u3000"):
+            with pytest.raises(FactError, match="raised_by: blank text names no one"):
+                rules(self.report(blank), "report")
+
+    def test_spaces_around_the_role_are_no_part_of_it(self) -> None:
+        """'agent ' is the agent: the same escalation as 'agent'."""
+        assert rules(self.report("agent "), "report") == rules(self.report("agent"), "report") == ("ESC-5.transfer",)

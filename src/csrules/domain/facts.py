@@ -1906,7 +1906,7 @@ class ReportRequest(Fact):
 
     __subject__ = "raised_by"  # whose decision records are (csrules.records)
 
-    raised_by: str = _field("raised by role", "報告人崗位", "Role of whoever reports")
+    raised_by: RoleName = _field("raised by role", "報告人崗位", "Role of whoever reports")
     addressed_to: Named = _field("addressed to role", "報告對象", "Role reported to; none: not yet reported", None)
     topic: RequestTopic = _field("topic", "事項", "What the matter is")
     at: AwareDatetime = _field("at", "時間", "When the matter arose or was reported")
