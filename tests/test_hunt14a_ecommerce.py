@@ -100,3 +100,21 @@ class TestReportNamesWhoRaisedIt:
     def test_spaces_around_the_role_are_no_part_of_it(self) -> None:
         """'agent ' is the agent: the same escalation as 'agent'."""
         assert rules(self.report("agent "), "report") == rules(self.report("agent"), "report") == ("ESC-5.transfer",)
+
+
+class TestRemoteAreaCheckFromPlacing:
+    """拍下後還應該讓其核對地址,並查看其地址是否為偏遠地區 (第二則 二 12): from the placing, paid or not."""
+
+    @staticmethod
+    def order(status: str, **extra: Any) -> dict[str, Any]:
+        """An order placed on 1 March in ``status``."""
+        return {"order_no": "T1", "placed_at": "2026-03-01T10:00:00+08:00", "status": status, "amount": 59, **extra}
+
+    def test_placed_and_unpaid_is_checked(self) -> None:
+        """An order placed (拍下) and not yet paid is asked the check, as a paid one is."""
+        assert "ORD-6.remote-area" in rules(self.order("unpaid"), "order")
+        assert "ORD-6.remote-area" not in rules(self.order("unpaid", remote_area_checked=True), "order")
+
+    def test_a_cancelled_order_is_not(self) -> None:
+        """A cancelled order is dispatched nowhere: neither the duty nor a late check."""
+        assert not {"ORD-6.remote-area", "ORD-6.remote-area-late"} & set(rules(self.order("cancelled"), "order"))
