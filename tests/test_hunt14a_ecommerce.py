@@ -118,3 +118,21 @@ class TestRemoteAreaCheckFromPlacing:
     def test_a_cancelled_order_is_not(self) -> None:
         """A cancelled order is dispatched nowhere: neither the duty nor a late check."""
         assert not {"ORD-6.remote-area", "ORD-6.remote-area-late"} & set(rules(self.order("cancelled"), "order"))
+
+
+class TestCompanySecrets:
+    """應嚴格保守公司的經營、財務、人事、技術、客戶信息等機密 (第二則 一 10): the company's secrets too."""
+
+    @staticmethod
+    def review(**found: bool) -> dict[str, Any]:
+        """A QA review of agent E01 with what it ``found``."""
+        return {"reviewer": "S1", "agent_id": "E01", "reviewed_at": "2026-03-10T15:00:00+08:00", **found}
+
+    def test_disclosing_the_companys_secrets_is_a_violation(self) -> None:
+        """The shop's business or financial secrets disclosed: CON-7, critical, as customer data is."""
+        decision = SHOP.evaluate(self.review(disclosed_company_secrets=True), fact_type="qa_review", now=NOW)
+        assert [(v.rule_id, v.severity) for v in decision.violations] == [("CON-7.secrets", "critical")]
+
+    def test_a_review_finding_neither_is_clean(self) -> None:
+        """Nothing disclosed: no CON-7."""
+        assert "CON-7.secrets" not in rules(self.review(), "qa_review")

@@ -1854,6 +1854,8 @@ class QAReview(Fact):
     """A quality-inspection review of one agent's service (質檢) and what it observed.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``disclosed_company_secrets``: the company's own secrets, beside its customers' data.
     """
 
     reviewer: Id = _field("reviewer", "質檢員", "Who reviewed")
@@ -1876,6 +1878,10 @@ class QAReview(Fact):
     unrelated_work: bool = _field("unrelated work", "與工作無關的事", "Did things unrelated to work", False)
     second_job: bool = _field("second job", "第二職業", "Worked a second job during work time", False)
     disclosed_customer_data: bool = _field("disclosed customer data", "泄露客戶資料", "Disclosed customer data", False)
+    disclosed_company_secrets: bool = _field(
+        "disclosed company secrets", "泄露公司機密",
+        "Disclosed the company's business, financial, personnel or technical secrets (002 第二則 一 10)", False
+    )
 
 
 RequestTopic = Literal[
