@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
+from csrules._docs import render_docs, subject_from_pack
 from csrules.exceptions import FactError
 from csrules.policies import load_pack
 
@@ -136,3 +137,14 @@ class TestCompanySecrets:
     def test_a_review_finding_neither_is_clean(self) -> None:
         """Nothing disclosed: no CON-7."""
         assert "CON-7.secrets" not in rules(self.review(), "qa_review")
+
+
+class TestDocumentNamesTheShopsApprover:
+    """The shop's reviewer document says who allows leaving the post as the rule reads it: the supervisor."""
+
+    def test_no_shift_lead_in_the_attendance_reading(self) -> None:
+        """ATT-7.discipline's Chinese reading names no 班長, a role the shop does not have (主管 approves)."""
+        markdown = render_docs(subject_from_pack(load_pack("ecommerce")), ("zh",), date(2026, 12, 6)).markdown
+        reading = markdown[markdown.index("ATT-7.discipline"):markdown.index("ROLE-1.attendance-unknown-role")]
+        assert "主管" in reading
+        assert "班长" not in reading

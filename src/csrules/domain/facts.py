@@ -905,13 +905,15 @@ class AttendanceRecord(Fact):
         ge=0,
     )
     away_approved: bool = _field(
-        "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
+        "absence from post approved", "離台已獲批准",
+        "Leaving the desk was allowed; who allowed it (away_approved_by) is read by the pack's rules: the call"
+        " centre's shift lead or a role above, the e-commerce shop's CS supervisor (主管)", False
     )
     away_approved_by: Named = _field(
         "absence from post approved by",
         "批准離台人",
-        "Role that allowed leaving the desk; the pack's rules accept only the roles that may (the shift lead"
-        " or a role above it)",
+        "Role that allowed leaving the desk; the pack's rules accept only the roles that may (the call centre's"
+        " shift lead or a role above it, the e-commerce shop's CS supervisor)",
         None,
     )
     switched_post: bool = _field("switched post", "串崗", "Worked at another post without leave", False)
