@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -148,3 +148,25 @@ class TestDocumentNamesTheShopsApprover:
         reading = markdown[markdown.index("ATT-7.discipline"):markdown.index("ROLE-1.attendance-unknown-role")]
         assert "主管" in reading
         assert "班长" not in reading
+
+
+class TestHandoverBookWhenTheNightAgentLeaves:
+    """晚班客服下班前把交接事項寫在交接本上 (第二則 二 1): due before the night agent goes off."""
+
+    BOOKLESS: ClassVar[dict[str, str]] = {"shift_start": "2026-03-11T08:30:00+08:00", "outgoing_agent": "E02", "incoming_agent": "E01"}
+
+    def test_gone_without_the_book_is_judged_at_once(self) -> None:
+        """Gone at 00:20 (written in UTC) with no book: a breach at 01:00, not only from 08:30."""
+        fact = {**self.BOOKLESS, "outgoing_left_at": "2026-03-10T16:20:00Z"}
+        assert "ATT-12.handover-book" in rules(fact, "handover", datetime.fromisoformat("2026-03-11T01:00:00+08:00"))
+
+    def test_still_on_duty_is_not_judged_yet(self) -> None:
+        """Not yet gone (serving a customer past midnight): the book may still be written."""
+        assert "ATT-12.handover-book" not in rules(self.BOOKLESS, "handover",
+                                                   datetime.fromisoformat("2026-03-11T01:00:00+08:00"))
+
+    def test_written_before_leaving_is_clean(self) -> None:
+        """The book written (open cases logged): no finding, before or after 08:30."""
+        fact = {**self.BOOKLESS, "outgoing_left_at": "2026-03-11T00:20:00+08:00", "open_cases": "none"}
+        for now in ("2026-03-11T01:00:00+08:00", "2026-03-11T09:00:00+08:00"):
+            assert "ATT-12.handover-book" not in rules(fact, "handover", datetime.fromisoformat(now))
