@@ -153,7 +153,8 @@ class TestDocumentNamesTheShopsApprover:
 class TestHandoverBookWhenTheNightAgentLeaves:
     """晚班客服下班前把交接事項寫在交接本上 (第二則 二 1): due before the night agent goes off."""
 
-    BOOKLESS: ClassVar[dict[str, str]] = {"shift_start": "2026-03-11T08:30:00+08:00", "outgoing_agent": "E02", "incoming_agent": "E01"}
+    BOOKLESS: ClassVar[dict[str, str]] = {
+        "shift_start": "2026-03-11T08:30:00+08:00", "outgoing_agent": "E02", "incoming_agent": "E01"}
 
     def test_gone_without_the_book_is_judged_at_once(self) -> None:
         """Gone at 00:20 (written in UTC) with no book: a breach at 01:00, not only from 08:30."""
