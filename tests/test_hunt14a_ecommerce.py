@@ -171,3 +171,29 @@ class TestHandoverBookWhenTheNightAgentLeaves:
         fact = {**self.BOOKLESS, "outgoing_left_at": "2026-03-11T00:20:00+08:00", "open_cases": "none"}
         for now in ("2026-03-11T01:00:00+08:00", "2026-03-11T09:00:00+08:00"):
             assert "ATT-12.handover-book" not in rules(fact, "handover", datetime.fromisoformat(now))
+
+
+class TestReviewersFindings:
+    """三不 (第二則 一 7) and 上班時間不得做與工作無關的事情 (二 3), as a QA reviewer records them."""
+
+    @staticmethod
+    def review(**found: bool) -> dict[str, Any]:
+        """A QA review of agent E01 with what it ``found``."""
+        return {"reviewer": "S1", "agent_id": "E01", "reviewed_at": "2026-03-10T15:00:00+08:00", **found}
+
+    @pytest.mark.parametrize("finding", ["harsh_words", "shifted_blame", "blamed_customer"])
+    def test_each_of_the_three_nots_is_a_violation(self, finding: str) -> None:
+        """Blunt words, shifting blame, reproaching the customer: each a CON-4 violation."""
+        decision = SHOP.evaluate(self.review(**{finding: True}), fact_type="qa_review", now=NOW)
+        assert [(v.rule_id, v.code) for v in decision.violations] == [("CON-4.three-nots", "CON-4")]
+
+    def test_a_private_call_is_unrelated_work_and_warned(self) -> None:
+        """A private call during work time is a thing unrelated to work: CON-6, warned (違者將予以警告)."""
+        decision = SHOP.evaluate(self.review(private_call=True), fact_type="qa_review", now=NOW)
+        assert [v.rule_id for v in decision.violations] == ["CON-6.unrelated-work"]
+        assert decision.violations[0].consequence is not None
+        assert decision.violations[0].consequence.zh == "予以警告"
+
+    def test_a_clean_review_is_clean(self) -> None:
+        """Nothing found: nothing flagged."""
+        assert rules(self.review(), "qa_review") == ()

@@ -1857,7 +1857,8 @@ class QAReview(Fact):
 
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
-       ``disclosed_company_secrets``: the company's own secrets, beside its customers' data.
+       ``disclosed_company_secrets``: the company's own secrets, beside its customers' data;
+       ``blamed_customer``: reproaching or grumbling at the customer.
     """
 
     reviewer: Id = _field("reviewer", "質檢員", "Who reviewed")
@@ -1871,6 +1872,9 @@ class QAReview(Fact):
     angry: bool = _field("lost temper", "動怒", "Showed anger", False)
     rash_promise: bool = _field("rash promise", "輕易承諾", "Made a promise that cannot be kept", False)
     shifted_blame: bool = _field("shifted blame", "推卸責任", "Shifted responsibility", False)
+    blamed_customer: bool = _field(
+        "blamed the customer", "責備埋怨客戶", "Reproached or grumbled at the customer (002 第二則 一 7 三不)", False
+    )
     raised_voice: bool = _field("raised voice", "提高音調", "Raised the voice", False)
     doubted_honesty: bool = _field("doubted honesty", "懷疑顧客誠實", "Doubted the customer's honesty", False)
     chatted: bool = _field("idle chat", "閒聊", "Chatted with customers or neighbours", False)
