@@ -197,3 +197,29 @@ class TestReviewersFindings:
     def test_a_clean_review_is_clean(self) -> None:
         """Nothing found: nothing flagged."""
         assert rules(self.review(), "qa_review") == ()
+
+
+class TestDayAgentHandsOverInPerson:
+    """白班客服下班前要和晚班客服做好工作交接 (第二則 二 1): not before the night agent is there."""
+
+    @staticmethod
+    def handover(left: str, arrived: str, **extra: str) -> dict[str, Any]:
+        """The day agent E01 handing over to the night agent E02 on 10 March."""
+        return {"shift_start": "2026-03-10T16:00:00+08:00", "outgoing_agent": "E01", "incoming_agent": "E02",
+                "outgoing_left_at": left, "incoming_arrived_at": arrived, **extra}
+
+    def test_leaving_before_the_night_agent_came_is_a_breach(self) -> None:
+        """Left at 16:30, the night agent came at 16:40 (written in UTC): no handover was possible."""
+        fact = self.handover("2026-03-10T08:30:00Z", "2026-03-10T08:40:00Z")
+        assert "ATT-12.day-handover" in rules(fact, "handover")
+        assert "ATT-12.day-handover" in rules({**fact, "outgoing_shift": "白班"}, "handover")
+
+    def test_leaving_once_the_night_agent_is_there_is_clean(self) -> None:
+        """The night agent came at 15:55 (or at the very minute the day agent left): handed over."""
+        for arrived in ("2026-03-10T15:55:00+08:00", "2026-03-10T16:30:00+08:00"):
+            assert "ATT-12.day-handover" not in rules(self.handover("2026-03-10T16:30:00+08:00", arrived), "handover")
+
+    def test_the_night_agents_handover_is_the_books(self) -> None:
+        """A handover the night agent makes (outgoing_shift 晚班) is judged by the book, not in person."""
+        fact = self.handover("2026-03-10T16:30:00+08:00", "2026-03-10T16:40:00+08:00", outgoing_shift="晚班")
+        assert "ATT-12.day-handover" not in rules(fact, "handover")
