@@ -55,3 +55,25 @@ class TestPlatformRules:
     def test_returns_policy_is_no_guarantee(self, line: str) -> None:
         """保證7天無理由退換 states the rule, not a delivery time."""
         assert not guarantees(line)
+
+
+def grants(line: str) -> bool:
+    """Whether ESC-5.no-discount flags a chat in which the agent greets politely and says ``line``."""
+    fact = {"call_id": "T1", "agent_id": "E01", "started_at": "2026-03-10T10:00:00+08:00", "duration": "PT3M",
+            "agent_lines": ["您好，請問有什麼可以幫您", line]}
+    return "ESC-5.no-discount" in SHOP.evaluate(fact, fact_type="call_record", now=NOW).rule_ids
+
+
+class TestPriceChanges:
+    """當買家要求優惠的意圖時明確表示不可以優惠 (第二則 二 10): 改價 for the buyer is a discount."""
+
+    @pytest.mark.parametrize("line", ["好的，給您改價到99元", "拍下後我給您改價", "我幫您改一下價格", "可以改價的",
+                                      "給您改個價"])
+    def test_changing_the_price_is_a_discount(self, line: str) -> None:
+        """The agent lowering the price of a placed order grants a discount."""
+        assert grants(line)
+
+    @pytest.mark.parametrize("line", ["不能改價哦", "沒辦法給您改價", "可以改價嗎？我幫您問問", "主管同意給您改價"])
+    def test_refusals_questions_and_the_supervisors_price_are_not(self, line: str) -> None:
+        """A refusal, the buyer's question repeated, and the supervisor's price relayed grant nothing."""
+        assert not grants(line)
