@@ -905,13 +905,15 @@ class AttendanceRecord(Fact):
         ge=0,
     )
     away_approved: bool = _field(
-        "absence from post approved", "經班長批准離台", "The shift lead allowed leaving the desk", False
+        "absence from post approved", "離台已獲批准",
+        "Leaving the desk was allowed; who allowed it (away_approved_by) is read by the pack's rules: the call"
+        " centre's shift lead or a role above, the e-commerce shop's CS supervisor (主管)", False
     )
     away_approved_by: Named = _field(
         "absence from post approved by",
         "批准離台人",
-        "Role that allowed leaving the desk; the pack's rules accept only the roles that may (the shift lead"
-        " or a role above it)",
+        "Role that allowed leaving the desk; the pack's rules accept only the roles that may (the call centre's"
+        " shift lead or a role above it, the e-commerce shop's CS supervisor)",
         None,
     )
     switched_post: bool = _field("switched post", "串崗", "Worked at another post without leave", False)
@@ -1854,6 +1856,9 @@ class QAReview(Fact):
     """A quality-inspection review of one agent's service (質檢) and what it observed.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``disclosed_company_secrets``: the company's own secrets, beside its customers' data;
+       ``blamed_customer``: reproaching or grumbling at the customer.
     """
 
     reviewer: Id = _field("reviewer", "質檢員", "Who reviewed")
@@ -1867,6 +1872,9 @@ class QAReview(Fact):
     angry: bool = _field("lost temper", "動怒", "Showed anger", False)
     rash_promise: bool = _field("rash promise", "輕易承諾", "Made a promise that cannot be kept", False)
     shifted_blame: bool = _field("shifted blame", "推卸責任", "Shifted responsibility", False)
+    blamed_customer: bool = _field(
+        "blamed the customer", "責備埋怨客戶", "Reproached or grumbled at the customer (002 第二則 一 7 三不)", False
+    )
     raised_voice: bool = _field("raised voice", "提高音調", "Raised the voice", False)
     doubted_honesty: bool = _field("doubted honesty", "懷疑顧客誠實", "Doubted the customer's honesty", False)
     chatted: bool = _field("idle chat", "閒聊", "Chatted with customers or neighbours", False)
@@ -1876,6 +1884,10 @@ class QAReview(Fact):
     unrelated_work: bool = _field("unrelated work", "與工作無關的事", "Did things unrelated to work", False)
     second_job: bool = _field("second job", "第二職業", "Worked a second job during work time", False)
     disclosed_customer_data: bool = _field("disclosed customer data", "泄露客戶資料", "Disclosed customer data", False)
+    disclosed_company_secrets: bool = _field(
+        "disclosed company secrets", "泄露公司機密",
+        "Disclosed the company's business, financial, personnel or technical secrets (002 第二則 一 10)", False
+    )
 
 
 RequestTopic = Literal[
@@ -1906,7 +1918,7 @@ class ReportRequest(Fact):
 
     __subject__ = "raised_by"  # whose decision records are (csrules.records)
 
-    raised_by: str = _field("raised by role", "報告人崗位", "Role of whoever reports")
+    raised_by: RoleName = _field("raised by role", "報告人崗位", "Role of whoever reports")
     addressed_to: Named = _field("addressed to role", "報告對象", "Role reported to; none: not yet reported", None)
     topic: RequestTopic = _field("topic", "事項", "What the matter is")
     at: AwareDatetime = _field("at", "時間", "When the matter arose or was reported")
