@@ -7,7 +7,7 @@ import pickle
 import polars as pl
 import pyarrow as pa
 
-from csrules._audit.batch import AuditSpec, judged
+from csrules._audit.batch import AuditSpec, judged_on_a_cluster
 from csrules._audit.summary import partial, portable, restored
 from csrules.policies import load_pack
 from tests.columnar_support import NOW, table
@@ -18,18 +18,19 @@ def _judged_examples() -> tuple[pa.Table, object]:
     engine = load_pack("call_centre").engine()
     spec = AuditSpec(engine, "leave_request", NOW)
     batch = table(examples("call_centre", "leave_request")).to_batches()[0]
-    return judged(spec, batch)
+    return judged_on_a_cluster(spec, batch)
 
 
 class TestWhatAClusterWorkerSends:
     """A Dask worker pickles a task's result on its event loop while its task thread judges the
     next batch with Polars; pickling a Polars frame there could wait for ever on the thread pool
-    that batch holds. What ``judged`` returns is Arrow only."""
+    that batch holds. What a cluster's task returns is Arrow only."""
 
     def test_the_result_pickles_without_polars(self) -> None:
         rows, counts = _judged_examples()
         assert isinstance(rows, pa.Table)
-        assert counts is not None and all(isinstance(part, pa.Table) for part in counts)
+        assert counts is not None
+        assert all(isinstance(part, pa.Table) for part in counts)
         assert b"polars" not in pickle.dumps((rows, counts))
 
     def test_the_counts_come_back_as_they_were_counted(self) -> None:
@@ -38,7 +39,8 @@ class TestWhatAClusterWorkerSends:
         assert isinstance(frame, pl.DataFrame)
         expected = partial(frame)
         back = restored(pickle.loads(pickle.dumps(counts)))
-        assert expected is not None and back is not None
+        assert expected is not None
+        assert back is not None
         for want, got in zip(expected, back, strict=True):
             assert got.equals(want)
             assert got.schema == want.schema

@@ -21,7 +21,7 @@ from csrules._audit.col_zone import local_wall
 from csrules._audit.inputs import ROW, given
 from csrules._audit.instants import INSTANT, read_instants
 from csrules._audit.rows import ROW_SCHEMA, RowMeta, decision_rows, invalid_rows, rows_batch
-from csrules._audit.summary import Counts, partial, portable
+from csrules._audit.summary import Counts, Partial, partial, portable
 from csrules._engine.engine import Engine
 from csrules._engine.record import subject_field
 from csrules._policy.facts import field_info, get_fact_type
@@ -29,7 +29,10 @@ from csrules._time.clock import DAY_MICROS
 from csrules.domain.facts import ID_SPACES
 from csrules.exceptions import FactError
 
-__all__ = ["AuditSpec", "Judged", "as_instant", "audit_batch", "given", "judge_rows", "judged", "meta_frame"]
+__all__ = [
+    "AuditSpec", "Judged", "as_instant", "audit_batch", "given", "judge_rows", "judged", "judged_on_a_cluster",
+    "meta_frame",
+]
 
 _EPOCH = date(1970, 1, 1)
 
@@ -227,13 +230,20 @@ def _decisions(spec: AuditSpec, batch: pa.RecordBatch | pa.Table) -> pa.Table | 
     return pa.Table.from_batches([rows_batch(judge_rows(spec.engine, spec, frame))], schema=ROW_SCHEMA)
 
 
-Judged = tuple[pa.Table, Counts]
-"""A batch's decision rows and their counts, as Arrow (see :data:`~csrules._audit.summary.Counts`)."""
+Judged = tuple[pa.Table, Partial]
+"""A batch's decision rows and their counts."""
 
 
 def judged(spec: AuditSpec, batch: pa.RecordBatch) -> Judged:
     """A batch's decision rows and their counts, both made where the batch is judged (a
-    cluster's worker), so the parent only writes and adds up."""
+    local worker or a cluster's), so the parent only writes and adds up."""
     found = _decisions(spec, batch)
     table = (found if isinstance(found, pa.Table) else found.to_arrow()).cast(ROW_SCHEMA)
-    return table, portable(partial(found))
+    return table, partial(found)
+
+
+def judged_on_a_cluster(spec: AuditSpec, batch: pa.RecordBatch) -> tuple[pa.Table, Counts]:
+    """:func:`judged`, its counts as Arrow (:data:`~csrules._audit.summary.Counts`): a cluster's
+    worker pickles the result on its event loop while its task thread runs the next batch."""
+    table, counts = judged(spec, batch)
+    return table, portable(counts)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from csrules._audit.batch import AuditSpec, judged
+from csrules._audit.batch import AuditSpec, judged_on_a_cluster
 from csrules._audit.errors import AuditError
 from csrules._audit.hosts import carried
 
@@ -37,7 +37,7 @@ def on_dask(spec: AuditSpec, batches: Iterator[pa.RecordBatch], scheduler: Any) 
         shared = client.scatter(carried(spec), broadcast=True, hash=False)  # with the host's imports
         pending: deque[tuple[int, Any]] = deque()
         for batch in batches:
-            pending.append((batch.num_rows, client.submit(judged, shared, batch, pure=False)))
+            pending.append((batch.num_rows, client.submit(judged_on_a_cluster, shared, batch, pure=False)))
             while len(pending) > 2 * workers:
                 yield _result(*pending.popleft())
         while pending:
