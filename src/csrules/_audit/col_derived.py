@@ -26,6 +26,7 @@ from csrules.domain.facts import (
     ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
     ATTENDANCE_LONGEST_OVER_TOTAL,
     ID_SPACES,
+    INVISIBLE_MARKS,
     ORDER_PAID_UNPAID,
     job_type_key,
 )
@@ -96,8 +97,9 @@ _SCRIPT = ("verify_identity", "introduce", "ask_convenience", "give_solution")
 def _call(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """CallRecord: first and last lines, the offence number, the outbound script in order."""
     problems.append((frame, pl.col("duration") < pl.duration(), FACT, "a call cannot last a negative time"))
-    # the lines with text: a blank one is no line (as the model reads it)
-    lines = pl.col("agent_lines").list.eval(pl.element().filter(pl.element().str.strip_chars(ID_SPACES) != ""))
+    # the lines with text: a blank one, or one of invisible marks, is no line (the model's has_text)
+    shown = pl.element().str.replace_all(INVISIBLE_MARKS, "").str.strip_chars(ID_SPACES) != ""
+    lines = pl.col("agent_lines").list.eval(pl.element().filter(shown))
     done = pl.col("script_steps").list.eval(pl.element().filter(pl.element().is_in(list(_SCRIPT)))
                                             .unique(maintain_order=True))
     return frame.with_columns(

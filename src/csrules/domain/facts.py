@@ -53,7 +53,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
-from csrules._policy.text import fold_text
+from csrules._policy.text import _INVISIBLE, fold_text
 from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
 from csrules._time.clock import in_daily_window
 from csrules._time.durations import ClockDurationField, parse_clock_duration
@@ -63,6 +63,7 @@ from csrules.exceptions import DurationError, FactError
 __all__ = [
     "DEFAULT_TIME_ZONE",
     "ID_SPACES",
+    "INVISIBLE_MARKS",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -405,6 +406,17 @@ ID_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2
              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 """Every character ``str.strip()`` drops around an id (those ``isspace`` holds for): a column
 of ids stripped of exactly these (``str.strip_chars(ID_SPACES)``) reads as :data:`Id` does."""
+
+
+INVISIBLE_MARKS = _INVISIBLE.pattern
+"""A regular expression of the invisible format characters (zero-width space, byte-order mark,
+direction marks) that text matching drops: a line of them and spaces shows nothing."""
+
+
+def has_text(line: str) -> bool:
+    """Whether ``line`` shows a character: one outside :data:`ID_SPACES` and :data:`INVISIBLE_MARKS`
+    (a chat export's empty message may hold a zero-width space or a byte-order mark)."""
+    return bool(_INVISIBLE.sub("", line).strip(ID_SPACES))
 
 
 def read_id(value: Any) -> Any:
@@ -1669,10 +1681,10 @@ class CallRecord(Fact):
             raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         done = [step for step in self.script_steps if step in _SCRIPT_ORDER]
         self._set(
-            # a blank line (a silent turn, an empty message) is no line: the agent's first and
-            # last words are the first and last lines with text
-            greeting=next((line for line in self.agent_lines if line.strip(ID_SPACES)), ""),
-            closing_line=next((line for line in reversed(self.agent_lines) if line.strip(ID_SPACES)), ""),
+            # a blank line (a silent turn, an empty message, a lone invisible mark) is no line:
+            # the agent's first and last words are the first and last lines with text
+            greeting=next((line for line in self.agent_lines if has_text(line)), ""),
+            closing_line=next((line for line in reversed(self.agent_lines) if has_text(line)), ""),
             greeting_offence_number=self.prior_greeting_offences + 1,
             script_in_order=tuple(dict.fromkeys(done)) == _SCRIPT_ORDER,
         )
