@@ -55,3 +55,36 @@ class TestInvisibleLines:
         facts += [_call("\u200b"), _call("\u200b喂", "\ufeff"), _call("喂", "\u200b"), _call()]
         assert_same(MALL, "call_record", facts)
         assert_same(ONLINE, "call_record", facts)
+
+
+ANNOUNCED = ["您好", "這裡是三學苑客服部，請問有什麼可以幫您", "謝謝，再見"]
+
+
+class TestOpening:
+    """A first line holding only a greeting opens together with the next line (003 篇17: 您好！三學苑客服部)."""
+
+    @pytest.mark.parametrize("first", ["您好", "您好！", " 你好， ", "\u200b您好。", "Hello,", "早上好~"])
+    def test_a_greeting_line_joins_the_next(self, first: str):
+        call = CallRecord.model_validate(_call(first, "\u200b", "這裡是客服部"))
+        assert call.opening == f"{first}\n這裡是客服部"
+        assert call.greeting == first
+
+    @pytest.mark.parametrize("lines", [["您好，客服部", "請問"], ["喂", "這裡是客服部"], ["您好", ""],
+                                       ["您好您好", "客服部"]])
+    def test_other_first_lines_open_alone(self, lines: list[str]):
+        assert CallRecord.model_validate(_call(*lines)).opening == lines[0]
+
+    def test_announce_reads_the_line_after_the_greeting(self):
+        """CON-2.announce: the company announced right after 您好 on its own line is announced first."""
+        decision = ONLINE.evaluate(_call(*ANNOUNCED), fact_type="call_record", now=NOW)
+        assert "CON-2.announce" not in decision.rule_ids
+        unannounced = ONLINE.evaluate(_call("您好", "請問有什麼可以幫您"), fact_type="call_record", now=NOW)
+        assert "CON-2.announce" in unannounced.rule_ids
+        late = ONLINE.evaluate(_call("您好", "請問有什麼可以幫您", "這裡是客服部"), fact_type="call_record", now=NOW)
+        assert "CON-2.announce" in late.rule_ids
+
+    def test_columnar_audit_agrees(self):
+        firsts = ["您好", "您好！", "\u200b你好，", "HELLO", "hi", "您好，客服部", "喂", "您好您好", ""]
+        facts = [_call(first, "\u200b", "這裡是客服部") for first in firsts]
+        facts += [_call(*ANNOUNCED), _call("您好"), _call("您好", "\ufeff"), _call()]
+        assert_same(ONLINE, "call_record", facts)

@@ -28,6 +28,8 @@ from csrules.domain.facts import (
     ID_SPACES,
     INVISIBLE_MARKS,
     ORDER_PAID_UNPAID,
+    SALUTATION_MARKS,
+    SALUTATIONS,
     job_type_key,
 )
 
@@ -102,9 +104,14 @@ def _call(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | 
     lines = pl.col("agent_lines").list.eval(pl.element().filter(shown))
     done = pl.col("script_steps").list.eval(pl.element().filter(pl.element().is_in(list(_SCRIPT)))
                                             .unique(maintain_order=True))
+    first = lines.list.first().fill_null("")
+    bare = first.str.replace_all(INVISIBLE_MARKS, "").str.strip_chars(SALUTATION_MARKS).str.to_lowercase()
     return frame.with_columns(
-        lines.list.first().fill_null("").alias("greeting"),
+        first.alias("greeting"),
         lines.list.last().fill_null("").alias("closing_line"),
+        # the model's opening: the next line too after a line holding only a greeting
+        pl.when(bare.is_in(list(SALUTATIONS))).then(lines.list.head(2).list.join("\n")).otherwise(first)
+        .alias("opening"),
         (pl.col("prior_greeting_offences") + 1).alias("greeting_offence_number"),
         (done.list.join("\x00") == "\x00".join(_SCRIPT)).alias("script_in_order"),
     )

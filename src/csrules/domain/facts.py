@@ -64,6 +64,8 @@ __all__ = [
     "DEFAULT_TIME_ZONE",
     "ID_SPACES",
     "INVISIBLE_MARKS",
+    "SALUTATIONS",
+    "SALUTATION_MARKS",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -417,6 +419,20 @@ def has_text(line: str) -> bool:
     """Whether ``line`` shows a character: one outside :data:`ID_SPACES` and :data:`INVISIBLE_MARKS`
     (a chat export's empty message may hold a zero-width space or a byte-order mark)."""
     return bool(_INVISIBLE.sub("", line).strip(ID_SPACES))
+
+
+SALUTATIONS = ("您好", "你好", "妳好", "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "午安",
+               "哈囉", "哈啰", "嗨", "hello", "hi")
+"""Lines that hold only a greeting once their marks are dropped (:data:`SALUTATION_MARKS`), in
+lower case: a transcript split after 您好 opens with the next line too (``opening``)."""
+
+SALUTATION_MARKS = ID_SPACES + "!！,，.。、~～…?？;；:："
+"""The spaces and punctuation around a greeting on a line of its own (您好！)."""
+
+
+def only_salutation(line: str) -> bool:
+    """Whether ``line`` holds a greeting and nothing else (``您好！``, ``Hello,``)."""
+    return _INVISIBLE.sub("", line).strip(SALUTATION_MARKS).lower() in SALUTATIONS
 
 
 def read_id(value: Any) -> Any:
@@ -1660,6 +1676,11 @@ class CallRecord(Fact):
     closing_line: str = _derived(
         "closing line", "結束語", "the agent's last line with text", "", source=("agent_lines",)
     )
+    opening: str = _derived(
+        "opening", "開場白",
+        "the agent's first line with text, and the next one after a newline when the first holds only a greeting"
+        " (您好)", "", source=("agent_lines",),
+    )
     greeting_offence_number: int = _derived(
         "greeting offence number",
         "第幾次說「喂」",
@@ -1680,11 +1701,15 @@ class CallRecord(Fact):
         if self.duration < timedelta(0):
             raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         done = [step for step in self.script_steps if step in _SCRIPT_ORDER]
+        # a blank line (a silent turn, an empty message, a lone invisible mark) is no line:
+        # the agent's first and last words are the first and last lines with text
+        lines = [line for line in self.agent_lines if has_text(line)]
+        greeting = lines[0] if lines else ""
         self._set(
-            # a blank line (a silent turn, an empty message, a lone invisible mark) is no line:
-            # the agent's first and last words are the first and last lines with text
-            greeting=next((line for line in self.agent_lines if has_text(line)), ""),
-            closing_line=next((line for line in reversed(self.agent_lines) if has_text(line)), ""),
+            greeting=greeting,
+            closing_line=lines[-1] if lines else "",
+            # 您好！三學苑客服部: a transcript split after the greeting still opens with what follows it
+            opening="\n".join(lines[:2]) if only_salutation(greeting) else greeting,
             greeting_offence_number=self.prior_greeting_offences + 1,
             script_in_order=tuple(dict.fromkeys(done)) == _SCRIPT_ORDER,
         )
