@@ -151,11 +151,12 @@ def _callback(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFram
 
 
 def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """Order: paid no earlier than placed; chat changes not noted; a delay handled."""
+    """Order: paid and due to be confirmed no earlier than placed; chat changes not noted; a delay handled."""
     problems.append((frame, pl.col("paid_at") < pl.col("placed_at"), FACT,
                      "an order cannot be paid before it is placed"))
     paid, given = pl.col("paid_at").is_not_null(), pl.col("__status_given")
     problems.append((frame, paid & given & (pl.col("status") == "unpaid"), FACT, ORDER_PAID_UNPAID))
+    _not_before(frame, "placed_at", ("auto_confirm_at",), problems)
     kind = frame.schema["status"]  # not given: paid once paid_at is, as the model derives it
     status = pl.when(given).then(pl.col("status")).when(paid).then(pl.lit("paid", kind)).otherwise(
         pl.lit("unpaid", kind))

@@ -1867,7 +1867,8 @@ class Order(Fact):
         "delay handled", "已交涉並通知顧客", "logistics contacted and the customer told of the delay", False,
         source=("logistics_contacted", "customer_notified"),
     )
-    __relations__ = (("paid_at", ">=", "placed_at"), ("paid_at", "if", (lambda status: status != "unpaid", "status")))
+    __relations__ = (("paid_at", ">=", "placed_at"), ("paid_at", "if", (lambda status: status != "unpaid", "status")),
+                     ("auto_confirm_at", ">=", "placed_at"))
 
     @model_validator(mode="after")
     def _derive(self) -> Order:
@@ -1877,6 +1878,7 @@ class Order(Fact):
             object.__setattr__(self, "status", "paid")  # a payment time says the order was paid
         elif self.paid_at is not None and self.status == "unpaid":
             raise ValueError(ORDER_PAID_UNPAID)
+        _not_before(self, "placed_at", "auto_confirm_at")  # the platform's deadline runs from the order
         self._set(
             unnoted_changes=sum(1 for change in self.chat_changes if not change.noted),
             # 及時與物流部交涉,並通知顧客貨物延遲: a delay is handled once both duties are done
