@@ -55,7 +55,7 @@ from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, Valida
 from csrules._policy.facts import register_fact_type, validate_fact
 from csrules._policy.text import _INVISIBLE, fold_text
 from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
-from csrules._time.clock import in_daily_window
+from csrules._time.clock import DAY_MICROS, clock_micros, in_daily_window, window_micros
 from csrules._time.durations import ClockDurationField, parse_clock_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import DurationError, FactError
@@ -87,6 +87,7 @@ __all__ = [
     "TrainingRecord",
     "WorkOrder",
     "build_fact",
+    "call_in_rest_hours",
     "in_rest_hours",
     "job_type_key",
     "read_id",
@@ -253,6 +254,29 @@ def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | N
     if at is None or rest_from is None or rest_to is None:
         return False
     return in_daily_window(at.astimezone(zone).time(), rest_from, rest_to)
+
+
+def call_in_rest_hours(at: datetime | None, lasting: timedelta | None, rest_from: time | None,
+                       rest_to: time | None, zone: ZoneInfo) -> bool:
+    """Whether a call made at ``at`` and ``lasting`` so long overlaps the rest hours: it starts in
+    them, or they begin (the local clock reaches ``rest_from``) before it ends. Without a
+    duration, as :func:`in_rest_hours`.
+
+    >>> shanghai = ZoneInfo("Asia/Shanghai")
+    >>> at = datetime(2026, 1, 5, 11, 50, tzinfo=shanghai)
+    >>> [call_in_rest_hours(at, timedelta(minutes=m), time(12), time(14), shanghai) for m in (10, 15)]
+    [False, True]
+    """
+    if in_rest_hours(at, rest_from, rest_to, zone):
+        return True
+    if at is None or rest_from is None or rest_to is None or not lasting or window_micros(rest_from, rest_to) == 0:
+        return False
+    if lasting >= timedelta(days=1):
+        return True  # a day's call crosses every daily rest
+    wall = at.astimezone(zone)
+    # the wall clock's own span (an hour more or less across a change of offset)
+    span = (at.astimezone(UTC) + lasting).astimezone(zone).replace(tzinfo=None) - wall.replace(tzinfo=None)
+    return (clock_micros(rest_from) - clock_micros(wall.time())) % DAY_MICROS < span // timedelta(microseconds=1)
 
 
 @cache
@@ -1722,7 +1746,8 @@ class CallbackTask(Fact):
 
     ``rest_from``-``rest_to`` are the customer's rest hours on the clocks of ``time_zone``
     (default ``Asia/Shanghai``); ``during_rest`` and ``planned_during_rest`` say whether
-    ``called_at`` and ``planned_at`` fall in them, whatever offset they are written with.
+    the call (``called_at`` for its ``duration``) overlaps them and ``planned_at`` falls in them,
+    whatever offset they are written with.
 
     .. versionadded:: 0.1
     """
@@ -1753,9 +1778,9 @@ class CallbackTask(Fact):
     during_rest: bool = _derived(
         "called during rest hours",
         "客戶休息時打擾",
-        "called_at falls in rest hours, read in time_zone",
+        "the call (from called_at, lasting duration when given) overlaps the rest hours, read in time_zone",
         False,
-        source=("called_at", "rest_from", "rest_to", "time_zone"),
+        source=("called_at", "duration", "rest_from", "rest_to", "time_zone"),
     )
     planned_during_rest: bool = _derived(
         "planned during rest hours",
@@ -1772,6 +1797,8 @@ class CallbackTask(Fact):
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
         _not_before(self, "created_at", "called_at", "planned_at", "due_at")  # as a work order's steps
+        if self.duration is not None and self.duration < timedelta(0):
+            raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         if (self.rest_from is None) != (self.rest_to is None):
             raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
         for name in ("rest_from", "rest_to"):
@@ -1782,7 +1809,8 @@ class CallbackTask(Fact):
                                  f"(got {given.isoformat()})")
         zone = _zone(self.time_zone)
         self._set(
-            during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
+            # 避免在客戶休息時打擾: a call running into the rest hours disturbs the rest too
+            during_rest=call_in_rest_hours(self.called_at, self.duration, self.rest_from, self.rest_to, zone),
             planned_during_rest=in_rest_hours(self.planned_at, self.rest_from, self.rest_to, zone),
         )
         return self
