@@ -83,6 +83,13 @@ class TestOpening:
         late = ONLINE.evaluate(_call("您好", "請問有什麼可以幫您", "這裡是客服部"), fact_type="call_record", now=NOW)
         assert "CON-2.announce" in late.rule_ids
 
+    def test_apology_reads_the_line_after_the_greeting(self):
+        """CON-2.apologise after six rings: 您好 then 對不起，讓您久等了 apologised first."""
+        apologised = _call("您好", "對不起，讓您久等了，這裡是客服部", rings_before_pickup=6)
+        assert "CON-2.apologise" not in ONLINE.evaluate(apologised, fact_type="call_record", now=NOW).rule_ids
+        late = _call("您好", "這裡是客服部", "對不起，讓您久等了", rings_before_pickup=6)
+        assert "CON-2.apologise" in ONLINE.evaluate(late, fact_type="call_record", now=NOW).rule_ids
+
     def test_columnar_audit_agrees(self):
         firsts = ["您好", "您好！", "\u200b你好，", "HELLO", "hi", "您好，客服部", "喂", "您好您好", ""]
         facts = [_call(first, "\u200b", "這裡是客服部") for first in firsts]
