@@ -26,7 +26,10 @@ from csrules.domain.facts import (
     ATTENDANCE_LEFT_WITHOUT_ARRIVAL,
     ATTENDANCE_LONGEST_OVER_TOTAL,
     ID_SPACES,
+    INVISIBLE_MARKS,
     ORDER_PAID_UNPAID,
+    SALUTATION_MARKS,
+    SALUTATIONS,
     job_type_key,
 )
 
@@ -93,16 +96,26 @@ def _attendance(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFr
 _SCRIPT = ("verify_identity", "introduce", "ask_convenience", "give_solution")
 
 
+def _not_negative(frame: pl.DataFrame, problems: Problems) -> None:
+    problems.append((frame, pl.col("duration") < pl.duration(), FACT, "a call cannot last a negative time"))
+
+
 def _call(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """CallRecord: first and last lines, the offence number, the outbound script in order."""
-    problems.append((frame, pl.col("duration") < pl.duration(), FACT, "a call cannot last a negative time"))
-    # the lines with text: a blank one is no line (as the model reads it)
-    lines = pl.col("agent_lines").list.eval(pl.element().filter(pl.element().str.strip_chars(ID_SPACES) != ""))
+    _not_negative(frame, problems)
+    # the lines with text: a blank one, or one of invisible marks, is no line (the model's has_text)
+    shown = pl.element().str.replace_all(INVISIBLE_MARKS, "").str.strip_chars(ID_SPACES) != ""
+    lines = pl.col("agent_lines").list.eval(pl.element().filter(shown))
     done = pl.col("script_steps").list.eval(pl.element().filter(pl.element().is_in(list(_SCRIPT)))
                                             .unique(maintain_order=True))
+    first = lines.list.first().fill_null("")
+    bare = first.str.replace_all(INVISIBLE_MARKS, "").str.strip_chars(SALUTATION_MARKS).str.to_lowercase()
     return frame.with_columns(
-        lines.list.first().fill_null("").alias("greeting"),
+        first.alias("greeting"),
         lines.list.last().fill_null("").alias("closing_line"),
+        # the model's opening: the next line too after a line holding only a greeting
+        pl.when(bare.is_in(list(SALUTATIONS))).then(lines.list.head(2).list.join("\n")).otherwise(first)
+        .alias("opening"),
         (pl.col("prior_greeting_offences") + 1).alias("greeting_offence_number"),
         (done.list.join("\x00") == "\x00".join(_SCRIPT)).alias("script_in_order"),
     )
@@ -112,13 +125,24 @@ def _micros(clock: pl.Expr) -> pl.Expr:
     return clock.cast(pl.Int64) // 1000  # a Polars time of day counts nanoseconds
 
 
-def _in_rest(frame: pl.DataFrame, at: str, zone: str) -> pl.Expr | None:
-    """:func:`~csrules.domain.facts.in_rest_hours` of ``at`` per column."""
+def _in_rest(frame: pl.DataFrame, at: str, zone: str, lasting: str | None = None) -> pl.Expr | None:
+    """:func:`~csrules.domain.facts.in_rest_hours` of ``at`` per column; with ``lasting`` (a
+    duration column), :func:`~csrules.domain.facts.call_in_rest_hours` of the call."""
     wall = local_wall(frame, pl.col(at), zone)
     if wall is None:
         return None
-    start, end = _micros(pl.col("rest_from")), _micros(pl.col("rest_to"))
-    inside = (_micros(wall.dt.time()) - start) % DAY_MICROS < (end - start) % DAY_MICROS
+    rest_from, rest_to = _micros(pl.col("rest_from")), _micros(pl.col("rest_to"))
+    rest = (rest_to - rest_from) % DAY_MICROS
+    clock = _micros(wall.dt.time())
+    inside = (clock - rest_from) % DAY_MICROS < rest
+    if lasting is not None:
+        ended = local_wall(frame, pl.col(at) + pl.col(lasting), zone)
+        if ended is None:
+            return None
+        length = pl.col(lasting).dt.total_microseconds()
+        crossed = (rest_from - clock) % DAY_MICROS < (ended - wall).dt.total_microseconds()
+        reached = pl.when(length >= DAY_MICROS).then(True).when(length > 0).then(crossed).otherwise(False)
+        inside = inside | ((rest > 0) & reached).fill_null(False)
     return inside.fill_null(False)
 
 
@@ -131,22 +155,25 @@ def _not_before(frame: pl.DataFrame, start: str, later: tuple[str, ...], problem
 
 def _callback(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
     """CallbackTask: no call, plan or agreed time before the task; both ends of the rest hours
-    or neither; whether the call made and the call planned fall in the rest hours."""
+    or neither; no negative call; whether the call made overlaps the rest hours and the call planned
+    falls in them."""
     _not_before(frame, "created_at", ("called_at", "planned_at", "due_at"), problems)
+    _not_negative(frame, problems)
     problems.append((frame, pl.col("rest_from").is_null() != pl.col("rest_to").is_null(), FACT,
                      "rest_from and rest_to are given together: rest hours need a start and an end"))
-    called, planned = _in_rest(frame, "called_at", zone), _in_rest(frame, "planned_at", zone)
+    called, planned = _in_rest(frame, "called_at", zone, "duration"), _in_rest(frame, "planned_at", zone)
     if called is None or planned is None:
         return None
     return frame.with_columns(called.alias("during_rest"), planned.alias("planned_during_rest"))
 
 
 def _order(frame: pl.DataFrame, zone: str, problems: Problems) -> pl.DataFrame | None:
-    """Order: paid no earlier than placed; chat changes not noted; a delay handled."""
+    """Order: paid and due to be confirmed no earlier than placed; chat changes not noted; a delay handled."""
     problems.append((frame, pl.col("paid_at") < pl.col("placed_at"), FACT,
                      "an order cannot be paid before it is placed"))
     paid, given = pl.col("paid_at").is_not_null(), pl.col("__status_given")
     problems.append((frame, paid & given & (pl.col("status") == "unpaid"), FACT, ORDER_PAID_UNPAID))
+    _not_before(frame, "placed_at", ("auto_confirm_at",), problems)
     kind = frame.schema["status"]  # not given: paid once paid_at is, as the model derives it
     status = pl.when(given).then(pl.col("status")).when(paid).then(pl.lit("paid", kind)).otherwise(
         pl.lit("unpaid", kind))

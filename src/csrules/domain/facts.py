@@ -53,9 +53,9 @@ from pydantic_core import CoreSchema, core_schema
 
 from csrules._errors import BLANK_ID, NOT_BLANK, NOT_BLANK_TEXT, Problem, ValidationProblems, shown
 from csrules._policy.facts import register_fact_type, validate_fact
-from csrules._policy.text import fold_text
+from csrules._policy.text import _INVISIBLE, fold_text
 from csrules._time.calendar import beyond_dates, ensure_aware, load_zone, wall_to_utc
-from csrules._time.clock import in_daily_window
+from csrules._time.clock import DAY_MICROS, clock_micros, in_daily_window, window_micros
 from csrules._time.durations import ClockDurationField, parse_clock_duration
 from csrules._time.registry import DEFAULT_TIME_ZONE
 from csrules.exceptions import DurationError, FactError
@@ -63,6 +63,9 @@ from csrules.exceptions import DurationError, FactError
 __all__ = [
     "DEFAULT_TIME_ZONE",
     "ID_SPACES",
+    "INVISIBLE_MARKS",
+    "SALUTATIONS",
+    "SALUTATION_MARKS",
     "Agent",
     "AttendanceRecord",
     "CallRecord",
@@ -84,6 +87,7 @@ __all__ = [
     "TrainingRecord",
     "WorkOrder",
     "build_fact",
+    "call_in_rest_hours",
     "in_rest_hours",
     "job_type_key",
     "read_id",
@@ -252,6 +256,29 @@ def in_rest_hours(at: datetime | None, rest_from: time | None, rest_to: time | N
     return in_daily_window(at.astimezone(zone).time(), rest_from, rest_to)
 
 
+def call_in_rest_hours(at: datetime | None, lasting: timedelta | None, rest_from: time | None,
+                       rest_to: time | None, zone: ZoneInfo) -> bool:
+    """Whether a call made at ``at`` and ``lasting`` so long overlaps the rest hours: it starts in
+    them, or they begin (the local clock reaches ``rest_from``) before it ends. Without a
+    duration, as :func:`in_rest_hours`.
+
+    >>> shanghai = ZoneInfo("Asia/Shanghai")
+    >>> at = datetime(2026, 1, 5, 11, 50, tzinfo=shanghai)
+    >>> [call_in_rest_hours(at, timedelta(minutes=m), time(12), time(14), shanghai) for m in (10, 15)]
+    [False, True]
+    """
+    if in_rest_hours(at, rest_from, rest_to, zone):
+        return True
+    if at is None or rest_from is None or rest_to is None or not lasting or window_micros(rest_from, rest_to) == 0:
+        return False
+    if lasting >= timedelta(days=1):
+        return True  # a day's call crosses every daily rest
+    wall = at.astimezone(zone)
+    # the wall clock's own span (an hour more or less across a change of offset)
+    span = (at.astimezone(UTC) + lasting).astimezone(zone).replace(tzinfo=None) - wall.replace(tzinfo=None)
+    return (clock_micros(rest_from) - clock_micros(wall.time())) % DAY_MICROS < span // timedelta(microseconds=1)
+
+
 @cache
 def derived_sources(model: type[BaseModel]) -> dict[str, tuple[str, ...]]:
     """``model``'s derived fields, each with the paths it derives from (once per class)."""
@@ -405,6 +432,31 @@ ID_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2
              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 """Every character ``str.strip()`` drops around an id (those ``isspace`` holds for): a column
 of ids stripped of exactly these (``str.strip_chars(ID_SPACES)``) reads as :data:`Id` does."""
+
+
+INVISIBLE_MARKS = _INVISIBLE.pattern
+"""A regular expression of the invisible format characters (zero-width space, byte-order mark,
+direction marks) that text matching drops: a line of them and spaces shows nothing."""
+
+
+def has_text(line: str) -> bool:
+    """Whether ``line`` shows a character: one outside :data:`ID_SPACES` and :data:`INVISIBLE_MARKS`
+    (a chat export's empty message may hold a zero-width space or a byte-order mark)."""
+    return bool(_INVISIBLE.sub("", line).strip(ID_SPACES))
+
+
+SALUTATIONS = ("您好", "你好", "妳好", "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "午安",
+               "哈囉", "哈啰", "嗨", "hello", "hi")
+"""Lines that hold only a greeting once their marks are dropped (:data:`SALUTATION_MARKS`), in
+lower case: a transcript split after 您好 opens with the next line too (``opening``)."""
+
+SALUTATION_MARKS = ID_SPACES + "!！,，.。、~～…?？;；:："
+"""The spaces and punctuation around a greeting on a line of its own (您好！)."""
+
+
+def only_salutation(line: str) -> bool:
+    """Whether ``line`` holds a greeting and nothing else (``您好！``, ``Hello,``)."""
+    return _INVISIBLE.sub("", line).strip(SALUTATION_MARKS).lower() in SALUTATIONS
 
 
 def read_id(value: Any) -> Any:
@@ -1648,6 +1700,11 @@ class CallRecord(Fact):
     closing_line: str = _derived(
         "closing line", "結束語", "the agent's last line with text", "", source=("agent_lines",)
     )
+    opening: str = _derived(
+        "opening", "開場白",
+        "the agent's first line with text, and the next one after a newline when the first holds only a greeting"
+        " (您好)", "", source=("agent_lines",),
+    )
     greeting_offence_number: int = _derived(
         "greeting offence number",
         "第幾次說「喂」",
@@ -1668,11 +1725,15 @@ class CallRecord(Fact):
         if self.duration < timedelta(0):
             raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         done = [step for step in self.script_steps if step in _SCRIPT_ORDER]
+        # a blank line (a silent turn, an empty message, a lone invisible mark) is no line:
+        # the agent's first and last words are the first and last lines with text
+        lines = [line for line in self.agent_lines if has_text(line)]
+        greeting = lines[0] if lines else ""
         self._set(
-            # a blank line (a silent turn, an empty message) is no line: the agent's first and
-            # last words are the first and last lines with text
-            greeting=next((line for line in self.agent_lines if line.strip(ID_SPACES)), ""),
-            closing_line=next((line for line in reversed(self.agent_lines) if line.strip(ID_SPACES)), ""),
+            greeting=greeting,
+            closing_line=lines[-1] if lines else "",
+            # 您好！三學苑客服部: a transcript split after the greeting still opens with what follows it
+            opening="\n".join(lines[:2]) if only_salutation(greeting) else greeting,
             greeting_offence_number=self.prior_greeting_offences + 1,
             script_in_order=tuple(dict.fromkeys(done)) == _SCRIPT_ORDER,
         )
@@ -1685,7 +1746,8 @@ class CallbackTask(Fact):
 
     ``rest_from``-``rest_to`` are the customer's rest hours on the clocks of ``time_zone``
     (default ``Asia/Shanghai``); ``during_rest`` and ``planned_during_rest`` say whether
-    ``called_at`` and ``planned_at`` fall in them, whatever offset they are written with.
+    the call (``called_at`` for its ``duration``) overlaps them and ``planned_at`` falls in them,
+    whatever offset they are written with.
 
     .. versionadded:: 0.1
     """
@@ -1716,9 +1778,9 @@ class CallbackTask(Fact):
     during_rest: bool = _derived(
         "called during rest hours",
         "客戶休息時打擾",
-        "called_at falls in rest hours, read in time_zone",
+        "the call (from called_at, lasting duration when given) overlaps the rest hours, read in time_zone",
         False,
-        source=("called_at", "rest_from", "rest_to", "time_zone"),
+        source=("called_at", "duration", "rest_from", "rest_to", "time_zone"),
     )
     planned_during_rest: bool = _derived(
         "planned during rest hours",
@@ -1735,6 +1797,8 @@ class CallbackTask(Fact):
     @model_validator(mode="after")
     def _derive(self) -> CallbackTask:
         _not_before(self, "created_at", "called_at", "planned_at", "due_at")  # as a work order's steps
+        if self.duration is not None and self.duration < timedelta(0):
+            raise ValueError(f"a call cannot last a negative time (got {self.duration})")
         if (self.rest_from is None) != (self.rest_to is None):
             raise ValueError("rest_from and rest_to are given together: rest hours need a start and an end")
         for name in ("rest_from", "rest_to"):
@@ -1745,7 +1809,8 @@ class CallbackTask(Fact):
                                  f"(got {given.isoformat()})")
         zone = _zone(self.time_zone)
         self._set(
-            during_rest=in_rest_hours(self.called_at, self.rest_from, self.rest_to, zone),
+            # 避免在客戶休息時打擾: a call running into the rest hours disturbs the rest too
+            during_rest=call_in_rest_hours(self.called_at, self.duration, self.rest_from, self.rest_to, zone),
             planned_during_rest=in_rest_hours(self.planned_at, self.rest_from, self.rest_to, zone),
         )
         return self
@@ -1830,7 +1895,8 @@ class Order(Fact):
         "delay handled", "已交涉並通知顧客", "logistics contacted and the customer told of the delay", False,
         source=("logistics_contacted", "customer_notified"),
     )
-    __relations__ = (("paid_at", ">=", "placed_at"), ("paid_at", "if", (lambda status: status != "unpaid", "status")))
+    __relations__ = (("paid_at", ">=", "placed_at"), ("paid_at", "if", (lambda status: status != "unpaid", "status")),
+                     ("auto_confirm_at", ">=", "placed_at"))
 
     @model_validator(mode="after")
     def _derive(self) -> Order:
@@ -1840,6 +1906,7 @@ class Order(Fact):
             object.__setattr__(self, "status", "paid")  # a payment time says the order was paid
         elif self.paid_at is not None and self.status == "unpaid":
             raise ValueError(ORDER_PAID_UNPAID)
+        _not_before(self, "placed_at", "auto_confirm_at")  # the platform's deadline runs from the order
         self._set(
             unnoted_changes=sum(1 for change in self.chat_changes if not change.noted),
             # 及時與物流部交涉,並通知顧客貨物延遲: a delay is handled once both duties are done
