@@ -1196,10 +1196,12 @@ ROLES_UP: frozenset[str] = frozenset({
     "ATT-8.centre-director",
     "ROLE-1.own-approval",
     "ATT-1.supervisor",
+    "ESC-5.transfer",
 })
 """Rules whose role lists each name a role and every role above it in the pack's chain, the role
 being the lowest the list names (who may approve a late leave: the department head and above;
-whose leave the centre director cannot approve: his own and his superiors'), so a company role
+whose leave the centre director cannot approve: his own and his superiors'; who decides a trade
+customer's discount himself: the CS supervisor and above), so a company role
 above the top of the built-in chain joins them instead of being approved by his subordinate."""
 
 ROLES_FROM: Mapping[str, str] = {
