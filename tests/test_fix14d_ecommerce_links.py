@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from csrules import PolicyError
 from csrules.policies import load_pack
 
 ABOVE_SUPERVISOR = """roles:
@@ -56,3 +57,35 @@ def test_a_company_role_above_the_supervisor_is_not_sent_down(tmp_path: Path) ->
     assert _escalations(engine, "shop_manager") == ()
     assert _escalations(engine, "cs_supervisor") == ()
     assert _escalations(engine, "agent") == ("escalation:cs_supervisor",)
+
+
+def _night_shifts(pack: Any) -> tuple[list[str], list[str]]:
+    return (list(pack.policy("shifts").param_values["night_shifts"]),
+            list(pack.policy("handover").param_values["night_shifts"]))
+
+
+@pytest.mark.parametrize("policy", ["shifts", "handover"])
+def test_an_override_of_one_night_shift_list_moves_the_other(policy: str) -> None:
+    """A shop whose night shift is 大夜班 names it once: both policies read it."""
+    pack = load_pack("ecommerce", overrides={policy: {"night_shifts": ["大夜班"]}})
+    assert _night_shifts(pack) == (["大夜班"], ["大夜班"])
+
+
+def test_a_company_pack_override_moves_both(tmp_path: Path) -> None:
+    root = _company(tmp_path)
+    (root / "pack.yaml").write_text(
+        (root / "pack.yaml").read_text(encoding="utf-8") + "overrides:\n  handover:\n    night_shifts: [大夜班]\n",
+        encoding="utf-8")
+    pack = load_pack(str(root))
+    assert _night_shifts(pack) == (["大夜班"], ["大夜班"])
+    shift = {"agent_id": "E02", "shift": "大夜班", "start": "2026-03-10T16:00:00+08:00",
+             "end": "2026-03-11T00:00:00+08:00", "customer_in_service_at_end": True,
+             "left_at": "2026-03-11T00:00:00+08:00"}
+    decision = pack.engine().evaluate(shift, fact_type="shift_assignment")
+    assert "ATT-12.night-stays" in decision.rule_ids
+
+
+def test_two_different_lists_are_refused() -> None:
+    with pytest.raises(PolicyError, match="night_shifts"):
+        load_pack("ecommerce", overrides={"shifts": {"night_shifts": ["大夜班"]},
+                                          "handover": {"night_shifts": ["晚班"]}})
