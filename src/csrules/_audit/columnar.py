@@ -583,7 +583,10 @@ def _span_leaf(node: Elapsed | Notice, params: dict[str, Any], now: datetime | N
     against ``since`` plus the duration on the wall clock of the batch's zone (a fact type
     without ``time_zone``: the zone the row engine reads it in). False when its duration counts
     no days (compared as elapsed time); None when a column it reads is not there."""
-    duration = node.duration if node.param is None else params[node.param]
+    if isinstance(node, Elapsed):  # an int parameter read in its unit
+        duration = node.limit(params)
+    else:
+        duration = node.duration if node.param is None else params[node.param]
     own = node.days_zone
     test = wall_span(duration, node.op, own, (node.since, node.until or "now"))
     if test is None:
@@ -658,7 +661,7 @@ def compile_condition(cond: Any, model: type[BaseModel], params: dict[str, Any],
         if isinstance(node, Elapsed):
             start = leaf(node.since)
             end = leaf(node.until) if node.until is not None else _literal(now) if now is not None else None
-            limit = _plain(node.duration if node.param is None else params[node.param])
+            limit = _plain(node.limit(params))
             if start is None or end is None or not isinstance(limit, timedelta):
                 return None
             elapsed: pl.Expr = _OPS[node.op](end - start, pl.lit(limit))

@@ -21,7 +21,7 @@ from typing import Any
 import z3  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from csrules._policy.kinds.base import register_translation
-from csrules._policy.kinds.core import EXCEPTIONS, All, Elapsed, coerce_literal
+from csrules._policy.kinds.core import ELAPSED_UNITS, EXCEPTIONS, All, Elapsed, coerce_literal
 from csrules._policy.kinds.time import OnHoliday
 from csrules._policy.kinds.window import window_dump
 from csrules._time.calendar import load_zone
@@ -106,12 +106,22 @@ def _presence(want: bool) -> Any:
 def _span_limit(cond: Any, enc: Encoding) -> Any:
     if cond.param is not None:
         try:
-            return enc.param(cond.param)
+            term = enc.param(cond.param)
         except Untranslatable as exc:
             raise Untranslatable(cond.kind, exc.why) from None
+        per = _int_unit(cond, enc)
+        return term if per is None else term * micros(per)
     if not isinstance(cond.duration, WallDuration):
         raise Untranslatable(cond.kind, f"{cond.duration} is business time")
     return z3.IntVal(micros(cond.duration.delta), enc.ctx)
+
+
+def _int_unit(cond: Any, enc: Encoding) -> timedelta | None:
+    """One unit of the int parameter an ``elapsed`` reads (a minute for ``unit: minutes``), or
+    None for a duration parameter."""
+    if enc.declared[cond.param].type != "int":
+        return None
+    return ELAPSED_UNITS[enc.declared[cond.param].unit]
 
 
 def _endpoint(path: str | None, enc: Encoding) -> tuple[Any, Any]:
@@ -152,6 +162,9 @@ def _may_count_days(cond: Any, enc: Encoding) -> bool:
     if cond.param is None:
         written = cond.after if cond.kind == "still_open" else cond.duration
         return isinstance(written, WallDuration) and bool(split_days(written)[0])
+    per = _int_unit(cond, enc)
+    if per is not None:  # an int parameter counts whole days only in unit days
+        return per >= timedelta(days=1)
     if enc.free_params:  # any override up to the declared max, written in days or hours
         longest = enc.declared[cond.param].max
         return not (isinstance(longest, WallDuration) and longest.delta < timedelta(days=1))

@@ -1081,13 +1081,23 @@ class _Link:
     rules: tuple[str, ...]
 
 
+_SHARED_PARAMS: tuple[tuple[str, str, str], ...] = (
+    ("ecommerce.shifts", "ecommerce.handover", "night_shifts"),
+)
+"""Parameters two stateless policies read as one value of the pack, linked as :func:`_links`
+links a session policy's: (policy, other policy, parameter). The e-commerce night shifts' names
+say both who stays on with a customer (ATT-12) and whose handover goes in the book."""
+
+
 def _links(pack: Pack) -> tuple[_Link, ...]:
     """Every parameter a session policy shares by name with a stateless policy whose rules it
     replaces: one number of the pack (ESC-2's ``shift_lead_after``, ATT-9's
     ``max_swaps_per_month``), which an override sets in both and both must hold alike. A
-    parameter an SLA ``sets`` is left out: the SLA keeps it in step with its target."""
+    parameter an SLA ``sets`` is left out: the SLA keeps it in step with its target. The pairs
+    of :data:`_SHARED_PARAMS` the pack holds are linked alike (with no rules taken over)."""
     params = {p.id: p.params for p in (*pack.policies, *pack.session_policies)}
-    links: list[_Link] = []
+    links: list[_Link] = [_Link(first, second, name, ()) for first, second, name in _SHARED_PARAMS
+                          if name in params.get(first, {}) and name in params.get(second, {})]
     for session, replaced in pack.replaces.items():
         for policy in dict.fromkeys(p.id for p in pack.policies for rule in p.rules if rule.id in replaced):
             rules = tuple(dict.fromkeys(r.id for p in pack.policies if p.id == policy
@@ -1121,11 +1131,12 @@ def _check_linked(pack: Pack) -> None:
                 mine, theirs = (p.param_values[link.name] for p in (stateless, session))
                 if not _overlap(stateless, session) or mine == theirs:
                     continue
+                shared = (f"which takes over {', '.join(link.rules)} for hosts that run sessions: the engine and "
+                          "the sessions would judge by different numbers" if link.rules else
+                          "which reads it as the same value of the pack: the two would judge by different values")
                 raise PolicyError(
-                    f"{link.name} is {mine} in {link.stateless!r} but {theirs} in {link.session!r}, which takes "
-                    f"over {', '.join(link.rules)} for hosts that run sessions: the engine and the sessions "
-                    f"would judge by different numbers; give one value (an override of either policy sets "
-                    f"both)", policy_id=link.session)
+                    f"{link.name} is {mine} in {link.stateless!r} but {theirs} in {link.session!r}, {shared}; "
+                    f"give one value (an override of either policy sets both)", policy_id=link.session)
 
 
 def _overlap(first: Policy, second: Policy) -> bool:
@@ -1196,10 +1207,12 @@ ROLES_UP: frozenset[str] = frozenset({
     "ATT-8.centre-director",
     "ROLE-1.own-approval",
     "ATT-1.supervisor",
+    "ESC-5.transfer",
 })
 """Rules whose role lists each name a role and every role above it in the pack's chain, the role
 being the lowest the list names (who may approve a late leave: the department head and above;
-whose leave the centre director cannot approve: his own and his superiors'), so a company role
+whose leave the centre director cannot approve: his own and his superiors'; who decides a trade
+customer's discount himself: the CS supervisor and above), so a company role
 above the top of the built-in chain joins them instead of being approved by his subordinate."""
 
 ROLES_FROM: Mapping[str, str] = {

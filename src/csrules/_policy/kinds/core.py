@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import (
     BaseModel,
     Field,
+    PrivateAttr,
     SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
@@ -59,6 +60,7 @@ from csrules._policy.kinds.base import (
     optional_method,
     reads_now_of,
     register_kind,
+    show_value,
     source_of,
 )
 from csrules._policy.text import TextMatcher, blank_phrase, fold_text
@@ -325,7 +327,8 @@ class IsMissing(ConditionBase):
 
 class Elapsed(ConditionBase):
     """Compares the time from ``since`` to ``until`` (a datetime field, or ``now`` when omitted)
-    with a duration or a duration parameter.
+    with a duration, a duration parameter, or an int parameter whose ``unit`` is minutes, hours
+    or days (read as that many of them: ``max_late_minutes: 20`` is 20 minutes).
 
     ``{kind: elapsed, since: requested_at, until: shift_start, op: "<", duration: 1d}`` holds
     for a request made 20 hours before the shift, not for one made 30 hours before.
@@ -341,10 +344,26 @@ class Elapsed(ConditionBase):
         "the zone whose wall clock counts the duration's whole days for a fact without a "
         "time_zone; omitted: the policy's timezone, else Asia/Shanghai"))
 
+    _per: timedelta | None = PrivateAttr(default=None)
+    """One unit of an int ``param`` (a minute for ``unit: minutes``), set when a policy checks
+    the condition against its declared parameters."""
+
     @model_validator(mode="after")
     def _one_duration(self) -> Elapsed:
         exactly_one(self, "elapsed", ("duration", "param"))
         return self
+
+    def limit(self, params: Mapping[str, Any]) -> Any:
+        """The duration compared, with ``params`` the parameter values in force: an int
+        parameter as a duration of that many of its units."""
+        if self.param is None:
+            return self.duration
+        value = params[self.param]
+        if not isinstance(value, int) or isinstance(value, bool):
+            return value
+        if self._per is None:  # never checked against the parameter's declaration
+            raise PolicyError(f"elapsed reads int parameter {self.param!r} before a policy said its unit")
+        return WallDuration(self._per * value, unit=self._per)
 
     @field_validator("tz", mode="after")
     @classmethod
@@ -804,6 +823,19 @@ def known_zone(value: str | None) -> str | None:
     return value
 
 
+ELAPSED_UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1)}
+"""The units an int parameter of an ``elapsed`` may count in."""
+
+
+def _unit_of(name: str, unit: str | None, ctx: CheckContext) -> timedelta:
+    """One ``unit`` of the int parameter ``name`` an ``elapsed`` reads; any other unit (or
+    none) is refused, as the number would be no span of time."""
+    if unit not in ELAPSED_UNITS:
+        raise ctx.fail(f"parameter {name!r} is int with unit {unit!r}; elapsed reads an int parameter "
+                       f"only in {', '.join(ELAPSED_UNITS)} (or use a duration parameter)", at=("param",))
+    return ELAPSED_UNITS[unit]
+
+
 def _plain(value: Any) -> Any:
     """Parameter values as the fast path compares them (durations as timedelta)."""
     if isinstance(value, WallDuration):
@@ -1074,8 +1106,10 @@ class _ElapsedHandler:
         if cond.param is None:
             values = [(cond.duration, False)]
         else:
-            ctx.param(cond.param, "duration")
+            declared = ctx.param(cond.param, "duration", "int")
             values = ctx.param_values(cond.param)
+            if declared.type == "int":
+                cond._per = _unit_of(cond.param, declared.unit, ctx)
         for duration, overridden in values:
             if isinstance(duration, BusinessDuration):
                 raise ctx.fail_param(
@@ -1085,7 +1119,7 @@ class _ElapsedHandler:
                 )
 
     def _duration(self, cond: Elapsed, params: dict[str, Any]) -> Any:
-        return cond.duration if cond.param is None else params[cond.param]
+        return cond.limit(params)
 
     def source(self, cond: Elapsed, ctx: CompileContext) -> str:
         guards, start = ctx.access(cond.since)
@@ -1127,6 +1161,8 @@ class _ElapsedHandler:
             else ("now" if lang == "en" else "当前时间")
         )
         amount = ctx.param_or(cond.param, cond.duration, lang)
+        if cond.param is not None and cond.param in ctx.params and cond._per is not None:
+            amount = f"{show_value(cond.limit(ctx.params), lang)} ({cond.param})"  # 20 minutes, not 20
         if lang == "zh":
             return f"从{since}到{until}{SPAN_ZH[cond.op]}{amount}"
         return f"{SPAN_EN[cond.op]} {amount} from {since} to {until}"
@@ -1140,7 +1176,7 @@ class _ElapsedHandler:
         the step's window."""
         if not (cond.reads_now and cond.op in (">", ">=")):
             return None
-        return cond.duration if cond.param is None else params.get(cond.param)
+        return cond.limit(params) if cond.param is None or cond.param in params else None
 
     def negated(self, cond: Elapsed) -> Elapsed:
         """The opposite comparison of the same span."""
@@ -1148,7 +1184,7 @@ class _ElapsedHandler:
 
     def constraints(self, cond: Elapsed, params: dict[str, Any]) -> list[Constraint]:
         """A bound on the span from ``since`` to ``until``."""
-        value = cond.duration if cond.param is None else params.get(cond.param)
+        value = cond.limit(params) if cond.param is None or cond.param in params else None
         subject = f"elapsed from {cond.since} to {cond.until or 'now'}"
         return [Constraint(subject, cond.op, value, cond.param or str(cond.duration))]
 

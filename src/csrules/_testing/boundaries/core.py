@@ -491,7 +491,7 @@ SIDES = ((-1, " - 1s"), (0, ""), (1, " + 1s"))
 
 
 def _elapsed(cond: c.Elapsed, ctx: BoundaryContext) -> list[Probe]:
-    limit = cond.duration if cond.param is None else ctx.params[cond.param]
+    limit = cond.limit(ctx.params)
     if cond.until is None and ctx.now is None:
         raise TimeError(f"elapsed since {cond.since} until now: boundary facts need now=")
     probes = _missing(ctx, cond.since, cond.until)
