@@ -9,9 +9,18 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from csrules._policy.model import MAX_DATA_DEPTH, MAX_INT, _locate_problem, check_depth
 from csrules.exceptions import PolicyError
+
+
+class _Box(BaseModel):
+    """A model in the data, as a policy built of Rule and condition objects holds them."""
+
+    value: Any
+    other: Any = None
+
 
 _KEYS = st.sampled_from(["rules", "examples", "steps", "fact", "when", "id", "ok"])
 _CLEAN = st.recursive(
@@ -26,17 +35,21 @@ _CLEAN = st.recursive(
         st.lists(inner, max_size=4),
         st.lists(inner, max_size=3).map(tuple),
         st.dictionaries(_KEYS, inner, max_size=4),
+        st.builds(_Box, value=inner, other=inner),
     ),
     max_leaves=30,
 )
 _BAD = st.sampled_from(
     [math.nan, math.inf, -math.inf, MAX_INT + 1, -MAX_INT - 1, "bell\x07", "\x85next line", "\ud800",
-     {0: "int key"}, {None: "null key"}, {"a\x07b": "control key"}]
+     {0: "int key"}, {None: "null key"}, {"a\x07b": "control key"},
+     _Box(value=math.nan), _Box(value=[1, "bell\x07"]), _Box(value=1, other={2: "int key"})]
 )
 
 
 def _containers(node: Any) -> list[list[Any] | dict[Any, Any]]:
     """Every list and dict inside ``node`` (itself included), outermost first."""
+    if isinstance(node, _Box):
+        return [*_containers(node.value), *_containers(node.other)]
     if isinstance(node, dict):
         return [node, *(found for value in node.values() for found in _containers(value))]
     if isinstance(node, list | tuple):

@@ -1082,8 +1082,11 @@ def _plainly_sane(data: Any) -> bool:
         elif kind is float:
             if not math.isfinite(node):
                 return False
-        elif isinstance(node, str | dict | list | tuple | int | float | BaseModel):
-            return False  # a subclass, or a model: the locating walk reads it as it always did
+        elif isinstance(node, BaseModel):  # a policy built of model objects: their fields
+            depth += 1
+            stack.extend([(getattr(node, name), depth) for name in type(node).model_fields])
+        elif isinstance(node, str | dict | list | tuple | int | float):
+            return False  # a subclass: the locating walk reads it as it always did
     return True
 
 
