@@ -68,6 +68,82 @@ class TestEnginePickle:
         assert got == _decide_in_worker(engine, facts)
 
 
+_LIMITED = """
+id: probe.limit
+version: "1"
+title: {{en: Limit, zh: 上限}}
+fact_type: audit_probe
+params:
+  limit: {{type: int, default: {limit}}}
+rules:
+  - id: LIM-1
+    title: {{en: over the limit, zh: 超限}}
+    when: {{kind: compare, path: value, op: ">", param: limit}}
+    then:
+      - {{type: violation, code: LIM-1, message: {{en: over, zh: 超}}}}
+"""
+
+
+def _limited(limit: int) -> Engine:
+    """An engine of one policy flagging probe values over ``limit`` (same id and version whatever the limit)."""
+    from csrules._policy.loader import loads_policy
+    from tests.audit_support import Probe
+
+    assert Probe  # registers the fact type
+    return Engine([loads_policy(_LIMITED.format(limit=limit), name="limit.yaml")])
+
+
+class TestRebuiltEnginesReused:
+    """A process that receives an engine of the same content again (an audit worker, audit after
+    audit) reuses the one it rebuilt; any other content is compiled anew."""
+
+    def test_same_content_same_engine(self):
+        """Two pickles of one engine unpickle as one rebuilt engine, deciding as the original."""
+        engine = load_pack("mall").engine()
+        first, second = (pickle.loads(pickle.dumps(engine)) for _ in range(2))
+        assert first is second
+        assert first is not engine
+        for fact, now, fact_type in _example_facts(engine):
+            expected = engine.evaluate(fact, now=now, fact_type=fact_type)
+            assert second.evaluate(fact, now=now, fact_type=fact_type) == expected
+
+    def test_a_copy_passed_on_is_the_same_content(self):
+        """A rebuilt engine pickled again (a Dask worker passing its copy to another) is the same
+        content: the values its policies worked out while compiling make no other engine."""
+        engine = load_pack("ecommerce").engine()
+        first = pickle.loads(pickle.dumps(engine))
+        assert pickle.loads(pickle.dumps(first)) is first
+
+    def test_changed_policy_is_compiled_anew(self):
+        """A policy of the same id and version with another parameter value never gets the
+        engine rebuilt for the old one: its decisions follow its own limit."""
+        fact = {"agent_id": "a", "value": 6}
+        low, high = (pickle.loads(pickle.dumps(_limited(limit))) for limit in (5, 6))
+        assert low is not high
+        assert low.evaluate(fact).effect_keys != ()
+        assert high.evaluate(fact).effect_keys == ()
+        assert pickle.loads(pickle.dumps(_limited(5))) is low
+
+    def test_changed_pack_is_compiled_anew(self):
+        """An engine of the same policies naming another pack is another engine: its records name its own pack."""
+        from csrules._engine.record import PackRef
+
+        policies = load_pack("mall").engine().policies
+        one, other = (pickle.loads(pickle.dumps(Engine(policies, pack=PackRef(name="mall", version=version))))
+                      for version in ("1", "2"))
+        assert one is not other
+        assert (one.pack.version, other.pack.version) == ("1", "2")
+
+    def test_at_most_a_few_kept(self):
+        """The reused engines are bounded: past the bound, the least recently received is rebuilt."""
+        from csrules._engine.engine import REBUILT_AT_MOST
+
+        first = pickle.loads(pickle.dumps(_limited(100)))
+        for limit in range(101, 101 + REBUILT_AT_MOST):
+            pickle.loads(pickle.dumps(_limited(limit)))
+        assert pickle.loads(pickle.dumps(_limited(100))) is not first
+
+
 class TestPackPickle:
     """A Pack round-trips, with or without its engine built."""
 

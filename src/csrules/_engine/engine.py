@@ -7,7 +7,11 @@ and a plan whose rules read the clock refuses a call without ``now``.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import attrgetter
@@ -379,11 +383,75 @@ def _rebuilt_engine(
     patterns: dict[str, ShiftPattern] | None = None,
 ) -> Engine:
     """An unpickled engine: its fact models, calendars and shift patterns registered in this
-    process, its policies compiled, the pack its records name kept."""
+    process, its policies compiled (or an engine of the same content this process rebuilt
+    lately: an audit worker receives one pack's engine for every audit), the pack its records
+    name kept."""
     for name, model in models.items():
         register_fact_type(model, name=name)  # a no-op where the model is registered already
-    adopt_named_time(calendars or {}, patterns or {})
-    return Engine(policies, pack=pack)
+    calendars, patterns = calendars or {}, patterns or {}
+    adopt_named_time(calendars, patterns)
+    key = _content_key(policies, models, pack, calendars, patterns)
+    with _REBUILT_LOCK:  # a Dask worker unpickles on several threads
+        engine = _REBUILT.get(key)
+        if engine is not None:
+            _REBUILT.move_to_end(key)
+            return engine
+    engine = Engine(policies, pack=pack)
+    with _REBUILT_LOCK:
+        _REBUILT[key] = engine
+        while len(_REBUILT) > REBUILT_AT_MOST:
+            _REBUILT.popitem(last=False)
+    return engine
+
+
+REBUILT_AT_MOST = 8
+"""How many unpickled engines a process keeps for reuse (the least recently received goes)."""
+
+_REBUILT: OrderedDict[tuple[bytes, tuple[tuple[str, type[BaseModel]], ...]], Engine] = OrderedDict()
+"""Engines rebuilt from pickles in this process, by :func:`_content_key`."""
+_REBUILT_LOCK = threading.Lock()
+
+
+def _content_key(
+    policies: tuple[Policy, ...],
+    models: Mapping[str, type[BaseModel]],
+    pack: PackRef | None,
+    calendars: Mapping[str, BusinessCalendar],
+    patterns: Mapping[str, ShiftPattern],
+) -> tuple[bytes, tuple[tuple[str, type[BaseModel]], ...]]:
+    """Everything an engine is compiled from: a digest of the policies, the pack its records
+    name and the calendars and shift patterns it was compiled with (every field of every
+    model in them, so content changed in any way gives another key), and the fact models
+    registered here under the names it judges."""
+    digest = hashlib.sha256()
+    _FieldsPickler(digest).dump((policies, pack, sorted(calendars.items()), sorted(patterns.items())))
+    return digest.digest(), tuple((name, get_fact_type(name)) for name in sorted(models))
+
+
+class _FieldsPickler(pickle.Pickler):
+    """Pickles into a digest, each pydantic model as its class and fields only: what a model
+    worked out and keeps (a policy's content hash, say) is left out, so one content gives one
+    digest whether or not the copy at hand had worked it out (a Dask worker passes on the copy
+    it compiled, not the one the client sent)."""
+
+    def __init__(self, digest: Any) -> None:
+        super().__init__(_Sink(digest), protocol=5)
+
+    def reducer_override(self, obj: Any) -> Any:
+        """A model as its class, its field values in order, extra and private values and the
+        names of the fields set (what validation was given); anything else as pickle does."""
+        if isinstance(obj, BaseModel):
+            fields = tuple(getattr(obj, name) for name in type(obj).model_fields)
+            return type(obj), (fields, obj.__pydantic_extra__, obj.__pydantic_private__,
+                               sorted(obj.__pydantic_fields_set__))
+        return NotImplemented
+
+
+class _Sink:
+    """A file that feeds what is written to it to a digest."""
+
+    def __init__(self, digest: Any) -> None:
+        self.write = digest.update
 
 
 def _many(items: object) -> bool:

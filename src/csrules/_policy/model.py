@@ -1045,6 +1045,53 @@ def check_depth(data: Any) -> None:
     every bound), and control characters in text. Worked-example facts are left to their
     fact model.
     """
+    if _plainly_sane(data):
+        return  # the usual case: nothing to locate
+    _locate_problem(data)
+
+
+def _plainly_sane(data: Any) -> bool:
+    """True when no node of ``data`` is too deep, non-finite, too big, keyed by other than
+    text or holding a control character: the checks of :func:`check_depth`, counting depth
+    instead of building each node's location, on worked-example facts too (a superset, so
+    True means :func:`_locate_problem` would find nothing)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    pop, push, control = stack.pop, stack.append, _CONTROL.search
+    while stack:
+        node, depth = pop()
+        if depth > MAX_DATA_DEPTH:
+            return False
+        kind = type(node)
+        if kind is str:
+            if control(node):
+                return False
+        elif kind is dict:
+            depth += 1
+            for key, value in node.items():
+                if type(key) is not str or control(key):
+                    return False
+                push((value, depth))
+        elif kind is list or kind is tuple:
+            depth += 1
+            stack.extend([(value, depth) for value in node])
+        elif kind is bool or node is None:
+            continue
+        elif kind is int:
+            if not -MAX_INT <= node <= MAX_INT:
+                return False
+        elif kind is float:
+            if not math.isfinite(node):
+                return False
+        elif isinstance(node, BaseModel):  # a policy built of model objects: their fields
+            depth += 1
+            stack.extend([(getattr(node, name), depth) for name in type(node).model_fields])
+        elif isinstance(node, str | dict | list | tuple | int | float):
+            return False  # a subclass: the locating walk reads it as it always did
+    return True
+
+
+def _locate_problem(data: Any) -> None:
+    """The walk of :func:`check_depth` that locates the first problem (``loc``) and raises it."""
     stack: list[tuple[Any, tuple[Any, ...], bool]] = [(data, (), False)]
     while stack:
         node, loc, in_fact = stack.pop()
