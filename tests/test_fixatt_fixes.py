@@ -50,11 +50,12 @@ class TestJudgedOnceDue:
         """No arrival is 曠工 (ATT-7.absent) at the shift's end, not the evening before or during it."""
         assert ("ATT-7.absent" in CC.evaluate(_record(), fact_type="attendance_record", now=now).rule_ids) is absent
 
-    def test_ecommerce_absence_waits_for_the_shift_end(self) -> None:
-        """002's labour discipline reports a shift not come to only once it is over."""
-        during = SHOP.evaluate(_record(), fact_type="attendance_record", now=_at(10, 9))
-        after = SHOP.evaluate(_record(), fact_type="attendance_record", now=_at(10, 17))
-        assert (during.rule_ids, after.rule_ids) == ((), ("ATT-7.discipline",))
+    def test_ecommerce_not_come_is_late_once_the_shift_starts(self) -> None:
+        """002's labour discipline (不遲到、不曠工): a shift not come to is lateness once it has
+        started and absence once it is over, never before it starts."""
+        judged = [SHOP.evaluate(_record(), fact_type="attendance_record", now=now).rule_ids
+                  for now in (_at(10, 8, 30), _at(10, 9), _at(10, 17))]
+        assert judged == [(), ("ATT-7.discipline",), ("ATT-7.discipline",)]
 
     @pytest.mark.parametrize(("now", "expected"), [(_at(5, 6), False), (_at(5, 8, 30), False), (_at(5, 8, 31), True)])
     def test_emergency_call_may_come_until_the_shift_starts(self, now: datetime, expected: bool) -> None:

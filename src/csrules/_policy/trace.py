@@ -231,6 +231,10 @@ def _label(key: str, lang: Lang) -> str:
     return "到达时刻" if _REACHED.fullmatch(key) else key
 
 
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+"""Line breaks and tabs in a text value, written as ``repr`` writes them."""
+
+
 def _show(value: Any, lang: Lang = "en") -> str:
     if isinstance(value, enum.Enum):
         value = value.value
@@ -241,8 +245,8 @@ def _show(value: Any, lang: Lang = "en") -> str:
             return "无"
         if isinstance(value, timedelta):
             return zh_duration(value)
-        if isinstance(value, str):
-            shown = _WORDS_ZH.get(value, f"“{value}”")
+        if isinstance(value, str):  # line breaks escaped as repr does: a condition keeps one line
+            shown = _WORDS_ZH.get(value, f"“{value.translate(_ONE_LINE)}”")
             return shown if len(shown) <= 60 else shown[:57] + "..."
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
